@@ -11,11 +11,14 @@ reads exactly as before.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
+from io import BytesIO
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from starlette.datastructures import UploadFile
 
 from bot.core.config import SchoolConfig
 from bot.core.config.per_school import SettingsProblem
@@ -32,6 +35,7 @@ from bot.engine.web.on_behalf import (
     on_behalf_statement,
 )
 from bot.features.people.rules import parse_entry
+from bot.features.reports.web_support import TOO_LONG, UNREADABLE, checked_files
 from bot.wiring import TITLES
 from tests.core.test_i18n import SCHOOL_NAME, _english_left
 from tests.core.test_i18n import catalogue as catalogue
@@ -203,3 +207,28 @@ def test_the_people_forms_start_date_refusal_is_welsh(english_words: set[str]) -
         "Start date: 1900-01-01 is too long ago — the earliest date accepted is 1950-01-01; "
         "check the year"
     )
+
+
+def _uploads(*files: tuple[str, bytes]) -> list[UploadFile]:
+    return [UploadFile(BytesIO(data), filename=name) for name, data in files]
+
+
+def test_the_decision_forms_file_refusals_are_welsh(english_words: set[str]) -> None:
+    tr = translations("cy")
+    _, many = asyncio.run(checked_files(_uploads(*[("llun.png", b"x")] * 6), 5, tr))
+    assert many == "Atodwch 5 ffeil ar y mwyaf (dewiswyd 6)."
+    chosen = _uploads(("gwag.pdf", b""), ("nodiadau.txt", b"Nodiadau'r cyfarfod"))
+    _, bad = asyncio.run(checked_files(chosen, 5, tr))
+    assert bad is not None and bad.startswith("gwag.pdf: mae'r ffeil yn wag."), bad
+    assert bad.endswith("Dewiswch y ffeiliau eto.")
+    assert _left(bad.replace("gwag.pdf", " ").replace("nodiadau.txt", " "), english_words) == []
+    chosen = _uploads(("gwag.pdf", b""))
+    _, english = asyncio.run(checked_files(chosen, 5))
+    assert english == "gwag.pdf: the file is empty. Please choose the files again."  # as before
+
+
+@pytest.mark.parametrize("sentence", [TOO_LONG, UNREADABLE, "One of the boxes has too much text."])
+def test_the_form_limits_are_welsh(sentence: str, english_words: set[str]) -> None:
+    welsh = translations("cy").gettext(sentence)
+    assert welsh != sentence
+    assert _left(welsh, english_words) == []
