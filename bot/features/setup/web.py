@@ -81,7 +81,7 @@ def setup_page(request: Request) -> Response:
         data = {
             "school": school,
             "steps": setup_steps(school, setup_state.config_source(session), language),
-            "report_clocks": clock_summary(school),
+            "report_clocks": clock_summary(school, translations(language)),
             "failing_jobs": [describe(f, language) for f in failing_steps(session, school.id)],
             "settings_problems": [
                 (describe_settings(p, language), p.message.splitlines())
