@@ -21,6 +21,7 @@ from typing import Any
 from bot.core.chat_tokens import ChatAudience, ChatTokens
 from bot.core.config import EXTRA_ROLES, SchoolConfig
 from bot.core.context import Adapters, register_adapters
+from bot.core.i18n import N_
 from bot.core.ports import Connectors, Directory, Mailer, Notifier
 from bot.core.settings import Settings, SettingsError, connection_key
 from bot.engine.chasing import chasing_stopped_step
@@ -85,20 +86,21 @@ STEPS: tuple[Step, ...] = (
 
 # each step in the words the head and the admin read when it fails (status, dashboard, /setup)
 TITLES = {
-    report_sweep.__name__: "warning about the deadlines of concerns and breaches",
-    chasing_stopped_step.__name__: "telling line managers about reminders that have stopped",
-    governor_alerts.__name__: "sending the governors' policy review alerts",
-    digest_step.__name__: "sending the weekly digest",
-    head_dashboard_step.__name__: "sending the headteacher's dashboard card",
-    trust_digest_step.__name__: "sending the trust's weekly safeguarding overview",
-    complaints_step.__name__: "warning about data protection complaints falling due",
-    decision_reminders_step.__name__: "reminding about decisions due for review",
-    tasks_step.__name__: "setting recurring tasks",
-    visitors_step.__name__: "tidying the visitors' confirmations",
-    scr_step.__name__: "checking the single central record for gaps",
-    handovers_step.__name__: "chasing official account handovers",
-    teams_needs_step.__name__: "reaching staff in Teams or Google Chat",
+    report_sweep.__name__: N_("warning about the deadlines of concerns and breaches"),
+    chasing_stopped_step.__name__: N_("telling line managers about reminders that have stopped"),
+    governor_alerts.__name__: N_("sending the governors' policy review alerts"),
+    digest_step.__name__: N_("sending the weekly digest"),
+    head_dashboard_step.__name__: N_("sending the headteacher's dashboard card"),
+    trust_digest_step.__name__: N_("sending the trust's weekly safeguarding overview"),
+    complaints_step.__name__: N_("warning about data protection complaints falling due"),
+    decision_reminders_step.__name__: N_("reminding about decisions due for review"),
+    tasks_step.__name__: N_("setting recurring tasks"),
+    visitors_step.__name__: N_("tidying the visitors' confirmations"),
+    scr_step.__name__: N_("checking the single central record for gaps"),
+    handovers_step.__name__: N_("chasing official account handovers"),
+    teams_needs_step.__name__: N_("reaching staff in Teams or Google Chat"),
 }
+
 
 def chat_route(settings: Settings, platform: str) -> ChatRoute:
     """Where the reminder run sends the digests of the people a school's bot reaches: Google
@@ -225,18 +227,29 @@ def platform_checks(platform: str) -> Callable[..., list[CheckRow]]:
         run_checks = google_checks
 
     def every_connection(
-        settings: Settings, *, schools: Mapping[str, str] | None = None,
+        settings: Settings,
+        *,
+        schools: Mapping[str, str] | None = None,
         trust: Sequence[SchoolConfig] = (),
     ) -> list[CheckRow]:
         rows = list(run_checks(settings, schools=schools))
         for name in sorted(settings.connections):
-            own = {s.name: s.sender for s in trust
-                   if s.sender and s.connection and connection_key(s.connection) == name}
+            own = {
+                s.name: s.sender
+                for s in trust
+                if s.sender and s.connection and connection_key(s.connection) == name
+            }
             try:
                 found = list(run_checks(settings.for_connection(name), schools=own))
             except SettingsError as exc:
-                found = [CheckRow("settings", False, str(exc),
-                                  'See deploy/README.md, "A trust across tenants".')]
+                found = [
+                    CheckRow(
+                        "settings",
+                        False,
+                        str(exc),
+                        'See deploy/README.md, "A trust across tenants".',
+                    )
+                ]
             label = name.replace("_", "-")
             rows += [replace(row, name=f"{label}: {row.name}") for row in found]
         return rows
@@ -264,8 +277,9 @@ def chat_tokens(settings: Settings, keys: Any = None) -> ChatTokens | None:
     from connectors.google.chat_tokens import KEYS, ChatTokenVerifier  # lazy: the google extra
 
     endpoint = google.chat_endpoint_url or f"{settings.base_url.rstrip('/')}/api/chat"
-    audience = ChatAudience(google.chat_audience, google.chat_project_number, endpoint,
-                            google.chat_addon)
+    audience = ChatAudience(
+        google.chat_audience, google.chat_project_number, endpoint, google.chat_addon
+    )
     return ChatTokenVerifier(audience, keys or KEYS)
 
 
@@ -277,8 +291,12 @@ def chat_keys(fetch: Callable[[str], tuple[int, Mapping[str, str], bytes]]) -> A
     return ChatKeys(fetch=fetch)
 
 
-ADAPTERS = Adapters(build=build_connectors, staff_file=_staff_file, microsoft_form=_microsoft_form,
-                    chat_tokens=chat_tokens)
+ADAPTERS = Adapters(
+    build=build_connectors,
+    staff_file=_staff_file,
+    microsoft_form=_microsoft_form,
+    chat_tokens=chat_tokens,
+)
 
 
 def install() -> None:

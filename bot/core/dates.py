@@ -16,7 +16,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from gettext import NullTranslations
 from zoneinfo import ZoneInfo
+
+from bot.core.forms import SaidError
+from bot.core.i18n import N_
 
 __all__ = [
     "AS_OF",
@@ -32,12 +36,18 @@ __all__ = [
 ]
 
 
-class DateWindowError(ValueError):
-    """A date outside its field's window; ``str()`` is one plain line naming the field."""
+class DateWindowError(SaidError, ValueError):
+    """A date outside its field's window; ``str()`` is one plain line naming the field,
+    ``said(tr)`` the same in the page's language (the field's label too, where the catalogue
+    has it)."""
 
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, field: str, **values: str) -> None:
+        super().__init__(message, field=field, **values)
         self.field = field
+
+    def said(self, tr: NullTranslations) -> str:
+        """The sentence in ``tr``'s language, the field named in it too."""
+        return tr.gettext(self.message) % {**self.values, "field": tr.gettext(self.field)}
 
 
 def _years_after(day: date, years: int) -> date:
@@ -62,19 +72,50 @@ class DateWindow:
     def problem(self, day: date, today: date) -> str | None:
         """What is wrong with ``day`` in plain words (None when it is inside the window)."""
         if day < self.earliest:
-            return (f"{day.isoformat()} is too long ago — the earliest date accepted is "
-                    f"{self.earliest.isoformat()}; check the year")
+            return (
+                f"{day.isoformat()} is too long ago — the earliest date accepted is "
+                f"{self.earliest.isoformat()}; check the year"
+            )
         latest = self.latest(today)
         if day > latest:
-            return (f"{day.isoformat()} is too far ahead — the latest date accepted is "
-                    f"{latest.isoformat()} ({self.years_ahead} years from today); check the year")
+            return (
+                f"{day.isoformat()} is too far ahead — the latest date accepted is "
+                f"{latest.isoformat()} ({self.years_ahead} years from today); check the year"
+            )
+        return None
+
+    def refusal(self, day: date, field: str, today: date) -> DateWindowError | None:
+        """The refusal of ``day`` naming ``field`` (a label marked ``N_`` is said in the
+        page's language), or None when it is inside the window."""
+        if day < self.earliest:
+            return DateWindowError(
+                N_(
+                    "%(field)s: %(day)s is too long ago — the earliest date accepted is "
+                    "%(earliest)s; check the year."
+                ),
+                field,
+                day=day.isoformat(),
+                earliest=self.earliest.isoformat(),
+            )
+        latest = self.latest(today)
+        if day > latest:
+            return DateWindowError(
+                N_(
+                    "%(field)s: %(day)s is too far ahead — the latest date accepted is "
+                    "%(latest)s (%(years)s years from today); check the year."
+                ),
+                field,
+                day=day.isoformat(),
+                latest=latest.isoformat(),
+                years=str(self.years_ahead),
+            )
         return None
 
     def check(self, day: date, field: str, today: date) -> date:
         """``day`` when it is inside the window; else ``DateWindowError`` naming ``field``."""
-        problem = self.problem(day, today)
-        if problem is not None:
-            raise DateWindowError(f"{field}: {problem}.", field)
+        refused = self.refusal(day, field, today)
+        if refused is not None:
+            raise refused
         return day
 
     def parse(self, text: str, field: str, today: date, *, example: str = "2027-06-30") -> date:
@@ -83,7 +124,10 @@ class DateWindow:
             day = date.fromisoformat(text.strip())
         except ValueError:
             raise DateWindowError(
-                f"{field}: give a date like {example} (got {text.strip()[:40]!r}).", field
+                N_("%(field)s: give a date like %(example)s (got %(got)s)."),
+                field,
+                example=example,
+                got=repr(text.strip()[:40]),
             ) from None
         return self.check(day, field, today)
 
@@ -117,9 +161,20 @@ def london_today() -> date:
 
 
 _EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (it counts a 29 February 1900 that never was)
-_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y",
-            "%d-%b-%Y", "%d-%b-%y", "%d %b %y", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y %H:%M",
-            "%d/%m/%Y %H:%M:%S")
+_FORMATS = (
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%d %b %y",
+    "%Y-%m-%d %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+)
 _SERIAL = re.compile(r"^\d{5}(\.0+)?$")
 _SHORT_YEAR = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2}$")
 
@@ -133,8 +188,9 @@ def read_uk_date(text: str, column: str) -> date:
         if 20000 <= serial <= 80000:  # 1954 to 2119: a start date, not a stray number
             return _EXCEL_EPOCH + timedelta(days=serial)
     if _SHORT_YEAR.match(text):
-        raise ValueError(f"{column} has a two-digit year (got {text!r}); write the whole "
-                         "year, e.g. 01/09/2026")
+        raise ValueError(
+            f"{column} has a two-digit year (got {text!r}); write the whole year, e.g. 01/09/2026"
+        )
     for fmt in _FORMATS:
         try:
             return datetime.strptime(text, fmt).date()

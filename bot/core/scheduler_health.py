@@ -19,8 +19,8 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.clock import to_local
+from bot.core.i18n import BETWEEN, day_text, translations
 from bot.core.models import SchedulerBeat
-from bot.core.words import human_date
 
 __all__ = ["SchedulerStopped", "beat", "due_by", "ended", "started", "stopped", "watch"]
 
@@ -41,17 +41,26 @@ class SchedulerStopped:
     @property
     def said(self) -> str:
         """The same for the head and the administrators, in plain words."""
-        local = None if self.since is None else to_local(self.since)
-        when = (
-            "are not running"
-            if local is None
-            else f"have not run since {human_date(local.date())} at {local:%H:%M}"
-        )
-        return (
-            f"The bot's regular jobs {when}: reminders, digests and the emails waiting in its "
-            "queue are not being sent. Please tell whoever runs the bot for the school (your "
-            "IT provider): restarting it starts them again."
-        )
+        return self.said_in("en")
+
+    def said_in(self, language: str) -> str:
+        """``said`` in ``language`` (both, Welsh first, in ``cy+en``)."""
+        if language == "cy+en":  # each whole, so the date inside is said once in each
+            welsh, english = self.said_in("cy"), self.said_in("en")
+            return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+        _ = translations(language).gettext
+        if self.since is None:
+            return _(
+                "The bot's regular jobs are not running: reminders, digests and the emails "
+                "waiting in its queue are not being sent. Please tell whoever runs the bot for "
+                "the school (your IT provider): restarting it starts them again."
+            )
+        local = to_local(self.since)
+        return _(
+            "The bot's regular jobs have not run since %(day)s at %(time)s: reminders, digests "
+            "and the emails waiting in its queue are not being sent. Please tell whoever runs "
+            "the bot for the school (your IT provider): restarting it starts them again."
+        ) % {"day": day_text(local.date(), language), "time": f"{local:%H:%M}"}
 
 
 @dataclass

@@ -29,7 +29,7 @@ import unicodedata
 import warnings
 import xml.parsers.expat
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -44,6 +44,8 @@ from bot.core.filekinds import (
     sniff,
     type_problem,
 )
+from bot.core.forms import SaidError
+from bot.core.i18n import N_
 
 if TYPE_CHECKING:
     from pypdf import PdfReader
@@ -63,10 +65,8 @@ __all__ = [
     "check_policy_document",
     "clean_attachment",
     "pypdf_guard",
-    "remove_files",
     "safe_filename",
     "store_file",
-    "stored_path",
 ]
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -75,8 +75,9 @@ MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 
 
-class AttachmentError(ValueError):
-    """An attachment was refused; ``str()`` names the file and says why."""
+class AttachmentError(SaidError, ValueError):
+    """An attachment was refused; ``str()`` names the file and says why, ``said(tr)`` the
+    same in the page's language where the sentence is the catalogue's."""
 
 
 def _clean_text(value: str) -> str:
@@ -647,16 +648,21 @@ def clean_attachment(filename: str, data: bytes, declared: str | None = None) ->
     or ``declared`` type (the browser's) says it is something else; raise AttachmentError."""
     shown = re.split(r"[\\/]", filename or "")[-1][:80] or "the file"
     if not data:
-        raise AttachmentError(f"{shown}: the file is empty.")
+        raise AttachmentError(N_("%(file)s: the file is empty."), file=shown)
     if len(data) > MAX_FILE_BYTES:
         raise AttachmentError(
-            f"{shown}: the file is {len(data) / 1048576:.1f} MB; each file may be at most 5 MB."
+            N_("%(file)s: the file is %(size)s MB; each file may be at most 5 MB."),
+            file=shown,
+            size=f"{len(data) / 1048576:.1f}",
         )
     kind = sniff(data)
     if kind is None:
         raise AttachmentError(
-            f"{shown}: only photos (JPEG or PNG) and PDF documents can be attached, and this "
-            "file is not one of those (whatever its name says)."
+            N_(
+                "%(file)s: only photos (JPEG or PNG) and PDF documents can be attached, and "
+                "this file is not one of those (whatever its name says)."
+            ),
+            file=shown,
         )
     problem = type_problem(shown, filename, data, kind, declared)
     if problem is None and kind != "application/pdf":
@@ -671,7 +677,8 @@ def clean_attachment(filename: str, data: bytes, declared: str | None = None) ->
             clean = _reencode(data, kind)
         except Exception as exc:  # any decoder failure on untrusted bytes is a refusal
             raise AttachmentError(
-                f"{shown}: this image could not be read (it may be damaged or too large)."
+                N_("%(file)s: this image could not be read (it may be damaged or too large)."),
+                file=shown,
             ) from exc
     return CleanFile(safe_filename(filename, kind), kind, clean)
 
@@ -684,16 +691,3 @@ def store_file(folder: Path, clean: CleanFile) -> Path:
     with os.fdopen(fd, "wb") as handle:
         handle.write(clean.data)
     return target
-
-
-def stored_path(uploads_dir: Path, area: str, school_id: str, stored_as: str) -> Path:
-    """Where a stored file of ``area`` ("reports", "decisions") lives: under the uploads
-    folder, never the web root; only the file's own name of ``stored_as`` is used."""
-    return uploads_dir / area / school_id / Path(stored_as).name
-
-
-def remove_files(paths: Iterable[Path]) -> None:
-    """Delete stored files (when the transaction that referenced them did not commit)."""
-    for path in paths:
-        with contextlib.suppress(OSError):
-            path.unlink()

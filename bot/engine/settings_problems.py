@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.core.clock import to_local
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.config.per_school import SettingsProblem, record
+from bot.core.i18n import BETWEEN, day_text, translations
 from bot.core.messages import human_date, notice
 from bot.core.models import School
 from bot.core.outbox import Urgency, enqueue_email
@@ -31,19 +32,23 @@ log = logging.getLogger(__name__)
 PURPOSE = "settings_problem"
 
 
-def describe(problem: SettingsProblem) -> str:
-    """What is in force for the school meanwhile, in plain words (the pages and ``status``)."""
+def describe(problem: SettingsProblem, language: str = "en") -> str:
+    """What is in force for the school meanwhile, in plain words (the pages and ``status``),
+    in ``language`` (both, Welsh first, in ``cy+en``)."""
+    if language == "cy+en":  # each whole, so the date inside is not said twice in each
+        welsh, english = describe(problem, "cy"), describe(problem, "en")
+        return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+    _ = translations(language).gettext
     if problem.kept_since is None:
-        return (
-            f"{problem.name}'s settings have a problem, and the bot has never had settings "
-            "for it that pass the checks: it does nothing for the school (no reminders, no "
-            "emails) until the problem is fixed."
-        )
-    when = human_date(to_local(problem.kept_since).date())
-    return (
-        f"{problem.name}'s settings have a problem, so the bot keeps using the settings it "
-        f"last accepted ({when}) until it is fixed."
-    )
+        return _(
+            "%(school)s's settings have a problem, and the bot has never had settings for it "
+            "that pass the checks: it does nothing for the school (no reminders, no emails) "
+            "until the problem is fixed."
+        ) % {"school": problem.name}
+    return _(
+        "%(school)s's settings have a problem, so the bot keeps using the settings it last "
+        "accepted (%(day)s) until it is fixed."
+    ) % {"school": problem.name, "day": day_text(to_local(problem.kept_since).date(), language)}
 
 
 def record_settings(store: Store, config: OrgConfig, now: datetime) -> int:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import to_local
 from bot.core.config import SchoolConfig
+from bot.core.i18n import BETWEEN, N_, day_text, translations
 from bot.core.messages import human_date, notice
 from bot.core.models import StepFailure
 from bot.core.outbox import Urgency, enqueue_email
@@ -45,13 +46,13 @@ log = logging.getLogger(__name__)
 ALERT_PURPOSE = "step_failed"
 # the engine's own steps, as a head or an administrator would say them
 ENGINE_TITLES = {
-    "directory": "reading the staff directory",
-    "extra_people": "adding the people kept outside the directory",
-    "mis": "reading the staff list from the school's MIS",
-    "settings": "applying the school's settings",
-    "handovers": "checking who holds the official accounts",
-    "duties": "working out who owes what and sending reminders",
-    "school": "saving the sweep's work",
+    "directory": N_("reading the staff directory"),
+    "extra_people": N_("adding the people kept outside the directory"),
+    "mis": N_("reading the staff list from the school's MIS"),
+    "settings": N_("applying the school's settings"),
+    "handovers": N_("checking who holds the official accounts"),
+    "duties": N_("working out who owes what and sending reminders"),
+    "school": N_("saving the sweep's work"),
 }
 
 
@@ -99,18 +100,29 @@ def record_steps(
     """
     done = [s for s in succeeded if s not in {f.step for f in failed}]
     if done:
-        session.execute(delete(StepFailure).where(StepFailure.school_id == school.id,
-                                                  StepFailure.step.in_(done)))
-    known = {row.step: row for row in session.scalars(
-        select(StepFailure).where(StepFailure.school_id == school.id))}
+        session.execute(
+            delete(StepFailure).where(
+                StepFailure.school_id == school.id, StepFailure.step.in_(done)
+            )
+        )
+    known = {
+        row.step: row
+        for row in session.scalars(select(StepFailure).where(StepFailure.school_id == school.id))
+    }
     mailed = 0
     for failure in failed:
         row = known.get(failure.step)
         if row is not None:
             row.last_at, row.error, row.failures = now, failure.error[:120], row.failures + 1
             continue
-        row = StepFailure(school_id=school.id, step=failure.step[:80], error=failure.error[:120],
-                          since=now, last_at=now, failures=1)
+        row = StepFailure(
+            school_id=school.id,
+            step=failure.step[:80],
+            error=failure.error[:120],
+            since=now,
+            last_at=now,
+            failures=1,
+        )
         session.add(row)
         known[failure.step] = row
         mailed += _tell_admins(session, school, failure.step, now)
@@ -147,21 +159,33 @@ def _tell_admins(session: Session, school: SchoolConfig, step: str, since: datet
         paragraphs=paragraphs,
         small="You receive this as an administrator of the bot for the school.",
     )
-    return int(enqueue_email(
-        session,
-        school_id=school.id,
-        key=f"{ALERT_PURPOSE}:{school.id}:{step}:{since.strftime('%Y%m%dT%H%M%S')}",
-        purpose=ALERT_PURPOSE,
-        urgency=Urgency.SAFEGUARDING if reports else Urgency.WAITING,
-        draft=draft,
-    ))
+    return int(
+        enqueue_email(
+            session,
+            school_id=school.id,
+            key=f"{ALERT_PURPOSE}:{school.id}:{step}:{since.strftime('%Y%m%dT%H%M%S')}",
+            purpose=ALERT_PURPOSE,
+            urgency=Urgency.SAFEGUARDING if reports else Urgency.WAITING,
+            draft=draft,
+        )
+    )
 
 
-def describe(failing: FailingStep) -> str:
-    """One failing step in plain words, for the head and the admin ("Not working since ...")."""
+def describe(failing: FailingStep, language: str = "en") -> str:
+    """One failing step in plain words, for the head and the admin ("Not working since ..."),
+    in ``language`` (both, Welsh first, in ``cy+en``)."""
+    if language == "cy+en":  # each whole, so the date inside is not said twice in each
+        welsh, english = describe(failing, "cy"), describe(failing, "en")
+        return english if welsh == english else f"{welsh}{BETWEEN}{english}"
     local = to_local(failing.since)
-    return (f"Not working since {human_date(local.date())}, {local:%H:%M}: {failing.title} "
-            "(the bot's other jobs carry on)")
+    tr = translations(language)
+    return tr.gettext(
+        "Not working since %(day)s, %(time)s: %(job)s (the bot's other jobs carry on)"
+    ) % {
+        "day": day_text(local.date(), language),
+        "time": f"{local:%H:%M}",
+        "job": tr.gettext(failing.title),
+    }
 
 
 def failing_steps(session: Session, school_id: str | None = None) -> list[FailingStep]:
@@ -170,8 +194,9 @@ def failing_steps(session: Session, school_id: str | None = None) -> list[Failin
     if school_id is not None:
         query = query.where(StepFailure.school_id == school_id)
     return [
-        FailingStep(r.school_id, r.step, step_title(r.step), r.error, r.since, r.last_at,
-                    r.failures)
+        FailingStep(
+            r.school_id, r.step, step_title(r.step), r.error, r.since, r.last_at, r.failures
+        )
         for r in session.scalars(query)
     ]
 
@@ -181,5 +206,10 @@ def log_failure(school_id: str, step: str, exc: BaseException) -> None:
     the error's text (it may quote a report or a person)."""
     raised = traceback.extract_tb(exc.__traceback__)[-1:]
     where = "".join(f" at {Path(f.filename).name}:{f.lineno} in {f.name}" for f in raised)
-    log.error("school %s: the sweep step %s failed (%s%s); the other steps carried on",
-              school_id, step, type(exc).__name__, where)
+    log.error(
+        "school %s: the sweep step %s failed (%s%s); the other steps carried on",
+        school_id,
+        step,
+        type(exc).__name__,
+        where,
+    )

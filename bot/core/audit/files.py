@@ -25,9 +25,10 @@ from bot.core.models import (
     ReportAttachment,
     TrainingRecord,
 )
-from bot.core.uploads import stored_path
+from bot.core.stored_files import stored_path
 
 __all__ = ["check_contents", "file_sha256"]
+
 
 def file_sha256(path: Path) -> str | None:
     """The SHA-256 of a file's bytes, or None when it cannot be read."""
@@ -66,19 +67,29 @@ def check_contents(session: Session, uploads_dir: Path | None, add: Callable[[st
     if uploads_dir is None:
         return
     kept = (  # (file table, what it hangs on, its folder, how a person names it)
-        (ReportAttachment, Report.reference, Report.id == ReportAttachment.report_id, "reports",
-         "attached to report {}"),
-        (DecisionAttachment, Decision.id, Decision.id == DecisionAttachment.decision_id,
-         "decisions", "kept with decision #{}"),
+        (
+            ReportAttachment,
+            Report.reference,
+            Report.id == ReportAttachment.report_id,
+            "reports",
+            "attached to report {}",
+        ),
+        (
+            DecisionAttachment,
+            Decision.id,
+            Decision.id == DecisionAttachment.decision_id,
+            "decisions",
+            "kept with decision #{}",
+        ),
     )
     for table, owner, join, folder, where in kept:
         for school_id, stored_as, sha, filename, held_by in session.execute(
             select(table.school_id, table.stored_as, table.sha256, table.filename, owner)
-            .join(owner.class_, join).order_by(table.id)
+            .join(owner.class_, join)
+            .order_by(table.id)
         ):
             path = stored_path(uploads_dir, folder, school_id, stored_as)
-            if problem := _file_problem(path, sha,
-                                        f"The file {filename} {where.format(held_by)}"):
+            if problem := _file_problem(path, sha, f"The file {filename} {where.format(held_by)}"):
                 add(problem)
     for certificate, course, email in session.execute(
         select(TrainingRecord.certificate_path, TrainingRecord.course, Person.email)

@@ -30,6 +30,7 @@ from bot.core.config.reading import ConfigError as ConfigError  # raised here, s
 from bot.core.config.reading import read_config_file as read_config_file
 from bot.core.config.reading import yaml_problems
 from bot.core.config.reports import ClockRule, ReportSettings
+from bot.core.config.terms import terms_question
 from bot.core.dates import CALENDAR, HAPPENED, REVIEW, DateWindow, london_today
 from bot.core.emails import MAX_EMAIL_LENGTH, checked_email
 from bot.core.i18n import Language
@@ -67,7 +68,8 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_len
 # a reading campaign's audience name ("part-1", "annex-a"): short, so the stored key fits
 PartName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=15)]
 Email = Annotated[  # checked by email-validator (bot.core.emails), as every address is
-    str, StringConstraints(to_lower=True, max_length=MAX_EMAIL_LENGTH),
+    str,
+    StringConstraints(to_lower=True, max_length=MAX_EMAIL_LENGTH),
     AfterValidator(checked_email),
 ]
 
@@ -264,8 +266,10 @@ class RequirementConfig(_Strict):
                 "a refresher needs both 'refresher: <refresher course name>' and "
                 "'refresh_every: <period, e.g. 1 year>'"
             )
-        if self.full_every is not None and self.refresh_every is not None and (
-            self.refresh_every >= self.full_every
+        if (
+            self.full_every is not None
+            and self.refresh_every is not None
+            and (self.refresh_every >= self.full_every)
         ):
             raise ValueError("'refresh_every' must be shorter than 'full_every'")
 
@@ -279,7 +283,8 @@ class RequirementConfig(_Strict):
                 "requirements"
             )
         if self.proof_of_reading is not None and self.kind not in (
-            "acknowledge_policy", "reading_campaign"
+            "acknowledge_policy",
+            "reading_campaign",
         ):
             raise ValueError(
                 "'proof_of_reading' is for acknowledge_policy and reading_campaign requirements"
@@ -324,9 +329,6 @@ class AccountConfig(_Strict):
     holders: list[Email] = []
     aup_policy: Slug | None = None
     notes: str | None = None
-
-
-TERM_DATES_ASK_DAYS = 30  # ask for next year's term dates this long before the last term ends
 
 
 class Term(_Strict):
@@ -437,8 +439,9 @@ class SchoolConfig(_Strict):
     # the nation pack's words stay the law's, this is the sentences around them (bot.core.i18n)
     language: Language = "en"
     # with cy+en, each person may choose cy or en for themselves on /me
-    words: dict[str, Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                                      max_length=200)]] = {}
+    words: dict[
+        str, Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    ] = {}
     headteacher: Email
     dsl: list[Email] = []
     deputy_dsl: list[Email] = []
@@ -511,15 +514,18 @@ class SchoolConfig(_Strict):
         if not isinstance(data, dict) or not isinstance(data.get("policies"), list):
             return data
         try:
-            words = school_words_for(str(data.get("country") or OLDER_COUNTRY),
-                                     data.get("words") if isinstance(data.get("words"), dict)
-                                     else None, independent=data.get("independent") is True)
+            words = school_words_for(
+                str(data.get("country") or OLDER_COUNTRY),
+                data.get("words") if isinstance(data.get("words"), dict) else None,
+                independent=data.get("independent") is True,
+            )
         except (NationPackError, ValueError, TypeError):
             return data  # the field validators name the problem
         body = words.governing_body_short.removeprefix("the ")
         policies = [
             {**p, "approving_body": body}
-            if isinstance(p, dict) and p.get("approving_body") is None else p
+            if isinstance(p, dict) and p.get("approving_body") is None
+            else p
             for p in data["policies"]
         ]
         return {**data, "policies": policies}
@@ -617,22 +623,11 @@ class SchoolConfig(_Strict):
         """The last day of the last configured term (None without terms)."""
         return max((t.end for t in self.terms), default=None)
 
-    def term_dates_question(self, today: date) -> str | None:
-        """Ask for next year's term dates when the configured ones are running out.
-
-        Past the last configured term no day is a school day, so nothing is chased and no
-        termly task is set until the dates are added (nothing is invented or backdated).
-        """
-        last = self.last_term_end()
-        if last is None or today < last - timedelta(days=TERM_DATES_ASK_DAYS):
-            return None
-        when = f"{last.day} {last:%B %Y}"
-        if today <= last:
-            return f"Add next year's term dates: the last term you gave ends {when}"
-        return (
-            f"Add next year's term dates: the last term you gave ended {when}, so no reminders "
-            "go out and no termly task is set until you do"
-        )
+    def term_dates_question(self, today: date, language: str = "en") -> str | None:
+        """Ask for next year's term dates when the configured ones are running out, in
+        ``language`` (``terms_question``): past the last configured term no day is a school
+        day, so nothing is chased and no termly task is set until the dates are added."""
+        return terms_question(self.last_term_end(), today, language)
 
     def next_school_day(self, day: date) -> date:
         """``day`` itself when it is a school day, else the next one (within a year)."""

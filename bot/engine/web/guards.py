@@ -6,6 +6,7 @@ streams in whatever the headers say (a 413, without reading the rest).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from gettext import NullTranslations
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -72,8 +73,11 @@ def _check(items: Iterable[tuple[str, str]], *, multiline: frozenset[str], where
 
 def check_form(form: FormData) -> None:
     """Refuse a form whose text boxes (or field names, or file names) hold control characters."""
-    texts = [(key, value if isinstance(value, str) else value.filename or "")
-             for key, value in form.multi_items() if isinstance(value, str) or value.filename]
+    texts = [
+        (key, value if isinstance(value, str) else value.filename or "")
+        for key, value in form.multi_items()
+        if isinstance(value, str) or value.filename
+    ]
     _check(texts, multiline=MULTILINE_FIELDS, where="the box")
 
 
@@ -135,8 +139,9 @@ class BodyLimit:
         self.limit = limit
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        too_large = PlainTextResponse(BodyTooLargeError(self.limit).detail, 413,
-                                      headers={"connection": "close"})
+        too_large = PlainTextResponse(
+            BodyTooLargeError(self.limit).detail, 413, headers={"connection": "close"}
+        )
         await too_large(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -178,16 +183,20 @@ class BodyLimit:
             await self._refuse(scope, receive, send)
 
 
-async def clean_uploads(uploads: Iterable[UploadFile]) -> tuple[list[CleanFile], list[str]]:
+async def clean_uploads(
+    uploads: Iterable[UploadFile], tr: NullTranslations | None = None
+) -> tuple[list[CleanFile], list[str]]:
     """Each upload read (one byte past the limit, so an over-size file is named) and checked
-    off the event loop: the clean files, and what is wrong with each of the others."""
+    off the event loop: the clean files, and what is wrong with each of the others (in
+    ``tr``'s language)."""
     files: list[CleanFile] = []
     problems: list[str] = []
     for upload in uploads:
         data = await upload.read(MAX_FILE_BYTES + 1)
         try:
-            files.append(await waiting(
-                clean_attachment, upload.filename or "", data, upload.content_type))
+            files.append(
+                await waiting(clean_attachment, upload.filename or "", data, upload.content_type)
+            )
         except AttachmentError as exc:
-            problems.append(str(exc))
+            problems.append(exc.said(tr) if tr is not None else str(exc))
     return files, problems

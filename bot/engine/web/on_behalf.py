@@ -11,27 +11,76 @@ what only the person can give (a signature) is never recorded for them (``only_t
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import Request
 from fastapi.responses import Response
 
 from bot.core.emails import has_mailbox
+from bot.core.i18n import BETWEEN, N_, day_text, translations
 from bot.core.models import Person
 from bot.core.permissions import ON_BEHALF_RECORDERS
 from bot.engine.web.deps import current_user, render
 
-__all__ = ["ON_BEHALF", "on_behalf_statement", "only_themselves", "recorder_for"]
+__all__ = [
+    "ACKNOWLEDGED",
+    "ON_BEHALF",
+    "READ_EDITION",
+    "TRAINED",
+    "TRAINED_BELOW",
+    "on_behalf_statement",
+    "only_themselves",
+    "recorder_for",
+]
 
 ON_BEHALF = "on_behalf"  # the method of a record made for someone else
 
 
-def on_behalf_statement(recorder: Person, person: Person, what: str) -> str:
-    """What a record made for someone else says, naming both; ``what`` is the fact in the
-    third person, without the name ("has read and understood the Online Safety Policy")."""
+# what a record made for someone else says, each a whole sentence naming both (the recorder
+# with their job title when they have one); filled in by ``on_behalf_statement``
+ACKNOWLEDGED = N_(
+    "Recorded by %(recorder)s, on behalf of %(person)s, who has no email address: %(person)s "
+    "has read and understood %(policy)s (%(version)s)."
+)
+READ_EDITION = N_(
+    "Recorded by %(recorder)s, on behalf of %(person)s, who has no email address: %(person)s "
+    "has read and understood %(policy)s (edition %(version)s)."
+)
+TRAINED = N_(
+    "Recorded by %(recorder)s, on behalf of %(person)s, who has no email address: %(person)s "
+    "completed %(course)s on %(day)s."
+)
+TRAINED_BELOW = N_(
+    "Recorded by %(recorder)s, on behalf of %(person)s, who has no email address: %(person)s "
+    "completed %(course)s on the date below."
+)
+
+
+def on_behalf_statement(
+    recorder: Person,
+    person: Person,
+    sentence: str,
+    language: str = "en",
+    *,
+    day: date | None = None,
+    **values: str,
+) -> str:
+    """What a record made for someone else says, naming both: ``sentence`` (``ACKNOWLEDGED``,
+    ``READ_EDITION``, ``TRAINED``, ``TRAINED_BELOW``) with ``values`` (and ``day``) filled in,
+    in ``language`` (the stored record is English; a page shows it in its own language; both,
+    Welsh first, in ``cy+en``)."""
+    if language == "cy+en":  # each whole, so the names and date are said once in each
+        welsh = on_behalf_statement(recorder, person, sentence, "cy", day=day, **values)
+        english = on_behalf_statement(recorder, person, sentence, "en", day=day, **values)
+        return english if welsh == english else f"{welsh}{BETWEEN}{english}"
     post = f", {recorder.job_title}" if recorder.job_title else ""
-    return (
-        f"Recorded by {recorder.display_name}{post}, on behalf of {person.display_name}, "
-        f"who has no email address: {person.display_name} {what}"
-    )
+    said = translations(language).gettext(sentence)
+    return said % {
+        **values,
+        **({"day": day_text(day, language)} if day is not None else {}),
+        "recorder": f"{recorder.display_name}{post}",
+        "person": person.display_name,
+    }
 
 
 def recorder_for(request: Request, person: Person) -> Person | Response | None:
@@ -60,9 +109,15 @@ def only_themselves(request: Request, person: Person, what: str) -> Response | N
     signature) is theirs alone to give, so nothing is recorded through this link (403)."""
     if has_mailbox(person.email):
         return None
-    return render(request, "info.html", {
-        "title": f"For {person.display_name}",
-        "message": f"{person.display_name} has no email address, and {what} is given by the "
-        "person themselves, so it cannot be recorded through this link. Print it for them to "
-        "sign and keep the signed copy, or give them a school email address. Nothing was "
-        "recorded."}, status_code=403)
+    return render(
+        request,
+        "info.html",
+        {
+            "title": f"For {person.display_name}",
+            "message": f"{person.display_name} has no email address, and {what} is given by the "
+            "person themselves, so it cannot be recorded through this link. Print it for them to "
+            "sign and keep the signed copy, or give them a school email address. Nothing was "
+            "recorded.",
+        },
+        status_code=403,
+    )

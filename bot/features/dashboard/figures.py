@@ -360,7 +360,12 @@ def _messages(session: Session, figures: Figures) -> None:
 
 
 def compute_figures(
-    session: Session, school_id: str, today: date, *, now: datetime | None = None
+    session: Session,
+    school_id: str,
+    today: date,
+    *,
+    now: datetime | None = None,
+    language: str = "en",
 ) -> Figures:
     """Read the figures: the duty counts from the snapshot, reports and messages live.
 
@@ -369,6 +374,7 @@ def compute_figures(
         school_id: the school.
         today: the school's date (overdue means due before it).
         now: the instant report clocks are judged against (default: the real time).
+        language: what the failing jobs and a settings problem are said in (the reader's).
     """
     moment = now or utcnow()
     figures = Figures(school_id=school_id, as_of=today)
@@ -408,8 +414,8 @@ def compute_figures(
         )
     _reports(session, figures, moment)
     _messages(session, figures)
-    figures.failing_jobs = tuple(describe(f) for f in failing_steps(session, school_id))
+    figures.failing_jobs = tuple(describe(f, language) for f in failing_steps(session, school_id))
     for problem in settings_problems(session, school_id):
-        figures.settings_problem = describe_settings(problem)
+        figures.settings_problem = describe_settings(problem, language)
         figures.settings_fix = tuple(problem.message.splitlines())
     return figures

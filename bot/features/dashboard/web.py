@@ -164,12 +164,13 @@ def dashboard(request: Request, school: str | None = None) -> Response:
         today = local_today(now)
         with ctx(request).store.session() as session:
             viewer = find_viewer(request, session, school)
-            tr = translations(language_for_page(request, {"user": viewer.person}))
+            language = language_for_page(request, {"user": viewer.person})
+            tr = translations(language)
             shown = viewer.schools if len(viewer.schools) > 1 else [viewer.school]
             if any([snapshot.ensure(session, s.id, today)[1] for s in shown]):
                 session.commit()  # a fresh install's first view counts once, for everyone
-            figures = compute_figures(session, viewer.school.id, today, now=now)
-            figures.calendar_question = viewer.school.term_dates_question(today)
+            figures = compute_figures(session, viewer.school.id, today, now=now, language=language)
+            figures.calendar_question = viewer.school.term_dates_question(today, language)
             panel = for_viewer(session, viewer, figures, today, now, tr)
             talks = needs_conversation(session, viewer.school, today)
             complaints = _complaints_panel(session, viewer, today, tr)
@@ -177,7 +178,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             preview = preview_of(session, viewer.school.id)
             unread = without_edition(session, viewer.school)
             rollup = [  # a trust-wide roll-up only in a trust
-                RollupRow(s, compute_figures(session, s.id, today, now=now))
+                RollupRow(s, compute_figures(session, s.id, today, now=now, language=language))
                 for s in (viewer.schools if len(viewer.schools) > 1 else [])
             ]
             # the head and the administrators: the bot's own jobs have stopped (this process's

@@ -23,7 +23,8 @@ from bot.core.config import ConfigError, SchoolConfig
 from bot.core.i18n import N_, translations
 from bot.core.models import Decision, DecisionAttachment, Person, utcnow
 from bot.core.permissions import LEADERSHIP
-from bot.core.uploads import MAX_FILE_BYTES, CleanFile, remove_files
+from bot.core.stored_files import remove_files
+from bot.core.uploads import MAX_FILE_BYTES, CleanFile
 from bot.engine.web.deps import ctx, language_for_page, render, require_roles
 from bot.features.decisions import rules, service
 from bot.features.reports.api import checked_files, download, read_form, split_form, stored_bytes
@@ -50,20 +51,24 @@ def _leader(request: Request) -> tuple[Person, SchoolConfig]:
         raise HTTPException(404, N_("Your school is not set up here.")) from None
 
 
-async def _fields_and_files(request: Request) -> tuple[dict[str, str], list[CleanFile], str | None]:
+async def _fields_and_files(
+    request: Request, tr: NullTranslations
+) -> tuple[dict[str, str], list[CleanFile], str | None]:
     """The posted form (its CSRF token checked): text fields, checked files, and one message
-    about files that were refused."""
+    about files that were refused (in ``tr``'s language)."""
     form = await read_form(
         request,
         max_files=MAX_FILES,
         spare=2,
         max_fields=40,
         max_part_size=64 * 1024,
-        too_long="One of the boxes has too much text.",
-        unreadable=f"Too much was sent at once: at most {MAX_FILES} files.",
+        too_long=N_("One of the boxes has too much text."),
+        unreadable=tr.gettext(N_("Too much was sent at once: at most %(files)s files."))
+        % {"files": str(MAX_FILES)},
+        tr=tr,
     )
     texts, uploads, _ = split_form(form, "files")  # anything else sent is left unread
-    files, problem = await checked_files(uploads, MAX_FILES)
+    files, problem = await checked_files(uploads, MAX_FILES, tr)
     return {key: values[0] for key, values in texts.items()}, files, problem
 
 
@@ -191,7 +196,7 @@ def decision_new(request: Request) -> Response:
 async def decision_create(request: Request) -> Response:
     """Check and store a decision with its files, then show it."""
     person, school = await run_in_threadpool(_leader, request)
-    fields, files, file_problem = await _fields_and_files(request)
+    fields, files, file_problem = await _fields_and_files(request, _tr(request, person, school))
     context = ctx(request)
     today = local_today(utcnow())
 
@@ -289,7 +294,7 @@ def decision_detail(request: Request, decision_id: int) -> Response:
 async def decision_review(request: Request, decision_id: int) -> Response:
     """Record a review (a new review date, or closed), with any new files."""
     person, school = await run_in_threadpool(_leader, request)
-    fields, files, file_problem = await _fields_and_files(request)
+    fields, files, file_problem = await _fields_and_files(request, _tr(request, person, school))
     context = ctx(request)
     today = local_today(utcnow())
 

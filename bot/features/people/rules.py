@@ -13,6 +13,7 @@ from gettext import NullTranslations
 from bot.core.config import EXTRA_ROLES
 from bot.core.dates import START
 from bot.core.emails import is_email
+from bot.core.i18n import N_
 from bot.core.words import role_name
 
 __all__ = ["ROLE_CHOICES", "EntryInput", "parse_entry"]
@@ -72,8 +73,9 @@ def parse_entry(
     start = _date(start_text) if start_text else None
     if start_text and start is None:
         errors["start_date"] = _("Enter the start date like 2026-09-01 or 01/09/2026")
-    elif start is not None and (problem := START.problem(start, today)) is not None:
-        errors["start_date"] = _("Start date: %(problem)s") % {"problem": problem}
+    elif start is not None and (refused := START.refusal(start, N_("Start date"), today)):
+        # the form's errors end without a full stop, as they always have
+        errors["start_date"] = refused.said(tr or NullTranslations()).rstrip(".")
     manager = form.get("manager_email", "").strip().lower() or None
     if manager and not is_email(manager):
         errors["manager_email"] = _("Enter the email address of who they report to")

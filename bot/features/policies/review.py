@@ -37,12 +37,16 @@ class ReviewRecorded:
     document_unchanged: bool = False
 
 
+class _OutOfWindow(DateWindowError, ReviewError):
+    """A date outside its window, refused as a review error: said with its field."""
+
+
 def _in_window(window: DateWindow, day: date, field: str, today: date) -> None:
     """Refuse a date outside its window (``bot.core.dates``) as a ``ReviewError``."""
-    try:
-        window.check(day, field, today)
-    except DateWindowError as exc:
-        raise ReviewError(str(exc)) from None
+    refused = window.refusal(day, field, today)
+    if refused is not None:
+        values = {k: v for k, v in refused.values.items() if k != "field"}
+        raise _OutOfWindow(refused.message, field, **values)
 
 
 def record_review(
@@ -73,7 +77,7 @@ def record_review(
     """
     body = body.strip()
     minute = (minute_ref or "").strip() or None
-    _in_window(HAPPENED, reviewed_on, "Review date", today)
+    _in_window(HAPPENED, reviewed_on, N_("Review date"), today)
     if reviewed_on > today:
         raise ReviewError(
             N_("the review date %(day)s is in the future"), day=reviewed_on.isoformat()
@@ -161,7 +165,7 @@ def confirm_review_date(
     if new_date is None and before is None:
         raise ReviewError(N_("this policy has no next review date to confirm; give the date"))
     if new_date is not None:
-        _in_window(REVIEW, new_date, "Next review date", today)
+        _in_window(REVIEW, new_date, N_("Next review date"), today)
         if new_date < today:
             raise ReviewError(
                 N_(

@@ -16,7 +16,8 @@ from bot.core.clock import local_today
 from bot.core.config import ReadingProof
 from bot.core.dates import HAPPENED, REVIEW, DateWindowError
 from bot.core.documents import DocumentError, pdf_page_png
-from bot.core.i18n import N_, translations
+from bot.core.forms import SaidError
+from bot.core.i18n import BETWEEN, N_, translations
 from bot.core.links import LinkExpiredError, LinkInvalidError
 from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
 from bot.core.permissions import POLICY_EDITORS, POLICY_READERS
@@ -36,7 +37,13 @@ from bot.engine.web.links import (
     link_page_context,
     open_link_duty,
 )
-from bot.engine.web.on_behalf import ON_BEHALF, on_behalf_statement, recorder_for
+from bot.engine.web.on_behalf import (
+    ACKNOWLEDGED,
+    ON_BEHALF,
+    READ_EDITION,
+    on_behalf_statement,
+    recorder_for,
+)
 from bot.features.policies.attest import acknowledge
 from bot.features.policies.proof import (
     ProofNeededError,
@@ -126,7 +133,7 @@ def _detail(
 
 def _said(request: Request, user: Person, exc: Exception) -> str:
     """Why a review was refused, in the page's language (a date window's line is core's)."""
-    if isinstance(exc, ReviewError):
+    if isinstance(exc, SaidError):  # a review's refusal, or a date window's (core's)
         return exc.said(translations(language_for_page(request, {"user": user})))
     return str(exc)
 
@@ -198,7 +205,7 @@ def policy_confirm_date(
     today = local_today(utcnow())
     try:
         given = next_review.strip()
-        new_date = REVIEW.parse(given, "Next review date", today) if given else None
+        new_date = REVIEW.parse(given, N_("Next review date"), today) if given else None
         with ctx(request).store.transaction() as session:
             confirm_review_date(
                 session,
@@ -232,16 +239,29 @@ def ack_page(request: Request, token: str, page: int | None = None) -> Response:
             return reading_page(request, session, found, token, proof, page)
         data = link_page_context(person, duty, version, policy, token, local_today(utcnow()))
         if recorder is not None:
-            data["on_behalf"] = on_behalf_statement(recorder, person, _understood(policy, version))
+            data["on_behalf"] = _understood(
+                recorder, person, policy, version, language_for_page(request, {"user": recorder})
+            )
         return render(request, "ack.html", data)
 
 
-def _understood(policy: Policy, version: PolicyVersion) -> str:
-    """The third-person fact an acknowledgement recorded on someone's behalf states: the
-    policy and its version, or a reading's edition."""
+def _understood(
+    recorder: Person, person: Person, policy: Policy, version: PolicyVersion, language: str = "en"
+) -> str:
+    """What an acknowledgement recorded on someone's behalf states: the policy and its
+    version, or a reading's edition; in ``language`` (the stored record: English)."""
+    if language == "cy+en":  # each whole, so the names and version are said once in each
+        welsh = _understood(recorder, person, policy, version, "cy")
+        english = _understood(recorder, person, policy, version, "en")
+        return english if welsh == english else f"{welsh}{BETWEEN}{english}"
     if policy.kind == "reading":
-        return f"has read and understood {policy.title} (edition {version.label})."
-    return f"has read and understood {policy.title} ({version_name(version.label)})."
+        return on_behalf_statement(
+            recorder, person, READ_EDITION, language, policy=policy.title, version=version.label
+        )
+    named = version_name(version.label, tr=translations(language))
+    return on_behalf_statement(
+        recorder, person, ACKNOWLEDGED, language, policy=policy.title, version=named
+    )
 
 
 @router.post("/ack/{token}", include_in_schema=False)
@@ -274,7 +294,7 @@ def ack_confirm(request: Request, token: str, csrf_token: Annotated[str, Form()]
                 if recorder is None
                 else (
                     recorder,
-                    on_behalf_statement(recorder, person, _understood(policy, version)),
+                    _understood(recorder, person, policy, version),
                 ),
             )
         except ProofNeededError as exc:

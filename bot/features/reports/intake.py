@@ -31,7 +31,8 @@ from bot.core.i18n import day_text, translations
 from bot.core.messages import notice
 from bot.core.models import Person, Report, ReportAttachment, ReportClock
 from bot.core.outbox import Urgency, enqueue_card, enqueue_email
-from bot.core.uploads import CleanFile, remove_files, store_file
+from bot.core.stored_files import remove_files
+from bot.core.uploads import CleanFile, store_file
 from bot.core.words import plural, school_words, words_in
 from bot.engine.config_sync import ensure_school
 from bot.features.reports.chat_alerts import queue_concern_alerts

@@ -21,7 +21,7 @@ from bot.core.emails import is_email
 from bot.core.forms import FormErrors
 from bot.core.i18n import N_
 from bot.core.messages import human_date
-from bot.core.words import Words, school_words
+from bot.core.words import Words, school_words, words_in
 
 __all__ = [
     "CATEGORIES",
@@ -346,45 +346,61 @@ def describe_clock(
     return text % values
 
 
-def clock_summary(school: SchoolConfig) -> list[str]:
+# the triage sentences of ``clock_summary``, each whole (never assembled from pieces)
+_TRIAGE_LINES = (
+    (
+        "immediate",
+        N_(
+            "A child may be at risk now, or suspected illegal images (immediate "
+            "urgency): %(label)s within %(rule)s."
+        ),
+    ),
+    (
+        "high",
+        N_(
+            "Cyberbullying, or a filtering or monitoring breach (high urgency): %(label)s "
+            "within %(rule)s."
+        ),
+    ),
+    ("normal", N_("Every other concern (normal urgency): %(label)s within %(rule)s.")),
+)
+
+
+def clock_summary(school: SchoolConfig, tr: NullTranslations | None = None) -> list[str]:
     """Which clock each report starts and how long it runs, one sentence each, then when its
-    reminders go — what setup shows before anything is sent."""
+    reminders go — what setup shows before anything is sent; in ``tr``'s language."""
+    tr = tr or NullTranslations()
+    _ = tr.gettext
     clocks = school.reports.clocks
     ends = clocks.working_day_ends
+    labels = clock_labels(words_in(school_words(school), tr), tr)
 
-    labels = clock_labels(school_words(school))
-
-    def rule(kind: str, urgency: str) -> str:
-        return describe_clock(school.clock_rule(kind, urgency), ends)
+    def said(sentence: str, kind: str, urgency: str) -> str:
+        rule = describe_clock(school.clock_rule(kind, urgency), ends, tr)
+        return _(sentence) % {"label": labels[kind], "rule": rule}
 
     lines = [
-        f"A concern about a member of staff: {labels['lado']} within {rule('lado', 'immediate')}.",
-        f"A personal data breach: {labels['ico']} within {rule('ico', 'high')}.",
-        *(
-            f"{about}: {labels['triage']} within {rule('triage', level)}."
-            for level, about in (
-                (
-                    "immediate",
-                    "A child may be at risk now, or suspected illegal images (immediate urgency)",
-                ),
-                ("high", "Cyberbullying, or a filtering or monitoring breach (high urgency)"),
-                ("normal", "Every other concern (normal urgency)"),
-            )
+        said(
+            N_("A concern about a member of staff: %(label)s within %(rule)s."), "lado", "immediate"
         ),
-        "Working days are Monday to Friday except the bank holidays of the school's nation.",
+        said(N_("A personal data breach: %(label)s within %(rule)s."), "ico", "high"),
+        *(said(sentence, "triage", level) for level, sentence in _TRIAGE_LINES),
+        _("Working days are Monday to Friday except the bank holidays of the school's nation."),
     ]
     if clocks.quiet_hours:
         start, end = clocks.working_window
         lines.append(
-            f"Reminders about these deadlines go between {start:%H:%M} and "
-            f"{end:%H:%M} on working days; only an immediate report's deadline is sent at "
-            f"any hour. The {labels['ico']}: its last warning and the deadline passing go "
-            "at weekends and on bank holidays too, but never between 22:00 and 07:00: one "
-            "that falls at night goes at 07:00 (at 21:59 the evening before when 07:00 is "
-            "past the deadline)."
+            _(
+                "Reminders about these deadlines go between %(start)s and %(end)s on working days; "
+                "only an immediate report's deadline is sent at any hour. The %(label)s: its last "
+                "warning and the deadline passing go at weekends and on bank holidays too, but "
+                "never between 22:00 and 07:00: one that falls at night goes at 07:00 (at 21:59 "
+                "the evening before when 07:00 is past the deadline)."
+            )
+            % {"start": f"{start:%H:%M}", "end": f"{end:%H:%M}", "label": labels["ico"]}
         )
     else:
-        lines.append("Reminders about these deadlines go at any hour, as soon as they fall.")
+        lines.append(_("Reminders about these deadlines go at any hour, as soon as they fall."))
     return lines
 
 

@@ -21,11 +21,8 @@ from bot.core.config import SchoolConfig
 from bot.core.i18n import translations
 from bot.core.models import Person, utcnow
 from bot.core.ratelimit import RateLimit, allowed, limit_key, take
-from bot.core.uploads import (
-    MAX_FILE_BYTES,
-    CleanFile,
-    remove_files,
-)
+from bot.core.stored_files import remove_files
+from bot.core.uploads import MAX_FILE_BYTES, CleanFile
 from bot.core.words import school_words, words_in
 from bot.engine.web.deps import client_ip, ctx, current_user, render
 from bot.engine.web.links import deliver_soon

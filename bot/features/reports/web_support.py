@@ -4,6 +4,7 @@ cannot read is a clear 4xx, never a 500) and the mirror refresh after a response
 from __future__ import annotations
 
 import logging
+from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.core.config import ConfigError, SchoolConfig
 from bot.core.context import AppContext
+from bot.core.i18n import N_
 from bot.core.ports import ConnectorError, ListMirror
 from bot.core.store import Store
-from bot.core.uploads import CleanFile, stored_path
+from bot.core.stored_files import stored_path
+from bot.core.uploads import CleanFile
 from bot.engine.web.deps import check_csrf, ctx
 from bot.engine.web.guards import BodyTooLargeError, check_form, clean_uploads
 from bot.engine.web.threads import waiting
@@ -37,11 +40,12 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_TEXT_PART = 100 * 1024  # bytes per text box (20,000 characters of any script fit)
-TOO_LONG = (
+TOO_LONG = N_(
     "One of the boxes has too much text (at most 20,000 characters). "
     "Please shorten it and try again."
 )
-UNREADABLE = "What was sent could not be read as a form."
+UNREADABLE = N_("What was sent could not be read as a form.")
+TOO_MANY = N_("Too much was sent at once: at most %(files)s files.")
 
 
 def school_for(request: Request, school_id: str) -> SchoolConfig | None:
@@ -61,11 +65,13 @@ async def read_form(
     max_part_size: int = MAX_TEXT_PART,
     too_long: str = TOO_LONG,
     unreadable: str = UNREADABLE,
+    tr: NullTranslations | None = None,
 ) -> FormData:
     """Parse the body with tight limits (``max_files`` files, ``spare`` more let through to be
     refused by name) and check its CSRF token; a body we cannot read is a clear 4xx
     (``too_long`` for a text box over ``max_part_size``; text that is not UTF-8 is always
-    ``UNREADABLE``; ``unreadable`` for any other body the parser refuses), never a 500."""
+    ``UNREADABLE``; ``unreadable`` for any other body the parser refuses), never a 500; the
+    error page says a catalogue's sentence in its language, the file count in ``tr``'s."""
     try:
         form = await request.form(
             max_files=max_files + spare, max_fields=max_fields, max_part_size=max_part_size
@@ -79,9 +85,8 @@ async def read_form(
         if "maximum size" in detail:
             raise HTTPException(413, too_long) from None
         if "Too many" in detail:
-            raise HTTPException(
-                400, f"Too much was sent at once: at most {max_files} files."
-            ) from None
+            said = (tr or NullTranslations()).gettext(TOO_MANY) % {"files": str(max_files)}
+            raise HTTPException(400, said) from None
         raise HTTPException(400, unreadable) from None
     check_form(form)
     token = form.get("csrf_token")
@@ -131,14 +136,19 @@ def split_form(
 
 
 async def checked_files(
-    uploads: list[UploadFile], max_files: int
+    uploads: list[UploadFile], max_files: int, tr: NullTranslations | None = None
 ) -> tuple[list[CleanFile], str | None]:
-    """The chosen files read and checked, or none and what the person is told about them."""
+    """The chosen files read and checked, or none and what the person is told about them (in
+    ``tr``'s language)."""
+    _ = (tr or NullTranslations()).gettext
     if len(uploads) > max_files:
-        return [], f"Attach at most {max_files} files ({len(uploads)} were chosen)."
-    files, problems = await clean_uploads(uploads)
+        return [], _("Attach at most %(files)s files (%(chosen)s were chosen).") % {
+            "files": str(max_files),
+            "chosen": str(len(uploads)),
+        }
+    files, problems = await clean_uploads(uploads, tr or NullTranslations())
     if problems:
-        return [], " ".join(problems) + " Please choose the files again."
+        return [], " ".join([*problems, _("Please choose the files again.")])
     return files, None
 
 

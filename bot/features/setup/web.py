@@ -77,19 +77,21 @@ def setup_page(request: Request) -> Response:
     user = require_roles(request, SETUP_EDITORS)
     with ctx(request).store.session() as session:
         school = current_org(request, session).school(user.school_id)
-        data = {"school": school,
-                "steps": setup_steps(school, setup_state.config_source(session),
-                                     page_language(request, {"school": school})),
-                "report_clocks": clock_summary(school),
-                "failing_jobs": [describe(f) for f in failing_steps(session, school.id)],
-                "settings_problems": [
-                    (describe_settings(p), p.message.splitlines())
-                    for p in settings_problems(session)
-                    if p.school_id == school.id or user.role_names & TRUST_ADMINS
-                ],
-                "nobody_owes": NOBODY_OWES if nobody_owes(session, school) else None,
-                "without_edition": without_edition(session, school),
-                "trust_schools": _trust_schools(session, request, user)}
+        language = page_language(request, {"school": school})
+        data = {
+            "school": school,
+            "steps": setup_steps(school, setup_state.config_source(session), language),
+            "report_clocks": clock_summary(school, translations(language)),
+            "failing_jobs": [describe(f, language) for f in failing_steps(session, school.id)],
+            "settings_problems": [
+                (describe_settings(p, language), p.message.splitlines())
+                for p in settings_problems(session)
+                if p.school_id == school.id or user.role_names & TRUST_ADMINS
+            ],
+            "nobody_owes": NOBODY_OWES if nobody_owes(session, school) else None,
+            "without_edition": without_edition(session, school),
+            "trust_schools": _trust_schools(session, request, user),
+        }
     return show(request, "setup.html", data)
 
 
@@ -99,8 +101,10 @@ def _trust_schools(session: Session, request: Request, user: Person) -> list[dic
     schools = ctx(request).config.schools
     if not trust_wide(user) or len(schools) < 2:
         return []
-    return [{"id": s.id, "name": s.name, "sending": setup_state.is_sending(session, s.id)}
-            for s in schools]
+    return [
+        {"id": s.id, "name": s.name, "sending": setup_state.is_sending(session, s.id)}
+        for s in schools
+    ]
 
 
 @router.post("/setup/start-sending", include_in_schema=False)
@@ -116,8 +120,13 @@ def start_sending(
     schools = [s.id for s in ctx(request).config.schools]
     chosen = school or user.school_id
     if chosen != user.school_id and not trust_wide(user):
-        raise HTTPException(403, N_("You can start sending for your own school only: a "
-                                    "trust-wide administrator can start the others."))
+        raise HTTPException(
+            403,
+            N_(
+                "You can start sending for your own school only: a "
+                "trust-wide administrator can start the others."
+            ),
+        )
     if chosen != "*" and chosen not in schools:
         raise HTTPException(404, N_("There is no such school."))
     now = utcnow()
@@ -136,10 +145,17 @@ def school_page(request: Request) -> Response:
     """The school's name, nation (bank holidays) and the address replies go to."""
     user = require_roles(request, SETUP_EDITORS)
     school = current_school(request, user.school_id)
-    form = {"name": school.name, "country": school.country, "reply_to": school.reply_to or "",
-            "language": school.language}
-    return show(request, "admin_school.html", {"form": form, "countries": COUNTRY_NAMES,
-                                               "languages": LANGUAGE_NAMES})
+    form = {
+        "name": school.name,
+        "country": school.country,
+        "reply_to": school.reply_to or "",
+        "language": school.language,
+    }
+    return show(
+        request,
+        "admin_school.html",
+        {"form": form, "countries": COUNTRY_NAMES, "languages": LANGUAGE_NAMES},
+    )
 
 
 @router.post("/admin/school", include_in_schema=False)
@@ -165,13 +181,21 @@ def school_save(
         if chosen not in LANGUAGE_NAMES:
             raise SetupError("language", N_("Language: choose one of the list."))
         school.update(
-            name=name.strip(), country=nation, reply_to=reply_to.strip().lower() or None,
+            name=name.strip(),
+            country=nation,
+            reply_to=reply_to.strip().lower() or None,
             language=chosen,
         )
 
-    return saved(request, user, change, "school details changed", to="/admin/school?saved=1",
-                 template="admin_school.html", data={"form": form, "countries": COUNTRY_NAMES,
-                                                     "languages": LANGUAGE_NAMES})
+    return saved(
+        request,
+        user,
+        change,
+        "school details changed",
+        to="/admin/school?saved=1",
+        template="admin_school.html",
+        data={"form": form, "countries": COUNTRY_NAMES, "languages": LANGUAGE_NAMES},
+    )
 
 
 # --------------------------------------------------------------------------- people in roles
@@ -197,10 +221,10 @@ def roles_page(request: Request) -> Response:
 async def roles_save(request: Request) -> Response:
     """Save the people in roles: each must be someone the directory lists."""
     form = await read_checked_form(request, max_files=0, max_fields=400)
-    picked = {box: [str(v) for v in form.getlist(box) if str(v)] for box in (*ROLE_BOXES,
-                                                                              *ROLE_LISTS)}
-    return await run_in_threadpool(_roles_saved, request, str(form.get("csrf_token") or ""),
-                                   picked)
+    picked = {
+        box: [str(v) for v in form.getlist(box) if str(v)] for box in (*ROLE_BOXES, *ROLE_LISTS)
+    }
+    return await run_in_threadpool(_roles_saved, request, str(form.get("csrf_token") or ""), picked)
 
 
 def _roles_saved(request: Request, csrf_token: str, picked: dict[str, list[str]]) -> Response:
@@ -212,30 +236,48 @@ def _roles_saved(request: Request, csrf_token: str, picked: dict[str, list[str]]
 
     def change(school: dict[str, Any]) -> None:
         tr = translations(page_language(request))
-        words = words_in(school_words_for(str(school.get("country") or OLDER_COUNTRY),
-                                          school.get("words") or None), tr)
+        words = words_in(
+            school_words_for(
+                str(school.get("country") or OLDER_COUNTRY), school.get("words") or None
+            ),
+            tr,
+        )
         labels = _role_labels(words, tr)
         for box, emails in picked.items():
             if any(e not in known for e in emails):
-                raise SetupError(box, N_("%(label)s: choose people from the list."),
-                                 label=labels[box])
+                raise SetupError(
+                    box, N_("%(label)s: choose people from the list."), label=labels[box]
+                )
         if not picked["headteacher"]:
-            raise SetupError("headteacher", N_("%(label)s: choose the %(head)s."),
-                             label=labels["headteacher"], head=words.headteacher)
+            raise SetupError(
+                "headteacher",
+                N_("%(label)s: choose the %(head)s."),
+                label=labels["headteacher"],
+                head=words.headteacher,
+            )
         if not picked["dsl"]:
             raise SetupError("dsl", N_("%(label)s: choose at least one."), label=labels["dsl"])
         if user.email not in picked["admins"] + picked["headteacher"] and not trust_wide(user):
             raise SetupError(
                 "admins",
-                N_("Administrators: you are not in the list, so you could no longer open these "
-                   "pages. Keep yourself in it (or ask another administrator to make the "
-                   "change)."),
+                N_(
+                    "Administrators: you are not in the list, so you could no longer open these "
+                    "pages. Keep yourself in it (or ask another administrator to make the "
+                    "change)."
+                ),
             )
         school |= {box: picked[box][0] if picked[box] else None for box in ROLE_BOXES}
         school |= {box: picked[box] for box in ROLE_LISTS}
 
-    return saved(request, user, change, "people in roles changed", to="/admin/roles?saved=1",
-                 template="admin_roles.html", data=data)
+    return saved(
+        request,
+        user,
+        change,
+        "people in roles changed",
+        to="/admin/roles?saved=1",
+        template="admin_roles.html",
+        data=data,
+    )
 
 
 def _role_labels(words: Words, tr: NullTranslations) -> dict[str, str]:
@@ -244,7 +286,8 @@ def _role_labels(words: Words, tr: NullTranslations) -> dict[str, str]:
         "headteacher": cap(words.headteacher),
         "dsl": cap(words.dsl_full),
         # the pack's word counted the English way in English only
-        "deputy_dsl": cap(words.deputy_dsl) + "s" if type(tr) is NullTranslations
+        "deputy_dsl": cap(words.deputy_dsl) + "s"
+        if type(tr) is NullTranslations
         else tr.gettext("%(deputy)s (one or more)") % {"deputy": cap(words.deputy_dsl)},
         "dpo": tr.gettext("Data protection officer"),
         "chair_of_governors": cap(words.chair),
@@ -270,10 +313,12 @@ def _settings_data(request: Request, user: Person) -> dict[str, Any]:
     schools = len(ctx(request).config.schools)
     with ctx(request).store.session() as session:
         newest = config_store.latest(session)
-    return {"newest": newest,
-            "config_file": ctx(request).settings.config_path.name,
-            "may_move": schools == 1 or trust_wide(user),
-            "whole_trust": schools > 1 and trust_wide(user)}
+    return {
+        "newest": newest,
+        "config_file": ctx(request).settings.config_path.name,
+        "may_move": schools == 1 or trust_wide(user),
+        "whole_trust": schools > 1 and trust_wide(user),
+    }
 
 
 @router.post("/admin/settings", include_in_schema=False)
@@ -286,11 +331,20 @@ def settings_save(
     user = editor(request, csrf_token)
     settings = ctx(request).settings
     if len(ctx(request).config.schools) > 1 and not trust_wide(user):
-        raise HTTPException(403, N_("Where the settings are managed is decided for the whole "
-                                    "trust: ask a trust-wide administrator."))
+        raise HTTPException(
+            403,
+            N_(
+                "Where the settings are managed is decided for the whole "
+                "trust: ask a trust-wide administrator."
+            ),
+        )
     if source not in setup_state.SOURCES:
-        return failed(request, "admin_settings.html", _settings_data(request, user), SetupError(
-            "source", N_("Where the settings are managed: choose one of the two.")))
+        return failed(
+            request,
+            "admin_settings.html",
+            _settings_data(request, user),
+            SetupError("source", N_("Where the settings are managed: choose one of the two.")),
+        )
     now = utcnow()
     with ctx(request).store.transaction() as session:
         before = setup_state.config_source(session)
@@ -298,10 +352,16 @@ def settings_save(
         if before == "file" and source == "web":
             # what school.yaml says now becomes the first version the pages edit
             org = load_config(settings.config_path)
-            config_store.save(session, org, by=user.email, now=now,
-                              note="settings moved from school.yaml to the web pages")
-        config_store.set_source(session, source, by=user.email, now=now,
-                                schools=[s.id for s in org.schools])
+            config_store.save(
+                session,
+                org,
+                by=user.email,
+                now=now,
+                note="settings moved from school.yaml to the web pages",
+            )
+        config_store.set_source(
+            session, source, by=user.email, now=now, schools=[s.id for s in org.schools]
+        )
         if before == "web" and source == "file":
             settings.config_path.write_text(config_store.to_yaml(org), encoding="utf-8")
     return RedirectResponse("/admin/settings?saved=1", status_code=303)
@@ -316,9 +376,14 @@ def settings_export(request: Request) -> Response:
     with ctx(request).store.transaction() as session:
         org = visible_org(current_org(request, session), user)
         web = setup_state.config_source(session) == "web"
-        audit.record(session, actor=user.email, action="config.exported",
-                     object_type="config", school_id=user.school_id,
-                     details={"schools": [s.id for s in org.schools]})
+        audit.record(
+            session,
+            actor=user.email,
+            action="config.exported",
+            object_type="config",
+            school_id=user.school_id,
+            details={"schools": [s.id for s in org.schools]},
+        )
     text = config_store.to_yaml(org, config_store.export_header(now) if web else None)
     return Response(
         text,

@@ -20,17 +20,30 @@ from bot.core.dates import HAPPENED
 from bot.core.forms import parse_iso_date
 from bot.core.i18n import day_text, person_language, translations
 from bot.core.links import LinkExpiredError, LinkInvalidError
-from bot.core.messages import human_date
 from bot.core.models import Duty, Person, TrainingRecord, utcnow
 from bot.core.uploads import (
     CleanFile,
     store_file,
 )
 from bot.engine import duty_status
-from bot.engine.web.deps import check_csrf, ctx, current_user, error_page, info_page, render
+from bot.engine.web.deps import (
+    check_csrf,
+    ctx,
+    current_user,
+    error_page,
+    info_page,
+    language_for_page,
+    render,
+)
 from bot.engine.web.guards import clean_uploads, read_checked_form
 from bot.engine.web.links import invalid_link_page, link_claims
-from bot.engine.web.on_behalf import ON_BEHALF, on_behalf_statement, recorder_for
+from bot.engine.web.on_behalf import (
+    ON_BEHALF,
+    TRAINED,
+    TRAINED_BELOW,
+    on_behalf_statement,
+    recorder_for,
+)
 
 __all__ = ["router"]
 
@@ -151,12 +164,11 @@ def _record(
         details=details,
     )
     if recorder is not None:
-        return info_page(
-            request,
-            "Recorded",
-            on_behalf_statement(recorder, person, f"completed {course} on {human_date(completed)}.")
-            + (" The certificate is kept with it." if stored else ""),
+        statement = on_behalf_statement(
+            recorder, person, TRAINED, language, day=completed, course=course
         )
+        kept = _("The certificate is kept with it.") if stored else ""
+        return info_page(request, _("Recorded"), f"{statement} {kept}".strip())
     said = (
         _("Your %(course)s training on %(day)s has been recorded with your certificate.")
         if stored
@@ -227,7 +239,11 @@ def training_page(request: Request, token: str) -> Response:
                 "due": duty.due_on,
                 "today": local_today(utcnow()).isoformat(),
                 "statement": on_behalf_statement(
-                    recorder, person, f"completed {_course(duty)} on the date below."
+                    recorder,
+                    person,
+                    TRAINED_BELOW,
+                    language_for_page(request, {"user": recorder}),
+                    course=_course(duty),
                 ),
             },
         )
