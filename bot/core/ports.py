@@ -18,7 +18,6 @@ Example: a minimal mailer (``Mailer`` declares the optional capabilities with de
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -202,26 +201,9 @@ class DirectoryChanges:
             shares.setdefault(person.school, []).append(person)
         return shares
 
-    def share_digest(self, school: str | None) -> str:
-        """A digest of what the read says of one school's share (``by_school``), the same in
-        every process (sets sorted): a quiet sweep whose share is what the school applied last
-        time skips applying it (``bot.engine.directory``). Worked out once a share."""
-        found = self._digests.get(school)
-        if found is None:
-            h = hashlib.sha256(f"{self.complete}|{sorted(self.removed)}|".encode())
-            for p in self.by_school.get(school, ()):
-                h.update(repr((
-                    p.external_id, p.email, p.display_name, p.active, p.given_name,
-                    p.family_name, p.job_title, p.other_titles, sorted(p.groups),
-                    sorted(p.roles), p.manager_external_id, p.manager_email, p.start_date,
-                    p.school, p.has_account,
-                )).encode())
-            h.update(repr((list(self.rejected), list(self.rejected_records))).encode())
-            found = self._digests[school] = h.hexdigest()
-        return found
-
     @cached_property
-    def _digests(self) -> dict[str | None, str]:
+    def digests(self) -> dict[str | None, str]:
+        """Digests of the shares of the read, each worked out once (``bot.engine.directory``)."""
         return {}
 
 

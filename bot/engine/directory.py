@@ -467,10 +467,27 @@ def _inputs(
     share of the read (and the people the read names no school for), the school's settings,
     the day (a missing person's grace), whether it takes the unassigned, the ended addresses."""
     return hashlib.sha256("|".join((
-        changes.share_digest(school.id),
-        changes.share_digest(None) if None in changes.by_school else "",
+        _share_digest(changes, school.id),
+        _share_digest(changes, None) if None in changes.by_school else "",
         school.model_dump_json(), str(today), str(default_school), repr(sorted(not_here)),
     )).encode()).hexdigest()
+
+
+def _share_digest(changes: DirectoryChanges, school: str | None) -> str:
+    """A digest of what the read says of one school's share (``by_school``), the same in every
+    process (sets sorted), worked out once a share of a read that every school takes from."""
+    found = changes.digests.get(school)
+    if found is None:
+        h = hashlib.sha256(f"{changes.complete}|{sorted(changes.removed)}|".encode())
+        for p in changes.by_school.get(school, ()):
+            h.update(repr((
+                p.external_id, p.email, p.display_name, p.active, p.given_name, p.family_name,
+                p.job_title, p.other_titles, sorted(p.groups), sorted(p.roles),
+                p.manager_external_id, p.manager_email, p.start_date, p.school, p.has_account,
+            )).encode())
+        h.update(repr((list(changes.rejected), list(changes.rejected_records))).encode())
+        found = changes.digests[school] = h.hexdigest()
+    return found
 
 
 def _said(report: DirectoryReport) -> dict[str, object]:
