@@ -201,6 +201,11 @@ class DirectoryChanges:
             shares.setdefault(person.school, []).append(person)
         return shares
 
+    @cached_property
+    def digests(self) -> dict[str | None, str]:
+        """Digests of the shares of the read, each worked out once (``bot.engine.directory``)."""
+        return {}
+
 
 def left_out_words(counts: Mapping[str, int]) -> str:
     """A directory's left-out accounts as a person reads them: '3 guests, 2 unlicensed

@@ -285,6 +285,13 @@ def queue_chasing_stopped(
     owner; the chair of governors when the owner is the head). The same item twice (two duties
     of one person with the same words) is listed once.
     """
+    talks = [
+        talk
+        for talk in needs_conversation(session, school, today, school.language)
+        if (talk.last_reminded_on or today) < today
+    ]
+    if not talks:  # most sweeps: nobody's people need reading (#60)
+        return 0
     people = active_people(session, school.id)
     told = set(
         session.scalars(
@@ -294,8 +301,8 @@ def queue_chasing_stopped(
     by_email = {p.email: p for p in people.values()}
     talks_to: dict[str, dict[tuple[str, str], Conversation]] = defaultdict(dict)
     duties_to: dict[str, list[int]] = defaultdict(list)
-    for talk in needs_conversation(session, school, today, school.language):
-        if talk.duty_id in told or (talk.last_reminded_on or today) >= today:
+    for talk in talks:
+        if talk.duty_id in told:
             continue
         person = by_email.get(talk.person_email)
         if person is None:

@@ -8,6 +8,7 @@ too many people missing stops and changes nobody.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import defaultdict
@@ -23,6 +24,7 @@ from bot.core.config import SchoolConfig
 from bot.core.models import ConnectorState, Person, PersonGroup, PersonRole, SweepRun, utcnow
 from bot.core.ports import Directory, DirectoryChanges, DirectoryPerson, RejectedRecord
 from bot.core.store import bulk_insert, bulk_set, one_of
+from bot.engine.changes import pending
 from bot.engine.config_sync import ensure_school
 from bot.engine.job_roles import map_roles
 from bot.engine.leavers import RemovalStop, check_removals, make_leavers, mark_missing, restore
@@ -44,6 +46,7 @@ __all__ = [
 CURSOR_KEY = "directory.cursor"
 LEFT_OUT_KEY = "directory.left_out"  # JSON: accounts the last read left out, by what they are
 NO_MAILBOX_KEY = "directory.no_mailbox"  # JSON: names of accounts left out for want of a mailbox
+APPLIED_KEY = "directory.applied"  # JSON: [digest of the inputs last applied, their report]
 UNASSIGNED_KEY = "directory.unassigned"  # JSON: email -> "Name <email>" in no school's group
 DIRECTORY = "directory"  # Person.source of people the platform directory lists
 
@@ -434,11 +437,16 @@ def sync_directory(
     ensure_school(session, school)
     state = ConnectorState.of(session, school.id, CURSOR_KEY)
     changes = directory.fetch(state.value if state else None)
-    if not_here:
-        changes = replace(changes, people=[
-            replace(p, active=False) if p.email in not_here else p for p in changes.people
-        ])
-    report = apply_listing(session, school, changes, today, default_school=default_school)
+    inputs = _inputs(changes, school, today, default_school, not_here)
+    report = _as_applied(session, school.id, inputs, complete=changes.complete)
+    if report is None:
+        if not_here:
+            changes = replace(changes, people=[
+                replace(p, active=False) if p.email in not_here else p for p in changes.people
+            ])
+        report = apply_listing(session, school, changes, today, default_school=default_school)
+        if report.stopped is None:
+            _keep(session, school.id, APPLIED_KEY, [inputs, _said(report)])
     if report.stopped is None:
         if changes.cursor is not None:  # the delta cursor, for the next read
             ConnectorState.put(session, school.id, CURSOR_KEY, changes.cursor)
@@ -449,6 +457,64 @@ def sync_directory(
             _keep_unassigned(session, school.id, changes, frozenset(staff_groups))
         session.flush()
     return report
+
+
+def _inputs(
+    changes: DirectoryChanges, school: SchoolConfig, today: date, default_school: bool,
+    not_here: Collection[str],
+) -> str:
+    """A digest of everything applying the read to the school depends on but the store: its
+    share of the read (and the people the read names no school for), the school's settings,
+    the day (a missing person's grace), whether it takes the unassigned, the ended addresses."""
+    return hashlib.sha256("|".join((
+        _share_digest(changes, school.id),
+        _share_digest(changes, None) if None in changes.by_school else "",
+        school.model_dump_json(), str(today), str(default_school), repr(sorted(not_here)),
+    )).encode()).hexdigest()
+
+
+def _share_digest(changes: DirectoryChanges, school: str | None) -> str:
+    """A digest of what the read says of one school's share (``by_school``), the same in every
+    process (sets sorted), worked out once a share of a read that every school takes from."""
+    found = changes.digests.get(school)
+    if found is None:
+        h = hashlib.sha256(f"{changes.complete}|{sorted(changes.removed)}|".encode())
+        for p in changes.by_school.get(school, ()):
+            h.update(repr((
+                p.external_id, p.email, p.display_name, p.active, p.given_name, p.family_name,
+                p.job_title, p.other_titles, sorted(p.groups), sorted(p.roles),
+                p.manager_external_id, p.manager_email, p.start_date, p.school, p.has_account,
+            )).encode())
+        h.update(repr((list(changes.rejected), list(changes.rejected_records))).encode())
+        found = changes.digests[school] = h.hexdigest()
+    return found
+
+
+def _said(report: DirectoryReport) -> dict[str, object]:
+    """What a sync that applied the read reports that applying it again would report too."""
+    return {"unchanged": report.unchanged + report.updated + report.added,
+            "held": report.held, "rejected": report.rejected, "notes": report.notes,
+            "unmapped": report.unmapped}
+
+
+def _as_applied(
+    session: Session, school_id: str, inputs: str, *, complete: bool
+) -> DirectoryReport | None:
+    """The report of applying the read again, when the last sync that changed nothing it
+    could not undo applied the same inputs to the same people: nobody the directory step
+    reads was written since (``pending``: the marks the duties step
+    clears after each sweep). None: apply it."""
+    row = ConnectorState.of(session, school_id, APPLIED_KEY)
+    if row is None or not row.value.startswith(f'["{inputs}"'):
+        return None
+    if pending(session, school_id):
+        return None
+    said = json.loads(row.value)[1]
+    return DirectoryReport(
+        unchanged=int(said["unchanged"]), held=int(said["held"]), complete=complete,
+        rejected=[str(r) for r in said["rejected"]], notes=[str(n) for n in said["notes"]],
+        unmapped={str(k): [str(n) for n in v] for k, v in said["unmapped"].items()},
+    )
 
 
 def _keep(session: Session, school_id: str, key: str, data: object) -> None:

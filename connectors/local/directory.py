@@ -130,9 +130,12 @@ def _row_email(row: Mapping[str, Any]) -> str:
 
 
 def _row_to_person(
-    row: Mapping[str, Any], allowed_roles: frozenset[str] | None = None, label: _Label = str
+    row: Mapping[str, Any], allowed_roles: frozenset[str] | None = None, label: _Label = str,
+    checked: Callable[[str], bool] = is_email,
 ) -> DirectoryPerson:
-    """Validate one directory row; raise ValueError naming the field (as the file names it)."""
+    """Validate one directory row; raise ValueError naming the field (as the file names it).
+    ``checked`` says whether an address is an email address (``is_email``, or a parse's
+    memory of it)."""
     if row.get("_extra"):
         raise ValueError(
             "more cells than the header has columns (a value with a comma needs quotes)"
@@ -141,7 +144,7 @@ def _row_to_person(
     if problem:
         raise ValueError(problem)
     email = _row_email(row)
-    if has_mailbox(email) and not is_email(email):  # as school.yaml checks them
+    if has_mailbox(email) and not checked(email):  # as school.yaml checks them
         raise ValueError(f"{label('email')} is missing or not an email address (got {email!r})")
     name, given, family = _names(row)
     if not name:
@@ -229,6 +232,9 @@ class FileDirectory:
     _last: tuple[tuple[str, frozenset[str] | None, frozenset[int]], DirectoryChanges] | None = (
         field(default=None, init=False, repr=False)
     )
+    # whether each address of the last parse is an email address: a changed file of 100,000
+    # staff checks only its new addresses (``is_email``'s own cache is smaller than a trust)
+    _emails: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def header_line(self) -> int | None:
@@ -278,6 +284,13 @@ class FileDirectory:
         records: list[RejectedRecord] = []
         seen: dict[str, int] = {}
         self.rejected_lines = []
+        known, checks = self._emails, dict[str, bool]()
+
+        def checked(address: str) -> bool:
+            ok = checks.get(address)
+            if ok is None:
+                ok = checks[address] = known[address] if address in known else is_email(address)
+            return ok
         for line, row in rows:
             if line in self.left_out:
                 continue
@@ -285,7 +298,7 @@ class FileDirectory:
             where = f"{self.path.name} line {line}" + (f" ({who})" if who else "")
             try:
                 _manager_by_name(row, names, label)
-                person = _row_to_person(row, self.allowed_roles, label)
+                person = _row_to_person(row, self.allowed_roles, label, checked)
                 duplicate = seen.get(person.email) or seen.get(f"id:{person.external_id}")
                 if duplicate is not None:
                     what = (
@@ -302,6 +315,7 @@ class FileDirectory:
             seen[person.email] = line
             seen[f"id:{person.external_id}"] = line
             people.append(person)
+        self._emails = checks
         return DirectoryChanges(
             people=people,
             complete=True,

@@ -1,0 +1,182 @@
+"""A quiet sweep does not apply a directory read it applied already: a school's share of an
+unchanged listing, on the same day, with nobody written since, is skipped and reported as the
+last sync reported it; any change of the share, the day, the school's settings or its people
+applies it again (#60)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.core.context import AppContext
+from bot.core.models import Person
+from bot.engine import directory
+from bot.engine.leavers import confirm_removals
+from bot.engine.sweep import SchoolSweep, run_sweep
+from tests.support.clock import FrozenClock
+from tests.support.helpers import Row, SchoolBuilder
+
+MONDAY = date(2026, 11, 23)
+
+
+@pytest.fixture
+def applied(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The schools whose directory read was applied (not skipped), in order."""
+    calls: list[str] = []
+    apply = directory.apply_listing
+
+    def counted(session: Any, school: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(school.id)
+        return apply(session, school, *args, **kwargs)
+
+    monkeypatch.setattr(directory, "apply_listing", counted)
+    yield calls
+
+
+def _sweep(ctx: AppContext, clock: FrozenClock, day: date, minute: int) -> SchoolSweep:
+    [result], _ = run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=day,
+        now=clock.at(day, 9, minute),
+        deliver=False,
+    )
+    assert not result.failed
+    return result
+
+
+def _quiet(
+    school: SchoolBuilder, database_url: str, clock: FrozenClock, applied: list[str]
+) -> AppContext:
+    """The first sweep applies the read; the next (nothing changed) skips it."""
+    school.school["directory"] = {"leaver_grace_days": 0, "max_removal_share": 0.5}
+    school.people.append(Row("dan@oak.example", "Dan Dee", groups="All Staff;Year 6"))
+    ctx = school.context(database_url)
+    first = _sweep(ctx, clock, MONDAY, 0)
+    assert first.directory.added == len(school.people) and applied == ["oak"]
+    quiet = _sweep(ctx, clock, MONDAY, 15)
+    assert applied == ["oak"]  # not applied again
+    assert (quiet.directory.added, quiet.directory.updated, quiet.directory.unchanged) == (
+        0,
+        0,
+        len(school.people),
+    )
+    return ctx
+
+
+def _person(ctx: AppContext, email: str) -> Person | None:
+    with ctx.store.session() as session:
+        return session.scalars(select(Person).where(Person.email == email)).one_or_none()
+
+
+def _renamed(school: SchoolBuilder) -> Callable[[AppContext], bool]:
+    [amy] = [r for r in school.people if r.email == "amy@oak.example"]
+    amy.name = "Amy Renamed"
+    return lambda ctx: (
+        getattr(_person(ctx, "amy@oak.example"), "display_name", "") == ("Amy Renamed")
+    )
+
+
+def _new_starter(school: SchoolBuilder) -> Callable[[AppContext], bool]:
+    school.people.append(Row("cat@oak.example", "Cat Cole"))
+    return lambda ctx: _person(ctx, "cat@oak.example") is not None
+
+
+def _leaver(school: SchoolBuilder) -> Callable[[AppContext], bool]:
+    school.people = [r for r in school.people if r.email != "ben@oak.example"]
+    return lambda ctx: not getattr(_person(ctx, "ben@oak.example"), "active", True)
+
+
+def _role_change(school: SchoolBuilder) -> Callable[[AppContext], bool]:
+    [amy] = [r for r in school.people if r.email == "amy@oak.example"]
+    amy.roles = "volunteer"
+
+    def check(ctx: AppContext) -> bool:
+        with ctx.store.session() as session:
+            person = session.scalars(select(Person).where(Person.email == amy.email)).one()
+            return {r.role for r in person.roles} == {"volunteer"}
+
+    return check
+
+
+def _group_change(school: SchoolBuilder) -> Callable[[AppContext], bool]:
+    [dan] = [r for r in school.people if r.email == "dan@oak.example"]
+    dan.groups = "All Staff"
+
+    def check(ctx: AppContext) -> bool:
+        with ctx.store.session() as session:
+            person = session.scalars(select(Person).where(Person.email == dan.email)).one()
+            return {g.name for g in person.groups} == {"All Staff"}
+
+    return check
+
+
+@pytest.mark.parametrize("change", [_renamed, _new_starter, _leaver, _role_change, _group_change])
+def test_a_change_of_the_listing_after_a_skipped_sync_takes_effect_on_the_next_sweep(
+    school: SchoolBuilder,
+    database_url: str,
+    frozen_clock: FrozenClock,
+    applied: list[str],
+    change: Callable[[SchoolBuilder], Callable[[AppContext], bool]],
+) -> None:
+    ctx = _quiet(school, database_url, frozen_clock, applied)
+    took_effect = change(school)
+    school.write()
+    assert not took_effect(ctx)
+    result = _sweep(ctx, frozen_clock, MONDAY, 30)
+    assert applied == ["oak", "oak"] and took_effect(ctx)
+    report = result.directory
+    assert report.added + report.updated + report.missing + report.left == 1
+    _sweep(ctx, frozen_clock, MONDAY, 45)  # and then it is quiet again
+    assert applied == ["oak", "oak"]
+
+
+def test_a_new_day_applies_the_read_again_so_a_missing_persons_grace_ends(
+    school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock, applied: list[str]
+) -> None:
+    school.school["directory"] = {"leaver_grace_days": 1, "max_removal_share": 0.5}
+    ctx = school.context(database_url)
+    _sweep(ctx, frozen_clock, MONDAY, 0)
+    school.people = [r for r in school.people if r.email != "ben@oak.example"]
+    school.write()
+    assert _sweep(ctx, frozen_clock, MONDAY, 15).directory.missing == 1
+    assert _sweep(ctx, frozen_clock, MONDAY, 30).directory.left == 0
+    assert applied == ["oak", "oak"]  # the third was quiet
+    tuesday = MONDAY + timedelta(days=1)
+    assert _sweep(ctx, frozen_clock, tuesday, 0).directory.left == 1
+    assert applied == ["oak", "oak", "oak"]
+
+
+def test_a_person_written_outside_the_directory_is_put_back_though_the_read_is_the_same(
+    school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock, applied: list[str]
+) -> None:
+    ctx = _quiet(school, database_url, frozen_clock, applied)
+    with ctx.store.transaction() as session:
+        amy = session.scalars(select(Person).where(Person.email == "amy@oak.example")).one()
+        amy.display_name = "Someone Else"
+    assert _sweep(ctx, frozen_clock, MONDAY, 30).directory.updated == 1
+    assert applied == ["oak", "oak"]
+
+
+def test_a_stopped_sync_is_never_skipped_and_confirm_removals_takes_effect_next_sweep(
+    school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock, applied: list[str]
+) -> None:
+    ctx = _quiet(school, database_url, frozen_clock, applied)
+    gone = len(school.people) - 1
+    school.people = school.people[:1]  # most of the school gone at once: asked first
+    school.write()
+    for minute in (30, 45):
+        result = _sweep(ctx, frozen_clock, MONDAY, minute)
+        assert result.directory.stopped is not None and result.directory.missing == 0
+    assert applied == ["oak", "oak", "oak"]
+    with ctx.store.transaction() as session:
+        confirm_removals(session, "oak", "admin@oak.example")
+    result = _sweep(ctx, frozen_clock, MONDAY, 50)
+    assert result.directory.stopped is None and result.directory.left == gone  # grace 0
+    assert applied == ["oak"] * 4
