@@ -5,6 +5,7 @@ web client per person. No tests here."""
 from __future__ import annotations
 
 import re
+import shutil
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,11 +19,14 @@ from sqlalchemy import select
 
 from bot.core.context import AppContext
 from bot.core.models import Duty, Person, Report, ReportClock, TrainingRecord
+from bot.core.settings import Settings
 from bot.engine.sweep import run_sweep
 from bot.features.policies.attest import acknowledge
 from bot.web.app import create_app
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder, at
+from tests.support.keys import TEST_SECRET
+from tests.support.migrated import copy_database, drop_copy
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette prefers httpx2 (a UserWarning at import)
@@ -292,10 +296,45 @@ def env(school: SchoolBuilder, sqlite_url: str, frozen: None) -> Iterator[Env]:
     yield build(school, sqlite_url)
 
 
+@pytest.fixture(scope="module")
+def any_built(
+    tmp_path_factory: pytest.TempPathFactory, module_database_url: str
+) -> Iterator[tuple[Path, str]]:
+    """``build`` at the frozen moment, once per module and backend (the school's folder and
+    its database), for ``any_env`` to copy: two sweeps, eight acknowledgements and the reports
+    once, not once per test."""
+    from tests.conftest import isolated
+
+    folder = tmp_path_factory.mktemp("any")
+    with isolated(folder), time_machine.travel(NOW, tick=False):
+        env = build(SchoolBuilder(folder / "school"), module_database_url)
+    env.context.store.dispose()  # a database is copied only while nobody is connected to it
+    yield env.context.settings.home, module_database_url
+
+
 @pytest.fixture
-def any_env(school: SchoolBuilder, database_url: str, frozen: None) -> Iterator[Env]:
-    """The built school on SQLite and, when configured, PostgreSQL."""
-    yield build(school, database_url)
+def any_env(
+    any_built: tuple[Path, str], school: SchoolBuilder, tmp_path: Path, frozen: None
+) -> Iterator[Env]:
+    """The built school on SQLite and, when configured, PostgreSQL: the test's own copy of
+    ``any_built`` (its folder and database), ``school`` configured as ``build`` left it."""
+    home, url = any_built
+    configure(school)
+    shutil.copytree(home, school.home, dirs_exist_ok=True)
+    copy = copy_database(url, tmp_path)
+    settings = Settings(
+        home=school.home,
+        database_url=copy,
+        secret_key=TEST_SECRET,
+        demo=True,
+        base_url="https://bot.oak.example",
+    )
+    ctx = AppContext(settings)
+    try:
+        yield Env(ctx, create_app(ctx.settings, ctx))
+    finally:
+        ctx.store.dispose()
+        drop_copy(copy)
 
 
 def _built_once(folder: Path, database: str) -> Iterator[Env]:
