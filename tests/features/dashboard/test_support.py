@@ -290,35 +290,22 @@ def frozen(frozen_clock: FrozenClock) -> None:
     frozen_clock.at(TODAY, 12, 0)
 
 
-@pytest.fixture
-def env(school: SchoolBuilder, sqlite_url: str, frozen: None) -> Iterator[Env]:
-    """The built school (SQLite)."""
-    yield build(school, sqlite_url)
-
-
-@pytest.fixture(scope="module")
-def any_built(
-    tmp_path_factory: pytest.TempPathFactory, module_database_url: str
-) -> Iterator[tuple[Path, str]]:
-    """``build`` at the frozen moment, once per module and backend (the school's folder and
-    its database), for ``any_env`` to copy: two sweeps, eight acknowledgements and the reports
-    once, not once per test."""
+def _build_to_copy(folder: Path, url: str) -> tuple[Path, str]:
+    """``build`` at the frozen moment in ``folder`` on ``url``, left for tests to copy (the
+    school's folder and its database): two sweeps, eight acknowledgements and the reports once
+    a module, not once a test."""
     from tests.conftest import isolated
 
-    folder = tmp_path_factory.mktemp("any")
     with isolated(folder), time_machine.travel(NOW, tick=False):
-        env = build(SchoolBuilder(folder / "school"), module_database_url)
+        env = build(SchoolBuilder(folder / "school"), url)
     env.context.store.dispose()  # a database is copied only while nobody is connected to it
-    yield env.context.settings.home, module_database_url
+    return env.context.settings.home, url
 
 
-@pytest.fixture
-def any_env(
-    any_built: tuple[Path, str], school: SchoolBuilder, tmp_path: Path, frozen: None
-) -> Iterator[Env]:
-    """The built school on SQLite and, when configured, PostgreSQL: the test's own copy of
-    ``any_built`` (its folder and database), ``school`` configured as ``build`` left it."""
-    home, url = any_built
+def _copied(built: tuple[Path, str], school: SchoolBuilder, tmp_path: Path) -> Iterator[Env]:
+    """The test's own copy of a built school (its folder and database), ``school`` configured
+    as ``build`` left it."""
+    home, url = built
     configure(school)
     shutil.copytree(home, school.home, dirs_exist_ok=True)
     copy = copy_database(url, tmp_path)
@@ -335,6 +322,39 @@ def any_env(
     finally:
         ctx.store.dispose()
         drop_copy(copy)
+
+
+@pytest.fixture(scope="module")
+def sqlite_built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """``build`` once per module on SQLite, for ``env`` to copy."""
+    folder = tmp_path_factory.mktemp("built")
+    return _build_to_copy(folder, f"sqlite:///{folder / 'test.db'}")
+
+
+@pytest.fixture
+def env(
+    sqlite_built: tuple[Path, str], school: SchoolBuilder, tmp_path: Path, frozen: None
+) -> Iterator[Env]:
+    """The built school (SQLite): the test's own copy of ``sqlite_built``."""
+    yield from _copied(sqlite_built, school, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def any_built(
+    tmp_path_factory: pytest.TempPathFactory, module_database_url: str
+) -> tuple[Path, str]:
+    """``build`` once per module on SQLite and, when configured, PostgreSQL, for ``any_env``
+    to copy."""
+    return _build_to_copy(tmp_path_factory.mktemp("any"), module_database_url)
+
+
+@pytest.fixture
+def any_env(
+    any_built: tuple[Path, str], school: SchoolBuilder, tmp_path: Path, frozen: None
+) -> Iterator[Env]:
+    """The built school on SQLite and, when configured, PostgreSQL: the test's own copy of
+    ``any_built``."""
+    yield from _copied(any_built, school, tmp_path)
 
 
 def _built_once(folder: Path, database: str) -> Iterator[Env]:
