@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 import pytest
@@ -23,12 +22,10 @@ from bot.core.models import (
     TrainingRecord,
 )
 from bot.engine import changes
-from bot.engine.sweep import run_sweep
 from bot.features.policies.attest import acknowledge
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder, at
-
-MONDAY = date(2026, 11, 23)
+from tests.support.quiet_school import MONDAY, quiet_school, sweep_school
 
 # what the duties step reads that is not a watched table, and why that is safe
 _NOT_WATCHED = {
@@ -49,36 +46,12 @@ _TABLE = re.compile(r'\b(?:FROM|JOIN)\s+"?([a-z_]+)"?', re.IGNORECASE)
 
 @pytest.fixture
 def ctx(school: SchoolBuilder, database_url: str) -> AppContext:
-    school.policy("online-safety", "2026.1", published=str(MONDAY))
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-        due_days=14,
-    )
-    school.requirement(
-        id="train-os",
-        kind="complete_training",
-        course="Online safety",
-        audience={"roles": ["staff"]},
-        due_days=28,
-    )
+    quiet_school(school)
     return school.context(database_url)
 
 
 def _sweep(ctx: AppContext, clock: FrozenClock, minute: int) -> Any:
-    [result], _ = run_sweep(
-        ctx.store,
-        ctx.settings,
-        ctx.config,
-        ctx.connectors,
-        as_of=MONDAY,
-        now=clock.at(MONDAY, 9, minute),
-        deliver=False,
-    )
-    assert not result.failed
-    return result
+    return sweep_school(ctx, clock, MONDAY, minute)
 
 
 @pytest.fixture

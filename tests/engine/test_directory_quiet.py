@@ -6,7 +6,7 @@ applies it again (#60)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,11 +16,10 @@ from bot.core.context import AppContext
 from bot.core.models import Person
 from bot.engine import directory
 from bot.engine.leavers import confirm_removals
-from bot.engine.sweep import SchoolSweep, run_sweep
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder
-
-MONDAY = date(2026, 11, 23)
+from tests.support.quiet_school import MONDAY
+from tests.support.quiet_school import sweep_school as _sweep
 
 
 @pytest.fixture
@@ -35,20 +34,6 @@ def applied(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
     monkeypatch.setattr(directory, "apply_listing", counted)
     yield calls
-
-
-def _sweep(ctx: AppContext, clock: FrozenClock, day: date, minute: int) -> SchoolSweep:
-    [result], _ = run_sweep(
-        ctx.store,
-        ctx.settings,
-        ctx.config,
-        ctx.connectors,
-        as_of=day,
-        now=clock.at(day, 9, minute),
-        deliver=False,
-    )
-    assert not result.failed
-    return result
 
 
 def _quiet(

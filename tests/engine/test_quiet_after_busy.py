@@ -4,32 +4,19 @@ planning again anyway (its mark forgotten) would open, close and queue nothing."
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 
 from bot.core.context import AppContext
 from bot.core.models import ConnectorState, DutySnapshot, OutboxMessage
-from bot.engine.sweep import QUIET_KEY, SchoolSweep, run_sweep
+from bot.engine.sweep import QUIET_KEY
 from tests.support.clock import FrozenClock
 from tests.support.helpers import SchoolBuilder
+from tests.support.quiet_school import MONDAY, quiet_school
+from tests.support.quiet_school import sweep_school as _sweep
 
-MONDAY = date(2026, 11, 23)
 DUE_SOON = MONDAY + timedelta(days=11)  # 3 days before the acknowledgement falls due
-
-
-def _sweep(ctx: AppContext, clock: FrozenClock, day: date, minute: int) -> SchoolSweep:
-    [result], _ = run_sweep(
-        ctx.store,
-        ctx.settings,
-        ctx.config,
-        ctx.connectors,
-        as_of=day,
-        now=clock.at(day, 9, minute),
-        deliver=False,
-    )
-    assert not result.failed
-    return result
 
 
 def _state(ctx: AppContext) -> tuple[object, int]:
@@ -44,21 +31,7 @@ def _state(ctx: AppContext) -> tuple[object, int]:
 def test_the_sweep_after_a_busy_one_is_quiet_and_planning_again_changes_nothing(
     school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock
 ) -> None:
-    school.policy("online-safety", "2026.1", published=str(MONDAY))
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-        due_days=14,
-    )
-    school.requirement(
-        id="train-os",
-        kind="complete_training",
-        course="Online safety",
-        audience={"roles": ["staff"]},
-        due_days=28,
-    )
+    quiet_school(school)
     ctx = school.context(database_url)
     for day in (MONDAY, DUE_SOON):  # opens every duty and asks; a reminder stage's day
         busy = _sweep(ctx, frozen_clock, day, 0)

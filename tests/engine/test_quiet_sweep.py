@@ -12,28 +12,15 @@ from sqlalchemy import select
 from bot.core.context import AppContext
 from bot.core.models import DutySnapshot, Person, SweepRun, TrainingRecord
 from bot.engine import changes
-from bot.engine.sweep import SchoolSweep, run_sweep
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder
-
-MONDAY = date(2026, 11, 23)
+from tests.support.quiet_school import MONDAY, quiet_school
+from tests.support.quiet_school import sweep_school as _sweep
 
 
 def _school(school: SchoolBuilder) -> None:
     school.school["directory"] = {"leaver_grace_days": 0, "max_removal_share": 0.5}
-    school.policy("online-safety", "2026.1", published=str(MONDAY))
-    school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
-                       audience={"roles": ["staff"]}, due_days=14)
-    school.requirement(id="train-os", kind="complete_training", course="Online safety",
-                       audience={"roles": ["staff"]}, due_days=28)
-
-
-def _sweep(ctx: AppContext, clock: FrozenClock, day: date, minute: int) -> SchoolSweep:
-    now = clock.at(day, 9, minute)
-    [result], _ = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=day,
-                            now=now, deliver=False)
-    assert not result.failed
-    return result
+    quiet_school(school)
 
 
 def _built_at(ctx: AppContext) -> object:
@@ -86,20 +73,35 @@ def _training_recorded(school: SchoolBuilder, ctx: AppContext) -> None:
     with ctx.store.transaction() as session:
         amy = session.scalar(select(Person.id).where(Person.email == "amy@oak.example"))
         assert amy is not None
-        session.add(TrainingRecord(school_id="oak", person_id=amy, course="Online safety",
-                                   completed_on=MONDAY, source="manual", import_key="amy"))
+        session.add(
+            TrainingRecord(
+                school_id="oak",
+                person_id=amy,
+                course="Online safety",
+                completed_on=MONDAY,
+                source="manual",
+                import_key="amy",
+            )
+        )
 
 
-@pytest.mark.parametrize(("change", "opened", "closed", "planned"), [
-    (_new_starter, 2, {}, "changed"),
-    (_leaver, 0, {"left": 2}, "changed"),
-    (_role_change, 0, {"not_required": 1, "done": 1}, "changed"),  # no longer owed: done
-    (_new_policy_version, 4, {"superseded": 4}, "everyone"),
-    (_training_recorded, 0, {"done": 1}, "changed"),
-])
+@pytest.mark.parametrize(
+    ("change", "opened", "closed", "planned"),
+    [
+        (_new_starter, 2, {}, "changed"),
+        (_leaver, 0, {"left": 2}, "changed"),
+        (_role_change, 0, {"not_required": 1, "done": 1}, "changed"),  # no longer owed: done
+        (_new_policy_version, 4, {"superseded": 4}, "everyone"),
+        (_training_recorded, 0, {"done": 1}, "changed"),
+    ],
+)
 def test_a_change_after_a_quiet_sweep_is_picked_up_the_same_day(
-    school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock,
-    change: Callable[[SchoolBuilder, AppContext], None], opened: int, closed: dict[str, int],
+    school: SchoolBuilder,
+    database_url: str,
+    frozen_clock: FrozenClock,
+    change: Callable[[SchoolBuilder, AppContext], None],
+    opened: int,
+    closed: dict[str, int],
     planned: str,
 ) -> None:
     ctx = _quiet(school, database_url, frozen_clock)
@@ -138,9 +140,16 @@ def test_a_training_renewal_opening_on_a_new_day_is_opened(
     with ctx.store.transaction() as session:
         amy = session.scalar(select(Person.id).where(Person.email == "amy@oak.example"))
         assert amy is not None
-        session.add(TrainingRecord(school_id="oak", person_id=amy, course="Online safety",
-                                   completed_on=date(2025, 12, 24), source="manual",
-                                   import_key="amy"))
+        session.add(
+            TrainingRecord(
+                school_id="oak",
+                person_id=amy,
+                course="Online safety",
+                completed_on=date(2025, 12, 24),
+                source="manual",
+                import_key="amy",
+            )
+        )
     assert _sweep(ctx, frozen_clock, MONDAY, 30).closed == {"done": 1}
     assert _sweep(ctx, frozen_clock, MONDAY, 45).closed == {}
     assert _sweep(ctx, frozen_clock, tuesday, 0).opened == 1

@@ -13,11 +13,10 @@ from sqlalchemy import delete, select
 from bot.core.context import AppContext
 from bot.core.models import Person, PersonRole, PolicyVersion
 from bot.engine import sweep
-from bot.engine.sweep import SchoolSweep, run_sweep
+from bot.engine.sweep import SchoolSweep
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder
-
-MONDAY = date(2026, 11, 23)
+from tests.support.quiet_school import MONDAY, sweep_school
 
 
 @pytest.fixture
@@ -35,17 +34,7 @@ def syncs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def _sweep(ctx: AppContext, clock: FrozenClock, minute: int) -> SchoolSweep:
-    [result], _ = run_sweep(
-        ctx.store,
-        ctx.settings,
-        ctx.config,
-        ctx.connectors,
-        as_of=MONDAY,
-        now=clock.at(MONDAY, 9, minute),
-        deliver=False,
-    )
-    assert not result.failed
-    return result
+    return sweep_school(ctx, clock, MONDAY, minute)
 
 
 def _synced(

@@ -5,6 +5,7 @@ web client per person. No tests here."""
 from __future__ import annotations
 
 import re
+import shutil
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,11 +19,14 @@ from sqlalchemy import select
 
 from bot.core.context import AppContext
 from bot.core.models import Duty, Person, Report, ReportClock, TrainingRecord
+from bot.core.settings import Settings
 from bot.engine.sweep import run_sweep
 from bot.features.policies.attest import acknowledge
 from bot.web.app import create_app
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder, at
+from tests.support.keys import TEST_SECRET
+from tests.support.migrated import copy_database, drop_copy
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette prefers httpx2 (a UserWarning at import)
@@ -286,16 +290,71 @@ def frozen(frozen_clock: FrozenClock) -> None:
     frozen_clock.at(TODAY, 12, 0)
 
 
-@pytest.fixture
-def env(school: SchoolBuilder, sqlite_url: str, frozen: None) -> Iterator[Env]:
-    """The built school (SQLite)."""
-    yield build(school, sqlite_url)
+def _build_to_copy(folder: Path, url: str) -> tuple[Path, str]:
+    """``build`` at the frozen moment in ``folder`` on ``url``, left for tests to copy (the
+    school's folder and its database): two sweeps, eight acknowledgements and the reports once
+    a module, not once a test."""
+    from tests.conftest import isolated
+
+    with isolated(folder), time_machine.travel(NOW, tick=False):
+        env = build(SchoolBuilder(folder / "school"), url)
+    env.context.store.dispose()  # a database is copied only while nobody is connected to it
+    return env.context.settings.home, url
+
+
+def _copied(built: tuple[Path, str], school: SchoolBuilder, tmp_path: Path) -> Iterator[Env]:
+    """The test's own copy of a built school (its folder and database), ``school`` configured
+    as ``build`` left it."""
+    home, url = built
+    configure(school)
+    shutil.copytree(home, school.home, dirs_exist_ok=True)
+    copy = copy_database(url, tmp_path)
+    settings = Settings(
+        home=school.home,
+        database_url=copy,
+        secret_key=TEST_SECRET,
+        demo=True,
+        base_url="https://bot.oak.example",
+    )
+    ctx = AppContext(settings)
+    try:
+        yield Env(ctx, create_app(ctx.settings, ctx))
+    finally:
+        ctx.store.dispose()
+        drop_copy(copy)
+
+
+@pytest.fixture(scope="module")
+def sqlite_built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """``build`` once per module on SQLite, for ``env`` to copy."""
+    folder = tmp_path_factory.mktemp("built")
+    return _build_to_copy(folder, f"sqlite:///{folder / 'test.db'}")
 
 
 @pytest.fixture
-def any_env(school: SchoolBuilder, database_url: str, frozen: None) -> Iterator[Env]:
-    """The built school on SQLite and, when configured, PostgreSQL."""
-    yield build(school, database_url)
+def env(
+    sqlite_built: tuple[Path, str], school: SchoolBuilder, tmp_path: Path, frozen: None
+) -> Iterator[Env]:
+    """The built school (SQLite): the test's own copy of ``sqlite_built``."""
+    yield from _copied(sqlite_built, school, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def any_built(
+    tmp_path_factory: pytest.TempPathFactory, module_database_url: str
+) -> tuple[Path, str]:
+    """``build`` once per module on SQLite and, when configured, PostgreSQL, for ``any_env``
+    to copy."""
+    return _build_to_copy(tmp_path_factory.mktemp("any"), module_database_url)
+
+
+@pytest.fixture
+def any_env(
+    any_built: tuple[Path, str], school: SchoolBuilder, tmp_path: Path, frozen: None
+) -> Iterator[Env]:
+    """The built school on SQLite and, when configured, PostgreSQL: the test's own copy of
+    ``any_built``."""
+    yield from _copied(any_built, school, tmp_path)
 
 
 def _built_once(folder: Path, database: str) -> Iterator[Env]:
