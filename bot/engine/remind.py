@@ -490,7 +490,7 @@ class PendingDigests:
                 drafts.append((key, draft))
                 if note is not None:
                     self.noted.append((key, note, draft))
-            if key in self.fresh:
+            if key in self.fresh and digest.cc:
                 overdue = [run.renderer.face(d)["title"] for d in digest.items
                            if d.due_on < run.today]
                 for to in digest.cc:

@@ -74,6 +74,9 @@ class _Shape:
     subject: str
     titles: tuple[str, ...]
     rendered: Rendered
+    # each linked item's slot, by its place in the digest, and its link's purpose (None: the
+    # person's own page): worked out once, so each person's email only signs their links
+    links: tuple[tuple[str, int, str | None], ...]
 
 
 _SHAPES_KEPT = 4096  # distinct digests kept rendered at once (a school has a few dozen)
@@ -132,17 +135,23 @@ class Renderer:
             }
         return face
 
+    def _purpose(self, duty: OpenDuty, on_behalf: bool) -> str | None:
+        """The signed page an item links to (None: the person's own page)."""
+        kind = self.requirements[duty.requirement_id].kind
+        return LINK_PURPOSE.get(kind) or (ON_BEHALF_LINK.get(kind) if on_behalf else None)
+
+    def _signed(self, purpose: str | None, person_id: int, duty: OpenDuty) -> str:
+        """The link to ``purpose``'s page for this person and duty (or their own page)."""
+        if not purpose:
+            return f"{self.settings.base_url}/me"
+        return f"{self.settings.base_url}/{purpose}/" + make_token(
+            self.secret, purpose, person_id, duty.id, duty.version_id
+        )
+
     def url(self, person_id: int, duty: OpenDuty, on_behalf: bool = False) -> str:
         """The item's link: a signed page for this person and duty, or their own page (for
         someone asked on another's behalf, training has its signed page too)."""
-        base_url = self.settings.base_url
-        kind = self.requirements[duty.requirement_id].kind
-        purpose = LINK_PURPOSE.get(kind) or (ON_BEHALF_LINK.get(kind) if on_behalf else None)
-        if not purpose:
-            return f"{base_url}/me"
-        return f"{base_url}/{purpose}/" + make_token(
-            self.secret, purpose, person_id, duty.id, duty.version_id
-        )
+        return self._signed(self._purpose(duty, on_behalf), person_id, duty)
 
     def subject(self, items: list[dict[str, Any]], language: str | None = None) -> str:
         """'Overdue: X' / 'Action needed: X' for one item; a count for several."""
@@ -218,24 +227,25 @@ class Renderer:
         }, language)
         if len(self._shapes) >= _SHAPES_KEPT:
             self._shapes.clear()
+        links = tuple((f"url{n}", n, self._purpose(d, on_behalf))
+                      for n, d in enumerate(digest.items) if self._linked(d, on_behalf))
         shape = self._shapes[key] = _Shape(subject, tuple(str(i["title"]) for i in items),
-                                           rendered)
+                                           rendered, links)
         return shape
 
     def email(self, digest: Digest,
               note: DigestNote | None = None) -> tuple[EmailDraft, tuple[str, ...]]:
         """The digest's email (with ``note`` after its items), and its items' titles (for the
         sweep summary)."""
-        person = digest.person
+        person, items = digest.person, digest.items
         asker = self.asked_for(person)
         # asked on someone's behalf: the asker reads the school's language
         shape = self._shape(digest, asker is not None,
                             self.language_of(None if asker else person), note)
         values = {"name": asker[1] if asker else person.given_name or person.display_name,
                   "about": person.display_name}
-        for n, duty in enumerate(digest.items):
-            if self._linked(duty, asker is not None):
-                values[f"url{n}"] = self.url(person.id, duty, asker is not None)
+        for name, n, purpose in shape.links:
+            values[name] = self._signed(purpose, person.id, items[n])
         reply_to = self.school.reply_address()
         draft = EmailDraft(  # the body stored once for everyone with these items; those it
             # would copy hear once a day for all their people instead (``ReminderRun.finish``)
