@@ -107,8 +107,13 @@ def active_people(session: Session, school_id: str) -> dict[int, Recipient]:
         row[0]: Recipient(*row)
         for row in session.execute(
             select(
-                Person.id, Person.email, Person.display_name, Person.given_name, Person.manager_id,
-                Person.start_date, Person.language,
+                Person.id,
+                Person.email,
+                Person.display_name,
+                Person.given_name,
+                Person.manager_id,
+                Person.start_date,
+                Person.language,
             ).where(Person.school_id == school_id, Person.active.is_(True))
         )
     }
@@ -130,25 +135,39 @@ def _maybe_due(
         cadence = school.cadence(name)
         limits = due_limits(cadence, today)
         stages = [and_(Duty.last_stage < 0, Duty.opened_on <= today)]
-        stages += [and_(Duty.last_stage == j, Duty.due_on <= limit)
-                   for j, limit in enumerate(limits)]
+        stages += [
+            and_(Duty.last_stage == j, Duty.due_on <= limit) for j, limit in enumerate(limits)
+        ]
         stages.append(Duty.last_stage >= len(limits))
-        branches.append(and_(Duty.requirement_id.in_(ids),
-                             Duty.reminders_sent < cadence.max_reminders, or_(*stages)))
+        branches.append(
+            and_(
+                Duty.requirement_id.in_(ids),
+                Duty.reminders_sent < cadence.max_reminders,
+                or_(*stages),
+            )
+        )
     return or_(false(), *branches)
 
 
 def _people_due(
-    session: Session, school: SchoolConfig, requirements: Mapping[int, RequirementConfig],
+    session: Session,
+    school: SchoolConfig,
+    requirements: Mapping[int, RequirementConfig],
     today: date,
 ) -> list[int]:
     """Ids of the people with an open duty that may be due a reminder today, ascending."""
-    return list(session.scalars(
-        select(Duty.person_id).distinct()
-        .where(Duty.school_id == school.id, Duty.status == "open",
-               _maybe_due(school, requirements, today))
-        .order_by(Duty.person_id)
-    ))
+    return list(
+        session.scalars(
+            select(Duty.person_id)
+            .distinct()
+            .where(
+                Duty.school_id == school.id,
+                Duty.status == "open",
+                _maybe_due(school, requirements, today),
+            )
+            .order_by(Duty.person_id)
+        )
+    )
 
 
 def _open_duties(session: Session, school_id: str, person_ids: Sequence[int]) -> list[OpenDuty]:
@@ -159,29 +178,48 @@ def _open_duties(session: Session, school_id: str, person_ids: Sequence[int]) ->
     handling would double the cost.
     """
     among, chunk = one_of(session, Duty.person_id, "people")
-    statement = select(
-        Duty.id, Duty.person_id, Duty.requirement_id, Duty.cycle, Duty.opened_on,
-        Duty.due_on, Duty.last_stage, Duty.reminders_sent, Duty.policy_version_id,
-        Duty.account_id,
-    ).where(Duty.school_id == school_id, Duty.status == "open", among).order_by(
-        Duty.person_id, Duty.due_on, Duty.id)
+    statement = (
+        select(
+            Duty.id,
+            Duty.person_id,
+            Duty.requirement_id,
+            Duty.cycle,
+            Duty.opened_on,
+            Duty.due_on,
+            Duty.last_stage,
+            Duty.reminders_sent,
+            Duty.policy_version_id,
+            Duty.account_id,
+        )
+        .where(Duty.school_id == school_id, Duty.status == "open", among)
+        .order_by(Duty.person_id, Duty.due_on, Duty.id)
+    )
     connection = session.connection()
     duties: list[OpenDuty] = []
     for start in range(0, len(person_ids), chunk):
-        chunk_ids = list(person_ids[start:start + chunk])
+        chunk_ids = list(person_ids[start : start + chunk])
         duties += map(OpenDuty._make, connection.execute(statement, {"people": chunk_ids}).all())
     return duties
 
 
 def _names(session: Session, school_id: str) -> Names:
     """Load the version labels, policy titles and account names the items show."""
-    return Names(*(dict(session.execute(query).all()) for query in (
-        select(PolicyVersion.id, PolicyVersion.label).where(PolicyVersion.school_id == school_id),
-        select(PolicyVersion.id, Policy.title).join(Policy, Policy.id == PolicyVersion.policy_id)
-        .where(PolicyVersion.school_id == school_id),
-        select(OfficialAccount.id, OfficialAccount.name)
-        .where(OfficialAccount.school_id == school_id),
-    )))
+    return Names(
+        *(
+            dict(session.execute(query).all())
+            for query in (
+                select(PolicyVersion.id, PolicyVersion.label).where(
+                    PolicyVersion.school_id == school_id
+                ),
+                select(PolicyVersion.id, Policy.title)
+                .join(Policy, Policy.id == PolicyVersion.policy_id)
+                .where(PolicyVersion.school_id == school_id),
+                select(OfficialAccount.id, OfficialAccount.name).where(
+                    OfficialAccount.school_id == school_id
+                ),
+            )
+        )
+    )
 
 
 # --------------------------------------------------------------------------- queueing
@@ -201,9 +239,11 @@ def record_stages_later(
         grouped[value].append(duty_id)
     among, chunk = one_of(session, Duty.id, "ids")
     statement = (
-        update(Duty).where(among)
-        .values(last_stage=bindparam("stage"), reminders_sent=bindparam("sent"),
-                last_reminded_on=today)
+        update(Duty)
+        .where(among)
+        .values(
+            last_stage=bindparam("stage"), reminders_sent=bindparam("sent"), last_reminded_on=today
+        )
     )
     connection = session.connection()
 
@@ -212,7 +252,7 @@ def record_stages_later(
             ids.sort()
             for start in range(0, len(ids), chunk):
                 connection.execute(
-                    statement, {"ids": ids[start:start + chunk], "stage": stage, "sent": sent}
+                    statement, {"ids": ids[start : start + chunk], "stage": stage, "sent": sent}
                 )
 
     return record
@@ -220,12 +260,14 @@ def record_stages_later(
 
 def _recent_digest_keys(session: Session, school_id: str) -> list[str]:
     """The outbox keys of the school's reminder digests (emails and cards alike)."""
-    return list(session.scalars(
-        select(OutboxMessage.idempotency_key).where(
-            OutboxMessage.school_id == school_id,
-            OutboxMessage.idempotency_key.like(f"{DIGEST_KEY_PREFIX}:{school_id}:%"),
+    return list(
+        session.scalars(
+            select(OutboxMessage.idempotency_key).where(
+                OutboxMessage.school_id == school_id,
+                OutboxMessage.idempotency_key.like(f"{DIGEST_KEY_PREFIX}:{school_id}:%"),
+            )
         )
-    ))
+    )
 
 
 class ChatRoute(Protocol):
@@ -252,9 +294,14 @@ class ChatRoute(Protocol):
         """The ids of the school's people the bot reaches in Teams."""
         ...
 
-    def queue(self, session: Session, school: SchoolConfig,
-              cards: Sequence[tuple[str, Digest, EmailDraft]], today: date,
-              not_before: datetime) -> None:
+    def queue(
+        self,
+        session: Session,
+        school: SchoolConfig,
+        cards: Sequence[tuple[str, Digest, EmailDraft]],
+        today: date,
+        not_before: datetime,
+    ) -> None:
         """Queue each (digest key, digest, its email) as the person's card, under the digest's
         key, with the email as the card's fallback (queued only if Teams refuses the card)."""
         ...
@@ -274,14 +321,16 @@ class DigestNotes(Protocol):
                                 notes=OwnerNotes())
     """
 
-    def due(self, session: Session, school: SchoolConfig, today: date,
-            base_url: str) -> Mapping[str, DigestNote]:
+    def due(
+        self, session: Session, school: SchoolConfig, today: date, base_url: str
+    ) -> Mapping[str, DigestNote]:
         """The notes due today, by the address of the person each is for (its key not
         taken yet)."""
         ...
 
-    def noted(self, session: Session, school: SchoolConfig, today: date,
-              notes: Sequence[DigestNote]) -> None:
+    def noted(
+        self, session: Session, school: SchoolConfig, today: date, notes: Sequence[DigestNote]
+    ) -> None:
         """These notes went into reminders queued now: record that they were told."""
         ...
 
@@ -318,8 +367,7 @@ class ReminderRun:
     told: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     # whoever is asked on behalf of people without an email address (address, name greeted)
     # -> those people's digests today, with their own keys: one message each (``finish``)
-    asked: dict[tuple[str, str], list[tuple[str, Digest, EmailDraft]]] = field(
-        default_factory=dict)
+    asked: dict[tuple[str, str], list[tuple[str, Digest, EmailDraft]]] = field(default_factory=dict)
     asked_free: dict[str, bool] = field(default_factory=dict)  # their message's key not taken
     notes: DigestNotes | None = None  # what features add to a reminder email (``DigestNotes``)
     # the notes due today by address, each taken by the first reminder email queued for them
@@ -327,8 +375,15 @@ class ReminderRun:
 
     @classmethod
     def start(
-        cls, session: Session, settings: Settings, school: SchoolConfig, today: date,
-        now: datetime, *, write: bool, chat: ChatRoute | None = None,
+        cls,
+        session: Session,
+        settings: Settings,
+        school: SchoolConfig,
+        today: date,
+        now: datetime,
+        *,
+        write: bool,
+        chat: ChatRoute | None = None,
         notes: DigestNotes | None = None,
     ) -> ReminderRun:
         """Ready to plan the day's digests; ``write`` False plans them without queueing;
@@ -337,12 +392,16 @@ class ReminderRun:
         session.flush()  # the queries below read on the connection
         requirements = requirement_configs(session, school)
         people = active_people(session, school.id)
-        by_chat = frozenset(chat.reachable(session, school)) if chat is not None and write \
+        by_chat = (
+            frozenset(chat.reachable(session, school))
+            if chat is not None and write
             else frozenset()
+        )
         return cls(
             notes=notes if write else None,
             notes_due=dict(notes.due(session, school, today, settings.base_url))
-            if notes is not None and write else {},
+            if notes is not None and write
+            else {},
             chat=chat if by_chat else None,
             by_chat=by_chat,
             school=school,
@@ -350,18 +409,35 @@ class ReminderRun:
             write=write,
             requirements=requirements,
             people=people,
-            cadences={name: school.cadence(name)
-                      for name in {c.cadence for c in school.requirements}},
-            renderer=Renderer(settings, school, requirements, _names(session, school.id),
-                               settings.signing_key(), today, people),
+            cadences={
+                name: school.cadence(name) for name in {c.cadence for c in school.requirements}
+            },
+            renderer=Renderer(
+                settings,
+                school,
+                requirements,
+                _names(session, school.id),
+                settings.signing_key(),
+                today,
+                people,
+            ),
             not_before=send_after(school, today, now),
             due=_people_due(session, school, requirements, today),
-            held=at_weekly_cap(_recent_digest_keys(session, school.id), school.id, today,
-                               school.sending_window.reminders_per_week),
+            held=at_weekly_cap(
+                _recent_digest_keys(session, school.id),
+                school.id,
+                today,
+                school.sending_window.reminders_per_week,
+            ),
         )
 
     def batch(
-        self, session: Session, new: Sequence[OpenDuty], *, after: int | None, upto: int | None,
+        self,
+        session: Session,
+        new: Sequence[OpenDuty],
+        *,
+        after: int | None,
+        upto: int | None,
         stored: Collection[int],
     ) -> tuple[dict[int, tuple[int, int]], PendingDigests]:
         """Plan the digests of the people ``after`` < id <= ``upto`` and find which are new.
@@ -386,22 +462,32 @@ class ReminderRun:
         if not who:
             return {}, PendingDigests(self, [], set())
         # the stored come in item order, so the sort only merges them with the new ones
-        duties = [*_open_duties(session, self.school.id, sorted(who.intersection(stored))),
-                  *new]
+        duties = [*_open_duties(session, self.school.id, sorted(who.intersection(stored))), *new]
         duties.sort(key=_ITEM_ORDER)
-        digests = [(digest_key(self.school.id, d.person.id, self.today), d)
-                   for d in plan_digests(duties, self.people, self.requirements,
-                                         self.cadences, self.school.headteacher, self.today,
-                                         self.held)]
-        fresh = new_keys(session, self.school.id, "reminder",
-                         [key for key, _ in digests]) if self.write \
+        digests = [
+            (digest_key(self.school.id, d.person.id, self.today), d)
+            for d in plan_digests(
+                duties,
+                self.people,
+                self.requirements,
+                self.cadences,
+                self.school.headteacher,
+                self.today,
+                self.held,
+            )
+        ]
+        fresh = (
+            new_keys(session, self.school.id, "reminder", [key for key, _ in digests])
+            if self.write
             else set()
+        )
         fresh -= self._asked_already(session, digests, fresh)
         stages: dict[int, tuple[int, int]] = {}
         for key, digest in digests:
             if key in fresh:
-                stages.update((duty_id, (stage, sent))
-                              for duty_id, stage, sent in digest.stage_updates())
+                stages.update(
+                    (duty_id, (stage, sent)) for duty_id, stage, sent in digest.stage_updates()
+                )
         return stages, PendingDigests(self, digests, fresh)
 
     def _asked_key(self, address: str) -> str:
@@ -421,7 +507,8 @@ class ReminderRun:
             combined = self._asked_key(asker[0])
             if combined not in self.asked_free:
                 self.asked_free[combined] = bool(
-                    new_keys(session, self.school.id, "reminder", [combined]))
+                    new_keys(session, self.school.id, "reminder", [combined])
+                )
             if not self.asked_free[combined]:
                 late.add(key)
         return late
@@ -435,24 +522,47 @@ class ReminderRun:
         asked = 0
         for to, entries in sorted(self.asked.items()):
             key = self._asked_key(to[0])
-            draft = entries[0][2] if len(entries) == 1 else self.renderer.asked_email(
-                to, [digest for _, digest, _ in entries])
-            asked += len(enqueue_emails(
-                session, school_id=self.school.id, purpose="reminder", urgency=Urgency.ROUTINE,
-                items=[(key, draft)], not_before=self.not_before))
-            add_merged(session, school_id=self.school.id, purpose="reminder_merged", into=key,
-                       items=[(k, d) for k, _, d in entries])
+            draft = (
+                entries[0][2]
+                if len(entries) == 1
+                else self.renderer.asked_email(to, [digest for _, digest, _ in entries])
+            )
+            asked += len(
+                enqueue_emails(
+                    session,
+                    school_id=self.school.id,
+                    purpose="reminder",
+                    urgency=Urgency.ROUTINE,
+                    items=[(key, draft)],
+                    not_before=self.not_before,
+                )
+            )
+            add_merged(
+                session,
+                school_id=self.school.id,
+                purpose="reminder_merged",
+                into=key,
+                items=[(k, d) for k, _, d in entries],
+            )
         if not self.told:
             return asked
         drafts = [
-            (address_day_key("overdue-told", self.school.id, to, self.today),
-             told_draft(self.school, to, people))
+            (
+                address_day_key("overdue-told", self.school.id, to, self.today),
+                told_draft(self.school, to, people),
+            )
             for to, people in sorted(self.told.items())
         ]
-        return asked + len(enqueue_emails(
-            session, school_id=self.school.id, purpose="overdue_told",
-            urgency=Urgency.ROUTINE, items=drafts, not_before=self.not_before,
-        ))
+        return asked + len(
+            enqueue_emails(
+                session,
+                school_id=self.school.id,
+                purpose="overdue_told",
+                urgency=Urgency.ROUTINE,
+                items=drafts,
+                not_before=self.not_before,
+            )
+        )
 
 
 @dataclass
@@ -470,17 +580,23 @@ class PendingDigests:
     def _by_chat(self, digest: Digest) -> bool:
         """Whether this digest goes as a card (``ChatRoute``): never when someone is told."""
         run = self.run
-        return (run.chat is not None and digest.person.id in run.by_chat and not digest.cc
-                and all(run.requirements[d.requirement_id].kind in run.chat.kinds
-                        for d in digest.items))
+        return (
+            run.chat is not None
+            and digest.person.id in run.by_chat
+            and not digest.cc
+            and all(run.requirements[d.requirement_id].kind in run.chat.kinds for d in digest.items)
+        )
 
     def render(self) -> None:
         """Render each digest's email; the sweep summary learns them (queued or not)."""
         run, drafts, planned = self.run, [], []
         for key, digest in self.digests:
             asker = run.renderer.asked_for(digest.person)
-            note = run.notes_due.pop(digest.person.email, None) \
-                if key in self.fresh and asker is None and not self._by_chat(digest) else None
+            note = (
+                run.notes_due.pop(digest.person.email, None)
+                if key in self.fresh and asker is None and not self._by_chat(digest)
+                else None
+            )
             draft, titles = run.renderer.email(digest, note)
             if key in self.fresh and asker is not None:  # one message a day to their asker
                 run.asked.setdefault(asker, []).append((key, digest, draft))
@@ -490,17 +606,25 @@ class PendingDigests:
                 drafts.append((key, draft))
                 if note is not None:
                     self.noted.append((key, note, draft))
-            if key in self.fresh:
-                overdue = [run.renderer.face(d)["title"] for d in digest.items
-                           if d.due_on < run.today]
+            if key in self.fresh and digest.cc:
+                overdue = [
+                    run.renderer.face(d)["title"] for d in digest.items if d.due_on < run.today
+                ]
                 for to in digest.cc:
-                    run.told.setdefault(to, {}).setdefault(
-                        digest.person.display_name, []).extend(overdue)
-            planned.append(ReminderPlanned(
-                person_email=draft.to[0], person_name=digest.person.display_name,
-                items=titles, labels=digest.labels, cc=digest.cc, key=key,
-                queued=key in self.fresh,
-            ))
+                    run.told.setdefault(to, {}).setdefault(digest.person.display_name, []).extend(
+                        overdue
+                    )
+            planned.append(
+                ReminderPlanned(
+                    person_email=draft.to[0],
+                    person_name=digest.person.display_name,
+                    items=titles,
+                    labels=digest.labels,
+                    cc=digest.cc,
+                    key=key,
+                    queued=key in self.fresh,
+                )
+            )
         run.planned += planned
         self.drafts = drafts
 
@@ -510,12 +634,22 @@ class PendingDigests:
             self.render()
         run = self.run
         if self.drafts:
-            add_emails(session, school_id=run.school.id, purpose="reminder",
-                       urgency=Urgency.ROUTINE, items=self.drafts,
-                       not_before=run.not_before)
+            add_emails(
+                session,
+                school_id=run.school.id,
+                purpose="reminder",
+                urgency=Urgency.ROUTINE,
+                items=self.drafts,
+                not_before=run.not_before,
+            )
         for key, note, draft in self.noted:  # the note's key, taken, inside the reminder
-            add_merged(session, school_id=run.school.id, purpose=note.purpose, into=key,
-                       items=[(note.key, draft)])
+            add_merged(
+                session,
+                school_id=run.school.id,
+                purpose=note.purpose,
+                into=key,
+                items=[(note.key, draft)],
+            )
         if self.noted and run.notes is not None:
             run.notes.noted(session, run.school, run.today, [n for _, n, _ in self.noted])
         if self.cards and run.chat is not None:

@@ -74,6 +74,9 @@ class _Shape:
     subject: str
     titles: tuple[str, ...]
     rendered: Rendered
+    # each linked item's slot, by its place in the digest, and its link's purpose (None: the
+    # person's own page): worked out once, so each person's email only signs their links
+    links: tuple[tuple[str, int, str | None], ...]
 
 
 _SHAPES_KEPT = 4096  # distinct digests kept rendered at once (a school has a few dozen)
@@ -101,14 +104,20 @@ class Renderer:
     def language_of(self, person: Recipient | None) -> str:
         """What ``person`` reads: their own choice where the school is dual-language (cy+en),
         else the school's language (``SchoolConfig.language``)."""
-        return person_language(self.school.language,
-                               person.language if person is not None else None)
+        return person_language(
+            self.school.language, person.language if person is not None else None
+        )
 
     @staticmethod
     def _face_key(duty: OpenDuty) -> tuple[Any, ...]:
         """What an item shows depends on these, never on whose it is."""
-        return (duty.requirement_id, duty.version_id, duty.cycle.startswith("renew:"),
-                duty.account_id, duty.due_on)
+        return (
+            duty.requirement_id,
+            duty.version_id,
+            duty.cycle.startswith("renew:"),
+            duty.account_id,
+            duty.due_on,
+        )
 
     def face(self, duty: OpenDuty, language: str | None = None) -> dict[str, Any]:
         """One item of the digest as shown: title, version, why, due date and button."""
@@ -122,9 +131,11 @@ class Renderer:
             account = self.names.accounts.get(duty.account_id) if duty.account_id else None
             face = self._faces[key] = {
                 "title": self.names.titles.get(version, cfg.display_title)
-                if version else cfg.display_title,
+                if version
+                else cfg.display_title,
                 "version": version_name(self.names.versions[version], tr=tr)
-                if version and version in self.names.versions else None,
+                if version and version in self.names.versions
+                else None,
                 "why": item_why(cfg, duty.cycle, account, tr),
                 "due_text": day_text(duty.due_on, language),
                 "overdue": duty.due_on < self.today,
@@ -132,33 +143,48 @@ class Renderer:
             }
         return face
 
+    def _purpose(self, duty: OpenDuty, on_behalf: bool) -> str | None:
+        """The signed page an item links to (None: the person's own page)."""
+        kind = self.requirements[duty.requirement_id].kind
+        return LINK_PURPOSE.get(kind) or (ON_BEHALF_LINK.get(kind) if on_behalf else None)
+
+    def _signed(self, purpose: str | None, person_id: int, duty: OpenDuty) -> str:
+        """The link to ``purpose``'s page for this person and duty (or their own page)."""
+        if not purpose:
+            return f"{self.settings.base_url}/me"
+        return f"{self.settings.base_url}/{purpose}/" + make_token(
+            self.secret, purpose, person_id, duty.id, duty.version_id
+        )
+
     def url(self, person_id: int, duty: OpenDuty, on_behalf: bool = False) -> str:
         """The item's link: a signed page for this person and duty, or their own page (for
         someone asked on another's behalf, training has its signed page too)."""
-        base_url = self.settings.base_url
-        kind = self.requirements[duty.requirement_id].kind
-        purpose = LINK_PURPOSE.get(kind) or (ON_BEHALF_LINK.get(kind) if on_behalf else None)
-        if not purpose:
-            return f"{base_url}/me"
-        return f"{base_url}/{purpose}/" + make_token(
-            self.secret, purpose, person_id, duty.id, duty.version_id
-        )
+        return self._signed(self._purpose(duty, on_behalf), person_id, duty)
 
     def subject(self, items: list[dict[str, Any]], language: str | None = None) -> str:
         """'Overdue: X' / 'Action needed: X' for one item; a count for several."""
         tr = translations(language or self.school.language)
         _, first = tr.gettext, items[0]
         if len(items) == 1:
-            return (_("Overdue: %(title)s") if first["overdue"]
-                    else _("Action needed: %(title)s")) % {"title": first["title"]}
+            return (
+                _("Overdue: %(title)s") if first["overdue"] else _("Action needed: %(title)s")
+            ) % {"title": first["title"]}
         any_overdue = any(i["overdue"] for i in items)
-        return tr.ngettext(
-            "Overdue items: %(num)d thing to do for %(school)s",
-            "Overdue items: %(num)d things to do for %(school)s", len(items),
-        ) % {"num": len(items), "school": self.school.name} if any_overdue else tr.ngettext(
-            "Action needed: %(num)d thing to do for %(school)s",
-            "Action needed: %(num)d things to do for %(school)s", len(items),
-        ) % {"num": len(items), "school": self.school.name}
+        return (
+            tr.ngettext(
+                "Overdue items: %(num)d thing to do for %(school)s",
+                "Overdue items: %(num)d things to do for %(school)s",
+                len(items),
+            )
+            % {"num": len(items), "school": self.school.name}
+            if any_overdue
+            else tr.ngettext(
+                "Action needed: %(num)d thing to do for %(school)s",
+                "Action needed: %(num)d things to do for %(school)s",
+                len(items),
+            )
+            % {"num": len(items), "school": self.school.name}
+        )
 
     def asked_for(self, person: Recipient) -> tuple[str, str] | None:
         """Who is asked on behalf of someone without an email address, as (address, name
@@ -174,77 +200,111 @@ class Renderer:
         """Whether the item has a button: for someone asked on another's behalf, only the
         pages the person reads and confirms themselves (not the asker's own page)."""
         kind = self.requirements[duty.requirement_id].kind
-        return not on_behalf or (kind in LINK_PURPOSE and kind not in ONLY_THEMSELVES) \
+        return (
+            not on_behalf
+            or (kind in LINK_PURPOSE and kind not in ONLY_THEMSELVES)
             or kind in ON_BEHALF_LINK
+        )
 
-    def _on_behalf_face(self, duty: OpenDuty, on_behalf: bool,
-                        tr: NullTranslations) -> dict[str, str]:
+    def _on_behalf_face(
+        self, duty: OpenDuty, on_behalf: bool, tr: NullTranslations
+    ) -> dict[str, str]:
         """An item's button and why, for whoever records it on another's behalf, where the
         person's own ("See my training", "upload it from your page") would not be true."""
         kind = self.requirements[duty.requirement_id].kind
         texts = ON_BEHALF_ITEM_TEXT.get(kind, {}) if on_behalf else {}
         return {name: tr.gettext(text) for name, text in texts.items()}
 
-    def _shape(self, digest: Digest, on_behalf: bool, language: str,
-               note: DigestNote | None = None) -> _Shape:
+    def _shape(
+        self, digest: Digest, on_behalf: bool, language: str, note: DigestNote | None = None
+    ) -> _Shape:
         """The digest rendered with slots for the name and links, once per distinct digest."""
         tr = translations(language)
         lead = escalated_lead(digest, tr)
-        key = (tuple(self._face_key(d) for d in digest.items), digest.escalated, lead, on_behalf,
-               language, note)
+        key = (
+            tuple(self._face_key(d) for d in digest.items),
+            digest.escalated,
+            lead,
+            on_behalf,
+            language,
+            note,
+        )
         shape = self._shapes.get(key)
         if shape is not None:
             return shape
-        items = [{**self.face(d, language), **self._on_behalf_face(d, on_behalf, tr),
-                  "url": slot(f"url{n}") if self._linked(d, on_behalf) else None}
-                 for n, d in enumerate(digest.items)]
+        items = [
+            {
+                **self.face(d, language),
+                **self._on_behalf_face(d, on_behalf, tr),
+                "url": slot(f"url{n}") if self._linked(d, on_behalf) else None,
+            }
+            for n, d in enumerate(digest.items)
+        ]
         names = escalated_names(self.school, tr)
-        escalated = [names[flag] for flag in digest.escalated
-                     if not (on_behalf and flag == "line_manager")]
+        escalated = [
+            names[flag] for flag in digest.escalated if not (on_behalf and flag == "line_manager")
+        ]
         kinds = [self.requirements[d.requirement_id].kind for d in digest.items]
         subject = self.subject(items, language)
-        rendered = render_shared("reminder", {
-            "school_name": self.school.name,
-            "subject": subject,
-            "person_name": slot("name"),
-            "intro": intro(len(items), on_behalf, tr),
-            "items": items,
-            "escalated_to": bool(escalated),
-            "escalated_told": escalated_told(lead, escalated, tr),
-            "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button", tr),
-            "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link", tr),
-            "reply_to": self.school.reply_address(),
-            "note": note,
-        }, language)
+        rendered = render_shared(
+            "reminder",
+            {
+                "school_name": self.school.name,
+                "subject": subject,
+                "person_name": slot("name"),
+                "intro": intro(len(items), on_behalf, tr),
+                "items": items,
+                "escalated_to": bool(escalated),
+                "escalated_told": escalated_told(lead, escalated, tr),
+                "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button", tr),
+                "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link", tr),
+                "reply_to": self.school.reply_address(),
+                "note": note,
+            },
+            language,
+        )
         if len(self._shapes) >= _SHAPES_KEPT:
             self._shapes.clear()
-        shape = self._shapes[key] = _Shape(subject, tuple(str(i["title"]) for i in items),
-                                           rendered)
+        links = tuple(
+            (f"url{n}", n, self._purpose(d, on_behalf))
+            for n, d in enumerate(digest.items)
+            if self._linked(d, on_behalf)
+        )
+        shape = self._shapes[key] = _Shape(
+            subject, tuple(str(i["title"]) for i in items), rendered, links
+        )
         return shape
 
-    def email(self, digest: Digest,
-              note: DigestNote | None = None) -> tuple[EmailDraft, tuple[str, ...]]:
+    def email(
+        self, digest: Digest, note: DigestNote | None = None
+    ) -> tuple[EmailDraft, tuple[str, ...]]:
         """The digest's email (with ``note`` after its items), and its items' titles (for the
         sweep summary)."""
-        person = digest.person
+        person, items = digest.person, digest.items
         asker = self.asked_for(person)
         # asked on someone's behalf: the asker reads the school's language
-        shape = self._shape(digest, asker is not None,
-                            self.language_of(None if asker else person), note)
-        values = {"name": asker[1] if asker else person.given_name or person.display_name,
-                  "about": person.display_name}
-        for n, duty in enumerate(digest.items):
-            if self._linked(duty, asker is not None):
-                values[f"url{n}"] = self.url(person.id, duty, asker is not None)
+        shape = self._shape(
+            digest, asker is not None, self.language_of(None if asker else person), note
+        )
+        values = {
+            "name": asker[1] if asker else person.given_name or person.display_name,
+            "about": person.display_name,
+        }
+        for name, n, purpose in shape.links:
+            values[name] = self._signed(purpose, person.id, items[n])
         reply_to = self.school.reply_address()
         draft = EmailDraft(  # the body stored once for everyone with these items; those it
             # would copy hear once a day for all their people instead (``ReminderRun.finish``)
-            to=(asker[0] if asker else person.email,), subject=shape.subject, text="", html="",
-            from_name=self.school.mail_from_name or self.school.name, reply_to=reply_to,
-            shared=shape.rendered, slots=values,
+            to=(asker[0] if asker else person.email,),
+            subject=shape.subject,
+            text="",
+            html="",
+            from_name=self.school.mail_from_name or self.school.name,
+            reply_to=reply_to,
+            shared=shape.rendered,
+            slots=values,
         )
         return draft, shape.titles
-
 
     def asked_email(self, to: tuple[str, str], digests: Sequence[Digest]) -> EmailDraft:
         """The day's one message to whoever is asked on behalf of several people without an
@@ -259,29 +319,47 @@ class Renderer:
             person = digest.person
             for duty in digest.items:
                 face = {**self.face(duty, language), **self._on_behalf_face(duty, True, tr)}
-                items.append({**face, "title": f"{person.display_name}: {face['title']}",
-                              "url": self.url(person.id, duty, True)
-                              if self._linked(duty, True) else None})
+                items.append(
+                    {
+                        **face,
+                        "title": f"{person.display_name}: {face['title']}",
+                        "url": self.url(person.id, duty, True)
+                        if self._linked(duty, True)
+                        else None,
+                    }
+                )
             escalated.update((names[f], None) for f in digest.escalated if f != "line_manager")
         kinds = [self.requirements[d.requirement_id].kind for g in digests for d in g.items]
         overdue = any(i["overdue"] for i in items)
-        subject = (tr.gettext("Overdue items for %(num)d people without an email address at "
-                              "%(school)s") if overdue else
-                   tr.gettext("Action needed for %(num)d people without an email address at "
-                              "%(school)s")) % {"num": len(digests), "school": self.school.name}
+        subject = (
+            tr.gettext("Overdue items for %(num)d people without an email address at %(school)s")
+            if overdue
+            else tr.gettext(
+                "Action needed for %(num)d people without an email address at %(school)s"
+            )
+        ) % {"num": len(digests), "school": self.school.name}
         told = escalated_told(tr.gettext("Some of these are well overdue"), list(escalated), tr)
-        text, html = render("reminder", {
-            "school_name": self.school.name,
-            "subject": subject,
-            "person_name": to[1],
-            "intro": asked_intro([g.person.display_name for g in digests], len(items), tr),
-            "items": items,
-            "escalated_to": bool(escalated),
-            "escalated_told": told,
-            "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button", tr),
-            "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link", tr),
-            "reply_to": self.school.reply_address(),
-        }, language)
-        return EmailDraft(to=(to[0],), subject=subject, text=text, html=html,
-                          from_name=self.school.mail_from_name or self.school.name,
-                          reply_to=self.school.reply_address())
+        text, html = render(
+            "reminder",
+            {
+                "school_name": self.school.name,
+                "subject": subject,
+                "person_name": to[1],
+                "intro": asked_intro([g.person.display_name for g in digests], len(items), tr),
+                "items": items,
+                "escalated_to": bool(escalated),
+                "escalated_told": told,
+                "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button", tr),
+                "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link", tr),
+                "reply_to": self.school.reply_address(),
+            },
+            language,
+        )
+        return EmailDraft(
+            to=(to[0],),
+            subject=subject,
+            text=text,
+            html=html,
+            from_name=self.school.mail_from_name or self.school.name,
+            reply_to=self.school.reply_address(),
+        )
