@@ -1,0 +1,186 @@
+"""The school's language, set H: what the bot stored as English text, now said at read time.
+
+A handover reason is kept as a kind and its values (migration 0051) and said on the account
+page, the dashboard and the chasing emails in the reader's language. Each is rendered in
+``cy`` for a Welsh-medium school and fails on any English left (the check of
+``tests/core/test_i18n.py``, the values filled in taken out); ``cy+en`` says each whole
+sentence in Welsh first, then in English; in English each reads exactly as before.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from bot.core.i18n import BETWEEN
+from bot.core.models import OfficialAccount, Person
+from bot.features.accounts.handovers import _chase_draft
+from bot.features.accounts.rules import HANDOVER_CHASE_EVERY_DAYS, HANDOVER_CHASES, ChaseStage
+from bot.features.accounts.web import HANDOVER_LINE
+from tests.core.test_i18n import SCHOOL_NAME, _english_left, _page, _Visible, school
+from tests.core.test_i18n import catalogue as catalogue
+from tests.core.test_i18n import english_words as english_words
+
+HOLDER, CUSTODIAN, ACCOUNT = "Gwyn Prys", "Eirlys Puw", "Cyfrif Facebook yr ysgol"
+FILLED = (HOLDER, CUSTODIAN, ACCOUNT, SCHOOL_NAME, "Facebook", "https://bot.example/accounts/5")
+SINCE = date(2026, 11, 23)
+
+
+def _left(texts: list[str], english: set[str]) -> list[str]:
+    for value in FILLED:
+        texts = [t.replace(value, " ") for t in texts]
+    return _english_left(texts, english)
+
+
+def _account(kind: str | None, reason: str | None = None, custodian: bool = True) -> Any:
+    account = OfficialAccount(
+        id=5, name=ACCOUNT, platform="Facebook", handover_needed=True, handover_since=SINCE
+    )
+    if kind is not None:
+        account.flag_handover(kind, SINCE, **({"person": HOLDER} if kind != "removed" else {}))
+    account.handover_reason = reason
+    if custodian:
+        account.custodian = Person(display_name=CUSTODIAN, email="eirlys@brodderw.example")
+        account.custodian.active = True
+    return account
+
+
+KINDS = ("left", "stopped", "removed")
+ENGLISH = {
+    "left": f"{HOLDER} has left; change the login and hand over",
+    "stopped": f"{HOLDER} no longer runs this account",
+    "removed": "a holder was removed from the account",
+}
+
+
+# --------------------------------------------------------------------------- handover reasons
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_handover_reason_is_said_in_the_readers_language(
+    kind: str, english_words: set[str]
+) -> None:
+    account = _account(kind)
+    assert account.handover_said("en") == ENGLISH[kind]
+    welsh = account.handover_said("cy")
+    assert welsh != ENGLISH[kind] and _left([welsh], english_words) == []
+    assert account.handover_said("cy+en") == f"{welsh}{BETWEEN}{ENGLISH[kind]}"
+    line = account.handover_said("en", HANDOVER_LINE)
+    assert line == (
+        f"{ENGLISH[kind]}. Change the login and any recovery details, then record it here."
+    )
+    assert _left([account.handover_said("cy", HANDOVER_LINE)], english_words) == []
+
+
+def test_a_reason_kept_as_free_text_is_shown_as_it_is() -> None:
+    account = _account(None, "Amy Able has left")
+    assert account.handover_said("cy") == "Amy Able has left"
+    assert account.handover_said("en", HANDOVER_LINE).startswith("Amy Able has left. Change")
+
+
+def _account_page(account: Any, language: str) -> tuple[str | None, list[str]]:
+    context = {
+        "user": None,
+        "csrf_token": "t",
+        "theme": "light",
+        "demo": False,
+        "account": account,
+        "handover_line": HANDOVER_LINE,
+        "holders": [],
+        "people": [],
+        "aup": None,
+        "custodian": CUSTODIAN,
+        "can_edit": True,
+        "config_managed": False,
+        "settings_editable": True,
+        "error": None,
+    }
+    return _page("account.html", context, language)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_account_pages_handover_line_is_welsh(kind: str, english_words: set[str]) -> None:
+    lang, texts = _account_page(_account(kind), "cy")
+    assert lang == "cy"
+    assert _left(texts, english_words) == []
+    _, english = _account_page(_account(kind), "en")
+    line = f"{ENGLISH[kind]}. Change the login and any recovery details, then record it here."
+    assert line in english
+    _, both = _account_page(_account(kind), "cy+en")
+    assert f"{BETWEEN}{line}" in " ".join(both)
+
+
+def _email(draft: Any) -> tuple[str | None, list[str]]:
+    text, html = draft.parts()
+    parser = _Visible()
+    parser.feed(html)
+    return parser.lang, [draft.subject, *parser.texts, *text.splitlines()]
+
+
+STAGES = {
+    "first": ChaseStage(1, False),
+    "last": ChaseStage(HANDOVER_CHASES, False),
+    "final": ChaseStage(HANDOVER_CHASES + 1, True),
+}
+
+
+@pytest.mark.parametrize("custodian", [True, False], ids=["custodian", "none"])
+@pytest.mark.parametrize("stage", sorted(STAGES))
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_handover_chases_are_welsh(
+    kind: str, stage: str, custodian: bool, english_words: set[str]
+) -> None:
+    draft = _chase_draft(
+        school("cy"),
+        _account(kind, custodian=custodian),
+        SINCE,
+        STAGES[stage],
+        "https://bot.example",
+    )
+    lang, texts = _email(draft)
+    assert lang == "cy" and "Dydd Llun 23 Tachwedd 2026" in " ".join(texts)
+    assert _left(texts, english_words) == []
+
+
+def test_a_handover_chase_reads_as_before_in_english() -> None:
+    english = school("en")
+    draft = _chase_draft(english, _account("left"), SINCE, STAGES["first"], "https://bot.example")
+    text, _ = draft.parts()
+    assert draft.subject == f"Official account handover needed: {ACCOUNT}"
+    flat = " ".join(text.split())
+    assert (
+        f"{HOLDER} has left; change the login and hand over. Please change the password of "
+        f"{ACCOUNT} (Facebook) and its recovery details (email, phone, two-step sign-in), check "
+        "who else can sign in, then record the handover on the account's page "
+        "(https://bot.example/accounts/5)."
+    ) in flat
+    assert (
+        "The handover has been waiting since Monday 23 November 2026. You will be reminded "
+        f"every {HANDOVER_CHASE_EVERY_DAYS} days ({HANDOVER_CHASES - 1} more "
+        f"time{'s' if HANDOVER_CHASES != 2 else ''}); "
+        "after that the headteacher is asked to follow it up."
+    ) in flat
+    assert "You receive this as the account's custodian." in flat
+    final = _chase_draft(
+        english, _account("removed", custodian=False), SINCE, STAGES["final"], "https://bot.example"
+    )
+    assert final.subject == f"Chasing has stopped: {ACCOUNT} still needs a handover"
+    flat = " ".join(final.parts()[0].split())
+    assert "Dear headteacher," in flat
+    assert (
+        "a holder was removed from the account. The login of "
+        f"{ACCOUNT} (Facebook) has needed changing since Monday 23 November 2026. We asked the "
+        f"headteacher {HANDOVER_CHASES} times to change it and record the handover, and nothing "
+        "has been recorded."
+    ) in flat
+
+
+def test_a_dual_language_chase_says_each_part_in_welsh_then_english() -> None:
+    account = _account("stopped")
+    both = _chase_draft(school("cy+en"), account, SINCE, STAGES["first"], "https://bot.example")
+    welsh = _chase_draft(school("cy"), account, SINCE, STAGES["first"], "https://bot.example")
+    english = _chase_draft(school("en"), account, SINCE, STAGES["first"], "https://bot.example")
+    assert both.subject == f"{welsh.subject}{BETWEEN}{english.subject}"
+    assert "Nid yw Gwyn Prys yn rhedeg y cyfrif hwn mwyach." in both.parts()[0]
