@@ -9,16 +9,21 @@ sentence in Welsh first, then in English; in English each reads exactly as befor
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from bot.core.config.per_school import SettingsProblem
 from bot.core.i18n import BETWEEN
 from bot.core.models import OfficialAccount, Person
+from bot.engine import settings_problems, step_failures
+from bot.engine.step_failures import ENGINE_TITLES
 from bot.features.accounts.handovers import _chase_draft
 from bot.features.accounts.rules import HANDOVER_CHASE_EVERY_DAYS, HANDOVER_CHASES, ChaseStage
 from bot.features.accounts.web import HANDOVER_LINE
+from bot.wiring import TITLES
 from tests.core.test_i18n import SCHOOL_NAME, _english_left, _page, _Visible, school
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
@@ -184,3 +189,169 @@ def test_a_dual_language_chase_says_each_part_in_welsh_then_english() -> None:
     english = _chase_draft(school("en"), account, SINCE, STAGES["first"], "https://bot.example")
     assert both.subject == f"{welsh.subject}{BETWEEN}{english.subject}"
     assert "Nid yw Gwyn Prys yn rhedeg y cyfrif hwn mwyach." in both.parts()[0]
+
+
+# --------------------------------------------------------------------------- emails to admins
+
+
+@pytest.fixture(scope="module")
+def held_back(catalogue: Any) -> set[str]:
+    """The msgids the catalogue holds back (fuzzy: an unconfirmed term shown in English)."""
+    return {m.id for m in catalogue if m.id and m.fuzzy}
+
+
+FAILED_AT = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # Monday 23 November 2026, 10:00
+
+
+def _failing_job_email(language: str, step: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    sent: list[Any] = []
+    monkeypatch.setattr(
+        step_failures, "enqueue_email", lambda session, **kw: sent.append(kw["draft"]) or True
+    )
+    step_failures._tell_admins(None, school(language), step, FAILED_AT)  # type: ignore[arg-type]
+    return sent[0]
+
+
+@pytest.mark.parametrize("step", sorted({**ENGINE_TITLES, **TITLES}))
+def test_the_failing_job_email_is_welsh(
+    step: str, english_words: set[str], held_back: set[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lang, texts = _email(_failing_job_email("cy", step, monkeypatch))
+    assert lang == "cy" and "Dydd Llun 23 Tachwedd 2026 am 10:00" in " ".join(texts)
+    title = {**ENGINE_TITLES, **TITLES}[step]
+    if title in held_back:  # e.g. 'single central record': unconfirmed, left in English
+        texts = [t.replace(title, " ") for t in texts]
+    assert _left(texts, english_words) == []
+
+
+def test_the_failing_job_email_reads_as_before_in_english_and_both_in_a_dual_school(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    draft = _failing_job_email("en", "report_sweep", monkeypatch)
+    assert draft.subject == f"{SCHOOL_NAME}: one of the bot's jobs is not working"
+    flat = " ".join(draft.parts()[0].split())
+    assert (
+        "Hello," in flat
+        and (
+            "Since Monday 23 November 2026 at 10:00, the bot has not been able to finish one of "
+            f"its regular jobs for {SCHOOL_NAME}: "
+        )
+        in flat
+    )
+    assert "check the deadlines on the reports list yourself." in flat
+    assert "You receive this as an administrator of the bot for the school." in flat
+    welsh = _failing_job_email("cy", "report_sweep", monkeypatch)
+    both = _failing_job_email("cy+en", "report_sweep", monkeypatch)
+    assert both.subject == f"{welsh.subject}{BETWEEN}{draft.subject}"
+    assert f"Helo,{BETWEEN}Hello," in both.parts()[0]
+
+
+def _settings_email(language: str | None, kept: datetime | None, monkeypatch: Any) -> Any:
+    sent: list[Any] = []
+    monkeypatch.setattr(
+        settings_problems, "enqueue_email", lambda session, **kw: sent.append(kw["draft"]) or True
+    )
+    problem = SettingsProblem("bro-derw", SCHOOL_NAME, "school.yaml, line 4: dsl", kept)
+    session = SimpleNamespace(get=lambda *args: object())
+    settings_problems._tell(
+        session,  # type: ignore[arg-type]
+        problem,
+        school(language) if language else None,
+        ["swyddfa@brodderw.example"],
+    )
+    return sent[0]
+
+
+@pytest.mark.parametrize("kept", [None, FAILED_AT], ids=["held", "kept"])
+def test_the_settings_problem_email_is_welsh(
+    kept: datetime | None, english_words: set[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lang, texts = _email(_settings_email("cy", kept, monkeypatch))
+    assert lang == "cy"
+    texts = [t.replace("school.yaml, line 4: dsl", " ") for t in texts]  # the checks' own text
+    assert _left(texts, english_words) == []
+    both = _settings_email("cy+en", kept, monkeypatch)
+    english = _settings_email("en", kept, monkeypatch)
+    assert both.subject.endswith(f"{BETWEEN}{english.subject}")
+    assert both.parts()[0].count("school.yaml, line 4: dsl") == 1  # said once, as written
+
+
+def test_the_settings_problem_email_reads_as_before_in_english(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for language in ("en", None):  # a school held from the start has no language yet
+        draft = _settings_email(language, FAILED_AT, monkeypatch)
+        assert draft.subject == f"{SCHOOL_NAME}: the bot could not use the school's new settings"
+        flat = " ".join(draft.parts()[0].split())
+        assert (
+            f"The bot checked the settings for {SCHOOL_NAME} and found a problem, so it has not "
+            "applied them. Until it is fixed the bot carries on with the school's settings as "
+            "they were when it last accepted them, on Monday 23 November 2026: reminders and "
+            "the rest go on as before. The other schools are not affected."
+        ) in flat
+
+
+def test_a_welsh_subject_of_set_h_travels_rfc_2047_encoded() -> None:
+    from email import message_from_bytes, policy
+
+    from bot.core.ports import OutgoingEmail
+    from connectors.mime import mime_bytes, to_mime
+
+    draft = _chase_draft(
+        school("cy+en"), _account("left"), SINCE, STAGES["first"], "https://bot.example"
+    )
+    subject = draft.subject.replace(ACCOUNT, "Cyfrif Ŵyn a Ŷd")
+    email = OutgoingEmail(
+        idempotency_key="k", to=draft.to, subject=subject, text="Helo", html="<p>Helo</p>"
+    )
+    raw = mime_bytes(to_mime(email, "bot@x.example"))
+    header = next(line for line in raw.split(b"\r\n") if line.startswith(b"Subject:"))
+    assert b"=?utf-8?" in header.lower() and not any(b > 127 for b in header)
+    assert message_from_bytes(raw, policy=policy.default)["Subject"] == subject
+
+
+# --------------------------------------------------------------------------- calendar entries
+
+
+def _review_event(language: str) -> Any:
+    from icalendar import Calendar
+
+    from bot.features.policies.rules import review_calendar
+
+    policy = SimpleNamespace(
+        key="diogelu",
+        title="Polisi Diogelu Plant",
+        approving_body="governing body",
+        review_cycle_months=12,
+    )
+    data = review_calendar(
+        school_id="bro-derw",
+        school_name=SCHOOL_NAME,
+        policy=policy,  # type: ignore[arg-type]
+        review_due=date(2027, 3, 12),
+        now=FAILED_AT,
+        domain="bot.example",
+        language=language,
+    )
+    return data, Calendar.from_ical(data).walk("VEVENT")[0]
+
+
+@pytest.mark.parametrize("language", ["cy", "cy+en"])
+def test_a_calendar_entry_says_its_language(language: str, english_words: set[str]) -> None:
+    _, event = _review_event(language)
+    english = _review_event("en")[1]
+    said = [str(event["summary"]), str(event["description"]), *map(str, event["categories"].cats)]
+    for name in ("summary", "description", "categories"):
+        assert event[name].params["LANGUAGE"] == "cy"  # Welsh first, as the page's <html lang>
+    if language == "cy":
+        texts = [t.replace(SCHOOL_NAME, " ").replace("Polisi Diogelu Plant", " ") for t in said]
+        assert _left(texts, english_words) == []
+    else:
+        assert str(event["summary"]).endswith(f"{BETWEEN}{english['summary']}")
+        assert str(event["summary"]).startswith("Adolygiad polisi yn ddyledus: ")
+
+
+def test_an_english_calendar_entry_is_as_before() -> None:
+    data, event = _review_event("en")
+    assert b"LANGUAGE" not in data
+    assert str(event["summary"]) == "Policy review due: Polisi Diogelu Plant"

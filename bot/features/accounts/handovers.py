@@ -4,15 +4,14 @@ headteacher), then one "please talk to them" note to the headteacher (rules in `
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.clock import send_after
 from bot.core.config import SchoolConfig
-from bot.core.i18n import BETWEEN, N_, day_text, translations
-from bot.core.messages import notice
+from bot.core.i18n import N_, day_text, translations
+from bot.core.messages import lines_in, notice
 from bot.core.models import OfficialAccount, OutboxMessage, Person
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.core.words import school_words, words_in
@@ -59,59 +58,35 @@ def _chase_draft(
     school's language (``cy+en``: each part in Welsh, then in English)."""
     custodian = account.custodian if account.custodian and account.custodian.active else None
     head = school.headteacher
-    if school.language == "cy+en":
-        welsh, english = (
-            _chase_parts(school, account, since, stage, base_url, custodian, lang)
-            for lang in ("cy", "en")
-        )
-        parts = _Parts(
-            _both(welsh.subject, english.subject),
-            _both(welsh.greeting, english.greeting),
-            [_both(w, e) for w, e in zip(welsh.paragraphs, english.paragraphs, strict=True)],
-            _both(welsh.button, english.button),
-            _both(welsh.small, english.small),
-        )
-    else:
-        parts = _chase_parts(school, account, since, stage, base_url, custodian, school.language)
+    subject, greeting, button, small, *paragraphs = lines_in(
+        school.language,
+        lambda language: _chase_lines(school, account, since, stage, base_url, custodian, language),
+    )
     link = f"{base_url}/accounts/{account.id}"
     if stage.final:
         return notice(
             school=school,
             to=[head],
             cc=[custodian.email] if custodian is not None and custodian.email != head else [],
-            subject=parts.subject,
-            greeting=parts.greeting,
-            paragraphs=parts.paragraphs,
+            subject=subject,
+            greeting=greeting,
+            paragraphs=paragraphs,
             button_url=link,
-            button_text=parts.button,
+            button_text=button,
         )
     return notice(
         school=school,
         to=[custodian.email if custodian is not None else head],
-        subject=parts.subject,
-        greeting=parts.greeting or None,
-        paragraphs=parts.paragraphs,
+        subject=subject,
+        greeting=greeting or None,
+        paragraphs=paragraphs,
         button_url=link,
-        button_text=parts.button,
-        small=parts.small,
+        button_text=button,
+        small=small,
     )
 
 
-class _Parts(NamedTuple):
-    """What a chasing email says, in one language (or both, joined)."""
-
-    subject: str
-    greeting: str
-    paragraphs: list[str]
-    button: str
-    small: str
-
-
-def _both(welsh: str, english: str) -> str:
-    return english if welsh == english else f"{welsh}{BETWEEN}{english}"
-
-
-def _chase_parts(
+def _chase_lines(
     school: SchoolConfig,
     account: OfficialAccount,
     since: date,
@@ -119,8 +94,9 @@ def _chase_parts(
     base_url: str,
     custodian: Person | None,
     language: str,
-) -> _Parts:
-    """A chasing stage's sentences in ``language`` (``en`` or ``cy``)."""
+) -> list[str]:
+    """A chasing stage's subject, greeting, button, small print and paragraphs in ``language``
+    (``en`` or ``cy``)."""
     tr = translations(language)
     _ = tr.gettext
     title = words_in(school_words(school), tr).headteacher
@@ -135,29 +111,27 @@ def _chase_parts(
     }
     if stage.final:
         who = custodian.display_name if custodian is not None else _("the %(head)s") % values
-        return _Parts(
+        return [
             _("Chasing has stopped: %(account)s still needs a handover") % values,
             _("Dear %(name)s,") % {"name": title},
-            [
-                account.handover_said(
-                    language,
-                    N_(
-                        "%(reason)s. The login of %(what)s has needed changing since %(since)s. "
-                        "We asked %(who)s %(times)s times to change it and record the handover, "
-                        "and nothing has been recorded."
-                    ),
-                    {**values, "who": who},
-                ),
-                _(
-                    "Chasing has stopped: this needs a conversation. Please talk to them. The "
-                    'account stays marked "handover needed" on the dashboard until someone '
-                    "records the handover on the account's page (%(link)s)."
-                )
-                % values,
-            ],
             _("Open the account"),
             "",
-        )
+            account.handover_said(
+                language,
+                N_(
+                    "%(reason)s. The login of %(what)s has needed changing since %(since)s. "
+                    "We asked %(who)s %(times)s times to change it and record the handover, "
+                    "and nothing has been recorded."
+                ),
+                {**values, "who": who},
+            ),
+            _(
+                "Chasing has stopped: this needs a conversation. Please talk to them. The "
+                'account stays marked "handover needed" on the dashboard until someone '
+                "records the handover on the account's page (%(link)s)."
+            )
+            % values,
+        ]
     left = HANDOVER_CHASES - stage.number
     then = (
         tr.ngettext(
@@ -171,21 +145,9 @@ def _chase_parts(
         if left
         else _("This is the last reminder; next the %(head)s is asked to follow it up.") % values
     )
-    return _Parts(
+    return [
         _("Official account handover needed: %(account)s") % values,
         _("Dear %(name)s,") % {"name": custodian.display_name} if custodian is not None else "",
-        [
-            account.handover_said(
-                language,
-                N_(
-                    "%(reason)s. Please change the password of %(what)s and its recovery "
-                    "details (email, phone, two-step sign-in), check who else can sign in, then "
-                    "record the handover on the account's page (%(link)s)."
-                ),
-                values,
-            ),
-            _("The handover has been waiting since %(since)s. %(then)s") % {**values, "then": then},
-        ],
         _("Record the handover"),
         _("You receive this as the account's custodian.")
         if custodian is not None
@@ -193,7 +155,17 @@ def _chase_parts(
             "You receive this as the account's custodian, because the account has no "
             "custodian here."
         ),
-    )
+        account.handover_said(
+            language,
+            N_(
+                "%(reason)s. Please change the password of %(what)s and its recovery "
+                "details (email, phone, two-step sign-in), check who else can sign in, then "
+                "record the handover on the account's page (%(link)s)."
+            ),
+            values,
+        ),
+        _("The handover has been waiting since %(since)s. %(then)s") % {**values, "then": then},
+    ]
 
 
 def chase_handovers(
