@@ -5,6 +5,11 @@ page, the dashboard and the chasing emails in the reader's language. Each is ren
 ``cy`` for a Welsh-medium school and fails on any English left (the check of
 ``tests/core/test_i18n.py``, the values filled in taken out); ``cy+en`` says each whole
 sentence in Welsh first, then in English; in English each reads exactly as before.
+
+Set H also covers the emails to admins about a failing job or a settings problem, the review
+calendar entry's language, and the lines the bot writes into a report's chronology (sealed, so
+stored as written and said at read time; the report page itself is checked in set D, whose
+school is built once).
 """
 
 from __future__ import annotations
@@ -355,3 +360,113 @@ def test_an_english_calendar_entry_is_as_before() -> None:
     data, event = _review_event("en")
     assert b"LANGUAGE" not in data
     assert str(event["summary"]) == "Policy review due: Polisi Diogelu Plant"
+
+
+# --------------------------------------------------------------------------- chronology lines
+
+
+def _chronology_lines() -> dict[str, tuple[str, str]]:
+    """Each line the bot writes into a report's chronology, as stored for a school in Wales
+    (English, the pack's words), with its entry's kind."""
+    from bot.core.words import school_words
+    from bot.features.reports import chronology as c
+    from bot.features.reports.rules import (
+        STATUSES,
+        clock_labels,
+        illegal_content_advice,
+        referral_targets,
+    )
+
+    words = school_words(school("cy"))
+    clocks, targets = clock_labels(words), referral_targets(words)
+    lines = {
+        "status": (
+            "status",
+            c.STATUS_CHANGED % {"status_from": STATUSES["new"], "status_to": STATUSES["triaged"]},
+        ),
+        "owner": ("owner", c.OWNER_SET % {"owner": HOLDER}),
+        "no owner": ("owner", c.OWNER_SET % {"owner": c.NOBODY}),
+        "referred": ("referral", c.REFERRED % {"referral": targets["lado"]}),
+        "not referred": ("decision", c.DECIDED_NOT_TO_REFER % {"referral": targets["ico"]}),
+        "late": ("system", c.CLOCK_STOPPED_LATE % {"clock": clocks["lado"]}),
+        "in time": ("system", c.CLOCK_STOPPED_IN_TIME % {"clock": clocks["triage"]}),
+        "no manager": ("system", c.NO_LINE_MANAGER),
+        "subject": (
+            "system",
+            c.SUBJECT_RECORDED % {"who": "dsl@brodderw.example", "person": HOLDER},
+        ),
+        "subject owner": (
+            "system",
+            c.SUBJECT_RECORDED_OWNER % {"who": "dsl@brodderw.example", "person": HOLDER},
+        ),
+        "nobody alerted": (
+            "system",
+            c.NOBODY_ALERTED % {"dsl": words.dsl, "head": words.headteacher},
+        ),
+        "immediate": ("system", c.IMMEDIATE_RISK % {"dsl": words.dsl}),
+        "illegal": ("system", illegal_content_advice(words)),
+        "withheld 1": ("system", c.withheld(1) % {"num": 1}),
+        "withheld 2": ("system", c.withheld(2) % {"num": 2}),
+    }
+    return lines
+
+
+CHRONOLOGY = _chronology_lines()
+
+
+@pytest.mark.parametrize("line", sorted(CHRONOLOGY))
+def test_a_line_the_bot_wrote_in_a_chronology_is_read_in_welsh(
+    line: str, english_words: set[str], held_back: set[str]
+) -> None:
+    from bot.core.words import school_words
+    from bot.features.reports.chronology import said
+    from bot.features.reports.rules import clock_labels
+
+    kind, stored = CHRONOLOGY[line]
+    words = school_words(school("cy"))
+    welsh = said(stored, kind, words, "cy")
+    assert welsh != stored
+    shown = welsh.replace("dsl@brodderw.example", " ")
+    if "%(dsl)s triage" in held_back:  # 'triage' unconfirmed: the catalogue keeps it English
+        shown = shown.replace(clock_labels(words)["triage"], " ")
+    for term in sorted(held_back, key=len, reverse=True):  # the pack's unconfirmed words
+        if isinstance(term, str) and "%(" not in term:
+            shown = shown.replace(term, " ").replace(term[:1].upper() + term[1:], " ")
+    assert _left([shown], english_words) == []
+    assert said(stored, kind, words, "cy+en") == f"{welsh}{BETWEEN}{stored}"
+    assert said(stored, kind, words, "en") == stored  # the record, as sealed
+
+
+def test_the_stored_chronology_lines_read_as_before() -> None:
+    from bot.core.words import school_words
+
+    words = school_words(school("cy"))
+    assert CHRONOLOGY["status"][1] == "Status changed from New to Triaged."
+    assert CHRONOLOGY["no owner"][1] == "Owner set to nobody."
+    assert CHRONOLOGY["late"][1].startswith("Clock stopped: ")
+    assert CHRONOLOGY["late"][1].endswith(" (after its deadline)")
+    assert CHRONOLOGY["withheld 1"][1].startswith("1 attached file was not stored: ")
+    assert CHRONOLOGY["withheld 2"][1].startswith("2 attached files were not stored: ")
+    assert CHRONOLOGY["nobody alerted"][1] == (
+        f"Nobody could be alerted: the configuration names no {words.dsl}, deputy or "
+        f"{words.headteacher} for this kind of report."
+    )
+    assert CHRONOLOGY["subject owner"][1] == (
+        f"Recorded by dsl@brodderw.example as being about {HOLDER}: they are not told and "
+        "cannot see this report. They were its owner; it has no owner now."
+    )
+
+
+def test_a_persons_own_words_in_a_chronology_are_shown_as_written() -> None:
+    from bot.core.words import school_words
+    from bot.features.reports.chronology import REFERRED, said
+    from bot.features.reports.rules import referral_targets
+
+    words = school_words(school("cy"))
+    police = referral_targets(words)["police"]
+    stored = REFERRED % {"referral": police} + " Called 101, ref 4417."
+    assert said(stored, "referral", words, "cy") == "Atgyfeiriwyd at Heddlu. Called 101, ref 4417."
+    assert said("Status changed from New to Triaged.", "note", words, "cy").startswith("Status")
+    assert said("Something the bot never wrote.", "system", words, "cy") == (
+        "Something the bot never wrote."
+    )
