@@ -122,6 +122,17 @@ def test_the_account_pages_handover_line_is_welsh(kind: str, english_words: set[
     assert f"{BETWEEN}{line}" in " ".join(both)
 
 
+def test_a_handover_note_on_the_account_page_begins_in_welsh(english_words: set[str]) -> None:
+    account = _account("left")
+    account.notes = "Cyfrinair yn y sêff.\nHandover: cyfrinair wedi'i newid"  # as stored
+    _, texts = _account_page(account, "cy")
+    assert "Trosglwyddo: cyfrinair wedi'i newid" in "\n".join(texts)
+    assert _left([t.replace("Cyfrinair", " ") for t in texts], english_words) == []
+    _, english = _account_page(account, "en")
+    assert "Handover: cyfrinair wedi'i newid" in "\n".join(english)
+    assert account.notes_said("cy+en").endswith("Trosglwyddo / Handover: cyfrinair wedi'i newid")
+
+
 def _email(draft: Any) -> tuple[str | None, list[str]]:
     text, html = draft.parts()
     parser = _Visible()

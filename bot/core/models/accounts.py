@@ -58,6 +58,7 @@ class OfficialAccount(SchoolRecord):
     )
     custodian: Mapped[Person | None] = relationship()
     LEFT = N_("A holder has left.")  # the dashboard's word for a handover without a reason
+    HANDOVER = N_("Handover")  # a handover's note begins "Handover: " in the account's notes
 
     def flag_handover(self, kind: str, today: date, **values: str) -> None:
         """Mark the account as needing a handover for ``kind`` (``HANDOVER_REASONS``), dated
@@ -91,6 +92,16 @@ class OfficialAccount(SchoolRecord):
         if sentence == "%(reason)s":
             return reason
         return tr.gettext(sentence) % {**(values or {}), "reason": reason.rstrip(".")}
+
+    def notes_said(self, language: str) -> str:
+        """The account's notes, each handover's note ("Handover: ...", stored in English)
+        beginning with the word in ``language``; the rest as written."""
+        word = translations(language).gettext(self.HANDOVER)
+        prefix = f"{self.HANDOVER}: "
+        return "\n".join(
+            f"{word}: {line[len(prefix) :]}" if line.startswith(prefix) else line
+            for line in (self.notes or "").split("\n")
+        )
 
 
 class AccountHolder(SchoolRecord):

@@ -187,5 +187,5 @@ def resolve_handover(session: Session, account: OfficialAccount, note: str, *, a
     account.handover_needed = False
     account.handover_reason = account.handover_kind = account.handover_values = None
     account.handover_since = None
-    account.notes = ((account.notes or "") + f"\nHandover: {note.strip()}").strip()
+    account.notes = ((account.notes or "") + f"\n{account.HANDOVER}: {note.strip()}").strip()
     audit_account(session, account, "account.handover.resolved", actor)
