@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from bot.core.ports import Attachment
 from bot.core.rendered import Rendered
 from bot.core.words import human_date
 
-__all__ = ["human_date", "notice", "render", "render_shared"]
+__all__ = ["human_date", "lines_in", "notice", "render", "render_shared"]
 
 TEMPLATES = Path(__file__).parent / "templates" / "email"
 
@@ -39,6 +39,17 @@ def _env(autoescape: bool) -> Environment:
 def _template(name: str) -> Template:
     """A compiled template, loaded once per process (no file check on every email)."""
     return _env(name.endswith(".html.j2")).get_template(name)
+
+
+def lines_in(language: str, say: Callable[[str], list[str]]) -> list[str]:
+    """The lines ``say`` writes in ``language`` (``en`` or ``cy``); in ``cy+en`` each line
+    whole in Welsh, then `` / `` and its English (a date or a value inside said in each)."""
+    if language != "cy+en":
+        return say(language)
+    return [
+        english if welsh == english else f"{welsh}{i18n.BETWEEN}{english}"
+        for welsh, english in zip(say("cy"), say("en"), strict=True)
+    ]
 
 
 def render(name: str, context: dict[str, Any], language: str = "en") -> tuple[str, str]:

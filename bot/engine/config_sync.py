@@ -366,10 +366,7 @@ def _sync_holders(
     for person_id, holding in current_holders.items():
         if person_id not in wanted and person_id in still_here:
             holding.until = today
-            if not account.handover_needed:
-                account.handover_since = today
-            account.handover_needed = True
-            account.handover_reason = "a holder was removed from the account"
+            account.flag_handover("removed", today)
             account_event(session, school_id, account, "account.holder.removed", person_id)
 
 
@@ -422,6 +419,7 @@ _SYNC_READS = (
      OfficialAccount.url, OfficialAccount.purpose, OfficialAccount.notes,
      OfficialAccount.custodian_id, OfficialAccount.aup_policy_id,
      OfficialAccount.handover_needed, OfficialAccount.handover_reason,
+     OfficialAccount.handover_kind, OfficialAccount.handover_values,
      OfficialAccount.handover_since),
     (AccountHolder.id, AccountHolder.account_id, AccountHolder.person_id, AccountHolder.since,
      AccountHolder.until),

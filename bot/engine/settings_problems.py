@@ -20,7 +20,7 @@ from bot.core.clock import to_local
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.config.per_school import SettingsProblem, record
 from bot.core.i18n import BETWEEN, day_text, translations
-from bot.core.messages import human_date, notice
+from bot.core.messages import lines_in, notice
 from bot.core.models import School
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.store import Store
@@ -81,34 +81,17 @@ def _tell(
     if session.get(School, problem.school_id) is None:  # held from the start: no row yet
         session.add(School(id=problem.school_id[:64], name=problem.name[:200]))
         session.flush()
-    if problem.held:
-        meanwhile = (
-            "Until it is fixed the bot does nothing for the school: no reminders, no "
-            "digests and no chasing."
-        )
-    else:
-        assert problem.kept_since is not None
-        meanwhile = (
-            "Until it is fixed the bot carries on with the school's settings as they "
-            f"were when it last accepted them, on "
-            f"{human_date(to_local(problem.kept_since).date())}: reminders and the "
-            "rest go on as before."
-        )
+    language = school.language if school is not None else "en"  # held: none accepted yet
+    subject, greeting, small, *paragraphs = lines_in(
+        language, lambda language: _problem_lines(problem, language)
+    )
     draft = notice(
         school=school or problem.name,
         to=to,
-        subject=f"{problem.name}: the bot could not use the school's new settings",
-        greeting="Hello,",
-        paragraphs=[
-            f"The bot checked the settings for {problem.name} and found a problem, so it has "
-            f"not applied them. {meanwhile} The other schools are not affected.",
-            "What to fix (the file, its line and the setting):",
-            *problem.message.splitlines(),
-            "Please fix it, or ask whoever runs the bot for the school (your IT provider). You "
-            "will not get this email again for this problem; the dashboard and the setup page "
-            "show it until it is fixed.",
-        ],
-        small="You receive this as an administrator of the bot for the school.",
+        subject=subject,
+        greeting=greeting,
+        paragraphs=paragraphs,
+        small=small,
     )
     return int(
         enqueue_email(
@@ -120,3 +103,38 @@ def _tell(
             draft=draft,
         )
     )
+
+
+def _problem_lines(problem: SettingsProblem, language: str) -> list[str]:
+    """The problem's email in ``language`` (``en`` or ``cy``): subject, greeting, small print,
+    then its paragraphs; what to fix is the checks' own text, as they wrote it."""
+    _ = translations(language).gettext
+    if problem.held:
+        meanwhile = _(
+            "Until it is fixed the bot does nothing for the school: no reminders, no "
+            "digests and no chasing."
+        )
+    else:
+        assert problem.kept_since is not None
+        meanwhile = _(
+            "Until it is fixed the bot carries on with the school's settings as they were when "
+            "it last accepted them, on %(day)s: reminders and the rest go on as before."
+        ) % {"day": day_text(to_local(problem.kept_since).date(), language)}
+    values = {"school": problem.name, "meanwhile": meanwhile}
+    return [
+        _("%(school)s: the bot could not use the school's new settings") % values,
+        _("Hello,"),
+        _("You receive this as an administrator of the bot for the school."),
+        _(
+            "The bot checked the settings for %(school)s and found a problem, so it has not "
+            "applied them. %(meanwhile)s The other schools are not affected."
+        )
+        % values,
+        _("What to fix (the file, its line and the setting):"),
+        *problem.message.splitlines(),
+        _(
+            "Please fix it, or ask whoever runs the bot for the school (your IT provider). You "
+            "will not get this email again for this problem; the dashboard and the setup page "
+            "show it until it is fixed."
+        ),
+    ]

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from bot.core.clock import to_local
 from bot.core.config import SchoolConfig
 from bot.core.i18n import BETWEEN, N_, day_text, translations
-from bot.core.messages import human_date, notice
+from bot.core.messages import lines_in, notice
 from bot.core.models import StepFailure
 from bot.core.outbox import Urgency, enqueue_email
 from bot.engine.steps import registered
@@ -130,34 +130,20 @@ def record_steps(
 
 
 def _tell_admins(session: Session, school: SchoolConfig, step: str, since: datetime) -> int:
-    """The one email of an episode to the school's administrators (else the head)."""
+    """The one email of an episode to the school's administrators (else the head), in the
+    school's language."""
     to = tuple(school.admins) or (school.headteacher,)
-    local = to_local(since)
-    title = step_title(step)
     reports = step == "report_sweep"
-    paragraphs = [
-        f"Since {human_date(local.date())} at {local:%H:%M}, the bot has not been able to "
-        f"finish one of its regular jobs for {school.name}: {title}. Everything else it does "
-        "for the school carries on, and it tries this job again every quarter of an hour.",
-    ]
-    if reports:
-        paragraphs.append(
-            "This job warns about the deadlines of concerns and breaches: until it works "
-            "again, check the deadlines on the reports list yourself."
-        )
-    paragraphs.append(
-        "Please tell whoever runs the bot for the school (your IT provider): they can see "
-        "which job it is and what went wrong with `compliance-bot status`. You will not get "
-        "this email again for this problem; the dashboard and the setup page show it until it "
-        "is fixed."
+    subject, greeting, small, *paragraphs = lines_in(
+        school.language, lambda language: _alert_lines(school, step, since, language)
     )
     draft = notice(
         school=school,
         to=list(to),
-        subject=f"{school.name}: one of the bot's jobs is not working",
-        greeting="Hello,",
+        subject=subject,
+        greeting=greeting,
         paragraphs=paragraphs,
-        small="You receive this as an administrator of the bot for the school.",
+        small=small,
     )
     return int(
         enqueue_email(
@@ -169,6 +155,46 @@ def _tell_admins(session: Session, school: SchoolConfig, step: str, since: datet
             draft=draft,
         )
     )
+
+
+def _alert_lines(school: SchoolConfig, step: str, since: datetime, language: str) -> list[str]:
+    """The failing job's email in ``language`` (``en`` or ``cy``): subject, greeting, small
+    print, then its paragraphs."""
+    _ = translations(language).gettext
+    local = to_local(since)
+    values = {
+        "day": day_text(local.date(), language),
+        "time": f"{local:%H:%M}",
+        "school": school.name,
+        "job": _(step_title(step)),
+    }
+    lines = [
+        _("%(school)s: one of the bot's jobs is not working") % values,
+        _("Hello,"),
+        _("You receive this as an administrator of the bot for the school."),
+        _(
+            "Since %(day)s at %(time)s, the bot has not been able to finish one of its regular "
+            "jobs for %(school)s: %(job)s. Everything else it does for the school carries on, "
+            "and it tries this job again every quarter of an hour."
+        )
+        % values,
+    ]
+    if step == "report_sweep":
+        lines.append(
+            _(
+                "This job warns about the deadlines of concerns and breaches: until it works "
+                "again, check the deadlines on the reports list yourself."
+            )
+        )
+    lines.append(
+        _(
+            "Please tell whoever runs the bot for the school (your IT provider): they can see "
+            "which job it is and what went wrong with `compliance-bot status`. You will not get "
+            "this email again for this problem; the dashboard and the setup page show it until "
+            "it is fixed."
+        )
+    )
+    return lines
 
 
 def describe(failing: FailingStep, language: str = "en") -> str:

@@ -306,10 +306,7 @@ def _flag_handovers(session: Session, school_id: str, today: date) -> list[str]:
     ).all()
     for holding, person, account in rows:
         holding.until = person.left_on or today
-        if not account.handover_needed:
-            account.handover_since = today
-        account.handover_needed = True
-        account.handover_reason = f"{person.display_name} has left; change the login and hand over"
+        account.flag_handover("left", today, person=person.display_name)
         flagged.append(account.name)
         account_event(session, school_id, account, "account.handover.flagged", person.id,
                       actor="system:sweep", reason="holder left")

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from icalendar import Calendar
 
+from bot.core.models import OfficialAccount
 from bot.core.outbox import EmailDraft
 from tests.core.test_i18n import (
     PERSON,
@@ -784,12 +785,8 @@ def test_the_dashboards_account_page_is_welsh(
         )
         for n, state in ((1, "signed"), (2, "overdue"), (3, "waiting"), (4, "signed"))
     ]
-    account = SimpleNamespace(
-        id=5,
-        name="Cyfrif Facebook yr ysgol",
-        platform="Facebook",
-        handover_needed=True,
-        handover_reason=None,
+    account = OfficialAccount(
+        id=5, name="Cyfrif Facebook yr ysgol", platform="Facebook", handover_needed=True
     )
     context = {
         **_base(_person("staff", "headteacher")),

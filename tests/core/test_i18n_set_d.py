@@ -407,3 +407,32 @@ def test_the_clock_words_are_whole_sentences_in_each_language() -> None:
     welsh = translations("cy")
     assert _clock_text(now + timedelta(hours=5), now, welsh) == "5 awr ar ôl"
     assert _clock_text(now - timedelta(minutes=20), now, welsh) == "yn hwyr o 20 munud"
+
+
+def test_a_reports_chronology_page_shows_the_bots_lines_in_welsh(
+    welsh: _Read, english_words: set[str]
+) -> None:
+    """The report's page after a status change: the line the bot wrote is Welsh on the page
+    and stored as written (the chronology is sealed; set H says every such line)."""
+    from bot.core.models import ReportEntry
+
+    with time_machine.travel(NOW, tick=False):
+        client = welsh.env.client("dsl@oak.example")
+        page = client.get("/reports/CR-2026-0003").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token
+        changed = client.post(
+            "/reports/CR-2026-0003/status",
+            data={"csrf_token": token.group(1), "status": "investigating", "reason": "gwirio"},
+            follow_redirects=False,
+        )
+        assert changed.status_code in (303, 302), changed.text
+    lang, texts, html = welsh.texts("dsl@oak.example", "/reports/CR-2026-0003")
+    assert lang == "cy" and "Newidiwyd y statws o Newydd i Wrthi&#39;n ymchwilio." in html
+    values = ("dsl@oak.example", SECRET, "gwirio")  # who, what the reporter wrote, the reason
+    for value in values:
+        texts = [t.replace(value, " ") for t in texts]
+    assert not welsh.english(texts, english_words)
+    with welsh.env.context.store.session() as session:
+        stored = session.scalars(select(ReportEntry.text)).all()
+    assert "Status changed from New to Investigating." in stored  # the record, as sealed

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import text
 
+from bot.core.models import OfficialAccount
 from bot.core.store import Store, alembic_config
 from tests.support.helpers import is_current
 from tests.support.keys import TEST_KEYS
@@ -193,4 +194,57 @@ def test_0041_a_person_renamed_marks_the_reports_changed(database_url: str) -> N
     assert renamed != first
     command.downgrade(alembic_config(store.engine), "0039")
     assert after("UPDATE people SET display_name = 'Ann'") == renamed
+    store.dispose()
+
+
+def test_0051_keeps_handover_reasons_as_kinds_and_free_text(database_url: str) -> None:
+    store = Store(database_url, keys=TEST_KEYS)
+    config = alembic_config(store.engine)
+    command.upgrade(config, "0049")
+    stored = {
+        "facebook": "Amy Able has left; change the login and hand over",
+        "tapestry": "Ben Brook no longer runs this account",
+        "phone": "a holder was removed from the account",
+        "x": "Amy Able has left",  # a shape the bot no longer writes: kept as it is
+    }
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO schools (id, name, created_at) VALUES ('oak', 'Oak', :at)"),
+            {"at": datetime(2026, 11, 2, 9, 0)},
+        )
+        for key, reason in stored.items():
+            conn.execute(
+                text(
+                    "INSERT INTO official_accounts (school_id, key, platform, name, "
+                    "handover_needed, handover_reason) VALUES ('oak', :k, 'Facebook', :k, "
+                    ":needed, :reason)"
+                ),
+                {"k": key, "needed": True, "reason": reason},
+            )
+    command.upgrade(config, "0051")
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                *(sa.column(c) for c in ("key", "handover_reason", "handover_kind")),
+                sa.column("handover_values", sa.JSON()),
+            ).select_from(sa.table("official_accounts"))
+        ).all()
+    kinds = {key: (kind, values, reason) for key, reason, kind, values in rows}
+    said = {
+        key: OfficialAccount(
+            handover_kind=kind, handover_values=values, handover_reason=reason
+        ).handover_said("en")
+        for key, reason, kind, values in rows
+    }
+    assert kinds == {
+        "facebook": ("left", {"person": "Amy Able"}, None),
+        "tapestry": ("stopped", {"person": "Ben Brook"}, None),
+        "phone": ("removed", {}, None),
+        "x": (None, None, "Amy Able has left"),
+    }
+    assert said == stored  # each reads as it was stored
+    command.downgrade(config, "0049")
+    with store.engine.connect() as conn:
+        back = dict(conn.execute(text("SELECT key, handover_reason FROM official_accounts")).all())
+    assert back == stored
     store.dispose()

@@ -3,8 +3,9 @@ holds them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
@@ -16,12 +17,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from bot.core.i18n import BETWEEN, N_, translations
 from bot.core.models.base import SchoolRecord
 
 if TYPE_CHECKING:
     from bot.core.models.people import Person
 
-__all__ = ["AccountHolder", "OfficialAccount"]
+__all__ = ["HANDOVER_REASONS", "AccountHolder", "OfficialAccount"]
+
+# why an account needs a handover, kept as a kind and its values and said in the reader's
+# language (migration 0051 turned the sentences stored before into these)
+HANDOVER_REASONS = {
+    "left": N_("%(person)s has left; change the login and hand over"),
+    "stopped": N_("%(person)s no longer runs this account"),
+    "removed": N_("a holder was removed from the account"),
+}
+_UNSTATED = N_("A holder no longer runs this account")
 
 
 class OfficialAccount(SchoolRecord):
@@ -38,12 +49,60 @@ class OfficialAccount(SchoolRecord):
     aup_policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"))
     notes: Mapped[str | None] = mapped_column(Text)
     handover_needed: Mapped[bool] = mapped_column(Boolean, default=False)
-    handover_reason: Mapped[str | None] = mapped_column(Text)
+    handover_reason: Mapped[str | None] = mapped_column(Text)  # free text (before 0051) only
+    handover_kind: Mapped[str | None] = mapped_column(String(20))  # HANDOVER_REASONS' keys
+    handover_values: Mapped[dict[str, Any] | None] = mapped_column()
     handover_since: Mapped[date | None] = mapped_column(Date)  # when the handover was flagged
     holders: Mapped[list[AccountHolder]] = relationship(
         back_populates="account", lazy="selectin", cascade="all, delete-orphan"
     )
     custodian: Mapped[Person | None] = relationship()
+    LEFT = N_("A holder has left.")  # the dashboard's word for a handover without a reason
+    HANDOVER = N_("Handover")  # a handover's note begins "Handover: " in the account's notes
+
+    def flag_handover(self, kind: str, today: date, **values: str) -> None:
+        """Mark the account as needing a handover for ``kind`` (``HANDOVER_REASONS``), dated
+        from the first flag."""
+        if not self.handover_needed:
+            self.handover_since = today
+        self.handover_needed = True
+        self.handover_kind, self.handover_values = kind, values
+        self.handover_reason = None
+
+    def handover_said(
+        self,
+        language: str,
+        sentence: str = "%(reason)s",
+        values: Mapping[str, object] | None = None,
+        unstated: str = _UNSTATED,
+    ) -> str:
+        """Why the account needs a handover, in ``language``, inside ``sentence`` (a catalogue
+        sentence holding ``%(reason)s`` and ``values``); a reason kept as free text is shown as
+        it is, none as ``unstated``. ``cy+en``: the whole in Welsh, then in English."""
+        if language == "cy+en":
+            welsh, english = (
+                self.handover_said(lang, sentence, values, unstated) for lang in ("cy", "en")
+            )
+            return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+        tr = translations(language)
+        if self.handover_kind in HANDOVER_REASONS:
+            reason = tr.gettext(HANDOVER_REASONS[self.handover_kind]) % (self.handover_values or {})
+        else:
+            reason = self.handover_reason or tr.gettext(unstated)
+        if sentence == "%(reason)s":
+            return reason
+        return tr.gettext(sentence) % {**(values or {}), "reason": reason.rstrip(".")}
+
+    def notes_said(self, language: str) -> str:
+        """The account's notes, each handover's note ("Handover: ...", stored in English)
+        beginning with the word in ``language``; the rest as written."""
+        word = translations(language).gettext(self.HANDOVER)
+        prefix = f"{self.HANDOVER}: "
+        return "\n".join(
+            f"{word}: {line[len(prefix) :]}" if line.startswith(prefix) else line
+            for line in (self.notes or "").split("\n")
+        )
+
 
 class AccountHolder(SchoolRecord):
     """A person holding an official account from ``since`` (until ``until`` when removed)."""

@@ -172,10 +172,7 @@ def remove_holder(
     if holding is None:
         raise AccountError(N_("That person does not hold this account."))
     holding.until = today
-    if not account.handover_needed:
-        account.handover_since = today
-    account.handover_needed = True
-    account.handover_reason = f"{holding.person.display_name} no longer runs this account"
+    account.flag_handover("stopped", today, person=holding.person.display_name)
     audit_account(session, account, "account.holder.removed", actor, {"person_id": person_id})
     session.flush()
     snapshot.refresh_audiences(session, account.school_id)  # a training may be for holders
@@ -188,7 +185,7 @@ def resolve_handover(session: Session, account: OfficialAccount, note: str, *, a
     if len(note.strip()) < 5:
         raise AccountError(N_("Please say what was done (e.g. 'password changed, 2FA moved')."))
     account.handover_needed = False
-    account.handover_reason = None
+    account.handover_reason = account.handover_kind = account.handover_values = None
     account.handover_since = None
-    account.notes = ((account.notes or "") + f"\nHandover: {note.strip()}").strip()
+    account.notes = ((account.notes or "") + f"\n{account.HANDOVER}: {note.strip()}").strip()
     audit_account(session, account, "account.handover.resolved", actor)

@@ -50,6 +50,8 @@ from bot.features.policies.api import aup_consent, names_match, sign_aup
 from bot.features.setup.api import SetupError, editable, save_change
 
 router = APIRouter()
+# the account page's handover line, the reason said in the reader's language inside it
+HANDOVER_LINE = N_("%(reason)s. Change the login and any recovery details, then record it here.")
 SIGNATURE = "a signature on the Acceptable Use Policy"  # never given on someone's behalf
 HOLDERS_IN_FILE = N_(
     "This account's holders are kept in school.yaml, which your IT provider manages: ask them "
@@ -225,6 +227,7 @@ def account_page(request: Request, account_id: int, error: str | None = None) ->
             "account.html",
             {
                 "account": account,
+                "handover_line": HANDOVER_LINE,
                 "holders": states,
                 "people": people,
                 "aup": aup,

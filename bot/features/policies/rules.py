@@ -40,7 +40,7 @@ from babel.dates import format_date
 
 from bot.core.dates import shift
 from bot.core.forms import SaidError
-from bot.core.i18n import N_, translations
+from bot.core.i18n import N_, html_lang, translations
 from bot.core.uploads import DOCUMENT_TYPES, MAX_DOCUMENT_BYTES
 
 if TYPE_CHECKING:
@@ -356,7 +356,13 @@ def review_calendar(
     event.add("dtstart", review_due)
     event.add("dtend", shift(review_due, 1))
     tr = translations(language)
-    event.add("summary", tr.gettext("Policy review due: %(title)s") % {"title": policy.title})
+    # RFC 5545 3.2.10: the language of the text a calendar shows (Welsh first in cy+en)
+    said_in = {} if language == "en" else {"LANGUAGE": html_lang(language)}
+    event.add(
+        "summary",
+        tr.gettext("Policy review due: %(title)s") % {"title": policy.title},
+        parameters=said_in,
+    )
     event.add(
         "description",
         tr.ngettext(
@@ -374,8 +380,9 @@ def review_calendar(
             "body": tr.gettext(policy.approving_body),
             "num": policy.review_cycle_months,
         },
+        parameters=said_in,
     )
-    event.add("categories", [tr.gettext("Policy review")])
+    event.add("categories", [tr.gettext("Policy review")], parameters=said_in)
     event.add("transp", "TRANSPARENT")
     cal.add_component(event)
     return bytes(cal.to_ical())

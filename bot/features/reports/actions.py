@@ -17,6 +17,15 @@ from bot.core.config import SchoolConfig
 from bot.core.i18n import N_
 from bot.core.models import Person, Report, ReportEntry
 from bot.core.words import Words, default_words, words_in
+from bot.features.reports.chronology import (
+    CLOCK_STOPPED_IN_TIME,
+    CLOCK_STOPPED_LATE,
+    DECIDED_NOT_TO_REFER,
+    NOBODY,
+    OWNER_SET,
+    REFERRED,
+    STATUS_CHANGED,
+)
 from bot.features.reports.routing import can_view
 from bot.features.reports.rules import (
     MAX_ENTRY,
@@ -162,8 +171,8 @@ def _stop_clocks(
                 report,
                 "system",
                 "system",
-                f"Clock stopped: {clock_labels(words)[clock.kind]}"
-                + (" (after its deadline)" if now > clock.due_at else " (in time)"),
+                (CLOCK_STOPPED_LATE if now > clock.due_at else CLOCK_STOPPED_IN_TIME)
+                % {"clock": clock_labels(words)[clock.kind]},
                 now,
             )
     if stopped:
@@ -224,10 +233,10 @@ def record_referral(
         raise ReportActionError(N_("Deciding not to refer needs the reason."))
     label = targets[target]
     if outcome == "referred":
-        line = f"Referred to {label}." + (f" {body}" if body else "")
+        line = REFERRED % {"referral": label} + (f" {body}" if body else "")
         _entry(session, report, actor, "referral", line, now, why)
     else:
-        line = f"Decision: no referral to {label} needed." + (f" {body}" if body else "")
+        line = DECIDED_NOT_TO_REFER % {"referral": label} + (f" {body}" if body else "")
         _entry(session, report, actor, "decision", line, now, why)
     audit_report(session, report, actor, "report.referral_recorded", target=target, outcome=outcome)
     return _stop_clocks(
@@ -278,7 +287,7 @@ def change_status(
         report,
         actor,
         "status",
-        f"Status changed from {STATUSES[before]} to {STATUSES[status]}.",
+        STATUS_CHANGED % {"status_from": STATUSES[before], "status_to": STATUSES[status]},
         now,
         why,
     )
@@ -303,8 +312,8 @@ def set_owner(
         raise ReportActionError(N_("The owner must be someone allowed to read this report."))
     report.owner_id = owner.id if owner else None
     report.owner = owner
-    name = owner.display_name if owner else "nobody"
-    _entry(session, report, actor, "owner", f"Owner set to {name}.", now)
+    name = owner.display_name if owner else NOBODY
+    _entry(session, report, actor, "owner", OWNER_SET % {"owner": name}, now)
     audit_report(session, report, actor, "report.owner_changed", owner_id=report.owner_id)
 
 

@@ -33,9 +33,11 @@ from bot.core.models import Person, Report, ReportAttachment, ReportClock
 from bot.core.outbox import Urgency, enqueue_card, enqueue_email
 from bot.core.stored_files import remove_files
 from bot.core.uploads import CleanFile, store_file
-from bot.core.words import plural, school_words, words_in
+from bot.core.words import school_words, words_in
 from bot.engine.config_sync import ensure_school
 from bot.features.reports.chat_alerts import queue_concern_alerts
+from bot.features.reports.chronology import IMMEDIATE_RISK, NOBODY_ALERTED
+from bot.features.reports.chronology import withheld as withheld_line
 from bot.features.reports.routing import alert_recipients
 from bot.features.reports.rules import (
     CATEGORIES,
@@ -50,7 +52,6 @@ from bot.features.reports.rules import (
     describe_clock,
     format_reference,
     illegal_content_advice,
-    immediate_risk_advice,
     is_suspected_illegal,
 )
 from bot.features.reports.subject import system_note, tell_line_manager
@@ -267,8 +268,7 @@ def _queue_alerts(
             session,
             report,
             report.created_at,
-            f"Nobody could be alerted: the configuration names no {words.dsl}, "
-            f"deputy or {words.headteacher} for this kind of report.",
+            NOBODY_ALERTED % {"dsl": words.dsl, "head": words.headteacher},
         )
     # the same people, in Teams within seconds: those the school's bot reaches
     queue_concern_alerts(
@@ -416,8 +416,7 @@ def submit_report(
             session,
             report,
             now,
-            "The reporter said a child may be at risk of harm "
-            "right now. " + immediate_risk_advice(words),
+            IMMEDIATE_RISK % {"dsl": words.dsl},
         )
     kind = clock_kind(sub.category)
     clock = ReportClock(
@@ -435,9 +434,7 @@ def submit_report(
             session,
             report,
             now,
-            f"{plural(withheld, 'attached file')} {'was' if withheld == 1 else 'were'} not stored: "
-            "images that may be indecent must not "
-            "be copied or kept. Secure the original device instead.",
+            withheld_line(withheld) % {"num": withheld},
         )
     if files and not withheld and uploads_dir is None:
         raise ValueError("uploads_dir is required to store attachments")

@@ -53,7 +53,6 @@ __all__ = [
     "escalation_stage",
     "format_reference",
     "illegal_content_advice",
-    "immediate_risk_advice",
     "in_working_hours",
     "is_suspected_illegal",
     "local_time",
@@ -164,14 +163,6 @@ def illegal_content_advice(words: Words, tr: NullTranslations | None = None) -> 
         "Secure the device (do not switch it on or off; lock it away). Tell the %(dsl)s "
         "now — the %(dsl)s decides whether to involve the police."
     ) % {"dsl": words.dsl}
-
-
-def immediate_risk_advice(words: Words) -> str:
-    """What to do when a child may be at risk now."""
-    return (
-        "A child may be at risk of harm right now: if so call 999, and tell the "
-        f"{words.dsl} in person now."
-    )
 
 
 MAX_WHAT = 20_000

@@ -20,6 +20,11 @@ from bot.core.models import Person, Report, ReportEntry
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.words import school_words
 from bot.features.reports.actions import audit_report
+from bot.features.reports.chronology import (
+    NO_LINE_MANAGER,
+    SUBJECT_RECORDED,
+    SUBJECT_RECORDED_OWNER,
+)
 from bot.features.reports.routing import may_read
 from bot.features.reports.rules import STAFF_BREACH_CATEGORIES, local_time
 
@@ -74,8 +79,7 @@ def tell_line_manager(
             session,
             report,
             now,
-            "No line manager to tell: the directory names none "
-            "for the member of staff (or only the person it is about).",
+            NO_LINE_MANAGER,
         )
         return None
     draft = notice(
@@ -138,9 +142,8 @@ def record_subject(
         session,
         report,
         now,
-        f"Recorded by {actor.email} as being about {person.display_name}: they are "
-        "not told and cannot see this report."
-        + (" They were its owner; it has no owner now." if cleared else ""),
+        (SUBJECT_RECORDED_OWNER if cleared else SUBJECT_RECORDED)
+        % {"who": actor.email, "person": person.display_name},
     )
     audit_report(session, report, actor.email, "report.subject_recorded")
     manager = tell_line_manager(session, school, report, person, now)

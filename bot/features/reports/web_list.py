@@ -38,6 +38,7 @@ from bot.features.reports.actions import (
     record_referral,
     set_owner,
 )
+from bot.features.reports.chronology import said
 from bot.features.reports.export import export_visible
 from bot.features.reports.intake import link_token
 from bot.features.reports.listing import PAGE_SIZE, page_of, pages, rows_of
@@ -310,6 +311,9 @@ def _detail(
             "owners": _owners(session, school, report),
             "corrections": [e for e in report.entries if e.kind == "correction"],
             "entries": report.entries,
+            "entry_lines": {  # the bot's lines in the page's language (stored as written)
+                e.id: said(e.text, e.kind, school_words(school), language) for e in report.entries
+            },
             "clocks": report.clocks,
             "now": now,
             "london": LONDON,
