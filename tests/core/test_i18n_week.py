@@ -431,11 +431,6 @@ KNOWN_ENGLISH: tuple[tuple[str, str, str], ...] = (
         r"^(Guernsey|Isle of Man|Jersey|Scotland)$",
         "the nation choice: the newer packs' names are not in the catalogue",
     ),
-    (
-        r"^/report(/oak)?$",
-        r"\((Designated Safeguarding Person|deputy DSP)\)",
-        "the concern form's list of who reads a report: the pack's words untranslated",
-    ),
     (r"^/reports$", r"^Designated officer ", "the reports list's staff-route clock label"),
     (
         r"^/reports/CR-",
