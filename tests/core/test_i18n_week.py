@@ -444,11 +444,6 @@ KNOWN_ENGLISH: tuple[tuple[str, str, str], ...] = (
         "the single central record page: its checks, sources, refusal and a date (the term "
         "itself is held back as unconfirmed)",
     ),
-    (
-        r"^card digest$",
-        r"Weekly compliance digest",
-        "the weekly digest card's title and plain-text fallback (its body is Welsh)",
-    ),
 )
 
 
