@@ -433,11 +433,6 @@ KNOWN_ENGLISH: tuple[tuple[str, str, str], ...] = (
     ),
     (r"^/reports$", r"^Designated officer ", "the reports list's staff-route clock label"),
     (
-        r"^/reports/CR-",
-        r"^There is no report with that reference",
-        "a report the reader may not see: the refusal is not in the catalogue",
-    ),
-    (
         r"^/scr$",
         r"This page is only for the headteacher|—$|Keeping learners safe|Right to work checks"
         r"|DBS: which check|diogelu ers \w+day",

@@ -246,7 +246,7 @@ def _load(
         )
     if report is None or not may_read(person, report, school):
         _record_refusal(session, person, typed, report, page)
-        raise HTTPException(404, "There is no report with that reference that you can see.")
+        raise HTTPException(404, N_("There is no report with that reference that you can see."))
     return report
 
 
