@@ -431,7 +431,6 @@ KNOWN_ENGLISH: tuple[tuple[str, str, str], ...] = (
         r"^(Guernsey|Isle of Man|Jersey|Scotland)$",
         "the nation choice: the newer packs' names are not in the catalogue",
     ),
-    (r"^/reports$", r"^Designated officer ", "the reports list's staff-route clock label"),
     (
         r"^/scr$",
         r"This page is only for the headteacher|—$|Keeping learners safe|Right to work checks"

@@ -163,8 +163,8 @@ def reports_list(
         listed, total, number = page_of(
             session, school, person, filters, sort_key, _number(page) or 1
         )
-        words = school_words(school)
         language = language_for_page(request, {"user": person, "school": school})
+        words = words_in(school_words(school), translations(language))  # the clocks' names
         rows = rows_of(listed, now, words, language)
         audit_list(
             session,
