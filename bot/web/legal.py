@@ -1,22 +1,27 @@
 """The privacy notice and terms of use (``/privacy``, ``/terms``): each school's own text from
 ``school.yaml`` (``privacy_notice``, ``terms_of_use``, Markdown), or a built-in one in the
-school's name. Public pages: the Teams app manifest links to them."""
+school's name and language: English (``privacy.md``), Welsh (``privacy.cy.md``, which says the
+English governs where the two differ and links it), or both, Welsh first (``cy+en``). Public
+pages: the Teams app manifest links to them."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import cache
+from gettext import NullTranslations
 from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from bot.core import i18n
 from bot.core.config import SchoolConfig
 from bot.core.documents import show_document
 from bot.core.i18n import N_
-from bot.core.words import school_words
-from bot.engine.web.deps import ctx, render
+from bot.core.words import school_words, words_in
+from bot.engine.web.deps import ctx, current_user, language_for_page, render
 
 __all__ = ["Kind", "legal_text", "router"]
 
@@ -24,52 +29,79 @@ router = APIRouter()
 Kind = Literal["privacy", "terms"]
 TITLES: dict[Kind, str] = {"privacy": N_("Privacy notice"), "terms": N_("Terms of use")}
 DEFAULTS = Path(__file__).parent / "legal_texts"  # the built-in Markdown
+_SOURCES = re.compile(r"\A<!--.*?-->\s*", re.DOTALL)  # a Welsh text's cited sources
+_TEXT_LANGUAGES = {"cy": ("cy",), "cy+en": ("cy", "en")}  # the texts shown, in order
 
 
 @cache
-def _default(kind: Kind) -> str:
-    """The built-in text, with {school}, {contact}, {visitor_days} and the school's words
-    ({dsl_full}, {headteacher}, {guidance}...) to fill in."""
-    return (DEFAULTS / f"{kind}.md").read_text(encoding="utf-8")
+def _default(kind: Kind, language: str = "en") -> str:
+    """The built-in text in ``language`` (``cy`` or ``en``), with {school}, {contact},
+    {visitor_days}, {english_url} and the school's words ({dsl_full}, {headteacher},
+    {guidance}...) to fill in; the sources comment at the top of a Welsh file left out."""
+    name = f"{kind}.cy.md" if language == "cy" else f"{kind}.md"
+    return _SOURCES.sub("", (DEFAULTS / name).read_text(encoding="utf-8"))
 
 
-def _contact(school: SchoolConfig) -> str:
+def _contact(school: SchoolConfig, tr: NullTranslations) -> str:
     """Who to ask: the data protection officer, else the school office, else the headteacher."""
     if school.dpo:
-        return f"the school's Data Protection Officer ({school.dpo})"
-    return f"the school office ({school.reply_address() or school.headteacher})"
+        return tr.gettext("the school's Data Protection Officer (%(dpo)s)") % {"dpo": school.dpo}
+    address = school.reply_address() or school.headteacher
+    return tr.gettext("the school office (%(address)s)") % {"address": address}
 
 
-def legal_text(school: SchoolConfig, kind: Kind) -> str:
-    """The Markdown shown for ``school``: its own text from the school file, or the built-in."""
+def legal_text(school: SchoolConfig, kind: Kind, language: str = "en") -> str:
+    """The Markdown shown for ``school`` in ``language`` (``cy`` or ``en``): its own text from
+    the school file (as written, whatever the language), or the built-in."""
     own = school.privacy_notice if kind == "privacy" else school.terms_of_use
     if own and own.strip():
         return own.strip()
+    tr = i18n.translations(language)
     text = (
-        _default(kind)
+        _default(kind, language)
         .replace("{school}", school.name)
-        .replace("{contact}", _contact(school))
+        .replace("{contact}", _contact(school, tr))
         .replace("{visitor_days}", str(school.visitor_retention_days))
+        .replace("{english_url}", f"/{kind}?lang=en")
     )
-    # the nation's words (its statutory guidance, its safeguarding lead), with the school's own
-    for key, value in school_words(school).model_dump().items():
+    # the nation's words (its statutory guidance, its safeguarding lead), with the school's
+    # own, as the text's language says them
+    for key, value in words_in(school_words(school), tr).model_dump().items():
         text = text.replace("{" + key + "}", value)
     return text
 
 
+def _languages(request: Request, school: SchoolConfig) -> tuple[str, ...]:
+    """The texts a reader of ``school`` is shown: the English alone when asked for
+    (``?lang=en``, the link on a Welsh text), else their language's (Welsh first in
+    ``cy+en``)."""
+    if request.query_params.get("lang") == "en":
+        return ("en",)
+    user = current_user(request)
+    asked = language_for_page(request, {"user": user, "school": school})
+    return _TEXT_LANGUAGES.get(asked, ("en",))
+
+
 def _page(request: Request, kind: Kind) -> Response:
-    """One section per school (a trust lists each), the text rendered and sanitised."""
+    """One section per school (a trust lists each), each text rendered and sanitised and marked
+    with its language (``lang``)."""
     sections = []
     for school in ctx(request).config.schools:
-        text = legal_text(school, kind)
-        shown = show_document(
-            f"{kind}.md", text.encode("utf-8"), hashlib.sha256(text.encode("utf-8")).hexdigest()
-        )
+        own = (school.privacy_notice if kind == "privacy" else school.terms_of_use) or ""
+        # the school's own text once, as written (its language unsaid); else the built-in in
+        # each language the reader is shown
+        languages = ("",) if own.strip() else _languages(request, school)
+        texts = []
+        for language in languages:
+            data = legal_text(school, kind, language or "en").encode("utf-8")
+            shown = show_document(f"{kind}.md", data, hashlib.sha256(data).hexdigest())
+            lang = i18n.html_lang(language) if language else None
+            texts.append({"lang": lang, "html": shown.html})
         complain = kind == "privacy" and school.complaints.public_form
         sections.append(
             {
                 "name": school.name,
-                "html": shown.html,
+                "texts": texts,
                 "complaint": f"/complaint/{school.id}" if complain else None,
             }
         )

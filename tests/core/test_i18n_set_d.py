@@ -379,7 +379,11 @@ def test_the_legal_page_frame_is_welsh(english_words: set[str]) -> None:
         **_base(None),
         "title": TITLES["privacy"],
         "sections": [
-            {"name": SCHOOL_NAME, "html": "<p>Testun</p>", "complaint": "/complaint/bro-derw"}
+            {
+                "name": SCHOOL_NAME,
+                "texts": [{"lang": "cy", "html": "<p>Testun</p>"}],
+                "complaint": "/complaint/bro-derw",
+            }
         ],
     }
     lang, texts = _page("legal.html", context)

@@ -521,8 +521,8 @@ def test_a_policy_read_on_screen_is_welsh(english_words: set[str]) -> None:
 def test_the_demo_sign_in_is_welsh(env: Env, english_words: set[str]) -> None:
     page = env.client().get("/signin")
     assert not _welsh(page, english_words)
-    assert "deputy DSP" in page.text  # held back until a Welsh term is confirmed (fuzzy)
-    assert "deputy DSP" in HELD_BACK
+    assert "dirprwy DSP" in page.text  # confirmed since (Hwb keeps 'DSP' in Welsh)
+    assert "deputy DSP" not in HELD_BACK
 
 
 def test_the_language_choice_on_me_is_in_the_page_not_its_title() -> None:

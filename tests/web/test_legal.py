@@ -4,6 +4,9 @@ manifest answers 200 — privacyUrl and termsOfUseUrl included."""
 
 from __future__ import annotations
 
+import re
+from html import unescape
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -54,8 +57,12 @@ def _client(builder: SchoolBuilder, *extra_schools: dict[str, Any], **fields: An
         data = yaml.safe_load(config.read_text(encoding="utf-8"))
         data["schools"] += [{**builder.school, **extra} for extra in extra_schools]
         config.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    settings = Settings(home=builder.home, demo=True, base_url="http://testserver",
-                        secret_key="test-secret-key-0123456789-abcdefghij")
+    settings = Settings(
+        home=builder.home,
+        demo=True,
+        base_url="http://testserver",
+        secret_key="test-secret-key-0123456789-abcdefghij",
+    )
     context = AppContext(settings)
     return TestClient(create_app(settings, context))
 
@@ -77,8 +84,9 @@ def test_the_schools_own_text_is_shown_sanitised(school: SchoolBuilder) -> None:
 
 
 def test_a_trust_shows_each_schools_text(school: SchoolBuilder) -> None:
-    client = _client(school, {"id": "elm", "name": "Elm Test School",
-                              "terms_of_use": "The Elm terms apply."})
+    client = _client(
+        school, {"id": "elm", "name": "Elm Test School", "terms_of_use": "The Elm terms apply."}
+    )
     page = client.get("/terms").text
     assert "<h2>Oak Test School</h2>" in page and "<h2>Elm Test School</h2>" in page
     assert "provided by Oak Test School" in page and "The Elm terms apply." in page
@@ -106,11 +114,107 @@ def test_every_address_in_the_teams_manifest_answers(env: Env) -> None:
     manifest = build_manifest("testserver", APP_ID)
     urls = _urls(manifest)
     urls.remove(manifest["$schema"])  # Microsoft's schema, not ours
-    assert {urlsplit(u).path for u in urls} >= {"/privacy", "/terms", "/dashboard",
-                                                "/teams/configure", "/"}
+    assert {urlsplit(u).path for u in urls} >= {
+        "/privacy",
+        "/terms",
+        "/dashboard",
+        "/teams/configure",
+        "/",
+    }
     client = env.client("head@oak.example")  # the headteacher, as in the personal tab
     for url in urls:
         parts = urlsplit(url.replace("{theme}", "dark"))
         assert parts.netloc == "testserver"
         response = client.get(parts.path, params=parts.query or None, follow_redirects=True)
         assert response.status_code == 200, url
+
+
+# --------------------------------------------------------------------------- in Welsh
+
+LEGAL_TEXTS = Path(__file__).parents[2] / "bot" / "web" / "legal_texts"
+# proper names and the English terms a Welsh text keeps in brackets where no Welsh public
+# source gives one (each file's sources comment says which)
+_KEPT = re.compile(r"\([^)]*\)|Microsoft 365|Microsoft Teams|Google Workspace|Teams|TG")
+
+
+@pytest.fixture(scope="module")
+def english_only() -> set[str]:
+    """Words English uses and the Welsh catalogue does not (``tests/core/test_i18n.py``)."""
+    from babel.messages.pofile import read_po
+
+    from tests.core.test_i18n import PO, english_words
+
+    with PO.open("rb") as po:
+        return english_words.__wrapped__(read_po(po, locale="cy"))  # type: ignore[attr-defined]
+
+
+def _texts(page: str) -> dict[str, str]:
+    """Each legal text on the page by its ``lang``, as plain words."""
+    found = re.findall(r'<div class="legal-text" lang="([^"]+)">(.*?)</div>', page, re.DOTALL)
+    return {lang: unescape(re.sub(r"<[^>]+>", " ", html)) for lang, html in found}
+
+
+@pytest.mark.parametrize("kind", ["privacy", "terms"])
+def test_a_welsh_schools_notice_is_welsh_and_says_the_english_governs(
+    school: SchoolBuilder, kind: str, english_only: set[str]
+) -> None:
+    client = _client(school, country="wales", language="cy", dpo="dpo@oak.example")
+    page = client.get(f"/{kind}").text
+    assert page.count('<html lang="cy"') == 1
+    texts = _texts(page)
+    assert list(texts) == ["cy"]  # Welsh alone
+    welsh = texts["cy"]
+    assert "Oak Test School" in welsh and "{" not in welsh
+    assert "y fersiwn Saesneg sy'n cael blaenoriaeth" in welsh
+    assert f'href="/{kind}?lang=en"' in page
+    assert "Swyddog Diogelu Data yr ysgol (dpo@oak.example)" in welsh
+    assert "Person Diogelu Dynodedig" in welsh  # Wales's words, said in Welsh
+    left = sorted(
+        w
+        for w in re.findall(r"[A-Za-z']+", _KEPT.sub(" ", welsh))
+        if w.lower() in english_only and w not in ("Oak", "Test", "School")
+    )
+    assert not left, left
+    # the link: the English text, marked as English, inside the Welsh page's frame
+    english = client.get(f"/{kind}?lang=en").text
+    assert list(_texts(english)) == ["en-GB"]
+    assert "Data Protection Officer (dpo@oak.example)" in _texts(english)["en-GB"]
+
+
+def test_the_welsh_privacy_notice_names_the_regulator_and_guidance_in_welsh(
+    school: SchoolBuilder,
+) -> None:
+    welsh = _texts(_client(school, country="wales", language="cy").get("/privacy").text)["cy"]
+    assert "Cadw dysgwyr yn ddiogel" in welsh
+    assert "gallwch gyflwyno cwyn i Swyddfa'r Comisiynydd Gwybodaeth (ICO)" in welsh
+    assert "https://ico.org.uk/make-a-complaint/" in welsh
+    assert "ar ôl 365 diwrnod" in welsh  # the school's visitor_retention_days
+
+
+def test_a_dual_language_school_shows_the_welsh_then_the_english(school: SchoolBuilder) -> None:
+    page = _client(school, country="wales", language="cy+en").get("/terms").text
+    assert '<html lang="cy"' in page
+    assert list(_texts(page)) == ["cy", "en-GB"]  # Welsh first
+    assert page.index("Darperir y gwasanaeth hwn gan Oak Test School") < page.index(
+        "This service is provided by Oak Test School"
+    )
+
+
+def test_an_english_schools_notice_is_as_before(env: Env) -> None:
+    page = env.client().get("/privacy").text
+    assert list(_texts(page)) == ["en-GB"] and "Cyfieithiad" not in page
+
+
+@pytest.mark.parametrize("kind", ["privacy", "terms"])
+def test_the_welsh_text_keeps_the_english_texts_facts(kind: str) -> None:
+    """The same sections, the same list of promises, the same values filled in."""
+    english = (LEGAL_TEXTS / f"{kind}.md").read_text(encoding="utf-8")
+    welsh = (LEGAL_TEXTS / f"{kind}.cy.md").read_text(encoding="utf-8")
+    welsh = welsh[welsh.index("-->") + 3 :]
+    for pattern in (r"^## ", r"^- ", r"\*\*[^*]+\*\*"):
+        assert len(re.findall(pattern, welsh, re.M)) == len(re.findall(pattern, english, re.M))
+    assert set(re.findall(r"\{\w+\}", welsh)) == set(re.findall(r"\{\w+\}", english)) | {
+        "{english_url}"
+    }
+    for number in re.findall(r"\b\d+\b", english):
+        assert number in welsh

@@ -115,8 +115,7 @@ def _hand_over(context: AppContext) -> bool:
         mailboxes=context.mailboxes,
         chats=context.chats,
     )
-    taken = (stats.sent + stats.failed + stats.fell_back + stats.delivery_unknown
-             + stats.retry_later)
+    taken = stats.sent + stats.failed + stats.fell_back + stats.delivery_unknown + stats.retry_later
     return taken >= URGENT_PER_REQUEST and not stats.retry_later
 
 
@@ -128,8 +127,9 @@ def deliver_soon(request: Request, background: BackgroundTasks) -> None:
     state = request.app.state
     if not isinstance(getattr(state, "hand_over", None), HandOver):
         state.hand_over = HandOver()
-    background.add_task(waiting, state.hand_over.request,
-                        functools.partial(_hand_over_pass, context))
+    background.add_task(
+        waiting, state.hand_over.request, functools.partial(_hand_over_pass, context)
+    )
 
 
 def link_claims(request: Request, purpose: str, token: str) -> LinkClaims:
@@ -199,7 +199,8 @@ def document_context(version: PolicyVersion, token: str = "", purpose: str = "")
         "shown": show_document(version.document_name, version.document, version.sha256),
         "doc_query": query,
         "download_url": f"/documents/{version.id}{query}{'&' if query else '?'}download=1",
-        "document_size": f"{max(1, round(size / 1024))} KB" if size < 1024 * 1024
+        "document_size": f"{max(1, round(size / 1024))} KB"
+        if size < 1024 * 1024
         else f"{size / (1024 * 1024):.1f} MB",
     }
 
@@ -215,7 +216,6 @@ def link_page_context(
         "policy": policy,
         "token": token,
         **document_context(version, token, "aup" if duty.kind == "sign_aup" else "ack"),
-        "due_text": human_date(duty.due_on),
         "overdue": duty.due_on < today,
     }
 

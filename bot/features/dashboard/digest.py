@@ -160,6 +160,12 @@ class Digest:
             "Weekly compliance digest — %(school)s, week %(week)s"
         ) % {"school": self.figures.school_name, "week": self.figures.week_key}
 
+    def plain_text(self, language: str = "en") -> str:
+        """The plain-text digest in ``language`` (its needs-attention lines too)."""
+        if language == "en":
+            return self.text
+        return plain_text_digest(self.figures_said or self.figures, language)
+
     def email(
         self, to: str, reply_to: str | None = None, school: SchoolConfig | None = None
     ) -> EmailDraft:
@@ -199,7 +205,7 @@ class Digest:
             (_("Overdue duties"), str(f.overdue_duties)),
             *((_("Needs attention"), line) for line in f.needs_attention[:10]),
         ]
-        text = self.text if language == "en" else plain_text_digest(f, language)
+        text = self.plain_text(language)
         small = _(
             "Sent every Monday morning in term time. Report details are never included "
             "in this email."
@@ -343,8 +349,8 @@ def queue_digest(
             key=card_key,
             purpose=PURPOSE,
             urgency=Urgency.ROUTINE,
-            title=digest.title,
-            text=digest.text,
+            title=digest.subject(school.language),
+            text=digest.plain_text(school.language),
             teams=digest.teams,
             chat=digest.chat,
             not_before=not_before,

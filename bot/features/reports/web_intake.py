@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from gettext import NullTranslations
 from time import monotonic
 from typing import cast
 
@@ -24,7 +25,7 @@ from bot.core.ratelimit import RateLimit, allowed, limit_key, take
 from bot.core.stored_files import remove_files
 from bot.core.uploads import MAX_FILE_BYTES, CleanFile
 from bot.core.words import school_words, words_in
-from bot.engine.web.deps import client_ip, ctx, current_user, render
+from bot.engine.web.deps import client_ip, ctx, current_user, language_for_page, render
 from bot.engine.web.links import deliver_soon
 from bot.features.reports.intake import Intake, read_link_token, submit_report
 from bot.features.reports.rules import (
@@ -70,17 +71,20 @@ def _team_names(request: Request, school_id: str, emails: tuple[str, ...]) -> di
     return names
 
 
-def team_choices(request: Request, school: SchoolConfig) -> list[tuple[str, str, str]]:
+def team_choices(
+    request: Request, school: SchoolConfig, tr: NullTranslations | None = None
+) -> list[tuple[str, str, str]]:
     """The form's "about a member of the safeguarding team" options: (value, label, email).
 
     Values are positions ("dsl-1", "deputy-2"), so the page never carries email addresses;
     labels are the directory's names, as on the school's safeguarding posters (a name changed
-    in the directory shows within ``TEAM_NAMES_FOR``; the configured team at once).
+    in the directory shows within ``TEAM_NAMES_FOR``; the configured team at once); their
+    roles in the pack's words, said in ``tr``'s language (the page's).
     """
     team = [("dsl", n, e) for n, e in enumerate(school.dsl, 1)]
     team += [("deputy", n, e) for n, e in enumerate(school.deputy_dsl, 1)]
     names = _team_names(request, school.id, tuple(e for _, _, e in team))
-    words = school_words(school)
+    words = school_words(school) if tr is None else words_in(school_words(school), tr)
     role = {"dsl": words.dsl_full, "deputy": words.deputy_dsl}
     return [
         (f"{kind}-{n}", f"{names.get(email, role[kind])} ({role[kind]})", email)
@@ -99,6 +103,7 @@ def _form_page(
     status_code: int = 200,
 ) -> Response:
     vals = values or {}
+    tr = translations(language_for_page(request, {"school": school, "user": signed_in}))
     return render(
         request,
         "report_form.html",
@@ -116,7 +121,7 @@ def _form_page(
             "involved": set(vals.get("involved", [])),
             "max_files": MAX_FILES,
             "max_mb": MAX_FILE_BYTES // (1024 * 1024),
-            "team": [(value, label) for value, label, _ in team_choices(request, school)],
+            "team": [(value, label) for value, label, _ in team_choices(request, school, tr)],
         },
         status_code=status_code,
     )

@@ -164,8 +164,8 @@ def reports_list(
         listed, total, number = page_of(
             session, school, person, filters, sort_key, _number(page) or 1
         )
-        words = school_words(school)
         language = language_for_page(request, {"user": person, "school": school})
+        words = words_in(school_words(school), translations(language))  # the clocks' names
         rows = rows_of(listed, now, words, language)
         audit_list(
             session,
@@ -247,7 +247,7 @@ def _load(
         )
     if report is None or not may_read(person, report, school):
         _record_refusal(session, person, typed, report, page)
-        raise HTTPException(404, "There is no report with that reference that you can see.")
+        raise HTTPException(404, N_("There is no report with that reference that you can see."))
     return report
 
 
