@@ -146,7 +146,8 @@ async def checked_files(
             "files": str(max_files),
             "chosen": str(len(uploads)),
         }
-    files, problems = await clean_uploads(uploads, tr or NullTranslations())
+    files, refused = await clean_uploads(uploads)
+    problems = [refusal.said(tr or NullTranslations()) for refusal in refused]
     if problems:
         return [], " ".join([*problems, _("Please choose the files again.")])
     return files, None

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import PolicyConfig, SchoolConfig
 from bot.core.config import store as config_store
-from bot.core.i18n import N_, translations
+from bot.core.i18n import BETWEEN, N_, translations
 from bot.core.models import Duty, SweepRun
 from bot.core.settings import Settings
 from bot.core.setup_state import config_source, is_sending
@@ -25,6 +25,7 @@ from bot.engine.config_sync import SyncError
 from bot.engine.settings_change import Applied, apply_settings
 from bot.features.policies.api import (
     Dates,
+    Found,
     ImportedPolicy,
     NoTextLayerError,
     PolicyImportError,
@@ -32,6 +33,7 @@ from bot.features.policies.api import (
     accepted_document,
     copy_of,
     extract_bytes,
+    guess_note,
     intake_of,
     not_ours,
     policy_key,
@@ -207,7 +209,7 @@ def policy_from_upload(
     key = into.id if into is not None else policy_key(title)
     current = into or next((p for p in existing if p.id == key), None)
     notes: list[str] = []
-    dates = item.dates(notes)
+    dates = item.dates(notes, language=language)
     label = item.version_label(dates, today, taken={current.version} if current else set(),
                                chosen=version_label)
     entry: dict[str, Any] = (
@@ -225,13 +227,23 @@ def policy_from_upload(
     dated = current or dates.next_review or dates.last_reviewed or dates.ratified
     needs = [] if dated else [_("the next review date: the document does not state one")]
     if imported.title is None and into is None:  # a title the document does not make clear
-        guess = imported.title_guess
-        needs.insert(0, _("the title: not clear from the document — is it “%(title)s”? "
-                          "(%(note)s)") % {"title": title, "note": guess.note} if guess else
-                     _("the title: not clear from the document — it names none; “%(title)s” "
-                       "is the file's name") % {"title": title})
+        needs.insert(0, _unclear_title(title, imported.title_guess, language))
     return UploadedPolicy(base, entry, current is None, found + notes, needs,
                           asks_review=not dated)
+
+
+def _unclear_title(title: str, guess: Found[str] | None, language: str) -> str:
+    """The question of a title the document does not make clear, in ``language`` (the guess's
+    reason too; Welsh, then English in ``cy+en``)."""
+    if language == "cy+en":
+        welsh, english = (_unclear_title(title, guess, one) for one in ("cy", "en"))
+        return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+    _ = translations(language).gettext
+    if guess is None:
+        return _("the title: not clear from the document — it names none; “%(title)s” is the "
+                 "file's name") % {"title": title}
+    return _("the title: not clear from the document — is it “%(title)s”? (%(note)s)") % {
+        "title": title, "note": guess_note(guess, language)}
 
 
 def _found(
@@ -240,6 +252,11 @@ def _found(
 ) -> list[str]:
     """What the upload page says it found, in ``language``: the title (for now, if not
     ``confirmed``), the version (or the label staff will see) and the dates stored."""
+    if language == "cy+en":  # each line in Welsh, then in English, its dates in each language
+        welsh, english = (_found(title, confirmed, label, stated, chosen=chosen, dates=dates,
+                                 language=one) for one in ("cy", "en"))
+        return [en if cy == en else f"{cy}{BETWEEN}{en}" for cy, en in zip(welsh, english,
+                                                                           strict=True)]
     _ = translations(language).gettext
     if stated == label:
         version = _("version %(label)s")
@@ -272,7 +289,7 @@ def upload_checks(
     checks: dict[str, list[str]] = {}
     twins: set[str] = set()
     for index, (name, imported) in enumerate(uploads):
-        checks[name] = not_ours(imported, school_name, dsl_names, dsl=dsl)
+        checks[name] = not_ours(imported, school_name, dsl_names, dsl=dsl, language=language)
         first = next((other for other, earlier in uploads[:index]
                       if other not in twins and same_document(earlier, imported)), None)
         if first is not None:
