@@ -20,10 +20,13 @@ from bot.core.dates import HAPPENED, REVIEW, START, DateWindowError
 from bot.core.forms import SaidError
 from bot.core.i18n import BETWEEN, translations
 from bot.core.settings import Settings
+from bot.core.uploads import AttachmentError, check_docx, check_pdf
+from bot.features.policies.api import ReviewError, accepted_document
 from bot.features.policies.importer import extract_from_lines, not_ours
 from bot.features.policies.importer.values import FuzzyDate
 from bot.features.policies.intake import guess_note, intake_of, stored_day
-from bot.features.setup.service import policy_from_upload
+from bot.features.setup.rules import SetupError
+from bot.features.setup.service import policy_from_upload, read_upload
 from bot.features.training.web import _date_problem
 from tests.core.test_i18n import SCHOOL_NAME, _english_left
 from tests.core.test_i18n import catalogue as catalogue
@@ -225,3 +228,96 @@ def test_a_title_far_down_the_page_is_asked_about_in_welsh(english_words: set[st
     assert guess_note(guess, "en") == guess.note
     assert _left(welsh, english_words) == []
     assert intake_of(Path("cover.md"), imported).notes  # the command line keeps its English
+
+
+# --------------------------------------------------------------------------- file refusals
+
+PDF_HEAD = b"%PDF-1.4\n"
+
+
+def _refused(check: Any, *args: Any, **kwargs: Any) -> AttachmentError:
+    with pytest.raises(AttachmentError) as refused:
+        check(*args, **kwargs)
+    return refused.value
+
+
+@pytest.mark.parametrize(
+    "data,english",
+    [
+        (b"%PDF-1.4\nno end", "llythyr.pdf: this PDF is incomplete or damaged."),
+        (
+            PDF_HEAD + b"%%EOF\nmore",
+            "llythyr.pdf: this PDF has something else after its end, so we have not accepted "
+            "it. Please print it to a new PDF (or save it as Word) and upload that.",
+        ),
+        (
+            PDF_HEAD + b"<script>x</script>\n%%EOF",
+            "llythyr.pdf: this PDF has web page or script code at its start, so we have not "
+            "accepted it. Please print it to a new PDF (or save it as Word) and upload that.",
+        ),
+    ],
+    ids=["incomplete", "after its end", "web page"],
+)
+def test_a_pdfs_own_refusals_are_welsh(data: bytes, english: str, english_words: set[str]) -> None:
+    refused = _refused(check_pdf, "llythyr.pdf", data)
+    assert str(refused) == english  # as before
+    welsh = refused.said(translations("cy"))
+    assert welsh.startswith("llythyr.pdf: ") and welsh != english
+    assert _left(welsh.replace("llythyr.pdf", " "), english_words) == []
+    assert refused.said(translations("cy+en")) == f"{welsh}{BETWEEN}{english}"
+
+
+def test_a_refusal_made_in_the_child_process_is_said_by_the_parent_in_welsh(
+    english_words: set[str],
+) -> None:
+    # a PDF that starts and ends as one but is nothing inside: pypdf fails in the child, whose
+    # refusal comes back as its sentence and values, never as English text
+    refused = _refused(check_pdf, "llythyr.pdf", PDF_HEAD + b"1 0 obj <<>>\n%%EOF")
+    assert str(refused) == (
+        "llythyr.pdf: this PDF could not be read (it may be damaged or password-protected)."
+    )
+    assert refused.values == {"file": "llythyr.pdf"}
+    welsh = refused.said(translations("cy"))
+    assert welsh.startswith("llythyr.pdf: nid oedd modd darllen y PDF hwn")
+    assert _left(welsh.replace("llythyr.pdf", " "), english_words) == []
+
+
+def test_a_word_files_refusal_is_welsh(english_words: set[str]) -> None:
+    refused = _refused(check_docx, "polisi.docx", b"PK\x03\x04 not a zip at all")
+    assert str(refused) == (
+        "polisi.docx: this Word file is damaged or is not really a Word document, so we have "
+        "not opened it. Please save it again from Word (or as a PDF) and upload that."
+    )
+    welsh = refused.said(translations("cy"))
+    assert welsh.startswith("polisi.docx: mae'r ffeil Word hon wedi'i difrodi")
+    assert _left(welsh.replace("polisi.docx", " "), english_words) == []
+
+
+@pytest.mark.parametrize(
+    "name,data,english",
+    [
+        ("polisi.pdf", b"", "polisi.pdf: the file is empty."),
+        ("polisi.exe", b"MZ", "polisi.exe: use a .pdf, .docx, .md or .txt file for the policy."),
+        (
+            "polisi.md",
+            b"Polisi diogelu plant. " * 40 + b"\x01" * 30,
+            "polisi.md: this file cannot be read as text (it may be damaged, or be another kind "
+            "of file renamed), so we have not accepted it. Please save it again from the program "
+            "it was written in.",
+        ),
+    ],
+    ids=["empty", "wrong type", "not text"],
+)
+def test_a_policy_document_refused_on_the_settings_page_is_welsh(
+    name: str, data: bytes, english: str, english_words: set[str]
+) -> None:
+    with pytest.raises(SetupError) as refused:
+        read_upload(name, data)
+    assert str(refused.value) == english  # as before
+    welsh = refused.value.said(translations("cy"))
+    assert welsh.startswith(f"{name}: ") and welsh.endswith("."), welsh
+    assert _left(welsh.replace(name, " "), english_words) == []
+    # the command line's words are as before (no full stop of its own)
+    with pytest.raises(ReviewError) as said:
+        accepted_document(name, data)
+    assert str(said.value) == english.removesuffix(".")

@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from gettext import NullTranslations
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -21,6 +22,7 @@ from bot.core.i18n import BETWEEN, N_, translations
 from bot.core.models import Duty, SweepRun
 from bot.core.settings import Settings
 from bot.core.setup_state import config_source, is_sending
+from bot.core.uploads import AttachmentError
 from bot.engine.config_sync import SyncError
 from bot.engine.settings_change import Applied, apply_settings
 from bot.features.policies.api import (
@@ -144,6 +146,20 @@ class UploadedPolicy:
     asks_review: bool = False  # the next review date is asked for (given on the register page)
 
 
+class RefusedDocumentError(SetupError):
+    """A document the file checks refuse (``bot.core.uploads``), said in the page's language:
+    its sentence and what to do, with its full stop (English as before)."""
+
+    def __init__(self, refused: AttachmentError) -> None:
+        super().__init__("document", f"{str(refused).removesuffix('.')}.")
+        self.refused = refused
+
+    def said(self, tr: NullTranslations) -> str:
+        """The refusal in ``tr``'s language."""
+        said = self.refused.said(tr)
+        return said if said.endswith(".") else f"{said}."
+
+
 def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
     """Check an uploaded policy document (type, size, content matching its name, PDF and zip
     safety) and read it with the importer; returns the safe file name and what was found.
@@ -152,6 +168,8 @@ def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
     try:  # the check of every route: what its name says, readable, safe to open
         base = accepted_document(name, data)
     except ReviewError as exc:
+        if isinstance(exc.__cause__, AttachmentError):
+            raise RefusedDocumentError(exc.__cause__) from None
         raise SetupError("document", f"{exc}.") from None
     if not base.lower().endswith(DOCUMENT_SUFFIXES):
         raise SetupError("document", N_("%(file)s: use a .docx, .pdf or .md file for the "

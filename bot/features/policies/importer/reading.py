@@ -14,13 +14,8 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from bot.core.uploads import (
-    MAX_PDF_PAGES,
-    AttachmentError,
-    PdfTooBrokenError,
-    check_docx,
-    pypdf_guard,
-)
+from bot.core.pdf_reading import MAX_PDF_PAGES, PdfTooBrokenError, pypdf_guard
+from bot.core.uploads import AttachmentError, check_docx
 from bot.features.policies.importer.values import NoTextLayerError, PolicyImportError
 
 __all__ = ["SUPPORTED_SUFFIXES", "document_title", "extract_text"]
