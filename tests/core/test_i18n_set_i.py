@@ -10,11 +10,14 @@ exactly as before (except "1 years from today", which was wrong and now reads "1
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.datastructures import UploadFile
 
 from bot.core.dates import HAPPENED, REVIEW, START, DateWindowError
 from bot.core.forms import SaidError
@@ -25,6 +28,8 @@ from bot.features.policies.api import ReviewError, accepted_document
 from bot.features.policies.importer import extract_from_lines, not_ours
 from bot.features.policies.importer.values import FuzzyDate
 from bot.features.policies.intake import guess_note, intake_of, stored_day
+from bot.features.reading.api import audience_name
+from bot.features.reports.web_support import checked_files
 from bot.features.setup.rules import SetupError
 from bot.features.setup.service import policy_from_upload, read_upload
 from bot.features.training.web import _date_problem
@@ -321,3 +326,38 @@ def test_a_policy_document_refused_on_the_settings_page_is_welsh(
     with pytest.raises(ReviewError) as said:
         accepted_document(name, data)
     assert str(said.value) == english.removesuffix(".")
+
+
+def _uploads(count: int) -> list[UploadFile]:
+    return [UploadFile(BytesIO(b"x"), filename="llun.png") for _ in range(count)]
+
+
+@pytest.mark.parametrize("most", [1, 5])
+def test_at_most_n_files_is_said_with_its_plural(most: int) -> None:
+    _, english = asyncio.run(checked_files(_uploads(most + 1), most))
+    unit = "file" if most == 1 else "files"  # "at most 1 files" was wrong
+    assert english == f"Attach at most {most} {unit} ({most + 1} were chosen)."
+    _, welsh = asyncio.run(checked_files(_uploads(most + 1), most, translations("cy")))
+    assert welsh == f"Atodwch {most} ffeil ar y mwyaf (dewiswyd {most + 1})."
+    _, both = asyncio.run(checked_files(_uploads(most + 1), most, translations("cy+en")))
+    assert both == f"{welsh}{BETWEEN}{english}"
+
+
+# --------------------------------------------------------------------------- reading names
+
+
+@pytest.mark.parametrize(
+    "part,english,welsh",
+    [
+        ("part-1", "Part 1", "Rhan 1"),
+        ("part-a", "Part a", "Rhan a"),
+        ("all-staff", "All staff", None),
+    ],
+)
+def test_a_readings_part_is_named_in_the_schools_language(
+    part: str, english: str, welsh: str | None
+) -> None:
+    assert audience_name(part) == english  # as before
+    # an audience the school named itself is shown as it named it, in every language
+    assert audience_name(part, "cy") == (welsh or english)
+    assert audience_name(part, "cy+en") == (f"{welsh}{BETWEEN}{english}" if welsh else english)
