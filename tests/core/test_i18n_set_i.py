@@ -30,7 +30,7 @@ from bot.features.policies.importer.values import FuzzyDate
 from bot.features.policies.intake import guess_note, intake_of, stored_day
 from bot.features.reading.api import audience_name
 from bot.features.reports.web_support import checked_files
-from bot.features.setup.rules import SetupError
+from bot.features.setup.rules import SetupError, parse_terms
 from bot.features.setup.service import policy_from_upload, read_upload
 from bot.features.training.web import _date_problem
 from tests.core.test_i18n import SCHOOL_NAME, _english_left
@@ -361,3 +361,32 @@ def test_a_readings_part_is_named_in_the_schools_language(
     # an audience the school named itself is shown as it named it, in every language
     assert audience_name(part, "cy") == (welsh or english)
     assert audience_name(part, "cy+en") == (f"{welsh}{BETWEEN}{english}" if welsh else english)
+
+
+@pytest.mark.parametrize(
+    "typed,english",
+    [
+        (
+            "Hydref, 2026-09-02, 2099-12-31",
+            "Terms, line 1: 2099-12-31 is too far ahead — the latest date accepted is 2031-11-23 "
+            "(5 years from today); check the year.",
+        ),
+        (
+            "Hydref, 1999-09-02, 2026-10-23",
+            "Terms, line 1: 1999-09-02 is too long ago — the earliest date accepted is "
+            "2000-01-01; check the year.",
+        ),
+    ],
+    ids=["far ahead", "long ago"],
+)
+def test_a_term_date_outside_the_calendar_is_refused_in_welsh(
+    typed: str, english: str, english_words: set[str]
+) -> None:
+    with pytest.raises(SetupError) as refused:
+        parse_terms(typed, TODAY)
+    assert str(refused.value) == english  # as before
+    welsh = refused.value.said(translations("cy"))
+    assert welsh.startswith("Tymhorau, llinell 1: mae "), welsh
+    assert "(5 mlynedd o heddiw)" in welsh or "yn rhy bell yn ôl" in welsh
+    assert _left(welsh, english_words) == []
+    assert refused.value.said(translations("cy+en")) == f"{welsh}{BETWEEN}{english}"
