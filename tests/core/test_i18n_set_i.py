@@ -390,3 +390,12 @@ def test_a_term_date_outside_the_calendar_is_refused_in_welsh(
     assert "(5 mlynedd o heddiw)" in welsh or "yn rhy bell yn ôl" in welsh
     assert _left(welsh, english_words) == []
     assert refused.value.said(translations("cy+en")) == f"{welsh}{BETWEEN}{english}"
+
+
+def test_the_importers_own_reason_is_welsh_on_the_settings_page(english_words: set[str]) -> None:
+    with pytest.raises(SetupError) as refused:
+        read_upload("gwag.md", b"   \n\n   \n")
+    assert str(refused.value) == "gwag.md: no text found (the document is empty)."  # as before
+    welsh = refused.value.said(translations("cy"))
+    assert welsh == "gwag.md: ni chafwyd hyd i destun (mae'r ddogfen yn wag)."
+    assert _left(welsh.replace("gwag.md", " "), english_words) == []

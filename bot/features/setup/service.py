@@ -181,9 +181,10 @@ def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
         raise SetupError("scanned", N_("%(file)s: %(problem)s: type its title, its version or "
                                        "the date it was adopted, and its next review date "
                                        "below, and upload it again."),
-                         file=base, problem=exc.message) from None
-    except PolicyImportError as exc:
-        raise SetupError("document", f"{base}: {exc.message}.") from None
+                         words=("problem",), file=base, problem=exc.message) from None
+    except PolicyImportError as exc:  # the importer's own reason, in the catalogue where it is
+        raise SetupError("document", N_("%(file)s: %(problem)s."), words=("problem",), file=base,
+                         problem=exc.message) from None
 
 
 def _store_document(settings: Settings, key: str, label: str, base: str, data: bytes) -> str:
