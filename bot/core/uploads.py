@@ -186,10 +186,15 @@ def _walk_pdf(shown: str, advice: str, data: bytes) -> None:
     except TooManyPagesError as exc:
         raise AttachmentError(
             N_("%(file)s: this PDF says it has %(pages)s pages; we accept at most %(most)s.")
-            if exc.declared else
-            N_("%(file)s: this PDF says it has an impossible number of pages; we accept at most "
-               "%(most)s."),
-            then=advice, file=shown, most=f"{MAX_PDF_PAGES:,}", pages=exc.declared or "",
+            if exc.declared
+            else N_(
+                "%(file)s: this PDF says it has an impossible number of pages; we accept at most "
+                "%(most)s."
+            ),
+            then=advice,
+            file=shown,
+            most=f"{MAX_PDF_PAGES:,}",
+            pages=exc.declared or "",
         ) from None
     except PdfExpandsError as exc:
         raise AttachmentError(
@@ -197,8 +202,12 @@ def _walk_pdf(shown: str, advice: str, data: bytes) -> None:
         ) from None
     except PdfLoopsError:
         raise AttachmentError(
-            N_("%(file)s: this PDF has a structure that loops back on itself, which can make a "
-               "PDF reader hang, so we have not accepted it."), then=advice, file=shown,
+            N_(
+                "%(file)s: this PDF has a structure that loops back on itself, which can make a "
+                "PDF reader hang, so we have not accepted it."
+            ),
+            then=advice,
+            file=shown,
         ) from None
     except (PdfTooBrokenError, Exception):  # any parser failure on untrusted bytes is a refusal
         raise AttachmentError(
@@ -208,24 +217,36 @@ def _walk_pdf(shown: str, advice: str, data: bytes) -> None:
     if active is not None:
         raise AttachmentError(
             N_("%(file)s: this PDF contains scripts or embedded files, which we do not accept."),
-            then=advice, file=shown,
+            then=advice,
+            file=shown,
         )
 
 
 # a file whose reading was stopped (``_in_child``), by its kind and what stopped it
 _STOPPED = {
-    ("PDF", "time"): N_("%(file)s: this PDF took too long to read (over %(seconds)s seconds), so "
-                        "we have not accepted it."),
-    ("PDF", "memory"): N_("%(file)s: this PDF needs far more memory to read than a real document "
-                          "does, so we have not accepted it."),
-    ("PDF", "failed"): N_("%(file)s: this PDF could not be read (it may be damaged), so we have "
-                          "not accepted it."),
-    ("Word file", "time"): N_("%(file)s: this Word file took too long to read (over %(seconds)s "
-                              "seconds), so we have not accepted it."),
-    ("Word file", "memory"): N_("%(file)s: this Word file needs far more memory to read than a "
-                                "real document does, so we have not accepted it."),
-    ("Word file", "failed"): N_("%(file)s: this Word file could not be read (it may be damaged), "
-                                "so we have not accepted it."),
+    ("PDF", "time"): N_(
+        "%(file)s: this PDF took too long to read (over %(seconds)s seconds), so "
+        "we have not accepted it."
+    ),
+    ("PDF", "memory"): N_(
+        "%(file)s: this PDF needs far more memory to read than a real document "
+        "does, so we have not accepted it."
+    ),
+    ("PDF", "failed"): N_(
+        "%(file)s: this PDF could not be read (it may be damaged), so we have not accepted it."
+    ),
+    ("Word file", "time"): N_(
+        "%(file)s: this Word file took too long to read (over %(seconds)s "
+        "seconds), so we have not accepted it."
+    ),
+    ("Word file", "memory"): N_(
+        "%(file)s: this Word file needs far more memory to read than a "
+        "real document does, so we have not accepted it."
+    ),
+    ("Word file", "failed"): N_(
+        "%(file)s: this Word file could not be read (it may be damaged), "
+        "so we have not accepted it."
+    ),
 }
 
 
@@ -258,19 +279,26 @@ def check_pdf(
         raise AttachmentError(N_("%(file)s: this PDF is incomplete or damaged."), file=shown)
     if data[data.rfind(b"%%EOF") + 5 :].strip(b" \t\r\n\x0c\x00"):
         raise AttachmentError(
-            N_("%(file)s: this PDF has something else after its end, so we have not accepted "
-               "it."), then=advice, file=shown,
+            N_("%(file)s: this PDF has something else after its end, so we have not accepted it."),
+            then=advice,
+            file=shown,
         )
     if MARKUP.search(data[:1024]):  # where a PDF that is also a web page keeps its page
         raise AttachmentError(
-            N_("%(file)s: this PDF has web page or script code at its start, so we have not "
-               "accepted it."), then=advice, file=shown,
+            N_(
+                "%(file)s: this PDF has web page or script code at its start, so we have not "
+                "accepted it."
+            ),
+            then=advice,
+            file=shown,
         )
     _in_child(shown, "PDF", functools.partial(_walk_pdf, shown, advice), data)
 
 
-_DAMAGED_WORD = N_("%(file)s: this Word file is damaged or is not really a Word document, so we "
-                   "have not opened it.")
+_DAMAGED_WORD = N_(
+    "%(file)s: this Word file is damaged or is not really a Word document, so we "
+    "have not opened it."
+)
 
 
 def _zip_refusal(shown: str, why: str, **values: str) -> AttachmentError:
@@ -291,20 +319,35 @@ class _XmlScan:
         self.parser.EndElementHandler = self._end
 
     def _doctype(self, *_: object) -> None:
-        raise _zip_refusal(self.shown, N_("%(file)s: this Word file declares its own XML entities, "
-                                          "which Word never does, so we have not opened it."))
+        raise _zip_refusal(
+            self.shown,
+            N_(
+                "%(file)s: this Word file declares its own XML entities, "
+                "which Word never does, so we have not opened it."
+            ),
+        )
 
     def _start(self, *_: object) -> None:
         self.depth += 1
         self.counted[0] += 1
         if self.depth > MAX_XML_DEPTH:
-            raise _zip_refusal(self.shown, N_("%(file)s: this Word file nests its parts over "
-                                              "%(most)s levels deep, so we have not opened it."),
-                               most=str(MAX_XML_DEPTH))
+            raise _zip_refusal(
+                self.shown,
+                N_(
+                    "%(file)s: this Word file nests its parts over "
+                    "%(most)s levels deep, so we have not opened it."
+                ),
+                most=str(MAX_XML_DEPTH),
+            )
         if self.counted[0] > MAX_XML_ELEMENTS:
-            raise _zip_refusal(self.shown, N_("%(file)s: this Word file holds over %(most)s XML "
-                                              "elements, so we have not opened it."),
-                               most=f"{MAX_XML_ELEMENTS:,}")
+            raise _zip_refusal(
+                self.shown,
+                N_(
+                    "%(file)s: this Word file holds over %(most)s XML "
+                    "elements, so we have not opened it."
+                ),
+                most=f"{MAX_XML_ELEMENTS:,}",
+            )
 
     def _end(self, *_: object) -> None:
         self.depth -= 1
@@ -374,20 +417,37 @@ def check_docx(shown: str, data: bytes) -> None:
     with archive:
         members = archive.infolist()
         if len(members) > MAX_ZIP_MEMBERS:
-            raise _zip_refusal(shown, N_("%(file)s: this Word file holds %(parts)s parts (at most "
-                                         "%(most)s), so we have not opened it."),
-                               parts=f"{len(members):,}", most=f"{MAX_ZIP_MEMBERS:,}")
+            raise _zip_refusal(
+                shown,
+                N_(
+                    "%(file)s: this Word file holds %(parts)s parts (at most "
+                    "%(most)s), so we have not opened it."
+                ),
+                parts=f"{len(members):,}",
+                most=f"{MAX_ZIP_MEMBERS:,}",
+            )
         total = sum(info.file_size for info in members)
         if total > MAX_ZIP_TOTAL:
-            raise _zip_refusal(shown, N_("%(file)s: this Word file would expand to %(size)s MB (at "
-                                         "most %(most)s MB), so we have not opened it."),
-                               size=f"{total / 1048576:,.0f}", most=str(MAX_ZIP_TOTAL // 1048576))
+            raise _zip_refusal(
+                shown,
+                N_(
+                    "%(file)s: this Word file would expand to %(size)s MB (at "
+                    "most %(most)s MB), so we have not opened it."
+                ),
+                size=f"{total / 1048576:,.0f}",
+                most=str(MAX_ZIP_TOTAL // 1048576),
+            )
         for info in members:
             if info.file_size > ZIP_RATIO_FROM and (
                 info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1)
             ):
-                raise _zip_refusal(shown, N_("%(file)s: this Word file is compressed far more than "
-                                             "a real document can be, so we have not opened it."))
+                raise _zip_refusal(
+                    shown,
+                    N_(
+                        "%(file)s: this Word file is compressed far more than "
+                        "a real document can be, so we have not opened it."
+                    ),
+                )
     _in_child(shown, "Word file", functools.partial(_expand_docx, shown), data)
 
 
@@ -405,9 +465,12 @@ def _text_problem(shown: str, data: bytes) -> AttachmentError | None:
     if odd <= max(2, len(text) // 100):
         return None
     return AttachmentError(
-        N_("%(file)s: this file cannot be read as text (it may be damaged, or be another kind "
-           "of file renamed), so we have not accepted it."),
-        then=N_("Please save it again from the program it was written in."), file=shown,
+        N_(
+            "%(file)s: this file cannot be read as text (it may be damaged, or be another kind "
+            "of file renamed), so we have not accepted it."
+        ),
+        then=N_("Please save it again from the program it was written in."),
+        file=shown,
     )
 
 
