@@ -20,7 +20,7 @@ from gettext import NullTranslations
 from zoneinfo import ZoneInfo
 
 from bot.core.forms import SaidError
-from bot.core.i18n import N_
+from bot.core.i18n import BETWEEN, N_, translations
 
 __all__ = [
     "AS_OF",
@@ -39,15 +39,36 @@ __all__ = [
 class DateWindowError(SaidError, ValueError):
     """A date outside its field's window; ``str()`` is one plain line naming the field,
     ``said(tr)`` the same in the page's language (the field's label too, where the catalogue
-    has it)."""
+    has it; a number of years in its plural form)."""
 
-    def __init__(self, message: str, field: str, **values: str) -> None:
+    def __init__(self, message: str, field: str, *, years: int | None = None, **values: str):
         super().__init__(message, field=field, **values)
-        self.field = field
+        self.field, self.years = field, years
 
     def said(self, tr: NullTranslations) -> str:
-        """The sentence in ``tr``'s language, the field named in it too."""
-        return tr.gettext(self.message) % {**self.values, "field": tr.gettext(self.field)}
+        """The sentence in ``tr``'s language, the field named in it too (``cy+en``: the whole
+        sentence in Welsh, then in English)."""
+        if tr is translations("cy+en"):
+            welsh, english = self.said(translations("cy")), str(self)
+            return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+        values = {**self.values, "field": tr.gettext(self.field)}
+        if self.years is not None:  # "(1 year from today)", "(10 years from today)"
+            values["problem"] = _too_far(tr, self.years) % {**values, "years": self.years}
+        return tr.gettext(self.message) % values
+
+
+_ENGLISH = NullTranslations()
+
+
+def _too_far(tr: NullTranslations, years: int) -> str:
+    """A date too far ahead, the years in their plural form (``day``, ``latest``, ``years``)."""
+    return tr.ngettext(
+        "%(day)s is too far ahead — the latest date accepted is %(latest)s (%(years)d year "
+        "from today); check the year",
+        "%(day)s is too far ahead — the latest date accepted is %(latest)s (%(years)d years "
+        "from today); check the year",
+        years,
+    )
 
 
 def _years_after(day: date, years: int) -> date:
@@ -69,20 +90,21 @@ class DateWindow:
         """The last accepted day, seen from ``today``."""
         return _years_after(today, self.years_ahead)
 
-    def problem(self, day: date, today: date) -> str | None:
-        """What is wrong with ``day`` in plain words (None when it is inside the window)."""
-        if day < self.earliest:
-            return (
-                f"{day.isoformat()} is too long ago — the earliest date accepted is "
-                f"{self.earliest.isoformat()}; check the year"
+    def problem(self, day: date, today: date, tr: NullTranslations = _ENGLISH) -> str | None:
+        """What is wrong with ``day`` in plain words, in ``tr``'s language (None when it is
+        inside the window)."""
+        refused = self.refusal(day, "", today)
+        if refused is None:
+            return None
+        if refused.years is not None:
+            return _too_far(tr, refused.years) % {**refused.values, "years": refused.years}
+        return (
+            tr.gettext(
+                "%(day)s is too long ago — the earliest date accepted is %(earliest)s; "
+                "check the year"
             )
-        latest = self.latest(today)
-        if day > latest:
-            return (
-                f"{day.isoformat()} is too far ahead — the latest date accepted is "
-                f"{latest.isoformat()} ({self.years_ahead} years from today); check the year"
-            )
-        return None
+            % refused.values
+        )
 
     def refusal(self, day: date, field: str, today: date) -> DateWindowError | None:
         """The refusal of ``day`` naming ``field`` (a label marked ``N_`` is said in the
@@ -99,15 +121,14 @@ class DateWindow:
             )
         latest = self.latest(today)
         if day > latest:
+            values = {"day": day.isoformat(), "latest": latest.isoformat()}
             return DateWindowError(
-                N_(
-                    "%(field)s: %(day)s is too far ahead — the latest date accepted is "
-                    "%(latest)s (%(years)s years from today); check the year."
-                ),
+                N_("%(field)s: %(problem)s."),
                 field,
-                day=day.isoformat(),
-                latest=latest.isoformat(),
-                years=str(self.years_ahead),
+                years=self.years_ahead,
+                problem=_too_far(_ENGLISH, self.years_ahead)
+                % {**values, "years": self.years_ahead},
+                **values,
             )
         return None
 

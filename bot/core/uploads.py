@@ -17,11 +17,9 @@ PDF checks run in ``bot.core.contained``'s children, whose forkserver imports py
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import io
-import logging
 import os
 import re
 import secrets
@@ -29,11 +27,10 @@ import unicodedata
 import warnings
 import xml.parsers.expat
 import zipfile
-from collections.abc import Callable, Iterator
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass
+from gettext import NullTranslations
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING
 
 from bot.core.contained import PARSE_SECONDS, ContainedError, run_contained
 from bot.core.filekinds import (
@@ -45,10 +42,18 @@ from bot.core.filekinds import (
     type_problem,
 )
 from bot.core.forms import SaidError
-from bot.core.i18n import N_
-
-if TYPE_CHECKING:
-    from pypdf import PdfReader
+from bot.core.i18n import BETWEEN, N_, translations
+from bot.core.pdf_reading import (
+    MAX_PDF_DECODED,
+    MAX_PDF_IMAGE_PIXELS,
+    MAX_PDF_PAGES,
+    PdfExpandsError,
+    PdfLoopsError,
+    PdfTooBrokenError,
+    TooManyPagesError,
+    pdf_active_content,
+    pypdf_guard,
+)
 
 __all__ = [
     "DOCUMENT_TYPES",
@@ -77,7 +82,30 @@ MAX_PIXELS = 40_000_000
 
 class AttachmentError(SaidError, ValueError):
     """An attachment was refused; ``str()`` names the file and says why, ``said(tr)`` the
-    same in the page's language where the sentence is the catalogue's."""
+    same in the page's language where the sentence is the catalogue's, with ``then`` (what to
+    do, a catalogue sentence too) after it. It crosses from the child checking a file
+    (``bot.core.contained``) as its sentence and values: the parent says it."""
+
+    def __init__(self, message: str, *, then: str | None = None, **values: str) -> None:
+        super().__init__(message, **values)
+        self.then = then
+        if then:
+            self.args = (f"{self.args[0]} {then}",)
+
+    def said(self, tr: NullTranslations) -> str:
+        """The sentence, then what to do, in ``tr``'s language (cy+en: Welsh, then English)."""
+        if tr is translations("cy+en"):
+            welsh, english = self.said(translations("cy")), str(self)
+            return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+        said = super().said(tr)
+        return f"{said} {tr.gettext(self.then)}" if self.then else said
+
+
+# what to do with a file refused (``then``): a policy document, an attachment, any file
+PDF_OR_WORD = N_("Please print it to a new PDF (or save it as Word) and upload that.")
+PDF_OR_PHOTO = N_("Please print it to a new PDF or attach a photo instead.")
+SAVE_AGAIN = N_("Please save it again (or print it to a new PDF) and upload that.")
+SAVE_WORD = N_("Please save it again from Word (or as a PDF) and upload that.")
 
 
 def _clean_text(value: str) -> str:
@@ -101,39 +129,6 @@ class CleanFile:
 
 
 _EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
-# names that make a PDF act on its own (as pypdf reads them: ``/J#61vaScript`` is /JavaScript)
-_PDF_ACTIVE = frozenset(
-    {
-        "/JavaScript",
-        "/JS",
-        "/Launch",
-        "/OpenAction",
-        "/AA",
-        "/EmbeddedFile",
-        "/EmbeddedFiles",
-        "/RichMedia",
-        "/SubmitForm",
-        "/ImportData",
-        "/GoToE",
-    }
-)
-MAX_PDF_OBJECTS = 200_000  # a document with more objects than this is refused, not walked
-MAX_PDF_PAGES = 5_000  # a declared page count beyond this is refused (a policy is ~10-50 pages)
-# pypdf warns once per thing it repairs: a real scan may earn a few dozen, a file built to make
-# it repair without end (50,000 nested dictionaries) earns tens of thousands; stop well before
-MAX_PDF_WARNINGS = 200
-# what a reader must expand to show the document, beyond its pictures: page contents, fonts,
-# object streams, all together (a real document's are a few MB; zeros deflated 1000:1 are not,
-# and measuring stops here, so a 1 GB stream costs what 50 MB does)
-MAX_PDF_DECODED = 50 * 1024 * 1024
-# a picture is judged by its own size, as a reader decodes it: at most this many pixels (an A4
-# page scanned at 600 dpi is 35 million), and its data no longer than its pixels need. A
-# screenshot printed to PDF expands ~150:1, so pictures do not count towards the limit above
-MAX_PDF_IMAGE_PIXELS = 100_000_000
-# pypdf's own words when it stops following a structure that loops back on itself (its log
-# message templates, which never quote the file)
-_PDF_LOOP = re.compile(r"circular|cycle|loop", re.IGNORECASE)
-
 # a .docx is a zip: measured from its directory before anything expands it, then read through
 # once with a capped reader (zipfile stops at each member's declared size and checks its CRC)
 MAX_ZIP_MEMBERS = 2_000
@@ -147,200 +142,6 @@ MAX_XML_DEPTH = 200
 MAX_XML_ELEMENTS = 500_000
 
 
-class PdfTooBrokenError(BaseException):
-    """pypdf repaired more than ``MAX_PDF_WARNINGS`` things in one file: stop reading it.
-
-    A BaseException so that pypdf's own ``except Exception`` repairs cannot swallow it; only
-    :func:`pypdf_guard` raises it and its callers catch it by name.
-    """
-
-
-@dataclass
-class _PdfBudget:
-    warnings: int = 0
-    looped: bool = False  # pypdf stopped following a structure that loops
-
-
-_pdf_budget: ContextVar[_PdfBudget | None] = ContextVar("pdf_budget", default=None)
-
-
-class _PypdfSink(logging.Handler):
-    """Where pypdf's log goes: counted, never formatted or shown (its text may quote the file)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        """Count one warning; stop the parse once the file has earned too many."""
-        budget = _pdf_budget.get()
-        if budget is not None:
-            budget.warnings += 1
-            budget.looped = budget.looped or bool(_PDF_LOOP.search(str(record.msg)))
-            if budget.warnings > MAX_PDF_WARNINGS:
-                raise PdfTooBrokenError
-
-
-# every file pypdf reads here came from outside: nothing it says reaches the server's log
-_PYPDF_LOG = logging.getLogger("pypdf")
-_PYPDF_LOG.addHandler(_PypdfSink())
-_PYPDF_LOG.propagate = False
-
-
-@contextlib.contextmanager
-def pypdf_guard() -> Iterator[None]:
-    """Read a PDF with pypdf inside this: its warnings are counted, not logged, and more than
-    ``MAX_PDF_WARNINGS`` of them raise :class:`PdfTooBrokenError` out of pypdf.
-
-    Example::
-
-        try:
-            with pypdf_guard():
-                pages = PdfReader(path).pages
-        except (PdfTooBrokenError, Exception):
-            ...  # refuse the file, naming it
-    """
-    token = _pdf_budget.set(_PdfBudget())
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pypdf's warnings.warn may quote the file too
-            yield
-    finally:
-        _pdf_budget.reset(token)
-
-
-class _PdfLoopsError(ValueError):
-    """pypdf had to stop following a structure of the file that loops back on itself."""
-
-
-class _PdfExpandsError(ValueError):
-    """The file expands past what a reader should decode: its words (which never quote the
-    file) finish the refusal."""
-
-
-_COMPONENTS = {"/DeviceGray": 1, "/CalGray": 1, "/DeviceRGB": 3, "/CalRGB": 3, "/Lab": 3}
-
-
-def _picture_bytes(image: object) -> int:
-    """The bytes a picture's pixels take, from its declared size (four components when its
-    colour space is not a plain one); _PdfExpandsError above ``MAX_PDF_IMAGE_PIXELS``."""
-    from pypdf.generic import DictionaryObject  # lazy: ~0.18 s at start (module docstring)
-
-    assert isinstance(image, DictionaryObject)
-    width, height = image.get("/Width", 0), image.get("/Height", 0)
-    if not isinstance(width, int) or not isinstance(height, int) or width < 0 or height < 0:
-        raise ValueError("a picture without a size")
-    if width * height > MAX_PDF_IMAGE_PIXELS:
-        raise _PdfExpandsError(
-            f"has a picture of {width * height / 1e6:,.0f} million pixels (we accept up to "
-            f"{MAX_PDF_IMAGE_PIXELS // 1_000_000} million)"
-        )
-    mask = image.get("/ImageMask") is True
-    bits = 1 if mask else image.get("/BitsPerComponent", 8)
-    components = 1 if mask else _COMPONENTS.get(str(image.get("/ColorSpace")), 4)
-    bits = bits if isinstance(bits, int) and 0 < bits <= 16 else 16
-    return (width * components * bits + 7) // 8 * height
-
-
-def _decoded_size(stream: object, room: int) -> int:
-    """How many bytes ``stream`` expands to through its filters, pypdf's decoders stopped once
-    past ``room`` (each inflates in bounded steps, never the whole stream at once). A stream
-    pypdf cannot decode counts as nothing: a reader shows nothing for it either."""
-    from pypdf import apply_configuration  # lazy: ~0.18 s at start (module docstring)
-    from pypdf.errors import LimitReachedError
-    from pypdf.filters import decode_stream_data
-    from pypdf.generic import StreamObject
-
-    assert isinstance(stream, StreamObject)
-    limit = room + 1  # never 0, which pypdf reads as "no limit"
-    with apply_configuration(
-        zlib_maximum_output_length=limit,
-        lzw_maximum_output_length=limit,
-        run_length_maximum_output_length=limit,
-        brotli_maximum_output_length=limit,
-        jbig2_maximum_output_length=limit,
-        array_based_stream_maximum_output_length=limit,
-        jbig2dec_binary=None,  # no outside program decodes an uploaded image
-    ):
-        try:
-            return len(decode_stream_data(stream))
-        except LimitReachedError:
-            return limit
-        except Exception:  # a damaged or unsupported stream, not an expanding one
-            return 0
-
-
-def _pdf_looped() -> None:
-    """Refuse the file if pypdf said, while reading it so far, that a structure loops."""
-    budget = _pdf_budget.get()
-    if budget is not None and budget.looped:
-        raise _PdfLoopsError
-
-
-def _pdf_active_content(data: bytes) -> str | None:
-    """The first active-content name in any object of the PDF (None when there is none).
-
-    The file is parsed with pypdf, so escaped names, compressed object streams and objects
-    reachable only from the cross-reference table are all seen as a PDF reader sees them.
-    Raises ValueError when the file cannot be parsed, is encrypted, or its page tree is cyclic
-    or declares more than ``MAX_PDF_PAGES`` pages; ``_PdfExpandsError`` when its streams
-    together (pictures aside) expand past ``MAX_PDF_DECODED``, or a picture is too large or
-    its data longer than its pixels; ``_PdfLoopsError`` when its cross-reference
-    chain, outline or named destinations loop. Run it inside :func:`pypdf_guard`.
-    """
-    from pypdf import PdfReader  # lazy: ~0.18 s at start (module docstring)
-    from pypdf.generic import (
-        ArrayObject,
-        DictionaryObject,
-        IndirectObject,
-        NameObject,
-        StreamObject,
-    )
-
-    reader = PdfReader(io.BytesIO(data), strict=False)
-    _pdf_looped()  # its cross-reference chain (pypdf stops at the loop; a reader may not)
-    if reader.is_encrypted:
-        raise ValueError("encrypted")
-    pending: list[object] = [reader.trailer]
-    for generation, numbers in reader.xref.items():
-        pending += [IndirectObject(n, generation, reader) for n in numbers]
-    pending += [IndirectObject(n, 0, reader) for n in reader.xref_objStm]  # compressed objects
-    seen: set[tuple[int, int]] = set()
-    walked = decoded = 0
-    while pending:
-        item = pending.pop()
-        if isinstance(item, IndirectObject):
-            if (item.idnum, item.generation) in seen:
-                continue
-            seen.add((item.idnum, item.generation))
-            item = item.get_object()
-        walked += 1
-        if walked > MAX_PDF_OBJECTS:
-            raise ValueError("too many objects")
-        if isinstance(item, StreamObject) and item.get("/Subtype") == "/Image":
-            room = _picture_bytes(item) + item.get("/Height", 0) + 65536  # predictors' bytes
-            if _decoded_size(item, room) > room:
-                raise _PdfExpandsError("has a picture whose data is far larger than the picture")
-        elif isinstance(item, StreamObject):
-            decoded += _decoded_size(item, MAX_PDF_DECODED - decoded)
-            if decoded > MAX_PDF_DECODED:
-                raise _PdfExpandsError(
-                    f"expands to more than {MAX_PDF_DECODED // 1048576} MB when it is opened, "
-                    "far more than a real document does"
-                )
-        if isinstance(item, DictionaryObject):
-            for key, value in item.items():
-                if key in _PDF_ACTIVE:
-                    return str(key)
-                if isinstance(value, NameObject) and value in _PDF_ACTIVE:
-                    return str(value)
-                pending.append(value)
-        elif isinstance(item, ArrayObject):
-            pending.extend(item)
-        elif isinstance(item, NameObject) and item in _PDF_ACTIVE:
-            return str(item)
-    _pdf_page_count(reader)  # a page tree no reader could walk is refused too
-    _ = reader.outline, reader.named_destinations  # pypdf says if either loops
-    _pdf_looped()
-    return None
-
-
 def safe_filename(name: str, content_type: str) -> str:
     """A display name without folders or odd characters, with the extension its content has."""
     base = re.split(r"[\\/]", name or "")[-1]
@@ -351,7 +152,7 @@ def safe_filename(name: str, content_type: str) -> str:
 
 def _reencode(data: bytes, content_type: str) -> bytes:
     """Decode and re-encode an image, dropping EXIF, GPS, comments and colour profiles."""
-    from PIL import Image, ImageOps
+    from PIL import Image, ImageOps  # lazy: ~25 ms at start (module docstring)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -377,55 +178,76 @@ def _reencode(data: bytes, content_type: str) -> bytes:
             return out.getvalue()
 
 
-def _pdf_page_count(reader: PdfReader) -> int:
-    """The page tree's declared count, refused above ``MAX_PDF_PAGES`` before pypdf walks it;
-    then the pages themselves (pypdf refuses a cyclic tree with an error)."""
-    from pypdf.generic import DictionaryObject
-
-    pages = reader.root_object["/Pages"]
-    declared = pages.get("/Count") if isinstance(pages, DictionaryObject) else None
-    declared = declared.get_object() if declared is not None else 0
-    if not isinstance(declared, int) or not 0 <= declared <= MAX_PDF_PAGES:
-        raise _TooManyPagesError(declared)
-    return len(reader.pages)
-
-
-class _TooManyPagesError(ValueError):
-    """The file's page tree declares more pages than anyone uploads."""
-
-    def __init__(self, declared: object) -> None:
-        """Keep the declared count for the message (a number, or "an impossible number")."""
-        super().__init__(declared)
-        self.declared = f"{declared:,}" if isinstance(declared, int) else "an impossible number of"
-
-
 def _walk_pdf(shown: str, advice: str, data: bytes) -> None:
     """Parse and walk the PDF (in the child, :func:`check_pdf`); AttachmentError to refuse."""
-    unreadable = f"{shown}: this PDF could not be read (it may be damaged or password-protected)."
     try:
         with pypdf_guard():
-            active = _pdf_active_content(data)
-    except _TooManyPagesError as exc:
+            active = pdf_active_content(data)
+    except TooManyPagesError as exc:
         raise AttachmentError(
-            f"{shown}: this PDF says it has {exc.declared} pages; we accept at most "
-            f"{MAX_PDF_PAGES:,}. " + advice
+            N_("%(file)s: this PDF says it has %(pages)s pages; we accept at most %(most)s.")
+            if exc.declared
+            else N_(
+                "%(file)s: this PDF says it has an impossible number of pages; we accept at most "
+                "%(most)s."
+            ),
+            then=advice,
+            file=shown,
+            most=f"{MAX_PDF_PAGES:,}",
+            pages=exc.declared or "",
         ) from None
-    except _PdfExpandsError as exc:
+    except PdfExpandsError as exc:
         raise AttachmentError(
-            f"{shown}: this PDF {exc}, so we have not accepted it. " + advice
+            str(exc), then=advice, file=shown, size=str(MAX_PDF_DECODED // 1048576)
         ) from None
-    except _PdfLoopsError:
+    except PdfLoopsError:
         raise AttachmentError(
-            f"{shown}: this PDF has a structure that loops back on itself, which can make a "
-            "PDF reader hang, so we have not accepted it. " + advice
+            N_(
+                "%(file)s: this PDF has a structure that loops back on itself, which can make a "
+                "PDF reader hang, so we have not accepted it."
+            ),
+            then=advice,
+            file=shown,
         ) from None
     except (PdfTooBrokenError, Exception):  # any parser failure on untrusted bytes is a refusal
-        raise AttachmentError(unreadable) from None
+        raise AttachmentError(
+            N_("%(file)s: this PDF could not be read (it may be damaged or password-protected)."),
+            file=shown,
+        ) from None
     if active is not None:
         raise AttachmentError(
-            f"{shown}: this PDF contains scripts or embedded files, which we do not accept. "
-            + advice
+            N_("%(file)s: this PDF contains scripts or embedded files, which we do not accept."),
+            then=advice,
+            file=shown,
         )
+
+
+# a file whose reading was stopped (``_in_child``), by its kind and what stopped it
+_STOPPED = {
+    ("PDF", "time"): N_(
+        "%(file)s: this PDF took too long to read (over %(seconds)s seconds), so "
+        "we have not accepted it."
+    ),
+    ("PDF", "memory"): N_(
+        "%(file)s: this PDF needs far more memory to read than a real document "
+        "does, so we have not accepted it."
+    ),
+    ("PDF", "failed"): N_(
+        "%(file)s: this PDF could not be read (it may be damaged), so we have not accepted it."
+    ),
+    ("Word file", "time"): N_(
+        "%(file)s: this Word file took too long to read (over %(seconds)s "
+        "seconds), so we have not accepted it."
+    ),
+    ("Word file", "memory"): N_(
+        "%(file)s: this Word file needs far more memory to read than a "
+        "real document does, so we have not accepted it."
+    ),
+    ("Word file", "failed"): N_(
+        "%(file)s: this Word file could not be read (it may be damaged), "
+        "so we have not accepted it."
+    ),
+}
 
 
 def _in_child(shown: str, kind: str, work: Callable[[bytes], None], data: bytes) -> None:
@@ -434,13 +256,9 @@ def _in_child(shown: str, kind: str, work: Callable[[bytes], None], data: bytes)
     try:
         run_contained(work, data, passed=(AttachmentError,))
     except ContainedError as exc:
-        reason = {
-            "time": f"took too long to read (over {PARSE_SECONDS:.0f} seconds)",
-            "memory": "needs far more memory to read than a real document does",
-        }.get(exc.why, "could not be read (it may be damaged)")
+        why = exc.why if exc.why in ("time", "memory") else "failed"
         raise AttachmentError(
-            f"{shown}: this {kind} {reason}, so we have not accepted it. Please save it again "
-            "(or print it to a new PDF) and upload that."
+            _STOPPED[kind, why], then=SAVE_AGAIN, file=shown, seconds=f"{PARSE_SECONDS:.0f}"
         ) from None
 
 
@@ -448,7 +266,7 @@ def check_pdf(
     shown: str,
     data: bytes,
     *,
-    advice: str = "Please print it to a new PDF (or save it as Word) and upload that.",
+    advice: str = PDF_OR_WORD,
 ) -> None:
     """Refuse a PDF that is damaged, encrypted, acts on its own (scripts, embedded files),
     expands past ``MAX_PDF_DECODED`` (or a picture past its size), loops in its structure, or
@@ -458,25 +276,33 @@ def check_pdf(
     pypdf repairs damaged files at a cost no size check bounds.
     """
     if not data.startswith(b"%PDF-") or b"%%EOF" not in data[-4096:]:
-        raise AttachmentError(f"{shown}: this PDF is incomplete or damaged.")
+        raise AttachmentError(N_("%(file)s: this PDF is incomplete or damaged."), file=shown)
     if data[data.rfind(b"%%EOF") + 5 :].strip(b" \t\r\n\x0c\x00"):
         raise AttachmentError(
-            f"{shown}: this PDF has something else after its end, so we have not accepted it. "
-            + advice
+            N_("%(file)s: this PDF has something else after its end, so we have not accepted it."),
+            then=advice,
+            file=shown,
         )
     if MARKUP.search(data[:1024]):  # where a PDF that is also a web page keeps its page
         raise AttachmentError(
-            f"{shown}: this PDF has web page or script code at its start, so we have not "
-            "accepted it. " + advice
+            N_(
+                "%(file)s: this PDF has web page or script code at its start, so we have not "
+                "accepted it."
+            ),
+            then=advice,
+            file=shown,
         )
     _in_child(shown, "PDF", functools.partial(_walk_pdf, shown, advice), data)
 
 
-def _zip_refusal(shown: str, why: str) -> AttachmentError:
-    return AttachmentError(
-        f"{shown}: this Word file {why}, so we have not opened it. Please save it again from "
-        "Word (or as a PDF) and upload that."
-    )
+_DAMAGED_WORD = N_(
+    "%(file)s: this Word file is damaged or is not really a Word document, so we "
+    "have not opened it."
+)
+
+
+def _zip_refusal(shown: str, why: str, **values: str) -> AttachmentError:
+    return AttachmentError(why, then=SAVE_WORD, file=shown, **values)
 
 
 class _XmlScan:
@@ -493,15 +319,35 @@ class _XmlScan:
         self.parser.EndElementHandler = self._end
 
     def _doctype(self, *_: object) -> None:
-        raise _zip_refusal(self.shown, "declares its own XML entities, which Word never does")
+        raise _zip_refusal(
+            self.shown,
+            N_(
+                "%(file)s: this Word file declares its own XML entities, "
+                "which Word never does, so we have not opened it."
+            ),
+        )
 
     def _start(self, *_: object) -> None:
         self.depth += 1
         self.counted[0] += 1
         if self.depth > MAX_XML_DEPTH:
-            raise _zip_refusal(self.shown, f"nests its parts over {MAX_XML_DEPTH} levels deep")
+            raise _zip_refusal(
+                self.shown,
+                N_(
+                    "%(file)s: this Word file nests its parts over "
+                    "%(most)s levels deep, so we have not opened it."
+                ),
+                most=str(MAX_XML_DEPTH),
+            )
         if self.counted[0] > MAX_XML_ELEMENTS:
-            raise _zip_refusal(self.shown, f"holds over {MAX_XML_ELEMENTS:,} XML elements")
+            raise _zip_refusal(
+                self.shown,
+                N_(
+                    "%(file)s: this Word file holds over %(most)s XML "
+                    "elements, so we have not opened it."
+                ),
+                most=f"{MAX_XML_ELEMENTS:,}",
+            )
 
     def _end(self, *_: object) -> None:
         self.depth -= 1
@@ -511,7 +357,7 @@ class _XmlScan:
         try:
             self.parser.Parse(chunk, final)
         except xml.parsers.expat.ExpatError:
-            raise _zip_refusal(self.shown, "is damaged or is not really a Word document") from None
+            raise _zip_refusal(self.shown, _DAMAGED_WORD) from None
 
 
 def _expand_docx(shown: str, data: bytes) -> None:
@@ -549,7 +395,7 @@ def _expand_docx(shown: str, data: bytes) -> None:
     ) as exc:  # RuntimeError: a password-protected member
         if isinstance(exc, AttachmentError):
             raise
-        raise _zip_refusal(shown, "is damaged or is not really a Word document") from None
+        raise _zip_refusal(shown, _DAMAGED_WORD) from None
 
 
 def check_docx(shown: str, data: bytes) -> None:
@@ -567,27 +413,45 @@ def check_docx(shown: str, data: bytes) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError):
-        raise _zip_refusal(shown, "is damaged or is not really a Word document") from None
+        raise _zip_refusal(shown, _DAMAGED_WORD) from None
     with archive:
         members = archive.infolist()
         if len(members) > MAX_ZIP_MEMBERS:
-            raise _zip_refusal(shown, f"holds {len(members):,} parts (at most {MAX_ZIP_MEMBERS:,})")
+            raise _zip_refusal(
+                shown,
+                N_(
+                    "%(file)s: this Word file holds %(parts)s parts (at most "
+                    "%(most)s), so we have not opened it."
+                ),
+                parts=f"{len(members):,}",
+                most=f"{MAX_ZIP_MEMBERS:,}",
+            )
         total = sum(info.file_size for info in members)
         if total > MAX_ZIP_TOTAL:
             raise _zip_refusal(
                 shown,
-                f"would expand to {total / 1048576:,.0f} MB (at most "
-                f"{MAX_ZIP_TOTAL // 1048576} MB)",
+                N_(
+                    "%(file)s: this Word file would expand to %(size)s MB (at "
+                    "most %(most)s MB), so we have not opened it."
+                ),
+                size=f"{total / 1048576:,.0f}",
+                most=str(MAX_ZIP_TOTAL // 1048576),
             )
         for info in members:
             if info.file_size > ZIP_RATIO_FROM and (
                 info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1)
             ):
-                raise _zip_refusal(shown, "is compressed far more than a real document can be")
+                raise _zip_refusal(
+                    shown,
+                    N_(
+                        "%(file)s: this Word file is compressed far more than "
+                        "a real document can be, so we have not opened it."
+                    ),
+                )
     _in_child(shown, "Word file", functools.partial(_expand_docx, shown), data)
 
 
-def _text_problem(shown: str, data: bytes) -> str | None:
+def _text_problem(shown: str, data: bytes) -> AttachmentError | None:
     """Why text (.md, .txt) cannot be read as text: more than a few characters that no editor
     shows (the bytes of a broken sync, not a document), in UTF-8 or a Windows code page."""
     utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
@@ -600,10 +464,13 @@ def _text_problem(shown: str, data: bytes) -> str | None:
     )
     if odd <= max(2, len(text) // 100):
         return None
-    return (
-        f"{shown}: this file cannot be read as text (it may be damaged, or be another kind of "
-        "file renamed), so we have not accepted it. Please save it again from the program it "
-        "was written in."
+    return AttachmentError(
+        N_(
+            "%(file)s: this file cannot be read as text (it may be damaged, or be another kind "
+            "of file renamed), so we have not accepted it."
+        ),
+        then=N_("Please save it again from the program it was written in."),
+        file=shown,
     )
 
 
@@ -615,7 +482,9 @@ def check_document_content(shown: str, data: bytes) -> None:
     kind = document_kind(data)
     problem = type_problem(shown, shown, data, kind, None)
     if problem is None and kind == "text/plain":
-        problem = _text_problem(shown, data)
+        refused = _text_problem(shown, data)
+        if refused is not None:
+            raise refused
     if problem is not None:
         raise AttachmentError(problem)
     if kind == "application/pdf":
@@ -633,12 +502,17 @@ def check_policy_document(name: str, data: bytes) -> str:
     base = PurePath(name.replace("\\", "/")).name.strip()
     if not base.lower().endswith(DOCUMENT_TYPES):
         raise AttachmentError(
-            f"{base or 'the document'}: use a .pdf, .docx, .md or .txt file for the policy"
+            N_("%(file)s: use a .pdf, .docx, .md or .txt file for the policy"),
+            file=base or "the document",
         )
     if not data:
-        raise AttachmentError(f"{base}: the file is empty")
+        raise AttachmentError(N_("%(file)s: the file is empty"), file=base)
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise AttachmentError(f"{base}: the file is larger than 10 MB")
+        raise AttachmentError(
+            N_("%(file)s: the file is larger than %(size)s MB"),
+            file=base,
+            size=str(MAX_DOCUMENT_BYTES // 1048576),
+        )
     check_document_content(base, data)
     return base[:300]
 

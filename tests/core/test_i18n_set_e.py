@@ -518,10 +518,10 @@ def test_a_policy_uploaded_is_read_back_in_welsh(site: Site, english_words: set[
     said = " ".join(texts)
     assert "1 ddogfen wedi'i darllen a'i chadw" in said
     assert "wedi'i ychwanegu fel polisi newydd" in said and "Angen ateb:" in said
-    # the policy importer's own words (the policies room, not translated yet) are the only
-    # English left: its note on the title it guessed, and the dated version label it gives a
-    # document that states none (stored: staff see it as the version)
-    theirs = ("the first heading, but it does not name a policy", "added 16 March 2026")
+    # the importer's note on the title it guessed is Welsh (set i); the dated version label it
+    # gives a document that states none is stored (staff see it as the version): English left
+    assert "y pennawd cyntaf, ond nid yw'n enwi polisi" in said
+    theirs = ("added 16 March 2026",)
     assert all(t in said for t in theirs)
     plain = []
     for text in texts:

@@ -6,7 +6,6 @@ streams in whatever the headers say (a 413, without reading the rest).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from gettext import NullTranslations
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -184,13 +183,13 @@ class BodyLimit:
 
 
 async def clean_uploads(
-    uploads: Iterable[UploadFile], tr: NullTranslations | None = None
-) -> tuple[list[CleanFile], list[str]]:
+    uploads: Iterable[UploadFile],
+) -> tuple[list[CleanFile], list[AttachmentError]]:
     """Each upload read (one byte past the limit, so an over-size file is named) and checked
-    off the event loop: the clean files, and what is wrong with each of the others (in
-    ``tr``'s language)."""
+    off the event loop: the clean files, and the refusal of each of the others (``said(tr)``
+    in the page's language)."""
     files: list[CleanFile] = []
-    problems: list[str] = []
+    refused: list[AttachmentError] = []
     for upload in uploads:
         data = await upload.read(MAX_FILE_BYTES + 1)
         try:
@@ -198,5 +197,5 @@ async def clean_uploads(
                 await waiting(clean_attachment, upload.filename or "", data, upload.content_type)
             )
         except AttachmentError as exc:
-            problems.append(exc.said(tr) if tr is not None else str(exc))
-    return files, problems
+            refused.append(exc)
+    return files, refused

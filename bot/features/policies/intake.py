@@ -12,10 +12,12 @@ from datetime import date
 from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
+from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
+from bot.core.i18n import BETWEEN, N_, translations
 from bot.core.models import Person
 from bot.core.words import Words
 from bot.features.policies.importer import (
@@ -26,6 +28,8 @@ from bot.features.policies.importer import (
     not_ours,
     same_document,
 )
+from bot.features.policies.importer.header import FAR_DOWN, NAMES_NO_POLICY
+from bot.features.policies.importer.values import Found
 from bot.features.policies.rules import document_version_label, policy_key
 from bot.features.policies.typed import typed_date
 
@@ -38,6 +42,7 @@ __all__ = [
     "copy_of",
     "dsl_names",
     "extract_bytes",
+    "guess_note",
     "intake_of",
     "question",
     "read_intake",
@@ -64,22 +69,59 @@ MISSING_PREFIX = {
 }
 
 
+# a month-only date as stored, said on the settings pages (``stored_day`` with a language)
+MONTH_ONLY = {
+    "ratified": N_("ratified %(month)s (month only) is stored as %(day)s, the last day of that "
+                   "month"),
+    "last reviewed": N_("last reviewed %(month)s (month only) is stored as %(day)s, the last day "
+                        "of that month"),
+    "next review": N_("next review %(month)s (month only) is stored as %(day)s, the last day of "
+                      "that month"),
+    "written": N_("written %(month)s (month only) is stored as %(day)s, the last day of that "
+                  "month"),
+}
+
+
+def _month_only(label: str, value: FuzzyDate, day: date, language: str) -> str:
+    """A month-only date's note in ``language`` (Welsh months by ``babel.dates``)."""
+    if language == "cy+en":
+        welsh, english = (_month_only(label, value, day, one) for one in ("cy", "en"))
+        return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+    month, stored = (f"{value.first_day():%B %Y}", f"{day:%d %B %Y}") if language == "en" else (
+        format_date(value.first_day(), "LLLL y", locale="cy"),
+        format_date(day, "d MMMM y", locale="cy"))
+    return translations(language).gettext(MONTH_ONLY[label]) % {"month": month, "day": stored}
+
+
 def stored_day(
-    label: str, value: FuzzyDate | None, notes: list[str], *, iso: bool = False
+    label: str, value: FuzzyDate | None, notes: list[str], *, iso: bool = False,
+    language: str | None = None,
 ) -> date | None:
     """A document's date as stored: a month-only date becomes that month's last day, and
     ``notes`` says so ("next review September 2027 (month only) is stored as 30 September
-    2027, the last day of that month"; ``iso``: as the command line writes dates)."""
+    2027, the last day of that month"; ``iso``: as the command line writes dates;
+    ``language``: as a page in that language says it)."""
     if value is None:
         return None
     day = value.last_day()
     if value.day is None:
         notes.append(
+            _month_only(label, value, day, language) if language is not None else
             f"{label} {value.first_day():%B %Y} is stored as {day.isoformat()} (the document "
             "gives only the month; the last day of that month is used)" if iso else
             f"{label} {value.human()} is stored as {day:%d %B %Y}, the last day of that month"
         )
     return day
+
+
+def guess_note(guess: Found[str], language: str) -> str:
+    """Why a title is only a guess, in ``language`` (the importer's note, in English, else)."""
+    tr = translations(language)
+    if guess.note == NAMES_NO_POLICY:
+        return tr.gettext(NAMES_NO_POLICY)
+    if guess.line and guess.note == FAR_DOWN % {"line": guess.line}:
+        return tr.gettext(FAR_DOWN) % {"line": guess.line}
+    return guess.note or ""
 
 
 @dataclass(frozen=True)
@@ -157,17 +199,21 @@ class Intake:
         self.found.append(f"{name.replace('_', ' ')}: {text} (your answer)")
         return None
 
-    def dates(self, notes: list[str] | None = None, *, iso: bool = False) -> Dates:
-        """The document's dates as stored (month-only ones noted in ``notes``, else its own)."""
+    def dates(
+        self, notes: list[str] | None = None, *, iso: bool = False, language: str | None = None
+    ) -> Dates:
+        """The document's dates as stored (month-only ones noted in ``notes``, else its own;
+        in ``language`` for a page)."""
         imported = self.imported
         notes = self.notes if notes is None else notes
         assert imported is not None
         return Dates(
-            ratified=stored_day("ratified", _fuzzy(imported.ratified), notes, iso=iso),
+            ratified=stored_day("ratified", _fuzzy(imported.ratified), notes, iso=iso,
+                                language=language),
             last_reviewed=stored_day("last reviewed", _fuzzy(imported.last_reviewed), notes,
-                                     iso=iso),
+                                     iso=iso, language=language),
             next_review=stored_day("next review", _fuzzy(self.values.get("next_review")),
-                                   notes, iso=iso),
+                                   notes, iso=iso, language=language),
             month_only=frozenset(
                 name for name in ("ratified", "last_reviewed")
                 if (f := getattr(imported, name)) is not None and f.value.day is None

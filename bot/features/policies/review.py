@@ -46,7 +46,7 @@ def _in_window(window: DateWindow, day: date, field: str, today: date) -> None:
     refused = window.refusal(day, field, today)
     if refused is not None:
         values = {k: v for k, v in refused.values.items() if k != "field"}
-        raise _OutOfWindow(refused.message, field, **values)
+        raise _OutOfWindow(refused.message, field, years=refused.years, **values)
 
 
 def record_review(

@@ -38,8 +38,8 @@ def accepted_document(name: str, data: bytes) -> str:
     zip bomb). ReviewError naming the file otherwise."""
     try:
         return check_policy_document(name, data)
-    except AttachmentError as exc:
-        raise ReviewError(str(exc).removesuffix(".")) from None
+    except AttachmentError as exc:  # kept as its cause: a page says it in its language
+        raise ReviewError(str(exc).removesuffix(".")) from exc
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ person's acknowledgements of every edition, one row per person and edition, for 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import RequirementConfig, SchoolConfig
+from bot.core.i18n import translations
 from bot.core.models import Attestation, Person, Policy, PolicyVersion
 from bot.engine.config_sync import ensure_school
 from bot.features.policies.api import ReviewError, accepted_document, new_version
@@ -64,15 +66,19 @@ def campaign_of(school: SchoolConfig, requirement_id: str) -> RequirementConfig:
     )
 
 
-def audience_name(part: str) -> str:
-    """A reading's audience as a person reads it: "part-1" -> "Part 1"."""
+def audience_name(part: str, language: str = "en") -> str:
+    """A reading's audience as a person reads it: "part-1" -> "Part 1" ("Rhan 1" in Welsh);
+    an audience the school named itself, as it named it."""
+    if (numbered := re.fullmatch(r"part-([a-z0-9]+)", part)) is not None:
+        return translations(language).gettext("Part %(number)s") % {"number": numbered[1]}
     return part.replace("-", " ").capitalize()
 
 
-def without_edition(session: Session, school: SchoolConfig) -> list[str]:
+def without_edition(session: Session, school: SchoolConfig, language: str = "en") -> list[str]:
     """Each reading audience with no edition registered, as the school reads it ("Keeping
-    children safe in education (Part 1)"): nobody in it is asked until one is."""
-    return [f"{req.display_title} ({audience_name(part)})"
+    children safe in education (Part 1)", in ``language``): nobody in it is asked until one
+    is."""
+    return [f"{req.display_title} ({audience_name(part, language)})"
             for req in school.requirements if req.kind == "reading_campaign"
             for part in req.audiences
             if not editions_of(session, school.id, req.edition_key(part))]

@@ -140,13 +140,19 @@ async def checked_files(
 ) -> tuple[list[CleanFile], str | None]:
     """The chosen files read and checked, or none and what the person is told about them (in
     ``tr``'s language)."""
-    _ = (tr or NullTranslations()).gettext
+    tr = tr or NullTranslations()
+    _ = tr.gettext
     if len(uploads) > max_files:
-        return [], _("Attach at most %(files)s files (%(chosen)s were chosen).") % {
+        return [], tr.ngettext(
+            "Attach at most %(files)s file (%(chosen)s were chosen).",
+            "Attach at most %(files)s files (%(chosen)s were chosen).",
+            max_files,
+        ) % {
             "files": str(max_files),
             "chosen": str(len(uploads)),
         }
-    files, problems = await clean_uploads(uploads, tr or NullTranslations())
+    files, refused = await clean_uploads(uploads)
+    problems = [refusal.said(tr) for refusal in refused]
     if problems:
         return [], " ".join([*problems, _("Please choose the files again.")])
     return files, None

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.dates import CALENDAR
-from bot.core.i18n import N_, translations
+from bot.core.i18n import BETWEEN, N_, translations
 from bot.core.words import plural, school_words, words_in
 from bot.features.policies.api import typed_date
 
@@ -118,21 +118,30 @@ def parse_day(text: str) -> date | None:
     return when.first_day() if when is not None and when.day is not None else None
 
 
+class _CalendarDayError(SetupError):
+    """A term, holiday or INSET day outside the calendar window, naming the box's label and
+    the line; its years said in their plural form in the page's language."""
+
+    def __init__(self, box: str, label: str, number: int, day: date, today: date) -> None:
+        super().__init__(box, N_("%(label)s, line %(number)d: %(problem)s."), words=("label",),
+                         label=label, number=number, problem=CALENDAR.problem(day, today))
+        self.day, self.today = day, today
+
+    def said(self, tr: NullTranslations) -> str:
+        """The refusal in ``tr``'s language (cy+en: the Welsh sentence, then the English)."""
+        if tr is translations("cy+en"):
+            welsh, english = self.said(translations("cy")), str(self)
+            return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+        return tr.gettext(self.message) % {
+            **self.values, "label": tr.gettext(str(self.values["label"])),
+            "problem": CALENDAR.problem(self.day, self.today, tr)}
+
+
 def _in_calendar(day: date, box: str, label: str, number: int, today: date) -> date:
     """A term, holiday or INSET day inside the calendar window (``bot.core.dates``); else
     SetupError naming the box's ``label`` and the line, in the catalogue's words."""
-    if day < CALENDAR.earliest:
-        raise SetupError(box, N_("%(label)s, line %(number)d: %(day)s is too long ago — the "
-                                 "earliest date accepted is %(earliest)s; check the year."),
-                         words=("label",), label=label, number=number, day=day.isoformat(),
-                         earliest=CALENDAR.earliest.isoformat())
-    latest = CALENDAR.latest(today)
-    if day > latest:
-        raise SetupError(box, N_("%(label)s, line %(number)d: %(day)s is too far ahead — the "
-                                 "latest date accepted is %(latest)s (%(years)d years from "
-                                 "today); check the year."),
-                         words=("label",), label=label, number=number, day=day.isoformat(),
-                         latest=latest.isoformat(), years=CALENDAR.years_ahead)
+    if CALENDAR.problem(day, today) is not None:
+        raise _CalendarDayError(box, label, number, day, today)
     return day
 
 

@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from gettext import NullTranslations
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -17,14 +18,16 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import PolicyConfig, SchoolConfig
 from bot.core.config import store as config_store
-from bot.core.i18n import N_, translations
+from bot.core.i18n import BETWEEN, N_, translations
 from bot.core.models import Duty, SweepRun
 from bot.core.settings import Settings
 from bot.core.setup_state import config_source, is_sending
+from bot.core.uploads import AttachmentError
 from bot.engine.config_sync import SyncError
 from bot.engine.settings_change import Applied, apply_settings
 from bot.features.policies.api import (
     Dates,
+    Found,
     ImportedPolicy,
     NoTextLayerError,
     PolicyImportError,
@@ -32,6 +35,7 @@ from bot.features.policies.api import (
     accepted_document,
     copy_of,
     extract_bytes,
+    guess_note,
     intake_of,
     not_ours,
     policy_key,
@@ -142,6 +146,20 @@ class UploadedPolicy:
     asks_review: bool = False  # the next review date is asked for (given on the register page)
 
 
+class RefusedDocumentError(SetupError):
+    """A document the file checks refuse (``bot.core.uploads``), said in the page's language:
+    its sentence and what to do, with its full stop (English as before)."""
+
+    def __init__(self, refused: AttachmentError) -> None:
+        super().__init__("document", f"{str(refused).removesuffix('.')}.")
+        self.refused = refused
+
+    def said(self, tr: NullTranslations) -> str:
+        """The refusal in ``tr``'s language."""
+        said = self.refused.said(tr)
+        return said if said.endswith(".") else f"{said}."
+
+
 def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
     """Check an uploaded policy document (type, size, content matching its name, PDF and zip
     safety) and read it with the importer; returns the safe file name and what was found.
@@ -150,6 +168,8 @@ def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
     try:  # the check of every route: what its name says, readable, safe to open
         base = accepted_document(name, data)
     except ReviewError as exc:
+        if isinstance(exc.__cause__, AttachmentError):
+            raise RefusedDocumentError(exc.__cause__) from None
         raise SetupError("document", f"{exc}.") from None
     if not base.lower().endswith(DOCUMENT_SUFFIXES):
         raise SetupError("document", N_("%(file)s: use a .docx, .pdf or .md file for the "
@@ -161,9 +181,10 @@ def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
         raise SetupError("scanned", N_("%(file)s: %(problem)s: type its title, its version or "
                                        "the date it was adopted, and its next review date "
                                        "below, and upload it again."),
-                         file=base, problem=exc.message) from None
-    except PolicyImportError as exc:
-        raise SetupError("document", f"{base}: {exc.message}.") from None
+                         words=("problem",), file=base, problem=exc.message) from None
+    except PolicyImportError as exc:  # the importer's own reason, in the catalogue where it is
+        raise SetupError("document", N_("%(file)s: %(problem)s."), words=("problem",), file=base,
+                         problem=exc.message) from None
 
 
 def _store_document(settings: Settings, key: str, label: str, base: str, data: bytes) -> str:
@@ -207,7 +228,7 @@ def policy_from_upload(
     key = into.id if into is not None else policy_key(title)
     current = into or next((p for p in existing if p.id == key), None)
     notes: list[str] = []
-    dates = item.dates(notes)
+    dates = item.dates(notes, language=language)
     label = item.version_label(dates, today, taken={current.version} if current else set(),
                                chosen=version_label)
     entry: dict[str, Any] = (
@@ -225,13 +246,23 @@ def policy_from_upload(
     dated = current or dates.next_review or dates.last_reviewed or dates.ratified
     needs = [] if dated else [_("the next review date: the document does not state one")]
     if imported.title is None and into is None:  # a title the document does not make clear
-        guess = imported.title_guess
-        needs.insert(0, _("the title: not clear from the document — is it “%(title)s”? "
-                          "(%(note)s)") % {"title": title, "note": guess.note} if guess else
-                     _("the title: not clear from the document — it names none; “%(title)s” "
-                       "is the file's name") % {"title": title})
+        needs.insert(0, _unclear_title(title, imported.title_guess, language))
     return UploadedPolicy(base, entry, current is None, found + notes, needs,
                           asks_review=not dated)
+
+
+def _unclear_title(title: str, guess: Found[str] | None, language: str) -> str:
+    """The question of a title the document does not make clear, in ``language`` (the guess's
+    reason too; Welsh, then English in ``cy+en``)."""
+    if language == "cy+en":
+        welsh, english = (_unclear_title(title, guess, one) for one in ("cy", "en"))
+        return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+    _ = translations(language).gettext
+    if guess is None:
+        return _("the title: not clear from the document — it names none; “%(title)s” is the "
+                 "file's name") % {"title": title}
+    return _("the title: not clear from the document — is it “%(title)s”? (%(note)s)") % {
+        "title": title, "note": guess_note(guess, language)}
 
 
 def _found(
@@ -240,6 +271,11 @@ def _found(
 ) -> list[str]:
     """What the upload page says it found, in ``language``: the title (for now, if not
     ``confirmed``), the version (or the label staff will see) and the dates stored."""
+    if language == "cy+en":  # each line in Welsh, then in English, its dates in each language
+        welsh, english = (_found(title, confirmed, label, stated, chosen=chosen, dates=dates,
+                                 language=one) for one in ("cy", "en"))
+        return [en if cy == en else f"{cy}{BETWEEN}{en}" for cy, en in zip(welsh, english,
+                                                                           strict=True)]
     _ = translations(language).gettext
     if stated == label:
         version = _("version %(label)s")
@@ -272,7 +308,7 @@ def upload_checks(
     checks: dict[str, list[str]] = {}
     twins: set[str] = set()
     for index, (name, imported) in enumerate(uploads):
-        checks[name] = not_ours(imported, school_name, dsl_names, dsl=dsl)
+        checks[name] = not_ours(imported, school_name, dsl_names, dsl=dsl, language=language)
         first = next((other for other, earlier in uploads[:index]
                       if other not in twins and same_document(earlier, imported)), None)
         if first is not None:

@@ -89,7 +89,7 @@ def setup_page(request: Request) -> Response:
                 if p.school_id == school.id or user.role_names & TRUST_ADMINS
             ],
             "nobody_owes": NOBODY_OWES if nobody_owes(session, school) else None,
-            "without_edition": without_edition(session, school),
+            "without_edition": without_edition(session, school, language),
             "trust_schools": _trust_schools(session, request, user),
         }
     return show(request, "setup.html", data)

@@ -91,13 +91,15 @@ def _editions_data(request: Request, user: Person) -> dict[str, Any]:
     """The school's reading audiences (campaign/audience: "Keeping children safe in education
     (Part 1)") and those nobody is asked to read yet."""
     school = current_school(request, user.school_id)
+    language = page_language(request, {"school": school})
     with ctx(request).store.session() as session:
-        waiting = without_edition(session, school)
+        waiting = without_edition(session, school, language)
     today = local_today(utcnow())
     return {
         "school": school,
         "accept": ".docx,.pdf,.md,.txt",
-        "audiences": [(f"{req.id}/{part}", f"{req.display_title} ({audience_name(part)})")
+        "audiences": [(f"{req.id}/{part}",
+                       f"{req.display_title} ({audience_name(part, language)})")
                       for req in school.requirements if req.kind == "reading_campaign"
                       for part in req.audiences],
         "without_edition": waiting,

@@ -17,8 +17,8 @@ from starlette.datastructures import FormData, UploadFile
 from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.dates import HAPPENED
-from bot.core.forms import parse_iso_date
-from bot.core.i18n import day_text, person_language, translations
+from bot.core.forms import SaidError, parse_iso_date
+from bot.core.i18n import N_, day_text, person_language, translations
 from bot.core.links import LinkExpiredError, LinkInvalidError
 from bot.core.models import Duty, Person, TrainingRecord, utcnow
 from bot.core.uploads import (
@@ -50,17 +50,21 @@ __all__ = ["router"]
 router = APIRouter()
 
 
-def _date_problem(given: date | None, today: date) -> str | None:
-    """What is wrong with the completion date given, or None."""
+def _date_problem(given: date | None, today: date) -> SaidError | None:
+    """What is wrong with the completion date given (said in the page's language), or None."""
     if given is None:
-        return "Please give the date you completed the training (e.g. 2026-11-20)."
+        return SaidError(
+            N_("Please give the date you completed the training (e.g. %(example)s)."),
+            example="2026-11-20",
+        )
     if given > today:
-        return "The completion date cannot be in the future."
-    problem = HAPPENED.problem(given, today)
-    return None if problem is None else f"Date completed: {problem}."
+        return SaidError(N_("The completion date cannot be in the future."))
+    return HAPPENED.refusal(given, N_("Date completed"), today)
 
 
-async def _certificate(upload: UploadFile | str | None, errors: list[str]) -> CleanFile | None:
+async def _certificate(
+    upload: UploadFile | str | None, errors: list[SaidError]
+) -> CleanFile | None:
     """The certificate uploaded, if any, checked (what is wrong with it goes in ``errors``)."""
     if upload is None or isinstance(upload, str) or not upload.filename:
         return None
@@ -97,7 +101,7 @@ class _Completion:
     completed: date
     provider: str | None
     clean: CleanFile | None
-    errors: list[str]
+    errors: list[SaidError]  # said in the page's language when the person is known
 
 
 async def _completion(form: FormData) -> _Completion:
@@ -131,7 +135,12 @@ def _record(
     if duty.status != "open":
         return info_page(request, _("Already recorded"), _("This training is already done."))
     if errors:
-        return error_page(request, 422, "The training was not recorded.", problems=errors)
+        return error_page(
+            request,
+            422,
+            N_("The training was not recorded."),
+            problems=[error.said(translations(language)) for error in errors],
+        )
     stored = None
     if clean is not None:
         folder = context.settings.uploads_dir / "certificates" / person.school_id

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from bot.core.i18n import BETWEEN, N_, translations
 from bot.features.policies.importer.lines import Line
 from bot.features.policies.importer.values import ImportedPolicy
 
@@ -96,13 +97,44 @@ def same_person(named: str, known: str) -> bool:
     return len(a) == 1 or len(b) == 1 or a[0][0] == b[0][0]
 
 
+# what a person is asked to check, said in the page's language (``not_ours``)
+OTHER_SCHOOL = N_("This document names %(others)s, not %(school)s — check it is yours")
+OTHER_DSL = N_("This document names %(names)s as the %(dsl)s, not %(ours)s — check it is yours")
+
+
+def _listed(names: Sequence[str], joiner: str, language: str) -> str:
+    """Names in a sentence: as before in English ("A and B", "A, B", "A or B"); in Welsh
+    "A, B a C" / "A neu B" ("ac" before a vowel)."""
+    if language == "en" or len(names) < 2:
+        return joiner.join(names)
+    if joiner == ", ":
+        joiner = " and "
+    last = names[-1]
+    word = {" or ": "neu"}.get(joiner) or ("ac" if last[:1].lower() in "aeiouwyâêîôûŵŷ" else "a")
+    return f"{', '.join(names[:-1])} {word} {last}"
+
+
+def _said(language: str, message: str, lists: dict[str, tuple[Sequence[str], str]],
+          **values: str) -> str:
+    """``message`` in ``language`` with its lists of names joined as that language does (and
+    the school's ``dsl`` word in it); Welsh, then English in ``cy+en``."""
+    if language == "cy+en":
+        welsh, english = (_said(one, message, lists, **values) for one in ("cy", "en"))
+        return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+    tr = translations(language)
+    joined = {key: _listed(names, joiner, language) for key, (names, joiner) in lists.items()}
+    words = {key: tr.gettext(value) for key, value in values.items() if key == "dsl"}
+    return tr.gettext(message) % {**values, **joined, **words}
+
+
 def not_ours(
     imported: ImportedPolicy, school_name: str | None, dsl_names: Sequence[str] = (),
-    *, dsl: str = "DSL",
+    *, dsl: str = "DSL", language: str = "en",
 ) -> list[str]:
     """Sentences for a person when the document names another school or another safeguarding
     lead than the school's own ("This document names Oakfield Primary, not Oak School — check
-    it is yours"); ``dsl`` is the lead's title in the school's words ("DSP" in Wales)."""
+    it is yours"); ``dsl`` is the lead's title in the school's words ("DSP" in Wales), and
+    the sentences are said in ``language`` (the page's; English on the command line)."""
     checks: list[str] = []
     if school_name:
         named = [imported.school.value] if imported.school is not None else []
@@ -112,10 +144,8 @@ def not_ours(
             if not same_school(name, school_name)
         ]
         if others:
-            checks.append(
-                f"This document names {' and '.join(others[:3])}, not {school_name} — check it "
-                "is yours"
-            )
+            checks.append(_said(language, OTHER_SCHOOL, {"others": (others[:3], " and ")},
+                                school=school_name))
     if dsl_names:
         strangers = [
             str(found.value)
@@ -123,8 +153,7 @@ def not_ours(
             if not any(same_person(str(found.value), known) for known in dsl_names)
         ]
         if strangers:
-            checks.append(
-                f"This document names {', '.join(dict.fromkeys(strangers))} as the {dsl}, not "
-                f"{' or '.join(dsl_names)} — check it is yours"
-            )
+            checks.append(_said(language, OTHER_DSL, {
+                "names": (list(dict.fromkeys(strangers)), ", "), "ours": (dsl_names, " or ")},
+                dsl=dsl))
     return checks

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.core.i18n import N_
 from bot.features.policies.importer.lines import (
     HEADER_LINES,
     Line,
@@ -15,6 +16,8 @@ from bot.features.policies.importer.lines import (
 from bot.features.policies.importer.values import Found
 
 __all__ = [
+    "FAR_DOWN",
+    "NAMES_NO_POLICY",
     "TITLE_SURE_LINES",
     "TitleFound",
     "find_school",
@@ -22,6 +25,13 @@ __all__ = [
     "find_version",
     "is_section_heading",
 ]
+
+# why a title is only a guess (said in the page's language: ``intake.guess_note``)
+FAR_DOWN = N_(
+    "line %(line)s names a policy, but it is far down the first page and may be a section's "
+    "heading"
+)
+NAMES_NO_POLICY = N_("the first heading, but it does not name a policy")
 
 # A title found further down than this many non-empty lines (and not the first heading) may be
 # a section's heading: it is offered as a guess and asked about, never taken silently.
@@ -209,8 +219,7 @@ def find_title(lines: list[Line], properties_title: str | None = None) -> TitleF
             if position < TITLE_SURE_LINES or line is first_heading:
                 return TitleFound(found)
             guess = Found(found.value, "default", found.line, found.snippet,
-                          f"line {found.line} names a policy, but it is far down the first page "
-                          "and may be a section's heading")
+                          FAR_DOWN % {"line": found.line})
             break
     if properties_title and not _JUNK_PROPERTY_RE.search(properties_title):
         title, _ = _without_school(" ".join(properties_title.split()))
@@ -220,7 +229,7 @@ def find_title(lines: list[Line], properties_title: str | None = None) -> TitleF
     headings = (line for line in top if line.is_heading and not _SCHOOL_LINE_RE.match(line.text))
     heading = next((line for line in headings if not is_section_heading(line.text)), None)
     if guess is None and heading is not None:
-        note = "the first heading, but it does not name a policy"
+        note = NAMES_NO_POLICY
         guess = Found(
             _tidy_caps(heading.text)[0], "default", heading.number, make_snippet(heading.text), note
         )

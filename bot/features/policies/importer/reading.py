@@ -14,13 +14,9 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from bot.core.uploads import (
-    MAX_PDF_PAGES,
-    AttachmentError,
-    PdfTooBrokenError,
-    check_docx,
-    pypdf_guard,
-)
+from bot.core.i18n import N_
+from bot.core.pdf_reading import MAX_PDF_PAGES, PdfTooBrokenError, pypdf_guard
+from bot.core.uploads import AttachmentError, check_docx
 from bot.features.policies.importer.values import NoTextLayerError, PolicyImportError
 
 __all__ = ["SUPPORTED_SUFFIXES", "document_title", "extract_text"]
@@ -46,10 +42,10 @@ def extract_text(path: Path) -> list[str]:
     if not any(line.strip() for line in lines):
         if suffix == ".pdf":
             raise NoTextLayerError(
-                path, "the PDF has no text to read (a scanned image?); register it with its "
-                "details typed in"
+                path, N_("the PDF has no text to read (a scanned image?); register it with its "
+                         "details typed in")
             )
-        raise PolicyImportError(path, "no text found (the document is empty)")
+        raise PolicyImportError(path, N_("no text found (the document is empty)"))
     return lines
 
 
@@ -63,7 +59,7 @@ def _read_bytes(path: Path) -> bytes:
 def _read_plain(path: Path) -> list[str]:
     data = _read_bytes(path)
     if b"\x00" in data[:8192]:
-        raise PolicyImportError(path, "looks like a binary file, not plain text")
+        raise PolicyImportError(path, N_("looks like a binary file, not plain text"))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -168,7 +164,7 @@ def _read_pdf(path: Path) -> list[str]:
         with pypdf_guard():  # pypdf's warnings are counted, never logged (they quote the file)
             reader = PdfReader(path)
             if reader.is_encrypted and not reader.decrypt(""):
-                raise PolicyImportError(path, "the PDF is password-protected")
+                raise PolicyImportError(path, N_("the PDF is password-protected"))
             count = len(reader.pages)  # pypdf walks the real tree: a cycle is an error
             if count > MAX_PDF_PAGES:
                 raise PolicyImportError(
