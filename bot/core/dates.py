@@ -20,7 +20,7 @@ from gettext import NullTranslations
 from zoneinfo import ZoneInfo
 
 from bot.core.forms import SaidError
-from bot.core.i18n import BETWEEN, N_, translations
+from bot.core.i18n import N_, both, translations
 
 __all__ = [
     "AS_OF",
@@ -49,8 +49,7 @@ class DateWindowError(SaidError, ValueError):
         """The sentence in ``tr``'s language, the field named in it too (``cy+en``: the whole
         sentence in Welsh, then in English)."""
         if tr is translations("cy+en"):
-            welsh, english = self.said(translations("cy")), str(self)
-            return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+            return both(self.said(translations("cy")), str(self))
         values = {**self.values, "field": tr.gettext(self.field)}
         if self.years is not None:  # "(1 year from today)", "(10 years from today)"
             values["problem"] = _too_far(tr, self.years) % {**values, "years": self.years}

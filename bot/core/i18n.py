@@ -50,6 +50,7 @@ __all__ = [
     "N_",
     "Coverage",
     "Language",
+    "both",
     "coverage",
     "day_text",
     "html_lang",
@@ -112,14 +113,16 @@ class _Both(_gettext.NullTranslations):
 
     def gettext(self, message: str) -> str:
         """Welsh / English."""
-        return _joined(self._cy.gettext(message), message)
+        return both(self._cy.gettext(message), message)
 
     def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
         """Welsh / English, each in its own plural form for ``n``."""
-        return _joined(self._cy.ngettext(msgid1, msgid2, n), msgid1 if n == 1 else msgid2)
+        return both(self._cy.ngettext(msgid1, msgid2, n), msgid1 if n == 1 else msgid2)
 
 
-def _joined(welsh: str, english: str) -> str:
+def both(welsh: str, english: str) -> str:
+    """``cy+en``: the Welsh, then ``BETWEEN`` and the English; once when they are the same
+    (untranslated, or a name)."""
     return english if welsh == english else f"{welsh}{BETWEEN}{english}"
 
 
@@ -223,7 +226,7 @@ def day_text(day: date | datetime, language: str) -> str:
     if language not in ("cy", "cy+en"):
         return english
     welsh = format_date(day, "EEEE d MMMM y", locale="cy")
-    return welsh if language == "cy" else _joined(welsh, english)
+    return welsh if language == "cy" else both(welsh, english)
 
 
 def short_day(day: date | datetime | None, language: str) -> str:
@@ -235,4 +238,4 @@ def short_day(day: date | datetime | None, language: str) -> str:
     if language not in ("cy", "cy+en"):
         return english
     welsh = format_date(day, "dd MMM y", locale="cy")
-    return welsh if language == "cy" else _joined(welsh, english)
+    return welsh if language == "cy" else both(welsh, english)

@@ -46,10 +46,7 @@ def lines_in(language: str, say: Callable[[str], list[str]]) -> list[str]:
     whole in Welsh, then `` / `` and its English (a date or a value inside said in each)."""
     if language != "cy+en":
         return say(language)
-    return [
-        english if welsh == english else f"{welsh}{i18n.BETWEEN}{english}"
-        for welsh, english in zip(say("cy"), say("en"), strict=True)
-    ]
+    return [i18n.both(welsh, english) for welsh, english in zip(say("cy"), say("en"), strict=True)]
 
 
 def render(name: str, context: dict[str, Any], language: str = "en") -> tuple[str, str]:

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.clock import to_local
-from bot.core.i18n import BETWEEN, day_text, translations
+from bot.core.i18n import both, day_text, translations
 from bot.core.models import SchedulerBeat
 
 __all__ = ["SchedulerStopped", "beat", "due_by", "ended", "started", "stopped", "watch"]
@@ -46,8 +46,7 @@ class SchedulerStopped:
     def said_in(self, language: str) -> str:
         """``said`` in ``language`` (both, Welsh first, in ``cy+en``)."""
         if language == "cy+en":  # each whole, so the date inside is said once in each
-            welsh, english = self.said_in("cy"), self.said_in("en")
-            return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+            return both(self.said_in("cy"), self.said_in("en"))
         _ = translations(language).gettext
         if self.since is None:
             return _(

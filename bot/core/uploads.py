@@ -42,7 +42,7 @@ from bot.core.filekinds import (
     type_problem,
 )
 from bot.core.forms import SaidError
-from bot.core.i18n import BETWEEN, N_, translations
+from bot.core.i18n import N_, both, translations
 from bot.core.pdf_reading import (
     MAX_PDF_DECODED,
     MAX_PDF_IMAGE_PIXELS,
@@ -95,8 +95,7 @@ class AttachmentError(SaidError, ValueError):
     def said(self, tr: NullTranslations) -> str:
         """The sentence, then what to do, in ``tr``'s language (cy+en: Welsh, then English)."""
         if tr is translations("cy+en"):
-            welsh, english = self.said(translations("cy")), str(self)
-            return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+            return both(self.said(translations("cy")), str(self))
         said = super().said(tr)
         return f"{said} {tr.gettext(self.then)}" if self.then else said
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bot.core.clock import to_local
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.config.per_school import SettingsProblem, record
-from bot.core.i18n import BETWEEN, day_text, translations
+from bot.core.i18n import both, day_text, translations
 from bot.core.messages import lines_in, notice
 from bot.core.models import School
 from bot.core.outbox import Urgency, enqueue_email
@@ -36,8 +36,7 @@ def describe(problem: SettingsProblem, language: str = "en") -> str:
     """What is in force for the school meanwhile, in plain words (the pages and ``status``),
     in ``language`` (both, Welsh first, in ``cy+en``)."""
     if language == "cy+en":  # each whole, so the date inside is not said twice in each
-        welsh, english = describe(problem, "cy"), describe(problem, "en")
-        return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+        return both(describe(problem, "cy"), describe(problem, "en"))
     _ = translations(language).gettext
     if problem.kept_since is None:
         return _(

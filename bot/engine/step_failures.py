@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import to_local
 from bot.core.config import SchoolConfig
-from bot.core.i18n import BETWEEN, N_, day_text, translations
+from bot.core.i18n import N_, both, day_text, translations
 from bot.core.messages import lines_in, notice
 from bot.core.models import StepFailure
 from bot.core.outbox import Urgency, enqueue_email
@@ -201,8 +201,7 @@ def describe(failing: FailingStep, language: str = "en") -> str:
     """One failing step in plain words, for the head and the admin ("Not working since ..."),
     in ``language`` (both, Welsh first, in ``cy+en``)."""
     if language == "cy+en":  # each whole, so the date inside is not said twice in each
-        welsh, english = describe(failing, "cy"), describe(failing, "en")
-        return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+        return both(describe(failing, "cy"), describe(failing, "en"))
     local = to_local(failing.since)
     tr = translations(language)
     return tr.gettext(

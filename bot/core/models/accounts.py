@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.core.i18n import BETWEEN, N_, translations
+from bot.core.i18n import N_, both, translations
 from bot.core.models.base import SchoolRecord
 
 if TYPE_CHECKING:
@@ -80,10 +80,9 @@ class OfficialAccount(SchoolRecord):
         sentence holding ``%(reason)s`` and ``values``); a reason kept as free text is shown as
         it is, none as ``unstated``. ``cy+en``: the whole in Welsh, then in English."""
         if language == "cy+en":
-            welsh, english = (
+            return both(*(
                 self.handover_said(lang, sentence, values, unstated) for lang in ("cy", "en")
-            )
-            return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+            ))
         tr = translations(language)
         if self.handover_kind in HANDOVER_REASONS:
             reason = tr.gettext(HANDOVER_REASONS[self.handover_kind]) % (self.handover_values or {})

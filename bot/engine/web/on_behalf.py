@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from bot.core.emails import has_mailbox
-from bot.core.i18n import BETWEEN, N_, day_text, translations
+from bot.core.i18n import N_, both, day_text, translations
 from bot.core.models import Person
 from bot.core.permissions import ON_BEHALF_RECORDERS
 from bot.engine.web.deps import current_user, render
@@ -70,9 +70,10 @@ def on_behalf_statement(
     in ``language`` (the stored record is English; a page shows it in its own language; both,
     Welsh first, in ``cy+en``)."""
     if language == "cy+en":  # each whole, so the names and date are said once in each
-        welsh = on_behalf_statement(recorder, person, sentence, "cy", day=day, **values)
-        english = on_behalf_statement(recorder, person, sentence, "en", day=day, **values)
-        return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+        return both(
+            on_behalf_statement(recorder, person, sentence, "cy", day=day, **values),
+            on_behalf_statement(recorder, person, sentence, "en", day=day, **values),
+        )
     post = f", {recorder.job_title}" if recorder.job_title else ""
     said = translations(language).gettext(sentence)
     return said % {

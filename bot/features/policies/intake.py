@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
-from bot.core.i18n import BETWEEN, N_, translations
+from bot.core.i18n import N_, both, translations
 from bot.core.models import Person
 from bot.core.words import Words
 from bot.features.policies.importer import (
@@ -85,8 +85,7 @@ MONTH_ONLY = {
 def _month_only(label: str, value: FuzzyDate, day: date, language: str) -> str:
     """A month-only date's note in ``language`` (Welsh months by ``babel.dates``)."""
     if language == "cy+en":
-        welsh, english = (_month_only(label, value, day, one) for one in ("cy", "en"))
-        return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+        return both(*(_month_only(label, value, day, one) for one in ("cy", "en")))
     month, stored = (f"{value.first_day():%B %Y}", f"{day:%d %B %Y}") if language == "en" else (
         format_date(value.first_day(), "LLLL y", locale="cy"),
         format_date(day, "d MMMM y", locale="cy"))

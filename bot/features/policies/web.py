@@ -17,7 +17,7 @@ from bot.core.config import ReadingProof
 from bot.core.dates import HAPPENED, REVIEW, DateWindowError
 from bot.core.documents import DocumentError, pdf_page_png
 from bot.core.forms import SaidError
-from bot.core.i18n import BETWEEN, N_, translations
+from bot.core.i18n import N_, both, translations
 from bot.core.links import LinkExpiredError, LinkInvalidError
 from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
 from bot.core.permissions import POLICY_EDITORS, POLICY_READERS
@@ -251,9 +251,10 @@ def _understood(
     """What an acknowledgement recorded on someone's behalf states: the policy and its
     version, or a reading's edition; in ``language`` (the stored record: English)."""
     if language == "cy+en":  # each whole, so the names and version are said once in each
-        welsh = _understood(recorder, person, policy, version, "cy")
-        english = _understood(recorder, person, policy, version, "en")
-        return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+        return both(
+            _understood(recorder, person, policy, version, "cy"),
+            _understood(recorder, person, policy, version, "en"),
+        )
     if policy.kind == "reading":
         return on_behalf_statement(
             recorder, person, READ_EDITION, language, policy=policy.title, version=version.label

@@ -15,7 +15,7 @@ import re
 from functools import cache
 from gettext import NullTranslations
 
-from bot.core.i18n import BETWEEN, N_, translations
+from bot.core.i18n import N_, both, translations
 from bot.core.words import Words, words_in
 from bot.features.reports.rules import (
     STATUSES,
@@ -183,5 +183,5 @@ def said(text: str, kind: str, words: Words, language: str) -> str:
         return text
     if language == "cy+en":
         welsh = _welsh(text, words, translations("cy"))
-        return text if welsh == text else f"{welsh}{BETWEEN}{text}"
+        return both(welsh, text)
     return _welsh(text, words, translations(language))

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.dates import CALENDAR
-from bot.core.i18n import BETWEEN, N_, translations
+from bot.core.i18n import N_, both, translations
 from bot.core.words import plural, school_words, words_in
 from bot.features.policies.api import typed_date
 
@@ -130,8 +130,7 @@ class _CalendarDayError(SetupError):
     def said(self, tr: NullTranslations) -> str:
         """The refusal in ``tr``'s language (cy+en: the Welsh sentence, then the English)."""
         if tr is translations("cy+en"):
-            welsh, english = self.said(translations("cy")), str(self)
-            return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+            return both(self.said(translations("cy")), str(self))
         return tr.gettext(self.message) % {
             **self.values, "label": tr.gettext(str(self.values["label"])),
             "problem": CALENDAR.problem(self.day, self.today, tr)}

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import PolicyConfig, SchoolConfig
 from bot.core.config import store as config_store
-from bot.core.i18n import BETWEEN, N_, translations
+from bot.core.i18n import BETWEEN, N_, both, translations
 from bot.core.models import Duty, SweepRun
 from bot.core.settings import Settings
 from bot.core.setup_state import config_source, is_sending
@@ -255,8 +255,7 @@ def _unclear_title(title: str, guess: Found[str] | None, language: str) -> str:
     """The question of a title the document does not make clear, in ``language`` (the guess's
     reason too; Welsh, then English in ``cy+en``)."""
     if language == "cy+en":
-        welsh, english = (_unclear_title(title, guess, one) for one in ("cy", "en"))
-        return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+        return both(*(_unclear_title(title, guess, one) for one in ("cy", "en")))
     _ = translations(language).gettext
     if guess is None:
         return _("the title: not clear from the document — it names none; “%(title)s” is the "

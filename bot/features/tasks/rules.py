@@ -9,7 +9,7 @@ from babel.dates import format_date
 
 from bot.core.config import RequirementConfig, SchoolConfig
 from bot.core.forms import parse_iso_date
-from bot.core.i18n import BETWEEN, N_, day_text, translations
+from bot.core.i18n import N_, both, day_text, translations
 from bot.engine.duties import EVENT_CYCLE
 
 __all__ = [
@@ -70,8 +70,7 @@ def cycle_label(cfg: RequirementConfig | None, cycle: str, language: str = "en")
     """A cycle key in words: 'the week beginning Monday 23 November 2026', 'Autumn 2026'; in
     ``language`` ('yr wythnos yn dechrau Dydd Llun 23 Tachwedd 2026'; both in ``cy+en``)."""
     if language == "cy+en":  # each whole, so the date inside is not said twice in each
-        welsh, english = cycle_label(cfg, cycle, "cy"), cycle_label(cfg, cycle, "en")
-        return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+        return both(cycle_label(cfg, cycle, "cy"), cycle_label(cfg, cycle, "en"))
     _ = translations(language).gettext
     if cycle.startswith(EVENT_CYCLE):
         return _("the review after a recorded change")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from bot.core.i18n import BETWEEN, N_, translations
+from bot.core.i18n import N_, both, translations
 from bot.features.policies.importer.lines import Line
 from bot.features.policies.importer.values import ImportedPolicy
 
@@ -119,8 +119,7 @@ def _said(language: str, message: str, lists: dict[str, tuple[Sequence[str], str
     """``message`` in ``language`` with its lists of names joined as that language does (and
     the school's ``dsl`` word in it); Welsh, then English in ``cy+en``."""
     if language == "cy+en":
-        welsh, english = (_said(one, message, lists, **values) for one in ("cy", "en"))
-        return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+        return both(*(_said(one, message, lists, **values) for one in ("cy", "en")))
     tr = translations(language)
     joined = {key: _listed(names, joiner, language) for key, (names, joiner) in lists.items()}
     words = {key: tr.gettext(value) for key, value in values.items() if key == "dsl"}
