@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -67,14 +67,16 @@ def ctx(school: SchoolBuilder, database_url: str) -> AppContext:
     return school.context(database_url)
 
 
-def _sweep(ctx: AppContext, clock: FrozenClock, minute: int) -> Any:
+def _sweep(
+    ctx: AppContext, clock: FrozenClock, minute: int, day: date = MONDAY, hour: int = 9
+) -> Any:
     [result], _ = run_sweep(
         ctx.store,
         ctx.settings,
         ctx.config,
         ctx.connectors,
-        as_of=MONDAY,
-        now=clock.at(MONDAY, 9, minute),
+        as_of=day,
+        now=clock.at(day, hour, minute),
         deliver=False,
     )
     assert not result.failed
@@ -275,16 +277,33 @@ def test_random_changes_planned_from_the_marks_equal_a_full_recount(
     school: SchoolBuilder, ctx: AppContext, frozen_clock: FrozenClock, seed: int
 ) -> None:
     rng = random.Random(seed)
-    _sweep(ctx, frozen_clock, 0)
+    later = random.Random(f"later-{seed}")  # new days (#60), apart from the changes' draws
+    day = MONDAY
+    # every sweep before the day's full one (01:00): a new day's first plans from the dates
+    _sweep(ctx, frozen_clock, 0, day, hour=0)
     kinds = []
     for minute in range(1, 7):
-        kinds.append(_random_change(ctx, school, rng))
-        result = _sweep(ctx, frozen_clock, minute * 5)
-        assert result.planned in ("changed", "everyone", "quiet")
-        planned = _state(ctx)
-        with ctx.store.transaction() as session:
-            changes.everyone(session, "oak")
-        recount = _sweep(ctx, frozen_clock, minute * 5 + 1)
-        assert recount.planned == "everyone"
-        assert (recount.opened, recount.closed) == (0, {}), kinds
-        assert _state(ctx) == planned, kinds
+        steps = [_random_change]
+        if later.random() < 0.6:
+            steps.insert(later.randrange(2), _later)
+        for step in steps:
+            if step is _later:
+                day += timedelta(days=later.randint(1, 40))
+                kinds.append(f"to {day}")
+            else:
+                kinds.append(_random_change(ctx, school, rng))
+            result = _sweep(ctx, frozen_clock, minute * 5, day, hour=0)
+            assert result.planned in (
+                ("attention", "everyone") if step is _later else ("changed", "everyone", "quiet")
+            )
+            planned = _state(ctx)
+            with ctx.store.transaction() as session:
+                changes.everyone(session, "oak")
+            recount = _sweep(ctx, frozen_clock, minute * 5 + 1, day, hour=0)
+            assert recount.planned == "everyone"
+            assert (recount.opened, recount.closed) == (0, {}), kinds
+            assert _state(ctx) == planned, kinds
+
+
+def _later() -> None:
+    """A step of the seeded walk: a later day (1 to 40 days on)."""

@@ -1,0 +1,105 @@
+"""When each person's duties next need the planner if nothing else changes: the duties step's
+index of dates (migration 0050's ``attention``).
+
+A plan depends on the day only through a few dates: a person's own (the day they start, a
+training renewal's window opening: ``Plan.attention``) and the whole school's (a yearly cycle,
+a reading campaign's year or next edition, a recurring task's next period, a requirement first
+seen later: ``school_attention``, kept as person ``WHOLE``). Reminder stages are the reminders'
+own index (``ReminderRun.due``: the people with a stored duty whose next stage may fall
+today). So a new day's first sweep plans the people whose date has come, those the reminders
+name and those whose rows changed, instead of everyone; a nightly sweep plans everyone anyway
+(``nightly``), a safety net under all of it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Date, Integer, String, column, delete, insert, select, table
+from sqlalchemy.orm import Session
+
+from bot.core.clock import to_local
+from bot.engine.changes import WHOLE
+from bot.engine.facts import Batch
+
+__all__ = ["ATTENTION", "Last", "due", "nightly", "record"]
+
+ATTENTION = table(
+    "attention",
+    column("school_id", String),
+    column("person_id", Integer),
+    column("on_date", Date),
+)
+
+
+def record(
+    session: Session,
+    school_id: str,
+    batch: Batch,
+    dates: Mapping[int, date],
+    whole: date | None = None,
+    *,
+    school: bool = False,
+) -> None:
+    """Keep the batch's people's dates (theirs alone: none, no row), and with ``school`` the
+    whole school's (``whole``) too."""
+    c = ATTENTION.c
+    where = [c.school_id == school_id, c.person_id != WHOLE]
+    if batch.ids is not None:
+        where.append(c.person_id.in_(batch.ids))
+    if batch.after is not None:
+        where.append(c.person_id > batch.after)
+    if batch.upto is not None:
+        where.append(c.person_id <= batch.upto)
+    session.execute(delete(ATTENTION).where(*where))
+    rows = [{"school_id": school_id, "person_id": p, "on_date": d} for p, d in dates.items()]
+    if school:
+        session.execute(delete(ATTENTION).where(c.school_id == school_id, c.person_id == WHOLE))
+        if whole is not None:
+            rows.append({"school_id": school_id, "person_id": WHOLE, "on_date": whole})
+    if rows:
+        session.execute(insert(ATTENTION), rows)
+
+
+def due(session: Session, school_id: str, today: date) -> frozenset[int] | None:
+    """The people whose date has come by ``today`` (one index range); None: the school's."""
+    c = ATTENTION.c
+    found = frozenset(
+        session.scalars(select(c.person_id).where(c.school_id == school_id, c.on_date <= today))
+    )
+    return None if WHOLE in found else found
+
+
+@dataclass(frozen=True)
+class Last:
+    """What the duties step planned from last: its context, the day, the last full plan's day."""
+
+    inputs: str
+    day: date
+    full: date
+
+    def dump(self) -> str:
+        """As kept in ``ConnectorState``."""
+        return json.dumps(
+            {"inputs": self.inputs, "day": self.day.isoformat(), "full": self.full.isoformat()}
+        )
+
+    @classmethod
+    def load(cls, value: str | None) -> Last | None:
+        """From ``ConnectorState`` (None: nothing, or another release's form: plan everyone)."""
+        try:
+            found = json.loads(value or "")
+            return cls(
+                found["inputs"], date.fromisoformat(found["day"]), date.fromisoformat(found["full"])
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def nightly(last: Last, today: date, now: datetime, hour: int) -> bool:
+    """Whether this is the day's safety-net full plan: the first sweep at or after ``hour``
+    (local time) on a day that has had none."""
+    return last.full < today and to_local(now).hour >= hour
