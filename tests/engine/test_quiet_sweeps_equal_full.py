@@ -113,16 +113,21 @@ def _midday(day: date, ctx: AppContext, builder: SchoolBuilder) -> None:
     with ctx.store.transaction() as session:
         if n in (2, 9):  # a training record for someone
             people = list(session.scalars(select(Person.id).order_by(Person.id)))
+            untrained = session.scalars(  # Wednesday's: someone not trained yet
+                select(Duty.person_id)
+                .where(Duty.kind == "complete_training", Duty.status == "open")
+                .order_by(Duty.person_id)
+            ).first()
             session.add(
                 TrainingRecord(
                     school_id="oak",
-                    person_id=people[n % len(people)],
+                    person_id=people[n % len(people)] if n == 9 or untrained is None else untrained,
                     course="Safeguarding",
-                    # Wednesday's: a year ago and a month, so its renewal opens on Sunday (a
+                    # Wednesday's: a year ago and a month, so its renewal opens on Monday (a
                     # date of that person's); the next week's: today
                     completed_on=day
                     if n == 9
-                    else date(day.year - 1, day.month, day.day) + timedelta(days=34),
+                    else date(day.year - 1, day.month, day.day) + timedelta(days=35),
                     import_key=f"midday-{n}",
                 )
             )
