@@ -18,10 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, Integer, String, column, delete, insert, select, table
+from sqlalchemy import Date, Integer, String, column, delete, select, table
 from sqlalchemy.orm import Session
 
 from bot.core.clock import to_local
+from bot.core.store import dialect_insert
 from bot.engine.changes import WHOLE
 from bot.engine.facts import Batch
 
@@ -60,8 +61,15 @@ def record(
         session.execute(delete(ATTENTION).where(c.school_id == school_id, c.person_id == WHOLE))
         if whole is not None:
             rows.append({"school_id": school_id, "person_id": WHOLE, "on_date": whole})
-    if rows:
-        session.execute(insert(ATTENTION), rows)
+    if rows:  # an upsert: a plan of the same people in another transaction (settings applied
+        # while the sweep runs) may have written theirs after this one's delete
+        stmt = dialect_insert(session, ATTENTION)
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["school_id", "person_id"], set_={"on_date": stmt.excluded.on_date}
+            ),
+            rows,
+        )
 
 
 def due(session: Session, school_id: str, today: date) -> frozenset[int] | None:

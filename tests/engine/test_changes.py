@@ -34,6 +34,7 @@ MONDAY = date(2026, 11, 23)
 _NOT_WATCHED = {
     "changed_people": "the marks themselves",
     "connector_state": "the step's own context digest",
+    "attention": "the step's own next-attention dates (written as it plans each person)",
     "outbox": "today's digest keys: what the step queued itself (its fixed point)",
     "duty_snapshots": "the dashboard's counts, derived from the duties",
     "duty_tallies": "the dashboard's counts, derived from the duties",
