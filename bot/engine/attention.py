@@ -7,14 +7,14 @@ a reading campaign's year or next edition, a recurring task's next period, a req
 seen later: ``school_attention``, kept as person ``WHOLE``). Reminder stages are the reminders'
 own index (``ReminderRun.due``: the people with a stored duty whose next stage may fall
 today). So a new day's first sweep plans the people whose date has come, those the reminders
-name and those whose rows changed, instead of everyone; a nightly sweep plans everyone anyway
-(``nightly``), a safety net under all of it.
+name and those whose rows changed (``whom``), instead of everyone; a nightly sweep plans everyone
+anyway (``decide``), a safety net under all of it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -26,7 +26,7 @@ from bot.core.store import dialect_insert
 from bot.engine.changes import WHOLE
 from bot.engine.facts import Batch
 
-__all__ = ["ATTENTION", "Last", "due", "nightly", "record"]
+__all__ = ["ATTENTION", "Last", "came", "decide", "kept", "record", "whom"]
 
 ATTENTION = table(
     "attention",
@@ -72,13 +72,30 @@ def record(
         )
 
 
-def due(session: Session, school_id: str, today: date) -> frozenset[int] | None:
+def came(session: Session, school_id: str, today: date) -> frozenset[int] | None:
     """The people whose date has come by ``today`` (one index range); None: the school's."""
     c = ATTENTION.c
     found = frozenset(
         session.scalars(select(c.person_id).where(c.school_id == school_id, c.on_date <= today))
     )
     return None if WHOLE in found else found
+
+
+def whom(
+    session: Session,
+    school_id: str,
+    today: date,
+    marked: frozenset[int] | None,
+    new_day: bool,
+    reminded: Collection[int] = (),
+) -> frozenset[int] | None:
+    """Whom a sweep that is not a full one plans (None: everyone): the ``marked``
+    (``bot.engine.changes``), and on a new day those whose date came and those a reminder stage
+    may fall due for today (``reminded``: the reminders' own index, ``ReminderRun.due``)."""
+    if marked is None or not new_day:
+        return marked
+    dated = came(session, school_id, today)
+    return None if dated is None else marked | dated | frozenset(reminded)
 
 
 @dataclass(frozen=True)
@@ -107,7 +124,18 @@ class Last:
             return None
 
 
-def nightly(last: Last, today: date, now: datetime, hour: int) -> bool:
-    """Whether this is the day's safety-net full plan: the first sweep at or after ``hour``
-    (local time) on a day that has had none."""
-    return last.full < today and to_local(now).hour >= hour
+def decide(
+    last: Last | None, inputs: str, today: date, now: datetime, hour: int
+) -> tuple[bool, bool]:
+    """(full, new day): whether this sweep plans everyone - another context (``inputs``), a day
+    before the last one's, or the day's first sweep at or after ``hour`` (local time) - and
+    whether it is the day's first."""
+    if last is None or last.inputs != inputs or last.day > today:
+        return True, last is None or last.day != today
+    return last.full < today and to_local(now).hour >= hour, last.day != today
+
+
+def kept(last: Last | None, inputs: str, today: date, everyone: bool) -> str:
+    """What the duties step keeps after planning (``Last``, dumped)."""
+    full = today if everyone or last is None else last.full
+    return Last(inputs, today, full).dump()

@@ -54,6 +54,7 @@ from bot.engine.facts import (
 from bot.engine.leavers import MissingPerson, missing_people
 from bot.engine.mis import ended_addresses, record_mis_error, sync_mis
 from bot.engine.remind import (
+    ChatRoute,
     PendingDigests,
     ReminderPlanned,
     ReminderRun,
@@ -486,32 +487,22 @@ def _duties(c: StepContext, result: SchoolSweep) -> None:
     quiet sweep every 15 minutes costs one indexed look. What the step wrote is its own fixed
     point when it queued every reminder it found due (its plan applied twice is empty):
     otherwise the next sweep plans everyone again."""
-    session, settings, school, connectors, today, sending = (
-        c.session, c.settings, c.school, c.connectors, c.today, c.write)
-    route = registered().chat_route
-    bot = connectors.chat
-    chat = (route(settings, bot.platform)
-            if route and bot is not None and school.asks_in == bot.platform else None)
+    session, settings, school, today, sending = c.session, c.settings, c.school, c.today, c.write
+    chat = _chat_route(c)
     inputs = changes.context(school, sending, chat is not None)
     state = ConnectorState.of(session, school.id, QUIET_KEY)
     last = attention.Last.load(state.value if state is not None else None)
-    same = last is not None and last.inputs == inputs and last.day <= today
-    new_day = last is None or last.day != today
-    full = not same or last is None or attention.nightly(
-        last, today, c.now, settings.full_sweep_hour)
+    full, new_day = attention.decide(last, inputs, today, c.now, settings.full_sweep_hour)
     if not (full or new_day or changes.pending(session, school.id)):
         result.planned = "quiet"
         return
     marks = changes.start(session, school.id)
-    wanted = None if full else marks.people
-    if wanted is not None and new_day:
-        came = attention.due(session, school.id, today)
-        wanted = None if came is None else wanted | came
     reminders = ReminderRun.start(session, settings, school, today, c.now, write=sending,
                                   chat=chat, notes=registered().digest_notes) \
         if result.school_day else None
-    if reminders is not None and wanted is not None and new_day:
-        wanted = wanted.union(reminders.due)  # whom a stage may fall due for today
+    wanted = None if full else attention.whom(
+        session, school.id, today, marks.people, new_day,
+        reminders.due if reminders is not None else ())
     # many (a directory's first sync): everyone, in id ranges, costs less
     only = wanted if wanted is not None and len(wanted) <= BATCH else None
     if reminders is not None and only is not None:  # the others' digests were planned today
@@ -527,8 +518,16 @@ def _duties(c: StepContext, result: SchoolSweep) -> None:
         sending and all(r.queued for r in result.reminders))
     if not fixed:
         changes.everyone(session, school.id)
-    ConnectorState.put(session, school.id, QUIET_KEY, attention.Last(
-        inputs, today, today if only is None else last.full if last else today).dump())
+    ConnectorState.put(session, school.id, QUIET_KEY,
+                       attention.kept(last, inputs, today, only is None))
+
+
+def _chat_route(c: StepContext) -> ChatRoute | None:
+    """The school's digests go as the bot's cards where it asks in the bot's platform."""
+    route, bot = registered().chat_route, c.connectors.chat
+    if route and bot is not None and c.school.asks_in == bot.platform:
+        return route(c.settings, bot.platform)
+    return None
 
 
 # A sweep allocates millions of short-lived rows, dicts and strings and keeps few: with Python's
