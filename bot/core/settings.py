@@ -319,6 +319,9 @@ class Settings(BaseSettings):
     # how often the scheduler checks its lock and beats; two beats missed and /readyz fails
     # and the dashboard says the bot's jobs have stopped (bot.core.scheduler_health)
     scheduler_beat_seconds: int = Field(default=60, ge=1, le=3600)
+    # the local hour from which each day's first sweep plans everyone's duties afresh (the
+    # others plan only who changed or whose date came: bot.engine.attention), a safety net
+    full_sweep_hour: int = Field(default=1, ge=0, le=23)
     oidc_issuer: str | None = None  # e.g. https://login.microsoftonline.com/<tenant>/v2.0
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None

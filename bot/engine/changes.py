@@ -8,15 +8,15 @@ line manager. No writer can go round it (the ORM, bulk statements and hand-writt
 The duties step then plans only those people (``start``/``finish``), and a quiet sweep costs one
 indexed look (``pending``) instead of reading every row.
 
-What the step reads beyond the database (the school's settings, the day, whether it sends, the
-chat route) is compared by ``context``: any difference plans everyone.
+What the step reads beyond the database (the school's settings, whether it sends, the chat
+route) is compared by ``context``: any difference plans everyone. The day is not in it: a new
+day plans, besides the marked, the people whose date has come (``bot.engine.attention``).
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, column, delete, func, insert, literal, select, table
@@ -72,11 +72,9 @@ class Changes:
     rows: tuple[int, ...]
 
 
-def context(school: SchoolConfig, today: date, school_day: bool, sending: bool, chat: bool) -> str:
-    """A digest of what the duties step reads that is not in the database."""
-    return hashlib.sha256(
-        f"{today}|{school_day}|{sending}|{chat}|{school.model_dump_json()}".encode()
-    ).hexdigest()
+def context(school: SchoolConfig, sending: bool, chat: bool) -> str:
+    """A digest of what the duties step reads that is not in the database (nor the day)."""
+    return hashlib.sha256(f"{sending}|{chat}|{school.model_dump_json()}".encode()).hexdigest()
 
 
 def pending(session: Session, school_id: str) -> bool:

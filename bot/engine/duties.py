@@ -44,6 +44,7 @@ __all__ = [
     "in_audience",
     "in_force",
     "plan_duties",
+    "school_attention",
 ]
 
 RENEWAL_LEAD_DAYS = 30  # training renewal duties open this many days before expiry (at least)
@@ -141,10 +142,19 @@ class Closure:
 
 @dataclass
 class Plan:
-    """The engine's answer: duties to create and duties to close."""
+    """The engine's answer: duties to create and duties to close; and, for each person
+    planned, the first day after ``today`` on which their plan could differ if nothing else
+    changed (``attention``; none: no date of theirs alone changes it)."""
 
     to_open: list[NewDuty] = field(default_factory=list)
     to_close: list[Closure] = field(default_factory=list)
+    attention: dict[int, date] = field(default_factory=dict)
+
+
+def _sooner(found: dict[int, date], key: int, day: date) -> None:
+    """Keep the earlier of ``day`` and what ``found`` holds for ``key``."""
+    if key not in found or day < found[key]:
+        found[key] = day
 
 
 _Slot = tuple[int, int, int | None]  # (requirement, person, account)
@@ -274,7 +284,7 @@ def _wanted_aup(
 
 def _wanted_training(
     req: RequirementFacts, person: PersonFacts, evidence: Evidence, today: date, lead: int
-) -> _Wanted | None:
+) -> _Wanted | date:
     """The training owed: the course at first; then a renewal near its expiry.
 
     With a refresher (``refresh_every``) the full course is owed every ``full_every`` (None:
@@ -303,7 +313,7 @@ def _wanted_training(
             expires, cycle = refresh_due, f"refresh:{refresh_due.isoformat()}"
     opens = expires - timedelta(days=lead)
     if today < opens:
-        return None  # trained and not yet near expiry: nothing owed
+        return opens  # trained and not yet near expiry: nothing owed until this day
     return _Wanted(cycle, expires, opens, None, None, None)
 
 
@@ -408,6 +418,11 @@ def plan_duties(
     """
     people_list = list(people)
     by_id = {p.id: p for p in people_list}
+    # a person's own dates: the day they start (what is owed from then: a recurring task's
+    # share), and training's renewal windows (``_wanted_per_person``); the school's own are
+    # ``school_attention``; reminder stages are the reminders' (``bot.engine.remind``)
+    attention = {p.id: p.start_date for p in people_list
+                 if p.start_date is not None and p.start_date > today}
     # thousands of duties share a handful of due dates: work out each date's school day once
     next_day = cache(school.next_school_day) if school is not None else None
     wanted: dict[_Slot, _Wanted] = {}
@@ -425,15 +440,48 @@ def plan_duties(
                 _wanted_readings(req, people_list, editions or {}, evidence, today, next_day)
             )
         else:
-            wanted.update(
-                _wanted_per_person(req, people_list, versions, evidence, cadences, today, next_day)
-            )
+            wanted.update(_wanted_per_person(
+                req, people_list, versions, evidence, cadences, today, next_day, attention))
     existing_list = list(existing)
     kind_of = {req.id: req.config.kind for req in requirements}
     return Plan(
         to_open=_to_open(wanted, existing_list, kind_of),
         to_close=_to_close(wanted, existing_list, by_id, kind_of),
+        attention=attention,
     )
+
+
+def school_attention(
+    requirements: Sequence[RequirementFacts],
+    editions: Mapping[str, Sequence[VersionFacts]],
+    today: date,
+    school: SchoolConfig | None = None,
+) -> date | None:
+    """The first day after ``today`` on which a date of the whole school's could change
+    anyone's plan (None: none will): a requirement first seen later, a yearly cycle's start, a
+    reading campaign's school year or next edition, a recurring task's next period. Where a
+    rule cannot say (a task between periods, as in a holiday), tomorrow."""
+    tomorrow = today + timedelta(days=1)
+    found: list[date] = []
+    for req in requirements:
+        cfg = req.config
+        if req.first_seen > today:
+            found.append(req.first_seen)
+        yearly = cfg.yearly_on or (READING_YEAR_STARTS if cfg.kind == "reading_campaign" else None)
+        if yearly and cfg.kind in ("acknowledge_policy", "sign_aup", "reading_campaign"):
+            begun = cycle_start(today, yearly)
+            try:
+                found.append(begun.replace(year=begun.year + 1))
+            except ValueError:  # 29 February: the rule cannot say
+                found.append(tomorrow)
+        if cfg.kind == "recurring_task":
+            period = current_task_period(cfg, today, req.first_seen, school)
+            # the next period is owed from its first school day, never before this one ends
+            found.append(period.end + timedelta(days=1)
+                         if period is not None and period.end >= today else tomorrow)
+    found += [e.published_on for found_editions in editions.values() for e in found_editions
+              if e.published_on > today]
+    return max(min(found), tomorrow) if found else None
 
 
 def _wanted_aups(
@@ -499,8 +547,10 @@ def _wanted_per_person(
     cadences: Mapping[str, Cadence],
     today: date,
     next_day: Callable[[date], date] | None,
+    attention: dict[int, date],
 ) -> dict[_Slot, _Wanted]:
-    """A policy acknowledgement or a training course for each active person in the audience."""
+    """A policy acknowledgement or a training course for each active person in the audience
+    (a renewal not open yet: its opening day kept in ``attention``)."""
     cfg = req.config
     wanted: dict[_Slot, _Wanted] = {}
     ack_version = versions.get(cfg.policy or "")
@@ -511,12 +561,14 @@ def _wanted_per_person(
         if not person.active or not in_audience(person, cfg.audience):
             continue
         if cfg.kind == "acknowledge_policy" and ack_version is not None:
-            item: _Wanted | None = _wanted_ack(
+            item: _Wanted | date = _wanted_ack(
                 req, person, ack_version, evidence, today, cfg.yearly_on
             )
         else:
             item = _wanted_training(req, person, evidence, today, lead)
-        if item is not None:
+        if isinstance(item, date):
+            _sooner(attention, person.id, item)
+        else:
             wanted[(req.id, person.id, None)] = _on_school_day(item, next_day)
     return wanted
 

@@ -301,6 +301,9 @@ def count_difference(
                 index_elements=list(_TALLY_KEY), set_={"duties": DutyTally.duties + n}
             )
         )
+    if any(n < 0 for n in difference.values()):  # a row counted down to none goes, as in
+        session.execute(delete(DutyTally).where(  # a recount (``rebuild`` writes none)
+            DutyTally.school_id == snap.school_id, DutyTally.duties == 0))
     for start in range(0, len(ids), _BATCH):
         _people(session, snap.school_id, snap.as_of, ids[start : start + _BATCH])
     if people:

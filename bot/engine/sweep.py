@@ -38,10 +38,10 @@ from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
 from bot.core.store import Store, allocate_ids, insert_later, others_waiting
 from bot.core.write_behind import write_behind
-from bot.engine import changes
+from bot.engine import attention, changes
 from bot.engine.config_sync import account_event, config_inputs, ensure_school, sync_config
 from bot.engine.directory import DirectoryReport, sync_directory
-from bot.engine.duties import Closure, NewDuty, Plan, plan_duties
+from bot.engine.duties import Closure, NewDuty, Plan, plan_duties, school_attention
 from bot.engine.duty_status import changing, recounted
 from bot.engine.extra_people import sync_extra_people
 from bot.engine.facts import (
@@ -54,6 +54,7 @@ from bot.engine.facts import (
 from bot.engine.leavers import MissingPerson, missing_people
 from bot.engine.mis import ended_addresses, record_mis_error, sync_mis
 from bot.engine.remind import (
+    ChatRoute,
     PendingDigests,
     ReminderPlanned,
     ReminderRun,
@@ -61,6 +62,7 @@ from bot.engine.remind import (
 )
 from bot.engine.reminders import OpenDuty, is_reminder_day
 from bot.engine.settings_problems import record_settings
+from bot.engine.snapshot import roll_forward
 from bot.engine.step_failures import StepFailed, log_failure, record_steps
 from bot.engine.steps import FeatureSteps, Step, registered
 
@@ -92,8 +94,9 @@ class SchoolSweep:
     preview: bool = False
     failed: list[StepFailed] = field(default_factory=list)  # steps that raised, rolled back
     succeeded: list[str] = field(default_factory=list)
-    # whom the duties step planned: "everyone", "changed" (``planned_people`` of them) or
-    # nobody ("quiet"); "" when it did not run
+    # whom the duties step planned: "everyone", "changed" (``planned_people`` of them), on a
+    # new day "attention" (the changed and those whose date came) or nobody ("quiet"); "" when
+    # it did not run
     planned: str = ""
     planned_people: int = 0
 
@@ -151,6 +154,7 @@ def plan_and_apply(
     rendered and the next batch is planned (its facts read first).
     """
     if only is not None:
+        roll_forward(session, school.id, today)  # the others' overdue counts as of today
         with changing(session, school.id, only, people=True):
             return _plan_batches(session, school, today, reminders, only)
     with recounted(session, school.id, today):  # the dashboard's counts follow at once
@@ -163,6 +167,7 @@ def _plan_batches(
 ) -> tuple[int, dict[str, int]]:
     """``plan_and_apply``'s batches (the caller recounts the snapshot)."""
     shared = school_facts(session, school)
+    whole = school_attention(shared.requirements, shared.editions, today, school)
     holders = {h.person_id for h in shared.holdings}
     cadences = {n: school.cadence(n) for n in school.cadences}
     opened, written, closed = 0, 0, defaultdict[str, int](int)
@@ -192,6 +197,7 @@ def _plan_batches(
             writing.result()
             if pending is not None:
                 pending.add(session)
+            attention.record(session, school.id, batch, plan.attention, whole, school=n == 0)
             opened += sum(1 for d in plan.to_open if d.status == "open")
             written += len(plan.to_open)
             chase = None if reminders is None else partial(
@@ -464,36 +470,38 @@ def _handovers(c: StepContext, result: SchoolSweep) -> None:
                                     c.school.directory.leaver_grace_days)
 
 
-QUIET_KEY = "duties.quiet"  # ConnectorState: the duties step's context when it last planned
+QUIET_KEY = "duties.quiet"  # ConnectorState: what the duties step last planned from (``Last``)
 
 
 def _duties(c: StepContext, result: SchoolSweep) -> None:
     """The duties step: open and close duties, and on a reminder day queue the reminders.
 
     Plans only the people whose rows changed since it last planned (``bot.engine.changes``),
-    everyone when something of the whole school's did, or the day, the settings, sending or
-    the chat route differ from its last plan's (so every day's first sweep plans everyone);
-    a quiet sweep every 15 minutes costs one indexed look. What the step wrote is its own
-    fixed point when it queued every reminder it found due (its plan applied twice is empty):
+    and on a new day also those whose next-attention date has come and those a reminder stage
+    may fall due for (``bot.engine.attention``); everyone when something of the whole school's
+    did or its date came, when the settings, sending or the chat route differ from its last
+    plan's, and in the day's first sweep from ``settings.full_sweep_hour`` (a safety net). A
+    quiet sweep every 15 minutes costs one indexed look. What the step wrote is its own fixed
+    point when it queued every reminder it found due (its plan applied twice is empty):
     otherwise the next sweep plans everyone again."""
-    session, settings, school, connectors, today, sending = (
-        c.session, c.settings, c.school, c.connectors, c.today, c.write)
-    route = registered().chat_route
-    bot = connectors.chat
-    chat = (route(settings, bot.platform)
-            if route and bot is not None and school.asks_in == bot.platform else None)
-    inputs = changes.context(school, today, result.school_day, sending, chat is not None)
+    session, settings, school, today, sending = c.session, c.settings, c.school, c.today, c.write
+    chat = _chat_route(c)
+    inputs = changes.context(school, sending, chat is not None)
     state = ConnectorState.of(session, school.id, QUIET_KEY)
-    same = state is not None and state.value == inputs
-    if same and not changes.pending(session, school.id):
+    last = attention.Last.load(state.value if state is not None else None)
+    full, new_day = attention.decide(last, inputs, today, c.now, settings.full_sweep_hour)
+    if not (full or new_day or changes.pending(session, school.id)):
         result.planned = "quiet"
         return
     marks = changes.start(session, school.id)
-    # many changed (a directory's first sync): everyone, in id ranges, costs less
-    only = marks.people if same and len(marks.people or ()) <= BATCH else None
     reminders = ReminderRun.start(session, settings, school, today, c.now, write=sending,
                                   chat=chat, notes=registered().digest_notes) \
         if result.school_day else None
+    wanted = None if full else attention.whom(
+        session, school.id, today, marks.people, new_day,
+        reminders.due if reminders is not None else ())
+    # many (a directory's first sync): everyone, in id ranges, costs less
+    only = wanted if wanted is not None and len(wanted) <= BATCH else None
     if reminders is not None and only is not None:  # the others' digests were planned today
         reminders.due = [p for p in reminders.due if p in only]
     result.opened, result.closed = plan_and_apply(session, school, today, reminders, only=only)
@@ -501,13 +509,22 @@ def _duties(c: StepContext, result: SchoolSweep) -> None:
     if reminders is not None:
         reminders.finish(session)
     changes.finish(session, school.id, marks)
-    result.planned = "everyone" if only is None else "changed"
+    result.planned = "everyone" if only is None else "attention" if new_day else "changed"
     result.planned_people = 0 if only is None else len(only)
     fixed = not (result.opened or result.closed or result.reminders) or (
         sending and all(r.queued for r in result.reminders))
     if not fixed:
         changes.everyone(session, school.id)
-    ConnectorState.put(session, school.id, QUIET_KEY, inputs)
+    ConnectorState.put(session, school.id, QUIET_KEY,
+                       attention.kept(last, inputs, today, only is None))
+
+
+def _chat_route(c: StepContext) -> ChatRoute | None:
+    """The school's digests go as the bot's cards where it asks in the bot's platform."""
+    route, bot = registered().chat_route, c.connectors.chat
+    if route and bot is not None and c.school.asks_in == bot.platform:
+        return route(c.settings, bot.platform)
+    return None
 
 
 # A sweep allocates millions of short-lived rows, dicts and strings and keeps few: with Python's
@@ -550,7 +567,7 @@ def _sweep_one(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
                 **({"failed_steps": [f.step for f in result.failed]} if result.failed else {}),
                 **({"planned": result.planned} if result.planned else {}),
                 **({"planned_people": result.planned_people}
-                   if result.planned == "changed" else {}),
+                   if result.planned in ("changed", "attention") else {}),
                 **result.extra,
             }
             session.add(run)

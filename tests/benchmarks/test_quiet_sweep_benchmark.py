@@ -92,7 +92,7 @@ def _build(home: Path, database_url: str, schools: int = SCHOOLS) -> AppContext:
 def _sweep(
     context: AppContext, day: date, minutes: int = 0, profile: cProfile.Profile | None = None
 ) -> tuple[float, float, int, list[SchoolSweep]]:
-    """One sweep on ``day`` ``minutes`` after 07:00: CPU s, wall s, directory reads, results."""
+    """One sweep on ``day`` ``minutes`` after 07:30: CPU s, wall s, directory reads, results."""
     counted = Counted(context.connectors.directory)
     connectors = replace(context.connectors, directory=counted)
     cpu, wall = time.process_time(), time.perf_counter()
@@ -209,11 +209,14 @@ def _trust_sweeps(context: AppContext, label: str, smaller: tuple[float, float] 
     cpu5, wall5, reads5, recount = _sweep(context, MONDAY, 50)
     _say(f"  a full recount of every school on the same data: {cpu5:.1f} CPU s, {wall5:.1f} s wall")
     assert _counts(context) == (duties, queued)
-    cpu6, wall6, reads6, tuesday = _sweep(context, TUESDAY)
+    # the new day's first sweep, 00:30: before the day's full sweep (01:00), it plans from the
+    # next-attention dates
+    cpu6, wall6, reads6, tuesday = _sweep(context, TUESDAY, -420)
     after_tuesday = _counts(context)
     _say(
-        f"  next school day ({TUESDAY:%a %d %b}) {cpu6:.1f} CPU s, {wall6:.1f} s wall "
-        f"({_queued(tuesday):,} digests queued)"
+        f"  next school day ({TUESDAY:%a %d %b}, 00:30) {cpu6:.1f} CPU s, {wall6:.1f} s wall "
+        f"({_queued(tuesday):,} digests queued; planned: "
+        f"{', '.join(sorted({r.planned for r in tuesday}))})"
     )
     cpu7, wall7, reads7, digest_day = _sweep(context, DIGEST_DAY)
     digests = _queued(digest_day)

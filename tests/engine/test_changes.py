@@ -7,13 +7,13 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from itertools import count
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, insert, inspect, select, text, update
 
@@ -42,6 +42,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")  # hypothesis d
 _NOT_WATCHED = {
     "changed_people": "the marks themselves",
     "connector_state": "the step's own context digest",
+    "attention": "the step's own next-attention dates (written as it plans each person)",
     "outbox": "today's digest keys: what the step queued itself (its fixed point)",
     "duty_snapshots": "the dashboard's counts, derived from the duties",
     "duty_tallies": "the dashboard's counts, derived from the duties",
@@ -209,15 +210,16 @@ class World:
     minute: int = 0
 
     def sweep(self) -> Any:
-        """A sweep of ``today``, five minutes after the last one."""
-        self.minute += 5
+        """A sweep of ``today``, two minutes after the last one: before the nightly full sweep
+        (01:00), so a new day's first plans from the next-attention dates."""
+        self.minute += 2
         [result], _ = run_sweep(
             self.ctx.store,
             self.ctx.settings,
             self.ctx.config,
             self.ctx.connectors,
             as_of=self.today,
-            now=self.clock.at(self.today, 9 + self.minute // 60, self.minute % 60),
+            now=self.clock.at(self.today, 0, self.minute),
             deliver=False,
         )
         assert not result.failed
@@ -307,6 +309,12 @@ def _acknowledged(world: World, pick: int) -> None:
 
 # the changes staff, the office or the directory make during a day: each takes the world and a
 # number that picks whom (add a kind here and the test below draws it)
+def _later(world: World, pick: int) -> None:
+    """A later day, 1 to 40 days on: what falls due by then is planned from the dates (#60)."""
+    world.today += timedelta(days=1 + pick % 40)
+    world.minute = 0
+
+
 OPERATIONS: dict[str, Callable[[World, int], None]] = {
     "starter": _starter,
     "leaver": _leaver,
@@ -314,6 +322,7 @@ OPERATIONS: dict[str, Callable[[World, int], None]] = {
     "manager": _manager,
     "training": _training,
     "acknowledged": _acknowledged,
+    "later": _later,
 }
 _DAYS = st.lists(
     st.tuples(st.sampled_from(sorted(OPERATIONS)), st.integers(min_value=0, max_value=99)),
@@ -332,7 +341,7 @@ def test_changes_planned_from_the_marks_equal_a_full_recount(
     """Any run of changes, each swept from the change marks and then recounted in full: the
     same duties, dashboard counts and outbox keys (hypothesis draws the runs; each starts from
     a copy of one first sweep's database)."""
-    _sweep(ctx, frozen_clock, 0)
+    World(ctx, school, frozen_clock).sweep()
     ctx.store.engine.dispose()  # the copies are taken with nobody connected
     people = [replace(row) for row in school.people]
     runs = count()
@@ -345,6 +354,7 @@ def test_changes_planned_from_the_marks_equal_a_full_recount(
         suppress_health_check=[HealthCheck.too_slow],
     )
     @given(operations=_DAYS)
+    @example(operations=[("later", 6), ("training", 1), ("later", 33), ("leaver", 2), ("later", 0)])
     def run(operations: list[tuple[str, int]]) -> None:
         school.people = [replace(row) for row in people]
         school.write()
@@ -355,7 +365,11 @@ def test_changes_planned_from_the_marks_equal_a_full_recount(
         try:
             for done, (kind, pick) in enumerate(operations, 1):
                 OPERATIONS[kind](world, pick)
-                assert world.sweep().planned in ("changed", "everyone", "quiet")
+                assert world.sweep().planned in (
+                    ("attention", "everyone")
+                    if kind == "later"
+                    else ("changed", "everyone", "quiet")
+                )
                 planned = _state(world.ctx)
                 with world.ctx.store.transaction() as session:
                     changes.everyone(session, "oak")
