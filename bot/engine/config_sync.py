@@ -12,7 +12,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    bindparam,
+    cast,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -432,31 +443,51 @@ def config_inputs(session: Session, config: OrgConfig, school: SchoolConfig) -> 
 
     ``sync_config`` is a function of these, and its own fixed point (run twice, the second run
     changes nothing): taken after a sync, an equal digest later means a sync would change
-    nothing and say the same warnings again."""
+    nothing and say the same warnings again. The rows come in one statement (each as one
+    string, ``_SYNC_ROWS``): eight reads a school cost more than the rest of the digest."""
     organisation = config.organisation
-    digest = hashlib.sha256(json.dumps([
-        school.model_dump_json(), list(organisation.trust_admins),
-        list(organisation.trust_safeguarding_leads), str(config.base_dir),
-    ]).encode())
+    digest = hashlib.sha256(
+        json.dumps(
+            [
+                school.model_dump_json(),
+                list(organisation.trust_admins),
+                list(organisation.trust_safeguarding_leads),
+                str(config.base_dir),
+            ]
+        ).encode()
+    )
     for pc in school.policies:
         path = config.resolve(Path(str(pc.document)))
         digest.update(f"|{path}|".encode())
         if path.is_file():
             digest.update(hashlib.sha256(path.read_bytes()).digest())
-    for query in _SYNC_QUERIES:
-        digest.update(repr([tuple(row) for row in session.execute(
-            query, {"school_id": school.id})]).encode())
+    for row in session.execute(_SYNC_ROWS, {"school_id": school.id}):
+        digest.update(repr(tuple(row)).encode())
     return digest.hexdigest()
 
 
-def _sync_query(columns: tuple[Any, ...]) -> Select[Any]:
-    """The statement reading one of ``_SYNC_READS`` for a school (built once)."""
+def _as_text(column: Any) -> ColumnElement[str]:
+    """A column as text, NULL as ``~`` (a NULL would blank the whole concatenation)."""
+    return func.coalesce(cast(column, String), literal_column("'~'"))
+
+
+def _sync_query(n: int, columns: tuple[Any, ...]) -> Select[Any]:
+    """The statement reading one of ``_SYNC_READS`` for a school: its table's number, the
+    row's id and its columns as one string."""
     table = columns[0].class_
-    query = select(*columns).where(
-        (School.id if table is School else table.school_id) == bindparam("school_id"))
+    row = _as_text(columns[0])
+    for column in columns[1:]:
+        row = row + literal_column("'|'") + _as_text(column)
+    query = select(
+        literal(n).label("n"),
+        (literal(0) if table is School else columns[0]).label("k"),
+        row.label("row"),
+    ).where((School.id if table is School else table.school_id) == bindparam("school_id"))
     if table is PersonRole:  # the directory's roles are the directory step's
         query = query.where(PersonRole.source == "config")
-    return query.order_by(columns[0])
+    return query
 
 
-_SYNC_QUERIES = [_sync_query(columns) for columns in _SYNC_READS]
+_SYNC_ROWS = union_all(
+    *(_sync_query(n, columns) for n, columns in enumerate(_SYNC_READS))
+).order_by(literal_column("n"), literal_column("k"))

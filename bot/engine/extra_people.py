@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
@@ -110,27 +110,27 @@ def _claimable(
     return kept
 
 
+def _anyone_on_register(school_id: str) -> ColumnElement[bool]:
+    """Whether the school's register has an entry, or a person of the register is still here."""
+    return or_(
+        exists().where(ExtraPerson.school_id == school_id),
+        exists().where(
+            Person.school_id == school_id, Person.source == REGISTER, Person.active.is_(True)
+        ),
+    )
+
+
 def sync_register(
     session: Session, school: SchoolConfig, today: date, *, default_school: bool = True
 ) -> DirectoryReport:
     """Apply the whole people register for one school (the page calls it after every change)."""
+    if not session.execute(select(_anyone_on_register(school.id))).scalar():
+        # nobody to bring in and nobody of the register still here to make missing: applying
+        # the empty listing changes nobody (one look, not the school row and two reads)
+        return DirectoryReport()
     ensure_school(session, school)
     entries = list(session.scalars(select(ExtraPerson).where(ExtraPerson.school_id == school.id)))
     report = DirectoryReport()
-    if (
-        not entries
-        and session.scalar(
-            select(Person.id)
-            .where(
-                Person.school_id == school.id, Person.source == REGISTER, Person.active.is_(True)
-            )
-            .limit(1)
-        )
-        is None
-    ):
-        # nobody to bring in and nobody of the register still here to make missing: applying
-        # the empty listing changes nobody (it read every person of the school, each sweep)
-        return report
     kept = _claimable(
         register_listing(entries),
         address_owners(session, school.id),
@@ -184,6 +184,7 @@ def sync_extra_people(
     except ConnectorError as exc:
         report.error = f"the extra people file could not be read: {exc}"
         return report
+    ensure_school(session, school)
     registered = set(
         session.scalars(select(ExtraPerson.email).where(ExtraPerson.school_id == school.id))
     )

@@ -28,6 +28,7 @@ from bot.core.models import (
     Person,
     PersonGroup,
     PersonRole,
+    StepFailure,
     SweepRun,
     utcnow,
 )
@@ -587,6 +588,9 @@ def _record(store: Store, school: SchoolConfig, result: SchoolSweep, now: dateti
     whose sweep could not be saved is still recorded)."""
     try:
         with store.transaction() as session:
+            if not result.failed and session.scalar(select(StepFailure.step).where(
+                    StepFailure.school_id == school.id).limit(1)) is None:
+                return  # nothing failing, nothing to clear: one look
             ensure_school(session, school)
             record_steps(session, school, result.failed, result.succeeded, now)
     except Exception as exc:  # the next school still runs

@@ -31,13 +31,14 @@ import pstats
 import resource
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 
 from bot.core.context import AppContext
 from bot.core.models import ConnectorState, Duty, OutboxMessage
@@ -63,6 +64,8 @@ PHASES = (
     ("handovers", "engine/sweep.py", "_handovers"),
     ("duties", "engine/sweep.py", "_duties"),
     ("  snapshot rebuild", "engine/snapshot.py", "rebuild"),
+    ("feature steps", "engine/sweep.py", "feature"),
+    ("the run's record", "engine/sweep.py", "_record"),
 )
 
 
@@ -110,6 +113,21 @@ def _sweep(
     if profile is not None:
         profile.disable()
     return time.process_time() - cpu, time.perf_counter() - wall, counted.reads, results
+
+
+@contextmanager
+def _statements(context: AppContext) -> Iterator[list[int]]:
+    """Count the statements sent to the database in the block (savepoints too)."""
+    sent = [0]
+
+    def count(*_: object) -> None:
+        sent[0] += 1
+
+    event.listen(context.store.engine, "before_cursor_execute", count)
+    try:
+        yield sent
+    finally:
+        event.remove(context.store.engine, "before_cursor_execute", count)
 
 
 def _phases(profile: cProfile.Profile) -> str:
@@ -196,10 +214,12 @@ def _trust_sweeps(context: AppContext, label: str, smaller: tuple[float, float] 
         f"{_queued(first):,} digests queued); peak memory after it {peak1:.0f} MB"
     )
     cpu2, wall2, reads2, next_one = _sweep(context, MONDAY, 15)
-    cpu, wall, reads, results = _sweep(context, MONDAY, 30)
+    with _statements(context) as statements:
+        cpu, wall, reads, results = _sweep(context, MONDAY, 30)
     _say(
         f"  quiet sweep {cpu:.1f} CPU s, {wall:.1f} s wall (the one before it, the first to "
-        f"find nothing changed: {cpu2:.1f} CPU s, {wall2:.1f} s wall)"
+        f"find nothing changed: {cpu2:.1f} CPU s, {wall2:.1f} s wall); {statements[0]:,} "
+        f"statements, {statements[0] / SCHOOLS:.1f} a school (a figure no load changes)"
     )
     profile = cProfile.Profile(time.process_time)
     _, _, reads4, again = _sweep(context, MONDAY, 45, profile)
