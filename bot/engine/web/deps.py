@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
@@ -41,6 +42,7 @@ __all__ = [
     "error_page",
     "info_page",
     "language_for_page",
+    "qr_svg",
     "render",
     "require_roles",
     "school_for_page",
@@ -307,6 +309,17 @@ def render(
         return templates.TemplateResponse(
             request, name, {**base, **(context or {})}, status_code=status_code
         )
+
+
+@lru_cache(maxsize=64)
+def qr_svg(text: str, box_size: int = 10) -> str:
+    """A QR code of ``text`` as inline SVG (a school's report link, its visitor page): made
+    once per process and size, as a QR code costs as much as a whole page to draw."""
+    import qrcode  # lazy: qrcode adds ~60 ms to the web app's start; two pages use it
+    import qrcode.image.svg
+
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=box_size)
+    return str(image.to_string().decode())
 
 
 def info_page(request: Request, title: str, message: str) -> HTMLResponse:

@@ -27,7 +27,14 @@ from bot.core.i18n import N_, translations
 from bot.core.models import Person, PersonRole, Report, ReportAttachment, utcnow
 from bot.core.permissions import REPORT_LINK_READERS, REPORT_LIST_READERS
 from bot.core.words import school_words, words_in
-from bot.engine.web.deps import ctx, current_user, language_for_page, render, require_roles
+from bot.engine.web.deps import (
+    ctx,
+    current_user,
+    language_for_page,
+    qr_svg,
+    render,
+    require_roles,
+)
 from bot.features.reports.actions import (
     ReportActionError,
     add_entry,
@@ -219,12 +226,7 @@ def reports_link(request: Request) -> Response:
         raise HTTPException(404, "Your school is not set up for reports.")
     settings = ctx(request).settings
     url = f"{settings.base_url}/report/{school.id}/{link_token(settings.signing_key(), school.id)}"
-    svg = None
-    if school.reports.public_link:
-        import qrcode  # lazy: qrcode adds ~60 ms to the web app's start; one page uses it
-        import qrcode.image.svg
-
-        svg = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage).to_string().decode()
+    svg = qr_svg(url) if school.reports.public_link else None
     return render(
         request,
         "reports_link.html",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from gettext import NullTranslations
-from typing import Any
+from typing import Any, cast
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -35,8 +35,22 @@ __all__ = ["current_org", "current_school", "editor", "failed", "page_language",
 
 
 def current_org(request: Request, session: Session) -> OrgConfig:
-    """The settings in force now (the newest saved version, or school.yaml)."""
-    return config_store.load_org(ctx(request).settings, session)
+    """The settings in force now (the newest saved version, or school.yaml).
+
+    Read again only when their stamp changes (``config_store.config_stamp``: a saved version,
+    where they are kept, school.yaml edited): each settings page parsed and checked the whole
+    file (or version) again, a third of its time. The stamp is read before the settings, so a
+    change meanwhile is read again next time; a saving request forgets the stamp at once.
+    """
+    settings = ctx(request).settings
+    store = ctx(request).store if config_store.has_database(settings) else None
+    stamp = config_store.config_stamp(settings, store)
+    known = getattr(request.app.state, "org_in_force", None)
+    if known is not None and known[0] == stamp:
+        return cast(OrgConfig, known[1])
+    org = config_store.load_org(settings, session)
+    request.app.state.org_in_force = (stamp, org)
+    return org
 
 
 def editor(request: Request, csrf_token: object) -> Person:

@@ -24,6 +24,7 @@ from bot.engine.web.deps import (
     ctx,
     error_page,
     language_for_page,
+    qr_svg,
     render,
     require_roles,
 )
@@ -143,18 +144,14 @@ def visit_poster(request: Request, school_id: str) -> Response:
     school = _public_school(request, school_id)
     if person.school_id != school.id:
         raise HTTPException(403, N_("This poster belongs to another school."))
-    import qrcode  # lazy: qrcode adds ~60 ms to the web app's start; one page uses it
-    import qrcode.image.svg
-
     url = f"{ctx(request).settings.base_url}/visit/{school.id}"
-    svg = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=20)
     return render(
         request,
         "visit_poster.html",
         {
             "school": school,
             "url": url,
-            "qr_svg": svg.to_string().decode(),
+            "qr_svg": qr_svg(url, box_size=20),
             "rules": rules_blocks(
                 visitor_rules(
                     school, language_for_page(request, {"school": school, "user": person})
