@@ -14,41 +14,16 @@ from sqlalchemy import delete, select, update
 
 from bot.core.context import AppContext
 from bot.core.models import ExtraPerson, Person, Policy
-from bot.engine import sweep
-from bot.engine.sweep import SchoolSweep, run_sweep
+from bot.engine.sweep import SchoolSweep
 from tests.support.clock import FrozenClock
 from tests.support.helpers import SchoolBuilder
+from tests.support.quiet_school import MONDAY, sweep_school
 
-MONDAY = date(2026, 11, 23)
 VOL = "val@oak.example"
 
 
-@pytest.fixture
-def syncs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The schools ``sync_config`` ran for, sweep by sweep."""
-    ran: list[str] = []
-    real = sweep.sync_config
-
-    def counted(session: Any, config: Any, school: Any, today: date) -> list[str]:
-        ran.append(school.id)
-        return real(session, config, school, today)
-
-    monkeypatch.setattr(sweep, "sync_config", counted)
-    return ran
-
-
 def _sweep(ctx: AppContext, clock: FrozenClock, minute: int) -> SchoolSweep:
-    [result], _ = run_sweep(
-        ctx.store,
-        ctx.settings,
-        ctx.config,
-        ctx.connectors,
-        as_of=MONDAY,
-        now=clock.at(MONDAY, 9, minute),
-        deliver=False,
-    )
-    assert not result.failed
-    return result
+    return sweep_school(ctx, clock, MONDAY, minute)
 
 
 def _policy(**values: Any) -> Callable[[AppContext], None]:

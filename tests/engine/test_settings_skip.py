@@ -4,33 +4,16 @@ school's settings, a document's bytes, the people it names, or the rows it keeps
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
-from typing import Any
 
 import pytest
 from sqlalchemy import delete, select
 
 from bot.core.context import AppContext
 from bot.core.models import Person, PersonRole, PolicyVersion
-from bot.engine import sweep
 from bot.engine.sweep import SchoolSweep
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder
 from tests.support.quiet_school import MONDAY, sweep_school
-
-
-@pytest.fixture
-def syncs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The schools ``sync_config`` ran for, sweep by sweep."""
-    ran: list[str] = []
-    real = sweep.sync_config
-
-    def counted(session: Any, config: Any, school: Any, today: date) -> list[str]:
-        ran.append(school.id)
-        return real(session, config, school, today)
-
-    monkeypatch.setattr(sweep, "sync_config", counted)
-    return ran
 
 
 def _sweep(ctx: AppContext, clock: FrozenClock, minute: int) -> SchoolSweep:
