@@ -11,7 +11,7 @@ Three days per school of N people x 10 requirements:
 Targets (2 cores): 10k on SQLite < 5 s a day; 100k on PostgreSQL < 60 s a day with client peak
 RSS < 600 MB. Run with ``uv run pytest -m benchmark -n 0 -s
 tests/benchmarks/test_sweep_cli_benchmark.py`` (PostgreSQL: set
-COMPLIANCE_BOT_TEST_POSTGRES_URL): 1,000 staff; ``COMPLIANCE_BOT_BENCH=full``: 10,000. The
+COMPLIANCE_BOT_TEST_POSTGRES_URL): 300 staff; ``COMPLIANCE_BOT_BENCH=full``: 10,000. The
 figures are printed; only counts are asserted.
 """
 
@@ -37,7 +37,7 @@ from tests.support.scale import REQUIREMENTS_PER_PERSON, bench_size, write_schoo
 ROOT = Path(__file__).resolve().parents[2]
 FIRST, QUIET, DIGEST = date(2026, 11, 23), date(2026, 11, 24), date(2026, 12, 4)
 SECRET = "bench-secret-0123456789-abcdefghijklmn"
-PEOPLE = bench_size(1_000, 10_000)
+PEOPLE = bench_size(300, 10_000)
 
 # Runs the command as a child and reports the child's wall time, CPU time and peak RSS.
 _WRAPPER = """

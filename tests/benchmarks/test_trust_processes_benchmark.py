@@ -6,7 +6,7 @@ real clock) (#44).
 Run with ``COMPLIANCE_BOT_TEST_POSTGRES_URL=... uv run pytest -m benchmark -n 0 -s
 tests/benchmarks/test_trust_processes_benchmark.py``. The same day as
 ``test_trust_benchmark.py`` simulates on a clock of its own, here in real time and so smaller
-(20 digests a school with its own mailbox, 1 with the trust's; ``COMPLIANCE_BOT_BENCH=full``: 30
+(8 digests a school with its own mailbox, 1 with the trust's; ``COMPLIANCE_BOT_BENCH=full``: 30
 and 2): every school's digests queued at once, school by
 school in configuration order, then a concern's alert at the last school queued half a minute
 later and handed over as the web request that stores a report does. Two layouts:
@@ -52,7 +52,7 @@ from tests.support.served import read_line, started, stop
 from tests.support.smtp import _free_port
 
 SCHOOLS = 40
-OWN_DIGESTS = bench_size(20, 30)  # a school's digests with a mailbox of its own (30 a minute)
+OWN_DIGESTS = bench_size(8, 30)  # a school's digests with a mailbox of its own (30 a minute)
 SHARED_DIGESTS = bench_size(1, 2)  # with one mailbox for the trust (29 routine a minute)
 ALERT_AFTER = 30.0  # seconds after the digests are queued, at the latest
 HANG_GUARD_SECONDS = 3600  # only stops a hung run; nothing is asserted about time
