@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from gettext import NullTranslations
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.clock import send_after
@@ -28,6 +28,7 @@ from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion
 from bot.core.outbox import EmailDraft, Urgency, enqueue_emails
 from bot.core.store import bulk_set
 from bot.core.words import version_name
+from bot.engine.idle_steps import busy_when
 from bot.engine.remind import active_people, requirement_configs
 from bot.engine.reminders import address_day_key, chasing_stopped_to, is_reminder_day
 
@@ -345,6 +346,18 @@ def queue_chasing_stopped(
     return len(added)
 
 
+def _capped_duties(run: StepContext) -> ColumnElement[bool]:
+    """On a reminder day, open duties at the lowest reminder cap of the school's requirements
+    or past it (``needs_conversation`` keeps those at their own requirement's)."""
+    caps = [run.school.cadence(r.cadence).max_reminders for r in run.school.requirements]
+    if not caps or not is_reminder_day(run.school, run.today):
+        return false()
+    at_cap = Duty.reminders_sent >= min(caps)
+    return select(Duty.id).where(Duty.school_id == run.school.id, Duty.status == "open",
+                                 at_cap).exists()
+
+
+@busy_when(_capped_duties)
 def chasing_stopped_step(run: StepContext) -> dict[str, int]:
     """The sweep step: on reminder days, tell managers about newly capped duties."""
     if not is_reminder_day(run.school, run.today):

@@ -52,6 +52,7 @@ from bot.engine.facts import (
     person_batches,
     school_facts,
 )
+from bot.engine.idle_steps import idle
 from bot.engine.leavers import MissingPerson, missing_people
 from bot.engine.mis import ended_addresses, record_mis_error, sync_mis
 from bot.engine.remind import (
@@ -357,8 +358,11 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
         if give_way and others_waiting(session):
             session.commit()
 
+    def context_of(step: Step) -> StepContext:
+        return full if step in steps.run_in_preview else run
+
     def feature(step: Step) -> None:
-        for k, v in step(full if step in steps.run_in_preview else run).items():
+        for k, v in step(context_of(step)).items():
             result.extra[k] = result.extra.get(k, 0) + v
 
     for step in steps.first:  # a concern's deadlines reach the DSL whatever fails after
@@ -367,8 +371,12 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
                            ("mis", _read_mis), ("settings", _settings), ("handovers", _handovers),
                            ("duties", _duties)):
         isolated(name, partial(own_step, run, result))
+    skip = idle(run, [(step, context_of(step)) for step in steps.sweep])  # one look for all
     for step in steps.sweep:
-        isolated(_steps_of(step), partial(feature, step))
+        if step in skip:  # nothing to do: no savepoint, no reads
+            result.succeeded.append(_steps_of(step))
+        else:
+            isolated(_steps_of(step), partial(feature, step))
     open_count, overdue = session.execute(
         select(func.count(), func.count().filter(Duty.due_on < today))
         .where(Duty.school_id == school.id, Duty.status == "open")
@@ -384,21 +392,20 @@ def _read_directory(c: StepContext, result: SchoolSweep) -> None:
         s.directory.staff_group for s in c.config.schools
         if s.connection == school.connection and s.directory.staff_group
     }
-    try:
-        with session.begin_nested():
-            report = sync_directory(
-                session,
-                school,
-                c.connectors.directory,
-                c.today,
-                # a connection's listing is its own schools': each school's staff group says
-                # whose people are whose; with none named, its first school takes everyone
-                default_school=not shared_groups and next(
-                    s for s in c.config.schools if s.connection == school.connection
-                ).id == school.id,
-                not_here=ended_addresses(session, school.id, c.today),
-                staff_groups=shared_groups,
-            )
+    try:  # in the step's own savepoint (``isolated``): a failed read is rolled back whole
+        report = sync_directory(
+            session,
+            school,
+            c.connectors.directory,
+            c.today,
+            # a connection's listing is its own schools': each school's staff group says
+            # whose people are whose; with none named, its first school takes everyone
+            default_school=not shared_groups and next(
+                s for s in c.config.schools if s.connection == school.connection
+            ).id == school.id,
+            not_here=ended_addresses(session, school.id, c.today),
+            staff_groups=shared_groups,
+        )
     except ConnectorError as exc:
         # An unreadable directory (an outage, a renamed role group, a bad file) must not stop
         # report clocks and reminders: carry on with the people already known, and say so.

@@ -10,14 +10,23 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, func, select, update
+from sqlalchemy.orm import Session
 
 from bot.core.context import AppContext
-from bot.core.models import ExtraPerson, Person, Policy
+from bot.core.models import (
+    Decision,
+    Duty,
+    ExtraPerson,
+    OfficialAccount,
+    Person,
+    Policy,
+    VisitorAssurance,
+)
 from bot.engine.sweep import SchoolSweep
 from tests.support.clock import FrozenClock
 from tests.support.helpers import SchoolBuilder
-from tests.support.quiet_school import MONDAY, sweep_school
+from tests.support.quiet_school import MONDAY, quiet_school, sweep_school
 
 VOL = "val@oak.example"
 
@@ -96,3 +105,128 @@ def test_the_register_s_one_look_misses_an_entry_added_or_removed(
         session.execute(delete(ExtraPerson).where(ExtraPerson.email == VOL))
     _sweep(ctx, frozen_clock, 45)  # still here on the register's side: made missing
     assert _missing_since(ctx) == MONDAY
+
+
+# a quiet school's sweep, statement by statement (savepoints too): the report deadlines, the
+# directory's and settings' looks, the duties step's one look, the idle feature steps' one look,
+# the digest's keys on a Monday, and the run's record: 42 on SQLite, 41 on PostgreSQL (the
+# quiet-sweep benchmark's school cost 71 before #60 item 2, 41 after)
+QUIET_STATEMENTS = 42
+
+
+def _statements(ctx: AppContext) -> tuple[list[str], Callable[[], None]]:
+    sent: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    event.listen(ctx.store.engine, "before_cursor_execute", seen)
+    return sent, lambda: event.remove(ctx.store.engine, "before_cursor_execute", seen)
+
+
+def test_a_quiet_school_costs_few_statements(
+    school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock
+) -> None:
+    quiet_school(school)
+    ctx = school.context(database_url)
+    _sweep(ctx, frozen_clock, 0)
+    _sweep(ctx, frozen_clock, 15)
+    sent, stop = _statements(ctx)
+    result = _sweep(ctx, frozen_clock, 30)
+    stop()
+    assert result.planned == "quiet"
+    assert len(sent) <= QUIET_STATEMENTS, "\n".join(sent)
+    idle_tables = ("visitor_assurances", "decisions", "complaints", "scr_entries")
+    read = [s for s in sent if any(f"FROM {t} " in s for t in idle_tables)]
+    assert len(read) == 1 and "AS busy_" in read[0], read  # the one look's EXISTS
+    ctx.store.dispose()
+
+
+def _old_visitor(session: Session) -> None:
+    session.add(
+        VisitorAssurance(
+            school_id="oak",
+            name="A Visitor",
+            organisation=None,
+            visit_date=date(2024, 1, 8),
+            rules_sha256="0" * 64,
+        )
+    )
+
+
+def _decision_due(session: Session) -> None:
+    head = session.scalars(select(Person.id).order_by(Person.id)).first()
+    assert head is not None
+    session.add(
+        Decision(
+            school_id="oak",
+            kind="risk_assessment",
+            subject_type="other",
+            decision="A decision",
+            reasons="Reasons",
+            decided_by_id=head,
+            decided_on=date(2025, 11, 24),
+            review_on=MONDAY,
+            review_set_on=date(2025, 11, 24),
+            recorded_by="head@oak.example",
+        )
+    )
+
+
+def _review_near(session: Session) -> None:
+    session.execute(update(Policy).values(next_review_due=date(2027, 1, 4)))
+
+
+def _capped_duty(session: Session) -> None:
+    first = session.scalars(select(Duty.id).order_by(Duty.id)).first()
+    session.execute(update(Duty).where(Duty.id == first).values(reminders_sent=99))
+
+
+def _handover_flagged(session: Session) -> None:
+    session.add(
+        OfficialAccount(
+            school_id="oak",
+            key="facebook",
+            platform="Facebook",
+            name="Oak on Facebook",
+            handover_needed=True,
+            handover_since=MONDAY,
+        )
+    )
+
+
+def _task_open(session: Session) -> None:
+    first = session.scalars(select(Duty.id).order_by(Duty.id)).first()
+    session.execute(update(Duty).where(Duty.id == first).values(kind="recurring_task"))
+
+
+@pytest.mark.parametrize(
+    ("arrives", "ran"),
+    [
+        (_old_visitor, "visitors_purged"),
+        (_decision_due, "decision_reminders"),
+        (_review_near, "governor_alerts"),
+        (_capped_duty, "chasing_stopped"),
+        (_handover_flagged, "handover_chases"),
+        (_task_open, "tasks_closed"),
+    ],
+    ids=["visitor", "decision", "review", "capped", "handover", "task"],
+)
+def test_an_idle_step_runs_on_the_sweep_after_its_input_arrives(
+    school: SchoolBuilder,
+    database_url: str,
+    frozen_clock: FrozenClock,
+    arrives: Callable[[Session], None],
+    ran: str,
+) -> None:
+    quiet_school(school)
+    ctx = school.context(database_url)
+    _sweep(ctx, frozen_clock, 0)
+    assert ran not in _sweep(ctx, frozen_clock, 15).extra  # idle: not run
+    with ctx.store.transaction() as session:
+        arrives(session)
+    assert ran in _sweep(ctx, frozen_clock, 30).extra
+    if arrives is _old_visitor:  # and its work is done
+        with ctx.store.session() as session:
+            assert session.scalar(select(func.count()).select_from(VisitorAssurance)) == 0
+    ctx.store.dispose()

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement, select
+
 from bot.core.context import StepContext
+from bot.core.models import OfficialAccount
+from bot.engine.idle_steps import busy_when
 from bot.features.accounts.handovers import chase_handovers
 
 __all__ = ["handovers_step"]
 
 
+def _handovers_waiting(run: StepContext) -> ColumnElement[bool]:
+    return (
+        select(OfficialAccount.id)
+        .where(
+            OfficialAccount.school_id == run.school.id, OfficialAccount.handover_needed.is_(True)
+        )
+        .exists()
+    )
+
+
+@busy_when(_handovers_waiting)
 def handovers_step(run: StepContext) -> dict[str, int]:
     """Chase waiting handovers (a dry run only counts what it would send)."""
     return chase_handovers(

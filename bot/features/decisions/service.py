@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -54,6 +54,7 @@ __all__ = [
     "decision_makers",
     "plan_decision_reminders",
     "review_decision",
+    "reviews_coming",
     "store_attachments",
 ]
 
@@ -189,6 +190,17 @@ def _sent_stages(session: Session, school_id: str) -> dict[tuple[int, date], lis
     return sent
 
 
+def reviews_coming(school: SchoolConfig, today: date) -> ColumnElement[bool]:
+    """The school's open decisions whose review date is within the first reminder's reach."""
+    cadence = school.cadences.get("decision-review", DECISION_CADENCE)
+    return and_(
+        Decision.school_id == school.id,
+        Decision.status == "open",
+        Decision.review_on.is_not(None),
+        Decision.review_on <= today + timedelta(days=max(cadence.before_due, default=0)),
+    )
+
+
 def plan_decision_reminders(
     session: Session,
     school: SchoolConfig,
@@ -216,12 +228,7 @@ def plan_decision_reminders(
             Person.active,
         )
         .join(Person, Person.id == Decision.decided_by_id)
-        .where(
-            Decision.school_id == school.id,
-            Decision.status == "open",
-            Decision.review_on.is_not(None),
-            Decision.review_on <= today + timedelta(days=max(cadence.before_due, default=0)),
-        )
+        .where(reviews_coming(school, today))
         .order_by(Decision.review_on, Decision.id)
     ).all()
     if not decisions:

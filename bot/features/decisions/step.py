@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement, select
+
 from bot.core.context import StepContext
-from bot.features.decisions.service import plan_decision_reminders
+from bot.core.models import Decision
+from bot.engine.idle_steps import busy_when
+from bot.features.decisions.service import plan_decision_reminders, reviews_coming
 
 __all__ = ["decision_reminders_step"]
 
 
+def _reviews_coming(run: StepContext) -> ColumnElement[bool]:
+    return select(Decision.id).where(reviews_coming(run.school, run.today)).exists()
+
+
+@busy_when(_reviews_coming)
 def decision_reminders_step(run: StepContext) -> dict[str, int]:
     """Queue the review reminders due today (a dry run counts those it would queue)."""
     reminders = plan_decision_reminders(

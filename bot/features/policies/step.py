@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement, and_, or_, select
+
 from bot.core.context import StepContext
+from bot.core.dates import shift
+from bot.core.models import Policy
+from bot.engine.idle_steps import busy_when
 from bot.features.policies.alerts import (
     moves_ready,
     plan_alerts,
     plan_event_updates,
     record_moves,
 )
+from bot.features.policies.rules import ALERT_DAYS_BEFORE
 
 __all__ = ["governor_alerts"]
 
 
+def _reviews_near_or_moved(run: StepContext) -> ColumnElement[bool]:
+    """A policy whose review date the first alert has reached (or passed), or whose calendar
+    event carries a date since moved: nothing else makes a digest or an update."""
+    policies = and_(Policy.school_id == run.school.id, Policy.kind == "policy")
+    reach = shift(run.today, max(ALERT_DAYS_BEFORE))
+    moved = or_(Policy.next_review_due.is_(None), Policy.review_event_due != Policy.next_review_due)
+    return or_(
+        select(Policy.id).where(policies, Policy.next_review_due <= reach).exists(),
+        select(Policy.id).where(policies, Policy.review_event_due.is_not(None), moved).exists(),
+    )
+
+
+@busy_when(_reviews_near_or_moved)
 def governor_alerts(run: StepContext) -> dict[str, int]:
     """The sweep step: one email about reviews per governor at most a week — the review digest
     of a policy at a new alert stage, carrying any review date moved since its calendar event

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -51,6 +51,7 @@ __all__ = [
     "gap_headings",
     "has_record",
     "import_sheet",
+    "kept_or_checked",
     "last_checked",
     "open_counts",
     "open_gaps",
@@ -406,6 +407,18 @@ def _inputs_stamp(session: Session, school_id: str) -> str:
         session.scalar(select(func.max(ScrPanel.id)).where(ScrPanel.school_id == school_id)),
     ]
     return "|".join(str(p) for p in parts)
+
+
+def kept_or_checked(school_id: str) -> ColumnElement[bool]:
+    """Whether the school has given its SCR, been checked, or has gaps: without any, the
+    sweep's check and the owner's email have nothing to do."""
+    return or_(
+        select(ScrEntry.id).where(ScrEntry.school_id == school_id).exists(),
+        select(ConnectorState.id)
+        .where(ConnectorState.school_id == school_id, ConnectorState.key == _STATE_KEY)
+        .exists(),
+        select(ScrGap.id).where(ScrGap.school_id == school_id).exists(),
+    )
 
 
 def has_record(session: Session, school_id: str) -> bool:

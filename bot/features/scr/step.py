@@ -4,13 +4,21 @@ a week, by email of its own when their reminder email will not (``owner``)."""
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement, false
+
 from bot.core.context import StepContext
+from bot.engine.idle_steps import busy_when
 from bot.features.scr.owner import tell_owner
-from bot.features.scr.service import refresh_gaps
+from bot.features.scr.service import kept_or_checked, refresh_gaps
 
 __all__ = ["scr_step"]
 
 
+def _kept_or_checked(run: StepContext) -> ColumnElement[bool]:
+    return kept_or_checked(run.school.id) if run.write else false()
+
+
+@busy_when(_kept_or_checked)
 def scr_step(run: StepContext) -> dict[str, int]:
     """Refresh the gap list (a dry run changes nothing) and queue the owner's own email when
     no reminder of theirs carries the news this week."""

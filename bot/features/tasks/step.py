@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import ColumnElement, and_, or_, select
+
 from bot.core.context import StepContext
-from bot.features.tasks.missed import alert_missed_tasks
+from bot.core.models import Duty
+from bot.engine.idle_steps import busy_when
+from bot.features.tasks.missed import MISSED_LOOKBACK_DAYS, alert_missed_tasks
 from bot.features.tasks.service import reconcile_tasks
 
 __all__ = ["tasks_step"]
 
 
+def _task_duties(run: StepContext) -> ColumnElement[bool]:
+    """Open task duties (a completion may cover one), or periods missed within the look-back."""
+    return (
+        select(Duty.id)
+        .where(
+            Duty.school_id == run.school.id,
+            Duty.kind == "recurring_task",
+            or_(
+                Duty.status == "open",
+                and_(
+                    Duty.status == "missed",
+                    Duty.closed_on >= run.today - timedelta(days=MISSED_LOOKBACK_DAYS),
+                ),
+            ),
+        )
+        .exists()
+    )
+
+
+@busy_when(_task_duties)
 def tasks_step(run: StepContext) -> dict[str, int]:
     """Close task duties another owner's completion satisfies, and tell of missed periods."""
     return {

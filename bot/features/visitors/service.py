@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -18,7 +18,7 @@ from bot.core.config import SchoolConfig
 from bot.core.models import OutboxMessage, VisitorAssurance
 from bot.features.visitors.rules import VisitInput, rules_sha256, visitor_rules
 
-__all__ = ["count_visitors_today", "purge_visitors", "record_visit"]
+__all__ = ["count_visitors_today", "expired", "purge_visitors", "record_visit"]
 
 
 def record_visit(
@@ -47,19 +47,19 @@ def record_visit(
     return assurance
 
 
+def expired(school: SchoolConfig, today: date) -> ColumnElement[bool]:
+    """The school's confirmations older than its retention."""
+    before = today - timedelta(days=school.visitor_retention_days)
+    return and_(VisitorAssurance.school_id == school.id, VisitorAssurance.visit_date < before)
+
+
 def purge_visitors(session: Session, school: SchoolConfig, today: date, *, write: bool) -> int:
     """Delete confirmations older than the school's retention; audit the counts only.
 
     The outbox record of any copy emailed goes too: it holds the visitor's address.
     """
     before = today - timedelta(days=school.visitor_retention_days)
-    ids = list(
-        session.scalars(
-            select(VisitorAssurance.id).where(
-                VisitorAssurance.school_id == school.id, VisitorAssurance.visit_date < before
-            )
-        )
-    )
+    ids = list(session.scalars(select(VisitorAssurance.id).where(expired(school, today))))
     if not ids or not write:
         return len(ids)
     copies = 0

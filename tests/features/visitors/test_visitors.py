@@ -168,7 +168,8 @@ def test_purged_after_the_retention_period(
     last_kept = TODAY + timedelta(days=30)
     with time_machine.travel(at(last_kept, 8), tick=False):
         [kept], _ = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
-    assert kept.extra["visitors_purged"] == 0 and _count(env) == 2
+    # nothing past the retention: the step had nothing to do and was not run (no count)
+    assert "visitors_purged" not in kept.extra and _count(env) == 2
     with time_machine.travel(at(last_kept + timedelta(days=1), 8), tick=False):
         [purged], _ = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
     assert purged.extra["visitors_purged"] == 1

@@ -1,0 +1,65 @@
+"""Feature steps with nothing to do are not run: a quiet school costs one look for all of them.
+
+A step may say, as one SQL condition, whether it has any work (``busy_when``): a superset of
+what it acts on, so the look can run a step needlessly but never skip one with work. Before
+the feature steps, the sweep asks every such step of a school at once, in one statement
+(``idle``), and skips those with none: no savepoint, no reads of their tables. Time-driven work
+stays in the condition (a date compared with ``run.today``), so a clock fires at its minute.
+A look that fails skips nothing: every step runs as it would without one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import ColumnElement, select
+
+from bot.core.context import StepContext
+from bot.engine.steps import Step
+
+__all__ = ["Busy", "busy_when", "idle"]
+
+log = logging.getLogger(__name__)
+
+# (the step's context) -> a SQL condition, true when the step may have work
+Busy = Callable[[StepContext], ColumnElement[bool]]
+_BUSY: dict[Step, Busy] = {}
+
+
+def busy_when(check: Busy) -> Callable[[Step], Step]:
+    """Give a step its "anything to do?" condition (decorator).
+
+    Example::
+
+        def _waiting(run: StepContext) -> ColumnElement[bool]:
+            return select(Thing.id).where(Thing.school_id == run.school.id).exists()
+
+        @busy_when(_waiting)
+        def things_step(run: StepContext) -> dict[str, int]: ...
+    """
+
+    def mark(step: Step) -> Step:
+        _BUSY[step] = check
+        return step
+
+    return mark
+
+
+def idle(run: StepContext, steps: Sequence[tuple[Step, StepContext]]) -> frozenset[Step]:
+    """The steps of ``steps`` (each with the context it will run with) that have nothing to do,
+    found in one statement (in a savepoint of ``run``'s session: a failing look skips nothing)."""
+    checked = [(step, _BUSY[step](context)) for step, context in steps if step in _BUSY]
+    if not checked:
+        return frozenset()
+    try:
+        with run.session.begin_nested():
+            busy = run.session.execute(
+                select(*(c.label(f"busy_{n}") for n, (_, c) in enumerate(checked)))
+            ).one()
+    except Exception as exc:  # the steps run as they would without the look
+        log.error("school %s: the idle steps' look failed (%s)", run.school.id, type(exc).__name__)
+        return frozenset()
+    return frozenset(
+        step for (step, _), has_work in zip(checked, busy, strict=True) if not has_work
+    )
