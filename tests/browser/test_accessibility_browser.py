@@ -17,7 +17,6 @@ import csv
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
@@ -32,12 +31,12 @@ from bot.core.models import Duty, Person
 from bot.web.app import ROUTERS, create_app
 from tests.conftest import LiveServer, _missing
 from tests.support.axe import add_axe, axe_in_themes
-from tests.support.demo_school import demo_school
+from tests.support.demo_school import IN_TERM, demo_school
 from tests.support.helpers import at
 from tests.support.paths import NODE_MODULES
 
 pytestmark = pytest.mark.browser
-TODAY = date(2026, 11, 18)  # a Wednesday in term
+TODAY = IN_TERM  # a Wednesday in term
 PHONE = {"width": 390, "height": 844}
 THEMES = ("light", "dark", "contrast")
 # a theme changes colours only: in the others, axe runs the rules that read colours

@@ -1,6 +1,9 @@
 """In Chromium: the headteacher of the demo school opens the dashboard; every headline figure
 on the page equals what plain SQL over the database says (not via ``compute_figures``); the
-page fits desktop and Teams-tab widths in light and dark, and screenshots are saved."""
+page fits desktop and Teams-tab widths in light and dark, and screenshots are saved.
+
+The demo school is a copy of the session's one build for the accessibility walk's date
+(``tests/support/demo_school.py``): nine weeks of a school simulated once, not once more here."""
 
 from __future__ import annotations
 
@@ -16,13 +19,12 @@ import yaml
 from sqlalchemy import text
 
 from bot.core.context import AppContext
-from bot.demo.builder import build_demo
 from bot.engine.duties import add_months
 from bot.web.app import create_app
+from tests.support.demo_school import IN_TERM, demo_school
 from tests.support.helpers import at
 
 pytestmark = pytest.mark.browser
-FRIDAY = date(2026, 11, 20)
 SIZES = [(1280, "desktop"), (1024, "teams"), (320, "teams")]
 
 
@@ -184,15 +186,15 @@ def _parse(value: str) -> Any:
 
 
 def test_dashboard_figures_and_screenshots(
-    tmp_path: Path, live_server: Any, page: Any, artifacts: Path
+    tmp_path_factory: pytest.TempPathFactory, live_server: Any, page: Any, artifacts: Path
 ) -> None:
-    with time_machine.travel(at(FRIDAY, 12, 0), tick=True):
-        plan = build_demo(base=tmp_path, today=FRIDAY)
-        assert plan.as_of == FRIDAY
-        ctx = AppContext(plan.settings)
-        want = expected_from_database(ctx, FRIDAY)
+    settings = demo_school(tmp_path_factory, IN_TERM)
+    with time_machine.travel(at(IN_TERM, 12, 0), tick=True):
+        ctx = AppContext(settings)
+        want = expected_from_database(ctx, IN_TERM)
+        print(f"\nfigures: {want}")
         head = ctx.config.schools[0].headteacher
-        with live_server(create_app(plan.settings, ctx)) as server:
+        with live_server(create_app(settings, ctx)) as server:
             page.set_viewport_size({"width": 1280, "height": 900})
             page.goto(f"{server.url}/signin?next=/dashboard")
             page.select_option("#email", head)
@@ -258,3 +260,4 @@ def test_dashboard_figures_and_screenshots(
             assert shown("done") == str(done) and shown("owed") == str(owed)
             assert page.locator("#who tbody tr").count() == min(owed - done, 50)
             page.screenshot(path=str(artifacts / "dashboard-policy-1280-light.png"), full_page=True)
+    ctx.store.dispose()

@@ -43,12 +43,12 @@ from bot.core import i18n
 from bot.core.live_text import fill_time_left
 from bot.core.models import Report
 from bot.core.ports import OutgoingEmail
-from bot.engine.sweep import run_sweep
 from bot.features.reports.clocks import escalate_clocks
 from connectors.mime import mime_bytes, to_mime
 from tests.core.test_i18n import PO, _english_left, _Visible, english_words
-from tests.features.reports.test_support import Env, configure, sync_people
-from tests.support.helpers import Row, SchoolBuilder, at, outbox_as_sent
+from tests.features.reports.test_support import Env
+from tests.support.helpers import Row, at, outbox_as_sent
+from tests.support.told_school import Named, sweep_on, told_school
 from tests.web.test_nation_words import EMAILED, LINK, SKIP, _pages
 
 LEGAL = Path(__file__).parents[2] / "bot" / "web" / "legal_texts"
@@ -98,47 +98,20 @@ ROLES = ("staff", "governor", "chair", "dsl", "head")
 
 def _env(home: Any, language: str) -> Env:
     """The school, in Wales, in ``language``: every role held by someone."""
-    from bot.web.app import create_app
-
-    builder = configure(SchoolBuilder(home))
-    builder.people = list(PEOPLE)
-    builder.school.update(
-        name=SCHOOL_NAME, country="wales", language=language, clerk="gov@oak.example"
-    )
-    builder.policy(
-        "child-protection",
-        "2026.1",
-        title=POLICY,
-        text=f"# {POLICY}\n\nFersiwn 2026.1\n",  # the school's own document, in Welsh
-        reviewers=["gov@oak.example"],
-        next_review="2026-11-20",
-    )
-    builder.requirement(
-        id="ack-cp",
-        kind="acknowledge_policy",
-        policy="child-protection",
-        audience={"roles": ["staff"]},
-        due_days=2,
-    )
-    builder.requirement(
-        id="check",
-        kind="recurring_task",
-        title=TASK,
+    named = Named(
+        policy=POLICY,
+        policy_text=f"# {POLICY}\n\nFersiwn 2026.1\n",  # the school's own document, in Welsh
+        task=TASK,
         every="weekly",
-        due_days=2,
-        owners=["amy@oak.example"],
-    )
-    builder.requirement(
-        id="cp-training",
-        kind="complete_training",
         course=COURSE,
-        audience={"roles": ["staff"]},
-        valid_months=12,
-        due_days=3,
+        ack_days=2,
+        task_days=2,
+        course_days=3,
     )
-    context = builder.context(None, demo=True, base_url="http://testserver")
-    sync_people(context, WEEK[0])
-    return Env(context=context, app=create_app(context.settings, context), builder=builder)
+    school = {"name": SCHOOL_NAME, "language": language}
+    return told_school(
+        home, people=PEOPLE, country="wales", named=named, school=school, synced_on=WEEK[0]
+    )
 
 
 @dataclass
@@ -180,13 +153,6 @@ def _concerns(env: Env) -> None:
                 base_url=lambda: "http://testserver",
                 write=True,
             )
-
-
-def _sweep_the_week(env: Env) -> None:
-    ctx = env.context
-    for day in WEEK:
-        with time_machine.travel(at(day, 8, 15), tick=False):
-            run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
 
 
 def _read_pages(env: Env, emails: list[Any]) -> dict[str, str]:
@@ -239,7 +205,7 @@ def week(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Week]:
     env = _env(tmp_path_factory.mktemp("week") / "school", "cy")
     try:
         _concerns(env)
-        _sweep_the_week(env)
+        sweep_on(env, WEEK)
         rows = outbox_as_sent(env.context.store)
         emails = [_as_sent(row) for row in rows if row.channel == "email"]
         cards = [row for row in rows if row.channel in ("card", "teams")]
@@ -531,10 +497,7 @@ def test_a_dual_language_schools_week_shows_welsh_then_english(
 ) -> None:
     env = _env(tmp_path_factory.mktemp("both") / "school", "cy+en")
     try:
-        with time_machine.travel(at(WEEK[0], 8, 15), tick=False):
-            run_sweep(
-                env.context.store, env.context.settings, env.context.config, env.context.connectors
-            )
+        sweep_on(env, WEEK[:1])
         emails = [row for row in outbox_as_sent(env.context.store) if row.channel == "email"]
         assert emails
         for row in emails:

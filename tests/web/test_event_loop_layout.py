@@ -83,24 +83,22 @@ class _Modules:
         return None
 
     def database(self) -> set[Key]:
-        """The functions that do database work, directly or through another of ours."""
-        calls = {
-            key: {c for n in _own_nodes(fn) if (c := _called(n))} for key, fn in self.defs.items()
-        }
-        found = {key for key, fn in self.defs.items() if _touches_store(fn)}
-        while True:
-            more = {
-                key
-                for key, names in calls.items()
-                if key not in found and any(self.resolve(key[0], n) in found for n in names)
-            }
-            if not more:
-                return found
-            found |= more
-
-
-def _touches_store(fn: ast.AST) -> bool:
-    return any(isinstance(n, ast.Attribute) and n.attr in STORE for n in _own_nodes(fn))
+        """The functions that do database work, directly or through another of ours: those
+        that touch the store, then their callers, then theirs (each call resolved once)."""
+        callers: dict[Key, set[Key]] = {}
+        found: set[Key] = set()
+        for key, fn in self.defs.items():
+            for node in _own_nodes(fn):
+                if isinstance(node, ast.Attribute) and node.attr in STORE:
+                    found.add(key)
+                elif (name := _called(node)) and (callee := self.resolve(key[0], name)):
+                    callers.setdefault(callee, set()).add(key)
+        todo = list(found)
+        while todo:
+            for caller in callers.get(todo.pop(), set()) - found:
+                found.add(caller)
+                todo.append(caller)
+        return found
 
 
 def _blocking() -> list[str]:

@@ -15,7 +15,6 @@ from datetime import UTC, date, timedelta
 from typing import Any
 
 import pytest
-import time_machine
 import typer
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -23,20 +22,13 @@ from typer.testing import CliRunner
 
 from bot.core.models import Report
 from bot.core.nations import NATIONS, pack_for
-from bot.engine.sweep import run_sweep
 from bot.features.reports.clocks import escalate_clocks
 from bot.features.teamsbot.conversation import stranger_line
-from tests.features.reports.test_support import (
-    PEOPLE,
-    ROLE_EMAILS,
-    Env,
-    configure,
-    csrf_of,
-    sync_people,
-)
+from tests.features.reports.test_support import PEOPLE, ROLE_EMAILS, Env, csrf_of
 from tests.support.behaviour_snapshot import _commands
-from tests.support.helpers import Row, SchoolBuilder, at
+from tests.support.helpers import Row
 from tests.support.nation_words import find_foreign_words
+from tests.support.told_school import sweep_on, told_school
 
 # directory job titles are the school's own words: neutral ones here, so only ours are scanned;
 # Amy has a line manager, so her overdue reminders copy someone in
@@ -75,47 +67,9 @@ SWEEP_DAYS = [date(2026, 10, 19) + timedelta(days=n) for n in range(49)]
 
 def _env(home: Any, country: str, words: dict[str, str] | None = None) -> Env:
     """The report tests' school (every role held by someone) in ``country``."""
-    from bot.web.app import create_app
-
-    builder = configure(SchoolBuilder(home))
-    builder.people = list(NEUTRAL_PEOPLE)
-    builder.school["country"] = country
-    builder.school["clerk"] = "gov@oak.example"
-    if words:
-        builder.school["words"] = words
-    builder.policy(
-        "child-protection",
-        "2026.1",
-        title="Child Protection Policy",
-        reviewers=["gov@oak.example"],
-        next_review="2026-11-20",
+    return told_school(
+        home, people=NEUTRAL_PEOPLE, country=country, school={"words": words} if words else None
     )
-    builder.requirement(
-        id="ack-cp",
-        kind="acknowledge_policy",
-        policy="child-protection",
-        audience={"roles": ["staff"]},
-        due_days=5,
-    )
-    builder.requirement(
-        id="check",
-        kind="recurring_task",
-        title="Check the single central record",
-        every="monthly",
-        due_days=5,
-        owners=["amy@oak.example"],
-    )
-    builder.requirement(
-        id="cp-training",
-        kind="complete_training",
-        course="Safeguarding and child protection",
-        audience={"roles": ["staff"]},
-        valid_months=12,
-        due_days=10,
-    )
-    context = builder.context(None, demo=True, base_url="http://testserver")
-    sync_people(context)
-    return Env(context=context, app=create_app(context.settings, context), builder=builder)
 
 
 def _pages(env: Env) -> list[str]:
@@ -196,11 +150,7 @@ def _everything_said(env: Env, monkeypatch: pytest.MonkeyPatch) -> str:
     )
     for reference in references:
         said.append(leader.get(f"/reports/{reference}").text)
-    ctx = env.context
-    for day in SWEEP_DAYS:
-        if day.weekday() < 5:
-            with time_machine.travel(at(day, 8, 15), tick=False):
-                run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
+    sweep_on(env, (day for day in SWEEP_DAYS if day.weekday() < 5))
     # the settings move to the web pages, so the admin pages show their forms too
     head = env.client("head")
     moved = head.post(
