@@ -37,7 +37,7 @@ class SlowInbox(Inbox):
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         """Keep the message after a pause."""
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(0.1)  # 30 messages: a 3 s pass, the kill lands after the 3rd
         return await super().handle_DATA(server, session, envelope)
 
 
@@ -94,8 +94,7 @@ def test_a_killed_dispatcher_s_mail_resumes_at_once(
         log = tmp_path / "workers.log"
         first = _worker(env, log)
         try:
-            wait_for(lambda: len(inbox.messages) >= 3 and _counts(store)["claimed"], first,
-                     log=log)
+            wait_for(lambda: len(inbox.messages) >= 3 and _counts(store)["claimed"], first, log=log)
         finally:
             first.send_signal(signal.SIGKILL)
             first.wait()
