@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import re
 
+from bot.core.i18n import N_
+
 __all__ = [
     "DOCX",
     "MARKUP",
+    "SAID_AS",
+    "Problem",
     "document_kind",
     "image_problem",
     "sniff",
@@ -36,24 +40,46 @@ def sniff(data: bytes) -> str | None:
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # what a file's name may end in for each kind of content we take
 _EXTENSION_OF = {
-    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg", ".jfif": "image/jpeg",
-    ".png": "image/png", ".pdf": "application/pdf", ".docx": DOCX,
-    ".md": "text/plain", ".markdown": "text/plain", ".txt": "text/plain",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".jpe": "image/jpeg",
+    ".jfif": "image/jpeg",
+    ".png": "image/png",
+    ".pdf": "application/pdf",
+    ".docx": DOCX,
+    ".md": "text/plain",
+    ".markdown": "text/plain",
+    ".txt": "text/plain",
 }
 # what browsers and phones declare for the same kinds
 _DECLARED_AS = {
-    "image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/x-png": "image/png",
-    "application/x-pdf": "application/pdf", "application/acrobat": "application/pdf",
-    "text/markdown": "text/plain", "text/x-markdown": "text/plain",
+    "image/jpg": "image/jpeg",
+    "image/pjpeg": "image/jpeg",
+    "image/x-png": "image/png",
+    "application/x-pdf": "application/pdf",
+    "application/acrobat": "application/pdf",
+    "text/markdown": "text/plain",
+    "text/x-markdown": "text/plain",
 }
 _UNDECLARED = {"", "application/octet-stream", "binary/octet-stream", "application/unknown"}
-# how a person would say what a file is
+# how a person would say what a file is (catalogue sentences: said in the page's language)
 _SAID = {
-    "image/jpeg": "a JPEG photo", "image/png": "a PNG image", "application/pdf": "a PDF",
-    DOCX: "a Word document", "text/plain": "a text file", "text/html": "a web page",
-    "image/gif": "a GIF image", "image/webp": "a WebP image", "image/heic": "a HEIC photo",
-    "image/svg+xml": "an SVG drawing", "application/zip": "a zip file",
+    "image/jpeg": N_("a JPEG photo"),
+    "image/png": N_("a PNG image"),
+    "application/pdf": N_("a PDF"),
+    DOCX: N_("a Word document"),
+    "text/plain": N_("a text file"),
+    "text/html": N_("a web page"),
+    "image/gif": N_("a GIF image"),
+    "image/webp": N_("a WebP image"),
+    "image/heic": N_("a HEIC photo"),
+    "image/svg+xml": N_("an SVG drawing"),
+    "application/zip": N_("a zip file"),
 }
+# a refusal: its catalogue sentence and the values filled in after translating it; the values
+# named in SAID_AS are themselves catalogue sentences (what a file is), translated too
+Problem = tuple[str, dict[str, str]]
+SAID_AS = ("really", "sent")
 # a web page or script inside an image (a "polyglot": a browser or viewer may run it); each
 # pattern long enough that compressed picture data never spells it by chance
 MARKUP = re.compile(
@@ -72,7 +98,7 @@ def _contents(data: bytes) -> str:
         kind = "text/html"
     elif kind is None and data.startswith((b"GIF87a", b"GIF89a")):
         kind = "image/gif"
-    return _SAID.get(kind or "", "a different kind of file")
+    return _SAID.get(kind or "", N_("a different kind of file"))
 
 
 def _extension(name: str) -> str:
@@ -84,7 +110,7 @@ def _extension(name: str) -> str:
 
 def type_problem(
     shown: str, filename: str, data: bytes, kind: str, declared: str | None
-) -> str | None:
+) -> Problem | None:
     """Why a file whose bytes are ``kind`` is refused because its name, or the type the browser
     declared, says it is something else (a ".png" that is a JPEG, a PDF sent as a web page);
     None when they agree. A name without an extension, and a declared type that says nothing
@@ -93,19 +119,19 @@ def type_problem(
     named = _EXTENSION_OF.get(extension, extension) if extension else None
     really = _SAID.get(kind) or _contents(data)
     if named is not None and named != kind:
-        return (
-            f"{shown}: its name ends in {extension}, but the file is {really}, so we "
+        return N_(
+            "%(file)s: its name ends in %(extension)s, but the file is %(really)s, so we "
             "have not accepted it. Please attach the original file, or save it again with the "
             "right kind of name."
-        )
+        ), {"file": shown, "extension": extension, "really": really}
     said = (declared or "").split(";")[0].strip().lower()
     said = _DECLARED_AS.get(said, said)
     if said not in _UNDECLARED and said != kind:
         sent = _SAID.get(said, f'"{said[:60]}"')
-        return (
-            f"{shown}: it was sent as {sent}, but the file is {really}, so we have "
+        return N_(
+            "%(file)s: it was sent as %(sent)s, but the file is %(really)s, so we have "
             "not accepted it. Please attach the original file."
-        )
+        ), {"file": shown, "sent": sent, "really": really}
     return None
 
 
@@ -164,24 +190,24 @@ def _image_end(data: bytes, kind: str) -> int | None:
     return end
 
 
-def image_problem(shown: str, data: bytes, kind: str) -> str | None:
+def image_problem(shown: str, data: bytes, kind: str) -> Problem | None:
     """Why an image is refused: a web page or script anywhere in it, or anything after its
     picture ends (padding aside), the marks of a file that is also something else; or None."""
     if MARKUP.search(data):
-        return (
-            f"{shown}: this image has web page or script code inside it, so we have not "
+        return N_(
+            "%(file)s: this image has web page or script code inside it, so we have not "
             "accepted it. Please attach a plain photo or a screenshot of it."
-        )
+        ), {"file": shown}
     end = _image_end(data, kind)
     if end is None:
-        return f"{shown}: this image could not be read (it may be damaged)."
+        return N_("%(file)s: this image could not be read (it may be damaged)."), {"file": shown}
     hidden = len(data[end:].strip(b"\x00\xff"))
     if hidden:
-        return (
-            f"{shown}: this image has {hidden:,} bytes of something else after the picture "
+        return N_(
+            "%(file)s: this image has %(bytes)s bytes of something else after the picture "
             "(a phone's motion photo has a video there), so we have not accepted it. Please "
             "attach a plain photo or a screenshot of it."
-        )
+        ), {"file": shown, "bytes": f"{hidden:,}"}
     return None
 
 

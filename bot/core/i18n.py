@@ -210,10 +210,19 @@ def coverage(language: str = "cy") -> Coverage:
 def extract_pack_words(
     fileobj: BinaryIO, keywords: object, comment_tags: object, options: object
 ) -> Iterator[tuple[int, None, str, list[str]]]:
-    """Babel extractor (``babel.cfg``): each word of a nation pack's ``[words]`` table, so the
-    catalogue can say the pack's words in the school's language (``words_in``); the packs
-    themselves are never changed."""
-    table = tomllib.load(fileobj).get("words", {})
+    """Babel extractor (``babel.cfg``): a nation pack's name, its single central record's
+    checks (names, sources, note) and each word of its ``[words]`` table, so the catalogue can
+    say them in the school's language (``words_in``, the nation choice, the SCR page); the
+    packs themselves are never changed."""
+    pack = tomllib.load(fileobj)
+    if isinstance(pack.get("name"), str):  # the nation's own name, as the choice offers it
+        yield 0, None, pack["name"], ["nation pack name"]
+    for check in pack.get("scr_checks", []):  # the single central record's checks
+        yield 0, None, check["name"], ["nation pack single central record check"]
+        yield 0, None, check["source"]["title"], ["nation pack source title"]
+    if isinstance(pack.get("scr_note"), str):
+        yield 0, None, pack["scr_note"], ["nation pack single central record note"]
+    table = pack.get("words", {})
     for key, value in table.items():
         if isinstance(value, str) and not value.startswith("https://"):
             yield 0, None, value, [f"nation pack word: {key}"]

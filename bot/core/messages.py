@@ -80,20 +80,23 @@ def notice(
     cc: Sequence[str] = (),
     attachments: Sequence[Attachment] = (),
     reply_to: str | None = None,
+    language: str | None = None,
 ) -> EmailDraft:
     """A short, general-purpose email (alerts, receipts, links) in both parts.
 
     ``reply_to`` (the school office, ``SchoolConfig.reply_address()``) becomes the Reply-To
     header, and only then does the footer invite a reply. ``school`` is the school (its sending
     name, its office as ``reply_to`` and its language for the email's own words: the caller
-    gives the subject and paragraphs in it) or the sending name alone.
+    gives the subject and paragraphs in it) or the sending name alone; ``language`` says the
+    email's own words in another (a school whose settings have never been accepted).
     """
-    language = "en"
+    said = "en"
     if isinstance(school, str):
         school_name = school
     else:
         school_name, reply_to = school.mail_from_name or school.name, school.reply_address()
-        language = school.language
+        said = school.language
+    language = language or said
     text, html = render(
         "notice",
         {

@@ -36,6 +36,8 @@ from bot.core.contained import PARSE_SECONDS, ContainedError, run_contained
 from bot.core.filekinds import (
     DOCX,
     MARKUP,
+    SAID_AS,
+    Problem,
     document_kind,
     image_problem,
     sniff,
@@ -86,6 +88,8 @@ class AttachmentError(SaidError, ValueError):
     do, a catalogue sentence too) after it. It crosses from the child checking a file
     (``bot.core.contained``) as its sentence and values: the parent says it."""
 
+    said_as: tuple[str, ...] = ()  # values that are catalogue sentences too ("a JPEG photo")
+
     def __init__(self, message: str, *, then: str | None = None, **values: str) -> None:
         super().__init__(message, **values)
         self.then = then
@@ -96,7 +100,9 @@ class AttachmentError(SaidError, ValueError):
         """The sentence, then what to do, in ``tr``'s language (cy+en: Welsh, then English)."""
         if tr is translations("cy+en"):
             return both(self.said(translations("cy")), str(self))
-        said = super().said(tr)
+        values = {k: tr.gettext(v) if k in self.said_as else v for k, v in self.values.items()}
+        text = tr.gettext(self.message)
+        said = text % values if values else text
         return f"{said} {tr.gettext(self.then)}" if self.then else said
 
 
@@ -473,6 +479,14 @@ def _text_problem(shown: str, data: bytes) -> AttachmentError | None:
     )
 
 
+def _kind_refusal(problem: Problem) -> AttachmentError:
+    """A file refused for what it is (``bot.core.filekinds``): its sentence and values, what
+    the file is said in the page's language too."""
+    refused = AttachmentError(problem[0], **problem[1])
+    refused.said_as = SAID_AS
+    return refused
+
+
 def check_document_content(shown: str, data: bytes) -> None:
     """Refuse a policy document (.pdf, .docx, .md, .txt by its name ``shown``) whose bytes are
     not what its name says, or that cannot be read or is unsafe to open: a PDF as
@@ -485,7 +499,7 @@ def check_document_content(shown: str, data: bytes) -> None:
         if refused is not None:
             raise refused
     if problem is not None:
-        raise AttachmentError(problem)
+        raise _kind_refusal(problem)
     if kind == "application/pdf":
         check_pdf(shown, data)
     elif kind == DOCX:
@@ -541,7 +555,7 @@ def clean_attachment(filename: str, data: bytes, declared: str | None = None) ->
     if problem is None and kind != "application/pdf":
         problem = image_problem(shown, data, kind)
     if problem is not None:
-        raise AttachmentError(problem)
+        raise _kind_refusal(problem)
     if kind == "application/pdf":
         check_pdf(shown, data, advice="Please print it to a new PDF or attach a photo instead.")
         clean = data

@@ -80,12 +80,14 @@ def _tell(
     if session.get(School, problem.school_id) is None:  # held from the start: no row yet
         session.add(School(id=problem.school_id[:64], name=problem.name[:200]))
         session.flush()
-    language = school.language if school is not None else "en"  # held: none accepted yet
+    # held (no settings accepted yet): the language its entry asks for, else both, Welsh first
+    language = school.language if school is not None else problem.language or "cy+en"
     subject, greeting, small, *paragraphs = lines_in(
         language, lambda language: _problem_lines(problem, language)
     )
     draft = notice(
         school=school or problem.name,
+        language=language,
         to=to,
         subject=subject,
         greeting=greeting,

@@ -141,6 +141,22 @@ class PageGuard:
             await self.app(scope, receive, with_headers)
 
 
+def body_language(ctx: AppContext, scope: Scope) -> str:
+    """The language of an answer given before the page knows its school (the size limit):
+    the school the address names (``/visit/oak``) or the one school this server runs; else
+    both, Welsh first, where any school on the install speaks Welsh; English when the
+    settings cannot be read."""
+    try:
+        schools = ctx.config.schools
+    except ConfigError:
+        return "en"
+    parts = set(str(scope.get("path", "")).split("/"))
+    named = [school for school in schools if school.id in parts]
+    if len(named) == 1 or len(schools) == 1:
+        return (named or schools)[0].language
+    return "cy+en" if any(school.language != "en" for school in schools) else "en"
+
+
 def readiness(store: Store, *, scheduler: bool = True) -> Response:
     """200 when the database answers and the scheduler has run within two beats (this
     process's own; without one, on PostgreSQL, any scheduler's beat kept in the database);
@@ -204,7 +220,8 @@ def create_app(
         https_only=settings.base_url.startswith("https://"),
         max_age=8 * 3600,
     )
-    app.add_middleware(BodyLimit, limit=MAX_BODY)  # counts what really arrives
+    # counts what really arrives; says no in the language of the school the address names
+    app.add_middleware(BodyLimit, limit=MAX_BODY, language=lambda scope: body_language(ctx, scope))
     # outermost: whatever fails inside is logged with a reference and never re-raised to the
     # server (which would log the exception's text: SQL parameters, report contents)
     app.add_middleware(ErrorReferenceMiddleware)

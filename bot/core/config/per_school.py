@@ -33,6 +33,7 @@ from bot.core.config.schema import (
     read_config_file,
 )
 from bot.core.config.writing import plain
+from bot.core.i18n import LANGUAGES
 from bot.core.models import SchoolSettings
 
 __all__ = [
@@ -71,6 +72,10 @@ class SettingsProblem:
     message: str  # one line a problem: file, line, field and what is wrong
     kept_since: datetime | None  # when the settings still in force were accepted; None: held
     admins: tuple[str, ...] = ()  # who hears about it: the school's admins as far as known
+    # the language its entry asks for, where the entry reads as one (``language:``, else the
+    # default ``en``); None when it cannot be told (the entry is not a mapping, or the value
+    # is not a language): what a school held before any settings passed is told in
+    language: str | None = None
 
     @property
     def held(self) -> bool:
@@ -224,12 +229,14 @@ def _failed(
     """A school whose entry fails: its last good settings (None: held) and its problem."""
     kept = _restore(good) if good is not None else None
     name = entry.get("name") if isinstance(entry, dict) else None
+    asked = entry.get("language", "en") if isinstance(entry, dict) else None
     problem = SettingsProblem(
         sid,
         kept.name if kept else (name if isinstance(name, str) and name else sid),
         "\n".join(said),
         good.accepted_at if kept and good else None,
         _admins(good.school if kept and good else entry, trust_admins),
+        asked if asked in LANGUAGES else None,
     )
     return kept, problem
 

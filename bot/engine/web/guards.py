@@ -5,7 +5,7 @@ streams in whatever the headers say (a 413, without reading the rest).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -16,6 +16,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.core.forms import control_character
+from bot.core.i18n import N_, html_lang, translations
 from bot.core.uploads import MAX_FILE_BYTES, AttachmentError, CleanFile, clean_attachment
 from bot.engine.web.threads import waiting
 
@@ -27,6 +28,7 @@ __all__ = [
     "clean_uploads",
     "read_checked_form",
     "refuse_control_characters",
+    "too_large",
 ]
 
 # every <textarea> of the product (tests/web/test_guards.py keeps this in step with the
@@ -114,11 +116,19 @@ async def refuse_control_characters(request: Request) -> None:
         check_form(await request.form())  # already parsed (and cached) for this route
 
 
+TOO_LARGE = N_("That upload is too large (%(mb)s MB at most).")
+
+
+def too_large(limit: int, language: str = "en") -> str:
+    """The refusal of a body over ``limit`` bytes, in ``language``."""
+    return translations(language).gettext(TOO_LARGE) % {"mb": limit // (1024 * 1024)}
+
+
 class BodyTooLargeError(HTTPException):
     """The request body went past the limit while it was being read."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"That upload is too large ({limit // (1024 * 1024)} MB at most).")
+        super().__init__(413, too_large(limit))
 
 
 class BodyLimit:
@@ -126,22 +136,30 @@ class BodyLimit:
 
     A declared ``Content-Length`` over the limit is refused before anything is read; a chunked
     body (no length) is cut off as soon as the count passes the limit: the read raises
-    :class:`BodyTooLargeError`, and whatever the page would have answered becomes a 413.
+    :class:`BodyTooLargeError`, and whatever the page would have answered becomes a 413. The
+    refusal comes before any page knows its school: ``language(scope)`` says it in the
+    language of the school the address names (``cy+en`` when it cannot tell, on an install
+    with a Welsh school); English without one.
 
     Example::
 
         app.add_middleware(BodyLimit, limit=12 * 1024 * 1024)
     """
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int, language: Callable[[Scope], str] | None = None
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.language = language
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        too_large = PlainTextResponse(
-            BodyTooLargeError(self.limit).detail, 413, headers={"connection": "close"}
-        )
-        await too_large(scope, receive, send)
+        language = self.language(scope) if self.language else "en"
+        headers = {"connection": "close"}
+        if language != "en":
+            headers["content-language"] = html_lang(language)
+        too_long = PlainTextResponse(too_large(self.limit, language), 413, headers=headers)
+        await too_long(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Count the body as it streams; answer 413 once it passes the limit."""

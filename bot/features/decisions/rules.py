@@ -11,8 +11,7 @@ from gettext import NullTranslations
 
 from bot.core.config import Cadence
 from bot.core.forms import FormErrors, clean_field, parse_iso_date
-from bot.core.i18n import N_
-from bot.core.messages import human_date
+from bot.core.i18n import N_, day_text
 from bot.engine.reminders import reminder_stages
 
 __all__ = [
@@ -300,14 +299,28 @@ def seen_stage(review_on: date, set_on: date, cadence: Cadence) -> int:
     return reached[-1][0] if reached else -1
 
 
-def review_subject(label: str, review_on: date, today: date, reference: str) -> str:
-    """The reminder's subject line: overdue, due today, or due in N days."""
+def review_subject(
+    label: str,
+    review_on: date,
+    today: date,
+    reference: str,
+    tr: NullTranslations | None = None,
+    language: str = "en",
+) -> str:
+    """The reminder's subject line: overdue, due today, or due in N days (in ``tr``'s language;
+    the date as ``language`` writes it)."""
+    tr = tr or NullTranslations()
+    values = {"reference": reference, "due": day_text(review_on, language)}
     if label.startswith("overdue:"):
-        return f"Overdue review: decision {reference} (was due {human_date(review_on)})"
+        return tr.gettext("Overdue review: decision %(reference)s (was due %(due)s)") % values
     days = (review_on - today).days
     if days <= 0:
-        return f"Review due today: decision {reference}"
-    return f"Review due in {days} day{'s' if days != 1 else ''}: decision {reference}"
+        return tr.gettext("Review due today: decision %(reference)s") % values
+    return tr.ngettext(
+        "Review due in %(num)s day: decision %(reference)s",
+        "Review due in %(num)s days: decision %(reference)s",
+        days,
+    ) % {**values, "num": days}
 
 
 def review_recipients(

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.clock import send_after
 from bot.core.config import SchoolConfig
-from bot.core.messages import human_date, notice
+from bot.core.i18n import day_text, translations
+from bot.core.messages import notice
 from bot.core.models import (
     Decision,
     DecisionAttachment,
@@ -25,10 +26,10 @@ from bot.core.models import (
     Person,
     PersonRole,
 )
-from bot.core.outbox import Urgency, enqueue_email
+from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.core.permissions import LEADERSHIP
 from bot.core.uploads import CleanFile
-from bot.core.words import school_words
+from bot.core.words import school_words, words_in
 from bot.engine.reminders import next_reminder
 from bot.features.decisions.rules import (
     DECISION_CADENCE,
@@ -68,8 +69,15 @@ def audit_decision(
     **details: Any,
 ) -> None:
     """Audit an event on the register: ids, kinds and counts only, never who or what."""
-    audit.record(session, actor=actor, action=action, object_type="decision",
-                 object_id=decision_id, school_id=school_id, details=details)
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        object_type="decision",
+        object_id=decision_id,
+        school_id=school_id,
+        details=details,
+    )
 
 
 def store_attachments(
@@ -85,12 +93,23 @@ def store_attachments(
     The caller deletes the returned paths if its transaction does not commit.
     """
     written = store_files(
-        session, uploads_dir / "decisions" / decision.school_id, files, DecisionAttachment,
-        school_id=decision.school_id, decision_id=decision.id, uploaded_by=actor,
+        session,
+        uploads_dir / "decisions" / decision.school_id,
+        files,
+        DecisionAttachment,
+        school_id=decision.school_id,
+        decision_id=decision.id,
+        uploaded_by=actor,
     )
     if written:
-        audit_decision(session, actor, "decision.files_added", decision.school_id, decision.id,
-                       count=len(written))
+        audit_decision(
+            session,
+            actor,
+            "decision.files_added",
+            decision.school_id,
+            decision.id,
+            count=len(written),
+        )
     return written
 
 
@@ -107,8 +126,15 @@ def create_decision(
     )
     session.add(decision)
     session.flush()
-    audit_decision(session, actor.email, "decision.recorded", school.id, decision.id,
-                   kind=data.kind, subject_type=data.subject_type)
+    audit_decision(
+        session,
+        actor.email,
+        "decision.recorded",
+        school.id,
+        decision.id,
+        kind=data.kind,
+        subject_type=data.subject_type,
+    )
     return decision
 
 
@@ -140,8 +166,15 @@ def review_decision(
         decision.review_on, decision.review_set_on = next_review_on, today
     session.flush()
     action = "decision.closed" if outcome == "closed" else "decision.reviewed"
-    audit_decision(session, actor.email, action, decision.school_id, decision.id,
-                   review=review.id, next_review_on=str(next_review_on or ""))
+    audit_decision(
+        session,
+        actor.email,
+        action,
+        decision.school_id,
+        decision.id,
+        review=review.id,
+        next_review_on=str(next_review_on or ""),
+    )
     return review
 
 
@@ -201,6 +234,68 @@ def reviews_coming(school: SchoolConfig, today: date) -> ColumnElement[bool]:
     )
 
 
+def _review_draft(
+    school: SchoolConfig,
+    to: list[str],
+    label: str,
+    kind: str,
+    decided_on: date,
+    review_on: date,
+    today: date,
+    reference: str,
+    url: str,
+) -> EmailDraft:
+    """A review reminder in the school's language: *that* a review is due, never who it is
+    about."""
+    language = school.language
+    tr = translations(language)
+    _ = tr.gettext
+    values = {
+        "school": school.name,
+        "day": day_text(review_on, language),
+        "dsl": words_in(school_words(school), tr).dsl,
+    }
+    if label.startswith("overdue:"):
+        due = (
+            _("A decision in %(school)s's decisions and exceptions register is overdue for review.")
+            % values
+        )
+    else:
+        due = (
+            _(
+                "A decision in %(school)s's decisions and exceptions register is due for review "
+                "on %(day)s."
+            )
+            % values
+        )
+    return notice(
+        school=school,
+        to=to,
+        subject=review_subject(label, review_on, today, reference, tr, language),
+        greeting=_("Hello,"),
+        paragraphs=[
+            due,
+            _(
+                "Please review it with the people involved, then record the outcome on the "
+                "register: a new review date, or that it has ended."
+            ),
+        ],
+        facts=[
+            (_("Reference"), reference),
+            (_("Type"), _(SHORT_KINDS[kind]) if kind in SHORT_KINDS else kind),
+            (_("Decided on"), day_text(decided_on, language)),
+            (_("Review date"), day_text(review_on, language)),
+        ],
+        button_url=url,
+        button_text=_("Open the decision"),
+        small=_(
+            "This email does not say who the decision is about: sign in to see it. "
+            "You receive it as the person who decided, or as the %(dsl)s."
+        )
+        % values,
+    )
+
+
 def plan_decision_reminders(
     session: Session,
     school: SchoolConfig,
@@ -251,31 +346,16 @@ def plan_decision_reminders(
         queued = False
         if write:  # the email says *that* a review is due, never who it is about
             reference = decision_reference(decision_id)
-            draft = notice(
-                school=school,
-                to=recipients,
-                subject=review_subject(reminder.label, review_on, today, reference),
-                greeting="Hello,",
-                paragraphs=[
-                    f"A decision in {school.name}'s decisions and exceptions register is "
-                    + (
-                        "overdue for review."
-                        if reminder.label.startswith("overdue:")
-                        else f"due for review on {human_date(review_on)}."
-                    ),
-                    "Please review it with the people involved, then record the outcome on the "
-                    "register: a new review date, or that it has ended.",
-                ],
-                facts=[
-                    ("Reference", reference),
-                    ("Type", SHORT_KINDS.get(kind, kind)),
-                    ("Decided on", human_date(decided_on)),
-                    ("Review date", human_date(review_on)),
-                ],
-                button_url=f"{base_url}/decisions/{decision_id}",
-                button_text="Open the decision",
-                small="This email does not say who the decision is about: sign in to see it. "
-                f"You receive it as the person who decided, or as the {school_words(school).dsl}.",
+            draft = _review_draft(
+                school,
+                recipients,
+                reminder.label,
+                kind,
+                decided_on,
+                review_on,
+                today,
+                reference,
+                f"{base_url}/decisions/{decision_id}",
             )
             queued = enqueue_email(
                 session,
@@ -307,4 +387,3 @@ def active_people(session: Session, school_id: str, *only: ColumnElement[bool]) 
         .order_by(Person.display_name)
     ).all()
     return {pid: name for pid, name in rows}
-

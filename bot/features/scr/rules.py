@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from gettext import NullTranslations
 
-from bot.core.i18n import N_
+from bot.core.i18n import N_, day_text
 from bot.core.nations import ScrCheck, Words
 from bot.core.words import human_date
 from bot.engine.periods import add_months, cycle_start
@@ -150,6 +150,18 @@ def kind_headings(
     }
 
 
+def _detail_in(detail: str, language: str) -> str:
+    """A gap's detail as ``language`` writes it: a date (kept as ``human_date`` wrote it)
+    in that language's words; a panel's title as it is."""
+    if language == "en":
+        return detail
+    try:
+        day = datetime.strptime(detail, "%A %d %B %Y").date()
+    except ValueError:
+        return detail
+    return day_text(day, language) if human_date(day) == detail else detail
+
+
 def describe(
     gap: Gap,
     checks: Mapping[str, str],
@@ -157,13 +169,15 @@ def describe(
     tr: NullTranslations | None = None,
     *,
     academy: bool = False,
+    language: str = "en",
 ) -> str:
     """The gap in the school's words (``checks``: each check's name in its nation) and
-    language (``tr``; ``words`` already in it)."""
+    language (``tr``; ``words`` already in it; a date in its detail as ``language`` writes
+    it)."""
     _ = (tr or NullTranslations()).gettext
     said = {
         "check": checks.get(gap.check or "", _("check")),
-        "detail": gap.detail,
+        "detail": _detail_in(gap.detail, language),
         "governor": board_word(words, tr, academy=academy),
     }
     return {

@@ -42,10 +42,15 @@ def _reader(request: Request) -> tuple[Person, SchoolConfig]:
         raise HTTPException(401, "Please sign in to see this page.")
     school = ctx(request).config.school(person.school_id)
     if not (person.role_names & SCR_READERS) and person.email != school.scr_owner:
+        tr = translations(language_for_page(request, {"user": person, "school": school}))
+        head = words_in(school_words(school), tr).headteacher
         raise HTTPException(
             403,
-            f"This page is only for the {school_words(school).headteacher} and the person "
-            "who keeps the single central record.",
+            tr.gettext(
+                "This page is only for the %(head)s and the person who keeps the single "
+                "central record."
+            )
+            % {"head": head},
         )
     return person, school
 
@@ -92,12 +97,17 @@ def _page(
         checked = last_checked(session, school.id)
         panel_rows = [(p.title, [names.get(m.person_id) for m in p.members]) for p in panels]
     tr = translations(language_for_page(request, {"user": person, "school": school}))
-    words, checks = words_in(school_words(school), tr), check_names(school)
+    words = words_in(school_words(school), tr)
+    checks = {check: tr.gettext(name) for check, name in check_names(school).items()}
+    language = language_for_page(request, {"user": person, "school": school})
     pack = pack_for(school.country)
     by_kind: dict[str, list[tuple[str, str]]] = {}
     for gap in gaps:
         by_kind.setdefault(gap.kind, []).append(
-            (gap.subject, describe(gap, checks, words, tr, academy=school.academy))
+            (
+                gap.subject,
+                describe(gap, checks, words, tr, academy=school.academy, language=language),
+            )
         )
     return render(
         request,
