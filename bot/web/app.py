@@ -252,15 +252,19 @@ def create_app(
     async def healthz() -> dict[str, Any]:  # on the event loop: never behind a page
         return {"ok": True}
 
-    @app.get("/readyz", include_in_schema=False)
-    def readyz(scope: str = "") -> Response:
-        """Ready when the database answers and the scheduler runs; ``?scope=pages``: ready to
-        serve pages (the database answers), for a load balancer's readiness probe."""
-        return readiness(ctx.store, scheduler=scope != "pages")
+    app.get("/readyz", include_in_schema=False)(readyz)
 
     templates.env.globals["demo"] = settings.demo
     _warm(ctx)
     return app
+
+
+def readyz(request: Request, scope: str = "") -> Response:
+    """Ready when the database answers and the scheduler runs; ``?scope=pages``: ready to serve
+    pages (the database answers), for a load balancer's readiness probe. A function of the
+    module, not of ``create_app``: FastAPI keeps the endpoints it has classified in caches of its
+    own (thousands), and a closure there would keep its app's context, store and engine alive."""
+    return readiness(request.app.state.ctx.store, scheduler=scope != "pages")
 
 
 # the pages a person reporting a concern waits for: compiled before the first one arrives
