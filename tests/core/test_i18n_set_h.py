@@ -262,12 +262,16 @@ def test_the_failing_job_email_reads_as_before_in_english_and_both_in_a_dual_sch
     assert f"Helo,{BETWEEN}Hello," in both.parts()[0]
 
 
-def _settings_email(language: str | None, kept: datetime | None, monkeypatch: Any) -> Any:
+def _settings_email(
+    language: str | None, kept: datetime | None, monkeypatch: Any, asks: str | None = None
+) -> Any:
     sent: list[Any] = []
     monkeypatch.setattr(
         settings_problems, "enqueue_email", lambda session, **kw: sent.append(kw["draft"]) or True
     )
-    problem = SettingsProblem("bro-derw", SCHOOL_NAME, "school.yaml, line 4: dsl", kept)
+    problem = SettingsProblem(
+        "bro-derw", SCHOOL_NAME, "school.yaml, line 4: dsl", kept, language=asks
+    )
     session = SimpleNamespace(get=lambda *args: object())
     settings_problems._tell(
         session,  # type: ignore[arg-type]
@@ -295,8 +299,10 @@ def test_the_settings_problem_email_is_welsh(
 def test_the_settings_problem_email_reads_as_before_in_english(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for language in ("en", None):  # a school held from the start has no language yet
-        draft = _settings_email(language, FAILED_AT, monkeypatch)
+    # a school held from the start has no accepted settings: its entry's language (English
+    # when it names none) decides; one whose language cannot be told reads both (set k)
+    for language, asks in (("en", None), (None, "en")):
+        draft = _settings_email(language, FAILED_AT, monkeypatch, asks)
         assert draft.subject == f"{SCHOOL_NAME}: the bot could not use the school's new settings"
         flat = " ".join(draft.parts()[0].split())
         assert (
