@@ -49,7 +49,13 @@ from tests.core.test_i18n import (
 )
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
-from tests.features.decisions.test_support import PEOPLE, Env, csrf_of, make_env
+from tests.features.decisions.test_support import (
+    PEOPLE,
+    Env,
+    csrf_of,
+    make_env,
+    record_welsh_decision,
+)
 from tests.support.helpers import SchoolBuilder, at
 
 TODAY = date(2026, 11, 23)
@@ -148,24 +154,7 @@ def env(tmp_path_factory: pytest.TempPathFactory, _monday: None) -> Iterator[Env
             "purpose": "Rhannu newyddion yr ysgol",
         },
     )
-    page = head.get("/decisions/new").text
-    decider = re.search(r'<option value="(\d+)" selected>', page)
-    assert decider is not None, "the form offers the head as who decided"
-    head.post(
-        "/decisions/new",
-        data={
-            "csrf_token": csrf_of(page),
-            "kind": "relationship",
-            "subject_type": "pupil",
-            "pupil_initials": "JS",
-            "pupil_year": "Year 3",
-            "decision": "Mae'n perthyn i ddisgybl",
-            "reasons": "Mae'r teulu'n ffrindiau",
-            "decided_by_id": decider.group(1),
-            "decided_on": TODAY.isoformat(),
-            "review_on": "2027-01-05",
-        },
-    )
+    record_welsh_decision(head, TODAY, date(2027, 1, 5))
     visitor = made.client()
     page = visitor.get("/visit/oak").text
     made.done = visitor.post(  # type: ignore[attr-defined]

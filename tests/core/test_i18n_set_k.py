@@ -39,7 +39,13 @@ from bot.web.app import MAX_BODY, body_language
 from tests.core.test_i18n import PO, _english_left, _Visible, school
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
-from tests.features.decisions.test_support import PEOPLE, Env, configure, csrf_of, make_env
+from tests.features.decisions.test_support import (
+    PEOPLE,
+    Env,
+    configure,
+    make_env,
+    record_welsh_decision,
+)
 from tests.support.helpers import SchoolBuilder, at, outbox_as_sent
 
 TODAY = date(2026, 11, 23)
@@ -108,24 +114,7 @@ def env(tmp_path_factory: pytest.TempPathFactory, _monday: None) -> Iterator[Env
     builder = SchoolBuilder(tmp_path_factory.mktemp("cy-k") / "school")
     made = make_env(builder, country="wales", language="cy")
     head = made.client("head")
-    page = head.get("/decisions/new").text
-    decider = re.search(r'<option value="(\d+)" selected>', page)
-    assert decider is not None
-    head.post(
-        "/decisions/new",
-        data={
-            "csrf_token": csrf_of(page),
-            "kind": "relationship",
-            "subject_type": "pupil",
-            "pupil_initials": "JS",
-            "pupil_year": "Year 3",
-            "decision": "Mae'n perthyn i ddisgybl",
-            "reasons": "Mae'r teulu'n ffrindiau",
-            "decided_by_id": decider.group(1),
-            "decided_on": TODAY.isoformat(),
-            "review_on": REVIEW_ON.isoformat(),
-        },
-    )
+    record_welsh_decision(head, TODAY, REVIEW_ON)
     yield made
     made.context.store.dispose()
 

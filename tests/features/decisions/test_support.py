@@ -125,6 +125,29 @@ class Env:
             ]
 
 
+def record_welsh_decision(head: TestClient, decided_on: date, review_on: date) -> None:
+    """The headteacher records a decision about a pupil in Welsh on the register's form, as
+    who decided (the form offers them): the one the Welsh-language tests read back."""
+    page = head.get("/decisions/new").text
+    decider = re.search(r'<option value="(\d+)" selected>', page)
+    assert decider is not None, "the form offers the head as who decided"
+    head.post(
+        "/decisions/new",
+        data={
+            "csrf_token": csrf_of(page),
+            "kind": "relationship",
+            "subject_type": "pupil",
+            "pupil_initials": "JS",
+            "pupil_year": "Year 3",
+            "decision": "Mae'n perthyn i ddisgybl",
+            "reasons": "Mae'r teulu'n ffrindiau",
+            "decided_by_id": decider.group(1),
+            "decided_on": decided_on.isoformat(),
+            "review_on": review_on.isoformat(),
+        },
+    )
+
+
 def sync_people(context: AppContext, today: date) -> None:
     """Load the directory and the configuration into the store."""
     with context.store.transaction() as session:
