@@ -63,12 +63,13 @@ def sweep_job(home: str | None = None) -> None:
     """Run one cycle; delivery is left to the dispatch job."""
     ctx = _context(home)
     config = load_org(ctx.settings, ctx.store)  # the settings are read afresh every cycle
-    results, _ = run_sweep(ctx.store, ctx.settings, config, ctx.connectors, deliver=False)
+    results, _ = run_sweep(ctx.store, ctx.settings, config, ctx.connectors, deliver=False,
+                           keep_reminders=False)
     for r in results:
         if r.directory.error:
             log.error("sweep %s: directory not read: %s", r.school_id, r.directory.error)
         log.info("sweep %s as of %s: opened %d, reminders %d, overdue %d", r.school_id, r.as_of,
-                 r.opened, sum(1 for x in r.reminders if x.queued), r.overdue)
+                 r.opened, r.told.queued, r.overdue)
 
 
 def dispatch_job(home: str | None = None) -> None:

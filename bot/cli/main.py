@@ -343,7 +343,7 @@ def sweep(
     ) as progress:
         task = progress.add_task("Delivering", total=None)
         results, stats = _cycle(ctx, as_of, write=not dry_run, deliver=not no_send,
-                                on_sent=lambda _key: progress.advance(task))
+                                on_sent=lambda _key: progress.advance(task), keep_reminders=False)
     problems, queued, now = None, None, None
     if not dry_run:
         from bot.core.context import own_senders
@@ -383,13 +383,14 @@ def remind(
 
 
 def _cycle(ctx: AppContext, as_of: str | None, *, write: bool, deliver: bool,
-           on_sent: Callable[[str], None] | None = None,
+           on_sent: Callable[[str], None] | None = None, keep_reminders: bool = True,
            ) -> tuple[list[SchoolSweep], DispatchStats | None]:
     """One cycle of every school of ``ctx`` as of ``--as-of`` (``run_sweep``)."""
     from bot.engine.sweep import run_sweep
 
     return run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,
-                     as_of=as_of_date(as_of), write=write, deliver=deliver, on_sent=on_sent)
+                     as_of=as_of_date(as_of), write=write, deliver=deliver, on_sent=on_sent,
+                     keep_reminders=keep_reminders)
 
 
 @app.command()

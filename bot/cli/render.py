@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -297,21 +296,21 @@ _PREVIEW_LINE = (
 
 def _print_reminders(console: Console, r: SchoolSweep, *, dry_run: bool) -> None:
     """The reminders queued (or that would be) for one school, and their stages."""
-    planned = dry_run or r.preview
-    queued = [x for x in r.reminders if x.queued or planned]
+    planned, told = dry_run or r.preview, r.told
     if r.preview:
         console.print(f"[bold yellow]{_PREVIEW_LINE}[/]")
-    if not queued:
+    if not told.count:
         console.print("Reminders: none due today.")
         return
+    more = told.count - len(told.first)
     console.print(table(
-        f"Reminders {'that would be ' if planned else ''}queued: {plural(len(queued), 'email')}",
+        f"Reminders {'that would be ' if planned else ''}queued: {plural(told.count, 'email')}",
         ("To", "Items", "Reminder", "Also told"),
         ((x.person_email, "; ".join(x.items), stage_list(x.labels), ", ".join(x.cc) or "—")
-         for x in queued[:15]),
-        show_lines=False, caption=f"…and {len(queued) - 15} more" if len(queued) > 15 else None,
+         for x in told.first),
+        show_lines=False, caption=f"…and {more} more" if more else None,
     ))
-    stages = Counter(label.split(":")[0] for x in queued for label in x.labels)
+    stages = told.stages
     console.print(
         "Items reminded: "
         + ", ".join(plural(stages[k], *_STAGE_COUNTS[k]) for k in _STAGE_COUNTS if stages[k])

@@ -129,7 +129,7 @@ class PermanentError(ConnectorError):
 # --------------------------------------------------------------------------- directory
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a trust's file holds 100,000: no dict each
 class DirectoryPerson:
     """One person as a directory knows them.
 

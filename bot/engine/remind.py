@@ -13,12 +13,12 @@ day's people in it, each item with its own link; each person's reminder keeps it
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from operator import attrgetter
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select, update
 from sqlalchemy.orm import Session
@@ -67,13 +67,14 @@ __all__ = [
     "PendingDigests",
     "ReminderPlanned",
     "ReminderRun",
+    "Told",
     "active_people",
     "record_stages_later",
     "requirement_configs",
 ]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a trust's digest day plans 100,000
 class ReminderPlanned:
     """One reminder email: to whom, which items, who is copied."""
 
@@ -84,6 +85,31 @@ class ReminderPlanned:
     cc: tuple[str, ...]
     key: str
     queued: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Told:
+    """The reminders a sweep tells of, in brief: those queued (when nothing is sent, as in a
+    preview or a dry run, every one planned), how many items of each stage they remind of,
+    the first few of them, and how many were queued. A sweep that keeps no list
+    (``run_sweep(keep_reminders=False)``) holds this alone: a trust's digest day plans one for
+    each of 100,000 people."""
+
+    count: int = 0
+    queued: int = 0
+    stages: Mapping[str, int] = field(default_factory=dict)  # "due" -> items
+    first: tuple[ReminderPlanned, ...] = ()
+
+    FIRST: ClassVar[int] = 15
+
+    @classmethod
+    def of(cls, planned: Sequence[ReminderPlanned], sending: bool) -> Told:
+        told = [x for x in planned if x.queued or not sending]
+        return cls(
+            len(told), sum(x.queued for x in planned),
+            Counter(label.split(":")[0] for x in told for label in x.labels),
+            tuple(told[: cls.FIRST]),
+        )
 
 
 # --------------------------------------------------------------------------- loading
@@ -360,6 +386,9 @@ class ReminderRun:
     not_before: datetime
     due: Sequence[int]  # ascending: people with a stored duty that may be due a stage today
     planned: list[ReminderPlanned] = field(default_factory=list)
+    # one copy of each items/stages/copied-to tuple the planned digests repeat (a trust's
+    # digest day plans one for each of 100,000 people, most alike)
+    shared: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict, repr=False)
     chat: ChatRoute | None = None  # a Teams-first school's bot: its people get cards instead
     by_chat: frozenset[int] = frozenset()  # the people the bot reaches (``chat.reachable``)
     held: frozenset[int] = frozenset()  # people at their weekly number of reminder emails
@@ -618,9 +647,9 @@ class PendingDigests:
                 ReminderPlanned(
                     person_email=draft.to[0],
                     person_name=digest.person.display_name,
-                    items=titles,
-                    labels=digest.labels,
-                    cc=digest.cc,
+                    items=run.shared.setdefault(titles, titles),
+                    labels=run.shared.setdefault(labels := digest.labels, labels),
+                    cc=run.shared.setdefault(digest.cc, digest.cc),
                     key=key,
                     queued=key in self.fresh,
                 )

@@ -60,6 +60,7 @@ from bot.engine.remind import (
     PendingDigests,
     ReminderPlanned,
     ReminderRun,
+    Told,
     record_stages_later,
 )
 from bot.engine.reminders import OpenDuty, is_reminder_day
@@ -87,6 +88,7 @@ class SchoolSweep:
     opened: int = 0
     closed: dict[str, int] = field(default_factory=dict)
     reminders: list[ReminderPlanned] = field(default_factory=list)
+    told: Told = field(default_factory=Told)  # them in brief (all a trust's sweep keeps)
     overdue: int = 0
     open_duties: int = 0
     handovers: list[str] = field(default_factory=list)
@@ -514,6 +516,7 @@ def _duties(c: StepContext, result: SchoolSweep) -> None:
         reminders.due = [p for p in reminders.due if p in only]
     result.opened, result.closed = plan_and_apply(session, school, today, reminders, only=only)
     result.reminders = reminders.planned if reminders is not None else []
+    result.told = Told.of(result.reminders, sending)
     if reminders is not None:
         reminders.finish(session)
     changes.finish(session, school.id, marks)
@@ -634,6 +637,7 @@ def run_sweep(
     write: bool = True,
     deliver: bool = True,
     on_sent: Callable[[str], None] | None = None,
+    keep_reminders: bool = True,
 ) -> tuple[list[SchoolSweep], DispatchStats | None]:
     """Sweep every school (each in its own transaction), then dispatch the outbox once.
 
@@ -676,6 +680,8 @@ def run_sweep(
                                  failed=[StepFailed("school", type(exc).__name__)])
         if write:
             _record(store, school, result, moment)
+        if not keep_reminders:  # ``told`` says what a log or a terminal shows of them
+            result.reminders = []
         results.append(result)
     stats = None
     if write and deliver:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import yaml
 
@@ -26,6 +26,7 @@ __all__ = ["FileDirectory"]
 
 _TRUE = {"1", "true", "yes", "y", "active", ""}
 _FALSE = {"0", "false", "no", "n", "inactive", "left", "suspended", "disabled"}
+_V = TypeVar("_V")
 _Label = Callable[[str], str]  # the bot's column -> the file's own name for it (str: the same)
 
 
@@ -131,11 +132,16 @@ def _row_email(row: Mapping[str, Any]) -> str:
 
 def _row_to_person(
     row: Mapping[str, Any], allowed_roles: frozenset[str] | None = None, label: _Label = str,
-    checked: Callable[[str], bool] = is_email,
+    checked: Callable[[str], bool] = is_email, shared: dict[Any, Any] | None = None,
 ) -> DirectoryPerson:
     """Validate one directory row; raise ValueError naming the field (as the file names it).
     ``checked`` says whether an address is an email address (``is_email``, or a parse's
-    memory of it)."""
+    memory of it). ``shared``: the parse's one copy of each value many rows repeat (their
+    roles, groups, titles, school, start date), so a trust's file holds each once."""
+    kept: dict[Any, Any] = {} if shared is None else shared
+
+    def one(value: _V) -> _V:
+        return cast("_V", kept.setdefault(value, value))
     if row.get("_extra"):
         raise ValueError(
             "more cells than the header has columns (a value with a comma needs quotes)"
@@ -149,7 +155,7 @@ def _row_to_person(
     name, given, family = _names(row)
     if not name:
         raise ValueError(f"{label('name')} is missing")
-    manager = str(row.get("manager_email") or "").strip().lower() or None
+    manager = one(str(row.get("manager_email") or "").strip().lower() or None)
     if manager and "@" not in manager:
         raise ValueError(f"{label('manager_email')} is not an email address (got {manager!r})")
     return DirectoryPerson(
@@ -158,15 +164,15 @@ def _row_to_person(
         display_name=name,
         given_name=given,
         family_name=family,
-        job_title=(_text(row, "job_title") or None),
-        other_titles=_split(_cell(row.get("other_titles"))),
-        roles=_check_roles(frozenset(_split(_cell(row.get("roles")))), allowed_roles),
-        groups=frozenset(_split(_cell(row.get("groups")))),
+        job_title=one(_text(row, "job_title") or None),
+        other_titles=one(_split(_cell(row.get("other_titles")))),
+        roles=one(_check_roles(frozenset(_split(_cell(row.get("roles")))), allowed_roles)),
+        groups=one(frozenset(_split(_cell(row.get("groups"))))),
         manager_email=manager,
         manager_external_id=manager,
-        start_date=staff_date(_cell(row.get("start_date")) or "", label("start_date")),
+        start_date=one(staff_date(_cell(row.get("start_date")) or "", label("start_date"))),
         active=_parse_bool(_cell(row.get("active")), label("active")),
-        school=(str(row.get("school") or "").strip() or None),
+        school=one(str(row.get("school") or "").strip() or None),
         has_account=_parse_bool(_cell(row.get("has_account")), label("has_account"))
         and has_mailbox(email),
     )
@@ -285,6 +291,7 @@ class FileDirectory:
         seen: dict[str, int] = {}
         self.rejected_lines = []
         known, checks = self._emails, dict[str, bool]()
+        shared: dict[Any, Any] = {}
 
         def checked(address: str) -> bool:
             ok = checks.get(address)
@@ -298,7 +305,7 @@ class FileDirectory:
             where = f"{self.path.name} line {line}" + (f" ({who})" if who else "")
             try:
                 _manager_by_name(row, names, label)
-                person = _row_to_person(row, self.allowed_roles, label, checked)
+                person = _row_to_person(row, self.allowed_roles, label, checked, shared)
                 duplicate = seen.get(person.email) or seen.get(f"id:{person.external_id}")
                 if duplicate is not None:
                     what = (

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import email
 import email.policy
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event, func, select
 
 from bot.core.models import Duty, OutboxMessage, Requirement, SweepRun
+from bot.engine.remind import Told
 from bot.engine.sweep import run_sweep
 from tests.support.clock import FrozenClock
 from tests.support.helpers import SchoolBuilder, at
@@ -146,3 +149,28 @@ def test_after_the_window_the_reminder_waits_for_the_next_school_morning(
     with ctx.store.session() as session:
         due = session.scalars(select(OutboxMessage.next_attempt_at)).all()
     assert {d for d in due} == {at(date(2026, 11, 24), 8, 0)}
+
+
+def test_a_sweep_that_keeps_no_list_tells_its_reminders_in_brief(
+    school: SchoolBuilder, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scheduler's and ``sweep``'s runs keep no list of the reminders (a trust's digest day
+    plans 100,000): ``told`` says how many, the stages and the first few, as the list would."""
+    _school(school)
+    monkeypatch.setattr(Told, "FIRST", 3)
+    ctx = school.context(database_url)
+    [planned], _ = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,
+                             as_of=MONDAY, now=at(MONDAY), write=False)
+    everyone = planned.reminders
+    assert len(everyone) == 4 and not any(r.queued for r in everyone)
+    stages = Counter(label.split(":")[0] for r in everyone for label in r.labels)
+    assert planned.told == Told(4, 0, stages, tuple(everyone[:3]))  # a dry run: all planned
+    [sent], _ = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY,
+                          now=at(MONDAY), deliver=False, keep_reminders=False)
+    assert sent.reminders == [] and (sent.told.count, sent.told.queued) == (4, 4)
+    assert sent.told.stages == stages and len(sent.told.first) == 3
+    assert {r.person_email for r in sent.told.first} <= {r.person_email for r in everyone}
+    [again], _ = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY,
+                           now=at(MONDAY, 11), deliver=False, keep_reminders=False)
+    assert again.told == Told()  # today's digests were queued: nothing more to tell
+    ctx.store.dispose()
