@@ -61,8 +61,21 @@ LINK = re.compile(r'href="(/[^"#?]*)"')
 EMAILED = re.compile(r"http://testserver(/[^\s\"'<>)\\]+)")
 SKIP = re.compile(r"/files/|\.(?:png|pdf|csv|yaml|zip|ics|css|js)$|signout|/static/|/pack$")
 # the sweeps that write the year's emails: a policy acknowledged late, its governors' review,
-# a monthly check nobody does, training owed; every weekday for seven weeks
-SWEEP_DAYS = [date(2026, 10, 19) + timedelta(days=n) for n in range(49)]
+# a monthly check nobody does, training owed; every weekday for seven weeks but the quiet ones.
+# A sweep on a quiet day writes no mail (the reminders go on Mondays, Thursdays and Fridays, the
+# first week's on its Monday, Tuesday and Friday), and the next sweep writes what the day after
+# it would have: leaving these 12 of 35 out, England's outbox has the same subjects and its
+# text the same lines (numbers, references and signed links aside). The last week is swept
+# whole, and a report's clock reminds on every day past its deadline, so a quiet day left out
+# loses none of the clocks' mail either.
+QUIET = {date(2026, 10, 21), date(2026, 10, 22)} | {
+    date(2026, 10, 27) + timedelta(weeks=week, days=day) for week in range(5) for day in (0, 1)
+}
+SWEEP_DAYS = [
+    day
+    for day in (date(2026, 10, 19) + timedelta(days=n) for n in range(49))
+    if day.weekday() < 5 and day not in QUIET
+]
 
 
 def _env(home: Any, country: str, words: dict[str, str] | None = None) -> Env:
@@ -150,7 +163,7 @@ def _everything_said(env: Env, monkeypatch: pytest.MonkeyPatch) -> str:
     )
     for reference in references:
         said.append(leader.get(f"/reports/{reference}").text)
-    sweep_on(env, (day for day in SWEEP_DAYS if day.weekday() < 5))
+    sweep_on(env, SWEEP_DAYS)
     # the settings move to the web pages, so the admin pages show their forms too
     head = env.client("head")
     moved = head.post(
