@@ -283,3 +283,47 @@ def test_lines_no_sentence_matches_are_shown_as_written() -> None:
         "y gosodiadau a gadwyd ar Dydd Iau 26 Tachwedd 2026, maes schools[0].colour: allwedd "
         "anhysbys (gwiriwch y sillafu)"
     )
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def _run(env: Env, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
+    """A command of the Welsh school's install, its output on one line (Rich wraps)."""
+    from typer.testing import CliRunner
+
+    from bot.cli.main import app
+
+    monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(env.builder.home))
+    result = CliRunner().invoke(app, list(args))
+    return " ".join(result.output.split())
+
+
+def test_the_training_import_speaks_the_schools_language(
+    env: Env, monkeypatch: pytest.MonkeyPatch, english_words: set[str]
+) -> None:
+    export = env.builder.home.parent / "hyfforddiant.csv"
+    export.write_text("email,course,completed_on\namy@oak.example,Tân,20/11/2026\n")
+    said = _run(env, monkeypatch, "training", "import", str(export))
+    assert "0 wedi'u mewnforio, 0 yno eisoes, 1 wedi'u gwrthod." in said, said
+    assert "wedi'i hepgor hyfforddiant.csv line 2" in said  # the row's own line: not yet Welsh
+    summary = said[said.index("0 wedi'u mewnforio") :]
+    assert _left([summary], english_words) == []
+    missing = _run(env, monkeypatch, "training", "import", str(export.with_name("dim.csv")))
+    assert "dim.csv: ni chafwyd hyd i'r ffeil" in missing
+
+
+def test_the_scr_import_speaks_the_schools_language(
+    env: Env, monkeypatch: pytest.MonkeyPatch, english_words: set[str]
+) -> None:
+    sheet = env.builder.home.parent / "scr.csv"
+    sheet.write_text(
+        "Surname,Forename,Identity checked,Barred list check,DBS certificate number\n"
+        "Sur001,Fore001,01/08/2020,01/08/2020,001234567890\n"
+    )
+    said = _run(env, monkeypatch, "scr", "import", str(sheet), "--as-of", TODAY.isoformat())
+    assert "hepgorwyd y golofn 'DBS certificate number': nid yw data fetio'n cael ei gadw" in said
+    assert "rhesi a ddarllenwyd: 1 (0 wedi'u paru â phobl yr ysgol, 1 heb eu paru)" in said, said
+    # what the import says (the install's "Database: … using …" line before it is not its own)
+    assert _left([said[said.index("hepgorwyd") :]], english_words) == []
+    assert "001234567890" not in said
