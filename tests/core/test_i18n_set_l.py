@@ -327,3 +327,35 @@ def test_the_scr_import_speaks_the_schools_language(
     # what the import says (the install's "Database: … using …" line before it is not its own)
     assert _left([said[said.index("hepgorwyd") :]], english_words) == []
     assert "001234567890" not in said
+
+
+@pytest.mark.parametrize(
+    "states,english",
+    [
+        (["new"], "1 file read: 1 stored."),
+        (
+            ["new", "same", "copy", "copy", "waiting"],
+            "5 files read: 1 stored, 1 already in the register, unchanged, 2 copies of another "
+            "document, not stored again, 1 not stored. Rerun with --yes to store it.",
+        ),
+        ([], "0 files read: nothing stored."),
+    ],
+    ids=["one", "each", "none"],
+)
+def test_the_policy_import_summary_speaks_the_schools_language(
+    states: list[str], english: str, english_words: set[str]
+) -> None:
+    from bot.features.policies.cli import _Outcome, import_summary
+
+    made = {
+        "new": {"stored": True},
+        "same": {"stored": True, "already_stored": True},
+        "copy": {"same_as": "cp"},
+        "waiting": {},
+    }
+    outcomes = [_Outcome(f"{n}.docx", **made[state]) for n, state in enumerate(states)]
+    assert import_summary(outcomes) == english
+    assert import_summary(outcomes, translations("en")) == english
+    welsh = import_summary(outcomes, translations("cy"))
+    assert welsh.startswith("Ffeiliau a ddarllenwyd:") and _left([welsh], english_words) == []
+    assert import_summary(outcomes, translations("cy+en")) == f"{welsh}{BETWEEN}{english}"
