@@ -140,15 +140,8 @@ def _row(name: str, imported: ImportedPolicy) -> tuple[str, ...] | None:
     """One field's row in the table of what the document says (None: a list nobody named)."""
     found = getattr(imported, name)
     if name in LISTED:
-        return (
-            (
-                escape(", ".join(str(i.value) for i in found)),
-                "[green]found in text[/]",
-                "lines " + ", ".join(str(i.line) for i in found),
-            )
-            if found
-            else None
-        )
+        return (escape(", ".join(str(i.value) for i in found)), "[green]found in text[/]",
+                "lines " + ", ".join(str(i.line) for i in found)) if found else None
     if found is None:
         return "[red]not stated[/]", "", ""
     words, colour = HOW[found.how]
@@ -166,15 +159,11 @@ def _found_lines(imported: ImportedPolicy, checks: list[str]) -> list[str]:
     )
     lines = [f"[cyan]note[/] {escape(MONTH_ONLY_RULE)}"] if month_only else []
     if not_stated := imported.dates_not_stated():
-        lines.append(
-            f"[cyan]note[/] Not stated in the document: {escape(', '.join(not_stated))} "
-            "— left empty, never guessed."
-        )
+        lines.append(f"[cyan]note[/] Not stated in the document: {escape(', '.join(not_stated))} "
+                     "— left empty, never guessed.")
     if imported.title is None and (guess := imported.title_guess) is not None:
-        lines.append(
-            f"[yellow]question[/] title: is it '{escape(str(guess.value))}'? "
-            f"({escape(guess.note or '')})"
-        )
+        lines.append(f"[yellow]question[/] title: is it '{escape(str(guess.value))}'? "
+                     f"({escape(guess.note or '')})")
     lines += [f"[yellow]check[/] {escape(check)}" for check in checks]
     if names := ", ".join(dict.fromkeys(str(i.value) for i in imported.linked_policies)):
         lines.append(f"Linked policies named: {escape(names)}")
@@ -198,19 +187,12 @@ def _print_found(imported: ImportedPolicy, path: Path, checks: list[str]) -> Non
         "named_governors": "named governors",
         "official_channels": "official accounts",
     }
-    console.print(
-        table(
-            f"{path.name}: what the document says",
-            ("Field", "Value", "How", "Where / why"),
-            (
-                (label, *row)
-                for name, label in field_words.items()
-                if (row := _row(name, imported)) is not None
-            ),
-            fold=True,
-            title_justify="left",
-        )
-    )
+    console.print(table(
+        f"{path.name}: what the document says", ("Field", "Value", "How", "Where / why"),
+        ((label, *row) for name, label in field_words.items()
+         if (row := _row(name, imported)) is not None),
+        fold=True, title_justify="left",
+    ))
     for line in _found_lines(imported, checks):
         console.print(line, highlight=False)
 
@@ -230,9 +212,8 @@ def _twin(run: _Run, path: Path, imported: ImportedPolicy, data: bytes) -> str |
     if twin is not None or imported.title is None:
         return twin
     with run.ctx.store.session() as session:
-        policy = session.scalar(
-            policies_of(run.school.id).where(Policy.key == policy_key(str(imported.title.value)))
-        )
+        policy = session.scalar(policies_of(run.school.id).where(
+            Policy.key == policy_key(str(imported.title.value))))
         version = policy.current_version if policy is not None else None
         if version is None:
             return None
@@ -260,7 +241,8 @@ def _import_one(run: _Run, path: Path) -> _Outcome:
     outcome.found = imported.to_json_dict()
     with run.ctx.store.session() as session:
         names = dsl_names(session, run.school)
-    outcome.checks = item.check_ownership(run.school.name, names, dsl=school_words(run.school).dsl)
+    outcome.checks = item.check_ownership(run.school.name, names,
+                                          dsl=school_words(run.school).dsl)
     if not run.as_json:
         console.rule(f"[bold]{escape(path.name)}[/]")
         _print_found(imported, path, outcome.checks)
@@ -272,10 +254,8 @@ def _import_one(run: _Run, path: Path) -> _Outcome:
         return outcome
     if (found := imported.next_review) is not None and found.how == "derived":
         outcome.notes.append(f"next review {found.value.isoformat()} derived: {found.note}")
-    for name, text in (
-        ("next_review", run.typed.next_review),
-        ("approving_body", run.typed.approved_by),
-    ):
+    for name, text in (("next_review", run.typed.next_review),
+                       ("approving_body", run.typed.approved_by)):
         if text and not item.values.get(name):
             item.answer(name, text)
     if item.questions and run.interactive:
@@ -314,9 +294,8 @@ def _ask_missing(item: Intake, words: Words) -> None:
     for name in item.questions:
         offered = (item.title_guess if name == "title" else None) or ""
         for _ in range(3):
-            text = str(
-                typer.prompt(question(name, words), default=offered, show_default=bool(offered))
-            ).strip()
+            text = str(typer.prompt(question(name, words), default=offered,
+                                    show_default=bool(offered))).strip()
             if not text or (problem := item.answer(name, text)) is None:
                 break
             err.print(f"  {problem}")
@@ -333,15 +312,11 @@ def _gaps(run: _Run, imported: ImportedPolicy, own_title: str) -> list[str]:
 
 def _may_store(item: Intake, outcome: _Outcome, *, yes: bool, interactive: bool) -> bool:
     """Whether to store: ``--yes``, or a person at a terminal who says yes (noted if not)."""
-    if yes or (
-        interactive and typer.confirm(f"Store '{item.title}' in the register?", default=True)
-    ):
+    if yes or (interactive and typer.confirm(f"Store '{item.title}' in the register?",
+                                             default=True)):
         return True
-    outcome.notes.append(
-        "nothing stored (you said no)"
-        if interactive
-        else "nothing stored: rerun with --yes to store it"
-    )
+    outcome.notes.append("nothing stored (you said no)" if interactive else
+                         "nothing stored: rerun with --yes to store it")
     return False
 
 
@@ -358,15 +333,9 @@ def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
             ensure_school(session, run.school)
             # left blank: the nation's governing body ("FGB" only in England's words)
             stored = store_imported(
-                session,
-                run.school.id,
-                item,
-                dates,
-                version_label=label,
-                data=data,
+                session, run.school.id, item, dates, version_label=label, data=data,
                 governing_body=school_words(run.school).governing_body_short,
-                actor="cli:import",
-                today=run.today,
+                actor="cli:import", today=run.today,
             )
     except ReviewError as exc:
         outcome.error = str(exc)
@@ -379,7 +348,8 @@ def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
     if stored.version is None:
         outcome.already_stored = True
         notes.append(
-            f"this document is already stored as {version_name(str(stored.existing_version))}"
+            "this document is already stored as "
+            f"{version_name(str(stored.existing_version))}"
         )
     elif item.stated_version is None:
         notes.append(
@@ -395,18 +365,14 @@ def _print_outcome(outcome: _Outcome) -> None:
     lines = [f"[red]missing[/] {escape(line)}" for line in outcome.missing]
     lines += [f"[cyan]note[/] {escape(line)}" for line in outcome.notes]
     if outcome.linked_policy_gaps:
-        lines.append(
-            "[yellow]Linked policies not in the register[/]: "
-            + escape("; ".join(outcome.linked_policy_gaps))
-        )
+        lines.append("[yellow]Linked policies not in the register[/]: "
+                     + escape("; ".join(outcome.linked_policy_gaps)))
     if outcome.refused:
         lines.append(f"[bold red]{escape(outcome.refused)}[/]")
     elif outcome.stored:
-        lines.append(
-            f"[green]stored[/] as [bold]{outcome.policy_key}[/] "
-            f"{version_name(str(outcome.version))}; "
-            f"next review due {outcome.next_review_stored}; sha256 {outcome.sha256}"
-        )
+        lines.append(f"[green]stored[/] as [bold]{outcome.policy_key}[/] "
+                     f"{version_name(str(outcome.version))}; "
+                     f"next review due {outcome.next_review_stored}; sha256 {outcome.sha256}")
     for line in lines:
         console.print(line, highlight=False)
 
@@ -419,30 +385,20 @@ def import_summary(outcomes: list[_Outcome], tr: NullTranslations | None = None)
     tr = tr or NullTranslations()
     n = Counter(o.state for o in outcomes)
     not_stored = n["refused"] + n["waiting"]
-    parts = [
-        text % {"count": count}
-        for count, text in (
-            (n["new"], tr.gettext("%(count)d stored")),
-            (n["same"], tr.gettext("%(count)d already in the register, unchanged")),
-            (
-                n["copy"],
-                tr.ngettext(
-                    "%(count)d copy of another document, not stored again",
-                    "%(count)d copies of another document, not stored again",
-                    n["copy"],
-                ),
-            ),
-            (not_stored, tr.gettext("%(count)d not stored")),
-        )
-        if count
-    ]
-    text = tr.ngettext(
-        "%(count)d file read: %(parts)s.", "%(count)d files read: %(parts)s.", len(outcomes)
-    ) % {"count": len(outcomes), "parts": ", ".join(parts) or tr.gettext("nothing stored")}
+    parts = [text % {"count": count} for count, text in (
+        (n["new"], tr.gettext("%(count)d stored")),
+        (n["same"], tr.gettext("%(count)d already in the register, unchanged")),
+        (n["copy"], tr.ngettext("%(count)d copy of another document, not stored again",
+                                "%(count)d copies of another document, not stored again",
+                                n["copy"])),
+        (not_stored, tr.gettext("%(count)d not stored")),
+    ) if count]
+    text = tr.ngettext("%(count)d file read: %(parts)s.", "%(count)d files read: %(parts)s.",
+                       len(outcomes)) % {
+        "count": len(outcomes), "parts": ", ".join(parts) or tr.gettext("nothing stored")}
     if n["waiting"]:
-        text += " " + tr.ngettext(
-            "Rerun with --yes to store it.", "Rerun with --yes to store them.", n["waiting"]
-        )
+        text += " " + tr.ngettext("Rerun with --yes to store it.",
+                                  "Rerun with --yes to store them.", n["waiting"])
     return text
 
 
@@ -458,19 +414,13 @@ def policies_import(
     as_of: AsOf = None,
     title: Annotated[
         str | None,
-        typer.Option(
-            "--title",
-            help="The policy's title, for a scanned PDF or a document "
-            "whose title is not clear (one document).",
-        ),
+        typer.Option("--title", help="The policy's title, for a scanned PDF or a document "
+                     "whose title is not clear (one document)."),
     ] = None,
     version_label: Annotated[
         str | None,
-        typer.Option(
-            "--version-label",
-            help="What staff see as the version where the document "
-            "states none, e.g. 'adopted 12 November 2026' (one document).",
-        ),
+        typer.Option("--version-label", help="What staff see as the version where the document "
+                     "states none, e.g. 'adopted 12 November 2026' (one document)."),
     ] = None,
     adopted: Annotated[
         str | None,
@@ -478,9 +428,8 @@ def policies_import(
     ] = None,
     next_review: Annotated[
         str | None,
-        typer.Option(
-            "--next-review", help="Its next review date, e.g. 2027-11-30 or November 2027."
-        ),
+        typer.Option("--next-review", help="Its next review date, e.g. 2027-11-30 or "
+                     "November 2027."),
     ] = None,
     approved_by: Annotated[
         str | None,
@@ -494,20 +443,12 @@ def policies_import(
     from bot.features.policies.importer import MONTH_ONLY_RULE
 
     ctx = context(say_where=not as_json)
-    run = _Run(
-        ctx,
-        schools_of(ctx, school)[0],
-        as_of_today(as_of),
-        Typed(title, version_label, adopted, next_review, approved_by),
-        yes,
-        as_json,
-        interactive=not as_json and _interactive(),
-    )
+    run = _Run(ctx, schools_of(ctx, school)[0], as_of_today(as_of),
+               Typed(title, version_label, adopted, next_review, approved_by), yes, as_json,
+               interactive=not as_json and _interactive())
     if run.typed.given() and len(files) != 1:
-        fail(
-            "--title, --version-label, --adopted, --next-review and --approved-by describe one "
-            "document: import it on its own"
-        )
+        fail("--title, --version-label, --adopted, --next-review and --approved-by describe one "
+             "document: import it on its own")
     outcomes: list[_Outcome] = []
     for path in files:
         outcomes.append(outcome := _import_one(run, path))
@@ -518,23 +459,17 @@ def policies_import(
         console.print(import_summary(outcomes, said), highlight=False)
     else:
         stored = [o for o in outcomes if o.stored]
-        typer.echo(
-            json.dumps(
-                {
-                    "school": run.school.id,
-                    "files": [asdict(o) for o in outcomes],
-                    "stored": len(stored),
-                    "already_stored": sum(1 for o in stored if o.already_stored),
-                    "not_stored": len(outcomes) - len(stored),
-                    "refused": sum(1 for o in outcomes if o.refused),
-                    "errors": sum(1 for o in outcomes if o.error),
-                    "month_only_rule": MONTH_ONLY_RULE,
-                    "summary": import_summary(outcomes),
-                },
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        typer.echo(json.dumps({
+            "school": run.school.id,
+            "files": [asdict(o) for o in outcomes],
+            "stored": len(stored),
+            "already_stored": sum(1 for o in stored if o.already_stored),
+            "not_stored": len(outcomes) - len(stored),
+            "refused": sum(1 for o in outcomes if o.refused),
+            "errors": sum(1 for o in outcomes if o.error),
+            "month_only_rule": MONTH_ONLY_RULE,
+            "summary": import_summary(outcomes),
+        }, indent=2, ensure_ascii=False))
     if any(o.state == "refused" for o in outcomes):
         raise typer.Exit(1)
 
@@ -555,16 +490,9 @@ def policies_list(school: SchoolOption = None, as_of: AsOf = None) -> None:
         rows = register(session, school_id, today)
         shown = table(
             f"Policy register as of {today:%a %d %b %Y}",
-            (
-                Column("Key", overflow="fold", style="bold"),
-                "Policy",
-                "Reviewed / ratified",
-                "Next review",
-                "Status",
-                "Version",
-            ),
-            (_register_row(row, colour) for row in rows),
-            fold=True,
+            (Column("Key", overflow="fold", style="bold"), "Policy", "Reviewed / ratified",
+             "Next review", "Status", "Version"),
+            (_register_row(row, colour) for row in rows), fold=True,
         )
     console.print(shown)
     console.print(f"{len(rows)} policies.")
@@ -596,9 +524,8 @@ def policies_review(
     body: Annotated[
         str,
         typer.Option(
-            "--body",
-            help="Who reviewed it: the governing body (in your nation's words) or a "
-            "committee's name.",
+            "--body", help="Who reviewed it: the governing body (in your nation's words) or a "
+            "committee's name."
         ),
     ],
     minute: Annotated[str | None, typer.Option("--minute", help="Minute reference.")] = None,
@@ -666,13 +593,8 @@ def policies_gaps(school: SchoolOption = None) -> None:
     if not gaps:
         console.print("[green]No gaps[/]: every linked policy is in the register.")
         return
-    console.print(
-        table(
-            "Linked policies missing from the register",
-            ("Policy named", "Named by"),
-            ((gap.title, "; ".join(gap.wanted_by)) for gap in gaps),
-        )
-    )
+    console.print(table("Linked policies missing from the register", ("Policy named", "Named by"),
+                        ((gap.title, "; ".join(gap.wanted_by)) for gap in gaps)))
     console.print(f"{plural(len(gaps), 'gap')}.")
 
 
@@ -698,9 +620,8 @@ def policies_confirm_date(
     new_date: date | None = None
     if when is not None:
         try:
-            new_date = REVIEW.parse(
-                when, "--date (the next review date)", today, example="2026-09-30"
-            )
+            new_date = REVIEW.parse(when, "--date (the next review date)", today,
+                                    example="2026-09-30")
         except DateWindowError as exc:
             fail(str(exc), highlight=False)
     try:
