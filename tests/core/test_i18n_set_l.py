@@ -306,9 +306,9 @@ def test_the_training_import_speaks_the_schools_language(
     export.write_text("email,course,completed_on\namy@oak.example,Tân,20/11/2026\n")
     said = _run(env, monkeypatch, "training", "import", str(export))
     assert "0 wedi'u mewnforio, 0 yno eisoes, 1 wedi'u gwrthod." in said, said
-    assert "wedi'i hepgor hyfforddiant.csv line 2" in said  # the row's own line: not yet Welsh
-    summary = said[said.index("0 wedi'u mewnforio") :]
-    assert _left([summary], english_words) == []
+    assert "hyfforddiant.csv llinell 2, colofn 'course': nid yw 'Tân' yn un o gyrsiau" in said
+    said_by_import = said[said.index("wedi'i hepgor") :].replace("'course'", " ")  # its column
+    assert _left([said_by_import], english_words) == []
     missing = _run(env, monkeypatch, "training", "import", str(export.with_name("dim.csv")))
     assert "dim.csv: ni chafwyd hyd i'r ffeil" in missing
 
@@ -359,3 +359,43 @@ def test_the_policy_import_summary_speaks_the_schools_language(
     welsh = import_summary(outcomes, translations("cy"))
     assert welsh.startswith("Ffeiliau a ddarllenwyd:") and _left([welsh], english_words) == []
     assert import_summary(outcomes, translations("cy+en")) == f"{welsh}{BETWEEN}{english}"
+
+
+@pytest.mark.parametrize(
+    "line,welsh",
+    [
+        (
+            "x.csv line 3: email nobody@oak.example is not in the directory",
+            "x.csv llinell 3: nid yw email nobody@oak.example yn y cyfeiriadur",
+        ),
+        ("x.csv line 2: email and name empty", "x.csv llinell 2: email a name yn wag"),
+        (
+            "x.csv line 4: completed_on not a date: '31/13/2026' (use 2026-09-14 or 14/09/2026)",
+            "x.csv llinell 4: completed_on: nid yw'n ddyddiad: '31/13/2026' (defnyddiwch "
+            "2026-09-14 neu 14/09/2026)",
+        ),
+        (
+            "x.csv line 7, column 'Course Name': unknown course 'Online Safety Training' — did you "
+            "mean 'Online safety'?",
+            "x.csv llinell 7, colofn 'Course Name': cwrs anhysbys 'Online "
+            "Safety Training' — ai 'Online safety' oedd dan sylw?",
+        ),
+        (
+            "x.csv line 6: completed_on 2027-01-01 is in the future",
+            "x.csv llinell 6: completed_on: mae 2027-01-01 yn y dyfodol",
+        ),
+        (
+            "x.csv line 10: completed_on 1900-01-01 is too long ago — the earliest date "
+            "accepted is 2000-01-01; check the year",
+            "x.csv llinell 10: completed_on: mae 1900-01-01 yn rhy "
+            "bell yn ôl — y dyddiad cynharaf a dderbynnir yw 2000-01-01; gwiriwch y flwyddyn",
+        ),
+    ],
+    ids=["directory", "nobody", "not-a-date", "did-you-mean", "future", "window"],
+)
+def test_a_training_rows_problem_reads_back_in_welsh(line: str, welsh: str) -> None:
+    from bot.features.training.service import row_problem
+
+    assert row_problem(line, "cy") == welsh
+    assert row_problem(line, "en") == line
+    assert row_problem(line, "cy+en") == f"{welsh}{BETWEEN}{line}"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -27,7 +28,7 @@ from pathlib import Path
 from bot.core.forms import SaidError
 from bot.core.i18n import N_, both, day_text, translations
 
-__all__ = ["PYDANTIC", "CheckError", "say_check", "say_problem", "say_problems"]
+__all__ = ["PYDANTIC", "CheckError", "say_check", "say_problem", "say_problems", "say_sentence"]
 
 
 class CheckError(SaidError, ValueError):
@@ -78,6 +79,7 @@ _COUNTED = N_("%(file)s: %(count)s problems, each to fix:")
 _WHOLE_LINE = N_("%(file)s line %(line)s: %(problem)s")  # the file itself: not YAML, ...
 _WHOLE_NO_LINE = N_("%(file)s: %(problem)s")
 _OR = N_("or")  # a literal's choices: "'en', 'cy' or 'cy+en'"
+_AND = N_("and")  # a list of columns: "email and name"
 # read ``file line N: field: problem`` (a field is a YAML path, never ": " inside)
 _SHAPE = re.compile(
     r"^(?P<file>.+?)(?: line (?P<line>\d+))?: "
@@ -120,7 +122,7 @@ def _sentences() -> tuple[tuple[str, tuple[str, str], re.Pattern[str]], ...]:
                     plurals.append((node.args[0].value, node.args[1].value))  # type: ignore[attr-defined]
                 else:
                     found.add(node.args[0].value)  # type: ignore[attr-defined]
-    found -= {_LINE, _NO_LINE, _SAVED, _COUNTED, _WHOLE_LINE, _WHOLE_NO_LINE, _OR}
+    found -= {_LINE, _NO_LINE, _SAVED, _COUNTED, _WHOLE_LINE, _WHOLE_NO_LINE, _OR, _AND}
     entries = [(s, (s, s), _pattern(s)) for s in found]
     for singular, plural in plurals:
         entries += [(s, (singular, plural), _pattern(s)) for s in (singular, plural)]
@@ -139,15 +141,49 @@ def _pattern(sentence: str) -> re.Pattern[str]:
 def say_check(text: str, language: str) -> str:
     """One check's sentence (the part of a line after the field) in ``language`` (``en`` or
     ``cy``), its values as written; as written when no sentence matches."""
-    tr = translations(language)
     if language == "en":
         return text
-    for sentence, (singular, plural), pattern in _sentences():
+    said = _said(text, _sentences(), language, lambda inner: inner)
+    return text if said is None else said
+
+
+def say_sentence(text: str, sentences: tuple[str, ...], language: str) -> str:
+    """``text`` — one of ``sentences`` (``N_``, a room's own: an import's row problems, tried
+    in their order) with its values filled in — in ``language`` (``cy+en``: Welsh, then
+    English); a value named ``problem`` is itself read back (then against the checks'
+    sentences too); as written when nothing matches."""
+    if language == "cy+en":
+        return both(say_sentence(text, sentences, "cy"), text)
+    if language != "cy":
+        return text
+    said = _said(
+        text, _own(sentences), language, lambda inner: say_sentence(inner, sentences, language)
+    )
+    return say_check(text, language) if said is None else said
+
+
+@cache
+def _own(sentences: tuple[str, ...]) -> tuple[tuple[str, tuple[str, str], re.Pattern[str]], ...]:
+    """A room's sentences as patterns, in its order (the first that matches is the one)."""
+    return tuple((s, (s, s), _pattern(s)) for s in sentences)
+
+
+def _said(
+    text: str,
+    entries: tuple[tuple[str, tuple[str, str], re.Pattern[str]], ...],
+    language: str,
+    inner: Callable[[str], str],
+) -> str | None:
+    """``text`` in ``language`` against ``entries`` (None when none matches); a ``problem``
+    value said by ``inner``."""
+    tr = translations(language)
+    for sentence, (singular, plural), pattern in entries:
         found = pattern.match(text)
         if found is None:
             continue
         values: dict[str, object] = {
-            k: _value(k, v, language) for k, v in found.groupdict().items()
+            k: inner(v) if k == "problem" else _value(k, v, language)
+            for k, v in found.groupdict().items()
         }
         said = tr.gettext(sentence)
         if singular != plural:  # "(%(years)d years from today)": the count's own form
@@ -158,7 +194,7 @@ def say_check(text: str, language: str) -> str:
             return said % values
         except (KeyError, TypeError, ValueError):  # a translation's placeholders not ours
             return text
-    return text
+    return None
 
 
 def _value(key: str, value: str, language: str) -> str:
@@ -166,6 +202,8 @@ def _value(key: str, value: str, language: str) -> str:
     of a literal joined with "or" in their words; what was typed, names and numbers as they are."""
     if key == "expected":
         return value.replace(" or ", " " + translations(language).gettext(_OR) + " ")
+    if key == "columns":  # "email and name": the names as written, joined in their words
+        return value.replace(" and ", " " + translations(language).gettext(_AND) + " ")
     return value
 
 

@@ -30,7 +30,7 @@ def training_import(
 
     from bot.core.i18n import translations
     from bot.core.models import utcnow
-    from bot.features.training.service import import_training_csv
+    from bot.features.training.service import import_training_csv, row_problem
 
     ctx = context()
     chosen = ctx.config.school(school)
@@ -52,7 +52,8 @@ def training_import(
                 progress=lambda line: progress.update(task, completed=line - 1),
             )
     for line in report.errors:
-        err.print(_("[yellow]skipped[/] %(problem)s") % {"problem": line}, highlight=False)
+        said = row_problem(line, chosen.language)
+        err.print(_("[yellow]skipped[/] %(problem)s") % {"problem": said}, highlight=False)
     console.print(
         _("[green]%(imported)d imported[/], %(present)d already present, %(rejected)d rejected.")
         % {
