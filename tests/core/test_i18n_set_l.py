@@ -399,3 +399,22 @@ def test_a_training_rows_problem_reads_back_in_welsh(line: str, welsh: str) -> N
     assert row_problem(line, "cy") == welsh
     assert row_problem(line, "en") == line
     assert row_problem(line, "cy+en") == f"{welsh}{BETWEEN}{line}"
+
+
+def test_an_scr_sheets_refusal_speaks_the_schools_language(
+    env: Env, monkeypatch: pytest.MonkeyPatch, english_words: set[str]
+) -> None:
+    bad = env.builder.home.parent / "scr-drwg.csv"
+    bad.write_text(
+        "Surname,Forename,Identity checked,Barred list check\n"
+        "Sur001,Fore001,maybe 0012345678901,01/08/2020\n"
+        ",,01/08/2020,01/08/2020\n"
+    )
+    said = _run(env, monkeypatch, "scr", "import", str(bad), "--as-of", TODAY.isoformat())
+    assert (
+        "scr-drwg.csv rhes 2 (Sur001): nid yw 'Identity checked' yn ddyddiad fel 01/09/2026" in said
+    ), said
+    assert "scr-drwg.csv rhes 3: mae 'Surname' ar goll" in said
+    assert "0012345678901" not in said
+    rows = said[said.index("scr-drwg.csv rhes 2") : said.index("ar goll") + 7]
+    assert _left([rows.replace("'Identity checked'", " ")], english_words) == []

@@ -43,10 +43,11 @@ def scr_import(
     """Read the SCR for whether and when each check was done (vetting data is never kept);
     replaces the school's earlier import, then finds the gaps again."""
     # lazy: not loaded by --help (module docstring)
+    from bot.core.config.said import say_sentence
     from bot.core.i18n import translations
     from bot.core.models import utcnow
     from bot.features.scr.service import import_sheet, refresh_gaps
-    from bot.features.scr.sheet import ScrSheetError, read_sheet
+    from bot.features.scr.sheet import SHEET_SENTENCES, ScrSheetError, read_sheet
 
     ctx = context()
     chosen = ctx.config.school(school)
@@ -61,8 +62,10 @@ def scr_import(
             )
             opened, closed = refresh_gaps(session, chosen, today, actor="cli", force=True)
     except ScrSheetError as exc:
+        mark = _("error:")
         for problem in exc.problems:
-            err.print(f"[red]error:[/] {problem}", highlight=False, soft_wrap=True)
+            said = say_sentence(problem, SHEET_SENTENCES, chosen.language)
+            err.print(f"[red]{mark}[/] {said}", highlight=False, soft_wrap=True)
         fail(_("nothing was imported: the school's single central record is as it was"))
     for name in result.skipped:
         console.print(
