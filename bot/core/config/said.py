@@ -240,9 +240,12 @@ def _one(text: str, language: str) -> str:
         "field": parts.get("field"),
         "problem": say_check(parts["problem"], language),
     }
+    numbered = values["line"] is not None
     if values["field"] is None:  # a line of the whole file: not YAML, not found
-        return gettext(_WHOLE_LINE if parts["line"] else _WHOLE_NO_LINE) % values
-    return gettext(_LINE if parts["line"] else _NO_LINE) % values
+        sentence = _WHOLE_LINE if numbered else _WHOLE_NO_LINE
+    else:
+        sentence = _LINE if numbered else _NO_LINE
+    return gettext(sentence) % values  # (a variable: pybabel would take a key for a msgid)
 
 
 def say_problem(text: str, language: str) -> str:
