@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.core.clock import to_local
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.config.per_school import SettingsProblem, record
+from bot.core.config.said import say_problems
 from bot.core.i18n import both, day_text, translations
 from bot.core.messages import lines_in, notice
 from bot.core.models import School
@@ -108,7 +109,7 @@ def _tell(
 
 def _problem_lines(problem: SettingsProblem, language: str) -> list[str]:
     """The problem's email in ``language`` (``en`` or ``cy``): subject, greeting, small print,
-    then its paragraphs; what to fix is the checks' own text, as they wrote it."""
+    then its paragraphs; what to fix is the checks' own lines, said in ``language`` (``said``)."""
     _ = translations(language).gettext
     if problem.held:
         meanwhile = _(
@@ -132,7 +133,7 @@ def _problem_lines(problem: SettingsProblem, language: str) -> list[str]:
         )
         % values,
         _("What to fix (the file, its line and the setting):"),
-        *problem.message.splitlines(),
+        *say_problems(problem.message, language),
         _(
             "Please fix it, or ask whoever runs the bot for the school (your IT provider). You "
             "will not get this email again for this problem; the dashboard and the setup page "

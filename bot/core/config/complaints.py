@@ -8,6 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.core.config.said import CheckError
+from bot.core.i18n import N_
+
 __all__ = ["ComplaintSettings"]
 
 ReaderRole = Literal["dpo", "headteacher", "chair_of_governors", "admin"]
@@ -30,5 +33,5 @@ class ComplaintSettings(BaseModel):
     @classmethod
     def _days(cls, value: list[int]) -> list[int]:
         if any(d < 0 or d > 29 for d in value):
-            raise ValueError("warn_days_before takes days from 0 to 29 (e.g. [10, 3, 1])")
+            raise CheckError(N_("warn_days_before takes days from 0 to 29 (e.g. [10, 3, 1])"))
         return sorted(set(value), reverse=True)

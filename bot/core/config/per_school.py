@@ -33,7 +33,7 @@ from bot.core.config.schema import (
     read_config_file,
 )
 from bot.core.config.writing import plain
-from bot.core.i18n import LANGUAGES
+from bot.core.i18n import LANGUAGES, N_
 from bot.core.models import SchoolSettings
 
 __all__ = [
@@ -199,7 +199,8 @@ def _missing_documents(
             loc = ("schools", index, "policies", number, "document")
             line = lines.get(loc) or lines.get(loc[:-1])
             at = f" line {line}" if line else ""
-            problems.append(f"{where}{at}: {format_loc(loc)}: document not found: {found}")
+            said = N_("document not found: %(path)s") % {"path": found}
+            problems.append(f"{where}{at}: {format_loc(loc)}: {said}")
     return problems
 
 
@@ -287,7 +288,7 @@ def problems_text(where: Path | str, problems: Sequence[SettingsProblem]) -> str
     """Every problem once, one a line in file order, as ``load_config`` says them: with a first
     line counting them when there are several."""
     lines = list(dict.fromkeys(line for p in problems for line in p.message.splitlines()))
-    if len(lines) > 1:
+    if len(lines) > 1:  # said in the reader's language by ``said.say_problem``
         lines.insert(0, f"{where}: {len(lines)} problems, each to fix:")
     return "\n".join(lines)
 

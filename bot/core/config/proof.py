@@ -15,6 +15,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from bot.core.config.said import CheckError
+from bot.core.i18n import N_
+
 __all__ = ["CheckQuestion", "ReadingProof"]
 
 
@@ -29,14 +32,18 @@ class CheckQuestion(_Strict):
 
     question: str = Field(min_length=1, max_length=300)
     choices: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(
-        min_length=2, max_length=6)
+        min_length=2, max_length=6
+    )
     answer: int = Field(ge=1, le=6)
 
     @model_validator(mode="after")
     def _answer_is_a_choice(self) -> CheckQuestion:
         if self.answer > len(self.choices):
-            raise ValueError(f"'answer' is choice {self.answer}, but there are only "
-                             f"{len(self.choices)} choices")
+            raise CheckError(
+                N_("'answer' is choice %(answer)s, but there are only %(count)s choices"),
+                answer=str(self.answer),
+                count=str(len(self.choices)),
+            )
         return self
 
 
@@ -51,10 +58,13 @@ class ReadingProof(_Strict):
     @model_validator(mode="after")
     def _check(self) -> ReadingProof:
         if len(self.questions) == 1:
-            raise ValueError("a reading check has 2 to 5 questions")
+            raise CheckError(N_("a reading check has 2 to 5 questions"))
         if self.pass_mark is not None and self.pass_mark > len(self.questions):
-            raise ValueError(f"'pass_mark' is {self.pass_mark}, but there are only "
-                             f"{len(self.questions)} questions")
+            raise CheckError(
+                N_("'pass_mark' is %(mark)s, but there are only %(count)s questions"),
+                mark=str(self.pass_mark),
+                count=str(len(self.questions)),
+            )
         return self
 
     @property

@@ -11,12 +11,21 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bot.core.config.said import PYDANTIC
 from bot.core.forms import find_control_character
+from bot.core.i18n import N_
 
 __all__ = [
-    "ConfigError", "SchoolYamlLoader", "format_loc", "line_index", "load_yaml", "located_problems",
-    "read_config_file", "yaml_problems",
+    "ConfigError",
+    "SchoolYamlLoader",
+    "format_loc",
+    "line_index",
+    "load_yaml",
+    "located_problems",
+    "read_config_file",
+    "yaml_problems",
 ]
+
 
 class ConfigError(Exception):
     """The configuration is invalid; ``str()`` is one actionable line."""
@@ -36,9 +45,7 @@ SchoolYamlLoader.yaml_implicit_resolvers = {
 }
 SchoolYamlLoader.add_implicit_resolver(
     _INT,
-    re.compile(
-        r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"
-    ),
+    re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"),
     list("-+0123456789"),
 )
 SchoolYamlLoader.add_implicit_resolver(
@@ -90,8 +97,7 @@ def format_loc(loc: tuple[Any, ...]) -> str:
 
 
 # pydantic's words for a key the file has too many or too few of, as a school reads them
-_PLAIN = {"extra_forbidden": "unknown key (check the spelling)",
-          "missing": "required key is missing"}
+_PLAIN = {kind: PYDANTIC[kind] for kind in ("extra_forbidden", "missing")}
 
 
 def located_problems(
@@ -105,13 +111,13 @@ def located_problems(
         # pydantic puts union/literal branch names in loc; keep the YAML path part
         loc = tuple(p for p in error["loc"] if p not in ("function-after",))
         # the line of the deepest part of the path the file has
-        line = next((lines[loc[:cut]] for cut in range(len(loc), -1, -1) if loc[:cut] in lines),
-                    None)
+        line = next(
+            (lines[loc[:cut]] for cut in range(len(loc), -1, -1) if loc[:cut] in lines), None
+        )
         msg = _PLAIN.get(error["type"]) or error["msg"].removeprefix("Value error, ")
         where = f" line {line}" if line else ""
         found.setdefault(f"{path}{where}: {format_loc(loc)}: {msg}", (loc, line or 0))
-    return sorted(((loc, line, said) for said, (loc, line) in found.items()),
-                  key=lambda p: p[1])
+    return sorted(((loc, line, said) for said, (loc, line) in found.items()), key=lambda p: p[1])
 
 
 def yaml_problems(path: Path, text: str, exc: ValidationError) -> list[tuple[int, str]]:
@@ -124,8 +130,11 @@ def read_config_file(path: Path) -> tuple[str, dict[str, Any]]:
     file and line when it cannot be read at all (missing, not YAML, a control character)."""
     if not path.exists():
         raise ConfigError(
-            f"{path}: configuration file not found (run `compliance-bot demo` for an example, "
-            "or set COMPLIANCE_BOT_CONFIG_FILE)"
+            f"{path}: "
+            + N_(
+                "configuration file not found (run `compliance-bot demo` for an example, "
+                "or set COMPLIANCE_BOT_CONFIG_FILE)"
+            )
         )
     text = path.read_text(encoding="utf-8")
     try:
@@ -136,16 +145,15 @@ def read_config_file(path: Path) -> tuple[str, dict[str, Any]]:
         if isinstance(exc, yaml.reader.ReaderError):  # a raw control character in the file
             where = f" line {text.count(chr(10), 0, exc.position) + 1}"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{path}{where}: not valid YAML ({problem})") from None
+        said = N_("not valid YAML (%(problem)s)") % {"problem": problem}
+        raise ConfigError(f"{path}{where}: {said}") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping with 'organisation' and 'schools'")
+        raise ConfigError(f"{path}: " + N_("expected a mapping with 'organisation' and 'schools'"))
     bad = find_control_character(data)
     if bad is not None:
         loc, found = bad
         line = line_index(text).get(loc)
         where = f" line {line}" if line else ""
-        raise ConfigError(
-            f"{path}{where}: {format_loc(loc)}: contains {found}, which cannot be stored; "
-            "remove it from the file"
-        )
+        said = N_("contains %(found)s, which cannot be stored; remove it from the file")
+        raise ConfigError(f"{path}{where}: {format_loc(loc)}: {said % {'found': found}}")
     return text, data

@@ -10,6 +10,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from bot.core.config.said import CheckError
+from bot.core.i18n import N_
+
 __all__ = ["DEFAULT_TRIAGE", "ClockRule", "ReportClocks", "ReportSettings", "WorkingHours"]
 
 
@@ -42,14 +45,16 @@ class ClockRule(_Strict):
     def _exactly_one(self) -> ClockRule:
         given = [n for n in ("hours", "working_days", "school_days") if getattr(self, n)]
         if len(given) != 1:
-            raise ValueError(
-                "give exactly one of hours, working_days or school_days"
-                + (f" (got {' and '.join(given)})" if given else "")
-            )
+            if given:
+                raise CheckError(
+                    N_("give exactly one of hours, working_days or school_days (got %(given)s)"),
+                    given=" and ".join(given),
+                )
+            raise CheckError(N_("give exactly one of hours, working_days or school_days"))
         if self.end_of_day and self.hours:
-            raise ValueError("end_of_day applies to working_days or school_days, not hours")
+            raise CheckError(N_("end_of_day applies to working_days or school_days, not hours"))
         if self.out_of_hours and not self.hours:
-            raise ValueError("out_of_hours applies to hours, not working_days or school_days")
+            raise CheckError(N_("out_of_hours applies to hours, not working_days or school_days"))
         return self
 
     @property
@@ -67,7 +72,9 @@ def _clock_time_value(value: Any, name: str) -> Any:
     if not isinstance(value, str | time) or (
         isinstance(value, str) and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value)
     ):
-        raise ValueError(f"{name} must be a time like '17:00' (got {value!r})")
+        raise CheckError(
+            N_("%(name)s must be a time like '17:00' (got %(value)s)"), name=name, value=repr(value)
+        )
     return value
 
 
@@ -89,9 +96,13 @@ class WorkingHours(_Strict):
     @model_validator(mode="after")
     def _order(self) -> WorkingHours:
         if self.end <= self.start:
-            raise ValueError(
-                f"the working hours end ({self.end:%H:%M}) before they start "
-                f"({self.start:%H:%M}); write e.g. start: '07:00' and end: '19:00'"
+            raise CheckError(
+                N_(
+                    "the working hours end (%(end)s) before they start (%(start)s); write e.g. "
+                    "start: '07:00' and end: '19:00'"
+                ),
+                end=f"{self.end:%H:%M}",
+                start=f"{self.start:%H:%M}",
             )
         return self
 
@@ -122,10 +133,15 @@ class ReportClocks(_Strict):
         hours = self.working_hours
         written = "working_hours" in self.model_fields_set
         if written and self.quiet_hours and not hours.start <= self.working_day_ends <= hours.end:
-            raise ValueError(
-                f"working_day_ends ({self.working_day_ends:%H:%M}) must fall inside the working "
-                f"hours ({hours.start:%H:%M} to {hours.end:%H:%M}), or a deadline would pass "
-                "while its reminders wait for the morning"
+            raise CheckError(
+                N_(
+                    "working_day_ends (%(ends)s) must fall inside the working hours (%(start)s "
+                    "to %(end)s), or a deadline would pass while its reminders wait for the "
+                    "morning"
+                ),
+                ends=f"{self.working_day_ends:%H:%M}",
+                start=f"{hours.start:%H:%M}",
+                end=f"{hours.end:%H:%M}",
             )
         return self
 
@@ -142,10 +158,12 @@ class ReportClocks(_Strict):
     @classmethod
     def _ico(cls, rule: ClockRule) -> ClockRule:
         if not rule.hours or rule.hours > 72:
-            raise ValueError(
-                "the ico clock (personal data breaches) counts calendar hours, at most 72 "
-                "from becoming aware (the 72 hours of every nation's data-protection law), "
-                "e.g. {hours: 72}"
+            raise CheckError(
+                N_(
+                    "the ico clock (personal data breaches) counts calendar hours, at most 72 "
+                    "from becoming aware (the 72 hours of every nation's data-protection law), "
+                    "e.g. {hours: 72}"
+                )
             )
         return rule
 
@@ -153,10 +171,12 @@ class ReportClocks(_Strict):
     @classmethod
     def _lado(cls, rule: ClockRule | None) -> ClockRule | None:
         if rule is not None and rule.school_days:
-            raise ValueError(
-                "the lado clock (concerns about staff) counts working_days or hours: the "
-                "people it goes to (the LADO, the designated officer, the council) work through "
-                "school holidays"
+            raise CheckError(
+                N_(
+                    "the lado clock (concerns about staff) counts working_days or hours: the "
+                    "people it goes to (the LADO, the designated officer, the council) work "
+                    "through school holidays"
+                )
             )
         return rule
 
@@ -164,7 +184,7 @@ class ReportClocks(_Strict):
     @classmethod
     def _fractions(cls, value: tuple[float, ...]) -> tuple[float, ...]:
         if not value or any(not 0 < v < 1 for v in value):
-            raise ValueError("warn_at lists shares of the time gone, each above 0 and below 1")
+            raise CheckError(N_("warn_at lists shares of the time gone, each above 0 and below 1"))
         return tuple(sorted(set(value)))
 
 
@@ -200,5 +220,3 @@ class ReportSettings(_Strict):
         if urgency == "normal" and self.triage_school_days is not None:
             return ClockRule(school_days=self.triage_school_days)
         return DEFAULT_TRIAGE.get(urgency, DEFAULT_TRIAGE["normal"])
-
-

@@ -25,15 +25,17 @@ from pydantic import (
 
 from bot.core.calendar import Country, add_working_days, is_working_day
 from bot.core.config.complaints import ComplaintSettings
+from bot.core.config.directory import DirectoryRules as DirectoryRules
 from bot.core.config.proof import ReadingProof
 from bot.core.config.reading import ConfigError as ConfigError  # raised here, said there
 from bot.core.config.reading import read_config_file as read_config_file
 from bot.core.config.reading import yaml_problems
 from bot.core.config.reports import ClockRule, ReportSettings
+from bot.core.config.said import CheckError
 from bot.core.config.terms import terms_question
 from bot.core.dates import CALENDAR, HAPPENED, REVIEW, DateWindow, london_today
 from bot.core.emails import MAX_EMAIL_LENGTH, checked_email
-from bot.core.i18n import Language
+from bot.core.i18n import N_, Language
 from bot.core.nations import (
     OLDER_COUNTRY,
     WORD_KEYS,
@@ -124,7 +126,7 @@ class Cadence(_Strict):
     @classmethod
     def _positive_sorted(cls, value: tuple[int, ...]) -> tuple[int, ...]:
         if any(v <= 0 for v in value):
-            raise ValueError("days before due must be positive whole numbers")
+            raise CheckError(N_("days before due must be positive whole numbers"))
         return tuple(sorted(set(value), reverse=True))
 
 
@@ -140,7 +142,9 @@ def _months(value: Any) -> Any:
         return value
     found = _PERIOD.match(str(value))  # never a bool: "True" is no period
     if found is None:
-        raise ValueError(f"write a period such as '2 years' or '18 months' (got {value!r})")
+        raise CheckError(
+            N_("write a period such as '2 years' or '18 months' (got %(value)s)"), value=repr(value)
+        )
     count = int(found.group(1))
     return count * 12 if found.group(2).lower().startswith("year") else count
 
@@ -230,7 +234,7 @@ class RequirementConfig(_Strict):
         if value is None:
             return None
         if not re.fullmatch(r"\d\d-\d\d", value):
-            raise ValueError("yearly_on must look like 09-01 (month-day)")
+            raise CheckError(N_("yearly_on must look like 09-01 (month-day)"))
         month, day = int(value[:2]), int(value[3:])
         date(2001, month, day)  # raises ValueError for 02-30 and friends
         return value
@@ -238,67 +242,79 @@ class RequirementConfig(_Strict):
     @model_validator(mode="after")
     def _needs(self) -> RequirementConfig:
         if self.kind in ("acknowledge_policy", "sign_aup") and not self.policy:
-            raise ValueError(f"a {self.kind} requirement needs 'policy: <policy id>'")
+            raise CheckError(
+                N_("a %(kind)s requirement needs 'policy: <policy id>'"), kind=self.kind
+            )
         self._check_training()
         if self.kind == "reading_campaign" and not self.audiences:
-            raise ValueError(
-                "a reading_campaign requirement needs 'audiences:' (e.g. part-1: {roles: "
-                "[staff]}); each audience reads its own document of every edition"
+            raise CheckError(
+                N_(
+                    "a reading_campaign requirement needs 'audiences:' (e.g. part-1: {roles: "
+                    "[staff]}); each audience reads its own document of every edition"
+                )
             )
         if self.kind != "reading_campaign" and self.audiences:
-            raise ValueError("'audiences' is for reading_campaign requirements")
+            raise CheckError(N_("'audiences' is for reading_campaign requirements"))
         self._check_task()
         return self
 
     def _check_training(self) -> None:
         """A course; a refresher named with its period, shorter than the full course's."""
         if self.kind == "complete_training" and not self.course:
-            raise ValueError("a complete_training requirement needs 'course: <course name>'")
+            raise CheckError(N_("a complete_training requirement needs 'course: <course name>'"))
         if self.kind != "complete_training" and (
             self.full_every or self.refresh_every or self.refresher or self.record_check
         ):
-            raise ValueError(
-                "'full_every', 'refresh_every', 'refresher' and 'record_check' are for "
-                "complete_training requirements"
+            raise CheckError(
+                N_(
+                    "'full_every', 'refresh_every', 'refresher' and 'record_check' are for "
+                    "complete_training requirements"
+                )
             )
         if (self.refresh_every is None) != (self.refresher is None):
-            raise ValueError(
-                "a refresher needs both 'refresher: <refresher course name>' and "
-                "'refresh_every: <period, e.g. 1 year>'"
+            raise CheckError(
+                N_(
+                    "a refresher needs both 'refresher: <refresher course name>' and "
+                    "'refresh_every: <period, e.g. 1 year>'"
+                )
             )
         if (
             self.full_every is not None
             and self.refresh_every is not None
             and (self.refresh_every >= self.full_every)
         ):
-            raise ValueError("'refresh_every' must be shorter than 'full_every'")
+            raise CheckError(N_("'refresh_every' must be shorter than 'full_every'"))
 
     def _check_task(self) -> None:
         """A recurring task's period and owners, and nothing of it elsewhere."""
         if self.kind != "recurring_task" and (
             self.every or self.every_days or self.owners or self.review_on
         ):
-            raise ValueError(
-                "'every', 'every_days', 'owners' and 'review_on' are for recurring_task "
-                "requirements"
+            raise CheckError(
+                N_(
+                    "'every', 'every_days', 'owners' and 'review_on' are for recurring_task "
+                    "requirements"
+                )
             )
         if self.proof_of_reading is not None and self.kind not in (
             "acknowledge_policy",
             "reading_campaign",
         ):
-            raise ValueError(
-                "'proof_of_reading' is for acknowledge_policy and reading_campaign requirements"
+            raise CheckError(
+                N_("'proof_of_reading' is for acknowledge_policy and reading_campaign requirements")
             )
         if self.kind == "recurring_task":
             if (self.every is None) == (self.every_days is None):
-                raise ValueError(
-                    "a recurring_task requirement needs one of 'every: weekly|monthly|termly|"
-                    "yearly' or 'every_days: <number>' (not both)"
+                raise CheckError(
+                    N_(
+                        "a recurring_task requirement needs one of 'every: weekly|monthly|termly|"
+                        "yearly' or 'every_days: <number>' (not both)"
+                    )
                 )
             audience = self.audience
             if not (self.owners or audience.roles or audience.groups or audience.people):
-                raise ValueError(
-                    "a recurring_task requirement needs 'owners: [<email>, ...]' or an audience"
+                raise CheckError(
+                    N_("a recurring_task requirement needs 'owners: [<email>, ...]' or an audience")
                 )
 
     @property
@@ -341,7 +357,7 @@ class Term(_Strict):
     @model_validator(mode="after")
     def _order(self) -> Term:
         if self.end < self.start:
-            raise ValueError(f"term '{self.name}' ends before it starts")
+            raise CheckError(N_("term '%(name)s' ends before it starts"), name=self.name)
         return self
 
 
@@ -359,63 +375,21 @@ class SendingWindow(_Strict):
     @classmethod
     def _clock_time(cls, value: Any) -> Any:
         if isinstance(value, int | float):  # bool is an int too
-            raise ValueError(f"write the time as 16:30 (got {value!r})")
+            raise CheckError(N_("write the time as 16:30 (got %(value)s)"), value=repr(value))
         return value
 
     @model_validator(mode="after")
     def _order(self) -> SendingWindow:
         if self.end <= self.start:
-            raise ValueError(
-                f"the sending window ends ({self.end:%H:%M}) before it starts "
-                f"({self.start:%H:%M}); write e.g. start: 08:00 and end: 17:00"
+            raise CheckError(
+                N_(
+                    "the sending window ends (%(end)s) before it starts (%(start)s); write e.g. "
+                    "start: 08:00 and end: 17:00"
+                ),
+                end=f"{self.end:%H:%M}",
+                start=f"{self.start:%H:%M}",
             )
         return self
-
-
-class DirectoryRules(_Strict):
-    """How directory changes are trusted: a grace period before a missing person becomes a
-    leaver, and the share of people one sync may remove before it stops and asks."""
-
-    leaver_grace_days: int = 7
-    max_removal_share: float = 0.10
-    # In a tenant or domain shared by several schools, the directory group whose members are
-    # this school's people (its all-staff group); None: the school has the directory alone
-    staff_group: str | None = None
-
-    @field_validator("staff_group", mode="before")
-    @classmethod
-    def _staff_group(cls, value: Any) -> Any:
-        if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise ValueError(
-                "staff_group must be the display name of the school's all-staff group in the "
-                f"directory, e.g. 'Oakfield All Staff' (got {value!r})"
-            )
-        return value.strip() if isinstance(value, str) else value
-
-    @field_validator("leaver_grace_days", mode="before")
-    @classmethod
-    def _grace(cls, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 365:
-            raise ValueError(
-                "leaver_grace_days must be a whole number of days from 0 to 365 "
-                f"(got {value!r}; 0 makes a missing person a leaver at once)"
-            )
-        return value
-
-    @field_validator("max_removal_share", mode="before")
-    @classmethod
-    def _share(cls, value: Any) -> Any:
-        text = str(value).strip()
-        try:
-            share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
-        except ValueError:
-            share = -1.0
-        if isinstance(value, bool) or not 0 < share <= 1:
-            raise ValueError(
-                "max_removal_share must be a share above 0 and at most 1, e.g. 0.10 or '10%' "
-                f"(got {value!r})"
-            )
-        return share
 
 
 class SchoolConfig(_Strict):
@@ -503,7 +477,7 @@ class SchoolConfig(_Strict):
         data, older = dict(data), data["teams_first"]
         del data["teams_first"]
         if not isinstance(older, bool) or (older and data.get("asks_in") not in (None, "teams")):
-            raise ValueError("teams_first and asks_in disagree: keep asks_in alone")
+            raise CheckError(N_("teams_first and asks_in disagree: keep asks_in alone"))
         return {**data, "asks_in": "teams"} if older else data
 
     @model_validator(mode="before")
@@ -535,9 +509,10 @@ class SchoolConfig(_Strict):
     def _known_words(cls, value: dict[str, str]) -> dict[str, str]:
         unknown = sorted(set(value) - set(WORD_KEYS))
         if unknown:
-            raise ValueError(
-                f"unknown word {', '.join(unknown)} (the words a school may change: "
-                f"{', '.join(WORD_KEYS)})"
+            raise CheckError(
+                N_("unknown word %(unknown)s (the words a school may change: %(known)s)"),
+                unknown=", ".join(unknown),
+                known=", ".join(WORD_KEYS),
             )
         return value
 
@@ -545,13 +520,16 @@ class SchoolConfig(_Strict):
     def _kind(self) -> SchoolConfig:
         """An academy is a state school of England: never also independent, nor elsewhere."""
         if self.academy and self.independent:
-            raise ValueError(
-                "academy and independent are both true: an academy is state-funded, keep one"
+            raise CheckError(
+                N_("academy and independent are both true: an academy is state-funded, keep one")
             )
         if self.academy and self.country not in ("england", OLDER_COUNTRY):
-            raise ValueError(
-                f"academy: true is for a school in England (academies are England's; this "
-                f"school's country is {self.country})"
+            raise CheckError(
+                N_(
+                    "academy: true is for a school in England (academies are England's; this "
+                    "school's country is %(country)s)"
+                ),
+                country=self.country,
             )
         return self
 
@@ -559,26 +537,39 @@ class SchoolConfig(_Strict):
     def _references(self) -> SchoolConfig:
         policy_ids = [p.id for p in self.policies]
         if len(set(policy_ids)) != len(policy_ids):
-            raise ValueError("two policies share an id")
+            raise CheckError(N_("two policies share an id"))
         requirement_ids = [r.id for r in self.requirements]
         if len(set(requirement_ids)) != len(requirement_ids):
-            raise ValueError("two requirements share an id")
+            raise CheckError(N_("two requirements share an id"))
         for req in self.requirements:
             if req.policy and req.policy not in policy_ids:
-                raise ValueError(f"requirement '{req.id}' names unknown policy '{req.policy}'")
+                raise CheckError(
+                    N_("requirement '%(id)s' names unknown policy '%(policy)s'"),
+                    id=req.id,
+                    policy=req.policy,
+                )
             if req.cadence != "standard" and req.cadence not in self.cadences:
-                raise ValueError(f"requirement '{req.id}' names unknown cadence '{req.cadence}'")
+                raise CheckError(
+                    N_("requirement '%(id)s' names unknown cadence '%(cadence)s'"),
+                    id=req.id,
+                    cadence=req.cadence,
+                )
         closed = self.non_school_days()
         for day in self.open_days:
             if day in closed:
-                raise ValueError(
-                    f"{day.isoformat()} is both an open day and a holiday or INSET day; "
-                    "keep it in one list"
+                raise CheckError(
+                    N_(
+                        "%(day)s is both an open day and a holiday or INSET day; keep it in "
+                        "one list"
+                    ),
+                    day=day.isoformat(),
                 )
         for account in self.official_accounts:
             if account.aup_policy and account.aup_policy not in policy_ids:
-                raise ValueError(
-                    f"official account '{account.id}' names unknown policy '{account.aup_policy}'"
+                raise CheckError(
+                    N_("official account '%(id)s' names unknown policy '%(policy)s'"),
+                    id=account.id,
+                    policy=account.aup_policy,
                 )
         return self
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from bot.core.clock import local_today
 from bot.core.config.per_school import settings_problems
+from bot.core.config.said import say_problems
 from bot.core.models import (
     AccountHolder,
     AudienceSize,
@@ -417,5 +418,5 @@ def compute_figures(
     figures.failing_jobs = tuple(describe(f, language) for f in failing_steps(session, school_id))
     for problem in settings_problems(session, school_id):
         figures.settings_problem = describe_settings(problem, language)
-        figures.settings_fix = tuple(problem.message.splitlines())
+        figures.settings_fix = tuple(say_problems(problem.message, language))
     return figures

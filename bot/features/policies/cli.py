@@ -13,6 +13,7 @@ import sys
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from gettext import NullTranslations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,6 +22,7 @@ from rich.markup import escape
 from rich.table import Column
 
 from bot.core.dates import HAPPENED, REVIEW, DateWindowError
+from bot.core.i18n import both, translations
 from bot.core.words import Words, plural, school_words, version_name
 from bot.engine.commands import (
     AsOf,
@@ -375,20 +377,28 @@ def _print_outcome(outcome: _Outcome) -> None:
         console.print(line, highlight=False)
 
 
-def import_summary(outcomes: list[_Outcome]) -> str:
-    """One true sentence about what an import stored: '2 files read: 1 stored, 1 not stored.'"""
+def import_summary(outcomes: list[_Outcome], tr: NullTranslations | None = None) -> str:
+    """One true sentence about what an import stored: '2 files read: 1 stored, 1 not stored.',
+    in ``tr``'s language (English when not given: the JSON's summary)."""
+    if tr is translations("cy+en"):  # the whole sentence in Welsh, then in English
+        return both(import_summary(outcomes, translations("cy")), import_summary(outcomes))
+    tr = tr or NullTranslations()
     n = Counter(o.state for o in outcomes)
     not_stored = n["refused"] + n["waiting"]
-    parts = [text for count, text in (
-        (n["new"], f"{n['new']} stored"),
-        (n["same"], f"{n['same']} already in the register, unchanged"),
-        (n["copy"], f"{plural(n['copy'], 'copy', 'copies')} of another document, not stored "
-                    "again"),
-        (not_stored, f"{not_stored} not stored"),
+    parts = [text % {"count": count} for count, text in (
+        (n["new"], tr.gettext("%(count)d stored")),
+        (n["same"], tr.gettext("%(count)d already in the register, unchanged")),
+        (n["copy"], tr.ngettext("%(count)d copy of another document, not stored again",
+                                "%(count)d copies of another document, not stored again",
+                                n["copy"])),
+        (not_stored, tr.gettext("%(count)d not stored")),
     ) if count]
-    text = f"{plural(len(outcomes), 'file')} read: {', '.join(parts) or 'nothing stored'}."
+    text = tr.ngettext("%(count)d file read: %(parts)s.", "%(count)d files read: %(parts)s.",
+                       len(outcomes)) % {
+        "count": len(outcomes), "parts": ", ".join(parts) or tr.gettext("nothing stored")}
     if n["waiting"]:
-        text += f" Rerun with --yes to store {'it' if n['waiting'] == 1 else 'them'}."
+        text += " " + tr.ngettext("Rerun with --yes to store it.",
+                                  "Rerun with --yes to store them.", n["waiting"])
     return text
 
 
@@ -445,7 +455,8 @@ def policies_import(
         if not as_json:
             _print_outcome(outcome)
     if not as_json:
-        console.print(import_summary(outcomes), highlight=False)
+        said = translations(run.school.language)  # the school's language; English as before
+        console.print(import_summary(outcomes, said), highlight=False)
     else:
         stored = [o for o in outcomes if o.stored]
         typer.echo(json.dumps({

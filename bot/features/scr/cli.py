@@ -43,12 +43,16 @@ def scr_import(
     """Read the SCR for whether and when each check was done (vetting data is never kept);
     replaces the school's earlier import, then finds the gaps again."""
     # lazy: not loaded by --help (module docstring)
+    from bot.core.config.said import say_sentence
+    from bot.core.i18n import translations
     from bot.core.models import utcnow
     from bot.features.scr.service import import_sheet, refresh_gaps
-    from bot.features.scr.sheet import ScrSheetError, read_sheet
+    from bot.features.scr.sheet import SHEET_SENTENCES, ScrSheetError, read_sheet
 
     ctx = context()
     chosen = ctx.config.school(school)
+    tr = translations(chosen.language)  # the school's language; English as before
+    _ = tr.gettext
     today = as_of_today(as_of)
     try:
         sheet = read_sheet(file, today)
@@ -58,19 +62,40 @@ def scr_import(
             )
             opened, closed = refresh_gaps(session, chosen, today, actor="cli", force=True)
     except ScrSheetError as exc:
+        mark = _("error:")
         for problem in exc.problems:
-            err.print(f"[red]error:[/] {problem}", highlight=False, soft_wrap=True)
-        fail("nothing was imported: the school's single central record is as it was")
+            said = say_sentence(problem, SHEET_SENTENCES, chosen.language)
+            err.print(f"[red]{mark}[/] {said}", highlight=False, soft_wrap=True)
+        fail(_("nothing was imported: the school's single central record is as it was"))
     for name in result.skipped:
         console.print(
-            f"column '{name}' skipped: vetting data is not kept", highlight=False, soft_wrap=True
+            _("column '%(name)s' skipped: vetting data is not kept") % {"name": name},
+            highlight=False,
+            soft_wrap=True,
         )
     for name in result.not_read:
-        console.print(f"column '{name}' not read", highlight=False)
+        console.print(_("column '%(name)s' not read") % {"name": name}, highlight=False)
     console.print(
-        f"{chosen.name}: {plural(result.rows, 'row')} read ({result.matched} matched to people "
-        f"of the school, {result.unmatched} not); {result.added} added, {result.changed} "
-        f"changed, {result.removed} removed. Gaps: {opened} new, {closed} closed.",
+        tr.ngettext(
+            "%(school)s: %(rows)d row read (%(matched)d matched to people of the school, "
+            "%(unmatched)d not); %(added)d added, %(changed)d changed, %(removed)d removed. "
+            "Gaps: %(opened)d new, %(closed)d closed.",
+            "%(school)s: %(rows)d rows read (%(matched)d matched to people of the school, "
+            "%(unmatched)d not); %(added)d added, %(changed)d changed, %(removed)d removed. "
+            "Gaps: %(opened)d new, %(closed)d closed.",
+            result.rows,
+        )
+        % {
+            "school": chosen.name,
+            "rows": result.rows,
+            "matched": result.matched,
+            "unmatched": result.unmatched,
+            "added": result.added,
+            "changed": result.changed,
+            "removed": result.removed,
+            "opened": opened,
+            "closed": closed,
+        },
         highlight=False,
         soft_wrap=True,
     )
@@ -120,9 +145,17 @@ def scr_gaps(
         )
         return
     headings = kind_headings(words, academy=chosen.academy)
-    console.print(table(
-        f"{chosen.name}: {plural(len(gaps), 'gap')} in the single central record",
-        ("Kind", "Person", "Gap"),
-        ((headings[gap.kind], gap.subject, describe(gap, names, words, academy=chosen.academy))
-         for gap in gaps),
-    ))
+    console.print(
+        table(
+            f"{chosen.name}: {plural(len(gaps), 'gap')} in the single central record",
+            ("Kind", "Person", "Gap"),
+            (
+                (
+                    headings[gap.kind],
+                    gap.subject,
+                    describe(gap, names, words, academy=chosen.academy),
+                )
+                for gap in gaps
+            ),
+        )
+    )

@@ -20,9 +20,43 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bot.core.dates import REVIEW, START, read_uk_date
+from bot.core.i18n import N_
 from bot.features.scr.rules import CheckValue
 
-__all__ = ["CHECK_IDS", "ScrRow", "ScrSheet", "ScrSheetError", "read_sheet"]
+__all__ = ["CHECK_IDS", "SHEET_SENTENCES", "ScrRow", "ScrSheet", "ScrSheetError", "read_sheet"]
+
+# what a sheet can be refused for, as the catalogue holds it, in the order a line is read back
+# (``bot.core.config.said.say_sentence``): the line's frame first
+_ROW_WHO = N_("%(file)s row %(line)s (%(who)s): %(problem)s")
+_ROW = N_("%(file)s row %(line)s: %(problem)s")
+_NOT_A_DATE = N_(
+    "%(column)s is not a date like 01/09/2026 (the value is not shown: it may be vetting data)"
+)
+_MISSING = N_("'%(column)s' is missing")
+_NOT_FOUND = N_("%(file)s: file not found")
+_OLD_EXCEL = N_(
+    "%(file)s: an old Excel file (.xls) cannot be read; open it in Excel and save it as an "
+    "Excel workbook (.xlsx)"
+)
+_NOT_CSV = N_("%(file)s: an Excel workbook, not CSV text; give it as it is, named .xlsx")
+_NOT_UTF8 = N_(
+    "%(file)s: not UTF-8 text (%(reason)s); give the Excel workbook (.xlsx), or save the CSV as "
+    "'CSV UTF-8'"
+)
+_UNREADABLE = N_("%(file)s: not an Excel workbook that can be read (%(problem)s)")
+_DATE_PROBLEM = N_("%(column)s: %(problem)s")
+SHEET_SENTENCES = (
+    _ROW_WHO,
+    _ROW,
+    _NOT_A_DATE,
+    _MISSING,
+    _OLD_EXCEL,
+    _NOT_CSV,
+    _NOT_UTF8,
+    _UNREADABLE,
+    _NOT_FOUND,
+    _DATE_PROBLEM,
+)
 
 _COLUMNS = tomllib.loads(Path(__file__).with_name("columns.toml").read_text(encoding="utf-8"))
 CHECK_IDS: tuple[str, ...] = tuple(_COLUMNS["checks"])
@@ -194,13 +228,10 @@ class _Row:
         except ValueError:
             if text.casefold() in _YES:
                 return None
-            raise ValueError(
-                f"{column} is not a date like 01/09/2026 (the value is not shown: "
-                "it may be vetting data)"
-            ) from None
+            raise ValueError(_NOT_A_DATE % {"column": column}) from None
         problem = (REVIEW if expiry else START).problem(day, self.today)
         if problem is not None:
-            raise ValueError(f"{column}: {problem}")
+            raise ValueError(_DATE_PROBLEM % {"column": column, "problem": problem})
         return day
 
     def check(self, check: str, part: str = "checks") -> CheckValue | None:
@@ -231,7 +262,7 @@ def _people_part(row: _Row, line: int) -> ScrRow:
         name = f"{given_part} {family_part}".strip()
     if not name:
         column = "name" if ("person", "name") in row.header.where else "family_name"
-        raise ValueError(f"'{row.column('person', column)}' is missing")
+        raise ValueError(_MISSING % {"column": row.column("person", column)})
     email = row.text("person", "email").lower() or None
     role, category = row.text("person", "role"), row.text("person", "category")
     kind = f"{category} {role}".casefold()
@@ -274,15 +305,10 @@ def _read_row(header: _Header, cells: Sequence[str], line: int, today: date) -> 
 def read_sheet(path: Path, today: date) -> ScrSheet:
     """Read an SCR spreadsheet; ScrSheetError naming every problem (nothing is kept then)."""
     if not path.exists():
-        raise ScrSheetError([f"{path}: file not found"])
+        raise ScrSheetError([_NOT_FOUND % {"file": path}])
     suffix = path.suffix.lower()
     if suffix == ".xls":
-        raise ScrSheetError(
-            [
-                f"{path.name}: an old Excel file (.xls) cannot be read; open it in "
-                "Excel and save it as an Excel workbook (.xlsx)"
-            ]
-        )
+        raise ScrSheetError([_OLD_EXCEL % {"file": path.name}])
     numbered = list(_xlsx_cells(path) if suffix in {".xlsx", ".xlsm"} else _csv_cells(path))
     found = next(
         (
@@ -312,7 +338,8 @@ def read_sheet(path: Path, today: date) -> ScrSheet:
             who = _Row(header, cells, today).text("person", "family_name") or _Row(
                 header, cells, today
             ).text("person", "name")
-            problems.append(f"{path.name} row {line}" + (f" ({who})" if who else "") + f": {exc}")
+            values = {"file": path.name, "line": line, "who": who, "problem": exc}
+            problems.append((_ROW_WHO if who else _ROW) % values)
     if problems:
         raise ScrSheetError(problems)
     return ScrSheet(rows, numbered[index][0], header.skipped, header.not_read)
@@ -320,18 +347,11 @@ def read_sheet(path: Path, today: date) -> ScrSheet:
 
 def _csv_cells(path: Path) -> Iterable[tuple[int, list[str]]]:
     if path.read_bytes()[:4] == b"PK\x03\x04":
-        raise ScrSheetError(
-            [f"{path.name}: an Excel workbook, not CSV text; give it as it is, named .xlsx"]
-        )
+        raise ScrSheetError([_NOT_CSV % {"file": path.name}])
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ScrSheetError(
-            [
-                f"{path.name}: not UTF-8 text ({exc.reason}); give the Excel "
-                "workbook (.xlsx), or save the CSV as 'CSV UTF-8'"
-            ]
-        ) from None
+        raise ScrSheetError([_NOT_UTF8 % {"file": path.name, "reason": exc.reason}]) from None
     reader = csv.reader(text.splitlines())
     for cells in reader:
         yield reader.line_num, cells
@@ -355,9 +375,7 @@ def _xlsx_cells(path: Path) -> Iterable[tuple[int, list[str]]]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ScrSheetError(
-            [f"{path.name}: not an Excel workbook that can be read ({exc})"]
-        ) from None
+        raise ScrSheetError([_UNREADABLE % {"file": path.name, "problem": exc}]) from None
     try:
         for number, values in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
             yield number, [_cell_text(v) for v in values]

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.core.config import OrgConfig, SchoolConfig
+from bot.core.config.said import say_check
 from bot.core.dates import CALENDAR
 from bot.core.i18n import N_, both, translations
 from bot.core.words import plural, school_words, words_in
@@ -60,8 +61,9 @@ class SetupError(ValueError):
         text = tr.gettext(self.message)
         if not self.values:
             return text
-        return text % {k: tr.gettext(str(v)) if k in self.words else v
-                       for k, v in self.values.items()}
+        return text % {
+            k: tr.gettext(str(v)) if k in self.words else v for k, v in self.values.items()
+        }
 
 
 def cap(text: str) -> str:
@@ -105,8 +107,32 @@ def edit_school(
         box = loc[-1] if loc else "settings"
         message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] == "string_pattern_mismatch" and box in {"headteacher", "dsl", "clerk"}:
-            message = "give an email address"
-        raise SetupError(box, f"{box.replace('_', ' ').capitalize()}: {message}.") from None
+            message = N_("give an email address")
+        raise _SettingRefused(box, message) from None
+
+
+class _SettingRefused(SetupError):
+    """A box the settings' checks refuse: "Box: what is wrong.", the check's own sentence said
+    in the page's language (``bot.core.config.said``), its values as written."""
+
+    def __init__(self, box: str, problem: str) -> None:
+        super().__init__(
+            box,
+            N_("%(box)s: %(problem)s."),
+            words=("box",),
+            box=box.replace("_", " ").capitalize(),
+            problem=problem,
+        )
+
+    def said(self, tr: NullTranslations) -> str:
+        """The box and its problem in ``tr``'s language (``cy+en``: Welsh, then English)."""
+        if tr is translations("cy+en"):
+            return both(self.said(translations("cy")), str(self))
+        language = "cy" if tr is translations("cy") else "en"
+        return tr.gettext(self.message) % {
+            "box": tr.gettext(str(self.values["box"])),
+            "problem": say_check(str(self.values["problem"]), language),
+        }
 
 
 # --------------------------------------------------------------------------- dates typed
@@ -123,8 +149,14 @@ class _CalendarDayError(SetupError):
     the line; its years said in their plural form in the page's language."""
 
     def __init__(self, box: str, label: str, number: int, day: date, today: date) -> None:
-        super().__init__(box, N_("%(label)s, line %(number)d: %(problem)s."), words=("label",),
-                         label=label, number=number, problem=CALENDAR.problem(day, today))
+        super().__init__(
+            box,
+            N_("%(label)s, line %(number)d: %(problem)s."),
+            words=("label",),
+            label=label,
+            number=number,
+            problem=CALENDAR.problem(day, today),
+        )
         self.day, self.today = day, today
 
     def said(self, tr: NullTranslations) -> str:
@@ -132,8 +164,10 @@ class _CalendarDayError(SetupError):
         if tr is translations("cy+en"):
             return both(self.said(translations("cy")), str(self))
         return tr.gettext(self.message) % {
-            **self.values, "label": tr.gettext(str(self.values["label"])),
-            "problem": CALENDAR.problem(self.day, self.today, tr)}
+            **self.values,
+            "label": tr.gettext(str(self.values["label"])),
+            "problem": CALENDAR.problem(self.day, self.today, tr),
+        }
 
 
 def _in_calendar(day: date, box: str, label: str, number: int, today: date) -> date:
@@ -154,9 +188,14 @@ def parse_days(text: str, box: str, label: str, today: date) -> list[date]:
         if day is None:
             raise SetupError(
                 box,
-                N_("%(label)s, line %(number)d: “%(text)s” is not a date; write it like "
-                   "2026-10-23 or 23/10/2026."),
-                words=("label",), label=label, number=number, text=line.strip()[:40],
+                N_(
+                    "%(label)s, line %(number)d: “%(text)s” is not a date; write it like "
+                    "2026-10-23 or 23/10/2026."
+                ),
+                words=("label",),
+                label=label,
+                number=number,
+                text=line.strip()[:40],
             )
         days.append(_in_calendar(day, box, label, number, today))
     return sorted(set(days))
@@ -172,8 +211,10 @@ def parse_terms(text: str, today: date) -> list[dict[str, Any]]:
         if len(parts) != 3 or not parts[0]:
             raise SetupError(
                 "terms",
-                N_("Terms, line %(number)d: write the term's name, its first day and its last "
-                   "day, separated by commas, e.g. “Autumn 1, 2026-09-02, 2026-10-23”."),
+                N_(
+                    "Terms, line %(number)d: write the term's name, its first day and its last "
+                    "day, separated by commas, e.g. “Autumn 1, 2026-09-02, 2026-10-23”."
+                ),
                 number=number,
             )
         start, end = parse_day(parts[1]), parse_day(parts[2])
@@ -182,13 +223,18 @@ def parse_terms(text: str, today: date) -> list[dict[str, Any]]:
             raise SetupError(
                 "terms",
                 N_("Terms, line %(number)d: “%(text)s” is not a date; write it like 2026-09-02."),
-                number=number, text=bad[:40],
+                number=number,
+                text=bad[:40],
             )
         for day in (start, end):
             _in_calendar(day, "terms", N_("Terms"), number, today)
         if end < start:
-            raise SetupError("terms", N_("Terms, line %(number)d: “%(name)s” ends before it "
-                                         "starts."), number=number, name=parts[0])
+            raise SetupError(
+                "terms",
+                N_("Terms, line %(number)d: “%(name)s” ends before it starts."),
+                number=number,
+                name=parts[0],
+            )
         terms.append({"name": parts[0][:80], "start": start, "end": end})
     return sorted(terms, key=lambda t: t["start"])
 
@@ -219,16 +265,24 @@ def setup_steps(school: SchoolConfig, source: str, language: str = "en") -> list
     roles = [school.headteacher, *school.dsl, *school.deputy_dsl]
     words = words_in(school_words(school), tr)
     if not school.dsl:
-        people = ngettext("%(num)d person named so far; no %(dsl)s yet",
-                          "%(num)d people named so far; no %(dsl)s yet",
-                          len(set(roles))) % {"num": len(set(roles)), "dsl": words.dsl}
+        people = ngettext(
+            "%(num)d person named so far; no %(dsl)s yet",
+            "%(num)d people named so far; no %(dsl)s yet",
+            len(set(roles)),
+        ) % {"num": len(set(roles)), "dsl": words.dsl}
     elif language == "en":  # the pack's words counted the English way
-        people = (f"{words.headteacher}, {plural(len(school.dsl), words.dsl)}, "
-                  f"{plural(len(school.deputy_dsl), words.deputy_dsl)}")
+        people = (
+            f"{words.headteacher}, {plural(len(school.dsl), words.dsl)}, "
+            f"{plural(len(school.deputy_dsl), words.deputy_dsl)}"
+        )
     else:
         people = _("%(head)s; %(dsl)s: %(dsls)d; %(deputy)s: %(deputies)d") % {
-            "head": words.headteacher, "dsl": words.dsl, "dsls": len(school.dsl),
-            "deputy": words.deputy_dsl, "deputies": len(school.deputy_dsl)}
+            "head": words.headteacher,
+            "dsl": words.dsl,
+            "dsls": len(school.dsl),
+            "deputy": words.deputy_dsl,
+            "deputies": len(school.deputy_dsl),
+        }
     counted = [
         ngettext("%(num)d term", "%(num)d terms", len(school.terms)),
         ngettext("%(num)d INSET day", "%(num)d INSET days", len(school.inset_days)),

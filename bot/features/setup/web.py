@@ -23,6 +23,7 @@ from bot.core.calendar import nation_key
 from bot.core.config import load_config
 from bot.core.config import store as config_store
 from bot.core.config.per_school import settings_problems
+from bot.core.config.said import say_problems
 from bot.core.i18n import LANGUAGES, N_, language_name, translations
 from bot.core.models import Person, utcnow
 from bot.core.nations import (
@@ -84,7 +85,7 @@ def setup_page(request: Request) -> Response:
             "report_clocks": clock_summary(school, translations(language)),
             "failing_jobs": [describe(f, language) for f in failing_steps(session, school.id)],
             "settings_problems": [
-                (describe_settings(p, language), p.message.splitlines())
+                (describe_settings(p, language), say_problems(p.message, language))
                 for p in settings_problems(session)
                 if p.school_id == school.id or user.role_names & TRUST_ADMINS
             ],

@@ -14,12 +14,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
+from bot.core.config.said import say_sentence
 from bot.core.dates import HAPPENED
 from bot.core.forms import control_character
+from bot.core.i18n import N_
 from bot.core.models import Person, TrainingRecord
 from bot.core.words import plain_key
 
-__all__ = ["ImportReport", "course_problem", "import_training_csv", "parse_day"]
+__all__ = [
+    "ROW_SENTENCES", "ImportReport", "course_problem", "import_training_csv", "parse_day",
+    "row_problem",
+]
 
 REQUIRED = ("course", "completed_on")
 WHO = ("email", "id", "name")  # one of them says whose completion it is
@@ -43,6 +48,35 @@ class ImportReport:
     errors: list[str] = field(default_factory=list)
 
 
+# what a row can be refused for, as the catalogue holds it (``row_problem`` says a line in the
+# school's language, reading it back against these)
+_NOT_A_DATE = N_("not a date: %(value)s (use 2026-09-14 or 14/09/2026)")
+_NO_COURSES = N_(
+    "'%(course)s' is not a course of this school: no training requirement in school.yaml "
+    "names a course yet"
+)
+_DID_YOU_MEAN = N_("unknown course '%(course)s' — did you mean '%(meant)s'?")
+_UNKNOWN = N_("unknown course '%(course)s' (the school's courses are %(listed)s)")
+_NOT_THERE = N_("%(column)s %(given)s is not in the directory")
+_NAME_TWICE = N_("name %(given)s is more than one person; give an id")
+_NOBODY = N_("%(columns)s empty")
+_EMPTY = N_("empty")
+_COMPLETED = N_("completed_on %(problem)s")
+_FUTURE = N_("%(day)s is in the future")
+_CANNOT_STORE = N_("%(column)s contains %(found)s, which cannot be stored")
+_LINE = N_("%(file)s line %(line)s: %(problem)s")
+_COLUMN = N_("%(file)s line %(line)s, column '%(column)s': %(problem)s")
+# in the order they are tried: the line's frame first, the most particular before the general
+ROW_SENTENCES = (_COLUMN, _LINE, _NOT_A_DATE, _NO_COURSES, _DID_YOU_MEAN, _UNKNOWN, _NOT_THERE,
+                 _NAME_TWICE, _COMPLETED, _FUTURE, _CANNOT_STORE, _EMPTY, _NOBODY)
+
+
+def row_problem(text: str, language: str) -> str:
+    """A rejected row's line ("file line N: …") in ``language``: its sentences in the
+    catalogue's words, what the file holds (names, courses, dates typed) as written."""
+    return say_sentence(text, ROW_SENTENCES, language)
+
+
 def parse_day(text: str) -> date:
     """Accept 2026-09-14, 14/09/2026 or 14.09.2026 (UK day-first); raise ValueError otherwise."""
     value = text.strip()
@@ -51,7 +85,7 @@ def parse_day(text: str) -> date:
             return datetime.strptime(value, fmt).date()
         except ValueError:
             continue
-    raise ValueError(f"not a date: {value!r} (use 2026-09-14 or 14/09/2026)")
+    raise ValueError(_NOT_A_DATE % {"value": repr(value)})
 
 
 def _squash(name: str) -> str:
@@ -66,16 +100,13 @@ def course_problem(course: str, courses: Collection[str]) -> str | None:
     if _squash(course) in known:
         return None
     if not known:
-        return (
-            f"'{course}' is not a course of this school: no training requirement in school.yaml "
-            "names a course yet"
-        )
+        return _NO_COURSES % {"course": course}
     close = difflib.get_close_matches(_squash(course), list(known), n=1, cutoff=0.5)
     close = close or [k for k in known if k in _squash(course) or _squash(course) in k][:1]
     if close:
-        return f"unknown course '{course}' — did you mean '{known[close[0]]}'?"
+        return _DID_YOU_MEAN % {"course": course, "meant": known[close[0]]}
     listed = ", ".join(f"'{c}'" for c in sorted(courses))
-    return f"unknown course '{course}' (the school's courses are {listed})"
+    return _UNKNOWN % {"course": course, "listed": listed}
 
 
 def _people(session: Session, school_id: str) -> dict[tuple[str, str], int | None]:
@@ -104,10 +135,10 @@ def _whose(row: dict[str, str | None], people: dict[tuple[str, str], int | None]
         key = (column, given.lower() if column == "email" else
                given.casefold() if column == "id" else plain_key(given))
         if key not in people:
-            return f": {column} {given} is not in the directory"
+            return ": " + _NOT_THERE % {"column": column, "given": given}
         pid = people[key]
-        return pid if pid is not None else f": name {given} is more than one person; give an id"
-    return f": {' and '.join(c for c in WHO if c in row)} empty"
+        return pid if pid is not None else ": " + _NAME_TWICE % {"given": given}
+    return ": " + _NOBODY % {"columns": " and ".join(c for c in WHO if c in row)}
 
 
 def _check_row(
@@ -127,19 +158,19 @@ def _check_row(
         return who
     course = (row.get("course") or "").strip()
     if not course:
-        return f", column '{course_column}': empty"
+        return f", column '{course_column}': " + _EMPTY
     problem = course_problem(course, courses)
     if problem:
         return f", column '{course_column}': {problem}"
     try:
         completed = parse_day(row.get("completed_on") or "")
     except ValueError as exc:
-        return f": completed_on {exc}"
+        return ": " + _COMPLETED % {"problem": exc}
     if completed > today:
-        return f": completed_on {completed} is in the future"
+        return ": " + _COMPLETED % {"problem": _FUTURE % {"day": completed}}
     problem = HAPPENED.problem(completed, today)
     if problem is not None:
-        return f": completed_on {problem}"
+        return ": " + _COMPLETED % {"problem": problem}
     return who, next(c for c in courses if _squash(c) == _squash(course)), completed
 
 
@@ -149,7 +180,7 @@ def _control_characters(row: dict[str, str | None]) -> str | None:
         if isinstance(column, str) and isinstance(value, str):
             found = control_character(value)
             if found:
-                return f"{column} contains {found}, which cannot be stored"
+                return _CANNOT_STORE % {"column": column, "found": found}
     return None
 
 
