@@ -337,3 +337,31 @@ def _stores_one_after_another(sqlite_url: str) -> None:
     store.dispose()
     assert verdict.ok, verdict.problems[:3]
     assert verdict.records["training_record"] == 120
+
+
+def test_rows_by_id_reads_every_row_in_order_one_statement_a_page(database_url: str) -> None:
+    """``audit verify`` reads each kind of record in pages by id: every row once, in order,
+    and a table smaller than a page in one statement (not a server-side cursor's four)."""
+    from sqlalchemy import Column, Integer, MetaData, Table, create_engine, event, insert
+    from sqlalchemy.orm import Session
+
+    from bot.core.audit.check import rows_by_id
+
+    paged = Table(
+        "paged", MetaData(), Column("id", Integer, primary_key=True), Column("n", Integer)
+    )
+    engine = create_engine(database_url)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    try:
+        paged.create(engine)
+        with engine.begin() as conn:  # ids with gaps, inserted out of order
+            conn.execute(insert(paged), [{"id": i, "n": i * 10} for i in (9, 2, 5, 7, 3)])
+        with Session(engine) as session:
+            for size, pages in ((2, 3), (5, 2), (10, 1)):
+                statements.clear()
+                rows = list(rows_by_id(session, select(paged.c.id, paged.c.n), paged.c.id, size))
+                assert [(r.id, r.n) for r in rows] == [(i, i * 10) for i in (2, 3, 5, 7, 9)]
+                assert len(statements) == pages, (size, statements)
+    finally:
+        engine.dispose()

@@ -28,7 +28,6 @@ from bot.core.models import (
     TrainingRecord,
 )
 from bot.engine import changes
-from bot.engine.sweep import run_sweep
 from bot.features.policies.attest import acknowledge
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder, at
@@ -213,17 +212,7 @@ class World:
         """A sweep of ``today``, two minutes after the last one: before the nightly full sweep
         (01:00), so a new day's first plans from the next-attention dates."""
         self.minute += 2
-        [result], _ = run_sweep(
-            self.ctx.store,
-            self.ctx.settings,
-            self.ctx.config,
-            self.ctx.connectors,
-            as_of=self.today,
-            now=self.clock.at(self.today, 0, self.minute),
-            deliver=False,
-        )
-        assert not result.failed
-        return result
+        return sweep_school(self.ctx, self.clock, self.today, self.minute, hour=0)
 
 
 def _staff(world: World) -> list[Row]:

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.context import AppContext
-from bot.core.models import DutySnapshot, Person, SweepRun, TrainingRecord
+from bot.core.models import DutySnapshot, Person, SweepRun
 from bot.engine import changes
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder
-from tests.support.quiet_school import MONDAY, quiet_school
+from tests.support.quiet_school import MONDAY, quiet_school, record_training
 from tests.support.quiet_school import sweep_school as _sweep
 
 
@@ -70,19 +70,7 @@ def _new_policy_version(school: SchoolBuilder, ctx: AppContext) -> None:
 
 
 def _training_recorded(school: SchoolBuilder, ctx: AppContext) -> None:
-    with ctx.store.transaction() as session:
-        amy = session.scalar(select(Person.id).where(Person.email == "amy@oak.example"))
-        assert amy is not None
-        session.add(
-            TrainingRecord(
-                school_id="oak",
-                person_id=amy,
-                course="Online safety",
-                completed_on=MONDAY,
-                source="manual",
-                import_key="amy",
-            )
-        )
+    record_training(ctx, "amy@oak.example", MONDAY, "amy")
 
 
 @pytest.mark.parametrize(
@@ -137,19 +125,7 @@ def test_a_training_renewal_opening_on_a_new_day_is_opened(
     ctx = _quiet(school, database_url, frozen_clock)
     # amy's course expires on 24 December: the renewal opens 30 days before, on Tuesday
     tuesday = MONDAY + timedelta(days=1)
-    with ctx.store.transaction() as session:
-        amy = session.scalar(select(Person.id).where(Person.email == "amy@oak.example"))
-        assert amy is not None
-        session.add(
-            TrainingRecord(
-                school_id="oak",
-                person_id=amy,
-                course="Online safety",
-                completed_on=date(2025, 12, 24),
-                source="manual",
-                import_key="amy",
-            )
-        )
+    record_training(ctx, "amy@oak.example", date(2025, 12, 24), "amy")
     assert _sweep(ctx, frozen_clock, MONDAY, 30).closed == {"done": 1}
     assert _sweep(ctx, frozen_clock, MONDAY, 45).closed == {}
     assert _sweep(ctx, frozen_clock, tuesday, 0).opened == 1

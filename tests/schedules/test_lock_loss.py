@@ -54,7 +54,8 @@ class Ticks:
 
 
 def _every_second(ticks: Ticks) -> Sequence[JobSpec]:
-    return (JobSpec(JOB_ID, ticks, 1, 60),)
+    """The tick every second, its first run as the scheduler starts (not a second later)."""
+    return (JobSpec(JOB_ID, ticks, 1, 60, at_start=True),)
 
 
 def _until(condition: Callable[[], bool]) -> bool:
@@ -77,11 +78,18 @@ def _terminate_lock_backend(settings: Settings) -> None:
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            ended = conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
-                " AND granted AND objid = :id AND database ="
-                " (SELECT oid FROM pg_database WHERE datname = current_database())"
-            ), {"id": ADVISORY_LOCK_ID}).scalars().all()
+            ended = (
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                        " AND granted AND objid = :id AND database ="
+                        " (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    ),
+                    {"id": ADVISORY_LOCK_ID},
+                )
+                .scalars()
+                .all()
+            )
     finally:
         engine.dispose()
     assert ended == [True]
@@ -109,7 +117,8 @@ def _start_when_free(settings: Settings, jobs: Sequence[JobSpec]) -> RunningSche
 
 
 def test_a_scheduler_that_loses_its_lock_stops_before_another_starts(
-        tmp_path: Path, database_url: str) -> None:
+    tmp_path: Path, database_url: str
+) -> None:
     settings = Settings(home=tmp_path / "home", database_url=database_url)
     first_ticks = Ticks(hold_first=True)
     first = start_scheduler(settings, jobs=_every_second(first_ticks))
@@ -123,8 +132,9 @@ def test_a_scheduler_that_loses_its_lock_stops_before_another_starts(
         assert first.stopped.wait(DEADLINE)  # the next run found the lock gone and stopped
         assert first.scheduler.state == STATE_PAUSED  # scheduling stopped at once
         assert first.lost is not None
-        assert ("connection that held its lock was lost" if _is_postgres(settings)
-                else "was deleted") in first.lost
+        assert (
+            "connection that held its lock was lost" if _is_postgres(settings) else "was deleted"
+        ) in first.lost
         assert (first_ticks.runs, first_ticks.finished) == (1, 1)
         first.shutdown()
         assert not first.scheduler.running
@@ -165,7 +175,8 @@ def test_the_guard_runs_nothing_once_the_lock_is_lost(tmp_path: Path, database_u
 
 
 def test_run_forever_exits_with_an_error_when_the_lock_is_lost(
-        tmp_path: Path, database_url: str) -> None:
+    tmp_path: Path, database_url: str
+) -> None:
     """A non-zero exit (the CLI turns the error into exit code 2) so a supervisor restarts it."""
     settings = Settings(home=tmp_path / "home", database_url=database_url)
     ticks = Ticks(hold_first=True)
@@ -191,8 +202,7 @@ def test_run_forever_exits_with_an_error_when_the_lock_is_lost(
     again.shutdown()
 
 
-def test_a_replaced_lock_file_is_a_lost_lock_and_release_leaves_the_new_one(
-        tmp_path: Path) -> None:
+def test_a_replaced_lock_file_is_a_lost_lock_and_release_leaves_the_new_one(tmp_path: Path) -> None:
     """SQLite: someone swaps the lock file; a second scheduler locks the new file. The first
     sees its lock is gone, and giving back its old lock does not free the second's."""
     settings = Settings(home=tmp_path)

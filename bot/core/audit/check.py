@@ -10,13 +10,14 @@ words, first problem first.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Row, Select, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.core import audit
 from bot.core.audit.anchor import Anchor
@@ -44,7 +45,7 @@ from bot.core.models import (
     School,
 )
 
-__all__ = ["Verdict", "check"]
+__all__ = ["Verdict", "check", "rows_by_id"]
 
 RecordId = int | str  # a record's id: a number, or a school's id from the settings
 
@@ -249,6 +250,28 @@ def _anchor_problem(walk: _Walk, checked: int) -> str | None:
     return None
 
 
+Ts = TypeVarTuple("Ts")
+
+
+def rows_by_id(
+    session: Session,
+    query: Select[*Ts],
+    ident: ColumnElement[Any] | InstrumentedAttribute[Any],
+    size: int,
+) -> Iterator[Row[*Ts]]:
+    """The rows of ``query`` in order of ``ident``, read ``size`` at a time (after the last id
+    read): memory held to one page, and one statement per page, so a table smaller than a
+    page is one round trip. (A server-side cursor, ``yield_per``, took four on PostgreSQL:
+    declare, fetch, fetch again to see the end, close.)"""
+    page = query.order_by(ident).limit(size)
+    rows = session.execute(page).all()
+    while True:
+        yield from rows
+        if len(rows) < size:
+            return
+        rows = session.execute(page.where(ident > rows[-1]._mapping[ident])).all()
+
+
 # --------------------------------------------------------------------------- naming records
 
 
@@ -350,8 +373,7 @@ def _check_kind(session: Session, kind: Kind, walk: _Walk, verdict: Verdict) -> 
     """Compare every stored row of ``kind`` with its latest seal (streamed, by id)."""
     seen = 0
     table = kind.table
-    query = select(*table.columns).order_by(table.c.id).execution_options(yield_per=500)
-    for result_row in session.execute(query):
+    for result_row in rows_by_id(session, select(*table.columns), table.c.id, 500):
         row = dict(result_row._mapping)
         seen += 1
         seal = walk.seals.pop((kind.name, _record_id(row["id"])), None)
@@ -500,8 +522,7 @@ def _check_batch(session: Session, batch: Batch, walk: _Walk, verdict: Verdict) 
     seen = 0
     table = batch.table
     cols = [table.c[c] for c in batch.columns]
-    query = select(*cols).order_by(table.c.id).execution_options(yield_per=2000)
-    for result_row in session.execute(query):
+    for result_row in rows_by_id(session, select(*cols), table.c.id, 2000):
         row = dict(result_row._mapping)
         seal = walk.seals.pop((batch.name, int(row["id"])), None)
         if seal is None or seal[1] is None:
@@ -546,7 +567,7 @@ def _batch_fields(
 def _check_settings_fingerprints(session: Session, verdict: Verdict) -> None:
     """Each settings version's own fingerprint matches its document."""
     query = select(ConfigVersion.id, ConfigVersion.sha256, ConfigVersion.document)
-    for version_id, sha, document in session.execute(query.execution_options(yield_per=200)):
+    for version_id, sha, document in rows_by_id(session, query, ConfigVersion.id, 200):
         if hashlib.sha256(document.encode()).hexdigest() != sha:
             verdict.add(
                 f"Settings version #{version_id} does not match its own fingerprint: "

@@ -24,16 +24,28 @@ AMY, BEN = "amy@oak.example", "ben@oak.example"
 
 def _sweep(teams: Teams, day: date) -> None:
     connectors = replace(teams.ctx.connectors, chat=teams.bot)
-    run_sweep(teams.ctx.store, teams.ctx.settings, teams.ctx.config, connectors,
-              as_of=day, now=at(day, 10), deliver=False)
+    run_sweep(
+        teams.ctx.store,
+        teams.ctx.settings,
+        teams.ctx.config,
+        connectors,
+        as_of=day,
+        now=at(day, 10),
+        deliver=False,
+    )
 
 
 def _reminders(teams: Teams, email: str) -> list[OutboxMessage]:
     with teams.ctx.store.session() as session:
-        rows = [r for r in session.scalars(select(OutboxMessage)
-                                           .where(OutboxMessage.purpose == "reminder")
-                                           .order_by(OutboxMessage.id))
-                if email in r.recipients]
+        rows = [
+            r
+            for r in session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.purpose == "reminder")
+                .order_by(OutboxMessage.id)
+            )
+            if email in r.recipients
+        ]
         session.expunge_all()
         return rows
 
@@ -56,9 +68,13 @@ def installed_fixture(teams: Teams) -> Teams:
     return teams
 
 
-def test_the_app_holder_gets_the_card_and_nudge_and_never_the_email_beside_it(
+def test_the_app_holder_gets_the_card_and_nudge_never_the_email_beside_it_but_a_copied_one(
     installed: Teams,
 ) -> None:
+    """Two weeks of reminder days: Amy (with the app) has cards and nudges, Ben emails; then,
+    on to 60 days, escalation tells the line manager: that digest is the email (one message,
+    saying so; the manager hears in their own daily message, never as a copy). One school
+    walked once for both (they were two tests walking the same first weeks)."""
     teams = installed
     monday_mail = _reminders(teams, AMY)
     assert [r.channel for r in monday_mail] == ["email"]  # Monday: before the bot reached her
@@ -79,8 +95,11 @@ def test_the_app_holder_gets_the_card_and_nudge_and_never_the_email_beside_it(
     assert {c["user"] for c in teams.graph.chat_cards} == {AMY_ID}
     nudges = [f for f in teams.graph.feed if f["activityType"] == "needsReminder"]
     assert len(nudges) == len(days) and {f["user"] for f in nudges} == {AMY_ID}
-    assert all(f["previewText"]["content"].startswith("What ")
-               and f["previewText"]["content"].endswith(" needs from you") for f in nudges)
+    assert all(
+        f["previewText"]["content"].startswith("What ")
+        and f["previewText"]["content"].endswith(" needs from you")
+        for f in nudges
+    )
     sent_to_amy = [r for r in _reminders(teams, AMY) if r.channel == "email"]
     assert len(sent_to_amy) == 1
     assert all(r.status == "sent" for r in _reminders(teams, AMY))
@@ -89,6 +108,24 @@ def test_the_app_holder_gets_the_card_and_nudge_and_never_the_email_beside_it(
     before = (len(teams.graph.chat_cards), len(teams.graph.feed))
     teams.dispatch(at(day + timedelta(days=15), 13))
     assert (len(teams.graph.chat_cards), len(teams.graph.feed)) == before
+
+    # on to 60 days: the escalation's digest goes to Amy by email, the app notwithstanding
+    for later in range(15, 60):
+        _sweep(teams, day + timedelta(days=later))
+    amy = _reminders(teams, AMY)
+    with teams.ctx.store.session() as session:
+        told = [
+            r
+            for r in amy
+            if "line manager has been told" in " ".join(payload_of(session, r)["text"].split())
+        ]
+    assert told, "the cadence tells the line manager within 60 days"
+    assert {r.channel for r in told} == {"email"} and not any(r.cc for r in amy)
+    keys: dict[str, Any] = {}
+    for r in amy:
+        base = r.idempotency_key.removesuffix(":feed")
+        keys.setdefault(base, set()).add(r.channel)
+    assert all(channels in ({"email"}, {"teams"}) for channels in keys.values())
 
 
 def test_a_card_teams_refuses_falls_back_to_its_email_exactly_once(installed: Teams) -> None:
@@ -116,23 +153,3 @@ def test_a_card_teams_refuses_falls_back_to_its_email_exactly_once(installed: Te
     # the same day's sweep again queues nothing new; the next reminder is an email
     _sweep(teams, day)
     assert len(_reminders(teams, AMY)) == len(amy)
-
-
-def test_a_copied_reminder_goes_by_email_to_the_app_holder_too(installed: Teams) -> None:
-    """Escalation tells the line manager: that digest is the email (one message, saying so;
-    the manager hears in their own daily message, never as a copy)."""
-    teams = installed
-    day = _first_card_day(teams)
-    for later in range(1, 60):
-        _sweep(teams, day + timedelta(days=later))
-    amy = _reminders(teams, AMY)
-    with teams.ctx.store.session() as session:
-        told = [r for r in amy
-                if "line manager has been told" in " ".join(payload_of(session, r)["text"].split())]
-    assert told, "the cadence tells the line manager within 60 days"
-    assert {r.channel for r in told} == {"email"} and not any(r.cc for r in amy)
-    keys: dict[str, Any] = {}
-    for r in amy:
-        base = r.idempotency_key.removesuffix(":feed")
-        keys.setdefault(base, set()).add(r.channel)
-    assert all(channels in ({"email"}, {"teams"}) for channels in keys.values())
