@@ -47,6 +47,7 @@ from bot.engine.duty_status import changing, recounted
 from bot.engine.extra_people import sync_extra_people
 from bot.engine.facts import (
     BATCH,
+    Batch,
     batch_facts,
     chosen_batches,
     person_batches,
@@ -177,12 +178,13 @@ def _plan_batches(
                    else chosen_batches(only))
     if not batches:
         return 0, {}
-    facts = batch_facts(session, school.id, batches[0], holders, shared)
+    facts = batch_facts(session, school.id, batches[0], holders, shared,
+                        stages=_stages(reminders, batches[0]))
     writing = write_behind(session, [])
     pending: PendingDigests | None = None  # the previous batch's digests, to add
     try:
         for n, batch in enumerate(batches):
-            people, evidence, existing = facts
+            people, evidence, existing, stored = facts[:4]
             plan = plan_duties(  # pure: runs while the previous batch's writes go in
                 shared.requirements,
                 people,
@@ -205,12 +207,14 @@ def _plan_batches(
             chase = None if reminders is None else partial(
                 reminders.batch, after=batch.after, upto=batch.upto,
                 stored={d.person_id for d in existing if d.status == "open"},
+                read=_still_open(stored, plan) if facts.stages else None,
             )
             counts, writes, pending = apply_plan(session, school.id, plan, today, chase)
             for reason, count in counts.items():
                 closed[reason] += count
             if n + 1 < len(batches):  # read before the connection is lent to the writes
-                facts = batch_facts(session, school.id, batches[n + 1], holders, shared)
+                facts = batch_facts(session, school.id, batches[n + 1], holders, shared,
+                                    stages=_stages(reminders, batches[n + 1]))
             writing = write_behind(session, writes)
             if pending is not None:
                 pending.render()  # while the writes go in
@@ -222,6 +226,18 @@ def _plan_batches(
         pending.add(session)
     _refresh_statistics(session, [Duty], written)
     return opened, dict(closed)
+
+
+def _stages(reminders: ReminderRun | None, batch: Batch) -> bool:
+    """Whether to read the batch's open duties for its digests with its other duties: when
+    some of its people may be due a stage (a digest day: all), not for a few new duties."""
+    return reminders is not None and reminders.due_in(batch.after, batch.upto)
+
+
+def _still_open(stored: Sequence[OpenDuty], plan: Plan) -> list[OpenDuty]:
+    """The batch's stored open duties that the plan leaves open."""
+    closing = {c.duty_id for c in plan.to_close}
+    return [d for d in stored if d.id not in closing] if closing else list(stored)
 
 
 Chase = Callable[[Session, Sequence[OpenDuty]],
