@@ -16,7 +16,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -46,7 +46,9 @@ __all__ = [
 CURSOR_KEY = "directory.cursor"
 LEFT_OUT_KEY = "directory.left_out"  # JSON: accounts the last read left out, by what they are
 NO_MAILBOX_KEY = "directory.no_mailbox"  # JSON: names of accounts left out for want of a mailbox
-APPLIED_KEY = "directory.applied"  # JSON: [digest of the inputs last applied, their report]
+# JSON: [digest of the inputs last applied, their report, the day from which applying them
+# again would differ (a missing person's grace ends; null: none)]
+APPLIED_KEY = "directory.applied"
 UNASSIGNED_KEY = "directory.unassigned"  # JSON: email -> "Name <email>" in no school's group
 DIRECTORY = "directory"  # Person.source of people the platform directory lists
 
@@ -437,8 +439,8 @@ def sync_directory(
     ensure_school(session, school)
     state = ConnectorState.of(session, school.id, CURSOR_KEY)
     changes = directory.fetch(state.value if state else None)
-    inputs = _inputs(changes, school, today, default_school, not_here)
-    report = _as_applied(session, school.id, inputs, complete=changes.complete)
+    inputs = _inputs(changes, school, default_school, not_here)
+    report = _as_applied(session, school.id, inputs, today, complete=changes.complete)
     if report is None:
         if not_here:
             changes = replace(changes, people=[
@@ -446,7 +448,8 @@ def sync_directory(
             ])
         report = apply_listing(session, school, changes, today, default_school=default_school)
         if report.stopped is None:
-            _keep(session, school.id, APPLIED_KEY, [inputs, _said(report)])
+            _keep(session, school.id, APPLIED_KEY,
+                  [inputs, _said(report), _grace_ends(session, school)])
     if report.stopped is None:
         if changes.cursor is not None:  # the delta cursor, for the next read
             ConnectorState.put(session, school.id, CURSOR_KEY, changes.cursor)
@@ -460,16 +463,17 @@ def sync_directory(
 
 
 def _inputs(
-    changes: DirectoryChanges, school: SchoolConfig, today: date, default_school: bool,
+    changes: DirectoryChanges, school: SchoolConfig, default_school: bool,
     not_here: Collection[str],
 ) -> str:
-    """A digest of everything applying the read to the school depends on but the store: its
-    share of the read (and the people the read names no school for), the school's settings,
-    the day (a missing person's grace), whether it takes the unassigned, the ended addresses."""
+    """A digest of everything applying the read to the school depends on but the store and
+    the day: its share of the read (and the people the read names no school for), the
+    school's settings, whether it takes the unassigned, the ended addresses. (The day counts
+    only when a missing person's grace ends: ``_grace_ends``.)"""
     return hashlib.sha256("|".join((
         _share_digest(changes, school.id),
         _share_digest(changes, None) if None in changes.by_school else "",
-        school.model_dump_json(), str(today), str(default_school), repr(sorted(not_here)),
+        school.model_dump_json(), str(default_school), repr(sorted(not_here)),
     )).encode()).hexdigest()
 
 
@@ -497,19 +501,36 @@ def _said(report: DirectoryReport) -> dict[str, object]:
             "unmapped": report.unmapped}
 
 
+def _grace_ends(session: Session, school: SchoolConfig) -> str | None:
+    """The first day on which applying the same read to the same people would differ: the
+    earliest missing person's grace ends (they leave); None when nobody is missing. Applying
+    it again changes nothing else: whoever it finds missing is missing already."""
+    since = session.scalar(
+        select(func.min(Person.missing_since)).where(
+            Person.school_id == school.id, Person.source == DIRECTORY,
+            Person.active.is_(True), Person.missing_since.is_not(None))
+    )
+    if since is None:
+        return None
+    return (since + timedelta(days=school.directory.leaver_grace_days)).isoformat()
+
+
 def _as_applied(
-    session: Session, school_id: str, inputs: str, *, complete: bool
+    session: Session, school_id: str, inputs: str, today: date, *, complete: bool
 ) -> DirectoryReport | None:
     """The report of applying the read again, when the last sync that changed nothing it
     could not undo applied the same inputs to the same people: nobody the directory step
-    reads was written since (``pending``: the marks the duties step
-    clears after each sweep). None: apply it."""
+    reads was written since (``pending``: the marks the duties step clears after each sweep),
+    and no missing person's grace has ended since (a new day is quiet too). None: apply it."""
     row = ConnectorState.of(session, school_id, APPLIED_KEY)
     if row is None or not row.value.startswith(f'["{inputs}"'):
         return None
+    kept = json.loads(row.value)
+    if len(kept) < 3 or (kept[2] is not None and today.isoformat() >= kept[2]):
+        return None
     if pending(session, school_id):
         return None
-    said = json.loads(row.value)[1]
+    said = kept[1]
     return DirectoryReport(
         unchanged=int(said["unchanged"]), held=int(said["held"]), complete=complete,
         rejected=[str(r) for r in said["rejected"]], notes=[str(n) for n in said["notes"]],
