@@ -16,7 +16,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -27,7 +27,14 @@ from bot.core.store import bulk_insert, bulk_set, one_of
 from bot.engine.changes import pending
 from bot.engine.config_sync import ensure_school
 from bot.engine.job_roles import map_roles
-from bot.engine.leavers import RemovalStop, check_removals, make_leavers, mark_missing, restore
+from bot.engine.leavers import (
+    RemovalStop,
+    check_removals,
+    grace_ends,
+    make_leavers,
+    mark_missing,
+    restore,
+)
 
 __all__ = [
     "CURSOR_KEY",
@@ -448,8 +455,8 @@ def sync_directory(
             ])
         report = apply_listing(session, school, changes, today, default_school=default_school)
         if report.stopped is None:
-            _keep(session, school.id, APPLIED_KEY,
-                  [inputs, _said(report), _grace_ends(session, school)])
+            ends = grace_ends(session, school.id, DIRECTORY, school.directory.leaver_grace_days)
+            _keep(session, school.id, APPLIED_KEY, [inputs, _said(report), ends])
     if report.stopped is None:
         if changes.cursor is not None:  # the delta cursor, for the next read
             ConnectorState.put(session, school.id, CURSOR_KEY, changes.cursor)
@@ -469,7 +476,7 @@ def _inputs(
     """A digest of everything applying the read to the school depends on but the store and
     the day: its share of the read (and the people the read names no school for), the
     school's settings, whether it takes the unassigned, the ended addresses. (The day counts
-    only when a missing person's grace ends: ``_grace_ends``.)"""
+    only when a missing person's grace ends: ``grace_ends``.)"""
     return hashlib.sha256("|".join((
         _share_digest(changes, school.id),
         _share_digest(changes, None) if None in changes.by_school else "",
@@ -499,20 +506,6 @@ def _said(report: DirectoryReport) -> dict[str, object]:
     return {"unchanged": report.unchanged + report.updated + report.added,
             "held": report.held, "rejected": report.rejected, "notes": report.notes,
             "unmapped": report.unmapped}
-
-
-def _grace_ends(session: Session, school: SchoolConfig) -> str | None:
-    """The first day on which applying the same read to the same people would differ: the
-    earliest missing person's grace ends (they leave); None when nobody is missing. Applying
-    it again changes nothing else: whoever it finds missing is missing already."""
-    since = session.scalar(
-        select(func.min(Person.missing_since)).where(
-            Person.school_id == school.id, Person.source == DIRECTORY,
-            Person.active.is_(True), Person.missing_since.is_not(None))
-    )
-    if since is None:
-        return None
-    return (since + timedelta(days=school.directory.leaver_grace_days)).isoformat()
 
 
 def _as_applied(

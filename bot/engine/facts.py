@@ -188,6 +188,10 @@ class BatchFacts(NamedTuple):
     open: list[OpenDuty]
     stages: bool  # ``open`` was read (else it is empty)
 
+    def still_open(self, closing: Collection[int]) -> list[OpenDuty] | None:
+        """The open duties read (None: not read) but those the plan is ``closing``."""
+        return [d for d in self.open if d.id not in closing] if self.stages else None
+
 
 # a duty's columns: ``DutyFacts``'s, then the rest of ``OpenDuty``'s
 _DUTY = (Duty.id, Duty.requirement_id, Duty.person_id, Duty.cycle, Duty.status, Duty.account_id)

@@ -48,6 +48,7 @@ from bot.engine.extra_people import sync_extra_people
 from bot.engine.facts import (
     BATCH,
     Batch,
+    BatchFacts,
     batch_facts,
     chosen_batches,
     person_batches,
@@ -178,13 +179,16 @@ def _plan_batches(
                    else chosen_batches(only))
     if not batches:
         return 0, {}
-    facts = batch_facts(session, school.id, batches[0], holders, shared,
-                        stages=_stages(reminders, batches[0]))
+    def read(batch: Batch) -> BatchFacts:  # on a reminder day, the open duties of those due
+        due = reminders is not None and reminders.due_in(batch.after, batch.upto)
+        return batch_facts(session, school.id, batch, holders, shared, stages=due)
+
+    facts = read(batches[0])
     writing = write_behind(session, [])
     pending: PendingDigests | None = None  # the previous batch's digests, to add
     try:
         for n, batch in enumerate(batches):
-            people, evidence, existing, stored = facts[:4]
+            people, evidence, existing = facts[:3]
             plan = plan_duties(  # pure: runs while the previous batch's writes go in
                 shared.requirements,
                 people,
@@ -207,14 +211,13 @@ def _plan_batches(
             chase = None if reminders is None else partial(
                 reminders.batch, after=batch.after, upto=batch.upto,
                 stored={d.person_id for d in existing if d.status == "open"},
-                read=_still_open(stored, plan) if facts.stages else None,
+                read=facts.still_open({c.duty_id for c in plan.to_close}),
             )
             counts, writes, pending = apply_plan(session, school.id, plan, today, chase)
             for reason, count in counts.items():
                 closed[reason] += count
             if n + 1 < len(batches):  # read before the connection is lent to the writes
-                facts = batch_facts(session, school.id, batches[n + 1], holders, shared,
-                                    stages=_stages(reminders, batches[n + 1]))
+                facts = read(batches[n + 1])
             writing = write_behind(session, writes)
             if pending is not None:
                 pending.render()  # while the writes go in
@@ -226,18 +229,6 @@ def _plan_batches(
         pending.add(session)
     _refresh_statistics(session, [Duty], written)
     return opened, dict(closed)
-
-
-def _stages(reminders: ReminderRun | None, batch: Batch) -> bool:
-    """Whether to read the batch's open duties for its digests with its other duties: when
-    some of its people may be due a stage (a digest day: all), not for a few new duties."""
-    return reminders is not None and reminders.due_in(batch.after, batch.upto)
-
-
-def _still_open(stored: Sequence[OpenDuty], plan: Plan) -> list[OpenDuty]:
-    """The batch's stored open duties that the plan leaves open."""
-    closing = {c.duty_id for c in plan.to_close}
-    return [d for d in stored if d.id not in closing] if closing else list(stored)
 
 
 Chase = Callable[[Session, Sequence[OpenDuty]],
