@@ -454,9 +454,9 @@ def sync_directory(
                 replace(p, active=False) if p.email in not_here else p for p in changes.people
             ])
         report = apply_listing(session, school, changes, today, default_school=default_school)
-        if report.stopped is None:
-            ends = grace_ends(session, school.id, DIRECTORY, school.directory.leaver_grace_days)
-            _keep(session, school.id, APPLIED_KEY, [inputs, _said(report), ends])
+        grace = school.directory.leaver_grace_days  # a stop forgets what was applied before
+        _keep(session, school.id, APPLIED_KEY, [] if report.stopped else [
+            inputs, _said(report), grace_ends(session, school.id, DIRECTORY, grace)])
     if report.stopped is None:
         if changes.cursor is not None:  # the delta cursor, for the next read
             ConnectorState.put(session, school.id, CURSOR_KEY, changes.cursor)
