@@ -5,6 +5,8 @@ Every insert, change or deletion of what the duties step and its reminders read 
 ``changed_people``, or the whole school (``WHOLE``) for what is not one person's: settings,
 requirements, policies and versions, official accounts and their holders, recurring tasks, a
 line manager. No writer can go round it (the ORM, bulk statements and hand-written SQL alike).
+A duty's reminder stage is not watched (migration 0052): only the duties step writes it, while
+it plans, and its own writes are not changes.
 The duties step then plans only those people (``start``/``finish``), and a quiet sweep costs one
 indexed look (``pending``) instead of reading every row.
 

@@ -27,7 +27,14 @@ from bot.core.store import bulk_insert, bulk_set, one_of
 from bot.engine.changes import pending
 from bot.engine.config_sync import ensure_school
 from bot.engine.job_roles import map_roles
-from bot.engine.leavers import RemovalStop, check_removals, make_leavers, mark_missing, restore
+from bot.engine.leavers import (
+    RemovalStop,
+    check_removals,
+    grace_ends,
+    make_leavers,
+    mark_missing,
+    restore,
+)
 
 __all__ = [
     "CURSOR_KEY",
@@ -46,7 +53,9 @@ __all__ = [
 CURSOR_KEY = "directory.cursor"
 LEFT_OUT_KEY = "directory.left_out"  # JSON: accounts the last read left out, by what they are
 NO_MAILBOX_KEY = "directory.no_mailbox"  # JSON: names of accounts left out for want of a mailbox
-APPLIED_KEY = "directory.applied"  # JSON: [digest of the inputs last applied, their report]
+# JSON: [digest of the inputs last applied, their report, the day from which applying them
+# again would differ (a missing person's grace ends; null: none)]
+APPLIED_KEY = "directory.applied"
 UNASSIGNED_KEY = "directory.unassigned"  # JSON: email -> "Name <email>" in no school's group
 DIRECTORY = "directory"  # Person.source of people the platform directory lists
 
@@ -437,16 +446,17 @@ def sync_directory(
     ensure_school(session, school)
     state = ConnectorState.of(session, school.id, CURSOR_KEY)
     changes = directory.fetch(state.value if state else None)
-    inputs = _inputs(changes, school, today, default_school, not_here)
-    report = _as_applied(session, school.id, inputs, complete=changes.complete)
+    inputs = _inputs(changes, school, default_school, not_here)
+    report = _as_applied(session, school.id, inputs, today, complete=changes.complete)
     if report is None:
         if not_here:
             changes = replace(changes, people=[
                 replace(p, active=False) if p.email in not_here else p for p in changes.people
             ])
         report = apply_listing(session, school, changes, today, default_school=default_school)
-        if report.stopped is None:
-            _keep(session, school.id, APPLIED_KEY, [inputs, _said(report)])
+        grace = school.directory.leaver_grace_days  # a stop forgets what was applied before
+        _keep(session, school.id, APPLIED_KEY, [] if report.stopped else [
+            inputs, _said(report), grace_ends(session, school.id, DIRECTORY, grace)])
     if report.stopped is None:
         if changes.cursor is not None:  # the delta cursor, for the next read
             ConnectorState.put(session, school.id, CURSOR_KEY, changes.cursor)
@@ -460,16 +470,17 @@ def sync_directory(
 
 
 def _inputs(
-    changes: DirectoryChanges, school: SchoolConfig, today: date, default_school: bool,
+    changes: DirectoryChanges, school: SchoolConfig, default_school: bool,
     not_here: Collection[str],
 ) -> str:
-    """A digest of everything applying the read to the school depends on but the store: its
-    share of the read (and the people the read names no school for), the school's settings,
-    the day (a missing person's grace), whether it takes the unassigned, the ended addresses."""
+    """A digest of everything applying the read to the school depends on but the store and
+    the day: its share of the read (and the people the read names no school for), the
+    school's settings, whether it takes the unassigned, the ended addresses. (The day counts
+    only when a missing person's grace ends: ``grace_ends``.)"""
     return hashlib.sha256("|".join((
         _share_digest(changes, school.id),
         _share_digest(changes, None) if None in changes.by_school else "",
-        school.model_dump_json(), str(today), str(default_school), repr(sorted(not_here)),
+        school.model_dump_json(), str(default_school), repr(sorted(not_here)),
     )).encode()).hexdigest()
 
 
@@ -498,18 +509,21 @@ def _said(report: DirectoryReport) -> dict[str, object]:
 
 
 def _as_applied(
-    session: Session, school_id: str, inputs: str, *, complete: bool
+    session: Session, school_id: str, inputs: str, today: date, *, complete: bool
 ) -> DirectoryReport | None:
     """The report of applying the read again, when the last sync that changed nothing it
     could not undo applied the same inputs to the same people: nobody the directory step
-    reads was written since (``pending``: the marks the duties step
-    clears after each sweep). None: apply it."""
+    reads was written since (``pending``: the marks the duties step clears after each sweep),
+    and no missing person's grace has ended since (a new day is quiet too). None: apply it."""
     row = ConnectorState.of(session, school_id, APPLIED_KEY)
     if row is None or not row.value.startswith(f'["{inputs}"'):
         return None
+    kept = json.loads(row.value)
+    if len(kept) < 3 or (kept[2] is not None and today.isoformat() >= kept[2]):
+        return None
     if pending(session, school_id):
         return None
-    said = json.loads(row.value)[1]
+    said = kept[1]
     return DirectoryReport(
         unchanged=int(said["unchanged"]), held=int(said["held"]), complete=complete,
         rejected=[str(r) for r in said["rejected"]], notes=[str(n) for n in said["notes"]],

@@ -12,6 +12,8 @@ from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -40,9 +42,10 @@ from bot.engine.duties import (
     RequirementFacts,
     VersionFacts,
 )
+from bot.engine.reminders import OpenDuty
 
-__all__ = ["BATCH", "Batch", "SchoolFacts", "batch_facts", "chosen_batches", "person_batches",
-           "school_facts"]
+__all__ = ["BATCH", "Batch", "BatchFacts", "SchoolFacts", "batch_facts", "chosen_batches",
+           "person_batches", "school_facts"]
 
 BATCH = 5000  # people per batch: about 50,000 duties in memory at a time
 
@@ -175,10 +178,34 @@ def _task_owners(
     }
 
 
+class BatchFacts(NamedTuple):
+    """One batch's facts: its people (account holders carry the role), their evidence, their
+    duties, and (on a reminder day) their open duties as the reminder rules read them."""
+
+    people: list[PersonFacts]
+    evidence: Evidence
+    existing: list[DutyFacts]
+    open: list[OpenDuty]
+    stages: bool  # ``open`` was read (else it is empty)
+
+    def still_open(self, closing: Collection[int]) -> list[OpenDuty] | None:
+        """The open duties read (None: not read) but those the plan is ``closing``."""
+        return [d for d in self.open if d.id not in closing] if self.stages else None
+
+
+# a duty's columns: ``DutyFacts``'s, then the rest of ``OpenDuty``'s
+_DUTY = (Duty.id, Duty.requirement_id, Duty.person_id, Duty.cycle, Duty.status, Duty.account_id)
+_STAGE = (Duty.opened_on, Duty.due_on, Duty.last_stage, Duty.reminders_sent,
+          Duty.policy_version_id)
+_open_duty = itemgetter(0, 2, 1, 3, 6, 7, 8, 9, 10, 5)  # a wide row in ``OpenDuty``'s order
+
+
 def batch_facts(
-    session: Session, school_id: str, batch: Batch, holders: set[int], shared: SchoolFacts
-) -> tuple[list[PersonFacts], Evidence, list[DutyFacts]]:
-    """The batch's people (account holders carry the role), their evidence and their duties."""
+    session: Session, school_id: str, batch: Batch, holders: set[int], shared: SchoolFacts,
+    *, stages: bool = False,
+) -> BatchFacts:
+    """The batch's people, their evidence and their duties; with ``stages`` (a reminder day)
+    their open duties too, from the same read (the reminders read them no more)."""
     session.flush()
     roles: dict[int, set[str]] = defaultdict(set)
     groups: dict[int, set[str]] = defaultdict(set)
@@ -204,12 +231,16 @@ def batch_facts(
         )
     ]
     # every duty of the batch, as plain rows on the session's connection (flushed above)
-    existing = list(map(DutyFacts._make, session.connection().execute(
-        select(Duty.id, Duty.requirement_id, Duty.person_id, Duty.cycle, Duty.status,
-               Duty.account_id)
+    rows = session.connection().execute(
+        select(*_DUTY, *(_STAGE if stages else ()))
         .where(Duty.school_id == school_id, *batch.where(Duty.person_id))
-    ).all()))
-    return people, _evidence(session, school_id, batch, shared), existing
+    ).all()
+    existing = [DutyFacts._make(row[:6]) for row in rows] if stages else list(
+        map(DutyFacts._make, rows))
+    open_duties = [OpenDuty._make(_open_duty(row)) for row in rows if row[4] == "open"] \
+        if stages else []
+    return BatchFacts(people, _evidence(session, school_id, batch, shared), existing,
+                      open_duties, stages)
 
 
 def _evidence(session: Session, school_id: str, batch: Batch, shared: SchoolFacts) -> Evidence:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -33,6 +33,7 @@ __all__ = [
     "check_removals",
     "confirm_leaver",
     "confirm_removals",
+    "grace_ends",
     "make_leavers",
     "mark_missing",
     "missing_people",
@@ -288,3 +289,17 @@ def missing_people(session: Session, school_id: str, grace_days: int) -> list[Mi
         for pid, name, email, since in rows
         if since is not None
     ]
+
+
+def grace_ends(session: Session, school_id: str, source: str, grace: int) -> str | None:
+    """The first day (ISO) on which a missing person of ``source`` leaves, their grace of
+    ``grace`` days over; None when nobody is missing."""
+    since = session.scalar(
+        select(func.min(Person.missing_since)).where(
+            Person.school_id == school_id,
+            Person.source == source,
+            Person.active.is_(True),
+            Person.missing_since.is_not(None),
+        )
+    )
+    return None if since is None else (since + timedelta(days=grace)).isoformat()

@@ -468,6 +468,7 @@ class ReminderRun:
         after: int | None,
         upto: int | None,
         stored: Collection[int],
+        read: Sequence[OpenDuty] | None = None,
     ) -> tuple[dict[int, tuple[int, int]], PendingDigests]:
         """Plan the digests of the people ``after`` < id <= ``upto`` and find which are new.
 
@@ -478,6 +479,9 @@ class ReminderRun:
             upto: ... and up to this one (None: to the last).
             stored: the batch's people with a stored open duty (only theirs are read: on a
                 first run, nobody's).
+            read: the batch's stored open duties the closures left open, as the sweep read
+                them with its other duties (``bot.engine.facts.batch_facts`` with ``stages``),
+                in any order; None: read here, those of the people due or given a new duty.
 
         Returns:
             (stage, reminders sent) by duty id, for every duty of a digest to be queued that
@@ -491,7 +495,11 @@ class ReminderRun:
         if not who:
             return {}, PendingDigests(self, [], set())
         # the stored come in item order, so the sort only merges them with the new ones
-        duties = [*_open_duties(session, self.school.id, sorted(who.intersection(stored))), *new]
+        duties = [
+            *(_open_duties(session, self.school.id, sorted(who.intersection(stored)))
+              if read is None else (d for d in read if d.person_id in who)),
+            *new,
+        ]
         duties.sort(key=_ITEM_ORDER)
         digests = [
             (digest_key(self.school.id, d.person.id, self.today), d)
@@ -518,6 +526,11 @@ class ReminderRun:
                     (duty_id, (stage, sent)) for duty_id, stage, sent in digest.stage_updates()
                 )
         return stages, PendingDigests(self, digests, fresh)
+
+    def due_in(self, after: int | None, upto: int | None) -> bool:
+        """Whether anyone ``after`` < id <= ``upto`` may be due a stage today."""
+        low = 0 if after is None else bisect_right(self.due, after)
+        return low < (len(self.due) if upto is None else bisect_right(self.due, upto))
 
     def _asked_key(self, address: str) -> str:
         """The key of the day's one message to whoever is asked on others' behalf."""

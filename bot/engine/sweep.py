@@ -47,6 +47,8 @@ from bot.engine.duty_status import changing, recounted
 from bot.engine.extra_people import sync_extra_people
 from bot.engine.facts import (
     BATCH,
+    Batch,
+    BatchFacts,
     batch_facts,
     chosen_batches,
     person_batches,
@@ -179,12 +181,16 @@ def _plan_batches(
                    else chosen_batches(only))
     if not batches:
         return 0, {}
-    facts = batch_facts(session, school.id, batches[0], holders, shared)
+    def read(batch: Batch) -> BatchFacts:  # on a reminder day, the open duties of those due
+        due = reminders is not None and reminders.due_in(batch.after, batch.upto)
+        return batch_facts(session, school.id, batch, holders, shared, stages=due)
+
+    facts = read(batches[0])
     writing = write_behind(session, [])
     pending: PendingDigests | None = None  # the previous batch's digests, to add
     try:
         for n, batch in enumerate(batches):
-            people, evidence, existing = facts
+            people, evidence, existing = facts[:3]
             plan = plan_duties(  # pure: runs while the previous batch's writes go in
                 shared.requirements,
                 people,
@@ -207,12 +213,13 @@ def _plan_batches(
             chase = None if reminders is None else partial(
                 reminders.batch, after=batch.after, upto=batch.upto,
                 stored={d.person_id for d in existing if d.status == "open"},
+                read=facts.still_open({c.duty_id for c in plan.to_close}),
             )
             counts, writes, pending = apply_plan(session, school.id, plan, today, chase)
             for reason, count in counts.items():
                 closed[reason] += count
             if n + 1 < len(batches):  # read before the connection is lent to the writes
-                facts = batch_facts(session, school.id, batches[n + 1], holders, shared)
+                facts = read(batches[n + 1])
             writing = write_behind(session, writes)
             if pending is not None:
                 pending.render()  # while the writes go in

@@ -371,3 +371,27 @@ def test_changes_planned_from_the_marks_equal_a_full_recount(
             drop_copy(url)
 
     run()
+
+
+def test_a_reminder_stage_is_the_steps_own_and_any_other_duty_column_marks(
+    ctx: AppContext, frozen_clock: FrozenClock
+) -> None:
+    """Only the duties step writes a duty's reminder stage (``record_stages_later``, while it
+    plans): an update of the stage alone is not a change (migration 0052: SQLite does not run
+    the row trigger for it), any other column of the same row is, in the same statement too."""
+    _sweep(ctx, frozen_clock, 0)
+    with ctx.store.session() as session:
+        duty_id, person = session.execute(
+            select(Duty.id, Duty.person_id).where(Duty.status == "open").order_by(Duty.id)
+        ).first()  # type: ignore[misc]
+    stage = {"last_stage": 0, "reminders_sent": 1, "last_reminded_on": MONDAY}
+    with ctx.store.transaction() as session:
+        session.execute(update(Duty).where(Duty.id == duty_id).values(**stage))
+    assert _marked(ctx) == set()
+    with ctx.store.transaction() as session:
+        session.execute(
+            update(Duty)
+            .where(Duty.id == duty_id)
+            .values(**stage, due_on=MONDAY + timedelta(days=1))
+        )
+    assert _marked(ctx) == {person}

@@ -138,6 +138,31 @@ def test_a_new_day_applies_the_read_again_so_a_missing_persons_grace_ends(
     assert applied == ["oak", "oak", "oak"]
 
 
+def test_a_new_day_with_nobody_missing_is_quiet_and_a_grace_is_waited_out_quietly(
+    school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock, applied: list[str]
+) -> None:
+    """The day counts only when a missing person's grace ends: the next days are quiet, and
+    the first sweep of the day their grace ends applies the read again (they leave)."""
+    ctx = _quiet(school, database_url, frozen_clock, applied)
+    tuesday = MONDAY + timedelta(days=1)
+    assert _sweep(ctx, frozen_clock, tuesday, 0).directory.unchanged == len(school.people)
+    assert applied == ["oak"]  # a new day, nobody missing: quiet
+    school.school["directory"] = {"leaver_grace_days": 3, "max_removal_share": 0.5}
+    school.people = [r for r in school.people if r.email != "ben@oak.example"]
+    school.write()
+    ctx.forget_config()
+    assert _sweep(ctx, frozen_clock, tuesday, 15).directory.missing == 1
+    for later in (2, 3):  # Wednesday, Thursday: Ben's grace runs to Friday
+        assert _sweep(ctx, frozen_clock, tuesday + timedelta(days=later - 1), 0).directory.left == 0
+    assert applied == ["oak", "oak"]
+    friday = tuesday + timedelta(days=3)
+    assert _sweep(ctx, frozen_clock, friday, 0).directory.left == 1
+    assert applied == ["oak", "oak", "oak"]
+    assert not getattr(_person(ctx, "ben@oak.example"), "active", True)
+    assert _sweep(ctx, frozen_clock, friday + timedelta(days=3), 0).directory.left == 0
+    assert applied == ["oak", "oak", "oak"]  # nobody missing now: quiet again
+
+
 def test_a_person_written_outside_the_directory_is_put_back_though_the_read_is_the_same(
     school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock, applied: list[str]
 ) -> None:
