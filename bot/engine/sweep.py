@@ -34,7 +34,7 @@ from bot.core.models import (
 )
 from bot.core.outbox import DispatchStats, dispatch
 from bot.core.outbox.delivery import AdminAlerts
-from bot.core.ports import ConnectorError, Connectors, Directory, DirectoryChanges
+from bot.core.ports import ConnectorError, Connectors
 from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
 from bot.core.store import Store, allocate_ids, insert_later, others_waiting
@@ -57,6 +57,7 @@ from bot.engine.facts import (
 from bot.engine.idle_steps import idle
 from bot.engine.leavers import MissingPerson, missing_people
 from bot.engine.mis import ended_addresses, record_mis_error, sync_mis
+from bot.engine.read_once import ReadOnce
 from bot.engine.remind import (
     ChatRoute,
     PendingDigests,
@@ -612,24 +613,6 @@ def _record(store: Store, school: SchoolConfig, result: SchoolSweep, now: dateti
             record_steps(session, school, result.failed, result.succeeded, now)
     except Exception as exc:  # the next school still runs
         log_failure(school.id, "recording the steps", exc)
-
-
-@dataclass
-class ReadOnce:
-    """A directory read once for each cursor within one sweep: a trust's forty schools share
-    one parse of the staff file and one Graph or Google delta (each school's stored cursor is
-    the one the last sweep's shared read left, so they ask alike); a school whose cursor
-    differs (new, or its last sync stopped) gets its own read. A failed read is not kept:
-    the next school asks again."""
-
-    directory: Directory
-    _read: dict[str | None, DirectoryChanges] = field(default_factory=dict, repr=False)
-
-    def fetch(self, cursor: str | None = None) -> DirectoryChanges:
-        """What ``directory.fetch(cursor)`` returned this sweep, read on first asking."""
-        if cursor not in self._read:
-            self._read[cursor] = self.directory.fetch(cursor)
-        return self._read[cursor]
 
 
 @fewer_collections()

@@ -1,5 +1,5 @@
 """A trust's sweep reads its directory once, whatever the number of schools
-(``bot.engine.sweep.ReadOnce``): each school takes its share of the one listing."""
+(``bot.engine.read_once.ReadOnce``): each school takes its share of the one listing."""
 
 from __future__ import annotations
 
