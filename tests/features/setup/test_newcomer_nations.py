@@ -150,9 +150,10 @@ def _init(school: Path, inputs: Path, nation: str, url: str) -> str:
         timeout=WAIT,
         dimensions=(50, 200),
     )
-    # each answer is sent once its prompt has shown (expect below): nothing to wait for
-    # before sending, as pexpect does by default (50 ms an answer)
-    child.delaybeforesend = None
+    # pexpect's own 50 ms before each answer stays: sent at once, an answer can reach the
+    # terminal before ``init`` reads it, and its echo then lands after the next prompt's start
+    # (pexpect's docs, ``delaybeforesend``; seen here as "staff  Midday Supervisor" on a busy
+    # machine)
     said: list[str] = []
     child.logfile_read = _Tee(said)
     asked: set[str] = set()
@@ -191,7 +192,8 @@ def _init(school: Path, inputs: Path, nation: str, url: str) -> str:
             14: "",
         }.get(found)
         if found == 5:
-            answer = TITLES[text]
+            # the title, whatever echo of the last answer came before it on the line
+            answer = next(role for title, role in TITLES.items() if text.endswith(title))
         elif found == 6:
             answer = "Ada Ashby"
         elif found == 7:  # the lead, then who runs the bot; nobody else
