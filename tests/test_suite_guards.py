@@ -92,13 +92,13 @@ def test_a_hanging_test_is_stopped_with_every_thread_s_stack_and_the_worker_goes
         "-n",
         "1",
         "-o",
-        "faulthandler_timeout=2",
+        "faulthandler_timeout=1",
         "-o",
-        "timeout=4",
+        "timeout=2",
     )
-    dumped = out.split("Timeout (0:00:02)!", 1)[-1]  # faulthandler's: from C, every thread
+    dumped = out.split("Timeout (0:00:01)!", 1)[-1]  # faulthandler's: from C, every thread
     assert "in the_other_thread_waits" in dumped and "in test_hangs" in dumped, out
-    assert "Failed: Timeout (>4.0s) from pytest-timeout" in out  # with each thread's stack
+    assert "Failed: Timeout (>2.0s) from pytest-timeout" in out  # with each thread's stack
     assert "Stack of Thread" in out and "(the_other_thread_waits)" in out, out
     assert "1 failed, 1 passed" in out and "crashed" not in out, out
 
