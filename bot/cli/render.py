@@ -13,6 +13,8 @@ from rich.table import Column, Table
 
 from bot.core.clock import local_today, to_local
 from bot.core.config.per_school import settings_problems, standing_of
+from bot.core.config.said import say_problems
+from bot.core.i18n import translations
 from bot.core.models import utcnow
 from bot.core.outbox.delivery import trouble
 from bot.core.setup_state import is_sending
@@ -357,10 +359,13 @@ def _print_settings_problems(console: Console, session: Session, config: OrgConf
     fix (file, line, setting), as read now (else as the last sweep recorded it)."""
     standing = standing_of(config)
     problems = standing.problems if standing is not None else settings_problems(session)
-    for problem in problems:
-        console.print(f"[bold red]Settings not applied:[/] {describe_settings(problem)}",
+    languages = {school.id: school.language for school in config.schools}
+    for problem in problems:  # in the school's language (its entry's, where held), else English
+        language = languages.get(problem.school_id) or problem.language or "en"
+        mark = translations(language).gettext("Settings not applied:")
+        console.print(f"[bold red]{mark}[/] {describe_settings(problem, language)}",
                       highlight=False)
-        for line in problem.message.splitlines():
+        for line in say_problems(problem.message, language):
             console.print(f"  {line}", highlight=False, soft_wrap=True)
 
 

@@ -70,6 +70,13 @@ def _too_far(tr: NullTranslations, years: int) -> str:
     )
 
 
+# a date's sentences as school.yaml's checks write them (``bot.core.config.said`` reads them back)
+TOO_LONG_AGO = N_(
+    "%(day)s is too long ago — the earliest date accepted is %(earliest)s; check the year"
+)
+TOO_FAR = (_too_far(_ENGLISH, 1), _too_far(_ENGLISH, 2))  # the singular and the plural
+
+
 def _years_after(day: date, years: int) -> date:
     """The same day ``years`` later (28 February for 29 February in a common year)."""
     try:
@@ -97,13 +104,7 @@ class DateWindow:
             return None
         if refused.years is not None:
             return _too_far(tr, refused.years) % {**refused.values, "years": refused.years}
-        return (
-            tr.gettext(
-                "%(day)s is too long ago — the earliest date accepted is %(earliest)s; "
-                "check the year"
-            )
-            % refused.values
-        )
+        return tr.gettext(TOO_LONG_AGO) % refused.values
 
     def refusal(self, day: date, field: str, today: date) -> DateWindowError | None:
         """The refusal of ``day`` naming ``field`` (a label marked ``N_`` is said in the

@@ -24,6 +24,7 @@ from rich.table import Column, Table
 
 from bot.core.clock import local_today
 from bot.core.dates import AS_OF, DateWindowError
+from bot.core.i18n import translations
 from bot.core.words import plural, stage_list
 
 if TYPE_CHECKING:
@@ -202,10 +203,13 @@ def os_user() -> str | None:
         return None
 
 
-def fail(message: str, code: int = 2, **options: Any) -> NoReturn:
-    """Say what is wrong on stderr, after a red "error:", and exit ``code`` (2 unless told);
-    ``options`` go to ``Console.print`` (``soft_wrap=True``: a long line is not broken)."""
-    err.print(f"[bold red]error:[/] {message}", **options)
+def fail(message: str, code: int = 2, *, language: str = "en", **options: Any) -> NoReturn:
+    """Say what is wrong on stderr, after a red "error:" in ``language`` (the school's, where
+    the command acts on one; ``message`` is said in it by the caller), and exit ``code`` (2
+    unless told); ``options`` go to ``Console.print`` (``soft_wrap=True``: a long line is not
+    broken)."""
+    mark = translations(language).gettext("error:")
+    err.print(f"[bold red]{mark}[/] {message}", **options)
     raise typer.Exit(code)
 
 

@@ -9,7 +9,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.core.config.said import CheckError
-from bot.core.i18n import N_
 
 __all__ = ["ComplaintSettings"]
 
@@ -33,5 +32,5 @@ class ComplaintSettings(BaseModel):
     @classmethod
     def _days(cls, value: list[int]) -> list[int]:
         if any(d < 0 or d > 29 for d in value):
-            raise CheckError(N_("warn_days_before takes days from 0 to 29 (e.g. [10, 3, 1])"))
+            raise CheckError("warn_days")
         return sorted(set(value), reverse=True)

@@ -9,7 +9,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from bot.core.config.said import CheckError
-from bot.core.i18n import N_
 
 __all__ = ["DirectoryRules"]
 
@@ -35,10 +34,7 @@ class DirectoryRules(_Strict):
     def _staff_group(cls, value: Any) -> Any:
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise CheckError(
-                N_(
-                    "staff_group must be the display name of the school's all-staff group in "
-                    "the directory, e.g. 'Oakfield All Staff' (got %(value)s)"
-                ),
+                "staff_group",
                 value=repr(value),
             )
         return value.strip() if isinstance(value, str) else value
@@ -48,10 +44,7 @@ class DirectoryRules(_Strict):
     def _grace(cls, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 365:
             raise CheckError(
-                N_(
-                    "leaver_grace_days must be a whole number of days from 0 to 365 (got "
-                    "%(value)s; 0 makes a missing person a leaver at once)"
-                ),
+                "leaver_grace",
                 value=repr(value),
             )
         return value
@@ -66,10 +59,7 @@ class DirectoryRules(_Strict):
             share = -1.0
         if isinstance(value, bool) or not 0 < share <= 1:
             raise CheckError(
-                N_(
-                    "max_removal_share must be a share above 0 and at most 1, e.g. 0.10 or "
-                    "'10%%' (got %(value)s)"
-                ),
+                "removal_share",
                 value=repr(value),
             )
         return share

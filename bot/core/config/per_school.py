@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config.reading import format_loc, line_index, located_problems
+from bot.core.config.said import CHECKS
 from bot.core.config.schema import (
     ConfigError,
     Email,
@@ -33,7 +34,7 @@ from bot.core.config.schema import (
     read_config_file,
 )
 from bot.core.config.writing import plain
-from bot.core.i18n import LANGUAGES, N_
+from bot.core.i18n import LANGUAGES
 from bot.core.models import SchoolSettings
 
 __all__ = [
@@ -199,7 +200,7 @@ def _missing_documents(
             loc = ("schools", index, "policies", number, "document")
             line = lines.get(loc) or lines.get(loc[:-1])
             at = f" line {line}" if line else ""
-            said = N_("document not found: %(path)s") % {"path": found}
+            said = CHECKS["no_document"] % {"path": found}
             problems.append(f"{where}{at}: {format_loc(loc)}: {said}")
     return problems
 

@@ -16,7 +16,6 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from bot.core.config.said import CheckError
-from bot.core.i18n import N_
 
 __all__ = ["CheckQuestion", "ReadingProof"]
 
@@ -40,7 +39,7 @@ class CheckQuestion(_Strict):
     def _answer_is_a_choice(self) -> CheckQuestion:
         if self.answer > len(self.choices):
             raise CheckError(
-                N_("'answer' is choice %(answer)s, but there are only %(count)s choices"),
+                "answer",
                 answer=str(self.answer),
                 count=str(len(self.choices)),
             )
@@ -58,10 +57,10 @@ class ReadingProof(_Strict):
     @model_validator(mode="after")
     def _check(self) -> ReadingProof:
         if len(self.questions) == 1:
-            raise CheckError(N_("a reading check has 2 to 5 questions"))
+            raise CheckError("questions")
         if self.pass_mark is not None and self.pass_mark > len(self.questions):
             raise CheckError(
-                N_("'pass_mark' is %(mark)s, but there are only %(count)s questions"),
+                "pass_mark",
                 mark=str(self.pass_mark),
                 count=str(len(self.questions)),
             )

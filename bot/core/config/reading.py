@@ -11,9 +11,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bot.core.config.said import PYDANTIC
+from bot.core.config.said import CHECKS, PYDANTIC
 from bot.core.forms import find_control_character
-from bot.core.i18n import N_
 
 __all__ = [
     "ConfigError",
@@ -129,13 +128,7 @@ def read_config_file(path: Path) -> tuple[str, dict[str, Any]]:
     """The file's text and its parsed mapping, before the checks; raise ConfigError naming
     file and line when it cannot be read at all (missing, not YAML, a control character)."""
     if not path.exists():
-        raise ConfigError(
-            f"{path}: "
-            + N_(
-                "configuration file not found (run `compliance-bot demo` for an example, "
-                "or set COMPLIANCE_BOT_CONFIG_FILE)"
-            )
-        )
+        raise ConfigError(f"{path}: " + CHECKS["not_found"])
     text = path.read_text(encoding="utf-8")
     try:
         data = load_yaml(text)
@@ -145,15 +138,15 @@ def read_config_file(path: Path) -> tuple[str, dict[str, Any]]:
         if isinstance(exc, yaml.reader.ReaderError):  # a raw control character in the file
             where = f" line {text.count(chr(10), 0, exc.position) + 1}"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        said = N_("not valid YAML (%(problem)s)") % {"problem": problem}
+        said = CHECKS["not_yaml"] % {"problem": problem}
         raise ConfigError(f"{path}{where}: {said}") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: " + N_("expected a mapping with 'organisation' and 'schools'"))
+        raise ConfigError(f"{path}: " + CHECKS["not_mapping"])
     bad = find_control_character(data)
     if bad is not None:
         loc, found = bad
         line = line_index(text).get(loc)
         where = f" line {line}" if line else ""
-        said = N_("contains %(found)s, which cannot be stored; remove it from the file")
+        said = CHECKS["control"]
         raise ConfigError(f"{path}{where}: {format_loc(loc)}: {said % {'found': found}}")
     return text, data

@@ -11,7 +11,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from bot.core.config.said import CheckError
-from bot.core.i18n import N_
 
 __all__ = ["DEFAULT_TRIAGE", "ClockRule", "ReportClocks", "ReportSettings", "WorkingHours"]
 
@@ -47,14 +46,14 @@ class ClockRule(_Strict):
         if len(given) != 1:
             if given:
                 raise CheckError(
-                    N_("give exactly one of hours, working_days or school_days (got %(given)s)"),
+                    "one_measure_got",
                     given=" and ".join(given),
                 )
-            raise CheckError(N_("give exactly one of hours, working_days or school_days"))
+            raise CheckError("one_measure")
         if self.end_of_day and self.hours:
-            raise CheckError(N_("end_of_day applies to working_days or school_days, not hours"))
+            raise CheckError("end_of_day")
         if self.out_of_hours and not self.hours:
-            raise CheckError(N_("out_of_hours applies to hours, not working_days or school_days"))
+            raise CheckError("out_of_hours")
         return self
 
     @property
@@ -72,9 +71,7 @@ def _clock_time_value(value: Any, name: str) -> Any:
     if not isinstance(value, str | time) or (
         isinstance(value, str) and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value)
     ):
-        raise CheckError(
-            N_("%(name)s must be a time like '17:00' (got %(value)s)"), name=name, value=repr(value)
-        )
+        raise CheckError("clock_time", name=name, value=repr(value))
     return value
 
 
@@ -97,10 +94,7 @@ class WorkingHours(_Strict):
     def _order(self) -> WorkingHours:
         if self.end <= self.start:
             raise CheckError(
-                N_(
-                    "the working hours end (%(end)s) before they start (%(start)s); write e.g. "
-                    "start: '07:00' and end: '19:00'"
-                ),
+                "hours_order",
                 end=f"{self.end:%H:%M}",
                 start=f"{self.start:%H:%M}",
             )
@@ -134,11 +128,7 @@ class ReportClocks(_Strict):
         written = "working_hours" in self.model_fields_set
         if written and self.quiet_hours and not hours.start <= self.working_day_ends <= hours.end:
             raise CheckError(
-                N_(
-                    "working_day_ends (%(ends)s) must fall inside the working hours (%(start)s "
-                    "to %(end)s), or a deadline would pass while its reminders wait for the "
-                    "morning"
-                ),
+                "day_ends",
                 ends=f"{self.working_day_ends:%H:%M}",
                 start=f"{hours.start:%H:%M}",
                 end=f"{hours.end:%H:%M}",
@@ -158,33 +148,21 @@ class ReportClocks(_Strict):
     @classmethod
     def _ico(cls, rule: ClockRule) -> ClockRule:
         if not rule.hours or rule.hours > 72:
-            raise CheckError(
-                N_(
-                    "the ico clock (personal data breaches) counts calendar hours, at most 72 "
-                    "from becoming aware (the 72 hours of every nation's data-protection law), "
-                    "e.g. {hours: 72}"
-                )
-            )
+            raise CheckError("ico_clock")
         return rule
 
     @field_validator("lado")
     @classmethod
     def _lado(cls, rule: ClockRule | None) -> ClockRule | None:
         if rule is not None and rule.school_days:
-            raise CheckError(
-                N_(
-                    "the lado clock (concerns about staff) counts working_days or hours: the "
-                    "people it goes to (the LADO, the designated officer, the council) work "
-                    "through school holidays"
-                )
-            )
+            raise CheckError("lado_clock")
         return rule
 
     @field_validator("warn_at")
     @classmethod
     def _fractions(cls, value: tuple[float, ...]) -> tuple[float, ...]:
         if not value or any(not 0 < v < 1 for v in value):
-            raise CheckError(N_("warn_at lists shares of the time gone, each above 0 and below 1"))
+            raise CheckError("warn_at")
         return tuple(sorted(set(value)))
 
 

@@ -3,11 +3,11 @@ field: what is wrong") is kept in English as written (stored, fingerprinted, ema
 said in the reader's language when shown.
 
 What it promises: every sentence a check can write is a catalogue sentence with values — our
-own refusals (``CheckError(N_(...), **values)`` in this package), pydantic's own messages for the
-error types our settings can produce (``PYDANTIC``, pydantic's English kept byte-identical), and
-the file-level lines (not YAML, not found) — and ``say_problem`` reads a stored line back against
-those sentences, translating the sentence and keeping its values (a file's name, what was typed)
-as they are. A line no sentence matches is shown as written.
+own refusals and the file-level lines (``CHECKS``: ``CheckError("period", value=...)``),
+pydantic's own messages for the error types our settings can produce (``PYDANTIC``, pydantic's
+English kept byte-identical) and the date windows' (``bot.core.dates``) — and ``say_problem``
+reads a stored line back against those sentences, translating the sentence and keeping its
+values (a file's name, what was typed) as they are. A line no sentence matches is shown as written.
 
 Example::
 
@@ -18,22 +18,138 @@ Example::
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 
+from bot.core.dates import TOO_FAR, TOO_LONG_AGO
 from bot.core.forms import SaidError
 from bot.core.i18n import N_, both, day_text, translations
 
-__all__ = ["PYDANTIC", "CheckError", "say_check", "say_problem", "say_problems", "say_sentence"]
+__all__ = [
+    "CHECKS",
+    "PYDANTIC",
+    "CheckError",
+    "say_check",
+    "say_problem",
+    "say_problems",
+    "say_sentence",
+]
 
 
 class CheckError(SaidError, ValueError):
-    """A check of school.yaml refusing a value: pydantic reports it (a ``ValueError``), ``str()``
-    is the English line, and ``say_problem`` finds the sentence again when the line is shown."""
+    """A check of school.yaml refusing a value with a sentence of ``CHECKS`` (named by its key):
+    pydantic reports it (a ``ValueError``), ``str()`` is the English line, and ``say_problem``
+    finds the sentence again when the line is shown."""
+
+    def __init__(self, key: str, **values: str) -> None:
+        super().__init__(CHECKS[key], **values)
+
+
+# every sentence our checks of school.yaml write: ``CheckError``'s, and the file's own lines
+# (not found, not YAML, a control character, a policy's document missing)
+CHECKS: dict[str, str] = {
+    "warn_days": N_("warn_days_before takes days from 0 to 29 (e.g. [10, 3, 1])"),
+    "staff_group": N_(
+        "staff_group must be the display name of the school's all-staff group in the directory, "
+        "e.g. 'Oakfield All Staff' (got %(value)s)"
+    ),
+    "leaver_grace": N_(
+        "leaver_grace_days must be a whole number of days from 0 to 365 (got %(value)s; 0 makes "
+        "a missing person a leaver at once)"
+    ),
+    "removal_share": N_(
+        "max_removal_share must be a share above 0 and at most 1, e.g. 0.10 or '10%%' (got "
+        "%(value)s)"
+    ),
+    "answer": N_("'answer' is choice %(answer)s, but there are only %(count)s choices"),
+    "questions": N_("a reading check has 2 to 5 questions"),
+    "pass_mark": N_("'pass_mark' is %(mark)s, but there are only %(count)s questions"),
+    "clock_time": N_("%(name)s must be a time like '17:00' (got %(value)s)"),
+    "one_measure": N_("give exactly one of hours, working_days or school_days"),
+    "end_of_day": N_("end_of_day applies to working_days or school_days, not hours"),
+    "out_of_hours": N_("out_of_hours applies to hours, not working_days or school_days"),
+    "hours_order": N_(
+        "the working hours end (%(end)s) before they start (%(start)s); write e.g. start: "
+        "'07:00' and end: '19:00'"
+    ),
+    "day_ends": N_(
+        "working_day_ends (%(ends)s) must fall inside the working hours (%(start)s to %(end)s), "
+        "or a deadline would pass while its reminders wait for the morning"
+    ),
+    "ico_clock": N_(
+        "the ico clock (personal data breaches) counts calendar hours, at most 72 from becoming "
+        "aware (the 72 hours of every nation's data-protection law), e.g. {hours: 72}"
+    ),
+    "lado_clock": N_(
+        "the lado clock (concerns about staff) counts working_days or hours: the people it goes "
+        "to (the LADO, the designated officer, the council) work through school holidays"
+    ),
+    "warn_at": N_("warn_at lists shares of the time gone, each above 0 and below 1"),
+    "one_measure_got": N_("give exactly one of hours, working_days or school_days (got %(given)s)"),
+    "period": N_("write a period such as '2 years' or '18 months' (got %(value)s)"),
+    "days_before": N_("days before due must be positive whole numbers"),
+    "yearly_on": N_("yearly_on must look like 09-01 (month-day)"),
+    "needs_policy": N_("a %(kind)s requirement needs 'policy: <policy id>'"),
+    "needs_audiences": N_(
+        "a reading_campaign requirement needs 'audiences:' (e.g. part-1: {roles: [staff]}); each "
+        "audience reads its own document of every edition"
+    ),
+    "audiences_for": N_("'audiences' is for reading_campaign requirements"),
+    "needs_course": N_("a complete_training requirement needs 'course: <course name>'"),
+    "training_only": N_(
+        "'full_every', 'refresh_every', 'refresher' and 'record_check' are for complete_training "
+        "requirements"
+    ),
+    "refresher": N_(
+        "a refresher needs both 'refresher: <refresher course name>' and 'refresh_every: "
+        "<period, e.g. 1 year>'"
+    ),
+    "refresh_shorter": N_("'refresh_every' must be shorter than 'full_every'"),
+    "task_only": N_(
+        "'every', 'every_days', 'owners' and 'review_on' are for recurring_task requirements"
+    ),
+    "proof_for": N_(
+        "'proof_of_reading' is for acknowledge_policy and reading_campaign requirements"
+    ),
+    "term_order": N_("term '%(name)s' ends before it starts"),
+    "time": N_("write the time as 16:30 (got %(value)s)"),
+    "window_order": N_(
+        "the sending window ends (%(end)s) before it starts (%(start)s); write e.g. start: 08:00 "
+        "and end: 17:00"
+    ),
+    "teams_first": N_("teams_first and asks_in disagree: keep asks_in alone"),
+    "unknown_word": N_("unknown word %(unknown)s (the words a school may change: %(known)s)"),
+    "academy_independent": N_(
+        "academy and independent are both true: an academy is state-funded, keep one"
+    ),
+    "academy_england": N_(
+        "academy: true is for a school in England (academies are England's; this school's "
+        "country is %(country)s)"
+    ),
+    "policy_ids": N_("two policies share an id"),
+    "requirement_ids": N_("two requirements share an id"),
+    "task_every": N_(
+        "a recurring_task requirement needs one of 'every: weekly|monthly|termly|yearly' or "
+        "'every_days: <number>' (not both)"
+    ),
+    "task_owners": N_("a recurring_task requirement needs 'owners: [<email>, ...]' or an audience"),
+    "unknown_policy": N_("requirement '%(id)s' names unknown policy '%(policy)s'"),
+    "unknown_cadence": N_("requirement '%(id)s' names unknown cadence '%(cadence)s'"),
+    "open_and_holiday": N_(
+        "%(day)s is both an open day and a holiday or INSET day; keep it in one list"
+    ),
+    "account_policy": N_("official account '%(id)s' names unknown policy '%(policy)s'"),
+    "not_found": N_(
+        "configuration file not found (run `compliance-bot demo` for an example, or set "
+        "COMPLIANCE_BOT_CONFIG_FILE)"
+    ),
+    "not_yaml": N_("not valid YAML (%(problem)s)"),
+    "not_mapping": N_("expected a mapping with 'organisation' and 'schools'"),
+    "control": N_("contains %(found)s, which cannot be stored; remove it from the file"),
+    "no_document": N_("document not found: %(path)s"),
+}
 
 
 # pydantic's own messages for the error types school.yaml can produce, in pydantic's English
@@ -87,45 +203,15 @@ _SHAPE = re.compile(
     re.DOTALL,
 )
 _WHOLE = re.compile(r"^(?P<file>.+?)(?: line (?P<line>\d+))?: (?P<problem>.+)$", re.DOTALL)
-_HERE = Path(__file__).parent
 
 
 @cache
 def _sentences() -> tuple[tuple[str, tuple[str, str], re.Pattern[str]], ...]:
-    """Every sentence a check writes, as a pattern that reads its values back: the ``N_``
-    sentences of this package's modules and of the date windows (``bot.core.dates``), longest
-    first so the most particular sentence wins."""
-    found: set[str] = set()
-    plurals: list[tuple[str, str]] = []
-    for path in [*_HERE.glob("*.py"), _HERE.parent / "dates.py"]:
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id == "N_"
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[0].value, str)
-            ):
-                found.add(node.args[0].value)
-            elif (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr in ("gettext", "ngettext")
-                and all(
-                    isinstance(a, ast.Constant) and isinstance(a.value, str)
-                    for a in node.args[: 2 if node.func.attr == "ngettext" else 1]
-                )
-                and node.args
-            ):
-                if node.func.attr == "ngettext":
-                    plurals.append((node.args[0].value, node.args[1].value))  # type: ignore[attr-defined]
-                else:
-                    found.add(node.args[0].value)  # type: ignore[attr-defined]
-    found -= {_LINE, _NO_LINE, _SAVED, _COUNTED, _WHOLE_LINE, _WHOLE_NO_LINE, _OR, _AND}
+    """Every sentence a check writes (``CHECKS``, ``PYDANTIC``, the date windows'), as a
+    pattern that reads its values back, longest first so the most particular sentence wins."""
+    found = {*CHECKS.values(), *PYDANTIC.values(), TOO_LONG_AGO}
     entries = [(s, (s, s), _pattern(s)) for s in found]
-    for singular, plural in plurals:
-        entries += [(s, (singular, plural), _pattern(s)) for s in (singular, plural)]
+    entries += [(s, TOO_FAR, _pattern(s)) for s in TOO_FAR]
     return tuple(sorted(entries, key=lambda e: len(e[0]), reverse=True))
 
 

@@ -35,7 +35,7 @@ from bot.core.config.said import CheckError
 from bot.core.config.terms import terms_question
 from bot.core.dates import CALENDAR, HAPPENED, REVIEW, DateWindow, london_today
 from bot.core.emails import MAX_EMAIL_LENGTH, checked_email
-from bot.core.i18n import N_, Language
+from bot.core.i18n import Language
 from bot.core.nations import (
     OLDER_COUNTRY,
     WORD_KEYS,
@@ -126,7 +126,7 @@ class Cadence(_Strict):
     @classmethod
     def _positive_sorted(cls, value: tuple[int, ...]) -> tuple[int, ...]:
         if any(v <= 0 for v in value):
-            raise CheckError(N_("days before due must be positive whole numbers"))
+            raise CheckError("days_before")
         return tuple(sorted(set(value), reverse=True))
 
 
@@ -142,9 +142,7 @@ def _months(value: Any) -> Any:
         return value
     found = _PERIOD.match(str(value))  # never a bool: "True" is no period
     if found is None:
-        raise CheckError(
-            N_("write a period such as '2 years' or '18 months' (got %(value)s)"), value=repr(value)
-        )
+        raise CheckError("period", value=repr(value))
     count = int(found.group(1))
     return count * 12 if found.group(2).lower().startswith("year") else count
 
@@ -234,7 +232,7 @@ class RequirementConfig(_Strict):
         if value is None:
             return None
         if not re.fullmatch(r"\d\d-\d\d", value):
-            raise CheckError(N_("yearly_on must look like 09-01 (month-day)"))
+            raise CheckError("yearly_on")
         month, day = int(value[:2]), int(value[3:])
         date(2001, month, day)  # raises ValueError for 02-30 and friends
         return value
@@ -242,80 +240,49 @@ class RequirementConfig(_Strict):
     @model_validator(mode="after")
     def _needs(self) -> RequirementConfig:
         if self.kind in ("acknowledge_policy", "sign_aup") and not self.policy:
-            raise CheckError(
-                N_("a %(kind)s requirement needs 'policy: <policy id>'"), kind=self.kind
-            )
+            raise CheckError("needs_policy", kind=self.kind)
         self._check_training()
         if self.kind == "reading_campaign" and not self.audiences:
-            raise CheckError(
-                N_(
-                    "a reading_campaign requirement needs 'audiences:' (e.g. part-1: {roles: "
-                    "[staff]}); each audience reads its own document of every edition"
-                )
-            )
+            raise CheckError("needs_audiences")
         if self.kind != "reading_campaign" and self.audiences:
-            raise CheckError(N_("'audiences' is for reading_campaign requirements"))
+            raise CheckError("audiences_for")
         self._check_task()
         return self
 
     def _check_training(self) -> None:
         """A course; a refresher named with its period, shorter than the full course's."""
         if self.kind == "complete_training" and not self.course:
-            raise CheckError(N_("a complete_training requirement needs 'course: <course name>'"))
+            raise CheckError("needs_course")
         if self.kind != "complete_training" and (
             self.full_every or self.refresh_every or self.refresher or self.record_check
         ):
-            raise CheckError(
-                N_(
-                    "'full_every', 'refresh_every', 'refresher' and 'record_check' are for "
-                    "complete_training requirements"
-                )
-            )
+            raise CheckError("training_only")
         if (self.refresh_every is None) != (self.refresher is None):
-            raise CheckError(
-                N_(
-                    "a refresher needs both 'refresher: <refresher course name>' and "
-                    "'refresh_every: <period, e.g. 1 year>'"
-                )
-            )
+            raise CheckError("refresher")
         if (
             self.full_every is not None
             and self.refresh_every is not None
             and (self.refresh_every >= self.full_every)
         ):
-            raise CheckError(N_("'refresh_every' must be shorter than 'full_every'"))
+            raise CheckError("refresh_shorter")
 
     def _check_task(self) -> None:
         """A recurring task's period and owners, and nothing of it elsewhere."""
         if self.kind != "recurring_task" and (
             self.every or self.every_days or self.owners or self.review_on
         ):
-            raise CheckError(
-                N_(
-                    "'every', 'every_days', 'owners' and 'review_on' are for recurring_task "
-                    "requirements"
-                )
-            )
+            raise CheckError("task_only")
         if self.proof_of_reading is not None and self.kind not in (
             "acknowledge_policy",
             "reading_campaign",
         ):
-            raise CheckError(
-                N_("'proof_of_reading' is for acknowledge_policy and reading_campaign requirements")
-            )
+            raise CheckError("proof_for")
         if self.kind == "recurring_task":
             if (self.every is None) == (self.every_days is None):
-                raise CheckError(
-                    N_(
-                        "a recurring_task requirement needs one of 'every: weekly|monthly|termly|"
-                        "yearly' or 'every_days: <number>' (not both)"
-                    )
-                )
+                raise CheckError("task_every")
             audience = self.audience
             if not (self.owners or audience.roles or audience.groups or audience.people):
-                raise CheckError(
-                    N_("a recurring_task requirement needs 'owners: [<email>, ...]' or an audience")
-                )
+                raise CheckError("task_owners")
 
     @property
     def display_title(self) -> str:
@@ -357,7 +324,7 @@ class Term(_Strict):
     @model_validator(mode="after")
     def _order(self) -> Term:
         if self.end < self.start:
-            raise CheckError(N_("term '%(name)s' ends before it starts"), name=self.name)
+            raise CheckError("term_order", name=self.name)
         return self
 
 
@@ -375,17 +342,14 @@ class SendingWindow(_Strict):
     @classmethod
     def _clock_time(cls, value: Any) -> Any:
         if isinstance(value, int | float):  # bool is an int too
-            raise CheckError(N_("write the time as 16:30 (got %(value)s)"), value=repr(value))
+            raise CheckError("time", value=repr(value))
         return value
 
     @model_validator(mode="after")
     def _order(self) -> SendingWindow:
         if self.end <= self.start:
             raise CheckError(
-                N_(
-                    "the sending window ends (%(end)s) before it starts (%(start)s); write e.g. "
-                    "start: 08:00 and end: 17:00"
-                ),
+                "window_order",
                 end=f"{self.end:%H:%M}",
                 start=f"{self.start:%H:%M}",
             )
@@ -477,7 +441,7 @@ class SchoolConfig(_Strict):
         data, older = dict(data), data["teams_first"]
         del data["teams_first"]
         if not isinstance(older, bool) or (older and data.get("asks_in") not in (None, "teams")):
-            raise CheckError(N_("teams_first and asks_in disagree: keep asks_in alone"))
+            raise CheckError("teams_first")
         return {**data, "asks_in": "teams"} if older else data
 
     @model_validator(mode="before")
@@ -510,7 +474,7 @@ class SchoolConfig(_Strict):
         unknown = sorted(set(value) - set(WORD_KEYS))
         if unknown:
             raise CheckError(
-                N_("unknown word %(unknown)s (the words a school may change: %(known)s)"),
+                "unknown_word",
                 unknown=", ".join(unknown),
                 known=", ".join(WORD_KEYS),
             )
@@ -520,15 +484,10 @@ class SchoolConfig(_Strict):
     def _kind(self) -> SchoolConfig:
         """An academy is a state school of England: never also independent, nor elsewhere."""
         if self.academy and self.independent:
-            raise CheckError(
-                N_("academy and independent are both true: an academy is state-funded, keep one")
-            )
+            raise CheckError("academy_independent")
         if self.academy and self.country not in ("england", OLDER_COUNTRY):
             raise CheckError(
-                N_(
-                    "academy: true is for a school in England (academies are England's; this "
-                    "school's country is %(country)s)"
-                ),
+                "academy_england",
                 country=self.country,
             )
         return self
@@ -537,20 +496,20 @@ class SchoolConfig(_Strict):
     def _references(self) -> SchoolConfig:
         policy_ids = [p.id for p in self.policies]
         if len(set(policy_ids)) != len(policy_ids):
-            raise CheckError(N_("two policies share an id"))
+            raise CheckError("policy_ids")
         requirement_ids = [r.id for r in self.requirements]
         if len(set(requirement_ids)) != len(requirement_ids):
-            raise CheckError(N_("two requirements share an id"))
+            raise CheckError("requirement_ids")
         for req in self.requirements:
             if req.policy and req.policy not in policy_ids:
                 raise CheckError(
-                    N_("requirement '%(id)s' names unknown policy '%(policy)s'"),
+                    "unknown_policy",
                     id=req.id,
                     policy=req.policy,
                 )
             if req.cadence != "standard" and req.cadence not in self.cadences:
                 raise CheckError(
-                    N_("requirement '%(id)s' names unknown cadence '%(cadence)s'"),
+                    "unknown_cadence",
                     id=req.id,
                     cadence=req.cadence,
                 )
@@ -558,16 +517,13 @@ class SchoolConfig(_Strict):
         for day in self.open_days:
             if day in closed:
                 raise CheckError(
-                    N_(
-                        "%(day)s is both an open day and a holiday or INSET day; keep it in "
-                        "one list"
-                    ),
+                    "open_and_holiday",
                     day=day.isoformat(),
                 )
         for account in self.official_accounts:
             if account.aup_policy and account.aup_policy not in policy_ids:
                 raise CheckError(
-                    N_("official account '%(id)s' names unknown policy '%(policy)s'"),
+                    "account_policy",
                     id=account.id,
                     policy=account.aup_policy,
                 )

@@ -36,7 +36,7 @@ def training_import(
     chosen = ctx.config.school(school)
     _ = translations(chosen.language).gettext  # the school's language; English as before
     if not file.exists():
-        fail(_("%(file)s: file not found") % {"file": file})
+        fail(_("%(file)s: file not found") % {"file": file}, language=chosen.language)
     courses = [course for r in chosen.requirements for course in r.courses]
     total = max(sum(1 for _ in file.open(encoding="utf-8", errors="replace")) - 1, 1)
     with Progress(console=console, transient=True) as progress:
