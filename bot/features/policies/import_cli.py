@@ -81,6 +81,7 @@ class _Outcome:
     already_stored: bool = False  # the same document was already the policy's version
     checks: list[str] = field(default_factory=list)  # another school or DSL named
     same_as: str | None = None  # a copy (another format) of this document, not stored again
+    refused_said: str | None = None  # ``refused`` in the school's language (not in the JSON)
 
     @property
     def state(self) -> str:
@@ -107,6 +108,11 @@ class _Run:
     as_json: bool
     interactive: bool
     earlier: list[tuple[str, ImportedPolicy]] = field(default_factory=list)
+
+    @property
+    def said(self) -> NullTranslations:
+        """The school's language for what the import prints (its JSON stays English)."""
+        return translations(self.school.language)
 
 
 def _where(found: Found[Any]) -> str:
@@ -274,23 +280,48 @@ def _import_one(run: _Run, path: Path) -> _Outcome:
     outcome.linked_policy_gaps = _gaps(run, imported, str(item.values.get("title") or ""))
     if item.questions:
         outcome.refused = _refusal(item, interactive=run.interactive)
+        outcome.refused_said = _refusal(item, interactive=run.interactive, tr=run.said)
     elif _may_store(item, outcome, yes=run.yes, interactive=run.interactive):
         _store(run, item, data, outcome)
     return outcome
 
 
-def _refusal(item: Intake, *, interactive: bool) -> str:
-    """Why a document is not stored: what the register needs that it does not say."""
+def _refusal(item: Intake, *, interactive: bool, tr: NullTranslations | None = None) -> str:
+    """Why a document is not stored: what the register needs that it does not say, in ``tr``'s
+    language (English when not given: the JSON's ``refused``)."""
     from bot.features.policies.intake import MISSING_PREFIX
 
-    names = ", ".join(MISSING_PREFIX[n] for n in item.questions)
-    unclear = "title" in item.questions and item.title_guess is not None
-    return (
-        f"not stored: {names} not {'clear from' if unclear else 'stated in'} the document"
-        + ("" if interactive else " and this is not an interactive terminal")
-        + " — run it at a terminal to type it in, give it with --title, --next-review or "
-        "--approved-by, or add it to the document"
-    )
+    if tr is translations("cy+en"):  # the whole sentence in Welsh, then in English
+        welsh = _refusal(item, interactive=interactive, tr=translations("cy"))
+        return both(welsh, _refusal(item, interactive=interactive))
+    tr = tr or NullTranslations()
+    names = ", ".join(tr.gettext(MISSING_PREFIX[n]) for n in item.questions)
+    if "title" in item.questions and item.title_guess is not None:
+        reason = tr.gettext("not stored: %(names)s not clear from the document")
+    else:
+        reason = tr.gettext("not stored: %(names)s not stated in the document")
+    reason %= {"names": names}
+    if not interactive:
+        reason = tr.gettext("%(reason)s and this is not an interactive terminal") % {
+            "reason": reason
+        }
+    return tr.gettext(
+        "%(reason)s — run it at a terminal to type it in, give it with --title, --next-review "
+        "or --approved-by, or add it to the document"
+    ) % {"reason": reason}
+
+
+def _stored_line(outcome: _Outcome, tr: NullTranslations | None = None) -> str:
+    """A stored file's line: its key, version, next review and sha256, in ``tr``'s language."""
+    if tr is translations("cy+en"):
+        return both(_stored_line(outcome, translations("cy")), _stored_line(outcome))
+    tr = tr or NullTranslations()
+    return tr.gettext("stored as %(key)s %(version)s; next review due %(due)s; sha256 %(sha)s") % {
+        "key": outcome.policy_key,
+        "version": version_name(str(outcome.version), tr=tr),
+        "due": outcome.next_review_stored,
+        "sha": outcome.sha256,
+    }
 
 
 def _ask_missing(item: Intake, words: Words) -> None:
@@ -378,7 +409,7 @@ def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
         )
 
 
-def _print_outcome(outcome: _Outcome) -> None:
+def _print_outcome(outcome: _Outcome, said: NullTranslations) -> None:
     if outcome.error:
         console.print(f"[bold red]error:[/] {escape(outcome.error)}", highlight=False)
         return
@@ -390,15 +421,18 @@ def _print_outcome(outcome: _Outcome) -> None:
             + escape("; ".join(outcome.linked_policy_gaps))
         )
     if outcome.refused:
-        lines.append(f"[bold red]{escape(outcome.refused)}[/]")
+        lines.append(f"[bold red]{escape(outcome.refused_said or outcome.refused)}[/]")
     elif outcome.stored:
-        lines.append(
-            f"[green]stored[/] as [bold]{outcome.policy_key}[/] "
-            f"{version_name(str(outcome.version))}; "
-            f"next review due {outcome.next_review_stored}; sha256 {outcome.sha256}"
-        )
+        lines.append(f"[green]{escape(_stored_line(outcome, said))}[/]")
     for line in lines:
         console.print(line, highlight=False)
+
+
+def _json(outcome: _Outcome) -> dict[str, Any]:
+    """A file's outcome in the JSON: English, as before (the school's-language line left out)."""
+    said = asdict(outcome)
+    del said["refused_said"]
+    return said
 
 
 def import_summary(outcomes: list[_Outcome], tr: NullTranslations | None = None) -> str:
@@ -502,17 +536,16 @@ def policies_import(
     for path in files:
         outcomes.append(outcome := _import_one(run, path))
         if not as_json:
-            _print_outcome(outcome)
+            _print_outcome(outcome, run.said)
     if not as_json:
-        said = translations(run.school.language)  # the school's language; English as before
-        console.print(import_summary(outcomes, said), highlight=False)
+        console.print(import_summary(outcomes, run.said), highlight=False)
     else:
         stored = [o for o in outcomes if o.stored]
         typer.echo(
             json.dumps(
                 {
                     "school": run.school.id,
-                    "files": [asdict(o) for o in outcomes],
+                    "files": [_json(o) for o in outcomes],
                     "stored": len(stored),
                     "already_stored": sum(1 for o in stored if o.already_stored),
                     "not_stored": len(outcomes) - len(stored),

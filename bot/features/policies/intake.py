@@ -63,9 +63,9 @@ def question(name: str, words: Words) -> str:
     return QUESTIONS[name].format(governing_body=words.governing_body)
 # how the importer's "missing" lines name each question
 MISSING_PREFIX = {
-    "title": "title",
-    "next_review": "next review date",
-    "approving_body": "approving body",
+    "title": N_("title"),
+    "next_review": N_("next review date"),
+    "approving_body": N_("approving body"),
 }
 
 
