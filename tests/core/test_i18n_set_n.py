@@ -88,6 +88,7 @@ def test_a_refused_documents_line_speaks_the_schools_language(
     assert _refusal(item, interactive=False, tr=translations("en")) == ENGLISH_REFUSAL
     welsh = _refusal(item, interactive=False, tr=translations("cy"))
     assert welsh.startswith("heb ei gadw: nid yw teitl, dyddiad yr adolygiad nesaf, corff")
+    assert "wedi'u nodi" in welsh  # three things: plural
     assert "yn derfynell ryngweithiol" in welsh
     assert _left([welsh], english_words) == []
     both = _refusal(item, interactive=False, tr=translations("cy+en"))

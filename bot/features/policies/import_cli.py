@@ -296,10 +296,19 @@ def _refusal(item: Intake, *, interactive: bool, tr: NullTranslations | None = N
         return both(welsh, _refusal(item, interactive=interactive))
     tr = tr or NullTranslations()
     names = ", ".join(tr.gettext(MISSING_PREFIX[n]) for n in item.questions)
+    count = len(item.questions)  # Welsh: "wedi'i nodi" for one, "wedi'u nodi" for more
     if "title" in item.questions and item.title_guess is not None:
-        reason = tr.gettext("not stored: %(names)s not clear from the document")
+        reason = tr.ngettext(
+            "not stored: %(names)s not clear from the document",
+            "not stored: %(names)s not clear from the document",
+            count,
+        )
     else:
-        reason = tr.gettext("not stored: %(names)s not stated in the document")
+        reason = tr.ngettext(
+            "not stored: %(names)s not stated in the document",
+            "not stored: %(names)s not stated in the document",
+            count,
+        )
     reason %= {"names": names}
     if not interactive:
         reason = tr.gettext("%(reason)s and this is not an interactive terminal") % {
