@@ -345,7 +345,7 @@ def test_the_scr_import_speaks_the_schools_language(
 def test_the_policy_import_summary_speaks_the_schools_language(
     states: list[str], english: str, english_words: set[str]
 ) -> None:
-    from bot.features.policies.cli import _Outcome, import_summary
+    from bot.features.policies.import_cli import _Outcome, import_summary
 
     made = {
         "new": {"stored": True},

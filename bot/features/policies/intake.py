@@ -61,24 +61,30 @@ QUESTIONS = {
 def question(name: str, words: Words) -> str:
     """How a missing value is asked, in the school's words ("the Board of Governors")."""
     return QUESTIONS[name].format(governing_body=words.governing_body)
+
+
 # how the importer's "missing" lines name each question
 MISSING_PREFIX = {
-    "title": "title",
-    "next_review": "next review date",
-    "approving_body": "approving body",
+    "title": N_("title"),
+    "next_review": N_("next review date"),
+    "approving_body": N_("approving body"),
 }
 
 
 # a month-only date as stored, said on the settings pages (``stored_day`` with a language)
 MONTH_ONLY = {
-    "ratified": N_("ratified %(month)s (month only) is stored as %(day)s, the last day of that "
-                   "month"),
-    "last reviewed": N_("last reviewed %(month)s (month only) is stored as %(day)s, the last day "
-                        "of that month"),
-    "next review": N_("next review %(month)s (month only) is stored as %(day)s, the last day of "
-                      "that month"),
-    "written": N_("written %(month)s (month only) is stored as %(day)s, the last day of that "
-                  "month"),
+    "ratified": N_(
+        "ratified %(month)s (month only) is stored as %(day)s, the last day of that month"
+    ),
+    "last reviewed": N_(
+        "last reviewed %(month)s (month only) is stored as %(day)s, the last day of that month"
+    ),
+    "next review": N_(
+        "next review %(month)s (month only) is stored as %(day)s, the last day of that month"
+    ),
+    "written": N_(
+        "written %(month)s (month only) is stored as %(day)s, the last day of that month"
+    ),
 }
 
 
@@ -86,14 +92,23 @@ def _month_only(label: str, value: FuzzyDate, day: date, language: str) -> str:
     """A month-only date's note in ``language`` (Welsh months by ``babel.dates``)."""
     if language == "cy+en":
         return both(*(_month_only(label, value, day, one) for one in ("cy", "en")))
-    month, stored = (f"{value.first_day():%B %Y}", f"{day:%d %B %Y}") if language == "en" else (
-        format_date(value.first_day(), "LLLL y", locale="cy"),
-        format_date(day, "d MMMM y", locale="cy"))
+    month, stored = (
+        (f"{value.first_day():%B %Y}", f"{day:%d %B %Y}")
+        if language == "en"
+        else (
+            format_date(value.first_day(), "LLLL y", locale="cy"),
+            format_date(day, "d MMMM y", locale="cy"),
+        )
+    )
     return translations(language).gettext(MONTH_ONLY[label]) % {"month": month, "day": stored}
 
 
 def stored_day(
-    label: str, value: FuzzyDate | None, notes: list[str], *, iso: bool = False,
+    label: str,
+    value: FuzzyDate | None,
+    notes: list[str],
+    *,
+    iso: bool = False,
     language: str | None = None,
 ) -> date | None:
     """A document's date as stored: a month-only date becomes that month's last day, and
@@ -105,10 +120,12 @@ def stored_day(
     day = value.last_day()
     if value.day is None:
         notes.append(
-            _month_only(label, value, day, language) if language is not None else
-            f"{label} {value.first_day():%B %Y} is stored as {day.isoformat()} (the document "
-            "gives only the month; the last day of that month is used)" if iso else
-            f"{label} {value.human()} is stored as {day:%d %B %Y}, the last day of that month"
+            _month_only(label, value, day, language)
+            if language is not None
+            else f"{label} {value.first_day():%B %Y} is stored as {day.isoformat()} (the document "
+            "gives only the month; the last day of that month is used)"
+            if iso
+            else f"{label} {value.human()} is stored as {day:%d %B %Y}, the last day of that month"
         )
     return day
 
@@ -179,8 +196,11 @@ class Intake:
         """The importer's "not stated" lines, less those a person has answered."""
         assert self.imported is not None
         answered = [MISSING_PREFIX[name] for name in self.supplied]
-        return [line for line in self.imported.missing
-                if not any(line.lower().startswith(prefix) for prefix in answered)]
+        return [
+            line
+            for line in self.imported.missing
+            if not any(line.lower().startswith(prefix) for prefix in answered)
+        ]
 
     def answer(self, name: str, text: str) -> str | None:
         """Take a person's answer to one question; a problem (a date not read) or None."""
@@ -207,14 +227,22 @@ class Intake:
         notes = self.notes if notes is None else notes
         assert imported is not None
         return Dates(
-            ratified=stored_day("ratified", _fuzzy(imported.ratified), notes, iso=iso,
-                                language=language),
-            last_reviewed=stored_day("last reviewed", _fuzzy(imported.last_reviewed), notes,
-                                     iso=iso, language=language),
-            next_review=stored_day("next review", _fuzzy(self.values.get("next_review")),
-                                   notes, iso=iso, language=language),
+            ratified=stored_day(
+                "ratified", _fuzzy(imported.ratified), notes, iso=iso, language=language
+            ),
+            last_reviewed=stored_day(
+                "last reviewed", _fuzzy(imported.last_reviewed), notes, iso=iso, language=language
+            ),
+            next_review=stored_day(
+                "next review",
+                _fuzzy(self.values.get("next_review")),
+                notes,
+                iso=iso,
+                language=language,
+            ),
             month_only=frozenset(
-                name for name in ("ratified", "last_reviewed")
+                name
+                for name in ("ratified", "last_reviewed")
                 if (f := getattr(imported, name)) is not None and f.value.day is None
             ),
         )
@@ -226,13 +254,21 @@ class Intake:
         return str(version.value) if version is not None else None
 
     def version_label(
-        self, dates: Dates, today: date, *, taken: set[str] | None = None,
+        self,
+        dates: Dates,
+        today: date,
+        *,
+        taken: set[str] | None = None,
         chosen: str | None = None,
     ) -> str:
         """What staff see as the version: the stated one, else a dated label (or ``chosen``)."""
         return document_version_label(
-            taken or set(), self.stated_version, ratified=dates.ratified,
-            last_reviewed=dates.last_reviewed, today=today, month_only=dates.month_only,
+            taken or set(),
+            self.stated_version,
+            ratified=dates.ratified,
+            last_reviewed=dates.last_reviewed,
+            today=today,
+            month_only=dates.month_only,
             chosen=chosen,
         )
 
@@ -244,8 +280,13 @@ class Intake:
         return [t for t in linked if policy_key(t) != own]
 
     def entry(
-        self, today: date, *, title: str | None = None, document: str | None = None,
-        taken: set[str] | None = None, chosen: str | None = None,
+        self,
+        today: date,
+        *,
+        title: str | None = None,
+        document: str | None = None,
+        taken: set[str] | None = None,
+        chosen: str | None = None,
     ) -> dict[str, Any]:
         """The policy's school.yaml entry (``document``: where it is kept, else policies/<its
         name>); what the document does not state is left out (the school's settings fill in
@@ -256,15 +297,19 @@ class Intake:
         dates = self.dates()
         written = stored_day("written", _fuzzy(imported.written), self.notes)
         entry: dict[str, Any] = {
-            "id": policy_key(title), "title": title[:300],
+            "id": policy_key(title),
+            "title": title[:300],
             "version": self.version_label(dates, today, taken=taken, chosen=chosen),
             "document": document or f"policies/{self.path.name}",
             "approving_body": str(self.values.get("approving_body") or "") or None,
-            "review_cycle_months": int(cycle.value) if (
-                cycle := imported.review_cycle_months) else None,
+            "review_cycle_months": int(cycle.value)
+            if (cycle := imported.review_cycle_months)
+            else None,
             "published": dates.ratified or dates.last_reviewed or written,
-            "last_reviewed": dates.last_reviewed, "ratified_on": dates.ratified,
-            "next_review": dates.next_review, "linked_policies": self.linked_policies(title),
+            "last_reviewed": dates.last_reviewed,
+            "ratified_on": dates.ratified,
+            "next_review": dates.next_review,
+            "linked_policies": self.linked_policies(title),
         }
         return {key: value for key, value in entry.items() if value not in (None, [])}
 
@@ -295,8 +340,10 @@ def intake_of(path: Path, imported: ImportedPolicy) -> Intake:
             item.derived.append(f"{shown} ({found.note or 'worked out'})")
     item.notes.extend(imported.warnings)
     if imported.title is None and imported.title_guess is not None:
-        item.notes.append(f"title: not clear from the document — is it "
-                          f"“{imported.title_guess.value}”? ({imported.title_guess.note})")
+        item.notes.append(
+            f"title: not clear from the document — is it "
+            f"“{imported.title_guess.value}”? ({imported.title_guess.note})"
+        )
     return item
 
 
@@ -352,5 +399,10 @@ def dsl_names(session: Session, school: SchoolConfig) -> list[str]:
     emails = [*school.dsl, *school.deputy_dsl]
     if not emails:
         return []
-    return list(session.scalars(select(Person.display_name).where(
-        Person.school_id == school.id, Person.email.in_(emails))))
+    return list(
+        session.scalars(
+            select(Person.display_name).where(
+                Person.school_id == school.id, Person.email.in_(emails)
+            )
+        )
+    )

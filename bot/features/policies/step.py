@@ -49,9 +49,11 @@ def governor_alerts(run: StepContext) -> dict[str, int]:
         planned, unaddressed = plan_alerts(
             session, school, today, now, write=True, base_url=run.base_url, moves=moves
         )
-    moved = plan_event_updates(
-        session, school, today, now, moves, digest_today=digest_today
-    ) if run.write else len(ready)
+    moved = (
+        plan_event_updates(session, school, today, now, moves, digest_today=digest_today)
+        if run.write
+        else len(ready)
+    )
     return {
         "governor_alerts": sum(1 for p in planned if p.queued or not run.write),
         "governor_alerts_unaddressed": unaddressed,

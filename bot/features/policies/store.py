@@ -126,7 +126,12 @@ def _match_people(
 
 
 def new_version(
-    session: Session, policy: Policy, label: str, name: str, data: bytes, today: date,
+    session: Session,
+    policy: Policy,
+    label: str,
+    name: str,
+    data: bytes,
+    today: date,
     statement: str | None = None,
 ) -> PolicyVersion:
     """Publish the document as a new version of the policy from ``today`` (what a person agrees

@@ -76,15 +76,17 @@ def _from_typed(path: Path, typed: Typed) -> ImportedPolicy:
 
     if not typed.title:
         raise PolicyImportError(
-            path, "the PDF has no text to read (a scanned image?): give its details with "
-            "--title, --adopted or --next-review, and --approved-by"
+            path,
+            "the PDF has no text to read (a scanned image?): give its details with "
+            "--title, --adopted or --next-review, and --approved-by",
         )
     dates = {}
     for option, text in (("--adopted", typed.adopted), ("--next-review", typed.next_review)):
         dates[option] = typed_date(text) if text else None
         if text and dates[option] is None:
-            raise PolicyImportError(path, f"{option} {text!r} is not a date; write 2026-11-12 "
-                                    "or November 2027")
+            raise PolicyImportError(
+                path, f"{option} {text!r} is not a date; write 2026-11-12 or November 2027"
+            )
     return typed_policy(
         path.name,
         title=typed.title,

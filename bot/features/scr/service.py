@@ -39,7 +39,7 @@ from bot.features.scr.rules import (
     gap_counts,
     kind_headings,
 )
-from bot.features.scr.sheet import ScrRow, ScrSheet, ScrSheetError
+from bot.features.scr.sheet import NAMESAKES, ROW_WHO, SAME_PERSON, ScrRow, ScrSheet, ScrSheetError
 
 __all__ = [
     "GOVERNOR_ROLES",
@@ -110,17 +110,17 @@ def _match(session: Session, school: SchoolConfig, sheet: ScrSheet, where: str) 
             if len(candidates) > 1 and row.start_date is not None:
                 candidates = [p for p in candidates if p.start_date == row.start_date]
             if len(candidates) > 1:
+                problem = NAMESAKES % {"count": len(candidates)}
                 problems.append(
-                    f"{where} row {row.line} ({row.name}): {len(candidates)} people in the school "
-                    "have this name and start date; add an email column to the spreadsheet"
+                    ROW_WHO % {"file": where, "line": row.line, "who": row.name, "problem": problem}
                 )
                 found.append(None)
                 continue
             person = candidates[0] if candidates else None
         if person is not None and person.id in seen:
+            problem = SAME_PERSON % {"other": seen[person.id]}
             problems.append(
-                f"{where} row {row.line} ({row.name}): the same person as row "
-                f"{seen[person.id]}; keep one row a person"
+                ROW_WHO % {"file": where, "line": row.line, "who": row.name, "problem": problem}
             )
         if person is not None:
             seen[person.id] = row.line

@@ -27,7 +27,7 @@ __all__ = ["CHECK_IDS", "SHEET_SENTENCES", "ScrRow", "ScrSheet", "ScrSheetError"
 
 # what a sheet can be refused for, as the catalogue holds it, in the order a line is read back
 # (``bot.core.config.said.say_sentence``): the line's frame first
-_ROW_WHO = N_("%(file)s row %(line)s (%(who)s): %(problem)s")
+ROW_WHO = N_("%(file)s row %(line)s (%(who)s): %(problem)s")
 _ROW = N_("%(file)s row %(line)s: %(problem)s")
 _NOT_A_DATE = N_(
     "%(column)s is not a date like 01/09/2026 (the value is not shown: it may be vetting data)"
@@ -45,8 +45,14 @@ _NOT_UTF8 = N_(
 )
 _UNREADABLE = N_("%(file)s: not an Excel workbook that can be read (%(problem)s)")
 _DATE_PROBLEM = N_("%(column)s: %(problem)s")
+# a row matched to a person (``service._match``): never a guess
+SAME_PERSON = N_("the same person as row %(other)s; keep one row a person")
+NAMESAKES = N_(
+    "%(count)s people in the school have this name and start date; add an email column to the "
+    "spreadsheet"
+)
 SHEET_SENTENCES = (
-    _ROW_WHO,
+    ROW_WHO,
     _ROW,
     _NOT_A_DATE,
     _MISSING,
@@ -56,6 +62,8 @@ SHEET_SENTENCES = (
     _UNREADABLE,
     _NOT_FOUND,
     _DATE_PROBLEM,
+    SAME_PERSON,
+    NAMESAKES,
 )
 
 _COLUMNS = tomllib.loads(Path(__file__).with_name("columns.toml").read_text(encoding="utf-8"))
@@ -339,7 +347,7 @@ def read_sheet(path: Path, today: date) -> ScrSheet:
                 header, cells, today
             ).text("person", "name")
             values = {"file": path.name, "line": line, "who": who, "problem": exc}
-            problems.append((_ROW_WHO if who else _ROW) % values)
+            problems.append((ROW_WHO if who else _ROW) % values)
     if problems:
         raise ScrSheetError(problems)
     return ScrSheet(rows, numbered[index][0], header.skipped, header.not_read)

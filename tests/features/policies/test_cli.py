@@ -16,7 +16,7 @@ from reportlab.pdfgen import canvas
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-import bot.features.policies.cli
+import bot.features.policies.import_cli
 from bot.cli.main import app
 from bot.core.context import AppContext
 from bot.core.models import AuditEvent, Policy, PolicyReview
@@ -305,7 +305,7 @@ def test_unreadable_file_is_an_error(home: AppContext, tmp_path: Path) -> None:
 def test_interactive_import_asks_for_what_is_missing(
     home: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.features.policies.cli, "_interactive", lambda: True)
+    monkeypatch.setattr(bot.features.policies.import_cli, "_interactive", lambda: True)
     path = _write(tmp_path / "behaviour.txt", NO_DATES)
     result = _run("policies", "import", str(path), stdin="not a date\n2027-01\nFGB\ny\n")
     assert result.exit_code == 0, result.output
@@ -322,7 +322,7 @@ def test_interactive_import_asks_for_what_is_missing(
 def test_interactive_import_left_blank_is_refused(
     home: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bot.features.policies.cli, "_interactive", lambda: True)
+    monkeypatch.setattr(bot.features.policies.import_cli, "_interactive", lambda: True)
     path = _write(tmp_path / "behaviour.txt", NO_DATES)
     result = _run("policies", "import", str(path), stdin="\n\n")
     assert result.exit_code == 1

@@ -33,8 +33,11 @@ _APPROVED_BY_RE = re.compile(
     rf"\s*[:|–-]?\s*(?:the\s+)?(?:{_BODY})(?![\w-])",
     re.IGNORECASE,
 )
-_BODY_NOTES = {"FGB": "FGB = Full Governing Body", "LGB": "LGB = Local Governing Body",
-               "BOG": "BoG = Board of Governors"}
+_BODY_NOTES = {
+    "FGB": "FGB = Full Governing Body",
+    "LGB": "LGB = Local Governing Body",
+    "BOG": "BoG = Board of Governors",
+}
 
 
 def find_approving_body(lines: list[Line], warnings: list[str]) -> Found[str] | None:
@@ -103,7 +106,9 @@ def _cycle_from_match(match: re.Match[str]) -> tuple[int | None, str | None]:
         months = _months(_number(match["n"] or match["n2"]), match["unit"] or "year")
         return (months, None) if months > 0 else (None, None)
     return {
-        "biennial": (24, None), "triennial": (36, None), "halfyear": (6, None),
+        "biennial": (24, None),
+        "triennial": (36, None),
+        "halfyear": (6, None),
         "termly": (4, "termly: taken as 4 months (three terms a year)"),
     }.get(kind or "", (None, None))
 

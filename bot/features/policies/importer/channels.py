@@ -59,8 +59,10 @@ def find_channels(lines: list[Line], warnings: list[str]) -> list[Found[str]]:
                     channels.setdefault(name, from_text(name, line, match.start()))
                     break
         website = (_WEBSITE_RE if official else _SCHOOL_WEBSITE_RE).search(text)
-        for name, found in (("School website", website),
-                            ("School mobile phone", _SCHOOL_PHONE_RE.search(text))):
+        for name, found in (
+            ("School website", website),
+            ("School mobile phone", _SCHOOL_PHONE_RE.search(text)),
+        ):
             if found:
                 channels.setdefault(name, from_text(name, line, found.start()))
     return sorted(channels.values(), key=lambda found: found.line or 0)

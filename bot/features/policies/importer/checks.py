@@ -114,8 +114,9 @@ def _listed(names: Sequence[str], joiner: str, language: str) -> str:
     return f"{', '.join(names[:-1])} {word} {last}"
 
 
-def _said(language: str, message: str, lists: dict[str, tuple[Sequence[str], str]],
-          **values: str) -> str:
+def _said(
+    language: str, message: str, lists: dict[str, tuple[Sequence[str], str]], **values: str
+) -> str:
     """``message`` in ``language`` with its lists of names joined as that language does (and
     the school's ``dsl`` word in it); Welsh, then English in ``cy+en``."""
     if language == "cy+en":
@@ -127,8 +128,12 @@ def _said(language: str, message: str, lists: dict[str, tuple[Sequence[str], str
 
 
 def not_ours(
-    imported: ImportedPolicy, school_name: str | None, dsl_names: Sequence[str] = (),
-    *, dsl: str = "DSL", language: str = "en",
+    imported: ImportedPolicy,
+    school_name: str | None,
+    dsl_names: Sequence[str] = (),
+    *,
+    dsl: str = "DSL",
+    language: str = "en",
 ) -> list[str]:
     """Sentences for a person when the document names another school or another safeguarding
     lead than the school's own ("This document names Oakfield Primary, not Oak School — check
@@ -143,8 +148,9 @@ def not_ours(
             if not same_school(name, school_name)
         ]
         if others:
-            checks.append(_said(language, OTHER_SCHOOL, {"others": (others[:3], " and ")},
-                                school=school_name))
+            checks.append(
+                _said(language, OTHER_SCHOOL, {"others": (others[:3], " and ")}, school=school_name)
+            )
     if dsl_names:
         strangers = [
             str(found.value)
@@ -152,7 +158,12 @@ def not_ours(
             if not any(same_person(str(found.value), known) for known in dsl_names)
         ]
         if strangers:
-            checks.append(_said(language, OTHER_DSL, {
-                "names": (list(dict.fromkeys(strangers)), ", "), "ours": (dsl_names, " or ")},
-                dsl=dsl))
+            checks.append(
+                _said(
+                    language,
+                    OTHER_DSL,
+                    {"names": (list(dict.fromkeys(strangers)), ", "), "ours": (dsl_names, " or ")},
+                    dsl=dsl,
+                )
+            )
     return checks

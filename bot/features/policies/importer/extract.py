@@ -85,8 +85,9 @@ def typed_policy(
     if next_review is not None:
         policy.next_review = typed(next_review)
     elif policy.ratified is not None:
-        policy.next_review = derive_next_review(policy.review_cycle_months,
-                                                ratified=policy.ratified)
+        policy.next_review = derive_next_review(
+            policy.review_cycle_months, ratified=policy.ratified
+        )
     policy.missing = _missing(policy, LabelledDates())
     return policy
 

@@ -28,8 +28,7 @@ __all__ = [
 
 # why a title is only a guess (said in the page's language: ``intake.guess_note``)
 FAR_DOWN = N_(
-    "line %(line)s names a policy, but it is far down the first page and may be a section's "
-    "heading"
+    "line %(line)s names a policy, but it is far down the first page and may be a section's heading"
 )
 NAMES_NO_POLICY = N_("the first heading, but it does not name a policy")
 
@@ -185,7 +184,8 @@ def _title_in(line: Line, *, first: bool = False) -> Found[str] | None:
             value, note = _tidy_caps(
                 title,
                 f"the number '{numbered.group(0).strip()}' before it left out"
-                if numbered and first else None,
+                if numbered and first
+                else None,
                 f"after the school's name '{school}'" if school is not None else None,
             )
             return from_text(value, line, line.text.find(title), note=note)
@@ -218,8 +218,9 @@ def find_title(lines: list[Line], properties_title: str | None = None) -> TitleF
         if found := _title_in(line, first=first):
             if position < TITLE_SURE_LINES or line is first_heading:
                 return TitleFound(found)
-            guess = Found(found.value, "default", found.line, found.snippet,
-                          FAR_DOWN % {"line": found.line})
+            guess = Found(
+                found.value, "default", found.line, found.snippet, FAR_DOWN % {"line": found.line}
+            )
             break
     if properties_title and not _JUNK_PROPERTY_RE.search(properties_title):
         title, _ = _without_school(" ".join(properties_title.split()))

@@ -42,8 +42,11 @@ def extract_text(path: Path) -> list[str]:
     if not any(line.strip() for line in lines):
         if suffix == ".pdf":
             raise NoTextLayerError(
-                path, N_("the PDF has no text to read (a scanned image?); register it with its "
-                         "details typed in")
+                path,
+                N_(
+                    "the PDF has no text to read (a scanned image?); register it with its "
+                    "details typed in"
+                ),
             )
         raise PolicyImportError(path, N_("no text found (the document is empty)"))
     return lines
