@@ -22,7 +22,7 @@ from bot.core.i18n import BETWEEN, translations
 from bot.features.policies.import_cli import _json, _Outcome, _refusal, _stored_line
 from bot.features.policies.intake import intake_of
 from bot.features.policies.typed import Typed, read_document
-from bot.features.scr.sheet import SHEET_SENTENCES
+from bot.features.scr.sheet import SHEET_SENTENCES, ScrSheetError, read_sheet
 from tests.core.test_i18n import _english_left
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
@@ -153,6 +153,18 @@ def test_an_scr_rows_match_refusal_reads_back(english: str, welsh: str) -> None:
     assert say_sentence(english, SHEET_SENTENCES, "cy") == welsh
     assert say_sentence(english, SHEET_SENTENCES, "en") == english
     assert say_sentence(english, SHEET_SENTENCES, "cy+en") == f"{welsh}{BETWEEN}{english}"
+
+
+def test_a_sheet_line_that_names_no_row_is_not_read_as_one(tmp_path: Path) -> None:
+    """ "no header row in the first 20 rows" names no row: said as written (it names the
+    held-back term), never half-translated ("no header rhes in the first 20 rows")."""
+    sheet = tmp_path / "scr.csv"
+    sheet.write_text("Staff list\nnothing here\n", encoding="utf-8")
+    with pytest.raises(ScrSheetError) as refused:
+        read_sheet(sheet, TODAY)
+    [line] = refused.value.problems
+    assert "no header row in the first" in line
+    assert say_sentence(line, SHEET_SENTENCES, "cy") == line
 
 
 def test_an_scr_sheet_naming_one_person_twice_is_refused_in_welsh(

@@ -215,11 +215,17 @@ def _sentences() -> tuple[tuple[str, tuple[str, str], re.Pattern[str]], ...]:
     return tuple(sorted(entries, key=lambda e: len(e[0]), reverse=True))
 
 
+_NUMBER = r"\d+"
+
+
 def _pattern(sentence: str) -> re.Pattern[str]:
-    """``sentence`` as a pattern, each ``%(name)s`` (or ``%(name)d``) a named group."""
+    """``sentence`` as a pattern, each ``%(name)s`` (or ``%(name)d``) a named group; a
+    ``line`` (a file's line or a sheet's row) is its number, so "scr.csv: no header row in the
+    first 20 rows" is not read as row "in the first 20 rows" of "scr.csv: no header"."""
     parts = re.split(r"%\((\w+)\)[sd]", sentence.replace("%%", "%"))
     out = "".join(
-        re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+        re.escape(part) if i % 2 == 0 else f"(?P<{part}>{_NUMBER if part == 'line' else '.+?'})"
+        for i, part in enumerate(parts)
     )
     return re.compile(f"^{out}$", re.DOTALL)
 
