@@ -179,6 +179,7 @@ def test_an_scr_sheet_naming_one_person_twice_is_refused_in_welsh(
     code, said = _run(env, monkeypatch, "scr", "import", str(sheet), "--as-of", TODAY.isoformat())
     assert code != 0
     assert "scr-dwbl.csv rhes 3 (" in said and "yr un person â rhes 2" in said, said
+    assert "error:" not in said and said.count("gwall:") == 2, said  # the refusal's mark too
     # the row's refusal (the held-back "nothing was imported" line after it is set K's)
     refusal = said[said.index("scr-dwbl.csv rhes 3") : said.index("bob person") + 10]
     assert _left([refusal.split("(", 1)[0], refusal.split(")", 1)[1]], english_words) == []

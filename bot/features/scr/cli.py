@@ -66,7 +66,10 @@ def scr_import(
         for problem in exc.problems:
             said = say_sentence(problem, SHEET_SENTENCES, chosen.language)
             err.print(f"[red]{mark}[/] {said}", highlight=False, soft_wrap=True)
-        fail(_("nothing was imported: the school's single central record is as it was"))
+        fail(
+            _("nothing was imported: the school's single central record is as it was"),
+            language=chosen.language,
+        )
     for name in result.skipped:
         console.print(
             _("column '%(name)s' skipped: vetting data is not kept") % {"name": name},
