@@ -14,6 +14,7 @@ from typing import Annotated
 import holidays
 from pydantic import AfterValidator, BeforeValidator
 
+from bot.core.i18n import N_
 from bot.core.nations import COUNTRIES, pack_for
 
 __all__ = [
@@ -36,10 +37,14 @@ def nation_key(value: object) -> object:
     return "-".join(value.casefold().replace("-", " ").split())
 
 
+# the refusal's sentence (said.py reads it back in the reader's language; the ids as written)
+UNKNOWN_NATION = N_("unknown nation %(nation)s (one of %(known)s)")
+
+
 def _known(country: str) -> str:
     """A country there is a pack for, else an error naming the ones there are."""
     if country not in COUNTRIES:
-        raise ValueError(f"unknown nation {country!r} (one of {', '.join(COUNTRIES)})")
+        raise ValueError(UNKNOWN_NATION % {"nation": repr(country), "known": ", ".join(COUNTRIES)})
     return country
 
 

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 
+from bot.core.calendar import UNKNOWN_NATION
 from bot.core.dates import TOO_FAR, TOO_LONG_AGO
 from bot.core.forms import SaidError
 from bot.core.i18n import N_, both, day_text, translations
@@ -149,6 +150,9 @@ CHECKS: dict[str, str] = {
     "not_mapping": N_("expected a mapping with 'organisation' and 'schools'"),
     "control": N_("contains %(found)s, which cannot be stored; remove it from the file"),
     "no_document": N_("document not found: %(path)s"),
+    # an answers file's (``init --answers``): not there, or not a mapping
+    "answers_not_found": N_("answers file not found"),
+    "answers_not_mapping": N_("expected keys such as school, people and policies"),
 }
 
 
@@ -208,11 +212,15 @@ _WHOLE = re.compile(r"^(?P<file>.+?)(?: line (?P<line>\d+))?: (?P<problem>.+)$",
 @cache
 def _sentences() -> tuple[tuple[str, tuple[str, str], re.Pattern[str]], ...]:
     """Every sentence a check writes (``CHECKS``, ``PYDANTIC``, the date windows'), as a
-    pattern that reads its values back, longest first so the most particular sentence wins."""
-    found = {*CHECKS.values(), *PYDANTIC.values(), TOO_LONG_AGO}
+    pattern that reads its values back, the most words of its own first so the most particular
+    sentence wins ("Input should be a valid list" before "Input should be %(expected)s")."""
+    found = {*CHECKS.values(), *PYDANTIC.values(), TOO_LONG_AGO, UNKNOWN_NATION}
     entries = [(s, (s, s), _pattern(s)) for s in found]
     entries += [(s, TOO_FAR, _pattern(s)) for s in TOO_FAR]
-    return tuple(sorted(entries, key=lambda e: len(e[0]), reverse=True))
+    return tuple(sorted(entries, key=lambda e: len(_PLACEHOLDER.sub("", e[0])), reverse=True))
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 
 _NUMBER = r"\d+"
@@ -222,7 +230,7 @@ def _pattern(sentence: str) -> re.Pattern[str]:
     """``sentence`` as a pattern, each ``%(name)s`` (or ``%(name)d``) a named group; a
     ``line`` (a file's line or a sheet's row) is its number, so "scr.csv: no header row in the
     first 20 rows" is not read as row "in the first 20 rows" of "scr.csv: no header"."""
-    parts = re.split(r"%\((\w+)\)[sd]", sentence.replace("%%", "%"))
+    parts = _PLACEHOLDER.split(sentence.replace("%%", "%"))
     out = "".join(
         re.escape(part) if i % 2 == 0 else f"(?P<{part}>{_NUMBER if part == 'line' else '.+?'})"
         for i, part in enumerate(parts)

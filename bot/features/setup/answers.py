@@ -17,6 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from bot.core.calendar import Country
 from bot.core.config import ConfigError, Email, JobRole, Role, Slug, Term
 from bot.core.config.reading import load_yaml, yaml_problems
+from bot.core.config.said import CHECKS
 from bot.core.emails import has_mailbox
 from bot.core.i18n import Language
 from bot.core.nations import DEFAULT_NATION
@@ -115,14 +116,14 @@ class Answers(_Strict):
 def load_answers(path: Path) -> Answers:
     """Read an answers file; ConfigError lists every problem at once with its key and line."""
     if not path.is_file():
-        raise ConfigError(f"{path}: answers file not found")
+        raise ConfigError(f"{path}: {CHECKS['answers_not_found']}")
     text = path.read_text(encoding="utf-8")
     try:
         data = load_yaml(text)
     except Exception as exc:
         raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected keys such as school, people and policies")
+        raise ConfigError(f"{path}: {CHECKS['answers_not_mapping']}")
     try:
         answers = Answers.model_validate(data)
     except ValidationError as exc:

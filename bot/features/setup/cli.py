@@ -17,7 +17,10 @@ import typer
 from pydantic import ValidationError
 from rich.markup import escape
 
+from bot.core.config.reading import load_yaml
+from bot.core.config.said import say_problem
 from bot.core.emails import has_mailbox
+from bot.core.i18n import LANGUAGES, translations
 from bot.core.nations import Words, school_words_for
 from bot.core.words import plain_key, plural, role_name
 from bot.engine.commands import (
@@ -48,12 +51,60 @@ AnswersOpt = Annotated[
 ]
 
 
-def _fail(lines: list[str]) -> None:
-    """Every problem, one line each, then exit 2 (nothing was written)."""
-    err.print(f"[bold red]Nothing was set up:[/] {plural(len(lines), 'problem')} to fix first:")
+def _fail(lines: list[str], language: str = "en") -> None:
+    """Every problem, one line each, in ``language`` (the answers file's), then exit 2 (nothing
+    was written)."""
+    tr = translations(language)
+    count = tr.ngettext(
+        "%(num)d problem to fix first:", "%(num)d problems to fix first:", len(lines)
+    ) % {"num": len(lines)}
+    mark = tr.gettext("Nothing was set up:")
+    err.print(f"[bold red]{escape(mark)}[/] {count}")
     for line in lines:
-        err.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
+        err.print(f"  {escape(say_problem(line, language))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
+
+
+_LANGUAGE_LINE = re.compile(r"^\s*language:\s*[\"']?cy(?:\+en)?[\"']?\s*(?:#.*)?$", re.MULTILINE)
+
+
+def _language_of(path: Path) -> str:
+    """The language an answers file asks for (its school's ``language:``) where the file reads
+    as one; both, Welsh first, where it cannot be read but a ``language:`` line says Welsh; else
+    English (as a never-configured school's settings email is told)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return "en"
+    try:
+        school = load_yaml(text).get("school")
+        asked = school.get("language", "en")
+    except Exception:  # not YAML, not a mapping: its language cannot be told
+        asked = None
+    if asked in LANGUAGES:
+        return str(asked)
+    return "cy+en" if _LANGUAGE_LINE.search(text) else "en"
+
+
+def _from_file(settings: Settings, path: Path) -> SetupDraft:
+    """The setup an answers file gives, or its problems in the file's language and exit 2."""
+    # lazy: not loaded by --help (module docstring)
+    from bot.core.config import ConfigError
+    from bot.features.setup.answers import load_answers
+    from bot.features.setup.school_setup import draft_setup
+
+    try:
+        answers = load_answers(path)
+    except ConfigError as exc:
+        language = _language_of(path)
+        if language == "en":
+            raise  # as before: "error:" and the lines
+        said = [say_problem(line, language) for line in str(exc).splitlines()]
+        fail("\n".join(said), language=language, highlight=False, soft_wrap=True)
+    draft = draft_setup(settings, answers)
+    if draft.problems:
+        _fail(draft.problems, answers.school.language)
+    return draft
 
 
 def _org(draft: SetupDraft, settings: Settings, today: date) -> OrgConfig:
@@ -66,7 +117,8 @@ def _org(draft: SetupDraft, settings: Settings, today: date) -> OrgConfig:
     try:
         return OrgConfig.model_validate({**data, "base_dir": settings.home})
     except ValidationError as exc:
-        _fail([f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()])
+        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        _fail(lines, draft.answers.school.language)
         raise  # pragma: no cover - _fail exits
 
 
@@ -329,8 +381,7 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
     """
     from bot.core.models import utcnow
     from bot.core.settings import DEFAULT_HOME, DEMO_HOME, own_address
-    from bot.features.setup.answers import load_answers
-    from bot.features.setup.school_setup import draft_setup, existing_school, write_setup
+    from bot.features.setup.school_setup import existing_school, write_setup
 
     settings = context(need_school=False).settings
     if settings.home == DEMO_HOME and not settings.demo:  # a new school's folder, never the demo's
@@ -344,9 +395,7 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
         if resume:
             fail("--resume continues an interactive init; with --answers every answer is in the "
                  "file already.")
-        draft = draft_setup(settings, load_answers(answers))
-        if draft.problems:
-            _fail(draft.problems)
+        draft = _from_file(settings, answers)
     else:
         progress = _progress(settings, resume)
         draft = _interactive(settings, progress)
