@@ -15,7 +15,7 @@ import holidays
 from pydantic import AfterValidator, BeforeValidator
 
 from bot.core.i18n import N_
-from bot.core.nations import COUNTRIES, pack_for
+from bot.core.nations import COUNTRIES, NATIONS, pack_for
 
 __all__ = [
     "COUNTRIES",
@@ -44,7 +44,7 @@ UNKNOWN_NATION = N_("unknown nation %(nation)s (one of %(known)s)")
 def _known(country: str) -> str:
     """A country there is a pack for, else an error naming the ones there are."""
     if country not in COUNTRIES:
-        raise ValueError(UNKNOWN_NATION % {"nation": repr(country), "known": ", ".join(COUNTRIES)})
+        raise ValueError(UNKNOWN_NATION % {"nation": repr(country), "known": ", ".join(NATIONS)})
     return country
 
 
