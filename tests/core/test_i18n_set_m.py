@@ -14,7 +14,6 @@ from __future__ import annotations
 import ast
 import itertools
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +26,12 @@ from bot.core.config import said
 from bot.core.config.said import CHECKS, say_check
 from bot.core.i18n import BETWEEN
 from bot.engine.commands import fail
-from bot.engine.settings_problems import record_settings
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
-from tests.core.test_i18n_set_l import BAD, HELD, TODAY, _left
+from tests.core.test_i18n_set_l import HELD, _left
 from tests.core.test_i18n_set_l import _monday as _monday
-from tests.features.decisions.test_support import Env, make_env
-from tests.support.helpers import SchoolBuilder, at
+from tests.core.test_i18n_set_l import env as env  # the same trust: a Welsh school, three held
+from tests.features.decisions.test_support import Env
 
 _CONFIG = Path(said.__file__).parent
 _PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
@@ -84,22 +82,6 @@ def test_a_check_sentence_reads_back_from_the_table() -> None:
 
 
 # --------------------------------------------------------------------------- the command line
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory, _monday: None) -> Iterator[Env]:
-    """A Welsh-medium school of a trust and three schools held with the same bad entry, one in
-    each language; the sweep's record of their problems made once."""
-    builder = SchoolBuilder(tmp_path_factory.mktemp("cy-m") / "school")
-    builder.organisation = {"name": "Test Trust", "trust_admins": ["admin@oak.example"]}
-    builder.others = [
-        {"id": sid, "name": name, "language": language, "admins": [f"admin@{sid}.example"], **BAD}
-        for sid, (name, language) in HELD.items()
-    ]
-    made = make_env(builder, country="wales", language="cy")
-    assert record_settings(made.context.store, made.context.config, at(TODAY, 10)) == 3
-    yield made
-    made.context.store.dispose()
 
 
 @pytest.fixture(scope="module")
