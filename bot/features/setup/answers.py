@@ -23,6 +23,7 @@ from bot.core.i18n import Language
 from bot.core.nations import DEFAULT_NATION
 from bot.core.ports import DirectoryPerson
 from bot.core.words import name_words, plain_key
+from bot.features.setup.problems import NOBODY_CALLED, NOT_IN_DIRECTORY, SEVERAL_CALLED
 
 __all__ = [
     "Answers",
@@ -147,7 +148,7 @@ def pick_person(
         email = text.lower()
         if any(p.email == email for p in active):
             return email, None, []
-        return None, f"{text} is not in {source}", []
+        return None, NOT_IN_DIRECTORY % {"wanted": text, "source": source}, []
     wanted_key = plain_key(text)
     matches = [
         p for p in active
@@ -161,9 +162,14 @@ def pick_person(
     if len(matches) == 1:
         return matches[0].email, None, []
     if not matches:
-        return None, f"nobody called {text!r} in {source}; give the name or email it has", []
+        return None, NOBODY_CALLED % {"wanted": repr(text), "source": source}, []
     listed = ", ".join(f"{p.display_name} <{p.email}>" for p in matches)
-    problem = f"{len(matches)} people are called {text!r} in {source} ({listed}); give the email"
+    problem = SEVERAL_CALLED % {
+        "count": len(matches),
+        "wanted": repr(text),
+        "source": source,
+        "listed": listed,
+    }
     return None, problem, matches
 
 

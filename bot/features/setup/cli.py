@@ -36,6 +36,7 @@ from bot.engine.commands import (
     table,
     unused_columns,
 )
+from bot.features.setup.problems import said
 
 if TYPE_CHECKING:
     from bot.core.config import OrgConfig
@@ -52,8 +53,8 @@ AnswersOpt = Annotated[
 
 
 def _fail(lines: list[str], language: str = "en") -> None:
-    """Every problem, one line each, in ``language`` (the answers file's), then exit 2 (nothing
-    was written)."""
+    """Every problem, one line each, in ``language`` (the answers file's; ``problems.said``),
+    then exit 2 (nothing was written)."""
     tr = translations(language)
     count = tr.ngettext(
         "%(num)d problem to fix first:", "%(num)d problems to fix first:", len(lines)
@@ -61,7 +62,7 @@ def _fail(lines: list[str], language: str = "en") -> None:
     mark = tr.gettext("Nothing was set up:")
     err.print(f"[bold red]{escape(mark)}[/] {count}")
     for line in lines:
-        err.print(f"  {escape(say_problem(line, language))}", highlight=False, soft_wrap=True)
+        err.print(f"  {escape(said(line, language))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 

@@ -25,7 +25,7 @@ from bot.core.nations import school_words_for
 from bot.core.ports import ConnectorError, DirectoryPerson, StaffFile
 from bot.core.settings import own_address
 from bot.core.store import Store, database_exists, shown_url
-from bot.core.words import plain_key, plural
+from bot.core.words import plain_key
 from bot.engine.config_sync import ensure_school, sync_config
 from bot.engine.extra_people import sync_register
 from bot.engine.job_roles import map_roles, suggest_role, words_of
@@ -34,6 +34,30 @@ from bot.features.reading.api import audience_name, register_edition
 from bot.features.setup.answers import Answers, pick_person
 from bot.features.setup.pack import PackItem, PolicyRef, match_pack, pack_requirements
 from bot.features.setup.policy_folder import FolderPolicy, read_policy_folder
+from bot.features.setup.problems import (
+    BY_EMAIL,
+    FOLDER_NOT_FOUND,
+    NO_DIRECTORY,
+    NO_DOCUMENTS,
+    NO_FOLDER,
+    NO_READINGS,
+    NO_SUCH_DOCUMENT,
+    NO_TEMPLATE,
+    NO_TERMS,
+    NOBODY_HAS_A_ROLE,
+    NOT_A_READING,
+    NOT_AN_ADDRESS,
+    NOT_IN_FOLDER,
+    NOT_READ_UNTIL_CHECKED,
+    NOT_READ_YET,
+    ROW_LEFT_OUT,
+    SAME_DOCUMENT,
+    SAME_TITLE,
+    SUGGESTED,
+    UNANSWERED,
+    UNMAPPED_MANY,
+    UNMAPPED_ONE,
+)
 from bot.features.setup.term_calendar import (
     MAX_ICS_BYTES,
     CalendarError,
@@ -116,7 +140,7 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
     answers = draft.answers
     if answers.platform == "local":
         if answers.directory is None:
-            draft.problems.append("directory: give the staff CSV export (e.g. staff.csv)")
+            draft.problems.append(f"directory: {NO_DIRECTORY}")
             return
         try:
             reader = adapters().staff_file(answers.directory, frozenset(answers.leave_out))
@@ -125,7 +149,7 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
             draft.problems.append(f"directory: {exc}")
             return
         draft.problems += [
-            f"directory: {line} (fix the file, or leave the row out: leave_out: [{number}])"
+            "directory: " + ROW_LEFT_OUT % {"problem": line, "number": number}
             for line, number in zip(changes.rejected, reader.rejected_lines, strict=True)
         ]
         draft.people = list(changes.people)
@@ -134,16 +158,16 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
         draft.problems += role_table_problems(draft)
         return
     if settings.connector != answers.platform:
-        draft.directory_note = (
-            f"the {_PLATFORM[answers.platform]} directory is read once `compliance-bot check "
-            f"{answers.platform}` passes; people are taken by email until then"
-        )
+        draft.directory_note = NOT_READ_UNTIL_CHECKED % {
+            "platform": _PLATFORM[answers.platform],
+            "command": answers.platform,
+        }
         return
 
     try:
         draft.people = list(build_connectors(settings).directory.fetch(None).people)
     except (ConnectorError, ImportError) as exc:
-        draft.directory_note = f"the directory could not be read yet ({exc}); people by email"
+        draft.directory_note = NOT_READ_YET % {"problem": exc}
         return
     # the platform's job titles (Graph's jobTitle, Google's organisation title) are the
     # school's words as much as a CSV's: each is mapped in the role table, never guessed
@@ -174,12 +198,14 @@ def role_table_problems(draft: SetupDraft) -> list[str]:
     problems = []
     for word, count in sorted(unmapped_words(draft).items()):
         suggested = suggest_role(word)
-        example = f"{word!r}: {suggested or 'staff'}"
+        problem = (UNMAPPED_ONE if count == 1 else UNMAPPED_MANY) % {
+            "title": repr(word),
+            "count": count,
+            "source": draft.source_name,
+            "example": f"{word!r}: {suggested or 'staff'}",
+        }
         problems.append(
-            f"job_titles: {word!r} ({plural(count, 'person', 'people')} in "
-            f"{draft.source_name}) is not in the role table; say what it gives (staff, "
-            f"volunteer, governor, supply or none), e.g. job_titles: {{{example}}}"
-            + (" (suggested)" if suggested else "")
+            "job_titles: " + (SUGGESTED % {"problem": problem} if suggested else problem)
         )
     return problems
 
@@ -189,7 +215,7 @@ def _one(draft: SetupDraft, key: str, wanted: str) -> str | None:
     if not draft.people:
         if "@" in wanted:
             return wanted.strip().lower()
-        draft.problems.append(f"people.{key}: give an email address ({draft.directory_note})")
+        draft.problems.append(f"people.{key}: " + BY_EMAIL % {"problem": draft.directory_note})
         return None
     email, problem, _choices = pick_person(draft.people, wanted, draft.source_name)
     if problem:
@@ -222,7 +248,7 @@ def _outside(draft: SetupDraft, key: str, wanted: str) -> str | None:
         return email  # the platform's directory is not read yet: by address, as every role
     problem = email_problem(email)
     if problem is not None:
-        draft.problems.append(f"people.{key}: {email} is not an email address ({problem})")
+        draft.problems.append(f"people.{key}: " + NOT_AN_ADDRESS % {"email": email, "why": problem})
         return None
     draft.outsiders[email] = name
     return email
@@ -244,12 +270,7 @@ def resolve_people(draft: SetupDraft) -> None:
     if draft.people and not unmapped_words(draft) and not any(
         person_roles(draft, p) for p in draft.people
     ):
-        draft.problems.append(
-            f"directory: nobody in {draft.source_name} has a role: give job titles a role in "
-            "the role table (job_titles), add a 'roles' column (staff, volunteer, governor) "
-            "or map its groups with role_groups, e.g. "
-            "{\"All Staff\": staff, \"Governors\": governor}"
-        )
+        draft.problems.append("directory: " + NOBODY_HAS_A_ROLE % {"source": draft.source_name})
 
 
 def person_roles(draft: SetupDraft, person: DirectoryPerson) -> frozenset[str]:
@@ -261,11 +282,13 @@ def read_policies(draft: SetupDraft) -> None:
     """Every document of the policy folder, with the answers the file gives to its questions."""
     folder = draft.answers.policies
     if folder is None or not folder.is_dir():
-        draft.problems.append(f"policies: {folder or 'the policy folder'}: folder not found")
+        draft.problems.append(
+            "policies: " + (FOLDER_NOT_FOUND % {"folder": folder} if folder else NO_FOLDER)
+        )
         return
     draft.policies = read_policy_folder(folder)
     if not draft.policies:
-        draft.problems.append(f"policies: {folder}: no .docx, .pdf or .md documents in it")
+        draft.problems.append("policies: " + NO_DOCUMENTS % {"folder": folder})
     for item in draft.policies:
         for name, text in draft.answers.policy_answers.get(item.path.name, {}).items():
             if problem := item.answer(name, text):
@@ -274,7 +297,9 @@ def read_policies(draft: SetupDraft) -> None:
         item.check_ownership(draft.answers.school.name, dsl_names(draft),
                              dsl=school_words_for(draft.answers.school.country).dsl)
     unknown = set(draft.answers.policy_answers) - {p.path.name for p in draft.policies}
-    draft.problems += [f"policy_answers.{name}: no such document in {folder}" for name in unknown]
+    draft.problems += [
+        f"policy_answers.{name}: " + NO_SUCH_DOCUMENT % {"folder": folder} for name in unknown
+    ]
 
 
 def dsl_names(draft: SetupDraft) -> list[str]:
@@ -287,16 +312,18 @@ def dsl_names(draft: SetupDraft) -> list[str]:
 def policy_problems(draft: SetupDraft) -> list[str]:
     """Questions still unanswered, and two documents that are the same policy."""
     problems = [
-        f"policy_answers.{item.path.name}.{name}: the document does not say; answer it here"
+        f"policy_answers.{item.path.name}.{name}: {UNANSWERED}"
         for item in draft.policies
         for name in item.questions
     ]
     for first, second in twins(draft.policies):
         assert first.imported is not None and second.imported is not None
-        what = ("the same document (a copy in another format)"
-                if same_document(first.imported, second.imported) else f"both '{second.title}'")
-        problems.append(f"policies: {first.path.name} and {second.path.name} are {what}; keep "
-                        "one of them in the folder")
+        same = same_document(first.imported, second.imported)
+        problems.append(
+            "policies: "
+            + (SAME_DOCUMENT if same else SAME_TITLE)
+            % {"first": first.path.name, "second": second.path.name, "title": second.title}
+        )
     return problems
 
 
@@ -314,7 +341,7 @@ def read_terms(draft: SetupDraft) -> None:
         if not draft.calendar.terms and not terms.dates:
             draft.problems.append(f"terms.ics: {draft.calendar.notes[-1]}")
     elif not terms.dates:
-        draft.problems.append("terms: give the term dates (terms.dates) or a calendar (terms.ics)")
+        draft.problems.append(f"terms: {NO_TERMS}")
 
 
 def choose_pack(draft: SetupDraft) -> None:
@@ -332,7 +359,7 @@ def choose_pack(draft: SetupDraft) -> None:
         return
     draft.chosen = set(wanted) & known
     draft.problems += [
-        f"requirements: no template called {name!r} (there are: {', '.join(sorted(known))})"
+        "requirements: " + NO_TEMPLATE % {"name": repr(name), "known": ", ".join(sorted(known))}
         for name in wanted
         if name not in known
     ]
@@ -367,10 +394,12 @@ def edition_problems(draft: SetupDraft) -> list[str]:
     problems = []
     for key, name in draft.answers.editions.items():
         if key not in keys:
-            problems.append(f"editions.{key}: not a reading the requirements ask (they are: "
-                            f"{', '.join(sorted(keys)) or 'none'})")
+            problems.append(
+                f"editions.{key}: "
+                + (NOT_A_READING % {"readings": ", ".join(sorted(keys))} if keys else NO_READINGS)
+            )
         elif name not in files:
-            problems.append(f"editions.{key}: {name} is not a document of the policy folder")
+            problems.append(f"editions.{key}: " + NOT_IN_FOLDER % {"name": name})
     return problems
 
 

@@ -17,6 +17,7 @@ from bot.core.contained import ContainedError, run_contained
 from bot.core.i18n import N_
 
 __all__ = [
+    "CALENDAR_SENTENCES",
     "MAX_ICS_BYTES",
     "CalendarError",
     "CalendarEvent",
@@ -134,6 +135,29 @@ _TOO_MANY = N_(
     "%(name)s: the calendar holds far more than a term-dates calendar does (over %(events)s "
     "events, or a very long file). Download the term dates alone, or type them."
 )
+_UNREADABLE = N_(
+    "%(name)s: this is not an iCalendar (.ics) file we can read. Download the term dates again "
+    "from the local authority's page, choosing the .ics or “add to calendar” link."
+)
+_TOO_LARGE = N_("%(name)s: the calendar is larger than 2 MB.")
+_NOT_WITHIN_LIMITS = N_(
+    "%(name)s: this calendar could not be read within our limits (it may be damaged). "
+    "Download the term dates again, or type them."
+)
+_NO_EVENTS = N_("%(name)s: the calendar has no events.")
+_NO_TERM_DATES = N_(
+    "%(name)s: no term dates found (events named like 'Autumn term begins' and 'Autumn term "
+    "ends', or one event spanning the term)"
+)
+# every sentence a calendar's refusal or its last note says (``init``'s problems read them back)
+CALENDAR_SENTENCES = (
+    _TOO_MANY,
+    _UNREADABLE,
+    _TOO_LARGE,
+    _NOT_WITHIN_LIMITS,
+    _NO_EVENTS,
+    _NO_TERM_DATES,
+)
 
 
 def _parse(name: str, data: bytes) -> list[CalendarEvent]:
@@ -141,12 +165,7 @@ def _parse(name: str, data: bytes) -> list[CalendarEvent]:
     # lazy: icalendar adds ~70 ms to the web app's start; the forkserver preloads it (contained)
     from icalendar import Calendar
 
-    unreadable = CalendarError(
-        N_("%(name)s: this is not an iCalendar (.ics) file we can read. Download the term "
-           "dates again from the local authority's page, choosing the .ics or “add to "
-           "calendar” link."),
-        {"name": name},
-    )
+    unreadable = CalendarError(_UNREADABLE, {"name": name})
     try:
         calendar = Calendar.from_ical(data.decode("utf-8-sig"))
         items = list(calendar.walk("VEVENT"))
@@ -179,19 +198,15 @@ def _events(data: bytes, name: str) -> list[CalendarEvent]:
     """The calendar's events, in date order: its size checked here, then read by icalendar in
     a child process limited in memory and time (``bot.core.contained``)."""
     if len(data) > MAX_ICS_BYTES:
-        raise CalendarError(N_("%(name)s: the calendar is larger than 2 MB."), {"name": name})
+        raise CalendarError(_TOO_LARGE, {"name": name})
     if data.count(b"BEGIN:VEVENT") > MAX_ICS_EVENTS or data.count(b"\n") > MAX_ICS_LINES:
         raise CalendarError(_TOO_MANY, {"name": name, "events": f"{MAX_ICS_EVENTS:,}"})
     try:
         events = run_contained(functools.partial(_parse, name), data, passed=(CalendarError,))
     except ContainedError:
-        raise CalendarError(
-            N_("%(name)s: this calendar could not be read within our limits (it may be "
-               "damaged). Download the term dates again, or type them."),
-            {"name": name},
-        ) from None
+        raise CalendarError(_NOT_WITHIN_LIMITS, {"name": name}) from None
     if not events:
-        raise CalendarError(N_("%(name)s: the calendar has no events."), {"name": name})
+        raise CalendarError(_NO_EVENTS, {"name": name})
     return sorted(events, key=lambda e: (e.start, e.end))
 
 
@@ -261,8 +276,5 @@ def read_term_calendar(data: bytes, name: str) -> TermCalendar:
     result.holidays = sorted({d for d in days("holiday") if in_term(d)} - inset)
     result.inset_days = sorted(inset)
     if not result.terms:
-        result.notes.append(
-            f"{name}: no term dates found (events named like 'Autumn term begins' and "
-            "'Autumn term ends', or one event spanning the term)"
-        )
+        result.notes.append(_NO_TERM_DATES % {"name": name})
     return result
