@@ -181,6 +181,7 @@ def start_sending(
                 "head, or someone listed under admins in the school's settings) or a "
                 "trust-wide administrator can start sending there.",
                 highlight=False, soft_wrap=True,
+                language=refused[0].language if len(chosen) == 1 else "en",
             )
     with app.store.transaction() as session:
         started = [s for s in chosen

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from bot.core.i18n import translations
 from bot.core.permissions import DIRECTORY_EDITORS
 from bot.core.words import school_words
 from bot.engine.commands import (
+    WHO_ARE_YOU,
     AsOf,
     SchoolOption,
     as_of_today,
@@ -59,7 +61,7 @@ def _editor(school: str | None, email: str | None) -> tuple[AppContext, SchoolCo
     ctx = context()
     config = schools_of(ctx, school)[0] if school else ctx.config.schools[0]
     if not email:
-        fail("say who you are with --as EMAIL (it is recorded).")
+        fail(translations(config.language).gettext(WHO_ARE_YOU), language=config.language)
     address = email.strip().lower()
     with ctx.store.session() as session:
         person = session.scalar(
@@ -72,7 +74,8 @@ def _editor(school: str | None, email: str | None) -> tuple[AppContext, SchoolCo
         fail(
             f"{address} is not the {school_words(config).headteacher} or an "
             "admin of "
-            f"{config.name}; only they can confirm leavers."
+            f"{config.name}; only they can confirm leavers.",
+            language=config.language,
         )
     return ctx, config, address
 
@@ -134,7 +137,7 @@ def confirm_removals_command(school: SchoolOption = None, actor: ActorOption = N
         with ctx.store.transaction() as session:
             pending = confirm_removals(session, config.id, who)
     except DirectoryActionError as exc:
-        fail(f"{config.name}: {exc}", highlight=False, code=1)
+        fail(f"{config.name}: {exc}", highlight=False, code=1, language=config.language)
     console.print(
         f"Confirmed by {who} (recorded): {len(pending.names)} people will be marked as missing "
         f"from the directory at the next sweep: {', '.join(pending.names)}.\n"
@@ -163,7 +166,7 @@ def confirm_leaver_command(
             person = confirm_leaver(session, config.id, email, who, today)
             name, address = person.display_name, person.email
     except DirectoryActionError as exc:
-        fail(str(exc), highlight=False, code=1)
+        fail(str(exc), highlight=False, code=1, language=config.language)
     console.print(
         f"{name} ({address}) has left as of {today.day} {today:%b %Y} (confirmed by {who}, "
         "recorded). "
@@ -194,8 +197,12 @@ def unbind_signin_command(
             select(Person).where(Person.school_id == config.id, Person.email == address))
         done = person is not None and unbind(session, person, who)
     if person is None:
-        fail(f"{address} is not in {config.name}'s directory.",
-             highlight=False, code=1)
+        fail(
+            f"{address} is not in {config.name}'s directory.",
+            highlight=False,
+            code=1,
+            language=config.language,
+        )
     console.print(
         f"{person.display_name} ({address}) is no longer tied to a sign-in account (recorded, "
         f"by {who}): the next account to sign in as {address} through the school's sign-in "

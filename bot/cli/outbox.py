@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from bot.core.clock import to_local
-from bot.engine.commands import console, context, fail, friendly, os_user
+from bot.engine.commands import WHO_ARE_YOU, console, context, fail, friendly, os_user
 
 if TYPE_CHECKING:
     from bot.core.models import OutboxMessage
@@ -151,7 +151,7 @@ def resolve(
     if sent == resend:
         fail("say either --sent (it arrived) or --resend (send it again).")
     if not actor:
-        fail("say who you are with --as EMAIL (it is recorded).")
+        fail(WHO_ARE_YOU)
     app = context()
     schools = {s.id: s for s in app.config.schools}
     try:

@@ -24,7 +24,7 @@ from rich.table import Column, Table
 
 from bot.core.clock import local_today
 from bot.core.dates import AS_OF, DateWindowError
-from bot.core.i18n import translations
+from bot.core.i18n import N_, translations
 from bot.core.words import plural, stage_list
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "STOPPED_EXIT",
+    "WHO_ARE_YOU",
     "AsOf",
     "EverySchool",
     "SchoolOption",
@@ -135,21 +136,48 @@ def context(
             "COMPLIANCE_BOT_HOME (or COMPLIANCE_BOT_CONFIG_FILE) to your school's folder.",
             highlight=False,
         )
+    ctx = AppContext(settings)
+    # the one school's language, where its database is there to say it (``migrate`` makes it)
+    language = "en"
+    if need_school and database == "use":
+        language = _language_here(ctx)
     if need_school and database != "unused":
-        say_database(settings.db_url)
+        say_database(settings.db_url, language)
         if database != "create":
             refuse_new_database(settings.db_url)
-    ctx = AppContext(settings)
     if need_school and say_where:
-        where(ctx)
+        where(ctx, language)
     return ctx
 
 
-def say_database(url: str) -> None:
-    """Name the database a command uses, on one line of stderr (never its password)."""
+def _language_here(ctx: AppContext) -> str:
+    """The language of the one school this install runs; English for a trust's several
+    schools, a database not made yet, or settings that do not load (the command says why)."""
+    from bot.core.store import database_exists
+
+    try:
+        if not database_exists(ctx.settings.db_url):
+            return "en"
+        schools = ctx.config.schools
+    except Exception:  # whatever fails here fails again in the command, and is said there
+        return "en"
+    return schools[0].language if len(schools) == 1 else "en"
+
+
+_DATABASE = N_("Database: %(url)s")
+# a command that records who acted, run without --as
+WHO_ARE_YOU = N_("say who you are with --as EMAIL (it is recorded).")
+_USING = N_("using %(home)s · %(file)s")
+_USING_DEMO = N_("using %(home)s (demo) · %(file)s")
+
+
+def say_database(url: str, language: str = "en") -> None:
+    """Name the database a command uses, on one line of stderr (never its password), in
+    ``language`` (the school's, where the command acts for one)."""
     from bot.core.store import shown_url
 
-    err.print(f"[dim]Database: {shown_url(url)}[/]", highlight=False, soft_wrap=True)
+    line = translations(language).gettext(_DATABASE) % {"url": shown_url(url)}
+    err.print(f"[dim]{line}[/]", highlight=False, soft_wrap=True)
 
 
 def refuse_new_database(url: str) -> None:
@@ -213,11 +241,17 @@ def fail(message: str, code: int = 2, *, language: str = "en", **options: Any) -
     raise typer.Exit(code)
 
 
-def where(ctx: AppContext) -> None:
-    """Say which school data the command acts on (so nobody edits the demo by mistake)."""
-    label = " (demo)" if ctx.settings.demo else ""
+def where(ctx: AppContext, language: str | None = None) -> None:
+    """Say which school data the command acts on (so nobody edits the demo by mistake), in
+    ``language`` (unless told, the one school's, where the install runs one)."""
+    language = _language_here(ctx) if language is None else language
+    sentence = _USING_DEMO if ctx.settings.demo else _USING
+    line = translations(language).gettext(sentence) % {
+        "home": ctx.settings.home,
+        "file": ctx.settings.config_path,
+    }
     # on stderr: a command's own output (JSON, cards) stays clean on stdout
-    err.print(f"[dim]using {ctx.settings.home}{label} · {ctx.settings.config_path}[/]")
+    err.print(f"[dim]{line}[/]")
 
 
 def schools_of(ctx: AppContext, school: str | None) -> list[SchoolConfig]:

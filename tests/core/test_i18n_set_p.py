@@ -1,7 +1,8 @@
 """#57 set p: the command line's last English lines in a Welsh school — ``init --answers``' own
 checks once the file has been read (a person not in the staff list, a policy folder not found,
-a calendar not read, …): Welsh in ``cy``, Welsh first then English in ``cy+en``, English byte
-for byte as before in ``en`` (the English lines below are what main printed).
+a calendar not read, …), the "error:" mark of a command acting for one school, and the
+"Database: … / using …" lines: Welsh in ``cy``, Welsh first then English in ``cy+en``, English
+byte for byte as before in ``en`` (the English lines below are what main printed).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from bot.cli.main import app
 from bot.core.i18n import BETWEEN
 from bot.features.setup.problems import SETUP_SENTENCES
 from tests.core.test_i18n import catalogue as catalogue
+from tests.support.helpers import SchoolBuilder
 
 STAFF = """\
 Name,Email,Job Title
@@ -165,3 +167,75 @@ def test_a_dual_language_schools_init_problems_are_welsh_first(
 def test_each_setup_sentence_has_its_welsh(catalogue: Any) -> None:
     untranslated = [s for s in SETUP_SENTENCES if not (m := catalogue.get(s)) or not m.string]
     assert untranslated == []
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> SchoolBuilder:
+    """One Welsh school, its database made as ``init`` makes it (SQLite: the lines said here
+    are the same on either database)."""
+    school = SchoolBuilder(tmp_path_factory.mktemp("set-p") / "school")
+    school.school["country"] = "wales"
+    school.installed()
+    return school
+
+
+def _confirm_removals(school: SchoolBuilder, language: str, *others: dict[str, Any]) -> list[str]:
+    """``directory confirm-removals`` without ``--as`` (refused: it records who acted), the
+    school's settings in ``language``: its stderr lines."""
+    school.school["language"] = language
+    school.others = list(others)
+    school.write()
+    env = {
+        "COLUMNS": "400",
+        "COMPLIANCE_BOT_HOME": str(school.home),
+        "COMPLIANCE_BOT_SECRET_KEY": "a-long-enough-secret-key-for-these-tests-0123456789",
+    }
+    result = CliRunner().invoke(app, ["directory", "confirm-removals"], env=env)
+    assert result.exit_code == 2, result.output
+    return result.stderr.splitlines()
+
+
+def _expected(school: SchoolBuilder) -> tuple[list[str], list[str]]:
+    home = school.home
+    url, used = f"sqlite:///{home / 'compliance-bot.db'}", f"{home} · {home / 'school.yaml'}"
+    english = [
+        f"Database: {url}",
+        f"using {used}",
+        "error: say who you are with --as EMAIL (it is recorded).",
+    ]
+    welsh = [
+        f"Cronfa ddata: {url}",
+        f"yn defnyddio {used}",
+        "gwall: dywedwch pwy ydych chi gyda --as EMAIL (caiff ei gofnodi).",
+    ]
+    return english, welsh
+
+
+def test_a_welsh_schools_command_says_its_database_and_refusal_in_welsh(
+    installed: SchoolBuilder,
+) -> None:
+    assert _confirm_removals(installed, "cy") == _expected(installed)[1]
+
+
+def test_a_dual_language_schools_command_says_them_welsh_first(installed: SchoolBuilder) -> None:
+    english, welsh = _expected(installed)
+    lines = _confirm_removals(installed, "cy+en")
+    assert lines[:2] == [f"{w}{BETWEEN}{e}" for w, e in zip(welsh[:2], english[:2], strict=True)]
+    # the mark, then the sentence: each said Welsh first
+    assert lines[2] == (
+        f"gwall:{BETWEEN}error: dywedwch pwy ydych chi gyda --as EMAIL (caiff ei gofnodi)."
+        f"{BETWEEN}say who you are with --as EMAIL (it is recorded)."
+    )
+
+
+def test_an_english_schools_command_is_as_before(installed: SchoolBuilder) -> None:
+    assert _confirm_removals(installed, "en") == _expected(installed)[0]
+
+
+def test_a_trusts_database_line_stays_english_its_school_refusal_is_welsh(
+    installed: SchoolBuilder,
+) -> None:
+    other = {"id": "elm", "name": "Elm School", "headteacher": "head@oak.example"}
+    english, welsh = _expected(installed)
+    # several schools: the install's lines belong to none of them; the refusal is the first's
+    assert _confirm_removals(installed, "cy", other) == [*english[:2], welsh[2]]

@@ -49,7 +49,8 @@ def _leader(ctx: AppContext, school: SchoolConfig, email: str | None) -> Person:
         fail(
             "--show lists personal details: say who you are with "
             f"--as EMAIL (a {words.dsl}, {words.deputy_dsl} or {words.headteacher}; it is "
-            "recorded)."
+            "recorded).",
+            language=school.language,
         )
     with ctx.store.session() as session:
         person = session.scalar(
@@ -63,7 +64,8 @@ def _leader(ctx: AppContext, school: SchoolConfig, email: str | None) -> Person:
     if person is None or not roles & LEADERSHIP:
         fail(
             f"{email} is not a {words.dsl}, {words.deputy_dsl} or "
-            f"{words.headteacher} of {school.name}."
+            f"{words.headteacher} of {school.name}.",
+            language=school.language,
         )
     return person
 

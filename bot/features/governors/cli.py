@@ -48,7 +48,7 @@ def governors_report(
     try:
         chosen = pick_term(school_cfg, term, today)
     except ReportError as exc:
-        fail(str(exc), highlight=False)
+        fail(str(exc), highlight=False, language=school_cfg.language)
     with ctx.store.session() as session:
         report = build_report(session, school_cfg, chosen, today)
     console.rule(f"[bold]Governors' report[/] — {report.school_name}, {chosen.name}")

@@ -60,7 +60,7 @@ def campaign_add(
         day = CALENDAR.parse(in_force, "--in-force", today, example="2026-09-01") if in_force \
             else today
     except DateWindowError as exc:
-        fail(str(exc), highlight=False)
+        fail(str(exc), highlight=False, language=chosen.language)
     try:
         with ctx.store.transaction() as session:
             result = register_edition(
@@ -69,7 +69,7 @@ def campaign_add(
             )
             label, sha = result.version.label, result.version.sha256
     except EditionError as exc:
-        fail(str(exc), highlight=False, soft_wrap=True)
+        fail(str(exc), highlight=False, soft_wrap=True, language=chosen.language)
     if result.already:
         console.print(f"Already registered: this file is edition {label} ({sha[:12]}…).")
         return

@@ -17,8 +17,17 @@ import typer
 from rich.table import Column, Table
 
 from bot.core.clock import LONDON
+from bot.core.i18n import translations
 from bot.core.words import plural, school_words
-from bot.engine.commands import SchoolOption, console, context, err, fail, friendly
+from bot.engine.commands import (
+    WHO_ARE_YOU,
+    SchoolOption,
+    console,
+    context,
+    err,
+    fail,
+    friendly,
+)
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
@@ -48,7 +57,7 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None, command: st
     from bot.features.reports.routing import can_open_list
 
     if not email:
-        fail("say who you are with --as EMAIL (it is recorded).")
+        fail(translations(school.language).gettext(WHO_ARE_YOU), language=school.language)
     with ctx.store.session() as session:
         person = session.scalar(
             select(Person).where(
@@ -71,7 +80,8 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None, command: st
         words = school_words(school)
         fail(
             f"{email} is not a {words.dsl}, {words.deputy_dsl} or "
-            f"{words.headteacher} of {school.id}; reports are only for them."
+            f"{words.headteacher} of {school.id}; reports are only for them.",
+            language=school.language,
         )
     return person
 
@@ -290,7 +300,10 @@ def form_problems_command(
         with ctx.store.transaction() as session:
             done = dismiss_problem(session, config.id, dismiss, actor=f"cli:{person.email}")
         if not done:
-            fail(f"{config.name} has no unread form response {dismiss!r}.")
+            fail(
+                f"{config.name} has no unread form response {dismiss!r}.",
+                language=config.language,
+            )
         console.print(f"Response {dismiss!r} marked as dealt with by {person.email}.")
         return
     shown = 0
@@ -371,11 +384,11 @@ def about(
             select(Report).where(Report.school_id == config.id, Report.reference == reference)
         )
         if report is None:
-            fail(f"{config.id} has no report {reference}.")
+            fail(f"{config.id} has no report {reference}.", language=config.language)
         try:
             done = record_subject(session, config, report, actor=me, email=person, now=utcnow())
         except SubjectError as exc:
-            fail(str(exc))
+            fail(str(exc), language=config.language)
     console.print(
         f"{done.reference} is recorded as being about {done.person}: they are not told about "
         "it and cannot open it."

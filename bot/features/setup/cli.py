@@ -412,7 +412,7 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
     settings = settings.model_copy(update={"base_url": base_url, "port": port,
                                            "connector": draft.answers.platform})
     written = write_setup(settings, draft, org, today=today, now=utcnow())
-    say_database(settings.db_url)
+    say_database(settings.db_url, draft.answers.school.language)
     console.print(f"\n[green]Written[/]: {written.config_path} (the school file), "
                   f"{written.env_path} (settings), the database and "
                   f"{plural(len(written.copied), 'file')} copied into {settings.home}.")

@@ -53,7 +53,7 @@ def reviews_record(
                 signing_key=ctx.settings.signing_key(),
             )
     except (DateWindowError, EventError) as exc:
-        fail(str(exc), highlight=False, soft_wrap=True)
+        fail(str(exc), highlight=False, soft_wrap=True, language=chosen.language)
     console.print(f"[green]Recorded.[/] Reviews opened: {', '.join(opened.reviews) or 'none'} "
                   f"({opened.duties} owed, {opened.told} owner(s) emailed).", highlight=False)
 
@@ -77,8 +77,12 @@ def reviews_outcome(
     ctx = context()
     chosen = schools_of(ctx, school)[0]
     if not outcome.strip():
-        fail("--outcome: write the review's outcome in a sentence or two.", highlight=False,
-             soft_wrap=True)
+        fail(
+            "--outcome: write the review's outcome in a sentence or two.",
+            highlight=False,
+            soft_wrap=True,
+            language=chosen.language,
+        )
     with ctx.store.transaction() as session:
         found = session.execute(
             select(Duty, Person).join(Person, Person.id == Duty.person_id)
@@ -87,8 +91,12 @@ def reviews_outcome(
                    Requirement.key == task, func.lower(Person.email) == by.strip().lower())
         ).first()
         if found is None:
-            fail(f"no review of '{task}' after event {event} is owed by {by}.", highlight=False,
-                 soft_wrap=True)
+            fail(
+                f"no review of '{task}' after event {event} is owed by {by}.",
+                highlight=False,
+                soft_wrap=True,
+                language=chosen.language,
+            )
         duty, person = found
         result = complete_task(session, chosen, duty, person, method="cli", ip=None,
                                user_agent=None, now=utcnow(), outcome=outcome.strip())
