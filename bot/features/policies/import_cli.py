@@ -82,6 +82,7 @@ class _Outcome:
     checks: list[str] = field(default_factory=list)  # another school or DSL named
     same_as: str | None = None  # a copy (another format) of this document, not stored again
     refused_said: str | None = None  # ``refused`` in the school's language (not in the JSON)
+    error_said: str | None = None  # ``error`` likewise
 
     @property
     def state(self) -> str:
@@ -249,7 +250,7 @@ def _import_one(run: _Run, path: Path) -> _Outcome:
         data = path.read_bytes()
         accepted_document(path.name, data)  # the check of every route, before anything is shown
     except (PolicyImportError, OSError, ReviewError) as exc:
-        outcome.error = str(exc)
+        outcome.error, outcome.error_said = str(exc), _error_said(exc, run.said)
         return outcome
     item = intake_of(path, imported)
     outcome.sha256 = hashlib.sha256(data).hexdigest()
@@ -284,6 +285,21 @@ def _import_one(run: _Run, path: Path) -> _Outcome:
     elif _may_store(item, outcome, yes=run.yes, interactive=run.interactive):
         _store(run, item, data, outcome)
     return outcome
+
+
+def _error_said(exc: Exception, tr: NullTranslations) -> str:
+    """Why a document cannot be read, in ``tr``'s language: the importer's sentence, or the
+    check every route makes (``accepted_document``: its refusal, the cause); else as written."""
+    from bot.core.uploads import AttachmentError
+    from bot.features.policies.importer import PolicyImportError
+
+    if isinstance(exc, PolicyImportError):
+        return exc.said(tr)
+    if isinstance(refused := exc.__cause__, AttachmentError):
+        if tr is translations("cy+en"):
+            return both(_error_said(exc, translations("cy")), str(exc))
+        return refused.said(tr).removesuffix(".")  # as ``accepted_document`` writes it
+    return str(exc)
 
 
 def _refusal(item: Intake, *, interactive: bool, tr: NullTranslations | None = None) -> str:
@@ -420,7 +436,8 @@ def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
 
 def _print_outcome(outcome: _Outcome, said: NullTranslations) -> None:
     if outcome.error:
-        console.print(f"[bold red]error:[/] {escape(outcome.error)}", highlight=False)
+        error = escape(outcome.error_said or outcome.error)
+        console.print(f"[bold red]{said.gettext('error:')}[/] {error}", highlight=False)
         return
     lines = [f"[red]missing[/] {escape(line)}" for line in outcome.missing]
     lines += [f"[cyan]note[/] {escape(line)}" for line in outcome.notes]
@@ -440,7 +457,7 @@ def _print_outcome(outcome: _Outcome, said: NullTranslations) -> None:
 def _json(outcome: _Outcome) -> dict[str, Any]:
     """A file's outcome in the JSON: English, as before (the school's-language line left out)."""
     said = asdict(outcome)
-    del said["refused_said"]
+    del said["refused_said"], said["error_said"]
     return said
 
 

@@ -1,0 +1,149 @@
+"""The school's language, set Q: the policy import's read errors (a document that cannot be
+read), its table of what a document says and the notes under it, and an SCR sheet's refusals
+said in the school's language.
+
+One Welsh-medium school is built for the module and its ``language:`` changed between runs of
+the real command line (``cy``, ``cy+en``, ``en``). Welsh must leave no English (the word check
+of ``tests/core/test_i18n.py``, with what the school or the document typed taken out); English
+reads exactly as before, and ``--json`` stays English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import time_machine
+
+from bot.core.i18n import BETWEEN
+from tests.core.test_i18n import _english_left
+from tests.core.test_i18n import catalogue as catalogue
+from tests.core.test_i18n import english_words as english_words
+from tests.features.decisions.test_support import Env, make_env
+from tests.support.helpers import SchoolBuilder, at
+
+TODAY = date(2026, 11, 23)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _monday() -> Iterator[None]:
+    with time_machine.travel(at(TODAY, 10), tick=True):
+        yield
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory, _monday: None) -> Iterator[Env]:
+    """A Welsh-medium school (its staff as the support's directory)."""
+    made = make_env(
+        SchoolBuilder(tmp_path_factory.mktemp("cy-q") / "school"), country="wales", language="cy"
+    )
+    yield made
+    made.context.store.dispose()
+
+
+def _run(env: Env, monkeypatch: pytest.MonkeyPatch, language: str, *args: str) -> tuple[int, str]:
+    """The command run for the school with ``language:`` set to ``language``; its output with
+    each run of spaces (rich's wrapping) one space."""
+    from typer.testing import CliRunner
+
+    from bot.cli.main import app
+
+    env.builder.school["language"] = language
+    env.builder.write()
+    monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(env.builder.home))
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, " ".join(result.output.split())
+
+
+def _lines(said: str, mark: str) -> list[str]:
+    """The parts of ``said`` after each ``mark`` (a line's red mark), up to the next one."""
+    return [part.strip() for part in said.split(mark)[1:]]
+
+
+# --------------------------------------------------------------------------- read errors
+
+
+@pytest.fixture(scope="module")
+def unreadable(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """A damaged Word file, a damaged PDF, an empty file, an old Word file, a folder, a file
+    with no extension and one that is not there."""
+    folder = tmp_path_factory.mktemp("docs")
+    (folder / "drwg.docx").write_bytes(b"PK\x03\x04garbage")
+    (folder / "drwg.pdf").write_bytes(b"%PDF-1.4 garbage")
+    (folder / "gwag.txt").write_text("")
+    (folder / "hen.doc").write_text("hi")
+    (folder / "ffolder").mkdir()
+    (folder / "dim").write_text("hi")
+    return [folder / n for n in ("drwg.docx", "drwg.pdf", "gwag.txt", "hen.doc", "ffolder")] + [
+        folder / "dim",
+        folder / "coll.txt",
+    ]
+
+
+ENGLISH_ERRORS = [
+    "drwg.docx: not a readable .docx file: this Word file is damaged or is not really a Word "
+    "document, so we have not opened it. Please save it again from Word (or as a PDF) and "
+    "upload that.",
+    "drwg.pdf: not a readable PDF (",  # pypdf's own reason after it, as written
+    "gwag.txt: no text found (the document is empty)",
+    "hen.doc: unsupported file type '.doc' (save it as .docx); supported: .docx, .pdf, .txt, .md",
+    "ffolder: is a directory, not a document",
+    "dim: unsupported file type 'no extension'; supported: .docx, .pdf, .txt, .md",
+    "coll.txt: file not found",
+]
+WELSH_ERRORS = [
+    "drwg.docx: nid yw'n ffeil .docx y gellir ei darllen: mae'r ffeil Word hon wedi'i difrodi "
+    "neu nid yw'n ddogfen Word go iawn, felly nid ydym wedi'i hagor.",
+    "drwg.pdf: nid yw'n PDF y gellir ei ddarllen (",
+    "gwag.txt: ni chafwyd hyd i destun (mae'r ddogfen yn wag)",
+    "hen.doc: ni ellir darllen ffeil o'r math '.doc' (cadwch hi fel .docx); defnyddiwch ffeil "
+    ".docx, .pdf, .txt neu .md",
+    "ffolder: ffolder yw hwn, nid dogfen",
+    "dim: ni ellir darllen ffeil heb estyniad; defnyddiwch ffeil .docx, .pdf, .txt neu .md",
+    "coll.txt: ni chafwyd hyd i'r ffeil",
+]
+
+
+def test_a_document_that_cannot_be_read_is_said_in_welsh(
+    env: Env, monkeypatch: pytest.MonkeyPatch, unreadable: list[Path], english_words: set[str]
+) -> None:
+    code, said = _run(env, monkeypatch, "cy", "policies", "import", *map(str, unreadable))
+    assert code == 1 and "error:" not in said, said
+    lines = _lines(said, "gwall:")
+    assert len(lines) == len(WELSH_ERRORS), said
+    for line, welsh in zip(lines, WELSH_ERRORS, strict=True):
+        assert welsh in line, (welsh, line)
+    folder = str(unreadable[0].parent)
+    own = [line.replace(folder, " ") for line in lines[:1] + lines[2:]]  # pypdf's reason: its own
+    assert _english_left(own, english_words) == []
+
+
+def test_a_document_that_cannot_be_read_in_both_languages_and_in_english(
+    env: Env, monkeypatch: pytest.MonkeyPatch, unreadable: list[Path]
+) -> None:
+    code, said = _run(env, monkeypatch, "cy+en", "policies", "import", *map(str, unreadable))
+    assert code == 1
+    lines = _lines(said, f"gwall:{BETWEEN}error:")
+    assert len(lines) == len(WELSH_ERRORS), said
+    for line, welsh, english in zip(lines, WELSH_ERRORS, ENGLISH_ERRORS, strict=True):
+        problem = english.partition(": ")[2]
+        assert welsh in line and problem in line.split(BETWEEN, 1)[1], line
+        assert line.index(welsh.partition(": ")[2]) < line.index(problem)  # Welsh first
+    code, said = _run(env, monkeypatch, "en", "policies", "import", *map(str, unreadable))
+    lines = _lines(said, "error:")
+    for line, english in zip(lines, ENGLISH_ERRORS, strict=True):
+        assert f"/{english}" in line, line  # the path, then the sentence as before
+    assert "gwall" not in said
+
+
+def test_an_unreadable_documents_json_stays_english(
+    env: Env, monkeypatch: pytest.MonkeyPatch, unreadable: list[Path]
+) -> None:
+    code, said = _run(
+        env, monkeypatch, "cy", "policies", "import", "--json", *map(str, unreadable[2:4])
+    )
+    assert code == 1
+    assert ENGLISH_ERRORS[2] in said and ENGLISH_ERRORS[3] in said, said
+    assert "ddogfen" not in said and "error_said" not in said
