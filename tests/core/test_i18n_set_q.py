@@ -147,3 +147,42 @@ def test_an_unreadable_documents_json_stays_english(
     assert code == 1
     assert ENGLISH_ERRORS[2] in said and ENGLISH_ERRORS[3] in said, said
     assert "ddogfen" not in said and "error_said" not in said
+
+
+# --------------------------------------------------------------------------- the SCR sheet
+
+NO_HEADER = (
+    "nohead.csv: no header row in the first 20 rows: the single central record needs a name "
+    "column (e.g. Surname and Forename) and at least two checks (e.g. Identity checked, Barred "
+    "list check, Enhanced DBS check date)"
+)
+NO_HEADER_CY = (
+    "nohead.csv: dim rhes pennawd yn rhesi 1 i 20: mae angen colofn enw ar y daenlen (e.e. "
+    "Surname a Forename) a dau wiriad o leiaf (e.e. Identity checked, Barred list check, "
+    "Enhanced DBS check date)"
+)
+# the headers a sheet is read by, as written (bot/features/scr/columns.toml)
+_HEADERS = ("Surname", "Forename", "Identity checked", "Barred list check", "Enhanced DBS")
+
+
+@pytest.mark.parametrize(
+    "language,expected",
+    [("cy", NO_HEADER_CY), ("cy+en", f"{NO_HEADER_CY}{BETWEEN}{NO_HEADER}"), ("en", NO_HEADER)],
+)
+def test_an_scr_sheet_with_no_header_row_is_refused_in_the_schools_language(
+    env: Env,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    english_words: set[str],
+    language: str,
+    expected: str,
+) -> None:
+    sheet = tmp_path / "nohead.csv"
+    sheet.write_text("Staff list\nnothing here\n", encoding="utf-8")
+    code, said = _run(env, monkeypatch, language, "scr", "import", str(sheet))
+    assert code == 2 and expected in said, said
+    if language == "cy":
+        plain = expected
+        for header in _HEADERS:
+            plain = plain.replace(header, " ")
+        assert _english_left([plain.replace("nohead.csv", " ")], english_words) == []
