@@ -186,3 +186,136 @@ def test_an_scr_sheet_with_no_header_row_is_refused_in_the_schools_language(
         for header in _HEADERS:
             plain = plain.replace(header, " ")
         assert _english_left([plain.replace("nohead.csv", " ")], english_words) == []
+
+
+# --------------------------------------------------------------------------- what a document says
+
+DOCUMENT = """# Oak Test School
+
+# Online Safety Policy
+
+Last reviewed: September 2026
+
+Approved by: the Full Governing Body
+
+This policy will be reviewed annually.
+"""
+# the importer's own note on a worked-out date (English: see the README's i18n paragraph)
+DERIVED = "last reviewed 2026-09 (line 5) + 12 months"
+
+
+@pytest.fixture(scope="module")
+def document(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("doc") / "oak.md"
+    path.write_text(DOCUMENT, encoding="utf-8")
+    return path
+
+
+def _under_table(said: str) -> str:
+    """What is printed under the table (its last corner) and before the closing summary."""
+    return said.rsplit("┘", 1)[1]
+
+
+ENGLISH_TABLE = (
+    "oak.md: what the document says",
+    "┃ Field ┃ Value ┃ How ┃ Where / why ┃",
+    "│ title │ Online Safety │ found in text │ line 3: Online │",
+    "│ version │ not stated │",
+    "every 12 months",
+    "│ next review │ September 2027 │ worked out │ last reviewed │",
+)
+ENGLISH_NOTES = (
+    "note A date given only as a month (e.g. 'September 2026') is kept as that month; where a "
+    "day is needed, the last day of the month is used (a review due 'September 2026' is due by "
+    "30 September 2026).",
+    "note Not stated in the document: date written, approved or ratified, next review — left "
+    "empty, never guessed.",
+    f"note next review 2027-09 derived: {DERIVED}",
+    "note nothing stored: rerun with --yes to store it",
+)
+WELSH_TABLE = (
+    "oak.md: yr hyn y mae'r ddogfen yn ei ddweud",
+    "┃ Maes ┃ Gwerth ┃ Sut ┃ Ble / pam ┃",
+    "│ teitl │ Online Safety │ wedi'i ganfod yn │ llinell 3: │",
+    "│ fersiwn │ heb ei nodi │",
+    "bob 12 mis",
+    "│ adolygiad nesaf │ Medi 2027 (mis yn │ wedi'i gyfrifo │",
+)
+WELSH_NOTES = (
+    "nodyn Caiff dyddiad a roddir fel mis yn unig (e.e. 'Medi 2026') ei gadw fel y mis hwnnw;",
+    "nodyn Heb eu nodi yn y ddogfen: dyddiad ei ysgrifennu, cymeradwywyd neu gadarnhawyd yn "
+    "ffurfiol, adolygiad nesaf — wedi'u gadael yn wag, byth wedi'u dyfalu.",
+    f"nodyn adolygiad nesaf 2027-09 wedi'i gyfrifo: {DERIVED}",
+    "nodyn ni chadwyd dim: rhedwch eto gyda --yes i'w gadw",
+)
+
+
+def test_what_a_document_says_is_said_in_english_as_before(
+    env: Env, monkeypatch: pytest.MonkeyPatch, document: Path
+) -> None:
+    code, said = _run(env, monkeypatch, "en", "policies", "import", str(document))
+    assert code == 0
+    for text in (*ENGLISH_TABLE, *ENGLISH_NOTES):
+        assert text in said, (text, said)
+
+
+def test_what_a_document_says_is_said_in_welsh(
+    env: Env, monkeypatch: pytest.MonkeyPatch, document: Path, english_words: set[str]
+) -> None:
+    code, said = _run(env, monkeypatch, "cy", "policies", "import", str(document))
+    assert code == 0
+    for text in (*WELSH_TABLE, *WELSH_NOTES):
+        assert text in said, (text, said)
+    for english in ("what the document says", "found in text", "not stated", "Where / why"):
+        assert english not in said
+    notes = _under_table(said).replace(DERIVED, " ").split("Ffeiliau a ddarllenwyd")[0]
+    assert _english_left([notes], english_words) == []
+
+
+def test_what_a_document_says_in_both_languages(
+    env: Env, monkeypatch: pytest.MonkeyPatch, document: Path
+) -> None:
+    code, said = _run(env, monkeypatch, "cy+en", "policies", "import", str(document))
+    assert code == 0
+    assert "┃ Maes / Field ┃" in said and "│ fersiwn / version │ heb ei nodi / not │" in said
+    # a sentence with words of its own in it: all Welsh, then all English
+    assert (
+        "nodyn / note Heb eu nodi yn y ddogfen: dyddiad ei ysgrifennu, cymeradwywyd neu "
+        "gadarnhawyd yn ffurfiol, adolygiad nesaf — wedi'u gadael yn wag, byth wedi'u dyfalu."
+        f"{BETWEEN}Not stated in the document: date written, approved or ratified, next review "
+        "— left empty, never guessed."
+    ) in said, said
+
+
+def test_the_notes_of_a_stored_document_speak_the_schools_language(
+    env: Env, monkeypatch: pytest.MonkeyPatch, document: Path, english_words: set[str]
+) -> None:
+    code, said = _run(env, monkeypatch, "cy", "policies", "import", "--yes", str(document))
+    assert code == 0
+    for welsh in (
+        "nodyn adolygwyd ddiwethaf Medi 2026 (mis yn unig): fe'i cedwir fel 30 Medi 2026, "
+        "diwrnod olaf y mis hwnnw",
+        "nodyn fersiwn: heb ei nodi yn y ddogfen; mae'r staff yn gweld 'reviewed September 2026' "
+        "(teipiwch un arall gyda --version-label)",
+    ):
+        assert welsh in said, (welsh, said)
+    notes = _under_table(said).split("wedi'i gadw fel")[0]
+    for value in (DERIVED, "reviewed September 2026"):  # the label staff see: as stored
+        notes = notes.replace(value, " ")
+    assert _english_left([notes], english_words) == []
+    code, said = _run(env, monkeypatch, "cy+en", "policies", "import", "--yes", str(document))
+    assert (
+        "nodyn / note mae'r ddogfen hon wedi'i chadw eisoes fel reviewed September 2026"
+        f"{BETWEEN}this document is already stored as reviewed September 2026"
+    ) in said, said
+    code, said = _run(env, monkeypatch, "en", "policies", "import", "--yes", str(document))
+    for english in (
+        "note last reviewed September 2026 is stored as 2026-09-30 (the document gives only the "
+        "month; the last day of that month is used)",
+        "note this document is already stored as reviewed September 2026",
+        "Linked policies" not in said and "1 file read: 1 already in the register, unchanged.",
+    ):
+        assert english in said if isinstance(english, str) else english, said
+    code, said = _run(env, monkeypatch, "cy", "policies", "import", "--json", "-y", str(document))
+    assert "this document is already stored as reviewed September 2026" in said
+    assert "nodyn" not in said and "notes_said" not in said and "cedwir" not in said

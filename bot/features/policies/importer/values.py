@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
 from bot.core.forms import SaidError
-from bot.core.i18n import both, translations
+from bot.core.i18n import N_, both, translations
 
 __all__ = [
     "DATE_LABELS",
@@ -31,12 +31,12 @@ __all__ = [
 MIN_YEAR, MAX_YEAR = 1900, 2099
 # The dates a policy states, by field, in the school's words.
 DATE_LABELS = {
-    "written": "date written",
-    "last_reviewed": "last reviewed",
-    "ratified": "approved or ratified",
-    "next_review": "next review",
+    "written": N_("date written"),
+    "last_reviewed": N_("last reviewed"),
+    "ratified": N_("approved or ratified"),
+    "next_review": N_("next review"),
 }
-MONTH_ONLY_RULE = (
+MONTH_ONLY_RULE = N_(
     "A date given only as a month (e.g. 'September 2026') is kept as that month; where a day "
     "is needed, the last day of the month is used (a review due 'September 2026' is due by "
     "30 September 2026)."
