@@ -319,3 +319,61 @@ def test_the_notes_of_a_stored_document_speak_the_schools_language(
     code, said = _run(env, monkeypatch, "cy", "policies", "import", "--json", "-y", str(document))
     assert "this document is already stored as reviewed September 2026" in said
     assert "nodyn" not in said and "notes_said" not in said and "cedwir" not in said
+
+
+# --------------------------------------------------------------------------- the importer's own
+
+CAPITALS = """OAK TEST SCHOOL
+
+ONLINE SAFETY POLICY
+
+This policy will be reviewed at least annually by the governors.
+
+The school has no official social media accounts on Facebook or Instagram.
+"""
+# a value's note in the table: single words (a cell wraps its own lines between the others')
+ENGLISH_OWN = (
+    "capitals)",
+    "allowed)",
+    "warning line 7: says the school runs no official social media channels; platforms named "
+    "there (Facebook, Instagram) were not imported",
+    "missing next review date: not stated in the document, and no approval or review date to "
+    "work it out from — please supply it",
+    "missing approving body: not stated in the document (who approves or ratifies it, e.g. the "
+    "Full Governing Body or a named committee) — please supply it",
+)
+WELSH_OWN = (
+    "briflythrennau)",
+    "ganiateir)",
+    "rhybudd llinell 7: yn dweud nad oes gan yr ysgol gyfrifon swyddogol ar y cyfryngau "
+    "cymdeithasol; ni chafodd y llwyfannau a enwir yno (Facebook, Instagram) eu mewnforio",
+    "ar goll dyddiad yr adolygiad nesaf: heb ei nodi yn y ddogfen, a dim dyddiad cymeradwyo nac "
+    "adolygu i'w gyfrifo ohono — rhowch ef",
+    "ar goll corff cymeradwyo: heb ei nodi yn y ddogfen (pwy sy'n ei gymeradwyo neu'n ei "
+    "gadarnhau'n ffurfiol, e.e. y corff llywodraethu neu bwyllgor a enwir) — rhowch ef",
+)
+
+
+def test_the_importers_own_notes_warnings_and_missing_lines(
+    env: Env, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, english_words: set[str]
+) -> None:
+    """What the importer writes about a document (kept in English: --json) said as the school
+    reads it: a value's note in the table, a warning, what is missing."""
+    document = tmp_path / "caps.md"
+    document.write_text(CAPITALS, encoding="utf-8")
+    code, said = _run(env, monkeypatch, "en", "policies", "import", str(document))
+    assert code == 1
+    for english in ENGLISH_OWN:
+        assert english in said, (english, said)
+    code, said = _run(env, monkeypatch, "cy", "policies", "import", str(document))
+    for welsh in WELSH_OWN:
+        assert welsh in said, (welsh, said)
+    assert "capitals" not in said and "longest" not in said
+    under = _under_table(said).split("heb ei gadw:")[0]
+    for value in ("Facebook", "Instagram"):  # what the document names, as written
+        under = under.replace(value, " ")
+    assert _english_left([under], english_words) == []
+    code, said = _run(env, monkeypatch, "cy+en", "policies", "import", str(document))
+    assert f"rhybudd / warning {WELSH_OWN[2][8:]}{BETWEEN}{ENGLISH_OWN[2][8:]}" in said, said
+    code, said = _run(env, monkeypatch, "cy", "policies", "import", "--json", str(document))
+    assert ENGLISH_OWN[3][8:] in said and "rhowch ef" not in said

@@ -35,7 +35,7 @@ from bot.engine.commands import (
     fail,
     schools_of,
 )
-from bot.features.policies.import_found import MISSING, NOTE, print_found
+from bot.features.policies.import_found import MISSING, NOTE, print_found, say_read
 from bot.features.policies.typed import Typed, read_document
 
 if TYPE_CHECKING:
@@ -197,7 +197,7 @@ def _import_one(run: _Run, path: Path) -> _Outcome:
         outcome.note(
             run.said,
             N_("next review %(day)s derived: %(note)s"),
-            lambda tr: {"note": tr.gettext(why) if why else why},
+            lambda tr: {"note": say_read(why, "cy" if tr is translations("cy") else "en")},
             day=found.value.isoformat(),
             note=why,
         )
@@ -381,13 +381,13 @@ def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
         )
 
 
-def _print_outcome(outcome: _Outcome, said: NullTranslations) -> None:
+def _print_outcome(outcome: _Outcome, said: NullTranslations, language: str) -> None:
     if outcome.error:
         error, mark = escape(outcome.error_said or outcome.error), said.gettext("error:")
         console.print(f"[bold red]{mark}[/] {error}", highlight=False)
         return
     missing, note = said.gettext(MISSING), said.gettext(NOTE)
-    lines = [f"[red]{missing}[/] {escape(line)}" for line in outcome.missing]
+    lines = [f"[red]{missing}[/] {escape(say_read(line, language))}" for line in outcome.missing]
     lines += [f"[cyan]{note}[/] {escape(line)}" for line in outcome.notes_said]
     if outcome.linked_policy_gaps:
         gaps = said.gettext("Linked policies not in the register")
@@ -508,7 +508,7 @@ def policies_import(
     for path in files:
         outcomes.append(outcome := _import_one(run, path))
         if not as_json:
-            _print_outcome(outcome, run.said)
+            _print_outcome(outcome, run.said, run.school.language)
     if not as_json:
         console.print(import_summary(outcomes, run.said), highlight=False)
     else:

@@ -22,7 +22,7 @@ from bot.engine.commands import console, table
 if TYPE_CHECKING:
     from bot.features.policies.importer import Found, ImportedPolicy
 
-__all__ = ["MISSING", "NOTE", "print_found"]
+__all__ = ["MISSING", "NOTE", "print_found", "say_read"]
 
 # how a value was found: the words, and their colour
 HOW = {
@@ -42,10 +42,30 @@ NOTE, QUESTION, CHECK, WARNING, MISSING = (
 LISTED = ("dsl", "deputy_dsls", "named_governors", "official_channels")  # the rest: one value
 
 
-def _where(found: Found[Any], tr: NullTranslations) -> str:
+def say_read(text: str, language: str) -> str:
+    """A sentence the importer wrote (a note, a warning, a missing line: English, as kept) in
+    ``language``, its values as written; a note of parts ("; ") part by part; as written when
+    the catalogue holds no such sentence."""
+    # lazy: not loaded by --help (module docstring)
+    from bot.core.config.said import say_sentence
+    from bot.features.policies.importer.header import FAR_DOWN, NAMES_NO_POLICY
+    from bot.features.policies.importer.sentences import READ_SENTENCES
+
+    if language == "cy+en":
+        return both(say_read(text, "cy"), text)
+    if language != "cy" or not text:
+        return text
+    sentences = (*READ_SENTENCES, FAR_DOWN, NAMES_NO_POLICY)
+    said = say_sentence(text, sentences, "cy")
+    if said == text and "; " in text:
+        said = "; ".join(say_sentence(part, sentences, "cy") for part in text.split("; "))
+    return said
+
+
+def _where(found: Found[Any], tr: NullTranslations, language: str) -> str:
     """Where a value was found (its line and the text there, as written) and why, in ``tr``'s
-    language (an importer's note the catalogue does not hold: as written)."""
-    note = tr.gettext(found.note) if found.note else ""
+    language (``language``)."""
+    note = say_read(found.note or "", "cy" if language == "cy+en" else language)
     if found.how == "text" and found.line is not None:
         snippet = f": {found.snippet}" if found.snippet else ""
         return (
@@ -97,7 +117,7 @@ def _row(name: str, imported: ImportedPolicy, language: str) -> tuple[str, ...] 
         return f"[red]{not_stated}[/]", "", ""
     words, colour = HOW[found.how]
     shown = _shown(name, found.value, language)
-    return escape(shown), f"[{colour}]{tr.gettext(words)}[/]", escape(_where(found, tr))
+    return escape(shown), f"[{colour}]{tr.gettext(words)}[/]", escape(_where(found, tr, language))
 
 
 def _each(language: str, say: Callable[[NullTranslations], str]) -> str:
@@ -141,7 +161,8 @@ def _found_lines(imported: ImportedPolicy, checks: list[str], language: str) -> 
     lines += [f"[yellow]{check}[/] {escape(line)}" for line in checks]
     if names := ", ".join(dict.fromkeys(str(i.value) for i in imported.linked_policies)):
         lines.append(escape(tr.gettext("Linked policies named: %(names)s") % {"names": names}))
-    return lines + [f"[yellow]{warning}[/] {escape(line)}" for line in imported.warnings]
+    said = [say_read(line, language) for line in imported.warnings]
+    return lines + [f"[yellow]{warning}[/] {escape(line)}" for line in said]
 
 
 # what each field is called (the school's words, not field names); the dates as the importer
