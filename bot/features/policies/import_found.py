@@ -49,17 +49,25 @@ def say_read(text: str, language: str) -> str:
     # lazy: not loaded by --help (module docstring)
     from bot.core.config.said import say_sentence
     from bot.features.policies.importer.header import FAR_DOWN, NAMES_NO_POLICY
-    from bot.features.policies.importer.sentences import READ_SENTENCES
+    from bot.features.policies.importer.sentences import READ_ENDINGS, READ_SENTENCES
 
     if language == "cy+en":
         return both(say_read(text, "cy"), text)
     if language != "cy" or not text:
         return text
+    for ending in READ_ENDINGS:  # "... + 12 months (cycle assumed: ...)": the rest, then it
+        if text.endswith(tail := f" ({ending})") and text != tail:
+            end = translations("cy").gettext(ending)
+            return f"{say_read(text.removesuffix(tail), language)} ({end})"
     sentences = (*READ_SENTENCES, FAR_DOWN, NAMES_NO_POLICY)
-    said = say_sentence(text, sentences, "cy")
-    if said == text and "; " in text:
-        said = "; ".join(say_sentence(part, sentences, "cy") for part in text.split("; "))
-    return said
+
+    def said(line: str) -> str:  # a note inside a warning is read as a note (its endings)
+        return say_sentence(line, sentences, "cy", inner=lambda value: say_read(value, "cy"))
+
+    whole = said(text)
+    if whole == text and "; " in text:
+        return "; ".join(said(part) for part in text.split("; "))
+    return whole
 
 
 def _where(found: Found[Any], tr: NullTranslations, language: str) -> str:

@@ -68,6 +68,19 @@ UNLABELLED = N_("unlabelled date near the title; taken as the date written")
 LINKS_SECTION = N_("listed under 'Links with other policies'")
 COMMITTEE = N_("committee member with lead responsibility (the setting's governors)")
 TYPED = N_("typed in")
+# a next review worked out: from which date (on which line), and why it may be off
+DERIVED_FROM = {
+    ("ratified", True): N_("ratified %(day)s (line %(line)s) + %(months)s months"),
+    ("ratified", False): N_("ratified %(day)s + %(months)s months"),
+    ("last reviewed", True): N_("last reviewed %(day)s (line %(line)s) + %(months)s months"),
+    ("last reviewed", False): N_("last reviewed %(day)s + %(months)s months"),
+    ("written", True): N_("written %(day)s (line %(line)s) + %(months)s months"),
+    ("written", False): N_("written %(day)s + %(months)s months"),
+}
+CYCLE_NOT_STATED = N_("cycle assumed: not stated in the document")
+DAY_MOVED = N_("day moved to the month's last day")
+# what a note may end with, in brackets (said after the rest)
+READ_ENDINGS = (DAY_MOVED, CYCLE_NOT_STATED)
 
 # in the order they are tried: a sentence before any shorter one it could be read as
 READ_SENTENCES = (
@@ -97,4 +110,5 @@ READ_SENTENCES = (
     LINKS_SECTION,
     COMMITTEE,
     TYPED,
+    *DERIVED_FROM.values(),
 )
