@@ -405,3 +405,34 @@ def test_a_worked_out_dates_note_is_said_with_its_endings(tmp_path: Path) -> Non
         f"dyddiad yr adolygiad nesaf: heb ei nodi; wedi'i gyfrifo fel 2027-10-14 o {welsh} — "
         "cadarnhewch"
     )
+
+
+@pytest.mark.parametrize(
+    "language,mark,sentence",
+    [
+        (
+            "en",
+            "error:",
+            "--title, --version-label, --adopted, --next-review and --approved-by describe one "
+            "document: import it on its own",
+        ),
+        (
+            "cy",
+            "gwall:",
+            "mae --title, --version-label, --adopted, --next-review a --approved-by yn disgrifio "
+            "un ddogfen: mewnforiwch hi ar ei phen ei hun",
+        ),
+    ],
+)
+def test_typed_details_for_two_documents_are_refused_in_the_schools_language(
+    env: Env,
+    monkeypatch: pytest.MonkeyPatch,
+    unreadable: list[Path],
+    language: str,
+    mark: str,
+    sentence: str,
+) -> None:
+    code, said = _run(
+        env, monkeypatch, language, "policies", "import", "--title", "X", *map(str, unreadable[:2])
+    )
+    assert code == 2 and f"{mark} {sentence}" in said, said

@@ -208,7 +208,7 @@ def _import_one(run: _Run, path: Path) -> _Outcome:
         if text and not item.values.get(name):
             item.answer(name, text)
     if item.questions and run.interactive:
-        _ask_missing(item, school_words(run.school))
+        _ask_missing(item, school_words(run.school), run.said)
     outcome.supplied, outcome.missing = item.supplied, item.missing
     outcome.linked_policy_gaps = _gaps(run, imported, str(item.values.get("title") or ""))
     if item.questions:
@@ -281,13 +281,16 @@ def _stored_line(outcome: _Outcome, tr: NullTranslations | None = None) -> str:
     }
 
 
-def _ask_missing(item: Intake, words: Words) -> None:
-    """Ask a person at a terminal for each missing value (three tries; Enter leaves it out)."""
+def _ask_missing(item: Intake, words: Words, tr: NullTranslations) -> None:
+    """Ask a person at a terminal for each missing value (three tries; Enter leaves it out);
+    what the asking says in ``tr``'s language (the questions themselves: ``intake.question``)."""
     from bot.features.policies.intake import question
 
     console.print(
-        "Some things the register needs are not in the document. Type them in, or press "
-        "Enter to leave one out (the policy is then not stored)."
+        tr.gettext(
+            "Some things the register needs are not in the document. Type them in, or press "
+            "Enter to leave one out (the policy is then not stored)."
+        )
     )
     for name in item.questions:
         offered = (item.title_guess if name == "title" else None) or ""
@@ -501,8 +504,11 @@ def policies_import(
     )
     if run.typed.given() and len(files) != 1:
         fail(
-            "--title, --version-label, --adopted, --next-review and --approved-by describe one "
-            "document: import it on its own"
+            run.said.gettext(
+                "--title, --version-label, --adopted, --next-review and --approved-by describe "
+                "one document: import it on its own"
+            ),
+            language=run.school.language,
         )
     outcomes: list[_Outcome] = []
     for path in files:
