@@ -436,3 +436,19 @@ def test_typed_details_for_two_documents_are_refused_in_the_schools_language(
         env, monkeypatch, language, "policies", "import", "--title", "X", *map(str, unreadable[:2])
     )
     assert code == 2 and f"{mark} {sentence}" in said, said
+
+
+def test_the_registers_notes_on_storing_speak_the_schools_language(
+    env: Env, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A lead the document names who is not in the directory: noted when it is stored."""
+    document = tmp_path / "amddiffyn.md"
+    document.write_text(
+        "# Child Protection Policy\n\nNext review: 30 September 2027\n\n"
+        "Approved by: the governing body\n\nDesignated Safeguarding Lead: Zed Nobody\n",
+        encoding="utf-8",
+    )
+    code, said = _run(env, monkeypatch, "cy", "policies", "import", "--yes", str(document))
+    assert code == 0 and "nodyn 1 arweinydd a enwir heb ei ganfod yn y cyfeiriadur" in said, said
+    code, said = _run(env, monkeypatch, "en", "policies", "import", "--yes", str(document))
+    assert "note 1 named lead not found in the directory" in said, said

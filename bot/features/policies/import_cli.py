@@ -353,6 +353,7 @@ def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
                 governing_body=school_words(run.school).governing_body_short,
                 actor="cli:import",
                 today=run.today,
+                tr=run.said,
             )
     except ReviewError as exc:
         outcome.error = str(exc)
@@ -361,7 +362,7 @@ def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
     outcome.next_review_stored = stored.next_review_due.isoformat()
     outcome.policy_key = stored.key
     outcome.version = stored.version or stored.existing_version
-    outcome.noted(list(stored.notes), list(stored.notes))
+    outcome.noted(list(stored.notes), list(stored.notes_said))
     if stored.version is None:
         outcome.already_stored = True
         held = str(stored.existing_version)
