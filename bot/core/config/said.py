@@ -247,17 +247,27 @@ def say_check(text: str, language: str) -> str:
     return text if said is None else said
 
 
-def say_sentence(text: str, sentences: tuple[str, ...], language: str) -> str:
+def say_sentence(
+    text: str,
+    sentences: tuple[str, ...],
+    language: str,
+    *,
+    inner: Callable[[str], str] | None = None,
+) -> str:
     """``text`` — one of ``sentences`` (``N_``, a room's own: an import's row problems, tried
     in their order) with its values filled in — in ``language`` (``cy+en``: Welsh, then
-    English); a value named ``problem`` is itself read back (then against the checks'
-    sentences too); as written when nothing matches."""
+    English); a value named ``problem`` is itself read back (by ``inner``, a room's own
+    reader, else against these sentences, then the checks' too); as written when nothing
+    matches."""
     if language == "cy+en":
-        return both(say_sentence(text, sentences, "cy"), text)
+        return both(say_sentence(text, sentences, "cy", inner=inner), text)
     if language != "cy":
         return text
     said = _said(
-        text, _own(sentences), language, lambda inner: say_sentence(inner, sentences, language)
+        text,
+        _own(sentences),
+        language,
+        inner or (lambda value: say_sentence(value, sentences, language)),
     )
     return say_check(text, language) if said is None else said
 

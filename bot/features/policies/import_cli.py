@@ -13,6 +13,7 @@ import hashlib
 import json
 import sys
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from gettext import NullTranslations
@@ -22,8 +23,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from bot.core.i18n import both, translations
-from bot.core.words import Words, plural, school_words, version_name
+from bot.core.i18n import N_, both, translations
+from bot.core.words import Words, school_words, version_name
 from bot.engine.commands import (
     AsOf,
     SchoolOption,
@@ -33,27 +34,17 @@ from bot.engine.commands import (
     err,
     fail,
     schools_of,
-    table,
 )
+from bot.features.policies.import_found import MISSING, NOTE, print_found, say_read
 from bot.features.policies.typed import Typed, read_document
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
     from bot.core.context import AppContext
-    from bot.features.policies.importer import Found, ImportedPolicy
+    from bot.features.policies.importer import ImportedPolicy
     from bot.features.policies.intake import Intake
 
 __all__ = ["import_summary", "policies_import"]
-
-
-# how a value was found: the words, and their colour
-HOW = {
-    "text": ("found in text", "green"),
-    "derived": ("worked out", "cyan"),
-    "default": ("assumed", "yellow"),
-    "typed": ("typed in", "cyan"),
-}
-LISTED = ("dsl", "deputy_dsls", "named_governors", "official_channels")  # the rest: one value
 
 
 def _interactive() -> bool:
@@ -82,6 +73,32 @@ class _Outcome:
     checks: list[str] = field(default_factory=list)  # another school or DSL named
     same_as: str | None = None  # a copy (another format) of this document, not stored again
     refused_said: str | None = None  # ``refused`` in the school's language (not in the JSON)
+    error_said: str | None = None  # ``error`` likewise
+    notes_said: list[str] = field(default_factory=list)  # ``notes`` likewise
+
+    def note(
+        self,
+        tr: NullTranslations,
+        sentence: str,
+        said: Callable[[NullTranslations], dict[str, str]] | None = None,
+        **values: str,
+    ) -> None:
+        """Add a note: in English (the JSON) and in ``tr``'s language (what is printed; ``said``:
+        the values a language says otherwise than English, e.g. 'fersiwn 3.2')."""
+
+        def say(tr: NullTranslations) -> str:
+            text = tr.gettext(sentence)
+            return text % {**values, **(said(tr) if said else {})} if values else text
+
+        english = sentence % values if values else sentence
+        self.notes.append(english)
+        cy = tr is translations("cy+en")
+        self.notes_said.append(both(say(translations("cy")), english) if cy else say(tr))
+
+    def noted(self, english: list[str], said: list[str]) -> None:
+        """Add notes written elsewhere: in English, and as the school reads them."""
+        self.notes += english
+        self.notes_said += said
 
     @property
     def state(self) -> str:
@@ -115,106 +132,11 @@ class _Run:
         return translations(self.school.language)
 
 
-def _where(found: Found[Any]) -> str:
-    if found.how == "text" and found.line is not None:
-        snippet = f": {found.snippet}" if found.snippet else ""
-        note = f" ({found.note})" if found.note else ""
-        return f"line {found.line}{snippet}{note}"
-    return found.note or ""
-
-
-def _shown(name: str, value: object) -> str:
-    """A value as the school writes it: '1 September 2026', 'every 12 months'."""
-    if hasattr(value, "human"):
-        return str(value.human())
-    if name == "review_cycle_months" and isinstance(value, int):
-        return f"every {plural(value, 'month')}"
-    return str(value)
-
-
-def _row(name: str, imported: ImportedPolicy) -> tuple[str, ...] | None:
-    """One field's row in the table of what the document says (None: a list nobody named)."""
-    found = getattr(imported, name)
-    if name in LISTED:
-        return (
-            (
-                escape(", ".join(str(i.value) for i in found)),
-                "[green]found in text[/]",
-                "lines " + ", ".join(str(i.line) for i in found),
-            )
-            if found
-            else None
-        )
-    if found is None:
-        return "[red]not stated[/]", "", ""
-    words, colour = HOW[found.how]
-    return escape(_shown(name, found.value)), f"[{colour}]{words}[/]", escape(_where(found))
-
-
-def _found_lines(imported: ImportedPolicy, checks: list[str]) -> list[str]:
-    """The notes, question, checks and warnings printed under the table."""
-    # lazy: not loaded by --help (module docstring)
-    from bot.features.policies.importer import MONTH_ONLY_RULE
-    from bot.features.policies.importer.values import DATE_LABELS
-
-    month_only = any(
-        (f := getattr(imported, name)) is not None and f.value.day is None for name in DATE_LABELS
-    )
-    lines = [f"[cyan]note[/] {escape(MONTH_ONLY_RULE)}"] if month_only else []
-    if not_stated := imported.dates_not_stated():
-        lines.append(
-            f"[cyan]note[/] Not stated in the document: {escape(', '.join(not_stated))} "
-            "— left empty, never guessed."
-        )
-    if imported.title is None and (guess := imported.title_guess) is not None:
-        lines.append(
-            f"[yellow]question[/] title: is it '{escape(str(guess.value))}'? "
-            f"({escape(guess.note or '')})"
-        )
-    lines += [f"[yellow]check[/] {escape(check)}" for check in checks]
-    if names := ", ".join(dict.fromkeys(str(i.value) for i in imported.linked_policies)):
-        lines.append(f"Linked policies named: {escape(names)}")
-    return lines + [f"[yellow]warning[/] {escape(warning)}" for warning in imported.warnings]
-
-
-def _print_found(imported: ImportedPolicy, path: Path, checks: list[str]) -> None:
-    from bot.features.policies.importer.values import DATE_LABELS
-
-    # what each field is called (the school's words, not field names), the dates as the
-    # importer names them
-    field_words = {
-        "title": "title",
-        "school": "school named",
-        "version": "version",
-        **DATE_LABELS,
-        "approving_body": "approved by",
-        "review_cycle_months": "review cycle",
-        "dsl": "safeguarding lead",
-        "deputy_dsls": "deputy safeguarding leads",
-        "named_governors": "named governors",
-        "official_channels": "official accounts",
-    }
-    console.print(
-        table(
-            f"{path.name}: what the document says",
-            ("Field", "Value", "How", "Where / why"),
-            (
-                (label, *row)
-                for name, label in field_words.items()
-                if (row := _row(name, imported)) is not None
-            ),
-            fold=True,
-            title_justify="left",
-        )
-    )
-    for line in _found_lines(imported, checks):
-        console.print(line, highlight=False)
-
-
 def _twin(run: _Run, path: Path, imported: ImportedPolicy, data: bytes) -> str | None:
     """The document read before it in this import, or the register's version under the same
     title, this one is a copy of (the same text in another format); ``run.earlier`` then holds
     this one too."""
+    # lazy: not loaded by --help (module docstring)
     from bot.core.models import Policy
     from bot.features.policies.importer import same_document
     from bot.features.policies.intake import copy_of
@@ -238,7 +160,7 @@ def _twin(run: _Run, path: Path, imported: ImportedPolicy, data: bytes) -> str |
 
 def _import_one(run: _Run, path: Path) -> _Outcome:
     """Import one document: read it, show what was found, ask for what is missing, store it."""
-    from bot.features.policies.importer import PolicyImportError
+    from bot.features.policies.importer import PolicyImportError, not_ours
     from bot.features.policies.intake import dsl_names, intake_of
     from bot.features.policies.rules import ReviewError
     from bot.features.policies.store import accepted_document
@@ -249,25 +171,36 @@ def _import_one(run: _Run, path: Path) -> _Outcome:
         data = path.read_bytes()
         accepted_document(path.name, data)  # the check of every route, before anything is shown
     except (PolicyImportError, OSError, ReviewError) as exc:
-        outcome.error = str(exc)
+        outcome.error, outcome.error_said = str(exc), _error_said(exc, run.said)
         return outcome
     item = intake_of(path, imported)
     outcome.sha256 = hashlib.sha256(data).hexdigest()
     outcome.found = imported.to_json_dict()
     with run.ctx.store.session() as session:
         names = dsl_names(session, run.school)
-    outcome.checks = item.check_ownership(run.school.name, names, dsl=school_words(run.school).dsl)
+    dsl, language = school_words(run.school).dsl, run.school.language
+    outcome.checks = item.check_ownership(run.school.name, names, dsl=dsl)
     if not run.as_json:
         console.rule(f"[bold]{escape(path.name)}[/]")
-        _print_found(imported, path, outcome.checks)
+        said = not_ours(imported, run.school.name, names, dsl=dsl, language=language)
+        print_found(imported, path, said, language)
     if (twin := _twin(run, path, imported, data)) is not None:
         outcome.same_as = twin
-        outcome.notes.append(
-            f"the same document as {twin} (a copy in another format): not stored again"
+        outcome.note(
+            run.said,
+            N_("the same document as %(twin)s (a copy in another format): not stored again"),
+            twin=twin,
         )
         return outcome
     if (found := imported.next_review) is not None and found.how == "derived":
-        outcome.notes.append(f"next review {found.value.isoformat()} derived: {found.note}")
+        why = found.note or ""
+        outcome.note(
+            run.said,
+            N_("next review %(day)s derived: %(note)s"),
+            lambda tr: {"note": say_read(why, "cy" if tr is translations("cy") else "en")},
+            day=found.value.isoformat(),
+            note=why,
+        )
     for name, text in (
         ("next_review", run.typed.next_review),
         ("approving_body", run.typed.approved_by),
@@ -275,15 +208,30 @@ def _import_one(run: _Run, path: Path) -> _Outcome:
         if text and not item.values.get(name):
             item.answer(name, text)
     if item.questions and run.interactive:
-        _ask_missing(item, school_words(run.school))
+        _ask_missing(item, school_words(run.school), run.said)
     outcome.supplied, outcome.missing = item.supplied, item.missing
     outcome.linked_policy_gaps = _gaps(run, imported, str(item.values.get("title") or ""))
     if item.questions:
         outcome.refused = _refusal(item, interactive=run.interactive)
         outcome.refused_said = _refusal(item, interactive=run.interactive, tr=run.said)
-    elif _may_store(item, outcome, yes=run.yes, interactive=run.interactive):
+    elif _may_store(item, outcome, run):
         _store(run, item, data, outcome)
     return outcome
+
+
+def _error_said(exc: Exception, tr: NullTranslations) -> str:
+    """Why a document cannot be read, in ``tr``'s language: the importer's sentence, or the
+    check every route makes (``accepted_document``: its refusal, the cause); else as written."""
+    from bot.core.uploads import AttachmentError
+    from bot.features.policies.importer import PolicyImportError
+
+    if isinstance(exc, PolicyImportError):
+        return exc.said(tr)
+    if isinstance(refused := exc.__cause__, AttachmentError):
+        if tr is translations("cy+en"):
+            return both(_error_said(exc, translations("cy")), str(exc))
+        return refused.said(tr).removesuffix(".")  # as ``accepted_document`` writes it
+    return str(exc)
 
 
 def _refusal(item: Intake, *, interactive: bool, tr: NullTranslations | None = None) -> str:
@@ -333,13 +281,16 @@ def _stored_line(outcome: _Outcome, tr: NullTranslations | None = None) -> str:
     }
 
 
-def _ask_missing(item: Intake, words: Words) -> None:
-    """Ask a person at a terminal for each missing value (three tries; Enter leaves it out)."""
+def _ask_missing(item: Intake, words: Words, tr: NullTranslations) -> None:
+    """Ask a person at a terminal for each missing value (three tries; Enter leaves it out);
+    what the asking says in ``tr``'s language (the questions themselves: ``intake.question``)."""
     from bot.features.policies.intake import question
 
     console.print(
-        "Some things the register needs are not in the document. Type them in, or press "
-        "Enter to leave one out (the policy is then not stored)."
+        tr.gettext(
+            "Some things the register needs are not in the document. Type them in, or press "
+            "Enter to leave one out (the policy is then not stored)."
+        )
     )
     for name in item.questions:
         offered = (item.title_guess if name == "title" else None) or ""
@@ -361,16 +312,16 @@ def _gaps(run: _Run, imported: ImportedPolicy, own_title: str) -> list[str]:
         return [gap.title for gap in register_gaps(session, run.school.id, (own_title, linked))]
 
 
-def _may_store(item: Intake, outcome: _Outcome, *, yes: bool, interactive: bool) -> bool:
+def _may_store(item: Intake, outcome: _Outcome, run: _Run) -> bool:
     """Whether to store: ``--yes``, or a person at a terminal who says yes (noted if not)."""
-    if yes or (
-        interactive and typer.confirm(f"Store '{item.title}' in the register?", default=True)
-    ):
+    asked = run.said.gettext("Store '%(title)s' in the register?") % {"title": item.title}
+    if run.yes or (run.interactive and typer.confirm(asked, default=True)):
         return True
-    outcome.notes.append(
-        "nothing stored (you said no)"
-        if interactive
-        else "nothing stored: rerun with --yes to store it"
+    outcome.note(
+        run.said,
+        N_("nothing stored (you said no)")
+        if run.interactive
+        else N_("nothing stored: rerun with --yes to store it"),
     )
     return False
 
@@ -381,8 +332,13 @@ def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
     from bot.features.policies.rules import ReviewError
     from bot.features.policies.store import store_imported
 
-    notes, label = outcome.notes, run.typed.version_label
+    label, language = run.typed.version_label, run.school.language
+    notes: list[str] = []  # a month-only date as stored: English, and as the school reads it
     dates = item.dates(notes, iso=True)
+    said: list[str] = notes if language == "en" else []
+    if said is not notes:
+        item.dates(said, language=language)
+    outcome.noted(notes, said)
     try:
         with run.ctx.store.transaction() as session:
             ensure_school(session, run.school)
@@ -397,6 +353,7 @@ def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
                 governing_body=school_words(run.school).governing_body_short,
                 actor="cli:import",
                 today=run.today,
+                tr=run.said,
             )
     except ReviewError as exc:
         outcome.error = str(exc)
@@ -405,30 +362,40 @@ def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
     outcome.next_review_stored = stored.next_review_due.isoformat()
     outcome.policy_key = stored.key
     outcome.version = stored.version or stored.existing_version
-    notes.extend(stored.notes)
+    outcome.noted(list(stored.notes), list(stored.notes_said))
     if stored.version is None:
         outcome.already_stored = True
-        notes.append(
-            f"this document is already stored as {version_name(str(stored.existing_version))}"
+        held = str(stored.existing_version)
+        outcome.note(
+            run.said,
+            N_("this document is already stored as %(version)s"),
+            lambda tr: {"version": version_name(held, tr=tr)},
+            version=version_name(held),
         )
     elif item.stated_version is None:
-        notes.append(
-            f"version: not stated in the document; staff see '{stored.version}'"
-            + ("" if label else " (type another with --version-label)")
+        outcome.note(
+            run.said,
+            N_("version: not stated in the document; staff see '%(version)s'")
+            if label
+            else N_(
+                "version: not stated in the document; staff see '%(version)s' (type another "
+                "with --version-label)"
+            ),
+            version=str(stored.version),
         )
 
 
-def _print_outcome(outcome: _Outcome, said: NullTranslations) -> None:
+def _print_outcome(outcome: _Outcome, said: NullTranslations, language: str) -> None:
     if outcome.error:
-        console.print(f"[bold red]error:[/] {escape(outcome.error)}", highlight=False)
+        error, mark = escape(outcome.error_said or outcome.error), said.gettext("error:")
+        console.print(f"[bold red]{mark}[/] {error}", highlight=False)
         return
-    lines = [f"[red]missing[/] {escape(line)}" for line in outcome.missing]
-    lines += [f"[cyan]note[/] {escape(line)}" for line in outcome.notes]
+    missing, note = said.gettext(MISSING), said.gettext(NOTE)
+    lines = [f"[red]{missing}[/] {escape(say_read(line, language))}" for line in outcome.missing]
+    lines += [f"[cyan]{note}[/] {escape(line)}" for line in outcome.notes_said]
     if outcome.linked_policy_gaps:
-        lines.append(
-            "[yellow]Linked policies not in the register[/]: "
-            + escape("; ".join(outcome.linked_policy_gaps))
-        )
+        gaps = said.gettext("Linked policies not in the register")
+        lines.append(f"[yellow]{gaps}[/]: " + escape("; ".join(outcome.linked_policy_gaps)))
     if outcome.refused:
         lines.append(f"[bold red]{escape(outcome.refused_said or outcome.refused)}[/]")
     elif outcome.stored:
@@ -440,7 +407,7 @@ def _print_outcome(outcome: _Outcome, said: NullTranslations) -> None:
 def _json(outcome: _Outcome) -> dict[str, Any]:
     """A file's outcome in the JSON: English, as before (the school's-language line left out)."""
     said = asdict(outcome)
-    del said["refused_said"]
+    del said["refused_said"], said["error_said"], said["notes_said"]
     return said
 
 
@@ -538,14 +505,17 @@ def policies_import(
     )
     if run.typed.given() and len(files) != 1:
         fail(
-            "--title, --version-label, --adopted, --next-review and --approved-by describe one "
-            "document: import it on its own"
+            run.said.gettext(
+                "--title, --version-label, --adopted, --next-review and --approved-by describe "
+                "one document: import it on its own"
+            ),
+            language=run.school.language,
         )
     outcomes: list[_Outcome] = []
     for path in files:
         outcomes.append(outcome := _import_one(run, path))
         if not as_json:
-            _print_outcome(outcome, run.said)
+            _print_outcome(outcome, run.said, run.school.language)
     if not as_json:
         console.print(import_summary(outcomes, run.said), highlight=False)
     else:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from gettext import NullTranslations
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -12,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.dates import HAPPENED, REVIEW
+from bot.core.i18n import N_
 from bot.core.models import Person, Policy, PolicyVersion
 from bot.core.uploads import AttachmentError, check_policy_document
-from bot.core.words import plural
 from bot.engine.config_sync import default_statement
 from bot.features.policies.attest import normalise_name
 from bot.features.policies.rules import ReviewError, normalise_title, policy_key
@@ -50,7 +53,39 @@ class StoredPolicy:
     next_review_due: date  # as stored (a later recorded date is kept)
     version: str | None  # the new version's label; None when the document was already stored
     existing_version: str | None  # the label already holding this document
-    notes: tuple[str, ...]
+    notes: tuple[str, ...]  # in English (the JSON)
+    notes_said: tuple[str, ...] = ()  # the same in the language asked for (``tr``)
+
+
+# a document's date not stored because the register holds a later one
+_KEPT = {
+    "last_reviewed": N_(
+        "kept the stored last reviewed %(stored)s (later than the document's %(value)s)"
+    ),
+    "ratified_on": N_(
+        "kept the stored ratified on %(stored)s (later than the document's %(value)s)"
+    ),
+    "next_review_due": N_(
+        "kept the stored next review due %(stored)s (later than the document's %(value)s)"
+    ),
+}
+
+
+def _kept(sentence: str, days: dict[str, str], tr: NullTranslations) -> str:
+    """A kept date's note in ``tr``'s language."""
+    return tr.gettext(sentence) % days
+
+
+class _Notes:
+    """Notes in English and in ``tr``'s language, side by side."""
+
+    def __init__(self, tr: NullTranslations) -> None:
+        self.tr, self.english, self.said = tr, list[str](), list[str]()
+
+    def add(self, say: Callable[[NullTranslations], str]) -> None:
+        """A note, as ``say`` words it in English and in ``tr``'s language."""
+        self.english.append(say(NullTranslations()))
+        self.said.append(say(self.tr))
 
 
 def _find_or_create(session: Session, school_id: str, title: str) -> tuple[Policy, bool]:
@@ -72,10 +107,9 @@ def _find_or_create(session: Session, school_id: str, title: str) -> tuple[Polic
     return policy, True
 
 
-def _apply_dates(policy: Policy, dates: Dates, derived: bool) -> list[str]:
-    """Set the document's review dates, never moving a stored date backwards; notes say so
+def _apply_dates(policy: Policy, dates: Dates, derived: bool, notes: _Notes) -> None:
+    """Set the document's review dates, never moving a stored date backwards; ``notes`` say so
     (``derived``: the next review was worked out, ratified + cycle, not stated)."""
-    notes: list[str] = []
     for attr, value in (
         ("last_reviewed", dates.last_reviewed),
         ("ratified_on", dates.ratified),
@@ -85,26 +119,22 @@ def _apply_dates(policy: Policy, dates: Dates, derived: bool) -> list[str]:
         if value is None:
             continue
         if stored is not None and stored > value:
-            notes.append(
-                f"kept the stored {attr.replace('_', ' ')} {stored.isoformat()} "
-                f"(later than the document's {value.isoformat()})"
-            )
+            days = {"stored": stored.isoformat(), "value": value.isoformat()}
+            notes.add(functools.partial(_kept, _KEPT[attr], days))
             continue
         setattr(policy, attr, value)
         if attr == "next_review_due":
             policy.next_review_derived = derived
-    return notes
 
 
 def _match_people(
-    session: Session, school_id: str, policy: Policy, imported: ImportedPolicy
-) -> list[str]:
+    session: Session, school_id: str, policy: Policy, imported: ImportedPolicy, notes: _Notes
+) -> None:
     """Owner and reviewers from the people the document names (its first DSL found becomes
     the owner; named governors are matched to reviewers' emails); notes count those not
     found."""
     lead_names = [str(i.value) for i in imported.dsl]
     governor_names = [str(i.value) for i in imported.named_governors]
-    notes: list[str] = []
     people = session.execute(
         select(Person.id, Person.email, Person.display_name).where(
             Person.school_id == school_id, Person.active.is_(True)
@@ -115,14 +145,32 @@ def _match_people(
     if leads:
         policy.owner_id = leads[0][0]
     elif lead_names:
-        notes.append(f"{plural(len(lead_names), 'named lead')} not found in the directory")
+        named = len(lead_names)
+        notes.add(
+            lambda tr: (
+                tr.ngettext(
+                    "%(num)d named lead not found in the directory",
+                    "%(num)d named leads not found in the directory",
+                    named,
+                )
+                % {"num": named}
+            )
+        )
     matched = [by_name[n][1] for n in map(normalise_name, governor_names) if n in by_name]
     if matched:
         policy.reviewers = sorted(set(policy.reviewers) | set(matched))
     unmatched = len(governor_names) - len(matched)
     if unmatched:
-        notes.append(f"{plural(unmatched, 'named governor')} not found in the directory")
-    return notes
+        notes.add(
+            lambda tr: (
+                tr.ngettext(
+                    "%(num)d named governor not found in the directory",
+                    "%(num)d named governors not found in the directory",
+                    unmatched,
+                )
+                % {"num": unmatched}
+            )
+        )
 
 
 def new_version(
@@ -174,6 +222,7 @@ def store_imported(
     data: bytes,
     actor: str,
     today: date,
+    tr: NullTranslations | None = None,
 ) -> StoredPolicy:
     """Create or update the policy an imported document describes, and its version (call once
     every question is answered; ``dates``: the document's, as stored).
@@ -182,7 +231,8 @@ def store_imported(
     document never move stored dates backwards (a later recorded review wins). People named in
     the document are matched to the directory by name; unmatched ones are reported in notes.
     An approving body left blank is the nation's ``governing_body``; ``version_label`` is what
-    staff see, as the school chose it (typed), where the document states no version.
+    staff see, as the school chose it (typed), where the document states no version; the
+    notes are in English and (``notes_said``) in ``tr``'s language.
     """
     imported = item.imported
     assert imported is not None and dates.next_review is not None
@@ -195,10 +245,11 @@ def store_imported(
     policy.review_cycle_months = int(cycle.value) if cycle else 12
     stated = imported.next_review
     derived = "next_review" not in item.supplied and stated is not None and stated.how == "derived"
-    notes = _apply_dates(policy, dates, derived)
+    notes = _Notes(tr or NullTranslations())
+    _apply_dates(policy, dates, derived, notes)
     if imported.linked_policies:
         policy.linked_policies = list(dict.fromkeys(str(i.value) for i in imported.linked_policies))
-    notes += _match_people(session, school_id, policy, imported)
+    _match_people(session, school_id, policy, imported, notes)
     digest = hashlib.sha256(data).hexdigest()
     existing = next((v for v in policy.versions if v.sha256 == digest), None)
     label: str | None = None
@@ -229,5 +280,6 @@ def store_imported(
         next_review_due=policy.next_review_due,
         version=label,
         existing_version=existing.label if existing else None,
-        notes=tuple(notes),
+        notes=tuple(notes.english),
+        notes_said=tuple(notes.said),
     )

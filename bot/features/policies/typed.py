@@ -12,6 +12,8 @@ from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.core.i18n import N_
+
 if TYPE_CHECKING:
     from bot.features.policies.importer import FuzzyDate, ImportedPolicy
 
@@ -77,15 +79,20 @@ def _from_typed(path: Path, typed: Typed) -> ImportedPolicy:
     if not typed.title:
         raise PolicyImportError(
             path,
-            "the PDF has no text to read (a scanned image?): give its details with "
-            "--title, --adopted or --next-review, and --approved-by",
+            N_(
+                "the PDF has no text to read (a scanned image?): give its details with "
+                "--title, --adopted or --next-review, and --approved-by"
+            ),
         )
     dates = {}
     for option, text in (("--adopted", typed.adopted), ("--next-review", typed.next_review)):
         dates[option] = typed_date(text) if text else None
         if text and dates[option] is None:
             raise PolicyImportError(
-                path, f"{option} {text!r} is not a date; write 2026-11-12 or November 2027"
+                path,
+                N_("%(option)s %(text)s is not a date; write 2026-11-12 or November 2027"),
+                option=option,
+                text=repr(text),
             )
     return typed_policy(
         path.name,

@@ -45,6 +45,11 @@ _NOT_UTF8 = N_(
 )
 _UNREADABLE = N_("%(file)s: not an Excel workbook that can be read (%(problem)s)")
 _DATE_PROBLEM = N_("%(column)s: %(problem)s")
+_NO_HEADER = N_(
+    "%(file)s: no header row in the first %(count)s rows: the single central record needs a "
+    "name column (e.g. Surname and Forename) and at least two checks (e.g. Identity checked, "
+    "Barred list check, Enhanced DBS check date)"
+)
 # a row matched to a person (``service._match``): never a guess
 SAME_PERSON = N_("the same person as row %(other)s; keep one row a person")
 NAMESAKES = N_(
@@ -60,6 +65,7 @@ SHEET_SENTENCES = (
     _NOT_CSV,
     _NOT_UTF8,
     _UNREADABLE,
+    _NO_HEADER,
     _NOT_FOUND,
     _DATE_PROBLEM,
     SAME_PERSON,
@@ -327,13 +333,7 @@ def read_sheet(path: Path, today: date) -> ScrSheet:
         None,
     )
     if found is None:
-        raise ScrSheetError(
-            [
-                f"{path.name}: no header row in the first {HEADER_SCAN} rows: the single central "
-                "record needs a name column (e.g. Surname and Forename) and at least two checks "
-                "(e.g. Identity checked, Barred list check, Enhanced DBS check date)"
-            ]
-        )
+        raise ScrSheetError([_NO_HEADER % {"file": path.name, "count": HEADER_SCAN}])
     index, header = found
     rows: list[ScrRow] = []
     problems: list[str] = []

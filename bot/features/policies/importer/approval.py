@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.lines import Line, from_text, keep_first
 from bot.features.policies.importer.values import Found
 
@@ -100,7 +101,7 @@ def _cycle_from_match(match: re.Match[str]) -> tuple[int | None, str | None]:
     phrase = " ".join(match.group(0).split())
     if kind == "annual":
         if phrase.lower().startswith("at least"):
-            return 12, f"'{phrase}': taken as 12 months, the longest gap allowed"
+            return 12, said.AT_LEAST % {"phrase": phrase}
         return 12, None
     if kind in ("every", "nyearly"):
         months = _months(_number(match["n"] or match["n2"]), match["unit"] or "year")
@@ -109,7 +110,7 @@ def _cycle_from_match(match: re.Match[str]) -> tuple[int | None, str | None]:
         "biennial": (24, None),
         "triennial": (36, None),
         "halfyear": (6, None),
-        "termly": (4, "termly: taken as 4 months (three terms a year)"),
+        "termly": (4, said.TERMLY),
     }.get(kind or "", (None, None))
 
 
@@ -127,19 +128,11 @@ def find_review_cycle(lines: list[Line], warnings: list[str]) -> Found[int]:
         for match in _CYCLE_RE.finditer(line.text):
             months, note = _cycle_from_match(match)
             if months is None:
-                warnings.append(
-                    f"line {line.number}: '{match.group(0)}' is ambiguous (twice a year or "
-                    "every two years?); not used as the review cycle"
-                )
+                warnings.append(said.AMBIGUOUS % {"line": line.number, "phrase": match.group(0)})
                 continue
             return from_text(months, line, match.start(), note)
-    warnings.append(
-        f"review cycle: not stated in the document; assumed {DEFAULT_REVIEW_CYCLE_MONTHS} "
-        "months (default) — please confirm"
-    )
-    return Found(
-        DEFAULT_REVIEW_CYCLE_MONTHS, "default", note="assumption: not stated in the document"
-    )
+    warnings.append(said.CYCLE_ASSUMED % {"months": DEFAULT_REVIEW_CYCLE_MONTHS})
+    return Found(DEFAULT_REVIEW_CYCLE_MONTHS, "default", note=said.ASSUMPTION)
 
 
 def _months(number: int, unit: str) -> int:

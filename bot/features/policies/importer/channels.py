@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.lines import Line, from_text
 from bot.features.policies.importer.values import Found
 
@@ -70,7 +71,5 @@ def find_channels(lines: list[Line], warnings: list[str]) -> list[Found[str]]:
 
 def _warn_no_channels(line: Line, warnings: list[str]) -> None:
     named = [name for name, pattern in _PLATFORMS if pattern.search(line.text)]
-    also = f"; platforms named there ({', '.join(named)}) were not imported" if named else ""
-    warnings.append(
-        f"line {line.number}: says the school runs no official social media channels{also}"
-    )
+    values = {"line": line.number, "names": ", ".join(named)}
+    warnings.append((said.NO_CHANNELS_NAMED if named else said.NO_CHANNELS) % values)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.values import Found, FuzzyDate, date_problem
 
 __all__ = ["TERM_RE", "DateMatch", "derive_next_review", "find_dates"]
@@ -108,10 +109,10 @@ def derive_next_review(
         return None
     label, base = max(bases, key=lambda item: item[1].value.sort_key)  # ties: earlier wins
     value = base.value.add_months(cycle.value)
-    where = f" (line {base.line})" if base.line is not None else ""
-    note = f"{label} {base.value.isoformat()}{where} + {cycle.value} months"
+    values = {"day": base.value.isoformat(), "line": base.line, "months": cycle.value}
+    note = said.DERIVED_FROM[label, base.line is not None] % values
     if cycle.how == "default":
-        note += " (cycle assumed: not stated in the document)"
+        note += f" ({said.CYCLE_NOT_STATED})"
     if base.value.day is not None and value.day != base.value.day:
-        note += " (day moved to the month's last day)"
+        note += f" ({said.DAY_MOVED})"
     return Found(value, "derived", note=note)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.approval import find_approving_body, find_review_cycle
 from bot.features.policies.importer.channels import find_channels
 from bot.features.policies.importer.checks import find_schools, text_words
@@ -74,7 +75,7 @@ def typed_policy(
     only when it was not typed (and says so)."""
 
     def typed(value: T) -> Found[T]:
-        return Found(value, "typed", note="typed in")
+        return Found(value, "typed", note=said.TYPED)
 
     policy = ImportedPolicy(source=source_name)
     policy.title = typed(" ".join(title.split()))
@@ -102,16 +103,18 @@ def _next_review(
     )
     if stated is None:
         if derived is not None and cycle.how == "default":
-            warnings.append(
-                f"next review date: not stated; derived as {derived.value} from {derived.note} "
-                "— please confirm"
-            )
+            warnings.append(said.DERIVED_UNSTATED % {"day": derived.value, "problem": derived.note})
         return derived
     agrees = derived is None or derived.value.sort_key[:2] == stated.value.sort_key[:2]
     if derived is not None and cycle.how == "text" and not agrees:
         warnings.append(
-            f"next review date {stated.value} (line {stated.line}) does not match "
-            f"{derived.note} = {derived.value}"
+            said.NOT_MATCHING
+            % {
+                "day": stated.value,
+                "line": stated.line,
+                "problem": derived.note,
+                "derived": derived.value,
+            }
         )
     return stated
 
@@ -121,23 +124,16 @@ def _missing(policy: ImportedPolicy, dates: LabelledDates) -> list[str]:
     if policy.title is None and policy.title_guess is not None:
         guess = policy.title_guess
         missing.append(
-            f"title: not clear from the document — is it '{guess.value}'? ({guess.note}, "
-            f"line {guess.line}) — please confirm or supply it"
+            said.MISSING_TITLE_GUESS
+            % {"guess": guess.value, "problem": guess.note, "line": guess.line}
         )
     elif policy.title is None:
-        missing.append(
-            "title: not stated in the document (no line names the policy) — please supply it"
-        )
+        missing.append(said.MISSING_TITLE)
     if policy.next_review is None:
         term = dates.terms.get("next_review")
-        said = f" (it gives only a school term, '{term}')" if term else ""
         missing.append(
-            f"next review date: not stated in the document{said}, and no approval or review "
-            "date to work it out from — please supply it"
+            said.MISSING_NEXT_REVIEW_TERM % {"term": term} if term else said.MISSING_NEXT_REVIEW
         )
     if policy.approving_body is None:
-        missing.append(
-            "approving body: not stated in the document (who approves or ratifies it, e.g. the "
-            "Full Governing Body or a named committee) — please supply it"
-        )
+        missing.append(said.MISSING_BODY)
     return missing

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from bot.core.i18n import N_
+from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.lines import (
     HEADER_LINES,
     Line,
@@ -118,7 +119,7 @@ def _tidy_caps(text: str, *notes: str | None) -> tuple[str, str | None]:
     if not text.isupper():
         return text, "; ".join(filter(None, notes)) or None
     cased = " ".join(_cased(index, word) for index, word in enumerate(text.split()))
-    return cased, "; ".join(filter(None, [*notes, "converted from capitals"]))
+    return cased, "; ".join(filter(None, [*notes, said.CAPITALS]))
 
 
 def _cased(index: int, word: str) -> str:
@@ -183,10 +184,10 @@ def _title_in(line: Line, *, first: bool = False) -> Found[str] | None:
         if _reads_as_title(title):
             value, note = _tidy_caps(
                 title,
-                f"the number '{numbered.group(0).strip()}' before it left out"
+                said.NUMBER_LEFT_OUT % {"number": numbered.group(0).strip()}
                 if numbered and first
                 else None,
-                f"after the school's name '{school}'" if school is not None else None,
+                said.AFTER_SCHOOL % {"school": school} if school is not None else None,
             )
             return from_text(value, line, line.text.find(title), note=note)
     return None
@@ -225,7 +226,7 @@ def find_title(lines: list[Line], properties_title: str | None = None) -> TitleF
     if properties_title and not _JUNK_PROPERTY_RE.search(properties_title):
         title, _ = _without_school(" ".join(properties_title.split()))
         if _reads_as_title(title):
-            value, note = _tidy_caps(title, "the file's title")
+            value, note = _tidy_caps(title, said.FILE_TITLE)
             return TitleFound(Found(value, "text", note=note))
     headings = (line for line in top if line.is_heading and not _SCHOOL_LINE_RE.match(line.text))
     heading = next((line for line in headings if not is_section_heading(line.text)), None)
@@ -252,7 +253,7 @@ def find_school(lines: list[Line]) -> Found[str] | None:
         for part in _parts(line.text):
             _, school = _without_school(part)
             if school is not None:
-                value, note = _tidy_caps(school, "written before the policy's title")
+                value, note = _tidy_caps(school, said.BEFORE_TITLE)
                 return from_text(value, line, line.text.find(school), note=note)
     for line in lines:
         if match := _WRITTEN_BY_RE.search(line.text):

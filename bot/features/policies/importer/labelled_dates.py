@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.dates import TERM_RE, find_dates
 from bot.features.policies.importer.lines import (
     Line,
@@ -122,7 +123,7 @@ def _add_column_dates(lines: list[Line], dates: LabelledDates, warnings: list[st
             if label is None or not matches or matches[0].date is None:
                 continue
             snippet = make_snippet(f"{header[column]}: {value}")
-            note = f"in a table, under '{header[column]}' (line {line.number})"
+            note = said.IN_A_TABLE % {"header": header[column], "line": line.number}
             found = Found(matches[0].date, "text", row.number, snippet, note)
             dates.used_lines.add(row.number)
             dates.keep(label.lastgroup or "", found, warnings)
@@ -144,8 +145,13 @@ def _date_after_label(
             return None
         if match.date is None:
             warnings.append(
-                f"line {line.number}: '{match.text}' after '{label.group(0)}' is not a usable "
-                f"date ({match.problem}); ignored"
+                said.NOT_USABLE
+                % {
+                    "line": line.number,
+                    "text": match.text,
+                    "label": label.group(0),
+                    "problem": match.problem,
+                }
             )
             return None
         dates.used_lines.add(line.number)
@@ -170,7 +176,7 @@ def _date_on_next_line(
     if line is None or (value := _whole_line_date(line.text)) is None:
         return None
     snippet = make_snippet(f"{lines[index].text} / {line.text}", label.start())
-    note = f"date on the line after its label '{label.group(0)}' (line {lines[index].number})"
+    note = said.NEXT_LINE % {"label": label.group(0), "line": lines[index].number}
     return Found(value, "text", line.number, snippet, note)
 
 
@@ -188,6 +194,5 @@ def _add_header_date(lines: list[Line], dates: LabelledDates) -> None:
         return
     for line in header_lines(lines):
         if line.number not in dates.used_lines and (value := _whole_line_date(line.text)):
-            note = "unlabelled date near the title; taken as the date written"
-            dates.found["written"] = from_text(value, line, note=note)
+            dates.found["written"] = from_text(value, line, note=said.UNLABELLED)
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.lines import Line, from_text
 from bot.features.policies.importer.values import Found
 
@@ -99,7 +100,7 @@ def find_people(
         elif match := _GOVERNOR_LABEL_RE.match(line.text):
             note = None
             if line.text.lower().startswith("committee"):
-                note = "committee member with lead responsibility (the setting's governors)"
+                note = said.COMMITTEE
             _add_people(governors, _person_names(match["names"]), line, 0, note)
         else:
             for prose in _DSL_PROSE_RE.finditer(line.text):

@@ -22,21 +22,25 @@ from bot.features.policies.importer.values import NoTextLayerError, PolicyImport
 __all__ = ["SUPPORTED_SUFFIXES", "document_title", "extract_text"]
 
 SUPPORTED_SUFFIXES = (".docx", ".pdf", ".txt", ".md", ".markdown")
+# a file of another type, by its extension ("*": any other; "": none)
+_UNSUPPORTED = {
+    ".doc": N_(
+        "unsupported file type '.doc' (save it as .docx); supported: .docx, .pdf, .txt, .md"
+    ),
+    "": N_("unsupported file type 'no extension'; supported: .docx, .pdf, .txt, .md"),
+    "*": N_("unsupported file type '%(type)s'; supported: .docx, .pdf, .txt, .md"),
+}
 
 
 def extract_text(path: Path) -> list[str]:
     """Lines of text from a .docx, .pdf, .txt or .md file; raises ``PolicyImportError``."""
     if not path.exists():
-        raise PolicyImportError(path, "file not found")
+        raise PolicyImportError(path, N_("file not found"))
     if path.is_dir():
-        raise PolicyImportError(path, "is a directory, not a document")
+        raise PolicyImportError(path, N_("is a directory, not a document"))
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        hint = " (save it as .docx)" if suffix == ".doc" else ""
-        shown = suffix or "no extension"
-        raise PolicyImportError(
-            path, f"unsupported file type '{shown}'{hint}; supported: .docx, .pdf, .txt, .md"
-        )
+        raise PolicyImportError(path, _UNSUPPORTED.get(suffix, _UNSUPPORTED["*"]), type=suffix)
     readers: dict[str, Callable[[Path], list[str]]] = {".docx": _read_docx, ".pdf": _read_pdf}
     lines = readers.get(suffix, _read_plain)(path)
     if not any(line.strip() for line in lines):
@@ -56,7 +60,9 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise PolicyImportError(path, f"cannot read the file ({exc.strerror or exc})") from exc
+        raise PolicyImportError(
+            path, N_("cannot read the file (%(why)s)"), why=str(exc.strerror or exc)
+        ) from exc
 
 
 def _read_plain(path: Path) -> list[str]:
@@ -83,8 +89,7 @@ def _read_docx(path: Path) -> list[str]:
     try:
         check_docx(path.name, data)  # measured before python-docx expands it
     except AttachmentError as exc:
-        why = str(exc).removeprefix(f"{path.name}: ")
-        raise PolicyImportError(path, f"not a readable .docx file: {why}") from None
+        raise PolicyImportError(path, N_("not a readable .docx file: %(why)s"), told=exc) from None
     try:
         document = docx.Document(str(path))
         # A page header is read first, as on the page; a footer last.
@@ -93,7 +98,9 @@ def _read_docx(path: Path) -> list[str]:
         lines.extend(_docx_header_footer_lines(document, "footer"))
     # A broken .docx surfaces as any of these (lxml's XMLSyntaxError is a SyntaxError).
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
-        raise PolicyImportError(path, f"not a readable .docx file ({_reason(exc)})") from exc
+        raise PolicyImportError(
+            path, N_("not a readable .docx file (%(why)s)"), why=_reason(exc)
+        ) from exc
     return lines
 
 
@@ -171,16 +178,19 @@ def _read_pdf(path: Path) -> list[str]:
             count = len(reader.pages)  # pypdf walks the real tree: a cycle is an error
             if count > MAX_PDF_PAGES:
                 raise PolicyImportError(
-                    path, f"the PDF has {count:,} pages; at most {MAX_PDF_PAGES:,} are read"
+                    path,
+                    N_("the PDF has %(count)s pages; at most %(most)s are read"),
+                    count=f"{count:,}",
+                    most=f"{MAX_PDF_PAGES:,}",
                 )
             pages = [page.extract_text() or "" for page in reader.pages]
     except PolicyImportError:
         raise
     except PdfTooBrokenError:
-        raise PolicyImportError(path, "not a readable PDF (it is badly damaged)") from None
+        raise PolicyImportError(path, N_("not a readable PDF (it is badly damaged)")) from None
     # pypdf raises a wide variety of exception types on malformed files; all mean "unreadable".
     except Exception as exc:
-        raise PolicyImportError(path, f"not a readable PDF ({_reason(exc)})") from exc
+        raise PolicyImportError(path, N_("not a readable PDF (%(why)s)"), why=_reason(exc)) from exc
     return [line for page in pages for line in page.splitlines()]
 
 

@@ -6,8 +6,12 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field
 from datetime import date
+from gettext import NullTranslations
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
+
+from bot.core.forms import SaidError
+from bot.core.i18n import N_, both, translations
 
 __all__ = [
     "DATE_LABELS",
@@ -27,12 +31,12 @@ __all__ = [
 MIN_YEAR, MAX_YEAR = 1900, 2099
 # The dates a policy states, by field, in the school's words.
 DATE_LABELS = {
-    "written": "date written",
-    "last_reviewed": "last reviewed",
-    "ratified": "approved or ratified",
-    "next_review": "next review",
+    "written": N_("date written"),
+    "last_reviewed": N_("last reviewed"),
+    "ratified": N_("approved or ratified"),
+    "next_review": N_("next review"),
 }
-MONTH_ONLY_RULE = (
+MONTH_ONLY_RULE = N_(
     "A date given only as a month (e.g. 'September 2026') is kept as that month; where a day "
     "is needed, the last day of the month is used (a review due 'September 2026' is due by "
     "30 September 2026)."
@@ -43,12 +47,35 @@ How = Literal["text", "derived", "default", "typed"]
 
 
 class PolicyImportError(ValueError):
-    """A document could not be read; ``str()`` is one line naming the file and the problem."""
+    """A document could not be read; ``str()`` is one line naming the file and the problem
+    (``message``, in English), ``said(tr)`` the same in ``tr``'s language: the problem is a
+    catalogue sentence (``N_``) with ``values`` (a library's own detail, as written), and
+    ``told`` another check's refusal (a damaged Word file) said in its own words inside it."""
 
-    def __init__(self, path: Path, message: str) -> None:
-        self.path = path
-        self.message = message
-        super().__init__(f"{path}: {message}")
+    def __init__(
+        self, path: Path, message: str, *, told: SaidError | None = None, **values: str
+    ) -> None:
+        self.path, self.sentence, self.told = path, message, told
+        self.values = {**values, **({"why": _told(told, None)} if told is not None else {})}
+        self.message = message % self.values if self.values else message
+        super().__init__(f"{path}: {self.message}")
+
+    def said(self, tr: NullTranslations) -> str:
+        """The line in ``tr``'s language (cy+en: the problem in Welsh, then in English)."""
+        if tr is translations("cy+en"):
+            return f"{self.path}: {both(self._said(translations('cy')), self.message)}"
+        return f"{self.path}: {self._said(tr)}"
+
+    def _said(self, tr: NullTranslations) -> str:
+        values = {**self.values, **({"why": _told(self.told, tr)} if self.told else {})}
+        text = tr.gettext(self.sentence)
+        return text % values if values else text
+
+
+def _told(refusal: SaidError, tr: NullTranslations | None) -> str:
+    """Another check's refusal inside the importer's line, without its own file name."""
+    said = str(refusal) if tr is None else refusal.said(tr)
+    return said.removeprefix(f"{refusal.values.get('file')}: ")
 
 
 class NoTextLayerError(PolicyImportError):
