@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
@@ -24,9 +25,9 @@ from sqlalchemy import Delete, Engine, Table, TextClause, Update, event, inspect
 from sqlalchemy.orm import Session
 
 from bot.core.models import Duty, DutySnapshot
-from bot.engine.snapshot import count_difference, rebuild, tallies_of
+from bot.engine.snapshot import count_difference, rebuild, roll_forward, tallies_of
 
-__all__ = ["DutyCountsBypassed", "changing", "close_done", "recounted"]
+__all__ = ["DutyCountsBypassed", "Recount", "changing", "close_done", "recounted"]
 
 
 @contextmanager
@@ -94,13 +95,31 @@ def _keeping() -> Iterator[None]:
         _KEPT.reset(token)
 
 
+@dataclass
+class Recount:
+    """What a ``recounted`` block tells it: whether it wrote any duty (it did, unless it says)."""
+
+    wrote: bool = True
+
+
 @contextmanager
-def recounted(session: Session, school_id: str, today: date) -> Iterator[None]:
+def recounted(
+    session: Session, school_id: str, today: date, *, kept: bool = False
+) -> Iterator[Recount]:
     """Change many of the school's duties in the block (the sweep's plan), then count the
-    school afresh (``rebuild``) in the same transaction."""
+    school afresh (``rebuild``) in the same transaction.
+
+    With ``kept`` (nothing the snapshot counts has changed since it was last made true: no
+    duty, person, role, group, holding or requirement, ``bot.engine.changes``) and a block that
+    wrote no duty (``Recount.wrote`` False), the counts are still true: only each person's
+    overdue count moves to today (``roll_forward``), as a recount would have it."""
+    recount = Recount()
     with _keeping():
-        yield
-        rebuild(session, school_id, today)
+        yield recount
+        if kept and not recount.wrote:
+            roll_forward(session, school_id, today)
+        else:
+            rebuild(session, school_id, today)
 
 
 _DUTIES = cast(Table, Duty.__table__)

@@ -1,7 +1,9 @@
 """The duty snapshot: summary rows the dashboard, the people list and the digest read.
 
 ``rebuild`` counts a school's duties with a few set-based statements (the end of every
-``plan_and_apply``: the sweep, settings applied, the people register, setup). Between sweeps a
+``plan_and_apply`` of everyone: the sweep, settings applied, the people register, setup; but a
+sweep's when nothing counted changed since the last and its plan wrote no duty, whose counts
+are still true: ``duty_status.recounted``). Between sweeps a
 change of a duty's status, or of who is active (``bot.engine.duty_status``, where the rule that
 statuses change nowhere else is kept), writes only the difference it made here
 (``count_difference``: an atomic upsert, so concurrent attestations never lose a count) and

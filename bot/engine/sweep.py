@@ -148,31 +148,34 @@ def _analysed(session: Session) -> set[str]:
 
 def plan_and_apply(
     session: Session, school: SchoolConfig, today: date, reminders: ReminderRun | None = None,
-    *, only: Collection[int] | None = None,
+    *, only: Collection[int] | None = None, kept: bool = False,
 ) -> tuple[int, dict[str, int]]:
     """Open and close the school's duties a batch of people at a time, then recount the
     dashboard's snapshot; (opened, closed).
 
     With ``only``, just those people are planned (those whose rows changed) and only their
     counts in the snapshot are redone (``changing``); without, everyone, and the snapshot is
-    counted afresh. With ``reminders`` (a reminder day), each batch's digests are planned with
-    its duties and queued in the same transaction, and new duties go in with the reminder sent
-    about them. On PostgreSQL a batch's writes go in on a worker thread while its digests are
-    rendered and the next batch is planned (its facts read first).
+    counted afresh, unless ``kept`` (nothing it counts changed since it was last made true) and
+    the plan wrote no duty (``recounted``). With ``reminders`` (a reminder day), each batch's
+    digests are planned with its duties and queued in the same transaction, and new duties go
+    in with the reminder sent about them. On PostgreSQL a batch's writes go in on a worker
+    thread while its digests are rendered and the next batch is planned (its facts read first).
     """
     if only is not None:
         roll_forward(session, school.id, today)  # the others' overdue counts as of today
         with changing(session, school.id, only, people=True):
-            return _plan_batches(session, school, today, reminders, only)
-    with recounted(session, school.id, today):  # the dashboard's counts follow at once
-        return _plan_batches(session, school, today, reminders, None)
+            return _plan_batches(session, school, today, reminders, only)[:2]
+    with recounted(session, school.id, today, kept=kept) as recount:  # the counts follow
+        opened, closed, recount.wrote = _plan_batches(session, school, today, reminders, None)
+        return opened, closed
 
 
 def _plan_batches(
     session: Session, school: SchoolConfig, today: date, reminders: ReminderRun | None,
     only: Collection[int] | None,
-) -> tuple[int, dict[str, int]]:
-    """``plan_and_apply``'s batches (the caller recounts the snapshot)."""
+) -> tuple[int, dict[str, int], bool]:
+    """``plan_and_apply``'s batches (the caller recounts the snapshot); with whether they
+    wrote any duty (opened or closed one)."""
     shared = school_facts(session, school)
     whole = school_attention(shared.requirements, shared.editions, today, school)
     holders = {h.person_id for h in shared.holdings}
@@ -181,7 +184,7 @@ def _plan_batches(
     batches = list(person_batches(session, school.id) if only is None
                    else chosen_batches(only))
     if not batches:
-        return 0, {}
+        return 0, {}, False
     def read(batch: Batch) -> BatchFacts:  # on a reminder day, the open duties of those due
         due = reminders is not None and reminders.due_in(batch.after, batch.upto)
         return batch_facts(session, school.id, batch, holders, shared, stages=due)
@@ -231,7 +234,7 @@ def _plan_batches(
     if pending is not None:
         pending.add(session)
     _refresh_statistics(session, [Duty], written)
-    return opened, dict(closed)
+    return opened, dict(closed), bool(written or closed)
 
 
 Chase = Callable[[Session, Sequence[OpenDuty]],
@@ -522,7 +525,9 @@ def _duties(c: StepContext, result: SchoolSweep) -> None:
     only = wanted if wanted is not None and len(wanted) <= BATCH else None
     if reminders is not None and only is not None:  # the others' digests were planned today
         reminders.due = [p for p in reminders.due if p in only]
-    result.opened, result.closed = plan_and_apply(session, school, today, reminders, only=only)
+    result.opened, result.closed = plan_and_apply(
+        session, school, today, reminders, only=only, kept=marks.people == frozenset()
+    )
     result.reminders = reminders.planned if reminders is not None else []
     result.told = Told.of(result.reminders, sending)
     if reminders is not None:

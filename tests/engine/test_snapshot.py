@@ -7,7 +7,7 @@ plain SQL over the duties.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -255,3 +255,19 @@ def test_a_duty_changed_outside_the_one_way_fails_and_changes_nothing(any_env: E
         assert duty is not None
         assert close_done(session, [duty], "test:1", TODAY) == 1
     assert assert_snapshot_is_a_recount(env) != before
+
+
+def test_a_nightly_sweep_that_changes_nothing_keeps_the_counts_without_a_recount(
+    any_env: Env,
+) -> None:
+    env = any_env
+    built = datetime(2000, 1, 1, tzinfo=UTC)  # a mark only a recount replaces (it stamps the time)
+    with env.context.store.transaction() as session:
+        session.execute(update(DutySnapshot).values(built_at=built))
+    later = TODAY + timedelta(days=11)  # the child protection acknowledgements fall due
+    env.sweep(later)  # the day's first sweep: it plans everyone, and nothing changed
+    with env.context.store.session() as session:
+        kept = session.get(DutySnapshot, "oak")
+        assert kept is not None and kept.built_at == built  # not counted afresh
+    rolled = assert_snapshot_is_a_recount(env)  # yet what a recount finds, as of that day
+    assert rolled["as_of"] == later
