@@ -9,9 +9,10 @@ import csv
 import hashlib
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -20,7 +21,13 @@ import yaml
 from bot.core.emails import has_mailbox, is_email, no_email_key
 from bot.core.ports import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
 from bot.core.words import plain_key
-from connectors.local.staff_export import Header, find_header, split_name, staff_date
+from connectors.local.staff_export import (
+    HEADER_SCAN,
+    Header,
+    find_header,
+    split_name,
+    staff_date,
+)
 
 __all__ = ["FileDirectory"]
 
@@ -34,6 +41,20 @@ def _split(value: str | None) -> tuple[str, ...]:
     """Split a ``;``- or ``|``-separated cell into its trimmed values, in order, each once."""
     parts = (value or "").replace("|", ";").split(";")
     return tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
+
+
+# where str.splitlines ends a line
+_LINE_END = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """``text.splitlines()`` one line at a time (a trust's file is not held twice)."""
+    start = 0
+    for end in _LINE_END.finditer(text):
+        yield text[start : end.start()]
+        start = end.end()
+    if start < len(text):
+        yield text[start:]
 
 
 def _cell_text(value: object) -> str:
@@ -189,18 +210,39 @@ def _cell(value: Any) -> str | None:
     return str(value)
 
 
-def _managers_by_name(rows: list[tuple[int, dict[str, Any]]]) -> dict[str, list[str]]:
-    """Everyone's email by their name, for a line manager given by name."""
-    found: dict[str, list[str]] = {}
-    for _line, row in rows:
-        email = _row_email(row)
-        name = _row_name(row)
-        if email and name:
-            found.setdefault(plain_key(name), []).append(email)
-            given, family = _text(row, "given_name"), _text(row, "family_name")
-            if given and family and plain_key(f"{given} {family}") != plain_key(name):
-                found.setdefault(plain_key(f"{given} {family}"), []).append(email)
-    return found
+def _index_names(found: dict[str, list[str]], row: Mapping[str, Any]) -> None:
+    """Add the row's email under its name (and given and family name), for a line manager
+    given by name."""
+    email = _row_email(row)
+    name = _row_name(row)
+    if email and name:
+        found.setdefault(plain_key(name), []).append(email)
+        given, family = _text(row, "given_name"), _text(row, "family_name")
+        if given and family and plain_key(f"{given} {family}") != plain_key(name):
+            found.setdefault(plain_key(f"{given} {family}"), []).append(email)
+
+
+def _named(
+    rows: Iterable[tuple[int, dict[str, Any]]],
+) -> Iterator[tuple[int, dict[str, Any], dict[str, list[str]]]]:
+    """Each row with everyone's email by name, read as the rows come: a trust's 100,000 rows
+    are never all held at once. From the first row whose manager is given by name the rest
+    of the file is read ahead (a name may be anyone's, above or below), so that row and every
+    later one see the whole file's names."""
+    names: dict[str, list[str]] = {}
+    rows = iter(rows)
+    for line, row in rows:
+        _index_names(names, row)
+        given = str(row.get("manager_email") or "").strip()
+        if given and "@" not in given:
+            rest = list(rows)
+            for _line, later in rest:
+                _index_names(names, later)
+            yield line, row, names
+            for later_line, later in rest:
+                yield later_line, later, names
+            return
+        yield line, row, names
 
 
 def _manager_by_name(row: dict[str, Any], names: Mapping[str, list[str]], label: _Label) -> None:
@@ -272,24 +314,27 @@ class FileDirectory:
     def _parse(self, digest: str) -> DirectoryChanges:
         """Every row of the file as people, and the rows that could not be read."""
         suffix = self.path.suffix.lower()
+        rows: Iterable[tuple[int, dict[str, Any]]]
         if suffix in {".yaml", ".yml"}:
-            rows = list(self._yaml_rows())
+            rows = self._yaml_rows()
         elif suffix in {".xlsx", ".xlsm"}:
-            rows = list(self._table_rows(self._xlsx_cells()))
+            rows = self._table_rows(self._xlsx_cells())
         elif suffix == ".xls":
             raise PermanentError(
                 f"{self.path}: an old Excel file (.xls) cannot be read; open it in Excel and "
                 "save it as an Excel workbook (.xlsx)"
             )
         else:
-            rows = list(self._csv_rows())
+            rows = self._csv_rows()
+        named = _named(rows)
+        first = list(islice(named, 1))  # the header is found before the first row comes
         label = self._header.column if self._header is not None else str
-        names = _managers_by_name(rows)
         people: list[DirectoryPerson] = []
         rejected: list[str] = []
         records: list[RejectedRecord] = []
-        seen: dict[str, int] = {}
-        self.rejected_lines = []
+        seen: dict[str, int] = {}  # line by email, and by id (no "id:" string made a row)
+        seen_id: dict[str, int] = {}
+        rejected_lines: list[int] = []
         known, checks = self._emails, dict[str, bool]()
         shared: dict[Any, Any] = {}
 
@@ -298,7 +343,7 @@ class FileDirectory:
             if ok is None:
                 ok = checks[address] = known[address] if address in known else is_email(address)
             return ok
-        for line, row in rows:
+        for line, row, names in chain(first, named):
             if line in self.left_out:
                 continue
             who = _CONTROL.sub("", _row_name(row))  # a message never repeats a control code
@@ -306,7 +351,7 @@ class FileDirectory:
             try:
                 _manager_by_name(row, names, label)
                 person = _row_to_person(row, self.allowed_roles, label, checked, shared)
-                duplicate = seen.get(person.email) or seen.get(f"id:{person.external_id}")
+                duplicate = seen.get(person.email) or seen_id.get(person.external_id)
                 if duplicate is not None:
                     what = (
                         f"id {person.external_id}" if person.email not in seen
@@ -317,12 +362,12 @@ class FileDirectory:
             except ValueError as exc:
                 rejected.append(f"{where}: {exc}")
                 records.append(_row_identity(row))
-                self.rejected_lines.append(line)
+                rejected_lines.append(line)
                 continue
             seen[person.email] = line
-            seen[f"id:{person.external_id}"] = line
+            seen_id[person.external_id] = line
             people.append(person)
-        self._emails = checks
+        self._emails, self.rejected_lines = checks, rejected_lines
         return DirectoryChanges(
             people=people,
             complete=True,
@@ -343,7 +388,7 @@ class FileDirectory:
                 f"{self.path}: not UTF-8 text ({exc.reason}); give the MIS's Excel export "
                 "(.xlsx) as it is, or save the CSV as 'CSV UTF-8'"
             ) from exc
-        reader = csv.reader(text.splitlines())
+        reader = csv.reader(_lines(text))
         yield from self._table_rows((reader.line_num, cells) for cells in reader)
 
     def _xlsx_cells(self) -> Iterable[tuple[int, list[str]]]:
@@ -369,18 +414,15 @@ class FileDirectory:
     ) -> Iterable[tuple[int, dict[str, Any]]]:
         """Rows under the header found among the first rows (title rows and a merged heading
         above it are not people)."""
-        lines: list[int] = []
-        cells_of: list[list[str]] = []
-        for line, cells in numbered:
-            lines.append(line)
-            cells_of.append(cells)
+        numbered = iter(numbered)
+        head = list(islice(numbered, HEADER_SCAN))  # the header is among these (find_header)
         try:
-            index, header = find_header(cells_of, str(self.path))
+            index, header = find_header([cells for _line, cells in head], str(self.path))
         except ValueError as exc:
             raise PermanentError(str(exc)) from None
         self._header = header
-        self._header_line = lines[index]
-        for line, cells in zip(lines[index + 1 :], cells_of[index + 1 :], strict=True):
+        self._header_line = head[index][0]
+        for line, cells in chain(head[index + 1 :], numbered):  # the rest as it is read
             if not any(c.strip() for c in cells):
                 continue
             row: dict[str, Any] = header.row(cells)

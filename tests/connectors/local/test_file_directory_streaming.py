@@ -1,0 +1,52 @@
+"""A staff file is read row by row: a trust's 100,000 rows are never all held at once beside
+the people made of them (#60: memory flat in the number of schools), until a row gives its
+line manager by name, when the rest is read ahead so that the name may be anyone's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from connectors.local.directory import FileDirectory, _lines, _named
+
+
+def test_rows_come_one_at_a_time_until_a_manager_is_given_by_name() -> None:
+    rows = [
+        (2, {"email": "ana@oak.example", "name": "Ana Ortiz"}),
+        (3, {"email": "ben@oak.example", "name": "Ben Lee", "manager_email": "ana@oak.example"}),
+        (4, {"email": "cat@oak.example", "name": "Cat Cole", "manager_email": "Eve East"}),
+        (5, {"email": "dan@oak.example", "name": "Dan Dale"}),
+        (6, {"email": "eve@oak.example", "name": "Eve East"}),
+    ]
+    read: list[int] = []
+
+    def reading() -> Iterator[tuple[int, dict[str, Any]]]:
+        for line, row in rows:
+            read.append(line)
+            yield line, row
+
+    seen = []
+    for line, _row, names in _named(reading()):
+        seen.append((line, list(read)))
+        if line == 4:  # the manager named here is below: the whole file's names are known
+            assert names["eve east"] == ["eve@oak.example"]
+    assert seen == [(2, [2]), (3, [2, 3]), (4, [2, 3, 4, 5, 6]), (5, [2, 3, 4, 5, 6]),
+                    (6, [2, 3, 4, 5, 6])]
+
+
+def test_a_manager_named_below_the_row_is_found(tmp_path: Path) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_text("Forename,Surname,Work Email,Line Manager\n"
+                    "Ana,Ortiz,ana@oak.example,\n"
+                    "Ben,Lee,ben@oak.example,Eve East\n"
+                    "Eve,East,eve@oak.example,ana ortiz\n", encoding="utf-8")
+    ana, ben, eve = FileDirectory(path).fetch().people
+    assert (ana.manager_email, ben.manager_email, eve.manager_email) == (
+        None, "eve@oak.example", "ana@oak.example")
+
+
+def test_lines_end_where_splitlines_ends_them() -> None:
+    for text in ["", "\n", "a", "a\n", "a\nb", "a\r\nb\r\n", "a\rb\n\nc", "\n\na\n",
+                 "a\x0bb\x0cc\x1cd\x1de\x1ef\x85g\u2028h\u2029i", "a\r\r\nb\n\r", "é,ü\n"]:
+        assert list(_lines(text)) == text.splitlines(), repr(text)
