@@ -128,3 +128,29 @@ def test_a_platform_not_read_yet_is_said_in_welsh(tmp_path: Path) -> None:
     owed = next(line for line in lines if line.startswith("Pwy a ofynnir am beth: "))
     assert owed.startswith("Pwy a ofynnir am beth: heb ei wybod eto (")
     assert "compliance-bot remind --dry-run yn enwi pawb a ofynnir" in owed
+
+
+def test_the_nobody_will_be_asked_warning_is_welsh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.features.setup.pack import PACK
+    from tests.support.mis_export import MIS_TITLES
+    from tests.support.newcomer import mis_answers, mis_inputs, printed
+
+    inputs, _people, bad = mis_inputs(tmp_path, monkeypatch)
+    answers = mis_answers(
+        inputs,
+        school={"name": "Ysgol Glenview", "country": "wales", "language": "cy"},
+        job_titles=dict.fromkeys(MIS_TITLES, "governor"),  # governors owe no staff training
+        leave_out=sorted(bad.values()),
+        requirements=[t.id for t in PACK],
+    )
+    env = {"COLUMNS": "400", "COMPLIANCE_BOT_HOME": str(tmp_path / "home")}
+    result = CliRunner().invoke(
+        app, ["init", "--answers", str(answers), "--as-of", "2026-09-14"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    said = printed(result)
+    assert "hyfforddiant Safeguarding and child protection: neb" in said
+    assert "RHYBUDD: ni ofynnir i neb am ddim. Nid oes gan neb yn staff.csv rôl" in said
+    assert "WARNING" not in said
