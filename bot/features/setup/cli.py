@@ -18,11 +18,11 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from bot.core.config.reading import load_yaml
-from bot.core.config.said import say_problem
+from bot.core.config.said import say_problem, say_sentence
 from bot.core.emails import has_mailbox
-from bot.core.i18n import LANGUAGES, translations
+from bot.core.i18n import LANGUAGES, N_, translations
 from bot.core.nations import Words, school_words_for
-from bot.core.words import plain_key, plural, role_name
+from bot.core.words import plain_key, plural, role_name, words_in
 from bot.engine.commands import (
     AsOf,
     as_of_today,
@@ -36,9 +36,11 @@ from bot.engine.commands import (
     table,
     unused_columns,
 )
-from bot.features.setup.problems import said
+from bot.features.setup.problems import SETUP_SENTENCES, said
 
 if TYPE_CHECKING:
+    from gettext import NullTranslations
+
     from bot.core.config import OrgConfig
     from bot.core.settings import Settings
     from bot.features.setup.answers import Key, Progress
@@ -123,94 +125,130 @@ def _org(draft: SetupDraft, settings: Settings, today: date) -> OrgConfig:
         raise  # pragma: no cover - _fail exits
 
 
-def _print_people(draft: SetupDraft) -> None:
+DIRECTORY = N_("Directory")
+
+
+def _role(role: str, words: Words, tr: NullTranslations) -> str:
+    """A role's name as the school says it, in ``tr``'s language ('pennaeth')."""
+    return tr.gettext(role_name(role, words_in(words, tr)))
+
+
+def _persons(count: int, tr: NullTranslations) -> str:
+    """'1 person', '60 people' ('60 o bobl')."""
+    return tr.ngettext("%(count)s person", "%(count)s people", count) % {"count": count}
+
+
+def _note(draft: SetupDraft, language: str) -> str:
+    """Why the platform's directory is not read yet, in ``language``."""
+    return say_sentence(draft.directory_note or "", SETUP_SENTENCES, language)
+
+
+def _print_people(draft: SetupDraft, language: str) -> None:
     """The directory as read, the role table, and who holds each named role."""
+    tr = translations(language)
+    _ = tr.gettext
     words = school_words_for(draft.answers.school.country)
     if draft.people:
-        _print_directory(draft, words)
+        _print_directory(draft, words, language)
     elif draft.directory_note:
-        console.print(f"[bold]Directory[/]: {draft.directory_note}")
+        console.print(f"[bold]{_(DIRECTORY)}[/]: {_note(draft, language)}")
     shown_as = {p.email: f"{p.display_name} <{p.email}>" for p in draft.people}
-    shown_as |= {e: f"{n + ' <' + e + '>' if n != e else e} (from outside "
-                    f"{draft.source_name}: on the people register)"
+    shown_as |= {e: _("%(who)s (from outside %(source)s: on the people register)") % {
+                     "who": n + " <" + e + ">" if n != e else e, "source": draft.source_name}
                  for e, n in draft.outsiders.items()}
     for key, value in draft.roles.items():
         emails = value if isinstance(value, list) else [value] if value else []
         shown = ", ".join(shown_as.get(e) or e for e in emails)
-        label = "runs the bot day to day" if key == "admins" else role_name(key, words)
+        label = _("runs the bot day to day") if key == "admins" else _role(key, words, tr)
         console.print(f"  {label}: {shown or '—'}", highlight=False)
 
 
-def _print_directory(draft: SetupDraft, words: Words) -> None:
+def _print_directory(draft: SetupDraft, words: Words, language: str) -> None:
     """The staff list as read: how many people with each role, the lines left out, columns
     not read, people without an address; then the role table."""
     from bot.features.setup.school_setup import person_roles
 
+    tr = translations(language)
+    _ = tr.gettext
     roles = Counter(r for p in draft.people if p.active for r in person_roles(draft, p))
     counts = ", ".join(
         plural(n, role_name(r, words), "staff" if r == "staff" else None)
+        if language == "en"  # English's own plurals ('6 governors'); else 'role: count'
+        else f"{_role(r, words, tr)}: {n}"
         for r, n in sorted(roles.items())
     )
-    console.print(f"[bold]Directory[/]: {draft.source_name}: "
-                  f"{plural(len(draft.people), 'person', 'people')} ({counts or 'no roles'})")
+    counts = counts or _("no roles")
+    console.print(f"[bold]{_(DIRECTORY)}[/]: {draft.source_name}: "
+                  f"{_persons(len(draft.people), tr)} ({counts})")
     if draft.header:
-        console.print(f"  header row found on {draft.header}", highlight=False)
-    for line in draft.answers.leave_out:
-        console.print(f"  line {line} of {draft.source_name} left out, as you chose",
-                      highlight=False)
+        line, _sep, columns = draft.header.removeprefix("line ").partition(": ")
+        console.print("  " + _("header row found on line %(line)s: %(columns)s")
+                      % {"line": line, "columns": columns}, highlight=False)
+    for number in draft.answers.leave_out:
+        console.print("  " + _("line %(line)s of %(source)s left out, as you chose")
+                      % {"line": number, "source": draft.source_name}, highlight=False)
     if draft.unused_columns:
-        console.print(f"  [yellow]not read[/]: {unused_columns(draft.unused_columns)}",
+        not_read = _("not read")
+        console.print(f"  [yellow]{not_read}[/]: {unused_columns(draft.unused_columns)}",
                       highlight=False)
     if without := [p.display_name for p in draft.people if not has_mailbox(p.email)]:
-        console.print(
-            f"  without an email address: {plural(len(without), 'person', 'people')} "
-            f"({', '.join(without[:3])}{', …' if len(without) > 3 else ''}): on the register "
-            "all the same; their line manager (or, with none, the school office) is asked "
-            "on their behalf", highlight=False)
-    _print_role_table(draft, words)
+        console.print("  " + _(
+            "without an email address: %(count)s (%(names)s): on the register all the same; "
+            "their line manager (or, with none, the school office) is asked on their behalf"
+        ) % {"count": _persons(len(without), tr),
+             "names": ", ".join(without[:3]) + (", …" if len(without) > 3 else "")},
+            highlight=False)
+    _print_role_table(draft, words, language)
 
 
-def _print_role_table(draft: SetupDraft, school: Words) -> None:
+def _print_role_table(draft: SetupDraft, school: Words, language: str) -> None:
     """The role table: each job title in the school's words and the role it gives."""
     from bot.engine.job_roles import NOT_ASKED, words_of
 
+    tr = translations(language)
+    _ = tr.gettext
     words = words_of(draft.people, draft.answers.role_groups)
     if not draft.answers.job_titles:
         return
-    console.print("[bold]Role table[/] (job title → role; saved as job_titles)")
+    heading, saved_as = _("Role table"), _("(job title → role; saved as job_titles)")
+    console.print(f"[bold]{heading}[/] {saved_as}")
     for title, role in sorted(draft.answers.job_titles.items()):
-        given = "not asked for anything" if role == NOT_ASKED else role_name(role, school)
+        given = _("not asked for anything") if role == NOT_ASKED else _role(role, school, tr)
         count = next((n for w, n in words.items() if plain_key(w) == plain_key(title)), 0)
-        console.print(f"  {escape(title)} ({plural(count, 'person', 'people')}) → {given}",
-                      highlight=False)
+        console.print(f"  {escape(title)} ({_persons(count, tr)}) → {given}", highlight=False)
 
 
-def print_owed(draft: SetupDraft, org: OrgConfig) -> None:
-    """Who will owe what; a loud warning when nobody will be asked for anything."""
+def print_owed(draft: SetupDraft, org: OrgConfig, language: str = "en") -> None:
+    """Who will owe what, in ``language``; a loud warning when nobody will be asked for
+    anything."""
     from bot.features.setup.owed import OwedPerson, nobody_owes, who_owes
     from bot.features.setup.school_setup import person_roles
 
+    tr = translations(language)
+    _ = tr.gettext
     people = [OwedPerson(p.email, p.display_name, person_roles(draft, p), p.groups)
               for p in draft.people if p.active]
-    owed = who_owes(org.schools[0], people, editions=set(draft.answers.editions))
+    owed = who_owes(org.schools[0], people, editions=set(draft.answers.editions), tr=tr)
+    heading = _("Who will owe what")
     if not draft.people and draft.directory_note:
         # a platform whose directory cannot be read yet: "nobody" would be a guess, and wrong
-        platform = draft.answers.platform
-        console.print(f"[bold]Who will owe what[/]: not known yet ({escape(draft.directory_note)})"
-                      f". Once [bold]compliance-bot check {platform}[/] passes, "
-                      "[bold]compliance-bot remind --dry-run[/] names everyone asked; a job "
-                      "title the role table (job_titles) does not cover holds its people back "
-                      "until you add it.", highlight=False)
+        note = escape(_note(draft, language))
+        console.print(f"[bold]{heading}[/]: " + escape(_(
+            "not known yet (%(note)s). Once %(check)s passes, %(remind)s names everyone asked; "
+            "a job title the role table (job_titles) does not cover holds its people back "
+            "until you add it.")) % {
+                "note": note, "check": f"[bold]compliance-bot check {draft.answers.platform}[/]",
+                "remind": "[bold]compliance-bot remind --dry-run[/]"}, highlight=False)
         return
-    console.print("[bold]Who will owe what[/]")
+    console.print(f"[bold]{heading}[/]")
     for item in owed:
-        console.print(f"  {escape(item.line())}", highlight=False)
+        console.print(f"  {escape(item.line(tr))}", highlight=False)
     if draft.people and nobody_owes(owed):
-        err.print(
-            "[bold red]WARNING: nobody will be asked for anything.[/] No one in "
-            f"{escape(draft.source_name)} has a role the requirements ask (staff, volunteer, "
-            "supply…): check the role table (job_titles) or the roles column, then run init "
-            "again.", highlight=False)
+        warning = escape(_("WARNING: nobody will be asked for anything."))
+        err.print(f"[bold red]{warning}[/] " + escape(_(
+            "No one in %(source)s has a role the requirements ask (staff, volunteer, supply…): "
+            "check the role table (job_titles) or the roles column, then run init again."
+        ) % {"source": draft.source_name}), highlight=False)
 
 
 def _print_policies(draft: SetupDraft) -> None:
@@ -229,39 +267,54 @@ def _print_policies(draft: SetupDraft) -> None:
 
 
 def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
-    """Everything that will be written, in the school's words: the people, the policy folder,
-    the calendar's events and what each was read as, the requirement pack (each template,
-    whether chosen, and the policies it follows), who will owe what and the report deadlines."""
+    """Everything that will be written, in the school's words and language: the people, the
+    policy folder, the calendar's events and what each was read as, the requirement pack (each
+    template, whether chosen, and the policies it follows), who will owe what and the report
+    deadlines."""
     from bot.features.reports.api import clock_summary
 
+    language = draft.answers.school.language
+    tr = translations(language)
+    _ = tr.gettext
     school = org.schools[0]
-    _print_people(draft)
+    _print_people(draft, language)
     _print_policies(draft)
     if draft.calendar is not None:
         console.print(table(
-            f"Term dates read from {draft.answers.terms.ics}", ("Event", "Dates", "Read as"),
+            _("Term dates read from %(file)s") % {"file": draft.answers.terms.ics},
+            (_("Event"), _("Dates"), _("Read as")),
             ((escape(e.summary), e.dates, e.kind) for e in draft.calendar.events),
             fold=True, title_justify="left",
         ))
         for note in draft.calendar.notes:
             console.print(f"  [yellow]note[/] {escape(note)}", highlight=False)
-    console.print(
-        f"[bold]Calendar[/]: {plural(len(school.terms), 'term')}, "
-        f"{plural(len(school.holidays), 'holiday weekday')} inside them, "
-        f"{plural(len(school.inset_days), 'INSET day')}"
+    counted = (
+        tr.ngettext("%(num)d term", "%(num)d terms", len(school.terms)),
+        tr.ngettext("%(num)d holiday weekday inside them", "%(num)d holiday weekdays inside them",
+                    len(school.holidays)),
+        tr.ngettext("%(num)d INSET day", "%(num)d INSET days", len(school.inset_days)),
     )
-    console.print("[bold]Requirement pack[/]")
+    numbers = (len(school.terms), len(school.holidays), len(school.inset_days))
+    calendar, pack = _("Calendar"), _("Requirement pack")
+    console.print(f"[bold]{calendar}[/]: "
+                  + ", ".join(said % {"num": n} for said, n in zip(counted, numbers, strict=True)))
+    console.print(f"[bold]{pack}[/]")
+    not_chosen = _("(not chosen)")
     for item in draft.pack:
         if not item.available:
-            console.print(f"  [dim]– {item.template.summary}: not used, {item.why_not}[/]")
+            unused = _("%(summary)s: not used, %(why)s") % {
+                "summary": item.template.summary, "why": item.why_not}
+            console.print(f"  [dim]– {unused}[/]")
             continue
-        mark = "[green]✓[/]" if item.template.id in draft.chosen else "[dim]– (not chosen)[/]"
+        mark = ("[green]✓[/]" if item.template.id in draft.chosen
+                else f"[dim]– {not_chosen}[/]")
         follows = "; ".join(p.title for p in item.policies)
         console.print(f"  {mark} {item.template.summary}"
                       + (f" [dim]({escape(follows)})[/]" if follows else ""), highlight=False)
-    print_owed(draft, org)
-    console.print("[bold]Report deadlines[/] (school.yaml: reports: clocks:)")
-    for line in clock_summary(school):
+    print_owed(draft, org, language)
+    deadlines = _("Report deadlines")
+    console.print(f"[bold]{deadlines}[/] (school.yaml: reports: clocks:)")
+    for line in clock_summary(school, tr):
         console.print(f"  {escape(line)}", highlight=False)
 
 
