@@ -3,25 +3,19 @@ the duties step out; any change of what it reads, or a new day, runs it again (#
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-import time_machine
 from sqlalchemy import select
 
 from bot.core.context import AppContext
 from bot.core.models import DutySnapshot, Person, SweepRun
-from bot.core.settings import Settings
 from bot.engine import changes
-from tests.conftest import isolated
 from tests.support.clock import FrozenClock
-from tests.support.helpers import Row, SchoolBuilder, at
-from tests.support.keys import TEST_SECRET
-from tests.support.migrated import copy_database, drop_copy
-from tests.support.quiet_school import MONDAY, quiet_school, record_training
+from tests.support.helpers import Row, SchoolBuilder
+from tests.support.quiet_school import MONDAY, built_once, copied, quiet_school, record_training
 from tests.support.quiet_school import sweep_school as _sweep
 
 
@@ -42,16 +36,11 @@ def quiet_built(
     """The first sweep, then a quiet one (the duties step runs, does nothing, and says so):
     once per backend (the school's folder and its database), copied for each test (``swept``)."""
     folder = tmp_path_factory.mktemp("quiet")
-    with isolated(folder), time_machine.travel(at(MONDAY, 9, 0), tick=False) as machine:
-        school = SchoolBuilder(folder / "school")
-        _school(school)
-        ctx = school.context(module_database_url)
-        clock = FrozenClock(machine)
+    with built_once(folder, module_database_url, _school) as (_, ctx, clock):
         assert _sweep(ctx, clock, MONDAY, 0).opened == 8  # 4 staff x 2 requirements
         quiet = _sweep(ctx, clock, MONDAY, 15)
         assert (quiet.opened, quiet.closed, quiet.reminders) == (0, {}, [])
-        ctx.store.dispose()  # a database is copied only while nobody is connected to it
-    return school.home, module_database_url
+    return ctx.settings.home, module_database_url
 
 
 @pytest.fixture
@@ -60,16 +49,8 @@ def swept(
 ) -> Iterator[AppContext]:
     """The test's own copy of ``quiet_built`` (its folder and database), ``school`` configured
     as the build left it."""
-    home, url = quiet_built
     _school(school)
-    shutil.copytree(home, school.home, dirs_exist_ok=True)
-    copy = copy_database(url, tmp_path)
-    ctx = AppContext(Settings(home=school.home, database_url=copy, secret_key=TEST_SECRET))
-    try:
-        yield ctx
-    finally:
-        ctx.store.dispose()
-        drop_copy(copy)
+    yield from copied(quiet_built, school, tmp_path)
 
 
 def test_a_quiet_sweep_leaves_the_duties_and_their_counts_as_they_were(
