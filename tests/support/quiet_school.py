@@ -30,7 +30,6 @@ from bot.engine.sweep import SchoolSweep, run_sweep
 from tests.support.clock import FrozenClock
 from tests.support.helpers import SchoolBuilder, at
 from tests.support.keys import TEST_SECRET
-from tests.support.migrated import copy_database, drop_copy
 
 __all__ = [
     "MONDAY",
@@ -133,6 +132,8 @@ def built_once(
 def copied(built: tuple[Path, str], school: SchoolBuilder, tmp_path: Path) -> Iterator[AppContext]:
     """The test's own copy of a ``built_once`` school (its folder and its database, ``built``),
     in ``school``'s folder: ``school`` configured as the build's was."""
+    from tests.support.migrated import copy_database, drop_copy  # as tests/conftest.py does
+
     home, url = built
     shutil.copytree(home, school.home, dirs_exist_ok=True)
     copy = copy_database(url, tmp_path)
