@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,13 +19,12 @@ from bot.engine import directory
 from bot.engine.leavers import confirm_removals
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder
-from tests.support.quiet_school import MONDAY
+from tests.support.quiet_school import MONDAY, built_once, copied
 from tests.support.quiet_school import sweep_school as _sweep
 
 
-@pytest.fixture
-def applied(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The schools whose directory read was applied (not skipped), in order."""
+def _counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The schools whose directory read is applied (not skipped) from now on, in order."""
     calls: list[str] = []
     apply = directory.apply_listing
 
@@ -33,26 +33,48 @@ def applied(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         return apply(session, school, *args, **kwargs)
 
     monkeypatch.setattr(directory, "apply_listing", counted)
-    yield calls
+    return calls
 
 
-def _quiet(
-    school: SchoolBuilder, database_url: str, clock: FrozenClock, applied: list[str]
-) -> AppContext:
-    """The first sweep applies the read; the next (nothing changed) skips it."""
+@pytest.fixture
+def applied(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The schools whose directory read was applied (not skipped), in order."""
+    return _counted(monkeypatch)
+
+
+def _school(school: SchoolBuilder) -> None:
     school.school["directory"] = {"leaver_grace_days": 0, "max_removal_share": 0.5}
     school.people.append(Row("dan@oak.example", "Dan Dee", groups="All Staff;Year 6"))
-    ctx = school.context(database_url)
-    first = _sweep(ctx, clock, MONDAY, 0)
-    assert first.directory.added == len(school.people) and applied == ["oak"]
-    quiet = _sweep(ctx, clock, MONDAY, 15)
-    assert applied == ["oak"]  # not applied again
-    assert (quiet.directory.added, quiet.directory.updated, quiet.directory.unchanged) == (
-        0,
-        0,
-        len(school.people),
-    )
-    return ctx
+
+
+@pytest.fixture(scope="module")
+def quiet_built(
+    tmp_path_factory: pytest.TempPathFactory, module_database_url: str
+) -> tuple[Path, str]:
+    """The first sweep applies the read; the next (nothing changed) skips it: once per backend
+    (the school's folder and its database), copied for each test (``quiet``)."""
+    folder = tmp_path_factory.mktemp("quiet")
+    with pytest.MonkeyPatch.context() as patch:
+        calls = _counted(patch)
+        with built_once(folder, module_database_url, _school) as (school, ctx, clock):
+            people = len(school.people)
+            first = _sweep(ctx, clock, MONDAY, 0)
+            assert first.directory.added == people and calls == ["oak"]
+            quiet = _sweep(ctx, clock, MONDAY, 15)
+            assert calls == ["oak"]  # not applied again
+            report = quiet.directory
+            assert (report.added, report.updated, report.unchanged) == (0, 0, people)
+    return ctx.settings.home, module_database_url
+
+
+@pytest.fixture
+def quiet(
+    quiet_built: tuple[Path, str], school: SchoolBuilder, tmp_path: Path, applied: list[str]
+) -> Iterator[AppContext]:
+    """The test's own copy of ``quiet_built``; ``applied`` starts with the build's read."""
+    _school(school)
+    applied.append("oak")
+    yield from copied(quiet_built, school, tmp_path)
 
 
 def _person(ctx: AppContext, email: str) -> Person | None:
@@ -105,12 +127,12 @@ def _group_change(school: SchoolBuilder) -> Callable[[AppContext], bool]:
 @pytest.mark.parametrize("change", [_renamed, _new_starter, _leaver, _role_change, _group_change])
 def test_a_change_of_the_listing_after_a_skipped_sync_takes_effect_on_the_next_sweep(
     school: SchoolBuilder,
-    database_url: str,
+    quiet: AppContext,
     frozen_clock: FrozenClock,
     applied: list[str],
     change: Callable[[SchoolBuilder], Callable[[AppContext], bool]],
 ) -> None:
-    ctx = _quiet(school, database_url, frozen_clock, applied)
+    ctx = quiet
     took_effect = change(school)
     school.write()
     assert not took_effect(ctx)
@@ -139,11 +161,11 @@ def test_a_new_day_applies_the_read_again_so_a_missing_persons_grace_ends(
 
 
 def test_a_new_day_with_nobody_missing_is_quiet_and_a_grace_is_waited_out_quietly(
-    school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock, applied: list[str]
+    school: SchoolBuilder, quiet: AppContext, frozen_clock: FrozenClock, applied: list[str]
 ) -> None:
     """The day counts only when a missing person's grace ends: the next days are quiet, and
     the first sweep of the day their grace ends applies the read again (they leave)."""
-    ctx = _quiet(school, database_url, frozen_clock, applied)
+    ctx = quiet
     tuesday = MONDAY + timedelta(days=1)
     assert _sweep(ctx, frozen_clock, tuesday, 0).directory.unchanged == len(school.people)
     assert applied == ["oak"]  # a new day, nobody missing: quiet
@@ -164,9 +186,9 @@ def test_a_new_day_with_nobody_missing_is_quiet_and_a_grace_is_waited_out_quietl
 
 
 def test_a_person_written_outside_the_directory_is_put_back_though_the_read_is_the_same(
-    school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock, applied: list[str]
+    school: SchoolBuilder, quiet: AppContext, frozen_clock: FrozenClock, applied: list[str]
 ) -> None:
-    ctx = _quiet(school, database_url, frozen_clock, applied)
+    ctx = quiet
     with ctx.store.transaction() as session:
         amy = session.scalars(select(Person).where(Person.email == "amy@oak.example")).one()
         amy.display_name = "Someone Else"
@@ -175,9 +197,9 @@ def test_a_person_written_outside_the_directory_is_put_back_though_the_read_is_t
 
 
 def test_a_stopped_sync_is_never_skipped_and_confirm_removals_takes_effect_next_sweep(
-    school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock, applied: list[str]
+    school: SchoolBuilder, quiet: AppContext, frozen_clock: FrozenClock, applied: list[str]
 ) -> None:
-    ctx = _quiet(school, database_url, frozen_clock, applied)
+    ctx = quiet
     gone = len(school.people) - 1
     school.people = school.people[:1]  # most of the school gone at once: asked first
     school.write()

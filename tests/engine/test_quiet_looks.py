@@ -5,8 +5,9 @@ one look (an entry added brings the person in on the next sweep; removed, they g
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +27,7 @@ from bot.core.models import (
 from bot.engine.sweep import SchoolSweep
 from tests.support.clock import FrozenClock
 from tests.support.helpers import SchoolBuilder
-from tests.support.quiet_school import MONDAY, quiet_school, sweep_school
+from tests.support.quiet_school import MONDAY, built_once, copied, quiet_school, sweep_school
 
 VOL = "val@oak.example"
 
@@ -200,6 +201,28 @@ def _task_open(session: Session) -> None:
     session.execute(update(Duty).where(Duty.id == first).values(kind="recurring_task"))
 
 
+@pytest.fixture(scope="module")
+def idle_built(
+    tmp_path_factory: pytest.TempPathFactory, module_database_url: str
+) -> tuple[tuple[Path, str], Any]:
+    """A quiet school swept, then swept again with nothing new (what the second sweep ran
+    besides the engine's steps): once per backend, copied for each test (``idle``)."""
+    folder = tmp_path_factory.mktemp("idle")
+    with built_once(folder, module_database_url, quiet_school) as (_, ctx, clock):
+        sweep_school(ctx, clock, MONDAY, 0)
+        extra = sweep_school(ctx, clock, MONDAY, 15).extra
+    return (ctx.settings.home, module_database_url), extra
+
+
+@pytest.fixture
+def idle(
+    idle_built: tuple[tuple[Path, str], Any], school: SchoolBuilder, tmp_path: Path
+) -> Iterator[AppContext]:
+    """The test's own copy of ``idle_built``."""
+    quiet_school(school)
+    yield from copied(idle_built[0], school, tmp_path)
+
+
 @pytest.mark.parametrize(
     ("arrives", "ran"),
     [
@@ -213,20 +236,17 @@ def _task_open(session: Session) -> None:
     ids=["visitor", "decision", "review", "capped", "handover", "task"],
 )
 def test_an_idle_step_runs_on_the_sweep_after_its_input_arrives(
-    school: SchoolBuilder,
-    database_url: str,
+    idle_built: tuple[tuple[Path, str], Any],
+    idle: AppContext,
     frozen_clock: FrozenClock,
     arrives: Callable[[Session], None],
     ran: str,
 ) -> None:
-    quiet_school(school)
-    ctx = school.context(database_url)
-    _sweep(ctx, frozen_clock, 0)
-    assert ran not in _sweep(ctx, frozen_clock, 15).extra  # idle: not run
+    assert ran not in idle_built[1]  # idle: not run on the second sweep
+    ctx = idle
     with ctx.store.transaction() as session:
         arrives(session)
     assert ran in _sweep(ctx, frozen_clock, 30).extra
     if arrives is _old_visitor:  # and its work is done
         with ctx.store.session() as session:
             assert session.scalar(select(func.count()).select_from(VisitorAssurance)) == 0
-    ctx.store.dispose()

@@ -3,8 +3,9 @@ the duties step out; any change of what it reads, or a new day, runs it again (#
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from bot.core.models import DutySnapshot, Person, SweepRun
 from bot.engine import changes
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder
-from tests.support.quiet_school import MONDAY, quiet_school, record_training
+from tests.support.quiet_school import MONDAY, built_once, copied, quiet_school, record_training
 from tests.support.quiet_school import sweep_school as _sweep
 
 
@@ -28,20 +29,34 @@ def _built_at(ctx: AppContext) -> object:
         return session.scalar(select(DutySnapshot.built_at))
 
 
-def _quiet(school: SchoolBuilder, database_url: str, clock: FrozenClock) -> AppContext:
-    """The first sweep, then a quiet one (the duties step runs, does nothing, and says so)."""
+@pytest.fixture(scope="module")
+def quiet_built(
+    tmp_path_factory: pytest.TempPathFactory, module_database_url: str
+) -> tuple[Path, str]:
+    """The first sweep, then a quiet one (the duties step runs, does nothing, and says so):
+    once per backend (the school's folder and its database), copied for each test (``swept``)."""
+    folder = tmp_path_factory.mktemp("quiet")
+    with built_once(folder, module_database_url, _school) as (_, ctx, clock):
+        assert _sweep(ctx, clock, MONDAY, 0).opened == 8  # 4 staff x 2 requirements
+        quiet = _sweep(ctx, clock, MONDAY, 15)
+        assert (quiet.opened, quiet.closed, quiet.reminders) == (0, {}, [])
+    return ctx.settings.home, module_database_url
+
+
+@pytest.fixture
+def swept(
+    quiet_built: tuple[Path, str], school: SchoolBuilder, tmp_path: Path
+) -> Iterator[AppContext]:
+    """The test's own copy of ``quiet_built`` (its folder and database), ``school`` configured
+    as the build left it."""
     _school(school)
-    ctx = school.context(database_url)
-    assert _sweep(ctx, clock, MONDAY, 0).opened == 8  # 4 staff x 2 requirements
-    quiet = _sweep(ctx, clock, MONDAY, 15)
-    assert (quiet.opened, quiet.closed, quiet.reminders) == (0, {}, [])
-    return ctx
+    yield from copied(quiet_built, school, tmp_path)
 
 
 def test_a_quiet_sweep_leaves_the_duties_and_their_counts_as_they_were(
-    school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock
+    swept: AppContext, frozen_clock: FrozenClock
 ) -> None:
-    ctx = _quiet(school, database_url, frozen_clock)
+    ctx = swept
     built = _built_at(ctx)
     again = _sweep(ctx, frozen_clock, MONDAY, 30)
     assert (again.opened, again.closed, again.reminders, again.open_duties) == (0, {}, [], 8)
@@ -85,14 +100,14 @@ def _training_recorded(school: SchoolBuilder, ctx: AppContext) -> None:
 )
 def test_a_change_after_a_quiet_sweep_is_picked_up_the_same_day(
     school: SchoolBuilder,
-    database_url: str,
+    swept: AppContext,
     frozen_clock: FrozenClock,
     change: Callable[[SchoolBuilder, AppContext], None],
     opened: int,
     closed: dict[str, int],
     planned: str,
 ) -> None:
-    ctx = _quiet(school, database_url, frozen_clock)
+    ctx = swept
     change(school, ctx)
     result = _sweep(ctx, frozen_clock, MONDAY, 30)
     assert (result.opened, result.closed, result.planned) == (opened, closed, planned)
@@ -105,9 +120,9 @@ def test_a_change_after_a_quiet_sweep_is_picked_up_the_same_day(
 
 
 def test_a_reminder_stage_falling_due_on_a_new_day_is_sent(
-    school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock
+    swept: AppContext, frozen_clock: FrozenClock
 ) -> None:
-    ctx = _quiet(school, database_url, frozen_clock)
+    ctx = swept
     friday = MONDAY + timedelta(days=11)  # 3 days before the acknowledgement falls due
     for day in (MONDAY + timedelta(days=1), friday):
         first, quiet = _sweep(ctx, frozen_clock, day, 0), _sweep(ctx, frozen_clock, day, 15)
@@ -120,9 +135,9 @@ def test_a_reminder_stage_falling_due_on_a_new_day_is_sent(
 
 
 def test_a_training_renewal_opening_on_a_new_day_is_opened(
-    school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock
+    swept: AppContext, frozen_clock: FrozenClock
 ) -> None:
-    ctx = _quiet(school, database_url, frozen_clock)
+    ctx = swept
     # amy's course expires on 24 December: the renewal opens 30 days before, on Tuesday
     tuesday = MONDAY + timedelta(days=1)
     record_training(ctx, "amy@oak.example", date(2025, 12, 24), "amy")
@@ -159,9 +174,9 @@ def test_someone_missing_leaves_when_their_grace_ends_whatever_the_quiet_sweeps(
 
 
 def test_a_person_changed_outside_the_directory_is_put_back_by_the_next_sync(
-    school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock
+    swept: AppContext, frozen_clock: FrozenClock
 ) -> None:
-    ctx = _quiet(school, database_url, frozen_clock)
+    ctx = swept
     frozen_clock.at(MONDAY, 9, 20)
     with ctx.store.transaction() as session:
         amy = session.scalars(select(Person).where(Person.email == "amy@oak.example")).one()

@@ -1,23 +1,41 @@
 """The quiet-sweep tests' school and sweep (#60): one policy every member of staff
 acknowledges and one training they complete, swept on a Monday of term as the scheduler would,
-without delivering (what is queued is what the tests compare)."""
+without delivering (what is queued is what the tests compare).
+
+A module whose tests all start from the same sweeps makes them once per backend
+(``built_once``) and gives each test its own copy of the folder and database (``copied``)::
+
+    with built_once(folder, module_database_url, configure) as (school, ctx, clock):
+        sweep_school(ctx, clock, MONDAY, 0)
+    ...
+    yield from copied(built, school, tmp_path)  # school: configured as the build's was
+"""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+import time_machine
 from sqlalchemy import select
 
 from bot.core.context import AppContext
 from bot.core.models import Person, TrainingRecord
+from bot.core.settings import Settings
 from bot.engine.sweep import SchoolSweep, run_sweep
 from tests.support.clock import FrozenClock
-from tests.support.helpers import SchoolBuilder
+from tests.support.helpers import SchoolBuilder, at
+from tests.support.keys import TEST_SECRET
 
 __all__ = [
     "MONDAY",
     "acknowledge_os",
+    "built_once",
+    "copied",
     "quiet_school",
     "record_training",
     "sweep_school",
@@ -93,3 +111,35 @@ def sweep_school(
     )
     assert not result.failed
     return result
+
+
+@contextmanager
+def built_once(
+    folder: Path, url: str, configure: Callable[[SchoolBuilder], None]
+) -> Iterator[tuple[SchoolBuilder, AppContext, FrozenClock]]:
+    """A school in ``folder`` (``configure``d) on ``url``, for a module fixture to sweep with
+    the clock it is handed (09:00 on ``MONDAY`` to start); let go after, for ``copied``."""
+    from tests.conftest import isolated
+
+    with isolated(folder), time_machine.travel(at(MONDAY, 9, 0), tick=False) as machine:
+        school = SchoolBuilder(folder / "school")
+        configure(school)
+        ctx = school.context(url)
+        yield school, ctx, FrozenClock(machine)
+        ctx.store.dispose()  # a database is copied only while nobody is connected to it
+
+
+def copied(built: tuple[Path, str], school: SchoolBuilder, tmp_path: Path) -> Iterator[AppContext]:
+    """The test's own copy of a ``built_once`` school (its folder and its database, ``built``),
+    in ``school``'s folder: ``school`` configured as the build's was."""
+    from tests.support.migrated import copy_database, drop_copy  # as tests/conftest.py does
+
+    home, url = built
+    shutil.copytree(home, school.home, dirs_exist_ok=True)
+    copy = copy_database(url, tmp_path)
+    ctx = AppContext(Settings(home=school.home, database_url=copy, secret_key=TEST_SECRET))
+    try:
+        yield ctx
+    finally:
+        ctx.store.dispose()
+        drop_copy(copy)
