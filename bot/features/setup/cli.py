@@ -371,23 +371,27 @@ def _progress(settings: Settings, resume: bool) -> Progress:
 def _interactive(settings: Settings, progress: Progress) -> SetupDraft:
     """Ask (only what is not saved), check everything; a problem at the end offers to answer
     just those questions again, never to start again."""
-    from bot.features.setup.prompts import ask_answers
+    from bot.features.setup.prompts import ask_answers, said_in
     from bot.features.setup.school_setup import draft_setup
 
     while True:
         draft = draft_setup(settings, ask_answers(settings, progress))
         if not draft.problems:
             return draft
-        err.print(f"[bold red]{plural(len(draft.problems), 'problem')} to fix:[/]")
+        _ = said_in(progress)  # the problems and what follows in the school's language
+        count = _.ngettext("%(count)s problem to fix:", "%(count)s problems to fix:",
+                           len(draft.problems))
+        err.print(f"[bold red]{escape(count)}[/]")
         for line in draft.problems:
-            err.print(f"  {escape(line)}", highlight=False, soft_wrap=True)
+            err.print(f"  {escape(said(line, _.language))}", highlight=False, soft_wrap=True)
         keys = {line.split(":", 1)[0].split(".", 1)[0].split("[", 1)[0]
                 for line in draft.problems}
         tops = sorted({top for key in keys for top in _SECTIONS.get(key, (key,))})
-        if not typer.confirm("Answer those questions again now (every other answer is kept)?",
-                             default=True):
-            err.print(f"Your answers are kept in {progress.path}: fix what is above, then run "
-                      "`compliance-bot init --resume`.", highlight=False)
+        if not typer.confirm(_("Answer those questions again now (every other answer is "
+                               "kept)?"), default=True):
+            err.print(_("Your answers are kept in %(path)s: fix what is above, then run "
+                        "`compliance-bot init --resume`.", path=str(progress.path)),
+                      highlight=False)
             raise typer.Exit(2)
         progress.forget(*tops)
 
@@ -396,7 +400,10 @@ def _offer_editions(draft: SetupDraft, progress: Progress) -> None:
     """Each reading without an edition: offer to register one of the policy folder's guidance
     documents as this year's (nobody is asked to read a reading until it has one)."""
     from bot.features.reading.api import audience_name
+    from bot.features.setup.prompts import said_in
     from bot.features.setup.school_setup import readings
+
+    _ = said_in(progress)
 
     # the policy folder's documents that are national guidance (an edition to register)
     files = [p.path.name for p in draft.policies if not p.error and p.is_guidance]
@@ -410,16 +417,16 @@ def _offer_editions(draft: SetupDraft, progress: Progress) -> None:
         alone = len(files) == 1 and sum(r.requirement == reading.requirement
                                          for r in readings(draft)) == 1
         offered = fits[0] if fits else files[0] if alone else ""
-        console.print(f"{escape(reading.shown)}: no edition is registered, so nobody will be "
-                      "asked to read it.", highlight=False)
+        console.print(_("%(reading)s: no edition is registered, so nobody will be asked to read "
+                        "it.", reading=escape(reading.shown)), highlight=False)
         while True:
-            name = str(typer.prompt(
-                f"  Register a document of the policy folder as its edition ({', '.join(files)}"
-                "; Enter with nothing: not now, later with compliance-bot campaign add)",
-                default=offered, show_default=bool(offered))).strip()
+            name = str(typer.prompt("  " + _(
+                "Register a document of the policy folder as its edition (%(files)s; Enter with "
+                "nothing: not now, later with compliance-bot campaign add)",
+                files=", ".join(files)), default=offered, show_default=bool(offered))).strip()
             if not name or name in files:
                 break
-            err.print(f"  {escape(name)} is not one of those documents")
+            err.print("  " + _("%(name)s is not one of those documents", name=escape(name)))
         if name:
             editions[reading.key] = progress.put(key, name)
         else:
@@ -456,10 +463,7 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
         _offer_editions(draft, progress)
     org = _org(draft, settings, today)
     _print_summary(draft, org)
-    if progress is not None and not typer.confirm("Save this setup (preview begins)?",
-                                                  default=True):
-        err.print(f"Nothing was saved. Your answers are kept in {progress.path}; "
-                  "`compliance-bot init --resume` continues from them.", highlight=False)
+    if progress is not None and not _saved(progress):
         raise typer.Exit(2)
     base_url, port = own_address(draft.answers.base_url.rstrip("/"), settings.port)
     settings = settings.model_copy(update={"base_url": base_url, "port": port,
@@ -472,6 +476,18 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
     if progress is not None:
         progress.path.unlink(missing_ok=True)  # done: the answers live in school.yaml now
     _closing(settings, draft, org, today)
+
+
+def _saved(progress: Progress) -> bool:
+    """Whether the school says to save this setup; if not, where its answers are kept."""
+    from bot.features.setup.prompts import said_in
+
+    _ = said_in(progress)
+    if typer.confirm(_("Save this setup (preview begins)?"), default=True):
+        return True
+    err.print(_("Nothing was saved. Your answers are kept in %(path)s; `compliance-bot init "
+                "--resume` continues from them.", path=str(progress.path)), highlight=False)
+    return False
 
 
 def _closing(settings: Settings, draft: SetupDraft, org: OrgConfig, today: date) -> None:

@@ -1,44 +1,97 @@
 """The questions of an interactive ``compliance-bot init``, one step at a time: each answer
 checked as it is given (a bad row of the staff list, a name that fits several people) and saved
-at once to the resumable answers file, so that nothing is asked twice."""
+at once to the resumable answers file, so that nothing is asked twice.
+
+From the moment a Welsh school has chosen its language (``_language``, after the nation) every
+question, its help and the problems raised are said in it (``_Say``): Welsh in ``cy``, Welsh
+first then English in ``cy+en``; the answers typed (a choice's code, a role) stay as written."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.markup import escape
 
+from bot.core.config.said import say_sentence
 from bot.core.context import adapters
+from bot.core.i18n import N_, both, translations
 from bot.core.nations import DEFAULT_NATION, NATIONS, school_words_for
 from bot.core.ports import ConnectorError
-from bot.core.words import plural
+from bot.core.words import words_in
 from bot.engine.commands import console, err
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
 from bot.features.policies.api import policy_key, question, twins
 from bot.features.setup.answers import Answers, Key, Progress, pick_person
 from bot.features.setup.pack import PolicyRef, match_pack
 from bot.features.setup.policy_folder import read_policy_folder
+from bot.features.setup.problems import SETUP_SENTENCES
 from bot.features.setup.rules import cap
 from bot.features.setup.school_setup import OUTSIDE_ROLES, header_found, outside_person
 
 if TYPE_CHECKING:
+    from gettext import NullTranslations
+
     from bot.core.ports import DirectoryPerson
     from bot.core.settings import Settings
 
-__all__ = ["ask_answers"]
+__all__ = ["ask_answers", "said_in"]
+
+# a value said in each language in turn: as given, or made from that language's translations
+Value = str | int | Callable[["NullTranslations"], str]
 
 
-def _choice(question: str, options: tuple[str, ...], default: str | None) -> str:
+class _Say:
+    """A sentence of the catalogue in the school's language, its values filled in: ``en`` as
+    written, ``cy`` Welsh, ``cy+en`` the Welsh, `` / ``, then the English (each with its own
+    words: ``head=lambda tr: ...``)."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def _each(self, say: Callable[[NullTranslations], str]) -> str:
+        if self.language == "cy+en":
+            return both(say(translations("cy")), say(translations("en")))
+        return say(translations(self.language))
+
+    def __call__(self, message: str, **values: Value) -> str:
+        """``message`` (a msgid) said, with ``values``."""
+        return self._each(lambda tr: _filled(tr.gettext(message), tr, values))
+
+    @staticmethod
+    def part(message: str, **values: Value) -> Value:
+        """``message`` to be said inside another sentence, in that sentence's language."""
+        return lambda tr: _filled(tr.gettext(message), tr, values)
+
+    def ngettext(self, singular: str, plural: str, count: int, **values: Value) -> str:
+        """The plural form for ``count`` (``%(count)s`` in it) said, with ``values``."""
+        return self._each(
+            lambda tr: _filled(tr.ngettext(singular, plural, count), tr, {"count": count, **values})
+        )
+
+
+def _filled(text: str, tr: NullTranslations, values: Mapping[str, Value]) -> str:
+    if not values:
+        return text
+    return text % {k: v(tr) if callable(v) else v for k, v in values.items()}
+
+
+def said_in(progress: Progress) -> _Say:
+    """What the rest of ``init`` says, in the language the school chose (English until then)."""
+    return _Say(str(progress.get(("school", "language")) or "en"))
+
+
+def _choice(question: str, options: tuple[str, ...], default: str | None,
+            _: _Say = _Say("en")) -> str:
     """One of ``options``, in any case (asked again until it is one)."""
     while True:
         answer = str(typer.prompt(f"{question} ({'/'.join(options)})", default=default))
         picked = "-".join(answer.strip().lower().split())
         if picked in options:
             return picked
-        err.print(f"  please answer one of: {', '.join(options)}")
+        err.print("  " + _("please answer one of: %(options)s", options=", ".join(options)))
 
 
 def _ask(progress: Progress, key: Key, question: Callable[[], Any]) -> Any:
@@ -48,7 +101,8 @@ def _ask(progress: Progress, key: Key, question: Callable[[], Any]) -> Any:
     return progress.put(key, question())
 
 
-def _existing(question: str, *, folder: bool = False, optional: bool = False) -> Path | None:
+def _existing(question: str, _: _Say, *, folder: bool = False,
+              optional: bool = False) -> Path | None:
     """A file (or folder) that exists; None when optional and left empty."""
     while True:
         text = str(typer.prompt(question, default="", show_default=False)).strip()
@@ -57,10 +111,12 @@ def _existing(question: str, *, folder: bool = False, optional: bool = False) ->
         path = Path(text).expanduser()
         if (path.is_dir() if folder else path.is_file()):
             return path.resolve()
-        err.print(f"  {text or 'nothing given'}: {'folder' if folder else 'file'} not found")
+        given: Value = text or (lambda tr: tr.gettext(N_("nothing given")))
+        err.print("  " + (_("%(folder)s: folder not found", folder=given) if folder
+                          else _("%(file)s: file not found", file=given)))
 
 
-def _read_staff(path: Path) -> tuple[list[DirectoryPerson], list[int]] | None:
+def _read_staff(path: Path, _: _Say) -> tuple[list[DirectoryPerson], list[int]] | None:
     """The staff list read; its bad rows raised now, with the choice to fix the file and read it
     again or to leave those rows out. None: choose another file."""
     while True:
@@ -72,31 +128,38 @@ def _read_staff(path: Path) -> tuple[list[DirectoryPerson], list[int]] | None:
             return None
         header = header_found(reader)
         if header is not None and reader.header_line == 1:
-            console.print(f"  header row: {header}", highlight=False)
+            console.print("  " + _("header row: %(header)s", header=header), highlight=False)
         elif header is not None and not typer.confirm(  # rows above it were taken as titles
-            f"  The header row found is {header}. Is that right?", default=True
+            "  " + _("The header row found is %(header)s. Is that right?", header=header),
+            default=True,
         ):
-            err.print("  The header is the first row with an email column and a name column; "
-                      "take out the rows above it that are not titles, then give the file again")
+            err.print("  " + _("The header is the first row with an email column and a name "
+                               "column; take out the rows above it that are not titles, then "
+                               "give the file again"))
             return None
         if not changes.rejected:
             return list(changes.people), []
-        err.print(f"  [yellow]{plural(len(changes.rejected), 'row')} of {path.name} cannot be "
-                  "used:[/]")
+        err.print("  [yellow]" + _.ngettext("%(count)s row of %(file)s cannot be used:",
+                                            "%(count)s rows of %(file)s cannot be used:",
+                                            len(changes.rejected), file=path.name) + "[/]")
         for line in changes.rejected:
             err.print(f"    {escape(line)}", highlight=False)
-        what = _choice("  Fix the file and read it again, or leave these rows out",
-                       ("read-again", "leave-out"), None)
+        what = _choice("  " + _("Fix the file and read it again, or leave these rows out"),
+                       ("read-again", "leave-out"), None, _)
         if what == "leave-out":
-            console.print(f"  left out: {plural(len(reader.rejected_lines), 'line')} "
-                          f"({', '.join(map(str, reader.rejected_lines))})", highlight=False)
+            lines = ", ".join(map(str, reader.rejected_lines))
+            console.print("  " + _.ngettext("left out: %(count)s line (%(lines)s)",
+                                            "left out: %(count)s lines (%(lines)s)",
+                                            len(reader.rejected_lines), lines=lines),
+                          highlight=False)
             return list(changes.people), list(reader.rejected_lines)
-        typer.prompt("  Fix and save the file, then press Enter", default="",
+        typer.prompt("  " + _("Fix and save the file, then press Enter"), default="",
                      show_default=False)
 
 
 def _directory(progress: Progress) -> list[DirectoryPerson]:
     """The staff list (bad rows raised at once), then the role table for its job titles."""
+    _ = said_in(progress)
     people: list[DirectoryPerson] = []
     if progress.has(("directory",)):
         path = Path(progress.get(("directory",)))
@@ -106,16 +169,19 @@ def _directory(progress: Progress) -> list[DirectoryPerson]:
         if changes.rejected:  # the file changed since: read it as new
             progress.forget("directory", "leave_out")
     while not progress.has(("directory",)):
-        path_given = _existing("Staff list: the export from your MIS as it comes (.xlsx or "
-                               ".csv), HR system, Entra or Google (email, names, job title …)")
+        path_given = _existing(_("Staff list: the export from your MIS as it comes (.xlsx or "
+                                 ".csv), HR system, Entra or Google (email, names, job title …)"),
+                               _)
         assert path_given is not None
-        read = _read_staff(path_given)
+        read = _read_staff(path_given, _)
         if read is None:
             continue
         people, left = read
         progress.put(("leave_out",), left)
         progress.put(("directory",), path_given)
-        console.print(f"  read {plural(len(people), 'person', 'people')} from {path_given.name}")
+        console.print("  " + _.ngettext("read %(count)s person from %(file)s",
+                                        "read %(count)s people from %(file)s", len(people),
+                                        file=path_given.name))
     _role_table(progress, people)
     return people
 
@@ -126,23 +192,26 @@ _JOB_ROLES = ("staff", "volunteer", "governor", "supply", "none")
 def _role_table(progress: Progress, people: list[DirectoryPerson]) -> None:
     """What each job title gives (a common title's role suggested, the school confirms); the
     groups' roles when nobody has a title or role."""
+    _ = said_in(progress)
     groups_map = progress.get(("role_groups",)) or {}
     words = words_of(people, groups_map)
     if words:
-        console.print("  Job titles in the staff list: say what each means here "
-                      f"('{NOT_ASKED}': not asked for anything, e.g. a cleaner)")
+        console.print("  " + _("Job titles in the staff list: say what each means here "
+                               "('%(none)s': not asked for anything, e.g. a cleaner)",
+                               none=NOT_ASKED))
     for word, count in sorted(words.items()):
         if not progress.has(("job_titles", word)):
             progress.put(("job_titles", word), _choice(
-                f"  {word} ({plural(count, 'person', 'people')}) →", _JOB_ROLES,
-                suggest_role(word)))
+                "  " + _.ngettext("%(title)s (%(count)s person) →", "%(title)s (%(count)s "
+                                  "people) →", count, title=word), _JOB_ROLES,
+                suggest_role(word), _))
     if words or any(p.roles for p in people):
         return
     for group in sorted({g for p in people for g in p.groups}):
         if progress.has(("role_groups", group)) or progress.has(("groups", group)):
             continue
-        role = _choice(f"  Everyone in the group '{group}' is",
-                       ("staff", "volunteer", "governor", "none"), "staff")
+        role = _choice("  " + _("Everyone in the group '%(group)s' is", group=group),
+                       ("staff", "volunteer", "governor", "none"), "staff", _)
         if role == "none":
             progress.mark(("groups", group))
         else:
@@ -150,7 +219,7 @@ def _role_table(progress: Progress, people: list[DirectoryPerson]) -> None:
 
 
 def _person(
-    people: list[DirectoryPerson], source: str, question: str, *, outside: bool = False
+    people: list[DirectoryPerson], source: str, question: str, _: _Say, *, outside: bool = False
 ) -> str | None:
     """One person by name or email, in any case and without accents; who was picked is said
     back, and a name that fits several people offers the choice. With ``outside``, an address
@@ -166,82 +235,95 @@ def _person(
         if found is not None and not any(p.email == found[0] and p.active for p in people):
             address, written = found
             name = written if written != address else str(typer.prompt(
-                f"  {address} is not in {source}: their name (someone from outside the "
-                "school)")).strip() or address
-            console.print(f"  → {name} <{address}> (from outside {source}: added to the "
-                          "people register; they get the role's email)", highlight=False)
+                "  " + _("%(address)s is not in %(source)s: their name (someone from outside "
+                         "the school)", address=address, source=source))).strip() or address
+            console.print("  → " + _("%(who)s (from outside %(source)s: added to the people "
+                                     "register; they get the role's email)",
+                                     who=f"{name} <{address}>", source=source), highlight=False)
             return f"{name} <{address}>"
         email, problem, choices = pick_person(people, found[0] if found else text, source)
         if choices:
             for number, person in enumerate(choices, start=1):
                 console.print(f"  {number}. {person.display_name} <{person.email}>"
                               f" {person.job_title or ''}", highlight=False)
-            picked = typer.prompt("  Which one (number)", type=int, default=1)
+            picked = typer.prompt("  " + _("Which one (number)"), type=int, default=1)
             if 1 <= picked <= len(choices):
                 email = str(choices[picked - 1].email)
         if email:
             chosen = next(p for p in people if p.email == email)
             console.print(f"  → {chosen.display_name} <{chosen.email}>", highlight=False)
             return email
-        err.print(f"  {problem}" + ("; for someone from outside the school, give their email"
-                                    if outside and "@" not in text else ""))
+        err.print("  " + say_sentence(problem or "", SETUP_SENTENCES, _.language) + (
+            _("; for someone from outside the school, give their email")
+            if outside and "@" not in text else ""))
 
 
 def _people(progress: Progress, people: list[DirectoryPerson], source: str) -> None:
     """Head, safeguarding lead and deputies, DPO, clerk, chair and who runs the bot day to day
     (each saved as given; the DPO and clerk may be from outside the staff list), in the words
     of the nation chosen just before."""
+    _ = said_in(progress)
     words = school_words_for(str(progress.get(("school", "country")) or DEFAULT_NATION))
+
+    def word(key: str, *, capital: bool = False) -> Value:  # the nation's word, in each language
+        return lambda tr: (cap if capital else str)(getattr(words_in(words, tr), key))
+
     while not progress.get(("people", "headteacher")):
-        progress.put(("people", "headteacher"),
-                     _person(people, source, f"{cap(words.headteacher)} (name or email)"))
-    lead = words.dsl_full + (f" ({words.dsl})" if words.dsl != words.dsl_full else "")
+        progress.put(("people", "headteacher"), _person(
+            people, source, _("%(head)s (name or email)", head=word("headteacher", capital=True)),
+            _))
+    lead = _.part(N_("%(lead)s (%(short)s)"), lead=word("dsl_full"), short=word("dsl")) \
+        if words.dsl != words.dsl_full else word("dsl_full")
     _listed(progress, people, source, "dsl", lead)
-    _listed(progress, people, source, "deputy_dsl", cap(words.deputy_dsl))
-    for key, asked in (("dpo", "Data protection officer (staff, or the "
-                               f"{words.local_authority}'s or trust's DPO's email)"),
-                       ("clerk", f"{cap(words.clerk)} (staff, or their email)"),
-                       ("chair_of_governors", cap(words.chair))):
+    _listed(progress, people, source, "deputy_dsl", word("deputy_dsl", capital=True))
+    for key, asked in (("dpo", _("Data protection officer (staff, or the %(la)s's or trust's "
+                                 "DPO's email) (Enter to leave out)", la=word("local_authority"))),
+                       ("clerk", _("%(clerk)s (staff, or their email) (Enter to leave out)",
+                                   clerk=word("clerk", capital=True))),
+                       ("chair_of_governors", _("%(chair)s (Enter to leave out)",
+                                                chair=word("chair", capital=True)))):
         if progress.has(("people", key)):
             continue
-        email = _person(people, source, f"{asked} (Enter to leave out)",
-                        outside=key in OUTSIDE_ROLES)
+        email = _person(people, source, asked, _, outside=key in OUTSIDE_ROLES)
         if email:
             progress.put(("people", key), email)
         else:
             progress.mark(("people", key))
     _listed(progress, people, source, "admins",
-            "Who runs the bot day to day (an admin: the office or business manager; the "
-            f"{words.headteacher} if nobody)")
+            _.part(N_("Who runs the bot day to day (an admin: the office or business manager; "
+                      "the %(head)s if nobody)"), head=word("headteacher")))
 
 
 def _listed(progress: Progress, people: list[DirectoryPerson], source: str, key: str,
-            question: str) -> None:
+            question: Value) -> None:
     """A role several people may hold, one person at a time until Enter."""
     if progress.has(("people", key)):
         return
+    _ = said_in(progress)
     given: list[str] = list(progress.get(("people", key)) or [])
     if given:
-        console.print(f"  {question} so far: {', '.join(given)}", highlight=False)
-    while name := _person(people, source, f"{question} (Enter when done)"):
+        console.print("  " + _("%(question)s so far: %(given)s", question=question,
+                               given=", ".join(given)), highlight=False)
+    while name := _person(people, source, _("%(question)s (Enter when done)", question=question),
+                          _):
         given.append(name)
         progress.put(("people", key), given, answered=False)
     progress.put(("people", key), given)
 
 
-def _terms(local_authority: str) -> dict[str, Any]:
+def _terms(local_authority: Value, _: _Say) -> dict[str, Any]:
     """A published calendar, or terms typed one by one."""
-    ics = _existing(f"Term dates: the {local_authority}'s .ics calendar (Enter to type them)",
-                    optional=True)
+    ics = _existing(_("Term dates: the %(la)s's .ics calendar (Enter to type them)",
+                      la=local_authority), _, optional=True)
     if ics is not None:
         return {"ics": str(ics)}
     dates = []
-    while name := str(typer.prompt("Term name (Enter when done)", default="",
+    while name := str(typer.prompt(_("Term name (Enter when done)"), default="",
                                    show_default=False)).strip():
-        start = typer.prompt("  first day (YYYY-MM-DD)")
-        end = typer.prompt("  last day (YYYY-MM-DD)")
+        start = typer.prompt("  " + _("first day (YYYY-MM-DD)"))
+        end = typer.prompt("  " + _("last day (YYYY-MM-DD)"))
         dates.append({"name": name, "start": start, "end": end})
-    inset = str(typer.prompt("INSET days (YYYY-MM-DD, separated by commas)", default="",
+    inset = str(typer.prompt(_("INSET days (YYYY-MM-DD, separated by commas)"), default="",
                              show_default=False))
     return {"dates": dates, "inset_days": [d.strip() for d in inset.split(",") if d.strip()]}
 
@@ -249,32 +331,38 @@ def _terms(local_authority: str) -> dict[str, Any]:
 def _read_folder(progress: Progress, folder: Path, people: list[DirectoryPerson]) -> list[Any]:
     """The folder read; two copies of one document (a Word and a PDF) raised at once, to take
     one out before any question is asked; another school or DSL named pointed out."""
+    _ = said_in(progress)
     words = school_words_for(str(progress.get(("school", "country")) or DEFAULT_NATION))
     while True:
         items = read_policy_folder(folder)
-        console.print(f"  read {len(items)} documents from {folder}")
+        console.print("  " + _("read %(count)s documents from %(folder)s", count=len(items),
+                               folder=str(folder)))
         pairs = twins(items)
         if not pairs:
             break
         for first, second in pairs:
-            err.print(f"  [yellow]{escape(first.path.name)} and {escape(second.path.name)} are "
-                      "one policy (the same document or title)[/]", highlight=False)
-        typer.prompt("  Take one of each out of the folder, then press Enter", default="",
-                     show_default=False)
+            err.print("  [yellow]" + _("%(first)s and %(second)s are one policy (the same "
+                                       "document or title)", first=escape(first.path.name),
+                                       second=escape(second.path.name)) + "[/]",
+                      highlight=False)
+        typer.prompt("  " + _("Take one of each out of the folder, then press Enter"),
+                     default="", show_default=False)
     names = {p.email: p.display_name for p in people}
     emails = [*(progress.get(("people", "dsl")) or []),
               *(progress.get(("people", "deputy_dsl")) or [])]
+    mark = _("check")
     for item in items:
         item.check_ownership(str(progress.get(("school", "name")) or ""),
                              [names[e] for e in emails if e in names], dsl=words.dsl)
         for check in item.checks:
-            err.print(f"  [yellow]check[/] {escape(item.path.name)}: {escape(check)}",
+            err.print(f"  [yellow]{mark}[/] {escape(item.path.name)}: {escape(check)}",
                       highlight=False)
     return items
 
 
 def _policy_questions(progress: Progress, folder: Path, people: list[DirectoryPerson]) -> None:
     """The folder read once; the questions it leaves, then the pack (each answer saved)."""
+    _ = said_in(progress)
     words = school_words_for(str(progress.get(("school", "country")) or DEFAULT_NATION))
     items = _read_folder(progress, folder, people)
     for item in items:
@@ -284,8 +372,9 @@ def _policy_questions(progress: Progress, folder: Path, people: list[DirectoryPe
                 continue
             offered = item.title_guess if name == "title" else None
             if offered:
-                console.print(f"  {escape(item.path.name)}: the title is not clear from the "
-                              f"document; its first heading is “{escape(offered)}”",
+                console.print("  " + _("%(file)s: the title is not clear from the document; its "
+                                       "first heading is “%(heading)s”",
+                                       file=escape(item.path.name), heading=escape(offered)),
                               highlight=False)
             while True:
                 text = str(typer.prompt(f"{item.path.name}: {question(name, words)}",
@@ -293,9 +382,9 @@ def _policy_questions(progress: Progress, folder: Path, people: list[DirectoryPe
                 if (problem := item.answer(name, text)) is None:
                     progress.put(key, text)
                     break
-                err.print(f"  {problem}")
+                err.print("  " + say_sentence(problem, SETUP_SENTENCES, _.language))
     titles = [PolicyRef(policy_key(item.title), item.title) for item in items if not item.error]
-    console.print("Requirement pack (built-in templates that follow your policies):")
+    console.print(_("Requirement pack (built-in templates that follow your policies):"))
     chosen: list[str] = list(progress.get(("requirements",)) or [])
     country = progress.get(("school", "country"))
     for pack_item in match_pack(titles, str(country) if country else None):
@@ -326,15 +415,16 @@ def ask_answers(settings: Settings, progress: Progress) -> Answers:
         DEFAULT_NATION))
     if progress.get(("school", "country")) == "wales":  # every Welsh school has a language
         _ask(progress, ("school", "language"), _language)  # category (the 2025 Act)
+    _ = said_in(progress)  # the school's language from here on
     platform = _ask(progress, ("platform",), lambda: _choice(
-        "Where do staff have their accounts", ("local", "m365", "google"), "local"))
-    _ask(progress, ("base_url",), lambda: typer.prompt("Web address staff will use",
+        _("Where do staff have their accounts"), ("local", "m365", "google"), "local", _))
+    _ask(progress, ("base_url",), lambda: typer.prompt(_("Web address staff will use"),
                                                        default=settings.base_url))
     if platform == "google":
         _ask(progress, ("platform_settings", "USER_QUERY"), lambda: str(typer.prompt(
-            "Which Google accounts are staff? Only members of the role groups you name are "
-            "read; an Admin SDK user search narrows them, or, with no role group, the whole "
-            "domain, e.g. orgUnitPath='/Staff' (Enter: no search)",
+            _("Which Google accounts are staff? Only members of the role groups you name are "
+              "read; an Admin SDK user search narrows them, or, with no role group, the whole "
+              "domain, e.g. orgUnitPath='/Staff' (Enter: no search)"),
             default="", show_default=False)).strip())
     people: list[DirectoryPerson] = []
     if platform == "local":
@@ -342,12 +432,13 @@ def ask_answers(settings: Settings, progress: Progress) -> Answers:
     source = Path(progress.get(("directory",)) or "the directory").name
     _people(progress, people, source)
     local = school_words_for(str(progress.get(("school", "country")) or DEFAULT_NATION))
-    _ask(progress, ("terms",), lambda: _terms(local.local_authority))
+    _ask(progress, ("terms",),
+         lambda: _terms(lambda tr: words_in(local, tr).local_authority, _))
     folder = _ask(progress, ("policies",),
-                  lambda: _existing("Policy folder (.docx, .pdf, .md)", folder=True))
+                  lambda: _existing(_("Policy folder (.docx, .pdf, .md)"), _, folder=True))
     if not progress.has(("requirements",)):
         _policy_questions(progress, Path(folder), people)
     _ask(progress, ("settings_source",), lambda: _choice(
-        "Manage settings on the web pages (recommended) or in school.yaml", ("web", "file"),
-        "web"))
+        _("Manage settings on the web pages (recommended) or in school.yaml"), ("web", "file"),
+        "web", _))
     return Answers.model_validate(progress.data)
