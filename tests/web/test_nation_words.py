@@ -11,10 +11,11 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 import typer
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -172,7 +173,8 @@ def _everything_said(env: Env, monkeypatch: pytest.MonkeyPatch) -> str:
     )
     assert moved.status_code == 200, moved.text
     # every email (text and HTML) and Teams card queued, the Teams bot to a stranger
-    mails = [json.dumps(row.payload, ensure_ascii=False) for row in env.outbox()]
+    rows = env.outbox()
+    mails = [json.dumps(row.payload, ensure_ascii=False) for row in rows]
     said += mails
     said.append(stranger_line(env.context.config))
     # every page, as each person: the fixed addresses, every page they link to, and every
@@ -191,11 +193,28 @@ def _everything_said(env: Env, monkeypatch: pytest.MonkeyPatch) -> str:
                     if (who, link) not in read and not SKIP.search(link):
                         read.add((who, link))
                         said.append(client.get(link).text)
-    # one sign-in for all the emailed links, not one per link
-    with env.client("staff") as staff:
-        for link in {link for mail in mails for link in EMAILED.findall(mail)}:
+    # every emailed link opened an hour after its email was queued: a signed link's life runs
+    # from the day it was sent, not from the day this test happens to run (read at today's
+    # clock, the links of these autumn 2026 sweeps would all say "expired" a few months on);
+    # one sign-in for each sweep's links, not one per link
+    opened: dict[datetime, set[str]] = {}
+    for row, mail in zip(rows, mails, strict=True):
+        for link in EMAILED.findall(mail):
             if not SKIP.search(link):
-                said.append(staff.get(link).text)
+                opened.setdefault(row.created_at, set()).add(link)
+    seen: set[str] = set()
+    live = 0
+    for queued, links in sorted(opened.items()):
+        with (
+            time_machine.travel(queued.astimezone(UTC) + timedelta(hours=1), tick=False),
+            env.client("staff") as staff,
+        ):
+            for link in sorted(links - seen):
+                page = staff.get(link).text
+                live += "This link has expired" not in page and "t valid</h1>" not in page
+                said.append(page)
+        seen |= links
+    assert live, "no emailed link opened its page: their words went unread"
     said += _files_said(env)
     settings = env.context.settings
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(settings.home))
