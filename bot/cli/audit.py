@@ -17,7 +17,17 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.core.clock import to_local
-from bot.engine.commands import console, context, err, fail, friendly
+from bot.core.i18n import N_
+from bot.engine.commands import (
+    console,
+    context,
+    err,
+    error_said,
+    fail,
+    friendly,
+    language_here,
+    refusal,
+)
 
 if TYPE_CHECKING:
     from bot.core.audit.anchor import Anchor
@@ -28,11 +38,21 @@ if TYPE_CHECKING:
 
 __all__ = ["audit_app"]
 
+_CANNOT_READ = N_("%(file)s: cannot be read (%(error)s)")
+_KEY_FROM_ENVIRONMENT = N_(
+    "the audit key comes from COMPLIANCE_BOT_AUDIT_KEY, which this command cannot change. Put "
+    "the new secret there, add the old one as a line of %(file)s, and restart the bot: the "
+    "change of key is then recorded in the audit log by itself."
+)
+
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 
 
-def _anchor_of(anchor_file: Path | None, fingerprint: str | None, secret: str) -> Anchor | None:
-    """The anchor to check against, from a file or a digest's fingerprint (exit 2 if unusable)."""
+def _anchor_of(
+    anchor_file: Path | None, fingerprint: str | None, secret: str, language: str
+) -> Anchor | None:
+    """The anchor to check against, from a file or a digest's fingerprint (exit 2 if unusable,
+    said in ``language``)."""
     # lazy: not loaded by --help (module docstring)
     from bot.core.audit.anchor import AnchorError, fingerprint_anchor, read_anchor
 
@@ -42,7 +62,7 @@ def _anchor_of(anchor_file: Path | None, fingerprint: str | None, secret: str) -
         if fingerprint is not None:
             return fingerprint_anchor(fingerprint)
     except AnchorError as exc:
-        fail(str(exc), highlight=False, soft_wrap=True)
+        fail(error_said(exc, language), highlight=False, soft_wrap=True, language=language)
     return None
 
 
@@ -90,8 +110,9 @@ def _seal_stopped(store: Store) -> None:
         )
 
 
-def _keyring(settings: Settings, previous_keys: Path | None) -> Keyring:
-    """The settings' audit keyring, with the earlier secrets of ``previous_keys`` added."""
+def _keyring(settings: Settings, previous_keys: Path | None, language: str) -> Keyring:
+    """The settings' audit keyring, with the earlier secrets of ``previous_keys`` added (one
+    that cannot be read: exit 2, said in ``language``)."""
     from bot.core.keys import Keyring
 
     keys = settings.audit_keyring()
@@ -100,8 +121,8 @@ def _keyring(settings: Settings, previous_keys: Path | None) -> Keyring:
     try:
         lines = previous_keys.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        fail(f"{previous_keys}: cannot be read "
-             f"({exc.__class__.__name__})", highlight=False)
+        fail(refusal(_CANNOT_READ, language, file=previous_keys, error=exc.__class__.__name__),
+             highlight=False, language=language)
     extra = Keyring.from_secrets(settings.audit_secret(),
                                  [x.strip() for x in lines if x.strip() and x[0] != "#"])
     return Keyring(keys.current, {**keys.previous, **extra.previous})
@@ -135,8 +156,9 @@ def audit_verify(
     from bot.core.audit.check import check
 
     ctx = context()
-    anchor = _anchor_of(anchor_file, fingerprint, ctx.settings.signing_key())
-    keys = _keyring(ctx.settings, previous_keys)
+    language = language_here(ctx)  # the log is the install's: the one school's language
+    anchor = _anchor_of(anchor_file, fingerprint, ctx.settings.signing_key(), language)
+    keys = _keyring(ctx.settings, previous_keys, language)
     _seal_stopped(ctx.store)
     with ctx.store.session() as session:
         session.info[KEYS] = keys
@@ -197,12 +219,10 @@ def audit_rotate_key() -> None:
     ctx = context()
     settings = ctx.settings
     if settings.audit_key is not None:
+        language = language_here(ctx)
         fail(
-            "the audit key comes from COMPLIANCE_BOT_AUDIT_KEY, which this "
-            "command cannot change. Put the new secret there, add the old one as a line of "
-            f"{settings.previous_audit_keys_path}, and restart the bot: the change of key is "
-            "then recorded in the audit log by itself.",
-            highlight=False, soft_wrap=True,
+            refusal(_KEY_FROM_ENVIRONMENT, language, file=settings.previous_audit_keys_path),
+            highlight=False, soft_wrap=True, language=language,
         )
     _seal_stopped(ctx.store)
     with ctx.store.session() as session:

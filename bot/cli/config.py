@@ -12,13 +12,37 @@ from typing import Annotated
 import typer
 
 from bot.core.clock import local_today
-from bot.engine.commands import console, context, err, fail, friendly, os_user
+from bot.core.i18n import N_
+from bot.engine.commands import (
+    console,
+    context,
+    err,
+    fail,
+    friendly,
+    language_here,
+    os_user,
+    refusal,
+)
 
 __all__ = ["config_app", "start_sending"]
 
 config_app = typer.Typer(
     help="Export or import the school's settings, and choose where they are kept.",
     no_args_is_help=True,
+)
+
+_OWN_FILE = N_("%(file)s is the school's own settings file; export to another file.")
+_KEPT_IN_FILE = N_(
+    "settings are kept in %(file)s here: edit that file instead, or run `compliance-bot config "
+    "source web` first."
+)
+_WEB_OR_FILE = N_("say 'web' or 'file' (got %(got)s).")
+_SCHOOL_OR_ALL = N_("give --school or --all, not both.")
+_NO_SCHOOL = N_("there is no school %(school)s in the settings (the schools are %(known)s).")
+_NOT_HEAD = N_(
+    "%(email)s is not the head or an admin of %(school)s: only they (the head, or someone "
+    "listed under admins in the school's settings) or a trust-wide administrator can start "
+    "sending there."
 )
 
 Actor = Annotated[
@@ -48,9 +72,8 @@ def export(
         typer.echo(text, nl=False)
         return
     if out.exists() and out.resolve() == app.settings.config_path.resolve():
-        fail(
-            f"{out} is the school's own settings file; export to another file."
-        )
+        language = language_here(app)
+        fail(refusal(_OWN_FILE, language, file=out), language=language)
     out.write_text(text, encoding="utf-8")
     console.print(f"[green]settings written to {out}[/]")
 
@@ -72,10 +95,9 @@ def import_(
     now = utcnow()
     with app.store.transaction() as session:
         if config_source(session) != "web":
-            fail(
-                f"settings are kept in {app.settings.config_path} here: "
-                "edit that file instead, or run `compliance-bot config source web` first."
-            )
+            language = language_here(app)
+            fail(refusal(_KEPT_IN_FILE, language, file=app.settings.config_path),
+                 language=language)
         warnings = apply_settings(
             session, org, by=_by(actor), now=now, today=local_today(now),
             note=f"imported from {file.name}", export_to=app.settings.config_path,
@@ -105,7 +127,8 @@ def source(
     app = context()
     path = app.settings.config_path
     if kept_in is not None and kept_in not in SOURCES:
-        fail(f"say 'web' or 'file' (got {kept_in!r}).")
+        language = language_here(app)
+        fail(refusal(_WEB_OR_FILE, language, got=repr(kept_in)), language=language)
     org = app.config  # the settings in force now: nothing is lost by the move
     now = utcnow()
     with app.store.transaction() as session:
@@ -154,19 +177,23 @@ def start_sending(
 
     app = context()
     schools = app.config.schools
+    # a trust's several schools (none chosen yet) are refused in English: no one language
+    language = language_here(app)
     if every and school:
-        fail("give --school or --all, not both.")
+        fail(refusal(_SCHOOL_OR_ALL, language), language=language)
     if every:
         chosen = list(schools)
     elif school is None and len(schools) > 1:
+        # English: several schools, none named, so no one school's language
         fail("this trust has several schools: say which with --school ("
              + ", ".join(f"{s.id} for {s.name}" for s in schools) + "), or --all for every "
              "school.", highlight=False, soft_wrap=True)
     else:
         found = [s for s in schools if school is None or s.id == school]
         if not found:
-            fail(f"there is no school {school!r} in the settings (the schools are "
-                 + ", ".join(s.id for s in schools) + ").", highlight=False, soft_wrap=True)
+            fail(refusal(_NO_SCHOOL, language, school=repr(school),
+                         known=", ".join(s.id for s in schools)),
+                 highlight=False, soft_wrap=True, language=language)
         chosen = found
     if actor:
         # the same people as the setup page's button: the school's headteacher or its admins,
@@ -176,12 +203,11 @@ def start_sending(
         refused = [s for s in chosen if who not in trust
                    and who not in {e.lower() for e in (s.headteacher, *s.admins)}]
         if refused:
+            # several schools chosen (--all): English, as they may not share a language
+            said_in = refused[0].language if len(chosen) == 1 else "en"
             fail(
-                f"{actor} is not the head or an admin of {refused[0].name}: only they (the "
-                "head, or someone listed under admins in the school's settings) or a "
-                "trust-wide administrator can start sending there.",
-                highlight=False, soft_wrap=True,
-                language=refused[0].language if len(chosen) == 1 else "en",
+                refusal(_NOT_HEAD, said_in, email=actor, school=refused[0].name),
+                highlight=False, soft_wrap=True, language=said_in,
             )
     with app.store.transaction() as session:
         started = [s for s in chosen

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.core.i18n import translations
+from bot.core.i18n import N_, translations
 from bot.core.permissions import DIRECTORY_EDITORS
-from bot.core.words import school_words
+from bot.core.words import school_words, words_in
 from bot.engine.commands import (
     WHO_ARE_YOU,
     AsOf,
@@ -22,8 +22,10 @@ from bot.engine.commands import (
     as_of_today,
     console,
     context,
+    error_said,
     fail,
     friendly,
+    refusal,
     schools_of,
 )
 
@@ -45,6 +47,11 @@ LEFT_OUT_SETTINGS = {
 
 NO_MAILBOX_WORDS = ("Not chased, because mail cannot reach them (no mailbox; give them one, "
                     "or take them out of the role groups): ")
+
+_NOT_EDITOR = N_("%(email)s is not the %(headteacher)s or an admin of %(school)s; only they can "
+                 "confirm leavers.")
+_SCHOOL_SAYS = N_("%(school)s: %(problem)s")
+_NOT_LISTED = N_("%(email)s is not in %(school)s's directory.")
 
 directory_app = typer.Typer(
     help="People missing from the directory, and confirming leavers.", no_args_is_help=True
@@ -71,12 +78,10 @@ def _editor(school: str | None, email: str | None) -> tuple[AppContext, SchoolCo
         )
         roles = person.role_names if person is not None else set()
     if not roles & DIRECTORY_EDITORS:
-        fail(
-            f"{address} is not the {school_words(config).headteacher} or an "
-            "admin of "
-            f"{config.name}; only they can confirm leavers.",
-            language=config.language,
-        )
+        words = school_words(config)
+        fail(refusal(_NOT_EDITOR, config.language, email=address, school=config.name,
+                     headteacher=lambda tr: words_in(words, tr).headteacher),
+             language=config.language)
     return ctx, config, address
 
 
@@ -137,7 +142,9 @@ def confirm_removals_command(school: SchoolOption = None, actor: ActorOption = N
         with ctx.store.transaction() as session:
             pending = confirm_removals(session, config.id, who)
     except DirectoryActionError as exc:
-        fail(f"{config.name}: {exc}", highlight=False, code=1, language=config.language)
+        fail(refusal(_SCHOOL_SAYS, config.language, school=config.name,
+                     problem=exc.said),
+             highlight=False, code=1, language=config.language)
     console.print(
         f"Confirmed by {who} (recorded): {len(pending.names)} people will be marked as missing "
         f"from the directory at the next sweep: {', '.join(pending.names)}.\n"
@@ -160,13 +167,14 @@ def confirm_leaver_command(
     from bot.engine.leavers import DirectoryActionError, confirm_leaver
 
     ctx, config, who = _editor(school, actor)
-    today = as_of_today(as_of)
+    today = as_of_today(as_of, config.language)
     try:
         with ctx.store.transaction() as session:
             person = confirm_leaver(session, config.id, email, who, today)
             name, address = person.display_name, person.email
     except DirectoryActionError as exc:
-        fail(str(exc), highlight=False, code=1, language=config.language)
+        fail(error_said(exc, config.language), highlight=False, code=1,
+             language=config.language)
     console.print(
         f"{name} ({address}) has left as of {today.day} {today:%b %Y} (confirmed by {who}, "
         "recorded). "
@@ -197,12 +205,8 @@ def unbind_signin_command(
             select(Person).where(Person.school_id == config.id, Person.email == address))
         done = person is not None and unbind(session, person, who)
     if person is None:
-        fail(
-            f"{address} is not in {config.name}'s directory.",
-            highlight=False,
-            code=1,
-            language=config.language,
-        )
+        fail(refusal(_NOT_LISTED, config.language, email=address, school=config.name),
+             highlight=False, code=1, language=config.language)
     console.print(
         f"{person.display_name} ({address}) is no longer tied to a sign-in account (recorded, "
         f"by {who}): the next account to sign in as {address} through the school's sign-in "

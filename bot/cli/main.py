@@ -28,6 +28,7 @@ from bot.cli.language import language_app
 from bot.cli.mis import mis_app
 from bot.cli.outbox import outbox_app
 from bot.core.config import ConfigError
+from bot.core.i18n import N_
 from bot.core.words import plural
 from bot.engine.commands import (
     AsOf,
@@ -39,7 +40,9 @@ from bot.engine.commands import (
     err,
     fail,
     friendly,
+    language_here,
     print_reminder_plan,
+    refusal,
     say_database,
     unused_columns,
     where,
@@ -67,6 +70,11 @@ if TYPE_CHECKING:
     from bot.engine.sweep import SchoolSweep
 
 __all__ = ["app", "main"]
+
+_WEB_ONLY = N_("several web processes need --web-only (and the scheduler in its own process: "
+               "compliance-bot run --scheduler-only).")
+_RUNNING = N_("the bot is running here: stop it, then run `compliance-bot maintenance --compact` "
+              "again (compacting holds every change until it is done).")
 
 app = typer.Typer(
     name="compliance-bot",
@@ -277,10 +285,8 @@ def run(
         console.print(f"Stopped after sending {plural(sent, 'message')}.")
         return
     if workers > 1 and not web_only:
-        fail(
-            "several web processes need --web-only (and the "
-            "scheduler in its own process: compliance-bot run --scheduler-only)."
-        )
+        language = language_here(ctx)
+        fail(refusal(_WEB_ONLY, language), language=language)
     host, port = host or ctx.settings.host, port or serving_port(ctx.settings)
     _serve(
         served_settings(ctx.settings, host, port),
@@ -389,8 +395,14 @@ def _cycle(ctx: AppContext, as_of: str | None, *, write: bool, deliver: bool,
     from bot.engine.sweep import run_sweep
 
     return run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,
-                     as_of=as_of_date(as_of), write=write, deliver=deliver, on_sent=on_sent,
+                     as_of=as_of_date(as_of, _said_in(ctx, as_of)), write=write,
+                     deliver=deliver, on_sent=on_sent,
                      keep_reminders=keep_reminders)
+
+
+def _said_in(ctx: AppContext, as_of: str | None) -> str:
+    """The language a given ``--as-of`` is refused in (the one school's); none given: none read."""
+    return language_here(ctx) if as_of else "en"
 
 
 @app.command()
@@ -407,7 +419,7 @@ def duties(
     from bot.core.models import Duty, Person, PolicyVersion, Requirement
 
     ctx = context()
-    today = as_of_today(as_of)
+    today = as_of_today(as_of, _said_in(ctx, as_of))
     with ctx.store.session() as session:
         query = (
             select(Duty, Person, Requirement, PolicyVersion)
@@ -522,9 +534,8 @@ def _compact_database(ctx: AppContext) -> None:
     try:
         lock.acquire()
     except SchedulerAlreadyRunningError:
-        fail("the bot is running here: stop it, then run "
-             "`compliance-bot maintenance --compact` again (compacting holds every "
-             "change until it is done).", highlight=False, soft_wrap=True)
+        language = language_here(ctx)
+        fail(refusal(_RUNNING, language), highlight=False, soft_wrap=True, language=language)
     try:
         with console.status(f"Compacting the database file ({decimal(before.file_bytes)})…"):
             after = ctx.store.compact()

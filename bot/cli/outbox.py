@@ -14,13 +14,27 @@ import typer
 from rich.table import Table
 
 from bot.core.clock import to_local
-from bot.engine.commands import WHO_ARE_YOU, console, context, fail, friendly, os_user
+from bot.core.i18n import N_
+from bot.engine.commands import (
+    WHO_ARE_YOU,
+    console,
+    context,
+    error_said,
+    fail,
+    friendly,
+    language_here,
+    os_user,
+    refusal,
+    school_language,
+)
 
 if TYPE_CHECKING:
     from bot.core.models import OutboxMessage
     from bot.core.outbox.pause import ChannelState
 
 __all__ = ["outbox_app"]
+
+_SENT_OR_RESEND = N_("say either --sent (it arrived) or --resend (send it again).")
 
 outbox_app = typer.Typer(
     help="What the bot has queued and sent; resolve messages that may not have arrived.",
@@ -148,10 +162,10 @@ def resolve(
     from bot.core.outbox.delivery import ResolveError
     from bot.core.outbox.delivery import resolve as resolve_message
 
-    if sent == resend:
-        fail("say either --sent (it arrived) or --resend (send it again).")
-    if not actor:
-        fail(WHO_ARE_YOU)
+    if sent == resend or not actor:
+        language = school_language()
+        fail(refusal(_SENT_OR_RESEND if sent == resend else WHO_ARE_YOU, language),
+             language=language)
     app = context()
     schools = {s.id: s for s in app.config.schools}
     try:
@@ -166,7 +180,8 @@ def resolve(
                 os_user=os_user(),
             )
     except ResolveError as exc:
-        fail(str(exc), highlight=False, soft_wrap=True)
+        language = language_here(app)
+        fail(error_said(exc, language), highlight=False, soft_wrap=True, language=language)
     if resend:
         console.print(
             f"[green]Message {row.id} is queued to be sent again[/]: the scheduler sends it at "

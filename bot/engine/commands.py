@@ -24,12 +24,14 @@ from rich.table import Column, Table
 
 from bot.core.clock import local_today
 from bot.core.dates import AS_OF, DateWindowError
-from bot.core.i18n import N_, translations
+from bot.core.i18n import N_, both, translations
 from bot.core.words import plural, stage_list
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
     from bot.core.context import AppContext
+    from bot.core.forms import SaidError
+    from bot.core.settings import Settings
     from bot.engine.sweep import SchoolSweep
 
 __all__ = [
@@ -44,12 +46,16 @@ __all__ = [
     "context",
     "directory_errors",
     "err",
+    "error_said",
     "fail",
     "friendly",
+    "language_here",
     "os_user",
     "print_reminder_plan",
+    "refusal",
     "refuse_new_database",
     "say_database",
+    "school_language",
     "schools_of",
     "table",
     "unused_columns",
@@ -99,6 +105,8 @@ def friendly(func: F) -> F:
             )
             if not isinstance(exc, expected):
                 raise
+            # English: the settings, a connector or an import failed before (or while) the
+            # school's language could be read; the text is the error's own
             fail(str(exc), highlight=False, soft_wrap=True)
         except KeyboardInterrupt:
             err.print("stopped.")
@@ -130,6 +138,7 @@ def context(
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
     if need_school and not settings.config_path.exists():
+        # English: no school here, so no school's language to say it in
         fail(
             f"no school is set up here: {settings.config_path} not found.\n"
             "Run `uv run compliance-bot demo` to try the fictional school, or set "
@@ -140,7 +149,7 @@ def context(
     # the one school's language, where its database is there to say it (``migrate`` makes it)
     language = "en"
     if need_school and database == "use":
-        language = _language_here(ctx)
+        language = language_here(ctx)
     if need_school and database != "unused":
         say_database(settings.db_url, language)
         if database != "create":
@@ -150,7 +159,7 @@ def context(
     return ctx
 
 
-def _language_here(ctx: AppContext) -> str:
+def language_here(ctx: AppContext) -> str:
     """The language of the one school this install runs; English for a trust's several
     schools, a database not made yet, or settings that do not load (the command says why)."""
     from bot.core.store import database_exists
@@ -164,11 +173,25 @@ def _language_here(ctx: AppContext) -> str:
     return schools[0].language if len(schools) == 1 else "en"
 
 
+def school_language(settings: Settings | None = None) -> str:
+    """``language_here`` before the command has its context (of ``settings``, else this
+    folder's), read without a word said (a refusal of the command's own options comes before
+    the "Database: …" lines); English where the settings do not load."""
+    from bot.core.context import AppContext
+    from bot.core.settings import load_settings
+
+    try:
+        return language_here(AppContext(settings or load_settings()))
+    except Exception:  # the command says what is wrong with them once it reads them
+        return "en"
+
+
 _DATABASE = N_("Database: %(url)s")
 # a command that records who acted, run without --as
 WHO_ARE_YOU = N_("say who you are with --as EMAIL (it is recorded).")
 _USING = N_("using %(home)s · %(file)s")
 _USING_DEMO = N_("using %(home)s (demo) · %(file)s")
+_NO_SUCH_SCHOOL = N_("no school %(school)s in the configuration (%(known)s)")
 
 
 def say_database(url: str, language: str = "en") -> None:
@@ -189,11 +212,13 @@ def refuse_new_database(url: str) -> None:
     try:
         exists = database_exists(url)
     except SQLAlchemyError as exc:
+        # English: the school's language is read from its database, which does not open
         fail(f"the database {shown_url(url)} could not be opened "
              f"({type(exc).__name__}); check COMPLIANCE_BOT_DATABASE_URL.", highlight=False,
              soft_wrap=True)
     if exists:
         return
+    # English: no database to read the school's language from
     fail(
         f"there is no database at {shown_url(url)}, and this command "
         "does not create one (it would start an empty school of its own). Point at the "
@@ -204,8 +229,9 @@ def refuse_new_database(url: str) -> None:
     )
 
 
-def as_of_date(value: str | None) -> date | None:
-    """The ``--as-of`` date, or None; a malformed one is one red line and exit 2."""
+def as_of_date(value: str | None, language: str = "en") -> date | None:
+    """The ``--as-of`` date, or None; a malformed one is one red line and exit 2, in
+    ``language`` (the school's, where the command knows it by then)."""
     if value is None:
         return None
     from bot.core.models import utcnow  # lazy: the models load SQLAlchemy (module docstring)
@@ -213,14 +239,15 @@ def as_of_date(value: str | None) -> date | None:
     try:
         return AS_OF.parse(value, "--as-of", local_today(utcnow()), example="2026-11-23")
     except DateWindowError as exc:
-        fail(str(exc), highlight=False)
+        fail(exc.said(translations(language)), highlight=False, language=language)
 
 
-def as_of_today(as_of: str | None) -> date:
-    """The ``--as-of`` date, or today in the school's time zone."""
+def as_of_today(as_of: str | None, language: str = "en") -> date:
+    """The ``--as-of`` date (a malformed one refused in ``language``), or today in the
+    school's time zone."""
     from bot.core.models import utcnow
 
-    return as_of_date(as_of) or local_today(utcnow())
+    return as_of_date(as_of, language) or local_today(utcnow())
 
 
 def os_user() -> str | None:
@@ -229,6 +256,26 @@ def os_user() -> str | None:
         return getpass.getuser()
     except (OSError, KeyError):  # no login name in a bare container
         return None
+
+
+def refusal(sentence: str, language: str = "en", **values: object) -> str:
+    """``sentence`` (the catalogue's, marked ``N_``) in ``language``, its named values filled in
+    after translating: a path, a school's name, an exception's own text stay as they are; a
+    value that is a function of the translations (a nation's word, our own error's ``said``)
+    is said in each language's own sentence (``cy+en``: the Welsh sentence, then the English)."""
+    if language == "cy+en":
+        return both(refusal(sentence, "cy", **values), refusal(sentence, "en", **values))
+    tr = translations(language)
+    filled = {key: value(tr) if callable(value) else value for key, value in values.items()}
+    text = tr.gettext(sentence)
+    return text % filled if values else text
+
+
+def error_said(error: SaidError, language: str) -> str:
+    """Our own error (a ``SaidError``) in ``language``; ``cy+en``: its Welsh, then its English."""
+    if language == "cy+en":
+        return both(error.said(translations("cy")), str(error))
+    return error.said(translations(language))
 
 
 def fail(message: str, code: int = 2, *, language: str = "en", **options: Any) -> NoReturn:
@@ -244,7 +291,7 @@ def fail(message: str, code: int = 2, *, language: str = "en", **options: Any) -
 def where(ctx: AppContext, language: str | None = None) -> None:
     """Say which school data the command acts on (so nobody edits the demo by mistake), in
     ``language`` (unless told, the one school's, where the install runs one)."""
-    language = _language_here(ctx) if language is None else language
+    language = language_here(ctx) if language is None else language
     sentence = _USING_DEMO if ctx.settings.demo else _USING
     line = translations(language).gettext(sentence) % {
         "home": ctx.settings.home,
@@ -255,14 +302,17 @@ def where(ctx: AppContext, language: str | None = None) -> None:
 
 
 def schools_of(ctx: AppContext, school: str | None) -> list[SchoolConfig]:
-    """The one named school (exit 2 with the known ids if unknown), or every school."""
+    """The one named school (exit 2 with the known ids if unknown: in the school's language
+    where the install runs one), or every school."""
     if school is None:
         return list(ctx.config.schools)
     for config in ctx.config.schools:
         if config.id == school:
             return [config]
     known = ", ".join(s.id for s in ctx.config.schools)
-    fail(f"no school {school!r} in the configuration ({known})")
+    language = language_here(ctx)
+    fail(refusal(_NO_SUCH_SCHOOL, language, school=repr(school), known=known),
+         language=language)
 
 
 STOPPED_EXIT = 3  # a directory sync stopped and asks for a confirmation
@@ -307,6 +357,7 @@ def directory_errors(results: list[SchoolSweep]) -> None:
                       f"({failed.error}); the other steps carried on", highlight=False)
     errors = [r.directory.error for r in results if r.directory.error]
     if errors:
+        # English: the directory's own error (its platform's words), for a sweep of any school
         fail(errors[0], highlight=False, soft_wrap=True)
     if any(r.failed for r in results):
         raise typer.Exit(2)

@@ -21,6 +21,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit
+from bot.core.forms import SaidError
+from bot.core.i18n import N_
 from bot.core.models import ConnectorState, Duty, Person, utcnow
 from bot.engine import duty_status
 
@@ -46,8 +48,9 @@ REMOVALS_KEY = "directory.removals"  # connector_state row: a stopped sync's peo
 SYSTEM = "system:directory"
 
 
-class DirectoryActionError(Exception):
-    """An admin's directory action cannot be done as asked; ``str()`` says why, plainly."""
+class DirectoryActionError(SaidError):
+    """An admin's directory action cannot be done as asked; ``str()`` says why, plainly,
+    ``said(tr)`` in the school's language."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,7 @@ def confirm_removals(session: Session, school_id: str, actor: str) -> PendingRem
     state = ConnectorState.of(session, school_id, REMOVALS_KEY)
     if state is None:
         raise DirectoryActionError(
-            "nothing to confirm: the last directory sync did not stop for a large removal"
+            N_("nothing to confirm: the last directory sync did not stop for a large removal")
         )
     pending = json.loads(state.value)
     pending["confirmed_by"] = actor
@@ -258,13 +261,15 @@ def confirm_leaver(
         select(Person).where(Person.school_id == school_id, Person.email == address)
     )
     if person is None:
-        raise DirectoryActionError(f"{address} is not a person of this school")
+        raise DirectoryActionError(N_("%(email)s is not a person of this school"), email=address)
     if not person.active:
-        raise DirectoryActionError(f"{person.display_name} ({address}) has already left")
+        raise DirectoryActionError(N_("%(name)s (%(email)s) has already left"),
+                                   name=person.display_name, email=address)
     if person.missing_since is None:
         raise DirectoryActionError(
-            f"{person.display_name} ({address}) is still listed in the directory; "
-            "remove or disable them there first"
+            N_("%(name)s (%(email)s) is still listed in the directory; remove or disable them "
+               "there first"),
+            name=person.display_name, email=address,
         )
     make_leavers(
         session, school_id, [person.id], today, actor=f"cli:{actor}", reason="confirmed"

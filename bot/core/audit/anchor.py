@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from bot.core.audit import GENESIS
 from bot.core.clock import to_local
+from bot.core.forms import SaidError
+from bot.core.i18n import N_
 from bot.core.models import AuditHead
 
 __all__ = [
@@ -32,8 +34,9 @@ _SALT = "compliance-bot.audit-anchor"
 _FINGERPRINT = re.compile(r"^\s*(\d+)\s*:\s*([0-9a-fA-F]{64})\s*$")
 
 
-class AnchorError(Exception):
-    """An anchor file or fingerprint that cannot be used; ``str()`` says why in plain words."""
+class AnchorError(SaidError):
+    """An anchor file or fingerprint that cannot be used; ``str()`` says why in plain words,
+    ``said(tr)`` in the school's language."""
 
 
 @dataclass(frozen=True)
@@ -74,20 +77,22 @@ def read_anchor(path: Path, secret: str) -> Anchor:
     try:
         text = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
-        raise AnchorError(f"{path}: cannot be read ({exc.__class__.__name__})") from None
+        raise AnchorError(N_("%(file)s: cannot be read (%(error)s)"), file=str(path),
+                          error=exc.__class__.__name__) from None
     try:
         payload = Serializer(secret, salt=_SALT).loads(text)
     except BadSignature:
         raise AnchorError(
-            f"{path}: its signature does not match this installation's secret key — it was "
-            "changed, or made by another installation"
+            N_("%(file)s: its signature does not match this installation's secret key — it was "
+               "changed, or made by another installation"),
+            file=str(path),
         ) from None
     try:
         made_at = datetime.fromisoformat(payload["made_at"])
         anchor = Anchor(int(payload["entries"]), str(payload["hash"]), _described(made_at),
                         made_at)
     except (KeyError, TypeError, ValueError):
-        raise AnchorError(f"{path}: is not an audit anchor file") from None
+        raise AnchorError(N_("%(file)s: is not an audit anchor file"), file=str(path)) from None
     return anchor
 
 
@@ -96,7 +101,8 @@ def fingerprint_anchor(text: str) -> Anchor:
     found = _FINGERPRINT.match(text)
     if found is None:
         raise AnchorError(
-            f"--fingerprint {text!r}: expected the digest's figure as ENTRIES:HASH, "
-            "e.g. 1234:3f9a… (64 hexadecimal characters)"
+            N_("--fingerprint %(got)s: expected the digest's figure as ENTRIES:HASH, e.g. "
+               "1234:3f9a… (64 hexadecimal characters)"),
+            got=repr(text),
         )
     return Anchor(int(found.group(1)), found.group(2).lower(), "the fingerprint given")

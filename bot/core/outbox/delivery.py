@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from gettext import NullTranslations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.clock import to_local
 from bot.core.config import SchoolConfig
+from bot.core.forms import SaidError
 from bot.core.i18n import N_
 from bot.core.messages import human_date, notice
 from bot.core.models import OutboxMessage
@@ -68,13 +70,6 @@ PURPOSE_LABELS = {
     "document_refused": N_("a warning that a policy document could not be used"),
     "scr_gaps": N_("the weekly count of new gaps in the single central record"),
     ALERT_PURPOSE: N_("an alert that a message could not be delivered"),
-}
-
-_STATE_TEXT = {
-    "sent": "was delivered",
-    "pending": "is waiting to be sent",
-    "claimed": "is about to be sent",
-    "sending": "is being sent right now",
 }
 
 
@@ -232,8 +227,42 @@ def _alert_draft(school: SchoolConfig, rows: Sequence[OutboxMessage]) -> EmailDr
 # --------------------------------------------------------------------------- resolve
 
 
-class ResolveError(ValueError):
-    """A message that cannot be resolved (or not by this person); ``str()`` says why."""
+class ResolveError(SaidError, ValueError):
+    """A message that cannot be resolved (or not by this person); ``str()`` says why,
+    ``said(tr)`` in the school's language (the nation's words too, as the catalogue has them)."""
+
+    def said(self, tr: NullTranslations) -> str:
+        """The sentence in ``tr``'s language, the nation's words in it translated."""
+        values = {
+            key: tr.gettext(value) if key in _WORDS else value for key, value in self.values.items()
+        }
+        return tr.gettext(self.message) % values if values else tr.gettext(self.message)
+
+
+_WORDS = ("headteacher", "dsl", "deputy_dsl")  # the values that are the nation's words
+# why a message needs no resolving, by its state (any other: _NOT_RESOLVABLE)
+_RESOLVED = {
+    "sent": N_(
+        "Message %(id)s was delivered: only a message that may not have arrived or could "
+        "not be delivered can be resolved."
+    ),
+    "pending": N_(
+        "Message %(id)s is waiting to be sent: only a message that may not have "
+        "arrived or could not be delivered can be resolved."
+    ),
+    "claimed": N_(
+        "Message %(id)s is about to be sent: only a message that may not have arrived "
+        "or could not be delivered can be resolved."
+    ),
+    "sending": N_(
+        "Message %(id)s is being sent right now: only a message that may not have "
+        "arrived or could not be delivered can be resolved."
+    ),
+}
+_NOT_RESOLVABLE = N_(
+    "Message %(id)s is %(status)s: only a message that may not have arrived or "
+    "could not be delivered can be resolved."
+)
 
 
 def may_resolve(school: SchoolConfig, email: str) -> bool:
@@ -265,21 +294,32 @@ def resolve(
     row = session.get(OutboxMessage, row_id, with_for_update=True)
     if row is None:
         raise ResolveError(
-            f"There is no message {row_id} in the outbox (“compliance-bot outbox” lists them)."
+            N_("There is no message %(id)s in the outbox (“compliance-bot outbox” lists them)."),
+            id=str(row_id),
         )
     if row.status not in NEEDS_A_PERSON:
         raise ResolveError(
-            f"Message {row_id} {_STATE_TEXT.get(row.status, 'is ' + row.status)}: only a "
-            "message that may not have arrived or could not be delivered can be resolved."
+            _RESOLVED.get(row.status, _NOT_RESOLVABLE), id=str(row_id), status=row.status
         )
     school = schools.get(row.school_id)
     if school is None or not may_resolve(school, email):
         if school is None:
-            raise ResolveError(f"{email} may not resolve the messages of {row.school_id}.")
+            raise ResolveError(
+                N_("%(email)s may not resolve the messages of %(school)s."),
+                email=email,
+                school=row.school_id,
+            )
         words = school_words(school)
         raise ResolveError(
-            f"{email} is not the {words.headteacher}, an admin, a {words.dsl} or a "
-            f"{words.deputy_dsl} of {school.name}; only they can resolve its messages."
+            N_(
+                "%(email)s is not the %(headteacher)s, an admin, a %(dsl)s or a %(deputy_dsl)s "
+                "of %(school)s; only they can resolve its messages."
+            ),
+            email=email,
+            headteacher=words.headteacher,
+            dsl=words.dsl,
+            deputy_dsl=words.deputy_dsl,
+            school=school.name,
         )
     was = row.status
     if resend:

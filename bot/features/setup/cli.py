@@ -32,7 +32,9 @@ from bot.engine.commands import (
     fail,
     friendly,
     print_reminder_plan,
+    refusal,
     say_database,
+    school_language,
     table,
     unused_columns,
 )
@@ -68,6 +70,10 @@ def _fail(lines: list[str], language: str = "en") -> None:
     raise typer.Exit(2)
 
 
+_ALREADY = N_("a school is already set up here: %(why)s. Nothing was changed; run "
+               "`compliance-bot init` in an empty folder.")
+_RESUME_WITH_ANSWERS = N_("--resume continues an interactive init; with --answers every answer "
+                          "is in the file already.")
 _LANGUAGE_LINE = re.compile(r"^\s*language:\s*[\"']?cy(?:\+en)?[\"']?\s*(?:#.*)?$", re.MULTILINE)
 
 
@@ -102,8 +108,8 @@ def _from_file(settings: Settings, path: Path) -> SetupDraft:
         language = _language_of(path)
         if language == "en":
             raise  # as before: "error:" and the lines
-        said = [say_problem(line, language) for line in str(exc).splitlines()]
-        fail("\n".join(said), language=language, highlight=False, soft_wrap=True)
+        fail("\n".join(say_problem(line, language) for line in str(exc).splitlines()),
+             language=language, highlight=False, soft_wrap=True)
     draft = draft_setup(settings, answers)
     if draft.problems:
         _fail(draft.problems, answers.school.language)
@@ -354,6 +360,7 @@ def _progress(settings: Settings, resume: bool) -> Progress:
 
     path = Progress.beside(settings.home)
     if resume and not path.is_file():
+        # English: no answers saved, so no language chosen yet
         fail(f"there are no saved answers to continue ({path} not found); run "
              "`compliance-bot init` to begin.", highlight=False)
     if path.is_file() and (resume or typer.confirm(
@@ -448,14 +455,15 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
     if settings.home == DEMO_HOME and not settings.demo:  # a new school's folder, never the demo's
         settings = settings.model_copy(update={"home": DEFAULT_HOME})
     if why := existing_school(settings):
-        fail(f"a school is already set up here: {why}. Nothing was changed; run "
-             "`compliance-bot init` in an empty folder.", highlight=False)
+        language = school_language(settings)  # the school already here
+        fail(refusal(_ALREADY, language, why=why.said), highlight=False, language=language)
+    # English: a malformed --as-of is refused before any answer (or its language) is read
     today = as_of_today(as_of)
     progress = None
     if answers is not None:
         if resume:
-            fail("--resume continues an interactive init; with --answers every answer is in the "
-                 "file already.")
+            language = _language_of(answers)
+            fail(refusal(_RESUME_WITH_ANSWERS, language), language=language)
         draft = _from_file(settings, answers)
     else:
         progress = _progress(settings, resume)

@@ -20,6 +20,8 @@ from bot.core.config import OrgConfig
 from bot.core.config import store as config_store
 from bot.core.context import adapters, build_connectors
 from bot.core.emails import email_problem
+from bot.core.forms import SaidError
+from bot.core.i18n import N_
 from bot.core.models import ExtraPerson
 from bot.core.nations import school_words_for
 from bot.core.ports import ConnectorError, DirectoryPerson, StaffFile
@@ -105,19 +107,25 @@ class SetupDraft:
         return directory.name if directory is not None else "the directory"
 
 
-def existing_school(settings: Settings) -> str | None:
-    """Why this folder already has a school (never overwritten), or None when it has none."""
+def existing_school(settings: Settings) -> SaidError | None:
+    """Why this folder already has a school (never overwritten; ``str()`` in English,
+    ``said(tr)`` in a language), or None when it has none."""
     if settings.config_path.exists():
-        return f"{settings.config_path} already exists"
+        return SaidError(_EXISTS, file=str(settings.config_path))
 
     db = settings.home / "compliance-bot.db"
     if settings.database_url is None and db.exists():
-        return f"{db} already exists"
+        return SaidError(_EXISTS, file=str(db))
     if settings.database_url is not None and _holds_a_school(settings.db_url):
-        return f"the database {shown_url(settings.db_url)} already holds a school's data"
+        return SaidError(N_("the database %(url)s already holds a school's data"),
+                         url=shown_url(settings.db_url))
     if Path(".env").exists():
-        return f"{Path('.env').resolve()} already exists (settings are kept, never overwritten)"
+        return SaidError(N_("%(file)s already exists (settings are kept, never overwritten)"),
+                         file=str(Path(".env").resolve()))
     return None
+
+
+_EXISTS = N_("%(file)s already exists")
 
 
 def _holds_a_school(url: str) -> bool:
