@@ -43,7 +43,7 @@ if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
 from bot.wiring import install
 from tests.support.clock import FrozenClock
 from tests.support.helpers import SchoolBuilder
-from tests.support.paths import NODE_MODULES, REPO, SHARED_POLICIES
+from tests.support.paths import NODE_MODULES, SHARED_POLICIES
 
 # tests drive the engine directly, as the app's entry points would: hand it the features' steps
 install()
@@ -453,16 +453,6 @@ def page(chromium: Any) -> Iterator[Any]:
     page = context.new_page()
     yield page
     context.close()
-
-
-ARTIFACTS = REPO / "test-artifacts"
-
-
-@pytest.fixture
-def artifacts() -> Path:
-    """Where browser tests save screenshots (ignored by git)."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ from the privacy notice to "Complaint received", through the safeguarding check.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,11 +16,12 @@ from tests.support.helpers import SchoolBuilder
 
 @pytest.mark.browser
 def test_a_complaint_is_made_from_the_privacy_notice_without_javascript(
-    school: SchoolBuilder, live_server: Any, chromium: Any, artifacts: Path
+    school: SchoolBuilder, live_server: Any, chromium: Any, screenshot: Any
 ) -> None:
     env = make_env(school)
-    phone = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                 java_script_enabled=False)
+    phone = chromium.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, java_script_enabled=False
+    )
     visitor = phone.new_page()
     try:
         with live_server(create_app(env.context.settings, env.context)) as server:
@@ -37,22 +37,24 @@ def test_a_complaint_is_made_from_the_privacy_notice_without_javascript(
             visitor.get_by_label("Your email address").fill("pat@home.example")
             visitor.get_by_label("A parent or carer").check()
             visitor.get_by_label("What is the complaint about?").fill(
-                "My child was hurt and the incident form went to another family.")
+                "My child was hurt and the incident form went to another family."
+            )
             visitor.get_by_role("button", name="Send the complaint").click()
             assert "child's safety" in visitor.locator("#safeguarding").inner_text()
             assert visitor.locator("#safeguarding a").get_attribute("href") == "/report/oak"
-            visitor.screenshot(path=str(artifacts / "complaint-safeguarding.png"),
-                               full_page=True)
+            screenshot(visitor, "complaint-safeguarding")
             visitor.get_by_role("button", name="Send it as a data protection complaint").click()
             reference = visitor.locator("#reference").inner_text().strip()
             assert "Complaint received" in visitor.content()
-            visitor.screenshot(path=str(artifacts / "complaint-received.png"), full_page=True)
+            screenshot(visitor, "complaint-received")
         engine = create_engine(str(env.context.store.engine.url))
         try:
             with engine.connect() as conn:
-                row = conn.execute(select(Complaint.name, Complaint.safeguarding_confirmed,
-                                          Complaint.acknowledged_how)
-                                   .where(Complaint.reference == reference)).one()
+                row = conn.execute(
+                    select(
+                        Complaint.name, Complaint.safeguarding_confirmed, Complaint.acknowledged_how
+                    ).where(Complaint.reference == reference)
+                ).one()
         finally:
             engine.dispose()
         assert tuple(row) == ("Pat Parent", True, "email")

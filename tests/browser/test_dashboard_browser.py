@@ -1,6 +1,7 @@
 """In Chromium: the headteacher of the demo school opens the dashboard; every headline figure
 on the page equals what plain SQL over the database says (not via ``compute_figures``); the
-page fits desktop and Teams-tab widths in light and dark, and screenshots are saved.
+page fits desktop and Teams-tab widths in light and dark (each saved as a screenshot when
+COMPLIANCE_BOT_SCREENSHOTS is set).
 
 The demo school is a copy of the session's one build for the accessibility walk's date
 (``tests/support/demo_school.py``): nine weeks of a school simulated once, not once more here."""
@@ -10,7 +11,6 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -186,7 +186,7 @@ def _parse(value: str) -> Any:
 
 
 def test_dashboard_figures_and_screenshots(
-    tmp_path_factory: pytest.TempPathFactory, live_server: Any, page: Any, artifacts: Path
+    tmp_path_factory: pytest.TempPathFactory, live_server: Any, page: Any, screenshot: Any
 ) -> None:
     settings = demo_school(tmp_path_factory, IN_TERM)
     with time_machine.travel(at(IN_TERM, 12, 0), tick=True):
@@ -246,9 +246,7 @@ def test_dashboard_figures_and_screenshots(
                     assert overflow <= 0, f"{width}px {theme}: {overflow}px too wide"
                     if where == "teams":
                         assert not page.locator("header.top").is_visible()  # Teams' chrome
-                    page.screenshot(
-                        path=str(artifacts / f"dashboard-{width}-{theme}.png"), full_page=True
-                    )
+                    screenshot(page, f"dashboard-{width}-{theme}")
 
             # drill down from the table to one policy: the same counts, and the names
             page.set_viewport_size({"width": 1280, "height": 900})
@@ -259,5 +257,5 @@ def test_dashboard_figures_and_screenshots(
             assert page.locator("html").get_attribute("data-theme") == "light"
             assert shown("done") == str(done) and shown("owed") == str(owed)
             assert page.locator("#who tbody tr").count() == min(owed - done, 50)
-            page.screenshot(path=str(artifacts / "dashboard-policy-1280-light.png"), full_page=True)
+            screenshot(page, "dashboard-policy-1280-light")
     ctx.store.dispose()

@@ -4,7 +4,6 @@ and on the policy page until the clerk confirms (or corrects) it there; the chan
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ NOTE = "(worked out from the ratification date — please confirm)"
 
 
 def test_clerk_confirms_a_derived_review_date(
-    school: SchoolBuilder, sqlite_url: str, live_server: Any, page: Any, artifacts: Path
+    school: SchoolBuilder, sqlite_url: str, live_server: Any, page: Any, screenshot: Any
 ) -> None:
     school.people.append(Row("clerk@oak.example", "Cleo Clerk", "staff", "All Staff"))
     school.school["clerk"] = "clerk@oak.example"
@@ -30,7 +29,12 @@ def test_clerk_confirms_a_derived_review_date(
     school.policy("code", "2025.1", title="Staff Code of Conduct", next_review="2026-12-01")
     ctx = school.context(sqlite_url, demo=True)
     run_sweep(
-        ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=TODAY, now=at(TODAY),
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=TODAY,
+        now=at(TODAY),
         deliver=False,
     )
     with (
@@ -47,7 +51,7 @@ def test_clerk_confirms_a_derived_review_date(
         derived.get_by_role("link", name="Online Safety Policy").click()
         page.wait_for_url(f"{server.url}/policies/online-safety")
         assert page.locator("#next-review").inner_text() == f"10 June 2026 {NOTE}"
-        page.screenshot(path=str(artifacts / "policy-derived-date.png"), full_page=True)
+        screenshot(page, "policy-derived-date")
 
         page.fill("#next_review", "2026-07-01")
         page.get_by_role("button", name="Confirm review date").click()
@@ -68,7 +72,12 @@ def test_clerk_confirms_a_derived_review_date(
         assert event.details == {"was": "2026-06-10", "next_review_due": "2026-07-01"}
     # the next sweep keeps the confirmed date (the YAML still only names the ratification)
     run_sweep(
-        ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=TODAY, now=at(TODAY),
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=TODAY,
+        now=at(TODAY),
         deliver=False,
     )
     with ctx.store.session() as session:

@@ -3,7 +3,6 @@ images that load under the app's CSP) and a Markdown policy, each with its headi
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_acknowledgement_pages_show_word_pdf_and_markdown(
-    school: SchoolBuilder, sqlite_url: str, live_server: Any, page: Any, artifacts: Path
+    school: SchoolBuilder, sqlite_url: str, live_server: Any, page: Any, screenshot: Any
 ) -> None:
     blocked: list[str] = []
     page.on("console", lambda m: blocked.append(m.text) if "Content Security" in m.text else None)
@@ -35,7 +34,7 @@ def test_acknowledgement_pages_show_word_pdf_and_markdown(
                 "1. Professional boundaries",
             ]
             assert article.locator("ul > li").count() == 3
-            page.screenshot(path=str(artifacts / "ack-word.png"), full_page=True)
+            screenshot(page, "ack-word")
 
             page.goto(server.url + docs.links["online-safety"])  # Markdown
             article = page.locator("article.doc")
@@ -50,12 +49,13 @@ def test_acknowledgement_pages_show_word_pdf_and_markdown(
             for index in range(2):
                 image = images.nth(index)
                 image.scroll_into_view_if_needed()
-                page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                                       arg=image.element_handle())
+                page.wait_for_function(
+                    "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+                )
                 assert image.get_attribute("alt") == f"Mobile Phones Policy, page {index + 1} of 2"
             assert page.locator("figcaption").all_inner_texts() == ["Page 1 of 2", "Page 2 of 2"]
             download = page.get_by_role("link", name="Download the document (phones.pdf")
             assert "download=1" in (download.get_attribute("href") or "")
-            page.screenshot(path=str(artifacts / "ack-pdf.png"), full_page=True)
+            screenshot(page, "ack-pdf")
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert blocked == []  # nothing the page needs is refused by the Content-Security-Policy

@@ -1,10 +1,10 @@
 """In a real Chromium: every kind of email the demo school writes, and the receipt with its long
 document fingerprint, fit a 390 px phone with no horizontal scroll, and stay a 600 px card on a
-desktop (the width Outlook's table layout gets). Screenshots go to test-artifacts/."""
+desktop (the width Outlook's table layout gets). Screenshots go to test-artifacts/ when
+COMPLIANCE_BOT_SCREENSHOTS is set (tests/browser/conftest.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,8 +26,10 @@ RECEIPT = notice(
     ],
     facts=[
         ("Policy", "Social Media Acceptable Use Policy, version 2026.2"),
-        ("Document fingerprint (SHA-256)", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822c"
-         "d15d6c15b0f00a08"),
+        (
+            "Document fingerprint (SHA-256)",
+            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        ),
         ("Signed", "Monday 23 November 2026 at 10:04"),
     ],
     button_url="http://127.0.0.1:8000/aup/" + "x" * 180,
@@ -54,11 +56,17 @@ def _one_of_each(demo: DemoRun) -> dict[str, str]:
 
 
 def test_every_email_fits_a_390px_phone_and_a_600px_desktop_card(
-    demo: DemoRun, chromium: Any, artifacts: Path
+    demo: DemoRun, chromium: Any, screenshot: Any
 ) -> None:
     kinds = _one_of_each(demo)
-    assert {"reminder-one", "reminder-several", "digest", "governor-digest",
-            "report-escalation", "aup-receipt"} <= set(kinds), sorted(kinds)
+    assert {
+        "reminder-one",
+        "reminder-several",
+        "digest",
+        "governor-digest",
+        "report-escalation",
+        "aup-receipt",
+    } <= set(kinds), sorted(kinds)
     phone = chromium.new_context(viewport={"width": 390, "height": 844})
     desktop = chromium.new_context(viewport={"width": 1280, "height": 900})
     # one tab each, every email a new document in it (set_content replaces the page)
@@ -70,7 +78,7 @@ def test_every_email_fits_a_390px_phone_and_a_600px_desktop_card(
             width = page.evaluate("document.scrollingElement.scrollWidth")
             if width > 390:
                 too_wide.append(f"{kind}: {width}px")
-            page.screenshot(path=str(artifacts / f"email-390-{kind}.png"), full_page=True)
+            screenshot(page, f"email-390-{kind}")
             wide.set_content(html)
             card = wide.evaluate(
                 "Math.max(...[...document.querySelectorAll('table')]"

@@ -47,7 +47,7 @@ def _sign_in(page: Any, url: str, who: str) -> None:
 
 
 def test_dsl_records_and_reviews_a_decision(
-    school: SchoolBuilder, live_server: Any, page: Any, artifacts: Path
+    school: SchoolBuilder, live_server: Any, page: Any, screenshot: Any
 ) -> None:
     port = free_port()
     env = make_env(school, base_url=f"http://127.0.0.1:{port}")
@@ -71,18 +71,18 @@ def test_dsl_records_and_reviews_a_decision(
         page.get_by_label(re.compile("^Files")).set_input_files(
             [{"name": "advice-given.pdf", "mimeType": "application/pdf", "buffer": PDF}]
         )
-        page.screenshot(path=str(artifacts / "decision-new.png"), full_page=True)
+        screenshot(page, "decision-new")
         page.get_by_role("button", name="Record the decision").click()
         assert "Saved." in page.locator(".saved").inner_text()
         heading = page.locator("h1").inner_text()
         assert re.fullmatch(r"DEC-\d{4}: Pre-existing relationship", heading)
         assert page.locator("#about").inner_text().startswith("Ben Brook")
         assert "Due soon" in page.locator("#review-state").inner_text()
-        page.screenshot(path=str(artifacts / "decision-detail.png"), full_page=True)
+        screenshot(page, "decision-detail")
         page.goto(f"{srv.url}/decisions")
         assert page.locator("#count-due").inner_text() == "1"
         assert "Due soon" in page.locator("tbody tr").first.inner_text()
-        page.screenshot(path=str(artifacts / "decisions-list.png"), full_page=True)
+        screenshot(page, "decisions-list")
         page.get_by_role("link", name=re.compile(r"DEC-\d{4}")).click()
         page.get_by_label(re.compile("^It continues")).check()
         page.get_by_label("Next review date", exact=True).fill("2027-06-01")
@@ -127,7 +127,7 @@ def _completions(env: Env) -> int:
 
 
 def test_owner_marks_a_task_done_from_the_email(
-    school: SchoolBuilder, live_server: Any, page: Any, artifacts: Path
+    school: SchoolBuilder, live_server: Any, page: Any, screenshot: Any
 ) -> None:
     port = free_port()
     env = make_env(
@@ -155,11 +155,11 @@ def test_owner_marks_a_task_done_from_the_email(
         assert page.locator("h1").inner_text() == PHOTOS
         assert "the week beginning Monday 23 November 2026" in page.locator(".meta").inner_text()
         assert "Ben Brook" in page.content()
-        page.screenshot(path=str(artifacts / "task-page.png"), full_page=True)
+        screenshot(page, "task-page")
         page.get_by_role("button", name="Done").click()
         assert page.locator("h1").inner_text() == "Thank you"
         assert _completions(env) == 1
-        page.screenshot(path=str(artifacts / "task-done.png"), full_page=True)
+        screenshot(page, "task-done")
         page.go_back()
         page.reload()
         assert "Already done" in page.locator("h1").inner_text()
@@ -174,7 +174,7 @@ def test_owner_marks_a_task_done_from_the_email(
 
 
 def test_visitor_confirms_on_a_phone_without_javascript(
-    school: SchoolBuilder, live_server: Any, chromium: Any, page: Any, artifacts: Path
+    school: SchoolBuilder, live_server: Any, chromium: Any, page: Any, screenshot: Any
 ) -> None:
     port = free_port()
     env = make_env(school, base_url=f"http://127.0.0.1:{port}")
@@ -192,17 +192,17 @@ def test_visitor_confirms_on_a_phone_without_javascript(
                 box = visitor.locator(selector).bounding_box()
                 assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
             assert visitor.locator("h1").inner_text() == "Visiting Oak Test School"
-            visitor.screenshot(path=str(artifacts / "visit-phone.png"), full_page=True)
+            screenshot(visitor, "visit-phone")
             visitor.get_by_role("button", name="Confirm").click()
             assert "Tick the box" in visitor.locator("#error-summary").inner_text()
-            visitor.screenshot(path=str(artifacts / "visit-phone-errors.png"), full_page=True)
+            screenshot(visitor, "visit-phone-errors")
             visitor.get_by_label("Your full name").fill("Sam Sparks")
             visitor.get_by_label("Organisation or company (optional)").fill("Bright Electrics")
             visitor.get_by_label(re.compile("I have read Oak Test School's rules")).check()
             visitor.get_by_role("button", name="Confirm").click()
             assert visitor.locator("h1").inner_text() == "Thank you, Sam Sparks"
             assert re.fullmatch(r"VIS-\d{6}", visitor.locator("#reference").inner_text())
-            visitor.screenshot(path=str(artifacts / "visit-phone-done.png"), full_page=True)
+            screenshot(visitor, "visit-phone-done")
             # nothing is emailed to a visitor (the public form is no relay); the rules stay
             # at the page's address
             assert env.outbox() == [] and visitor.locator("a[href='/visit/oak']").count() == 1
@@ -210,7 +210,7 @@ def test_visitor_confirms_on_a_phone_without_javascript(
             _sign_in(page, srv.url, "admin@oak.example")
             page.goto(f"{srv.url}/visit/oak/poster")
             assert page.locator(".qr svg").count() == 1
-            page.screenshot(path=str(artifacts / "visit-poster.png"), full_page=True)
+            screenshot(page, "visit-poster")
             page.emulate_media(media="print")
             assert not page.locator("header.top").is_visible()
     finally:

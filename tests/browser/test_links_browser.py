@@ -40,17 +40,38 @@ def _attestations(ctx: AppContext) -> int:
 
 
 def _setup(school: SchoolBuilder, sqlite_url: str, base_url: str) -> AppContext:
-    school.policy("online-safety", "2026.1", title="Online Safety Policy", published=str(MONDAY),
-                  text="# Online Safety Policy\n\nUse school accounts only.\n")
-    school.policy("social-media-aup", "2026.1", title="Social Media AUP", published=str(MONDAY),
-                  aup=True, text="# Social media AUP\n\nI will post only approved content.\n")
-    school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
-                       audience={"roles": ["staff"]})
+    school.policy(
+        "online-safety",
+        "2026.1",
+        title="Online Safety Policy",
+        published=str(MONDAY),
+        text="# Online Safety Policy\n\nUse school accounts only.\n",
+    )
+    school.policy(
+        "social-media-aup",
+        "2026.1",
+        title="Social Media AUP",
+        published=str(MONDAY),
+        aup=True,
+        text="# Social media AUP\n\nI will post only approved content.\n",
+    )
+    school.requirement(
+        id="ack-os",
+        kind="acknowledge_policy",
+        policy="online-safety",
+        audience={"roles": ["staff"]},
+    )
     school.requirement(id="aup", kind="sign_aup", policy="social-media-aup")
     school.school["official_accounts"] = [
-        {"id": "facebook", "platform": "Facebook", "name": "School Facebook page",
-         "custodian": "head@oak.example", "holders": ["amy@oak.example"],
-         "aup_policy": "social-media-aup"}]
+        {
+            "id": "facebook",
+            "platform": "Facebook",
+            "name": "School Facebook page",
+            "custodian": "head@oak.example",
+            "holders": ["amy@oak.example"],
+            "aup_policy": "social-media-aup",
+        }
+    ]
     ctx = school.context(sqlite_url, base_url=base_url)
     with time_machine.travel(at(MONDAY), tick=False):
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
@@ -58,7 +79,7 @@ def _setup(school: SchoolBuilder, sqlite_url: str, base_url: str) -> AppContext:
 
 
 def test_ack_link_get_records_nothing_button_records_once(
-    school: SchoolBuilder, sqlite_url: str, live_server: Any, page: Any, artifacts: Path
+    school: SchoolBuilder, sqlite_url: str, live_server: Any, page: Any, screenshot: Any
 ) -> None:
     from tests.conftest import free_port
 
@@ -74,7 +95,7 @@ def test_ack_link_get_records_nothing_button_records_once(
         assert _attestations(ctx) == 0
         assert page.locator("h1").inner_text() == "Online Safety Policy"
         assert "Use school accounts only." in page.locator("article.doc").inner_text()
-        page.screenshot(path=str(artifacts / "ack-page.png"), full_page=True)
+        screenshot(page, "ack-page")
         page.get_by_role("button", name="I confirm").click()
         assert page.locator("h1").inner_text() == "Thank you"
         assert _attestations(ctx) == 1
@@ -93,22 +114,24 @@ def test_ack_link_get_records_nothing_button_records_once(
         assert "isn't valid" in page.locator("h1").inner_text()
         # expired: 45 days later the link explains itself and offers a fresh one
         with time_machine.travel(at(date(2027, 1, 7)), tick=False):
-            [amy_link] = [u for u in _links(ctx.settings.outbox_dir, "amy@oak.example")
-                          if "/ack/" in u]
+            [amy_link] = [
+                u for u in _links(ctx.settings.outbox_dir, "amy@oak.example") if "/ack/" in u
+            ]
             response = page.goto(amy_link)
             assert response.status == 410
             assert "expired" in page.locator("h1").inner_text()
             page.get_by_role("button", name="Email me a fresh link").click()
             assert "Check your email" in page.locator("h1").inner_text()
         with ctx.store.session() as session:
-            renewals = session.scalars(select(OutboxMessage).where(
-                OutboxMessage.purpose == "link_renewal")).all()
+            renewals = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.purpose == "link_renewal")
+            ).all()
             assert [r.recipients for r in renewals] == [["amy@oak.example"]]
         assert _attestations(ctx) == 1
 
 
 def test_aup_sign_with_typed_name(
-    school: SchoolBuilder, sqlite_url: str, live_server: Any, page: Any, artifacts: Path
+    school: SchoolBuilder, sqlite_url: str, live_server: Any, page: Any, screenshot: Any
 ) -> None:
     from tests.conftest import free_port
 
@@ -131,13 +154,14 @@ def test_aup_sign_with_typed_name(
         page.get_by_label("Type your full name to sign").fill("  amy   ABLE ")
         page.get_by_role("button", name="Sign the policy").click()
         assert page.locator("h1").inner_text() == "Thank you"
-        page.screenshot(path=str(artifacts / "aup-signed.png"), full_page=True)
+        screenshot(page, "aup-signed")
     with ctx.store.session() as session:
         signature = session.scalars(select(Attestation)).one()
         assert signature.kind == "aup_signature" and signature.typed_name == "amy   ABLE"
         assert "official accounts" in signature.statement and signature.ip == "127.0.0.1"
-        receipt = session.scalars(select(OutboxMessage).where(
-            OutboxMessage.purpose == "aup_receipt")).one()
+        receipt = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.purpose == "aup_receipt")
+        ).one()
         assert receipt.recipients == ["amy@oak.example"]
         assert "/aup/" not in receipt.payload["text"] and "http" not in receipt.payload["text"]
         assert signature.document_sha256 in receipt.payload["text"]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +20,12 @@ from tests.support.helpers import SchoolBuilder, at
 
 pytestmark = pytest.mark.browser
 MONDAY = date(2026, 11, 23)
-TRAINING = {"id": "safeguarding", "kind": "complete_training", "course": "Safeguarding",
-            "audience": {"roles": ["staff", "supply"]}}
+TRAINING = {
+    "id": "safeguarding",
+    "kind": "complete_training",
+    "course": "Safeguarding",
+    "audience": {"roles": ["staff", "supply"]},
+}
 
 
 def _serve(env: Env, live_server: Any, port: int) -> Any:
@@ -33,11 +36,12 @@ def _serve(env: Env, live_server: Any, port: int) -> Any:
 
 
 def test_an_admin_adds_a_supply_teacher_and_marks_them_left(
-    school: SchoolBuilder, live_server: Any, chromium: Any, artifacts: Path
+    school: SchoolBuilder, live_server: Any, chromium: Any, screenshot: Any
 ) -> None:
     port = free_port()
-    env = make_env(school, today=MONDAY, base_url=f"http://127.0.0.1:{port}",
-                   requirements=[TRAINING])
+    env = make_env(
+        school, today=MONDAY, base_url=f"http://127.0.0.1:{port}", requirements=[TRAINING]
+    )
     context = chromium.new_context(java_script_enabled=False)
     page = context.new_page()
     try:
@@ -55,14 +59,14 @@ def test_an_admin_adds_a_supply_teacher_and_marks_them_left(
             page.get_by_label("Email address").fill("sam@agency.example")
             page.get_by_label("Supply staff").check()
             page.get_by_label(re.compile("^What they do at the school")).fill("Year 3 cover")
-            page.screenshot(path=str(artifacts / "people-new.png"), full_page=True)
+            screenshot(page, "people-new")
             page.get_by_role("button", name="Add them").click()
             assert page.locator("#saved").inner_text() == (
                 "Saved: Sam Supply is in the bot now, as supply staff, with 1 task to do."
             )
             row = page.locator("#register tbody tr").first.inner_text()
             assert "sam@agency.example" in row and "Here — 1 task to do" in row
-            page.screenshot(path=str(artifacts / "people-register.png"), full_page=True)
+            screenshot(page, "people-register")
             page.get_by_role("link", name="Change Sam Supply").click()
             page.get_by_role("button", name="Mark as left").click()
             assert "Sam Supply is marked as left" in page.locator("#saved").inner_text()

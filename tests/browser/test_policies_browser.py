@@ -26,7 +26,7 @@ def test_clerk_records_a_review_in_the_browser(
     live_server: Any,
     page: Any,
     tmp_path: Path,
-    artifacts: Path,
+    screenshot: Any,
 ) -> None:
     school.people.append(Row("clerk@oak.example", "Cleo Clerk", "staff", "All Staff"))
     school.school["clerk"] = "clerk@oak.example"
@@ -82,15 +82,15 @@ def test_clerk_records_a_review_in_the_browser(
         assert "New version published (reviewed 12 March 2026)" in confirmation
         assert page.locator("#next-review").inner_text() == "12 March 2027"
         assert page.locator("tr.version").count() == 2
-        page.screenshot(path=str(artifacts / "policies-review-recorded.png"), full_page=True)
+        screenshot(page, "policies-review-recorded")
 
         page.goto(f"{server.url}/policies")
         assert page.locator('tr[data-policy="online-safety"] .status').inner_text() == "current"
-        page.screenshot(path=str(artifacts / "policies-register.png"), full_page=True)
+        screenshot(page, "policies-register")
         page.get_by_role("link", name="Governors' termly report").click()
         page.wait_for_selector("#reviewed-count")
         assert page.locator("#reviewed-count").inner_text() == "1"
-        page.screenshot(path=str(artifacts / "governors-report.png"), full_page=True)
+        screenshot(page, "governors-report")
 
     with ctx.store.session() as session:
         policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))

@@ -6,7 +6,6 @@ the acknowledgement keeps "3 of 3" pages seen."""
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ TODAY = date(2026, 11, 23)
 
 
 def test_reading_then_check_then_acknowledge_without_javascript_on_a_phone(
-    school: SchoolBuilder, sqlite_url: str, live_server: Any, chromium: Any, artifacts: Path
+    school: SchoolBuilder, sqlite_url: str, live_server: Any, chromium: Any, screenshot: Any
 ) -> None:
     port = free_port()
     with time_machine.travel(at(TODAY, 9), tick=False):  # the link is made that morning
@@ -32,8 +31,12 @@ def test_reading_then_check_then_acknowledge_without_javascript_on_a_phone(
     server = live_server(create_app(ctx.settings, ctx))
     server.port, server.url = port, f"http://127.0.0.1:{port}"
     server.server.config.port = port
-    phone = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                 has_touch=True, java_script_enabled=False)
+    phone = chromium.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        java_script_enabled=False,
+    )
     page = phone.new_page()
     try:
         with time_machine.travel(at(TODAY, 10), tick=True), server:
@@ -43,7 +46,7 @@ def test_reading_then_check_then_acknowledge_without_javascript_on_a_phone(
             assert page.get_by_role("button", name="I confirm").count() == 0
             box = page.locator("#section").bounding_box()
             assert box is not None and box["x"] + box["width"] <= 390
-            page.screenshot(path=str(artifacts / "reading-phone-1.png"), full_page=True)
+            screenshot(page, "reading-phone-1")
             page.get_by_role("link", name="Next: Who to tell").click()
             page.get_by_role("link", name="Next: Secrets").click()
             assert "3 of 3" in page.locator("#progress").inner_text()
@@ -56,7 +59,7 @@ def test_reading_then_check_then_acknowledge_without_javascript_on_a_phone(
             page.get_by_label("No").check()
             page.get_by_role("button", name="Check my answers").click()
             assert "passed" in page.locator("#result").inner_text()
-            page.screenshot(path=str(artifacts / "reading-phone-passed.png"), full_page=True)
+            screenshot(page, "reading-phone-passed")
             page.get_by_role("button", name="I confirm").click()
             assert page.locator("h1").inner_text() == "Thank you"
         with ctx.store.session() as session:

@@ -6,7 +6,6 @@ import email
 import re
 import time
 from email.message import Message
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,7 +49,7 @@ def _wait_sent(env: Any, key: str) -> OutboxMessage:
 
 @pytest.mark.browser
 def test_report_form_end_to_end(
-    page: Any, live_server: Any, school: SchoolBuilder, artifacts: Path
+    page: Any, live_server: Any, school: SchoolBuilder, screenshot: Any
 ) -> None:
     env = make_env(school)
     dialogs: list[str] = []
@@ -82,13 +81,13 @@ def test_report_form_end_to_end(
             page.get_by_label("Photos or documents (optional)").set_input_files(
                 [{"name": "screenshot.png", "mimeType": "image/png", "buffer": png_bytes()}]
             )
-            page.screenshot(path=str(artifacts / "report-form-filled.png"), full_page=True)
+            screenshot(page, "report-form-filled")
             page.get_by_role("button", name="Send the report").click()
 
             reference = page.locator("#reference").inner_text().strip()
             assert re.fullmatch(r"CR-\d{4}-[A-HJ-KM-NP-Z2-9]{5}", reference)
             assert "Report received" in page.content()
-            page.screenshot(path=str(artifacts / "report-received.png"), full_page=True)
+            screenshot(page, "report-received")
 
             # the DSL alert: in the outbox, delivered as .eml, without any of the contents
             alert = _wait_sent(env, f"report-alert:oak:{reference}")
@@ -123,7 +122,7 @@ def test_report_form_end_to_end(
             page.goto(server.url + "/reports")
             page.get_by_role("link", name=reference).click()
             assert page.locator("#what-happened").inner_text() == UNIQUE
-            page.screenshot(path=str(artifacts / "report-detail-dsl.png"), full_page=True)
+            screenshot(page, "report-detail-dsl")
             assert dialogs == []  # the script tag stayed text
     finally:
         env.context.store.dispose()
@@ -131,7 +130,7 @@ def test_report_form_end_to_end(
 
 @pytest.mark.browser
 def test_anonymous_report_from_the_home_page(
-    page: Any, live_server: Any, school: SchoolBuilder, artifacts: Path
+    page: Any, live_server: Any, school: SchoolBuilder, screenshot: Any
 ) -> None:
     """A visitor with no account: home page -> "Report a concern" -> anonymous report; the
     report is in the database (read over a fresh connection) when the page says received."""
@@ -167,6 +166,6 @@ def test_anonymous_report_from_the_home_page(
             finally:
                 engine.dispose()
             assert tuple(row) == (None, True, "oak")
-            page.screenshot(path=str(artifacts / "report-anonymous-home.png"), full_page=True)
+            screenshot(page, "report-anonymous-home")
     finally:
         env.context.store.dispose()

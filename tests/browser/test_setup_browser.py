@@ -59,14 +59,20 @@ END:VCALENDAR\r
 
 
 def test_first_run_setup_and_edits_show_on_the_dashboard(
-    school: SchoolBuilder, sqlite_url: str, live_server: Any, page: Any, tmp_path: Path,
-    artifacts: Path,
+    school: SchoolBuilder,
+    sqlite_url: str,
+    live_server: Any,
+    page: Any,
+    tmp_path: Path,
+    screenshot: Any,
 ) -> None:
     ctx = build_web_school(school, sqlite_url)
     policy = tmp_path / "child-protection.md"
     policy.write_text(
         "# Child Protection and Safeguarding Policy\n\nApproved by the FGB on 10 March 2026.\n\n"
-        "Next review: March 2027\n", encoding="utf-8")
+        "Next review: March 2027\n",
+        encoding="utf-8",
+    )
     calendar = tmp_path / "term-dates.ics"
     calendar.write_text(ICS, encoding="utf-8")
     with (
@@ -111,11 +117,11 @@ def test_first_run_setup_and_edits_show_on_the_dashboard(
         page.get_by_role("button", name="Add pack").click()
         page.wait_for_selector("#pack-added")
         assert page.locator('tr[data-requirement="ack-child-protection-safeguarding"]').count() == 1
-        page.screenshot(path=str(artifacts / "setup-requirements.png"), full_page=True)
+        screenshot(page, "setup-requirements")
 
         page.goto(f"{url}/setup")
         assert "Not done yet" not in page.locator("#steps").inner_text()
-        page.screenshot(path=str(artifacts / "setup-done.png"), full_page=True)
+        screenshot(page, "setup-done")
 
         # a policy renamed: the dashboard's acknowledgements show the new title at once
         page.goto(f"{url}/admin/policies/online-safety")
@@ -146,7 +152,7 @@ def test_first_run_setup_and_edits_show_on_the_dashboard(
         row = page.locator("#accounts tr[data-account]").first
         assert row.locator('[data-col="holders"]').inner_text() == "2"
         assert row.locator('[data-col="unsigned"]').inner_text() == "2"
-        page.screenshot(path=str(artifacts / "setup-dashboard-preview.png"), full_page=True)
+        screenshot(page, "setup-dashboard-preview")
 
         page.get_by_role("button", name="Start sending").click()
         page.wait_for_selector("#sending-started")
@@ -160,9 +166,16 @@ def test_first_run_setup_and_edits_show_on_the_dashboard(
     assert actions.count("config.changed") >= 8 and "sending.started" in actions
 
 
-SETTINGS_PAGES = ("/setup", "/admin/school", "/admin/roles", "/admin/policies",
-                  "/admin/policies/online-safety", "/admin/terms", "/admin/requirements",
-                  "/admin/settings")
+SETTINGS_PAGES = (
+    "/setup",
+    "/admin/school",
+    "/admin/roles",
+    "/admin/policies",
+    "/admin/policies/online-safety",
+    "/admin/terms",
+    "/admin/requirements",
+    "/admin/settings",
+)
 
 
 def test_settings_pages_have_no_axe_violation(

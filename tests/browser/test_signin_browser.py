@@ -31,12 +31,18 @@ def _local_school(school: SchoolBuilder, sqlite_url: str, base_url: str) -> AppC
     """The test school, swept once, in preview with its settings on the web pages."""
     school.people.append(Row(ADMIN, "Olive Office", "staff", "All Staff"))
     school.school["admins"] = [ADMIN]
-    school.policy("online-safety", "2025.1", title="Online Safety Policy",
-                  next_review="2026-09-01")
+    school.policy("online-safety", "2025.1", title="Online Safety Policy", next_review="2026-09-01")
     ctx = school.context(sqlite_url, base_url=base_url)
     assert not ctx.settings.demo and not ctx.settings.oidc_issuer
-    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=TODAY, now=at(TODAY),
-              deliver=False)
+    run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=TODAY,
+        now=at(TODAY),
+        deliver=False,
+    )
     with ctx.store.transaction() as session:
         setup_state.begin_setup(session, source="web", by="it@oak.example", now=at(TODAY))
         config_store.save(session, ctx.config, by="it@oak.example", now=at(TODAY), note="set up")
@@ -75,7 +81,7 @@ def _ask(page: Any, url: str) -> None:
 
 
 def test_a_local_school_signs_in_by_emailed_link_and_starts_sending(
-    school: SchoolBuilder, sqlite_url: str, live_server: Any, page: Any, artifacts: Path
+    school: SchoolBuilder, sqlite_url: str, live_server: Any, page: Any, screenshot: Any
 ) -> None:
     from tests.conftest import free_port
 
@@ -91,7 +97,7 @@ def test_a_local_school_signs_in_by_emailed_link_and_starts_sending(
         link = _next_link(folder, ADMIN, 0)
         page.goto(link)
         page.goto(link)  # opened twice (a mail scanner first): opening signs nobody in
-        page.screenshot(path=str(artifacts / "signin-link.png"), full_page=True)
+        screenshot(page, "signin-link")
         page.get_by_role("button", name="Sign in", exact=True).click()
         page.wait_for_url(f"{url}/setup")  # a school in preview: its admin lands here
         page.get_by_role("button", name="Start sending").click()
