@@ -294,3 +294,26 @@ def test_each_refusal_has_its_welsh(catalogue: Any) -> None:
         "%(email)s is not a %(dsl)s, %(deputy)s or %(head)s of %(school)s.",
     ]
     assert [s for s in sentences if not (m := catalogue.get(s)) or not m.string] == []
+
+
+@pytest.mark.parametrize(
+    "language,expected",
+    [
+        ("cy", "Mae'r ddolen gyhoeddus i roi gwybod wedi'i diffodd ar gyfer Oak Test School."),
+        (
+            "cy+en",
+            "Mae'r ddolen gyhoeddus i roi gwybod wedi'i diffodd ar gyfer Oak Test School."
+            f"{BETWEEN}The public report link is switched off for Oak Test School.",
+        ),
+        ("en", "The public report link is switched off for Oak Test School."),
+    ],
+)
+def test_a_switched_off_report_link_is_said_in_the_schools_language(
+    env: Env, monkeypatch: pytest.MonkeyPatch, language: str, expected: str
+) -> None:
+    env.builder.school["reports"] = {"public_link": False}
+    try:
+        code, said = _run(env, monkeypatch, language, "reports", "link")
+    finally:
+        del env.builder.school["reports"]
+    assert code == 0 and said.endswith(expected), said

@@ -435,7 +435,12 @@ def link(school: SchoolOption = None) -> None:
     ctx = context()
     config = ctx.config.school(school)
     if not config.reports.public_link:
-        console.print(f"The public report link is switched off for {config.name}.")
+        console.print(
+            translations(config.language).gettext(
+                "The public report link is switched off for %(school)s."
+            )
+            % {"school": config.name}
+        )
         return
     token = link_token(ctx.settings.signing_key(), config.id)
     console.print(
