@@ -317,3 +317,67 @@ def test_a_switched_off_report_link_is_said_in_the_schools_language(
     finally:
         del env.builder.school["reports"]
     assert code == 0 and said.endswith(expected), said
+
+
+CAMPAIGN = {
+    "id": "read-guidance",
+    "kind": "reading_campaign",
+    "title": "Keeping learners safe",
+    "due_days": 30,
+    "yearly_on": "09-01",
+    "audiences": {"part-1": {"roles": ["staff"]}},
+}
+# an edition's file refused by the policy documents' check: its type, and its content
+REFUSED_FILES = [
+    (
+        "rhestr.csv",
+        b"a,b\n",
+        "rhestr.csv: defnyddiwch ffeil .pdf, .docx, .md neu .txt ar gyfer yr argraffiad",
+        "rhestr.csv: use a .pdf, .docx, .md or .txt file for the edition",
+    ),
+    (
+        "drwg.docx",
+        b"PK\x03\x04garbage",
+        "drwg.docx: mae'r ffeil Word hon wedi'i difrodi neu nid yw'n ddogfen Word go iawn, felly "
+        "nid ydym wedi'i hagor. Cadwch hi eto o Word (neu fel PDF) ac uwchlwythwch honno",
+        "drwg.docx: this Word file is damaged or is not really a Word document, so we have not "
+        "opened it. Please save it again from Word (or as a PDF) and upload that",
+    ),
+]
+
+
+@pytest.mark.parametrize("refused", REFUSED_FILES, ids=[f[0] for f in REFUSED_FILES])
+@pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
+def test_an_editions_file_refused_is_said_in_the_schools_language(
+    env: Env,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    language: str,
+    refused: tuple[str, bytes, str, str],
+) -> None:
+    name, data, welsh, english = refused
+    (tmp_path / name).write_bytes(data)
+    env.builder.school["requirements"] = [CAMPAIGN]
+    try:
+        code, said = _run(
+            env,
+            monkeypatch,
+            language,
+            "campaign",
+            "add",
+            "read-guidance",
+            "--file",
+            str(tmp_path / name),
+            "--title",
+            "Cadw dysgwyr yn ddiogel",
+            "--audience",
+            "part-1",
+        )
+    finally:
+        env.builder.school["requirements"] = []
+    expected = {
+        "cy": f"gwall: {welsh}",
+        "cy+en": f"gwall:{BETWEEN}error: {welsh}{BETWEEN}{english}",
+        "en": f"error: {english}",
+    }[language]
+    assert code == 2 and said.endswith(expected), said

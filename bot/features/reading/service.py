@@ -8,6 +8,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from gettext import NullTranslations
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.config import RequirementConfig, SchoolConfig
 from bot.core.forms import SaidError
-from bot.core.i18n import N_, translations
+from bot.core.i18n import N_, both, translations
 from bot.core.models import Attestation, Person, Policy, PolicyVersion
 from bot.engine.config_sync import ensure_school
 from bot.features.policies.api import ReviewError, accepted_document, new_version
@@ -38,7 +39,18 @@ __all__ = [
 
 class EditionError(SaidError):
     """The edition cannot be registered; ``str()`` says why, naming the file or the option,
-    ``said(tr)`` the same in the reader's language."""
+    ``said(tr)`` the same in the reader's language (a file's refusal by the upload check: as
+    that check says it)."""
+
+    inner: SaidError | None = None
+
+    def said(self, tr: NullTranslations) -> str:
+        """The sentence in ``tr``'s language (``cy+en``: Welsh, then English)."""
+        if self.inner is None:
+            return super().said(tr)
+        if tr is translations("cy+en"):
+            return both(self.said(translations("cy")), str(self))
+        return self.inner.said(tr).removesuffix(".")  # as str(): the policy check's, no stop
 
 
 @dataclass(frozen=True)
@@ -159,7 +171,15 @@ def register_edition(
     try:
         name = accepted_document(given, data)
     except ReviewError as exc:
-        raise EditionError(str(exc).replace("for the policy", "for the edition")) from None
+        cause = exc.__cause__  # the upload check's own refusal, in the catalogue
+        if isinstance(cause, SaidError) and cause.message.endswith("file for the policy"):
+            raise EditionError(
+                N_("%(file)s: use a .pdf, .docx, .md or .txt file for the edition"),
+                **cause.values,
+            ) from None
+        refused = EditionError(str(exc).replace("for the policy", "for the edition"))
+        refused.inner = cause if isinstance(cause, SaidError) else None
+        raise refused from None
     digest = hashlib.sha256(data).hexdigest()
     ensure_school(session, school)
     key = req.edition_key(audience)
