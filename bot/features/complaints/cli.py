@@ -33,7 +33,7 @@ def complaints_counts(
     from bot.features.complaints.rules import COUNT_HEADER, PERIODS
     from bot.features.complaints.service import audit_complaint, complaint_counts
 
-    if period not in PERIODS:
+    if period not in PERIODS:  # Click's usage error (its frame is English), before any school
         raise typer.BadParameter(f"choose one of {', '.join(PERIODS)}", param_hint="--period")
     ctx = context()
     rows: list[tuple[object, ...]] = []

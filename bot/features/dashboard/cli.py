@@ -82,6 +82,7 @@ def teams_package(
             bot_app_id=bot_app_id,
         )
     except ValueError as exc:
+        # English: the package is built for an install, before and without any school's settings
         fail(str(exc), highlight=False, soft_wrap=True)
     console.print(f"[green]Teams app package written[/]: {written}")
     console.print(
@@ -116,6 +117,7 @@ def digest(
     from bot.core.models import utcnow
     from bot.features.dashboard.digest import build_digest, channel_configured, queue_digest
 
+    # English: the options are checked before the settings say which school, or what language
     if preview == send:
         fail("choose one of --preview or --send")
     if (chat or text) and not preview:

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from bot.core.i18n import N_, translations
 from bot.core.permissions import LEADERSHIP
-from bot.core.words import plural, school_words
+from bot.core.words import plural, school_words, words_in
 from bot.engine.commands import (
     AsOf,
     EverySchool,
@@ -42,14 +43,12 @@ def _leader(ctx: AppContext, school: SchoolConfig, email: str | None) -> Person:
     """The named DSL, deputy or headteacher of the school; exit 2 otherwise."""
     from sqlalchemy import select  # lazy: not loaded by --help (module docstring)
 
+    from bot.core.messages import lines_in
     from bot.core.models import Person
 
-    words = school_words(school)
     if not email:
         fail(
-            "--show lists personal details: say who you are with "
-            f"--as EMAIL (a {words.dsl}, {words.deputy_dsl} or {words.headteacher}; it is "
-            "recorded).",
+            lines_in(school.language, lambda one: [_refused(_WHO, school, one)])[0],
             language=school.language,
         )
     with ctx.store.session() as session:
@@ -63,11 +62,32 @@ def _leader(ctx: AppContext, school: SchoolConfig, email: str | None) -> Person:
         roles = person.role_names if person is not None else set()
     if person is None or not roles & LEADERSHIP:
         fail(
-            f"{email} is not a {words.dsl}, {words.deputy_dsl} or "
-            f"{words.headteacher} of {school.name}.",
+            lines_in(
+                school.language, lambda one: [_refused(_NOT_A_LEADER, school, one, email=email)]
+            )[0],
             language=school.language,
         )
     return person
+
+
+_WHO = N_(
+    "--show lists personal details: say who you are with --as EMAIL (a %(dsl)s, %(deputy)s or "
+    "%(head)s; it is recorded)."
+)
+_NOT_A_LEADER = N_("%(email)s is not a %(dsl)s, %(deputy)s or %(head)s of %(school)s.")
+
+
+def _refused(sentence: str, school: SchoolConfig, language: str, **values: str) -> str:
+    """A refusal of ``--show`` in ``language``, the school's roles in that language's words."""
+    tr = translations(language)
+    words = words_in(school_words(school), tr)
+    return tr.gettext(sentence) % {
+        "dsl": words.dsl,
+        "deputy": words.deputy_dsl,
+        "head": words.headteacher,
+        "school": school.name,
+        **values,
+    }
 
 
 def decisions_list(

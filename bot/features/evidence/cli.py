@@ -145,6 +145,7 @@ def evidence_verify(
     try:
         result = verify_pack(pack, fingerprint)
     except ValueError as exc:
+        # English: an inspector checks a pack away from the school, with no school's settings
         fail(f"--fingerprint: {exc}", highlight=False)
     if not result.ok:
         for problem in result.problems:

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from bot.core.i18n import translations
 from bot.core.words import plural
 from bot.engine.commands import (
     AsOf,
@@ -48,7 +49,11 @@ def governors_report(
     try:
         chosen = pick_term(school_cfg, term, today)
     except ReportError as exc:
-        fail(str(exc), highlight=False, language=school_cfg.language)
+        fail(
+            exc.said(translations(school_cfg.language)),
+            highlight=False,
+            language=school_cfg.language,
+        )
     with ctx.store.session() as session:
         report = build_report(session, school_cfg, chosen, today)
     console.rule(f"[bold]Governors' report[/] — {report.school_name}, {chosen.name}")

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, translations
+from bot.core.forms import SaidError
+from bot.core.i18n import N_, both, translations
 from bot.core.i18n import short_day as i18n_short_day
 from bot.core.models import Policy, PolicyReview, Report
 from bot.core.pdf_tables import A4Report
@@ -61,8 +62,21 @@ _SEASONS = {
 }
 
 
-class ReportError(ValueError):
-    """The report cannot be made as asked (e.g. an unknown term); ``str()`` says why."""
+class ReportError(SaidError, ValueError):
+    """The report cannot be made as asked (e.g. an unknown term); ``str()`` says why,
+    ``said(tr)`` the same in the reader's language (the usual terms' names in it too)."""
+
+    def __init__(self, message: str, *, terms: Sequence[str] = (), **values: str) -> None:
+        super().__init__(message, names=", ".join(terms), **values)
+        self.terms = tuple(terms)
+
+    def said(self, tr: NullTranslations) -> str:
+        """The sentence in ``tr``'s language (``cy+en``: Welsh, then English)."""
+        if tr is translations("cy+en"):
+            return both(self.said(translations("cy")), str(self))
+        language = "cy" if tr is translations("cy") else "en"
+        names = ", ".join(term_name(name, language) for name in self.terms)
+        return tr.gettext(self.message) % {**self.values, "names": names}
 
 
 @dataclass(frozen=True)
@@ -103,8 +117,11 @@ def pick_term(school: SchoolConfig, term: str | None, today: date) -> Term:
         wanted = term.strip().lower()
         if named := [t for t in terms if wanted in (t.name.lower(), t.slug)]:
             return named[0]
-        names = ", ".join(t.name for t in terms)
-        raise ReportError(f"unknown term {term!r}; the terms are: {names}")
+        raise ReportError(
+            N_("unknown term %(term)s; the terms are: %(names)s"),
+            term=repr(term),
+            terms=[t.name for t in terms],
+        )
     current = [t for t in terms if t.start <= today <= t.end]
     past = [t for t in terms if t.end < today]
     return (current or past[-1:] or terms)[0]  # else the most recent, else the first

@@ -16,6 +16,7 @@ import typer
 from rich.table import Column
 
 from bot.core.dates import HAPPENED, REVIEW, DateWindowError
+from bot.core.i18n import N_, translations
 from bot.core.words import plural, version_name
 from bot.engine.commands import (
     AsOf,
@@ -113,20 +114,22 @@ def policies_review(
     from bot.features.policies.rules import ReviewError
 
     ctx = context()
-    school_id = schools_of(ctx, school)[0].id
+    chosen = schools_of(ctx, school)[0]
+    school_id, language = chosen.id, chosen.language
+    tr = translations(language)
     today = as_of_today(as_of)
     try:
-        day = HAPPENED.parse(when, "--date (the review meeting)", today, example="2026-03-12")
+        day = HAPPENED.parse(when, N_("--date (the review meeting)"), today, example="2026-03-12")
     except DateWindowError as exc:
-        fail(str(exc), highlight=False)
+        fail(exc.said(tr), highlight=False, language=language)
     upload = None
     if document is not None:
         if not document.is_file():
-            fail(f"{document}: file not found")
+            fail(tr.gettext("%(file)s: file not found") % {"file": document}, language=language)
         upload = (document.name, document.read_bytes())
     try:
         with ctx.store.transaction() as session:
-            policy = _policy_or_exit(session, school_id, key)
+            policy = _policy_or_exit(session, school_id, key, language)
             result = record_review(
                 session,
                 policy,
@@ -138,7 +141,12 @@ def policies_review(
                 document=upload,
             )
     except ReviewError as exc:
-        fail(f"{key}: {exc}", 1, highlight=False)
+        fail(
+            tr.gettext("%(policy)s: %(problem)s") % {"policy": key, "problem": exc.said(tr)},
+            1,
+            highlight=False,
+            language=language,
+        )
     console.print(
         f"[green]Review recorded[/] for {key}: reviewed {result.reviewed_on:%d %b %Y} by "
         f"{body}; next review due [bold]{result.next_review_due:%d %b %Y}[/].",
@@ -192,25 +200,32 @@ def policies_confirm_date(
     from bot.features.policies.rules import ReviewError
 
     ctx = context()
-    school_id = schools_of(ctx, school)[0].id
+    chosen = schools_of(ctx, school)[0]
+    school_id, language = chosen.id, chosen.language
+    tr = translations(language)
     today = as_of_today(as_of)
     new_date: date | None = None
     if when is not None:
         try:
             new_date = REVIEW.parse(
-                when, "--date (the next review date)", today, example="2026-09-30"
+                when, N_("--date (the next review date)"), today, example="2026-09-30"
             )
         except DateWindowError as exc:
-            fail(str(exc), highlight=False)
+            fail(exc.said(tr), highlight=False, language=language)
     try:
         with ctx.store.transaction() as session:
-            policy = _policy_or_exit(session, school_id, key)
+            policy = _policy_or_exit(session, school_id, key, language)
             confirmed = confirm_review_date(
                 session, policy, actor="cli", today=today, new_date=new_date
             )
             title = policy.title
     except ReviewError as exc:
-        fail(f"{key}: {exc}", 1, highlight=False)
+        fail(
+            tr.gettext("%(policy)s: %(problem)s") % {"policy": key, "problem": exc.said(tr)},
+            1,
+            highlight=False,
+            language=language,
+        )
     console.print(
         f"[green]Confirmed[/]: the {title} is next due for review by "
         f"[bold]{confirmed:%d %b %Y}[/].",
@@ -218,15 +233,20 @@ def policies_confirm_date(
     )
 
 
-def _policy_or_exit(session: Session, school_id: str, key: str) -> Policy:
-    """The school's policy with this key; exit 2 pointing at `policies list` if there is none."""
+def _policy_or_exit(session: Session, school_id: str, key: str, language: str) -> Policy:
+    """The school's policy with this key; exit 2 pointing at `policies list` if there is none
+    (said in ``language``)."""
     from sqlalchemy import select
 
     from bot.core.models import Policy
 
     policy = session.scalar(select(Policy).where(Policy.school_id == school_id, Policy.key == key))
     if policy is None:
-        fail(f"no policy {key!r} (see `policies list`)")
+        fail(
+            translations(language).gettext("no policy %(key)s (see `policies list`)")
+            % {"key": repr(key)},
+            language=language,
+        )
     return policy
 
 

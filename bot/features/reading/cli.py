@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from bot.core.dates import CALENDAR, DateWindowError
+from bot.core.i18n import translations
 from bot.engine.commands import (
     SchoolOption,
     as_of_today,
@@ -60,7 +61,7 @@ def campaign_add(
         day = CALENDAR.parse(in_force, "--in-force", today, example="2026-09-01") if in_force \
             else today
     except DateWindowError as exc:
-        fail(str(exc), highlight=False, language=chosen.language)
+        fail(exc.said(translations(chosen.language)), highlight=False, language=chosen.language)
     try:
         with ctx.store.transaction() as session:
             result = register_edition(
@@ -69,7 +70,12 @@ def campaign_add(
             )
             label, sha = result.version.label, result.version.sha256
     except EditionError as exc:
-        fail(str(exc), highlight=False, soft_wrap=True, language=chosen.language)
+        fail(
+            exc.said(translations(chosen.language)),
+            highlight=False,
+            soft_wrap=True,
+            language=chosen.language,
+        )
     if result.already:
         console.print(f"Already registered: this file is edition {label} ({sha[:12]}…).")
         return

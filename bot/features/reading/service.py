@@ -8,6 +8,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from gettext import NullTranslations
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import RequirementConfig, SchoolConfig
-from bot.core.i18n import translations
+from bot.core.forms import SaidError
+from bot.core.i18n import N_, both, translations
 from bot.core.models import Attestation, Person, Policy, PolicyVersion
 from bot.engine.config_sync import ensure_school
 from bot.features.policies.api import ReviewError, accepted_document, new_version
@@ -35,8 +37,20 @@ __all__ = [
 ]
 
 
-class EditionError(Exception):
-    """The edition cannot be registered; ``str()`` says why, naming the file or the option."""
+class EditionError(SaidError):
+    """The edition cannot be registered; ``str()`` says why, naming the file or the option,
+    ``said(tr)`` the same in the reader's language (a file's refusal by the upload check: as
+    that check says it)."""
+
+    inner: SaidError | None = None
+
+    def said(self, tr: NullTranslations) -> str:
+        """The sentence in ``tr``'s language (``cy+en``: Welsh, then English)."""
+        if self.inner is None:
+            return super().said(tr)
+        if tr is translations("cy+en"):
+            return both(self.said(translations("cy")), str(self))
+        return self.inner.said(tr).removesuffix(".")  # as str(): the policy check's, no stop
 
 
 @dataclass(frozen=True)
@@ -60,9 +74,20 @@ def campaign_of(school: SchoolConfig, requirement_id: str) -> RequirementConfig:
     campaigns = [r for r in school.requirements if r.kind == "reading_campaign"]
     if named := [r for r in campaigns if r.id == requirement_id]:
         return named[0]
-    known = ", ".join(r.id for r in campaigns) or "none yet (add a reading_campaign requirement)"
+    if known := ", ".join(r.id for r in campaigns):
+        raise EditionError(
+            N_("%(school)s has no reading campaign called '%(campaign)s' (there are: %(known)s)"),
+            school=school.name,
+            campaign=requirement_id,
+            known=known,
+        )
     raise EditionError(
-        f"{school.name} has no reading campaign called '{requirement_id}' (there are: {known})"
+        N_(
+            "%(school)s has no reading campaign called '%(campaign)s' (there are: none yet (add "
+            "a reading_campaign requirement))"
+        ),
+        school=school.name,
+        campaign=requirement_id,
     )
 
 
@@ -118,26 +143,43 @@ def register_edition(
     req = campaign_of(school, requirement_id)
     if audience not in req.audiences:
         raise EditionError(
-            f"the campaign '{req.id}' has no audience '{audience}' (its audiences are: "
-            f"{', '.join(req.audiences)})"
+            N_(
+                "the campaign '%(campaign)s' has no audience '%(audience)s' (its audiences are: "
+                "%(audiences)s)"
+            ),
+            campaign=req.id,
+            audience=audience,
+            audiences=", ".join(req.audiences),
         )
     title, edition = title.strip(), edition.strip()
     if not title or not edition:
-        raise EditionError("give the edition's title (--title) and name (--edition, e.g. 2026)")
+        raise EditionError(N_("give the edition's title (--title) and name (--edition, e.g. 2026)"))
     if len(edition) > 40 or len(title) > 300:
-        raise EditionError("the edition name is at most 40 characters and the title 300")
+        raise EditionError(N_("the edition name is at most 40 characters and the title 300"))
     if document is None:
         if path is None:
-            raise EditionError("give the edition's file")
+            raise EditionError(N_("give the edition's file"))
         try:
             document = (path.name, path.read_bytes())
         except OSError as exc:
-            raise EditionError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+            raise EditionError(
+                N_("%(file)s: cannot read the file (%(why)s)"),
+                file=str(path),
+                why=str(exc.strerror or exc),
+            ) from None
     given, data = document
     try:
         name = accepted_document(given, data)
     except ReviewError as exc:
-        raise EditionError(str(exc).replace("for the policy", "for the edition")) from None
+        cause = exc.__cause__  # the upload check's own refusal, in the catalogue
+        if isinstance(cause, SaidError) and cause.message.endswith("file for the policy"):
+            raise EditionError(
+                N_("%(file)s: use a .pdf, .docx, .md or .txt file for the edition"),
+                **cause.values,
+            ) from None
+        refused = EditionError(str(exc).replace("for the policy", "for the edition"))
+        refused.inner = cause if isinstance(cause, SaidError) else None
+        raise refused from None
     digest = hashlib.sha256(data).hexdigest()
     ensure_school(session, school)
     key = req.edition_key(audience)
@@ -154,8 +196,13 @@ def register_edition(
             return Registered(known, already=True)
         if known.label == edition:
             raise EditionError(
-                f"{name}: edition '{edition}' is already registered for {audience} with a "
-                "different file; give this one another edition name"
+                N_(
+                    "%(file)s: edition '%(edition)s' is already registered for %(audience)s with a "
+                    "different file; give this one another edition name"
+                ),
+                file=name,
+                edition=edition,
+                audience=audience,
             )
     policy.title = title
     version = new_version(session, policy, edition, name, data, in_force,

@@ -18,7 +18,7 @@ from rich.table import Column, Table
 
 from bot.core.clock import LONDON
 from bot.core.i18n import translations
-from bot.core.words import plural, school_words
+from bot.core.words import plural, school_words, words_in
 from bot.engine.commands import (
     WHO_ARE_YOU,
     SchoolOption,
@@ -52,6 +52,7 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None, command: st
     """
     from sqlalchemy import select  # lazy: not loaded by --help (module docstring)
 
+    from bot.core.messages import lines_in
     from bot.core.models import Person
     from bot.features.reports.actions import audit_list
     from bot.features.reports.routing import can_open_list
@@ -77,13 +78,27 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None, command: st
                 via="cli",
                 command=command,
             )
-        words = school_words(school)
         fail(
-            f"{email} is not a {words.dsl}, {words.deputy_dsl} or "
-            f"{words.headteacher} of {school.id}; reports are only for them.",
+            lines_in(school.language, lambda one: [_not_theirs(school, email, one)])[0],
             language=school.language,
         )
     return person
+
+
+def _not_theirs(school: SchoolConfig, email: str, language: str) -> str:
+    """Why ``email`` may not open the tracked list, in ``language`` (its roles in its words)."""
+    tr = translations(language)
+    words = words_in(school_words(school), tr)
+    return tr.gettext(
+        "%(email)s is not a %(dsl)s, %(deputy)s or %(head)s of %(school)s; reports are only "
+        "for them."
+    ) % {
+        "email": email,
+        "dsl": words.dsl,
+        "deputy": words.deputy_dsl,
+        "head": words.headteacher,
+        "school": school.id,
+    }
 
 
 def _deliver_now(ctx: AppContext) -> None:
@@ -301,7 +316,10 @@ def form_problems_command(
             done = dismiss_problem(session, config.id, dismiss, actor=f"cli:{person.email}")
         if not done:
             fail(
-                f"{config.name} has no unread form response {dismiss!r}.",
+                translations(config.language).gettext(
+                    "%(school)s has no unread form response %(response)s."
+                )
+                % {"school": config.name, "response": repr(dismiss)},
                 language=config.language,
             )
         console.print(f"Response {dismiss!r} marked as dealt with by {person.email}.")
@@ -336,6 +354,7 @@ def microsoft_form() -> None:
     settings = context(need_school=False).settings
     m365 = settings.m365
     if not (m365.site_id and m365.forms_list):
+        # English: the install's Microsoft 365 settings, read before any school's
         fail(
             "set COMPLIANCE_BOT_M365__SITE_ID (the granted site) and "
             "COMPLIANCE_BOT_M365__FORMS_LIST (the list's name, e.g. Form responses) first; "
@@ -384,11 +403,15 @@ def about(
             select(Report).where(Report.school_id == config.id, Report.reference == reference)
         )
         if report is None:
-            fail(f"{config.id} has no report {reference}.", language=config.language)
+            fail(
+                translations(config.language).gettext("%(school)s has no report %(reference)s.")
+                % {"school": config.id, "reference": reference},
+                language=config.language,
+            )
         try:
             done = record_subject(session, config, report, actor=me, email=person, now=utcnow())
         except SubjectError as exc:
-            fail(str(exc), language=config.language)
+            fail(exc.said(translations(config.language)), language=config.language)
     console.print(
         f"{done.reference} is recorded as being about {done.person}: they are not told about "
         "it and cannot open it."
@@ -412,7 +435,12 @@ def link(school: SchoolOption = None) -> None:
     ctx = context()
     config = ctx.config.school(school)
     if not config.reports.public_link:
-        console.print(f"The public report link is switched off for {config.name}.")
+        console.print(
+            translations(config.language).gettext(
+                "The public report link is switched off for %(school)s."
+            )
+            % {"school": config.name}
+        )
         return
     token = link_token(ctx.settings.signing_key(), config.id)
     console.print(

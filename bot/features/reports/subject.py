@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from gettext import NullTranslations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
+from bot.core.forms import SaidError
+from bot.core.i18n import N_, both, translations
 from bot.core.messages import notice
 from bot.core.models import Person, Report, ReportEntry
 from bot.core.outbox import Urgency, enqueue_email
@@ -37,8 +40,16 @@ __all__ = [
 ]
 
 
-class SubjectError(ValueError):
-    """The person cannot be recorded as the report's subject; the message says why."""
+class SubjectError(SaidError, ValueError):
+    """The person cannot be recorded as the report's subject; ``str()`` says why, ``said(tr)``
+    the same in the reader's language (a role named in it in that language's words)."""
+
+    def said(self, tr: NullTranslations) -> str:
+        """The sentence in ``tr``'s language (``cy+en``: Welsh, then English)."""
+        if tr is translations("cy+en"):
+            return both(self.said(translations("cy")), str(self))
+        values = {k: tr.gettext(v) if k == "dsl" else v for k, v in self.values.items()}
+        return tr.gettext(self.message) % values
 
 
 @dataclass(frozen=True)
@@ -120,17 +131,27 @@ def record_subject(
     """Record who the report is about: they lose sight of it and its alerts at once; a member
     of staff's line manager hears about a policy breach (content-free)."""
     if not may_read(actor, report, school):
-        raise SubjectError(f"{actor.email} may not read {report.reference}.")
+        raise SubjectError(
+            N_("%(email)s may not read %(reference)s."),
+            email=actor.email,
+            reference=report.reference,
+        )
     wanted = email.strip().lower()
     person = session.scalar(
         select(Person).where(Person.school_id == school.id, Person.email == wanted)
     )
     if person is None:
-        raise SubjectError(f"{wanted} is not in {school.name}'s directory.")
+        raise SubjectError(
+            N_("%(email)s is not in %(school)s's directory."), email=wanted, school=school.name
+        )
     if report.about_person and report.about_person != wanted:
         raise SubjectError(
-            f"{report.reference} is already recorded as being about someone else; "
-            f"ask the {school_words(school).dsl} to correct it on the report."
+            N_(
+                "%(reference)s is already recorded as being about someone else; ask the "
+                "%(dsl)s to correct it on the report."
+            ),
+            reference=report.reference,
+            dsl=school_words(school).dsl,
         )
     if report.about_person == wanted:
         return SubjectRecorded(report.reference, wanted, None, owner_cleared=False)

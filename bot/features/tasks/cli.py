@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from bot.core.dates import CALENDAR, DateWindowError
+from bot.core.i18n import translations
 from bot.engine.commands import as_of_today, console, context, fail, friendly, schools_of
 
 __all__ = ["reviews_app"]
@@ -53,7 +54,12 @@ def reviews_record(
                 signing_key=ctx.settings.signing_key(),
             )
     except (DateWindowError, EventError) as exc:
-        fail(str(exc), highlight=False, soft_wrap=True, language=chosen.language)
+        fail(
+            exc.said(translations(chosen.language)),
+            highlight=False,
+            soft_wrap=True,
+            language=chosen.language,
+        )
     console.print(f"[green]Recorded.[/] Reviews opened: {', '.join(opened.reviews) or 'none'} "
                   f"({opened.duties} owed, {opened.told} owner(s) emailed).", highlight=False)
 
@@ -78,7 +84,9 @@ def reviews_outcome(
     chosen = schools_of(ctx, school)[0]
     if not outcome.strip():
         fail(
-            "--outcome: write the review's outcome in a sentence or two.",
+            translations(chosen.language).gettext(
+                "--outcome: write the review's outcome in a sentence or two."
+            ),
             highlight=False,
             soft_wrap=True,
             language=chosen.language,
@@ -92,7 +100,10 @@ def reviews_outcome(
         ).first()
         if found is None:
             fail(
-                f"no review of '{task}' after event {event} is owed by {by}.",
+                translations(chosen.language).gettext(
+                    "no review of '%(task)s' after event %(event)s is owed by %(by)s."
+                )
+                % {"task": task, "event": event, "by": by},
                 highlight=False,
                 soft_wrap=True,
                 language=chosen.language,

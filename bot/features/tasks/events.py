@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.config import RequirementConfig, SchoolConfig
-from bot.core.forms import find_control_character
-from bot.core.i18n import day_text, translations
+from bot.core.forms import SaidError, find_control_character
+from bot.core.i18n import N_, day_text, translations
 from bot.core.links import make_token
 from bot.core.messages import notice
 from bot.core.models import Duty, Person, PersonRole, Requirement, ReviewEvent, TaskCompletion
@@ -39,8 +39,9 @@ __all__ = [
 ]
 
 
-class EventError(ValueError):
-    """What was typed cannot be recorded; ``str()`` says why in plain words."""
+class EventError(SaidError, ValueError):
+    """What was typed cannot be recorded; ``str()`` says why in plain words, ``said(tr)`` the
+    same in the reader's language."""
 
 
 @dataclass(frozen=True)
@@ -103,13 +104,24 @@ def _owners(session: Session, school_id: str, cfg: RequirementConfig) -> list[Pe
 
 def _checked(school: SchoolConfig, kind: str, what: str, happened_on: date, today: date) -> str:
     if kind not in event_kinds(school):
-        known = ", ".join(event_kinds(school)) or "none: no task has 'review_on'"
-        raise EventError(f"'{kind}' opens none of this school's reviews (kinds: {known}).")
+        if known := ", ".join(event_kinds(school)):
+            raise EventError(
+                N_("'%(kind)s' opens none of this school's reviews (kinds: %(known)s)."),
+                kind=kind,
+                known=known,
+            )
+        raise EventError(
+            N_(
+                "'%(kind)s' opens none of this school's reviews (kinds: none: no task has "
+                "'review_on')."
+            ),
+            kind=kind,
+        )
     what = " ".join(what.split())
     if not what or len(what) > 300 or find_control_character(what) is not None:
-        raise EventError("Say in a few words what happened (up to 300 characters).")
+        raise EventError(N_("Say in a few words what happened (up to 300 characters)."))
     if happened_on > today:
-        raise EventError("The date it happened cannot be in the future.")
+        raise EventError(N_("The date it happened cannot be in the future."))
     return what
 
 
