@@ -172,12 +172,71 @@ def _row(cells: tuple[str, ...]) -> str:
     return "│ " + " │ ".join(cells) + " │"
 
 
+# the policy folder's table and the lines under it: (English, Welsh); a document's own words
+# (titles, bodies, the version label staff will see) as written
+POLICY_LINES = (
+    ("Policy folder: what was found", "Ffolder polisïau: beth a ganfuwyd"),
+    (
+        "│ child-protection.docx │ title: Child Protection and Safeguarding Policy (line 2) │ — │",
+        "│ child-protection.docx │ teitl: Child Protection and Safeguarding Policy (llinell 2) "
+        "│ — │",
+    ),
+    (
+        "│ │ approving body: Full Governing Body (line 3) │ │",
+        "│ │ corff cymeradwyo: Full Governing Body (llinell 3) │ │",
+    ),
+    (
+        "│ │ next review: September 2027 (your answer) │ │",
+        "│ │ adolygiad nesaf: September 2027 (eich ateb) │ │",
+    ),
+    (
+        "check online-safety.pdf: This document names Hillside Primary School, not Ysgol Gymraeg "
+        "— check it is yours",
+        "gwiriad online-safety.pdf: Mae'r ddogfen hon yn enwi Hillside Primary School, nid Ysgol "
+        "Gymraeg — gwiriwch mai eich un chi ydyw",
+    ),
+    (
+        "note mobile-phones.md: next review September 2027 (month only) is stored as 30 September "
+        "2027, the last day of that month",
+        "nodyn mobile-phones.md: adolygiad nesaf Medi 2027 (mis yn unig): fe'i cedwir fel 30 Medi "
+        "2027, diwrnod olaf y mis hwnnw",
+    ),
+    (
+        "note mobile-phones.md: version: not stated in the document; staff will see “added 1 "
+        "September 2026” (change it in school.yaml or on the settings pages)",
+        "nodyn mobile-phones.md: fersiwn: heb ei nodi yn y ddogfen; bydd staff yn gweld “added 1 "
+        "September 2026” (newidiwch hyn yn school.yaml neu ar y tudalennau gosodiadau)",
+    ),
+)
+
+
+def _both(english: str, welsh: str, language: str) -> str:
+    """A line in ``language``: a table row cell by cell, else the Welsh, ' / ', the English (a
+    line under the table: its mark, then its sentence)."""
+    if language in ("en", "cy"):
+        return english if language == "en" else welsh
+    if english.startswith("│"):
+        cells = zip(welsh.split(" │ "), english.split(" │ "), strict=True)
+        return " │ ".join(
+            cy if cy == en or cy in ("│", "│ │") else f"{cy} / {en}" for cy, en in cells
+        )
+    if english.startswith(("check ", "note ")):
+        mark, _sep, rest = english.partition(" ")
+        marc, _sep, gweddill = welsh.partition(" ")
+        document, _sep, sentence = rest.partition(": ")
+        return f"{marc} / {mark} {document}: {gweddill.partition(': ')[2]} / {sentence}"
+    return f"{welsh} / {english}"
+
+
 @pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
-def test_the_calendar_tables_rows_are_said_in_the_schools_language(
-    tmp_path: Path, language: str
-) -> None:
+def test_the_tables_rows_are_said_in_the_schools_language(tmp_path: Path, language: str) -> None:
+    """The calendar table's dates and what each event was read as, and the policy folder's
+    table and the notes and checks under it."""
     lines = _init(tmp_path, language, code=0, leave_out=list(LEFT_OUT))
     shown = {" ".join(line.split()) for line in lines}
+    for english, welsh in POLICY_LINES:
+        expected = " ".join(_both(english, welsh, language).split())
+        assert expected in shown, "\n".join(lines)
     for event, dates, kind, dyddiadau, math in CALENDAR_ROWS:
         cells = {
             "en": (event, dates, kind),

@@ -263,19 +263,32 @@ def print_owed(draft: SetupDraft, org: OrgConfig, language: str = "en") -> None:
         ), language)), highlight=False)
 
 
-def _print_policies(draft: SetupDraft) -> None:
-    """What each document said, what was worked out, what was answered, and notes."""
+def _print_policies(draft: SetupDraft, language: str) -> None:
+    """What each document said, what was worked out, what was answered, and notes, in
+    ``language`` (the documents' own words as written)."""
+    from bot.features.policies.api import say_read
+    from bot.features.setup.policy_folder import say_folder
+
+    _ = translations(language).gettext
+
+    def said(lines: list[str]) -> str:
+        return escape("\n".join(say_folder(line, language) for line in lines)) or "—"
+
+    not_read = _("not read")
     console.print(table(
-        "Policy folder: what was found", ("Document", "Found in the document", "Worked out"),
-        ((escape(item.path.name), f"[red]not read[/]: {escape(item.error)}", "") if item.error
-         else (escape(item.path.name), escape("\n".join(item.found)) or "—",
-               escape("\n".join(item.derived)) or "—") for item in draft.policies),
+        _("Policy folder: what was found"),
+        (_("Document"), _("Found in the document"), _("Worked out")),
+        ((escape(item.path.name), f"[red]{not_read}[/]: {escape(say_read(item.error, language))}",
+          "") if item.error else (escape(item.path.name), said(item.found), said(item.derived))
+         for item in draft.policies),
         fold=True, title_justify="left",
     ))
+    check, note = f"[yellow]{_('check')}[/]", f"[cyan]{_('note')}[/]"
     for item in draft.policies:
-        for mark, lines in (("[yellow]check[/]", item.checks), ("[cyan]note[/]", item.notes)):
+        for mark, lines in ((check, item.checks), (note, item.notes)):
             for line in lines:
-                console.print(f"  {mark} {escape(item.path.name)}: {escape(line)}", highlight=False)
+                console.print(f"  {mark} {escape(item.path.name)}: "
+                              f"{escape(say_folder(line, language))}", highlight=False)
 
 
 def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
@@ -290,7 +303,7 @@ def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
     _ = tr.gettext
     school = org.schools[0]
     _print_people(draft, language)
-    _print_policies(draft)
+    _print_policies(draft, language)
     if draft.calendar is not None:
         console.print(table(
             _("Term dates read from %(file)s") % {"file": draft.answers.terms.ics},

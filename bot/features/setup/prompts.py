@@ -25,7 +25,7 @@ from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
 from bot.features.policies.api import policy_key, question, twins
 from bot.features.setup.answers import Answers, Key, Progress, pick_person
 from bot.features.setup.pack import PolicyRef, match_pack
-from bot.features.setup.policy_folder import read_policy_folder
+from bot.features.setup.policy_folder import read_policy_folder, say_folder
 from bot.features.setup.problems import say
 from bot.features.setup.rules import cap
 from bot.features.setup.school_setup import OUTSIDE_ROLES, header_found, outside_person
@@ -356,8 +356,8 @@ def _read_folder(progress: Progress, folder: Path, people: list[DirectoryPerson]
         item.check_ownership(str(progress.get(("school", "name")) or ""),
                              [names[e] for e in emails if e in names], dsl=words.dsl)
         for check in item.checks:
-            err.print(f"  [yellow]{mark}[/] {escape(item.path.name)}: {escape(check)}",
-                      highlight=False)
+            err.print(f"  [yellow]{mark}[/] {escape(item.path.name)}: "
+                      f"{escape(say_folder(check, _.language))}", highlight=False)
     return items
 
 
