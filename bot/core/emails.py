@@ -16,8 +16,11 @@ import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 
+from bot.core.i18n import N_
+
 __all__ = [
     "MAX_EMAIL_LENGTH",
+    "REASONS",
     "checked_email",
     "email_problem",
     "has_mailbox",
@@ -31,6 +34,35 @@ MAX_EMAIL_LENGTH = 320  # what the database columns hold
 # and email-validator refuses it, so it can be neither typed at /signin nor delivered.
 _NO_EMAIL = "@no-email.invalid"
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
+_TOO_LONG = N_("An email address must be %(most)s characters or fewer.")
+# why an address is not one: ours and email-validator's (2.x) sentences, each as the library
+# writes it (a reason not listed is shown as the library wrote it); said in the reader's
+# language where ``email_problem``'s sentence is shown (``bot.core.config.said``)
+REASONS = (
+    _TOO_LONG,
+    N_("An email address must have an @-sign."),
+    N_("There must be something before the @-sign."),
+    N_("There must be something after the @-sign."),
+    N_("The part after the @-sign is not valid. It should have a period."),
+    N_("The part after the @-sign is not valid. It is not within a valid top-level domain."),
+    N_(
+        "The part after the @-sign is a special-use or reserved name that cannot be used with "
+        "email."
+    ),
+    N_("An email address cannot have two periods in a row."),
+    N_("An email address cannot start with a period."),
+    N_("An email address cannot end with a period."),
+    N_("An email address cannot end with a hyphen."),
+    N_("An email address cannot have a period immediately before the @-sign."),
+    N_("An email address cannot have a period immediately after the @-sign."),
+    N_("An email address cannot have a hyphen immediately after the @-sign."),
+    N_("An email address cannot have a period and a hyphen next to each other."),
+    N_("A bracketed IP address after the @-sign is not allowed here."),
+    N_("Quoting the part before the @-sign is not allowed here."),
+    N_("The email address contains invalid characters before the @-sign: %(chars)s."),
+    N_("The part after the @-sign contains invalid characters: %(chars)s."),
+    N_("The email address contains unsafe characters: %(chars)s."),
+)
 
 
 def no_email_key(ref: str) -> str:
@@ -51,7 +83,7 @@ def has_mailbox(address: str) -> bool:
 def email_problem(address: str) -> str | None:
     """Why ``address`` is not an email address (email-validator's sentence), or None."""
     if len(address) > MAX_EMAIL_LENGTH:
-        return f"An email address must be {MAX_EMAIL_LENGTH} characters or fewer."
+        return _TOO_LONG % {"most": MAX_EMAIL_LENGTH}
     try:
         validate_email(address, check_deliverability=False)
     except EmailNotValidError as exc:

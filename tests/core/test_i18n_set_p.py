@@ -98,6 +98,7 @@ terms:
 """
 _NOT_READ = "none.ics: this is not an iCalendar (.ics) file we can read. Download the term dates "
 _WHY = "(The part after the @-sign contains invalid characters: '@'.)"  # the address library's
+_WHY_CY = "(Mae'r rhan ar ôl yr arwydd @ yn cynnwys nodau annilys: '@'.)"  # its reason (set w)
 PLATFORM_EN = [
     "Nothing was set up: 4 problems to fix first:",
     "people.headteacher: give an email address (the Microsoft 365 directory is read once "
@@ -112,7 +113,7 @@ PLATFORM_CY = [
     "maes people.headteacher: rhowch gyfeiriad e-bost (darllenir cyfeiriadur Microsoft 365 "
     "unwaith y bydd `compliance-bot check m365` yn llwyddo; cymerir pobl yn ôl eu cyfeiriad "
     "e-bost tan hynny)",
-    f"maes people.dpo: nid yw pat@@council.example yn gyfeiriad e-bost {_WHY}",
+    f"maes people.dpo: nid yw pat@@council.example yn gyfeiriad e-bost {_WHY_CY}",
     "maes policies: y ffolder polisïau: ni chafwyd hyd i'r ffolder",
     "maes terms.ics: none.ics: nid yw hon yn ffeil iCalendar (.ics) y gallwn ei darllen. "
     "Lawrlwythwch y dyddiadau tymor eto o dudalen yr awdurdod lleol, gan ddewis y ddolen .ics "

@@ -19,7 +19,7 @@ Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cache
 
@@ -253,21 +253,24 @@ def say_sentence(
     language: str,
     *,
     inner: Callable[[str], str] | None = None,
+    readers: Mapping[str, Callable[[str], str]] | None = None,
 ) -> str:
     """``text`` — one of ``sentences`` (``N_``, a room's own: an import's row problems, tried
     in their order) with its values filled in — in ``language`` (``cy+en``: Welsh, then
     English); a value named ``problem`` is itself read back (by ``inner``, a room's own
-    reader, else against these sentences, then the checks' too); as written when nothing
-    matches."""
+    reader, else against these sentences, then the checks' too), a value named in
+    ``readers`` by its reader (Welsh: a library's reason, a directory's name); as written
+    when nothing matches."""
     if language == "cy+en":
-        return both(say_sentence(text, sentences, "cy", inner=inner), text)
+        return both(say_sentence(text, sentences, "cy", inner=inner, readers=readers), text)
     if language != "cy":
         return text
     said = _said(
         text,
         _own(sentences),
         language,
-        inner or (lambda value: say_sentence(value, sentences, language)),
+        inner or (lambda value: say_sentence(value, sentences, language, readers=readers)),
+        readers or {},
     )
     return say_check(text, language) if said is None else said
 
@@ -283,16 +286,22 @@ def _said(
     entries: tuple[tuple[str, tuple[str, str], re.Pattern[str]], ...],
     language: str,
     inner: Callable[[str], str],
+    readers: Mapping[str, Callable[[str], str]] | None = None,
 ) -> str | None:
     """``text`` in ``language`` against ``entries`` (None when none matches); a ``problem``
-    value said by ``inner``."""
+    value said by ``inner``, a value ``readers`` names by its reader."""
+    readers = readers or {}
     tr = translations(language)
     for sentence, (singular, plural), pattern in entries:
         found = pattern.match(text)
         if found is None:
             continue
         values: dict[str, object] = {
-            k: inner(v) if k == "problem" else _value(k, v, language)
+            k: inner(v)
+            if k == "problem"
+            else readers[k](v)
+            if k in readers
+            else _value(k, v, language)
             for k, v in found.groupdict().items()
         }
         said = tr.gettext(sentence)

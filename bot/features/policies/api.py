@@ -9,6 +9,7 @@ from bot.features.policies.attest import (
     names_match,
     sign_aup,
 )
+from bot.features.policies.import_found import say_read
 from bot.features.policies.importer import (
     SUPPORTED_SUFFIXES,
     Found,
@@ -20,7 +21,9 @@ from bot.features.policies.importer import (
     same_document,
     typed_policy,
 )
+from bot.features.policies.importer.checks import OTHER_DSL, OTHER_SCHOOL
 from bot.features.policies.intake import (
+    MONTH_ONLY,
     QUESTIONS,
     Dates,
     Intake,
@@ -50,6 +53,9 @@ from bot.features.policies.typed import typed_date, typed_title
 __all__ = [
     "AUP_CONSENT",
     "MAX_DOCUMENT_BYTES",
+    "MONTH_ONLY",
+    "OTHER_DSL",
+    "OTHER_SCHOOL",
     "QUESTIONS",
     "REVIEW_DUE_SOON_DAYS",
     "SUPPORTED_SUFFIXES",
@@ -82,6 +88,7 @@ __all__ = [
     "register",
     "review_status",
     "same_document",
+    "say_read",
     "sign_aup",
     "stored_day",
     "twins",

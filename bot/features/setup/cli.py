@@ -18,9 +18,9 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from bot.core.config.reading import load_yaml
-from bot.core.config.said import say_problem, say_sentence
+from bot.core.config.said import say_problem
 from bot.core.emails import has_mailbox
-from bot.core.i18n import LANGUAGES, N_, translations
+from bot.core.i18n import LANGUAGES, N_, both, translations
 from bot.core.nations import Words, school_words_for
 from bot.core.words import plain_key, plural, role_name, words_in
 from bot.engine.commands import (
@@ -38,7 +38,8 @@ from bot.engine.commands import (
     table,
     unused_columns,
 )
-from bot.features.setup.problems import SETUP_SENTENCES, said
+from bot.features.setup.problems import contracted, said, say
+from bot.features.setup.term_calendar import say_note
 
 if TYPE_CHECKING:
     from gettext import NullTranslations
@@ -146,7 +147,18 @@ def _persons(count: int, tr: NullTranslations) -> str:
 
 def _note(draft: SetupDraft, language: str) -> str:
     """Why the platform's directory is not read yet, in ``language``."""
-    return say_sentence(draft.directory_note or "", SETUP_SENTENCES, language)
+    return say(draft.directory_note or "", language)
+
+
+def _naming(draft: SetupDraft, sentence: str, language: str, **values: object) -> str:
+    """``sentence`` (``N_``) in ``language``, naming the directory in that language too (in
+    ``cy+en`` each half its own: "… cyfeiriadur Microsoft 365 … / … the Microsoft 365 …")."""
+    if language == "cy+en":
+        cy, en = (_naming(draft, sentence, half, **values) for half in ("cy", "en"))
+        return both(cy, en)
+    values["source"] = draft.source_in(language)
+    text = translations(language).gettext(sentence) % values
+    return contracted(text) if language == "cy" else text
 
 
 def _print_people(draft: SetupDraft, language: str) -> None:
@@ -159,8 +171,8 @@ def _print_people(draft: SetupDraft, language: str) -> None:
     elif draft.directory_note:
         console.print(f"[bold]{_(DIRECTORY)}[/]: {_note(draft, language)}")
     shown_as = {p.email: f"{p.display_name} <{p.email}>" for p in draft.people}
-    shown_as |= {e: _("%(who)s (from outside %(source)s: on the people register)") % {
-                     "who": n + " <" + e + ">" if n != e else e, "source": draft.source_name}
+    outside = N_("%(who)s (from outside %(source)s: on the people register)")
+    shown_as |= {e: _naming(draft, outside, language, who=n + " <" + e + ">" if n != e else e)
                  for e, n in draft.outsiders.items()}
     for key, value in draft.roles.items():
         emails = value if isinstance(value, list) else [value] if value else []
@@ -184,15 +196,15 @@ def _print_directory(draft: SetupDraft, words: Words, language: str) -> None:
         for r, n in sorted(roles.items())
     )
     counts = counts or _("no roles")
-    console.print(f"[bold]{_(DIRECTORY)}[/]: {draft.source_name}: "
+    console.print(f"[bold]{_(DIRECTORY)}[/]: {draft.source_in(language)}: "
                   f"{_persons(len(draft.people), tr)} ({counts})")
     if draft.header:
         line, _sep, columns = draft.header.removeprefix("line ").partition(": ")
         console.print("  " + _("header row found on line %(line)s: %(columns)s")
                       % {"line": line, "columns": columns}, highlight=False)
     for number in draft.answers.leave_out:
-        console.print("  " + _("line %(line)s of %(source)s left out, as you chose")
-                      % {"line": number, "source": draft.source_name}, highlight=False)
+        console.print("  " + _naming(draft, N_("line %(line)s of %(source)s left out, as you "
+                                               "chose"), language, line=number), highlight=False)
     if draft.unused_columns:
         not_read = _("not read")
         console.print(f"  [yellow]{not_read}[/]: {unused_columns(draft.unused_columns)}",
@@ -251,25 +263,38 @@ def print_owed(draft: SetupDraft, org: OrgConfig, language: str = "en") -> None:
         console.print(f"  {escape(item.line(tr))}", highlight=False)
     if draft.people and nobody_owes(owed):
         warning = escape(_("WARNING: nobody will be asked for anything."))
-        err.print(f"[bold red]{warning}[/] " + escape(_(
+        err.print(f"[bold red]{warning}[/] " + escape(_naming(draft, N_(
             "No one in %(source)s has a role the requirements ask (staff, volunteer, supply…): "
             "check the role table (job_titles) or the roles column, then run init again."
-        ) % {"source": draft.source_name}), highlight=False)
+        ), language)), highlight=False)
 
 
-def _print_policies(draft: SetupDraft) -> None:
-    """What each document said, what was worked out, what was answered, and notes."""
+def _print_policies(draft: SetupDraft, language: str) -> None:
+    """What each document said, what was worked out, what was answered, and notes, in
+    ``language`` (the documents' own words as written)."""
+    from bot.features.policies.api import say_read
+    from bot.features.setup.policy_folder import say_folder
+
+    _ = translations(language).gettext
+
+    def said(lines: list[str]) -> str:
+        return escape("\n".join(say_folder(line, language) for line in lines)) or "—"
+
+    not_read = _("not read")
     console.print(table(
-        "Policy folder: what was found", ("Document", "Found in the document", "Worked out"),
-        ((escape(item.path.name), f"[red]not read[/]: {escape(item.error)}", "") if item.error
-         else (escape(item.path.name), escape("\n".join(item.found)) or "—",
-               escape("\n".join(item.derived)) or "—") for item in draft.policies),
+        _("Policy folder: what was found"),
+        (_("Document"), _("Found in the document"), _("Worked out")),
+        ((escape(item.path.name), f"[red]{not_read}[/]: {escape(say_read(item.error, language))}",
+          "") if item.error else (escape(item.path.name), said(item.found), said(item.derived))
+         for item in draft.policies),
         fold=True, title_justify="left",
     ))
+    check, note = f"[yellow]{_('check')}[/]", f"[cyan]{_('note')}[/]"
     for item in draft.policies:
-        for mark, lines in (("[yellow]check[/]", item.checks), ("[cyan]note[/]", item.notes)):
+        for mark, lines in ((check, item.checks), (note, item.notes)):
             for line in lines:
-                console.print(f"  {mark} {escape(item.path.name)}: {escape(line)}", highlight=False)
+                console.print(f"  {mark} {escape(item.path.name)}: "
+                              f"{escape(say_folder(line, language))}", highlight=False)
 
 
 def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
@@ -284,16 +309,18 @@ def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
     _ = tr.gettext
     school = org.schools[0]
     _print_people(draft, language)
-    _print_policies(draft)
+    _print_policies(draft, language)
     if draft.calendar is not None:
         console.print(table(
             _("Term dates read from %(file)s") % {"file": draft.answers.terms.ics},
             (_("Event"), _("Dates"), _("Read as")),
-            ((escape(e.summary), e.dates, e.kind) for e in draft.calendar.events),
+            ((escape(e.summary), e.dates_in(language), e.kind_in(language))
+             for e in draft.calendar.events),
             fold=True, title_justify="left",
         ))
         for note in draft.calendar.notes:
-            console.print(f"  [yellow]note[/] {escape(note)}", highlight=False)
+            console.print(f"  [yellow]{_('note')}[/] {escape(say_note(note, language))}",
+                          highlight=False)
     counted = (
         tr.ngettext("%(num)d term", "%(num)d terms", len(school.terms)),
         tr.ngettext("%(num)d holiday weekday inside them", "%(num)d holiday weekdays inside them",

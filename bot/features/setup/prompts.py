@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
-from bot.core.config.said import say_sentence
 from bot.core.context import adapters
 from bot.core.i18n import N_, both, translations
 from bot.core.nations import DEFAULT_NATION, NATIONS, school_words_for
@@ -26,8 +25,8 @@ from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
 from bot.features.policies.api import policy_key, question, twins
 from bot.features.setup.answers import Answers, Key, Progress, pick_person
 from bot.features.setup.pack import PolicyRef, match_pack
-from bot.features.setup.policy_folder import read_policy_folder
-from bot.features.setup.problems import SETUP_SENTENCES
+from bot.features.setup.policy_folder import read_policy_folder, say_folder
+from bot.features.setup.problems import say
 from bot.features.setup.rules import cap
 from bot.features.setup.school_setup import OUTSIDE_ROLES, header_found, outside_person
 
@@ -124,12 +123,14 @@ def _read_staff(path: Path, _: _Say) -> tuple[list[DirectoryPerson], list[int]] 
         try:
             changes = reader.fetch(None)
         except ConnectorError as exc:
-            err.print(f"  {escape(str(exc))}", highlight=False)
+            err.print(f"  {escape(say(str(exc), _.language))}", highlight=False)
             return None
-        header = header_found(reader)
-        if header is not None and reader.header_line == 1:
+        found = header_found(reader)
+        line, _sep, columns = (found or "").removeprefix("line ").partition(": ")
+        header: Value = _.part(N_("line %(line)s: %(columns)s"), line=line, columns=columns)
+        if found is not None and reader.header_line == 1:
             console.print("  " + _("header row: %(header)s", header=header), highlight=False)
-        elif header is not None and not typer.confirm(  # rows above it were taken as titles
+        elif found is not None and not typer.confirm(  # rows above it were taken as titles
             "  " + _("The header row found is %(header)s. Is that right?", header=header),
             default=True,
         ):
@@ -143,7 +144,7 @@ def _read_staff(path: Path, _: _Say) -> tuple[list[DirectoryPerson], list[int]] 
                                             "%(count)s rows of %(file)s cannot be used:",
                                             len(changes.rejected), file=path.name) + "[/]")
         for line in changes.rejected:
-            err.print(f"    {escape(line)}", highlight=False)
+            err.print(f"    {escape(say(line, _.language))}", highlight=False)
         what = _choice("  " + _("Fix the file and read it again, or leave these rows out"),
                        ("read-again", "leave-out"), None, _)
         if what == "leave-out":
@@ -253,7 +254,7 @@ def _person(
             chosen = next(p for p in people if p.email == email)
             console.print(f"  → {chosen.display_name} <{chosen.email}>", highlight=False)
             return email
-        err.print("  " + say_sentence(problem or "", SETUP_SENTENCES, _.language) + (
+        err.print("  " + say(problem or "", _.language) + (
             _("; for someone from outside the school, give their email")
             if outside and "@" not in text else ""))
 
@@ -355,8 +356,8 @@ def _read_folder(progress: Progress, folder: Path, people: list[DirectoryPerson]
         item.check_ownership(str(progress.get(("school", "name")) or ""),
                              [names[e] for e in emails if e in names], dsl=words.dsl)
         for check in item.checks:
-            err.print(f"  [yellow]{mark}[/] {escape(item.path.name)}: {escape(check)}",
-                      highlight=False)
+            err.print(f"  [yellow]{mark}[/] {escape(item.path.name)}: "
+                      f"{escape(say_folder(check, _.language))}", highlight=False)
     return items
 
 
@@ -382,7 +383,7 @@ def _policy_questions(progress: Progress, folder: Path, people: list[DirectoryPe
                 if (problem := item.answer(name, text)) is None:
                     progress.put(key, text)
                     break
-                err.print("  " + say_sentence(problem, SETUP_SENTENCES, _.language))
+                err.print("  " + say(problem, _.language))
     titles = [PolicyRef(policy_key(item.title), item.title) for item in items if not item.error]
     console.print(_("Requirement pack (built-in templates that follow your policies):"))
     chosen: list[str] = list(progress.get(("requirements",)) or [])

@@ -21,7 +21,7 @@ from bot.core.config import store as config_store
 from bot.core.context import adapters, build_connectors
 from bot.core.emails import email_problem
 from bot.core.forms import SaidError
-from bot.core.i18n import N_
+from bot.core.i18n import N_, translations
 from bot.core.models import ExtraPerson
 from bot.core.nations import school_words_for
 from bot.core.ports import ConnectorError, DirectoryPerson, StaffFile
@@ -56,6 +56,8 @@ from bot.features.setup.problems import (
     SAME_DOCUMENT,
     SAME_TITLE,
     SUGGESTED,
+    THE_DIRECTORY,
+    THE_PLATFORM_DIRECTORY,
     UNANSWERED,
     UNMAPPED_MANY,
     UNMAPPED_ONE,
@@ -101,10 +103,15 @@ class SetupDraft:
     @property
     def source_name(self) -> str:
         """The directory as a person knows it (the CSV's name, or the platform's)."""
+        return self.source_in("en")
+
+    def source_in(self, language: str) -> str:
+        """The directory's name in ``language`` ('cyfeiriadur Microsoft 365'); a file's as it is."""
         directory, platform = self.answers.directory, self.answers.platform
+        gettext = translations(language).gettext
         if platform != "local":
-            return f"the {_PLATFORM[platform]} directory"
-        return directory.name if directory is not None else "the directory"
+            return gettext(THE_PLATFORM_DIRECTORY) % {"platform": _PLATFORM[platform]}
+        return directory.name if directory is not None else gettext(THE_DIRECTORY)
 
 
 def existing_school(settings: Settings) -> SaidError | None:

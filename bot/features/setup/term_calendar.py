@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
+from babel.dates import format_date
+
+from bot.core.config.said import say_sentence
 from bot.core.contained import ContainedError, run_contained
-from bot.core.i18n import N_
+from bot.core.i18n import N_, both, translations
 
 __all__ = [
     "CALENDAR_SENTENCES",
@@ -23,6 +26,7 @@ __all__ = [
     "CalendarEvent",
     "TermCalendar",
     "read_term_calendar",
+    "say_note",
 ]
 
 MAX_ICS_BYTES = 2 * 1024 * 1024
@@ -32,6 +36,17 @@ MAX_ICS_EVENTS = 2_000
 MAX_ICS_LINES = 40_000
 
 Kind = Literal["term", "term starts", "term ends", "holiday", "INSET day", "not used"]
+# what an event was read as, in the words a person reads (init's table of the calendar)
+KINDS: dict[str, str] = {
+    "term": N_("term"),
+    "term starts": N_("term starts"),
+    "term ends": N_("term ends"),
+    "holiday": N_("holiday"),
+    "INSET day": N_("INSET day"),
+    "not used": N_("not used"),
+}
+_SPAN = N_("%(first)s to %(last)s")  # an event's days: "Mon 26 Oct 2026 to Fri 30 Oct 2026"
+_DAY = "%a %d %b %Y"  # as the English table writes a day ("Tue 01 Sep 2026")
 
 _INSET = re.compile(
     r"\binsets?\b|\bin[- ]?service\b|training day|staff (development|training)"
@@ -88,9 +103,45 @@ class CalendarEvent:
     @property
     def dates(self) -> str:
         """The event's day or days, as a person writes them."""
-        if self.start == self.end:
-            return f"{self.start:%a %d %b %Y}"
-        return f"{self.start:%a %d %b %Y} to {self.end:%a %d %b %Y}"
+        return self.dates_in("en")
+
+    def dates_in(self, language: str) -> str:
+        """The event's day or days in ``language``: 'Maw 01 Medi 2026' (``babel.dates``)."""
+        return _span(self.start, self.end, language)
+
+    def kind_in(self, language: str) -> str:
+        """What the event was read as, in ``language`` ('diwrnod HMS')."""
+        return translations(language).gettext(KINDS[self.kind])
+
+
+def _span(start: date, end: date, language: str) -> str:
+    """A day, or first to last day, in ``language`` (``cy+en``: the Welsh, then the English)."""
+    if language == "cy+en":
+        return both(_span(start, end, "cy"), _span(start, end, "en"))
+    if language == "cy":
+        first, last = (format_date(d, "EEE dd MMM y", locale="cy") for d in (start, end))
+    else:
+        first, last = f"{start:{_DAY}}", f"{end:{_DAY}}"
+    if start == end:
+        return first
+    return translations(language).gettext(_SPAN) % {"first": first, "last": last}
+
+
+def _dates_back(text: str) -> str:
+    """An event's days as the English note wrote them, in Welsh (as written if not read)."""
+    first, _to, last = text.partition(" to ")
+    try:
+        start = datetime.strptime(first, _DAY).date()
+        end = datetime.strptime(last, _DAY).date() if last else start
+    except ValueError:
+        return text
+    return _span(start, end, "cy")
+
+
+def say_note(note: str, language: str) -> str:
+    """A note of the calendar read (``TermCalendar.notes``, English as written) in
+    ``language``; the event's name as the calendar gives it."""
+    return say_sentence(note, _NOTES, language, readers={"dates": _dates_back})
 
 
 @dataclass
@@ -149,6 +200,8 @@ _NO_TERM_DATES = N_(
     "%(name)s: no term dates found (events named like 'Autumn term begins' and 'Autumn term "
     "ends', or one event spanning the term)"
 )
+_NO_END = N_("'%(summary)s' (%(dates)s) has no matching term end")
+_NO_START = N_("'%(summary)s' (%(dates)s) has no matching term start")
 # every sentence a calendar's refusal or its last note says (``init``'s problems read them back)
 CALENDAR_SENTENCES = (
     _TOO_MANY,
@@ -158,6 +211,7 @@ CALENDAR_SENTENCES = (
     _NO_EVENTS,
     _NO_TERM_DATES,
 )
+_NOTES = (_NO_END, _NO_START, _NO_TERM_DATES)
 
 
 def _parse(name: str, data: bytes) -> list[CalendarEvent]:
@@ -242,11 +296,11 @@ def _terms(events: list[CalendarEvent], notes: list[str]) -> list[dict[str, Any]
     for event in events:
         if event.kind == "term starts":
             if pending is not None:
-                notes.append(f"'{pending.summary}' ({pending.dates}) has no matching term end")
+                notes.append(_NO_END % {"summary": pending.summary, "dates": pending.dates})
             pending = event
         elif event.kind == "term ends":
             if pending is None:
-                notes.append(f"'{event.summary}' ({event.dates}) has no matching term start")
+                notes.append(_NO_START % {"summary": event.summary, "dates": event.dates})
                 continue
             terms.append(
                 {
@@ -257,7 +311,7 @@ def _terms(events: list[CalendarEvent], notes: list[str]) -> list[dict[str, Any]
             )
             pending = None
     if pending is not None:
-        notes.append(f"'{pending.summary}' ({pending.dates}) has no matching term end")
+        notes.append(_NO_END % {"summary": pending.summary, "dates": pending.dates})
     return sorted(terms, key=lambda t: t["start"])
 
 
