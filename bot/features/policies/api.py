@@ -21,6 +21,7 @@ from bot.features.policies.importer import (
     typed_policy,
 )
 from bot.features.policies.intake import (
+    ANSWER_PROBLEMS,
     QUESTIONS,
     Dates,
     Intake,
@@ -48,6 +49,7 @@ from bot.features.policies.store import accepted_document, new_version
 from bot.features.policies.typed import typed_date, typed_title
 
 __all__ = [
+    "ANSWER_PROBLEMS",
     "AUP_CONSENT",
     "MAX_DOCUMENT_BYTES",
     "QUESTIONS",

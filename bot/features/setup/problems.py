@@ -5,7 +5,7 @@ again by its key) and said in the school's language when shown (``said``).
 Every sentence is a catalogue sentence (``N_``) with named values; ``said`` reads a line back
 against them (``bot.core.config.said.say_sentence``), the values — names, files, what was
 typed — as written, a ``problem`` value read back in turn. A line none of them fits (a staff
-list's own row problem, a policy document's answer) keeps its English sentence.
+list's own row problem) keeps its English sentence.
 """
 
 from __future__ import annotations
@@ -111,8 +111,12 @@ def said(line: str, language: str) -> str:
         return both(said(line, "cy"), line)
     if language != "cy":
         return line
+    # lazy: the policies room loads its importer, which --help does not need
+    from bot.features.policies.api import ANSWER_PROBLEMS
+
+    sentences = (*SETUP_SENTENCES, *ANSWER_PROBLEMS)  # and a policy document's answer's
     field, _, problem = line.partition(": ")
     if not problem:
-        return say_sentence(line, SETUP_SENTENCES, language)
-    sentence = say_sentence(problem, SETUP_SENTENCES, language)
+        return say_sentence(line, sentences, language)
+    sentence = say_sentence(problem, sentences, language)
     return translations(language).gettext(_FIELD) % {"field": field, "problem": sentence}

@@ -23,7 +23,7 @@ from bot.core.ports import ConnectorError
 from bot.core.words import words_in
 from bot.engine.commands import console, err
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
-from bot.features.policies.api import policy_key, question, twins
+from bot.features.policies.api import ANSWER_PROBLEMS, policy_key, question, twins
 from bot.features.setup.answers import Answers, Key, Progress, pick_person
 from bot.features.setup.pack import PolicyRef, match_pack
 from bot.features.setup.policy_folder import read_policy_folder
@@ -41,6 +41,29 @@ __all__ = ["ask_answers", "said_in"]
 
 # a value said in each language in turn: as given, or made from that language's translations
 Value = str | int | Callable[["NullTranslations"], str]
+
+# the codes typed as answers, and how a Welsh school may type them too (the English code is
+# always taken, and is what the answers file keeps); a name (m365, google) is the same in both
+_CODES = {
+    "read-again": N_("read-again"),
+    "leave-out": N_("leave-out"),
+    "staff": N_("staff"),
+    "volunteer": N_("volunteer"),
+    "governor": N_("governor"),
+    "supply": N_("supply"),
+    "none": N_("none"),
+    "local": N_("local"),
+    "web": N_("web"),
+    "file": N_("file"),
+}
+# yes and no at a Welsh school's terminal: glibc's cy_GB locale (LC_MESSAGES: yesstr "ie",
+# nostr "na"; yesexpr "^[+1iItTyY]", noexpr "^[-0nN]"), the English y and n taken too
+_YES, _NO = ("i", "ie", "y", "yes"), ("n", "na", "no")
+
+
+def _code(tr: NullTranslations, option: str) -> str:
+    """An option's code as ``tr``'s language types it ("gadael-allan" for "leave-out")."""
+    return tr.gettext(_CODES[option]) if option in _CODES else option
 
 
 class _Say:
@@ -71,6 +94,22 @@ class _Say:
             lambda tr: _filled(tr.ngettext(singular, plural, count), tr, {"count": count, **values})
         )
 
+    def confirm(self, question: str, *, default: bool) -> bool:
+        """A yes/no question: as click asks it (``[Y/n]``) in English; in a Welsh school
+        ``[I/n]`` (ie/na), ``cy+en`` ``[I/n] / [Y/n]``, the English y/n taken too."""
+        if self.language == "en":
+            return typer.confirm(question, default=default)
+        marks = ("[I/n]", "[Y/n]") if default else ("[i/N]", "[y/N]")
+        shown = marks[0] if self.language == "cy" else both(*marks)
+        while True:
+            answer = str(typer.prompt(f"{question} {shown}", default="", show_default=False))
+            if not (picked := answer.strip().lower()):
+                return default
+            if picked in _YES or picked in _NO:
+                return picked in _YES
+            err.print("  " + self(N_("please answer one of: %(options)s"), options=lambda tr:
+                                  "y, n" if tr is translations("en") else "ie, na"))
+
 
 def _filled(text: str, tr: NullTranslations, values: Mapping[str, Value]) -> str:
     if not values:
@@ -85,13 +124,22 @@ def said_in(progress: Progress) -> _Say:
 
 def _choice(question: str, options: tuple[str, ...], default: str | None,
             _: _Say = _Say("en")) -> str:
-    """One of ``options``, in any case (asked again until it is one)."""
+    """One of ``options``, in any case (asked again until it is one); a Welsh school is shown
+    the Welsh codes and may type either."""
+    typed = {option: option for option in options}  # what may be typed, and its option
+    shown = "/".join(options)
+    if _.language != "en":
+        welsh = {_code(translations("cy"), option): option for option in options}
+        typed |= welsh
+        shown = "/".join(welsh) if _.language == "cy" else both("/".join(welsh), shown)
+        default = _code(translations("cy"), default) if default is not None else None
     while True:
-        answer = str(typer.prompt(f"{question} ({'/'.join(options)})", default=default))
+        answer = str(typer.prompt(f"{question} ({shown})", default=default))
         picked = "-".join(answer.strip().lower().split())
-        if picked in options:
-            return picked
-        err.print("  " + _("please answer one of: %(options)s", options=", ".join(options)))
+        if picked in typed:
+            return typed[picked]
+        err.print("  " + _("please answer one of: %(options)s", options=lambda tr: ", ".join(
+            _code(tr, option) for option in options)))
 
 
 def _ask(progress: Progress, key: Key, question: Callable[[], Any]) -> Any:
@@ -129,7 +177,7 @@ def _read_staff(path: Path, _: _Say) -> tuple[list[DirectoryPerson], list[int]] 
         header = header_found(reader)
         if header is not None and reader.header_line == 1:
             console.print("  " + _("header row: %(header)s", header=header), highlight=False)
-        elif header is not None and not typer.confirm(  # rows above it were taken as titles
+        elif header is not None and not _.confirm(  # rows above it were taken as titles
             "  " + _("The header row found is %(header)s. Is that right?", header=header),
             default=True,
         ):
@@ -198,7 +246,7 @@ def _role_table(progress: Progress, people: list[DirectoryPerson]) -> None:
     if words:
         console.print("  " + _("Job titles in the staff list: say what each means here "
                                "('%(none)s': not asked for anything, e.g. a cleaner)",
-                               none=NOT_ASKED))
+                               none=lambda tr: _code(tr, NOT_ASKED)))
     for word, count in sorted(words.items()):
         if not progress.has(("job_titles", word)):
             progress.put(("job_titles", word), _choice(
@@ -353,7 +401,8 @@ def _read_folder(progress: Progress, folder: Path, people: list[DirectoryPerson]
     mark = _("check")
     for item in items:
         item.check_ownership(str(progress.get(("school", "name")) or ""),
-                             [names[e] for e in emails if e in names], dsl=words.dsl)
+                             [names[e] for e in emails if e in names], dsl=words.dsl,
+                             language=_.language)
         for check in item.checks:
             err.print(f"  [yellow]{mark}[/] {escape(item.path.name)}: {escape(check)}",
                       highlight=False)
@@ -377,12 +426,13 @@ def _policy_questions(progress: Progress, folder: Path, people: list[DirectoryPe
                                        file=escape(item.path.name), heading=escape(offered)),
                               highlight=False)
             while True:
-                text = str(typer.prompt(f"{item.path.name}: {question(name, words)}",
+                text = str(typer.prompt(f"{item.path.name}: "
+                                        f"{question(name, words, _.language)}",
                                         default=offered or None))
                 if (problem := item.answer(name, text)) is None:
                     progress.put(key, text)
                     break
-                err.print("  " + say_sentence(problem, SETUP_SENTENCES, _.language))
+                err.print("  " + say_sentence(problem, ANSWER_PROBLEMS, _.language))
     titles = [PolicyRef(policy_key(item.title), item.title) for item in items if not item.error]
     console.print(_("Requirement pack (built-in templates that follow your policies):"))
     chosen: list[str] = list(progress.get(("requirements",)) or [])
@@ -391,7 +441,7 @@ def _policy_questions(progress: Progress, folder: Path, people: list[DirectoryPe
         asked: Key = ("pack", pack_item.template.id)
         if not pack_item.available or progress.has(asked):
             continue
-        if typer.confirm(f"  {pack_item.template.summary}?", default=True):
+        if _.confirm(f"  {pack_item.template.summary}?", default=True):
             chosen.append(pack_item.template.id)
             progress.put(("requirements",), chosen, answered=False)
         progress.mark(asked)
