@@ -388,12 +388,21 @@ def test_policies_import_at_a_terminal_asks_in_the_schools_language(
         child.expect(_said(english, welsh, language))
         if typed is not None:
             child.sendline(typed)
-    child.expect(r"\? \[Y/n\]: ")  # store it? (the same [Y/n] as before: README says so)
-    child.sendline("n")
+    child.expect(
+        {"cy": r"\? \[I/n\]: ", "cy+en": r"\? \[I/n\] / \[Y/n\]: "}.get(language, r"\? \[Y/n\]: ")
+    )  # store it?
+    child.sendline("efallai")  # neither: asked again
+    child.expect(
+        _said("please answer one of: y, n", "atebwch un o'r rhain: ie, na", language)
+        if language != "en"
+        else "Error: invalid input"
+    )
+    child.sendline("na" if language == "cy" else "n")
     child.expect(pexpect.EOF)
     child.close()
     said = " ".join(shown.getvalue().split())
     if language == "cy":
         assert "Next review date" not in said and "is not a date" not in said, said
+        assert "[Y/n]" not in said and "nothing stored (you said no)" not in said, said
     else:
         assert "Next review date (e.g. 2027-09-30, or September 2027): fish" in said, said

@@ -29,6 +29,7 @@ from bot.engine.commands import (
     AsOf,
     SchoolOption,
     as_of_today,
+    confirm,
     console,
     context,
     err,
@@ -320,7 +321,7 @@ def _gaps(run: _Run, imported: ImportedPolicy, own_title: str) -> list[str]:
 def _may_store(item: Intake, outcome: _Outcome, run: _Run) -> bool:
     """Whether to store: ``--yes``, or a person at a terminal who says yes (noted if not)."""
     asked = run.said.gettext("Store '%(title)s' in the register?") % {"title": item.title}
-    if run.yes or (run.interactive and typer.confirm(asked, default=True)):
+    if run.yes or (run.interactive and confirm(asked, default=True, language=run.school.language)):
         return True
     outcome.note(
         run.said,

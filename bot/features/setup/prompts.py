@@ -21,7 +21,7 @@ from bot.core.i18n import N_, both, translations
 from bot.core.nations import DEFAULT_NATION, NATIONS, school_words_for
 from bot.core.ports import ConnectorError
 from bot.core.words import words_in
-from bot.engine.commands import console, err
+from bot.engine.commands import confirm, console, err
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
 from bot.features.policies.api import ANSWER_PROBLEMS, policy_key, question, twins
 from bot.features.setup.answers import Answers, Key, Progress, pick_person
@@ -56,9 +56,6 @@ _CODES = {
     "web": N_("web"),
     "file": N_("file"),
 }
-# yes and no at a Welsh school's terminal: glibc's cy_GB locale (LC_MESSAGES: yesstr "ie",
-# nostr "na"; yesexpr "^[+1iItTyY]", noexpr "^[-0nN]"), the English y and n taken too
-_YES, _NO = ("i", "ie", "y", "yes"), ("n", "na", "no")
 
 
 def _code(tr: NullTranslations, option: str) -> str:
@@ -95,20 +92,8 @@ class _Say:
         )
 
     def confirm(self, question: str, *, default: bool) -> bool:
-        """A yes/no question: as click asks it (``[Y/n]``) in English; in a Welsh school
-        ``[I/n]`` (ie/na), ``cy+en`` ``[I/n] / [Y/n]``, the English y/n taken too."""
-        if self.language == "en":
-            return typer.confirm(question, default=default)
-        marks = ("[I/n]", "[Y/n]") if default else ("[i/N]", "[y/N]")
-        shown = marks[0] if self.language == "cy" else both(*marks)
-        while True:
-            answer = str(typer.prompt(f"{question} {shown}", default="", show_default=False))
-            if not (picked := answer.strip().lower()):
-                return default
-            if picked in _YES or picked in _NO:
-                return picked in _YES
-            err.print("  " + self(N_("please answer one of: %(options)s"), options=lambda tr:
-                                  "y, n" if tr is translations("en") else "ie, na"))
+        """A yes/no question in the school's language (``[I/n]`` in a Welsh one)."""
+        return confirm(question, default=default, language=self.language)
 
 
 def _filled(text: str, tr: NullTranslations, values: Mapping[str, Value]) -> str:
