@@ -42,6 +42,7 @@ __all__ = [
     "SchoolOption",
     "as_of_date",
     "as_of_today",
+    "confirm",
     "console",
     "context",
     "directory_errors",
@@ -276,6 +277,29 @@ def error_said(error: SaidError, language: str) -> str:
     if language == "cy+en":
         return both(error.said(translations("cy")), str(error))
     return error.said(translations(language))
+
+
+# yes and no at a Welsh school's terminal: glibc's cy_GB locale (LC_MESSAGES: yesstr "ie",
+# nostr "na"; yesexpr "^[+1iItTyY]", noexpr "^[-0nN]"), the English y and n taken too
+_YES, _NO = ("i", "ie", "y", "yes"), ("n", "na", "no")
+
+
+def confirm(question: str, *, default: bool, language: str = "en") -> bool:
+    """A yes/no question at the terminal: as click asks it (``[Y/n]``) in English; in a Welsh
+    school ``[I/n]`` (ie/na), ``cy+en`` ``[I/n] / [Y/n]``, the English y/n taken too."""
+    if language not in ("cy", "cy+en"):
+        return typer.confirm(question, default=default)
+    marks = ("[I/n]", "[Y/n]") if default else ("[i/N]", "[y/N]")
+    shown = marks[0] if language == "cy" else both(*marks)
+    while True:
+        answer = str(typer.prompt(f"{question} {shown}", default="", show_default=False))
+        if not (picked := answer.strip().lower()):
+            return default
+        if picked in _YES or picked in _NO:
+            return picked in _YES
+        again = N_("please answer one of: %(options)s")
+        said = translations("cy").gettext(again) % {"options": "ie, na"}
+        err.print("  " + (said if language == "cy" else both(said, again % {"options": "y, n"})))
 
 
 def fail(message: str, code: int = 2, *, language: str = "en", **options: Any) -> NoReturn:

@@ -163,7 +163,7 @@ def _init(folder: Path, inputs: Path, language: str) -> str:
     for english, welsh, typed in STEPS:
         answer(_said(english, welsh, language), None if typed is None else typed.format(**files))
     settings = _said(*SETTINGS, language)
-    while child.expect([r"\? \[Y/n\]", settings]) == 0:
+    while child.expect([r"\? \[[YI]/n\]", settings]) == 0:
         child.sendline("")  # every template of the pack
     child.sendline("")
     answer(_said(*SAVE, language), "n")

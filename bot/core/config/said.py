@@ -227,14 +227,20 @@ _NUMBER = r"\d+"
 
 
 def _pattern(sentence: str) -> re.Pattern[str]:
-    """``sentence`` as a pattern, each ``%(name)s`` (or ``%(name)d``) a named group; a
-    ``line`` (a file's line or a sheet's row) is its number, so "scr.csv: no header row in the
-    first 20 rows" is not read as row "in the first 20 rows" of "scr.csv: no header"."""
+    """``sentence`` as a pattern, each ``%(name)s`` (or ``%(name)d``) a named group, and the
+    same value again where a name comes twice ("kept line %(kept)s"); a ``line`` (a file's
+    line or a sheet's row) is its number, so "scr.csv: no header row in the first 20 rows" is
+    not read as row "in the first 20 rows" of "scr.csv: no header"."""
     parts = _PLACEHOLDER.split(sentence.replace("%%", "%"))
-    out = "".join(
-        re.escape(part) if i % 2 == 0 else f"(?P<{part}>{_NUMBER if part == 'line' else '.+?'})"
-        for i, part in enumerate(parts)
-    )
+    seen: set[str] = set()
+
+    def group(name: str) -> str:
+        if name in seen:
+            return f"(?P={name})"
+        seen.add(name)
+        return f"(?P<{name}>{_NUMBER if name == 'line' else '.+?'})"
+
+    out = "".join(re.escape(part) if i % 2 == 0 else group(part) for i, part in enumerate(parts))
     return re.compile(f"^{out}$", re.DOTALL)
 
 

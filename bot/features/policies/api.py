@@ -23,6 +23,7 @@ from bot.features.policies.importer import (
 )
 from bot.features.policies.importer.checks import OTHER_DSL, OTHER_SCHOOL
 from bot.features.policies.intake import (
+    ANSWER_PROBLEMS,
     MONTH_ONLY,
     QUESTIONS,
     Dates,
@@ -51,6 +52,7 @@ from bot.features.policies.store import accepted_document, new_version
 from bot.features.policies.typed import typed_date, typed_title
 
 __all__ = [
+    "ANSWER_PROBLEMS",
     "AUP_CONSENT",
     "MAX_DOCUMENT_BYTES",
     "MONTH_ONLY",

@@ -29,6 +29,7 @@ from bot.engine.commands import (
     AsOf,
     SchoolOption,
     as_of_today,
+    confirm,
     console,
     context,
     err,
@@ -208,7 +209,7 @@ def _import_one(run: _Run, path: Path) -> _Outcome:
         if text and not item.values.get(name):
             item.answer(name, text)
     if item.questions and run.interactive:
-        _ask_missing(item, school_words(run.school), run.said)
+        _ask_missing(item, school_words(run.school), run.school.language)
     outcome.supplied, outcome.missing = item.supplied, item.missing
     outcome.linked_policy_gaps = _gaps(run, imported, str(item.values.get("title") or ""))
     if item.questions:
@@ -281,10 +282,13 @@ def _stored_line(outcome: _Outcome, tr: NullTranslations | None = None) -> str:
     }
 
 
-def _ask_missing(item: Intake, words: Words, tr: NullTranslations) -> None:
-    """Ask a person at a terminal for each missing value (three tries; Enter leaves it out);
-    what the asking says in ``tr``'s language (the questions themselves: ``intake.question``)."""
-    from bot.features.policies.intake import question
+def _ask_missing(item: Intake, words: Words, language: str) -> None:
+    """Ask a person at a terminal for each missing value (three tries; Enter leaves it out),
+    in the school's ``language`` (the questions themselves: ``intake.question``)."""
+    from bot.core.config.said import say_sentence
+    from bot.features.policies.intake import ANSWER_PROBLEMS, question
+
+    tr = translations(language)
 
     console.print(
         tr.gettext(
@@ -296,11 +300,13 @@ def _ask_missing(item: Intake, words: Words, tr: NullTranslations) -> None:
         offered = (item.title_guess if name == "title" else None) or ""
         for _ in range(3):
             text = str(
-                typer.prompt(question(name, words), default=offered, show_default=bool(offered))
+                typer.prompt(
+                    question(name, words, language), default=offered, show_default=bool(offered)
+                )
             ).strip()
             if not text or (problem := item.answer(name, text)) is None:
                 break
-            err.print(f"  {problem}")
+            err.print(f"  {say_sentence(problem, ANSWER_PROBLEMS, language)}")
 
 
 def _gaps(run: _Run, imported: ImportedPolicy, own_title: str) -> list[str]:
@@ -315,7 +321,7 @@ def _gaps(run: _Run, imported: ImportedPolicy, own_title: str) -> list[str]:
 def _may_store(item: Intake, outcome: _Outcome, run: _Run) -> bool:
     """Whether to store: ``--yes``, or a person at a terminal who says yes (noted if not)."""
     asked = run.said.gettext("Store '%(title)s' in the register?") % {"title": item.title}
-    if run.yes or (run.interactive and typer.confirm(asked, default=True)):
+    if run.yes or (run.interactive and confirm(asked, default=True, language=run.school.language)):
         return True
     outcome.note(
         run.said,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bot.core.config import SchoolConfig
 from bot.core.i18n import N_, both, translations
 from bot.core.models import Person
-from bot.core.words import Words
+from bot.core.words import Words, words_in
 from bot.features.policies.importer import (
     FuzzyDate,
     ImportedPolicy,
@@ -36,6 +36,7 @@ from bot.features.policies.typed import typed_date
 T = TypeVar("T", bound="Intake")
 
 __all__ = [
+    "ANSWER_PROBLEMS",
     "QUESTIONS",
     "Dates",
     "Intake",
@@ -52,15 +53,24 @@ __all__ = [
 
 # what the register needs of every policy, and how the question is put to a person
 QUESTIONS = {
-    "title": "Title of the policy",
-    "next_review": "Next review date (e.g. 2027-09-30, or September 2027)",
-    "approving_body": "Who approves it (the {governing_body}, or a committee's name)",
+    "title": N_("Title of the policy"),
+    "next_review": N_("Next review date (e.g. 2027-09-30, or September 2027)"),
+    "approving_body": N_("Who approves it (the %(governing_body)s, or a committee's name)"),
 }
+# what is wrong with an answer (``Intake.answer``), kept in English and read back by the
+# asking side in its language
+NO_ANSWER = N_("no answer given")
+NOT_A_DATE = N_("%(text)s is not a date I can read; write 2027-09-30 or September 2027")
+ANSWER_PROBLEMS = (NOT_A_DATE, NO_ANSWER)
 
 
-def question(name: str, words: Words) -> str:
-    """How a missing value is asked, in the school's words ("the Board of Governors")."""
-    return QUESTIONS[name].format(governing_body=words.governing_body)
+def question(name: str, words: Words, language: str = "en") -> str:
+    """How a missing value is asked, in the school's words ("the Board of Governors") and
+    ``language`` (``cy+en``: the Welsh, then the English, each with its own words)."""
+    if language == "cy+en":
+        return both(question(name, words, "cy"), question(name, words, "en"))
+    tr = translations(language)
+    return tr.gettext(QUESTIONS[name]) % {"governing_body": words_in(words, tr).governing_body}
 
 
 # how the importer's "missing" lines name each question
@@ -206,11 +216,11 @@ class Intake:
         """Take a person's answer to one question; a problem (a date not read) or None."""
         text = text.strip()
         if not text:
-            return "no answer given"
+            return NO_ANSWER
         if name == "next_review":
             when = typed_date(text)
             if when is None:
-                return f"{text!r} is not a date I can read; write 2027-09-30 or September 2027"
+                return NOT_A_DATE % {"text": repr(text)}
             self.values[name] = when
         else:
             self.values[name] = text
@@ -314,12 +324,14 @@ class Intake:
         return {key: value for key, value in entry.items() if value not in (None, [])}
 
     def check_ownership(
-        self, school_name: str, dsl_names: list[str], *, dsl: str = "DSL"
+        self, school_name: str, dsl_names: list[str], *, dsl: str = "DSL", language: str = "en"
     ) -> list[str]:
         """Point out another school or safeguarding lead (``dsl``: the school's word) the
-        document names than the school's own."""
+        document names than the school's own, in ``language``."""
         if self.imported is not None:
-            self.checks = not_ours(self.imported, school_name, dsl_names, dsl=dsl)
+            self.checks = not_ours(
+                self.imported, school_name, dsl_names, dsl=dsl, language=language
+            )
         return self.checks
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import astuple, dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,8 +29,8 @@ _WEEKDAY = re.compile(
 def typed_date(text: str) -> FuzzyDate | None:
     """A date a person typed, read as the policy importer reads documents' dates (UK, day
     first: ``2026-09-02``, ``02/09/2026``, ``2 Sept 2026``, ``1.9.26``), or a month only
-    (``2027-09``, ``September 2027``). The whole text must be the one date (a weekday before
-    it may stay); None otherwise.
+    (``2027-09``, ``September 2027``), a month named in Welsh too (``Medi 2027``). The whole
+    text must be the one date (a weekday before it may stay); None otherwise.
 
     Example::
 
@@ -39,7 +40,7 @@ def typed_date(text: str) -> FuzzyDate | None:
     from bot.features.policies.importer import FuzzyDate
     from bot.features.policies.importer.dates import find_dates
 
-    value = text.strip().rstrip(".")
+    value = _english_months(text.strip().rstrip("."))
     if match := re.fullmatch(r"(\d{4})-(\d{1,2})", value):
         try:
             return FuzzyDate(int(match.group(1)), int(match.group(2)))
@@ -52,6 +53,24 @@ def typed_date(text: str) -> FuzzyDate | None:
     if rest and (found[0].start == 0 or not _WEEKDAY.fullmatch(rest)):
         return None
     return found[0].date
+
+
+@cache
+def _welsh_months() -> tuple[re.Pattern[str], dict[str, str]]:
+    """Welsh months' names (``babel.dates``, as Welsh pages write them) and the English ones."""
+    from babel.dates import get_month_names  # lazy: --help loads this module
+
+    welsh = get_month_names("wide", locale="cy")
+    english = get_month_names("wide", locale="en_GB")
+    names = {str(welsh[month]).lower(): str(english[month]) for month in range(1, 13)}
+    return re.compile(rf"\b({'|'.join(names)})\b", re.I), names
+
+
+def _english_months(text: str) -> str:
+    """A date typed in Welsh ("Medi 2027", "30 Medi 2027") with its month named in English,
+    to be read as the importer reads one typed in English."""
+    pattern, names = _welsh_months()
+    return pattern.sub(lambda month: names[month.group(0).lower()], text)
 
 
 @dataclass(frozen=True)

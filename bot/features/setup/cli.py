@@ -421,8 +421,8 @@ def _interactive(settings: Settings, progress: Progress) -> SetupDraft:
         keys = {line.split(":", 1)[0].split(".", 1)[0].split("[", 1)[0]
                 for line in draft.problems}
         tops = sorted({top for key in keys for top in _SECTIONS.get(key, (key,))})
-        if not typer.confirm(_("Answer those questions again now (every other answer is "
-                               "kept)?"), default=True):
+        if not _.confirm(_("Answer those questions again now (every other answer is "
+                           "kept)?"), default=True):
             err.print(_("Your answers are kept in %(path)s: fix what is above, then run "
                         "`compliance-bot init --resume`.", path=str(progress.path)),
                       highlight=False)
@@ -518,7 +518,7 @@ def _saved(progress: Progress) -> bool:
     from bot.features.setup.prompts import said_in
 
     _ = said_in(progress)
-    if typer.confirm(_("Save this setup (preview begins)?"), default=True):
+    if _.confirm(_("Save this setup (preview begins)?"), default=True):
         return True
     err.print(_("Nothing was saved. Your answers are kept in %(path)s; `compliance-bot init "
                 "--resume` continues from them.", path=str(progress.path)), highlight=False)

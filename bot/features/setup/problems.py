@@ -7,8 +7,9 @@ against them (``bot.core.config.said.say_sentence``), the values — names, file
 typed — as written, a ``problem`` value read back in turn. What comes from elsewhere is read
 back here too, at the edge where a person is told (the adapters keep their English): a staff
 list's own row problem (``ROWS``, the local directory's sentences), the address library's
-reason an address is not one (``bot.core.emails.REASONS``) and a platform directory's name. A
-line none of them fits (a policy document's answer) keeps its English sentence.
+reason an address is not one (``bot.core.emails.REASONS``), a platform directory's name and a
+policy document's answer's problem (the policies room's ``ANSWER_PROBLEMS``). A line none of
+them fits keeps its English sentence.
 """
 
 from __future__ import annotations
@@ -181,14 +182,14 @@ def _why(value: str) -> str:
 _READERS = {"source": _source, "reason": _reason, "why": _why}
 
 
-def say(text: str, language: str) -> str:
-    """One of ``SETUP_SENTENCES`` (a sentence after a line's field, or one said alone: a row
-    the staff list cannot use) in ``language``, the words from elsewhere inside it too."""
+def say(text: str, language: str, sentences: tuple[str, ...] = SETUP_SENTENCES) -> str:
+    """One of ``sentences`` (a sentence after a line's field, or one said alone: a row the
+    staff list cannot use) in ``language``, the words from elsewhere inside it too."""
     if language == "cy+en":
-        return both(say(text, "cy"), text)
+        return both(say(text, "cy", sentences), text)
     if language != "cy":
         return text
-    return contracted(say_sentence(text, SETUP_SENTENCES, language, readers=_READERS))
+    return contracted(say_sentence(text, sentences, language, readers=_READERS))
 
 
 # Welsh's article after a vowel: "i'r", "o'r", "a'r", never "i y" (a directory's name, "y
@@ -209,8 +210,12 @@ def said(line: str, language: str) -> str:
         return both(said(line, "cy"), line)
     if language != "cy":
         return line
+    # lazy: the policies room loads its importer, which --help does not need
+    from bot.features.policies.api import ANSWER_PROBLEMS
+
+    sentences = (*SETUP_SENTENCES, *ANSWER_PROBLEMS)  # and a policy document's answer's
     field, _, problem = line.partition(": ")
     if not problem:
-        return say(line, language)
-    sentence = say(problem, language)
+        return say(line, language, sentences)
+    sentence = say(problem, language, sentences)
     return translations(language).gettext(_FIELD) % {"field": field, "problem": sentence}

@@ -20,9 +20,9 @@ from bot.core.i18n import N_, both, translations
 from bot.core.nations import DEFAULT_NATION, NATIONS, school_words_for
 from bot.core.ports import ConnectorError
 from bot.core.words import words_in
-from bot.engine.commands import console, err
+from bot.engine.commands import confirm, console, err
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
-from bot.features.policies.api import policy_key, question, twins
+from bot.features.policies.api import ANSWER_PROBLEMS, policy_key, question, twins
 from bot.features.setup.answers import Answers, Key, Progress, pick_person
 from bot.features.setup.pack import PolicyRef, match_pack
 from bot.features.setup.policy_folder import read_policy_folder, say_folder
@@ -40,6 +40,26 @@ __all__ = ["ask_answers", "said_in"]
 
 # a value said in each language in turn: as given, or made from that language's translations
 Value = str | int | Callable[["NullTranslations"], str]
+
+# the codes typed as answers, and how a Welsh school may type them too (the English code is
+# always taken, and is what the answers file keeps); a name (m365, google) is the same in both
+_CODES = {
+    "read-again": N_("read-again"),
+    "leave-out": N_("leave-out"),
+    "staff": N_("staff"),
+    "volunteer": N_("volunteer"),
+    "governor": N_("governor"),
+    "supply": N_("supply"),
+    "none": N_("none"),
+    "local": N_("local"),
+    "web": N_("web"),
+    "file": N_("file"),
+}
+
+
+def _code(tr: NullTranslations, option: str) -> str:
+    """An option's code as ``tr``'s language types it ("gadael-allan" for "leave-out")."""
+    return tr.gettext(_CODES[option]) if option in _CODES else option
 
 
 class _Say:
@@ -70,6 +90,10 @@ class _Say:
             lambda tr: _filled(tr.ngettext(singular, plural, count), tr, {"count": count, **values})
         )
 
+    def confirm(self, question: str, *, default: bool) -> bool:
+        """A yes/no question in the school's language (``[I/n]`` in a Welsh one)."""
+        return confirm(question, default=default, language=self.language)
+
 
 def _filled(text: str, tr: NullTranslations, values: Mapping[str, Value]) -> str:
     if not values:
@@ -84,13 +108,22 @@ def said_in(progress: Progress) -> _Say:
 
 def _choice(question: str, options: tuple[str, ...], default: str | None,
             _: _Say = _Say("en")) -> str:
-    """One of ``options``, in any case (asked again until it is one)."""
+    """One of ``options``, in any case (asked again until it is one); a Welsh school is shown
+    the Welsh codes and may type either."""
+    typed = {option: option for option in options}  # what may be typed, and its option
+    shown = "/".join(options)
+    if _.language != "en":
+        welsh = {_code(translations("cy"), option): option for option in options}
+        typed |= welsh
+        shown = "/".join(welsh) if _.language == "cy" else both("/".join(welsh), shown)
+        default = _code(translations("cy"), default) if default is not None else None
     while True:
-        answer = str(typer.prompt(f"{question} ({'/'.join(options)})", default=default))
+        answer = str(typer.prompt(f"{question} ({shown})", default=default))
         picked = "-".join(answer.strip().lower().split())
-        if picked in options:
-            return picked
-        err.print("  " + _("please answer one of: %(options)s", options=", ".join(options)))
+        if picked in typed:
+            return typed[picked]
+        err.print("  " + _("please answer one of: %(options)s", options=lambda tr: ", ".join(
+            _code(tr, option) for option in options)))
 
 
 def _ask(progress: Progress, key: Key, question: Callable[[], Any]) -> Any:
@@ -130,7 +163,7 @@ def _read_staff(path: Path, _: _Say) -> tuple[list[DirectoryPerson], list[int]] 
         header: Value = _.part(N_("line %(line)s: %(columns)s"), line=line, columns=columns)
         if found is not None and reader.header_line == 1:
             console.print("  " + _("header row: %(header)s", header=header), highlight=False)
-        elif found is not None and not typer.confirm(  # rows above it were taken as titles
+        elif found is not None and not _.confirm(  # rows above it were taken as titles
             "  " + _("The header row found is %(header)s. Is that right?", header=header),
             default=True,
         ):
@@ -199,7 +232,7 @@ def _role_table(progress: Progress, people: list[DirectoryPerson]) -> None:
     if words:
         console.print("  " + _("Job titles in the staff list: say what each means here "
                                "('%(none)s': not asked for anything, e.g. a cleaner)",
-                               none=NOT_ASKED))
+                               none=lambda tr: _code(tr, NOT_ASKED)))
     for word, count in sorted(words.items()):
         if not progress.has(("job_titles", word)):
             progress.put(("job_titles", word), _choice(
@@ -354,7 +387,8 @@ def _read_folder(progress: Progress, folder: Path, people: list[DirectoryPerson]
     mark = _("check")
     for item in items:
         item.check_ownership(str(progress.get(("school", "name")) or ""),
-                             [names[e] for e in emails if e in names], dsl=words.dsl)
+                             [names[e] for e in emails if e in names], dsl=words.dsl,
+                             language=_.language)
         for check in item.checks:
             err.print(f"  [yellow]{mark}[/] {escape(item.path.name)}: "
                       f"{escape(say_folder(check, _.language))}", highlight=False)
@@ -378,12 +412,13 @@ def _policy_questions(progress: Progress, folder: Path, people: list[DirectoryPe
                                        file=escape(item.path.name), heading=escape(offered)),
                               highlight=False)
             while True:
-                text = str(typer.prompt(f"{item.path.name}: {question(name, words)}",
+                text = str(typer.prompt(f"{item.path.name}: "
+                                        f"{question(name, words, _.language)}",
                                         default=offered or None))
                 if (problem := item.answer(name, text)) is None:
                     progress.put(key, text)
                     break
-                err.print("  " + say(problem, _.language))
+                err.print("  " + say(problem, _.language, ANSWER_PROBLEMS))
     titles = [PolicyRef(policy_key(item.title), item.title) for item in items if not item.error]
     console.print(_("Requirement pack (built-in templates that follow your policies):"))
     chosen: list[str] = list(progress.get(("requirements",)) or [])
@@ -392,7 +427,7 @@ def _policy_questions(progress: Progress, folder: Path, people: list[DirectoryPe
         asked: Key = ("pack", pack_item.template.id)
         if not pack_item.available or progress.has(asked):
             continue
-        if typer.confirm(f"  {pack_item.template.summary}?", default=True):
+        if _.confirm(f"  {pack_item.template.summary}?", default=True):
             chosen.append(pack_item.template.id)
             progress.put(("requirements",), chosen, answered=False)
         progress.mark(asked)

@@ -35,9 +35,12 @@ _APPROVED_BY_RE = re.compile(
     re.IGNORECASE,
 )
 _BODY_NOTES = {
-    "FGB": "FGB = Full Governing Body",
-    "LGB": "LGB = Local Governing Body",
-    "BOG": "BoG = Board of Governors",
+    written.upper(): said.ABBREVIATION % {"short": written, "body": body}
+    for written, body in (
+        ("FGB", "Full Governing Body"),
+        ("LGB", "Local Governing Body"),
+        ("BoG", "Board of Governors"),
+    )
 }
 
 
@@ -51,7 +54,7 @@ def find_approving_body(lines: list[Line], warnings: list[str]) -> Found[str] | 
             value = _BODIES[index][1] or _committee_name(written)
             note = _BODY_NOTES.get(written.replace(".", "").upper())
             found = from_text(value, line, match.start(), note)
-            result = keep_first(result, found, "approving body", warnings)
+            result = keep_first(result, found, said.FIELDS["approving_body"], warnings)
     return result
 
 

@@ -22,12 +22,6 @@ __all__ = ["LABEL_TO_DATE_MAX_GAP", "LabelledDates", "find_labelled_dates"]
 
 LABEL_TO_DATE_MAX_GAP = 60  # a date further than this after its label belongs to something else
 
-_FIELD_LABELS = {
-    "next_review": "next review date",
-    "last_reviewed": "last reviewed date",
-    "ratified": "ratified/approved date",
-    "written": "date written",
-}
 # Labels that introduce each date. Alternatives are tried left to right, and the leftmost
 # match in a line wins, so "Date of next review" is next_review, not a generic "date".
 _NEXT_REVIEW_LABEL = r"""
@@ -80,7 +74,7 @@ class LabelledDates:
 
     def keep(self, name: str, found: Found[FuzzyDate], warnings: list[str]) -> None:
         """Keep the first date found for a field (a different later one is a warning)."""
-        self.found[name] = keep_first(self.found.get(name), found, _FIELD_LABELS[name], warnings)
+        self.found[name] = keep_first(self.found.get(name), found, said.FIELDS[name], warnings)
 
 
 def find_labelled_dates(lines: list[Line], warnings: list[str]) -> LabelledDates:
@@ -159,8 +153,8 @@ def _date_after_label(
     if (term := TERM_RE.search(segment)) and term.start() <= LABEL_TO_DATE_MAX_GAP:
         dates.terms.setdefault(name, term.group(0))
         warnings.append(
-            f"line {line.number}: {_FIELD_LABELS[name]} is given as a school term "
-            f"('{term.group(0)}'), not a date; not used — please supply a date"
+            said.GIVEN_AS_TERM
+            % {"line": line.number, "problem": said.FIELDS[name], "term": term.group(0)}
         )
         return None
     if _LABEL_TAIL_RE.match(segment):

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.values import Found, json_value
 
 __all__ = [
@@ -93,8 +94,14 @@ def keep_first(
         return new
     if json_value(current.value) != json_value(new.value):
         warnings.append(
-            f"{label}: line {new.line} says {json_value(new.value)} but line {current.line} "
-            f"says {json_value(current.value)}; kept line {current.line}"
+            said.DISAGREE
+            % {
+                "problem": label,
+                "line": new.line,
+                "value": json_value(new.value),
+                "kept": current.line,
+                "other": json_value(current.value),
+            }
         )
     return current
 

@@ -53,6 +53,23 @@ AMBIGUOUS = N_(
 CYCLE_ASSUMED = N_(
     "review cycle: not stated in the document; assumed %(months)s months (default) — please confirm"
 )
+# two lines giving one field different values, and a date given as a term: the field's name
+# (``FIELDS``) is the value named ``problem``, so that it is read back in the reader's words
+DISAGREE = N_(
+    "%(problem)s: line %(line)s says %(value)s but line %(kept)s says %(other)s; kept line %(kept)s"
+)
+GIVEN_AS_TERM = N_(
+    "line %(line)s: %(problem)s is given as a school term ('%(term)s'), not a date; not used — "
+    "please supply a date"
+)
+# the fields a document may give twice, as those lines name them
+FIELDS = {
+    "next_review": N_("next review date"),
+    "last_reviewed": N_("last reviewed date"),
+    "ratified": N_("ratified/approved date"),
+    "written": N_("date written"),
+    "approving_body": N_("approving body"),
+}
 # why a value was taken (``Found.note``; parts joined with "; ")
 ASSUMPTION = N_("assumption: not stated in the document")
 AT_LEAST = N_("'%(phrase)s': taken as 12 months, the longest gap allowed")
@@ -67,6 +84,9 @@ NEXT_LINE = N_("date on the line after its label '%(label)s' (line %(line)s)")
 UNLABELLED = N_("unlabelled date near the title; taken as the date written")
 LINKS_SECTION = N_("listed under 'Links with other policies'")
 COMMITTEE = N_("committee member with lead responsibility (the setting's governors)")
+# an abbreviation the document uses for the body that approves it, and the body it stands for
+# (kept in the document's words)
+ABBREVIATION = N_("%(short)s = %(body)s")
 TYPED = N_("typed in")
 # a next review worked out: from which date (on which line), and why it may be off
 DERIVED_FROM = {
@@ -96,6 +116,8 @@ READ_SENTENCES = (
     NO_CHANNELS,
     AMBIGUOUS,
     CYCLE_ASSUMED,
+    DISAGREE,
+    GIVEN_AS_TERM,
     ASSUMPTION,
     AT_LEAST,
     TERMLY,
@@ -111,4 +133,6 @@ READ_SENTENCES = (
     COMMITTEE,
     TYPED,
     *DERIVED_FROM.values(),
+    *FIELDS.values(),
+    ABBREVIATION,
 )
