@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, Update, and_, bindparam, func, select, true, update
+from sqlalchemy import Table, Update, and_, bindparam, exists, func, select, true, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.elements import ColumnElement
@@ -31,7 +31,7 @@ from bot.core.outbox.workers import this_worker
 from bot.core.ports import MailPacing
 from bot.core.store import Store
 
-__all__ = ["Claimed", "claim", "release", "start", "start_statement"]
+__all__ = ["Claimed", "claim", "due_channels", "release", "start", "start_statement"]
 
 
 @dataclass(frozen=True)
@@ -185,6 +185,26 @@ def claim(
         if pacing is not None:
             mail_pacing.record(session, pacing, now, [c for c in chosen if c[0] in taken])
     return Claimed(tuple(i for i, _, _ in chosen if i in taken), paced_until, routine_only)
+
+
+def due_channels(store: Store, now: datetime, up_to: Urgency, channels: set[str]) -> set[str]:
+    """Those of ``channels`` with a row due at ``now`` no more routine than ``up_to``, paused or
+    not, in one look: a lane of any other has nothing to claim (most passes, after a sweep)."""
+    if not channels:
+        return set()
+    named = sorted(channels)
+    with store.session() as session:
+        looks = (
+            exists().where(
+                OutboxMessage.status == "pending",
+                OutboxMessage.channel == channel,
+                OutboxMessage.urgency <= int(up_to),
+                OutboxMessage.next_attempt_at <= now,
+            )
+            for channel in named
+        )
+        found = session.execute(select(*looks)).one()
+    return {channel for channel, due in zip(named, found, strict=True) if due}
 
 
 def _frees(

@@ -397,7 +397,13 @@ class _Pass:
                 outbox_lookup.record_bounces(self.store, mailer, now)
 
     def deliver_all(self) -> None:
-        """Claim and deliver until nothing more may go now (or the row limit is reached)."""
+        """Claim and deliver until nothing more may go now (or the row limit is reached); a
+        lane whose channel has no row due is done without a claim."""
+        lanes = self.channels()
+        due = outbox_claim.due_channels(
+            self.store, self.now(), self.up_to, {channel_of(lane) for lane in lanes}
+        )
+        self.done.update(lane for lane in lanes if channel_of(lane) not in due)
         while not self.full():
             channels = self.channels()
             if not channels:
