@@ -185,18 +185,17 @@ def standing_of(org: OrgConfig) -> Standing | None:
 
 
 def _missing_documents(
-    where: Path | str,
-    lines: Mapping[tuple[Any, ...], int],
-    index: int,
-    school: SchoolConfig,
-    base_dir: Path,
+    where: Path | str, text: str, index: int, school: SchoolConfig, base_dir: Path
 ) -> list[str]:
-    """A policy whose document is not there (each one's file, line and field)."""
+    """A policy whose document is not there (each one's file, line and field; the file's
+    lines are found only then: a second parse of the YAML that a good file never needs)."""
     problems = []
+    lines: Mapping[tuple[Any, ...], int] = {}
     for number, policy in enumerate(school.policies):
         path = Path(str(policy.document))
         found = path if path.is_absolute() else base_dir / path
         if not found.is_file():
+            lines = lines or line_index(text)
             loc = ("schools", index, "policies", number, "document")
             line = lines.get(loc) or lines.get(loc[:-1])
             at = f" line {line}" if line else ""
@@ -255,7 +254,6 @@ def _resolve(
     if whole:  # the organisation, or the list of schools itself
         return _whole_file("\n".join(whole), stored, base_dir)
     organisation = Organisation.model_validate(data["organisation"])
-    lines = line_index(text)
     schools: list[SchoolConfig] = []
     accepted: dict[str, SchoolConfig] = {}
     problems: list[SettingsProblem] = []
@@ -267,7 +265,7 @@ def _resolve(
         if school is None and not said:
             school = SchoolConfig.model_validate(entry)
         if school is not None:
-            said = _missing_documents(where, lines, index, school, base_dir)
+            said = _missing_documents(where, text, index, school, base_dir)
         if school is not None and not said:
             schools.append(school)
             accepted[sid] = school
