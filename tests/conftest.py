@@ -42,11 +42,14 @@ if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
 
 from bot.wiring import install
 from tests.support.clock import FrozenClock
+from tests.support.compiled import share_compiled_statements
 from tests.support.helpers import SchoolBuilder
 from tests.support.paths import NODE_MODULES, SHARED_POLICIES
 
 # tests drive the engine directly, as the app's entry points would: hand it the features' steps
 install()
+# each test's engines compile a statement only if no engine of this process has (support/compiled)
+share_compiled_statements()
 
 
 def _cli_built_once() -> None:
