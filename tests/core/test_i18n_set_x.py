@@ -3,11 +3,14 @@ wrote or would not write, ``config``'s settings lines and ``import``'s warnings,
 "step failed:" and "stopped:" lines and the "stopped." of a Ctrl-C — in the language of the
 school the command acts on: Welsh in ``cy``, Welsh first then English in ``cy+en``, English as
 main printed it in ``en`` (the English lines below are main's). ``check``'s own problem lines
-stay English (see the README).
+stay English (see the README). A scan fails on a printed line of ``audit``, ``config`` or these
+shared helpers that writes English words of its own.
 """
 
 from __future__ import annotations
 
+import ast
+import re
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -24,6 +27,7 @@ from bot.engine.step_failures import StepFailed
 from bot.engine.sweep import SchoolSweep
 from tests.support.helpers import SchoolBuilder
 
+ROOT = Path(__file__).parents[2]
 ENV = {"COLUMNS": "1000", "COMPLIANCE_BOT_SECRET_KEY": "a-long-enough-secret-key-for-these-tests-0"}
 
 
@@ -228,3 +232,49 @@ def test_ctrl_c_is_stopped_in_the_language_the_command_read(
         with pytest.raises(typer.Exit):
             interrupted(read)  # before context() has read the school: English
         assert capsys.readouterr().err.splitlines()[-1] == said
+
+
+# the printed lines this set made the catalogue's, by file and function (None: every function)
+SAID = {
+    "bot/cli/audit.py": None,
+    "bot/cli/config.py": None,
+    "bot/engine/commands.py": {"friendly", "directory_errors"},
+}
+_MARKUP = re.compile(r"\[/?[a-z ]*\]")
+
+
+def _english_words(argument: ast.expr) -> list[str]:
+    """The words a printed argument writes itself (rich markup left out; what a call returns,
+    such as ``refusal(…)``, is the catalogue's or a value): none when it writes none."""
+    if isinstance(argument, ast.Call):
+        return []
+    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+        return (
+            [argument.value] if re.search(r"[A-Za-z]{2,}", _MARKUP.sub("", argument.value)) else []
+        )
+    return [
+        w
+        for child in ast.iter_child_nodes(argument)
+        if isinstance(child, ast.expr)
+        for w in _english_words(child)
+    ]
+
+
+def test_no_printed_line_of_these_commands_writes_its_own_english() -> None:
+    found = []
+    for path, functions in SAID.items():
+        tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+        for function in tree.body:
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            if functions is not None and function.name not in functions:
+                continue
+            for node in ast.walk(function):
+                printing = (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in {"print", "echo"}
+                )
+                if printing and node.args and _english_words(node.args[0]):
+                    found.append(f"{path}:{node.lineno} ({function.name})")
+    assert found == [], "say it with refusal(N_(…), language) (or say why it stays English)"
