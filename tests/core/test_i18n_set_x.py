@@ -20,6 +20,7 @@ import typer
 import yaml
 from typer.testing import CliRunner, Result
 
+from bot.cli.directory import _left_as_of
 from bot.cli.main import app
 from bot.core.i18n import BETWEEN
 from bot.engine.commands import context, directory_errors, friendly
@@ -189,6 +190,55 @@ def test_a_stopped_directory_sync_is_said_in_the_schools_language(
 
 
 @pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
+def test_directorys_confirmations_are_said_in_the_schools_language(
+    tmp_path: Path, language: str
+) -> None:
+    school = _school(tmp_path / "school", language)
+    school.people = school.people[:1]
+    school.write()
+    _run(school, "sweep", "--no-send", "--as-of", "2026-11-24", code=3)
+    who = ("--as", "head@oak.example")
+    confirmed = _run(school, "directory", "confirm-removals", *who).stdout
+    assert confirmed.startswith(
+        _said(
+            language,
+            "Cadarnhawyd gan head@oak.example (cofnodwyd): caiff 4 o bobl eu marcio fel rhai "
+            "sydd ar goll o'r cyfeiriadur yn yr archwiliad nesaf: ",
+            "Confirmed by head@oak.example (recorded): 4 people will be marked as missing from the "
+            "directory at the next sweep: ",
+        ).split(BETWEEN)[0]
+    )
+    resync = _run(school, "directory", "resync", *who).stdout.splitlines()[-1]
+    assert resync == _said(
+        language,
+        "Cofnodwyd ar gyfer Oak Test School gan head@oak.example: mae'r archwiliad nesaf yn "
+        "darllen y cyfeiriadur cyfan eto.",
+        "Recorded for Oak Test School by head@oak.example: the next sweep reads the whole "
+        "directory again.",
+    )
+    unbound = _run(school, "directory", "unbind-signin", "head@oak.example", *who).stdout
+    assert unbound.splitlines()[-1] == _said(
+        language,
+        "Nid yw Hana Head (head@oak.example) wedi'i gysylltu â chyfrif mewngofnodi: dim i'w wneud.",
+        "Hana Head (head@oak.example) is not tied to a sign-in account: nothing to do.",
+    )
+    left = _left_as_of(
+        language,
+        date(2026, 11, 6),
+        name="Amy Able",
+        email="amy@oak.example",
+        who="head@oak.example",
+    )
+    assert left.startswith(
+        _said(
+            language,
+            "Mae Amy Able (amy@oak.example) wedi gadael o 6 Tach 2026 (cadarnhawyd gan ",
+            "Amy Able (amy@oak.example) has left as of 6 Nov 2026 (confirmed by ",
+        ).split(BETWEEN)[0]
+    )
+
+
+@pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
 def test_a_failed_step_is_said_in_its_schools_language(
     language: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -238,6 +288,13 @@ def test_ctrl_c_is_stopped_in_the_language_the_command_read(
 SAID = {
     "bot/cli/audit.py": None,
     "bot/cli/config.py": None,
+    "bot/cli/directory.py": {
+        "_left_as_of",
+        "resync_command",
+        "confirm_removals_command",
+        "confirm_leaver_command",
+        "unbind_signin_command",
+    },
     "bot/engine/commands.py": {"friendly", "directory_errors"},
 }
 _MARKUP = re.compile(r"\[/?[a-z ]*\]")
