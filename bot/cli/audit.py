@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from babel.dates import format_date
 
 from bot.core.clock import to_local
-from bot.core.i18n import N_
+from bot.core.i18n import N_, both
 from bot.engine.commands import (
     console,
     context,
@@ -45,6 +46,44 @@ _KEY_FROM_ENVIRONMENT = N_(
     "change of key is then recorded in the audit log by itself."
 )
 
+# what the commands say of the log (their problems, found by ``check``, are its English)
+_INTACT = N_(
+    "[green]audit log intact[/]: %(events)s entries verified and %(records)s records checked "
+    "against them (%(kinds)s)."
+)
+_MATCHES_FILE = N_(
+    "It matches the anchor file made on %(day)s at %(time)s (%(count)s entries then)."
+)
+_MATCHES_FINGERPRINT = N_("It matches the fingerprint given (%(count)s entries then).")
+_FAILED = N_("[bold red]audit check failed[/]:")
+_MORE = N_("  … and %(count)s more problem of the same kinds.")
+_MORE_PLURAL = N_("  … and %(count)s more problems of the same kinds.")
+_COUNTED = N_("(%(events)s audit log entries verified; %(records)s records read.)")
+_SEALED_ON_UPGRADE = N_(
+    "Records stored before %(day)s were sealed when the bot was upgraded that day: changes made "
+    "to them before then cannot be detected."
+)
+_SEALED_FIRST = N_(
+    "Sealed first: %(count)s sent message recorded by a dispatcher that was stopped before it "
+    "could seal them."
+)
+_SEALED_FIRST_PLURAL = N_(
+    "Sealed first: %(count)s sent messages recorded by a dispatcher that was stopped before it "
+    "could seal them."
+)
+_NO_ANCHOR = N_("No anchor written: an anchor now would vouch for a damaged log.")
+_ANCHOR_WRITTEN = N_(
+    "[green]anchor written[/] to %(file)s: the audit log had %(count)s entries (%(records)s "
+    "records checked). Keep it outside this server; 'compliance-bot audit verify --anchor "
+    "%(file)s' shows whether the log was cut short or rewritten since."
+)
+_KEY_KEPT = N_("The key was not changed: the log must verify before it moves to a new key.")
+_KEY_CHANGED = N_(
+    "[green]audit key changed[/]: new entries are signed with key %(new)s (before: %(old)s). The "
+    "new secret is in %(file)s; the old one was added to %(kept)s. Keep copies of both outside "
+    "this server and outside the database server: without them nobody can check the log."
+)
+
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 
 
@@ -66,48 +105,54 @@ def _anchor_of(
     return None
 
 
-def _print_verdict(verdict: Verdict, anchor: Anchor | None) -> None:
-    """The outcome in plain words: counts when intact; the problems (first first) when not."""
+def _dated(sentence: str, language: str, day: datetime, **values: object) -> str:
+    """``sentence`` with ``day`` as "3 November 2026" in each language ("3 Tachwedd 2026",
+    ``babel.dates``)."""
+    if language == "cy+en":
+        return both(_dated(sentence, "cy", day, **values), _dated(sentence, "en", day, **values))
+    text = (format_date(day, "d MMMM y", locale="cy") if language == "cy"
+            else f"{day.day} {day:%B %Y}")
+    return refusal(sentence, language, day=text, **values)
+
+
+def _print_verdict(verdict: Verdict, anchor: Anchor | None, language: str) -> None:
+    """The outcome in plain words, in ``language``: counts when intact; the problems (first
+    first, as ``check`` found them) when not."""
     if verdict.ok:
         console.print(
-            f"[green]audit log intact[/]: {verdict.events} entries verified and "
-            f"{verdict.record_count} records checked against them ({verdict.records_line()}).",
+            refusal(_INTACT, language, events=verdict.events, records=verdict.record_count,
+                    kinds=verdict.records_line),
             highlight=False,
         )
-        if anchor is not None:
-            console.print(f"It matches {anchor.source} ({anchor.count} entries then).")
+        if anchor is not None and anchor.made_at is not None:
+            made = to_local(anchor.made_at)
+            console.print(_dated(_MATCHES_FILE, language, made, time=f"{made:%H:%M}",
+                                 count=anchor.count))
+        elif anchor is not None:
+            console.print(refusal(_MATCHES_FINGERPRINT, language, count=anchor.count))
     else:
-        err.print("[bold red]audit check failed[/]:", highlight=False)
+        err.print(refusal(_FAILED, language), highlight=False)
         for line in verdict.problems:
             err.print(f"  - {line}", highlight=False, soft_wrap=True)
         if verdict.more:
-            more = "problem" if verdict.more == 1 else "problems"
-            err.print(f"  … and {verdict.more} more {more} of the same kinds.")
-        err.print(
-            f"({verdict.events} audit log entries verified; {verdict.record_count} records read.)"
-        )
+            more = _MORE if verdict.more == 1 else _MORE_PLURAL
+            err.print(refusal(more, language, count=verdict.more))
+        err.print(refusal(_COUNTED, language, events=verdict.events,
+                          records=verdict.record_count))
     if verdict.sealed_on_upgrade is not None:
         day = to_local(verdict.sealed_on_upgrade)
-        console.print(
-            f"Records stored before {day.day} {day:%B %Y} were sealed when the bot was upgraded "
-            "that day: changes made to them before then cannot be detected.",
-            highlight=False,
-        )
+        console.print(_dated(_SEALED_ON_UPGRADE, language, day), highlight=False)
 
 
-def _seal_stopped(store: Store) -> None:
+def _seal_stopped(store: Store, language: str) -> None:
     """Seal first what a dispatcher killed mid-pass recorded as sent and never sealed (as the
     dispatchers' recovery does): no false alarm while no dispatcher has run since."""
     from bot.core.audit.autocommit import seal_stopped  # lazy: see the module docstring
 
     sealed = seal_stopped(store)
     if sealed:
-        noun = "message" if sealed == 1 else "messages"
-        console.print(
-            f"Sealed first: {sealed} sent {noun} recorded by a dispatcher that was stopped "
-            "before it could seal them.",
-            highlight=False,
-        )
+        sentence = _SEALED_FIRST if sealed == 1 else _SEALED_FIRST_PLURAL
+        console.print(refusal(sentence, language, count=sealed), highlight=False)
 
 
 def _keyring(settings: Settings, previous_keys: Path | None, language: str) -> Keyring:
@@ -159,11 +204,11 @@ def audit_verify(
     language = language_here(ctx)  # the log is the install's: the one school's language
     anchor = _anchor_of(anchor_file, fingerprint, ctx.settings.signing_key(), language)
     keys = _keyring(ctx.settings, previous_keys, language)
-    _seal_stopped(ctx.store)
+    _seal_stopped(ctx.store, language)
     with ctx.store.session() as session:
         session.info[KEYS] = keys
         verdict = check(session, anchor, ctx.settings.uploads_dir)
-    _print_verdict(verdict, anchor)
+    _print_verdict(verdict, anchor, language)
     if not verdict.ok:
         raise typer.Exit(1)
 
@@ -181,23 +226,22 @@ def audit_anchor(
     from bot.core.audit.check import check
 
     ctx = context()
+    language = language_here(ctx)
     now = datetime.now(UTC)
-    _seal_stopped(ctx.store)
+    _seal_stopped(ctx.store, language)
     with ctx.store.session() as session:
         verdict = check(session, None, ctx.settings.uploads_dir)
         if not verdict.ok:
-            _print_verdict(verdict, None)
-            err.print("No anchor written: an anchor now would vouch for a damaged log.")
+            _print_verdict(verdict, None, language)
+            err.print(refusal(_NO_ANCHOR, language))
             raise typer.Exit(1)
         anchor, text = make_anchor(session, ctx.settings.signing_key(), now)
     target = out or Path(f"audit-anchor-{now:%Y-%m-%d-%H%M%S}.txt")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     console.print(
-        f"[green]anchor written[/] to {target}: the audit log had {anchor.count} entries "
-        f"({verdict.record_count} records checked). Keep it outside this server; "
-        f"'compliance-bot audit verify --anchor {target}' shows whether the log was cut short "
-        "or rewritten since.",
+        refusal(_ANCHOR_WRITTEN, language, file=target, count=anchor.count,
+                records=verdict.record_count),
         highlight=False,
         soft_wrap=True,
     )
@@ -218,18 +262,18 @@ def audit_rotate_key() -> None:
 
     ctx = context()
     settings = ctx.settings
+    language = language_here(ctx)
     if settings.audit_key is not None:
-        language = language_here(ctx)
         fail(
             refusal(_KEY_FROM_ENVIRONMENT, language, file=settings.previous_audit_keys_path),
             highlight=False, soft_wrap=True, language=language,
         )
-    _seal_stopped(ctx.store)
+    _seal_stopped(ctx.store, language)
     with ctx.store.session() as session:
         verdict = check(session, None, settings.uploads_dir)
     if not verdict.ok:
-        _print_verdict(verdict, None)
-        err.print("The key was not changed: the log must verify before it moves to a new key.")
+        _print_verdict(verdict, None, language)
+        err.print(refusal(_KEY_KEPT, language))
         raise typer.Exit(1)
     old = settings.audit_secret()
     ctx.store.dispose()
@@ -250,9 +294,7 @@ def audit_rotate_key() -> None:
     store.upgrade()  # records the change of key in the log (audit.adopt_key)
     store.dispose()
     console.print(
-        f"[green]audit key changed[/]: new entries are signed with key {keys.current_id} "
-        f"(before: {key_id(derive(old, 'audit'))}). The new secret is in "
-        f"{target}; the old one was added to {kept}. Keep copies of both outside this server "
-        "and outside the database server: without them nobody can check the log.",
+        refusal(_KEY_CHANGED, language, new=keys.current_id, old=key_id(derive(old, "audit")),
+                file=target, kept=kept),
         highlight=False, soft_wrap=True,
     )

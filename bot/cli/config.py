@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from bot.core.clock import local_today
-from bot.core.i18n import N_
+from bot.core.i18n import N_, translations
 from bot.engine.commands import (
     console,
     context,
@@ -45,6 +45,21 @@ _NOT_HEAD = N_(
     "sending there."
 )
 
+_WRITTEN = N_("[green]settings written to %(file)s[/]")
+_IN_FORCE = N_("[green]%(file)s: valid; these settings are now in force.[/]")
+_KEPT_IN_WEB = N_(
+    "Settings are kept in the web pages; %(file)s is an export of them (`compliance-bot config "
+    "import` loads an edited copy)."
+)
+_KEPT_IN_YAML = N_(
+    "Settings are kept in %(file)s; the web pages show them and say where to change them."
+)
+_STARTED = N_(
+    "[green]Sending has started at %(school)s.[/] The next sweep queues the reminders planned; run "
+    "`compliance-bot sweep` to send them now."
+)
+_ALREADY_STARTED = N_("%(school)s had already started sending; nothing changed.")
+
 Actor = Annotated[
     str | None, typer.Option("--as", help="Your email (recorded in the audit log).")
 ]
@@ -71,11 +86,11 @@ def export(
     if out is None:
         typer.echo(text, nl=False)
         return
+    language = language_here(app)
     if out.exists() and out.resolve() == app.settings.config_path.resolve():
-        language = language_here(app)
         fail(refusal(_OWN_FILE, language, file=out), language=language)
     out.write_text(text, encoding="utf-8")
-    console.print(f"[green]settings written to {out}[/]")
+    console.print(refusal(_WRITTEN, language, file=out))
 
 
 @config_app.command("import")
@@ -86,25 +101,28 @@ def import_(
 ) -> None:
     """Check a school.yaml and, when it is valid, make it the settings in force at once."""
     from bot.core.config import load_config
+    from bot.core.config.said import say_sentence
     from bot.core.models import utcnow
     from bot.core.setup_state import config_source
-    from bot.engine.settings_change import apply_settings
+    from bot.engine.settings_change import WARNINGS, apply_settings
 
     app = context()
+    language = language_here(app)  # the school's in force (the file's may be another)
     org = load_config(file)  # every problem, with its line, before anything is stored
     now = utcnow()
     with app.store.transaction() as session:
         if config_source(session) != "web":
-            language = language_here(app)
             fail(refusal(_KEPT_IN_FILE, language, file=app.settings.config_path),
                  language=language)
         warnings = apply_settings(
             session, org, by=_by(actor), now=now, today=local_today(now),
             note=f"imported from {file.name}", export_to=app.settings.config_path,
         ).warnings
-    console.print(f"[green]{file}: valid; these settings are now in force.[/]")
-    for line in warnings:
-        err.print(f"[yellow]warning:[/] {line}", highlight=False)
+    console.print(refusal(_IN_FORCE, language, file=file))
+    mark = translations(language).gettext("warning:")
+    for line in warnings:  # each read back against its sentence: paths and addresses as written
+        said = say_sentence(line, WARNINGS, language)
+        err.print(f"[yellow]{mark}[/] {said}", highlight=False)
 
 
 @config_app.command("source")
@@ -126,8 +144,8 @@ def source(
 
     app = context()
     path = app.settings.config_path
+    language = language_here(app)
     if kept_in is not None and kept_in not in SOURCES:
-        language = language_here(app)
         fail(refusal(_WEB_OR_FILE, language, got=repr(kept_in)), language=language)
     org = app.config  # the settings in force now: nothing is lost by the move
     now = utcnow()
@@ -144,16 +162,9 @@ def source(
                 path.write_text(to_yaml(org), encoding="utf-8")
         after = config_source(session)
     if after == "web":
-        console.print(
-            f"Settings are kept in the web pages; {path} is an export of them "
-            "(`compliance-bot config import` loads an edited copy).",
-            highlight=False,
-        )
+        console.print(refusal(_KEPT_IN_WEB, language, file=path), highlight=False)
     else:
-        console.print(
-            f"Settings are kept in {path}; the web pages show them and say where to change them.",
-            highlight=False,
-        )
+        console.print(refusal(_KEPT_IN_YAML, language, file=path), highlight=False)
 
 
 @friendly
@@ -212,13 +223,6 @@ def start_sending(
     with app.store.transaction() as session:
         started = [s for s in chosen
                    if begin(session, s.id, by=_by(actor), now=utcnow())]
-    for s in chosen:
-        if s in started:
-            console.print(
-                f"[green]Sending has started at {s.name}.[/] The next sweep queues the "
-                "reminders planned; run `compliance-bot sweep` to send them now.",
-                highlight=False,
-            )
-        else:
-            console.print(f"{s.name} had already started sending; nothing changed.",
-                          highlight=False)
+    for s in chosen:  # each school's line in its own language
+        said = _STARTED if s in started else _ALREADY_STARTED
+        console.print(refusal(said, s.language, school=s.name), highlight=False)

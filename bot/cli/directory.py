@@ -8,11 +8,13 @@ Each command imports the directory modules when it runs: they load SQLAlchemy an
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from babel.dates import format_date
 
-from bot.core.i18n import N_, translations
+from bot.core.i18n import N_, both, translations
 from bot.core.permissions import DIRECTORY_EDITORS
 from bot.core.words import school_words, words_in
 from bot.engine.commands import (
@@ -52,6 +54,26 @@ _NOT_EDITOR = N_("%(email)s is not the %(headteacher)s or an admin of %(school)s
                  "confirm leavers.")
 _SCHOOL_SAYS = N_("%(school)s: %(problem)s")
 _NOT_LISTED = N_("%(email)s is not in %(school)s's directory.")
+_RESYNC = N_("Recorded for %(school)s by %(who)s: the next sweep reads the whole directory again.")
+_RESYNC_FIRST = N_(
+    "Recorded for %(school)s by %(who)s: the next sweep reads the whole directory again (it had "
+    "not been read in part yet)."
+)
+_REMOVALS_CONFIRMED = N_(
+    "Confirmed by %(who)s (recorded): %(count)s people will be marked as missing from the "
+    "directory at the next sweep: %(names)s.\nRun `compliance-bot sweep` now, or wait for the "
+    "scheduler's next sweep. They keep their duties until the grace period ends, unless the "
+    "directory lists them again."
+)
+_LEAVER_CONFIRMED = N_(
+    "%(name)s (%(email)s) has left as of %(day)s (confirmed by %(who)s, recorded). The next "
+    "sweep closes their duties as left and flags any account they held for a handover."
+)
+_UNBOUND = N_(
+    "%(name)s (%(email)s) is no longer tied to a sign-in account (recorded, by %(who)s): the "
+    "next account to sign in as %(email)s through the school's sign-in is tied to them."
+)
+_NOT_BOUND = N_("%(name)s (%(email)s) is not tied to a sign-in account: nothing to do.")
 
 directory_app = typer.Typer(
     help="People missing from the directory, and confirming leavers.", no_args_is_help=True
@@ -125,9 +147,8 @@ def resync_command(school: SchoolOption = None, actor: ActorOption = None) -> No
     ctx, config, who = _editor(school, actor)
     with ctx.store.transaction() as session:
         had = drop_cursor(session, config.id, who)
-    console.print(
-        f"Recorded for {config.name} by {who}: the next sweep reads the whole directory again"
-        + ("." if had else " (it had not been read in part yet)."), highlight=False)
+    console.print(refusal(_RESYNC if had else _RESYNC_FIRST, config.language,
+                          school=config.name, who=who), highlight=False)
 
 
 @directory_app.command("confirm-removals")
@@ -146,12 +167,20 @@ def confirm_removals_command(school: SchoolOption = None, actor: ActorOption = N
                      problem=exc.said),
              highlight=False, code=1, language=config.language)
     console.print(
-        f"Confirmed by {who} (recorded): {len(pending.names)} people will be marked as missing "
-        f"from the directory at the next sweep: {', '.join(pending.names)}.\n"
-        "Run `compliance-bot sweep` now, or wait for the scheduler's next sweep. They keep "
-        "their duties until the grace period ends, unless the directory lists them again.",
+        refusal(_REMOVALS_CONFIRMED, config.language, who=who, count=len(pending.names),
+                names=", ".join(pending.names)),
         highlight=False,
     )
+
+
+def _left_as_of(language: str, day: date, **values: str) -> str:
+    """"… has left as of 6 Nov 2026 …" in ``language``, the day as each language writes it
+    ("6 Tach 2026", ``babel.dates``)."""
+    if language == "cy+en":
+        return both(_left_as_of("cy", day, **values), _left_as_of("en", day, **values))
+    said = (format_date(day, "d MMM y", locale="cy") if language == "cy"
+            else f"{day.day} {day:%b %Y}")
+    return refusal(_LEAVER_CONFIRMED, language, day=said, **values)
 
 
 @directory_app.command("confirm-leaver")
@@ -175,13 +204,8 @@ def confirm_leaver_command(
     except DirectoryActionError as exc:
         fail(error_said(exc, config.language), highlight=False, code=1,
              language=config.language)
-    console.print(
-        f"{name} ({address}) has left as of {today.day} {today:%b %Y} (confirmed by {who}, "
-        "recorded). "
-        "The next sweep closes their duties as left and flags any account they held for a "
-        "handover.",
-        highlight=False,
-    )
+    console.print(_left_as_of(config.language, today, name=name, email=address, who=who),
+                  highlight=False)
 
 
 @directory_app.command("unbind-signin")
@@ -207,10 +231,5 @@ def unbind_signin_command(
     if person is None:
         fail(refusal(_NOT_LISTED, config.language, email=address, school=config.name),
              highlight=False, code=1, language=config.language)
-    console.print(
-        f"{person.display_name} ({address}) is no longer tied to a sign-in account (recorded, "
-        f"by {who}): the next account to sign in as {address} through the school's sign-in "
-        "is tied to them." if done else
-        f"{person.display_name} ({address}) is not tied to a sign-in account: nothing to do.",
-        highlight=False,
-    )
+    console.print(refusal(_UNBOUND if done else _NOT_BOUND, config.language,
+                          name=person.display_name, email=address, who=who), highlight=False)

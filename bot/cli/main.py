@@ -373,7 +373,7 @@ def sweep(
         waiting=queued,
         now=now,
     )
-    directory_errors(results)
+    directory_errors(results, {s.id: s.language for s in ctx.config.schools})
 
 
 @app.command()
@@ -383,9 +383,10 @@ def remind(
     as_of: AsOf = None,
 ) -> None:
     """Show exactly who would get which reminder today (and who is copied) — nothing is sent."""
-    results, _ = _cycle(context(), as_of, write=False, deliver=False)
+    ctx = context()
+    results, _ = _cycle(ctx, as_of, write=False, deliver=False)
     print_reminder_plan(console, results)
-    directory_errors(results)
+    directory_errors(results, {s.id: s.language for s in ctx.config.schools})
 
 
 def _cycle(ctx: AppContext, as_of: str | None, *, write: bool, deliver: bool,

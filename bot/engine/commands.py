@@ -14,7 +14,8 @@ import functools
 import getpass
 import logging
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar
 
@@ -98,6 +99,7 @@ def friendly(func: F) -> F:
         from bot.core.ports import ConnectorError
         from bot.core.settings import SettingsError
 
+        token = _SAID_IN.set("en")  # this command's, not the last one's in this process
         try:
             return func(*args, **kwargs)
         except Exception as exc:
@@ -110,8 +112,12 @@ def friendly(func: F) -> F:
             # school's language could be read; the text is the error's own
             fail(str(exc), highlight=False, soft_wrap=True)
         except KeyboardInterrupt:
-            err.print("stopped.")
+            # in the language ``context()`` read (English before it had): nothing is opened
+            # again after a Ctrl-C, which may have been pressed at a database that hangs
+            err.print(refusal(_STOPPED, _SAID_IN.get()))
             raise typer.Exit(130) from None
+        finally:
+            _SAID_IN.reset(token)
 
     return wrapper  # type: ignore[return-value]
 
@@ -151,6 +157,7 @@ def context(
     language = "en"
     if need_school and database == "use":
         language = language_here(ctx)
+        _SAID_IN.set(language)
     if need_school and database != "unused":
         say_database(settings.db_url, language)
         if database != "create":
@@ -187,6 +194,9 @@ def school_language(settings: Settings | None = None) -> str:
         return "en"
 
 
+# the language the command under way speaks, once ``context()`` has read it (a Ctrl-C's line)
+_SAID_IN: ContextVar[str] = ContextVar("said_in", default="en")
+_STOPPED = N_("stopped.")
 _DATABASE = N_("Database: %(url)s")
 # a command that records who acted, run without --as
 WHO_ARE_YOU = N_("say who you are with --as EMAIL (it is recorded).")
@@ -371,14 +381,25 @@ def unused_columns(names: list[str]) -> str:
             "'Role 3'): each of those is read through the role table.")
 
 
-def directory_errors(results: list[SchoolSweep]) -> None:
+_STEP_FAILED = N_(
+    "[bold red]step failed:[/] %(school)s: %(step)s (%(error)s); the other steps carried on"
+)
+_SYNC_STOPPED = N_(
+    "[bold red]stopped:[/] %(school)s: the directory sync would mark %(removed)s of the "
+    "%(active)s people as missing, so nobody was changed. If they really have gone: "
+    "compliance-bot directory confirm-removals --school %(id)s --as YOUR-EMAIL"
+)
+
+
+def directory_errors(results: list[SchoolSweep], languages: Mapping[str, str]) -> None:
     """The cycle ran, but a step that failed or a directory that could not be read still fails
     the command (exit 2), and one that stopped for a large removal exits 3 with the command
-    that confirms it."""
+    that confirms it; each school's line in its language (``languages``: by school id)."""
     for r in results:
+        language = languages.get(r.school_id, "en")
         for failed in r.failed:  # the other steps ran; say which did not (the log says where)
-            err.print(f"[bold red]step failed:[/] {r.school_name}: {failed.step} "
-                      f"({failed.error}); the other steps carried on", highlight=False)
+            err.print(refusal(_STEP_FAILED, language, school=r.school_name, step=failed.step,
+                              error=failed.error), highlight=False)
     errors = [r.directory.error for r in results if r.directory.error]
     if errors:
         # English: the directory's own error (its platform's words), for a sweep of any school
@@ -389,10 +410,8 @@ def directory_errors(results: list[SchoolSweep]) -> None:
         stop = r.directory.stopped
         if stop is not None:
             err.print(
-                f"[bold red]stopped:[/] {r.school_name}: the directory sync would mark "
-                f"{stop.would_remove} of the {stop.active} people as missing, so nobody was "
-                "changed. If they really have gone: compliance-bot directory "
-                f"confirm-removals --school {r.school_id} --as YOUR-EMAIL",
+                refusal(_SYNC_STOPPED, languages.get(r.school_id, "en"), school=r.school_name,
+                        removed=stop.would_remove, active=stop.active, id=r.school_id),
                 highlight=False,
                 soft_wrap=True,
             )

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import AccountConfig, OrgConfig, PolicyConfig, SchoolConfig
-from bot.core.i18n import translations
+from bot.core.i18n import N_, translations
 from bot.core.models import (
     AccountHolder,
     OfficialAccount,
@@ -43,7 +43,20 @@ from bot.core.words import version_name
 from bot.engine.duties import add_months
 from bot.engine.refused_documents import refused
 
+# what syncing the settings warns of (``settings_change.WARNINGS`` reads them back)
+NOT_IN_DIRECTORY = N_("%(where)s: %(email)s is not in the directory")
+OLDER_DOCUMENT = N_(
+    "%(where)s: the configuration names an older document than the current version (recorded by "
+    "a review); keeping the current one"
+)
+UNVERSIONED_DOCUMENT = N_("%(where)s: document changed without a new version; stored as %(label)s")
+DOCUMENT_GONE = N_(
+    "%(where)s.document: document not found: %(path)s; keeping the current version"
+)
+HOLDER_LEFT = N_("%(where)s: %(email)s has left; remove them from the configuration")
+
 __all__ = [
+    "DOCUMENT_GONE", "HOLDER_LEFT", "NOT_IN_DIRECTORY", "OLDER_DOCUMENT", "UNVERSIONED_DOCUMENT",
     "SyncError", "account_event", "config_inputs", "default_statement", "ensure_school",
     "sync_config",
 ]
@@ -101,7 +114,7 @@ class _People:
             return None
         found = self.by_email.get(email)
         if found is None:
-            self.warnings.append(f"{where}: {email} is not in the directory")
+            self.warnings.append(NOT_IN_DIRECTORY % {"where": where, "email": email})
         return found
 
 
@@ -198,13 +211,12 @@ def _new_version_label(
     if current is not None and current.sha256 == digest:
         return None  # same document: nothing new, whatever the label says
     if any(v.sha256 == digest for v in policy.versions):
-        warnings.append(f"{where}: the configuration names an older document than the "
-                        "current version (recorded by a review); keeping the current one")
+        warnings.append(OLDER_DOCUMENT % {"where": where})
         return None
     label = pc.version
     if current is not None and current.label == pc.version:
         label = f"{pc.version}-{digest[:7]}"
-        warnings.append(f"{where}: document changed without a new version; stored as {label}")
+        warnings.append(UNVERSIONED_DOCUMENT % {"where": where, "label": label})
     if any(v.label == label for v in policy.versions):
         return None
     return label
@@ -227,8 +239,7 @@ def _publish_document(
     if not path.exists() and policy.current_version is not None:
         # a school on its last good settings whose document has since gone (its entry fails
         # the checks for it, ``per_school``): the stored version stays current
-        warnings.append(f"{where}.document: document not found: {path}; keeping the current "
-                        "version")
+        warnings.append(DOCUMENT_GONE % {"where": where, "path": path})
         return
     if not path.exists():
         raise SyncError(f"{where}.document: document not found: {path}")
@@ -364,8 +375,7 @@ def _sync_holders(
             continue
         if not holder.active:
             people.warnings.append(
-                f"official_accounts.{ac.id}.holders: {email} has left; "
-                "remove them from the configuration"
+                HOLDER_LEFT % {"where": f"official_accounts.{ac.id}.holders", "email": email}
             )
             continue
         wanted.add(holder.id)

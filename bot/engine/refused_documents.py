@@ -14,12 +14,17 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import SchoolConfig
+from bot.core.i18n import N_
 from bot.core.messages import notice
 from bot.core.models import ConnectorState, Policy
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.uploads import AttachmentError, check_policy_document
 
-__all__ = ["REFUSED_PURPOSE", "refused"]
+__all__ = ["NOT_USED", "REFUSED_PURPOSE", "refused"]
+
+# the warning of a refused document (``settings_change.WARNINGS`` reads it back; the reason is
+# the file check's own English)
+NOT_USED = N_("%(where)s.document: %(shown)s was not used: %(reason)s")
 
 REFUSED_PURPOSE = "document_refused"
 _STATE = "policy.refused:"  # ConnectorState key + policy key: the content last refused
@@ -58,7 +63,7 @@ def refused(
                 school_id=school.id,
                 details={"document": shown[:300], "sha256": digest},
             )
-    warnings.append(f"{where}.document: {shown} was not used: {reason}")
+    warnings.append(NOT_USED % {"where": where, "shown": shown, "reason": reason})
     _tell_admins(session, school, policy, shown, digest, reason)
     return True
 

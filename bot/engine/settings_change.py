@@ -17,10 +17,31 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import OrgConfig
 from bot.core.config import store as config_store
-from bot.engine.config_sync import sync_config
+from bot.core.config.store import NOT_REWRITTEN
+from bot.engine.config_sync import (
+    DOCUMENT_GONE,
+    HOLDER_LEFT,
+    NOT_IN_DIRECTORY,
+    OLDER_DOCUMENT,
+    UNVERSIONED_DOCUMENT,
+    sync_config,
+)
+from bot.engine.refused_documents import NOT_USED
 from bot.engine.sweep import plan_and_apply
 
-__all__ = ["Applied", "apply_settings"]
+__all__ = ["WARNINGS", "Applied", "apply_settings"]
+
+# every warning applying settings can give, most words of its own first (``say_sentence`` reads a
+# line back against them: the YAML path, the address, the file as written)
+WARNINGS = (
+    OLDER_DOCUMENT,
+    DOCUMENT_GONE,
+    HOLDER_LEFT,
+    UNVERSIONED_DOCUMENT,
+    NOT_REWRITTEN,
+    NOT_USED,
+    NOT_IN_DIRECTORY,
+)
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ words, first problem first.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from gettext import NullTranslations
 from pathlib import Path
 from typing import Any, TypeVarTuple
 
@@ -59,28 +60,57 @@ def _record_id(value: Any) -> RecordId:
 
 SHOWN = 10  # problems named in full; the rest are counted
 
-_NOUNS = {
-    "report": ("report", "reports"),
-    "report_entry": ("chronology entry", "chronology entries"),
-    "report_attachment": ("report file", "report files"),
-    "attestation": ("acknowledgement or signature", "acknowledgements and signatures"),
-    "training_record": ("training record", "training records"),
-    "decision": ("decision", "decisions"),
-    "decision_review": ("decision review", "decision reviews"),
-    "decision_attachment": ("decision file", "decision files"),
-    "policy_version": ("policy version", "policy versions"),
-    "policy_review": ("policy review", "policy reviews"),
-    "task_completion": ("task completion", "task completions"),
-    "school_lifecycle": ("school's sending state", "schools' sending states"),
-    "school": ("school", "schools"),
-    "school_settings": ("school's last good settings", "schools' last good settings"),
-    "person": ("person", "people"),
-    "person_role": ("role", "roles"),
-    "requirement": ("requirement", "requirements"),
-    "report_clock": ("report deadline", "report deadlines"),
-    "config_version": ("settings version", "settings versions"),
-    "duty": ("closed duty", "closed duties"),
-    "sent_message": ("sent message", "sent messages"),
+# each kind of record counted, in the reader's language (``Verdict.records_line``)
+_NOUNS: dict[str, Callable[[NullTranslations, int], str]] = {
+    "report": lambda tr, n: tr.ngettext("%(count)d report", "%(count)d reports", n),
+    "report_entry": lambda tr, n: tr.ngettext(
+        "%(count)d chronology entry", "%(count)d chronology entries", n
+    ),
+    "report_attachment": lambda tr, n: tr.ngettext(
+        "%(count)d report file", "%(count)d report files", n
+    ),
+    "attestation": lambda tr, n: tr.ngettext(
+        "%(count)d acknowledgement or signature", "%(count)d acknowledgements and signatures", n
+    ),
+    "training_record": lambda tr, n: tr.ngettext(
+        "%(count)d training record", "%(count)d training records", n
+    ),
+    "decision": lambda tr, n: tr.ngettext("%(count)d decision", "%(count)d decisions", n),
+    "decision_review": lambda tr, n: tr.ngettext(
+        "%(count)d decision review", "%(count)d decision reviews", n
+    ),
+    "decision_attachment": lambda tr, n: tr.ngettext(
+        "%(count)d decision file", "%(count)d decision files", n
+    ),
+    "policy_version": lambda tr, n: tr.ngettext(
+        "%(count)d policy version", "%(count)d policy versions", n
+    ),
+    "policy_review": lambda tr, n: tr.ngettext(
+        "%(count)d policy review", "%(count)d policy reviews", n
+    ),
+    "task_completion": lambda tr, n: tr.ngettext(
+        "%(count)d task completion", "%(count)d task completions", n
+    ),
+    "school_lifecycle": lambda tr, n: tr.ngettext(
+        "%(count)d school's sending state", "%(count)d schools' sending states", n
+    ),
+    "school": lambda tr, n: tr.ngettext("%(count)d school", "%(count)d schools", n),
+    "school_settings": lambda tr, n: tr.ngettext(
+        "%(count)d school's last good settings", "%(count)d schools' last good settings", n
+    ),
+    "person": lambda tr, n: tr.ngettext("%(count)d person", "%(count)d people", n),
+    "person_role": lambda tr, n: tr.ngettext("%(count)d role", "%(count)d roles", n),
+    "requirement": lambda tr, n: tr.ngettext("%(count)d requirement", "%(count)d requirements", n),
+    "report_clock": lambda tr, n: tr.ngettext(
+        "%(count)d report deadline", "%(count)d report deadlines", n
+    ),
+    "config_version": lambda tr, n: tr.ngettext(
+        "%(count)d settings version", "%(count)d settings versions", n
+    ),
+    "duty": lambda tr, n: tr.ngettext("%(count)d closed duty", "%(count)d closed duties", n),
+    "sent_message": lambda tr, n: tr.ngettext(
+        "%(count)d sent message", "%(count)d sent messages", n
+    ),
 }
 _FIELD_WORDS = {
     "what_happened": "what happened",
@@ -116,14 +146,12 @@ class Verdict:
         else:
             self.more += 1
 
-    def records_line(self) -> str:
-        """'3 reports, 1 chronology entry, ...' (kinds with none left out)."""
-        parts = [
-            f"{n} {_NOUNS[kind][0] if n == 1 else _NOUNS[kind][1]}"
-            for kind, n in self.records.items()
-            if n
-        ]
-        return ", ".join(parts) if parts else "no records"
+    def records_line(self, tr: NullTranslations | None = None) -> str:
+        """'3 reports, 1 chronology entry, ...' (kinds with none left out), in the language of
+        ``tr`` (English unless given)."""
+        tr = tr or NullTranslations()
+        parts = [_NOUNS[kind](tr, n) % {"count": n} for kind, n in self.records.items() if n]
+        return ", ".join(parts) if parts else tr.gettext("no records")
 
     @property
     def record_count(self) -> int:
