@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import OrgConfig
 from bot.core.config import store as config_store
-from bot.core.config.store import NOT_REWRITTEN
+from bot.core.config.said import NOT_REWRITTEN
 from bot.engine.config_sync import (
     DOCUMENT_GONE,
     HOLDER_LEFT,

@@ -30,6 +30,7 @@ from bot.core.i18n import N_, both, day_text, translations
 
 __all__ = [
     "CHECKS",
+    "NOT_REWRITTEN",
     "PYDANTIC",
     "CheckError",
     "say_check",
@@ -200,6 +201,9 @@ _WHOLE_LINE = N_("%(file)s line %(line)s: %(problem)s")  # the file itself: not 
 _WHOLE_NO_LINE = N_("%(file)s: %(problem)s")
 _OR = N_("or")  # a literal's choices: "'en', 'cy' or 'cy+en'"
 _AND = N_("and")  # a list of columns: "email and name"
+# school.yaml not rewritten after the settings were saved (``store.export``; ``config import``'s
+# warning, read back by ``settings_change.WARNINGS``)
+NOT_REWRITTEN = N_("%(path)s could not be rewritten (%(error)s); the settings were saved")
 # read ``file line N: field: problem`` (a field is a YAML path, never ": " inside)
 _SHAPE = re.compile(
     r"^(?P<file>.+?)(?: line (?P<line>\d+))?: "

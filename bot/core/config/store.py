@@ -29,14 +29,13 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit, setup_state
 from bot.core.config import OrgConfig, per_school
+from bot.core.config.said import NOT_REWRITTEN
 from bot.core.config.writing import commented_yaml, plain
-from bot.core.i18n import N_
 from bot.core.models import ConfigVersion, SetupState
 from bot.core.settings import Settings
 from bot.core.store import Store
 
 __all__ = [
-    "NOT_REWRITTEN",
     "config_stamp",
     "document",
     "export",
@@ -53,9 +52,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-# the warning when school.yaml cannot be rewritten (``settings_change.WARNINGS`` reads it back)
-NOT_REWRITTEN = N_("%(path)s could not be rewritten (%(error)s); the settings were saved")
 
 
 # school settings written out even when they are the defaults, so a person sees them to change
