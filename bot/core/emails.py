@@ -91,9 +91,10 @@ def email_problem(address: str) -> str | None:
     return None
 
 
-def is_email(address: str) -> bool:
-    """Whether ``address`` is an email address (``email_problem`` finds nothing)."""
-    return email_problem(address) is None
+def is_email(address: str, *, remember: bool = True) -> bool:
+    """Whether ``address`` is an email address (``email_problem`` finds nothing).
+    ``remember=False``: not through its cache (a caller that keeps its own memory)."""
+    return (email_problem if remember else email_problem.__wrapped__)(address) is None
 
 
 def checked_email(address: str) -> str:

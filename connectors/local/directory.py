@@ -9,12 +9,15 @@ import csv
 import hashlib
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cached_property
 from itertools import chain, islice
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, overload
 
 import yaml
 
@@ -35,6 +38,7 @@ _TRUE = {"1", "true", "yes", "y", "active", ""}
 _FALSE = {"0", "false", "no", "n", "inactive", "left", "suspended", "disabled"}
 _V = TypeVar("_V")
 _Label = Callable[[str], str]  # the bot's column -> the file's own name for it (str: the same)
+_ReadAs = tuple[str, frozenset[str] | None, frozenset[int]]  # digest, roles, lines left out
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -275,14 +279,16 @@ class FileDirectory:
     _header: Header | None = field(default=None, init=False, repr=False)
     _header_line: int | None = field(default=None, init=False, repr=False)
     rejected_lines: list[int] = field(default_factory=list, init=False)  # of the last fetch
-    # the last fetch's answer, by what it read: a file unchanged since is not parsed again (a
-    # trust's 100,000 rows every 15 minutes), only hashed
-    _last: tuple[tuple[str, frozenset[str] | None, frozenset[int]], DirectoryChanges] | None = (
-        field(default=None, init=False, repr=False)
-    )
-    # whether each address of the last parse is an email address: a changed file of 100,000
-    # staff checks only its new addresses (``is_email``'s own cache is smaller than a trust)
-    _emails: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
+    # what the last parse read (its file's digest, the roles and lines it took) and all it
+    # keeps of it: its answer without the people (``_AsLastRead``). A file unchanged since is
+    # not parsed again (a trust's 100,000 rows every 15 minutes), only hashed, and nobody on
+    # it is held between sweeps
+    _last: tuple[_ReadAs, _AsLastRead] | None = field(default=None, init=False, repr=False)
+    # the hashes of the last parse's email addresses, in order (8 bytes each, not a string),
+    # and what it found not to be one: a changed file of 100,000 staff checks only its new
+    # addresses (0.2 ms each)
+    _emails: array[int] = field(default_factory=lambda: array("q"), init=False, repr=False)
+    _not_emails: frozenset[str] = field(default=frozenset(), init=False, repr=False)
 
     @property
     def header_line(self) -> int | None:
@@ -306,9 +312,18 @@ class FileDirectory:
         digest = hashlib.sha256(self.path.read_bytes()).hexdigest()[:16]
         read_as = (digest, self.allowed_roles, self.left_out)
         if self._last is not None and self._last[0] == read_as:
-            return self._last[1]
+            return replace(self._last[1], people=_WhenAsked(lambda: self._parse(digest).people))
         changes = self._parse(digest)
-        self._last = (read_as, changes)
+        kept = _AsLastRead(
+            people=(),
+            complete=True,
+            cursor=digest,
+            rejected=changes.rejected,
+            rejected_records=changes.rejected_records,
+            shares=frozenset(changes.by_school),
+            kept_digests=changes.digests,  # the same dict, which the sweeps fill in
+        )
+        self._last = (read_as, kept)
         return changes
 
     def _parse(self, digest: str) -> DirectoryChanges:
@@ -335,14 +350,21 @@ class FileDirectory:
         seen: dict[str, int] = {}  # line by email, and by id (no "id:" string made a row)
         seen_id: dict[str, int] = {}
         rejected_lines: list[int] = []
-        known, checks = self._emails, dict[str, bool]()
+        known, good, bad = self._emails, set[int](), set[str]()
         shared: dict[Any, Any] = {}
 
         def checked(address: str) -> bool:
-            ok = checks.get(address)
-            if ok is None:
-                ok = checks[address] = known[address] if address in known else is_email(address)
-            return ok
+            key = hash(address)
+            at = bisect_left(known, key)
+            # the file's own memory, not ``is_email``'s cache (too small for a trust's file,
+            # and it would keep 65,536 of its addresses alive)
+            if (at < len(known) and known[at] == key) or (
+                address not in self._not_emails and is_email(address, remember=False)
+            ):
+                good.add(key)
+                return True
+            bad.add(address)
+            return False
         for line, row, names in chain(first, named):
             if line in self.left_out:
                 continue
@@ -367,7 +389,8 @@ class FileDirectory:
             seen[person.email] = line
             seen_id[person.external_id] = line
             people.append(person)
-        self._emails, self.rejected_lines = checks, rejected_lines
+        self._emails, self._not_emails = array("q", sorted(good)), frozenset(bad)
+        self.rejected_lines = rejected_lines
         return DirectoryChanges(
             people=people,
             complete=True,
@@ -444,3 +467,74 @@ class FileDirectory:
             raise PermanentError(f"{self.path}: expected a list under 'people'")
         for index, row in enumerate(people, start=1):
             yield index, dict(row) if isinstance(row, dict) else {}
+
+
+class _WhenAsked(Sequence[DirectoryPerson]):
+    """The people of a file read again unchanged, parsed when first asked for (a quiet
+    sweep asks for none: it compares each school's share digest with what it applied)."""
+
+    def __init__(self, parse: Callable[[], Sequence[DirectoryPerson]]) -> None:
+        self._parse = parse
+
+    @cached_property
+    def _people(self) -> Sequence[DirectoryPerson]:
+        return self._parse()
+
+    @overload
+    def __getitem__(self, index: int) -> DirectoryPerson: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[DirectoryPerson]: ...
+    def __getitem__(self, index: int | slice) -> DirectoryPerson | Sequence[DirectoryPerson]:
+        return self._people[index]
+
+    def __len__(self) -> int:
+        return len(self._people)
+
+
+class _Shares(Mapping[str | None, Sequence[DirectoryPerson]]):
+    """``by_school`` of a file read again unchanged: the schools the last parse named, each
+    share parsed only when asked for."""
+
+    def __init__(self, schools: frozenset[str | None], people: Sequence[DirectoryPerson]):
+        self._schools, self._people = schools, people
+
+    @cached_property
+    def _shares(self) -> dict[str | None, list[DirectoryPerson]]:
+        shares: dict[str | None, list[DirectoryPerson]] = {}
+        for person in self._people:
+            shares.setdefault(person.school, []).append(person)
+        return shares
+
+    def __getitem__(self, school: str | None) -> Sequence[DirectoryPerson]:
+        if school not in self._schools:
+            raise KeyError(school)
+        return self._shares.get(school, [])
+
+    def __contains__(self, school: object) -> bool:
+        return school in self._schools  # (Mapping's own would parse the share to know)
+
+    def __iter__(self) -> Iterator[str | None]:
+        return iter(self._schools)
+
+    def __len__(self) -> int:
+        return len(self._schools)
+
+
+@dataclass(frozen=True)
+class _AsLastRead(DirectoryChanges):
+    """The file read again unchanged: what its last parse said (cursor, rejected rows), the
+    schools it named and each share's digest as the sweeps worked them out, and its people
+    only when something asks for them."""
+
+    shares: frozenset[str | None] = frozenset()
+    kept_digests: dict[str | None, str] = field(default_factory=dict)
+
+    @cached_property
+    def by_school(self) -> Mapping[str | None, Sequence[DirectoryPerson]]:
+        """The schools the last parse named; a share's people parsed when it is asked for."""
+        return _Shares(self.shares, self.people)
+
+    @cached_property
+    def digests(self) -> dict[str | None, str]:
+        """The digests of the shares, kept from one read of this file to the next."""
+        return self.kept_digests

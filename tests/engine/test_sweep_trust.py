@@ -1,17 +1,21 @@
 """A trust's sweep reads its directory once, whatever the number of schools
-(``bot.engine.read_once.ReadOnce``): each school takes its share of the one listing."""
+(``bot.engine.read_once.ReadOnce``): each school takes its share of the one listing; a quiet
+sweep of an unchanged staff file makes no person of it, and no sweep leaves one held."""
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.core.models import Person
-from bot.core.ports import Directory, DirectoryChanges
+from bot.core.ports import Directory, DirectoryChanges, DirectoryPerson
 from bot.engine.sweep import run_sweep
-from tests.support.helpers import Row, SchoolBuilder
+from connectors.local import directory as file_directory
+from tests.support.helpers import Row, SchoolBuilder, at
 
 TODAY = date(2026, 11, 23)
 
@@ -47,3 +51,51 @@ def test_a_trust_sweep_reads_the_staff_file_once_and_each_school_takes_its_share
         people = dict(session.execute(
             select(Person.school_id, func.count()).group_by(Person.school_id)).all())
     assert people == {"oak": 5, "elm": 2, "ash": 2, "yew": 2}
+
+
+def test_a_quiet_sweep_makes_no_person_of_an_unchanged_staff_file_and_none_is_held(
+    school: SchoolBuilder, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between sweeps the staff file keeps each school's share digest, not its people (#60:
+    memory flat in the number of schools): a quiet sweep compares digests and reads nobody."""
+    others = ("elm", "ash")
+    school.others = [
+        {"id": s, "name": f"{s.title()} School", "headteacher": f"head@{s}.example"} for s in others
+    ]
+    school.people += [
+        Row(f"{who}@{s}.example", f"{who.title()} {s.title()}", "staff", "All Staff", school=s)
+        for s in others
+        for who in ("head", "amy")
+    ]
+    context = school.context(database_url)
+    made: list[str] = []
+    make = file_directory._row_to_person
+
+    def counted(*args: object, **kwargs: object) -> DirectoryPerson:
+        person = make(*args, **kwargs)  # type: ignore[arg-type]
+        made.append(person.email)
+        return person
+
+    monkeypatch.setattr(file_directory, "_row_to_person", counted)
+    emails = {row.email for row in school.people}
+
+    def held() -> list[str]:
+        gc.collect()
+        return [
+            o.email for o in gc.get_objects() if type(o) is DirectoryPerson and o.email in emails
+        ]
+
+    for minutes, people_made in ((0, len(emails)), (15, 0), (30, 0)):  # first, quiet, quiet
+        made.clear()
+        results, _ = run_sweep(
+            context.store,
+            context.settings,
+            context.config,
+            replace(context.connectors, extra_people=None),
+            as_of=TODAY,
+            now=at(TODAY, 8) + timedelta(minutes=minutes),
+            deliver=False,
+        )
+        assert not [r.failed for r in results if r.failed]
+        assert len(made) == people_made and held() == []
+    assert [r.directory.unchanged for r in results] == [5, 2, 2]  # read from what was kept

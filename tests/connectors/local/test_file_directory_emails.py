@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.emails import email_problem
 from connectors.local import directory as file_directory
 from connectors.local.directory import FileDirectory
 
@@ -22,9 +23,9 @@ def test_a_changed_file_checks_only_its_new_addresses(
     asked: list[str] = []
     check = file_directory.is_email
 
-    def counted(address: str) -> bool:
+    def counted(address: str, *, remember: bool = True) -> bool:
         asked.append(address)
-        return check(address)
+        return check(address, remember=remember)
 
     monkeypatch.setattr(file_directory, "is_email", counted)
     path = tmp_path / "staff.csv"
@@ -43,3 +44,13 @@ def test_a_changed_file_checks_only_its_new_addresses(
     asked.clear()
     _write(path, emails[:1])  # an address the last read did not have is checked again
     assert [p.email for p in reader.fetch().people] == emails[:1] and asked == emails[:1]
+
+
+def test_a_file_keeps_its_addresses_out_of_is_email_s_cache(tmp_path: Path) -> None:
+    """The file remembers its own addresses (8 bytes each): a trust's would otherwise fill
+    ``email_problem``'s 65,536 places and keep each address alive there."""
+    path = tmp_path / "staff.csv"
+    _write(path, [f"cache{i}@oak.example" for i in range(50)])
+    before = email_problem.cache_info().currsize
+    assert len(FileDirectory(path).fetch().people) == 50
+    assert email_problem.cache_info().currsize == before

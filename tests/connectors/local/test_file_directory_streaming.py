@@ -50,3 +50,26 @@ def test_lines_end_where_splitlines_ends_them() -> None:
     for text in ["", "\n", "a", "a\n", "a\nb", "a\r\nb\r\n", "a\rb\n\nc", "\n\na\n",
                  "a\x0bb\x0cc\x1cd\x1de\x1ef\x85g\u2028h\u2029i", "a\r\r\nb\n\r", "é,ü\n"]:
         assert list(_lines(text)) == text.splitlines(), repr(text)
+
+
+def test_a_file_read_again_unchanged_is_parsed_only_when_its_people_are_asked_for(
+    tmp_path: Path,
+) -> None:
+    """Between reads the file keeps its schools and their share digests, not its people
+    (#60): read again unchanged, it parses them only when something asks, the same again."""
+    path = tmp_path / "staff.csv"
+    path.write_text(
+        "email,name,school\nana@oak.example,Ana Ortiz,oak\n"
+        "ben@elm.example,Ben Lee,elm\ncat@oak.example,Cat Cole,oak\n",
+        encoding="utf-8",
+    )
+    reader = FileDirectory(path)
+    first = reader.fetch()
+    first.digests["oak"] = "as a sweep worked it out"
+    again = reader.fetch()
+    assert "oak" in again.by_school and None not in again.by_school
+    assert sorted(again.by_school) == ["elm", "oak"] and again.digests is first.digests
+    assert again.cursor == first.cursor
+    assert list(again.by_school["oak"]) == list(first.by_school["oak"])
+    assert list(again.people) == list(first.people) and len(again.people) == 3
+    assert again.by_school.get(None, ()) == ()
