@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
@@ -93,6 +93,16 @@ ROUTERS = (
     teamsbot_web.router,
     chatbot_web.router,
 )
+# no control characters, anywhere: on every page (here) and on the app's own (``create_app``)
+EVERY_REQUEST = [Depends(refuse_control_characters)]
+# the pages, included once for the process. FastAPI analyses an included router's routes (their
+# dependencies, their form validators) on the first request through that inclusion and keeps the
+# result on it: one inclusion, shared by every app this process builds (a restart, every command
+# that builds one, every test), pays that once, not once per app. ``app.dependency_overrides``
+# does not reach these pages (their inclusion belongs to no app); nothing here overrides one.
+PAGES = APIRouter(dependencies=EVERY_REQUEST)
+for _router in ROUTERS:
+    PAGES.include_router(_router)
 MAX_BODY = 12 * 1024 * 1024  # 12 MB: attachments are checked individually below this
 
 
@@ -204,7 +214,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if settings.demo else None,
-        dependencies=[Depends(refuse_control_characters)],  # no control characters, anywhere
+        dependencies=EVERY_REQUEST,
     )
     app.state.ctx = ctx
     # the dashboard's pages, kept while nothing they show can differ (see page_cache)
@@ -245,8 +255,7 @@ def create_app(
             error_page, request, 422, N_("Some of what was sent was not valid."), problems=problems
         )
 
-    for router in ROUTERS:
-        app.include_router(router)
+    app.router.routes.extend(PAGES.routes)  # the inclusions themselves, analysed once (above)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, Any]:  # on the event loop: never behind a page
