@@ -149,6 +149,7 @@ def _start() -> None:
 
 # --------------------------------------------------------------------------- demo & run
 
+_UP_TO_DATE = N_("[green]database is up to date[/]: %(url)s")
 _ALL_INTERFACES = ("0.0.0.0", "::")  # noqa: S104 - compared with, never bound here
 
 
@@ -474,7 +475,8 @@ def migrate() -> None:
     """Create or upgrade the database to the newest schema."""
     ctx = context(database="create")
     _ = ctx.store
-    console.print(f"[green]database is up to date[/]: {ctx.settings.db_url.split('@')[-1]}")
+    url = ctx.settings.db_url.split("@")[-1]  # the install's one school's language, else English
+    console.print(refusal(_UP_TO_DATE, language_here(ctx), url=url))
 
 
 @app.command()

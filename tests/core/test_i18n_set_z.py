@@ -167,10 +167,24 @@ def test_directory_status_says_its_own_lines_in_the_schools_language(
     ]
 
 
+@pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
+def test_migrate_says_the_database_is_up_to_date_in_the_schools_language(
+    queued: SchoolBuilder, language: str
+) -> None:
+    url = f"sqlite:///{queued.home / 'compliance-bot.db'}"
+    said = _run(_speaking(queued, language), "migrate").stdout.splitlines()[-1]
+    assert said == _said(
+        language,
+        f"mae'r gronfa ddata yn gyfredol: {url}",
+        f"database is up to date: {url}",
+    )
+
+
 # the printed lines this set made the catalogue's, by file and function
 SAID = {
     "bot/cli/outbox.py": {"outbox", "resolve"},
     "bot/cli/directory.py": {"directory_status"},
+    "bot/cli/main.py": {"migrate"},
 }
 
 
