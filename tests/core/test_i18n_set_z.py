@@ -180,11 +180,28 @@ def test_migrate_says_the_database_is_up_to_date_in_the_schools_language(
     )
 
 
+@pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
+def test_maintenance_says_what_it_dropped_in_the_schools_language(
+    queued: SchoolBuilder, language: str
+) -> None:
+    said = _run(_speaking(queued, language), "maintenance").stdout.splitlines()
+    assert said[0] == _said(
+        language,
+        "Dilëwyd testun 0 o negeseuon wedi'u danfon a anfonwyd fwy na 30 o ddiwrnodau yn ôl (mae "
+        "pwy, pryd ac ôl bys yn aros); tynnwyd 0 o gofnodion yn log yr archwiliadau sy'n hŷn na "
+        "90 o ddiwrnodau a 0 o gadarnhadau ymwelwyr y tu hwnt i gyfnod cadw'r ysgol.",
+        "Dropped the text of 0 delivered messages sent more than 30 days ago (who, when and a "
+        "fingerprint stay); removed 0 sweep log entries older than 90 days and 0 visitor "
+        "confirmations past the school's retention.",
+    )
+
+
 # the printed lines this set made the catalogue's, by file and function
 SAID = {
     "bot/cli/outbox.py": {"outbox", "resolve"},
     "bot/cli/directory.py": {"directory_status"},
     "bot/cli/main.py": {"migrate"},
+    "bot/cli/maintenance.py": {"maintenance", "_report_space", "_compact_database"},
 }
 
 
