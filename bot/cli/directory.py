@@ -9,6 +9,7 @@ Each command imports the directory modules when it runs: they load SQLAlchemy an
 from __future__ import annotations
 
 from datetime import date
+from gettext import NullTranslations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -42,13 +43,23 @@ ActorOption = Annotated[
     typer.Option("--as", help="Your email: the head or an admin (recorded)."),
 ]
 
-LEFT_OUT_SETTINGS = {
-    "m365": "COMPLIANCE_BOT_M365__INCLUDE_GUESTS=true or COMPLIANCE_BOT_M365__INCLUDE_UNLICENSED"
-            "=true brings them in (deploy/m365.md)",
+_NOBODY_MISSING = N_("Nobody is missing from the directory.")
+_LEFT_OUT = N_("Left out of the directory (not staff): %(counts)s")
+# the settings that bring left-out accounts in, by connector (only Microsoft 365 counts them)
+_LEFT_OUT_HINTED = {
+    "m365": N_(
+        "Left out of the directory (not staff): %(counts)s. COMPLIANCE_BOT_M365__INCLUDE_GUESTS"
+        "=true or COMPLIANCE_BOT_M365__INCLUDE_UNLICENSED=true brings them in (deploy/m365.md)"
+    ),
 }
-
-NO_MAILBOX_WORDS = ("Not chased, because mail cannot reach them (no mailbox; give them one, "
-                    "or take them out of the role groups): ")
+_NO_MAILBOX = N_(
+    "Not chased, because mail cannot reach them (no mailbox; give them one, or take them out of "
+    "the role groups): %(names)s"
+)
+_IN_NO_SCHOOL = N_(
+    "In the directory but in no school's staff group (not chased; add each to their school's "
+    "group): %(names)s"
+)
 
 _NOT_EDITOR = N_("%(email)s is not the %(headteacher)s or an admin of %(school)s; only they can "
                  "confirm leavers.")
@@ -112,29 +123,49 @@ def _editor(school: str | None, email: str | None) -> tuple[AppContext, SchoolCo
 def directory_status(school: SchoolOption = None) -> None:
     """Who is missing from the directory, and any stopped sync waiting for a confirmation."""
     from bot.cli.render import directory_lines, print_lines
-    from bot.core.ports import left_out_words
     from bot.engine.directory import left_out, no_mailbox, unassigned
 
     ctx = context()
     with ctx.store.session() as session:
         for config in schools_of(ctx, school):
             console.rule(f"[bold]{config.name}[/]")
+            language = config.language
             lines = directory_lines(session, config)
-            print_lines(console, lines or ["Nobody is missing from the directory."])
+            print_lines(console, lines or [refusal(_NOBODY_MISSING, language)])
             counts = left_out(session, config.id)
             if counts is not None:
-                console.print(
-                    f"Left out of the directory (not staff): {left_out_words(counts)}"
-                    + (f". {LEFT_OUT_SETTINGS.get(ctx.settings.connector, '')}" if counts
-                       else ""), highlight=False)
+                sentence = _LEFT_OUT_HINTED.get(ctx.settings.connector, _LEFT_OUT)
+                console.print(refusal(sentence if counts else _LEFT_OUT, language,
+                                      counts=lambda tr, c=counts: _left_out_words(c, tr)),
+                              highlight=False)
             unreachable = no_mailbox(session, config.id)
             if unreachable:
-                console.print(NO_MAILBOX_WORDS + ", ".join(unreachable), highlight=False)
+                console.print(refusal(_NO_MAILBOX, language, names=", ".join(unreachable)),
+                              highlight=False)
             in_no_school = unassigned(session, config.id) if config.directory.staff_group else []
             if in_no_school:
-                console.print(
-                    "In the directory but in no school's staff group (not chased; add each "
-                    f"to their school's group): {', '.join(in_no_school)}", highlight=False)
+                console.print(refusal(_IN_NO_SCHOOL, language, names=", ".join(in_no_school)),
+                              highlight=False)
+
+
+def _left_out_words(counts: dict[str, int], tr: NullTranslations) -> str:
+    """A directory's left-out accounts as a person reads them, in ``tr``'s language: '3
+    guests, 2 unlicensed accounts' ('none' when there are none)."""
+    kinds = {
+        "guest": lambda n: tr.ngettext("%(count)s guest", "%(count)s guests", n),
+        "unlicensed account": lambda n: tr.ngettext(
+            "%(count)s unlicensed account", "%(count)s unlicensed accounts", n
+        ),
+        "account with no mailbox": lambda n: tr.ngettext(
+            "%(count)s account with no mailbox", "%(count)s accounts with no mailbox", n
+        ),
+    }
+    shown = [  # English: a kind a connector adds later, until it is put here
+        kinds[kind](n) % {"count": n} if kind in kinds else f"{n} {kind if n == 1 else kind + 's'}"
+        for kind, n in sorted(counts.items())
+        if n
+    ]
+    return ", ".join(shown) or tr.gettext("none")
 
 
 @directory_app.command("resync")

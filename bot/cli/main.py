@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.filesize import decimal
 from rich.table import Column, Table
 from rich.text import Text
 
@@ -25,6 +24,7 @@ from bot.cli.audit import audit_app
 from bot.cli.config import config_app, start_sending
 from bot.cli.directory import directory_app
 from bot.cli.language import language_app
+from bot.cli.maintenance import maintenance
 from bot.cli.mis import mis_app
 from bot.cli.outbox import outbox_app
 from bot.core.config import ConfigError
@@ -66,15 +66,12 @@ if TYPE_CHECKING:
     from bot.core.context import AppContext
     from bot.core.outbox import DispatchStats
     from bot.core.ports import DirectoryPerson
-    from bot.engine.maintenance import Kept
     from bot.engine.sweep import SchoolSweep
 
 __all__ = ["app", "main"]
 
 _WEB_ONLY = N_("several web processes need --web-only (and the scheduler in its own process: "
                "compliance-bot run --scheduler-only).")
-_RUNNING = N_("the bot is running here: stop it, then run `compliance-bot maintenance --compact` "
-              "again (compacting holds every change until it is done).")
 
 app = typer.Typer(
     name="compliance-bot",
@@ -149,6 +146,7 @@ def _start() -> None:
 
 # --------------------------------------------------------------------------- demo & run
 
+_UP_TO_DATE = N_("[green]database is up to date[/]: %(url)s")
 _ALL_INTERFACES = ("0.0.0.0", "::")  # noqa: S104 - compared with, never bound here
 
 
@@ -474,80 +472,11 @@ def migrate() -> None:
     """Create or upgrade the database to the newest schema."""
     ctx = context(database="create")
     _ = ctx.store
-    console.print(f"[green]database is up to date[/]: {ctx.settings.db_url.split('@')[-1]}")
+    url = ctx.settings.db_url.split("@")[-1]  # the install's one school's language, else English
+    console.print(refusal(_UP_TO_DATE, language_here(ctx), url=url))
 
 
-@app.command()
-@friendly
-def maintenance(
-    compact: Annotated[
-        bool,
-        typer.Option(
-            "--compact",
-            help="Then rewrite a SQLite database file once, so that from then on it "
-            "gives freed space back to the disk (stop the bot first).",
-        ),
-    ] = False,
-) -> None:
-    """Apply the retention rules now (the scheduler does it every few hours)."""
-    from bot.core.models import utcnow
-    from bot.engine.maintenance import run_maintenance
-
-    ctx = context()
-    retention = ctx.settings.retention
-    kept = run_maintenance(ctx.store, retention, ctx.config.schools, utcnow())
-    console.print(
-        f"Dropped the text of {plural(kept.bodies, 'delivered message')} sent more than "
-        f"{plural(retention.outbox_body_days, 'day')} ago (who, when and a fingerprint stay); "
-        f"removed {plural(kept.sweep_runs, 'sweep log entry', 'sweep log entries')} older than "
-        f"{plural(retention.sweep_run_days, 'day')} and "
-        f"{plural(kept.visitors, 'visitor confirmation')} past the school's retention."
-    )
-    _report_space(kept, compacting=compact)
-    if compact:
-        _compact_database(ctx)
-
-
-def _report_space(kept: Kept, *, compacting: bool = False) -> None:
-    """Say what space maintenance gave back, or that an older SQLite file needs compacting."""
-    if kept.space_returned:
-        console.print(f"Gave {decimal(kept.space_returned)} the database no longer needed "
-                      "back to the disk.")
-    if kept.should_compact and not compacting:
-        console.print(
-            f"[yellow]note:[/] the database file holds {decimal(kept.space_stuck)} of free "
-            "space that it reuses for new records but cannot give back to the disk by itself "
-            "(the file was made by an older version). Stop the bot and run "
-            "`compliance-bot maintenance --compact` once."
-        )
-
-
-def _compact_database(ctx: AppContext) -> None:
-    """Rewrite the SQLite file once, with the scheduler's lock held so the bot cannot write."""
-    # lazy: the scheduler adds ~1.3 s to --help
-    from schedules.runner import SchedulerAlreadyRunningError, SchedulerLock
-
-    before = ctx.store.space()
-    if before is None:
-        console.print("PostgreSQL reuses freed space by itself (autovacuum): nothing to compact.")
-        return
-    lock = SchedulerLock(ctx.settings)
-    try:
-        lock.acquire()
-    except SchedulerAlreadyRunningError:
-        language = language_here(ctx)
-        fail(refusal(_RUNNING, language), highlight=False, soft_wrap=True, language=language)
-    try:
-        with console.status(f"Compacting the database file ({decimal(before.file_bytes)})…"):
-            after = ctx.store.compact()
-    finally:
-        lock.release()
-    assert after is not None
-    console.print(
-        f"Compacted the database file from {decimal(before.file_bytes)} to "
-        f"{decimal(after.file_bytes)}; from now on maintenance gives space the database no "
-        "longer needs back to the disk by itself."
-    )
+app.command()(maintenance)
 
 
 # --------------------------------------------------------------------------- sub-commands

@@ -35,6 +35,37 @@ if TYPE_CHECKING:
 __all__ = ["outbox_app"]
 
 _SENT_OR_RESEND = N_("say either --sent (it arrived) or --resend (send it again).")
+_TITLE = N_("Outbox (newest first)")
+_HEADINGS = (N_("Status"), N_("Purpose"), N_("To"), N_("Subject"))
+# a message's state as the table and the counts show it (``--status`` takes the English code)
+_STATES = {
+    "pending": N_("pending"),
+    "claimed": N_("claimed"),
+    "sending": N_("sending"),
+    "sent": N_("sent"),
+    "failed": N_("failed"),
+    "bounced": N_("bounced"),
+    "delivery_unknown": N_("delivery_unknown"),
+}
+_CHANNEL = N_("channel")  # a message to a channel (a Teams card), not to people
+_EMPTY = N_("empty")
+_NEEDS_A_PERSON = N_(
+    "Messages marked delivery_unknown may or may not have arrived: check the sending "
+    "mailbox's Sent Items, then run `compliance-bot outbox resolve ID --sent --as "
+    "YOU` if it is there, or `--resend` to send it once more. Failed messages were "
+    "refused by the platform, and bounced ones accepted and then returned undelivered (a "
+    "non-delivery report came back): fix the cause (often the address), then "
+    "`--resend`."
+)
+_EMAIL_FILES = N_("Email files: %(folder)s")
+_RESENT = N_(
+    "[green]Message %(id)s is queued to be sent again[/]: the scheduler sends it at its next "
+    "run (or run `compliance-bot sweep`). Recorded as yours."
+)
+_MARKED_SENT = N_(
+    "[green]Message %(id)s is marked as delivered[/]; it will not be sent again. Recorded as "
+    "yours."
+)
 
 outbox_app = typer.Typer(
     help="What the bot has queued and sent; resolve messages that may not have arrived.",
@@ -71,32 +102,33 @@ def outbox(
             query = query.where(OutboxMessage.status == state)
         rows = session.scalars(query).all()
         paused = {c: s for c, s in channel_states(session).items() if s.paused(now)}
-    table = Table("#", "Status", "Purpose", "To", "Subject", title="Outbox (newest first)")
+    # the install's one school's language; a trust's several schools: English (the install's)
+    language = language_here(app)
+
+    def say(sentence: str, **values: object) -> str:
+        return refusal(sentence, language, **values)
+
+    table = Table("#", *map(say, _HEADINGS), title=say(_TITLE))
     for row in rows:
         table.add_row(
             str(row.id),
-            row.status,
+            say(_STATES.get(row.status, row.status)),
             row.purpose,
-            ", ".join(row.recipients) or "channel",
+            ", ".join(row.recipients) or say(_CHANNEL),
             row.subject,
         )
     console.print(table)
-    console.print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "empty")
+    console.print(
+        "  ".join(f"{say(_STATES.get(k, k))}: {v}" for k, v in sorted(counts.items()))
+        or say(_EMPTY)
+    )
     from bot.core.context import own_senders
 
     _print_waiting(rows, paused, own_senders(app.config.schools))
     if counts.get("delivery_unknown") or counts.get("failed") or counts.get("bounced"):
-        console.print(
-            "Messages marked delivery_unknown may or may not have arrived: check the sending "
-            "mailbox's Sent Items, then run `compliance-bot outbox resolve ID --sent --as "
-            "YOU` if it is there, or `--resend` to send it once more. Failed messages were "
-            "refused by the platform, and bounced ones accepted and then returned undelivered (a "
-            "non-delivery report came back): fix the cause (often the address), then "
-            "`--resend`.",
-            highlight=False,
-        )
+        console.print(say(_NEEDS_A_PERSON), highlight=False)
     if app.settings.connector == "local" and app.settings.local.mail == "eml":
-        console.print(f"Email files: {app.settings.outbox_dir}")
+        console.print(say(_EMAIL_FILES, folder=app.settings.outbox_dir))
 
 
 def _print_waiting(
@@ -104,6 +136,8 @@ def _print_waiting(
 ) -> None:
     """Paused channels and mailboxes, then why each listed message has not gone (and when it
     goes); ``senders``: the schools' own mailboxes (``waiting.lane_of``)."""
+    # English: the platform's pause reason and bot.core.waiting's phrases (shared with
+    # `status`) are English; this part stays English whole rather than half Welsh (README)
     from bot.core.models import utcnow
 
     for _, halt in sorted(paused.items()):
@@ -182,15 +216,5 @@ def resolve(
     except ResolveError as exc:
         language = language_here(app)
         fail(error_said(exc, language), highlight=False, soft_wrap=True, language=language)
-    if resend:
-        console.print(
-            f"[green]Message {row.id} is queued to be sent again[/]: the scheduler sends it at "
-            "its next run (or run `compliance-bot sweep`). Recorded as yours.",
-            highlight=False,
-        )
-    else:
-        console.print(
-            f"[green]Message {row.id} is marked as delivered[/]; it will not be sent again. "
-            "Recorded as yours.",
-            highlight=False,
-        )
+    console.print(refusal(_RESENT if resend else _MARKED_SENT, language_here(app), id=row.id),
+                  highlight=False)
