@@ -372,6 +372,7 @@ def sweep(
         trouble=problems,
         waiting=queued,
         now=now,
+        languages={s.id: s.language for s in ctx.config.schools},
     )
     directory_errors(results, {s.id: s.language for s in ctx.config.schools})
 
