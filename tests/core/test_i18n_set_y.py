@@ -270,3 +270,44 @@ def test_no_line_these_functions_print_writes_its_own_english() -> None:
     assert {f.name for f in functions} == SAID
     found = [f"render.py:{line} ({f.name})" for f in functions for line in _own_english(f)]
     assert found == [], "say it through the catalogue (gettext/ngettext/N_)"
+
+
+@pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
+def test_remind_says_its_plan_in_the_schools_language(tmp_path: Path, language: str) -> None:
+    school = _school(tmp_path / "school", language)
+    lines = _run(school, "remind", "--as-of", "2026-11-23")
+    said = " ".join(line.strip() for line in lines)
+    assert (
+        _said(
+            language,
+            "Oak Test School — nodiadau atgoffa ar gyfer Llun 23 Tach 2026",
+            "Oak Test School — reminders as of Mon 23 Nov 2026",
+        )
+        in said
+    )
+    header = next(line for line in lines if line.startswith("┃"))
+    assert [cell.strip() for cell in header.strip("┃").split("┃")] == [
+        _said(language, welsh, english)
+        for welsh, english in (
+            ("At", "To"),
+            ("Eitemau", "Items"),
+            ("Nodyn atgoffa", "Reminder"),
+            ("Copi at", "Copied"),
+        )
+    ]
+    assert lines[-1] == _said(
+        language,
+        "Byddai 4 o negeseuon e-bost yn cael eu hanfon. Ni chofnodwyd dim.",
+        "4 emails would be sent. Nothing was recorded.",
+    )
+    saturday = " ".join(_run(school, "remind", "--as-of", "2026-11-28"))
+    assert (
+        _said(
+            language,
+            "Oak Test School: nid yw Dydd Sadwrn 28 Tachwedd yn ddiwrnod ysgol — ni fyddai "
+            "nodiadau atgoffa'n mynd heddiw.",
+            "Oak Test School: Saturday 28 November is not a school day — no reminders would go "
+            "today.",
+        )
+        in saturday
+    )
