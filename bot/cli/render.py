@@ -16,12 +16,12 @@ from rich.table import Column, Table
 from bot.core.clock import local_today, to_local
 from bot.core.config.per_school import settings_problems, standing_of
 from bot.core.config.said import say_problems
-from bot.core.i18n import N_, both, day_text, short_day, translations
+from bot.core.i18n import N_, day_text, short_day, translations
 from bot.core.models import utcnow
 from bot.core.outbox.delivery import trouble
 from bot.core.setup_state import is_sending
 from bot.core.words import plural, stage_list
-from bot.engine.commands import table
+from bot.engine.commands import say_in, table
 from bot.engine.directory import held_back, held_back_lines
 from bot.engine.leavers import RemovalStop, missing_people, pending_removals
 from bot.engine.settings_problems import describe as describe_settings
@@ -57,17 +57,6 @@ __all__ = [
 ]
 
 
-def _say(language: str, say: Callable[[NullTranslations], str], **values: object) -> str:
-    """``say``'s sentence (a ``gettext``/``ngettext`` of the catalogue) in ``language`` with its
-    named values; a value that is a function of the language (a date) is said in each
-    language's own way; ``cy+en``: the Welsh sentence, then the English."""
-    if language == "cy+en":
-        return both(_say("cy", say, **values), _say("en", say, **values))
-    filled = {key: value(language) if callable(value) else value for key, value in values.items()}
-    text = say(translations(language))
-    return text % filled if values else text
-
-
 def _one_language(languages: dict[str, str], results: list[SchoolSweep]) -> str:
     """The language the lines after the schools' own are said in: the schools' one language,
     English where a trust's schools speak differently."""
@@ -96,13 +85,13 @@ def print_sweep(
         language = languages.get(r.school_id, "en")
         _print_school_sweep(console, r, language)
         if not r.school_day:
-            said = _say(language, lambda tr: tr.gettext("Not a school day: no reminders today."))
+            said = say_in(language, lambda tr: tr.gettext("Not a school day: no reminders today."))
             console.print(f"[yellow]{said}[/]")
             continue
         _print_reminders(console, r, dry_run=dry_run, language=language)
     language = _one_language(languages, results)
     if dry_run:
-        console.print(_say(language, lambda tr: tr.gettext(
+        console.print(say_in(language, lambda tr: tr.gettext(
             "[bold]Dry run[/]: nothing was written or sent.")))
         return
 
@@ -117,7 +106,7 @@ def print_sweep(
         outbox = tr.gettext("Outbox: %(path)s") % {"path": outbox_dir}
         return f"[bold green]{count % {'num': sent}}[/]{extra}. {outbox}"
 
-    console.print("\n" + _say(language, delivered))
+    console.print("\n" + say_in(language, delivered))
     if waiting and now is not None:
         _print_waiting(console, waiting, now)
     if trouble is not None:
@@ -195,7 +184,7 @@ def _directory_line(d: DirectoryReport, language: str = "en") -> str:
             ) % {"num": len(d.rejected)} + "[/]"
         return said
 
-    return _say(language, line)
+    return say_in(language, line)
 
 
 def _stop_lines(stop: RemovalStop | PendingRemovals, school_id: str) -> list[str]:
@@ -262,7 +251,7 @@ def _sweep_day(day: date, language: str) -> str:
 def _print_school_sweep(console: Console, r: SchoolSweep, language: str = "en") -> None:
     """One school's directory, warnings, duties, handovers and step counts."""
     d = r.directory
-    cycle = _say(language, lambda tr: tr.gettext("cycle as of %(day)s"),
+    cycle = say_in(language, lambda tr: tr.gettext("cycle as of %(day)s"),
                  day=lambda spoken: _sweep_day(r.as_of, spoken))
     console.rule(f"[bold]{r.school_name}[/] — {cycle}")
     if d.stopped is not None:
@@ -288,12 +277,12 @@ def _print_school_sweep(console: Console, r: SchoolSweep, language: str = "en") 
     print_lines(console, _missing_lines(r.missing))
     for line in r.warnings[:10]:
         console.print(f"  [yellow]warning[/] {line}", highlight=False)
-    console.print(_say(language, lambda tr: _duties_line(tr, r)))
+    console.print(say_in(language, lambda tr: _duties_line(tr, r)))
     for name in r.handovers:
         console.print(f"  [yellow]handover needed[/]: {name} (a holder has left)")
     for key, value in r.extra.items():
         if value:
-            console.print(_say(language, partial(_step_count, key=key, value=value)))
+            console.print(say_in(language, partial(_step_count, key=key, value=value)))
 
 
 def _duties_line(tr: NullTranslations, r: SchoolSweep) -> str:
@@ -383,12 +372,12 @@ def _print_reminders(
     """The reminders queued (or that would be) for one school, and their stages."""
     planned, told = dry_run or r.preview, r.told
     if r.preview:
-        console.print(f"[bold yellow]{_say(language, _sentence(_PREVIEW_LINE))}[/]")
+        console.print(f"[bold yellow]{say_in(language, _sentence(_PREVIEW_LINE))}[/]")
     if not told.count:
-        console.print(_say(language, lambda tr: tr.gettext("Reminders: none due today.")))
+        console.print(say_in(language, lambda tr: tr.gettext("Reminders: none due today.")))
         return
     more = told.count - len(told.first)
-    title = _say(language, lambda tr: (
+    title = say_in(language, lambda tr: (
         tr.ngettext("Reminders that would be queued: %(num)d email",
                     "Reminders that would be queued: %(num)d emails", told.count)
         if planned else
@@ -400,7 +389,7 @@ def _print_reminders(
         ((x.person_email, "; ".join(x.items), stage_list(x.labels), ", ".join(x.cc) or "—")
          for x in told.first),
         show_lines=False,
-        caption=_say(language, lambda tr: tr.gettext("…and %(num)d more"), num=more)
+        caption=say_in(language, lambda tr: tr.gettext("…and %(num)d more"), num=more)
         if more else None,
     ))
     stages = told.stages
@@ -410,7 +399,7 @@ def _print_reminders(
                   for k in _STAGE_COUNTS if stages[k])
         return tr.gettext("Items reminded: %(counts)s.") % {"counts": ", ".join(counts)}
 
-    console.print(_say(language, reminded))
+    console.print(say_in(language, reminded))
 
 
 def print_status(console: Console, ctx: AppContext, *, today: date | None = None) -> None:
@@ -425,8 +414,8 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
             language = school.language
             console.rule(f"[bold]{school.name}[/] — {day_text(day, language)}")
             if not is_sending(session, school.id):
-                console.print(f"[bold yellow]{_say(language, _sentence(_PREVIEW_LINE))}[/]")
-            console.print(_say(language, lambda tr: tr.gettext(
+                console.print(f"[bold yellow]{say_in(language, _sentence(_PREVIEW_LINE))}[/]")
+            console.print(say_in(language, lambda tr: tr.gettext(
                 "Acknowledgements: [bold]%(ack)s[/] (target %(target)s)"
                 "   Training: [bold]%(training)s[/]"
                 "   Overdue duties: [bold]%(overdue)d[/]"
@@ -438,8 +427,8 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
             _print_failing_steps(console, session, school)
             print_lines(console, directory_lines(session, school))
             if nobody_owes(session, school):  # said loudly
-                warning = _say(language, lambda tr: tr.gettext("WARNING:"))
-                nobody = _say(language, _sentence(NOBODY_OWES))
+                warning = say_in(language, lambda tr: tr.gettext("WARNING:"))
+                nobody = say_in(language, _sentence(NOBODY_OWES))
                 console.print(f"[bold red]{warning}[/] {nobody}", highlight=False)
             console.print(_policies_table(f, language))
             if f.training:
@@ -496,7 +485,7 @@ def _tiles(f: Figures, language: str = "en") -> Columns:
     """The six dashboard tiles, side by side, in the school's language."""
 
     def say(sentence: Callable[[NullTranslations], str], **values: object) -> str:
-        return _say(language, sentence, **values)
+        return say_in(language, sentence, **values)
 
     return Columns(
         [
@@ -554,10 +543,10 @@ def _print_attention(console: Console, f: Figures, language: str = "en") -> None
     """The things needing someone now, or a reassurance."""
     attention = f.attention(translations(language))
     if not attention:
-        nothing = _say(language, lambda tr: tr.gettext("Nothing needs you now."))
+        nothing = say_in(language, lambda tr: tr.gettext("Nothing needs you now."))
         console.print(f"[green]{nothing}[/]")
         return
-    console.print(f"[bold]{_say(language, lambda tr: tr.gettext('Things needing you now'))}[/]")
+    console.print(f"[bold]{say_in(language, lambda tr: tr.gettext('Things needing you now'))}[/]")
     for item in attention:
         colour = "red" if item.severity == "bad" else "yellow"
         console.print(f"  [{colour}]•[/] {item.text}", highlight=False)
@@ -565,11 +554,11 @@ def _print_attention(console: Console, f: Figures, language: str = "en") -> None
 
 def _heads(language: str, *heads: str) -> list[str]:
     """Column headings (each ``N_``-marked) in ``language``."""
-    return [_say(language, _sentence(head)) for head in heads]
+    return [say_in(language, _sentence(head)) for head in heads]
 
 
 def _sentence(message: str) -> Callable[[NullTranslations], str]:
-    """The catalogue's ``message`` (marked ``N_`` where it is written) as ``_say`` reads it."""
+    """The catalogue's ``message`` (marked ``N_`` where it is written) as ``say_in`` reads it."""
     return lambda tr: tr.gettext(message)
 
 
@@ -578,13 +567,13 @@ def _policies_table(f: Figures, language: str = "en") -> Table:
     colours = {"overdue": "red", "due soon": "yellow"}
     policy, version, acknowledged, overdue, review = _heads(
         language, N_("Policy"), N_("Version"), N_("Acknowledged"), N_("Overdue"), N_("Review"))
-    not_asked = _say(language, lambda tr: tr.gettext("not asked"))
-    return table(_say(language, lambda tr: tr.gettext("Policies")), (
+    not_asked = say_in(language, lambda tr: tr.gettext("not asked"))
+    return table(say_in(language, lambda tr: tr.gettext("Policies")), (
         policy, version, acknowledged, Column(overdue, justify="right"), review), (
         (p.title, p.version or "—",
          f"{p.done}/{p.owed} ({pct(p.rate)})" if p.required else not_asked, str(p.overdue),
          f"[{colours.get(p.review, 'green')}]"
-         + _say(language, _sentence(p.review)) + "[/]"
+         + say_in(language, _sentence(p.review)) + "[/]"
          + (f" ({short_day(p.next_review, language)})" if p.next_review else ""))
         for p in f.policies
     ))
@@ -594,7 +583,7 @@ def _training_table(f: Figures, language: str = "en") -> Table:
     """Training courses: who should be trained, up to date, expired, never trained."""
     course, *counted = _heads(language, N_("Course"), N_("Should be trained"), N_("Up to date"),
                               N_("Expired"), N_("Never"))
-    return table(_say(language, lambda tr: tr.gettext("Training")), (
+    return table(say_in(language, lambda tr: tr.gettext("Training")), (
         course, *(Column(c, justify="right") for c in counted)), (
         (t.course, str(t.audience), f"{t.up_to_date} ({pct(t.rate)})", str(t.expired),
          str(t.never))
@@ -604,8 +593,8 @@ def _training_table(f: Figures, language: str = "en") -> Table:
 
 def _accounts_table(f: Figures, language: str = "en") -> Table:
     """Official accounts: holders, unsigned holders, handovers."""
-    needed = _say(language, lambda tr: tr.gettext("needed"))
-    return table(_say(language, lambda tr: tr.gettext("Official accounts")), _heads(
+    needed = say_in(language, lambda tr: tr.gettext("needed"))
+    return table(say_in(language, lambda tr: tr.gettext("Official accounts")), _heads(
         language, N_("Account"), N_("Holders"), N_("Unsigned"), N_("Handover")), (
         (a.name, str(a.holders), f"[red]{a.unsigned}[/]" if a.unsigned else "0",
          f"[yellow]{needed}[/]" if a.handover_needed else "—")
@@ -620,11 +609,11 @@ def _reports_table(f: Figures, language: str = "en") -> Table:
     def label(labels: dict[str, str], key: str) -> str:
         if language == "en" or key not in labels:
             return key
-        return _say(language, lambda tr: tr.gettext(labels[key]))
+        return say_in(language, lambda tr: tr.gettext(labels[key]))
 
-    return table(_say(language, lambda tr: tr.gettext(
+    return table(say_in(language, lambda tr: tr.gettext(
         "Open reports by urgency and age (counts only)")),
-        (_say(language, lambda tr: tr.gettext("Urgency")),
+        (say_in(language, lambda tr: tr.gettext("Urgency")),
          *(Column(label(AGE_LABELS, band), justify="right") for band in AGE_BANDS)),
         ((label(URGENCY_LABELS, urgency), *(str(bands[b]) for b in AGE_BANDS))
          for urgency, bands in f.reports_by_age.items()))
