@@ -370,6 +370,7 @@ def sweep(
         trouble=problems,
         waiting=queued,
         now=now,
+        languages={s.id: s.language for s in ctx.config.schools},
     )
     directory_errors(results, {s.id: s.language for s in ctx.config.schools})
 
@@ -383,8 +384,9 @@ def remind(
     """Show exactly who would get which reminder today (and who is copied) — nothing is sent."""
     ctx = context()
     results, _ = _cycle(ctx, as_of, write=False, deliver=False)
-    print_reminder_plan(console, results)
-    directory_errors(results, {s.id: s.language for s in ctx.config.schools})
+    languages = {s.id: s.language for s in ctx.config.schools}
+    print_reminder_plan(console, results, languages)
+    directory_errors(results, languages)
 
 
 def _cycle(ctx: AppContext, as_of: str | None, *, write: bool, deliver: bool,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from babel.dates import format_date
 from rich.columns import Columns
 from rich.console import Console
 from rich.panel import Panel
@@ -14,22 +16,26 @@ from rich.table import Column, Table
 from bot.core.clock import local_today, to_local
 from bot.core.config.per_school import settings_problems, standing_of
 from bot.core.config.said import say_problems
-from bot.core.i18n import translations
+from bot.core.i18n import N_, day_text, short_day, translations
 from bot.core.models import utcnow
 from bot.core.outbox.delivery import trouble
 from bot.core.setup_state import is_sending
 from bot.core.words import plural, stage_list
-from bot.engine.commands import table
+from bot.engine.commands import say_in, table
 from bot.engine.directory import held_back, held_back_lines
 from bot.engine.leavers import RemovalStop, missing_people, pending_removals
 from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.step_failures import failing_steps
 from bot.features.dashboard.cards import pct  # whole percent rounded down, as on the dashboard
 from bot.features.dashboard.figures import compute_figures
-from bot.features.dashboard.rules import AGE_BANDS
+from bot.features.dashboard.panel import URGENCY_LABELS
+from bot.features.dashboard.rules import AGE_BANDS, AGE_LABELS
 from bot.features.setup.service import NOBODY_OWES, nobody_owes
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from gettext import NullTranslations
+
     from sqlalchemy.orm import Session
 
     from bot.core.config import OrgConfig, SchoolConfig
@@ -51,6 +57,13 @@ __all__ = [
 ]
 
 
+def _one_language(languages: dict[str, str], results: list[SchoolSweep]) -> str:
+    """The language the lines after the schools' own are said in: the schools' one language,
+    English where a trust's schools speak differently."""
+    spoken = {languages.get(r.school_id, "en") for r in results}
+    return spoken.pop() if len(spoken) == 1 else "en"
+
+
 def print_sweep(
     console: Console,
     results: list[SchoolSweep],
@@ -62,27 +75,38 @@ def print_sweep(
     trouble: Trouble | None = None,
     waiting: list[Waiting] | None = None,
     now: datetime | None = None,
+    languages: dict[str, str] | None = None,
 ) -> None:
-    """What a cycle did: per school, then what was delivered and where, and what waits for a
-    person (messages that may not have arrived or were refused, a paused channel)."""
+    """What a cycle did: per school (in its language, ``languages`` by school id; English when
+    not given), then what was delivered and where, and what waits for a person (messages that
+    may not have arrived or were refused, a paused channel)."""
+    languages = languages or {}
     for r in results:
-        _print_school_sweep(console, r)
+        language = languages.get(r.school_id, "en")
+        _print_school_sweep(console, r, language)
         if not r.school_day:
-            console.print("[yellow]Not a school day: no reminders today.[/]")
+            said = say_in(language, lambda tr: tr.gettext("Not a school day: no reminders today."))
+            console.print(f"[yellow]{said}[/]")
             continue
-        _print_reminders(console, r, dry_run=dry_run)
+        _print_reminders(console, r, dry_run=dry_run, language=language)
+    language = _one_language(languages, results)
     if dry_run:
-        console.print("[bold]Dry run[/]: nothing was written or sent.")
+        console.print(say_in(language, lambda tr: tr.gettext(
+            "[bold]Dry run[/]: nothing was written or sent.")))
         return
-    extra = ""
-    if stats is not None and (stats.retry_later or stats.failed or stats.delivery_unknown):
-        extra = (
-            f" ({stats.retry_later} to retry, {stats.failed} failed, "
-            f"{stats.delivery_unknown} delivery unknown)"
-        )
-    console.print(
-        f"\n[bold green]{plural(sent, 'message')} delivered[/]{extra}. Outbox: {outbox_dir}"
-    )
+
+    def delivered(tr: NullTranslations) -> str:
+        extra = ""
+        if stats is not None and (stats.retry_later or stats.failed or stats.delivery_unknown):
+            extra = tr.gettext(
+                " (%(retry)d to retry, %(failed)d failed, %(unknown)d delivery unknown)"
+            ) % {"retry": stats.retry_later, "failed": stats.failed,
+                 "unknown": stats.delivery_unknown}
+        count = tr.ngettext("%(num)d message delivered", "%(num)d messages delivered", sent)
+        outbox = tr.gettext("Outbox: %(path)s") % {"path": outbox_dir}
+        return f"[bold green]{count % {'num': sent}}[/]{extra}. {outbox}"
+
+    console.print("\n" + say_in(language, delivered))
     if waiting and now is not None:
         _print_waiting(console, waiting, now)
     if trouble is not None:
@@ -139,16 +163,28 @@ def print_lines(console: Console, lines: list[str]) -> None:
         console.print(line, highlight=False, soft_wrap=line.startswith("    "))
 
 
-def _directory_line(d: DirectoryReport) -> str:
+def _directory_line(d: DirectoryReport, language: str = "en") -> str:
     """One line: what the directory sync changed."""
-    parts = [f"{d.added} added", f"{d.updated} updated"]
-    if d.returned:
-        parts.append(f"{d.returned} back ({d.reopened} duties reopened)")
-    parts += [f"{d.missing} newly missing", f"{d.left} left", f"{d.unchanged} unchanged"]
-    line = "Directory: " + ", ".join(parts)
-    if d.rejected:
-        line += f", [yellow]{len(d.rejected)} rows rejected[/]"
-    return line
+
+    def line(tr: NullTranslations) -> str:
+        parts = [tr.gettext("%(num)d added") % {"num": d.added},
+                 tr.gettext("%(num)d updated") % {"num": d.updated}]
+        if d.returned:
+            parts.append(tr.ngettext(  # English: "duties" whatever the count, as it always was
+                "%(num)d back (%(reopened)d duties reopened)",
+                "%(num)d back (%(reopened)d duties reopened)", d.reopened,
+            ) % {"num": d.returned, "reopened": d.reopened})
+        parts += [tr.gettext("%(num)d newly missing") % {"num": d.missing},
+                  tr.gettext("%(num)d left") % {"num": d.left},
+                  tr.gettext("%(num)d unchanged") % {"num": d.unchanged}]
+        said = tr.gettext("Directory: %(changes)s") % {"changes": ", ".join(parts)}
+        if d.rejected:
+            said += ", [yellow]" + tr.ngettext(  # English: "rows" whatever the count
+                "%(num)d rows rejected", "%(num)d rows rejected", len(d.rejected)
+            ) % {"num": len(d.rejected)} + "[/]"
+        return said
+
+    return say_in(language, line)
 
 
 def _stop_lines(stop: RemovalStop | PendingRemovals, school_id: str) -> list[str]:
@@ -204,14 +240,24 @@ def _missing_lines(missing: list[MissingPerson]) -> list[str]:
     return lines
 
 
-def _print_school_sweep(console: Console, r: SchoolSweep) -> None:
+def _sweep_day(day: date, language: str) -> str:
+    """The cycle's day: 'Monday 23 November 2026' (day with a leading zero, as it always was);
+    Welsh by ``babel.dates``."""
+    if language == "cy":
+        return format_date(day, "EEEE dd MMMM y", locale="cy")
+    return f"{day:%A %d %B %Y}"
+
+
+def _print_school_sweep(console: Console, r: SchoolSweep, language: str = "en") -> None:
     """One school's directory, warnings, duties, handovers and step counts."""
     d = r.directory
-    console.rule(f"[bold]{r.school_name}[/] — cycle as of {r.as_of:%A %d %B %Y}")
+    cycle = say_in(language, lambda tr: tr.gettext("cycle as of %(day)s"),
+                 day=lambda spoken: _sweep_day(r.as_of, spoken))
+    console.rule(f"[bold]{r.school_name}[/] — {cycle}")
     if d.stopped is not None:
         print_lines(console, _stop_lines(d.stopped, r.school_id))
     else:
-        console.print(_directory_line(d), highlight=False)
+        console.print(_directory_line(d, language), highlight=False)
     if d.error:
         console.print(
             f"  [red]directory not read[/]: {d.error} — carried on with the people "
@@ -231,93 +277,129 @@ def _print_school_sweep(console: Console, r: SchoolSweep) -> None:
     print_lines(console, _missing_lines(r.missing))
     for line in r.warnings[:10]:
         console.print(f"  [yellow]warning[/] {line}", highlight=False)
-    closed = ", ".join(f"{n} {k}" for k, n in sorted(r.closed.items())) or "none"
-    console.print(
-        f"Duties: {r.opened} opened, closed: {closed}; "
-        f"{r.open_duties} open, [red]{r.overdue} overdue[/]"
-    )
+    console.print(say_in(language, lambda tr: _duties_line(tr, r)))
     for name in r.handovers:
         console.print(f"  [yellow]handover needed[/]: {name} (a holder has left)")
     for key, value in r.extra.items():
         if value:
-            console.print(_step_count(key, value))
+            console.print(say_in(language, partial(_step_count, key=key, value=value)))
+
+
+def _duties_line(tr: NullTranslations, r: SchoolSweep) -> str:
+    """'Duties: 3 opened, closed: 2 done; 5 open, 1 overdue' (the closed kinds as stored)."""
+    closed = ", ".join(f"{n} {k}" for k, n in sorted(r.closed.items())) or tr.gettext("none")
+    return tr.gettext(
+        "Duties: %(opened)d opened, closed: %(closed)s; %(open)d open, "
+        "[red]%(overdue)d overdue[/]"
+    ) % {"opened": r.opened, "closed": closed, "open": r.open_duties, "overdue": r.overdue}
 
 
 # the sweep steps' counts (``SchoolSweep.extra``) in the school's words; the keys stay as stored
-_STEP_COUNTS: dict[str, tuple[str, str]] = {
-    "governor_alerts": ("policy review alert queued for governors",
-                        "policy review alerts queued for governors"),
-    "governor_alerts_unaddressed": (
-        "policy review alert has nobody to go to (no governor, clerk or chair in the directory)",
-        "policy review alerts have nobody to go to (no governor, clerk or chair in the "
+_STEP_COUNTS: dict[str, Callable[[NullTranslations, int], str]] = {
+    "governor_alerts": lambda tr, n: tr.ngettext(
+        "%(num)d policy review alert queued for governors",
+        "%(num)d policy review alerts queued for governors", n),
+    "governor_alerts_unaddressed": lambda tr, n: tr.ngettext(
+        "%(num)d policy review alert has nobody to go to (no governor, clerk or chair in the "
         "directory)",
-    ),
-    "review_dates_moved": ("calendar update queued for a moved policy review date",
-                           "calendar updates queued for moved policy review dates"),
-    "report_escalations": ("report deadline reminder queued", "report deadline reminders queued"),
-    "report_escalations_waiting": (
-        "report deadline reminder waiting for working hours",
-        "report deadline reminders waiting for working hours",
-    ),
-    "reports_ingested": ("new report read from the external form",
-                         "new reports read from the external form"),
-    "report_form_errors": ("the external report form could not be read (see the log)",
-                           "the external report form could not be read (see the log)"),
-    "reports_mirrored": ("report copied to the tracked list", "reports copied to the tracked list"),
-    "report_mirror_errors": ("the tracked list could not be updated (see the log)",
-                             "the tracked list could not be updated (see the log)"),
-    "digest_queued": ("weekly digest queued", "weekly digests queued"),
-    "decision_reminders": ("decision review reminder queued", "decision review reminders queued"),
-    "tasks_closed": ("regular task closed", "regular tasks closed"),
-    "visitors_purged": (
-        "visitor confirmation deleted (older than the school keeps them)",
-        "visitor confirmations deleted (older than the school keeps them)",
-    ),
+        "%(num)d policy review alerts have nobody to go to (no governor, clerk or chair in the "
+        "directory)", n),
+    "review_dates_moved": lambda tr, n: tr.ngettext(
+        "%(num)d calendar update queued for a moved policy review date",
+        "%(num)d calendar updates queued for moved policy review dates", n),
+    "report_escalations": lambda tr, n: tr.ngettext(
+        "%(num)d report deadline reminder queued", "%(num)d report deadline reminders queued", n),
+    "report_escalations_waiting": lambda tr, n: tr.ngettext(
+        "%(num)d report deadline reminder waiting for working hours",
+        "%(num)d report deadline reminders waiting for working hours", n),
+    "reports_ingested": lambda tr, n: tr.ngettext(
+        "%(num)d new report read from the external form",
+        "%(num)d new reports read from the external form", n),
+    "reports_mirrored": lambda tr, n: tr.ngettext(
+        "%(num)d report copied to the tracked list", "%(num)d reports copied to the tracked list",
+        n),
+    "digest_queued": lambda tr, n: tr.ngettext(
+        "%(num)d weekly digest queued", "%(num)d weekly digests queued", n),
+    "decision_reminders": lambda tr, n: tr.ngettext(
+        "%(num)d decision review reminder queued", "%(num)d decision review reminders queued", n),
+    "tasks_closed": lambda tr, n: tr.ngettext(
+        "%(num)d regular task closed", "%(num)d regular tasks closed", n),
+    "visitors_purged": lambda tr, n: tr.ngettext(
+        "%(num)d visitor confirmation deleted (older than the school keeps them)",
+        "%(num)d visitor confirmations deleted (older than the school keeps them)", n),
 }
-_STAGE_COUNTS: dict[str, tuple[str, str]] = {
-    "ask": ("first request", "first requests"),
-    "before": ("reminder before the due date", "reminders before the due date"),
-    "due": ("reminder on the due date", "reminders on the due date"),
-    "overdue": ("overdue reminder", "overdue reminders"),
+_STEP_ERRORS: dict[str, Callable[[NullTranslations], str]] = {
+    "report_form_errors": lambda tr: tr.gettext(
+        "The external report form could not be read (see the log)"),
+    "report_mirror_errors": lambda tr: tr.gettext(
+        "The tracked list could not be updated (see the log)"),
+}
+_STAGE_COUNTS: dict[str, Callable[[NullTranslations, int], str]] = {
+    "ask": lambda tr, n: tr.ngettext("%(num)d first request", "%(num)d first requests", n),
+    "before": lambda tr, n: tr.ngettext(
+        "%(num)d reminder before the due date", "%(num)d reminders before the due date", n),
+    "due": lambda tr, n: tr.ngettext(
+        "%(num)d reminder on the due date", "%(num)d reminders on the due date", n),
+    "overdue": lambda tr, n: tr.ngettext(
+        "%(num)d overdue reminder", "%(num)d overdue reminders", n),
 }
 
 
-def _step_count(key: str, value: int) -> str:
-    """One step's count as a sentence: '2 report deadline reminders queued'."""
+def _stage_count(tr: NullTranslations, key: str, n: int) -> str:
+    """How many items were reminded at one stage: '2 overdue reminders' (before its number)."""
+    return _STAGE_COUNTS[key](tr, n)
+
+
+def _step_count(tr: NullTranslations, key: str, value: int) -> str:
+    """One step's count as a sentence: '2 report deadline reminders queued' (a step not
+    listed: its key, as stored)."""
     if key.endswith("_errors"):
-        return f"[yellow]{_STEP_COUNTS[key][0].capitalize()}[/]" if key in _STEP_COUNTS else key
-    singular, many = _STEP_COUNTS.get(key, (key.replace("_", " "), key.replace("_", " ")))
-    return plural(value, singular, many).capitalize()
+        return f"[yellow]{_STEP_ERRORS[key](tr)}[/]" if key in _STEP_ERRORS else key
+    if key not in _STEP_COUNTS:
+        return plural(value, key.replace("_", " "), key.replace("_", " ")).capitalize()
+    return _STEP_COUNTS[key](tr, value) % {"num": value}
 
 
-_PREVIEW_LINE = (
+_PREVIEW_LINE = N_(
     "Preview: nothing is sent to staff or governors until an admin presses Start sending "
     "(on the setup page, or `compliance-bot start-sending`)."
 )
 
 
-def _print_reminders(console: Console, r: SchoolSweep, *, dry_run: bool) -> None:
+def _print_reminders(
+    console: Console, r: SchoolSweep, *, dry_run: bool, language: str = "en"
+) -> None:
     """The reminders queued (or that would be) for one school, and their stages."""
     planned, told = dry_run or r.preview, r.told
     if r.preview:
-        console.print(f"[bold yellow]{_PREVIEW_LINE}[/]")
+        console.print(f"[bold yellow]{say_in(language, _sentence(_PREVIEW_LINE))}[/]")
     if not told.count:
-        console.print("Reminders: none due today.")
+        console.print(say_in(language, lambda tr: tr.gettext("Reminders: none due today.")))
         return
     more = told.count - len(told.first)
+    title = say_in(language, lambda tr: (
+        tr.ngettext("Reminders that would be queued: %(num)d email",
+                    "Reminders that would be queued: %(num)d emails", told.count)
+        if planned else
+        tr.ngettext("Reminders queued: %(num)d email", "Reminders queued: %(num)d emails",
+                    told.count)), num=told.count)
+    heads = _heads(language, N_("To"), N_("Items"), N_("Reminder"), N_("Also told"))
     console.print(table(
-        f"Reminders {'that would be ' if planned else ''}queued: {plural(told.count, 'email')}",
-        ("To", "Items", "Reminder", "Also told"),
+        title, heads,
         ((x.person_email, "; ".join(x.items), stage_list(x.labels), ", ".join(x.cc) or "—")
          for x in told.first),
-        show_lines=False, caption=f"…and {more} more" if more else None,
+        show_lines=False,
+        caption=say_in(language, lambda tr: tr.gettext("…and %(num)d more"), num=more)
+        if more else None,
     ))
     stages = told.stages
-    console.print(
-        "Items reminded: "
-        + ", ".join(plural(stages[k], *_STAGE_COUNTS[k]) for k in _STAGE_COUNTS if stages[k])
-        + "."
-    )
+
+    def reminded(tr: NullTranslations) -> str:
+        counts = (_stage_count(tr, k, stages[k]) % {"num": stages[k]}
+                  for k in _STAGE_COUNTS if stages[k])
+        return tr.gettext("Items reminded: %(counts)s.") % {"counts": ", ".join(counts)}
+
+    console.print(say_in(language, reminded))
 
 
 def print_status(console: Console, ctx: AppContext, *, today: date | None = None) -> None:
@@ -329,27 +411,30 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
         for school in ctx.config.schools:
             f = compute_figures(session, school.id, day, now=now)
             f.calendar_question = school.term_dates_question(day)
-            console.rule(f"[bold]{school.name}[/] — {day:%A} {day.day} {day:%B %Y}")
+            language = school.language
+            console.rule(f"[bold]{school.name}[/] — {day_text(day, language)}")
             if not is_sending(session, school.id):
-                console.print(f"[bold yellow]{_PREVIEW_LINE}[/]")
-            console.print(
-                f"Acknowledgements: [bold]{pct(f.ack_rate)}[/] (target {pct(f.ack_target)})"
-                f"   Training: [bold]{pct(f.training_rate)}[/]"
-                f"   Overdue duties: [bold]{f.overdue_duties}[/]"
-                f"   Open reports: [bold]{f.open_reports}[/]",
-                highlight=False,
-            )
-            console.print(_tiles(f))
-            _print_attention(console, f)
+                console.print(f"[bold yellow]{say_in(language, _sentence(_PREVIEW_LINE))}[/]")
+            console.print(say_in(language, lambda tr: tr.gettext(
+                "Acknowledgements: [bold]%(ack)s[/] (target %(target)s)"
+                "   Training: [bold]%(training)s[/]"
+                "   Overdue duties: [bold]%(overdue)d[/]"
+                "   Open reports: [bold]%(reports)d[/]"),
+                ack=pct(f.ack_rate), target=pct(f.ack_target), training=pct(f.training_rate),
+                overdue=f.overdue_duties, reports=f.open_reports), highlight=False)
+            console.print(_tiles(f, language))
+            _print_attention(console, f, language)
             _print_failing_steps(console, session, school)
             print_lines(console, directory_lines(session, school))
             if nobody_owes(session, school):  # said loudly
-                console.print(f"[bold red]WARNING:[/] {NOBODY_OWES}", highlight=False)
-            console.print(_policies_table(f))
+                warning = say_in(language, lambda tr: tr.gettext("WARNING:"))
+                nobody = say_in(language, _sentence(NOBODY_OWES))
+                console.print(f"[bold red]{warning}[/] {nobody}", highlight=False)
+            console.print(_policies_table(f, language))
             if f.training:
-                console.print(_training_table(f))
-            console.print(_accounts_table(f))
-            console.print(_reports_table(f))
+                console.print(_training_table(f, language))
+            console.print(_accounts_table(f, language))
+            console.print(_reports_table(f, language))
         waiting = trouble(session, now, [school.id for school in ctx.config.schools])
     print_trouble(console, waiting)
 
@@ -396,44 +481,57 @@ def _tile(value: str, label: str, note: str, style: str = "bold") -> Panel:
     return Panel(f"[{style}]{value}[/]\n{label}\n[dim]{note}[/]", expand=True)
 
 
-def _tiles(f: Figures) -> Columns:
-    """The six dashboard tiles, side by side."""
+def _tiles(f: Figures, language: str = "en") -> Columns:
+    """The six dashboard tiles, side by side, in the school's language."""
+
+    def say(sentence: Callable[[NullTranslations], str], **values: object) -> str:
+        return say_in(language, sentence, **values)
+
     return Columns(
         [
             _tile(
                 pct(f.ack_rate),
-                "policies acknowledged",
-                f"{f.ack_done} of {f.ack_owed} · target {pct(f.ack_target)}",
+                say(lambda tr: tr.gettext("policies acknowledged")),
+                say(lambda tr: tr.gettext("%(done)d of %(owed)d · target %(target)s"),
+                    done=f.ack_done, owed=f.ack_owed, target=pct(f.ack_target)),
                 "bold green" if f.ack_rate >= f.ack_target else "bold yellow",
             ),
             _tile(
                 pct(f.training_rate),
-                "training up to date",
-                f"{f.training_done} of {f.training_owed}",
+                say(lambda tr: tr.gettext("training up to date")),
+                say(lambda tr: tr.gettext("%(done)d of %(owed)d"),
+                    done=f.training_done, owed=f.training_owed),
                 "bold green" if f.training_rate >= f.ack_target else "bold yellow",
             ),
             _tile(
-                f"{f.accounts_unsigned} of {len(f.accounts)}",
-                "accounts with unsigned holders",
-                f"{plural(f.handovers, 'handover')} needed",
+                say(lambda tr: tr.gettext("%(done)d of %(owed)d"),
+                    done=f.accounts_unsigned, owed=len(f.accounts)),
+                say(lambda tr: tr.gettext("accounts with unsigned holders")),
+                say(lambda tr: tr.ngettext("%(num)d handover needed", "%(num)d handovers needed",
+                                           f.handovers), num=f.handovers),
                 "bold red" if f.accounts_unsigned else "bold",
             ),
             _tile(
                 str(f.policies_overdue),
-                "policy reviews overdue",
-                f"{f.policies_due_soon} due within 30 days",
+                say(lambda tr: tr.gettext("policy reviews overdue")),
+                say(lambda tr: tr.gettext("%(num)d due within 30 days"),
+                    num=f.policies_due_soon),
                 "bold red" if f.policies_overdue else "bold",
             ),
             _tile(
                 str(f.open_reports),
-                "open reports",
-                f"{plural(f.running_clocks, 'deadline')} running, {f.clocks_overdue} overdue",
+                say(lambda tr: tr.gettext("open reports")),
+                say(lambda tr: tr.ngettext(
+                    "%(num)d deadline running, %(overdue)d overdue",
+                    "%(num)d deadlines running, %(overdue)d overdue", f.running_clocks),
+                    num=f.running_clocks, overdue=f.clocks_overdue),
                 "bold red" if f.clocks_overdue else "bold",
             ),
             _tile(
                 str(f.overdue_duties),
-                "overdue duties",
-                f"of {f.open_duties} open · {f.people} people",
+                say(lambda tr: tr.gettext("overdue duties")),
+                say(lambda tr: tr.gettext("of %(open)d open · %(people)d people"),
+                    open=f.open_duties, people=f.people),
                 "bold yellow" if f.overdue_duties else "bold",
             ),
         ],
@@ -441,53 +539,81 @@ def _tiles(f: Figures) -> Columns:
     )
 
 
-def _print_attention(console: Console, f: Figures) -> None:
+def _print_attention(console: Console, f: Figures, language: str = "en") -> None:
     """The things needing someone now, or a reassurance."""
-    attention = f.attention()
+    attention = f.attention(translations(language))
     if not attention:
-        console.print("[green]Nothing needs you now.[/]")
+        nothing = say_in(language, lambda tr: tr.gettext("Nothing needs you now."))
+        console.print(f"[green]{nothing}[/]")
         return
-    console.print("[bold]Things needing you now[/]")
+    console.print(f"[bold]{say_in(language, lambda tr: tr.gettext('Things needing you now'))}[/]")
     for item in attention:
         colour = "red" if item.severity == "bad" else "yellow"
         console.print(f"  [{colour}]•[/] {item.text}", highlight=False)
 
 
-def _policies_table(f: Figures) -> Table:
+def _heads(language: str, *heads: str) -> list[str]:
+    """Column headings (each ``N_``-marked) in ``language``."""
+    return [say_in(language, _sentence(head)) for head in heads]
+
+
+def _sentence(message: str) -> Callable[[NullTranslations], str]:
+    """The catalogue's ``message`` (marked ``N_`` where it is written) as ``say_in`` reads it."""
+    return lambda tr: tr.gettext(message)
+
+
+def _policies_table(f: Figures, language: str = "en") -> Table:
     """Policies: version, acknowledgements, overdue duties and review state."""
     colours = {"overdue": "red", "due soon": "yellow"}
-    return table("Policies", ("Policy", "Version", "Acknowledged",
-                               Column("Overdue", justify="right"), "Review"), (
+    policy, version, acknowledged, overdue, review = _heads(
+        language, N_("Policy"), N_("Version"), N_("Acknowledged"), N_("Overdue"), N_("Review"))
+    not_asked = say_in(language, lambda tr: tr.gettext("not asked"))
+    return table(say_in(language, lambda tr: tr.gettext("Policies")), (
+        policy, version, acknowledged, Column(overdue, justify="right"), review), (
         (p.title, p.version or "—",
-         f"{p.done}/{p.owed} ({pct(p.rate)})" if p.required else "not asked", str(p.overdue),
-         f"[{colours.get(p.review, 'green')}]{p.review}[/]"
-         + (f" ({p.next_review:%d %b %Y})" if p.next_review else ""))
+         f"{p.done}/{p.owed} ({pct(p.rate)})" if p.required else not_asked, str(p.overdue),
+         f"[{colours.get(p.review, 'green')}]"
+         + say_in(language, _sentence(p.review)) + "[/]"
+         + (f" ({short_day(p.next_review, language)})" if p.next_review else ""))
         for p in f.policies
     ))
 
 
-def _training_table(f: Figures) -> Table:
+def _training_table(f: Figures, language: str = "en") -> Table:
     """Training courses: who should be trained, up to date, expired, never trained."""
-    return table("Training", ("Course", *(Column(c, justify="right") for c in (
-        "Should be trained", "Up to date", "Expired", "Never"))), (
+    course, *counted = _heads(language, N_("Course"), N_("Should be trained"), N_("Up to date"),
+                              N_("Expired"), N_("Never"))
+    return table(say_in(language, lambda tr: tr.gettext("Training")), (
+        course, *(Column(c, justify="right") for c in counted)), (
         (t.course, str(t.audience), f"{t.up_to_date} ({pct(t.rate)})", str(t.expired),
          str(t.never))
         for t in f.training
     ))
 
 
-def _accounts_table(f: Figures) -> Table:
+def _accounts_table(f: Figures, language: str = "en") -> Table:
     """Official accounts: holders, unsigned holders, handovers."""
-    return table("Official accounts", ("Account", "Holders", "Unsigned", "Handover"), (
+    needed = say_in(language, lambda tr: tr.gettext("needed"))
+    return table(say_in(language, lambda tr: tr.gettext("Official accounts")), _heads(
+        language, N_("Account"), N_("Holders"), N_("Unsigned"), N_("Handover")), (
         (a.name, str(a.holders), f"[red]{a.unsigned}[/]" if a.unsigned else "0",
-         "[yellow]needed[/]" if a.handover_needed else "—")
+         f"[yellow]{needed}[/]" if a.handover_needed else "—")
         for a in f.accounts
     ))
 
 
-def _reports_table(f: Figures) -> Table:
-    """Open reports counted by urgency and age band (never their contents)."""
-    return table("Open reports by urgency and age (counts only)",
-                  ("Urgency", *(Column(band, justify="right") for band in AGE_BANDS)),
-                  ((urgency, *(str(bands[b]) for b in AGE_BANDS))
-                   for urgency, bands in f.reports_by_age.items()))
+def _reports_table(f: Figures, language: str = "en") -> Table:
+    """Open reports counted by urgency and age band (never their contents); English as the
+    bands and urgencies are stored, another language by the web dashboard's headings."""
+
+    def label(labels: dict[str, str], key: str) -> str:
+        if language == "en" or key not in labels:
+            return key
+        return say_in(language, lambda tr: tr.gettext(labels[key]))
+
+    return table(say_in(language, lambda tr: tr.gettext(
+        "Open reports by urgency and age (counts only)")),
+        (say_in(language, lambda tr: tr.gettext("Urgency")),
+         *(Column(label(AGE_LABELS, band), justify="right") for band in AGE_BANDS)),
+        ((label(URGENCY_LABELS, urgency), *(str(bands[b]) for b in AGE_BANDS))
+         for urgency, bands in f.reports_by_age.items()))

@@ -26,7 +26,7 @@ from rich.table import Column, Table
 from bot.core.clock import local_today
 from bot.core.dates import AS_OF, DateWindowError
 from bot.core.i18n import N_, both, translations
-from bot.core.words import plural, stage_list
+from bot.core.words import stage_list
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
@@ -57,6 +57,7 @@ __all__ = [
     "refusal",
     "refuse_new_database",
     "say_database",
+    "say_in",
     "school_language",
     "schools_of",
     "table",
@@ -419,22 +420,61 @@ def directory_errors(results: list[SchoolSweep], languages: Mapping[str, str]) -
         raise typer.Exit(STOPPED_EXIT)
 
 
-def print_reminder_plan(console: Console, results: list[SchoolSweep]) -> None:
+def say_in(language: str, say: Callable[[Any], str], **values: object) -> str:
+    """``say``'s sentence (a ``gettext``/``ngettext`` of the catalogue, given the translations)
+    in ``language`` with its named values; a value that is a function of the language (a date)
+    is said in each language's own way; ``cy+en``: the Welsh sentence, then the English."""
+    if language == "cy+en":
+        return both(say_in("cy", say, **values), say_in("en", say, **values))
+    filled = {key: value(language) if callable(value) else value for key, value in values.items()}
+    text = say(translations(language))
+    return text % filled if values else text
+
+
+def _plan_day(day: date, english: str, welsh: str) -> Callable[[str], str]:
+    """A day as the plan writes it (``english``: a strftime pattern; ``welsh``: babel's)."""
+    from babel.dates import format_date
+
+    return lambda language: (
+        format_date(day, welsh, locale="cy") if language == "cy" else format(day, english)
+    )
+
+
+def print_reminder_plan(
+    console: Console, results: list[SchoolSweep], languages: Mapping[str, str] | None = None
+) -> None:
     """``remind --dry-run``'s table: who would get which reminder on that day, and who is
-    copied (nothing recorded)."""
+    copied (nothing recorded), each school in its language (``languages`` by id; English when
+    not given)."""
     for result in results:
+        language = (languages or {}).get(result.school_id, "en")
         if not result.school_day:
-            console.print(
-                f"{result.school_name}: {result.as_of:%A %d %B} is not a school day "
-                "— no reminders would go today."
-            )
+            console.print(say_in(language, lambda tr: tr.gettext(
+                "%(school)s: %(day)s is not a school day — no reminders would go today."),
+                school=result.school_name,
+                day=_plan_day(result.as_of, "%A %d %B", "EEEE dd MMMM")))
             continue
+        heads = [say_in(language, _catalogue(head))
+                 for head in (N_("To"), N_("Items"), N_("Reminder"), N_("Copied"))]
         console.print(table(
-            f"{result.school_name} — reminders as of {result.as_of:%a %d %b %Y}",
-            ("To", "Items", "Reminder", "Copied"),
+            say_in(language, lambda tr: tr.gettext("%(school)s — reminders as of %(day)s"),
+                   school=result.school_name,
+                   day=_plan_day(result.as_of, "%a %d %b %Y", "EEE dd MMM y")),
+            heads,
             ((f"{r.person_name}\n[dim]{r.person_email}[/]", "\n".join(r.items),
               stage_list(r.labels), ", ".join(r.cc) or "—") for r in result.reminders),
         ))
-        console.print(
-            f"{plural(len(result.reminders), 'email')} would be sent. Nothing was recorded."
-        )
+        count = len(result.reminders)
+        console.print(say_in(language, _would_send(count), num=count))
+
+
+def _catalogue(message: str) -> Callable[[Any], str]:
+    """The catalogue's ``message`` (marked ``N_`` where it is written) as ``say_in`` reads it."""
+    return lambda tr: tr.gettext(message)
+
+
+def _would_send(count: int) -> Callable[[Any], str]:
+    """The plan's last line for ``count`` emails."""
+    return lambda tr: tr.ngettext(
+        "%(num)d email would be sent. Nothing was recorded.",
+        "%(num)d emails would be sent. Nothing was recorded.", count)
