@@ -10,51 +10,18 @@ reads exactly as before, and ``--json`` stays English.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
-import time_machine
 
 from bot.core.i18n import BETWEEN
 from tests.core.test_i18n import _english_left
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
-from tests.features.decisions.test_support import Env, make_env
-from tests.support.helpers import SchoolBuilder, at
-
-TODAY = date(2026, 11, 23)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _monday() -> Iterator[None]:
-    with time_machine.travel(at(TODAY, 10), tick=True):
-        yield
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory, _monday: None) -> Iterator[Env]:
-    """A Welsh-medium school (its staff as the support's directory)."""
-    made = make_env(
-        SchoolBuilder(tmp_path_factory.mktemp("cy-q") / "school"), country="wales", language="cy"
-    )
-    yield made
-    made.context.store.dispose()
-
-
-def _run(env: Env, monkeypatch: pytest.MonkeyPatch, language: str, *args: str) -> tuple[int, str]:
-    """The command run for the school with ``language:`` set to ``language``; its output with
-    each run of spaces (rich's wrapping) one space."""
-    from typer.testing import CliRunner
-
-    from bot.cli.main import app
-
-    env.builder.school["language"] = language
-    env.builder.write()
-    monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(env.builder.home))
-    result = CliRunner().invoke(app, list(args))
-    return result.exit_code, " ".join(result.output.split())
+from tests.features.decisions.test_support import Env
+from tests.support.welsh_school import _monday as _monday
+from tests.support.welsh_school import env as env
+from tests.support.welsh_school import run as _run
 
 
 def _lines(said: str, mark: str) -> list[str]:
