@@ -5,10 +5,7 @@ its help and what is said back are Welsh (``cy``) or Welsh first then English (`
 
 from __future__ import annotations
 
-import io
-import os
 import re
-import sys
 from pathlib import Path
 
 import pexpect
@@ -16,9 +13,7 @@ import pytest
 
 from tests.support.mis_export import mis_export
 from tests.support.newcomer import policy_folder, term_calendar
-
-COMMAND = str(Path(sys.executable).parent / "compliance-bot")
-WAIT = 600  # seconds: a pexpect read needs a bound; generous for a busy machine, never a threshold
+from tests.support.terminal import spawn
 
 # each question (or line said back) in the order init says it: (English, Welsh); the answer
 # typed after a question (None: a line said back, nothing typed)
@@ -131,19 +126,7 @@ def _words(text: str) -> str:
 def _init(folder: Path, inputs: Path, language: str) -> str:
     """An interactive init of a Welsh school choosing ``language``, to the save question
     (answered no): everything the terminal showed."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPLIANCE_BOT_")}
-    env.update(NO_COLOR="1", TERM="dumb", COLUMNS="400")
-    shown = io.StringIO()
-    child = pexpect.spawn(
-        COMMAND,
-        ["init", "--as-of", "2026-09-14"],
-        cwd=str(folder),
-        env=env,
-        encoding="utf-8",
-        timeout=WAIT,
-        dimensions=(50, 400),
-    )
-    child.logfile_read = shown
+    child, shown = spawn(["init", "--as-of", "2026-09-14"], cwd=folder)
 
     def answer(question: str, typed: str | None) -> None:
         child.expect(question)

@@ -13,10 +13,7 @@ both languages' codes, keeping the English code in the answers.
 
 from __future__ import annotations
 
-import io
-import os
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +26,7 @@ from tests.core.test_i18n import _english_left
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
 from tests.features.decisions.test_support import Env
+from tests.support.terminal import spawn
 from tests.support.welsh_school import _monday as _monday
 from tests.support.welsh_school import env as env
 from tests.support.welsh_school import run as _run
@@ -113,8 +111,6 @@ def test_the_importers_three_lines_in_both_languages(
 
 # --------------------------------------------------------------------------- the interactive init
 
-COMMAND = str(Path(sys.executable).parent / "compliance-bot")
-WAIT = 600  # seconds: a pexpect read needs a bound; generous for a busy machine, never a threshold
 
 # a policy stating neither its next review nor who approves it (both asked), and one naming
 # another school (pointed out)
@@ -157,19 +153,7 @@ def _init(folder: Path, inputs: Path, language: str) -> tuple[str, dict[str, Any
     """An interactive init of a Welsh school choosing ``language``, answering with the Welsh
     codes in ``cy`` and the English ones otherwise, to the save question (answered no): what
     the terminal showed, and the answers kept."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPLIANCE_BOT_")}
-    env.update(NO_COLOR="1", TERM="dumb", COLUMNS="400")
-    shown = io.StringIO()
-    child = pexpect.spawn(
-        COMMAND,
-        ["init", "--as-of", "2026-09-14"],
-        cwd=str(folder),
-        env=env,
-        encoding="utf-8",
-        timeout=WAIT,
-        dimensions=(50, 400),
-    )
-    child.logfile_read = shown
+    child, shown = spawn(["init", "--as-of", "2026-09-14"], cwd=folder)
     welsh = language == "cy"
 
     def answer(question: str, typed: str | None = None) -> None:
@@ -336,20 +320,7 @@ def test_policies_import_at_a_terminal_asks_in_the_schools_language(
     env.builder.write()
     document = tmp_path / "mobile-phones.md"
     document.write_text(MOBILE, encoding="utf-8")
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("COMPLIANCE_BOT_")}
-    environment.update(
-        NO_COLOR="1", TERM="dumb", COLUMNS="400", COMPLIANCE_BOT_HOME=str(env.builder.home)
-    )
-    shown = io.StringIO()
-    child = pexpect.spawn(
-        COMMAND,
-        ["policies", "import", str(document)],
-        env=environment,
-        encoding="utf-8",
-        timeout=WAIT,
-        dimensions=(50, 400),
-    )
-    child.logfile_read = shown
+    child, shown = spawn(["policies", "import", str(document)], home=env.builder.home)
     for english, welsh, typed in QUESTIONS:
         child.expect(_said(english, welsh, language))
         if typed is not None:

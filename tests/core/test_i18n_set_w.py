@@ -8,15 +8,11 @@ as main printed it in ``en`` (the English lines below are main's)."""
 from __future__ import annotations
 
 import csv
-import io
-import os
 import re
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import pexpect
 import pytest
 from icalendar import Calendar, Event
 from typer.testing import CliRunner
@@ -26,6 +22,7 @@ from bot.features.setup.problems import contracted, said
 from bot.features.setup.term_calendar import read_term_calendar, say_note
 from tests.support.mis_export import mis_export
 from tests.support.newcomer import answers_file, policy_folder, staff_csv, term_calendar
+from tests.support.terminal import spawn
 
 # a row of the staff list for each kind of problem: (cells, English, Welsh) — the line numbers
 # are the file's (the header is line 1, 60 people follow)
@@ -317,28 +314,12 @@ def test_welshs_article_joins_the_vowel_before_it() -> None:
     assert contracted("llinell 3 o y cyfeiriadur") == "llinell 3 o'r cyfeiriadur"
 
 
-COMMAND = str(Path(sys.executable).parent / "compliance-bot")
-WAIT = 600  # seconds: a pexpect read needs a bound; generous for a busy machine, never a threshold
-
-
 @pytest.mark.slow
 def test_the_interactive_init_says_a_bad_row_in_welsh(tmp_path: Path) -> None:
     """Staff list given at the terminal of a Welsh school (cy): its rows that cannot be used are
     said in Welsh, before the choice to fix the file or leave them out."""
     people, bad = mis_export(tmp_path / "staff.csv")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPLIANCE_BOT_")}
-    env.update(NO_COLOR="1", TERM="dumb", COLUMNS="400")
-    shown = io.StringIO()
-    child = pexpect.spawn(
-        COMMAND,
-        ["init", "--as-of", "2026-09-14"],
-        cwd=str(tmp_path),
-        env=env,
-        encoding="utf-8",
-        timeout=WAIT,
-        dimensions=(50, 400),
-    )
-    child.logfile_read = shown
+    child, shown = spawn(["init", "--as-of", "2026-09-14"], cwd=tmp_path)
     for question, typed in (
         ("School name", "Ysgol Gymraeg Glan"),
         ("Nation", "wales"),
