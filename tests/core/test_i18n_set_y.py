@@ -57,7 +57,7 @@ def test_a_sweep_is_said_in_the_schools_language(tmp_path: Path, language: str) 
         "Oak Test School — "
         + _said(
             language,
-            "archwiliad ar gyfer Dydd Llun 23 Tachwedd 2026",
+            "cylch Dydd Llun 23 Tachwedd 2026",
             "cycle as of Monday 23 November 2026",
         )
         in said
@@ -88,7 +88,7 @@ def test_a_sweep_is_said_in_the_schools_language(tmp_path: Path, language: str) 
         )
         in said
     )
-    heads = ("At", "Eitemau", "Nodyn atgoffa", "Hefyd yn cael gwybod")
+    heads = ("At", "Eitemau", "Nodyn atgoffa", "Yn cael gwybod hefyd")
     english = ("To", "Items", "Reminder", "Also told")
     header = next(line for line in lines if "head@" not in line and "┃" in line)
     assert [cell.strip() for cell in header.strip("┃").split("┃")] == [
@@ -140,7 +140,7 @@ def test_a_dry_run_and_a_day_off_are_said_in_the_schools_language(
     )
     day = _said(
         language,
-        "archwiliad ar gyfer Dydd Sadwrn 28 Tachwedd 2026",
+        "cylch Dydd Sadwrn 28 Tachwedd 2026",
         "cycle as of Saturday 28 November 2026",
     )
     assert any(f" Oak Test School — {day} ─" in line for line in saturday)
