@@ -171,7 +171,7 @@ def test_status_and_its_dashboard_are_said_in_the_schools_language(
         ("0 o drosglwyddiadau yn angenrheidiol", "0 handovers needed"),
         ("adolygiadau polisi hwyr", "policy reviews overdue"),
         ("0 i'w gwneud o fewn 30 diwrnod", "0 due within 30 days"),
-        ("0 o ddyddiadau cau yn rhedeg, 0 yn hwyr", "0 deadlines running, 0 overdue"),
+        ("0 o derfynau amser yn rhedeg, 0 yn hwyr", "0 deadlines running, 0 overdue"),
         ("o 4 ar agor · 5 o bobl", "of 4 open · 5 people"),
     )
     for welsh, english in tiles:
