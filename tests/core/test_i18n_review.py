@@ -3,7 +3,9 @@ than on the page that happens to show it: every Welsh sentence keeps the placeho
 markup of its English (HTML tags, the terminal's Rich marks, code spans), its leading and
 trailing spaces, its runs of two spaces and its line breaks; a plural entry is either untranslated
 or has all six Welsh forms; and no Welsh sentence is its English left as it was, bar the proper
-names and the words Welsh shares with English (``staff``, ``person``).
+names and the words Welsh shares with English (``staff``, ``person``); an English term the
+catalogue has chosen a Welsh word for (deadline, edition, version, sweep, concern…) is said with
+that word wherever its English names it.
 
 The few entries that leave a placeholder out on purpose are named below with the reason.
 """
@@ -122,3 +124,73 @@ def test_no_welsh_sentence_is_its_english_left_as_it_was(entries: list[Any]) -> 
             if not {w.lower() for w in words} <= SHARED:
                 same.append(welsh)
     assert not same, same
+
+
+# One English term, one Welsh term: an entry whose English names the term says it with the
+# catalogue's Welsh, so a second rendering cannot creep in (each Welsh word by the part of it every
+# mutation keeps: "erfyn amser" is terfyn, derfyn, nherfyn and therfyn amser). The policy's
+# version and the guidance's edition, the sweep and the audit, stay two words each.
+TERMS = {
+    "account holder": ("deiliad", "deiliaid"),
+    "acceptable use": ("defnydd derbyniol",),
+    "audit": ("archwilio",),
+    "breach": ("tor", "dor", "thor", "torri", "dorri", "thorri"),
+    "complaint": ("cwyn", "gŵyn", "gwyn", "hwyn"),
+    "concern": ("ryder",),
+    "dashboard": ("angosfwrdd",),
+    "deadline": ("erfyn amser", "erfynau amser"),
+    "digest": ("rynodeb",),
+    "directory": ("yfeiriadur",),
+    "edition": ("argraffiad",),
+    "evidence pack": ("ecyn tystiolaeth",),
+    "governing body": ("orff llywodraethu",),
+    "handover": ("rosglwydd",),
+    "mailbox": ("lwch post",),
+    "outbox": ("iw anfon",),
+    "overdue": ("hwyr",),
+    "referral": ("atgyfeir",),
+    "reminder": ("atgoffa",),
+    "requirement": ("ofyn",),
+    "safeguarding": ("iogelu",),
+    "settings": ("osod",),
+    "sign in": ("ewngofnod",),
+    "signed in": ("ewngofnod",),
+    "sweep": ("archwiliad",),
+    "training": ("hyfforddi",),
+    "trust": ("ymddiriedolaeth",),
+    "version": ("fersiwn", "fersiynau"),
+    "visitor": ("ymwelydd", "ymwelwyr"),
+    "volunteer": ("wirfoddol",),
+}
+# what is not the term's words in an English sentence: placeholders, code, options, settings
+# keys, addresses, paths, commands, quoted values, YAML
+NOT_WORDS = re.compile(
+    r"%\(\w+\)[sdif]|<code>.*?</code>|`[^`]*`|--[\w-]+|\b[\w-]+_[\w_-]+\b|https?://\S+"
+    r"|/[\w/.-]+|compliance-bot [\w -]+|'[\w:| -]+'|\{[^}]*\}"
+)
+# the English word in another sense, or as the reader must type it, with the reason
+OTHER_SENSE = {
+    ("directory", "is a directory, not a document"): "a folder of the file system",
+    ("deadline", "These follow the law and the usual local procedures"): "the README's "
+    'English section title, "Report deadlines"',
+    ("volunteer", "%(title)s (%(count)s people in %(source)s) is not in the role table"): "the "
+    "role values school.yaml takes",
+    ("volunteer", "%(title)s (%(count)s person in %(source)s) is not in the role table"): "the "
+    "role values school.yaml takes",
+    ("volunteer", "nobody in %(source)s has a role"): "the role values school.yaml takes",
+}
+
+
+def test_one_english_term_has_one_welsh_term(entries: list[Any]) -> None:
+    other = []
+    for ids, strs in entries:
+        english = NOT_WORDS.sub(" ", " ".join(ids))
+        welsh = " ".join(strs).lower()
+        for term, forms in TERMS.items():
+            if not re.search(rf"\b{term}s?\b", english, re.IGNORECASE):
+                continue
+            if any(ids[0].startswith(start) for t, start in OTHER_SENSE if t == term):
+                continue
+            if not any(form in welsh for form in forms):
+                other.append((term, ids[0], strs[0]))
+    assert not other, other
