@@ -25,7 +25,7 @@ from rich.table import Column, Table
 
 from bot.core.clock import local_today
 from bot.core.dates import AS_OF, DateWindowError
-from bot.core.i18n import N_, both, translations
+from bot.core.i18n import N_, both, say_in, translations
 from bot.core.words import stage_list
 
 if TYPE_CHECKING:
@@ -418,17 +418,6 @@ def directory_errors(results: list[SchoolSweep], languages: Mapping[str, str]) -
             )
     if any(r.directory.stopped is not None for r in results):
         raise typer.Exit(STOPPED_EXIT)
-
-
-def say_in(language: str, say: Callable[[Any], str], **values: object) -> str:
-    """``say``'s sentence (a ``gettext``/``ngettext`` of the catalogue, given the translations)
-    in ``language`` with its named values; a value that is a function of the language (a date)
-    is said in each language's own way; ``cy+en``: the Welsh sentence, then the English."""
-    if language == "cy+en":
-        return both(say_in("cy", say, **values), say_in("en", say, **values))
-    filled = {key: value(language) if callable(value) else value for key, value in values.items()}
-    text = say(translations(language))
-    return text % filled if values else text
 
 
 def _plan_day(day: date, english: str, welsh: str) -> Callable[[str], str]:
