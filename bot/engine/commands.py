@@ -401,10 +401,12 @@ def directory_errors(results: list[SchoolSweep], languages: Mapping[str, str]) -
         for failed in r.failed:  # the other steps ran; say which did not (the log says where)
             err.print(refusal(_STEP_FAILED, language, school=r.school_name, step=failed.step,
                               error=failed.error), highlight=False)
-    errors = [r.directory.error for r in results if r.directory.error]
+    errors = [r for r in results if r.directory.error]
     if errors:
-        # English: the directory's own error (its platform's words), for a sweep of any school
-        fail(errors[0], highlight=False, soft_wrap=True)
+        # the directory's own error (its platform's words; the extra people file's sentence in
+        # the school's language), after "error:" in that school's language
+        language = languages.get(errors[0].school_id, "en")
+        fail(str(errors[0].directory.error), highlight=False, soft_wrap=True, language=language)
     if any(r.failed for r in results):
         raise typer.Exit(2)
     for r in results:
