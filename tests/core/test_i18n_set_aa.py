@@ -1,16 +1,17 @@
 """#57 set aa: the directory's lines in ``sweep``, ``status`` and ``directory status`` — a stopped
 sync and the command that confirms it, who is missing and until when, who was held back for a
-job title the role table does not know, the sync's read error, rejected rows and notes, the
-people kept on unreadable rows and "handover needed" — in the school's language: Welsh in
-``cy``, Welsh first then English in ``cy+en``, English as main printed it in ``en`` (the English
-lines below are main's). A connector's own reason for a row stays as it gives it. A scan fails
-on a line of these functions that writes English words of its own.
+job title the role table does not know, the sync's read error, rejected rows and notes (the MIS's
+too), the people kept on unreadable rows and "handover needed" — in the school's language: Welsh
+in ``cy``, Welsh first then English in ``cy+en``, English as main printed it in ``en`` (the
+English lines below are main's). A connector's own reason for a row stays as it gives it. A scan
+fails on a line of these functions that writes English words of its own.
 """
 
 from __future__ import annotations
 
 import ast
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,11 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.i18n import BETWEEN
+from bot.engine.directory import sync_directory
+from bot.engine.mis import sync_mis
+from connectors.wonde.client import WondeClient
+from connectors.wonde.connector import WondeMis
+from tests.support.fakes.wonde import FakeWonde
 from tests.support.helpers import Row, SchoolBuilder
 
 ROOT = Path(__file__).parents[2]
@@ -308,6 +314,42 @@ def test_a_confirmed_removal_and_the_missing_are_said_in_the_schools_language(
             "3 people are missing from the directory: they keep their duties until the date "
             "shown, unless the directory lists them again:",
         )
+
+
+@pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
+def test_the_mis_notes_are_said_in_the_schools_language(tmp_path: Path, language: str) -> None:
+    fake = FakeWonde()
+    fake.add_employee("A1", "Amy", "Able", work_email="amy@oak.example", roles=("Caretaker",))
+    fake.add_employee("A2", "Sam", "Supply", roles=("Teacher",))  # no account
+    notes = []
+    for titles in ({"Teacher": "staff"}, {}):  # a role table without Amy's post; none at all
+        school = _school(tmp_path / f"school-{len(titles)}", language)
+        school.school["job_titles"] = titles
+        ctx = school.context()
+        mis = WondeMis(
+            WondeClient(fake.school, fake.token, transport=fake.transport), now=lambda: fake.now
+        )
+        with ctx.store.transaction() as session:
+            config = ctx.config.schools[0]
+            sync_directory(session, config, ctx.connectors.directory, date(2026, 11, 2))
+            notes += sync_mis(session, config, mis, date(2026, 11, 2)).people.notes
+        ctx.store.dispose()
+    assert notes == [
+        _said(
+            language,
+            "MIS: nid yw swydd 'Caretaker' Amy Able yn y tabl rolau (job_titles), felly nid yw'n "
+            "rhoi rôl iddynt",
+            "MIS: Amy Able's post 'Caretaker' is not in the role table (job_titles), so it gives "
+            "them no role",
+        ),
+        _said(
+            language,
+            "MIS: ni ofynnir dim i 1 person heb gyfrif nes bod y tabl rolau (job_titles) yn dweud "
+            "beth mae eu swyddi'n ei olygu",
+            "MIS: 1 person with no account asked nothing until the role table (job_titles) says "
+            "what their posts mean",
+        ),
+    ]
 
 
 # the functions that say the directory's lines, by file
