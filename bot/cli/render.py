@@ -22,8 +22,15 @@ from bot.core.outbox.delivery import trouble
 from bot.core.setup_state import is_sending
 from bot.core.words import plural, stage_list
 from bot.engine.commands import say_in, table
-from bot.engine.directory import held_back, held_back_lines
-from bot.engine.leavers import RemovalStop, missing_people, pending_removals
+from bot.engine.directory import held_back
+from bot.engine.directory_said import (
+    handover_line,
+    held_back_lines,
+    missing_lines,
+    report_lines,
+    stop_lines,
+)
+from bot.engine.leavers import missing_people, pending_removals
 from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.step_failures import failing_steps
 from bot.features.dashboard.cards import pct  # whole percent rounded down, as on the dashboard
@@ -44,7 +51,6 @@ if TYPE_CHECKING:
     from bot.core.outbox.delivery import Trouble
     from bot.core.waiting import Waiting
     from bot.engine.directory import DirectoryReport
-    from bot.engine.leavers import MissingPerson, PendingRemovals
     from bot.engine.sweep import SchoolSweep
     from bot.features.dashboard.rules import Figures
 
@@ -152,11 +158,6 @@ def print_trouble(console: Console, trouble: Trouble) -> None:
         )
 
 
-def _day(day: date, *, year: bool = False) -> str:
-    """3 Nov (or 3 Nov 2026): no leading zero, as people write it."""
-    return f"{day.day} {day:%b}" + (f" {day.year}" if year else "")
-
-
 def print_lines(console: Console, lines: list[str]) -> None:
     """Print lines; a command (indented four spaces) is never wrapped, so it copies whole."""
     for line in lines:
@@ -187,59 +188,6 @@ def _directory_line(d: DirectoryReport, language: str = "en") -> str:
     return say_in(language, line)
 
 
-def _stop_lines(stop: RemovalStop | PendingRemovals, school_id: str) -> list[str]:
-    """A stopped directory sync in plain words: who, why, and the command that confirms."""
-    names = ", ".join(stop.names[:10]) + (f" and {len(stop.names) - 10} more"
-                                          if len(stop.names) > 10 else "")
-    if isinstance(stop, RemovalStop):
-        head = (
-            f"[red]Directory sync stopped[/]: it would mark {stop.would_remove} of the "
-            f"{stop.active} people as missing from the directory (more than {stop.limit:.0%}): "
-            f"{names}. Nobody was changed; reminders and report clocks carried on with the "
-            "people already known."
-        )
-    else:
-        head = (
-            f"[red]Directory sync stopped[/] since {_day(stop.since, year=True)}: it would mark "
-            f"{len(stop.names)} of the {stop.active} people as missing from the directory: "
-            f"{names}. Nobody has been changed."
-        )
-    if isinstance(stop, RemovalStop) or not stop.confirmed_by:
-        tail = [
-            "  If they really have gone, confirm it, then run the sweep again (or wait for "
-            "the next one):",
-            f"    compliance-bot directory confirm-removals --school {school_id} "
-            "--as YOUR-EMAIL",
-            "  If they have not, put them back in the directory; the next sweep carries on.",
-        ]
-    else:
-        tail = [f"  Confirmed by {stop.confirmed_by}: the next sweep applies it."]
-    return [head, *tail]
-
-
-def _missing_lines(missing: list[MissingPerson]) -> list[str]:
-    """Who is missing from the directory, since when, and until when they keep their duties."""
-    if not missing:
-        return []
-    lines = [
-        f"[yellow]{plural(len(missing), 'person', 'people')} "
-        f"{'is' if len(missing) == 1 else 'are'} missing from the directory[/]: they keep "
-        "their duties until the date shown, unless the directory lists them again:"
-    ]
-    for m in missing[:20]:
-        lines.append(
-            f"  {m.name} ({m.email}): missing since {_day(m.since)}, "
-            f"keeps their duties until {_day(m.leaves_on, year=True)}"
-        )
-    if len(missing) > 20:
-        lines.append(f"  …and {len(missing) - 20} more: compliance-bot directory status")
-    lines += [
-        "  To confirm someone has left sooner:",
-        "    compliance-bot directory confirm-leaver EMAIL --as YOUR-EMAIL",
-    ]
-    return lines
-
-
 def _sweep_day(day: date, language: str) -> str:
     """The cycle's day: 'Monday 23 November 2026' (day with a leading zero, as it always was);
     Welsh by ``babel.dates``."""
@@ -255,31 +203,15 @@ def _print_school_sweep(console: Console, r: SchoolSweep, language: str = "en") 
                  day=lambda spoken: _sweep_day(r.as_of, spoken))
     console.rule(f"[bold]{r.school_name}[/] — {cycle}")
     if d.stopped is not None:
-        print_lines(console, _stop_lines(d.stopped, r.school_id))
+        print_lines(console, stop_lines(d.stopped, r.school_id, language))
     else:
         console.print(_directory_line(d, language), highlight=False)
-    if d.error:
-        console.print(
-            f"  [red]directory not read[/]: {d.error} — carried on with the people "
-            "already known",
-            highlight=False,
-        )
-    for line in d.rejected[:10]:
-        console.print(f"  [yellow]rejected[/] {line}", highlight=False)
-    for line in d.notes[:10]:
-        console.print(f"  note: {line}", highlight=False)
-    if d.held:
-        console.print(
-            f"  {plural(d.held, 'person', 'people')} on rows that could not be read kept as "
-            "they were (with their duties); correct the rows above",
-            highlight=False,
-        )
-    print_lines(console, _missing_lines(r.missing))
+    print_lines(console, [*report_lines(d, language), *missing_lines(r.missing, language)])
     for line in r.warnings[:10]:
         console.print(f"  [yellow]warning[/] {line}", highlight=False)
     console.print(say_in(language, lambda tr: _duties_line(tr, r)))
     for name in r.handovers:
-        console.print(f"  [yellow]handover needed[/]: {name} (a holder has left)")
+        console.print(handover_line(name, language))
     for key, value in r.extra.items():
         if value:
             console.print(say_in(language, partial(_step_count, key=key, value=value)))
@@ -472,8 +404,10 @@ def directory_lines(session: Session, school: SchoolConfig) -> list[str]:
     back for an unknown job title."""
     pending = pending_removals(session, school.id)
     missing = missing_people(session, school.id, school.directory.leaver_grace_days)
-    return [*(_stop_lines(pending, school.id) if pending else []), *_missing_lines(missing),
-            *held_back_lines(held_back(session, school.id))]
+    language = school.language
+    return [*(stop_lines(pending, school.id, language) if pending else []),
+            *missing_lines(missing, language),
+            *held_back_lines(held_back(session, school.id), language)]
 
 
 def _tile(value: str, label: str, note: str, style: str = "bold") -> Panel:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import gettext as _gettext
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -33,7 +33,7 @@ from datetime import date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Literal, get_args
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, get_args
 
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
@@ -57,6 +57,7 @@ __all__ = [
     "install",
     "language_name",
     "person_language",
+    "say_in",
     "short_day",
     "speaking",
     "spoken",
@@ -248,3 +249,14 @@ def short_day(day: date | datetime | None, language: str) -> str:
         return english
     welsh = format_date(day, "dd MMM y", locale="cy")
     return welsh if language == "cy" else both(welsh, english)
+
+
+def say_in(language: str, say: Callable[[Any], str], **values: object) -> str:
+    """``say``'s sentence (a ``gettext``/``ngettext`` of the catalogue, given the translations)
+    in ``language`` with its named values; a value that is a function of the language (a date)
+    is said in each language's own way; ``cy+en``: the Welsh sentence, then the English."""
+    if language == "cy+en":
+        return both(say_in("cy", say, **values), say_in("en", say, **values))
+    filled = {key: value(language) if callable(value) else value for key, value in values.items()}
+    text = say(translations(language))
+    return text % filled if values else text

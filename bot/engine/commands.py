@@ -25,7 +25,7 @@ from rich.table import Column, Table
 
 from bot.core.clock import local_today
 from bot.core.dates import AS_OF, DateWindowError
-from bot.core.i18n import N_, both, translations
+from bot.core.i18n import N_, both, say_in, translations
 from bot.core.words import stage_list
 
 if TYPE_CHECKING:
@@ -401,10 +401,12 @@ def directory_errors(results: list[SchoolSweep], languages: Mapping[str, str]) -
         for failed in r.failed:  # the other steps ran; say which did not (the log says where)
             err.print(refusal(_STEP_FAILED, language, school=r.school_name, step=failed.step,
                               error=failed.error), highlight=False)
-    errors = [r.directory.error for r in results if r.directory.error]
+    errors = [r for r in results if r.directory.error]
     if errors:
-        # English: the directory's own error (its platform's words), for a sweep of any school
-        fail(errors[0], highlight=False, soft_wrap=True)
+        # the directory's own error (its platform's words; the extra people file's sentence in
+        # the school's language), after "error:" in that school's language
+        language = languages.get(errors[0].school_id, "en")
+        fail(str(errors[0].directory.error), highlight=False, soft_wrap=True, language=language)
     if any(r.failed for r in results):
         raise typer.Exit(2)
     for r in results:
@@ -418,17 +420,6 @@ def directory_errors(results: list[SchoolSweep], languages: Mapping[str, str]) -
             )
     if any(r.directory.stopped is not None for r in results):
         raise typer.Exit(STOPPED_EXIT)
-
-
-def say_in(language: str, say: Callable[[Any], str], **values: object) -> str:
-    """``say``'s sentence (a ``gettext``/``ngettext`` of the catalogue, given the translations)
-    in ``language`` with its named values; a value that is a function of the language (a date)
-    is said in each language's own way; ``cy+en``: the Welsh sentence, then the English."""
-    if language == "cy+en":
-        return both(say_in("cy", say, **values), say_in("en", say, **values))
-    filled = {key: value(language) if callable(value) else value for key, value in values.items()}
-    text = say(translations(language))
-    return text % filled if values else text
 
 
 def _plan_day(day: date, english: str, welsh: str) -> Callable[[str], str]:

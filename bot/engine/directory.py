@@ -26,6 +26,7 @@ from bot.core.ports import Directory, DirectoryChanges, DirectoryPerson, Rejecte
 from bot.core.store import bulk_insert, bulk_set, one_of
 from bot.engine.changes import pending
 from bot.engine.config_sync import ensure_school
+from bot.engine.directory_said import held_back_row
 from bot.engine.job_roles import map_roles
 from bot.engine.leavers import (
     RemovalStop,
@@ -43,7 +44,6 @@ __all__ = [
     "apply_listing",
     "drop_cursor",
     "held_back",
-    "held_back_lines",
     "left_out",
     "no_mailbox",
     "sync_directory",
@@ -227,11 +227,8 @@ def _hold_unmapped(
         held.append(RejectedRecord(item.external_id, item.email, item.display_name))
         for word in unknown:
             report.unmapped.setdefault(word, []).append(item.display_name)
-        titles = ", ".join(f"'{w}'" for w in unknown)
         report.rejected.append(
-            f"{item.display_name} <{item.email}>: held back, the role table does not say what "
-            f"{titles} means; add it to job_titles (staff, volunteer, governor, supply or none)"
-        )
+            held_back_row(item.display_name, item.email, unknown, school.language))
     return kept, replace(changes, rejected_records=[*changes.rejected_records, *held])
 
 
@@ -682,18 +679,3 @@ def held_back(session: Session, school_id: str) -> dict[str, list[str]]:
     )
     found = (stats or {}).get("held_back") or {}
     return {str(k): [str(n) for n in v] for k, v in found.items()}
-
-
-def held_back_lines(held: Mapping[str, Sequence[str]]) -> list[str]:
-    """The people held back, in plain words, with the fix."""
-    if not held:
-        return []
-    lines = ["Held back (not added, asked nothing) because the role table does not say what "
-             "their job title means:"]
-    for title, names in sorted(held.items()):
-        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
-        lines.append(f"  '{title}': {shown}")
-    lines.append("  Fix: add each title to the role table, job_titles in school.yaml (staff, "
-                 "volunteer, governor, supply or none; settings kept on the web pages: then run "
-                 "`compliance-bot config import school.yaml`); the next sync adds them.")
-    return lines

@@ -13,15 +13,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 
 from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
+from bot.core.i18n import N_
 from bot.core.models import ExtraPerson, Person
 from bot.core.ports import ConnectorError, Directory, DirectoryChanges, DirectoryPerson
 from bot.engine.config_sync import ensure_school
 from bot.engine.directory import DIRECTORY, DirectoryReport, apply_listing
+from bot.engine.directory_said import EXTRA_PEOPLE_FILE, PEOPLE_REGISTER, say
 
 __all__ = [
     "PEOPLE_FILE",
@@ -35,6 +38,20 @@ __all__ = [
 
 REGISTER = "register"  # Person.source of people entered on the people register page
 PEOPLE_FILE = "people_file"  # Person.source of people listed in the extra people file
+
+# the notes and the error a sync of these people writes, in the school's language
+_DIRECTORYS = N_(
+    "%(where)s: %(email)s is in the school's directory, so the directory's details and roles "
+    "are used while it lists them"
+)
+_TAKEN = N_(
+    "%(where)s: %(email)s already belongs to someone else in the bot, so %(name)s keeps their "
+    "previous address for now"
+)
+_ON_REGISTER = N_(
+    "extra people file: %(email)s is on the people register page, so the page's entry is used"
+)
+_FILE_NOT_READ = N_("the extra people file could not be read: %(error)s")
 
 
 @dataclass(frozen=True)
@@ -85,25 +102,27 @@ def register_listing(entries: Iterable[ExtraPerson]) -> list[DirectoryPerson]:
 
 
 def _claimable(
-    listed: Sequence[DirectoryPerson], owners: dict[str, Owner], where: str, notes: list[str]
+    listed: Sequence[DirectoryPerson],
+    owners: dict[str, Owner],
+    where: str,
+    notes: list[str],
+    language: str,
 ) -> list[DirectoryPerson]:
     """The records this source may apply: not an address the directory lists as here, and not
-    an address another stored person holds while the record already has its own person."""
+    an address another stored person holds while the record already has its own person. A
+    record left out is noted in the school's ``language`` (``where``: the source's name)."""
     by_external = {o.external_id: o for o in owners.values() if o.external_id}
+    source = partial(say, sentence=where)
     kept = []
     for item in listed:
         owner = owners.get(item.email)
         if owner is not None and owner.source == DIRECTORY and owner.here:
-            notes.append(
-                f"{where}: {item.email} is in the school's directory, so the directory's "
-                "details and roles are used while it lists them"
-            )
+            notes.append(say(language, _DIRECTORYS, where=source, email=item.email))
             continue
         own = by_external.get(item.external_id)
         if owner is not None and own is not None and own.person_id != owner.person_id:
             notes.append(
-                f"{where}: {item.email} already belongs to someone else in the bot, so "
-                f"{item.display_name} keeps their previous address for now"
+                say(language, _TAKEN, where=source, email=item.email, name=item.display_name)
             )
             continue
         kept.append(item)
@@ -134,8 +153,9 @@ def sync_register(
     kept = _claimable(
         register_listing(entries),
         address_owners(session, school.id),
-        "people register",
+        PEOPLE_REGISTER,
         report.notes,
+        school.language,
     )
     report.absorb(
         apply_listing(
@@ -182,20 +202,21 @@ def sync_extra_people(
     try:
         changes = _file_changes(people_file.fetch(None))
     except ConnectorError as exc:
-        report.error = f"the extra people file could not be read: {exc}"
+        report.error = say(school.language, _FILE_NOT_READ, error=str(exc))
         return report
     ensure_school(session, school)
     registered = set(
         session.scalars(select(ExtraPerson.email).where(ExtraPerson.school_id == school.id))
     )
     notes = [
-        f"extra people file: {item.email} is on the people register page, so the "
-        "page's entry is used"
+        say(school.language, _ON_REGISTER, email=item.email)
         for item in changes.people
         if item.email in registered
     ]
     listed = [p for p in changes.people if p.email not in registered]
-    kept = _claimable(listed, address_owners(session, school.id), "extra people file", notes)
+    kept = _claimable(
+        listed, address_owners(session, school.id), EXTRA_PEOPLE_FILE, notes, school.language
+    )
     file_report = apply_listing(
         session,
         school,

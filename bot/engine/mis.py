@@ -32,12 +32,13 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
 from bot.core.emails import no_email_key
-from bot.core.i18n import N_
+from bot.core.i18n import N_, say_in
 from bot.core.models import ConnectorState, Person, PersonRole
 from bot.core.ports import DirectoryChanges, DirectoryPerson, MisChanges, MisPerson, MisSource
-from bot.core.words import human_date, plural
+from bot.core.words import human_date
 from bot.engine.config_sync import ensure_school
 from bot.engine.directory import DIRECTORY, DirectoryReport, apply_listing
+from bot.engine.directory_said import say
 from bot.engine.job_roles import map_roles
 from bot.engine.leavers import mark_missing
 
@@ -63,6 +64,11 @@ STAFF_KEY = "mis.staff"  # connector_state: the snapshot, JSON {mis id: record}
 CURSOR_KEY = "mis.cursor"  # connector_state: the MIS's updated_after for the next read
 ERROR_KEY = "mis.error"  # connector_state: why the last read failed ("" once one succeeded)
 _TITLES = re.compile(r"^(?:mr|mrs|ms|miss|mx|dr|fr|rev|sr|prof)\.?\s+", re.IGNORECASE)
+# the notes a read of the MIS writes into the sync's report, in the school's language
+_POST_UNKNOWN = N_(
+    "MIS: %(name)s's post '%(post)s' is not in the role table (job_titles), so it gives them no "
+    "role"
+)
 
 
 @dataclass(frozen=True)
@@ -358,8 +364,17 @@ def sync_mis(session: Session, school: SchoolConfig, source: MisSource, today: d
     report.people.notes += _post_roles(session, school, lists)
     if lists.no_account and not school.job_titles:  # said, not guessed: no table, no role
         report.people.notes.append(
-            f"MIS: {plural(len(lists.no_account), 'person', 'people')} with no account "
-            "asked nothing until the role table (job_titles) says what their posts mean"
+            say_in(
+                school.language,
+                lambda tr: tr.ngettext(
+                    "MIS: %(num)d person with no account asked nothing until the role table "
+                    "(job_titles) says what their posts mean",
+                    "MIS: %(num)d people with no account asked nothing until the role table "
+                    "(job_titles) says what their posts mean",
+                    len(lists.no_account),
+                ),
+                num=len(lists.no_account),
+            )
         )
     newly = [m.account.person_id for m in lists.ended if m.account.here]
     mark_missing(session, school.id, newly, today)
@@ -385,8 +400,7 @@ def _post_roles(session: Session, school: SchoolConfig, lists: Reconciliation) -
             mapped = map_roles(posts, {}, school.job_titles)
             wanted[m.account.person_id] = set(mapped.roles)
             notes += [
-                f"MIS: {m.account.name}'s post '{word}' is not in the role table "
-                "(job_titles), so it gives them no role"
+                say(school.language, _POST_UNKNOWN, name=m.account.name, post=word)
                 for word in mapped.unknown
             ]
     held: dict[int, set[str]] = defaultdict(set)

@@ -2,9 +2,9 @@
 not have arrived, ``outbox resolve``'s confirmations) and ``directory status``'s own lines in the
 language of the school the install runs: Welsh in ``cy``, Welsh first then English in ``cy+en``,
 English as before in ``en`` (the English lines below are what main printed). The outbox's "why
-these have not gone yet" lines and the lines ``directory status`` takes from ``render.py`` stay
-English (see the README). A scan fails on a printed line of these commands that writes English
-words of its own.
+these have not gone yet" lines stay English (see the README); the lines ``directory status``
+takes from ``render.py`` are set aa's. A scan fails on a printed line of these commands that
+writes English words of its own.
 """
 
 from __future__ import annotations

@@ -1,0 +1,409 @@
+"""#57 set aa: the directory's lines in ``sweep``, ``status`` and ``directory status`` — a stopped
+sync and the command that confirms it, who is missing and until when, who was held back for a
+job title the role table does not know, the sync's read error, rejected rows and notes (the MIS's
+too), the people kept on unreadable rows and "handover needed" — in the school's language: Welsh
+in ``cy``, Welsh first then English in ``cy+en``, English as main printed it in ``en`` (the
+English lines below are main's). A connector's own reason for a row stays as it gives it. A scan
+fails on a line of these functions that writes English words of its own.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli.main import app
+from bot.core.i18n import BETWEEN
+from bot.engine.directory import sync_directory
+from bot.engine.mis import sync_mis
+from connectors.wonde.client import WondeClient
+from connectors.wonde.connector import WondeMis
+from tests.support.fakes.wonde import FakeWonde
+from tests.support.helpers import Row, SchoolBuilder
+
+ROOT = Path(__file__).parents[2]
+ENV = {"COLUMNS": "1000", "COMPLIANCE_BOT_SECRET_KEY": "a-long-enough-secret-key-for-these-tests-0"}
+HEAD = "head@oak.example"
+
+
+def _said(language: str, welsh: str, english: str) -> str:
+    return {"cy": welsh, "cy+en": f"{welsh}{BETWEEN}{english}", "en": english}[language]
+
+
+def _run(school: SchoolBuilder, *args: str, code: int = 0) -> list[str]:
+    """The command's stdout, line by line (trailing spaces dropped); it exits with ``code``."""
+    result = CliRunner().invoke(
+        app, list(args), env={**ENV, "COMPLIANCE_BOT_HOME": str(school.home)}
+    )
+    assert result.exit_code == code, result.output
+    return [line.rstrip() for line in result.stdout.splitlines()]
+
+
+def _speaking(school: SchoolBuilder, language: str) -> SchoolBuilder:
+    school.school["language"] = language
+    school.write()
+    return school
+
+
+def _school(home: Path, language: str) -> SchoolBuilder:
+    """A Welsh school asking its staff and governors to acknowledge one policy."""
+    school = SchoolBuilder(home)
+    school.school["country"] = "wales"
+    school.school["language"] = language
+    school.policy("safeguarding", "1", title="Safeguarding", published="2026-11-02")
+    school.requirement(
+        id="ack",
+        kind="acknowledge_policy",
+        policy="safeguarding",
+        audience={"roles": ["staff", "governor"]},
+    )
+    return school
+
+
+@pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
+def test_a_sweep_says_its_directorys_rows_notes_and_people_in_the_schools_language(
+    tmp_path: Path, language: str
+) -> None:
+    school = _school(tmp_path / "school", language)
+    school.school["job_titles"] = {"Headteacher": "staff", "Teacher": "staff"}
+    school.school["official_accounts"] = [
+        {
+            "id": "fb",
+            "platform": "Facebook",
+            "name": "School Facebook page",
+            "custodian": HEAD,
+            "holders": ["amy@oak.example"],
+        }
+    ]
+    for row in school.people:
+        row.title = row.title or ("Teacher" if row.roles == "staff" else "")
+    school.people += [
+        Row("cook@oak.example", "Cora Cook", "", "All Staff", title="Cook"),
+        Row("bad-address", "Bad Row", "staff", "All Staff", title="Teacher"),
+    ]
+    school.installed()
+    extra = school.home / "extra-people.csv"
+    extra.write_text("email,name,roles\ngov@oak.example,Gail at home,volunteer\n", encoding="utf-8")
+    first = _run(school, "sweep", "--no-send", "--as-of", "2026-11-02")
+    connector = (
+        "directory.csv line 8 (Bad Row): email is missing or not an email address (got "
+        "'bad-address')"
+    )
+    cook = _said(
+        language,
+        "Cora Cook <cook@oak.example>: wedi'i ddal yn ôl, nid yw'r tabl rolau yn dweud beth mae "
+        "'Cook' yn ei olygu; ychwanegwch ef at job_titles (staff, volunteer, governor, supply "
+        "neu none)",
+        "Cora Cook <cook@oak.example>: held back, the role table does not say what 'Cook' "
+        "means; add it to job_titles (staff, volunteer, governor, supply or none)",
+    )
+    rejected = _said(language, "gwrthodwyd", "rejected")
+    assert f"  {rejected} {connector}" in first  # the connector's own reason, as it gives it
+    assert f"  {rejected} {cook}" in first
+    note = _said(
+        language,
+        "ffeil pobl ychwanegol: mae gov@oak.example yng nghyfeiriadur yr ysgol, felly "
+        "defnyddir manylion a rolau'r cyfeiriadur tra bydd yn eu rhestru",
+        "extra people file: gov@oak.example is in the school's directory, so the directory's "
+        "details and roles are used while it lists them",
+    )
+    assert f"  {_said(language, 'nodyn', 'note')}: {note}" in first
+    # Amy leaves the directory, Ben's row cannot be read, the extra people file neither
+    school.people = [r for r in school.people if r.email != "amy@oak.example"]
+    next(r for r in school.people if r.email == "ben@oak.example").start = "not-a-date"
+    school.write()
+    extra.write_text("who,what\n", encoding="utf-8")
+    second = _run(school, "sweep", "--no-send", "--as-of", "2026-11-03", code=2)
+    error = next(line for line in second if "extra-people.csv" in line)
+    not_read = _said(language, "ni ddarllenwyd y cyfeiriadur", "directory not read")
+    file = _said(
+        language,
+        "ni ellid darllen y ffeil pobl ychwanegol: ",
+        "the extra people file could not be read: ",
+    )
+    assert error.startswith(f"  {not_read}: {file.split(BETWEEN)[0]}")
+    carried_on = _said(
+        language,
+        "aeth y bot yn ei flaen gyda'r bobl sydd eisoes yn hysbys",
+        "carried on with the people already known",
+    )
+    assert error.endswith(f" — {carried_on}")  # the error said once, in the school's language
+    assert error.count("extra-people.csv line 1: header must include") == len(language) // 2
+    assert (
+        "  "
+        + _said(
+            language,
+            "1 person ar resi na ellid eu darllen wedi'i gadw fel yr oedd (gyda'u dyletswyddau); "
+            "cywirwch y rhesi uchod",
+            "1 person on rows that could not be read kept as they were (with their duties); "
+            "correct the rows above",
+        )
+        in second
+    )
+    assert _missing(language) <= set(second)
+    left = _run(school, "sweep", "--no-send", "--as-of", "2026-11-11", code=2)
+    assert (
+        "  "
+        + _said(
+            language,
+            "angen trosglwyddo: School Facebook page (mae deiliad wedi gadael)",
+            "handover needed: School Facebook page (a holder has left)",
+        )
+        in left
+    )
+
+
+def _missing(language: str) -> set[str]:
+    """Amy's lines, missing since Tuesday 3 November 2026."""
+    return {
+        _said(
+            language,
+            "Mae 1 person ar goll o'r cyfeiriadur: maen nhw'n cadw eu dyletswyddau tan y dyddiad "
+            "a ddangosir, oni bai bod y cyfeiriadur yn eu rhestru eto:",
+            "1 person is missing from the directory: they keep their duties until the date "
+            "shown, unless the directory lists them again:",
+        ),
+        "  "
+        + _said(
+            language,
+            "Amy Able (amy@oak.example): ar goll ers 3 Tach, yn cadw eu dyletswyddau tan "
+            "10 Tach 2026",
+            "Amy Able (amy@oak.example): missing since 3 Nov, keeps their duties until 10 Nov 2026",
+        ),
+        "  "
+        + _said(
+            language,
+            "I gadarnhau bod rhywun wedi gadael yn gynt:",
+            "To confirm someone has left sooner:",
+        ),
+        "    compliance-bot directory confirm-leaver "
+        + ("EMAIL --as YOUR-EMAIL" if language == "en" else "E-BOST --as EICH-E-BOST"),
+    }
+
+
+@pytest.fixture(scope="module")
+def stopped(tmp_path_factory: pytest.TempPathFactory) -> SchoolBuilder:
+    """A school of 25 whose directory lost 23 of them: its sync stopped (nobody confirmed), and
+    two people are held back for a job title the role table does not know."""
+    school = _school(tmp_path_factory.mktemp("set-aa") / "school", "cy")
+    school.school["job_titles"] = {"Headteacher": "staff", "Teacher": "staff"}
+    school.people += [
+        Row(f"p{i:02d}@oak.example", f"Person {i:02d}", title="Teacher") for i in range(20)
+    ]
+    school.people += [
+        Row("cook@oak.example", "Cora Cook", "", title="Cook"),
+        Row("chef@oak.example", "Chad Chef", "", title="Cook"),
+    ]
+    school.installed()
+    _run(school, "sweep", "--no-send", "--as-of", "2026-11-02")
+    school.people = school.people[:2] + school.people[-2:]
+    school.write()
+    _run(school, "sweep", "--no-send", "--as-of", "2026-11-03", code=3)
+    return school
+
+
+def _stopped(language: str, welsh: str, english: str) -> str:
+    """A stopped sync's sentence naming the first ten of the 23 gone, and how many more."""
+    names = ", ".join(["Amy Able", "Ben Brook", "Gail Gov"] + [f"Person {i:02d}" for i in range(7)])
+    return _said(
+        language, welsh.format(f"{names} a 13 arall"), english.format(f"{names} and 13 more")
+    )
+
+
+@pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
+def test_a_stopped_sync_is_said_in_the_schools_language(
+    stopped: SchoolBuilder, language: str
+) -> None:
+    swept = _run(
+        _speaking(stopped, language), "sweep", "--no-send", "--as-of", "2026-11-03", code=3
+    )
+    welsh, english = (
+        "Stopiodd cysoniad y cyfeiriadur: byddai'n marcio 23 o'r 25 o bobl fel rhai sydd ar goll "
+        "o'r cyfeiriadur (mwy na 10%): {}. Ni newidiwyd neb; aeth y nodiadau atgoffa a chlociau'r "
+        "adroddiadau yn eu blaen gyda'r bobl sydd eisoes yn hysbys.",
+        "Directory sync stopped: it would mark 23 of the 25 people as missing from the directory "
+        "(more than 10%): {}. Nobody was changed; reminders and report clocks carried on with the "
+        "people already known.",
+    )
+    if_gone = _said(
+        language,
+        "Os ydynt wedi mynd go iawn, cadarnhewch hynny, yna rhedwch yr archwiliad eto (neu "
+        "arhoswch am yr un nesaf):",
+        "If they really have gone, confirm it, then run the sweep again (or wait for the next "
+        "one):",
+    )
+    you = "YOUR-EMAIL" if language == "en" else "EICH-E-BOST"
+    tail = [
+        f"  {if_gone}",
+        f"    compliance-bot directory confirm-removals --school oak --as {you}",
+        "  "
+        + _said(
+            language,
+            "Os nad ydynt, rhowch nhw yn ôl yn y cyfeiriadur; mae'r archwiliad nesaf yn mynd yn "
+            "ei flaen.",
+            "If they have not, put them back in the directory; the next sweep carries on.",
+        ),
+    ]
+    head = _stopped(language, welsh, english)
+    at = swept.index(head)
+    assert swept[at + 1 : at + 4] == tail
+    listed = _run(stopped, "directory", "status")
+    said_since = _stopped(
+        language,
+        "Mae cysoniad y cyfeiriadur wedi stopio ers 3 Tach 2026: byddai'n marcio 23 o'r 25 o "
+        "bobl fel rhai sydd ar goll o'r cyfeiriadur: {}. Nid oes neb wedi'i newid.",
+        "Directory sync stopped since 3 Nov 2026: it would mark 23 of the 25 people as missing "
+        "from the directory: {}. Nobody has been changed.",
+    )
+    at = listed.index(said_since)
+    assert listed[at + 1 : at + 4] == tail
+    held = _said(
+        language,
+        "Wedi'u dal yn ôl (heb eu hychwanegu, heb ofyn dim iddynt) am nad yw'r tabl rolau yn "
+        "dweud beth mae teitl eu swydd yn ei olygu:",
+        "Held back (not added, asked nothing) because the role table does not say what their "
+        "job title means:",
+    )
+    at = listed.index(held)
+    assert listed[at + 1] == "  'Cook': Cora Cook, Chad Chef"
+    assert listed[at + 2] == "  " + _said(
+        language,
+        "Trwsio: ychwanegwch bob teitl at y tabl rolau, job_titles yn school.yaml (staff, "
+        "volunteer, governor, supply neu none; gosodiadau a gedwir ar y tudalennau gwe: yna "
+        "rhedwch `compliance-bot config import school.yaml`); mae'r cysoniad nesaf yn eu "
+        "hychwanegu.",
+        "Fix: add each title to the role table, job_titles in school.yaml (staff, volunteer, "
+        "governor, supply or none; settings kept on the web pages: then run `compliance-bot "
+        "config import school.yaml`); the next sync adds them.",
+    )
+
+
+def test_a_confirmed_removal_and_the_missing_are_said_in_the_schools_language(
+    tmp_path: Path,
+) -> None:
+    school = _school(tmp_path / "school", "cy")
+    school.installed()
+    _run(school, "sweep", "--no-send", "--as-of", "2026-11-02")
+    school.people = school.people[:2]
+    school.write()
+    _run(school, "sweep", "--no-send", "--as-of", "2026-11-03", code=3)
+    _run(school, "directory", "confirm-removals", "--as", HEAD)
+    for language in ("cy", "cy+en", "en"):
+        listed = _run(_speaking(school, language), "directory", "status")
+        assert (
+            "  "
+            + _said(
+                language,
+                "Cadarnhawyd gan head@oak.example: mae'r archwiliad nesaf yn ei gymhwyso.",
+                "Confirmed by head@oak.example: the next sweep applies it.",
+            )
+            == listed[-1]
+        )
+    _run(_speaking(school, "cy"), "sweep", "--no-send", "--as-of", "2026-11-03")
+    for language in ("cy", "cy+en", "en"):
+        listed = _run(_speaking(school, language), "directory", "status")
+        assert listed[-6] == _said(
+            language,
+            "Mae 3 o bobl ar goll o'r cyfeiriadur: maen nhw'n cadw eu dyletswyddau tan y "
+            "dyddiad a ddangosir, oni bai bod y cyfeiriadur yn eu rhestru eto:",
+            "3 people are missing from the directory: they keep their duties until the date "
+            "shown, unless the directory lists them again:",
+        )
+
+
+@pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
+def test_the_mis_notes_are_said_in_the_schools_language(tmp_path: Path, language: str) -> None:
+    fake = FakeWonde()
+    fake.add_employee("A1", "Amy", "Able", work_email="amy@oak.example", roles=("Caretaker",))
+    fake.add_employee("A2", "Sam", "Supply", roles=("Teacher",))  # no account
+    notes = []
+    for titles in ({"Teacher": "staff"}, {}):  # a role table without Amy's post; none at all
+        school = _school(tmp_path / f"school-{len(titles)}", language)
+        school.school["job_titles"] = titles
+        ctx = school.context()
+        mis = WondeMis(
+            WondeClient(fake.school, fake.token, transport=fake.transport), now=lambda: fake.now
+        )
+        with ctx.store.transaction() as session:
+            config = ctx.config.schools[0]
+            sync_directory(session, config, ctx.connectors.directory, date(2026, 11, 2))
+            notes += sync_mis(session, config, mis, date(2026, 11, 2)).people.notes
+        ctx.store.dispose()
+    assert notes == [
+        _said(
+            language,
+            "MIS: nid yw swydd 'Caretaker' Amy Able yn y tabl rolau (job_titles), felly nid yw'n "
+            "rhoi rôl iddynt",
+            "MIS: Amy Able's post 'Caretaker' is not in the role table (job_titles), so it gives "
+            "them no role",
+        ),
+        _said(
+            language,
+            "MIS: ni ofynnir dim i 1 person heb gyfrif nes bod y tabl rolau (job_titles) yn dweud "
+            "beth mae eu swyddi'n ei olygu",
+            "MIS: 1 person with no account asked nothing until the role table (job_titles) says "
+            "what their posts mean",
+        ),
+    ]
+
+
+# the functions that say the directory's lines, by file
+SAID = {
+    "bot/engine/directory_said.py": {
+        "say",
+        "_command",
+        "_day",
+        "_names",
+        "stop_lines",
+        "missing_lines",
+        "held_back_lines",
+        "held_back_row",
+        "report_lines",
+        "handover_line",
+    },
+    "bot/cli/render.py": {"_print_school_sweep", "directory_lines"},
+    "bot/engine/extra_people.py": {"_claimable", "sync_register", "sync_extra_people"},
+    "bot/engine/mis.py": {"sync_mis", "_post_roles"},
+    "bot/engine/directory.py": {"_hold_unmapped"},
+}
+_MARKUP = re.compile(r"\[/?[a-z ]*\]")
+_CATALOGUE = {"gettext", "ngettext", "N_"}
+# not words a person reads: rich's styles, languages, babel's date patterns and locale, the
+# stored keys a sweep's report is read by
+_NOT_SAID = {"yellow", "warning", "cy", "cy+en", "en", "d MMM y", "d MMM", "%b", "_errors"}
+
+
+def _own_english(function: ast.FunctionDef) -> list[int]:
+    """Lines of ``function`` holding a string with English words that is neither the
+    catalogue's (an argument of gettext/ngettext/N_) nor its docstring nor a key."""
+    kept: set[int] = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+            if name in _CATALOGUE:
+                kept |= {id(arg) for arg in node.args}
+    docstring = function.body[0]
+    if isinstance(docstring, ast.Expr):
+        kept.add(id(docstring.value))
+    found = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in kept:
+            text = _MARKUP.sub("", node.value).strip()
+            if text not in _NOT_SAID and re.search(r"[A-Za-z]{2,}", text):
+                found.append(f"{function.name}:{node.lineno} {text!r}")
+    return found
+
+
+def test_no_directory_line_writes_its_own_english() -> None:
+    found = []
+    for path, names in SAID.items():
+        tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+        functions = [f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name in names]
+        assert {f.name for f in functions} == names, path
+        found += [f"{path} {line}" for f in functions for line in _own_english(f)]
+    assert found == [], "say it through the catalogue (gettext/ngettext/N_)"
