@@ -178,6 +178,10 @@ OTHER_SENSE = {
     ("volunteer", "%(title)s (%(count)s person in %(source)s) is not in the role table"): "the "
     "role values school.yaml takes",
     ("volunteer", "nobody in %(source)s has a role"): "the role values school.yaml takes",
+    ("volunteer", "%(name)s <%(email)s>: held back, the role table does not say"): "the role "
+    "values school.yaml takes",
+    ("volunteer", "Fix: add each title to the role table, job_titles in school.yaml"): "the "
+    "role values school.yaml takes",
 }
 
 
