@@ -21,7 +21,7 @@ from typing import Any
 from bot.core.chat_tokens import ChatAudience, ChatTokens
 from bot.core.config import EXTRA_ROLES, SchoolConfig
 from bot.core.context import Adapters, register_adapters
-from bot.core.i18n import N_
+from bot.core.i18n import N_, speaking
 from bot.core.ports import Connectors, Directory, Mailer, Notifier
 from bot.core.settings import Settings, SettingsError, connection_key
 from bot.engine.chasing import chasing_stopped_step
@@ -42,7 +42,7 @@ from bot.features.teamsbot.step import head_dashboard_step, teams_needs_step
 from bot.features.trust.step import trust_digest_step
 from bot.features.visitors.service import purge_visitors
 from bot.features.visitors.step import visitors_step
-from connectors.base import CheckRow
+from connectors.base import CheckRow, said
 from connectors.local.connector import (
     CsvListMirror,
     EmlMailer,
@@ -212,10 +212,34 @@ def build_local(settings: Settings) -> Connectors:
     )
 
 
+# a connection whose settings cannot be read: its one row
+_SETTINGS, _TRUST_ACROSS = N_("settings"), N_('See deploy/README.md, "A trust across tenants".')
+
+
+def tenant_schools(
+    settings: Settings, trust: Sequence[SchoolConfig]
+) -> dict[str, list[SchoolConfig]]:
+    """The schools on each tenant or domain ``check m365``/``check google`` covers: the
+    install's own (key ``""``: the schools with no connection of their own), then each
+    connection's, by its name."""
+    groups: dict[str, list[SchoolConfig]] = {"": [s for s in trust if not s.connection]}
+    for name in sorted(settings.connections):
+        groups[name] = [s for s in trust if s.connection and connection_key(s.connection) == name]
+    return groups
+
+
+def shared_language(schools: Sequence[SchoolConfig]) -> str:
+    """The language the schools share (a check's rows are said in it); English when they
+    read different languages, or there are none."""
+    found = {s.language for s in schools}
+    return found.pop() if len(found) == 1 else "en"
+
+
 def platform_checks(platform: str) -> Callable[..., list[CheckRow]]:
     """``compliance-bot check m365`` / ``check google``: the platform's checks (its module is
     imported only now, as its connectors are), for the install and then for each connection
-    (a school's own tenant or domain), its rows named for it."""
+    (a school's own tenant or domain), its rows named for it and said in the language of the
+    schools on it (``shared_language``)."""
     run_checks: Callable[..., list[CheckRow]]
     if platform == "m365":
         from connectors.m365.check import run_checks as m365_checks  # lazy: msgraph, ~0.5 s
@@ -232,24 +256,18 @@ def platform_checks(platform: str) -> Callable[..., list[CheckRow]]:
         schools: Mapping[str, str] | None = None,
         trust: Sequence[SchoolConfig] = (),
     ) -> list[CheckRow]:
-        rows = list(run_checks(settings, schools=schools))
+        groups = tenant_schools(settings, trust)
+        rows = list(run_checks(settings, schools=schools, language=shared_language(groups[""])))
         for name in sorted(settings.connections):
-            own = {
-                s.name: s.sender
-                for s in trust
-                if s.sender and s.connection and connection_key(s.connection) == name
-            }
+            language = shared_language(groups[name])
+            own = {s.name: s.sender for s in groups[name] if s.sender}
             try:
-                found = list(run_checks(settings.for_connection(name), schools=own))
+                found = list(
+                    run_checks(settings.for_connection(name), schools=own, language=language)
+                )
             except SettingsError as exc:
-                found = [
-                    CheckRow(
-                        "settings",
-                        False,
-                        str(exc),
-                        'See deploy/README.md, "A trust across tenants".',
-                    )
-                ]
+                with speaking(language):
+                    found = [CheckRow(said(_SETTINGS), False, str(exc), said(_TRUST_ACROSS))]
             label = name.replace("_", "-")
             rows += [replace(row, name=f"{label}: {row.name}") for row in found]
         return rows

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.core.i18n import N_, both, speaking, spoken, translations
 from bot.core.ports import DeliveryUnknownError, RetryableError
 
 if TYPE_CHECKING:
@@ -23,8 +24,10 @@ if TYPE_CHECKING:
 __all__ = [
     "CheckRow",
     "RateLimiter",
+    "in_each",
     "pacing_row",
     "parse_retry_after",
+    "said",
     "translated",
     "webhook_status",
 ]
@@ -75,31 +78,86 @@ class CheckRow:
     fix: str | None = None
 
 
+def in_each(say: Callable[[], str]) -> str:
+    """``say()`` in the language spoken (``bot.core.i18n.speaking``: a check's rows are said in
+    the language of the schools on the tenant or domain); ``cy+en``: said in Welsh, then
+    `` / `` and said in English, each whole (a sentence said inside it is said in that one
+    language, so a sentence inside another is never doubled)."""
+    if spoken() != "cy+en":
+        return say()
+    with speaking("cy"):
+        welsh = say()
+    with speaking("en"):
+        english = say()
+    return both(welsh, english)
+
+
+def said(sentence: str, **values: object) -> str:
+    """``sentence`` (the catalogue's, marked ``N_``) in the language spoken, its named values
+    filled in after translating; a callable value (another sentence, a plural) is said in each
+    language. What the platform said, a name, an id or a command is a value, as it is.
+
+    Example::
+
+        said(N_("%(permission)s missing: %(error)s"), permission="Mail.Send", error=str(exc))
+    """
+
+    def say() -> str:
+        text = translations(spoken()).gettext(sentence)
+        if not values:
+            return text
+        return text % {key: v() if callable(v) else v for key, v in values.items()}
+
+    return in_each(say)
+
+
 def school_rows(
     schools: Mapping[str, str], rows_of: Callable[[str], Iterable[CheckRow]]
 ) -> list[CheckRow]:
     """The rows of each school that sends from a mailbox of its own (name -> mailbox), checked
     as the install's sender is (``rows_of(mailbox)``), each named for its school."""
-    return [replace(row, name=f"{row.name} ({school})")
-            for school, sender in schools.items() for row in rows_of(sender)]
+    return [
+        replace(row, name=f"{row.name} ({school})")
+        for school, sender in schools.items()
+        for row in rows_of(sender)
+    ]
+
+
+_PACING = {
+    "recipients": N_(
+        "%(per_minute)s a minute and %(daily)s recipients a day; reminders and digests use at "
+        "most %(routine_minute)s a minute and %(routine_day)s recipients a day, the rest is "
+        "kept for safeguarding alerts, sign-in links and receipts (sent first)"
+    ),
+    "messages": N_(
+        "%(per_minute)s a minute and %(daily)s messages a day; reminders and digests use at "
+        "most %(routine_minute)s a minute and %(routine_day)s a day, the rest is kept for "
+        "safeguarding alerts, sign-in links and receipts (sent first)"
+    ),
+}
+_RESERVE = N_(
+    "Set %(prefix)sURGENT_RESERVE_PER_MINUTE below %(prefix)sMESSAGES_PER_MINUTE and "
+    "%(prefix)sURGENT_RESERVE_PER_DAY below %(daily)s."
+)
 
 
 def pacing_row(name: str, mail: Any, prefix: str, daily: int, unit: str) -> CheckRow:
     """The sending pace and what routine mail leaves for urgent mail (from the settings
-    ``mail``, whose variables start with ``prefix``): ``daily`` ``unit`` a day at most."""
+    ``mail``, whose variables start with ``prefix``): ``daily`` ``unit`` (``recipients`` or
+    ``messages``) a day at most; ``name`` the row's, said in the language spoken."""
     minute, day = mail.urgent_reserve_per_minute, mail.urgent_reserve_per_day
     ok = 0 <= minute < mail.messages_per_minute and 0 <= day < daily
     return CheckRow(
-        name,
+        said(name),
         ok,
-        f"{mail.messages_per_minute} a minute and {daily:,} {unit} a day; reminders and digests "
-        f"use at most {mail.messages_per_minute - minute} a minute and {daily - day:,}"
-        f"{' recipients' if unit == 'recipients' else ''} a day, the rest is kept for "
-        "safeguarding alerts, sign-in links and receipts (sent first)",
-        None
-        if ok
-        else f"Set {prefix}URGENT_RESERVE_PER_MINUTE below {prefix}MESSAGES_PER_MINUTE "
-        f"and {prefix}URGENT_RESERVE_PER_DAY below {daily:,}.",
+        said(
+            _PACING[unit],
+            per_minute=mail.messages_per_minute,
+            daily=f"{daily:,}",
+            routine_minute=mail.messages_per_minute - minute,
+            routine_day=f"{daily - day:,}",
+        ),
+        None if ok else said(_RESERVE, prefix=prefix, daily=f"{daily:,}"),
     )
 
 

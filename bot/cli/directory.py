@@ -9,7 +9,6 @@ Each command imports the directory modules when it runs: they load SQLAlchemy an
 from __future__ import annotations
 
 from datetime import date
-from gettext import NullTranslations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -17,7 +16,7 @@ from babel.dates import format_date
 
 from bot.core.i18n import N_, both, translations
 from bot.core.permissions import DIRECTORY_EDITORS
-from bot.core.words import school_words, words_in
+from bot.core.words import left_out_words, school_words, words_in
 from bot.engine.commands import (
     WHO_ARE_YOU,
     AsOf,
@@ -136,7 +135,7 @@ def directory_status(school: SchoolOption = None) -> None:
             if counts is not None:
                 sentence = _LEFT_OUT_HINTED.get(ctx.settings.connector, _LEFT_OUT)
                 console.print(refusal(sentence if counts else _LEFT_OUT, language,
-                                      counts=lambda tr, c=counts: _left_out_words(c, tr)),
+                                      counts=lambda tr, c=counts: left_out_words(c, tr)),
                               highlight=False)
             unreachable = no_mailbox(session, config.id)
             if unreachable:
@@ -146,26 +145,6 @@ def directory_status(school: SchoolOption = None) -> None:
             if in_no_school:
                 console.print(refusal(_IN_NO_SCHOOL, language, names=", ".join(in_no_school)),
                               highlight=False)
-
-
-def _left_out_words(counts: dict[str, int], tr: NullTranslations) -> str:
-    """A directory's left-out accounts as a person reads them, in ``tr``'s language: '3
-    guests, 2 unlicensed accounts' ('none' when there are none)."""
-    kinds = {
-        "guest": lambda n: tr.ngettext("%(count)s guest", "%(count)s guests", n),
-        "unlicensed account": lambda n: tr.ngettext(
-            "%(count)s unlicensed account", "%(count)s unlicensed accounts", n
-        ),
-        "account with no mailbox": lambda n: tr.ngettext(
-            "%(count)s account with no mailbox", "%(count)s accounts with no mailbox", n
-        ),
-    }
-    shown = [  # English: a kind a connector adds later, until it is put here
-        kinds[kind](n) % {"count": n} if kind in kinds else f"{n} {kind if n == 1 else kind + 's'}"
-        for kind, n in sorted(counts.items())
-        if n
-    ]
-    return ", ".join(shown) or tr.gettext("none")
 
 
 @directory_app.command("resync")

@@ -11,16 +11,15 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import textwrap
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Column, Table
-from rich.text import Text
+from rich.table import Table
 
 from bot.cli.audit import audit_app
+from bot.cli.checks import print_checks
 from bot.cli.config import config_app, start_sending
 from bot.cli.directory import directory_app
 from bot.cli.language import language_app
@@ -536,76 +535,18 @@ def _unknown_titles(
     return lines
 
 
-def _print_checks(run_checks: Callable[..., Iterable[Any]]) -> None:
-    """Run a platform's checks, print their rows as a table, then each fix below it at full
-    width; exit 1 if any failed. The install's sender is checked, and the mailbox of each
-    school that sends from its own (none while the school's settings cannot be read); then
-    each connection (a school's own tenant or domain) the same way, its rows named for it.
-
-    Fixes are not a table column: at 80 columns a fourth column leaves a dozen characters for
-    PowerShell. Indented fix lines (commands) and long tokens are never broken, so they copy
-    and paste whole.
-    """
-    ctx = context(need_school=False)
-    try:
-        schools = ctx.config.schools
-    except ConfigError:
-        schools = []
-    senders = {s.name: s.sender for s in schools if s.sender and not s.connection}
-    rows = list(run_checks(ctx.settings, schools=senders, trust=schools))
-    table = Table(Column("Check", overflow="fold"), Column("Result", no_wrap=True),
-                  Column("Detail", overflow="fold", ratio=1), title="Platform checks",
-                  title_justify="left")
-    fixes: list[tuple[str, str]] = []
-    for row in rows:
-        if row.ok:
-            result = Text("OK", style="green")
-        else:
-            result = Text("missing", style="red")
-            if row.fix:
-                fixes.append((row.name, row.fix))
-                result.append(f" ({len(fixes)})")
-        table.add_row(Text(row.name), result, Text(row.detail))
-    console.print(table)
-    failed = sum(not r.ok for r in rows)
-    if not failed:
-        console.print(f"[green]All {len(rows)} checks passed.[/]")
-        return
-    console.print(f"[red]{failed} of {len(rows)} checks failed.[/]")
-    if fixes:
-        console.print("\n[bold]How to fix[/]")
-    width = max(console.width - 4, 40)
-    for number, (name, fix) in enumerate(fixes, start=1):
-        console.print(Text(f"({number}) {name}", style="bold"))
-        for line in fix.splitlines():
-            # Commands stay on one line and long tokens (ids, URLs, scope lists) are never
-            # broken, so whatever is copied from the terminal pastes as it was meant.
-            wrapped = (
-                [line]
-                if line.startswith(" ")
-                else textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False)
-            )
-            for part in wrapped:
-                console.print(Text(f"    {part}"), soft_wrap=True)
-    raise typer.Exit(1)
-
-
 @check_app.command("m365")
 @friendly
 def check_m365() -> None:
     """Acquire a token and make the real read calls the bot needs on Microsoft 365."""
-    from bot.wiring import platform_checks  # lazy: the steps, ~1.3 s (see _start)
-
-    _print_checks(platform_checks("m365"))
+    print_checks("m365")
 
 
 @check_app.command("google")
 @friendly
 def check_google() -> None:
     """Make the real read calls the bot needs on Google Workspace."""
-    from bot.wiring import platform_checks  # lazy: the steps, ~1.3 s (see _start)
-
-    _print_checks(platform_checks("google"))
+    print_checks("google")
 
 
 app.command("digest")(friendly(digest))  # listed after the everyday commands

@@ -60,7 +60,6 @@ __all__ = [
     "UnreadableResponse",
     "UrgentReserve",
     "held_connection",
-    "left_out_words",
 ]
 
 
@@ -205,13 +204,6 @@ class DirectoryChanges:
     def digests(self) -> dict[str | None, str]:
         """Digests of the shares of the read, each worked out once (``bot.engine.directory``)."""
         return {}
-
-
-def left_out_words(counts: Mapping[str, int]) -> str:
-    """A directory's left-out accounts as a person reads them: '3 guests, 2 unlicensed
-    accounts' ('none' when there are none)."""
-    shown = [f"{n} {kind if n == 1 else kind + 's'}" for kind, n in sorted(counts.items()) if n]
-    return ", ".join(shown) or "none"
 
 
 @runtime_checkable

@@ -32,6 +32,7 @@ __all__ = [
     "default_words",
     "human_date",
     "human_time",
+    "left_out_words",
     "name_words",
     "plain_key",
     "plural",
@@ -226,3 +227,24 @@ def csv_text(header: Iterable[Any], rows: Iterable[Iterable[Any]], *, bom: bool 
     writer.writerow(header)
     writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
     return ("\ufeff" if bom else "") + out.getvalue()
+
+
+def left_out_words(counts: Mapping[str, int], tr: NullTranslations | None = None) -> str:
+    """A directory's left-out accounts as a person reads them, in ``tr``'s language (English
+    unless given): '3 guests, 2 unlicensed accounts' ('none' when there are none)."""
+    tr = tr or NullTranslations()
+    kinds = {
+        "guest": lambda n: tr.ngettext("%(count)s guest", "%(count)s guests", n),
+        "unlicensed account": lambda n: tr.ngettext(
+            "%(count)s unlicensed account", "%(count)s unlicensed accounts", n
+        ),
+        "account with no mailbox": lambda n: tr.ngettext(
+            "%(count)s account with no mailbox", "%(count)s accounts with no mailbox", n
+        ),
+    }
+    shown = [  # English: a kind a connector adds later, until it is put here
+        kinds[kind](n) % {"count": n} if kind in kinds else f"{n} {kind if n == 1 else kind + 's'}"
+        for kind, n in sorted(counts.items())
+        if n
+    ]
+    return ", ".join(shown) or tr.gettext("none")

@@ -9,11 +9,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from connectors.base import CheckRow, pacing_row, school_rows
+from bot.core.i18n import speaking
+from connectors.base import CheckRow, pacing_row, said, school_rows
+from connectors.google import check_said as s
 from connectors.google.client import (
     CHAT_SETUP_SCOPES,
     DIRECTORY_SCOPES,
@@ -32,9 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CheckRow", "run_checks"]
 
-_DWD_PAGE = (
-    "Admin console > Security > Access and data control > API controls > Domain-wide delegation"
-)
 _API_DISABLED = {"accessNotConfigured", "SERVICE_DISABLED"}
 _SCOPE_MISSING = {"insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"}
 
@@ -62,9 +62,10 @@ def _delegation_fix(client: GoogleClient, scopes: Sequence[str]) -> str:
     # One client ID has one scope list in the Admin console: always give the whole list,
     # or fixing Gmail would remove the Directory scopes (and the other way round).
     wanted = list(dict.fromkeys([*DIRECTORY_SCOPES, *GMAIL_SCOPES, *scopes]))
-    return (
-        f"{_DWD_PAGE}: give client ID {client.client_id or '(see the key file)'} "
-        f"exactly these scopes: {','.join(wanted)}"
+    return said(
+        s.DELEGATION,
+        client_id=client.client_id or partial(said, s.SEE_KEY_FILE),
+        scopes=",".join(wanted),
     )
 
 
@@ -76,35 +77,48 @@ def _fix(
         if exc.reason == "unauthorized_client":
             return _delegation_fix(client, target.scopes)
         if exc.reason == "invalid_grant" and target.subject_var:
-            return f"{_var(target.subject_var)} must be an active user in your domain"
+            return said(s.ACTIVE_USER, variable=_var(target.subject_var))
         if exc.transient:
-            return "Google's token endpoint was unreachable: check outbound HTTPS and retry"
-        return f"the service-account key was refused ({exc.reason}): create a new key"
+            return said(s.UNREACHABLE)
+        return said(s.KEY_REFUSED, reason=exc.reason)
     if exc.status in (401, 403) and exc.reason in _SCOPE_MISSING:
         return _delegation_fix(client, target.scopes)
     if exc.status == 403 and exc.reason in _API_DISABLED:
-        return f"enable the {target.api_name} in the service account's Google Cloud project"
+        return said(s.ENABLE_API, api=target.api_name)
     if exc.status in (401, 403):
         return forbidden
     if exc.status == 404:
         return not_found
     if exc.status is None or exc.status >= 500 or exc.status == 429:
-        return "Google did not answer properly: retry in a few minutes"
-    return f"Google refused the request: {exc}"
+        return said(s.RETRY)
+    return said(s.REFUSED, error=str(exc))
 
 
 def _failed(
-    name: str, client: GoogleClient, exc: GoogleCallError, target: _Target, *, forbidden: str,
+    name: str,
+    client: GoogleClient,
+    exc: GoogleCallError,
+    target: _Target,
+    *,
+    forbidden: str,
     not_found: str | None = None,
 ) -> CheckRow:
     """The row of a failed call: Google's answer, and what to fix (``not_found`` defaults to
     ``forbidden``: one fix for both)."""
-    return CheckRow(name, False, str(exc), _fix(client, exc, target, forbidden=forbidden,
-                                                not_found=not_found or forbidden))
+    return CheckRow(
+        name,
+        False,
+        str(exc),
+        _fix(client, exc, target, forbidden=forbidden, not_found=not_found or forbidden),
+    )
 
 
 def run_checks(
-    settings: Settings, http: Any | None = None, *, schools: Mapping[str, str] | None = None,
+    settings: Settings,
+    http: Any | None = None,
+    *,
+    schools: Mapping[str, str] | None = None,
+    language: str = "en",
 ) -> list[CheckRow]:
     """Check the service account, directory, groups, Gmail, Sheets, Forms and Chat settings.
 
@@ -113,18 +127,25 @@ def run_checks(
         http: an httplib2-compatible transport (tests); default a real ``httplib2.Http``.
         schools: the schools with a Gmail account of their own, name -> account (``sender``
             in school.yaml): each is checked as the install's sender is, its rows named for it.
+        language: the language of the schools on the domain (``en``, ``cy``, ``cy+en``): the
+            rows' own sentences are said in it (``check_said``), Google's words as they are.
 
     Returns:
         One row per check; a row with ``ok=False`` carries a ``fix``.
     """
+    with speaking(language):
+        return _run(settings, http, schools or {})
+
+
+def _run(settings: Settings, http: Any | None, schools: Mapping[str, str]) -> list[CheckRow]:
     google = settings.google
     if google.service_account_file is None:
         return [
             CheckRow(
-                "Service account key",
+                said(s.KEY),
                 False,
-                "not configured",
-                f"set {_var('SERVICE_ACCOUNT_FILE')} to the JSON key of the service account",
+                said(s.NOT_CONFIGURED),
+                said(s.SET_KEY, variable=_var("SERVICE_ACCOUNT_FILE")),
             )
         ]
     try:
@@ -132,26 +153,30 @@ def run_checks(
     except GoogleSetupError as exc:
         return [
             CheckRow(
-                "Service account key",
+                said(s.KEY),
                 False,
                 str(exc),
-                f"point {_var('SERVICE_ACCOUNT_FILE')} at the downloaded JSON key",
+                said(s.POINT_KEY, variable=_var("SERVICE_ACCOUNT_FILE")),
             )
         ]
     rows = [
-        CheckRow("Service account key", True,
-                 f"{client.service_account_email} (client ID {client.client_id})"),
+        CheckRow(
+            said(s.KEY),
+            True,
+            said(s.KEY_OK, email=client.service_account_email, client_id=client.client_id),
+        ),
         *_directory_rows(settings, client),
         *_gmail_rows(settings.google.sender, client),
     ]
-    rows += school_rows(schools or {}, lambda sender: _gmail_rows(
-        sender, dataclasses.replace(client, sender=sender)))
+    rows += school_rows(
+        schools, lambda sender: _gmail_rows(sender, dataclasses.replace(client, sender=sender))
+    )
     rows.append(_sheets_row(settings, client))
     rows.append(_forms_row(settings, client))
     rows.append(_chat_row(settings))
     if google.chat_project_number:
         rows.extend(_chat_app_rows(settings, client))
-    rows.append(pacing_row("Mail pacing", settings.google, _var(""), DAILY_SEND_LIMIT, "messages"))
+    rows.append(pacing_row(s.MAIL_PACING, google, _var(""), DAILY_SEND_LIMIT, "messages"))
     return rows
 
 
@@ -160,24 +185,32 @@ def _directory_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
     if not google.admin_subject:
         return [
             CheckRow(
-                "Directory users",
+                said(s.USERS),
                 False,
-                "no admin to act as",
-                f"set {_var('ADMIN_SUBJECT')} to an administrator's email address",
+                said(s.NO_ADMIN),
+                said(s.SET_ADMIN, variable=_var("ADMIN_SUBJECT")),
             )
         ]
     api = client.directory()
     query = {"query": google.user_query} if google.user_query else {}
     scoped = bool(google.role_groups) and not google.all_users
     if scoped:
-        who = (f"only members of the {_var('ROLE_GROUPS')} groups are read"
-               + (f", those matching {google.user_query}" if google.user_query else ""))
+        who = partial(
+            said,
+            s.GROUP_MEMBERS_MATCHING if google.user_query else s.GROUP_MEMBERS,
+            variable=_var("ROLE_GROUPS"),
+            query=google.user_query,
+        )
     elif google.user_query:
-        who = f"only users matching {google.user_query} are read ({_var('USER_QUERY')})"
+        who = partial(said, s.USERS_MATCHING, query=google.user_query, variable=_var("USER_QUERY"))
     else:
-        who = (f"every user of the domain is read, pupils too: name an all-staff group in "
-               f"{_var('ROLE_GROUPS')} with {_var('ALL_USERS')}=false, or set "
-               f"{_var('USER_QUERY')}, e.g. orgUnitPath='/Staff' (deploy/google.md)")
+        who = partial(
+            said,
+            s.EVERY_USER,
+            groups=_var("ROLE_GROUPS"),
+            all_users=_var("ALL_USERS"),
+            query_variable=_var("USER_QUERY"),
+        )
     try:
         api.call(
             api.resource.users().list(
@@ -186,25 +219,29 @@ def _directory_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
         )
     except GoogleCallError as exc:  # the group checks would fail the same way: none follow
         if google.user_query and exc.status == 400:
-            return [CheckRow(
-                "Directory users", False, f"{_var('USER_QUERY')}={google.user_query}: {exc}",
-                f"fix {_var('USER_QUERY')}: an Admin SDK user search such as "
-                "orgUnitPath='/Staff' (deploy/google.md)")]
-        return [_failed(
-            "Directory users", client, exc, _DIRECTORY,
-            forbidden=f"{google.admin_subject} must be a super admin or hold an admin role "
-            "with Users > Read", not_found=f"check {_var('CUSTOMER')} (use my_customer)")]
-    rows = [CheckRow("Directory users", True, f"users readable as {google.admin_subject}; {who}")]
-    if not google.role_groups:
-        rows.append(
-            CheckRow(
-                "Directory groups",
-                True,
-                f"none configured ({_var('ROLE_GROUPS')}); nobody gets a role from a group",
+            return [
+                CheckRow(
+                    said(s.USERS),
+                    False,
+                    f"{_var('USER_QUERY')}={google.user_query}: {exc}",
+                    said(s.FIX_QUERY, variable=_var("USER_QUERY")),
+                )
+            ]
+        return [
+            _failed(
+                said(s.USERS),
+                client,
+                exc,
+                _DIRECTORY,
+                forbidden=said(s.USERS_ROLE, subject=google.admin_subject),
+                not_found=said(s.CHECK_CUSTOMER, variable=_var("CUSTOMER")),
             )
-        )
+        ]
+    rows = [CheckRow(said(s.USERS), True, said(s.USERS_OK, subject=google.admin_subject, who=who))]
+    if not google.role_groups:
+        rows.append(CheckRow(said(s.GROUPS), True, said(s.NO_GROUPS, variable=_var("ROLE_GROUPS"))))
     for group in google.role_groups:
-        name = f"Directory group {group}"
+        name = said(s.GROUP, group=group)
         try:
             found = api.call(api.resource.groups().get(groupKey=group))
             api.call(
@@ -213,12 +250,18 @@ def _directory_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
                 )
             )
             count = found.get("directMembersCount", "?") if isinstance(found, dict) else "?"
-            rows.append(CheckRow(name, True, f"{count} direct members readable"))
+            rows.append(CheckRow(name, True, said(s.MEMBERS_OK, count=count)))
         except GoogleCallError as exc:
-            rows.append(_failed(
-                name, client, exc, _DIRECTORY,
-                forbidden=f"{google.admin_subject} needs the Groups > Read admin privilege",
-                not_found=f"no such group: fix the key in {_var('ROLE_GROUPS')}"))
+            rows.append(
+                _failed(
+                    name,
+                    client,
+                    exc,
+                    _DIRECTORY,
+                    forbidden=said(s.GROUPS_ROLE, subject=google.admin_subject),
+                    not_found=said(s.NO_SUCH_GROUP, variable=_var("ROLE_GROUPS")),
+                )
+            )
     return rows
 
 
@@ -228,53 +271,39 @@ def _gmail_rows(sender: str | None, client: GoogleClient) -> list[CheckRow]:
 
 
 def _gmail_row(sender: str | None, client: GoogleClient) -> CheckRow:
+    name = said(s.GMAIL_SEND)
     if not sender:
-        return CheckRow(
-            "Gmail send", False, "no sender", f"set {_var('SENDER')} to the mailbox to send from"
-        )
+        return CheckRow(name, False, said(s.NO_SENDER), said(s.SET_SENDER, variable=_var("SENDER")))
     try:
         client.gmail().authorise()
     except GoogleCallError as exc:
-        return _failed("Gmail send", client, exc, _GMAIL,
-                       forbidden=f"{sender} needs a Gmail licence",
-                       not_found=f"{sender} has no mailbox")
-    return CheckRow("Gmail send", True, f"gmail.send token issued for {sender} (no mail sent)")
+        return _failed(
+            name,
+            client,
+            exc,
+            _GMAIL,
+            forbidden=said(s.NEEDS_LICENCE, sender=sender),
+            not_found=said(s.NO_MAILBOX, sender=sender),
+        )
+    return CheckRow(name, True, said(s.SEND_OK, sender=sender))
 
 
 def _gmail_lookup_row(sender: str, client: GoogleClient) -> CheckRow:
     """Optional: whether an unknown send outcome can be looked up in the sent mail, and the
     mailer-daemon's bounces read (both need gmail.readonly)."""
-    name = "Gmail sent-mail lookup (optional)"
+    name = said(s.GMAIL_LOOKUP)
     try:
         client.gmail_lookup().authorise()
     except GoogleCallError:
-        return CheckRow(
-            name,
-            True,
-            f"not granted: a message whose send outcome is unknown waits for a person, and a "
-            f"message Gmail accepted and then bounced stays marked sent. To settle those "
-            f"automatically, add {GMAIL_LOOKUP_SCOPES[0]} to the service account's "
-            "domain-wide delegation (deploy/google.md)",
-        )
-    return CheckRow(
-        name,
-        True,
-        f"gmail.readonly token issued for {sender}: a message whose send outcome is unknown "
-        "is looked up by its Message-ID in the sent mail, and one Gmail bounces (its "
-        "mailer-daemon's report) is marked bounced",
-    )
+        return CheckRow(name, True, said(s.LOOKUP_NOT_GRANTED, scope=GMAIL_LOOKUP_SCOPES[0]))
+    return CheckRow(name, True, said(s.LOOKUP_OK, sender=sender))
 
 
 def _sheets_row(settings: Settings, client: GoogleClient) -> CheckRow:
-    google = settings.google
+    google, name = settings.google, said(s.SHEETS)
     if not google.spreadsheet_id:
-        return CheckRow(
-            "Sheets mirror", True, f"not configured ({_var('SPREADSHEET_ID')}); optional"
-        )
-    share = (
-        f"share the spreadsheet with {client.service_account_email} as Editor, and check "
-        f"{_var('SPREADSHEET_ID')}"
-    )
+        return CheckRow(name, True, said(s.OPTIONAL, variable=_var("SPREADSHEET_ID")))
+    share = said(s.SHARE_SHEET, email=client.service_account_email, variable=_var("SPREADSHEET_ID"))
     try:
         api = client.sheets()
         found = api.call(
@@ -283,44 +312,44 @@ def _sheets_row(settings: Settings, client: GoogleClient) -> CheckRow:
             )
         )
     except GoogleCallError as exc:
-        return _failed("Sheets mirror", client, exc, _SHEETS, forbidden=share)
+        return _failed(name, client, exc, _SHEETS, forbidden=share)
     tabs = [s.get("properties", {}).get("title") for s in found.get("sheets", [])]
     title = found.get("properties", {}).get("title", "?")
     if google.sheet_name not in tabs:
         return CheckRow(
-            "Sheets mirror",
+            name,
             False,
-            f"spreadsheet {title!r} has no tab {google.sheet_name!r} "
-            f"(tabs: {', '.join(map(str, tabs))})",
-            f"add a tab named {google.sheet_name!r} or set {_var('SHEET_NAME')}",
+            said(
+                s.NO_TAB,
+                title=repr(title),
+                tab=repr(google.sheet_name),
+                tabs=", ".join(map(str, tabs)),
+            ),
+            said(s.ADD_TAB, tab=repr(google.sheet_name), variable=_var("SHEET_NAME")),
         )
-    return CheckRow("Sheets mirror", True, f"{title!r}, tab {google.sheet_name!r} readable")
+    return CheckRow(name, True, said(s.SHEET_OK, title=repr(title), tab=repr(google.sheet_name)))
 
 
 def _forms_row(settings: Settings, client: GoogleClient) -> CheckRow:
     google = settings.google
+    name = "Google Forms"  # the product's name
     if not google.form_id:
-        return CheckRow("Google Forms", True, f"not configured ({_var('FORM_ID')}); optional")
-    share = (
-        f"add {client.service_account_email} to the form as an editor (collaborator), and check "
-        f"{_var('FORM_ID')}"
-    )
+        return CheckRow(name, True, said(s.OPTIONAL, variable=_var("FORM_ID")))
+    share = said(s.SHARE_FORM, email=client.service_account_email, variable=_var("FORM_ID"))
     api = client.forms()
     try:
         form = api.call(api.resource.forms().get(formId=google.form_id))
         api.call(api.resource.forms().responses().list(formId=google.form_id, pageSize=1))
     except GoogleCallError as exc:
-        return _failed("Google Forms", client, exc, _FORMS, forbidden=share)
+        return _failed(name, client, exc, _FORMS, forbidden=share)
     title = (form.get("info") or {}).get("title", "?") if isinstance(form, dict) else "?"
-    return CheckRow("Google Forms", True, f"{title!r}: questions and responses readable")
+    return CheckRow(name, True, said(s.FORM_OK, title=repr(title)))
 
 
 def _chat_row(settings: Settings) -> CheckRow:
-    secret = settings.google.chat_webhook_url
+    secret, name = settings.google.chat_webhook_url, said(s.CHAT_WEBHOOK)
     if secret is None:
-        return CheckRow(
-            "Chat webhook", True, f"not configured ({_var('CHAT_WEBHOOK_URL')}); optional"
-        )
+        return CheckRow(name, True, said(s.OPTIONAL, variable=_var("CHAT_WEBHOOK_URL")))
     try:
         url = httpx.URL(secret.get_secret_value())
     except httpx.InvalidURL:
@@ -337,13 +366,12 @@ def _chat_row(settings: Settings) -> CheckRow:
         or not url.params.get("token")
     ):
         return CheckRow(
-            "Chat webhook",
+            name,
             False,
-            "not a Google Chat space webhook URL",
-            f"copy the webhook URL from the space (Apps & integrations > Webhooks) into "
-            f"{_var('CHAT_WEBHOOK_URL')}",
+            said(s.NOT_WEBHOOK),
+            said(s.COPY_WEBHOOK, variable=_var("CHAT_WEBHOOK_URL")),
         )
-    return CheckRow("Chat webhook", True, f"space {parts[2]} (not called: a check must not post)")
+    return CheckRow(name, True, said(s.WEBHOOK_OK, space=parts[2]))
 
 
 def _chat_app_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
@@ -353,25 +381,18 @@ def _chat_app_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
     try:
         client.chat().authorise()
     except GoogleCallError as exc:
-        app = CheckRow("Chat app cards", False, f"no chat.bot token ({exc})",
-                       "enable the Google Chat API in the service account's project and "
-                       "configure the Chat app there (deploy/google.md, 'Chat app')")
+        app = CheckRow(
+            said(s.CHAT_APP), False, said(s.NO_CHAT_TOKEN, error=str(exc)), said(s.SET_UP_CHAT)
+        )
     else:
         project = settings.google.chat_project_number
-        app = CheckRow("Chat app cards", True,
-                       f"chat.bot token issued for project {project} (nothing posted)")
-    name = "Chat direct messages set up as staff (optional)"
+        app = CheckRow(said(s.CHAT_APP), True, said(s.CHAT_OK, project=project))
+    name = said(s.CHAT_DIRECT)
     who = settings.google.sender or settings.google.admin_subject
     if not who:
         return [app]
     try:
         client.chat_as(who).authorise()
     except GoogleCallError:
-        return [app, CheckRow(
-            name, True,
-            "not granted: staff without a direct message with the app get email until they "
-            "message it (or install the app for all staff). To set theirs up, add "
-            f"{CHAT_SETUP_SCOPES[0]} to the service account's domain-wide delegation "
-            "(deploy/google.md)")]
-    return [app, CheckRow(name, True,
-                          f"chat.spaces.create token issued for {who} (nothing set up)")]
+        return [app, CheckRow(name, True, said(s.DIRECT_NOT_GRANTED, scope=CHAT_SETUP_SCOPES[0]))]
+    return [app, CheckRow(name, True, said(s.DIRECT_OK, who=who))]
