@@ -182,6 +182,8 @@ OTHER_SENSE = {
     "values school.yaml takes",
     ("volunteer", "Fix: add each title to the role table, job_titles in school.yaml"): "the "
     "role values school.yaml takes",
+    ("trust", 'See deploy/README.md, "A trust across tenants".'): "the title of a section of "
+    "deploy/README.md, which is written in English",
 }
 
 
