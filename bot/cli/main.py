@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
 from bot.cli.audit import audit_app
 from bot.cli.checks import print_checks
 from bot.cli.config import config_app, start_sending
 from bot.cli.directory import directory_app
+from bot.cli.duty_list import duties
 from bot.cli.language import language_app
 from bot.cli.maintenance import maintenance
 from bot.cli.mis import mis_app
@@ -32,7 +32,6 @@ from bot.core.words import plural
 from bot.engine.commands import (
     AsOf,
     as_of_date,
-    as_of_today,
     console,
     context,
     directory_errors,
@@ -405,57 +404,7 @@ def _said_in(ctx: AppContext, as_of: str | None) -> str:
     return language_here(ctx) if as_of else "en"
 
 
-@app.command()
-@friendly
-def duties(
-    overdue: Annotated[bool, typer.Option("--overdue", help="Only overdue duties.")] = False,
-    person: Annotated[str | None, typer.Option("--person", help="Only this email.")] = None,
-    as_of: AsOf = None,
-    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 200,
-) -> None:
-    """List open duties as a table."""
-    from sqlalchemy import select
-
-    from bot.core.models import Duty, Person, PolicyVersion, Requirement
-
-    ctx = context()
-    today = as_of_today(as_of, _said_in(ctx, as_of))
-    with ctx.store.session() as session:
-        query = (
-            select(Duty, Person, Requirement, PolicyVersion)
-            .join(Person, Person.id == Duty.person_id)
-            .join(Requirement, Requirement.id == Duty.requirement_id)
-            .outerjoin(PolicyVersion, PolicyVersion.id == Duty.policy_version_id)
-            .where(Duty.status == "open")
-            .order_by(Duty.due_on, Person.display_name)
-        )
-        if overdue:
-            query = query.where(Duty.due_on < today)
-        if person:
-            query = query.where(Person.email == person.strip().lower())
-        rows = session.execute(query).all()
-    title = f"{'Overdue' if overdue else 'Open'} duties as of {today:%a %d %b %Y}"
-    table = Table("Person", "What", "Due", "State", "Reminders", title=title)
-    for duty, p, req, version in rows[:limit]:
-        days = (today - duty.due_on).days
-        state = (
-            f"[red]{days} day{'s' if days != 1 else ''} overdue[/]"
-            if days > 0
-            else "[yellow]due today[/]"
-            if days == 0
-            else f"due in {-days} days"
-        )
-        what = req.title + (f" v{version.label}" if version else "")
-        table.add_row(
-            f"{p.display_name}\n[dim]{p.email}[/]",
-            what,
-            f"{duty.due_on:%d %b %Y}",
-            state,
-            str(duty.reminders_sent),
-        )
-    console.print(table)
-    more = f" (showing {limit}; --limit to see more)" if len(rows) > limit else ""
-    console.print(f"{len(rows)} duties{more}.")
+app.command()(duties)
 
 
 @app.command()

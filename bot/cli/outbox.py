@@ -8,12 +8,12 @@ measured), and ``--help`` answers without them (tests/cli/test_demo.py).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from bot.core.clock import to_local
 from bot.core.i18n import N_
 from bot.engine.commands import (
     WHO_ARE_YOU,
@@ -25,6 +25,7 @@ from bot.engine.commands import (
     language_here,
     os_user,
     refusal,
+    say_in,
     school_language,
 )
 
@@ -57,6 +58,9 @@ _NEEDS_A_PERSON = N_(
     "non-delivery report came back): fix the cause (often the address), then "
     "`--resend`."
 )
+# a paused channel: what it sends, until when, and the reason (the bot's, or the platform's own)
+_PAUSED = N_("[yellow]%(what)s paused[/] until %(until)s: %(reason)s")
+_WHY_WAITING = N_("Why these have not gone yet")
 _EMAIL_FILES = N_("Email files: %(folder)s")
 _RESENT = N_(
     "[green]Message %(id)s is queued to be sent again[/]: the scheduler sends it at its next "
@@ -124,7 +128,7 @@ def outbox(
     )
     from bot.core.context import own_senders
 
-    _print_waiting(rows, paused, own_senders(app.config.schools))
+    _print_waiting(rows, paused, own_senders(app.config.schools), language)
     if counts.get("delivery_unknown") or counts.get("failed") or counts.get("bounced"):
         console.print(say(_NEEDS_A_PERSON), highlight=False)
     if app.settings.connector == "local" and app.settings.local.mail == "eml":
@@ -132,41 +136,41 @@ def outbox(
 
 
 def _print_waiting(
-    rows: Sequence[OutboxMessage], paused: Mapping[str, ChannelState], senders: Mapping[str, str]
+    rows: Sequence[OutboxMessage], paused: Mapping[str, ChannelState], senders: Mapping[str, str],
+    language: str,
 ) -> None:
     """Paused channels and mailboxes, then why each listed message has not gone (and when it
-    goes); ``senders``: the schools' own mailboxes (``waiting.lane_of``)."""
-    # English: the platform's pause reason and bot.core.waiting's phrases (shared with
-    # `status`) are English; this part stays English whole rather than half Welsh (README)
+    goes), in ``language``; ``senders``: the schools' own mailboxes (``waiting.lane_of``)."""
     from bot.core.models import utcnow
+    from bot.core.waiting import (
+        channel_words,
+        lane_of,
+        moment_words,
+        pause_reason,
+        row_sentence,
+        why_waiting,
+    )
 
     for _, halt in sorted(paused.items()):
         assert halt.paused_until is not None
-        console.print(
-            f"[yellow]{halt.what} paused[/] until "
-            f"{to_local(halt.paused_until):%a %d %b %H:%M}: {halt.reason}",
-            highlight=False,
-        )
-    from bot.core.waiting import lane_of, when_words, why_waiting
-
+        console.print(say_in(language, lambda tr: tr.gettext(_PAUSED),
+                             what=partial(channel_words, halt),
+                             until=partial(moment_words, halt.paused_until),
+                             reason=partial(pause_reason, halt)), highlight=False)
     waiting = [r for r in rows if r.status == "pending" or (r.status != "sent" and r.last_error)]
     if not waiting:
         return
     # connector errors are safe to show: platform codes and settings, never content
-    console.print("[bold]Why these have not gone yet[/]")
+    console.print(f"[bold]{refusal(_WHY_WAITING, language)}[/]")
     now = utcnow()
     for row in waiting:
-        if row.status != "pending":
-            console.print(f"  #{row.id} {row.status}: {row.last_error}", highlight=False)
+        if row.status != "pending":  # its state as the table says it; the platform's answer
+            state = refusal(_STATES.get(row.status, row.status), language)
+            console.print(f"  #{row.id} {state}: {row.last_error}", highlight=False)
             continue
         reason, goes = why_waiting(lane_of(row.channel, row.school_id, senders),
                                    row.next_attempt_at, row.attempts, paused, now)
-        if goes is None:
-            line = "due now: it goes at the next delivery run"
-        else:
-            line = f"waits {reason}: it goes {when_words(goes, now)}"
-        if row.last_error:
-            line += f" (last answer: {row.last_error})"
+        line = row_sentence(reason, goes, now, row.last_error, language)
         console.print(f"  #{row.id} {line}", highlight=False)
 
 

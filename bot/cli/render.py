@@ -13,13 +13,14 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Column, Table
 
-from bot.core.clock import local_today, to_local
+from bot.core.clock import local_today
 from bot.core.config.per_school import settings_problems, standing_of
 from bot.core.config.said import say_problems
 from bot.core.i18n import N_, day_text, short_day, translations
 from bot.core.models import utcnow
 from bot.core.outbox.delivery import trouble
 from bot.core.setup_state import is_sending
+from bot.core.waiting import trouble_lines
 from bot.core.words import plural, stage_list
 from bot.engine.commands import say_in, table
 from bot.engine.directory import held_back
@@ -32,7 +33,7 @@ from bot.engine.directory_said import (
 )
 from bot.engine.leavers import missing_people, pending_removals
 from bot.engine.settings_problems import describe as describe_settings
-from bot.engine.step_failures import failing_steps
+from bot.engine.step_failures import failing_steps, status_line
 from bot.features.dashboard.cards import pct  # whole percent rounded down, as on the dashboard
 from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.panel import URGENCY_LABELS
@@ -114,48 +115,28 @@ def print_sweep(
 
     console.print("\n" + say_in(language, delivered))
     if waiting and now is not None:
-        _print_waiting(console, waiting, now)
+        _print_waiting(console, waiting, now, language)
     if trouble is not None:
-        print_trouble(console, trouble)
+        print_trouble(console, trouble, language)
 
 
-def _print_waiting(console: Console, waiting: list[Waiting], now: datetime) -> None:
+def _print_waiting(
+    console: Console, waiting: list[Waiting], now: datetime, language: str = "en"
+) -> None:
     """Queued messages not sent yet: how many, why they wait and when they go."""
     total = sum(w.count for w in waiting)
-    have = "message has" if total == 1 else "messages have"
-    console.print(f"{total} queued {have} not gone yet:")
+    console.print(say_in(language, lambda tr: tr.ngettext(
+        "%(num)d queued message has not gone yet:", "%(num)d queued messages have not gone yet:",
+        total), num=total))
     for group in waiting:
-        console.print(f"  {group.sentence(now)}", highlight=False)
+        console.print(f"  {group.sentence(now, language)}", highlight=False)
 
 
-def print_trouble(console: Console, trouble: Trouble) -> None:
-    """Paused channels and the messages that need a person, with what to do."""
-    for state in trouble.paused:
-        assert state.paused_until is not None
-        console.print(
-            f"[yellow]{state.what} paused[/] until "
-            f"{to_local(state.paused_until):%a %d %b %H:%M} after the platform's last answer "
-            f"({state.reason}). Its queued messages wait; none is lost.",
-            highlight=False,
-        )
-    if trouble.unknown:
-        them = "it" if trouble.unknown == 1 else "them"
-        console.print(
-            f"[yellow]{plural(trouble.unknown, 'message')} may not have arrived[/]: the platform "
-            f"did not confirm {them}, so the bot will not send {them} again on its own. Check "
-            "the sending mailbox's Sent Items, then run `compliance-bot outbox resolve ID --sent "
-            "--as YOU` (it arrived) or `--resend`; `compliance-bot outbox --status "
-            f"delivery_unknown` lists {them}.",
-            highlight=False,
-        )
-    if trouble.failed:
-        them = "it" if trouble.failed == 1 else "them"
-        console.print(
-            f"[red]{plural(trouble.failed, 'message')} could not be delivered[/]: the platform "
-            f"refused {them} (often a wrong address); `compliance-bot outbox --status failed` "
-            "says why.",
-            highlight=False,
-        )
+def print_trouble(console: Console, trouble: Trouble, language: str = "en") -> None:
+    """Paused channels and the messages that need a person, with what to do, in
+    ``language``."""
+    for line in trouble_lines(trouble, language):
+        console.print(line, highlight=False)
 
 
 def print_lines(console: Console, lines: list[str]) -> None:
@@ -218,12 +199,26 @@ def _print_school_sweep(console: Console, r: SchoolSweep, language: str = "en") 
 
 
 def _duties_line(tr: NullTranslations, r: SchoolSweep) -> str:
-    """'Duties: 3 opened, closed: 2 done; 5 open, 1 overdue' (the closed kinds as stored)."""
-    closed = ", ".join(f"{n} {k}" for k, n in sorted(r.closed.items())) or tr.gettext("none")
+    """'Duties: 3 opened, closed: 2 done; 5 open, 1 overdue' (the closed kinds from the
+    catalogue; a kind it does not list as stored)."""
+    closed = ", ".join(_CLOSED[k](tr, n) % {"num": n} if k in _CLOSED else f"{n} {k}"
+                       for k, n in sorted(r.closed.items())) or tr.gettext("none")
     return tr.gettext(
         "Duties: %(opened)d opened, closed: %(closed)s; %(open)d open, "
         "[red]%(overdue)d overdue[/]"
     ) % {"opened": r.opened, "closed": closed, "open": r.open_duties, "overdue": r.overdue}
+
+
+# why duties closed (``Closure.status``, stored as the code; English: the code, as it always was)
+_CLOSED: dict[str, Callable[[NullTranslations, int], str]] = {
+    "done": lambda tr, n: tr.ngettext("%(num)d done", "%(num)d done", n),
+    "superseded": lambda tr, n: tr.ngettext("%(num)d superseded", "%(num)d superseded", n),
+    "not_read": lambda tr, n: tr.ngettext("%(num)d not_read", "%(num)d not_read", n),
+    "missed": lambda tr, n: tr.ngettext("%(num)d missed", "%(num)d missed", n),
+    "left": lambda tr, n: tr.gettext("%(num)d left"),  # the directory's word: no plural
+    "not_required": lambda tr, n: tr.ngettext("%(num)d not_required", "%(num)d not_required",
+                                              n),
+}
 
 
 # the sweep steps' counts (``SchoolSweep.extra``) in the school's words; the keys stay as stored
@@ -318,7 +313,8 @@ def _print_reminders(
     heads = _heads(language, N_("To"), N_("Items"), N_("Reminder"), N_("Also told"))
     console.print(table(
         title, heads,
-        ((x.person_email, "; ".join(x.items), stage_list(x.labels), ", ".join(x.cc) or "—")
+        ((x.person_email, "; ".join(x.items),
+          say_in(language, partial(stage_list, x.labels)), ", ".join(x.cc) or "—")
          for x in told.first),
         show_lines=False,
         caption=say_in(language, lambda tr: tr.gettext("…and %(num)d more"), num=more)
@@ -356,7 +352,7 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
                 overdue=f.overdue_duties, reports=f.open_reports), highlight=False)
             console.print(_tiles(f, language))
             _print_attention(console, f, language)
-            _print_failing_steps(console, session, school)
+            _print_failing_steps(console, session, school, language)
             print_lines(console, directory_lines(session, school))
             if nobody_owes(session, school):  # said loudly
                 warning = say_in(language, lambda tr: tr.gettext("WARNING:"))
@@ -368,7 +364,8 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
             console.print(_accounts_table(f, language))
             console.print(_reports_table(f, language))
         waiting = trouble(session, now, [school.id for school in ctx.config.schools])
-    print_trouble(console, waiting)
+    spoken = {school.language for school in ctx.config.schools}  # a trust's several: English
+    print_trouble(console, waiting, spoken.pop() if len(spoken) == 1 else "en")
 
 
 def _print_settings_problems(console: Console, session: Session, config: OrgConfig) -> None:
@@ -386,17 +383,14 @@ def _print_settings_problems(console: Console, session: Session, config: OrgConf
             console.print(f"  {line}", highlight=False, soft_wrap=True)
 
 
-def _print_failing_steps(console: Console, session: Session, school: SchoolConfig) -> None:
+def _print_failing_steps(
+    console: Console, session: Session, school: SchoolConfig, language: str = "en"
+) -> None:
     """For whoever runs the bot: each step failing for the school, its error's class and how
-    long (the log has where it was raised; the error's text is never kept)."""
+    long (the log has where it was raised; the error's text is never kept), in ``language``
+    (the step's code, the error's class and the log's own English words as they are)."""
     for failing in failing_steps(session, school.id):
-        console.print(
-            f"[bold red]Step failing:[/] {failing.step} ({failing.title}) — {failing.error}, "
-            f"{plural(failing.failures, 'run')} since {to_local(failing.since):%d %b %Y %H:%M}; "
-            f"last {to_local(failing.last_at):%d %b %H:%M}. The log says where "
-            f"(\"the sweep step {failing.step} failed\").",
-            highlight=False,
-        )
+        console.print(status_line(failing, language), highlight=False)
 
 
 def directory_lines(session: Session, school: SchoolConfig) -> list[str]:

@@ -1,5 +1,6 @@
 """Why a queued message has not gone yet, and when it will: in words a school business manager
-reads in ``outbox`` and in the sweep summary (the sending window, a platform's pause, a retry)."""
+reads in ``outbox`` and in the sweep summary (the sending window, a platform's pause, a retry),
+in the school's language (the catalogue's sentences; dates by ``babel.dates``)."""
 
 from __future__ import annotations
 
@@ -7,43 +8,172 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
+from gettext import NullTranslations
+from typing import TYPE_CHECKING
 
+from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+if TYPE_CHECKING:
+    from bot.core.outbox.delivery import Trouble
+
 from bot.core.clock import local_today, to_local
+from bot.core.i18n import N_, both, translations
+from bot.core.messages import lines_in
 from bot.core.models import OutboxMessage
-from bot.core.outbox.pause import DAILY_LIMIT_REASON, ChannelState, channel_of, channel_states
+from bot.core.outbox.pause import (
+    CHANNEL_WORDS,
+    DAILY_LIMIT_REASON,
+    ChannelState,
+    channel_of,
+    channel_states,
+)
 
-__all__ = ["Waiting", "lane_of", "pending_summary", "when_words", "why_waiting"]
+__all__ = [
+    "Waiting",
+    "Why",
+    "channel_words",
+    "lane_of",
+    "moment_words",
+    "pause_reason",
+    "pending_summary",
+    "row_sentence",
+    "trouble_lines",
+    "when_words",
+    "why_waiting",
+]
+
+_ENGLISH = NullTranslations()
 
 
-def when_words(moment: datetime, now: datetime) -> str:
-    """``today at 08:00``, ``tomorrow at 08:00`` or ``Mon 23 Nov at 08:00`` (school's zone)."""
+def moment_words(moment: datetime, language: str, english: str = "%a %d %b",
+                 welsh: str = "EEE dd MMM") -> str:
+    """A moment in the school's zone: its day (``english``: a strftime pattern; ``welsh``:
+    babel's, in ``cy``) and its time: 'Mon 23 Nov 09:30', 'Llun 23 Tach 09:30'."""
     local = to_local(moment)
+    day = format_date(local.date(), welsh, locale="cy") if language == "cy" else format(
+        local, english)
+    return f"{day} {local:%H:%M}"
+
+
+def when_words(moment: datetime, now: datetime, language: str = "en") -> str:
+    """``today at 08:00``, ``tomorrow at 08:00`` or ``Mon 23 Nov at 08:00`` (school's zone);
+    in ``cy`` 'heddiw am 08:00', 'Llun 23 Tach am 08:00' (``babel.dates``); ``cy+en`` both."""
+    if language == "cy+en":
+        return both(when_words(moment, now, "cy"), when_words(moment, now, "en"))
+    tr, local = translations(language), to_local(moment)
     days = (local.date() - local_today(now)).days
-    day = {0: "today", 1: "tomorrow"}.get(days, f"{local:%a} {local.day} {local:%b}")
-    return f"{day} at {local:%H:%M}"
+    values = {"time": f"{local:%H:%M}", "day": (
+        format_date(local.date(), "EEE d MMM", locale="cy") if language == "cy"
+        else f"{local:%a} {local.day} {local:%b}")}
+    if days == 0:
+        return tr.gettext("today at %(time)s") % values
+    if days == 1:
+        return tr.gettext("tomorrow at %(time)s") % values
+    return tr.gettext("%(day)s at %(time)s") % values
+
+
+def channel_words(state: ChannelState, language: str) -> str:
+    """What a paused channel sends, in ``language`` (``en`` or ``cy``): 'Email', 'E-bost o
+    office@school.example'."""
+    tr = translations(language)
+    if state.channel in CHANNEL_WORDS:
+        return tr.gettext(CHANNEL_WORDS[state.channel])
+    return tr.gettext("Email from %(address)s") % {"address": state.channel}
+
+
+def pause_reason(state: ChannelState, language: str) -> str:
+    """Why a channel is paused, in ``language`` (``en`` or ``cy``): the bot's own reason from
+    the catalogue, a platform's as it gave it."""
+    return translations(language).gettext(state.reason) if state.reason else str(state.reason)
+
+
+_SLOWED = N_("because %(what)s sending is paused after the platform asked the bot to slow down")
+_SLOWED_OWN = N_(
+    "because sending from %(lane)s is paused after the platform asked the bot to slow down")
+_DAILY = N_(
+    "because the sending mailbox has sent as much as its platform allows in 24 hours")
+_DAILY_OWN = N_("because %(lane)s has sent as much as its platform allows in 24 hours")
+_WINDOW = N_("for the school's sending window")
+_RETRIED_ONCE = N_("to be tried again (tried once; the platform said not yet)")
+_RETRIED = "retried"  # said by ``ngettext`` (``Why.said``): its count is a plural
+# a channel's words inside ``_SLOWED`` (English: ``CHANNEL_WORDS`` in lower case)
+_CHANNEL_LOWER = {"email": N_("email"), "card": N_("teams/chat cards"),
+                  "teams": N_("cards in staff's teams or google chat")}
+
+
+@dataclass(frozen=True)
+class Why:
+    """Why pending messages wait, said after "wait" ("for the school's sending window"): the
+    catalogue's ``phrase`` (none: due now) with the lane it names and the tries made."""
+
+    phrase: str = ""
+    lane: str = ""
+    tried: int = 0
+
+    def said(self, tr: NullTranslations) -> str:
+        """The phrase in the language of ``tr``."""
+        if self.phrase == _RETRIED:  # English: "times" whatever the count, as it always was
+            return tr.ngettext(
+                "to be tried again (tried %(num)d times; the platform said not yet)",
+                "to be tried again (tried %(num)d times; the platform said not yet)",
+                self.tried,
+            ) % {"num": self.tried}
+        what = _CHANNEL_LOWER.get(self.lane)
+        values = {"lane": self.lane, "what": tr.gettext(what) if what else
+                  ChannelState(self.lane, None, 0, None).what.lower()}
+        return tr.gettext(self.phrase) % values if self.phrase else ""
+
+    def __str__(self) -> str:
+        return self.said(_ENGLISH)
 
 
 @dataclass(frozen=True)
 class Waiting:
     """One reason messages wait, how many do, and when the first of them goes."""
 
-    reason: str
+    reason: Why
     count: int
     goes: datetime | None
 
-    def sentence(self, now: datetime) -> str:
-        """E.g. ``12 wait for the school's sending window: they go tomorrow at 08:00.``"""
-        they = "it goes" if self.count == 1 else "they go"
-        verb = "waits" if self.count == 1 else "wait"
+    def sentence(self, now: datetime, language: str = "en") -> str:
+        """E.g. ``12 wait for the school's sending window: they go tomorrow at 08:00.``, in
+        ``language`` (``cy+en``: the Welsh sentence, then the English)."""
+        if language == "cy+en":
+            return both(self.sentence(now, "cy"), self.sentence(now, "en"))
+        tr, n = translations(language), self.count
         if self.goes is None or self.goes <= now:
-            return f"{self.count} {'is' if self.count == 1 else 'are'} due: {they} " + (
-                "at the next delivery run (every few minutes while `compliance-bot run` is "
-                "running, or run `compliance-bot sweep`)."
-            )
-        return f"{self.count} {verb} {self.reason}: {they} {when_words(self.goes, now)}."
+            return tr.ngettext(
+                "%(num)d is due: it goes at the next delivery run (every few minutes while "
+                "`compliance-bot run` is running, or run `compliance-bot sweep`).",
+                "%(num)d are due: they go at the next delivery run (every few minutes while "
+                "`compliance-bot run` is running, or run `compliance-bot sweep`).", n,
+            ) % {"num": n}
+        return tr.ngettext("%(num)d waits %(reason)s: it goes %(when)s.",
+                           "%(num)d wait %(reason)s: they go %(when)s.", n) % {
+            "num": n, "reason": self.reason.said(tr),
+            "when": when_words(self.goes, now, language)}
+
+
+def row_sentence(
+    reason: Why, goes: datetime | None, now: datetime, last_error: str | None, language: str
+) -> str:
+    """One pending message, after its number in ``outbox``: 'waits for the school's sending
+    window: it goes today at 08:00 (last answer: 429)', in ``language`` (``cy+en``: both)."""
+    if language == "cy+en":
+        return both(row_sentence(reason, goes, now, last_error, "cy"),
+                    row_sentence(reason, goes, now, last_error, "en"))
+    tr = translations(language)
+    if goes is None:
+        line = tr.gettext("due now: it goes at the next delivery run")
+    else:
+        line = tr.gettext("waits %(reason)s: it goes %(when)s") % {
+            "reason": reason.said(tr), "when": when_words(goes, now, language)}
+    if last_error:  # the platform's own answer (a code), as it gave it
+        line += tr.gettext(" (last answer: %(error)s)") % {"error": last_error}
+    return line
 
 
 def lane_of(channel: str, school_id: str | None, senders: Mapping[str, str]) -> str:
@@ -58,27 +188,22 @@ def why_waiting(
     attempts: int,
     pauses: Mapping[str, ChannelState],
     now: datetime,
-) -> tuple[str, datetime | None]:
-    """Why one pending message has not gone (a phrase after "waits") and when it may go;
-    ``("", None)`` when it is due now. ``lane``: its channel, or its school's own mailbox
+) -> tuple[Why, datetime | None]:
+    """Why one pending message has not gone (said after "waits") and when it may go;
+    ``(Why(), None)`` when it is due now. ``lane``: its channel, or its school's own mailbox
     (``lane_of``)."""
     pause = pauses.get(lane)
     own = lane != channel_of(lane)  # a school's own mailbox: named, only its mail waits
     if pause is not None and pause.paused(now):
-        what = f"sending from {lane}" if own else f"{pause.what.lower()} sending"
-        why = f"because {what} is paused after the platform asked the bot to slow down"
+        why = Why(_SLOWED_OWN if own else _SLOWED, lane)
         if pause.reason == DAILY_LIMIT_REASON:
-            why = (
-                f"because {lane if own else 'the sending mailbox'} has sent as much as its "
-                "platform allows in 24 hours"
-            )
+            why = Why(_DAILY_OWN, lane) if own else Why(_DAILY)
         return why, max(next_attempt_at, pause.paused_until or now)
     if next_attempt_at <= now:
-        return "", None
+        return Why(), None
     if attempts == 0:
-        return "for the school's sending window", next_attempt_at
-    times = "once" if attempts == 1 else f"{attempts} times"
-    return f"to be tried again (tried {times}; the platform said not yet)", next_attempt_at
+        return Why(_WINDOW), next_attempt_at
+    return Why(_RETRIED_ONCE if attempts == 1 else _RETRIED, tried=attempts), next_attempt_at
 
 
 def pending_summary(
@@ -94,8 +219,8 @@ def pending_summary(
     if school_ids is not None:
         query = query.where(OutboxMessage.school_id.in_(school_ids))
     pauses = channel_states(session)
-    counts: Counter[str] = Counter()
-    first: dict[str, datetime | None] = {}
+    counts: Counter[Why] = Counter()
+    first: dict[Why, datetime | None] = {}
     rows = session.execute(query.order_by(OutboxMessage.next_attempt_at)).yield_per(500)
     for channel, next_attempt_at, attempts, school_id in rows:
         lane = lane_of(channel, school_id, senders or {})
@@ -106,3 +231,39 @@ def pending_summary(
         (Waiting(reason, n, first[reason]) for reason, n in counts.items()),
         key=lambda w: (w.goes is not None and w.goes > now, w.goes or now),
     )
+
+
+def trouble_lines(trouble: Trouble, language: str = "en") -> list[str]:
+    """Paused channels and the messages that need a person, with what to do, in ``language``
+    (``cy+en``: each line in Welsh, then English): ``sweep``'s and ``status``'s closing lines."""
+    return lines_in(language, partial(_trouble_lines, trouble))
+
+
+def _trouble_lines(trouble: Trouble, language: str) -> list[str]:
+    """``trouble_lines`` in ``en`` or ``cy``."""
+    tr = translations(language)
+    lines = [tr.gettext(
+        "[yellow]%(what)s paused[/] until %(until)s after the platform's last answer "
+        "(%(reason)s). Its queued messages wait; none is lost.") % {
+        "what": channel_words(state, language), "until": moment_words(state.paused_until,
+                                                                      language),
+        "reason": pause_reason(state, language)} for state in trouble.paused if state.paused_until]
+    if trouble.unknown:
+        lines.append(tr.ngettext(
+            "[yellow]%(num)d message may not have arrived[/]: the platform did not confirm it, "
+            "so the bot will not send it again on its own. Check the sending mailbox's Sent "
+            "Items, then run `compliance-bot outbox resolve ID --sent --as YOU` (it arrived) or "
+            "`--resend`; `compliance-bot outbox --status delivery_unknown` lists it.",
+            "[yellow]%(num)d messages may not have arrived[/]: the platform did not confirm "
+            "them, so the bot will not send them again on its own. Check the sending mailbox's "
+            "Sent Items, then run `compliance-bot outbox resolve ID --sent --as YOU` (it "
+            "arrived) or `--resend`; `compliance-bot outbox --status delivery_unknown` lists "
+            "them.", trouble.unknown) % {"num": trouble.unknown})
+    if trouble.failed:
+        lines.append(tr.ngettext(
+            "[red]%(num)d message could not be delivered[/]: the platform refused it (often a "
+            "wrong address); `compliance-bot outbox --status failed` says why.",
+            "[red]%(num)d messages could not be delivered[/]: the platform refused them (often "
+            "a wrong address); `compliance-bot outbox --status failed` says why.",
+            trouble.failed) % {"num": trouble.failed})
+    return lines

@@ -101,8 +101,14 @@ _PLAIN_ROLES = {  # the rest read as they are written; each in the catalogue (``
 # the roles whose names are the school's words (``Words``), under the same key but the chair's
 _ROLE_WORD = {"chair_of_governors": "chair"}
 
-_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
-             "ninth", "tenth")
+# the overdue reminders' ordinals, each its own sentence (Welsh puts "cyntaf" after the noun)
+_OVERDUE = (N_("first overdue reminder"), N_("second overdue reminder"),
+            N_("third overdue reminder"), N_("fourth overdue reminder"),
+            N_("fifth overdue reminder"), N_("sixth overdue reminder"),
+            N_("seventh overdue reminder"), N_("eighth overdue reminder"),
+            N_("ninth overdue reminder"), N_("tenth overdue reminder"))
+# after the tenth, a language without English's ordinals says the number
+_OVERDUE_PAST_TENTH = N_("overdue reminder number %(num)d")
 
 
 def plain_key(text: str) -> str:
@@ -156,32 +162,38 @@ def role_list(
 
 
 def _ordinal(number: int) -> str:
-    """'first' ... 'tenth', then '11th'."""
-    if 1 <= number <= len(_ORDINALS):
-        return _ORDINALS[number - 1]
+    """'11th', '22nd', '103rd' (an overdue reminder after the tenth)."""
     teens = 10 <= number % 100 <= 20
     suffix = "th" if teens else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
     return f"{number}{suffix}"
 
 
-def stage_name(label: str) -> str:
-    """A reminder stage in words: ``ask`` → 'first request', ``before:7`` → '7 days before
-    the due date', ``due`` → 'on the due date', ``overdue:2`` → 'second overdue reminder'."""
+def stage_name(label: str, tr: NullTranslations = _ENGLISH) -> str:
+    """A reminder stage in words (in the language of ``tr``; the stored label never changes):
+    ``ask`` → 'first request', ``before:7`` → '7 days before the due date', ``due`` → 'on the
+    due date', ``overdue:2`` → 'second overdue reminder'."""
     kind, _, number = label.partition(":")
     if kind == "ask":
-        return "first request"
+        return tr.gettext("first request")
     if kind == "due":
-        return "on the due date"
+        return tr.gettext("on the due date")
     if kind == "before" and number.isdigit():
-        return f"{plural(int(number), 'day')} before the due date"
+        return tr.ngettext("%(num)d day before the due date", "%(num)d days before the due date",
+                           int(number)) % {"num": int(number)}
     if kind == "overdue" and number.isdigit():
-        return f"{_ordinal(int(number))} overdue reminder"
-    return "reminder"
+        if 1 <= int(number) <= len(_OVERDUE):
+            return tr.gettext(_OVERDUE[int(number) - 1])
+        numbered = tr.gettext(_OVERDUE_PAST_TENTH)  # Welsh: "nodyn atgoffa hwyr rhif 11"
+        if numbered == _OVERDUE_PAST_TENTH:  # English: its ordinal, as it always was
+            return f"{_ordinal(int(number))} overdue reminder"
+        return numbered % {"num": int(number)}
+    return tr.gettext("reminder")
 
 
-def stage_list(labels: Iterable[str]) -> str:
-    """Several stages in words: 'second overdue reminder, on the due date'."""
-    return ", ".join(stage_name(label) for label in labels)
+def stage_list(labels: Iterable[str], tr: NullTranslations = _ENGLISH) -> str:
+    """Several stages in words: 'second overdue reminder, on the due date' (in the language of
+    ``tr``)."""
+    return ", ".join(stage_name(label, tr) for label in labels)
 
 
 @lru_cache(maxsize=2048)  # a digest run writes the same few dozen dates a million times

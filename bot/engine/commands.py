@@ -453,7 +453,8 @@ def print_reminder_plan(
                    day=_plan_day(result.as_of, "%a %d %b %Y", "EEE dd MMM y")),
             heads,
             ((f"{r.person_name}\n[dim]{r.person_email}[/]", "\n".join(r.items),
-              stage_list(r.labels), ", ".join(r.cc) or "—") for r in result.reminders),
+              say_in(language, functools.partial(stage_list, r.labels)), ", ".join(r.cc) or "—")
+             for r in result.reminders),
         ))
         count = len(result.reminders)
         console.print(say_in(language, _would_send(count), num=count))

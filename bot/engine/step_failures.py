@@ -27,6 +27,7 @@ from bot.core.i18n import N_, both, day_text, translations
 from bot.core.messages import lines_in, notice
 from bot.core.models import StepFailure
 from bot.core.outbox import Urgency, enqueue_email
+from bot.core.waiting import moment_words
 from bot.engine.steps import registered
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "failing_steps",
     "log_failure",
     "record_steps",
+    "status_line",
     "step_title",
 ]
 
@@ -210,6 +212,27 @@ def describe(failing: FailingStep, language: str = "en") -> str:
         "day": day_text(local.date(), language),
         "time": f"{local:%H:%M}",
         "job": tr.gettext(failing.title),
+    }
+
+
+def status_line(failing: FailingStep, language: str = "en") -> str:
+    """One failing step as ``status`` shows it to whoever runs the bot, in ``language``
+    (``cy+en``: both, Welsh first): the step's code, its error's class and the log's English
+    line are quoted as they are, for an administrator to find them."""
+    if language == "cy+en":
+        return both(status_line(failing, "cy"), status_line(failing, "en"))
+    tr = translations(language)
+    return tr.ngettext(
+        "[bold red]Step failing:[/] %(step)s (%(title)s) — %(error)s, %(num)d run since "
+        "%(since)s; last %(last)s. The log says where (\"the sweep step %(step)s failed\").",
+        "[bold red]Step failing:[/] %(step)s (%(title)s) — %(error)s, %(num)d runs since "
+        "%(since)s; last %(last)s. The log says where (\"the sweep step %(step)s failed\").",
+        failing.failures,
+    ) % {
+        "step": failing.step, "title": tr.gettext(failing.title), "error": failing.error,
+        "num": failing.failures,
+        "since": moment_words(failing.since, language, "%d %b %Y", "dd MMM y"),
+        "last": moment_words(failing.last_at, language, "%d %b", "dd MMM"),
     }
 
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from bot.cli.main import app
 from bot.core.models import OutboxMessage, School
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
-from bot.core.waiting import Waiting, pending_summary, when_words, why_waiting
+from bot.core.waiting import Waiting, Why, pending_summary, when_words, why_waiting
 
 NOW = datetime(2026, 11, 23, 6, 30, tzinfo=UTC)  # Monday, 06:30 in London: before the window
 
@@ -23,7 +23,7 @@ NOW = datetime(2026, 11, 23, 6, 30, tzinfo=UTC)  # Monday, 06:30 in London: befo
 def test_a_message_held_for_the_sending_window_says_when_it_goes() -> None:
     window = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
     reason, goes = why_waiting("email", window, 0, {}, NOW)
-    assert reason == "for the school's sending window" and goes == window
+    assert str(reason) == "for the school's sending window" and goes == window
     assert when_words(window, NOW) == "today at 08:00"
     assert when_words(window + timedelta(days=1), NOW) == "tomorrow at 08:00"
     assert when_words(window + timedelta(days=4), NOW) == "Fri 27 Nov at 08:00"
@@ -38,9 +38,9 @@ def test_a_message_held_for_the_sending_window_says_when_it_goes() -> None:
 def test_a_retried_message_and_a_due_one_say_so() -> None:
     later = NOW + timedelta(minutes=4)
     reason, goes = why_waiting("email", later, 2, {}, NOW)
-    assert reason.startswith("to be tried again (tried 2 times") and goes == later
-    assert why_waiting("email", NOW - timedelta(minutes=1), 0, {}, NOW) == ("", None)
-    assert "at the next delivery run" in Waiting("", 3, None).sentence(NOW)
+    assert str(reason).startswith("to be tried again (tried 2 times") and goes == later
+    assert why_waiting("email", NOW - timedelta(minutes=1), 0, {}, NOW) == (Why(), None)
+    assert "at the next delivery run" in Waiting(Why(), 3, None).sentence(NOW)
 
 
 def _queue_for_the_window(ctx: Any, when: datetime, n: int) -> None:
@@ -63,7 +63,7 @@ def test_outbox_explains_each_waiting_message(
     _queue_for_the_window(ctx, tomorrow_8, 3)
     with ctx.store.session() as session:
         summary = pending_summary(session, datetime.now(UTC))
-        assert [(w.reason, w.count) for w in summary] == [
+        assert [(str(w.reason), w.count) for w in summary] == [
             ("for the school's sending window", 3)
         ]
         assert session.query(OutboxMessage).count() == 3

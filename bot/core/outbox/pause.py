@@ -22,6 +22,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
+from bot.core.i18n import N_
 from bot.core.models import OutboxChannel
 from bot.core.store import dialect_insert
 
@@ -40,10 +41,12 @@ __all__ = [
 
 MAX_PAUSE = timedelta(hours=24)  # a Retry-After beyond this is taken as a day
 # the reason recorded when the dispatcher holds mail back for the mailbox's own 24-hour limit
-DAILY_LIMIT_REASON = "the sending mailbox reached its 24-hour limit"
-# what a paused channel sends, in words (a school's own mailbox: ``ChannelState.what``)
-CHANNEL_WORDS = {"email": "Email", "card": "Teams/Chat cards",
-                 "teams": "Cards in staff's Teams or Google Chat"}
+# (stored in English; said in the reader's language from the catalogue where shown)
+DAILY_LIMIT_REASON = N_("the sending mailbox reached its 24-hour limit")
+# what a paused channel sends, in words (a school's own mailbox: ``ChannelState.what``),
+# translated where shown (``bot.core.waiting.channel_words``)
+CHANNEL_WORDS = {"email": N_("Email"), "card": N_("Teams/Chat cards"),
+                 "teams": N_("Cards in staff's Teams or Google Chat")}
 
 
 def channel_of(lane: str) -> str:
