@@ -184,6 +184,8 @@ OTHER_SENSE = {
     "role values school.yaml takes",
     ("trust", 'See deploy/README.md, "A trust across tenants".'): "the title of a section of "
     "deploy/README.md, which is written in English",
+    ("sweep", "[bold red]Step failing:[/] %(step)s (%(title)s)"): "the log's own English line, "
+    "quoted so it can be found in the log",
 }
 
 
