@@ -13,6 +13,11 @@ English: the subject line reads "Cymraeg / English", every paragraph, label and 
 (Welsh Language Standards: Welsh first, neither language treated less favourably). A sentence
 the catalogue does not translate is shown once, in English.
 
+A day inside a Welsh sentence is written as the words before it need, once its placeholders
+are filled (``Sentence``, ``weekdays_in_sentence``): babel's "Dydd Gwener 4 Rhagfyr 2026" reads
+"ar ddydd Gwener 4 Rhagfyr 2026" after a preposition that softens it and "erbyn dydd Gwener …"
+elsewhere inside a sentence, so the catalogue writes "ar %(day)s" and never the day's noun.
+
 Example::
 
     tr = translations("cy")
@@ -24,6 +29,7 @@ Example::
 from __future__ import annotations
 
 import gettext as _gettext
+import re
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,7 +39,7 @@ from datetime import date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal, get_args
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, cast, get_args
 
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
@@ -42,6 +48,7 @@ from babel.support import Translations
 
 if TYPE_CHECKING:  # `--help` loads no template engine (tests/cli/test_demo.py)
     from jinja2 import Environment
+    from jinja2.runtime import Context
 
 __all__ = [
     "BETWEEN",
@@ -50,6 +57,7 @@ __all__ = [
     "N_",
     "Coverage",
     "Language",
+    "Sentence",
     "both",
     "coverage",
     "day_text",
@@ -62,6 +70,7 @@ __all__ = [
     "speaking",
     "spoken",
     "translations",
+    "weekdays_in_sentence",
 ]
 
 Language = Literal["en", "cy", "cy+en"]
@@ -94,6 +103,65 @@ def html_lang(language: str) -> str:
     return "cy" if language in ("cy", "cy+en") else "en-GB"
 
 
+# Welsh softens "dydd" to "ddydd" after the prepositions am, ar, at, gan, heb, i, o, dan, dros
+# (tros), drwy (trwy), wrth and hyd ("ar ddydd Gwener"; Canolfan Peniarth, Cywirdeb Iaith,
+# gweithgaredd 48: "a soft mutation is required after each of the following"; BBC Bitesize,
+# WJEC Welsh, "Other little words and soft mutation"), not after "erbyn" or "ers" ("erbyn dydd
+# Gwener"). Inside a sentence the noun is lower case and the day's name keeps its capital
+# ("Mae dydd Llun yn ddiwrnod o'r wythnos", Wicipedia; "dydd Llun, dydd Iau", Parallel.cymru's
+# Dr Gramadeg); babel writes "Dydd Llun", as a date standing alone (a table's cell) takes.
+_WEEKDAY = r"(?:Llun|Mawrth|Mercher|Iau|Gwener|Sadwrn|Sul)\b"
+_SOFTENS = r"(?i:am|ar|at|gan|heb|i|o|dan|dros|tros|drwy|trwy|wrth|hyd)"
+_TAGS = r"(?:<[^<>]*>)*"  # "ar <strong>Dydd Gwener …</strong>"
+_AFTER_SOFTENING = re.compile(rf"(?<![\w'’])({_SOFTENS}\s+{_TAGS})[Dd]ydd (?={_WEEKDAY})")
+_DAY = re.compile(rf"\bDydd (?={_WEEKDAY})")
+# what a sentence (or a field between " · ") starts after
+_STARTS = re.compile(rf"(?:^|[.!?/·\n]){_TAGS}\s*{_TAGS}$")
+
+
+def weekdays_in_sentence(text: str) -> str:
+    """A Welsh sentence with its days written as the words before them need: "ar ddydd
+    Gwener" after a softening preposition, "dydd Gwener" elsewhere inside it, "Dydd Gwener"
+    where a sentence starts (and after ``BETWEEN`` or a " · " between fields); text with no
+    Welsh day is returned as it is. ``Sentence`` does this whenever a catalogue sentence's
+    placeholders are filled; a Welsh line built another way (joined, not ``%``-filled) calls
+    it once it is whole."""
+    if "ydd " not in text:
+        return text
+    text = _AFTER_SOFTENING.sub(r"\1ddydd ", text)
+    return _DAY.sub(lambda m: m[0] if _STARTS.search(text, 0, m.start()) else "dydd ", text)
+
+
+class Sentence(str):
+    """A sentence of the Welsh catalogue (``cy``, and ``cy+en``'s both): filling its
+    placeholders (``%``) writes a day inside it as Welsh needs (``weekdays_in_sentence``), so
+    every ``gettext(...) % values`` says "ar ddydd Gwener" without its caller knowing."""
+
+    __slots__ = ()
+
+    def __mod__(self, values: object) -> str:
+        """The sentence with ``values`` in its placeholders, its days written as Welsh needs."""
+        return weekdays_in_sentence(str.__mod__(self, values))
+
+
+def _fillable(said: str) -> str:
+    """``said`` as a ``Sentence`` where it has placeholders to fill; else the plain text (a
+    value a library types by its class, as Click's prompt types its default, stays a str)."""
+    return Sentence(said) if "%" in said else said
+
+
+class _WelshCatalogue(Translations):
+    """The compiled Welsh catalogue, each sentence with placeholders a ``Sentence``."""
+
+    def gettext(self, message: str) -> str:
+        """The Welsh of ``message`` (the English where the catalogue has none)."""
+        return _fillable(super().gettext(message))
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        """The Welsh plural form for ``n``."""
+        return _fillable(super().ngettext(msgid1, msgid2, n))
+
+
 @cache
 def _welsh() -> Translations:
     """The Welsh catalogue, compiled from its ``.po`` once per process (fuzzy entries left out)."""
@@ -102,7 +170,7 @@ def _welsh() -> Translations:
     compiled = BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)
     compiled.seek(0)
-    return Translations(compiled, domain="messages")
+    return _WelshCatalogue(compiled, domain="messages")
 
 
 class _Both(_gettext.NullTranslations):
@@ -114,11 +182,11 @@ class _Both(_gettext.NullTranslations):
 
     def gettext(self, message: str) -> str:
         """Welsh / English."""
-        return both(self._cy.gettext(message), message)
+        return _fillable(both(self._cy.gettext(message), message))
 
     def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
         """Welsh / English, each in its own plural form for ``n``."""
-        return both(self._cy.ngettext(msgid1, msgid2, n), msgid1 if n == 1 else msgid2)
+        return _fillable(both(self._cy.ngettext(msgid1, msgid2, n), msgid1 if n == 1 else msgid2))
 
 
 def both(welsh: str, english: str) -> str:
@@ -171,6 +239,10 @@ def install(env: Environment) -> None:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         gettext=_gettext_now, ngettext=_ngettext_now, newstyle=True
     )
+    # the i18n extension fills a sentence's placeholders as Markup (HTML-escaped), not through
+    # ``Sentence``: its days are written as Welsh needs once it is filled, here
+    for name in ("gettext", "ngettext"):
+        env.globals[name] = _days_written(cast("Callable[..., str]", env.globals[name]))
     env.globals["html_lang"] = lambda: html_lang(_SPOKEN.get())
     env.globals["language"] = spoken
     env.filters["day_text"] = lambda day: day_text(day, _SPOKEN.get())
@@ -178,6 +250,26 @@ def install(env: Environment) -> None:
     # name their file): translated, never %-formatted as ``_()`` would (a "%" in it is theirs)
     env.filters["translated"] = _gettext_now
     env.filters["short_day"] = lambda day: short_day(day, _SPOKEN.get())
+
+
+def _days_written(filled: Callable[..., str]) -> Callable[..., str]:
+    """The extension's ``gettext``/``ngettext`` (placeholders filled), its Welsh days then
+    written as the words before them need (``weekdays_in_sentence``); English as it was."""
+    from jinja2 import pass_context  # lazy: `--help` loads no template engine (test_demo)
+    from markupsafe import Markup
+
+    @pass_context
+    def said(context: Context, *args: object, **values: object) -> str:
+        text = cast(str, context.call(filled, *args, **values))  # the extension's, a str
+        if _SPOKEN.get() == "en":
+            return text
+        written = weekdays_in_sentence(text)
+        if written is text:
+            return text
+        # escaped already: only a day's "Dydd" was rewritten, no character HTML reads
+        return Markup(written) if isinstance(text, Markup) else written  # noqa: S704
+
+    return said
 
 
 @dataclass(frozen=True)

@@ -219,7 +219,7 @@ def test_a_tasks_period_is_said_in_welsh(
     monthly = _task_cfg("monthly")
     assert cycle_label(monthly, "2026-W38") == "the week beginning Monday 14 September 2026"  # type: ignore[arg-type]
     assert cycle_label(monthly, "2026-W38", "cy") == (  # type: ignore[arg-type]
-        "yr wythnos yn dechrau Dydd Llun 14 Medi 2026"
+        "yr wythnos yn dechrau dydd Llun 14 Medi 2026"
     )
     assert cycle_label(monthly, "2026-09", "cy") == "Medi 2026"  # type: ignore[arg-type]
     assert cycle_label(monthly, "2026-09") == "September 2026"  # type: ignore[arg-type]
@@ -594,7 +594,7 @@ def test_the_evidence_packs_summary_is_welsh(
     from bot.features.evidence.summary_pdf import render_summary
 
     text = _pdf_text(render_summary(_facts(filtered), "ab" * 32, "cy"))
-    assert "Tystiolaeth i arolygydd" in text and "Dydd Mercher 16 Medi 2026 am 09:30" in text
+    assert "Tystiolaeth i arolygydd" in text and "ar ddydd Mercher 16 Medi 2026 am 09:30" in text
     assert "01 Medi 2026" in text and (not filtered or "15 Medi 2026 10:00" in text)
     for value in (
         *FILLED_REPORT,

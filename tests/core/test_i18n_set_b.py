@@ -295,7 +295,7 @@ def test_the_aup_page_and_its_consent_are_welsh(english_words: set[str]) -> None
         }
         lang, texts = _page("aup.html", context)
         assert lang == "cy" and not _english_left(texts, english_words)
-        assert any("Dydd Mawrth 15 Medi 2026" in t for t in texts)
+        assert any("erbyn dydd Mawrth 15 Medi 2026" in t for t in texts)
     assert aup_consent(POLICY, "3.1").startswith(f"I have read the {POLICY} (version 3.1).")
 
 

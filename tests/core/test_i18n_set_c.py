@@ -339,7 +339,7 @@ def test_the_scr_page_is_welsh_but_for_the_unconfirmed_term(
             text = text.replace(value, " ")
         plain.append(text)
     assert not _only_unconfirmed(plain, english_words, _held_back(catalogue))
-    assert "Paneli cyfweld" in texts and "Dydd Mercher 16 Medi 2026" in " ".join(texts)
+    assert "Paneli cyfweld" in texts and "ar ddydd Mercher 16 Medi 2026" in " ".join(texts)
 
 
 def test_the_scr_owners_email_is_welsh_but_for_the_unconfirmed_term(

@@ -213,7 +213,7 @@ def test_a_report_is_welsh_for_the_dsl(
     texts = [t.replace(SECRET, " ") for t in texts]  # what the reporter wrote
     assert not welsh.english(texts, english_words)
     assert "Terfynau amser" in texts and "Cofnodi beth sy'n digwydd nesaf" in texts
-    assert "Daeth i law Dydd" in html  # the day it came, in Welsh
+    assert "Daeth i law dydd" in html  # the day it came, in Welsh (lower case inside a sentence)
 
 
 def test_a_refused_change_to_a_report_is_said_in_welsh(
@@ -294,7 +294,7 @@ def test_the_teams_dashboard_card_and_its_refusal_are_welsh(
         assert not card_errors(shown)
         assert not welsh.english([_plain(t) for t in _card_texts(shown)], english_words)
     assert card["body"][0]["text"] == "Dangosfwrdd cydymffurfio"
-    assert "Dydd Gwener 20 Tachwedd 2026" in card["body"][1]["text"]
+    assert "ar ddydd Gwener 20 Tachwedd 2026" in card["body"][1]["text"]  # softened after "ar"
     assert _card_texts(refused_card(None))[1].startswith("Sorry, the school's")
 
 
@@ -369,7 +369,7 @@ def test_the_on_behalf_pages_are_welsh(english_words: set[str], refused: bool) -
         },
     )
     assert lang == "cy" and not _english_left(texts, english_words)
-    assert "Erbyn Dydd Mawrth 15 Medi 2026" in texts
+    assert "Erbyn dydd Mawrth 15 Medi 2026" in texts
 
 
 def test_the_legal_page_frame_is_welsh(english_words: set[str]) -> None:

@@ -415,7 +415,7 @@ def test_what_the_pages_show_after_an_upload_is_welsh(english_words: set[str]) -
             },
         )
         assert lang == "cy" and not _left(texts, english_words)
-        assert already or "Dydd Llun 16 Mawrth 2026" in " ".join(texts)
+        assert already or "o ddydd Llun 16 Mawrth 2026" in " ".join(texts)
 
 
 def test_the_trust_schools_and_the_steps_are_welsh_and_english_reads_as_before(

@@ -184,7 +184,7 @@ def test_the_visitors_page_thank_you_and_errors_are_welsh(
     assert "Ymweld â'r ysgol: Oak Test School" in unescape(page.text) and "Croeso." in page.text
     done = env.done  # type: ignore[attr-defined]
     assert not _welsh(done, english_words)
-    assert "Dydd Llun 23 Tachwedd 2026" in done.text
+    assert "ar ddydd Llun 23 Tachwedd 2026" in done.text
     wrong = visitor.post(
         "/visit/oak",
         data={"csrf_token": csrf_of(page.text), "name": "", "visit_date": "ddoe", "agree": ""},

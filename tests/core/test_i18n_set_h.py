@@ -161,7 +161,7 @@ def test_the_handover_chases_are_welsh(
         "https://bot.example",
     )
     lang, texts = _email(draft)
-    assert lang == "cy" and "Dydd Llun 23 Tachwedd 2026" in " ".join(texts)
+    assert lang == "cy" and "ers dydd Llun 23 Tachwedd 2026" in " ".join(texts)
     assert _left(texts, english_words) == []
 
 
@@ -233,7 +233,7 @@ def test_the_failing_job_email_is_welsh(
     step: str, english_words: set[str], held_back: set[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lang, texts = _email(_failing_job_email("cy", step, monkeypatch))
-    assert lang == "cy" and "Dydd Llun 23 Tachwedd 2026 am 10:00" in " ".join(texts)
+    assert lang == "cy" and "Ers dydd Llun 23 Tachwedd 2026 am 10:00" in " ".join(texts)
     title = {**ENGINE_TITLES, **TITLES}[step]
     if title in held_back:  # e.g. 'single central record': unconfirmed, left in English
         texts = [t.replace(title, " ") for t in texts]

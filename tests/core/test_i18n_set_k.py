@@ -202,7 +202,7 @@ def test_a_gaps_date_is_said_in_welsh_and_in_english_as_before(
     welsh = describe(gap, welsh_checks, words_in(words, tr), tr, language="cy")
     assert _left([welsh.replace("Athro Blwyddyn 3", " ")], english_words) == []
     if gap.kind == "no_training":
-        assert "Dydd Llun 1 Medi 2025" in welsh
+        assert "ers dydd Llun 1 Medi 2025" in welsh
 
 
 # --------------------------------------------------------------------------- the size limit

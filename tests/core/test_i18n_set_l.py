@@ -280,7 +280,7 @@ def test_lines_no_sentence_matches_are_shown_as_written() -> None:
         "spelling)"
     )
     assert say_problem(saved, "cy") == (
-        "y gosodiadau a gadwyd ar Dydd Iau 26 Tachwedd 2026, maes schools[0].colour: allwedd "
+        "y gosodiadau a gadwyd ar ddydd Iau 26 Tachwedd 2026, maes schools[0].colour: allwedd "
         "anhysbys (gwiriwch y sillafu)"
     )
 

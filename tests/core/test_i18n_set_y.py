@@ -57,7 +57,7 @@ def test_a_sweep_is_said_in_the_schools_language(tmp_path: Path, language: str) 
         "Oak Test School — "
         + _said(
             language,
-            "cylch Dydd Llun 23 Tachwedd 2026",
+            "cylch dydd Llun 23 Tachwedd 2026",
             "cycle as of Monday 23 November 2026",
         )
         in said
@@ -140,7 +140,7 @@ def test_a_dry_run_and_a_day_off_are_said_in_the_schools_language(
     )
     day = _said(
         language,
-        "cylch Dydd Sadwrn 28 Tachwedd 2026",
+        "cylch dydd Sadwrn 28 Tachwedd 2026",
         "cycle as of Saturday 28 November 2026",
     )
     assert any(f" Oak Test School — {day} ─" in line for line in saturday)
@@ -303,7 +303,7 @@ def test_remind_says_its_plan_in_the_schools_language(tmp_path: Path, language: 
     assert (
         _said(
             language,
-            "Oak Test School: nid yw Dydd Sadwrn 28 Tachwedd yn ddiwrnod ysgol — ni fyddai "
+            "Oak Test School: nid yw dydd Sadwrn 28 Tachwedd yn ddiwrnod ysgol — ni fyddai "
             "nodiadau atgoffa'n mynd heddiw.",
             "Oak Test School: Saturday 28 November is not a school day — no reminders would go "
             "today.",
