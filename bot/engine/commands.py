@@ -403,8 +403,8 @@ def directory_errors(results: list[SchoolSweep], languages: Mapping[str, str]) -
                               error=failed.error), highlight=False)
     errors = [r for r in results if r.directory.error]
     if errors:
-        # the directory's own error (its platform's words; the extra people file's sentence in
-        # the school's language), after "error:" in that school's language
+        # English: the directory's own error is its platform's words (the extra people file's
+        # sentence is in the school's language already), after "error:" in the school's language
         language = languages.get(errors[0].school_id, "en")
         fail(str(errors[0].directory.error), highlight=False, soft_wrap=True, language=language)
     if any(r.failed for r in results):

@@ -483,7 +483,8 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
         settings = settings.model_copy(update={"home": DEFAULT_HOME})
     if why := existing_school(settings):
         language = school_language(settings)  # the school already here
-        fail(refusal(_ALREADY, language, why=why.said), highlight=False, language=language)
+        fail(refusal(_ALREADY, language, why=why.said), highlight=False, soft_wrap=True,
+             language=language)
     # English: a malformed --as-of is refused before any answer (or its language) is read
     today = as_of_today(as_of)
     progress = None
