@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Connection, Engine, Table, bindparam, event, select, text
+from sqlalchemy import Connection, Engine, Select, Table, bindparam, event, select, text
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -365,17 +365,29 @@ def mark_written(session: Session, table_name: str) -> None:
 
 def _read(session: Session, batch: Batch, ids: Sequence[int]) -> Iterator[dict[str, Any]]:
     """The rows of ``batch`` with ``ids`` (sealed columns only)."""
+    query, size = _read_query(session, batch)
+    for start in range(0, len(ids), size):
+        for values in session.execute(query, {"ids": list(ids[start : start + size])}):
+            yield dict(zip(batch.columns, values, strict=True))
+
+
+_READS: dict[tuple[Batch, str], tuple[Select[Any], int]] = {}
+
+
+def _read_query(session: Session, batch: Batch) -> tuple[Select[Any], int]:
+    """``_read``'s SELECT for ``batch`` on the session's database, built once: a statement keeps
+    its cache key, so a commit that seals (one a delivered message) does not build it again."""
     # cycle: the store puts this module's hooks in every engine it makes (install_tags,
     # mark_written); one_of is its one way to read by many ids (tests/test_layout.py)
     from bot.core.store import one_of
 
-    table, names = batch.table, batch.columns
-    # PostgreSQL: 5,000 ids a statement as one array (a column serves as well as an attribute)
-    among, size = one_of(session, cast(Any, table.c.id), "ids")
-    query = select(*[table.c[c] for c in names]).where(among)
-    for start in range(0, len(ids), size):
-        for values in session.execute(query, {"ids": list(ids[start : start + size])}):
-            yield dict(zip(names, values, strict=True))
+    known = (batch, session.get_bind().dialect.name)
+    if known not in _READS:
+        table = batch.table
+        # PostgreSQL: 5,000 ids a statement as one array (a column serves as an attribute)
+        among, size = one_of(session, cast(Any, table.c.id), "ids")
+        _READS[known] = select(*[table.c[c] for c in batch.columns]).where(among), size
+    return _READS[known]
 
 
 def sealing_key(session: Session) -> bytes:
@@ -401,17 +413,18 @@ def drain(session: Session, conn: Connection) -> list[audit.Entry]:
     return [] if tag is None else drain_tags(session, [tag])
 
 
+# built once: a statement keeps its cache key (every commit that seals runs it)
+_TAKE_NOTES = text("DELETE FROM seal_queue WHERE tag IN :tags RETURNING kind, row_id").bindparams(
+    bindparam("tags", expanding=True)
+)
+
+
 def drain_tags(
     session: Session, tags: Sequence[str], *, actor: str = SEAL_ACTOR, lane: str | None = None
 ) -> list[audit.Entry]:
     """The seal events for the rows noted under ``tags`` (their notes deleted); ``lane``: the
     tag of a pass of autocommit writes, kept as the events' object id (``audit.autocommit``)."""
-    noted = session.execute(
-        text("DELETE FROM seal_queue WHERE tag IN :tags RETURNING kind, row_id").bindparams(
-            bindparam("tags", expanding=True)
-        ),
-        {"tags": list(tags)},
-    ).all()
+    noted = session.execute(_TAKE_NOTES, {"tags": list(tags)}).all()
     if not noted:
         return []
     key = sealing_key(session)
