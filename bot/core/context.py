@@ -23,7 +23,7 @@ from bot.core.config.store import config_stamp, has_database, load_org
 from bot.core.outbox import Mailbox
 from bot.core.ports import Connectors, Notifier, StaffFile
 from bot.core.settings import Settings
-from bot.core.store import Store
+from bot.core.store import Store, database_exists
 
 __all__ = [
     "Adapters",
@@ -117,6 +117,14 @@ class AppContext:
             return cast(OrgConfig, cached[1])
         self.__dict__["_config"] = (stamp, org)
         return org
+
+    def database_there(self) -> bool:
+        """Whether the school's database is there (``store.database_exists``): asked until it
+        is, then known, so a command's parts ask the server once between them (a database is
+        never taken away under a running command)."""
+        if not self.__dict__.get("_database_there"):
+            self.__dict__["_database_there"] = database_exists(self.settings.db_url)
+        return bool(self.__dict__["_database_there"])
 
     def forget_config(self) -> None:
         """Read the configuration afresh on next use (tests that rewrite school.yaml)."""

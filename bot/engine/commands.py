@@ -162,7 +162,7 @@ def context(
     if need_school and database != "unused":
         say_database(settings.db_url, language)
         if database != "create":
-            refuse_new_database(settings.db_url)
+            refuse_new_database(ctx)
     if need_school and say_where:
         where(ctx, language)
     return ctx
@@ -171,10 +171,8 @@ def context(
 def language_here(ctx: AppContext) -> str:
     """The language of the one school this install runs; English for a trust's several
     schools, a database not made yet, or settings that do not load (the command says why)."""
-    from bot.core.store import database_exists
-
     try:
-        if not database_exists(ctx.settings.db_url):
+        if not ctx.database_there():
             return "en"
         schools = ctx.config.schools
     except Exception:  # whatever fails here fails again in the command, and is said there
@@ -215,14 +213,15 @@ def say_database(url: str, language: str = "en") -> None:
     err.print(f"[dim]{line}[/]", highlight=False, soft_wrap=True)
 
 
-def refuse_new_database(url: str) -> None:
-    """Exit 2 with the way to the school's database when ``url`` has none yet."""
+def refuse_new_database(ctx: AppContext) -> None:
+    """Exit 2 with the way to the school's database when its settings' address has none yet."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.core.store import database_exists, shown_url
+    from bot.core.store import shown_url
 
+    url = ctx.settings.db_url
     try:
-        exists = database_exists(url)
+        exists = ctx.database_there()
     except SQLAlchemyError as exc:
         # English: the school's language is read from its database, which does not open
         fail(f"the database {shown_url(url)} could not be opened "
