@@ -320,21 +320,34 @@ def _demo_once(folder: Path) -> list[str]:
     return [line.rstrip() for line in result.output.splitlines()]
 
 
-def test_the_demo_says_its_lines_in_the_schools_language(tmp_path: Path) -> None:
-    """The demo built on a Saturday, made a Welsh school (``config import``, as its head
-    would), then run again (cy+en: each line as ``refusal`` says it, Welsh / English)."""
-    folder, language = tmp_path, "cy"
+@pytest.fixture(scope="module")
+def demo_in(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The demo built once on a Saturday; ``demo_in(language)`` makes it a school of that
+    language (``config import``, as its head would) and runs ``demo --once`` again."""
+    folder = tmp_path_factory.mktemp("demo")
     home = folder / ".compliance-bot-demo"
     _demo_once(folder)
-    out = folder / "school.yaml"
-    _run(home, "config", "export", "--out", str(out))
-    text = out.read_text(encoding="utf-8")
-    out.write_text(
-        text.replace("  country: england\n", "  country: england\n  language: cy\n", 1),
-        encoding="utf-8",
-    )
-    _run(home, "config", "import", str(out), "--as", "arthur.farrow@oakfield.example")
-    lines = _demo_once(folder)
+
+    def run(language: str) -> tuple[Path, list[str]]:
+        out = folder / "school.yaml"
+        _run(home, "config", "export", "--out", str(out))
+        lines = [
+            line
+            for line in out.read_text(encoding="utf-8").splitlines()
+            if not line.startswith("  language: ")
+        ]
+        at_country = lines.index("  country: england") + 1
+        lines.insert(at_country, f"  language: {language}")
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        _run(home, "config", "import", str(out), "--as", "arthur.farrow@oakfield.example")
+        return home, _demo_once(folder)
+
+    return run
+
+
+@pytest.mark.parametrize("language", ["cy", "cy+en"])
+def test_the_demo_says_its_lines_in_the_schools_language(demo_in: Any, language: str) -> None:
+    home, lines = demo_in(language)
     url = f"sqlite:///{home / 'compliance-bot.db'}"
     assert lines[:3] == [
         _said(
