@@ -383,10 +383,35 @@ def test_the_demo_says_its_lines_in_the_schools_language(demo_in: Any, language:
     ]
 
 
+# --------------------------------------------------------------------------- the smoke tests
+
+
+def test_a_smoke_test_is_said_in_the_language_of_the_school_here(
+    welsh_home: SchoolBuilder, tmp_path: Path
+) -> None:
+    # the demo it builds is the fictional English school; its lines are the technician's
+    result = _run(welsh_home.home, "teams", "smoke", "--folder", str(tmp_path))
+    lines = [line for line in result.stdout.splitlines() if not line.startswith("        ")]
+    assert lines[0] == "Yn creu'r ysgol demo ac yn gweini'r bot ar 127.0.0.1 …"
+    assert lines[1].startswith("llwyddodd  mae ")
+    assert lines[1].endswith(
+        " yn gosod yr ap ac yn dweud helo: eu cerdyn o'r hyn sydd ei angen yw'r ateb"
+    )
+    assert lines[2:] == [
+        "llwyddodd  mae'r cerdyn a agorwyd yn Teams yn dangos beth sydd ei angen ar yr ysgol",
+        "llwyddodd  mae Cadarnhau yn cofnodi un cadarnhad ac mae'r cerdyn yn dweud hynny",
+        "llwyddodd  o'i bwyso eto, ni chofnodir dim mwy",
+        "llwyddodd  mae rhywun nad yw'r ysgol yn ei adnabod yn cael un llinell blaen",
+        "llwyddodd  gwrthodir tocyn na lofnododd y cyhoeddwr erioed",
+        "Llwyddodd pob un o'r 6 cam.",
+    ]
+
+
 # --------------------------------------------------------------------------- the scan
 
 # the printed lines this set made the catalogue's, by file and function
 SAID = {
+    "bot/cli/smoke.py": {"run_command"},
     "bot/cli/main.py": {
         "demo",
         "_serve",
