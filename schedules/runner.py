@@ -19,6 +19,7 @@ import signal
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers import SchedulerNotRunningError
@@ -63,7 +64,11 @@ class SchedulerLockError(RuntimeError):
 
 
 class SchedulerAlreadyRunningError(SchedulerLockError):
-    """Another scheduler process holds the lock."""
+    """Another scheduler process holds the lock: the lock ``file``, or PostgreSQL's (None)."""
+
+    def __init__(self, file: Path | None = None) -> None:
+        super().__init__(f"another scheduler holds {file or 'the PostgreSQL lock'}")
+        self.file = file
 
 
 class SchedulerLockLostError(SchedulerLockError):
@@ -113,7 +118,7 @@ class SchedulerLock:
         ).scalar()
         if not got:
             self._close_connection()
-            raise SchedulerAlreadyRunningError("another scheduler holds the PostgreSQL lock")
+            raise SchedulerAlreadyRunningError()
 
     def _acquire_file(self) -> None:
         self.settings.home.mkdir(parents=True, exist_ok=True)
@@ -125,7 +130,7 @@ class SchedulerLock:
             self._file.acquire(timeout=0)
         except Timeout:
             self._file = None
-            raise SchedulerAlreadyRunningError(f"another scheduler holds {self.path}") from None
+            raise SchedulerAlreadyRunningError(self.path) from None
 
     def _remember_file(self, fd: int) -> None:
         stat = os.fstat(fd)

@@ -33,6 +33,7 @@ from bot.cli.chat_issuer import LocalGoogle, LocalKey
 from bot.cli.smoke import SmokeResult, attestations, free_port, run_command, served
 from bot.core.config import store as config_store
 from bot.core.context import AppContext
+from bot.core.i18n import N_
 from bot.core.models import Duty, Person, utcnow
 from bot.core.settings import GoogleSettings
 from bot.demo.builder import build_demo
@@ -90,9 +91,12 @@ def _acknowledge(message: dict[str, Any]) -> dict[str, str] | None:
     return None
 
 
-def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -> SmokeResult:
-    """The whole smoke test in ``home`` (a folder of its own); every step is recorded."""
-    result = SmokeResult(say=say)
+def run_smoke(
+    home: Path, say: Callable[[str, bool, str], None] | None = None, language: str = "en"
+) -> SmokeResult:
+    """The whole smoke test in ``home`` (a folder of its own); every step is recorded (and
+    said in ``language``)."""
+    result = SmokeResult(say=say, language=language)
     check = result.check
 
     web_port = free_port()
@@ -147,7 +151,7 @@ def _steps(
     context: AppContext,
     client: httpx.Client,
     google: LocalGoogle,
-    check: Callable[[str, bool, str], None],
+    check: Callable[..., None],
 ) -> None:
     def send(body: dict[str, Any], token: str | None = None) -> httpx.Response:
         token = google.id_token() if token is None else token
@@ -164,7 +168,7 @@ def _steps(
             .limit(1)
         )
         if person is None:
-            check("a member of staff with a policy to acknowledge", False, "")
+            check(N_("a member of staff with a policy to acknowledge"), False, "")
             return
         who = {
             "name": f"users/{person.external_id or 100000000000000000000 + person.id}",
@@ -177,13 +181,14 @@ def _steps(
     said = send(event("messagePayload", who))
     cards = [_message(r.json()) for r in (added, said) if r.status_code == 200]
     check(
-        f"{name} adds the app and says hi: their needs card comes back",
+        N_("%(name)s adds the app and says hi: their needs card comes back"),
         len(cards) == 2 and all(" ".join(lines(c)).count("needs from you") for c in cards),
         f"HTTP {added.status_code}, {said.status_code}",
+        name=name,
     )
     params = _acknowledge(cards[-1]) if cards else None
     if params is None:
-        check("the card has an Acknowledge button", False, "")
+        check(N_("the card has an Acknowledge button"), False, "")
         return
     before = attestations(context)
     pressed = send(event("buttonClickedPayload", who, params))
@@ -191,13 +196,13 @@ def _steps(
     updated = "updateMessageAction" in str(answer)
     thanks = next((line for line in lines(_message(answer)) if "is recorded" in line), "")
     check(
-        "Acknowledge records one acknowledgement and the card, updated in place, says so",
+        N_("Acknowledge records one acknowledgement and the card, updated in place, says so"),
         updated and bool(thanks) and attestations(context) == before + 1,
         thanks,
     )
     again = send(event("buttonClickedPayload", who, params))
     check(
-        "pressed again, nothing more is recorded",
+        N_("pressed again, nothing more is recorded"),
         again.status_code == 200 and attestations(context) == before + 1,
         "",
     )
@@ -209,14 +214,14 @@ def _steps(
     }  # their name is no pass
     line = _message(send(event("messagePayload", stranger)).json())
     check(
-        "someone the school does not know gets one plain line",
+        N_("someone the school does not know gets one plain line"),
         set(line) == {"text"} and str(line["text"]).startswith("This is "),
         str(line.get("text", "")),
     )
     forged = LocalKey(google.google.kid).sign(google.id_claims())
     refused = send(event("messagePayload", who), forged)
     check(
-        "a token the issuer never signed is refused",
+        N_("a token the issuer never signed is refused"),
         refused.status_code == 401 and attestations(context) == before + 1,
         f"HTTP {refused.status_code}",
     )
@@ -227,7 +232,7 @@ def smoke_command(folder: Path | None) -> None:
     run_command(
         run_smoke,
         folder,
-        serving="the Chat app",
+        serving=N_("Building the demo school and serving the Chat app on 127.0.0.1 …"),
         prefix="compliance-bot-chat-smoke-",
         failed="Google Chat",
     )

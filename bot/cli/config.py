@@ -22,6 +22,7 @@ from bot.engine.commands import (
     language_here,
     os_user,
     refusal,
+    shared_language,
 )
 
 __all__ = ["config_app", "start_sending"]
@@ -38,6 +39,9 @@ _KEPT_IN_FILE = N_(
 )
 _WEB_OR_FILE = N_("say 'web' or 'file' (got %(got)s).")
 _SCHOOL_OR_ALL = N_("give --school or --all, not both.")
+_WHICH_SCHOOL = N_("this trust has several schools: say which with --school (%(schools)s), or "
+                   "--all for every school.")
+_SCHOOL_ID = N_("%(id)s for %(school)s")
 _NO_SCHOOL = N_("there is no school %(school)s in the settings (the schools are %(known)s).")
 _NOT_HEAD = N_(
     "%(email)s is not the head or an admin of %(school)s: only they (the head, or someone "
@@ -188,17 +192,16 @@ def start_sending(
 
     app = context()
     schools = app.config.schools
-    # a trust's several schools (none chosen yet) are refused in English: no one language
+    # a trust's several schools: their one language, English where they speak differently
     language = language_here(app)
     if every and school:
         fail(refusal(_SCHOOL_OR_ALL, language), language=language)
     if every:
         chosen = list(schools)
     elif school is None and len(schools) > 1:
-        # English: several schools, none named, so no one school's language
-        fail("this trust has several schools: say which with --school ("
-             + ", ".join(f"{s.id} for {s.name}" for s in schools) + "), or --all for every "
-             "school.", highlight=False, soft_wrap=True)
+        fail(refusal(_WHICH_SCHOOL, language, schools=lambda tr: ", ".join(
+            tr.gettext(_SCHOOL_ID) % {"id": s.id, "school": s.name} for s in schools)),
+             highlight=False, soft_wrap=True, language=language)
     else:
         found = [s for s in schools if school is None or s.id == school]
         if not found:
@@ -214,8 +217,8 @@ def start_sending(
         refused = [s for s in chosen if who not in trust
                    and who not in {e.lower() for e in (s.headteacher, *s.admins)}]
         if refused:
-            # several schools chosen (--all): English, as they may not share a language
-            said_in = refused[0].language if len(chosen) == 1 else "en"
+            # several schools chosen (--all): their one language, English if they differ
+            said_in = shared_language(chosen)
             fail(
                 refusal(_NOT_HEAD, said_in, email=actor, school=refused[0].name),
                 highlight=False, soft_wrap=True, language=said_in,

@@ -28,7 +28,6 @@ from bot.cli.mis import mis_app
 from bot.cli.outbox import outbox_app
 from bot.core.config import ConfigError
 from bot.core.i18n import N_
-from bot.core.words import plural
 from bot.engine.commands import (
     AsOf,
     as_of_date,
@@ -41,7 +40,11 @@ from bot.engine.commands import (
     language_here,
     print_reminder_plan,
     refusal,
+    said_day,
     say_database,
+    say_in,
+    school_language,
+    shared_language,
     unused_columns,
     where,
 )
@@ -145,6 +148,31 @@ def _start() -> None:
 # --------------------------------------------------------------------------- demo & run
 
 _UP_TO_DATE = N_("[green]database is up to date[/]: %(url)s")
+_BUILDING = N_("Building the demo school and running one cycle…")
+_CREATED = N_("[green]Created[/] the demo school in [bold]%(home)s[/]")
+_EXISTING = N_("Using the existing demo in [bold]%(home)s[/] (--fresh to rebuild)")
+_NOT_A_SCHOOL_DAY = N_(
+    "[yellow]Today (%(today)s) is not a school day[/]: the bot only emails on school days, so "
+    "this cycle runs as of [bold]%(day)s[/]."
+)
+_WEB_UI = N_("Web UI: [bold]%(url)s[/]  (demo sign-in: pick any person)")
+_FROM_HERE = N_("From this folder, every command now acts on the demo school, e.g.")
+# the commands the demo suggests (typed as they are, in any language)
+_TRY = tuple(f"  uv run compliance-bot {c}" for c in ("duties --overdue", "status",
+                                                      "remind --dry-run"))
+_SERVING = N_("Serving on http://%(host)s:%(port)s — Ctrl-C to stop.")
+_SERVING_WORKERS = N_(
+    "Serving on http://%(host)s:%(port)s with %(workers)s web processes — Ctrl-C to stop."
+)
+_HELD_FILE = N_("[yellow]note:[/] another scheduler holds %(file)s; serving the web UI only.")
+_HELD_LOCK = N_(
+    "[yellow]note:[/] another scheduler holds the PostgreSQL lock; serving the web UI only."
+)
+_LINKS_LOCAL = N_(
+    "[yellow]note:[/] links in emails point at http://127.0.0.1:%(port)s; set "
+    "COMPLIANCE_BOT_BASE_URL to the address staff use."
+)
+_DELIVERING = N_("Delivering the outbox — Ctrl-C to stop.")
 _ALL_INTERFACES = ("0.0.0.0", "::")  # noqa: S104 - compared with, never bound here
 
 
@@ -160,45 +188,42 @@ def demo(
 ) -> None:
     """Create the fictional demo school in ./.compliance-bot-demo, run a cycle, serve the web UI."""
     from bot.cli.render import print_sweep
-    from bot.demo.builder import build_demo
+    from bot.demo.builder import build_demo, demo_settings
 
     url = f"http://{'127.0.0.1' if host in _ALL_INTERFACES else host}:{port}"
-    with console.status("Building the demo school and running one cycle…"):
+    # the demo's language (a demo built afresh is the fictional English school)
+    language = "en" if fresh else school_language(demo_settings(base_url=url))
+    with console.status(refusal(_BUILDING, language)):
         plan = build_demo(fresh=fresh, base_url=url)
     settings = plan.settings
-    if plan.created:
-        console.print(f"[green]Created[/] the demo school in [bold]{settings.home}[/]")
-    else:
-        console.print(f"Using the existing demo in [bold]{settings.home}[/] (--fresh to rebuild)")
-    say_database(settings.db_url)
+    said = refusal(_CREATED if plan.created else _EXISTING, language, home=settings.home)
+    console.print(said)
+    say_database(settings.db_url, language)
     if plan.as_of != plan.today:
-        console.print(
-            f"[yellow]Today ({plan.today:%A %d %B}) is not a school day[/]: the bot only emails "
-            f"on school days, so this cycle runs as of [bold]{plan.as_of:%A %d %B %Y}[/]."
-        )
-    print_sweep(
-        console, plan.results, plan.sent, settings.outbox_dir, waiting=plan.waiting, now=plan.now
-    )
-    console.print(f"\nWeb UI: [bold]{url}[/]  (demo sign-in: pick any person)")
-    console.print(
-        "From this folder, every command now acts on the demo school, e.g.\n"
-        "  uv run compliance-bot duties --overdue\n"
-        "  uv run compliance-bot status\n"
-        "  uv run compliance-bot remind --dry-run"
-    )
+        console.print(say_in(language, lambda tr: tr.gettext(_NOT_A_SCHOOL_DAY),
+                             today=said_day(plan.today, "%A %d %B", "EEEE dd MMMM"),
+                             day=said_day(plan.as_of, "%A %d %B %Y", "EEEE dd MMMM y")))
+    print_sweep(console, plan.results, plan.sent, settings.outbox_dir, waiting=plan.waiting,
+                now=plan.now, languages={r.school_id: language for r in plan.results})
+    console.print()
+    console.print(refusal(_WEB_UI, language, url=url))
+    console.print("\n".join((refusal(_FROM_HERE, language), *_TRY)))
     if once:
         return
-    _serve(settings, host, port, scheduler=False)
+    _serve(settings, host, port, scheduler=False, language=language)
 
 
-def _serve(settings: Any, host: str, port: int, *, scheduler: bool, workers: int = 1) -> None:
+def _serve(settings: Any, host: str, port: int, *, scheduler: bool, workers: int = 1,
+           language: str = "en") -> None:
+    """Serve the web UI (and, with ``scheduler``, run the jobs) here; its lines in
+    ``language``."""
     import uvicorn
 
     from bot.web.app import create_app, judge_schedulers
     from bot.web.serving import server_config
 
     if workers > 1:
-        _serve_workers(settings, host, port, workers)
+        _serve_workers(settings, host, port, workers, language)
         return
     web = create_app(settings, web_only=not scheduler)
     from bot.core.contained import warm_up
@@ -211,9 +236,10 @@ def _serve(settings: Any, host: str, port: int, *, scheduler: bool, workers: int
         try:
             runner = start_scheduler(settings)
         except SchedulerAlreadyRunningError as exc:
-            err.print(f"[yellow]note:[/] {exc}; serving the web UI only.")
+            held = _HELD_LOCK if exc.file is None else _HELD_FILE
+            err.print(refusal(held, language, file=exc.file))
             judge_schedulers(settings, web.state.ctx.store)  # judged by the other's beat
-    console.print(f"Serving on http://{host}:{port} — Ctrl-C to stop.")
+    console.print(refusal(_SERVING, language, host=host, port=port))
     try:
         uvicorn.Server(server_config(web, host, port)).run()
     finally:
@@ -221,7 +247,7 @@ def _serve(settings: Any, host: str, port: int, *, scheduler: bool, workers: int
             runner.shutdown()
 
 
-def _serve_workers(settings: Any, host: str, port: int, workers: int) -> None:
+def _serve_workers(settings: Any, host: str, port: int, workers: int, language: str) -> None:
     """Serve the web UI from several processes (uvicorn's workers): the web only, no jobs."""
     import uvicorn
 
@@ -230,7 +256,7 @@ def _serve_workers(settings: Any, host: str, port: int, workers: int) -> None:
     # each worker builds the app from the environment: pass on what this command worked out
     os.environ["COMPLIANCE_BOT_BASE_URL"] = settings.base_url
     os.environ["COMPLIANCE_BOT_HOME"] = str(settings.home)
-    console.print(f"Serving on http://{host}:{port} with {workers} web processes — Ctrl-C to stop.")
+    console.print(refusal(_SERVING_WORKERS, language, host=host, port=port, workers=workers))
     uvicorn.run(**workers_options(host, port, workers))
 
 
@@ -266,7 +292,8 @@ def run(
     for name in ("bot", "schedules"):  # long-running processes say what their jobs did
         logging.getLogger(name).setLevel(logging.INFO)
     ctx.settings.signing_key()  # refuse to start with a key that is too short
-    where(ctx)
+    language = language_here(ctx)
+    where(ctx, language)
     _ = ctx.config, ctx.store
     if scheduler_only:
         from schedules.runner import run_forever
@@ -276,20 +303,22 @@ def run(
     if dispatch_only:
         from schedules.dispatcher import run_dispatcher
 
-        console.print("Delivering the outbox — Ctrl-C to stop.")
+        console.print(refusal(_DELIVERING, language))
         sent = run_dispatcher(ctx.settings)
-        console.print(f"Stopped after sending {plural(sent, 'message')}.")
+        console.print(say_in(language, lambda tr: tr.ngettext(
+            "Stopped after sending %(num)d message.", "Stopped after sending %(num)d messages.",
+            sent), num=sent))
         return
     if workers > 1 and not web_only:
-        language = language_here(ctx)
         fail(refusal(_WEB_ONLY, language), language=language)
     host, port = host or ctx.settings.host, port or serving_port(ctx.settings)
     _serve(
-        served_settings(ctx.settings, host, port),
+        served_settings(ctx.settings, host, port, language),
         host,
         port,
         scheduler=not web_only,
         workers=workers,
+        language=language,
     )
 
 
@@ -306,15 +335,13 @@ def serving_port(settings: Any) -> int:
     return own_address(str(settings.base_url), int(settings.port))[1]
 
 
-def served_settings(settings: Any, host: str, port: int) -> Any:
-    """Settings whose links point at this server: BASE_URL when set, else ``host:port``."""
+def served_settings(settings: Any, host: str, port: int, language: str = "en") -> Any:
+    """Settings whose links point at this server: BASE_URL when set, else ``host:port`` (the
+    note saying so in ``language``)."""
     if "base_url" in settings.model_fields_set:
         return settings
     if host in _ALL_INTERFACES:
-        err.print(
-            "[yellow]note:[/] links in emails point at "
-            f"http://127.0.0.1:{port}; set COMPLIANCE_BOT_BASE_URL to the address staff use."
-        )
+        err.print(refusal(_LINKS_LOCAL, language, port=port))
         host = "127.0.0.1"
     return settings.model_copy(update={"base_url": f"http://{host}:{port}"})
 
@@ -432,43 +459,67 @@ app.command()(maintenance)
 # --------------------------------------------------------------------------- sub-commands
 
 
+_COUNTS = N_("%(school)s: %(policies)s policies, %(requirements)s requirements, "
+             "%(accounts)s official accounts")
+_READABLE = N_("[green]directory: %(num)s people readable[/]")
+_NOT_READ = N_("[yellow]not read[/] %(columns)s")
+_REJECTED = N_("[yellow]rejected[/] %(row)s")
+_HELD_BACK = N_("[yellow]held back[/] %(person)s: the role table (job_titles) does not say "
+                "what %(titles)s means")
+
+
 @check_app.command("config")
 @friendly
 def check_config() -> None:
     """Validate the school configuration file and the directory file."""
     from bot.core.config.per_school import problems_text, standing_of
+    from bot.core.config.said import say_problems
+    from bot.features.setup.problems import say  # lazy: the setup room's sentences
 
-    ctx = context(database="unused")
-    config = ctx.config
+    ctx = context(database="unused", say_where=False)
+    try:
+        config = ctx.config
+    except ConfigError:
+        where(ctx, "en")  # English: the settings that would say a language do not load
+        raise
+    language = shared_language(config.schools)
+    where(ctx, language)
     standing = standing_of(config)
     if standing is not None and standing.problems:  # every school's entry must pass here
-        raise ConfigError(problems_text(ctx.settings.config_path, standing.problems))
+        text = problems_text(ctx.settings.config_path, standing.problems)
+        fail("\n".join(say_problems(text, language)), highlight=False, soft_wrap=True,
+             language=language)
     n = len(config.schools)
-    console.print(f"[green]{ctx.settings.config_path}: valid[/] — {plural(n, 'school')}")
+    console.print(say_in(language, lambda tr: tr.ngettext(
+        "[green]%(file)s: valid[/] — %(num)d school", "[green]%(file)s: valid[/] — %(num)d schools",
+        n), file=ctx.settings.config_path, num=n))
     for school in config.schools:
-        console.print(
-            f"  {school.id}: {len(school.policies)} policies, "
-            f"{len(school.requirements)} requirements, "
-            f"{len(school.official_accounts)} official accounts"
-        )
+        console.print("  " + refusal(_COUNTS, language, school=school.id,
+                              policies=len(school.policies),
+                              requirements=len(school.requirements),
+                              accounts=len(school.official_accounts)))
     changes = ctx.connectors.directory.fetch(None)
-    console.print(f"[green]directory: {len(changes.people)} people readable[/]")
+    console.print(refusal(_READABLE, language, num=len(changes.people)))
     unused = getattr(ctx.connectors.directory, "unused_columns", [])
     if unused:
-        err.print(f"[yellow]not read[/] {unused_columns(unused)}", highlight=False)
-    for line in changes.rejected:
-        err.print(f"[yellow]rejected[/] {line}", highlight=False)
+        err.print(say_in(language, lambda tr: tr.gettext(_NOT_READ),
+                         columns=lambda said_in: unused_columns(unused, said_in)),
+                  highlight=False)
+    for line in changes.rejected:  # a staff list's row, read back by the setup room
+        err.print(say_in(language, lambda tr: tr.gettext(_REJECTED),
+                         row=lambda said_in, line=line: say(line, said_in)), highlight=False)
     held = _unknown_titles(config.schools, changes.people)
-    for line in held:
-        err.print(f"[yellow]held back[/] {line}", highlight=False)
+    for person, titles in held:
+        err.print(refusal(_HELD_BACK, language, person=person, titles=titles), highlight=False)
     if changes.rejected or held:
         raise typer.Exit(1)
 
 
 def _unknown_titles(
     schools: Sequence[SchoolConfig], people: Sequence[DirectoryPerson]
-) -> list[str]:
-    """People a sync would hold back: their job title is not in their school's role table."""
+) -> list[tuple[str, str]]:
+    """People a sync would hold back, and the job titles their school's role table does not
+    give: ``("Name <email>", "'Title'")``."""
     from bot.engine.job_roles import map_roles
 
     lines = []
@@ -478,9 +529,8 @@ def _unknown_titles(
                 continue
             unknown = map_roles(person, school.role_groups, school.job_titles).unknown
             if unknown:
-                lines.append(f"{person.display_name} <{person.email}>: the role table "
-                             f"(job_titles) does not say what {', '.join(map(repr, unknown))} "
-                             "means")
+                lines.append((f"{person.display_name} <{person.email}>",
+                              ", ".join(map(repr, unknown))))
     return lines
 
 

@@ -18,8 +18,9 @@ import typer
 import uvicorn
 from sqlalchemy import func, select
 
+from bot.core.i18n import N_
 from bot.core.models import Attestation
-from bot.engine.commands import console, err
+from bot.engine.commands import console, err, refusal, school_language
 
 __all__ = ["SmokeResult", "attestations", "free_port", "run_command", "served"]
 
@@ -32,17 +33,19 @@ class SmokeResult:
 
     steps: list[tuple[str, bool, str]] = field(default_factory=list)
     say: Say | None = None  # told of each step as it is recorded
+    language: str = "en"  # the step's name as ``say`` is told it
 
     @property
     def ok(self) -> bool:
         """Every step passed."""
         return bool(self.steps) and all(ok for _, ok, _ in self.steps)
 
-    def check(self, name: str, ok: bool, detail: str = "") -> None:
-        """Record one step (and say it)."""
-        self.steps.append((name, ok, detail))
+    def check(self, sentence: str, ok: bool, detail: str = "", **values: object) -> None:
+        """Record one step, ``sentence`` the catalogue's (``N_``) with its ``values``, in
+        English, and say it in ``language``."""
+        self.steps.append((sentence % values if values else sentence, ok, detail))
         if self.say is not None:
-            self.say(name, ok, detail)
+            self.say(refusal(sentence, self.language, **values), ok, detail)
 
 
 def free_port() -> int:
@@ -77,23 +80,32 @@ def attestations(context: Any) -> int:
         return int(session.scalar(select(func.count()).select_from(Attestation)) or 0)
 
 
-def run_command(run_smoke: Callable[[Path, Say], SmokeResult], folder: Path | None, *,
+_PASSED = N_("[green]passed[/]")
+_FAILED = N_("[bold red]FAILED[/]")
+
+
+def run_command(run_smoke: Callable[[Path, Say, str], SmokeResult], folder: Path | None, *,
                 serving: str, prefix: str, failed: str) -> None:
     """Run a smoke test in ``folder`` (a temporary one when None), print each step, and exit 1
-    if one failed (``failed`` names the test)."""
+    if one failed (``failed`` names the test; ``serving``: the first line, the catalogue's).
+    Its lines are in the language of the school set up where it runs (the technician's; the
+    demo it builds is the fictional English school), English where there is none."""
+    language = school_language()
 
     def say(name: str, ok: bool, detail: str) -> None:
-        mark = "[green]passed[/]" if ok else "[bold red]FAILED[/]"
+        mark = refusal(_PASSED if ok else _FAILED, language)
         console.print(f"{mark}  {name}" + (f"\n        {detail}" if detail else ""),
                       highlight=False, soft_wrap=True)
 
-    console.print(f"Building the demo school and serving {serving} on 127.0.0.1 …")
+    console.print(refusal(serving, language))
     if folder is not None:
-        result = run_smoke(folder, say)
+        result = run_smoke(folder, say, language)
     else:
         with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
-            result = run_smoke(Path(tmp), say)
+            result = run_smoke(Path(tmp), say, language)
     if not result.ok:
-        err.print(f"[bold red]The {failed} smoke test failed[/]: see the steps above.")
+        err.print(refusal(N_("[bold red]The %(test)s smoke test failed[/]: see the steps above."),
+                          language, test=failed))
         raise typer.Exit(1)
-    console.print(f"[green]All {len(result.steps)} steps passed.[/]")
+    console.print(refusal(N_("[green]All %(num)d steps passed.[/]"), language,
+                          num=len(result.steps)))

@@ -38,6 +38,7 @@ from starlette.routing import Route
 
 from bot.cli.smoke import SmokeResult, attestations, free_port, run_command, served
 from bot.core.context import AppContext
+from bot.core.i18n import N_
 from bot.core.models import Duty, OutboxMessage, Person
 from bot.core.settings import M365Settings
 from bot.demo.builder import build_demo
@@ -119,9 +120,11 @@ def _buttons(card: dict[str, Any], verb: str) -> list[dict[str, Any]]:
             if node.get("type") == "Action.Execute" and node.get("verb") == verb]
 
 
-def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -> SmokeResult:
-    """The whole smoke test in ``home`` (a folder of its own); every step is recorded."""
-    result = SmokeResult(say=say)
+def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None,
+              language: str = "en") -> SmokeResult:
+    """The whole smoke test in ``home`` (a folder of its own); every step is recorded (and
+    said in ``language``)."""
+    result = SmokeResult(say=say, language=language)
     check = result.check
 
     issuer = LocalIssuer()
@@ -151,7 +154,7 @@ def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -
                            Duty.kind == "acknowledge_policy", Person.external_id.is_not(None))
                     .order_by(Person.id).limit(1))
                 if person is None:
-                    check("a member of staff with a policy to acknowledge", False)
+                    check(N_("a member of staff with a policy to acknowledge"), False)
                     return result
                 user_id, name = str(person.external_id), person.display_name
 
@@ -167,15 +170,15 @@ def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -
             said = send(activity("message", user_id, service_url, text="hi"))
             rows = replies()
             cards = [r.payload["teams"]["card"] for r in rows]
-            check(f"{name} installs the app and says hi: their needs card is the reply",
+            check(N_("%(name)s installs the app and says hi: their needs card is the reply"),
                   installed.status_code == said.status_code == 200 and len(rows) == 2
                   and all("needs from you" in " ".join(card_lines(c)) for c in cards),
                   f"HTTP {installed.status_code}, {said.status_code}; {len(rows)} replies queued "
-                  "for the Bot Connector")
+                  "for the Bot Connector", name=name)
             opened = send(press(user_id, service_url, REFRESH_VERB, {}))
             card = opened.json().get("value", {}) if opened.status_code == 200 else {}
             acks = _buttons(card, ACK_VERB)
-            check("the card opened in Teams shows what the school needs",
+            check(N_("the card opened in Teams shows what the school needs"),
                   bool(acks), " / ".join(card_lines(card)[:3]))
             if not acks:
                 return result
@@ -183,20 +186,20 @@ def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -
             pressed = send(press(user_id, service_url, ACK_VERB, acks[0]["data"]))
             answer = pressed.json().get("value", {}) if pressed.status_code == 200 else {}
             thanks = next((line for line in card_lines(answer) if "is recorded" in line), "")
-            check("Acknowledge records one acknowledgement and the card says so",
+            check(N_("Acknowledge records one acknowledgement and the card says so"),
                   bool(thanks) and attestations(context) == before + 1, thanks)
             again = send(press(user_id, service_url, ACK_VERB, acks[0]["data"]))
-            check("pressed again, nothing more is recorded",
+            check(N_("pressed again, nothing more is recorded"),
                   again.status_code == 200 and attestations(context) == before + 1)
             stranger = str(uuid.uuid4())
             send(activity("message", stranger, service_url, text="hi"))
             line = next((r.payload["text"] for r in replies()
                          if not r.payload["teams"]["card"]), "")
-            check("someone the school does not know gets one plain line",
+            check(N_("someone the school does not know gets one plain line"),
                   line.startswith("This is "), line)
             forged = send(activity("message", user_id, service_url, text="hi"),
                           key=RSAKey.generate_key(2048, parameters={"kid": KEY_ID}))
-            check("a token the issuer never signed is refused",
+            check(N_("a token the issuer never signed is refused"),
                   forged.status_code == 401 and attestations(context) == before + 1,
                   f"HTTP {forged.status_code}")
     return result
@@ -204,5 +207,5 @@ def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -
 
 def smoke_command(folder: Path | None) -> None:
     """``compliance-bot teams smoke``: run it, print each step, exit 1 if one failed."""
-    run_command(run_smoke, folder, serving="the bot", prefix="compliance-bot-smoke-",
-                failed="Teams")
+    run_command(run_smoke, folder, prefix="compliance-bot-smoke-", failed="Teams",
+                serving=N_("Building the demo school and serving the bot on 127.0.0.1 …"))

@@ -56,10 +56,12 @@ __all__ = [
     "print_reminder_plan",
     "refusal",
     "refuse_new_database",
+    "said_day",
     "say_database",
     "say_in",
     "school_language",
     "schools_of",
+    "shared_language",
     "table",
     "unused_columns",
     "where",
@@ -169,15 +171,22 @@ def context(
 
 
 def language_here(ctx: AppContext) -> str:
-    """The language of the one school this install runs; English for a trust's several
-    schools, a database not made yet, or settings that do not load (the command says why)."""
+    """The language of the schools this install runs (``shared_language``); English for a
+    database not made yet, or settings that do not load (the command says why)."""
     try:
         if not ctx.database_there():
             return "en"
         schools = ctx.config.schools
     except Exception:  # whatever fails here fails again in the command, and is said there
         return "en"
-    return schools[0].language if len(schools) == 1 else "en"
+    return shared_language(schools)
+
+
+def shared_language(schools: Iterable[SchoolConfig]) -> str:
+    """The language every one of ``schools`` speaks (a trust's several schools too, when they
+    all chose the same); English when their languages differ."""
+    languages = {school.language for school in schools}
+    return languages.pop() if len(languages) == 1 else "en"
 
 
 def school_language(settings: Settings | None = None) -> str:
@@ -372,13 +381,16 @@ def table(
     return shown
 
 
-def unused_columns(names: list[str]) -> str:
-    """What a person is told of the staff list's columns the bot does not read."""
-    listed = ", ".join(f"'{n}'" for n in names)
-    them = "it is" if len(names) == 1 else "they are"
-    return (f"the staff list's {'column' if len(names) == 1 else 'columns'} {listed}: {them} "
-            "not read. If one holds further roles, name it 'Additional Role' (or 'Role 2', "
-            "'Role 3'): each of those is read through the role table.")
+def unused_columns(names: list[str], language: str = "en") -> str:
+    """What a person is told of the staff list's columns the bot does not read, in
+    ``language``."""
+    return say_in(language, lambda tr: tr.ngettext(
+        "the staff list's column %(columns)s: it is not read. If one holds further roles, name "
+        "it 'Additional Role' (or 'Role 2', 'Role 3'): each of those is read through the role "
+        "table.",
+        "the staff list's columns %(columns)s: they are not read. If one holds further roles, "
+        "name it 'Additional Role' (or 'Role 2', 'Role 3'): each of those is read through the "
+        "role table.", len(names)), columns=", ".join(f"'{n}'" for n in names))
 
 
 _STEP_FAILED = N_(
@@ -421,8 +433,8 @@ def directory_errors(results: list[SchoolSweep], languages: Mapping[str, str]) -
         raise typer.Exit(STOPPED_EXIT)
 
 
-def _plan_day(day: date, english: str, welsh: str) -> Callable[[str], str]:
-    """A day as the plan writes it (``english``: a strftime pattern; ``welsh``: babel's)."""
+def said_day(day: date, english: str, welsh: str) -> Callable[[str], str]:
+    """A day as ``say_in`` says it (``english``: a strftime pattern; ``welsh``: babel's)."""
     from babel.dates import format_date
 
     return lambda language: (
@@ -442,14 +454,14 @@ def print_reminder_plan(
             console.print(say_in(language, lambda tr: tr.gettext(
                 "%(school)s: %(day)s is not a school day — no reminders would go today."),
                 school=result.school_name,
-                day=_plan_day(result.as_of, "%A %d %B", "EEEE dd MMMM")))
+                day=said_day(result.as_of, "%A %d %B", "EEEE dd MMMM")))
             continue
         heads = [say_in(language, _catalogue(head))
                  for head in (N_("To"), N_("Items"), N_("Reminder"), N_("Copied"))]
         console.print(table(
             say_in(language, lambda tr: tr.gettext("%(school)s — reminders as of %(day)s"),
                    school=result.school_name,
-                   day=_plan_day(result.as_of, "%a %d %b %Y", "EEE dd MMM y")),
+                   day=said_day(result.as_of, "%a %d %b %Y", "EEE dd MMM y")),
             heads,
             ((f"{r.person_name}\n[dim]{r.person_email}[/]", "\n".join(r.items),
               say_in(language, functools.partial(stage_list, r.labels)), ", ".join(r.cc) or "—")

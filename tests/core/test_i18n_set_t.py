@@ -1,9 +1,10 @@
 """#57 set t: the sentence after "gwall:" — the command line's refusals in ``bot/cli``,
 ``bot/engine/commands.py`` and ``init`` — in the language of the school the command acts on:
 Welsh in ``cy``, Welsh first then English in ``cy+en``, English byte for byte as main printed in
-``en`` (the English lines below are main's). A trust's several schools, a folder with no school
-and the refusals before any answer is read stay English (the code says why at each), and a scan
-fails on any new ``fail(...)`` in these files whose sentence is not the catalogue's.
+``en`` (the English lines below are main's). A trust whose schools speak differently, a folder
+with no school and the refusals before any answer is read stay English (the code says why at
+each), and a scan fails on any new ``fail(...)`` in these files whose sentence is not the
+catalogue's.
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ ENGLISH = [
     ("bot/engine/commands.py", "refuse_new_database"),  # no database to read the language from
     ("bot/engine/commands.py", "refuse_new_database"),
     ("bot/engine/commands.py", "directory_errors"),  # the directory platform's own error
-    ("bot/cli/config.py", "start_sending"),  # a trust's several schools, none named
     ("bot/features/setup/cli.py", "_progress"),  # no saved answers, so no language chosen
 ]
 # what says a sentence in a school's language (the catalogue's, or our own read-back of it)
-TRANSLATORS = {"refusal", "error_said", "said", "say_problem", "gettext", "ngettext"}
+TRANSLATORS = {
+    "refusal", "error_said", "said", "say_problem", "say_problems", "gettext", "ngettext"
+}
 
 
 def _run(school: SchoolBuilder, *args: str) -> list[str]:
@@ -157,19 +159,31 @@ def test_init_resume_with_answers_is_refused_in_the_answers_language(
     )
 
 
-def test_a_trusts_refusal_naming_no_school_stays_english(installed: SchoolBuilder) -> None:
+@pytest.mark.parametrize(("elm", "said"), [
+    ("cy", [
+        "gwall: does dim ysgol 'nope' yn y ffurfweddiad (oak, elm)",
+        "gwall: mae gan yr ymddiriedolaeth hon sawl ysgol: dywedwch pa un gyda --school (oak ar "
+        "gyfer Oak Test School, elm ar gyfer Elm School), neu --all ar gyfer pob ysgol.",
+    ]),
+    ("en", [
+        "error: no school 'nope' in the configuration (oak, elm)",
+        "error: this trust has several schools: say which with --school (oak for Oak Test "
+        "School, elm for Elm School), or --all for every school.",
+    ]),
+])
+def test_a_trusts_refusal_naming_no_school_is_in_the_language_its_schools_share(
+    installed: SchoolBuilder, elm: str, said: list[str]
+) -> None:
+    # Welsh when both schools chose cy (set ac); English when their languages differ
     installed.school["language"] = "cy"
     installed.others = [{"id": "elm", "name": "Elm School", "headteacher": "head@oak.example",
-                         "language": "cy"}]
+                         "language": elm}]
     installed.write()
     try:
-        assert _run(installed, "directory", "status", "--school", "nope")[-1] == (
-            "error: no school 'nope' in the configuration (oak, elm)"
-        )
-        assert _run(installed, "start-sending")[-1] == (
-            "error: this trust has several schools: say which with --school (oak for Oak Test "
-            "School, elm for Elm School), or --all for every school."
-        )
+        assert [
+            _run(installed, "directory", "status", "--school", "nope")[-1],
+            _run(installed, "start-sending")[-1],
+        ] == said
     finally:
         installed.others = []
         installed.write()

@@ -207,7 +207,7 @@ def _print_directory(draft: SetupDraft, words: Words, language: str) -> None:
                                                "chose"), language, line=number), highlight=False)
     if draft.unused_columns:
         not_read = _("not read")
-        console.print(f"  [yellow]{not_read}[/]: {unused_columns(draft.unused_columns)}",
+        console.print(f"  [yellow]{not_read}[/]: {unused_columns(draft.unused_columns, language)}",
                       highlight=False)
     if without := [p.display_name for p in draft.people if not has_mailbox(p.email)]:
         console.print("  " + _(
