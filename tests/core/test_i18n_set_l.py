@@ -67,6 +67,7 @@ _TYPED_WORDS = (
     "Hydref",
     "Ysgol Derw",
     "Ysgol Onnen",
+    "Oak Test School",
     "Ash Primary",
     "two years",
     "true",
