@@ -588,10 +588,8 @@ def apply_listing(
     by_external = {k.external_id: k for k in known if k.external_id}
     group = school.directory.staff_group
     unnamed = changes.by_school.get(None, ())  # a trust's read is split once, not per school
-    listed = (
-        list(changes.by_school.get(school.id, ())) if not unnamed
-        else [p for p in changes.people if _belongs(p, school.id, group, default_school)]
-    )
+    listed = list(changes.by_school.get(school.id, ())) + [
+        p for p in unnamed if _belongs(p, school.id, group, default_school)]
     if group:  # someone the read lists outside the school's group is not here (a delta too)
         listed += [
             replace(p, active=False) for p in unnamed

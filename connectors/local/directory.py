@@ -11,19 +11,19 @@ import re
 import zipfile
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from functools import cached_property
 from itertools import chain, islice
 from pathlib import Path
-from typing import Any, TypeVar, cast, overload
+from typing import Any, TypeVar, cast
 
 import yaml
 
 from bot.core.emails import has_mailbox, is_email, no_email_key
 from bot.core.ports import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
 from bot.core.words import plain_key
+from connectors.local.shares import FileRead, PackedPeople, Packer, WhenAsked
 from connectors.local.staff_export import (
     HEADER_SCAN,
     Header,
@@ -280,10 +280,10 @@ class FileDirectory:
     _header_line: int | None = field(default=None, init=False, repr=False)
     rejected_lines: list[int] = field(default_factory=list, init=False)  # of the last fetch
     # what the last parse read (its file's digest, the roles and lines it took) and all it
-    # keeps of it: its answer without the people (``_AsLastRead``). A file unchanged since is
+    # keeps of it: its answer without the people. A file unchanged since is
     # not parsed again (a trust's 100,000 rows every 15 minutes), only hashed, and nobody on
     # it is held between sweeps
-    _last: tuple[_ReadAs, _AsLastRead] | None = field(default=None, init=False, repr=False)
+    _last: tuple[_ReadAs, FileRead] | None = field(default=None, init=False, repr=False)
     # the hashes of the last parse's email addresses, in order (8 bytes each, not a string),
     # and what it found not to be one: a changed file of 100,000 staff checks only its new
     # addresses (0.2 ms each)
@@ -312,22 +312,15 @@ class FileDirectory:
         digest = hashlib.sha256(self.path.read_bytes()).hexdigest()[:16]
         read_as = (digest, self.allowed_roles, self.left_out)
         if self._last is not None and self._last[0] == read_as:
-            return replace(self._last[1], people=_WhenAsked(lambda: self._parse(digest).people))
+            again = WhenAsked(lambda: cast("PackedPeople", self._parse(digest).people))
+            return replace(self._last[1], people=again)
         changes = self._parse(digest)
-        kept = _AsLastRead(
-            people=(),
-            complete=True,
-            cursor=digest,
-            rejected=changes.rejected,
-            rejected_records=changes.rejected_records,
-            shares=frozenset(changes.by_school),
-            kept_digests=changes.digests,  # the same dict, which the sweeps fill in
-        )
-        self._last = (read_as, kept)
+        self._last = (read_as, replace(changes, people=()))  # the same digests, filled in
         return changes
 
-    def _parse(self, digest: str) -> DirectoryChanges:
-        """Every row of the file as people, and the rows that could not be read."""
+    def _parse(self, digest: str) -> FileRead:
+        """Every row of the file as people (packed by school), and the rows that could not
+        be read."""
         suffix = self.path.suffix.lower()
         rows: Iterable[tuple[int, dict[str, Any]]]
         if suffix in {".yaml", ".yml"}:
@@ -344,7 +337,7 @@ class FileDirectory:
         named = _named(rows)
         first = list(islice(named, 1))  # the header is found before the first row comes
         label = self._header.column if self._header is not None else str
-        people: list[DirectoryPerson] = []
+        people = Packer()
         rejected: list[str] = []
         records: list[RejectedRecord] = []
         seen: dict[str, int] = {}  # line by email, and by id (no "id:" string made a row)
@@ -388,15 +381,17 @@ class FileDirectory:
                 continue
             seen[person.email] = line
             seen_id[person.external_id] = line
-            people.append(person)
+            people.add(line, person)
         self._emails, self._not_emails = array("q", sorted(good)), frozenset(bad)
         self.rejected_lines = rejected_lines
-        return DirectoryChanges(
-            people=people,
+        packed = people.people()
+        return FileRead(
+            people=packed,
             complete=True,
             cursor=digest,
             rejected=rejected,
             rejected_records=records,
+            shares=packed.schools,
         )
 
     def _csv_rows(self) -> Iterable[tuple[int, dict[str, Any]]]:
@@ -467,74 +462,3 @@ class FileDirectory:
             raise PermanentError(f"{self.path}: expected a list under 'people'")
         for index, row in enumerate(people, start=1):
             yield index, dict(row) if isinstance(row, dict) else {}
-
-
-class _WhenAsked(Sequence[DirectoryPerson]):
-    """The people of a file read again unchanged, parsed when first asked for (a quiet
-    sweep asks for none: it compares each school's share digest with what it applied)."""
-
-    def __init__(self, parse: Callable[[], Sequence[DirectoryPerson]]) -> None:
-        self._parse = parse
-
-    @cached_property
-    def _people(self) -> Sequence[DirectoryPerson]:
-        return self._parse()
-
-    @overload
-    def __getitem__(self, index: int) -> DirectoryPerson: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[DirectoryPerson]: ...
-    def __getitem__(self, index: int | slice) -> DirectoryPerson | Sequence[DirectoryPerson]:
-        return self._people[index]
-
-    def __len__(self) -> int:
-        return len(self._people)
-
-
-class _Shares(Mapping[str | None, Sequence[DirectoryPerson]]):
-    """``by_school`` of a file read again unchanged: the schools the last parse named, each
-    share parsed only when asked for."""
-
-    def __init__(self, schools: frozenset[str | None], people: Sequence[DirectoryPerson]):
-        self._schools, self._people = schools, people
-
-    @cached_property
-    def _shares(self) -> dict[str | None, list[DirectoryPerson]]:
-        shares: dict[str | None, list[DirectoryPerson]] = {}
-        for person in self._people:
-            shares.setdefault(person.school, []).append(person)
-        return shares
-
-    def __getitem__(self, school: str | None) -> Sequence[DirectoryPerson]:
-        if school not in self._schools:
-            raise KeyError(school)
-        return self._shares.get(school, [])
-
-    def __contains__(self, school: object) -> bool:
-        return school in self._schools  # (Mapping's own would parse the share to know)
-
-    def __iter__(self) -> Iterator[str | None]:
-        return iter(self._schools)
-
-    def __len__(self) -> int:
-        return len(self._schools)
-
-
-@dataclass(frozen=True)
-class _AsLastRead(DirectoryChanges):
-    """The file read again unchanged: what its last parse said (cursor, rejected rows), the
-    schools it named and each share's digest as the sweeps worked them out, and its people
-    only when something asks for them."""
-
-    shares: frozenset[str | None] = frozenset()
-    kept_digests: dict[str | None, str] = field(default_factory=dict)
-
-    @cached_property
-    def by_school(self) -> Mapping[str | None, Sequence[DirectoryPerson]]:
-        """The schools the last parse named; a share's people parsed when it is asked for."""
-        return _Shares(self.shares, self.people)
-
-    @cached_property
-    def digests(self) -> dict[str | None, str]:
-        """The digests of the shares, kept from one read of this file to the next."""
-        return self.kept_digests
