@@ -28,6 +28,7 @@ from bot.core.models import (
     Person,
     PersonGroup,
     PersonRole,
+    School,
     StepFailure,
     SweepRun,
     utcnow,
@@ -308,6 +309,9 @@ _OPEN_DUTIES = select(func.count(), func.count().filter(Duty.due_on < bindparam(
 )
 
 
+_SCHOOL_ROW = "sweep.school"  # session.info: the swept school's row (``sweep_school``)
+
+
 def _steps_of(step: Step) -> str:
     """A feature step's name: its function's (the key its failures are recorded under)."""
     return str(getattr(step, "__name__", type(step).__name__))
@@ -322,6 +326,9 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
     result = SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
                          school_day=is_reminder_day(school, today))
     result.preview = not is_sending(session, school.id)
+    # the school's row, held for the sweep (the session's own map holds rows weakly): the
+    # directory's ensure_school and the mirror find it there instead of each reading it again
+    session.info[_SCHOOL_ROW] = session.get(School, school.id)
     # in preview: plan who would be asked, queue nothing
     run = replace(full, write=full.write and not result.preview)
     # SQLite has one writer: a school's sweep held the write lock from its first write to its
