@@ -18,7 +18,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Date, Integer, String, column, delete, select, table
+from sqlalchemy import ColumnElement, Date, Integer, String, column, delete, select, table
 from sqlalchemy.orm import Session
 
 from bot.core.clock import to_local
@@ -48,19 +48,24 @@ def record(
     """Keep the batch's people's dates (theirs alone: none, no row), and with ``school`` the
     whole school's (``whole``) too."""
     c = ATTENTION.c
-    where = [c.school_id == school_id, c.person_id != WHOLE]
+    bounds: list[ColumnElement[bool]] = []
     if batch.ids is not None:
-        where.append(c.person_id.in_(batch.ids))
+        bounds.append(c.person_id.in_(batch.ids))
     if batch.after is not None:
-        where.append(c.person_id > batch.after)
+        bounds.append(c.person_id > batch.after)
     if batch.upto is not None:
-        where.append(c.person_id <= batch.upto)
-    session.execute(delete(ATTENTION).where(*where))
+        bounds.append(c.person_id <= batch.upto)
+    if school and not bounds:  # everyone in one batch (a small school): every row, at once
+        session.execute(delete(ATTENTION).where(c.school_id == school_id))
+    else:
+        session.execute(
+            delete(ATTENTION).where(c.school_id == school_id, c.person_id != WHOLE, *bounds)
+        )
+        if school:
+            session.execute(delete(ATTENTION).where(c.school_id == school_id, c.person_id == WHOLE))
     rows = [{"school_id": school_id, "person_id": p, "on_date": d} for p, d in dates.items()]
-    if school:
-        session.execute(delete(ATTENTION).where(c.school_id == school_id, c.person_id == WHOLE))
-        if whole is not None:
-            rows.append({"school_id": school_id, "person_id": WHOLE, "on_date": whole})
+    if school and whole is not None:
+        rows.append({"school_id": school_id, "person_id": WHOLE, "on_date": whole})
     if rows:  # an upsert: a plan of the same people in another transaction (settings applied
         # while the sweep runs) may have written theirs after this one's delete
         stmt = dialect_insert(session, ATTENTION)

@@ -14,7 +14,7 @@ from functools import partial
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import case, func, select, text, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today
@@ -28,6 +28,7 @@ from bot.core.models import (
     Person,
     PersonGroup,
     PersonRole,
+    School,
     StepFailure,
     SweepRun,
     utcnow,
@@ -57,6 +58,7 @@ from bot.engine.facts import (
 from bot.engine.idle_steps import idle
 from bot.engine.leavers import MissingPerson, missing_people
 from bot.engine.mis import ended_addresses, record_mis_error, sync_mis
+from bot.engine.planner_statistics import refresh_statistics
 from bot.engine.read_once import ReadOnce
 from bot.engine.remind import (
     ChatRoute,
@@ -109,41 +111,6 @@ class SchoolSweep:
 
 
 # --------------------------------------------------------------------------- duties
-
-
-_RESTATS_AFTER = 20_000  # rows written in one sweep that make the planner's statistics stale
-
-
-def _refresh_statistics(session: Session, models: Sequence[Any], written: int) -> None:
-    """Give the query planner true figures for these tables before the sweep reads them.
-
-    Without them PostgreSQL plans from what the tables held before this transaction: after a
-    first run's 100,000 people it joined them as if there were none (a nested loop that took
-    minutes a query, when the next sweep started before autovacuum had looked), and the
-    reminder queries read every open duty for each batch of people. ANALYZE sees the
-    transaction's own rows and its figures commit with them. It runs after a sweep wrote many
-    rows (a first run), and on SQLite once when the file has no statistics for the table yet.
-    """
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    for model in models:
-        table = model.__tablename__
-        stale = written >= _RESTATS_AFTER
-        if not stale and sqlite:
-            stale = table not in _analysed(session)
-        if stale:
-            session.execute(text(f"ANALYZE {table}"))
-            if sqlite:
-                _analysed(session).add(table)
-
-
-def _analysed(session: Session) -> set[str]:
-    """The SQLite tables with statistics, read once for the session (a school's sweep)."""
-    if "sqlite_stat1" not in session.info:
-        session.info["sqlite_stat1"] = set(session.scalars(text(
-            "SELECT tbl FROM sqlite_stat1")) if session.execute(text(
-                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first() else ())
-    found: set[str] = session.info["sqlite_stat1"]
-    return found
 
 
 def plan_and_apply(
@@ -233,7 +200,7 @@ def _plan_batches(
     writing.result()
     if pending is not None:
         pending.add(session)
-    _refresh_statistics(session, [Duty], written)
+    refresh_statistics(session, [Duty], written)
     return opened, dict(closed), bool(written or closed)
 
 
@@ -315,16 +282,7 @@ def _close(session: Session, closures: Sequence[Closure], today: date) -> dict[s
 def _flag_handovers(session: Session, school_id: str, today: date) -> list[str]:
     """Holders who have left: end their holding and flag the account for its custodian."""
     flagged: list[str] = []
-    rows = session.execute(
-        select(AccountHolder, Person, OfficialAccount)
-        .join(Person, Person.id == AccountHolder.person_id)
-        .join(OfficialAccount, OfficialAccount.id == AccountHolder.account_id)
-        .where(
-            AccountHolder.school_id == school_id,
-            AccountHolder.until.is_(None),
-            Person.active.is_(False),
-        )
-    ).all()
+    rows = session.execute(_LEFT_HOLDERS, {"school_id": school_id}).all()
     for holding, person, account in rows:
         holding.until = person.left_on or today
         account.flag_handover("left", today, person=person.display_name)
@@ -332,6 +290,26 @@ def _flag_handovers(session: Session, school_id: str, today: date) -> list[str]:
         account_event(session, school_id, account, "account.handover.flagged", person.id,
                       actor="system:sweep", reason="holder left")
     return flagged
+
+
+# built once, as the open-duty count below: a sweep asks them for each school, and building
+# the statements (their joins, coercions and cache keys) cost more than running them
+_LEFT_HOLDERS = (
+    select(AccountHolder, Person, OfficialAccount)
+    .join(Person, Person.id == AccountHolder.person_id)
+    .join(OfficialAccount, OfficialAccount.id == AccountHolder.account_id)
+    .where(
+        AccountHolder.school_id == bindparam("school_id"),
+        AccountHolder.until.is_(None),
+        Person.active.is_(False),
+    )
+)
+_OPEN_DUTIES = select(func.count(), func.count().filter(Duty.due_on < bindparam("today"))).where(
+    Duty.school_id == bindparam("school_id"), Duty.status == "open"
+)
+
+
+_SCHOOL_ROW = "sweep.school"  # session.info: the swept school's row (``sweep_school``)
 
 
 def _steps_of(step: Step) -> str:
@@ -348,6 +326,9 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
     result = SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
                          school_day=is_reminder_day(school, today))
     result.preview = not is_sending(session, school.id)
+    # the school's row, held for the sweep (the session's own map holds rows weakly): the
+    # directory's ensure_school and the mirror find it there instead of each reading it again
+    session.info[_SCHOOL_ROW] = session.get(School, school.id)
     # in preview: plan who would be asked, queue nothing
     run = replace(full, write=full.write and not result.preview)
     # SQLite has one writer: a school's sweep held the write lock from its first write to its
@@ -391,8 +372,7 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
         else:
             isolated(_steps_of(step), partial(feature, step))
     open_count, overdue = session.execute(
-        select(func.count(), func.count().filter(Duty.due_on < today))
-        .where(Duty.school_id == school.id, Duty.status == "open")
+        _OPEN_DUTIES, {"school_id": school.id, "today": today}
     ).one()
     result.open_duties, result.overdue = int(open_count), int(overdue)
     return result
@@ -433,7 +413,7 @@ def _read_directory(c: StepContext, result: SchoolSweep) -> None:
             school.id, report.stopped.would_remove, report.stopped.active,
         )
     result.directory = report
-    _refresh_statistics(session, [Person, PersonRole, PersonGroup], report.added + report.updated)
+    refresh_statistics(session, [Person, PersonRole, PersonGroup], report.added + report.updated)
 
 
 def _extra_people(c: StepContext, result: SchoolSweep) -> None:
@@ -540,7 +520,7 @@ def _duties(c: StepContext, result: SchoolSweep) -> None:
     if not fixed:
         changes.everyone(session, school.id)
     ConnectorState.put(session, school.id, QUIET_KEY,
-                       attention.kept(last, inputs, today, only is None))
+                       attention.kept(last, inputs, today, only is None), state)
 
 
 def _chat_route(c: StepContext) -> ChatRoute | None:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.core.context import AppContext
-from bot.engine import sweep
+from bot.engine import planner_statistics, sweep
 from bot.engine.sweep import run_sweep
 from tests.engine.test_sweep import MONDAY, _school
 from tests.support.helpers import SchoolBuilder, at
@@ -29,7 +29,8 @@ def _analysed(ctx: AppContext, dialect: str, table: str) -> int:
 def test_a_sweep_that_writes_many_people_and_duties_gives_the_planner_statistics(
     school: SchoolBuilder, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sweep, "_RESTATS_AFTER", 5)  # this school's first run: 5 people, 8 duties
+    # this school's first run: 5 people, 8 duties
+    monkeypatch.setattr(planner_statistics, "_RESTATS_AFTER", 5)
     _school(school)
     ctx = school.context(database_url)
     dialect = ctx.store.engine.dialect.name

@@ -37,9 +37,17 @@ class ConnectorState(SchoolRecord):
         return session.scalar(_STATE_OF, {"school_id": school_id, "key": key})
 
     @classmethod
-    def put(cls, session: Session, school_id: str, key: str, value: str) -> None:
-        """Keep ``value`` under ``key`` for the school (written only when it changed)."""
-        row = cls.of(session, school_id, key)
+    def put(
+        cls,
+        session: Session,
+        school_id: str,
+        key: str,
+        value: str,
+        row: ConnectorState | None = None,
+    ) -> None:
+        """Keep ``value`` under ``key`` for the school (written only when it changed); ``row``:
+        that row as the caller read it in this transaction (not read again)."""
+        row = row or cls.of(session, school_id, key)
         if row is None:
             session.add(cls(school_id=school_id, key=key, value=value))
         elif row.value != value:
