@@ -10,7 +10,6 @@ fails on a line of these functions that writes English words of its own.
 from __future__ import annotations
 
 import ast
-import re
 from datetime import date
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from connectors.wonde.client import WondeClient
 from connectors.wonde.connector import WondeMis
 from tests.support.fakes.wonde import FakeWonde
 from tests.support.helpers import Row, SchoolBuilder
+from tests.support.own_english import own_english
 
 ROOT = Path(__file__).parents[2]
 ENV = {"COLUMNS": "1000", "COMPLIANCE_BOT_SECRET_KEY": "a-long-enough-secret-key-for-these-tests-0"}
@@ -371,32 +371,9 @@ SAID = {
     "bot/engine/mis.py": {"sync_mis", "_post_roles"},
     "bot/engine/directory.py": {"_hold_unmapped"},
 }
-_MARKUP = re.compile(r"\[/?[a-z ]*\]")
-_CATALOGUE = {"gettext", "ngettext", "N_"}
 # not words a person reads: rich's styles, languages, babel's date patterns and locale, the
 # stored keys a sweep's report is read by
 _NOT_SAID = {"yellow", "warning", "cy", "cy+en", "en", "d MMM y", "d MMM", "%b", "_errors"}
-
-
-def _own_english(function: ast.FunctionDef) -> list[int]:
-    """Lines of ``function`` holding a string with English words that is neither the
-    catalogue's (an argument of gettext/ngettext/N_) nor its docstring nor a key."""
-    kept: set[int] = set()
-    for node in ast.walk(function):
-        if isinstance(node, ast.Call):
-            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
-            if name in _CATALOGUE:
-                kept |= {id(arg) for arg in node.args}
-    docstring = function.body[0]
-    if isinstance(docstring, ast.Expr):
-        kept.add(id(docstring.value))
-    found = []
-    for node in ast.walk(function):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in kept:
-            text = _MARKUP.sub("", node.value).strip()
-            if text not in _NOT_SAID and re.search(r"[A-Za-z]{2,}", text):
-                found.append(f"{function.name}:{node.lineno} {text!r}")
-    return found
 
 
 def test_no_directory_line_writes_its_own_english() -> None:
@@ -405,5 +382,9 @@ def test_no_directory_line_writes_its_own_english() -> None:
         tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
         functions = [f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name in names]
         assert {f.name for f in functions} == names, path
-        found += [f"{path} {line}" for f in functions for line in _own_english(f)]
+        found += [
+            f"{path} {f.name}:{line} {text!r}"
+            for f in functions
+            for line, text in own_english(f, _NOT_SAID)
+        ]
     assert found == [], "say it through the catalogue (gettext/ngettext/N_)"

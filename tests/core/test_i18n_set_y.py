@@ -10,7 +10,6 @@ functions of ``bot/cli/render.py`` write in English words of their own.
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from typer.testing import CliRunner, Result
 from bot.cli.main import app
 from bot.core.i18n import BETWEEN
 from tests.support.helpers import SchoolBuilder
+from tests.support.own_english import own_english
 
 ROOT = Path(__file__).parents[2]
 ENV = {"COLUMNS": "1000", "COMPLIANCE_BOT_SECRET_KEY": "a-long-enough-secret-key-for-these-tests-0"}
@@ -216,8 +216,6 @@ SAID = {
     "_accounts_table",
     "_reports_table",
 }
-_MARKUP = re.compile(r"\[/?[a-z ]*\]")
-_CATALOGUE = {"gettext", "ngettext", "N_"}
 # not words a person reads: rich's styles and justification, the stored keys compared with,
 # languages, babel's date patterns and locale, the separators
 _NOT_SAID = {
@@ -240,34 +238,15 @@ _NOT_SAID = {
 }
 
 
-def _own_english(function: ast.FunctionDef) -> list[int]:
-    """Lines of ``function`` holding a string with English words that is neither the
-    catalogue's (an argument of gettext/ngettext/N_) nor its docstring nor a key."""
-    kept: set[int] = set()
-    for node in ast.walk(function):
-        if isinstance(node, ast.Call):
-            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
-            if name in _CATALOGUE:
-                kept |= {id(arg) for arg in node.args}
-        if isinstance(node, ast.Dict):  # the named values of a catalogue sentence
-            kept |= {id(key) for key in node.keys if key is not None}
-    docstring = function.body[0]
-    if isinstance(docstring, ast.Expr):
-        kept.add(id(docstring.value))
-    found = []
-    for node in ast.walk(function):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in kept:
-            text = _MARKUP.sub("", node.value).strip()
-            if text not in _NOT_SAID and re.search(r"[A-Za-z]{2,}", text):
-                found.append(node.lineno)
-    return found
-
-
 def test_no_line_these_functions_print_writes_its_own_english() -> None:
     tree = ast.parse((ROOT / "bot/cli/render.py").read_text(encoding="utf-8"))
     functions = [f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name in SAID]
     assert {f.name for f in functions} == SAID
-    found = [f"render.py:{line} ({f.name})" for f in functions for line in _own_english(f)]
+    found = [
+        f"render.py:{line} ({f.name})"
+        for f in functions
+        for line, _text in own_english(f, _NOT_SAID, dict_keys=True)
+    ]
     assert found == [], "say it through the catalogue (gettext/ngettext/N_)"
 
 
