@@ -5,7 +5,6 @@ its help and what is said back are Welsh (``cy``) or Welsh first then English (`
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pexpect
@@ -13,7 +12,7 @@ import pytest
 
 from tests.support.mis_export import mis_export
 from tests.support.newcomer import policy_folder, term_calendar
-from tests.support.terminal import spawn
+from tests.support.terminal import said, spawn
 
 # each question (or line said back) in the order init says it: (English, Welsh); the answer
 # typed after a question (None: a line said back, nothing typed)
@@ -107,20 +106,6 @@ NOT_SAVED = (
 )
 
 
-def _said(english: str, welsh: str, language: str) -> str:
-    """What init says in ``language``, as a pattern: cy+en the Welsh, then ' / ' and the English
-    (each given as the start of its sentence; a line said back may wrap); once where they are
-    the same."""
-    if language == "cy":
-        return _words(welsh)
-    if language == "cy+en" and welsh != english:
-        return _words(welsh) + r"[\s\S]*?\s/\s+" + _words(english)
-    return _words(english)
-
-
-def _words(text: str) -> str:
-    """``text`` as a pattern that a wrapped line still matches (any space a line break)."""
-    return r"\s+".join(map(re.escape, text.split(" ")))
 
 
 def _init(folder: Path, inputs: Path, language: str) -> str:
@@ -144,13 +129,13 @@ def _init(folder: Path, inputs: Path, language: str) -> str:
         "policies": inputs / "policies",
     }
     for english, welsh, typed in STEPS:
-        answer(_said(english, welsh, language), None if typed is None else typed.format(**files))
-    settings = _said(*SETTINGS, language)
+        answer(said(english, welsh, language), None if typed is None else typed.format(**files))
+    settings = said(*SETTINGS, language)
     while child.expect([r"\? \[[YI]/n\]", settings]) == 0:
         child.sendline("")  # every template of the pack
     child.sendline("")
-    answer(_said(*SAVE, language), "n")
-    answer(_said(*NOT_SAVED, language), None)
+    answer(said(*SAVE, language), "n")
+    answer(said(*NOT_SAVED, language), None)
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 2

@@ -26,7 +26,7 @@ from tests.core.test_i18n import _english_left
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
 from tests.features.decisions.test_support import Env
-from tests.support.terminal import spawn
+from tests.support.terminal import said, spawn
 from tests.support.welsh_school import _monday as _monday
 from tests.support.welsh_school import env as env
 from tests.support.welsh_school import run as _run
@@ -135,18 +135,6 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _said(english: str, welsh: str, language: str) -> str:
-    """What init says in ``language``, as a pattern: cy+en the Welsh, ' / ', the English."""
-    if language == "cy":
-        return _words(welsh)
-    if language == "cy+en" and welsh != english:
-        return _words(welsh) + r"[\s\S]*?\s/\s+" + _words(english)
-    return _words(english)
-
-
-def _words(text: str) -> str:
-    """``text`` as a pattern that a wrapped line still matches (any space a line break)."""
-    return r"\s+".join(map(re.escape, text.split(" ")))
 
 
 def _init(folder: Path, inputs: Path, language: str) -> tuple[str, dict[str, Any]]:
@@ -172,8 +160,8 @@ def _init(folder: Path, inputs: Path, language: str) -> tuple[str, dict[str, Any
         "en": r"\(local/m365/google\) \[local\]",
     }
     answer(codes[language], "")
-    answer(_said("Web address staff will use", "Cyfeiriad gwe", language), "")
-    answer(_said("Staff list:", "Rhestr y staff:", language), str(inputs / "staff.csv"))
+    answer(said("Web address staff will use", "Cyfeiriad gwe", language), "")
+    answer(said("Staff list:", "Rhestr y staff:", language), str(inputs / "staff.csv"))
     codes = {
         "cy": r"\(darllen-eto/gadael-allan\)",
         "cy+en": r"\(darllen-eto/gadael-allan / read-again/leave-out\)",
@@ -181,7 +169,7 @@ def _init(folder: Path, inputs: Path, language: str) -> tuple[str, dict[str, Any
     }
     answer(codes[language], "ail-ddarllen")  # neither: asked again
     answer(
-        _said(
+        said(
             "please answer one of: read-again, leave-out",
             "atebwch un o'r rhain: darllen-eto, gadael-allan",
             language,
@@ -198,22 +186,22 @@ def _init(folder: Path, inputs: Path, language: str) -> tuple[str, dict[str, Any
     ):
         answer(re.escape(title) + r" \(", "dim" if welsh and title == "Cleaner" else "")
     answer(
-        _said("Headteacher (name or email)", "Pennaeth (enw neu gyfeiriad e-bost)", language),
+        said("Headteacher (name or email)", "Pennaeth (enw neu gyfeiriad e-bost)", language),
         "moira campbell",
     )
     for typed in ("Siobhan", "", "", "elspeth", "", "", "moira campbell", ""):
         answer(r"\): ", typed)  # the people: each question ends "(…): "
-    answer(_said("Term dates:", "Dyddiadau tymor:", language), str(inputs / "term-dates.ics"))
-    answer(_said("Policy folder", "Ffolder polisïau", language), str(inputs / "policies"))
+    answer(said("Term dates:", "Dyddiadau tymor:", language), str(inputs / "term-dates.ics"))
+    answer(said("Policy folder", "Ffolder polisïau", language), str(inputs / "policies"))
     for english, welsh_said, typed in QUESTIONS:
-        answer(_said(english, welsh_said, language), typed)
+        answer(said(english, welsh_said, language), typed)
     yes = {"cy": r"\? \[I/n\]", "cy+en": r"\? \[I/n\] / \[Y/n\]", "en": r"\? \[Y/n\]"}[language]
-    settings = _said("Manage settings on the web pages", "Rheoli'r gosodiadau", language)
+    settings = said("Manage settings on the web pages", "Rheoli'r gosodiadau", language)
     first = True
     while child.expect([yes, settings]) == 0:  # the pack: the first answered in words
         child.sendline(("efallai" if first else "") if language != "en" else "")
         if first and language != "en":
-            answer(_said("please answer one of: y, n", "atebwch un o'r rhain: ie, na", language))
+            answer(said("please answer one of: y, n", "atebwch un o'r rhain: ie, na", language))
             child.expect(yes)
             child.sendline("ie" if welsh else "yes")
         first = False
@@ -281,9 +269,9 @@ def test_the_policy_questions_and_typed_codes_in_the_language_chosen(
     # what is asked, up to the summary of what init will write (its policy folder's table
     # and notes: README's "Not yet translated")
     asked = after.partition("Directory: " if language == "en" else "Cyfeiriadur")[0]
-    assert re.search(_said(*CHECK, language), asked), asked
+    assert re.search(said(*CHECK, language), asked), asked
     left = [english for english in LEFT if english in asked]
-    save = _said(
+    save = said(
         "Save this setup (preview begins)?",
         "Cadw'r gosodiad hwn (mae'r rhagolwg yn dechrau)?",
         language,
@@ -322,7 +310,7 @@ def test_policies_import_at_a_terminal_asks_in_the_schools_language(
     document.write_text(MOBILE, encoding="utf-8")
     child, shown = spawn(["policies", "import", str(document)], home=env.builder.home)
     for english, welsh, typed in QUESTIONS:
-        child.expect(_said(english, welsh, language))
+        child.expect(said(english, welsh, language))
         if typed is not None:
             child.sendline(typed)
     child.expect(
@@ -330,16 +318,16 @@ def test_policies_import_at_a_terminal_asks_in_the_schools_language(
     )  # store it?
     child.sendline("efallai")  # neither: asked again
     child.expect(
-        _said("please answer one of: y, n", "atebwch un o'r rhain: ie, na", language)
+        said("please answer one of: y, n", "atebwch un o'r rhain: ie, na", language)
         if language != "en"
         else "Error: invalid input"
     )
     child.sendline("na" if language == "cy" else "n")
     child.expect(pexpect.EOF)
     child.close()
-    said = " ".join(shown.getvalue().split())
+    seen = " ".join(shown.getvalue().split())
     if language == "cy":
-        assert "Next review date" not in said and "is not a date" not in said, said
-        assert "[Y/n]" not in said and "nothing stored (you said no)" not in said, said
+        assert "Next review date" not in seen and "is not a date" not in seen, seen
+        assert "[Y/n]" not in seen and "nothing stored (you said no)" not in seen, seen
     else:
-        assert "Next review date (e.g. 2027-09-30, or September 2027): fish" in said, said
+        assert "Next review date (e.g. 2027-09-30, or September 2027): fish" in seen, seen

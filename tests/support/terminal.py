@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -36,3 +37,19 @@ def spawn(
     )
     child.logfile_read = shown
     return child, shown
+
+
+def said(english: str, welsh: str, language: str) -> str:
+    """What a command says in ``language``, as a pattern for ``expect``: cy+en the Welsh, then
+    ' / ' and the English (each given as the start of its sentence; a line said back may wrap);
+    once where they are the same."""
+    if language == "cy":
+        return wrapped(welsh)
+    if language == "cy+en" and welsh != english:
+        return wrapped(welsh) + r"[\s\S]*?\s/\s+" + wrapped(english)
+    return wrapped(english)
+
+
+def wrapped(text: str) -> str:
+    """``text`` as a pattern that a wrapped line still matches (any space a line break)."""
+    return r"\s+".join(map(re.escape, text.split(" ")))
