@@ -21,7 +21,7 @@ from typing import Any
 from bot.core.chat_tokens import ChatAudience, ChatTokens
 from bot.core.config import EXTRA_ROLES, SchoolConfig
 from bot.core.context import Adapters, register_adapters
-from bot.core.i18n import N_, speaking
+from bot.core.i18n import N_, shared_language, speaking
 from bot.core.ports import Connectors, Directory, Mailer, Notifier
 from bot.core.settings import Settings, SettingsError, connection_key
 from bot.engine.chasing import chasing_stopped_step
@@ -228,13 +228,6 @@ def tenant_schools(
     return groups
 
 
-def shared_language(schools: Sequence[SchoolConfig]) -> str:
-    """The language the schools share (a check's rows are said in it); English when they
-    read different languages, or there are none."""
-    found = {s.language for s in schools}
-    return found.pop() if len(found) == 1 else "en"
-
-
 def platform_checks(platform: str) -> Callable[..., list[CheckRow]]:
     """``compliance-bot check m365`` / ``check google``: the platform's checks (its module is
     imported only now, as its connectors are), for the install and then for each connection
@@ -257,9 +250,10 @@ def platform_checks(platform: str) -> Callable[..., list[CheckRow]]:
         trust: Sequence[SchoolConfig] = (),
     ) -> list[CheckRow]:
         groups = tenant_schools(settings, trust)
-        rows = list(run_checks(settings, schools=schools, language=shared_language(groups[""])))
+        language = shared_language(s.language for s in groups[""])
+        rows = list(run_checks(settings, schools=schools, language=language))
         for name in sorted(settings.connections):
-            language = shared_language(groups[name])
+            language = shared_language(s.language for s in groups[name])
             own = {s.name: s.sender for s in groups[name] if s.sender}
             try:
                 found = list(

@@ -14,7 +14,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from bot.core.config import ConfigError
-from bot.core.i18n import N_, translations
+from bot.core.i18n import N_, shared_language, translations
 from bot.engine.commands import console, context, refusal, say_in
 
 __all__ = ["print_checks"]
@@ -44,14 +44,14 @@ def print_checks(platform: str) -> None:
     PowerShell. Indented fix lines (commands) and long tokens are never broken, so they copy
     and paste whole.
     """
-    from bot.wiring import platform_checks, shared_language, tenant_schools  # lazy: the steps
+    from bot.wiring import platform_checks, tenant_schools  # lazy: the steps
 
     ctx = context(need_school=False)
     try:
         schools = ctx.config.schools
     except ConfigError:
         schools = []
-    language = shared_language(schools)
+    language = shared_language(s.language for s in schools)
     for name, on in tenant_schools(ctx.settings, schools).items():
         if len({s.language for s in on}) > 1:
             said = refusal(

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from bot.core.clock import local_today
-from bot.core.i18n import N_, translations
+from bot.core.i18n import N_, shared_language, translations
 from bot.engine.commands import (
     console,
     context,
@@ -22,7 +22,6 @@ from bot.engine.commands import (
     language_here,
     os_user,
     refusal,
-    shared_language,
 )
 
 __all__ = ["config_app", "start_sending"]
@@ -218,7 +217,7 @@ def start_sending(
                    and who not in {e.lower() for e in (s.headteacher, *s.admins)}]
         if refused:
             # several schools chosen (--all): their one language, English if they differ
-            said_in = shared_language(chosen)
+            said_in = shared_language(s.language for s in chosen)
             fail(
                 refusal(_NOT_HEAD, said_in, email=actor, school=refused[0].name),
                 highlight=False, soft_wrap=True, language=said_in,

@@ -27,7 +27,7 @@ from bot.cli.maintenance import maintenance
 from bot.cli.mis import mis_app
 from bot.cli.outbox import outbox_app
 from bot.core.config import ConfigError
-from bot.core.i18n import N_
+from bot.core.i18n import N_, shared_language
 from bot.engine.commands import (
     AsOf,
     as_of_date,
@@ -44,7 +44,6 @@ from bot.engine.commands import (
     say_database,
     say_in,
     school_language,
-    shared_language,
     unused_columns,
     where,
 )
@@ -482,7 +481,7 @@ def check_config() -> None:
     except ConfigError:
         where(ctx, "en")  # English: the settings that would say a language do not load
         raise
-    language = shared_language(config.schools)
+    language = shared_language(s.language for s in config.schools)
     where(ctx, language)
     standing = standing_of(config)
     if standing is not None and standing.problems:  # every school's entry must pass here

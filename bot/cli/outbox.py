@@ -106,7 +106,7 @@ def outbox(
             query = query.where(OutboxMessage.status == state)
         rows = session.scalars(query).all()
         paused = {c: s for c, s in channel_states(session).items() if s.paused(now)}
-    # the install's one school's language; a trust's several schools: English (the install's)
+    # the install's one school's language; a trust's, when its schools all chose one (else English)
     language = language_here(app)
 
     def say(sentence: str, **values: object) -> str:

@@ -16,7 +16,7 @@ from rich.table import Column, Table
 from bot.core.clock import local_today
 from bot.core.config.per_school import settings_problems, standing_of
 from bot.core.config.said import say_problems
-from bot.core.i18n import N_, day_text, short_day, translations
+from bot.core.i18n import N_, day_text, shared_language, short_day, translations
 from bot.core.models import utcnow
 from bot.core.outbox.delivery import trouble
 from bot.core.setup_state import is_sending
@@ -64,13 +64,6 @@ __all__ = [
 ]
 
 
-def _one_language(languages: dict[str, str], results: list[SchoolSweep]) -> str:
-    """The language the lines after the schools' own are said in: the schools' one language,
-    English where a trust's schools speak differently."""
-    spoken = {languages.get(r.school_id, "en") for r in results}
-    return spoken.pop() if len(spoken) == 1 else "en"
-
-
 def print_sweep(
     console: Console,
     results: list[SchoolSweep],
@@ -96,7 +89,7 @@ def print_sweep(
             console.print(f"[yellow]{said}[/]")
             continue
         _print_reminders(console, r, dry_run=dry_run, language=language)
-    language = _one_language(languages, results)
+    language = shared_language(languages.get(r.school_id, "en") for r in results)
     if dry_run:
         console.print(say_in(language, lambda tr: tr.gettext(
             "[bold]Dry run[/]: nothing was written or sent.")))

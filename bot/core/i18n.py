@@ -31,7 +31,7 @@ from __future__ import annotations
 import gettext as _gettext
 import re
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -66,6 +66,7 @@ __all__ = [
     "language_name",
     "person_language",
     "say_in",
+    "shared_language",
     "short_day",
     "speaking",
     "spoken",
@@ -88,6 +89,13 @@ def N_(message: str) -> str:
 def language_name(language: str) -> str:
     """A language as its speakers write it: 'Cymraeg', 'English', 'Cymraeg / English'."""
     return _NAMES.get(language, _NAMES["en"])
+
+
+def shared_language(languages: Iterable[str]) -> str:
+    """The one language of several schools (a trust's, when they all chose the same; a
+    connection's; a sweep's): English when they differ, or there are none."""
+    found = set(languages)
+    return found.pop() if len(found) == 1 else "en"
 
 
 def person_language(school_language: str, chosen: str | None) -> str:

@@ -25,7 +25,7 @@ from rich.table import Column, Table
 
 from bot.core.clock import local_today
 from bot.core.dates import AS_OF, DateWindowError
-from bot.core.i18n import N_, both, say_in, translations
+from bot.core.i18n import N_, both, say_in, shared_language, translations
 from bot.core.words import stage_list
 
 if TYPE_CHECKING:
@@ -61,7 +61,6 @@ __all__ = [
     "say_in",
     "school_language",
     "schools_of",
-    "shared_language",
     "table",
     "unused_columns",
     "where",
@@ -179,14 +178,7 @@ def language_here(ctx: AppContext) -> str:
         schools = ctx.config.schools
     except Exception:  # whatever fails here fails again in the command, and is said there
         return "en"
-    return shared_language(schools)
-
-
-def shared_language(schools: Iterable[SchoolConfig]) -> str:
-    """The language every one of ``schools`` speaks (a trust's several schools too, when they
-    all chose the same); English when their languages differ."""
-    languages = {school.language for school in schools}
-    return languages.pop() if len(languages) == 1 else "en"
+    return shared_language(s.language for s in schools)
 
 
 def school_language(settings: Settings | None = None) -> str:

@@ -200,7 +200,6 @@ def test_status_and_its_dashboard_are_said_in_the_schools_language(
 # the functions of bot/cli/render.py this set made the catalogue's
 SAID = {
     "print_sweep",
-    "_one_language",
     "_sweep_day",
     "_directory_line",
     "_duties_line",
