@@ -28,6 +28,7 @@ from bot.cli.main import app, served_settings
 from bot.core.i18n import BETWEEN
 from bot.core.settings import Settings
 from tests.core.test_i18n_set_x import _english_words
+from tests.support.demo_school import IN_TERM, demo_school
 from tests.support.helpers import TEST_SECRET, SchoolBuilder, at
 from tests.support.terminal import WAIT, spawn
 
@@ -322,11 +323,12 @@ def _demo_once(folder: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def demo_in(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The demo built once on a Saturday; ``demo_in(language)`` makes it a school of that
-    language (``config import``, as its head would) and runs ``demo --once`` again."""
-    folder = tmp_path_factory.mktemp("demo")
-    home = folder / ".compliance-bot-demo"
-    _demo_once(folder)
+    """A copy of the session's demo school (tests/support/demo_school.py: built once, as the
+    browser modules read it); ``demo_in(language)`` makes it a school of that language
+    (``config import``, as its head would) and runs ``demo --once`` in its folder on the
+    Saturday, as on an existing demo."""
+    home = demo_school(tmp_path_factory, IN_TERM).home
+    folder = home.parent
 
     def run(language: str) -> tuple[Path, list[str]]:
         out = folder / "school.yaml"
@@ -387,10 +389,12 @@ def test_the_demo_says_its_lines_in_the_schools_language(demo_in: Any, language:
 
 
 def test_a_smoke_test_is_said_in_the_language_of_the_school_here(
-    welsh_home: SchoolBuilder, tmp_path: Path
+    welsh_home: SchoolBuilder, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    # the demo it builds is the fictional English school; its lines are the technician's
-    result = _run(welsh_home.home, "teams", "smoke", "--folder", str(tmp_path))
+    # its demo is the fictional English school (here a copy of the session's, not built
+    # again: tests/support/demo_school.py); its lines are the technician's
+    folder = demo_school(tmp_path_factory, IN_TERM).home.parent
+    result = _run(welsh_home.home, "teams", "smoke", "--folder", str(folder))
     lines = [line for line in result.stdout.splitlines() if not line.startswith("        ")]
     assert lines[0] == "Yn creu'r ysgol demo ac yn gweini'r bot ar 127.0.0.1 …"
     assert lines[1].startswith("llwyddodd  mae ")
