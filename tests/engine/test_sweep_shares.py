@@ -5,8 +5,7 @@ share made again is the same people, so nobody looks as if they had left."""
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Collection
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,6 +18,7 @@ from bot.engine import sweep
 from bot.engine.read_once import ReadOnce
 from bot.engine.sweep import run_sweep
 from connectors.local.directory import FileDirectory
+from tests.support.alive import alive_since
 from tests.support.helpers import Row, SchoolBuilder, at
 
 TODAY = date(2026, 11, 23)
@@ -38,13 +38,11 @@ def _trust(school: SchoolBuilder) -> set[str]:
     return {row.email for row in school.people}
 
 
-def _alive(emails: Collection[str]) -> dict[str, set[str]]:
+def _by_school(alive: Callable[[], list[DirectoryPerson]]) -> dict[str, set[str]]:
     """The people of the file alive now, by the school the file names for them."""
-    gc.collect()
     found: dict[str, set[str]] = {}
-    for o in gc.get_objects():
-        if type(o) is DirectoryPerson and o.email in emails:
-            found.setdefault(o.school or "oak", set()).add(o.email)
+    for o in alive():
+        found.setdefault(o.school or "oak", set()).add(o.email)
     return found
 
 
@@ -64,11 +62,12 @@ def test_each_school_s_people_are_made_while_it_is_swept_and_gone_before_the_nex
     another's people have gone still finds its own: nobody is missing."""
     emails = _trust(school)
     context = school.context(database_url)
+    alive = alive_since(DirectoryPerson, lambda o: o.email in emails)  # none yet
     seen: dict[str, dict[str, set[str]]] = {}
     sync = sweep.sync_directory
 
     def watched(session: Any, school_config: Any, *args: Any, **kwargs: Any) -> Any:
-        seen[school_config.id] = _alive(emails)  # before the school reads its share
+        seen[school_config.id] = _by_school(alive)  # before the school reads its share
         return sync(session, school_config, *args, **kwargs)
 
     monkeypatch.setattr(sweep, "sync_directory", watched)
@@ -85,7 +84,7 @@ def test_each_school_s_people_are_made_while_it_is_swept_and_gone_before_the_nex
         assert not [r.failed for r in results if r.failed]
         assert list(seen) == ["oak", *OTHERS]
         assert all(found == {} for found in seen.values()), seen
-        assert _alive(emails) == {}
+        assert _by_school(alive) == {}
         school.people.append(Row("new@yew.example", "Nia New", school="yew"))
         emails.add("new@yew.example")
         school.write()

@@ -4,7 +4,6 @@ sweep of an unchanged staff file makes no person of it, and no sweep leaves one 
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -15,6 +14,7 @@ from bot.core.models import Person
 from bot.core.ports import Directory, DirectoryChanges, DirectoryPerson
 from bot.engine.sweep import run_sweep
 from connectors.local import directory as file_directory
+from tests.support.alive import alive_since
 from tests.support.helpers import Row, SchoolBuilder, at
 
 TODAY = date(2026, 11, 23)
@@ -36,20 +36,26 @@ def test_a_trust_sweep_reads_the_staff_file_once_and_each_school_takes_its_share
     school: SchoolBuilder, sqlite_url: str
 ) -> None:
     others = ("elm", "ash", "yew")
-    school.others = [{"id": s, "name": f"{s.title()} School", "headteacher": f"head@{s}.example"}
-                     for s in others]
-    school.people += [Row(f"{who}@{s}.example", f"{who.title()} {s.title()}", "staff",
-                          "All Staff", school=s) for s in others for who in ("head", "amy")]
+    school.others = [
+        {"id": s, "name": f"{s.title()} School", "headteacher": f"head@{s}.example"} for s in others
+    ]
+    school.people += [
+        Row(f"{who}@{s}.example", f"{who.title()} {s.title()}", "staff", "All Staff", school=s)
+        for s in others
+        for who in ("head", "amy")
+    ]
     context = school.context(sqlite_url)
     for _ in range(2):  # the first sweep (no cursor yet) and a quiet one after it
         counted = Counted(context.connectors.directory)
         connectors = replace(context.connectors, directory=counted, extra_people=None)
-        run_sweep(context.store, context.settings, context.config, connectors, as_of=TODAY,
-                  deliver=False)
+        run_sweep(
+            context.store, context.settings, context.config, connectors, as_of=TODAY, deliver=False
+        )
         assert counted.reads == 1
     with context.store.session() as session:
-        people = dict(session.execute(
-            select(Person.school_id, func.count()).group_by(Person.school_id)).all())
+        people = dict(
+            session.execute(select(Person.school_id, func.count()).group_by(Person.school_id)).all()
+        )
     assert people == {"oak": 5, "elm": 2, "ash": 2, "yew": 2}
 
 
@@ -78,12 +84,7 @@ def test_a_quiet_sweep_makes_no_person_of_an_unchanged_staff_file_and_none_is_he
 
     monkeypatch.setattr(file_directory, "_row_to_person", counted)
     emails = {row.email for row in school.people}
-
-    def held() -> list[str]:
-        gc.collect()
-        return [
-            o.email for o in gc.get_objects() if type(o) is DirectoryPerson and o.email in emails
-        ]
+    held = alive_since(DirectoryPerson, lambda o: o.email in emails)  # none yet
 
     for minutes, people_made in ((0, len(emails)), (15, 0), (30, 0)):  # first, quiet, quiet
         made.clear()
