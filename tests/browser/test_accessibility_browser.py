@@ -6,16 +6,22 @@ CSP header and for anything the CSP refused. axe runs once per distinct page of 
 whose elements, attributes and words are those of one checked already (the governor's and the
 chair's /policies) shares its findings (``_SAME_PAGE``).
 
-One demo school, one server and one crawl serve every test of the module: the crawl records what
-each visit found, and each test asserts one property of it. The deputy DSL's and the school
-business manager's walks are test_accessibility_office_browser.py's, so that pytest-xdist can
-run the two halves at once; every page in the route list is reached by a persona of this one."""
+One demo school and one server serve every test of the module. Each persona's walk is taken in
+the order of ``PERSONAS`` by the first test that needs it, and each test asserts one property of
+one walk (``WALKS``), so that no test holds a worker for the whole crawl. The longest walks are
+taken in parts along the app's rooms (``PARTS``): a persona's own pages first; then, from the
+links those left, the dashboard and accounts, the case records, the settings (each part also
+takes a page of an earlier part that only its pages link to). The pages, persona and themes
+visited are the one walk's. The deputy DSL's and the school business manager's walks are
+test_accessibility_office_browser.py's, so that pytest-xdist can run the two halves at once;
+every page in the route list is reached by a persona of this one."""
 
 from __future__ import annotations
 
 import csv
 import re
 from collections.abc import Collection, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
@@ -53,6 +59,19 @@ TEAMS_DOMAINS = "https://res.cdn.office.net/teams-js/validDomains/"
 STAFF = "member of staff"  # reports an immediate concern before any DSL looks
 # the walks of test_accessibility_office_browser.py
 OFFICE = ("deputy DSL", "school business manager (admin)")
+# the parts of a walk: a persona's own pages (PAGES), then the pages of these rooms they link to
+PAGES = "pages"
+PARTS = {
+    "dashboard and accounts": re.compile(r"^/(dashboard|accounts)(/|$)"),
+    "case records": re.compile(r"^/(reports|decisions|complaints)(/|$)"),
+    "settings": re.compile(r"^/(setup|admin)(/|$)"),
+}
+# the walks taken in parts (the longest): the parts of each, in the order taken
+SPLIT = {
+    "headteacher and DSL": ("dashboard and accounts", "case records", "settings"),
+    "deputy DSL": ("dashboard and accounts", "case records"),
+    "school business manager (admin)": ("dashboard and accounts", "settings"),
+}
 # the page as axe and the layout read it: every element with its attributes, and every text.
 # Only what a session or a row makes differ is left out: the long tokens and the numbers in
 # addresses, form values and meta contents (each session's CSRF token, a signed link's token,
@@ -210,6 +229,8 @@ class Phone:
         self.url, self.persona = url, persona
         self.origins = {url, "{0.scheme}://{0.netloc}".format(urlsplit(base_url))}
         self.visits: list[Visit] = []
+        self.queue: list[str] = []  # links to follow, in the order found
+        self.seen: set[str] = set()  # the routes shown (one page each)
         self.refused: list[str] = []
         self.page.on(
             "console",
@@ -236,15 +257,16 @@ class Phone:
             self.visits.append(Visit(self.persona, where, theme, response.status, width, problems))
             problems = []
 
-    def crawl(self, seeds: list[str]) -> None:
-        """Every page reachable from ``seeds`` by a link, one per route."""
-        seen: set[str] = set()
-        queue = list(seeds)
-        while queue:
-            path = queue.pop(0)
-            if _kind(path) in seen:
+    def crawl(self, walked: Collection[str], part_of: dict[str, re.Pattern[str]]) -> None:
+        """Every page of the parts ``walked`` reachable by a link from the pages this phone has
+        shown (or its seeds, ``queue``), one per route, in the order the links were found; links
+        to a later part's pages (``part_of``: each part's paths) wait in ``queue`` for it."""
+        queue = self.queue
+        while path := next((p for p in queue if _part(p, part_of) in walked), None):
+            queue.remove(path)
+            if _kind(path) in self.seen:
                 continue
-            seen.add(_kind(path))
+            self.seen.add(_kind(path))
             self.check(path, self.page.goto(self.url + path))
             for href in self.page.eval_on_selector_all("a[href]", "as => as.map(a => a.href)"):
                 parts = urlsplit(urljoin(self.url + path, href))
@@ -252,7 +274,7 @@ class Phone:
                 target = parts.path + (f"?{query}" if query else "")
                 if (
                     f"{parts.scheme}://{parts.netloc}" in self.origins
-                    and _kind(target) not in seen
+                    and _kind(target) not in self.seen
                     and not NOT_PAGES.search(parts.path)
                     and not SKIP.search(target)
                 ):
@@ -284,44 +306,84 @@ class Phone:
             self.check("/report (received)", sent.value)
 
 
-def crawl_demo(
-    chromium: Any, tmp_path_factory: pytest.TempPathFactory, walks: Collection[str]
-) -> list[Visit]:
-    """The demo school as of ``TODAY`` (a copy of the session's one build, as each half of the
-    walk changes it): the pages of the personas in ``walks``, checked at phone size (the member
-    of staff's immediate concern is made whichever walks are taken)."""
-    ctx = AppContext(demo_school(tmp_path_factory, TODAY))
-    visits: list[Visit] = []
-    checked: dict[str, list[tuple[list[str], int]]] = {}
-    with (
-        time_machine.travel(at(TODAY, 10), tick=True),
-        LiveServer(create_app(ctx.settings, ctx)) as server,
-    ):
-        for persona, (email, seeds) in _personas(ctx).items():
-            if persona not in walks and persona != STAFF:
+def _part(path: str, part_of: dict[str, re.Pattern[str]]) -> str:
+    """The part of a walk that shows ``path``: the first of ``part_of`` whose paths it is in,
+    or the persona's own pages (``PAGES``)."""
+    return next((part for part, paths in part_of.items() if paths.search(path)), PAGES)
+
+
+class Walks:
+    """The demo school as of ``TODAY`` (a copy of the session's one build, as the walks change
+    it) served to the personas in ``walks``, each walk (part) taken when first asked for, in the
+    order of ``PERSONAS`` and ``PARTS`` whatever the order asked: what each saw is what the one
+    crawl saw. The member of staff's immediate concern is made whichever walks are taken."""
+
+    def __init__(
+        self, chromium: Any, tmp_path_factory: pytest.TempPathFactory, walks: Collection[str]
+    ) -> None:
+        """The school, its server and the walks, none taken yet."""
+        self.ctx = AppContext(demo_school(tmp_path_factory, TODAY))
+        self.chromium, self.walks = chromium, walks
+        self.seen: dict[tuple[str, str], list[Visit]] = {}
+        self.checked: dict[str, list[tuple[list[str], int]]] = {}
+        self._steps = self._walk()
+
+    def __enter__(self) -> Walks:
+        """Start the clock (``TODAY``, ticking) and the server."""
+        with ExitStack() as stack:
+            stack.enter_context(time_machine.travel(at(TODAY, 10), tick=True))
+            self.server = stack.enter_context(LiveServer(create_app(self.ctx.settings, self.ctx)))
+            self._running = stack.pop_all()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the walk under way, then the server, the clock and the school."""
+        self._steps.close()
+        self._running.close()
+        self.ctx.store.dispose()
+        taken = sum(len(visits) for visits in self.seen.values()) // len(THEMES)
+        print(f"\naxe: {len(self.checked)} distinct pages checked for {taken} visits")
+
+    def visits(self, persona: str, part: str) -> list[Visit]:
+        """What ``persona`` saw of ``part`` (in every theme); the walks before it taken first."""
+        while (persona, part) not in self.seen:
+            if not next(self._steps, False):
+                pytest.fail(f"no walk after a failed one: {persona}, {part} was not taken")
+        return self.seen[persona, part]
+
+    def every_visit(self) -> list[Visit]:
+        """What every walk saw (all taken)."""
+        for _ in self._steps:
+            pass
+        return [visit for visits in self.seen.values() for visit in visits]
+
+    def _walk(self) -> Iterator[bool]:
+        """The walks one part at a time, each part's visits in ``seen`` before it yields."""
+        for persona, (email, seeds) in _personas(self.ctx).items():
+            if persona not in self.walks and persona != STAFF:
                 continue
-            phone = Phone(chromium, server.url, persona, ctx.settings.base_url, checked)
-            if email is not None:
-                phone.sign_in(email)
-            if persona == STAFF:  # before the DSLs look: an Immediate badge (the pages
-                # checked only in the walk that keeps them)
-                phone.report_an_immediate_concern(checked=persona in walks)
-            if persona in walks:
-                phone.crawl(seeds)
-                visits += phone.visits
-            phone.context.close()
-    ctx.store.dispose()
-    print(f"\naxe: {len(checked)} distinct pages checked for {len(visits) // len(THEMES)} visits")
-    return visits
-
-
-@pytest.fixture(scope="module")
-def crawl(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> list[Visit]:
-    """Every persona's pages of the demo school, checked at phone size in every theme."""
-    if not (NODE_MODULES / "axe-core").is_dir():
-        _missing("tests/node is not installed (cd tests/node && npm ci)")
-    walks = [persona for persona in PERSONAS if persona not in OFFICE]
-    return crawl_demo(chromium, tmp_path_factory, walks)
+            phone = Phone(
+                self.chromium, self.server.url, persona, self.ctx.settings.base_url, self.checked
+            )
+            try:
+                if email is not None:
+                    phone.sign_in(email)
+                if persona == STAFF:  # before the DSLs look: an Immediate badge (the pages
+                    # checked only in the walk that keeps them)
+                    phone.report_an_immediate_concern(checked=persona in self.walks)
+                if persona not in self.walks:
+                    continue
+                phone.queue += seeds
+                part_of = {part: PARTS[part] for part in SPLIT.get(persona, ())}
+                order = [PAGES, *part_of]
+                for taken, part in enumerate(order, start=1):  # and what an earlier part's
+                    # pages are linked from this one's only (the one walk's pages, all of them)
+                    phone.crawl(order[:taken], part_of)
+                    self.seen[persona, part] = phone.visits
+                    phone.visits = []
+                    yield True
+            finally:
+                phone.context.close()
 
 
 PERSONAS = (
@@ -335,27 +397,59 @@ PERSONAS = (
 )
 
 
-def test_every_page_in_the_route_list_is_visited(crawl: list[Visit]) -> None:
+def walks_of(personas: Collection[str]) -> list[Any]:
+    """Each walk (part) of ``personas`` as a pytest parameter, in the order they are taken."""
+    return [
+        pytest.param((persona, part), id=f"{persona} / {part}")
+        for persona in PERSONAS
+        if persona in personas
+        for part in (PAGES, *SPLIT.get(persona, ()))
+    ]
+
+
+WALKS = walks_of(set(PERSONAS) - set(OFFICE))
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[Walks]:
+    """The walks of this module's personas, each taken when first asked for."""
+    if not (NODE_MODULES / "axe-core").is_dir():
+        _missing("tests/node is not installed (cd tests/node && npm ci)")
+    with Walks(chromium, tmp_path_factory, set(PERSONAS) - set(OFFICE)) as walks:
+        yield walks
+
+
+@pytest.mark.parametrize("walk", WALKS)
+def test_every_persona_sees_every_page_in_every_theme(demo: Walks, walk: tuple[str, str]) -> None:
+    pages = demo.visits(*walk)
+    assert {v.persona for v in pages} == {walk[0]}
+    assert {v.theme for v in pages} == set(THEMES)
+    assert len(pages) >= 3 * 4, walk
+
+
+@pytest.mark.parametrize("walk", WALKS)
+def test_no_page_scrolls_sideways_on_a_phone(demo: Walks, walk: tuple[str, str]) -> None:
+    wide = [
+        f"{v}: {v.scroll_width} px wide"
+        for v in demo.visits(*walk)
+        if v.scroll_width > PHONE["width"]
+    ]
+    assert not wide, "\n".join(wide)
+
+
+@pytest.mark.parametrize("walk", WALKS)
+def test_no_page_has_an_axe_violation_or_a_csp_problem_in_any_theme(
+    demo: Walks, walk: tuple[str, str]
+) -> None:
+    found = [f"{v}: {problem}" for v in demo.visits(*walk) for problem in v.problems]
+    assert not found, "\n".join(found)
+
+
+def test_every_page_in_the_route_list_is_visited(demo: Walks) -> None:
+    # last: every walk is taken by then (by the tests above)
+    crawl = demo.every_visit()
+    assert {v.persona for v in crawl} == set(PERSONAS) - set(OFFICE)
     visited = {visit.path.split("?")[0] for visit in crawl}
     missed = [r.path for r in ROUTES if not any(r.path_regex.match(p) for p in visited)]
     assert len(ROUTES) >= 40
     assert not missed, f"no persona of this module reached these pages: {missed}"
-
-
-def test_every_persona_sees_every_page_in_every_theme(crawl: list[Visit]) -> None:
-    personas = {visit.persona for visit in crawl}
-    assert personas == set(PERSONAS) - set(OFFICE)
-    for persona in personas:
-        pages = [v for v in crawl if v.persona == persona]
-        assert {v.theme for v in pages} == set(THEMES)
-        assert len(pages) >= 3 * 4, persona
-
-
-def test_no_page_scrolls_sideways_on_a_phone(crawl: list[Visit]) -> None:
-    wide = [f"{v}: {v.scroll_width} px wide" for v in crawl if v.scroll_width > PHONE["width"]]
-    assert not wide, "\n".join(wide)
-
-
-def test_no_page_has_an_axe_violation_or_a_csp_problem_in_any_theme(crawl: list[Visit]) -> None:
-    found = [f"{v}: {problem}" for v in crawl for problem in v.problems]
-    assert not found, "\n".join(found)

@@ -2,43 +2,65 @@
 the deputy DSL's and the school business manager's pages of the demo school on a phone, in
 every theme, with axe-core and the CSP checked on each. A module of its own, with its own copy
 of the demo school (tests/support/demo_school.py: one build per session), its own server and
-crawl, so that pytest-xdist runs it beside the first half."""
+walks, so that pytest-xdist runs it beside the first half."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.browser.test_accessibility_browser import OFFICE, PHONE, THEMES, Visit, crawl_demo
+from tests.browser.test_accessibility_browser import (
+    OFFICE,
+    PHONE,
+    THEMES,
+    Walks,
+    walks_of,
+)
 from tests.conftest import _missing
 from tests.support.paths import NODE_MODULES
 
 pytestmark = pytest.mark.browser
+WALKS = walks_of(OFFICE)
 
 
 @pytest.fixture(scope="module")
-def crawl(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> list[Visit]:
-    """The deputy DSL's and the business manager's pages, checked at phone size in every
-    theme (after the member of staff has made an immediate concern, as in the first half)."""
+def demo(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[Walks]:
+    """The deputy DSL's and the business manager's walks, each taken when first asked for
+    (after the member of staff has made an immediate concern, as in the first half)."""
     if not (NODE_MODULES / "axe-core").is_dir():
         _missing("tests/node is not installed (cd tests/node && npm ci)")
-    return crawl_demo(chromium, tmp_path_factory, OFFICE)
+    with Walks(chromium, tmp_path_factory, OFFICE) as walks:
+        yield walks
 
 
-def test_each_persona_sees_every_page_in_every_theme(crawl: list[Visit]) -> None:
-    assert {visit.persona for visit in crawl} == set(OFFICE)
-    for persona in OFFICE:
-        pages = [v for v in crawl if v.persona == persona]
-        assert {v.theme for v in pages} == set(THEMES)
-        assert len(pages) >= 3 * 4, persona
+@pytest.mark.parametrize("walk", WALKS)
+def test_each_persona_sees_every_page_in_every_theme(demo: Walks, walk: tuple[str, str]) -> None:
+    pages = demo.visits(*walk)
+    assert {v.persona for v in pages} == {walk[0]}
+    assert {v.theme for v in pages} == set(THEMES)
+    assert len(pages) >= 3 * 4, walk
 
 
-def test_no_page_scrolls_sideways_on_a_phone(crawl: list[Visit]) -> None:
-    wide = [f"{v}: {v.scroll_width} px wide" for v in crawl if v.scroll_width > PHONE["width"]]
+@pytest.mark.parametrize("walk", WALKS)
+def test_no_page_scrolls_sideways_on_a_phone(demo: Walks, walk: tuple[str, str]) -> None:
+    wide = [
+        f"{v}: {v.scroll_width} px wide"
+        for v in demo.visits(*walk)
+        if v.scroll_width > PHONE["width"]
+    ]
     assert not wide, "\n".join(wide)
 
 
-def test_no_page_has_an_axe_violation_or_a_csp_problem_in_any_theme(crawl: list[Visit]) -> None:
-    found = [f"{v}: {problem}" for v in crawl for problem in v.problems]
+@pytest.mark.parametrize("walk", WALKS)
+def test_no_page_has_an_axe_violation_or_a_csp_problem_in_any_theme(
+    demo: Walks, walk: tuple[str, str]
+) -> None:
+    found = [f"{v}: {problem}" for v in demo.visits(*walk) for problem in v.problems]
     assert not found, "\n".join(found)
+
+
+def test_every_persona_walks(demo: Walks) -> None:
+    # last: every walk is taken by then (by the tests above)
+    assert {v.persona for v in demo.every_visit()} == set(OFFICE)
