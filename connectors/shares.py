@@ -84,7 +84,7 @@ def _unpacked(blob: bytes) -> list[_Row]:
 class ByGroups(PackedPeople):
     """A tenant's people packed by the set of groups each is in: a school's staff group's
     people are unpacked from the chunks of the sets that hold it, and anyone is found by
-    address or id through an index of hashes (16 bytes a person), never by unpacking all."""
+    address or id through an index of hashes (32 bytes a person), never by unpacking all."""
 
     def __init__(
         self,
