@@ -18,7 +18,7 @@ Example: a minimal mailer (``Mailer`` declares the optional capabilities with de
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -204,6 +204,20 @@ class DirectoryChanges:
     def digests(self) -> dict[str | None, str]:
         """Digests of the shares of the read, each worked out once (``bot.engine.directory``)."""
         return {}
+
+    def in_group(self, group: str) -> Iterable[DirectoryPerson]:
+        """The people the read names no school for in ``group`` (a school's staff group)."""
+        return [p for p in self.by_school.get(None, ()) if group in p.groups]
+
+    def outside(self, groups: Collection[str]) -> Iterable[DirectoryPerson]:
+        """The people the read names no school for who are in none of ``groups``."""
+        return [p for p in self.by_school.get(None, ()) if p.groups.isdisjoint(groups)]
+
+    def found(self, emails: Collection[str], ids: Collection[str]) -> Iterable[DirectoryPerson]:
+        """The people the read names no school for whose address is one of ``emails`` or
+        whose id is one of ``ids``."""
+        return [p for p in self.by_school.get(None, ())
+                if p.email in emails or p.external_id in ids]
 
 
 @runtime_checkable

@@ -587,15 +587,14 @@ def apply_listing(
     by_email = {k.email: k for k in known}
     by_external = {k.external_id: k for k in known if k.external_id}
     group = school.directory.staff_group
-    unnamed = changes.by_school.get(None, ())  # a trust's read is split once, not per school
-    listed = list(changes.by_school.get(school.id, ())) + [
-        p for p in unnamed if _belongs(p, school.id, group, default_school)]
-    if group:  # someone the read lists outside the school's group is not here (a delta too)
-        listed += [
-            replace(p, active=False) for p in unnamed
-            if group not in p.groups
-            and (p.email in by_email or p.external_id in by_external)
-        ]
+    listed = list(changes.by_school.get(school.id, ()))
+    if group:  # the people the read names no school for are the school's by its group
+        listed += changes.in_group(group)
+        # someone the read lists outside the school's group is not here (a delta too)
+        listed += [replace(p, active=False) for p in changes.found(by_email, by_external)
+                   if group not in p.groups]
+    elif default_school:  # no group named: the school takes everyone the read names no school for
+        listed += changes.by_school.get(None, ())
     listed, changes = _hold_unmapped(listed, changes, school, report)
     sorted_ = _sort_listed(listed, school, by_email, by_external, source)
     held = _held(changes, known, sorted_, by_email, by_external)
@@ -630,16 +629,6 @@ def apply_listing(
     return report
 
 
-def _belongs(
-    person: DirectoryPerson, school_id: str, staff_group: str | None, default_school: bool
-) -> bool:
-    """Whether a directory read's person is one of the school's: the source says so, or they
-    are in the school's staff group, or (no group named) the school takes the unassigned."""
-    if person.school is not None:
-        return person.school == school_id
-    return staff_group in person.groups if staff_group else default_school
-
-
 def _keep_unassigned(
     session: Session, school_id: str, changes: DirectoryChanges, staff_groups: frozenset[str]
 ) -> list[str]:
@@ -651,7 +640,7 @@ def _keep_unassigned(
     if row is not None and not changes.complete:
         loaded = json.loads(row.value or "{}")
         kept = {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
-    for p in changes.people if not changes.complete else changes.by_school.get(None, ()):
+    for p in changes.people if not changes.complete else changes.outside(staff_groups):
         kept.pop(p.email, None)  # (a complete read starts from nobody: none to forget)
         if p.active and p.school is None and staff_groups.isdisjoint(p.groups):
             kept[p.email] = f"{p.display_name} <{p.email}>"

@@ -9,6 +9,7 @@ from typing import Any
 from bot.core.ports import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
 from connectors.google.client import GoogleApi, GoogleCallError
 from connectors.google.errors import connector_error, read_pages
+from connectors.shares import GroupPacker, TenantRead
 
 __all__ = ["BATCH_SIZE", "DIRECTORY_BATCH_URI", "MEMBERS_PAGE", "USERS_PAGE", "GoogleDirectory"]
 
@@ -38,10 +39,11 @@ class GoogleDirectory:
     the organisational units look like. ``all_users`` reads every user (narrowed by ``query``
     when one is given). Suspended/archived users are missing.
 
-    Always a complete listing (the Directory API has no delta for users); ``cursor`` is a hash
-    of the listing so callers can tell nothing changed. ``DirectoryPerson.groups`` holds the
-    lower-cased email of each configured group the person belongs to, directly or through a
-    nested group.
+    Always a complete listing (the Directory API has no delta for users), its people packed
+    by their groups so a trust's sweep makes one school's at a time (``TenantRead``);
+    ``cursor`` is a hash of the listing so callers can tell nothing changed.
+    ``DirectoryPerson.groups`` holds the lower-cased email of each configured group the person
+    belongs to, directly or through a nested group.
 
     Args:
         api: the Directory service, impersonating an admin.
@@ -94,12 +96,13 @@ class GoogleDirectory:
             for u in users
             if u.get("primaryEmail")
         }
-        people: list[DirectoryPerson] = []
+        people = GroupPacker()  # a school's people made when it asks (#60)
+        seen: list[bytes] = []  # what the cursor sees of each person
         rejected: list[str] = []
         records: list[RejectedRecord] = []
         for user in users:
             try:
-                people.append(self._person(user, member_of, everyone, by_email))
+                person = self._person(user, member_of, everyone, by_email)
             except ValueError as exc:
                 rejected.append(f"Google user {user.get('id', '?')}: {exc}")
                 records.append(
@@ -109,11 +112,14 @@ class GoogleDirectory:
                         display_name=_names(user)[2] or None,
                     )
                 )
-        listing = sorted(tuple(sorted(v) if isinstance(v, frozenset) else v
-                               for v in (getattr(p, name) for name in _DIGESTED)) for p in people)
-        digest = hashlib.sha256(repr(listing).encode()).hexdigest()[:16]
-        return DirectoryChanges(
-            people=people,
+            else:
+                people.put(person)
+                seen.append(hashlib.sha256(repr(tuple(
+                    sorted(v) if isinstance(v, frozenset) else v
+                    for v in (getattr(person, name) for name in _DIGESTED))).encode()).digest())
+        digest = hashlib.sha256(b"".join(sorted(seen))).hexdigest()[:16]
+        return TenantRead(
+            people=people.people(),
             complete=True,
             cursor=digest,
             rejected=rejected,

@@ -8,95 +8,15 @@ the same people, and nothing keeps them once the school lets go."""
 
 from __future__ import annotations
 
-import pickle
-import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import cached_property
-from operator import attrgetter
-from typing import Any, overload
+from typing import Any
 
 from bot.core.ports import DirectoryChanges, DirectoryPerson
+from connectors.shares import PackedPeople, Packer
 
 __all__ = ["FileRead", "PackedPeople", "Packer", "WhenAsked"]
-
-CHUNK = 2_000  # people made before they are packed (a trust's file is 100,000)
-_Row = tuple[Any, ...]  # the line, then DirectoryPerson's fields in order
-_FIELDS = attrgetter(*(f.name for f in fields(DirectoryPerson)))
-
-
-class PackedPeople(Sequence[DirectoryPerson]):
-    """The people of one parse, packed by school, in the file's order when read whole."""
-
-    def __init__(self, chunks: Mapping[str | None, Sequence[bytes]], count: int) -> None:
-        self._kept = chunks, count
-
-    def _packed(self) -> tuple[Mapping[str | None, Sequence[bytes]], int]:
-        """The chunks by school, and how many people they hold."""
-        return self._kept
-
-    @property
-    def schools(self) -> frozenset[str | None]:
-        """The schools the file names (None: a row that names none)."""
-        return frozenset(self._packed()[0])
-
-    def share(self, school: str | None) -> list[DirectoryPerson]:
-        """The school's people, made now (in the file's order)."""
-        return [DirectoryPerson(*row[1:]) for row in self._rows(school)]
-
-    def _rows(self, school: str | None) -> Iterator[_Row]:
-        for blob in self._packed()[0].get(school, ()):
-            # bytes this process packed itself (``Packer``), never read from outside it
-            yield from pickle.loads(zlib.decompress(blob))  # noqa: S301
-
-    def __iter__(self) -> Iterator[DirectoryPerson]:
-        """Everyone, in the file's order, made one by one (a whole read: setup, the people
-        page, the CLI; a trust's read made whole is made whole each time, never kept)."""
-        rows = sorted(
-            (row for school in self.schools for row in self._rows(school)),
-            key=lambda row: int(row[0]),
-        )
-        return (DirectoryPerson(*row[1:]) for row in rows)
-
-    @overload
-    def __getitem__(self, index: int) -> DirectoryPerson: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[DirectoryPerson]: ...
-    def __getitem__(self, index: int | slice) -> DirectoryPerson | Sequence[DirectoryPerson]:
-        return list(self)[index]
-
-    def __len__(self) -> int:
-        return self._packed()[1]
-
-
-class Packer:
-    """Packs people as a parse makes them: every ``CHUNK`` people, each school's so far
-    become one compressed chunk of that school's."""
-
-    def __init__(self) -> None:
-        self._chunks: dict[str | None, list[bytes]] = {}
-        self._pending: dict[str | None, list[_Row]] = {}
-        self._waiting = self._count = 0
-
-    def add(self, line: int, person: DirectoryPerson) -> None:
-        """Keep the person read on ``line``."""
-        self._pending.setdefault(person.school, []).append((line, *_FIELDS(person)))
-        self._waiting += 1
-        self._count += 1
-        if self._waiting >= CHUNK:
-            self._pack()
-
-    def _pack(self) -> None:
-        for school, rows in self._pending.items():
-            self._chunks.setdefault(school, []).append(
-                zlib.compress(pickle.dumps(rows, pickle.HIGHEST_PROTOCOL), 1)
-            )
-        self._pending, self._waiting = {}, 0
-
-    def people(self) -> PackedPeople:
-        """Everyone kept, packed."""
-        self._pack()
-        return PackedPeople(self._chunks, self._count)
 
 
 class WhenAsked(PackedPeople):
@@ -110,7 +30,7 @@ class WhenAsked(PackedPeople):
     def _read(self) -> PackedPeople:
         return self._parse()
 
-    def _packed(self) -> tuple[Mapping[str | None, Sequence[bytes]], int]:
+    def _packed(self) -> tuple[Mapping[Any, Sequence[bytes]], int]:
         return self._read._packed()
 
 

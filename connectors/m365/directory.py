@@ -17,6 +17,7 @@ from bot.core.ports import DirectoryChanges, DirectoryPerson, RejectedRecord
 from connectors.m365.client import GraphClient
 from connectors.m365.errors import ENV, GraphCallError, M365SetupError, read_error
 from connectors.m365.records import DeltaPage, GraphGroup, GraphUser
+from connectors.shares import GroupPacker, TenantRead
 
 __all__ = [
     "CURSOR_VERSION",
@@ -129,14 +130,15 @@ class _DeltaState:
         return all(link.startswith(endpoint + "/") for link in links)
 
     def changes(
-        self, read: tuple[list[DirectoryPerson], list[str], list[RejectedRecord]], *,
+        self, read: tuple[GroupPacker, list[str], list[RejectedRecord]], *,
         complete: bool, removed: Sequence[str] = (),
     ) -> DirectoryChanges:
         """What a fetch returns: ``read`` (people, rejected rows, who those are), the left out
-        accounts counted by what they are ("guest": 3), and this state as the cursor."""
+        accounts counted by what they are ("guest": 3), and this state as the cursor; its
+        people packed by their groups, so a trust's sweep makes one school's at a time."""
         people, rejected, records = read
-        return DirectoryChanges(
-            people=people, complete=complete, removed=removed, cursor=self.dump(),
+        return TenantRead(
+            people=people.people(), complete=complete, removed=removed, cursor=self.dump(),
             rejected=rejected, rejected_records=records,
             left_out=dict(Counter(self.left_out.values())),
             no_mailbox=sorted(self.no_mailbox.values()),
@@ -385,12 +387,12 @@ class GraphDirectory:
         state: _DeltaState,
         was_in_scope: set[str],
         known: Mapping[str, GraphUser],
-    ) -> tuple[list[DirectoryPerson], list[str], list[RejectedRecord]]:
+    ) -> tuple[GroupPacker, list[str], list[RejectedRecord]]:
         """Map users to people; out of scope users are left out, or come back inactive when
         they were in scope before (taken out of every role group: missing, then a leaver).
         Users without an address are rejected, with their id so the bot leaves them as they
         were."""
-        people: list[DirectoryPerson] = []
+        people = GroupPacker()
         rejected: list[str] = []
         records: list[RejectedRecord] = []
         scoped = not self.all_users and bool(state.names)
@@ -419,7 +421,7 @@ class GraphDirectory:
                 continue
             manager_id = state.managers.get(user.id)
             manager_email = _manager_email(user, manager_id, known)
-            people.append(
+            people.put(
                 DirectoryPerson(
                     external_id=user.id,
                     email=email,
