@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from types import BuiltinFunctionType, FunctionType, ModuleType
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -49,8 +50,20 @@ def _setting(value: Any) -> Any:
     return type(value)
 
 
+_KEYS: WeakKeyDictionary[Any, tuple[Any, ...]] = WeakKeyDictionary()
+
+
 def _dialect_key(dialect: Any) -> tuple[Any, ...]:
-    return (type(dialect), *sorted((k, _setting(v)) for k, v in vars(dialect).items()))
+    """The dialect's settings, read once per dialect: the cache is read only for a statement
+    about to run on a connection, and a dialect's settings are final once its engine's first
+    connection has set them (``Dialect.initialize``: server version, ...), before any runs."""
+    key = _KEYS.get(dialect)
+    if key is None:
+        key = _KEYS[dialect] = (
+            type(dialect),
+            *sorted((k, _setting(v)) for k, v in vars(dialect).items()),
+        )
+    return key
 
 
 def _ours(key: Any) -> bool:
