@@ -45,6 +45,7 @@ from tests.support.clock import FrozenClock
 from tests.support.compiled import share_compiled_statements
 from tests.support.helpers import SchoolBuilder
 from tests.support.paths import NODE_MODULES, SHARED_POLICIES
+from tests.support.schedule import heaviest_first
 
 # tests drive the engine directly, as the app's entry points would: hand it the features' steps
 install()
@@ -100,6 +101,9 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
     if config.option.capture == "no" and getattr(config.option, "numprocesses", None):
         config.option.numprocesses = 0
         config.option.dist = "no"
+    # xdist hands out modules in the collection's order, heaviest first (support/schedule.py),
+    # not re-sorted by how many tests each holds
+    config.option.loadscopereorder = False
 
 
 MEMORY = Path("/dev/shm")  # Linux's folder in memory (tmpfs)
@@ -136,8 +140,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.freeze()
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own grouping of tests by their fixtures
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Benchmarks are opt-in: they run when named (``uv run pytest tests/benchmarks -s``)."""
+    """Benchmarks are opt-in: they run when named (``uv run pytest tests/benchmarks -s``).
+    The heaviest modules run first (tests/support/schedule.py)."""
+    items[:] = heaviest_first(items)
     for item in items:
         if item.get_closest_marker("benchmark") is not None:
             item.add_marker(pytest.mark.timeout(BENCHMARK_TIMEOUT))
