@@ -24,7 +24,7 @@ from typing import Protocol, TypeVar
 __all__ = ["HEAVY", "HEAVY_SECONDS", "heaviest_first"]
 
 HEAVY_SECONDS = 10.0  # a module this heavy in CI's junit belongs in HEAVY
-HEAVY = (  # heaviest first; measured on 2026-11-27's quiet run of main (/tmp/s13/junit.xml)
+HEAVY = (  # heaviest first; measured on a quiet run of main's whole suite, 2026-11-27
     "tests/web/test_nation_words.py",
     "tests/browser/test_accessibility_browser.py",
     "tests/features/setup/test_newcomer_nations.py",
