@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import pickle
 import zlib
+from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from operator import attrgetter
-from typing import Any, overload
+from typing import Any, cast, overload
 
 from bot.core.ports import DirectoryChanges, DirectoryPerson
 
@@ -46,8 +47,7 @@ class PackedPeople(Sequence[DirectoryPerson]):
 
     def _rows(self, school: str | None) -> Iterator[_Row]:
         for blob in self._packed()[0].get(school, ()):
-            # bytes this process packed itself (``Packer``), never read from outside it
-            yield from pickle.loads(zlib.decompress(blob))  # noqa: S301
+            yield from _unpack(blob)
 
     def __iter__(self) -> Iterator[DirectoryPerson]:
         """Everyone, in the file's order, made one by one (a whole read: setup, the people
@@ -69,6 +69,11 @@ class PackedPeople(Sequence[DirectoryPerson]):
         return self._packed()[1]
 
 
+def _unpack(blob: bytes) -> list[_Row]:
+    # bytes this process packed itself (``Packer``), never read from outside it
+    return cast("list[_Row]", pickle.loads(zlib.decompress(blob)))  # noqa: S301
+
+
 class Packer:
     """Packs people as a parse makes them: every ``CHUNK`` people, each school's so far
     become one compressed chunk of that school's."""
@@ -76,22 +81,49 @@ class Packer:
     def __init__(self) -> None:
         self._chunks: dict[str | None, list[bytes]] = {}
         self._pending: dict[str | None, list[_Row]] = {}
-        self._waiting = self._count = 0
+        self._recent: dict[int, _Row] = {}  # the pending rows by line
+        self._count = 0
+        # each packed window of rows: its first line, and its chunks (school, place)
+        self._starts: list[int] = []
+        self._windows: list[list[tuple[str | None, int]]] = []
+        self._opened: tuple[int, dict[int, _Row]] = (-1, {})  # the last window unpacked
 
     def add(self, line: int, person: DirectoryPerson) -> None:
-        """Keep the person read on ``line``."""
-        self._pending.setdefault(person.school, []).append((line, *_FIELDS(person)))
-        self._waiting += 1
+        """Keep the person read on ``line`` (lines come in the file's order)."""
+        row = (line, *_FIELDS(person))
+        self._pending.setdefault(person.school, []).append(row)
+        self._recent[line] = row
         self._count += 1
-        if self._waiting >= CHUNK:
+        if len(self._recent) >= CHUNK:
             self._pack()
 
+    def person(self, line: int) -> DirectoryPerson:
+        """The person kept from ``line`` (a parse confirms a duplicate by them): a packed
+        one is unpacked with the rows packed beside them, the last such window kept."""
+        row = self._recent.get(line)
+        if row is None:
+            at = bisect_right(self._starts, line) - 1
+            if self._opened[0] != at:
+                self._opened = (
+                    at,
+                    {
+                        row[0]: row
+                        for school, place in self._windows[at]
+                        for row in _unpack(self._chunks[school][place])
+                    },
+                )
+            row = self._opened[1][line]
+        return DirectoryPerson(*row[1:])
+
     def _pack(self) -> None:
+        if self._recent:
+            self._starts.append(next(iter(self._recent)))
+            self._windows.append([(s, len(self._chunks.get(s, ()))) for s in self._pending])
         for school, rows in self._pending.items():
             self._chunks.setdefault(school, []).append(
                 zlib.compress(pickle.dumps(rows, pickle.HIGHEST_PROTOCOL), 1)
             )
-        self._pending, self._waiting = {}, 0
+        self._pending, self._recent = {}, {}
 
     def people(self) -> PackedPeople:
         """Everyone kept, packed."""

@@ -46,10 +46,17 @@ def test_a_manager_named_below_the_row_is_found(tmp_path: Path) -> None:
         None, "eve@oak.example", "ana@oak.example")
 
 
-def test_lines_end_where_splitlines_ends_them() -> None:
+def test_lines_end_where_splitlines_ends_them(tmp_path: Path) -> None:
+    """Read from the open file (never its whole text), a line ends as it did when the text
+    was read whole and split, even where a CR and its LF fall in two reads of the file."""
+    path = tmp_path / "staff.csv"
+    long = "x" * 8191
     for text in ["", "\n", "a", "a\n", "a\nb", "a\r\nb\r\n", "a\rb\n\nc", "\n\na\n",
-                 "a\x0bb\x0cc\x1cd\x1de\x1ef\x85g\u2028h\u2029i", "a\r\r\nb\n\r", "é,ü\n"]:
-        assert list(_lines(text)) == text.splitlines(), repr(text)
+                 "a\x0bb\x0cc\x1cd\x1de\x1ef\x85g\u2028h\u2029i", "a\r\r\nb\n\r", "é,ü\n",
+                 f"{long}\r\nb", f"{long}y\r\nb", f"{long}\x0c\nb\r"]:
+        path.write_text(text, encoding="utf-8", newline="")
+        with path.open(encoding="utf-8", newline="") as file:
+            assert list(_lines(file)) == text.splitlines(), repr(text[-9:])
 
 
 def test_a_file_read_again_unchanged_is_parsed_only_when_its_people_are_asked_for(
