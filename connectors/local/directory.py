@@ -263,25 +263,20 @@ def _index_names(found: dict[str, list[str]], row: Mapping[str, Any]) -> None:
 
 
 def _named(
-    rows: Iterable[tuple[int, dict[str, Any]]],
-) -> Iterator[tuple[int, dict[str, Any], dict[str, list[str]]]]:
+    rows: Iterable[tuple[int, dict[str, Any]]], again: Callable[[], Iterable[tuple[int, Any]]]
+) -> Iterator[tuple[int, dict[str, Any], Mapping[str, list[str]]]]:
     """Each row with everyone's email by name, read as the rows come: a trust's 100,000 rows
-    are never all held at once. From the first row whose manager is given by name the rest
-    of the file is read ahead (a name may be anyone's, above or below), so that row and every
-    later one see the whole file's names."""
+    are never held at once, nor their names unless a row gives its line manager by name;
+    then the file is read ``again`` for the names of everyone on it (a name may be anyone's,
+    above or below), and that row and every later one see them all."""
     names: dict[str, list[str]] = {}
-    rows = iter(rows)
+    indexed = False
     for line, row in rows:
-        _index_names(names, row)
         given = str(row.get("manager_email") or "").strip()
-        if given and "@" not in given:
-            rest = list(rows)
-            for _line, later in rest:
-                _index_names(names, later)
-            yield line, row, names
-            for later_line, later in rest:
-                yield later_line, later, names
-            return
+        if given and "@" not in given and not indexed:
+            for _line, anyone in again():
+                _index_names(names, anyone)
+            indexed = True
         yield line, row, names
 
 
@@ -358,19 +353,19 @@ class FileDirectory:
         """Every row of the file as people (packed by school), and the rows that could not
         be read."""
         suffix = self.path.suffix.lower()
-        rows: Iterable[tuple[int, dict[str, Any]]]
+        read: Callable[[], Iterable[tuple[int, dict[str, Any]]]]
         if suffix in {".yaml", ".yml"}:
-            rows = self._yaml_rows()
+            read = self._yaml_rows
         elif suffix in {".xlsx", ".xlsm"}:
-            rows = self._table_rows(self._xlsx_cells())
+            read = self._workbook_rows
         elif suffix == ".xls":
             raise PermanentError(
                 f"{self.path}: an old Excel file (.xls) cannot be read; open it in Excel and "
                 "save it as an Excel workbook (.xlsx)"
             )
         else:
-            rows = self._csv_rows()
-        named = _named(rows)
+            read = self._csv_rows
+        named = _named(read(), read)
         first = list(islice(named, 1))  # the header is found before the first row comes
         label = self._header.column if self._header is not None else str
         people = Packer()
@@ -448,6 +443,9 @@ class FileDirectory:
                     f"{self.path}: not UTF-8 text ({exc.reason}); give the MIS's Excel export "
                     "(.xlsx) as it is, or save the CSV as 'CSV UTF-8'"
                 ) from exc
+
+    def _workbook_rows(self) -> Iterable[tuple[int, dict[str, Any]]]:
+        return self._table_rows(self._xlsx_cells())
 
     def _xlsx_cells(self) -> Iterable[tuple[int, list[str]]]:
         """The first sheet's rows as text, with their row numbers: dates as ISO dates, whole
