@@ -1,6 +1,6 @@
-"""A staff file is read row by row: a trust's 100,000 rows are never all held at once beside
-the people made of them (#60: memory flat in the number of schools), until a row gives its
-line manager by name, when the rest is read ahead so that the name may be anyone's."""
+"""A staff file is read row by row from the open file: a trust's 100,000 rows are never all
+held at once beside the people made of them (#60: memory flat in the number of schools); a
+row giving its line manager by name has the file read again for everyone's names."""
 
 from __future__ import annotations
 
