@@ -13,7 +13,7 @@ from __future__ import annotations
 import pickle
 import zlib
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
@@ -147,22 +147,49 @@ class Packer:
         self._key = key
         self._chunks: dict[Any, list[bytes]] = {}
         self._pending: dict[Any, list[_Row]] = {}
-        self._waiting = self._count = 0
+        self._recent: dict[int, _Row] = {}  # the rows not packed yet, by order
+        self._count = 0
+        # each packed window of rows: its first order, and its chunks (key, place)
+        self._starts: list[int] = []
+        self._windows: list[list[tuple[Any, int]]] = []
+        self._opened: tuple[int, dict[int, _Row]] = (-1, {})  # the last window unpacked
 
     def add(self, order: int, person: DirectoryPerson) -> None:
-        """Keep the person read ``order``-th (a file's line)."""
-        self._pending.setdefault(self._key(person), []).append((order, *_FIELDS(person)))
-        self._waiting += 1
+        """Keep the person read ``order``-th (a file's line; orders come rising)."""
+        row = (order, *_FIELDS(person))
+        self._pending.setdefault(self._key(person), []).append(row)
+        self._recent[order] = row
         self._count += 1
-        if self._waiting >= CHUNK:
+        if len(self._recent) >= CHUNK:
             self._pack()
 
+    def person(self, order: int) -> DirectoryPerson:
+        """The person kept ``order``-th (a parse confirms a duplicate by them): a packed one
+        is unpacked with the rows packed beside them, the last such window kept."""
+        row = self._recent.get(order)
+        if row is None:
+            at = bisect_right(self._starts, order) - 1
+            if self._opened[0] != at:
+                self._opened = (
+                    at,
+                    {
+                        row[0]: row
+                        for key, place in self._windows[at]
+                        for row in _unpacked(self._chunks[key][place])
+                    },
+                )
+            row = self._opened[1][order]
+        return DirectoryPerson(*row[1:])
+
     def _pack(self) -> None:
+        if self._recent:
+            self._starts.append(next(iter(self._recent)))
+            self._windows.append([(k, len(self._chunks.get(k, ()))) for k in self._pending])
         for key, rows in self._pending.items():
             blobs = self._chunks.setdefault(key, [])
             self._note(key, len(blobs), rows)
             blobs.append(zlib.compress(pickle.dumps(rows, pickle.HIGHEST_PROTOCOL), 1))
-        self._pending, self._waiting = {}, 0
+        self._pending, self._recent = {}, {}
 
     def _note(self, key: Any, chunk: int, rows: Sequence[_Row]) -> None:
         """``rows`` become the ``chunk``-th chunk of ``key``'s (nothing to note here)."""

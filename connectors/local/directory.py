@@ -10,11 +10,11 @@ import hashlib
 import re
 import zipfile
 from array import array
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from itertools import chain, islice
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -39,6 +39,7 @@ _FALSE = {"0", "false", "no", "n", "inactive", "left", "suspended", "disabled"}
 _V = TypeVar("_V")
 _Label = Callable[[str], str]  # the bot's column -> the file's own name for it (str: the same)
 _ReadAs = tuple[str, frozenset[str] | None, frozenset[int]]  # digest, roles, lines left out
+_EMAIL, _ID = attrgetter("email"), attrgetter("external_id")
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -47,18 +48,53 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
 
 
-# where str.splitlines ends a line
-_LINE_END = re.compile("\r\n|[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+def _lines(text: Iterable[str]) -> Iterator[str]:
+    """The lines of a file opened with ``newline=""``, as ``str.splitlines`` ends them (a
+    form feed too), read as they come: a trust's file is never held whole."""
+    for line in text:
+        yield from line.splitlines()
 
 
-def _lines(text: str) -> Iterator[str]:
-    """``text.splitlines()`` one line at a time (a trust's file is not held twice)."""
-    start = 0
-    for end in _LINE_END.finditer(text):
-        yield text[start : end.start()]
-        start = end.end()
-    if start < len(text):
-        yield text[start:]
+class _Lines:
+    """Line numbers by a value's hash, 12 bytes a place (an open-addressed table in two
+    arrays): a parse's duplicate checks keep no address or id of a trust's 100,000 rows;
+    a hash found is confirmed by the value of the row on that line."""
+
+    def __init__(self) -> None:
+        self._keys, self._lines, self._count = array("q", bytes(64)), array("i", bytes(32)), 0
+
+    def lines(self, key: int) -> Iterator[int]:
+        """The lines kept under ``key`` (more than one only when values' hashes collide)."""
+        keys, lines = self._keys, self._lines
+        mask = len(keys) - 1
+        slot = key & mask
+        while line := lines[slot]:
+            if keys[slot] == key:
+                yield line
+            slot = (slot + 1) & mask
+
+    def __contains__(self, key: int) -> bool:
+        return next(self.lines(key), 0) != 0
+
+    def add(self, key: int, line: int) -> None:
+        """Keep ``line`` (1 or more) under ``key``."""
+        self._count += 1
+        if 3 * self._count > 2 * len(self._keys):  # two thirds full: twice the places
+            kept = zip(self._keys, self._lines, strict=True)
+            places = 2 * len(self._keys)
+            self._keys, self._lines = array("q", bytes(8 * places)), array("i", bytes(4 * places))
+            for old_key, old_line in kept:
+                if old_line:
+                    self._put(old_key, old_line)
+        self._put(key, line)
+
+    def _put(self, key: int, line: int) -> None:
+        keys, lines = self._keys, self._lines
+        mask = len(keys) - 1
+        slot = key & mask
+        while lines[slot]:
+            slot = (slot + 1) & mask
+        keys[slot], lines[slot] = key, line
 
 
 def _cell_text(value: object) -> str:
@@ -227,25 +263,20 @@ def _index_names(found: dict[str, list[str]], row: Mapping[str, Any]) -> None:
 
 
 def _named(
-    rows: Iterable[tuple[int, dict[str, Any]]],
-) -> Iterator[tuple[int, dict[str, Any], dict[str, list[str]]]]:
+    rows: Iterable[tuple[int, dict[str, Any]]], again: Callable[[], Iterable[tuple[int, Any]]]
+) -> Iterator[tuple[int, dict[str, Any], Mapping[str, list[str]]]]:
     """Each row with everyone's email by name, read as the rows come: a trust's 100,000 rows
-    are never all held at once. From the first row whose manager is given by name the rest
-    of the file is read ahead (a name may be anyone's, above or below), so that row and every
-    later one see the whole file's names."""
+    are never held at once, nor their names unless a row gives its line manager by name;
+    then the file is read ``again`` for the names of everyone on it (a name may be anyone's,
+    above or below), and that row and every later one see them all."""
     names: dict[str, list[str]] = {}
-    rows = iter(rows)
+    indexed = False
     for line, row in rows:
-        _index_names(names, row)
         given = str(row.get("manager_email") or "").strip()
-        if given and "@" not in given:
-            rest = list(rows)
-            for _line, later in rest:
-                _index_names(names, later)
-            yield line, row, names
-            for later_line, later in rest:
-                yield later_line, later, names
-            return
+        if given and "@" not in given and not indexed:
+            for _line, anyone in again():
+                _index_names(names, anyone)
+            indexed = True
         yield line, row, names
 
 
@@ -284,10 +315,9 @@ class FileDirectory:
     # not parsed again (a trust's 100,000 rows every 15 minutes), only hashed, and nobody on
     # it is held between sweeps
     _last: tuple[_ReadAs, FileRead] | None = field(default=None, init=False, repr=False)
-    # the hashes of the last parse's email addresses, in order (8 bytes each, not a string),
-    # and what it found not to be one: a changed file of 100,000 staff checks only its new
-    # addresses (0.2 ms each)
-    _emails: array[int] = field(default_factory=lambda: array("q"), init=False, repr=False)
+    # the last parse's people's addresses by hash (not as strings), and what it found not to
+    # be one: a changed file of 100,000 staff checks only its new addresses (0.2 ms each)
+    _emails: _Lines = field(default_factory=_Lines, init=False, repr=False)
     _not_emails: frozenset[str] = field(default=frozenset(), init=False, repr=False)
 
     @property
@@ -309,7 +339,8 @@ class FileDirectory:
         """Read the whole file (there is no delta for a file)."""
         if not self.path.exists():
             raise PermanentError(f"{self.path}: directory file not found")
-        digest = hashlib.sha256(self.path.read_bytes()).hexdigest()[:16]
+        with self.path.open("rb") as file:
+            digest = hashlib.file_digest(file, "sha256").hexdigest()[:16]
         read_as = (digest, self.allowed_roles, self.left_out)
         if self._last is not None and self._last[0] == read_as:
             again = WhenAsked(lambda: cast("PackedPeople", self._parse(digest).people))
@@ -322,42 +353,44 @@ class FileDirectory:
         """Every row of the file as people (packed by school), and the rows that could not
         be read."""
         suffix = self.path.suffix.lower()
-        rows: Iterable[tuple[int, dict[str, Any]]]
+        read: Callable[[], Iterable[tuple[int, dict[str, Any]]]]
         if suffix in {".yaml", ".yml"}:
-            rows = self._yaml_rows()
+            read = self._yaml_rows
         elif suffix in {".xlsx", ".xlsm"}:
-            rows = self._table_rows(self._xlsx_cells())
+            read = self._workbook_rows
         elif suffix == ".xls":
             raise PermanentError(
                 f"{self.path}: an old Excel file (.xls) cannot be read; open it in Excel and "
                 "save it as an Excel workbook (.xlsx)"
             )
         else:
-            rows = self._csv_rows()
-        named = _named(rows)
+            read = self._csv_rows
+        named = _named(read(), read)
         first = list(islice(named, 1))  # the header is found before the first row comes
         label = self._header.column if self._header is not None else str
         people = Packer()
         rejected: list[str] = []
         records: list[RejectedRecord] = []
-        seen: dict[str, int] = {}  # line by email, and by id (no "id:" string made a row)
-        seen_id: dict[str, int] = {}
+        emails, ids = _Lines(), _Lines()  # the lines of the people kept, by address and id
         rejected_lines: list[int] = []
-        known, good, bad = self._emails, set[int](), set[str]()
+        known, bad = self._emails, set[str]()
         shared: dict[Any, Any] = {}
 
         def checked(address: str) -> bool:
-            key = hash(address)
-            at = bisect_left(known, key)
             # the file's own memory, not ``is_email``'s cache (too small for a trust's file,
             # and it would keep 65,536 of its addresses alive)
-            if (at < len(known) and known[at] == key) or (
+            if hash(address) in known or (
                 address not in self._not_emails and is_email(address, remember=False)
             ):
-                good.add(key)
                 return True
             bad.add(address)
             return False
+
+        def kept_on(table: _Lines, value: str, of: Callable[[DirectoryPerson], str]) -> int:
+            """The line of the person kept with ``value`` (0: nobody)."""
+            lines = table.lines(hash(value))
+            return next((at for at in lines if of(people.person(at)) == value), 0)
+
         for line, row, names in chain(first, named):
             if line in self.left_out:
                 continue
@@ -366,10 +399,11 @@ class FileDirectory:
             try:
                 _manager_by_name(row, names, label)
                 person = _row_to_person(row, self.allowed_roles, label, checked, shared)
-                duplicate = seen.get(person.email) or seen_id.get(person.external_id)
-                if duplicate is not None:
+                by_email = kept_on(emails, person.email, _EMAIL)
+                duplicate = by_email or kept_on(ids, person.external_id, _ID)
+                if duplicate:
                     what = (
-                        f"id {person.external_id}" if person.email not in seen
+                        f"id {person.external_id}" if not by_email
                         else f"email {person.email}" if has_mailbox(person.email)
                         else "no email address and the same name as the person"
                     )
@@ -379,10 +413,10 @@ class FileDirectory:
                 records.append(_row_identity(row))
                 rejected_lines.append(line)
                 continue
-            seen[person.email] = line
-            seen_id[person.external_id] = line
+            emails.add(hash(person.email), line)
+            ids.add(hash(person.external_id), line)
             people.add(line, person)
-        self._emails, self._not_emails = array("q", sorted(good)), frozenset(bad)
+        self._emails, self._not_emails = emails, frozenset(bad)
         self.rejected_lines = rejected_lines
         packed = people.people()
         return FileRead(
@@ -395,19 +429,23 @@ class FileDirectory:
         )
 
     def _csv_rows(self) -> Iterable[tuple[int, dict[str, Any]]]:
-        if self.path.read_bytes()[:4] == b"PK\x03\x04":  # a workbook renamed .csv
-            raise PermanentError(
-                f"{self.path}: an Excel workbook, not CSV text; give it as it is, named .xlsx"
-            )
-        try:
-            text = self.path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise PermanentError(
-                f"{self.path}: not UTF-8 text ({exc.reason}); give the MIS's Excel export "
-                "(.xlsx) as it is, or save the CSV as 'CSV UTF-8'"
-            ) from exc
-        reader = csv.reader(_lines(text))
-        yield from self._table_rows((reader.line_num, cells) for cells in reader)
+        with self.path.open("rb") as start:
+            if start.read(4) == b"PK\x03\x04":  # a workbook renamed .csv
+                raise PermanentError(
+                    f"{self.path}: an Excel workbook, not CSV text; give it as it is, named .xlsx"
+                )
+        with self.path.open(encoding="utf-8-sig", newline="") as text:
+            reader = csv.reader(_lines(text))
+            try:
+                yield from self._table_rows((reader.line_num, cells) for cells in reader)
+            except UnicodeDecodeError as exc:
+                raise PermanentError(
+                    f"{self.path}: not UTF-8 text ({exc.reason}); give the MIS's Excel export "
+                    "(.xlsx) as it is, or save the CSV as 'CSV UTF-8'"
+                ) from exc
+
+    def _workbook_rows(self) -> Iterable[tuple[int, dict[str, Any]]]:
+        return self._table_rows(self._xlsx_cells())
 
     def _xlsx_cells(self) -> Iterable[tuple[int, list[str]]]:
         """The first sheet's rows as text, with their row numbers: dates as ISO dates, whole

@@ -47,8 +47,8 @@ def test_a_changed_file_checks_only_its_new_addresses(
 
 
 def test_a_file_keeps_its_addresses_out_of_is_email_s_cache(tmp_path: Path) -> None:
-    """The file remembers its own addresses (8 bytes each): a trust's would otherwise fill
-    ``email_problem``'s 65,536 places and keep each address alive there."""
+    """The file remembers its own addresses (by hash, not as strings): a trust's would
+    otherwise fill ``email_problem``'s 65,536 places and keep each address alive there."""
     path = tmp_path / "staff.csv"
     _write(path, [f"cache{i}@oak.example" for i in range(50)])
     before = email_problem.cache_info().currsize
