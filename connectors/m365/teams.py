@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 import httpx
 from pydantic import SecretStr
@@ -33,6 +34,18 @@ class WorkflowsNotifier:
     url: SecretStr
     transport: httpx.BaseTransport | None = None
     timeout: float = 15.0
+    _own: httpx.HTTPTransport | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def _transport(self) -> httpx.BaseTransport:
+        """The transport given, else one of our own made on first use and kept: one made per
+        card built a TLS context (~40 ms CPU) and opened a new connection for each."""
+        if self.transport is not None:
+            return self.transport
+        with self._lock:
+            if self._own is None:
+                self._own = httpx.HTTPTransport()
+            return self._own
 
     def post(self, card: CardMessage) -> SendResult:
         """POST once: 429 waits, a lost response or a 5xx is delivery-unknown, a refused URL or
@@ -57,9 +70,8 @@ class WorkflowsNotifier:
         )
         # The transport is called directly: httpx.Client logs every URL at INFO level, and
         # this URL is a secret.
-        transport = self.transport or httpx.HTTPTransport()
         try:
-            response = transport.handle_request(request)
+            response = self._transport().handle_request(request)
             try:
                 response.read()
             finally:
@@ -70,9 +82,6 @@ class WorkflowsNotifier:
             raise DeliveryUnknownError(
                 f"Teams webhook response lost: {type(exc).__name__}; not resent"
             ) from exc
-        finally:
-            if self.transport is None:
-                transport.close()
         # the answer, never echoing the URL
         status = webhook_status(response, "Teams webhook", unknown="; not resent")
         if status >= 300:
