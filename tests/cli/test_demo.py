@@ -117,13 +117,15 @@ def test_every_sub_command_s_help_loads_none_of_them_either() -> None:
 
 def test_the_app_context_of_a_command_loads_no_web_framework() -> None:
     """A sweep, ``status``, ``init`` or ``check`` builds the app context (``bot.wiring``) but
-    serves no page: the steps, rules and public faces it pulls in import no FastAPI or
-    Starlette (the pages' form helpers are ``bot.engine.web.forms``, the dashboard's viewer
-    guard is in its ``chrome``). Counted, not timed."""
+    serves no page and shows no document: the steps, rules and public faces it pulls in
+    import no FastAPI or Starlette (the pages' form helpers are ``bot.engine.web.forms``, the
+    dashboard's viewer guard is in its ``chrome``), nor a document converter
+    (``bot.core.documents`` imports them when it first shows one). Counted, not timed."""
+    unused = ("fastapi", "starlette", "uvicorn", "mammoth", "pypdfium2", "markdown_it")
     probe = (
         "import sys\n"
         "import bot.wiring\n"
-        "print(','.join(m for m in ('fastapi', 'starlette', 'uvicorn') if m in sys.modules))\n"
+        f"print(','.join(m for m in {unused!r} if m in sys.modules))\n"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
