@@ -1,6 +1,8 @@
 """Policy documents shown as the school wrote them: Markdown rendered by markdown-it-py, Word
 (.docx) converted by mammoth, plain text as paragraphs, all sanitised by nh3; PDF pages drawn
-as PNG images by pypdfium2. Results are cached by the document's SHA-256."""
+as PNG images by pypdfium2. Results are cached by the document's SHA-256. The three converters
+are imported when a document is first shown: a sweep or ``status`` reaches this module (through
+the policies room's proof of reading) but shows none."""
 
 from __future__ import annotations
 
@@ -12,14 +14,16 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from functools import cache
+from typing import TYPE_CHECKING, Literal, TypeVar
 
-import mammoth
 import nh3
-import pypdfium2
-from markdown_it import MarkdownIt
 
 from bot.core.uploads import AttachmentError, check_docx
+
+if TYPE_CHECKING:
+    import pypdfium2
+    from markdown_it import MarkdownIt
 
 __all__ = [
     "DocumentError",
@@ -30,6 +34,7 @@ __all__ = [
 ]
 
 # what a policy needs: structure and emphasis, links, tables, images a Word file embeds
+# fmt: off
 TAGS = {
     "h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "ul", "ol", "li", "strong", "em",
     "b", "i", "u", "s", "del", "sup", "sub", "blockquote", "code", "pre", "a", "img",
@@ -37,13 +42,13 @@ TAGS = {
 }
 ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt"}, "th": {"colspan", "rowspan"},
               "td": {"colspan", "rowspan"}, "ol": {"start"}}
+# fmt: on
 PAGE_WIDTH = 1000  # pixels: sharp on a laptop, scaled down by CSS on a phone
 MAX_PAGES = 60  # a longer PDF is offered as a download only
 _CACHE_SIZE = 32
 _PDFIUM = threading.Lock()  # pdfium is not thread-safe; FastAPI runs sync routes in threads
 K = TypeVar("K")
 V = TypeVar("V")
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
 class DocumentError(ValueError):
@@ -90,6 +95,13 @@ def sanitise(markup: str) -> str:
     return _demote(cleaned)
 
 
+@cache
+def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt  # lazy: with mammoth and pypdfium2, ~0.33 s of a start
+
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+
 def _text_html(text: str) -> str:
     """Plain text: paragraphs at blank lines, single line breaks joined (no split sentences)."""
     paragraphs = [p for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if p.strip()]
@@ -99,6 +111,8 @@ def _text_html(text: str) -> str:
 @contextmanager
 def _opened_pdf(data: bytes) -> Iterator[pypdfium2.PdfDocument]:
     """The PDF opened by pdfium (one at a time: it is not thread-safe), closed after."""
+    import pypdfium2  # lazy: a PDF shown, not every start
+
     with _PDFIUM:
         try:
             pdf = pypdfium2.PdfDocument(data)
@@ -126,7 +140,7 @@ def _convert(name: str, data: bytes) -> ShownDocument:
     try:
         if suffix == "md":
             source = data.decode("utf-8", errors="replace")
-            return ShownDocument("html", sanitise(_MARKDOWN.render(source)))
+            return ShownDocument("html", sanitise(_markdown().render(source)))
         if suffix == "txt":
             return ShownDocument("html", _text_html(data.decode("utf-8", errors="replace")))
         if suffix == "docx":
@@ -134,6 +148,8 @@ def _convert(name: str, data: bytes) -> ShownDocument:
                 check_docx(name, data)
             except AttachmentError:
                 raise DocumentError("it could not be read") from None
+            import mammoth  # lazy: a Word document shown, not every start
+
             result = mammoth.convert_to_html(io.BytesIO(data))
             return ShownDocument("html", sanitise(result.value))
         if suffix == "pdf":
@@ -178,7 +194,8 @@ def _page_png(data: bytes, number: int) -> bytes:
         page = pdf[number - 1]
         out = io.BytesIO()
         page.render(scale=PAGE_WIDTH / page.get_width()).to_pil().save(
-            out, format="PNG", optimize=True)
+            out, format="PNG", optimize=True
+        )
     return out.getvalue()
 
 

@@ -60,6 +60,7 @@ from bot.core.pdf_reading import (
 __all__ = [
     "DOCUMENT_TYPES",
     "MAX_DOCUMENT_BYTES",
+    "MAX_FILES",
     "MAX_FILE_BYTES",
     "MAX_PDF_DECODED",
     "MAX_PDF_IMAGE_PIXELS",
@@ -77,6 +78,7 @@ __all__ = [
 ]
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FILES = 3  # files one form takes unless its page says otherwise (a report's)
 DOCUMENT_TYPES = (".pdf", ".docx", ".md", ".txt")  # what a policy document may be
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000

@@ -49,8 +49,21 @@ def test_demo_once_writes_real_emails_and_second_run_sends_nothing(tmp_path: Pat
     assert verify.exit_code == 0 and "intact" in verify.output, verify.output
 
 
-HEAVY = ("sqlalchemy", "fastapi", "starlette", "uvicorn", "apscheduler", "alembic", "jinja2",
-         "httpx", "pypdf", "docx", "reportlab", "msgraph", "googleapiclient")
+HEAVY = (
+    "sqlalchemy",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "apscheduler",
+    "alembic",
+    "jinja2",
+    "httpx",
+    "pypdf",
+    "docx",
+    "reportlab",
+    "msgraph",
+    "googleapiclient",
+)
 
 
 def test_help_answers_without_loading_the_heavy_libraries() -> None:
@@ -101,3 +114,20 @@ def test_every_sub_command_s_help_loads_none_of_them_either() -> None:
     assert int(answer[0]) > 40  # every command and sub-command was asked
     assert answer[1].strip() == ""
 
+
+def test_the_app_context_of_a_command_loads_no_web_framework() -> None:
+    """A sweep, ``status``, ``init`` or ``check`` builds the app context (``bot.wiring``) but
+    serves no page and shows no document: the steps, rules and public faces it pulls in
+    import no FastAPI or Starlette (the pages' form helpers are ``bot.engine.web.forms``, the
+    dashboard's viewer guard is in its ``chrome``), nor a document converter
+    (``bot.core.documents`` imports them when it first shows one). Counted, not timed."""
+    unused = ("fastapi", "starlette", "uvicorn", "mammoth", "pypdfium2", "markdown_it")
+    probe = (
+        "import sys\n"
+        "import bot.wiring\n"
+        f"print(','.join(m for m in {unused!r} if m in sys.modules))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout.strip()
+    assert loaded == ""

@@ -28,6 +28,7 @@ from bot.core.scheduler_health import SchedulerStopped
 from bot.core.words import school_words
 from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.step_failures import ENGINE_TITLES, FailingStep, describe
+from bot.engine.web.forms import TOO_LONG, UNREADABLE, checked_files
 from bot.engine.web.on_behalf import (
     ACKNOWLEDGED,
     READ_EDITION,
@@ -37,7 +38,6 @@ from bot.engine.web.on_behalf import (
 )
 from bot.features.people.rules import parse_entry
 from bot.features.reports.rules import clock_summary
-from bot.features.reports.web_support import TOO_LONG, UNREADABLE, checked_files
 from bot.wiring import TITLES
 from tests.core.test_i18n import SCHOOL_NAME, _english_left, school
 from tests.core.test_i18n import catalogue as catalogue

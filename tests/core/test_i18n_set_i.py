@@ -24,12 +24,12 @@ from bot.core.forms import SaidError
 from bot.core.i18n import BETWEEN, translations
 from bot.core.settings import Settings
 from bot.core.uploads import AttachmentError, check_docx, check_pdf
+from bot.engine.web.forms import checked_files
 from bot.features.policies.api import ReviewError, accepted_document
 from bot.features.policies.importer import extract_from_lines, not_ours
 from bot.features.policies.importer.values import FuzzyDate
 from bot.features.policies.intake import guess_note, intake_of, stored_day
 from bot.features.reading.api import audience_name
-from bot.features.reports.web_support import checked_files
 from bot.features.setup.rules import SetupError, parse_terms
 from bot.features.setup.service import policy_from_upload, read_upload
 from bot.features.training.web import _date_problem

@@ -25,9 +25,8 @@ from statistics import median
 
 from bot.core.config import SchoolConfig
 from bot.core.emails import email_problem
-from bot.core.forms import FormErrors, clean_field, control_character
+from bot.core.forms import REFERENCE_ALPHABET, FormErrors, clean_field, control_character
 from bot.core.i18n import N_
-from bot.features.reports.api import REFERENCE_ALPHABET
 
 __all__ = [
     "ACKNOWLEDGE_DAYS",

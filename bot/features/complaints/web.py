@@ -30,6 +30,7 @@ from bot.engine.web.deps import (
     language_for_page,
     render,
 )
+from bot.engine.web.forms import download, read_fields, school_for
 from bot.engine.web.links import deliver_soon
 from bot.features.complaints.rules import (
     ACK_HOW,
@@ -54,7 +55,6 @@ from bot.features.complaints.service import (
     set_outcome_due,
     words_for,
 )
-from bot.features.reports.api import download, read_fields, school_for
 
 __all__ = ["COMPLAINT_RATE", "router"]
 

@@ -1,4 +1,5 @@
-"""What every dashboard page shares: links keeping the theme and Teams flags, labels, the guard.
+"""What every dashboard page shares: links keeping the theme and Teams flags, labels, the viewer
+and the guard.
 
 Every page works without JavaScript. Inside Teams (``?inTeams=1``) the page loads the vendored
 TeamsJS library and a first-party script that follows Teams' theme changes.
@@ -10,13 +11,15 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from bot.core.i18n import N_
-from bot.engine.web.deps import ctx, render
+from bot.core.permissions import DASHBOARD_READERS, GOVERNORS
+from bot.engine.web.deps import ctx, current_user, render
 from bot.engine.web.teams_sso import sso_setup
-from bot.features.dashboard.viewer import NotAllowed, SignInNeeded, Viewer
+from bot.features.dashboard.viewer import NotAllowed, SignInNeeded, Viewer, school_roles
 
 __all__ = [
     "CLOSED",
@@ -27,6 +30,7 @@ __all__ = [
     "SOURCES",
     "THEMES",
     "chrome",
+    "find_viewer",
     "guarded",
     "school_page",
 ]
@@ -131,3 +135,25 @@ def guarded(request: Request, build: Callable[[], Response]) -> Response:
             "cb_theme", theme, max_age=365 * 86400, httponly=True, samesite="lax", path="/"
         )
     return response
+
+
+def find_viewer(request: Request, session: Session, school_id: str | None) -> Viewer:
+    """Who is looking, at which school; raises for the sign-in and refusal pages."""
+    user = current_user(request)
+    if user is None:
+        raise SignInNeeded()
+    config = ctx(request).config
+    roles = school_roles(session, config.schools, user.email, config.organisation.trust_admins)
+    allowed = tuple(s for s in config.schools if roles[s.id] & DASHBOARD_READERS)
+    if not allowed:
+        held = set().union(*roles.values()) | set(user.role_names)
+        raise NotAllowed(governor=bool(held & GOVERNORS))
+    if school_id:
+        if not any(s.id == school_id for s in config.schools):
+            raise HTTPException(404, "There is no such school.")
+        chosen = next((s for s in allowed if s.id == school_id), None)
+        if chosen is None:
+            raise HTTPException(403, "You cannot open this school's dashboard.")
+    else:
+        chosen = next((s for s in allowed if s.id == user.school_id), allowed[0])
+    return Viewer(user.email, frozenset(roles[chosen.id]), chosen, allowed, user)

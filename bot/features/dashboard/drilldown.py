@@ -43,12 +43,13 @@ from bot.features.dashboard.chrome import (
     METHODS,
     OPEN,
     SOURCES,
+    find_viewer,
     guarded,
     school_page,
 )
 from bot.features.dashboard.figures import current_cycles, current_versions, policy_figure
 from bot.features.dashboard.rules import ACK_TARGET
-from bot.features.dashboard.viewer import Viewer, find_viewer
+from bot.features.dashboard.viewer import Viewer
 
 __all__ = ["account_detail", "people", "person_detail", "policy_detail", "router"]
 

@@ -9,20 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from fastapi import HTTPException, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
 from bot.core.models import Person
-from bot.core.permissions import DASHBOARD_READERS, GOVERNORS, REPORT_READERS
-from bot.engine.web.deps import ctx, current_user
+from bot.core.permissions import REPORT_READERS
 
 __all__ = [
     "NotAllowed",
     "SignInNeeded",
     "Viewer",
-    "find_viewer",
     "school_roles",
 ]
 
@@ -58,13 +55,20 @@ class NotAllowed(Exception):
 def _config_roles(school: SchoolConfig, email: str, trust_admins: Sequence[str] = ()) -> set[str]:
     """The leadership roles ``school.yaml`` gives ``email`` in ``school`` (and the trust's
     administrators, in every school)."""
-    listed = (("trust_admin", trust_admins), ("headteacher", (school.headteacher,)),
-              ("dsl", school.dsl), ("deputy_dsl", school.deputy_dsl), ("admin", school.admins))
+    listed = (
+        ("trust_admin", trust_admins),
+        ("headteacher", (school.headteacher,)),
+        ("dsl", school.dsl),
+        ("deputy_dsl", school.deputy_dsl),
+        ("admin", school.admins),
+    )
     return {role for role, emails in listed if email in emails}
 
 
 def school_roles(
-    session: Session, schools: Iterable[SchoolConfig], email: str,
+    session: Session,
+    schools: Iterable[SchoolConfig],
+    email: str,
     trust_admins: Sequence[str] = (),
 ) -> dict[str, set[str]]:
     """Roles of ``email`` in each school: from their record there, else from the configuration.
@@ -82,25 +86,3 @@ def school_roles(
         else:
             roles[school.id] = set(record.role_names) if record.active else set()
     return roles
-
-
-def find_viewer(request: Request, session: Session, school_id: str | None) -> Viewer:
-    """Who is looking, at which school; raises for the sign-in and refusal pages."""
-    user = current_user(request)
-    if user is None:
-        raise SignInNeeded()
-    config = ctx(request).config
-    roles = school_roles(session, config.schools, user.email, config.organisation.trust_admins)
-    allowed = tuple(s for s in config.schools if roles[s.id] & DASHBOARD_READERS)
-    if not allowed:
-        held = set().union(*roles.values()) | set(user.role_names)
-        raise NotAllowed(governor=bool(held & GOVERNORS))
-    if school_id:
-        if not any(s.id == school_id for s in config.schools):
-            raise HTTPException(404, "There is no such school.")
-        chosen = next((s for s in allowed if s.id == school_id), None)
-        if chosen is None:
-            raise HTTPException(403, "You cannot open this school's dashboard.")
-    else:
-        chosen = next((s for s in allowed if s.id == user.school_id), allowed[0])
-    return Viewer(user.email, frozenset(roles[chosen.id]), chosen, allowed, user)

@@ -43,11 +43,11 @@ from bot.features.complaints.api import summary as complaints_summary
 from bot.features.complaints.api import words_for as complaint_readers
 from bot.features.dashboard import drilldown
 from bot.features.dashboard.charts import gauge, percent, segments
-from bot.features.dashboard.chrome import KIND_LABELS, chrome, guarded, school_page
+from bot.features.dashboard.chrome import KIND_LABELS, chrome, find_viewer, guarded, school_page
 from bot.features.dashboard.figures import compute_figures
 from bot.features.dashboard.panel import URGENCY_LABELS, for_viewer
 from bot.features.dashboard.rules import AGE_BANDS, AGE_LABELS, Figures
-from bot.features.dashboard.viewer import Viewer, find_viewer
+from bot.features.dashboard.viewer import Viewer
 from bot.features.decisions.api import count_decisions_due
 from bot.features.reading.api import without_edition
 from bot.features.reports.api import STATUSES

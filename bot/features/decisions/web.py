@@ -26,8 +26,8 @@ from bot.core.permissions import LEADERSHIP
 from bot.core.stored_files import remove_files
 from bot.core.uploads import MAX_FILE_BYTES, CleanFile
 from bot.engine.web.deps import ctx, language_for_page, render, require_roles
+from bot.engine.web.forms import checked_files, download, read_form, split_form, stored_bytes
 from bot.features.decisions import rules, service
-from bot.features.reports.api import checked_files, download, read_form, split_form, stored_bytes
 
 __all__ = ["router"]
 

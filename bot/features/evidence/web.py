@@ -20,11 +20,12 @@ from bot.core.models import Person, utcnow
 from bot.core.permissions import EVIDENCE_MAKERS
 from bot.core.words import csv_text
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
+from bot.engine.web.forms import school_for
 from bot.features.evidence.pack import PackRequest, key_fingerprint, make_pack
 from bot.features.evidence.rules import format_fingerprint, standards_sentence
 from bot.features.evidence.summary_pdf import pack_language
 from bot.features.reading.api import EDITION_HEADER, edition_acknowledgements
-from bot.features.reports.api import school_for, visible_reports
+from bot.features.reports.api import visible_reports
 from bot.features.scr.api import gap_headings
 
 __all__ = ["router"]

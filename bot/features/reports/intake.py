@@ -27,6 +27,7 @@ from bot.core.audit.seals import record_at_commit
 from bot.core.cards import new_card, teams_workflow_payload, text_block
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
+from bot.core.forms import REFERENCE_ALPHABET
 from bot.core.i18n import day_text, translations
 from bot.core.messages import notice
 from bot.core.models import Person, Report, ReportAttachment, ReportClock
@@ -41,7 +42,6 @@ from bot.features.reports.chronology import withheld as withheld_line
 from bot.features.reports.routing import alert_recipients
 from bot.features.reports.rules import (
     CATEGORIES,
-    REFERENCE_ALPHABET,
     REFERENCE_CODE_LENGTH,
     URGENCIES,
     Submission,

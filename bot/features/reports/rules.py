@@ -29,10 +29,8 @@ __all__ = [
     "INVOLVED_ROLES",
     "MAX_ACTIONS",
     "MAX_ENTRY",
-    "MAX_FILES",
     "MAX_NAMES",
     "MAX_WHAT",
-    "REFERENCE_ALPHABET",
     "REFERENCE_CODE_LENGTH",
     "REFERENCE_PATTERN",
     "RELATIONSHIPS",
@@ -169,7 +167,6 @@ MAX_WHAT = 20_000
 MAX_ACTIONS = 5_000
 MAX_NAMES = 200
 MAX_ENTRY = 10_000
-MAX_FILES = 3
 # the form's text boxes: (field, label, most characters, the message when it is left empty)
 _TEXTS: tuple[tuple[str, str, int, str | None], ...] = (
     ("what_happened", "What happened", MAX_WHAT, "Describe what happened."),
@@ -521,8 +518,6 @@ def overdue_round(stage: int, warn_at: Sequence[float]) -> int:
 # --------------------------------------------------------------------------- references and times
 
 
-# letters and digits nobody misreads (no I, L, O, 0, 1): 31**5, some 28 million codes a year
-REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 REFERENCE_CODE_LENGTH = 5
 
 

@@ -23,21 +23,20 @@ from bot.core.i18n import translations
 from bot.core.models import Person, utcnow
 from bot.core.ratelimit import RateLimit, allowed, limit_key, take
 from bot.core.stored_files import remove_files
-from bot.core.uploads import MAX_FILE_BYTES, CleanFile
+from bot.core.uploads import MAX_FILE_BYTES, MAX_FILES, CleanFile
 from bot.core.words import school_words, words_in
 from bot.engine.web.deps import client_ip, ctx, current_user, language_for_page, render
+from bot.engine.web.forms import checked_files, read_form, school_for, split_form
 from bot.engine.web.links import deliver_soon
 from bot.features.reports.intake import Intake, read_link_token, submit_report
 from bot.features.reports.rules import (
     CATEGORIES,
     INVOLVED_ROLES,
-    MAX_FILES,
     RELATIONSHIPS,
     ReportInputError,
     illegal_content_advice,
     validate_submission,
 )
-from bot.features.reports.web_support import checked_files, read_form, school_for, split_form
 
 __all__ = ["REPORT_RATE", "router"]
 

@@ -35,6 +35,7 @@ from bot.engine.web.deps import (
     render,
     require_roles,
 )
+from bot.engine.web.forms import download, read_fields, school_for, stored_bytes
 from bot.features.reports.actions import (
     ReportActionError,
     add_entry,
@@ -63,11 +64,7 @@ from bot.features.reports.rules import (
     referral_targets,
 )
 from bot.features.reports.web_support import (
-    download,
     mirror_later,
-    read_fields,
-    school_for,
-    stored_bytes,
 )
 
 __all__ = ["router"]
