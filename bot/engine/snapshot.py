@@ -18,11 +18,11 @@ recounting the few people whose duties fell due in between.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, case, delete, func, literal, select, union
+from sqlalchemy import BindParameter, String, bindparam, case, delete, func, select, union
 from sqlalchemy.orm import Session
 
 from bot.core.models import (
@@ -67,6 +67,19 @@ _TALLY_COLUMNS = (
     "duties",
 )
 _TALLY_KEY = _TALLY_COLUMNS[:6]
+# the statements below are built once: their joins, coercions and cache keys cost more than
+# running them (an acknowledgement ran five, each built afresh)
+_SCHOOL = bindparam("school_id", type_=String())
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_BUILT: dict[tuple[str, str], Any] = {}
+
+
+def _built(session: Session, name: str, build: Callable[[Session], Any]) -> Any:
+    """The statement ``build`` makes for this database, made once."""
+    key = (session.get_bind().dialect.name, name)
+    if key not in _BUILT:
+        _BUILT[key] = build(session)
+    return _BUILT[key]
 
 
 def _header(session: Session, school_id: str, today: date) -> tuple[DutySnapshot, bool]:
@@ -132,33 +145,25 @@ def refresh_audiences(session: Session, school_id: str) -> None:
     session.flush()
 
 
-def _people(session: Session, school_id: str, as_of: date, ids: Sequence[int] | None) -> None:
-    """Recount the person rows of ``ids`` (None: everyone), overdue as of ``as_of``."""
+def _people_upsert(session: Session, some: bool) -> Any:
+    """Recount person rows (``some``: those in ``ids``) with overdue as of ``as_of``."""
     counts = (
         select(
             Duty.person_id.label("pid"),
             func.count().label("open"),
-            func.sum(case((Duty.due_on < as_of, 1), else_=0)).label("overdue"),
+            func.sum(case((Duty.due_on < bindparam("as_of"), 1), else_=0)).label("overdue"),
         )
-        .where(Duty.school_id == school_id, Duty.status == "open")
+        .where(Duty.school_id == _SCHOOL, Duty.status == "open")
         .group_by(Duty.person_id)
     )
-    person_filter = [Person.school_id == school_id, Person.active.is_(True)]
-    if ids is not None:
-        counts = counts.where(Duty.person_id.in_(ids))
-        person_filter.append(Person.id.in_(ids))
-        session.execute(
-            delete(PersonTally).where(
-                PersonTally.school_id == school_id,
-                PersonTally.person_id.in_(
-                    select(Person.id).where(Person.id.in_(ids), Person.active.is_(False))
-                ),
-            )
-        )
+    person_filter = [Person.school_id == _SCHOOL, Person.active.is_(True)]
+    if some:
+        counts = counts.where(Duty.person_id.in_(_IDS))
+        person_filter.append(Person.id.in_(_IDS))
     sub = counts.subquery()
     rows = (
         select(
-            literal(school_id),
+            _SCHOOL,
             Person.id,
             Person.display_name,
             func.coalesce(sub.c.open, 0),
@@ -167,31 +172,48 @@ def _people(session: Session, school_id: str, as_of: date, ids: Sequence[int] | 
         .outerjoin(sub, sub.c.pid == Person.id)
         .where(*person_filter)
     )
-    stmt = dialect_insert(session, PersonTally).from_select(
+    stmt = dialect_insert(session, PersonTally.__table__).from_select(
         ["school_id", "person_id", "name", "open", "overdue"], rows
     )
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["school_id", "person_id"],
-            set_={
-                "name": stmt.excluded.name,
-                "open": stmt.excluded.open,
-                "overdue": stmt.excluded.overdue,
-            },
-        )
+    return stmt.on_conflict_do_update(
+        index_elements=["school_id", "person_id"],
+        set_={
+            "name": stmt.excluded.name,
+            "open": stmt.excluded.open,
+            "overdue": stmt.excluded.overdue,
+        },
     )
+
+
+_GONE_PEOPLE = delete(PersonTally).where(
+    PersonTally.school_id == _SCHOOL,
+    PersonTally.person_id.in_(
+        select(Person.id).where(Person.id.in_(_IDS), Person.active.is_(False))
+    ),
+)
+
+
+def _people(session: Session, school_id: str, as_of: date, ids: Sequence[int] | None) -> None:
+    """Recount the person rows of ``ids`` (None: everyone), overdue as of ``as_of``."""
+    given = {"school_id": school_id, "as_of": as_of}
+    if ids is not None:
+        given["ids"] = list(ids)
+        session.execute(_GONE_PEOPLE, {"school_id": school_id, "ids": given["ids"]})
+    some = ids is not None
+    stmt = _built(session, f"people:{some}", lambda s: _people_upsert(s, some))
+    session.execute(stmt, given)
+
+
+_ACTIVE_PEOPLE = (
+    select(func.count())
+    .select_from(Person)
+    .where(Person.school_id == _SCHOOL, Person.active.is_(True))
+)
 
 
 def _active_people(session: Session, school_id: str) -> int:
     """How many active people the school has."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Person)
-            .where(Person.school_id == school_id, Person.active.is_(True))
-        )
-        or 0
-    )
+    return session.scalar(_ACTIVE_PEOPLE, {"school_id": school_id}) or 0
 
 
 def rebuild(session: Session, school_id: str, today: date) -> DutySnapshot:
@@ -200,7 +222,8 @@ def rebuild(session: Session, school_id: str, today: date) -> DutySnapshot:
     snap, _ = _header(session, school_id, today)
     session.execute(delete(DutyTally).where(DutyTally.school_id == school_id))
     session.execute(
-        dialect_insert(session, DutyTally).from_select(_TALLY_COLUMNS, _tallies(school_id))
+        dialect_insert(session, DutyTally.__table__).from_select(_TALLY_COLUMNS, _TALLIES),
+        {"school_id": school_id},
     )
     session.execute(delete(PersonTally).where(PersonTally.school_id == school_id))
     _people(session, school_id, today, None)
@@ -253,32 +276,44 @@ def roll_forward(session: Session, school_id: str, today: date) -> tuple[DutySna
     return snap, True
 
 
-def _tallies(school_id: str) -> Select[*tuple[Any, ...]]:
-    """The school's duties counted as tally rows (``_TALLY_COLUMNS``, in that order)."""
-    return (
-        select(
-            literal(school_id),
-            Duty.requirement_id,
-            Duty.cycle,
-            Duty.due_on,
-            Duty.status,
-            Person.active,
-            func.max(Duty.kind),
-            func.max(Duty.policy_version_id),
-            func.count(),
-        )
-        .join(Person, Person.id == Duty.person_id)
-        .where(Duty.school_id == school_id, Duty.status.in_(TALLIED))
-        .group_by(Duty.requirement_id, Duty.cycle, Duty.due_on, Duty.status, Person.active)
+# the school's duties counted as tally rows (``_TALLY_COLUMNS``, in that order)
+_TALLIES = (
+    select(
+        _SCHOOL,
+        Duty.requirement_id,
+        Duty.cycle,
+        Duty.due_on,
+        Duty.status,
+        Person.active,
+        func.max(Duty.kind),
+        func.max(Duty.policy_version_id),
+        func.count(),
     )
+    .join(Person, Person.id == Duty.person_id)
+    .where(Duty.school_id == _SCHOOL, Duty.status.in_(TALLIED))
+    .group_by(Duty.requirement_id, Duty.cycle, Duty.due_on, Duty.status, Person.active)
+)
+_TALLIES_OF = _TALLIES.where(Duty.person_id.in_(_IDS))
 
 
 def tallies_of(session: Session, school_id: str, ids: Sequence[int]) -> Counter[tuple[Any, ...]]:
     """What these people add to the school's tallies now (the tally row but its count)."""
     found: Counter[tuple[Any, ...]] = Counter()
-    for *key, n in session.execute(_tallies(school_id).where(Duty.person_id.in_(ids))):
+    for *key, n in session.execute(_TALLIES_OF, {"school_id": school_id, "ids": list(ids)}):
         found[tuple(key)] += n
     return found
+
+
+def _tally_upsert(session: Session) -> Any:
+    """Add a tally row's ``duties`` to the row with its key (made if missing)."""
+    stmt = dialect_insert(session, DutyTally.__table__)
+    return stmt.on_conflict_do_update(
+        index_elements=list(_TALLY_KEY),
+        set_={"duties": DutyTally.__table__.c.duties + stmt.excluded.duties},
+    )
+
+
+_EMPTIED = delete(DutyTally).where(DutyTally.school_id == _SCHOOL, DutyTally.duties == 0)
 
 
 def count_difference(
@@ -293,19 +328,15 @@ def count_difference(
     it less before (an atomic upsert per changed row, so concurrent attestations never lose a
     count); their own rows are recounted, and with ``people`` the head count and training
     audiences too (``bot.engine.duty_status.changing``)."""
-    for key, n in sorted(difference.items(), key=lambda item: str(item[0])):
-        if not n:
-            continue
-        row = dict(zip(_TALLY_COLUMNS, (*key, n), strict=True))
-        stmt = dialect_insert(session, DutyTally).values(row)
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=list(_TALLY_KEY), set_={"duties": DutyTally.duties + n}
-            )
-        )
+    rows = [
+        dict(zip(_TALLY_COLUMNS, (*key, n), strict=True))
+        for key, n in sorted(difference.items(), key=lambda item: str(item[0]))
+        if n
+    ]
+    if rows:  # one statement for them all, in key order as concurrent writers take them
+        session.execute(_built(session, "tally", _tally_upsert), rows)
     if any(n < 0 for n in difference.values()):  # a row counted down to none goes, as in
-        session.execute(delete(DutyTally).where(  # a recount (``rebuild`` writes none)
-            DutyTally.school_id == snap.school_id, DutyTally.duties == 0))
+        session.execute(_EMPTIED, {"school_id": snap.school_id})  # a recount (``rebuild``)
     for start in range(0, len(ids), _BATCH):
         _people(session, snap.school_id, snap.as_of, ids[start : start + _BATCH])
     if people:
