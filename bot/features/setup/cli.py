@@ -405,11 +405,13 @@ def _progress(settings: Settings, resume: bool) -> Progress:
 def _interactive(settings: Settings, progress: Progress) -> SetupDraft:
     """Ask (only what is not saved), check everything; a problem at the end offers to answer
     just those questions again, never to start again."""
+    from bot.features.setup.policy_folder import FolderReads
     from bot.features.setup.prompts import ask_answers, said_in
     from bot.features.setup.school_setup import draft_setup
 
+    read = FolderReads().read  # the questions and the checks read each document once
     while True:
-        draft = draft_setup(settings, ask_answers(settings, progress))
+        draft = draft_setup(settings, ask_answers(settings, progress, read), read)
         if not draft.problems:
             return draft
         _ = said_in(progress)  # the problems and what follows in the school's language
