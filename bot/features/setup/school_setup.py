@@ -569,11 +569,13 @@ def _copy_directory(source: Path, target: Path, left_out: set[int]) -> None:
 
 @dataclass(frozen=True)
 class Written:
-    """What ``write_setup`` wrote, for the closing summary."""
+    """What ``write_setup`` wrote, for the closing summary (``store``: the database, migrated,
+    for the first plan)."""
 
     config_path: Path
     env_path: Path | None
     copied: list[Path]
+    store: Store
 
 
 def write_setup(
@@ -614,7 +616,7 @@ def write_setup(
         setup_state.begin_setup(session, source=source, by="cli:init", now=now)
         fill_registers(session, draft, org, today)
         register_editions(session, draft, org, today)
-    return Written(settings.config_path, env_path, copied)
+    return Written(settings.config_path, env_path, copied, store)
 
 
 def fill_registers(session: Session, draft: SetupDraft, org: OrgConfig, today: date) -> None:
