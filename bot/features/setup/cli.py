@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
     from bot.core.config import OrgConfig
     from bot.core.settings import Settings
+    from bot.core.store import Store
     from bot.features.setup.answers import Key, Progress
     from bot.features.setup.school_setup import SetupDraft
 
@@ -351,13 +352,15 @@ def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
         console.print(f"  {escape(line)}", highlight=False)
 
 
-def _first_plan(settings: Settings, org: OrgConfig, today: date) -> None:
+def _first_plan(settings: Settings, org: OrgConfig, today: date, store: Store) -> None:
     """The first sweep, in preview (the staff list read: people can sign in at once; nothing
-    queued), then ``remind --dry-run`` on the first school day: who will be asked for what."""
+    queued), then ``remind --dry-run`` on the first school day: who will be asked for what.
+    ``store``: the database ``write_setup`` migrated (not migrated again)."""
     from bot.core.context import AppContext
     from bot.engine.sweep import run_sweep
 
     ctx = AppContext(settings)
+    ctx.store = store
     run_sweep(ctx.store, settings, ctx.config, ctx.connectors, as_of=today, deliver=False)
     first_day = org.schools[0].next_school_day(today)
     results, _ = run_sweep(ctx.store, settings, ctx.config, ctx.connectors, as_of=first_day,
@@ -405,11 +408,13 @@ def _progress(settings: Settings, resume: bool) -> Progress:
 def _interactive(settings: Settings, progress: Progress) -> SetupDraft:
     """Ask (only what is not saved), check everything; a problem at the end offers to answer
     just those questions again, never to start again."""
+    from bot.features.setup.policy_folder import FolderReads
     from bot.features.setup.prompts import ask_answers, said_in
     from bot.features.setup.school_setup import draft_setup
 
+    read = FolderReads().read  # the questions and the checks read each document once
     while True:
-        draft = draft_setup(settings, ask_answers(settings, progress))
+        draft = draft_setup(settings, ask_answers(settings, progress, read), read)
         if not draft.problems:
             return draft
         _ = said_in(progress)  # the problems and what follows in the school's language
@@ -511,7 +516,7 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
                   f"{plural(len(written.copied), 'file')} copied into {settings.home}.")
     if progress is not None:
         progress.path.unlink(missing_ok=True)  # done: the answers live in school.yaml now
-    _closing(settings, draft, org, today)
+    _closing(settings, draft, org, today, written.store)
 
 
 def _saved(progress: Progress) -> bool:
@@ -526,11 +531,12 @@ def _saved(progress: Progress) -> bool:
     return False
 
 
-def _closing(settings: Settings, draft: SetupDraft, org: OrgConfig, today: date) -> None:
+def _closing(settings: Settings, draft: SetupDraft, org: OrgConfig, today: date,
+             store: Store) -> None:
     """The first plan (local) or the platform check to run, then the next step."""
     platform = draft.answers.platform
     if platform == "local":
-        _first_plan(settings, org, today)
+        _first_plan(settings, org, today, store)
         mail = (f"written as .eml files into {settings.outbox_dir} until a mail relay is set"
                 if settings.local.mail == "eml" else "sent through the school's mail relay")
         console.print(f"\n[bold]Signing in[/]: people type their school email address at "

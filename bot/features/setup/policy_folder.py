@@ -7,6 +7,8 @@ dates as the document gives them — as written, a month-only date's months in W
 
 from __future__ import annotations
 
+import copy
+import hashlib
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from bot.features.policies.api import (
 )
 from bot.features.setup.pack import is_statutory_reading
 
-__all__ = ["FolderPolicy", "read_policy_folder", "say_folder"]
+__all__ = ["FolderPolicy", "FolderReads", "read_policy_folder", "say_folder"]
 
 VERSION_NOT_STATED = N_(
     "version: not stated in the document; staff will see “%(version)s” (change it in "
@@ -94,10 +96,39 @@ class FolderPolicy(Intake):
         return entry
 
 
-def read_policy_folder(folder: Path) -> list[FolderPolicy]:
-    """Every policy document in ``folder`` (not its sub-folders), in name order."""
-    paths = sorted(
+def _documents(folder: Path) -> list[Path]:
+    """The policy documents in ``folder`` (not its sub-folders), in name order."""
+    return sorted(
         p for p in folder.iterdir()
         if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
     )
-    return [read_intake(p, FolderPolicy) for p in paths]
+
+
+def read_policy_folder(folder: Path) -> list[FolderPolicy]:
+    """Every policy document in ``folder`` (not its sub-folders), in name order."""
+    return [read_intake(p, FolderPolicy) for p in _documents(folder)]
+
+
+class FolderReads:
+    """``read_policy_folder`` for one ``init``: its questions and its checks read the folder
+    again and again (each ``.docx`` and ``.pdf`` a contained child process), so a document is
+    read once and read again only when its bytes change; a file added or taken out is seen
+    at once. Each read hands out fresh copies, as a first read would (answers are given to
+    each copy, never to the one kept)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[Path, tuple[bytes, FolderPolicy]] = {}
+
+    def read(self, folder: Path) -> list[FolderPolicy]:
+        """Every policy document in ``folder``, as ``read_policy_folder`` reads it now."""
+        return [copy.deepcopy(self._one(path)) for path in _documents(folder)]
+
+    def _one(self, path: Path) -> FolderPolicy:
+        try:
+            digest = hashlib.sha256(path.read_bytes()).digest()
+        except OSError:  # the importer says why it cannot be read
+            return read_intake(path, FolderPolicy)
+        kept = self._kept.get(path)
+        if kept is None or kept[0] != digest:
+            kept = self._kept[path] = (digest, read_intake(path, FolderPolicy))
+        return kept[1]

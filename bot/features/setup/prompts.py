@@ -25,7 +25,7 @@ from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
 from bot.features.policies.api import ANSWER_PROBLEMS, policy_key, question, twins
 from bot.features.setup.answers import Answers, Key, Progress, pick_person
 from bot.features.setup.pack import PolicyRef, match_pack
-from bot.features.setup.policy_folder import read_policy_folder, say_folder
+from bot.features.setup.policy_folder import FolderPolicy, read_policy_folder, say_folder
 from bot.features.setup.problems import say
 from bot.features.setup.rules import cap
 from bot.features.setup.school_setup import OUTSIDE_ROLES, header_found, outside_person
@@ -362,13 +362,14 @@ def _terms(local_authority: Value, _: _Say) -> dict[str, Any]:
     return {"dates": dates, "inset_days": [d.strip() for d in inset.split(",") if d.strip()]}
 
 
-def _read_folder(progress: Progress, folder: Path, people: list[DirectoryPerson]) -> list[Any]:
+def _read_folder(progress: Progress, folder: Path, people: list[DirectoryPerson],
+                 read: Callable[[Path], list[FolderPolicy]]) -> list[Any]:
     """The folder read; two copies of one document (a Word and a PDF) raised at once, to take
     one out before any question is asked; another school or DSL named pointed out."""
     _ = said_in(progress)
     words = school_words_for(str(progress.get(("school", "country")) or DEFAULT_NATION))
     while True:
-        items = read_policy_folder(folder)
+        items = read(folder)
         console.print("  " + _("read %(count)s documents from %(folder)s", count=len(items),
                                folder=str(folder)))
         pairs = twins(items)
@@ -395,11 +396,12 @@ def _read_folder(progress: Progress, folder: Path, people: list[DirectoryPerson]
     return items
 
 
-def _policy_questions(progress: Progress, folder: Path, people: list[DirectoryPerson]) -> None:
+def _policy_questions(progress: Progress, folder: Path, people: list[DirectoryPerson],
+                      read: Callable[[Path], list[FolderPolicy]]) -> None:
     """The folder read once; the questions it leaves, then the pack (each answer saved)."""
     _ = said_in(progress)
     words = school_words_for(str(progress.get(("school", "country")) or DEFAULT_NATION))
-    items = _read_folder(progress, folder, people)
+    items = _read_folder(progress, folder, people, read)
     for item in items:
         for name in item.questions:
             key: Key = ("policy_answers", item.path.name, name)
@@ -443,8 +445,10 @@ def _language() -> str:
                    ("cy", "cy+en"), "cy")
 
 
-def ask_answers(settings: Settings, progress: Progress) -> Answers:
-    """Every answer ``init`` needs, asked at the terminal (only those not saved already)."""
+def ask_answers(settings: Settings, progress: Progress,
+                read: Callable[[Path], list[FolderPolicy]] = read_policy_folder) -> Answers:
+    """Every answer ``init`` needs, asked at the terminal (only those not saved already;
+    ``read``: how the policy folder is read)."""
     _ask(progress, ("school", "name"), lambda: typer.prompt("School name"))
     _ask(progress, ("school", "country"), lambda: _choice(
         "Nation (its bank holidays, and the safeguarding words and law it uses)", NATIONS,
@@ -473,7 +477,7 @@ def ask_answers(settings: Settings, progress: Progress) -> Answers:
     folder = _ask(progress, ("policies",),
                   lambda: _existing(_("Policy folder (.docx, .pdf, .md)"), _, folder=True))
     if not progress.has(("requirements",)):
-        _policy_questions(progress, Path(folder), people)
+        _policy_questions(progress, Path(folder), people, read)
     _ask(progress, ("settings_source",), lambda: _choice(
         _("Manage settings on the web pages (recommended) or in school.yaml"), ("web", "file"),
         "web", _))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -293,7 +294,7 @@ def person_roles(draft: SetupDraft, person: DirectoryPerson) -> frozenset[str]:
     return map_roles(person, draft.answers.role_groups, draft.answers.job_titles).roles
 
 
-def read_policies(draft: SetupDraft) -> None:
+def read_policies(draft: SetupDraft, read: Callable[[Path], list[FolderPolicy]]) -> None:
     """Every document of the policy folder, with the answers the file gives to its questions."""
     folder = draft.answers.policies
     if folder is None or not folder.is_dir():
@@ -301,7 +302,7 @@ def read_policies(draft: SetupDraft) -> None:
             "policies: " + (FOLDER_NOT_FOUND % {"folder": folder} if folder else NO_FOLDER)
         )
         return
-    draft.policies = read_policy_folder(folder)
+    draft.policies = read(folder)
     if not draft.policies:
         draft.problems.append("policies: " + NO_DOCUMENTS % {"folder": folder})
     for item in draft.policies:
@@ -433,12 +434,16 @@ def register_editions(session: Session, draft: SetupDraft, org: OrgConfig,
                          path=folder / name, in_force=today, actor="cli:init")
 
 
-def draft_setup(settings: Settings, answers: Answers) -> SetupDraft:
-    """Read and check everything the answers point at; ``problems`` lists what is wrong."""
+def draft_setup(
+    settings: Settings, answers: Answers,
+    read: Callable[[Path], list[FolderPolicy]] = read_policy_folder,
+) -> SetupDraft:
+    """Read and check everything the answers point at; ``problems`` lists what is wrong
+    (``read``: how the policy folder is read, ``FolderReads.read`` in an interactive run)."""
     draft = SetupDraft(answers)
     read_directory(settings, draft)
     resolve_people(draft)
-    read_policies(draft)
+    read_policies(draft, read)
     draft.problems += policy_problems(draft)
     read_terms(draft)
     choose_pack(draft)
@@ -564,11 +569,13 @@ def _copy_directory(source: Path, target: Path, left_out: set[int]) -> None:
 
 @dataclass(frozen=True)
 class Written:
-    """What ``write_setup`` wrote, for the closing summary."""
+    """What ``write_setup`` wrote, for the closing summary (``store``: the database, migrated,
+    for the first plan)."""
 
     config_path: Path
     env_path: Path | None
     copied: list[Path]
+    store: Store
 
 
 def write_setup(
@@ -609,7 +616,7 @@ def write_setup(
         setup_state.begin_setup(session, source=source, by="cli:init", now=now)
         fill_registers(session, draft, org, today)
         register_editions(session, draft, org, today)
-    return Written(settings.config_path, env_path, copied)
+    return Written(settings.config_path, env_path, copied, store)
 
 
 def fill_registers(session: Session, draft: SetupDraft, org: OrgConfig, today: date) -> None:

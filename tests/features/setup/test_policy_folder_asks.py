@@ -1,6 +1,7 @@
 """init's policy folder asks instead of guessing (#30 item 5): a Word and a PDF copy of one
 document are raised whatever questions they leave, and a document naming another school or
-another DSL is pointed out; a version the document does not state is never invented."""
+another DSL is pointed out; a version the document does not state is never invented. An
+interactive init reads each document once, and again only when it changes."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from datetime import date
 from pathlib import Path
 
 import docx
+import pytest
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.settings import Settings
+from bot.features.setup import policy_folder as folder_reader
 from bot.features.setup.answers import load_answers
+from bot.features.setup.policy_folder import FolderReads, read_policy_folder
 from bot.features.setup.school_setup import draft_setup
 from tests.support.newcomer import answers_file, policy_folder, staff_csv, term_calendar
 
@@ -79,3 +83,31 @@ def test_word_and_pdf_copies_with_questions_and_another_school_are_raised(
     assert result.exit_code == 2, result.output
     out = " ".join(result.output.split())
     assert "collection.docx and collection.pdf are the same document" in out
+
+
+def test_init_reads_each_document_once_and_again_when_its_bytes_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "policies"
+    policy_folder(folder)
+    plain = read_policy_folder(folder)
+    read: list[str] = []  # each document the importer was handed (the real importer)
+    importer = folder_reader.read_intake
+    monkeypatch.setattr(folder_reader, "read_intake",
+                        lambda path, kind: read.append(path.name) or importer(path, kind))
+    reads = FolderReads()
+    first = reads.read(folder)
+    assert first == plain
+    assert first[0].answer("title", "Our Policy") is None  # an answer given to one copy
+    assert reads.read(folder) == plain  # is not in the next
+    assert read == [p.path.name for p in plain]  # each document read once
+    (folder / "mobile-phones.md").write_text(
+        "# Mobile Phones Policy\n\nApproved by: FGB\n\nNext review: July 2027\n",
+        encoding="utf-8")
+    (folder / "social-media-aup.md").unlink()
+    (folder / "visitors.md").write_text("# Visitors Policy\n\nApproved by: FGB\n",
+                                        encoding="utf-8")
+    again = reads.read(folder)
+    assert read[len(plain):] == ["mobile-phones.md", "visitors.md"]  # the changed, the new
+    monkeypatch.undo()
+    assert again == read_policy_folder(folder)  # as a read afresh sees the folder now
