@@ -11,7 +11,6 @@ reads exactly as before.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime
 from io import BytesIO
 from types import SimpleNamespace
@@ -42,6 +41,7 @@ from bot.wiring import TITLES
 from tests.core.test_i18n import SCHOOL_NAME, _english_left, school
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
+from tests.support.helpers import run_async
 
 SINCE = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # Monday 23 November 2026, 10:00 in London
 RECORDER = SimpleNamespace(display_name="Eirlys Puw", job_title="Rheolwr Busnes")
@@ -217,15 +217,15 @@ def _uploads(*files: tuple[str, bytes]) -> list[UploadFile]:
 
 def test_the_decision_forms_file_refusals_are_welsh(english_words: set[str]) -> None:
     tr = translations("cy")
-    _, many = asyncio.run(checked_files(_uploads(*[("llun.png", b"x")] * 6), 5, tr))
+    _, many = run_async(checked_files(_uploads(*[("llun.png", b"x")] * 6), 5, tr))
     assert many == "Atodwch 5 ffeil ar y mwyaf (dewiswyd 6)."
     chosen = _uploads(("gwag.pdf", b""), ("nodiadau.txt", b"Nodiadau'r cyfarfod"))
-    _, bad = asyncio.run(checked_files(chosen, 5, tr))
+    _, bad = run_async(checked_files(chosen, 5, tr))
     assert bad is not None and bad.startswith("gwag.pdf: mae'r ffeil yn wag."), bad
     assert bad.endswith("Dewiswch y ffeiliau eto.")
     assert _left(bad.replace("gwag.pdf", " ").replace("nodiadau.txt", " "), english_words) == []
     chosen = _uploads(("gwag.pdf", b""))
-    _, english = asyncio.run(checked_files(chosen, 5))
+    _, english = run_async(checked_files(chosen, 5))
     assert english == "gwag.pdf: the file is empty. Please choose the files again."  # as before
 
 

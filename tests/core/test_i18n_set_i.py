@@ -10,7 +10,6 @@ exactly as before (except "1 years from today", which was wrong and now reads "1
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from io import BytesIO
 from pathlib import Path
@@ -36,6 +35,7 @@ from bot.features.training.web import _date_problem
 from tests.core.test_i18n import SCHOOL_NAME, _english_left
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
+from tests.support.helpers import run_async
 
 TODAY = date(2026, 11, 23)
 OTHER = "Aberarth Primary School"
@@ -334,12 +334,12 @@ def _uploads(count: int) -> list[UploadFile]:
 
 @pytest.mark.parametrize("most", [1, 5])
 def test_at_most_n_files_is_said_with_its_plural(most: int) -> None:
-    _, english = asyncio.run(checked_files(_uploads(most + 1), most))
+    _, english = run_async(checked_files(_uploads(most + 1), most))
     unit = "file" if most == 1 else "files"  # "at most 1 files" was wrong
     assert english == f"Attach at most {most} {unit} ({most + 1} were chosen)."
-    _, welsh = asyncio.run(checked_files(_uploads(most + 1), most, translations("cy")))
+    _, welsh = run_async(checked_files(_uploads(most + 1), most, translations("cy")))
     assert welsh == f"Atodwch {most} ffeil ar y mwyaf (dewiswyd {most + 1})."
-    _, both = asyncio.run(checked_files(_uploads(most + 1), most, translations("cy+en")))
+    _, both = run_async(checked_files(_uploads(most + 1), most, translations("cy+en")))
     assert both == f"{welsh}{BETWEEN}{english}"
 
 

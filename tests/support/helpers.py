@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -21,6 +24,16 @@ from bot.core.store import Store, alembic_config
 from tests.support.keys import TEST_SECRET
 
 LONDON = ZoneInfo("Europe/London")
+
+T = TypeVar("T")
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(coroutine)`` in a thread of its own: once a browser test has run in a
+    test process, the session's Playwright (``chromium`` in tests/conftest.py) keeps an event
+    loop running in the main thread, where ``asyncio.run`` refuses to start another."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 def at(day: date, hour: int = 9, minute: int = 30) -> datetime:
