@@ -6,9 +6,8 @@ asks and gone when it is done, and nobody of the tenant looks as if they had lef
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,6 +23,7 @@ from bot.core.settings import GoogleSettings, Settings
 from bot.engine import sweep
 from bot.engine.sweep import run_sweep
 from tests.connectors.contract.kit_m365 import m365_settings
+from tests.support.alive import alive_since
 from tests.support.fakes.google import FakeGoogle, service_account_info
 from tests.support.fakes.graph import SENDER, SENDER_ID, FakeClock, FakeGraph
 from tests.support.helpers import SchoolBuilder, at
@@ -144,13 +144,12 @@ def _graph(home: Path) -> tuple[Directory, Callable[[str, str], None]]:
 PLATFORMS = {"google": _google, "graph": _graph}
 
 
-def _alive(emails: Collection[str]) -> dict[str, set[str]]:
-    """The tenant's people alive now, by the school of their address."""
-    gc.collect()
+def _alive(look: Callable[[], list[DirectoryPerson]]) -> dict[str, set[str]]:
+    """The tenant's people alive now (``look``: tests/support/alive.py), by the school of
+    their address."""
     found: dict[str, set[str]] = {}
-    for o in gc.get_objects():
-        if type(o) is DirectoryPerson and o.email in emails:
-            found.setdefault(o.email.split("@")[0].split(".")[-1], set()).add(o.email)
+    for o in look():
+        found.setdefault(o.email.split("@")[0].split(".")[-1], set()).add(o.email)
     return found
 
 
@@ -177,9 +176,10 @@ def test_each_school_s_people_are_made_while_it_is_swept_and_gone_before_the_nex
     emails = {_address(w, s) for s in SCHOOLS for w in (*STAFF, "nia")} | {NOBODY}
     seen: dict[str, dict[str, set[str]]] = {}
     sync = sweep.sync_directory
+    look = alive_since(DirectoryPerson, lambda o: o.email in emails)
 
     def watched(session: Any, school_config: Any, *args: Any, **kwargs: Any) -> Any:
-        seen[school_config.id] = _alive(emails)  # before the school reads its share
+        seen[school_config.id] = _alive(look)  # before the school reads its share
         return sync(session, school_config, *args, **kwargs)
 
     monkeypatch.setattr(sweep, "sync_directory", watched)
@@ -197,7 +197,7 @@ def test_each_school_s_people_are_made_while_it_is_swept_and_gone_before_the_nex
         assert not [r.failed for r in results if r.failed]
         assert list(seen) == list(SCHOOLS)
         assert all(found == {} for found in seen.values()), seen
-        assert _alive(emails) == {}
+        assert _alive(look) == {}
         added.append([r.directory.added for r in results])
         if minutes == 0:
             join("nia", "ash")
