@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -419,30 +419,43 @@ def demo(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[Wa
         yield walks
 
 
-@pytest.mark.parametrize("walk", WALKS)
-def test_every_persona_sees_every_page_in_every_theme(demo: Walks, walk: tuple[str, str]) -> None:
-    pages = demo.visits(*walk)
-    assert {v.persona for v in pages} == {walk[0]}
-    assert {v.theme for v in pages} == set(THEMES)
-    assert len(pages) >= 3 * 4, walk
+def walk_tests(walks: list[tuple[str, str]]) -> tuple[Callable[..., None], ...]:
+    """The three checks of each walk, parametrized by a module's ``walks``: this module's and
+    the office module's, each module's tests asking its own ``demo``."""
+
+    @pytest.mark.parametrize("walk", walks)
+    def sees_every_page_in_every_theme(demo: Walks, walk: tuple[str, str]) -> None:
+        pages = demo.visits(*walk)
+        assert {v.persona for v in pages} == {walk[0]}
+        assert {v.theme for v in pages} == set(THEMES)
+        assert len(pages) >= 3 * 4, walk
+
+    @pytest.mark.parametrize("walk", walks)
+    def no_page_scrolls_sideways_on_a_phone(demo: Walks, walk: tuple[str, str]) -> None:
+        wide = [
+            f"{v}: {v.scroll_width} px wide"
+            for v in demo.visits(*walk)
+            if v.scroll_width > PHONE["width"]
+        ]
+        assert not wide, "\n".join(wide)
+
+    @pytest.mark.parametrize("walk", walks)
+    def no_axe_violation_or_csp_problem(demo: Walks, walk: tuple[str, str]) -> None:
+        found = [f"{v}: {problem}" for v in demo.visits(*walk) for problem in v.problems]
+        assert not found, "\n".join(found)
+
+    return (
+        sees_every_page_in_every_theme,
+        no_page_scrolls_sideways_on_a_phone,
+        no_axe_violation_or_csp_problem,
+    )
 
 
-@pytest.mark.parametrize("walk", WALKS)
-def test_no_page_scrolls_sideways_on_a_phone(demo: Walks, walk: tuple[str, str]) -> None:
-    wide = [
-        f"{v}: {v.scroll_width} px wide"
-        for v in demo.visits(*walk)
-        if v.scroll_width > PHONE["width"]
-    ]
-    assert not wide, "\n".join(wide)
-
-
-@pytest.mark.parametrize("walk", WALKS)
-def test_no_page_has_an_axe_violation_or_a_csp_problem_in_any_theme(
-    demo: Walks, walk: tuple[str, str]
-) -> None:
-    found = [f"{v}: {problem}" for v in demo.visits(*walk) for problem in v.problems]
-    assert not found, "\n".join(found)
+(
+    test_every_persona_sees_every_page_in_every_theme,
+    test_no_page_scrolls_sideways_on_a_phone,
+    test_no_page_has_an_axe_violation_or_a_csp_problem_in_any_theme,
+) = walk_tests(WALKS)
 
 
 def test_every_page_in_the_route_list_is_visited(demo: Walks) -> None:

@@ -11,13 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_accessibility_browser import (
-    OFFICE,
-    PHONE,
-    THEMES,
-    Walks,
-    walks_of,
-)
+from tests.browser.test_accessibility_browser import OFFICE, Walks, walk_tests, walks_of
 from tests.conftest import _missing
 from tests.support.paths import NODE_MODULES
 
@@ -35,30 +29,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[Wa
         yield walks
 
 
-@pytest.mark.parametrize("walk", WALKS)
-def test_each_persona_sees_every_page_in_every_theme(demo: Walks, walk: tuple[str, str]) -> None:
-    pages = demo.visits(*walk)
-    assert {v.persona for v in pages} == {walk[0]}
-    assert {v.theme for v in pages} == set(THEMES)
-    assert len(pages) >= 3 * 4, walk
-
-
-@pytest.mark.parametrize("walk", WALKS)
-def test_no_page_scrolls_sideways_on_a_phone(demo: Walks, walk: tuple[str, str]) -> None:
-    wide = [
-        f"{v}: {v.scroll_width} px wide"
-        for v in demo.visits(*walk)
-        if v.scroll_width > PHONE["width"]
-    ]
-    assert not wide, "\n".join(wide)
-
-
-@pytest.mark.parametrize("walk", WALKS)
-def test_no_page_has_an_axe_violation_or_a_csp_problem_in_any_theme(
-    demo: Walks, walk: tuple[str, str]
-) -> None:
-    found = [f"{v}: {problem}" for v in demo.visits(*walk) for problem in v.problems]
-    assert not found, "\n".join(found)
+(
+    test_each_persona_sees_every_page_in_every_theme,
+    test_no_page_scrolls_sideways_on_a_phone,
+    test_no_page_has_an_axe_violation_or_a_csp_problem_in_any_theme,
+) = walk_tests(WALKS)
 
 
 def test_every_persona_walks(demo: Walks) -> None:
