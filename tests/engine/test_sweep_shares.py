@@ -6,7 +6,7 @@ share made again is the same people, so nobody looks as if they had left."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -46,6 +46,20 @@ def _by_school(alive: Callable[[], list[DirectoryPerson]]) -> dict[str, set[str]
     return found
 
 
+def _sweep(context: Any, now: datetime) -> list[Any]:
+    """One sweep of the trust at ``now``, nothing delivered: each school's result."""
+    results, _ = run_sweep(
+        context.store,
+        context.settings,
+        context.config,
+        context.connectors,
+        as_of=TODAY,
+        deliver=False,
+        now=now,
+    )
+    return results
+
+
 def _people(context: Any) -> dict[str, tuple[str | None, bool, date | None]]:
     """Everyone stored: school, active, missing since."""
     with context.store.session() as session:
@@ -72,15 +86,7 @@ def test_each_school_s_people_are_made_while_it_is_swept_and_gone_before_the_nex
 
     monkeypatch.setattr(sweep, "sync_directory", watched)
     for minutes in (0, 15):  # the first sweep, then the file changed (one address more)
-        results, _ = run_sweep(
-            context.store,
-            context.settings,
-            context.config,
-            context.connectors,
-            as_of=TODAY,
-            deliver=False,
-            now=at(TODAY, 8) + timedelta(minutes=minutes),
-        )
+        results = _sweep(context, at(TODAY, 8) + timedelta(minutes=minutes))
         assert not [r.failed for r in results if r.failed]
         assert list(seen) == ["oak", *OTHERS]
         assert all(found == {} for found in seen.values()), seen
@@ -120,26 +126,10 @@ def test_only_a_real_leaver_leaves_when_the_file_changes(
     it is missing, nobody else."""
     _trust(school)
     context = school.context(database_url)
-    run_sweep(
-        context.store,
-        context.settings,
-        context.config,
-        context.connectors,
-        as_of=TODAY,
-        deliver=False,
-        now=at(TODAY, 8),
-    )
+    _sweep(context, at(TODAY, 8))
     school.people = [r for r in school.people if r.email != "amy@elm.example"]
     school.write()
-    results, _ = run_sweep(
-        context.store,
-        context.settings,
-        context.config,
-        context.connectors,
-        as_of=TODAY,
-        deliver=False,
-        now=at(TODAY, 8, 15),
-    )
+    results = _sweep(context, at(TODAY, 8, 15))
     assert not [r.failed for r in results if r.failed]
     stored = _people(context)
     assert {e for e, (_s, _a, missing) in stored.items() if missing} == {"amy@elm.example"}
