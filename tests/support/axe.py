@@ -36,6 +36,12 @@ def add_axe(context: Any, node_modules: Path) -> None:
     context.add_init_script(path=str(node_modules / "axe-core" / "axe.min.js"))
 
 
+def _loaded(page: Any) -> None:
+    """Wait for the page's own load (its stylesheet too): after a click, a selector can be in
+    the DOM before the CSS is applied, and axe would measure an unstyled page (target-size)."""
+    page.wait_for_load_state("load")
+
+
 def _only(rules: list[str] | None) -> dict[str, Any]:
     """axe's ``runOnly``: these rules, or every WCAG 2 A/AA rule."""
     return {"type": "rule", "values": rules} if rules else {"type": "tag", "values": WCAG_AA}
@@ -52,6 +58,7 @@ def _lines(result: dict[str, Any]) -> list[str]:
 
 def axe_violations(page: Any, rules: list[str] | None = None) -> list[str]:
     """axe's violations on ``page`` (the WCAG 2 A/AA rules, or only ``rules``), one line each."""
+    _loaded(page)
     return _lines(page.evaluate(_RUN, _only(rules)))
 
 
@@ -65,5 +72,6 @@ def axe_in_themes(page: Any, themes: list[str], rest: list[str]) -> list[tuple[l
         found = axe_in_themes(page, ["light", "dark"], ["color-contrast"])
         for theme, (problems, width) in zip(["light", "dark"], found, strict=True): ...
     """
+    _loaded(page)
     found = page.evaluate(_RUN_IN_THEMES, [themes, _only(None), _only(rest)])
     return [(_lines(result), int(result["width"])) for result in found]
