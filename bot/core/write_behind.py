@@ -22,6 +22,10 @@ from sqlalchemy.orm import Session
 __all__ = ["SessionLent", "WriteBehind", "install", "write_behind"]
 
 _LENT = "write_behind.lent"  # connection info: the writes it is lent to
+# how many connections are lent now: while none is, a statement is let through at once
+# (every statement and commit of the process passes ``_refuse_while_lent``)
+_lent = 0
+_lent_lock = threading.Lock()
 
 
 class SessionLent(RuntimeError):
@@ -42,7 +46,7 @@ class WriteBehind:
             return
         connection = session.connection()
         self._info = connection.info
-        self._info[_LENT] = self
+        _lend(self._info, self)
         # a thread of its own for each call: one worker shared by a web process's requests
         # could leave a request waiting on writes queued behind another's, which wait on its
         # locks
@@ -66,7 +70,7 @@ class WriteBehind:
         the writes finishing on their own (a caller that forgot to wait is refused every time,
         not only when the writes happen to be slow)."""
         if self._info is not None and self._info.get(_LENT) is self:
-            del self._info[_LENT]
+            _lend(self._info, None)
 
     def result(self) -> None:
         """Wait until the writes are done (on SQLite: run them now); raise what they raised."""
@@ -100,9 +104,21 @@ def write_behind(session: Session, writes: Sequence[Callable[[], None]]) -> Writ
     return WriteBehind(session, writes)
 
 
+def _lend(info: dict[Any, Any], writes: WriteBehind | None) -> None:
+    """Lend the connection whose ``info`` this is to ``writes`` (None: give it back)."""
+    global _lent
+    with _lent_lock:
+        had = info.pop(_LENT, None) is not None
+        if writes is not None:
+            info[_LENT] = writes
+        _lent += (writes is not None) - had
+
+
 def _refuse_while_lent(conn: Any, *_statement: Any) -> None:
     """Refuse a statement or a commit on ``conn`` while it is lent (``before_execute`` also
     passes the statement and its parameters)."""
+    if not _lent:
+        return
     lent = conn.info.get(_LENT)
     if lent is not None and lent.lent_to_others():
         raise SessionLent(

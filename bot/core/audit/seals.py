@@ -23,9 +23,10 @@ import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Table, event, inspect, select
+from sqlalchemy import Select, Table, bindparam, event, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import audit
@@ -94,6 +95,14 @@ class Kind:
         assert isinstance(table, Table)
         return table
 
+    @cached_property
+    def by_ids(self) -> Select[Any]:
+        """The SELECT of its rows with the ids given as ``ids`` (every column, by id), built
+        once: a statement keeps its cache key, so a commit that seals does not build it anew."""
+        table = self.table
+        among = table.c.id.in_(bindparam("ids", expanding=True))
+        return select(*table.columns).where(among).order_by(table.c.id)
+
 
 KINDS: tuple[Kind, ...] = (
     Kind("report", Report, ("reference",)),
@@ -154,16 +163,15 @@ def _rows(
     session: Session, kind: Kind, ids: Sequence[int] | None, columns: Sequence[str] | None
 ) -> Iterator[Mapping[str, Any]]:
     """The stored rows of ``kind`` (all, or those with ``ids``), as plain mappings, by id."""
-    table = kind.table
-    cols = [c for c in table.columns if columns is None or c.name in columns]
-    query = select(*cols).order_by(table.c.id)
     if ids is None:
-        for row in session.execute(query.execution_options(yield_per=_CHUNK)):
+        table = kind.table
+        cols = [c for c in table.columns if columns is None or c.name in columns]
+        query = select(*cols).order_by(table.c.id).execution_options(yield_per=_CHUNK)
+        for row in session.execute(query):
             yield dict(row._mapping)
         return
     for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        for row in session.execute(query.where(table.c.id.in_(chunk))):
+        for row in session.execute(kind.by_ids, {"ids": list(ids[start : start + _CHUNK])}):
             yield dict(row._mapping)
 
 
@@ -177,8 +185,9 @@ def _entries(
     """The seal events of the stored rows of ``kind`` (all, or ``ids``), by id."""
     key = sealing_key(session)
     for row in _rows(session, kind, ids, columns):
-        yield audit.Entry(actor, SEALED, kind.name, row["id"], row.get("school_id"),
-                          _details(kind, row, key))
+        yield audit.Entry(
+            actor, SEALED, kind.name, row["id"], row.get("school_id"), _details(kind, row, key)
+        )
 
 
 def seal_existing(session: Session) -> dict[str, int]:
@@ -218,8 +227,9 @@ def seal_baseline(session: Session) -> None:
     unless an earlier upgrade did (revision 0005, unkeyed), and every bulk-sealed table.
     ``Store.upgrade`` calls it once, with the upgrade that keys the log."""
     done = session.scalar(
-        select(AuditEvent.id).where(AuditEvent.actor == BASELINE_ACTOR,
-                                    AuditEvent.action == SEALED).limit(1)
+        select(AuditEvent.id)
+        .where(AuditEvent.actor == BASELINE_ACTOR, AuditEvent.action == SEALED)
+        .limit(1)
     )
     if done is None:
         seal_existing(session)
@@ -259,16 +269,20 @@ def _before_commit(session: Session) -> None:
     session.flush()
     pending: dict[tuple[str, int], dict[str, Any] | None] = session.info.pop(_PENDING, {})
     entries: list[audit.Entry] = []
+    written: dict[str, list[int]] = {}  # by kind, in one pass (most commits seal nothing)
+    for name, i in pending:
+        written.setdefault(name, []).append(i)
     for kind in KINDS:
-        ids = sorted(i for (name, i), _ in pending.items() if name == kind.name)
-        if not ids:
+        if kind.name not in written:
             continue
+        ids = sorted(written[kind.name])
         sealed = list(_entries(session, kind, ids, SEAL_ACTOR, None))
         found = {entry.object_id for entry in sealed}
         entries += sealed
         entries += [
-            audit.Entry(SEAL_ACTOR, REMOVED, kind.name, i, gone["school_id"],
-                        {"ident": gone["ident"]})
+            audit.Entry(
+                SEAL_ACTOR, REMOVED, kind.name, i, gone["school_id"], {"ident": gone["ident"]}
+            )
             for i in ids
             if i not in found and (gone := pending[(kind.name, i)]) is not None
         ]
