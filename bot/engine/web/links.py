@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from bot.core import audit
 from bot.core.clock import local_today
@@ -165,7 +165,9 @@ def load_link_duty(
     version = session.get(PolicyVersion, duty.policy_version_id) if duty.policy_version_id else None
     if person is None or version is None:
         raise LinkInvalidError("link target missing")
-    policy = session.get(Policy, version.policy_id)
+    # not every version of the policy with its file (``Policy.versions`` is selectin): a link
+    # page shows the one version it names; a caller that asks for the others still gets them
+    policy = session.get(Policy, version.policy_id, options=[lazyload(Policy.versions)])
     assert policy is not None
     return person, duty, version, policy
 
