@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -369,7 +370,9 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         """SQLAlchemy URL of the store."""
-        return self.database_url or f"sqlite:///{(self.home / 'compliance-bot.db').resolve()}"
+        return self.database_url or _sqlite_url(
+            self.home, "" if self.home.is_absolute() else os.getcwd()
+        )
 
     @property
     def outbox_dir(self) -> Path:
@@ -486,6 +489,16 @@ class Settings(BaseSettings):
     def audit_keyring(self) -> Keyring:
         """The audit key in use and the earlier ones (derived, never stored in the database)."""
         return Keyring.from_secrets(self.audit_secret(), self.previous_audit_secrets())
+
+
+@lru_cache(maxsize=64)
+def _sqlite_url(home: Path, cwd: str) -> str:
+    """The SQLite store's URL under ``home`` (relative: to ``cwd``), made once per home and
+    working folder: resolving walks every folder on the path (an ``lstat`` each), and every
+    page asked several times. A link in the path moved while the process runs is not followed
+    again, as the store's engine, made from the first answer, never followed it either."""
+    del cwd  # in the key: a relative home resolves against the folder the process is in
+    return f"sqlite:///{(home / 'compliance-bot.db').resolve()}"
 
 
 def _checked_key_file(key_file: Path) -> str:

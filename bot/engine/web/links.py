@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from bot.core import audit
 from bot.core.clock import local_today
@@ -161,11 +161,17 @@ def load_link_duty(
         or (duty.policy_version_id != claims.version_id)
     ):
         raise LinkInvalidError("link does not match a duty")
-    person = session.get(Person, duty.person_id)
+    # the person with their roles and groups in one query, as a signed-in page's person is
+    # (``deps.current_user``), not three
+    person = session.get(
+        Person, duty.person_id, options=[joinedload(Person.roles), joinedload(Person.groups)]
+    )
     version = session.get(PolicyVersion, duty.policy_version_id) if duty.policy_version_id else None
     if person is None or version is None:
         raise LinkInvalidError("link target missing")
-    policy = session.get(Policy, version.policy_id)
+    # not every version of the policy with its file (``Policy.versions`` is selectin): a link
+    # page shows the one version it names; a caller that asks for the others still gets them
+    policy = session.get(Policy, version.policy_id, options=[lazyload(Policy.versions)])
     assert policy is not None
     return person, duty, version, policy
 
