@@ -29,6 +29,7 @@ _Row = tuple[Any, ...]  # the order read, then DirectoryPerson's fields in order
 _NAMES = tuple(f.name for f in fields(DirectoryPerson))
 _FIELDS = attrgetter(*_NAMES)
 _ID, _EMAIL = 1 + _NAMES.index("external_id"), 1 + _NAMES.index("email")
+_BOSS_ID, _BOSS = _NAMES.index("manager_external_id"), _NAMES.index("manager_email")
 
 
 class PackedPeople(Sequence[DirectoryPerson]):
@@ -37,6 +38,7 @@ class PackedPeople(Sequence[DirectoryPerson]):
 
     def __init__(self, chunks: Mapping[Any, Sequence[bytes]], count: int) -> None:
         self._kept = chunks, count
+        self._bosses: Mapping[str, str] = {}  # a manager's id by their address (``made``)
 
     def _packed(self) -> tuple[Mapping[Any, Sequence[bytes]], int]:
         """The chunks by key, and how many people they hold."""
@@ -49,7 +51,16 @@ class PackedPeople(Sequence[DirectoryPerson]):
 
     def share(self, key: Hashable) -> list[DirectoryPerson]:
         """The people of ``key``, made now (in the read's order)."""
-        return [DirectoryPerson(*row[1:]) for row in self._rows(key)]
+        return [self._made(row) for row in self._rows(key)]
+
+    def _made(self, row: _Row) -> DirectoryPerson:
+        """The person of a packed row, their manager's id filled in when the read packed them
+        before it read their manager (``GroupPacker.people``)."""
+        values = row[1:]
+        boss = values[_BOSS]
+        if boss is not None and values[_BOSS_ID] is None and boss in self._bosses:
+            values = (*values[:_BOSS_ID], self._bosses[boss], *values[_BOSS_ID + 1 :])
+        return DirectoryPerson(*values)
 
     def _rows(self, key: Hashable) -> Iterator[_Row]:
         for blob in self._packed()[0].get(key, ()):
@@ -62,7 +73,7 @@ class PackedPeople(Sequence[DirectoryPerson]):
             (row for key in self.schools for row in self._rows(key)),
             key=lambda row: int(row[0]),
         )
-        return (DirectoryPerson(*row[1:]) for row in rows)
+        return (self._made(row) for row in rows)
 
     @overload
     def __getitem__(self, index: int) -> DirectoryPerson: ...
@@ -100,21 +111,18 @@ class ByGroups(PackedPeople):
         """Everyone, a set of groups at a time (the same order for the same read), made one
         by one and kept by nobody."""
         for key in self._packed()[0]:
-            yield from (DirectoryPerson(*row[1:]) for row in self._rows(key))
+            yield from (self._made(row) for row in self._rows(key))
 
     def in_group(self, group: str) -> list[DirectoryPerson]:
         """The people in ``group``."""
         return [
-            DirectoryPerson(*row[1:])
-            for key in self._packed()[0]
-            if group in key
-            for row in self._rows(key)
+            self._made(row) for key in self._packed()[0] if group in key for row in self._rows(key)
         ]
 
     def outside(self, groups: Collection[str]) -> list[DirectoryPerson]:
         """The people in none of ``groups``."""
         return [
-            DirectoryPerson(*row[1:])
+            self._made(row)
             for key in self._packed()[0]
             if key.isdisjoint(groups)
             for row in self._rows(key)
@@ -136,7 +144,7 @@ class ByGroups(PackedPeople):
             for row in _unpacked(chunks[key][n])
             if row[_EMAIL] in emails or row[_ID] in ids
         ]
-        return [DirectoryPerson(*row[1:]) for row in sorted(rows, key=lambda row: int(row[0]))]
+        return [self._made(row) for row in sorted(rows, key=lambda row: int(row[0]))]
 
 
 class Packer:
@@ -201,7 +209,9 @@ class Packer:
 
 
 class GroupPacker(Packer):
-    """Packs a tenant's people by the set of groups each is in, indexed by address and id."""
+    """Packs a tenant's people by the set of groups each is in, indexed by address and id, as
+    a read's pages arrive: someone whose manager is named by address only (a read that met
+    them before their manager) gets the manager's id from the index once the read ends."""
 
     def __init__(self) -> None:
         super().__init__(attrgetter("groups"))
@@ -209,11 +219,14 @@ class GroupPacker(Packer):
         self._hashes: array[int] = array("q")
         self._where: array[int] = array("q")
         self._located: list[tuple[Any, int]] = []
+        self._bosses: set[str] = set()  # managers' addresses whose id is not known yet
 
     def put(self, person: DirectoryPerson) -> None:
         """Keep the next person of the read."""
         self.add(self._order, person)
         self._order += 1
+        if person.manager_email is not None and person.manager_external_id is None:
+            self._bosses.add(person.manager_email)
 
     def _note(self, key: Any, chunk: int, rows: Sequence[_Row]) -> None:
         """Index the rows' addresses and ids by the chunk they go into."""
@@ -229,7 +242,10 @@ class GroupPacker(Packer):
         hashes, where = self._hashes, self._where
         order = sorted(range(len(hashes)), key=hashes.__getitem__)
         index = (array("q", (hashes[i] for i in order)), array("q", (where[i] for i in order)))
-        return ByGroups(self._chunks, self._count, index, self._located)
+        people = ByGroups(self._chunks, self._count, index, self._located)
+        if self._bosses:
+            people._bosses = {p.email: p.external_id for p in people.found(self._bosses, ())}
+        return people
 
 
 @dataclass(frozen=True)

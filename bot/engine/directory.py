@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
@@ -443,7 +443,7 @@ def sync_directory(
     ensure_school(session, school)
     state = ConnectorState.of(session, school.id, CURSOR_KEY)
     changes = directory.fetch(state.value if state else None)
-    inputs = _inputs(changes, school, default_school, not_here)
+    inputs = _inputs(session, changes, school, default_school, not_here)
     report = _as_applied(session, school.id, inputs, today, complete=changes.complete)
     if report is None:
         if not_here:
@@ -467,35 +467,63 @@ def sync_directory(
 
 
 def _inputs(
-    changes: DirectoryChanges, school: SchoolConfig, default_school: bool,
+    session: Session, changes: DirectoryChanges, school: SchoolConfig, default_school: bool,
     not_here: Collection[str],
 ) -> str:
     """A digest of everything applying the read to the school depends on but the store and
-    the day: its share of the read (and the people the read names no school for), the
-    school's settings, whether it takes the unassigned, the ended addresses. (The day counts
-    only when a missing person's grace ends: ``grace_ends``.)"""
+    the day: its share of the read (and the people the read names no school for that it
+    takes: its staff group's, and anyone it holds whom the read lists outside that group),
+    the school's settings, whether it takes the unassigned, the ended addresses. (The day
+    counts only when a missing person's grace ends: ``grace_ends``.) A change to another
+    school's people of a shared tenant is not in it: that school is quiet."""
+    group, unnamed = school.directory.staff_group, ""
+    if group:
+        unnamed = _group_digest(session, changes, school.id, group)
+    elif default_school and None in changes.by_school:
+        unnamed = _share_digest(changes, None)
     return hashlib.sha256("|".join((
-        _share_digest(changes, school.id),
-        _share_digest(changes, None) if None in changes.by_school else "",
+        _share_digest(changes, school.id), unnamed,
         school.model_dump_json(), str(default_school), repr(sorted(not_here)),
     )).encode()).hexdigest()
 
 
 def _share_digest(changes: DirectoryChanges, school: str | None) -> str:
-    """A digest of what the read says of one school's share (``by_school``), the same in every
-    process (sets sorted), worked out once a share of a read that every school takes from."""
+    """A digest of what the read says of one school's share (``by_school``), worked out once
+    a share of a read that every school takes from."""
     found = changes.digests.get(school)
     if found is None:
-        h = hashlib.sha256(f"{changes.complete}|{sorted(changes.removed)}|".encode())
-        for p in changes.by_school.get(school, ()):
-            h.update(repr((
-                p.external_id, p.email, p.display_name, p.active, p.given_name, p.family_name,
-                p.job_title, p.other_titles, sorted(p.groups), sorted(p.roles),
-                p.manager_external_id, p.manager_email, p.start_date, p.school, p.has_account,
-            )).encode())
-        h.update(repr((list(changes.rejected), list(changes.rejected_records))).encode())
-        found = changes.digests[school] = h.hexdigest()
+        found = changes.digests[school] = _digest(
+            changes, changes.by_school.get(school, ()), changes.removed)
     return found
+
+
+def _group_digest(session: Session, changes: DirectoryChanges, school_id: str, group: str) -> str:
+    """A digest of the people of the school's staff group the read lists, and of those it
+    lists outside the group whom the school holds (found by the addresses and ids held that
+    the group's people do not have: none to unpack when nobody left the group)."""
+    listed = list(changes.in_group(group))
+    held = session.execute(
+        select(Person.email, Person.external_id).where(Person.school_id == school_id)).all()
+    emails, ids = {e for e, _ in held}, {i for _, i in held if i}
+    strays = [p for p in changes.found(emails - {p.email for p in listed},
+                                       ids - {p.external_id for p in listed})
+              if group not in p.groups]
+    return _digest(changes, [*listed, "|", *strays], set(changes.removed) & (emails | ids))
+
+
+def _digest(
+    changes: DirectoryChanges, people: Iterable[DirectoryPerson | str], removed: Iterable[str]
+) -> str:
+    """A digest of ``people`` as the read lists them, the same in every process (sets sorted)."""
+    h = hashlib.sha256(f"{changes.complete}|{sorted(removed)}|".encode())
+    for p in people:
+        h.update(p.encode() if isinstance(p, str) else repr((
+            p.external_id, p.email, p.display_name, p.active, p.given_name, p.family_name,
+            p.job_title, p.other_titles, sorted(p.groups), sorted(p.roles),
+            p.manager_external_id, p.manager_email, p.start_date, p.school, p.has_account,
+        )).encode())
+    h.update(repr((list(changes.rejected), list(changes.rejected_records))).encode())
+    return h.hexdigest()
 
 
 def _said(report: DirectoryReport) -> dict[str, object]:

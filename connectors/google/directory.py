@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from bot.core.ports import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
@@ -90,19 +90,16 @@ class GoogleDirectory:
                     key = str(member.get("id") or "") or str(member.get("email", "")).lower()
                     if key:
                         member_of.setdefault(key, set()).add(group)
+        # a page at a time, packed as it comes, so a read holds a page and the packed people,
+        # never the domain's users; managers' ids come from the packed people (#60)
         users = self._members_as_users(member_of) if self._scoped else self._users()
-        by_email = {
-            str(u.get("primaryEmail", "")).lower(): str(u.get("id", ""))
-            for u in users
-            if u.get("primaryEmail")
-        }
         people = GroupPacker()  # a school's people made when it asks (#60)
         seen: list[bytes] = []  # what the cursor sees of each person
         rejected: list[str] = []
         records: list[RejectedRecord] = []
         for user in users:
             try:
-                person = self._person(user, member_of, everyone, by_email)
+                person = self._person(user, member_of, everyone)
             except ValueError as exc:
                 rejected.append(f"Google user {user.get('id', '?')}: {exc}")
                 records.append(
@@ -126,7 +123,7 @@ class GoogleDirectory:
             rejected_records=records,
         )
 
-    def _users(self) -> list[dict[str, Any]]:
+    def _users(self) -> Iterator[dict[str, Any]]:
         users_api = self._api.resource.users()
         params: dict[str, Any] = {
             "customer": self._customer,
@@ -137,22 +134,22 @@ class GoogleDirectory:
         if self._query:
             params["query"] = self._query
         pages = read_pages(self._api, users_api, users_api.list(**params), "Directory users.list")
-        return [u for page in pages for u in page.get("users", []) if isinstance(u, dict)]
+        return (u for page in pages for u in page.get("users", []) if isinstance(u, dict))
 
-    def _members_as_users(self, member_of: Mapping[str, set[str]]) -> list[dict[str, Any]]:
+    def _members_as_users(self, member_of: Mapping[str, set[str]]) -> Iterator[dict[str, Any]]:
         """The role groups' member accounts, and no one else's (``users.get`` in batches).
 
         With a ``query`` too, one ``users.list`` by the query, kept to the members.
         """
         if self._query:
-            return [
+            yield from (
                 u for u in self._users()
                 if str(u.get("id") or "") in member_of
                 or str(u.get("primaryEmail") or "").lower() in member_of
-            ]
+            )
+            return
         users_api = self._api.resource.users()
         keys = sorted(member_of)
-        found: list[dict[str, Any]] = []
         for start in range(0, len(keys), BATCH_SIZE):
             chunk = keys[start : start + BATCH_SIZE]
             requests = [users_api.get(userKey=key, projection="full", fields=_ONE_USER)
@@ -167,8 +164,7 @@ class GoogleDirectory:
                         continue
                     raise connector_error(answer, f"Directory users.get({key})", write=False)
                 if isinstance(answer, dict):
-                    found.append(answer)
-        return found
+                    yield answer
 
     def _members(self, group: str) -> list[dict[str, Any]]:
         members_api = self._api.resource.members()
@@ -193,9 +189,9 @@ class GoogleDirectory:
         user: Mapping[str, Any],
         member_of: Mapping[str, set[str]],
         everyone: set[str],
-        by_email: Mapping[str, str],
     ) -> DirectoryPerson:
-        """One Admin SDK user as a person; ValueError when it has no id or primary email."""
+        """One Admin SDK user as a person (their manager's id is found among the packed people
+        once the read ends: ``GroupPacker``); ValueError when it has no id or primary email."""
         user_id = str(user.get("id") or "")
         email = str(user.get("primaryEmail") or "").strip().lower()
         if not user_id or "@" not in email:
@@ -214,7 +210,6 @@ class GoogleDirectory:
             groups=groups,
             roles=frozenset(self._roles[g] for g in groups if g in self._roles),
             manager_email=manager,
-            manager_external_id=by_email.get(manager) if manager else None,
         )
 
 

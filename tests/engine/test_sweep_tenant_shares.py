@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.core.models import Person
 from bot.core.ports import Directory, DirectoryPerson
 from bot.core.settings import GoogleSettings, Settings
+from bot.engine import directory as engine_directory
 from bot.engine import sweep
 from bot.engine.sweep import run_sweep
 from tests.connectors.contract.kit_m365 import m365_settings
@@ -208,3 +209,74 @@ def test_each_school_s_people_are_made_while_it_is_swept_and_gone_before_the_nex
     assert {e: s for e, (s, _a, _m) in stored.items() if e.endswith(DOMAIN)} == {
         _address(w, s): s for s in SCHOOLS for w in STAFF
     } | {_address("nia", "ash"): "ash"}
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_a_change_to_one_school_s_person_re_applies_that_school_alone(
+    platform: str, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One tenant, three schools: after someone joins ash, ash applies the read again and oak
+    and elm stay quiet (nothing applied; no person, group or role written: only the tenant's
+    cursor moves on, as it must for the next shared read); then none writes anything else."""
+    builder = SchoolBuilder(tmp_path / "school")
+    _schools(builder, platform)
+    context = builder.context(database_url)
+    directory, join = PLATFORMS[platform](tmp_path / "tenant")
+    connectors = replace(context.connectors, directory=directory, extra_people=None)
+    applied: list[str] = []
+    writes: dict[str, list[str]] = {}
+    apply, sync = engine_directory.apply_listing, sweep.sync_directory
+    school: list[str] = []
+
+    def applying(session: Any, school_config: Any, *args: Any, **kwargs: Any) -> Any:
+        applied.append(school_config.id)
+        return apply(session, school_config, *args, **kwargs)
+
+    def syncing(session: Any, school_config: Any, *args: Any, **kwargs: Any) -> Any:
+        school[:] = [school_config.id]
+        try:
+            return sync(session, school_config, *args, **kwargs)
+        finally:
+            school.clear()
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        words = statement.split(None, 3)
+        if school and words[0].upper() in {"INSERT", "UPDATE", "DELETE"}:
+            writes.setdefault(school[0], []).append(" ".join(words[:3]))
+
+    monkeypatch.setattr(engine_directory, "apply_listing", applying)
+    monkeypatch.setattr(sweep, "sync_directory", syncing)
+    event.listen(context.store.engine, "before_cursor_execute", seen)
+    try:
+        done = []
+        # the first sweep; the next (Graph's first delta: every school applies it once); one
+        # person more at ash; a quiet sweep
+        for minutes in (0, 15, 30, 45):
+            results, _ = run_sweep(
+                context.store,
+                context.settings,
+                context.config,
+                connectors,
+                as_of=TODAY,
+                deliver=False,
+                now=at(TODAY, 8) + timedelta(minutes=minutes),
+            )
+            assert not [r.failed for r in results if r.failed]
+            done.append((list(applied), {s: writes.get(s, []) for s in SCHOOLS}))
+            applied.clear()
+            writes.clear()
+            if minutes == 15:
+                join("nia", "ash")
+    finally:
+        event.remove(context.store.engine, "before_cursor_execute", seen)
+    assert done[0][0] == list(SCHOOLS)
+    assert done[1][0] == ([] if platform == "google" else list(SCHOOLS))
+    assert done[2][0] == ["ash"]
+    cursor_only = {"oak": ["UPDATE connector_state SET"], "elm": ["UPDATE connector_state SET"]}
+    assert {s: done[2][1][s][:2] for s in ("oak", "elm")} == cursor_only, done[2][1]
+    assert done[2][1]["ash"]  # nia is written
+    # quiet: Graph's next delta is empty, which ash (its last one named nia) applies to find
+    # nothing to write; Google's listing is the same as before
+    assert done[3][0] == ([] if platform == "google" else ["ash"])
+    assert {s for s, w in done[3][1].items() if set(w) - {"UPDATE connector_state SET"}} == set()
+    assert _stored(context)[_address("nia", "ash")] == ("ash", True, None)

@@ -165,3 +165,21 @@ def test_the_user_query_leaves_the_pupils_org_unit_out(fake: FakeGoogle, tmp_pat
         p.email for p in build_google(tmp_path, fake, all_users=True).directory.fetch(None).people
     }
     assert {"p.pupil@oakfield.example", "y.six@oakfield.example"} <= everyone
+
+
+def test_a_manager_read_pages_after_the_people_they_manage_gives_them_their_id(
+    fake: FakeGoogle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Users are packed a page at a time as they arrive (#60), so a manager listed on a later
+    page than someone they manage is found among the packed people once the listing ends."""
+    from connectors.google import directory as google_directory
+
+    monkeypatch.setattr(google_directory, "USERS_PAGE", 2)  # several pages of the fake's users
+    fake.add_user("zed.new@oakfield.example", "Zed New", manager="zoe.boss@oakfield.example")
+    boss = fake.add_user("zoe.boss@oakfield.example", "Zoe Boss")
+    read = build_google(tmp_path, fake, all_users=True).directory.fetch(None)
+    people = {p.email: p for p in read.people}
+    assert len(fake.users) > 2 * google_directory.USERS_PAGE
+    assert people["zed.new@oakfield.example"].manager_external_id == boss["id"]
+    assert people["ben.teacher@oakfield.example"].manager_email == "ada.head@oakfield.example"
+    assert people["ben.teacher@oakfield.example"].manager_external_id == "u-1"
