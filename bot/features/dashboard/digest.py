@@ -400,10 +400,9 @@ def digest_step(run: StepContext) -> dict[str, int]:
     channel = channel_configured(settings) and not (
         run.connectors.chat is not None and head_chat(session, school) is not None
     )
-    if not _missing(session, school.id, today, channel):
-        return {}
     if not run.write:
-        return {"digest_queued": 1}
+        return {"digest_queued": 1} if _missing(session, school.id, today, channel) else {}
+    # queue_digest's first read is which of the week's keys are missing: with none, it stops
     result = queue_digest(
         session,
         school,
