@@ -15,8 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from gettext import NullTranslations
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.clock import send_after
@@ -346,15 +347,24 @@ def queue_chasing_stopped(
     return len(added)
 
 
-def _capped_duties(run: StepContext) -> ColumnElement[bool]:
+_AT_CAP = (
+    select(Duty.id)
+    .where(
+        Duty.school_id == bindparam("school_id"),
+        Duty.status == "open",
+        Duty.reminders_sent >= bindparam("chasing_cap"),
+    )
+    .exists()
+)
+
+
+def _capped_duties(run: StepContext) -> tuple[ColumnElement[bool], dict[str, Any]]:
     """On a reminder day, open duties at the lowest reminder cap of the school's requirements
     or past it (``needs_conversation`` keeps those at their own requirement's)."""
     caps = [run.school.cadence(r.cadence).max_reminders for r in run.school.requirements]
     if not caps or not is_reminder_day(run.school, run.today):
-        return false()
-    at_cap = Duty.reminders_sent >= min(caps)
-    return select(Duty.id).where(Duty.school_id == run.school.id, Duty.status == "open",
-                                 at_cap).exists()
+        return false(), {}
+    return _AT_CAP, {"school_id": run.school.id, "chasing_cap": min(caps)}
 
 
 @busy_when(_capped_duties)

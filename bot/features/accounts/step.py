@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, select
 
 from bot.core.context import StepContext
 from bot.core.models import OfficialAccount
@@ -12,14 +14,18 @@ from bot.features.accounts.handovers import chase_handovers
 __all__ = ["handovers_step"]
 
 
-def _handovers_waiting(run: StepContext) -> ColumnElement[bool]:
-    return (
-        select(OfficialAccount.id)
-        .where(
-            OfficialAccount.school_id == run.school.id, OfficialAccount.handover_needed.is_(True)
-        )
-        .exists()
+_WAITING = (
+    select(OfficialAccount.id)
+    .where(
+        OfficialAccount.school_id == bindparam("school_id"),
+        OfficialAccount.handover_needed.is_(True),
     )
+    .exists()
+)
+
+
+def _handovers_waiting(run: StepContext) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    return _WAITING, {"school_id": run.school.id}
 
 
 @busy_when(_handovers_waiting)

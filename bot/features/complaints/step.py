@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, select
 
 from bot.core.context import StepContext
 from bot.core.models import Complaint
@@ -12,12 +14,15 @@ from bot.features.complaints.service import warn
 __all__ = ["complaints_step"]
 
 
-def _open_complaints(run: StepContext) -> ColumnElement[bool]:
-    return (
-        select(Complaint.id)
-        .where(Complaint.school_id == run.school.id, Complaint.outcome_at.is_(None))
-        .exists()
-    )
+_OPEN = (
+    select(Complaint.id)
+    .where(Complaint.school_id == bindparam("school_id"), Complaint.outcome_at.is_(None))
+    .exists()
+)
+
+
+def _open_complaints(run: StepContext) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    return _OPEN, {"school_id": run.school.id}
 
 
 @busy_when(_open_complaints)

@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.core.audit.anchor import chain_head
@@ -311,15 +311,17 @@ class QueueResult:
         return self.card or self.email
 
 
+# which of some idempotency keys the outbox holds (built once: every sweep of the week asks)
+_QUEUED_KEYS = select(OutboxMessage.idempotency_key).where(
+    OutboxMessage.idempotency_key.in_(bindparam("keys", expanding=True))
+)
+
+
 def _missing(session: Session, school_id: str, day: date, channel: bool) -> set[str]:
     """The week's digest keys (the card's only with a channel) not yet in the outbox."""
     card, email = digest_keys(school_id, day)
     wanted = {card, email} if channel else {email}
-    return wanted - set(
-        session.scalars(
-            select(OutboxMessage.idempotency_key).where(OutboxMessage.idempotency_key.in_(wanted))
-        )
-    )
+    return wanted - set(session.scalars(_QUEUED_KEYS, {"keys": sorted(wanted)}))
 
 
 def queue_digest(
@@ -398,10 +400,9 @@ def digest_step(run: StepContext) -> dict[str, int]:
     channel = channel_configured(settings) and not (
         run.connectors.chat is not None and head_chat(session, school) is not None
     )
-    if not _missing(session, school.id, today, channel):
-        return {}
     if not run.write:
-        return {"digest_queued": 1}
+        return {"digest_queued": 1} if _missing(session, school.id, today, channel) else {}
+    # queue_digest's first read is which of the week's keys are missing: with none, it stops
     result = queue_digest(
         session,
         school,

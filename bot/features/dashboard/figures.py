@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
 from bot.core.clock import local_today
@@ -173,6 +173,35 @@ def _training(
     return figures
 
 
+# the snapshot's open tallies and the done acknowledgements of the current cycles' requirements
+_TALLIES = select(
+    DutyTally.requirement_id,
+    DutyTally.kind,
+    DutyTally.cycle,
+    DutyTally.policy_version_id,
+    DutyTally.due_on,
+    DutyTally.status,
+    DutyTally.active,
+    DutyTally.duties,
+).where(
+    DutyTally.school_id == bindparam("school_id"),
+    or_(
+        DutyTally.status == "open",
+        and_(
+            DutyTally.status == "done",
+            DutyTally.kind == "acknowledge_policy",
+            DutyTally.requirement_id.in_(bindparam("requirements", expanding=True)),
+        ),
+    ),
+)
+# the open AUP signatures by account, counted by person
+_UNSIGNED = (
+    select(Duty.account_id, func.count(func.distinct(Duty.person_id)))
+    .where(Duty.school_id == bindparam("school_id"), Duty.kind == "sign_aup", Duty.status == "open")
+    .group_by(Duty.account_id)
+)
+
+
 def _count(
     session: Session, figures: Figures, cycles: dict[int, tuple[int, str]]
 ) -> tuple[dict[int, tuple[int, int, int]], dict[int, int]]:
@@ -184,28 +213,7 @@ def _count(
     school_id, today = figures.school_id, figures.as_of
     figures.people = ensure(session, school_id, today)[0].people
     wanted = {(rid, cycle) for rid, (_, cycle) in cycles.items()}
-    rows = session.execute(
-        select(
-            DutyTally.requirement_id,
-            DutyTally.kind,
-            DutyTally.cycle,
-            DutyTally.policy_version_id,
-            DutyTally.due_on,
-            DutyTally.status,
-            DutyTally.active,
-            DutyTally.duties,
-        ).where(
-            DutyTally.school_id == school_id,
-            or_(
-                DutyTally.status == "open",
-                and_(
-                    DutyTally.status == "done",
-                    DutyTally.kind == "acknowledge_policy",
-                    DutyTally.requirement_id.in_(list(cycles)),
-                ),
-            ),
-        )
-    ).all()
+    rows = session.execute(_TALLIES, {"school_id": school_id, "requirements": sorted(cycles)}).all()
     ack: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     overdue_by_kind: Counter[str] = Counter()
     for row in rows:
@@ -229,11 +237,7 @@ def _count(
     # AUP signatures are few (holders only): counted live, by person, through the kind index
     unsigned: dict[int, int] = {
         account_id: n
-        for account_id, n in session.execute(
-            select(Duty.account_id, func.count(func.distinct(Duty.person_id)))
-            .where(Duty.school_id == school_id, Duty.kind == "sign_aup", Duty.status == "open")
-            .group_by(Duty.account_id)
-        )
+        for account_id, n in session.execute(_UNSIGNED, {"school_id": school_id})
         if account_id is not None
     }
     figures.training = _training(

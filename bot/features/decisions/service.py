@@ -55,6 +55,7 @@ __all__ = [
     "decision_makers",
     "plan_decision_reminders",
     "review_decision",
+    "review_reach",
     "reviews_coming",
     "store_attachments",
 ]
@@ -223,14 +224,22 @@ def _sent_stages(session: Session, school_id: str) -> dict[tuple[int, date], lis
     return sent
 
 
-def reviews_coming(school: SchoolConfig, today: date) -> ColumnElement[bool]:
-    """The school's open decisions whose review date is within the first reminder's reach."""
+def review_reach(school: SchoolConfig, today: date) -> date:
+    """The last review date the school's first review reminder reaches ``today``."""
     cadence = school.cadences.get("decision-review", DECISION_CADENCE)
+    return today + timedelta(days=max(cadence.before_due, default=0))
+
+
+def reviews_coming(
+    school_id: str | ColumnElement[str], reach: date | ColumnElement[date]
+) -> ColumnElement[bool]:
+    """The school's open decisions whose review date is on or before ``reach``
+    (``review_reach``: within the first reminder's reach)."""
     return and_(
-        Decision.school_id == school.id,
+        Decision.school_id == school_id,
         Decision.status == "open",
         Decision.review_on.is_not(None),
-        Decision.review_on <= today + timedelta(days=max(cadence.before_due, default=0)),
+        Decision.review_on <= reach,
     )
 
 
@@ -323,7 +332,7 @@ def plan_decision_reminders(
             Person.active,
         )
         .join(Person, Person.id == Decision.decided_by_id)
-        .where(reviews_coming(school, today))
+        .where(reviews_coming(school.id, review_reach(school, today)))
         .order_by(Decision.review_on, Decision.id)
     ).all()
     if not decisions:

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, select
 
 from bot.core.context import StepContext
 from bot.core.models import Decision
 from bot.engine.idle_steps import busy_when
-from bot.features.decisions.service import plan_decision_reminders, reviews_coming
+from bot.features.decisions.service import (
+    plan_decision_reminders,
+    review_reach,
+    reviews_coming,
+)
 
 __all__ = ["decision_reminders_step"]
 
 
-def _reviews_coming(run: StepContext) -> ColumnElement[bool]:
-    return select(Decision.id).where(reviews_coming(run.school, run.today)).exists()
+_COMING = (
+    select(Decision.id)
+    .where(reviews_coming(bindparam("school_id"), bindparam("decisions_reach")))
+    .exists()
+)
+
+
+def _reviews_coming(run: StepContext) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    reach = review_reach(run.school, run.today)
+    return _COMING, {"school_id": run.school.id, "decisions_reach": reach}
 
 
 @busy_when(_reviews_coming)

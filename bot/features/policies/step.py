@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 
 from bot.core.context import StepContext
 from bot.core.dates import shift
@@ -19,16 +21,21 @@ from bot.features.policies.rules import ALERT_DAYS_BEFORE
 __all__ = ["governor_alerts"]
 
 
-def _reviews_near_or_moved(run: StepContext) -> ColumnElement[bool]:
+_POLICIES = and_(Policy.school_id == bindparam("school_id"), Policy.kind == "policy")
+_MOVED = or_(Policy.next_review_due.is_(None), Policy.review_event_due != Policy.next_review_due)
+_NEAR_OR_MOVED = or_(
+    select(Policy.id)
+    .where(_POLICIES, Policy.next_review_due <= bindparam("policies_reach"))
+    .exists(),
+    select(Policy.id).where(_POLICIES, Policy.review_event_due.is_not(None), _MOVED).exists(),
+)
+
+
+def _reviews_near_or_moved(run: StepContext) -> tuple[ColumnElement[bool], dict[str, Any]]:
     """A policy whose review date the first alert has reached (or passed), or whose calendar
     event carries a date since moved: nothing else makes a digest or an update."""
-    policies = and_(Policy.school_id == run.school.id, Policy.kind == "policy")
     reach = shift(run.today, max(ALERT_DAYS_BEFORE))
-    moved = or_(Policy.next_review_due.is_(None), Policy.review_event_due != Policy.next_review_due)
-    return or_(
-        select(Policy.id).where(policies, Policy.next_review_due <= reach).exists(),
-        select(Policy.id).where(policies, Policy.review_event_due.is_not(None), moved).exists(),
-    )
+    return _NEAR_OR_MOVED, {"school_id": run.school.id, "policies_reach": reach}
 
 
 @busy_when(_reviews_near_or_moved)

@@ -49,8 +49,8 @@ from datetime import datetime, timedelta
 from gettext import NullTranslations
 
 from babel.dates import format_datetime
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, lazyload
 
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
@@ -233,6 +233,18 @@ def _stage(
     )
 
 
+# each running clock with its report, soonest deadline first; built once (its cache key too).
+# The report's entries and clocks are read only if something asks for them: the sweep's every
+# pass would otherwise load each running report's whole history with it
+_RUNNING = (
+    select(ReportClock, Report)
+    .join(Report, Report.id == ReportClock.report_id)
+    .where(ReportClock.school_id == bindparam("school_id"), ReportClock.stopped_at.is_(None))
+    .order_by(ReportClock.due_at)
+    .options(lazyload(Report.entries), lazyload(Report.clocks))
+)
+
+
 def escalate_clocks(
     session: Session,
     school: SchoolConfig,
@@ -246,12 +258,7 @@ def escalate_clocks(
     ``waits_until``)."""
     clocks = school.reports.clocks
     planned: list[EscalationPlanned] = []
-    rows = session.execute(
-        select(ReportClock, Report)
-        .join(Report, Report.id == ReportClock.report_id)
-        .where(ReportClock.school_id == school.id, ReportClock.stopped_at.is_(None))
-        .order_by(ReportClock.due_at)
-    ).all()
+    rows = session.execute(_RUNNING, {"school_id": school.id}).all()
     quiet = clocks.quiet_hours and not in_working_hours(school, now)
     for clock, report in rows:
         rule = school.clock_rule(clock.kind, report.urgency)

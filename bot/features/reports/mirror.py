@@ -8,8 +8,8 @@ import hashlib
 import json
 from collections.abc import Mapping
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, lazyload
 
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
@@ -22,6 +22,22 @@ __all__ = ["MIRROR_STATE_KEY", "mirror_fields", "mirror_pending"]
 
 MIRROR_STATE_KEY = "reports.mirror"
 LOCK_WAIT = 120.0  # seconds a pass waits for the one before it (SQLite; PostgreSQL waits on)
+
+
+# built once (their cache keys too): the sweep reads both for every school at every pass
+_MIRRORED = (
+    select(Report)
+    .where(
+        Report.school_id == bindparam("school_id"),
+        Report.about_headteacher.is_(False),
+        Report.about_person.is_(None),  # the list is read by the whole team
+    )
+    .order_by(Report.id)
+    .options(lazyload(Report.entries), lazyload(Report.clocks))  # the row needs neither
+)
+_STATE = select(ConnectorState.value).where(
+    ConnectorState.school_id == bindparam("school_id"), ConnectorState.key == MIRROR_STATE_KEY
+)
 
 
 def mirror_fields(report: Report) -> dict[str, str]:
@@ -59,15 +75,7 @@ def mirror_pending(
             current = _saved_state(session, school.id)
             held = _held(mirror.rows()) if verify else None
             saved, state = current, ({} if verify else _digests(current))
-            for report in session.scalars(
-                select(Report)
-                .where(
-                    Report.school_id == school.id,
-                    Report.about_headteacher.is_(False),
-                    Report.about_person.is_(None),  # the list is read by the whole team
-                )
-                .order_by(Report.id)
-            ):
+            for report in session.scalars(_MIRRORED, {"school_id": school.id}):
                 if not REFERENCE_PATTERN.match(report.reference):
                     continue
                 row = mirror_fields(report)
@@ -92,12 +100,7 @@ def mirror_pending(
 
 def _saved_state(session: Session, school_id: str) -> str:
     """The saved state's text ("" before the first pass)."""
-    value = session.scalar(
-        select(ConnectorState.value).where(
-            ConnectorState.school_id == school_id, ConnectorState.key == MIRROR_STATE_KEY
-        )
-    )
-    return value or ""
+    return session.scalar(_STATE, {"school_id": school_id}) or ""
 
 
 def _save_state(session: Session, school_id: str, value: str) -> None:

@@ -409,7 +409,7 @@ def _inputs_stamp(session: Session, school_id: str) -> str:
     return "|".join(str(p) for p in parts)
 
 
-def kept_or_checked(school_id: str) -> ColumnElement[bool]:
+def kept_or_checked(school_id: str | ColumnElement[str]) -> ColumnElement[bool]:
     """Whether the school has given its SCR, been checked, or has gaps: without any, the
     sweep's check and the owner's email have nothing to do."""
     return or_(

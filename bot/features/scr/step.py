@@ -4,7 +4,9 @@ a week, by email of its own when their reminder email will not (``owner``)."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, false
 
 from bot.core.context import StepContext
 from bot.engine.idle_steps import busy_when
@@ -14,8 +16,13 @@ from bot.features.scr.service import kept_or_checked, refresh_gaps
 __all__ = ["scr_step"]
 
 
-def _kept_or_checked(run: StepContext) -> ColumnElement[bool]:
-    return kept_or_checked(run.school.id) if run.write else false()
+_KEPT_OR_CHECKED = kept_or_checked(bindparam("school_id"))
+
+
+def _kept_or_checked(run: StepContext) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    if not run.write:
+        return false(), {}
+    return _KEPT_OR_CHECKED, {"school_id": run.school.id}
 
 
 @busy_when(_kept_or_checked)

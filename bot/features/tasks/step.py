@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 
 from bot.core.context import StepContext
 from bot.core.models import Duty
@@ -15,23 +16,24 @@ from bot.features.tasks.service import reconcile_tasks
 __all__ = ["tasks_step"]
 
 
-def _task_duties(run: StepContext) -> ColumnElement[bool]:
-    """Open task duties (a completion may cover one), or periods missed within the look-back."""
-    return (
-        select(Duty.id)
-        .where(
-            Duty.school_id == run.school.id,
-            Duty.kind == "recurring_task",
-            or_(
-                Duty.status == "open",
-                and_(
-                    Duty.status == "missed",
-                    Duty.closed_on >= run.today - timedelta(days=MISSED_LOOKBACK_DAYS),
-                ),
-            ),
-        )
-        .exists()
+_TASK_DUTIES = (
+    select(Duty.id)
+    .where(
+        Duty.school_id == bindparam("school_id"),
+        Duty.kind == "recurring_task",
+        or_(
+            Duty.status == "open",
+            and_(Duty.status == "missed", Duty.closed_on >= bindparam("tasks_missed_since")),
+        ),
     )
+    .exists()
+)
+
+
+def _task_duties(run: StepContext) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    """Open task duties (a completion may cover one), or periods missed within the look-back."""
+    since = run.today - timedelta(days=MISSED_LOOKBACK_DAYS)
+    return _TASK_DUTIES, {"school_id": run.school.id, "tasks_missed_since": since}
 
 
 @busy_when(_task_duties)

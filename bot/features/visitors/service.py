@@ -47,10 +47,17 @@ def record_visit(
     return assurance
 
 
-def expired(school: SchoolConfig, today: date) -> ColumnElement[bool]:
-    """The school's confirmations older than its retention."""
-    before = today - timedelta(days=school.visitor_retention_days)
-    return and_(VisitorAssurance.school_id == school.id, VisitorAssurance.visit_date < before)
+def kept_from(school: SchoolConfig, today: date) -> date:
+    """The first visit day the school's retention keeps ``today``."""
+    return today - timedelta(days=school.visitor_retention_days)
+
+
+def expired(
+    school_id: str | ColumnElement[str], before: date | ColumnElement[date]
+) -> ColumnElement[bool]:
+    """The school's confirmations of visits before ``before`` (``kept_from``: older than its
+    retention)."""
+    return and_(VisitorAssurance.school_id == school_id, VisitorAssurance.visit_date < before)
 
 
 def purge_visitors(session: Session, school: SchoolConfig, today: date, *, write: bool) -> int:
@@ -58,8 +65,8 @@ def purge_visitors(session: Session, school: SchoolConfig, today: date, *, write
 
     The outbox record of any copy emailed goes too: it holds the visitor's address.
     """
-    before = today - timedelta(days=school.visitor_retention_days)
-    ids = list(session.scalars(select(VisitorAssurance.id).where(expired(school, today))))
+    before = kept_from(school, today)
+    ids = list(session.scalars(select(VisitorAssurance.id).where(expired(school.id, before))))
     if not ids or not write:
         return len(ids)
     copies = 0

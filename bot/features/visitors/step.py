@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, bindparam, select
 
 from bot.core.context import StepContext
 from bot.core.models import VisitorAssurance
 from bot.engine.idle_steps import busy_when
-from bot.features.visitors.service import expired, purge_visitors
+from bot.features.visitors.service import expired, kept_from, purge_visitors
 
 __all__ = ["visitors_step"]
 
 
-def _expired(run: StepContext) -> ColumnElement[bool]:
-    return select(VisitorAssurance.id).where(expired(run.school, run.today)).exists()
+_EXPIRED = (
+    select(VisitorAssurance.id)
+    .where(expired(bindparam("school_id"), bindparam("visitors_before")))
+    .exists()
+)
+
+
+def _expired(run: StepContext) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    return _EXPIRED, {
+        "school_id": run.school.id,
+        "visitors_before": kept_from(run.school, run.today),
+    }
 
 
 @busy_when(_expired)
