@@ -194,15 +194,17 @@ def _due_look(channels: tuple[str, ...]) -> Select[*tuple[bool, ...]]:
     assert isinstance(table, Table)
     now: BindParameter[datetime] = bindparam("now")
     up_to: BindParameter[int] = bindparam("up_to")
-    return select(*(
-        exists().where(
-            table.c.status == "pending",
-            table.c.channel == channel,
-            table.c.urgency <= up_to,
-            table.c.next_attempt_at <= now,
+    return select(
+        *(
+            exists().where(
+                table.c.status == "pending",
+                table.c.channel == channel,
+                table.c.urgency <= up_to,
+                table.c.next_attempt_at <= now,
+            )
+            for channel in channels
         )
-        for channel in channels
-    ))
+    )
 
 
 def due_channels(store: Store, now: datetime, up_to: Urgency, channels: set[str]) -> set[str]:

@@ -101,10 +101,9 @@ def _stale_look() -> Select[int]:
     """``recover_stale``'s look for a row to take back, built once (it runs at every pass)."""
     table = OutboxMessage.__table__
     assert isinstance(table, Table)
-    return select(table.c.id).where(or_(
-        and_(table.c.status == "sending", table.c.claimed_at < bindparam("cutoff")),
-        and_(table.c.status == "claimed", table.c.claimed_at < bindparam("claim_cutoff")),
-    )).limit(1)
+    sending = and_(table.c.status == "sending", table.c.claimed_at < bindparam("cutoff"))
+    claimed = and_(table.c.status == "claimed", table.c.claimed_at < bindparam("claim_cutoff"))
+    return select(table.c.id).where(or_(sending, claimed)).limit(1)
 
 
 def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> int:
@@ -130,9 +129,8 @@ def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> in
     )
     cutoff = now - STALE_AFTER
     with store.session() as session:  # a look first: most passes find nothing, and write nothing
-        if session.scalar(
-            _stale_look(), {"cutoff": cutoff, "claim_cutoff": now - CLAIM_STALE_AFTER}
-        ) is None:
+        look = {"cutoff": cutoff, "claim_cutoff": now - CLAIM_STALE_AFTER}
+        if session.scalar(_stale_look(), look) is None:
             return released
     with store.transaction() as session:
         return released + outbox_workers.take_back(
