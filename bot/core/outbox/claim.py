@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Table, Update, and_, bindparam, exists, func, select, true, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Subquery
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql import Select, Subquery
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from bot.core.models import OutboxMessage, Urgency
 from bot.core.outbox import pacing as mail_pacing
@@ -187,23 +187,34 @@ def claim(
     return Claimed(tuple(i for i, _, _ in chosen if i in taken), paced_until, routine_only)
 
 
+@functools.cache
+def _due_look(channels: tuple[str, ...]) -> Select[*tuple[bool, ...]]:
+    """``due_channels``'s one look at ``channels``, built once (it runs at every pass)."""
+    table = OutboxMessage.__table__
+    assert isinstance(table, Table)
+    now: BindParameter[datetime] = bindparam("now")
+    up_to: BindParameter[int] = bindparam("up_to")
+    return select(
+        *(
+            exists().where(
+                table.c.status == "pending",
+                table.c.channel == channel,
+                table.c.urgency <= up_to,
+                table.c.next_attempt_at <= now,
+            )
+            for channel in channels
+        )
+    )
+
+
 def due_channels(store: Store, now: datetime, up_to: Urgency, channels: set[str]) -> set[str]:
     """Those of ``channels`` with a row due at ``now`` no more routine than ``up_to``, paused or
     not, in one look: a lane of any other has nothing to claim (most passes, after a sweep)."""
     if not channels:
         return set()
-    named = sorted(channels)
+    named = tuple(sorted(channels))
     with store.session() as session:
-        looks = (
-            exists().where(
-                OutboxMessage.status == "pending",
-                OutboxMessage.channel == channel,
-                OutboxMessage.urgency <= int(up_to),
-                OutboxMessage.next_attempt_at <= now,
-            )
-            for channel in named
-        )
-        found = session.execute(select(*looks)).one()
+        found = session.execute(_due_look(named), {"now": now, "up_to": int(up_to)}).one()
     return {channel for channel, due in zip(named, found, strict=True) if due}
 
 

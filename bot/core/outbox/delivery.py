@@ -11,6 +11,7 @@ send it once more), audited.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import defaultdict
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from gettext import NullTranslations
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -152,17 +153,7 @@ class AdminAlerts:
         """Queue alerts for every refused message not yet alerted about; returns how many."""
         if not self.schools:
             return 0
-        rows = session.scalars(
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.status == "failed",
-                OutboxMessage.alerted_at.is_(None),
-                OutboxMessage.purpose != ALERT_PURPOSE,
-                OutboxMessage.school_id.in_(list(self.schools)),
-            )
-            .order_by(OutboxMessage.id)
-            .with_for_update(skip_locked=True)
-        ).all()
+        rows = session.scalars(_refused(), {"schools": list(self.schools)}).all()
         groups: dict[tuple[str, bool], list[OutboxMessage]] = defaultdict(list)
         for row in rows:
             groups[(row.school_id, row.purpose in REPORT_PURPOSES)].append(row)
@@ -183,6 +174,23 @@ class AdminAlerts:
             for row in members:
                 row.alerted_at = now
         return len(groups)
+
+
+@functools.cache
+def _refused() -> Select[OutboxMessage]:
+    """The refused messages of some schools (``schools``) not yet alerted about, built once
+    (``AdminAlerts.queue`` looks at every pass)."""
+    return (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.status == "failed",
+            OutboxMessage.alerted_at.is_(None),
+            OutboxMessage.purpose != ALERT_PURPOSE,
+            OutboxMessage.school_id.in_(bindparam("schools", expanding=True)),
+        )
+        .order_by(OutboxMessage.id)
+        .with_for_update(skip_locked=True)
+    )
 
 
 def _when(moment: datetime) -> str:

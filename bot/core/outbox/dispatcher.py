@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, Table, and_, bindparam, func, or_, select
 
 from bot.core.audit import queued
 from bot.core.audit.autocommit import seal_stopped
@@ -96,6 +96,16 @@ def _to_card(row: OutboxMessage) -> CardMessage:
     )
 
 
+@functools.cache
+def _stale_look() -> Select[int]:
+    """``recover_stale``'s look for a row to take back, built once (it runs at every pass)."""
+    table = OutboxMessage.__table__
+    assert isinstance(table, Table)
+    sending = and_(table.c.status == "sending", table.c.claimed_at < bindparam("cutoff"))
+    claimed = and_(table.c.status == "claimed", table.c.claimed_at < bindparam("claim_cutoff"))
+    return select(table.c.id).where(or_(sending, claimed)).limit(1)
+
+
 def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> int:
     """Rows left ``claimed`` or ``sending`` by a crash: a dead dispatch worker's at once
     (``outbox.workers``: its heartbeat stopped, or its process is gone); any other claimed ones
@@ -118,14 +128,9 @@ def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> in
         store, now, idempotent_mailer=idempotent_mailer, max_attempts=MAX_ATTEMPTS
     )
     cutoff = now - STALE_AFTER
-    stale = (OutboxMessage.status == "sending", OutboxMessage.claimed_at < cutoff)
     with store.session() as session:  # a look first: most passes find nothing, and write nothing
-        if session.scalar(
-            select(OutboxMessage.id).where(
-                or_(and_(*stale), and_(OutboxMessage.status == "claimed",
-                                       OutboxMessage.claimed_at < now - CLAIM_STALE_AFTER))
-            ).limit(1)
-        ) is None:
+        look = {"cutoff": cutoff, "claim_cutoff": now - CLAIM_STALE_AFTER}
+        if session.scalar(_stale_look(), look) is None:
             return released
     with store.transaction() as session:
         return released + outbox_workers.take_back(

@@ -99,12 +99,13 @@ def _alive_here(worker_id: str, pid: int) -> bool:
     return not started or _started(pid) in ("", started)
 
 
+_WORKERS = select(*(DispatchWorker.__table__.c[name] for name in ("id", "host", "pid", "beat_at")))
+
+
 def _dead(session: Session, now: datetime) -> list[str]:
     """Ids of workers known to be dead (never this process)."""
     me = this_worker()
-    workers = session.execute(
-        select(DispatchWorker.id, DispatchWorker.host, DispatchWorker.pid, DispatchWorker.beat_at)
-    )
+    workers = session.execute(_WORKERS)
     return [worker_id for worker_id, host, pid, beat_at in workers
             if worker_id != me.id
             and (beat_at < now - LEASE or (host == me.host and not _alive_here(worker_id, pid)))]
