@@ -71,6 +71,7 @@ def bank_holiday_name(country: str, day: date) -> str | None:
     return _bank_holidays(country).get(day)
 
 
+@lru_cache(maxsize=4096)  # asked for the same days all year (a year's days of 7 nations fit)
 def is_working_day(country: str, day: date) -> bool:
     """Monday to Friday and not one of the nation's bank holidays."""
     return day.weekday() < 5 and day not in _bank_holidays(country)

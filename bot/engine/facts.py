@@ -13,9 +13,9 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from operator import itemgetter
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import BindParameter, ColumnElement, Integer, String, bindparam, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.core.clock import local_today
@@ -44,10 +44,25 @@ from bot.engine.duties import (
 )
 from bot.engine.reminders import OpenDuty
 
-__all__ = ["BATCH", "Batch", "BatchFacts", "SchoolFacts", "batch_facts", "chosen_batches",
-           "person_batches", "school_facts"]
+__all__ = [
+    "BATCH",
+    "Batch",
+    "BatchFacts",
+    "SchoolFacts",
+    "batch_facts",
+    "chosen_batches",
+    "person_batches",
+    "school_facts",
+]
 
 BATCH = 5000  # people per batch: about 50,000 duties in memory at a time
+# the statements below are built once, with their values bound at each run: a sweep reads
+# them for every school and batch, and building them (their joins, coercions and cache keys)
+# cost more than running them
+_SCHOOL = bindparam("school_id", type_=String())
+_AFTER = bindparam("after", type_=Integer())
+_UPTO = bindparam("upto", type_=Integer())
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 
 
 @dataclass(frozen=True)
@@ -73,21 +88,36 @@ class Batch:
     ids: tuple[int, ...] | None = None
 
     def where(self, column: InstrumentedAttribute[int]) -> list[ColumnElement[bool]]:
-        """Conditions that keep ``column`` (a person id) inside this batch."""
-        conditions: list[ColumnElement[bool]] = [] if self.ids is None else [column.in_(self.ids)]
+        """Conditions that keep ``column`` (a person id) inside this batch, their values bound
+        by name (``params``): the same for every batch of its ``shape``."""
+        conditions: list[ColumnElement[bool]] = [] if self.ids is None else [column.in_(_IDS)]
         if self.after is not None:
-            conditions.append(column > self.after)
+            conditions.append(column > _AFTER)
         if self.upto is not None:
-            conditions.append(column <= self.upto)
+            conditions.append(column <= _UPTO)
         return conditions
+
+    @property
+    def shape(self) -> tuple[bool, bool, bool]:
+        """Which of ``ids``, ``after`` and ``upto`` it has: its ``where``'s conditions."""
+        return self.ids is not None, self.after is not None, self.upto is not None
+
+    def params(self, school_id: str) -> dict[str, Any]:
+        """The values ``where``'s conditions (and the school's) are bound to."""
+        given: dict[str, Any] = {"school_id": school_id}
+        if self.ids is not None:
+            given["ids"] = list(self.ids)
+        if self.after is not None:
+            given["after"] = self.after
+        if self.upto is not None:
+            given["upto"] = self.upto
+        return given
 
 
 def person_batches(session: Session, school_id: str, size: int | None = None) -> Iterator[Batch]:
     """Ranges of person ids with ``size`` (default ``BATCH``) people each, covering every id."""
     size = size or BATCH
-    ids = list(session.scalars(
-        select(Person.id).where(Person.school_id == school_id).order_by(Person.id)
-    ))
+    ids = list(session.scalars(_PERSON_IDS, {"school_id": school_id}))
     after: int | None = None
     for upto in ids[size - 1 :: size]:  # the last id of each full batch
         if upto == ids[-1]:
@@ -95,6 +125,9 @@ def person_batches(session: Session, school_id: str, size: int | None = None) ->
         yield Batch(after, upto)
         after = upto
     yield Batch(after, None)  # the last one is open-ended: no duty is ever left outside
+
+
+_PERSON_IDS = select(Person.id).where(Person.school_id == _SCHOOL).order_by(Person.id)
 
 
 def chosen_batches(people: Collection[int], size: int | None = None) -> Iterator[Batch]:
@@ -112,21 +145,12 @@ def school_facts(session: Session, school: SchoolConfig) -> SchoolFacts:
     configs = {r.id: r for r in school.requirements}
     requirements = [
         RequirementFacts(id=rid, config=configs[key], first_seen=first_seen)
-        for rid, key, first_seen in session.execute(
-            select(Requirement.id, Requirement.key, Requirement.first_seen).where(
-                Requirement.school_id == sid, Requirement.active.is_(True)
-            )
-        )
+        for rid, key, first_seen in session.execute(_REQUIREMENTS, {"school_id": sid})
         if key in configs
     ]
     versions: dict[str, VersionFacts] = {}
     editions: dict[str, list[VersionFacts]] = defaultdict(list)
-    for vid, key, published, kind in session.execute(
-        select(PolicyVersion.id, Policy.key, PolicyVersion.published_on, Policy.kind)
-        .join(Policy, Policy.id == PolicyVersion.policy_id)
-        .where(PolicyVersion.school_id == sid)
-        .order_by(PolicyVersion.id)
-    ):
+    for vid, key, published, kind in session.execute(_VERSIONS, {"school_id": sid}):
         facts = VersionFacts(id=vid, policy_key=key, published_on=published)
         if kind == "reading":
             editions[key].append(facts)
@@ -134,19 +158,10 @@ def school_facts(session: Session, school: SchoolConfig) -> SchoolFacts:
             versions[key] = facts
     holdings = [
         Holding(account, person, since, key)
-        for account, person, since, key in session.execute(
-            select(AccountHolder.account_id, AccountHolder.person_id, AccountHolder.since,
-                   Policy.key)
-            .join(OfficialAccount, OfficialAccount.id == AccountHolder.account_id)
-            .outerjoin(Policy, Policy.id == OfficialAccount.aup_policy_id)
-            .where(AccountHolder.school_id == sid, AccountHolder.until.is_(None))
-        )
+        for account, person, since, key in session.execute(_HOLDINGS, {"school_id": sid})
     ]
     done_tasks: dict[tuple[int, str], set[int]] = defaultdict(set)
-    for rid, cycle, pid in session.execute(
-        select(TaskCompletion.requirement_id, TaskCompletion.cycle, TaskCompletion.person_id)
-        .where(TaskCompletion.school_id == sid)
-    ):
+    for rid, cycle, pid in session.execute(_DONE_TASKS, {"school_id": sid}):
         done_tasks[(rid, cycle)].add(pid)
     return SchoolFacts(
         requirements=requirements,
@@ -158,6 +173,29 @@ def school_facts(session: Session, school: SchoolConfig) -> SchoolFacts:
     )
 
 
+_REQUIREMENTS = select(Requirement.id, Requirement.key, Requirement.first_seen).where(
+    Requirement.school_id == _SCHOOL, Requirement.active.is_(True)
+)
+_VERSIONS = (
+    select(PolicyVersion.id, Policy.key, PolicyVersion.published_on, Policy.kind)
+    .join(Policy, Policy.id == PolicyVersion.policy_id)
+    .where(PolicyVersion.school_id == _SCHOOL)
+    .order_by(PolicyVersion.id)
+)
+_HOLDINGS = (
+    select(AccountHolder.account_id, AccountHolder.person_id, AccountHolder.since, Policy.key)
+    .join(OfficialAccount, OfficialAccount.id == AccountHolder.account_id)
+    .outerjoin(Policy, Policy.id == OfficialAccount.aup_policy_id)
+    .where(AccountHolder.school_id == _SCHOOL, AccountHolder.until.is_(None))
+)
+_DONE_TASKS = select(
+    TaskCompletion.requirement_id, TaskCompletion.cycle, TaskCompletion.person_id
+).where(TaskCompletion.school_id == _SCHOOL)
+_OWNERS = select(Person.id, Person.email).where(
+    Person.school_id == _SCHOOL, Person.email.in_(bindparam("emails", expanding=True))
+)
+
+
 def _task_owners(
     session: Session, school_id: str, requirements: Sequence[RequirementFacts]
 ) -> dict[int, frozenset[int]]:
@@ -167,9 +205,7 @@ def _task_owners(
     ids: dict[str, set[int]] = defaultdict(set)
     if emails:
         for pid, email in session.execute(
-            select(Person.id, Person.email).where(
-                Person.school_id == school_id, Person.email.in_(sorted(emails))
-            )
+            _OWNERS, {"school_id": school_id, "emails": sorted(emails)}
         ):
             ids[email].add(pid)
     return {
@@ -195,26 +231,27 @@ class BatchFacts(NamedTuple):
 
 # a duty's columns: ``DutyFacts``'s, then the rest of ``OpenDuty``'s
 _DUTY = (Duty.id, Duty.requirement_id, Duty.person_id, Duty.cycle, Duty.status, Duty.account_id)
-_STAGE = (Duty.opened_on, Duty.due_on, Duty.last_stage, Duty.reminders_sent,
-          Duty.policy_version_id)
+_STAGE = (Duty.opened_on, Duty.due_on, Duty.last_stage, Duty.reminders_sent, Duty.policy_version_id)
 _open_duty = itemgetter(0, 2, 1, 3, 6, 7, 8, 9, 10, 5)  # a wide row in ``OpenDuty``'s order
 
 
 def batch_facts(
-    session: Session, school_id: str, batch: Batch, holders: set[int], shared: SchoolFacts,
-    *, stages: bool = False,
+    session: Session,
+    school_id: str,
+    batch: Batch,
+    holders: set[int],
+    shared: SchoolFacts,
+    *,
+    stages: bool = False,
 ) -> BatchFacts:
     """The batch's people, their evidence and their duties; with ``stages`` (a reminder day)
     their open duties too, from the same read (the reminders read them no more)."""
     session.flush()
+    given = batch.params(school_id)
     roles: dict[int, set[str]] = defaultdict(set)
     groups: dict[int, set[str]] = defaultdict(set)
-    for found, table, name in ((roles, PersonRole, PersonRole.role),
-                               (groups, PersonGroup, PersonGroup.name)):
-        for pid, value in session.execute(
-            select(table.person_id, name)
-            .where(table.school_id == school_id, *batch.where(table.person_id))
-        ):
+    for found, read in ((roles, "roles"), (groups, "groups")):
+        for pid, value in session.execute(_of_batch(read, batch), given):
             found[pid].add(value)
     people = [
         PersonFacts(
@@ -225,41 +262,79 @@ def batch_facts(
             active=active,
             start_date=start,
         )
-        for pid, email, active, start in session.execute(
-            select(Person.id, Person.email, Person.active, Person.start_date)
-            .where(Person.school_id == school_id, *batch.where(Person.id))
-        )
+        for pid, email, active, start in session.execute(_of_batch("people", batch), given)
     ]
     # every duty of the batch, as plain rows on the session's connection (flushed above)
-    rows = session.connection().execute(
-        select(*_DUTY, *(_STAGE if stages else ()))
-        .where(Duty.school_id == school_id, *batch.where(Duty.person_id))
-    ).all()
-    existing = [DutyFacts._make(row[:6]) for row in rows] if stages else list(
-        map(DutyFacts._make, rows))
-    open_duties = [OpenDuty._make(_open_duty(row)) for row in rows if row[4] == "open"] \
-        if stages else []
-    return BatchFacts(people, _evidence(session, school_id, batch, shared), existing,
-                      open_duties, stages)
+    rows = (
+        session.connection()
+        .execute(_of_batch("stages" if stages else "duties", batch), given)
+        .all()
+    )
+    existing = (
+        [DutyFacts._make(row[:6]) for row in rows] if stages else list(map(DutyFacts._make, rows))
+    )
+    open_duties = (
+        [OpenDuty._make(_open_duty(row)) for row in rows if row[4] == "open"] if stages else []
+    )
+    return BatchFacts(
+        people, _evidence(session, batch, given, shared), existing, open_duties, stages
+    )
 
 
-def _evidence(session: Session, school_id: str, batch: Batch, shared: SchoolFacts) -> Evidence:
-    """The batch's latest acknowledgement, signature and training dates."""
+def _evidence(
+    session: Session, batch: Batch, given: dict[str, Any], shared: SchoolFacts
+) -> Evidence:
+    """The batch's latest acknowledgement, signature and training dates (``given``: the
+    batch's ``params``)."""
     acknowledged: dict[tuple[int, int], date] = {}
     signed: dict[tuple[int, int], date] = {}
-    for pid, vid, kind, at in session.execute(
-        select(Attestation.person_id, Attestation.policy_version_id, Attestation.kind,
-               Attestation.at)
-        .where(Attestation.school_id == school_id, *batch.where(Attestation.person_id))
-    ):
+    for pid, vid, kind, at in session.execute(_of_batch("attestations", batch), given):
         target = signed if kind == "aup_signature" else acknowledged
         day = local_today(at)
         target[(pid, vid)] = max(day, target.get((pid, vid), day))  # the latest
     trained: dict[tuple[int, str], date] = {}
-    for pid, course, completed in session.execute(
-        select(TrainingRecord.person_id, TrainingRecord.course, TrainingRecord.completed_on)
-        .where(TrainingRecord.school_id == school_id, *batch.where(TrainingRecord.person_id))
-    ):
+    for pid, course, completed in session.execute(_of_batch("training", batch), given):
         key = (pid, course.strip().lower())
         trained[key] = max(completed, trained.get(key, completed))  # the latest
     return Evidence(acknowledged, signed, trained, shared.tasks)
+
+
+# what ``batch_facts`` reads of a batch: the columns, and the person id that places a row in it
+_BATCH_READS: dict[
+    str, tuple[tuple[Any, ...], InstrumentedAttribute[Any], InstrumentedAttribute[int]]
+] = {
+    "roles": ((PersonRole.person_id, PersonRole.role), PersonRole.school_id, PersonRole.person_id),
+    "groups": (
+        (PersonGroup.person_id, PersonGroup.name),
+        PersonGroup.school_id,
+        PersonGroup.person_id,
+    ),
+    "people": (
+        (Person.id, Person.email, Person.active, Person.start_date),
+        Person.school_id,
+        Person.id,
+    ),
+    "duties": (_DUTY, Duty.school_id, Duty.person_id),
+    "stages": ((*_DUTY, *_STAGE), Duty.school_id, Duty.person_id),
+    "attestations": (
+        (Attestation.person_id, Attestation.policy_version_id, Attestation.kind, Attestation.at),
+        Attestation.school_id,
+        Attestation.person_id,
+    ),
+    "training": (
+        (TrainingRecord.person_id, TrainingRecord.course, TrainingRecord.completed_on),
+        TrainingRecord.school_id,
+        TrainingRecord.person_id,
+    ),
+}
+_BUILT: dict[tuple[str, tuple[bool, bool, bool]], Any] = {}
+
+
+def _of_batch(read: str, batch: Batch) -> Any:
+    """The statement for ``read`` of a batch of this ``shape`` (bound by ``Batch.params``),
+    built once."""
+    key = (read, batch.shape)
+    if key not in _BUILT:
+        columns, school, person = _BATCH_READS[read]
+        _BUILT[key] = select(*columns).where(school == _SCHOOL, *batch.where(person))
+    return _BUILT[key]

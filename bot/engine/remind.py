@@ -20,7 +20,7 @@ from datetime import date, datetime
 from operator import attrgetter
 from typing import ClassVar, Protocol
 
-from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select, update
+from sqlalchemy import ColumnElement, String, and_, bindparam, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.clock import send_after
@@ -120,9 +120,7 @@ def requirement_configs(session: Session, school: SchoolConfig) -> dict[int, Req
     configs = {r.id: r for r in school.requirements}
     return {
         rid: configs[key]
-        for rid, key in session.execute(
-            select(Requirement.id, Requirement.key).where(Requirement.school_id == school.id)
-        )
+        for rid, key in session.execute(_REQUIREMENT_KEYS, {"school_id": school.id})
         if key in configs
     }
 
@@ -130,19 +128,34 @@ def requirement_configs(session: Session, school: SchoolConfig) -> dict[int, Req
 def active_people(session: Session, school_id: str) -> dict[int, Recipient]:
     """The school's active people, by id."""
     return {
-        row[0]: Recipient(*row)
-        for row in session.execute(
-            select(
-                Person.id,
-                Person.email,
-                Person.display_name,
-                Person.given_name,
-                Person.manager_id,
-                Person.start_date,
-                Person.language,
-            ).where(Person.school_id == school_id, Person.active.is_(True))
-        )
+        row[0]: Recipient(*row) for row in session.execute(_ACTIVE_PEOPLE, {"school_id": school_id})
     }
+
+
+# the statements that read a school's facts, built once (their joins, coercions and cache keys
+# cost more than running them; a sweep reads them for every school)
+_SCHOOL = bindparam("school_id", type_=String())
+_REQUIREMENT_KEYS = select(Requirement.id, Requirement.key).where(Requirement.school_id == _SCHOOL)
+_ACTIVE_PEOPLE = select(
+    Person.id,
+    Person.email,
+    Person.display_name,
+    Person.given_name,
+    Person.manager_id,
+    Person.start_date,
+    Person.language,
+).where(Person.school_id == _SCHOOL, Person.active.is_(True))
+_NAMES = (
+    select(PolicyVersion.id, PolicyVersion.label).where(PolicyVersion.school_id == _SCHOOL),
+    select(PolicyVersion.id, Policy.title)
+    .join(Policy, Policy.id == PolicyVersion.policy_id)
+    .where(PolicyVersion.school_id == _SCHOOL),
+    select(OfficialAccount.id, OfficialAccount.name).where(OfficialAccount.school_id == _SCHOOL),
+)
+_DIGEST_KEYS = select(OutboxMessage.idempotency_key).where(
+    OutboxMessage.school_id == _SCHOOL,
+    OutboxMessage.idempotency_key.like(bindparam("keys", type_=String())),
+)
 
 
 def _maybe_due(
@@ -231,20 +244,7 @@ def _open_duties(session: Session, school_id: str, person_ids: Sequence[int]) ->
 def _names(session: Session, school_id: str) -> Names:
     """Load the version labels, policy titles and account names the items show."""
     return Names(
-        *(
-            dict(session.execute(query).all())
-            for query in (
-                select(PolicyVersion.id, PolicyVersion.label).where(
-                    PolicyVersion.school_id == school_id
-                ),
-                select(PolicyVersion.id, Policy.title)
-                .join(Policy, Policy.id == PolicyVersion.policy_id)
-                .where(PolicyVersion.school_id == school_id),
-                select(OfficialAccount.id, OfficialAccount.name).where(
-                    OfficialAccount.school_id == school_id
-                ),
-            )
-        )
+        *(dict(session.execute(query, {"school_id": school_id}).all()) for query in _NAMES)
     )
 
 
@@ -288,10 +288,8 @@ def _recent_digest_keys(session: Session, school_id: str) -> list[str]:
     """The outbox keys of the school's reminder digests (emails and cards alike)."""
     return list(
         session.scalars(
-            select(OutboxMessage.idempotency_key).where(
-                OutboxMessage.school_id == school_id,
-                OutboxMessage.idempotency_key.like(f"{DIGEST_KEY_PREFIX}:{school_id}:%"),
-            )
+            _DIGEST_KEYS,
+            {"school_id": school_id, "keys": f"{DIGEST_KEY_PREFIX}:{school_id}:%"},
         )
     )
 

@@ -257,23 +257,25 @@ def roll_forward(session: Session, school_id: str, today: date) -> tuple[DutySna
     if snap.as_of == today:  # another worker moved it while we waited
         return snap, False
     low, high = sorted((snap.as_of, today))
-    ids = list(
-        session.scalars(
-            select(Duty.person_id)
-            .where(
-                Duty.school_id == school_id,
-                Duty.status == "open",
-                Duty.due_on >= low,
-                Duty.due_on < high,
-            )
-            .distinct()
-        )
-    )
+    ids = list(session.scalars(_FELL_DUE, {"school_id": school_id, "low": low, "high": high}))
     for start in range(0, len(ids), _BATCH):
         _people(session, school_id, today, ids[start : start + _BATCH])
     snap.as_of = today
     session.flush()
     return snap, True
+
+
+# who has an open duty that fell due between the snapshot's day and today (``roll_forward``)
+_FELL_DUE = (
+    select(Duty.person_id)
+    .where(
+        Duty.school_id == _SCHOOL,
+        Duty.status == "open",
+        Duty.due_on >= bindparam("low"),
+        Duty.due_on < bindparam("high"),
+    )
+    .distinct()
+)
 
 
 # the school's duties counted as tally rows (``_TALLY_COLUMNS``, in that order)

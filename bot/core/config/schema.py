@@ -558,7 +558,7 @@ class SchoolConfig(_Strict):
     def is_school_day(self, day: date) -> bool:
         """A working day (or one of ``open_days``), inside a term when terms are configured,
         not a holiday or INSET day."""
-        if day in self.non_school_days():
+        if day in self.holidays or day in self.inset_days:  # ``non_school_days``, unbuilt
             return False
         if not self.is_working_day(day) and day not in self.open_days:
             return False
