@@ -35,10 +35,6 @@ def spawn(
         timeout=WAIT,
         dimensions=(50, 400),
     )
-    # pexpect sleeps 50 ms before each send by default (for programs that read only after their
-    # prompt is out, such as ssh's); every test here sends after ``expect`` saw the prompt, and
-    # typer's prompts read what the terminal has kept for them: no sleep, the same answers
-    child.delaybeforesend = None
     child.logfile_read = shown
     return child, shown
 
