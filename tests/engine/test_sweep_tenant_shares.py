@@ -163,6 +163,22 @@ def _stored(context: Any) -> dict[str, tuple[str | None, bool, date | None]]:
     return {email: (school_id, active, missing) for email, school_id, active, missing in rows}
 
 
+def _sweep(context: Any, connectors: Any, minutes: int) -> list[Any]:
+    """The trust's sweep at 08:00 + ``minutes`` on ``TODAY`` (nothing delivered): each
+    school's result, none with a failed step."""
+    results, _ = run_sweep(
+        context.store,
+        context.settings,
+        context.config,
+        connectors,
+        as_of=TODAY,
+        deliver=False,
+        now=at(TODAY, 8) + timedelta(minutes=minutes),
+    )
+    assert not [r.failed for r in results if r.failed]
+    return results
+
+
 @pytest.mark.parametrize("platform", sorted(PLATFORMS))
 def test_each_school_s_people_are_made_while_it_is_swept_and_gone_before_the_next(
     platform: str, tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
@@ -186,16 +202,7 @@ def test_each_school_s_people_are_made_while_it_is_swept_and_gone_before_the_nex
     monkeypatch.setattr(sweep, "sync_directory", watched)
     added = []
     for minutes in (0, 15, 30):  # the first sweep, one person more, then a quiet sweep
-        results, _ = run_sweep(
-            context.store,
-            context.settings,
-            context.config,
-            connectors,
-            as_of=TODAY,
-            deliver=False,
-            now=at(TODAY, 8) + timedelta(minutes=minutes),
-        )
-        assert not [r.failed for r in results if r.failed]
+        results = _sweep(context, connectors, minutes)
         assert list(seen) == list(SCHOOLS)
         assert all(found == {} for found in seen.values()), seen
         assert _alive(look) == {}
@@ -252,16 +259,7 @@ def test_a_change_to_one_school_s_person_re_applies_that_school_alone(
         # the first sweep; the next (Graph's first delta: every school applies it once); one
         # person more at ash; a quiet sweep
         for minutes in (0, 15, 30, 45):
-            results, _ = run_sweep(
-                context.store,
-                context.settings,
-                context.config,
-                connectors,
-                as_of=TODAY,
-                deliver=False,
-                now=at(TODAY, 8) + timedelta(minutes=minutes),
-            )
-            assert not [r.failed for r in results if r.failed]
+            _sweep(context, connectors, minutes)
             done.append((list(applied), {s: writes.get(s, []) for s in SCHOOLS}))
             applied.clear()
             writes.clear()
