@@ -19,7 +19,6 @@ everyone is stored at their own school's, the quiet sweep adds and updates nobod
 
 from __future__ import annotations
 
-import json
 import tracemalloc
 from dataclasses import replace
 from datetime import date, timedelta
@@ -27,15 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from bot.core.context import AppContext
 from bot.core.models import Person
 from bot.core.ports import Directory
-from bot.core.settings import GoogleSettings, Settings
 from bot.engine.sweep import SchoolSweep, run_sweep
-from tests.support.fakes.google import FakeGoogle, service_account_info
+from tests.support.fakes.google import FakeGoogle, domain_settings
 from tests.support.helpers import SchoolBuilder, at
 from tests.support.scale import bench_size
 
@@ -93,20 +90,11 @@ def _trust(home: Path, database_url: str, schools: int) -> tuple[AppContext, Dir
     ]
     builder.school, builder.others = schools_config[0], schools_config[1:]
     context = builder.context(database_url)
-    key = home / "service-account.json"
-    key.write_text(json.dumps(service_account_info()), encoding="utf-8")
-    settings = Settings(
-        _env_file=None,
-        home=home,
-        connector="google",
-        secret_key=SecretStr("test-secret-key-0123456789-abcdefghij"),
-        google=GoogleSettings(
-            service_account_file=key,
-            admin_subject=f"it.admin@{DOMAIN}",
-            sender=f"bot@{DOMAIN}",
-            role_groups={f"staff-{school}@{DOMAIN}": "staff" for school in ids},
-            all_users=True,  # read by users.list pages (see the module's docstring)
-        ),
+    settings = domain_settings(
+        home,
+        DOMAIN,
+        {f"staff-{school}@{DOMAIN}": "staff" for school in ids},
+        all_users=True,  # read by users.list pages (see the module's docstring)
     )
     return context, build(settings, http=fake).directory
 

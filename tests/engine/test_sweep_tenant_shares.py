@@ -6,7 +6,6 @@ asks and gone when it is done, and nobody of the tenant looks as if they had lef
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
@@ -14,18 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import event, select
 
 from bot.core.models import Person
 from bot.core.ports import Directory, DirectoryPerson
-from bot.core.settings import GoogleSettings, Settings
 from bot.engine import directory as engine_directory
 from bot.engine import sweep
 from bot.engine.sweep import run_sweep
 from tests.connectors.contract.kit_m365 import m365_settings
 from tests.support.alive import alive_since
-from tests.support.fakes.google import FakeGoogle, service_account_info
+from tests.support.fakes.google import FakeGoogle, domain_settings
 from tests.support.fakes.graph import SENDER, SENDER_ID, FakeClock, FakeGraph
 from tests.support.helpers import SchoolBuilder, at
 
@@ -84,22 +81,8 @@ def _google(home: Path) -> tuple[Directory, Callable[[str, str], None]]:
     for s in SCHOOLS:
         fake.add_group(_group(s, "google"), f"{s.title()} staff", members[s])
     fake.add_group(f"office@{DOMAIN}", "Trust office", [NOBODY])
-    key = home / "service-account.json"
-    key.parent.mkdir(parents=True, exist_ok=True)
-    key.write_text(json.dumps(service_account_info()), encoding="utf-8")
     groups = {_group(s, "google"): "staff" for s in SCHOOLS} | {f"office@{DOMAIN}": "staff"}
-    settings = Settings(
-        _env_file=None,
-        home=home,
-        connector="google",
-        secret_key=SecretStr("test-secret-key-0123456789-abcdefghij"),
-        google=GoogleSettings(
-            service_account_file=key,
-            admin_subject=f"it.admin@{DOMAIN}",
-            sender=f"bot@{DOMAIN}",
-            role_groups=groups,
-        ),
-    )
+    settings = domain_settings(home, DOMAIN, groups)
 
     def join(who: str, school: str) -> None:
         fake.add_user(_address(who, school), f"{who.title()} {school.title()}")

@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httplib2
@@ -111,6 +112,32 @@ def service_account_info(
         "auth_uri": "https://accounts.google.com/o/oauth2/auth",
         "token_uri": TOKEN_URI,
     }
+
+
+def domain_settings(home: Path, domain: str, role_groups: dict[str, str], **google: Any) -> Any:
+    """Settings of an install on one fake Google ``domain`` (``it.admin@`` and ``bot@`` of
+    it, a fresh service-account key in ``home``), its ``role_groups``; ``google``: more."""
+    from pydantic import SecretStr
+
+    from bot.core.settings import GoogleSettings, Settings
+    from tests.support.keys import TEST_SECRET
+
+    key = home / "service-account.json"
+    key.parent.mkdir(parents=True, exist_ok=True)
+    key.write_text(json.dumps(service_account_info()), encoding="utf-8")
+    return Settings(
+        _env_file=None,
+        home=home,
+        connector="google",
+        secret_key=SecretStr(TEST_SECRET),
+        google=GoogleSettings(
+            service_account_file=key,
+            admin_subject=f"it.admin@{domain}",
+            sender=f"bot@{domain}",
+            role_groups=role_groups,
+            **google,
+        ),
+    )
 
 
 def _b64url_decode(text: str) -> bytes:
