@@ -69,8 +69,9 @@ def _pattern(country: str) -> re.Pattern[str]:
 
 
 # what a person does not read as words: HTML tags (with their attributes: value="lado"), and
-# email addresses (dsl@oak.example)
-_NOT_READ = re.compile(r"<[^<>]*>|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# email addresses (dsl@oak.example), tried only where an address could start (not again at
+# each letter of every word: the same matches, in half the time over a nation test's 2 MB)
+_NOT_READ = re.compile(r"<[^<>]*>|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def find_foreign_words(text: str, country: str) -> list[tuple[str, str]]:
