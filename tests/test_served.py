@@ -21,7 +21,7 @@ FLOOD_AND_NEVER_ANSWER = (
 def test_a_server_that_never_answers_is_killed_and_its_output_shown(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(serving, "STALLED_SECONDS", 2)
+    monkeypatch.setattr(serving, "STALLED_SECONDS", 1)  # the time it waits on an idle process
     log = tmp_path / "server.log"
     url = f"http://127.0.0.1:{free_port()}"
     with (
@@ -43,12 +43,12 @@ def test_a_line_that_never_comes_kills_the_process() -> None:
 def test_a_slow_server_is_waited_for_while_it_works(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Busy for longer than a stall (its CPU time advancing), then answering: it is ready."""
-    monkeypatch.setattr(serving, "STALLED_SECONDS", 2)
+    """Busy for twice a stall (its CPU time advancing), then answering: it is ready."""
+    monkeypatch.setattr(serving, "STALLED_SECONDS", 1)
     port = free_port()
     busy_then_serve = (
         "import http.server, sys, time\n"
-        "end = time.process_time() + 3\n"
+        "end = time.process_time() + 2\n"
         "while time.process_time() < end: pass\n"
         "class H(http.server.BaseHTTPRequestHandler):\n"
         "    def do_GET(self): self.send_response(200); self.end_headers()\n"
