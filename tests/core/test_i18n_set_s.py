@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.mis_export import mis_export
 from tests.support.newcomer import policy_folder, term_calendar
-from tests.support.terminal import said, spawn
+from tests.support.terminal import asked, said, spawn
 
 # each question (or line said back) in the order init says it: (English, Welsh); the answer
 # typed after a question (None: a line said back, nothing typed)
@@ -106,15 +106,13 @@ NOT_SAVED = (
 )
 
 
-
-
 def _init(folder: Path, inputs: Path, language: str) -> str:
     """An interactive init of a Welsh school choosing ``language``, to the save question
     (answered no): everything the terminal showed."""
     child, shown = spawn(["init", "--as-of", "2026-09-14"], cwd=folder)
 
     def answer(question: str, typed: str | None) -> None:
-        child.expect(question)
+        child.expect(question if typed is None else asked(question))
         if typed is not None:
             child.sendline(typed)
 
@@ -131,7 +129,7 @@ def _init(folder: Path, inputs: Path, language: str) -> str:
     for english, welsh, typed in STEPS:
         answer(said(english, welsh, language), None if typed is None else typed.format(**files))
     settings = said(*SETTINGS, language)
-    while child.expect([r"\? \[[YI]/n\]", settings]) == 0:
+    while child.expect([asked(r"\? \[[YI]/n\]"), asked(settings)]) == 0:
         child.sendline("")  # every template of the pack
     child.sendline("")
     answer(said(*SAVE, language), "n")

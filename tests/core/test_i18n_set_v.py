@@ -26,7 +26,7 @@ from tests.core.test_i18n import _english_left
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
 from tests.features.decisions.test_support import Env
-from tests.support.terminal import said, spawn
+from tests.support.terminal import asked, said, spawn
 from tests.support.welsh_school import _monday as _monday
 from tests.support.welsh_school import env as env
 from tests.support.welsh_school import run as _run
@@ -135,8 +135,6 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-
-
 def _init(folder: Path, inputs: Path, language: str) -> tuple[str, dict[str, Any]]:
     """An interactive init of a Welsh school choosing ``language``, answering with the Welsh
     codes in ``cy`` and the English ones otherwise, to the save question (answered no): what
@@ -145,7 +143,7 @@ def _init(folder: Path, inputs: Path, language: str) -> tuple[str, dict[str, Any
     welsh = language == "cy"
 
     def answer(question: str, typed: str | None = None) -> None:
-        child.expect(question)
+        child.expect(question if typed is None else asked(question))
         if typed is not None:
             child.sendline(typed)
 
@@ -190,7 +188,7 @@ def _init(folder: Path, inputs: Path, language: str) -> tuple[str, dict[str, Any
         "moira campbell",
     )
     for typed in ("Siobhan", "", "", "elspeth", "", "", "moira campbell", ""):
-        answer(r"\): ", typed)  # the people: each question ends "(…): "
+        answer(r"\)", typed)  # the people: each question ends "(…): "
     answer(said("Term dates:", "Dyddiadau tymor:", language), str(inputs / "term-dates.ics"))
     answer(said("Policy folder", "Ffolder polisïau", language), str(inputs / "policies"))
     for english, welsh_said, typed in QUESTIONS:
@@ -198,11 +196,11 @@ def _init(folder: Path, inputs: Path, language: str) -> tuple[str, dict[str, Any
     yes = {"cy": r"\? \[I/n\]", "cy+en": r"\? \[I/n\] / \[Y/n\]", "en": r"\? \[Y/n\]"}[language]
     settings = said("Manage settings on the web pages", "Rheoli'r gosodiadau", language)
     first = True
-    while child.expect([yes, settings]) == 0:  # the pack: the first answered in words
+    while child.expect([asked(yes), asked(settings)]) == 0:  # the pack: the first answered in words
         child.sendline(("efallai" if first else "") if language != "en" else "")
         if first and language != "en":
             answer(said("please answer one of: y, n", "atebwch un o'r rhain: ie, na", language))
-            child.expect(yes)
+            child.expect(asked(yes))
             child.sendline("ie" if welsh else "yes")
         first = False
     child.sendline("")
@@ -310,18 +308,24 @@ def test_policies_import_at_a_terminal_asks_in_the_schools_language(
     document.write_text(MOBILE, encoding="utf-8")
     child, shown = spawn(["policies", "import", str(document)], home=env.builder.home)
     for english, welsh, typed in QUESTIONS:
-        child.expect(said(english, welsh, language))
+        child.expect(
+            said(english, welsh, language)
+            if typed is None
+            else asked(said(english, welsh, language))
+        )
         if typed is not None:
             child.sendline(typed)
-    child.expect(
-        {"cy": r"\? \[I/n\]: ", "cy+en": r"\? \[I/n\] / \[Y/n\]: "}.get(language, r"\? \[Y/n\]: ")
+    store = asked(
+        {"cy": r"\? \[I/n\]", "cy+en": r"\? \[I/n\] / \[Y/n\]"}.get(language, r"\? \[Y/n\]")
     )  # store it?
+    child.expect(store)
     child.sendline("efallai")  # neither: asked again
     child.expect(
         said("please answer one of: y, n", "atebwch un o'r rhain: ie, na", language)
         if language != "en"
         else "Error: invalid input"
     )
+    child.expect(store)
     child.sendline("na" if language == "cy" else "n")
     child.expect(pexpect.EOF)
     child.close()

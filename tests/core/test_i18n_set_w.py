@@ -22,7 +22,7 @@ from bot.features.setup.problems import contracted, said
 from bot.features.setup.term_calendar import read_term_calendar, say_note
 from tests.support.mis_export import mis_export
 from tests.support.newcomer import answers_file, policy_folder, staff_csv, term_calendar
-from tests.support.terminal import spawn
+from tests.support.terminal import answer, spawn
 
 # a row of the staff list for each kind of problem: (cells, English, Welsh) — the line numbers
 # are the file's (the header is line 1, 60 people follow)
@@ -329,8 +329,7 @@ def test_the_interactive_init_says_a_bad_row_in_welsh(tmp_path: Path) -> None:
         ("Cyfeiriad gwe y bydd staff yn ei ddefnyddio", ""),
         ("Rhestr y staff: yr allforyn o'ch MIS", str(tmp_path / "staff.csv")),
     ):
-        child.expect(question)
-        child.sendline(typed)
+        answer(child, question, typed)
     child.expect("Cywiro'r ffeil a'i darllen eto")
     child.terminate(force=True)
     said_rows = " ".join(shown.getvalue().split())

@@ -1,6 +1,6 @@
 """``compliance-bot`` at a real terminal (pexpect), as the Welsh sets drive ``init`` and
 ``policies import``: 400 columns, no colour, none of the calling shell's ``COMPLIANCE_BOT_``
-settings."""
+settings; each answer typed once its question is out to the point where it is read."""
 
 from __future__ import annotations
 
@@ -35,8 +35,26 @@ def spawn(
         timeout=WAIT,
         dimensions=(50, 400),
     )
+    # no pause before each answer (pexpect's 50 ms default): every test types an answer once
+    # ``asked`` has matched its whole question, when the command is reading it
+    child.delaybeforesend = None
     child.logfile_read = shown
     return child, shown
+
+
+def asked(question: str) -> str:
+    """``question`` (a pattern) as the terminal shows it once the command reads the answer:
+    the rest of its line, then click's ``: `` at the very end of what was shown. Click writes
+    the question up to its colon, then the last space as it starts to read (``input(" ")``);
+    an answer typed before that space echoes inside the question, and can be matched as the
+    next one."""
+    return question + r"[^\r\n]*: \Z"
+
+
+def answer(child: pexpect.spawn, question: str, typed: str) -> None:
+    """Wait for ``question`` to be asked (``asked``), then type ``typed`` and Enter."""
+    child.expect(asked(question))
+    child.sendline(typed)
 
 
 def said(english: str, welsh: str, language: str) -> str:

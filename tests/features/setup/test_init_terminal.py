@@ -5,9 +5,7 @@ capitals. The process is the installed ``compliance-bot`` command, as a school r
 
 from __future__ import annotations
 
-import os
 import signal
-import sys
 from pathlib import Path
 
 import pexpect
@@ -16,27 +14,22 @@ import pytest
 from bot.core.config import load_config
 from tests.support.mis_export import mis_export
 from tests.support.newcomer import policy_folder, term_calendar
+from tests.support.terminal import answer, asked, spawn
 
-COMMAND = str(Path(sys.executable).parent / "compliance-bot")
-WAIT = 600  # seconds: a pexpect read needs a bound; generous for a busy machine, never a threshold
-ASKED_BEFORE_THE_KILL = ("School name", "Nation", "Where do staff", "Web address", "Staff list",
-                         "Class Teacher", "Headteacher \\(name",
-                         "(?<!Depute )Child Protection Coordinator")
+ASKED_BEFORE_THE_KILL = (
+    "School name",
+    "Nation",
+    "Where do staff",
+    "Web address",
+    "Staff list",
+    "Class Teacher",
+    "Headteacher \\(name",
+    "(?<!Depute )Child Protection Coordinator",
+)
 
 
 def _spawn(folder: Path, *args: str) -> pexpect.spawn:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPLIANCE_BOT_")}
-    env.update(NO_COLOR="1", TERM="dumb", COLUMNS="200")
-    child = pexpect.spawn(COMMAND, ["init", "--as-of", "2026-09-14", *args], cwd=str(folder),
-                          env=env, encoding="utf-8", timeout=WAIT,
-                          dimensions=(50, 200))
-    child.logfile_read = sys.stdout
-    return child
-
-
-def _answer(child: pexpect.spawn, question: str, answer: str) -> None:
-    child.expect(question)
-    child.sendline(answer)
+    return spawn(["init", "--as-of", "2026-09-14", *args], cwd=folder)[0]
 
 
 @pytest.mark.slow
@@ -52,29 +45,33 @@ def test_interactive_init_raises_bad_rows_at_once_and_resumes_without_asking_twi
     school.mkdir()
 
     child = _spawn(school)
-    _answer(child, "School name", "Glenview Primary School")
-    _answer(child, "Nation", "Scotland")
-    _answer(child, "Where do staff have their accounts", "")
-    _answer(child, "Web address staff will use", "")
-    _answer(child, "Staff list", str(inputs / "staff.csv"))
+    answer(child, "School name", "Glenview Primary School")
+    answer(child, "Nation", "Scotland")
+    answer(child, "Where do staff have their accounts", "")
+    answer(child, "Web address staff will use", "")
+    answer(child, "Staff list", str(inputs / "staff.csv"))
     # the bad rows are raised the moment the file is read, each naming its person
     child.expect("2 rows of staff.csv cannot be used")
     child.expect(f"line {bad['duplicate']} \\(Bob D'Arcy\\)")
     child.expect(f"line {bad['bad email']} \\(Fiona MacLeod\\): Work Email is missing")
-    _answer(child, "leave these rows out", "leave-out")
+    answer(child, "leave these rows out", "leave-out")
     child.expect(f"left out: 2 lines \\({bad['duplicate']}, {bad['bad email']}\\)")
     # the role table: a suggestion for each common title, confirmed by the school
-    for title, suggested in (("Class Teacher", "staff"), ("Cleaner", "none"),
-                             ("Governor", "governor"), ("Headteacher", "staff"),
-                             ("Office Manager", "staff"), ("Teaching Assistant", "staff")):
-        child.expect(f"{title} \\(\\d (person|people)\\) →.*\\[{suggested}\\]")
-        child.sendline("")
-    _answer(child, "Headteacher \\(name or email\\)", "moira campbell")
+    for title, suggested in (
+        ("Class Teacher", "staff"),
+        ("Cleaner", "none"),
+        ("Governor", "governor"),
+        ("Headteacher", "staff"),
+        ("Office Manager", "staff"),
+        ("Teaching Assistant", "staff"),
+    ):
+        answer(child, f"{title} \\(\\d (person|people)\\) →.*\\[{suggested}\\]", "")
+    answer(child, "Headteacher \\(name or email\\)", "moira campbell")
     child.expect("→ Moira Campbell <moira.campbell@glenview.example>")
     # Scotland's words, from its nation pack: no DSL, no governors
-    _answer(child, "Child Protection Coordinator", "Siobhan")  # no accent typed
+    answer(child, "Child Protection Coordinator", "Siobhan")  # no accent typed
     child.expect("→ Siobhán Ní Bhriain <siobhan.nibhriain@glenview.example>")
-    _answer(child, "Child Protection Coordinator", "")
+    answer(child, "Child Protection Coordinator", "")
     child.expect("Depute Child Protection Coordinator")
     child.kill(signal.SIGKILL)  # the power cut, the closed laptop
     child.wait()
@@ -85,29 +82,31 @@ def test_interactive_init_raises_bad_rows_at_once_and_resumes_without_asking_twi
     child = _spawn(school, "--resume")
     child.expect("Continuing from the answers saved")
     # the first question is the one the run stopped at: nothing answered is asked again
-    first = child.expect(["Depute Child Protection Coordinator", *ASKED_BEFORE_THE_KILL])
+    first = child.expect(
+        [asked(q) for q in ("Depute Child Protection Coordinator", *ASKED_BEFORE_THE_KILL)]
+    )
     assert first == 0, ASKED_BEFORE_THE_KILL[first - 1]
     child.sendline("")
-    _answer(child, "Data protection officer", "elspeth")
+    answer(child, "Data protection officer", "elspeth")
     child.expect("→ Elspeth Murray")
     # a clerk from a clerking service: not on the staff list, so their name is asked
-    _answer(child, "Clerk to the board", "Clerk@Clerking.example")
-    _answer(child, "clerk@clerking.example is not in staff.csv: their name", "Morag Bell")
+    answer(child, "Clerk to the board", "Clerk@Clerking.example")
+    answer(child, "clerk@clerking.example is not in staff.csv: their name", "Morag Bell")
     child.expect("→ Morag Bell <clerk@clerking.example> \\(from outside staff.csv")
-    _answer(child, "Chair of the board", "HAMISH REID")
+    answer(child, "Chair of the board", "HAMISH REID")
     # who runs the bot day to day: asked, several allowed, each said back
-    _answer(child, "Who runs the bot day to day", "moira campbell")
+    answer(child, "Who runs the bot day to day", "moira campbell")
     child.expect("→ Moira Campbell <moira.campbell@glenview.example>")
-    _answer(child, "Who runs the bot day to day", "")
-    _answer(child, "Term dates", str(inputs / "term-dates.ics"))
-    _answer(child, "Policy folder", str(inputs / "policies"))
-    _answer(child, "mobile-phones.md", "September 2027")
-    while child.expect(["\\? \\[Y/n\\]", "Manage settings on the web pages"]) == 0:
+    answer(child, "Who runs the bot day to day", "")
+    answer(child, "Term dates", str(inputs / "term-dates.ics"))
+    answer(child, "Policy folder", str(inputs / "policies"))
+    answer(child, "mobile-phones.md", "September 2027")
+    while child.expect([asked("\\? \\[Y/n\\]"), asked("Manage settings on the web pages")]) == 0:
         child.sendline("")  # every template of the pack
     child.sendline("")
     child.expect("Who will owe what")
     child.expect("Safeguarding and child protection training: 6 people")
-    _answer(child, "Save this setup \\(preview begins\\)\\?", "")
+    answer(child, "Save this setup \\(preview begins\\)\\?", "")
     child.expect("Written")
     child.expect(pexpect.EOF)
     child.close()

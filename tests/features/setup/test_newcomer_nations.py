@@ -39,6 +39,7 @@ from tests.conftest import free_port
 from tests.support.helpers import outbox_as_sent
 from tests.support.nation_words import find_foreign_words
 from tests.support.served import wait_for
+from tests.support.terminal import asked, spawn
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -141,23 +142,9 @@ def _init(school: Path, inputs: Path, nation: str, url: str) -> str:
     """``init`` answered as a head would, whatever order the nation's questions come in;
     everything it printed."""
     words = school_words_for(nation)
-    child = pexpect.spawn(
-        COMMAND,
-        ["init"],
-        cwd=str(school),
-        env=_env(),
-        encoding="utf-8",
-        timeout=WAIT,
-        dimensions=(50, 200),
-    )
-    # pexpect's own 50 ms before each answer stays: sent at once, an answer can reach the
-    # terminal before ``init`` reads it, and its echo then lands after the next prompt's start
-    # (pexpect's docs, ``delaybeforesend``; seen here as "staff  Midday Supervisor" on a busy
-    # machine)
-    said: list[str] = []
-    child.logfile_read = _Tee(said)
-    asked: set[str] = set()
-    prompts = [
+    child, shown = spawn(["init"], cwd=school)
+    answered: set[str] = set()
+    questions = [
         "School name",
         r"Nation \(",
         "Where do staff have their accounts",
@@ -173,9 +160,8 @@ def _init(school: Path, inputs: Path, nation: str, url: str) -> str:
         "Manage settings on the web pages",
         "Register a document of the policy folder as its edition",
         "Save this setup",
-        pexpect.EOF,
     ]
-    while (found := child.expect(prompts)) != len(prompts) - 1:
+    while (found := child.expect([*map(asked, questions), pexpect.EOF])) != len(questions):
         text = child.match.group(1).strip() if child.match.groups() else ""
         answer = {
             0: "Brookside Primary School",
@@ -192,13 +178,12 @@ def _init(school: Path, inputs: Path, nation: str, url: str) -> str:
             14: "",
         }.get(found)
         if found == 5:
-            # the title, whatever echo of the last answer came before it on the line
             answer = next(role for title, role in TITLES.items() if text.endswith(title))
         elif found == 6:
             answer = "Ada Ashby"
         elif found == 7:  # the lead, then who runs the bot; nobody else
-            first = text not in asked
-            asked.add(text)
+            first = text not in answered
+            answered.add(text)
             answer = (
                 "Ada Ashby"
                 if first
@@ -211,23 +196,9 @@ def _init(school: Path, inputs: Path, nation: str, url: str) -> str:
         assert answer is not None, text
         child.sendline(answer)
     child.close()
-    output = "".join(said)
+    output = shown.getvalue()
     assert child.exitstatus == 0, output[-3000:]
     return output
-
-
-class _Tee:
-    """What the terminal showed, kept (pexpect's log)."""
-
-    def __init__(self, into: list[str]) -> None:
-        self.into = into
-
-    def write(self, text: str) -> None:
-        self.into.append(text)
-        sys.stdout.write(text)
-
-    def flush(self) -> None:
-        sys.stdout.flush()
 
 
 def _owes(config: SchoolConfig, roles: set[str]) -> set[str]:
