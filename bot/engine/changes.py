@@ -21,7 +21,17 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, column, delete, func, insert, literal, select, table
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    column,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    table,
+)
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
@@ -64,6 +74,8 @@ WATCHED = frozenset(
 _CHANGED = table(
     "changed_people", column("id"), column("school_id"), column("person_id"), column("txid")
 )
+# ``pending``'s look, built once: the duties step asks it twice a school a sweep
+_ANY_CHANGED = select(_CHANGED.c.id).where(_CHANGED.c.school_id == bindparam("school_id")).limit(1)
 
 
 @dataclass(frozen=True)
@@ -82,12 +94,7 @@ def context(school: SchoolConfig, sending: bool, chat: bool) -> str:
 def pending(session: Session, school_id: str) -> bool:
     """Whether anything the duties step reads changed since it last planned (one index look)."""
     session.flush()
-    return (
-        session.execute(
-            select(_CHANGED.c.id).where(_CHANGED.c.school_id == school_id).limit(1)
-        ).first()
-        is not None
-    )
+    return session.execute(_ANY_CHANGED, {"school_id": school_id}).first() is not None
 
 
 def _txid(session: Session) -> ColumnElement[Any]:
