@@ -74,8 +74,15 @@ WATCHED = frozenset(
 _CHANGED = table(
     "changed_people", column("id"), column("school_id"), column("person_id"), column("txid")
 )
-# ``pending``'s look, built once: the duties step asks it twice a school a sweep
+# built once (the duties step asks them each school each sweep): ``pending``'s look (twice),
+# the marks ``start`` reads, and ``finish``'s end of planning
 _ANY_CHANGED = select(_CHANGED.c.id).where(_CHANGED.c.school_id == bindparam("school_id")).limit(1)
+_MARKS = select(_CHANGED.c.id, _CHANGED.c.person_id).where(
+    _CHANGED.c.school_id == bindparam("school_id"), _CHANGED.c.person_id != PLANNING
+)
+_END_PLANNING = delete(_CHANGED).where(
+    _CHANGED.c.school_id == bindparam("school_id"), _CHANGED.c.person_id == PLANNING
+)
 
 
 @dataclass(frozen=True)
@@ -125,11 +132,7 @@ def start(session: Session, school_id: str) -> Changes:
     other writer's mark can come between the read and ``finish``."""
     session.flush()
     _mark(session, school_id, PLANNING)
-    found = session.execute(
-        select(_CHANGED.c.id, _CHANGED.c.person_id).where(
-            _CHANGED.c.school_id == school_id, _CHANGED.c.person_id != PLANNING
-        )
-    ).all()
+    found = session.execute(_MARKS, {"school_id": school_id}).all()
     people = {person for _, person in found}
     return Changes(None if WHOLE in people else frozenset(people), tuple(row for row, _ in found))
 
@@ -141,6 +144,4 @@ def finish(session: Session, school_id: str, changes: Changes) -> None:
     rows = sorted(changes.rows)
     for at in range(0, len(rows), 1000):
         session.execute(delete(_CHANGED).where(_CHANGED.c.id.in_(rows[at : at + 1000])))
-    session.execute(
-        delete(_CHANGED).where(_CHANGED.c.school_id == school_id, _CHANGED.c.person_id == PLANNING)
-    )
+    session.execute(_END_PLANNING, {"school_id": school_id})
