@@ -21,7 +21,17 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, column, delete, func, insert, literal, select, table
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    column,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    table,
+)
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
@@ -64,6 +74,15 @@ WATCHED = frozenset(
 _CHANGED = table(
     "changed_people", column("id"), column("school_id"), column("person_id"), column("txid")
 )
+# built once (the duties step asks them each school each sweep): ``pending``'s look (twice),
+# the marks ``start`` reads, and ``finish``'s end of planning
+_ANY_CHANGED = select(_CHANGED.c.id).where(_CHANGED.c.school_id == bindparam("school_id")).limit(1)
+_MARKS = select(_CHANGED.c.id, _CHANGED.c.person_id).where(
+    _CHANGED.c.school_id == bindparam("school_id"), _CHANGED.c.person_id != PLANNING
+)
+_END_PLANNING = delete(_CHANGED).where(
+    _CHANGED.c.school_id == bindparam("school_id"), _CHANGED.c.person_id == PLANNING
+)
 
 
 @dataclass(frozen=True)
@@ -82,12 +101,7 @@ def context(school: SchoolConfig, sending: bool, chat: bool) -> str:
 def pending(session: Session, school_id: str) -> bool:
     """Whether anything the duties step reads changed since it last planned (one index look)."""
     session.flush()
-    return (
-        session.execute(
-            select(_CHANGED.c.id).where(_CHANGED.c.school_id == school_id).limit(1)
-        ).first()
-        is not None
-    )
+    return session.execute(_ANY_CHANGED, {"school_id": school_id}).first() is not None
 
 
 def _txid(session: Session) -> ColumnElement[Any]:
@@ -118,11 +132,7 @@ def start(session: Session, school_id: str) -> Changes:
     other writer's mark can come between the read and ``finish``."""
     session.flush()
     _mark(session, school_id, PLANNING)
-    found = session.execute(
-        select(_CHANGED.c.id, _CHANGED.c.person_id).where(
-            _CHANGED.c.school_id == school_id, _CHANGED.c.person_id != PLANNING
-        )
-    ).all()
+    found = session.execute(_MARKS, {"school_id": school_id}).all()
     people = {person for _, person in found}
     return Changes(None if WHOLE in people else frozenset(people), tuple(row for row, _ in found))
 
@@ -134,6 +144,4 @@ def finish(session: Session, school_id: str, changes: Changes) -> None:
     rows = sorted(changes.rows)
     for at in range(0, len(rows), 1000):
         session.execute(delete(_CHANGED).where(_CHANGED.c.id.in_(rows[at : at + 1000])))
-    session.execute(
-        delete(_CHANGED).where(_CHANGED.c.school_id == school_id, _CHANGED.c.person_id == PLANNING)
-    )
+    session.execute(_END_PLANNING, {"school_id": school_id})

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
@@ -129,21 +129,25 @@ def _claimable(
     return kept
 
 
-def _anyone_on_register(school_id: str) -> ColumnElement[bool]:
-    """Whether the school's register has an entry, or a person of the register is still here."""
-    return or_(
-        exists().where(ExtraPerson.school_id == school_id),
+# whether the school's register has an entry, or a person of the register is still here:
+# built once, as the sweep asks it for each school (``sync_register``)
+_ANYONE_ON_REGISTER = select(
+    or_(
+        exists().where(ExtraPerson.school_id == bindparam("school_id")),
         exists().where(
-            Person.school_id == school_id, Person.source == REGISTER, Person.active.is_(True)
+            Person.school_id == bindparam("school_id"),
+            Person.source == REGISTER,
+            Person.active.is_(True),
         ),
     )
+)
 
 
 def sync_register(
     session: Session, school: SchoolConfig, today: date, *, default_school: bool = True
 ) -> DirectoryReport:
     """Apply the whole people register for one school (the page calls it after every change)."""
-    if not session.execute(select(_anyone_on_register(school.id))).scalar():
+    if not session.execute(_ANYONE_ON_REGISTER, {"school_id": school.id}).scalar():
         # nobody to bring in and nobody of the register still here to make missing: applying
         # the empty listing changes nobody (one look, not the school row and two reads)
         return DirectoryReport()

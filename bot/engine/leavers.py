@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -278,17 +278,21 @@ def confirm_leaver(
     return person
 
 
+# built once: the sweep asks it for each school (``missing_people``)
+_MISSING = (
+    select(Person.id, Person.display_name, Person.email, Person.missing_since)
+    .where(
+        Person.school_id == bindparam("school_id"),
+        Person.active.is_(True),
+        Person.missing_since.is_not(None),
+    )
+    .order_by(Person.missing_since, Person.display_name)
+)
+
+
 def missing_people(session: Session, school_id: str, grace_days: int) -> list[MissingPerson]:
     """Everyone missing from the directory, longest missing first."""
-    rows = session.execute(
-        select(Person.id, Person.display_name, Person.email, Person.missing_since)
-        .where(
-            Person.school_id == school_id,
-            Person.active.is_(True),
-            Person.missing_since.is_not(None),
-        )
-        .order_by(Person.missing_since, Person.display_name)
-    ).all()
+    rows = session.execute(_MISSING, {"school_id": school_id}).all()
     return [
         MissingPerson(pid, name, email, since, since + timedelta(days=grace_days))
         for pid, name, email, since in rows

@@ -307,6 +307,10 @@ _LEFT_HOLDERS = (
 _OPEN_DUTIES = select(func.count(), func.count().filter(Duty.due_on < bindparam("today"))).where(
     Duty.school_id == bindparam("school_id"), Duty.status == "open"
 )
+# ``_record``'s look after every school's sweep: does any step of the school stand failed?
+_ANY_FAILING = (
+    select(StepFailure.step).where(StepFailure.school_id == bindparam("school_id")).limit(1)
+)
 
 
 _SCHOOL_ROW = "sweep.school"  # session.info: the swept school's row (``sweep_school``)
@@ -591,8 +595,7 @@ def _record(store: Store, school: SchoolConfig, result: SchoolSweep, now: dateti
     whose sweep could not be saved is still recorded)."""
     try:
         with store.transaction() as session:
-            if not result.failed and session.scalar(select(StepFailure.step).where(
-                    StepFailure.school_id == school.id).limit(1)) is None:
+            if not result.failed and session.scalar(_ANY_FAILING, {"school_id": school.id}) is None:
                 return  # nothing failing, nothing to clear: one look
             ensure_school(session, school)
             record_steps(session, school, result.failed, result.succeeded, now)

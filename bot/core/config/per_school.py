@@ -96,6 +96,21 @@ class Standing:
 
     accepted: Mapping[str, SchoolConfig] = field(default_factory=dict)  # by school id
     problems: tuple[SettingsProblem, ...] = ()
+    # each accepted school's stored document and its SHA-256, made once a configuration: the
+    # sweep stores them each run (``record``), and building the JSON was most of its cost
+    _documents: dict[str, tuple[Organisation, str, str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def document(self, organisation: Organisation, school_id: str) -> tuple[str, str]:
+        """An accepted school's settings with ``organisation``'s as stored (``_canonical``),
+        and their SHA-256; made again only for another organisation object."""
+        made = self._documents.get(school_id)
+        if made is None or made[0] is not organisation:
+            text = _canonical(organisation, self.accepted[school_id])
+            made = (organisation, text, hashlib.sha256(text.encode()).hexdigest())
+            self._documents[school_id] = made
+        return made[1], made[2]
 
 
 def _canonical(organisation: Organisation, school: SchoolConfig) -> str:
@@ -324,16 +339,17 @@ def record(session: Session, org: OrgConfig, now: datetime) -> list[SettingsProb
         if row is None:
             row = rows[school_id] = SchoolSettings(school_id=school_id[:64], name=name[:200])
             session.add(row)
-        row.name = name[:200]
+        if row.name != name[:200]:  # set only when changed: an unchanged row is not flushed
+            row.name = name[:200]
         return row
 
     for school_id, school in standing.accepted.items():
         row = row_of(school_id, school.name)
-        document = _canonical(org.organisation, school)
-        digest = hashlib.sha256(document.encode()).hexdigest()
+        document, digest = standing.document(org.organisation, school_id)
         if row.sha256 != digest:
             row.document, row.sha256, row.accepted_at = document, digest, now
-        row.problem = row.problem_sha256 = row.problem_since = None
+        if (row.problem, row.problem_sha256, row.problem_since) != (None, None, None):
+            row.problem = row.problem_sha256 = row.problem_since = None
     new = []
     for problem in standing.problems:
         row = row_of(problem.school_id, problem.name)
