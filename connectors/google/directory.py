@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -123,8 +124,17 @@ class GoogleDirectory:
             rejected_records=records,
         )
 
+    @functools.cached_property
+    def _users_api(self) -> Any:
+        return self._api.resource.users()  # built once: resources are costly, and cyclic
+
+    @functools.cached_property
+    def _members_api(self) -> Any:
+        # once, not once a group: a trust's 200 staff groups made 200 (#60)
+        return self._api.resource.members()
+
     def _users(self) -> Iterator[dict[str, Any]]:
-        users_api = self._api.resource.users()
+        users_api = self._users_api
         params: dict[str, Any] = {
             "customer": self._customer,
             "maxResults": USERS_PAGE,
@@ -148,7 +158,7 @@ class GoogleDirectory:
                 or str(u.get("primaryEmail") or "").lower() in member_of
             )
             return
-        users_api = self._api.resource.users()
+        users_api = self._users_api
         keys = sorted(member_of)
         for start in range(0, len(keys), BATCH_SIZE):
             chunk = keys[start : start + BATCH_SIZE]
@@ -167,7 +177,7 @@ class GoogleDirectory:
                     yield answer
 
     def _members(self, group: str) -> list[dict[str, Any]]:
-        members_api = self._api.resource.members()
+        members_api = self._members_api
         request = members_api.list(
             groupKey=group,
             maxResults=MEMBERS_PAGE,
