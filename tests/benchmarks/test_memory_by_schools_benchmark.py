@@ -117,6 +117,7 @@ def _sweep(
             as_of=MONDAY,
             deliver=False,
             now=at(MONDAY, 8) + timedelta(minutes=minutes),
+            keep_reminders=False,  # as the scheduler runs it: each school's reminders in brief
         )
         peak = tracemalloc.get_traced_memory()[1] / MB
     finally:
