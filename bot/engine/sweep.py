@@ -661,6 +661,10 @@ def run_sweep(
         if not keep_reminders:  # ``told`` says what a log or a terminal shows of them
             result.reminders = []
         results.append(result)
+        # the school's garbage in reference cycles (its session's, its steps') goes now, not
+        # when the sweep's rare full collection comes: a trust's first sweep kept ~65 KB more a
+        # school of 100 without it, 28 with it (#60); the young generations only: cheap
+        gc.collect(1)
     stats = None
     if write and deliver:
         stats = dispatch(

@@ -822,18 +822,21 @@ class FakeGoogle(ChatApi):
         derived = q.get("includeDerivedMembership") == "true"
         members: list[dict[str, Any]] = []
         seen: set[str] = set()
-
-        def expand(g: dict[str, Any]) -> None:
-            for address in g["members"]:
-                member = self._member(address)
-                if member["id"] in seen:
-                    continue
-                seen.add(member["id"])
-                members.append(member)
-                if derived and member["type"] == "GROUP":
-                    expand(self.groups[address.lower()])
-
-        expand(group)
+        # depth first, as the groups nest, by a stack of member lists: a nested function
+        # calling itself is a reference cycle, and kept the list until a full collection
+        stack = [iter(group["members"])]
+        while stack:
+            address = next(stack[-1], None)
+            if address is None:
+                stack.pop()
+                continue
+            member = self._member(address)
+            if member["id"] in seen:
+                continue
+            seen.add(member["id"])
+            members.append(member)
+            if derived and member["type"] == "GROUP":
+                stack.append(iter(self.groups[address.lower()]["members"]))
         page, token = self._page(
             f"members:{group['id']}:{derived}", members, size, q.get("pageToken")
         )
