@@ -33,6 +33,16 @@ YEARS = {
     "northern-ireland": bench_size(
         (date(2027, 3, 1), date(2027, 4, 9)), (date(2026, 9, 1), date(2027, 7, 31))
     ),
+    # the islands' own days in CI: Liberation Day (Jersey, Guernsey), the TT week (Man)
+    "jersey": bench_size(
+        (date(2027, 4, 26), date(2027, 6, 11)), (date(2026, 9, 1), date(2027, 7, 31))
+    ),
+    "guernsey": bench_size(
+        (date(2027, 4, 12), date(2027, 5, 21)), (date(2026, 9, 1), date(2027, 7, 31))
+    ),
+    "isle-of-man": bench_size(
+        (date(2027, 5, 24), date(2027, 7, 9)), (date(2026, 9, 1), date(2027, 7, 31))
+    ),
 }
 
 

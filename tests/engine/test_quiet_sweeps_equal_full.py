@@ -179,7 +179,7 @@ def _sent(walked: year.Walked) -> list[tuple[str, str, tuple[str, ...], date]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("nation", ["england", "wales", "scotland", "northern-ireland"])
+@pytest.mark.parametrize("nation", list(year.NATIONS))
 def test_quiet_sweeps_queue_and_leave_what_full_sweeps_do(
     nation: str, tmp_path: Path, frozen_clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
