@@ -84,8 +84,7 @@ class A4Report:
         self.title, self.author, self.document_language = title, author, language
         self.language = language  # the part's under way (``part``)
         self.made = (made or datetime.now(LONDON)).astimezone(LONDON)
-        self.story: list[Any] = []
-        self.blocks = 0  # each block's key in the structure tree
+        self.story: list[Any] = []  # its length: the next block's key in the structure tree
 
     def part(self, language: str) -> None:
         """What follows is in ``language`` (the English half of a ``cy+en`` report), on a page
@@ -99,21 +98,17 @@ class A4Report:
         paragraph.tags, paragraph.language = tags, self.language
         self.story.append(paragraph)
 
-    def _key(self) -> int:
-        self.blocks += 1
-        return self.blocks
-
     def heading(self, text: str, style: str = "Heading2") -> None:
         """A heading (``Title``: the report's H1; ``Heading2``: H2)."""
         self.text(text, style)
 
     def text(self, text: str, style: str = "Normal") -> None:
         """A paragraph of plain text (escaped: never read as markup)."""
-        self._paragraph(text, style, ((_ROLES.get(style, "P"), self._key()),))
+        self._paragraph(text, style, ((_ROLES.get(style, "P"), len(self.story)),))
 
     def bullets(self, items: Sequence[str]) -> None:
         """A bulleted list."""
-        key = self._key()
+        key = len(self.story)
         for n, item in enumerate(items):
             tags = (("L", key), ("LI", (key, n)), ("LBody", (key, n)))
             self._paragraph(item, "Bullet", tags, "•")
@@ -129,18 +124,13 @@ class A4Report:
     def table(self, rows: Sequence[Sequence[str]]) -> None:
         """A grid whose first row is its header (TH cells), repeated on every page it runs
         over (an artifact there: the table's header is said once)."""
-        style = TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), REGULAR),  # the cells' own (not Helvetica)
-                ("FONTSIZE", (0, 0), (-1, -1), 9),
-                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf3")),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
-        body = _styles()["BodyText"]
-        cells = [[Paragraph(escape(c), body) for c in row] for row in rows]
-        marks = _TableMarks(self._key(), self.language)
+        style = TableStyle([
+            ("FONTNAME", (0, 0), (-1, -1), REGULAR), ("FONTSIZE", (0, 0), (-1, -1), 9),
+            ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf3")),
+        ])
+        cells = [[Paragraph(escape(c), _styles()["BodyText"]) for c in row] for row in rows]
+        marks = _TableMarks(len(self.story), self.language)
         self.story.append(Table(cells, style=style, hAlign="LEFT", repeatRows=1, renderCB=marks))
 
     def render(self) -> bytes:
@@ -148,15 +138,9 @@ class A4Report:
         _styles()  # and the fonts registered
         buffer = io.BytesIO()
         doc = SimpleDocTemplate(
-            buffer,
-            pagesize=A4,
-            title=self.title,
-            author=self.author,
-            lang=html_lang(self.document_language),
-            leftMargin=18 * mm,
-            rightMargin=18 * mm,
-            topMargin=16 * mm,
-            bottomMargin=16 * mm,
+            buffer, pagesize=A4, title=self.title, author=self.author,
+            lang=html_lang(self.document_language), leftMargin=18 * mm, rightMargin=18 * mm,
+            topMargin=16 * mm, bottomMargin=16 * mm,
             initialFontName=REGULAR,  # not Helvetica, even in a page's preamble
             invariant=1,  # no random file id: the creation date is ``made`` (_Canvas)
         )
@@ -206,11 +190,8 @@ class _TableMarks:
         elif event in ("startBG", "startLines") or (event == "startCell" and header_again):
             canvas.artifact()
         elif event == "startCell":
-            cell = "TH" if self.row == 0 else "TD"
-            row = (self.key, self.row)
-            canvas.mark(
-                (("Table", self.key), ("TR", row), (cell, (*row, args[1]))), self.language
-            )
+            row, cell = (self.key, self.row), "TH" if self.row == 0 else "TD"
+            canvas.mark((("Table", self.key), ("TR", row), (cell, (*row, args[1]))), self.language)
         elif event in ("endBG", "endLines", "endCell"):
             canvas.end()
 
@@ -269,10 +250,8 @@ class _Canvas(Canvas):  # type: ignore[misc]
         """The structure tree: each element's kids in the order drawn, each leaf's marked
         content on its pages, and the parent tree from each page's MCIDs to their elements."""
         doc, language = self._doc, html_lang(self.report.document_language)
-        root = PDFDictionary({"Type": PDFName("StructTreeRoot")})
+        root = PDFDictionary({"Type": PDFName("StructTreeRoot"), "K": PDFArray([])})
         made: dict[Tags, tuple[PDFDictionary, Any]] = {(): (root, doc.Reference(root))}
-        made[(("Document", 0),)] = self._element(("Document", 0), made[()][1], None)
-        root["K"] = made[(("Document", 0),)][1]
         nums: list[Any] = []
         for index, (page, held) in enumerate(zip(doc.Pages.pages, self.pages, strict=True)):
             page.StructParents = index
@@ -280,15 +259,12 @@ class _Canvas(Canvas):  # type: ignore[misc]
             owners = []
             for mcid, (tags, said_in) in enumerate(held["marks"]):
                 path = (("Document", 0), *tags)
-                for depth in range(2, len(path) + 1):
+                for depth in range(1, len(path) + 1):
+                    own = html_lang(said_in) if depth == 2 else language  # a part's own
                     if path[:depth] not in made:
-                        parent = made[path[:depth - 1]]
-                        own = html_lang(said_in)  # said on an element of the Document's own
                         made[path[:depth]] = self._element(
-                            path[depth - 1], parent[1], own if depth == 2 and own != language
-                            else None
+                            path[depth - 1][0], made[path[:depth - 1]], own != language and own
                         )
-                        parent[0]["K"].sequence.append(made[path[:depth]][1])
                 leaf, ref = made[path]
                 leaf["K"].sequence.append(PDFDictionary(
                     {"Type": PDFName("MCR"), "Pg": PDFObjectReference(f"Page{index + 1}"),
@@ -301,13 +277,16 @@ class _Canvas(Canvas):  # type: ignore[misc]
         doc.Catalog.MarkInfo = PDFDictionary({"Marked": "true"})
 
     def _element(
-        self, tag: tuple[str, object], parent: Any, language: str | None
+        self, kind: str, parent: tuple[PDFDictionary, Any], language: str | bool
     ) -> tuple[PDFDictionary, Any]:
-        """A structure element of type ``tag[0]`` under ``parent``, and its reference."""
-        element = PDFDictionary({"Type": PDFName("StructElem"), "S": PDFName(tag[0]),
-                                 "P": parent, "K": PDFArray([])})
+        """A structure element of type ``kind``, the last of ``parent``'s kids, and its
+        reference; ``language``: its own, where not the document's."""
+        element = PDFDictionary({"Type": PDFName("StructElem"), "S": PDFName(kind),
+                                 "P": parent[1], "K": PDFArray([])})
         if language:
             element["Lang"] = PDFString(language)
-        if tag[0] == "TH":
+        if kind == "TH":
             element["A"] = PDFDictionary({"O": PDFName("Table"), "Scope": PDFName("Column")})
-        return element, self._doc.Reference(element)
+        ref = self._doc.Reference(element)
+        parent[0]["K"].sequence.append(ref)
+        return element, ref

@@ -129,7 +129,9 @@ def test_the_command_line_report_is_welsh_then_english_each_half_tagged_and_numb
         assert footer == (f"Page {n} of {total}" if n > english else f"Tudalen {n} o {total}")
     root = PdfReader(io.BytesIO(pdf)).trailer["/Root"]
     assert root["/Lang"] == "cy" and bool(root["/MarkInfo"]["/Marked"])
-    tops = [kid.get_object() for kid in root["/StructTreeRoot"]["/K"]["/K"]]
+    [document] = [kid.get_object() for kid in root["/StructTreeRoot"]["/K"]]
+    assert document["/S"] == "/Document"
+    tops = [kid.get_object() for kid in document["/K"]]
     langs = [(str(kid["/S"]), kid.get("/Lang")) for kid in tops]
     first = langs.index(("/H1", "en-GB"))  # the English half's title
     assert langs[0] == ("/H1", None) and all(lang is None for _, lang in langs[:first])
