@@ -1,7 +1,7 @@
 """Every PDF the product writes, one way (reportlab): A4 headings, sentences, lists and grid
-tables in DejaVu Sans, embedded (every letter of Welsh, ŵ and ŷ among them, and of the names
-people have: Helvetica's WinAnsi has neither), dated when made, numbered "Page 1 of 3" in the
-reader's language, and tagged for a screen reader.
+tables in DejaVu Sans, embedded (every letter of Welsh, ŵ and ŷ among them, and of the Latin,
+Greek and Cyrillic names people have: Helvetica's WinAnsi has no ŵ or ŷ), dated when made,
+numbered "Page 1 of 3" in the reader's language, and tagged for a screen reader.
 
 Tagged (ISO 32000-1 §14.7-14.8), as far as reportlab lets us, which has no tagging of its own:
 the document's language (``/Lang``) and a part's in another (the English half of a ``cy+en``
@@ -9,7 +9,8 @@ report); a structure tree (``/StructTreeRoot``, ``/MarkInfo /Marked true``) of h
 paragraphs, lists and tables (rows, header and data cells), each element pointing to the marked
 content it draws (``BDC``/``EMC`` written into the page, table cells from reportlab's render
 callback); the page numbers and table rules and shading marked as artifacts; a repeated table
-header an artifact on the pages after the first.
+header an artifact on the pages after the first. Not done: PDF/UA's XMP identification, and a
+list item's bullet as a label (Lbl) of its own (it is inside the item's body).
 
 Import this module where a PDF is made: reportlab adds ~0.2 s to a process that loads it
 (measured), and the web app and the CLI's ``--help`` do not.
