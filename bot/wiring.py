@@ -60,7 +60,6 @@ __all__ = [
     "TITLES",
     "build_connectors",
     "build_local",
-    "chat_keys",
     "chat_tokens",
     "extra_people_file",
     "install",
@@ -281,8 +280,8 @@ def _staff_file(path: Path, left_out: frozenset[int]) -> FileDirectory:
 
 def chat_tokens(settings: Settings, keys: Any = None) -> ChatTokens | None:
     """The checker of ``/api/chat``'s tokens for the school's Google Chat app (None: no app
-    set up, no project number); ``keys`` the certificates' cache (``chat smoke``'s local issuer;
-    the process's own by default)."""
+    set up, no project number); ``keys`` the certificates' cache (the smoke test's local
+    issuer; the process's own by default)."""
     google = settings.google
     if not google.chat_project_number:
         return None
@@ -293,14 +292,6 @@ def chat_tokens(settings: Settings, keys: Any = None) -> ChatTokens | None:
         google.chat_audience, google.chat_project_number, endpoint, google.chat_addon
     )
     return ChatTokenVerifier(audience, keys or KEYS)
-
-
-def chat_keys(fetch: Callable[[str], tuple[int, Mapping[str, str], bytes]]) -> Any:
-    """A key cache for the Chat app's token checker that fetches with ``fetch`` (``chat
-    smoke``'s local issuer), for :func:`chat_tokens`."""
-    from connectors.google.chat_tokens import ChatKeys  # lazy: the google extra
-
-    return ChatKeys(fetch=fetch)
 
 
 ADAPTERS = Adapters(
