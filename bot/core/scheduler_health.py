@@ -22,7 +22,7 @@ from bot.core.clock import to_local
 from bot.core.i18n import both, day_text, translations
 from bot.core.models import SchedulerBeat
 
-__all__ = ["SchedulerStopped", "beat", "due_by", "ended", "started", "stopped", "watch"]
+__all__ = ["SchedulerStopped", "beat", "ended", "started", "stopped", "watch"]
 
 
 @dataclass(frozen=True)
@@ -132,10 +132,3 @@ def stopped(now: datetime, conn: Connection | None = None) -> SchedulerStopped |
     return SchedulerStopped(
         None if state.never else state.last, int((now - state.last).total_seconds())
     )
-
-
-def due_by(conn: Connection | None = None) -> datetime | None:
-    """When the scheduler counts as stopped unless it beats again (a page that says it runs
-    is true until then); None when nothing is judged here."""
-    state = _judged(conn)
-    return None if state is None else state.last + timedelta(seconds=2 * state.every)

@@ -25,13 +25,10 @@ from bot.core.audit.chain import UNKEYED_AFTER as UNKEYED_AFTER
 from bot.core.audit.chain import UNKNOWN_KEY as UNKNOWN_KEY
 from bot.core.audit.chain import UNRECORDED_CHANGE as UNRECORDED_CHANGE
 from bot.core.audit.chain import AuditKeyError as AuditKeyError
-from bot.core.audit.chain import AuditRefused as AuditRefused
 from bot.core.audit.chain import Entry as Entry
 from bot.core.audit.chain import VerifyResult as VerifyResult
 from bot.core.audit.chain import adopt_key as adopt_key
 from bot.core.audit.chain import keyring_of as keyring_of
 from bot.core.audit.chain import record as record
 from bot.core.audit.chain import record_many as record_many
-from bot.core.audit.chain import refuse_if_unaudited as refuse_if_unaudited
-from bot.core.audit.chain import unaudited as unaudited
 from bot.core.audit.chain import verify as verify
