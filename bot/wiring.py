@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from bot.core.chat_tokens import ChatAudience, ChatTokens
@@ -274,10 +273,6 @@ def _microsoft_form(settings: Settings) -> tuple[str, list[str]]:
     return setup_form_list(settings.m365)
 
 
-def _staff_file(path: Path, left_out: frozenset[int]) -> FileDirectory:
-    return FileDirectory(path, left_out=left_out)
-
-
 def chat_tokens(settings: Settings, keys: Any = None) -> ChatTokens | None:
     """The checker of ``/api/chat``'s tokens for the school's Google Chat app (None: no app
     set up, no project number); ``keys`` the certificates' cache (the smoke test's local
@@ -296,7 +291,7 @@ def chat_tokens(settings: Settings, keys: Any = None) -> ChatTokens | None:
 
 ADAPTERS = Adapters(
     build=build_connectors,
-    staff_file=_staff_file,
+    staff_file=FileDirectory,
     microsoft_form=_microsoft_form,
     chat_tokens=chat_tokens,
 )

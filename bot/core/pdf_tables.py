@@ -20,7 +20,7 @@ class A4Report:
 
     Example:
         >>> doc = A4Report("Governors' report - Oakfield")
-        >>> doc.heading("Governors' report", "Title")
+        >>> doc.text("Governors' report", "Title")
         >>> doc.text("Counts only.")
         >>> doc.table([["Policy", "Status"], ["Online safety", "current"]])
         >>> doc.render().startswith(b"%PDF")
@@ -35,12 +35,9 @@ class A4Report:
         self.styles = getSampleStyleSheet()
         self.story: list[Any] = []
 
-    def heading(self, text: str, style: str = "Heading2") -> None:
-        """A heading (``Title``, ``Heading2``...)."""
-        self.text(text, style)
-
     def text(self, text: str, style: str = "Normal") -> None:
-        """A paragraph of plain text (escaped: never read as markup)."""
+        """A paragraph of plain text (escaped: never read as markup) in ``style`` (``Title``,
+        ``Heading2`` for a heading)."""
         from reportlab.platypus import Paragraph
 
         self.story.append(Paragraph(escape(text), self.styles[style]))

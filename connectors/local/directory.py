@@ -305,8 +305,8 @@ class FileDirectory:
     """
 
     path: Path
+    left_out: frozenset[int] = frozenset()  # second: ``Adapters.staff_file`` passes it so
     allowed_roles: frozenset[str] | None = None
-    left_out: frozenset[int] = frozenset()
     _header: Header | None = field(default=None, init=False, repr=False)
     _header_line: int | None = field(default=None, init=False, repr=False)
     rejected_lines: list[int] = field(default_factory=list, init=False)  # of the last fetch
