@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.core.clock import local_today
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.context import StepContext, own_mailboxes, school_chats
+from bot.core.kept_reads import KeptIn
 from bot.core.models import (
     AccountHolder,
     ConnectorState,
@@ -58,7 +59,7 @@ from bot.engine.idle_steps import idle
 from bot.engine.leavers import MissingPerson, missing_people
 from bot.engine.mis import ended_addresses, record_mis_error, sync_mis
 from bot.engine.planner_statistics import refresh_statistics
-from bot.engine.read_once import ReadOnce
+from bot.engine.read_once import ReadOnce, keep_reads
 from bot.engine.remind import (
     ChatRoute,
     PendingDigests,
@@ -627,15 +628,18 @@ def run_sweep(
     (``ReadOnce``): each school takes its share of its connection's listing. A school whose
     connection is not set up fails alone; the others sweep."""
     steps = registered()  # the features' steps, handed over by the app at start-up
-    extra = ReadOnce(connectors.extra_people) if connectors.extra_people else None
+    # each file read kept for the next process (``bot.core.kept_reads``), by what it reads
+    extra = (ReadOnce(connectors.extra_people, KeptIn(store, "extra people"))
+             if connectors.extra_people else None)
     read_once: dict[str | None, Connectors] = {}
 
     def of(school: SchoolConfig) -> Connectors:
         """The school's connection's connectors, its directory read once per sweep."""
         if school.connection not in read_once:
             own = connectors.connection(school.connection)
+            kept = KeptIn(store, f"directory {school.connection or ''}".rstrip())
             read_once[school.connection] = replace(
-                own, directory=ReadOnce(own.directory), extra_people=extra,
+                own, directory=ReadOnce(own.directory, kept), extra_people=extra,
                 mis=connectors.mis)
         return read_once[school.connection]
 
@@ -665,6 +669,8 @@ def run_sweep(
         # when the sweep's rare full collection comes: a trust's first sweep kept ~65 KB more a
         # school of 100 without it, 28 with it (#60); the young generations only: cheap
         gc.collect(1)
+    if write:
+        keep_reads([*(c.directory for c in read_once.values()), extra])
     stats = None
     if write and deliver:
         stats = dispatch(
