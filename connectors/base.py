@@ -22,11 +22,13 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "ANSWER",
     "CheckRow",
     "RateLimiter",
     "in_each",
     "pacing_row",
     "parse_retry_after",
+    "row",
     "said",
     "translated",
     "webhook_status",
@@ -111,6 +113,25 @@ def said(sentence: str, **values: object) -> str:
     return in_each(say)
 
 
+ANSWER = "%(answer)s"  # a row's part that is only the platform's own words (``answer=``)
+
+
+def row(name: str, ok: bool, detail: str, fix: str | None = None, /, **values: object
+        ) -> CheckRow:
+    """One row of a ``check`` table: its name, what was found and what to fix, each a sentence
+    of the platform's ``check_said`` (or a name as it is, a permission's), said in the language
+    spoken with ``values`` (``said``); a part that is only the platform's answer is ``ANSWER``,
+    given as ``answer=``. A new row is one call.
+
+    Example::
+
+        row(s.SENDER_MAILBOX, False, s.NO_SUCH_SENDER, s.EXISTING_SENDER, sender=sender,
+            error=str(exc))
+    """
+    return CheckRow(said(name, **values), ok, said(detail, **values),
+                    None if fix is None else said(fix, **values))
+
+
 def school_rows(
     schools: Mapping[str, str], rows_of: Callable[[str], Iterable[CheckRow]]
 ) -> list[CheckRow]:
@@ -147,18 +168,9 @@ def pacing_row(name: str, mail: Any, prefix: str, daily: int, unit: str) -> Chec
     ``messages``) a day at most; ``name`` the row's, said in the language spoken."""
     minute, day = mail.urgent_reserve_per_minute, mail.urgent_reserve_per_day
     ok = 0 <= minute < mail.messages_per_minute and 0 <= day < daily
-    return CheckRow(
-        said(name),
-        ok,
-        said(
-            _PACING[unit],
-            per_minute=mail.messages_per_minute,
-            daily=f"{daily:,}",
-            routine_minute=mail.messages_per_minute - minute,
-            routine_day=f"{daily - day:,}",
-        ),
-        None if ok else said(_RESERVE, prefix=prefix, daily=f"{daily:,}"),
-    )
+    return row(name, ok, _PACING[unit], None if ok else _RESERVE, prefix=prefix,
+               per_minute=mail.messages_per_minute, daily=f"{daily:,}",
+               routine_minute=mail.messages_per_minute - minute, routine_day=f"{daily - day:,}")
 
 
 def webhook_status(response: httpx.Response, name: str, *, unknown: str = "") -> int:

@@ -12,7 +12,6 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -93,42 +92,6 @@ for _group, _name in (
 ):
     app.add_typer(_group, name=_name)
 app.command("start-sending")(start_sending)
-
-
-@teams_app.command("smoke")
-def teams_smoke(
-    folder: Annotated[
-        Path | None,
-        typer.Option("--folder", help="Where to build the fictional school (default: a "
-                     "temporary folder, deleted afterwards)."),
-    ] = None,
-) -> None:
-    """Drive the Teams bot's /api/messages end to end on this computer: a fictional school, a
-    local token issuer on 127.0.0.1, the activities Teams sends (deploy/teams/smoke-test.md)."""
-    # lazy: it builds the demo and serves the web app (the measured start-up above)
-    from bot.cli.teams_smoke import smoke_command
-
-    smoke_command(folder)
-
-
-chat_app = typer.Typer(help="The school's Google Chat app.", no_args_is_help=True)
-app.add_typer(chat_app, name="chat")
-
-
-@chat_app.command("smoke")
-def chat_smoke(
-    folder: Annotated[
-        Path | None,
-        typer.Option("--folder", help="Where to build the fictional school (default: a "
-                     "temporary folder, deleted afterwards)."),
-    ] = None,
-) -> None:
-    """Drive the Google Chat app's /api/chat end to end on this computer: a fictional school, a
-    local token issuer, the events Google Chat sends (deploy/google.md, "Chat app")."""
-    # lazy: it builds the demo and serves the web app (the measured start-up above)
-    from bot.cli.chat_smoke import smoke_command
-
-    smoke_command(folder)
 
 
 @app.callback()

@@ -1,7 +1,7 @@
 """Google Chat's bearer tokens, as the core sees them: what a request to ``/api/chat`` must be
 for (:class:`ChatAudience`), the port that checks it (:class:`ChatTokens`, the Google
 connector's verifier) and its one error. The constants are Google's own ("Verify requests from
-Google Chat"), shared by the verifier and the local issuer of ``chat smoke``."""
+Google Chat"), shared by the verifier and the local issuer of ``tools.chat_smoke``."""
 
 from __future__ import annotations
 

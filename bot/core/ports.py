@@ -26,7 +26,6 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 __all__ = [
     "GOOGLE_CHAT_SERVICE",
-    "SETUP_RETRY_SECONDS",
     "TEAMS_APP_RSC",
     "Attachment",
     "BounceReader",
@@ -79,15 +78,14 @@ class RetryableError(ConnectorError):
 
     Args:
         message: what happened, safe to log.
-        retry_after: seconds the platform asked us to wait, when it said so.
+        retry_after: seconds the platform asked us to wait, when it said so (else ``wait``).
     """
+
+    wait: float | None = None  # how long to wait when the platform did not say
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
-        self.retry_after = retry_after
-
-
-SETUP_RETRY_SECONDS = 15 * 60.0  # how long mail pauses after the platform refused our setup
+        self.retry_after = self.wait if retry_after is None else retry_after
 
 
 class SetupError(RetryableError):
@@ -97,8 +95,7 @@ class SetupError(RetryableError):
     fixed; the mailer stays paused meanwhile (``ready_in``) so only one message a while asks.
     """
 
-    def __init__(self, message: str, retry_after: float = SETUP_RETRY_SECONDS) -> None:
-        super().__init__(message, retry_after=retry_after)
+    wait: float = 15 * 60.0  # how long mail pauses after the platform refused our setup
 
 
 class DeliveryUnknownError(ConnectorError):

@@ -130,7 +130,7 @@ class M365Settings(BaseModel):
     @classmethod
     def _bot_issuer(cls, value: str) -> str:
         """Microsoft's Bot Framework metadata, or a local issuer on this computer only (the
-        smoke test, ``compliance-bot teams smoke``): anything else would let its owner sign
+        smoke test, ``tools.teams_smoke``): anything else would let its owner sign
         the activities the bot acts on."""
         url = urlsplit(value)
         if url.scheme == "https" and url.hostname in BOT_FRAMEWORK_HOSTS:

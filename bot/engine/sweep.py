@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.core.clock import local_today
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.context import StepContext, own_mailboxes, school_chats
+from bot.core.kept_reads import KeptIn
 from bot.core.models import (
     AccountHolder,
     ConnectorState,
@@ -39,7 +40,6 @@ from bot.core.ports import ConnectorError, Connectors
 from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
 from bot.core.store import Store, allocate_ids, insert_later, others_waiting
-from bot.core.write_behind import write_behind
 from bot.engine import attention, changes
 from bot.engine.config_sync import account_event, config_inputs, ensure_school, sync_config
 from bot.engine.directory import DirectoryReport, sync_directory
@@ -59,7 +59,7 @@ from bot.engine.idle_steps import idle
 from bot.engine.leavers import MissingPerson, missing_people
 from bot.engine.mis import ended_addresses, record_mis_error, sync_mis
 from bot.engine.planner_statistics import refresh_statistics
-from bot.engine.read_once import ReadOnce
+from bot.engine.read_once import ReadOnce, keep_reads
 from bot.engine.remind import (
     ChatRoute,
     PendingDigests,
@@ -157,51 +157,52 @@ def _plan_batches(
         return batch_facts(session, school.id, batch, holders, shared, stages=due)
 
     facts = read(batches[0])
-    writing = write_behind(session, [])
+    writes: list[Callable[[], None]] = []  # the previous batch's, run once this one is planned
     pending: PendingDigests | None = None  # the previous batch's digests, to add
-    try:
-        for n, batch in enumerate(batches):
-            people, evidence, existing = facts[:3]
-            plan = plan_duties(  # pure: runs while the previous batch's writes go in
-                shared.requirements,
-                people,
-                shared.versions,
-                shared.holdings,
-                evidence,
-                existing,
-                cadences,
-                today,
-                school=school,
-                task_owners=shared.task_owners,
-                editions=shared.editions,
-            )
-            writing.result()
-            if pending is not None:
-                pending.add(session)
-            attention.record(session, school.id, batch, plan.attention, whole, school=n == 0)
-            opened += sum(1 for d in plan.to_open if d.status == "open")
-            written += len(plan.to_open)
-            chase = None if reminders is None else partial(
-                reminders.batch, after=batch.after, upto=batch.upto,
-                stored={d.person_id for d in existing if d.status == "open"},
-                read=facts.still_open({c.duty_id for c in plan.to_close}),
-            )
-            counts, writes, pending = apply_plan(session, school.id, plan, today, chase)
-            for reason, count in counts.items():
-                closed[reason] += count
-            if n + 1 < len(batches):  # read before the connection is lent to the writes
-                facts = read(batches[n + 1])
-            writing = write_behind(session, writes)
-            if pending is not None:
-                pending.render()  # while the writes go in
-    except BaseException:
-        writing.abandon()  # the connection is free again before the caller rolls back
-        raise
-    writing.result()
+    for n, batch in enumerate(batches):
+        people, evidence, existing = facts[:3]
+        plan = plan_duties(  # pure
+            shared.requirements,
+            people,
+            shared.versions,
+            shared.holdings,
+            evidence,
+            existing,
+            cadences,
+            today,
+            school=school,
+            task_owners=shared.task_owners,
+            editions=shared.editions,
+        )
+        _run(writes)
+        if pending is not None:
+            pending.add(session)
+        attention.record(session, school.id, batch, plan.attention, whole, school=n == 0)
+        opened += sum(1 for d in plan.to_open if d.status == "open")
+        written += len(plan.to_open)
+        chase = None if reminders is None else partial(
+            reminders.batch, after=batch.after, upto=batch.upto,
+            stored={d.person_id for d in existing if d.status == "open"},
+            read=facts.still_open({c.duty_id for c in plan.to_close}),
+        )
+        counts, writes, pending = apply_plan(session, school.id, plan, today, chase)
+        for reason, count in counts.items():
+            closed[reason] += count
+        if n + 1 < len(batches):
+            facts = read(batches[n + 1])
+        if pending is not None:
+            pending.render()
+    _run(writes)
     if pending is not None:
         pending.add(session)
     refresh_statistics(session, [Duty], written)
     return opened, dict(closed), bool(written or closed)
+
+
+def _run(writes: Sequence[Callable[[], None]]) -> None:
+    """Run a batch's prepared writes (``insert_later``...) in order."""
+    for write in writes:
+        write()
 
 
 Chase = Callable[[Session, Sequence[OpenDuty]],
@@ -212,7 +213,7 @@ def apply_plan(
     session: Session, school_id: str, plan: Plan, today: date, chase: Chase | None = None
 ) -> tuple[dict[str, int], list[Callable[[], None]], PendingDigests | None]:
     """Close what the plan closes; closures counted by reason, the writes left for the
-    caller to run (``write_behind``: the new duties, and stages on stored ones), and
+    caller to run (the new duties, and stages on stored ones), and
     the digests to add to the outbox (with ``chase``).
 
     With ``chase`` (the reminder run for this batch of people), the new duties get their ids
@@ -627,15 +628,18 @@ def run_sweep(
     (``ReadOnce``): each school takes its share of its connection's listing. A school whose
     connection is not set up fails alone; the others sweep."""
     steps = registered()  # the features' steps, handed over by the app at start-up
-    extra = ReadOnce(connectors.extra_people) if connectors.extra_people else None
+    # each file read kept for the next process (``bot.core.kept_reads``), by what it reads
+    extra = (ReadOnce(connectors.extra_people, KeptIn(store, "extra people"))
+             if connectors.extra_people else None)
     read_once: dict[str | None, Connectors] = {}
 
     def of(school: SchoolConfig) -> Connectors:
         """The school's connection's connectors, its directory read once per sweep."""
         if school.connection not in read_once:
             own = connectors.connection(school.connection)
+            kept = KeptIn(store, f"directory {school.connection or ''}".rstrip())
             read_once[school.connection] = replace(
-                own, directory=ReadOnce(own.directory), extra_people=extra,
+                own, directory=ReadOnce(own.directory, kept), extra_people=extra,
                 mis=connectors.mis)
         return read_once[school.connection]
 
@@ -665,6 +669,8 @@ def run_sweep(
         # when the sweep's rare full collection comes: a trust's first sweep kept ~65 KB more a
         # school of 100 without it, 28 with it (#60); the young generations only: cheap
         gc.collect(1)
+    if write:
+        keep_reads([*(c.directory for c in read_once.values()), extra])
     stats = None
     if write and deliver:
         stats = dispatch(

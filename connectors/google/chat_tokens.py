@@ -81,7 +81,7 @@ class ChatKeys:
     """Google's signing certificates by URL, kept while ``Cache-Control`` allows.
 
     Args:
-        fetch: GETs a URL; injected in tests (a local issuer) and by ``chat smoke``.
+        fetch: GETs a URL; injected in tests (a local issuer) and by ``tools.chat_smoke``.
         clock: a monotonic clock in seconds.
     """
 

@@ -10,6 +10,7 @@ import hashlib
 import re
 import zipfile
 from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -23,7 +24,15 @@ import yaml
 from bot.core.emails import has_mailbox, is_email, no_email_key
 from bot.core.ports import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
 from bot.core.words import plain_key
-from connectors.local.shares import FileRead, PackedPeople, Packer, WhenAsked
+from connectors.local.shares import (
+    FileRead,
+    PackedPeople,
+    Packer,
+    ReadAs,
+    WhenAsked,
+    keep_read,
+    recall_read,
+)
 from connectors.local.staff_export import (
     HEADER_SCAN,
     Header,
@@ -38,7 +47,6 @@ _TRUE = {"1", "true", "yes", "y", "active", ""}
 _FALSE = {"0", "false", "no", "n", "inactive", "left", "suspended", "disabled"}
 _V = TypeVar("_V")
 _Label = Callable[[str], str]  # the bot's column -> the file's own name for it (str: the same)
-_ReadAs = tuple[str, frozenset[str] | None, frozenset[int]]  # digest, roles, lines left out
 _EMAIL, _ID = attrgetter("email"), attrgetter("external_id")
 
 
@@ -95,6 +103,19 @@ class _Lines:
         while lines[slot]:
             slot = (slot + 1) & mask
         keys[slot], lines[slot] = key, line
+
+
+def _address_key(address: str) -> int:
+    """An address as a number, the same in every process (``hash`` is not): the memory of
+    the addresses a parse found good, kept for the next process (``FileDirectory.kept``)."""
+    digest = hashlib.blake2b(address.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _among(keys: array[int], key: int) -> bool:
+    """Whether ``key`` is in ``keys`` (sorted)."""
+    at = bisect_left(keys, key)
+    return at < len(keys) and keys[at] == key
 
 
 def _cell_text(value: object) -> str:
@@ -305,8 +326,8 @@ class FileDirectory:
     """
 
     path: Path
+    left_out: frozenset[int] = frozenset()  # second: ``Adapters.staff_file`` passes it so
     allowed_roles: frozenset[str] | None = None
-    left_out: frozenset[int] = frozenset()
     _header: Header | None = field(default=None, init=False, repr=False)
     _header_line: int | None = field(default=None, init=False, repr=False)
     rejected_lines: list[int] = field(default_factory=list, init=False)  # of the last fetch
@@ -314,10 +335,11 @@ class FileDirectory:
     # keeps of it: its answer without the people. A file unchanged since is
     # not parsed again (a trust's 100,000 rows every 15 minutes), only hashed, and nobody on
     # it is held between sweeps
-    _last: tuple[_ReadAs, FileRead] | None = field(default=None, init=False, repr=False)
-    # the last parse's people's addresses by hash (not as strings), and what it found not to
-    # be one: a changed file of 100,000 staff checks only its new addresses (0.2 ms each)
-    _emails: _Lines = field(default_factory=_Lines, init=False, repr=False)
+    _last: tuple[ReadAs, FileRead] | None = field(default=None, init=False, repr=False)
+    # the addresses the last parse found good, as numbers (``_address_key``: not as strings),
+    # and what it found not to be one: a changed file of 100,000 staff checks only its new
+    # addresses (0.2 ms each), in this process or the next (``kept``, ``recall``)
+    _good: array[int] = field(default_factory=lambda: array("q"), init=False, repr=False)
     _not_emails: frozenset[str] = field(default=frozenset(), init=False, repr=False)
 
     @property
@@ -349,6 +371,23 @@ class FileDirectory:
         self._last = (read_as, replace(changes, people=()))  # the same digests, filled in
         return changes
 
+    def kept(self) -> str | None:
+        """What this process knows of the file for the next process (``bot.core.kept_reads``;
+        None: nothing read yet): the last read as ``fetch`` answered it but the people, and
+        the addresses found good or not."""
+        return None if self._last is None else keep_read(
+            *self._last, self.rejected_lines, self._good, self._not_emails)
+
+    def recall(self, kept: str) -> None:
+        """Take back what an earlier process kept (``kept``), unless this one has read the
+        file itself: an unchanged file is then not parsed again, and a changed one checks
+        only its new addresses. Anything unreadable in it is ignored (the file is parsed)."""
+        if self._last is not None:
+            return
+        found = recall_read(kept)
+        if found is not None:
+            self._last, self.rejected_lines, self._good, self._not_emails = found
+
     def _parse(self, digest: str) -> FileRead:
         """Every row of the file as people (packed by school), and the rows that could not
         be read."""
@@ -373,15 +412,18 @@ class FileDirectory:
         records: list[RejectedRecord] = []
         emails, ids = _Lines(), _Lines()  # the lines of the people kept, by address and id
         rejected_lines: list[int] = []
-        known, bad = self._emails, set[str]()
+        known, good, bad = self._good, set[int](), set[str]()
         shared: dict[Any, Any] = {}
 
         def checked(address: str) -> bool:
             # the file's own memory, not ``is_email``'s cache (too small for a trust's file,
-            # and it would keep 65,536 of its addresses alive)
-            if hash(address) in known or (
-                address not in self._not_emails and is_email(address, remember=False)
+            # and it would keep 65,536 of its addresses alive); each address checked once
+            key = _address_key(address)
+            if key in good or _among(known, key) or (
+                address not in self._not_emails and address not in bad
+                and is_email(address, remember=False)
             ):
+                good.add(key)
                 return True
             bad.add(address)
             return False
@@ -416,7 +458,7 @@ class FileDirectory:
             emails.add(hash(person.email), line)
             ids.add(hash(person.external_id), line)
             people.add(line, person)
-        self._emails, self._not_emails = emails, frozenset(bad)
+        self._good, self._not_emails = array("q", sorted(good)), frozenset(bad)
         self.rejected_lines = rejected_lines
         packed = people.people()
         return FileRead(

@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from bot import wiring
-from bot.cli.chat_issuer import LocalGoogle, LocalKey
 from bot.core.context import AppContext
 from bot.core.models import Attestation, AuditEvent, Duty, Person, PolicyVersion
 from bot.core.settings import GoogleSettings
@@ -31,6 +30,7 @@ from bot.wiring import chat_tokens
 from tests.features.chatbot.support import ask_online_safety
 from tests.support.conformance.google_chat import chat_answer_problems
 from tests.support.helpers import Row, SchoolBuilder, at
+from tools.chat_issuer import LocalGoogle, LocalKey
 
 pytest.importorskip("google.auth", reason="google-auth is the google extra (uv sync)")
 from connectors.google.chat_tokens import ChatKeys
