@@ -99,6 +99,8 @@ class SchoolSweep:
     handovers: list[str] = field(default_factory=list)
     missing: list[MissingPerson] = field(default_factory=list)
     extra: dict[str, int] = field(default_factory=dict)
+    # of ``extra``: counted, not queued (a school in preview, or a dry run)
+    not_queued: set[str] = field(default_factory=set)
     # the school is in preview: reminders and alerts were planned, not queued
     preview: bool = False
     failed: list[StepFailed] = field(default_factory=list)  # steps that raised, rolled back
@@ -361,8 +363,11 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
         return full if step in steps.run_in_preview else run
 
     def feature(step: Step) -> None:
-        for k, v in step(context_of(step)).items():
+        given = context_of(step)
+        for k, v in step(given).items():
             result.extra[k] = result.extra.get(k, 0) + v
+            if not given.write:  # in preview (or a dry run): what would be queued
+                result.not_queued.add(k)
 
     for step in steps.first:  # a concern's deadlines reach the DSL whatever fails after
         isolated(_steps_of(step), partial(feature, step))

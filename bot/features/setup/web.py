@@ -22,7 +22,7 @@ from bot.core import audit, setup_state
 from bot.core.calendar import nation_key
 from bot.core.config import load_config
 from bot.core.config import store as config_store
-from bot.core.config.per_school import settings_problems
+from bot.core.config.per_school import SettingsProblem, settings_problems
 from bot.core.config.said import say_problems
 from bot.core.i18n import LANGUAGES, N_, language_name, translations
 from bot.core.models import Person, utcnow
@@ -79,33 +79,41 @@ def setup_page(request: Request) -> Response:
     with ctx(request).store.session() as session:
         school = current_org(request, session).school(user.school_id)
         language = page_language(request, {"school": school})
+        problems = settings_problems(session)
         data = {
             "school": school,
+            "own_held": any(p.school_id == school.id for p in problems),
             "steps": setup_steps(school, setup_state.config_source(session), language),
             "report_clocks": clock_summary(school, translations(language)),
             "failing_jobs": [describe(f, language) for f in failing_steps(session, school.id)],
             "settings_problems": [
                 (describe_settings(p, language), say_problems(p.message, language))
-                for p in settings_problems(session)
+                for p in problems
                 if p.school_id == school.id or user.role_names & TRUST_ADMINS
             ],
             "nobody_owes": NOBODY_OWES if nobody_owes(session, school) else None,
             "without_edition": without_edition(session, school, language),
-            "trust_schools": _trust_schools(session, request, user),
+            "trust_schools": _trust_schools(session, request, user, problems),
         }
     return show(request, "setup.html", data)
 
 
-def _trust_schools(session: Session, request: Request, user: Person) -> list[dict[str, Any]]:
-    """For a trust-wide administrator of several schools: each school's name and whether it
-    is sending (empty for anyone else: they start their own school only)."""
+def _trust_schools(
+    session: Session, request: Request, user: Person, problems: list[SettingsProblem]
+) -> list[dict[str, Any]]:
+    """For a trust-wide administrator of several schools: each school's name, whether it is
+    sending and whether it is held on its last good settings, then each school held with
+    settings that have never passed (empty for anyone else: they start their own school)."""
     schools = ctx(request).config.schools
     if not trust_wide(user) or len(schools) < 2:
         return []
+    held = {p.school_id for p in problems}
     return [
-        {"id": s.id, "name": s.name, "sending": setup_state.is_sending(session, s.id)}
+        {"id": s.id, "name": s.name, "sending": setup_state.is_sending(session, s.id),
+         "held": s.id in held}
         for s in schools
-    ]
+    ] + [{"id": p.school_id, "name": p.name, "never_passed": True}
+         for p in problems if p.held and all(s.id != p.school_id for s in schools)]
 
 
 @router.post("/setup/start-sending", include_in_schema=False)

@@ -66,6 +66,11 @@ class ChatEnv:
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatEnv]:
+    """The school and its Chat app (``chat_env``), for this module."""
+    yield from chat_env(tmp_path_factory)
+
+
+def chat_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatEnv]:
     """Oak school on Google Workspace: Amy, Ben and Cal in the directory by their Google user
     ids, an Online Safety Policy to acknowledge; the app at 10:00 on a Monday."""
     school = SchoolBuilder(tmp_path_factory.mktemp("chat") / "school")
