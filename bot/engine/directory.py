@@ -632,7 +632,7 @@ def apply_listing(
     if removal_check:
         active = sum(1 for k in known if k.active and k.source == source)
         report.stopped = check_removals(
-            session, school.id, moves.missing, active, rules.max_removal_share, today
+            session, school.id, moves.missing, active, rules.max_removal_share, today, source
         )
     if report.stopped is not None:
         session.flush()

@@ -333,15 +333,14 @@ def _kept_people(lists: Reconciliation, school_id: str) -> list[DirectoryPerson]
 def sync_mis(session: Session, school: SchoolConfig, source: MisSource, today: date) -> MisReport:
     """Read the school's MIS (its changes since the last read), keep the snapshot, and apply
     the reconciliation: the MIS's people with no account kept as people, accounts whose MIS
-    end date has passed made missing. A read that fails raises before anything is changed."""
+    end date has passed made missing. A read that fails raises before anything is changed; a
+    read that would make more than the school's ``max_removal_share`` of the MIS's own people
+    missing (a deletions feed listing everyone) changes nothing, keeps neither the snapshot
+    nor the cursor (the same read comes back) and says so in ``people.stopped``."""
     ensure_school(session, school)
     cursor = ConnectorState.of(session, school.id, CURSOR_KEY)
     changes = source.read(cursor.value if cursor else None)
     staff = _merged(_snapshot(session, school.id), changes)
-    ConnectorState.put(session, school.id, STAFF_KEY, _to_json(staff.values()))
-    if changes.cursor is not None:
-        ConnectorState.put(session, school.id, CURSOR_KEY, changes.cursor)
-    ConnectorState.put(session, school.id, ERROR_KEY, "")
     lists = reconcile(staff.values(), _accounts(session, school.id), today)
     report = MisReport(
         read=len(changes.people),
@@ -359,8 +358,13 @@ def sync_mis(session: Session, school: SchoolConfig, source: MisSource, today: d
         DirectoryChanges(people=_kept_people(lists, school.id), complete=True),
         today,
         source=MIS,
-        removal_check=False,
     )
+    if report.people.stopped is not None:
+        return report
+    ConnectorState.put(session, school.id, STAFF_KEY, _to_json(staff.values()))
+    if changes.cursor is not None:
+        ConnectorState.put(session, school.id, CURSOR_KEY, changes.cursor)
+    ConnectorState.put(session, school.id, ERROR_KEY, "")
     report.people.notes += _post_roles(session, school, lists)
     if lists.no_account and not school.job_titles:  # said, not guessed: no table, no role
         report.people.notes.append(

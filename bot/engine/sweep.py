@@ -71,7 +71,7 @@ from bot.engine.remind import (
 from bot.engine.reminders import OpenDuty, is_reminder_day
 from bot.engine.settings_problems import record_settings
 from bot.engine.snapshot import roll_forward
-from bot.engine.step_failures import StepFailed, log_failure, record_steps
+from bot.engine.step_failures import HELD, StepFailed, log_failure, record_steps
 from bot.engine.steps import FeatureSteps, Step, registered
 
 __all__ = ["SchoolSweep", "apply_plan", "plan_and_apply", "run_sweep"]
@@ -410,12 +410,7 @@ def _read_directory(c: StepContext, result: SchoolSweep) -> None:
                   school.id, exc)
         result.directory = DirectoryReport(complete=False, error=str(exc))
         raise  # recorded as this step failing (shown, told to the admins once)
-    if report.stopped is not None:
-        log.warning(
-            "school %s: directory sync stopped: it would make %d of %d people missing; "
-            "nobody was changed (confirm with `compliance-bot directory confirm-removals`)",
-            school.id, report.stopped.would_remove, report.stopped.active,
-        )
+    _hold(result, report)
     result.directory = report
     refresh_statistics(session, [Person, PersonRole, PersonGroup], report.added + report.updated)
 
@@ -443,6 +438,20 @@ def _read_mis(c: StepContext, result: SchoolSweep) -> None:
         result.failed.append(StepFailed("mis", type(exc).__name__))
         return
     result.directory.absorb(report.people)
+    if report.people.stopped is not None:
+        _hold(result, report.people)
+
+
+def _hold(result: SchoolSweep, report: DirectoryReport) -> None:
+    """A read that would make too many people missing changed nobody: the school's directory
+    is held (``HELD``: shown and told once) until an admin moves its people or confirms (a
+    directory step that succeeds unheld ends it: ``record_steps``)."""
+    if report.stopped is None:
+        return
+    log.warning("school %s: directory held: a read would make %d of %d people missing; "
+                "nobody was changed (`compliance-bot directory move` or `confirm-removals`)",
+                result.school_id, report.stopped.would_remove, report.stopped.active)
+    result.failed.append(StepFailed(HELD, type(report.stopped).__name__))
 
 
 SETTINGS_KEY = "settings.synced"  # ConnectorState: what the last sync read, and its warnings
@@ -590,7 +599,8 @@ def _sweep_one(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
     return result
 
 
-def _record(store: Store, school: SchoolConfig, result: SchoolSweep, now: datetime) -> None:
+def _record(store: Store, config: OrgConfig, school: SchoolConfig, result: SchoolSweep,
+            now: datetime) -> None:
     """Record which steps failed and which succeeded, in a transaction of its own (a school
     whose sweep could not be saved is still recorded)."""
     try:
@@ -598,7 +608,8 @@ def _record(store: Store, school: SchoolConfig, result: SchoolSweep, now: dateti
             if not result.failed and session.scalar(_ANY_FAILING, {"school_id": school.id}) is None:
                 return  # nothing failing, nothing to clear: one look
             ensure_school(session, school)
-            record_steps(session, school, result.failed, result.succeeded, now)
+            record_steps(session, school, result.failed, result.succeeded, now,
+                         config.organisation.trust_admins)
     except Exception as exc:  # the next school still runs
         log_failure(school.id, "recording the steps", exc)
 
@@ -657,7 +668,7 @@ def run_sweep(
             result = SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
                                  failed=[StepFailed("school", type(exc).__name__)])
         if write:
-            _record(store, school, result, moment)
+            _record(store, config, school, result, moment)
         if not keep_reminders:  # ``told`` says what a log or a terminal shows of them
             result.reminders = []
         results.append(result)
