@@ -19,8 +19,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core import audit
-from bot.core.config import SchoolConfig
+from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.models import ConnectorState, Person, PersonGroup, PersonRole, SweepRun, utcnow
 from bot.core.ports import Directory, DirectoryChanges, DirectoryPerson, RejectedRecord
 from bot.core.store import bulk_insert, bulk_set, one_of
@@ -42,11 +41,12 @@ __all__ = [
     "DIRECTORY",
     "DirectoryReport",
     "apply_listing",
-    "drop_cursor",
     "held_back",
     "left_out",
     "no_mailbox",
+    "share_of",
     "sync_directory",
+    "takes_unnamed",
     "unassigned",
 ]
 
@@ -557,8 +557,7 @@ def _as_applied(
 
 
 def _keep(session: Session, school_id: str, key: str, data: object) -> None:
-    """Keep what the last read left out (guests, unlicensed accounts, accounts with no
-    mailbox), for ``directory status``."""
+    """Keep ``data`` as JSON under ``key`` for the school (for ``directory status``)."""
     ConnectorState.put(session, school_id, key, json.dumps(data))
 
 
@@ -567,18 +566,6 @@ def no_mailbox(session: Session, school_id: str) -> list[str]:
     row = ConnectorState.of(session, school_id, NO_MAILBOX_KEY)
     names = json.loads(row.value) if row and row.value else []
     return [str(n) for n in names] if isinstance(names, list) else []
-
-
-def drop_cursor(session: Session, school_id: str, actor: str) -> bool:
-    """Forget the directory's delta cursor (audited): the next sync reads the whole directory.
-    Returns whether there was one."""
-    state = ConnectorState.of(session, school_id, CURSOR_KEY)
-    if state is not None:
-        session.delete(state)
-    audit.record(session, actor=f"cli:{actor}", action="directory.resync",
-                 object_type="school", object_id=school_id, school_id=school_id,
-                 details={"had_cursor": state is not None})
-    return state is not None
 
 
 def left_out(session: Session, school_id: str) -> dict[str, int] | None:
@@ -592,6 +579,27 @@ def left_out(session: Session, school_id: str) -> dict[str, int] | None:
     except ValueError:
         return None
     return {str(k): int(v) for k, v in counts.items()} if isinstance(counts, dict) else None
+
+
+def takes_unnamed(config: OrgConfig, school: SchoolConfig) -> bool:
+    """Whether ``school`` takes the people its connection's read names no school for: when
+    none of the connection's schools names a staff group, its first school does."""
+    sharing = [s for s in config.schools if s.connection == school.connection]
+    return not any(s.directory.staff_group for s in sharing) and sharing[0].id == school.id
+
+
+def share_of(
+    changes: DirectoryChanges, school: SchoolConfig, default_school: bool = True
+) -> list[DirectoryPerson]:
+    """The people a read lists for the school: those it names the school for, and of those it
+    names no school for, the school's staff group's, or (no group named) everyone when the
+    school takes them (``default_school``)."""
+    listed = list(changes.by_school.get(school.id, ()))
+    if school.directory.staff_group:
+        listed += changes.in_group(school.directory.staff_group)
+    elif default_school:
+        listed += changes.by_school.get(None, ())
+    return listed
 
 
 def apply_listing(
@@ -615,14 +623,10 @@ def apply_listing(
     by_email = {k.email: k for k in known}
     by_external = {k.external_id: k for k in known if k.external_id}
     group = school.directory.staff_group
-    listed = list(changes.by_school.get(school.id, ()))
-    if group:  # the people the read names no school for are the school's by its group
-        listed += changes.in_group(group)
-        # someone the read lists outside the school's group is not here (a delta too)
+    listed = share_of(changes, school, default_school)
+    if group:  # someone the read lists outside the school's group is not here (a delta too)
         listed += [replace(p, active=False) for p in changes.found(by_email, by_external)
                    if group not in p.groups]
-    elif default_school:  # no group named: the school takes everyone the read names no school for
-        listed += changes.by_school.get(None, ())
     listed, changes = _hold_unmapped(listed, changes, school, report)
     sorted_ = _sort_listed(listed, school, by_email, by_external, source)
     held = _held(changes, known, sorted_, by_email, by_external)

@@ -63,6 +63,7 @@ POSTS = "mis_posts"  # PersonRole.source of the roles the MIS's posts give match
 STAFF_KEY = "mis.staff"  # connector_state: the snapshot, JSON {mis id: record}
 CURSOR_KEY = "mis.cursor"  # connector_state: the MIS's updated_after for the next read
 ERROR_KEY = "mis.error"  # connector_state: why the last read failed ("" once one succeeded)
+MIS_LINKS = "mis.links"  # connector_state: JSON {mis id: person id}, every match kept (a move)
 _TITLES = re.compile(r"^(?:mr|mrs|ms|miss|mx|dr|fr|rev|sr|prof)\.?\s+", re.IGNORECASE)
 # the notes a read of the MIS writes into the sync's report, in the school's language
 _POST_UNKNOWN = N_(
@@ -365,6 +366,10 @@ def sync_mis(session: Session, school: SchoolConfig, source: MisSource, today: d
     if changes.cursor is not None:
         ConnectorState.put(session, school.id, CURSOR_KEY, changes.cursor)
     ConnectorState.put(session, school.id, ERROR_KEY, "")
+    links = ConnectorState.of(session, school.id, MIS_LINKS)
+    ConnectorState.put(session, school.id, MIS_LINKS, json.dumps(
+        {**json.loads(links.value if links else "{}"),
+         **{m.mis.mis_id: m.account.person_id for m in lists.matched}}, sort_keys=True), links)
     report.people.notes += _post_roles(session, school, lists)
     if lists.no_account and not school.job_titles:  # said, not guessed: no table, no role
         report.people.notes.append(

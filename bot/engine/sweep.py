@@ -42,7 +42,7 @@ from bot.core.store import Store, allocate_ids, insert_later, others_waiting
 from bot.core.write_behind import write_behind
 from bot.engine import attention, changes
 from bot.engine.config_sync import account_event, config_inputs, ensure_school, sync_config
-from bot.engine.directory import DirectoryReport, sync_directory
+from bot.engine.directory import DirectoryReport, sync_directory, takes_unnamed
 from bot.engine.duties import Closure, NewDuty, Plan, plan_duties, school_attention
 from bot.engine.duty_status import changing, recounted
 from bot.engine.extra_people import sync_extra_people
@@ -397,9 +397,7 @@ def _read_directory(c: StepContext, result: SchoolSweep) -> None:
             c.today,
             # a connection's listing is its own schools': each school's staff group says
             # whose people are whose; with none named, its first school takes everyone
-            default_school=not shared_groups and next(
-                s for s in c.config.schools if s.connection == school.connection
-            ).id == school.id,
+            default_school=takes_unnamed(c.config, school),
             not_here=ended_addresses(session, school.id, c.today),
             staff_groups=shared_groups,
         )
