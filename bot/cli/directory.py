@@ -188,17 +188,6 @@ def resync_command(school: SchoolOption = None, actor: ActorOption = None) -> No
                           school=config.name, who=who), highlight=False)
 
 
-def _domains(given: list[str], language: str) -> dict[str, str]:
-    """``--map old=new`` pairs, lower case (exit 2 naming one that is not a pair of domains)."""
-    pairs: dict[str, str] = {}
-    for item in given:
-        old, _, new = item.strip().lower().partition("=")
-        if not old or not new or "@" in item or " " in item:
-            fail(refusal(_BAD_MAP, language, given=item), language=language)
-        pairs[old.lstrip("@")] = new.lstrip("@")
-    return pairs
-
-
 @directory_app.command("move")
 @friendly
 def move_command(
@@ -216,7 +205,7 @@ def move_command(
     acknowledgements, training and history stay theirs (deploy/README.md, "Moving a school to
     another tenant")."""
     from bot.core.settings import connection_key
-    from bot.engine.directory_move import carry, read_plan
+    from bot.engine.directory_move import carry, domain_map, read_plan
 
     ctx, config, who = _editor(school, actor)
     language = config.language
@@ -224,7 +213,9 @@ def move_command(
         current = config.connection or (lambda t: t.gettext(_INSTALLS))
         fail(refusal(_MOVE_ELSEWHERE, language, school=config.name, to=to, current=current),
              highlight=False, soft_wrap=True, language=language)
-    domains = _domains(mapping or [], language)
+    domains = domain_map(mapping or [])
+    if domains is None:
+        fail(refusal(_BAD_MAP, language, given=" ".join(mapping or [])), language=language)
     with ctx.store.session() as session:
         plan = read_plan(session, ctx.config, config, ctx.connectors, domains)
     _print_plan(plan, language)
@@ -236,7 +227,7 @@ def move_command(
         console.print(refusal(_NOTHING_CHANGED, language))
         raise typer.Exit(1)
     with ctx.store.transaction() as session:
-        done = carry(session, config.id, plan, who,
+        done = carry(session, config.id, plan, f"cli:{who}",
                      {"connection": config.connection, "map": domains})
     console.print(refusal(_CARRIED, language, num=done, school=config.name, who=who),
                   highlight=False)

@@ -37,8 +37,8 @@ from bot.engine.leavers import removals_key
 from bot.engine.mis import MIS, MIS_LINKS, STAFF_KEY
 from bot.engine.step_failures import HELD
 
-__all__ = ["Carried", "MovePlan", "Stored", "carry", "drop_cursor", "mis_addresses", "plan_move",
-           "read_plan", "stored_people"]
+__all__ = ["Carried", "MovePlan", "Stored", "carry", "domain_map", "drop_cursor", "mis_addresses",
+           "plan_move", "read_plan", "stored_people"]
 
 # what a move starts afresh: the delta cursor, the last read applied, the directory's hold
 _FORGOTTEN = (CURSOR_KEY, APPLIED_KEY, removals_key(DIRECTORY))
@@ -94,6 +94,17 @@ def _mapped(email: str, domains: Mapping[str, str]) -> str | None:
     local, _, domain = email.rpartition("@")
     new = domains.get(domain.casefold())
     return f"{local}@{new}" if new else None
+
+
+def domain_map(given: Sequence[str]) -> dict[str, str] | None:
+    """``old=new`` domain pairs as a map (lower case); None when one is not such a pair."""
+    pairs: dict[str, str] = {}
+    for item in given:
+        old, _, new = item.strip().lower().partition("=")
+        if not old or not new or "@" in item or " " in item.strip() or "=" in new:
+            return None
+        pairs[old] = new
+    return pairs
 
 
 def plan_move(
@@ -179,8 +190,8 @@ def carry(session: Session, school_id: str, plan: MovePlan, actor: str,
           details: Mapping[str, object]) -> int:
     """Carry the plan's people to their new addresses and ids (their rows, so all they did
     stays theirs; their sign-in binding cleared), audited person by person and for the school
-    (``details``: the connection and the map); the directory is read whole at the next sweep
-    and its hold ends. Returns how many were carried."""
+    (``details``: the connection and the map) as ``actor``'s act; the directory is read whole
+    at the next sweep and its hold ends. Returns how many were carried."""
     moved = [c for c in plan.carried
              if (c.person.email, c.person.external_id) != (c.record.email, c.record.external_id)]
     ids = [c.person.id for c in moved]
@@ -193,7 +204,7 @@ def carry(session: Session, school_id: str, plan: MovePlan, actor: str,
             email=c.record.email, external_id=c.record.external_id),
             execution_options={"synchronize_session": False})
     audit.record_many(session, [
-        audit.Entry(f"cli:{actor}", "person.moved", "person", c.person.id, school_id,
+        audit.Entry(actor, "person.moved", "person", c.person.id, school_id,
                     {"from": c.person.email, "to": c.record.email, "how": c.how})
         for c in moved])
     session.execute(delete(ConnectorState).where(
@@ -201,7 +212,7 @@ def carry(session: Session, school_id: str, plan: MovePlan, actor: str,
     if ConnectorState.of(session, school_id, removals_key(MIS)) is None:  # nothing else holds
         session.execute(delete(StepFailure).where(StepFailure.school_id == school_id,
                                                   StepFailure.step == HELD))
-    audit.record(session, actor=f"cli:{actor}", action="directory.moved", object_type="school",
+    audit.record(session, actor=actor, action="directory.moved", object_type="school",
                  object_id=school_id, school_id=school_id,
                  details={**details, "carried": len(plan.carried), "moved": len(moved),
                           "not_found": len(plan.not_found), "new": len(plan.new)})
