@@ -149,7 +149,7 @@ def _editor(school: str | None, email: str | None) -> tuple[AppContext, SchoolCo
 def directory_status(school: SchoolOption = None) -> None:
     """Who is missing from the directory, and any stopped sync waiting for a confirmation."""
     from bot.cli.render import directory_lines, print_lines
-    from bot.engine.directory import left_out, no_mailbox, unassigned
+    from bot.engine.directory_kept import left_out, no_mailbox, unassigned
 
     ctx = context()
     with ctx.store.session() as session:

@@ -400,6 +400,8 @@ def _read_directory(c: StepContext, result: SchoolSweep) -> None:
             default_school=takes_unnamed(c.config, school),
             not_here=ended_addresses(session, school.id, c.today),
             staff_groups=shared_groups,
+            trust={*c.config.organisation.trust_admins,
+                   *c.config.organisation.trust_safeguarding_leads},
         )
     except ConnectorError as exc:
         # An unreadable directory (an outage, a renamed role group, a bad file) must not stop

@@ -22,7 +22,7 @@ from bot.core.models import ExtraPerson, Person, utcnow
 from bot.core.permissions import DIRECTORY_EDITORS
 from bot.core.ports import ConnectorError
 from bot.core.words import Words, role_list, role_name, school_words, words_in
-from bot.engine.directory import unassigned
+from bot.engine.directory_kept import unassigned
 from bot.engine.directory_move import MovePlan, carry, domain_map, read_plan
 from bot.engine.mis import mis_error, reconciled
 from bot.engine.step_failures import HELD, describe, failing_steps

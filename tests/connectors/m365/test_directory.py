@@ -520,7 +520,7 @@ def test_directory_status_says_who_the_last_read_left_out(
     from typer.testing import CliRunner
 
     from bot.cli.main import app
-    from bot.engine.directory import left_out
+    from bot.engine.directory_kept import left_out
 
     _not_staff(fake)
     fake.add_user("u-9", "Office Scanner", None, user_principal_name="scan@oakfield.example")
