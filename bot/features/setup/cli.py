@@ -362,19 +362,20 @@ def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
 
 def _first_plan(settings: Settings, org: OrgConfig, today: date, store: Store,
                 school_id: str) -> None:
-    """The first sweep, in preview (the staff list read: people can sign in at once; nothing
-    queued), then ``remind --dry-run`` on the first school day: who will be asked for what.
+    """The new school's first sweep, in preview (the staff list read: people can sign in at
+    once; nothing queued), then ``remind --dry-run`` on its first school day: who will be asked
+    for what. The install's other schools are not swept here (the scheduler sweeps them).
     ``store``: the database ``write_setup`` migrated (not migrated again)."""
     from bot.core.context import AppContext
     from bot.engine.sweep import run_sweep
 
     ctx = AppContext(settings)
     ctx.store = store
-    run_sweep(ctx.store, settings, ctx.config, ctx.connectors, as_of=today, deliver=False)
+    alone = ctx.config.model_copy(update={"schools": [ctx.config.school(school_id)]})
+    run_sweep(ctx.store, settings, alone, ctx.connectors, as_of=today, deliver=False)
     first_day = org.school(school_id).next_school_day(today)
-    results, _ = run_sweep(ctx.store, settings, ctx.config, ctx.connectors, as_of=first_day,
+    results, _ = run_sweep(ctx.store, settings, alone, ctx.connectors, as_of=first_day,
                            write=False, deliver=False)
-    results = [r for r in results if r.school_id == school_id]  # the new school's plan
     console.rule("[bold]The first plan[/] (compliance-bot remind --dry-run)")
     print_reminder_plan(console, results)
 
