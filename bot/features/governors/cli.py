@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from bot.core.i18n import translations
-from bot.core.words import plural
+from bot.core.words import plural, school_words
 from bot.engine.commands import (
     AsOf,
     SchoolOption,
@@ -95,7 +95,8 @@ def governors_report(
         if counts:
             console.print(f"  {heading}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     if pdf is not None:
-        pdf.write_bytes(render_pdf(report))
+        # in the school's language, as the web route's (a cy+en school: Welsh, then English)
+        pdf.write_bytes(render_pdf(report, school_cfg.language, school_words(school_cfg)))
         console.print(f"[green]PDF written[/]: {pdf}")
 
 
