@@ -23,7 +23,7 @@ from bot.core.setup_state import is_sending
 from bot.core.waiting import trouble_lines
 from bot.core.words import plural, stage_list
 from bot.engine.commands import say_in, table
-from bot.engine.directory import held_back
+from bot.engine.directory_kept import held_back
 from bot.engine.directory_said import (
     handover_line,
     held_back_lines,

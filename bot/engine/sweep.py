@@ -8,7 +8,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime
 from functools import partial
 from operator import itemgetter
@@ -27,8 +27,6 @@ from bot.core.models import (
     Duty,
     OfficialAccount,
     Person,
-    PersonGroup,
-    PersonRole,
     School,
     StepFailure,
     SweepRun,
@@ -36,16 +34,14 @@ from bot.core.models import (
 )
 from bot.core.outbox import DispatchStats, dispatch
 from bot.core.outbox.delivery import AdminAlerts
-from bot.core.ports import ConnectorError, Connectors
+from bot.core.ports import Connectors
 from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
 from bot.core.store import Store, allocate_ids, insert_later, others_waiting
 from bot.engine import attention, changes
 from bot.engine.config_sync import account_event, config_inputs, ensure_school, sync_config
-from bot.engine.directory import DirectoryReport, sync_directory
 from bot.engine.duties import Closure, NewDuty, Plan, plan_duties, school_attention
 from bot.engine.duty_status import changing, recounted
-from bot.engine.extra_people import sync_extra_people
 from bot.engine.facts import (
     BATCH,
     Batch,
@@ -56,60 +52,27 @@ from bot.engine.facts import (
     school_facts,
 )
 from bot.engine.idle_steps import idle
-from bot.engine.leavers import MissingPerson, missing_people
-from bot.engine.mis import ended_addresses, record_mis_error, sync_mis
+from bot.engine.leavers import missing_people
 from bot.engine.planner_statistics import refresh_statistics
 from bot.engine.read_once import ReadOnce, keep_reads
 from bot.engine.remind import (
     ChatRoute,
     PendingDigests,
-    ReminderPlanned,
     ReminderRun,
     Told,
     record_stages_later,
 )
 from bot.engine.reminders import OpenDuty, is_reminder_day
+from bot.engine.school_sweep import SchoolSweep
 from bot.engine.settings_problems import record_settings
 from bot.engine.snapshot import roll_forward
 from bot.engine.step_failures import StepFailed, log_failure, record_steps
 from bot.engine.steps import FeatureSteps, Step, registered
+from bot.engine.sweep_people import extra_people, read_directory, read_mis
 
 __all__ = ["SchoolSweep", "apply_plan", "plan_and_apply", "run_sweep"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class SchoolSweep:
-    """What one sweep did for one school."""
-
-    school_id: str
-    school_name: str
-    as_of: date
-    school_day: bool = False
-    # what the directory step read (until it runs, or when it could not: nothing)
-    directory: DirectoryReport = field(default_factory=partial(DirectoryReport, complete=False))
-    warnings: list[str] = field(default_factory=list)
-    opened: int = 0
-    closed: dict[str, int] = field(default_factory=dict)
-    reminders: list[ReminderPlanned] = field(default_factory=list)
-    told: Told = field(default_factory=Told)  # them in brief (all a trust's sweep keeps)
-    overdue: int = 0
-    open_duties: int = 0
-    handovers: list[str] = field(default_factory=list)
-    missing: list[MissingPerson] = field(default_factory=list)
-    extra: dict[str, int] = field(default_factory=dict)
-    # of ``extra``: counted, not queued (a school in preview, or a dry run)
-    not_queued: set[str] = field(default_factory=set)
-    # the school is in preview: reminders and alerts were planned, not queued
-    preview: bool = False
-    failed: list[StepFailed] = field(default_factory=list)  # steps that raised, rolled back
-    succeeded: list[str] = field(default_factory=list)
-    # whom the duties step planned: "everyone", "changed" (``planned_people`` of them), on a
-    # new day "attention" (the changed and those whose date came) or nobody ("quiet"); "" when
-    # it did not run
-    planned: str = ""
-    planned_people: int = 0
 
 
 # --------------------------------------------------------------------------- duties
@@ -371,8 +334,8 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
 
     for step in steps.first:  # a concern's deadlines reach the DSL whatever fails after
         isolated(_steps_of(step), partial(feature, step))
-    for name, own_step in (("directory", _read_directory), ("extra_people", _extra_people),
-                           ("mis", _read_mis), ("settings", _settings), ("handovers", _handovers),
+    for name, own_step in (("directory", read_directory), ("extra_people", extra_people),
+                           ("mis", read_mis), ("settings", _settings), ("handovers", _handovers),
                            ("duties", _duties)):
         isolated(name, partial(own_step, run, result))
     skip = idle(run, [(step, context_of(step)) for step in steps.sweep])  # one look for all
@@ -386,69 +349,6 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
     ).one()
     result.open_duties, result.overdue = int(open_count), int(overdue)
     return result
-
-
-def _read_directory(c: StepContext, result: SchoolSweep) -> None:
-    """The directory step: people and roles from the school's directory."""
-    session, school = c.session, c.school
-    shared_groups = {
-        s.directory.staff_group for s in c.config.schools
-        if s.connection == school.connection and s.directory.staff_group
-    }
-    try:  # in the step's own savepoint (``isolated``): a failed read is rolled back whole
-        report = sync_directory(
-            session,
-            school,
-            c.connectors.directory,
-            c.today,
-            # a connection's listing is its own schools': each school's staff group says
-            # whose people are whose; with none named, its first school takes everyone
-            default_school=not shared_groups and next(
-                s for s in c.config.schools if s.connection == school.connection
-            ).id == school.id,
-            not_here=ended_addresses(session, school.id, c.today),
-            staff_groups=shared_groups,
-        )
-    except ConnectorError as exc:
-        # An unreadable directory (an outage, a renamed role group, a bad file) must not stop
-        # report clocks and reminders: carry on with the people already known, and say so.
-        log.error("school %s: directory not read, carrying on with known people: %s",
-                  school.id, exc)
-        result.directory = DirectoryReport(complete=False, error=str(exc))
-        raise  # recorded as this step failing (shown, told to the admins once)
-    if report.stopped is not None:
-        log.warning(
-            "school %s: directory sync stopped: it would make %d of %d people missing; "
-            "nobody was changed (confirm with `compliance-bot directory confirm-removals`)",
-            school.id, report.stopped.would_remove, report.stopped.active,
-        )
-    result.directory = report
-    refresh_statistics(session, [Person, PersonRole, PersonGroup], report.added + report.updated)
-
-
-def _extra_people(c: StepContext, result: SchoolSweep) -> None:
-    """People outside the directory, in every mode, even when the directory was not read."""
-    result.directory.absorb(sync_extra_people(
-        c.session, c.school, c.connectors.extra_people, c.today, default_school=c.default_school
-    ))
-
-
-def _read_mis(c: StepContext, result: SchoolSweep) -> None:
-    """The school's MIS, when it has one: its people matched to the accounts, those with no
-    account kept, accounts past their MIS end date made missing. A refusal (the school
-    withdrew its approval) is kept for the admins' pages and recorded as this step failing."""
-    source = c.connectors.mis.get(c.school.id)
-    if source is None:
-        return
-    try:
-        with c.session.begin_nested():
-            report = sync_mis(c.session, c.school, source, c.today)
-    except ConnectorError as exc:
-        log.error("school %s: the MIS was not read: %s", c.school.id, exc)
-        record_mis_error(c.session, c.school.id, str(exc))
-        result.failed.append(StepFailed("mis", type(exc).__name__))
-        return
-    result.directory.absorb(report.people)
 
 
 SETTINGS_KEY = "settings.synced"  # ConnectorState: what the last sync read, and its warnings
@@ -596,7 +496,8 @@ def _sweep_one(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
     return result
 
 
-def _record(store: Store, school: SchoolConfig, result: SchoolSweep, now: datetime) -> None:
+def _record(store: Store, config: OrgConfig, school: SchoolConfig, result: SchoolSweep,
+            now: datetime) -> None:
     """Record which steps failed and which succeeded, in a transaction of its own (a school
     whose sweep could not be saved is still recorded)."""
     try:
@@ -604,7 +505,8 @@ def _record(store: Store, school: SchoolConfig, result: SchoolSweep, now: dateti
             if not result.failed and session.scalar(_ANY_FAILING, {"school_id": school.id}) is None:
                 return  # nothing failing, nothing to clear: one look
             ensure_school(session, school)
-            record_steps(session, school, result.failed, result.succeeded, now)
+            record_steps(session, school, result.failed, result.succeeded, now,
+                         config.organisation.trust_admins)
     except Exception as exc:  # the next school still runs
         log_failure(school.id, "recording the steps", exc)
 
@@ -666,7 +568,7 @@ def run_sweep(
             result = SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
                                  failed=[StepFailed("school", type(exc).__name__)])
         if write:
-            _record(store, school, result, moment)
+            _record(store, config, school, result, moment)
         if not keep_reminders:  # ``told`` says what a log or a terminal shows of them
             result.reminders = []
         results.append(result)
