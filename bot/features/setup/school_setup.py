@@ -24,14 +24,14 @@ from bot.core.emails import email_problem
 from bot.core.forms import SaidError
 from bot.core.i18n import N_, translations
 from bot.core.models import ExtraPerson
-from bot.core.nations import school_words_for
+from bot.core.nations import role_table, school_words_for
 from bot.core.ports import ConnectorError, DirectoryPerson, StaffFile
 from bot.core.settings import own_address
 from bot.core.store import Store, database_exists, shown_url
 from bot.core.words import plain_key
 from bot.engine.config_sync import ensure_school, sync_config
 from bot.engine.extra_people import sync_register
-from bot.engine.job_roles import map_roles, suggest_role, words_of
+from bot.engine.job_roles import map_roles, words_of
 from bot.features.policies.api import policy_key, same_document, twins
 from bot.features.reading.api import audience_name, register_edition
 from bot.features.setup.answers import Answers, pick_person
@@ -56,12 +56,9 @@ from bot.features.setup.problems import (
     ROW_LEFT_OUT,
     SAME_DOCUMENT,
     SAME_TITLE,
-    SUGGESTED,
     THE_DIRECTORY,
     THE_PLATFORM_DIRECTORY,
     UNANSWERED,
-    UNMAPPED_MANY,
-    UNMAPPED_ONE,
 )
 from bot.features.setup.term_calendar import (
     MAX_ICS_BYTES,
@@ -100,6 +97,10 @@ class SetupDraft:
     outsiders: dict[str, str] = field(default_factory=dict)  # email -> name, not on staff list
     unused_columns: list[str] = field(default_factory=list)  # of the staff list, not read
     header: str | None = None  # the staff list's header as found, e.g. "line 3: Post, …"
+    sheet: str | None = None  # the workbook's sheet it was found on (None: a CSV)
+    hidden_rows: int = 0  # rows the school hid in its file, read
+    # posts the role table does not know, with how many hold each: set up owing nothing
+    posts_to_map: dict[str, int] = field(default_factory=dict)
 
     @property
     def source_name(self) -> str:
@@ -171,7 +172,9 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
         draft.people = list(changes.people)
         draft.unused_columns = list(reader.unused_columns)
         draft.header = header_found(reader)
-        draft.problems += role_table_problems(draft)
+        draft.sheet = getattr(reader, "sheet_name", None)
+        draft.hidden_rows = getattr(reader, "hidden_rows", 0)
+        draft.posts_to_map = unmapped_words(draft)
         return
     if settings.connector != answers.platform:
         draft.directory_note = NOT_READ_UNTIL_CHECKED % {
@@ -187,7 +190,7 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
         return
     # the platform's job titles (Graph's jobTitle, Google's organisation title) are the
     # school's words as much as a CSV's: each is mapped in the role table, never guessed
-    draft.problems += role_table_problems(draft)
+    draft.posts_to_map = unmapped_words(draft)
 
 
 def header_found(reader: StaffFile) -> str | None:
@@ -200,30 +203,20 @@ def header_found(reader: StaffFile) -> str | None:
 _PLATFORM = {"local": "local", "m365": "Microsoft 365", "google": "Google Workspace"}
 
 
+def draft_table(draft: SetupDraft) -> dict[str, str]:
+    """The role table the staff list's posts are read through: the built-in one for the
+    school's nation under the answers' own ``job_titles``."""
+    answers = draft.answers
+    return role_table(answers.school.country, answers.job_titles, answers.role_groups)
+
+
 def unmapped_words(draft: SetupDraft) -> dict[str, int]:
-    """Job titles and roles in the school's words the role table does not say anything about
-    yet, with how many people have each."""
-    table = {plain_key(k) for k in draft.answers.job_titles}
+    """Posts (job titles, role words) in the school's words the role table does not say
+    anything about, with how many people hold each: they are set up owing nothing until the
+    school maps them (never guessed, never a reason to stop)."""
+    table = {plain_key(k) for k in draft_table(draft)}
     words = words_of(draft.people, draft.answers.role_groups)
     return {w: n for w, n in words.items() if plain_key(w) not in table}
-
-
-def role_table_problems(draft: SetupDraft) -> list[str]:
-    """One problem per title the role table leaves out (never stored as it is, never guessed),
-    with the line to add: the suggestion for a common title."""
-    problems = []
-    for word, count in sorted(unmapped_words(draft).items()):
-        suggested = suggest_role(word)
-        problem = (UNMAPPED_ONE if count == 1 else UNMAPPED_MANY) % {
-            "title": repr(word),
-            "count": count,
-            "source": draft.source_name,
-            "example": f"{word!r}: {suggested or 'staff'}",
-        }
-        problems.append(
-            "job_titles: " + (SUGGESTED % {"problem": problem} if suggested else problem)
-        )
-    return problems
 
 
 def _one(draft: SetupDraft, key: str, wanted: str) -> str | None:
@@ -291,7 +284,7 @@ def resolve_people(draft: SetupDraft) -> None:
 
 def person_roles(draft: SetupDraft, person: DirectoryPerson) -> frozenset[str]:
     """The roles a person of the staff list will have, from the role table and groups."""
-    return map_roles(person, draft.answers.role_groups, draft.answers.job_titles).roles
+    return map_roles(person, draft.answers.role_groups, draft_table(draft)).roles
 
 
 def read_policies(draft: SetupDraft, read: Callable[[Path], list[FolderPolicy]]) -> None:
