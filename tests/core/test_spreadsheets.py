@@ -49,6 +49,8 @@ def test_every_corpus_spreadsheet_reads_as_written(shared_spreadsheets: Path) ->
         assert rows[1] == ["Surname", "Forename", "Job Title", "Email", "Start Date"], name
         assert rows[6][:2] == ["Ní Bhriain", "Aoife"], name
         assert len(rows) == 61, name
+        # Windows-1252 has no ŷ: the tool that saved it wrote "?" (read as the file says)
+        assert rows[14][:2] == ["Roberts", "Ll?r" if name.endswith("1252.csv") else "Llŷr"]
 
 
 @pytest.mark.parametrize(("build", "said"), [

@@ -167,12 +167,30 @@ def _by_name(
 
 
 def _near(row: ScrRow, by_name: dict[str, list[Person]]) -> list[dict[str, str]]:
-    """NEAR's values proposing the person a row's name is close to (one at most)."""
-    close = difflib.get_close_matches(name_key(row.name), list(by_name), n=1, cutoff=0.8)
-    if not close or len(by_name[close[0]]) != 1:
+    """NEAR's values proposing the one person a row's name is close to: the same words but
+    one, that one spelt nearly alike ("Jon"/"John", "Smyth"/"Smith", "Rob"/"Robert"), and no
+    other start date."""
+    words = name_key(row.name).split()
+    found = {
+        p.id: p
+        for key, people in by_name.items()
+        if _one_word_apart(words, key.split())
+        for p in people
+        if row.start_date is None or p.start_date in (None, row.start_date)
+    }
+    if len(found) != 1:
         return []
-    person = by_name[close[0]][0]
+    person = next(iter(found.values()))
     return [{"line": str(row.line), "name": row.name, "person": person.display_name}]
+
+
+def _one_word_apart(ours: list[str], theirs: list[str]) -> bool:
+    """The same words but one on each side, and those two spelt nearly alike."""
+    mine, yours = [w for w in ours if w not in theirs], [w for w in theirs if w not in ours]
+    if len(ours) != len(theirs) or len(mine) != 1 or len(yours) != 1:
+        return False
+    a, b = sorted((mine[0], yours[0]), key=len)
+    return (len(a) >= 3 and b.startswith(a)) or difflib.SequenceMatcher(None, a, b).ratio() >= 0.75
 
 
 def _fingerprint(row: ScrRow | ScrEntry) -> str:

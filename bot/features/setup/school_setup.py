@@ -27,6 +27,7 @@ from bot.core.models import ExtraPerson
 from bot.core.nations import role_table, school_words_for
 from bot.core.ports import ConnectorError, DirectoryPerson, StaffFile
 from bot.core.settings import own_address
+from bot.core.spreadsheets import read_spreadsheet
 from bot.core.store import Store, database_exists, shown_url
 from bot.core.words import plain_key
 from bot.engine.config_sync import ensure_school, sync_config
@@ -541,23 +542,32 @@ def _header(draft: SetupDraft, settings: Settings, today: date) -> str:
 WORKBOOKS = frozenset({".xlsx", ".xlsm"})  # staff lists copied as workbooks, not as text
 
 
-def _copy_directory(source: Path, target: Path, left_out: set[int]) -> None:
-    """The staff list copied for the bot's syncs, without the lines of a CSV the school left
-    out (split as the reader splits them; a YAML list is copied whole, its rows still named)."""
+def _copy_directory(source: Path, target: Path, left_out: set[int], sheet: str | None) -> None:
+    """The staff list copied for the bot's syncs, without the lines the school left out: a
+    CSV's lines (in its own encoding, written as UTF-8), or the workbook's ``sheet`` as the
+    one reader read it, each other row at its number (a YAML list is copied whole, its rows
+    still named)."""
     if not left_out or source.suffix.lower() in {".yaml", ".yml"}:
         shutil.copyfile(source, target)
         return
-    if source.suffix.lower() in WORKBOOKS:  # the rows left out, deleted from the first sheet
-        from openpyxl import load_workbook  # lazy: 1.5 s to import, for a workbook only
-
-        book = load_workbook(source)
-        for number in sorted(left_out, reverse=True):
-            book.worksheets[0].delete_rows(number)
-        book.save(target)
+    book = read_spreadsheet(source)
+    found = next((s for s in book.sheets if s.name == sheet), book.sheets[0])
+    if found.name is None:
+        with source.open(encoding=found.encoding, newline="") as text:
+            kept = [line for n, line in enumerate(text, start=1) if n not in left_out]
+        target.write_text("".join(kept), encoding="utf-8", newline="")
         return
-    lines = source.read_text(encoding="utf-8-sig").splitlines(keepends=True)
-    target.write_text("".join(line for number, line in enumerate(lines, start=1)
-                              if number not in left_out), encoding="utf-8", newline="")
+    from openpyxl import Workbook  # lazy: ~0.4 s to import, for a workbook only
+
+    copy = Workbook(write_only=True)
+    rows = copy.create_sheet(found.name)
+    last = 0
+    for number, cells in found.rows():
+        for _blank in range(last + 1, number):
+            rows.append([])
+        rows.append([] if number in left_out else cells)
+        last = number
+    copy.save(target)
 
 
 @dataclass(frozen=True)
@@ -592,7 +602,8 @@ def write_setup(
             workbook = draft.answers.directory.suffix.lower() in WORKBOOKS
             target = home / ("directory.xlsx" if workbook else "directory.csv")
             (home / ("directory.csv" if workbook else "directory.xlsx")).unlink(missing_ok=True)
-        _copy_directory(draft.answers.directory, target, set(draft.answers.leave_out))
+        _copy_directory(draft.answers.directory, target, set(draft.answers.leave_out),
+                        draft.sheet)
         copied.append(target)
     settings.config_path.write_text(
         config_store.to_yaml(org, _header(draft, settings, today)), encoding="utf-8"
