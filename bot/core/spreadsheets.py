@@ -24,7 +24,7 @@ import io
 import re
 import xml.parsers.expat
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
@@ -51,7 +51,7 @@ __all__ = [
 T = TypeVar("T")
 
 HEADER_SCAN = 20  # a sheet's title rows and header come within its first rows
-MAX_FILE_BYTES = 50 * 1024 * 1024  # a school's or a trust's export is a few MB at most
+MAX_FILE_BYTES = 20 * 1024 * 1024  # a school's or a trust's export is a few MB at most
 MAX_EXPANDED = 100 * 1024 * 1024  # bytes, every part of a workbook opened
 MAX_PARTS = 2_000  # a workbook's zip parts (sheets, styles, relations…)
 MAX_ROWS = 200_000  # rows of every sheet together: twice a large trust's staff
@@ -65,10 +65,6 @@ EMPTY = N_("%(file)s: the file is empty")
 OLD_EXCEL = N_(
     "%(file)s: an old Excel file (.xls) cannot be read; open it in Excel and save it as an "
     "Excel workbook (.xlsx)"
-)
-OPEN_DOCUMENT = N_(
-    "%(file)s: an OpenDocument spreadsheet (.ods) cannot be read; save it as an Excel "
-    "workbook (.xlsx) or as CSV UTF-8"
 )
 TOO_BIG = N_("%(file)s: the file is %(size)s MB (at most %(most)s MB), so it has not been read")
 DAMAGED = N_(
@@ -97,12 +93,10 @@ TOO_MUCH_MEMORY = N_(
     "%(file)s: this workbook needs far more memory to read than a real one does, so it has "
     "not been read"
 )
-NO_VISIBLE_SHEET = N_("%(file)s: every sheet of this workbook is hidden, so none was read")
 SPREADSHEET_SENTENCES = (
     NOT_FOUND,
     EMPTY,
     OLD_EXCEL,
-    OPEN_DOCUMENT,
     TOO_BIG,
     DAMAGED,
     EXPANDS,
@@ -111,7 +105,6 @@ SPREADSHEET_SENTENCES = (
     ENTITIES,
     TOOK_TOO_LONG,
     TOO_MUCH_MEMORY,
-    NO_VISIBLE_SHEET,
 )
 
 
@@ -185,7 +178,7 @@ def read_spreadsheet(path: Path, shown: str | None = None) -> Spreadsheet:
         raise SpreadsheetError(OLD_EXCEL, file=shown)
     if start.startswith(b"PK\x03\x04"):
         return _workbook(shown, path.read_bytes())
-    if suffix in (".xlsx", ".xlsm", ".ods"):
+    if suffix in (".xlsx", ".xlsm"):
         raise SpreadsheetError(DAMAGED, file=shown)
     encoding = _encoding(path, start)
     return Spreadsheet(shown, [Sheet(None, encoding=encoding, _path=path,
@@ -253,8 +246,6 @@ def _workbook(shown: str, data: bytes) -> Spreadsheet:
     except ContainedError as exc:
         why = {"time": TOOK_TOO_LONG, "memory": TOO_MUCH_MEMORY}.get(exc.why, DAMAGED)
         raise SpreadsheetError(why, file=shown, seconds=f"{WORKBOOK_SECONDS:.0f}") from None
-    if not sheets:
-        raise SpreadsheetError(NO_VISIBLE_SHEET, file=shown)
     ordered = sorted(sheets, key=lambda s: not _named_first(s[0]))
     return Spreadsheet(
         shown, [Sheet(name, frozenset(rows), _text=text) for name, text, rows in ordered], hidden
@@ -272,11 +263,8 @@ def _measure(shown: str, data: bytes) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             parts = archive.infolist()
-            names = {p.filename for p in parts}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         raise SpreadsheetError(DAMAGED, file=shown) from None
-    if "content.xml" in names and "mimetype" in names:
-        raise SpreadsheetError(OPEN_DOCUMENT, file=shown)
     if len(parts) > MAX_PARTS:
         raise SpreadsheetError(TOO_MANY_PARTS, file=shown, parts=f"{len(parts):,}",
                                most=f"{MAX_PARTS:,}")
@@ -388,8 +376,3 @@ def _cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return re.sub(r"[\r\n]+", " ", str(value)) if isinstance(value, str) else str(value)
-
-
-def row_count(sheet: Sheet, numbers: Sequence[int]) -> int:
-    """How many of ``numbers`` the sheet hides."""
-    return sum(1 for n in numbers if n in sheet.hidden_rows)

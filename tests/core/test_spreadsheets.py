@@ -138,3 +138,20 @@ def test_scr_import_refuses_entities_with_the_products_sentence(
             "does, so it has not been read") in said
     assert "nothing was imported" in said and "Traceback" not in said
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_an_opendocument_spreadsheet_is_refused_saying_what_to_save_it_as(
+    tmp_path: Path,
+) -> None:
+    """An .ods is a zip too (mimetype, content.xml): not an Excel workbook, refused plainly."""
+    import zipfile
+
+    ods = tmp_path / "staff.ods"
+    with zipfile.ZipFile(ods, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<office:document-content/>")
+    with pytest.raises(SpreadsheetError) as refused:
+        read_spreadsheet(ods)
+    assert str(refused.value) == (
+        "staff.ods: this workbook is damaged or is not an Excel workbook, so it has not been "
+        "read; open it in Excel and save it again as an Excel workbook (.xlsx)")

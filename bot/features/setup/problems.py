@@ -19,6 +19,7 @@ import re
 from bot.core.config.said import say_check, say_sentence
 from bot.core.emails import REASONS
 from bot.core.i18n import N_, both, translations
+from bot.core.spreadsheets import SPREADSHEET_SENTENCES
 from bot.features.setup.term_calendar import CALENDAR_SENTENCES
 
 __all__ = [
@@ -84,15 +85,7 @@ NO_TEMPLATE = N_("no template called %(name)s (there are: %(known)s)")
 # row's (where, then why: the file's own column names, what it holds, as written) and the file's
 ROW_WHO = N_("%(file)s line %(line)s (%(who)s): %(reason)s")
 ROW = N_("%(file)s line %(line)s: %(reason)s")
-FILE_PROBLEMS = (
-    N_("%(file)s: directory file not found"),
-    N_("%(file)s: the file is empty"),
-    N_("%(file)s: an Excel workbook, not CSV text; give it as it is, named .xlsx"),
-    N_(
-        "%(file)s: an old Excel file (.xls) cannot be read; open it in Excel and save it as an "
-        "Excel workbook (.xlsx)"
-    ),
-)
+FILE_PROBLEMS = (N_("%(file)s: directory file not found"), *SPREADSHEET_SENTENCES)
 ROWS = (
     N_("%(column)s is missing or not an email address (got %(got)s)"),
     N_("%(column)s is not an email address (got %(got)s)"),
