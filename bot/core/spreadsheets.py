@@ -51,7 +51,7 @@ __all__ = [
 T = TypeVar("T")
 
 HEADER_SCAN = 20  # a sheet's title rows and header come within its first rows
-MAX_FILE_BYTES = 20 * 1024 * 1024  # a school's or a trust's export is a few MB at most
+MAX_FILE_BYTES = 20 * 1024 * 1024  # a workbook, read whole: a trust's 200,000 rows are 6 MB
 MAX_EXPANDED = 100 * 1024 * 1024  # bytes, every part of a workbook opened
 MAX_PARTS = 2_000  # a workbook's zip parts (sheets, styles, relations…)
 MAX_ROWS = 200_000  # rows of every sheet together: twice a large trust's staff
@@ -131,7 +131,8 @@ class Sheet:
             for cells in csv.reader(io.StringIO(self._text)):
                 yield int(cells[0]), cells[1:]
             return
-        with self._path.open(encoding=self.encoding, newline="") as text:
+        # UTF-8 was checked whole; a byte Windows-1252 or UTF-16 has no letter for shows as �
+        with self._path.open(encoding=self.encoding, errors="replace", newline="") as text:
             reader = csv.reader(_lines(text), delimiter=self._delimiter)
             for cells in reader:
                 yield reader.line_num, cells
@@ -167,16 +168,15 @@ def read_spreadsheet(path: Path, shown: str | None = None) -> Spreadsheet:
     size = path.stat().st_size
     if size == 0:
         raise SpreadsheetError(EMPTY, file=shown)
-    if size > MAX_FILE_BYTES:
-        raise SpreadsheetError(
-            TOO_BIG, file=shown, size=f"{size / 1048576:,.0f}", most=str(MAX_FILE_BYTES >> 20)
-        )
     with path.open("rb") as file:
         start = file.read(8)
     suffix = path.suffix.lower()
     if start.startswith(b"\xd0\xcf\x11\xe0") or suffix == ".xls":  # Excel 97-2003
         raise SpreadsheetError(OLD_EXCEL, file=shown)
     if start.startswith(b"PK\x03\x04"):
+        if size > MAX_FILE_BYTES:  # read whole into the child: a CSV is streamed instead
+            raise SpreadsheetError(TOO_BIG, file=shown, size=f"{size / 1048576:,.0f}",
+                                   most=str(MAX_FILE_BYTES >> 20))
         return _workbook(shown, path.read_bytes())
     if suffix in (".xlsx", ".xlsm"):
         raise SpreadsheetError(DAMAGED, file=shown)

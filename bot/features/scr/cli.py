@@ -8,8 +8,10 @@ Its commands import the feature's modules when they run: most load SQLAlchemy an
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from gettext import NullTranslations
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,6 +27,11 @@ from bot.engine.commands import (
     friendly,
     table,
 )
+
+if TYPE_CHECKING:
+    from bot.core.nations import ScrCheck
+    from bot.features.scr.service import ImportResult
+    from bot.features.scr.sheet import ScrSheet
 
 __all__ = ["scr_app"]
 
@@ -179,7 +186,9 @@ def scr_gaps(
 _RECORD_WORD = {"dbs": "DBS", "pvg": "PVG", "accessni": "AccessNI"}
 
 
-def _say_read(sheet: Any, result: Any, checks: Any, tr: Any) -> None:
+def _say_read(
+    sheet: ScrSheet, result: ImportResult, checks: Sequence[ScrCheck], tr: NullTranslations
+) -> None:
     """Where the record was read, what it hides, and what it cannot say: another nation's
     check (named, not read), each check with no column (not judged), and rows that match
     nobody but are close to someone (proposed, never taken)."""
