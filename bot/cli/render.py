@@ -23,11 +23,11 @@ from bot.core.setup_state import is_sending
 from bot.core.waiting import trouble_lines
 from bot.core.words import plural, stage_list
 from bot.engine.commands import say_in, table
-from bot.engine.directory_kept import held_back
+from bot.engine.directory_kept import posts_to_map
 from bot.engine.directory_said import (
     handover_line,
-    held_back_lines,
     missing_lines,
+    posts_to_map_lines,
     report_lines,
     stop_lines,
 )
@@ -405,14 +405,14 @@ def _print_failing_steps(
 
 
 def directory_lines(session: Session, school: SchoolConfig) -> list[str]:
-    """A stopped directory sync waiting for confirmation, who is missing, and who was held
-    back for an unknown job title."""
+    """A stopped directory sync waiting for confirmation, who is missing, and the posts the
+    role table does not know (their holders owe nothing until each is mapped)."""
     pending = pending_removals(session, school.id)
     missing = missing_people(session, school.id, school.directory.leaver_grace_days)
     language = school.language
     return [*(stop_lines(pending, school.id, language) if pending else []),
             *missing_lines(missing, language),
-            *held_back_lines(held_back(session, school.id), language)]
+            *posts_to_map_lines(posts_to_map(session, school.id), language)]
 
 
 def _tile(value: str, label: str, note: str, style: str = "bold") -> Panel:

@@ -21,12 +21,11 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.models import ConnectorState, Person, PersonGroup, PersonRole, utcnow
-from bot.core.ports import Directory, DirectoryChanges, DirectoryPerson, RejectedRecord
+from bot.core.ports import Directory, DirectoryChanges, DirectoryPerson
 from bot.core.store import bulk_insert, bulk_set, one_of
 from bot.engine.changes import pending
 from bot.engine.config_sync import ensure_school
 from bot.engine.directory_kept import keep, keep_left_out, keep_unassigned
-from bot.engine.directory_said import held_back_row
 from bot.engine.job_roles import map_roles
 from bot.engine.leavers import (
     RemovalStop,
@@ -71,7 +70,7 @@ class DirectoryReport:
     error: str | None = None  # the directory could not be read this time (nothing changed)
     stopped: RemovalStop | None = None  # too many would go missing: nothing changed, ask
     notes: list[str] = field(default_factory=list)  # rows used differently, and why
-    # people held back because the role table does not know their job title: title -> names
+    # posts the role table does not know, and who holds them (set up owing nothing): title -> names
     unmapped: dict[str, list[str]] = field(default_factory=dict)
 
     def absorb(self, other: DirectoryReport) -> None:
@@ -189,7 +188,7 @@ def _sort_listed(
     (a suspended account of a volunteer now on the people register)."""
     result = _Sorted()
     for item in listed:
-        roles = set(map_roles(item, school.role_groups, school.job_titles).roles)
+        roles = set(map_roles(item, school.role_groups, school.role_table).roles)
         k = by_external.get(item.external_id) or by_email.get(item.email)
         if k is None:
             result.new.append((item, roles))
@@ -204,27 +203,17 @@ def _sort_listed(
     return result
 
 
-def _hold_unmapped(
-    listed: list[DirectoryPerson], changes: DirectoryChanges, school: SchoolConfig,
-    report: DirectoryReport, trust: Collection[str] = (),
-) -> tuple[list[DirectoryPerson], DirectoryChanges]:
-    """People whose job title (or role word) the school's role table does not know are held
-    back as an unreadable row is: a new one is not added, a known one stays as they were; the
-    report names them and the title, so the school can say what it means. The trust's own
-    people (``trust``: its admins and safeguarding leads) need no school post: never held."""
-    kept: list[DirectoryPerson] = []
-    held: list[RejectedRecord] = []
+def _posts_to_map(listed: list[DirectoryPerson], school: SchoolConfig,
+                  report: DirectoryReport, trust: Collection[str] = ()) -> None:
+    """The posts (job titles, role words) the school's role table does not know, with their
+    holders' names: the holders are set up with the roles the rest gives them (none: owing
+    nothing) until the school says what each post gives. The trust's own people (``trust``:
+    its admins and safeguarding leads) need no school post."""
     for item in listed:
-        unknown = map_roles(item, school.role_groups, school.job_titles).unknown
-        if not unknown or item.email in trust:
-            kept.append(item)
+        if item.email in trust:
             continue
-        held.append(RejectedRecord(item.external_id, item.email, item.display_name))
-        for word in unknown:
+        for word in map_roles(item, school.role_groups, school.role_table).unknown:
             report.unmapped.setdefault(word, []).append(item.display_name)
-        report.rejected.append(
-            held_back_row(item.display_name, item.email, unknown, school.language))
-    return kept, replace(changes, rejected_records=[*changes.rejected_records, *held])
 
 
 def _name_key(name: str) -> str:
@@ -600,7 +589,7 @@ def apply_listing(
     if group:  # someone the read lists outside the school's group is not here (a delta too)
         listed += [replace(p, active=False) for p in changes.found(by_email, by_external)
                    if group not in p.groups]
-    listed, changes = _hold_unmapped(listed, changes, school, report, trust)
+    _posts_to_map(listed, school, report, trust)
     sorted_ = _sort_listed(listed, school, by_email, by_external, source)
     held = _held(changes, known, sorted_, by_email, by_external)
     absent = _absent(changes, known, sorted_, by_email, by_external, source) - held

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.core.models import ConnectorState, SweepRun
 from bot.core.ports import DirectoryChanges
 
-__all__ = ["held_back", "keep", "keep_left_out", "keep_unassigned", "left_out", "no_mailbox",
+__all__ = ["keep", "keep_left_out", "keep_unassigned", "left_out", "no_mailbox", "posts_to_map",
            "unassigned"]
 
 LEFT_OUT_KEY = "directory.left_out"  # JSON: accounts the last read left out, by what they are
@@ -82,9 +82,9 @@ def unassigned(session: Session, school_id: str) -> list[str]:
     return sorted(str(n) for n in names.values()) if isinstance(names, dict) else []
 
 
-def held_back(session: Session, school_id: str) -> dict[str, list[str]]:
-    """Who the newest sync held back because the role table does not know their job title
-    (title -> names)."""
+def posts_to_map(session: Session, school_id: str) -> dict[str, list[str]]:
+    """The posts the newest sync found that the role table does not know, and who holds each
+    (set up owing nothing until it is mapped): title -> names."""
     stats = session.scalar(
         select(SweepRun.stats).where(SweepRun.school_id == school_id)
         .order_by(SweepRun.id.desc()).limit(1)

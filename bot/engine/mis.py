@@ -371,7 +371,7 @@ def sync_mis(session: Session, school: SchoolConfig, source: MisSource, today: d
         {**json.loads(links.value if links else "{}"),
          **{m.mis.mis_id: m.account.person_id for m in lists.matched}}, sort_keys=True), links)
     report.people.notes += _post_roles(session, school, lists)
-    if lists.no_account and not school.job_titles:  # said, not guessed: no table, no role
+    if lists.no_account and not school.role_table:  # said, not guessed: no table, no role
         report.people.notes.append(
             say_in(
                 school.language,
@@ -397,7 +397,7 @@ def _post_roles(session: Session, school: SchoolConfig, lists: Reconciliation) -
     a post the table does not know gives none and is named. Nothing without a table."""
     notes: list[str] = []
     wanted: dict[int, set[str]] = {}
-    if school.job_titles:
+    if school.role_table:
         for m in lists.matched:
             posts = DirectoryPerson(
                 external_id=m.mis.mis_id,
@@ -406,7 +406,7 @@ def _post_roles(session: Session, school: SchoolConfig, lists: Reconciliation) -
                 job_title=m.mis.job_title,
                 other_titles=m.mis.other_titles,
             )
-            mapped = map_roles(posts, {}, school.job_titles)
+            mapped = map_roles(posts, {}, school.role_table)
             wanted[m.account.person_id] = set(mapped.roles)
             notes += [
                 say(school.language, _POST_UNKNOWN, name=m.account.name, post=word)

@@ -53,7 +53,7 @@ def _run(home: Path, *args: str, code: int | None = 0) -> Result:
 
 def _checked_school(home: Path, language: str) -> SchoolBuilder:
     """A Welsh school whose staff list has a column the bot does not read, a row repeating an
-    address, a row with no address and a job title its role table does not give."""
+    address, a row with no address and a post its role table does not know."""
     school = SchoolBuilder(home)
     school.school.update(country="wales", language=language, job_titles={"Headteacher": "staff"})
     school.installed()
@@ -65,7 +65,7 @@ def _checked_school(home: Path, language: str) -> SchoolBuilder:
                 *(row + ",R1" for row in rows),
                 "amy@oak.example,Amy Again,staff,All Staff,,,yes,,R2",
                 "bad@,Bad Address,staff,All Staff,,,yes,,R2",
-                "cara@oak.example,Cara Caretaker,,All Staff,,,yes,Caretaker,R3",
+                "cara@oak.example,Cara Caretaker,,All Staff,,,yes,Forest School Leader,R3",
             ]
         )
         + "\n",
@@ -115,10 +115,12 @@ def test_check_config_says_its_lines_in_the_schools_language(tmp_path: Path, lan
         ),
         _said(
             language,
-            "daliwyd yn ôl Cara Caretaker <cara@oak.example>: nid yw'r tabl rolau (job_titles) "
-            "yn dweud beth yw ystyr 'Caretaker'",
-            "held back Cara Caretaker <cara@oak.example>: the role table (job_titles) does not "
-            "say what 'Caretaker' means",
+            "swydd i'w mapio Cara Caretaker <cara@oak.example>: nid yw'r tabl rolau yn dweud "
+            "beth mae 'Forest School Leader' yn ei roi, felly nid oes dim yn ddyledus ganddynt "
+            "nes ei fod yn gwneud hynny (compliance-bot roles map)",
+            "post to map Cara Caretaker <cara@oak.example>: the role table does not say what "
+            "'Forest School Leader' gives, so they owe nothing until it does (compliance-bot "
+            "roles map)",
         ),
     ]
 

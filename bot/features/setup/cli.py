@@ -148,6 +148,15 @@ def _role(role: str, words: Words, tr: NullTranslations) -> str:
     return tr.gettext(role_name(role, words_in(words, tr)))
 
 
+def _many(name: str) -> str:
+    """A role's name for more than one, in English: 'supply staff' as it is, the first word
+    of 'clerk to the governors' or 'chair of governors' takes the 's'."""
+    if name.endswith("staff"):
+        return name
+    first, sep, rest = name.partition(" ")
+    return f"{first}s{sep}{rest}" if " to " in name or " of " in name else name + "s"
+
+
 def _persons(count: int, tr: NullTranslations) -> str:
     """'1 person', '60 people' ('60 o bobl')."""
     return tr.ngettext("%(count)s person", "%(count)s people", count) % {"count": count}
@@ -198,7 +207,7 @@ def _print_directory(draft: SetupDraft, words: Words, language: str) -> None:
     _ = tr.gettext
     roles = Counter(r for p in draft.people if p.active for r in person_roles(draft, p))
     counts = ", ".join(
-        plural(n, role_name(r, words), "staff" if r == "staff" else None)
+        plural(n, role_name(r, words), _many(role_name(r, words)))
         if language == "en"  # English's own plurals ('6 governors'); else 'role: count'
         else f"{_role(r, words, tr)}: {n}"
         for r, n in sorted(roles.items())
@@ -210,6 +219,14 @@ def _print_directory(draft: SetupDraft, words: Words, language: str) -> None:
         line, _sep, columns = draft.header.removeprefix("line ").partition(": ")
         console.print("  " + _("header row found on line %(line)s: %(columns)s")
                       % {"line": line, "columns": columns}, highlight=False)
+    if draft.sheet:
+        console.print("  " + _("sheet '%(sheet)s' read") % {"sheet": draft.sheet},
+                      highlight=False)
+    if draft.hidden_rows:
+        console.print("  " + tr.ngettext(
+            "%(num)d hidden row read (a row hidden in the file is read all the same)",
+            "%(num)d hidden rows read (a row hidden in the file is read all the same)",
+            draft.hidden_rows) % {"num": draft.hidden_rows}, highlight=False)
     for number in draft.answers.leave_out:
         console.print("  " + _naming(draft, N_("line %(line)s of %(source)s left out, as you "
                                                "chose"), language, line=number), highlight=False)
@@ -228,20 +245,34 @@ def _print_directory(draft: SetupDraft, words: Words, language: str) -> None:
 
 
 def _print_role_table(draft: SetupDraft, school: Words, language: str) -> None:
-    """The role table: each job title in the school's words and the role it gives."""
-    from bot.engine.job_roles import NOT_ASKED, words_of
+    """The role table for the staff list's posts (the built-in one for the nation, the
+    answers' own on top), then the posts it does not know: set up owing nothing, to map."""
+    from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
+    from bot.features.setup.school_setup import draft_table
 
     tr = translations(language)
     _ = tr.gettext
-    words = words_of(draft.people, draft.answers.role_groups)
-    if not draft.answers.job_titles:
-        return
-    heading, saved_as = _("Role table"), _("(job title → role; saved as job_titles)")
-    console.print(f"[bold]{heading}[/] {saved_as}")
-    for title, role in sorted(draft.answers.job_titles.items()):
+    table = {plain_key(k): v for k, v in draft_table(draft).items()}
+    found = {w: n for w, n in words_of(draft.people, draft.answers.role_groups).items()
+             if plain_key(w) in table}
+    if found:
+        console.print(f"[bold]{_('Role table')}[/] " + _(
+            "(post → role: the built-in table for your nation; yours in job_titles wins)"))
+    for title, count in sorted(found.items()):
+        role = table[plain_key(title)]
         given = _("not asked for anything") if role == NOT_ASKED else _role(role, school, tr)
-        count = next((n for w, n in words.items() if plain_key(w) == plain_key(title)), 0)
         console.print(f"  {escape(title)} ({_persons(count, tr)}) → {given}", highlight=False)
+    if draft.posts_to_map:
+        console.print(f"[bold]{_('Posts to map')}[/] " + _(
+            "(the role table does not say what they give: their holders are set up owing "
+            "nothing until you map each once, with `compliance-bot roles map POST ROLE` or on "
+            "the People in roles page)"))
+    for title, count in sorted(draft.posts_to_map.items()):
+        hint = suggest_role(title)
+        line = f"  {escape(title)} ({_persons(count, tr)})"
+        if hint:
+            line += " — " + _("perhaps %(role)s") % {"role": _role(hint, school, tr)}
+        console.print(line, highlight=False)
 
 
 def print_owed(draft: SetupDraft, org: OrgConfig, language: str = "en") -> None:
@@ -262,8 +293,8 @@ def print_owed(draft: SetupDraft, org: OrgConfig, language: str = "en") -> None:
         note = escape(_note(draft, language))
         console.print(f"[bold]{heading}[/]: " + escape(_(
             "not known yet (%(note)s). Once %(check)s passes, %(remind)s names everyone asked; "
-            "a job title the role table (job_titles) does not cover holds its people back "
-            "until you add it.")) % {
+            "a post the role table does not know is listed to map, and its holders owe nothing "
+            "until it is mapped.")) % {
                 "note": note, "check": f"[bold]compliance-bot check {draft.answers.platform}[/]",
                 "remind": "[bold]compliance-bot remind --dry-run[/]"}, highlight=False)
         return

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
+from bot.core.config import JOB_ROLES
 from bot.core.context import adapters
 from bot.core.i18n import N_, both, translations
-from bot.core.nations import DEFAULT_NATION, NATIONS, school_words_for
+from bot.core.nations import DEFAULT_NATION, NATIONS, posts_for, school_words_for
 from bot.core.ports import ConnectorError
-from bot.core.words import words_in
+from bot.core.words import plain_key, words_in
 from bot.engine.commands import confirm, console, err
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
 from bot.features.policies.api import ANSWER_PROBLEMS, policy_key, question, twins
@@ -50,6 +51,7 @@ _CODES = {
     "staff": N_("staff"),
     "volunteer": N_("volunteer"),
     "governor": N_("governor"),
+    "clerk": N_("clerk"),
     "supply": N_("supply"),
     "none": N_("none"),
     "local": N_("local"),
@@ -221,14 +223,13 @@ def _directory(progress: Progress) -> list[DirectoryPerson]:
     return people
 
 
-_JOB_ROLES = ("staff", "volunteer", "governor", "supply", "none")
-
-
 def _role_table(progress: Progress, people: list[DirectoryPerson]) -> None:
-    """What each job title gives (a common title's role suggested, the school confirms); the
-    groups' roles when nobody has a title or role."""
+    """What each post gives (the built-in role table's role for its nation offered, else a
+    common title's; the school confirms); the groups' roles when nobody has a title or role."""
     _ = said_in(progress)
     groups_map = progress.get(("role_groups",)) or {}
+    country = str(progress.get(("school", "country")) or DEFAULT_NATION)
+    known = {plain_key(post): role for post, role in posts_for(country).items()}
     words = words_of(people, groups_map)
     if words:
         console.print("  " + _("Job titles in the staff list: say what each means here "
@@ -238,8 +239,8 @@ def _role_table(progress: Progress, people: list[DirectoryPerson]) -> None:
         if not progress.has(("job_titles", word)):
             progress.put(("job_titles", word), _choice(
                 "  " + _.ngettext("%(title)s (%(count)s person) →", "%(title)s (%(count)s "
-                                  "people) →", count, title=word), _JOB_ROLES,
-                suggest_role(word), _))
+                                  "people) →", count, title=word), JOB_ROLES,
+                known.get(plain_key(word)) or suggest_role(word), _))
     if words or any(p.roles for p in people):
         return
     for group in sorted({g for p in people for g in p.groups}):

@@ -27,14 +27,15 @@ from bot.core.context import adapters, build_connectors
 from bot.core.emails import email_problem
 from bot.core.i18n import translations
 from bot.core.models import ExtraPerson
-from bot.core.nations import school_words_for
+from bot.core.nations import role_table, school_words_for
 from bot.core.ports import ConnectorError, DirectoryPerson, StaffFile
 from bot.core.settings import own_address
+from bot.core.spreadsheets import read_spreadsheet
 from bot.core.store import Store
 from bot.core.words import plain_key
 from bot.engine.config_sync import ensure_school, sync_config
 from bot.engine.extra_people import sync_register
-from bot.engine.job_roles import map_roles, suggest_role, words_of
+from bot.engine.job_roles import map_roles, words_of
 from bot.features.policies.api import policy_key, same_document, twins
 from bot.features.reading.api import audience_name, register_edition
 from bot.features.setup.answers import Answers, pick_person
@@ -60,12 +61,9 @@ from bot.features.setup.problems import (
     ROW_LEFT_OUT,
     SAME_DOCUMENT,
     SAME_TITLE,
-    SUGGESTED,
     THE_DIRECTORY,
     THE_PLATFORM_DIRECTORY,
     UNANSWERED,
-    UNMAPPED_MANY,
-    UNMAPPED_ONE,
 )
 from bot.features.setup.term_calendar import (
     MAX_ICS_BYTES,
@@ -104,6 +102,10 @@ class SetupDraft:
     outsiders: dict[str, str] = field(default_factory=dict)  # email -> name, not on staff list
     unused_columns: list[str] = field(default_factory=list)  # of the staff list, not read
     header: str | None = None  # the staff list's header as found, e.g. "line 3: Post, …"
+    sheet: str | None = None  # the workbook's sheet it was found on (None: a CSV)
+    hidden_rows: int = 0  # rows the school hid in its file, read
+    # posts the role table does not know, with how many hold each: set up owing nothing
+    posts_to_map: dict[str, int] = field(default_factory=dict)
     adding: Install | None = None  # the install the school joins (None: the first school)
 
     @property
@@ -145,7 +147,9 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
         draft.people = list(changes.people)
         draft.unused_columns = list(reader.unused_columns)
         draft.header = header_found(reader)
-        draft.problems += role_table_problems(draft)
+        draft.sheet = getattr(reader, "sheet_name", None)
+        draft.hidden_rows = getattr(reader, "hidden_rows", 0)
+        draft.posts_to_map = unmapped_words(draft)
         return
     if settings.connector != answers.platform:
         draft.directory_note = NOT_READ_UNTIL_CHECKED % {
@@ -161,7 +165,7 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
         return
     # the platform's job titles (Graph's jobTitle, Google's organisation title) are the
     # school's words as much as a CSV's: each is mapped in the role table, never guessed
-    draft.problems += role_table_problems(draft)
+    draft.posts_to_map = unmapped_words(draft)
 
 
 def header_found(reader: StaffFile) -> str | None:
@@ -174,31 +178,22 @@ def header_found(reader: StaffFile) -> str | None:
 _PLATFORM = {"local": "local", "m365": "Microsoft 365", "google": "Google Workspace"}
 
 
+def draft_table(draft: SetupDraft) -> dict[str, str]:
+    """The role table the staff list's posts are read through: the built-in one for the
+    school's nation under the answers' own ``job_titles``."""
+    answers = draft.answers
+    return role_table(answers.school.country, answers.job_titles, answers.role_groups)
+
+
 def unmapped_words(draft: SetupDraft) -> dict[str, int]:
-    """Job titles and roles in the school's words the role table does not say anything about
-    yet, with how many people have each (the trust's own people need no school post)."""
-    table = {plain_key(k) for k in draft.answers.job_titles}
+    """Posts (job titles, role words) in the school's words the role table does not say
+    anything about, with how many people hold each: they are set up owing nothing until the
+    school maps them (never guessed, never a reason to stop). The trust's own people need no
+    school post."""
+    table = {plain_key(k) for k in draft_table(draft)}
     trust = draft.answers.trust_people
     words = words_of([p for p in draft.people if p.email not in trust], draft.answers.role_groups)
     return {w: n for w, n in words.items() if plain_key(w) not in table}
-
-
-def role_table_problems(draft: SetupDraft) -> list[str]:
-    """One problem per title the role table leaves out (never stored as it is, never guessed),
-    with the line to add: the suggestion for a common title."""
-    problems = []
-    for word, count in sorted(unmapped_words(draft).items()):
-        suggested = suggest_role(word)
-        problem = (UNMAPPED_ONE if count == 1 else UNMAPPED_MANY) % {
-            "title": repr(word),
-            "count": count,
-            "source": draft.source_name,
-            "example": f"{word!r}: {suggested or 'staff'}",
-        }
-        problems.append(
-            "job_titles: " + (SUGGESTED % {"problem": problem} if suggested else problem)
-        )
-    return problems
 
 
 def _one(draft: SetupDraft, key: str, wanted: str) -> str | None:
@@ -266,7 +261,7 @@ def resolve_people(draft: SetupDraft) -> None:
 
 def person_roles(draft: SetupDraft, person: DirectoryPerson) -> frozenset[str]:
     """The roles a person of the staff list will have, from the role table and groups."""
-    return map_roles(person, draft.answers.role_groups, draft.answers.job_titles).roles
+    return map_roles(person, draft.answers.role_groups, draft_table(draft)).roles
 
 
 def read_policies(draft: SetupDraft, read: Callable[[Path], list[FolderPolicy]]) -> None:
@@ -546,23 +541,32 @@ def _header(draft: SetupDraft, settings: Settings, today: date) -> str:
 WORKBOOKS = frozenset({".xlsx", ".xlsm"})  # staff lists copied as workbooks, not as text
 
 
-def _copy_directory(source: Path, target: Path, left_out: set[int]) -> None:
-    """The staff list copied for the bot's syncs, without the lines of a CSV the school left
-    out (split as the reader splits them; a YAML list is copied whole, its rows still named)."""
+def _copy_directory(source: Path, target: Path, left_out: set[int], sheet: str | None) -> None:
+    """The staff list copied for the bot's syncs, without the lines the school left out: a
+    CSV's lines (in its own encoding, written as UTF-8), or the workbook's ``sheet`` as the
+    one reader read it, each other row at its number (a YAML list is copied whole, its rows
+    still named)."""
     if not left_out or source.suffix.lower() in {".yaml", ".yml"}:
         shutil.copyfile(source, target)
         return
-    if source.suffix.lower() in WORKBOOKS:  # the rows left out, deleted from the first sheet
-        from openpyxl import load_workbook  # lazy: 1.5 s to import, for a workbook only
-
-        book = load_workbook(source)
-        for number in sorted(left_out, reverse=True):
-            book.worksheets[0].delete_rows(number)
-        book.save(target)
+    book = read_spreadsheet(source)
+    found = next((s for s in book.sheets if s.name == sheet), book.sheets[0])
+    if found.name is None:
+        with source.open(encoding=found.encoding, newline="") as text:
+            kept = [line for n, line in enumerate(text, start=1) if n not in left_out]
+        target.write_text("".join(kept), encoding="utf-8", newline="")
         return
-    lines = source.read_text(encoding="utf-8-sig").splitlines(keepends=True)
-    target.write_text("".join(line for number, line in enumerate(lines, start=1)
-                              if number not in left_out), encoding="utf-8", newline="")
+    from openpyxl import Workbook  # lazy: ~0.4 s to import, for a workbook only
+
+    copy = Workbook(write_only=True)
+    rows = copy.create_sheet(found.name)
+    last = 0
+    for number, cells in found.rows():
+        for _blank in range(last + 1, number):
+            rows.append([])
+        rows.append([] if number in left_out else cells)
+        last = number
+    copy.save(target)
 
 
 @dataclass(frozen=True)
@@ -601,7 +605,8 @@ def write_setup(
             workbook = draft.answers.directory.suffix.lower() in WORKBOOKS
             target = home / ("directory.xlsx" if workbook else "directory.csv")
             (home / ("directory.csv" if workbook else "directory.xlsx")).unlink(missing_ok=True)
-        _copy_directory(draft.answers.directory, target, set(draft.answers.leave_out))
+        _copy_directory(draft.answers.directory, target, set(draft.answers.leave_out),
+                        draft.sheet)
         copied.append(target)
     settings.config_path.write_text(
         config_store.to_yaml(org, _header(draft, settings, today)), encoding="utf-8"
