@@ -36,6 +36,7 @@ __all__ = [
     "NATIONS",
     "OLDER_COUNTRY",
     "WORD_KEYS",
+    "ComplaintLaw",
     "Guidance",
     "NationPack",
     "NationPackError",
@@ -181,6 +182,15 @@ class ScrCheck(_Strict):
     source: Source
 
 
+class ComplaintLaw(_Strict):
+    """The law on a complaint to the school about how it handles personal data: its sources,
+    and the days it gives to acknowledge one (None: no law sets them; the school's own target
+    is ``bot.features.complaints``' 30 days)."""
+
+    law: tuple[Source, ...] = Field(min_length=1)
+    acknowledge_days: int | None = Field(default=None, ge=1, le=90)
+
+
 class NationPack(_Strict):
     """One nation's pack, as its TOML file says it."""
 
@@ -207,11 +217,7 @@ class NationPack(_Strict):
     # False for a Crown dependency: UK law (UK GDPR, the Data Protection Act 2018) is not its
     # law, so nothing cites it there; its own law is ``sources.data_protection_law``
     uk: bool = True
-
-    def data_protection_sources(self) -> tuple[tuple[str, str], ...]:
-        """The nation's own data-protection law as (title, url) where it is not the UK's."""
-        own = self.sources.get("data_protection_law")
-        return ((own.title, own.url),) if own is not None else ()
+    complaints: ComplaintLaw
 
 
 def _load(nation: str) -> NationPack:
