@@ -323,6 +323,8 @@ def extract_pack_words(
         yield 0, None, check["source"]["title"], ["nation pack source title"]
     for source in pack.get("complaints", {}).get("law", []):  # the complaint law it cites
         yield 0, None, source["title"], ["nation pack complaint law"]
+    for category in pack.get("language_categories", {}).get("category", []):
+        yield 0, None, category["name"], ["nation pack school language category"]
     if isinstance(pack.get("scr_note"), str):
         yield 0, None, pack["scr_note"], ["nation pack single central record note"]
     table = pack.get("words", {})

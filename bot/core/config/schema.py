@@ -39,6 +39,8 @@ from bot.core.i18n import Language
 from bot.core.nations import (
     OLDER_COUNTRY,
     WORD_KEYS,
+    EventKind,
+    LanguageCategory,
     NationPackError,
     pack_for,
     school_words_for,
@@ -157,6 +159,9 @@ class Audience(_Strict):
     groups: list[str] = []
     people: list[Email] = []
     exclude: list[Email] = []
+    # a reading campaign's part that the guidance drops from this day (KCSIE 2026 has no
+    # Annex A): its people read the next audience they match instead
+    until: date | None = None
 
 
 class PolicyConfig(_Strict):
@@ -179,10 +184,6 @@ class PolicyConfig(_Strict):
     aup: bool = False
 
 
-# what a school records that opens a dated review of a recurring task (``review_on``)
-EventKind = Literal[
-    "new_technology", "working_practice", "incident", "provider", "guidance", "phone_guidance"
-]
 
 
 class RequirementConfig(_Strict):
@@ -225,6 +226,20 @@ class RequirementConfig(_Strict):
     review_within: int = Field(default=10, ge=1, le=60)
     # acknowledge_policy / reading_campaign: proof that it was read (pages, a short check)
     proof_of_reading: ReadingProof | None = None
+    # the rule's own dates (a nation pack's item: s550C from 29 June 2026): before
+    # ``in_force`` and from ``until`` it opens no duty, and the open ones close
+    in_force: date | None = None
+    until: date | None = None
+
+    def parts_on(self, day: date) -> dict[str, Audience]:
+        """A reading's audiences still read on ``day`` (a part the guidance dropped: gone)."""
+        return {p: a for p, a in self.audiences.items() if a.until is None or day < a.until}
+
+    def in_force_on(self, day: date) -> bool:
+        """Whether the rule applies on ``day`` (its own dates; none: always)."""
+        return (self.in_force is None or self.in_force <= day) and (
+            self.until is None or day < self.until
+        )
 
     @field_validator("yearly_on")
     @classmethod
@@ -365,9 +380,11 @@ class SchoolConfig(_Strict):
     # and its pack (bot/core/nations) gives the words; ``words`` overrides any of them
     country: Country = OLDER_COUNTRY  # a file that names none reads as it always did
     # an independent school: the proprietor holds the duties, so the proprietor body's words
-    # replace the governing body's and its members are the board (the nation pack's
-    # ``independent``), and the evidence pack names the Independent School Standards
+    # replace the governing body's and its members are the board, who approve its policies
+    # (bot/core/nations/_independent.toml), and the evidence pack names its standards
     independent: bool = False
+    # an independent school's proprietor: a company, a trust or an individual (None: not said)
+    proprietor: Literal["company", "trust", "individual"] | None = None
     # an academy (England): its trust is the proprietor, so the trust's members and trustees
     # are on its single central record and s128 applies to its management posts, as in an
     # independent school; its governors keep their words (a trust with many schools may be a
@@ -376,6 +393,10 @@ class SchoolConfig(_Strict):
     # the language its people read: en, cy (Welsh) or cy+en (Welsh first, English beside it);
     # the nation pack's words stay the law's, this is the sentences around them (bot.core.i18n)
     language: Language = "en"
+    # a Welsh school's language category (the Welsh Language and Education (Wales) Act 2025:
+    # primarily-welsh, dual-language or primarily-english): ``language`` follows from it unless
+    # written (cy, cy+en, en with cy+en offered)
+    language_category: str | None = None
     # with cy+en, each person may choose cy or en for themselves on /me
     words: dict[
         str, Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -446,6 +467,25 @@ class SchoolConfig(_Strict):
 
     @model_validator(mode="before")
     @classmethod
+    def _language_of_category(cls, data: Any) -> Any:
+        """A school that states its language category and no language reads the category's."""
+        if not isinstance(data, dict) or data.get("language") or not data.get("language_category"):
+            return data
+        try:
+            found = pack_for(str(data.get("country") or OLDER_COUNTRY)).language_category(
+                str(data["language_category"])
+            )
+        except NationPackError:
+            return data  # the field validators name the problem
+        return {**data, "language": found.language} if found is not None else data
+
+    @property
+    def language_said(self) -> LanguageCategory | None:
+        """The language category the school's language follows, where it states one."""
+        return pack_for(self.country).language_category(self.language_category)
+
+    @model_validator(mode="before")
+    @classmethod
     def _approving_body(cls, data: Any) -> Any:
         """A policy that names no approving body is approved by the whole governing body, in
         the nation's words (England's FGB; Northern Ireland's Board of Governors)."""
@@ -485,6 +525,15 @@ class SchoolConfig(_Strict):
         """An academy is a state school of England: never also independent, nor elsewhere."""
         if self.academy and self.independent:
             raise CheckError("academy_independent")
+        if self.proprietor is not None and not self.independent:
+            raise CheckError("proprietor_independent")
+        if self.language_category is not None and self.language_said is None:
+            categories = pack_for(self.country).language_categories
+            raise CheckError(
+                "language_category",
+                given=self.language_category,
+                known=", ".join(c.id for c in categories.category) if categories else "none",
+            )
         if self.academy and self.country not in ("england", OLDER_COUNTRY):
             raise CheckError(
                 "academy_england",

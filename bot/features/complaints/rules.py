@@ -50,7 +50,7 @@ ACKNOWLEDGE_DAYS = 30
 RELATIONSHIPS = {
     "parent": N_("A parent or carer"),
     "pupil": N_("A pupil or former pupil"),
-    "staff": N_("A member of staff, governor or volunteer (or former)"),
+    "staff": N_("A member of staff, %(governor)s or volunteer (or former)"),
     "behalf": N_("Someone acting for the person whose data it is"),
     "other": N_("Someone else"),
 }

@@ -26,7 +26,7 @@ from bot.core.i18n import N_, both, translations
 from bot.core.i18n import short_day as i18n_short_day
 from bot.core.models import Policy, PolicyReview, Report
 from bot.core.pdf_tables import A4Report
-from bot.core.words import Words, school_words, words_in
+from bot.core.words import Words, capital, default_words, school_words, words_in
 from bot.features.dashboard.api import compute_figures
 from bot.features.policies.api import policies_of
 from bot.features.reports.api import CATEGORIES
@@ -174,6 +174,8 @@ class GovernorsReport:
     ack_owed: int = 0
     training_done: int = 0
     training_owed: int = 0
+    # each course: (its name, up to date, who should be), so one standard reads on its own
+    courses: list[tuple[str, int, int]] = field(default_factory=list)
     # the shares done, as the dashboard's figures work them out (1.0 when none are owed)
     ack_rate: float = 1.0
     training_rate: float = 1.0
@@ -337,6 +339,7 @@ def build_report(
     report.reviewed = _reviewed(session, school.id, term, policies)
     report.ack_done, report.ack_owed = figures.ack_done, figures.ack_owed
     report.training_done, report.training_owed = figures.training_done, figures.training_owed
+    report.courses = [(t.course, t.up_to_date, t.audience) for t in figures.training]
     report.ack_rate, report.training_rate = figures.ack_rate, figures.training_rate
     scr = scr_counts(session, school.id)
     report.scr_gaps = sum(scr.values()) if scr is not None else None
@@ -377,9 +380,10 @@ def render_pdf(report: GovernorsReport, language: str = "en", words: Words | Non
     def dash(value: str | None) -> str:
         return value or "-"
 
-    title = _("Governors' report - %(school)s - %(term)s")
-    doc = A4Report(title % {"school": report.school_name, "term": term})
-    doc.heading(_("Governors' report"), "Title")
+    of = words_in(words or default_words(), tr).governors_of  # "governors'" before a noun
+    title = _("%(of)s report - %(school)s - %(term)s")
+    doc = A4Report(capital(title % {"school": report.school_name, "term": term, "of": of}))
+    doc.heading(capital(_("%(of)s report") % {"of": of}), "Title")
     doc.text(
         _(
             "%(school)s - %(term)s (%(start)s to %(end)s); figures as of %(day)s. Counts only: "
@@ -445,6 +449,9 @@ def render_pdf(report: GovernorsReport, language: str = "en", words: Words | Non
         + " "
         + report.scr_sentence(tr)
     )
+    if report.courses:
+        doc.table([[_("Course"), _("Up to date")],
+                   *([course, f"{done} / {owed}"] for course, done, owed in report.courses)])
     doc.heading(_("4. AUP signatures"))
     doc.text(
         _("Official accounts: %(accounts)d; holders not yet signed: %(unsigned)d.")

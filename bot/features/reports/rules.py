@@ -87,7 +87,7 @@ RELATIONSHIPS: dict[str, str] = {
     "staff": N_("Member of staff or volunteer"),
     "pupil": N_("Pupil"),
     "parent": N_("Parent or carer"),
-    "governor": N_("Governor"),
+    "governor": N_("A %(governor)s"),
     "visitor": N_("Visitor or contractor"),
     "other": N_("Other"),
 }
