@@ -166,7 +166,8 @@ def _print_people(draft: SetupDraft, language: str) -> None:
     """The directory as read, the role table, and who holds each named role."""
     tr = translations(language)
     _ = tr.gettext
-    words = school_words_for(draft.answers.school.country)
+    school = draft.answers.school
+    words = school_words_for(school.country, independent=school.independent)
     if draft.people:
         _print_directory(draft, words, language)
     elif draft.directory_note:
