@@ -12,13 +12,16 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from gettext import NullTranslations
+from typing import TYPE_CHECKING
 
 from babel.dates import format_date, format_datetime
 
 from bot.core.i18n import N_, translations
-from bot.core.pdf_tables import A4Report
 from bot.features.evidence.rules import Table, format_fingerprint
 from bot.features.evidence.service import Facts
+
+if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.pdf)
+    from bot.core.pdf import A4Report
 
 __all__ = ["HEADINGS", "pack_language", "render_summary"]
 
@@ -89,12 +92,16 @@ def _table(doc: A4Report, table: Table, said: _Said, empty: str = N_("None recor
 def render_summary(facts: Facts, fingerprint: str, language: str = "en") -> bytes:
     """The summary as an A4 PDF in ``language`` (the school's; Welsh in a dual-language
     school: one language a page); ``fingerprint`` is the signing key's (64 hex digits)."""
+    from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
+
     made = facts.made_at
     said = _Said(language)
     _ = said
     doc = A4Report(
         _("Evidence for an inspector - %(school)s - %(day)s")
-        % {"school": facts.school_name, "day": said.cell(f"{made:%d %b %Y}")}
+        % {"school": facts.school_name, "day": said.cell(f"{made:%d %b %Y}")},
+        said.language,
+        made,
     )
     doc.heading(_(HEADINGS[0]), "Title")
     doc.text(

@@ -97,6 +97,7 @@ def governors_report(
         if counts:
             console.print(f"  {heading}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     if pdf is not None:
+        # in the school's language, as the web route's (a cy+en school: Welsh, then English)
         pdf.write_bytes(render_pdf(report, school_cfg.language, school_words(school_cfg)))
         console.print(f"[green]PDF written[/]: {pdf}")
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from gettext import NullTranslations
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,16 +23,18 @@ from sqlalchemy.orm import Session
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.forms import SaidError
-from bot.core.i18n import N_, both, translations
+from bot.core.i18n import BETWEEN, N_, both, translations
 from bot.core.i18n import short_day as i18n_short_day
 from bot.core.models import Policy, PolicyReview, Report
-from bot.core.pdf_tables import A4Report
 from bot.core.words import Words, capital, default_words, school_words, words_in
 from bot.features.dashboard.api import compute_figures
 from bot.features.policies.api import policies_of
 from bot.features.reports.api import CATEGORIES
 from bot.features.reports.api import STATUSES as REPORT_STATUSES
 from bot.features.scr.api import open_counts as scr_counts
+
+if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.pdf)
+    from bot.core.pdf import A4Report
 
 __all__ = [
     "AccountLine",
@@ -367,8 +370,33 @@ def _percent(rate: float) -> str:
 
 
 def render_pdf(report: GovernorsReport, language: str = "en", words: Words | None = None) -> bytes:
-    """The report as an A4 PDF (reportlab), headings and tables only, in ``language`` (the
-    school's ``words`` for the note on reports about the head; the report's own else)."""
+    """The report as an A4 PDF (``bot.core.pdf``), headings and tables only, in ``language``
+    (``cy+en``: the whole report in Welsh, then in English from a new page); the school's
+    ``words`` for the note on reports about the head (the report's own else)."""
+    from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
+
+    halves = ("cy", "en") if language == "cy+en" else (language,)
+    doc = A4Report(BETWEEN.join(_title(report, half, words) for half in halves), language)
+    for half in halves:
+        doc.part(half)
+        _write_pdf(doc, report, half, words)
+    return doc.render()
+
+
+def _governors_of(words: Words | None, tr: NullTranslations) -> str:
+    """The school's "governors'" before a noun (a proprietor body's), in ``tr``'s language."""
+    return words_in(words or default_words(), tr).governors_of
+
+
+def _title(report: GovernorsReport, language: str, words: Words | None) -> str:
+    tr = translations(language)
+    return capital(tr.gettext("%(of)s report - %(school)s - %(term)s") % {
+        "school": report.school_name, "term": term_name(report.term.name, language),
+        "of": _governors_of(words, tr)})
+
+
+def _write_pdf(doc: A4Report, report: GovernorsReport, language: str, words: Words | None) -> None:
+    """The report's sections, in ``language`` (``en`` or ``cy``)."""
     tr = translations(language)
     _ = tr.gettext
     term = term_name(report.term.name, language)
@@ -380,10 +408,7 @@ def render_pdf(report: GovernorsReport, language: str = "en", words: Words | Non
     def dash(value: str | None) -> str:
         return value or "-"
 
-    of = words_in(words or default_words(), tr).governors_of  # "governors'" before a noun
-    title = _("%(of)s report - %(school)s - %(term)s")
-    doc = A4Report(capital(title % {"school": report.school_name, "term": term, "of": of}))
-    doc.heading(capital(_("%(of)s report") % {"of": of}), "Title")
+    doc.heading(capital(_("%(of)s report") % {"of": _governors_of(words, tr)}), "Title")
     doc.text(
         _(
             "%(school)s - %(term)s (%(start)s to %(end)s); figures as of %(day)s. Counts only: "
@@ -472,4 +497,3 @@ def render_pdf(report: GovernorsReport, language: str = "en", words: Words | Non
         if counts:
             doc.space(2)
             doc.table([[heading, _("Reports")]] + [[_(k), str(v)] for k, v in counts.items()])
-    return doc.render()
