@@ -189,7 +189,9 @@ def judge_schedulers(settings: Settings, store: Store) -> None:
     the beat any scheduler keeps in the database, from now on. SQLite keeps none (its one
     scheduler runs on the same host): there only the database is judged."""
     if store.engine.url.get_backend_name() == "postgresql":
-        scheduler_health.watch(settings.scheduler_beat_seconds, utcnow())
+        scheduler_health.watch(
+            settings.scheduler_beat_seconds, utcnow(), settings.audit_keyring()
+        )
 
 
 def create_app(

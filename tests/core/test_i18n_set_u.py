@@ -303,8 +303,8 @@ REFUSED_FILES = [
     (
         "rhestr.csv",
         b"a,b\n",
-        "rhestr.csv: defnyddiwch ffeil .pdf, .docx, .md neu .txt ar gyfer yr argraffiad",
-        "rhestr.csv: use a .pdf, .docx, .md or .txt file for the edition",
+        "rhestr.csv: defnyddiwch ffeil .pdf, .docx, .odt, .md neu .txt ar gyfer yr argraffiad",
+        "rhestr.csv: use a .pdf, .docx, .odt, .md or .txt file for the edition",
     ),
     (
         "drwg.docx",

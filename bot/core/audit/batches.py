@@ -76,6 +76,9 @@ class Batch:
     when: Callable[[Mapping[str, Any]], bool] | None = None
     fields: bool = False
     ident: tuple[str, ...] = ()  # ids kept with each seal, to name a row that was deleted
+    # the migration that made its triggers, when later than the first (0027); an upgrade from
+    # before it seals the rows stored then (``seals.seal_new_kinds``)
+    since: str | None = None
 
     @property
     def table(self) -> Table:
@@ -187,8 +190,18 @@ BATCHES: tuple[Batch, ...] = (
         when=lambda row: row["status"] == "sent",
         ident=("purpose",),
     ),
+    # a person's own language (cy or en where the school is dual-language): every email and
+    # page they are sent is in it
+    Batch(
+        "person_language",
+        "people",
+        ("id", "school_id", "language"),
+        when_sql="{r}.language IS NOT NULL",
+        when=lambda row: row["language"] is not None,
+        since="0053",
+    ),
 )
-_BY_TABLE = {b.table_name: b for b in BATCHES}
+_BY_TABLE = {b.table_name for b in BATCHES}
 _WRITES = re.compile(r'\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 
 
@@ -237,11 +250,13 @@ def field_digest(key: bytes | None, value: Any) -> str:
 # --------------------------------------------------------------------------- the triggers
 
 
-def trigger_ddl(dialect: str) -> tuple[list[str], list[str]]:
-    """The statements that create the triggers noting written rows, and those dropping them."""
+def trigger_ddl(dialect: str, since: str | None = None) -> tuple[list[str], list[str]]:
+    """The statements that create the triggers noting written rows, and those dropping them:
+    of the kinds whose triggers the migration ``since`` makes (None: the first, 0027, which
+    makes the function PostgreSQL's triggers call too)."""
     create: list[str] = []
     drop: list[str] = []
-    if dialect == "postgresql":
+    if dialect == "postgresql" and since is None:
         create.append(
             "CREATE OR REPLACE FUNCTION seal_enqueue() RETURNS trigger LANGUAGE plpgsql AS $$\n"
             "DECLARE tag text := current_setting('compliance_bot.seal_tag', true);\n"
@@ -255,7 +270,7 @@ def trigger_ddl(dialect: str) -> tuple[list[str], list[str]]:
             "  RETURN NULL;\n"
             "END $$"
         )
-    for batch in BATCHES:
+    for batch in (b for b in BATCHES if b.since == since):
         table, cols = batch.table_name, ", ".join(batch.columns)
         cond = batch.when_sql
         ops = {
@@ -268,7 +283,7 @@ def trigger_ddl(dialect: str) -> tuple[list[str], list[str]]:
             "d": ("DELETE", cond.format(r="OLD") if cond else None, "OLD"),
         }
         for suffix, (op, when, row) in ops.items():
-            name = f"seal_{table}_{suffix}"
+            name = f"seal_{table}_{suffix}" if since is None else f"seal_{batch.name}_{suffix}"
             if dialect == "postgresql":
                 clause = f" WHEN ({when})" if when else ""
                 create.append(
@@ -288,7 +303,7 @@ def trigger_ddl(dialect: str) -> tuple[list[str], list[str]]:
                     f'CREATE TRIGGER {name} AFTER {op} ON "{table}" WHEN {test} BEGIN {insert}; END'
                 )
                 drop.append(f"DROP TRIGGER IF EXISTS {name}")
-    if dialect == "postgresql":
+    if dialect == "postgresql" and since is None:
         drop.append("DROP FUNCTION IF EXISTS seal_enqueue()")
     return create, drop
 
@@ -485,12 +500,14 @@ class _Sealed:
         return out
 
 
-def seal_all(session: Session, actor: str) -> dict[str, int]:
-    """Seal every stored row of every batch kind that must carry a seal (the upgrade that
-    starts sealing them); how many of each."""
+def seal_all(
+    session: Session, actor: str, batches: Sequence[Batch] = BATCHES
+) -> dict[str, int]:
+    """Seal every stored row of every batch kind (of ``batches``) that must carry a seal (the
+    upgrade that starts sealing them); how many of each."""
     key = sealing_key(session)
     counts: dict[str, int] = {}
-    for batch in BATCHES:
+    for batch in batches:
         table = batch.table
         query = select(*[table.c[c] for c in batch.columns]).order_by(table.c.id)
         sealed = _Sealed(batch, key)

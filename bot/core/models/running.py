@@ -108,3 +108,6 @@ class SchedulerBeat(Numbered):
     __tablename__ = "scheduler_beats"
     beat_at: Mapped[datetime] = mapped_column()
     every_seconds: Mapped[int] = mapped_column(Integer)
+    # a keyed digest of the beat (``scheduler_health.beat_seal``): a beat written without the
+    # audit key is no beat
+    seal: Mapped[str | None] = mapped_column(String(80))

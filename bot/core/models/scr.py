@@ -32,6 +32,7 @@ class ScrEntry(SchoolRecord):
     safer_recruitment_on: Mapped[date | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(20), default="sheet")  # sheet | mis
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    imported_by: Mapped[str | None] = mapped_column(String(320))  # who (sealed with the row)
 
     checks: Mapped[list[ScrCheck]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ScrCheck.id"

@@ -189,7 +189,7 @@ def register_edition(
         cause = exc.__cause__  # the upload check's own refusal, in the catalogue
         if isinstance(cause, SaidError) and cause.message.endswith("file for the policy"):
             raise EditionError(
-                N_("%(file)s: use a .pdf, .docx, .md or .txt file for the edition"),
+                N_("%(file)s: use a .pdf, .docx, .odt, .md or .txt file for the edition"),
                 **cause.values,
             ) from None
         refused = EditionError(str(exc).replace("for the policy", "for the edition"))

@@ -197,6 +197,7 @@ def import_sheet(
             safer_recruitment_on=row.safer_recruitment_on,
             source="sheet",
             imported_at=now,
+            imported_by=actor[:320],
         )
         entry.checks = [
             ScrCheck(

@@ -527,7 +527,7 @@ BAD_REVIEWS: list[tuple[dict[str, Any], str]] = [
     ({"reviewed_on": date(2026, 3, 20)}, "is in the future"),
     ({"reviewed_on": date(2025, 1, 1)}, "a later review (2025-06-10) is already recorded"),
     ({"body": "  "}, "say which body"),
-    ({"document": ("policy.exe", b"MZ")}, "use a .pdf, .docx, .md or .txt"),
+    ({"document": ("policy.exe", b"MZ")}, "use a .pdf, .docx, .odt, .md or .txt"),
     ({"document": ("policy.pdf", b"")}, "the file is empty"),
 ]
 
