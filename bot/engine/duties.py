@@ -7,7 +7,7 @@ is chased is ``bot.engine.reminders``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
@@ -36,6 +36,7 @@ __all__ = [
     "NewDuty",
     "PersonFacts",
     "Plan",
+    "Reopening",
     "RequirementFacts",
     "VersionFacts",
     "add_months",
@@ -139,15 +140,25 @@ class Closure:
     evidence_ref: str | None = None
 
 
+class Reopening(NamedTuple):
+    """A closed training duty owed again in its cycle (its person back in the audience, or
+    the record that closed it gone): open again, due as a new one would be."""
+
+    duty_id: int
+    opened_on: date
+    due_on: date
+
+
 @dataclass
 class Plan:
-    """The engine's answer: duties to create and duties to close; and, for each person
+    """The engine's answer: duties to create, to reopen and to close; and, for each person
     planned, the first day after ``today`` on which their plan could differ if nothing else
     changed (``attention``; none: no date of theirs alone changes it)."""
 
     to_open: list[NewDuty] = field(default_factory=list)
     to_close: list[Closure] = field(default_factory=list)
     attention: dict[int, date] = field(default_factory=dict)
+    to_reopen: list[Reopening] = field(default_factory=list)
 
 
 def _sooner(found: dict[int, date], key: int, day: date) -> None:
@@ -425,6 +436,7 @@ def plan_duties(
     # thousands of duties share a handful of due dates: work out each date's school day once
     next_day = cache(school.next_school_day) if school is not None else None
     wanted: dict[_Slot, _Wanted] = {}
+    trained: set[_Slot] = set()  # training done and not yet due again: owed nothing now
     for req in requirements:
         kind = req.config.kind
         if kind == "sign_aup":
@@ -440,13 +452,16 @@ def plan_duties(
             )
         else:
             wanted.update(_wanted_per_person(
-                req, people_list, versions, evidence, cadences, today, next_day, attention))
+                req, people_list, versions, evidence, cadences, today, next_day, attention,
+                trained))
     existing_list = list(existing)
     kind_of = {req.id: req.config.kind for req in requirements}
+    to_open, to_reopen = _to_open(wanted, existing_list, kind_of)
     return Plan(
-        to_open=_to_open(wanted, existing_list, kind_of),
-        to_close=_to_close(wanted, existing_list, by_id, kind_of),
+        to_open=to_open,
+        to_close=_to_close(wanted, existing_list, by_id, kind_of, trained),
         attention=attention,
+        to_reopen=to_reopen,
     )
 
 
@@ -547,9 +562,10 @@ def _wanted_per_person(
     today: date,
     next_day: Callable[[date], date] | None,
     attention: dict[int, date],
+    trained: set[_Slot],
 ) -> dict[_Slot, _Wanted]:
     """A policy acknowledgement or a training course for each active person in the audience
-    (a renewal not open yet: its opening day kept in ``attention``)."""
+    (a renewal not open yet: its opening day kept in ``attention``, the slot in ``trained``)."""
     cfg = req.config
     wanted: dict[_Slot, _Wanted] = {}
     ack_version = versions.get(cfg.policy or "")
@@ -585,6 +601,7 @@ def _wanted_per_person(
             owed[key] = item = item if isinstance(item, date) else _on_school_day(item, next_day)
         if isinstance(item, date):
             _sooner(attention, pid, item)
+            trained.add((req.id, pid, None))
         else:
             wanted[(req.id, pid, None)] = item
     return wanted
@@ -595,6 +612,7 @@ def _to_close(
     existing: Iterable[DutyFacts],
     by_id: Mapping[int, PersonFacts],
     kind_of: Mapping[int, str],
+    trained: Collection[_Slot],
 ) -> list[Closure]:
     """Close what is no longer wanted in its cycle (or already done), and leavers' duties."""
     closures: list[Closure] = []
@@ -606,8 +624,10 @@ def _to_close(
             person = by_id.get(duty.person_id)  # still owed as it is: closed only if they left
             if person is not None and person.active:
                 continue
+        slot = (duty.requirement_id, duty.person_id, duty.account_id)
         closure = _closure(
-            duty, want, by_id.get(duty.person_id), kind_of.get(duty.requirement_id, "")
+            duty, want, by_id.get(duty.person_id), kind_of.get(duty.requirement_id, ""),
+            slot in trained,
         )
         if closure is not None:
             closures.append(closure)
@@ -615,15 +635,16 @@ def _to_close(
 
 
 def _closure(
-    duty: DutyFacts, want: _Wanted | None, person: PersonFacts | None, kind: str
+    duty: DutyFacts, want: _Wanted | None, person: PersonFacts | None, kind: str, trained: bool
 ) -> Closure | None:
-    """Why one open duty closes today, if it does."""
+    """Why one open duty closes today, if it does (``trained``: its training is done and not
+    due again yet; a training duty no longer asked for otherwise was not done, #81)."""
     if person is None or not person.active:
         return Closure(duty.id, "left")
     if duty.cycle.startswith(EVENT_CYCLE):
         return None  # a review an event opened: only its completion closes it
     if want is None:
-        return Closure(duty.id, "done" if _training_done(duty) else "not_required")
+        return Closure(duty.id, "done" if trained else "not_required")
     if want.cycle != duty.cycle:
         reason = "superseded" if duty.cycle.startswith("v") else "done"
         if kind == "recurring_task":
@@ -639,9 +660,20 @@ def _closure(
 
 def _to_open(
     wanted: Mapping[_Slot, _Wanted], existing: Iterable[DutyFacts], kind_of: Mapping[int, str]
-) -> list[NewDuty]:
-    """Open what is wanted and not yet known in its cycle (already done: opened as done)."""
-    known = {(duty.requirement_id, duty.person_id, duty.cycle) for duty in existing}
+) -> tuple[list[NewDuty], list[Reopening]]:
+    """Open what is wanted and not yet known in its cycle (already done: opened as done); and
+    reopen a reading or training closed in the cycle it is owed in again: one no longer
+    required (its person back in the audience), or a training whose record is gone (training
+    is owed while no record shows it done: the dashboard counts the rest of its audience
+    trained, #81)."""
+    known = {(duty.requirement_id, duty.person_id, duty.cycle): duty for duty in existing}
+    reopen = [
+        Reopening(duty.id, want.opened_on, want.due_on)
+        for (req_id, person_id, _), want in wanted.items()
+        if want.done_ref is None
+        and (duty := known.get((req_id, person_id, want.cycle))) is not None
+        and _owed_again(duty.status, kind_of[req_id])
+    ]
     return [
         NewDuty(
             requirement_id=req_id,
@@ -657,14 +689,18 @@ def _to_open(
         )
         for (req_id, person_id, account_id), want in wanted.items()
         if (req_id, person_id, want.cycle) not in known
-    ]
+    ], reopen
+
+
+def _owed_again(status: str, kind: str) -> bool:
+    """Whether a closed duty owed again in its cycle opens again (a reading or training: one
+    duty a person a cycle; a training also when the record that closed it is gone)."""
+    if kind == "complete_training":
+        return status != "open"
+    return kind == "acknowledge_policy" and status == "not_required"
 
 
 def _year(cycle: str) -> str:
     """The school year of a reading's cycle (``v<edition>:<year>``)."""
     return cycle.rpartition(":")[2]
 
-
-def _training_done(duty: DutyFacts) -> bool:
-    """A training duty that is no longer wanted was satisfied by a completion."""
-    return duty.cycle == "initial" or duty.cycle.startswith(("renew:", "refresh:"))
