@@ -141,8 +141,7 @@ class Closure:
 
 
 class Reopening(NamedTuple):
-    """A closed training duty owed again in its cycle (its person back in the audience, or
-    the record that closed it gone): open again, due as a new one would be."""
+    """A closed duty owed again in its cycle: open again, due as a new one would be."""
 
     duty_id: int
     opened_on: date
@@ -440,16 +439,13 @@ def plan_duties(
     for req in requirements:
         kind = req.config.kind
         if kind == "sign_aup":
-            wanted.update(
-                _wanted_aups(req, versions, holdings, by_id, evidence, today, next_day)
-            )
+            wanted.update(_wanted_aups(req, versions, holdings, by_id, evidence, today, next_day))
         elif kind == "recurring_task":
             owners = task_owners.get(req.id) if task_owners is not None else None
             wanted.update(_wanted_tasks(req, people_list, evidence, today, school, owners))
         elif kind == "reading_campaign":
-            wanted.update(
-                _wanted_readings(req, people_list, editions or {}, evidence, today, next_day)
-            )
+            wanted.update(_wanted_readings(req, people_list, editions or {}, evidence, today,
+                                           next_day))
         else:
             wanted.update(_wanted_per_person(
                 req, people_list, versions, evidence, cadences, today, next_day, attention,
@@ -637,8 +633,7 @@ def _to_close(
 def _closure(
     duty: DutyFacts, want: _Wanted | None, person: PersonFacts | None, kind: str, trained: bool
 ) -> Closure | None:
-    """Why one open duty closes today, if it does (``trained``: its training is done and not
-    due again yet; a training duty no longer asked for otherwise was not done, #81)."""
+    """Why one open duty closes today, if it does (``trained``: its training is not due yet)."""
     if person is None or not person.active:
         return Closure(duty.id, "left")
     if duty.cycle.startswith(EVENT_CYCLE):
@@ -662,10 +657,7 @@ def _to_open(
     wanted: Mapping[_Slot, _Wanted], existing: Iterable[DutyFacts], kind_of: Mapping[int, str]
 ) -> tuple[list[NewDuty], list[Reopening]]:
     """Open what is wanted and not yet known in its cycle (already done: opened as done); and
-    reopen a reading or training closed in the cycle it is owed in again: one no longer
-    required (its person back in the audience), or a training whose record is gone (training
-    is owed while no record shows it done: the dashboard counts the rest of its audience
-    trained, #81)."""
+    reopen what is closed in the cycle it is owed in again (``_owed_again``, #81)."""
     known = {(duty.requirement_id, duty.person_id, duty.cycle): duty for duty in existing}
     reopen = [
         Reopening(duty.id, want.opened_on, want.due_on)
@@ -693,11 +685,12 @@ def _to_open(
 
 
 def _owed_again(status: str, kind: str) -> bool:
-    """Whether a closed duty owed again in its cycle opens again (a reading or training: one
-    duty a person a cycle; a training also when the record that closed it is gone)."""
+    """Whether a closed duty owed again in its cycle opens again: a reading or training no
+    longer required (its person back in the audience); a training whose record is gone too
+    (the dashboard counts an audience trained but for its open duties)."""
     if kind == "complete_training":
         return status != "open"
-    return kind == "acknowledge_policy" and status == "not_required"
+    return kind in ("acknowledge_policy", "reading_campaign") and status == "not_required"
 
 
 def _year(cycle: str) -> str:
