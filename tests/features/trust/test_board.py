@@ -36,6 +36,7 @@ from bot.core.setup_state import begin_setup, start_sending
 from bot.engine.sweep import run_sweep
 from bot.features.dashboard.api import compute_figures
 from bot.features.evidence.people import training as training_matrix
+from bot.features.evidence.service import _ack_counts as ack_counts
 from bot.features.evidence.signing import private_key, signature_holds
 from bot.features.governors.report import build_report, pick_term
 from bot.features.policies.attest import acknowledge
@@ -214,6 +215,12 @@ def test_every_planted_item_is_in_its_school_and_the_total_and_equals_the_dashbo
             assert (int(row["statutory_reading_done"]), int(row["statutory_reading_asked"])) == (
                 STAFF - UNREAD[index], STAFF) == (figures.reading_done, figures.reading_owed)
             assert int(row["policies_acknowledged"]) == figures.ack_done == report.ack_done
+            # the evidence pack's own table: people who read the edition, and still to read
+            acks = {r[0]: r for r in ack_counts(session, sid, MONDAY).rows}
+            kcsie = acks["Keeping children safe in education 2026"]
+            assert (int(kcsie[3]), int(kcsie[4])) == (STAFF - UNREAD[index], UNREAD[index])
+            assert (int(acks["Policy 0"][3]), int(acks["Policy 0"][4])) == (
+                figures.ack_done, figures.ack_owed - figures.ack_done)
             assert int(row["acknowledgements_asked"]) == figures.ack_owed == STAFF
             assert (row["scr_gaps"], report.scr_gaps) == (
                 (str(SCR[index]), SCR[index]) if SCR[index] else ("not stated", None)), index
