@@ -41,6 +41,7 @@ __all__ = [
     "announce",
     "gather",
     "make_files",
+    "school_board",
     "term_of",
     "trust_language",
 ]
@@ -105,9 +106,10 @@ def _clocks(session: Session, school_id: str, term: Term, now: datetime) -> dict
 def school_board(
     session: Session, school: SchoolConfig, term: Term, today: date, now: datetime
 ) -> SchoolBoard:
-    """The school's figures for ``term``: as of ``today`` when the term is under way or kept
-    from the pack made in it (else not stated, ``recomputed``); its reports always counted."""
-    live = term.start <= today <= term.end
+    """The school's figures for ``term``: as of ``today`` when it is the term under way (or,
+    in a holiday, the one just ended), else kept from the pack made in it (else not stated,
+    ``recomputed``); its reports always counted."""
+    live = term == pick_term(school, None, today)
     figures = compute_figures(session, school.id, today, now=now) if live else None
     report = build_report(session, school, term, today, figures)
     clocks = _clocks(session, school.id, term, now)

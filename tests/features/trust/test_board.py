@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from bot.core.config.schema import Term
 from bot.core.context import AppContext
 from bot.core.models import (
     ConnectorState,
@@ -42,7 +43,8 @@ from bot.features.governors.report import build_report, pick_term
 from bot.features.policies.attest import acknowledge
 from bot.features.reading.service import register_edition
 from bot.features.reports.intake import submit_report
-from bot.features.trust.pack import gather, make_files
+from bot.features.trust.board import Share
+from bot.features.trust.pack import gather, make_files, school_board, term_of
 from bot.web.app import create_app
 from tests.features.reports.test_support import TestClient, csrf_of, sign_in, submission
 from tests.support.helpers import Row, SchoolBuilder, at
@@ -357,3 +359,20 @@ def test_the_command_writes_the_pack(
              "COMPLIANCE_BOT_DATABASE_URL": module_database_url,
              "COMPLIANCE_BOT_SECRET_KEY": TEST_SECRET})
     assert bad.exit_code == 2 and "unknown term" in bad.output
+
+
+def test_in_the_holiday_after_a_term_its_pack_has_the_figures_as_they_stand(
+    trust: tuple[AppContext, SchoolBuilder],
+) -> None:
+    """A board meeting in the Christmas holiday gets the autumn's figures as of that day, not
+    "not stated" (the school's own terms, with a gap between them)."""
+    context, _ = trust
+    school = context.config.school("s01").model_copy(update={"terms": [
+        Term(name="Autumn 2026", start=date(2026, 9, 2), end=date(2026, 11, 20)),
+        Term(name="Spring 2027", start=date(2027, 1, 5), end=date(2027, 3, 26)),
+    ]})
+    term, before = term_of(school, None, MONDAY)  # Monday 23 November: after the autumn
+    assert (term.name, before) == ("Autumn 2026", None)
+    with context.store.session() as session:
+        row = school_board(session, school, term, MONDAY, at(MONDAY, 12))
+    assert not row.recomputed and row.training == Share(STAFF - LAPSED[1], STAFF)
