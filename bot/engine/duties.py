@@ -350,7 +350,7 @@ def _wanted_readings(
     for person in people:
         if not person.active:
             continue
-        part = next((p for p, a in cfg.audiences.items() if in_audience(person, a)), None)
+        part = next((p for p, a in cfg.parts_on(today).items() if in_audience(person, a)), None)
         edition = current.get(part) if part is not None else None
         if edition is None:
             continue  # not in any audience, or nothing registered for theirs yet
@@ -436,8 +436,12 @@ def plan_duties(
     next_day = cache(school.next_school_day) if school is not None else None
     wanted: dict[_Slot, _Wanted] = {}
     trained: set[_Slot] = set()  # training done and not yet due again: owed nothing now
+    # before its rule starts, or after it ends: owed by nobody, its open duties not required
+    idle = {req.id for req in requirements if not req.config.in_force_on(today)}
     for req in requirements:
         kind = req.config.kind
+        if req.id in idle:
+            continue
         if kind == "sign_aup":
             wanted.update(_wanted_aups(req, versions, holdings, by_id, evidence, today, next_day))
         elif kind == "recurring_task":
@@ -455,7 +459,8 @@ def plan_duties(
     to_open, to_reopen = _to_open(wanted, existing_list, kind_of)
     return Plan(
         to_open=to_open,
-        to_close=_to_close(wanted, existing_list, by_id, kind_of, trained),
+        to_close=_to_close(wanted, existing_list, by_id,
+                           {r: "idle" if r in idle else k for r, k in kind_of.items()}, trained),
         attention=attention,
         to_reopen=to_reopen,
     )
@@ -469,14 +474,16 @@ def school_attention(
 ) -> date | None:
     """The first day after ``today`` on which a date of the whole school's could change
     anyone's plan (None: none will): a requirement first seen later, a yearly cycle's start, a
-    reading campaign's school year or next edition, a recurring task's next period. Where a
-    rule cannot say (a task between periods, as in a holiday), tomorrow."""
+    reading campaign's school year or next edition, a recurring task's next period, a rule's
+    (or a reading part's) first or last day. Where a rule cannot say (a task between periods,
+    as in a holiday), tomorrow."""
     tomorrow = today + timedelta(days=1)
     found: list[date] = []
     for req in requirements:
         cfg = req.config
-        if req.first_seen > today:
-            found.append(req.first_seen)
+        found += [day for day in (req.first_seen, cfg.in_force, cfg.until,
+                                  *(a.until for a in cfg.audiences.values()))
+                  if day is not None and day > today]
         yearly = cfg.yearly_on or (READING_YEAR_STARTS if cfg.kind == "reading_campaign" else None)
         if yearly and cfg.kind in ("acknowledge_policy", "sign_aup", "reading_campaign"):
             begun = cycle_start(today, yearly)
@@ -615,16 +622,13 @@ def _to_close(
     for duty in existing:  # one pass, in the order read (a batch's 50,000 duties)
         if duty.status != "open":
             continue
-        want = wanted.get((duty.requirement_id, duty.person_id, duty.account_id))
+        want = wanted.get(slot := (duty.requirement_id, duty.person_id, duty.account_id))
         if want is not None and want.cycle == duty.cycle and want.done_ref is None:
             person = by_id.get(duty.person_id)  # still owed as it is: closed only if they left
             if person is not None and person.active:
                 continue
-        slot = (duty.requirement_id, duty.person_id, duty.account_id)
-        closure = _closure(
-            duty, want, by_id.get(duty.person_id), kind_of.get(duty.requirement_id, ""),
-            slot in trained,
-        )
+        closure = _closure(duty, want, by_id.get(duty.person_id),
+                           kind_of.get(duty.requirement_id, ""), slot in trained)
         if closure is not None:
             closures.append(closure)
     return closures
@@ -638,8 +642,8 @@ def _closure(
         return Closure(duty.id, "left")
     if duty.cycle.startswith(EVENT_CYCLE):
         return None  # a review an event opened: only its completion closes it
-    if want is None:
-        return Closure(duty.id, "done" if trained else "not_required")
+    if want is None:  # done, or not asked any more (an idle rule's: not required)
+        return Closure(duty.id, "done" if trained and kind != "idle" else "not_required")
     if want.cycle != duty.cycle:
         reason = "superseded" if duty.cycle.startswith("v") else "done"
         if kind == "recurring_task":
@@ -657,14 +661,19 @@ def _to_open(
     wanted: Mapping[_Slot, _Wanted], existing: Iterable[DutyFacts], kind_of: Mapping[int, str]
 ) -> tuple[list[NewDuty], list[Reopening]]:
     """Open what is wanted and not yet known in its cycle (already done: opened as done); and
-    reopen what is closed in the cycle it is owed in again (``_owed_again``, #81)."""
+    reopen what is closed in the cycle it is owed in again: a reading or training no longer
+    required (its person back in the audience), a training whose record is gone (the
+    dashboard counts an audience trained but for its open duties, #81)."""
     known = {(duty.requirement_id, duty.person_id, duty.cycle): duty for duty in existing}
     reopen = [
         Reopening(duty.id, want.opened_on, want.due_on)
         for (req_id, person_id, _), want in wanted.items()
         if want.done_ref is None
         and (duty := known.get((req_id, person_id, want.cycle))) is not None
-        and _owed_again(duty.status, kind_of[req_id])
+        and duty.status != "open"
+        and (kind_of[req_id] == "complete_training"  # else one duty a person and cycle:
+             or (duty.status == "not_required"
+                 and kind_of[req_id] in ("acknowledge_policy", "reading_campaign")))
     ]
     return [
         NewDuty(
@@ -682,15 +691,6 @@ def _to_open(
         for (req_id, person_id, account_id), want in wanted.items()
         if (req_id, person_id, want.cycle) not in known
     ], reopen
-
-
-def _owed_again(status: str, kind: str) -> bool:
-    """Whether a closed duty owed again in its cycle opens again: a reading or training no
-    longer required (its person back in the audience); a training whose record is gone too
-    (the dashboard counts an audience trained but for its open duties)."""
-    if kind == "complete_training":
-        return status != "open"
-    return kind in ("acknowledge_policy", "reading_campaign") and status == "not_required"
 
 
 def _year(cycle: str) -> str:

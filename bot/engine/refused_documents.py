@@ -87,7 +87,9 @@ def _tell_admins(
         greeting="Hello,",
         paragraphs=[
             f"The file {shown} for the policy “{policy.title}” has changed, but the bot "
-            f"cannot use the new file: {reason}",
+            f"cannot use the new file: {reason}"
+            if current is not None
+            else f"The bot cannot use the file {shown} for the policy “{policy.title}”: {reason}",
             kept,
             "Please put a readable copy of the policy in its place (open it first to check), "
             "for example from the program it was written in. If the folder is kept by "

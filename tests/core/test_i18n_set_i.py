@@ -22,7 +22,7 @@ from bot.core.dates import HAPPENED, REVIEW, START, DateWindowError
 from bot.core.forms import SaidError
 from bot.core.i18n import BETWEEN, translations
 from bot.core.settings import Settings
-from bot.core.uploads import AttachmentError, check_docx, check_pdf
+from bot.core.uploads import AttachmentError, check_pdf, check_zip
 from bot.engine.web.forms import checked_files
 from bot.features.policies.api import ReviewError, accepted_document
 from bot.features.policies.importer import extract_from_lines, not_ours
@@ -288,7 +288,7 @@ def test_a_refusal_made_in_the_child_process_is_said_by_the_parent_in_welsh(
 
 
 def test_a_word_files_refusal_is_welsh(english_words: set[str]) -> None:
-    refused = _refused(check_docx, "polisi.docx", b"PK\x03\x04 not a zip at all")
+    refused = _refused(check_zip, "polisi.docx", b"PK\x03\x04 not a zip at all")
     assert str(refused) == (
         "polisi.docx: this Word file is damaged or is not really a Word document, so we have "
         "not opened it. Please save it again from Word (or as a PDF) and upload that."
@@ -302,7 +302,11 @@ def test_a_word_files_refusal_is_welsh(english_words: set[str]) -> None:
     "name,data,english",
     [
         ("polisi.pdf", b"", "polisi.pdf: the file is empty."),
-        ("polisi.exe", b"MZ", "polisi.exe: use a .pdf, .docx, .md or .txt file for the policy."),
+        (
+            "polisi.exe",
+            b"MZ",
+            "polisi.exe: use a .pdf, .docx, .odt, .md or .txt file for the policy.",
+        ),
         (
             "polisi.md",
             b"Polisi diogelu plant. " * 40 + b"\x01" * 30,

@@ -163,15 +163,12 @@ def _import_one(run: _Run, path: Path) -> _Outcome:
     """Import one document: read it, show what was found, ask for what is missing, store it."""
     from bot.features.policies.importer import PolicyImportError, not_ours
     from bot.features.policies.intake import dsl_names, intake_of
-    from bot.features.policies.rules import ReviewError
-    from bot.features.policies.store import accepted_document
 
     outcome = _Outcome(file=str(path))
-    try:
+    try:  # read after the check of every route, before anything is shown
         imported = read_document(path, run.typed)
         data = path.read_bytes()
-        accepted_document(path.name, data)  # the check of every route, before anything is shown
-    except (PolicyImportError, OSError, ReviewError) as exc:
+    except (PolicyImportError, OSError) as exc:
         outcome.error, outcome.error_said = str(exc), _error_said(exc, run.said)
         return outcome
     item = intake_of(path, imported)
@@ -221,18 +218,11 @@ def _import_one(run: _Run, path: Path) -> _Outcome:
 
 
 def _error_said(exc: Exception, tr: NullTranslations) -> str:
-    """Why a document cannot be read, in ``tr``'s language: the importer's sentence, or the
-    check every route makes (``accepted_document``: its refusal, the cause); else as written."""
-    from bot.core.uploads import AttachmentError
+    """Why a document cannot be read, in ``tr``'s language: the importer's sentence (with the
+    refusal of the check every route makes inside it); else as written."""
     from bot.features.policies.importer import PolicyImportError
 
-    if isinstance(exc, PolicyImportError):
-        return exc.said(tr)
-    if isinstance(refused := exc.__cause__, AttachmentError):
-        if tr is translations("cy+en"):
-            return both(_error_said(exc, translations("cy")), str(exc))
-        return refused.said(tr).removesuffix(".")  # as ``accepted_document`` writes it
-    return str(exc)
+    return exc.said(tr) if isinstance(exc, PolicyImportError) else str(exc)
 
 
 def _refusal(item: Intake, *, interactive: bool, tr: NullTranslations | None = None) -> str:
@@ -454,7 +444,7 @@ def import_summary(outcomes: list[_Outcome], tr: NullTranslations | None = None)
 
 def policies_import(
     files: Annotated[
-        list[Path], typer.Argument(help="Policy documents: .docx, .pdf, .txt or .md.")
+        list[Path], typer.Argument(help="Policy documents: .docx, .odt, .pdf, .txt or .md.")
     ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Machine-readable output (never asks questions).")

@@ -150,11 +150,11 @@ def render_board(
                            for key in ("route", "regulator")))
     title = say(N_("Trust board's termly pack - %(trust)s"), trust=trust)
     doc = A4Report(title, language, made)
-    doc.heading(title, "Title")
+    doc.text(title, "Title")
     doc.text(say(N_("Made on %(day)s. Each school's figures for its own term, beside last "
                     "term's. Counts and rates only: no names, addresses, references or report "
                     "subjects."), day=day_text(made, language)))
-    doc.heading(say(N_("Exceptions: what needs the board's eye")))
+    doc.text(say(N_("Exceptions: what needs the board's eye")), "Heading2")
     found = False
     for line, school_say in zip(lines, schools, strict=True):
         items = [school_say(message, **{k: _said(school_say, v) for k, v in values.items()})
@@ -166,12 +166,12 @@ def render_board(
     if not found:
         doc.text(say(N_("No school is below the trust's threshold of %(threshold)s%%, worse "
                         "than last term or past a deadline."), threshold=threshold))
-    doc.heading(say(N_("The trust as a whole")))
+    doc.text(say(N_("The trust as a whole")), "Heading2")
     _school_table(doc, say, *whole)
     doc.text(say(DENOMINATORS))
     for line, school_say in zip(lines, schools, strict=True):
         doc.part(line.school.language)
-        doc.heading(line.school.name)
+        doc.text(line.school.name, "Heading2")
         doc.text(_term_sentence(school_say, line.row, line.before))
         _school_table(doc, school_say, line.row, line.before)
     return doc.render()
