@@ -148,13 +148,13 @@ def render_board(
     schools = [_say_for(line) for line in lines]
     say = _Say(language, *(" / ".join(dict.fromkeys(s.values[key] for s in schools))
                            for key in ("route", "regulator")))
-    title = say(N_("Trust board's termly pack - %(trust)s"), trust=trust)
+    title = say(N_("Trustees' termly pack - %(trust)s"), trust=trust)
     doc = A4Report(title, language, made)
     doc.text(title, "Title")
     doc.text(say(N_("Made on %(day)s. Each school's figures for its own term, beside last "
                     "term's. Counts and rates only: no names, addresses, references or report "
                     "subjects."), day=day_text(made, language)))
-    doc.text(say(N_("Exceptions: what needs the board's eye")), "Heading2")
+    doc.text(say(N_("Exceptions: what needs the trustees' eye")), "Heading2")
     found = False
     for line, school_say in zip(lines, schools, strict=True):
         items = [school_say(message, **{k: _said(school_say, v) for k, v in values.items()})

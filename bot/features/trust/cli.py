@@ -1,4 +1,4 @@
-"""CLI for the trust: ``trust report``, the board's termly pack, mounted by ``bot.cli.main``.
+"""CLI for the trust: ``trust report``, the trustees' termly pack, mounted by ``bot.cli.main``.
 
 The command imports the pack's modules when it runs, so ``--help`` stays light.
 """
@@ -23,7 +23,7 @@ def trust_report(
     ] = None,
     as_of: AsOf = None,
 ) -> None:
-    """The trust board's termly pack: trust-board.pdf and trust-board.csv, signed."""
+    """The trustees' termly pack: trust-board.pdf and trust-board.csv, signed."""
     from bot.core.models import utcnow  # lazy: SQLAlchemy and the models (~1 s), as governors'
     from bot.features.governors.api import ReportError
     from bot.features.trust.pack import announce, gather, make_files, trust_language
@@ -48,5 +48,5 @@ def trust_report(
     console.print(f"[green]Written[/]: {', '.join(sorted(files))} in {out}")
 
 
-trust_app = typer.Typer(help="The trust: the board's termly pack.", no_args_is_help=True)
+trust_app = typer.Typer(help="The trust: the trustees' termly pack.", no_args_is_help=True)
 trust_app.command("report")(friendly(trust_report))

@@ -212,9 +212,9 @@ def announce(
     draft = notice(
         school=config.organisation.name,
         to=leads,
-        subject=_("The trust board's pack for %(term)s is ready - %(trust)s") % values,
+        subject=_("The trustees' pack for %(term)s is ready - %(trust)s") % values,
         paragraphs=[
-            _("The termly pack for the trust board (%(term)s) was made on %(day)s: each "
+            _("The trustees' termly pack (%(term)s) was made on %(day)s: each "
               "school's figures beside last term's, the exceptions first. Counts only: no "
               "names, and no report's content or subject.") % values,
             _("Download it from the trust overview (you will be asked to sign in)."),

@@ -25,7 +25,7 @@ BOARD_MAKERS = TRUST_OVERSIGHT | TRUST_ADMINS
 
 @router.get("/trust", include_in_schema=False)
 def trust_page(request: Request) -> Response:
-    """Each school's counts and the trust's totals, and the board's pack (403 for anyone but
+    """Each school's counts and the trust's totals, and the trustees' pack (403 for anyone but
     a safeguarding lead or a trust admin)."""
     user = require_roles(request, BOARD_MAKERS)
     now = utcnow()
@@ -51,7 +51,7 @@ def trust_page(request: Request) -> Response:
 def trust_board(
     request: Request, csrf_token: Annotated[str, Form()] = "", term: Annotated[str, Form()] = ""
 ) -> Response:
-    """Make the board's termly pack and download it, signed (audited; the leads told once)."""
+    """Make the trustees' termly pack and download it, signed (audited; the leads told once)."""
     from bot.features.evidence.api import zip_files  # lazy: the pack's modules
     from bot.features.trust.pack import announce, gather, make_files
 

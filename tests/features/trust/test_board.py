@@ -268,8 +268,8 @@ def test_the_files_name_nobody_and_the_pdf_is_embedded_tagged_dated_and_signed(
     assert "fewer than 5" in text and "School 12" in text
     # a Welsh school in the trust: the trust's pages in Welsh and English, sentence by
     # sentence; the Welsh school's page in Welsh
-    assert ("Eithriadau: beth sydd angen sylw'r bwrdd / Exceptions: what needs the board's "
-            "eye") in flat
+    assert ("Eithriadau: beth sydd angen sylw'r ymddiriedolwyr / Exceptions: what needs the "
+            "trustees' eye") in flat
     welsh = flat[flat.rindex("School 12 Tymor"):]
     assert "llai na 5" in welsh and "fewer than 5" not in welsh and "Y tymor hwn" in welsh
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True,
