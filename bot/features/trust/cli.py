@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from bot.engine.commands import AsOf, as_of_today, console, context, error_said, fail, friendly
+from bot.core.i18n import translations
+from bot.engine.commands import AsOf, as_of_today, console, context, fail, friendly
 
 __all__ = ["trust_app"]
 
@@ -41,7 +42,7 @@ def trust_report(
                                threshold=config.organisation.board_threshold_pct)
             announce(session, config, lines, base_url=ctx.settings.base_url, today=today)
     except ReportError as exc:
-        fail(error_said(exc, language), highlight=False, language=language)
+        fail(exc.said(translations(language)), highlight=False, language=language)
     out.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (out / name).write_bytes(data)
