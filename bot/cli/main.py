@@ -58,6 +58,7 @@ from bot.features.scr.cli import scr_app
 from bot.features.setup.cli import init_command
 from bot.features.tasks.cli import reviews_app
 from bot.features.training.cli import training_app
+from bot.features.trust.cli import trust_app
 from bot.features.visitors.cli import visitors_app
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ for _group, _name in (
     (decisions_app, "decisions"), (evidence_app, "evidence"), (visitors_app, "visitors"),
     (scr_app, "scr"),
     (directory_app, "directory"), (outbox_app, "outbox"), (config_app, "config"),
-    (mis_app, "mis"), (language_app, "language"), (roles_app, "roles"),
+    (mis_app, "mis"), (language_app, "language"), (roles_app, "roles"), (trust_app, "trust"),
 ):
     app.add_typer(_group, name=_name)
 app.command("start-sending")(start_sending)

@@ -40,7 +40,7 @@ from bot.core.setup_state import is_sending
 from bot.core.store import Store, allocate_ids, insert_later, others_waiting
 from bot.engine import attention, changes
 from bot.engine.config_sync import account_event, config_inputs, ensure_school, sync_config
-from bot.engine.duties import Closure, NewDuty, Plan, plan_duties, school_attention
+from bot.engine.duties import Closure, NewDuty, Plan, Reopening, plan_duties, school_attention
 from bot.engine.duty_status import changing, recounted
 from bot.engine.facts import (
     BATCH,
@@ -143,8 +143,8 @@ def _plan_batches(
         if pending is not None:
             pending.add(session)
         attention.record(session, school.id, batch, plan.attention, whole, school=n == 0)
-        opened += sum(1 for d in plan.to_open if d.status == "open")
-        written += len(plan.to_open)
+        opened += sum(1 for d in plan.to_open if d.status == "open") + len(plan.to_reopen)
+        written += len(plan.to_open) + len(plan.to_reopen)
         chase = None if reminders is None else partial(
             reminders.batch, after=batch.after, upto=batch.upto,
             stored={d.person_id for d in existing if d.status == "open"},
@@ -186,6 +186,7 @@ def apply_plan(
     about has its stage in its row (new) or in an update (stored).
     """
     closed = _close(session, plan.to_close, today)
+    _reopen(session, plan.to_reopen)
     rows = [_duty_row(school_id, d, today) for d in plan.to_open]
     if chase is not None:
         for row, duty_id in zip(rows, allocate_ids(session, Duty, len(rows)), strict=True):
@@ -240,6 +241,23 @@ def _close(session: Session, closures: Sequence[Closure], today: date) -> dict[s
                         if status == "done" else today)
             )
     return dict(closed)
+
+
+def _reopen(session: Session, reopenings: Sequence[Reopening]) -> None:
+    """Open closed duties again, due as new ones (their reminders afresh): a few statements,
+    one per pair of dates (thousands share them)."""
+    by_dates: dict[tuple[date, date], list[int]] = defaultdict(list)
+    for r in reopenings:
+        by_dates[(r.opened_on, r.due_on)].append(r.duty_id)
+    for (opened_on, due_on), ids in by_dates.items():
+        for start in range(0, len(ids), 500):
+            session.execute(
+                update(Duty)
+                .where(Duty.id.in_(ids[start : start + 500]), Duty.status != "open")
+                .values(status="open", closed_on=None, closed_reason=None, evidence_ref=None,
+                        opened_on=opened_on, due_on=due_on, last_stage=-1, reminders_sent=0,
+                        last_reminded_on=None)
+            )
 
 
 # --------------------------------------------------------------------------- the cycle

@@ -611,6 +611,9 @@ class Organisation(_Strict):
     # the trust's safeguarding leads: they see each school's headline counts on /trust and in
     # a weekly email (never a report's content or subject), in no school's own pages (#54)
     trust_safeguarding_leads: list[Email] = []
+    # the trust board's pack lists a school whose training, acknowledgement or statutory
+    # reading rate is below this share (per cent) among its exceptions (#81)
+    board_threshold_pct: int = Field(default=90, ge=0, le=100)
 
 
 class OrgConfig(_Strict):

@@ -46,6 +46,7 @@ __all__ = [
     "earlier_packs",
     "key_fingerprint",
     "make_pack",
+    "zip_files",
 ]
 
 PACK_MADE = "evidence.pack_made"
@@ -132,7 +133,8 @@ def _readme(facts: Facts, key: str, zip_name: str, files: dict[str, str]) -> byt
     return text.replace("\n", "\r\n").encode("utf-8")
 
 
-def _zip(files: dict[str, bytes], made: datetime) -> bytes:
+def zip_files(files: dict[str, bytes], made: datetime) -> bytes:
+    """The files in a zip, each dated ``made`` (the same bytes for the same files)."""
     buffer = io.BytesIO()
     stamp = (made.year, made.month, made.day, made.hour, made.minute, made.second - made.second % 2)
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -200,7 +202,7 @@ def make_pack(
     manifest = manifest_bytes(files)
     files[MANIFEST] = manifest
     files[SIGNATURE] = sign(secret, manifest)
-    pack = Pack(_zip(files, facts.made_at), zip_name, tuple(sorted(files)), key)
+    pack = Pack(zip_files(files, facts.made_at), zip_name, tuple(sorted(files)), key)
     audit.record(
         session,
         actor=request.actor,
