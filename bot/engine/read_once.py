@@ -1,12 +1,14 @@
-"""A directory read once for each cursor within one sweep (``bot.engine.sweep.run_sweep``)."""
+"""A directory read once for each cursor within one sweep (``bot.engine.sweep.run_sweep``),
+or within one tick by each sweep worker (``bot.engine.sweep_jobs``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from bot.core.ports import Directory, DirectoryChanges
+from bot.core.config import SchoolConfig
+from bot.core.ports import Connectors, Directory, DirectoryChanges
 
-__all__ = ["ReadOnce"]
+__all__ = ["ReadOnce", "TickConnectors"]
 
 
 @dataclass
@@ -25,3 +27,25 @@ class ReadOnce:
         if cursor not in self._read:
             self._read[cursor] = self.directory.fetch(cursor)
         return self._read[cursor]
+
+
+@dataclass
+class TickConnectors:
+    """The connectors of one sweep (or one worker's tick): each connection's directory and the
+    extra people file read once (``ReadOnce``), whatever the number of its schools."""
+
+    connectors: Connectors
+    _of: dict[str | None, Connectors] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        extra = self.connectors.extra_people
+        self._extra = ReadOnce(extra) if extra else None
+
+    def of(self, school: SchoolConfig) -> Connectors:
+        """The school's connection's connectors, its directory read once."""
+        if school.connection not in self._of:
+            own = self.connectors.connection(school.connection)
+            self._of[school.connection] = replace(
+                own, directory=ReadOnce(own.directory), extra_people=self._extra,
+                mis=self.connectors.mis)
+        return self._of[school.connection]

@@ -40,7 +40,7 @@ from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
 from bot.core.store import Store, allocate_ids, insert_later, others_waiting
 from bot.core.write_behind import write_behind
-from bot.engine import attention, changes
+from bot.engine import attention, changes, sweep_jobs
 from bot.engine.config_sync import account_event, config_inputs, ensure_school, sync_config
 from bot.engine.directory import DirectoryReport, sync_directory
 from bot.engine.duties import Closure, NewDuty, Plan, plan_duties, school_attention
@@ -59,7 +59,7 @@ from bot.engine.idle_steps import idle
 from bot.engine.leavers import MissingPerson, missing_people
 from bot.engine.mis import ended_addresses, record_mis_error, sync_mis
 from bot.engine.planner_statistics import refresh_statistics
-from bot.engine.read_once import ReadOnce
+from bot.engine.read_once import TickConnectors
 from bot.engine.remind import (
     ChatRoute,
     PendingDigests,
@@ -73,8 +73,9 @@ from bot.engine.settings_problems import record_settings
 from bot.engine.snapshot import roll_forward
 from bot.engine.step_failures import StepFailed, log_failure, record_steps
 from bot.engine.steps import FeatureSteps, Step, registered
+from bot.engine.sweep_jobs import Lease
 
-__all__ = ["SchoolSweep", "apply_plan", "plan_and_apply", "run_sweep"]
+__all__ = ["SchoolSweep", "apply_plan", "plan_and_apply", "run_sweep", "sweep_one"]
 
 log = logging.getLogger(__name__)
 
@@ -552,11 +553,11 @@ def fewer_collections() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-def _sweep_one(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
+def _sweep_one(full: StepContext, steps: FeatureSteps, lease: Lease | None) -> SchoolSweep:
     """One school's sweep in its own transaction (``full``'s session, new and closed here),
-    committed with its run's record (on SQLite, earlier when another writer waits between two
-    steps: ``others_waiting``)."""
-    session = full.session
+    committed with its run's record and its last sweep's (with ``lease``: only while the lease
+    holds; on SQLite, earlier when another writer waits between two steps: ``others_waiting``)."""
+    session, started = full.session, utcnow()
     try:
         session.begin()
         run = SweepRun(school_id=full.school.id, as_of=full.today,
@@ -577,8 +578,13 @@ def _sweep_one(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
                 **({"planned_people": result.planned_people}
                    if result.planned in ("changed", "attention") else {}),
                 **result.extra,
+                # a sweep worker's: how long the school waited from its tick's queue to a claim
+                **({"waited_s": (lease.started_at - lease.due_at).total_seconds()}
+                   if lease else {}),
             }
             session.add(run)
+            sweep_jobs.finish(session, full.school.id, lease=lease, started=started,
+                              failed=[f.step for f in result.failed])
             session.commit()
         else:
             session.rollback()
@@ -603,6 +609,35 @@ def _record(store: Store, school: SchoolConfig, result: SchoolSweep, now: dateti
         log_failure(school.id, "recording the steps", exc)
 
 
+def sweep_one(
+    store: Store, settings: Settings, config: OrgConfig, school: SchoolConfig,
+    connectors: Connectors, today: date, moment: datetime, *, write: bool = True,
+    lease: Lease | None = None,
+) -> SchoolSweep:
+    """Sweep one school, as the single loop and a sweep worker both do: in its own transaction
+    (saved, with ``lease``, only while the lease holds), then which steps failed recorded.
+
+    A failure of the school's own transaction is the school's alone (recorded as its ``school``
+    step failing); a lost lease records nothing: the school is another worker's now."""
+    try:
+        result = _sweep_one(StepContext(store.session(), settings, config, school, connectors,
+                                        today, moment, write), registered(), lease)
+        result.succeeded.append("school")  # its work is saved: a failure to save is over
+    except sweep_jobs.LeaseLostError:
+        log.warning("school %s: its sweep was not saved: its lease was lost", school.id)
+        return SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
+                           failed=[StepFailed("school", "LeaseLostError")])
+    except Exception as exc:  # the school's own transaction failed: the next school runs
+        log_failure(school.id, "school", exc)
+        result = SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
+                             failed=[StepFailed("school", type(exc).__name__)])
+        if write:
+            sweep_jobs.failed_whole(store, school.id, lease, moment)
+    if write:
+        _record(store, school, result, moment)
+    return result
+
+
 @fewer_collections()
 def run_sweep(
     store: Store,
@@ -624,21 +659,9 @@ def run_sweep(
 
     The directory is read once per tenant or domain (the install's, and each school's own
     connection's) and the extra people file once, whatever the number of schools
-    (``ReadOnce``): each school takes its share of its connection's listing. A school whose
-    connection is not set up fails alone; the others sweep."""
-    steps = registered()  # the features' steps, handed over by the app at start-up
-    extra = ReadOnce(connectors.extra_people) if connectors.extra_people else None
-    read_once: dict[str | None, Connectors] = {}
-
-    def of(school: SchoolConfig) -> Connectors:
-        """The school's connection's connectors, its directory read once per sweep."""
-        if school.connection not in read_once:
-            own = connectors.connection(school.connection)
-            read_once[school.connection] = replace(
-                own, directory=ReadOnce(own.directory), extra_people=extra,
-                mis=connectors.mis)
-        return read_once[school.connection]
-
+    (``TickConnectors``): each school takes its share of its connection's listing. A school
+    whose connection is not set up fails alone; the others sweep."""
+    shared = TickConnectors(connectors)
     moment = now or utcnow()
     today = as_of or local_today(moment)
     if write:  # each school's last good settings and problem; a new problem mailed once
@@ -648,16 +671,8 @@ def run_sweep(
             log_failure("(all)", "settings problems", exc)
     results: list[SchoolSweep] = []
     for school in config.schools:
-        try:
-            result = _sweep_one(StepContext(store.session(), settings, config, school,
-                                            of(school), today, moment, write), steps)
-            result.succeeded.append("school")  # its work is saved: a failure to save is over
-        except Exception as exc:  # the school's own transaction failed: the next school runs
-            log_failure(school.id, "school", exc)
-            result = SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
-                                 failed=[StepFailed("school", type(exc).__name__)])
-        if write:
-            _record(store, school, result, moment)
+        result = sweep_one(store, settings, config, school, shared.of(school), today, moment,
+                           write=write)
         if not keep_reminders:  # ``told`` says what a log or a terminal shows of them
             result.reminders = []
         results.append(result)

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from bot.core.clock import local_today
 from bot.core.models import utcnow
 from bot.core.permissions import TRUST_OVERSIGHT
+from bot.engine.sweep_jobs import not_swept
 from bot.engine.web.deps import ctx, render, require_roles
 from bot.features.trust.rules import NEVER_PASSED, totals
 from bot.features.trust.service import trust_counts
@@ -27,6 +28,7 @@ def trust_page(request: Request) -> Response:
     config = ctx(request).config
     with ctx(request).store.session() as session:
         rows = trust_counts(session, config, today, now)
+        stale = not_swept(session, config.schools, now)
     return render(
         request,
         "trust.html",
@@ -37,5 +39,6 @@ def trust_page(request: Request) -> Response:
             "today": today,
             "org_name": config.organisation.name,
             "never_passed": NEVER_PASSED,
+            "not_swept": stale,
         },
     )

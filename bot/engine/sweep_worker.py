@@ -1,0 +1,90 @@
+"""The sweep shared by workers on PostgreSQL: the tick queues every school in force
+(``queue_tick``), and each worker claims one school at a time and sweeps it under its lease
+(``work``), with the engine's one school sweep (``bot.engine.sweep.sweep_one``). The queue, the
+lease and the fencing number are ``bot.engine.sweep_jobs``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+
+from bot.core.clock import local_today
+from bot.core.config import OrgConfig
+from bot.core.models import SweepJob, utcnow
+from bot.core.ports import Connectors
+from bot.core.settings import Settings
+from bot.core.store import Store
+from bot.engine import sweep_jobs
+from bot.engine.read_once import TickConnectors
+from bot.engine.settings_problems import record_settings
+from bot.engine.step_failures import log_failure
+from bot.engine.sweep import fewer_collections, sweep_one
+
+__all__ = ["LEASE", "queue_tick", "work"]
+
+log = logging.getLogger(__name__)
+
+# a claim holds its school this long, renewed every third of it while the sweep works: a killed
+# worker's school is claimed again at most this long after its last renewal
+LEASE = timedelta(minutes=2)
+IDLE_SECONDS = 5.0  # how soon an idle worker looks again for queued schools
+
+
+def queue_tick(store: Store, config: OrgConfig, now: datetime) -> int:
+    """The tick's start on PostgreSQL: each school's last good settings recorded (as the single
+    loop does first), then every school in force queued; how many were queued."""
+    try:
+        record_settings(store, config, now)
+    except Exception as exc:  # the schools in force still sweep
+        log_failure("(all)", "settings problems", exc)
+    return sweep_jobs.enqueue(store, [school.id for school in config.schools], now)
+
+
+@fewer_collections()
+def work(
+    store: Store,
+    settings: Settings,
+    config_of: Callable[[], OrgConfig],
+    connectors: Connectors,
+    *,
+    worker: str | None = None,
+    until_idle: bool = True,
+    stop: threading.Event | None = None,
+    lease_length: timedelta = LEASE,
+) -> int:
+    """Claim and sweep queued schools until the queue is empty (``until_idle``) or ``stop`` is
+    set; how many schools this worker swept. The settings (``config_of``) are read afresh for
+    each tick, and each connection's directory once a tick by this worker (``TickConnectors``).
+    A school no longer in force leaves the queue unswept."""
+    worker, stop = worker or sweep_jobs.worker_name(), stop or threading.Event()
+    swept, tick, config, shared = 0, None, None, None
+    while not stop.is_set():
+        lease = sweep_jobs.claim(store, worker, lease_length)
+        if lease is None:
+            if until_idle:
+                break
+            stop.wait(IDLE_SECONDS)
+            continue
+        if lease.tick != tick or config is None or shared is None:
+            tick, config, shared = lease.tick, config_of(), TickConnectors(connectors)
+        school = next((s for s in config.schools if s.id == lease.school_id), None)
+        if school is None:
+            _drop(store, lease)
+            continue
+        moment = utcnow()
+        with sweep_jobs.renewing(store, lease, lease_length):
+            sweep_one(store, settings, config, school, shared.of(school), local_today(moment),
+                      moment, lease=lease)
+        swept += 1
+    return swept
+
+
+def _drop(store: Store, lease: sweep_jobs.Lease) -> None:
+    """A claimed school no longer in force: its job goes (the next enqueue forgets it)."""
+    log.info("sweep worker: school %s is no longer in force; not swept", lease.school_id)
+    with store.transaction() as session:
+        session.execute(delete(SweepJob).where(*sweep_jobs.held(lease)))
