@@ -58,6 +58,7 @@ __all__ = [
     "queue_state",
     "renewing",
     "tick_of",
+    "waiting_now",
     "worker_name",
 ]
 
@@ -134,13 +135,18 @@ def enqueue(store: Store, school_ids: Sequence[str], now: datetime) -> int:
     return queued
 
 
+def waiting_now() -> tuple[Any, ...]:
+    """SQL: the school is queued and no lease runs on it (a claim's choice)."""
+    return SweepJob.due_at.is_not(None), or_(SweepJob.lease_until.is_(None),
+                                              SweepJob.lease_until <= _DB_NOW)
+
+
 def claim(store: Store, worker: str, length: timedelta) -> Lease | None:
     """Claim the school waiting longest (queued, and no lease running on it) for ``length``,
     under the next fencing number; None when none waits."""
     waiting = (
         select(SweepJob.school_id)
-        .where(SweepJob.due_at.is_not(None),
-               or_(SweepJob.lease_until.is_(None), SweepJob.lease_until <= _DB_NOW))
+        .where(*waiting_now())
         .order_by(SweepJob.due_at)
         .limit(1)
         .with_for_update(skip_locked=True)
