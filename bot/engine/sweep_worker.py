@@ -70,7 +70,9 @@ def work(
             stop.wait(IDLE_SECONDS)
             continue
         if lease.tick != tick or config is None or shared is None:
-            tick, config, shared = lease.tick, config_of(), TickConnectors(connectors)
+            if shared is not None:  # the last tick's file reads, for the next process
+                shared.keep()
+            tick, config, shared = lease.tick, config_of(), TickConnectors(connectors, store)
         school = next((s for s in config.schools if s.id == lease.school_id), None)
         if school is None:
             _drop(store, lease)
@@ -80,6 +82,8 @@ def work(
             sweep_one(store, settings, config, school, shared.of(school), local_today(moment),
                       moment, lease=lease)
         swept += 1
+    if shared is not None:
+        shared.keep()
     return swept
 
 

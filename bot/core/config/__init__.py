@@ -14,6 +14,7 @@ from bot.core.config.proof import ReadingProof as ReadingProof
 from bot.core.config.reports import ClockRule as ClockRule
 from bot.core.config.schema import DEFAULT_CADENCE as DEFAULT_CADENCE
 from bot.core.config.schema import EXTRA_ROLES as EXTRA_ROLES
+from bot.core.config.schema import JOB_ROLES as JOB_ROLES
 from bot.core.config.schema import ROLES as ROLES
 from bot.core.config.schema import AccountConfig as AccountConfig
 from bot.core.config.schema import Audience as Audience

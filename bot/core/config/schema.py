@@ -41,6 +41,7 @@ from bot.core.nations import (
     WORD_KEYS,
     NationPackError,
     pack_for,
+    role_table,
     school_words_for,
 )
 
@@ -65,7 +66,10 @@ ROLES: tuple[str, ...] = get_args(Role)
 EXTRA_ROLES = ("staff", "governor", "safeguarding_governor", "volunteer", "supply")
 # what a job title or MIS role (the school's own words) gives: one of the extra roles, or
 # "none" (not asked for anything: a cleaner, a caterer)
-JobRole = Literal["staff", "governor", "safeguarding_governor", "volunteer", "supply", "none"]
+JobRole = Literal[
+    "staff", "volunteer", "governor", "safeguarding_governor", "clerk", "supply", "none"
+]
+JOB_ROLES: tuple[str, ...] = get_args(JobRole)
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 # a reading campaign's audience name ("part-1", "annex-a"): short, so the stored key fits
 PartName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=15)]
@@ -426,6 +430,13 @@ class SchoolConfig(_Strict):
     # the /privacy and /terms pages (Markdown; None: the built-in text, in the school's name)
     privacy_notice: str | None = Field(default=None, max_length=20000)
     terms_of_use: str | None = Field(default=None, max_length=20000)
+
+    @property
+    def role_table(self) -> dict[str, str]:
+        """The posts its people's job titles are read through: the built-in table for its
+        nation under its own ``job_titles`` (none for a school whose roles come from groups
+        alone: ``bot.core.nations.role_table``)."""
+        return role_table(self.country, self.job_titles, self.role_groups)
 
     @property
     def teams_first(self) -> bool:

@@ -39,7 +39,6 @@ from bot.engine import snapshot
 from bot.engine.chasing import needs_conversation
 from bot.engine.sweep_jobs import not_swept
 from bot.engine.web.deps import ctx, language_for_page, render
-from bot.engine.web.page_cache import kept, true_until
 from bot.features.complaints.api import summary as complaints_summary
 from bot.features.complaints.api import words_for as complaint_readers
 from bot.features.dashboard import drilldown
@@ -187,11 +186,8 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             told = bool(set(viewer.roles) & SETUP_EDITORS)
             beats = session.connection() if told else None
             stopped = scheduler_health.stopped(now, beats) if told else None
-            stopped_by = scheduler_health.due_by(beats) if told else None
             stale = not_swept(session, shown, now) if told else []
         extras = _extras(ctx(request).store, viewer.school.id, today)
-        true_until(request, panel.changes_at)  # a clock's "5 min left" is kept only while true
-        true_until(request, stopped_by)  # "the bot's jobs stopped" shows once true
         reviews = sorted(
             figures.policies,
             key=lambda p: (
@@ -260,7 +256,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             },
         )
 
-    return kept(request, lambda: guarded(request, build))
+    return guarded(request, build)
 
 
 # --------------------------------------------------------------------------- Teams set-up

@@ -28,8 +28,11 @@ HOW_TO_SHARE = (
 )
 
 
-def _build(out: Path, school: str | None) -> None:
-    """Make the pack for one school and write it to ``out``."""
+def _build(
+    out: Annotated[Path, typer.Option("--out", help="The zip to write, e.g. evidence.zip.")],
+    school: SchoolOption = None,
+) -> None:
+    """Make the pack (the same as compliance-bot evidence --out FILE.zip)."""
     # lazy: not loaded by --help (module docstring)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -113,14 +116,7 @@ def evidence(
     _build(out, school)
 
 
-@evidence_app.command("build")
-@friendly
-def evidence_build(
-    out: Annotated[Path, typer.Option("--out", help="The zip to write, e.g. evidence.zip.")],
-    school: SchoolOption = None,
-) -> None:
-    """Make the pack (the same as compliance-bot evidence --out FILE.zip)."""
-    _build(out, school)
+evidence_app.command("build")(friendly(_build))
 
 
 @evidence_app.command("verify")

@@ -1,7 +1,7 @@
 """sweep_jobs: each school's sweep job and its last sweep (the sweep shared by workers)
 
-Revision ID: 0054
-Revises: 0053
+Revision ID: 0056
+Revises: 0055
 Create Date: 2026-11-28 09:00:00
 
 One row a school, used again every tick (``bot.engine.sweep_jobs``): the table never holds
@@ -18,8 +18,8 @@ from alembic import op
 
 import bot.core.models
 
-revision = "0054"
-down_revision = "0053"
+revision = "0056"
+down_revision = "0055"
 branch_labels = None
 depends_on = None
 
