@@ -9,12 +9,14 @@ from dataclasses import dataclass, field, replace
 
 from bot.core.config import SchoolConfig
 from bot.core.kept_reads import KeptIn
-from bot.core.ports import Connectors, Directory, DirectoryChanges
+from bot.core.ports import Connectors, Directory, DirectoryChanges, RetryableError
 from bot.core.store import Store
 
 __all__ = ["ReadOnce", "TickConnectors", "keep_reads"]
 
 log = logging.getLogger(__name__)
+
+THROTTLED_WAIT = 60.0  # seconds a tenant that refused a read without saying how long waits
 
 
 @dataclass
@@ -29,13 +31,18 @@ class ReadOnce:
     directory: Directory
     kept: KeptIn | None = None
     _read: dict[str | None, DirectoryChanges] = field(default_factory=dict, repr=False)
+    asked_to_wait: float | None = None  # the platform's "not now" at the last read (seconds)
 
     def fetch(self, cursor: str | None = None) -> DirectoryChanges:
         """What ``directory.fetch(cursor)`` returned this sweep, read on first asking."""
         if cursor not in self._read:
             if self.kept is not None:
                 self.kept.recall(self.directory)
-            self._read[cursor] = self.directory.fetch(cursor)
+            try:
+                self._read[cursor] = self.directory.fetch(cursor)
+            except RetryableError as exc:  # the tenant throttles: sweep workers pause it
+                self.asked_to_wait = exc.retry_after or THROTTLED_WAIT
+                raise
         return self._read[cursor]
 
     def keep(self) -> None:
@@ -78,6 +85,16 @@ class TickConnectors:
                 own, directory=ReadOnce(own.directory, kept), extra_people=self._extra,
                 mis=self.connectors.mis)
         return self._of[school.connection]
+
+    def asked_to_wait(self, school: SchoolConfig) -> float | None:
+        """Seconds the school's tenant asked us to wait at its last directory read (None: it did
+        not), forgotten once asked."""
+        read = self._of.get(school.connection)
+        directory = read.directory if read is not None else None
+        if not isinstance(directory, ReadOnce):
+            return None
+        wait, directory.asked_to_wait = directory.asked_to_wait, None
+        return wait
 
     def keep(self) -> None:
         """Keep each file read for the next process (``keep_reads``)."""

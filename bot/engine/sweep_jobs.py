@@ -29,7 +29,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -55,6 +55,7 @@ __all__ = [
     "finish",
     "held",
     "not_swept",
+    "pause",
     "queue_state",
     "renewing",
     "tick_of",
@@ -113,21 +114,23 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def enqueue(store: Store, school_ids: Sequence[str], now: datetime) -> int:
-    """Queue each school for the tick ``now`` falls in, unless it is queued or being swept or
-    was already queued for that tick; how many were queued. Rows of schools not given and not
-    queued go (a school no longer configured)."""
-    tick, queued = tick_of(now), 0
+def enqueue(store: Store, tenants: Mapping[str, str], now: datetime) -> int:
+    """Queue each school of ``tenants`` (its id: its tenant, the connection it reads) for the
+    tick ``now`` falls in, unless it is queued or being swept or was already queued for that
+    tick; how many were queued. Rows of schools not given and not queued go (a school no longer
+    configured)."""
+    tick, queued, school_ids = tick_of(now), 0, list(tenants)
     with store.transaction() as session:
         for start in range(0, len(school_ids), _ENQUEUE_BATCH):
             insert = dialect_insert(session, SweepJob).values([
-                {"school_id": school_id, "tick": tick, "due_at": _DB_NOW, "fence": 0,
-                 "failed": []}
+                {"school_id": school_id, "tenant": tenants[school_id], "tick": tick,
+                 "due_at": _DB_NOW, "not_before": None, "fence": 0, "failed": []}
                 for school_id in school_ids[start:start + _ENQUEUE_BATCH]
             ])
             queued += len(session.execute(insert.on_conflict_do_update(
                 index_elements=["school_id"],
-                set_={"tick": insert.excluded.tick, "due_at": insert.excluded.due_at},
+                set_={"tick": insert.excluded.tick, "due_at": insert.excluded.due_at,
+                      "tenant": insert.excluded.tenant, "not_before": None},
                 where=SweepJob.due_at.is_(None) & (SweepJob.tick < insert.excluded.tick),
             ).returning(SweepJob.school_id)).all())
         session.execute(delete(SweepJob).where(SweepJob.school_id.not_in(school_ids),
@@ -136,14 +139,27 @@ def enqueue(store: Store, school_ids: Sequence[str], now: datetime) -> int:
 
 
 def waiting_now() -> tuple[Any, ...]:
-    """SQL: the school is queued and no lease runs on it (a claim's choice)."""
-    return SweepJob.due_at.is_not(None), or_(SweepJob.lease_until.is_(None),
-                                              SweepJob.lease_until <= _DB_NOW)
+    """SQL: the school is queued, no lease runs on it and its tenant has not asked us to wait
+    (a claim's choice)."""
+    return (SweepJob.due_at.is_not(None),
+            or_(SweepJob.lease_until.is_(None), SweepJob.lease_until <= _DB_NOW),
+            or_(SweepJob.not_before.is_(None), SweepJob.not_before <= _DB_NOW))
+
+
+def pause(store: Store, tenant: str, seconds: float) -> int:
+    """The tenant asked us to wait (429, Retry-After): its queued schools are claimed only once
+    ``seconds`` have passed, while every other tenant's are claimed meanwhile; how many wait."""
+    with store.transaction() as session:
+        result = session.execute(
+            update(SweepJob).where(SweepJob.tenant == tenant, SweepJob.due_at.is_not(None))
+            .values(not_before=_DB_NOW + timedelta(seconds=seconds))
+            .execution_options(synchronize_session=False))
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def claim(store: Store, worker: str, length: timedelta) -> Lease | None:
-    """Claim the school waiting longest (queued, and no lease running on it) for ``length``,
-    under the next fencing number; None when none waits."""
+    """Claim the school waiting longest (``waiting_now``) for ``length``, under the next fencing
+    number; None when none waits."""
     waiting = (
         select(SweepJob.school_id)
         .where(*waiting_now())

@@ -41,7 +41,7 @@ def queue_tick(store: Store, config: OrgConfig, now: datetime) -> int:
         record_settings(store, config, now)
     except Exception as exc:  # the schools in force still sweep
         log_failure("(all)", "settings problems", exc)
-    return sweep_jobs.enqueue(store, [school.id for school in config.schools], now)
+    return sweep_jobs.enqueue(store, {s.id: s.connection or "" for s in config.schools}, now)
 
 
 @fewer_collections()
@@ -82,6 +82,11 @@ def work(
             sweep_one(store, settings, config, school, shared.of(school), local_today(moment),
                       moment, lease=lease)
         swept += 1
+        wait = shared.asked_to_wait(school)
+        if wait is not None:  # one throttled tenant delays only its own schools
+            held = sweep_jobs.pause(store, school.connection or "", wait)
+            log.warning("sweep worker: the tenant of school %s asked us to wait %.0f s; its %d "
+                        "other queued school(s) wait, the others are swept", school.id, wait, held)
     if shared is not None:
         shared.keep()
     return swept

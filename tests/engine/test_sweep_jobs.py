@@ -5,6 +5,7 @@ commit is refused and saves nothing; workers together queue exactly what the sin
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from bot.core.models import OutboxMessage, SweepJob, SweepRun, utcnow
+from bot.core.ports import DirectoryChanges, RetryableError
 from bot.engine import sweep_jobs
 from bot.engine.sweep import run_sweep, sweep_one
 from bot.engine.sweep_worker import queue_tick, work
@@ -93,15 +95,15 @@ def test_a_school_is_queued_once_a_tick_and_never_while_it_is_swept(
     with ctx.store.session() as session:
         state = sweep_jobs.queue_state(session)
         assert (state.waiting, state.running) == (2, 1) and state.oldest is not None
-    later = now + sweep_jobs.TICK
-    assert sweep_jobs.enqueue(ctx.store, ids, later) == 0  # queued, or being swept
+    later, tenants = now + sweep_jobs.TICK, dict.fromkeys(ids, "")
+    assert sweep_jobs.enqueue(ctx.store, tenants, later) == 0  # queued, or being swept
     with ctx.store.transaction() as session:
         sweep_jobs.finish(session, lease.school_id, lease=lease, started=now, failed=[])
-    assert sweep_jobs.enqueue(ctx.store, ids, now) == 0  # swept this tick already
-    assert sweep_jobs.enqueue(ctx.store, ids, later) == 1  # the next tick: the swept one
+    assert sweep_jobs.enqueue(ctx.store, tenants, now) == 0  # swept this tick already
+    assert sweep_jobs.enqueue(ctx.store, tenants, later) == 1  # the next tick: the swept one
     with ctx.store.transaction() as session:  # a school no longer configured: its row goes
         session.execute(update(SweepJob).values(due_at=None))
-    sweep_jobs.enqueue(ctx.store, ids[:2], later)
+    sweep_jobs.enqueue(ctx.store, dict.fromkeys(ids[:2], ""), later)
     with ctx.store.session() as session:
         assert sorted(session.scalars(select(SweepJob.school_id))) == sorted(ids[:2])
     ctx.store.dispose()
@@ -200,3 +202,49 @@ def test_the_scheduler_s_sweep_job_queues_the_tick_and_sweeps_it(
         assert {(r.fence, r.outcome, r.worker) for r in rows} == {
             (1, "swept", sweep_jobs.worker_name())}
     store.dispose()
+
+
+class Throttled:
+    """A tenant's directory answering every read with 429 and Retry-After: 300 (its reads
+    counted), as Graph does a throttled app in a tenant."""
+
+    reads = 0
+
+    def fetch(self, cursor: str | None = None) -> DirectoryChanges:
+        self.reads += 1
+        raise RetryableError("429 Too Many Requests", retry_after=300)
+
+
+@pytest.mark.postgres
+def test_a_throttled_tenant_delays_only_its_own_schools(
+    school: SchoolBuilder, postgres_url: str
+) -> None:
+    """#83 item 4: a tenant that asks us to wait (429) is paused in the queue, for every worker:
+    its other schools are claimed once the wait has passed, every other school meanwhile."""
+    ids = trust(school, 6)
+    for other in school.others[:3]:
+        other["connection"] = "tenant-b"
+    ctx = school.context(postgres_url)
+    throttled = Throttled()
+    connectors = ctx.connectors
+    connectors.connections["tenant-b"] = replace(connectors, directory=throttled)
+    queue_tick(ctx.store, ctx.config, utcnow())
+    assert work(ctx.store, ctx.settings, lambda: ctx.config, connectors) == 4
+    assert throttled.reads == 1  # the tenant was asked once, not once a school
+    b = {s["id"] for s in school.others[:3]}
+    with ctx.store.session() as session:
+        rows = {r.school_id: r for r in session.scalars(select(SweepJob))}
+        assert {s for s, r in rows.items() if r.due_at is None} == {*ids} - b | {
+            s for s in b if rows[s].fence == 1}
+        waiting = [r for s, r in rows.items() if r.due_at is not None]
+        assert len(waiting) == 2 and all(r.not_before and r.fence == 0 for r in waiting)
+        assert sweep_jobs.queue_state(session).waiting == 2
+    with ctx.store.transaction() as session:  # the wait passes; the tenant answers again
+        session.execute(update(SweepJob).values(
+            not_before=text("timezone('UTC', now()) - interval '1 second'")))
+    connectors.connections["tenant-b"] = replace(connectors, connections={})
+    assert work(ctx.store, ctx.settings, lambda: ctx.config, connectors) == 2
+    with ctx.store.session() as session:
+        assert session.scalar(select(func.count()).select_from(SweepJob)
+                              .where(SweepJob.due_at.is_not(None))) == 0
+    ctx.store.dispose()

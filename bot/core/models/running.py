@@ -100,11 +100,13 @@ class SweepJob(Base):
               sqlite_where=text("due_at IS NOT NULL")),
     )
     school_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64), default="")  # its connection ("": install)
     tick: Mapped[datetime] = mapped_column()  # the tick the school was last due for
     due_at: Mapped[datetime | None] = mapped_column()  # queued since (None: not queued)
     fence: Mapped[int] = mapped_column(BigInteger, default=0)  # one more at every claim
     worker: Mapped[str | None] = mapped_column(String(160))
     lease_until: Mapped[datetime | None] = mapped_column()
+    not_before: Mapped[datetime | None] = mapped_column()  # its tenant asked us to wait
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
     swept_at: Mapped[datetime | None] = mapped_column()  # its last sweep that was saved

@@ -30,11 +30,13 @@ def upgrade() -> None:
     op.create_table(
         "sweep_jobs",
         sa.Column("school_id", sa.String(64), nullable=False),
+        sa.Column("tenant", sa.String(64), nullable=False),
         sa.Column("tick", when(), nullable=False),
         sa.Column("due_at", when(), nullable=True),
         sa.Column("fence", sa.BigInteger(), nullable=False),
         sa.Column("worker", sa.String(160), nullable=True),
         sa.Column("lease_until", when(), nullable=True),
+        sa.Column("not_before", when(), nullable=True),
         sa.Column("started_at", when(), nullable=True),
         sa.Column("finished_at", when(), nullable=True),
         sa.Column("swept_at", when(), nullable=True),
