@@ -57,6 +57,7 @@ __all__ = [
     "not_swept",
     "pause",
     "queue_state",
+    "queued",
     "renewing",
     "tick_of",
     "waiting_now",
@@ -144,6 +145,16 @@ def waiting_now() -> tuple[Any, ...]:
     return (SweepJob.due_at.is_not(None),
             or_(SweepJob.lease_until.is_(None), SweepJob.lease_until <= _DB_NOW),
             or_(SweepJob.not_before.is_(None), SweepJob.not_before <= _DB_NOW))
+
+
+def queued(store: Store) -> bool:
+    """Whether any school is queued, waiting or held by a lease (not one whose tenant asked us
+    to wait)."""
+    with store.session() as session:
+        return session.scalar(select(SweepJob.school_id).where(
+            SweepJob.due_at.is_not(None),
+            or_(SweepJob.not_before.is_(None), SweepJob.not_before <= _DB_NOW),
+        ).limit(1)) is not None
 
 
 def pause(store: Store, tenant: str, seconds: float) -> int:

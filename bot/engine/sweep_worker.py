@@ -24,14 +24,12 @@ from bot.engine.settings_problems import record_settings
 from bot.engine.step_failures import log_failure
 from bot.engine.sweep import fewer_collections, sweep_one
 
-__all__ = ["LEASE", "queue_tick", "work"]
+__all__ = ["queue_tick", "work"]
 
 log = logging.getLogger(__name__)
 
-# a claim holds its school this long, renewed every third of it while the sweep works: a killed
-# worker's school is claimed again at most this long after its last renewal
-LEASE = timedelta(minutes=2)
 IDLE_SECONDS = 5.0  # how soon an idle worker looks again for queued schools
+HELD_SECONDS = 1.0  # how soon one --until-idle looks again while another worker holds a school
 
 
 def queue_tick(store: Store, config: OrgConfig, now: datetime) -> int:
@@ -54,20 +52,22 @@ def work(
     worker: str | None = None,
     until_idle: bool = True,
     stop: threading.Event | None = None,
-    lease_length: timedelta = LEASE,
 ) -> int:
-    """Claim and sweep queued schools until the queue is empty (``until_idle``) or ``stop`` is
-    set; how many schools this worker swept. The settings (``config_of``) are read afresh for
-    each tick, and each connection's directory once a tick by this worker (``TickConnectors``).
-    A school no longer in force leaves the queue unswept."""
+    """Claim and sweep queued schools until ``stop`` is set or, with ``until_idle``, until no
+    school is queued (one held by another worker's lease is: a killed worker's is claimed here
+    once its lease has passed; one whose tenant asked us to wait is left); how many schools
+    this worker swept. Its claims hold ``settings.sweep_lease_seconds``. The settings
+    (``config_of``) are read afresh for each tick, and each connection's directory once a tick
+    by this worker (``TickConnectors``). A school no longer in force leaves the queue unswept."""
     worker, stop = worker or sweep_jobs.worker_name(), stop or threading.Event()
+    lease_length = timedelta(seconds=settings.sweep_lease_seconds)
     swept, tick, config, shared = 0, None, None, None
     while not stop.is_set():
         lease = sweep_jobs.claim(store, worker, lease_length)
         if lease is None:
-            if until_idle:
+            if until_idle and not sweep_jobs.queued(store):
                 break
-            stop.wait(IDLE_SECONDS)
+            stop.wait(HELD_SECONDS if until_idle else IDLE_SECONDS)
             continue
         if lease.tick != tick or config is None or shared is None:
             if shared is not None:  # the last tick's file reads, for the next process
