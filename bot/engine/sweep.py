@@ -460,8 +460,7 @@ def fewer_collections() -> Iterator[None]:
 
 def _sweep_one(full: StepContext, steps: FeatureSteps, lease: Lease | None) -> SchoolSweep:
     """One school's sweep in its own transaction (``full``'s session, new and closed here),
-    committed with its run's record and its last sweep's (with ``lease``: only while the lease
-    holds; on SQLite, earlier when another writer waits between two steps: ``others_waiting``)."""
+    committed with its run's record and its last sweep's (with ``lease``, while it holds)."""
     session, started = full.session, utcnow()
     try:
         session.begin()
@@ -483,8 +482,7 @@ def _sweep_one(full: StepContext, steps: FeatureSteps, lease: Lease | None) -> S
                 **({"planned_people": result.planned_people}
                    if result.planned in ("changed", "attention") else {}),
                 **result.extra,
-                # a sweep worker's: how long the school waited from its tick's queue to a claim
-                **({"waited_s": (lease.started_at - lease.due_at).total_seconds()}
+                **({"waited_s": (lease.started_at - lease.due_at).total_seconds()}  # to a claim
                    if lease else {}),
             }
             session.add(run)
@@ -521,24 +519,21 @@ def sweep_one(
     connectors: Connectors, today: date, moment: datetime, *, write: bool = True,
     lease: Lease | None = None,
 ) -> SchoolSweep:
-    """Sweep one school, as the single loop and a sweep worker both do: in its own transaction
-    (saved, with ``lease``, only while the lease holds), then which steps failed recorded.
-
-    A failure of the school's own transaction is the school's alone (recorded as its ``school``
-    step failing); a lost lease records nothing: the school is another worker's now."""
+    """Sweep one school (the single loop's and a sweep worker's) in its own transaction, saved
+    with ``lease`` only while it holds, then its steps' outcome recorded; a failure of that
+    transaction is the school's alone, a lost lease records nothing (another worker has it)."""
     try:
         result = _sweep_one(StepContext(store.session(), settings, config, school, connectors,
                                         today, moment, write), registered(), lease)
         result.succeeded.append("school")  # its work is saved: a failure to save is over
-    except sweep_jobs.LeaseLostError:
-        log.warning("school %s: its sweep was not saved: its lease was lost", school.id)
+    except sweep_jobs.LeaseLostError:  # logged where the lease was found lost
         return SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
                            failed=[StepFailed("school", "LeaseLostError")])
     except Exception as exc:  # the school's own transaction failed: the next school runs
         log_failure(school.id, "school", exc)
         result = SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
                              failed=[StepFailed("school", type(exc).__name__)])
-        if write:
+        if write:  # its last sweep: failed whole
             sweep_jobs.failed_whole(store, school.id, lease, moment)
     if write:
         _record(store, config, school, result, moment)

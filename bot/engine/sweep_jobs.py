@@ -252,6 +252,7 @@ def finish(
         result = session.execute(update(SweepJob).where(*held(lease)).values(**values)
                                  .execution_options(synchronize_session=False))
         if not result.rowcount:  # type: ignore[attr-defined]
+            log.warning("school %s: its sweep was not saved: its lease was lost", school_id)
             raise LeaseLostError(f"the lease on school {school_id} was lost")
         return
     end = utcnow()
