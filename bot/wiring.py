@@ -86,7 +86,7 @@ STEPS: tuple[Step, ...] = (
 TITLES = {
     report_sweep.__name__: N_("warning about the deadlines of concerns and breaches"),
     chasing_stopped_step.__name__: N_("telling line managers about reminders that have stopped"),
-    governor_alerts.__name__: N_("sending the governors' policy review alerts"),
+    governor_alerts.__name__: N_("sending the policy review alerts"),
     digest_step.__name__: N_("sending the weekly digest"),
     head_dashboard_step.__name__: N_("sending the headteacher's dashboard card"),
     trust_digest_step.__name__: N_("sending the trust's weekly safeguarding overview"),

@@ -219,13 +219,13 @@ _CLOSED: dict[str, Callable[[NullTranslations, int], str]] = {
 # the sweep steps' counts (``SchoolSweep.extra``) in the school's words; the keys stay as stored
 _STEP_COUNTS: dict[str, Callable[[NullTranslations, int], str]] = {
     "governor_alerts": lambda tr, n: tr.ngettext(
-        "%(num)d policy review alert queued for governors",
-        "%(num)d policy review alerts queued for governors", n),
+        "%(num)d policy review alert queued",
+        "%(num)d policy review alerts queued", n),
     "governor_alerts_unaddressed": lambda tr, n: tr.ngettext(
-        "%(num)d policy review alert has nobody to go to (no governor, clerk or chair in the "
-        "directory)",
-        "%(num)d policy review alerts have nobody to go to (no governor, clerk or chair in the "
-        "directory)", n),
+        "%(num)d policy review alert has nobody to go to (nobody in the directory approves the "
+        "policy, and no clerk or chair)",
+        "%(num)d policy review alerts have nobody to go to (nobody in the directory approves the "
+        "policies, and no clerk or chair)", n),
     "review_dates_moved": lambda tr, n: tr.ngettext(
         "%(num)d calendar update queued for a moved policy review date",
         "%(num)d calendar updates queued for moved policy review dates", n),
@@ -299,7 +299,7 @@ def _step_count(tr: NullTranslations, key: str, value: int, planned: bool = Fals
 
 
 _PREVIEW_LINE = N_(
-    "Preview: nothing is sent to staff or governors until an admin presses Start sending "
+    "Preview: no reminder or request is sent until an admin presses Start sending "
     "(on the setup page, or `compliance-bot start-sending`)."
 )
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ROLE_ORDER",
     "Words",
+    "capital",
     "csv_text",
     "default_words",
     "has_phrase",
@@ -148,6 +149,13 @@ def name_words(text: str, *, accents: bool = False) -> list[str]:
     key = " ".join(text.casefold().split()) if accents else plain_key(text)
     words = (w.strip(".,;:()'\"") for w in key.replace(".", ". ").split())
     return [w for w in words if w and plain_key(w) not in _HONORIFICS]
+
+
+def capital(text: str) -> str:
+    """``text`` with its first letter a capital, as a sentence or title starts: "governors'
+    report" -> "Governors' report" (an HTML-safe text stays safe: nothing is escaped again)."""
+    said = str(text)
+    return type(text)(said[:1].upper() + said[1:])
 
 
 def plural(count: int, singular: str, many: str | None = None) -> str:

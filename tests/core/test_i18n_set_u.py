@@ -82,10 +82,12 @@ CASES: list[tuple[tuple[str, ...], int, str, str, tuple[str, ...]]] = [
     (
         ("reviews", "record", "nonsense", "--what", "Offeryn AI"),
         2,
-        "nid yw 'nonsense' yn agor yr un o adolygiadau'r ysgol hon (mathau: dim: nid oes gan "
-        "unrhyw dasg 'review_on').",
-        "'nonsense' opens none of this school's reviews (kinds: none: no task has 'review_on').",
-        ("'nonsense'", "'review_on'"),
+        "nid yw 'nonsense' yn fath o newid y mae'r bot yn ei adnabod (un o: new_technology, "
+        "working_practice, incident, provider, guidance, phone_guidance).",
+        "'nonsense' is not a kind of change the bot knows (one of: new_technology, "
+        "working_practice, incident, provider, guidance, phone_guidance).",
+        ("'nonsense'", "new_technology", "working_practice", "incident", "provider",
+         "phone_guidance", "guidance"),
     ),
     (
         ("campaign", "add", "read-nope", "--file", "x.pdf", "--title", "T", "--audience", "all"),

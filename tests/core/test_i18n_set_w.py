@@ -323,6 +323,8 @@ def test_the_interactive_init_says_a_bad_row_in_welsh(tmp_path: Path) -> None:
     for question, typed in (
         ("School name", "Ysgol Gymraeg Glan"),
         ("Nation", "wales"),
+        ("an independent school", ""),
+        ("Its language category", ""),
         (r"read the bot in English only\?", "n"),
         (r"Cymraeg only \(cy\), or Welsh first", "cy"),
         ("Ble mae cyfrifon y staff", ""),

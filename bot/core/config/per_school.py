@@ -24,11 +24,11 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.config.fields import Email
 from bot.core.config.reading import format_loc, line_index, located_problems
 from bot.core.config.said import CHECKS
 from bot.core.config.schema import (
     ConfigError,
-    Email,
     Organisation,
     OrgConfig,
     SchoolConfig,

@@ -25,6 +25,7 @@ from bot.core.i18n import N_
 from bot.core.models import Person
 from bot.core.words import (
     Words,
+    capital,
     default_words,
     plural,
     role_list,
@@ -100,6 +101,8 @@ templates.env.filters["has_role"] = _has_role
 templates.env.filters["role_list"] = _role_list
 templates.env.globals["role_name"] = _role_name
 templates.env.filters["plural"] = plural
+# a sentence that starts with a word of the school's: {% filter capital %}{% trans ... %}
+templates.env.filters["capital"] = capital
 templates.env.filters["version_name"] = (  # 'version 3.2', 'fersiwn 3.2': the page's language
     lambda label, start=False: version_name(label, start=start, tr=i18n.translations(i18n.spoken()))
 )

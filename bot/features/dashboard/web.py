@@ -176,7 +176,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             complaints = _complaints_panel(session, viewer, today, tr)
             changes = [r for r in event_reviews(session, viewer.school.id) if not r.done_on]
             preview = preview_of(session, viewer.school.id)
-            unread = without_edition(session, viewer.school, language)
+            unread = without_edition(session, viewer.school, today, language)
             rollup = [  # a trust-wide roll-up only in a trust
                 RollupRow(s, compute_figures(session, s.id, today, now=now, language=language))
                 for s in (viewer.schools if len(viewer.schools) > 1 else [])

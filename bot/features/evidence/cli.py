@@ -39,7 +39,7 @@ def _build(
     from bot.core.i18n import N_
     from bot.core.models import utcnow
     from bot.features.evidence.pack import STEPS, PackRequest, make_pack
-    from bot.features.evidence.rules import standards_sentence
+    from bot.features.evidence.rules import rules_table, standards_sentence
     from bot.features.evidence.service import school_reports
     from bot.features.scr.api import gap_headings
 
@@ -54,6 +54,7 @@ def _build(
         via="cli",
         standards=standards_sentence(config),
         scr_headings=gap_headings(config),
+        rules=rules_table(config),
         language=config.language,
     )
     with Progress(
@@ -103,7 +104,7 @@ def evidence(
     """An inspector's evidence pack: make it (--out FILE.zip), check it (verify), its key.
 
     compliance-bot evidence --out FILE.zip makes the pack. The zip holds a dated PDF summary
-    (policy register, acknowledgements, training, AUP signatures, governors' reviews, counts of
+    (policy register, acknowledgements, training, AUP signatures, policy reviews, counts of
     concerns with no content or names, the filtering and monitoring review), a CSV per table, a
     README saying how to check it, and a manifest of every file's SHA-256 signed with the
     school's key. Making one is recorded in the audit log.

@@ -31,7 +31,7 @@ HEADINGS = (
     N_("2. Acknowledgements"),
     N_("3. Training matrix"),
     N_("4. AUP signatures"),
-    N_("5. Governors' reviews and confirmations"),
+    N_("5. Policy reviews and confirmations"),
     N_("6. Concerns and breaches"),
     N_("7. Filtering and monitoring review"),
     N_("8. Data protection complaints"),

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from bot.core.i18n import translations
-from bot.core.words import plural, school_words
+from bot.core.words import capital, plural, school_words
 from bot.engine.commands import (
     AsOf,
     SchoolOption,
@@ -35,7 +35,8 @@ def governors_report(
     school: SchoolOption = None,
     as_of: AsOf = None,
 ) -> None:
-    """The termly governors' report: reviews, rates, AUP signatures, report counts."""
+    """The termly report for those who govern the school: reviews, rates, AUP signatures,
+    report counts."""
     from bot.features.governors.report import (  # lazy: SQLAlchemy and the models (~1 s)
         ReportError,
         build_report,
@@ -56,7 +57,8 @@ def governors_report(
         )
     with ctx.store.session() as session:
         report = build_report(session, school_cfg, chosen, today)
-    console.rule(f"[bold]Governors' report[/] — {report.school_name}, {chosen.name}")
+    title = capital(f"{school_words(school_cfg).governors_of} report")
+    console.rule(f"[bold]{title}[/] — {report.school_name}, {chosen.name}")
     console.print(
         f"{chosen.start:%d %b %Y} to {chosen.end:%d %b %Y}; figures as of {today:%d %b %Y}."
     )
@@ -100,5 +102,6 @@ def governors_report(
         console.print(f"[green]PDF written[/]: {pdf}")
 
 
-governors_app = typer.Typer(help="Governors: the termly report.", no_args_is_help=True)
+governors_app = typer.Typer(help="The termly report for those who govern the school.",
+                            no_args_is_help=True)
 governors_app.command("report")(friendly(governors_report))

@@ -25,7 +25,7 @@ from bot.core.config import SchoolConfig
 from bot.core.forms import SaidError
 from bot.core.i18n import BETWEEN, N_, both, short_day, translations
 from bot.core.models import Policy, PolicyReview, Report
-from bot.core.words import Words, school_words, words_in
+from bot.core.words import Words, capital, default_words, school_words, words_in
 from bot.features.dashboard.api import compute_figures
 from bot.features.policies.api import policies_of
 from bot.features.reports.api import CATEGORIES
@@ -176,6 +176,8 @@ class GovernorsReport:
     ack_owed: int = 0
     training_done: int = 0
     training_owed: int = 0
+    # each course: (its name, up to date, who should be), so one standard reads on its own
+    courses: list[tuple[str, int, int]] = field(default_factory=list)
     # the shares done, as the dashboard's figures work them out (1.0 when none are owed)
     ack_rate: float = 1.0
     training_rate: float = 1.0
@@ -334,6 +336,7 @@ def build_report(
     report.reviewed = _reviewed(session, school.id, term, policies)
     report.ack_done, report.ack_owed = figures.ack_done, figures.ack_owed
     report.training_done, report.training_owed = figures.training_done, figures.training_owed
+    report.courses = [(t.course, t.up_to_date, t.audience) for t in figures.training]
     report.ack_rate, report.training_rate = figures.ack_rate, figures.training_rate
     scr = scr_counts(session, school.id)
     report.scr_gaps = sum(scr.values()) if scr is not None else None
@@ -367,16 +370,23 @@ def render_pdf(report: GovernorsReport, language: str = "en", words: Words | Non
     from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
 
     halves = ("cy", "en") if language == "cy+en" else (language,)
-    doc = A4Report(BETWEEN.join(_title(report, half) for half in halves), language)
+    doc = A4Report(BETWEEN.join(_title(report, half, words) for half in halves), language)
     for half in halves:
         doc.part(half)
         _write_pdf(doc, report, half, words)
     return doc.render()
 
 
-def _title(report: GovernorsReport, language: str) -> str:
-    return translations(language).gettext("Governors' report - %(school)s - %(term)s") % {
-        "school": report.school_name, "term": term_name(report.term.name, language)}
+def _governors_of(words: Words | None, tr: NullTranslations) -> str:
+    """The school's "governors'" before a noun (a proprietor body's), in ``tr``'s language."""
+    return words_in(words or default_words(), tr).governors_of
+
+
+def _title(report: GovernorsReport, language: str, words: Words | None) -> str:
+    tr = translations(language)
+    return capital(tr.gettext("%(of)s report - %(school)s - %(term)s") % {
+        "school": report.school_name, "term": term_name(report.term.name, language),
+        "of": _governors_of(words, tr)})
 
 
 def _write_pdf(doc: A4Report, report: GovernorsReport, language: str, words: Words | None) -> None:
@@ -392,7 +402,7 @@ def _write_pdf(doc: A4Report, report: GovernorsReport, language: str, words: Wor
     def dash(value: str | None) -> str:
         return value or "-"
 
-    doc.text(_("Governors' report"), "Title")
+    doc.text(capital(_("%(of)s report") % {"of": _governors_of(words, tr)}), "Title")
     doc.text(
         _(
             "%(school)s - %(term)s (%(start)s to %(end)s); figures as of %(day)s. Counts only: "
@@ -458,6 +468,9 @@ def _write_pdf(doc: A4Report, report: GovernorsReport, language: str, words: Wor
         + " "
         + report.scr_sentence(tr)
     )
+    if report.courses:
+        doc.table([[_("Course"), _("Up to date")],
+                   *([course, f"{done} / {owed}"] for course, done, owed in report.courses)])
     doc.text(_("4. AUP signatures"), "Heading2")
     doc.text(
         _("Official accounts: %(accounts)d; holders not yet signed: %(unsigned)d.")

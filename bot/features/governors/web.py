@@ -66,7 +66,7 @@ def governors_report_pdf(request: Request, term: str | None = None) -> Response:
         media_type="application/pdf",
         headers={
             "Content-Disposition": (
-                f'attachment; filename="governors-report-{context["term"].slug}.pdf"'
+                f'attachment; filename="termly-report-{context["term"].slug}.pdf"'
             )
         },
     )

@@ -254,7 +254,8 @@ def _digest_draft(
     _ = tr.gettext
     listed = {p.key for p, _entry in entries}
     moved_alone = [m for m in moves if m.policy.key not in listed]
-    head = words_in(school_words(school), tr).headteacher
+    words = words_in(school_words(school), tr)
+    head = words.headteacher
     paragraphs = [
         _(
             "These policies are due for review and ratification, or overdue. Please make sure "
@@ -286,14 +287,17 @@ def _digest_draft(
     return notice(
         school=school,
         to=[recipient],
-        subject=digest_subject([(p.title, e.review_due) for p, e in entries], on, tr, language),
+        subject=digest_subject(
+            [(p.title, e.review_due) for p, e in entries], on, tr, language, words.governors
+        ),
         greeting=_("Hello,"),
         paragraphs=paragraphs,
         facts=[_entry_line(p, e, on, language) for p, e in entries],
         small=_(
-            "You receive this as a named governor, the clerk, a policy lead or a member "
+            "You receive this as a named %(governor)s, the clerk, a policy lead or a member "
             "of the body that approves these policies."
-        ),
+        )
+        % {"governor": words.governor},
         attachments=tuple(
             _event(school, policy, entry.review_due, now, _event_sequence(policy, entry.review_due))
             for policy, entry in entries

@@ -5,8 +5,9 @@ Who is alerted about a policy's review date:
 
 - the policy's named governors (``Policy.reviewers``, emails from the YAML or an import);
 - the clerk (role ``clerk``) and the policy owner/lead (``Policy.owner``);
-- the approving body: for the full governing body (``FGB``, "Full Governing Body",
-  "Governing Body", "Governors", "Board of Governors") everyone with the role ``governor`` or
+- the approving body: for the whole body (``FGB``, "Full Governing Body", "Governing Body",
+  "Governors", "Board of Governors", an independent school's "proprietor" or "Proprietor
+  Body": ``FGB_NAMES``, from every nation pack) everyone with the role ``governor`` or
   ``chair_of_governors``; for a committee, the members of the **directory group named exactly
   as the approving body** (case and spacing ignored), e.g. a Microsoft 365 / Google group
   called "Resources Committee" for ``approving_body: Resources Committee``. No configuration
@@ -41,6 +42,7 @@ from babel.dates import format_date
 from bot.core.dates import shift
 from bot.core.forms import SaidError
 from bot.core.i18n import N_, html_lang, translations
+from bot.core.nations import NATIONS, school_words_for
 from bot.core.uploads import DOCUMENT_TYPES, MAX_DOCUMENT_BYTES
 
 if TYPE_CHECKING:
@@ -91,21 +93,21 @@ OVERDUE_REPEATS = 4  # weekly overdue alerts after the due date; then the dashbo
 DIGEST_EVERY_DAYS = 7  # at most one review digest per governor in any 7 days
 DIGEST_KEY_PREFIX = "governor-digest"
 DERIVED_NOTE = N_("worked out from the ratification date — please confirm")
-# every nation's name for the whole body (bot/core/nations: England's FGB, Wales' governing
-# body, Northern Ireland's Board of Governors, a Scottish board)
+# every pack's names for the whole body, with and without "the" (bot/core/nations: England's
+# FGB, Wales' governing body, Northern Ireland's Board of Governors, a Scottish board, an
+# independent school's proprietor body, "the proprietor" that approves its policies by
+# default), and the names schools write for it
 FGB_NAMES = frozenset(
-    {
-        "fgb",
-        "full governing body",
-        "governing body",
-        "governors",
-        "board of governors",
-        "the governing body",
-        "the board of governors",
-        "the board",
-        "board",
-        "bog",
-    }
+    name.removeprefix("the ")
+    for name in (
+        "fgb", "governors", "board", "bog",
+        *(
+            re.sub(r"\s+", " ", getattr(words, key)).strip().lower()
+            for nation in NATIONS
+            for words in (school_words_for(nation), school_words_for(nation, independent=True))
+            for key in ("governing_body", "governing_body_short", "governors")
+        ),
+    )
 )
 
 
@@ -237,8 +239,10 @@ def digest_subject(
     on: date,
     tr: NullTranslations | None = None,
     language: str = "en",
+    governors: str = "governors",
 ) -> str:
-    """The digest's subject as of the day it is delivered (in ``language``, with ``tr``)."""
+    """The digest's subject as of the day it is delivered (in ``language``, with ``tr``;
+    ``governors``: the school's word for them, in that language)."""
     tr = tr or NullTranslations()
     if len(titles_due) == 1:
         title, review_due = titles_due[0]
@@ -270,7 +274,10 @@ def digest_subject(
         )
         if n
     ]
-    return tr.gettext("Policy reviews for governors: %(parts)s") % {"parts": ", ".join(parts)}
+    return tr.gettext("Policy reviews for %(governors)s: %(parts)s") % {
+        "parts": ", ".join(parts),
+        "governors": governors,
+    }
 
 
 # --------------------------------------------------------------------------- recipients
@@ -302,7 +309,7 @@ def alert_recipients(policy: Policy, directory: Directory) -> list[str]:
     member_ids = set(directory.roles.get("clerk", none))
     if policy.owner_id is not None:
         member_ids.add(policy.owner_id)
-    if normalise_group_name(policy.approving_body) in FGB_NAMES:  # the whole body
+    if normalise_group_name(policy.approving_body).removeprefix("the ") in FGB_NAMES:  # whole
         member_ids |= directory.roles.get("governor", none)
         member_ids |= directory.roles.get("chair_of_governors", none)
     else:

@@ -164,8 +164,8 @@ def _match_people(
         notes.add(
             lambda tr: (
                 tr.ngettext(
-                    "%(num)d named governor not found in the directory",
-                    "%(num)d named governors not found in the directory",
+                    "%(num)d named reviewer not found in the directory",
+                    "%(num)d named reviewers not found in the directory",
                     unmatched,
                 )
                 % {"num": unmatched}

@@ -99,13 +99,15 @@ def audience_name(part: str, language: str = "en") -> str:
     return part.replace("-", " ").capitalize()
 
 
-def without_edition(session: Session, school: SchoolConfig, language: str = "en") -> list[str]:
-    """Each reading audience with no edition registered, as the school reads it ("Keeping
-    children safe in education (Part 1)", in ``language``): nobody in it is asked until one
-    is."""
+def without_edition(
+    session: Session, school: SchoolConfig, today: date, language: str = "en"
+) -> list[str]:
+    """Each reading audience still read ``today`` with no edition registered, as the school
+    reads it ("Keeping children safe in education (Part 1)", in ``language``): nobody in it
+    is asked until one is."""
     return [f"{req.display_title} ({audience_name(part, language)})"
             for req in school.requirements if req.kind == "reading_campaign"
-            for part in req.audiences
+            for part in req.parts_on(today)
             if not editions_of(session, school.id, req.edition_key(part))]
 
 
@@ -150,6 +152,19 @@ def register_edition(
             campaign=req.id,
             audience=audience,
             audiences=", ".join(req.audiences),
+        )
+    ends = req.audiences[audience].until
+    if ends is not None and in_force >= ends:
+        raise EditionError(
+            N_(
+                "the campaign '%(campaign)s' has '%(audience)s' only in editions in force before "
+                "%(until)s (the guidance has no such part from then): register this edition for "
+                "another audience (%(audiences)s)"
+            ),
+            campaign=req.id,
+            audience=audience,
+            until=ends.isoformat(),
+            audiences=", ".join(a for a, part in req.audiences.items() if part.until is None),
         )
     title, edition = title.strip(), edition.strip()
     if not title or not edition:

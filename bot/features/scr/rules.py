@@ -247,7 +247,9 @@ def _check_gaps(
     """A person's check gaps: missing or undated, late without a risk assessment, renewal."""
     start = entry.start_date or who.start_date
     for check in pack:
-        if (judged is not None and check.id not in judged) or not _applies(
+        if judged is not None and check.id not in judged:
+            continue
+        if not check.in_force_on(today) or not _applies(  # a rule not (or no longer) in force
             check, entry, governor=who.governor and not who.working, independent=independent
         ):
             continue

@@ -52,10 +52,14 @@ class SchoolAnswers(_Strict):
 
     name: str = Field(min_length=1, max_length=200)
     country: Country = DEFAULT_NATION
-    # what its people read (bot.core.i18n): asked of a Welsh school only, English otherwise
+    # what its people read (bot.core.i18n): asked of a Welsh school only, English otherwise;
+    # its language category under the Welsh Language and Education (Wales) Act 2025
     language: Language = "en"
+    language_category: str | None = None
+    # an independent school, and who its proprietor is (a company, a trust, an individual)
+    independent: bool = False
+    proprietor: Literal["company", "trust", "individual"] | None = None
     id: Slug | None = None
-    independent: bool = False  # a proprietor holds the duties (the schema's ``independent``)
 
 
 class PeopleAnswers(_Strict):

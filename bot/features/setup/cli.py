@@ -182,7 +182,8 @@ def _print_people(draft: SetupDraft, language: str) -> None:
     """The directory as read, the role table, and who holds each named role."""
     tr = translations(language)
     _ = tr.gettext
-    words = school_words_for(draft.answers.school.country)
+    school = draft.answers.school
+    words = school_words_for(school.country, independent=school.independent)
     if draft.people:
         _print_directory(draft, words, language)
     elif draft.directory_note:
@@ -275,7 +276,7 @@ def _print_role_table(draft: SetupDraft, school: Words, language: str) -> None:
         console.print(line, highlight=False)
 
 
-def print_owed(draft: SetupDraft, org: OrgConfig, language: str = "en") -> None:
+def print_owed(draft: SetupDraft, org: OrgConfig, today: date, language: str = "en") -> None:
     """Who will owe what, in ``language``; a loud warning when nobody will be asked for
     anything."""
     from bot.features.setup.owed import OwedPerson, nobody_owes, who_owes
@@ -286,6 +287,7 @@ def print_owed(draft: SetupDraft, org: OrgConfig, language: str = "en") -> None:
     people = [OwedPerson(p.email, p.display_name, person_roles(draft, p), p.groups)
               for p in draft.people if p.active]
     owed = who_owes(org.school(draft.school_id), people, editions=set(draft.answers.editions),
+                    today=today,
                     tr=tr)
     heading = _("Who will owe what")
     if not draft.people and draft.directory_note:
@@ -337,7 +339,7 @@ def _print_policies(draft: SetupDraft, language: str) -> None:
                               f"{escape(say_folder(line, language))}", highlight=False)
 
 
-def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
+def _print_summary(draft: SetupDraft, org: OrgConfig, today: date) -> None:
     """Everything that will be written, in the school's words and language: the people, the
     policy folder, the calendar's events and what each was read as, the requirement pack (each
     template, whether chosen, and the policies it follows), who will owe what and the report
@@ -384,7 +386,7 @@ def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
         follows = "; ".join(p.title for p in item.policies)
         console.print(f"  {mark} {item.template.summary}"
                       + (f" [dim]({escape(follows)})[/]" if follows else ""), highlight=False)
-    print_owed(draft, org, language)
+    print_owed(draft, org, today, language)
     deadlines = _("Report deadlines")
     console.print(f"[bold]{deadlines}[/] (school.yaml: reports: clocks:)")
     for line in clock_summary(school, tr):
@@ -478,7 +480,7 @@ def _interactive(settings: Settings, progress: Progress, adding: Install | None)
         progress.forget(*tops)
 
 
-def _offer_editions(draft: SetupDraft, progress: Progress) -> None:
+def _offer_editions(draft: SetupDraft, progress: Progress, today: date) -> None:
     """Each reading without an edition: offer to register one of the policy folder's guidance
     documents as this year's (nobody is asked to read a reading until it has one)."""
     from bot.features.reading.api import audience_name
@@ -490,14 +492,14 @@ def _offer_editions(draft: SetupDraft, progress: Progress) -> None:
     # the policy folder's documents that are national guidance (an edition to register)
     files = [p.path.name for p in draft.policies if not p.error and p.is_guidance]
     editions = dict(draft.answers.editions)
-    for reading in readings(draft):
+    for reading in readings(draft, today):
         key: Key = ("editions", reading.key)
         if reading.key in editions or progress.has(key) or not files:
             continue
         words = set(audience_name(reading.audience).casefold().split())
         fits = [f for f in files if words <= set(re.split(r"[\W_]+", f.casefold()))]
         alone = len(files) == 1 and sum(r.requirement == reading.requirement
-                                         for r in readings(draft)) == 1
+                                         for r in readings(draft, today)) == 1
         offered = fits[0] if fits else files[0] if alone else ""
         console.print(_("%(reading)s: no edition is registered, so nobody will be asked to read "
                         "it.", reading=escape(reading.shown)), highlight=False)
@@ -552,9 +554,9 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
     else:
         progress = _progress(settings, resume)
         draft = _interactive(settings, progress, adding)
-        _offer_editions(draft, progress)
+        _offer_editions(draft, progress, today)
     org = _org(draft, settings, today)
-    _print_summary(draft, org)
+    _print_summary(draft, org, today)
     if progress is not None and not _saved(progress):
         raise typer.Exit(2)
     base_url, port = own_address(draft.answers.base_url.rstrip("/"), settings.port)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from gettext import NullTranslations
 
 from bot.core.config import RequirementConfig, SchoolConfig
@@ -101,10 +102,12 @@ def _what(requirement: RequirementConfig, titles: Mapping[str, str],
 
 
 def who_owes(school: SchoolConfig, people: Sequence[OwedPerson], *,
-             editions: Collection[str], tr: NullTranslations | None = None) -> list[Owed]:
+             editions: Collection[str], today: date, tr: NullTranslations | None = None
+             ) -> list[Owed]:
     """Each requirement of the school and everyone it will ask (named in directory order);
-    a reading asks only the audiences whose edition is registered (``editions``: their keys,
-    ``RequirementConfig.edition_key``); each requirement's frame in ``tr``'s language."""
+    a reading asks only the audiences still read ``today`` whose edition is registered
+    (``editions``: their keys, ``RequirementConfig.edition_key``); each requirement's frame
+    in ``tr``'s language."""
     tr = tr or NullTranslations()
     named = _named_roles(school)
     facts = [
@@ -122,11 +125,11 @@ def who_owes(school: SchoolConfig, people: Sequence[OwedPerson], *,
         if requirement.kind == "recurring_task":
             names = tuple(p.name for p in people if p.email in requirement.owners)
         elif requirement.kind == "reading_campaign":
-            ready = [a for part, a in requirement.audiences.items()
-                     if requirement.edition_key(part) in editions]
+            parts = requirement.parts_on(today)
+            ready = [a for part, a in parts.items() if requirement.edition_key(part) in editions]
             names = tuple(p.name for p, f in facts if any(in_audience(f, a) for a in ready))
             owed.append(Owed(_what(requirement, titles, tr), names, no_edition=tuple(
-                audience_name(part) for part in requirement.audiences
+                audience_name(part) for part in parts
                 if requirement.edition_key(part) not in editions)))
             continue
         else:

@@ -17,10 +17,10 @@ from rich.markup import escape
 
 from bot.core.config import JOB_ROLES
 from bot.core.context import adapters
-from bot.core.i18n import N_, both, translations
-from bot.core.nations import DEFAULT_NATION, NATIONS, posts_for, school_words_for
+from bot.core.i18n import N_, both, language_name, translations
+from bot.core.nations import DEFAULT_NATION, NATIONS, pack_for, posts_for, school_words_for
 from bot.core.ports import ConnectorError
-from bot.core.words import plain_key, words_in
+from bot.core.words import Words, plain_key, words_in
 from bot.engine.commands import confirm, console, err
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
 from bot.features.policies.api import ANSWER_PROBLEMS, policy_key, question, twins
@@ -299,7 +299,7 @@ def _people(progress: Progress, people: list[DirectoryPerson], source: str) -> N
     (each saved as given; the DPO and clerk may be from outside the staff list), in the words
     of the nation chosen just before."""
     _ = said_in(progress)
-    words = school_words_for(str(progress.get(("school", "country")) or DEFAULT_NATION))
+    words = _words(progress)
 
     def word(key: str, *, capital: bool = False) -> Value:  # the nation's word, in each language
         return lambda tr: (cap if capital else str)(getattr(words_in(words, tr), key))
@@ -369,7 +369,7 @@ def _read_folder(progress: Progress, folder: Path, people: list[DirectoryPerson]
     """The folder read; two copies of one document (a Word and a PDF) raised at once, to take
     one out before any question is asked; another school or DSL named pointed out."""
     _ = said_in(progress)
-    words = school_words_for(str(progress.get(("school", "country")) or DEFAULT_NATION))
+    words = _words(progress)
     while True:
         items = read(folder)
         console.print("  " + _("read %(count)s documents from %(folder)s", count=len(items),
@@ -402,7 +402,7 @@ def _policy_questions(progress: Progress, folder: Path, people: list[DirectoryPe
                       read: Callable[[Path], list[FolderPolicy]]) -> None:
     """The folder read once; the questions it leaves, then the pack (each answer saved)."""
     _ = said_in(progress)
-    words = school_words_for(str(progress.get(("school", "country")) or DEFAULT_NATION))
+    words = _words(progress)
     items = _read_folder(progress, folder, people, read)
     for item in items:
         for name in item.questions:
@@ -427,21 +427,39 @@ def _policy_questions(progress: Progress, folder: Path, people: list[DirectoryPe
     console.print(_("Requirement pack (built-in templates that follow your policies):"))
     chosen: list[str] = list(progress.get(("requirements",)) or [])
     country = progress.get(("school", "country"))
-    for pack_item in match_pack(titles, str(country) if country else None):
+    for pack_item in match_pack(titles, str(country) if country else None, _words(progress)):
         asked: Key = ("pack", pack_item.template.id)
         if not pack_item.available or progress.has(asked):
             continue
-        if _.confirm(f"  {pack_item.template.summary}?", default=True):
+        if _.confirm(f"  {pack_item.template.summary}?",
+                     default=pack_item.template.kind != "optional"):
             chosen.append(pack_item.template.id)
             progress.put(("requirements",), chosen, answered=False)
         progress.mark(asked)
     progress.put(("requirements",), chosen)
 
 
-def _language() -> str:
-    """A Welsh school's language: English (the default), Cymraeg, or both, Welsh first."""
-    if typer.confirm("Will its staff, governors and reporters read the bot in English only?",
-                     default=True):
+def _words(progress: Progress) -> Words:
+    """The words of the nation chosen (an independent school's: the proprietor's)."""
+    return school_words_for(str(progress.get(("school", "country")) or DEFAULT_NATION),
+                            independent=progress.get(("school", "independent")) is True)
+
+
+def _language(progress: Progress) -> str:
+    """A Welsh school's language: its language category's (said so), else English (the
+    default), Cymraeg, or both, Welsh first; a category that offers both asks which."""
+    country = str(progress.get(("school", "country")) or DEFAULT_NATION)
+    category = pack_for(country).language_category(progress.get(("school", "language_category")))
+    if category is not None:
+        console.print(f"  Its language category, {category.name}, sets the language: "
+                      f"{category.language} ({language_name(category.language)}).")
+        if category.offered is None:
+            return category.language
+        return _choice(f"{language_name(category.language)} ({category.language}), or "
+                       f"{language_name(category.offered)} ({category.offered})",
+                       (category.language, category.offered), category.language)
+    if typer.confirm(f"Will its staff, {_words(progress).governors} and reporters read the bot "
+                     "in English only?", default=True):
         return "en"
     return _choice("Cymraeg only (cy), or Welsh first with English beside it (cy+en)",
                    ("cy", "cy+en"), "cy")
@@ -492,8 +510,23 @@ def ask_answers(settings: Settings, progress: Progress,
     _ask(progress, ("school", "country"), lambda: _choice(
         "Nation (its bank holidays, and the safeguarding words and law it uses)", NATIONS,
         DEFAULT_NATION))
-    if progress.get(("school", "country")) == "wales":  # every Welsh school has a language
-        _ask(progress, ("school", "language"), _language)  # category (the 2025 Act)
+    if _ask(progress, ("school", "independent"), lambda: typer.confirm(
+            "Is it an independent school, run by its proprietor?", default=False)):
+        _ask(progress, ("school", "proprietor"), lambda: _choice(
+            "Its proprietor: a company, a trust or an individual",
+            ("company", "trust", "individual"), "company"))
+    country = str(progress.get(("school", "country")) or DEFAULT_NATION)
+    categories = pack_for(country).language_categories  # Wales' (the 2025 Act)
+    if categories is not None and not progress.has(("school", "language_category")):
+        named = "; ".join(f"{c.id}: {c.name}" for c in categories.category)
+        said = _choice(f"Its language category ({categories.source.title}: {named})",
+                       (*(c.id for c in categories.category), "not-yet"), "not-yet")
+        if said == "not-yet":
+            progress.mark(("school", "language_category"))
+        else:
+            progress.put(("school", "language_category"), said)
+    if country == "wales":  # every Welsh school chooses its people's language
+        _ask(progress, ("school", "language"), lambda: _language(progress))
     _ = said_in(progress)  # the school's language from here on
     if adding is not None:
         platform = _joining(progress, settings, adding)
@@ -513,7 +546,7 @@ def ask_answers(settings: Settings, progress: Progress,
         people = _directory(progress)
     source = Path(progress.get(("directory",)) or "the directory").name
     _people(progress, people, source)
-    local = school_words_for(str(progress.get(("school", "country")) or DEFAULT_NATION))
+    local = _words(progress)
     _ask(progress, ("terms",),
          lambda: _terms(lambda tr: words_in(local, tr).local_authority, _))
     folder = _ask(progress, ("policies",),

@@ -337,11 +337,14 @@ def choose_pack(draft: SetupDraft) -> None:
         for p in draft.policies
         if not p.error and not p.questions
     ]
-    draft.pack = match_pack(refs, draft.answers.school.country)
+    school = draft.answers.school
+    draft.pack = match_pack(
+        refs, school.country, school_words_for(school.country, independent=school.independent)
+    )
     wanted = draft.answers.requirements
     known = {item.template.id for item in draft.pack}
-    if wanted == "standard":
-        draft.chosen = known
+    if wanted == "standard":  # every template but the optional ones, which are asked for
+        draft.chosen = {i.template.id for i in draft.pack if i.template.kind != "optional"}
         return
     draft.chosen = set(wanted) & known
     draft.problems += [
@@ -366,11 +369,13 @@ class Reading:
         return f"{self.title} ({audience_name(self.audience)})"
 
 
-def readings(draft: SetupDraft) -> list[Reading]:
-    """Every audience of every reading the chosen pack asks."""
+def readings(draft: SetupDraft, today: date | None = None) -> list[Reading]:
+    """Every audience of every reading the chosen pack asks (``today``: but a part the
+    guidance has dropped by then, such as KCSIE's Annex A from 2026)."""
     return [Reading(f"{r['id']}/{part}", r["id"], part, str(r.get("title") or r["id"]))
             for r in pack_requirements(draft.pack, draft.chosen)
-            if r["kind"] == "reading_campaign" for part in r["audiences"]]
+            if r["kind"] == "reading_campaign" for part, audience in r["audiences"].items()
+            if today is None or "until" not in audience or today < audience["until"]]
 
 
 def edition_problems(draft: SetupDraft) -> list[str]:
@@ -395,7 +400,7 @@ def register_editions(session: Session, draft: SetupDraft, org: OrgConfig,
     folder = draft.answers.policies
     titles = {p.path.name: p.title for p in draft.policies if not p.error}
     year = today.year if today.month >= 9 else today.year - 1  # the school year's first
-    for reading in readings(draft):
+    for reading in readings(draft, today):
         name = draft.answers.editions.get(reading.key)
         if name is None or folder is None:
             continue
@@ -468,7 +473,8 @@ def school_config(draft: SetupDraft, today: date) -> dict[str, Any]:
         "name": answers.school.name,
         "country": answers.school.country,
         **({"language": answers.school.language} if answers.school.language != "en" else {}),
-        **({"independent": True} if answers.school.independent else {}),
+        **{k: v for k in ("language_category", "independent", "proprietor")
+           if (v := getattr(answers.school, k))},
         **({"connection": answers.connection} if answers.connection else {}),
         **({"directory": {"staff_group": answers.staff_group}} if answers.staff_group else {}),
         **roles,  # school.yaml is written in the model's order, whatever the order here

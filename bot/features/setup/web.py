@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.core import audit, setup_state
 from bot.core.calendar import nation_key
+from bot.core.clock import local_today
 from bot.core.config import JOB_ROLES, load_config
 from bot.core.config import store as config_store
 from bot.core.config.per_school import SettingsProblem, settings_problems
@@ -96,7 +97,8 @@ def setup_page(request: Request) -> Response:
             ],
             "nobody_owes": NOBODY_OWES if nobody_owes(session, school) else None,
             "posts_to_map": sorted(posts_to_map(session, school.id).items()),
-            "without_edition": without_edition(session, school, language),
+            "without_edition": without_edition(session, school, local_today(utcnow()),
+                                               language),
             "trust_schools": _trust_schools(session, request, user, problems),
         }
     return show(request, "setup.html", data)
@@ -167,7 +169,8 @@ def school_page(request: Request) -> Response:
     return show(
         request,
         "admin_school.html",
-        {"form": form, "countries": COUNTRY_NAMES, "languages": LANGUAGE_NAMES},
+        {"form": form, "countries": COUNTRY_NAMES, "languages": LANGUAGE_NAMES,
+         "category": school.language_said},
     )
 
 

@@ -92,9 +92,9 @@ def _editions_data(request: Request, user: Person) -> dict[str, Any]:
     (Part 1)") and those nobody is asked to read yet."""
     school = current_school(request, user.school_id)
     language = page_language(request, {"school": school})
-    with ctx(request).store.session() as session:
-        waiting = without_edition(session, school, language)
     today = local_today(utcnow())
+    with ctx(request).store.session() as session:
+        waiting = without_edition(session, school, today, language)
     return {
         "school": school,
         "accept": ".docx,.pdf,.md,.txt",

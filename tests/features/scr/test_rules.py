@@ -155,3 +155,36 @@ def test_a_check_the_record_has_no_column_for_is_not_judged() -> None:
         ("missing_check", "barred_list"), ("missing_check", "prohibition"),
         ("missing_check", "right_to_work"),
     }  # never the enhanced DBS check
+
+
+def test_a_check_whose_rule_has_ended_opens_no_gap_and_the_evidence_says_which_rule() -> None:
+    """A pack item with ``until`` in the past opens nothing: s128 given an end day (as it
+    would once a repeal commences) asks nothing of an independent school's head from it, and
+    the evidence pack's rules table says the rule the earlier check was made under, with the
+    day it stopped and who says so."""
+    from bot.core.config import SchoolConfig
+    from bot.core.nations import Source
+    from bot.features.evidence.rules import rules_table
+
+    checks = [
+        c.model_copy(update={"until": date(2026, 1, 1), "dates_source": Source(
+            title="A repeal in force 1 January 2026", url="https://example.gov.uk/repeal")})
+        if c.id == "s128" else c
+        for c in pack_for("england").scr_checks
+    ]
+    entry, head = _head()
+    gaps = find_gaps([entry], [head], [], checks, TODAY, independent=True)
+    assert {(g.kind, g.check) for g in gaps} == set()  # from 1 January 2026: none
+    gaps = find_gaps([entry], [head], [], checks, date(2025, 12, 31), independent=True)
+    assert {(g.kind, g.check) for g in gaps} == {("missing_check", "s128")}  # the day before
+    # the pack's own ended rule: KCSIE's Annex A, read in editions before 1 September 2026;
+    # an Annex A acknowledged before then was made under it, and the pack's rules say so
+    kcsie = next(i for i in pack_for("england").statutory if i.id == "kcsie-read")
+    school = SchoolConfig.model_validate({"id": "oak", "name": "Oak", "independent": True,
+                                          "headteacher": "h@oak.example",
+                                          "requirements": [kcsie.requirement]})
+    rows = {row[0]: row for row in rules_table(school).rows}
+    assert rows["section 128 check (management posts)"][2] == ""  # in force: no end known
+    annex = rows["Keeping children safe in education (annex-a)"]
+    assert annex[2] == "01 Sep 2026" and "Annex A summary is removed" in annex[3]
+    assert "Keeping children safe in education (DfE, statutory guidance)" in annex[3]

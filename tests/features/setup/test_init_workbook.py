@@ -105,6 +105,7 @@ def test_init_takes_the_xlsx_export_interactively_in_one_try(
     typed = [
         "St Colman's Primary School",
         "northern-ireland",
+        "",  # not an independent school
         "",
         "",
         str(inputs / "staff.xlsx"),

@@ -133,6 +133,7 @@ def test_a_problem_at_the_end_asks_just_that_again_never_everything(
     progress = Progress(Progress.beside(Path(".compliance-bot")))
     for key, value in (
         (("school", "name"), "Glenview Primary School"), (("school", "country"), "scotland"),
+        (("school", "independent"), False),
         (("platform",), "local"), (("base_url",), "http://127.0.0.1:8123"),
         (("directory",), str(inputs / "staff.csv")), (("leave_out",), sorted(bad.values())),
         (("people", "headteacher"), "moira.campbell@glenview.example"),

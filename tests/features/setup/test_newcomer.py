@@ -4,6 +4,7 @@ policies in mixed formats and a term-dates calendar → ``init --answers`` → `
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import date
 from pathlib import Path
@@ -182,3 +183,26 @@ def test_an_answers_file_with_unknown_keys_names_each_line(tmp_path: Path) -> No
     out = " ".join(result.output.split())
     assert "answers.yaml line 2: platfrom: unknown key" in out
     assert "answers.yaml line 3: people.headteacher: required key is missing" in out
+
+
+def test_an_independent_school_is_set_up_in_its_proprietors_words(
+    tmp_path: Path, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``independent: true`` and its proprietor in the answers: school.yaml keeps both, the
+    statutory training is the proprietor body's, and the summary init prints says
+    proprietor, never governors (its policies name their own approving bodies)."""
+    frozen_clock.at(date(2026, 9, 14), 8, 45, tick=True)
+    answers, _rows = _inputs(tmp_path / "inputs", school={
+        "name": "Hillside School", "country": "england", "independent": True,
+        "proprietor": "trust"})
+    monkeypatch.chdir(tmp_path)
+    init = _run(CliRunner(), "init", "--answers", str(answers))
+    assert init.exit_code == 0, init.output
+    school = load_config(tmp_path / ".compliance-bot" / "school.yaml").school()
+    assert (school.independent, school.proprietor) == (True, "trust")
+    courses = {r.course for r in school.requirements if r.kind == "complete_training"}
+    assert "Proprietor body's safeguarding training" in courses
+    # what a policy document says of itself is quoted as it says it ("approving body: Full
+    # Governing Body (line 3)"); every word of the bot's own is the proprietor's
+    ours = re.sub(r"approving body: Full Governing Body \(line \d+\)", "", init.output)
+    assert "overnor" not in ours and "proprietor body member" in ours
