@@ -130,22 +130,6 @@ def test_an_english_schools_refusal_is_as_before(installed: SchoolBuilder, case:
     assert _refusal(installed, "en", args) == f"error: {english}"
 
 
-def test_init_refuses_in_the_language_of_the_school_already_here(
-    installed: SchoolBuilder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    file = installed.home / "school.yaml"
-    english = (f"a school is already set up here: {file} already exists. Nothing was changed; "
-               "run `compliance-bot init` in an empty folder.")
-    welsh = (f"mae ysgol wedi'i gosod yma eisoes: mae {file} yn bodoli eisoes. Ni newidiwyd dim; "
-             "rhedwch `compliance-bot init` mewn ffolder gwag.")
-    assert _refusal(installed, "cy", ("init",)) == f"gwall: {welsh}"
-    assert _refusal(installed, "cy+en", ("init",)) == (
-        f"gwall:{BETWEEN}error: {welsh}{BETWEEN}{english}"
-    )
-    assert _refusal(installed, "en", ("init",)) == f"error: {english}"
-
-
 def test_init_resume_with_answers_is_refused_in_the_answers_language(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

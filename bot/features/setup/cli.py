@@ -537,8 +537,8 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
         settings = settings.model_copy(update={"home": DEFAULT_HOME})
     try:
         adding = installed(settings)  # an install of schools: this one joins it
-    except SaidError as exc:  # its folder is elsewhere
-        fail(exc.said(translations("en")), highlight=False, soft_wrap=True)
+    except SaidError as exc:  # its folder is elsewhere: no school's language is read here
+        fail(exc.said(translations("en")), highlight=False, soft_wrap=True, language="en")
     if adding is None and (why := existing_school(settings)):
         language = school_language(settings)  # the school already here
         fail(refusal(_ALREADY, language, why=why.said), highlight=False, soft_wrap=True,

@@ -51,6 +51,7 @@ _CODES = {
     "staff": N_("staff"),
     "volunteer": N_("volunteer"),
     "governor": N_("governor"),
+    "safeguarding_governor": N_("safeguarding_governor"),
     "clerk": N_("clerk"),
     "supply": N_("supply"),
     "none": N_("none"),
