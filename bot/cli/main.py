@@ -25,6 +25,7 @@ from bot.cli.language import language_app
 from bot.cli.maintenance import maintenance
 from bot.cli.mis import mis_app
 from bot.cli.outbox import outbox_app
+from bot.cli.sweeps import queue_now, sweeps
 from bot.core.config import ConfigError
 from bot.core.i18n import N_, shared_language
 from bot.engine.commands import (
@@ -136,6 +137,9 @@ _LINKS_LOCAL = N_(
     "COMPLIANCE_BOT_BASE_URL to the address staff use."
 )
 _DELIVERING = N_("Delivering the outbox — Ctrl-C to stop.")
+_SWEEP_WORKER_SQLITE = N_("sweep workers share the sweep on PostgreSQL: on SQLite, "
+                          "`compliance-bot run` sweeps every school in one process.")
+_SWEPT_HERE = N_("Stopped. Schools swept by this worker: %(num)d.")
 _ALL_INTERFACES = ("0.0.0.0", "::")  # noqa: S104 - compared with, never bound here
 
 
@@ -246,6 +250,11 @@ def run(
             "on its own with --scheduler-only).",
         ),
     ] = 1,
+    sweep_worker: Annotated[bool, typer.Option(
+        "--sweep-worker", help="Only sweep the schools the scheduler queues (PostgreSQL; run "
+        "as many as you like).")] = False,
+    until_idle: Annotated[bool, typer.Option(
+        "--until-idle", help="With --sweep-worker: stop once no school is queued.")] = False,
 ) -> None:
     """Start the web app and the (single) scheduler process."""
     from bot.web.serving import scrub_root_logging
@@ -262,6 +271,14 @@ def run(
         from schedules.runner import run_forever
 
         run_forever(ctx.settings)
+        return
+    if sweep_worker:
+        from schedules.sweep_worker import run_sweep_worker
+
+        if ctx.store.is_sqlite:
+            fail(refusal(_SWEEP_WORKER_SQLITE, language), language=language)
+        swept = run_sweep_worker(ctx.settings, until_idle=until_idle)
+        console.print(refusal(_SWEPT_HERE, language, num=swept))
         return
     if dispatch_only:
         from schedules.dispatcher import run_dispatcher
@@ -315,13 +332,19 @@ def sweep(
     as_of: AsOf = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute, write nothing.")] = False,
     no_send: Annotated[bool, typer.Option("--no-send", help="Queue, do not deliver.")] = False,
+    queue: Annotated[bool, typer.Option(
+        "--queue", help="Queue the due schools for the sweep workers now (PostgreSQL).")] = False,
 ) -> None:
     """Run one full cycle (directory, duties, reminders, alerts, delivery) and exit.
 
     Exits 2 when the directory could not be read, 3 when its sync stopped because it would
     mark too many people as missing (the other steps still ran with the people known).
+    With ``--queue`` (PostgreSQL), only queue the due schools for the sweep workers.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    if queue:
+        return queue_now()
 
     from bot.cli.render import print_sweep
 
@@ -395,6 +418,7 @@ def _said_in(ctx: AppContext, as_of: str | None) -> str:
 
 
 app.command()(duties)
+app.command()(sweeps)
 
 
 @app.command()

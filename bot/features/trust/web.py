@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from bot.core.clock import LONDON, local_today
 from bot.core.models import utcnow
 from bot.core.permissions import TRUST_ADMINS, TRUST_OVERSIGHT
+from bot.engine.sweep_jobs import not_swept
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
 from bot.features.governors.api import ReportError
 from bot.features.trust.rules import NEVER_PASSED, totals
@@ -33,6 +34,7 @@ def trust_page(request: Request) -> Response:
     config = ctx(request).config
     with ctx(request).store.session() as session:
         rows = trust_counts(session, config, today, now)
+        stale = not_swept(session, config.schools, now)
     return render(
         request,
         "trust.html",
@@ -43,6 +45,7 @@ def trust_page(request: Request) -> Response:
             "today": today,
             "org_name": config.organisation.name,
             "never_passed": NEVER_PASSED,
+            "not_swept": stale,
         },
     )
 
