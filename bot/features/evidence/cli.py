@@ -22,19 +22,29 @@ OutOption = Annotated[
     Path | None,
     typer.Option("--out", help="The zip to write, e.g. evidence.zip (replaced if it exists)."),
 ]
+ForOption = Annotated[
+    str | None,
+    typer.Option(
+        "--for",
+        help="Whose published list the pack's index answers: an inspectorate's id, as "
+        "school.yaml's inspectorate names it (default: the school's own inspectorate).",
+    ),
+]
 HOW_TO_SHARE = (
     "Give this fingerprint to the inspector separately from the pack (by phone, or in a "
     "letter or email from the school): it is how they know the pack is the school's."
 )
 
 
-def _build(out: Path, school: str | None) -> None:
-    """Make the pack for one school and write it to ``out``."""
+def _build(out: Path, school: str | None, for_: str | None = None) -> None:
+    """Make the pack for one school, its index answering ``for_`` (or the school's own
+    inspectorate's list), and write it to ``out``."""
     # lazy: not loaded by --help (module docstring)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from bot.core.i18n import N_
+    from bot.core.i18n import N_, translations
     from bot.core.models import utcnow
+    from bot.core.nations.inspectorates import INSPECTORATES
     from bot.features.evidence.pack import STEPS, PackRequest, make_pack
     from bot.features.evidence.rules import rules_table, standards_sentence
     from bot.features.evidence.service import school_reports
@@ -42,6 +52,15 @@ def _build(out: Path, school: str | None) -> None:
 
     ctx = context()
     config = ctx.config.school(school)
+    inspected = for_ or config.inspected_by
+    _, ids = translations(config.language).gettext, ", ".join(INSPECTORATES)
+    if inspected is None:
+        fail(_("Who inspects %(school)s is not stated: give --for (one of %(ids)s), or set "
+               "inspectorate in its settings.") % {"school": config.name, "ids": ids},
+             language=config.language, highlight=False)
+    if inspected not in INSPECTORATES:
+        fail(_("--for %(given)s: not one of %(ids)s.") % {"given": inspected, "ids": ids},
+             language=config.language, highlight=False)
     secret = ctx.settings.signing_key()
     request = PackRequest(
         actor="cli",
@@ -53,6 +72,7 @@ def _build(out: Path, school: str | None) -> None:
         scr_headings=gap_headings(config),
         rules=rules_table(config),
         language=config.language,
+        inspectorate=inspected,
     )
     with Progress(
         TextColumn("{task.description}"),
@@ -97,21 +117,23 @@ def evidence(
     typer_ctx: typer.Context,
     out: OutOption = None,
     school: SchoolOption = None,
+    for_: ForOption = None,
 ) -> None:
     """An inspector's evidence pack: make it (--out FILE.zip), check it (verify), its key.
 
     compliance-bot evidence --out FILE.zip makes the pack. The zip holds a dated PDF summary
     (policy register, acknowledgements, training, AUP signatures, policy reviews, counts of
     concerns with no content or names, the filtering and monitoring review), a CSV per table, a
-    README saying how to check it, and a manifest of every file's SHA-256 signed with the
-    school's key. Making one is recorded in the audit log.
+    README saying how to check it, an index answering the inspectorate's published list item
+    by item (inspection-index.csv, --for), and a manifest of every file's SHA-256 signed with
+    the school's key. Making one is recorded in the audit log.
     """
     if typer_ctx.invoked_subcommand is not None:
         return
     if out is None:
         console.print(typer_ctx.get_help())
         raise typer.Exit(0)
-    _build(out, school)
+    _build(out, school, for_)
 
 
 @evidence_app.command("build")
@@ -119,9 +141,10 @@ def evidence(
 def evidence_build(
     out: Annotated[Path, typer.Option("--out", help="The zip to write, e.g. evidence.zip.")],
     school: SchoolOption = None,
+    for_: ForOption = None,
 ) -> None:
     """Make the pack (the same as compliance-bot evidence --out FILE.zip)."""
-    _build(out, school)
+    _build(out, school, for_)
 
 
 @evidence_app.command("verify")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.models import AuditEvent, Report
+from bot.features.evidence.inspection import INDEX, index_table
 from bot.features.evidence.rules import (
     MANIFEST,
     PUBLIC_KEY,
@@ -73,6 +74,9 @@ class PackRequest:
     scr_headings: Mapping[str, str] | None = None
     # the rules the records were kept under, and when each applied (``rules.rules_table``)
     rules: Table | None = None
+    # whose published list the pack's index answers (``inspection-index.csv``; the summary
+    # opens with it): the school's inspectorate, or the one asked for; None: no index
+    inspectorate: str | None = None
 
 
 @dataclass(frozen=True)
@@ -186,9 +190,19 @@ def make_pack(
     public = private_key(secret).public_key()
     key = fingerprint(public)
     step(STEPS[1])
-    files: dict[str, bytes] = {SUMMARY: render_summary(facts, key, request.language)}
+    index = (
+        index_table(request.inspectorate, facts, request.language)
+        if request.inspectorate is not None
+        else None
+    )
+    files: dict[str, bytes] = {SUMMARY: render_summary(
+        facts, key, request.language, index, request.inspectorate
+    )}
     step(STEPS[2])
     described = {SUMMARY: "the dated summary of everything below (PDF)"}
+    if index is not None:
+        files[INDEX] = csv_bytes(index)
+        described[INDEX] = "each item the inspectorate lists, and where this pack answers it"
     for table in facts.tables:
         files[table.file_name] = csv_bytes(table)
         described[table.file_name] = table.title.split(":")[0]
@@ -212,6 +226,7 @@ def make_pack(
             "files": len(pack.files),
             "reports_counted": facts.reports_total,
             "key_fingerprint": pack.fingerprint,
+            "inspectorate": request.inspectorate,
         },
     )
     return pack

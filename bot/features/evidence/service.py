@@ -82,6 +82,7 @@ class Facts:
     reading_proof: Table
     scr: Table
     rules: Table | None = None  # the rules the records were kept under (``rules_table``)
+    scr_held: bool = True  # a single central record has been imported and checked
     standards: str | None = None  # an independent school's standards, one sentence
 
     @property
@@ -551,6 +552,7 @@ def gather(
         event_reviews=_event_reviews(session, school_id),
         reading_proof=_reading_proof(session, school_id),
         scr=_scr(session, school_id, scr_headings),
+        scr_held=scr_counts(session, school_id) is not None,
         standards=standards,
     )
 

@@ -73,6 +73,7 @@ def evidence_pack(request: Request, csrf_token: Annotated[str, Form()] = "") -> 
         scr_headings=gap_headings(school),
         rules=rules_table(school),
         language=school.language,
+        inspectorate=school.inspected_by,
     )
     with context.store.transaction() as session:
         pack = make_pack(

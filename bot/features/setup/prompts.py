@@ -18,6 +18,7 @@ from rich.markup import escape
 from bot.core.context import adapters
 from bot.core.i18n import N_, both, language_name, translations
 from bot.core.nations import DEFAULT_NATION, NATIONS, pack_for, school_words_for
+from bot.core.nations.inspectorates import default_inspectorate, inspectorate, inspectorates_of
 from bot.core.ports import ConnectorError
 from bot.core.words import Words, words_in
 from bot.engine.commands import confirm, console, err
@@ -463,6 +464,20 @@ def _language(progress: Progress) -> str:
                    ("cy", "cy+en"), "cy")
 
 
+def _inspectorate(progress: Progress, country: str) -> None:
+    """Who inspects the school, asked where its nation has more than one inspectorate (the
+    nation's for its kind of school offered; an independent school in England chooses)."""
+    choices = inspectorates_of(country)
+    if len(choices) < 2 or progress.has(("school", "inspectorate")):
+        return
+    named = "; ".join(f"{i}: {inspectorate(i).name}" for i in choices)
+    default = default_inspectorate(
+        country, independent=progress.get(("school", "independent")) is True)
+    progress.put(("school", "inspectorate"), _choice(
+        f"Who inspects it ({named}); its evidence pack answers that inspectorate's list",
+        choices, default))
+
+
 def ask_answers(settings: Settings, progress: Progress,
                 read: Callable[[Path], list[FolderPolicy]] = read_policy_folder) -> Answers:
     """Every answer ``init`` needs, asked at the terminal (only those not saved already;
@@ -477,6 +492,7 @@ def ask_answers(settings: Settings, progress: Progress,
             "Its proprietor: a company, a trust or an individual",
             ("company", "trust", "individual"), "company"))
     country = str(progress.get(("school", "country")) or DEFAULT_NATION)
+    _inspectorate(progress, country)
     categories = pack_for(country).language_categories  # Wales' (the 2025 Act)
     if categories is not None and not progress.has(("school", "language_category")):
         named = "; ".join(f"{c.id}: {c.name}" for c in categories.category)

@@ -490,7 +490,7 @@ def school_config(draft: SetupDraft, today: date) -> dict[str, Any]:
         "name": answers.school.name,
         "country": answers.school.country,
         **({"language": answers.school.language} if answers.school.language != "en" else {}),
-        **{k: v for k in ("language_category", "independent", "proprietor")
+        **{k: v for k in ("language_category", "independent", "proprietor", "inspectorate")
            if (v := getattr(answers.school, k))},
         **roles,  # school.yaml is written in the model's order, whatever the order here
         "role_groups": dict(answers.role_groups),
