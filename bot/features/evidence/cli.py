@@ -45,9 +45,11 @@ def _build(out: Path, school: str | None, for_: str | None = None) -> None:
     from bot.core.i18n import N_, translations
     from bot.core.models import utcnow
     from bot.core.nations.inspectorates import INSPECTORATES
+    from bot.core.words import school_words
     from bot.features.evidence.pack import STEPS, PackRequest, make_pack
     from bot.features.evidence.rules import rules_table, standards_sentence
     from bot.features.evidence.service import school_reports
+    from bot.features.reports.api import clock_labels
     from bot.features.scr.api import gap_headings
 
     ctx = context()
@@ -70,6 +72,7 @@ def _build(out: Path, school: str | None, for_: str | None = None) -> None:
         via="cli",
         standards=standards_sentence(config),
         scr_headings=gap_headings(config),
+        clock_headings=clock_labels(school_words(config)),
         rules=rules_table(config),
         language=config.language,
         inspectorate=inspected,

@@ -23,9 +23,9 @@ HEADER = ("inspectorate", "item", "source", "file", "status")
 FILLED = N_("filled")
 PARTLY = N_("partly")
 NOT_HELD = N_("not held by this product")
-# tables whose every state is a fact, none included: counts of reports and complaints, and the
-# rules the records were kept under
-ALWAYS_HELD = frozenset({"concerns", "complaints", "rules"})
+# tables whose every state is a fact, none included: counts of reports, their deadlines and
+# complaints, and the rules the records were kept under
+ALWAYS_HELD = frozenset({"concerns", "clocks", "complaints", "rules"})
 NOTHING_YET = N_("nothing is recorded in compliance-bot yet")
 NO_SCR = N_("no single central record has been imported")
 NOT_IN_PACK = N_("not in this pack")

@@ -72,6 +72,8 @@ class PackRequest:
     # each kind of SCR gap in the school's words (an academy's trustees, an independent
     # school's proprietor body); None: plain English (``scr.api.gap_headings``)
     scr_headings: Mapping[str, str] | None = None
+    # each report deadline's name in the school's words (``reports.api.clock_labels``)
+    clock_headings: Mapping[str, str] | None = None
     # the rules the records were kept under, and when each applied (``rules.rules_table``)
     rules: Table | None = None
     # whose published list the pack's index answers (``inspection-index.csv``; the summary
@@ -184,6 +186,7 @@ def make_pack(
         reports_scope=request.reports_scope,
         standards=request.standards,
         scr_headings=request.scr_headings,
+        clock_headings=request.clock_headings,
     )
     if request.rules is not None:
         facts = replace(facts, rules=request.rules)

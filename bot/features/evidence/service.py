@@ -31,6 +31,7 @@ from bot.core.models import (
     PolicyVersion,
     ReadingCheck,
     Report,
+    ReportClock,
     Requirement,
     TaskCompletion,
 )
@@ -56,6 +57,8 @@ from bot.features.tasks.api import event_reviews
 
 __all__ = ["Facts", "gather", "school_reports"]
 
+# the report deadlines, by id, where the school's words are not given
+CLOCK_KINDS = {"lado": "lado", "ico": "ico", "triage": "triage"}
 FILTERING = re.compile(r"filtering", re.IGNORECASE)
 CLI_ACTOR = "the command line"
 
@@ -76,6 +79,7 @@ class Facts:
     aup: Table
     governors: Table
     concerns: Table
+    clocks: Table
     filtering: Table
     complaints: Table
     event_reviews: Table
@@ -336,6 +340,29 @@ def _concerns(session: Session, reports: Select[Report]) -> Table:
     )
 
 
+def _clocks(
+    session: Session, reports: Select[Report], labels: Mapping[str, str], now: datetime
+) -> Table:
+    """Each kind of report deadline (the staff route's, the data-protection regulator's,
+    triage): how many were kept, missed, are running and are running late; counts only."""
+    counts: dict[str, list[int]] = {kind: [0, 0, 0, 0] for kind in labels}
+    visible = reports.subquery()
+    for kind, due, stopped in session.execute(
+        select(ReportClock.kind, ReportClock.due_at, ReportClock.stopped_at).where(
+            ReportClock.report_id.in_(select(visible.c.id))
+        )
+    ):
+        row = counts.setdefault(kind, [0, 0, 0, 0])
+        late = (stopped or now) > due
+        row[(2 if stopped is None else 0) + late] += 1
+    return Table(
+        "report-deadlines.csv",
+        N_("Report deadlines: kept, missed and still running (counts only)"),
+        (N_("Deadline"), N_("Kept"), N_("Missed"), N_("Running"), N_("Running late")),
+        tuple(cells((labels.get(kind, kind), *n)) for kind, n in counts.items()),
+    )
+
+
 def _filtering(session: Session, school_id: str, tz: ZoneInfo) -> tuple[Table, str | None]:
     checks = [
         r
@@ -517,6 +544,7 @@ def gather(
     reports_scope: str,
     standards: str | None = None,
     scr_headings: Mapping[str, str] | None = None,
+    clock_headings: Mapping[str, str] | None = None,
 ) -> Facts:
     """Read every fact of the pack for one school, as of ``now``.
 
@@ -531,6 +559,7 @@ def gather(
         reports_scope: one sentence saying which reports are counted.
         standards: an independent school's standards, one sentence (None for others).
         scr_headings: each kind of SCR gap in the school's words (None: plain English).
+        clock_headings: each report deadline's name in the school's words (None: their ids).
     """
     today = now.astimezone(tz).date()
     filtering, note = _filtering(session, school_id, tz)
@@ -547,6 +576,7 @@ def gather(
         aup=_aup(session, school_id, today),
         governors=_governors(session, school_id, tz),
         concerns=_concerns(session, reports),
+        clocks=_clocks(session, reports, clock_headings or CLOCK_KINDS, now),
         filtering=filtering,
         complaints=_complaints(session, school_id, tz),
         event_reviews=_event_reviews(session, school_id),

@@ -170,6 +170,8 @@ def render_summary(
         + f" {_(facts.reports_scope)} {_(NO_CONTENT)}"
     )
     _table(doc, facts.concerns, said, N_("No reports."))
+    doc.text(f"{_(facts.clocks.title)}.")
+    _table(doc, facts.clocks, said)
     doc.heading(_(HEADINGS[7]))
     if facts.filtering_note:
         doc.text(_(facts.filtering_note))

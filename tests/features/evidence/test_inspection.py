@@ -14,7 +14,7 @@ import csv
 import io
 import zipfile
 from dataclasses import fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 from bot.cli.main import app
 from bot.core.config import SchoolConfig
 from bot.core.i18n import translations
+from bot.core.models import Report, ReportClock
 from bot.core.nations import NATIONS
 from bot.core.nations.inspectorates import (
     INSPECTORATES,
@@ -186,6 +187,44 @@ def test_a_school_with_its_scr_imported_shows_it_filled(
     assert result.exit_code == 0, result.output
     scr = next(r for r in _index(members) if r["item"] == "The single central record")
     assert (scr["file"], scr["status"]) == ("single-central-record-gaps.csv", "filled")
+
+
+def test_report_deadlines_kept_missed_and_running_are_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#82 item 2: Ofsted's concerns and allegations are answered with each deadline kept,
+    missed, running or running late, in the school's words, counts only."""
+    built = _school(tmp_path, country="england")
+    ctx = built.context()
+    now = at(TODAY, 11)
+    with ctx.store.transaction() as session:
+        for n, (kind, due, stopped) in enumerate([
+            ("lado", now - timedelta(days=3), now - timedelta(days=4)),  # kept
+            ("lado", now - timedelta(days=3), now - timedelta(days=2)),  # missed
+            ("ico", now + timedelta(hours=5), None),  # running
+            ("triage", now - timedelta(hours=1), None),  # running late
+        ]):
+            report = Report(school_id="oak", reference=f"CR-2026-CLK{n}", category="other",
+                            urgency="high", status="new", involved=[], what_happened="x",
+                            created_at=now - timedelta(days=5))
+            session.add(report)
+            session.flush()
+            session.add(ReportClock(school_id="oak", report_id=report.id, kind=kind,
+                                    started_at=now - timedelta(days=5), due_at=due,
+                                    stopped_at=stopped))
+    ctx.store.dispose()
+    result, members = _pack(tmp_path, monkeypatch)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(members["report-deadlines.csv"].decode("utf-8-sig"))))
+    assert rows == [
+        ["Deadline", "Kept", "Missed", "Running", "Running late"],
+        ["LADO referral decision", "1", "1", "0", "0"],
+        ["ICO notification decision", "0", "0", "1", "0"],
+        ["DSL triage", "0", "0", "0", "1"],
+    ]
+    concerns = next(r for r in _index(members) if r["item"] == "Concerns and allegations")
+    assert concerns["file"] == "concerns-by-category-and-outcome.csv; report-deadlines.csv"
+    assert concerns["status"] == "filled"
 
 
 def test_a_welsh_schools_index_and_summary_are_in_welsh(

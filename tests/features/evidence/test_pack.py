@@ -74,6 +74,7 @@ MEMBERS = (
     "policy-register.csv",
     "proof-of-reading.csv",
     PUBLIC_KEY,
+    "report-deadlines.csv",
     "reviews-after-a-change.csv",
     "rules.csv",
     "single-central-record-gaps.csv",
