@@ -46,6 +46,7 @@ def _build(out: Path, school: str | None, for_: str | None = None) -> None:
     from bot.core.models import utcnow
     from bot.core.nations.inspectorates import INSPECTORATES
     from bot.core.words import school_words
+    from bot.features.evidence.cover_sheet import Proprietor
     from bot.features.evidence.pack import STEPS, PackRequest, make_pack
     from bot.features.evidence.rules import rules_table, standards_sentence
     from bot.features.evidence.service import school_reports
@@ -73,6 +74,9 @@ def _build(out: Path, school: str | None, for_: str | None = None) -> None:
         standards=standards_sentence(config),
         scr_headings=gap_headings(config),
         clock_headings=clock_labels(school_words(config)),
+        proprietor=Proprietor(school_words(config).governing_body, config.proprietor)
+        if config.independent
+        else None,
         rules=rules_table(config),
         language=config.language,
         inspectorate=inspected,

@@ -16,6 +16,12 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.models import AuditEvent, Report
+from bot.features.evidence.cover_sheet import (
+    ISS_SHEET,
+    Proprietor,
+    answers_paragraph_7,
+    iss_cover_sheet,
+)
 from bot.features.evidence.inspection import INDEX, index_table
 from bot.features.evidence.rules import (
     MANIFEST,
@@ -79,6 +85,9 @@ class PackRequest:
     # whose published list the pack's index answers (``inspection-index.csv``; the summary
     # opens with it): the school's inspectorate, or the one asked for; None: no index
     inspectorate: str | None = None
+    # an independent school's proprietor: with an inspectorate whose list has paragraph 7 of
+    # the Independent School Standards, the pack holds its cover sheet (``cover_sheet``)
+    proprietor: Proprietor | None = None
 
 
 @dataclass(frozen=True)
@@ -206,6 +215,10 @@ def make_pack(
     if index is not None:
         files[INDEX] = csv_bytes(index)
         described[INDEX] = "each item the inspectorate lists, and where this pack answers it"
+    inspected, proprietor = request.inspectorate, request.proprietor
+    if index and inspected and proprietor and answers_paragraph_7(inspected):
+        files[ISS_SHEET] = iss_cover_sheet(facts, index, inspected, proprietor, request.language)
+        described[ISS_SHEET] = "the Independent School Standards paragraph 7 cover sheet (PDF)"
     for table in facts.tables:
         files[table.file_name] = csv_bytes(table)
         described[table.file_name] = table.title.split(":")[0]

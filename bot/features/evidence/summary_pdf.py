@@ -24,7 +24,7 @@ from bot.features.evidence.service import Facts
 if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.pdf)
     from bot.core.pdf import A4Report
 
-__all__ = ["HEADINGS", "pack_language", "render_summary"]
+__all__ = ["HEADINGS", "pack_language", "render_summary", "said_in", "table_into"]
 
 HEADINGS = (
     N_("Evidence for an inspector"),
@@ -83,6 +83,14 @@ def _table(doc: A4Report, table: Table, said: _Said, empty: str = N_("None recor
     else:
         doc.text(said(empty))
     doc.space(3)
+
+
+def said_in(language: str) -> _Said:
+    """The pack's words in the school's language (the cover sheet says its own with them)."""
+    return _Said(language)
+
+
+table_into = _table  # a table of facts into another PDF of the pack (the cover sheet)
 
 
 def _index(doc: A4Report, index: Table, found: Inspectorate, said: _Said) -> None:

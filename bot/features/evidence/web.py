@@ -21,6 +21,7 @@ from bot.core.permissions import EVIDENCE_MAKERS
 from bot.core.words import csv_text, school_words
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
 from bot.engine.web.forms import school_for
+from bot.features.evidence.cover_sheet import Proprietor
 from bot.features.evidence.pack import PackRequest, key_fingerprint, make_pack
 from bot.features.evidence.rules import format_fingerprint, rules_table, standards_sentence
 from bot.features.evidence.summary_pdf import pack_language
@@ -72,6 +73,9 @@ def evidence_pack(request: Request, csrf_token: Annotated[str, Form()] = "") -> 
         standards=standards_sentence(school),
         scr_headings=gap_headings(school),
         clock_headings=clock_labels(school_words(school)),
+        proprietor=Proprietor(school_words(school).governing_body, school.proprietor)
+        if school.independent
+        else None,
         rules=rules_table(school),
         language=school.language,
         inspectorate=school.inspected_by,

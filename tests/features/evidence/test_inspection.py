@@ -36,6 +36,7 @@ from bot.core.nations.inspectorates import (
     inspectorates_of,
 )
 from bot.engine.sweep import run_sweep
+from bot.features.evidence.cover_sheet import ISS_SHEET
 from bot.features.evidence.inspection import HEADER, INDEX
 from bot.features.evidence.rules import MANIFEST, Table
 from bot.features.evidence.service import Facts
@@ -131,6 +132,7 @@ def test_the_index_answers_each_item_of_the_list_with_files_in_the_pack(
     pack verifies with the index in its signed manifest."""
     result, members = _pack(english, monkeypatch, "--for", inspected)
     assert result.exit_code == 0, result.output
+    assert ISS_SHEET not in members  # a maintained school: no Independent School Standards
     listed = inspectorate(inspected).items
     rows = _index(members)
     assert [r["item"] for r in rows] == [i.item for i in listed]
@@ -254,7 +256,7 @@ def test_an_independent_school_in_england_must_say_who_inspects_it(
 ) -> None:
     """#79 item 2: not ISI for every independent school; once it says, the pack names its
     inspectorate and claims no compliance."""
-    built = _school(tmp_path, country="england", independent=True)
+    built = _school(tmp_path, country="england", independent=True, proprietor="trust")
     result, _members = _pack(tmp_path, monkeypatch)
     assert result.exit_code == 2
     assert "is not stated: give --for" in " ".join(result.output.split())
@@ -266,6 +268,20 @@ def test_an_independent_school_in_england_must_say_who_inspects_it(
     readme = " ".join(members["README.txt"].decode("utf-8").split())
     assert "It is inspected by the Independent Schools Inspectorate (ISI)" in readme
     assert "claims none" in readme and "it meets" not in readme
+    # #82 item 4: its paragraph 7 cover sheet names the proprietor body, signed in the pack
+    sheet = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(
+        io.BytesIO(members[ISS_SHEET])).pages)
+    for said in ("Independent School Standards, paragraph 7 (safeguarding): cover sheet",
+                 "Its proprietor: a trust, whose proprietor body approves its policies",
+                 "Inspected by the Independent Schools Inspectorate (ISI)",
+                 "7(a): arrangements are made", "7(b): such arrangements have regard",
+                 "The review record of the proprietor body", "claims neither"):
+        assert said in sheet, said
+    assert "overnor" not in sheet and f"  {ISS_SHEET}\n" in members[MANIFEST].decode("ascii")
+    result, members = _pack(tmp_path, monkeypatch, "--for", "sis")  # the same paragraph
+    sheet = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(
+        io.BytesIO(members[ISS_SHEET])).pages)
+    assert "Inspected by the Schools Inspection Service (SIS)" in sheet
 
 
 def test_a_table_the_pack_lacks_is_never_called_filled() -> None:
