@@ -52,6 +52,7 @@ class InspectionItem(_Strict):
     source: Source | None = None
     evidence: tuple[str, ...] = ()
     missing: str | None = Field(default=None, min_length=1)
+    form: str | None = None  # the pack's own form for the item (ETI's proformas), a file name
 
 
 class Inspectorate(_Strict):

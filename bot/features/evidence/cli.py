@@ -48,6 +48,7 @@ def _build(out: Path, school: str | None, for_: str | None = None) -> None:
     from bot.core.words import school_words
     from bot.features.evidence.cover_sheet import Proprietor
     from bot.features.evidence.pack import STEPS, PackRequest, make_pack
+    from bot.features.evidence.proformas import signatories_of
     from bot.features.evidence.rules import rules_table, standards_sentence
     from bot.features.evidence.service import school_reports
     from bot.features.reports.api import clock_labels
@@ -77,6 +78,7 @@ def _build(out: Path, school: str | None, for_: str | None = None) -> None:
         proprietor=Proprietor(school_words(config).governing_body, config.proprietor)
         if config.independent
         else None,
+        signatories=signatories_of(config),
         rules=rules_table(config),
         language=config.language,
         inspectorate=inspected,

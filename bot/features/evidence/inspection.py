@@ -53,6 +53,7 @@ def _status(
         return "", _(NOT_HELD) + (f": {_(item.missing)}" if item.missing else "")
     tables = {k: v for k, v in vars(facts).items() if isinstance(v, Table)}
     files = [tables[key].file_name for key in item.evidence if key in tables]
+    files += [item.form] if item.form else []
     there = [tables[k].file_name for k in item.evidence if k in tables and states[k] is None]
     lacking = [
         f"{tables[k].file_name if k in tables else k}: {_(reason)}"

@@ -23,6 +23,7 @@ from bot.features.evidence.cover_sheet import (
     iss_cover_sheet,
 )
 from bot.features.evidence.inspection import INDEX, index_table
+from bot.features.evidence.proformas import Signatories, eti_proformas
 from bot.features.evidence.rules import (
     MANIFEST,
     PUBLIC_KEY,
@@ -32,7 +33,7 @@ from bot.features.evidence.rules import (
     format_fingerprint,
     manifest_bytes,
 )
-from bot.features.evidence.service import Facts, gather
+from bot.features.evidence.service import Facts, gather, names_of
 from bot.features.evidence.signing import (
     earlier_key,
     fingerprint,
@@ -88,6 +89,8 @@ class PackRequest:
     # an independent school's proprietor: with an inspectorate whose list has paragraph 7 of
     # the Independent School Standards, the pack holds its cover sheet (``cover_sheet``)
     proprietor: Proprietor | None = None
+    # who ETI's proformas name and who signs them (``proformas``): made with ETI's list
+    signatories: Signatories | None = None
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,15 @@ def make_pack(
     if index and inspected and proprietor and answers_paragraph_7(inspected):
         files[ISS_SHEET] = iss_cover_sheet(facts, index, inspected, proprietor, request.language)
         described[ISS_SHEET] = "the Independent School Standards paragraph 7 cover sheet (PDF)"
+    if index and inspected == "eti" and request.signatories:
+        named = names_of(session, school_id, (lead.email for lead in request.signatories.leads))
+        who = replace(request.signatories, leads=tuple(
+            replace(lead, name=named.get(lead.email.lower(), lead.email))
+            for lead in request.signatories.leads
+        ))
+        forms = eti_proformas(facts, who, request.language)
+        files |= forms
+        described |= dict.fromkeys(forms, "an ETI proforma, pre-filled, for signing (PDF)")
     for table in facts.tables:
         files[table.file_name] = csv_bytes(table)
         described[table.file_name] = table.title.split(":")[0]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -55,7 +55,7 @@ from bot.features.scr.api import last_checked as scr_last_checked
 from bot.features.scr.api import open_counts as scr_counts
 from bot.features.tasks.api import event_reviews
 
-__all__ = ["Facts", "gather", "school_reports"]
+__all__ = ["Facts", "gather", "names_of", "school_reports"]
 
 # the report deadlines, by id, where the school's words are not given
 CLOCK_KINDS = {"lado": "lado", "ico": "ico", "triage": "triage"}
@@ -585,6 +585,19 @@ def gather(
         scr_held=scr_counts(session, school_id) is not None,
         standards=standards,
     )
+
+
+def names_of(session: Session, school_id: str, emails: Iterable[str]) -> dict[str, str]:
+    """Each address's name in the directory, by address in lower case (the proformas' leads)."""
+    wanted = [e.lower() for e in emails]
+    return {
+        email.lower(): name
+        for email, name in session.execute(
+            select(Person.email, Person.display_name).where(
+                Person.school_id == school_id, func.lower(Person.email).in_(wanted)
+            )
+        )
+    }
 
 
 def school_reports(school_id: str) -> Select[Report]:

@@ -24,7 +24,7 @@ from bot.features.evidence.service import Facts
 if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.pdf)
     from bot.core.pdf import A4Report
 
-__all__ = ["HEADINGS", "pack_language", "render_summary", "said_in", "table_into"]
+__all__ = ["HEADINGS", "Said", "pack_language", "render_summary", "said_in", "table_into"]
 
 HEADINGS = (
     N_("Evidence for an inspector"),
@@ -83,6 +83,9 @@ def _table(doc: A4Report, table: Table, said: _Said, empty: str = N_("None recor
     else:
         doc.text(said(empty))
     doc.space(3)
+
+
+Said = _Said  # the pack's words in one language (the other PDFs of the pack say theirs with it)
 
 
 def said_in(language: str) -> _Said:

@@ -23,6 +23,7 @@ from bot.engine.web.deps import check_csrf, ctx, render, require_roles
 from bot.engine.web.forms import school_for
 from bot.features.evidence.cover_sheet import Proprietor
 from bot.features.evidence.pack import PackRequest, key_fingerprint, make_pack
+from bot.features.evidence.proformas import signatories_of
 from bot.features.evidence.rules import format_fingerprint, rules_table, standards_sentence
 from bot.features.evidence.summary_pdf import pack_language
 from bot.features.reading.api import EDITION_HEADER, edition_acknowledgements
@@ -76,6 +77,7 @@ def evidence_pack(request: Request, csrf_token: Annotated[str, Form()] = "") -> 
         proprietor=Proprietor(school_words(school).governing_body, school.proprietor)
         if school.independent
         else None,
+        signatories=signatories_of(school),
         rules=rules_table(school),
         language=school.language,
         inspectorate=school.inspected_by,

@@ -22,12 +22,13 @@ import openpyxl
 import pytest
 import time_machine
 from pypdf import PdfReader
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.config import SchoolConfig
 from bot.core.i18n import translations
-from bot.core.models import Report, ReportClock
+from bot.core.models import Person, Report, ReportClock, TrainingRecord
 from bot.core.nations import NATIONS
 from bot.core.nations.inspectorates import (
     INSPECTORATES,
@@ -227,6 +228,43 @@ def test_report_deadlines_kept_missed_and_running_are_counted(
     concerns = next(r for r in _index(members) if r["item"] == "Concerns and allegations")
     assert concerns["file"] == "concerns-by-category-and-outcome.csv; report-deadlines.csv"
     assert concerns["status"] == "filled"
+
+
+def test_a_northern_irish_pack_holds_etis_three_proformas_filled_from_its_facts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#82 item 3: the designated teacher and deputy with their training, the Board of
+    Governors' reviews, and a signature line each for the principal and the chair."""
+    built = _school(tmp_path, country="northern-ireland")
+    ctx = built.context()
+    with ctx.store.transaction() as session:
+        head = session.scalar(select(Person).where(Person.email == "head@oak.example"))
+        assert head is not None
+        session.add(TrainingRecord(school_id="oak", person_id=head.id, course="Safeguarding",
+                                   completed_on=date(2026, 9, 3), source="manual",
+                                   import_key="sg-head"))
+    ctx.store.dispose()
+    result, members = _pack(tmp_path, monkeypatch)  # the school's own: ETI
+    assert result.exit_code == 0, result.output
+    forms = {i.id: str(i.form) for i in inspectorate("eti").items}
+    text = {
+        key: " ".join(" ".join((p.extract_text() or "").split())
+                      for p in PdfReader(io.BytesIO(members[name])).pages)
+        for key, name in forms.items()
+    }
+    child = text["child-protection"]
+    assert "ETI child protection proforma" in child
+    assert "Designated Teacher for Child Protection Hana Head Safeguarding 03 Sep 2026" in child
+    assert "Deputy Designated Teacher for Child Protection Lena Line" in child
+    for said in text.values():
+        assert said.count("Signed: ") == 2 and "(principal)" in said, said[-300:]
+        assert "(chair of the Board of Governors)" in said and "signs nothing" in said
+        assert "headteacher" not in said.lower()
+    assert "Reviews and confirmations by the Board of Governors" in text["safeguarding"]
+    assert "pastoral care team's to describe" in text["preventative-curriculum"]
+    rows = _index(members)
+    assert [r["file"].split("; ")[-1] for r in rows] == list(forms.values())
+    assert all(f"  {name}\n" in members[MANIFEST].decode("ascii") for name in forms.values())
 
 
 def test_a_welsh_schools_index_and_summary_are_in_welsh(
