@@ -67,6 +67,9 @@ class Inspectorate(_Strict):
     checked_note: str = Field(min_length=1)  # what was read, and what was not
     framework: Source
     items: tuple[InspectionItem, ...] = Field(min_length=1, alias="item")
+    # the pack's self-evaluation record against this list, a file name (a section per item,
+    # pre-filled, for the school to complete and sign); None: the pack makes none
+    record: str | None = Field(default=None, pattern=r"^[a-z0-9-]+\.pdf$")
 
     def source_of(self, item: InspectionItem) -> Source:
         """Where the item is asked: its own source, else the framework's."""

@@ -46,14 +46,18 @@ def held(facts: Facts) -> dict[str, str | None]:
 
 
 def _status(
-    item: InspectionItem, facts: Facts, states: dict[str, str | None], _: Callable[[str], str]
+    item: InspectionItem,
+    facts: Facts,
+    states: dict[str, str | None],
+    _: Callable[[str], str],
+    record: str | None,
 ) -> tuple[str, str]:
-    """The item's files and status."""
-    if not item.evidence:
-        return "", _(NOT_HELD) + (f": {_(item.missing)}" if item.missing else "")
+    """The item's files (the tables, the item's form and the list's record) and status."""
     tables = {k: v for k, v in vars(facts).items() if isinstance(v, Table)}
     files = [tables[key].file_name for key in item.evidence if key in tables]
-    files += [item.form] if item.form else []
+    files += [f for f in (item.form, record) if f]
+    if not item.evidence:
+        return "; ".join(files), _(NOT_HELD) + (f": {_(item.missing)}" if item.missing else "")
     there = [tables[k].file_name for k in item.evidence if k in tables and states[k] is None]
     lacking = [
         f"{tables[k].file_name if k in tables else k}: {_(reason)}"
@@ -76,7 +80,12 @@ def index_table(inspectorate_id: str, facts: Facts, language: str) -> Table:
     _ = translations(pack_language(language)).gettext
     states = held(facts)
     rows = tuple(
-        (_(found.name), _(item.item), found.source_of(item).url, *_status(item, facts, states, _))
+        (
+            _(found.name),
+            _(item.item),
+            found.source_of(item).url,
+            *_status(item, facts, states, _, found.record),
+        )
         for item in found.items
     )
     return Table(INDEX, _(found.name), HEADER, rows, pdf_columns=(1, 3, 4))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.models import AuditEvent, Report
+from bot.core.nations.inspectorates import inspectorate
 from bot.features.evidence.cover_sheet import (
     ISS_SHEET,
     Proprietor,
@@ -24,6 +25,7 @@ from bot.features.evidence.cover_sheet import (
 )
 from bot.features.evidence.inspection import INDEX, index_table
 from bot.features.evidence.proformas import Signatories, eti_proformas
+from bot.features.evidence.record import self_evaluation_record
 from bot.features.evidence.rules import (
     MANIFEST,
     PUBLIC_KEY,
@@ -162,6 +164,33 @@ def _zip(files: dict[str, bytes], made: datetime) -> bytes:
     return buffer.getvalue()
 
 
+def _forms(
+    session: Session,
+    school_id: str,
+    facts: Facts,
+    inspected: str,
+    request: PackRequest,
+    described: dict[str, str],
+) -> dict[str, bytes]:
+    """The forms the inspectorate's list asks the school to complete, pre-filled: ETI's
+    proformas, or the list's self-evaluation record (``record``), named in ``described``."""
+    assert request.signatories is not None
+    leads = request.signatories.leads
+    named = names_of(session, school_id, (lead.email for lead in leads))
+    who = replace(request.signatories, leads=tuple(
+        replace(lead, name=named.get(lead.email.lower(), lead.email)) for lead in leads
+    ))
+    found = inspectorate(inspected)
+    if inspected == "eti":
+        forms = eti_proformas(facts, who, request.language)
+        described |= dict.fromkeys(forms, "an ETI proforma, pre-filled, for signing (PDF)")
+        return forms
+    if found.record is None:
+        return {}
+    described[found.record] = "the dated safeguarding self-evaluation record, for signing (PDF)"
+    return {found.record: self_evaluation_record(facts, found, who, request.language)}
+
+
 def make_pack(
     session: Session,
     school_id: str,
@@ -222,15 +251,8 @@ def make_pack(
     if index and inspected and proprietor and answers_paragraph_7(inspected):
         files[ISS_SHEET] = iss_cover_sheet(facts, index, inspected, proprietor, request.language)
         described[ISS_SHEET] = "the Independent School Standards paragraph 7 cover sheet (PDF)"
-    if index and inspected == "eti" and request.signatories:
-        named = names_of(session, school_id, (lead.email for lead in request.signatories.leads))
-        who = replace(request.signatories, leads=tuple(
-            replace(lead, name=named.get(lead.email.lower(), lead.email))
-            for lead in request.signatories.leads
-        ))
-        forms = eti_proformas(facts, who, request.language)
-        files |= forms
-        described |= dict.fromkeys(forms, "an ETI proforma, pre-filled, for signing (PDF)")
+    if index and inspected and request.signatories:
+        files |= _forms(session, school_id, facts, inspected, request, described)
     for table in facts.tables:
         files[table.file_name] = csv_bytes(table)
         described[table.file_name] = table.title.split(":")[0]

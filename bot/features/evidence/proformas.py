@@ -20,7 +20,14 @@ from bot.features.evidence.summary_pdf import Said, said_in, table_into
 if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.pdf)
     from bot.core.pdf import A4Report
 
-__all__ = ["Lead", "Signatories", "eti_proformas", "signatories_of"]
+__all__ = [
+    "Lead",
+    "Signatories",
+    "eti_proformas",
+    "leads_into",
+    "signatories_of",
+    "signature_lines",
+]
 
 STATES = (N_("in date"), N_("expires soon"), N_("expired"), N_("not done"))
 
@@ -42,6 +49,7 @@ class Signatories:
     leads: tuple[Lead, ...]
     signers: tuple[str, ...]
     body: str  # the governing body, in the school's words: "Board of Governors"
+    lead: str  # the safeguarding lead's title, in the school's words
 
 
 def signatories_of(school: SchoolConfig) -> Signatories:
@@ -53,6 +61,7 @@ def signatories_of(school: SchoolConfig) -> Signatories:
         + tuple(Lead(words.deputy_dsl_full, "", e) for e in school.deputy_dsl),
         signers=(words.headteacher, words.chair),
         body=words.governing_body,
+        lead=words.dsl_full,
     )
 
 
@@ -83,6 +92,12 @@ def _start(facts: Facts, title: str, who: str, language: str) -> tuple[A4Report,
 
 
 def _sign(doc: A4Report, said: Said, signers: tuple[str, ...]) -> bytes:
+    signature_lines(doc, said, signers)
+    return doc.render()
+
+
+def signature_lines(doc: A4Report, said: Said, signers: tuple[str, ...]) -> None:
+    """A signature line and a date for each signer: the product signs nothing."""
     doc.heading(said(N_("Signatures")))
     for role in signers:
         doc.text(
@@ -90,10 +105,9 @@ def _sign(doc: A4Report, said: Said, signers: tuple[str, ...]) -> bytes:
             % {"role": said(role)}
         )
         doc.space(6)
-    return doc.render()
 
 
-def _leads(doc: A4Report, said: Said, facts: Facts, who: Signatories) -> None:
+def leads_into(doc: A4Report, said: Said, facts: Facts, who: Signatories) -> None:
     """The designated teacher and deputies, with each one's training from the matrix."""
     rows = [[said(N_("Role")), said(N_("Name")), said(N_("Course")), said(N_("Completed on")),
              said(N_("Expires on"))]]
@@ -129,7 +143,7 @@ def eti_proformas(facts: Facts, who: Signatories, language: str) -> dict[str, by
         language,
     )
     doc.heading(said(N_("The designated teacher and deputies, and their training")))
-    _leads(doc, said, facts, who)
+    leads_into(doc, said, facts, who)
     doc.heading(said(N_("Everyone's safeguarding training, by course")))
     table_into(doc, _training_counts(facts), said, N_("No training is required in compliance-bot."))
     doc.heading(said(N_("Concerns, and their deadlines (counts only)")))

@@ -29,7 +29,7 @@ from bot.cli.main import app
 from bot.core.config import SchoolConfig
 from bot.core.i18n import translations
 from bot.core.models import Person, Report, ReportClock, TrainingRecord
-from bot.core.nations import NATIONS
+from bot.core.nations import NATIONS, school_words_for
 from bot.core.nations.inspectorates import (
     INSPECTORATES,
     default_inspectorate,
@@ -143,8 +143,10 @@ def test_the_index_answers_each_item_of_the_list_with_files_in_the_pack(
         files = [f for f in row["file"].split("; ") if f]
         assert all(f in members for f in files), row
         assert row["status"].split(":")[0] in STATUSES, row
-        if not item.evidence:
-            assert row["status"].startswith("not held by this product") and not files
+        record = inspectorate(inspected).record
+        if not item.evidence:  # only the record's room for the school's own evaluation
+            assert row["status"].startswith("not held by this product")
+            assert [f for f in files if f != record] == []
         if "scr" in item.evidence:
             assert "no single central record has been imported" in row["status"], row
         if item.missing:
@@ -267,12 +269,35 @@ def test_a_northern_irish_pack_holds_etis_three_proformas_filled_from_its_facts(
     assert all(f"  {name}\n" in members[MANIFEST].decode("ascii") for name in forms.values())
 
 
-def test_a_welsh_schools_index_and_summary_are_in_welsh(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("country", ["scotland", "jersey", "guernsey", "isle-of-man"])
+def test_scotland_and_the_islands_get_a_record_under_their_lists_own_headings(
+    country: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#82 item 5: the child protection coordinator's sheet (HM Inspectors), and each island's
+    review framework's headings, as far as they are stated, each dated with room to sign."""
+    _school(tmp_path, country=country)
+    result, members = _pack(tmp_path, monkeypatch)
+    assert result.exit_code == 0, result.output
+    found = inspectorate(str(SchoolConfig.model_validate(
+        {"id": "x", "name": "x", "headteacher": "h@x.example", "country": country}
+    ).inspected_by))
+    record = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(
+        io.BytesIO(members[str(found.record)])).pages)
+    squeezed = "".join(record.split())
+    assert all("".join(item.item.split())[:30] in squeezed for item in found.items)
+    lead = school_words_for(country).dsl_full
+    assert f"for the {lead} and the school's leaders" in record and record.count("Signed: ") == 2
+    assert "Dated Monday 16 November 2026" in record
+
+
+@pytest.mark.parametrize("language", ["cy", "cy+en"])
+def test_a_welsh_schools_index_summary_and_record_are_in_welsh(
+    language: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A ``cy`` school in Wales: Estyn's list (its own, by default) in Welsh, in the index
-    and at the head of the summary."""
-    _school(tmp_path, country="wales", language="cy")
+    and at the head of the summary; its dated self-evaluation record in Welsh (#82 item 5),
+    Welsh then English for ``cy+en``."""
+    _school(tmp_path, country="wales", language=language)
     result, members = _pack(tmp_path, monkeypatch)
     assert result.exit_code == 0, result.output
     cy = translations("cy").gettext
@@ -287,6 +312,20 @@ def test_a_welsh_schools_index_and_summary_are_in_welsh(
             io.BytesIO(members["summary.pdf"])).pages[:2])
     assert cy("Index for %(inspectorate)s") % {"inspectorate": "Estyn"} in summary
     assert "Index for" not in summary
+    record = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(
+        io.BytesIO(members[str(inspectorate("estyn").record)])).pages)
+    welsh = record.split("Safeguarding self-evaluation record")[0]
+    assert cy("Safeguarding self-evaluation record") in welsh
+    assert "Dyddiad: dydd Llun 16 Tachwedd 2026" in welsh  # dated, the Welsh way
+    assert all(cy(item.item)[:30] in "".join(welsh.split()) or
+               "".join(cy(item.item).split())[:30] in "".join(welsh.split())
+               for item in inspectorate("estyn").items)
+    assert welsh.count("Llofnod: ") == 2 and "pennaeth" in welsh
+    english = record[len(welsh):]
+    if language == "cy":
+        assert english == ""
+    else:  # the same record in English after it
+        assert "Dated Monday 16 November 2026" in english and english.count("Signed: ") == 2
 
 
 def test_an_independent_school_in_england_must_say_who_inspects_it(
