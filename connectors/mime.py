@@ -64,15 +64,13 @@ class _Headers(HeaderRegistry):
     def __init__(self) -> None:
         super().__init__()
         self._class = functools.cache(super().__getitem__)
-        self._parse = functools.lru_cache(maxsize=512)(super().__call__)
 
     def __getitem__(self, name: str) -> type[BaseHeader]:
         """The header class for ``name`` (built on first use)."""
         return self._class(name.lower())
 
-    def __call__(self, name: str, value: str) -> BaseHeader:
-        """The parsed header ``name: value`` (a recent identical one when there is one)."""
-        return self._parse(name, value)
+    # the parsed header ``name: value`` (a recent identical one when there is one)
+    __call__ = functools.lru_cache(maxsize=512)(HeaderRegistry.__call__)
 
 
 # the default policy (what ``EmailMessage()`` uses) with the cheaper registry; headers given

@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from bot.core.audit.check import Verdict
     from bot.core.keys import Keyring
     from bot.core.settings import Settings
-    from bot.core.store import Store
 
 __all__ = ["audit_app"]
 
@@ -62,14 +61,6 @@ _COUNTED = N_("(%(events)s audit log entries verified; %(records)s records read.
 _SEALED_ON_UPGRADE = N_(
     "Records stored before %(day)s were sealed when the bot was upgraded that day: changes made "
     "to them before then cannot be detected."
-)
-_SEALED_FIRST = N_(
-    "Sealed first: %(count)s sent message recorded by a dispatcher that was stopped before it "
-    "could seal them."
-)
-_SEALED_FIRST_PLURAL = N_(
-    "Sealed first: %(count)s sent messages recorded by a dispatcher that was stopped before it "
-    "could seal them."
 )
 _NO_ANCHOR = N_("No anchor written: an anchor now would vouch for a damaged log.")
 _ANCHOR_WRITTEN = N_(
@@ -144,17 +135,6 @@ def _print_verdict(verdict: Verdict, anchor: Anchor | None, language: str) -> No
         console.print(_dated(_SEALED_ON_UPGRADE, language, day), highlight=False)
 
 
-def _seal_stopped(store: Store, language: str) -> None:
-    """Seal first what a dispatcher killed mid-pass recorded as sent and never sealed (as the
-    dispatchers' recovery does): no false alarm while no dispatcher has run since."""
-    from bot.core.audit.autocommit import seal_stopped  # lazy: see the module docstring
-
-    sealed = seal_stopped(store)
-    if sealed:
-        sentence = _SEALED_FIRST if sealed == 1 else _SEALED_FIRST_PLURAL
-        console.print(refusal(sentence, language, count=sealed), highlight=False)
-
-
 def _keyring(settings: Settings, previous_keys: Path | None, language: str) -> Keyring:
     """The settings' audit keyring, with the earlier secrets of ``previous_keys`` added (one
     that cannot be read: exit 2, said in ``language``)."""
@@ -204,7 +184,6 @@ def audit_verify(
     language = language_here(ctx)  # the log is the install's: the one school's language
     anchor = _anchor_of(anchor_file, fingerprint, ctx.settings.signing_key(), language)
     keys = _keyring(ctx.settings, previous_keys, language)
-    _seal_stopped(ctx.store, language)
     with ctx.store.session() as session:
         session.info[KEYS] = keys
         verdict = check(session, anchor, ctx.settings.uploads_dir)
@@ -228,7 +207,6 @@ def audit_anchor(
     ctx = context()
     language = language_here(ctx)
     now = datetime.now(UTC)
-    _seal_stopped(ctx.store, language)
     with ctx.store.session() as session:
         verdict = check(session, None, ctx.settings.uploads_dir)
         if not verdict.ok:
@@ -268,7 +246,6 @@ def audit_rotate_key() -> None:
             refusal(_KEY_FROM_ENVIRONMENT, language, file=settings.previous_audit_keys_path),
             highlight=False, soft_wrap=True, language=language,
         )
-    _seal_stopped(ctx.store, language)
     with ctx.store.session() as session:
         verdict = check(session, None, settings.uploads_dir)
     if not verdict.ok:

@@ -23,11 +23,11 @@ from bot.core.setup_state import is_sending
 from bot.core.waiting import trouble_lines
 from bot.core.words import plural, stage_list
 from bot.engine.commands import say_in, table
-from bot.engine.directory import held_back
+from bot.engine.directory_kept import posts_to_map
 from bot.engine.directory_said import (
     handover_line,
-    held_back_lines,
     missing_lines,
+    posts_to_map_lines,
     report_lines,
     stop_lines,
 )
@@ -188,7 +188,9 @@ def _print_school_sweep(console: Console, r: SchoolSweep, language: str = "en") 
         console.print(handover_line(name, language))
     for key, value in r.extra.items():
         if value:
-            console.print(say_in(language, partial(_step_count, key=key, value=value)))
+            planned = key in r.not_queued
+            console.print(say_in(language, partial(_step_count, key=key, value=value,
+                                                   planned=planned)))
 
 
 def _duties_line(tr: NullTranslations, r: SchoolSweep) -> str:
@@ -248,6 +250,20 @@ _STEP_COUNTS: dict[str, Callable[[NullTranslations, int], str]] = {
         "%(num)d visitor confirmation deleted (older than the school keeps them)",
         "%(num)d visitor confirmations deleted (older than the school keeps them)", n),
 }
+# the same counts where nothing was queued (a school in preview, a dry run)
+_PLANNED_COUNTS: dict[str, Callable[[NullTranslations, int], str]] = {
+    "governor_alerts": lambda tr, n: tr.ngettext(
+        "%(num)d policy review alert for governors would be queued",
+        "%(num)d policy review alerts for governors would be queued", n),
+    "review_dates_moved": lambda tr, n: tr.ngettext(
+        "%(num)d calendar update for a moved policy review date would be queued",
+        "%(num)d calendar updates for moved policy review dates would be queued", n),
+    "digest_queued": lambda tr, n: tr.ngettext(
+        "%(num)d weekly digest would be queued", "%(num)d weekly digests would be queued", n),
+    "decision_reminders": lambda tr, n: tr.ngettext(
+        "%(num)d decision review reminder would be queued",
+        "%(num)d decision review reminders would be queued", n),
+}
 _STEP_ERRORS: dict[str, Callable[[NullTranslations], str]] = {
     "report_form_errors": lambda tr: tr.gettext(
         "The external report form could not be read (see the log)"),
@@ -270,14 +286,16 @@ def _stage_count(tr: NullTranslations, key: str, n: int) -> str:
     return _STAGE_COUNTS[key](tr, n)
 
 
-def _step_count(tr: NullTranslations, key: str, value: int) -> str:
-    """One step's count as a sentence: '2 report deadline reminders queued' (a step not
-    listed: its key, as stored)."""
+def _step_count(tr: NullTranslations, key: str, value: int, planned: bool = False) -> str:
+    """One step's count as a sentence: '2 report deadline reminders queued', or with
+    ``planned`` (nothing was queued) '... would be queued' (a step not listed: its key, as
+    stored)."""
     if key.endswith("_errors"):
         return f"[yellow]{_STEP_ERRORS[key](tr)}[/]" if key in _STEP_ERRORS else key
-    if key not in _STEP_COUNTS:
+    said = _PLANNED_COUNTS if planned and key in _PLANNED_COUNTS else _STEP_COUNTS
+    if key not in said:
         return plural(value, key.replace("_", " "), key.replace("_", " ")).capitalize()
-    return _STEP_COUNTS[key](tr, value) % {"num": value}
+    return said[key](tr, value) % {"num": value}
 
 
 _PREVIEW_LINE = N_(
@@ -387,14 +405,14 @@ def _print_failing_steps(
 
 
 def directory_lines(session: Session, school: SchoolConfig) -> list[str]:
-    """A stopped directory sync waiting for confirmation, who is missing, and who was held
-    back for an unknown job title."""
+    """A stopped directory sync waiting for confirmation, who is missing, and the posts the
+    role table does not know (their holders owe nothing until each is mapped)."""
     pending = pending_removals(session, school.id)
     missing = missing_people(session, school.id, school.directory.leaver_grace_days)
     language = school.language
     return [*(stop_lines(pending, school.id, language) if pending else []),
             *missing_lines(missing, language),
-            *held_back_lines(held_back(session, school.id), language)]
+            *posts_to_map_lines(posts_to_map(session, school.id), language)]
 
 
 def _tile(value: str, label: str, note: str, style: str = "bold") -> Panel:

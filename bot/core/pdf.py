@@ -68,7 +68,7 @@ class A4Report:
 
     Example:
         >>> doc = A4Report("Adroddiad y llywodraethwyr - Tŷ Gŵyr", "cy")
-        >>> doc.heading("Adroddiad y llywodraethwyr", "Title")
+        >>> doc.text("Adroddiad y llywodraethwyr", "Title")
         >>> doc.table([["Polisi", "Statws"], ["Diogelwch ar-lein", "cyfredol"]])
         >>> doc.part("en")  # the English half, from a new page, tagged /Lang (en-GB)
         >>> doc.text("Counts only.")
@@ -99,12 +99,9 @@ class A4Report:
         paragraph.tags, paragraph.language = tags, self.language
         self.story.append(paragraph)
 
-    def heading(self, text: str, style: str = "Heading2") -> None:
-        """A heading (``Title``: the report's H1; ``Heading2``: H2)."""
-        self.text(text, style)
-
     def text(self, text: str, style: str = "Normal") -> None:
-        """A paragraph of plain text (escaped: never read as markup)."""
+        """A paragraph of plain text (escaped: never read as markup) in ``style`` (``Title``: the
+        report's H1; ``Heading2``: H2)."""
         self._paragraph(text, style, ((_ROLES.get(style, "P"), len(self.story)),))
 
     def bullets(self, items: Sequence[str]) -> None:

@@ -32,7 +32,6 @@ __all__ = [
     "beat",
     "beat_is_ours",
     "beat_seal",
-    "due_by",
     "ended",
     "started",
     "stopped",
@@ -180,10 +179,3 @@ def stopped(now: datetime, conn: Connection | None = None) -> SchedulerStopped |
     return SchedulerStopped(
         None if state.never else state.last, int((now - state.last).total_seconds())
     )
-
-
-def due_by(conn: Connection | None = None) -> datetime | None:
-    """When the scheduler counts as stopped unless it beats again (a page that says it runs
-    is true until then); None when nothing is judged here."""
-    state = _judged(conn)
-    return None if state is None else state.last + timedelta(seconds=2 * state.every)

@@ -32,6 +32,8 @@ __all__ = [
     "capital",
     "csv_text",
     "default_words",
+    "has_phrase",
+    "header_words",
     "human_date",
     "human_time",
     "left_out_words",
@@ -128,6 +130,18 @@ def plain_key(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(bare.casefold().split())
+
+
+def header_words(text: str) -> str:
+    """A spreadsheet column's header as its words are compared (``has_phrase``): plain
+    (``plain_key``), without punctuation or brackets' marks, space-padded ("First Name
+    [Required]" → " first name required ", "Lived/worked abroad?" → " lived worked abroad ")."""
+    return f" {' '.join(re.findall(r'[a-z0-9]+', plain_key(text).replace(chr(39), '')))} "
+
+
+def has_phrase(words: str, phrases: Iterable[str]) -> bool:
+    """Whether ``header_words`` hold one of ``phrases`` (its words together, whole)."""
+    return any(f" {p} " in words for p in phrases)
 
 
 # titles written before a name (English, Irish and Welsh use); never part of who is meant

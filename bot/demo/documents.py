@@ -74,7 +74,7 @@ def mobile_phones_pdf() -> bytes:
 
     pdf = A4Report("Mobile Phones and Personal Devices Policy", "en", FIXED.replace(tzinfo=LONDON),
                    author="Oakfield Primary School")
-    pdf.heading("Oakfield Primary School — Mobile Phones and Personal Devices", "Title")
+    pdf.text("Oakfield Primary School — Mobile Phones and Personal Devices", "Title")
     pdf.text(NOTE)
     pdf.text("Version 2026.1 · Approved by the Resources Committee")
     for kind, parts in groupby(_parts("mobile-phones.pdf"), key=lambda part: part[0]):
@@ -85,7 +85,7 @@ def mobile_phones_pdf() -> bytes:
         for text in texts:
             if text == "Breaches":
                 pdf.page_break()
-            (pdf.heading if kind == "h" else pdf.text)(text)
+            pdf.text(text, "Heading2" if kind == "h" else "Normal")
     return pdf.render()
 
 

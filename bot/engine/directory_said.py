@@ -1,10 +1,11 @@
 """The directory's lines in the school's language (``cy``: Welsh; ``cy+en``: Welsh / English),
 as ``sweep``, ``status`` and ``directory status`` print them: a stopped sync and the command
-that confirms it, who is missing and until when, who was held back for a job title the role
-table does not know, and the frame of a sync's read error, rejected rows and notes.
+that confirms it, who is missing and until when, the posts the role table does not know (their
+holders owe nothing until each is mapped), and the frame of a sync's read error, rejected rows
+and notes.
 
-The lines the directory steps write into a sync's report (a person held back, a note, a file
-not read) are said here too, in the school's language when they are made; a connector's own
+The lines the directory steps write into a sync's report (a note, a file not read) are said
+here too, in the school's language when they are made; a connector's own
 reason for a row or an error, names, addresses and job titles stay as they were given.
 
 Example::
@@ -29,9 +30,8 @@ __all__ = [
     "PEOPLE_REGISTER",
     "SyncReport",
     "handover_line",
-    "held_back_lines",
-    "held_back_row",
     "missing_lines",
+    "posts_to_map_lines",
     "report_lines",
     "say",
     "stop_lines",
@@ -61,18 +61,14 @@ _MISSING = N_("%(name)s (%(email)s): missing since %(since)s, keeps their duties
 _MORE_MISSING = N_("…and %(num)d more: compliance-bot directory status")
 _LEAVE_SOONER = N_("To confirm someone has left sooner:")
 _CONFIRM_LEAVER = N_("compliance-bot directory confirm-leaver EMAIL --as YOUR-EMAIL")
-_HELD_BACK = N_(
-    "Held back (not added, asked nothing) because the role table does not say what their job "
-    "title means:"
+_TO_MAP = N_(
+    "Posts to map: the role table does not say what these posts give, so their holders are set "
+    "up owing nothing until it does:"
 )
-_HELD_BACK_FIX = N_(
-    "Fix: add each title to the role table, job_titles in school.yaml (staff, volunteer, "
-    "governor, supply or none; settings kept on the web pages: then run `compliance-bot config "
-    "import school.yaml`); the next sync adds them."
-)
-_HELD_BACK_ROW = N_(
-    "%(name)s <%(email)s>: held back, the role table does not say what %(titles)s means; add it "
-    "to job_titles (staff, volunteer, governor, supply or none)"
+_TO_MAP_FIX = N_(
+    "Map each post once: compliance-bot roles map 'POST' ROLE (staff, volunteer, governor, "
+    "clerk, supply or none), or on the People in roles page; the next sweep gives its holders "
+    "that role."
 )
 # the frame of a sync's read error, said around it (the error once, also in cy+en)
 _NOT_READ = N_("directory not read")
@@ -180,22 +176,15 @@ def missing_lines(missing: Sequence[MissingPerson], language: str) -> list[str]:
     return [*lines, "  " + say(language, _LEAVE_SOONER), _command(language, _CONFIRM_LEAVER)]
 
 
-def held_back_lines(held: Mapping[str, Sequence[str]], language: str) -> list[str]:
-    """The people held back for a job title the role table does not know, with the fix."""
-    if not held:
+def posts_to_map_lines(posts: Mapping[str, Sequence[str]], language: str) -> list[str]:
+    """The posts the role table does not know, with their holders and how to map them."""
+    if not posts:
         return []
     return [
-        say(language, _HELD_BACK),
-        *(f"  '{title}': {_names(names)(language)}" for title, names in sorted(held.items())),
-        "  " + say(language, _HELD_BACK_FIX),
+        say(language, _TO_MAP),
+        *(f"  '{title}': {_names(names)(language)}" for title, names in sorted(posts.items())),
+        "  " + say(language, _TO_MAP_FIX),
     ]
-
-
-def held_back_row(name: str, email: str, titles: Sequence[str], language: str) -> str:
-    """A sync's rejected row for someone whose job title the role table does not know."""
-    return say(
-        language, _HELD_BACK_ROW, name=name, email=email, titles=", ".join(f"'{t}'" for t in titles)
-    )
 
 
 class SyncReport(Protocol):
@@ -206,11 +195,13 @@ class SyncReport(Protocol):
     rejected: list[str]
     notes: list[str]
     held: int
+    unmapped: dict[str, list[str]]
 
 
 def report_lines(report: SyncReport, language: str) -> list[str]:
-    """Under a sync's counts: its read error, rejected rows, notes and the people kept on rows
-    that could not be read (each row and note as the sync wrote it; the first ten of each)."""
+    """Under a sync's counts: its read error, rejected rows, notes, the posts to map and the
+    people kept on rows that could not be read (each row and note as the sync wrote it; the
+    first ten of each)."""
     lines = []
     if report.error:
         not_read, carried_on = say(language, _NOT_READ), say(language, _CARRIED_ON)
@@ -218,6 +209,7 @@ def report_lines(report: SyncReport, language: str) -> list[str]:
     rejected, note = say(language, _REJECTED), say(language, _NOTE)
     lines += [f"  [yellow]{rejected}[/] {row}" for row in report.rejected[:10]]
     lines += [f"  {note}: {line}" for line in report.notes[:10]]
+    lines += ["  " + line for line in posts_to_map_lines(report.unmapped, language)]
     if report.held:
         lines.append(
             "  "

@@ -7,11 +7,19 @@ each school's problem; a problem the school has not had before is emailed, once,
 school's administrators (else its head) and the trust's administrators, through the outbox
 (its key names the school and the problem's fingerprint). Like a failing step's warning, it is
 a notice about the bot itself: it goes while the school is in preview too.
+
+A file that cannot be read at all (a YAML error) is every school's problem but theirs to fix
+only for the trust: it is told once to the trust's administrators, with the line and the
+school whose entry holds it, and each school's own admins hear only that the trust's file
+cannot be read, that their school carries on with its last settings and that the trust's IT
+lead has been told (a trust without administrators: each school's admins get the whole).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -20,7 +28,7 @@ from bot.core.clock import to_local
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.config.per_school import SettingsProblem, record
 from bot.core.config.said import say_problems
-from bot.core.i18n import both, day_text, translations
+from bot.core.i18n import both, day_text, shared_language, translations
 from bot.core.messages import lines_in, notice
 from bot.core.models import School
 from bot.core.outbox import Urgency, enqueue_email
@@ -39,6 +47,12 @@ def describe(problem: SettingsProblem, language: str = "en") -> str:
     if language == "cy+en":  # each whole, so the date inside is not said twice in each
         return both(describe(problem, "cy"), describe(problem, "en"))
     _ = translations(language).gettext
+    if problem.whole and problem.kept_since is not None:
+        return _(
+            "The settings file cannot be read, so %(school)s carries on with the settings it "
+            "last accepted (%(day)s) until it is fixed."
+        ) % {"school": problem.name,
+             "day": day_text(to_local(problem.kept_since).date(), language)}
     if problem.kept_since is None:
         return _(
             "%(school)s's settings have a problem, and the bot has never had settings for it "
@@ -58,7 +72,7 @@ def record_settings(store: Store, config: OrgConfig, now: datetime) -> int:
         new = record(session, config, now)
         schools = {school.id: school for school in config.schools}
         told: set[str] = set()  # a problem of the whole file reaches the trust's admins once
-        trust = set(config.organisation.trust_admins)
+        trust = list(config.organisation.trust_admins)
         queued = 0
         for problem in new:
             log.warning(
@@ -67,24 +81,40 @@ def record_settings(store: Store, config: OrgConfig, now: datetime) -> int:
                 "kept the last good ones" if not problem.held else "held",
                 problem.message.splitlines()[0],
             )
+            school = schools.get(problem.school_id)
+            if problem.whole and trust:  # the trust's to fix: each school hears it is told
+                if problem.message not in told:
+                    queued += _tell(session, problem, config.organisation.name, trust,
+                                    shared_language(s.language for s in config.schools))
+                own = [a for a in problem.admins if a not in trust]
+                if own:
+                    queued += _tell(session, problem, school, own, lines=_told_trust_lines)
+                told.add(problem.message)
+                continue
             to = [a for a in problem.admins if a not in trust or problem.message not in told]
             told.add(problem.message)
             if to:
-                queued += _tell(session, problem, schools.get(problem.school_id), to)
+                queued += _tell(session, problem, school, to)
     return queued
 
 
 def _tell(
-    session: Session, problem: SettingsProblem, school: SchoolConfig | None, to: list[str]
+    session: Session, problem: SettingsProblem, school: SchoolConfig | str | None,
+    to: list[str], language: str | None = None, *,
+    lines: Callable[[SettingsProblem, str], list[str]] | None = None,
 ) -> int:
-    """The one email for this problem of this school."""
+    """The one email for this problem of this school, or (``school`` the trust's name, in
+    ``language``) the trust's one email about a file that cannot be read; ``lines``: its
+    words."""
     if session.get(School, problem.school_id) is None:  # held from the start: no row yet
         session.add(School(id=problem.school_id[:64], name=problem.name[:200]))
         session.flush()
     # held (no settings accepted yet): the language its entry asks for, else both, Welsh first
-    language = school.language if school is not None else problem.language or "cy+en"
+    trust = isinstance(school, str)
+    language = language or (school.language if isinstance(school, SchoolConfig)
+                            else problem.language or "cy+en")
     subject, greeting, small, *paragraphs = lines_in(
-        language, lambda language: _problem_lines(problem, language)
+        language, lambda language: (lines or _problem_lines)(problem, language)
     )
     draft = notice(
         school=school or problem.name,
@@ -99,12 +129,31 @@ def _tell(
         enqueue_email(
             session,
             school_id=problem.school_id,
-            key=f"{PURPOSE}:{problem.school_id}:{problem.sha256[:16]}",
+            key=f"{PURPOSE}:file:{hashlib.sha256(problem.message.encode()).hexdigest()[:16]}"
+            if trust else f"{PURPOSE}:{problem.school_id}:{problem.sha256[:16]}",
             purpose=PURPOSE,
             urgency=Urgency.WAITING,
             draft=draft,
         )
     )
+
+
+def _told_trust_lines(problem: SettingsProblem, language: str) -> list[str]:
+    """What a school's own admins hear of a trust's file that cannot be read: that, what is in
+    force for their school, and that the trust's IT lead has been told (nothing to fix)."""
+    _ = translations(language).gettext
+    return [
+        _("%(school)s: the trust's settings file cannot be read") % {"school": problem.name},
+        _("Hello,"),
+        _("You receive this as an administrator of the bot for the school."),
+        describe(problem, language) if problem.kept_since is None else _(
+            "The trust's settings file cannot be read; %(school)s carries on with its last "
+            "settings (accepted on %(day)s); your trust's IT lead has been told."
+        ) % {"school": problem.name,
+             "day": day_text(to_local(problem.kept_since).date(), language)},
+        _("You do not need to do anything. You will not get this email again for this "
+          "problem."),
+    ]
 
 
 def _problem_lines(problem: SettingsProblem, language: str) -> list[str]:
@@ -123,15 +172,28 @@ def _problem_lines(problem: SettingsProblem, language: str) -> list[str]:
             "it last accepted them, on %(day)s: reminders and the rest go on as before."
         ) % {"day": day_text(to_local(problem.kept_since).date(), language)}
     values = {"school": problem.name, "meanwhile": meanwhile}
+    if problem.whole:  # every school's file: nothing of it applied, no school's alone
+        found = [_("The bot could not read the trust's settings file, so it has applied none of "
+                   "it: every school carries on with the settings it last accepted, and "
+                   "reminders and the rest go on as before.")]
+        if problem.entry:
+            found.append(_("The line is in the entry of %(school)s.") % {"school": problem.entry})
+        head = [_("The trust's settings file cannot be read"), _("Hello,"),
+                _("You receive this as an administrator of the bot for the school or the trust."),
+                " ".join(found)]
+    else:
+        head = [
+            _("%(school)s: the bot could not use the school's new settings") % values,
+            _("Hello,"),
+            _("You receive this as an administrator of the bot for the school."),
+            _(
+                "The bot checked the settings for %(school)s and found a problem, so it has not "
+                "applied them. %(meanwhile)s The other schools are not affected."
+            )
+            % values,
+        ]
     return [
-        _("%(school)s: the bot could not use the school's new settings") % values,
-        _("Hello,"),
-        _("You receive this as an administrator of the bot for the school."),
-        _(
-            "The bot checked the settings for %(school)s and found a problem, so it has not "
-            "applied them. %(meanwhile)s The other schools are not affected."
-        )
-        % values,
+        *head,
         _("What to fix (the file, its line and the setting):"),
         *say_problems(problem.message, language),
         _(

@@ -83,7 +83,7 @@ def test_a_sweep_says_its_directorys_rows_notes_and_people_in_the_schools_langua
     for row in school.people:
         row.title = row.title or ("Teacher" if row.roles == "staff" else "")
     school.people += [
-        Row("cook@oak.example", "Cora Cook", "", "All Staff", title="Cook"),
+        Row("cook@oak.example", "Cora Cook", "", "All Staff", title="Forest School Leader"),
         Row("bad-address", "Bad Row", "staff", "All Staff", title="Teacher"),
     ]
     school.installed()
@@ -94,17 +94,18 @@ def test_a_sweep_says_its_directorys_rows_notes_and_people_in_the_schools_langua
         "directory.csv line 8 (Bad Row): email is missing or not an email address (got "
         "'bad-address')"
     )
-    cook = _said(
+    to_map = _said(
         language,
-        "Cora Cook <cook@oak.example>: wedi'i ddal yn ôl, nid yw'r tabl rolau yn dweud beth mae "
-        "'Cook' yn ei olygu; ychwanegwch ef at job_titles (staff, volunteer, governor, supply "
-        "neu none)",
-        "Cora Cook <cook@oak.example>: held back, the role table does not say what 'Cook' "
-        "means; add it to job_titles (staff, volunteer, governor, supply or none)",
+        "Swyddi i'w mapio: nid yw'r tabl rolau yn dweud beth mae'r swyddi hyn yn ei roi, felly "
+        "mae eu deiliaid wedi'u gosod heb ddim yn ddyledus ganddynt nes ei fod yn gwneud hynny:",
+        "Posts to map: the role table does not say what these posts give, so their holders are "
+        "set up owing nothing until it does:",
     )
     rejected = _said(language, "gwrthodwyd", "rejected")
     assert f"  {rejected} {connector}" in first  # the connector's own reason, as it gives it
-    assert f"  {rejected} {cook}" in first
+    assert f"  {to_map}" in first  # Cora is set up, owing nothing: never a rejected row
+    assert "    'Forest School Leader': Cora Cook" in first
+    assert not [line for line in first if "Cora Cook <" in line]
     note = _said(
         language,
         "ffeil pobl ychwanegol: mae gov@oak.example yng nghyfeiriadur yr ysgol, felly "
@@ -188,16 +189,16 @@ def _missing(language: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def stopped(tmp_path_factory: pytest.TempPathFactory) -> SchoolBuilder:
-    """A school of 25 whose directory lost 23 of them: its sync stopped (nobody confirmed), and
-    two people are held back for a job title the role table does not know."""
+    """A school of 27 whose directory lost 23 of them: its sync stopped (nobody confirmed); two
+    of them hold a post the role table does not know (set up, owing nothing)."""
     school = _school(tmp_path_factory.mktemp("set-aa") / "school", "cy")
     school.school["job_titles"] = {"Headteacher": "staff", "Teacher": "staff"}
     school.people += [
         Row(f"p{i:02d}@oak.example", f"Person {i:02d}", title="Teacher") for i in range(20)
     ]
     school.people += [
-        Row("cook@oak.example", "Cora Cook", "", title="Cook"),
-        Row("chef@oak.example", "Chad Chef", "", title="Cook"),
+        Row("cook@oak.example", "Cora Cook", "", title="Forest School Leader"),
+        Row("chef@oak.example", "Chad Chef", "", title="Forest School Leader"),
     ]
     school.installed()
     _run(school, "sweep", "--no-send", "--as-of", "2026-11-02")
@@ -223,10 +224,10 @@ def test_a_stopped_sync_is_said_in_the_schools_language(
         _speaking(stopped, language), "sweep", "--no-send", "--as-of", "2026-11-03", code=3
     )
     welsh, english = (
-        "Stopiodd cysoniad y cyfeiriadur: byddai'n marcio 23 o'r 25 o bobl fel rhai sydd ar goll "
+        "Stopiodd cysoniad y cyfeiriadur: byddai'n marcio 23 o'r 27 o bobl fel rhai sydd ar goll "
         "o'r cyfeiriadur (mwy na 10%): {}. Ni newidiwyd neb; aeth y nodiadau atgoffa a chlociau'r "
         "adroddiadau yn eu blaen gyda'r bobl sydd eisoes yn hysbys.",
-        "Directory sync stopped: it would mark 23 of the 25 people as missing from the directory "
+        "Directory sync stopped: it would mark 23 of the 27 people as missing from the directory "
         "(more than 10%): {}. Nobody was changed; reminders and report clocks carried on with the "
         "people already known.",
     )
@@ -255,31 +256,30 @@ def test_a_stopped_sync_is_said_in_the_schools_language(
     listed = _run(stopped, "directory", "status")
     said_since = _stopped(
         language,
-        "Mae cysoniad y cyfeiriadur wedi stopio ers 3 Tach 2026: byddai'n marcio 23 o'r 25 o "
+        "Mae cysoniad y cyfeiriadur wedi stopio ers 3 Tach 2026: byddai'n marcio 23 o'r 27 o "
         "bobl fel rhai sydd ar goll o'r cyfeiriadur: {}. Nid oes neb wedi'i newid.",
-        "Directory sync stopped since 3 Nov 2026: it would mark 23 of the 25 people as missing "
+        "Directory sync stopped since 3 Nov 2026: it would mark 23 of the 27 people as missing "
         "from the directory: {}. Nobody has been changed.",
     )
     at = listed.index(said_since)
     assert listed[at + 1 : at + 4] == tail
-    held = _said(
+    to_map = _said(
         language,
-        "Wedi'u dal yn ôl (heb eu hychwanegu, heb ofyn dim iddynt) am nad yw'r tabl rolau yn "
-        "dweud beth mae teitl eu swydd yn ei olygu:",
-        "Held back (not added, asked nothing) because the role table does not say what their "
-        "job title means:",
+        "Swyddi i'w mapio: nid yw'r tabl rolau yn dweud beth mae'r swyddi hyn yn ei roi, felly "
+        "mae eu deiliaid wedi'u gosod heb ddim yn ddyledus ganddynt nes ei fod yn gwneud hynny:",
+        "Posts to map: the role table does not say what these posts give, so their holders are "
+        "set up owing nothing until it does:",
     )
-    at = listed.index(held)
-    assert listed[at + 1] == "  'Cook': Cora Cook, Chad Chef"
+    at = listed.index(to_map)
+    assert listed[at + 1] == "  'Forest School Leader': Cora Cook, Chad Chef"
     assert listed[at + 2] == "  " + _said(
         language,
-        "Trwsio: ychwanegwch bob teitl at y tabl rolau, job_titles yn school.yaml (staff, "
-        "volunteer, governor, supply neu none; gosodiadau a gedwir ar y tudalennau gwe: yna "
-        "rhedwch `compliance-bot config import school.yaml`); mae'r cysoniad nesaf yn eu "
-        "hychwanegu.",
-        "Fix: add each title to the role table, job_titles in school.yaml (staff, volunteer, "
-        "governor, supply or none; settings kept on the web pages: then run `compliance-bot "
-        "config import school.yaml`); the next sync adds them.",
+        "Mapiwch bob swydd unwaith: compliance-bot roles map 'SWYDD' RÔL (staff, volunteer, "
+        "governor, clerk, supply neu none), neu ar y dudalen Pobl mewn rolau; mae'r archwiliad "
+        "nesaf yn rhoi'r rôl honno i'w deiliaid.",
+        "Map each post once: compliance-bot roles map 'POST' ROLE (staff, volunteer, governor, "
+        "clerk, supply or none), or on the People in roles page; the next sweep gives its "
+        "holders that role.",
     )
 
 
@@ -319,12 +319,15 @@ def test_a_confirmed_removal_and_the_missing_are_said_in_the_schools_language(
 @pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
 def test_the_mis_notes_are_said_in_the_schools_language(tmp_path: Path, language: str) -> None:
     fake = FakeWonde()
-    fake.add_employee("A1", "Amy", "Able", work_email="amy@oak.example", roles=("Caretaker",))
+    fake.add_employee("A1", "Amy", "Able", work_email="amy@oak.example",
+                      roles=("Forest School Leader",))
     fake.add_employee("A2", "Sam", "Supply", roles=("Teacher",))  # no account
     notes = []
-    for titles in ({"Teacher": "staff"}, {}):  # a role table without Amy's post; none at all
+    # a role table without Amy's post; none at all (roles from groups alone)
+    for titles in ({"Teacher": "staff"}, {}):
         school = _school(tmp_path / f"school-{len(titles)}", language)
         school.school["job_titles"] = titles
+        school.school["role_groups"] = {} if titles else {"All Staff": "staff"}
         ctx = school.context()
         mis = WondeMis(
             WondeClient(fake.school, fake.token, transport=fake.transport), now=lambda: fake.now
@@ -337,10 +340,10 @@ def test_the_mis_notes_are_said_in_the_schools_language(tmp_path: Path, language
     assert notes == [
         _said(
             language,
-            "MIS: nid yw swydd 'Caretaker' Amy Able yn y tabl rolau (job_titles), felly nid yw'n "
-            "rhoi rôl iddynt",
-            "MIS: Amy Able's post 'Caretaker' is not in the role table (job_titles), so it gives "
-            "them no role",
+            "MIS: nid yw swydd 'Forest School Leader' Amy Able yn y tabl rolau (job_titles), "
+            "felly nid yw'n rhoi rôl iddynt",
+            "MIS: Amy Able's post 'Forest School Leader' is not in the role table (job_titles), "
+            "so it gives them no role",
         ),
         _said(
             language,
@@ -361,15 +364,14 @@ SAID = {
         "_names",
         "stop_lines",
         "missing_lines",
-        "held_back_lines",
-        "held_back_row",
+        "posts_to_map_lines",
         "report_lines",
         "handover_line",
     },
     "bot/cli/render.py": {"_print_school_sweep", "directory_lines"},
     "bot/engine/extra_people.py": {"_claimable", "sync_register", "sync_extra_people"},
     "bot/engine/mis.py": {"sync_mis", "_post_roles"},
-    "bot/engine/directory.py": {"_hold_unmapped"},
+    "bot/engine/directory.py": {"_posts_to_map"},
 }
 # not words a person reads: rich's styles, languages, babel's date patterns and locale, the
 # stored keys a sweep's report is read by, a statement's bound parameter

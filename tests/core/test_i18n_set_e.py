@@ -439,7 +439,7 @@ def test_the_trust_schools_and_the_steps_are_welsh_and_english_reads_as_before(
         "nobody_owes": "Nobody owes anything: the school asks for acknowledgements or "
         "training, but no one in the directory has a role those requirements ask (staff, "
         "volunteer, supply…). Check the role table (job titles) and the roles in the "
-        "staff list; `compliance-bot directory status` lists anyone held back.",
+        "staff list; `compliance-bot directory status` lists the posts still to map.",
         "without_edition": [POLICY_A],
         "trust_schools": trust,
         "preview": True,

@@ -26,7 +26,7 @@ from bot.core.i18n import BETWEEN, translations
 from bot.core.scheduler_health import SchedulerStopped
 from bot.core.words import school_words
 from bot.engine.settings_problems import describe as describe_settings
-from bot.engine.step_failures import ENGINE_TITLES, FailingStep, describe
+from bot.engine.step_failures import ENGINE_TITLES, HELD, FailingStep, describe
 from bot.engine.web.forms import TOO_LONG, UNREADABLE, checked_files
 from bot.engine.web.on_behalf import (
     ACKNOWLEDGED,
@@ -70,7 +70,9 @@ def test_a_failing_job_is_said_in_welsh(
     step: str, title: str, english_words: set[str], held_back: set[str]
 ) -> None:
     said = describe(_failing(step, title), "cy")
-    assert said.startswith("Ddim yn gweithio ers dydd Llun 23 Tachwedd 2026, 10:00: "), said
+    held = step == HELD  # a held directory says what ends it, not its title
+    assert said.startswith(("Wedi'i ddal" if held else "Ddim yn gweithio") +
+                           " ers dydd Llun 23 Tachwedd 2026, 10:00: "), said
     if title in held_back:  # e.g. 'single central record': unconfirmed, left in English
         assert title in said
         said = said.replace(title, " ")

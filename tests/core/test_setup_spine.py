@@ -234,6 +234,10 @@ def test_status_and_start_sending_on_the_command_line(
     swept = runner.invoke(app, ["sweep", "--as-of", str(MONDAY)])
     assert "Preview: no reminder or request is sent" in swept.output
     assert "that would be queued" in swept.output
+    # nothing is said to be queued in preview, only what would be (#77): the week's digest too
+    queued = [line for line in swept.output.splitlines() if "queued" in line]
+    assert "1 weekly digest would be queued" in queued
+    assert all("would be queued" in line for line in queued), queued
     assert _purposes(ctx) == []
     # a teacher cannot start sending in her own name: only the headteacher or an admin
     refused = runner.invoke(app, ["start-sending", "--as", "amy@oak.example"])

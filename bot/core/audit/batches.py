@@ -26,7 +26,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 import orjson
@@ -38,7 +38,6 @@ from bot.core.audit.chain import keyed_digest
 from bot.core.models import Base
 
 __all__ = [
-    "BACKEND",
     "BATCHES",
     "BATCH_SEALED",
     "TAG",
@@ -50,7 +49,6 @@ __all__ = [
     "forget",
     "install_tags",
     "mark_written",
-    "micros",
     "sealing_key",
     "trigger_ddl",
 ]
@@ -58,7 +56,6 @@ __all__ = [
 BATCH_SEALED = "records.sealed"
 SEAL_ACTOR = "system:seal"
 TAG = "seal_tag"  # connection info: this connection's tag
-BACKEND = "seal_backend"  # connection info (PostgreSQL): its server process, (pid, started µs)
 _DIRTY = "seal_dirty"  # connection info: a noted table was written since the last drain
 _CHUNK = 5000
 
@@ -324,31 +321,12 @@ def _sqlite_tag(dbapi_connection: Any, record: Any) -> None:
 
 
 def _postgres_tag(dbapi_connection: Any, record: Any) -> None:
-    """Give a PostgreSQL connection its tag, as a setting of its session, and note which
-    server process serves it (``audit.autocommit`` names a pass's tag after it)."""
+    """Give a PostgreSQL connection its tag, as a setting of its session."""
     tag = secrets.token_hex(16)
     record.info[TAG] = tag
     with dbapi_connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('compliance_bot.seal_tag', %s, false), pg_backend_pid(), "
-            "(SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())",
-            (tag,),
-        )
-        _, pid, started = cursor.fetchone()
-    record.info[BACKEND] = (int(pid), micros(started))
+        cursor.execute("SELECT set_config('compliance_bot.seal_tag', %s, false)", (tag,))
     dbapi_connection.commit()
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def micros(at: datetime | None) -> int:
-    """A server process's start as whole microseconds since 1970 (0: not known)."""
-    if at is None:
-        return 0
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return (at - _EPOCH) // timedelta(microseconds=1)
 
 
 def _noted(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -434,11 +412,8 @@ _TAKE_NOTES = text("DELETE FROM seal_queue WHERE tag IN :tags RETURNING kind, ro
 )
 
 
-def drain_tags(
-    session: Session, tags: Sequence[str], *, actor: str = SEAL_ACTOR, lane: str | None = None
-) -> list[audit.Entry]:
-    """The seal events for the rows noted under ``tags`` (their notes deleted); ``lane``: the
-    tag of a pass of autocommit writes, kept as the events' object id (``audit.autocommit``)."""
+def drain_tags(session: Session, tags: Sequence[str]) -> list[audit.Entry]:
+    """The seal events for the rows noted under ``tags`` (their notes deleted)."""
     noted = session.execute(_TAKE_NOTES, {"tags": list(tags)}).all()
     if not noted:
         return []
@@ -455,7 +430,7 @@ def drain_tags(
         for row in _read(session, batch, wanted):
             sealed.add(row)
         removed = [i for i in wanted if str(i) not in sealed.rows]
-        entries += sealed.events(removed, actor, lane)
+        entries += sealed.events(removed)
     return entries
 
 
@@ -477,9 +452,7 @@ class _Sealed:
         if batch.ident:
             self.ident[name] = [canon(row[c]) for c in batch.ident]
 
-    def events(
-        self, removed: Sequence[int], actor: str = SEAL_ACTOR, lane: str | None = None
-    ) -> list[audit.Entry]:
+    def events(self, removed: Sequence[int], actor: str = SEAL_ACTOR) -> list[audit.Entry]:
         """One event per 5,000 rows (the first also names the rows the bot deleted)."""
         ids = list(self.rows)
         out: list[audit.Entry] = []
@@ -496,7 +469,7 @@ class _Sealed:
             if start == 0 and removed:
                 details["removed"] = list(removed)
             if part or removed:
-                out.append(audit.Entry(actor, BATCH_SEALED, self.batch.name, lane, None, details))
+                out.append(audit.Entry(actor, BATCH_SEALED, self.batch.name, None, None, details))
         return out
 
 

@@ -165,6 +165,9 @@ def read_config_file(path: Path) -> tuple[str, dict[str, Any]]:
         if isinstance(exc, yaml.reader.ReaderError):  # a raw control character in the file
             where = f" line {text.count(chr(10), 0, exc.position) + 1}"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        began = getattr(exc, "context_mark", None)  # where the unfinished part began
+        if began is not None and mark is not None and began.line != mark.line:
+            problem += f"; it began on line {began.line + 1}"
         said = CHECKS["not_yaml"] % {"problem": problem}
         raise ConfigError(f"{path}{where}: {said}") from None
     if not isinstance(data, dict):

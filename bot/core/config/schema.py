@@ -7,10 +7,9 @@ from __future__ import annotations
 import re
 from datetime import date, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -18,7 +17,6 @@ from pydantic import (
     PrivateAttr,
     StringConstraints,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -26,6 +24,16 @@ from pydantic import (
 from bot.core.calendar import Country, add_working_days, is_working_day
 from bot.core.config.complaints import ComplaintSettings
 from bot.core.config.directory import DirectoryRules as DirectoryRules
+from bot.core.config.fields import (
+    CalendarDate,
+    Email,
+    JobRole,
+    PartName,
+    PastDate,
+    ReviewDate,
+    Role,
+    Slug,
+)
 from bot.core.config.proof import ReadingProof
 from bot.core.config.reading import ConfigError as ConfigError  # raised here, said there
 from bot.core.config.reading import read_config_file as read_config_file
@@ -33,8 +41,6 @@ from bot.core.config.reading import yaml_problems
 from bot.core.config.reports import ClockRule, ReportSettings
 from bot.core.config.said import CheckError
 from bot.core.config.terms import terms_question
-from bot.core.dates import CALENDAR, HAPPENED, REVIEW, DateWindow, london_today
-from bot.core.emails import MAX_EMAIL_LENGTH, checked_email
 from bot.core.i18n import Language
 from bot.core.nations import (
     OLDER_COUNTRY,
@@ -43,63 +49,10 @@ from bot.core.nations import (
     LanguageCategory,
     NationPackError,
     pack_for,
+    role_table,
     school_words_for,
 )
 from bot.core.nations.inspectorates import default_inspectorate, inspectorates_of
-
-Role = Literal[
-    "staff",
-    "governor",
-    "volunteer",
-    "supply",
-    "clerk",
-    "headteacher",
-    "dsl",
-    "deputy_dsl",
-    "dpo",
-    "chair_of_governors",
-    "safeguarding_governor",
-    "account_holder",
-    "admin",
-]
-ROLES: tuple[str, ...] = get_args(Role)
-# the roles someone outside the directory can be given (the people register, the extra people
-# file); headteacher, DSLs, clerk and the other named roles come from school.yaml by email
-EXTRA_ROLES = ("staff", "governor", "safeguarding_governor", "volunteer", "supply")
-# what a job title or MIS role (the school's own words) gives: one of the extra roles, or
-# "none" (not asked for anything: a cleaner, a caterer)
-JobRole = Literal["staff", "governor", "safeguarding_governor", "volunteer", "supply", "none"]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
-# a reading campaign's audience name ("part-1", "annex-a"): short, so the stored key fits
-PartName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=15)]
-Email = Annotated[  # checked by email-validator (bot.core.emails), as every address is
-    str,
-    StringConstraints(to_lower=True, max_length=MAX_EMAIL_LENGTH),
-    AfterValidator(checked_email),
-]
-
-
-def _today(info: ValidationInfo) -> date:
-    """The day the file is read on: the caller's ``today`` (validation context), else London's."""
-    given = (info.context or {}).get("today") if isinstance(info.context, dict) else None
-    return given if isinstance(given, date) else london_today()
-
-
-def _within(window: DateWindow) -> AfterValidator:
-    """A date field checked against its window (``bot.core.dates``), the one rule for dates."""
-
-    def check(day: date, info: ValidationInfo) -> date:
-        problem = window.problem(day, _today(info))
-        if problem is not None:
-            raise ValueError(problem)
-        return day
-
-    return AfterValidator(check)
-
-
-ReviewDate = Annotated[date, _within(REVIEW)]
-PastDate = Annotated[date, _within(HAPPENED)]
-CalendarDate = Annotated[date, _within(CALENDAR)]
 
 
 class _Strict(BaseModel):
@@ -450,6 +403,13 @@ class SchoolConfig(_Strict):
     # the /privacy and /terms pages (Markdown; None: the built-in text, in the school's name)
     privacy_notice: str | None = Field(default=None, max_length=20000)
     terms_of_use: str | None = Field(default=None, max_length=20000)
+
+    @property
+    def role_table(self) -> dict[str, str]:
+        """The posts its people's job titles are read through: the built-in table for its
+        nation under its own ``job_titles`` (none for a school whose roles come from groups
+        alone: ``bot.core.nations.role_table``)."""
+        return role_table(self.country, self.job_titles, self.role_groups)
 
     @property
     def teams_first(self) -> bool:

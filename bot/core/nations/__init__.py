@@ -53,6 +53,8 @@ __all__ = [
     "Words",
     "country_name",
     "pack_for",
+    "posts_for",
+    "role_table",
     "school_words_for",
 ]
 
@@ -294,6 +296,11 @@ class LanguageCategories(_Strict):
     category: tuple[LanguageCategory, ...] = Field(min_length=1)
 
 
+# what a post in the role table gives (``JobRole`` in school.yaml's ``job_titles``)
+PostRole = Literal["staff", "governor", "safeguarding_governor", "clerk", "volunteer", "supply",
+                   "none"]
+
+
 class NationPack(_Strict):
     """One nation's pack, as its TOML file says it."""
 
@@ -317,6 +324,9 @@ class NationPack(_Strict):
     independent: dict[str, str] = {}
     # the standards an independent school meets, named in its evidence pack (England's ISS)
     independent_standards: Source | None = None
+    # the posts this nation's schools write that the built-in role table (bot/core/posts.toml)
+    # does not, by the role each gives ("Depute Head Teacher", "Pennaeth")
+    posts: dict[PostRole, tuple[str, ...]] = {}
     # False for a Crown dependency: UK law (UK GDPR, the Data Protection Act 2018) is not its
     # law, so nothing cites it there; its own law is ``sources.data_protection_law``
     uk: bool = True
@@ -406,6 +416,27 @@ def school_words_for(
     """The nation's words (an independent school's: the proprietor's in place of the governing
     body's) with the school's overrides on top."""
     return _merged(country, tuple(sorted((overrides or {}).items())), independent)
+
+
+@lru_cache(maxsize=16)
+def posts_for(country: str) -> dict[str, str]:
+    """The built-in role table for a school of ``country``: every nation's posts
+    (bot/core/posts.toml) and its own, each with the role it gives."""
+    common = tomllib.loads((HERE.parent / "posts.toml").read_text(encoding="utf-8"))
+    own = pack_for(country).posts
+    return {post: role for table in (common, own) for role, posts in table.items()
+            for post in posts}
+
+
+def role_table(
+    country: str, job_titles: Mapping[str, str], role_groups: Mapping[str, str]
+) -> dict[str, str]:
+    """The role table a school's job titles are read through: its own ``job_titles`` on top of
+    the built-in table for its nation. Empty for a school whose roles come from groups alone
+    (no table of its own): its titles are not read."""
+    if role_groups and not job_titles:
+        return {}
+    return {**posts_for(country), **job_titles}
 
 
 def country_name(country: str) -> str:

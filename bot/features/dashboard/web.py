@@ -38,7 +38,6 @@ from bot.core.store import Store
 from bot.engine import snapshot
 from bot.engine.chasing import needs_conversation
 from bot.engine.web.deps import ctx, language_for_page, render
-from bot.engine.web.page_cache import kept, true_until
 from bot.features.complaints.api import summary as complaints_summary
 from bot.features.complaints.api import words_for as complaint_readers
 from bot.features.dashboard import drilldown
@@ -186,10 +185,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             told = bool(set(viewer.roles) & SETUP_EDITORS)
             beats = session.connection() if told else None
             stopped = scheduler_health.stopped(now, beats) if told else None
-            stopped_by = scheduler_health.due_by(beats) if told else None
         extras = _extras(ctx(request).store, viewer.school.id, today)
-        true_until(request, panel.changes_at)  # a clock's "5 min left" is kept only while true
-        true_until(request, stopped_by)  # "the bot's jobs stopped" shows once true
         reviews = sorted(
             figures.policies,
             key=lambda p: (
@@ -257,7 +253,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             },
         )
 
-    return kept(request, lambda: guarded(request, build))
+    return guarded(request, build)
 
 
 # --------------------------------------------------------------------------- Teams set-up

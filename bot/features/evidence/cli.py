@@ -36,9 +36,13 @@ HOW_TO_SHARE = (
 )
 
 
-def _build(out: Path, school: str | None, for_: str | None = None) -> None:
-    """Make the pack for one school, its index answering ``for_`` (or the school's own
-    inspectorate's list), and write it to ``out``."""
+def _build(
+    out: Annotated[Path, typer.Option("--out", help="The zip to write, e.g. evidence.zip.")],
+    school: SchoolOption = None,
+    for_: ForOption = None,
+) -> None:
+    """Make the pack (the same as compliance-bot evidence --out FILE.zip); its index answers
+    --for's list, or the school's own inspectorate's."""
     # lazy: not loaded by --help (module docstring)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -145,15 +149,7 @@ def evidence(
     _build(out, school, for_)
 
 
-@evidence_app.command("build")
-@friendly
-def evidence_build(
-    out: Annotated[Path, typer.Option("--out", help="The zip to write, e.g. evidence.zip.")],
-    school: SchoolOption = None,
-    for_: ForOption = None,
-) -> None:
-    """Make the pack (the same as compliance-bot evidence --out FILE.zip)."""
-    _build(out, school, for_)
+evidence_app.command("build")(friendly(_build))
 
 
 @evidence_app.command("verify")

@@ -11,7 +11,7 @@ from bot.core.i18n import N_
 from bot.core.nations.inspectorates import inspectorate
 from bot.features.evidence.rules import Table
 from bot.features.evidence.service import Facts
-from bot.features.evidence.summary_pdf import said_in, table_into
+from bot.features.evidence.summary_pdf import Said, table_into
 
 __all__ = ["ISS_SHEET", "Proprietor", "iss_cover_sheet"]
 
@@ -55,14 +55,15 @@ def iss_cover_sheet(
     index of ``inspected``, whose list has 7(a) and 7(b))."""
     from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
 
-    said = said_in(language)
+    said = Said(language)
+    _ = said.tr.gettext
     found = inspectorate(inspected)
-    title = said(N_("Independent School Standards, paragraph 7 (safeguarding): cover sheet"))
+    title = _(N_("Independent School Standards, paragraph 7 (safeguarding): cover sheet"))
     doc = A4Report(f"{title} - {facts.school_name}", said.language, facts.made_at)
-    doc.heading(title, "Title")
-    kind = said(KINDS[proprietor.kind]) if proprietor.kind in KINDS else said(N_("not stated"))
+    doc.text(title, "Title")
+    kind = _(KINDS[proprietor.kind]) if proprietor.kind in KINDS else _(N_("not stated"))
     doc.text(
-        said(
+        _(
             N_(
                 "%(school)s, an independent school. Its proprietor: %(kind)s, whose %(body)s "
                 "approves its policies. Inspected by %(inspectorate)s. Made on %(when)s."
@@ -71,13 +72,13 @@ def iss_cover_sheet(
         % {
             "school": facts.school_name,
             "kind": kind,
-            "body": said(proprietor.body),
-            "inspectorate": said(found.name),
+            "body": _(proprietor.body),
+            "inspectorate": _(found.name),
             "when": said.made(facts.made_at),
         }
     )
     doc.text(
-        said(
+        _(
             N_(
                 "For each part of paragraph 7, the files of this pack that hold the school's "
                 "evidence and how far they answer it. Whether the paragraph is met is the "
@@ -87,9 +88,9 @@ def iss_cover_sheet(
     )
     rows = dict(zip((item.id for item in found.items), index.rows, strict=True))
     for key, part in PARAGRAPH_7.items():
-        doc.heading(said(part))
-        doc.table([[said(N_("File")), said(N_("Status"))], [rows[key][3], rows[key][4]]])
+        doc.text(_(part), "Heading2")
+        doc.table([[_(N_("File")), _(N_("Status"))], [rows[key][3], rows[key][4]]])
         doc.space(3)
-    doc.heading(said(N_("The review record of the %(body)s")) % {"body": said(proprietor.body)})
+    doc.text(_(N_("The review record of the %(body)s")) % {"body": _(proprietor.body)}, "Heading2")
     table_into(doc, facts.governors, said)
     return doc.render()

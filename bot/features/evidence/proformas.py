@@ -15,7 +15,7 @@ from bot.core.nations.inspectorates import inspectorate
 from bot.core.words import school_words
 from bot.features.evidence.rules import Table
 from bot.features.evidence.service import Facts
-from bot.features.evidence.summary_pdf import Said, said_in, table_into
+from bot.features.evidence.summary_pdf import Said, table_into
 
 if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.pdf)
     from bot.core.pdf import A4Report
@@ -69,12 +69,13 @@ def _start(facts: Facts, title: str, who: str, language: str) -> tuple[A4Report,
     """A proforma's first lines: its title, the school, who completes it and where it is from."""
     from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
 
-    said = said_in(language)
+    said = Said(language)
+    _ = said.tr.gettext
     source = inspectorate("eti").framework
-    doc = A4Report(f"{said(title)} - {facts.school_name}", said.language, facts.made_at)
-    doc.heading(said(title), "Title")
+    doc = A4Report(f"{_(title)} - {facts.school_name}", said.language, facts.made_at)
+    doc.text(_(title), "Title")
     doc.text(
-        said(
+        _(
             N_(
                 "%(school)s. Pre-filled by compliance-bot on %(when)s with the school's own "
                 "dated records, for %(who)s to complete: ETI's proforma (%(url)s) asks the "
@@ -84,7 +85,7 @@ def _start(facts: Facts, title: str, who: str, language: str) -> tuple[A4Report,
         % {
             "school": facts.school_name,
             "when": said.made(facts.made_at),
-            "who": said(who),
+            "who": _(who),
             "url": source.url,
         }
     )
@@ -98,23 +99,25 @@ def _sign(doc: A4Report, said: Said, signers: tuple[str, ...]) -> bytes:
 
 def signature_lines(doc: A4Report, said: Said, signers: tuple[str, ...]) -> None:
     """A signature line and a date for each signer: the product signs nothing."""
-    doc.heading(said(N_("Signatures")))
+    _ = said.tr.gettext
+    doc.text(_(N_("Signatures")), "Heading2")
     for role in signers:
         doc.text(
-            said(N_("Signed: ____________________________ (%(role)s)   Date: ______________"))
-            % {"role": said(role)}
+            _(N_("Signed: ____________________________ (%(role)s)   Date: ______________"))
+            % {"role": _(role)}
         )
         doc.space(6)
 
 
 def leads_into(doc: A4Report, said: Said, facts: Facts, who: Signatories) -> None:
     """The designated teacher and deputies, with each one's training from the matrix."""
-    rows = [[said(N_("Role")), said(N_("Name")), said(N_("Course")), said(N_("Completed on")),
-             said(N_("Expires on"))]]
+    _ = said.tr.gettext
+    rows = [[_(N_("Role")), _(N_("Name")), _(N_("Course")), _(N_("Completed on")),
+             _(N_("Expires on"))]]
     for lead in who.leads:
         theirs = [r for r in facts.training.rows if r[1].lower() == lead.email.lower()]
-        for row in theirs or [("", "", said(N_("No training recorded")), "", "")]:
-            rows.append([said(lead.role), lead.name, said.cell(row[2]), said.cell(row[3]),
+        for row in theirs or [("", "", _(N_("No training recorded")), "", "")]:
+            rows.append([_(lead.role), lead.name, said.cell(row[2]), said.cell(row[3]),
                          said.cell(row[4])])
     doc.table(rows)
     doc.space(3)
@@ -142,11 +145,12 @@ def eti_proformas(facts: Facts, who: Signatories, language: str) -> dict[str, by
         N_("the designated teacher, the designated governor and the child protection team"),
         language,
     )
-    doc.heading(said(N_("The designated teacher and deputies, and their training")))
+    _ = said.tr.gettext
+    doc.text(_(N_("The designated teacher and deputies, and their training")), "Heading2")
     leads_into(doc, said, facts, who)
-    doc.heading(said(N_("Everyone's safeguarding training, by course")))
+    doc.text(_(N_("Everyone's safeguarding training, by course")), "Heading2")
     table_into(doc, _training_counts(facts), said, N_("No training is required in compliance-bot."))
-    doc.heading(said(N_("Concerns, and their deadlines (counts only)")))
+    doc.text(_(N_("Concerns, and their deadlines (counts only)")), "Heading2")
     table_into(doc, facts.concerns, said, N_("No reports."))
     table_into(doc, facts.clocks, said)
     made = {form["child-protection"]: _sign(doc, said, who.signers)}
@@ -154,8 +158,9 @@ def eti_proformas(facts: Facts, who: Signatories, language: str) -> dict[str, by
     doc, said = _start(
         facts, N_("ETI preventative curriculum proforma"), N_("the pastoral care team"), language
     )
+    _ = said.tr.gettext
     doc.text(
-        said(
+        _(
             N_(
                 "compliance-bot holds no record of the preventative curriculum: what is taught, "
                 "and how, is the pastoral care team's to describe. The policies in force are "
@@ -167,13 +172,14 @@ def eti_proformas(facts: Facts, who: Signatories, language: str) -> dict[str, by
     made[form["preventative-curriculum"]] = _sign(doc, said, who.signers)
 
     doc, said = _start(facts, N_("ETI safeguarding proforma"), who.body, language)
-    doc.heading(said(N_("Policies, and when each is reviewed")))
+    _ = said.tr.gettext
+    doc.text(_(N_("Policies, and when each is reviewed")), "Heading2")
     table_into(doc, facts.policies, said, N_("No policies are recorded."))
-    doc.heading(said(N_("Reviews and confirmations by the %(body)s")) % {"body": said(who.body)})
+    doc.text(_(N_("Reviews and confirmations by the %(body)s")) % {"body": _(who.body)}, "Heading2")
     table_into(doc, facts.governors, said)
-    doc.heading(said(N_("Filtering and monitoring review")))
+    doc.text(_(N_("Filtering and monitoring review")), "Heading2")
     if facts.filtering_note:
-        doc.text(said(facts.filtering_note))
+        doc.text(_(facts.filtering_note))
     else:
         table_into(doc, facts.filtering, said)
     made[form["safeguarding"]] = _sign(doc, said, who.signers)

@@ -14,7 +14,7 @@ from bot.core.nations.inspectorates import Inspectorate
 from bot.features.evidence.inspection import index_table
 from bot.features.evidence.proformas import Signatories, leads_into, signature_lines
 from bot.features.evidence.service import Facts
-from bot.features.evidence.summary_pdf import Said, said_in
+from bot.features.evidence.summary_pdf import Said
 
 if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.pdf)
     from bot.core.pdf import A4Report
@@ -26,9 +26,10 @@ WRITE_HERE = "_" * 70
 
 def _body(doc: A4Report, said: Said, facts: Facts, found: Inspectorate, who: Signatories) -> None:
     """The record in one language."""
-    doc.heading(said(N_("Safeguarding self-evaluation record")), "Title")
+    _ = said.tr.gettext
+    doc.text(_(N_("Safeguarding self-evaluation record")), "Title")
     doc.text(
-        said(
+        _(
             N_(
                 "%(school)s. Dated %(when)s. Pre-filled by compliance-bot for the %(lead)s and "
                 "the school's leaders to complete against the list of %(inspectorate)s "
@@ -39,21 +40,21 @@ def _body(doc: A4Report, said: Said, facts: Facts, found: Inspectorate, who: Sig
         % {
             "school": facts.school_name,
             "when": said.made(facts.made_at),
-            "lead": said(who.lead),
-            "inspectorate": said(found.name),
+            "lead": _(who.lead),
+            "inspectorate": _(found.name),
             "url": found.framework.url,
         }
     )
-    doc.heading(said(N_("The safeguarding lead and deputies, and their training")))
+    doc.text(_(N_("The safeguarding lead and deputies, and their training")), "Heading2")
     leads_into(doc, said, facts, who)
     index = index_table(found.id, facts, said.language)
     for row in index.rows:
-        doc.heading(row[1])
+        doc.text(row[1], "Heading2")
         files = [f for f in row[3].split("; ") if f and f != found.record]
         if files:
-            doc.text(said(N_("In this pack: %(files)s.")) % {"files": ", ".join(files)})
-        doc.text(said(N_("How far: %(status)s.")) % {"status": row[4]})
-        doc.text(said(N_("The school's evaluation:")))
+            doc.text(_(N_("In this pack: %(files)s.")) % {"files": ", ".join(files)})
+        doc.text(_(N_("How far: %(status)s.")) % {"status": row[4]})
+        doc.text(_(N_("The school's evaluation:")))
         for _line in range(3):
             doc.text(WRITE_HERE)
     signature_lines(doc, said, who.signers)
@@ -65,14 +66,14 @@ def self_evaluation_record(
     """The record as an A4 PDF: Welsh in a ``cy`` school, Welsh then English in ``cy+en``."""
     from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
 
-    first = said_in(language)
+    first = Said(language)
     doc = A4Report(
-        f"{first(N_('Safeguarding self-evaluation record'))} - {facts.school_name}",
+        f"{first.tr.gettext('Safeguarding self-evaluation record')} - {facts.school_name}",
         "cy+en" if language == "cy+en" else first.language,
         facts.made_at,
     )
     _body(doc, first, facts, found, who)
     if language == "cy+en":
         doc.part("en")
-        _body(doc, said_in("en"), facts, found, who)
+        _body(doc, Said("en"), facts, found, who)
     return doc.render()

@@ -24,7 +24,7 @@ from bot.features.evidence.service import Facts
 if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.pdf)
     from bot.core.pdf import A4Report
 
-__all__ = ["HEADINGS", "Said", "pack_language", "render_summary", "said_in", "table_into"]
+__all__ = ["HEADINGS", "Said", "pack_language", "render_summary", "table_into"]
 
 HEADINGS = (
     N_("Evidence for an inspector"),
@@ -55,9 +55,6 @@ class _Said:
         self.language = pack_language(language)  # a PDF reads in one language
         self.tr: NullTranslations = translations(self.language)
 
-    def __call__(self, message: str) -> str:
-        return self.tr.gettext(message)
-
     def cell(self, text: str) -> str:
         """A label the catalogue knows, in the language; any date in it the language's way."""
         if not text or self.language != "cy":
@@ -81,16 +78,11 @@ def _table(doc: A4Report, table: Table, said: _Said, empty: str = N_("None recor
     if table.rows:
         doc.table([[said.cell(c) for c in row] for row in table.pdf_rows()])
     else:
-        doc.text(said(empty))
+        doc.text(said.tr.gettext(empty))
     doc.space(3)
 
 
 Said = _Said  # the pack's words in one language (the other PDFs of the pack say theirs with it)
-
-
-def said_in(language: str) -> _Said:
-    """The pack's words in the school's language (the cover sheet says its own with them)."""
-    return _Said(language)
 
 
 table_into = _table  # a table of facts into another PDF of the pack (the cover sheet)
@@ -98,9 +90,10 @@ table_into = _table  # a table of facts into another PDF of the pack (the cover 
 
 def _index(doc: A4Report, index: Table, found: Inspectorate, said: _Said) -> None:
     """The inspectorate's list, item by item, where the pack answers it (``inspection``)."""
-    doc.heading(said(N_("Index for %(inspectorate)s")) % {"inspectorate": index.title})
+    _ = said.tr.gettext
+    doc.text(_(N_("Index for %(inspectorate)s")) % {"inspectorate": index.title}, "Heading2")
     doc.text(
-        said(
+        _(
             N_(
                 "Each item of the list it publishes on safeguarding, the file of this pack "
                 "that answers it, and how far: filled from the school's own dated records, "
@@ -109,13 +102,13 @@ def _index(doc: A4Report, index: Table, found: Inspectorate, said: _Said) -> Non
             )
         )
         % {
-            "framework": said(found.framework.title),
+            "framework": _(found.framework.title),
             "url": found.framework.url,
             "day": said.cell(f"{found.checked:%d %b %Y}"),
         }
-        + f" {said(found.checked_note)}"
+        + f" {_(found.checked_note)}"
     )
-    doc.table([[said(N_("Item")), said(N_("File")), said(N_("Status"))], *index.pdf_rows()[1:]])
+    doc.table([[_(N_("Item")), _(N_("File")), _(N_("Status"))], *index.pdf_rows()[1:]])
     doc.space(4)
 
 
@@ -134,14 +127,14 @@ def render_summary(
 
     made = facts.made_at
     said = _Said(language)
-    _ = said
+    _ = said.tr.gettext
     doc = A4Report(
         _("Evidence for an inspector - %(school)s - %(day)s")
         % {"school": facts.school_name, "day": said.cell(f"{made:%d %b %Y}")},
         said.language,
         made,
     )
-    doc.heading(_(HEADINGS[0]), "Title")
+    doc.text(_(HEADINGS[0]), "Title")
     doc.text(
         _(
             "%(school)s. Made on %(when)s (%(zone)s) by %(who)s. Every date and time here is "
@@ -159,9 +152,9 @@ def render_summary(
     doc.space(4)
     if index is not None and inspected is not None:
         _index(doc, index, inspectorate(inspected), said)
-    doc.heading(_(HEADINGS[1]))
+    doc.text(_(HEADINGS[1]), "Heading2")
     _table(doc, facts.policies, said, N_("No policies are recorded."))
-    doc.heading(_(HEADINGS[2]))
+    doc.text(_(HEADINGS[2]), "Heading2")
     doc.text(f"{_(facts.ack_counts.title)}.")
     _table(doc, facts.ack_counts, said)
     doc.text(
@@ -169,13 +162,13 @@ def render_summary(
         % {"table": _(facts.attestations.title), "num": len(facts.attestations.rows)}
     )
     _table(doc, facts.attestations, said)
-    doc.heading(_(HEADINGS[3]))
+    doc.text(_(HEADINGS[3]), "Heading2")
     _table(doc, facts.training, said, N_("No training is required in compliance-bot."))
-    doc.heading(_(HEADINGS[4]))
+    doc.text(_(HEADINGS[4]), "Heading2")
     _table(doc, facts.aup, said, N_("No official accounts are recorded."))
-    doc.heading(_(HEADINGS[5]))
+    doc.text(_(HEADINGS[5]), "Heading2")
     _table(doc, facts.governors, said)
-    doc.heading(_(HEADINGS[6]))
+    doc.text(_(HEADINGS[6]), "Heading2")
     doc.text(
         _("Reports counted: %(num)d.") % {"num": facts.reports_total}
         + f" {_(facts.reports_scope)} {_(NO_CONTENT)}"
@@ -183,12 +176,12 @@ def render_summary(
     _table(doc, facts.concerns, said, N_("No reports."))
     doc.text(f"{_(facts.clocks.title)}.")
     _table(doc, facts.clocks, said)
-    doc.heading(_(HEADINGS[7]))
+    doc.text(_(HEADINGS[7]), "Heading2")
     if facts.filtering_note:
         doc.text(_(facts.filtering_note))
     else:
         _table(doc, facts.filtering, said)
-    doc.heading(_(HEADINGS[8]))  # data protection complaints (DPA 2018 s.164A)
+    doc.text(_(HEADINGS[8]))  # data protection complaints (DPA 2018 s.164A, "Heading2")
     doc.text(
         _(
             "%(table)s. Counts only: nothing of what any complaint says and no name of anyone "
@@ -197,11 +190,11 @@ def render_summary(
         % {"table": _(facts.complaints.title)}
     )
     _table(doc, facts.complaints, said, N_("No data protection complaints are recorded."))
-    doc.heading(_(HEADINGS[9]))
+    doc.text(_(HEADINGS[9]), "Heading2")
     _table(doc, facts.event_reviews, said, N_("No change has been recorded that opens a review."))
-    doc.heading(_(HEADINGS[10]))
+    doc.text(_(HEADINGS[10]), "Heading2")
     _table(doc, facts.reading_proof, said, N_("No policy asks for proof of reading."))
-    doc.heading(_(HEADINGS[11]))
+    doc.text(_(HEADINGS[11]), "Heading2")
     doc.text(
         _(
             "This summary and every file beside it are listed with their SHA-256 in "

@@ -23,8 +23,7 @@ from sqlalchemy.orm import Session
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.forms import SaidError
-from bot.core.i18n import BETWEEN, N_, both, translations
-from bot.core.i18n import short_day as i18n_short_day
+from bot.core.i18n import BETWEEN, N_, both, short_day, translations
 from bot.core.models import Policy, PolicyReview, Report
 from bot.core.words import Words, capital, default_words, school_words, words_in
 from bot.features.dashboard.api import compute_figures
@@ -268,11 +267,6 @@ def term_name(name: str, language: str = "en") -> str:
     return name
 
 
-def short_day(day: date | None, language: str = "en") -> str:
-    """'16 Sep 2026', '16 Medi 2026'; '—' for none (``i18n.short_day``)."""
-    return i18n_short_day(day, language)
-
-
 def _label(code: str, labels: dict[str, str]) -> str:
     """A category or status code as its label, else as words (``data_breach``: Data breach)."""
     if code in labels:
@@ -408,7 +402,7 @@ def _write_pdf(doc: A4Report, report: GovernorsReport, language: str, words: Wor
     def dash(value: str | None) -> str:
         return value or "-"
 
-    doc.heading(capital(_("%(of)s report") % {"of": _governors_of(words, tr)}), "Title")
+    doc.text(capital(_("%(of)s report") % {"of": _governors_of(words, tr)}), "Title")
     doc.text(
         _(
             "%(school)s - %(term)s (%(start)s to %(end)s); figures as of %(day)s. Counts only: "
@@ -423,7 +417,7 @@ def _write_pdf(doc: A4Report, report: GovernorsReport, language: str, words: Wor
         }
     )
     doc.space(6)
-    doc.heading(_("1. Policy reviews"))
+    doc.text(_("1. Policy reviews"), "Heading2")
     doc.text(
         _("Reviewed this term: %(reviewed)d. Due this term: %(due)d. Overdue now: %(overdue)d.")
         % {
@@ -450,7 +444,7 @@ def _write_pdf(doc: A4Report, report: GovernorsReport, language: str, words: Wor
                 for r in report.reviewed
             ]
         )
-    doc.heading(_("2. Acknowledgements"))
+    doc.text(_("2. Acknowledgements"), "Heading2")
     doc.text(
         _("Acknowledgement rate: %(rate)s (%(done)d of %(owed)d).")
         % {"rate": _percent(report.ack_rate), "done": report.ack_done, "owed": report.ack_owed}
@@ -463,7 +457,7 @@ def _write_pdf(doc: A4Report, report: GovernorsReport, language: str, words: Wor
             if p.ack_owed
         ]
     )
-    doc.heading(_("3. Training"))
+    doc.text(_("3. Training"), "Heading2")
     doc.text(
         _("Training rate: %(rate)s (%(done)d of %(owed)d).")
         % {
@@ -477,7 +471,7 @@ def _write_pdf(doc: A4Report, report: GovernorsReport, language: str, words: Wor
     if report.courses:
         doc.table([[_("Course"), _("Up to date")],
                    *([course, f"{done} / {owed}"] for course, done, owed in report.courses)])
-    doc.heading(_("4. AUP signatures"))
+    doc.text(_("4. AUP signatures"), "Heading2")
     doc.text(
         _("Official accounts: %(accounts)d; holders not yet signed: %(unsigned)d.")
         % {"accounts": len(report.accounts), "unsigned": report.unsigned_holders}
@@ -487,7 +481,7 @@ def _write_pdf(doc: A4Report, report: GovernorsReport, language: str, words: Wor
             [[_("Account"), _("Platform"), _("Holders"), _("Not signed")]]
             + [[a.name, a.platform, str(a.holders), str(a.unsigned)] for a in report.accounts]
         )
-    doc.heading(_("5. Breach and concern reports"))
+    doc.text(_("5. Breach and concern reports"), "Heading2")
     doc.text(_("Reports made this term: %(num)d.") % {"num": report.reports_total} + " " + note)
     for heading, counts in (
         (_("Category"), report.reports_by_category),

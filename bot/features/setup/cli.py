@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from bot.core.settings import Settings
     from bot.core.store import Store
     from bot.features.setup.answers import Key, Progress
+    from bot.features.setup.install import Install
     from bot.features.setup.school_setup import SetupDraft
 
 __all__ = ["init"]
@@ -74,6 +75,11 @@ def _fail(lines: list[str], language: str = "en") -> None:
 
 _ALREADY = N_("a school is already set up here: %(why)s. Nothing was changed; run "
                "`compliance-bot init` in an empty folder.")
+_ADDED = N_(
+    "%(school)s joins the install's other schools (%(num)s now), in preview, and starts on its "
+    "own: compliance-bot start-sending --school %(id)s --as YOUR-EMAIL. The others are as "
+    "they were."
+)
 _RESUME_WITH_ANSWERS = N_("--resume continues an interactive init; with --answers every answer "
                           "is in the file already.")
 _LANGUAGE_LINE = re.compile(r"^\s*language:\s*[\"']?cy(?:\+en)?[\"']?\s*(?:#.*)?$", re.MULTILINE)
@@ -97,8 +103,9 @@ def _language_of(path: Path) -> str:
     return "cy+en" if _LANGUAGE_LINE.search(text) else "en"
 
 
-def _from_file(settings: Settings, path: Path) -> SetupDraft:
-    """The setup an answers file gives, or its problems in the file's language and exit 2."""
+def _from_file(settings: Settings, path: Path, adding: Install | None) -> SetupDraft:
+    """The setup an answers file gives (``adding``: to the install), or its problems in the
+    file's language and exit 2."""
     # lazy: not loaded by --help (module docstring)
     from bot.core.config import ConfigError
     from bot.features.setup.answers import load_answers
@@ -112,7 +119,7 @@ def _from_file(settings: Settings, path: Path) -> SetupDraft:
             raise  # as before: "error:" and the lines
         fail("\n".join(say_problem(line, language) for line in str(exc).splitlines()),
              language=language, highlight=False, soft_wrap=True)
-    draft = draft_setup(settings, answers)
+    draft = draft_setup(settings, answers, adding=adding)
     if draft.problems:
         _fail(draft.problems, answers.school.language)
     return draft
@@ -139,6 +146,15 @@ DIRECTORY = N_("Directory")
 def _role(role: str, words: Words, tr: NullTranslations) -> str:
     """A role's name as the school says it, in ``tr``'s language ('pennaeth')."""
     return tr.gettext(role_name(role, words_in(words, tr)))
+
+
+def _many(name: str) -> str:
+    """A role's name for more than one, in English: 'supply staff' as it is, the first word
+    of 'clerk to the governors' or 'chair of governors' takes the 's'."""
+    if name.endswith("staff"):
+        return name
+    first, sep, rest = name.partition(" ")
+    return f"{first}s{sep}{rest}" if " to " in name or " of " in name else name + "s"
 
 
 def _persons(count: int, tr: NullTranslations) -> str:
@@ -192,7 +208,7 @@ def _print_directory(draft: SetupDraft, words: Words, language: str) -> None:
     _ = tr.gettext
     roles = Counter(r for p in draft.people if p.active for r in person_roles(draft, p))
     counts = ", ".join(
-        plural(n, role_name(r, words), "staff" if r == "staff" else None)
+        plural(n, role_name(r, words), _many(role_name(r, words)))
         if language == "en"  # English's own plurals ('6 governors'); else 'role: count'
         else f"{_role(r, words, tr)}: {n}"
         for r, n in sorted(roles.items())
@@ -204,6 +220,14 @@ def _print_directory(draft: SetupDraft, words: Words, language: str) -> None:
         line, _sep, columns = draft.header.removeprefix("line ").partition(": ")
         console.print("  " + _("header row found on line %(line)s: %(columns)s")
                       % {"line": line, "columns": columns}, highlight=False)
+    if draft.sheet:
+        console.print("  " + _("sheet '%(sheet)s' read") % {"sheet": draft.sheet},
+                      highlight=False)
+    if draft.hidden_rows:
+        console.print("  " + tr.ngettext(
+            "%(num)d hidden row read (a row hidden in the file is read all the same)",
+            "%(num)d hidden rows read (a row hidden in the file is read all the same)",
+            draft.hidden_rows) % {"num": draft.hidden_rows}, highlight=False)
     for number in draft.answers.leave_out:
         console.print("  " + _naming(draft, N_("line %(line)s of %(source)s left out, as you "
                                                "chose"), language, line=number), highlight=False)
@@ -222,20 +246,34 @@ def _print_directory(draft: SetupDraft, words: Words, language: str) -> None:
 
 
 def _print_role_table(draft: SetupDraft, school: Words, language: str) -> None:
-    """The role table: each job title in the school's words and the role it gives."""
-    from bot.engine.job_roles import NOT_ASKED, words_of
+    """The role table for the staff list's posts (the built-in one for the nation, the
+    answers' own on top), then the posts it does not know: set up owing nothing, to map."""
+    from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
+    from bot.features.setup.school_setup import draft_table
 
     tr = translations(language)
     _ = tr.gettext
-    words = words_of(draft.people, draft.answers.role_groups)
-    if not draft.answers.job_titles:
-        return
-    heading, saved_as = _("Role table"), _("(job title → role; saved as job_titles)")
-    console.print(f"[bold]{heading}[/] {saved_as}")
-    for title, role in sorted(draft.answers.job_titles.items()):
+    table = {plain_key(k): v for k, v in draft_table(draft).items()}
+    found = {w: n for w, n in words_of(draft.people, draft.answers.role_groups).items()
+             if plain_key(w) in table}
+    if found:
+        console.print(f"[bold]{_('Role table')}[/] " + _(
+            "(post → role: the built-in table for your nation; yours in job_titles wins)"))
+    for title, count in sorted(found.items()):
+        role = table[plain_key(title)]
         given = _("not asked for anything") if role == NOT_ASKED else _role(role, school, tr)
-        count = next((n for w, n in words.items() if plain_key(w) == plain_key(title)), 0)
         console.print(f"  {escape(title)} ({_persons(count, tr)}) → {given}", highlight=False)
+    if draft.posts_to_map:
+        console.print(f"[bold]{_('Posts to map')}[/] " + _(
+            "(the role table does not say what they give: their holders are set up owing "
+            "nothing until you map each once, with `compliance-bot roles map POST ROLE` or on "
+            "the People in roles page)"))
+    for title, count in sorted(draft.posts_to_map.items()):
+        hint = suggest_role(title)
+        line = f"  {escape(title)} ({_persons(count, tr)})"
+        if hint:
+            line += " — " + _("perhaps %(role)s") % {"role": _role(hint, school, tr)}
+        console.print(line, highlight=False)
 
 
 def print_owed(draft: SetupDraft, org: OrgConfig, today: date, language: str = "en") -> None:
@@ -248,7 +286,8 @@ def print_owed(draft: SetupDraft, org: OrgConfig, today: date, language: str = "
     _ = tr.gettext
     people = [OwedPerson(p.email, p.display_name, person_roles(draft, p), p.groups)
               for p in draft.people if p.active]
-    owed = who_owes(org.schools[0], people, editions=set(draft.answers.editions), today=today,
+    owed = who_owes(org.school(draft.school_id), people, editions=set(draft.answers.editions),
+                    today=today,
                     tr=tr)
     heading = _("Who will owe what")
     if not draft.people and draft.directory_note:
@@ -256,8 +295,8 @@ def print_owed(draft: SetupDraft, org: OrgConfig, today: date, language: str = "
         note = escape(_note(draft, language))
         console.print(f"[bold]{heading}[/]: " + escape(_(
             "not known yet (%(note)s). Once %(check)s passes, %(remind)s names everyone asked; "
-            "a job title the role table (job_titles) does not cover holds its people back "
-            "until you add it.")) % {
+            "a post the role table does not know is listed to map, and its holders owe nothing "
+            "until it is mapped.")) % {
                 "note": note, "check": f"[bold]compliance-bot check {draft.answers.platform}[/]",
                 "remind": "[bold]compliance-bot remind --dry-run[/]"}, highlight=False)
         return
@@ -310,7 +349,7 @@ def _print_summary(draft: SetupDraft, org: OrgConfig, today: date) -> None:
     language = draft.answers.school.language
     tr = translations(language)
     _ = tr.gettext
-    school = org.schools[0]
+    school = org.school(draft.school_id)
     _print_people(draft, language)
     _print_policies(draft, language)
     if draft.calendar is not None:
@@ -354,18 +393,21 @@ def _print_summary(draft: SetupDraft, org: OrgConfig, today: date) -> None:
         console.print(f"  {escape(line)}", highlight=False)
 
 
-def _first_plan(settings: Settings, org: OrgConfig, today: date, store: Store) -> None:
-    """The first sweep, in preview (the staff list read: people can sign in at once; nothing
-    queued), then ``remind --dry-run`` on the first school day: who will be asked for what.
+def _first_plan(settings: Settings, org: OrgConfig, today: date, store: Store,
+                school_id: str) -> None:
+    """The new school's first sweep, in preview (the staff list read: people can sign in at
+    once; nothing queued), then ``remind --dry-run`` on its first school day: who will be asked
+    for what. The install's other schools are not swept here (the scheduler sweeps them).
     ``store``: the database ``write_setup`` migrated (not migrated again)."""
     from bot.core.context import AppContext
     from bot.engine.sweep import run_sweep
 
     ctx = AppContext(settings)
     ctx.store = store
-    run_sweep(ctx.store, settings, ctx.config, ctx.connectors, as_of=today, deliver=False)
-    first_day = org.schools[0].next_school_day(today)
-    results, _ = run_sweep(ctx.store, settings, ctx.config, ctx.connectors, as_of=first_day,
+    alone = ctx.config.model_copy(update={"schools": [ctx.config.school(school_id)]})
+    run_sweep(ctx.store, settings, alone, ctx.connectors, as_of=today, deliver=False)
+    first_day = org.school(school_id).next_school_day(today)
+    results, _ = run_sweep(ctx.store, settings, alone, ctx.connectors, as_of=first_day,
                            write=False, deliver=False)
     console.rule("[bold]The first plan[/] (compliance-bot remind --dry-run)")
     print_reminder_plan(console, results)
@@ -407,7 +449,7 @@ def _progress(settings: Settings, resume: bool) -> Progress:
     return progress
 
 
-def _interactive(settings: Settings, progress: Progress) -> SetupDraft:
+def _interactive(settings: Settings, progress: Progress, adding: Install | None) -> SetupDraft:
     """Ask (only what is not saved), check everything; a problem at the end offers to answer
     just those questions again, never to start again."""
     from bot.features.setup.policy_folder import FolderReads
@@ -416,7 +458,8 @@ def _interactive(settings: Settings, progress: Progress) -> SetupDraft:
 
     read = FolderReads().read  # the questions and the checks read each document once
     while True:
-        draft = draft_setup(settings, ask_answers(settings, progress, read), read)
+        draft = draft_setup(settings, ask_answers(settings, progress, read, adding), read,
+                            adding)
         if not draft.problems:
             return draft
         _ = said_in(progress)  # the problems and what follows in the school's language
@@ -477,18 +520,26 @@ def _offer_editions(draft: SetupDraft, progress: Progress, today: date) -> None:
 
 def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = None) -> None:
     """Set up a school here: directory, people in roles, policies, term dates, requirements.
+    In an install that has schools (this folder's, or its database's), add one: asks only its
+    own questions, refuses an id it has, leaves the others as they are.
 
-    Refuses (exit 2) in a folder that already has a school; never overwrites anything.
+    Refuses (exit 2) a folder it cannot set up; never overwrites anything of another school.
     Interactive answers are saved as they are given; ``--resume`` continues an unfinished run.
     """
+    from bot.core.forms import SaidError
     from bot.core.models import utcnow
     from bot.core.settings import DEFAULT_HOME, DEMO_HOME, own_address
-    from bot.features.setup.school_setup import existing_school, write_setup
+    from bot.features.setup.install import existing_school, installed
+    from bot.features.setup.school_setup import write_setup
 
     settings = context(need_school=False).settings
     if settings.home == DEMO_HOME and not settings.demo:  # a new school's folder, never the demo's
         settings = settings.model_copy(update={"home": DEFAULT_HOME})
-    if why := existing_school(settings):
+    try:
+        adding = installed(settings)  # an install of schools: this one joins it
+    except SaidError as exc:  # its folder is elsewhere
+        fail(exc.said(translations("en")), highlight=False, soft_wrap=True)
+    if adding is None and (why := existing_school(settings)):
         language = school_language(settings)  # the school already here
         fail(refusal(_ALREADY, language, why=why.said), highlight=False, soft_wrap=True,
              language=language)
@@ -499,10 +550,10 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
         if resume:
             language = _language_of(answers)
             fail(refusal(_RESUME_WITH_ANSWERS, language), language=language)
-        draft = _from_file(settings, answers)
+        draft = _from_file(settings, answers, adding)
     else:
         progress = _progress(settings, resume)
-        draft = _interactive(settings, progress)
+        draft = _interactive(settings, progress, adding)
         _offer_editions(draft, progress, today)
     org = _org(draft, settings, today)
     _print_summary(draft, org, today)
@@ -519,6 +570,10 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
     if progress is not None:
         progress.path.unlink(missing_ok=True)  # done: the answers live in school.yaml now
     _closing(settings, draft, org, today, written.store)
+    if adding is not None:
+        console.print(refusal(_ADDED, draft.answers.school.language,
+                              school=draft.answers.school.name, num=len(org.schools),
+                              id=draft.school_id), highlight=False)
 
 
 def _saved(progress: Progress) -> bool:
@@ -538,7 +593,7 @@ def _closing(settings: Settings, draft: SetupDraft, org: OrgConfig, today: date,
     """The first plan (local) or the platform check to run, then the next step."""
     platform = draft.answers.platform
     if platform == "local":
-        _first_plan(settings, org, today, store)
+        _first_plan(settings, org, today, store, draft.school_id)
         mail = (f"written as .eml files into {settings.outbox_dir} until a mail relay is set"
                 if settings.local.mail == "eml" else "sent through the school's mail relay")
         console.print(f"\n[bold]Signing in[/]: people type their school email address at "

@@ -19,6 +19,7 @@ import re
 from bot.core.config.said import say_check, say_sentence
 from bot.core.emails import REASONS
 from bot.core.i18n import N_, both, translations
+from bot.core.spreadsheets import SPREADSHEET_SENTENCES
 from bot.features.setup.term_calendar import CALENDAR_SENTENCES
 
 __all__ = [
@@ -40,15 +41,6 @@ THE_DIRECTORY = N_("the directory")
 # the staff list (directory:, job_titles:)
 NO_DIRECTORY = N_("give the staff CSV export (e.g. staff.csv)")
 ROW_LEFT_OUT = N_("%(problem)s (fix the file, or leave the row out: leave_out: [%(number)s])")
-SUGGESTED = N_("%(problem)s (suggested)")
-UNMAPPED_ONE = N_(
-    "%(title)s (%(count)s person in %(source)s) is not in the role table; say what it gives "
-    "(staff, volunteer, governor, supply or none), e.g. job_titles: {%(example)s}"
-)
-UNMAPPED_MANY = N_(
-    "%(title)s (%(count)s people in %(source)s) is not in the role table; say what it gives "
-    "(staff, volunteer, governor, supply or none), e.g. job_titles: {%(example)s}"
-)
 NOBODY_HAS_A_ROLE = N_(
     "nobody in %(source)s has a role: give job titles a role in the role table (job_titles), "
     "add a 'roles' column (staff, volunteer, governor) or map its groups with role_groups, "
@@ -93,15 +85,7 @@ NO_TEMPLATE = N_("no template called %(name)s (there are: %(known)s)")
 # row's (where, then why: the file's own column names, what it holds, as written) and the file's
 ROW_WHO = N_("%(file)s line %(line)s (%(who)s): %(reason)s")
 ROW = N_("%(file)s line %(line)s: %(reason)s")
-FILE_PROBLEMS = (
-    N_("%(file)s: directory file not found"),
-    N_("%(file)s: the file is empty"),
-    N_("%(file)s: an Excel workbook, not CSV text; give it as it is, named .xlsx"),
-    N_(
-        "%(file)s: an old Excel file (.xls) cannot be read; open it in Excel and save it as an "
-        "Excel workbook (.xlsx)"
-    ),
-)
+FILE_PROBLEMS = (N_("%(file)s: directory file not found"), *SPREADSHEET_SENTENCES)
 ROWS = (
     N_("%(column)s is missing or not an email address (got %(got)s)"),
     N_("%(column)s is not an email address (got %(got)s)"),
@@ -128,10 +112,7 @@ ROWS = (
 # in the order a line is read back: the most particular first ("… (suggested)" before the
 # sentence it follows, "the policy folder: folder not found" before "%(folder)s: …")
 SETUP_SENTENCES = (
-    SUGGESTED,
     ROW_LEFT_OUT,
-    UNMAPPED_ONE,
-    UNMAPPED_MANY,
     NOBODY_HAS_A_ROLE,
     NO_DIRECTORY,
     NOT_READ_UNTIL_CHECKED,

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
+from bot.core.config import JOB_ROLES
 from bot.core.context import adapters
 from bot.core.i18n import N_, both, language_name, translations
-from bot.core.nations import DEFAULT_NATION, NATIONS, pack_for, school_words_for
+from bot.core.nations import DEFAULT_NATION, NATIONS, pack_for, posts_for, school_words_for
 from bot.core.nations.inspectorates import default_inspectorate, inspectorate, inspectorates_of
 from bot.core.ports import ConnectorError
-from bot.core.words import Words, words_in
+from bot.core.words import Words, plain_key, words_in
 from bot.engine.commands import confirm, console, err
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
 from bot.features.policies.api import ANSWER_PROBLEMS, policy_key, question, twins
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
     from bot.core.ports import DirectoryPerson
     from bot.core.settings import Settings
+    from bot.features.setup.install import Install
 
 __all__ = ["ask_answers", "said_in"]
 
@@ -50,6 +52,7 @@ _CODES = {
     "staff": N_("staff"),
     "volunteer": N_("volunteer"),
     "governor": N_("governor"),
+    "clerk": N_("clerk"),
     "supply": N_("supply"),
     "none": N_("none"),
     "local": N_("local"),
@@ -221,14 +224,13 @@ def _directory(progress: Progress) -> list[DirectoryPerson]:
     return people
 
 
-_JOB_ROLES = ("staff", "volunteer", "governor", "supply", "none")
-
-
 def _role_table(progress: Progress, people: list[DirectoryPerson]) -> None:
-    """What each job title gives (a common title's role suggested, the school confirms); the
-    groups' roles when nobody has a title or role."""
+    """What each post gives (the built-in role table's role for its nation offered, else a
+    common title's; the school confirms); the groups' roles when nobody has a title or role."""
     _ = said_in(progress)
     groups_map = progress.get(("role_groups",)) or {}
+    country = str(progress.get(("school", "country")) or DEFAULT_NATION)
+    known = {plain_key(post): role for post, role in posts_for(country).items()}
     words = words_of(people, groups_map)
     if words:
         console.print("  " + _("Job titles in the staff list: say what each means here "
@@ -238,8 +240,8 @@ def _role_table(progress: Progress, people: list[DirectoryPerson]) -> None:
         if not progress.has(("job_titles", word)):
             progress.put(("job_titles", word), _choice(
                 "  " + _.ngettext("%(title)s (%(count)s person) →", "%(title)s (%(count)s "
-                                  "people) →", count, title=word), _JOB_ROLES,
-                suggest_role(word), _))
+                                  "people) →", count, title=word), JOB_ROLES,
+                known.get(plain_key(word)) or suggest_role(word), _))
     if words or any(p.roles for p in people):
         return
     for group in sorted({g for p in people for g in p.groups}):
@@ -478,10 +480,47 @@ def _inspectorate(progress: Progress, country: str) -> None:
         choices, default))
 
 
+def _school_id(adding: Install, name: str, _: _Say) -> str:
+    """A short id for a school joining the install, not one it has (asked again until so)."""
+    while True:
+        given = str(typer.prompt(_("A short id for the school (letters, digits and hyphens; "
+                                   "commands name it: --school ID)"),
+                                 default=policy_key(name.replace("School", "")))).strip()
+        taken = adding.taken(given)
+        if taken is None and given == policy_key(given):
+            return given
+        err.print("  " + (taken.said(translations(_.language)) if taken else _(
+            "%(id)s: use small letters, digits and hyphens only", id=given)), highlight=False)
+
+
+def _joining(progress: Progress, settings: Settings, adding: Install) -> str:
+    """A school joining the install: whether it is independent, its id; the install's
+    platform, address and settings source stand (not asked); on Microsoft 365 or Google, its
+    own connection and its all-staff group, where it has them. Returns the platform."""
+    _ = said_in(progress)
+    _ask(progress, ("school", "independent"), lambda: _.confirm(
+        _("Is it an independent school (its proprietor holds the duties)?"), default=False))
+    _ask(progress, ("school", "id"),
+         lambda: _school_id(adding, str(progress.get(("school", "name"))), _))
+    for key, value in (("platform", settings.connector), ("base_url", settings.base_url),
+                       ("settings_source", adding.source)):
+        progress.put((key,), value)
+    if settings.connector != "local":
+        _ask(progress, ("connection",), lambda: str(typer.prompt(_(
+            "Its own Microsoft 365 tenant or Google domain: the connection's name in the "
+            "settings (Enter: the install's)"), default="", show_default=False)).strip() or None)
+        _ask(progress, ("staff_group",), lambda: str(typer.prompt(_(
+            "Its all-staff group, where it shares the tenant or domain with other schools "
+            "(Enter: it has it alone)"), default="", show_default=False)).strip() or None)
+    return settings.connector
+
+
 def ask_answers(settings: Settings, progress: Progress,
-                read: Callable[[Path], list[FolderPolicy]] = read_policy_folder) -> Answers:
+                read: Callable[[Path], list[FolderPolicy]] = read_policy_folder,
+                adding: Install | None = None) -> Answers:
     """Every answer ``init`` needs, asked at the terminal (only those not saved already;
-    ``read``: how the policy folder is read)."""
+    ``read``: how the policy folder is read; ``adding``: the install a school joins, whose
+    platform, address and settings source stand)."""
     _ask(progress, ("school", "name"), lambda: typer.prompt("School name"))
     _ask(progress, ("school", "country"), lambda: _choice(
         "Nation (its bank holidays, and the safeguarding words and law it uses)", NATIONS,
@@ -505,11 +544,14 @@ def ask_answers(settings: Settings, progress: Progress,
     if country == "wales":  # every Welsh school chooses its people's language
         _ask(progress, ("school", "language"), lambda: _language(progress))
     _ = said_in(progress)  # the school's language from here on
-    platform = _ask(progress, ("platform",), lambda: _choice(
-        _("Where do staff have their accounts"), ("local", "m365", "google"), "local", _))
-    _ask(progress, ("base_url",), lambda: typer.prompt(_("Web address staff will use"),
-                                                       default=settings.base_url))
-    if platform == "google":
+    if adding is not None:
+        platform = _joining(progress, settings, adding)
+    else:
+        platform = _ask(progress, ("platform",), lambda: _choice(
+            _("Where do staff have their accounts"), ("local", "m365", "google"), "local", _))
+        _ask(progress, ("base_url",), lambda: typer.prompt(_("Web address staff will use"),
+                                                           default=settings.base_url))
+    if platform == "google" and adding is None:
         _ask(progress, ("platform_settings", "USER_QUERY"), lambda: str(typer.prompt(
             _("Which Google accounts are staff? Only members of the role groups you name are "
               "read; an Admin SDK user search narrows them, or, with no role group, the whole "
@@ -527,7 +569,7 @@ def ask_answers(settings: Settings, progress: Progress,
                   lambda: _existing(_("Policy folder (.docx, .pdf, .md)"), _, folder=True))
     if not progress.has(("requirements",)):
         _policy_questions(progress, Path(folder), people, read)
-    _ask(progress, ("settings_source",), lambda: _choice(
+    _ask(progress, ("settings_source",), lambda: _choice(  # (a joining school: the install's)
         _("Manage settings on the web pages (recommended) or in school.yaml"), ("web", "file"),
         "web", _))
     return Answers.model_validate(progress.data)

@@ -68,7 +68,7 @@ NOBODY_OWES = N_(
     "Nobody owes anything: the school asks for acknowledgements or training, but no one in the "
     "directory has a role those requirements ask (staff, volunteer, supply…). Check the role "
     "table (job titles) and the roles in the staff list; `compliance-bot directory status` "
-    "lists anyone held back."
+    "lists the posts still to map."
 )
 
 

@@ -1,14 +1,15 @@
-"""Training completions: import from a provider's CSV export, and record one by hand."""
+"""Training completions: import from a provider's export (CSV or a workbook, read by
+``bot.core.spreadsheets``), and record one by hand."""
 
 from __future__ import annotations
 
-import csv
 import difflib
 import hashlib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +20,12 @@ from bot.core.dates import HAPPENED
 from bot.core.forms import control_character
 from bot.core.i18n import N_
 from bot.core.models import Person, TrainingRecord
+from bot.core.spreadsheets import (
+    SPREADSHEET_SENTENCES,
+    SpreadsheetError,
+    first_header,
+    read_spreadsheet,
+)
 from bot.core.words import plain_key
 
 __all__ = [
@@ -68,7 +75,8 @@ _LINE = N_("%(file)s line %(line)s: %(problem)s")
 _COLUMN = N_("%(file)s line %(line)s, column '%(column)s': %(problem)s")
 # in the order they are tried: the line's frame first, the most particular before the general
 ROW_SENTENCES = (_COLUMN, _LINE, _NOT_A_DATE, _NO_COURSES, _DID_YOU_MEAN, _UNKNOWN, _NOT_THERE,
-                 _NAME_TWICE, _COMPLETED, _FUTURE, _CANNOT_STORE, _EMPTY, _NOBODY)
+                 _NAME_TWICE, _COMPLETED, _FUTURE, _CANNOT_STORE, _EMPTY, _NOBODY,
+                 *SPREADSHEET_SENTENCES)
 
 
 def row_problem(text: str, language: str) -> str:
@@ -184,10 +192,10 @@ def _control_characters(row: dict[str, str | None]) -> str | None:
     return None
 
 
-def _columns(path: Path, names: Sequence[str] | None) -> tuple[list[str], str] | str:
+def _columns(path: Path, names: Sequence[str]) -> tuple[list[str], str] | str:
     """The file's columns in our names and its course column as it names it, or what is
     missing (the error for line 1)."""
-    original = [h.strip() for h in names or []]
+    original = [h.strip() for h in names]
     header = [ALIASES.get(h.lower(), h.lower()) for h in original]
     missing = [c for c in REQUIRED if c not in header]
     if not set(WHO) & set(header):
@@ -214,17 +222,19 @@ def import_training_csv(
     """Import completions of the school's ``courses``: bad rows reported with line and column
     (an unknown course with the likely one), good rows kept; re-importing is a no-op."""
     report = ImportReport()
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        report.errors.append(f"{path.name}: cannot read the file ({exc})")
+
+    def find(rows: list[list[str]]) -> tuple[int, tuple[list[str], str]]:
+        found = [_columns(path, cells) for cells in rows] or [_columns(path, [])]
+        index = next((i for i, c in enumerate(found) if not isinstance(c, str)), None)
+        if index is None:
+            raise ValueError(found[0])
+        return index, cast("tuple[list[str], str]", found[index])
+
+    try:  # a CSV or a workbook (any sheet, after title rows), read within bounds
+        sheet, header_line, (header, course_column) = first_header(read_spreadsheet(path), find)
+    except (SpreadsheetError, ValueError) as exc:
+        report.errors.append(str(exc))
         return report
-    reader = csv.DictReader(text.splitlines())
-    columns = _columns(path, reader.fieldnames)
-    if isinstance(columns, str):
-        report.errors.append(columns)
-        return report
-    reader.fieldnames, course_column = columns
     people = _people(session, school_id)
     emails = {pid: email for (kind, email), pid in people.items() if kind == "email" and pid}
     known = set(
@@ -232,8 +242,10 @@ def import_training_csv(
             select(TrainingRecord.import_key).where(TrainingRecord.school_id == school_id)
         )
     )
-    for row in reader:
-        line = reader.line_num
+    for line, cells in sheet.rows():
+        if line <= header_line or not any(c.strip() for c in cells):
+            continue
+        row: dict[str, str | None] = dict(zip(header, cells, strict=False))
         if progress:
             progress(line)
         checked = _check_row(row, people, courses, today, course_column)

@@ -143,12 +143,14 @@ def _signs_in_before_any_sweep(head: str) -> None:
     assert links == [[head]]
 
 
-def test_init_refuses_a_folder_that_already_has_a_school(tmp_path: Path) -> None:
+def test_init_refuses_a_folder_whose_school_yaml_cannot_be_read(tmp_path: Path) -> None:
+    """A folder with a school.yaml is an install a school may join (#77): one that cannot be
+    read is refused with its problems, and nothing is changed."""
     (tmp_path / ".compliance-bot").mkdir()
     (tmp_path / ".compliance-bot" / "school.yaml").write_text("kept: as it was\n")
     result = CliRunner().invoke(app, ["init", "--answers", "answers.yaml"], env=WIDE)
     assert result.exit_code == 2
-    assert "a school is already set up here" in result.output
+    assert "school.yaml line 1: organisation: required key is missing" in result.output
     assert (tmp_path / ".compliance-bot" / "school.yaml").read_text() == "kept: as it was\n"
     assert not (tmp_path / ".env").exists()
 
