@@ -19,6 +19,7 @@ from bot.core.config import JOB_ROLES
 from bot.core.context import adapters
 from bot.core.i18n import N_, both, language_name, translations
 from bot.core.nations import DEFAULT_NATION, NATIONS, pack_for, posts_for, school_words_for
+from bot.core.nations.inspectorates import default_inspectorate, inspectorate, inspectorates_of
 from bot.core.ports import ConnectorError
 from bot.core.words import Words, plain_key, words_in
 from bot.engine.commands import confirm, console, err
@@ -466,6 +467,20 @@ def _language(progress: Progress) -> str:
                    ("cy", "cy+en"), "cy")
 
 
+def _inspectorate(progress: Progress, country: str) -> None:
+    """Who inspects the school, asked where its nation has more than one inspectorate (the
+    nation's for its kind of school offered; an independent school in England chooses)."""
+    choices = inspectorates_of(country)
+    if len(choices) < 2 or progress.has(("school", "inspectorate")):
+        return
+    named = "; ".join(f"{i}: {inspectorate(i).name}" for i in choices)
+    default = default_inspectorate(
+        country, independent=progress.get(("school", "independent")) is True)
+    progress.put(("school", "inspectorate"), _choice(
+        f"Who inspects it ({named}); its evidence pack answers that inspectorate's list",
+        choices, default))
+
+
 def _school_id(adding: Install, name: str, _: _Say) -> str:
     """A short id for a school joining the install, not one it has (asked again until so)."""
     while True:
@@ -517,6 +532,7 @@ def ask_answers(settings: Settings, progress: Progress,
             "Its proprietor: a company, a trust or an individual",
             ("company", "trust", "individual"), "company"))
     country = str(progress.get(("school", "country")) or DEFAULT_NATION)
+    _inspectorate(progress, country)
     categories = pack_for(country).language_categories  # Wales' (the 2025 Act)
     if categories is not None and not progress.has(("school", "language_category")):
         named = "; ".join(f"{c.id}: {c.name}" for c in categories.category)
