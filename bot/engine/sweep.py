@@ -540,9 +540,10 @@ def sweep_one(
     """Sweep one school (the single loop's and a sweep worker's) in its own transaction, saved
     with ``lease`` only while it holds, then its steps' outcome recorded; a failure of that
     transaction is the school's alone, a lost lease records nothing (another worker has it)."""
+    steps = registered()  # before the school's try: an install that registered none is loud
     try:
         result = _sweep_one(StepContext(store.session(), settings, config, school, connectors,
-                                        today, moment, write), registered(), lease)
+                                        today, moment, write), steps, lease)
         result.succeeded.append("school")  # its work is saved: a failure to save is over
     except sweep_jobs.LeaseLostError:  # logged where the lease was found lost
         return SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
