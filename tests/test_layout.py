@@ -21,7 +21,7 @@ MAX_MODULE_LINES = 700
 MAX_COMPLEXITY = 25
 MAX_TOP_LEVEL_MODULES = 8
 # pure rules: data and ``today`` in, decisions out; no database
-PURE = ("rules.py", "duties.py", "reminders.py")
+PURE = ("rules.py", "duties.py", "duty_facts.py", "duty_wants.py", "reminders.py")
 # the roles a feature room's files play (bot/features/__init__.py), by file
 FURNITURE = {
     "rules": "rules.py",
