@@ -85,6 +85,9 @@ class Facts:
     event_reviews: Table
     reading_proof: Table
     scr: Table
+    # with the school's settings (``staffing``): each SCR gap with its date, training by role
+    scr_gaps: Table | None = None
+    training_roles: Table | None = None
     rules: Table | None = None  # the rules the records were kept under (``rules_table``)
     scr_held: bool = True  # a single central record has been imported and checked
     standards: str | None = None  # an independent school's standards, one sentence
