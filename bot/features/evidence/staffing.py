@@ -1,11 +1,13 @@
-"""The pack's staff evidence that needs the school's settings: each gap of the single central
-record with its date (the gaps /scr shows, from the SCR room), and training by the roles that
-owe it (the dashboard's figures, one row per course). A gap names its person only in a pack
-made by someone who may read /scr (the headteacher, the record's owner, the command line), as
-the reports a pack counts are those its maker may read."""
+"""The pack's staff evidence: the single central record's open gaps counted by kind, and,
+with the school's settings, each gap with its date (the gaps /scr shows, from the SCR room)
+and training by the roles that owe it (the dashboard's figures, one row per course). A gap
+names its person only in a pack made by someone who may read /scr (the headteacher, the
+record's owner, the command line), as the reports a pack counts are those its maker may
+read."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -15,9 +17,17 @@ from bot.core.i18n import N_
 from bot.core.words import role_list, school_words
 from bot.features.dashboard.api import compute_figures
 from bot.features.evidence.rules import Table, cells
-from bot.features.scr.api import check_names, current_gaps, describe, gap_headings
+from bot.features.scr.api import (
+    GAP_KINDS,
+    check_names,
+    current_gaps,
+    describe,
+    gap_headings,
+    last_checked,
+    open_counts,
+)
 
-__all__ = ["scr_gaps", "training_by_role"]
+__all__ = ["scr_counts_table", "scr_gaps", "training_by_role"]
 
 
 def _day(detail: str) -> date | None:
@@ -51,6 +61,22 @@ def scr_gaps(session: Session, school: SchoolConfig, today: date, *, named: bool
         (N_("Kind of gap"), N_("Who"), N_("Check"), N_("Date"), N_("Gap")),
         rows,
         pdf_columns=(1, 2, 3, 4),
+    )
+
+
+def scr_counts_table(session: Session, school_id: str, headings: Mapping[str, str] | None) -> Table:
+    """The single central record's open gaps by kind (in the school's words) and the day of
+    the last check: counts only, never a name (who is on /scr, for the head and the SCR owner)."""
+    counts, checked = open_counts(session, school_id), last_checked(session, school_id)
+    when = checked.isoformat() if checked is not None else "Not stated: never checked"
+    rows = tuple(cells(((headings or GAP_KINDS)[kind], count, when))
+                 for kind, count in counts.items()) \
+        if counts is not None else (cells(("All kinds", "Not stated", when)),)
+    return Table(
+        "single-central-record-gaps.csv",
+        N_("Gaps in the single central record (safer recruitment), by kind: counts only"),
+        (N_("Kind of gap"), N_("Open"), N_("Last checked")),
+        rows,
     )
 
 
