@@ -38,6 +38,7 @@ import importlib
 import io
 import re
 import threading
+import time
 import warnings
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -47,8 +48,18 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from connectors.base import parse_retry_after, translated
-from connectors.m365.client_pipeline import get_json, json_pages, once_native, post_once, query
+from bot.core.limits import Limit, Pacer
+from connectors.base import LocalPacer, paced, parse_retry_after, translated
+from connectors.m365.client_pipeline import (
+    DIRECTORY_UNITS,
+    DIRECTORY_WINDOW,
+    directory_cost,
+    get_json,
+    json_pages,
+    once_native,
+    post_once,
+    query,
+)
 from connectors.m365.client_sharepoint import SharePointCalls
 from connectors.m365.errors import (
     GraphCallError,
@@ -263,6 +274,11 @@ class GraphClient(SharePointCalls):
         graph_endpoint: the Graph base URL, e.g. ``https://graph.microsoft.us/v1.0``.
         transport: an httpx async transport (tests); ``None`` means the network.
         timeout: seconds for each HTTP read (connect is capped at 10 s).
+        counted_as: the app in its tenant (``client id@tenant``): what Graph counts directory
+            reads by (``client_pipeline.DIRECTORY_UNITS``); every directory page waits for
+            room under it, counted by ``pacer`` (the database's once the app shares it).
+        clock, sleep: the pacer's, until then (tests share a fake clock with the fake Graph).
+        directory_units: the resource units the app may spend in its tenant each 10 seconds.
     """
 
     def __init__(
@@ -272,6 +288,10 @@ class GraphClient(SharePointCalls):
         graph_endpoint: str = "https://graph.microsoft.com/v1.0",
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        counted_as: str = "",
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        directory_units: int = DIRECTORY_UNITS,
     ) -> None:
         parts = urlsplit(graph_endpoint)
         if parts.scheme != "https" or not parts.hostname:
@@ -286,15 +306,29 @@ class GraphClient(SharePointCalls):
         self._graph: Any = None
         self._http: list[Any] = []
         self._finalizer: weakref.finalize[Any, Any] | None = None
+        self.counted_as, self.sleep, self.directory_units = counted_as, sleep, directory_units
+        self.pacer: Pacer = LocalPacer(clock)
 
     @classmethod
     def from_settings(
-        cls, m365: M365Settings, *, transport: httpx.AsyncBaseTransport | None = None
+        cls, m365: M365Settings, *, transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
     ) -> GraphClient:
         """Build from settings; a sync-capable ``transport`` also carries the token requests."""
         token_transport = transport if isinstance(transport, httpx.BaseTransport) else None
         credential = build_credential(m365, transport=token_transport)
-        return cls(credential, graph_endpoint=m365.graph_endpoint, transport=transport)
+        return cls(credential, graph_endpoint=m365.graph_endpoint, transport=transport,
+                   counted_as=f"{m365.client_id}@{m365.tenant_id}", clock=clock, sleep=sleep)
+
+    async def _pace(self, request: httpx.Request) -> None:
+        """Before each request (httpx's hook): a directory read waits until the app's budget
+        in its tenant has room for its cost, and spends it."""
+        path = request.url.path.removeprefix(urlsplit(self.endpoint).path)
+        cost = directory_cost(request.method, path, request.url.params)
+        if cost:
+            budget = Limit(f"graph-directory:{self.counted_as}", self.directory_units,
+                           DIRECTORY_WINDOW, cost)
+            paced(self.pacer, [budget], self.sleep)
 
     # ---- lifecycle ---------------------------------------------------------------------
     def _ensure(self) -> tuple[_LoopThread, Any]:
@@ -320,10 +354,12 @@ class GraphClient(SharePointCalls):
         from msgraph_core import GraphClientFactory
 
         timeout = httpx.Timeout(self._timeout, connect=min(10.0, self._timeout))
+        hooks = {"request": [self._pace]}
         if self._transport is not None:
-            http = httpx.AsyncClient(transport=self._transport, timeout=timeout)
+            http = httpx.AsyncClient(transport=self._transport, timeout=timeout,
+                                     event_hooks=hooks)
         else:
-            http = httpx.AsyncClient(timeout=timeout)
+            http = httpx.AsyncClient(timeout=timeout, event_hooks=hooks)
         self._http.append(http)
         http = GraphClientFactory.create_with_default_middleware(
             client=http, options=dict(graph_options)

@@ -16,7 +16,6 @@ from bot.core.config import SchoolConfig
 from bot.core.i18n import translations
 from bot.core.models import Person, ScrPanel, utcnow
 from bot.core.nations import pack_for
-from bot.core.permissions import SCR_READERS
 from bot.core.words import school_words, words_in
 from bot.engine.web.deps import check_csrf, ctx, current_user, language_for_page, render
 from bot.engine.web.guards import read_checked_form
@@ -27,6 +26,7 @@ from bot.features.scr.service import (
     check_names,
     current_gaps,
     last_checked,
+    reads_names,
 )
 
 __all__ = ["router"]
@@ -41,7 +41,7 @@ def _reader(request: Request) -> tuple[Person, SchoolConfig]:
     if person is None:
         raise HTTPException(401, "Please sign in to see this page.")
     school = ctx(request).config.school(person.school_id)
-    if not (person.role_names & SCR_READERS) and person.email != school.scr_owner:
+    if not reads_names(person.role_names, person.email, school):
         tr = translations(language_for_page(request, {"user": person, "school": school}))
         head = words_in(school_words(school), tr).headteacher
         raise HTTPException(
