@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import cast
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bot.core.chat_tokens import ChatTokens
@@ -143,7 +144,8 @@ class AppContext:
         """The configured platform connectors; their bots count the platforms' limits in the
         database, so every process of the install keeps them together."""
         connectors = build_connectors(self.settings)
-        connectors.share(DatabasePacer(lambda: self.store))
+        sqlite = make_url(self.settings.db_url).get_backend_name() == "sqlite"
+        connectors.share(DatabasePacer(lambda: self.store), reads_too=not sqlite)
         return connectors
 
     @property

@@ -622,13 +622,16 @@ class Connectors:
     pacer: Pacer | None = None  # counts the bots' calls (None: each in its own process)
     # the other parts that count their calls with a pacer (the directory's and mail's clients)
     paced: tuple[Paced, ...] = ()
+    reads_paced: bool = True  # ``share``'s ``reads_too``, for connections built later
 
-    def share(self, pacer: Pacer) -> None:
+    def share(self, pacer: Pacer, *, reads_too: bool = True) -> None:
         """Count the bots' calls with ``pacer`` (the database's: every process together),
-        these connectors' and every connection's, built already or later."""
-        self.pacer = pacer
+        these connectors' and every connection's, built already or later; the directory's and
+        mail's clients too unless ``reads_too`` is False (SQLite: one process sweeps, and its
+        reads run inside the sweep's write, which a second writer would wait behind)."""
+        self.pacer, self.reads_paced = pacer, reads_too
         for built in (self, *self.connections.values()):
-            for part in (built.chat, *built.paced):
+            for part in (built.chat, *(built.paced if reads_too else ())):
                 if isinstance(part, Paced):
                     part.pacer = pacer
 
@@ -649,7 +652,7 @@ class Connectors:
             except Exception as exc:  # any failure to build: this connection alone is held
                 self.connections[name] = held_connection(name, str(exc).splitlines()[0])
             if self.pacer is not None:
-                self.connections[name].share(self.pacer)
+                self.connections[name].share(self.pacer, reads_too=self.reads_paced)
         return self.connections[name]
 
 
