@@ -39,7 +39,7 @@ from datetime import date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal, cast, get_args
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar, get_args
 
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
@@ -56,18 +56,26 @@ __all__ = [
     "LOCALE_DIR",
     "N_",
     "Coverage",
+    "Dated",
+    "Day",
     "Language",
+    "Lazy",
+    "Msg",
     "Sentence",
     "both",
     "coverage",
     "day_text",
+    "each_language",
     "html_lang",
     "install",
     "language_name",
+    "nsay",
     "person_language",
+    "say",
     "say_in",
     "shared_language",
     "short_day",
+    "shown",
     "speaking",
     "spoken",
     "translations",
@@ -75,6 +83,7 @@ __all__ = [
 ]
 
 Language = Literal["en", "cy", "cy+en"]
+T = TypeVar("T")
 LANGUAGES: tuple[str, ...] = get_args(Language)
 LOCALE_DIR = Path(__file__).parents[1] / "locale"
 BETWEEN = " / "  # Welsh, then this, then English (cy+en)
@@ -109,6 +118,166 @@ def person_language(school_language: str, chosen: str | None) -> str:
 def html_lang(language: str) -> str:
     """The page's ``<html lang>``: Welsh first in ``cy`` and ``cy+en``; British English else."""
     return "cy" if language in ("cy", "cy+en") else "en-GB"
+
+
+# ----------------------------------------------------------------------- the active language
+_SPOKEN: ContextVar[str] = ContextVar("language", default="en")
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Say everything inside this block in ``language`` (a job's, a request's, a message's):
+    ``say``, ``Msg`` and every template's ``{% trans %}`` and ``_()`` read it, as Django's
+    ``translation.override`` and Flask-Babel's ``force_locale`` do."""
+    token = _SPOKEN.set(language if language in LANGUAGES else "en")
+    try:
+        yield
+    finally:
+        _SPOKEN.reset(token)
+
+
+def spoken() -> str:
+    """The active language (``speaking``), ``en`` outside one."""
+    return _SPOKEN.get()
+
+
+def each_language(build: Callable[[], T], join: Callable[[T, T], T] | None = None) -> T:
+    """``build()`` in the active language; in ``cy+en`` the whole of it built in Welsh, then
+    the whole of it in English, joined once (``join``; text: Welsh `` / `` English, a list
+    or tuple item by item): each half in one language, no value said in both."""
+    if _SPOKEN.get() != "cy+en":
+        return build()
+    with speaking("cy"):
+        welsh = build()
+    with speaking("en"):
+        english = build()
+    return (join or _joined)(welsh, english)
+
+
+def _joined(welsh: Any, english: Any) -> Any:
+    """Two builds of one thing joined: text as ``both``; lists and tuples item by item."""
+    if isinstance(welsh, (list, tuple)) and len(welsh) == len(english):
+        return type(welsh)(_joined(w, e) for w, e in zip(welsh, english, strict=True))
+    if isinstance(welsh, str) and isinstance(english, str):
+        return both(welsh, english)
+    return welsh if welsh == english else english
+
+
+# ------------------------------------------------------------------ a sentence and its values
+class Lazy:
+    """A value said in the language of where it is shown (``said``): ``str()`` says it in the
+    active language; ``cy+en`` says it whole in Welsh, then in English."""
+
+    __slots__ = ()
+
+    def said(self, language: str) -> str:
+        """This value in ``language`` (``en`` or ``cy``)."""
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        language = _SPOKEN.get()
+        if language == "cy+en":
+            return both(self.said("cy"), self.said("en"))
+        return self.said(language)
+
+
+def shown(value: object, language: str) -> object:
+    """A value as a sentence in ``language`` shows it: a ``Lazy`` said in it, a date as the
+    school writes it (``day_text``), anything else as it is (a name, a number)."""
+    if isinstance(value, Lazy):
+        return value.said(language)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return day_text(value, language)
+    return value
+
+
+class Msg(Lazy):
+    """A catalogue sentence (its msgid, marked ``N_`` or written in the call) and its values,
+    said when shown in the reader's language, as Django's ``ValidationError(message, params)``
+    and Home Assistant's ``translation_key`` + ``translation_placeholders`` keep them: what is
+    stored or raised for a person to read is one of these, never text rendered in advance.
+    ``plural`` and ``n``: the plural msgid and the count choosing the form (``num`` is ``n``
+    unless given).
+
+    Example::
+
+        problem = Msg(N_("unknown course '%(course)s'"), course="Prevent")
+        str(problem)  # in the active language
+        problem.said("cy")
+    """
+
+    __slots__ = ("message", "n", "plural", "values")
+
+    def __init__(
+        self, message: str, plural: str | None = None, n: int | None = None, /, **values: object
+    ) -> None:
+        self.message, self.plural, self.n = message, plural, n
+        if plural is not None:
+            values.setdefault("num", n)
+        self.values = values
+
+    def said(self, language: str) -> str:
+        """The sentence in ``language`` (``en`` or ``cy``), its values said in it too."""
+        tr = translations(language)
+        if self.plural is None:
+            text = tr.gettext(self.message)
+        else:
+            text = tr.ngettext(self.message, self.plural, self.n or 0)
+        if not self.values:
+            return text
+        return text % {key: shown(value, language) for key, value in self.values.items()}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Msg) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.message, self.plural, self.n, tuple(sorted(self.values.items())))
+
+    def __repr__(self) -> str:
+        return f"Msg({self.message!r}, {self.values!r})"
+
+
+def say(message: str, /, **values: object) -> str:
+    """The catalogue's ``message`` with its ``values``, said now in the active language (both
+    halves, Welsh first, in ``cy+en``: each with its values in its own language)."""
+    return str(Msg(message, **values))
+
+
+def nsay(singular: str, plural: str, n: int, /, **values: object) -> str:
+    """``say`` for a sentence with a plural form chosen by ``n`` (``num`` is ``n`` unless
+    given)."""
+    return str(Msg(singular, plural, n, **values))
+
+
+class Day(Lazy):
+    """A date as the school writes it, in the language it is shown in (``day_text``)."""
+
+    __slots__ = ("day",)
+
+    def __init__(self, day: date) -> None:
+        self.day = day
+
+    def said(self, language: str) -> str:
+        """'Friday 4 December 2026'; 'Dydd Gwener 4 Rhagfyr 2026'."""
+        return day_text(self.day, language)
+
+
+class Dated(Lazy):
+    """A date written another way: ``english`` a strftime pattern, ``welsh`` babel's."""
+
+    __slots__ = ("day", "english", "welsh")
+
+    def __init__(self, day: date | datetime, english: str, welsh: str) -> None:
+        self.day, self.english, self.welsh = day, english, welsh
+
+    def said(self, language: str) -> str:
+        """The date in ``language``'s own pattern."""
+        if language == "cy":
+            return format_date(self.day, self.welsh, locale="cy")
+        return format(self.day, self.english)
 
 
 # Welsh softens "dydd" to "ddydd" after the prepositions am, ar, at, gan, heb, i, o, dan, dros
@@ -213,71 +382,65 @@ def translations(language: str) -> _gettext.NullTranslations:
     return _gettext.NullTranslations()
 
 
-_SPOKEN: ContextVar[str] = ContextVar("language", default="en")
-
-
-@contextmanager
-def speaking(language: str) -> Iterator[_gettext.NullTranslations]:
-    """Render in ``language`` inside this block: every template's ``{% trans %}`` and ``_()``
-    (macros and included templates too) reads its sentences from that catalogue."""
-    token = _SPOKEN.set(language if language in LANGUAGES else "en")
-    try:
-        yield translations(_SPOKEN.get())
-    finally:
-        _SPOKEN.reset(token)
-
-
-def spoken() -> str:
-    """The language of the render under way (``speaking``), ``en`` outside one."""
-    return _SPOKEN.get()
-
-
-def _gettext_now(message: str) -> str:
-    return translations(_SPOKEN.get()).gettext(message)
-
-
-def _ngettext_now(singular: str, plural: str, n: int) -> str:
-    return translations(_SPOKEN.get()).ngettext(singular, plural, n)
-
-
 def install(env: Environment) -> None:
-    """Give ``env`` the i18n extension, its gettext reading the language of the render under
-    way (``speaking``), and ``html_lang()``/``language()`` for the page's ``<html lang>``."""
+    """Give ``env`` the i18n extension, its ``gettext``/``ngettext``/``_()`` (and ``{% trans
+    %}``) saying each sentence in the active language with its values said in it too (a
+    date, a ``Msg``): in ``cy+en`` the sentence in Welsh with Welsh values, then in English
+    with English ones. ``html_lang()``/``language()`` give the page's ``<html lang>``."""
+    from jinja2 import pass_context  # lazy: `--help` loads no template engine (test_demo)
+
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=_gettext_now, ngettext=_ngettext_now, newstyle=True
+        gettext=lambda m: m, ngettext=lambda s, p, n: s if n == 1 else p, newstyle=True
     )
-    # the i18n extension fills a sentence's placeholders as Markup (HTML-escaped), not through
-    # ``Sentence``: its days are written as Welsh needs once it is filled, here
-    for name in ("gettext", "ngettext"):
-        env.globals[name] = _days_written(cast("Callable[..., str]", env.globals[name]))
-    env.globals["html_lang"] = lambda: html_lang(_SPOKEN.get())
-    env.globals["language"] = spoken
-    env.filters["day_text"] = lambda day: day_text(day, _SPOKEN.get())
-    # a sentence held in a variable that may carry a person's own text (an error's detail can
-    # name their file): translated, never %-formatted as ``_()`` would (a "%" in it is theirs)
-    env.filters["translated"] = _gettext_now
-    env.filters["short_day"] = lambda day: short_day(day, _SPOKEN.get())
-
-
-def _days_written(filled: Callable[..., str]) -> Callable[..., str]:
-    """The extension's ``gettext``/``ngettext`` (placeholders filled), its Welsh days then
-    written as the words before them need (``weekdays_in_sentence``); English as it was."""
-    from jinja2 import pass_context  # lazy: `--help` loads no template engine (test_demo)
-    from markupsafe import Markup
 
     @pass_context
-    def said(context: Context, *args: object, **values: object) -> str:
-        text = cast(str, context.call(filled, *args, **values))  # the extension's, a str
-        if _SPOKEN.get() == "en":
-            return text
-        written = weekdays_in_sentence(text)
-        if written is text:
-            return text
-        # escaped already: only a day's "Dydd" was rewritten, no character HTML reads
-        return Markup(written) if isinstance(text, Markup) else written  # noqa: S704
+    def gettext(context: Context, message: str, /, **values: object) -> str:
+        return _in_template(context, lambda tr: tr.gettext(message), values)
 
-    return said
+    @pass_context
+    def ngettext(context: Context, one: str, many: str, n: int, /, **values: object) -> str:
+        values.setdefault("num", n)
+        return _in_template(context, lambda tr: tr.ngettext(one, many, n), values)
+
+    env.globals.update(gettext=gettext, ngettext=ngettext, _=gettext)
+    env.globals["html_lang"] = lambda: html_lang(_SPOKEN.get())
+    env.globals["language"] = spoken
+    env.filters["day_text"] = Day  # said in the language of where it is shown
+    # a sentence held in a variable that may carry a person's own text (an error's detail can
+    # name their file): translated, never %-formatted as ``_()`` would (a "%" in it is theirs)
+    env.filters["translated"] = lambda message: str(Msg(message))
+    env.filters["short_day"] = lambda day: "—" if day is None else Dated(day, *_SHORT)
+
+
+def _in_template(
+    context: Context, pick: Callable[[_gettext.NullTranslations], str], values: dict[str, object]
+) -> str:
+    """A template's sentence in the active language, filled as Jinja's newstyle gettext fills
+    it (always ``%``-formatted; escaped where the template autoescapes), each value said in
+    the sentence's own language; ``cy+en``: the Welsh sentence, then the English."""
+    from markupsafe import Markup
+
+    def half(language: str) -> str:
+        text = pick(translations(language))
+        filled = {key: shown(value, language) for key, value in values.items()}
+        if context.eval_ctx.autoescape:
+            said: str = Markup(text) % filled  # noqa: S704 - the catalogue's own sentence
+        else:
+            said = text % filled
+        if language == "cy":  # days written as the words before them need
+            written = weekdays_in_sentence(said)
+            said = Markup(written) if isinstance(said, Markup) else written  # noqa: S704
+        return said
+
+    language = _SPOKEN.get()
+    if language != "cy+en":
+        return half(language)
+    welsh, english = half("cy"), half("en")
+    if welsh == english:
+        return english
+    # both halves escaped already (or plain text): joined as they are
+    return type(english)(f"{welsh}{BETWEEN}{english}")
 
 
 @dataclass(frozen=True)
@@ -337,6 +500,9 @@ def day_text(day: date | datetime, language: str) -> str:
         return english
     welsh = format_date(day, "EEEE d MMMM y", locale="cy")
     return welsh if language == "cy" else both(welsh, english)
+
+
+_SHORT = ("%d %b %Y", "dd MMM y")  # a date in a table: '16 Sep 2026', '16 Medi 2026'
 
 
 def short_day(day: date | datetime | None, language: str) -> str:

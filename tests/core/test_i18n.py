@@ -23,6 +23,7 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+from jinja2 import Environment
 
 from bot.core import i18n
 from bot.core.config import SchoolConfig
@@ -299,6 +300,46 @@ def test_cy_and_en_dates_and_the_pair_in_a_dual_language_school() -> None:
     both = i18n.translations("cy+en")
     assert both.gettext("Report received") == "Adroddiad wedi dod i law / Report received"
     assert both.gettext("Triage") == "Triage"  # once, not twice
+
+
+def test_a_sentence_and_its_values_are_said_in_the_active_language() -> None:
+    due = date(2026, 12, 4)
+    sentence = i18n.Msg("Due by %(due)s", due=i18n.Day(due))
+    with i18n.speaking("en"):
+        assert str(sentence) == "Due by Friday 4 December 2026"
+    with i18n.speaking("cy"):
+        assert str(sentence) == "Erbyn dydd Gwener 4 Rhagfyr 2026"
+    # both: the Welsh sentence with its Welsh date, then the English with its English one
+    with i18n.speaking("cy+en"):
+        assert i18n.say("Due by %(due)s", due=due) == (
+            "Erbyn dydd Gwener 4 Rhagfyr 2026 / Due by Friday 4 December 2026"
+        )
+        assert i18n.nsay("%(num)d day", "%(num)d days", 2) == "2 diwrnod / 2 days"
+    assert len({i18n.Msg("Report received"), i18n.Msg("Report received")}) == 1
+
+
+def test_one_message_is_built_in_welsh_then_in_english_and_joined_once() -> None:
+    built: list[str] = []
+
+    def lines() -> list[str]:
+        built.append(i18n.spoken())
+        return [i18n.say("Report received"), i18n.say("Due by %(due)s", due=date(2026, 12, 4))]
+
+    with i18n.speaking("cy+en"):
+        both = i18n.each_language(lines)
+    assert built == ["cy", "en"]
+    assert both[1] == "Erbyn dydd Gwener 4 Rhagfyr 2026 / Due by Friday 4 December 2026"
+    with i18n.speaking("cy"):
+        assert i18n.each_language(lines)[0] == "Adroddiad wedi dod i law"
+
+
+def test_a_template_sentence_in_both_languages_says_each_value_in_its_own() -> None:
+    env = Environment(autoescape=True)
+    i18n.install(env)
+    page = env.from_string("{% trans due=day|day_text %}Due by {{ due }}{% endtrans %}")
+    with i18n.speaking("cy+en"):
+        shown = page.render(day=date(2026, 12, 4))
+    assert shown == "Erbyn dydd Gwener 4 Rhagfyr 2026 / Due by Friday 4 December 2026"
 
 
 # --------------------------------------------------------------------------- emails
