@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from bot.core.clock import to_local
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.config.per_school import SettingsProblem, record
-from bot.core.config.said import say_problems
-from bot.core.i18n import both, day_text, translations
-from bot.core.messages import lines_in, notice
+from bot.core.forms import Text
+from bot.core.i18n import N_, Msg, speaking
+from bot.core.messages import notice
 from bot.core.models import School
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.store import Store
@@ -33,22 +33,18 @@ log = logging.getLogger(__name__)
 PURPOSE = "settings_problem"
 
 
-def describe(problem: SettingsProblem, language: str = "en") -> str:
-    """What is in force for the school meanwhile, in plain words (the pages and ``status``),
-    in ``language`` (both, Welsh first, in ``cy+en``)."""
-    if language == "cy+en":  # each whole, so the date inside is not said twice in each
-        return both(describe(problem, "cy"), describe(problem, "en"))
-    _ = translations(language).gettext
+def describe(problem: SettingsProblem) -> Msg:
+    """What is in force for the school meanwhile, in plain words (the pages and ``status``)."""
     if problem.kept_since is None:
-        return _(
+        return Msg(N_(
             "%(school)s's settings have a problem, and the bot has never had settings for it "
             "that pass the checks: it does nothing for the school (no reminders, no emails) "
             "until the problem is fixed."
-        ) % {"school": problem.name}
-    return _(
+        ), school=problem.name)
+    return Msg(N_(
         "%(school)s's settings have a problem, so the bot keeps using the settings it last "
         "accepted (%(day)s) until it is fixed."
-    ) % {"school": problem.name, "day": day_text(to_local(problem.kept_since).date(), language)}
+    ), school=problem.name, day=to_local(problem.kept_since).date())
 
 
 def record_settings(store: Store, config: OrgConfig, now: datetime) -> int:
@@ -82,19 +78,16 @@ def _tell(
         session.add(School(id=problem.school_id[:64], name=problem.name[:200]))
         session.flush()
     # held (no settings accepted yet): the language its entry asks for, else both, Welsh first
-    language = school.language if school is not None else problem.language or "cy+en"
-    subject, greeting, small, *paragraphs = lines_in(
-        language, lambda language: _problem_lines(problem, language)
-    )
-    draft = notice(
-        school=school or problem.name,
-        language=language,
-        to=to,
-        subject=subject,
-        greeting=greeting,
-        paragraphs=paragraphs,
-        small=small,
-    )
+    with speaking(problem.language or "cy+en"):
+        draft = notice(
+            school=school or problem.name,
+            to=to,
+            subject=Msg(N_("%(school)s: the bot could not use the school's new settings"),
+                        school=problem.name),
+            greeting=Msg(N_("Hello,")),
+            paragraphs=_problem_lines(problem),
+            small=Msg(N_("You receive this as an administrator of the bot for the school.")),
+        )
     return int(
         enqueue_email(
             session,
@@ -107,36 +100,29 @@ def _tell(
     )
 
 
-def _problem_lines(problem: SettingsProblem, language: str) -> list[str]:
-    """The problem's email in ``language`` (``en`` or ``cy``): subject, greeting, small print,
-    then its paragraphs; what to fix is the checks' own lines, said in ``language`` (``said``)."""
-    _ = translations(language).gettext
+def _problem_lines(problem: SettingsProblem) -> list[Text]:
+    """The problem's email's paragraphs; what to fix is the checks' own lines."""
     if problem.held:
-        meanwhile = _(
+        meanwhile = Msg(N_(
             "Until it is fixed the bot does nothing for the school: no reminders, no "
             "digests and no chasing."
-        )
+        ))
     else:
         assert problem.kept_since is not None
-        meanwhile = _(
+        meanwhile = Msg(N_(
             "Until it is fixed the bot carries on with the school's settings as they were when "
             "it last accepted them, on %(day)s: reminders and the rest go on as before."
-        ) % {"day": day_text(to_local(problem.kept_since).date(), language)}
-    values = {"school": problem.name, "meanwhile": meanwhile}
+        ), day=to_local(problem.kept_since).date())
     return [
-        _("%(school)s: the bot could not use the school's new settings") % values,
-        _("Hello,"),
-        _("You receive this as an administrator of the bot for the school."),
-        _(
+        Msg(N_(
             "The bot checked the settings for %(school)s and found a problem, so it has not "
             "applied them. %(meanwhile)s The other schools are not affected."
-        )
-        % values,
-        _("What to fix (the file, its line and the setting):"),
-        *say_problems(problem.message, language),
-        _(
+        ), school=problem.name, meanwhile=meanwhile),
+        Msg(N_("What to fix (the file, its line and the setting):")),
+        *problem.lines,
+        Msg(N_(
             "Please fix it, or ask whoever runs the bot for the school (your IT provider). You "
             "will not get this email again for this problem; the dashboard and the setup page "
             "show it until it is fixed."
-        ),
+        )),
     ]

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import to_local
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, both, day_text, translations
-from bot.core.messages import lines_in, notice
+from bot.core.i18n import N_, Msg, nmsg
+from bot.core.messages import notice
 from bot.core.models import StepFailure
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.waiting import moment_words
@@ -134,18 +134,35 @@ def record_steps(
 def _tell_admins(session: Session, school: SchoolConfig, step: str, since: datetime) -> int:
     """The one email of an episode to the school's administrators (else the head), in the
     school's language."""
-    to = tuple(school.admins) or (school.headteacher,)
-    reports = step == "report_sweep"
-    subject, greeting, small, *paragraphs = lines_in(
-        school.language, lambda language: _alert_lines(school, step, since, language)
-    )
+    local = to_local(since)
+    values = {"day": local.date(), "time": f"{local:%H:%M}", "school": school.name,
+              "job": Msg(step_title(step))}
+    paragraphs = [
+        Msg(N_("You receive this as an administrator of the bot for the school.")),
+        Msg(N_(
+            "Since %(day)s at %(time)s, the bot has not been able to finish one of its regular "
+            "jobs for %(school)s: %(job)s. Everything else it does for the school carries on, "
+            "and it tries this job again every quarter of an hour."
+        ), **values),
+    ]
+    if step == "report_sweep":
+        paragraphs.append(Msg(N_(
+            "This job warns about the deadlines of concerns and breaches: until it works "
+            "again, check the deadlines on the reports list yourself."
+        )))
+    paragraphs.append(Msg(N_(
+        "Please tell whoever runs the bot for the school (your IT provider): they can see "
+        "which job it is and what went wrong with `compliance-bot status`. You will not get "
+        "this email again for this problem; the dashboard and the setup page show it until "
+        "it is fixed."
+    )))
     draft = notice(
         school=school,
-        to=list(to),
-        subject=subject,
-        greeting=greeting,
-        paragraphs=paragraphs,
-        small=small,
+        to=list(school.admins) or [school.headteacher],
+        subject=Msg(N_("%(school)s: one of the bot's jobs is not working"), **values),
+        greeting=Msg(N_("Hello,")),
+        paragraphs=paragraphs[1:],
+        small=paragraphs[0],
     )
     return int(
         enqueue_email(
@@ -153,87 +170,35 @@ def _tell_admins(session: Session, school: SchoolConfig, step: str, since: datet
             school_id=school.id,
             key=f"{ALERT_PURPOSE}:{school.id}:{step}:{since.strftime('%Y%m%dT%H%M%S')}",
             purpose=ALERT_PURPOSE,
-            urgency=Urgency.SAFEGUARDING if reports else Urgency.WAITING,
+            urgency=Urgency.SAFEGUARDING if step == "report_sweep" else Urgency.WAITING,
             draft=draft,
         )
     )
 
 
-def _alert_lines(school: SchoolConfig, step: str, since: datetime, language: str) -> list[str]:
-    """The failing job's email in ``language`` (``en`` or ``cy``): subject, greeting, small
-    print, then its paragraphs."""
-    _ = translations(language).gettext
-    local = to_local(since)
-    values = {
-        "day": day_text(local.date(), language),
-        "time": f"{local:%H:%M}",
-        "school": school.name,
-        "job": _(step_title(step)),
-    }
-    lines = [
-        _("%(school)s: one of the bot's jobs is not working") % values,
-        _("Hello,"),
-        _("You receive this as an administrator of the bot for the school."),
-        _(
-            "Since %(day)s at %(time)s, the bot has not been able to finish one of its regular "
-            "jobs for %(school)s: %(job)s. Everything else it does for the school carries on, "
-            "and it tries this job again every quarter of an hour."
-        )
-        % values,
-    ]
-    if step == "report_sweep":
-        lines.append(
-            _(
-                "This job warns about the deadlines of concerns and breaches: until it works "
-                "again, check the deadlines on the reports list yourself."
-            )
-        )
-    lines.append(
-        _(
-            "Please tell whoever runs the bot for the school (your IT provider): they can see "
-            "which job it is and what went wrong with `compliance-bot status`. You will not get "
-            "this email again for this problem; the dashboard and the setup page show it until "
-            "it is fixed."
-        )
-    )
-    return lines
-
-
-def describe(failing: FailingStep, language: str = "en") -> str:
-    """One failing step in plain words, for the head and the admin ("Not working since ..."),
-    in ``language`` (both, Welsh first, in ``cy+en``)."""
-    if language == "cy+en":  # each whole, so the date inside is not said twice in each
-        return both(describe(failing, "cy"), describe(failing, "en"))
+def describe(failing: FailingStep) -> Msg:
+    """One failing step in plain words, for the head and the admin ("Not working since ...")."""
     local = to_local(failing.since)
-    tr = translations(language)
-    return tr.gettext(
-        "Not working since %(day)s, %(time)s: %(job)s (the bot's other jobs carry on)"
-    ) % {
-        "day": day_text(local.date(), language),
-        "time": f"{local:%H:%M}",
-        "job": tr.gettext(failing.title),
-    }
+    return Msg(
+        N_("Not working since %(day)s, %(time)s: %(job)s (the bot's other jobs carry on)"),
+        day=local.date(), time=f"{local:%H:%M}", job=Msg(failing.title),
+    )
 
 
-def status_line(failing: FailingStep, language: str = "en") -> str:
-    """One failing step as ``status`` shows it to whoever runs the bot, in ``language``
-    (``cy+en``: both, Welsh first): the step's code, its error's class and the log's English
-    line are quoted as they are, for an administrator to find them."""
-    if language == "cy+en":
-        return both(status_line(failing, "cy"), status_line(failing, "en"))
-    tr = translations(language)
-    return tr.ngettext(
+def status_line(failing: FailingStep) -> Msg:
+    """One failing step as ``status`` shows it to whoever runs the bot: the step's code, its
+    error's class and the log's English line are quoted as they are, for an administrator to
+    find them."""
+    return nmsg(
         "[bold red]Step failing:[/] %(step)s (%(title)s) — %(error)s, %(num)d run since "
         "%(since)s; last %(last)s. The log says where (\"the sweep step %(step)s failed\").",
         "[bold red]Step failing:[/] %(step)s (%(title)s) — %(error)s, %(num)d runs since "
         "%(since)s; last %(last)s. The log says where (\"the sweep step %(step)s failed\").",
         failing.failures,
-    ) % {
-        "step": failing.step, "title": tr.gettext(failing.title), "error": failing.error,
-        "num": failing.failures,
-        "since": moment_words(failing.since, language, "%d %b %Y", "dd MMM y"),
-        "last": moment_words(failing.last_at, language, "%d %b", "dd MMM"),
-    }
+        step=failing.step, title=Msg(failing.title), error=failing.error,
+        since=moment_words(failing.since, "%d %b %Y", "dd MMM y"),
+        last=moment_words(failing.last_at, "%d %b", "dd MMM"),
+    )
 
 
 def failing_steps(session: Session, school_id: str | None = None) -> list[FailingStep]:

@@ -21,6 +21,8 @@ from typing import Any, TypeVar, cast
 import yaml
 
 from bot.core.emails import has_mailbox, is_email, no_email_key
+from bot.core.forms import SaidError
+from bot.core.i18n import N_, Lazy, Msg
 from bot.core.ports import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
 from bot.core.words import plain_key
 from connectors.local.shares import FileRead, PackedPeople, Packer, WhenAsked
@@ -97,6 +99,16 @@ class _Lines:
         keys[slot], lines[slot] = key, line
 
 
+class RowError(SaidError, ValueError):
+    """A row the file cannot give: a catalogue sentence and its values (the file's own column
+    names, what a cell holds, as written)."""
+
+
+# a rejected row: where (the file, its line, whose row), then why
+ROW_WHO = N_("%(file)s line %(line)s (%(who)s): %(reason)s")
+ROW = N_("%(file)s line %(line)s: %(reason)s")
+
+
 def _cell_text(value: object) -> str:
     """A workbook cell as an export's text: a date as 2026-09-01, 12.0 as 12."""
     if value is None:
@@ -116,7 +128,8 @@ def _parse_bool(value: str | None, field_name: str) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise ValueError(f"{field_name} must be yes/no (got {value!r})")
+    raise RowError(N_("%(column)s must be yes/no (got %(got)s)"), column=field_name,
+                   got=repr(value))
 
 
 def _text(row: Mapping[str, Any], key: str) -> str:
@@ -155,7 +168,7 @@ def _row_identity(row: Mapping[str, Any]) -> RejectedRecord:
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-def _control_character(row: Mapping[str, Any], label: _Label) -> str | None:
+def _control_character(row: Mapping[str, Any], label: _Label) -> RowError | None:
     """A message naming the first field holding a control character (NUL, tab, escape...)."""
     for field_name, value in row.items():
         for text in value if isinstance(value, list | tuple) else [value]:
@@ -163,10 +176,10 @@ def _control_character(row: Mapping[str, Any], label: _Label) -> str | None:
                 continue
             found = _CONTROL.search(text)
             if found:
-                return (
-                    f"{label(field_name)} contains a control character "
-                    f"(U+{ord(found.group()):04X}), which cannot be stored; remove it from the file"
-                )
+                return RowError(N_(
+                    "%(column)s contains a control character (%(code)s), which cannot be stored; "
+                    "remove it from the file"
+                ), column=label(field_name), code=f"U+{ord(found.group()):04X}")
     return None
 
 
@@ -174,10 +187,9 @@ def _check_roles(roles: frozenset[str], allowed: frozenset[str] | None) -> froze
     """The row's roles, when every one is a known role; ValueError naming the field if not."""
     unknown = sorted(roles - allowed) if allowed is not None else []
     if unknown:
-        raise ValueError(
-            f"roles: {', '.join(repr(r) for r in unknown)} cannot be given in this file "
-            f"(use {', '.join(sorted(allowed or ()))})"
-        )
+        raise RowError(N_("roles: %(roles)s cannot be given in this file (use %(allowed)s)"),
+                       roles=", ".join(repr(r) for r in unknown),
+                       allowed=", ".join(sorted(allowed or ())))
     return roles
 
 
@@ -204,21 +216,23 @@ def _row_to_person(
     def one(value: _V) -> _V:
         return cast("_V", kept.setdefault(value, value))
     if row.get("_extra"):
-        raise ValueError(
+        raise RowError(N_(
             "more cells than the header has columns (a value with a comma needs quotes)"
-        )
+        ))
     problem = _control_character(row, label)
     if problem:
-        raise ValueError(problem)
+        raise problem
     email = _row_email(row)
     if has_mailbox(email) and not checked(email):  # as school.yaml checks them
-        raise ValueError(f"{label('email')} is missing or not an email address (got {email!r})")
+        raise RowError(N_("%(column)s is missing or not an email address (got %(got)s)"),
+                       column=label("email"), got=repr(email))
     name, given, family = _names(row)
     if not name:
-        raise ValueError(f"{label('name')} is missing")
+        raise RowError(N_("%(column)s is missing"), column=label("name"))
     manager = one(str(row.get("manager_email") or "").strip().lower() or None)
     if manager and "@" not in manager:
-        raise ValueError(f"{label('manager_email')} is not an email address (got {manager!r})")
+        raise RowError(N_("%(column)s is not an email address (got %(got)s)"),
+                       column=label("manager_email"), got=repr(manager))
     return DirectoryPerson(
         external_id=str(row.get("id") or "").strip() or email,
         email=email,
@@ -288,8 +302,12 @@ def _manager_by_name(row: dict[str, Any], names: Mapping[str, list[str]], label:
         return
     emails = sorted(set(names.get(plain_key(given), [])))
     if len(emails) != 1:
-        why = "nobody in this file" if not emails else f"{len(emails)} people in this file"
-        raise ValueError(f"{label('manager_email')} {given!r} is {why}; give their email")
+        if not emails:
+            raise RowError(N_("%(column)s %(given)s is nobody in this file; give their email"),
+                           column=label("manager_email"), given=repr(given))
+        raise RowError(
+            N_("%(column)s %(given)s is %(count)s people in this file; give their email"),
+            column=label("manager_email"), given=repr(given), count=len(emails))
     row["manager_email"] = emails[0]
 
 
@@ -338,7 +356,7 @@ class FileDirectory:
     def fetch(self, cursor: str | None = None) -> DirectoryChanges:
         """Read the whole file (there is no delta for a file)."""
         if not self.path.exists():
-            raise PermanentError(f"{self.path}: directory file not found")
+            raise PermanentError(N_("%(file)s: directory file not found"), file=self.path)
         with self.path.open("rb") as file:
             digest = hashlib.file_digest(file, "sha256").hexdigest()[:16]
         read_as = (digest, self.allowed_roles, self.left_out)
@@ -359,17 +377,17 @@ class FileDirectory:
         elif suffix in {".xlsx", ".xlsm"}:
             read = self._workbook_rows
         elif suffix == ".xls":
-            raise PermanentError(
-                f"{self.path}: an old Excel file (.xls) cannot be read; open it in Excel and "
-                "save it as an Excel workbook (.xlsx)"
-            )
+            raise PermanentError(N_(
+                "%(file)s: an old Excel file (.xls) cannot be read; open it in Excel and save it "
+                "as an Excel workbook (.xlsx)"
+            ), file=self.path)
         else:
             read = self._csv_rows
         named = _named(read(), read)
         first = list(islice(named, 1))  # the header is found before the first row comes
         label = self._header.column if self._header is not None else str
         people = Packer()
-        rejected: list[str] = []
+        rejected: list[str | Lazy] = []
         records: list[RejectedRecord] = []
         emails, ids = _Lines(), _Lines()  # the lines of the people kept, by address and id
         rejected_lines: list[int] = []
@@ -395,21 +413,25 @@ class FileDirectory:
             if line in self.left_out:
                 continue
             who = _CONTROL.sub("", _row_name(row))  # a message never repeats a control code
-            where = f"{self.path.name} line {line}" + (f" ({who})" if who else "")
             try:
                 _manager_by_name(row, names, label)
                 person = _row_to_person(row, self.allowed_roles, label, checked, shared)
                 by_email = kept_on(emails, person.email, _EMAIL)
                 duplicate = by_email or kept_on(ids, person.external_id, _ID)
                 if duplicate:
-                    what = (
-                        f"id {person.external_id}" if not by_email
-                        else f"email {person.email}" if has_mailbox(person.email)
-                        else "no email address and the same name as the person"
-                    )
-                    raise ValueError(f"{what} already on line {duplicate}")
+                    if not by_email:
+                        raise RowError(N_("id %(id)s already on line %(line)s"),
+                                       id=person.external_id, line=duplicate)
+                    if has_mailbox(person.email):
+                        raise RowError(N_("email %(email)s already on line %(line)s"),
+                                       email=person.email, line=duplicate)
+                    raise RowError(N_("no email address and the same name as the person "
+                                      "already on line %(line)s"), line=duplicate)
             except ValueError as exc:
-                rejected.append(f"{where}: {exc}")
+                reason = exc.msg if isinstance(exc, SaidError) else str(exc)
+                rejected.append(Msg(ROW_WHO, file=self.path.name, line=line, who=who,
+                                    reason=reason) if who else
+                                Msg(ROW, file=self.path.name, line=line, reason=reason))
                 records.append(_row_identity(row))
                 rejected_lines.append(line)
                 continue
@@ -431,9 +453,9 @@ class FileDirectory:
     def _csv_rows(self) -> Iterable[tuple[int, dict[str, Any]]]:
         with self.path.open("rb") as start:
             if start.read(4) == b"PK\x03\x04":  # a workbook renamed .csv
-                raise PermanentError(
-                    f"{self.path}: an Excel workbook, not CSV text; give it as it is, named .xlsx"
-                )
+                raise PermanentError(N_(
+                    "%(file)s: an Excel workbook, not CSV text; give it as it is, named .xlsx"
+                ), file=self.path)
         with self.path.open(encoding="utf-8-sig", newline="") as text:
             reader = csv.reader(_lines(text))
             try:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from bot.core.dates import START, london_today, read_uk_date
+from bot.core.dates import START, DateCellError, london_today, read_uk_date
+from bot.core.i18n import N_
 
 __all__ = [
     "COLUMNS",
@@ -156,5 +157,5 @@ def staff_date(text: str, column: str) -> date | None:
     day = read_uk_date(text, column)
     problem = START.problem(day, london_today())
     if problem is not None:  # one window for every typed or imported date (bot.core.dates)
-        raise ValueError(f"{column}: {problem}")
+        raise DateCellError(N_("%(column)s: %(problem)s"), column=column, problem=problem)
     return day

@@ -34,6 +34,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from bot.core.i18n import N_
 from bot.core.settings import Settings, connection_key
 from bot.engine.web.auth import refuse, start_session
 from bot.engine.web.deps import check_csrf, ctx
@@ -112,15 +113,20 @@ def sso_setups(settings: Settings) -> tuple[SsoSetup, ...]:
         if not connection.tenant_id or not connection.client_id:
             continue
         tenant, client = connection.tenant_id.lower(), connection.client_id
-        issuer = (f"https://login.microsoftonline.com/{tenant}/v2.0" if entra
-                  else own.discovery_url.removesuffix("/.well-known/openid-configuration"))
-        found.append(SsoSetup(
-            discovery_url=f"{issuer}/.well-known/openid-configuration",
-            client_id=client,
-            audiences=(f"api://{host}/{client}", client),
-            tenant=tenant,
-            connection=connection_key(name),
-        ))
+        issuer = (
+            f"https://login.microsoftonline.com/{tenant}/v2.0"
+            if entra
+            else own.discovery_url.removesuffix("/.well-known/openid-configuration")
+        )
+        found.append(
+            SsoSetup(
+                discovery_url=f"{issuer}/.well-known/openid-configuration",
+                client_id=client,
+                audiences=(f"api://{host}/{client}", client),
+                tenant=tenant,
+                connection=connection_key(name),
+            )
+        )
     return tuple(found)
 
 
@@ -162,8 +168,9 @@ class TokenKeys:
             counts the keys as stale.
     """
 
-    def __init__(self, transport: httpx.BaseTransport | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, transport: httpx.BaseTransport | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         self._transport = transport
         self._clock = clock
         self._lock = threading.Lock()
@@ -178,8 +185,9 @@ class TokenKeys:
                 jwks = client.get(str(meta["jwks_uri"])).raise_for_status().json()
             keys = KeySet.import_key_set(jwks)
         except (httpx.HTTPError, ValueError, KeyError, TypeError, JoseError) as exc:
-            log.warning("teams sign-in: the signing keys could not be read (%s)",
-                        type(exc).__name__)
+            log.warning(
+                "teams sign-in: the signing keys could not be read (%s)", type(exc).__name__
+            )
             raise TeamsTokenError("the signing keys could not be read") from None
         self.fetches += 1
         return _Fetched(str(meta.get("issuer") or ""), keys, self._clock())
@@ -190,8 +198,12 @@ class TokenKeys:
         with self._lock:
             held = self._cache.get(discovery_url)
             age = self._clock() - held.at if held else None
-            stale = (age is None or age < 0 or age > KEYS_MAX_AGE
-                     or (refresh and age > KEYS_REFRESH_AFTER))
+            stale = (
+                age is None
+                or age < 0
+                or age > KEYS_MAX_AGE
+                or (refresh and age > KEYS_REFRESH_AFTER)
+            )
             if held is None or stale:
                 held = self._fetch(discovery_url)
                 self._cache[discovery_url] = held
@@ -227,8 +239,10 @@ def verify_teams_token(
         claims = _decoded(token, key_set)
     options: dict[str, Any] = {
         # the discovery document's issuer, and Entra's v1.0 form for the same tenant
-        "iss": {"essential": True, "values": [
-            *([issuer] if issuer else []), f"https://sts.windows.net/{setup.tenant}/"]},
+        "iss": {
+            "essential": True,
+            "values": [*([issuer] if issuer else []), f"https://sts.windows.net/{setup.tenant}/"],
+        },
         "aud": {"essential": True, "values": list(setup.audiences)},
         "exp": {"essential": True},
         "tid": {"essential": True, "value": setup.tenant},
@@ -266,7 +280,7 @@ def teams_sign_in(
     check_csrf(request, csrf_token)
     setups = sso_setups(ctx(request).settings)
     if not setups:
-        raise HTTPException(404, "Signing in through Microsoft Teams is not set up here.")
+        raise HTTPException(404, N_("Signing in through Microsoft Teams is not set up here."))
     try:
         claims, setup = verify_for_tenant(token, setups, KEYS)
         email = teams_email(claims)

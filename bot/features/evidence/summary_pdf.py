@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from gettext import NullTranslations
 
 from babel.dates import format_date, format_datetime
 
-from bot.core.i18n import N_, translations
+from bot.core.i18n import N_, Msg, said_in
 from bot.core.pdf_tables import A4Report
 from bot.features.evidence.rules import Table, format_fingerprint
 from bot.features.evidence.service import Facts
@@ -54,16 +53,15 @@ class _Said:
 
     def __init__(self, language: str) -> None:
         self.language = pack_language(language)  # a PDF reads in one language
-        self.tr: NullTranslations = translations(self.language)
 
     def __call__(self, message: str) -> str:
-        return self.tr.gettext(message)
+        return said_in(self.language, Msg(message))
 
     def cell(self, text: str) -> str:
         """A label the catalogue knows, in the language; any date in it the language's way."""
         if not text or self.language != "cy":
             return text
-        said = self.tr.gettext(text)
+        said = self(text)
         return _DAY.sub(self._day, said) if said == text else said
 
     @staticmethod

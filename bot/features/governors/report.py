@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from gettext import NullTranslations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,11 +21,10 @@ from sqlalchemy.orm import Session
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.forms import SaidError
-from bot.core.i18n import N_, both, translations
-from bot.core.i18n import short_day as i18n_short_day
+from bot.core.i18n import N_, Dated, Said, nsay, say
 from bot.core.models import Policy, PolicyReview, Report
 from bot.core.pdf_tables import A4Report
-from bot.core.words import Words, school_words, words_in
+from bot.core.words import Words, said_words, school_words
 from bot.features.dashboard.api import compute_figures
 from bot.features.policies.api import policies_of
 from bot.features.reports.api import CATEGORIES
@@ -63,20 +61,12 @@ _SEASONS = {
 
 
 class ReportError(SaidError, ValueError):
-    """The report cannot be made as asked (e.g. an unknown term); ``str()`` says why,
-    ``said(tr)`` the same in the reader's language (the usual terms' names in it too)."""
+    """The report cannot be made as asked (e.g. an unknown term); ``str()`` says why (the
+    usual terms' names in the reader's language where shown)."""
 
     def __init__(self, message: str, *, terms: Sequence[str] = (), **values: str) -> None:
-        super().__init__(message, names=", ".join(terms), **values)
-        self.terms = tuple(terms)
-
-    def said(self, tr: NullTranslations) -> str:
-        """The sentence in ``tr``'s language (``cy+en``: Welsh, then English)."""
-        if tr is translations("cy+en"):
-            return both(self.said(translations("cy")), str(self))
-        language = "cy" if tr is translations("cy") else "en"
-        names = ", ".join(term_name(name, language) for name in self.terms)
-        return tr.gettext(self.message) % {**self.values, "names": names}
+        names = Said(lambda: ", ".join(term_name(name) for name in terms))
+        super().__init__(message, names=names, **values)
 
 
 @dataclass(frozen=True)
@@ -186,16 +176,15 @@ class GovernorsReport:
     # the single central record's open gaps, counted (None: the SCR was never checked)
     scr_gaps: int | None = None
 
-    def scr_sentence(self, tr: NullTranslations | None = None) -> str:
-        """The SCR's gaps in one sentence, counts only (in ``tr``'s language)."""
-        tr = tr or NullTranslations()
+    def scr_sentence(self) -> str:
+        """The SCR's gaps in one sentence, counts only (in the active language)."""
         if self.scr_gaps is None:
-            return tr.gettext("Single central record: not stated (not checked by the bot yet).")
-        return tr.ngettext(
+            return say("Single central record: not stated (not checked by the bot yet).")
+        return nsay(
             "Single central record: %(num)s gap open (counts only).",
             "Single central record: %(num)s gaps open (counts only).",
             self.scr_gaps,
-        ) % {"num": self.scr_gaps}
+        )
 
     @property
     def overdue(self) -> list[PolicyLine]:
@@ -246,26 +235,30 @@ def outcome_bucket(outcome: str | None) -> str:
     return words if words in KNOWN_OUTCOMES else FREE_TEXT_OUTCOME
 
 
-def head_reports_note(words: Words, tr: NullTranslations | None = None) -> str:
-    """Why the counts leave out reports about the head, in the school's words (and ``tr``'s
-    language: give ``words`` in it too, ``words_in``)."""
-    return (tr or translations("en")).gettext(
-        "Reports about the %(head)s are not counted here; the %(dsl)s and the %(chair)s hold them."
-    ) % {"head": words.headteacher, "dsl": words.dsl_full, "chair": words.chair}
+def head_reports_note(words: Words) -> str:
+    """Why the counts leave out reports about the head, in the school's words (in the active
+    language)."""
+    said = said_words(words)
+    return say(
+        "Reports about the %(head)s are not counted here; the %(dsl)s and the %(chair)s hold them.",
+        head=said.headteacher,
+        dsl=said.dsl_full,
+        chair=said.chair,
+    )
 
 
-def term_name(name: str, language: str = "en") -> str:
-    """A term's name as the reader says it: the usual English terms ('Autumn 2026') in
-    ``language`` ('Tymor yr hydref 2026'); a school's own name as it wrote it."""
+def term_name(name: str) -> str:
+    """A term's name as the reader says it: the usual English terms ('Autumn 2026') in the
+    active language ('Tymor yr hydref 2026'); a school's own name as it wrote it."""
     season, _, year = name.partition(" ")
     if season in _SEASONS and year.isdigit():
-        return translations(language).gettext(_SEASONS[season]) % {"year": year}
+        return say(_SEASONS[season], year=year)
     return name
 
 
-def short_day(day: date | None, language: str = "en") -> str:
-    """'16 Sep 2026', '16 Medi 2026'; '—' for none (``i18n.short_day``)."""
-    return i18n_short_day(day, language)
+def short_day(day: date | None) -> str:
+    """'16 Sep 2026', '16 Medi 2026' (in the active language); '—' for none."""
+    return "—" if day is None else str(Dated(day, "%d %b %Y", "dd MMM y"))
 
 
 def _label(code: str, labels: dict[str, str]) -> str:
@@ -363,106 +356,109 @@ def _percent(rate: float) -> str:
     return f"{rate * 100:.0f}%"
 
 
-def render_pdf(report: GovernorsReport, language: str = "en", words: Words | None = None) -> bytes:
-    """The report as an A4 PDF (reportlab), headings and tables only, in ``language`` (the
-    school's ``words`` for the note on reports about the head; the report's own else)."""
-    tr = translations(language)
-    _ = tr.gettext
-    term = term_name(report.term.name, language)
-    note = head_reports_note(words_in(words, tr), tr) if words else report.head_reports_note
+def render_pdf(report: GovernorsReport, words: Words | None = None) -> bytes:
+    """The report as an A4 PDF (reportlab), headings and tables only, in the active language
+    (the school's ``words`` for the note on reports about the head; the report's own else)."""
+    term = term_name(report.term.name)
+    note = head_reports_note(words) if words else report.head_reports_note
 
     def when(day: date | None) -> str:
-        return short_day(day, language).replace("—", "-")
+        return short_day(day).replace("—", "-")
 
     def dash(value: str | None) -> str:
         return value or "-"
 
-    title = _("Governors' report - %(school)s - %(term)s")
+    title = say("Governors' report - %(school)s - %(term)s")
     doc = A4Report(title % {"school": report.school_name, "term": term})
-    doc.heading(_("Governors' report"), "Title")
+    doc.heading(say("Governors' report"), "Title")
     doc.text(
-        _(
+        say(
             "%(school)s - %(term)s (%(start)s to %(end)s); figures as of %(day)s. Counts only: "
-            "no names or report details."
+            "no names or report details.",
+            school=report.school_name,
+            term=term,
+            start=when(report.term.start),
+            end=when(report.term.end),
+            day=when(report.as_of),
         )
-        % {
-            "school": report.school_name,
-            "term": term,
-            "start": when(report.term.start),
-            "end": when(report.term.end),
-            "day": when(report.as_of),
-        }
     )
     doc.space(6)
-    doc.heading(_("1. Policy reviews"))
+    doc.heading(say("1. Policy reviews"))
     doc.text(
-        _("Reviewed this term: %(reviewed)d. Due this term: %(due)d. Overdue now: %(overdue)d.")
-        % {
-            "reviewed": len(report.reviewed),
-            "due": len(report.due_in_term),
-            "overdue": len(report.overdue),
-        }
+        say(
+            "Reviewed this term: %(reviewed)d. Due this term: %(due)d. Overdue now: %(overdue)d.",
+            reviewed=len(report.reviewed),
+            due=len(report.due_in_term),
+            overdue=len(report.overdue),
+        )
         + " "
         + ", ".join(
-            f"{(s := _(k))[:1].upper()}{s[1:]}: {v}" for k, v in report.status_counts.items()
+            f"{(s := say(k))[:1].upper()}{s[1:]}: {v}" for k, v in report.status_counts.items()
         )
     )
     doc.space(3)
     doc.table(
-        [[_("Policy"), _("Version"), _("Next review"), _("Status")]]
-        + [[p.title, dash(p.version), when(p.next_review), _(p.status)] for p in report.policies]
+        [[say("Policy"), say("Version"), say("Next review"), say("Status")]]
+        + [[p.title, dash(p.version), when(p.next_review), say(p.status)] for p in report.policies]
     )
     if report.reviewed:
         doc.space(3)
         doc.table(
-            [[_("Reviewed this term"), _("Date"), _("Body"), _("Minute")]]
+            [[say("Reviewed this term"), say("Date"), say("Body"), say("Minute")]]
             + [
-                [r.title, when(r.reviewed_on), _(r.body), dash(r.minute_ref)]
+                [r.title, when(r.reviewed_on), say(r.body), dash(r.minute_ref)]
                 for r in report.reviewed
             ]
         )
-    doc.heading(_("2. Acknowledgements"))
+    doc.heading(say("2. Acknowledgements"))
     doc.text(
-        _("Acknowledgement rate: %(rate)s (%(done)d of %(owed)d).")
-        % {"rate": _percent(report.ack_rate), "done": report.ack_done, "owed": report.ack_owed}
+        say(
+            "Acknowledgement rate: %(rate)s (%(done)d of %(owed)d).",
+            rate=_percent(report.ack_rate),
+            done=report.ack_done,
+            owed=report.ack_owed,
+        )
     )
     doc.table(
-        [[_("Policy"), _("Version"), _("Acknowledged"), _("Owed")]]
+        [[say("Policy"), say("Version"), say("Acknowledged"), say("Owed")]]
         + [
             [p.title, dash(p.version), str(p.ack_done), str(p.ack_owed)]
             for p in report.policies
             if p.ack_owed
         ]
     )
-    doc.heading(_("3. Training"))
+    doc.heading(say("3. Training"))
     doc.text(
-        _("Training rate: %(rate)s (%(done)d of %(owed)d).")
-        % {
-            "rate": _percent(report.training_rate),
-            "done": report.training_done,
-            "owed": report.training_owed,
-        }
+        say(
+            "Training rate: %(rate)s (%(done)d of %(owed)d).",
+            rate=_percent(report.training_rate),
+            done=report.training_done,
+            owed=report.training_owed,
+        )
         + " "
-        + report.scr_sentence(tr)
+        + report.scr_sentence()
     )
-    doc.heading(_("4. AUP signatures"))
+    doc.heading(say("4. AUP signatures"))
     doc.text(
-        _("Official accounts: %(accounts)d; holders not yet signed: %(unsigned)d.")
-        % {"accounts": len(report.accounts), "unsigned": report.unsigned_holders}
+        say(
+            "Official accounts: %(accounts)d; holders not yet signed: %(unsigned)d.",
+            accounts=len(report.accounts),
+            unsigned=report.unsigned_holders,
+        )
     )
     if report.accounts:
         doc.table(
-            [[_("Account"), _("Platform"), _("Holders"), _("Not signed")]]
+            [[say("Account"), say("Platform"), say("Holders"), say("Not signed")]]
             + [[a.name, a.platform, str(a.holders), str(a.unsigned)] for a in report.accounts]
         )
-    doc.heading(_("5. Breach and concern reports"))
-    doc.text(_("Reports made this term: %(num)d.") % {"num": report.reports_total} + " " + note)
+    doc.heading(say("5. Breach and concern reports"))
+    doc.text(say("Reports made this term: %(num)d.", num=report.reports_total) + " " + note)
     for heading, counts in (
-        (_("Category"), report.reports_by_category),
-        (_("Status"), report.reports_by_status),
-        (_("Outcome"), report.reports_by_outcome),
+        (say("Category"), report.reports_by_category),
+        (say("Status"), report.reports_by_status),
+        (say("Outcome"), report.reports_by_outcome),
     ):
         if counts:
             doc.space(2)
-            doc.table([[heading, _("Reports")]] + [[_(k), str(v)] for k, v in counts.items()])
+            doc.table([[heading, say("Reports")]] + [[say(k), str(v)] for k, v in counts.items()])
     return doc.render()

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from bot.core.clock import local_today
+from bot.core.i18n import speaking
 from bot.core.models import utcnow
 from bot.core.permissions import POLICY_READERS
 from bot.core.words import school_words
@@ -35,7 +36,7 @@ def _report_context(request: Request, term: str | None) -> dict[str, Any]:
     try:
         chosen = pick_term(school, term, today)
     except ReportError as exc:
-        raise HTTPException(404, str(exc)) from None
+        raise HTTPException(404, exc.msg) from None
     with ctx(request).store.session() as session:
         report = build_report(session, school, chosen, today)
     language = language_for_page(request, {"user": user, "school": school})
@@ -46,8 +47,8 @@ def _report_context(request: Request, term: str | None) -> dict[str, Any]:
         "school": school,
         "report_language": language,
         # the term's name and the dates as the reader says them
-        "term_name": lambda name: term_name(name, language),
-        "short_day": lambda day: short_day(day, language),
+        "term_name": term_name,
+        "short_day": short_day,
     }
 
 
@@ -61,8 +62,10 @@ def governors_report(request: Request, term: str | None = None) -> Response:
 def governors_report_pdf(request: Request, term: str | None = None) -> Response:
     """The termly governors' report as a PDF download."""
     context = _report_context(request, term)
+    with speaking(context["report_language"]):
+        pdf = render_pdf(context["report"], school_words(context["school"]))
     return Response(
-        render_pdf(context["report"], context["report_language"], school_words(context["school"])),
+        pdf,
         media_type="application/pdf",
         headers={
             "Content-Disposition": (

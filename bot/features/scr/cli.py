@@ -43,16 +43,14 @@ def scr_import(
     """Read the SCR for whether and when each check was done (vetting data is never kept);
     replaces the school's earlier import, then finds the gaps again."""
     # lazy: not loaded by --help (module docstring)
-    from bot.core.config.said import say_sentence
-    from bot.core.i18n import translations
+    from bot.core.i18n import Msg, nsay, say, speak
     from bot.core.models import utcnow
     from bot.features.scr.service import import_sheet, refresh_gaps
-    from bot.features.scr.sheet import SHEET_SENTENCES, ScrSheetError, read_sheet
+    from bot.features.scr.sheet import ScrSheetError, read_sheet
 
     ctx = context()
     chosen = ctx.config.school(school)
-    tr = translations(chosen.language)  # the school's language; English as before
-    _ = tr.gettext
+    speak(chosen.language)  # the school's language; English as before
     today = as_of_today(as_of)
     try:
         sheet = read_sheet(file, today)
@@ -62,24 +60,20 @@ def scr_import(
             )
             opened, closed = refresh_gaps(session, chosen, today, actor="cli", force=True)
     except ScrSheetError as exc:
-        mark = _("error:")
+        mark = say("error:")
         for problem in exc.problems:
-            said = say_sentence(problem, SHEET_SENTENCES, chosen.language)
-            err.print(f"[red]{mark}[/] {said}", highlight=False, soft_wrap=True)
-        fail(
-            _("nothing was imported: the school's single central record is as it was"),
-            language=chosen.language,
-        )
+            err.print(f"[red]{mark}[/] {problem}", highlight=False, soft_wrap=True)
+        fail(Msg("nothing was imported: the school's single central record is as it was"))
     for name in result.skipped:
         console.print(
-            _("column '%(name)s' skipped: vetting data is not kept") % {"name": name},
+            say("column '%(name)s' skipped: vetting data is not kept", name=name),
             highlight=False,
             soft_wrap=True,
         )
     for name in result.not_read:
-        console.print(_("column '%(name)s' not read") % {"name": name}, highlight=False)
+        console.print(say("column '%(name)s' not read", name=name), highlight=False)
     console.print(
-        tr.ngettext(
+        nsay(
             "%(school)s: %(rows)d row read (%(matched)d matched to people of the school, "
             "%(unmatched)d not); %(added)d added, %(changed)d changed, %(removed)d removed. "
             "Gaps: %(opened)d new, %(closed)d closed.",
@@ -87,18 +81,16 @@ def scr_import(
             "%(unmatched)d not); %(added)d added, %(changed)d changed, %(removed)d removed. "
             "Gaps: %(opened)d new, %(closed)d closed.",
             result.rows,
-        )
-        % {
-            "school": chosen.name,
-            "rows": result.rows,
-            "matched": result.matched,
-            "unmatched": result.unmatched,
-            "added": result.added,
-            "changed": result.changed,
-            "removed": result.removed,
-            "opened": opened,
-            "closed": closed,
-        },
+            school=chosen.name,
+            rows=result.rows,
+            matched=result.matched,
+            unmatched=result.unmatched,
+            added=result.added,
+            changed=result.changed,
+            removed=result.removed,
+            opened=opened,
+            closed=closed,
+        ),
         highlight=False,
         soft_wrap=True,
     )
@@ -139,7 +131,7 @@ def scr_gaps(
                         "kind": g.kind,
                         "person": g.subject,
                         "check": g.check,
-                        "gap": describe(g, names, words, academy=chosen.academy),
+                        "gap": describe(g, names, words, academy=chosen.academy).said("en"),
                     }
                     for g in gaps
                 ],
@@ -154,9 +146,9 @@ def scr_gaps(
             ("Kind", "Person", "Gap"),
             (
                 (
-                    headings[gap.kind],
+                    str(headings[gap.kind]),
                     gap.subject,
-                    describe(gap, names, words, academy=chosen.academy),
+                    str(describe(gap, names, words, academy=chosen.academy)),
                 )
                 for gap in gaps
             ),

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import SchoolConfig
+from bot.core.i18n import Msg
 from bot.core.models import (
     ConnectorState,
     Person,
@@ -85,8 +86,10 @@ def check_names(school: SchoolConfig) -> dict[str, str]:
 
 def gap_headings(school: SchoolConfig) -> dict[str, str]:
     """Each kind of gap as a heading in the school's words (its nation's, an independent
-    school's proprietor body, an academy's trustees and members): for the evidence pack."""
-    return kind_headings(school_words(school), academy=school.academy)
+    school's proprietor body, an academy's trustees and members): for the evidence pack's
+    tables (English, as its CSV files are)."""
+    headings = kind_headings(school_words(school), academy=school.academy)
+    return {kind: heading.said("en") for kind, heading in headings.items()}
 
 
 def _match(session: Session, school: SchoolConfig, sheet: ScrSheet, where: str) -> list[int | None]:
@@ -101,7 +104,7 @@ def _match(session: Session, school: SchoolConfig, sheet: ScrSheet, where: str) 
         for name in names - {""}:
             by_name.setdefault(name, []).append(p)
     found: list[int | None] = []
-    problems: list[str] = []
+    problems: list[Msg] = []
     seen: dict[int, int] = {}
     for row in sheet.rows:
         person = by_email.get(row.email or "")
@@ -110,17 +113,17 @@ def _match(session: Session, school: SchoolConfig, sheet: ScrSheet, where: str) 
             if len(candidates) > 1 and row.start_date is not None:
                 candidates = [p for p in candidates if p.start_date == row.start_date]
             if len(candidates) > 1:
-                problem = NAMESAKES % {"count": len(candidates)}
+                problem = Msg(NAMESAKES, count=len(candidates))
                 problems.append(
-                    ROW_WHO % {"file": where, "line": row.line, "who": row.name, "problem": problem}
+                    Msg(ROW_WHO, file=where, line=row.line, who=row.name, problem=problem)
                 )
                 found.append(None)
                 continue
             person = candidates[0] if candidates else None
         if person is not None and person.id in seen:
-            problem = SAME_PERSON % {"other": seen[person.id]}
+            problem = Msg(SAME_PERSON, other=seen[person.id])
             problems.append(
-                ROW_WHO % {"file": where, "line": row.line, "who": row.name, "problem": problem}
+                Msg(ROW_WHO, file=where, line=row.line, who=row.name, problem=problem)
             )
         if person is not None:
             seen[person.id] = row.line

@@ -20,13 +20,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bot.core.dates import REVIEW, START, read_uk_date
-from bot.core.i18n import N_
+from bot.core.forms import SaidError
+from bot.core.i18n import N_, Msg
 from bot.features.scr.rules import CheckValue
 
-__all__ = ["CHECK_IDS", "SHEET_SENTENCES", "ScrRow", "ScrSheet", "ScrSheetError", "read_sheet"]
+__all__ = ["CHECK_IDS", "ScrRow", "ScrSheet", "ScrSheetError", "read_sheet"]
 
-# what a sheet can be refused for, as the catalogue holds it, in the order a line is read back
-# (``bot.core.config.said.say_sentence``): the line's frame first
+# what a sheet can be refused for: each a sentence with its values (said where shown)
 ROW_WHO = N_("%(file)s row %(line)s (%(who)s): %(problem)s")
 _ROW = N_("%(file)s row %(line)s: %(problem)s")
 _NOT_A_DATE = N_(
@@ -55,21 +55,6 @@ SAME_PERSON = N_("the same person as row %(other)s; keep one row a person")
 NAMESAKES = N_(
     "%(count)s people in the school have this name and start date; add an email column to the "
     "spreadsheet"
-)
-SHEET_SENTENCES = (
-    ROW_WHO,
-    _ROW,
-    _NOT_A_DATE,
-    _MISSING,
-    _OLD_EXCEL,
-    _NOT_CSV,
-    _NOT_UTF8,
-    _UNREADABLE,
-    _NO_HEADER,
-    _NOT_FOUND,
-    _DATE_PROBLEM,
-    SAME_PERSON,
-    NAMESAKES,
 )
 
 _COLUMNS = tomllib.loads(Path(__file__).with_name("columns.toml").read_text(encoding="utf-8"))
@@ -121,11 +106,16 @@ HEADER_SCAN = 20
 
 
 class ScrSheetError(ValueError):
-    """The spreadsheet cannot be imported; ``problems`` names each (file, row, column)."""
+    """The spreadsheet cannot be imported; ``problems`` names each (file, row, column), said
+    where shown; ``str()`` is their English."""
 
-    def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__("\n".join(problems))
+    def __init__(self, problems: Sequence[Msg]) -> None:
+        super().__init__("\n".join(p.said("en") for p in problems))
         self.problems = list(problems)
+
+
+class _CellError(SaidError, ValueError):
+    """What is wrong with one row's cell."""
 
 
 @dataclass
@@ -242,10 +232,10 @@ class _Row:
         except ValueError:
             if text.casefold() in _YES:
                 return None
-            raise ValueError(_NOT_A_DATE % {"column": column}) from None
+            raise _CellError(_NOT_A_DATE, column=column) from None
         problem = (REVIEW if expiry else START).problem(day, self.today)
         if problem is not None:
-            raise ValueError(_DATE_PROBLEM % {"column": column, "problem": problem})
+            raise _CellError(_DATE_PROBLEM, column=column, problem=problem)
         return day
 
     def check(self, check: str, part: str = "checks") -> CheckValue | None:
@@ -276,7 +266,7 @@ def _people_part(row: _Row, line: int) -> ScrRow:
         name = f"{given_part} {family_part}".strip()
     if not name:
         column = "name" if ("person", "name") in row.header.where else "family_name"
-        raise ValueError(_MISSING % {"column": row.column("person", column)})
+        raise _CellError(_MISSING, column=row.column("person", column))
     email = row.text("person", "email").lower() or None
     role, category = row.text("person", "role"), row.text("person", "category")
     kind = f"{category} {role}".casefold()
@@ -319,10 +309,10 @@ def _read_row(header: _Header, cells: Sequence[str], line: int, today: date) -> 
 def read_sheet(path: Path, today: date) -> ScrSheet:
     """Read an SCR spreadsheet; ScrSheetError naming every problem (nothing is kept then)."""
     if not path.exists():
-        raise ScrSheetError([_NOT_FOUND % {"file": path}])
+        raise ScrSheetError([Msg(_NOT_FOUND, file=path)])
     suffix = path.suffix.lower()
     if suffix == ".xls":
-        raise ScrSheetError([_OLD_EXCEL % {"file": path.name}])
+        raise ScrSheetError([Msg(_OLD_EXCEL, file=path.name)])
     numbered = list(_xlsx_cells(path) if suffix in {".xlsx", ".xlsm"} else _csv_cells(path))
     found = next(
         (
@@ -333,10 +323,10 @@ def read_sheet(path: Path, today: date) -> ScrSheet:
         None,
     )
     if found is None:
-        raise ScrSheetError([_NO_HEADER % {"file": path.name, "count": HEADER_SCAN}])
+        raise ScrSheetError([Msg(_NO_HEADER, file=path.name, count=HEADER_SCAN)])
     index, header = found
     rows: list[ScrRow] = []
-    problems: list[str] = []
+    problems: list[Msg] = []
     for line, cells in numbered[index + 1 :]:
         if not any(c.strip() for c in cells):
             continue
@@ -346,8 +336,9 @@ def read_sheet(path: Path, today: date) -> ScrSheet:
             who = _Row(header, cells, today).text("person", "family_name") or _Row(
                 header, cells, today
             ).text("person", "name")
-            values = {"file": path.name, "line": line, "who": who, "problem": exc}
-            problems.append((ROW_WHO if who else _ROW) % values)
+            problem = exc.msg if isinstance(exc, SaidError) else str(exc)
+            problems.append(Msg(ROW_WHO if who else _ROW, file=path.name, line=line, who=who,
+                                problem=problem))
     if problems:
         raise ScrSheetError(problems)
     return ScrSheet(rows, numbered[index][0], header.skipped, header.not_read)
@@ -355,11 +346,11 @@ def read_sheet(path: Path, today: date) -> ScrSheet:
 
 def _csv_cells(path: Path) -> Iterable[tuple[int, list[str]]]:
     if path.read_bytes()[:4] == b"PK\x03\x04":
-        raise ScrSheetError([_NOT_CSV % {"file": path.name}])
+        raise ScrSheetError([Msg(_NOT_CSV, file=path.name)])
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ScrSheetError([_NOT_UTF8 % {"file": path.name, "reason": exc.reason}]) from None
+        raise ScrSheetError([Msg(_NOT_UTF8, file=path.name, reason=exc.reason)]) from None
     reader = csv.reader(text.splitlines())
     for cells in reader:
         yield reader.line_num, cells
@@ -383,7 +374,7 @@ def _xlsx_cells(path: Path) -> Iterable[tuple[int, list[str]]]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ScrSheetError([_UNREADABLE % {"file": path.name, "problem": exc}]) from None
+        raise ScrSheetError([Msg(_UNREADABLE, file=path.name, problem=str(exc))]) from None
     try:
         for number, values in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
             yield number, [_cell_text(v) for v in values]

@@ -18,11 +18,10 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from bot.core.config.reading import load_yaml
-from bot.core.config.said import say_problem
 from bot.core.emails import has_mailbox
-from bot.core.i18n import LANGUAGES, N_, both, translations
+from bot.core.i18n import LANGUAGES, N_, Msg, nmsg, nsay, say, speak, spoken
 from bot.core.nations import Words, school_words_for
-from bot.core.words import plain_key, plural, role_name, words_in
+from bot.core.words import plain_key, plural, role_name
 from bot.engine.commands import (
     AsOf,
     as_of_today,
@@ -32,19 +31,16 @@ from bot.engine.commands import (
     fail,
     friendly,
     print_reminder_plan,
-    refusal,
     say_database,
     school_language,
     table,
     unused_columns,
 )
-from bot.features.setup.problems import contracted, said, say
-from bot.features.setup.term_calendar import say_note
+from bot.features.setup.problems import contracted
 
 if TYPE_CHECKING:
-    from gettext import NullTranslations
-
     from bot.core.config import OrgConfig
+    from bot.core.forms import Text
     from bot.core.settings import Settings
     from bot.core.store import Store
     from bot.features.setup.answers import Key, Progress
@@ -58,17 +54,13 @@ AnswersOpt = Annotated[
 ]
 
 
-def _fail(lines: list[str], language: str = "en") -> None:
-    """Every problem, one line each, in ``language`` (the answers file's; ``problems.said``),
-    then exit 2 (nothing was written)."""
-    tr = translations(language)
-    count = tr.ngettext(
-        "%(num)d problem to fix first:", "%(num)d problems to fix first:", len(lines)
-    ) % {"num": len(lines)}
-    mark = tr.gettext("Nothing was set up:")
-    err.print(f"[bold red]{escape(mark)}[/] {count}")
+def _fail(lines: list[Msg]) -> None:
+    """Every problem, one line each, then exit 2 (nothing was written)."""
+    count = nsay("%(num)d problem to fix first:", "%(num)d problems to fix first:", len(lines))
+    said = escape(say("Nothing was set up:"))
+    err.print(f"[bold red]{said}[/] {count}")
     for line in lines:
-        err.print(f"  {escape(said(line, language))}", highlight=False, soft_wrap=True)
+        err.print(f"  {escape(str(line))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -110,11 +102,12 @@ def _from_file(settings: Settings, path: Path) -> SetupDraft:
         language = _language_of(path)
         if language == "en":
             raise  # as before: "error:" and the lines
-        fail("\n".join(say_problem(line, language) for line in str(exc).splitlines()),
-             language=language, highlight=False, soft_wrap=True)
+        speak(language)
+        fail("\n".join(str(line) for line in exc.lines), highlight=False, soft_wrap=True)
+    speak(answers.school.language)  # the answers file's language from here on
     draft = draft_setup(settings, answers)
     if draft.problems:
-        _fail(draft.problems, answers.school.language)
+        _fail(draft.problems)
     return draft
 
 
@@ -122,180 +115,160 @@ def _org(draft: SetupDraft, settings: Settings, today: date) -> OrgConfig:
     """The school file's content, validated as ``check config`` will read it."""
     # lazy: not loaded by --help (module docstring)
     from bot.core.config import OrgConfig
+    from bot.core.config.said import pydantic_problem
+    from bot.features.setup.problems import field_problem
     from bot.features.setup.school_setup import school_config
 
     data = school_config(draft, today)
     try:
         return OrgConfig.model_validate({**data, "base_dir": settings.home})
     except ValidationError as exc:
-        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        _fail(lines, draft.answers.school.language)
+        _fail([field_problem(".".join(str(p) for p in e["loc"]), pydantic_problem(e))
+               for e in exc.errors()])
         raise  # pragma: no cover - _fail exits
 
 
 DIRECTORY = N_("Directory")
 
 
-def _role(role: str, words: Words, tr: NullTranslations) -> str:
-    """A role's name as the school says it, in ``tr``'s language ('pennaeth')."""
-    return tr.gettext(role_name(role, words_in(words, tr)))
+def _role(role: str, words: Words) -> str:
+    """A role's name as the school says it, in the active language ('pennaeth')."""
+    return say(role_name(role, words))
 
 
-def _persons(count: int, tr: NullTranslations) -> str:
+def _persons(count: int) -> str:
     """'1 person', '60 people' ('60 o bobl')."""
-    return tr.ngettext("%(count)s person", "%(count)s people", count) % {"count": count}
+    return nsay("%(count)s person", "%(count)s people", count, count=count)
 
 
-def _note(draft: SetupDraft, language: str) -> str:
-    """Why the platform's directory is not read yet, in ``language``."""
-    return say(draft.directory_note or "", language)
+def _naming(draft: SetupDraft, sentence: str, **values: object) -> str:
+    """``sentence`` (``N_``) naming the directory (in ``cy+en`` each half its own: "…
+    cyfeiriadur Microsoft 365 … / … the Microsoft 365 …")."""
+    return str(contracted(Msg(sentence, source=draft.source_name, **values)))
 
 
-def _naming(draft: SetupDraft, sentence: str, language: str, **values: object) -> str:
-    """``sentence`` (``N_``) in ``language``, naming the directory in that language too (in
-    ``cy+en`` each half its own: "… cyfeiriadur Microsoft 365 … / … the Microsoft 365 …")."""
-    if language == "cy+en":
-        cy, en = (_naming(draft, sentence, half, **values) for half in ("cy", "en"))
-        return both(cy, en)
-    values["source"] = draft.source_in(language)
-    text = translations(language).gettext(sentence) % values
-    return contracted(text) if language == "cy" else text
-
-
-def _print_people(draft: SetupDraft, language: str) -> None:
+def _print_people(draft: SetupDraft) -> None:
     """The directory as read, the role table, and who holds each named role."""
-    tr = translations(language)
-    _ = tr.gettext
     words = school_words_for(draft.answers.school.country)
     if draft.people:
-        _print_directory(draft, words, language)
+        _print_directory(draft, words)
     elif draft.directory_note:
-        console.print(f"[bold]{_(DIRECTORY)}[/]: {_note(draft, language)}")
+        console.print(f"[bold]{say(DIRECTORY)}[/]: {draft.directory_note}")
     shown_as = {p.email: f"{p.display_name} <{p.email}>" for p in draft.people}
     outside = N_("%(who)s (from outside %(source)s: on the people register)")
-    shown_as |= {e: _naming(draft, outside, language, who=n + " <" + e + ">" if n != e else e)
+    shown_as |= {e: _naming(draft, outside, who=n + " <" + e + ">" if n != e else e)
                  for e, n in draft.outsiders.items()}
     for key, value in draft.roles.items():
         emails = value if isinstance(value, list) else [value] if value else []
         shown = ", ".join(shown_as.get(e) or e for e in emails)
-        label = _("runs the bot day to day") if key == "admins" else _role(key, words, tr)
+        label = say("runs the bot day to day") if key == "admins" else _role(key, words)
         console.print(f"  {label}: {shown or '—'}", highlight=False)
 
 
-def _print_directory(draft: SetupDraft, words: Words, language: str) -> None:
+def _print_directory(draft: SetupDraft, words: Words) -> None:
     """The staff list as read: how many people with each role, the lines left out, columns
     not read, people without an address; then the role table."""
     from bot.features.setup.school_setup import person_roles
 
-    tr = translations(language)
-    _ = tr.gettext
     roles = Counter(r for p in draft.people if p.active for r in person_roles(draft, p))
     counts = ", ".join(
         plural(n, role_name(r, words), "staff" if r == "staff" else None)
-        if language == "en"  # English's own plurals ('6 governors'); else 'role: count'
-        else f"{_role(r, words, tr)}: {n}"
+        if spoken() == "en"  # English's own plurals ('6 governors'); else 'role: count'
+        else f"{_role(r, words)}: {n}"
         for r, n in sorted(roles.items())
     )
-    counts = counts or _("no roles")
-    console.print(f"[bold]{_(DIRECTORY)}[/]: {draft.source_in(language)}: "
-                  f"{_persons(len(draft.people), tr)} ({counts})")
+    counts = counts or say("no roles")
+    console.print(f"[bold]{say(DIRECTORY)}[/]: {draft.source_name}: "
+                  f"{_persons(len(draft.people))} ({counts})")
     if draft.header:
         line, _sep, columns = draft.header.removeprefix("line ").partition(": ")
-        console.print("  " + _("header row found on line %(line)s: %(columns)s")
-                      % {"line": line, "columns": columns}, highlight=False)
+        console.print("  " + say("header row found on line %(line)s: %(columns)s", line=line,
+                                 columns=columns), highlight=False)
     for number in draft.answers.leave_out:
         console.print("  " + _naming(draft, N_("line %(line)s of %(source)s left out, as you "
-                                               "chose"), language, line=number), highlight=False)
+                                               "chose"), line=number), highlight=False)
     if draft.unused_columns:
-        not_read = _("not read")
-        console.print(f"  [yellow]{not_read}[/]: {unused_columns(draft.unused_columns, language)}",
+        said = say("not read")
+        console.print(f"  [yellow]{said}[/]: {unused_columns(draft.unused_columns)}",
                       highlight=False)
     if without := [p.display_name for p in draft.people if not has_mailbox(p.email)]:
-        console.print("  " + _(
+        console.print("  " + say(
             "without an email address: %(count)s (%(names)s): on the register all the same; "
-            "their line manager (or, with none, the school office) is asked on their behalf"
-        ) % {"count": _persons(len(without), tr),
-             "names": ", ".join(without[:3]) + (", …" if len(without) > 3 else "")},
+            "their line manager (or, with none, the school office) is asked on their behalf",
+            count=_persons(len(without)),
+            names=", ".join(without[:3]) + (", …" if len(without) > 3 else "")),
             highlight=False)
-    _print_role_table(draft, words, language)
+    _print_role_table(draft, words)
 
 
-def _print_role_table(draft: SetupDraft, school: Words, language: str) -> None:
+def _print_role_table(draft: SetupDraft, school: Words) -> None:
     """The role table: each job title in the school's words and the role it gives."""
     from bot.engine.job_roles import NOT_ASKED, words_of
 
-    tr = translations(language)
-    _ = tr.gettext
     words = words_of(draft.people, draft.answers.role_groups)
     if not draft.answers.job_titles:
         return
-    heading, saved_as = _("Role table"), _("(job title → role; saved as job_titles)")
+    heading, saved_as = say("Role table"), say("(job title → role; saved as job_titles)")
     console.print(f"[bold]{heading}[/] {saved_as}")
     for title, role in sorted(draft.answers.job_titles.items()):
-        given = _("not asked for anything") if role == NOT_ASKED else _role(role, school, tr)
+        given = say("not asked for anything") if role == NOT_ASKED else _role(role, school)
         count = next((n for w, n in words.items() if plain_key(w) == plain_key(title)), 0)
-        console.print(f"  {escape(title)} ({_persons(count, tr)}) → {given}", highlight=False)
+        console.print(f"  {escape(title)} ({_persons(count)}) → {given}", highlight=False)
 
 
-def print_owed(draft: SetupDraft, org: OrgConfig, language: str = "en") -> None:
-    """Who will owe what, in ``language``; a loud warning when nobody will be asked for
-    anything."""
+def print_owed(draft: SetupDraft, org: OrgConfig) -> None:
+    """Who will owe what; a loud warning when nobody will be asked for anything."""
     from bot.features.setup.owed import OwedPerson, nobody_owes, who_owes
     from bot.features.setup.school_setup import person_roles
 
-    tr = translations(language)
-    _ = tr.gettext
     people = [OwedPerson(p.email, p.display_name, person_roles(draft, p), p.groups)
               for p in draft.people if p.active]
-    owed = who_owes(org.schools[0], people, editions=set(draft.answers.editions), tr=tr)
-    heading = _("Who will owe what")
+    owed = who_owes(org.schools[0], people, editions=set(draft.answers.editions))
+    heading = say("Who will owe what")
     if not draft.people and draft.directory_note:
         # a platform whose directory cannot be read yet: "nobody" would be a guess, and wrong
-        note = escape(_note(draft, language))
-        console.print(f"[bold]{heading}[/]: " + escape(_(
+        note = escape(str(draft.directory_note))
+        console.print(f"[bold]{heading}[/]: " + escape(say(
             "not known yet (%(note)s). Once %(check)s passes, %(remind)s names everyone asked; "
             "a job title the role table (job_titles) does not cover holds its people back "
-            "until you add it.")) % {
-                "note": note, "check": f"[bold]compliance-bot check {draft.answers.platform}[/]",
-                "remind": "[bold]compliance-bot remind --dry-run[/]"}, highlight=False)
+            "until you add it.", note="\x00note\x00", check="\x00check\x00",
+            remind="\x00remind\x00")).replace("\x00note\x00", note).replace(
+            "\x00check\x00", f"[bold]compliance-bot check {draft.answers.platform}[/]").replace(
+            "\x00remind\x00", "[bold]compliance-bot remind --dry-run[/]"), highlight=False)
         return
     console.print(f"[bold]{heading}[/]")
     for item in owed:
-        console.print(f"  {escape(item.line(tr))}", highlight=False)
+        console.print(f"  {escape(str(item.line()))}", highlight=False)
     if draft.people and nobody_owes(owed):
-        warning = escape(_("WARNING: nobody will be asked for anything."))
+        warning = escape(say("WARNING: nobody will be asked for anything."))
         err.print(f"[bold red]{warning}[/] " + escape(_naming(draft, N_(
             "No one in %(source)s has a role the requirements ask (staff, volunteer, supply…): "
             "check the role table (job_titles) or the roles column, then run init again."
-        ), language)), highlight=False)
+        ))), highlight=False)
 
 
-def _print_policies(draft: SetupDraft, language: str) -> None:
-    """What each document said, what was worked out, what was answered, and notes, in
-    ``language`` (the documents' own words as written)."""
-    from bot.features.policies.api import say_read
-    from bot.features.setup.policy_folder import say_folder
+def _print_policies(draft: SetupDraft) -> None:
+    """What each document said, what was worked out, what was answered, and notes (the
+    documents' own words as written)."""
 
-    _ = translations(language).gettext
+    def said(lines: list[Text]) -> str:
+        return escape("\n".join(str(line) for line in lines)) or "—"
 
-    def said(lines: list[str]) -> str:
-        return escape("\n".join(say_folder(line, language) for line in lines)) or "—"
-
-    not_read = _("not read")
+    not_read = say("not read")
     console.print(table(
-        _("Policy folder: what was found"),
-        (_("Document"), _("Found in the document"), _("Worked out")),
-        ((escape(item.path.name), f"[red]{not_read}[/]: {escape(say_read(item.error, language))}",
-          "") if item.error else (escape(item.path.name), said(item.found), said(item.derived))
+        say("Policy folder: what was found"),
+        (say("Document"), say("Found in the document"), say("Worked out")),
+        ((escape(item.path.name), f"[red]{not_read}[/]: {escape(str(item.error))}", "")
+         if item.error else (escape(item.path.name), said(item.found), said(item.derived))
          for item in draft.policies),
         fold=True, title_justify="left",
     ))
-    check, note = f"[yellow]{_('check')}[/]", f"[cyan]{_('note')}[/]"
+    check, note = "[yellow]" + say("check") + "[/]", "[cyan]" + say("note") + "[/]"
     for item in draft.policies:
         for mark, lines in ((check, item.checks), (note, item.notes)):
             for line in lines:
-                console.print(f"  {mark} {escape(item.path.name)}: "
-                              f"{escape(say_folder(line, language))}", highlight=False)
+                console.print(f"  {mark} {escape(item.path.name)}: {escape(str(line))}",
+                              highlight=False)
 
 
 def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
@@ -305,39 +278,34 @@ def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
     deadlines."""
     from bot.features.reports.api import clock_summary
 
-    language = draft.answers.school.language
-    tr = translations(language)
-    _ = tr.gettext
     school = org.schools[0]
-    _print_people(draft, language)
-    _print_policies(draft, language)
+    _print_people(draft)
+    _print_policies(draft)
     if draft.calendar is not None:
         console.print(table(
-            _("Term dates read from %(file)s") % {"file": draft.answers.terms.ics},
-            (_("Event"), _("Dates"), _("Read as")),
-            ((escape(e.summary), e.dates_in(language), e.kind_in(language))
-             for e in draft.calendar.events),
+            say("Term dates read from %(file)s", file=draft.answers.terms.ics),
+            (say("Event"), say("Dates"), say("Read as")),
+            ((escape(e.summary), str(e.dates), str(e.kind_said)) for e in draft.calendar.events),
             fold=True, title_justify="left",
         ))
         for note in draft.calendar.notes:
-            console.print(f"  [yellow]{_('note')}[/] {escape(say_note(note, language))}",
-                          highlight=False)
+            said = say("note")
+            console.print(f"  [yellow]{said}[/] {escape(str(note))}", highlight=False)
     counted = (
-        tr.ngettext("%(num)d term", "%(num)d terms", len(school.terms)),
-        tr.ngettext("%(num)d holiday weekday inside them", "%(num)d holiday weekdays inside them",
-                    len(school.holidays)),
-        tr.ngettext("%(num)d INSET day", "%(num)d INSET days", len(school.inset_days)),
+        nmsg("%(num)d term", "%(num)d terms", len(school.terms)),
+        nmsg("%(num)d holiday weekday inside them", "%(num)d holiday weekdays inside them",
+             len(school.holidays)),
+        nmsg("%(num)d INSET day", "%(num)d INSET days", len(school.inset_days)),
     )
-    numbers = (len(school.terms), len(school.holidays), len(school.inset_days))
-    calendar, pack = _("Calendar"), _("Requirement pack")
-    console.print(f"[bold]{calendar}[/]: "
-                  + ", ".join(said % {"num": n} for said, n in zip(counted, numbers, strict=True)))
-    console.print(f"[bold]{pack}[/]")
-    not_chosen = _("(not chosen)")
+    said = say("Calendar")
+    console.print(f"[bold]{said}[/]: " + ", ".join(map(str, counted)))
+    said = say("Requirement pack")
+    console.print(f"[bold]{said}[/]")
+    not_chosen = say("(not chosen)")
     for item in draft.pack:
         if not item.available:
-            unused = _("%(summary)s: not used, %(why)s") % {
-                "summary": item.template.summary, "why": item.why_not}
+            unused = say("%(summary)s: not used, %(why)s", summary=item.template.summary,
+                         why=item.why_not)
             console.print(f"  [dim]– {unused}[/]")
             continue
         mark = ("[green]✓[/]" if item.template.id in draft.chosen
@@ -345,11 +313,11 @@ def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
         follows = "; ".join(p.title for p in item.policies)
         console.print(f"  {mark} {item.template.summary}"
                       + (f" [dim]({escape(follows)})[/]" if follows else ""), highlight=False)
-    print_owed(draft, org, language)
-    deadlines = _("Report deadlines")
-    console.print(f"[bold]{deadlines}[/] (school.yaml: reports: clocks:)")
-    for line in clock_summary(school, tr):
-        console.print(f"  {escape(line)}", highlight=False)
+    print_owed(draft, org)
+    said = say("Report deadlines")
+    console.print(f"[bold]{said}[/] (school.yaml: reports: clocks:)")  # English: its keys
+    for line in clock_summary(school):
+        console.print(f"  {escape(str(line))}", highlight=False)
 
 
 def _first_plan(settings: Settings, org: OrgConfig, today: date, store: Store) -> None:
@@ -393,23 +361,28 @@ def _progress(settings: Settings, resume: bool) -> Progress:
         # English: no answers saved, so no language chosen yet
         fail(f"there are no saved answers to continue ({path} not found); run "
              "`compliance-bot init` to begin.", highlight=False)
+    # English below: asked before the answers say the school's language
     if path.is_file() and (resume or typer.confirm(
-            f"Answers from an unfinished init are saved in {path}. Continue from them?",
+            f"Answers from an unfinished init are saved in {path}. Continue from them?",  # English:
             default=True)):
-        console.print(f"Continuing from the answers saved in {path}.", highlight=False)
+        console.print(f"Continuing from the answers saved in {path}.",  # English: as above
+                      highlight=False)
         return Progress.load(path)
     progress = Progress(path)
     progress.save()
     console.print(f"Each answer is saved as you give it, in {path}; if you stop, "
-                  "`compliance-bot init --resume` continues from there.", highlight=False)
+                  "`compliance-bot init --resume` continues from there.",  # English: as above
+                  highlight=False)
     return progress
 
 
 def _interactive(settings: Settings, progress: Progress) -> SetupDraft:
     """Ask (only what is not saved), check everything; a problem at the end offers to answer
     just those questions again, never to start again."""
+    from bot.engine.commands import confirm
     from bot.features.setup.policy_folder import FolderReads
-    from bot.features.setup.prompts import ask_answers, said_in
+    from bot.features.setup.problems import field_of
+    from bot.features.setup.prompts import ask_answers
     from bot.features.setup.school_setup import draft_setup
 
     read = FolderReads().read  # the questions and the checks read each document once
@@ -417,19 +390,17 @@ def _interactive(settings: Settings, progress: Progress) -> SetupDraft:
         draft = draft_setup(settings, ask_answers(settings, progress, read), read)
         if not draft.problems:
             return draft
-        _ = said_in(progress)  # the problems and what follows in the school's language
-        count = _.ngettext("%(count)s problem to fix:", "%(count)s problems to fix:",
-                           len(draft.problems))
+        count = nsay("%(count)s problem to fix:", "%(count)s problems to fix:",
+                     len(draft.problems), count=len(draft.problems))
         err.print(f"[bold red]{escape(count)}[/]")
         for line in draft.problems:
-            err.print(f"  {escape(said(line, _.language))}", highlight=False, soft_wrap=True)
-        keys = {line.split(":", 1)[0].split(".", 1)[0].split("[", 1)[0]
-                for line in draft.problems}
+            err.print(f"  {escape(str(line))}", highlight=False, soft_wrap=True)
+        keys = {field_of(line).split(".", 1)[0].split("[", 1)[0] for line in draft.problems}
         tops = sorted({top for key in keys for top in _SECTIONS.get(key, (key,))})
-        if not _.confirm(_("Answer those questions again now (every other answer is "
-                           "kept)?"), default=True):
-            err.print(_("Your answers are kept in %(path)s: fix what is above, then run "
-                        "`compliance-bot init --resume`.", path=str(progress.path)),
+        if not confirm(say("Answer those questions again now (every other answer is kept)?"),
+                       default=True):
+            err.print(say("Your answers are kept in %(path)s: fix what is above, then run "
+                          "`compliance-bot init --resume`.", path=str(progress.path)),
                       highlight=False)
             raise typer.Exit(2)
         progress.forget(*tops)
@@ -439,10 +410,8 @@ def _offer_editions(draft: SetupDraft, progress: Progress) -> None:
     """Each reading without an edition: offer to register one of the policy folder's guidance
     documents as this year's (nobody is asked to read a reading until it has one)."""
     from bot.features.reading.api import audience_name
-    from bot.features.setup.prompts import said_in
     from bot.features.setup.school_setup import readings
 
-    _ = said_in(progress)
 
     # the policy folder's documents that are national guidance (an edition to register)
     files = [p.path.name for p in draft.policies if not p.error and p.is_guidance]
@@ -451,21 +420,21 @@ def _offer_editions(draft: SetupDraft, progress: Progress) -> None:
         key: Key = ("editions", reading.key)
         if reading.key in editions or progress.has(key) or not files:
             continue
-        words = set(audience_name(reading.audience).casefold().split())
+        words = set(str(audience_name(reading.audience)).casefold().split())
         fits = [f for f in files if words <= set(re.split(r"[\W_]+", f.casefold()))]
         alone = len(files) == 1 and sum(r.requirement == reading.requirement
                                          for r in readings(draft)) == 1
         offered = fits[0] if fits else files[0] if alone else ""
-        console.print(_("%(reading)s: no edition is registered, so nobody will be asked to read "
-                        "it.", reading=escape(reading.shown)), highlight=False)
+        console.print(say("%(reading)s: no edition is registered, so nobody will be asked to "
+                          "read it.", reading=escape(reading.shown)), highlight=False)
         while True:
-            name = str(typer.prompt("  " + _(
+            name = str(typer.prompt("  " + say(
                 "Register a document of the policy folder as its edition (%(files)s; Enter with "
                 "nothing: not now, later with compliance-bot campaign add)",
                 files=", ".join(files)), default=offered, show_default=bool(offered))).strip()
             if not name or name in files:
                 break
-            err.print("  " + _("%(name)s is not one of those documents", name=escape(name)))
+            err.print("  " + say("%(name)s is not one of those documents", name=escape(name)))
         if name:
             editions[reading.key] = progress.put(key, name)
         else:
@@ -487,16 +456,15 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
     if settings.home == DEMO_HOME and not settings.demo:  # a new school's folder, never the demo's
         settings = settings.model_copy(update={"home": DEFAULT_HOME})
     if why := existing_school(settings):
-        language = school_language(settings)  # the school already here
-        fail(refusal(_ALREADY, language, why=why.said), highlight=False, soft_wrap=True,
-             language=language)
+        speak(school_language(settings))  # the school already here
+        fail(say(_ALREADY, why=why.msg), highlight=False, soft_wrap=True)
     # English: a malformed --as-of is refused before any answer (or its language) is read
     today = as_of_today(as_of)
     progress = None
     if answers is not None:
         if resume:
-            language = _language_of(answers)
-            fail(refusal(_RESUME_WITH_ANSWERS, language), language=language)
+            speak(_language_of(answers))
+            fail(say(_RESUME_WITH_ANSWERS))
         draft = _from_file(settings, answers)
     else:
         progress = _progress(settings, resume)
@@ -510,10 +478,15 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
     settings = settings.model_copy(update={"base_url": base_url, "port": port,
                                            "connector": draft.answers.platform})
     written = write_setup(settings, draft, org, today=today, now=utcnow())
-    say_database(settings.db_url, draft.answers.school.language)
-    console.print(f"\n[green]Written[/]: {written.config_path} (the school file), "
-                  f"{written.env_path} (settings), the database and "
-                  f"{plural(len(written.copied), 'file')} copied into {settings.home}.")
+    say_database(settings.db_url)
+    console.print("\n" + nsay(
+        "[green]Written[/]: %(school_file)s (the school file), %(env)s (settings), the "
+        "database and %(num)d file copied into %(home)s.",
+        "[green]Written[/]: %(school_file)s (the school file), %(env)s (settings), the "
+        "database and %(num)d files copied into %(home)s.",
+        len(written.copied), school_file=written.config_path, env=written.env_path,
+        home=settings.home,
+    ))
     if progress is not None:
         progress.path.unlink(missing_ok=True)  # done: the answers live in school.yaml now
     _closing(settings, draft, org, today, written.store)
@@ -521,13 +494,12 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
 
 def _saved(progress: Progress) -> bool:
     """Whether the school says to save this setup; if not, where its answers are kept."""
-    from bot.features.setup.prompts import said_in
+    from bot.engine.commands import confirm
 
-    _ = said_in(progress)
-    if _.confirm(_("Save this setup (preview begins)?"), default=True):
+    if confirm(say("Save this setup (preview begins)?"), default=True):
         return True
-    err.print(_("Nothing was saved. Your answers are kept in %(path)s; `compliance-bot init "
-                "--resume` continues from them.", path=str(progress.path)), highlight=False)
+    err.print(say("Nothing was saved. Your answers are kept in %(path)s; `compliance-bot init "
+                  "--resume` continues from them.", path=str(progress.path)), highlight=False)
     return False
 
 
@@ -537,28 +509,38 @@ def _closing(settings: Settings, draft: SetupDraft, org: OrgConfig, today: date,
     platform = draft.answers.platform
     if platform == "local":
         _first_plan(settings, org, today, store)
-        mail = (f"written as .eml files into {settings.outbox_dir} until a mail relay is set"
-                if settings.local.mail == "eml" else "sent through the school's mail relay")
-        console.print(f"\n[bold]Signing in[/]: people type their school email address at "
-                      f"{settings.base_url}/signin and are emailed a one-time link and code "
-                      f"({mail}). If the school has Microsoft 365 or Google, their sign-in is "
-                      "better: see deploy/README.md#sign-in.")
+        mail = (Msg(N_("written as .eml files into %(folder)s until a mail relay is set"),
+                    folder=settings.outbox_dir)
+                if settings.local.mail == "eml"
+                else Msg(N_("sent through the school's mail relay")))
+        console.print("\n" + say(
+            "[bold]Signing in[/]: people type their school email address at %(url)s/signin and "
+            "are emailed a one-time link and code (%(mail)s). If the school has Microsoft 365 or "
+            "Google, their sign-in is better: see deploy/README.md#sign-in.",
+            url=settings.base_url, mail=mail,
+        ))
     else:
         name = "Microsoft 365" if platform == "m365" else "Google"
-        console.print(f"Next, fill in the settings marked in .env (see deploy/{platform}.md) "
-                      f"and run [bold]compliance-bot check {platform}[/]; then "
-                      "[bold]compliance-bot remind --dry-run[/] shows the first plan.")
-        console.print(f"\n[bold]Signing in[/]: with {name} accounts (recommended): fill in the "
-                      "COMPLIANCE_BOT_OIDC_ lines in .env (deploy/README.md#sign-in). Until then "
-                      "people sign in with a one-time link and code emailed to them.")
-    where_kept = ("the web pages (school.yaml is an export)"
+        console.print(say(
+            "Next, fill in the settings marked in .env (see deploy/%(platform)s.md) and run "
+            "[bold]compliance-bot check %(platform)s[/]; then [bold]compliance-bot remind "
+            "--dry-run[/] shows the first plan.", platform=platform,
+        ))
+        console.print("\n" + say(
+            "[bold]Signing in[/]: with %(name)s accounts (recommended): fill in the "
+            "COMPLIANCE_BOT_OIDC_ lines in .env (deploy/README.md#sign-in). Until then people "
+            "sign in with a one-time link and code emailed to them.", name=name,
+        ))
+    where_kept = (Msg(N_("the web pages (school.yaml is an export)"))
                   if draft.answers.settings_source == "web"
-                  else "school.yaml (the web pages show it read-only)")
-    console.print(
-        f"\nNothing is sent yet: the school is in preview. Settings are managed in {where_kept}."
-        f"\nNext: open [bold]{settings.base_url}/setup[/] to review, then press Start sending "
-        "(or run [bold]compliance-bot start-sending[/])."
-    )
+                  else Msg(N_("school.yaml (the web pages show it read-only)")))
+    console.print("\n" + say(
+        "Nothing is sent yet: the school is in preview. Settings are managed in %(where)s.",
+        where=where_kept,
+    ) + "\n" + say(
+        "Next: open [bold]%(url)s/setup[/] to review, then press Start sending (or run "
+        "[bold]compliance-bot start-sending[/]).", url=settings.base_url,
+    ))
 
 
 init_command = friendly(init)

@@ -10,7 +10,6 @@ the settings and say who changes them.
 
 from __future__ import annotations
 
-from gettext import NullTranslations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -23,19 +22,17 @@ from bot.core.calendar import nation_key
 from bot.core.config import load_config
 from bot.core.config import store as config_store
 from bot.core.config.per_school import settings_problems
-from bot.core.config.said import say_problems
-from bot.core.i18n import LANGUAGES, N_, language_name, translations
+from bot.core.i18n import LANGUAGES, N_, Lazy, Msg, Said, capital, language_name, spoken
 from bot.core.models import Person, utcnow
 from bot.core.nations import (
     COUNTRIES,
     NATIONS,
     OLDER_COUNTRY,
-    Words,
     country_name,
     school_words_for,
 )
 from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
-from bot.core.words import words_in
+from bot.core.words import SaidWords, said_words
 from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.step_failures import describe, failing_steps
 from bot.engine.web.deps import ctx, require_roles
@@ -48,14 +45,13 @@ from bot.features.setup.pages import (
     current_school,
     editor,
     failed,
-    page_language,
     people_choices,
     saved,
     show,
     trust_wide,
     visible_org,
 )
-from bot.features.setup.rules import SetupError, cap, setup_steps
+from bot.features.setup.rules import SetupError, setup_steps
 from bot.features.setup.service import NOBODY_OWES, nobody_owes
 
 __all__ = ["COUNTRY_NAMES", "router"]
@@ -78,19 +74,18 @@ def setup_page(request: Request) -> Response:
     user = require_roles(request, SETUP_EDITORS)
     with ctx(request).store.session() as session:
         school = current_org(request, session).school(user.school_id)
-        language = page_language(request, {"school": school})
         data = {
             "school": school,
-            "steps": setup_steps(school, setup_state.config_source(session), language),
-            "report_clocks": clock_summary(school, translations(language)),
-            "failing_jobs": [describe(f, language) for f in failing_steps(session, school.id)],
+            "steps": setup_steps(school, setup_state.config_source(session)),
+            "report_clocks": clock_summary(school),
+            "failing_jobs": [describe(f) for f in failing_steps(session, school.id)],
             "settings_problems": [
-                (describe_settings(p, language), say_problems(p.message, language))
+                (describe_settings(p), p.lines)
                 for p in settings_problems(session)
                 if p.school_id == school.id or user.role_names & TRUST_ADMINS
             ],
             "nobody_owes": NOBODY_OWES if nobody_owes(session, school) else None,
-            "without_edition": without_edition(session, school, language),
+            "without_edition": without_edition(session, school),
             "trust_schools": _trust_schools(session, request, user),
         }
     return show(request, "setup.html", data)
@@ -236,14 +231,10 @@ def _roles_saved(request: Request, csrf_token: str, picked: dict[str, list[str]]
     data["chosen"] = picked
 
     def change(school: dict[str, Any]) -> None:
-        tr = translations(page_language(request))
-        words = words_in(
-            school_words_for(
-                str(school.get("country") or OLDER_COUNTRY), school.get("words") or None
-            ),
-            tr,
-        )
-        labels = _role_labels(words, tr)
+        words = said_words(school_words_for(
+            str(school.get("country") or OLDER_COUNTRY), school.get("words") or None
+        ))
+        labels = _role_labels(words)
         for box, emails in picked.items():
             if any(e not in known for e in emails):
                 raise SetupError(
@@ -281,20 +272,20 @@ def _roles_saved(request: Request, csrf_token: str, picked: dict[str, list[str]]
     )
 
 
-def _role_labels(words: Words, tr: NullTranslations) -> dict[str, str]:
+def _role_labels(words: SaidWords) -> dict[str, Lazy]:
     """Each role box's label, in the school's words (and the page's language)."""
+    deputy = capital(words.deputy_dsl)
     return {
-        "headteacher": cap(words.headteacher),
-        "dsl": cap(words.dsl_full),
+        "headteacher": capital(words.headteacher),
+        "dsl": capital(words.dsl_full),
         # the pack's word counted the English way in English only
-        "deputy_dsl": cap(words.deputy_dsl) + "s"
-        if type(tr) is NullTranslations
-        else tr.gettext("%(deputy)s (one or more)") % {"deputy": cap(words.deputy_dsl)},
-        "dpo": tr.gettext("Data protection officer"),
-        "chair_of_governors": cap(words.chair),
-        "clerk": cap(words.clerk),
-        "admins": tr.gettext("Administrators"),
-        "scr_owner": tr.gettext("Keeps the single central record"),
+        "deputy_dsl": Said(lambda: f"{deputy}s" if spoken() == "en" else str(
+            Msg(N_("%(deputy)s (one or more)"), deputy=deputy))),
+        "dpo": Msg(N_("Data protection officer")),
+        "chair_of_governors": capital(words.chair),
+        "clerk": capital(words.clerk),
+        "admins": Msg(N_("Administrators")),
+        "scr_owner": Msg(N_("Keeps the single central record")),
     }
 
 
