@@ -17,6 +17,7 @@ from bot.core.i18n import (
     N_,
     Dated,
     Day,
+    Joined,
     Msg,
     N_plural,
     nmsg,
@@ -176,12 +177,12 @@ def _print_school_sweep(console: Console, r: SchoolSweep) -> None:
 def _duties_line(r: SchoolSweep) -> str:
     """'Duties: 3 opened, closed: 2 done; 5 open, 1 overdue' (the closed kinds from the
     catalogue; a kind it does not list as stored)."""
-    closed = ", ".join(str(_CLOSED[k](n)) if k in _CLOSED else f"{n} {k}"
-                       for k, n in sorted(r.closed.items())) or say("none")
+    kinds = sorted(r.closed.items())  # each said in the half it is in (cy+en)
+    closed = Joined((_CLOSED[k](n) if k in _CLOSED else f"{n} {k}" for k, n in kinds), ", ")
     return say(
         "Duties: %(opened)d opened, closed: %(closed)s; %(open)d open, [red]%(overdue)d overdue[/]",
         opened=r.opened,
-        closed=closed,
+        closed=closed if kinds else Msg("none"),
         open=r.open_duties,
         overdue=r.overdue,
     )
