@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from bot.core.chat_tokens import ChatAudience, ChatTokens
@@ -60,7 +59,6 @@ __all__ = [
     "TITLES",
     "build_connectors",
     "build_local",
-    "chat_keys",
     "chat_tokens",
     "extra_people_file",
     "install",
@@ -88,7 +86,7 @@ STEPS: tuple[Step, ...] = (
 TITLES = {
     report_sweep.__name__: N_("warning about the deadlines of concerns and breaches"),
     chasing_stopped_step.__name__: N_("telling line managers about reminders that have stopped"),
-    governor_alerts.__name__: N_("sending the governors' policy review alerts"),
+    governor_alerts.__name__: N_("sending the policy review alerts"),
     digest_step.__name__: N_("sending the weekly digest"),
     head_dashboard_step.__name__: N_("sending the headteacher's dashboard card"),
     trust_digest_step.__name__: N_("sending the trust's weekly safeguarding overview"),
@@ -275,37 +273,24 @@ def _microsoft_form(settings: Settings) -> tuple[str, list[str]]:
     return setup_form_list(settings.m365)
 
 
-def _staff_file(path: Path, left_out: frozenset[int]) -> FileDirectory:
-    return FileDirectory(path, left_out=left_out)
-
-
 def chat_tokens(settings: Settings, keys: Any = None) -> ChatTokens | None:
     """The checker of ``/api/chat``'s tokens for the school's Google Chat app (None: no app
-    set up, no project number); ``keys`` the certificates' cache (``chat smoke``'s local issuer;
-    the process's own by default)."""
+    set up, no project number); ``keys`` the certificates' cache (the smoke test's local
+    issuer; the process's own by default)."""
     google = settings.google
     if not google.chat_project_number:
         return None
     from connectors.google.chat_tokens import KEYS, ChatTokenVerifier  # lazy: the google extra
 
     endpoint = google.chat_endpoint_url or f"{settings.base_url.rstrip('/')}/api/chat"
-    audience = ChatAudience(
-        google.chat_audience, google.chat_project_number, endpoint, google.chat_addon
-    )
+    audience = ChatAudience(google.chat_audience, google.chat_project_number, endpoint,
+                            google.chat_addon, google.chat_addon_client_id)
     return ChatTokenVerifier(audience, keys or KEYS)
-
-
-def chat_keys(fetch: Callable[[str], tuple[int, Mapping[str, str], bytes]]) -> Any:
-    """A key cache for the Chat app's token checker that fetches with ``fetch`` (``chat
-    smoke``'s local issuer), for :func:`chat_tokens`."""
-    from connectors.google.chat_tokens import ChatKeys  # lazy: the google extra
-
-    return ChatKeys(fetch=fetch)
 
 
 ADAPTERS = Adapters(
     build=build_connectors,
-    staff_file=_staff_file,
+    staff_file=FileDirectory,
     microsoft_form=_microsoft_form,
     chat_tokens=chat_tokens,
 )

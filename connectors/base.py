@@ -1,6 +1,6 @@
 """What the adapters share: reading a platform's answers (``Retry-After``, a webhook's status,
-an SDK's failures as the ports' ``ConnectorError``s), the rows of ``compliance-bot check`` and an
-in-process pacer. The protocols and types every connector implements are the ports, in
+an SDK's failures as the ports' ``ConnectorError``s), the rows of ``compliance-bot check`` and the
+pacer of a process's own. The protocols and types every connector implements are the ports, in
 ``bot/core/ports.py`` (DESIGN.md §5).
 """
 
@@ -9,24 +9,27 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.core.i18n import N_, each_language, say
-from bot.core.ports import DeliveryUnknownError, RetryableError
+from bot.core.ports import DeliveryUnknownError, Limit, Pacer, RetryableError
 
 if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "ANSWER",
     "CheckRow",
-    "RateLimiter",
+    "LocalPacer",
     "in_each",
+    "paced",
     "pacing_row",
     "parse_retry_after",
+    "row",
     "said",
     "translated",
     "webhook_status",
@@ -85,6 +88,25 @@ in_each = each_language
 said = say
 
 
+ANSWER = "%(answer)s"  # a row's part that is only the platform's own words (``answer=``)
+
+
+def row(name: str, ok: bool, detail: str, fix: str | None = None, /, **values: object
+        ) -> CheckRow:
+    """One row of a ``check`` table: its name, what was found and what to fix, each a sentence
+    of the platform's ``check_said`` (or a name as it is, a permission's), said in the language
+    spoken with ``values`` (``said``); a part that is only the platform's answer is ``ANSWER``,
+    given as ``answer=``. A new row is one call.
+
+    Example::
+
+        row(s.SENDER_MAILBOX, False, s.NO_SUCH_SENDER, s.EXISTING_SENDER, sender=sender,
+            error=str(exc))
+    """
+    return CheckRow(said(name, **values), ok, said(detail, **values),
+                    None if fix is None else said(fix, **values))
+
+
 def school_rows(
     schools: Mapping[str, str], rows_of: Callable[[str], Iterable[CheckRow]]
 ) -> list[CheckRow]:
@@ -121,18 +143,9 @@ def pacing_row(name: str, mail: Any, prefix: str, daily: int, unit: str) -> Chec
     ``messages``) a day at most; ``name`` the row's, said in the language spoken."""
     minute, day = mail.urgent_reserve_per_minute, mail.urgent_reserve_per_day
     ok = 0 <= minute < mail.messages_per_minute and 0 <= day < daily
-    return CheckRow(
-        said(name),
-        ok,
-        said(
-            _PACING[unit],
-            per_minute=mail.messages_per_minute,
-            daily=f"{daily:,}",
-            routine_minute=mail.messages_per_minute - minute,
-            routine_day=f"{daily - day:,}",
-        ),
-        None if ok else said(_RESERVE, prefix=prefix, daily=f"{daily:,}"),
-    )
+    return row(name, ok, _PACING[unit], None if ok else _RESERVE, prefix=prefix,
+               per_minute=mail.messages_per_minute, daily=f"{daily:,}",
+               routine_minute=mail.messages_per_minute - minute, routine_day=f"{daily - day:,}")
 
 
 def webhook_status(response: httpx.Response, name: str, *, unknown: str = "") -> int:
@@ -150,60 +163,47 @@ def webhook_status(response: httpx.Response, name: str, *, unknown: str = "") ->
 # --------------------------------------------------------------------------- pacing
 
 
-class RateLimiter:
-    """Sliding-window pacer: at most ``limit`` events in any ``window`` seconds, in this process.
-
-    For a platform's short per-app limits (the Teams bot's few requests a second), so a burst
-    is spread out instead of throttled. A mailbox's limits are not paced here: mailers declare
-    them (``Mailer.pacing``) and the dispatcher counts them in the database, across workers.
-    The clock and sleep are injectable so tests run thousands of calls in milliseconds.
+class LocalPacer:
+    """Platform limits counted in this process alone (a ``bot.core.ports.Pacer``): what a bot
+    counts with until the app hands it the database's (``Connectors.share``), where every
+    process counts together. The clock is injectable, so tests pace thousands of calls in
+    milliseconds.
 
     Example::
 
-        pacer = RateLimiter(limit=4, window=1.0)
+        pacer = LocalPacer()
         for card in cards:
-            pacer.acquire()
+            paced(pacer, [Limit("teams-cards:app@tenant", 25, 1.0)])
             post(card)
     """
 
-    def __init__(
-        self,
-        limit: int,
-        window: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        if limit < 1 or window <= 0:
-            raise ValueError("RateLimiter needs limit >= 1 and window > 0")
-        self.limit = limit
-        self.window = window
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._sleep = sleep
-        self._stamps: deque[float] = deque()
+        self._stamps: dict[str, deque[float]] = {}
 
-    def try_acquire(self) -> float:
-        """Record one more event if it fits the window now (0.0); else the seconds until one
-        would fit, recording nothing (for a limit the caller would rather meet next time than
-        wait for, as the Chat app's 60 space set-ups a minute)."""
-        now = self._clock()
-        while self._stamps and now - self._stamps[0] >= self.window:
-            self._stamps.popleft()
-        if len(self._stamps) < self.limit:
-            self._stamps.append(now)
-            return 0.0
-        return self.window - (now - self._stamps[0])
+    def take(self, limits: Sequence[Limit]) -> float:
+        """Count one call under every one of ``limits`` if all fit now (0.0); else count
+        nothing and return the seconds until they would."""
+        now, wait = self._clock(), 0.0
+        for limit in limits:
+            stamps = self._stamps.setdefault(limit.key, deque())
+            while stamps and now - stamps[0] >= limit.window:
+                stamps.popleft()
+            if len(stamps) >= limit.calls:
+                wait = max(wait, limit.window - (now - stamps[-limit.calls]))
+        if wait > 0:
+            return wait
+        for limit in limits:
+            self._stamps[limit.key].append(now)
+        return 0.0
 
-    def acquire(self) -> float:
-        """Wait until one more event fits the window, record it, return the seconds waited."""
-        waited = 0.0
-        while True:
-            now = self._clock()
-            while self._stamps and now - self._stamps[0] >= self.window:
-                self._stamps.popleft()
-            if len(self._stamps) < self.limit:
-                self._stamps.append(now)
-                return waited
-            pause = self.window - (now - self._stamps[0])
-            self._sleep(pause)
-            waited += pause
+
+def paced(pacer: Pacer, limits: Sequence[Limit],
+          sleep: Callable[[float], None] = time.sleep) -> float:
+    """Wait until every one of ``limits`` has room for one more call and count it; the seconds
+    waited (a burst is spread out instead of throttled)."""
+    waited = 0.0
+    while (pause := pacer.take(limits)) > 0:
+        sleep(pause)
+        waited += pause
+    return waited

@@ -4,7 +4,8 @@ Every message says it is automatic (``Auto-Submitted: auto-generated``, RFC 3834
 ``X-Auto-Response-Suppress: All`` for Exchange), so out-of-office replies are not sent back,
 and ``mime_bytes`` gives the CRLF line endings RFC 5322 asks for.
 
-Address headers (From, To, Cc, Reply-To) are written here, already folded, and never refolded
+Address headers (From, To, Cc, Reply-To) and the Subject are written here, already folded
+(``subject_header``: CPython 3.11 folds a Welsh subject wrongly too), and never refolded
 by the standard library: CPython 3.11's folder splits a display name that mixes non-ASCII
 letters with a comma or brackets into separate encoded-words and loses its quoting, so
 "Ysgol Gynradd Gymraeg Tŷ Coch, Caerdydd" <office@...> became two mailboxes (gh-121284, fixed
@@ -40,6 +41,7 @@ __all__ = [
     "message_id",
     "mime_bytes",
     "replied_to",
+    "subject_header",
     "to_mime",
 ]
 
@@ -62,15 +64,13 @@ class _Headers(HeaderRegistry):
     def __init__(self) -> None:
         super().__init__()
         self._class = functools.cache(super().__getitem__)
-        self._parse = functools.lru_cache(maxsize=512)(super().__call__)
 
     def __getitem__(self, name: str) -> type[BaseHeader]:
         """The header class for ``name`` (built on first use)."""
         return self._class(name.lower())
 
-    def __call__(self, name: str, value: str) -> BaseHeader:
-        """The parsed header ``name: value`` (a recent identical one when there is one)."""
-        return self._parse(name, value)
+    # the parsed header ``name: value`` (a recent identical one when there is one)
+    __call__ = functools.lru_cache(maxsize=512)(HeaderRegistry.__call__)
 
 
 # the default policy (what ``EmailMessage()`` uses) with the cheaper registry; headers given
@@ -155,6 +155,31 @@ def address_header(name: str, mailboxes: Iterable[tuple[str | None, str]]) -> st
     return "\n".join(lines)[len(name) + 2 :]
 
 
+def subject_header(subject: str) -> str:
+    """The folded value of a ``Subject`` that every parser decodes back exactly as ``subject``.
+
+    Printable ASCII with single spaces is written as it is, folded at its spaces; anything else
+    as whole RFC 2047 encoded-words, one a line (the space between two is not part of the text,
+    RFC 2047 §6.2). CPython 3.11's own folder changed 7 of 72 Welsh subjects: a word split
+    between two encoded-words ("Gymrae g"), a space lost between an encoded-word and a plain one
+    ("YsgolGymraeg"), an empty first line read back as a leading space.
+
+    Example:
+        >>> subject_header("Hwyr iawn: Tŷ Coch")
+        '=?utf-8?q?Hwyr_iawn=3A_T=C5=B7_Coch?='
+    """
+    words = subject.split(" ")
+    if subject.isascii() and subject.isprintable() and "=?" not in subject and all(words):
+        lines = [words[0]]
+        for word in words[1:]:
+            if len(lines[-1]) + 1 + len(word) > _LINE - len("Subject: "):
+                lines.append("")  # fold: the line break goes before the space
+            lines[-1] += " " + word
+        if all(len(line) <= _LINE - len("Subject: ") for line in lines):
+            return "\n".join(lines)
+    return "\n ".join(_encoded(subject))
+
+
 def mailboxes(entries: Iterable[str]) -> list[tuple[str | None, str]]:
     """Each entry as (display name or None, address): a bare address as it is, and
     ``Name <address>`` (a name with a comma in quotes) read by the standard library's parser,
@@ -212,7 +237,7 @@ def to_mime(message: OutgoingEmail, sender: str) -> EmailMessage:
     for name, entries in (("To", message.to), ("Cc", message.cc), ("Reply-To", reply_to)):
         if entries:
             mime.set_raw(name, address_header(name, mailboxes(entries)))
-    mime["Subject"] = message.subject
+    mime.set_raw("Subject", subject_header(message.subject))
     mime["Date"] = formatdate(localtime=False, usegmt=True)
     mime["Message-ID"] = message_id(message.idempotency_key, sender)
     for name, value in AUTOMATIC_HEADERS:

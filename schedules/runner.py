@@ -173,7 +173,9 @@ class SchedulerLock:
         SQLite. A beat that cannot be written is logged, and judged by them as missed."""
         if self._conn is None:
             return
-        values = {"beat_at": now, "every_seconds": max(1, round(every))}
+        seconds = max(1, round(every))
+        seal = scheduler_health.beat_seal(self.settings.audit_keyring(), now, seconds)
+        values = {"beat_at": now, "every_seconds": seconds, "seal": seal}
         upsert = pg_insert(SchedulerBeat).values(id=1, **values)
         upsert = upsert.on_conflict_do_update(index_elements=["id"], set_=values)
         try:

@@ -44,7 +44,7 @@ from bot.wiring import install
 from tests.support.clock import FrozenClock
 from tests.support.compiled import share_compiled_statements
 from tests.support.helpers import SchoolBuilder
-from tests.support.paths import NODE_MODULES, SHARED_POLICIES
+from tests.support.paths import NODE_MODULES, SHARED_POLICIES, SHARED_SPREADSHEETS
 from tests.support.schedule import heaviest_first
 
 # tests drive the engine directly, as the app's entry points would: hand it the features' steps
@@ -403,6 +403,15 @@ def shared_policies() -> Path:
     if not SHARED_POLICIES.is_dir():
         _missing("../shared/policies is not present beside this clone")
     return SHARED_POLICIES
+
+
+@pytest.fixture(scope="session")
+def shared_spreadsheets() -> Path:
+    """The corpus's spreadsheets beside the repo (../shared/corpus/spreadsheets): skips when
+    absent (a user's clone lacks them), fails in CI."""
+    if not SHARED_SPREADSHEETS.is_dir():
+        _missing("../shared/corpus/spreadsheets is not present beside this clone")
+    return SHARED_SPREADSHEETS
 
 
 def free_port() -> int:

@@ -103,6 +103,76 @@ def test_no_function_is_more_complex_than_the_limit() -> None:
     assert not tangled, f"radon complexity above {MAX_COMPLEXITY}: {tangled}"
 
 
+def _plain_callee(func: ast.expr) -> bool:
+    """A name, a dotted name or ``super().name``: nothing worked out to choose what is called."""
+    if isinstance(func, ast.Attribute):
+        return _plain_callee(func.value)
+    if isinstance(func, ast.Call):  # super(): nothing else is called on the way
+        return isinstance(func.func, ast.Name) and func.func.id == "super" and not func.args
+    return isinstance(func, ast.Name)
+
+
+def _forwards(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether ``function``'s whole body (its docstring aside) calls another function with its
+    own arguments, each as it came: a forwarding wrapper, a second name for the same thing."""
+    body = function.body[1:] if ast.get_docstring(function) is not None else function.body
+    if len(body) != 1 or not isinstance(body[0], ast.Return | ast.Expr):
+        return False
+    call = body[0].value
+    call = call.value if isinstance(call, ast.Await) else call
+    if not isinstance(call, ast.Call) or not _plain_callee(call.func):
+        return False
+    args = function.args
+    wanted = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+    wanted += [f"*{a.arg}" for a in (args.vararg,) if a]
+    wanted += [f"**{a.arg}" for a in (args.kwarg,) if a]
+    in_order = [  # the positional ones, in the order they came; the keywords in any
+        f"*{a.value.id}" if isinstance(a, ast.Starred) and isinstance(a.value, ast.Name)
+        else a.id if isinstance(a, ast.Name) else ""
+        for a in call.args
+    ]
+    by_name = [
+        f"**{k.value.id}" if k.arg is None and isinstance(k.value, ast.Name)
+        else k.arg if isinstance(k.value, ast.Name) and k.value.id == k.arg else ""
+        for k in call.keywords
+    ]
+    if wanted[:1] in (["self"], ["cls"]) and wanted[0] not in in_order:
+        wanted = wanted[1:]  # a method passing its arguments on to another
+    rest = [w for w in wanted if w not in in_order]
+    return (
+        bool(wanted)
+        and in_order == [w for w in wanted if w in in_order and not w.startswith("*")]
+        + [w for w in wanted if w in in_order and w.startswith("*")]
+        and sorted(by_name) == sorted(rest)
+    )
+
+
+def test_the_forwarding_wrapper_check_finds_one() -> None:
+    found = [
+        _forwards(f)
+        for f in ast.parse(
+            "def a(x, y=1):\n    'Doc.'\n    return other(x, y=y)\n"
+            "async def b(self, x, *rest):\n    await self.inner.c(x, *rest)\n"
+            "def c(x):\n    return other(x, 2)\n"  # a value of its own
+            "def d(x):\n    return make()(x)\n"  # works out what it calls
+            "def e(x, y):\n    return other(y, x)\n"  # passed in another order
+            "def f():\n    return other()\n"
+        ).body
+        if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+    assert found == [True, True, False, False, False, False]
+
+
+def test_no_function_only_forwards_its_arguments() -> None:
+    found = [
+        f"{_name(m.path)}:{node.lineno} {node.name}"
+        for m in product_modules()
+        for node in ast.walk(m.tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _forwards(node)
+    ]
+    assert not found, f"call the function they call (a wrapper adds a name, not a meaning): {found}"
+
+
 def _imports(path: Path) -> list[str]:
     names: list[str] = []
     for node in ast.walk(_tree(path)):
@@ -622,13 +692,18 @@ def test_every_module_says_what_it_is_for() -> None:
 
 def test_no_binary_file_is_tracked() -> None:
     """Wheels, archives, databases and images are built or fetched, never committed: a binary in
-    the repository is unreviewable and stays in its history for good (a 2.9 MB wheel once did)."""
+    the repository is unreviewable and stays in its history for good (a 2.9 MB wheel once did).
+    The one exception is the PDF font (bot/core/fonts: DejaVu, unmodified, its licence beside it):
+    a PDF must embed a font covering Welsh on a machine that has none installed."""
     listed = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=False)
     if listed.returncode != 0:
         pytest.skip("not a git checkout")
     binary = []
     for name in filter(None, listed.stdout.decode().split("\0")):
         path = REPO / name
+        if name.startswith("bot/core/fonts/") and name.endswith(".ttf"):
+            assert (REPO / "bot/core/fonts/LICENSE").is_file(), "a shipped font needs its licence"
+            continue
         if path.is_file() and b"\0" in path.read_bytes()[:8192]:
             binary.append(name)
     assert not binary, f"binary files are tracked (remove them, make them in the test): {binary}"

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from bot.core.audit.check import Verdict
     from bot.core.keys import Keyring
     from bot.core.settings import Settings
-    from bot.core.store import Store
 
 __all__ = ["audit_app"]
 
@@ -52,14 +51,6 @@ _COUNTED = N_("(%(events)s audit log entries verified; %(records)s records read.
 _SEALED_ON_UPGRADE = N_(
     "Records stored before %(day)s were sealed when the bot was upgraded that day: changes made "
     "to them before then cannot be detected."
-)
-_SEALED_FIRST = N_(
-    "Sealed first: %(count)s sent message recorded by a dispatcher that was stopped before it "
-    "could seal them."
-)
-_SEALED_FIRST_PLURAL = N_(
-    "Sealed first: %(count)s sent messages recorded by a dispatcher that was stopped before it "
-    "could seal them."
 )
 _NO_ANCHOR = N_("No anchor written: an anchor now would vouch for a damaged log.")
 _ANCHOR_WRITTEN = N_(
@@ -130,17 +121,6 @@ def _print_verdict(verdict: Verdict, anchor: Anchor | None) -> None:
         console.print(_dated(_SEALED_ON_UPGRADE, day), highlight=False)
 
 
-def _seal_stopped(store: Store) -> None:
-    """Seal first what a dispatcher killed mid-pass recorded as sent and never sealed (as the
-    dispatchers' recovery does): no false alarm while no dispatcher has run since."""
-    from bot.core.audit.autocommit import seal_stopped  # lazy: see the module docstring
-
-    sealed = seal_stopped(store)
-    if sealed:
-        sentence = _SEALED_FIRST if sealed == 1 else _SEALED_FIRST_PLURAL
-        console.print(say(sentence, count=sealed), highlight=False)
-
-
 def _keyring(settings: Settings, previous_keys: Path | None) -> Keyring:
     """The settings' audit keyring, with the earlier secrets of ``previous_keys`` added (one
     that cannot be read: exit 2)."""
@@ -187,7 +167,6 @@ def audit_verify(
     ctx = context()
     anchor = _anchor_of(anchor_file, fingerprint, ctx.settings.signing_key())
     keys = _keyring(ctx.settings, previous_keys)
-    _seal_stopped(ctx.store)
     with ctx.store.session() as session:
         session.info[KEYS] = keys
         verdict = check(session, anchor, ctx.settings.uploads_dir)
@@ -210,7 +189,6 @@ def audit_anchor(
 
     ctx = context()
     now = datetime.now(UTC)
-    _seal_stopped(ctx.store)
     with ctx.store.session() as session:
         verdict = check(session, None, ctx.settings.uploads_dir)
         if not verdict.ok:
@@ -249,7 +227,6 @@ def audit_rotate_key() -> None:
             highlight=False,
             soft_wrap=True,
         )
-    _seal_stopped(ctx.store)
     with ctx.store.session() as session:
         verdict = check(session, None, settings.uploads_dir)
     if not verdict.ok:

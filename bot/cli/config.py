@@ -12,17 +12,20 @@ from typing import Annotated
 import typer
 
 from bot.core.clock import local_today
+from bot.core.config import JOB_ROLES
 from bot.core.i18n import N_, Msg, said_in, say, shared_language, speak
 from bot.engine.commands import (
+    SchoolOption,
     console,
     context,
     err,
     fail,
     friendly,
+    language_here,
     os_user,
 )
 
-__all__ = ["config_app", "start_sending"]
+__all__ = ["config_app", "roles_app", "start_sending"]
 
 config_app = typer.Typer(
     help="Export or import the school's settings, and choose where they are kept.",
@@ -242,3 +245,64 @@ def start_sending(
     for s in chosen:  # each school's line in its own language
         said = _STARTED if s in started else _ALREADY_STARTED
         console.print(said_in(s.language, Msg(said, school=s.name)), highlight=False)
+
+
+roles_app = typer.Typer(
+    help="The role table: what each post in the school's staff list gives.",
+    no_args_is_help=False,
+)
+_TO_MAP_NONE = N_("%(school)s: no post to map (the last directory read knew every post).")
+_TO_MAP = N_("%(school)s: posts the role table does not know (their holders owe nothing until "
+             "each is mapped):")
+_MAP_HOW = N_("Map each once: compliance-bot roles map 'POST' ROLE (%(roles)s).")
+_NOT_A_ROLE = N_("%(role)s is not a role a post can give: say one of %(roles)s.")
+_MAPPED = N_("[green]%(school)s: '%(post)s' now gives %(role)s.[/] Its holders are asked what "
+             "that role is asked from the next sweep (`compliance-bot sweep` runs one now).")
+
+
+@roles_app.command("map")
+@friendly
+def roles_map(
+    post: Annotated[str | None, typer.Argument(help="A post as the staff list writes it.")] = None,
+    role: Annotated[str | None, typer.Argument(help=", ".join(JOB_ROLES))] = None,
+    school: SchoolOption = None,
+    actor: Actor = None,
+) -> None:
+    """Say once what a post gives; with no post, list the posts still to map."""
+    from bot.core.config.store import to_yaml
+    from bot.core.models import utcnow
+    from bot.core.setup_state import config_source
+    from bot.engine.directory_kept import posts_to_map
+    from bot.engine.settings_change import apply_settings
+
+    app = context()
+    chosen = app.config.school(school)
+    speak(language_here(app))
+    if post is None or role is None:
+        with app.store.session() as session:
+            posts = posts_to_map(session, chosen.id)
+        console.print(say(_TO_MAP if posts else _TO_MAP_NONE, school=chosen.name))
+        for title, names in sorted(posts.items()):
+            console.print(f"  '{title}': {', '.join(names)}", highlight=False)
+        if posts:
+            console.print(say(_MAP_HOW, roles=", ".join(JOB_ROLES)))
+        return
+    if role not in JOB_ROLES:
+        fail(say(_NOT_A_ROLE, role=repr(role), roles=", ".join(JOB_ROLES)))
+    post = " ".join(post.split())
+    mapped = chosen.model_copy(update={"job_titles": {**chosen.job_titles, post: role}})
+    org = app.config.model_copy(
+        update={"schools": [mapped if s.id == chosen.id else s for s in app.config.schools]}
+    )
+    now = utcnow()
+    path = app.settings.config_path
+    with app.store.transaction() as session:
+        if config_source(session) == "web":
+            apply_settings(session, org, by=_by(actor), now=now, today=local_today(now),
+                           note=f"post '{post}' mapped to {role}", export_to=path)
+        else:  # the file is where settings are changed: its own first comment lines kept
+            text = path.read_text(encoding="utf-8")
+            header = "".join(line for line in text.splitlines(keepends=True)[:8]
+                             if line.startswith("#"))
+            path.write_text(to_yaml(org, header or None), encoding="utf-8")
+    console.print(say(_MAPPED, school=chosen.name, post=post, role=role))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.core.i18n import N_, Dated, say, speak
+from bot.core.i18n import N_, Dated, Msg, say, speak
 from bot.core.permissions import DIRECTORY_EDITORS
 from bot.core.words import left_out_words, said_words, school_words
 from bot.engine.commands import (
@@ -30,6 +30,7 @@ from bot.engine.commands import (
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
     from bot.core.context import AppContext
+    from bot.engine.directory_move import MovePlan
 
 __all__ = ["directory_app"]
 
@@ -81,6 +82,29 @@ _UNBOUND = N_(
     "next account to sign in as %(email)s through the school's sign-in is tied to them."
 )
 _NOT_BOUND = N_("%(name)s (%(email)s) is not tied to a sign-in account: nothing to do.")
+_MOVE_ELSEWHERE = N_(
+    "%(school)s's settings read %(current)s, not %(to)s: set connection: %(to)s in its entry of "
+    "school.yaml (or on its settings page) first, then run this again. Nothing was changed."
+)
+_INSTALLS = N_("the install's own tenant or domain")
+_BAD_MAP = N_("--map %(given)s is not old-domain=new-domain (e.g. --map oak.example=oak.sch.uk). "
+              "Nothing was changed.")
+_CARRIED_BY = N_("Carried by %(how)s: %(num)d")
+_PROPOSED = N_("Proposed by name and start date (check each one before you say yes):")
+_NOT_FOUND = N_("Not found in the new directory, so not carried (they stay as they are; the next "
+                "sweep treats them as anyone the directory no longer lists): %(num)d")
+_NEW_THERE = N_("New in the new directory (added at the next sweep): %(num)d")
+_CARRY_ASK = N_("Carry %(num)d people of %(school)s to their new addresses?")
+_NOBODY = N_("Nobody of %(school)s was found in the new directory: nothing was changed. Check "
+             "--map, and the connection with compliance-bot check m365 (or check google).")
+_CARRIED = N_(
+    "Carried %(num)d people of %(school)s to their new addresses (recorded, by %(who)s): their "
+    "tasks, acknowledgements, training and history stay theirs, and nobody is asked again for "
+    "what they did. The next sweep reads the new directory whole."
+)
+_OLD_IN_SETTINGS = N_("%(school)s's settings still name old addresses; change them in school.yaml "
+                      "(or on its settings page): %(pairs)s")
+_NOTHING_CHANGED = N_("Nothing was changed.")
 
 directory_app = typer.Typer(
     help="People missing from the directory, and confirming leavers.", no_args_is_help=True
@@ -89,7 +113,8 @@ directory_app = typer.Typer(
 
 def _editor(school: str | None, email: str | None) -> tuple[AppContext, SchoolConfig, str]:
     """The context, the named school (exit 2 with the known ids if unknown) or the first, and
-    the confirming person's email; they must be the head or an admin (exit 2)."""
+    the confirming person's email; they must be the head or an admin, or a trust-wide
+    administrator (exit 2)."""
     from sqlalchemy import select  # lazy: not loaded by --help (module docstring)
 
     from bot.core.models import Person
@@ -107,6 +132,8 @@ def _editor(school: str | None, email: str | None) -> tuple[AppContext, SchoolCo
             )
         )
         roles = person.role_names if person is not None else set()
+    if address in ctx.config.organisation.trust_admins:  # the trust's IT lead: every school
+        roles.add("trust_admin")
     if not roles & DIRECTORY_EDITORS:
         fail(
             say(
@@ -124,7 +151,7 @@ def _editor(school: str | None, email: str | None) -> tuple[AppContext, SchoolCo
 def directory_status(school: SchoolOption = None) -> None:
     """Who is missing from the directory, and any stopped sync waiting for a confirmation."""
     from bot.cli.render import directory_lines, print_lines
-    from bot.engine.directory import left_out, no_mailbox, unassigned
+    from bot.engine.directory_kept import left_out, no_mailbox, unassigned
 
     ctx = context()
     with ctx.store.session() as session:
@@ -153,7 +180,7 @@ def directory_status(school: SchoolOption = None) -> None:
 def resync_command(school: SchoolOption = None, actor: ActorOption = None) -> None:
     """Forget where the directory's changes were read up to: the next sweep reads the whole
     directory again (as after a refused delta link)."""
-    from bot.engine.directory import drop_cursor
+    from bot.engine.directory_move import drop_cursor
 
     ctx, config, who = _editor(school, actor)
     with ctx.store.transaction() as session:
@@ -161,6 +188,77 @@ def resync_command(school: SchoolOption = None, actor: ActorOption = None) -> No
     console.print(
         say(_RESYNC if had else _RESYNC_FIRST, school=config.name, who=who), highlight=False
     )
+
+
+@directory_app.command("move")
+@friendly
+def move_command(
+    school: SchoolOption = None,
+    to: Annotated[str | None, typer.Option(
+        "--to", help="The connection the school now reads, as its settings name it (already "
+        "set); leave out when only its addresses changed.")] = None,
+    mapping: Annotated[list[str] | None, typer.Option(
+        "--map", help="old-domain=new-domain, for each domain whose addresses changed.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Carry them without asking.")] = False,
+    actor: ActorOption = None,
+) -> None:
+    """Carry a school's people to its new tenant or domain (by the same id, the address map,
+    the same address, the MIS, or name and start date, proposed): their duties,
+    acknowledgements, training and history stay theirs (deploy/README.md, "Moving a school to
+    another tenant")."""
+    from bot.core.settings import connection_key
+    from bot.engine.directory_move import carry, domain_map, read_plan
+
+    ctx, config, who = _editor(school, actor)
+    if to is not None and connection_key(to) != connection_key(config.connection or ""):
+        current = config.connection or Msg(_INSTALLS)
+        fail(say(_MOVE_ELSEWHERE, school=config.name, to=to, current=current),
+             highlight=False, soft_wrap=True)
+    domains = domain_map(mapping or [])
+    if domains is None:
+        fail(say(_BAD_MAP, given=" ".join(mapping or [])))
+    with ctx.store.session() as session:
+        plan = read_plan(session, ctx.config, config, ctx.connectors, domains)
+    _print_plan(plan)
+    if not plan.carried:
+        fail(say(_NOBODY, school=config.name), code=1, highlight=False,
+             soft_wrap=True)
+    ask = say(_CARRY_ASK, num=len(plan.carried), school=config.name)
+    if not yes and not typer.confirm(ask, default=False):
+        console.print(say(_NOTHING_CHANGED))
+        raise typer.Exit(1)
+    with ctx.store.transaction() as session:
+        done = carry(session, config.id, plan, f"cli:{who}",
+                     {"connection": config.connection, "map": domains})
+    console.print(say(_CARRIED, num=done, school=config.name, who=who),
+                  highlight=False)
+    named = {a: k for k in ("headteacher", "dpo", "chair_of_governors", "clerk", "scr_owner")
+             if (a := getattr(config, k))} | {a: k for k in ("dsl", "deputy_dsl", "admins")
+                                              for a in getattr(config, k)}
+    pairs = [f"{c.person.email} → {c.record.email}" for c in plan.carried
+             if c.person.email in named and c.person.email != c.record.email]
+    if pairs:
+        console.print(say(_OLD_IN_SETTINGS, school=config.name,
+                              pairs=", ".join(pairs)), highlight=False)
+
+
+def _print_plan(plan: MovePlan) -> None:
+    """Who is carried, by what; the proposed ones by name; who is not found; who is new."""
+    from collections import Counter
+
+    for how, num in sorted(Counter(c.how for c in plan.carried if not c.proposed).items()):
+        console.print(say(_CARRIED_BY, num=num,
+                              how=Msg(how)), highlight=False)
+    proposed = [c for c in plan.carried if c.proposed]
+    if proposed:
+        console.print(say(_PROPOSED), highlight=False)
+        for c in proposed:
+            console.print(f"  {c.person.name} <{c.person.email}> → {c.record.display_name} "
+                          f"<{c.record.email}>", highlight=False)
+    console.print(say(_NOT_FOUND, num=len(plan.not_found)), highlight=False)
+    for p in plan.not_found[:20]:
+        console.print(f"  {p.name} <{p.email}>", highlight=False)
+    console.print(say(_NEW_THERE, num=len(plan.new)), highlight=False)
 
 
 @directory_app.command("confirm-removals")

@@ -12,14 +12,13 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bot.cli.audit import audit_app
 from bot.cli.checks import print_checks
-from bot.cli.config import config_app, start_sending
+from bot.cli.config import config_app, roles_app, start_sending
 from bot.cli.directory import directory_app
 from bot.cli.duty_list import duties
 from bot.cli.language import language_app
@@ -100,51 +99,10 @@ for _group, _name in (
     (config_app, "config"),
     (mis_app, "mis"),
     (language_app, "language"),
+    (roles_app, "roles"),
 ):
     app.add_typer(_group, name=_name)
 app.command("start-sending")(start_sending)
-
-
-@teams_app.command("smoke")
-def teams_smoke(
-    folder: Annotated[
-        Path | None,
-        typer.Option(
-            "--folder",
-            help="Where to build the fictional school (default: a "
-            "temporary folder, deleted afterwards).",
-        ),
-    ] = None,
-) -> None:
-    """Drive the Teams bot's /api/messages end to end on this computer: a fictional school, a
-    local token issuer on 127.0.0.1, the activities Teams sends (deploy/teams/smoke-test.md)."""
-    # lazy: it builds the demo and serves the web app (the measured start-up above)
-    from bot.cli.teams_smoke import smoke_command
-
-    smoke_command(folder)
-
-
-chat_app = typer.Typer(help="The school's Google Chat app.", no_args_is_help=True)
-app.add_typer(chat_app, name="chat")
-
-
-@chat_app.command("smoke")
-def chat_smoke(
-    folder: Annotated[
-        Path | None,
-        typer.Option(
-            "--folder",
-            help="Where to build the fictional school (default: a "
-            "temporary folder, deleted afterwards).",
-        ),
-    ] = None,
-) -> None:
-    """Drive the Google Chat app's /api/chat end to end on this computer: a fictional school, a
-    local token issuer, the events Google Chat sends (deploy/google.md, "Chat app")."""
-    # lazy: it builds the demo and serves the web app (the measured start-up above)
-    from bot.cli.chat_smoke import smoke_command
-
-    smoke_command(folder)
 
 
 @app.callback()
@@ -511,10 +469,8 @@ _COUNTS = N_(
 _READABLE = N_("[green]directory: %(num)s people readable[/]")
 _NOT_READ = N_("[yellow]not read[/] %(columns)s")
 _REJECTED = N_("[yellow]rejected[/] %(row)s")
-_HELD_BACK = N_(
-    "[yellow]held back[/] %(person)s: the role table (job_titles) does not say "
-    "what %(titles)s means"
-)
+_TO_MAP = N_("[yellow]post to map[/] %(person)s: the role table does not say what %(titles)s "
+             "gives, so they owe nothing until it does (compliance-bot roles map)")
 
 
 @check_app.command("config")
@@ -564,18 +520,17 @@ def check_config() -> None:
         err.print(say(_NOT_READ, columns=unused_columns(unused)), highlight=False)
     for line in changes.rejected:  # a staff list's row
         err.print(say(_REJECTED, row=line), highlight=False)
-    held = _unknown_titles(config.schools, changes.people)
-    for person, titles in held:
-        err.print(say(_HELD_BACK, person=person, titles=titles), highlight=False)
-    if changes.rejected or held:
+    for person, titles in _unknown_titles(config.schools, changes.people):
+        err.print(say(_TO_MAP, person=person, titles=titles), highlight=False)
+    if changes.rejected:
         raise typer.Exit(1)
 
 
 def _unknown_titles(
     schools: Sequence[SchoolConfig], people: Sequence[DirectoryPerson]
 ) -> list[tuple[str, str]]:
-    """People a sync would hold back, and the job titles their school's role table does not
-    give: ``("Name <email>", "'Title'")``."""
+    """People a sync sets up owing nothing for a post their school's role table does not know,
+    and those posts: ``("Name <email>", "'Title'")``."""
     from bot.engine.job_roles import map_roles
 
     lines = []
@@ -583,7 +538,7 @@ def _unknown_titles(
         for person in people:
             if person.school not in (None, school.id):
                 continue
-            unknown = map_roles(person, school.role_groups, school.job_titles).unknown
+            unknown = map_roles(person, school.role_groups, school.role_table).unknown
             if unknown:
                 lines.append(
                     (f"{person.display_name} <{person.email}>", ", ".join(map(repr, unknown)))

@@ -32,11 +32,11 @@ from bot.core.setup_state import is_sending
 from bot.core.waiting import trouble_lines
 from bot.core.words import plural, stage_list
 from bot.engine.commands import table
-from bot.engine.directory import held_back
+from bot.engine.directory_kept import posts_to_map
 from bot.engine.directory_said import (
     handover_line,
-    held_back_lines,
     missing_lines,
+    posts_to_map_lines,
     report_lines,
     stop_lines,
 )
@@ -171,7 +171,7 @@ def _print_school_sweep(console: Console, r: SchoolSweep) -> None:
         console.print(handover_line(name))
     for key, value in r.extra.items():
         if value:
-            console.print(_step_count(key, value))
+            console.print(_step_count(key, value, planned=key in r.not_queued))
 
 
 def _duties_line(r: SchoolSweep) -> str:
@@ -205,15 +205,13 @@ _CLOSED: dict[str, Callable[[int], Msg]] = {
 # the sweep steps' counts (``SchoolSweep.extra``) in the school's words; the keys stay as stored
 _STEP_COUNTS: dict[str, Callable[[int], Msg]] = {
     "governor_alerts": _counted(*N_plural(
-        "%(num)d policy review alert queued for governors",
-        "%(num)d policy review alerts queued for governors",
-    )),
+        "%(num)d policy review alert queued",
+        "%(num)d policy review alerts queued")),
     "governor_alerts_unaddressed": _counted(*N_plural(
-        "%(num)d policy review alert has nobody to go to (no governor, clerk or chair in the "
-        "directory)",
-        "%(num)d policy review alerts have nobody to go to (no governor, clerk or chair in the "
-        "directory)",
-    )),
+        "%(num)d policy review alert has nobody to go to (nobody in the directory approves the "
+        "policy, and no clerk or chair)",
+        "%(num)d policy review alerts have nobody to go to (nobody in the directory approves the "
+        "policies, and no clerk or chair)")),
     "review_dates_moved": _counted(*N_plural(
         "%(num)d calendar update queued for a moved policy review date",
         "%(num)d calendar updates queued for moved policy review dates",
@@ -251,6 +249,20 @@ _STEP_COUNTS: dict[str, Callable[[int], Msg]] = {
         "%(num)d visitor confirmations deleted (older than the school keeps them)",
     )),
 }
+# the same counts where nothing was queued (a school in preview, a dry run)
+_PLANNED_COUNTS: dict[str, Callable[[int], Msg]] = {
+    "governor_alerts": _counted(*N_plural(
+        "%(num)d policy review alert for governors would be queued",
+        "%(num)d policy review alerts for governors would be queued")),
+    "review_dates_moved": _counted(*N_plural(
+        "%(num)d calendar update for a moved policy review date would be queued",
+        "%(num)d calendar updates for moved policy review dates would be queued")),
+    "digest_queued": _counted(*N_plural(
+        "%(num)d weekly digest would be queued", "%(num)d weekly digests would be queued")),
+    "decision_reminders": _counted(*N_plural(
+        "%(num)d decision review reminder would be queued",
+        "%(num)d decision review reminders would be queued")),
+}
 _STEP_ERRORS = {
     "report_form_errors": N_("The external report form could not be read (see the log)"),
     "report_mirror_errors": N_("The tracked list could not be updated (see the log)"),
@@ -269,18 +281,20 @@ _STAGE_COUNTS: dict[str, Callable[[int], Msg]] = {
 }
 
 
-def _step_count(key: str, value: int) -> str:
-    """One step's count as a sentence: '2 report deadline reminders queued' (a step not
-    listed: its key, as stored)."""
+def _step_count(key: str, value: int, planned: bool = False) -> str:
+    """One step's count as a sentence: '2 report deadline reminders queued', or with
+    ``planned`` (nothing was queued) '... would be queued' (a step not listed: its key, as
+    stored)."""
     if key.endswith("_errors"):
         return f"[yellow]{say(_STEP_ERRORS[key])}[/]" if key in _STEP_ERRORS else key
-    if key not in _STEP_COUNTS:
+    said = _PLANNED_COUNTS if planned and key in _PLANNED_COUNTS else _STEP_COUNTS
+    if key not in said:
         return plural(value, key.replace("_", " "), key.replace("_", " ")).capitalize()
-    return str(_STEP_COUNTS[key](value))
+    return str(said[key](value))
 
 
 _PREVIEW_LINE = N_(
-    "Preview: nothing is sent to staff or governors until an admin presses Start sending "
+    "Preview: no reminder or request is sent until an admin presses Start sending "
     "(on the setup page, or `compliance-bot start-sending`)."
 )
 
@@ -392,14 +406,14 @@ def _print_settings_problems(console: Console, session: Session, config: OrgConf
 
 
 def directory_lines(session: Session, school: SchoolConfig) -> list[str]:
-    """A stopped directory sync waiting for confirmation, who is missing, and who was held
-    back for an unknown job title."""
+    """A stopped directory sync waiting for confirmation, who is missing, and the posts the
+    role table does not know (their holders owe nothing until each is mapped)."""
     pending = pending_removals(session, school.id)
     missing = missing_people(session, school.id, school.directory.leaver_grace_days)
     return [
         *(stop_lines(pending, school.id) if pending else []),
         *missing_lines(missing),
-        *held_back_lines(held_back(session, school.id)),
+        *posts_to_map_lines(posts_to_map(session, school.id)),
     ]
 
 

@@ -1,7 +1,7 @@
 """Google Chat's bearer tokens, as the core sees them: what a request to ``/api/chat`` must be
 for (:class:`ChatAudience`), the port that checks it (:class:`ChatTokens`, the Google
 connector's verifier) and its one error. The constants are Google's own ("Verify requests from
-Google Chat"), shared by the verifier and the local issuer of ``chat smoke``."""
+Google Chat"), shared by the verifier and the local issuer of ``tools.chat_smoke``."""
 
 from __future__ import annotations
 
@@ -42,12 +42,19 @@ class ChatAudience:
     project_number: str
     endpoint_url: str | None = None
     addon: bool = True
+    addon_client_id: str | None = None  # the add-on's OAuth client id: user ID tokens' audience
 
 
 @runtime_checkable
 class ChatTokens(Protocol):
-    """Checks the bearer token of a request to ``/api/chat``."""
+    """Checks the bearer token of a request to ``/api/chat``, and an add-on event's own token
+    for the person who pressed (``authorizationEventObject.userIdToken``)."""
 
     def verify(self, authorization: str | None) -> Mapping[str, Any]:
         """The token's claims when Google Chat sent it for this app; else ``ChatAuthError``."""
         ...
+
+    def verify_user(self, token: str | None) -> Mapping[str, Any]:
+        """The claims of Google's ID token for the person an add-on event is from (``sub``:
+        their Google id), issued for the add-on's OAuth client; else ``ChatAuthError``."""
+        raise ChatAuthError("no user ID token is checked for this Chat app")

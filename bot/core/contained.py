@@ -39,7 +39,7 @@ PARSE_SECONDS = 10.0  # CPU time for one file's check; real documents need well 
 WALL_FACTOR = 6  # how many times PARSE_SECONDS the parent waits on the clock
 PARSE_MEMORY = 512 * 1024 * 1024  # address space the child may add to the forkserver's
 # the libraries every check uses, imported once in the forkserver so a child starts warm
-_PRELOAD = ("pypdf", "icalendar", "bot.core.uploads")
+_PRELOAD = ("pypdf", "docx", "icalendar", "openpyxl", "bot.core.uploads")
 
 Why = Literal["time", "memory", "failed"]
 

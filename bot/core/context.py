@@ -22,6 +22,7 @@ from bot.core.config import ConfigError, OrgConfig, SchoolConfig
 from bot.core.config.store import config_stamp, has_database, load_org
 from bot.core.outbox import Mailbox
 from bot.core.ports import Connectors, Notifier, StaffFile
+from bot.core.ratelimit import DatabasePacer
 from bot.core.settings import Settings
 from bot.core.store import Store, database_exists
 
@@ -139,8 +140,11 @@ class AppContext:
 
     @cached_property
     def connectors(self) -> Connectors:
-        """The configured platform connectors."""
-        return build_connectors(self.settings)
+        """The configured platform connectors; their bots count the platforms' limits in the
+        database, so every process of the install keeps them together."""
+        connectors = build_connectors(self.settings)
+        connectors.share(DatabasePacer(lambda: self.store))
+        return connectors
 
     @property
     def mailboxes(self) -> tuple[Mailbox, ...]:

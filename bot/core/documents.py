@@ -1,5 +1,6 @@
 """Policy documents shown as the school wrote them: Markdown rendered by markdown-it-py, Word
-(.docx) converted by mammoth, plain text as paragraphs, all sanitised by nh3; PDF pages drawn
+(.docx) converted by mammoth and OpenDocument text (.odt) read as lines, both in a contained
+child, plain text as paragraphs, all sanitised by nh3; PDF pages drawn
 as PNG images by pypdfium2. Results are cached by the document's SHA-256. The three converters
 are imported when a document is first shown: a sweep or ``status`` reaches this module (through
 the policies room's proof of reading) but shows none."""
@@ -19,7 +20,8 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 
 import nh3
 
-from bot.core.uploads import AttachmentError, check_docx
+from bot.core.opendocument import odt_lines
+from bot.core.uploads import AttachmentError, check_zip, read_contained
 
 if TYPE_CHECKING:
     import pypdfium2
@@ -135,6 +137,21 @@ def _pdf_pages(data: bytes) -> ShownDocument:
         return ShownDocument("pdf", pages=tuple(texts), heights=tuple(heights))
 
 
+def _word_html(data: bytes) -> str:
+    """In a child: a Word file as HTML, by mammoth."""
+    import mammoth  # lazy: a Word document shown, not every start
+
+    return str(mammoth.convert_to_html(io.BytesIO(data)).value)
+
+
+def _odt_html(data: bytes) -> str:
+    """In a child: an OpenDocument text as HTML, its lines (headings, list items) as Markdown."""
+    return str(_markdown().render("\n\n".join(odt_lines(data)[0])))
+
+
+_ZIPPED_HTML = {"docx": _word_html, "odt": _odt_html}
+
+
 def _convert(name: str, data: bytes) -> ShownDocument:
     suffix = name.lower().rsplit(".", 1)[-1] if "." in name else ""
     try:
@@ -143,15 +160,13 @@ def _convert(name: str, data: bytes) -> ShownDocument:
             return ShownDocument("html", sanitise(_markdown().render(source)))
         if suffix == "txt":
             return ShownDocument("html", _text_html(data.decode("utf-8", errors="replace")))
-        if suffix == "docx":
-            try:  # measured before mammoth expands it (a version stored before the check)
-                check_docx(name, data)
+        if suffix in ("docx", "odt"):
+            try:  # measured, then converted in a child (a version stored before the check)
+                check_zip(name, data)
+                markup = read_contained(name, "file", _ZIPPED_HTML[suffix], data)
             except AttachmentError:
                 raise DocumentError("it could not be read") from None
-            import mammoth  # lazy: a Word document shown, not every start
-
-            result = mammoth.convert_to_html(io.BytesIO(data))
-            return ShownDocument("html", sanitise(result.value))
+            return ShownDocument("html", sanitise(markup))
         if suffix == "pdf":
             return _pdf_pages(data)
     except DocumentError as exc:

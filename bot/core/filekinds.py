@@ -17,6 +17,7 @@ from bot.core.i18n import N_
 __all__ = [
     "DOCX",
     "MARKUP",
+    "ODT",
     "SAID_AS",
     "Problem",
     "document_kind",
@@ -38,6 +39,7 @@ def sniff(data: bytes) -> str | None:
 
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ODT = "application/vnd.oasis.opendocument.text"
 # what a file's name may end in for each kind of content we take
 _EXTENSION_OF = {
     ".jpg": "image/jpeg",
@@ -47,6 +49,7 @@ _EXTENSION_OF = {
     ".png": "image/png",
     ".pdf": "application/pdf",
     ".docx": DOCX,
+    ".odt": ODT,
     ".md": "text/plain",
     ".markdown": "text/plain",
     ".txt": "text/plain",
@@ -68,6 +71,7 @@ _SAID = {
     "image/png": N_("a PNG image"),
     "application/pdf": N_("a PDF"),
     DOCX: N_("a Word document"),
+    ODT: N_("an OpenDocument text"),
     "text/plain": N_("a text file"),
     "text/html": N_("a web page"),
     "image/gif": N_("a GIF image"),
@@ -212,13 +216,17 @@ def image_problem(shown: str, data: bytes, kind: str) -> Problem | None:
 
 
 def document_kind(data: bytes) -> str:
-    """What a policy document's bytes are: a PDF, an image, a Word file's zip, text, or
-    "unknown" (binary, or a web page)."""
+    """What a policy document's bytes are: a PDF, an image, an OpenDocument text (a zip that
+    says so first, as the standard has it), a Word file's zip, text, or "unknown" (binary, or a
+    web page)."""
     kind = sniff(data)
     if kind is not None:
         return kind
     if data.startswith(b"PK\x03\x04"):
-        return DOCX  # check_docx says whether the zip really is a Word file
+        # the OpenDocument standard's first member: "mimetype", stored, naming the kind
+        content = 38 + int.from_bytes(data[28:30], "little")  # after its name and extra field
+        opendocument = data[30:38] == b"mimetype" and data[content:].startswith(ODT.encode())
+        return ODT if opendocument else DOCX  # check_zip says whether the zip really is one
     if re.match(rb"\s*(?:<!doctype\s+html|<html[\s>])", data[:1024], re.IGNORECASE):
         return "text/html"
     if b"\x00" not in data or data.startswith((b"\xff\xfe", b"\xfe\xff")):

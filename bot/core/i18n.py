@@ -614,15 +614,19 @@ def extract_pack_words(
     fileobj: BinaryIO, keywords: object, comment_tags: object, options: object
 ) -> Iterator[tuple[int, None, str, list[str]]]:
     """Babel extractor (``babel.cfg``): a nation pack's name, its single central record's
-    checks (names, sources, note) and each word of its ``[words]`` table, so the catalogue can
-    say them in the school's language (``words_in``, the nation choice, the SCR page); the
-    packs themselves are never changed."""
+    checks (names, sources, note), its complaint law and each word of its ``[words]`` table,
+    so the catalogue can say them in the school's language (``words_in``, the nation choice,
+    the SCR page, the complaint form); the packs themselves are never changed."""
     pack = tomllib.load(fileobj)
     if isinstance(pack.get("name"), str):  # the nation's own name, as the choice offers it
         yield 0, None, pack["name"], ["nation pack name"]
     for check in pack.get("scr_checks", []):  # the single central record's checks
         yield 0, None, check["name"], ["nation pack single central record check"]
         yield 0, None, check["source"]["title"], ["nation pack source title"]
+    for source in pack.get("complaints", {}).get("law", []):  # the complaint law it cites
+        yield 0, None, source["title"], ["nation pack complaint law"]
+    for category in pack.get("language_categories", {}).get("category", []):
+        yield 0, None, category["name"], ["nation pack school language category"]
     if isinstance(pack.get("scr_note"), str):
         yield 0, None, pack["scr_note"], ["nation pack single central record note"]
     table = pack.get("words", {})

@@ -1,8 +1,8 @@
 """Reading an untrusted PDF with pypdf within bounds: every object walked for what makes a
-PDF act on its own (scripts, embedded files), its streams measured as they expand, its page
-tree's declared count and its loops (cross-reference chain, outline, named destinations)
-refused, and pypdf kept out of the server log and stopped when a file makes it repair without
-end. ``bot.core.uploads`` runs these in a child process and says the refusals.
+PDF act (scripts, embedded files, actions that run by themselves), its streams measured as they
+expand, its page tree's declared count and its loops (cross-reference chain, outline, named
+destinations) refused, and pypdf kept out of the server log and stopped when a file makes it
+repair without end. ``bot.core.uploads`` runs these in a child process and says the refusals.
 
 pypdf is imported where a file is read (it adds ~0.18 s to a command's start).
 """
@@ -38,21 +38,22 @@ __all__ = [
     "pypdf_guard",
 ]
 
-# names that make a PDF act on its own (as pypdf reads them: ``/J#61vaScript`` is /JavaScript)
-_PDF_ACTIVE = frozenset(
-    {
-        "/JavaScript",
-        "/JS",
-        "/Launch",
-        "/OpenAction",
-        "/AA",
-        "/EmbeddedFile",
-        "/EmbeddedFiles",
-        "/RichMedia",
-        "/SubmitForm",
-        "/ImportData",
-        "/GoToE",
-    }
+# names that make a PDF act, wherever they are (as pypdf reads them: ``/J#61vaScript`` is
+# /JavaScript): scripts (XFA forms carry theirs in XML), files inside it, actions that start a
+# program, open another file, play media, or send or fill a form from outside
+_PDF_SCRIPTS = frozenset({"/JavaScript", "/JS", "/XFA", "/EmbeddedFile", "/EmbeddedFiles"})
+_PDF_ACTIVE = _PDF_SCRIPTS | {
+    "/Launch", "/SubmitForm", "/ImportData", "/GoToE", "/GoToR", "/RichMedia", "/RichMediaExecute"
+}
+# what runs by itself (the file or a page opened, a field touched): only a move to a place in
+# this file may, as almost every writer's "open at page 1" (``[page /XYZ null null 0]``) is;
+# a web address opened or any other action is active
+_ON_ITS_OWN = frozenset({"/OpenAction", "/AA"})
+# what ``pdf_active_content`` says a PDF does (the upload checks add the file's name)
+_SCRIPTS = N_("%(file)s: this PDF contains scripts or embedded files, which we do not accept.")
+_ACTS = N_(
+    "%(file)s: this PDF contains actions that a PDF reader would carry out, such as opening a "
+    "web address, another file or a program, which we do not accept."
 )
 MAX_PDF_OBJECTS = 200_000  # a document with more objects than this is refused, not walked
 MAX_PDF_PAGES = 5_000  # a declared page count beyond this is refused (a policy is ~10-50 pages)
@@ -199,7 +200,10 @@ def _pdf_looped() -> None:
 
 
 def pdf_active_content(data: bytes) -> str | None:
-    """The first active-content name in any object of the PDF (None when there is none).
+    """What the PDF does by itself, as a catalogue sentence (None when it does nothing): a
+    script or file inside it anywhere, an action that starts a program, opens another file,
+    plays media or sends a form anywhere, or anything but a move to a place in the file run
+    when it (or a page, a field) is opened. A destination to open at is no action.
 
     The file is parsed with pypdf, so escaped names, compressed object streams and objects
     reachable only from the cross-reference table are all seen as a PDF reader sees them.
@@ -228,6 +232,7 @@ def pdf_active_content(data: bytes) -> str | None:
     pending += [IndirectObject(n, 0, reader) for n in reader.xref_objStm]  # compressed objects
     seen: set[tuple[int, int]] = set()
     walked = decoded = 0
+    acts = False  # an action that runs by itself and is not a move was found
     while pending:
         item = pending.pop()
         if isinstance(item, IndirectObject):
@@ -238,39 +243,84 @@ def pdf_active_content(data: bytes) -> str | None:
         walked += 1
         if walked > MAX_PDF_OBJECTS:
             raise ValueError("too many objects")
-        if isinstance(item, StreamObject) and item.get("/Subtype") == "/Image":
-            room = _picture_bytes(item) + item.get("/Height", 0) + 65536  # predictors' bytes
-            if _decoded_size(item, room) > room:
-                raise PdfExpandsError(
-                    N_(
-                        "%(file)s: this PDF has a picture whose data is far larger than the "
-                        "picture, so we have not accepted it."
-                    )
-                )
-        elif isinstance(item, StreamObject):
-            decoded += _decoded_size(item, MAX_PDF_DECODED - decoded)
-            if decoded > MAX_PDF_DECODED:
-                raise PdfExpandsError(
-                    N_(
-                        "%(file)s: this PDF expands to more than %(size)s MB when it is opened, "
-                        "far more than a real document does, so we have not accepted it."
-                    )
-                )
+        if isinstance(item, StreamObject):
+            decoded = _measured(item, decoded)
         if isinstance(item, DictionaryObject):
             for key, value in item.items():
-                if key in _PDF_ACTIVE:
-                    return str(key)
-                if isinstance(value, NameObject) and value in _PDF_ACTIVE:
-                    return str(value)
+                named = value if isinstance(value, NameObject) else None
+                if key in _PDF_ACTIVE or named in _PDF_ACTIVE:
+                    return _SCRIPTS if key in _PDF_SCRIPTS or named in _PDF_SCRIPTS else _ACTS
+                if key in _ON_ITS_OWN and not acts and not _moves_only(key, value):
+                    acts = True  # said once the walk ends: a script inside it is said first
                 pending.append(value)
         elif isinstance(item, ArrayObject):
             pending.extend(item)
         elif isinstance(item, NameObject) and item in _PDF_ACTIVE:
-            return str(item)
+            return _SCRIPTS if item in _PDF_SCRIPTS else _ACTS
+    if acts:
+        return _ACTS
     _pdf_page_count(reader)  # a page tree no reader could walk is refused too
     _ = reader.outline, reader.named_destinations  # pypdf says if either loops
     _pdf_looped()
     return None
+
+
+def _measured(stream: object, decoded: int) -> int:
+    """``decoded`` with the stream's expanded size added (a picture is judged by its own size,
+    and adds nothing); PdfExpandsError past the bounds."""
+    from pypdf.generic import StreamObject
+
+    assert isinstance(stream, StreamObject)
+    if stream.get("/Subtype") == "/Image":
+        room = _picture_bytes(stream) + stream.get("/Height", 0) + 65536  # predictors' bytes
+        if _decoded_size(stream, room) > room:
+            raise PdfExpandsError(
+                N_(
+                    "%(file)s: this PDF has a picture whose data is far larger than the "
+                    "picture, so we have not accepted it."
+                )
+            )
+        return decoded
+    decoded += _decoded_size(stream, MAX_PDF_DECODED - decoded)
+    if decoded > MAX_PDF_DECODED:
+        raise PdfExpandsError(
+            N_(
+                "%(file)s: this PDF expands to more than %(size)s MB when it is opened, "
+                "far more than a real document does, so we have not accepted it."
+            )
+        )
+    return decoded
+
+
+def _moves_only(key: str, value: object, depth: int = 0) -> bool:
+    """Whether what runs by itself (``key``: /OpenAction, or /AA's triggers) only moves to a
+    place in this file: a destination (an array, or a named one), or GoTo actions, each
+    followed only by more of them (``/Next``)."""
+    from pypdf.generic import (
+        ArrayObject,
+        ByteStringObject,
+        DictionaryObject,
+        NameObject,
+        TextStringObject,
+    )
+
+    value = getattr(value, "get_object", lambda: value)()
+    if depth > 20:  # a chain no writer makes (or one that loops)
+        return False
+    if key == "/AA":
+        return isinstance(value, DictionaryObject) and all(
+            _moves_only("", action, depth + 1) for action in value.values()
+        )
+    if isinstance(value, ArrayObject | NameObject | TextStringObject | ByteStringObject):
+        return True
+    if not isinstance(value, DictionaryObject) or value.get("/S") != "/GoTo":
+        return False
+    then = value.get("/Next")
+    then = getattr(then, "get_object", lambda: then)()
+    return then is None or all(
+        _moves_only("", action, depth + 1)
+        for action in (then if isinstance(then, ArrayObject) else [then])
+    )
 
 
 def _pdf_page_count(reader: PdfReader) -> int:

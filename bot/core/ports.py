@@ -24,10 +24,10 @@ from functools import cached_property
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from bot.core.forms import SaidError, Text
+from bot.core.limits import Limit, MailPacing, Paced, Pacer, UrgentReserve
 
 __all__ = [
     "GOOGLE_CHAT_SERVICE",
-    "SETUP_RETRY_SECONDS",
     "TEAMS_APP_RSC",
     "Attachment",
     "BounceReader",
@@ -42,6 +42,7 @@ __all__ = [
     "DirectoryPerson",
     "FormResponse",
     "FormSource",
+    "Limit",
     "ListMirror",
     "LookupNotPermittedError",
     "MailPacing",
@@ -51,6 +52,8 @@ __all__ = [
     "MisSource",
     "Notifier",
     "OutgoingEmail",
+    "Paced",
+    "Pacer",
     "PermanentError",
     "RejectedRecord",
     "RetryableError",
@@ -80,15 +83,14 @@ class RetryableError(ConnectorError):
 
     Args:
         message: what happened, safe to log.
-        retry_after: seconds the platform asked us to wait, when it said so.
+        retry_after: seconds the platform asked us to wait, when it said so (else ``wait``).
     """
+
+    wait: float | None = None  # how long to wait when the platform did not say
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
-        self.retry_after = retry_after
-
-
-SETUP_RETRY_SECONDS = 15 * 60.0  # how long mail pauses after the platform refused our setup
+        self.retry_after = self.wait if retry_after is None else retry_after
 
 
 class SetupError(RetryableError):
@@ -98,8 +100,7 @@ class SetupError(RetryableError):
     fixed; the mailer stays paused meanwhile (``ready_in``) so only one message a while asks.
     """
 
-    def __init__(self, message: str, retry_after: float = SETUP_RETRY_SECONDS) -> None:
-        super().__init__(message, retry_after=retry_after)
+    wait: float = 15 * 60.0  # how long mail pauses after the platform refused our setup
 
 
 class DeliveryUnknownError(ConnectorError):
@@ -345,45 +346,6 @@ class SendResult:
     """What the provider told us about a delivered message."""
 
     provider_id: str | None = None
-
-
-@dataclass(frozen=True)
-class UrgentReserve:
-    """The share of a mailbox's limits that routine mail (reminders, digests) may never spend,
-    so a safeguarding alert always finds a send free however long the routine queue is.
-
-    Args:
-        per_minute: messages in each minute window kept for urgent mail (Exchange: 1 of 30).
-        per_day: of the rolling 24-hour limit (recipients where the platform counts them,
-            else messages) kept for urgent mail.
-    """
-
-    per_minute: int = 1
-    per_day: int = 300
-
-
-@dataclass(frozen=True)
-class MailPacing:
-    """A sending mailbox's published limits, which the dispatcher keeps in the database so that
-    every worker (and every restart) counts the same sends.
-
-    Args:
-        mailbox: the sending mailbox (one lock and one count per mailbox).
-        per_minute: messages in any ``window`` seconds (Exchange Online: 30 a minute).
-        window: the seconds of that window.
-        daily_recipients: recipients (to + cc, distinct) in any rolling 24 hours (Exchange
-            Online: 10,000), None for no such limit.
-        daily_messages: messages in any rolling 24 hours (Gmail: 2,000), None for no limit.
-        reserve: what routine mail may never spend (kept for safeguarding mail and people
-            waiting on the bot); none unless the connector declares one.
-    """
-
-    mailbox: str
-    per_minute: int
-    window: float = 60.0
-    daily_recipients: int | None = None
-    daily_messages: int | None = None
-    reserve: UrgentReserve = UrgentReserve(0, 0)
 
 
 @runtime_checkable
@@ -656,6 +618,15 @@ class Connectors:
     connections: dict[str, Connectors] = field(default_factory=dict)
     # each school's MIS (read-only), by the school's id in school.yaml; none: no MIS connected
     mis: dict[str, MisSource] = field(default_factory=dict)
+    pacer: Pacer | None = None  # counts the bots' calls (None: each in its own process)
+
+    def share(self, pacer: Pacer) -> None:
+        """Count the bots' calls with ``pacer`` (the database's: every process together),
+        these connectors' and every connection's, built already or later."""
+        self.pacer = pacer
+        for built in (self, *self.connections.values()):
+            if isinstance(built.chat, Paced):
+                built.chat.pacer = pacer
 
     def connection(self, name: str | None) -> Connectors:
         """The connectors of the connection ``name`` (None: these, the install's), built once.
@@ -673,6 +644,8 @@ class Connectors:
                 self.connections[name] = self.build_connection(name)
             except Exception as exc:  # any failure to build: this connection alone is held
                 self.connections[name] = held_connection(name, str(exc).splitlines()[0])
+            if self.pacer is not None:
+                self.connections[name].share(self.pacer)
         return self.connections[name]
 
 

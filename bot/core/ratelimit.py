@@ -5,22 +5,30 @@ upsert — a row lock on PostgreSQL, the single write lock on SQLite), then coun
 concurrent requests can never both see room for the last hit. Committing with what the limit
 protects (a stored report) means a request that fails gives its hit back. Keys are keyed
 hashes: the database never holds an address in clear.
+
+The platforms' own limits on the bots' calls (Google Chat's writes per project and per space,
+its space set-ups, Teams' calls per app per tenant) are counted the same way by
+:class:`DatabasePacer`, so any number of dispatch workers and web processes keep them together.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.models import RateLimitBucket
-from bot.core.store import dialect_insert
+from bot.core.ports import Limit
+from bot.core.store import Store, dialect_insert
 
-__all__ = ["RateLimit", "allowed", "limit_key", "lock_bucket", "take"]
+__all__ = ["DatabasePacer", "RateLimit", "allowed", "limit_key", "lock_bucket", "take"]
 
 PRUNE_BATCH = 200  # idle rows removed per prune (a steady trickle keeps the table small)
 PRUNE_EVERY = timedelta(seconds=30)  # per scope and process: a busy form does not prune per hit
@@ -124,3 +132,79 @@ def _prune(session: Session, rule: RateLimit, now: datetime) -> None:
         .where(RateLimitBucket.id.in_(idle))
         .execution_options(synchronize_session=False)
     )
+
+
+SLOTS = 60  # a platform limit's window is counted in this many slots (a minute: by the second)
+
+
+class DatabasePacer:
+    """Platform limits (``bot.core.ports.Limit``) counted in the database: a ``Pacer`` every
+    process shares. Each limit's calls are kept as counts per slot of ``window / SLOTS``
+    seconds (a minute's 3,000 writes are 60 numbers, not 3,000), and a slot counts while any
+    of it is inside the window: never more than ``calls`` in any window, at worst one slot's
+    worth fewer. Times are the computers' clocks (``time.time``), as every worker reads its own.
+
+    Args:
+        store: the migrated store (asked for on first use).
+        clock: seconds since the epoch; injectable for tests.
+    """
+
+    def __init__(self, store: Callable[[], Store], clock: Callable[[], float] = time.time):
+        self._store, self._clock = store, clock
+
+    def take(self, limits: Sequence[Limit]) -> float:
+        """Count one call under every one of ``limits`` if all have room now (0.0), in one
+        transaction with their rows locked (in key order: no two workers deadlock); else count
+        nothing and return the seconds until they would."""
+        now = self._clock()
+        at = datetime.fromtimestamp(now, UTC)
+        with self._store().transaction() as session:
+            held = [(limit, *lock_bucket(session, _scope(limit), _hashed(limit), at))
+                    for limit in sorted(limits, key=lambda limit: limit.key)]
+            counted = [(limit, row, _live(hits, limit, now)) for limit, row, hits in held]
+            wait = max((_wait(live, limit, now) for limit, _, live in counted), default=0.0)
+            if wait > 0:
+                return wait
+            for limit, row, live in counted:
+                slot = now - now % (limit.window / SLOTS)
+                if live and live[-1][0] == slot:
+                    live[-1][1] += 1
+                else:
+                    live.append([slot, 1])
+                session.execute(update(RateLimitBucket).where(RateLimitBucket.id == row)
+                                .values(hits=live).execution_options(synchronize_session=False))
+                rule = RateLimit(_scope(limit), limit.calls, timedelta(seconds=limit.window))
+                last = _pruned.get(rule.scope)
+                if last is None or not last <= at < last + PRUNE_EVERY:
+                    _pruned[rule.scope] = at
+                    _prune(session, rule, at)
+        return 0.0
+
+
+def _scope(limit: Limit) -> str:
+    """The rows of limits of one window share a scope (pruned by that window)."""
+    return f"platform-{limit.window:g}s"
+
+
+def _hashed(limit: Limit) -> str:
+    """The stored key: a hash (a space's name is the person's direct message)."""
+    return hashlib.sha256(limit.key.encode()).hexdigest()
+
+
+def _live(hits: Sequence[Any], limit: Limit, now: float) -> list[list[float]]:
+    """The ``[slot start, calls]`` still (partly) inside the window at ``now``."""
+    width = limit.window / SLOTS
+    return [[float(t), int(n)] for t, n in hits if float(t) + width > now - limit.window]
+
+
+def _wait(live: list[list[float]], limit: Limit, now: float) -> float:
+    """Seconds until one more call fits (0.0: now): until enough of the oldest slots leave."""
+    used = sum(int(n) for _, n in live)
+    for start, n in live:  # oldest first
+        if used < limit.calls:
+            break
+        used -= int(n)
+        leaves = start + limit.window / SLOTS + limit.window
+        if used < limit.calls:
+            return max(leaves - now, 0.001)
+    return 0.0

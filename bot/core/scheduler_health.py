@@ -6,7 +6,9 @@ without a beat and ``/readyz`` fails with a short reason, and the head's and adm
 dashboard says in plain words that the bot's regular jobs have stopped. On PostgreSQL the
 scheduler also keeps its beat in the database (``SchedulerBeat``), so a process without a
 scheduler (``run --web-only``), which ``watch``es, judges whether any scheduler runs; on SQLite
-such a process judges only the database (the beat is not stored: one host, one file).
+such a process judges only the database (the beat is not stored: one host, one file). The
+stored beat carries a keyed seal (``beat_seal``): one written without the audit key is no beat,
+and ``audit verify`` names it.
 """
 
 from __future__ import annotations
@@ -18,11 +20,23 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.core.audit.batches import canon
+from bot.core.audit.chain import keyed_digest
 from bot.core.clock import to_local
 from bot.core.i18n import N_, Msg
+from bot.core.keys import Keyring, key_id
 from bot.core.models import SchedulerBeat
 
-__all__ = ["SchedulerStopped", "beat", "due_by", "ended", "started", "stopped", "watch"]
+__all__ = [
+    "SchedulerStopped",
+    "beat",
+    "beat_is_ours",
+    "beat_seal",
+    "ended",
+    "started",
+    "stopped",
+    "watch",
+]
 
 
 @dataclass(frozen=True)
@@ -72,6 +86,36 @@ class _Beat:
 _lock = threading.Lock()
 _beat: _Beat | None = None  # this process's own scheduler
 _watch: _Beat | None = None  # no scheduler here: the database's beat is judged (PostgreSQL)
+_keys: Keyring | None = None  # what the stored beat's seal is checked with
+
+
+def beat_seal(keys: Keyring | None, beat_at: datetime, every_seconds: int) -> str | None:
+    """The stored beat's seal: its time and interval, keyed with the audit key (None without
+    one)."""
+    if keys is None:
+        return None
+    body = f"scheduler-beat|{canon(beat_at)}|{every_seconds}".encode()
+    return f"{keys.current_id}:{keyed_digest(keys.current, body)[:32]}"
+
+
+def _sealed(keys: Keyring | None, seal: str | None, beat_at: datetime, every: int) -> bool:
+    """Whether a stored beat's seal was made with a key of ``keys`` (no keys: any beat)."""
+    if keys is None:
+        return True
+    name, _, digest = (seal or "").partition(":")
+    key = keys.find(name)
+    if key is None:
+        return False
+    body = f"scheduler-beat|{canon(beat_at)}|{every}".encode()
+    return key_id(key) == name and keyed_digest(key, body)[:32] == digest
+
+
+def beat_is_ours(conn: Connection, keys: Keyring | None) -> bool:
+    """Whether the stored beat, if any, was written by the bot (``audit verify``)."""
+    row = conn.execute(
+        select(SchedulerBeat.beat_at, SchedulerBeat.every_seconds, SchedulerBeat.seal)
+    ).first()
+    return row is None or _sealed(keys, row.seal, row.beat_at, row.every_seconds)
 
 
 def started(every: float, now: datetime) -> None:
@@ -95,12 +139,13 @@ def ended() -> None:
         _beat = None
 
 
-def watch(every: float, now: datetime) -> None:
+def watch(every: float, now: datetime, keys: Keyring | None = None) -> None:
     """This process (PostgreSQL) judges the beat the schedulers keep in the database, from
-    ``now``: with none stored, no scheduler runs once two intervals have passed."""
-    global _watch
+    ``now``: with none stored (or none sealed with ``keys``), no scheduler runs once two
+    intervals have passed."""
+    global _watch, _keys
     with _lock:
-        _watch = _Beat(every, now)
+        _watch, _keys = _Beat(every, now), keys
 
 
 def _judged(conn: Connection | None) -> _Beat | None:
@@ -114,11 +159,13 @@ def _judged(conn: Connection | None) -> _Beat | None:
         return own
     try:
         row = conn.execute(
-            select(SchedulerBeat.beat_at, SchedulerBeat.every_seconds).where(SchedulerBeat.id == 1)
+            select(
+                SchedulerBeat.beat_at, SchedulerBeat.every_seconds, SchedulerBeat.seal
+            ).where(SchedulerBeat.id == 1)
         ).first()
     except SQLAlchemyError:
         return None
-    if row is None:
+    if row is None or not _sealed(_keys, row.seal, row.beat_at, row.every_seconds):
         return _Beat(watching.every, watching.last, never=True)
     return _Beat(float(row.every_seconds), row.beat_at)
 
@@ -132,10 +179,3 @@ def stopped(now: datetime, conn: Connection | None = None) -> SchedulerStopped |
     return SchedulerStopped(
         None if state.never else state.last, int((now - state.last).total_seconds())
     )
-
-
-def due_by(conn: Connection | None = None) -> datetime | None:
-    """When the scheduler counts as stopped unless it beats again (a page that says it runs
-    is true until then); None when nothing is judged here."""
-    state = _judged(conn)
-    return None if state is None else state.last + timedelta(seconds=2 * state.every)

@@ -130,7 +130,7 @@ class M365Settings(BaseModel):
     @classmethod
     def _bot_issuer(cls, value: str) -> str:
         """Microsoft's Bot Framework metadata, or a local issuer on this computer only (the
-        smoke test, ``compliance-bot teams smoke``): anything else would let its owner sign
+        smoke test, ``tools.teams_smoke``): anything else would let its owner sign
         the activities the bot acts on."""
         url = urlsplit(value)
         if url.scheme == "https" and url.hostname in BOT_FRAMEWORK_HOSTS:
@@ -188,6 +188,9 @@ class GoogleSettings(BaseModel):
     chat_audience: Literal["endpoint", "project"] = "endpoint"
     chat_endpoint_url: str | None = None
     chat_addon: bool = True
+    # an add-on's OAuth client id (its deployment's Authorization): set, every add-on event
+    # must carry the pressing person's own ID token for it (authorizationEventObject.userIdToken)
+    chat_addon_client_id: str | None = None
 
 
 class Connection(BaseModel):
@@ -227,6 +230,7 @@ class Connection(BaseModel):
     chat_audience: Literal["endpoint", "project"] | None = None
     chat_endpoint_url: str | None = None
     chat_addon: bool | None = None
+    chat_addon_client_id: str | None = None
 
     def secrets(self) -> dict[str, SecretStr]:
         """The secrets set here or in ``secrets_file`` (the file's win; SettingsError when it
@@ -257,7 +261,8 @@ TENANT_OWN = ("tenant_id", "client_id", "client_secret", "certificate_path", "se
               "teams_webhook_url", "bot_app_id", "bot_app_secret", "teams_catalog_app_id",
               "site_id", "forms_list")
 DOMAIN_OWN = ("service_account_file", "admin_subject", "sender", "chat_webhook_url",
-              "spreadsheet_id", "form_id", "chat_project_number", "chat_endpoint_url")
+              "spreadsheet_id", "form_id", "chat_project_number", "chat_endpoint_url",
+              "chat_addon_client_id")
 
 
 def connection_key(name: str) -> str:

@@ -140,8 +140,8 @@ class GatedConnection(sqlite3.Connection):
     gate: WriteGate | None = None
     _holding = False
 
-    def cursor(self, factory: Any = _GatedCursor) -> Any:
-        return super().cursor(factory)
+    def cursor(self, factory: Any = None) -> Any:
+        return super().cursor(factory or _GatedCursor)
 
     def before(self, sql: str) -> None:
         """Take the gate before the first write of a transaction."""

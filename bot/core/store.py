@@ -53,7 +53,6 @@ from bot.core.audit.seals import install as seal_records
 from bot.core.audit.seals import seal_baseline, seal_new_kinds
 from bot.core.models import AuditHead
 from bot.core.sqlite_gate import GatedConnection, gate_for
-from bot.core.write_behind import install as keep_lent
 
 if TYPE_CHECKING:
     import psycopg
@@ -169,7 +168,6 @@ def make_engine(url: str) -> Engine:
             json_deserializer=orjson.loads,
         )
     install_tags(engine)  # rows its connections write to bulk-sealed tables are noted
-    keep_lent(engine)  # a session lent to writes behind it refuses other use (write_behind)
     return engine
 
 

@@ -1,7 +1,8 @@
 """Uploaded files (report attachments, training certificates, decision records, policy
 documents): judged by their content within bounds of time and memory, images re-encoded without
-metadata, stored outside the web root. A Word file's zip is measured before anything expands
-it; pypdf never writes to the server log and is stopped when a file makes it complain without end.
+metadata, stored outside the web root. A Word or OpenDocument file's zip is measured before
+anything expands it; pypdf never writes to the server log and is stopped when a file makes it
+complain without end.
 
 A file must be what it says it is, and safe for the person who opens it later (a DSL opening a
 report's attachment, staff opening a policy): its name's extension and the type the browser
@@ -30,11 +31,13 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
+from typing import TypeVar
 
 from bot.core.contained import PARSE_SECONDS, ContainedError, run_contained
 from bot.core.filekinds import (
     DOCX,
     MARKUP,
+    ODT,
     SAID_AS,
     Problem,
     document_kind,
@@ -67,18 +70,24 @@ __all__ = [
     "AttachmentError",
     "CleanFile",
     "check_document_content",
-    "check_docx",
     "check_pdf",
     "check_policy_document",
+    "check_zip",
     "clean_attachment",
+    "policy_document_name",
     "pypdf_guard",
+    "read_contained",
     "safe_filename",
     "store_file",
+    "zip_size_problem",
 ]
+
+T = TypeVar("T")
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_FILES = 3  # files one form takes unless its page says otherwise (a report's)
-DOCUMENT_TYPES = (".pdf", ".docx", ".md", ".txt")  # what a policy document may be
+# what a policy document may be
+DOCUMENT_TYPES = (".pdf", ".docx", ".odt", ".md", ".markdown", ".txt")
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 
@@ -216,11 +225,7 @@ def _walk_pdf(shown: str, advice: str, data: bytes) -> None:
             file=shown,
         ) from None
     if active is not None:
-        raise AttachmentError(
-            N_("%(file)s: this PDF contains scripts or embedded files, which we do not accept."),
-            then=advice,
-            file=shown,
-        )
+        raise AttachmentError(active, then=advice, file=shown)
 
 
 # a file whose reading was stopped (``_in_child``), by its kind and what stopped it
@@ -236,26 +241,25 @@ _STOPPED = {
     ("PDF", "failed"): N_(
         "%(file)s: this PDF could not be read (it may be damaged), so we have not accepted it."
     ),
-    ("Word file", "time"): N_(
-        "%(file)s: this Word file took too long to read (over %(seconds)s "
-        "seconds), so we have not accepted it."
+    ("file", "time"): N_(
+        "%(file)s: this file took too long to read (over %(seconds)s seconds), so we have not "
+        "accepted it."
     ),
-    ("Word file", "memory"): N_(
-        "%(file)s: this Word file needs far more memory to read than a "
-        "real document does, so we have not accepted it."
+    ("file", "memory"): N_(
+        "%(file)s: this file needs far more memory to read than a real document does, so we "
+        "have not accepted it."
     ),
-    ("Word file", "failed"): N_(
-        "%(file)s: this Word file could not be read (it may be damaged), "
-        "so we have not accepted it."
+    ("file", "failed"): N_(
+        "%(file)s: this file could not be read (it may be damaged), so we have not accepted it."
     ),
 }
 
 
-def _in_child(shown: str, kind: str, work: Callable[[bytes], None], data: bytes) -> None:
-    """Run ``work`` on the file in a child (``bot.core.contained``); AttachmentError to refuse,
-    saying so when the child was stopped by one of its limits."""
+def read_contained(shown: str, kind: str, work: Callable[[bytes], T], data: bytes) -> T:
+    """``work(data)`` in a child (``bot.core.contained``), its answer; AttachmentError to
+    refuse (``kind``: "PDF" or "file", for the sentence when a limit stopped the child)."""
     try:
-        run_contained(work, data, passed=(AttachmentError,))
+        return run_contained(work, data, passed=(AttachmentError,))
     except ContainedError as exc:
         why = exc.why if exc.why in ("time", "memory") else "failed"
         raise AttachmentError(
@@ -293,26 +297,42 @@ def check_pdf(
             then=advice,
             file=shown,
         )
-    _in_child(shown, "PDF", functools.partial(_walk_pdf, shown, advice), data)
+    read_contained(shown, "PDF", functools.partial(_walk_pdf, shown, advice), data)
 
 
 _DAMAGED_WORD = N_(
     "%(file)s: this Word file is damaged or is not really a Word document, so we "
     "have not opened it."
 )
+_DAMAGED_ODT = N_(
+    "%(file)s: this OpenDocument file is damaged or is not really an OpenDocument text, so we "
+    "have not opened it."
+)
+SAVE_ODT = N_("Please save it again as a Word file (.docx) or a PDF and upload that.")
+# what is said of each kind of zipped document when it is damaged, and what to do
+_ZIPPED = {DOCX: (_DAMAGED_WORD, SAVE_WORD), ODT: (_DAMAGED_ODT, SAVE_ODT)}
 
 
-def _zip_refusal(shown: str, why: str, **values: str) -> AttachmentError:
-    return AttachmentError(why, then=SAVE_WORD, file=shown, **values)
+@dataclass(frozen=True)
+class _Refuse:
+    """How a zipped file is refused: its name, why it is damaged, and what to do."""
+
+    shown: str
+    damaged: str
+    then: str
+
+    def __call__(self, why: str | None = None, **values: str) -> AttachmentError:
+        return AttachmentError(why or self.damaged, then=self.then, file=self.shown, **values)
 
 
 class _XmlScan:
     """Counts one XML part's elements and depth as expat streams it; refuses any DTD (where
-    "billion laughs" entities live: a Word part never has one) and absurd nesting or size."""
+    "billion laughs" and outside entities live: no office program writes one) and absurd
+    nesting or size."""
 
-    def __init__(self, shown: str, counted: list[int]) -> None:
+    def __init__(self, refuse: _Refuse, counted: list[int]) -> None:
         """Scan into ``counted`` (one total of elements for the whole file)."""
-        self.shown, self.counted, self.depth = shown, counted, 0
+        self.refuse, self.counted, self.depth = refuse, counted, 0
         self.parser = xml.parsers.expat.ParserCreate()
         self.parser.StartDoctypeDeclHandler = self._doctype
         self.parser.EntityDeclHandler = self._doctype
@@ -320,33 +340,26 @@ class _XmlScan:
         self.parser.EndElementHandler = self._end
 
     def _doctype(self, *_: object) -> None:
-        raise _zip_refusal(
-            self.shown,
+        raise self.refuse(
             N_(
-                "%(file)s: this Word file declares its own XML entities, "
-                "which Word never does, so we have not opened it."
-            ),
+                "%(file)s: this file declares its own XML entities, which office programs "
+                "never do, so we have not opened it."
+            )
         )
 
     def _start(self, *_: object) -> None:
         self.depth += 1
         self.counted[0] += 1
         if self.depth > MAX_XML_DEPTH:
-            raise _zip_refusal(
-                self.shown,
-                N_(
-                    "%(file)s: this Word file nests its parts over "
-                    "%(most)s levels deep, so we have not opened it."
-                ),
+            raise self.refuse(
+                N_("%(file)s: this file nests its parts over %(most)s levels deep, so we have "
+                   "not opened it."),
                 most=str(MAX_XML_DEPTH),
             )
         if self.counted[0] > MAX_XML_ELEMENTS:
-            raise _zip_refusal(
-                self.shown,
-                N_(
-                    "%(file)s: this Word file holds over %(most)s XML "
-                    "elements, so we have not opened it."
-                ),
+            raise self.refuse(
+                N_("%(file)s: this file holds over %(most)s XML elements, so we have not "
+                   "opened it."),
                 most=f"{MAX_XML_ELEMENTS:,}",
             )
 
@@ -358,11 +371,11 @@ class _XmlScan:
         try:
             self.parser.Parse(chunk, final)
         except xml.parsers.expat.ExpatError:
-            raise _zip_refusal(self.shown, _DAMAGED_WORD) from None
+            raise self.refuse() from None
 
 
-def _expand_docx(shown: str, data: bytes) -> None:
-    """Read every member through once in small chunks (in the child, :func:`check_docx`),
+def _expand_zip(refuse: _Refuse, data: bytes) -> None:
+    """Read every member through once in small chunks (in the child, :func:`check_zip`),
     streaming each XML part through expat; AttachmentError to refuse."""
     counted = [0]
     try:
@@ -370,11 +383,8 @@ def _expand_docx(shown: str, data: bytes) -> None:
             for info in archive.infolist():
                 if info.is_dir():
                     continue
-                scan = (
-                    _XmlScan(shown, counted)
-                    if info.filename.lower().endswith((".xml", ".rels"))
-                    else None
-                )
+                xml_part = info.filename.lower().endswith((".xml", ".rels"))
+                scan = _XmlScan(refuse, counted) if xml_part else None
                 with archive.open(info) as member:
                     read = 0
                     while chunk := member.read(_ZIP_CHUNK):
@@ -383,8 +393,10 @@ def _expand_docx(shown: str, data: bytes) -> None:
                             raise zipfile.BadZipFile("longer than declared")
                         if scan is not None:
                             scan.feed(chunk)
-                    if scan is not None:
+                    if scan is not None and read:  # an empty part (pandoc's) expands to nothing
                         scan.feed(b"", final=True)
+    except AttachmentError:
+        raise
     except (
         zipfile.BadZipFile,
         zipfile.LargeZipFile,
@@ -393,63 +405,61 @@ def _expand_docx(shown: str, data: bytes) -> None:
         OSError,
         EOFError,
         RuntimeError,
-    ) as exc:  # RuntimeError: a password-protected member
-        if isinstance(exc, AttachmentError):
-            raise
-        raise _zip_refusal(shown, _DAMAGED_WORD) from None
+    ):  # RuntimeError: a password-protected member
+        raise refuse() from None
 
 
-def check_docx(shown: str, data: bytes) -> None:
-    """Refuse a Word (.docx) file whose zip would expand beyond sane bounds, before expanding it.
-
-    The zip's directory is measured here first (member count, total declared size, each large
-    member's compression ratio): cheap, and nothing expands. Then, in a child process limited
-    in memory and time (``bot.core.contained``), every member is read through once in small
-    chunks, so a member whose real stream is longer than its header says fails its CRC check
-    instead of filling memory, and every XML part is streamed through expat: a DTD (entity
-    expansion, "billion laughs"), nesting deeper than ``MAX_XML_DEPTH`` or more than
-    ``MAX_XML_ELEMENTS`` elements is refused before python-docx or mammoth builds a tree.
-    Raises AttachmentError naming the file.
-    """
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise _zip_refusal(shown, _DAMAGED_WORD) from None
-    with archive:
+def zip_size_problem(data: bytes) -> tuple[str, dict[str, str]] | None:
+    """Why a zip (a .docx, .odt or .xlsx) would expand beyond sane bounds, read from its
+    directory alone (nothing expands): more than ``MAX_ZIP_MEMBERS`` members, more than
+    ``MAX_ZIP_TOTAL`` bytes in all, or a large member compressed more than ``MAX_ZIP_RATIO``
+    to 1; a catalogue sentence naming ``%(file)s`` and its values, or None. Raises
+    ``zipfile.BadZipFile`` (or ValueError, OSError) when it is no zip."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
         members = archive.infolist()
-        if len(members) > MAX_ZIP_MEMBERS:
-            raise _zip_refusal(
-                shown,
-                N_(
-                    "%(file)s: this Word file holds %(parts)s parts (at most "
-                    "%(most)s), so we have not opened it."
-                ),
-                parts=f"{len(members):,}",
-                most=f"{MAX_ZIP_MEMBERS:,}",
-            )
-        total = sum(info.file_size for info in members)
-        if total > MAX_ZIP_TOTAL:
-            raise _zip_refusal(
-                shown,
-                N_(
-                    "%(file)s: this Word file would expand to %(size)s MB (at "
-                    "most %(most)s MB), so we have not opened it."
-                ),
-                size=f"{total / 1048576:,.0f}",
-                most=str(MAX_ZIP_TOTAL // 1048576),
-            )
-        for info in members:
-            if info.file_size > ZIP_RATIO_FROM and (
-                info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1)
-            ):
-                raise _zip_refusal(
-                    shown,
-                    N_(
-                        "%(file)s: this Word file is compressed far more than "
-                        "a real document can be, so we have not opened it."
-                    ),
-                )
-    _in_child(shown, "Word file", functools.partial(_expand_docx, shown), data)
+    if len(members) > MAX_ZIP_MEMBERS:
+        return N_(
+            "%(file)s: this file holds %(parts)s parts (at most %(most)s), so we have not "
+            "opened it."
+        ), {"parts": f"{len(members):,}", "most": f"{MAX_ZIP_MEMBERS:,}"}
+    total = sum(info.file_size for info in members)
+    if total > MAX_ZIP_TOTAL:
+        return N_(
+            "%(file)s: this file would expand to %(size)s MB (at most %(most)s MB), so we have "
+            "not opened it."
+        ), {"size": f"{total / 1048576:,.0f}", "most": str(MAX_ZIP_TOTAL // 1048576)}
+    if any(
+        info.file_size > ZIP_RATIO_FROM
+        and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1)
+        for info in members
+    ):
+        return N_(
+            "%(file)s: this file is compressed far more than a real document can be, so we "
+            "have not opened it."
+        ), {}
+    return None
+
+
+def check_zip(shown: str, data: bytes) -> None:
+    """Refuse a Word (.docx) or OpenDocument (.odt, by ``shown``'s name) file whose zip would
+    expand beyond sane bounds, before expanding it.
+
+    The zip's directory is measured here first (:func:`zip_size_problem`): cheap, and nothing
+    expands. Then, in a child process limited in memory and time (``bot.core.contained``),
+    every member is read through once in small chunks, so a member whose real stream is longer
+    than its header says fails its CRC check instead of filling memory, and every XML part is
+    streamed through expat: a DTD (entity expansion, "billion laughs", outside entities),
+    nesting deeper than ``MAX_XML_DEPTH`` or more than ``MAX_XML_ELEMENTS`` elements is
+    refused before a reader builds a tree. Raises AttachmentError naming the file.
+    """
+    refuse = _Refuse(shown, *_ZIPPED[ODT if shown.lower().endswith(".odt") else DOCX])
+    try:
+        problem = zip_size_problem(data)
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise refuse() from None
+    if problem is not None:
+        raise refuse(problem[0], **problem[1])
+    read_contained(shown, "file", functools.partial(_expand_zip, refuse), data)
 
 
 def _text_problem(shown: str, data: bytes) -> AttachmentError | None:
@@ -484,10 +494,10 @@ def _kind_refusal(problem: Problem) -> AttachmentError:
 
 
 def check_document_content(shown: str, data: bytes) -> None:
-    """Refuse a policy document (.pdf, .docx, .md, .txt by its name ``shown``) whose bytes are
-    not what its name says, or that cannot be read or is unsafe to open: a PDF as
-    :func:`check_pdf` judges it, a Word file as :func:`check_docx` does, text that is not text.
-    AttachmentError naming the file."""
+    """Refuse a policy document (.pdf, .docx, .odt, .md, .txt by its name ``shown``) whose
+    bytes are not what its name says, or that cannot be read or is unsafe to open: a PDF as
+    :func:`check_pdf` judges it, a Word or OpenDocument file as :func:`check_zip` does, text
+    that is not text. AttachmentError naming the file."""
     kind = document_kind(data)
     problem = type_problem(shown, shown, data, kind, None)
     if problem is None and kind == "text/plain":
@@ -498,22 +508,29 @@ def check_document_content(shown: str, data: bytes) -> None:
         raise _kind_refusal(problem)
     if kind == "application/pdf":
         check_pdf(shown, data)
-    elif kind == DOCX:
-        check_docx(shown, data)
+    elif kind in (DOCX, ODT):
+        check_zip(shown, data)
+
+
+def policy_document_name(name: str) -> str:
+    """A policy document's base name (at most 300 characters), refused (AttachmentError) when
+    it is not of a document's type (:data:`DOCUMENT_TYPES`)."""
+    base = PurePath(name.replace("\\", "/")).name.strip()
+    if not base.lower().endswith(DOCUMENT_TYPES):
+        raise AttachmentError(
+            N_("%(file)s: use a .pdf, .docx, .odt, .md or .txt file for the policy"),
+            file=base or "the document",
+        )
+    return base[:300]
 
 
 def check_policy_document(name: str, data: bytes) -> str:
     """The one check of a policy document, whatever route it comes in by (the upload pages,
     the policy folder and whatever syncs it, the command line, a reading edition): of a
-    document's type (:data:`DOCUMENT_TYPES`) and size, its bytes what its name says, readable
-    and safe to open (:func:`check_document_content`). Returns its base name (at most 300
-    characters); AttachmentError naming the file and why, in a person's words, otherwise."""
-    base = PurePath(name.replace("\\", "/")).name.strip()
-    if not base.lower().endswith(DOCUMENT_TYPES):
-        raise AttachmentError(
-            N_("%(file)s: use a .pdf, .docx, .md or .txt file for the policy"),
-            file=base or "the document",
-        )
+    document's type (:func:`policy_document_name`) and size, its bytes what its name says,
+    readable and safe to open (:func:`check_document_content`). Returns its base name;
+    AttachmentError naming the file and why, in a person's words, otherwise."""
+    base = policy_document_name(name)
     if not data:
         raise AttachmentError(N_("%(file)s: the file is empty"), file=base)
     if len(data) > MAX_DOCUMENT_BYTES:
@@ -523,7 +540,7 @@ def check_policy_document(name: str, data: bytes) -> str:
             size=str(MAX_DOCUMENT_BYTES // 1048576),
         )
     check_document_content(base, data)
-    return base[:300]
+    return base
 
 
 def clean_attachment(filename: str, data: bytes, declared: str | None = None) -> CleanFile:

@@ -28,9 +28,12 @@ __all__ = [
     "ROLE_ORDER",
     "SaidWords",
     "Words",
+    "capital",
     "csv_text",
     "day_and_time",
     "default_words",
+    "has_phrase",
+    "header_words",
     "human_date",
     "human_time",
     "left_out_words",
@@ -126,6 +129,18 @@ def plain_key(text: str) -> str:
     return " ".join(bare.casefold().split())
 
 
+def header_words(text: str) -> str:
+    """A spreadsheet column's header as its words are compared (``has_phrase``): plain
+    (``plain_key``), without punctuation or brackets' marks, space-padded ("First Name
+    [Required]" → " first name required ", "Lived/worked abroad?" → " lived worked abroad ")."""
+    return f" {' '.join(re.findall(r'[a-z0-9]+', plain_key(text).replace(chr(39), '')))} "
+
+
+def has_phrase(words: str, phrases: Iterable[str]) -> bool:
+    """Whether ``header_words`` hold one of ``phrases`` (its words together, whole)."""
+    return any(f" {p} " in words for p in phrases)
+
+
 # titles written before a name (English, Irish and Welsh use); never part of who is meant
 _HONORIFICS = frozenset({
     "mr", "mrs", "ms", "miss", "mx", "dr", "fr", "father", "rev", "revd", "reverend", "canon",
@@ -141,6 +156,13 @@ def name_words(text: str, *, accents: bool = False) -> list[str]:
     key = " ".join(text.casefold().split()) if accents else plain_key(text)
     words = (w.strip(".,;:()'\"") for w in key.replace(".", ". ").split())
     return [w for w in words if w and plain_key(w) not in _HONORIFICS]
+
+
+def capital(text: str) -> str:
+    """``text`` with its first letter a capital, as a sentence or title starts: "governors'
+    report" -> "Governors' report" (an HTML-safe text stays safe: nothing is escaped again)."""
+    said = str(text)
+    return type(text)(said[:1].upper() + said[1:])
 
 
 def plural(count: int, singular: str, many: str | None = None) -> str:

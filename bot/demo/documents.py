@@ -10,9 +10,12 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import datetime
+from itertools import groupby
 from pathlib import Path
 
 import yaml
+
+from bot.core.clock import LONDON
 
 __all__ = ["DEMO_DOCUMENTS", "code_of_conduct_docx", "mobile_phones_pdf"]
 
@@ -67,40 +70,23 @@ def code_of_conduct_docx() -> bytes:
 
 def mobile_phones_pdf() -> bytes:
     """The Mobile Phones and Personal Devices Policy as a two-page PDF."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import ListFlowable, ListItem, PageBreak, Paragraph, SimpleDocTemplate
+    from bot.core.pdf import A4Report  # lazy: reportlab (module docstring)
 
-    styles = getSampleStyleSheet()
-    out = io.BytesIO()
-    pdf = SimpleDocTemplate(
-        out,
-        pagesize=A4,
-        title="Mobile Phones and Personal Devices Policy",
-        author="Oakfield Primary School",
-        invariant=1,  # no creation date or random id: the same bytes every time
-    )
-    story = [
-        Paragraph("Oakfield Primary School — Mobile Phones and Personal Devices", styles["Title"]),
-        Paragraph(f"<i>{NOTE}</i>", styles["Normal"]),
-        Paragraph("Version 2026.1 · Approved by the Resources Committee", styles["Normal"]),
-    ]
-    items: list[str] = []
-    for kind, text in _parts("mobile-phones.pdf"):
-        if kind != "li" and items:
-            story.append(ListFlowable([ListItem(Paragraph(t, styles["Normal"])) for t in items],
-                                      bulletType="bullet"))
-            items = []
-        if kind == "h":
+    pdf = A4Report("Mobile Phones and Personal Devices Policy", "en", FIXED.replace(tzinfo=LONDON),
+                   author="Oakfield Primary School")
+    pdf.text("Oakfield Primary School — Mobile Phones and Personal Devices", "Title")
+    pdf.text(NOTE)
+    pdf.text("Version 2026.1 · Approved by the Resources Committee")
+    for kind, parts in groupby(_parts("mobile-phones.pdf"), key=lambda part: part[0]):
+        texts = [text for _, text in parts]
+        if kind == "li":
+            pdf.bullets(texts)
+            continue
+        for text in texts:
             if text == "Breaches":
-                story.append(PageBreak())
-            story.append(Paragraph(text, styles["Heading2"]))
-        elif kind == "li":
-            items.append(text)
-        else:
-            story.append(Paragraph(text, styles["Normal"]))
-    pdf.build(story)
-    return out.getvalue()
+                pdf.page_break()
+            pdf.text(text, "Heading2" if kind == "h" else "Normal")
+    return pdf.render()
 
 
 # the file name in the demo's policies/ folder -> how it is made

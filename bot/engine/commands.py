@@ -367,34 +367,51 @@ _SYNC_STOPPED = N_(
 )
 
 
+_MIS_STOPPED = N_(
+    "[bold red]stopped:[/] %(school)s: the MIS read would mark many of the people only the MIS "
+    "lists as missing, so nobody was changed. If they really have gone: compliance-bot "
+    "directory confirm-removals --school %(id)s --as YOUR-EMAIL"
+)
+_OR_MOVED = N_(
+    "If the school has moved to another tenant or domain instead: compliance-bot directory move "
+    "--school %(id)s --to NEW-CONNECTION --as YOUR-EMAIL (deploy/README.md, \"Moving a school "
+    "to another tenant\")"
+)
+
+
 def directory_errors(results: list[SchoolSweep], languages: Mapping[str, str]) -> None:
     """The cycle ran, but a step that failed or a directory that could not be read still fails
     the command (exit 2), and one that stopped for a large removal exits 3 with the command
     that confirms it; each school's line in its language (``languages``: by school id)."""
+    held = "directory_held"  # ``step_failures.HELD``: said below, as a stop (exit 3)
     for r in results:
         with speaking(languages.get(r.school_id, "en")):
             for failed in r.failed:  # the other steps ran; say which did not (the log says where)
-                err.print(say(_STEP_FAILED, school=r.school_name, step=failed.step,
-                              error=failed.error), highlight=False)
+                if failed.step != held:
+                    err.print(say(_STEP_FAILED, school=r.school_name, step=failed.step,
+                                  error=failed.error), highlight=False)
     errors = [r for r in results if r.directory.error]
     if errors:
         # English: the directory's own error is its platform's words (the extra people file's
         # sentence is in the school's language already), after "error:" in the school's language
         with speaking(languages.get(errors[0].school_id, "en")):
             fail(str(errors[0].directory.error), highlight=False, soft_wrap=True)
-    if any(r.failed for r in results):
+    if any(f.step != held for r in results for f in r.failed):
         raise typer.Exit(2)
-    for r in results:
-        stop = r.directory.stopped
+    stopped = [r for r in results if any(f.step == held for f in r.failed)]
+    for r in stopped:
+        stop, language = r.directory.stopped, languages.get(r.school_id, "en")
         if stop is not None:
-            with speaking(languages.get(r.school_id, "en")):
-                err.print(
-                    say(_SYNC_STOPPED, school=r.school_name, removed=stop.would_remove,
-                        active=stop.active, id=r.school_id),
-                    highlight=False,
-                    soft_wrap=True,
-                )
-    if any(r.directory.stopped is not None for r in results):
+            with speaking(language):
+                err.print(say(_SYNC_STOPPED, school=r.school_name, removed=stop.would_remove,
+                              active=stop.active, id=r.school_id), highlight=False, soft_wrap=True)
+        else:
+            with speaking(language):
+                err.print(say(_MIS_STOPPED, school=r.school_name, id=r.school_id),
+                          highlight=False, soft_wrap=True)
+        with speaking(language):
+            err.print(say(_OR_MOVED, id=r.school_id), highlight=False, soft_wrap=True)
+    if stopped:
         raise typer.Exit(STOPPED_EXIT)
 
 

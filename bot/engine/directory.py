@@ -19,16 +19,15 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core import audit
-from bot.core.config import SchoolConfig
+from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.forms import Text
 from bot.core.i18n import Joined, text_of, to_data
-from bot.core.models import ConnectorState, Person, PersonGroup, PersonRole, SweepRun, utcnow
-from bot.core.ports import Directory, DirectoryChanges, DirectoryPerson, RejectedRecord
+from bot.core.models import ConnectorState, Person, PersonGroup, PersonRole, utcnow
+from bot.core.ports import Directory, DirectoryChanges, DirectoryPerson
 from bot.core.store import bulk_insert, bulk_set, one_of
 from bot.engine.changes import pending
 from bot.engine.config_sync import ensure_school
-from bot.engine.directory_said import held_back_row
+from bot.engine.directory_kept import keep, keep_left_out, keep_unassigned
 from bot.engine.job_roles import map_roles
 from bot.engine.leavers import (
     RemovalStop,
@@ -44,21 +43,15 @@ __all__ = [
     "DIRECTORY",
     "DirectoryReport",
     "apply_listing",
-    "drop_cursor",
-    "held_back",
-    "left_out",
-    "no_mailbox",
+    "share_of",
     "sync_directory",
-    "unassigned",
+    "takes_unnamed",
 ]
 
 CURSOR_KEY = "directory.cursor"
-LEFT_OUT_KEY = "directory.left_out"  # JSON: accounts the last read left out, by what they are
-NO_MAILBOX_KEY = "directory.no_mailbox"  # JSON: names of accounts left out for want of a mailbox
 # JSON: [digest of the inputs last applied, their report, the day from which applying them
 # again would differ (a missing person's grace ends; null: none)]
 APPLIED_KEY = "directory.applied"
-UNASSIGNED_KEY = "directory.unassigned"  # JSON: email -> "Name <email>" in no school's group
 DIRECTORY = "directory"  # Person.source of people the platform directory lists
 
 
@@ -197,7 +190,7 @@ def _sort_listed(
     (a suspended account of a volunteer now on the people register)."""
     result = _Sorted()
     for item in listed:
-        roles = set(map_roles(item, school.role_groups, school.job_titles).roles)
+        roles = set(map_roles(item, school.role_groups, school.role_table).roles)
         k = by_external.get(item.external_id) or by_email.get(item.email)
         if k is None:
             result.new.append((item, roles))
@@ -212,26 +205,17 @@ def _sort_listed(
     return result
 
 
-def _hold_unmapped(
-    listed: list[DirectoryPerson], changes: DirectoryChanges, school: SchoolConfig,
-    report: DirectoryReport,
-) -> tuple[list[DirectoryPerson], DirectoryChanges]:
-    """People whose job title (or role word) the school's role table does not know are held
-    back as an unreadable row is: a new one is not added, a known one stays as they were; the
-    report names them and the title, so the school can say what it means."""
-    kept: list[DirectoryPerson] = []
-    held: list[RejectedRecord] = []
+def _posts_to_map(listed: list[DirectoryPerson], school: SchoolConfig,
+                  report: DirectoryReport, trust: Collection[str] = ()) -> None:
+    """The posts (job titles, role words) the school's role table does not know, with their
+    holders' names: the holders are set up with the roles the rest gives them (none: owing
+    nothing) until the school says what each post gives. The trust's own people (``trust``:
+    its admins and safeguarding leads) need no school post."""
     for item in listed:
-        unknown = map_roles(item, school.role_groups, school.job_titles).unknown
-        if not unknown:
-            kept.append(item)
+        if item.email in trust:
             continue
-        held.append(RejectedRecord(item.external_id, item.email, item.display_name))
-        for word in unknown:
+        for word in map_roles(item, school.role_groups, school.role_table).unknown:
             report.unmapped.setdefault(word, []).append(item.display_name)
-        report.rejected.append(
-            held_back_row(item.display_name, item.email, unknown))
-    return kept, replace(changes, rejected_records=[*changes.rejected_records, *held])
 
 
 def _name_key(name: str) -> str:
@@ -424,6 +408,7 @@ def sync_directory(
     default_school: bool = True,
     not_here: Collection[str] = (),
     staff_groups: Collection[str] = (),
+    trust: Collection[str] = (),
 ) -> DirectoryReport:
     """Fetch people (full or delta) and upsert them; absent or disabled people become missing,
     and leavers once the school's grace period has passed.
@@ -436,6 +421,7 @@ def sync_directory(
     domain of several schools, each naming its ``directory.staff_group``): a person in the
     school's group is the school's, and one in no school's group is no school's, named as
     unassigned for the school's admins (``unassigned``), never guessed into a school.
+    ``trust``: the trust's own people, who need no school post (``_hold_unmapped``).
 
     A sync that would make more than the school's ``max_removal_share`` missing changes
     nobody and returns a report whose ``stopped`` says so (the cursor is kept, so a delta's
@@ -445,25 +431,25 @@ def sync_directory(
     ensure_school(session, school)
     state = ConnectorState.of(session, school.id, CURSOR_KEY)
     changes = directory.fetch(state.value if state else None)
-    inputs = _inputs(session, changes, school, default_school, not_here)
+    inputs = _inputs(session, changes, school, default_school, [*not_here, "|", *sorted(trust)])
     report = _as_applied(session, school.id, inputs, today, complete=changes.complete)
     if report is None:
         if not_here:
             changes = replace(changes, people=[
                 replace(p, active=False) if p.email in not_here else p for p in changes.people
             ])
-        report = apply_listing(session, school, changes, today, default_school=default_school)
+        report = apply_listing(session, school, changes, today, default_school=default_school,
+                               trust=trust)
         grace = school.directory.leaver_grace_days  # a stop forgets what was applied before
-        _keep(session, school.id, APPLIED_KEY, [] if report.stopped else [
+        keep(session, school.id, APPLIED_KEY, [] if report.stopped else [
             inputs, _said(report), grace_ends(session, school.id, DIRECTORY, grace)])
     if report.stopped is None:
         if changes.cursor is not None:  # the delta cursor, for the next read
             ConnectorState.put(session, school.id, CURSOR_KEY, changes.cursor)
         if changes.left_out is not None:
-            _keep(session, school.id, LEFT_OUT_KEY, dict(sorted(changes.left_out.items())))
-            _keep(session, school.id, NO_MAILBOX_KEY, sorted(changes.no_mailbox))
+            keep_left_out(session, school.id, changes.left_out, changes.no_mailbox)
         if staff_groups:
-            _keep_unassigned(session, school.id, changes, frozenset(staff_groups))
+            keep_unassigned(session, school.id, changes, frozenset(staff_groups))
         session.flush()
     return report
 
@@ -559,42 +545,25 @@ def _as_applied(
     )
 
 
-def _keep(session: Session, school_id: str, key: str, data: object) -> None:
-    """Keep what the last read left out (guests, unlicensed accounts, accounts with no
-    mailbox), for ``directory status``."""
-    ConnectorState.put(session, school_id, key, json.dumps(data))
+def takes_unnamed(config: OrgConfig, school: SchoolConfig) -> bool:
+    """Whether ``school`` takes the people its connection's read names no school for: when
+    none of the connection's schools names a staff group, its first school does."""
+    sharing = [s for s in config.schools if s.connection == school.connection]
+    return not any(s.directory.staff_group for s in sharing) and sharing[0].id == school.id
 
 
-def no_mailbox(session: Session, school_id: str) -> list[str]:
-    """The accounts the last read left out because mail cannot reach them ("Name (sign-in)")."""
-    row = ConnectorState.of(session, school_id, NO_MAILBOX_KEY)
-    names = json.loads(row.value) if row and row.value else []
-    return [str(n) for n in names] if isinstance(names, list) else []
-
-
-def drop_cursor(session: Session, school_id: str, actor: str) -> bool:
-    """Forget the directory's delta cursor (audited): the next sync reads the whole directory.
-    Returns whether there was one."""
-    state = ConnectorState.of(session, school_id, CURSOR_KEY)
-    if state is not None:
-        session.delete(state)
-    audit.record(session, actor=f"cli:{actor}", action="directory.resync",
-                 object_type="school", object_id=school_id, school_id=school_id,
-                 details={"had_cursor": state is not None})
-    return state is not None
-
-
-def left_out(session: Session, school_id: str) -> dict[str, int] | None:
-    """What the last directory read left out, by what it is ({"guest": 3}); None when the
-    directory does not count them (a staff list file)."""
-    row = ConnectorState.of(session, school_id, LEFT_OUT_KEY)
-    if row is None:
-        return None
-    try:
-        counts = json.loads(row.value)
-    except ValueError:
-        return None
-    return {str(k): int(v) for k, v in counts.items()} if isinstance(counts, dict) else None
+def share_of(
+    changes: DirectoryChanges, school: SchoolConfig, default_school: bool = True
+) -> list[DirectoryPerson]:
+    """The people a read lists for the school: those it names the school for, and of those it
+    names no school for, the school's staff group's, or (no group named) everyone when the
+    school takes them (``default_school``)."""
+    listed = list(changes.by_school.get(school.id, ()))
+    if school.directory.staff_group:
+        listed += changes.in_group(school.directory.staff_group)
+    elif default_school:
+        listed += changes.by_school.get(None, ())
+    return listed
 
 
 def apply_listing(
@@ -606,6 +575,7 @@ def apply_listing(
     source: str = DIRECTORY,
     default_school: bool = True,
     removal_check: bool = True,
+    trust: Collection[str] = (),
 ) -> DirectoryReport:
     """Bring the people of one source (``Person.source``) in line with what it listed.
 
@@ -618,15 +588,11 @@ def apply_listing(
     by_email = {k.email: k for k in known}
     by_external = {k.external_id: k for k in known if k.external_id}
     group = school.directory.staff_group
-    listed = list(changes.by_school.get(school.id, ()))
-    if group:  # the people the read names no school for are the school's by its group
-        listed += changes.in_group(group)
-        # someone the read lists outside the school's group is not here (a delta too)
+    listed = share_of(changes, school, default_school)
+    if group:  # someone the read lists outside the school's group is not here (a delta too)
         listed += [replace(p, active=False) for p in changes.found(by_email, by_external)
                    if group not in p.groups]
-    elif default_school:  # no group named: the school takes everyone the read names no school for
-        listed += changes.by_school.get(None, ())
-    listed, changes = _hold_unmapped(listed, changes, school, report)
+    _posts_to_map(listed, school, report, trust)
     sorted_ = _sort_listed(listed, school, by_email, by_external, source)
     held = _held(changes, known, sorted_, by_email, by_external)
     absent = _absent(changes, known, sorted_, by_email, by_external, source) - held
@@ -635,7 +601,7 @@ def apply_listing(
     if removal_check:
         active = sum(1 for k in known if k.active and k.source == source)
         report.stopped = check_removals(
-            session, school.id, moves.missing, active, rules.max_removal_share, today
+            session, school.id, moves.missing, active, rules.max_removal_share, today, source
         )
     if report.stopped is not None:
         session.flush()
@@ -660,40 +626,3 @@ def apply_listing(
     return report
 
 
-def _keep_unassigned(
-    session: Session, school_id: str, changes: DirectoryChanges, staff_groups: frozenset[str]
-) -> list[str]:
-    """Name (never guess) the people a read of a directory shared by several schools puts in
-    no school's staff group: kept for the school's people page and ``directory status``
-    (a complete read replaces the list, a delta updates the people it lists). Returns them."""
-    row = ConnectorState.of(session, school_id, UNASSIGNED_KEY)
-    kept: dict[str, str] = {}
-    if row is not None and not changes.complete:
-        loaded = json.loads(row.value or "{}")
-        kept = {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
-    for p in changes.people if not changes.complete else changes.outside(staff_groups):
-        kept.pop(p.email, None)  # (a complete read starts from nobody: none to forget)
-        if p.active and p.school is None and staff_groups.isdisjoint(p.groups):
-            kept[p.email] = f"{p.display_name} <{p.email}>"
-    for ref in changes.removed:
-        kept.pop(ref, None)
-    _keep(session, school_id, UNASSIGNED_KEY, dict(sorted(kept.items())))
-    return sorted(kept.values())
-
-
-def unassigned(session: Session, school_id: str) -> list[str]:
-    """The people the last directory read put in no school's staff group ("Name <email>")."""
-    row = ConnectorState.of(session, school_id, UNASSIGNED_KEY)
-    names = json.loads(row.value) if row and row.value else {}
-    return sorted(str(n) for n in names.values()) if isinstance(names, dict) else []
-
-
-def held_back(session: Session, school_id: str) -> dict[str, list[str]]:
-    """Who the newest sync held back because the role table does not know their job title
-    (title -> names)."""
-    stats = session.scalar(
-        select(SweepRun.stats).where(SweepRun.school_id == school_id)
-        .order_by(SweepRun.id.desc()).limit(1)
-    )
-    found = (stats or {}).get("held_back") or {}
-    return {str(k): [str(n) for n in v] for k, v in found.items()}

@@ -1,10 +1,11 @@
 """The directory's lines in the active language (``cy``: Welsh; ``cy+en``: Welsh / English),
 as ``sweep``, ``status`` and ``directory status`` print them: a stopped sync and the command
-that confirms it, who is missing and until when, who was held back for a job title the role
-table does not know, and the frame of a sync's read error, rejected rows and notes.
+that confirms it, who is missing and until when, the posts the role table does not know (their
+holders owe nothing until each is mapped), and the frame of a sync's read error, rejected rows
+and notes.
 
-The lines the directory steps write into a sync's report (a person held back, a note, a file
-not read) are said here too, in the school's language when they are made; a connector's own
+The lines the directory steps write into a sync's report (a note, a file not read) are said
+here too, in the school's language when they are made; a connector's own
 reason for a row or an error, names, addresses and job titles stay as they were given.
 
 Example::
@@ -29,9 +30,8 @@ __all__ = [
     "PEOPLE_REGISTER",
     "SyncReport",
     "handover_line",
-    "held_back_lines",
-    "held_back_row",
     "missing_lines",
+    "posts_to_map_lines",
     "report_lines",
     "stop_lines",
 ]
@@ -60,18 +60,14 @@ _MISSING = N_("%(name)s (%(email)s): missing since %(since)s, keeps their duties
 _MORE_MISSING = N_("…and %(num)d more: compliance-bot directory status")
 _LEAVE_SOONER = N_("To confirm someone has left sooner:")
 _CONFIRM_LEAVER = N_("compliance-bot directory confirm-leaver EMAIL --as YOUR-EMAIL")
-_HELD_BACK = N_(
-    "Held back (not added, asked nothing) because the role table does not say what their job "
-    "title means:"
+_TO_MAP = N_(
+    "Posts to map: the role table does not say what these posts give, so their holders are set "
+    "up owing nothing until it does:"
 )
-_HELD_BACK_FIX = N_(
-    "Fix: add each title to the role table, job_titles in school.yaml (staff, volunteer, "
-    "governor, supply or none; settings kept on the web pages: then run `compliance-bot config "
-    "import school.yaml`); the next sync adds them."
-)
-_HELD_BACK_ROW = N_(
-    "%(name)s <%(email)s>: held back, the role table does not say what %(titles)s means; add it "
-    "to job_titles (staff, volunteer, governor, supply or none)"
+_TO_MAP_FIX = N_(
+    "Map each post once: compliance-bot roles map 'POST' ROLE (staff, volunteer, governor, "
+    "clerk, supply or none), or on the People in roles page; the next sweep gives its holders "
+    "that role."
 )
 # the frame of a sync's read error, said around it (the error once, also in cy+en)
 _NOT_READ = N_("directory not read")
@@ -133,20 +129,15 @@ def missing_lines(missing: Sequence[MissingPerson]) -> list[str]:
     return [*lines, "  " + say(_LEAVE_SOONER), _command(_CONFIRM_LEAVER)]
 
 
-def held_back_lines(held: Mapping[str, Sequence[str]]) -> list[str]:
-    """The people held back for a job title the role table does not know, with the fix."""
-    if not held:
+def posts_to_map_lines(posts: Mapping[str, Sequence[str]]) -> list[str]:
+    """The posts the role table does not know, with their holders and how to map them."""
+    if not posts:
         return []
     return [
-        say(_HELD_BACK),
-        *(f"  '{title}': {_names(names)}" for title, names in sorted(held.items())),
-        "  " + say(_HELD_BACK_FIX),
+        say(_TO_MAP),
+        *(f"  '{title}': {_names(names)}" for title, names in sorted(posts.items())),
+        "  " + say(_TO_MAP_FIX),
     ]
-
-
-def held_back_row(name: str, email: str, titles: Sequence[str]) -> Msg:
-    """A sync's rejected row for someone whose job title the role table does not know."""
-    return Msg(_HELD_BACK_ROW, name=name, email=email, titles=", ".join(f"'{t}'" for t in titles))
 
 
 class SyncReport(Protocol):
@@ -157,6 +148,7 @@ class SyncReport(Protocol):
     rejected: list[Text]
     notes: list[Text]
     held: int
+    unmapped: dict[str, list[str]]
 
 
 def report_lines(report: SyncReport) -> list[str]:
@@ -169,6 +161,7 @@ def report_lines(report: SyncReport) -> list[str]:
     rejected, note = say(_REJECTED), say(_NOTE)
     lines += [f"  [yellow]{rejected}[/] {row}" for row in report.rejected[:10]]
     lines += [f"  {note}: {line}" for line in report.notes[:10]]
+    lines += ["  " + line for line in posts_to_map_lines(report.unmapped)]
     if report.held:
         lines.append("  " + nsay(
             "%(num)d person on rows that could not be read kept as they were (with their "

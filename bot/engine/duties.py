@@ -340,7 +340,7 @@ def _wanted_readings(
     for person in people:
         if not person.active:
             continue
-        part = next((p for p, a in cfg.audiences.items() if in_audience(person, a)), None)
+        part = next((p for p, a in cfg.parts_on(today).items() if in_audience(person, a)), None)
         edition = current.get(part) if part is not None else None
         if edition is None:
             continue  # not in any audience, or nothing registered for theirs yet
@@ -425,8 +425,12 @@ def plan_duties(
     # thousands of duties share a handful of due dates: work out each date's school day once
     next_day = cache(school.next_school_day) if school is not None else None
     wanted: dict[_Slot, _Wanted] = {}
+    # before its rule starts, or after it ends: owed by nobody, its open duties not required
+    idle = {req.id for req in requirements if not req.config.in_force_on(today)}
     for req in requirements:
         kind = req.config.kind
+        if req.id in idle:
+            continue
         if kind == "sign_aup":
             wanted.update(
                 _wanted_aups(req, versions, holdings, by_id, evidence, today, next_day)
@@ -445,7 +449,8 @@ def plan_duties(
     kind_of = {req.id: req.config.kind for req in requirements}
     return Plan(
         to_open=_to_open(wanted, existing_list, kind_of),
-        to_close=_to_close(wanted, existing_list, by_id, kind_of),
+        to_close=_to_close(wanted, existing_list, by_id,
+                           {r: "idle" if r in idle else k for r, k in kind_of.items()}),
         attention=attention,
     )
 
@@ -458,14 +463,16 @@ def school_attention(
 ) -> date | None:
     """The first day after ``today`` on which a date of the whole school's could change
     anyone's plan (None: none will): a requirement first seen later, a yearly cycle's start, a
-    reading campaign's school year or next edition, a recurring task's next period. Where a
-    rule cannot say (a task between periods, as in a holiday), tomorrow."""
+    reading campaign's school year or next edition, a recurring task's next period, a rule's
+    (or a reading part's) first or last day. Where a rule cannot say (a task between periods,
+    as in a holiday), tomorrow."""
     tomorrow = today + timedelta(days=1)
     found: list[date] = []
     for req in requirements:
         cfg = req.config
-        if req.first_seen > today:
-            found.append(req.first_seen)
+        found += [day for day in (req.first_seen, cfg.in_force, cfg.until,
+                                  *(a.until for a in cfg.audiences.values()))
+                  if day is not None and day > today]
         yearly = cfg.yearly_on or (READING_YEAR_STARTS if cfg.kind == "reading_campaign" else None)
         if yearly and cfg.kind in ("acknowledge_policy", "sign_aup", "reading_campaign"):
             begun = cycle_start(today, yearly)
@@ -622,8 +629,9 @@ def _closure(
         return Closure(duty.id, "left")
     if duty.cycle.startswith(EVENT_CYCLE):
         return None  # a review an event opened: only its completion closes it
-    if want is None:
-        return Closure(duty.id, "done" if _training_done(duty) else "not_required")
+    if want is None:  # done, or not asked any more (an idle rule's: not required)
+        done = kind != "idle" and _training_done(duty)
+        return Closure(duty.id, "done" if done else "not_required")
     if want.cycle != duty.cycle:
         reason = "superseded" if duty.cycle.startswith("v") else "done"
         if kind == "recurring_task":

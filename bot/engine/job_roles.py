@@ -1,9 +1,10 @@
 """The school's own words for what people do (a job title, an MIS role) and the role each
-gives, from one reviewed table (``job_titles`` in the school's settings).
+gives, from one table: the built-in posts of its nation with the school's ``job_titles`` on
+top (``SchoolConfig.role_table``).
 
 Pure: a person and the table in, their roles and the words the table does not know out. A word
-the table does not know is never stored as a role nor dropped: the person is held back until
-the school says what it means.
+the table does not know is never stored as a role nor guessed: it gives nothing (its holder
+owes nothing for it) and is listed as a post to map until the school says what it means.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ __all__ = ["NOT_ASKED", "Mapped", "map_roles", "role_words", "suggest_role", "wo
 
 NOT_ASKED = "none"  # the table's value for "not asked for anything"
 
-# common titles of all four nations (and the Welsh ones) and the role a school usually gives
-# them, most specific first; the school confirms every one (a suggestion is never applied by
-# itself). A clerk to the governors is employed by the school or its authority, not a governor.
+# words of a post the role table does not know, and the role a school usually gives it, most
+# specific first: offered for a post to map, never applied by itself. A clerk to the
+# governors is the clerk, not a governor and not staff owing staff training.
 _SUGGESTIONS: tuple[tuple[str, str], ...] = (
     ("safeguarding governor", "safeguarding_governor"),
-    ("clerk", "staff"), ("clerc", "staff"),
+    ("clerk", "clerk"), ("clerc", "clerk"),
     ("governor", "governor"), ("governors", "governor"), ("trustee", "governor"),
     ("llywodraethwr", "governor"), ("llywodraethwraig", "governor"),
     ("gwirfoddolwr", "volunteer"), ("gwirfoddolwraig", "volunteer"),

@@ -4,8 +4,9 @@ Someone a directory sync no longer lists (or lists as disabled or suspended) is 
 keep their duties, are still chased and still counted, until the school's grace period has
 passed (``directory.leaver_grace_days`` in school.yaml) or an admin confirms they have left.
 A sync that would make more than ``directory.max_removal_share`` of the school's people missing
-stops and asks; an admin's confirmation lets the next sync through. Someone who is listed again
-comes back with the duties that were closed because they left.
+stops and asks (each source on its own: the directory's, the MIS's); an admin's confirmation
+lets the next sync through. Someone who is listed again comes back with the duties that were
+closed because they left.
 """
 
 from __future__ import annotations
@@ -41,10 +42,12 @@ __all__ = [
     "missing_people",
     "over_limit",
     "pending_removals",
+    "removals_key",
     "restore",
 ]
 
 REMOVALS_KEY = "directory.removals"  # connector_state row: a stopped sync's people, confirmation
+SOURCES = ("directory", "mis")  # the sources whose syncs stop and ask (Person.source)
 SYSTEM = "system:directory"
 
 
@@ -107,6 +110,11 @@ def _names(session: Session, ids: Collection[int]) -> tuple[str, ...]:
     return tuple(sorted(session.scalars(select(Person.display_name).where(Person.id.in_(ids)))))
 
 
+def removals_key(source: str) -> str:
+    """The connector_state key of a stopped sync of ``source`` (the directory's as before)."""
+    return REMOVALS_KEY if source == SOURCES[0] else f"{REMOVALS_KEY}.{source}"
+
+
 def check_removals(
     session: Session,
     school_id: str,
@@ -114,13 +122,16 @@ def check_removals(
     active: int,
     share: float,
     today: date,
+    source: str = SOURCES[0],
 ) -> RemovalStop | None:
-    """None when the sync may make ``would_miss`` missing; a RemovalStop when it must ask.
+    """None when the sync of ``source`` may make ``would_miss`` missing; a RemovalStop when it
+    must ask.
 
     A stop is remembered (so an admin can confirm exactly those people); a confirmation that
-    covers every one of them lets this sync through once. A smaller removal clears any stop.
+    covers every one of them lets this sync through once. A smaller removal clears the
+    source's stop.
     """
-    state = ConnectorState.of(session, school_id, REMOVALS_KEY)
+    state = ConnectorState.of(session, school_id, removals_key(source))
     if not over_limit(len(would_miss), active, share):
         if state is not None:
             session.delete(state)
@@ -136,18 +147,23 @@ def check_removals(
         value = json.dumps(
             {"people": sorted(wanted), "active": active, "since": today.isoformat()}
         )
-        ConnectorState.put(session, school_id, REMOVALS_KEY, value)
+        ConnectorState.put(session, school_id, removals_key(source), value)
         _school_event(session, school_id, "directory.removals.stopped",
-                      {"count": len(wanted), "active": active, "people": sorted(wanted)})
+                      {"count": len(wanted), "active": active, "people": sorted(wanted),
+                       "source": source})
     return RemovalStop(len(wanted), active, share, _names(session, wanted))
 
 
+def _stops(session: Session, school_id: str) -> list[ConnectorState]:
+    """The school's stopped syncs (the directory's first)."""
+    found = (ConnectorState.of(session, school_id, removals_key(s)) for s in SOURCES)
+    return [state for state in found if state is not None]
+
+
 def pending_removals(session: Session, school_id: str) -> PendingRemovals | None:
-    """The removals a stopped sync is waiting on, if any."""
-    state = ConnectorState.of(session, school_id, REMOVALS_KEY)
-    if state is None:
-        return None
-    return _pending(session, json.loads(state.value))
+    """The removals a stopped sync is waiting on, if any (the directory's first)."""
+    stops = _stops(session, school_id)
+    return _pending(session, json.loads(stops[0].value)) if stops else None
 
 
 def _pending(session: Session, pending: dict[str, Any]) -> PendingRemovals:
@@ -161,21 +177,24 @@ def _pending(session: Session, pending: dict[str, Any]) -> PendingRemovals:
 
 
 def confirm_removals(session: Session, school_id: str, actor: str) -> PendingRemovals:
-    """Record that ``actor`` confirms the stopped sync's removals (audited); the next sync
+    """Record that ``actor`` confirms every stopped sync's removals (audited); the next sync
     applies them. Raises DirectoryActionError when no sync is waiting."""
-    state = ConnectorState.of(session, school_id, REMOVALS_KEY)
-    if state is None:
+    stops = _stops(session, school_id)
+    if not stops:
         raise DirectoryActionError(
             N_("nothing to confirm: the last directory sync did not stop for a large removal")
         )
-    pending = json.loads(state.value)
-    pending["confirmed_by"] = actor
-    pending["confirmed_at"] = utcnow().isoformat()
-    state.value = json.dumps(pending)
-    people = pending.get("people", [])
+    people: list[int] = []
+    for state in stops:
+        pending = json.loads(state.value)
+        pending["confirmed_by"] = actor
+        pending["confirmed_at"] = utcnow().isoformat()
+        state.value = json.dumps(pending)
+        people += pending.get("people", [])
     _school_event(session, school_id, "directory.removals.confirmed",
                   {"count": len(people), "people": people}, f"cli:{actor}")
-    return _pending(session, pending)
+    first = json.loads(stops[0].value)
+    return _pending(session, {**first, "people": people})
 
 
 def mark_missing(session: Session, school_id: str, ids: Collection[int], today: date) -> None:

@@ -63,6 +63,7 @@ POSTS = "mis_posts"  # PersonRole.source of the roles the MIS's posts give match
 STAFF_KEY = "mis.staff"  # connector_state: the snapshot, JSON {mis id: record}
 CURSOR_KEY = "mis.cursor"  # connector_state: the MIS's updated_after for the next read
 ERROR_KEY = "mis.error"  # connector_state: why the last read failed ("" once one succeeded)
+MIS_LINKS = "mis.links"  # connector_state: JSON {mis id: person id}, every match kept (a move)
 _TITLES = re.compile(r"^(?:mr|mrs|ms|miss|mx|dr|fr|rev|sr|prof)\.?\s+", re.IGNORECASE)
 # the notes a read of the MIS writes into the sync's report, in the school's language
 _POST_UNKNOWN = N_(
@@ -333,15 +334,14 @@ def _kept_people(lists: Reconciliation, school_id: str) -> list[DirectoryPerson]
 def sync_mis(session: Session, school: SchoolConfig, source: MisSource, today: date) -> MisReport:
     """Read the school's MIS (its changes since the last read), keep the snapshot, and apply
     the reconciliation: the MIS's people with no account kept as people, accounts whose MIS
-    end date has passed made missing. A read that fails raises before anything is changed."""
+    end date has passed made missing. A read that fails raises before anything is changed; a
+    read that would make more than the school's ``max_removal_share`` of the MIS's own people
+    missing (a deletions feed listing everyone) changes nothing, keeps neither the snapshot
+    nor the cursor (the same read comes back) and says so in ``people.stopped``."""
     ensure_school(session, school)
     cursor = ConnectorState.of(session, school.id, CURSOR_KEY)
     changes = source.read(cursor.value if cursor else None)
     staff = _merged(_snapshot(session, school.id), changes)
-    ConnectorState.put(session, school.id, STAFF_KEY, _to_json(staff.values()))
-    if changes.cursor is not None:
-        ConnectorState.put(session, school.id, CURSOR_KEY, changes.cursor)
-    ConnectorState.put(session, school.id, ERROR_KEY, "")
     lists = reconcile(staff.values(), _accounts(session, school.id), today)
     report = MisReport(
         read=len(changes.people),
@@ -359,10 +359,19 @@ def sync_mis(session: Session, school: SchoolConfig, source: MisSource, today: d
         DirectoryChanges(people=_kept_people(lists, school.id), complete=True),
         today,
         source=MIS,
-        removal_check=False,
     )
+    if report.people.stopped is not None:
+        return report
+    ConnectorState.put(session, school.id, STAFF_KEY, _to_json(staff.values()))
+    if changes.cursor is not None:
+        ConnectorState.put(session, school.id, CURSOR_KEY, changes.cursor)
+    ConnectorState.put(session, school.id, ERROR_KEY, "")
+    links = ConnectorState.of(session, school.id, MIS_LINKS)
+    ConnectorState.put(session, school.id, MIS_LINKS, json.dumps(
+        {**json.loads(links.value if links else "{}"),
+         **{m.mis.mis_id: m.account.person_id for m in lists.matched}}, sort_keys=True), links)
     report.people.notes += _post_roles(session, school, lists)
-    if lists.no_account and not school.job_titles:  # said, not guessed: no table, no role
+    if lists.no_account and not school.role_table:  # said, not guessed: no table, no role
         report.people.notes.append(nmsg(
             "MIS: %(num)d person with no account asked nothing until the role table "
             "(job_titles) says what their posts mean",
@@ -382,7 +391,7 @@ def _post_roles(session: Session, school: SchoolConfig, lists: Reconciliation) -
     a post the table does not know gives none and is named. Nothing without a table."""
     notes: list[Text] = []
     wanted: dict[int, set[str]] = {}
-    if school.job_titles:
+    if school.role_table:
         for m in lists.matched:
             posts = DirectoryPerson(
                 external_id=m.mis.mis_id,
@@ -391,7 +400,7 @@ def _post_roles(session: Session, school: SchoolConfig, lists: Reconciliation) -
                 job_title=m.mis.job_title,
                 other_titles=m.mis.other_titles,
             )
-            mapped = map_roles(posts, {}, school.job_titles)
+            mapped = map_roles(posts, {}, school.role_table)
             wanted[m.account.person_id] = set(mapped.roles)
             notes += [Msg(_POST_UNKNOWN, name=m.account.name, post=word) for word in mapped.unknown]
     held: dict[int, set[str]] = defaultdict(set)

@@ -118,7 +118,10 @@ def _tell_admins(
         paragraphs=[
             Msg(N_("The file %(file)s for the policy “%(title)s” has changed, but the bot "
                    "cannot use the new file: %(reason)s"),
-                file=shown, title=policy.title, reason=reason),
+                file=shown, title=policy.title, reason=reason)
+            if current is not None
+            else Msg(N_("The bot cannot use the file %(file)s for the policy “%(title)s”: "
+                        "%(reason)s"), file=shown, title=policy.title, reason=reason),
             kept,
             Msg(N_("Please put a readable copy of the policy in its place (open it first to "
                    "check), for example from the program it was written in. If the folder is "

@@ -255,7 +255,7 @@ def record_stages_later(
     session: Session, stages: Mapping[int, tuple[int, int]], today: date
 ) -> Callable[[], None]:
     """The write that records on stored duties the reminder just queued about them, given
-    (stage, sent) by duty id; to run now or behind (``bot.core.write_behind``).
+    (stage, sent) by duty id; to run now or once the next batch is planned (``sweep``).
 
     On the table, not through the ORM (no session objects to keep in step): one statement
     built once, run per chunk of ids in id order, per distinct (stage, sent) - a handful.

@@ -7,6 +7,10 @@ when, the error's class, how many runs failed. Never the error's text: it may qu
 a person. ``compliance-bot status``, the dashboard and ``/setup`` show the rows in plain words,
 and the school's administrators get one email an episode, through the outbox (its key names
 the school, the step and the episode's first failure).
+
+A directory (or MIS) read that would mark too many people as gone at once changes nobody and
+is *held* (``HELD``): shown the same way, in its own words, with the two commands that end it,
+and mailed to the trust's administrators as well as the school's.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import to_local
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, Msg, nmsg
+from bot.core.i18n import N_, Msg, nmsg, speaking
 from bot.core.messages import notice
 from bot.core.models import StepFailure
 from bot.core.outbox import Urgency, enqueue_email
@@ -33,6 +37,7 @@ from bot.engine.steps import registered
 __all__ = [
     "ALERT_PURPOSE",
     "ENGINE_TITLES",
+    "HELD",
     "FailingStep",
     "StepFailed",
     "describe",
@@ -46,8 +51,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ALERT_PURPOSE = "step_failed"
+HELD = "directory_held"  # the directory or the MIS would mark too many people gone: held
 # the engine's own steps, as a head or an administrator would say them
 ENGINE_TITLES = {
+    HELD: N_("reading the staff directory (held: it would mark many people as gone at once)"),
     "directory": N_("reading the staff directory"),
     "extra_people": N_("adding the people kept outside the directory"),
     "mis": N_("reading the staff list from the school's MIS"),
@@ -96,11 +103,14 @@ def record_steps(
     failed: Sequence[StepFailed],
     succeeded: Iterable[str],
     now: datetime,
+    trust_admins: Sequence[str] = (),
 ) -> int:
     """Record one run's outcome for a school: a step that succeeded is cleared, a failing one
-    is kept (an episode's first failure mails the admins). Returns how many emails were queued.
-    """
+    is kept (an episode's first failure mails the admins; a hold the trust's admins too).
+    Returns how many emails were queued."""
     done = [s for s in succeeded if s not in {f.step for f in failed}]
+    if "directory" in done and HELD not in {f.step for f in failed}:
+        done.append(HELD)  # the directory read went through, and nothing held it
     if done:
         session.execute(
             delete(StepFailure).where(
@@ -112,7 +122,7 @@ def record_steps(
         for row in session.scalars(select(StepFailure).where(StepFailure.school_id == school.id))
     }
     mailed = 0
-    for failure in failed:
+    for failure in {f.step: f for f in failed}.values():
         row = known.get(failure.step)
         if row is not None:
             row.last_at, row.error, row.failures = now, failure.error[:120], row.failures + 1
@@ -127,43 +137,21 @@ def record_steps(
         )
         session.add(row)
         known[failure.step] = row
-        mailed += _tell_admins(session, school, failure.step, now)
+        trust = tuple(trust_admins) if failure.step == HELD else ()
+        mailed += _tell_admins(session, school, failure.step, now, trust)
     return mailed
 
 
-def _tell_admins(session: Session, school: SchoolConfig, step: str, since: datetime) -> int:
-    """The one email of an episode to the school's administrators (else the head), in the
-    school's language."""
-    local = to_local(since)
-    values = {"day": local.date(), "time": f"{local:%H:%M}", "school": school.name,
-              "job": Msg(step_title(step))}
-    paragraphs = [
-        Msg(N_("You receive this as an administrator of the bot for the school.")),
-        Msg(N_(
-            "Since %(day)s at %(time)s, the bot has not been able to finish one of its regular "
-            "jobs for %(school)s: %(job)s. Everything else it does for the school carries on, "
-            "and it tries this job again every quarter of an hour."
-        ), **values),
-    ]
-    if step == "report_sweep":
-        paragraphs.append(Msg(N_(
-            "This job warns about the deadlines of concerns and breaches: until it works "
-            "again, check the deadlines on the reports list yourself."
-        )))
-    paragraphs.append(Msg(N_(
-        "Please tell whoever runs the bot for the school (your IT provider): they can see "
-        "which job it is and what went wrong with `compliance-bot status`. You will not get "
-        "this email again for this problem; the dashboard and the setup page show it until "
-        "it is fixed."
-    )))
-    draft = notice(
-        school=school,
-        to=list(school.admins) or [school.headteacher],
-        subject=Msg(N_("%(school)s: one of the bot's jobs is not working"), **values),
-        greeting=Msg(N_("Hello,")),
-        paragraphs=paragraphs[1:],
-        small=paragraphs[0],
-    )
+def _tell_admins(session: Session, school: SchoolConfig, step: str, since: datetime,
+                 trust: Sequence[str] = ()) -> int:
+    """The one email of an episode to the school's administrators (else the head) and
+    ``trust`` (the trust's administrators, for a hold), in the school's language."""
+    to = tuple(dict.fromkeys([*(school.admins or [school.headteacher]), *trust]))
+    lines = _held_lines if step == HELD else _alert_lines
+    subject, greeting, small, *paragraphs = lines(school, step, since)
+    with speaking(school.language):
+        draft = notice(school=school, to=list(to), subject=subject, greeting=greeting,
+                       paragraphs=paragraphs, small=small)
     return int(
         enqueue_email(
             session,
@@ -176,9 +164,72 @@ def _tell_admins(session: Session, school: SchoolConfig, step: str, since: datet
     )
 
 
+def _alert_lines(school: SchoolConfig, step: str, since: datetime) -> list[Msg]:
+    """The failing job's email: subject, greeting, small print, then its paragraphs."""
+    local = to_local(since)
+    values = {"day": local.date(), "time": f"{local:%H:%M}", "school": school.name,
+              "job": Msg(step_title(step))}
+    lines = [
+        Msg(N_("%(school)s: one of the bot's jobs is not working"), **values),
+        Msg(N_("Hello,")),
+        Msg(N_("You receive this as an administrator of the bot for the school.")),
+        Msg(N_(
+            "Since %(day)s at %(time)s, the bot has not been able to finish one of its regular "
+            "jobs for %(school)s: %(job)s. Everything else it does for the school carries on, "
+            "and it tries this job again every quarter of an hour."
+        ), **values),
+    ]
+    if step == "report_sweep":
+        lines.append(Msg(N_(
+            "This job warns about the deadlines of concerns and breaches: until it works "
+            "again, check the deadlines on the reports list yourself."
+        )))
+    lines.append(Msg(N_(
+        "Please tell whoever runs the bot for the school (your IT provider): they can see "
+        "which job it is and what went wrong with `compliance-bot status`. You will not get "
+        "this email again for this problem; the dashboard and the setup page show it until "
+        "it is fixed."
+    )))
+    return lines
+
+
+def _held_lines(school: SchoolConfig, step: str, since: datetime) -> list[Msg]:
+    """A held directory's email: subject, greeting, small print, paragraphs: what happened,
+    and the two commands that end it."""
+    local = to_local(since)
+    values = {"day": local.date(), "time": f"{local:%H:%M}", "school": school.name,
+              "id": school.id}
+    return [
+        Msg(N_("%(school)s: the staff directory is held"), **values),
+        Msg(N_("Hello,")),
+        Msg(N_("You receive this as an administrator of the bot for the school or the trust.")),
+        Msg(N_("Since %(day)s at %(time)s, reading %(school)s's staff directory would mark many "
+               "of its people as gone at once, so the bot has changed nobody: everyone keeps "
+               "their tasks and history, and reminders and report deadlines carry on."), **values),
+        Msg(N_("If the school has moved to another Microsoft 365 tenant or Google domain (or its "
+               "addresses changed), carry its people over: compliance-bot directory move "
+               "--school %(id)s --to NEW-CONNECTION --map old.example=new.example --as "
+               "YOUR-EMAIL (deploy/README.md, \"Moving a school to another tenant\"). Nobody is "
+               "asked again for what they have done."), **values),
+        Msg(N_("If those people have really left: compliance-bot directory confirm-removals "
+               "--school %(id)s --as YOUR-EMAIL. To see who they are: compliance-bot directory "
+               "status --school %(id)s."), **values),
+        Msg(N_("You will not get this email again for this hold; the dashboard, the setup page "
+               "and the people page show it until one of those is run.")),
+    ]
+
+
 def describe(failing: FailingStep) -> Msg:
-    """One failing step in plain words, for the head and the admin ("Not working since ...")."""
+    """One failing step in plain words, for the head and the admin ("Not working since ..."),
+    a held directory with what ends it."""
     local = to_local(failing.since)
+    if failing.step == HELD:
+        return Msg(N_(
+            "Held since %(day)s, %(time)s: reading the staff directory would mark many people "
+            "as gone at once, so nobody was changed. If the school moved tenant or domain: "
+            "compliance-bot directory move --school %(id)s; if they left: compliance-bot "
+            "directory confirm-removals --school %(id)s"
+        ), day=local.date(), time=f"{local:%H:%M}", id=failing.school_id)
     return Msg(
         N_("Not working since %(day)s, %(time)s: %(job)s (the bot's other jobs carry on)"),
         day=local.date(), time=f"{local:%H:%M}", job=Msg(failing.title),

@@ -8,7 +8,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime
 from functools import partial
 from operator import itemgetter
@@ -22,14 +22,13 @@ from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.context import StepContext, own_mailboxes, school_chats
 from bot.core.forms import Text
 from bot.core.i18n import Lazy, from_data, speaking, to_data
+from bot.core.kept_reads import KeptIn
 from bot.core.models import (
     AccountHolder,
     ConnectorState,
     Duty,
     OfficialAccount,
     Person,
-    PersonGroup,
-    PersonRole,
     School,
     StepFailure,
     SweepRun,
@@ -37,17 +36,14 @@ from bot.core.models import (
 )
 from bot.core.outbox import DispatchStats, dispatch
 from bot.core.outbox.delivery import AdminAlerts
-from bot.core.ports import ConnectorError, Connectors
+from bot.core.ports import Connectors
 from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
 from bot.core.store import Store, allocate_ids, insert_later, others_waiting
-from bot.core.write_behind import write_behind
 from bot.engine import attention, changes
 from bot.engine.config_sync import account_event, config_inputs, ensure_school, sync_config
-from bot.engine.directory import DirectoryReport, sync_directory
 from bot.engine.duties import Closure, NewDuty, Plan, plan_duties, school_attention
 from bot.engine.duty_status import changing, recounted
-from bot.engine.extra_people import sync_extra_people
 from bot.engine.facts import (
     BATCH,
     Batch,
@@ -58,58 +54,27 @@ from bot.engine.facts import (
     school_facts,
 )
 from bot.engine.idle_steps import idle
-from bot.engine.leavers import MissingPerson, missing_people
-from bot.engine.mis import ended_addresses, record_mis_error, sync_mis
+from bot.engine.leavers import missing_people
 from bot.engine.planner_statistics import refresh_statistics
-from bot.engine.read_once import ReadOnce
+from bot.engine.read_once import ReadOnce, keep_reads
 from bot.engine.remind import (
     ChatRoute,
     PendingDigests,
-    ReminderPlanned,
     ReminderRun,
     Told,
     record_stages_later,
 )
 from bot.engine.reminders import OpenDuty, is_reminder_day
+from bot.engine.school_sweep import SchoolSweep
 from bot.engine.settings_problems import record_settings
 from bot.engine.snapshot import roll_forward
 from bot.engine.step_failures import StepFailed, log_failure, record_steps
 from bot.engine.steps import FeatureSteps, Step, registered
+from bot.engine.sweep_people import extra_people, read_directory, read_mis
 
 __all__ = ["SchoolSweep", "apply_plan", "plan_and_apply", "run_sweep"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class SchoolSweep:
-    """What one sweep did for one school."""
-
-    school_id: str
-    school_name: str
-    as_of: date
-    school_day: bool = False
-    # what the directory step read (until it runs, or when it could not: nothing)
-    directory: DirectoryReport = field(default_factory=partial(DirectoryReport, complete=False))
-    warnings: list[Text] = field(default_factory=list)  # the settings' (said where shown)
-    opened: int = 0
-    closed: dict[str, int] = field(default_factory=dict)
-    reminders: list[ReminderPlanned] = field(default_factory=list)
-    told: Told = field(default_factory=Told)  # them in brief (all a trust's sweep keeps)
-    overdue: int = 0
-    open_duties: int = 0
-    handovers: list[str] = field(default_factory=list)
-    missing: list[MissingPerson] = field(default_factory=list)
-    extra: dict[str, int] = field(default_factory=dict)
-    # the school is in preview: reminders and alerts were planned, not queued
-    preview: bool = False
-    failed: list[StepFailed] = field(default_factory=list)  # steps that raised, rolled back
-    succeeded: list[str] = field(default_factory=list)
-    # whom the duties step planned: "everyone", "changed" (``planned_people`` of them), on a
-    # new day "attention" (the changed and those whose date came) or nobody ("quiet"); "" when
-    # it did not run
-    planned: str = ""
-    planned_people: int = 0
 
 
 # --------------------------------------------------------------------------- duties
@@ -159,51 +124,52 @@ def _plan_batches(
         return batch_facts(session, school.id, batch, holders, shared, stages=due)
 
     facts = read(batches[0])
-    writing = write_behind(session, [])
+    writes: list[Callable[[], None]] = []  # the previous batch's, run once this one is planned
     pending: PendingDigests | None = None  # the previous batch's digests, to add
-    try:
-        for n, batch in enumerate(batches):
-            people, evidence, existing = facts[:3]
-            plan = plan_duties(  # pure: runs while the previous batch's writes go in
-                shared.requirements,
-                people,
-                shared.versions,
-                shared.holdings,
-                evidence,
-                existing,
-                cadences,
-                today,
-                school=school,
-                task_owners=shared.task_owners,
-                editions=shared.editions,
-            )
-            writing.result()
-            if pending is not None:
-                pending.add(session)
-            attention.record(session, school.id, batch, plan.attention, whole, school=n == 0)
-            opened += sum(1 for d in plan.to_open if d.status == "open")
-            written += len(plan.to_open)
-            chase = None if reminders is None else partial(
-                reminders.batch, after=batch.after, upto=batch.upto,
-                stored={d.person_id for d in existing if d.status == "open"},
-                read=facts.still_open({c.duty_id for c in plan.to_close}),
-            )
-            counts, writes, pending = apply_plan(session, school.id, plan, today, chase)
-            for reason, count in counts.items():
-                closed[reason] += count
-            if n + 1 < len(batches):  # read before the connection is lent to the writes
-                facts = read(batches[n + 1])
-            writing = write_behind(session, writes)
-            if pending is not None:
-                pending.render()  # while the writes go in
-    except BaseException:
-        writing.abandon()  # the connection is free again before the caller rolls back
-        raise
-    writing.result()
+    for n, batch in enumerate(batches):
+        people, evidence, existing = facts[:3]
+        plan = plan_duties(  # pure
+            shared.requirements,
+            people,
+            shared.versions,
+            shared.holdings,
+            evidence,
+            existing,
+            cadences,
+            today,
+            school=school,
+            task_owners=shared.task_owners,
+            editions=shared.editions,
+        )
+        _run(writes)
+        if pending is not None:
+            pending.add(session)
+        attention.record(session, school.id, batch, plan.attention, whole, school=n == 0)
+        opened += sum(1 for d in plan.to_open if d.status == "open")
+        written += len(plan.to_open)
+        chase = None if reminders is None else partial(
+            reminders.batch, after=batch.after, upto=batch.upto,
+            stored={d.person_id for d in existing if d.status == "open"},
+            read=facts.still_open({c.duty_id for c in plan.to_close}),
+        )
+        counts, writes, pending = apply_plan(session, school.id, plan, today, chase)
+        for reason, count in counts.items():
+            closed[reason] += count
+        if n + 1 < len(batches):
+            facts = read(batches[n + 1])
+        if pending is not None:
+            pending.render()
+    _run(writes)
     if pending is not None:
         pending.add(session)
     refresh_statistics(session, [Duty], written)
     return opened, dict(closed), bool(written or closed)
+
+
+def _run(writes: Sequence[Callable[[], None]]) -> None:
+    """Run a batch's prepared writes (``insert_later``...) in order."""
+    for write in writes:
+        write()
 
 
 Chase = Callable[[Session, Sequence[OpenDuty]],
@@ -214,7 +180,7 @@ def apply_plan(
     session: Session, school_id: str, plan: Plan, today: date, chase: Chase | None = None
 ) -> tuple[dict[str, int], list[Callable[[], None]], PendingDigests | None]:
     """Close what the plan closes; closures counted by reason, the writes left for the
-    caller to run (``write_behind``: the new duties, and stages on stored ones), and
+    caller to run (the new duties, and stages on stored ones), and
     the digests to add to the outbox (with ``chase``).
 
     With ``chase`` (the reminder run for this batch of people), the new duties get their ids
@@ -362,14 +328,17 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
         return full if step in steps.run_in_preview else run
 
     def feature(step: Step) -> None:
-        for k, v in step(context_of(step)).items():
+        given = context_of(step)
+        for k, v in step(given).items():
             result.extra[k] = result.extra.get(k, 0) + v
+            if not given.write:  # in preview (or a dry run): what would be queued
+                result.not_queued.add(k)
 
     with speaking(school.language):  # what the steps say, in the school's language
         for step in steps.first:  # a concern's deadlines reach the DSL whatever fails after
             isolated(_steps_of(step), partial(feature, step))
-        for name, own_step in (("directory", _read_directory), ("extra_people", _extra_people),
-                               ("mis", _read_mis), ("settings", _settings),
+        for name, own_step in (("directory", read_directory), ("extra_people", extra_people),
+                               ("mis", read_mis), ("settings", _settings),
                                ("handovers", _handovers), ("duties", _duties)):
             isolated(name, partial(own_step, run, result))
         skip = idle(run, [(step, context_of(step)) for step in steps.sweep])  # one look for all
@@ -383,69 +352,6 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
     ).one()
     result.open_duties, result.overdue = int(open_count), int(overdue)
     return result
-
-
-def _read_directory(c: StepContext, result: SchoolSweep) -> None:
-    """The directory step: people and roles from the school's directory."""
-    session, school = c.session, c.school
-    shared_groups = {
-        s.directory.staff_group for s in c.config.schools
-        if s.connection == school.connection and s.directory.staff_group
-    }
-    try:  # in the step's own savepoint (``isolated``): a failed read is rolled back whole
-        report = sync_directory(
-            session,
-            school,
-            c.connectors.directory,
-            c.today,
-            # a connection's listing is its own schools': each school's staff group says
-            # whose people are whose; with none named, its first school takes everyone
-            default_school=not shared_groups and next(
-                s for s in c.config.schools if s.connection == school.connection
-            ).id == school.id,
-            not_here=ended_addresses(session, school.id, c.today),
-            staff_groups=shared_groups,
-        )
-    except ConnectorError as exc:
-        # An unreadable directory (an outage, a renamed role group, a bad file) must not stop
-        # report clocks and reminders: carry on with the people already known, and say so.
-        log.error("school %s: directory not read, carrying on with known people: %s",
-                  school.id, exc)
-        result.directory = DirectoryReport(complete=False, error=str(exc))
-        raise  # recorded as this step failing (shown, told to the admins once)
-    if report.stopped is not None:
-        log.warning(
-            "school %s: directory sync stopped: it would make %d of %d people missing; "
-            "nobody was changed (confirm with `compliance-bot directory confirm-removals`)",
-            school.id, report.stopped.would_remove, report.stopped.active,
-        )
-    result.directory = report
-    refresh_statistics(session, [Person, PersonRole, PersonGroup], report.added + report.updated)
-
-
-def _extra_people(c: StepContext, result: SchoolSweep) -> None:
-    """People outside the directory, in every mode, even when the directory was not read."""
-    result.directory.absorb(sync_extra_people(
-        c.session, c.school, c.connectors.extra_people, c.today, default_school=c.default_school
-    ))
-
-
-def _read_mis(c: StepContext, result: SchoolSweep) -> None:
-    """The school's MIS, when it has one: its people matched to the accounts, those with no
-    account kept, accounts past their MIS end date made missing. A refusal (the school
-    withdrew its approval) is kept for the admins' pages and recorded as this step failing."""
-    source = c.connectors.mis.get(c.school.id)
-    if source is None:
-        return
-    try:
-        with c.session.begin_nested():
-            report = sync_mis(c.session, c.school, source, c.today)
-    except ConnectorError as exc:
-        log.error("school %s: the MIS was not read: %s", c.school.id, exc)
-        record_mis_error(c.session, c.school.id, str(exc))
-        result.failed.append(StepFailed("mis", type(exc).__name__))
-        return
-    result.directory.absorb(report.people)
 
 
 SETTINGS_KEY = "settings.synced"  # ConnectorState: what the last sync read, and its warnings
@@ -599,7 +505,8 @@ def _sweep_one(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
     return result
 
 
-def _record(store: Store, school: SchoolConfig, result: SchoolSweep, now: datetime) -> None:
+def _record(store: Store, config: OrgConfig, school: SchoolConfig, result: SchoolSweep,
+            now: datetime) -> None:
     """Record which steps failed and which succeeded, in a transaction of its own (a school
     whose sweep could not be saved is still recorded)."""
     try:
@@ -607,7 +514,8 @@ def _record(store: Store, school: SchoolConfig, result: SchoolSweep, now: dateti
             if not result.failed and session.scalar(_ANY_FAILING, {"school_id": school.id}) is None:
                 return  # nothing failing, nothing to clear: one look
             ensure_school(session, school)
-            record_steps(session, school, result.failed, result.succeeded, now)
+            record_steps(session, school, result.failed, result.succeeded, now,
+                         config.organisation.trust_admins)
     except Exception as exc:  # the next school still runs
         log_failure(school.id, "recording the steps", exc)
 
@@ -636,15 +544,18 @@ def run_sweep(
     (``ReadOnce``): each school takes its share of its connection's listing. A school whose
     connection is not set up fails alone; the others sweep."""
     steps = registered()  # the features' steps, handed over by the app at start-up
-    extra = ReadOnce(connectors.extra_people) if connectors.extra_people else None
+    # each file read kept for the next process (``bot.core.kept_reads``), by what it reads
+    extra = (ReadOnce(connectors.extra_people, KeptIn(store, "extra people"))
+             if connectors.extra_people else None)
     read_once: dict[str | None, Connectors] = {}
 
     def of(school: SchoolConfig) -> Connectors:
         """The school's connection's connectors, its directory read once per sweep."""
         if school.connection not in read_once:
             own = connectors.connection(school.connection)
+            kept = KeptIn(store, f"directory {school.connection or ''}".rstrip())
             read_once[school.connection] = replace(
-                own, directory=ReadOnce(own.directory), extra_people=extra,
+                own, directory=ReadOnce(own.directory, kept), extra_people=extra,
                 mis=connectors.mis)
         return read_once[school.connection]
 
@@ -666,7 +577,7 @@ def run_sweep(
             result = SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
                                  failed=[StepFailed("school", type(exc).__name__)])
         if write:
-            _record(store, school, result, moment)
+            _record(store, config, school, result, moment)
         if not keep_reminders:  # ``told`` says what a log or a terminal shows of them
             result.reminders = []
         results.append(result)
@@ -674,6 +585,8 @@ def run_sweep(
         # when the sweep's rare full collection comes: a trust's first sweep kept ~65 KB more a
         # school of 100 without it, 28 with it (#60); the young generations only: cheap
         gc.collect(1)
+    if write:
+        keep_reads([*(c.directory for c in read_once.values()), extra])
     stats = None
     if write and deliver:
         stats = dispatch(

@@ -14,8 +14,8 @@ this list: a new room, or a file added or removed, fails there until the list sa
 accounts: rules service step web templates api. No cli: holders and handovers are kept on
     the accounts pages.
 chatbot: service web. No rules.py or templates: its pure part is cards.py (Chat cards v2,
-    not HTML); no step: the weekly cards are the reminders'; no cli: ``chat smoke`` is
-    the CLI's; no api: no other room uses it.
+    not HTML); no step: the weekly cards are the reminders'; no cli: its smoke test is
+    tools.chat_smoke; no api: no other room uses it.
 complaints: rules service step web cli templates api.
 dashboard: rules web cli templates api. No service: it reads what others write (figures.py,
     drilldown.py); no step.py: its sweep step is the weekly digest's, in digest.py.

@@ -33,7 +33,6 @@ from bot.core.store import Store
 from bot.engine.web import auth, links, teams_sso
 from bot.engine.web.deps import error_page, templates
 from bot.engine.web.guards import BodyLimit, refuse_control_characters
-from bot.engine.web.page_cache import DataStamp, PageCache
 from bot.engine.web.threads import use_page_threads
 from bot.features.accounts import web as accounts_web
 from bot.features.chatbot import web as chatbot_web
@@ -189,7 +188,9 @@ def judge_schedulers(settings: Settings, store: Store) -> None:
     the beat any scheduler keeps in the database, from now on. SQLite keeps none (its one
     scheduler runs on the same host): there only the database is judged."""
     if store.engine.url.get_backend_name() == "postgresql":
-        scheduler_health.watch(settings.scheduler_beat_seconds, utcnow())
+        scheduler_health.watch(
+            settings.scheduler_beat_seconds, utcnow(), settings.audit_keyring()
+        )
 
 
 def create_app(
@@ -217,8 +218,6 @@ def create_app(
         dependencies=EVERY_REQUEST,
     )
     app.state.ctx = ctx
-    # the dashboard's pages, kept while nothing they show can differ (see page_cache)
-    app.state.page_cache = PageCache(DataStamp(ctx.store.engine), settings.config_path)
 
     app.add_middleware(PageGuard)  # inside the session middleware below
     app.add_middleware(

@@ -2,7 +2,12 @@
 ``school.yaml`` (``privacy_notice``, ``terms_of_use``, Markdown), or a built-in one in the
 school's name and language: English (``privacy.md``), Welsh (``privacy.cy.md``, which says the
 English governs where the two differ and links it), or both, Welsh first (``cy+en``). Public
-pages: the Teams app manifest links to them."""
+pages: the Teams app manifest links to them.
+
+Each school is a controller of its own (UK GDPR Art. 13): the reader is shown the school the
+page came from (``?school=``, which every page of a school puts on its footer links, the
+concern form's included), else their own school; only a visitor of a trust who names none is
+shown every school's, each under its name."""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from bot.core import i18n
@@ -20,7 +25,7 @@ from bot.core.config import SchoolConfig
 from bot.core.documents import show_document
 from bot.core.i18n import N_, say
 from bot.core.words import said_words, school_words
-from bot.engine.web.deps import ctx, current_user, language_for_page, render
+from bot.engine.web.deps import ctx, current_user, language_for_page, render, school_for_page
 
 __all__ = ["Kind", "legal_text", "router"]
 
@@ -61,7 +66,7 @@ def legal_text(school: SchoolConfig, kind: Kind) -> str:
         .replace("{school}", school.name)
         .replace("{contact}", _contact(school))
         .replace("{visitor_days}", str(school.visitor_retention_days))
-        .replace("{english_url}", f"/{kind}?lang=en")
+        .replace("{english_url}", f"/{kind}?school={school.id}&lang=en")
     )
     # the nation's words (its statutory guidance, its safeguarding lead), with the school's
     # own, as the text's language says them
@@ -82,11 +87,27 @@ def _languages(request: Request, school: SchoolConfig) -> tuple[str, ...]:
     return _TEXT_LANGUAGES.get(asked, ("en",))
 
 
+def _schools(request: Request) -> list[SchoolConfig]:
+    """Whose notice the reader is shown: the school named (``?school=``; 404 for none of
+    ours), else the signed-in person's (or the one school), else every school."""
+    config = ctx(request).config
+    named = request.query_params.get("school")
+    if named:
+        try:
+            return [config.school(named)]
+        except KeyError:
+            raise HTTPException(404, N_("There is nothing at this address.")) from None
+    school = school_for_page(request, {"user": current_user(request)})
+    return [school] if school is not None else list(config.schools)
+
+
 def _page(request: Request, kind: Kind) -> Response:
-    """One section per school (a trust lists each), each text rendered and sanitised and marked
-    with its language (``lang``)."""
+    """The reader's school's section (a trust's visitor who names none: one per school), each
+    text rendered and sanitised and marked with its language (``lang``); the page in the
+    school's language and words."""
+    schools = _schools(request)
     sections = []
-    for school in ctx(request).config.schools:
+    for school in schools:
         own = (school.privacy_notice if kind == "privacy" else school.terms_of_use) or ""
         # the school's own text once, as written (its language unsaid); else the built-in in
         # each language the reader is shown
@@ -106,7 +127,8 @@ def _page(request: Request, kind: Kind) -> Response:
                 "complaint": f"/complaint/{school.id}" if complain else None,
             }
         )
-    return render(request, "legal.html", {"title": TITLES[kind], "sections": sections})
+    one = {"school": schools[0]} if len(schools) == 1 else {}
+    return render(request, "legal.html", {"title": TITLES[kind], "sections": sections, **one})
 
 
 @router.get("/privacy", include_in_schema=False)

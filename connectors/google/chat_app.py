@@ -17,10 +17,12 @@ the app and post a card there, through the Chat API as Google documents it:
 
 Pacing (Chat's usage limits, per 60 seconds): 3,000 message writes per project, 60 space writes
 (``spaces.setup``) per project, 3,000 space reads per project, 60 writes per space (about one a
-second). Message writes and reads wait for room (``RateLimiter``); a set-up never waits: past
-``SETUPS_PER_MINUTE`` :meth:`GoogleChatApp.install` raises ``RetryableError`` and the person is
-reached on a later pass. A 429 is handed to the outbox as ``RetryableError`` with Google's
-``Retry-After`` (the channel pauses; the outbox's back-off grows while it lasts).
+second). They are counted by the app's ``pacer``: the database's in the app, so every dispatch
+worker and web process together keeps them (``bot.core.ratelimit.DatabasePacer``). Message
+writes and reads wait for room; a set-up never waits: past ``SETUPS_PER_MINUTE``
+:meth:`GoogleChatApp.install` raises ``RetryableError`` and the person is reached on a later
+pass. A 429 is handed to the outbox as ``RetryableError`` with Google's ``Retry-After`` (the
+channel pauses; the outbox's back-off grows while it lasts).
 """
 
 from __future__ import annotations
@@ -32,12 +34,14 @@ from collections.abc import Callable
 from bot.core.ports import (
     CardMessage,
     ConnectorError,
+    Limit,
+    Pacer,
     PermanentError,
     RetryableError,
     SendResult,
     SetupError,
 )
-from connectors.base import RateLimiter
+from connectors.base import LocalPacer, paced
 from connectors.google.client import GoogleApi, GoogleCallError
 from connectors.google.errors import connector_error
 
@@ -69,6 +73,7 @@ class GoogleChatApp:
     Args:
         api: the Chat API as the app (``GoogleClient.chat``).
         api_as: the Chat API acting as a person (``GoogleClient.chat_as``), for set-ups.
+        project: the app's Cloud project number: what Chat counts its limits by.
         clock, sleep: injectable, so tests pace thousands of calls on a fake clock.
     """
 
@@ -79,16 +84,17 @@ class GoogleChatApp:
         api: GoogleApi,
         api_as: Callable[[str], GoogleApi],
         *,
+        project: str = "",
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.api = api
         self.api_as = api_as
-        self._clock, self._sleep = clock, sleep
-        self.writes = RateLimiter(MESSAGE_WRITES_PER_MINUTE, 60.0, clock=clock, sleep=sleep)
-        self.reads = RateLimiter(SPACE_READS_PER_MINUTE, 60.0, clock=clock, sleep=sleep)
-        self.setups = RateLimiter(SETUPS_PER_MINUTE, 60.0, clock=clock, sleep=sleep)
-        self._last_write: dict[str, float] = {}  # space -> when the app last wrote there
+        self._sleep = sleep
+        self.pacer: Pacer = LocalPacer(clock)  # the database's once the app shares it
+        self.writes = Limit(f"chat-writes:{project}", MESSAGE_WRITES_PER_MINUTE, 60.0)
+        self.reads = Limit(f"chat-reads:{project}", SPACE_READS_PER_MINUTE, 60.0)
+        self.setups = Limit(f"chat-setups:{project}", SETUPS_PER_MINUTE, 60.0)
 
     def install(self, user_id: str, email: str = "") -> str:
         """The person's DM with the app (``spaces/...``): found, or set up as them.
@@ -98,7 +104,7 @@ class GoogleChatApp:
                 said "not now".
             PermanentError: no DM and no address to set one up as; Chat refused the set-up.
         """
-        self.reads.acquire()
+        paced(self.pacer, [self.reads], self._sleep)
         try:
             found = self.api.call(
                 self.api.resource.spaces().findDirectMessage(name=f"users/{user_id}")
@@ -111,7 +117,7 @@ class GoogleChatApp:
             raise PermanentError(
                 "no direct message with the Chat app, and no address to set one up"
             )
-        wait = self.setups.try_acquire()
+        wait = self.pacer.take([self.setups])
         if wait > 0:
             raise RetryableError("Chat's space set-ups for this minute are spent", retry_after=wait)
         api = self.api_as(email)
@@ -129,8 +135,6 @@ class GoogleChatApp:
             raise PermanentError(f"card {card.idempotency_key} has no Chat space to go to")
         body = dict(content) if content else {"text": card.text}
         ours = message_id(card.idempotency_key)
-        self.writes.acquire()
-        self._space_turn(space)
         request = (
             self.api.resource.spaces()
             .messages()
@@ -141,6 +145,9 @@ class GoogleChatApp:
                 body=body,
             )
         )
+        # the project's writes, and about one a second in the space: counted as it leaves
+        paced(self.pacer, [self.writes, Limit(f"chat-space:{space}", 1, SPACE_WRITE_SECONDS)],
+              self._sleep)
         try:
             answer = self.api.call(request)
         except GoogleCallError as exc:
@@ -160,19 +167,6 @@ class GoogleChatApp:
     ) -> None:
         """Google Chat has no activity feed: its message notifies the person itself."""
         raise PermanentError("Google Chat has no activity feed")
-
-    def _space_turn(self, space: str) -> None:
-        """Wait until the space takes another write (about one a second)."""
-        now = self._clock()
-        last = self._last_write.get(space)
-        if last is not None and now - last < SPACE_WRITE_SECONDS:
-            self._sleep(SPACE_WRITE_SECONDS - (now - last))
-            now = self._clock()
-        if len(self._last_write) > 10_000:  # forget spaces written more than a second ago
-            self._last_write = {
-                s: t for s, t in self._last_write.items() if now - t < SPACE_WRITE_SECONDS
-            }
-        self._last_write[space] = now
 
 
 def _error(exc: GoogleCallError, what: str, *, write: bool) -> ConnectorError:

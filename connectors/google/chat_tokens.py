@@ -12,6 +12,10 @@ Google documents two forms of the bearer token on every request to a Chat app's 
 * **Project number**: a JWT with ``iss`` ``chat@system.gserviceaccount.com`` and ``aud`` the
   Cloud project number, keys at that account's x509 metadata (``CHAT_CERTS``).
 
+A Workspace add-on's event may also carry Google's ID token for the person who pressed
+(``authorizationEventObject.userIdToken``, audience the add-on's OAuth client id): with
+``chat_addon_client_id`` set it is required, and names who pressed (``verify_user``).
+
 The signature, ``iat``/``exp`` and ``aud`` are checked by google-auth's own ``jwt.decode`` (what
 ``id_token.verify_token`` calls); issuer, signer e-mail and its verification are checked here
 on top. Keys are fetched and kept as Google's ``Cache-Control: max-age`` allows; an unknown key
@@ -81,7 +85,7 @@ class ChatKeys:
     """Google's signing certificates by URL, kept while ``Cache-Control`` allows.
 
     Args:
-        fetch: GETs a URL; injected in tests (a local issuer) and by ``chat smoke``.
+        fetch: GETs a URL; injected in tests (a local issuer) and by ``tools.chat_smoke``.
         clock: a monotonic clock in seconds.
     """
 
@@ -159,13 +163,38 @@ class ChatTokenVerifier:
 
     def verify(self, authorization: str | None) -> Mapping[str, Any]:
         """The token's claims when it is Google Chat's for this app; else ChatAuthError."""
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ChatAuthError("no bearer token")
+        endpoint = self.audience.form == "endpoint"
+        expected = self.audience.endpoint_url if endpoint else self.audience.project_number
+        claims = self._decoded(token.strip(), GOOGLE_CERTS if endpoint else CHAT_CERTS, expected)
+        if endpoint:
+            if claims.get("iss") not in GOOGLE_ISSUERS:
+                raise ChatAuthError("the ID token is not from accounts.google.com")
+            if claims.get("email") not in self.signers or claims.get("email_verified") is not True:
+                raise ChatAuthError("the ID token is not signed for this Chat app")
+        elif claims.get("iss") != CHAT_ISSUER:
+            raise ChatAuthError("the token is not from Google Chat")
+        return claims
+
+    def verify_user(self, token: str | None) -> Mapping[str, Any]:
+        """The claims of an add-on event's ``userIdToken``: Google's ID token for the person
+        who pressed, for the add-on's OAuth client (``sub``: their Google id); ChatAuthError
+        when there is none or it is not that."""
+        if not token:
+            raise ChatAuthError("the event carries no user ID token")
+        claims = self._decoded(token.strip(), GOOGLE_CERTS, self.audience.addon_client_id)
+        if claims.get("iss") not in GOOGLE_ISSUERS or not claims.get("sub"):
+            raise ChatAuthError("the user ID token is not from accounts.google.com")
+        return claims
+
+    def _decoded(self, token: str, url: str, expected: str | None) -> dict[str, Any]:
+        """The claims once google-auth has checked the RS256 signature against Google's keys at
+        ``url``, the times and the audience ``expected``; ChatAuthError otherwise."""
         from google.auth import exceptions as google_errors  # lazy: the google extra
         from google.auth import jwt as google_jwt
 
-        scheme, _, token = (authorization or "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            raise ChatAuthError("no bearer token")
         if len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:
             raise ChatAuthError("not a token")
         try:
@@ -174,12 +203,9 @@ class ChatTokenVerifier:
             raise ChatAuthError("not a token") from None
         if not isinstance(header, dict) or header.get("alg") != "RS256":
             raise ChatAuthError("not signed with RS256")
-        kid = header.get("kid")
-        endpoint = self.audience.form == "endpoint"
-        url = GOOGLE_CERTS if endpoint else CHAT_CERTS
-        expected = self.audience.endpoint_url if endpoint else self.audience.project_number
         if not expected:
             raise ChatAuthError("the Chat app's audience is not set up")
+        kid = header.get("kid")
         certs = self.keys.certs(url, kid if isinstance(kid, str) else None)
         if not isinstance(kid, str) or kid not in certs:
             raise ChatAuthError("the token's signing key is not Google's")
@@ -189,11 +215,4 @@ class ChatTokenVerifier:
             )
         except (google_errors.GoogleAuthError, ValueError, TypeError) as exc:
             raise ChatAuthError(f"refused by google-auth ({type(exc).__name__})") from None
-        if endpoint:
-            if claims.get("iss") not in GOOGLE_ISSUERS:
-                raise ChatAuthError("the ID token is not from accounts.google.com")
-            if claims.get("email") not in self.signers or claims.get("email_verified") is not True:
-                raise ChatAuthError("the ID token is not signed for this Chat app")
-        elif claims.get("iss") != CHAT_ISSUER:
-            raise ChatAuthError("the token is not from Google Chat")
         return claims

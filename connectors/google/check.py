@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from bot.core.i18n import speaking
-from connectors.base import CheckRow, pacing_row, said, school_rows
+from connectors.base import ANSWER, CheckRow, pacing_row, row, said, school_rows
 from connectors.google import check_said as s
 from connectors.google.client import (
     CHAT_SETUP_SCOPES,
@@ -58,59 +58,48 @@ _SHEETS = _Target(SHEETS_SCOPES, "Google Sheets API", None)
 _FORMS = _Target(FORMS_SCOPES, "Google Forms API", None)
 
 
-def _delegation_fix(client: GoogleClient, scopes: Sequence[str]) -> str:
+Fix = tuple[str, Mapping[str, object]]  # a fix's sentence (``check_said``) and its values
+
+
+def _delegation_fix(client: GoogleClient, scopes: Sequence[str]) -> Fix:
     # One client ID has one scope list in the Admin console: always give the whole list,
     # or fixing Gmail would remove the Directory scopes (and the other way round).
     wanted = list(dict.fromkeys([*DIRECTORY_SCOPES, *GMAIL_SCOPES, *scopes]))
-    return said(
-        s.DELEGATION,
-        client_id=client.client_id or partial(said, s.SEE_KEY_FILE),
-        scopes=",".join(wanted),
-    )
+    return s.DELEGATION, {"client_id": client.client_id or partial(said, s.SEE_KEY_FILE),
+                          "scopes": ",".join(wanted)}
 
 
-def _fix(
-    client: GoogleClient, exc: GoogleCallError, target: _Target, *, forbidden: str, not_found: str
-) -> str:
+def _fix(client: GoogleClient, exc: GoogleCallError, target: _Target, *, forbidden: Fix,
+         not_found: Fix) -> Fix:
     """Turn a failure into one actionable sentence."""
     if exc.auth:
         if exc.reason == "unauthorized_client":
             return _delegation_fix(client, target.scopes)
         if exc.reason == "invalid_grant" and target.subject_var:
-            return said(s.ACTIVE_USER, variable=_var(target.subject_var))
+            return s.ACTIVE_USER, {"variable": _var(target.subject_var)}
         if exc.transient:
-            return said(s.UNREACHABLE)
-        return said(s.KEY_REFUSED, reason=exc.reason)
+            return s.UNREACHABLE, {}
+        return s.KEY_REFUSED, {"reason": exc.reason}
     if exc.status in (401, 403) and exc.reason in _SCOPE_MISSING:
         return _delegation_fix(client, target.scopes)
     if exc.status == 403 and exc.reason in _API_DISABLED:
-        return said(s.ENABLE_API, api=target.api_name)
+        return s.ENABLE_API, {"api": target.api_name}
     if exc.status in (401, 403):
         return forbidden
     if exc.status == 404:
         return not_found
     if exc.status is None or exc.status >= 500 or exc.status == 429:
-        return said(s.RETRY)
-    return said(s.REFUSED, error=str(exc))
+        return s.RETRY, {}
+    return s.REFUSED, {"error": str(exc)}
 
 
-def _failed(
-    name: str,
-    client: GoogleClient,
-    exc: GoogleCallError,
-    target: _Target,
-    *,
-    forbidden: str,
-    not_found: str | None = None,
-) -> CheckRow:
-    """The row of a failed call: Google's answer, and what to fix (``not_found`` defaults to
-    ``forbidden``: one fix for both)."""
-    return CheckRow(
-        name,
-        False,
-        str(exc),
-        _fix(client, exc, target, forbidden=forbidden, not_found=not_found or forbidden),
-    )
+def _failed(name: str, client: GoogleClient, exc: GoogleCallError, target: _Target, /, *,
+            forbidden: Fix, not_found: Fix | None = None, **values: object) -> CheckRow:
+    """The row of a failed call (its name said with ``values``): Google's answer, and what to
+    fix (``not_found`` defaults to ``forbidden``: one fix for both)."""
+    fix, with_values = _fix(client, exc, target, forbidden=forbidden,
+                            not_found=not_found or forbidden)
+    return row(name, False, ANSWER, fix, **{**values, **with_values, "answer": str(exc)})
 
 
 def run_checks(
@@ -139,32 +128,16 @@ def run_checks(
 
 def _run(settings: Settings, http: Any | None, schools: Mapping[str, str]) -> list[CheckRow]:
     google = settings.google
+    key_file = _var("SERVICE_ACCOUNT_FILE")
     if google.service_account_file is None:
-        return [
-            CheckRow(
-                said(s.KEY),
-                False,
-                said(s.NOT_CONFIGURED),
-                said(s.SET_KEY, variable=_var("SERVICE_ACCOUNT_FILE")),
-            )
-        ]
+        return [row(s.KEY, False, s.NOT_CONFIGURED, s.SET_KEY, variable=key_file)]
     try:
         client = GoogleClient.from_settings(google, http=http)
     except GoogleSetupError as exc:
-        return [
-            CheckRow(
-                said(s.KEY),
-                False,
-                str(exc),
-                said(s.POINT_KEY, variable=_var("SERVICE_ACCOUNT_FILE")),
-            )
-        ]
+        return [row(s.KEY, False, ANSWER, s.POINT_KEY, variable=key_file, answer=str(exc))]
     rows = [
-        CheckRow(
-            said(s.KEY),
-            True,
-            said(s.KEY_OK, email=client.service_account_email, client_id=client.client_id),
-        ),
+        row(s.KEY, True, s.KEY_OK, email=client.service_account_email,
+            client_id=client.client_id),
         *_directory_rows(settings, client),
         *_gmail_rows(settings.google.sender, client),
     ]
@@ -183,14 +156,7 @@ def _run(settings: Settings, http: Any | None, schools: Mapping[str, str]) -> li
 def _directory_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
     google = settings.google
     if not google.admin_subject:
-        return [
-            CheckRow(
-                said(s.USERS),
-                False,
-                said(s.NO_ADMIN),
-                said(s.SET_ADMIN, variable=_var("ADMIN_SUBJECT")),
-            )
-        ]
+        return [row(s.USERS, False, s.NO_ADMIN, s.SET_ADMIN, variable=_var("ADMIN_SUBJECT"))]
     api = client.directory()
     query = {"query": google.user_query} if google.user_query else {}
     scoped = bool(google.role_groups) and not google.all_users
@@ -219,29 +185,15 @@ def _directory_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
         )
     except GoogleCallError as exc:  # the group checks would fail the same way: none follow
         if google.user_query and exc.status == 400:
-            return [
-                CheckRow(
-                    said(s.USERS),
-                    False,
-                    f"{_var('USER_QUERY')}={google.user_query}: {exc}",
-                    said(s.FIX_QUERY, variable=_var("USER_QUERY")),
-                )
-            ]
-        return [
-            _failed(
-                said(s.USERS),
-                client,
-                exc,
-                _DIRECTORY,
-                forbidden=said(s.USERS_ROLE, subject=google.admin_subject),
-                not_found=said(s.CHECK_CUSTOMER, variable=_var("CUSTOMER")),
-            )
-        ]
-    rows = [CheckRow(said(s.USERS), True, said(s.USERS_OK, subject=google.admin_subject, who=who))]
+            return [row(s.USERS, False, ANSWER, s.FIX_QUERY, variable=_var("USER_QUERY"),
+                        answer=f"{_var('USER_QUERY')}={google.user_query}: {exc}")]
+        return [_failed(s.USERS, client, exc, _DIRECTORY,
+                        forbidden=(s.USERS_ROLE, {"subject": google.admin_subject}),
+                        not_found=(s.CHECK_CUSTOMER, {"variable": _var("CUSTOMER")}))]
+    rows = [row(s.USERS, True, s.USERS_OK, subject=google.admin_subject, who=who)]
     if not google.role_groups:
-        rows.append(CheckRow(said(s.GROUPS), True, said(s.NO_GROUPS, variable=_var("ROLE_GROUPS"))))
+        rows.append(row(s.GROUPS, True, s.NO_GROUPS, variable=_var("ROLE_GROUPS")))
     for group in google.role_groups:
-        name = said(s.GROUP, group=group)
         try:
             found = api.call(api.resource.groups().get(groupKey=group))
             api.call(
@@ -250,18 +202,11 @@ def _directory_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
                 )
             )
             count = found.get("directMembersCount", "?") if isinstance(found, dict) else "?"
-            rows.append(CheckRow(name, True, said(s.MEMBERS_OK, count=count)))
+            rows.append(row(s.GROUP, True, s.MEMBERS_OK, group=group, count=count))
         except GoogleCallError as exc:
-            rows.append(
-                _failed(
-                    name,
-                    client,
-                    exc,
-                    _DIRECTORY,
-                    forbidden=said(s.GROUPS_ROLE, subject=google.admin_subject),
-                    not_found=said(s.NO_SUCH_GROUP, variable=_var("ROLE_GROUPS")),
-                )
-            )
+            rows.append(_failed(s.GROUP, client, exc, _DIRECTORY, group=group,
+                                forbidden=(s.GROUPS_ROLE, {"subject": google.admin_subject}),
+                                not_found=(s.NO_SUCH_GROUP, {"variable": _var("ROLE_GROUPS")})))
     return rows
 
 
@@ -271,39 +216,33 @@ def _gmail_rows(sender: str | None, client: GoogleClient) -> list[CheckRow]:
 
 
 def _gmail_row(sender: str | None, client: GoogleClient) -> CheckRow:
-    name = said(s.GMAIL_SEND)
     if not sender:
-        return CheckRow(name, False, said(s.NO_SENDER), said(s.SET_SENDER, variable=_var("SENDER")))
+        return row(s.GMAIL_SEND, False, s.NO_SENDER, s.SET_SENDER, variable=_var("SENDER"))
     try:
         client.gmail().authorise()
     except GoogleCallError as exc:
-        return _failed(
-            name,
-            client,
-            exc,
-            _GMAIL,
-            forbidden=said(s.NEEDS_LICENCE, sender=sender),
-            not_found=said(s.NO_MAILBOX, sender=sender),
-        )
-    return CheckRow(name, True, said(s.SEND_OK, sender=sender))
+        return _failed(s.GMAIL_SEND, client, exc, _GMAIL,
+                       forbidden=(s.NEEDS_LICENCE, {"sender": sender}),
+                       not_found=(s.NO_MAILBOX, {"sender": sender}))
+    return row(s.GMAIL_SEND, True, s.SEND_OK, sender=sender)
 
 
 def _gmail_lookup_row(sender: str, client: GoogleClient) -> CheckRow:
     """Optional: whether an unknown send outcome can be looked up in the sent mail, and the
     mailer-daemon's bounces read (both need gmail.readonly)."""
-    name = said(s.GMAIL_LOOKUP)
     try:
         client.gmail_lookup().authorise()
     except GoogleCallError:
-        return CheckRow(name, True, said(s.LOOKUP_NOT_GRANTED, scope=GMAIL_LOOKUP_SCOPES[0]))
-    return CheckRow(name, True, said(s.LOOKUP_OK, sender=sender))
+        return row(s.GMAIL_LOOKUP, True, s.LOOKUP_NOT_GRANTED, scope=GMAIL_LOOKUP_SCOPES[0])
+    return row(s.GMAIL_LOOKUP, True, s.LOOKUP_OK, sender=sender)
 
 
 def _sheets_row(settings: Settings, client: GoogleClient) -> CheckRow:
-    google, name = settings.google, said(s.SHEETS)
+    google, name = settings.google, s.SHEETS
     if not google.spreadsheet_id:
-        return CheckRow(name, True, said(s.OPTIONAL, variable=_var("SPREADSHEET_ID")))
-    share = said(s.SHARE_SHEET, email=client.service_account_email, variable=_var("SPREADSHEET_ID"))
+        return row(name, True, s.OPTIONAL, variable=_var("SPREADSHEET_ID"))
+    share: Fix = s.SHARE_SHEET, {"email": client.service_account_email,
+                                 "variable": _var("SPREADSHEET_ID")}
     try:
         api = client.sheets()
         found = api.call(
@@ -316,26 +255,19 @@ def _sheets_row(settings: Settings, client: GoogleClient) -> CheckRow:
     tabs = [s.get("properties", {}).get("title") for s in found.get("sheets", [])]
     title = found.get("properties", {}).get("title", "?")
     if google.sheet_name not in tabs:
-        return CheckRow(
-            name,
-            False,
-            said(
-                s.NO_TAB,
-                title=repr(title),
-                tab=repr(google.sheet_name),
-                tabs=", ".join(map(str, tabs)),
-            ),
-            said(s.ADD_TAB, tab=repr(google.sheet_name), variable=_var("SHEET_NAME")),
-        )
-    return CheckRow(name, True, said(s.SHEET_OK, title=repr(title), tab=repr(google.sheet_name)))
+        return row(name, False, s.NO_TAB, s.ADD_TAB, title=repr(title),
+                   tab=repr(google.sheet_name), tabs=", ".join(map(str, tabs)),
+                   variable=_var("SHEET_NAME"))
+    return row(name, True, s.SHEET_OK, title=repr(title), tab=repr(google.sheet_name))
 
 
 def _forms_row(settings: Settings, client: GoogleClient) -> CheckRow:
     google = settings.google
     name = "Google Forms"  # the product's name
     if not google.form_id:
-        return CheckRow(name, True, said(s.OPTIONAL, variable=_var("FORM_ID")))
-    share = said(s.SHARE_FORM, email=client.service_account_email, variable=_var("FORM_ID"))
+        return row(name, True, s.OPTIONAL, variable=_var("FORM_ID"))
+    share: Fix = s.SHARE_FORM, {"email": client.service_account_email,
+                                "variable": _var("FORM_ID")}
     api = client.forms()
     try:
         form = api.call(api.resource.forms().get(formId=google.form_id))
@@ -343,13 +275,13 @@ def _forms_row(settings: Settings, client: GoogleClient) -> CheckRow:
     except GoogleCallError as exc:
         return _failed(name, client, exc, _FORMS, forbidden=share)
     title = (form.get("info") or {}).get("title", "?") if isinstance(form, dict) else "?"
-    return CheckRow(name, True, said(s.FORM_OK, title=repr(title)))
+    return row(name, True, s.FORM_OK, title=repr(title))
 
 
 def _chat_row(settings: Settings) -> CheckRow:
-    secret, name = settings.google.chat_webhook_url, said(s.CHAT_WEBHOOK)
+    secret, name = settings.google.chat_webhook_url, s.CHAT_WEBHOOK
     if secret is None:
-        return CheckRow(name, True, said(s.OPTIONAL, variable=_var("CHAT_WEBHOOK_URL")))
+        return row(name, True, s.OPTIONAL, variable=_var("CHAT_WEBHOOK_URL"))
     try:
         url = httpx.URL(secret.get_secret_value())
     except httpx.InvalidURL:
@@ -365,13 +297,8 @@ def _chat_row(settings: Settings) -> CheckRow:
         or not url.params.get("key")
         or not url.params.get("token")
     ):
-        return CheckRow(
-            name,
-            False,
-            said(s.NOT_WEBHOOK),
-            said(s.COPY_WEBHOOK, variable=_var("CHAT_WEBHOOK_URL")),
-        )
-    return CheckRow(name, True, said(s.WEBHOOK_OK, space=parts[2]))
+        return row(name, False, s.NOT_WEBHOOK, s.COPY_WEBHOOK, variable=_var("CHAT_WEBHOOK_URL"))
+    return row(name, True, s.WEBHOOK_OK, space=parts[2])
 
 
 def _chat_app_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
@@ -381,18 +308,14 @@ def _chat_app_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
     try:
         client.chat().authorise()
     except GoogleCallError as exc:
-        app = CheckRow(
-            said(s.CHAT_APP), False, said(s.NO_CHAT_TOKEN, error=str(exc)), said(s.SET_UP_CHAT)
-        )
+        app = row(s.CHAT_APP, False, s.NO_CHAT_TOKEN, s.SET_UP_CHAT, error=str(exc))
     else:
-        project = settings.google.chat_project_number
-        app = CheckRow(said(s.CHAT_APP), True, said(s.CHAT_OK, project=project))
-    name = said(s.CHAT_DIRECT)
+        app = row(s.CHAT_APP, True, s.CHAT_OK, project=settings.google.chat_project_number)
     who = settings.google.sender or settings.google.admin_subject
     if not who:
         return [app]
     try:
         client.chat_as(who).authorise()
     except GoogleCallError:
-        return [app, CheckRow(name, True, said(s.DIRECT_NOT_GRANTED, scope=CHAT_SETUP_SCOPES[0]))]
-    return [app, CheckRow(name, True, said(s.DIRECT_OK, who=who))]
+        return [app, row(s.CHAT_DIRECT, True, s.DIRECT_NOT_GRANTED, scope=CHAT_SETUP_SCOPES[0])]
+    return [app, row(s.CHAT_DIRECT, True, s.DIRECT_OK, who=who)]

@@ -1,5 +1,6 @@
 """What ``compliance-bot check google`` says: each row's name, verdict and fix as catalogue
-sentences, said by ``connectors.base.said`` in the language of the schools on the domain.
+sentences, a row made by ``connectors.base.row(NAME, ok, VERDICT, FIX, **values)`` and said in
+the language of the schools on the domain.
 
 Google's own words stay as Google writes them, values filled in after translating: scope URLs,
 API and product names (Gmail, Google Forms, the Admin SDK API), the Admin console's and Chat's

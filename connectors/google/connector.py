@@ -96,7 +96,8 @@ def build(
     )
     forms = GoogleFormSource(client.forms(), google.form_id) if google.form_id else None
     # the school's Chat app (its project number set): cards in each person's direct message
-    chat = GoogleChatApp(client.chat(), client.chat_as) if google.chat_project_number else None
+    chat = (GoogleChatApp(client.chat(), client.chat_as, project=google.chat_project_number)
+            if google.chat_project_number else None)
     return Connectors(
         name="google",
         directory=GoogleDirectory(

@@ -5,14 +5,12 @@ line, its person and its column."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
-import zipfile
 from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
 from itertools import chain, islice
 from operator import attrgetter
 from pathlib import Path
@@ -20,14 +18,23 @@ from typing import Any, TypeVar, cast
 
 import yaml
 
+from bot.core.dates import REVIEW, london_today
 from bot.core.emails import has_mailbox, is_email, no_email_key
 from bot.core.forms import SaidError
 from bot.core.i18n import N_, Lazy, Msg
 from bot.core.ports import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
+from bot.core.spreadsheets import Spreadsheet, SpreadsheetError, first_header, read_spreadsheet
 from bot.core.words import plain_key
-from connectors.local.shares import FileRead, PackedPeople, Packer, WhenAsked
+from connectors.local.shares import (
+    FileRead,
+    PackedPeople,
+    Packer,
+    ReadAs,
+    WhenAsked,
+    keep_read,
+    recall_read,
+)
 from connectors.local.staff_export import (
-    HEADER_SCAN,
     Header,
     find_header,
     split_name,
@@ -40,7 +47,6 @@ _TRUE = {"1", "true", "yes", "y", "active", ""}
 _FALSE = {"0", "false", "no", "n", "inactive", "left", "suspended", "disabled"}
 _V = TypeVar("_V")
 _Label = Callable[[str], str]  # the bot's column -> the file's own name for it (str: the same)
-_ReadAs = tuple[str, frozenset[str] | None, frozenset[int]]  # digest, roles, lines left out
 _EMAIL, _ID = attrgetter("email"), attrgetter("external_id")
 
 
@@ -48,13 +54,6 @@ def _split(value: str | None) -> tuple[str, ...]:
     """Split a ``;``- or ``|``-separated cell into its trimmed values, in order, each once."""
     parts = (value or "").replace("|", ";").split(";")
     return tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
-
-
-def _lines(text: Iterable[str]) -> Iterator[str]:
-    """The lines of a file opened with ``newline=""``, as ``str.splitlines`` ends them (a
-    form feed too), read as they come: a trust's file is never held whole."""
-    for line in text:
-        yield from line.splitlines()
 
 
 class _Lines:
@@ -109,17 +108,17 @@ ROW_WHO = N_("%(file)s line %(line)s (%(who)s): %(reason)s")
 ROW = N_("%(file)s line %(line)s: %(reason)s")
 
 
-def _cell_text(value: object) -> str:
-    """A workbook cell as an export's text: a date as 2026-09-01, 12.0 as 12."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def _address_key(address: str) -> int:
+    """An address as a number, the same in every process (``hash`` is not): the memory of
+    the addresses a parse found good, kept for the next process (``FileDirectory.kept``)."""
+    digest = hashlib.blake2b(address.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _among(keys: array[int], key: int) -> bool:
+    """Whether ``key`` is in ``keys`` (sorted)."""
+    at = bisect_left(keys, key)
+    return at < len(keys) and keys[at] == key
 
 
 def _parse_bool(value: str | None, field_name: str) -> bool:
@@ -246,11 +245,18 @@ def _row_to_person(
         manager_email=manager,
         manager_external_id=manager,
         start_date=one(staff_date(_cell(row.get("start_date")) or "", label("start_date"))),
-        active=_parse_bool(_cell(row.get("active")), label("active")),
+        active=_parse_bool(_cell(row.get("active")), label("active"))
+        and not _ended(_cell(row.get("end_date")), label("end_date")),
         school=one(str(row.get("school") or "").strip() or None),
         has_account=_parse_bool(_cell(row.get("has_account")), label("has_account"))
         and has_mailbox(email),
     )
+
+
+def _ended(text: str | None, column: str) -> bool:
+    """Whether the row's end date (a leaver's, as the MIS writes it) has come."""
+    ended = staff_date(text or "", column, REVIEW)
+    return ended is not None and ended <= london_today()
 
 
 def _cell(value: Any) -> str | None:
@@ -323,19 +329,23 @@ class FileDirectory:
     """
 
     path: Path
+    left_out: frozenset[int] = frozenset()  # second: ``Adapters.staff_file`` passes it so
     allowed_roles: frozenset[str] | None = None
-    left_out: frozenset[int] = frozenset()
     _header: Header | None = field(default=None, init=False, repr=False)
     _header_line: int | None = field(default=None, init=False, repr=False)
+    _book: Spreadsheet | None = field(default=None, init=False, repr=False)  # while parsing
     rejected_lines: list[int] = field(default_factory=list, init=False)  # of the last fetch
+    sheet_name: str | None = field(default=None, init=False)  # the workbook's sheet read
+    hidden_rows: int = field(default=0, init=False)  # rows the school hid, read
     # what the last parse read (its file's digest, the roles and lines it took) and all it
     # keeps of it: its answer without the people. A file unchanged since is
     # not parsed again (a trust's 100,000 rows every 15 minutes), only hashed, and nobody on
     # it is held between sweeps
-    _last: tuple[_ReadAs, FileRead] | None = field(default=None, init=False, repr=False)
-    # the last parse's people's addresses by hash (not as strings), and what it found not to
-    # be one: a changed file of 100,000 staff checks only its new addresses (0.2 ms each)
-    _emails: _Lines = field(default_factory=_Lines, init=False, repr=False)
+    _last: tuple[ReadAs, FileRead] | None = field(default=None, init=False, repr=False)
+    # the addresses the last parse found good, as numbers (``_address_key``: not as strings),
+    # and what it found not to be one: a changed file of 100,000 staff checks only its new
+    # addresses (0.2 ms each), in this process or the next (``kept``, ``recall``)
+    _good: array[int] = field(default_factory=lambda: array("q"), init=False, repr=False)
     _not_emails: frozenset[str] = field(default=frozenset(), init=False, repr=False)
 
     @property
@@ -367,22 +377,29 @@ class FileDirectory:
         self._last = (read_as, replace(changes, people=()))  # the same digests, filled in
         return changes
 
+    def kept(self) -> str | None:
+        """What this process knows of the file for the next process (``bot.core.kept_reads``;
+        None: nothing read yet): the last read as ``fetch`` answered it but the people, and
+        the addresses found good or not."""
+        return None if self._last is None else keep_read(
+            *self._last, self.rejected_lines, self._good, self._not_emails)
+
+    def recall(self, kept: str) -> None:
+        """Take back what an earlier process kept (``kept``), unless this one has read the
+        file itself: an unchanged file is then not parsed again, and a changed one checks
+        only its new addresses. Anything unreadable in it is ignored (the file is parsed)."""
+        if self._last is not None:
+            return
+        found = recall_read(kept)
+        if found is not None:
+            self._last, self.rejected_lines, self._good, self._not_emails = found
+
     def _parse(self, digest: str) -> FileRead:
         """Every row of the file as people (packed by school), and the rows that could not
         be read."""
-        suffix = self.path.suffix.lower()
-        read: Callable[[], Iterable[tuple[int, dict[str, Any]]]]
-        if suffix in {".yaml", ".yml"}:
-            read = self._yaml_rows
-        elif suffix in {".xlsx", ".xlsm"}:
-            read = self._workbook_rows
-        elif suffix == ".xls":
-            raise PermanentError(N_(
-                "%(file)s: an old Excel file (.xls) cannot be read; open it in Excel and save it "
-                "as an Excel workbook (.xlsx)"
-            ), file=self.path)
-        else:
-            read = self._csv_rows
+        yaml_file = self.path.suffix.lower() in {".yaml", ".yml"}
+        read = self._yaml_rows if yaml_file else self._sheet_rows
+        self._book, self.hidden_rows, self.sheet_name = None, 0, None
         named = _named(read(), read)
         first = list(islice(named, 1))  # the header is found before the first row comes
         label = self._header.column if self._header is not None else str
@@ -391,15 +408,18 @@ class FileDirectory:
         records: list[RejectedRecord] = []
         emails, ids = _Lines(), _Lines()  # the lines of the people kept, by address and id
         rejected_lines: list[int] = []
-        known, bad = self._emails, set[str]()
+        known, good, bad = self._good, set[int](), set[str]()
         shared: dict[Any, Any] = {}
 
         def checked(address: str) -> bool:
             # the file's own memory, not ``is_email``'s cache (too small for a trust's file,
-            # and it would keep 65,536 of its addresses alive)
-            if hash(address) in known or (
-                address not in self._not_emails and is_email(address, remember=False)
+            # and it would keep 65,536 of its addresses alive); each address checked once
+            key = _address_key(address)
+            if key in good or _among(known, key) or (
+                address not in self._not_emails and address not in bad
+                and is_email(address, remember=False)
             ):
+                good.add(key)
                 return True
             bad.add(address)
             return False
@@ -438,8 +458,8 @@ class FileDirectory:
             emails.add(hash(person.email), line)
             ids.add(hash(person.external_id), line)
             people.add(line, person)
-        self._emails, self._not_emails = emails, frozenset(bad)
-        self.rejected_lines = rejected_lines
+        self._good, self._not_emails = array("q", sorted(good)), frozenset(bad)
+        self.rejected_lines, self._book = rejected_lines, None
         packed = people.people()
         return FileRead(
             people=packed,
@@ -450,67 +470,36 @@ class FileDirectory:
             shares=packed.schools,
         )
 
-    def _csv_rows(self) -> Iterable[tuple[int, dict[str, Any]]]:
-        with self.path.open("rb") as start:
-            if start.read(4) == b"PK\x03\x04":  # a workbook renamed .csv
-                raise PermanentError(N_(
-                    "%(file)s: an Excel workbook, not CSV text; give it as it is, named .xlsx"
-                ), file=self.path)
-        with self.path.open(encoding="utf-8-sig", newline="") as text:
-            reader = csv.reader(_lines(text))
+    def _sheet_rows(self) -> Iterable[tuple[int, dict[str, Any]]]:
+        """Rows under the header, found on the first sheet that has one among its first rows
+        (a workbook's notes sheet passed over; title rows and a merged heading above it are not
+        people); hidden rows are read and counted. The file is read within bounds, once a
+        parse (``bot.core.spreadsheets``)."""
+        if self._book is None:
             try:
-                yield from self._table_rows((reader.line_num, cells) for cells in reader)
-            except UnicodeDecodeError as exc:
-                raise PermanentError(
-                    f"{self.path}: not UTF-8 text ({exc.reason}); give the MIS's Excel export "
-                    "(.xlsx) as it is, or save the CSV as 'CSV UTF-8'"
-                ) from exc
-
-    def _workbook_rows(self) -> Iterable[tuple[int, dict[str, Any]]]:
-        return self._table_rows(self._xlsx_cells())
-
-    def _xlsx_cells(self) -> Iterable[tuple[int, list[str]]]:
-        """The first sheet's rows as text, with their row numbers: dates as ISO dates, whole
-        numbers without ".0", a merged heading in its first cell only (as Excel keeps it)."""
-        from openpyxl import load_workbook  # lazy: 1.5 s to import, for a workbook only
-
+                self._book = read_spreadsheet(self.path, shown=str(self.path))
+            except SpreadsheetError as exc:
+                raise PermanentError(exc.msg) from None
+        where = str(self.path)
         try:
-            book = load_workbook(self.path, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise PermanentError(
-                f"{self.path}: not an Excel workbook that can be read ({exc})"
-            ) from None
-        try:
-            sheet = book.worksheets[0]
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield number, [_cell_text(v) for v in values]
-        finally:
-            book.close()
-
-    def _table_rows(
-        self, numbered: Iterable[tuple[int, list[str]]]
-    ) -> Iterable[tuple[int, dict[str, Any]]]:
-        """Rows under the header found among the first rows (title rows and a merged heading
-        above it are not people)."""
-        numbered = iter(numbered)
-        head = list(islice(numbered, HEADER_SCAN))  # the header is among these (find_header)
-        try:
-            index, header = find_header([cells for _line, cells in head], str(self.path))
+            sheet, line, header = first_header(self._book, lambda rows: find_header(rows, where))
         except ValueError as exc:
-            raise PermanentError(str(exc)) from None
-        self._header = header
-        self._header_line = head[index][0]
-        for line, cells in chain(head[index + 1 :], numbered):  # the rest as it is read
-            if not any(c.strip() for c in cells):
+            raise PermanentError(exc.msg if isinstance(exc, SaidError) else str(exc)) from None
+        self._header, self._header_line, self.sheet_name = header, line, sheet.name
+        hidden = 0
+        for number, cells in sheet.rows():
+            if number <= line or not any(c.strip() for c in cells):
                 continue
+            hidden += number in sheet.hidden_rows
+            self.hidden_rows = hidden
             row: dict[str, Any] = header.row(cells)
             extra = cells[len(header.names) :]
             # more cells than columns: keep who it is. In a CSV even an empty one means a comma
-            # too many (the cells beside it have moved); a workbook's rows run to its widest
-            # column, so there only a cell with something in it counts
-            if any(c.strip() for c in extra) or (extra and self.path.suffix.lower() != ".xlsx"):
+            # too many (the cells beside it have moved); a workbook's rows end at their last
+            # filled cell, so there only a cell with something in it counts
+            if any(c.strip() for c in extra) or (extra and sheet.name is None):
                 row["_extra"] = extra
-            yield line, row
+            yield number, row
 
     def _yaml_rows(self) -> Iterable[tuple[int, dict[str, Any]]]:
         try:

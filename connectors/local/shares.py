@@ -4,19 +4,30 @@ holds one school's people at a time, not the whole file's).
 
 A parse packs its people as it makes them (``Packer``), a chunk at a time, compressed; a
 school's share (``PackedPeople.share``) is unpacked on each asking, so asking twice gives
-the same people, and nothing keeps them once the school lets go."""
+the same people, and nothing keeps them once the school lets go.
+
+What a read leaves besides its people (its answer, its rows' verdicts on addresses) is kept in
+the database for the next process as text (``keep_read``, ``recall_read``; #80: a CLI run, a
+restart or a deploy does not parse an unchanged file again)."""
 
 from __future__ import annotations
 
+import base64
+import json
+from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from bot.core.ports import DirectoryChanges, DirectoryPerson
+from bot.core.ports import DirectoryChanges, DirectoryPerson, RejectedRecord
 from connectors.shares import PackedPeople, Packer
 
-__all__ = ["FileRead", "PackedPeople", "Packer", "WhenAsked"]
+__all__ = ["FileRead", "PackedPeople", "Packer", "ReadAs", "WhenAsked", "keep_read",
+           "recall_read"]
+
+ReadAs = tuple[str, frozenset[str] | None, frozenset[int]]  # digest, roles, lines left out
+_SHAPE = 1  # of the text ``keep_read`` writes: another is not read back (the file is parsed)
 
 
 class WhenAsked(PackedPeople):
@@ -84,3 +95,46 @@ class FileRead(DirectoryChanges):
     def digests(self) -> dict[str | None, str]:
         """The digests of the shares, kept from one read of this file to the next."""
         return self.kept_digests
+
+
+def _school_order(school: str | None) -> tuple[bool, str]:
+    return school is not None, school or ""
+
+
+def keep_read(read_as: ReadAs, read: FileRead, rejected_lines: Sequence[int],
+              good: array[int], not_emails: frozenset[str]) -> str:
+    """A read of the staff file as text for the next process, the same text for the same read:
+    how it was read (``read_as``), its answer but the people (``read``: the schools, each
+    share's digest worked out so far, the rows it rejected), and the addresses it found good
+    (as ``good``'s sorted numbers) or not."""
+    digest, roles, left_out = read_as
+    return json.dumps({
+        "shape": _SHAPE, "digest": digest, "roles": None if roles is None else sorted(roles),
+        "left_out": sorted(left_out), "rejected": list(read.rejected),
+        "records": [[r.external_id, r.email, r.display_name] for r in read.rejected_records],
+        "lines": list(rejected_lines), "shares": sorted(read.shares, key=_school_order),
+        "digests": sorted(read.kept_digests.items(), key=lambda d: _school_order(d[0])),
+        "good": base64.b64encode(good.tobytes()).decode(), "not_emails": sorted(not_emails),
+    })
+
+
+def recall_read(kept: str) -> tuple[tuple[ReadAs, FileRead], list[int], array[int],
+                                     frozenset[str]] | None:
+    """What ``keep_read`` wrote, read back as the file directory holds it: (how it was read,
+    the read without people), the rejected rows' lines, the good addresses' numbers, the
+    strings that were not addresses; None when it cannot be read back."""
+    try:
+        got = json.loads(kept)
+        if got["shape"] != _SHAPE:
+            return None
+        roles = None if got["roles"] is None else frozenset(got["roles"])
+        read_as: ReadAs = (got["digest"], roles, frozenset(got["left_out"]))
+        read = FileRead(
+            people=(), complete=True, cursor=got["digest"], rejected=list(got["rejected"]),
+            rejected_records=[RejectedRecord(*r) for r in got["records"]],
+            shares=frozenset(got["shares"]), kept_digests=dict(got["digests"]),
+        )
+        good = array("q", base64.b64decode(got["good"]))
+        return (read_as, read), list(got["lines"]), good, frozenset(got["not_emails"])
+    except (ValueError, KeyError, TypeError):
+        return None

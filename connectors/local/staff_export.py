@@ -8,19 +8,19 @@ in, a date or a name out, or a ValueError saying what was expected.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from bot.core.dates import START, DateCellError, london_today, read_uk_date
+from bot.core.dates import START, DateCellError, DateWindow, london_today, read_uk_date
 from bot.core.i18n import N_
+from bot.core.spreadsheets import HEADER_SCAN
+from bot.core.words import has_phrase, header_words
 
 __all__ = [
-    "COLUMNS",
-    "HEADER_SCAN",
     "Header",
     "find_header",
     "read_header",
@@ -28,26 +28,29 @@ __all__ = [
     "staff_date",
 ]
 
-# the bot's column -> the headers exports use for it, most specific first: data, in
-# staff_columns.toml beside this module
-COLUMNS: dict[str, tuple[str, ...]] = {
-    column: tuple(headers)
-    for column, headers in tomllib.loads(
-        Path(__file__).with_name("staff_columns.toml").read_text(encoding="utf-8")
-    ).items()
+# the bot's columns and the words of their headers, in order: data, in staff_columns.toml
+_RULES: list[dict[str, Any]] = tomllib.loads(
+    Path(__file__).with_name("staff_columns.toml").read_text(encoding="utf-8")
+)["columns"]
+# headers a person would recognise, named when a header has none of the column's
+_EXAMPLES = {
+    "email": "Email, Work Email, Email Address, Primary Email",
+    "name": "Name, Full Name, Display Name, Displayname",
 }
 _EVERY_ONE = {"other_titles"}  # columns whose every filled source is read, in order
-_BRACKETS = re.compile(r"\[[^\]]*\]|\([^)]*\)")  # Google's "First Name [Required]"
 
 
-def _key(header: str) -> str:
-    """A header as compared: no brackets, no case, single spaces."""
-    text = _BRACKETS.sub(" ", header.replace("\ufeff", "")).replace("_", " ")
-    return " ".join(text.split()).casefold()
-
-
-_LOOKUP = {_key(h): (column, rank) for column, names in COLUMNS.items()
-           for rank, h in enumerate(names)}
+def _column(header: str) -> tuple[str, int] | None:
+    """The bot's column a header is (the first rule whose words it has) and how specific the
+    phrase it matched is (0: the rule's first)."""
+    words = header_words(header)
+    for rule in _RULES:
+        if has_phrase(words, rule.get("none", ())):
+            continue
+        for rank, phrase in enumerate(rule["any"]):
+            if f" {phrase} " in words:
+                return rule["field"], rank
+    return None
 
 
 @dataclass(frozen=True)
@@ -86,25 +89,21 @@ def read_header(cells: Sequence[str], where: str, line: int = 1) -> Header:
     names = [c.strip() for c in cells]
     ranked: dict[str, list[tuple[int, int]]] = {}
     for position, header in enumerate(names):
-        found = _LOOKUP.get(_key(header))
+        found = _column(header) if header else None
         if found is not None:
             ranked.setdefault(found[0], []).append((found[1], position))
     sources = {column: [p for _r, p in sorted(found)] for column, found in ranked.items()}
     missing = []
     if "email" not in sources:
-        missing.append(f"an email column (e.g. {', '.join(_shown('email'))})")
+        missing.append(f"an email column (e.g. {_EXAMPLES['email']})")
     if not {"name", "given_name", "preferred_name"} & set(sources) and "family_name" not in sources:
-        missing.append(f"a name column (e.g. {', '.join(_shown('name'))}, or "
-                       "Forename and Surname)")
+        missing.append(f"a name column (e.g. {_EXAMPLES['name']}, or Forename and Surname)")
     if missing:
         raise ValueError(
             f"{where} line {line}: header must include 'email' and 'name': "
             f"{' and '.join(missing)} (found: {', '.join(n for n in names if n) or 'nothing'})"
         )
     return Header(sources, names)
-
-
-HEADER_SCAN = 20  # an export's title and header rows come within its first rows
 
 
 def find_header(rows: Sequence[Sequence[str]], where: str) -> tuple[int, Header]:
@@ -133,11 +132,6 @@ def find_header(rows: Sequence[Sequence[str]], where: str) -> tuple[int, Header]
     raise ValueError(f"{first} (no row of the first {HEADER_SCAN} has them)")
 
 
-def _shown(column: str) -> list[str]:
-    """A few of the headers accepted for a column, as a person would write them."""
-    return [h.title() if h.islower() and "_" not in h else h for h in COLUMNS[column][:4]]
-
-
 def split_name(full: str) -> tuple[str, str | None, str | None]:
     """(display name, given, family) of a name cell: "Ortiz, Ana" is surname first."""
     text = " ".join(full.split())
@@ -148,14 +142,15 @@ def split_name(full: str) -> tuple[str, str | None, str | None]:
     return text, None, None
 
 
-def staff_date(text: str, column: str) -> date | None:
+def staff_date(text: str, column: str, window: DateWindow = START) -> date | None:
     """A date cell: ISO, UK day-first (01/09/2026), "1 Sep 2026" or an Excel serial number
-    (46266); never month-first. ValueError naming ``column`` otherwise."""
+    (46266); never month-first. ValueError naming ``column`` otherwise (or a day outside
+    ``window``: a start date's, or a contract's end, ``REVIEW``'s ten years ahead)."""
     text = text.strip()
     if not text:
         return None
     day = read_uk_date(text, column)
-    problem = START.problem(day, london_today())
+    problem = window.problem(day, london_today())
     if problem is not None:  # one window for every typed or imported date (bot.core.dates)
         raise DateCellError(N_("%(column)s: %(problem)s"), column=column, problem=problem)
     return day

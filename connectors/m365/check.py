@@ -29,7 +29,7 @@ import httpx
 from bot.core.i18n import nsay, speaking
 from bot.core.ports import ConnectorError, SetupError, UnreadableResponse
 from bot.core.words import left_out_words
-from connectors.base import CheckRow, in_each, pacing_row, said, school_rows
+from connectors.base import ANSWER, CheckRow, in_each, pacing_row, row, said, school_rows
 from connectors.m365 import check_said as s
 from connectors.m365.client import GraphClient
 from connectors.m365.directory import GraphDirectory, find_role_groups
@@ -82,15 +82,16 @@ def _refused(
     name: str,
     exc: GraphCallError,
     answers: Mapping[tuple[int, ...], tuple[str, str]],
-    other: tuple[str, str] | None = None,
+    other: tuple[str, str] = (ANSWER, s.AGAIN),
+    **values: object,
 ) -> CheckRow:
-    """The row of a call Graph refused: the (detail, fix) of ``answers`` for its status, else
-    ``other`` (by default Graph's answer, and to run the check again)."""
+    """The row of a call Graph refused: the (detail, fix) sentences of ``answers`` for its
+    status, else ``other`` (by default Graph's answer, and to run the check again), said with
+    ``values`` and Graph's answer (``error``, ``answer``)."""
     detail, fix = next(
-        (answer for statuses, answer in answers.items() if exc.status in statuses),
-        other or (str(exc), said(s.AGAIN)),
+        (answer for statuses, answer in answers.items() if exc.status in statuses), other
     )
-    return CheckRow(name, False, detail, fix)
+    return row(name, False, detail, fix, **{"error": str(exc), "answer": str(exc), **values})
 
 
 @contextlib.contextmanager
@@ -139,55 +140,28 @@ def _run(
 ) -> list[CheckRow]:
     missing = missing_settings(m365, "TENANT_ID", "CLIENT_ID")
     if missing:
-        return [
-            CheckRow(
-                said(s.SETTINGS),
-                False,
-                said(s.SETTINGS_MISSING, names=", ".join(missing)),
-                said(s.SET_THEM),
-            )
-        ]
+        return [row(s.SETTINGS, False, s.SETTINGS_MISSING, s.SET_THEM, names=", ".join(missing))]
     auth = "certificate" if m365.certificate_path is not None else "secret"
     try:
         client = GraphClient.from_settings(m365, transport=transport)
     except Exception as exc:  # a bad certificate file, a malformed endpoint...
         about = "GRAPH_ENDPOINT" if "graph_endpoint" in str(exc) else "CERTIFICATE_PATH"
-        return [
-            CheckRow(
-                said(s.SETTINGS),
-                False,
-                f"{type(exc).__name__}: {exc}",
-                said(s.CHECK_SETTING, variable=f"{ENV}{about}"),
-            )
-        ]
-    rows = [
-        CheckRow(
-            said(s.SETTINGS),
-            True,
-            said(
-                s.SETTINGS_OK,
-                tenant=m365.tenant_id,
-                app=m365.client_id,
-                auth=partial(said, s.AUTH[auth][0]),
-                endpoint=client.endpoint,
-            ),
-        )
-    ]
+        return [row(s.SETTINGS, False, ANSWER, s.CHECK_SETTING, variable=f"{ENV}{about}",
+                    answer=f"{type(exc).__name__}: {exc}")]
+    rows = [row(s.SETTINGS, True, s.SETTINGS_OK, tenant=m365.tenant_id, app=m365.client_id,
+                auth=partial(said, s.AUTH[auth][0]), endpoint=client.endpoint)]
     with client:
         try:
             client.token()
         except GraphCallError as exc:
             rows.append(_token_failure(exc, m365.authority_host, s.AUTH[auth][1]))
             return rows
-        rows.append(CheckRow(said(s.TOKEN), True, said(s.TOKEN_OK, authority=m365.authority_host)))
+        rows.append(row(s.TOKEN, True, s.TOKEN_OK, authority=m365.authority_host))
         app = str(m365.client_id)
         read = [
-            _probe(
-                app,
-                "User.Read.All",
-                lambda: client.users(select=("id",), top=1, all_pages=False),
-                said(s.WORKS, call="GET /users?$top=1"),
-            ),
+            _probe(app, "User.Read.All",
+                   lambda: client.users(select=("id",), top=1, all_pages=False), s.WORKS,
+                   call="GET /users?$top=1"),
             *_groups(client, app, list(m365.role_groups)),
         ]
         rows += read
@@ -210,23 +184,17 @@ def _bot(client: GraphClient, m365: Any, transport: Any, auth: str) -> CheckRow:
     """The Teams bot: a Bot Connector token with the credential the bot will use (the
     connector's certificate or secret, or the bot's own registration's secret), then its
     consent to install its app for staff (a read probes it)."""
-    name = said(s.TEAMS_BOT)
-    app = str(m365.client_id)
+    name, app = s.TEAMS_BOT, str(m365.client_id)
     if not m365.bot_app_id:
-        return CheckRow(name, True, said(s.NO_BOT))
+        return row(name, True, s.NO_BOT)
     if not m365.teams_catalog_app_id:
-        return CheckRow(name, False, said(s.NO_CATALOG_ID), said(s.UPLOAD_APP))
+        return row(name, False, s.NO_CATALOG_ID, s.UPLOAD_APP)
     try:
         bot = TeamsBot.from_settings(
             m365, transport=transport if isinstance(transport, httpx.BaseTransport) else None
         )
     except SetupError:
-        return CheckRow(
-            name,
-            False,
-            said(s.BOT_NO_SECRET, bot=m365.bot_app_id, app=app),
-            said(s.SET_BOT_SECRET, bot=m365.bot_app_id, app=app),
-        )
+        return row(name, False, s.BOT_NO_SECRET, s.SET_BOT_SECRET, bot=m365.bot_app_id, app=app)
 
     def how() -> str:
         if bot.bot is not None:
@@ -239,16 +207,16 @@ def _bot(client: GraphClient, m365: Any, transport: Any, auth: str) -> CheckRow:
         bot.connector_token()
     except ConnectorError as exc:
         own = bot.bot is not None  # the fixes name the bot's own settings
-        row = _token_failure(exc, m365.authority_host, s.THE_SECRET if own else s.AUTH[auth][1])
-        fix = row.fix or ""
+        failed = _token_failure(exc, m365.authority_host,
+                                s.THE_SECRET if own else s.AUTH[auth][1])
+        fix = failed.fix or ""
         if own:
             fix = fix.replace(f"{ENV}CLIENT_SECRET", f"{ENV}BOT_APP_SECRET").replace(
                 f"{ENV}CLIENT_ID", f"{ENV}BOT_APP_ID"
             )
         failure = partial(_token_failure, exc, m365.authority_host, s.AUTH[auth][1])
-        return CheckRow(
-            name, False, said(s.NO_BOT_TOKEN, how=how, detail=lambda: failure().detail), fix
-        )
+        return row(name, False, s.NO_BOT_TOKEN, ANSWER, how=how,
+                   detail=lambda: failure().detail, answer=fix)
     try:
         users = client.users(select=("id",), top=1, all_pages=False)
         user_id = users[0].id if users else None
@@ -256,15 +224,11 @@ def _bot(client: GraphClient, m365: Any, transport: Any, auth: str) -> CheckRow:
             bot.installed_for(str(user_id))
     except ConnectorError as exc:
         permission = "TeamsAppInstallation.ReadWriteSelfForUser.All"
-        return CheckRow(
-            name,
-            False,
-            said(s.MISSING, permission=permission, error=str(exc)),
-            said(s.ALSO_ACTIVITY, consent=lambda: _consent(app, permission)),
-        )
+        return row(name, False, s.MISSING, s.ALSO_ACTIVITY, permission=permission,
+                   error=str(exc), consent=lambda: _consent(app, permission))
     except GraphCallError as exc:
-        return CheckRow(name, False, str(exc), said(s.AGAIN))
-    return CheckRow(name, True, said(s.BOT_OK, bot=m365.bot_app_id, how=how))
+        return row(name, False, ANSWER, s.AGAIN, answer=str(exc))
+    return row(name, True, s.BOT_OK, bot=m365.bot_app_id, how=how)
 
 
 def _network_error(exc: BaseException) -> BaseException | None:
@@ -285,55 +249,33 @@ def _token_failure(exc: Exception, authority: str, the_auth: str) -> CheckRow:
     azure-identity wraps every failure, a refused connection included, in one error type, so
     the client's message cannot tell them apart; the exception chain can.
     """
-    token = said(s.TOKEN)
     auth = partial(said, the_auth)  # said in each language of the row
     for link in exception_chain(exc):
         found = _AADSTS.search(str(link))
         if found:
             code, told = found.group(1), found.group(2).strip()
-            fix = (
-                said(s.TOKEN_FIXES[code])
-                if code in s.TOKEN_FIXES
-                else said(s.TOKEN_CHECK, auth=auth)
-            )
-            detail = (
-                said(s.REFUSED_SAID, code=code, said=told[:300])
-                if told
-                else said(s.REFUSED, code=code)
-            )
-            return CheckRow(token, False, detail, fix)
+            return row(s.TOKEN, False, s.REFUSED_SAID if told else s.REFUSED,
+                       s.TOKEN_FIXES.get(code, s.TOKEN_CHECK), code=code, said=told[:300],
+                       auth=auth)
     cause = _network_error(exc)
     if cause is not None:
-        return CheckRow(
-            token,
-            False,
-            said(
-                s.UNREACHED,
-                authority=authority,
-                error=f"{type(cause).__name__}: {str(cause)[:300]}",
-            ),
-            said(s.REACH, authority=authority),
-        )
+        return row(s.TOKEN, False, s.UNREACHED, s.REACH, authority=authority,
+                   error=f"{type(cause).__name__}: {str(cause)[:300]}")
     root = list(exception_chain(exc))[-1]
-    return CheckRow(
-        token,
-        False,
-        said(s.NO_TOKEN, error=f"{type(root).__name__}: {str(root)[:300]}"),
-        said(s.REACH_THEN, authority=authority, auth=auth),
-    )
+    return row(s.TOKEN, False, s.NO_TOKEN, s.REACH_THEN, authority=authority, auth=auth,
+               error=f"{type(root).__name__}: {str(root)[:300]}")
 
 
-def _probe(app: str, name: str, call: Callable[[], object], ok_detail: str) -> CheckRow:
-    """Run a read that needs permission ``name``; 401/403 means it is missing."""
+def _probe(app: str, name: str, call: Callable[[], object], ok: str, /, **values: object
+           ) -> CheckRow:
+    """Run a read that needs permission ``name``; 401/403 means it is missing (``ok``: the
+    row's sentence when it works, said with ``values``)."""
     try:
         call()
     except GraphCallError as exc:
-        return _refused(
-            name,
-            exc,
-            {(401, 403): (said(s.MISSING, permission=name, error=str(exc)), _consent(app, name))},
-        )
-    return CheckRow(name, True, ok_detail)
+        return _refused(name, exc, {(401, 403): (s.MISSING, s.CONSENT)}, app=app,
+                        permission=name)
+    return row(name, True, ok, **values)
 
 
 def _groups(client: GraphClient, app: str, names: list[str]) -> list[CheckRow]:
@@ -342,28 +284,19 @@ def _groups(client: GraphClient, app: str, names: list[str]) -> list[CheckRow]:
         if groups:
             client.group_member_ids(groups[0].id, top=1)
 
-    row = _probe(
-        app, "GroupMember.Read.All", read, said(s.WORKS_WITH_MEMBERS, call="GET /groups?$top=1")
-    )
-    if not row.ok or not names:
-        return [row]
-    name = said(s.ROLE_GROUPS)
+    first = _probe(app, "GroupMember.Read.All", read, s.WORKS_WITH_MEMBERS,
+                   call="GET /groups?$top=1")
+    if not first.ok or not names:
+        return [first]
     try:
         found = set(find_role_groups(client, names).values())
     except GraphCallError as exc:
-        return [row, CheckRow(name, False, str(exc), None)]
+        return [first, row(s.ROLE_GROUPS, False, ANSWER, answer=str(exc))]
     missing = sorted(set(names) - found)
     if missing:
-        return [
-            row,
-            CheckRow(
-                name,
-                False,
-                said(s.GROUPS_NOT_FOUND, names=", ".join(repr(n) for n in missing)),
-                said(s.GROUP_NAMES),
-            ),
-        ]
-    return [row, CheckRow(name, True, said(s.GROUPS_FOUND, count=len(names)))]
+        return [first, row(s.ROLE_GROUPS, False, s.GROUPS_NOT_FOUND, s.GROUP_NAMES,
+                           names=", ".join(repr(n) for n in missing))]
+    return [first, row(s.ROLE_GROUPS, True, s.GROUPS_FOUND, count=len(names))]
 
 
 def terrl(licences: int) -> int:
@@ -382,7 +315,7 @@ def _external(client: GraphClient, sender: str | None, people: Sequence[Any]) ->
             1 for u in client.users(select=("id", "assignedLicenses"), top=999) if u.licensed
         )
     except GraphCallError as exc:
-        return CheckRow(said(s.EXTERNAL), False, said(s.LICENCES_NOT_COUNTED, error=str(exc)))
+        return row(s.EXTERNAL, False, s.LICENCES_NOT_COUNTED, error=str(exc))
     domain = (sender or "").rpartition("@")[2].casefold()
     external = sum(
         1 for p in people if p.active and p.email.rpartition("@")[2].casefold() != domain
@@ -394,16 +327,10 @@ def external_row(licences: int, external: int, domain: str) -> CheckRow:
     """The TERRL row: ``external`` people outside ``domain`` against the tenant's allowance
     for ``licences`` licensed accounts (a warning past half of it)."""
     allowance = terrl(licences)
-    detail = said(
-        s.TERRL,
-        allowance=f"{allowance:,}",
-        licences=f"{licences:,}",
-        domain=domain,
-        external=f"{external:,}",
-    )
-    if external > allowance // 2:
-        return CheckRow(said(s.EXTERNAL), False, detail, said(s.SPREAD))
-    return CheckRow(said(s.EXTERNAL), True, detail)
+    spread = external > allowance // 2
+    return row(s.EXTERNAL, not spread, s.TERRL, s.SPREAD if spread else None,
+               allowance=f"{allowance:,}", licences=f"{licences:,}", domain=domain,
+               external=f"{external:,}")
 
 
 def _staff(client: GraphClient, m365: Any) -> list[CheckRow]:
@@ -412,7 +339,7 @@ def _staff(client: GraphClient, m365: Any) -> list[CheckRow]:
     try:
         changes = GraphDirectory.from_settings(client, m365).fetch(None)
     except (ConnectorError, GraphCallError) as exc:
-        return [CheckRow(said(s.DIRECTORY), False, str(exc), said(s.SEE_SECTION_5))]
+        return [row(s.DIRECTORY, False, ANSWER, s.SEE_SECTION_5, answer=str(exc))]
     here = sum(1 for p in changes.people if p.active)
     brought_in = [
         f"{ENV}{name}=true"
@@ -440,7 +367,7 @@ def _staff(client: GraphClient, m365: Any) -> list[CheckRow]:
         return read
 
     return [
-        CheckRow(said(s.DIRECTORY), True, in_each(detail)),
+        row(s.DIRECTORY, True, ANSWER, answer=in_each(detail)),
         _external(client, m365.sender, changes.people),
     ]
 
@@ -452,36 +379,29 @@ def _mail(
     is "another mailbox" to the scope's probe; ``install``: the install's sender, when this is
     a school's own mailbox, which the app may not send as while outside its Mail.Send scope)."""
     if not sender:
-        return [CheckRow(said(s.SENDER_MAILBOX), False, said(s.NO_SENDER), said(s.SET_SENDER))]
+        return [row(s.SENDER_MAILBOX, False, s.NO_SENDER, s.SET_SENDER)]
     try:
         client.user(sender, select=("id", "mail", "userPrincipalName"))
     except GraphCallError as exc:
         if exc.status == 404:
-            return [
-                CheckRow(
-                    said(s.SENDER_MAILBOX),
-                    False,
-                    said(s.NO_SUCH_SENDER, sender=sender, error=str(exc)),
-                    said(s.EXISTING_SENDER),
-                )
-            ]
+            return [row(s.SENDER_MAILBOX, False, s.NO_SUCH_SENDER, s.EXISTING_SENDER,
+                        sender=sender, error=str(exc))]
         # Without User.Read.All the lookup fails (that row says so); the probe still tells.
-    row = _send_probe(client, app, sender, install)
-    if not row.ok:
-        return [row]
-    return [row, _scope(client, app, sender, ours), _sent_items(client, sender)]
+    probe = _send_probe(client, app, sender, install)
+    if not probe.ok:
+        return [probe]
+    return [probe, _scope(client, app, sender, ours), _sent_items(client, sender)]
 
 
 def _sent_items(client: GraphClient, sender: str) -> CheckRow:
     """Optional: whether an unknown send outcome can be looked up in Sent Items."""
-    name = said(s.OPTIONAL, permission="Mail.ReadBasic.All")
+    name, permission = s.OPTIONAL, "Mail.ReadBasic.All"
     try:
         client.sent_message_id(sender, "<compliance-bot-check@invalid>")
     except GraphCallError as exc:
-        return CheckRow(
-            name, True, said(s.NO_SENT_ITEMS, sender=sender, error=str(exc.status or exc))
-        )
-    return CheckRow(name, True, said(s.SENT_ITEMS, sender=sender))
+        return row(name, True, s.NO_SENT_ITEMS, permission=permission, sender=sender,
+                   error=str(exc.status or exc))
+    return row(name, True, s.SENT_ITEMS, permission=permission, sender=sender)
 
 
 def _send_probe(client: GraphClient, app: str, sender: str, install: str | None) -> CheckRow:
@@ -492,35 +412,24 @@ def _send_probe(client: GraphClient, app: str, sender: str, install: str | None)
         client.send_probe(sender)
     except GraphCallError as exc:
         if exc.status == 400 and exc.code == ALLOWED_PROBE_CODE:
-            return CheckRow(name, True, said(s.MAY_SEND_PROBED, sender=sender, code=exc.code))
-        refused = (
-            (said(s.OUTSIDE_SCOPE, sender=sender, error=str(exc)), rbac_fix(app, install, sender))
+            return row(name, True, s.MAY_SEND_PROBED, sender=sender, code=exc.code)
+        scoped = (
+            (s.OUTSIDE_SCOPE, ANSWER, rbac_fix(app, install, sender))
             if install
-            else (
-                said(s.SEND_MISSING, sender=sender, error=str(exc)),
-                rbac_fix(app, sender)
-                + "\n"
-                + said(s.SEND_ANY, consent=lambda: _consent(app, "Mail.Send").rstrip(".")),
-            )
+            else (s.SEND_MISSING, ANSWER, rbac_fix(app, sender) + "\n"
+                  + said(s.SEND_ANY, consent=lambda: _consent(app, "Mail.Send").rstrip(".")))
         )
         return _refused(
-            name,
-            exc,
-            {
-                (401, 403): refused,
-                (404,): (
-                    said(s.NO_EXCHANGE, sender=sender, error=str(exc)),
-                    said(s.LICENSED_SENDER),
-                ),
-            },
-            (said(s.COULD_NOT_TELL, error=str(exc)), said(s.AGAIN)),
+            name, exc,
+            {(401, 403): scoped[:2], (404,): (s.NO_EXCHANGE, s.LICENSED_SENDER)},
+            (s.COULD_NOT_TELL, s.AGAIN), sender=sender, answer=scoped[2],
         )
     # A probe cannot be accepted (it has no recipients); if it was, nothing could be delivered.
-    return CheckRow(name, True, said(s.MAY_SEND, sender=sender))
+    return row(name, True, s.MAY_SEND, sender=sender)
 
 
 def _scope(client: GraphClient, app: str, sender: str, ours: set[str]) -> CheckRow:
-    name = said(s.SCOPE, permission="Mail.Send")
+    name, permission = s.SCOPE, "Mail.Send"
     mine = ours | {sender.casefold()}
     try:
         users = client.users(select=("id", "mail", "userPrincipalName"), top=10, all_pages=False)
@@ -530,103 +439,76 @@ def _scope(client: GraphClient, app: str, sender: str, ours: set[str]) -> CheckR
             if u.mail and not mine & {u.mail.casefold(), (u.user_principal_name or "").casefold()}
         ]
     except GraphCallError as exc:
-        return CheckRow(name, True, said(s.NOT_LISTED, status=exc.status))
+        return row(name, True, s.NOT_LISTED, permission=permission, status=exc.status)
     if not others:
-        return CheckRow(name, True, said(s.NO_OTHER))
+        return row(name, True, s.NO_OTHER, permission=permission)
     other = others[0]
     try:
         client.send_probe(other.id)
     except GraphCallError as exc:
         if exc.status in (401, 403):
-            return CheckRow(name, True, said(s.SCOPED))
+            return row(name, True, s.SCOPED, permission=permission)
         if not (exc.status == 400 and exc.code == ALLOWED_PROBE_CODE):
-            return CheckRow(name, True, said(s.NOT_TESTED, status=exc.status, code=exc.code))
+            return row(name, True, s.NOT_TESTED, permission=permission, status=exc.status,
+                       code=exc.code)
     # the probe was let through (or refused only for its lack of recipients)
-    return CheckRow(
-        name,
-        False,
-        said(s.TENANT_WIDE, mailbox=other.mail),
-        rbac_fix(app, sender) + "\n" + said(s.REMOVE_GRANT, app=app),
-    )
+    return row(name, False, s.TENANT_WIDE, ANSWER, permission=permission, mailbox=other.mail,
+               answer=rbac_fix(app, sender) + "\n" + said(s.REMOVE_GRANT, app=app))
 
 
 def _site(client: GraphClient, app: str, site_id: str | None, list_name: str) -> CheckRow:
     name = "Sites.Selected"
     if not site_id:
-        return CheckRow(name, True, said(s.NO_SITE))
+        return row(name, True, s.NO_SITE)
     try:
         exists = client.find_list(site_id, list_name) is not None
     except GraphCallError as exc:
-        return _refused(
-            name,
-            exc,
-            {
-                (401, 403): (
-                    said(s.SITE_NOT_GRANTED, error=str(exc)),
-                    said(s.GRANT_SITE, consent=lambda: _consent(app, "Sites.Selected")) + "\n"
-                    f"  POST {client.endpoint}/sites/{site_id}/permissions\n"
-                    '  {"roles": ["write"], "grantedToIdentities": [{"application": '
-                    f'{{"id": "{app}", "displayName": "compliance-bot"}}}}]}}',
-                ),
-                (400, 404): (said(s.SITE_NOT_FOUND, error=str(exc)), said(s.SET_SITE)),
-            },
+        grant = (
+            said(s.GRANT_SITE, consent=lambda: _consent(app, "Sites.Selected")) + "\n"
+            f"  POST {client.endpoint}/sites/{site_id}/permissions\n"
+            '  {"roles": ["write"], "grantedToIdentities": [{"application": '
+            f'{{"id": "{app}", "displayName": "compliance-bot"}}}}]}}'
         )
-    return CheckRow(
-        name, True, said(s.SITE_EXISTS if exists else s.SITE_CREATES, list=repr(list_name))
-    )
+        return _refused(
+            name, exc,
+            {(401, 403): (s.SITE_NOT_GRANTED, ANSWER), (400, 404): (s.SITE_NOT_FOUND, s.SET_SITE)},
+            answer=grant,
+        )
+    return row(name, True, s.SITE_EXISTS if exists else s.SITE_CREATES, list=repr(list_name))
 
 
 def _forms(client: GraphClient, m365: Any) -> CheckRow:
-    name = said(s.FORM_LIST)
+    name = s.FORM_LIST
     if not (m365.site_id and m365.forms_list):
-        return CheckRow(name, True, said(s.NO_FORM))
+        return row(name, True, s.NO_FORM)
     listed = repr(m365.forms_list)
     try:
         match = client.find_list(m365.site_id, m365.forms_list)
         if match is None:
-            return CheckRow(name, False, said(s.NO_LIST, list=listed), said(s.MAKE_FORM))
+            return row(name, False, s.NO_LIST, s.MAKE_FORM, list=listed)
         problems = column_problems(client.columns(m365.site_id, match.id))
         if problems:
-            return CheckRow(
-                name,
-                False,
-                said(s.LIST_PROBLEMS, list=listed, problems="; ".join(problems)),
-                said(s.ADD_COLUMNS),
-            )
+            return row(name, False, s.LIST_PROBLEMS, s.ADD_COLUMNS, list=listed,
+                       problems="; ".join(problems))
         read = ListFormSource(client, m365.site_id, m365.forms_list).responses(None)
     except GraphCallError as exc:
-        return _refused(
-            name,
-            exc,
-            {(401, 403): (said(s.LIST_UNREADABLE, error=str(exc)), said(s.GRANT_LIST_SITE))},
-            (str(exc), said(s.CHECK_LIST)),
-        )
+        return _refused(name, exc, {(401, 403): (s.LIST_UNREADABLE, s.GRANT_LIST_SITE)},
+                        (ANSWER, s.CHECK_LIST))
     except ConnectorError as exc:
-        return CheckRow(name, False, str(exc), said(s.CHECK_LIST))
+        return row(name, False, ANSWER, s.CHECK_LIST, answer=str(exc))
     bad = [r for r in read if isinstance(r, UnreadableResponse)]
     if bad:
-        return CheckRow(
-            name,
-            False,
-            said(
-                s.BAD_RESPONSES,
-                bad=len(bad),
-                count=len(read),
-                problems="; ".join(f"{b.where}: {b.problem}" for b in bad[:5])
-                + ("; ..." if len(bad) > 5 else ""),
-            ),
-            said(s.CORRECT_ITEMS),
-        )
-    return CheckRow(name, True, said(s.LIST_OK, list=listed, count=len(read)))
+        return row(name, False, s.BAD_RESPONSES, s.CORRECT_ITEMS, bad=len(bad), count=len(read),
+                   problems="; ".join(f"{b.where}: {b.problem}" for b in bad[:5])
+                   + ("; ..." if len(bad) > 5 else ""))
+    return row(name, True, s.LIST_OK, list=listed, count=len(read))
 
 
 def _webhook(url: Any) -> CheckRow:
-    name = said(s.TEAMS_WEBHOOK)
+    name = s.TEAMS_WEBHOOK
     if url is None:
-        return CheckRow(name, True, said(s.NO_WEBHOOK))
+        return row(name, True, s.NO_WEBHOOK)
     parts = urlsplit(url.get_secret_value())
     if parts.scheme != "https" or "sig" not in parse_qs(parts.query):
-        return CheckRow(
-            name, False, said(s.NOT_WORKFLOWS, host=parts.hostname), said(s.COPY_WORKFLOWS)
-        )
-    return CheckRow(name, True, said(s.WEBHOOK_OK, host=parts.hostname))
+        return row(name, False, s.NOT_WORKFLOWS, s.COPY_WORKFLOWS, host=parts.hostname)
+    return row(name, True, s.WEBHOOK_OK, host=parts.hostname)

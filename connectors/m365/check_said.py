@@ -1,5 +1,6 @@
 """What ``compliance-bot check m365`` says: each row's name, verdict and fix as catalogue
-sentences, said by ``connectors.base.said`` in the language of the schools on the tenant.
+sentences, a row made by ``connectors.base.row(NAME, ok, VERDICT, FIX, **values)`` and said in
+the language of the schools on the tenant.
 
 Microsoft's own words stay as Microsoft writes them, values filled in after translating: Graph's
 permission names (``Mail.Send``), the Entra and Teams admin centres' menu names (no Welsh

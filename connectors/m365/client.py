@@ -96,6 +96,7 @@ _BUILDERS = tuple(
         "groups.delta.delta_request_builder",
         "groups.item.group_item_request_builder",
         "groups.item.members.members_request_builder",
+        "groups.item.transitive_members.transitive_members_request_builder",
         "sites.sites_request_builder",
         "sites.item.site_item_request_builder",
         "sites.item.lists.lists_request_builder",
@@ -457,6 +458,21 @@ class GraphClient(SharePointCalls):
             return [group_json(g) for g in found]
 
         return self._call("reading /groups", call)
+
+    def transitive_user_ids(self, group_id: str) -> list[str]:
+        """The ids of every user in a group, through its nested groups too
+        (``/groups/{id}/transitiveMembers``, GroupMember.Read.All), following
+        ``@odata.nextLink``; the group delta's ``members@delta`` gives direct members only."""
+        what = f"reading group {group_id}'s members through its nested groups"
+
+        async def call(graph: Any) -> list[str]:
+            builder = graph.groups.by_group_id(group_id).transitive_members
+            found = await json_pages(graph, builder, query(builder, select=["id"], top=999),
+                                     what, self._check_link)
+            return [str(m["id"]) for m in found
+                    if str(m.get("@odata.type", "")).lower() == "#microsoft.graph.user"]
+
+        return self._call(what, call)
 
     def group_member_ids(self, group_id: str, *, top: int = 1) -> list[str]:
         """The first ``top`` member ids of a group (a permission probe)."""

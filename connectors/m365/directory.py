@@ -50,7 +50,7 @@ DELTA_USER_SELECT = (*USER_FIELDS, "manager")  # manager changes arrive as manag
 GROUP_DELTA_SELECT = ("displayName", "members")  # membership changes arrive as members@delta
 MAX_DELTA_GROUPS = 50  # group delta's $filter takes at most 50 ids
 IN_LIMIT = 15  # Graph caps the values of one `in (...)` filter at 15
-CURSOR_VERSION = 3
+CURSOR_VERSION = 4
 NO_MAILBOX = "account with no mailbox"
 DIRECTORY_PERMISSIONS = "User.Read.All and GroupMember.Read.All (application, admin-consented)"
 
@@ -72,7 +72,9 @@ class _DeltaState:
 
     Graph's group delta only reports *changes* to membership, and a changed user's record must
     be complete (the store replaces groups and manager), so the cursor keeps the membership of
-    the configured groups and each user's manager id.
+    the configured groups and each user's manager id. The delta reports direct members only:
+    ``nested`` keeps the groups each role group holds, whose members are read through the
+    group's transitive members at every fetch (``GraphDirectory._expand``).
     """
 
     users_link: str
@@ -83,6 +85,7 @@ class _DeltaState:
     managers: dict[str, str]
     left_out: dict[str, str] = field(default_factory=dict)  # user id -> what the account is
     no_mailbox: dict[str, str] = field(default_factory=dict)  # user id -> "Name (sign-in)"
+    nested: dict[str, set[str]] = field(default_factory=dict)  # role group id -> its groups
 
     def dump(self) -> str:
         """The cursor string stored by the bot."""
@@ -97,6 +100,7 @@ class _DeltaState:
                 "managers": dict(sorted(self.managers.items())),
                 "left_out": dict(sorted(self.left_out.items())),
                 "no_mailbox": dict(sorted(self.no_mailbox.items())),
+                "nested": {g: sorted(n) for g, n in sorted(self.nested.items()) if n},
             },
             separators=(",", ":"),
         )
@@ -120,6 +124,7 @@ class _DeltaState:
                 left_out={str(k): str(v) for k, v in dict(raw.get("left_out") or {}).items()},
                 no_mailbox={str(k): str(v)
                             for k, v in dict(raw.get("no_mailbox") or {}).items()},
+                nested={str(g): set(map(str, n)) for g, n in dict(raw.get("nested") or {}).items()},
             )
         except (ValueError, KeyError, TypeError):
             return None
@@ -187,7 +192,9 @@ class GraphDirectory:
     sign-in name mail cannot reach, such as a scanner's) is never chased: it is left out and
     named in ``no_mailbox``. All left out accounts are counted in ``left_out``. A configured
     role group that does not exist stops the sync with a ``PermanentError``: carrying on would
-    make its members leavers.
+    make its members leavers. A role group holding other groups (All Staff holding Teachers)
+    has their members read too, through its transitive members; a delta link or cursor made
+    for another tenant is never followed (a school that moved reads its new tenant whole).
 
     Args:
         client: the Graph client.
@@ -197,6 +204,7 @@ class GraphDirectory:
         include_guests: read guest accounts as people too.
         include_unlicensed: read accounts without a licence as people too.
         max_pages: a guard against a server that never ends a round.
+        tenant: the tenant's id, which the cursor is made for.
     """
 
     client: GraphClient
@@ -205,12 +213,14 @@ class GraphDirectory:
     include_guests: bool = False
     include_unlicensed: bool = False
     max_pages: int = 10_000
+    tenant: str = ""
 
     @classmethod
     def from_settings(cls, client: GraphClient, m365: Any) -> GraphDirectory:
         """The directory ``M365Settings`` describe (role groups, who is read)."""
         return cls(client, role_groups=dict(m365.role_groups), all_users=m365.all_users,
-                   include_guests=m365.include_guests, include_unlicensed=m365.include_unlicensed)
+                   include_guests=m365.include_guests, include_unlicensed=m365.include_unlicensed,
+                   tenant=m365.tenant_id or "")
 
     def fetch(self, cursor: str | None = None) -> DirectoryChanges:
         """Return everyone (no or expired cursor) or the changes since ``cursor``."""
@@ -219,6 +229,7 @@ class GraphDirectory:
             f"all_users={self.all_users}",
             f"include_guests={self.include_guests}",
             f"include_unlicensed={self.include_unlicensed}",
+            f"tenant={self.tenant}",
         )
         if len(self.role_groups) > MAX_DELTA_GROUPS:
             raise M365SetupError(
@@ -276,6 +287,7 @@ class GraphDirectory:
         users, users_link = self._users_round(None)
         live, _ = _fold_users(users)
         members: dict[str, set[str]] = {gid: set() for gid in names}
+        nested: dict[str, set[str]] = {gid: set() for gid in names}
         groups_link: str | None = None
         if names:
             query = " or ".join(f"id eq {_quote(gid)}" for gid in sorted(names))
@@ -287,9 +299,11 @@ class GraphDirectory:
             )
             for group in groups:
                 if group.id in members and not group.removed:
-                    _apply(members[group.id], group)
+                    _apply(members[group.id], group, nested[group.id])
+        self._expand(members, nested, {})
         managers = {uid: u.manager.id for uid, u in live.items() if u.manager is not None}
-        state = _DeltaState(users_link, groups_link, config, names, members, managers)
+        state = _DeltaState(users_link, groups_link, config, names, members, managers,
+                            nested=nested)
         return state.changes(self._people(live.values(), state, set(), live), complete=True)
 
     def _delta(self, state: _DeltaState) -> DirectoryChanges | None:
@@ -298,16 +312,18 @@ class GraphDirectory:
         groups_link = state.groups_link
         before = state.in_scope()
         members = {gid: set(m) for gid, m in state.members.items()}
+        nested = {gid: set(state.nested.get(gid, ())) for gid in members}
         affected: set[str] = set()
         if state.groups_link:
-            groups_link = self._group_changes(state, members, affected)
+            groups_link = self._group_changes(state, members, nested, affected)
             if groups_link is None:
                 return None  # a role group was deleted or renamed
+        affected |= self._expand(members, nested, state.nested)
         changed, removed = _fold_users(users)
         managers = dict(state.managers)
         new_state = _DeltaState(
             users_link, groups_link, state.config, state.names, members, managers,
-            dict(state.left_out), dict(state.no_mailbox),
+            dict(state.left_out), dict(state.no_mailbox), nested,
         )
         for uid in removed:
             managers.pop(uid, None)
@@ -334,9 +350,11 @@ class GraphDirectory:
         return new_state.changes(read, complete=False, removed=removed)
 
     def _group_changes(
-        self, state: _DeltaState, members: dict[str, set[str]], affected: set[str]
+        self, state: _DeltaState, members: dict[str, set[str]], nested: dict[str, set[str]],
+        affected: set[str],
     ) -> str | None:
-        """Apply the role groups' membership changes since ``state`` to ``members``.
+        """Apply the role groups' membership changes since ``state`` to ``members`` (and the
+        groups they hold to ``nested``).
 
         Ids whose membership changed are added to ``affected``. Returns the new groups delta
         link, or None when a role group was deleted or renamed (only a full sync can be right).
@@ -354,8 +372,21 @@ class GraphDirectory:
             )
             if group.removed or renamed:
                 return None
-            affected |= _apply(members[group.id], group)
+            affected |= _apply(members[group.id], group, nested[group.id])
         return groups_link
+
+    def _expand(self, members: dict[str, set[str]], nested: Mapping[str, set[str]],
+                before: Mapping[str, set[str]]) -> set[str]:
+        """Each role group that holds other groups (or held some at the last fetch) has its
+        members read whole through its transitive members, nested groups' members among them;
+        returns the user ids whose membership changed."""
+        changed: set[str] = set()
+        for gid in sorted(members):
+            if nested.get(gid) or before.get(gid):
+                found = set(self.client.transitive_user_ids(gid))
+                changed |= found ^ members[gid]
+                members[gid] = found
+        return changed
 
     def _reread(
         self, ids: Sequence[str], records: dict[str, GraphUser], managers: dict[str, str]
@@ -439,11 +470,14 @@ class GraphDirectory:
         return people, rejected, records
 
 
-def _apply(members: set[str], group: GraphGroup) -> set[str]:
-    """Apply a group's delta entry to its ``members``; the ids whose membership changed."""
+def _apply(members: set[str], group: GraphGroup, nested: set[str]) -> set[str]:
+    """Apply a group's delta entry to its ``members`` and the groups it holds (``nested``);
+    the ids whose membership changed."""
     changed = (set(group.members_added) - members) | (members & set(group.members_removed))
     members.update(group.members_added)
     members.difference_update(group.members_removed)
+    nested.update(group.groups_added)
+    nested.difference_update(group.groups_removed)
     return changed
 
 

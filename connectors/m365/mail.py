@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import ClassVar
 
 from bot.core.ports import (
-    SETUP_RETRY_SECONDS,
     DeliveryUnknownError,
     LookupNotPermittedError,
     Mailer,
@@ -192,5 +191,5 @@ class GraphMailer(Mailer):
 
     def _setup(self, text: str) -> SetupError:
         """Graph refused the app, not the message: pause mail until the setup is fixed."""
-        self._blocked_until = self._clock() + SETUP_RETRY_SECONDS
+        self._blocked_until = self._clock() + SetupError.wait
         return SetupError(f"mail paused: {text}")

@@ -70,6 +70,10 @@ class GraphGroup:
     removed: bool = False
     members_added: tuple[str, ...] = ()
     members_removed: tuple[str, ...] = ()
+    # member groups (nested) added and removed: their members are read through the group's
+    # transitive members, as the delta reports direct members only
+    groups_added: tuple[str, ...] = ()
+    groups_removed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -161,16 +165,23 @@ def user_json(u: Mapping[str, Any], *, expanded_manager: bool = False) -> GraphU
 
 
 def group_json(g: Mapping[str, Any]) -> GraphGroup:
-    """A group delta entry (raw Graph JSON) as a plain record; only user members count (an
-    entry without an ``@odata.type`` is a user)."""
+    """A group delta entry (raw Graph JSON) as a plain record: its user members (an entry
+    without an ``@odata.type`` is a user) and its nested groups; devices and the rest aside."""
     entries = [e for e in g.get("members@delta") or [] if isinstance(e, dict) and e.get("id")]
-    users = [e for e in entries if str(e.get("@odata.type") or _USER).lower() == _USER]
+    kinds = {k: [e for e in entries if str(e.get("@odata.type") or _USER).lower() == k]
+             for k in (_USER, "#microsoft.graph.group")}
+
+    def ids(kind: str, removed: bool) -> tuple[str, ...]:
+        return tuple(str(e["id"]) for e in kinds[kind] if ("@removed" in e) == removed)
+
     return GraphGroup(
         id=str(g["id"]),
         display_name=text_or_none(g.get("displayName")),
         removed="@removed" in g,
-        members_added=tuple(str(e["id"]) for e in users if "@removed" not in e),
-        members_removed=tuple(str(e["id"]) for e in users if "@removed" in e),
+        members_added=ids(_USER, False),
+        members_removed=ids(_USER, True),
+        groups_added=ids("#microsoft.graph.group", False),
+        groups_removed=ids("#microsoft.graph.group", True),
     )
 
 

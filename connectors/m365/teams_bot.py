@@ -30,9 +30,10 @@ fresh credential (its own, empty cache): :meth:`TeamsBot._graph_token`.
 Pacing: Teams allows a bot 50 requests a second per app per tenant (Microsoft's "Optimize your
 bot with rate limiting"); we keep to ``CARDS_PER_SECOND`` and activity-feed calls to
 ``FEED_PER_SECOND`` (about 5 a second per app per tenant), bulk calls to ``BULK_CALLS``
-per ``BULK_WINDOW`` seconds (about 2 a second). A 429's ``Retry-After`` is handed
-to the outbox as a ``RetryableError``, which pauses the channel until then: nothing is lost
-and nothing is sent twice.
+per ``BULK_WINDOW`` seconds (about 2 a second), counted by the bot's ``pacer`` (the
+database's in the app: every dispatch worker and web process together). A 429's
+``Retry-After`` is handed to the outbox as a ``RetryableError``, which pauses the channel until
+then: nothing is lost and nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -49,12 +50,14 @@ from bot.core.ports import (
     TEAMS_APP_RSC,
     CardMessage,
     DeliveryUnknownError,
+    Limit,
+    Pacer,
     PermanentError,
     RetryableError,
     SendResult,
     SetupError,
 )
-from connectors.base import RateLimiter, parse_retry_after
+from connectors.base import LocalPacer, paced, parse_retry_after
 from connectors.m365.client import azure_transport, build_credential, translate_error
 from connectors.m365.errors import ENV
 
@@ -133,6 +136,7 @@ class TeamsBot:
         credential: makes the connector's azure-identity credential (each one made has an
             empty token cache): Graph's tokens, and the Connector's when ``bot`` is None.
         bot: the bot's own app registration's credential (:func:`bot_credential`), or None.
+        counted_as: the app in its tenant (``client id@tenant``): what Teams counts by.
     """
 
     platform = "teams"  # not a field: what ``ChatBot.platform`` asks
@@ -144,12 +148,11 @@ class TeamsBot:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     timeout: float = 15.0
+    counted_as: str = ""
     _own: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _http: httpx.Client | None = field(default=None, init=False, repr=False)
-    cards: RateLimiter = field(init=False, repr=False)
-    feed: RateLimiter = field(init=False, repr=False)
-    bulk: RateLimiter = field(init=False, repr=False)
+    pacer: Pacer = field(init=False, repr=False)  # the database's once the app shares it
 
     @classmethod
     def from_settings(
@@ -170,12 +173,15 @@ class TeamsBot:
             transport=transport,
             clock=clock,
             sleep=sleep,
+            counted_as=f"{m365.client_id}@{m365.tenant_id}",
         )
 
     def __post_init__(self) -> None:
-        self.cards = RateLimiter(CARDS_PER_SECOND, 1.0, clock=self.clock, sleep=self.sleep)
-        self.feed = RateLimiter(FEED_PER_SECOND, 1.0, clock=self.clock, sleep=self.sleep)
-        self.bulk = RateLimiter(BULK_CALLS, BULK_WINDOW, clock=self.clock, sleep=self.sleep)
+        self.pacer = LocalPacer(self.clock)
+
+    def _paced(self, kind: str, calls: int, window: float) -> None:
+        """Wait for room for one more call of ``kind`` (Teams' limits per app per tenant)."""
+        paced(self.pacer, [Limit(f"teams-{kind}:{self.counted_as}", calls, window)], self.sleep)
 
     # ---- plumbing ---------------------------------------------------------------------------
     def _client(self) -> httpx.Client:
@@ -322,7 +328,7 @@ class TeamsBot:
         template: dict[str, str] | None = None,
     ) -> None:
         """An activity-feed notification for one person (``TeamsActivity.Send``)."""
-        self.feed.acquire()
+        self._paced("feed", FEED_PER_SECOND, 1.0)
         body = _feed_body(activity_type, preview, web_url, template)
         response = self._graph(
             "POST", f"/users/{user_id}/teamwork/sendActivityNotification", json=body
@@ -343,7 +349,7 @@ class TeamsBot:
         does not answer per recipient: one without the app is skipped there."""
         if not 1 <= len(user_ids) <= BULK_RECIPIENTS:
             raise ValueError(f"1 to {BULK_RECIPIENTS} recipients a call, not {len(user_ids)}")
-        self.bulk.acquire()
+        self._paced("bulk", BULK_CALLS, BULK_WINDOW)
         body = {
             **_feed_body(activity_type, preview, web_url, template),
             "recipients": [
@@ -380,7 +386,7 @@ class TeamsBot:
         service_url = str(payload.get("service_url") or "")
         if not conversation or not isinstance(content, dict) or not service_url:
             raise PermanentError(f"card {card.idempotency_key} has no chat to go to")
-        self.cards.acquire()
+        self._paced("cards", CARDS_PER_SECOND, 1.0)
         token = self.connector_token()
         url = f"{service_url.rstrip('/')}/v3/conversations/{conversation}/activities"
         activity: dict[str, Any] = {"type": "message", "summary": card.title}

@@ -10,7 +10,9 @@ deploy/mis.md):
   Basic with an empty password, as the PHP client sends it, and ``Authorization: Bearer``).
 * a list answers ``{"data": [...], "meta": {"pagination": {"next": url | null, "previous": ...,
   "more": bool, "per_page": n, "current_page": n}}}``; the client follows ``next`` (it already
-  carries the query) until it is empty, as ``ResultIterator::valid`` does.
+  carries the query) until it is empty, as ``ResultIterator::valid`` does, but only on the
+  school's own Wonde host under ``/v1.0/`` (the token never leaves it), never to a page it has
+  seen (a ``next`` that loops ends the read with an error) and at most ``MAX_PAGES`` pages.
 * ``updated_after=YYYY-MM-DD HH:MM:SS`` (the readme's example ``2016-06-24 00:00:00``; Wonde's
   times are Europe/London) filters a list to records changed since; dates come as objects
   ``{"date": "2016-04-05 00:00:00.000000", "timezone_type": 3, "timezone": "Europe/London"}``.
@@ -33,9 +35,10 @@ import httpx
 from bot.core.ports import PermanentError, RetryableError, SetupError
 from connectors.base import parse_retry_after
 
-__all__ = ["MAX_WAITS", "PER_PAGE", "WondeClient"]
+__all__ = ["MAX_PAGES", "MAX_WAITS", "PER_PAGE", "WondeClient"]
 
 PER_PAGE = 200  # the most a page holds: 1,500 staff in 8 requests
+MAX_PAGES = 500  # 100,000 records a list: far past any school's staff, short of a loop
 MAX_WAITS = 3  # 429s waited out in one call before the read is given up for now
 LONGEST_WAIT = 60.0  # seconds: a longer Retry-After is left to the next sweep
 
@@ -62,6 +65,7 @@ class WondeClient:
     ) -> None:
         self.school = school
         self._sleep = sleep
+        self._host = domain
         self._http = httpx.Client(
             base_url=f"https://{domain}/v1.0/",
             headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
@@ -70,14 +74,32 @@ class WondeClient:
         )
 
     def pages(self, resource: str, params: Mapping[str, str]) -> Iterator[list[dict[str, Any]]]:
-        """Each page of ``schools/{school}/{resource}`` in turn, following ``next``."""
+        """Each page of ``schools/{school}/{resource}`` in turn, following ``next`` on the
+        school's host only; PermanentError for a ``next`` elsewhere, one seen before, or past
+        ``MAX_PAGES`` (the caller has changed nothing yet: its read is given up whole)."""
         url: str | None = f"schools/{self.school}/{resource}"
         query: Mapping[str, str] | None = {"per_page": str(PER_PAGE), **params}
+        seen: set[str] = set()
         while url:
+            if len(seen) == MAX_PAGES:
+                raise PermanentError(f"Wonde's {resource} list ran past {MAX_PAGES} pages")
             body = self._get(url, query)
+            seen.add(str(self._http.build_request("GET", url, params=query).url))
             yield list(body.get("data") or [])
             pagination = (body.get("meta") or {}).get("pagination") or {}
             url, query = pagination.get("next") or None, None  # ``next`` carries the query
+            if url is not None:
+                self._check_next(str(url), seen, resource)
+
+    def _check_next(self, url: str, seen: set[str], resource: str) -> None:
+        """A ``next`` link the read may follow: on the school's host, under the API, unseen."""
+        link = httpx.URL(url)
+        if link.scheme != "https" or link.host != self._host or not link.path.startswith(
+                "/v1.0/"):
+            raise PermanentError(f"Wonde's {resource} list pointed its next page away from "
+                                 f"{self._host}: not followed")
+        if str(link) in seen:
+            raise PermanentError(f"Wonde's {resource} list gave a page it had already given")
 
     def _get(self, url: str, query: Mapping[str, str] | None) -> dict[str, Any]:
         """One GET, 429s waited out; a refusal as the ports' errors (never the token)."""

@@ -59,7 +59,7 @@ PHASES = (
     ("directory sync", "engine/directory.py", "sync_directory"),
     ("  reading the staff file", "engine/sweep.py", "fetch"),
     ("  apply_listing", "engine/directory.py", "apply_listing"),
-    ("extra people", "engine/sweep.py", "_extra_people"),
+    ("extra people", "engine/sweep_people.py", "extra_people"),
     ("settings", "engine/sweep.py", "_settings"),
     ("handovers", "engine/sweep.py", "_handovers"),
     ("duties", "engine/sweep.py", "_duties"),

@@ -50,3 +50,17 @@ def test_a_school_year_keeps_its_promises(
     # half terms of one term key as the term ('Autumn 1' + 'Autumn 2' = 'Autumn')
     names |= {n.rsplit(" ", 1)[0] for n in names}
     check_and_report(year, nation, names)
+
+
+@pytest.mark.parametrize("nation", ["england", "jersey"])
+def test_an_independent_schools_year_tells_its_proprietor_body(
+    nation: str, school: SchoolBuilder, sqlite_url: str, frozen_clock: FrozenClock
+) -> None:
+    """An independent school (``independent: true``), its policies approved by default by "the
+    proprietor": each of its proprietor body's eight members gets every review email the chair
+    gets (a governor's share elsewhere), and nothing it is sent says governors."""
+    first, last = YEARS[nation]
+    year = walk(school, sqlite_url, frozen_clock, nation, first, last, independent=True)
+    names = {str(t["name"]) for t in NATIONS[nation]["terms"]}  # type: ignore[attr-defined]
+    names |= {n.rsplit(" ", 1)[0] for n in names}
+    check_and_report(year, f"{nation} (independent)", names)

@@ -1,6 +1,8 @@
-"""Every page of the demo school on a phone (390 × 844), for every persona and in every theme, in
-a real Chromium: nothing scrolls sideways, and axe-core (tests/node) finds no WCAG 2 A/AA
-violation. Every GET page in the app's route list is visited by someone. The app's
+"""Every page of the demo school on a phone (390 × 844), for every persona and in every theme, and
+in each language a school may choose (English, Welsh, both), in a real Chromium: nothing scrolls
+sideways, and axe-core (tests/node) finds no WCAG 2 A/AA violation (the colour rules in each
+theme in English; a page's colours are the same in every language). Every GET page in the
+app's route list is visited by someone. The app's
 Content-Security-Policy stays as served (see tests/support/axe.py); every page is checked for its
 CSP header and for anything the CSP refused. axe runs once per distinct page of a walk: a page
 whose elements, attributes and words are those of one checked already (the governor's and the
@@ -31,7 +33,9 @@ import time_machine
 import yaml
 from sqlalchemy import select
 
+from bot.core.config import store as config_store
 from bot.core.context import AppContext
+from bot.core.i18n import html_lang
 from bot.core.links import make_token
 from bot.core.models import Duty, Person
 from bot.web.app import ROUTERS, create_app
@@ -45,6 +49,7 @@ pytestmark = pytest.mark.browser
 TODAY = IN_TERM  # a Wednesday in term
 PHONE = {"width": 390, "height": 844}
 THEMES = ("light", "dark", "contrast")
+LANGUAGES = ("en", "cy", "cy+en")  # the school's ``language:``
 # a theme changes colours only: in the others, axe runs the rules that read colours
 COLOUR_RULES = ["color-contrast", "link-in-text-block"]
 # files, exports and machine answers: nothing to lay out or read on a phone
@@ -202,6 +207,7 @@ class Visit:
     status: int
     scroll_width: int
     problems: list[str] = field(default_factory=list)
+    lang: str = ""  # the page's <html lang>
 
     def __str__(self) -> str:
         return f"{self.persona}, {self.path} [{self.status}], {self.theme} theme"
@@ -217,12 +223,13 @@ class Phone:
         persona: str,
         base_url: str,
         checked: dict[str, list[tuple[list[str], int]]],
+        colours: bool = True,
     ) -> None:
         """A fresh context (own cookies) with axe-core in every page; links to ``url`` and to
         ``base_url`` (the address the school's links are made with) are followed. ``checked``:
         what axe found on each page already shown (by ``_SAME_PAGE``), shared by the walk's
-        phones."""
-        self.checked = checked
+        phones; ``colours``: whether axe's colour rules run in the themes after the first."""
+        self.checked, self.colours = checked, colours
         self.context = chromium.new_context(viewport=PHONE)
         add_axe(self.context, NODE_MODULES)
         self.page = self.context.new_page()
@@ -248,13 +255,18 @@ class Phone:
         # a page shown already (another route or persona, the same elements and words): axe
         # found what it found there; the CSP is checked on each response all the same
         same = self.page.evaluate(_SAME_PAGE)
+        lang = self.page.evaluate("document.documentElement.lang")
         found = self.checked.get(same)
         if found is None:
-            found = axe_in_themes(self.page, list(THEMES), COLOUR_RULES)  # one round trip
+            found = axe_in_themes(  # one round trip
+                self.page, list(THEMES), COLOUR_RULES if self.colours else None
+            )
             self.checked[same] = found
         for theme, (violations, width) in zip(THEMES, found, strict=True):
             problems += violations
-            self.visits.append(Visit(self.persona, where, theme, response.status, width, problems))
+            self.visits.append(
+                Visit(self.persona, where, theme, response.status, width, problems, lang)
+            )
             problems = []
 
     def crawl(self, walked: Collection[str], part_of: dict[str, re.Pattern[str]]) -> None:
@@ -319,11 +331,22 @@ class Walks:
     crawl saw. The member of staff's immediate concern is made whichever walks are taken."""
 
     def __init__(
-        self, chromium: Any, tmp_path_factory: pytest.TempPathFactory, walks: Collection[str]
+        self,
+        chromium: Any,
+        tmp_path_factory: pytest.TempPathFactory,
+        walks: Collection[str],
+        language: str = "en",
     ) -> None:
-        """The school, its server and the walks, none taken yet."""
+        """The school (its ``language:`` set to ``language``), its server and the walks, none
+        taken yet."""
         self.ctx = AppContext(demo_school(tmp_path_factory, TODAY))
-        self.chromium, self.walks = chromium, walks
+        if language != "en":  # as the settings pages save it (the demo keeps its settings there)
+            org = config_store.updated(self.ctx.config, self.ctx.config.school().id,
+                                       language=language)
+            with self.ctx.store.transaction() as session:
+                config_store.save(session, org, by="test", now=at(TODAY, 9), note=language)
+            self.ctx.forget_config()
+        self.chromium, self.walks, self.language = chromium, walks, language
         self.seen: dict[tuple[str, str], list[Visit]] = {}
         self.checked: dict[str, list[tuple[list[str], int]]] = {}
         self._steps = self._walk()
@@ -342,7 +365,8 @@ class Walks:
         self._running.close()
         self.ctx.store.dispose()
         taken = sum(len(visits) for visits in self.seen.values()) // len(THEMES)
-        print(f"\naxe: {len(self.checked)} distinct pages checked for {taken} visits")
+        print(f"\naxe ({self.language}): {len(self.checked)} distinct pages checked for {taken} "
+              "visits")
 
     def visits(self, persona: str, part: str) -> list[Visit]:
         """What ``persona`` saw of ``part`` (in every theme); the walks before it taken first."""
@@ -363,7 +387,8 @@ class Walks:
             if persona not in self.walks and persona != STAFF:
                 continue
             phone = Phone(
-                self.chromium, self.server.url, persona, self.ctx.settings.base_url, self.checked
+                self.chromium, self.server.url, persona, self.ctx.settings.base_url, self.checked,
+                colours=self.language == "en",
             )
             try:
                 if email is not None:
@@ -410,12 +435,15 @@ def walks_of(personas: Collection[str]) -> list[Any]:
 WALKS = walks_of(set(PERSONAS) - set(OFFICE))
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[Walks]:
-    """The walks of this module's personas, each taken when first asked for."""
+@pytest.fixture(scope="module", params=LANGUAGES)
+def demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, chromium: Any
+) -> Iterator[Walks]:
+    """The walks of this module's personas in the school's language, each taken when first
+    asked for."""
     if not (NODE_MODULES / "axe-core").is_dir():
         _missing("tests/node is not installed (cd tests/node && npm ci)")
-    with Walks(chromium, tmp_path_factory, set(PERSONAS) - set(OFFICE)) as walks:
+    with Walks(chromium, tmp_path_factory, set(PERSONAS) - set(OFFICE), request.param) as walks:
         yield walks
 
 
@@ -429,6 +457,8 @@ def walk_tests(walks: list[tuple[str, str]]) -> tuple[Callable[..., None], ...]:
         assert {v.persona for v in pages} == {walk[0]}
         assert {v.theme for v in pages} == set(THEMES)
         assert len(pages) >= 3 * 4, walk
+        # in the school's language: Welsh first in cy and cy+en (the walk is not English twice)
+        assert {v.lang for v in pages} == {html_lang(demo.language)}, walk
 
     @pytest.mark.parametrize("walk", walks)
     def no_page_scrolls_sideways_on_a_phone(demo: Walks, walk: tuple[str, str]) -> None:

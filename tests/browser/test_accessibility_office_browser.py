@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_accessibility_browser import OFFICE, Walks, walk_tests, walks_of
+from tests.browser.test_accessibility_browser import (
+    LANGUAGES,
+    OFFICE,
+    Walks,
+    walk_tests,
+    walks_of,
+)
 from tests.conftest import _missing
 from tests.support.paths import NODE_MODULES
 
@@ -19,13 +25,16 @@ pytestmark = pytest.mark.browser
 WALKS = walks_of(OFFICE)
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[Walks]:
-    """The deputy DSL's and the business manager's walks, each taken when first asked for
-    (after the member of staff has made an immediate concern, as in the first half)."""
+@pytest.fixture(scope="module", params=LANGUAGES)
+def demo(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, chromium: Any
+) -> Iterator[Walks]:
+    """The deputy DSL's and the business manager's walks in the school's language, each taken
+    when first asked for (after the member of staff has made an immediate concern, as in the
+    first half)."""
     if not (NODE_MODULES / "axe-core").is_dir():
         _missing("tests/node is not installed (cd tests/node && npm ci)")
-    with Walks(chromium, tmp_path_factory, OFFICE) as walks:
+    with Walks(chromium, tmp_path_factory, OFFICE, request.param) as walks:
         yield walks
 
 

@@ -17,7 +17,7 @@ from bot.core.models import AuditEvent
 from tests.support.clock import FrozenClock
 from tests.support.fakes.oidc import FakeOidc
 from tests.support.helpers import SchoolBuilder
-from tests.web.test_teams_sso import HEAD, TAB, claims, sso_env
+from tests.web.test_teams_sso import HEAD, TAB, TENANT, claims, sso_env
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +56,7 @@ def test_the_tab_signs_the_headteacher_in_without_a_click(
     with live_server(provider.app) as idp:
         provider.issuer = idp.url
         env = sso_env(school, provider)
-        token = provider.sign(claims(int(time.time()), iss=provider.issuer))
+        token = provider.sign(claims(int(time.time()), iss=provider.tenant_issuer(TENANT)))
         with live_server(env.app) as server:
             frame = open_in_teams(page, server.url, token)
             frame.wait_for_selector("text=Please sign in", state="detached")

@@ -1,5 +1,5 @@
 """``compliance-bot chat smoke`` passes on a fresh demo school: the Chat app's /api/chat served
-on 127.0.0.1 and driven with tokens a local issuer signed (bot/cli/chat_smoke.py)."""
+on 127.0.0.1 and driven with tokens a local issuer signed (tools/chat_smoke.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli.chat_smoke import run_smoke
+from tools.chat_smoke import run_smoke
 
 pytest.importorskip("google.auth", reason="google-auth is the google extra (uv sync)")
 

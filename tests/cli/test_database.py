@@ -14,7 +14,7 @@ from bot.cli.main import app
 from bot.core.models import School
 from bot.core.settings import Settings
 from bot.core.store import Store, shown_url
-from bot.features.setup.school_setup import existing_school
+from bot.features.setup.install import existing_school
 from tests.support.helpers import SchoolBuilder
 from tests.support.keys import TEST_KEYS
 from tests.support.newcomer import answers_file, policy_folder, staff_csv, term_calendar
@@ -143,5 +143,6 @@ def test_init_refuses_a_database_that_holds_a_school_but_takes_one_only_migrated
     refused = CliRunner().invoke(app, ["init", "--answers", "answers.yaml"],
                                  env={**WIDE, "COMPLIANCE_BOT_DATABASE_URL": database_url})
     assert refused.exit_code == 2
-    assert "already holds a school's data" in " ".join(refused.output.split())
+    # an install's database, but this folder is not its home: told where to point (#77)
+    assert "holds schools whose folder is not this one" in " ".join(refused.output.split())
     assert not (tmp_path / ".env").exists()

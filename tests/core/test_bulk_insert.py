@@ -18,7 +18,6 @@ from bot.core.store import (
     insert_later,
     one_of,
 )
-from bot.core.write_behind import SessionLent, write_behind
 from tests.support.keys import TEST_KEYS
 
 CREATED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -128,23 +127,24 @@ def test_json_columns_arrive_as_given(database_url: str) -> None:
             payload, [awkward], [], awkward)
 
 
-def test_rows_written_behind_are_there_once_the_writing_is_done(database_url: str) -> None:
+def test_prepared_writes_insert_their_rows_in_the_order_given(database_url: str) -> None:
     store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
     with store.transaction() as session:
         bulk_insert(session, School, [{"id": "oak", "name": "Oak", "created_at": CREATED}])
         first = insert_later(session, Requirement, [_requirement(f"r{n}") for n in range(3000)])
         then = insert_later(session, Requirement, [_requirement("last")])
-        writing = write_behind(session, [first, then])
-        writing.result()
+        first()
+        then()
         assert session.scalar(select(func.count()).select_from(Requirement)) == 3001
     with store.session() as session:  # committed with the transaction, in the order given
         keys = list(session.scalars(select(Requirement.key).order_by(Requirement.id)))
     assert keys == [f"r{n}" for n in range(3000)] + ["last"]
 
 
-def test_a_failed_write_behind_is_raised_and_the_transaction_rolls_back(database_url: str
-                                                                         ) -> None:
+def test_a_failed_prepared_write_is_raised_and_the_transaction_rolls_back(
+    database_url: str,
+) -> None:
     store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
     with store.session() as session:
@@ -152,53 +152,7 @@ def test_a_failed_write_behind_is_raised_and_the_transaction_rolls_back(database
         bulk_insert(session, School, [{"id": "oak", "name": "Oak", "created_at": CREATED}])
         with pytest.raises(Exception, match=r"(?i)unique"):  # the same key twice
             rows = [_requirement("same"), _requirement("same")]
-            write_behind(session, [insert_later(session, Requirement, rows)]).result()
-        session.rollback()
-    with store.session() as session:
-        assert session.scalar(select(func.count()).select_from(School)) == 0
-
-
-def test_the_session_is_refused_while_writes_run_behind_it(database_url: str) -> None:
-    """The write-behind contract in code, on both databases: until ``result()`` the session is
-    lent to the writes — a read or a commit from the caller fails, naming the rule — and after
-    it the session is the caller's again, with every row written."""
-    store = Store(database_url, keys=TEST_KEYS)
-    store.upgrade()
-    with store.session() as session:
-        session.begin()
-        bulk_insert(session, School, [{"id": "oak", "name": "Oak", "created_at": CREATED}])
-        rows = [_requirement(f"r{n}") for n in range(50)]
-        writing = write_behind(session, [insert_later(session, Requirement, rows)])
-        with pytest.raises(SessionLent, match="lent to writes running behind it"):
-            session.scalar(select(func.count()).select_from(Requirement))
-        # still lent once the writes are done (on PostgreSQL they may be, on a busy machine):
-        # only result() gives the session back
-        if database_url.startswith("postgresql"):
-            assert writing._finished.wait(30)
-        with pytest.raises(SessionLent):
-            session.scalar(select(func.count()).select_from(Requirement))
-        writing.result()
-        assert session.scalar(select(func.count()).select_from(Requirement)) == 50
-        session.commit()
-    with store.session() as session:
-        session.begin()
-        writing = write_behind(session, [insert_later(session, Requirement, [_requirement("x")])])
-        with pytest.raises(SessionLent):  # a commit under the writes: the transaction is lost
-            session.connection().commit()
-        writing.abandon()
-        session.rollback()
-    with store.session() as session:
-        assert session.scalar(select(func.count()).select_from(Requirement)) == 50
-
-
-def test_abandoned_writes_give_the_session_back_for_the_rollback(database_url: str) -> None:
-    store = Store(database_url, keys=TEST_KEYS)
-    store.upgrade()
-    with store.session() as session:
-        session.begin()
-        bulk_insert(session, School, [{"id": "oak", "name": "Oak", "created_at": CREATED}])
-        writing = write_behind(session, [insert_later(session, Requirement, [_requirement("a")])])
-        writing.abandon()
+            insert_later(session, Requirement, rows)()
         session.rollback()
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(School)) == 0

@@ -30,11 +30,11 @@ from bot.core.uploads import (
     MAX_ZIP_MEMBERS,
     AttachmentError,
     check_document_content,
-    check_docx,
+    check_zip,
     clean_attachment,
 )
 from bot.demo.documents import code_of_conduct_docx
-from bot.features.policies.importer.reading import extract_text
+from bot.features.policies.importer.reading import read_document
 from bot.features.policies.importer.values import PolicyImportError
 from bot.features.setup.service import SetupError, read_upload
 from bot.features.setup.term_calendar import MAX_ICS_BYTES, CalendarError, read_term_calendar
@@ -45,6 +45,7 @@ from tests.support.helpers import SchoolBuilder
 from tests.support.hostile import (
     DISGUISED,
     HOSTILE_PDFS,
+    LAUGHS,
     MB,
     billion_laughs_docx,
     declared_size,
@@ -65,16 +66,52 @@ from tests.support.pdfs import PDF, pdf_document
             b"<< /Names [(a) 5 0 R] >>",
             b"<< /S /JavaScript /JS (x) >>",
         ),
-        pdf_document(b"/Open#41ction << /S /GoTo /D [3 0 R /Fit] >>"),  # any OpenAction
-        pdf_document(b"", b"<< /S /L#61unch /F (cmd.exe) >>"),  # only in the xref table
         pdf_document(b"/Names << /Embedded#46iles 4 0 R >>", b"<< /Names [] >>"),
         pdf_document(b"/A#41 << /WC << /S /Java#53cript /J#53 (x) >> >>"),
+        # a move to a page, then a script
+        pdf_document(b"/OpenAction << /S /GoTo /D [3 0 R /Fit] /Next << /S /JavaScript >> >>"),
     ],
-    ids=["escaped-open-action", "escaped-names-tree", "open-action", "launch", "embedded", "aa"],
+    ids=["escaped-open-action", "escaped-names-tree", "embedded", "aa", "goto-then-script"],
 )
 def test_active_content_is_refused_however_it_is_spelt(data: bytes) -> None:
-    assert b"/JavaScript" not in data or b"#" in data
+    assert b"/JavaScript" not in data or b"#" in data or b"/Next" in data
     with pytest.raises(AttachmentError, match="contains scripts or embedded files"):
+        clean_attachment("minutes.pdf", data)
+
+
+ACTS = "contains actions that a PDF reader would carry out"
+
+
+@pytest.mark.parametrize(
+    ("data", "refused"),
+    [
+        # what almost every writer puts in: "open at page 1" (LibreOffice, fpdf, Acrobat)
+        (pdf_document(b"/OpenAction [3 0 R /XYZ null null 0]"), None),
+        (pdf_document(b"/OpenAction [3 0 R /FitH null]"), None),
+        (pdf_document(b"/Open#41ction << /S /GoTo /D [3 0 R /Fit] >>"), None),
+        (pdf_document(b"/OpenAction << /S /GoTo /D (intro) >>"), None),  # a named destination
+        (pdf_document(b"/AA << /WC << /S /GoTo /D [3 0 R /Fit] >> >>"), None),
+        # a web address opened by itself, or anything else done as it opens
+        (pdf_document(b"/OpenAction << /S /URI /URI (https://evil.example) >>"), ACTS),
+        (pdf_document(b"/OpenAction << /S /GoTo /D [3 0 R /Fit] /Next << /S /URI >> >>"), ACTS),
+        (pdf_document(b"/OpenAction << /S /Named /N /Print >>"), ACTS),
+        (pdf_document(b"/AA << /WC << /S /URI /URI (https://evil.example) >> >>"), ACTS),
+        # anywhere, even behind a click: a program, another file, a form sent, media
+        (pdf_document(b"", b"<< /S /L#61unch /F (cmd.exe) >>"), ACTS),  # only in the xref
+        (pdf_document(b"", b"<< /S /GoToR /F (other.pdf) /D [0 /Fit] >>"), ACTS),
+        (pdf_document(b"", b"<< /S /GoToE /D [0 /Fit] >>"), ACTS),
+        (pdf_document(b"", b"<< /S /SubmitForm /F (https://evil.example) >>"), ACTS),
+        (pdf_document(b"", b"<< /S /ImportData /F (data.fdf) >>"), ACTS),
+        (pdf_document(b"", b"<< /Type /Annot /Subtype /RichMedia >>"), ACTS),
+        # a link a person clicks to a web address is no action run by itself
+        (pdf_document(b"", b"<< /Type /Annot /Subtype /Link /A << /S /URI /URI (x) >> >>"), None),
+    ],
+)
+def test_active_content_is_judged_precisely(data: bytes, refused: str | None) -> None:
+    if refused is None:
+        assert clean_attachment("minutes.pdf", data).data == data
+        return
+    with pytest.raises(AttachmentError, match=f"minutes.pdf: this PDF {refused}"):
         clean_attachment("minutes.pdf", data)
 
 
@@ -176,8 +213,8 @@ def _peak_bytes(action: Callable[[], object]) -> int:
 def test_a_docx_zip_bomb_is_refused_before_it_is_expanded() -> None:
     bomb = zip_of_zeros(200 * MB)
     assert len(bomb) < 1 * MB  # ~200 KB on the wire
-    with pytest.raises(AttachmentError, match=r"policy\.docx: this Word file would expand to 200"):
-        check_docx("policy.docx", bomb)
+    with pytest.raises(AttachmentError, match=r"policy\.docx: this file would expand to 200"):
+        check_zip("policy.docx", bomb)
     # the policy upload says so, naming the file, and so does the page that would show it
     with pytest.raises(SetupError, match=r"policy\.docx: .*would expand"):
         read_upload("policy.docx", bomb)
@@ -188,7 +225,7 @@ def test_a_docx_zip_bomb_is_refused_before_it_is_expanded() -> None:
 def test_a_docx_compressed_beyond_reason_is_refused() -> None:
     dense = zip_of_zeros(20 * MB)  # under the total, but 1000:1
     with pytest.raises(AttachmentError, match="compressed far more than a real document"):
-        check_docx("dense.docx", dense)
+        check_zip("dense.docx", dense)
 
 
 def test_a_member_longer_than_its_header_says_is_caught_by_the_capped_reader(
@@ -199,12 +236,12 @@ def test_a_member_longer_than_its_header_says_is_caught_by_the_capped_reader(
     with zipfile.ZipFile(io.BytesIO(liar)) as archive:  # the directory alone looks harmless
         assert sum(i.file_size for i in archive.infolist()) < 2000
     with pytest.raises(AttachmentError, match=r"liar\.docx: this Word file is damaged"):
-        check_docx("liar.docx", liar)
-    assert _peak_bytes(lambda: check_docx("liar.docx", liar)) < 10 * MB
+        check_zip("liar.docx", liar)
+    assert _peak_bytes(lambda: check_zip("liar.docx", liar)) < 10 * MB
     path = tmp_path / "liar.docx"
     path.write_bytes(liar)
-    with pytest.raises(PolicyImportError, match=r"not a readable \.docx file"):
-        extract_text(path)
+    with pytest.raises(PolicyImportError, match=r"liar\.docx: this Word file is damaged"):
+        read_document(path)
 
 
 def test_a_docx_of_too_many_parts_is_refused_and_a_real_one_is_read() -> None:
@@ -212,10 +249,10 @@ def test_a_docx_of_too_many_parts_is_refused_and_a_real_one_is_read() -> None:
     with zipfile.ZipFile(out, "w") as archive:
         for number in range(MAX_ZIP_MEMBERS + 1):
             archive.writestr(f"p/{number}.xml", "")
-    with pytest.raises(AttachmentError, match=r"many\.docx: this Word file holds 2,001 parts"):
-        check_docx("many.docx", out.getvalue())
+    with pytest.raises(AttachmentError, match=r"many\.docx: this file holds 2,001 parts"):
+        check_zip("many.docx", out.getvalue())
     real = code_of_conduct_docx()
-    check_docx("code.docx", real)  # no error
+    check_zip("code.docx", real)  # no error
     assert read_upload("code.docx", real)[0] == "code.docx"
 
 
@@ -256,7 +293,7 @@ def _refused_everywhere(kind: str, data: bytes, problem: str, tmp_path: Path) ->
     path = tmp_path / f"{kind}.pdf"
     path.write_bytes(data)
     with contextlib.suppress(PolicyImportError):  # the folder importer reads it quietly too
-        extract_text(path)
+        read_document(path)
     assert _peak_bytes(lambda: clean_attachment(f"{kind}.pdf", data)) < 64 * MB
 
 
@@ -268,15 +305,15 @@ def test_billion_laughs_in_a_word_part_is_refused_before_any_entity_expands(
 ) -> None:
     laughs = billion_laughs_docx()
     assert len(laughs) < 64 * 1024
-    with pytest.raises(AttachmentError, match=r"laughs\.docx: this Word file declares its own"):
-        check_docx("laughs.docx", laughs)
+    with pytest.raises(AttachmentError, match=r"laughs\.docx: this file declares its own"):
+        check_zip("laughs.docx", laughs)
     with pytest.raises(SetupError, match=r"laughs\.docx: .*declares its own XML entities"):
         read_upload("laughs.docx", laughs)
     assert show_document("laughs.docx", laughs, "laughs").problem == "it could not be read"
     path = tmp_path / "laughs.docx"
     path.write_bytes(laughs)
     with pytest.raises(PolicyImportError, match="declares its own XML entities"):
-        extract_text(path)  # `compliance-bot policies import` reads through the same check
+        read_document(path)  # `compliance-bot policies import` reads through the same check
 
 
 def test_word_xml_nested_beyond_reason_is_refused() -> None:
@@ -291,7 +328,7 @@ def test_word_xml_nested_beyond_reason_is_refused() -> None:
                 data = b"<w:document>" + b"<a>" * 100_000 + b"</a>" * 100_000 + b"</w:document>"
             target.writestr(info.filename, data)
     with pytest.raises(AttachmentError, match="nests its parts over 200 levels deep"):
-        check_docx("deep.docx", out.getvalue())
+        check_zip("deep.docx", out.getvalue())
 
 
 def test_a_parse_that_runs_on_or_eats_memory_is_stopped_not_the_process() -> None:
@@ -452,3 +489,62 @@ def test_real_policy_documents_pass() -> None:
         ("policy.pdf", PDF),
     ):
         check_document_content(name, data)
+
+
+# --------------------------------------------------------------------------- OpenDocument text
+
+XXE = (
+    b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY secret SYSTEM "file:///etc/passwd">]>'
+    b'<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0">'
+    b"&secret;</office:document-content>"
+)
+
+
+def _odt(content: bytes) -> bytes:
+    """An OpenDocument text as the standard has it: its "mimetype" member first, stored."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def _docx_with(document: bytes) -> bytes:
+    """The demo's Word file with its document part replaced."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(code_of_conduct_docx())) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            part = document if info.filename == "word/document.xml" else source.read(info)
+            target.writestr(info.filename, part)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "refused"),
+    [
+        ("bomb.odt", _odt(bytes(60 * MB)), "this file would expand to 60 MB"),
+        ("laughs.odt", _odt(LAUGHS), "this file declares its own XML entities"),
+        ("xxe.odt", _odt(XXE), "this file declares its own XML entities"),
+        ("xxe.docx", _docx_with(XXE), "this file declares its own XML entities"),
+        ("broken.odt", _odt(b"<office:document-content>"), "this OpenDocument file is damaged"),
+    ],
+    ids=["zip-bomb", "billion-laughs", "xxe", "docx-xxe", "damaged"],
+)
+def test_a_hostile_document_is_refused_on_every_route_naming_it(
+    name: str, data: bytes, refused: str, tmp_path: Path
+) -> None:
+    """The upload page (a 4xx sentence), the command line and init (the importer), the sweep's
+    check and the page that would show it: each refuses the file, naming it, no traceback."""
+    with pytest.raises(AttachmentError, match=rf"{re.escape(name)}: {refused}"):
+        check_document_content(name, data)
+    with pytest.raises(SetupError, match=rf"{re.escape(name)}: .*{refused}"):
+        read_upload(name, data)
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(PolicyImportError, match=rf"{re.escape(name)}: .*{refused}"):
+        read_document(path)
+    assert show_document(name, data, name).problem == "it could not be read"
+    assert _peak_bytes(lambda: read_upload(name, data)) < 10 * MB + len(data)

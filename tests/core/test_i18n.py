@@ -259,7 +259,7 @@ def test_the_welsh_catalogue_compiles_with_six_plural_forms_and_holds_every_sent
     keywords = {**DEFAULT_KEYWORDS, **KEYWORDS}
     found = {
         msg if isinstance(msg, str) else msg[0]
-        for source in ("bot", "connectors")  # the README's extract command reads both
+        for source in ("bot", "connectors", "tools")  # as the README's extract command reads
         for _file, _line, msg, _comments, _context in extract_from_dir(
             ROOT / source, method_map, options_map, keywords=keywords
         )

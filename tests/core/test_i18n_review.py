@@ -168,6 +168,8 @@ OTHER_SENSE = {
     "values school.yaml takes",
     ("volunteer", "Fix: add each title to the role table, job_titles in school.yaml"): "the "
     "role values school.yaml takes",
+    ("volunteer", "Map each post once: compliance-bot roles map"): "the role values "
+    "`roles map` takes",
     ("trust", 'See deploy/README.md, "A trust across tenants".'): "the title of a section of "
     "deploy/README.md, which is written in English",
     ("sweep", "[bold red]Step failing:[/] %(step)s (%(title)s)"): "the log's own English line, "

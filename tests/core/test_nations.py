@@ -11,7 +11,14 @@ import pytest
 import yaml
 
 from bot.core.config import ConfigError, SchoolConfig, load_config
-from bot.core.nations import NATIONS, WORD_KEYS, NationPackError, _load, pack_for
+from bot.core.nations import (
+    NATIONS,
+    WORD_KEYS,
+    NationPackError,
+    _load,
+    pack_for,
+    school_words_for,
+)
 from bot.core.words import role_list, role_name, school_words
 
 ENGLAND_ONLY = re.compile(r"\bLADO\b|\bKCSIE\b|\bDSLs?\b|\bFGB\b|\bDfE\b|Designated Safeguarding"
@@ -205,3 +212,51 @@ def test_a_proprietor_body_member_is_suggested_as_the_board() -> None:
     from bot.engine.job_roles import suggest_role
 
     assert suggest_role("Proprietor body member") == "governor"
+
+
+@pytest.mark.parametrize("nation", NATIONS)
+def test_every_pack_answers_each_kind_of_change_with_a_cited_review_or_a_search(
+    nation: str,
+) -> None:
+    """Reviews after a change: each of the pack's answers names a statutory item opened by that
+    kind (its source cited) or says "not stated" with the search made; the islands too."""
+    from bot.core.nations import EVENT_KINDS
+
+    pack = pack_for(nation)
+    items = {item.id: item for item in pack.statutory}
+    assert set(pack.reviews) == set(EVENT_KINDS)
+    for kind, answer in pack.reviews.items():
+        if answer.opens is not None:
+            item = items[answer.opens]
+            assert kind in item.requirement["review_on"] and item.source.url.startswith("https")
+        else:
+            assert answer.searched and "(November 2026)" in answer.searched, kind
+
+
+def test_a_pack_that_names_a_review_it_does_not_open_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.core.nations as nations
+
+    text = (nations.HERE / "wales.toml").read_text(encoding="utf-8")
+    text = re.sub(r'(?m)^incident = .*$', 'incident = { opens = "filtering-review" }', text)
+    (tmp_path / "wales.toml").write_text(text, encoding="utf-8")
+    monkeypatch.setattr(nations, "HERE", tmp_path)
+    with pytest.raises(NationPackError, match=r"reviews\.incident: 'filtering-review' is no"):
+        _load("wales")
+
+
+@pytest.mark.parametrize("nation", NATIONS)
+def test_every_statutory_item_says_the_schools_words(nation: str) -> None:
+    """A statutory item's ``{word}`` is one of the school's words: an independent school's
+    items say its proprietor body's, a maintained school's its governors'."""
+    placeholder = re.compile(r"\{[A-Za-z_]+\}")
+    for independent in (False, True):
+        words = school_words_for(nation, independent=independent)
+        for item in pack_for(nation).statutory:
+            said = item.said(words)
+            assert not placeholder.search(f"{said.summary} {said.requirement}"), item.id
+    governors = {i.id: i.said(school_words_for("england", independent=True))
+                 for i in pack_for("england").statutory}["governor-safeguarding-training"]
+    assert governors.requirement["course"] == "Proprietor body's safeguarding training"
+    assert governors.summary.startswith("Proprietor body members complete")

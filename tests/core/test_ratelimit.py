@@ -1,6 +1,7 @@
 """The database rate limit on SQLite and PostgreSQL: the window (time injected), keys that are
 independent and never stored in clear, hits given back on rollback, idle rows pruned, and
-concurrent sessions that cannot pass the limit together."""
+concurrent sessions that cannot pass the limit together; the platforms' limits on the bots'
+calls (``DatabasePacer``) counted the same way, all of a call's limits or none."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot.core.models import RateLimitBucket
-from bot.core.ratelimit import RateLimit, allowed, limit_key, take
+from bot.core.ports import Limit
+from bot.core.ratelimit import DatabasePacer, RateLimit, allowed, limit_key, take
 from bot.core.store import Store
 from tests.support.keys import TEST_KEYS
 
@@ -106,3 +108,54 @@ def test_concurrent_sessions_cannot_pass_the_limit_together(store: Store) -> Non
     with store.session() as session:
         [hits] = session.scalars(select(RateLimitBucket.hits)).all()
     assert len(hits) == 5
+
+
+# ------------------------------------------------------------------ the platforms' limits
+
+WRITES = Limit("chat-writes:123456789012", 3, 60.0)
+SPACE = Limit("chat-space:spaces/AAAA1", 1, 1.0)
+
+
+class Clock:
+    """Seconds since the epoch, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = NOW.timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_platform_limits_are_counted_together_all_or_none_and_free_again(store: Store) -> None:
+    clock = Clock()
+    one, other = DatabasePacer(lambda: store, clock), DatabasePacer(lambda: store, clock)
+    assert one.take([WRITES, SPACE]) == 0.0
+    wait = other.take([WRITES, SPACE])  # the space's second write within the second
+    assert 1.0 < wait <= 1.0 + 1.0 / 60 + 1e-6
+    clock.now += wait
+    assert other.take([WRITES, SPACE]) == 0.0
+    assert one.take([WRITES]) == 0.0  # the project's third write of the minute
+    assert 59.0 < other.take([WRITES]) <= 60.0 + 1.0  # the fourth waits for the first to leave
+    clock.now += other.take([WRITES])
+    assert one.take([WRITES]) == 0.0
+    with store.session() as session:
+        dump = " ".join(str(row) for row in session.execute(text("SELECT * FROM rate_limits")))
+    assert "spaces/AAAA1" not in dump  # a space is a person's direct message: kept hashed
+
+
+def test_workers_together_never_pass_a_platform_limit(store: Store) -> None:
+    clock = Clock()
+    limit = Limit("teams-feed:app@tenant", 4, 1.0)
+    start = threading.Barrier(12)
+    results: list[float] = []
+
+    def call() -> None:
+        start.wait()
+        results.append(DatabasePacer(lambda: store, clock).take([limit]))
+
+    threads = [threading.Thread(target=call) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results).count(0.0) == 4 and len(results) == 12  # 4 a second, 8 told to wait

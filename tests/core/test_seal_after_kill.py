@@ -1,25 +1,19 @@
-"""A dispatcher killed (-9) mid-pass never leaves a false tamper alarm, and no one can use its
-recovery to seal a change of their own (``audit.autocommit``).
+"""A dispatcher killed (-9) mid-pass never leaves a false tamper alarm.
 
 A real dispatch pass runs in a child process (``outbox.dispatch``, writing .eml files) and
-kills itself at a chosen point: after N messages were handed over, after N were recorded as
-sent, or inside the pass's own sealing. On PostgreSQL the rows it recorded are then sent and
-noted but not sealed; the next dispatcher's recovery, or ``compliance-bot audit verify``
-itself, seals them, and the check is clean. A sent row changed directly in the database after
-that is still named, however the change is dressed: noted under a made-up tag, under a tag
-with a forged signature, or under the tag of a pass that already sealed. SQLite writes each
-record and its seal in one transaction: nothing is ever left to seal there.
+kills itself at a chosen point: after N messages were handed over, or after N were recorded as
+sent. Each record and its seal are one transaction, on both databases: nothing is left to seal,
+the check is clean at once and after the next pass, and ``compliance-bot audit verify`` is
+clean; a sent row changed directly in the database afterwards is still named.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -31,10 +25,8 @@ from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core.audit.autocommit import AFTER_STOP, seal_stopped
-from bot.core.audit.batches import BATCH_SEALED
 from bot.core.audit.check import check
-from bot.core.models import AuditEvent, OutboxMessage, School, SealNote, utcnow
+from bot.core.models import OutboxMessage, School, SealNote, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
 from bot.core.store import Store
 from connectors.local.connector import EmlMailer
@@ -46,7 +38,7 @@ MESSAGES = 8
 
 # the pass as ``compliance-bot run`` makes it, killed at one point: "send" right after the
 # platform took message N (not yet recorded), "record" right after message N's record was
-# committed, "seal" inside the pass's own sealing at its end (before it commits). Each pass is
+# committed. Each pass is
 # a child process forked from one helper process per module that imported the bot once (the
 # forkserver's idea): a fork costs milliseconds where a fresh interpreter's imports cost ~1.5 s
 # of CPU, and the child is still a real process killed with SIGKILL mid-pass. The helper itself
@@ -56,7 +48,6 @@ DYING = textwrap.dedent("""
     from pathlib import Path
 
     import bot.core.outbox.dispatcher as outbox
-    import bot.core.outbox.lanes as lanes
     from bot.core.store import Store
     from bot.core.ports import Mailer
     from connectors.local.connector import EmlMailer
@@ -64,26 +55,19 @@ DYING = textwrap.dedent("""
 
     def dying_pass(url, folder, step, at):
         inner = EmlMailer(Path(folder), "bot@x.org")
-        seen = {"send": 0, "record": 0, "seal": 0}
+        seen = {"send": 0, "record": 0}
 
         def reached(name):
             seen[name] += 1
             if name == step and seen[name] == int(at):
                 os.kill(os.getpid(), signal.SIGKILL)  # kill -9: no cleanup, no rollback
 
-        real_settle, real_seal = outbox._settle, lanes.seal_pass
+        real_settle = outbox._settle
 
         def settle(*args, **kwargs):
             until = real_settle(*args, **kwargs)
             reached("record")
             return until
-
-        def seal(store, tags, lane):
-            with store.transaction() as session:  # the seal's transaction, killed before commit
-                from bot.core import audit
-                from bot.core.audit.batches import drain_tags
-                audit.record_many(session, drain_tags(session, tags, lane=lane))
-                reached("seal")
 
         class Dying(Mailer):
             idempotent = True
@@ -92,7 +76,7 @@ DYING = textwrap.dedent("""
                 reached("send")
                 return result
 
-        outbox._settle, lanes.seal_pass = settle, seal
+        outbox._settle = settle
         outbox.dispatch(Store(url, keys=TEST_KEYS), Dying(), None)
 
     for line in sys.stdin:  # one pass per line: its arguments and where its stderr goes
@@ -153,16 +137,6 @@ def _kill_a_pass(passes: subprocess.Popen[str], url: str, folder: Path, step: st
     assert code == -9, errors.read_text(encoding="utf-8")  # killed by SIGKILL
 
 
-def _seal_once_its_backend_is_gone(store: Store) -> int:
-    """``seal_stopped`` once PostgreSQL has ended the killed pass's backend: the server notices
-    the closed socket a moment after the kill (later on a busy machine), and until then the
-    pass counts as running, so nothing is sealed yet (CI saw 0 of 3 once). The test's bound
-    ends a wait that never ends."""
-    while not (sealed := seal_stopped(store)):
-        time.sleep(0.05)
-    return sealed
-
-
 def _sent(store: Store) -> int:
     with store.session() as session:
         return len(session.scalars(
@@ -194,30 +168,20 @@ def _intruder(url: str) -> Iterator[Connection]:
 
 
 @pytest.mark.parametrize(("step", "at"), [("send", 1), ("send", 4), ("record", 1),
-                                          ("record", 5), ("seal", 1)])
+                                          ("record", 5)])
 def test_a_pass_killed_anywhere_leaves_no_false_alarm(
     database_url: str, step: str, at: int, tmp_path: Path, passes: subprocess.Popen[str]
 ) -> None:
     store = _store(database_url)
     folder = tmp_path / "outbox"
     _kill_a_pass(passes, database_url, folder, step, at, tmp_path)
-    recorded = _sent(store)
-    # what the killed pass recorded is noted and waiting (PostgreSQL's autocommit records);
-    # on SQLite each record was sealed in its own transaction
-    if store.is_sqlite or not recorded:
-        assert _noted(store) == 0 and _problems(store) == []
-    else:
-        assert _noted(store) >= recorded
-        assert len(_problems(store)) == recorded  # the false alarm this recovery ends
+    assert _sent(store) == (at if step == "record" else at - 1)
+    assert _noted(store) == 0 and _problems(store) == []  # each record sealed as it committed
     later = utcnow() + timedelta(minutes=20)
     dispatch(store, EmlMailer(folder, "bot@x.org"), None, now=lambda: later)  # its recovery
     assert _sent(store) == MESSAGES
     assert _noted(store) == 0
     assert _problems(store) == []
-    with store.session() as session:
-        after_stop = session.scalars(
-            select(AuditEvent).where(AuditEvent.actor == AFTER_STOP)).all()
-    assert len(after_stop) == (0 if store.is_sqlite or not recorded else 1)
     # a sent row changed directly in the database afterwards is still named
     with _intruder(database_url) as conn:
         conn.execute(update(OutboxMessage).where(OutboxMessage.idempotency_key == "k0")
@@ -230,9 +194,8 @@ def test_a_pass_killed_anywhere_leaves_no_false_alarm(
 def test_killed_again_and_again_then_verify_is_clean_at_once(
     database_url: str, school: SchoolBuilder, tmp_path: Path, passes: subprocess.Popen[str]
 ) -> None:
-    """Four passes killed one after another, each after recording two messages (each pass's
-    recovery seals what the one before left), and no dispatcher since the last: the real
-    ``audit verify`` seals what it left first, and is clean."""
+    """Four passes killed one after another, each after recording two messages, and no
+    dispatcher since the last: the real ``audit verify`` is clean."""
     store = _store(database_url)
     folder = tmp_path / "outbox"
     for _ in range(4):
@@ -241,77 +204,11 @@ def test_killed_again_and_again_then_verify_is_clean_at_once(
             session.execute(update(OutboxMessage).where(OutboxMessage.status.in_(
                 ("claimed", "sending"))).values(status="pending", claimed_by=None))
     assert _sent(store) == MESSAGES
-    assert len(_problems(store)) == (0 if store.is_sqlite else 2)  # the last pass's two
+    assert _problems(store) == []
     env = {"COMPLIANCE_BOT_HOME": str(school.write()),
            "COMPLIANCE_BOT_DATABASE_URL": database_url, "COMPLIANCE_BOT_SECRET_KEY": TEST_SECRET}
     result = CliRunner().invoke(app, ["audit", "verify"], env=env)
     said = " ".join(result.output.split())
     assert result.exit_code == 0, said
     assert "audit log intact" in said and "8 sent messages" in said
-    if store.is_sqlite:
-        assert "Sealed first" not in said
-    else:
-        assert "Sealed first: 2 sent messages recorded by a dispatcher that was stopped" in said
-    again = CliRunner().invoke(app, ["audit", "verify"], env=env)
-    assert again.exit_code == 0 and "Sealed first" not in again.output
-    store.dispose()
-
-
-def _forged(tag: str) -> str:
-    """``tag`` with its signature's last byte changed."""
-    raw = bytearray(base64.urlsafe_b64decode(tag))
-    raw[-1] ^= 1
-    return base64.urlsafe_b64encode(bytes(raw)).decode()
-
-
-@pytest.mark.postgres
-@pytest.mark.parametrize("dressed", ["made-up tag", "forged signature",
-                                     "a killed pass's tag, after its recovery",
-                                     "a finished pass's tag"])
-def test_no_one_seals_their_own_change_through_the_recovery(
-    postgres_url: str, dressed: str, tmp_path: Path, passes: subprocess.Popen[str]
-) -> None:
-    """Someone changes sent rows (and marks a queued one sent), then notes them in
-    ``seal_queue`` so the recovery would seal them: it does not, and verify names each."""
-    store = _store(postgres_url)
-    folder = tmp_path / "outbox"
-    _kill_a_pass(passes, postgres_url, folder, "record", 3, tmp_path)
-    with store.session() as session:
-        killed = session.scalar(select(SealNote.tag).limit(1))
-    assert killed is not None
-    assert _seal_once_its_backend_is_gone(store) == 3 and _problems(store) == []
-    with store.transaction() as session:  # one for next year: queued, never sent
-        enqueue_email(session, school_id="s", key="held", purpose="reminder",
-                      urgency=Urgency.ROUTINE, not_before=utcnow() + timedelta(days=365),
-                      draft=EmailDraft(("held@oakfield.example",), "Held", "t", "<p>h</p>"))
-    # the rest are sent by a pass that finishes
-    dispatch(store, EmlMailer(folder, "bot@x.org"), None,
-             now=lambda: utcnow() + timedelta(minutes=20))
-    assert _problems(store) == []
-    with store.session() as session:
-        finished = session.scalar(select(AuditEvent.object_id).where(
-            AuditEvent.action == BATCH_SEALED, AuditEvent.actor == "system:seal",
-            AuditEvent.object_id.is_not(None)).order_by(AuditEvent.seq.desc()).limit(1))
-    assert finished is not None and finished != killed
-    tag = {"made-up tag": "AAAAAQAAAAAAAAAAAAAAAQAAAAAAAAAA", "forged signature": _forged(killed),
-           "a killed pass's tag, after its recovery": killed,
-           "a finished pass's tag": finished}[dressed]
-    with _intruder(postgres_url) as conn:
-        conn.execute(update(OutboxMessage).where(OutboxMessage.idempotency_key == "k0")
-                     .values(recipients=["someone@elsewhere.example"]))
-        queued = conn.scalar(select(OutboxMessage.id).where(
-            OutboxMessage.idempotency_key == "held"))
-        conn.execute(update(OutboxMessage).where(OutboxMessage.id == queued)
-                     .values(status="sent", sent_at=utcnow()))
-        first = conn.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == "k0"))
-        for row_id in (first, queued):
-            conn.execute(text("INSERT INTO seal_queue (tag, kind, row_id) "
-                              "VALUES (:tag, 'sent_message', :row_id)"),
-                         {"tag": tag, "row_id": row_id})
-    assert seal_stopped(store) == 0  # nothing sealed
-    dispatch(store, EmlMailer(folder, "bot@x.org"), None,
-             now=lambda: utcnow() + timedelta(minutes=40))  # a recovery pass too
-    problems = " ".join(_problems(store))
-    assert f"Outgoing message #{first} (reminder) was changed after it was recorded" in problems
-    assert f"Outgoing message #{queued} (reminder) is not in the audit log" in problems
     store.dispose()

@@ -230,14 +230,19 @@ def test_status_and_start_sending_on_the_command_line(
     monkeypatch.setenv("COMPLIANCE_BOT_SECRET_KEY", "test-secret-key-0123456789-abcdefghij")
     runner = CliRunner()
     status = runner.invoke(app, ["status"])
-    assert "Preview: nothing is sent" in status.output
+    assert "Preview: no reminder or request is sent" in status.output
     swept = runner.invoke(app, ["sweep", "--as-of", str(MONDAY)])
-    assert "Preview: nothing is sent" in swept.output and "that would be queued" in swept.output
+    assert "Preview: no reminder or request is sent" in swept.output
+    assert "that would be queued" in swept.output
+    # nothing is said to be queued in preview, only what would be (#77): the week's digest too
+    queued = [line for line in swept.output.splitlines() if "queued" in line]
+    assert "1 weekly digest would be queued" in queued
+    assert all("would be queued" in line for line in queued), queued
     assert _purposes(ctx) == []
     # a teacher cannot start sending in her own name: only the headteacher or an admin
     refused = runner.invoke(app, ["start-sending", "--as", "amy@oak.example"])
     assert refused.exit_code == 2 and "not the head or an admin" in refused.output
-    assert "Preview: nothing is sent" in runner.invoke(app, ["status"]).output
+    assert "Preview: no reminder or request is sent" in runner.invoke(app, ["status"]).output
     started = runner.invoke(app, ["start-sending", "--as", "Head@oak.example"])
     assert started.exit_code == 0 and "Sending has started" in started.output
     assert "already started" in runner.invoke(app, ["start-sending"]).output

@@ -212,3 +212,42 @@ def test_a_stopped_sync_is_never_skipped_and_confirm_removals_takes_effect_next_
     result = _sweep(ctx, frozen_clock, MONDAY, 50)
     assert result.directory.stopped is None and result.directory.left == gone  # grace 0
     assert applied == ["oak"] * 4
+
+
+def _parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The staff files parsed from now on (each parse, in order)."""
+    from connectors.local.directory import FileDirectory
+
+    calls: list[Path] = []
+    parse = FileDirectory._parse
+
+    def counted(self: FileDirectory, digest: str) -> Any:
+        calls.append(self.path)
+        return parse(self, digest)
+
+    monkeypatch.setattr(FileDirectory, "_parse", counted)
+    return calls
+
+
+def test_a_new_process_does_not_parse_an_unchanged_staff_file(
+    school: SchoolBuilder, quiet: AppContext, frozen_clock: FrozenClock,
+    applied: list[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """#80 item 6: the first sweeps kept their read of the file in the database; a new
+    process (its own connectors, nothing read, nothing remembered) only hashes the file."""
+    from bot.core import kept_reads
+
+    monkeypatch.setattr(kept_reads, "_SEEN", {})  # as in a new process
+    parses = _parses(monkeypatch)
+    fresh = AppContext(quiet.settings)
+    report = _sweep(fresh, frozen_clock, MONDAY, 30).directory
+    assert parses == [] and applied == ["oak"]
+    assert (report.added, report.updated, report.unchanged) == (0, 0, len(school.people))
+    took_effect = _new_starter(school)  # and a change is read, applied and kept again
+    school.write()
+    monkeypatch.setattr(kept_reads, "_SEEN", {})
+    _sweep(AppContext(quiet.settings), frozen_clock, MONDAY, 45)
+    assert len(parses) == 1 and applied == ["oak", "oak"] and took_effect(fresh)
+    monkeypatch.setattr(kept_reads, "_SEEN", {})
+    _sweep(AppContext(quiet.settings), frozen_clock, MONDAY, 50)
+    assert len(parses) == 1 and applied == ["oak", "oak"]

@@ -22,7 +22,7 @@ from bot.core.config import SchoolConfig
 from bot.core.context import AppContext, StepContext
 from bot.core.models import StepFailure, SweepRun
 from bot.core.settings import Settings
-from bot.engine import steps, sweep
+from bot.engine import steps, sweep, sweep_people
 from bot.engine.config_sync import sync_config
 from bot.engine.directory import sync_directory
 from bot.engine.step_failures import ENGINE_TITLES, failing_steps
@@ -188,15 +188,15 @@ def _break(step: str, monkeypatch: pytest.MonkeyPatch) -> None:
             )
         )
         return
-    target = {
-        "directory": "sync_directory",
-        "extra_people": "sync_extra_people",
-        "mis": "_read_mis",
-        "settings": "sync_config",
-        "handovers": "_flag_handovers",
-        "duties": "plan_and_apply",
+    module, target = {
+        "directory": (sweep_people, "sync_directory"),
+        "extra_people": (sweep_people, "sync_extra_people"),
+        "mis": (sweep, "read_mis"),
+        "settings": (sweep, "sync_config"),
+        "handovers": (sweep, "_flag_handovers"),
+        "duties": (sweep, "plan_and_apply"),
     }[step]
-    monkeypatch.setattr(sweep, target, _failing_in_oak(getattr(sweep, target)))
+    monkeypatch.setattr(module, target, _failing_in_oak(getattr(module, target)))
 
 
 def test_every_step_is_known_and_the_report_deadlines_run_first() -> None:

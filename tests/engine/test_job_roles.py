@@ -47,3 +47,16 @@ def test_a_school_without_a_table_is_not_asked_about_titles() -> None:
     assert map_roles(_person("Class Teacher"), {}, {}).unknown == ()
     assert words_of([in_group, _person("Cleaner"), _person("cleaner")],
                     {"All Staff": "staff"}) == {"Cleaner": 2}
+
+
+def test_the_built_in_table_speaks_each_nations_words_and_no_other() -> None:
+    from bot.core.nations import posts_for, role_table
+
+    wales, scotland, england = posts_for("wales"), posts_for("scotland"), posts_for("england")
+    assert (wales["Pennaeth"], wales["Clerc y Llywodraethwyr"]) == ("staff", "clerk")
+    assert scotland["Depute Head Teacher"] == "staff"
+    assert "Pennaeth" not in england and "Depute Head Teacher" not in england
+    assert england["Clerk to Governors"] == "clerk" and england["Cleaner"] == "none"
+    # the school's own table wins; a school whose roles come from groups alone reads no title
+    assert role_table("england", {"Cleaner": "staff"}, {})["Cleaner"] == "staff"
+    assert role_table("england", {}, {"All Staff": "staff"}) == {}

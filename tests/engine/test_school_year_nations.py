@@ -54,6 +54,7 @@ from bot.features.reports.rules import in_working_hours
 from tests.core.test_nations import ENGLAND_ONLY, UK_NATIONS
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder, at
+from tests.support.nation_words import find_foreign_words, foreign_words
 
 DOMAIN = "oak.example"
 NEVER = ("ned", "nora")  # never answer
@@ -118,18 +119,26 @@ class Walked:
     said: str = ""  # every subject, text, card and shared body the year queued
 
 
-def _school(builder: SchoolBuilder, nation: str, first: date) -> None:
-    """A small school of that nation, its calendar, policies, requirements and governors."""
+# an independent school's proprietor body: eight members (the chair among them) and a clerk
+PROPRIETORS = ("chair", "gail", "pam", "pete", "priya", "paul", "pia", "percy")
+
+
+def _school(builder: SchoolBuilder, nation: str, first: date, independent: bool) -> None:
+    """A small school of that nation, its calendar, policies, requirements and governors (an
+    ``independent`` school's: its proprietor body's eight members, who approve its policies
+    by default)."""
     staff = ["head", "dep", "ann", "bob", "cat", "dan", "lee", "rae", *NEVER]
+    board, group = (PROPRIETORS, "Proprietor body") if independent else (
+        ("chair", "gail"), "Governors")
     builder.people = [
         Row(f"{n}@{DOMAIN}", f"{n.title()} Staff",
             manager="" if n == "head" else f"{'head' if n == 'dep' else 'dep'}@{DOMAIN}",
             title="Headteacher" if n == "head" else "")
         for n in staff
-    ] + [Row(f"{g}@{DOMAIN}", f"{g.title()} Governor", "governor", "Governors")
-         for g in ("chair", "gail")] + [Row(f"clerk@{DOMAIN}", "Cleo Clerk", "clerk", "Governors")]
+    ] + [Row(f"{g}@{DOMAIN}", f"{g.title()} Oakley", "governor", group)
+         for g in board] + [Row(f"clerk@{DOMAIN}", "Cleo Clerk", "clerk", group)]
     builder.school.update({
-        "country": nation, **NATIONS[nation],
+        "country": nation, **NATIONS[nation], **({"independent": True} if independent else {}),
         "chair_of_governors": f"chair@{DOMAIN}", "clerk": f"clerk@{DOMAIN}",
         "dsl": [f"head@{DOMAIN}"], "deputy_dsl": [f"dep@{DOMAIN}"], "dpo": f"dan@{DOMAIN}",
         "cadences": {"standard": {"before_due": [3], "on_due": True, "overdue_every_days": 7,
@@ -279,9 +288,10 @@ def _complaint_problems(ctx: object, cal: SchoolConfig, last: date,
 
 
 def walk(builder: SchoolBuilder, url: str, clock: FrozenClock, nation: str, first: date,
-         last: date) -> Walked:
-    """Sweep every calendar day from ``first`` to ``last`` as the scheduler would."""
-    _school(builder, nation, first)
+         last: date, *, independent: bool = False) -> Walked:
+    """Sweep every calendar day from ``first`` to ``last`` as the scheduler would (an
+    ``independent`` school: its proprietor body in place of governors)."""
+    _school(builder, nation, first, independent)
     ctx = builder.context(url)
     school = ctx.config.schools[0]
     rng = random.Random(f"{nation}-2026")
@@ -361,7 +371,8 @@ def walk(builder: SchoolBuilder, url: str, clock: FrozenClock, nation: str, firs
                      for (p, v, c), n in asks.items() if n > 1]
         if len({v for _, v, _ in asks}) < 2:
             problems.append("the guidance's new edition was never asked for")
-    governors = {f"{g}@{DOMAIN}" for g in ("chair", "gail", "clerk")}
+    governors = {f"{g}@{DOMAIN}" for g in (*(PROPRIETORS if independent else ("chair", "gail")),
+                                              "clerk")}
     ctx.store.dispose()
     return Walked(school, sent, problems, term_cycles, governors, span + 1, said)
 
@@ -408,11 +419,19 @@ def check_and_report(year: Walked, nation: str, term_names: set[str]) -> None:
         found += [year.said[max(0, m.start() - 60):m.end() + 30]
                   for m in ENGLAND_ONLY.finditer(year.said)]
     assert not found, found[:5]
+    per_governor = Counter(a for _, p, to, _ in mail if p in GOVERNOR_MAIL for a in set(to)
+                           if a in year.governors)
+    if cal.independent:  # its proprietor body is its governing body, in deed and in word
+        chair = per_governor[f"chair@{DOMAIN}"]
+        assert chair and all(per_governor[a] == chair for a in year.governors), per_governor
+        governed = set(foreign_words(str(cal.country), True)) - set(foreign_words(str(cal.country)))
+        said = [(w, where) for w, where in find_foreign_words(year.said, str(cal.country),
+                                                               independent=True)
+                if w in governed or w.casefold() in {g.casefold() for g in governed}]
+        assert not said, said[:5]
     weekly = Counter((a, on.isocalendar()[:2]) for _, _, to, on in mail for a in set(to))
     counts = sorted(weekly.values())
     p95 = statistics.quantiles(counts, n=20)[-1] if len(counts) > 1 else counts[0]
-    per_governor = Counter(a for _, p, to, _ in mail if p in GOVERNOR_MAIL for a in set(to)
-                           if a in year.governors)
     all_to_governors = Counter(a for _, _, to, _ in mail for a in set(to) if a in year.governors)
     print(f"\n{nation}: {year.days} days swept, {len(mail)} emails "
           f"({Counter(p for _, p, _, _ in mail)}); emails per person per week: max "

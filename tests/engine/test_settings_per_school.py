@@ -219,27 +219,53 @@ def test_one_schools_bad_entry_holds_that_school_on_its_last_good_settings(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_a_file_that_is_not_yaml_keeps_every_school_on_its_last_good_settings(
+def test_a_file_that_is_not_yaml_is_told_to_the_trust_once_and_each_school_only_that(
     trust: AppContext, school: SchoolBuilder
 ) -> None:
+    """A YAML error in Hillside's entry (#77 item 6): the trust's admin hears it once, with the
+    line and the school whose entry holds it; each school's own admin hears only that the
+    trust's file cannot be read, that their school carries on with its last settings and
+    that the trust's IT lead has been told; never "the other schools are not affected"."""
     path = school.home / "school.yaml"
-    path.write_text(path.read_text(encoding="utf-8") + "schools: [\n", encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    broken = text.replace("headteacher: head@hill.example\n",
+                          "headteacher: [head@hill.example\n", 1)
+    assert broken != text
+    path.write_text(broken, encoding="utf-8")
     trust.forget_config()
     assert [s.id for s in trust.config.schools] == ["oak", "hill"]
     results = _sweep(trust)
     assert set(results) == {"oak", "hill"} and not any(r.failed for r in results.values())
     _sweep(trust, NOW.replace(hour=10))
-    warnings = {m.school_id: sorted(m.recipients) for m in outbox_as_sent(trust.store, PURPOSE)}
-    # each school's admins once; the trust's admins once for the whole file
-    assert warnings == {
-        "oak": ["admin@oak.example", "trust@oak.example"],
-        "hill": ["admin@hill.example"],
-    }
+    told = {tuple(sorted(m.recipients)): m for m in outbox_as_sent(trust.store, PURPOSE)}
+    assert sorted(told) == [("admin@hill.example",), ("admin@oak.example",),
+                            ("trust@oak.example",)]
+    it = told[("trust@oak.example",)]
+    text_it = " ".join(it.payload["text"].split()).replace("&#39;", "'")
+    assert it.subject == "The trust's settings file cannot be read"
+    assert "The line is in the entry of Hillside Primary." in text_it
+    assert "school.yaml line" in text_it and "not valid YAML" in text_it
+    for who, name in (("admin@oak.example", "Oakfield Primary"),
+                      ("admin@hill.example", "Hillside Primary")):
+        mail = told[(who,)]
+        said = " ".join(mail.payload["text"].split()).replace("&#39;", "'")
+        assert mail.subject == f"{name}: the trust's settings file cannot be read"
+        assert (f"The trust's settings file cannot be read; {name} carries on with its last "
+                "settings (accepted on Monday 23 November 2026); your trust's IT lead has been "
+                "told.") in said
+        assert "not valid YAML" not in said and "not affected" not in said
     with trust.store.session() as session:
         bad = schools_with_bad_settings(session)
     assert set(bad) == {"oak", "hill"} and all(
         "not valid YAML" in "\n".join(map(str, m)) for m in bad.values()
     )
+    app = create_app(trust.settings, trust)
+    admin, lead = TestClient(app), TestClient(app)
+    sign_in(admin, "admin@hill.example")
+    sign_in(lead, "trust@oak.example")
+    assert "not valid YAML" not in _page(admin, "/setup")
+    assert "carries on with the settings it last accepted" in _page(admin, "/setup")
+    assert "not valid YAML" in _page(lead, "/setup")
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -223,3 +223,45 @@ def test_last_years_acknowledgement_does_not_count_for_this_year() -> None:
 def test_a_reading_campaign_needs_audiences() -> None:
     with pytest.raises(ValidationError, match="audiences"):
         RequirementConfig.model_validate({"id": "r", "kind": "reading_campaign"})
+
+
+# --------------------------------------------------------------------------- rules that know when
+
+SITE = PersonFacts(2, "c@school.example", frozenset({"staff"}), frozenset({"Site team"}))
+
+
+def test_a_part_that_ends_is_read_no_more_and_its_readers_read_part_one() -> None:
+    """KCSIE 2026 has no Annex A (``until``): from 1 September 2026 the site team, in both
+    audiences, are asked to read Part one, and last year's Annex A ask closes as unread."""
+    annex_ends = req(
+        id="read-kcsie", kind="reading_campaign", title="Keeping children safe in education",
+        due_days=30, yearly_on="09-01",
+        audiences={"annex-a": {"groups": ["Site team"], "until": "2026-09-01"},
+                   "part-1": {"roles": ["staff"]}},
+    )
+    editions = {"read-kcsie/part-1": (P1_2025, P1_2026), "read-kcsie/annex-a": (AA_2025,)}
+    before = plan([annex_ends], [TEACHER, SITE], date(2026, 8, 31), editions=editions)
+    assert sorted((d.person_id, d.policy_version_id) for d in before.to_open) == [(1, 10),
+                                                                                  (2, 11)]
+    after = plan([annex_ends], [TEACHER, SITE], date(2026, 9, 1), editions=editions,
+                 existing=stored(before.to_open))
+    assert sorted((d.person_id, d.policy_version_id) for d in after.to_open) == [(1, 20),
+                                                                                 (2, 20)]
+    assert sorted(c.status for c in after.to_close) == ["not_read", "not_read"]
+
+
+def test_a_rule_opens_duties_from_its_first_day_and_none_from_its_last() -> None:
+    """s550C is in force from 29 June 2026 (``in_force``): nothing is owed the day before; a
+    rule that has ended (``until`` in the past) opens nothing and closes what it left open."""
+    review = req(id="phone-policy-review", kind="recurring_task", title="Review",
+                 every="yearly", yearly_on="09-01", due_days=30, owners=["dsl@school.example"],
+                 in_force="2026-06-29")
+    assert plan([review], [DSL], date(2026, 6, 28)).to_open == []
+    opened = plan([review], [DSL], date(2026, 6, 29)).to_open
+    assert [d.person_id for d in opened] == [1]
+    ended = req(id="dsl-training", kind="complete_training", course="DSL training",
+                audience={"roles": ["dsl"]}, until="2026-01-01")
+    open_duty = [DutyFacts(7, 1, 1, "initial", "open")]
+    result = plan([ended], [DSL], date(2026, 3, 1), existing=open_duty)
+    assert result.to_open == [] and [(c.duty_id, c.status) for c in result.to_close] == [
+        (7, "not_required")]

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.core.models import Person
 from bot.core.ports import DirectoryPerson
-from bot.engine import sweep
+from bot.engine import sweep_people
 from bot.engine.read_once import ReadOnce
 from bot.engine.sweep import run_sweep
 from connectors.local.directory import FileDirectory
@@ -78,13 +78,13 @@ def test_each_school_s_people_are_made_while_it_is_swept_and_gone_before_the_nex
     context = school.context(database_url)
     alive = alive_since(DirectoryPerson, lambda o: o.email in emails)  # none yet
     seen: dict[str, dict[str, set[str]]] = {}
-    sync = sweep.sync_directory
+    sync = sweep_people.sync_directory
 
     def watched(session: Any, school_config: Any, *args: Any, **kwargs: Any) -> Any:
         seen[school_config.id] = _by_school(alive)  # before the school reads its share
         return sync(session, school_config, *args, **kwargs)
 
-    monkeypatch.setattr(sweep, "sync_directory", watched)
+    monkeypatch.setattr(sweep_people, "sync_directory", watched)
     for minutes in (0, 15):  # the first sweep, then the file changed (one address more)
         results = _sweep(context, at(TODAY, 8) + timedelta(minutes=minutes))
         assert not [r.failed for r in results if r.failed]

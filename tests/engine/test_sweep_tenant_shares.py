@@ -18,7 +18,7 @@ from sqlalchemy import event, select
 from bot.core.models import Person
 from bot.core.ports import Directory, DirectoryPerson
 from bot.engine import directory as engine_directory
-from bot.engine import sweep
+from bot.engine import sweep_people
 from bot.engine.sweep import run_sweep
 from tests.connectors.contract.kit_m365 import m365_settings
 from tests.support.alive import alive_since
@@ -175,14 +175,14 @@ def test_each_school_s_people_are_made_while_it_is_swept_and_gone_before_the_nex
     connectors = replace(context.connectors, directory=directory, extra_people=None)
     emails = {_address(w, s) for s in SCHOOLS for w in (*STAFF, "nia")} | {NOBODY}
     seen: dict[str, dict[str, set[str]]] = {}
-    sync = sweep.sync_directory
+    sync = sweep_people.sync_directory
     look = alive_since(DirectoryPerson, lambda o: o.email in emails)
 
     def watched(session: Any, school_config: Any, *args: Any, **kwargs: Any) -> Any:
         seen[school_config.id] = _alive(look)  # before the school reads its share
         return sync(session, school_config, *args, **kwargs)
 
-    monkeypatch.setattr(sweep, "sync_directory", watched)
+    monkeypatch.setattr(sweep_people, "sync_directory", watched)
     added = []
     for minutes in (0, 15, 30):  # the first sweep, one person more, then a quiet sweep
         results = _sweep(context, connectors, minutes)
@@ -215,7 +215,7 @@ def test_a_change_to_one_school_s_person_re_applies_that_school_alone(
     connectors = replace(context.connectors, directory=directory, extra_people=None)
     applied: list[str] = []
     writes: dict[str, list[str]] = {}
-    apply, sync = engine_directory.apply_listing, sweep.sync_directory
+    apply, sync = engine_directory.apply_listing, sweep_people.sync_directory
     school: list[str] = []
 
     def applying(session: Any, school_config: Any, *args: Any, **kwargs: Any) -> Any:
@@ -235,7 +235,7 @@ def test_a_change_to_one_school_s_person_re_applies_that_school_alone(
             writes.setdefault(school[0], []).append(" ".join(words[:3]))
 
     monkeypatch.setattr(engine_directory, "apply_listing", applying)
-    monkeypatch.setattr(sweep, "sync_directory", syncing)
+    monkeypatch.setattr(sweep_people, "sync_directory", syncing)
     event.listen(context.store.engine, "before_cursor_execute", seen)
     try:
         done = []

@@ -91,7 +91,6 @@ def test_the_beat_is_judged_by_two_intervals() -> None:
     try:
         assert scheduler_health.stopped(start + timedelta(seconds=120)) is None
         scheduler_health.beat(start + timedelta(seconds=60))
-        assert scheduler_health.due_by() == start + timedelta(seconds=180)
         late = scheduler_health.stopped(start + timedelta(seconds=181))
         assert late is not None and late.reason == "scheduler not running: no run for 121 s"
         assert "since 23 November 2026 at 09:01" in late.said or "09:01" in late.said

@@ -62,7 +62,7 @@ NI_HEADER = ("Legal Surname", "Preferred Forename", "Post", "Additional Post", "
 # a Northern Ireland primary's posts -> the role the school gives each
 NI_TITLES = {"Principal": "staff", "Vice Principal": "staff", "Teacher": "staff",
              "Classroom Assistant": "staff", "Staff Governor": "governor", "Bursar": "staff",
-             "Clerk to the Board of Governors": "staff", "School Secretary": "staff",
+             "Clerk to the Board of Governors": "clerk", "School Secretary": "staff",
              "Chair of the Board of Governors": "governor"}
 
 

@@ -8,6 +8,7 @@ one found with the text around it::
 
     found = find_foreign_words(page_text, "northern-ireland")
     assert not found, found   # [('headteacher', '... the clerk or the headteacher records ...')]
+    find_foreign_words(pack_text, "england", independent=True)  # "governors" too
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from bot.core.nations import NATIONS, pack_for, school_words_for
+from bot.core.nations import NATIONS, PROPRIETOR_WORDS, pack_for, school_words_for
 
 # words more than one nation says in ordinary prose, which are nobody's own: a pack uses them
 # for a role ("the safeguarding team", "governor"), but another nation's page may say them too
@@ -31,22 +32,34 @@ SHARED = frozenset(
 )
 
 
-def _words(country: str) -> set[str]:
-    return {w for w in school_words_for(country).model_dump().values() if w}
+# what an independent school never reads (its proprietor body holds the duties): the words of
+# a governing body, every nation's, in any form
+GOVERNED = frozenset({"governor", "governors", "governing body", "governing bodies", "FGB"})
+
+
+def _words(country: str, independent: bool = False) -> set[str]:
+    words = school_words_for(country, independent=independent).model_dump().values()
+    return {w for w in words if w}
 
 
 @cache
-def foreign_words(country: str) -> tuple[str, ...]:
-    """The other nations' words a school of ``country`` never reads (longest first)."""
-    mine = [w.casefold() for w in _words(country)]
+def foreign_words(country: str, independent: bool = False) -> tuple[str, ...]:
+    """The other nations' words a school of ``country`` never reads (longest first); an
+    ``independent`` school's, with every word of a governing body too (its own nation's)."""
+    mine = [w.casefold() for w in _words(country, independent)]
     own = pack_for(country).nation
     theirs = {w for other in NATIONS if other != own for w in _words(other)}
+    shared = SHARED
+    if independent:
+        plain = school_words_for(country)
+        theirs |= GOVERNED | {getattr(plain, key) for key in PROPRIETOR_WORDS}
+        shared = frozenset(w for w in SHARED if "govern" not in w)
     return tuple(
         sorted(
             (
                 w
                 for w in theirs
-                if w.casefold() not in SHARED and not any(w.casefold() in m for m in mine)
+                if w.casefold() not in shared and not any(w.casefold() in m for m in mine)
             ),
             key=lambda w: (-len(w), w),
         )
@@ -54,12 +67,12 @@ def foreign_words(country: str) -> tuple[str, ...]:
 
 
 @cache
-def _pattern(country: str) -> re.Pattern[str]:
+def _pattern(country: str, independent: bool = False) -> re.Pattern[str]:
     """The words as one pattern, alternatives grouped by first letter (longest first within
     each): the same matches as one flat alternation, but a word's start tries only the words
     that begin with its letter (25 times faster over a nation test's 2 MB of text)."""
     by_letter: dict[str, list[str]] = {}
-    for word in foreign_words(country):
+    for word in foreign_words(country, independent):
         by_letter.setdefault(word[:1].casefold(), []).append(word)
     alternatives = "|".join(
         re.escape(words[0][:1]) + "(?:" + "|".join(re.escape(w[1:]) for w in words) + ")"
@@ -74,11 +87,14 @@ def _pattern(country: str) -> re.Pattern[str]:
 _NOT_READ = re.compile(r"<[^<>]*>|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
-def find_foreign_words(text: str, country: str) -> list[tuple[str, str]]:
+def find_foreign_words(
+    text: str, country: str, *, independent: bool = False
+) -> list[tuple[str, str]]:
     """Each other-nation word in ``text`` (HTML or plain), with up to 80 characters either
-    side; tags and email addresses are not read."""
+    side (an ``independent`` school's: a governing body's words too); tags and email
+    addresses are not read."""
     read = _NOT_READ.sub(" ", text)
     return [
         (m.group(0), read[max(0, m.start() - 80) : m.end() + 80].replace("\n", " "))
-        for m in _pattern(country).finditer(read)
+        for m in _pattern(country, independent).finditer(read)
     ]

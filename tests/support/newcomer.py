@@ -32,19 +32,21 @@ GIVEN = ["Ada", "Ben", "Cleo", "Dev", "Esme", "Finn", "Gail", "Hal", "Iris", "Ju
 FAMILY = ["Ashby", "Brook", "Crane", "Dale", "Eames", "Frost"]
 
 
-def staff_csv(path: Path) -> list[dict[str, str]]:
-    """60 people: 50 staff (head first), 3 volunteers, 6 governors and a clerk."""
+def staff_csv(path: Path, staff: int = 50) -> list[dict[str, str]]:
+    """``staff`` + 10 people: ``staff`` staff (head first), 3 volunteers, 6 governors and a
+    clerk (60 by default; the fresh-process benchmark's school has 10,000 staff)."""
     rows: list[dict[str, str]] = []
     titles = ["Headteacher", "Deputy Headteacher", "SENCo", "School Business Manager"]
-    for number in range(60):
-        given, family = GIVEN[number % 20], FAMILY[number // 20 + (number % 3)]
-        if number < 50:
+    for number in range(staff + 10):
+        given = GIVEN[number % 20]
+        family = FAMILY[(number // 20 + number % 3) % len(FAMILY)]
+        if number < staff:
             role, title = "staff", titles[number] if number < 4 else (
                 "Class Teacher" if number % 2 else "Teaching Assistant")
-        elif number < 53:
+        elif number < staff + 3:
             role, title = "volunteer", "Reading Volunteer"
-        elif number < 59:
-            role, title = "governor", "Chair of Governors" if number == 53 else "Governor"
+        elif number < staff + 9:
+            role, title = "governor", "Chair of Governors" if number == staff + 3 else "Governor"
         else:
             role, title = "clerk", "Clerk to Governors"
         rows.append({
@@ -146,8 +148,9 @@ def answers_file(path: Path, rows: list[dict[str, str]], **changes: Any) -> Path
             "dsl": [rows[0]["email"]],
             "deputy_dsl": [rows[1]["email"], rows[2]["email"]],
             "dpo": rows[3]["email"],
-            "chair_of_governors": rows[53]["email"],
-            "clerk": rows[59]["name"],
+            "chair_of_governors": next(
+                r["email"] for r in rows if r["job_title"] == "Chair of Governors"),
+            "clerk": rows[-1]["name"],
         },
         "policies": "policies",
         "policy_answers": {"mobile-phones.md": {"next_review": "September 2027"}},

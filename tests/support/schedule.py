@@ -26,6 +26,8 @@ __all__ = ["HEAVY", "HEAVY_SECONDS", "heaviest_first"]
 HEAVY_SECONDS = 10.0  # a module this heavy in CI's junit belongs in HEAVY
 HEAVY = (  # heaviest first; measured on a quiet run of main's whole suite, 2026-11-27
     "tests/web/test_nation_words.py",
+    # 2026-11-27 on a busy machine: the writers make the documents once (~60 s), then 66 reads
+    "tests/features/policies/test_real_documents.py",
     "tests/browser/test_accessibility_browser.py",
     "tests/features/setup/test_newcomer_nations.py",
     "tests/engine/test_school_year.py",
@@ -53,6 +55,7 @@ HEAVY = (  # heaviest first; measured on a quiet run of main's whole suite, 2026
     "tests/engine/test_leavers.py",
     "tests/browser/test_extras_browser.py",
     "tests/web/test_hostile_uploads.py",
+    "tests/core/test_audit_imports.py",  # ~20 s on both databases (2026-11-27, busy machine)
 )
 
 

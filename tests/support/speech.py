@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.core.i18n import Lazy, speaking
+from bot.core.i18n import Lazy, Msg, both, speaking
 
 
-def in_language(language: str, build: Callable[[], Any]) -> Any:
+def in_language(language: str | Catalogue, build: Callable[[], Any]) -> Any:
     """``build()`` under ``speaking(language)``, its sentences said in it."""
+    if isinstance(language, Catalogue):
+        language = language.language
     with speaking(language):
         return _said(build())
 
@@ -24,3 +26,29 @@ def _said(value: Any) -> Any:
     if isinstance(value, tuple) and not hasattr(value, "_fields"):
         return tuple(_said(item) for item in value)
     return value
+
+
+class Catalogue:
+    """The catalogue's sentences in one language, their placeholders open (what a test fills
+    itself): ``cy+en`` the Welsh, `` / ``, then the English."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+
+    def _each(self, text: Callable[[str], str]) -> str:
+        if self.language == "cy+en":
+            return both(text("cy"), text("en"))
+        return text(self.language)
+
+    def gettext(self, message: str) -> str:
+        """``message`` as the catalogue writes it in the language."""
+        return self._each(lambda language: Msg(message).text(language))
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        """The plural form for ``n``, as the catalogue writes it in the language."""
+        return self._each(lambda language: Msg(singular, plural, n).text(language))
+
+
+def catalogue_in(language: str) -> Catalogue:
+    """The catalogue in ``language`` (``en``, ``cy`` or ``cy+en``)."""
+    return Catalogue(language)

@@ -17,6 +17,7 @@ from bot.core.config import ConfigError, load_config
 from bot.core.context import AppContext
 from bot.core.settings import Settings
 from bot.features.dashboard.teams_package import build_manifest
+from bot.features.reports.intake import link_token
 from bot.web.app import create_app
 from tests.features.reports.test_support import (  # noqa: F401 - env_fixture is ``env``
     Env,
@@ -166,7 +167,7 @@ def test_a_welsh_schools_notice_is_welsh_and_says_the_english_governs(
     welsh = texts["cy"]
     assert "Oak Test School" in welsh and "{" not in welsh
     assert "y fersiwn Saesneg sy'n cael blaenoriaeth" in welsh
-    assert f'href="/{kind}?lang=en"' in page
+    assert f'href="/{kind}?school=oak&amp;lang=en"' in page
     assert "Swyddog Diogelu Data yr ysgol (dpo@oak.example)" in welsh
     assert "Person Diogelu Dynodedig" in welsh  # Wales's words, said in Welsh
     left = sorted(
@@ -176,7 +177,7 @@ def test_a_welsh_schools_notice_is_welsh_and_says_the_english_governs(
     )
     assert not left, left
     # the link: the English text, marked as English, inside the Welsh page's frame
-    english = client.get(f"/{kind}?lang=en").text
+    english = client.get(f"/{kind}?school=oak&lang=en").text
     assert list(_texts(english)) == ["en-GB"]
     assert "Data Protection Officer (dpo@oak.example)" in _texts(english)["en-GB"]
 
@@ -218,3 +219,74 @@ def test_the_welsh_text_keeps_the_english_texts_facts(kind: str) -> None:
     }
     for number in re.findall(r"\b\d+\b", english):
         assert number in welsh
+
+
+# ------------------------------------------------------------------ a trust: each school's own
+
+TRUST_SCHOOLS = {  # id: (its entry, its head, the words only its notice has, its page's lang)
+    "oak": ({}, "head@oak.example", "Designated Safeguarding Lead", "en-GB"),
+    "llan": ({"name": "Ysgol Llan", "country": "wales", "language": "cy+en"},
+             "pennaeth@llan.example", "Person Diogelu Dynodedig", "cy"),
+    "birch": ({"name": "Birch House School", "independent": True},
+              "head@birch.example", "Birch House School uses this service", "en-GB"),
+}
+
+
+@pytest.fixture(name="trust")
+def trust_fixture(school: SchoolBuilder) -> Env:
+    """Oak (England), Ysgol Llan (Wales, cy+en) and Birch House (an independent school) on
+    one install, each with its own headteacher."""
+    from tests.features.reports.test_support import sync_people
+    from tests.support.helpers import Row
+
+    configure(school)
+    school.people = [Row(**{**r.__dict__, "school": "oak"}) for r in school.people]
+    for school_id, (entry, head, _, _) in TRUST_SCHOOLS.items():
+        if school_id == "oak":
+            continue
+        school.others.append({"id": school_id, "headteacher": head, "dsl": [head],
+                              "reports": {"allow_anonymous": True}, **entry})
+        school.people.append(Row(head, "Pat Head", "staff", "All Staff", school=school_id))
+    context = school.context(None, demo=True, base_url="http://testserver")
+    sync_people(context)
+    return Env(context=context, app=create_app(context.settings, context), builder=school)
+
+
+def _only_school(page: str, school_id: str) -> None:
+    """The page is ``school_id``'s notice alone: its name, no other school's."""
+    names = {"oak": "Oak Test School", "llan": "Ysgol Llan", "birch": "Birch House School"}
+    assert names[school_id] in page
+    assert [n for s, n in names.items() if s != school_id and n in page] == []
+
+
+@pytest.mark.parametrize("school_id", sorted(TRUST_SCHOOLS))
+@pytest.mark.parametrize("kind", ["privacy", "terms"])
+def test_each_schools_people_and_reporters_read_their_own_schools_notice(
+    trust: Env, school_id: str, kind: str
+) -> None:
+    _, head, words, lang = TRUST_SCHOOLS[school_id]
+    staff = trust.client(head)
+    page = staff.get(f"/{kind}").text
+    _only_school(page, school_id)
+    assert f'<html lang="{lang}"' in page
+    if kind == "privacy":
+        assert words in page
+    # a reporter: the school's concern form links to that school's notice, which they read
+    key = trust.context.settings.signing_key()
+    form = trust.client().get(f"/report/{school_id}/{link_token(key, school_id)}")
+    assert form.status_code == 200, form.text
+    assert f'href="/{kind}?school={school_id}"' in form.text
+    public = trust.client().get(f"/{kind}?school={school_id}").text
+    _only_school(public, school_id)
+    assert f'<html lang="{lang}"' in public
+    if kind == "privacy":
+        assert words in public
+
+
+def test_a_visitor_naming_no_school_reads_each_schools_and_an_unknown_school_is_404(
+    trust: Env,
+) -> None:
+    page = trust.client().get("/privacy").text
+    for name in ("Oak Test School", "Ysgol Llan", "Birch House School"):
+        assert f"<h2>{name}</h2>" in page
+    assert trust.client().get("/privacy?school=nowhere").status_code == 404

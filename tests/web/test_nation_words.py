@@ -22,7 +22,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.core.models import Report
-from bot.core.nations import NATIONS, pack_for
+from bot.core.nations import NATIONS, pack_for, school_words_for
 from bot.features.reports.clocks import escalate_clocks
 from bot.features.teamsbot.conversation import stranger_line
 from tests.features.reports.test_support import PEOPLE, ROLE_EMAILS, Env, csrf_of
@@ -79,10 +79,27 @@ SWEEP_DAYS = [
 ]
 
 
-def _env(home: Any, country: str, words: dict[str, str] | None = None) -> Env:
-    """The report tests' school (every role held by someone) in ``country``."""
+# an independent school's own group for its board (the school's word, not ours)
+PROPRIETOR_PEOPLE = [
+    Row(r.email, r.name, r.roles, r.groups.replace("Governors", "Proprietor body"), r.manager,
+        title=r.title)
+    for r in NEUTRAL_PEOPLE
+]
+
+
+def _env(
+    home: Any, country: str, words: dict[str, str] | None = None, *, independent: bool = False
+) -> Env:
+    """The report tests' school (every role held by someone) in ``country`` (``independent``:
+    an independent school, its board the proprietor body)."""
+    school: dict[str, Any] = {"words": words} if words else {}
+    if independent:
+        school["independent"] = True
     return told_school(
-        home, people=NEUTRAL_PEOPLE, country=country, school={"words": words} if words else None
+        home,
+        people=PROPRIETOR_PEOPLE if independent else NEUTRAL_PEOPLE,
+        country=country,
+        school=school or None,
     )
 
 
@@ -264,9 +281,10 @@ def _files_said(env: Env) -> list[str]:
     return said
 
 
-def _foreign(text: str, country: str) -> str:
-    """Another nation's words found in ``text``, each with where it was (empty: none)."""
-    found = dict.fromkeys(find_foreign_words(text, country))
+def _foreign(text: str, country: str, *, independent: bool = False) -> str:
+    """Another nation's words found in ``text``, each with where it was (empty: none); an
+    independent school's: a governing body's words too."""
+    found = dict.fromkeys(find_foreign_words(text, country, independent=independent))
     return "\n---\n".join(f"{word!r}: ...{where}..." for word, where in list(found)[:30])
 
 
@@ -277,27 +295,28 @@ def home_fixture(tmp_path: Any) -> Iterator[Any]:
 
 
 @pytest.fixture(name="said", scope="module")
-def said_fixture(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], str]:
+def said_fixture(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., str]:
     """Everything a school in a nation is told (``_everything_said``), built once per nation
-    for the module: the scans only read it, and England's is scanned twice (for foreign words,
-    and for its own)."""
-    built: dict[str, str] = {}
+    (and kind: ``independent``) for the module: the scans only read it, and England's is
+    scanned twice (for foreign words, and for its own)."""
+    built: dict[tuple[str, bool], str] = {}
 
-    def said(country: str) -> str:
-        if country not in built:
-            env = _env(tmp_path_factory.mktemp(country) / "school", country)
+    def said(country: str, independent: bool = False) -> str:
+        if (country, independent) not in built:
+            home = tmp_path_factory.mktemp(f"{country}-{independent}") / "school"
+            env = _env(home, country, independent=independent)
             try:
                 with pytest.MonkeyPatch.context() as monkeypatch:
-                    built[country] = _everything_said(env, monkeypatch)
+                    built[country, independent] = _everything_said(env, monkeypatch)
             finally:
                 env.context.store.dispose()
-        return built[country]
+        return built[country, independent]
 
     return said
 
 
 @pytest.mark.parametrize("country", NATIONS)
-def test_no_other_nations_word_reaches_a_school(country: str, said: Callable[[str], str]) -> None:
+def test_no_other_nations_word_reaches_a_school(country: str, said: Callable[..., str]) -> None:
     text = said(country)
     found = _foreign(text, country)
     assert not found, f"{country}:\n{found}"
@@ -317,12 +336,30 @@ def test_no_other_nations_word_reaches_a_school(country: str, said: Callable[[st
         assert subject in text, subject
 
 
-def test_an_english_school_reads_englands_words(said: Callable[[str], str]) -> None:
+def test_an_english_school_reads_englands_words(said: Callable[..., str]) -> None:
     """The scan sees what it looks for: England's school is told of the DSL and the LADO."""
     text = said("england")
     assert "LADO referral decision" in text and "Designated Safeguarding Lead" in text
     assert "Keeping Children Safe in Education" in text  # the privacy notice
     assert find_foreign_words(text, "northern-ireland")  # a Northern Irish school would object
+
+
+@pytest.mark.parametrize("country", ["england", "scotland", "jersey"])
+def test_an_independent_school_reads_no_governor_word(
+    country: str, said: Callable[..., str]
+) -> None:
+    """An independent school's proprietor body holds the duties: in every page, email, card,
+    PDF, the evidence pack and the CLI, no word of a governing body ("governors", "chair of
+    governors", "FGB", "Governors' report"...) and no other nation's word; the proprietor's
+    words are said instead."""
+    text = said(country, True)
+    found = _foreign(text, country, independent=True)
+    assert not found, f"{country}:\n{found}"
+    words = school_words_for(country, independent=True)
+    for word in (words.chair, words.governors, "Proprietor body's report", words.dsl):
+        assert word in text, word
+    for said in ("as a named proprietor body member", "due for review"):  # its review mail
+        assert said in text, said
 
 
 def test_no_command_help_names_a_nations_word() -> None:

@@ -54,14 +54,17 @@ SCHOOL_ORG: dict[str, Any] = {"m365": M365Settings(tenant_id=TENANT), "oidc_doma
 
 @contextmanager
 def certified_provider(
-    node_modules: Path, mode: str, accounts: dict[str, dict[str, Any]] | None = None
+    node_modules: Path, mode: str, accounts: dict[str, dict[str, Any]] | None = None,
+    *, entra: bool = False,
 ) -> Iterator[str]:
     """oidc-provider on 127.0.0.1 with ``accounts`` (default ACCOUNTS), in ``mode``; yields
-    its issuer."""
+    its issuer (``entra``: in Entra ID's shape, an issuer per tenant, yielding the
+    tenant-independent authority: tests/support/oidc/provider.mjs)."""
     env = {
         **os.environ,
         "NODE_MODULES": str(node_modules),
         "MODE": mode,
+        "ENTRA": "1" if entra else "0",
         "CLIENT_ID": CLIENT_ID,
         "CLIENT_SECRET": CLIENT_SECRET,
         "REDIRECT_URI": "http://testserver/auth/callback",
@@ -95,7 +98,8 @@ def sign_in(client: TestClient, account: str) -> Any:
     assert parse_qs(urlsplit(url).query)["code_challenge_method"] == ["S256"]
     with httpx.Client(timeout=120) as browser:
         while not url.startswith("http://testserver/"):
-            asked = f"{url}?account={account}" if "/interaction/" in url else url
+            mark = "&" if "?" in url else "?"
+            asked = f"{url}{mark}account={account}" if "/interaction/" in url else url
             answer = browser.get(asked)
             assert answer.is_redirect, answer.text
             url = urljoin(url, answer.headers["location"])

@@ -1,5 +1,6 @@
 """Teams tab single sign-on against a real (fake) Entra tenant: tokens signed with a locally
-generated RSA key that the fake serves as its JWKS. A valid token signs the person in (the
+generated RSA key that the fake serves as its JWKS, each carrying its own tenant's issuer
+(``<fake>/<tid>/v2.0``), as Entra's do. A valid token signs the person in (the
 ordinary session, audited as Teams sign-in); a wrong audience, wrong issuer, expired, forged
 or other-tenant token is refused with a 401 in plain words and no session."""
 
@@ -27,6 +28,7 @@ TENANT = "8d3c1a52-3f0e-4b6a-9c1e-2b7d5e4f6a10"  # fictional
 SSO_CLIENT = "5b1d2c3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e"  # the Entra app in webApplicationInfo
 API_URI = f"api://testserver/{SSO_CLIENT}"
 HEAD = "head@oak.example"
+OUTSIDER = "11111111-2222-4333-8444-555555555555"  # a tenant not set up here
 TAB = "/dashboard?theme=dark&inTeams=1"
 STRANGER = RSAKey.generate_key(2048, parameters={"kid": "fake-1", "use": "sig", "alg": "RS256"})
 
@@ -44,7 +46,7 @@ def sso_env(builder: SchoolBuilder, provider: FakeOidc, **settings: Any) -> Env:
     """A school signing in through the fake tenant, with Teams SSO for ``SSO_CLIENT``."""
     configure(builder)
     values: dict[str, Any] = {
-        "base_url": "http://testserver", "oidc_issuer": provider.issuer,
+        "base_url": "http://testserver", "oidc_issuer": provider.tenant_issuer(TENANT),
         "oidc_client_id": SSO_CLIENT, "oidc_client_secret": CLIENT_SECRET,
         "m365": M365Settings(tenant_id=TENANT), **settings,
     }
@@ -89,7 +91,7 @@ def test_a_valid_token_signs_the_person_in(
     client = env.client()
     csrf = open_tab(client)
     if form == "v2.0 token":  # accessTokenAcceptedVersion 2: the client id as audience
-        token = provider.sign(claims(now, iss=provider.issuer, aud=SSO_CLIENT))
+        token = provider.sign(claims(now, iss=provider.tenant_issuer(TENANT), aud=SSO_CLIENT))
     else:  # the default: the Application ID URI as audience, the v1.0 issuer, upn
         token = provider.sign(claims(now, iss=f"https://sts.windows.net/{TENANT}/",
                                      preferred_username=None, upn=HEAD))
@@ -108,18 +110,20 @@ def test_a_valid_token_signs_the_person_in(
 
 
 REFUSALS = {
-    "wrong audience": lambda p, now: p.sign(claims(now, iss=p.issuer,
+    "wrong audience": lambda p, now: p.sign(claims(now, iss=p.tenant_issuer(TENANT),
                                                    aud="api://testserver/another-app")),
     "another school's app": lambda p, now: p.sign(
-        claims(now, iss=p.issuer, aud="0f8fad5b-d9cb-469f-a165-70867728950e")),
+        claims(now, iss=p.tenant_issuer(TENANT), aud="0f8fad5b-d9cb-469f-a165-70867728950e")),
     "wrong issuer": lambda p, now: p.sign(claims(now, iss="https://login.evil.example/v2.0")),
-    "expired": lambda p, now: p.sign(claims(now, iss=p.issuer, iat=now - 7200,
+    "one issuer for every tenant": lambda p, now: p.sign(claims(now, iss=p.issuer)),
+    "expired": lambda p, now: p.sign(claims(now, iss=p.tenant_issuer(TENANT), iat=now - 7200,
                                             nbf=now - 7200, exp=now - 600)),
-    "bad signature": lambda p, now: p.sign(claims(now, iss=p.issuer), key=STRANGER),
-    "tampered": lambda p, now: _tampered(p.sign(claims(now, iss=p.issuer))),
-    "another tenant": lambda p, now: p.sign(
-        claims(now, iss=p.issuer, tid="11111111-2222-4333-8444-555555555555")),
-    "no expiry": lambda p, now: p.sign(claims(now, iss=p.issuer, exp=None)),
+    "bad signature": lambda p, now: p.sign(claims(now, iss=p.tenant_issuer(TENANT)),
+                                           key=STRANGER),
+    "tampered": lambda p, now: _tampered(p.sign(claims(now, iss=p.tenant_issuer(TENANT)))),
+    "another tenant": lambda p, now: p.sign(claims(
+        now, iss=p.tenant_issuer(OUTSIDER), tid=OUTSIDER)),
+    "no expiry": lambda p, now: p.sign(claims(now, iss=p.tenant_issuer(TENANT), exp=None)),
     "not a token": lambda p, now: "not-a-token",
 }
 
@@ -164,10 +168,10 @@ def test_the_token_needs_the_pages_csrf_and_a_person_in_the_directory(
     env = sso_env(school, provider)
     client = env.client()
     csrf = open_tab(client)
-    token = provider.sign(claims(now, iss=provider.issuer))
+    token = provider.sign(claims(now, iss=provider.tenant_issuer(TENANT)))
     assert client.post("/auth/teams", data={"token": token, "csrf_token": "forged"},
                        follow_redirects=False).status_code == 403
-    stranger = provider.sign(claims(now, iss=provider.issuer,
+    stranger = provider.sign(claims(now, iss=provider.tenant_issuer(TENANT),
                                     preferred_username="someone@elsewhere.example"))
     refused = client.post("/auth/teams", data={"token": stranger, "csrf_token": csrf},
                           follow_redirects=False)

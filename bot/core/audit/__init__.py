@@ -3,8 +3,7 @@
 What it promises: every read and change of sensitive data leaves a link in one append-only,
 keyed, hash-chained log (``chain``: ``record``, ``record_many``, ``verify``); every record the
 bot keeps is sealed into that log as stored, at the commit that wrote it (``seals`` for rows
-the session writes, ``batches`` for bulk-written tables noted by the database, ``autocommit``
-for what a dispatch pass killed before its end had written); ``check``
+the session writes, ``batches`` for bulk-written tables noted by the database); ``check``
 verifies the whole log and every record against it, naming what changed; ``anchor`` publishes
 the log's head outside the database, and ``files`` seals the files it keeps. The tables are
 ``bot.core.models.audit``. ``from bot.core import audit`` gives the chain's names, as before.
@@ -25,13 +24,10 @@ from bot.core.audit.chain import UNKEYED_AFTER as UNKEYED_AFTER
 from bot.core.audit.chain import UNKNOWN_KEY as UNKNOWN_KEY
 from bot.core.audit.chain import UNRECORDED_CHANGE as UNRECORDED_CHANGE
 from bot.core.audit.chain import AuditKeyError as AuditKeyError
-from bot.core.audit.chain import AuditRefused as AuditRefused
 from bot.core.audit.chain import Entry as Entry
 from bot.core.audit.chain import VerifyResult as VerifyResult
 from bot.core.audit.chain import adopt_key as adopt_key
 from bot.core.audit.chain import keyring_of as keyring_of
 from bot.core.audit.chain import record as record
 from bot.core.audit.chain import record_many as record_many
-from bot.core.audit.chain import refuse_if_unaudited as refuse_if_unaudited
-from bot.core.audit.chain import unaudited as unaudited
 from bot.core.audit.chain import verify as verify

@@ -26,7 +26,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 import orjson
@@ -38,7 +38,6 @@ from bot.core.audit.chain import keyed_digest
 from bot.core.models import Base
 
 __all__ = [
-    "BACKEND",
     "BATCHES",
     "BATCH_SEALED",
     "TAG",
@@ -50,7 +49,6 @@ __all__ = [
     "forget",
     "install_tags",
     "mark_written",
-    "micros",
     "sealing_key",
     "trigger_ddl",
 ]
@@ -58,7 +56,6 @@ __all__ = [
 BATCH_SEALED = "records.sealed"
 SEAL_ACTOR = "system:seal"
 TAG = "seal_tag"  # connection info: this connection's tag
-BACKEND = "seal_backend"  # connection info (PostgreSQL): its server process, (pid, started µs)
 _DIRTY = "seal_dirty"  # connection info: a noted table was written since the last drain
 _CHUNK = 5000
 
@@ -76,6 +73,9 @@ class Batch:
     when: Callable[[Mapping[str, Any]], bool] | None = None
     fields: bool = False
     ident: tuple[str, ...] = ()  # ids kept with each seal, to name a row that was deleted
+    # the migration that made its triggers, when later than the first (0027); an upgrade from
+    # before it seals the rows stored then (``seals.seal_new_kinds``)
+    since: str | None = None
 
     @property
     def table(self) -> Table:
@@ -187,8 +187,18 @@ BATCHES: tuple[Batch, ...] = (
         when=lambda row: row["status"] == "sent",
         ident=("purpose",),
     ),
+    # a person's own language (cy or en where the school is dual-language): every email and
+    # page they are sent is in it
+    Batch(
+        "person_language",
+        "people",
+        ("id", "school_id", "language"),
+        when_sql="{r}.language IS NOT NULL",
+        when=lambda row: row["language"] is not None,
+        since="0053",
+    ),
 )
-_BY_TABLE = {b.table_name: b for b in BATCHES}
+_BY_TABLE = {b.table_name for b in BATCHES}
 _WRITES = re.compile(r'\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
 
 
@@ -237,11 +247,13 @@ def field_digest(key: bytes | None, value: Any) -> str:
 # --------------------------------------------------------------------------- the triggers
 
 
-def trigger_ddl(dialect: str) -> tuple[list[str], list[str]]:
-    """The statements that create the triggers noting written rows, and those dropping them."""
+def trigger_ddl(dialect: str, since: str | None = None) -> tuple[list[str], list[str]]:
+    """The statements that create the triggers noting written rows, and those dropping them:
+    of the kinds whose triggers the migration ``since`` makes (None: the first, 0027, which
+    makes the function PostgreSQL's triggers call too)."""
     create: list[str] = []
     drop: list[str] = []
-    if dialect == "postgresql":
+    if dialect == "postgresql" and since is None:
         create.append(
             "CREATE OR REPLACE FUNCTION seal_enqueue() RETURNS trigger LANGUAGE plpgsql AS $$\n"
             "DECLARE tag text := current_setting('compliance_bot.seal_tag', true);\n"
@@ -255,7 +267,7 @@ def trigger_ddl(dialect: str) -> tuple[list[str], list[str]]:
             "  RETURN NULL;\n"
             "END $$"
         )
-    for batch in BATCHES:
+    for batch in (b for b in BATCHES if b.since == since):
         table, cols = batch.table_name, ", ".join(batch.columns)
         cond = batch.when_sql
         ops = {
@@ -268,7 +280,7 @@ def trigger_ddl(dialect: str) -> tuple[list[str], list[str]]:
             "d": ("DELETE", cond.format(r="OLD") if cond else None, "OLD"),
         }
         for suffix, (op, when, row) in ops.items():
-            name = f"seal_{table}_{suffix}"
+            name = f"seal_{table}_{suffix}" if since is None else f"seal_{batch.name}_{suffix}"
             if dialect == "postgresql":
                 clause = f" WHEN ({when})" if when else ""
                 create.append(
@@ -288,7 +300,7 @@ def trigger_ddl(dialect: str) -> tuple[list[str], list[str]]:
                     f'CREATE TRIGGER {name} AFTER {op} ON "{table}" WHEN {test} BEGIN {insert}; END'
                 )
                 drop.append(f"DROP TRIGGER IF EXISTS {name}")
-    if dialect == "postgresql":
+    if dialect == "postgresql" and since is None:
         drop.append("DROP FUNCTION IF EXISTS seal_enqueue()")
     return create, drop
 
@@ -309,31 +321,12 @@ def _sqlite_tag(dbapi_connection: Any, record: Any) -> None:
 
 
 def _postgres_tag(dbapi_connection: Any, record: Any) -> None:
-    """Give a PostgreSQL connection its tag, as a setting of its session, and note which
-    server process serves it (``audit.autocommit`` names a pass's tag after it)."""
+    """Give a PostgreSQL connection its tag, as a setting of its session."""
     tag = secrets.token_hex(16)
     record.info[TAG] = tag
     with dbapi_connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('compliance_bot.seal_tag', %s, false), pg_backend_pid(), "
-            "(SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())",
-            (tag,),
-        )
-        _, pid, started = cursor.fetchone()
-    record.info[BACKEND] = (int(pid), micros(started))
+        cursor.execute("SELECT set_config('compliance_bot.seal_tag', %s, false)", (tag,))
     dbapi_connection.commit()
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def micros(at: datetime | None) -> int:
-    """A server process's start as whole microseconds since 1970 (0: not known)."""
-    if at is None:
-        return 0
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return (at - _EPOCH) // timedelta(microseconds=1)
 
 
 def _noted(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -419,11 +412,8 @@ _TAKE_NOTES = text("DELETE FROM seal_queue WHERE tag IN :tags RETURNING kind, ro
 )
 
 
-def drain_tags(
-    session: Session, tags: Sequence[str], *, actor: str = SEAL_ACTOR, lane: str | None = None
-) -> list[audit.Entry]:
-    """The seal events for the rows noted under ``tags`` (their notes deleted); ``lane``: the
-    tag of a pass of autocommit writes, kept as the events' object id (``audit.autocommit``)."""
+def drain_tags(session: Session, tags: Sequence[str]) -> list[audit.Entry]:
+    """The seal events for the rows noted under ``tags`` (their notes deleted)."""
     noted = session.execute(_TAKE_NOTES, {"tags": list(tags)}).all()
     if not noted:
         return []
@@ -440,7 +430,7 @@ def drain_tags(
         for row in _read(session, batch, wanted):
             sealed.add(row)
         removed = [i for i in wanted if str(i) not in sealed.rows]
-        entries += sealed.events(removed, actor, lane)
+        entries += sealed.events(removed)
     return entries
 
 
@@ -462,9 +452,7 @@ class _Sealed:
         if batch.ident:
             self.ident[name] = [canon(row[c]) for c in batch.ident]
 
-    def events(
-        self, removed: Sequence[int], actor: str = SEAL_ACTOR, lane: str | None = None
-    ) -> list[audit.Entry]:
+    def events(self, removed: Sequence[int], actor: str = SEAL_ACTOR) -> list[audit.Entry]:
         """One event per 5,000 rows (the first also names the rows the bot deleted)."""
         ids = list(self.rows)
         out: list[audit.Entry] = []
@@ -481,16 +469,18 @@ class _Sealed:
             if start == 0 and removed:
                 details["removed"] = list(removed)
             if part or removed:
-                out.append(audit.Entry(actor, BATCH_SEALED, self.batch.name, lane, None, details))
+                out.append(audit.Entry(actor, BATCH_SEALED, self.batch.name, None, None, details))
         return out
 
 
-def seal_all(session: Session, actor: str) -> dict[str, int]:
-    """Seal every stored row of every batch kind that must carry a seal (the upgrade that
-    starts sealing them); how many of each."""
+def seal_all(
+    session: Session, actor: str, batches: Sequence[Batch] = BATCHES
+) -> dict[str, int]:
+    """Seal every stored row of every batch kind (of ``batches``) that must carry a seal (the
+    upgrade that starts sealing them); how many of each."""
     key = sealing_key(session)
     counts: dict[str, int] = {}
-    for batch in BATCHES:
+    for batch in batches:
         table = batch.table
         query = select(*[table.c[c] for c in batch.columns]).order_by(table.c.id)
         sealed = _Sealed(batch, key)

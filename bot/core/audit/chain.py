@@ -19,9 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -38,7 +36,6 @@ __all__ = [
     "KEYS",
     "KEY_CHANGED",
     "AuditKeyError",
-    "AuditRefused",
     "Entry",
     "VerifyResult",
     "adopt_key",
@@ -47,7 +44,6 @@ __all__ = [
     "keyring_of",
     "record",
     "record_many",
-    "unaudited",
     "verify",
 ]
 
@@ -190,34 +186,6 @@ def _take_head(session: Session, count: int) -> tuple[str, int, str | None] | No
     return head[0], head[1] - count, head[2]
 
 
-class AuditRefused(RuntimeError):
-    """An entry made inside an :func:`unaudited` block."""
-
-
-_UNAUDITED: ContextVar[str | None] = ContextVar("unaudited", default=None)
-
-
-@contextmanager
-def unaudited(what: str) -> Iterator[None]:
-    """A block whose work must not be recorded in the log, because it is done once for many
-    occasions (a page the page cache keeps is rendered once for many views: a read recorded
-    there would be one of many). Any entry made inside fails, naming ``what``."""
-    token = _UNAUDITED.set(what)
-    try:
-        yield
-    finally:
-        _UNAUDITED.reset(token)
-
-
-def refuse_if_unaudited() -> None:
-    """Raise AuditRefused inside an :func:`unaudited` block (an entry made there is one of
-    many occasions)."""
-    refused = _UNAUDITED.get()
-    if refused is not None:
-        raise AuditRefused(f"{refused} must not write to the audit log (it is done once for "
-                           "many occasions, so it would record one of many)")
-
-
 def _append(
     session: Session, entries: Sequence[Entry], key: bytes | None, kid: str | None, *,
     adopting: bool,
@@ -230,7 +198,6 @@ def _append(
     stored report, sent message and sealed batch makes one, and the ORM's bookkeeping for them
     cost more than the writes. What the session holds is flushed first, as an ORM statement
     would (callers read new rows' ids after it)."""
-    refuse_if_unaudited()
     session.flush()
     head = _take_head(session, len(entries))
     if head is None:

@@ -45,6 +45,7 @@ from bot.core.models import (
     Requirement,
     School,
 )
+from bot.core.scheduler_health import beat_is_ours
 
 __all__ = ["Verdict", "check", "rows_by_id"]
 
@@ -109,6 +110,23 @@ _NOUNS: dict[str, Callable[[int], Msg]] = {
     ),
     "config_version": lambda n: nmsg(
         "%(count)d settings version", "%(count)d settings versions", n, count=n
+    ),
+    "scr_entry": lambda n: nmsg(
+        "%(count)d single central record row", "%(count)d single central record rows", n, count=n
+    ),
+    "scr_check": lambda n: nmsg(
+        "%(count)d vetting check", "%(count)d vetting checks", n, count=n
+    ),
+    "scr_gap": lambda n: nmsg(
+        "%(count)d single central record gap", "%(count)d single central record gaps", n, count=n
+    ),
+    "setup_state": lambda n: nmsg(
+        "%(count)d record of where the settings are kept",
+        "%(count)d records of where the settings are kept",
+        n,
+    ),
+    "person_language": lambda n: nmsg(
+        "%(count)d person's own language", "%(count)d people's own languages", n, count=n
     ),
     "duty": lambda n: nmsg("%(count)d closed duty", "%(count)d closed duties", n, count=n),
     "sent_message": lambda n: nmsg("%(count)d sent message", "%(count)d sent messages", n, count=n),
@@ -373,12 +391,28 @@ def _name(session: Session, kind: Kind, ident: dict[str, Any], record_id: Record
             return f"The school {_school(session, record_id)} (id {record_id} in the settings)"
         case "school_settings":
             return f"The stored copy of {_school(session, get('school_id'))}'s last good settings"
+        case "scr_entry" | "scr_check" | "scr_gap":
+            return _scr_name(session, kind.name, get)
+        case "setup_state":
+            return "The record of where the settings are kept (school.yaml or the pages)"
         case _:
             title = _requirement(session, get("requirement_id"))
             return (
                 f"Task completion by {_email(session, get('person_id'))} for "
                 f"{title or 'a task'} ({get('cycle')})"
             )
+
+
+def _scr_name(session: Session, kind: str, get: Callable[[str], Any]) -> str:
+    """A single central record's row, check or gap in the school's words."""
+    who = _email(session, pid) if (pid := get("person_id")) else None
+    if kind == "scr_entry":
+        who = who or "a person not matched"
+        return f"The single central record row of {who} (row {get('line')})"
+    if kind == "scr_check":
+        return f"The {get('check')} check of single central record row #{get('entry_id')}"
+    what = str(get("kind") or "gap").replace("_", " ")
+    return f"The single central record gap ({what}) about {who or 'the school'}"
 
 
 def _field_words(name: str) -> str:
@@ -479,6 +513,11 @@ def check(
         _check_batch(session, batch, walk, verdict)
     _check_missing(session, walk, verdict)
     _check_queued(session, verdict)
+    if not beat_is_ours(session.connection(), audit.keyring_of(session)):
+        verdict.add(
+            "The scheduler's last beat was written outside the bot (its seal does not match "
+            "the audit key): it does not show that the bot's regular jobs run."
+        )
     check_contents(session, uploads_dir, verdict.add)
     return verdict
 
@@ -532,6 +571,8 @@ def _batch_name(session: Session, batch: Batch, row: dict[str, Any]) -> str:
             return f"The {what} deadline of {_report_ref(session, get('report_id'))}"
         case "config_version":
             return f"Settings version #{get('id')}"
+        case "person_language":
+            return f"The language of {_email(session, get('id'))}"
         case "duty":
             title = _requirement(session, get("requirement_id"))
             return (

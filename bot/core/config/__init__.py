@@ -10,23 +10,24 @@ of its own (``store``). ``from bot.core.config import SchoolConfig`` as before.
 
 from __future__ import annotations
 
+from bot.core.config.fields import EXTRA_ROLES as EXTRA_ROLES
+from bot.core.config.fields import JOB_ROLES as JOB_ROLES
+from bot.core.config.fields import ROLES as ROLES
+from bot.core.config.fields import Email as Email
+from bot.core.config.fields import JobRole as JobRole
+from bot.core.config.fields import Role as Role
+from bot.core.config.fields import Slug as Slug
 from bot.core.config.proof import ReadingProof as ReadingProof
 from bot.core.config.reports import ClockRule as ClockRule
 from bot.core.config.schema import DEFAULT_CADENCE as DEFAULT_CADENCE
-from bot.core.config.schema import EXTRA_ROLES as EXTRA_ROLES
-from bot.core.config.schema import ROLES as ROLES
 from bot.core.config.schema import AccountConfig as AccountConfig
 from bot.core.config.schema import Audience as Audience
 from bot.core.config.schema import Cadence as Cadence
 from bot.core.config.schema import ConfigError as ConfigError
-from bot.core.config.schema import Email as Email
 from bot.core.config.schema import Escalation as Escalation
-from bot.core.config.schema import JobRole as JobRole
 from bot.core.config.schema import OrgConfig as OrgConfig
 from bot.core.config.schema import PolicyConfig as PolicyConfig
 from bot.core.config.schema import RequirementConfig as RequirementConfig
-from bot.core.config.schema import Role as Role
 from bot.core.config.schema import SchoolConfig as SchoolConfig
-from bot.core.config.schema import Slug as Slug
 from bot.core.config.schema import Term as Term
 from bot.core.config.schema import load_config as load_config

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,11 +24,11 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.config.fields import Email
 from bot.core.config.reading import format_loc, line_index, located_problems
 from bot.core.config.said import check, counted, problem_line
 from bot.core.config.schema import (
     ConfigError,
-    Email,
     Organisation,
     OrgConfig,
     SchoolConfig,
@@ -81,6 +82,10 @@ class SettingsProblem:
     # default ``en``); None when it cannot be told (the entry is not a mapping, or the value
     # is not a language): what a school held before any settings passed is told in
     language: str | None = None
+    # the whole file cannot be read (YAML, or the organisation's part): every school keeps its
+    # last good settings, and the trust's administrators are the ones who can fix it
+    whole: bool = False
+    entry: str | None = None  # then: the school whose entry holds the line (name, else id)
 
     @property
     def held(self) -> bool:
@@ -176,11 +181,41 @@ def _admins(entry: Any, trust_admins: Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*own, *trust_admins]))
 
 
+_NAME_OR_ID = re.compile(r"(name|id):\s*['\"]?(.+?)['\"]?\s*(?:#.*)?$")
+
+
+def _entry_at(path: Path, message: str) -> str | None:
+    """The school whose entry of ``path`` holds the line a problem names ("school.yaml line
+    12: ...", or the line the unfinished part began on), read from the text alone (it is not
+    YAML): the last ``schools:`` item begun by that line, by its ``name:`` else its ``id:``;
+    None when it cannot be told."""
+    line = re.search(r"began on line (\d+)", message) or re.search(r" line (\d+)", message)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()[: int(line.group(1))] if line else []
+    except (OSError, UnicodeDecodeError):
+        return None
+    start = next((n for n, text in enumerate(lines) if re.match(r"schools:\s*(#.*)?$", text)), None)
+    if start is None:
+        return None
+    items = [n for n in range(start + 1, len(lines)) if re.match(r"\s*- ", lines[n])]
+    indent = len(lines[items[0]]) - len(lines[items[0]].lstrip()) if items else 0
+    begun = [n for n in items if len(lines[n]) - len(lines[n].lstrip()) == indent]
+    found: dict[str, str] = {}
+    for n, text in enumerate(lines[begun[-1]:] if begun else []):
+        if n and len(text) - len(text.lstrip()) != indent + 2:
+            continue  # only the entry's own keys, never a policy's id
+        key = _NAME_OR_ID.match(text.strip().removeprefix("- "))
+        if key:
+            found.setdefault(key.group(1), key.group(2))
+    return found.get("name") or found.get("id")
+
+
 def _whole_file(
-    lines: Sequence[Text], stored: Mapping[str, LastGood], base_dir: Path
+    lines: Sequence[Text], stored: Mapping[str, LastGood], base_dir: Path,
+    entry: str | None = None,
 ) -> tuple[OrgConfig, Standing]:
-    """Every school on its last good settings (the file cannot be read at all); ConfigError
-    when there are none to keep."""
+    """Every school on its last good settings (the file cannot be read at all; ``entry``:
+    the school whose entry holds the line); ConfigError when there are none to keep."""
     kept = {sid: (good, _restore(good)) for sid, good in stored.items()}
     schools = [school for _good, school in kept.values() if school is not None]
     if not schools:
@@ -194,6 +229,8 @@ def _whole_file(
             tuple(lines),
             good.accepted_at if school else None,
             _admins(good.school, organisation.trust_admins),
+            whole=True,
+            entry=entry,
         )
         for sid, (good, school) in kept.items()
     )
@@ -328,7 +365,7 @@ def resolve_file(path: Path, stored: Mapping[str, LastGood]) -> OrgConfig:
     try:
         text, data = read_config_file(path)
     except ConfigError as exc:
-        return _whole_file(exc.lines, stored, path.parent)[0]
+        return _whole_file(exc.lines, stored, path.parent, _entry_at(path, str(exc)))[0]
     return _resolve(path, text, data, path.parent, stored)[0]
 
 
@@ -389,6 +426,7 @@ def settings_problems(session: Session, school_id: str | None = None) -> list[Se
         SettingsProblem(
             r.school_id, r.name, stored_lines(r.problem or ""),
             r.accepted_at if r.document is not None else None,
+            whole="schools[" not in (r.problem or ""),  # a school's own lines name its entry
         )
         for r in rows
     ]

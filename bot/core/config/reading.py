@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from bot.core.config.said import check, problem_line, pydantic_problem
 from bot.core.forms import Text, find_control_character
-from bot.core.i18n import Msg, shown
+from bot.core.i18n import N_, Joined, Msg, shown
 
 __all__ = [
     "ConfigError",
@@ -166,6 +166,9 @@ def read_config_file(path: Path) -> tuple[str, dict[str, Any]]:
         if isinstance(exc, yaml.reader.ReaderError):  # a raw control character in the file
             line = text.count(chr(10), 0, exc.position) + 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        began = getattr(exc, "context_mark", None)  # where the unfinished part began
+        if began is not None and mark is not None and began.line != mark.line:
+            problem = Joined((problem, Msg(N_("; it began on line %(line)d"), line=began.line + 1)))
         said = check("not_yaml", problem=problem)
         raise ConfigError(problem_line(path, said, line=line)) from None
     if not isinstance(data, dict):

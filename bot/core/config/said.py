@@ -122,6 +122,14 @@ CHECKS: dict[str, str] = {
     "academy_independent": N_(
         "academy and independent are both true: an academy is state-funded, keep one"
     ),
+    "language_category": N_(
+        "language_category %(given)s is not one of this nation's school language categories "
+        "(%(known)s)"
+    ),
+    "proprietor_independent": N_(
+        "proprietor (a company, trust or individual) is for an independent school: add "
+        "independent: true, or leave proprietor out"
+    ),
     "academy_england": N_(
         "academy: true is for a school in England (academies are England's; this school's "
         "country is %(country)s)"

@@ -7,10 +7,9 @@ from __future__ import annotations
 import re
 from datetime import date, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -18,7 +17,6 @@ from pydantic import (
     PrivateAttr,
     StringConstraints,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -26,6 +24,16 @@ from pydantic import (
 from bot.core.calendar import Country, add_working_days, is_working_day
 from bot.core.config.complaints import ComplaintSettings
 from bot.core.config.directory import DirectoryRules as DirectoryRules
+from bot.core.config.fields import (
+    CalendarDate,
+    Email,
+    JobRole,
+    PartName,
+    PastDate,
+    ReviewDate,
+    Role,
+    Slug,
+)
 from bot.core.config.proof import ReadingProof
 from bot.core.config.reading import ConfigError as ConfigError  # raised here, said there
 from bot.core.config.reading import read_config_file as read_config_file
@@ -33,70 +41,17 @@ from bot.core.config.reading import yaml_problems
 from bot.core.config.reports import ClockRule, ReportSettings
 from bot.core.config.said import CheckError, counted
 from bot.core.config.terms import terms_question
-from bot.core.dates import CALENDAR, HAPPENED, REVIEW, DateWindow, london_today
-from bot.core.emails import MAX_EMAIL_LENGTH, checked_email
 from bot.core.i18n import Language, Msg
 from bot.core.nations import (
     OLDER_COUNTRY,
     WORD_KEYS,
+    EventKind,
+    LanguageCategory,
     NationPackError,
     pack_for,
+    role_table,
     school_words_for,
 )
-
-Role = Literal[
-    "staff",
-    "governor",
-    "volunteer",
-    "supply",
-    "clerk",
-    "headteacher",
-    "dsl",
-    "deputy_dsl",
-    "dpo",
-    "chair_of_governors",
-    "safeguarding_governor",
-    "account_holder",
-    "admin",
-]
-ROLES: tuple[str, ...] = get_args(Role)
-# the roles someone outside the directory can be given (the people register, the extra people
-# file); headteacher, DSLs, clerk and the other named roles come from school.yaml by email
-EXTRA_ROLES = ("staff", "governor", "safeguarding_governor", "volunteer", "supply")
-# what a job title or MIS role (the school's own words) gives: one of the extra roles, or
-# "none" (not asked for anything: a cleaner, a caterer)
-JobRole = Literal["staff", "governor", "safeguarding_governor", "volunteer", "supply", "none"]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
-# a reading campaign's audience name ("part-1", "annex-a"): short, so the stored key fits
-PartName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=15)]
-Email = Annotated[  # checked by email-validator (bot.core.emails), as every address is
-    str,
-    StringConstraints(to_lower=True, max_length=MAX_EMAIL_LENGTH),
-    AfterValidator(checked_email),
-]
-
-
-def _today(info: ValidationInfo) -> date:
-    """The day the file is read on: the caller's ``today`` (validation context), else London's."""
-    given = (info.context or {}).get("today") if isinstance(info.context, dict) else None
-    return given if isinstance(given, date) else london_today()
-
-
-def _within(window: DateWindow) -> AfterValidator:
-    """A date field checked against its window (``bot.core.dates``), the one rule for dates."""
-
-    def check(day: date, info: ValidationInfo) -> date:
-        problem = window.problem(day, _today(info))
-        if problem is not None:
-            raise CheckError(problem)
-        return day
-
-    return AfterValidator(check)
-
-
-ReviewDate = Annotated[date, _within(REVIEW)]
-PastDate = Annotated[date, _within(HAPPENED)]
-CalendarDate = Annotated[date, _within(CALENDAR)]
 
 
 class _Strict(BaseModel):
@@ -157,6 +112,9 @@ class Audience(_Strict):
     groups: list[str] = []
     people: list[Email] = []
     exclude: list[Email] = []
+    # a reading campaign's part that the guidance drops from this day (KCSIE 2026 has no
+    # Annex A): its people read the next audience they match instead
+    until: date | None = None
 
 
 class PolicyConfig(_Strict):
@@ -179,10 +137,6 @@ class PolicyConfig(_Strict):
     aup: bool = False
 
 
-# what a school records that opens a dated review of a recurring task (``review_on``)
-EventKind = Literal[
-    "new_technology", "working_practice", "incident", "provider", "guidance", "phone_guidance"
-]
 
 
 class RequirementConfig(_Strict):
@@ -225,6 +179,20 @@ class RequirementConfig(_Strict):
     review_within: int = Field(default=10, ge=1, le=60)
     # acknowledge_policy / reading_campaign: proof that it was read (pages, a short check)
     proof_of_reading: ReadingProof | None = None
+    # the rule's own dates (a nation pack's item: s550C from 29 June 2026): before
+    # ``in_force`` and from ``until`` it opens no duty, and the open ones close
+    in_force: date | None = None
+    until: date | None = None
+
+    def parts_on(self, day: date) -> dict[str, Audience]:
+        """A reading's audiences still read on ``day`` (a part the guidance dropped: gone)."""
+        return {p: a for p, a in self.audiences.items() if a.until is None or day < a.until}
+
+    def in_force_on(self, day: date) -> bool:
+        """Whether the rule applies on ``day`` (its own dates; none: always)."""
+        return (self.in_force is None or self.in_force <= day) and (
+            self.until is None or day < self.until
+        )
 
     @field_validator("yearly_on")
     @classmethod
@@ -365,9 +333,11 @@ class SchoolConfig(_Strict):
     # and its pack (bot/core/nations) gives the words; ``words`` overrides any of them
     country: Country = OLDER_COUNTRY  # a file that names none reads as it always did
     # an independent school: the proprietor holds the duties, so the proprietor body's words
-    # replace the governing body's and its members are the board (the nation pack's
-    # ``independent``), and the evidence pack names the Independent School Standards
+    # replace the governing body's and its members are the board, who approve its policies
+    # (bot/core/nations/_independent.toml), and the evidence pack names its standards
     independent: bool = False
+    # an independent school's proprietor: a company, a trust or an individual (None: not said)
+    proprietor: Literal["company", "trust", "individual"] | None = None
     # an academy (England): its trust is the proprietor, so the trust's members and trustees
     # are on its single central record and s128 applies to its management posts, as in an
     # independent school; its governors keep their words (a trust with many schools may be a
@@ -376,6 +346,10 @@ class SchoolConfig(_Strict):
     # the language its people read: en, cy (Welsh) or cy+en (Welsh first, English beside it);
     # the nation pack's words stay the law's, this is the sentences around them (bot.core.i18n)
     language: Language = "en"
+    # a Welsh school's language category (the Welsh Language and Education (Wales) Act 2025:
+    # primarily-welsh, dual-language or primarily-english): ``language`` follows from it unless
+    # written (cy, cy+en, en with cy+en offered)
+    language_category: str | None = None
     # with cy+en, each person may choose cy or en for themselves on /me
     words: dict[
         str, Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -428,6 +402,13 @@ class SchoolConfig(_Strict):
     terms_of_use: str | None = Field(default=None, max_length=20000)
 
     @property
+    def role_table(self) -> dict[str, str]:
+        """The posts its people's job titles are read through: the built-in table for its
+        nation under its own ``job_titles`` (none for a school whose roles come from groups
+        alone: ``bot.core.nations.role_table``)."""
+        return role_table(self.country, self.job_titles, self.role_groups)
+
+    @property
     def teams_first(self) -> bool:
         """Whether the school asks in Teams first (``asks_in: teams``)."""
         return self.asks_in == "teams"
@@ -443,6 +424,25 @@ class SchoolConfig(_Strict):
         if not isinstance(older, bool) or (older and data.get("asks_in") not in (None, "teams")):
             raise CheckError("teams_first")
         return {**data, "asks_in": "teams"} if older else data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _language_of_category(cls, data: Any) -> Any:
+        """A school that states its language category and no language reads the category's."""
+        if not isinstance(data, dict) or data.get("language") or not data.get("language_category"):
+            return data
+        try:
+            found = pack_for(str(data.get("country") or OLDER_COUNTRY)).language_category(
+                str(data["language_category"])
+            )
+        except NationPackError:
+            return data  # the field validators name the problem
+        return {**data, "language": found.language} if found is not None else data
+
+    @property
+    def language_said(self) -> LanguageCategory | None:
+        """The language category the school's language follows, where it states one."""
+        return pack_for(self.country).language_category(self.language_category)
 
     @model_validator(mode="before")
     @classmethod
@@ -485,6 +485,15 @@ class SchoolConfig(_Strict):
         """An academy is a state school of England: never also independent, nor elsewhere."""
         if self.academy and self.independent:
             raise CheckError("academy_independent")
+        if self.proprietor is not None and not self.independent:
+            raise CheckError("proprietor_independent")
+        if self.language_category is not None and self.language_said is None:
+            categories = pack_for(self.country).language_categories
+            raise CheckError(
+                "language_category",
+                given=self.language_category,
+                known=", ".join(c.id for c in categories.category) if categories else "none",
+            )
         if self.academy and self.country not in ("england", OLDER_COUNTRY):
             raise CheckError(
                 "academy_england",

@@ -1,5 +1,5 @@
-"""The bot's own running state: connector state, sweep runs, steps failing, rate-limit
-buckets and the scheduler's last beat."""
+"""The bot's own running state: connector state, directory reads kept for the next process,
+sweep runs, steps failing, rate-limit buckets and the scheduler's last beat."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.core.models.base import Numbered, SchoolRecord, utcnow
 
-__all__ = ["ConnectorState", "RateLimitBucket", "SchedulerBeat", "StepFailure", "SweepRun"]
+__all__ = ["ConnectorState", "KeptRead", "RateLimitBucket", "SchedulerBeat", "StepFailure",
+           "SweepRun"]
 
 
 class ConnectorState(SchoolRecord):
@@ -59,6 +60,16 @@ class ConnectorState(SchoolRecord):
 _STATE_OF = select(ConnectorState).where(
     ConnectorState.school_id == bindparam("school_id"), ConnectorState.key == bindparam("key")
 )
+
+
+class KeptRead(Numbered):
+    """What a directory read left for the next process, by what was read (``key``: the
+    install's or a connection's staff file, the extra people file): ``bot.core.kept_reads``."""
+
+    __tablename__ = "kept_reads"
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class SweepRun(SchoolRecord):
@@ -108,3 +119,6 @@ class SchedulerBeat(Numbered):
     __tablename__ = "scheduler_beats"
     beat_at: Mapped[datetime] = mapped_column()
     every_seconds: Mapped[int] = mapped_column(Integer)
+    # a keyed digest of the beat (``scheduler_health.beat_seal``): a beat written without the
+    # audit key is no beat
+    seal: Mapped[str | None] = mapped_column(String(80))

@@ -30,8 +30,11 @@ class ScrEntry(SchoolRecord):
     risk_assessed: Mapped[bool] = mapped_column(Boolean, default=False)
     safeguarding_training_on: Mapped[date | None] = mapped_column(Date)
     safer_recruitment_on: Mapped[date | None] = mapped_column(Date)
+    # staff, volunteer, supply or governor: the last three are never called leavers
+    kind: Mapped[str] = mapped_column(String(12), default="staff", server_default="staff")
     source: Mapped[str] = mapped_column(String(20), default="sheet")  # sheet | mis
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    imported_by: Mapped[str | None] = mapped_column(String(320))  # who (sealed with the row)
 
     checks: Mapped[list[ScrCheck]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ScrCheck.id"

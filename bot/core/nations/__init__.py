@@ -24,21 +24,28 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = [
     "COUNTRIES",
     "DEFAULT_NATION",
+    "EVENT_KINDS",
     "NATIONS",
     "OLDER_COUNTRY",
+    "PROPRIETOR_WORDS",
     "WORD_KEYS",
+    "ComplaintLaw",
+    "EventKind",
     "Guidance",
+    "LanguageCategory",
     "NationPack",
     "NationPackError",
+    "ReviewAnswer",
     "ScrCheck",
     "Source",
     "StaffRoute",
@@ -46,6 +53,8 @@ __all__ = [
     "Words",
     "country_name",
     "pack_for",
+    "posts_for",
+    "role_table",
     "school_words_for",
 ]
 
@@ -54,7 +63,10 @@ HERE = Path(__file__).parent
 DEFAULT_NATION = "england"
 # every pack file beside this one is a nation (the default first)
 NATIONS: tuple[str, ...] = tuple(
-    sorted((p.stem for p in HERE.glob("*.toml")), key=lambda n: (n != DEFAULT_NATION, n))
+    sorted(
+        (p.stem for p in HERE.glob("*.toml") if not p.stem.startswith("_")),
+        key=lambda n: (n != DEFAULT_NATION, n),
+    )
 )
 # the older country, read with England's pack (see the docstring): still the country of a
 # school.yaml that names none, so a file written before nations were packs reads as it did
@@ -83,6 +95,8 @@ class Words(_Strict):
     headteacher: str = Field(min_length=1, max_length=80)
     chair: str = Field(min_length=1, max_length=80)  # chair of the governing body
     governor: str = Field(min_length=1, max_length=80)
+    governors: str = Field(min_length=1, max_length=80)  # "governors", in running text
+    governors_of: str = Field(min_length=1, max_length=80)  # "governors'" before a noun
     clerk: str = Field(min_length=1, max_length=80)  # "clerk to the governors"
     safeguarding_governor: str = Field(min_length=1, max_length=120)
     governing_body: str = Field(min_length=1, max_length=120)  # "full governing body"
@@ -116,7 +130,8 @@ class Source(_Strict):
 class StatutoryItem(_Strict):
     """One thing the nation's guidance asks every year: what, of whom, how often the source
     says ("not stated" where it does not), and the school.yaml requirement that asks it
-    (``owners``: for a task, the school's named roles that own it)."""
+    (``owners``: for a task, the school's named roles that own it). Its words may name the
+    school's (``{governors}``; ``{Governors}`` to start a sentence): ``said`` fills them."""
 
     id: str = Field(min_length=1)
     summary: str = Field(min_length=1)
@@ -124,6 +139,41 @@ class StatutoryItem(_Strict):
     source: Source
     requirement: dict[str, Any]
     owners: tuple[str, ...] = ()
+    # offered, never chosen by default (a standard the guidance recommends, not the law)
+    optional: bool = False
+    # where the dates the requirement carries come from (its ``in_force``/``until``, an
+    # audience's ``until``): a rule that starts or stops on a day says who says so
+    dates_source: Source | None = None
+
+    @model_validator(mode="after")
+    def _dated(self) -> StatutoryItem:
+        dated = any(k in self.requirement for k in ("in_force", "until")) or any(
+            "until" in a for a in self.requirement.get("audiences", {}).values()
+        )
+        if dated and self.dates_source is None:
+            raise ValueError("a requirement with dates (in_force, until) needs dates_source")
+        return self
+
+    def said(self, words: Words) -> StatutoryItem:
+        """The item in a school's words (an independent school's: "proprietor body members"
+        where a maintained school's says "governors")."""
+        said = words.model_dump()
+        table = said | {k[:1].upper() + k[1:]: v[:1].upper() + v[1:] for k, v in said.items()}
+        return self.model_copy(update={
+            "summary": self.summary.format_map(table),
+            "requirement": _filled(self.requirement, table),
+        })
+
+
+def _filled(value: Any, table: Mapping[str, str]) -> Any:
+    """Every text in ``value`` (a requirement: texts, lists, tables) with its words filled."""
+    if isinstance(value, str):
+        return value.format_map(table)
+    if isinstance(value, list):
+        return [_filled(v, table) for v in value]
+    if isinstance(value, dict):
+        return {k: _filled(v, table) for k, v in value.items()}
+    return value
 
 
 class Guidance(Source):
@@ -141,6 +191,28 @@ class RouteClock(_Strict):
     # "next_working_day": made out of office hours, the clock runs to the end of the next
     # working day instead of counting hours (Wales' 24-hour rule)
     out_of_hours: Literal["next_working_day"] | None = None
+
+
+# what a school records that opens a dated review of a recurring task (``review_on``)
+EventKind = Literal[
+    "new_technology", "working_practice", "incident", "provider", "guidance", "phone_guidance"
+]
+EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
+
+
+class ReviewAnswer(_Strict):
+    """What a pack says of one kind of change: the statutory item whose review it opens (its
+    requirement's ``review_on`` names the kind; the item's source is the answer's), or "not
+    stated" with the search made."""
+
+    opens: str | None = None
+    searched: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> ReviewAnswer:
+        if (self.opens is None) == (self.searched is None):
+            raise ValueError("give opens (a statutory item's id) or searched (not stated)")
+        return self
 
 
 class StaffRoute(_Strict):
@@ -179,6 +251,54 @@ class ScrCheck(_Strict):
     settings: Literal["all", "independent"] = "all"
     renew_years: int | None = Field(default=None, ge=1, le=10)
     source: Source
+    # the check's own dates, with who says so: from ``in_force`` it opens gaps, from ``until``
+    # none (an earlier check stays on the record, made under this rule)
+    in_force: date | None = None
+    until: date | None = None
+    dates_source: Source | None = None
+
+    @model_validator(mode="after")
+    def _dated(self) -> ScrCheck:
+        if (self.in_force or self.until) and self.dates_source is None:
+            raise ValueError("a check with dates (in_force, until) needs dates_source")
+        return self
+
+    def in_force_on(self, day: date) -> bool:
+        """Whether the check is asked on ``day``."""
+        return (self.in_force is None or self.in_force <= day) and (
+            self.until is None or day < self.until
+        )
+
+
+class ComplaintLaw(_Strict):
+    """The law on a complaint to the school about how it handles personal data: its sources,
+    and the days it gives to acknowledge one (None: no law sets them; the school's own target
+    is ``bot.features.complaints``' 30 days)."""
+
+    law: tuple[Source, ...] = Field(min_length=1)
+    acknowledge_days: int | None = Field(default=None, ge=1, le=90)
+
+
+class LanguageCategory(_Strict):
+    """A school language category the law gives (Wales' 2025 Act): the language its people
+    read unless the school says otherwise, and the one offered beside it."""
+
+    id: str = Field(pattern=r"^[a-z-]+$")
+    name: str = Field(min_length=1)
+    language: Literal["en", "cy", "cy+en"]
+    offered: Literal["en", "cy", "cy+en"] | None = None
+
+
+class LanguageCategories(_Strict):
+    """The nation's school language categories and their source."""
+
+    source: Source
+    category: tuple[LanguageCategory, ...] = Field(min_length=1)
+
+
+# what a post in the role table gives (``JobRole`` in school.yaml's ``job_titles``)
+PostRole = Literal["staff", "governor", "safeguarding_governor", "clerk", "volunteer", "supply",
+                   "none"]
 
 
 class NationPack(_Strict):
@@ -199,19 +319,27 @@ class NationPack(_Strict):
     scr_checks: tuple[ScrCheck, ...] = ()
     # where the nation's list of vetting checks comes from, in the words its schools read
     scr_note: str = "Which checks the single central record holds here is not stated."
-    # an independent school's words in place of the governing body's (``independent: true`` in
-    # school.yaml): the proprietor and the proprietor body, and who inspects independent schools
+    # an independent school's words beyond every pack's (``PROPRIETOR_WORDS``): who inspects
+    # independent schools here (``independent: true`` in school.yaml)
     independent: dict[str, str] = {}
     # the standards an independent school meets, named in its evidence pack (England's ISS)
     independent_standards: Source | None = None
+    # the posts this nation's schools write that the built-in role table (bot/core/posts.toml)
+    # does not, by the role each gives ("Depute Head Teacher", "Pennaeth")
+    posts: dict[PostRole, tuple[str, ...]] = {}
     # False for a Crown dependency: UK law (UK GDPR, the Data Protection Act 2018) is not its
     # law, so nothing cites it there; its own law is ``sources.data_protection_law``
     uk: bool = True
+    complaints: ComplaintLaw
+    # the school language categories the nation's law gives (Wales); None: none
+    language_categories: LanguageCategories | None = None
+    # for each kind of change a school records, the review the nation's guidance opens then
+    reviews: dict[EventKind, ReviewAnswer]
 
-    def data_protection_sources(self) -> tuple[tuple[str, str], ...]:
-        """The nation's own data-protection law as (title, url) where it is not the UK's."""
-        own = self.sources.get("data_protection_law")
-        return ((own.title, own.url),) if own is not None else ()
+    def language_category(self, id_: str | None) -> LanguageCategory | None:
+        """The category with this id (None: not stated, or not one of this nation's)."""
+        found = self.language_categories.category if self.language_categories else ()
+        return next((c for c in found if c.id == id_), None)
 
 
 def _load(nation: str) -> NationPack:
@@ -237,7 +365,33 @@ def _load(nation: str) -> NationPack:
     unknown = set(pack.independent) - set(WORD_KEYS)
     if unknown:
         raise NationPackError(f"{path}: independent: unknown words: {', '.join(sorted(unknown))}")
+    _check_reviews(path, pack)
     return pack
+
+
+def _check_reviews(path: Path, pack: NationPack) -> None:
+    """Every kind of change answered; each review named is a statutory item opened by it."""
+    if missing := [kind for kind in EVENT_KINDS if kind not in pack.reviews]:
+        raise NationPackError(f"{path}: reviews: no answer for {', '.join(missing)}")
+    items = {item.id: item for item in pack.statutory}
+    for kind, answer in pack.reviews.items():
+        opened = items.get(answer.opens or "")
+        if answer.opens is not None and (
+            opened is None or kind not in opened.requirement.get("review_on", ())
+        ):
+            raise NationPackError(
+                f"{path}: reviews.{kind}: {answer.opens!r} is no statutory item whose "
+                f"review_on names {kind}"
+            )
+
+
+# an independent school's words in place of the governing body's, in every pack (its own
+# ``independent`` table on top): the proprietor body and its members (``_independent.toml``)
+PROPRIETOR_WORDS: dict[str, str] = tomllib.loads(
+    (HERE / "_independent.toml").read_text(encoding="utf-8")
+)["words"]
+if unknown_words := set(PROPRIETOR_WORDS) - set(WORD_KEYS):  # pragma: no cover - a typo
+    raise NationPackError(f"_independent.toml: unknown words: {', '.join(sorted(unknown_words))}")
 
 
 @lru_cache(maxsize=8)
@@ -252,7 +406,7 @@ def pack_for(country: str) -> NationPack:
 @lru_cache(maxsize=256)
 def _merged(country: str, overrides: tuple[tuple[str, str], ...], independent: bool) -> Words:
     pack = pack_for(country)
-    own = pack.independent if independent else {}
+    own = {**PROPRIETOR_WORDS, **pack.independent} if independent else {}
     return pack.words.model_copy(update={**own, **dict(overrides)})
 
 
@@ -262,6 +416,27 @@ def school_words_for(
     """The nation's words (an independent school's: the proprietor's in place of the governing
     body's) with the school's overrides on top."""
     return _merged(country, tuple(sorted((overrides or {}).items())), independent)
+
+
+@lru_cache(maxsize=16)
+def posts_for(country: str) -> dict[str, str]:
+    """The built-in role table for a school of ``country``: every nation's posts
+    (bot/core/posts.toml) and its own, each with the role it gives."""
+    common = tomllib.loads((HERE.parent / "posts.toml").read_text(encoding="utf-8"))
+    own = pack_for(country).posts
+    return {post: role for table in (common, own) for role, posts in table.items()
+            for post in posts}
+
+
+def role_table(
+    country: str, job_titles: Mapping[str, str], role_groups: Mapping[str, str]
+) -> dict[str, str]:
+    """The role table a school's job titles are read through: its own ``job_titles`` on top of
+    the built-in table for its nation. Empty for a school whose roles come from groups alone
+    (no table of its own): its titles are not read."""
+    if role_groups and not job_titles:
+        return {}
+    return {**posts_for(country), **job_titles}
 
 
 def country_name(country: str) -> str:

@@ -5,7 +5,7 @@ What it promises: a message is queued (``queue``) in the transaction that decide
 idempotency key and an urgency (safeguarding, then what people wait for, then routine); any
 number of dispatchers (``dispatcher``) claim rows no other holds, the most urgent first
 (``claim``), within each mailbox's limits counted in the database (``pacing``), commit each
-move to ``sending`` before the platform call and record its answer (``lanes``, ``record``); a
+move to ``sending`` before the platform call and record its answer (``record``); a
 platform's "not now" pauses its channel without costing a message (``pause``), an uncertain
 outcome is flagged for a person, never resent blindly (``lookup`` settles it from the mailbox's
 sent items where it can), and refused messages reach the school's admins (``delivery``).

@@ -31,7 +31,7 @@ from bot.core.outbox.workers import this_worker
 from bot.core.ports import MailPacing
 from bot.core.store import Store
 
-__all__ = ["Claimed", "claim", "due_channels", "release", "start", "start_statement"]
+__all__ = ["Claimed", "claim", "due_channels", "release", "start"]
 
 
 @dataclass(frozen=True)
@@ -249,7 +249,7 @@ def release(store: Store, ids: Sequence[int]) -> int:
 
 
 @functools.cache
-def start_statement(channel: str) -> Update:
+def _start_statement(channel: str) -> Update:
     """The UPDATE that moves claimed rows to ``sending`` unless ``channel`` (or the mailbox
     whose address it is) is paused, built once per channel on the table
     (no ORM): it runs before every send, and on SQLite building and routing a statement costs
@@ -278,6 +278,6 @@ def start(store: Store, ids: Sequence[int], channel: str, now: datetime) -> set[
         return set()
     with store.transaction() as session:
         moved = session.connection().execute(
-            start_statement(channel), {"ids": list(ids), "now": now}
+            _start_statement(channel), {"ids": list(ids), "now": now}
         )
         return set(moved.scalars())

@@ -55,7 +55,7 @@ ALERT_ROWS_SHOWN = 20
 
 PURPOSE_LABELS = {
     "reminder": N_("a reminder to a member of staff"),
-    "governor_review": N_("a policy review digest to governors"),
+    "governor_review": N_("a policy review digest"),
     "handover_chase": N_("a reminder that an official account needs a handover"),
     "task_missed": N_("an alert that a recurring check was missed"),
     "decision_review": N_("a reminder to review a decision"),

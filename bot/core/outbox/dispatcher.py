@@ -5,9 +5,8 @@ A row is claimed (``sending``) and committed *before* the provider call, then ma
 platform said "not now". A crash between the two leaves ``sending``; the next dispatcher marks
 such rows ``delivery_unknown`` rather than sending them again — unless the mailer is idempotent
 by key (the .eml writer), in which case resending is harmless. Answers are recorded by
-``record``, channel pauses by ``pause``; each message's two commits run where they cost least
-(``lanes``: one round trip each on PostgreSQL); what people do about uncertain and refused
-messages is ``delivery``.
+``record``, channel pauses by ``pause``, each a transaction on the pass's one connection; what
+people do about uncertain and refused messages is ``delivery``.
 """
 
 from __future__ import annotations
@@ -24,14 +23,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, Table, and_, bindparam, func, or_, select
 
 from bot.core.audit import queued
-from bot.core.audit.autocommit import seal_stopped
 from bot.core.live_text import fill_time_left
 from bot.core.models import OutboxMessage, Urgency, utcnow
 from bot.core.outbox import bodies as outbox_bodies
 from bot.core.outbox import claim as outbox_claim
 from bot.core.outbox import lookup as outbox_lookup
 from bot.core.outbox import workers as outbox_workers
-from bot.core.outbox.lanes import Lanes, open_lanes
+from bot.core.outbox.claim import start as _claim  # by this name: the crash tests kill after it
 from bot.core.outbox.pause import DAILY_LIMIT_REASON, channel_of, channel_states, pause
 from bot.core.outbox.record import DispatchStats, FailureAlerts, Outcome
 from bot.core.outbox.record import settle as _settle  # by this name: tests interrupt it
@@ -119,11 +117,7 @@ def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> in
 
     Even a harmless resend stops after ``MAX_ATTEMPTS`` crashes: a message that kills the
     process every time is flagged for a person instead of looping for ever.
-
-    What a killed pass recorded as sent and did not live to seal is sealed now
-    (``audit.autocommit``), so ``audit verify`` never takes it for a change made by hand.
     """
-    seal_stopped(store)
     released = outbox_workers.release_dead(
         store, now, idempotent_mailer=idempotent_mailer, max_attempts=MAX_ATTEMPTS
     )
@@ -138,13 +132,6 @@ def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> in
             (OutboxMessage.claimed_at < cutoff,), idempotent_mailer=idempotent_mailer,
             max_attempts=MAX_ATTEMPTS, error="interrupted while sending",
         )
-
-
-def _claim(lanes: Lanes, row_ids: Sequence[int], channel: str, now: datetime) -> set[int]:
-    """Move claimed rows to ``sending`` (committed) just before the platform call; the ones
-    moved. None when another dispatcher paused the channel a moment ago. (Its own function:
-    the crash tests kill a pass right after it.)"""
-    return lanes.start(row_ids, channel, now)
 
 
 def _load_messages(
@@ -260,7 +247,6 @@ class _Pass:
     on_sent: Callable[[str], None] | None
     stats: DispatchStats
     batch_size: int
-    lanes: Lanes  # where each message's two statements run (``outbox.lanes``)
     alerts: FailureAlerts | None = None
     pacing: MailPacing | None = None
     # email lanes: name -> (mailer, SQL selecting its schools' rows); see ``_lanes``
@@ -466,7 +452,7 @@ class _Pass:
             if "teams" in self.paused:
                 outbox_claim.release(self.store, ids)
                 continue
-            started = _claim(self.lanes, ids, "teams", self.now())
+            started = _claim(self.store, ids, "teams", self.now())
             if len(started) < len(ids):
                 self.gone([i for i in ids if i not in started], "teams")
             going = [row for row in chunk if row[0] in started]
@@ -499,7 +485,7 @@ class _Pass:
         until = _settle(
             self.store, channel, answers, self.now(), self.stats,
             self.alerts, troubled_before=channel in self.probing,
-            paced=channel_of(channel) == "email" and self.pacing is not None, lanes=self.lanes,
+            paced=channel_of(channel) == "email" and self.pacing is not None,
         )
         if until is not None:
             self.paused.add(channel)
@@ -515,7 +501,7 @@ class _Pass:
         self, row_id: int, key: str, call: Callable[[], SendResult], channel: str
     ) -> None:
         """Deliver one row; a "not now" or an unknown outcome pauses its channel."""
-        if not _claim(self.lanes, [row_id], channel, self.now()):
+        if not _claim(self.store, [row_id], channel, self.now()):
             self.gone([row_id], channel)
             return
         self.settled(channel, [(row_id, key, _call(row_id, call))])
@@ -524,7 +510,7 @@ class _Pass:
         """Deliver the waiting batch of emails; a "not now" or an unknown outcome pauses the
         mailbox's lane."""
         batch, self.batch = self.batch, []
-        started = _claim(self.lanes, [row_id for row_id, _ in batch], self.lane, self.now())
+        started = _claim(self.store, [row_id for row_id, _ in batch], self.lane, self.now())
         if len(started) < len(batch):
             self.gone([row_id for row_id, _ in batch if row_id not in started], self.lane)
             batch = [(row_id, m) for row_id, m in batch if row_id in started]
@@ -619,14 +605,11 @@ def dispatch(
         chats: the schools of a connection with a tenant of its own: school id -> that
             tenant's bot (``school_chats``); their ``teams`` rows go through it, never ``chat``.
     """
-    # a pass is thousands of short transactions: one connection for them, and the lanes
-    # where each message's two statements are one round trip each (a hand-over's few urgent
-    # messages record theirs durably: no connection of its own for a pass of one or two)
-    with (store.pinned() as one_connection,
-          open_lanes(one_connection, relaxed=up_to >= Urgency.ROUTINE) as lanes):
+    # a pass is thousands of short transactions: one connection for them
+    with store.pinned() as one_connection:
         return _Pass(
             one_connection, mailer, notifier, now, limit, on_sent, DispatchStats(),
-            batch_size=max(mailer.max_batch, 1), lanes=lanes, alerts=alerts,
+            batch_size=max(mailer.max_batch, 1), alerts=alerts,
             pacing=mailer.pacing, up_to=up_to, wait=wait, chat=chat, chats=chats or {},
             boxes=_lanes(mailer, mailboxes),
         ).run()

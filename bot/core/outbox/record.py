@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from bot.core.models import OutboxMessage
 from bot.core.outbox import pacing as mail_pacing
-from bot.core.outbox.lanes import Lanes
 from bot.core.outbox.pause import pause, resume
 from bot.core.outbox.queue import fall_back
 from bot.core.ports import (
@@ -151,21 +150,6 @@ def _record_answers(
         _settle_row(session, rows[row_id], outcome, now, stats)
 
 
-def _on_lanes(
-    lanes: Lanes, answers: Sequence[tuple[int, str, Outcome]], now: datetime,
-    stats: DispatchStats, paced: bool,
-) -> bool:
-    """Record plain deliveries in one statement on the pass's lanes when they can (nothing
-    else to write: no refusal, no pause); False when nothing was recorded."""
-    delivered = [(row_id, outcome.provider_id) for row_id, _, outcome in answers
-                 if isinstance(outcome, SendResult)]
-    if len(delivered) < len(answers) or not lanes.record_delivered(delivered, now, paced=paced):
-        return False
-    stats.sent += len(answers)
-    stats.sent_keys.extend(key for _, key, _ in answers)
-    return True
-
-
 def settle(
     store: Store,
     channel: str,
@@ -176,18 +160,13 @@ def settle(
     *,
     troubled_before: bool,
     paced: bool = False,
-    lanes: Lanes | None = None,
 ) -> datetime | None:
     """Record a send's (or a batch's) answers and the channel's pause in one transaction.
 
     Returns when the channel may resume if the platform said "not now" or may have failed.
     ``troubled_before``: the channel was paused since its last delivery, so an answer ends that.
     ``paced``: the sends hold the mailbox's permits, counted from now (or given back).
-    ``lanes``: the pass's lanes, where plain deliveries are recorded in one statement when
-    they can be (``outbox.lanes``).
     """
-    if lanes is not None and not troubled_before and _on_lanes(lanes, answers, now, stats, paced):
-        return None
     with store.transaction() as session:
         _record_answers(session, answers, now, stats)
         if paced:

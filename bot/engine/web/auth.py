@@ -20,6 +20,7 @@ import httpx
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
+from joserfc.errors import JoseError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -33,6 +34,8 @@ from bot.engine.web.identity import (
     IdentityRefused,
     Subject,
     bind,
+    issuer_accepted,
+    organisations,
     school_organisations,
     vouched_email,
 )
@@ -278,7 +281,9 @@ async def _verified_claims(request: Request) -> dict[str, Any]:
         raise HTTPException(403, DECLINED)
     client = _oauth(request)
     try:
-        token = await client.authorize_access_token(request)
+        token = await client.authorize_access_token(
+            request, claims_options=_id_token_checks(request, await client.load_server_metadata())
+        )
         claims = dict(token.get("userinfo") or {})  # the ID token's, checked by authlib
         if not claims.get("email"):  # a spec-conformant provider serves it at UserInfo
             info = dict(await client.userinfo(token=token))
@@ -289,11 +294,29 @@ async def _verified_claims(request: Request) -> dict[str, Any]:
             claims = info | claims
     except MismatchingStateError:
         raise HTTPException(400, EXPIRED) from None
+    except JoseError as exc:  # the ID token's issuer, audience, signature, expiry or nonce
+        reason = f"id_token_{getattr(exc, 'claim', None) or exc.error}"
+        log.warning("sign-in: the ID token was refused (%s)", reason)
+        raise await run_in_threadpool(refuse, request, reason, NOT_COMPLETED, status=400) from None
     except (OAuthError, AuthlibBaseError, httpx.HTTPError, ValueError, KeyError) as exc:
         # the type only: a provider's description may quote the person's details
         log.warning("sign-in: the callback failed (%s)", type(exc).__name__)
         raise HTTPException(400, NOT_COMPLETED) from None
     return claims
+
+
+def _id_token_checks(request: Request, metadata: dict[str, Any]) -> dict[str, Any]:
+    """What authlib checks of the ID token beyond signature, expiry and nonce: its audience is
+    this app, and its issuer the discovery document's (per tenant for a multi-tenant app:
+    ``identity.issuer_accepted``, for the tenants configured here)."""
+    settings = ctx(request).settings
+    tenants, _ = organisations(settings)
+    discovered = str(metadata.get("issuer") or "")
+    return {
+        "iss": {"essential": True, "validate": lambda claims, iss: issuer_accepted(
+            iss, discovered, claims.get("tid"), tenants)},
+        "aud": {"essential": True, "value": settings.oidc_client_id},
+    }
 
 
 @router.get("/auth/callback", include_in_schema=False)

@@ -26,6 +26,7 @@ from bot.core.models import Person
 from bot.core.words import (
     SaidWords,
     Words,
+    capital,
     default_words,
     plural,
     role_list,
@@ -104,6 +105,8 @@ templates.env.filters["has_role"] = _has_role
 templates.env.filters["role_list"] = _role_list
 templates.env.globals["role_name"] = _role_name
 templates.env.filters["plural"] = plural
+# a sentence that starts with a word of the school's: {% filter capital %}{% trans ... %}
+templates.env.filters["capital"] = capital
 templates.env.filters["version_name"] = version_name  # 'version 3.2', 'fersiwn 3.2'
 templates.env.filters["long_day"] = lambda day, weekday=False: _long_day(day, weekday)
 templates.env.tests["mailbox"] = has_mailbox  # {% if p.email is mailbox %}: not kept without one

@@ -26,9 +26,11 @@ from bot.core.models import Person
 from bot.core.settings import Settings, connection_key
 
 __all__ = [
+    "TENANT_SLOT",
     "IdentityRefused",
     "Subject",
     "bind",
+    "issuer_accepted",
     "organisations",
     "school_organisations",
     "school_tenant",
@@ -36,7 +38,9 @@ __all__ = [
     "vouched_email",
 ]
 
-ENTRA_ISSUER = _ENTRA = re.compile(r"^https://login\.microsoftonline\.com/([0-9a-fA-F-]{36})/v2\.0/?$")
+_ENTRA = re.compile(r"^https://login\.microsoftonline\.com/([0-9a-fA-F-]{36})/v2\.0/?$")
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+TENANT_SLOT = "{tenantid}"  # in the issuer of Entra's tenant-independent discovery document
 WORDS = {
     "not_in_directory": "Your account is not in the school's directory.",
     "unverified": "The school's sign-in service did not confirm that this email address is "
@@ -99,6 +103,18 @@ def organisations(settings: Settings) -> tuple[frozenset[str], frozenset[str]]:
         if connection.domain:
             domains.add(connection.domain.lower())
     return frozenset(tenants), frozenset(domains)
+
+
+def issuer_accepted(iss: object, discovered: str, tid: object, tenants: frozenset[str]) -> bool:
+    """Whether a token's ``iss`` is the issuer the discovery document names. Entra's
+    tenant-independent document (a multi-tenant app) names ``.../{tenantid}/v2.0``: each token
+    carries its own tenant's issuer, accepted when ``tid`` is a tenant GUID of ``tenants`` and
+    the issuer is the template with that tid (Microsoft's documented multi-tenant check)."""
+    if TENANT_SLOT not in discovered:
+        return bool(discovered) and iss == discovered
+    tenant = str(tid or "")
+    return (bool(_GUID.match(tenant.lower())) and tenant.lower() in tenants
+            and iss == discovered.replace(TENANT_SLOT, tenant))
 
 
 def school_organisations(settings: Settings, connection: str | None) -> frozenset[str]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -38,7 +39,7 @@ from bot.core.i18n import N_
 from bot.core.settings import Settings, connection_key
 from bot.engine.web.auth import refuse, start_session
 from bot.engine.web.deps import check_csrf, ctx
-from bot.engine.web.identity import ENTRA_ISSUER, school_tenant
+from bot.engine.web.identity import TENANT_SLOT, school_tenant
 
 __all__ = [
     "SsoSetup",
@@ -101,32 +102,26 @@ def sso_setup(settings: Settings) -> SsoSetup | None:
 
 def sso_setups(settings: Settings) -> tuple[SsoSetup, ...]:
     """The install's setup (``sso_setup``) and one per connection with a tenant and an app of
-    its own: its tenant's issuer (the install's Entra issuer with the connection's tenant; any
-    other issuer serves every tenant), its app's client id as the audience."""
+    its own: its tenant's issuer (a single tenant's Entra issuer with the connection's tenant
+    in its place; a tenant-independent one, ``organizations``, serves every tenant), its app's
+    client id as the audience."""
     own = sso_setup(settings)
     if own is None:
         return ()
     host = urlsplit(settings.base_url).hostname or ""
-    entra = ENTRA_ISSUER.match((settings.oidc_issuer or "").rstrip("/"))
     found = [own]
     for name, connection in sorted(settings.connections.items()):
         if not connection.tenant_id or not connection.client_id:
             continue
         tenant, client = connection.tenant_id.lower(), connection.client_id
-        issuer = (
-            f"https://login.microsoftonline.com/{tenant}/v2.0"
-            if entra
-            else own.discovery_url.removesuffix("/.well-known/openid-configuration")
-        )
-        found.append(
-            SsoSetup(
-                discovery_url=f"{issuer}/.well-known/openid-configuration",
-                client_id=client,
-                audiences=(f"api://{host}/{client}", client),
-                tenant=tenant,
-                connection=connection_key(name),
-            )
-        )
+        found.append(SsoSetup(
+            discovery_url=re.sub(f"/{own.tenant}/", f"/{tenant}/", own.discovery_url,
+                                 count=1, flags=re.IGNORECASE),
+            client_id=client,
+            audiences=(f"api://{host}/{client}", client),
+            tenant=tenant,
+            connection=connection_key(name),
+        ))
     return tuple(found)
 
 
@@ -238,11 +233,11 @@ def verify_teams_token(
         issuer, key_set = keys.get(setup.discovery_url, refresh=True)  # keys may have rolled
         claims = _decoded(token, key_set)
     options: dict[str, Any] = {
-        # the discovery document's issuer, and Entra's v1.0 form for the same tenant
-        "iss": {
-            "essential": True,
-            "values": [*([issuer] if issuer else []), f"https://sts.windows.net/{setup.tenant}/"],
-        },
+        # the discovery document's issuer (a tenant-independent one with this tenant in its
+        # {tenantid}), and Entra's v1.0 form for the same tenant
+        "iss": {"essential": True, "values": [
+            *([issuer.replace(TENANT_SLOT, setup.tenant)] if issuer else []),
+            f"https://sts.windows.net/{setup.tenant}/"]},
         "aud": {"essential": True, "values": list(setup.audiences)},
         "exp": {"essential": True},
         "tid": {"essential": True, "value": setup.tenant},

@@ -3,18 +3,21 @@
 Nothing is read from the database before the request's bearer token checks out (the Google
 connector's verifier, handed over through ``bot.core.context.adapters``): a forged, expired or
 misaddressed request gets a plain 401, and the audit log records which check failed — never the
-token. In a trust whose schools have Google domains of their own, each domain may have its own
-Chat app (``connection``'s ``chat_project_number``): the request is for the app whose checks its
-token passes, and only that domain's schools' people are known to it. The answer rides on the
-HTTP response, as Chat expects of an app answering an event
-(within 30 seconds): the needs card, the card updated in place after a press, or one line.
+token. Chat's bearer proves that a request came from Chat for this app, not who pressed: a
+Workspace add-on set up with its OAuth client id (``chat_addon_client_id``) must also carry
+Google's own ID token for the person (``userIdToken``), and acts only for the person it names,
+when that is the event's. In a trust whose schools have Google domains of their own, each
+domain may have its own Chat app (``connection``'s ``chat_project_number``): the request is for
+the app whose checks its token passes, and only that domain's schools' people are known to it.
+The answer rides on the HTTP response, as Chat expects of an app answering an event (within 30
+seconds): the needs card, the card updated in place after a press, or one line.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -27,7 +30,13 @@ from bot.core.context import AppContext, adapters
 from bot.core.models import utcnow
 from bot.core.settings import Settings, SettingsError
 from bot.engine.web.deps import ctx
-from bot.features.chatbot.service import ChatEventError, answer, button_function, read_event
+from bot.features.chatbot.service import (
+    ChatEvent,
+    ChatEventError,
+    answer,
+    button_function,
+    read_event,
+)
 
 __all__ = ["ChatApp", "chat_apps", "router"]
 
@@ -125,6 +134,18 @@ def _verified(apps: list[ChatApp], authorization: str | None, body: Any) -> Chat
     raise failed or ChatAuthError("no Chat app")
 
 
+def _pressed_by(app: ChatApp, body: dict[str, Any], event: ChatEvent) -> ChatEvent:
+    """The event as from the person its ``userIdToken`` names (their Google id and address);
+    ChatAuthError when the token is missing or bad, or names someone other than the event."""
+    system = body.get("authorizationEventObject")
+    given = system.get("userIdToken") if isinstance(system, dict) else None
+    claims = app.verifier.verify_user(given if isinstance(given, str) else None)
+    email = str(claims.get("email") or "").lower()
+    if claims["sub"] != event.user_id or (event.email and email != event.email.lower()):
+        raise ChatAuthError("the user ID token names someone other than the event")
+    return replace(event, email=email if claims.get("email_verified") is True else "")
+
+
 def _handle(
     context: AppContext, apps: list[ChatApp], authorization: str | None, raw: bytes
 ) -> Response:
@@ -143,6 +164,11 @@ def _handle(
         event = read_event(body, addon=addon)
     except ChatEventError as exc:
         return JSONResponse({"error": f"This is not a Google Chat event: {exc}."}, status_code=400)
+    if addon and app.settings.google.chat_addon_client_id:
+        try:  # who pressed is the person Google's own token names, and must be the event's
+            event = _pressed_by(app, body, event)
+        except ChatAuthError as exc:
+            return _refused(context, str(exc))
     with context.store.transaction() as session:
         reply = answer(
             session,

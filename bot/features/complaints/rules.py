@@ -2,7 +2,9 @@
 law asks, the form's checks, the safeguarding heuristic, the clocks' warnings and the counts.
 
 The law (checked against legislation.gov.uk): the Data (Use and Access) Act 2025, s.103,
-inserts ss.164A-164B into the Data Protection Act 2018. A data subject may complain to the
+inserts ss.164A-164B into the Data Protection Act 2018 (each nation pack's ``complaints``
+cites it; an island's cites its own, which sets no period: there the 30 days are the school's
+own target). A data subject may complain to the
 controller; the controller must facilitate complaints ("such as providing a complaint form
 which can be completed electronically"), acknowledge receipt "within the period of 30 days
 beginning when the complaint is received", and without undue delay take appropriate steps
@@ -33,7 +35,6 @@ __all__ = [
     "CHANNELS",
     "PERIODS",
     "RELATIONSHIPS",
-    "SOURCES",
     "Counts",
     "Submission",
     "ack_due",
@@ -46,26 +47,10 @@ __all__ = [
 ]
 
 ACKNOWLEDGE_DAYS = 30
-SOURCES = (
-    (
-        N_(
-            "Data (Use and Access) Act 2025, section 103 (inserting sections 164A and 164B into "
-            "the Data Protection Act 2018)"
-        ),
-        "https://www.legislation.gov.uk/ukpga/2025/18/section/103",
-    ),
-    (
-        N_(
-            "In force 19 June 2026: the Data (Use and Access) Act 2025 (Commencement No. 6 and "
-            "Transitional and Saving Provisions) Regulations 2026 (SI 2026/82), regulation 3"
-        ),
-        "https://www.legislation.gov.uk/uksi/2026/82/contents/made",
-    ),
-)
 RELATIONSHIPS = {
     "parent": N_("A parent or carer"),
     "pupil": N_("A pupil or former pupil"),
-    "staff": N_("A member of staff, governor or volunteer (or former)"),
+    "staff": N_("A member of staff, %(governor)s or volunteer (or former)"),
     "behalf": N_("Someone acting for the person whose data it is"),
     "other": N_("Someone else"),
 }

@@ -24,6 +24,7 @@ from bot.core.forms import SaidError, Text
 from bot.core.i18n import N_, Day, Msg, Said, say
 from bot.core.messages import notice
 from bot.core.models import Complaint
+from bot.core.nations import pack_for
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.words import day_and_time, said_words, school_words
 from bot.engine.config_sync import ensure_school
@@ -47,6 +48,7 @@ __all__ = [
     "audit_complaint",
     "complaint_counts",
     "find",
+    "law_sets_period",
     "listing",
     "readers",
     "receive",
@@ -128,6 +130,35 @@ def _send(
     return enqueue_email(
         session, school_id=school.id, key=key, purpose=purpose, urgency=urgency, draft=draft
     )
+
+
+def law_sets_period(school: SchoolConfig) -> bool:
+    """Whether the law of the school's nation sets the days to acknowledge a complaint (the
+    UK's does; an island's does not: there the 30 days are the school's own target)."""
+    return pack_for(school.country).complaints.acknowledge_days is not None
+
+
+# what the readers are told of the acknowledgement: by (the law sets its days, done already)
+_ACK_RULE = {
+    (True, True): N_(
+        "The law asks the school to acknowledge it within 30 days (done: the bot acknowledged "
+        "it by email) and to tell the complainant the outcome without undue delay."
+    ),
+    (True, False): N_(
+        "The law asks the school to acknowledge it within 30 days (not done yet: no email "
+        "address was given) and to tell the complainant the outcome without undue delay."
+    ),
+    (False, True): N_(
+        "No law here sets a period to acknowledge it: the school's own target is 30 days (done: "
+        "the bot acknowledged it by email), and it tells the complainant the outcome as soon as "
+        "it can."
+    ),
+    (False, False): N_(
+        "No law here sets a period to acknowledge it: the school's own target is 30 days (not "
+        "done yet: no email address was given), and it tells the complainant the outcome as soon "
+        "as it can."
+    ),
+}
 
 
 def _acknowledgement(session: Session, school: SchoolConfig, c: Complaint) -> None:
@@ -223,21 +254,7 @@ def receive(
                     "email does not say what it is about: sign in to read it."
                 )
             ),
-            Msg(
-                N_(
-                    "The law asks the school to acknowledge it within 30 days (done: the bot "
-                    "acknowledged it by email) and to tell the complainant the outcome without "
-                    "undue delay."
-                )
-            )
-            if complaint.acknowledged_at
-            else Msg(
-                N_(
-                    "The law asks the school to acknowledge it within 30 days (not done yet: no "
-                    "email address was given) and to tell the complainant the outcome without "
-                    "undue delay."
-                )
-            ),
+            Msg(_ACK_RULE[(law_sets_period(school), complaint.acknowledged_at is not None)]),
         ],
         [
             (Msg(N_("Reference")), complaint.reference),

@@ -38,7 +38,6 @@ from bot.features.complaints.rules import (
     PERIODS,
     REFERENCE,
     RELATIONSHIPS,
-    SOURCES,
     reads_like_safeguarding,
     validate,
 )
@@ -48,6 +47,7 @@ from bot.features.complaints.service import (
     audit_complaint,
     complaint_counts,
     find,
+    law_sets_period,
     listing,
     receive,
     record_outcome,
@@ -100,9 +100,8 @@ def _form(
             "concern_form": "/report" if staff else f"/report/{school.id}",
             "readers": words_for(school),
             "words": school_words(school),
-            "sources": SOURCES
-            if (pack := pack_for(school.country)).uk
-            else pack.data_protection_sources(),
+            "sources": [(s.title, s.url) for s in pack_for(school.country).complaints.law],
+            "own_target": not law_sets_period(school),
         },
         status_code=status_code,
     )

@@ -64,6 +64,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 DIGEST_TIME = time(7, 30)  # Europe/London: queued from then, sent when the window opens
+MORNING_ENDS = time(12, 0)  # the trust's Monday-morning overview is not queued after this
 PURPOSE = "digest"
 
 
@@ -73,20 +74,23 @@ def digest_keys(school_id: str, day: date) -> tuple[str, str]:
     return card, f"{card}:email"
 
 
-def digest_due(school: SchoolConfig, today: date, now: datetime) -> bool:
+def digest_due(school: SchoolConfig, today: date, now: datetime, *, catch_up: bool = True) -> bool:
     """Whether a sweep as of ``today`` at ``now`` should queue this week's digest.
 
     Only on school days; on the week's first school day only from 07:30 London time; on a
-    later school day of the week always (a catch-up when Monday's sweeps did not run). A sweep
-    "as of" another day than the real one (a catch-up or the demo) is not held to the hour.
+    later school day of the week always (a catch-up when Monday's sweeps did not run), unless
+    ``catch_up`` is False (the trust's overview, which says "every Monday morning": only that
+    morning, never the evening a school starts sending). A sweep "as of" another day than the
+    real one (a catch-up or the demo) is not held to the hour.
     """
     if not school.is_school_day(today):
         return False
     monday = today - timedelta(days=today.weekday())
     if any(school.is_school_day(monday + timedelta(days=n)) for n in range(today.weekday())):
-        return True
+        return catch_up
     local = to_local(now, LONDON)
-    return local.date() != today or local.time() >= DIGEST_TIME
+    return local.date() != today or (
+        local.time() >= DIGEST_TIME and (catch_up or local.time() < MORNING_ENDS))
 
 
 def channel_configured(settings: Settings) -> bool:

@@ -34,7 +34,6 @@ from bot.core.models import (
 from bot.core.words import name_words
 from bot.engine import snapshot
 from bot.engine.web.deps import ctx
-from bot.engine.web.page_cache import kept
 from bot.features.accounts.api import holder_states
 from bot.features.dashboard.charts import PAGE_SIZE, Pager, page_number, percent
 from bot.features.dashboard.chrome import (
@@ -137,7 +136,7 @@ def people(
             },
         )
 
-    return kept(request, lambda: guarded(request, build))
+    return guarded(request, build)
 
 
 @router.get("/dashboard/people/{person_id}", include_in_schema=False)

@@ -279,7 +279,6 @@ def _reports(session: Session, figures: Figures, now: datetime) -> None:
     ).all()
     figures.running_clocks = len(clocks)
     figures.clocks_overdue = sum(1 for _, due in clocks if due < now)
-    figures.next_clock_due = min((due for _, due in clocks if due >= now), default=None)
     figures.reports_with_clocks = len({report_id for report_id, _ in clocks})
 
 

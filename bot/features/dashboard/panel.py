@@ -5,7 +5,7 @@ read (those about the headteacher too) and the head sees theirs."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -32,7 +32,6 @@ class ReportPanel:
     running: int = 0
     overdue: int = 0
     rows: list[dict[str, Any]] | None = None  # None: counts only for this viewer
-    changes_at: datetime | None = None  # the last instant its clock words and counts hold
     with_clocks: int = 0  # open reports with at least one clock running
 
 
@@ -59,18 +58,6 @@ def _clock_text(due: datetime, now: datetime) -> Msg:
     }[name]
 
 
-def _clock_text_until(due: datetime, now: datetime) -> datetime:
-    """The last instant at which ``_clock_text(due, ...)`` (and whether it is late) still reads
-    as it does at ``now``."""
-    seconds = (due - now).total_seconds()
-    span = abs(seconds)
-    unit, _ = _unit(span)
-    if seconds >= 0:  # the amount left drops just after the next whole unit
-        return now + timedelta(seconds=seconds - (span // unit) * unit)
-    # overdue: the amount grows on reaching the next whole unit
-    return now + timedelta(seconds=(span // unit + 1) * unit - span, microseconds=-1)
-
-
 def report_panel(
     session: Session,
     viewer: Viewer,
@@ -86,7 +73,6 @@ def report_panel(
             by_age=figures.reports_by_age,
             running=figures.running_clocks,
             overdue=figures.clocks_overdue,
-            changes_at=figures.next_clock_due,
             with_clocks=figures.reports_with_clocks,
         )
 
@@ -102,7 +88,6 @@ def report_panel(
     }
     rows = []
     running = overdue = 0
-    changes: list[datetime] = []
     for report in reports:
         days = (today - local_today(report.created_at)).days
         clocks = [c for c in report.clocks if c.stopped_at is None]  # the running ones
@@ -117,8 +102,6 @@ def report_panel(
             clock = clocks[0]  # the one the row shows
             running += len(clocks)
             overdue += sum(1 for c in clocks if c.due_at < now)
-            changes += [c.due_at for c in clocks if c.due_at >= now]
-            changes.append(_clock_text_until(clock.due_at, now))
             row["clock"] = {
                 "name": clock_names.get(clock.kind, clock.kind),
                 "due": clock.due_at.astimezone(LONDON),
@@ -141,7 +124,6 @@ def report_panel(
         running=running,
         overdue=overdue,
         rows=rows,
-        changes_at=min(changes, default=None),
         with_clocks=sum(1 for row in rows if row["clock"]),
     )
 

@@ -165,7 +165,6 @@ class Figures:
     reports_with_clocks: int = 0
     running_clocks: int = 0
     clocks_overdue: int = 0
-    next_clock_due: datetime | None = None  # the soonest running clock not yet overdue
     ack_target: float = ACK_TARGET
     messages: list[MessageFigure] = field(default_factory=list)  # the newest, at most 50
     messages_unknown: int = 0  # may not have arrived (the platform did not confirm them)

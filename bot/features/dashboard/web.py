@@ -37,7 +37,6 @@ from bot.core.store import Store
 from bot.engine import snapshot
 from bot.engine.chasing import needs_conversation
 from bot.engine.web.deps import ctx, render
-from bot.engine.web.page_cache import kept, true_until
 from bot.features.complaints.api import summary as complaints_summary
 from bot.features.complaints.api import words_for as complaint_readers
 from bot.features.dashboard import drilldown
@@ -171,7 +170,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             complaints = _complaints_panel(session, viewer, today)
             changes = [r for r in event_reviews(session, viewer.school.id) if not r.done_on]
             preview = preview_of(session, viewer.school.id)
-            unread = without_edition(session, viewer.school)
+            unread = without_edition(session, viewer.school, today)
             rollup = [  # a trust-wide roll-up only in a trust
                 RollupRow(s, compute_figures(session, s.id, today, now=now))
                 for s in (viewer.schools if len(viewer.schools) > 1 else [])
@@ -181,10 +180,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             told = bool(set(viewer.roles) & SETUP_EDITORS)
             beats = session.connection() if told else None
             stopped = scheduler_health.stopped(now, beats) if told else None
-            stopped_by = scheduler_health.due_by(beats) if told else None
         extras = _extras(ctx(request).store, viewer.school.id, today)
-        true_until(request, panel.changes_at)  # a clock's "5 min left" is kept only while true
-        true_until(request, stopped_by)  # "the bot's jobs stopped" shows once true
         reviews = sorted(
             figures.policies,
             key=lambda p: (
@@ -251,7 +247,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             },
         )
 
-    return kept(request, lambda: guarded(request, build))
+    return guarded(request, build)
 
 
 # --------------------------------------------------------------------------- Teams set-up

@@ -58,7 +58,7 @@ SHORT_KINDS: dict[str, str] = {
     "other": N_("Other"),
 }
 SUBJECT_TYPES: dict[str, str] = {
-    "staff": N_("A member of staff, governor or volunteer in the directory"),
+    "staff": N_("Someone the school's directory lists (a member of staff, a volunteer…)"),
     "pupil": N_("A pupil (initials and year group only)"),
     "visitor": N_("A visitor or someone from another agency"),
     "other": N_("Someone else"),

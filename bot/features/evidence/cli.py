@@ -29,14 +29,17 @@ HOW_TO_SHARE = N_(
 )
 
 
-def _build(out: Path, school: str | None) -> None:
-    """Make the pack for one school and write it to ``out``."""
+def _build(
+    out: Annotated[Path, typer.Option("--out", help="The zip to write, e.g. evidence.zip.")],
+    school: SchoolOption = None,
+) -> None:
+    """Make the pack (the same as compliance-bot evidence --out FILE.zip)."""
     # lazy: not loaded by --help (module docstring)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from bot.core.models import utcnow
     from bot.features.evidence.pack import STEPS, PackRequest, make_pack
-    from bot.features.evidence.rules import standards_sentence
+    from bot.features.evidence.rules import rules_table, standards_sentence
     from bot.features.evidence.service import school_reports
     from bot.features.scr.api import gap_headings
 
@@ -51,6 +54,7 @@ def _build(out: Path, school: str | None) -> None:
         via="cli",
         standards=standards_sentence(config),
         scr_headings=gap_headings(config),
+        rules=rules_table(config),
         language=config.language,
     )
     with Progress(
@@ -107,7 +111,7 @@ def evidence(
     """An inspector's evidence pack: make it (--out FILE.zip), check it (verify), its key.
 
     compliance-bot evidence --out FILE.zip makes the pack. The zip holds a dated PDF summary
-    (policy register, acknowledgements, training, AUP signatures, governors' reviews, counts of
+    (policy register, acknowledgements, training, AUP signatures, policy reviews, counts of
     concerns with no content or names, the filtering and monitoring review), a CSV per table, a
     README saying how to check it, and a manifest of every file's SHA-256 signed with the
     school's key. Making one is recorded in the audit log.
@@ -120,14 +124,7 @@ def evidence(
     _build(out, school)
 
 
-@evidence_app.command("build")
-@friendly
-def evidence_build(
-    out: Annotated[Path, typer.Option("--out", help="The zip to write, e.g. evidence.zip.")],
-    school: SchoolOption = None,
-) -> None:
-    """Make the pack (the same as compliance-bot evidence --out FILE.zip)."""
-    _build(out, school)
+evidence_app.command("build")(friendly(_build))
 
 
 @evidence_app.command("verify")

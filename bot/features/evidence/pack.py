@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,6 +20,7 @@ from bot.features.evidence.rules import (
     MANIFEST,
     PUBLIC_KEY,
     SIGNATURE,
+    Table,
     csv_bytes,
     format_fingerprint,
     manifest_bytes,
@@ -70,6 +71,8 @@ class PackRequest:
     # each kind of SCR gap in the school's words (an academy's trustees, an independent
     # school's proprietor body); None: plain English (``scr.api.gap_headings``)
     scr_headings: Mapping[str, str] | None = None
+    # the rules the records were kept under, and when each applied (``rules.rules_table``)
+    rules: Table | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,8 @@ def make_pack(
         standards=request.standards,
         scr_headings=request.scr_headings,
     )
+    if request.rules is not None:
+        facts = replace(facts, rules=request.rules)
     public = private_key(secret).public_key()
     key = fingerprint(public)
     step(STEPS[1])

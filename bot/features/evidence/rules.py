@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+from bot.core.config import SchoolConfig
 from bot.core.i18n import N_
-from bot.core.nations import pack_for
+from bot.core.nations import Source, pack_for
 from bot.core.words import csv_text
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "manifest_bytes",
     "normalise_fingerprint",
     "parse_manifest",
+    "rules_table",
     "standards_sentence",
     "training_state",
 ]
@@ -158,6 +160,43 @@ class _School(Protocol):
 
     @property
     def independent(self) -> bool: ...
+
+
+def _cited(source: Source | None, dates: Source | None = None) -> str:
+    """A rule's source (and where its dates come from) as the table says it."""
+    said = f"{source.title} ({source.url})" if source else "the school's own"
+    return f"{said}; dates: {dates.title} ({dates.url})" if dates else said
+
+
+def rules_table(school: SchoolConfig) -> Table:
+    """The rules the school's records were kept under, each with the days it applied and its
+    source: its requirements (a nation pack's item: the pack's source), a reading's part that
+    an edition dropped, and the single central record's checks. A check or an acknowledgement
+    dated before a rule's last day was made under that rule."""
+    pack = pack_for(school.country)
+    items = {str(item.requirement.get("id")): item for item in pack.statutory}
+    rows: list[tuple[str, ...]] = []
+    for req in school.requirements:
+        item = items.get(req.id)
+        source, dates = (item.source, item.dates_source) if item else (None, None)
+        rows.append(cells((req.display_title, req.in_force, req.until, _cited(source, dates))))
+        rows += [
+            cells((f"{req.display_title} ({part})", None, audience.until, _cited(source, dates)))
+            for part, audience in req.audiences.items()
+            if audience.until is not None
+        ]
+    board = school.independent or school.academy
+    rows += [
+        cells((check.name, check.in_force, check.until, _cited(check.source, check.dates_source)))
+        for check in pack.scr_checks
+        if check.settings == "all" or board
+    ]
+    return Table(
+        "rules.csv",
+        N_("The rules these records were kept under, and when each applied"),
+        (N_("Rule"), N_("Applies from"), N_("Applies until"), N_("Source")),
+        tuple(rows),
+    )
 
 
 def standards_sentence(school: _School) -> str | None:

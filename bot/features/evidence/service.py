@@ -81,6 +81,7 @@ class Facts:
     event_reviews: Table
     reading_proof: Table
     scr: Table
+    rules: Table | None = None  # the rules the records were kept under (``rules_table``)
     standards: str | None = None  # an independent school's standards, one sentence
 
     @property
@@ -287,8 +288,8 @@ def _governors(session: Session, school_id: str, tz: ZoneInfo) -> Table:
     ]
     happened.sort(key=lambda h: (h[0], h[1]))
     return Table(
-        "governors-reviews.csv",
-        N_("Governors' reviews and confirmations, with their history"),
+        "policy-reviews.csv",
+        N_("Policy reviews and confirmations, with their history"),
         (
             N_("Policy"),
             N_("Date"),

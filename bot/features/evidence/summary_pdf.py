@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from babel.dates import format_date, format_datetime
 
 from bot.core.i18n import N_, Msg, said_in
-from bot.core.pdf_tables import A4Report
 from bot.features.evidence.rules import Table, format_fingerprint
 from bot.features.evidence.service import Facts
+
+if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.pdf)
+    from bot.core.pdf import A4Report
 
 __all__ = ["HEADINGS", "pack_language", "render_summary"]
 
@@ -27,7 +30,7 @@ HEADINGS = (
     N_("2. Acknowledgements"),
     N_("3. Training matrix"),
     N_("4. AUP signatures"),
-    N_("5. Governors' reviews and confirmations"),
+    N_("5. Policy reviews and confirmations"),
     N_("6. Concerns and breaches"),
     N_("7. Filtering and monitoring review"),
     N_("8. Data protection complaints"),
@@ -87,14 +90,18 @@ def _table(doc: A4Report, table: Table, said: _Said, empty: str = N_("None recor
 def render_summary(facts: Facts, fingerprint: str, language: str = "en") -> bytes:
     """The summary as an A4 PDF in ``language`` (the school's; Welsh in a dual-language
     school: one language a page); ``fingerprint`` is the signing key's (64 hex digits)."""
+    from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
+
     made = facts.made_at
     said = _Said(language)
     _ = said
     doc = A4Report(
         _("Evidence for an inspector - %(school)s - %(day)s")
-        % {"school": facts.school_name, "day": said.cell(f"{made:%d %b %Y}")}
+        % {"school": facts.school_name, "day": said.cell(f"{made:%d %b %Y}")},
+        said.language,
+        made,
     )
-    doc.heading(_(HEADINGS[0]), "Title")
+    doc.text(_(HEADINGS[0]), "Title")
     doc.text(
         _(
             "%(school)s. Made on %(when)s (%(zone)s) by %(who)s. Every date and time here is "
@@ -110,9 +117,9 @@ def render_summary(facts: Facts, fingerprint: str, language: str = "en") -> byte
         + (f" {facts.standards}" if facts.standards else "")
     )
     doc.space(4)
-    doc.heading(_(HEADINGS[1]))
+    doc.text(_(HEADINGS[1]), "Heading2")
     _table(doc, facts.policies, said, N_("No policies are recorded."))
-    doc.heading(_(HEADINGS[2]))
+    doc.text(_(HEADINGS[2]), "Heading2")
     doc.text(f"{_(facts.ack_counts.title)}.")
     _table(doc, facts.ack_counts, said)
     doc.text(
@@ -120,24 +127,24 @@ def render_summary(facts: Facts, fingerprint: str, language: str = "en") -> byte
         % {"table": _(facts.attestations.title), "num": len(facts.attestations.rows)}
     )
     _table(doc, facts.attestations, said)
-    doc.heading(_(HEADINGS[3]))
+    doc.text(_(HEADINGS[3]), "Heading2")
     _table(doc, facts.training, said, N_("No training is required in compliance-bot."))
-    doc.heading(_(HEADINGS[4]))
+    doc.text(_(HEADINGS[4]), "Heading2")
     _table(doc, facts.aup, said, N_("No official accounts are recorded."))
-    doc.heading(_(HEADINGS[5]))
+    doc.text(_(HEADINGS[5]), "Heading2")
     _table(doc, facts.governors, said)
-    doc.heading(_(HEADINGS[6]))
+    doc.text(_(HEADINGS[6]), "Heading2")
     doc.text(
         _("Reports counted: %(num)d.") % {"num": facts.reports_total}
         + f" {_(facts.reports_scope)} {_(NO_CONTENT)}"
     )
     _table(doc, facts.concerns, said, N_("No reports."))
-    doc.heading(_(HEADINGS[7]))
+    doc.text(_(HEADINGS[7]), "Heading2")
     if facts.filtering_note:
         doc.text(_(facts.filtering_note))
     else:
         _table(doc, facts.filtering, said)
-    doc.heading(_(HEADINGS[8]))  # data protection complaints (DPA 2018 s.164A)
+    doc.text(_(HEADINGS[8]))  # data protection complaints (DPA 2018 s.164A, "Heading2")
     doc.text(
         _(
             "%(table)s. Counts only: nothing of what any complaint says and no name of anyone "
@@ -146,11 +153,11 @@ def render_summary(facts: Facts, fingerprint: str, language: str = "en") -> byte
         % {"table": _(facts.complaints.title)}
     )
     _table(doc, facts.complaints, said, N_("No data protection complaints are recorded."))
-    doc.heading(_(HEADINGS[9]))
+    doc.text(_(HEADINGS[9]), "Heading2")
     _table(doc, facts.event_reviews, said, N_("No change has been recorded that opens a review."))
-    doc.heading(_(HEADINGS[10]))
+    doc.text(_(HEADINGS[10]), "Heading2")
     _table(doc, facts.reading_proof, said, N_("No policy asks for proof of reading."))
-    doc.heading(_(HEADINGS[11]))
+    doc.text(_(HEADINGS[11]), "Heading2")
     doc.text(
         _(
             "This summary and every file beside it are listed with their SHA-256 in "

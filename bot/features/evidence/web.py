@@ -22,7 +22,7 @@ from bot.core.words import csv_text
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
 from bot.engine.web.forms import school_for
 from bot.features.evidence.pack import PackRequest, key_fingerprint, make_pack
-from bot.features.evidence.rules import format_fingerprint, standards_sentence
+from bot.features.evidence.rules import format_fingerprint, rules_table, standards_sentence
 from bot.features.evidence.summary_pdf import pack_language
 from bot.features.reading.api import EDITION_HEADER, edition_acknowledgements
 from bot.features.reports.api import visible_reports
@@ -75,6 +75,7 @@ def evidence_pack(request: Request, csrf_token: Annotated[str, Form()] = "") -> 
         via="web",
         standards=standards_sentence(school),
         scr_headings=gap_headings(school),
+        rules=rules_table(school),
         language=school.language,
     )
     with context.store.transaction() as session:

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from bot.core.i18n import say, speak
-from bot.core.words import plural
+from bot.core.words import capital, plural, school_words
 from bot.engine.commands import (
     AsOf,
     SchoolOption,
@@ -35,7 +35,8 @@ def governors_report(
     school: SchoolOption = None,
     as_of: AsOf = None,
 ) -> None:
-    """The termly governors' report: reviews, rates, AUP signatures, report counts."""
+    """The termly report for those who govern the school: reviews, rates, AUP signatures,
+    report counts."""
     from bot.features.governors.report import (  # lazy: SQLAlchemy and the models (~1 s)
         ReportError,
         build_report,
@@ -55,7 +56,8 @@ def governors_report(
         report = build_report(session, school_cfg, chosen, today)
     # English below: the terminal's preview for whoever runs the bot; the governors' own copy is
     # the page and the PDF, said in the school's language
-    console.rule(f"[bold]Governors' report[/] — {report.school_name}, {chosen.name}")
+    title = capital(f"{school_words(school_cfg).governors_of} report")
+    console.rule(f"[bold]{title}[/] — {report.school_name}, {chosen.name}")
     console.print(  # English: as above
         f"{chosen.start:%d %b %Y} to {chosen.end:%d %b %Y}; figures as of {today:%d %b %Y}."
     )
@@ -94,9 +96,11 @@ def governors_report(
         if counts:
             console.print(f"  {heading}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     if pdf is not None:
-        pdf.write_bytes(render_pdf(report))
+        # in the school's language, as the web route's (a cy+en school: Welsh, then English)
+        pdf.write_bytes(render_pdf(report, school_cfg.language, school_words(school_cfg)))
         console.print(say("[green]PDF written[/]: %(file)s", file=pdf))
 
 
-governors_app = typer.Typer(help="Governors: the termly report.", no_args_is_help=True)
+governors_app = typer.Typer(help="The termly report for those who govern the school.",
+                            no_args_is_help=True)
 governors_app.command("report")(friendly(governors_report))

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,15 +22,17 @@ from sqlalchemy.orm import Session
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.forms import SaidError
-from bot.core.i18n import N_, Dated, Said, nsay, say
+from bot.core.i18n import BETWEEN, N_, Dated, Said, nsay, say, speaking
 from bot.core.models import Policy, PolicyReview, Report
-from bot.core.pdf_tables import A4Report
-from bot.core.words import Words, said_words, school_words
+from bot.core.words import Words, capital, default_words, said_words, school_words
 from bot.features.dashboard.api import compute_figures
 from bot.features.policies.api import policies_of
 from bot.features.reports.api import CATEGORIES
 from bot.features.reports.api import STATUSES as REPORT_STATUSES
 from bot.features.scr.api import open_counts as scr_counts
+
+if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.pdf)
+    from bot.core.pdf import A4Report
 
 __all__ = [
     "AccountLine",
@@ -164,6 +167,8 @@ class GovernorsReport:
     ack_owed: int = 0
     training_done: int = 0
     training_owed: int = 0
+    # each course: (its name, up to date, who should be), so one standard reads on its own
+    courses: list[tuple[str, int, int]] = field(default_factory=list)
     # the shares done, as the dashboard's figures work them out (1.0 when none are owed)
     ack_rate: float = 1.0
     training_rate: float = 1.0
@@ -330,6 +335,7 @@ def build_report(
     report.reviewed = _reviewed(session, school.id, term, policies)
     report.ack_done, report.ack_owed = figures.ack_done, figures.ack_owed
     report.training_done, report.training_owed = figures.training_done, figures.training_owed
+    report.courses = [(t.course, t.up_to_date, t.audience) for t in figures.training]
     report.ack_rate, report.training_rate = figures.ack_rate, figures.training_rate
     scr = scr_counts(session, school.id)
     report.scr_gaps = sum(scr.values()) if scr is not None else None
@@ -356,9 +362,42 @@ def _percent(rate: float) -> str:
     return f"{rate * 100:.0f}%"
 
 
-def render_pdf(report: GovernorsReport, words: Words | None = None) -> bytes:
-    """The report as an A4 PDF (reportlab), headings and tables only, in the active language
-    (the school's ``words`` for the note on reports about the head; the report's own else)."""
+def render_pdf(report: GovernorsReport, language: str = "en", words: Words | None = None) -> bytes:
+    """The report as an A4 PDF (``bot.core.pdf``), headings and tables only, in ``language``
+    (``cy+en``: the whole report in Welsh, then in English from a new page); the school's
+    ``words`` for the note on reports about the head (the report's own else)."""
+    from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
+
+    halves = ("cy", "en") if language == "cy+en" else (language,)
+    titles = []
+    for half in halves:
+        with speaking(half):
+            titles.append(_title(report, words))
+    doc = A4Report(BETWEEN.join(titles), language)
+    for half in halves:
+        doc.part(half)
+        with speaking(half):
+            _write_pdf(doc, report, words)
+    return doc.render()
+
+
+def _governors_of(words: Words | None) -> str:
+    """The school's "governors'" before a noun (a proprietor body's), in the active language."""
+    return str(said_words(words or default_words()).governors_of)
+
+
+def _title(report: GovernorsReport, words: Words | None) -> str:
+    return capital(say("%(of)s report - %(school)s - %(term)s", school=report.school_name,
+                       term=term_name(report.term.name), of=_governors_of(words)))
+
+
+def _(message: str) -> str:
+    """A sentence of the catalogue in the active language, its placeholders left to fill."""
+    return say(message)
+
+
+def _write_pdf(doc: A4Report, report: GovernorsReport, words: Words | None) -> None:
+    """The report's sections, in the active language (``en`` or ``cy``)."""
     term = term_name(report.term.name)
     note = head_reports_note(words) if words else report.head_reports_note
 
@@ -368,97 +407,92 @@ def render_pdf(report: GovernorsReport, words: Words | None = None) -> bytes:
     def dash(value: str | None) -> str:
         return value or "-"
 
-    title = say("Governors' report - %(school)s - %(term)s")
-    doc = A4Report(title % {"school": report.school_name, "term": term})
-    doc.heading(say("Governors' report"), "Title")
+    doc.text(capital(say("%(of)s report", of=_governors_of(words))), "Title")
     doc.text(
-        say(
+        _(
             "%(school)s - %(term)s (%(start)s to %(end)s); figures as of %(day)s. Counts only: "
-            "no names or report details.",
-            school=report.school_name,
-            term=term,
-            start=when(report.term.start),
-            end=when(report.term.end),
-            day=when(report.as_of),
+            "no names or report details."
         )
+        % {
+            "school": report.school_name,
+            "term": term,
+            "start": when(report.term.start),
+            "end": when(report.term.end),
+            "day": when(report.as_of),
+        }
     )
     doc.space(6)
-    doc.heading(say("1. Policy reviews"))
+    doc.text(_("1. Policy reviews"), "Heading2")
     doc.text(
-        say(
-            "Reviewed this term: %(reviewed)d. Due this term: %(due)d. Overdue now: %(overdue)d.",
-            reviewed=len(report.reviewed),
-            due=len(report.due_in_term),
-            overdue=len(report.overdue),
-        )
+        _("Reviewed this term: %(reviewed)d. Due this term: %(due)d. Overdue now: %(overdue)d.")
+        % {
+            "reviewed": len(report.reviewed),
+            "due": len(report.due_in_term),
+            "overdue": len(report.overdue),
+        }
         + " "
         + ", ".join(
-            f"{(s := say(k))[:1].upper()}{s[1:]}: {v}" for k, v in report.status_counts.items()
+            f"{(s := _(k))[:1].upper()}{s[1:]}: {v}" for k, v in report.status_counts.items()
         )
     )
     doc.space(3)
     doc.table(
-        [[say("Policy"), say("Version"), say("Next review"), say("Status")]]
-        + [[p.title, dash(p.version), when(p.next_review), say(p.status)] for p in report.policies]
+        [[_("Policy"), _("Version"), _("Next review"), _("Status")]]
+        + [[p.title, dash(p.version), when(p.next_review), _(p.status)] for p in report.policies]
     )
     if report.reviewed:
         doc.space(3)
         doc.table(
-            [[say("Reviewed this term"), say("Date"), say("Body"), say("Minute")]]
+            [[_("Reviewed this term"), _("Date"), _("Body"), _("Minute")]]
             + [
-                [r.title, when(r.reviewed_on), say(r.body), dash(r.minute_ref)]
+                [r.title, when(r.reviewed_on), _(r.body), dash(r.minute_ref)]
                 for r in report.reviewed
             ]
         )
-    doc.heading(say("2. Acknowledgements"))
+    doc.text(_("2. Acknowledgements"), "Heading2")
     doc.text(
-        say(
-            "Acknowledgement rate: %(rate)s (%(done)d of %(owed)d).",
-            rate=_percent(report.ack_rate),
-            done=report.ack_done,
-            owed=report.ack_owed,
-        )
+        _("Acknowledgement rate: %(rate)s (%(done)d of %(owed)d).")
+        % {"rate": _percent(report.ack_rate), "done": report.ack_done, "owed": report.ack_owed}
     )
     doc.table(
-        [[say("Policy"), say("Version"), say("Acknowledged"), say("Owed")]]
+        [[_("Policy"), _("Version"), _("Acknowledged"), _("Owed")]]
         + [
             [p.title, dash(p.version), str(p.ack_done), str(p.ack_owed)]
             for p in report.policies
             if p.ack_owed
         ]
     )
-    doc.heading(say("3. Training"))
+    doc.text(_("3. Training"), "Heading2")
     doc.text(
-        say(
-            "Training rate: %(rate)s (%(done)d of %(owed)d).",
-            rate=_percent(report.training_rate),
-            done=report.training_done,
-            owed=report.training_owed,
-        )
+        _("Training rate: %(rate)s (%(done)d of %(owed)d).")
+        % {
+            "rate": _percent(report.training_rate),
+            "done": report.training_done,
+            "owed": report.training_owed,
+        }
         + " "
         + report.scr_sentence()
     )
-    doc.heading(say("4. AUP signatures"))
+    if report.courses:
+        doc.table([[_("Course"), _("Up to date")],
+                   *([course, f"{done} / {owed}"] for course, done, owed in report.courses)])
+    doc.text(_("4. AUP signatures"), "Heading2")
     doc.text(
-        say(
-            "Official accounts: %(accounts)d; holders not yet signed: %(unsigned)d.",
-            accounts=len(report.accounts),
-            unsigned=report.unsigned_holders,
-        )
+        _("Official accounts: %(accounts)d; holders not yet signed: %(unsigned)d.")
+        % {"accounts": len(report.accounts), "unsigned": report.unsigned_holders}
     )
     if report.accounts:
         doc.table(
-            [[say("Account"), say("Platform"), say("Holders"), say("Not signed")]]
+            [[_("Account"), _("Platform"), _("Holders"), _("Not signed")]]
             + [[a.name, a.platform, str(a.holders), str(a.unsigned)] for a in report.accounts]
         )
-    doc.heading(say("5. Breach and concern reports"))
-    doc.text(say("Reports made this term: %(num)d.", num=report.reports_total) + " " + note)
+    doc.text(_("5. Breach and concern reports"), "Heading2")
+    doc.text(_("Reports made this term: %(num)d.") % {"num": report.reports_total} + " " + note)
     for heading, counts in (
-        (say("Category"), report.reports_by_category),
-        (say("Status"), report.reports_by_status),
-        (say("Outcome"), report.reports_by_outcome),
+        (_("Category"), report.reports_by_category),
+        (_("Status"), report.reports_by_status),
+        (_("Outcome"), report.reports_by_outcome),
     ):
         if counts:
             doc.space(2)
-            doc.table([[heading, say("Reports")]] + [[say(k), str(v)] for k, v in counts.items()])
-    return doc.render()
+            doc.table([[heading, _("Reports")]] + [[_(k), str(v)] for k, v in counts.items()])

@@ -8,7 +8,6 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from bot.core.clock import local_today
-from bot.core.i18n import speaking
 from bot.core.models import utcnow
 from bot.core.permissions import POLICY_READERS
 from bot.core.words import school_words
@@ -62,14 +61,14 @@ def governors_report(request: Request, term: str | None = None) -> Response:
 def governors_report_pdf(request: Request, term: str | None = None) -> Response:
     """The termly governors' report as a PDF download."""
     context = _report_context(request, term)
-    with speaking(context["report_language"]):
-        pdf = render_pdf(context["report"], school_words(context["school"]))
+    pdf = render_pdf(context["report"], context["report_language"],
+                     school_words(context["school"]))
     return Response(
         pdf,
         media_type="application/pdf",
         headers={
             "Content-Disposition": (
-                f'attachment; filename="governors-report-{context["term"].slug}.pdf"'
+                f'attachment; filename="termly-report-{context["term"].slug}.pdf"'
             )
         },
     )

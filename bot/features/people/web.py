@@ -1,5 +1,7 @@
 """The people register page (``/admin/people``): the headteacher or an admin adds people
 outside the directory, changes them and marks them as left; every change applies at once.
+The page shows a held directory, and ``/admin/people/move`` carries the school's people to
+their new tenant or domain (``bot.engine.directory_move``: who, by what, then a button).
 ``/admin/people/mis``: the school's MIS beside its accounts, in three lists (read-only)."""
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from bot.core.models import ExtraPerson, Person, utcnow
 from bot.core.permissions import DIRECTORY_EDITORS
 from bot.core.ports import ConnectorError
 from bot.core.words import Words, role_list, role_name, school_words
-from bot.engine.directory import unassigned
+from bot.engine.directory_kept import unassigned
+from bot.engine.directory_move import MovePlan, carry, domain_map, read_plan
 from bot.engine.mis import mis_error, reconciled
+from bot.engine.step_failures import HELD, describe, failing_steps
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
 from bot.engine.web.guards import read_checked_form
 from bot.features.people.rules import ROLE_CHOICES, parse_entry
@@ -82,13 +86,16 @@ def _file_problems(request: Request) -> tuple[str | None, list[Text]]:
 
 
 @router.get("/admin/people", include_in_schema=False)
-def people_page(request: Request, saved: int | None = None) -> Response:
-    """The register, the people the extra people file brought in, and what the file lacks."""
+def people_page(request: Request, saved: int | None = None, moved: int | None = None) -> Response:
+    """The register, the people the extra people file brought in, and what the file lacks;
+    a held directory first, with the move that ends it."""
     user, school = _editor(request)
     with ctx(request).store.transaction() as session:
         rows = entry_rows(session, school.id)
         from_file = file_people(session, school.id, school.directory.leaver_grace_days)
         in_no_school = unassigned(session, school.id) if school.directory.staff_group else []
+        held = [describe(f) for f in failing_steps(session, school.id)
+                if f.step == HELD]
         audit.record(
             session,
             actor=user.email,
@@ -110,8 +117,55 @@ def people_page(request: Request, saved: int | None = None) -> Response:
             "problems": problems,
             "message": message,
             "unassigned": in_no_school,
+            "held": held,
+            "moved": moved,
         },
     )
+
+
+def _plan(request: Request, school: SchoolConfig, given: str) -> tuple[MovePlan, dict[str, str]]:
+    """The move's plan for the domains ``given`` ("old=new", several apart by spaces or
+    commas): 400 when they are not pairs of domains, 503 when the directory cannot be read."""
+    domains = domain_map(given.replace(",", " ").split())
+    if domains is None:
+        raise HTTPException(400, N_("Give each domain that changed as old=new, for example "
+                                    "oak.example=oak.sch.uk."))
+    context = ctx(request)
+    try:
+        with context.store.session() as session:
+            return read_plan(session, context.config, school, context.connectors, domains), domains
+    except ConnectorError as exc:  # the connection's own words (no person's data)
+        raise HTTPException(503, str(exc)) from None
+
+
+@router.get("/admin/people/move", include_in_schema=False)
+def move_page(request: Request, domains: str = "") -> Response:
+    """Who a move would carry to their record in the school's directory now, and by what;
+    nothing changes until its button is pressed."""
+    school = _editor(request)[1]
+    plan = _plan(request, school, domains[:400])[0]
+    return render(request, "move.html", {"school": school, "plan": plan, "domains": domains})
+
+
+@router.post("/admin/people/move", include_in_schema=False)
+async def move_people(request: Request) -> Response:
+    """Carry them (read again, as planned on the page), audited as the signed-in admin's act."""
+    user, school = await run_in_threadpool(_editor, request)
+    form = await read_checked_form(request, max_files=0, max_fields=2)
+    check_csrf(request, str(form.get("csrf_token") or ""))
+    given = str(form.get("domains") or "")[:400]
+
+    def store() -> int:
+        plan, domains = _plan(request, school, given)
+        if not plan.carried:
+            raise HTTPException(409, N_("Nobody was found in the new directory: nothing was "
+                                        "changed."))
+        with ctx(request).store.transaction() as session:
+            return carry(session, school.id, plan, user.email,
+                         {"connection": school.connection, "map": domains})
+
+    moved = await run_in_threadpool(store)
+    return RedirectResponse(f"/admin/people?moved={moved}", status_code=303)
 
 
 @router.get("/admin/people/mis", include_in_schema=False)
@@ -247,10 +301,7 @@ def person_form(request: Request, entry_id: int) -> Response:
         return _form_page(request, school, values, {}, entry)
 
 
-@router.post("/admin/people/{entry_id}", include_in_schema=False)
-async def change_person(request: Request, entry_id: int) -> Response:
-    """Change the entry and apply it at once (422 with the problems, nothing stored)."""
-    return await _save(request, entry_id)
+router.post("/admin/people/{entry_id}", include_in_schema=False)(_save)  # a change
 
 
 @router.post("/admin/people/{entry_id}/left", include_in_schema=False)

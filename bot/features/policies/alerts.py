@@ -30,7 +30,7 @@ from bot.core.messages import notice
 from bot.core.models import OutboxMessage, Person, PersonGroup, PersonRole, Policy
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email, enqueue_emails
 from bot.core.ports import Attachment
-from bot.core.words import school_words
+from bot.core.words import said_words, school_words
 from bot.features.policies.rules import (
     CALENDAR_CONTENT_TYPE,
     CANCEL_CONTENT_TYPE,
@@ -242,7 +242,8 @@ def _digest_draft(
     review date moved today (the week's one email about reviews), in the school's language."""
     listed = {p.key for p, _entry in entries}
     moved_alone = [m for m in moves if m.policy.key not in listed]
-    head = Msg(school_words(school).headteacher)
+    words = said_words(school_words(school))
+    head = words.headteacher
     paragraphs: list[Text] = [
         Msg(N_(
             "These policies are due for review and ratification, or overdue. Please make sure "
@@ -267,14 +268,16 @@ def _digest_draft(
     return notice(
         school=school,
         to=[recipient],
-        subject=digest_subject([(p.title, e.review_due) for p, e in entries], on),
+        subject=digest_subject(
+            [(p.title, e.review_due) for p, e in entries], on, words.governors
+        ),
         greeting=Msg(N_("Hello,")),
         paragraphs=paragraphs,
         facts=[_entry_line(p, e, on) for p, e in entries],
         small=Msg(N_(
-            "You receive this as a named governor, the clerk, a policy lead or a member "
+            "You receive this as a named %(governor)s, the clerk, a policy lead or a member "
             "of the body that approves these policies."
-        )),
+        ), governor=words.governor),
         attachments=tuple(
             _event(school, policy, entry.review_due, now, _event_sequence(policy, entry.review_due))
             for policy, entry in entries

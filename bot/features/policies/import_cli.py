@@ -131,15 +131,12 @@ def _import_one(run: _Run, path: Path) -> _Outcome:
     """Import one document: read it, show what was found, ask for what is missing, store it."""
     from bot.features.policies.importer import PolicyImportError
     from bot.features.policies.intake import dsl_names, intake_of
-    from bot.features.policies.rules import ReviewError
-    from bot.features.policies.store import accepted_document
 
     outcome = _Outcome(file=str(path))
-    try:
+    try:  # read after the check of every route, before anything is shown
         imported = read_document(path, run.typed)
         data = path.read_bytes()
-        accepted_document(path.name, data)  # the check of every route, before anything is shown
-    except (PolicyImportError, OSError, ReviewError) as exc:
+    except (PolicyImportError, OSError) as exc:
         outcome.error = _error(exc)
         return outcome
     item = intake_of(path, imported)
@@ -369,7 +366,7 @@ def import_summary(outcomes: list[_Outcome]) -> str:
 
 def policies_import(
     files: Annotated[
-        list[Path], typer.Argument(help="Policy documents: .docx, .pdf, .txt or .md.")
+        list[Path], typer.Argument(help="Policy documents: .docx, .odt, .pdf, .txt or .md.")
     ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Machine-readable output (never asks questions).")

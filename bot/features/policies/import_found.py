@@ -124,7 +124,7 @@ _FIELD_WORDS = {
     "review_cycle_months": N_("review cycle"),
     "dsl": N_("safeguarding lead"),
     "deputy_dsls": N_("deputy safeguarding leads"),
-    "named_governors": N_("named governors"),
+    "named_governors": N_("named reviewers"),
     "official_channels": N_("official accounts"),
 }
 

@@ -359,7 +359,7 @@ def twins(items: list[T]) -> list[tuple[T, T]]:
 def extract_bytes(name: str, data: bytes) -> ImportedPolicy:
     """A document held as bytes (an upload, a stored copy) read with the importer."""
     with tempfile.TemporaryDirectory() as folder:
-        temp = Path(folder) / f"document{PurePath(name).suffix.lower()}"
+        temp = Path(folder) / (PurePath(name).name or "document")  # refusals name it
         temp.write_bytes(data)
         imported = extract_policy(temp)
     imported.source = name

@@ -5,8 +5,9 @@ Who is alerted about a policy's review date:
 
 - the policy's named governors (``Policy.reviewers``, emails from the YAML or an import);
 - the clerk (role ``clerk``) and the policy owner/lead (``Policy.owner``);
-- the approving body: for the full governing body (``FGB``, "Full Governing Body",
-  "Governing Body", "Governors", "Board of Governors") everyone with the role ``governor`` or
+- the approving body: for the whole body (``FGB``, "Full Governing Body", "Governing Body",
+  "Governors", "Board of Governors", an independent school's "proprietor" or "Proprietor
+  Body": ``FGB_NAMES``, from every nation pack) everyone with the role ``governor`` or
   ``chair_of_governors``; for a committee, the members of the **directory group named exactly
   as the approving body** (case and spacing ignored), e.g. a Microsoft 365 / Google group
   called "Resources Committee" for ``approving_body: Resources Committee``. No configuration
@@ -38,6 +39,7 @@ from typing import TYPE_CHECKING
 from bot.core.dates import shift
 from bot.core.forms import SaidError
 from bot.core.i18n import N_, Dated, Joined, Msg, html_lang, nmsg, nsay, say, spoken
+from bot.core.nations import NATIONS, school_words_for
 from bot.core.uploads import DOCUMENT_TYPES, MAX_DOCUMENT_BYTES
 
 if TYPE_CHECKING:
@@ -88,21 +90,21 @@ OVERDUE_REPEATS = 4  # weekly overdue alerts after the due date; then the dashbo
 DIGEST_EVERY_DAYS = 7  # at most one review digest per governor in any 7 days
 DIGEST_KEY_PREFIX = "governor-digest"
 DERIVED_NOTE = N_("worked out from the ratification date — please confirm")
-# every nation's name for the whole body (bot/core/nations: England's FGB, Wales' governing
-# body, Northern Ireland's Board of Governors, a Scottish board)
+# every pack's names for the whole body, with and without "the" (bot/core/nations: England's
+# FGB, Wales' governing body, Northern Ireland's Board of Governors, a Scottish board, an
+# independent school's proprietor body, "the proprietor" that approves its policies by
+# default), and the names schools write for it
 FGB_NAMES = frozenset(
-    {
-        "fgb",
-        "full governing body",
-        "governing body",
-        "governors",
-        "board of governors",
-        "the governing body",
-        "the board of governors",
-        "the board",
-        "board",
-        "bog",
-    }
+    name.removeprefix("the ")
+    for name in (
+        "fgb", "governors", "board", "bog",
+        *(
+            re.sub(r"\s+", " ", getattr(words, key)).strip().lower()
+            for nation in NATIONS
+            for words in (school_words_for(nation), school_words_for(nation, independent=True))
+            for key in ("governing_body", "governing_body_short", "governors")
+        ),
+    )
 )
 
 
@@ -223,8 +225,11 @@ def review_state(review_due: date, on: date) -> Msg:
     return nmsg("due in %(num)d day", "due in %(num)d days", days)
 
 
-def digest_subject(titles_due: Sequence[tuple[str, date]], on: date) -> Msg:
-    """The digest's subject as of the day it is delivered."""
+def digest_subject(
+    titles_due: Sequence[tuple[str, date]], on: date, governors: object = None
+) -> Msg:
+    """The digest's subject as of the day it is delivered (``governors``: the school's word
+    for them, said where shown)."""
     if len(titles_due) == 1:
         title, review_due = titles_due[0]
         days = (review_due - on).days
@@ -242,7 +247,8 @@ def digest_subject(titles_due: Sequence[tuple[str, date]], on: date) -> Msg:
         for n, what in ((overdue, N_("%(num)d overdue")), (coming, N_("%(num)d due soon")))
         if n
     ]
-    return Msg(N_("Policy reviews for governors: %(parts)s"), parts=Joined(parts, ", "))
+    return Msg(N_("Policy reviews for %(governors)s: %(parts)s"), parts=Joined(parts, ", "),
+               governors=governors if governors is not None else Msg("governors"))
 
 
 # --------------------------------------------------------------------------- recipients
@@ -274,7 +280,7 @@ def alert_recipients(policy: Policy, directory: Directory) -> list[str]:
     member_ids = set(directory.roles.get("clerk", none))
     if policy.owner_id is not None:
         member_ids.add(policy.owner_id)
-    if normalise_group_name(policy.approving_body) in FGB_NAMES:  # the whole body
+    if normalise_group_name(policy.approving_body).removeprefix("the ") in FGB_NAMES:  # whole
         member_ids |= directory.roles.get("governor", none)
         member_ids |= directory.roles.get("chair_of_governors", none)
     else:

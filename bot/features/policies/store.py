@@ -131,8 +131,8 @@ def _match_people(
         policy.reviewers = sorted(set(policy.reviewers) | set(matched))
     unmatched = len(governor_names) - len(matched)
     if unmatched:
-        notes.append(nmsg("%(num)d named governor not found in the directory",
-                          "%(num)d named governors not found in the directory", unmatched))
+        notes.append(nmsg("%(num)d named reviewer not found in the directory",
+                          "%(num)d named reviewers not found in the directory", unmatched))
 
 
 def new_version(

@@ -87,12 +87,13 @@ def audience_name(part: str) -> Text:
     return part.replace("-", " ").capitalize()
 
 
-def without_edition(session: Session, school: SchoolConfig) -> list[Joined]:
-    """Each reading audience with no edition registered, as the school reads it ("Keeping
-    children safe in education (Part 1)"): nobody in it is asked until one is."""
+def without_edition(session: Session, school: SchoolConfig, today: date) -> list[Joined]:
+    """Each reading audience still read ``today`` with no edition registered, as the school
+    reads it ("Keeping children safe in education (Part 1)"): nobody in it is asked until one
+    is."""
     return [Joined((req.display_title, " (", audience_name(part), ")"))
             for req in school.requirements if req.kind == "reading_campaign"
-            for part in req.audiences
+            for part in req.parts_on(today)
             if not editions_of(session, school.id, req.edition_key(part))]
 
 
@@ -138,6 +139,19 @@ def register_edition(
             audience=audience,
             audiences=", ".join(req.audiences),
         )
+    ends = req.audiences[audience].until
+    if ends is not None and in_force >= ends:
+        raise EditionError(
+            N_(
+                "the campaign '%(campaign)s' has '%(audience)s' only in editions in force before "
+                "%(until)s (the guidance has no such part from then): register this edition for "
+                "another audience (%(audiences)s)"
+            ),
+            campaign=req.id,
+            audience=audience,
+            until=ends.isoformat(),
+            audiences=", ".join(a for a, part in req.audiences.items() if part.until is None),
+        )
     title, edition = title.strip(), edition.strip()
     if not title or not edition:
         raise EditionError(N_("give the edition's title (--title) and name (--edition, e.g. 2026)"))
@@ -161,7 +175,7 @@ def register_edition(
         cause = exc.__cause__  # the upload check's own refusal, in the catalogue
         if isinstance(cause, SaidError) and cause.message.endswith("file for the policy"):
             raise EditionError(
-                N_("%(file)s: use a .pdf, .docx, .md or .txt file for the edition"),
+                N_("%(file)s: use a .pdf, .docx, .odt, .md or .txt file for the edition"),
                 **cause.values,
             ) from None
         english = str(exc).replace("for the policy", "for the edition")

@@ -86,7 +86,7 @@ RELATIONSHIPS: dict[str, str] = {
     "staff": N_("Member of staff or volunteer"),
     "pupil": N_("Pupil"),
     "parent": N_("Parent or carer"),
-    "governor": N_("Governor"),
+    "governor": N_("A %(governor)s"),
     "visitor": N_("Visitor or contractor"),
     "other": N_("Other"),
 }
@@ -452,6 +452,10 @@ def night_wait(moment: datetime, due: datetime) -> datetime:
     return (evening - timedelta(minutes=1)).astimezone(UTC)
 
 
+# a warning within this of a held warning's release goes with it (``escalation_stage``)
+WARNINGS_JOIN = timedelta(hours=1)
+
+
 def escalation_stage(
     started: datetime,
     due: datetime,
@@ -469,7 +473,9 @@ def escalation_stage(
 
     ``wait(moment, stage)`` says when a stage that falls at ``moment`` may go (quiet hours:
     ``quiet_hours_wait``); a held overdue reminder pushes the next one back with it, so none is
-    skipped and none comes sooner than ``every`` after the one before.
+    skipped and none comes sooner than ``every`` after the one before. A warning that falls
+    within ``WARNINGS_JOIN`` of a held warning's release goes with it: one message naming the
+    deadline, not two of the same words minutes apart.
     """
 
     def when(moment: datetime, stage: int) -> datetime:
@@ -477,9 +483,15 @@ def escalation_stage(
 
     total = (due - started).total_seconds()
     warned = 0
+    released: datetime | None = None  # when the last warning held for working hours goes
     for number, point in enumerate(warn_at, start=1):
         at = started + timedelta(seconds=total * point) if total > 0 else started
-        if when(at, number) <= now:
+        goes = when(at, number)
+        if released is not None and at <= released + WARNINGS_JOIN:
+            goes = min(goes, released)
+        elif goes > at:
+            released = goes
+        if goes <= now:
             warned = number
     stage = warned
     at = due

@@ -29,14 +29,17 @@ from bot.engine.web.deps import client_ip, ctx, current_user, render
 from bot.engine.web.forms import checked_files, read_form, school_for, split_form
 from bot.engine.web.links import deliver_soon
 from bot.features.reports.intake import Intake, read_link_token, submit_report
+from bot.features.reports.routing import alert_recipients
 from bot.features.reports.rules import (
     CATEGORIES,
     INVOLVED_ROLES,
     RELATIONSHIPS,
     ReportInputError,
+    Submission,
     illegal_content_advice,
     validate_submission,
 )
+from bot.features.reports.unsaved import alert_unsaved, send_directly
 
 __all__ = ["REPORT_RATE", "router"]
 
@@ -98,6 +101,7 @@ def _form_page(
     errors: dict[str, Text] | None = None,
     values: dict[str, list[str]] | None = None,
     status_code: int = 200,
+    unsaved: list[str] | None = None,
 ) -> Response:
     vals = values or {}
     return render(
@@ -118,6 +122,7 @@ def _form_page(
             "max_files": MAX_FILES,
             "max_mb": MAX_FILE_BYTES // (1024 * 1024),
             "team": [(value, label) for value, label, _ in team_choices(request, school)],
+            "unsaved": unsaved,  # not None: the report was not stored (its files, to attach)
         },
         status_code=status_code,
     )
@@ -243,7 +248,10 @@ def _received(
             raise
         return intake
 
-    intake = store()  # committed: only now may we say "received"
+    try:
+        intake = store()  # committed: only now may we say "received"
+    except Exception as exc:  # the database refused it: nothing the reporter typed is lost
+        return _unsaved(request, background, school, action, user, fields, files, sub, exc)
     if intake is None:
         return _too_many(request, school)
     # only what the reporter is waiting for: the report is stored and its alerts are queued;
@@ -262,6 +270,30 @@ def _received(
             "again": action,
         },
     )
+
+
+def _unsaved(
+    request: Request,
+    background: BackgroundTasks,
+    school: SchoolConfig,
+    action: str,
+    user: Person | None,
+    fields: dict[str, list[str]],
+    files: list[CleanFile],
+    sub: Submission,
+    exc: Exception,
+) -> Response:
+    """The report could not be stored: log it (never its words) and alert the people a report
+    would reach (``unsaved``); give the form back as it was typed, 503."""
+    context, now = ctx(request), utcnow()
+    to = alert_recipients(school, sub.category, sub.about_headteacher, sub.about_person)
+    actor = "public-link" if user is None else user.email
+    if alert_unsaved(context, school, to, now, actor, exc):
+        deliver_soon(request, background)  # the alert goes now, after this answer
+    else:
+        background.add_task(send_directly, context, school, to, now)
+    return _form_page(request, school, action, signed_in=user, values=fields, status_code=503,
+                      unsaved=[f.filename for f in files])
 
 
 def _signed_in_reporter(request: Request) -> Person:

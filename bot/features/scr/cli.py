@@ -8,8 +8,9 @@ Its commands import the feature's modules when they run: most load SQLAlchemy an
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -26,6 +27,11 @@ from bot.engine.commands import (
     table,
 )
 
+if TYPE_CHECKING:
+    from bot.core.nations import ScrCheck
+    from bot.features.scr.service import ImportResult
+    from bot.features.scr.sheet import ScrSheet
+
 __all__ = ["scr_app"]
 
 scr_app = typer.Typer(
@@ -39,12 +45,21 @@ def scr_import(
     file: Annotated[Path, typer.Argument(help="The school's SCR spreadsheet (.xlsx or .csv).")],
     school: SchoolOption = None,
     as_of: AsOf = None,
+    record_column: Annotated[
+        str | None,
+        typer.Option(
+            "--criminal-record-column",
+            help="A column to read as your nation's criminal record check (Scotland: PVG "
+            "scheme membership; Northern Ireland: AccessNI), whatever its header says.",
+        ),
+    ] = None,
 ) -> None:
     """Read the SCR for whether and when each check was done (vetting data is never kept);
     replaces the school's earlier import, then finds the gaps again."""
     # lazy: not loaded by --help (module docstring)
     from bot.core.i18n import Msg, nsay, say, speak
     from bot.core.models import utcnow
+    from bot.core.nations import pack_for
     from bot.features.scr.service import import_sheet, refresh_gaps
     from bot.features.scr.sheet import ScrSheetError, read_sheet
 
@@ -52,8 +67,9 @@ def scr_import(
     chosen = ctx.config.school(school)
     speak(chosen.language)  # the school's language; English as before
     today = as_of_today(as_of)
+    checks = pack_for(chosen.country).scr_checks
     try:
-        sheet = read_sheet(file, today)
+        sheet = read_sheet(file, today, checks=checks, record_column=record_column)
         with ctx.store.transaction() as session:
             result = import_sheet(
                 session, chosen, sheet, where=file.name, actor="cli", now=utcnow()
@@ -72,6 +88,7 @@ def scr_import(
         )
     for name in result.not_read:
         console.print(say("column '%(name)s' not read", name=name), highlight=False)
+    _say_read(sheet, result, checks)
     console.print(
         nsay(
             "%(school)s: %(rows)d row read (%(matched)d matched to people of the school, "
@@ -154,3 +171,41 @@ def scr_gaps(
             ),
         )
     )
+
+
+# each nation's criminal record check, as its column's words name it
+_RECORD_WORD = {"dbs": "DBS", "pvg": "PVG", "accessni": "AccessNI"}
+
+
+def _say_read(
+    sheet: ScrSheet, result: ImportResult, checks: Sequence[ScrCheck]
+) -> None:
+    """Where the record was read, what it hides, and what it cannot say: another nation's
+    check (named, not read), each check with no column (not judged), and rows that match
+    nobody but are close to someone (proposed, never taken)."""
+    from bot.core.i18n import nsay, say
+
+    if sheet.sheet is not None:
+        console.print(say("sheet '%(sheet)s' read (header on row %(line)s)")
+                      % {"sheet": sheet.sheet, "line": sheet.header_line}, highlight=False)
+    if sheet.hidden_rows:
+        console.print(nsay("%(num)d hidden row read (hidden rows are on the record too)",
+                                  "%(num)d hidden rows read (hidden rows are on the record too)",
+                                  sheet.hidden_rows) % {"num": sheet.hidden_rows}, highlight=False)
+    record = next((c.name for c in checks if c.id == "criminal_record"), "")
+    for column, word in sheet.foreign:
+        console.print(
+            say("column '%(column)s' is for the %(word)s check, not %(check)s, so it is not read "
+              "as one (if it is, import again with --criminal-record-column '%(column)s')")
+            % {"column": column, "word": _RECORD_WORD[word], "check": say(record)},
+            highlight=False, soft_wrap=True,
+        )
+    for name in result.unjudged:
+        console.print(
+            say("this sheet has no %(check)s column we can read: the %(check)s is not judged")
+            % {"check": say(name)}, highlight=False, soft_wrap=True,
+        )
+    from bot.features.scr.service import NEAR
+
+    for values in result.near:
+        console.print(say(NEAR) % values, highlight=False, soft_wrap=True)

@@ -8,11 +8,16 @@ and the agency's written confirmation instead), ``teaching`` of those the SCR ma
 teaching, ``management`` of management posts, ``abroad`` of those who lived or worked abroad,
 ``governors`` of governors, trustees and members; ``settings = "independent"`` checks (s128)
 only in independent schools and academies (``find_gaps(..., independent=True)`` for both).
+A volunteer is asked the checks of regulated activity (identity, barred list, criminal record,
+overseas); volunteers, supply workers and governors are on the record while they come in, never
+leavers for want of a contract. A check the school's spreadsheet has no column for is not
+judged (``judged``): the import says so once, and no gap of it is found for anybody. A renewal
+or expiry date the record holds that has passed is a gap, for every check that has one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -32,6 +37,7 @@ __all__ = [
     "find_gaps",
     "gap_counts",
     "kind_headings",
+    "unjudged",
 ]
 
 RIGHT_TO_WORK_WARNING = timedelta(days=60)
@@ -42,7 +48,7 @@ FIVE_YEAR_PVG_FROM = date(2026, 4, 1)
 GAP_KINDS: dict[str, str] = {
     "missing_check": N_("Check missing or undated"),
     "late_check": N_("Check dated after the start date, no risk assessment recorded"),
-    "renewal_due": N_("Membership due for renewal"),
+    "renewal_due": N_("Due for renewal"),
     "right_to_work_expiring": N_("Right to work running out"),
     "agency_confirmation": N_("Agency's written confirmation missing"),
     "left_in_scr": N_("On the record but not working here"),
@@ -78,6 +84,13 @@ class Entry:
     safeguarding_training_on: date | None = None
     safer_recruitment_on: date | None = None
     checks: Mapping[str, CheckValue] = field(default_factory=dict)
+    kind: str = "staff"  # staff, volunteer, supply or governor (``ScrRow.kind``)
+
+
+# who is on the record while they come in, whatever their contract says: never a leaver
+_COMING_IN = frozenset({"volunteer", "supply", "governor"})
+# the checks of regulated activity a volunteer is asked
+_VOLUNTEER_CHECKS = frozenset({"identity", "barred_list", "criminal_record", "overseas"})
 
 
 @dataclass(frozen=True)
@@ -86,11 +99,12 @@ class StaffMember:
 
     person_id: int
     name: str
-    working: bool  # on the staff and not left
+    working: bool  # on the staff (supply and volunteers too) and not left
     governor: bool  # a governor, trustee or member
     start_date: date | None = None
     safeguarding_training_on: date | None = None  # the latest training record
     safer_recruitment_on: date | None = None
+    volunteer: bool = False  # on the record; not asked for staff training
 
 
 @dataclass(frozen=True)
@@ -186,6 +200,8 @@ def _applies(check: ScrCheck, entry: Entry, *, governor: bool, independent: bool
         return "governors" in check.applies
     if entry.agency:  # the agency makes the checks; the school checks identity and the letter
         return check.id in ("identity", "agency_confirmation")
+    if entry.kind == "volunteer" and check.id not in _VOLUNTEER_CHECKS:
+        return False
     wanted = {
         "everyone": True,
         "teaching": entry.teaching,
@@ -198,12 +214,20 @@ def _applies(check: ScrCheck, entry: Entry, *, governor: bool, independent: bool
 
 
 def _check_gaps(
-    entry: Entry, who: StaffMember, pack: Sequence[ScrCheck], today: date, *, independent: bool
+    entry: Entry,
+    who: StaffMember,
+    pack: Sequence[ScrCheck],
+    today: date,
+    *,
+    independent: bool,
+    judged: Collection[str] | None = None,
 ) -> Iterable[Gap]:
     """A person's check gaps: missing or undated, late without a risk assessment, renewal."""
     start = entry.start_date or who.start_date
     for check in pack:
-        if not _applies(
+        if judged is not None and check.id not in judged:
+            continue
+        if not check.in_force_on(today) or not _applies(  # a rule not (or no longer) in force
             check, entry, governor=who.governor and not who.working, independent=independent
         ):
             continue
@@ -219,10 +243,20 @@ def _check_gaps(
             continue
         if start is not None and value.checked_on > start and not entry.risk_assessed:
             yield Gap("late_check", who.name, who.person_id, check.id, value.checked_on)
-        if check.renew_years and value.checked_on >= FIVE_YEAR_PVG_FROM:
-            due = add_months(value.checked_on, 12 * check.renew_years)
-            if due <= today:
-                yield Gap("renewal_due", who.name, who.person_id, check.id, due)
+        due = _renewal(check, value)
+        if due is not None and due <= today and check.id != "right_to_work":
+            yield Gap("renewal_due", who.name, who.person_id, check.id, due)
+
+
+def _renewal(check: ScrCheck, value: CheckValue) -> date | None:
+    """When a check is due again: the renewal or expiry date the record holds, else the
+    nation's term counted from the check (Scotland's five-year PVG membership, for members
+    from 1 April 2026; earlier members move over in phases not yet stated)."""
+    if value.expires_on is not None:
+        return value.expires_on
+    if check.renew_years and value.checked_on and value.checked_on >= FIVE_YEAR_PVG_FROM:
+        return add_months(value.checked_on, 12 * check.renew_years)
+    return None
 
 
 def _right_to_work(entry: Entry, who: StaffMember, today: date) -> Iterable[Gap]:
@@ -249,17 +283,14 @@ def find_gaps(
     today: date,
     *,
     independent: bool = False,
+    judged: Collection[str] | None = None,
 ) -> list[Gap]:
     """Every gap of the school's safer recruitment, in the order the page lists them
-    (``independent``: an independent school or an academy, where s128 applies)."""
+    (``independent``: an independent school or an academy, where s128 applies; ``judged``:
+    the checks the school's record has a column for, None: every one)."""
     by_person = {e.person_id: e for e in entries if e.person_id is not None}
     known = {p.person_id: p for p in people}
-    year_start = cycle_start(today, "09-01")
-    gaps: list[Gap] = []
-    for entry in entries:
-        who = known.get(entry.person_id) if entry.person_id is not None else None
-        if entry.left_on is None and (who is None or not (who.working or who.governor)):
-            gaps.append(Gap("left_in_scr", who.name if who else entry.name, entry.person_id))
+    gaps = list(_leavers(entries, known))
     for who in people:
         found = by_person.get(who.person_id)
         if found is None:
@@ -268,27 +299,37 @@ def find_gaps(
             elif who.governor:
                 gaps.append(Gap("governor_missing", who.name, who.person_id))
         elif found.left_on is None or found.left_on > today:
-            gaps.extend(_check_gaps(found, who, pack, today, independent=independent))
-            if who.working:
-                gaps.extend(_right_to_work(found, who, today))
-        if who.working:
-            trained = max(
-                filter(
-                    None,
-                    (
-                        who.safeguarding_training_on,
-                        found.safeguarding_training_on if found else None,
-                    ),
-                ),
-                default=None,
+            gaps.extend(
+                _check_gaps(found, who, pack, today, independent=independent, judged=judged)
             )
-            if trained is None or trained < year_start:
-                gaps.append(
-                    Gap("no_training", who.name, who.person_id, detail=year_start)
-                )
+            if who.working and (judged is None or "right_to_work" in judged):
+                gaps.extend(_right_to_work(found, who, today))
+        gaps.extend(_training(who, found, today))
     gaps.extend(_panel_gaps(panels, known, by_person))
     order = list(GAP_KINDS)
     return sorted(gaps, key=lambda g: (order.index(g.kind), g.subject.casefold(), g.check or ""))
+
+
+def _leavers(entries: Sequence[Entry], known: Mapping[int, StaffMember]) -> Iterable[Gap]:
+    """Rows for someone not here, with no leaving date: never a volunteer, supply worker or
+    governor, who are on the record while they come in."""
+    for entry in entries:
+        who = known.get(entry.person_id) if entry.person_id is not None else None
+        here = who is not None and (who.working or who.governor)
+        if entry.left_on is None and not here and entry.kind not in _COMING_IN:
+            yield Gap("left_in_scr", who.name if who else entry.name, entry.person_id)
+
+
+def _training(who: StaffMember, found: Entry | None, today: date) -> Iterable[Gap]:
+    """No safeguarding training this school year (staff, not volunteers): the latest date the
+    training records or the record hold."""
+    if not who.working or who.volunteer:
+        return
+    year_start = cycle_start(today, "09-01")
+    dates = (who.safeguarding_training_on, found.safeguarding_training_on if found else None)
+    trained = max(filter(None, dates), default=None)
+    if trained is None or trained < year_start:
+        yield Gap("no_training", who.name, who.person_id, detail=year_start)
 
 
 def _panel_gaps(
@@ -304,6 +345,23 @@ def _panel_gaps(
         )
         if not trained:
             yield Gap("panel_untrained", panel.title, None, None, panel.title, panel.id)
+
+
+def unjudged(
+    pack: Sequence[ScrCheck],
+    judged: Collection[str],
+    entries: Sequence[Entry],
+    *,
+    independent: bool = False,
+) -> list[ScrCheck]:
+    """The checks the law asks of somebody on the record that the record has no column for:
+    not judged (said once at the import, never a gap a person)."""
+    return [
+        check
+        for check in pack
+        if check.id not in judged
+        and any(_applies(check, e, governor=False, independent=independent) for e in entries)
+    ]
 
 
 def gap_counts(kinds: Iterable[str]) -> dict[str, int]:

@@ -7,9 +7,11 @@ lost); the audit says what changed in counts and which columns were skipped, nev
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import SchoolConfig
-from bot.core.i18n import Msg
+from bot.core.i18n import N_, Msg
 from bot.core.models import (
     ConnectorState,
     Person,
@@ -29,7 +31,7 @@ from bot.core.models import (
     TrainingRecord,
 )
 from bot.core.nations import pack_for
-from bot.core.words import plain_key, school_words
+from bot.core.words import name_words, plain_key, school_words
 from bot.features.scr.rules import (
     CheckValue,
     Entry,
@@ -39,6 +41,7 @@ from bot.features.scr.rules import (
     find_gaps,
     gap_counts,
     kind_headings,
+    unjudged,
 )
 from bot.features.scr.sheet import NAMESAKES, ROW_WHO, SAME_PERSON, ScrRow, ScrSheet, ScrSheetError
 
@@ -63,6 +66,11 @@ __all__ = [
 STAFF_ROLES = frozenset({"staff", "supply", "headteacher", "dsl", "deputy_dsl"})
 GOVERNOR_ROLES = frozenset({"governor", "chair_of_governors", "safeguarding_governor"})
 _STATE_KEY = "scr:last-check"  # the day and inputs' fingerprint of the last check
+_JUDGED_KEY = "scr:judged"  # JSON: the checks the last import's record has a column for
+NEAR = N_(
+    "row %(line)s (%(name)s) is nobody of the school by that name; is it %(person)s? If so, "
+    "write the name as the staff list does, or add an email column (nothing was guessed)"
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,9 @@ class ImportResult:
     changed: int
     skipped: list[str]
     not_read: list[str]
+    unjudged: list[str] = field(default_factory=list)  # checks' names: no column, not judged
+    # unmatched rows, with whom they may be (NEAR's values)
+    near: list[dict[str, str]] = field(default_factory=list)
 
 
 def check_names(school: SchoolConfig) -> dict[str, str]:
@@ -92,16 +103,29 @@ def gap_headings(school: SchoolConfig) -> dict[str, str]:
     return {kind: heading.said("en") for kind, heading in headings.items()}
 
 
-def _match(session: Session, school: SchoolConfig, sheet: ScrSheet, where: str) -> list[int | None]:
+def name_key(name: str) -> str:
+    """A name as the record and the staff list are matched by it: its words without titles,
+    accents or case, in any order ("Dr Fiona Carr" and "Carr, Fiona" are one)."""
+    return " ".join(sorted(name_words(name.replace(",", " "))))
+
+
+def _match(
+    session: Session,
+    school: SchoolConfig,
+    sheet: ScrSheet,
+    where: str,
+    near: list[dict[str, str]],
+) -> list[int | None]:
     """Each row's person (by email, else name and start date); ScrSheetError naming every
-    row that is ambiguous or is the same person as another row (never a guess)."""
+    row that is ambiguous or is the same person as another row (never a guess). A row
+    matching nobody by name, whose name is close to someone's, is added to ``near`` with
+    that someone, never taken."""
     people = list(session.scalars(select(Person).where(Person.school_id == school.id)))
     by_email = {p.email.lower(): p for p in people}
     by_name: dict[str, list[Person]] = {}
     for p in people:
         full = f"{p.given_name or ''} {p.family_name or ''}"
-        names = {plain_key(p.display_name), plain_key(full)}
-        for name in names - {""}:
+        for name in {name_key(p.display_name), name_key(full)} - {""}:
             by_name.setdefault(name, []).append(p)
     found: list[int | None] = []
     problems: list[Msg] = []
@@ -109,9 +133,7 @@ def _match(session: Session, school: SchoolConfig, sheet: ScrSheet, where: str) 
     for row in sheet.rows:
         person = by_email.get(row.email or "")
         if person is None:
-            candidates = by_name.get(plain_key(row.name), [])
-            if len(candidates) > 1 and row.start_date is not None:
-                candidates = [p for p in candidates if p.start_date == row.start_date]
+            candidates = _by_name(row, by_name, near)
             if len(candidates) > 1:
                 problem = Msg(NAMESAKES, count=len(candidates))
                 problems.append(
@@ -131,6 +153,46 @@ def _match(session: Session, school: SchoolConfig, sheet: ScrSheet, where: str) 
     if problems:
         raise ScrSheetError(problems)
     return found
+
+
+def _by_name(
+    row: ScrRow, by_name: dict[str, list[Person]], near: list[dict[str, str]]
+) -> list[Person]:
+    """The people a row's name is (namesakes told apart by the start date); none: the one
+    it is close to, if any, added to ``near``."""
+    candidates = by_name.get(name_key(row.name), [])
+    if not candidates:
+        near.extend(_near(row, by_name))
+    if len(candidates) > 1 and row.start_date is not None:
+        candidates = [p for p in candidates if p.start_date == row.start_date]
+    return candidates
+
+
+def _near(row: ScrRow, by_name: dict[str, list[Person]]) -> list[dict[str, str]]:
+    """NEAR's values proposing the one person a row's name is close to: the same words but
+    one, that one spelt nearly alike ("Jon"/"John", "Smyth"/"Smith", "Rob"/"Robert"), and no
+    other start date."""
+    words = name_key(row.name).split()
+    found = {
+        p.id: p
+        for key, people in by_name.items()
+        if _one_word_apart(words, key.split())
+        for p in people
+        if row.start_date is None or p.start_date in (None, row.start_date)
+    }
+    if len(found) != 1:
+        return []
+    person = next(iter(found.values()))
+    return [{"line": str(row.line), "name": row.name, "person": person.display_name}]
+
+
+def _one_word_apart(ours: list[str], theirs: list[str]) -> bool:
+    """The same words but one on each side, and those two spelt nearly alike."""
+    mine, yours = [w for w in ours if w not in theirs], [w for w in theirs if w not in ours]
+    if len(ours) != len(theirs) or len(mine) != 1 or len(yours) != 1:
+        return False
+    a, b = sorted((mine[0], yours[0]), key=len)
+    return (len(a) >= 3 and b.startswith(a)) or difflib.SequenceMatcher(None, a, b).ratio() >= 0.75
 
 
 def _fingerprint(row: ScrRow | ScrEntry) -> str:
@@ -173,8 +235,10 @@ def import_sheet(
     actor: str,
     now: datetime,
 ) -> ImportResult:
-    """Replace the school's SCR rows with the spreadsheet's (matched to its people), audited."""
-    person_ids = _match(session, school, sheet, where)
+    """Replace the school's SCR rows with the spreadsheet's (matched to its people), audited;
+    the checks its columns say are the ones judged from now on."""
+    near: list[dict[str, str]] = []
+    person_ids = _match(session, school, sheet, where, near)
     old = list(session.scalars(select(ScrEntry).where(ScrEntry.school_id == school.id)))
     before: dict[int | str, str] = {
         (e.person_id or f"row:{plain_key(e.name)}"): _fingerprint(e) for e in old
@@ -198,8 +262,10 @@ def import_sheet(
             risk_assessed=bool(row.risk_assessment and row.risk_assessment.done),
             safeguarding_training_on=row.safeguarding_training_on,
             safer_recruitment_on=row.safer_recruitment_on,
+            kind=row.kind,
             source="sheet",
             imported_at=now,
+            imported_by=actor[:320],
         )
         entry.checks = [
             ScrCheck(
@@ -214,6 +280,12 @@ def import_sheet(
         session.add(entry)
         after[person_id or f"row:{plain_key(row.name)}"] = _fingerprint(row)
     session.flush()
+    judged = set(sheet.checks_read) | ({"criminal_record"} if sheet.foreign else set())
+    ConnectorState.put(session, school.id, _JUDGED_KEY, json.dumps(sorted(judged)))
+    pack = pack_for(school.country).scr_checks
+    entries = [Entry(None, r.name, agency=r.agency, lived_abroad=r.lived_abroad,
+                     management=r.management, teaching=r.teaching, kind=r.kind)
+               for r in sheet.rows]
     result = ImportResult(
         rows=len(sheet.rows),
         matched=sum(1 for p in person_ids if p is not None),
@@ -223,6 +295,9 @@ def import_sheet(
         changed=sum(1 for k in set(after) & set(before) if after[k] != before[k]),
         skipped=list(sheet.skipped),
         not_read=list(sheet.not_read),
+        unjudged=[c.name for c in unjudged(pack, judged, entries,
+                                           independent=school.independent or school.academy)],
+        near=near,
     )
     audit.record(
         session,
@@ -276,16 +351,22 @@ def _inputs(
             e.safeguarding_training_on,
             e.safer_recruitment_on,
             {c.check: CheckValue(c.done, c.checked_on, c.expires_on) for c in e.checks},
+            e.kind,
         )
         for e in session.scalars(select(ScrEntry).where(ScrEntry.school_id == school.id))
     ]
     safeguarding = _latest_training(session, school.id, ("safeguarding", "child protection"))
     safer = _latest_training(session, school.id, ("safer recruitment",))
     people = []
+    listed = bool(school.role_table)  # a staff list of posts, not groups of accounts
     for p in session.scalars(select(Person).where(Person.school_id == school.id)):
         roles = p.role_names
         current = p.active and p.left_on is None
-        working = current and bool(roles & STAFF_ROLES)
+        volunteer = current and "volunteer" in roles and not roles & STAFF_ROLES
+        # someone a staff list read through the role table names without a role (a cleaner
+        # asked for nothing, a post still to map) works here all the same
+        unroled = listed and not roles and p.source == "directory"
+        working = (current and bool(roles & STAFF_ROLES or unroled)) or volunteer
         governor = current and bool(roles & GOVERNOR_ROLES)
         if working or governor or any(e.person_id == p.id for e in entries):
             people.append(
@@ -297,6 +378,7 @@ def _inputs(
                     p.start_date,
                     safeguarding.get(p.id),
                     safer.get(p.id),
+                    volunteer,
                 )
             )
     panels = [
@@ -309,6 +391,7 @@ def _inputs(
 def current_gaps(session: Session, school: SchoolConfig, today: date) -> list[Gap]:
     """The school's gaps as of ``today`` (an empty SCR: every member of staff is one)."""
     entries, people, panels = _inputs(session, school)
+    judged = ConnectorState.of(session, school.id, _JUDGED_KEY)
     return find_gaps(
         entries,
         people,
@@ -316,6 +399,7 @@ def current_gaps(session: Session, school: SchoolConfig, today: date) -> list[Ga
         pack_for(school.country).scr_checks,
         today,
         independent=school.independent or school.academy,
+        judged=None if judged is None else json.loads(judged.value),
     )
 
 

@@ -1,121 +1,111 @@
-"""Reading a school's single central record spreadsheet (``.xlsx`` or ``.csv``) for whether
-and when each check was done, and nothing else.
+"""Reading a school's single central record spreadsheet (``.xlsx`` or ``.csv``, any sheet) for
+whether and when each check was done, and nothing else.
 
-The header row is found among the first rows (after title rows), as for staff exports. A
-column holding vetting data — a certificate or DBS number, a document, an identity detail — is
-never read: it is skipped and named (``skipped``), and no message ever repeats a check cell's
-value (a number typed in a date column is vetting data too). Every bad cell is named by file,
-row, person and column; one bad row stops the import, so the stored record stays as it was.
+The header is looked for on each visible sheet (one named like "SCR" or "Single central
+record" first; ``bot.core.spreadsheets`` reads it within bounds), after title rows, and its
+columns are recognised by their words (``columns.toml``): a check's words with a date word is
+when that check was done, with a renewal or expiry word when it runs out, with a number word
+its certificate number. Several columns that could be one check ("DBS" beside "DBS Date") are
+decided by their cells: the one holding dates is read, one holding certificate numbers is
+vetting data. Vetting data is never read: it is skipped and named, and no message ever repeats
+a check cell's value (a number typed in a date column is vetting data too). A column of another
+nation's criminal record check (DBS in Scotland) is not read as this nation's. Rows the school
+hid are read (a leaver hidden is still on its record) and counted. Every bad cell is named by
+file, row, person and column; one bad row stops the import, so the stored record stays as it
+was.
 """
 
 from __future__ import annotations
 
-import csv
 import re
 import tomllib
-import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
+from typing import Any, get_args
 
 from bot.core.dates import REVIEW, START, read_uk_date
-from bot.core.forms import SaidError
-from bot.core.i18n import N_, Msg
+from bot.core.forms import SaidError, Text
+from bot.core.i18n import N_, Msg, shown
+from bot.core.nations import DEFAULT_NATION, ScrCheck, pack_for
+from bot.core.spreadsheets import (
+    HEADER_SCAN,
+    SPREADSHEET_SENTENCES,
+    SpreadsheetError,
+    first_header,
+    read_spreadsheet,
+)
+from bot.core.words import has_phrase, header_words
 from bot.features.scr.rules import CheckValue
 
-__all__ = ["CHECK_IDS", "ScrRow", "ScrSheet", "ScrSheetError", "read_sheet"]
+__all__ = ["SHEET_SENTENCES", "ScrRow", "ScrSheet", "ScrSheetError", "read_sheet"]
 
-# what a sheet can be refused for: each a sentence with its values (said where shown)
+# what a sheet can be refused for, as the catalogue holds it, in the order a line is read back
+# (``bot.core.config.said.say_sentence``): the line's frame first
 ROW_WHO = N_("%(file)s row %(line)s (%(who)s): %(problem)s")
 _ROW = N_("%(file)s row %(line)s: %(problem)s")
 _NOT_A_DATE = N_(
     "%(column)s is not a date like 01/09/2026 (the value is not shown: it may be vetting data)"
 )
 _MISSING = N_("'%(column)s' is missing")
-_NOT_FOUND = N_("%(file)s: file not found")
-_OLD_EXCEL = N_(
-    "%(file)s: an old Excel file (.xls) cannot be read; open it in Excel and save it as an "
-    "Excel workbook (.xlsx)"
-)
-_NOT_CSV = N_("%(file)s: an Excel workbook, not CSV text; give it as it is, named .xlsx")
-_NOT_UTF8 = N_(
-    "%(file)s: not UTF-8 text (%(reason)s); give the Excel workbook (.xlsx), or save the CSV as "
-    "'CSV UTF-8'"
-)
-_UNREADABLE = N_("%(file)s: not an Excel workbook that can be read (%(problem)s)")
 _DATE_PROBLEM = N_("%(column)s: %(problem)s")
 _NO_HEADER = N_(
     "%(file)s: no header row in the first %(count)s rows: the single central record needs a "
     "name column (e.g. Surname and Forename) and at least two checks (e.g. Identity checked, "
     "Barred list check, Enhanced DBS check date)"
 )
+_NO_SUCH_COLUMN = N_("%(file)s: no column '%(column)s' in the sheet's header")
 # a row matched to a person (``service._match``): never a guess
 SAME_PERSON = N_("the same person as row %(other)s; keep one row a person")
 NAMESAKES = N_(
     "%(count)s people in the school have this name and start date; add an email column to the "
     "spreadsheet"
 )
-
-_COLUMNS = tomllib.loads(Path(__file__).with_name("columns.toml").read_text(encoding="utf-8"))
-CHECK_IDS: tuple[str, ...] = tuple(_COLUMNS["checks"])
-_BRACKETS = re.compile(r"\[[^\]]*\]|\([^)]*\)")
-# headers whose cells are vetting data: never read, whatever else the header says
-VETTING = re.compile(
-    r"\b(numbers?|no|nos|num|ref|refs|reference|references|serial|passport|licence|license|"
-    r"national insurance|nino|ni|birth|dob|address|postcode|document|documents|evidence|"
-    r"copy|copies|scan|image|photo|nationality|update service|certificate no|cert)\b"
+SHEET_SENTENCES = (
+    ROW_WHO,
+    _ROW,
+    _NOT_A_DATE,
+    _MISSING,
+    _NO_HEADER,
+    _NO_SUCH_COLUMN,
+    _DATE_PROBLEM,
+    SAME_PERSON,
+    NAMESAKES,
+    *SPREADSHEET_SENTENCES,
 )
+
+_RULES = tomllib.loads(Path(__file__).with_name("columns.toml").read_text(encoding="utf-8"))
 _YES = {
-    "yes",
-    "y",
-    "done",
-    "checked",
-    "seen",
-    "complete",
-    "completed",
-    "clear",
-    "cleared",
-    "satisfactory",
-    "received",
-    "ok",
-    "true",
-    "x",
-    "✓",
-    "✔",
-    "confirmed",
-    "in place",
+    "yes", "y", "done", "checked", "seen", "complete", "completed", "clear", "cleared",
+    "satisfactory", "received", "ok", "true", "x", "✓", "✔", "confirmed", "in place",
 }
 _NO = {
-    "no",
-    "n",
-    "pending",
-    "outstanding",
-    "awaiting",
-    "not done",
-    "false",
-    "requested",
-    "applied",
-    "to do",
-    "tbc",
-    "not received",
+    "no", "n", "pending", "outstanding", "awaiting", "not done", "false", "requested",
+    "applied", "to do", "tbc", "not received",
 }
 _NA = {"n/a", "na", "not applicable", "not required", "-", "—", "none"}
 _DATE_IN_TEXT = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2} \w{3,9} \d{4}")
-HEADER_SCAN = 20
+_CERTIFICATE = re.compile(r"[A-Za-z]{0,4}[\s-]?\d[\d\s-]{5,}")  # 001234567890, E 1234 5678
+_CHECK_FIELDS = frozenset(get_args(ScrCheck.model_fields["id"].annotation))
 
 
 class ScrSheetError(ValueError):
     """The spreadsheet cannot be imported; ``problems`` names each (file, row, column), said
     where shown; ``str()`` is their English."""
 
-    def __init__(self, problems: Sequence[Msg]) -> None:
-        super().__init__("\n".join(p.said("en") for p in problems))
+    def __init__(self, problems: Sequence[Text]) -> None:
+        super().__init__("\n".join(str(shown(p, "en")) for p in problems))
         self.problems = list(problems)
 
 
 class _CellError(SaidError, ValueError):
     """What is wrong with one row's cell."""
+
+
+def _said(exc: Exception) -> Text:
+    """An error's sentence and values (said where shown); another's English as it is."""
+    return exc.msg if isinstance(exc, SaidError) else str(exc)
 
 
 @dataclass
@@ -144,61 +134,136 @@ class ScrRow:
         text = f"{self.category} {self.role}".casefold()
         return any(w in text for w in ("governor", "trustee", "member of the trust"))
 
+    @property
+    def kind(self) -> str:
+        """Who the row is, as the record keeps them: "volunteer", "supply" (a supply or agency
+        worker), "governor" or "staff" — the first three are on the record while they come in,
+        never leavers for want of a contract."""
+        text = f" {self.category} {self.role} ".casefold()
+        if "volunteer" in text:
+            return "volunteer"
+        if self.agency or "supply" in text or "agency" in text:
+            return "supply"
+        return "governor" if self.governor else "staff"
+
 
 @dataclass
 class ScrSheet:
-    """The spreadsheet read: its rows, and the columns skipped or not read (by name)."""
+    """The spreadsheet read: its rows, where they were, and the columns read or not (by
+    name)."""
 
     rows: list[ScrRow]
     header_line: int
     skipped: list[str]  # vetting data: never read
     not_read: list[str]  # columns the bot has no use for
+    sheet: str | None = None  # the workbook's sheet read (None: a CSV)
+    hidden_rows: int = 0  # rows the school hid, read
+    checks_read: list[str] = field(default_factory=list)  # the checks a column says
+    foreign: list[tuple[str, str]] = field(default_factory=list)  # (column, its nation's word)
 
 
-def _key(header: str) -> str:
-    text = _BRACKETS.sub(" ", header.replace("\ufeff", "")).replace("_", " ")
-    return " ".join(text.replace("’", "'").split()).casefold()
-
-
-_LOOKUP: dict[str, tuple[str, str]] = {
-    _key(h): (part, name)
-    for part in ("person", "checks", "expiry")
-    for name, headers in _COLUMNS[part].items()
-    for h in headers
-}
-
-
-@dataclass(frozen=True)
+@dataclass
 class _Header:
-    where: dict[tuple[str, str], int]  # (part, name) -> cell position
+    """A header row read: each field's column position and the columns not read."""
+
     names: list[str]
-    skipped: list[str]
-    not_read: list[str]
+    where: dict[str, int] = field(default_factory=dict)  # field -> position
+    expiry: dict[str, int] = field(default_factory=dict)  # check -> position of its expiry
+    candidates: dict[str, list[tuple[int, bool]]] = field(default_factory=dict)  # (pos, dated)
+    skipped: list[str] = field(default_factory=list)
+    not_read: list[str] = field(default_factory=list)
+    foreign: list[tuple[str, str]] = field(default_factory=list)
+
+    def column(self, name: str) -> str:
+        return self.names[self.where[name]]
 
 
-def _read_header(cells: Sequence[str]) -> _Header | None:
-    """The SCR's columns in a row, or None when the row is not its header (a name column and
-    at least two checks)."""
-    names = [c.strip() for c in cells]
-    where: dict[tuple[str, str], int] = {}
-    skipped: list[str] = []
-    not_read: list[str] = []
-    for position, header in enumerate(names):
-        if not header:
+def _field(words: str) -> str | None:
+    """The first field (columns.toml) whose words a header has."""
+    for rule in _RULES["columns"]:
+        if has_phrase(words, rule["any"]) and not has_phrase(words, rule.get("none", ())):
+            return str(rule["field"])
+    return None
+
+
+def _record_word(words: str) -> str | None:
+    """Which nation's criminal record check a header names (dbs, pvg, accessni), if any."""
+    return next((w for w, said in _RULES["records"].items() if has_phrase(words, said)), None)
+
+
+def _read_header(cells: Sequence[str], native: str | None, record_column: str | None) -> _Header:
+    """Every column of a row classified by its words (no cell read yet)."""
+    header = _Header([" ".join(c.split()) for c in cells])
+    for position, name in enumerate(header.names):
+        if not name:
             continue
-        key = _key(header)
-        if VETTING.search(key):
-            skipped.append(header)
-            continue
-        found = _LOOKUP.get(key)
-        if found is None or found in where:
-            not_read.append(header)
-            continue
-        where[found] = position
-    has_name = {("person", "name"), ("person", "family_name")} & set(where)
-    if not has_name or sum(1 for part, _ in where if part == "checks") < 2:
-        return None
-    return _Header(where, names, skipped, not_read)
+        words = header_words(name)
+        found = "criminal_record" if name == record_column else _field(words)
+        if has_phrase(words, _RULES["vetting"]) and name != record_column:
+            header.skipped.append(name)
+        elif found is not None and found in _CHECK_FIELDS:
+            _check_column(header, position, words, found, native, name == record_column)
+        elif found is None or found in header.where:
+            header.not_read.append(name)
+        else:
+            header.where[found] = position
+    return header
+
+
+def _check_column(
+    header: _Header, position: int, words: str, check: str, native: str | None, said: bool
+) -> None:
+    """A column with a check's words: its certificate number (skipped), when it runs out, a
+    candidate for when it was done, or another nation's criminal record check."""
+    name = header.names[position]
+    word = _record_word(words) if check == "criminal_record" and not said else None
+    if has_phrase(words, _RULES["number"]):
+        header.skipped.append(name)
+    elif word is not None and native is not None and word != native:
+        header.foreign.append((name, word))
+    elif has_phrase(words, _RULES["expiry"]):
+        if check in header.expiry:
+            header.not_read.append(name)
+        else:
+            header.expiry[check] = position
+    else:
+        dated = said or has_phrase(words, _RULES["dated"])
+        header.candidates.setdefault(check, []).append((position, dated))
+
+
+def _is_header(header: _Header) -> bool:
+    """A name column and at least two checks."""
+    named = {"name", "family_name"} & set(header.where)
+    checks = set(header.candidates) | ({"criminal_record"} if header.foreign else set())
+    return bool(named) and len(checks) >= 2
+
+
+def _decide(header: _Header, rows: Sequence[Sequence[str]]) -> None:
+    """For each check, the candidate column whose cells are dates; a candidate (or another
+    nation's check) holding certificate numbers is vetting data (skipped), any other not
+    read."""
+
+    def score(position: int) -> tuple[int, bool]:
+        cells = [r[position].strip() for r in rows if position < len(r)]
+        dates = sum(1 for c in cells if _DATE_IN_TEXT.search(c))
+        numbers = sum(1 for c in cells if _CERTIFICATE.fullmatch(c)) - dates
+        return dates, numbers > dates
+
+    for name, word in list(header.foreign):
+        if score(header.names.index(name))[1]:
+            header.foreign.remove((name, word))
+            header.skipped.append(name)
+    for check, found in header.candidates.items():
+        scored = [(score(p)[0], dated, -p, score(p)[1]) for p, dated in found]
+        best = max(scored)
+        for dates, dated, minus, numbers in scored:
+            name = header.names[-minus]
+            if numbers and not (dated and dates):
+                header.skipped.append(name)
+            elif (dates, dated, minus, numbers) == best:
+                header.where[check] = -minus
+            else:
+                header.not_read.append(name)
 
 
 def _flag(text: str) -> bool:
@@ -212,20 +277,18 @@ class _Row:
     def __init__(self, header: _Header, cells: Sequence[str], today: date) -> None:
         self.header, self.cells, self.today = header, cells, today
 
-    def text(self, part: str, name: str) -> str:
-        position = self.header.where.get((part, name))
+    def text(self, name: str, position: int | None = None) -> str:
+        position = self.header.where.get(name) if position is None else position
         if position is None or position >= len(self.cells):
             return ""
         return " ".join(self.cells[position].split())
 
-    def column(self, part: str, name: str) -> str:
-        return self.header.names[self.header.where[(part, name)]]
-
-    def day(self, part: str, name: str, *, expiry: bool = False) -> date | None:
-        text = self.text(part, name)
+    def day(self, name: str, position: int | None = None, *, expiry: bool = False) -> date | None:
+        text = self.text(name, position)
         if not text or text.casefold() in _NA or text.casefold() in _NO:
             return None
-        column = f"'{self.column(part, name)}'"
+        where = self.header.where[name] if position is None else position
+        column = f"'{self.header.names[where]}'"
         found = _DATE_IN_TEXT.search(text)
         try:
             day = read_uk_date(found.group() if found else text, column)
@@ -238,14 +301,12 @@ class _Row:
             raise _CellError(_DATE_PROBLEM, column=column, problem=problem)
         return day
 
-    def check(self, check: str, part: str = "checks") -> CheckValue | None:
-        """A check's cell: a date (done then), yes, no or n/a (None: nothing recorded)."""
-        text = self.text(part, check)
-        expires = (
-            self.day("expiry", check, expiry=True)
-            if ("expiry", check) in self.header.where
-            else None
-        )
+    def check(self, check: str) -> CheckValue | None:
+        """A check's cell: a date (done then), yes, no or n/a (None: nothing recorded), and
+        when it runs out where the sheet says."""
+        at = self.header.expiry.get(check)
+        expires = self.day(check, at, expiry=True) if at is not None else None
+        text = self.text(check)
         value = text.casefold()
         if not text or value in _NA:
             return CheckValue(False, None, expires) if expires else None
@@ -253,130 +314,117 @@ class _Row:
             return CheckValue(False, None, expires)
         if value in _YES:
             return CheckValue(True, None, expires)
-        return CheckValue(True, self.day(part, check), expires)
+        return CheckValue(True, self.day(check), expires)
 
 
-def _people_part(row: _Row, line: int) -> ScrRow:
-    name = row.text("person", "name")
-    given, family = row.text("person", "given_name"), row.text("person", "family_name")
+def _name(row: _Row) -> str:
+    name = row.text("name")
+    given, family = row.text("given_name"), row.text("family_name")
     if not name or (given and family):
-        name = f"{given} {family}".strip() or name
-    elif name.count(",") == 1:
+        return f"{given} {family}".strip() or name
+    if name.count(",") == 1:
         family_part, given_part = (p.strip() for p in name.split(","))
-        name = f"{given_part} {family_part}".strip()
-    if not name:
-        column = "name" if ("person", "name") in row.header.where else "family_name"
-        raise _CellError(_MISSING, column=row.column("person", column))
-    email = row.text("person", "email").lower() or None
-    role, category = row.text("person", "role"), row.text("person", "category")
-    kind = f"{category} {role}".casefold()
-    return ScrRow(
-        line=line,
-        name=name,
-        email=email,
-        role=role,
-        category=category,
-        start_date=row.day("person", "start_date"),
-        left_on=row.day("person", "left_on"),
-        agency="agency" in kind or bool(row.text("person", "agency_name")),
-        lived_abroad=_flag(row.text("person", "lived_abroad")),
-        management=_flag(row.text("person", "management"))
-        or any(w in kind for w in ("headteacher", "head teacher", "principal", "business manager")),
-        teaching=_flag(row.text("person", "teaching"))
-        or ("teacher" in kind and "assistant" not in kind),
-        risk_assessment=row.check("risk_assessed_on", "person"),
-        safeguarding_training_on=_when(row, "safeguarding_training_on"),
-        safer_recruitment_on=_when(row, "safer_recruitment_on"),
-    )
-
-
-def _when(row: _Row, name: str) -> date | None:
-    """A dated column of the person's part (a "yes" without a date counts as not dated)."""
-    return row.day("person", name)
+        return f"{given_part} {family_part}".strip()
+    return name
 
 
 def _read_row(header: _Header, cells: Sequence[str], line: int, today: date) -> ScrRow:
     row = _Row(header, cells, today)
-    scr_row = _people_part(row, line)
-    for check in CHECK_IDS:
-        if ("checks", check) in header.where:
+    name = _name(row)
+    if not name:
+        raise _CellError(_MISSING, column=header.column(
+            "name" if "name" in header.where else "family_name"))
+    role, category = row.text("role"), row.text("category")
+    kind = f"{category} {role}".casefold()
+    scr_row = ScrRow(
+        line=line,
+        name=name,
+        email=row.text("email").lower() or None,
+        role=role,
+        category=category,
+        start_date=row.day("start_date") if "start_date" in header.where else None,
+        left_on=row.day("left_on") if "left_on" in header.where else None,
+        agency="agency" in kind or bool(row.text("agency_name")),
+        lived_abroad=_flag(row.text("lived_abroad")),
+        management=_flag(row.text("management"))
+        or any(w in kind for w in ("headteacher", "head teacher", "principal", "business manager")),
+        teaching=_flag(row.text("teaching")) or ("teacher" in kind and "assistant" not in kind),
+        risk_assessment=row.check("risk_assessed_on") if "risk_assessed_on" in header.where
+        else None,
+        safeguarding_training_on=_when(row, "safeguarding_training_on"),
+        safer_recruitment_on=_when(row, "safer_recruitment_on"),
+    )
+    for check in sorted(_CHECK_FIELDS):
+        if check in header.where or check in header.expiry:
             value = row.check(check)
             if value is not None:
                 scr_row.checks[check] = value
     return scr_row
 
 
-def read_sheet(path: Path, today: date) -> ScrSheet:
-    """Read an SCR spreadsheet; ScrSheetError naming every problem (nothing is kept then)."""
-    if not path.exists():
-        raise ScrSheetError([Msg(_NOT_FOUND, file=path)])
-    suffix = path.suffix.lower()
-    if suffix == ".xls":
-        raise ScrSheetError([Msg(_OLD_EXCEL, file=path.name)])
-    numbered = list(_xlsx_cells(path) if suffix in {".xlsx", ".xlsm"} else _csv_cells(path))
-    found = next(
-        (
-            (i, h)
-            for i, (_line, cells) in enumerate(numbered[:HEADER_SCAN])
-            if (h := _read_header(cells)) is not None
-        ),
-        None,
-    )
-    if found is None:
-        raise ScrSheetError([Msg(_NO_HEADER, file=path.name, count=HEADER_SCAN)])
-    index, header = found
+def _when(row: _Row, name: str) -> date | None:
+    """A dated column of the person's part (a "yes" without a date counts as not dated)."""
+    return row.day(name) if name in row.header.where else None
+
+
+def _native(checks: Sequence[ScrCheck]) -> str | None:
+    """This nation's criminal record check, as a header says it (dbs, pvg, accessni)."""
+    found = [c.name for c in checks if c.id == "criminal_record"]
+    return _record_word(header_words(found[0])) if found else None
+
+
+def read_sheet(
+    path: Path,
+    today: date,
+    *,
+    checks: Sequence[ScrCheck] | None = None,
+    record_column: str | None = None,
+) -> ScrSheet:
+    """Read an SCR spreadsheet (``checks``: the school's nation's, England's by default;
+    ``record_column``: a column the school says is its nation's criminal record check);
+    ScrSheetError naming every problem (nothing is kept then)."""
+    native = _native(pack_for(DEFAULT_NATION).scr_checks if checks is None else checks)
+
+    def find(rows: list[list[str]]) -> tuple[int, _Header]:
+        for index, cells in enumerate(rows):
+            header = _read_header(cells, native, record_column)
+            if _is_header(header):
+                return index, header
+        raise _CellError(_NO_HEADER, file=path.name, count=HEADER_SCAN)
+
+    try:
+        book = read_spreadsheet(path)
+        sheet, header_line, header = first_header(book, find)
+    except (SpreadsheetError, ValueError) as exc:
+        raise ScrSheetError([_said(exc)]) from None
+    if record_column and record_column not in header.names:
+        raise ScrSheetError([Msg(_NO_SUCH_COLUMN, file=path.name, column=record_column)])
+    numbered = [(n, c) for n, c in sheet.rows() if n > header_line and any(x.strip() for x in c)]
+    _decide(header, [cells for _n, cells in numbered])
     rows: list[ScrRow] = []
-    problems: list[Msg] = []
-    for line, cells in numbered[index + 1 :]:
-        if not any(c.strip() for c in cells):
-            continue
+    problems: list[Text] = []
+    for line, cells in numbered:
         try:
             rows.append(_read_row(header, cells, line, today))
         except ValueError as exc:
-            who = _Row(header, cells, today).text("person", "family_name") or _Row(
-                header, cells, today
-            ).text("person", "name")
-            problem = exc.msg if isinstance(exc, SaidError) else str(exc)
-            problems.append(Msg(ROW_WHO if who else _ROW, file=path.name, line=line, who=who,
-                                problem=problem))
+            problems.append(_row_problem(path.name, header, cells, line, today, exc))
     if problems:
         raise ScrSheetError(problems)
-    return ScrSheet(rows, numbered[index][0], header.skipped, header.not_read)
+    return ScrSheet(
+        rows,
+        header_line,
+        header.skipped,
+        header.not_read,
+        sheet=sheet.name,
+        hidden_rows=sum(1 for n, _c in numbered if n in sheet.hidden_rows),
+        checks_read=sorted(c for c in _CHECK_FIELDS if c in header.where),
+        foreign=header.foreign,
+    )
 
 
-def _csv_cells(path: Path) -> Iterable[tuple[int, list[str]]]:
-    if path.read_bytes()[:4] == b"PK\x03\x04":
-        raise ScrSheetError([Msg(_NOT_CSV, file=path.name)])
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ScrSheetError([Msg(_NOT_UTF8, file=path.name, reason=exc.reason)]) from None
-    reader = csv.reader(text.splitlines())
-    for cells in reader:
-        yield reader.line_num, cells
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _xlsx_cells(path: Path) -> Iterable[tuple[int, list[str]]]:
-    from openpyxl import load_workbook  # lazy: 1.5 s to import, for a workbook only
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ScrSheetError([Msg(_UNREADABLE, file=path.name, problem=str(exc))]) from None
-    try:
-        for number, values in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
-            yield number, [_cell_text(v) for v in values]
-    finally:
-        book.close()
+def _row_problem(
+    file: str, header: _Header, cells: Sequence[str], line: int, today: date, exc: Any
+) -> Msg:
+    row = _Row(header, cells, today)
+    who = row.text("family_name") or row.text("name")
+    return Msg(ROW_WHO if who else _ROW, file=file, line=line, who=who, problem=_said(exc))

@@ -53,8 +53,13 @@ class SchoolAnswers(_Strict):
 
     name: str = Field(min_length=1, max_length=200)
     country: Country = DEFAULT_NATION
-    # what its people read (bot.core.i18n): asked of a Welsh school only, English otherwise
+    # what its people read (bot.core.i18n): asked of a Welsh school only, English otherwise;
+    # its language category under the Welsh Language and Education (Wales) Act 2025
     language: Language = "en"
+    language_category: str | None = None
+    # an independent school, and who its proprietor is (a company, a trust, an individual)
+    independent: bool = False
+    proprietor: Literal["company", "trust", "individual"] | None = None
     id: Slug | None = None
 
 
@@ -100,6 +105,19 @@ class Answers(_Strict):
     platform_settings: dict[str, str] = {}
     # a reading's edition registered from the policy folder: "read-kcsie/part-1": its file name
     editions: dict[str, str] = {}
+    # the trust's own people (organisation.trust_admins, .trust_safeguarding_leads): they need
+    # no school post, so their job titles are not asked of the role table
+    trust_admins: list[Email] = []
+    trust_safeguarding_leads: list[Email] = []
+    # a school added to an install on Microsoft 365 or Google: its own tenant or domain (the
+    # connection's name), and its all-staff group where it shares one with other schools
+    connection: Slug | None = None
+    staff_group: str | None = None
+
+    @property
+    def trust_people(self) -> set[str]:
+        """The trust's own people's addresses (lower case)."""
+        return {e.lower() for e in (*self.trust_admins, *self.trust_safeguarding_leads)}
 
     def resolved(self, base: Path) -> Answers:
         """The answers with their file paths made relative to ``base`` (the file's folder)."""

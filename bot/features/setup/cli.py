@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from bot.core.settings import Settings
     from bot.core.store import Store
     from bot.features.setup.answers import Key, Progress
+    from bot.features.setup.install import Install
     from bot.features.setup.school_setup import SetupDraft
 
 __all__ = ["init"]
@@ -66,6 +67,11 @@ def _fail(lines: list[Msg]) -> None:
 
 _ALREADY = N_("a school is already set up here: %(why)s. Nothing was changed; run "
                "`compliance-bot init` in an empty folder.")
+_ADDED = N_(
+    "%(school)s joins the install's other schools (%(num)s now), in preview, and starts on its "
+    "own: compliance-bot start-sending --school %(id)s --as YOUR-EMAIL. The others are as "
+    "they were."
+)
 _RESUME_WITH_ANSWERS = N_("--resume continues an interactive init; with --answers every answer "
                           "is in the file already.")
 _LANGUAGE_LINE = re.compile(r"^\s*language:\s*[\"']?cy(?:\+en)?[\"']?\s*(?:#.*)?$", re.MULTILINE)
@@ -89,8 +95,9 @@ def _language_of(path: Path) -> str:
     return "cy+en" if _LANGUAGE_LINE.search(text) else "en"
 
 
-def _from_file(settings: Settings, path: Path) -> SetupDraft:
-    """The setup an answers file gives, or its problems in the file's language and exit 2."""
+def _from_file(settings: Settings, path: Path, adding: Install | None) -> SetupDraft:
+    """The setup an answers file gives (``adding``: to the install), or its problems in the
+    file's language and exit 2."""
     # lazy: not loaded by --help (module docstring)
     from bot.core.config import ConfigError
     from bot.features.setup.answers import load_answers
@@ -105,7 +112,7 @@ def _from_file(settings: Settings, path: Path) -> SetupDraft:
         speak(language)
         fail("\n".join(str(line) for line in exc.lines), highlight=False, soft_wrap=True)
     speak(answers.school.language)  # the answers file's language from here on
-    draft = draft_setup(settings, answers)
+    draft = draft_setup(settings, answers, adding=adding)
     if draft.problems:
         _fail(draft.problems)
     return draft
@@ -136,6 +143,15 @@ def _role(role: str, words: Words) -> str:
     return say(role_name(role, words))
 
 
+def _many(name: str) -> str:
+    """A role's name for more than one, in English: 'supply staff' as it is, the first word
+    of 'clerk to the governors' or 'chair of governors' takes the 's'."""
+    if name.endswith("staff"):
+        return name
+    first, sep, rest = name.partition(" ")
+    return f"{first}s{sep}{rest}" if " to " in name or " of " in name else name + "s"
+
+
 def _persons(count: int) -> str:
     """'1 person', '60 people' ('60 o bobl')."""
     return nsay("%(count)s person", "%(count)s people", count, count=count)
@@ -149,7 +165,8 @@ def _naming(draft: SetupDraft, sentence: str, **values: object) -> str:
 
 def _print_people(draft: SetupDraft) -> None:
     """The directory as read, the role table, and who holds each named role."""
-    words = school_words_for(draft.answers.school.country)
+    school = draft.answers.school
+    words = school_words_for(school.country, independent=school.independent)
     if draft.people:
         _print_directory(draft, words)
     elif draft.directory_note:
@@ -172,7 +189,7 @@ def _print_directory(draft: SetupDraft, words: Words) -> None:
 
     roles = Counter(r for p in draft.people if p.active for r in person_roles(draft, p))
     counts = ", ".join(
-        plural(n, role_name(r, words), "staff" if r == "staff" else None)
+        plural(n, role_name(r, words), _many(role_name(r, words)))
         if spoken() == "en"  # English's own plurals ('6 governors'); else 'role: count'
         else f"{_role(r, words)}: {n}"
         for r, n in sorted(roles.items())
@@ -184,6 +201,13 @@ def _print_directory(draft: SetupDraft, words: Words) -> None:
         line, _sep, columns = draft.header.removeprefix("line ").partition(": ")
         console.print("  " + say("header row found on line %(line)s: %(columns)s", line=line,
                                  columns=columns), highlight=False)
+    if draft.sheet:
+        console.print("  " + say("sheet '%(sheet)s' read", sheet=draft.sheet), highlight=False)
+    if draft.hidden_rows:
+        console.print("  " + nsay(
+            "%(num)d hidden row read (a row hidden in the file is read all the same)",
+            "%(num)d hidden rows read (a row hidden in the file is read all the same)",
+            draft.hidden_rows), highlight=False)
     for number in draft.answers.leave_out:
         console.print("  " + _naming(draft, N_("line %(line)s of %(source)s left out, as you "
                                                "chose"), line=number), highlight=False)
@@ -202,36 +226,51 @@ def _print_directory(draft: SetupDraft, words: Words) -> None:
 
 
 def _print_role_table(draft: SetupDraft, school: Words) -> None:
-    """The role table: each job title in the school's words and the role it gives."""
-    from bot.engine.job_roles import NOT_ASKED, words_of
+    """The role table for the staff list's posts (the built-in one for the nation, the
+    answers' own on top), then the posts it does not know: set up owing nothing, to map."""
+    from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
+    from bot.features.setup.school_setup import draft_table
 
-    words = words_of(draft.people, draft.answers.role_groups)
-    if not draft.answers.job_titles:
-        return
-    heading, saved_as = say("Role table"), say("(job title → role; saved as job_titles)")
-    console.print(f"[bold]{heading}[/] {saved_as}")
-    for title, role in sorted(draft.answers.job_titles.items()):
+    table = {plain_key(k): v for k, v in draft_table(draft).items()}
+    found = {w: n for w, n in words_of(draft.people, draft.answers.role_groups).items()
+             if plain_key(w) in table}
+    if found:
+        console.print(f"[bold]{say('Role table')}[/] " + say(
+            "(post → role: the built-in table for your nation; yours in job_titles wins)"))
+    for title, count in sorted(found.items()):
+        role = table[plain_key(title)]
         given = say("not asked for anything") if role == NOT_ASKED else _role(role, school)
-        count = next((n for w, n in words.items() if plain_key(w) == plain_key(title)), 0)
         console.print(f"  {escape(title)} ({_persons(count)}) → {given}", highlight=False)
+    if draft.posts_to_map:
+        console.print(f"[bold]{say('Posts to map')}[/] " + say(
+            "(the role table does not say what they give: their holders are set up owing "
+            "nothing until you map each once, with `compliance-bot roles map POST ROLE` or on "
+            "the People in roles page)"))
+    for title, count in sorted(draft.posts_to_map.items()):
+        hint = suggest_role(title)
+        line = f"  {escape(title)} ({_persons(count)})"
+        if hint:
+            line += " — " + say("perhaps %(role)s", role=_role(hint, school))
+        console.print(line, highlight=False)
 
 
-def print_owed(draft: SetupDraft, org: OrgConfig) -> None:
+def print_owed(draft: SetupDraft, org: OrgConfig, today: date) -> None:
     """Who will owe what; a loud warning when nobody will be asked for anything."""
     from bot.features.setup.owed import OwedPerson, nobody_owes, who_owes
     from bot.features.setup.school_setup import person_roles
 
     people = [OwedPerson(p.email, p.display_name, person_roles(draft, p), p.groups)
               for p in draft.people if p.active]
-    owed = who_owes(org.schools[0], people, editions=set(draft.answers.editions))
+    owed = who_owes(org.school(draft.school_id), people, editions=set(draft.answers.editions),
+                    today=today)
     heading = say("Who will owe what")
     if not draft.people and draft.directory_note:
         # a platform whose directory cannot be read yet: "nobody" would be a guess, and wrong
         note = escape(str(draft.directory_note))
         console.print(f"[bold]{heading}[/]: " + escape(say(
             "not known yet (%(note)s). Once %(check)s passes, %(remind)s names everyone asked; "
-            "a job title the role table (job_titles) does not cover holds its people back "
-            "until you add it.", note="\x00note\x00", check="\x00check\x00",
+            "a post the role table does not know is listed to map, and its holders owe nothing "
+            "until it is mapped.", note="\x00note\x00", check="\x00check\x00",
             remind="\x00remind\x00")).replace("\x00note\x00", note).replace(
             "\x00check\x00", f"[bold]compliance-bot check {draft.answers.platform}[/]").replace(
             "\x00remind\x00", "[bold]compliance-bot remind --dry-run[/]"), highlight=False)
@@ -271,14 +310,14 @@ def _print_policies(draft: SetupDraft) -> None:
                               highlight=False)
 
 
-def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
+def _print_summary(draft: SetupDraft, org: OrgConfig, today: date) -> None:
     """Everything that will be written, in the school's words and language: the people, the
     policy folder, the calendar's events and what each was read as, the requirement pack (each
     template, whether chosen, and the policies it follows), who will owe what and the report
     deadlines."""
     from bot.features.reports.api import clock_summary
 
-    school = org.schools[0]
+    school = org.school(draft.school_id)
     _print_people(draft)
     _print_policies(draft)
     if draft.calendar is not None:
@@ -313,25 +352,28 @@ def _print_summary(draft: SetupDraft, org: OrgConfig) -> None:
         follows = "; ".join(p.title for p in item.policies)
         console.print(f"  {mark} {item.template.summary}"
                       + (f" [dim]({escape(follows)})[/]" if follows else ""), highlight=False)
-    print_owed(draft, org)
+    print_owed(draft, org, today)
     said = say("Report deadlines")
     console.print(f"[bold]{said}[/] (school.yaml: reports: clocks:)")  # English: its keys
     for line in clock_summary(school):
         console.print(f"  {escape(str(line))}", highlight=False)
 
 
-def _first_plan(settings: Settings, org: OrgConfig, today: date, store: Store) -> None:
-    """The first sweep, in preview (the staff list read: people can sign in at once; nothing
-    queued), then ``remind --dry-run`` on the first school day: who will be asked for what.
+def _first_plan(settings: Settings, org: OrgConfig, today: date, store: Store,
+                school_id: str) -> None:
+    """The new school's first sweep, in preview (the staff list read: people can sign in at
+    once; nothing queued), then ``remind --dry-run`` on its first school day: who will be asked
+    for what. The install's other schools are not swept here (the scheduler sweeps them).
     ``store``: the database ``write_setup`` migrated (not migrated again)."""
     from bot.core.context import AppContext
     from bot.engine.sweep import run_sweep
 
     ctx = AppContext(settings)
     ctx.store = store
-    run_sweep(ctx.store, settings, ctx.config, ctx.connectors, as_of=today, deliver=False)
-    first_day = org.schools[0].next_school_day(today)
-    results, _ = run_sweep(ctx.store, settings, ctx.config, ctx.connectors, as_of=first_day,
+    alone = ctx.config.model_copy(update={"schools": [ctx.config.school(school_id)]})
+    run_sweep(ctx.store, settings, alone, ctx.connectors, as_of=today, deliver=False)
+    first_day = org.school(school_id).next_school_day(today)
+    results, _ = run_sweep(ctx.store, settings, alone, ctx.connectors, as_of=first_day,
                            write=False, deliver=False)
     console.rule("[bold]The first plan[/] (compliance-bot remind --dry-run)")
     print_reminder_plan(console, results)
@@ -376,7 +418,7 @@ def _progress(settings: Settings, resume: bool) -> Progress:
     return progress
 
 
-def _interactive(settings: Settings, progress: Progress) -> SetupDraft:
+def _interactive(settings: Settings, progress: Progress, adding: Install | None) -> SetupDraft:
     """Ask (only what is not saved), check everything; a problem at the end offers to answer
     just those questions again, never to start again."""
     from bot.engine.commands import confirm
@@ -387,7 +429,8 @@ def _interactive(settings: Settings, progress: Progress) -> SetupDraft:
 
     read = FolderReads().read  # the questions and the checks read each document once
     while True:
-        draft = draft_setup(settings, ask_answers(settings, progress, read), read)
+        draft = draft_setup(settings, ask_answers(settings, progress, read, adding), read,
+                            adding)
         if not draft.problems:
             return draft
         count = nsay("%(count)s problem to fix:", "%(count)s problems to fix:",
@@ -406,7 +449,7 @@ def _interactive(settings: Settings, progress: Progress) -> SetupDraft:
         progress.forget(*tops)
 
 
-def _offer_editions(draft: SetupDraft, progress: Progress) -> None:
+def _offer_editions(draft: SetupDraft, progress: Progress, today: date) -> None:
     """Each reading without an edition: offer to register one of the policy folder's guidance
     documents as this year's (nobody is asked to read a reading until it has one)."""
     from bot.features.reading.api import audience_name
@@ -416,14 +459,14 @@ def _offer_editions(draft: SetupDraft, progress: Progress) -> None:
     # the policy folder's documents that are national guidance (an edition to register)
     files = [p.path.name for p in draft.policies if not p.error and p.is_guidance]
     editions = dict(draft.answers.editions)
-    for reading in readings(draft):
+    for reading in readings(draft, today):
         key: Key = ("editions", reading.key)
         if reading.key in editions or progress.has(key) or not files:
             continue
         words = set(str(audience_name(reading.audience)).casefold().split())
         fits = [f for f in files if words <= set(re.split(r"[\W_]+", f.casefold()))]
         alone = len(files) == 1 and sum(r.requirement == reading.requirement
-                                         for r in readings(draft)) == 1
+                                         for r in readings(draft, today)) == 1
         offered = fits[0] if fits else files[0] if alone else ""
         console.print(say("%(reading)s: no edition is registered, so nobody will be asked to "
                           "read it.", reading=escape(reading.shown)), highlight=False)
@@ -444,18 +487,26 @@ def _offer_editions(draft: SetupDraft, progress: Progress) -> None:
 
 def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = None) -> None:
     """Set up a school here: directory, people in roles, policies, term dates, requirements.
+    In an install that has schools (this folder's, or its database's), add one: asks only its
+    own questions, refuses an id it has, leaves the others as they are.
 
-    Refuses (exit 2) in a folder that already has a school; never overwrites anything.
+    Refuses (exit 2) a folder it cannot set up; never overwrites anything of another school.
     Interactive answers are saved as they are given; ``--resume`` continues an unfinished run.
     """
+    from bot.core.forms import SaidError
     from bot.core.models import utcnow
     from bot.core.settings import DEFAULT_HOME, DEMO_HOME, own_address
-    from bot.features.setup.school_setup import existing_school, write_setup
+    from bot.features.setup.install import existing_school, installed
+    from bot.features.setup.school_setup import write_setup
 
     settings = context(need_school=False).settings
     if settings.home == DEMO_HOME and not settings.demo:  # a new school's folder, never the demo's
         settings = settings.model_copy(update={"home": DEFAULT_HOME})
-    if why := existing_school(settings):
+    try:
+        adding = installed(settings)  # an install of schools: this one joins it
+    except SaidError as exc:  # its folder is elsewhere
+        fail(exc.msg, highlight=False, soft_wrap=True)
+    if adding is None and (why := existing_school(settings)):
         speak(school_language(settings))  # the school already here
         fail(say(_ALREADY, why=why.msg), highlight=False, soft_wrap=True)
     # English: a malformed --as-of is refused before any answer (or its language) is read
@@ -465,13 +516,13 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
         if resume:
             speak(_language_of(answers))
             fail(say(_RESUME_WITH_ANSWERS))
-        draft = _from_file(settings, answers)
+        draft = _from_file(settings, answers, adding)
     else:
         progress = _progress(settings, resume)
-        draft = _interactive(settings, progress)
-        _offer_editions(draft, progress)
+        draft = _interactive(settings, progress, adding)
+        _offer_editions(draft, progress, today)
     org = _org(draft, settings, today)
-    _print_summary(draft, org)
+    _print_summary(draft, org, today)
     if progress is not None and not _saved(progress):
         raise typer.Exit(2)
     base_url, port = own_address(draft.answers.base_url.rstrip("/"), settings.port)
@@ -490,6 +541,9 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
     if progress is not None:
         progress.path.unlink(missing_ok=True)  # done: the answers live in school.yaml now
     _closing(settings, draft, org, today, written.store)
+    if adding is not None:
+        console.print(say(_ADDED, school=draft.answers.school.name, num=len(org.schools),
+                          id=draft.school_id), highlight=False)
 
 
 def _saved(progress: Progress) -> bool:
@@ -508,7 +562,7 @@ def _closing(settings: Settings, draft: SetupDraft, org: OrgConfig, today: date,
     """The first plan (local) or the platform check to run, then the next step."""
     platform = draft.answers.platform
     if platform == "local":
-        _first_plan(settings, org, today, store)
+        _first_plan(settings, org, today, store, draft.school_id)
         mail = (Msg(N_("written as .eml files into %(folder)s until a mail relay is set"),
                     folder=settings.outbox_dir)
                 if settings.local.mail == "eml"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from bot.core.config import RequirementConfig, SchoolConfig
 from bot.core.forms import Text
@@ -98,10 +99,10 @@ def _what(requirement: RequirementConfig, titles: Mapping[str, str]) -> Text:
 
 
 def who_owes(school: SchoolConfig, people: Sequence[OwedPerson], *,
-             editions: Collection[str]) -> list[Owed]:
+             editions: Collection[str], today: date) -> list[Owed]:
     """Each requirement of the school and everyone it will ask (named in directory order);
-    a reading asks only the audiences whose edition is registered (``editions``: their keys,
-    ``RequirementConfig.edition_key``)."""
+    a reading asks only the audiences still read ``today`` whose edition is registered
+    (``editions``: their keys, ``RequirementConfig.edition_key``)."""
     named = _named_roles(school)
     facts = [
         (person, PersonFacts(number, person.email,
@@ -118,11 +119,11 @@ def who_owes(school: SchoolConfig, people: Sequence[OwedPerson], *,
         if requirement.kind == "recurring_task":
             names = tuple(p.name for p in people if p.email in requirement.owners)
         elif requirement.kind == "reading_campaign":
-            ready = [a for part, a in requirement.audiences.items()
-                     if requirement.edition_key(part) in editions]
+            parts = requirement.parts_on(today)
+            ready = [a for part, a in parts.items() if requirement.edition_key(part) in editions]
             names = tuple(p.name for p, f in facts if any(in_audience(f, a) for a in ready))
             owed.append(Owed(_what(requirement, titles), names, no_edition=tuple(
-                audience_name(part) for part in requirement.audiences
+                audience_name(part) for part in parts
                 if requirement.edition_key(part) not in editions)))
             continue
         else:

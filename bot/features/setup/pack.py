@@ -17,7 +17,8 @@ from typing import Any, BinaryIO, Literal
 
 from bot.core.config import SchoolConfig
 from bot.core.i18n import N_, Msg
-from bot.core.nations import NATIONS, StatutoryItem, pack_for
+from bot.core.nations import NATIONS, StatutoryItem, Words, pack_for, school_words_for
+from bot.core.words import school_words
 from bot.features.policies.api import normalise_title
 
 __all__ = [
@@ -84,7 +85,12 @@ class Template:
 
     id: str
     kind: Literal[
-        "acknowledge_policy", "complete_training", "sign_aup", "governors_review", "statutory"
+        "acknowledge_policy",
+        "complete_training",
+        "sign_aup",
+        "governors_review",
+        "statutory",
+        "optional",
     ]
     summary: str
     phrases: tuple[str, ...] = ()  # title phrases a matching policy has (acknowledgements)
@@ -132,22 +138,28 @@ class PackItem:
         return Msg(N_("no policy with a matching title was imported"))
 
 
-def statutory_templates(country: str | None) -> tuple[Template, ...]:
-    """The nation's statutory items as templates (none when the nation is not given)."""
+def statutory_templates(country: str | None, words: Words | None = None) -> tuple[Template, ...]:
+    """The nation's statutory items as templates, in the school's ``words`` (its nation's
+    when not given; none when the nation is not given)."""
     if country is None:
         return ()
+    said = (item.said(words or school_words_for(country)) for item in pack_for(country).statutory)
     return tuple(
-        Template(item.id, "statutory", item.summary, statutory=item)
-        for item in pack_for(country).statutory
+        Template(item.id, "optional" if item.optional else "statutory", item.summary,
+                 statutory=item)
+        for item in said
     )
 
 
-def match_pack(policies: Sequence[PolicyRef], country: str | None = None) -> list[PackItem]:
+def match_pack(
+    policies: Sequence[PolicyRef], country: str | None = None, words: Words | None = None
+) -> list[PackItem]:
     """Every template with the imported policies it follows (a policy is acknowledged once),
-    then the statutory items of the school's nation (``SchoolConfig.country``)."""
+    then the statutory items of the school's nation (``SchoolConfig.country``) in its
+    ``words`` (an independent school's: the proprietor's)."""
     items: list[PackItem] = []
     taken: set[str] = set()
-    for template in (*PACK, *statutory_templates(country)):
+    for template in (*PACK, *statutory_templates(country, words)):
         found = tuple(
             p for p in policies if template.matches(p) and (
                 template.kind != "acknowledge_policy" or p.id not in taken
@@ -202,12 +214,17 @@ def _owners(item: StatutoryItem, named: Mapping[str, Any]) -> list[str]:
 
 
 def _statutory(item: StatutoryItem, named: Mapping[str, Any]) -> dict[str, Any]:
-    """A statutory item's requirement, with a task's owners filled in."""
+    """A statutory item's requirement, with a task's owners filled in (a course's: the named
+    people who must take it too, such as at least one governor)."""
     entry = dict(item.requirement)
+    owners = _owners(item, named)
     if entry["kind"] == "recurring_task":
-        entry["owners"] = _owners(item, named)
-        if not entry["owners"]:
+        entry["owners"] = owners
+        if not owners:
             entry["audience"] = {"roles": ["headteacher"]}
+    elif owners:
+        audience = dict(entry.get("audience", {}))
+        entry["audience"] = {**audience, "people": [*audience.get("people", []), *owners]}
     return entry
 
 
@@ -277,7 +294,7 @@ def school_pack(pack: NamedPack, school: SchoolConfig) -> tuple[list[dict[str, A
     or by the same policy asked the same way), and notes saying what could not be matched
     (each statutory item's own words as its nation's pack gives them)."""
     refs = [PolicyRef(p.id, p.title, p.aup) for p in school.policies]
-    items = match_pack(refs, school.country)
+    items = match_pack(refs, school.country, school_words(school))
     named = {"headteacher": school.headteacher, "dsl": school.dsl,
              "chair_of_governors": school.chair_of_governors}
     have = {r.id for r in school.requirements}

@@ -52,11 +52,15 @@ class FolderPolicy(Intake):
         return entry
 
 
+# an old Word file is listed too, so that it is refused saying how to save it, not passed over
+_LISTED = (*SUPPORTED_SUFFIXES, ".doc")
+
+
 def _documents(folder: Path) -> list[Path]:
     """The policy documents in ``folder`` (not its sub-folders), in name order."""
     return sorted(
         p for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith(".")
+        if p.is_file() and p.suffix.lower() in _LISTED and not p.name.startswith(".")
     )
 
 

@@ -30,15 +30,6 @@ THE_DIRECTORY = N_("the directory")
 # the staff list (directory:, job_titles:)
 NO_DIRECTORY = N_("give the staff CSV export (e.g. staff.csv)")
 ROW_LEFT_OUT = N_("%(problem)s (fix the file, or leave the row out: leave_out: [%(number)s])")
-SUGGESTED = N_("%(problem)s (suggested)")
-UNMAPPED_ONE = N_(
-    "%(title)s (%(count)s person in %(source)s) is not in the role table; say what it gives "
-    "(staff, volunteer, governor, supply or none), e.g. job_titles: {%(example)s}"
-)
-UNMAPPED_MANY = N_(
-    "%(title)s (%(count)s people in %(source)s) is not in the role table; say what it gives "
-    "(staff, volunteer, governor, supply or none), e.g. job_titles: {%(example)s}"
-)
 NOBODY_HAS_A_ROLE = N_(
     "nobody in %(source)s has a role: give job titles a role in the role table (job_titles), "
     "add a 'roles' column (staff, volunteer, governor) or map its groups with role_groups, "

@@ -16,11 +16,24 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
+from bot.core.config import JOB_ROLES
 from bot.core.context import adapters
-from bot.core.i18n import N_, Msg, Said, both, capital, nsay, say, speak, speaking, spoken
-from bot.core.nations import DEFAULT_NATION, NATIONS, school_words_for
+from bot.core.i18n import (
+    N_,
+    Msg,
+    Said,
+    both,
+    capital,
+    language_name,
+    nsay,
+    say,
+    speak,
+    speaking,
+    spoken,
+)
+from bot.core.nations import DEFAULT_NATION, NATIONS, pack_for, posts_for, school_words_for
 from bot.core.ports import ConnectorError
-from bot.core.words import said_words
+from bot.core.words import Words, plain_key, said_words
 from bot.engine.commands import confirm, console, err
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
 from bot.features.policies.api import policy_key, question, twins
@@ -34,6 +47,7 @@ if TYPE_CHECKING:
     from bot.core.forms import Text
     from bot.core.ports import DirectoryPerson
     from bot.core.settings import Settings
+    from bot.features.setup.install import Install
 
 __all__ = ["ask_answers", "speak_as_chosen"]
 
@@ -45,6 +59,7 @@ _CODES = {
     "staff": N_("staff"),
     "volunteer": N_("volunteer"),
     "governor": N_("governor"),
+    "clerk": N_("clerk"),
     "supply": N_("supply"),
     "none": N_("none"),
     "local": N_("local"),
@@ -222,13 +237,12 @@ def _directory(progress: Progress) -> list[DirectoryPerson]:
     return people
 
 
-_JOB_ROLES = ("staff", "volunteer", "governor", "supply", "none")
-
-
 def _role_table(progress: Progress, people: list[DirectoryPerson]) -> None:
     """What each job title gives (a common title's role suggested, the school confirms); the
     groups' roles when nobody has a title or role."""
     groups_map = progress.get(("role_groups",)) or {}
+    country = str(progress.get(("school", "country")) or DEFAULT_NATION)
+    known = {plain_key(post): role for post, role in posts_for(country).items()}
     words = words_of(people, groups_map)
     if words:
         console.print(
@@ -252,8 +266,8 @@ def _role_table(progress: Progress, people: list[DirectoryPerson]) -> None:
                         count=count,
                         title=word,
                     ),
-                    _JOB_ROLES,
-                    suggest_role(word),
+                    JOB_ROLES,
+                    known.get(plain_key(word)) or suggest_role(word),
                 ),
             )
     if words or any(p.roles for p in people):
@@ -344,7 +358,7 @@ def _people(progress: Progress, people: list[DirectoryPerson], source: Text) -> 
     """Head, safeguarding lead and deputies, DPO, clerk, chair and who runs the bot day to day
     (each saved as given; the DPO and clerk may be from outside the staff list), in the words
     of the nation chosen just before."""
-    words = school_words_for(str(progress.get(("school", "country")) or DEFAULT_NATION))
+    words = _words(progress)
 
     said = said_words(words)
 
@@ -459,7 +473,7 @@ def _read_folder(
 ) -> list[Any]:
     """The folder read; two copies of one document (a Word and a PDF) raised at once, to take
     one out before any question is asked; another school or DSL named pointed out."""
-    words = school_words_for(str(progress.get(("school", "country")) or DEFAULT_NATION))
+    words = _words(progress)
     while True:
         items = read(folder)
         console.print(
@@ -512,7 +526,7 @@ def _policy_questions(
     read: Callable[[Path], list[FolderPolicy]],
 ) -> None:
     """The folder read once; the questions it leaves, then the pack (each answer saved)."""
-    words = school_words_for(str(progress.get(("school", "country")) or DEFAULT_NATION))
+    words = _words(progress)
     items = _read_folder(progress, folder, people, read)
     for item in items:
         for name in item.questions:
@@ -545,36 +559,90 @@ def _policy_questions(
     console.print(say("Requirement pack (built-in templates that follow your policies):"))
     chosen: list[str] = list(progress.get(("requirements",)) or [])
     country = progress.get(("school", "country"))
-    for pack_item in match_pack(titles, str(country) if country else None):
+    for pack_item in match_pack(titles, str(country) if country else None, _words(progress)):
         asked: Key = ("pack", pack_item.template.id)
         if not pack_item.available or progress.has(asked):
             continue
-        if confirm(f"  {pack_item.template.summary}?", default=True):
+        if confirm(f"  {pack_item.template.summary}?",
+                   default=pack_item.template.kind != "optional"):
             chosen.append(pack_item.template.id)
             progress.put(("requirements",), chosen, answered=False)
         progress.mark(asked)
     progress.put(("requirements",), chosen)
 
 
-def _language() -> str:
-    """A Welsh school's language: English (the default), Cymraeg, or both, Welsh first."""
+def _words(progress: Progress) -> Words:
+    """The words of the nation chosen (an independent school's: the proprietor's)."""
+    return school_words_for(str(progress.get(("school", "country")) or DEFAULT_NATION),
+                            independent=progress.get(("school", "independent")) is True)
+
+
+def _language(progress: Progress) -> str:
+    """A Welsh school's language: its language category's (said so), else English (the
+    default), Cymraeg, or both, Welsh first; a category that offers both asks which."""
+    country = str(progress.get(("school", "country")) or DEFAULT_NATION)
+    category = pack_for(country).language_category(progress.get(("school", "language_category")))
+    if category is not None:
+        # English: asked before the school's language is chosen
+        console.print(f"  Its language category, {category.name}, sets the language: "
+                      f"{category.language} ({language_name(category.language)}).")
+        if category.offered is None:
+            return category.language
+        return _choice(f"{language_name(category.language)} ({category.language}), or "
+                       f"{language_name(category.offered)} ({category.offered})",
+                       (category.language, category.offered), category.language)
     # English: asked before the school's language is chosen
-    if typer.confirm(
-        "Will its staff, governors and reporters read the bot in English only?", default=True
-    ):
+    if typer.confirm(f"Will its staff, {_words(progress).governors} and reporters read the bot "
+                     "in English only?", default=True):
         return "en"
     return _choice(
         "Cymraeg only (cy), or Welsh first with English beside it (cy+en)", ("cy", "cy+en"), "cy"
     )
 
 
+def _school_id(adding: Install, name: str) -> str:
+    """A short id for a school joining the install, not one it has (asked again until so)."""
+    while True:
+        given = str(typer.prompt(say("A short id for the school (letters, digits and hyphens; "
+                                     "commands name it: --school ID)"),
+                                 default=policy_key(name.replace("School", "")))).strip()
+        taken = adding.taken(given)
+        if taken is None and given == policy_key(given):
+            return given
+        err.print("  " + (str(taken.msg) if taken else say(
+            "%(id)s: use small letters, digits and hyphens only", id=given)), highlight=False)
+
+
+def _joining(progress: Progress, settings: Settings, adding: Install) -> str:
+    """A school joining the install: whether it is independent, its id; the install's
+    platform, address and settings source stand (not asked); on Microsoft 365 or Google, its
+    own connection and its all-staff group, where it has them. Returns the platform."""
+    _ask(progress, ("school", "independent"), lambda: confirm(
+        say("Is it an independent school (its proprietor holds the duties)?"), default=False))
+    _ask(progress, ("school", "id"),
+         lambda: _school_id(adding, str(progress.get(("school", "name")))))
+    for key, value in (("platform", settings.connector), ("base_url", settings.base_url),
+                       ("settings_source", adding.source)):
+        progress.put((key,), value)
+    if settings.connector != "local":
+        _ask(progress, ("connection",), lambda: str(typer.prompt(say(
+            "Its own Microsoft 365 tenant or Google domain: the connection's name in the "
+            "settings (Enter: the install's)"), default="", show_default=False)).strip() or None)
+        _ask(progress, ("staff_group",), lambda: str(typer.prompt(say(
+            "Its all-staff group, where it shares the tenant or domain with other schools "
+            "(Enter: it has it alone)"), default="", show_default=False)).strip() or None)
+    return settings.connector
+
+
 def ask_answers(
     settings: Settings,
     progress: Progress,
     read: Callable[[Path], list[FolderPolicy]] = read_policy_folder,
+    adding: Install | None = None,
 ) -> Answers:
     """Every answer ``init`` needs, asked at the terminal (only those not saved already;
-    ``read``: how the policy folder is read)."""
+    ``read``: how the policy folder is read; ``adding``: the install a school joins, whose
+    platform, address and settings source stand)."""
     _ask(progress, ("school", "name"), lambda: typer.prompt("School name"))
     _ask(
         progress,
@@ -585,22 +653,33 @@ def ask_answers(
             DEFAULT_NATION,
         ),
     )
-    if progress.get(("school", "country")) == "wales":  # every Welsh school has a language
-        _ask(progress, ("school", "language"), _language)  # category (the 2025 Act)
+    # English: asked before the school's language is chosen
+    if _ask(progress, ("school", "independent"), lambda: typer.confirm(
+            "Is it an independent school, run by its proprietor?", default=False)):
+        _ask(progress, ("school", "proprietor"), lambda: _choice(
+            "Its proprietor: a company, a trust or an individual",
+            ("company", "trust", "individual"), "company"))
+    country = str(progress.get(("school", "country")) or DEFAULT_NATION)
+    categories = pack_for(country).language_categories  # Wales' (the 2025 Act)
+    if categories is not None and not progress.has(("school", "language_category")):
+        named = "; ".join(f"{c.id}: {c.name}" for c in categories.category)
+        said = _choice(f"Its language category ({categories.source.title}: {named})",
+                       (*(c.id for c in categories.category), "not-yet"), "not-yet")
+        if said == "not-yet":
+            progress.mark(("school", "language_category"))
+        else:
+            progress.put(("school", "language_category"), said)
+    if country == "wales":  # every Welsh school chooses its people's language
+        _ask(progress, ("school", "language"), lambda: _language(progress))
     speak_as_chosen(progress)  # the school's language from here on
-    platform = _ask(
-        progress,
-        ("platform",),
-        lambda: _choice(
-            say("Where do staff have their accounts"), ("local", "m365", "google"), "local"
-        ),
-    )
-    _ask(
-        progress,
-        ("base_url",),
-        lambda: typer.prompt(say("Web address staff will use"), default=settings.base_url),
-    )
-    if platform == "google":
+    if adding is not None:
+        platform = _joining(progress, settings, adding)
+    else:
+        platform = _ask(progress, ("platform",), lambda: _choice(
+            say("Where do staff have their accounts"), ("local", "m365", "google"), "local"))
+        _ask(progress, ("base_url",), lambda: typer.prompt(say("Web address staff will use"),
+                                                           default=settings.base_url))
+    if platform == "google" and adding is None:
         _ask(
             progress,
             ("platform_settings", "USER_QUERY"),

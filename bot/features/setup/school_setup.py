@@ -1,5 +1,11 @@
 """Turning ``init``'s answers into a school: check them all at once, then write school.yaml,
-the settings, the directory and policy copies, and the database (preview begins)."""
+the settings, the directory and policy copies, and the database (preview begins).
+
+In an install that has schools (this folder's school.yaml, or a database that holds schools),
+``init`` adds one: the install's platform, address and settings source stand, its other
+schools stay as they are, the new school's entry joins school.yaml (and the saved settings),
+its policies are copied into ``policies/<its id>/`` and, on a staff list, its people join the
+trust's one list under its id (the ``school`` column); it starts in preview."""
 
 from __future__ import annotations
 
@@ -13,28 +19,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-from sqlalchemy import create_engine, inspect
-from sqlalchemy import text as sql_text
 
 from bot.core import setup_state
 from bot.core.config import OrgConfig
 from bot.core.config import store as config_store
 from bot.core.context import adapters, build_connectors
 from bot.core.emails import email_problem, email_reason
-from bot.core.forms import SaidError, Text
-from bot.core.i18n import N_, Msg
+from bot.core.forms import Text
+from bot.core.i18n import Msg
 from bot.core.models import ExtraPerson
-from bot.core.nations import school_words_for
+from bot.core.nations import role_table, school_words_for
 from bot.core.ports import ConnectorError, DirectoryPerson, StaffFile
 from bot.core.settings import own_address
-from bot.core.store import Store, database_exists, shown_url
+from bot.core.spreadsheets import read_spreadsheet
+from bot.core.store import Store
 from bot.core.words import plain_key
 from bot.engine.config_sync import ensure_school, sync_config
 from bot.engine.extra_people import sync_register
-from bot.engine.job_roles import map_roles, suggest_role, words_of
+from bot.engine.job_roles import map_roles, words_of
 from bot.features.policies.api import policy_key, same_document, twins
 from bot.features.reading.api import audience_name, register_edition
 from bot.features.setup.answers import Answers, pick_person
+from bot.features.setup.install import Install, join_staff_list, staff_list_problems
 from bot.features.setup.pack import PackItem, PolicyRef, match_pack, pack_requirements
 from bot.features.setup.policy_folder import FolderPolicy, read_policy_folder
 from bot.features.setup.problems import (
@@ -56,12 +62,9 @@ from bot.features.setup.problems import (
     ROW_LEFT_OUT,
     SAME_DOCUMENT,
     SAME_TITLE,
-    SUGGESTED,
     THE_DIRECTORY,
     THE_PLATFORM_DIRECTORY,
     UNANSWERED,
-    UNMAPPED_MANY,
-    UNMAPPED_ONE,
     field_problem,
 )
 from bot.features.setup.term_calendar import (
@@ -76,7 +79,7 @@ if TYPE_CHECKING:
 
     from bot.core.settings import Settings
 
-__all__ = ["SetupDraft", "draft_setup", "env_text", "existing_school", "write_setup"]
+__all__ = ["SetupDraft", "draft_setup", "env_text", "write_setup"]
 
 SINGLE_ROLES = ("headteacher", "dpo", "clerk", "chair_of_governors")
 # roles often held by someone outside the staff list: the council's or trust's data protection
@@ -101,6 +104,16 @@ class SetupDraft:
     outsiders: dict[str, str] = field(default_factory=dict)  # email -> name, not on staff list
     unused_columns: list[str] = field(default_factory=list)  # of the staff list, not read
     header: str | None = None  # the staff list's header as found, e.g. "line 3: Post, …"
+    sheet: str | None = None  # the workbook's sheet it was found on (None: a CSV)
+    hidden_rows: int = 0  # rows the school hid in its file, read
+    # posts the role table does not know, with how many hold each: set up owing nothing
+    posts_to_map: dict[str, int] = field(default_factory=dict)
+    adding: Install | None = None  # the install the school joins (None: the first school)
+
+    @property
+    def school_id(self) -> str:
+        """The new school's id: the one given, else made from its name."""
+        return self.answers.school.id or policy_key(self.answers.school.name.replace("School", ""))
 
     @property
     def source_name(self) -> Text:
@@ -110,42 +123,6 @@ class SetupDraft:
         if platform != "local":
             return Msg(THE_PLATFORM_DIRECTORY, platform=_PLATFORM[platform])
         return directory.name if directory is not None else Msg(THE_DIRECTORY)
-
-
-def existing_school(settings: Settings) -> SaidError | None:
-    """Why this folder already has a school (never overwritten; ``str()`` in English,
-    ``said(tr)`` in a language), or None when it has none."""
-    if settings.config_path.exists():
-        return SaidError(_EXISTS, file=str(settings.config_path))
-
-    db = settings.home / "compliance-bot.db"
-    if settings.database_url is None and db.exists():
-        return SaidError(_EXISTS, file=str(db))
-    if settings.database_url is not None and _holds_a_school(settings.db_url):
-        return SaidError(N_("the database %(url)s already holds a school's data"),
-                         url=shown_url(settings.db_url))
-    if Path(".env").exists():
-        return SaidError(N_("%(file)s already exists (settings are kept, never overwritten)"),
-                         file=str(Path(".env").resolve()))
-    return None
-
-
-_EXISTS = N_("%(file)s already exists")
-
-
-def _holds_a_school(url: str) -> bool:
-    """Whether the database named by ``url`` already has a school in it (a database that
-    ``compliance-bot migrate`` only created the tables of is still free for ``init``)."""
-    if not database_exists(url):
-        return False
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            if not inspect(conn).has_table("schools"):
-                return False
-            return conn.execute(sql_text("SELECT 1 FROM schools LIMIT 1")).first() is not None
-    finally:
-        engine.dispose()
 
 
 def read_directory(settings: Settings, draft: SetupDraft) -> None:
@@ -168,7 +145,9 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
         draft.people = list(changes.people)
         draft.unused_columns = list(reader.unused_columns)
         draft.header = header_found(reader)
-        draft.problems += role_table_problems(draft)
+        draft.sheet = getattr(reader, "sheet_name", None)
+        draft.hidden_rows = getattr(reader, "hidden_rows", 0)
+        draft.posts_to_map = unmapped_words(draft)
         return
     if settings.connector != answers.platform:
         draft.directory_note = Msg(NOT_READ_UNTIL_CHECKED, platform=_PLATFORM[answers.platform],
@@ -183,7 +162,7 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
         return
     # the platform's job titles (Graph's jobTitle, Google's organisation title) are the
     # school's words as much as a CSV's: each is mapped in the role table, never guessed
-    draft.problems += role_table_problems(draft)
+    draft.posts_to_map = unmapped_words(draft)
 
 
 def header_found(reader: StaffFile) -> str | None:
@@ -196,27 +175,22 @@ def header_found(reader: StaffFile) -> str | None:
 _PLATFORM = {"local": "local", "m365": "Microsoft 365", "google": "Google Workspace"}
 
 
+def draft_table(draft: SetupDraft) -> dict[str, str]:
+    """The role table the staff list's posts are read through: the built-in one for the
+    school's nation under the answers' own ``job_titles``."""
+    answers = draft.answers
+    return role_table(answers.school.country, answers.job_titles, answers.role_groups)
+
+
 def unmapped_words(draft: SetupDraft) -> dict[str, int]:
-    """Job titles and roles in the school's words the role table does not say anything about
-    yet, with how many people have each."""
-    table = {plain_key(k) for k in draft.answers.job_titles}
-    words = words_of(draft.people, draft.answers.role_groups)
+    """Posts (job titles, role words) in the school's words the role table does not say
+    anything about, with how many people hold each: they are set up owing nothing until the
+    school maps them (never guessed, never a reason to stop). The trust's own people need no
+    school post."""
+    table = {plain_key(k) for k in draft_table(draft)}
+    trust = draft.answers.trust_people
+    words = words_of([p for p in draft.people if p.email not in trust], draft.answers.role_groups)
     return {w: n for w, n in words.items() if plain_key(w) not in table}
-
-
-def role_table_problems(draft: SetupDraft) -> list[Msg]:
-    """One problem per title the role table leaves out (never stored as it is, never guessed),
-    with the line to add: the suggestion for a common title."""
-    problems = []
-    for word, count in sorted(unmapped_words(draft).items()):
-        suggested = suggest_role(word)
-        problem = Msg(UNMAPPED_ONE if count == 1 else UNMAPPED_MANY, title=repr(word),
-                      count=count, source=draft.source_name,
-                      example=f"{word!r}: {suggested or 'staff'}")
-        problems.append(
-            field_problem("job_titles", Msg(SUGGESTED, problem=problem) if suggested else problem)
-        )
-    return problems
 
 
 def _one(draft: SetupDraft, key: str, wanted: str) -> str | None:
@@ -290,7 +264,7 @@ def resolve_people(draft: SetupDraft) -> None:
 
 def person_roles(draft: SetupDraft, person: DirectoryPerson) -> frozenset[str]:
     """The roles a person of the staff list will have, from the role table and groups."""
-    return map_roles(person, draft.answers.role_groups, draft.answers.job_titles).roles
+    return map_roles(person, draft.answers.role_groups, draft_table(draft)).roles
 
 
 def read_policies(draft: SetupDraft, read: Callable[[Path], list[FolderPolicy]]) -> None:
@@ -371,11 +345,14 @@ def choose_pack(draft: SetupDraft) -> None:
         for p in draft.policies
         if not p.error and not p.questions
     ]
-    draft.pack = match_pack(refs, draft.answers.school.country)
+    school = draft.answers.school
+    draft.pack = match_pack(
+        refs, school.country, school_words_for(school.country, independent=school.independent)
+    )
     wanted = draft.answers.requirements
     known = {item.template.id for item in draft.pack}
-    if wanted == "standard":
-        draft.chosen = known
+    if wanted == "standard":  # every template but the optional ones, which are asked for
+        draft.chosen = {i.template.id for i in draft.pack if i.template.kind != "optional"}
         return
     draft.chosen = set(wanted) & known
     draft.problems += [
@@ -401,11 +378,13 @@ class Reading:
         return f"{self.title} ({audience_name(self.audience)})"
 
 
-def readings(draft: SetupDraft) -> list[Reading]:
-    """Every audience of every reading the chosen pack asks."""
+def readings(draft: SetupDraft, today: date | None = None) -> list[Reading]:
+    """Every audience of every reading the chosen pack asks (``today``: but a part the
+    guidance has dropped by then, such as KCSIE's Annex A from 2026)."""
     return [Reading(f"{r['id']}/{part}", r["id"], part, str(r.get("title") or r["id"]))
             for r in pack_requirements(draft.pack, draft.chosen)
-            if r["kind"] == "reading_campaign" for part in r["audiences"]]
+            if r["kind"] == "reading_campaign" for part, audience in r["audiences"].items()
+            if today is None or "until" not in audience or today < audience["until"]]
 
 
 def edition_problems(draft: SetupDraft) -> list[Msg]:
@@ -430,11 +409,12 @@ def register_editions(session: Session, draft: SetupDraft, org: OrgConfig,
     folder = draft.answers.policies
     titles = {p.path.name: p.title for p in draft.policies if not p.error}
     year = today.year if today.month >= 9 else today.year - 1  # the school year's first
-    for reading in readings(draft):
+    for reading in readings(draft, today):
         name = draft.answers.editions.get(reading.key)
         if name is None or folder is None:
             continue
-        register_edition(session, org.schools[0], reading.requirement, reading.audience,
+        register_edition(session, org.school(draft.school_id), reading.requirement,
+                         reading.audience,
                          title=titles.get(name) or reading.title, edition=str(year),
                          path=folder / name, in_force=today, actor="cli:init")
 
@@ -442,11 +422,21 @@ def register_editions(session: Session, draft: SetupDraft, org: OrgConfig,
 def draft_setup(
     settings: Settings, answers: Answers,
     read: Callable[[Path], list[FolderPolicy]] = read_policy_folder,
+    adding: Install | None = None,
 ) -> SetupDraft:
     """Read and check everything the answers point at; ``problems`` lists what is wrong
-    (``read``: how the policy folder is read, ``FolderReads.read`` in an interactive run)."""
-    draft = SetupDraft(answers)
+    (``read``: how the policy folder is read, ``FolderReads.read`` in an interactive run;
+    ``adding``: the install the school joins, whose platform, address and source stand)."""
+    if adding is not None:
+        answers = answers.model_copy(update={
+            "platform": settings.connector, "base_url": settings.base_url,
+            "settings_source": adding.source})
+    draft = SetupDraft(answers, adding=adding)
+    if adding is not None and (taken := adding.taken(draft.school_id)):
+        draft.problems.append(field_problem("school.id", taken.msg))
     read_directory(settings, draft)
+    if adding is not None and answers.platform == "local":  # its people join the trust's list
+        draft.problems += staff_list_problems(settings)
     resolve_people(draft)
     read_policies(draft, read)
     draft.problems += policy_problems(draft)
@@ -469,12 +459,14 @@ def _terms(draft: SetupDraft) -> dict[str, Any]:
 
 
 def school_config(draft: SetupDraft, today: date) -> dict[str, Any]:
-    """The whole school.yaml as data (validated by ``OrgConfig`` before it is written)."""
+    """The whole school.yaml as data (validated by ``OrgConfig`` before it is written): the new
+    school's entry alone, or (adding) after the install's schools, as they are."""
     answers = draft.answers
-    school_id = answers.school.id or policy_key(answers.school.name.replace("School", ""))
+    school_id = draft.school_id
     roles = {k: v for k, v in draft.roles.items() if v}
+    folder = f"policies/{school_id}/" if draft.adding else "policies/"  # a school's own copies
     # national guidance (KCSIE) is read through a reading campaign, never adopted as a policy
-    policies = [p.entry(today) for p in draft.policies
+    policies = [p.entry(today, document=folder + p.path.name) for p in draft.policies
                 if not p.error and not PolicyRef(p.title, p.title).is_guidance]
     if "governors-review" in draft.chosen:
         for entry in policies:
@@ -490,6 +482,10 @@ def school_config(draft: SetupDraft, today: date) -> dict[str, Any]:
         "name": answers.school.name,
         "country": answers.school.country,
         **({"language": answers.school.language} if answers.school.language != "en" else {}),
+        **{k: v for k in ("language_category", "independent", "proprietor")
+           if (v := getattr(answers.school, k))},
+        **({"connection": answers.connection} if answers.connection else {}),
+        **({"directory": {"staff_group": answers.staff_group}} if answers.staff_group else {}),
         **roles,  # school.yaml is written in the model's order, whatever the order here
         "role_groups": dict(answers.role_groups),
         "job_titles": dict(answers.job_titles),
@@ -497,13 +493,17 @@ def school_config(draft: SetupDraft, today: date) -> dict[str, Any]:
         "policies": policies,
         "requirements": pack_requirements(draft.pack, draft.chosen, roles),
     }
-    return {
-        "organisation": {
-            "name": answers.organisation or answers.school.name,
-            "timezone": "Europe/London",
-        },
-        "schools": [school],
-    }
+    trust = {k: v for k in ("trust_admins", "trust_safeguarding_leads")
+             if (v := getattr(answers, k))}
+    if draft.adding is None:
+        return {"organisation": {"name": answers.organisation or answers.school.name,
+                                 "timezone": "Europe/London", **trust},
+                "schools": [school]}
+    data = config_store.document(draft.adding.org)
+    for key, people in trust.items():  # the trust's people join those it has
+        data["organisation"][key] = list(dict.fromkeys([*data["organisation"].get(key, []),
+                                                        *people]))
+    return {**data, "schools": [*data["schools"], school]}
 
 
 def env_text(
@@ -539,6 +539,9 @@ def _header(draft: SetupDraft, settings: Settings, today: date) -> str:
     """school.yaml's first lines: who wrote it, and where the settings are changed."""
     name = draft.answers.school.name
     first = f"# {name}: written by `compliance-bot init` on {today:%d %B %Y}.\n"
+    if draft.adding is not None:
+        first = (f"# {draft.adding.org.organisation.name}'s schools: {name} added by "
+                 f"`compliance-bot init` on {today:%d %B %Y}.\n")
     if draft.answers.settings_source == "web":
         return first + (
             f"# The web pages ({settings.base_url}/setup) are where settings are changed:\n"
@@ -553,23 +556,32 @@ def _header(draft: SetupDraft, settings: Settings, today: date) -> str:
 WORKBOOKS = frozenset({".xlsx", ".xlsm"})  # staff lists copied as workbooks, not as text
 
 
-def _copy_directory(source: Path, target: Path, left_out: set[int]) -> None:
-    """The staff list copied for the bot's syncs, without the lines of a CSV the school left
-    out (split as the reader splits them; a YAML list is copied whole, its rows still named)."""
+def _copy_directory(source: Path, target: Path, left_out: set[int], sheet: str | None) -> None:
+    """The staff list copied for the bot's syncs, without the lines the school left out: a
+    CSV's lines (in its own encoding, written as UTF-8), or the workbook's ``sheet`` as the
+    one reader read it, each other row at its number (a YAML list is copied whole, its rows
+    still named)."""
     if not left_out or source.suffix.lower() in {".yaml", ".yml"}:
         shutil.copyfile(source, target)
         return
-    if source.suffix.lower() in WORKBOOKS:  # the rows left out, deleted from the first sheet
-        from openpyxl import load_workbook  # lazy: 1.5 s to import, for a workbook only
-
-        book = load_workbook(source)
-        for number in sorted(left_out, reverse=True):
-            book.worksheets[0].delete_rows(number)
-        book.save(target)
+    book = read_spreadsheet(source)
+    found = next((s for s in book.sheets if s.name == sheet), book.sheets[0])
+    if found.name is None:
+        with source.open(encoding=found.encoding, newline="") as text:
+            kept = [line for n, line in enumerate(text, start=1) if n not in left_out]
+        target.write_text("".join(kept), encoding="utf-8", newline="")
         return
-    lines = source.read_text(encoding="utf-8-sig").splitlines(keepends=True)
-    target.write_text("".join(line for number, line in enumerate(lines, start=1)
-                              if number not in left_out), encoding="utf-8", newline="")
+    from openpyxl import Workbook  # lazy: ~0.4 s to import, for a workbook only
+
+    copy = Workbook(write_only=True)
+    rows = copy.create_sheet(found.name)
+    last = 0
+    for number, cells in found.rows():
+        for _blank in range(last + 1, number):
+            rows.append([])
+        rows.append([] if number in left_out else cells)
+        last = number
+    copy.save(target)
 
 
 @dataclass(frozen=True)
@@ -591,25 +603,30 @@ def write_setup(
     database; preview begins, in the settings source chosen. The demo writes no ``.env``
     (``compliance-bot demo`` gives its own settings)."""
     home = settings.home
-    (home / "policies").mkdir(parents=True, exist_ok=True)
+    folder = home / "policies" / (draft.school_id if draft.adding else "")
+    folder.mkdir(parents=True, exist_ok=True)
     copied = []
     for item in draft.policies:
         if item.error is None:
-            target = home / "policies" / item.path.name
+            target = folder / item.path.name
             shutil.copyfile(item.path, target)
             copied.append(target)
-    if draft.answers.platform == "local" and draft.answers.directory is not None:
+    if draft.adding is not None and draft.answers.platform == "local":
+        copied.append(join_staff_list(settings, draft.people, draft.school_id,
+                                      draft.adding.org.schools[0].id))
+    elif draft.answers.platform == "local" and draft.answers.directory is not None:
         target = settings.directory_file
         if settings.local.directory_file is None:  # the home folder's, of the file's kind
             workbook = draft.answers.directory.suffix.lower() in WORKBOOKS
             target = home / ("directory.xlsx" if workbook else "directory.csv")
             (home / ("directory.csv" if workbook else "directory.xlsx")).unlink(missing_ok=True)
-        _copy_directory(draft.answers.directory, target, set(draft.answers.leave_out))
+        _copy_directory(draft.answers.directory, target, set(draft.answers.leave_out),
+                        draft.sheet)
         copied.append(target)
     settings.config_path.write_text(
         config_store.to_yaml(org, _header(draft, settings, today)), encoding="utf-8"
     )
-    if env_path is not None:
+    if env_path is not None and draft.adding is None:  # a joining school: the install's stand
         env_path.write_text(env_text(draft.answers, settings, today,
                                      draft.roles.get("headteacher")), encoding="utf-8")
         env_path.chmod(0o600)
@@ -628,7 +645,7 @@ def fill_registers(session: Session, draft: SetupDraft, org: OrgConfig, today: d
     """The registers filled now, not at the first sweep: the people from outside the staff
     list (a council DPO, a clerk) on the people register, and the policies, their versions
     and the requirements in the store, so ``policies list`` and the pages show them at once."""
-    school = org.schools[0]
+    school = org.school(draft.school_id)
     ensure_school(session, school)
     for email, name in sorted(draft.outsiders.items()):
         session.add(ExtraPerson(school_id=school.id, email=email, display_name=name[:200],

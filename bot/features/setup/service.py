@@ -21,7 +21,7 @@ from bot.core.i18n import N_, Dated, Msg, Said
 from bot.core.models import Duty, SweepRun
 from bot.core.settings import Settings
 from bot.core.setup_state import config_source, is_sending
-from bot.core.uploads import AttachmentError
+from bot.core.uploads import AttachmentError, policy_document_name
 from bot.engine.config_sync import SyncError
 from bot.engine.settings_change import Applied, apply_settings
 from bot.features.policies.api import (
@@ -30,8 +30,6 @@ from bot.features.policies.api import (
     ImportedPolicy,
     NoTextLayerError,
     PolicyImportError,
-    ReviewError,
-    accepted_document,
     copy_of,
     extract_bytes,
     intake_of,
@@ -61,14 +59,14 @@ FILE_MANAGED = N_(
     "this change there. To change settings on these pages instead, choose “on these pages” "
     "under Where the settings are managed."
 )
-DOCUMENT_SUFFIXES = (".docx", ".pdf", ".md")
+DOCUMENT_SUFFIXES = (".docx", ".odt", ".pdf", ".md")
 
 
 NOBODY_OWES = N_(
     "Nobody owes anything: the school asks for acknowledgements or training, but no one in the "
     "directory has a role those requirements ask (staff, volunteer, supply…). Check the role "
     "table (job titles) and the roles in the staff list; `compliance-bot directory status` "
-    "lists anyone held back."
+    "lists the posts still to map."
 )
 
 
@@ -157,18 +155,15 @@ class RefusedDocumentError(SetupError):
 
 def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
     """Check an uploaded policy document (type, size, content matching its name, PDF and zip
-    safety) and read it with the importer; returns the safe file name and what was found.
-    SetupError naming the file otherwise.
+    safety: the check of every route, which the importer makes) and read it; returns the safe
+    file name and what was found. SetupError naming the file otherwise.
     """
-    try:  # the check of every route: what its name says, readable, safe to open
-        base = accepted_document(name, data)
-    except ReviewError as exc:
-        if isinstance(exc.__cause__, AttachmentError):
-            raise RefusedDocumentError(exc.__cause__) from None
-        said = exc.msg
-        raise SetupError("document", Said(lambda: f"{said}.")) from None
+    try:
+        base = policy_document_name(name)
+    except AttachmentError as exc:
+        raise RefusedDocumentError(exc) from None
     if not base.lower().endswith(DOCUMENT_SUFFIXES):
-        raise SetupError("document", N_("%(file)s: use a .docx, .pdf or .md file for the "
+        raise SetupError("document", N_("%(file)s: use a .docx, .odt, .pdf or .md file for the "
                                         "policy."), file=base)
     try:
         return base, extract_bytes(base, data)
@@ -179,6 +174,8 @@ def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
                                        "below, and upload it again."),
                          file=base, problem=exc.problem) from None
     except PolicyImportError as exc:  # the importer's own reason
+        if isinstance(exc.told, AttachmentError):
+            raise RefusedDocumentError(exc.told) from None
         raise SetupError("document", N_("%(file)s: %(problem)s."), file=base,
                          problem=exc.problem) from None
 

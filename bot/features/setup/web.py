@@ -19,9 +19,10 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.core import audit, setup_state
 from bot.core.calendar import nation_key
-from bot.core.config import load_config
+from bot.core.clock import local_today
+from bot.core.config import JOB_ROLES, load_config
 from bot.core.config import store as config_store
-from bot.core.config.per_school import settings_problems
+from bot.core.config.per_school import SettingsProblem, settings_problems
 from bot.core.i18n import LANGUAGES, N_, Lazy, Msg, Said, capital, language_name, spoken
 from bot.core.models import Person, utcnow
 from bot.core.nations import (
@@ -32,7 +33,8 @@ from bot.core.nations import (
     school_words_for,
 )
 from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
-from bot.core.words import SaidWords, said_words
+from bot.core.words import SaidWords, role_name, said_words, school_words
+from bot.engine.directory_kept import posts_to_map
 from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.step_failures import describe, failing_steps
 from bot.engine.web.deps import ctx, require_roles
@@ -65,6 +67,7 @@ ROLE_BOXES = ("headteacher", "dpo", "chair_of_governors", "clerk", "scr_owner")
 ROLE_LISTS = ("dsl", "deputy_dsl", "admins")
 
 
+
 # --------------------------------------------------------------------------- the setup page
 
 
@@ -74,33 +77,43 @@ def setup_page(request: Request) -> Response:
     user = require_roles(request, SETUP_EDITORS)
     with ctx(request).store.session() as session:
         school = current_org(request, session).school(user.school_id)
+        problems = settings_problems(session)
         data = {
             "school": school,
+            "own_held": any(p.school_id == school.id for p in problems),
             "steps": setup_steps(school, setup_state.config_source(session)),
             "report_clocks": clock_summary(school),
             "failing_jobs": [describe(f) for f in failing_steps(session, school.id)],
-            "settings_problems": [
-                (describe_settings(p), p.lines)
-                for p in settings_problems(session)
+            "settings_problems": [  # a file the trust's IT lead fixes: its lines are theirs
+                (describe_settings(p), p.lines
+                 if not p.whole or user.role_names & TRUST_ADMINS else ())
+                for p in problems
                 if p.school_id == school.id or user.role_names & TRUST_ADMINS
             ],
             "nobody_owes": NOBODY_OWES if nobody_owes(session, school) else None,
-            "without_edition": without_edition(session, school),
-            "trust_schools": _trust_schools(session, request, user),
+            "posts_to_map": sorted(posts_to_map(session, school.id).items()),
+            "without_edition": without_edition(session, school, local_today(utcnow())),
+            "trust_schools": _trust_schools(session, request, user, problems),
         }
     return show(request, "setup.html", data)
 
 
-def _trust_schools(session: Session, request: Request, user: Person) -> list[dict[str, Any]]:
-    """For a trust-wide administrator of several schools: each school's name and whether it
-    is sending (empty for anyone else: they start their own school only)."""
+def _trust_schools(
+    session: Session, request: Request, user: Person, problems: list[SettingsProblem]
+) -> list[dict[str, Any]]:
+    """For a trust-wide administrator of several schools: each school's name, whether it is
+    sending and whether it is held on its last good settings, then each school held with
+    settings that have never passed (empty for anyone else: they start their own school)."""
     schools = ctx(request).config.schools
     if not trust_wide(user) or len(schools) < 2:
         return []
+    held = {p.school_id for p in problems}
     return [
-        {"id": s.id, "name": s.name, "sending": setup_state.is_sending(session, s.id)}
+        {"id": s.id, "name": s.name, "sending": setup_state.is_sending(session, s.id),
+         "held": s.id in held}
         for s in schools
-    ]
+    ] + [{"id": p.school_id, "name": p.name, "never_passed": True}
+         for p in problems if p.held and all(s.id != p.school_id for s in schools)]
 
 
 @router.post("/setup/start-sending", include_in_schema=False)
@@ -150,7 +163,8 @@ def school_page(request: Request) -> Response:
     return show(
         request,
         "admin_school.html",
-        {"form": form, "countries": COUNTRY_NAMES, "languages": LANGUAGE_NAMES},
+        {"form": form, "countries": COUNTRY_NAMES, "languages": LANGUAGE_NAMES,
+         "category": school.language_said},
     )
 
 
@@ -201,9 +215,39 @@ def _roles_data(request: Request, user: Person) -> dict[str, Any]:
     with ctx(request).store.session() as session:
         school = current_org(request, session).school(user.school_id)
         people = people_choices(session, user.school_id)
+        posts = posts_to_map(session, user.school_id)
     chosen = {box: [v] if (v := getattr(school, box)) else [] for box in ROLE_BOXES}
     chosen |= {box: list(getattr(school, box)) for box in ROLE_LISTS}
-    return {"people": people, "chosen": chosen}
+    words = school_words(school)  # each said in the page's language where it is shown
+    post_roles = [(r, Msg(N_("not asked for anything")) if r == "none"
+                   else Msg(role_name(r, words))) for r in JOB_ROLES]
+    return {"people": people, "chosen": chosen, "post_roles": post_roles,
+            "posts": [(p, n) for p, n in sorted(posts.items()) if p not in school.job_titles]}
+
+
+@router.post("/admin/roles/posts", include_in_schema=False)
+async def posts_save(request: Request) -> Response:
+    """Save what each post to map gives (one choice each, for everyone holding it)."""
+    form = await read_checked_form(request, max_files=0, max_fields=402)
+    chosen = dict(zip((str(v) for v in form.getlist("post")),
+                      (str(v) for v in form.getlist("role")), strict=False))
+    return await run_in_threadpool(_posts_saved, request, str(form.get("csrf_token") or ""), chosen)
+
+
+def _posts_saved(request: Request, csrf_token: str, chosen: dict[str, str]) -> Response:
+    """``posts_save``'s checks and saving, on a page thread."""
+    user = editor(request, csrf_token)
+    data = _roles_data(request, user)
+    shown = {post for post, _names in data["posts"]}
+
+    def change(school: dict[str, Any]) -> None:
+        picked = {p: r for p, r in chosen.items() if r}
+        if any(p not in shown or r not in JOB_ROLES for p, r in picked.items()):
+            raise SetupError("posts", N_("Posts to map: choose a role from the list."))
+        school["job_titles"] = {**(school.get("job_titles") or {}), **picked}
+
+    return saved(request, user, change, "posts mapped", to="/admin/roles?saved=1#posts",
+                 template="admin_roles.html", data=data)
 
 
 @router.get("/admin/roles", include_in_schema=False)

@@ -91,9 +91,9 @@ def _editions_data(request: Request, user: Person) -> dict[str, Any]:
     """The school's reading audiences (campaign/audience: "Keeping children safe in education
     (Part 1)") and those nobody is asked to read yet."""
     school = current_school(request, user.school_id)
-    with ctx(request).store.session() as session:
-        waiting = without_edition(session, school)
     today = local_today(utcnow())
+    with ctx(request).store.session() as session:
+        waiting = without_edition(session, school, today)
     return {
         "school": school,
         "accept": ".docx,.pdf,.md,.txt",

@@ -24,7 +24,9 @@ from bot.core.i18n import N_, Day, Msg
 from bot.core.links import make_token
 from bot.core.messages import notice
 from bot.core.models import Duty, Person, PersonRole, Requirement, ReviewEvent, TaskCompletion
+from bot.core.nations import pack_for
 from bot.core.outbox import Urgency, enqueue_email
+from bot.core.words import school_words
 from bot.engine.duties import EVENT_CYCLE
 from bot.features.tasks.rules import EVENT_KINDS, event_kinds, event_label, review_due, reviews_for
 from bot.features.tasks.service import task_owner_ids
@@ -36,6 +38,7 @@ __all__ = [
     "event_of",
     "event_reviews",
     "record_event",
+    "why_no_review",
 ]
 
 
@@ -102,21 +105,38 @@ def _owners(session: Session, school_id: str, cfg: RequirementConfig) -> list[Pe
     )
 
 
+def why_no_review(school: SchoolConfig, kind: str) -> tuple[str, dict[str, str]]:
+    """Why nothing is reviewed when a change of this kind is recorded, in words a head reads
+    (a catalogue sentence and its values): the nation's guidance asks for no review then (the
+    search made), or it does and the school has not taken that review on."""
+    words = school_words(school)
+    pack = pack_for(school.country)
+    answer = pack.reviews[kind]  # type: ignore[index]
+    values = {"what": EVENT_KINDS[kind], "school": school.name, "guidance": words.guidance}
+    if answer.opens is None:
+        return N_(
+            "Nothing at %(school)s is reviewed when this is recorded (%(what)s): %(guidance)s "
+            "asks for no review then (not stated; searched: %(searched)s), and none of the "
+            "school's own tasks is reviewed then."
+        ), {**values, "searched": answer.searched or ""}
+    item = next(i for i in pack.statutory if i.id == answer.opens)
+    return N_(
+        "Nothing at %(school)s is reviewed when this is recorded (%(what)s): %(guidance)s asks "
+        "for a review then (%(review)s), which the school has not taken on; an administrator "
+        "adds it with the statutory requirements on the setup page."
+    ), {**values, "review": str(item.requirement.get("title") or item.id)}
+
+
 def _checked(school: SchoolConfig, kind: str, what: str, happened_on: date, today: date) -> str:
-    if kind not in event_kinds(school):
-        if known := ", ".join(event_kinds(school)):
-            raise EventError(
-                N_("'%(kind)s' opens none of this school's reviews (kinds: %(known)s)."),
-                kind=kind,
-                known=known,
-            )
+    if kind not in EVENT_KINDS:
         raise EventError(
-            N_(
-                "'%(kind)s' opens none of this school's reviews (kinds: none: no task has "
-                "'review_on')."
-            ),
+            N_("'%(kind)s' is not a kind of change the bot knows (one of: %(known)s)."),
             kind=kind,
+            known=", ".join(EVENT_KINDS),
         )
+    if kind not in event_kinds(school):
+        sentence, values = why_no_review(school, kind)
+        raise EventError(sentence, **values)
     what = " ".join(what.split())
     if not what or len(what) > 300 or find_control_character(what) is not None:
         raise EventError(N_("Say in a few words what happened (up to 300 characters)."))

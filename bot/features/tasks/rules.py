@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from bot.core.config import RequirementConfig, SchoolConfig
 from bot.core.forms import Text, parse_iso_date
 from bot.core.i18n import N_, Dated, Day, Msg
+from bot.core.nations import pack_for
 from bot.engine.duties import EVENT_CYCLE
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "cycle_label",
     "event_kinds",
     "event_label",
+    "pack_reviews",
     "review_due",
     "reviews_for",
     "task_config",
@@ -54,6 +56,19 @@ def review_due(school: SchoolConfig, today: date, within: int) -> date:
 def event_kinds(school: SchoolConfig) -> dict[str, Text]:
     """The kinds of event that open at least one of this school's reviews, in its words."""
     return {k: event_label(k) for k in EVENT_KINDS if reviews_for(school, k)}
+
+
+def pack_reviews(school: SchoolConfig) -> list[tuple[str, str | None, str | None, str | None]]:
+    """What the school's nation pack opens for each kind of change, as the reviews page lists
+    it: (kind, the review's title, its source's address, the search made where not stated)."""
+    pack = pack_for(school.country)
+    items = {item.id: item for item in pack.statutory}
+    rows: list[tuple[str, str | None, str | None, str | None]] = []
+    for kind, answer in pack.reviews.items():
+        item = items.get(answer.opens or "")
+        title = str(item.requirement.get("title") or item.id) if item else None
+        rows.append((kind, title, item.source.url if item else None, answer.searched))
+    return rows
 
 
 def task_config(school: SchoolConfig, key: str) -> RequirementConfig | None:

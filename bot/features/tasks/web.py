@@ -31,7 +31,14 @@ from bot.engine.web.links import (
     queue_fresh_link,
 )
 from bot.features.tasks.events import EventError, event_of, event_reviews, record_event
-from bot.features.tasks.rules import cycle_label, event_kinds, event_label, task_config
+from bot.features.tasks.rules import (
+    EVENT_KINDS,
+    cycle_label,
+    event_kinds,
+    event_label,
+    pack_reviews,
+    task_config,
+)
 from bot.features.tasks.service import complete_task, task_done_by, task_owner_ids
 
 __all__ = ["router"]
@@ -270,6 +277,8 @@ def _reviews_page(
             "rows": rows,
             "today": today,
             "kinds": event_kinds(school),
+            "pack_reviews": pack_reviews(school),
+            "labels": EVENT_KINDS,
             **extra,
         },
         status_code=status_code,

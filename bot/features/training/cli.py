@@ -22,10 +22,12 @@ training_app = typer.Typer(help="Training completions.", no_args_is_help=True)
 @training_app.command("import")
 @friendly
 def training_import(
-    file: Annotated[Path, typer.Argument(help="CSV with email, course, completed_on[, provider].")],
+    file: Annotated[Path, typer.Argument(
+        help="CSV or Excel workbook with email, course, completed_on[, provider].")],
     school: Annotated[str | None, typer.Option(help="School id (default: the first).")] = None,
 ) -> None:
-    """Import training completions from a provider's CSV export (re-import is safe)."""
+    """Import training completions from a provider's export, CSV or workbook (re-import is
+    safe)."""
     from rich.progress import Progress  # lazy: not loaded by --help (module docstring)
 
     from bot.core.i18n import Msg, say, speak

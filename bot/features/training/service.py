@@ -1,23 +1,29 @@
-"""Training completions: import from a provider's CSV export, and record one by hand."""
+"""Training completions: import from a provider's export (CSV or a workbook, read by
+``bot.core.spreadsheets``), and record one by hand."""
 
 from __future__ import annotations
 
-import csv
 import difflib
 import hashlib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.dates import HAPPENED
-from bot.core.forms import SaidError, control_character
+from bot.core.forms import SaidError, Text, control_character
 from bot.core.i18n import N_, Msg, and_list, nmsg
 from bot.core.models import Person, TrainingRecord
+from bot.core.spreadsheets import (
+    SpreadsheetError,
+    first_header,
+    read_spreadsheet,
+)
 from bot.core.words import plain_key
 
 __all__ = ["ImportReport", "NotADate", "course_problem", "import_training_csv", "parse_day"]
@@ -42,7 +48,7 @@ class ImportReport:
 
     imported: int = 0
     already_present: int = 0
-    errors: list[Msg] = field(default_factory=list)
+    errors: list[Text] = field(default_factory=list)
 
 
 _NOT_A_DATE = N_("not a date: %(value)s (use 2026-09-14 or 14/09/2026)")
@@ -196,10 +202,14 @@ def _line(file: str, line: int, wrong: _Wrong) -> Msg:
                line=line, column=column, problem=problem)
 
 
-def _columns(path: Path, names: Sequence[str] | None) -> tuple[list[str], str] | Msg:
+class _HeaderError(SaidError, ValueError):
+    """A file with no row holding the columns the import needs."""
+
+
+def _columns(path: Path, names: Sequence[str]) -> tuple[list[str], str] | Msg:
     """The file's columns in our names and its course column as it names it, or what is
     missing (the error for line 1)."""
-    original = [h.strip() for h in names or []]
+    original = [h.strip() for h in names]
     header = [ALIASES.get(h.lower(), h.lower()) for h in original]
     missing = [c for c in REQUIRED if c not in header]
     if not set(WHO) & set(header):
@@ -229,18 +239,19 @@ def import_training_csv(
     """Import completions of the school's ``courses``: bad rows reported with line and column
     (an unknown course with the likely one), good rows kept; re-importing is a no-op."""
     report = ImportReport()
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        report.errors.append(Msg(N_("%(file)s: cannot read the file (%(error)s)"),
-                                 file=path.name, error=str(exc)))
+
+    def find(rows: list[list[str]]) -> tuple[int, tuple[list[str], str]]:
+        found = [_columns(path, cells) for cells in rows] or [_columns(path, [])]
+        index = next((i for i, c in enumerate(found) if not isinstance(c, Msg)), None)
+        if index is None:
+            raise _HeaderError(cast("Msg", found[0]))
+        return index, cast("tuple[list[str], str]", found[index])
+
+    try:  # a CSV or a workbook (any sheet, after title rows), read within bounds
+        sheet, header_line, (header, course_column) = first_header(read_spreadsheet(path), find)
+    except (SpreadsheetError, ValueError) as exc:
+        report.errors.append(exc.msg if isinstance(exc, SaidError) else str(exc))
         return report
-    reader = csv.DictReader(text.splitlines())
-    columns = _columns(path, reader.fieldnames)
-    if isinstance(columns, Msg):
-        report.errors.append(columns)
-        return report
-    reader.fieldnames, course_column = columns
     people = _people(session, school_id)
     emails = {pid: email for (kind, email), pid in people.items() if kind == "email" and pid}
     known = set(
@@ -248,8 +259,10 @@ def import_training_csv(
             select(TrainingRecord.import_key).where(TrainingRecord.school_id == school_id)
         )
     )
-    for row in reader:
-        line = reader.line_num
+    for line, cells in sheet.rows():
+        if line <= header_line or not any(c.strip() for c in cells):
+            continue
+        row: dict[str, str | None] = dict(zip(header, cells, strict=False))
         if progress:
             progress(line)
         checked = _check_row(row, people, courses, today, course_column)

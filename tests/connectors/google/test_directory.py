@@ -87,6 +87,20 @@ def test_nested_groups_count_and_everyone_member(fake: FakeGoogle, tmp_path: Pat
     assert people["ben.teacher@oakfield.example"].groups == {"everyone@oakfield.example"}
 
 
+def test_the_fake_lists_nested_members_only_when_derived_membership_is_asked(
+    fake: FakeGoogle,
+) -> None:
+    """members.list's ``includeDerivedMembership`` ("Whether to list indirect memberships.
+    Default: false", the Admin SDK reference): without it a nested group is one member."""
+    fake.add_group("safeguarding@oakfield.example", "Safeguarding", ["leadership@oakfield.example"])
+    key = {"groupKey": "safeguarding@oakfield.example"}
+    _, direct = fake._h_directory_members_list(ADMIN, key, {}, None)
+    _, derived = fake._h_directory_members_list(
+        ADMIN, key, {"includeDerivedMembership": "true"}, None)
+    assert [m["type"] for m in direct["members"]] == ["GROUP"]
+    assert {m["type"] for m in derived["members"]} == {"GROUP", "USER"}
+
+
 def test_people_fields_leavers_and_managers(fake: FakeGoogle, tmp_path: Path) -> None:
     fake.add_user("old.archived@oakfield.example", "Old Archived", archived=True)
     directory = build_google(tmp_path, fake, all_users=True).directory

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from connectors.local.directory import FileDirectory, _lines, _named
+from bot.core.spreadsheets import _lines
+from connectors.local.directory import FileDirectory, _named
 
 
 def test_rows_come_one_at_a_time_and_names_are_read_only_for_a_manager_given_by_name() -> None:

@@ -206,9 +206,9 @@ def test_files_that_are_no_staff_list_say_what_to_give(tmp_path: Path) -> None:
     with pytest.raises(PermanentError, match=r"line 1: header must include 'email' and 'name'.*"
                        r"no row of the first 20 has them"):
         FileDirectory(titled).fetch(None)
-    renamed = tmp_path / "staff.csv"
+    renamed = tmp_path / "staff.csv"  # read by what it is, not by its name
     renamed.write_bytes(b"PK\x03\x04rest of a workbook")
-    with pytest.raises(PermanentError, match="an Excel workbook, not CSV text"):
+    with pytest.raises(PermanentError, match="this workbook is damaged or is not an Excel"):
         FileDirectory(renamed).fetch(None)
     old = tmp_path / "staff.xls"
     old.write_bytes(b"\xd0\xcf\x11\xe0")
@@ -216,7 +216,7 @@ def test_files_that_are_no_staff_list_say_what_to_give(tmp_path: Path) -> None:
         FileDirectory(old).fetch(None)
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"not a zip")
-    with pytest.raises(PermanentError, match="not an Excel workbook that can be read"):
+    with pytest.raises(PermanentError, match=r"broken\.xlsx: this workbook is damaged"):
         FileDirectory(broken).fetch(None)
 
 

@@ -273,7 +273,7 @@ def test_a_role_group_that_does_not_exist_stops_the_sync(make: Make) -> None:
 # --------------------------------------------------------------------------- delta
 
 
-def test_second_sync_without_changes_costs_two_requests(fake: FakeGraph, make: Make) -> None:
+def test_second_sync_without_changes_costs_three_requests(fake: FakeGraph, make: Make) -> None:
     directory = make()
     first = directory.fetch(None)
     before, tokens = len(fake.requests), len(fake.token_requests())
@@ -281,6 +281,9 @@ def test_second_sync_without_changes_costs_two_requests(fake: FakeGraph, make: M
     assert _new_requests(fake, before) == [
         "GET /v1.0/users/delta()",
         "GET /v1.0/groups/delta()",
+        # All Staff holds a group: the delta reports direct members only, so its members are
+        # read whole through its transitive members at every sync
+        "GET /v1.0/groups/g-1/transitiveMembers",
     ]
     assert len(fake.token_requests()) == tokens  # the token is cached
     assert not second.complete
@@ -317,7 +320,7 @@ def test_an_account_in_no_role_group_is_never_looked_up(fake: FakeGraph, make: M
     before = len(fake.requests)
     second = directory.fetch(first.cursor)
     assert list(second.people) == []
-    assert len(_new_requests(fake, before)) == 2  # no /users?$filter lookup of outsiders
+    assert len(_new_requests(fake, before)) == 3  # no /users?$filter lookup of outsiders
 
 
 def test_disabled_account_comes_back_inactive(fake: FakeGraph, make: Make) -> None:
@@ -517,7 +520,7 @@ def test_directory_status_says_who_the_last_read_left_out(
     from typer.testing import CliRunner
 
     from bot.cli.main import app
-    from bot.engine.directory import left_out
+    from bot.engine.directory_kept import left_out
 
     _not_staff(fake)
     fake.add_user("u-9", "Office Scanner", None, user_principal_name="scan@oakfield.example")
@@ -603,3 +606,42 @@ def test_directory_resync_drops_the_cursor_and_is_audited(
         sync_directory(session, school, directory, date(2026, 11, 3))
         first = fake.graph_requests("GET", r"^/users/delta\(\)$")[before]
         assert "$deltatoken" not in first.url.params  # read from the start
+
+
+# --------------------------------------------------------------------------- nested groups
+
+
+def test_a_role_groups_nested_groups_are_read_through_its_transitive_members(
+    fake: FakeGraph, make: Make
+) -> None:
+    """All Staff holding Teachers (#77 item 3): Teachers' members are All Staff's people, at
+    the first sync and after, as they join and leave it, though the group delta (and the
+    plain ``members`` list) reports All Staff's direct members only."""
+    fake.add_group("g-teachers", "Teachers")
+    fake.add_user("u-t1", "Tess Tutor", "tess.tutor@oakfield.example")
+    fake.add_member("g-teachers", "u-t1")
+    fake.add_member("All Staff", "g-teachers", kind="group")
+    direct = fake.handler(_get(fake, "/groups/g-1/members"))
+    assert "u-t1" not in direct.text and "g-teachers" in direct.text  # the fake's Graph rule
+    directory = make()
+    first = directory.fetch(None)
+    tess = _by_email(first)["tess.tutor@oakfield.example"]
+    assert tess.active and tess.groups == {"All Staff"} and tess.roles == {"staff"}
+    fake.add_user("u-t2", "Theo Tutor", "theo.tutor@oakfield.example")
+    fake.add_member("g-teachers", "u-t2")  # joins the nested group: no All Staff delta at all
+    second = directory.fetch(first.cursor)
+    assert [p.email for p in second.people] == ["theo.tutor@oakfield.example"]
+    fake.remove_member("All Staff", "g-teachers")  # the nested group taken out
+    third = directory.fetch(second.cursor)
+    assert {p.email: p.active for p in third.people} == {
+        "tess.tutor@oakfield.example": False, "theo.tutor@oakfield.example": False}
+    before = len(fake.requests)
+    directory.fetch(third.cursor)  # All Staff still holds the seeded (empty) group
+    assert len(_new_requests(fake, before)) == 3  # so its members are still read whole
+
+
+def _get(fake: FakeGraph, path: str) -> Any:
+    import httpx
+
+    token = fake.access_token
+    return httpx.Request("GET", f"{fake.graph}{path}", headers={"Authorization": f"Bearer {token}"})

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.core.context import AppContext
 from bot.core.models import Person
-from bot.engine.directory import unassigned
+from bot.engine.directory_kept import unassigned
 from bot.engine.sweep import run_sweep
 from bot.web.app import create_app
 from tests.connectors.contract.kit_m365 import m365_settings

@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from bot import wiring
-from bot.cli.chat_issuer import LocalGoogle, LocalKey
 from bot.core.context import AppContext
 from bot.core.models import Attestation, AuditEvent, Duty, Person, PolicyVersion
 from bot.core.settings import GoogleSettings
@@ -31,6 +30,7 @@ from bot.wiring import chat_tokens
 from tests.features.chatbot.support import ask_online_safety
 from tests.support.conformance.google_chat import chat_answer_problems
 from tests.support.helpers import Row, SchoolBuilder, at
+from tools.chat_issuer import LocalGoogle, LocalKey
 
 pytest.importorskip("google.auth", reason="google-auth is the google extra (uv sync)")
 from connectors.google.chat_tokens import ChatKeys
@@ -66,6 +66,11 @@ class ChatEnv:
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatEnv]:
+    """The school and its Chat app (``chat_env``), for this module."""
+    yield from chat_env(tmp_path_factory)
+
+
+def chat_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatEnv]:
     """Oak school on Google Workspace: Amy, Ben and Cal in the directory by their Google user
     ids, an Online Safety Policy to acknowledge; the app at 10:00 on a Monday."""
     school = SchoolBuilder(tmp_path_factory.mktemp("chat") / "school")

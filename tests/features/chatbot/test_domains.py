@@ -15,7 +15,6 @@ import time_machine
 from fastapi.testclient import TestClient
 
 from bot import wiring
-from bot.cli.chat_issuer import LocalGoogle
 from bot.core.chat_tokens import ADDON_SIGNER
 from bot.core.settings import GoogleSettings
 from bot.features.chatbot.web import chat_apps
@@ -24,6 +23,7 @@ from bot.wiring import chat_tokens
 from tests.features.chatbot.support import ask_online_safety
 from tests.support.conformance.google_chat import chat_answer_problems
 from tests.support.helpers import Row, SchoolBuilder, at
+from tools.chat_issuer import LocalGoogle
 
 pytest.importorskip("google.auth", reason="google-auth is the google extra (uv sync)")
 from connectors.google.chat_tokens import ChatKeys

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.core.models import AuditEvent, Complaint
+from bot.core.nations import NATIONS, pack_for
 from bot.features.complaints.rules import Dates as D
 from bot.features.complaints.rules import (
     ack_due,
@@ -264,3 +265,34 @@ def test_counts_group_by_the_period_of_receipt() -> None:
 ])
 def test_safeguarding_words_are_spotted(text: str, concern: bool) -> None:
     assert reads_like_safeguarding(text) is concern
+
+
+@pytest.mark.parametrize("country", NATIONS)
+def test_the_form_cites_its_own_complaint_law_or_says_the_period_is_the_schools_target(
+    school: SchoolBuilder, country: str
+) -> None:
+    """The form's "The law:" line links the jurisdiction's law on complaints, never the
+    regulator's breach pages; where no law sets a period (the islands), it says the 30 days
+    are the school's own target, and so does the readers' email."""
+    from bot.web.app import create_app
+    from tests.features.reports.test_support import configure, sync_people
+
+    configure(school)
+    school.school["country"] = country
+    context = school.context(None, demo=True, base_url="http://testserver")
+    sync_people(context)
+    env = Env(context=context, app=create_app(context.settings, context), builder=school)
+    try:
+        pack = pack_for(country)
+        line = env.client().get("/complaint/oak").text.split("The law:", 1)[1].split("</p>")[0]
+        assert [s.url for s in pack.complaints.law] == re.findall(r'href="([^"]+)"', line)[:-1]
+        breach = {s.url for k, s in pack.sources.items()
+                  if k in ("regulator", "data_protection_law")}
+        assert not breach & set(re.findall(r'href="([^"]+)"', line))
+        own = "the school's own target is 30 days" in line
+        assert own is (pack.complaints.acknowledge_days is None) is (not pack.uk)
+        _post(env, env.client())
+        (alert,) = env.outbox("complaint_alert")
+        assert ("The law asks the school" in alert.payload["text"]) is pack.uk
+    finally:
+        env.context.store.dispose()

@@ -382,3 +382,22 @@ def test_cli_teams_package_builds_a_valid_manifest(read_cli: CliRunner, tmp_path
         app, ["teams", "package", "--host", "https://school.example.org", "--app-id", APP_ID]
     )
     assert bad.exit_code == 2 and "without a scheme" in bad.output
+
+
+@pytest.mark.parametrize(
+    ("today", "now", "due"),
+    [
+        (MONDAY, london(MONDAY, 7, 29), False),
+        (MONDAY, london(MONDAY, 9, 0), True),  # Monday morning in term, as the email says
+        (MONDAY, london(MONDAY, 18, 30), False),  # not the evening a school starts sending
+        (MONDAY + timedelta(days=2), london(MONDAY + timedelta(days=2), 9, 0), False),  # Wed
+        (MONDAY + timedelta(days=2), london(MONDAY + timedelta(days=2), 19, 0), False),
+        (date(2026, 11, 30), london(date(2026, 11, 30), 9, 0), False),  # a holiday Monday
+        (date(2026, 12, 1), london(date(2026, 12, 1), 8, 0), True),  # that week's first day
+        (date(2026, 12, 22), london(date(2026, 12, 22), 9, 0), False),  # the holidays
+    ],
+)
+def test_the_trusts_overview_is_due_on_the_weeks_first_school_morning_only(
+    today: date, now: datetime, due: bool
+) -> None:
+    assert digest_due(school_config(), today, now, catch_up=False) is due

@@ -327,7 +327,7 @@ def test_report_page_and_pdf_download(
         assert 'id="reports-total">1<' in autumn.text
         pdf = client.get("/governors/report.pdf?term=spring-2026")
         assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
-        assert "governors-report-spring-2026.pdf" in pdf.headers["content-disposition"]
+        assert "termly-report-spring-2026.pdf" in pdf.headers["content-disposition"]
         assert "Reports made this term: 3" in _pdf_text(pdf.content)
         assert client.get("/governors/report?term=nope").status_code == 404
         assert _client(server.url, "amy@oak.example").get("/governors/report").status_code == 403
@@ -353,3 +353,34 @@ def test_cli_report_writes_a_pdf(
     assert "Acknowledgement rate: 25% (1 of 4)" in _pdf_text(out.read_bytes())
     bad = CliRunner().invoke(app, ["governors", "report", "--term", "Easter"])
     assert bad.exit_code == 2 and "unknown term" in bad.output
+
+
+def test_the_cyber_security_standard_is_an_optional_duty_in_the_report_and_the_pack(
+    school: SchoolBuilder, sqlite_url: str
+) -> None:
+    """England's DfE cyber security standard: offered, not chosen by the statutory pack; once
+    chosen, staff with network access and the named governor (the chair until the school
+    names another) owe the training yearly and at induction, and the governors' report and the
+    evidence pack's training matrix show it."""
+    from bot.features.evidence.people import training
+    from bot.features.setup.pack import PACKS, match_pack, pack_requirements
+
+    cyber = "cyber-training"
+    assert cyber in PACKS["optional"].templates and cyber not in PACKS["statutory"].templates
+    (entry,) = pack_requirements(match_pack([], "england"), {cyber},
+                                 {"chair_of_governors": "gov@oak.example"})
+    assert entry["audience"] == {"roles": ["staff", "supply"], "people": ["gov@oak.example"]}
+    assert entry["valid_months"] == 12 and entry["new_starter_days"] == 10
+    school.requirement(**entry)
+    ctx = school.context(sqlite_url, demo=True)
+    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=TODAY, now=at(TODAY),
+              deliver=False)
+    cfg = ctx.config.school()
+    with ctx.store.session() as session:
+        report = build_report(session, cfg, pick_term(cfg, None, TODAY), TODAY)
+        matrix = training(session, "oak", TODAY)
+    (course,) = report.courses
+    assert course[0] == "Cyber security awareness training" and course[2] >= 5
+    assert "gov@oak.example" in {row[1] for row in matrix.rows}
+    assert "Cyber security awareness training" in _pdf_text(render_pdf(report))
+    ctx.store.dispose()

@@ -56,7 +56,7 @@ def test_the_dashboard_lists_messages_that_may_not_have_arrived(env: Env) -> Non
     assert "1 message could not be delivered." in text
     assert "check the sending mailbox's Sent Items" in text
     assert "Reminder to a member of staff" in text and "Not confirmed" in text
-    assert "Policy review digest to governors" in text and "Refused" in text
+    assert "Policy review digest" in text and "Refused" in text
     assert "Report deadline alert to the safeguarding team" in text
     for shown in ("reminder", "review", "escalation"):
         assert f'data-message="{ids[shown]}"' in page

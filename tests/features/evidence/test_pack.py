@@ -69,11 +69,12 @@ MEMBERS = (
     "concerns-by-category-and-outcome.csv",
     "filtering-and-monitoring-review.csv",
     "data-protection-complaints-by-quarter.csv",
-    "governors-reviews.csv",
+    "policy-reviews.csv",
     "policy-register.csv",
     "proof-of-reading.csv",
     PUBLIC_KEY,
     "reviews-after-a-change.csv",
+    "rules.csv",
     "single-central-record-gaps.csv",
     "summary.pdf",
     "training-matrix.csv",
@@ -457,7 +458,7 @@ def test_a_byte_changed_inside_the_zip_itself_is_named(sqlite_pack: Built, tmp_p
 
 
 def test_a_removed_file_is_named(sqlite_pack: Built, tmp_path: Path) -> None:
-    for gone in ("governors-reviews.csv", "summary.pdf", MANIFEST, SIGNATURE, PUBLIC_KEY):
+    for gone in ("policy-reviews.csv", "summary.pdf", MANIFEST, SIGNATURE, PUBLIC_KEY):
         members = sqlite_pack.members()
         del members[gone]
         code, out = _verify(_rezip(tmp_path, members))

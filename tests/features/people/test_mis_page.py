@@ -44,11 +44,8 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Any:
         school = made.context.config.schools[0]
         with made.context.store.transaction() as session:
             report = sync_mis(session, school, mis, MONDAY)
-        # no role table: Sam is kept, and the notes say he is asked nothing until it says more
-        assert report.people.notes == [
-            "MIS: 1 person with no account asked nothing until the role table (job_titles) "
-            "says what their posts mean"
-        ]
+        # the built-in role table knows every post: Sam is kept, as supply staff, no note
+        assert report.people.notes == []
         yield made
     made.context.store.dispose()
 

@@ -173,7 +173,7 @@ def test_import_shared_policies_json(
         "e106ee929f7d96e3",
         "7f9f0b8ef72afc35",
     ]
-    assert any("1 named governor not found in the directory" in n for n in james["notes"])
+    assert any("1 named reviewer not found in the directory" in n for n in james["notes"])
 
     # the pre-school policy: no dates at all — reported, refused, nothing stored
     for name in ("written", "last_reviewed", "ratified", "next_review", "approving_body"):

@@ -171,6 +171,13 @@ def test_recipients_fgb_committee_and_fallback() -> None:
         "lead@x.example",
         "named@x.example",
     ]
+    # an independent school's default approving body, "the proprietor" (and its proprietor
+    # body, as a document may name it), is the whole board: every member hears, as in an FGB
+    everyone = ["chair@x.example", "clerk@x.example", "gov1@x.example", "gov2@x.example",
+                "lead@x.example", "named@x.example", "res@x.example"]
+    for body in ("proprietor", "The Proprietor", "Proprietor Body", "the board"):
+        policy.approving_body = body
+        assert alert_recipients(policy, directory) == everyone, body
 
 
 def test_policy_keys() -> None:
@@ -520,7 +527,7 @@ BAD_REVIEWS: list[tuple[dict[str, Any], str]] = [
     ({"reviewed_on": date(2026, 3, 20)}, "is in the future"),
     ({"reviewed_on": date(2025, 1, 1)}, "a later review (2025-06-10) is already recorded"),
     ({"body": "  "}, "say which body"),
-    ({"document": ("policy.exe", b"MZ")}, "use a .pdf, .docx, .md or .txt"),
+    ({"document": ("policy.exe", b"MZ")}, "use a .pdf, .docx, .odt, .md or .txt"),
     ({"document": ("policy.pdf", b"")}, "the file is empty"),
 ]
 

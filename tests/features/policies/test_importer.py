@@ -27,7 +27,7 @@ from bot.features.policies.importer import (
 )
 from bot.features.policies.importer.dates import derive_next_review, find_dates
 from bot.features.policies.importer.lines import SNIPPET_MAX
-from bot.features.policies.importer.reading import extract_text
+from bot.features.policies.importer.reading import read_document
 from tests.support.paths import FIXTURES as SUPPORT_FIXTURES
 
 
@@ -228,7 +228,7 @@ def test_real_document_people_by_hash(shared_policies: Path, name: str) -> None:
 @pytest.mark.parametrize("name", sorted(REAL_EXPECTED))
 def test_real_document_provenance_is_honest(shared_policies: Path, name: str) -> None:
     path = shared_policies / name
-    lines = extract_text(path)
+    lines = read_document(path)[0]
     policy = extract_policy(path)
     for found in text_found(policy):
         assert found.line is not None and 1 <= found.line <= len(lines)
@@ -471,7 +471,7 @@ def write_docx(path: Path) -> Path:
 
 def test_docx_paragraphs(tmp_path: Path) -> None:
     path = write_docx(tmp_path / "oakfield-cp.docx")
-    lines = extract_text(path)
+    lines = read_document(path)[0]
     assert lines[:2] == ["# Oakfield Primary School", "# Child Protection and Safeguarding Policy"]
     assert "- Behaviour policy" in lines
 
@@ -514,7 +514,7 @@ def write_table_docx(path: Path) -> Path:
 
 def test_docx_with_dates_in_table_cells(tmp_path: Path) -> None:
     path = write_table_docx(tmp_path / "oakfield-behaviour.docx")
-    lines = extract_text(path)
+    lines = read_document(path)[0]
     assert "Review date | 3 rd December 2025" in lines
     # A merged cell is shown once, and the footer comes after the body.
     assert lines[-2:] == ["Official channels: school website and YouTube", "Behaviour Policy v1.3"]
@@ -573,7 +573,7 @@ def test_pdf(tmp_path: Path) -> None:
 def test_scanned_pdf_is_refused_with_a_hint(tmp_path: Path) -> None:
     path = write_pdf(tmp_path / "scan.pdf", [])
     with pytest.raises(PolicyImportError, match=r"no text to read \(a scanned image\?\)"):
-        extract_text(path)
+        read_document(path)[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -585,17 +585,17 @@ def test_scanned_pdf_is_refused_with_a_hint(tmp_path: Path) -> None:
     [
         ("policy.doc", b"\xd0\xcf\x11\xe0", "unsupported file type '.doc' (save it as .docx)"),
         ("policy.rtf", b"{\\rtf1}", "unsupported file type '.rtf'"),
-        ("broken.docx", b"this is not a zip file", "not a readable .docx file"),
-        ("broken.pdf", b"%PDF-1.4\nnot really a pdf", "not a readable PDF"),
+        ("broken.docx", b"this is not a zip file", "its name ends in .docx, but the file is a"),
+        ("broken.pdf", b"%PDF-1.4\nnot really a pdf", "this PDF is incomplete or damaged"),
         ("empty.txt", b"  \n\n", "no text found"),
-        ("image.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "looks like a binary file"),
+        ("image.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00", "the file is a PNG image"),
     ],
 )
 def test_unreadable_files(tmp_path: Path, name: str, content: bytes, message: str) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(PolicyImportError) as caught:
-        extract_text(path)
+        read_document(path)[0]
     error = caught.value
     assert isinstance(error, ValueError) and error.path == path
     assert message in str(error) and str(error).startswith(str(path))
@@ -606,7 +606,7 @@ def test_missing_file_and_directory(tmp_path: Path) -> None:
     with pytest.raises(PolicyImportError, match="file not found"):
         extract_policy(tmp_path / "nope.docx")
     with pytest.raises(PolicyImportError, match="is a directory"):
-        extract_text(tmp_path)
+        read_document(tmp_path)[0]
 
 
 def test_windows_encoded_text_is_read(tmp_path: Path) -> None:
@@ -614,7 +614,7 @@ def test_windows_encoded_text_is_read(tmp_path: Path) -> None:
     path.write_bytes(
         "Code of Conduct Policy\r\nReviewed on 1st Sept 2025 – caf\xe9\r\n".encode("cp1252")
     )
-    assert extract_text(path) == ["Code of Conduct Policy", "Reviewed on 1st Sept 2025 – café"]
+    assert read_document(path)[0] == ["Code of Conduct Policy", "Reviewed on 1st Sept 2025 – café"]
 
 
 # --------------------------------------------------------------------------------------------

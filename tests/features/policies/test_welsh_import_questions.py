@@ -149,6 +149,8 @@ def _init(folder: Path, inputs: Path, language: str) -> tuple[str, dict[str, Any
 
     answer("School name", "Ysgol Gymraeg Glan")
     answer("Nation", "wales")
+    answer("an independent school", "")
+    answer("Its language category", "")
     answer(r"read the bot in English only\?", "y" if language == "en" else "n")
     if language != "en":
         answer(r"Cymraeg only \(cy\), or Welsh first", language)

@@ -53,7 +53,8 @@ def test_an_edition_is_registered_once_and_bad_input_stores_nothing(
     wrong_type = school.home / "kcsie.xlsx"
     wrong_type.write_bytes(b"not a document")
     bad_file = runner.invoke(app, [*add[:4], str(wrong_type), *add[5:], "--edition", "2027"])
-    assert bad_file.exit_code == 2 and "use a .pdf, .docx, .md or .txt file" in _said(bad_file)
+    assert bad_file.exit_code == 2
+    assert "use a .pdf, .docx, .odt, .md or .txt file" in _said(bad_file)
     store = school.context(sqlite_url).store
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(PolicyVersion)) == 1

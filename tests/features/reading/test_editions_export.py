@@ -97,3 +97,32 @@ def test_each_edition_is_kept_one_row_per_person_and_edition(
             AuditEvent.action == "reading.editions_exported")).all()
     assert [d["via"] for d in exported] == ["cli", "cli", "web"]
     ctx.store.dispose()
+
+
+def test_annex_a_is_offered_only_with_an_edition_that_has_it(
+    school: SchoolBuilder, sqlite_url: str
+) -> None:
+    """England's pack: Annex A is read in editions before KCSIE 2026 (1 September 2026): the
+    2025 edition's Annex A is registered, the 2026 edition's is refused, naming the day and
+    the audience to register it for instead."""
+    import pytest
+
+    from bot.core.nations import pack_for
+    from bot.features.reading.service import EditionError
+
+    kcsie = next(i for i in pack_for("england").statutory if i.id == "kcsie-read")
+    school.requirement(**kcsie.requirement)
+    ctx = school.context(sqlite_url, demo=True)
+    path = school.home / "annex-a.md"
+    path.write_text("# Keeping children safe in education: Annex A\n\nCondensed part one.\n")
+    with ctx.store.transaction() as session:
+        register_edition(session, ctx.config.school(), "read-kcsie", "annex-a",
+                         title="KCSIE 2025 Annex A", edition="2025", path=path,
+                         in_force=date(2025, 9, 1), actor="cli")
+    with ctx.store.transaction() as session, pytest.raises(EditionError) as refused:
+        register_edition(session, ctx.config.school(), "read-kcsie", "annex-a",
+                         title="KCSIE 2026 Annex A", edition="2026", path=path,
+                         in_force=date(2026, 9, 1), actor="cli")
+    assert "only in editions in force before 2026-09-01" in str(refused.value)
+    assert "(part-1)" in str(refused.value)
+    ctx.store.dispose()

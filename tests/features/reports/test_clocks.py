@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.core.config import SchoolConfig
 from bot.core.models import AuditEvent, ReportClock
+from bot.core.nations import NATIONS
 from bot.engine.sweep import run_sweep
 from bot.features.reports.actions import record_referral
 from bot.features.reports.clocks import escalate_clocks
@@ -492,6 +493,33 @@ def test_the_icos_last_warning_never_wakes_anyone(env: Env, country: str) -> Non
                                   london(2026, 11, 26, 7, 30))
     # the deadline passed at 06:00: told at the first sweep from 07:00
     assert sent == {2: london(2026, 11, 25, 21, 59), 3: london(2026, 11, 26, 7, 14)}
+
+
+@pytest.mark.parametrize("country", NATIONS)
+def test_two_warnings_released_together_are_one_email(env: Env, country: str) -> None:
+    """A breach found Friday 14:37 is due Monday 14:37: its half-time warning (Sunday 02:37)
+    waits for Monday 07:00, and its 90 % warning (Monday 07:25) would follow 25 minutes later
+    with the same words. One email goes at 07:00, naming the deadline once; then the deadline
+    passing. In every nation and island."""
+    school = _as_nation(env, country)
+    _store_as(env, school, "data_breach", london(2026, 11, 20, 14, 37))
+    sent = _sent_every_15_minutes(env, school, london(2026, 11, 20, 14, 45),
+                                  london(2026, 11, 23, 15, 0))
+    assert sent == {2: london(2026, 11, 23, 7, 0), 3: london(2026, 11, 23, 14, 45)}
+    (warning, passed) = env.outbox("report_escalation")
+    assert warning.subject.startswith("Due Mon 23 Nov 14:37") and passed.subject.startswith(
+        "Deadline passed")
+
+
+def test_a_welsh_day_clocks_warnings_released_together_are_one_email(env: Env) -> None:
+    """Wales: an allegation on Monday 09:37 is due Tuesday 09:37 (24 hours); its half-time
+    warning (Monday 21:37) waits for Tuesday 07:00 and its 90 % (07:13) joins it."""
+    wales = _as_nation(env, "wales")
+    _store_as(env, wales, "staff_concern", london(2026, 11, 16, 9, 37))
+    sent = _sent_every_15_minutes(env, wales, london(2026, 11, 16, 9, 45),
+                                  london(2026, 11, 17, 9, 30))
+    assert sent == {2: london(2026, 11, 17, 7, 0)}
+    assert len(env.outbox("report_escalation")) == 1
 
 
 def test_a_school_may_turn_quiet_hours_off(env: Env) -> None:

@@ -38,7 +38,7 @@ BOARD = {
 }
 HEADER = (
     "Surname,Forename,Email,Start date,Management post,Identity checked,Barred list check,"
-    "Enhanced DBS check date,Right to work,Safeguarding training\n"
+    "Enhanced DBS check date,Right to work,Safeguarding training,Section 128 check\n"
 )
 STAFF = (
     ("Head", "Hana", "head@oak.example", "Yes"),
@@ -72,7 +72,7 @@ def schools(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Env]
             HEADER
             + "".join(
                 f"{s},{f},{e},01/09/2020,{m},01/08/2020,01/08/2020,01/08/2020,01/08/2020,"
-                "03/09/2026\n"
+                f"03/09/2026,{'' if m == 'Yes' else 'n/a'}\n"
                 for s, f, e, m in STAFF
             ),
             encoding="utf-8",
@@ -151,7 +151,7 @@ def _sheet(home: Path) -> Path:
         HEADER
         + "".join(
             f"{s},{f},{e},01/09/2020,{m},01/08/2020,01/08/2020,"
-            f"{'' if s == 'Admin' else '01/08/2020'},01/08/2020,03/09/2026\n"
+            f"{'' if s == 'Admin' else '01/08/2020'},01/08/2020,03/09/2026,n/a\n"
             for s, f, e, m in STAFF
         ),
         encoding="utf-8",

@@ -19,6 +19,7 @@ from tests.support.terminal import answer, asked, spawn
 ASKED_BEFORE_THE_KILL = (
     "School name",
     "Nation",
+    "an independent school",
     "Where do staff",
     "Web address",
     "Staff list",
@@ -47,6 +48,7 @@ def test_interactive_init_raises_bad_rows_at_once_and_resumes_without_asking_twi
     child = _spawn(school)
     answer(child, "School name", "Glenview Primary School")
     answer(child, "Nation", "Scotland")
+    answer(child, "an independent school", "")
     answer(child, "Where do staff have their accounts", "")
     answer(child, "Web address staff will use", "")
     answer(child, "Staff list", str(inputs / "staff.csv"))

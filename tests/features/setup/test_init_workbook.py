@@ -88,10 +88,12 @@ def test_init_takes_the_xlsx_export_by_answers_in_one_try(
     }
 
 
-def test_every_post_of_the_export_has_a_default_role() -> None:
-    from bot.engine.job_roles import suggest_role
+def test_every_post_of_the_export_is_in_the_built_in_role_table() -> None:
+    from bot.core.nations import posts_for
+    from bot.core.words import plain_key
 
-    assert {title: suggest_role(title) for title in NI_TITLES} == NI_TITLES
+    table = {plain_key(post): role for post, role in posts_for("northern-ireland").items()}
+    assert {title: table.get(plain_key(title)) for title in NI_TITLES} == NI_TITLES
 
 
 @pytest.mark.slow
@@ -103,6 +105,7 @@ def test_init_takes_the_xlsx_export_interactively_in_one_try(
     typed = [
         "St Colman's Primary School",
         "northern-ireland",
+        "",  # not an independent school
         "",
         "",
         str(inputs / "staff.xlsx"),
@@ -129,8 +132,9 @@ def test_init_takes_the_xlsx_export_interactively_in_one_try(
         "The header row found is line 4: Legal Surname | Preferred Forename | Post | "
         "Additional Post | Work Email | Start Date. Is that right? [Y/n]"
     ) in said
-    for title, role in NI_TITLES.items():
-        assert f"{title} (1 person) → (staff/volunteer/governor/supply/none) [{role}]" in said
+    offered = "staff/volunteer/governor/safeguarding_governor/clerk/supply/none"
+    for title, role in NI_TITLES.items():  # the built-in table's role offered for each
+        assert f"{title} (1 person) → ({offered}) [{role}]" in said
     assert "→ Fr. Brendan Maguire <brendan.maguire@stcolmans.example>" in said
     school = load_config(tmp_path / ".compliance-bot" / "school.yaml").school()
     assert school.job_titles == NI_TITLES

@@ -4,8 +4,10 @@ with the box named and nothing changed, and the export carries it."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.features.setup.conftest import Site
@@ -60,15 +62,55 @@ def test_an_english_school_reads_english(site: Site) -> None:
     assert '<html lang="en-GB"' in me and "What the school is asking of you" in me
 
 
-def test_init_asks_a_welsh_school_its_language_english_by_default(monkeypatch: Any) -> None:
+def test_init_asks_a_welsh_school_its_language_english_by_default(
+    monkeypatch: Any, tmp_path: Path
+) -> None:
     from bot.features.setup import prompts
+    from bot.features.setup.answers import Progress
 
+    wales = Progress(tmp_path / "answers.yaml", {"school": {"country": "wales"}})
     answers = iter([True])
     monkeypatch.setattr(prompts.typer, "confirm", lambda *a, **k: next(answers))
-    assert prompts._language() == "en"
+    assert prompts._language(wales) == "en"
     answers = iter([False])
     monkeypatch.setattr(prompts.typer, "prompt", lambda *a, **k: "CY+EN")
-    assert prompts._language() == "cy+en"
+    assert prompts._language(wales) == "cy+en"
+
+
+@pytest.mark.parametrize(
+    ("category", "typed", "language"),
+    [("primarily-welsh", None, "cy"), ("dual-language", None, "cy+en"),
+     ("primarily-english", "", "en"), ("primarily-english", "cy+en", "cy+en")],
+)
+def test_a_welsh_schools_language_follows_its_language_category(
+    monkeypatch: Any, tmp_path: Path, capsys: Any, category: str, typed: str | None,
+    language: str,
+) -> None:
+    """The Welsh Language and Education (Wales) Act 2025: a school's category sets its
+    language (said so); a primarily English school is offered Welsh beside English."""
+    from bot.core.config import SchoolConfig
+    from bot.features.setup import prompts
+    from bot.features.setup.answers import Progress
+
+    asked: list[str] = []
+
+    def prompt(question: str, **_: Any) -> str:
+        asked.append(question)
+        assert typed is not None, question
+        return typed or str(_.get("default"))
+
+    monkeypatch.setattr(prompts.typer, "prompt", prompt)
+    progress = Progress(tmp_path / "answers.yaml",
+                        {"school": {"country": "wales", "language_category": category}})
+    assert prompts._language(progress) == language
+    assert "sets the language" in " ".join(capsys.readouterr().out.split())
+    assert (asked != []) is (category == "primarily-english")
+    school = SchoolConfig.model_validate({"id": "oak", "name": "Oak", "headteacher":
+                                          "h@oak.example", "country": "wales",
+                                          "language_category": category})
+    assert school.language == {"primarily-welsh": "cy", "dual-language": "cy+en"}.get(
+        category, "en")
+    assert school.language_said is not None and school.language_said.id == category
 
 
 def test_in_a_dual_language_school_each_person_chooses_on_me(site: Site) -> None:

@@ -1,8 +1,9 @@
 """A newcomer with the staff list their MIS exports (BOM, CRLF, Arbor/SIMS-style headers, job
 titles in the role column, an Excel serial date, a duplicate and a missing email), through the
-real CLI: ``init --answers`` refuses the unmapped titles and names each bad row's person; with
-the role table it shows who will owe what; after Start sending the first sweep opens duties for
-every mapped person; a new title at a later sync is held back, named, never stored."""
+real CLI: ``init --answers`` names each bad row's person (and nothing else: every post of the
+export is in the built-in role table); with the rows left out it shows the role table and who
+will owe what; after Start sending the first sweep opens duties for every staff member; a post
+no table knows at a later sync is stored owing nothing, listed to map, and mapped once."""
 
 from __future__ import annotations
 
@@ -42,25 +43,24 @@ def test_an_mis_export_goes_from_refused_to_duties_for_every_mapped_person(
             "an email address") in said
     assert f"staff.csv line {bad['duplicate']} (Bob D'Arcy): email rob.darcy" in said
     assert f"leave_out: [{bad['bad email']}]" in said
-    # every title is refused until the school says what it means; never stored as it is
-    for title in MIS_TITLES:
-        assert f"job_titles: '{title}'" in said, title
-    assert "'Class Teacher': staff} (suggested)" in said
+    # every post is in the built-in role table: none is a problem, none is stored as it is
+    assert "job_titles" not in said and "role table" not in said.replace("Role table", "")
 
-    answers = mis_answers(inputs, job_titles=MIS_TITLES, leave_out=sorted(bad.values()))
+    answers = mis_answers(inputs, leave_out=sorted(bad.values()))
     init = runner.invoke(app, ["init", "--answers", str(answers)], env=WIDE)
     said = printed(init)
     assert init.exit_code == 0, init.output
     assert "designated safeguarding lead: Siobhán Ní Bhriain <siobhan.nibhriain@" in \
         said.replace("DSL", "designated safeguarding lead")
     assert "Role table" in said and "Cleaner (1 person) → not asked for anything" in said
+    assert "Posts to map" not in said
     mapped = [p for p in people if MIS_TITLES[p.title] == "staff"]
     assert (f"Safeguarding and child protection training: {len(mapped)} people "
             f"(e.g. Moira Campbell, Siobhán Ní Bhriain, Rob D'Arcy, …)") in said
     assert "WARNING" not in said
     school = load_config(home / "school.yaml").school()
     assert school.country == "england" and school.dsl == ["siobhan.nibhriain@glenview.example"]
-    assert school.job_titles["Cleaner"] == "none"
+    assert school.job_titles == {}  # the built-in table, not a copy of it
 
     store, owing, roles = first_sweep(runner, home, WIDE)
     # staff, and the chair of governors: governors' safeguarding training and, with the DSL,
@@ -70,27 +70,36 @@ def test_an_mis_export_goes_from_refused_to_duties_for_every_mapped_person(
     assert "isla.grant@glenview.example" not in roles  # a cleaner: stored, asked nothing
     assert not set(roles.values()) - {"staff", "governor"}  # no title stored as a role
 
-    # a later sync with a title the table does not know: held back, named, not stored
+    # a later sync with a post no table knows: stored, owing nothing, listed to map
     with (home / "directory.csv").open("a", encoding="utf-8", newline="") as handle:
-        handle.write("Kirsty,Young,,kirsty.young@glenview.example,Site Manager,,\r\n")
+        handle.write("Kirsty,Young,,kirsty.young@glenview.example,Forest School Leader,,\r\n")
     later = runner.invoke(app, ["sweep", "--no-send"], env=WIDE)
     said = printed(later)
     assert later.exit_code == 0, later.output
-    assert "Kirsty Young <kirsty.young@glenview.example>: held back" in said
-    assert "'Site Manager'" in said
+    assert "Posts to map" in said and "'Forest School Leader': Kirsty Young" in said
     with store.session() as session:
-        assert session.scalar(select(Person.id).where(
-            Person.email == "kirsty.young@glenview.example")) is None
-    for command in (["directory", "status"], ["status"]):
+        kirsty = session.scalar(select(Person).where(
+            Person.email == "kirsty.young@glenview.example"))
+        assert kirsty is not None and not kirsty.role_names
+    for command in (["directory", "status"], ["status"], ["roles", "map"]):
         status = runner.invoke(app, command, env=WIDE)
         assert status.exit_code == 0, status.output
         said = printed(status)
-        assert "Held back" in said and "'Site Manager': Kirsty Young" in said, command
-        assert "Fix: add each title to the role table" in said
-        assert "Nobody owes anything" not in said
+        assert "'Forest School Leader': Kirsty Young" in said, command
+        assert "compliance-bot roles map 'POST' ROLE" in said, command
     check = runner.invoke(app, ["check", "config"], env=WIDE)
-    assert check.exit_code == 1
-    assert "held back Kirsty Young <kirsty.young@glenview.example>" in printed(check)
+    assert check.exit_code == 0, check.output  # a post to map never stops anything
+    assert "post to map Kirsty Young <kirsty.young@glenview.example>" in printed(check)
+    mapped_once = runner.invoke(app, ["roles", "map", "Forest School Leader", "staff"], env=WIDE)
+    assert mapped_once.exit_code == 0, mapped_once.output
+    assert load_config(home / "school.yaml").school().job_titles == {
+        "Forest School Leader": "staff"}
+    runner.invoke(app, ["sweep", "--no-send"], env=WIDE)
+    with store.session() as session:
+        kirsty = session.scalar(select(Person).where(
+            Person.email == "kirsty.young@glenview.example"))
+        assert kirsty is not None and kirsty.role_names == {"staff"}
+    store.dispose()
 
 
 def test_a_setup_where_nobody_owes_anything_is_a_loud_warning_everywhere(
@@ -124,6 +133,7 @@ def test_a_problem_at_the_end_asks_just_that_again_never_everything(
     progress = Progress(Progress.beside(Path(".compliance-bot")))
     for key, value in (
         (("school", "name"), "Glenview Primary School"), (("school", "country"), "scotland"),
+        (("school", "independent"), False),
         (("platform",), "local"), (("base_url",), "http://127.0.0.1:8123"),
         (("directory",), str(inputs / "staff.csv")), (("leave_out",), sorted(bad.values())),
         (("people", "headteacher"), "moira.campbell@glenview.example"),

@@ -4,6 +4,7 @@ policies in mixed formats and a term-dates calendar → ``init --answers`` → `
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import date
 from pathlib import Path
@@ -142,12 +143,14 @@ def _signs_in_before_any_sweep(head: str) -> None:
     assert links == [[head]]
 
 
-def test_init_refuses_a_folder_that_already_has_a_school(tmp_path: Path) -> None:
+def test_init_refuses_a_folder_whose_school_yaml_cannot_be_read(tmp_path: Path) -> None:
+    """A folder with a school.yaml is an install a school may join (#77): one that cannot be
+    read is refused with its problems, and nothing is changed."""
     (tmp_path / ".compliance-bot").mkdir()
     (tmp_path / ".compliance-bot" / "school.yaml").write_text("kept: as it was\n")
     result = CliRunner().invoke(app, ["init", "--answers", "answers.yaml"], env=WIDE)
     assert result.exit_code == 2
-    assert "a school is already set up here" in result.output
+    assert "school.yaml line 1: organisation: required key is missing" in result.output
     assert (tmp_path / ".compliance-bot" / "school.yaml").read_text() == "kept: as it was\n"
     assert not (tmp_path / ".env").exists()
 
@@ -180,3 +183,26 @@ def test_an_answers_file_with_unknown_keys_names_each_line(tmp_path: Path) -> No
     out = " ".join(result.output.split())
     assert "answers.yaml line 2: platfrom: unknown key" in out
     assert "answers.yaml line 3: people.headteacher: required key is missing" in out
+
+
+def test_an_independent_school_is_set_up_in_its_proprietors_words(
+    tmp_path: Path, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``independent: true`` and its proprietor in the answers: school.yaml keeps both, the
+    statutory training is the proprietor body's, and the summary init prints says
+    proprietor, never governors (its policies name their own approving bodies)."""
+    frozen_clock.at(date(2026, 9, 14), 8, 45, tick=True)
+    answers, _rows = _inputs(tmp_path / "inputs", school={
+        "name": "Hillside School", "country": "england", "independent": True,
+        "proprietor": "trust"})
+    monkeypatch.chdir(tmp_path)
+    init = _run(CliRunner(), "init", "--answers", str(answers))
+    assert init.exit_code == 0, init.output
+    school = load_config(tmp_path / ".compliance-bot" / "school.yaml").school()
+    assert (school.independent, school.proprietor) == (True, "trust")
+    courses = {r.course for r in school.requirements if r.kind == "complete_training"}
+    assert "Proprietor body's safeguarding training" in courses
+    # what a policy document says of itself is quoted as it says it ("approving body: Full
+    # Governing Body (line 3)"); every word of the bot's own is the proprietor's
+    ours = re.sub(r"approving body: Full Governing Body \(line \d+\)", "", init.output)
+    assert "overnor" not in ours and "proprietor body member" in ours

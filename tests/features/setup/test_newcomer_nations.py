@@ -160,6 +160,9 @@ def _init(school: Path, inputs: Path, nation: str, url: str) -> str:
         "Manage settings on the web pages",
         "Register a document of the policy folder as its edition",
         "Save this setup",
+        "an independent school",
+        "Its language category",
+        r"\? \[y/N\]",
     ]
     while (found := child.expect([*map(asked, questions), pexpect.EOF])) != len(questions):
         text = child.match.group(1).strip() if child.match.groups() else ""
@@ -176,6 +179,9 @@ def _init(school: Path, inputs: Path, nation: str, url: str) -> str:
             12: "",
             13: "",
             14: "",
+            15: "",
+            16: "",
+            17: "",
         }.get(found)
         if found == 5:
             answer = next(role for title, role in TITLES.items() if text.endswith(title))

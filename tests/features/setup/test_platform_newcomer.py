@@ -1,9 +1,9 @@
 """A newcomer on Microsoft 365 and on Google Workspace, whose accounts the MIS provisions (job
 titles as the MIS has them), through the real CLI with the platform's settings exported: ``init
---answers`` refuses the titles the role table does not cover; with the table it shows who will
-owe what; after Start sending the first sweep opens duties for every mapped person; a new title
-at a later sync is held back, named, never stored. The local mode's journey is
-test_mis_newcomer.py."""
+--answers`` sets the school up in one try (every title is in the built-in role table) and shows
+who will owe what; after Start sending the first sweep opens duties for every staff member; a
+post no table knows at a later sync is stored owing nothing and listed to map. The local mode's
+journey is test_mis_newcomer.py."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _m365(monkeypatch: pytest.MonkeyPatch, people: list[MisPerson], _folder: Pat
 
     def joins() -> None:
         fake.add_user("u-new", "Kirsty Young", NEWCOMER, given_name="Kirsty", surname="Young",
-                      job_title="Site Manager")
+                      job_title="Forest School Leader")
     return joins
 
 
@@ -40,7 +40,7 @@ def _google(monkeypatch: pytest.MonkeyPatch, people: list[MisPerson], folder: Pa
     fake = google_domain(monkeypatch, people, folder)
 
     def joins() -> None:
-        fake.add_user(NEWCOMER, "Kirsty Young", title="Site Manager", org_unit="/Staff")
+        fake.add_user(NEWCOMER, "Kirsty Young", title="Forest School Leader", org_unit="/Staff")
     return joins
 
 
@@ -49,7 +49,7 @@ PLATFORMS: dict[str, Callable[..., Any]] = {"m365": _m365, "google": _google}
 
 @pytest.mark.slow
 @pytest.mark.parametrize("platform", sorted(PLATFORMS))
-def test_a_platform_school_goes_from_refused_titles_to_duties_for_every_mapped_person(
+def test_a_platform_school_is_set_up_in_one_try_and_a_new_post_is_listed_to_map(
     platform: str, tmp_path: Path, frozen_clock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     frozen_clock.at(date(2026, 9, 14), 8, 45, tick=True)
@@ -58,29 +58,20 @@ def test_a_platform_school_goes_from_refused_titles_to_duties_for_every_mapped_p
     runner = CliRunner()
     home = tmp_path / ".compliance-bot"
 
-    refused = runner.invoke(app, ["init", "--answers", str(
-        mis_answers(inputs, platform=platform, directory=None))], env=WIDE)
-    said = printed(refused)
-    assert refused.exit_code == 2, refused.output
-    assert not (home / "school.yaml").exists()
-    # every title the directory holds is refused until the school says what it means
-    for title in MIS_TITLES:
-        assert f"job_titles: '{title}'" in said, title
-    assert "'Class Teacher': staff} (suggested)" in said
-    assert "in the Microsoft 365 directory" in said or "in the Google Workspace directory" in said
-    assert "Year 6" not in said  # a pupil (Google: outside the staff user query)
-
-    answers = mis_answers(inputs, platform=platform, directory=None, job_titles=MIS_TITLES)
+    answers = mis_answers(inputs, platform=platform, directory=None)
     init = runner.invoke(app, ["init", "--answers", str(answers)], env=WIDE)
     said = printed(init)
     assert init.exit_code == 0, init.output
+    assert ("Directory: the Microsoft 365 directory" in said
+            or "Directory: the Google Workspace directory" in said)
+    assert "Year 6" not in said  # a pupil (Google: outside the staff user query)
     assert "Siobhán Ní Bhriain <siobhan.nibhriain@glenview.example>" in said
     assert "Cleaner (1 person) → not asked for anything" in said
     mapped = [p for p in people if MIS_TITLES[p.title] == "staff"]
     assert f"Safeguarding and child protection training: {len(mapped)} people (e.g. " in said
-    assert "WARNING" not in said
+    assert "WARNING" not in said and "Posts to map" not in said
     school = load_config(home / "school.yaml").school()
-    assert school.job_titles == MIS_TITLES
+    assert school.job_titles == {}
 
     store, owing, roles = first_sweep(runner, home, WIDE)
     assert owing == {p.email for p in mapped} | {"hamish.reid@glenview.example"}
@@ -88,16 +79,17 @@ def test_a_platform_school_goes_from_refused_titles_to_duties_for_every_mapped_p
     assert "isla.grant@glenview.example" not in roles  # a cleaner: asked nothing
     assert not set(roles.values()) - {"staff", "governor"}  # no title stored as a role
 
-    # a later sync with a title the table does not know: held back, named, not stored
+    # a later sync with a post no table knows: stored, owing nothing, listed to map
     joins()
     later = runner.invoke(app, ["sweep", "--no-send"], env=WIDE)
     said = printed(later)
     assert later.exit_code == 0, later.output
-    assert f"Kirsty Young <{NEWCOMER}>: held back" in said and "'Site Manager'" in said
+    assert "Posts to map" in said and "'Forest School Leader': Kirsty Young" in said
     with store.session() as session:
-        assert session.scalar(select(Person.id).where(Person.email == NEWCOMER)) is None
+        kirsty = session.scalar(select(Person).where(Person.email == NEWCOMER))
+        assert kirsty is not None and not kirsty.role_names
     status = runner.invoke(app, ["directory", "status"], env=WIDE)
-    assert "'Site Manager': Kirsty Young" in printed(status)
+    assert "'Forest School Leader': Kirsty Young" in printed(status)
     store.dispose()
 
 

@@ -197,7 +197,7 @@ def test_start_sending_on_the_command_line_takes_a_school_or_all(
     own = runner.invoke(cli, ["start-sending", "--school", "hill", "--as", "admin@hill.example"])
     assert own.exit_code == 0 and "Sending has started at Hillside Academy" in own.output
     status = runner.invoke(cli, ["status"]).output
-    assert status.count("Preview: nothing is sent") == 1  # Oakfield's only
+    assert status.count("Preview: no reminder or request is sent") == 1  # Oakfield's only
     every = runner.invoke(cli, ["start-sending", "--all", "--as", TRUST_ADMIN])
     assert every.exit_code == 0, every.output
     assert "Sending has started at Oakfield Primary" in every.output

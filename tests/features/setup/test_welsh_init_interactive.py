@@ -118,6 +118,8 @@ def _init(folder: Path, inputs: Path, language: str) -> str:
 
     answer("School name", "Ysgol Gymraeg Glan")
     answer("Nation", "wales")
+    answer("an independent school", "")
+    answer("Its language category", "")
     answer(r"read the bot in English only\?", "y" if language == "en" else "n")
     if language != "en":
         answer(r"Cymraeg only \(cy\), or Welsh first", language)

@@ -136,7 +136,8 @@ def test_bad_event_is_refused_plainly_and_nothing_opens(school: SchoolBuilder) -
         future = _record(env, kind="provider", what="New filter", happened_on="2027-03-01")
         blank = _record(env, kind="provider", what="  ", happened_on="2026-12-09")
         denied = env.client("staff").get("/reviews").status_code
-    assert unknown.startswith("400") and "opens none of this school" in unknown
+    assert unknown.startswith("400") and "is reviewed when this is recorded" in unknown
+    assert "not taken on" in unknown and "review_on" not in unknown
     assert future.startswith("400") and "cannot be in the future" in future
     assert blank.startswith("400") and "few words" in blank
     assert denied == 403

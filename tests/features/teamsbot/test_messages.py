@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from joserfc.jwk import RSAKey
 
-from bot.cli.teams_smoke import card_lines
 from bot.core.models import Attestation, AuditEvent
 from bot.features.teamsbot.cards import ACK_VERB, AUP_VERB, REFRESH_VERB
 from bot.web.app import create_app
@@ -28,6 +27,7 @@ from tests.features.teamsbot.support import (
 )
 from tests.support.fakes.botframework import FakeBotFramework, invoke_activity
 from tests.support.helpers import SchoolBuilder, at
+from tools.teams_smoke import card_lines
 
 STRANGER = RSAKey.generate_key(2048, parameters={"kid": "bf-key-1", "use": "sig"})
 

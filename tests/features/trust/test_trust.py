@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+import time_machine
 import yaml
 from sqlalchemy import select
 
@@ -209,3 +210,40 @@ def test_a_school_whose_settings_never_passed_is_shown_held_with_its_problem(
         context.forget_config()
         with context.store.transaction() as session:
             session.query(SchoolSettings).filter_by(school_id="ash").delete()
+
+
+def test_the_overview_goes_on_monday_morning_not_the_evening_a_school_starts(
+    tmp_path: Any,
+) -> None:
+    """The email says "every Monday morning in term time" (#77): a school that starts sending
+    on Wednesday evening sends no overview that evening nor the rest of the week; the next
+    Monday morning's sweep does."""
+    builder = SchoolBuilder(tmp_path / "school")
+    builder.school, builder.others = _school("oak"), [_school("hill")]
+    builder.organisation = {"name": "Vale Trust", "trust_safeguarding_leads": [LEAD]}
+    builder.people = [Row(f"head@{sid}.example", "Head", "staff", "All Staff", school=sid)
+                      for sid in NAMES]
+    builder.people.append(Row(LEAD, "Lee Lead", "staff", "All Staff", school="oak"))
+    context = builder.context(f"sqlite:///{tmp_path / 'trust.db'}", demo=True)
+    sync_people(context, MONDAY)
+    wednesday, next_monday = date(2026, 11, 25), date(2026, 11, 30)
+    with context.store.transaction() as session:
+        begin_setup(session, source="file", by="cli:init", now=at(MONDAY, 7))
+        start_sending(session, "oak", by="head@oak.example", now=at(wednesday, 18))
+
+    def overviews(day: date, hour: int) -> list[str]:
+        run_sweep(context.store, context.settings, context.config, context.connectors,
+                  as_of=day, now=at(day, hour), deliver=False)
+        with context.store.session() as session:
+            return list(session.scalars(select(OutboxMessage.idempotency_key).where(
+                OutboxMessage.purpose == "trust_digest")))
+
+    with time_machine.travel(at(wednesday, 18, 15), tick=False):
+        assert overviews(wednesday, 18) == []  # the evening it started
+    thursday = wednesday.replace(day=26)
+    with time_machine.travel(at(thursday, 9), tick=False):
+        assert overviews(thursday, 9) == []  # nor later in the week
+    with time_machine.travel(at(next_monday, 9), tick=False):
+        found = overviews(next_monday, 9)  # the next Monday morning in term
+    assert found == ["trust-digest:2026-W49"]
+    context.store.dispose()

@@ -86,6 +86,10 @@ ROUTES = (
     Route("GET", r"/groups/[^/]+/members", "groups.item.members.members_request_builder",
           response=M + "directory_object_collection_response.DirectoryObjectCollectionResponse",
           entity="directoryObject"),
+    Route("GET", r"/groups/[^/]+/transitiveMembers",
+          "groups.item.transitive_members.transitive_members_request_builder",
+          response=M + "directory_object_collection_response.DirectoryObjectCollectionResponse",
+          entity="directoryObject"),
     Route("GET", SITE, "sites.item.site_item_request_builder", response=M + "site.Site",
           entity="site"),
     Route("GET", SITE + "/lists", "sites.item.lists.lists_request_builder",
@@ -278,6 +282,7 @@ DOCUMENTED_LIMITS = {("sendActivityNotificationToRecipients", "recipients"): 100
 # "List users"/"List groups"/"List group members": "$top ... 1 to 999"; "List messages":
 # "$top ... at most 1000"
 TOP_LIMITS = {r"/users": 999, r"/groups": 999, r"/groups/[^/]+/members": 999,
+              r"/groups/[^/]+/transitiveMembers": 999,
               r"/users/[^/]+/mailFolders/[^/]+/messages": 1000}
 FEED_ACTIONS = frozenset({"sendActivityNotification", "sendActivityNotificationToRecipients"})
 GRAPH_URL = re.compile(r"https://graph\.microsoft\.com/(v1\.0|beta)/\S+")

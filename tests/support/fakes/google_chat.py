@@ -179,6 +179,7 @@ class ChatApi:
     def _h_chat_spaces_messages_create(
         self, principal: str | None, path: dict[str, str], q: dict[str, str], body: Any
     ) -> tuple[int, Any]:
+        arrived = self.chat_clock()  # when Chat had the request (its checks take time here)
         space = f"spaces/{path['spacesId']}"
         message = self._chat_body(body, "spaces.messages.create body")
         if message.get("cardsV2") and self._principal_delegated:
@@ -200,7 +201,7 @@ class ChatApi:
         name = f"{space}/messages/{ours or f'm{len(self.chat_messages) + 1}'}"
         if name in self.chat_messages:
             raise self._error(409, "Message with this ID already exists.", "alreadyExists")
-        made = ChatMessage(space, name, message, self.chat_clock(), request_id)
+        made = ChatMessage(space, name, message, arrived, request_id)
         self.chat_messages[name] = made
         if request_id:
             self.chat_by_request[request_id] = made

@@ -706,6 +706,11 @@ class FakeGraph:
             ("GET", r"/groups/delta\(\)", self._groups_delta),
             ("GET", r"/groups", self._list_groups),
             ("GET", r"/groups/(?P<group>[^/]+)/members", self._group_members),
+            (
+                "GET",
+                r"/groups/(?P<group>[^/]+)/transitiveMembers(?:/(?:microsoft\.)?graph\.user)?",
+                self._transitive_members,
+            ),
             ("GET", site, self._get_site),
             ("GET", site + "/lists", self._lists),
             ("POST", site + "/lists", self._create_list),
@@ -1570,6 +1575,43 @@ class FakeGraph:
         return self._json(
             {"@odata.context": f"{self.graph}/$metadata#directoryObjects", "value": items}
         )
+
+    def _transitive_members(self, request: httpx.Request, group: str) -> httpx.Response:
+        """``/groups/{id}/transitiveMembers`` (Learn, "List group transitive members"): a flat
+        list of every member, those of nested groups too, each once; with the OData cast
+        ``/microsoft.graph.user`` only users. ``members`` (above) and the group delta's
+        ``members@delta`` give the direct members alone, as Graph documents them."""
+        self._need("GroupMember.Read.All")
+        params = self._params(request, {"$select", "$top", "$skiptoken"})
+        path = _graph_path(request)
+        if "$skiptoken" in params:
+            return self._json(self._continue(path, params["$skiptoken"]))
+        if group not in self.groups:
+            raise _Reject(
+                404, "Request_ResourceNotFound", f"Resource '{group}' does not exist.", record=False
+            )
+        top = int(params.get("$top", "100"))
+        if not 1 <= top <= 999:
+            raise _Reject(400, "Request_BadRequest", "Invalid page size specified: '$top'.")
+        user = "#microsoft.graph.user"
+        users_only, seen, items = path.endswith("graph.user"), set[str](), []
+        stack = [iter(self.members[group])]  # depth first, as the groups nest
+        while stack:
+            entry = next(stack[-1], None)
+            if entry is None:
+                stack.pop()
+                continue
+            if entry["id"] in seen:
+                continue
+            seen.add(entry["id"])
+            if entry["@odata.type"] == "#microsoft.graph.group" and entry["id"] in self.members:
+                stack.append(iter(self.members[entry["id"]]))
+            if entry["@odata.type"] == user and entry["id"] in self.users:
+                items.append({"@odata.type": user,
+                              **self._user_json(entry["id"], params.get("$select"))})
+            elif not users_only:
+                items.append(dict(entry))
+        return self._json(self._page(path, items, {}, size=top))
 
     # ---- mail ------------------------------------------------------------------------------
     def _send_mail(self, request: httpx.Request, user: str) -> httpx.Response:

@@ -3,10 +3,17 @@ format: discovery document, JWKS, and a token endpoint issuing RS256-signed ID t
 
 Served for real with ``live_server(FakeOidc().app)``. The authorization step is left to the
 test: it reads ``state`` and ``nonce`` from our redirect and calls ``/auth/callback`` with a
-code from ``code_for(email, nonce)``. The code ``"refused"`` gets the provider's
-``invalid_grant`` error, as an expired or replayed code does; a code for ``""`` gets an ID
-token with no email, and the UserInfo endpoint answers ``userinfo``. ``sign(claims)`` makes
-any other token the tenant would issue (e.g. the Teams tab's single sign-on access token).
+code from ``code_for(email, nonce, **claims)`` (``claims`` added to, or replacing, the ID
+token's; ``key`` signs it). The code ``"refused"`` gets the provider's ``invalid_grant``
+error, as an expired or replayed code does; a code for ``""`` gets an ID token with no email,
+and the UserInfo endpoint answers ``userinfo``. ``sign(claims)`` makes any other token the
+tenant would issue (e.g. the Teams tab's single sign-on access token).
+
+Two shapes: one issuer at the root (as Google's: ``issuer``), and Entra's, where each tenant is
+its own issuer (``tenant_issuer(tid)``, ``/<tid>/v2.0``) and a multi-tenant app reads the
+tenant-independent document (``organizations``) whose issuer is the template
+``.../{tenantid}/v2.0``; a code naming a ``tid`` gets an ID token with that tenant's issuer,
+as Entra never issues one tenant's token under another's (or a shared) issuer.
 """
 
 from __future__ import annotations
@@ -28,20 +35,22 @@ CLIENT_SECRET = "fake-oidc-client-secret"
 _KEY = RSAKey.generate_key(2048, parameters={"kid": "fake-1", "use": "sig", "alg": "RS256"})
 
 
-def code_for(email: str, nonce: str) -> str:
-    """An authorization code the fake token endpoint redeems for ``email``."""
-    return base64.urlsafe_b64encode(json.dumps([email, nonce]).encode()).decode()
+def code_for(email: str, nonce: str, **claims: Any) -> str:
+    """An authorization code the fake token endpoint redeems for ``email`` (and ``claims``)."""
+    return base64.urlsafe_b64encode(json.dumps([email, nonce, claims]).encode()).decode()
 
 
 class FakeOidc:
-    """One issuer; ``issuer`` must be set to its URL once it is served."""
+    """The provider; ``issuer`` must be set to its URL once it is served."""
 
     def __init__(self) -> None:
         self.issuer = ""
+        self.key = _KEY  # what signs its ID tokens: a stranger's key forges them
         self.tokens_issued = 0
         self.userinfo: dict[str, Any] = {}
         self.app = Starlette(routes=[
             Route("/.well-known/openid-configuration", self.discovery),
+            Route("/{tenant}/v2.0/.well-known/openid-configuration", self.discovery),
             Route("/jwks", self.jwks),
             Route("/token", self.token, methods=["POST"]),
             Route("/userinfo", self.user_info),
@@ -52,10 +61,23 @@ class FakeOidc:
         given: a stranger's key under our key id is a forged signature)."""
         return jwt.encode({"alg": "RS256", "kid": "fake-1", "typ": "JWT"}, claims, key or _KEY)
 
+    def tenant_issuer(self, tid: str) -> str:
+        """Entra's issuer for tenant ``tid`` (its ``iss`` in every token of that tenant)."""
+        return f"{self.issuer}/{tid}/v2.0"
+
+    @property
+    def organizations(self) -> str:
+        """The tenant-independent authority a multi-tenant app is configured with."""
+        return f"{self.issuer}/organizations/v2.0"
+
     async def discovery(self, request: Request) -> JSONResponse:
-        """The provider's metadata document."""
+        """The provider's metadata document: the root's, a tenant's, or the tenant-independent
+        one (its issuer the template Entra documents)."""
+        tenant = request.path_params.get("tenant")
+        issuer = (self.issuer if tenant is None else
+                  self.tenant_issuer("{tenantid}" if tenant == "organizations" else tenant))
         return JSONResponse({
-            "issuer": self.issuer,
+            "issuer": issuer,
             "authorization_endpoint": f"{self.issuer}/authorize",
             "token_endpoint": f"{self.issuer}/token",
             "jwks_uri": f"{self.issuer}/jwks",
@@ -81,15 +103,17 @@ class FakeOidc:
             return JSONResponse({"error": "invalid_grant",
                                  "error_description": "AADSTS70008: the code has expired"},
                                 status_code=400)
-        email, nonce = json.loads(base64.urlsafe_b64decode(code))
+        email, nonce, extra = json.loads(base64.urlsafe_b64decode(code))
         now = int(time.time())  # the ID token is checked against the real clock by authlib
+        issuer = self.tenant_issuer(extra["tid"]) if "tid" in extra else self.issuer
         claims: dict[str, Any] = {
-            "iss": self.issuer, "aud": CLIENT_ID, "sub": f"sub-{email}", "nonce": nonce,
+            "iss": issuer, "aud": CLIENT_ID, "sub": f"sub-{email}", "nonce": nonce,
             "iat": now, "exp": now + 600,
         }
         if email:
             claims |= {"email": email, "email_verified": True}
-        id_token = jwt.encode({"alg": "RS256", "kid": "fake-1"}, claims, _KEY)
+        claims |= extra
+        id_token = jwt.encode({"alg": "RS256", "kid": "fake-1"}, claims, self.key)
         self.tokens_issued += 1
         return JSONResponse({"access_token": "at-" + email, "token_type": "Bearer",
                              "expires_in": 600, "id_token": id_token})

@@ -29,6 +29,15 @@ deleted between two pages shifts the next; the employee includes other than
 once the school has revoked the app's access; 429 with ``Retry-After`` when scripted
 (:meth:`FakeWonde.throttle`) - Wonde publishes no rate limit.
 
+Real clients read ``contact_details.data.emails`` as four fields (``email``, ``primary``,
+``home``, ``work``: e.g. the open-source Wonde readers found by the search tool in November
+2026 read ``emails.email`` or fall back from ``work`` to ``primary`` to ``email``); what each
+holds is not published. So the fake gives each a different address (``work`` the school
+one, ``email`` and ``primary`` personal ones): a reader that takes any but ``work`` is caught.
+
+``next_link`` rewrites a page's ``meta.pagination.next`` (a page that points at itself, or at
+another host), as a broken or hostile answer would.
+
 Any other method is refused with 405 and recorded in ``writes`` (the connector has none to
 make); any other path gets a 404. Every request is recorded in ``requests``.
 """
@@ -97,6 +106,8 @@ class FakeWonde:
     writes: list[httpx.Request] = field(default_factory=list)
     # called with (resource, page number) after that page is served: a change between pages
     after_page: Callable[[str, int], None] | None = None
+    # (the request's URL, the next link Wonde would give) -> the one given instead
+    next_link: Callable[[str, str | None], str | None] | None = None
     _throttled: list[float] = field(default_factory=list)
 
     @property
@@ -134,9 +145,10 @@ class FakeWonde:
                 "contact_details": {
                     "data": {
                         "id": f"C{mis_id}",
+                        # four different addresses: only ``work`` is the school's (see above)
                         "emails": {
-                            "email": work_email,
-                            "primary": work_email,
+                            "email": f"{forename}.{surname}@personal.example".lower(),
+                            "primary": f"{mis_id}@home.example".lower(),
                             "home": None,
                             "work": work_email,
                         },
@@ -248,11 +260,14 @@ class FakeWonde:
         def link(number: int) -> str:
             return f"{base}?{urlencode({**params, 'page': str(number)})}"
 
+        following = link(page + 1) if more else None
+        if self.next_link is not None:
+            following = self.next_link(str(request.url), following)
         body = {
             "data": chunk,
             "meta": {
                 "pagination": {
-                    "next": link(page + 1) if more else None,
+                    "next": following,
                     "previous": link(page - 1) if page > 1 else None,
                     "more": more,
                     "per_page": per_page,

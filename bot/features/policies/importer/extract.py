@@ -18,7 +18,7 @@ from bot.features.policies.importer.labelled_dates import LabelledDates, find_la
 from bot.features.policies.importer.lines import prepare_lines
 from bot.features.policies.importer.linked import find_linked_policies
 from bot.features.policies.importer.people import find_people
-from bot.features.policies.importer.reading import document_title, extract_text
+from bot.features.policies.importer.reading import read_document
 from bot.features.policies.importer.values import Found, FuzzyDate, ImportedPolicy
 
 T = TypeVar("T")
@@ -28,8 +28,8 @@ __all__ = ["extract_from_lines", "extract_policy", "typed_policy"]
 
 def extract_policy(path: Path) -> ImportedPolicy:
     """Read one policy document and extract its facts; raises ``PolicyImportError``."""
-    lines = extract_text(path)
-    return extract_from_lines(lines, path.name, properties_title=document_title(path))
+    lines, title = read_document(path)
+    return extract_from_lines(lines, path.name, properties_title=title)
 
 
 def extract_from_lines(

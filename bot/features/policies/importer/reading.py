@@ -1,39 +1,51 @@
-"""Reading policy documents into lines of text: .docx (page headers first, lists as ``- item``,
-headings as ``# text``, table rows as ``cell | cell``, footers last), .pdf (its text layer), .txt
-and .md; and the title a .docx or .pdf carries in its properties.
+"""Reading policy documents into lines of text: .docx and .odt (page headers first, lists as
+``- item``, headings as ``# text``, table rows as ``cell | cell``, footers last), .pdf (its text
+layer), .txt and .md; and the title a .docx, .odt or .pdf carries in its properties.
 
-python-docx and pypdf are imported by the reader of their format: the web app loads this module,
-and they would add ~0.06 s and ~0.18 s to its start (measured).
+Every document first passes the check of every route (``check_policy_document``: what its name
+says, readable, safe to open), so what ``init`` or ``policies import`` reads is what the upload
+pages and the sweep accept. A Word, OpenDocument or PDF file is then read in a child process
+limited in memory and time (``bot.core.contained``): python-docx and pypdf never parse an
+outside file in the web process or the command itself.
 """
 
 from __future__ import annotations
 
-import zipfile
-from collections.abc import Callable, Iterable, Iterator
+import io
+import re
+from collections.abc import Iterable, Iterator
 from itertools import groupby
 from pathlib import Path
 from typing import Any
 
 from bot.core.i18n import N_
-from bot.core.pdf_reading import MAX_PDF_PAGES, PdfTooBrokenError, pypdf_guard
-from bot.core.uploads import AttachmentError, check_docx
+from bot.core.opendocument import odt_lines
+from bot.core.pdf_reading import pypdf_guard
+from bot.core.uploads import (
+    DOCUMENT_TYPES,
+    AttachmentError,
+    check_policy_document,
+    read_contained,
+)
 from bot.features.policies.importer.values import NoTextLayerError, PolicyImportError
 
-__all__ = ["SUPPORTED_SUFFIXES", "document_title", "extract_text"]
+__all__ = ["SUPPORTED_SUFFIXES", "read_document"]
 
-SUPPORTED_SUFFIXES = (".docx", ".pdf", ".txt", ".md", ".markdown")
+SUPPORTED_SUFFIXES = DOCUMENT_TYPES
 # a file of another type, by its extension ("*": any other; "": none)
 _UNSUPPORTED = {
     ".doc": N_(
-        "unsupported file type '.doc' (save it as .docx); supported: .docx, .pdf, .txt, .md"
+        "unsupported file type '.doc' (save it as .docx); supported: .docx, .odt, .pdf, .txt, .md"
     ),
-    "": N_("unsupported file type 'no extension'; supported: .docx, .pdf, .txt, .md"),
-    "*": N_("unsupported file type '%(type)s'; supported: .docx, .pdf, .txt, .md"),
+    "": N_("unsupported file type 'no extension'; supported: .docx, .odt, .pdf, .txt, .md"),
+    "*": N_("unsupported file type '%(type)s'; supported: .docx, .odt, .pdf, .txt, .md"),
 }
+Read = tuple[list[str], str | None]  # a document's lines, and the title its properties keep
 
 
-def extract_text(path: Path) -> list[str]:
-    """Lines of text from a .docx, .pdf, .txt or .md file; raises ``PolicyImportError``."""
+def read_document(path: Path) -> Read:
+    """Lines of text from a policy document, and the title its properties keep (a .docx, .odt
+    or .pdf); ``PolicyImportError`` naming the file and why it is not read."""
     if not path.exists():
         raise PolicyImportError(path, N_("file not found"))
     if path.is_dir():
@@ -41,8 +53,15 @@ def extract_text(path: Path) -> list[str]:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise PolicyImportError(path, _UNSUPPORTED.get(suffix, _UNSUPPORTED["*"]), type=suffix)
-    readers: dict[str, Callable[[Path], list[str]]] = {".docx": _read_docx, ".pdf": _read_pdf}
-    lines = readers.get(suffix, _read_plain)(path)
+    data = _read_bytes(path)
+    try:
+        check_policy_document(path.name, data)
+        reader = _READERS.get(suffix)
+        lines, title = (_plain(data), None) if reader is None else (
+            read_contained(path.name, "PDF" if suffix == ".pdf" else "file", reader, data)
+        )
+    except AttachmentError as exc:  # said as the check says it, without the file's name again
+        raise PolicyImportError(path, "%(why)s", told=exc) from None
     if not any(line.strip() for line in lines):
         if suffix == ".pdf":
             raise NoTextLayerError(
@@ -53,7 +72,7 @@ def extract_text(path: Path) -> list[str]:
                 ),
             )
         raise PolicyImportError(path, N_("no text found (the document is empty)"))
-    return lines
+    return lines, title
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -65,10 +84,8 @@ def _read_bytes(path: Path) -> bytes:
         ) from exc
 
 
-def _read_plain(path: Path) -> list[str]:
-    data = _read_bytes(path)
-    if b"\x00" in data[:8192]:
-        raise PolicyImportError(path, N_("looks like a binary file, not plain text"))
+def _plain(data: bytes) -> list[str]:
+    """Text as an editor shows it (the check refused what is not text)."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -81,27 +98,42 @@ def _read_plain(path: Path) -> list[str]:
     return lines
 
 
-def _read_docx(path: Path) -> list[str]:
-    import docx  # lazy: ~0.06 s at start; text and markdown never pay for it (module docstring)
-    from docx.opc.exceptions import PackageNotFoundError
+def _docx(data: bytes) -> Read:
+    """In the child: a Word file's lines, a page header first and a footer last."""
+    import docx  # lazy: ~0.06 s at start; in the child, the forkserver imported it once
 
-    data = _read_bytes(path)  # turns permission problems into a clear error first
-    try:
-        check_docx(path.name, data)  # measured before python-docx expands it
-    except AttachmentError as exc:
-        raise PolicyImportError(path, N_("not a readable .docx file: %(why)s"), told=exc) from None
-    try:
-        document = docx.Document(str(path))
-        # A page header is read first, as on the page; a footer last.
-        lines = list(_docx_header_footer_lines(document, "header"))
-        lines.extend(_docx_block_lines(document.iter_inner_content()))
-        lines.extend(_docx_header_footer_lines(document, "footer"))
-    # A broken .docx surfaces as any of these (lxml's XMLSyntaxError is a SyntaxError).
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
-        raise PolicyImportError(
-            path, N_("not a readable .docx file (%(why)s)"), why=_reason(exc)
-        ) from exc
-    return lines
+    document = docx.Document(io.BytesIO(data))
+    lines = list(_docx_header_footer_lines(document, "header"))
+    lines.extend(_docx_block_lines(document.iter_inner_content()))
+    lines.extend(_docx_header_footer_lines(document, "footer"))
+    return lines, str(document.core_properties.title or "").strip() or None
+
+
+# Ghostscript (10.0) writes a ligature's text the wrong way round in UTF-16: "fi" as U+6600
+# U+6900 (every reader shows "Rati昀椀ed"); such a run beside a Latin letter is put back
+_SWAPPED = "".join(chr(letter << 8) for letter in range(ord("a"), ord("z") + 1))
+_LIGATURE = re.compile(f"(?<=[A-Za-z])[{_SWAPPED}]{{1,3}}|[{_SWAPPED}]{{1,3}}(?=[a-z])")
+
+
+def _pdf(data: bytes) -> Read:
+    """In the child: a PDF's text layer, page by page (the check refused what is encrypted,
+    too long or loops), and its properties' title."""
+    from pypdf import PdfReader
+
+    with pypdf_guard():  # pypdf's warnings are counted, never logged (they quote the file)
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+        metadata = reader.metadata
+        title = str(metadata.title or "").strip() if metadata else ""
+    pages = [_LIGATURE.sub(_unswapped, page) for page in pages]
+    return [line for page in pages for line in page.splitlines()], title or None
+
+
+def _unswapped(run: re.Match[str]) -> str:
+    return "".join(chr(ord(c) >> 8) for c in run[0])
+
+
+_READERS = {".docx": _docx, ".odt": odt_lines, ".pdf": _pdf}
 
 
 def _docx_block_lines(blocks: Iterable[Any]) -> Iterator[str]:
@@ -145,55 +177,3 @@ def _docx_header_footer_lines(document: Any, which: str) -> Iterator[str]:
                 if line.strip() and line not in seen:
                     seen.add(line)
                     yield line
-
-
-def document_title(path: Path) -> str | None:
-    """The title kept in a .docx or .pdf file's properties, if any (never raises)."""
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".docx":
-            import docx
-
-            return str(docx.Document(str(path)).core_properties.title or "").strip() or None
-        if suffix == ".pdf":
-            from pypdf import PdfReader
-
-            with pypdf_guard():
-                metadata = PdfReader(path).metadata
-                return str(metadata.title or "").strip() or None if metadata else None
-    except (Exception, PdfTooBrokenError):  # an unreadable file is reported by extract_text
-        return None
-    return None
-
-
-def _read_pdf(path: Path) -> list[str]:
-    from pypdf import PdfReader
-
-    _read_bytes(path)
-    try:
-        with pypdf_guard():  # pypdf's warnings are counted, never logged (they quote the file)
-            reader = PdfReader(path)
-            if reader.is_encrypted and not reader.decrypt(""):
-                raise PolicyImportError(path, N_("the PDF is password-protected"))
-            count = len(reader.pages)  # pypdf walks the real tree: a cycle is an error
-            if count > MAX_PDF_PAGES:
-                raise PolicyImportError(
-                    path,
-                    N_("the PDF has %(count)s pages; at most %(most)s are read"),
-                    count=f"{count:,}",
-                    most=f"{MAX_PDF_PAGES:,}",
-                )
-            pages = [page.extract_text() or "" for page in reader.pages]
-    except PolicyImportError:
-        raise
-    except PdfTooBrokenError:
-        raise PolicyImportError(path, N_("not a readable PDF (it is badly damaged)")) from None
-    # pypdf raises a wide variety of exception types on malformed files; all mean "unreadable".
-    except Exception as exc:
-        raise PolicyImportError(path, N_("not a readable PDF (%(why)s)"), why=_reason(exc)) from exc
-    return [line for page in pages for line in page.splitlines()]
-
-
-def _reason(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:120]

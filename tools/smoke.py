@@ -1,6 +1,7 @@
-"""What the smoke tests of the chat apps share (``teams smoke``, ``chat smoke``): serving the
-product's web app on 127.0.0.1 in a thread, the steps' record, counting acknowledgements, and
-the command itself (run in a folder or a temporary one, print each step, exit 1 on a failure)."""
+"""What the smoke tests of the chat apps share (``tools.teams_smoke``, ``tools.chat_smoke``):
+serving the product's web app on 127.0.0.1 in a thread, the steps' record, counting
+acknowledgements, and the command itself (run in a folder or a temporary one, print each step,
+exit 1 on a failure)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -21,8 +22,9 @@ from sqlalchemy import func, select
 from bot.core.i18n import N_, say, speak
 from bot.core.models import Attestation
 from bot.engine.commands import console, err, school_language
+from bot.wiring import install
 
-__all__ = ["SmokeResult", "attestations", "free_port", "run_command", "served"]
+__all__ = ["SmokeResult", "attestations", "command", "free_port", "served"]
 
 Say = Callable[[str, bool, str], None]
 
@@ -82,6 +84,25 @@ def attestations(context: Any) -> int:
 
 _PASSED = N_("[green]passed[/]")
 _FAILED = N_("[bold red]FAILED[/]")
+
+
+def command(run_smoke: Callable[[Path, Say], SmokeResult], *, serving: str, prefix: str,
+            failed: str, about: str) -> typer.Typer:
+    """The smoke test's command line (``--folder DIR``; ``about``: its help): run it in
+    ``folder`` (a temporary one when None), print each step, and exit 1 if one failed
+    (``failed`` names the test; ``serving``: the first line, the catalogue's). Its lines are in
+    the language of the school set up where it runs (the technician's; the demo it builds is
+    the fictional English school), English where there is none."""
+    tool = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+    @tool.command(help=about)
+    def smoke(folder: Annotated[Path | None, typer.Option(
+        "--folder", help="Where to build the fictional school (default: a temporary folder, "
+        "deleted afterwards).")] = None) -> None:
+        install()  # the features' sweep steps, as ``compliance-bot`` hands them to the engine
+        run_command(run_smoke, folder, serving=serving, prefix=prefix, failed=failed)
+
+    return tool
 
 
 def run_command(

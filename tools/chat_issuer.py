@@ -1,4 +1,4 @@
-"""A local stand-in for Google's token issuers, for ``compliance-bot chat smoke`` and the tests:
+"""A local stand-in for Google's token issuers, for ``tools.chat_smoke`` and the tests:
 RSA keys with self-signed certificates published as Google publishes its own (a JSON object of
 PEM certificates by key id, with ``Cache-Control: max-age``), and tokens in both of the forms
 Chat sends, signed with google-auth's own signer. Nothing here is trusted by the product unless

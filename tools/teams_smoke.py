@@ -1,5 +1,5 @@
-"""``compliance-bot teams smoke``: the Teams bot's ``/api/messages`` driven end to end on this
-computer, before going live (deploy/teams/smoke-test.md).
+"""``uv run python -m tools.teams_smoke``: the Teams bot's ``/api/messages`` driven end to end
+on this computer, before going live (deploy/teams/smoke-test.md).
 
 It builds the fictional demo school in a temporary folder, serves the product's web app and a
 local stand-in for the Bot Framework's token issuer, both on 127.0.0.1 only, and sends the
@@ -36,7 +36,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bot.cli.smoke import SmokeResult, attestations, free_port, run_command, served
 from bot.core.context import AppContext
 from bot.core.i18n import N_
 from bot.core.models import Duty, OutboxMessage, Person
@@ -44,8 +43,9 @@ from bot.core.settings import M365Settings
 from bot.demo.builder import build_demo
 from bot.features.teamsbot.cards import ACK_VERB, REFRESH_VERB
 from bot.web.app import create_app
+from tools.smoke import SmokeResult, attestations, command, free_port, served
 
-__all__ = ["SmokeResult", "run_smoke", "smoke_command"]
+__all__ = ["SmokeResult", "app", "run_smoke"]
 
 BOT_ISSUER = "https://api.botframework.com"  # what the Bot Framework's tokens say
 TENANT = "00000000-0000-4000-8000-00000000a001"  # fictional, as in the guides
@@ -246,12 +246,12 @@ def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -
     return result
 
 
-def smoke_command(folder: Path | None) -> None:
-    """``compliance-bot teams smoke``: run it, print each step, exit 1 if one failed."""
-    run_command(
-        run_smoke,
-        folder,
-        prefix="compliance-bot-smoke-",
-        failed="Teams",
-        serving=N_("Building the demo school and serving the bot on 127.0.0.1 …"),
-    )
+app = command(
+    run_smoke, prefix="compliance-bot-smoke-", failed="Teams",
+    serving=N_("Building the demo school and serving the bot on 127.0.0.1 …"),
+    about="Drive the Teams bot's /api/messages end to end on this computer: a fictional school, "
+    "a local token issuer on 127.0.0.1, the activities Teams sends (deploy/teams/smoke-test.md).",
+)
+
+if __name__ == "__main__":
+    app()

@@ -1,9 +1,9 @@
-"""``compliance-bot chat smoke``: the Google Chat app's ``/api/chat`` driven end to end on this
-computer, before going live (deploy/google.md, "Chat app").
+"""``uv run python -m tools.chat_smoke``: the Google Chat app's ``/api/chat`` driven end to end
+on this computer, before going live (deploy/google.md, "Chat app").
 
 It builds the fictional demo school in a temporary folder, serves the product's web app on
 127.0.0.1 only, set up as a Workspace add-on whose tokens come from a local stand-in for
-Google's issuer (``bot.cli.chat_issuer``: its own keys and certificates, handed to the token
+Google's issuer (``tools.chat_issuer``: its own keys and certificates, handed to the token
 checker's key cache in place of Google's certificate endpoints), and sends the events Google
 Chat sends, in the add-on's shape, each with an ID token the local issuer signed:
 
@@ -29,8 +29,6 @@ import httpx
 from sqlalchemy import select
 
 from bot import wiring
-from bot.cli.chat_issuer import LocalGoogle, LocalKey
-from bot.cli.smoke import SmokeResult, attestations, free_port, run_command, served
 from bot.core.config import store as config_store
 from bot.core.context import AppContext
 from bot.core.i18n import N_
@@ -38,8 +36,11 @@ from bot.core.models import Duty, Person, utcnow
 from bot.core.settings import GoogleSettings
 from bot.demo.builder import build_demo
 from bot.web.app import create_app
+from connectors.google.chat_tokens import ChatKeys
+from tools.chat_issuer import LocalGoogle, LocalKey
+from tools.smoke import SmokeResult, attestations, command, free_port, served
 
-__all__ = ["run_smoke", "smoke_command"]
+__all__ = ["app", "run_smoke"]
 
 PROJECT = "123456789012"  # fictional, as in the guide
 DM = {"name": "spaces/smoke-dm", "spaceType": "DIRECT_MESSAGE", "singleUserBotDm": True}
@@ -108,7 +109,7 @@ def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -
             )
         }
     )
-    keys = wiring.chat_keys(google.fetch)  # the local issuer's certificates, not Google's
+    keys = ChatKeys(fetch=google.fetch)  # the local issuer's certificates, not Google's
     saved = wiring.ADAPTERS
     wiring.ADAPTERS = dataclasses.replace(saved, chat_tokens=lambda s: wiring.chat_tokens(s, keys))
     try:
@@ -225,12 +226,12 @@ def _steps(
     )
 
 
-def smoke_command(folder: Path | None) -> None:
-    """``compliance-bot chat smoke``: run it, print each step, exit 1 if one failed."""
-    run_command(
-        run_smoke,
-        folder,
-        serving=N_("Building the demo school and serving the Chat app on 127.0.0.1 …"),
-        prefix="compliance-bot-chat-smoke-",
-        failed="Google Chat",
-    )
+app = command(
+    run_smoke, prefix="compliance-bot-chat-smoke-", failed="Google Chat",
+    serving=N_("Building the demo school and serving the Chat app on 127.0.0.1 …"),
+    about="Drive the Google Chat app's /api/chat end to end on this computer: a fictional "
+    "school, a local token issuer, the events Google Chat sends (deploy/google.md, 'Chat app').",
+)
+
+if __name__ == "__main__":
+    app()
