@@ -386,9 +386,7 @@ def text_of(data: object) -> str | Lazy:
     return said if isinstance(said, Lazy) else str(said)
 
 
-def nmsg(singular: str, plural: str, n: int, /, **values: object) -> Msg:
-    """A ``Msg`` with a plural form chosen by ``n`` (``num`` is ``n`` unless given)."""
-    return Msg(singular, plural, n, **values)
+nmsg = Msg  # a ``Msg`` with a plural form chosen by ``n`` (``num`` is ``n`` unless given)
 
 
 class Capital(Lazy):
@@ -405,9 +403,7 @@ class Capital(Lazy):
         return text[:1].upper() + text[1:]
 
 
-def capital(value: object) -> Lazy:
-    """``value`` said with a capital first letter (``Capital``)."""
-    return Capital(value)
+capital = Capital  # ``value`` said with a capital first letter
 
 
 def lowered(value: object) -> Lazy:

@@ -47,7 +47,9 @@ class _Moment(Lazy):
 
     __slots__ = ("english", "local", "welsh")
 
-    def __init__(self, moment: datetime, english: str, welsh: str) -> None:
+    def __init__(
+        self, moment: datetime, english: str = "%a %d %b", welsh: str = "EEE dd MMM"
+    ) -> None:
         self.local, self.english, self.welsh = to_local(moment), english, welsh
 
     def said(self, language: str) -> str:
@@ -56,10 +58,9 @@ class _Moment(Lazy):
             f"{self.local:%H:%M}"
 
 
-def moment_words(moment: datetime, english: str = "%a %d %b", welsh: str = "EEE dd MMM") -> Lazy:
-    """A moment in the school's zone: its day (``english``: a strftime pattern; ``welsh``:
-    babel's) and its time: 'Mon 23 Nov 09:30', 'Llun 23 Tach 09:30'."""
-    return _Moment(moment, english, welsh)
+# a moment in the school's zone: its day (``english``: a strftime pattern; ``welsh``: babel's)
+# and its time: 'Mon 23 Nov 09:30', 'Llun 23 Tach 09:30'
+moment_words = _Moment
 
 
 def when_words(moment: datetime, now: datetime) -> Msg:

@@ -213,7 +213,7 @@ def new_account(
 @router.get("/accounts/{account_id}", include_in_schema=False)
 def account_page(request: Request, account_id: int, error: str | None = None) -> Response:
     """One account: holders and their signature state, custodian, handover."""
-    return _account_page(request, account_id, error)
+    return _account_page(request, account_id, Msg(error) if error else None)
 
 
 def _account_page(request: Request, account_id: int, error: Text | None) -> Response:

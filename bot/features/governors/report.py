@@ -391,9 +391,7 @@ def _title(report: GovernorsReport, words: Words | None) -> str:
                        term=term_name(report.term.name), of=_governors_of(words)))
 
 
-def _(message: str) -> str:
-    """A sentence of the catalogue in the active language, its placeholders left to fill."""
-    return say(message)
+_ = say  # a sentence of the catalogue in the active language (placeholders left to fill)
 
 
 def _write_pdf(doc: A4Report, report: GovernorsReport, words: Words | None) -> None:

@@ -150,14 +150,10 @@ ENTRY_KINDS: dict[str, str] = {  # translated where shown
 
 def illegal_content_advice(words: Words) -> Msg:
     """What to do with suspected illegal content, naming the school's safeguarding lead."""
-    return Msg(
-        N_(
-            "Suspected illegal content: do not view, copy or forward the images or messages. "
-            "Secure the device (do not switch it on or off; lock it away). Tell the %(dsl)s "
-            "now — the %(dsl)s decides whether to involve the police."
-        ),
-        dsl=Msg(words.dsl),
-    )
+    return Msg(N_(
+        "Suspected illegal content: do not view, copy or forward the images or messages. "
+        "Secure the device (do not switch it on or off; lock it away). Tell the %(dsl)s "
+        "now — the %(dsl)s decides whether to involve the police."), dsl=Msg(words.dsl))
 
 
 MAX_WHAT = 20_000
@@ -324,9 +320,7 @@ def describe_clock(rule: ClockRule, day_ends: time | None = None) -> Msg:
         "%(count)s school day, at the time of day it started; weekends, bank holidays and "
         "the school's holidays are not counted",
         "%(count)s school days, at the time of day it started; weekends, bank holidays and "
-        "the school's holidays are not counted",
-        n, count=count,
-    )
+        "the school's holidays are not counted", n, count=count)
 
 
 # the triage sentences of ``clock_summary``, each whole (never assembled from pieces)

@@ -644,15 +644,9 @@ def ask_answers(
     ``read``: how the policy folder is read; ``adding``: the install a school joins, whose
     platform, address and settings source stand)."""
     _ask(progress, ("school", "name"), lambda: typer.prompt("School name"))
-    _ask(
-        progress,
-        ("school", "country"),
-        lambda: _choice(
-            "Nation (its bank holidays, and the safeguarding words and law it uses)",
-            NATIONS,
-            DEFAULT_NATION,
-        ),
-    )
+    _ask(progress, ("school", "country"), lambda: _choice(
+        "Nation (its bank holidays, and the safeguarding words and law it uses)", NATIONS,
+        DEFAULT_NATION))
     # English: asked before the school's language is chosen
     if _ask(progress, ("school", "independent"), lambda: typer.confirm(
             "Is it an independent school, run by its proprietor?", default=False)):
@@ -680,43 +674,24 @@ def ask_answers(
         _ask(progress, ("base_url",), lambda: typer.prompt(say("Web address staff will use"),
                                                            default=settings.base_url))
     if platform == "google" and adding is None:
-        _ask(
-            progress,
-            ("platform_settings", "USER_QUERY"),
-            lambda: str(
-                typer.prompt(
-                    say(
-                        "Which Google accounts are staff? Only members of the role groups you name "
-                        "are read; an Admin SDK user search narrows them, or, with no role group, "
-                        "the whole domain, e.g. orgUnitPath='/Staff' (Enter: no search)"
-                    ),
-                    default="",
-                    show_default=False,
-                )
-            ).strip(),
-        )
+        _ask(progress, ("platform_settings", "USER_QUERY"), lambda: str(typer.prompt(
+            say("Which Google accounts are staff? Only members of the role groups you name "
+                "are read; an Admin SDK user search narrows them, or, with no role group, "
+                "the whole domain, e.g. orgUnitPath='/Staff' (Enter: no search)"),
+            default="", show_default=False)).strip())
     people: list[DirectoryPerson] = []
     if platform == "local":
         people = _directory(progress)
     given = progress.get(("directory",))
     source: Text = Path(given).name if given else Msg(THE_DIRECTORY)
     _people(progress, people, source)
-    local = school_words_for(str(progress.get(("school", "country")) or DEFAULT_NATION))
+    local = _words(progress)
     _ask(progress, ("terms",), lambda: _terms(Msg(local.local_authority)))
-    folder = _ask(
-        progress,
-        ("policies",),
-        lambda: _existing(say("Policy folder (.docx, .pdf, .md)"), folder=True),
-    )
+    folder = _ask(progress, ("policies",),
+                  lambda: _existing(say("Policy folder (.docx, .pdf, .md)"), folder=True))
     if not progress.has(("requirements",)):
         _policy_questions(progress, Path(folder), people, read)
-    _ask(
-        progress,
-        ("settings_source",),
-        lambda: _choice(
-            say("Manage settings on the web pages (recommended) or in school.yaml"),
-            ("web", "file"),
-            "web",
-        ),
-    )
+    _ask(progress, ("settings_source",), lambda: _choice(  # (a joining school: the install's)
+        say("Manage settings on the web pages (recommended) or in school.yaml"), ("web", "file"),
+        "web"))
     return Answers.model_validate(progress.data)
