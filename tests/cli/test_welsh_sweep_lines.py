@@ -1,0 +1,211 @@
+"""What a business manager reads every day at the terminal — ``sweep``'s lines for
+each school (the cycle's day, the directory's changes, the duties, the steps' counts, the
+reminders' table and stages, a day that is not a school day, a dry run, what was delivered) and
+``status``'s (the headline, the six tiles, "Nothing needs you now", the four tables) — in the
+school's language: Welsh in ``cy``, Welsh first then English in ``cy+en``, English as main
+printed it in ``en`` (the English lines below are main's). A scan fails on a line these
+functions of ``bot/cli/render.py`` write in English words of their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from bot.cli.main import app
+from bot.core.i18n import BETWEEN
+from tests.support.helpers import SchoolBuilder
+
+ROOT = Path(__file__).parents[2]
+ENV = {"COLUMNS": "1000", "COMPLIANCE_BOT_SECRET_KEY": "a-long-enough-secret-key-for-these-tests-0"}
+
+
+def _said(language: str, welsh: str, english: str) -> str:
+    return {"cy": welsh, "cy+en": f"{welsh}{BETWEEN}{english}", "en": english}[language]
+
+
+def _school(home: Path, language: str) -> SchoolBuilder:
+    """A Welsh school asking its four staff to acknowledge one policy."""
+    school = SchoolBuilder(home)
+    school.school["country"] = "wales"
+    school.school["language"] = language
+    school.policy("safeguarding", "1", title="Safeguarding", published="2026-11-02")
+    school.requirement(
+        id="ack", kind="acknowledge_policy", policy="safeguarding", audience={"roles": ["staff"]}
+    )
+    school.installed()
+    return school
+
+
+def _run(school: SchoolBuilder, *args: str) -> list[str]:
+    env = {**ENV, "COMPLIANCE_BOT_HOME": str(school.home)}
+    result: Result = CliRunner().invoke(app, list(args), env=env)
+    assert result.exit_code == 0, result.output
+    return [line.rstrip() for line in result.stdout.splitlines()]
+
+
+@pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
+def test_a_dry_run_and_a_day_off_are_said_in_the_schools_language(
+    tmp_path: Path, language: str
+) -> None:
+    school = _school(tmp_path / "school", language)
+    _run(school, "sweep", "--no-send", "--as-of", "2026-11-23")
+    dry = _run(school, "sweep", "--dry-run", "--as-of", "2026-11-24")
+    assert (
+        _said(language, "Nodiadau atgoffa: dim i'w hanfon heddiw.", "Reminders: none due today.")
+        in dry
+    )
+    assert dry[-1] == _said(
+        language,
+        "Rhediad prawf: ni ysgrifennwyd nac anfonwyd dim.",
+        "Dry run: nothing was written or sent.",
+    )
+    saturday = _run(school, "sweep", "--no-send", "--as-of", "2026-11-28")
+    assert (
+        _said(
+            language,
+            "Nid yw'n ddiwrnod ysgol: dim nodiadau atgoffa heddiw.",
+            "Not a school day: no reminders today.",
+        )
+        in saturday
+    )
+    day = _said(
+        language,
+        "cylch dydd Sadwrn 28 Tachwedd 2026",
+        "cycle as of Saturday 28 November 2026",
+    )
+    assert any(f" Oak Test School — {day} ─" in line for line in saturday)
+
+
+@pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
+def test_status_and_its_dashboard_are_said_in_the_schools_language(
+    tmp_path: Path, language: str
+) -> None:
+    school = _school(tmp_path / "school", language)
+    _run(school, "sweep", "--no-send", "--as-of", "2026-11-23")
+    lines = _run(school, "status")
+    said = "\n".join(lines)
+    assert (
+        _said(
+            language,
+            "Cadarnhadau: 0% (targed 95%)   Hyfforddiant: 100%   Dyletswyddau hwyr: 0   "
+            "Adroddiadau agored: 0",
+            "Acknowledgements: 0% (target 95%)   Training: 100%   Overdue duties: 0   "
+            "Open reports: 0",
+        )
+        in lines
+    )
+    tiles = (
+        ("polisïau wedi'u cadarnhau", "policies acknowledged"),
+        ("0 o 4 · targed 95%", "0 of 4 · target 95%"),
+        ("cyfrifon â deiliaid heb lofnodi", "accounts with unsigned holders"),
+        ("0 o drosglwyddiadau yn angenrheidiol", "0 handovers needed"),
+        ("adolygiadau polisi hwyr", "policy reviews overdue"),
+        ("0 i'w gwneud o fewn 30 diwrnod", "0 due within 30 days"),
+        ("0 o derfynau amser yn rhedeg, 0 yn hwyr", "0 deadlines running, 0 overdue"),
+        ("o 4 ar agor · 5 o bobl", "of 4 open · 5 people"),
+    )
+    for welsh, english in tiles:
+        assert f"│ {_said(language, welsh, english)} " in said, english
+    assert _said(language, "Does dim angen chi nawr.", "Nothing needs you now.") in lines
+    for welsh, english in (
+        ("Polisïau", "Policies"),
+        ("Cyfrifon swyddogol", "Official accounts"),
+        (
+            "Adroddiadau agored yn ôl brys ac oed (niferoedd yn unig)",
+            "Open reports by urgency and age (counts only)",
+        ),
+    ):
+        assert _said(language, welsh, english) in (line.strip() for line in lines)
+    reports = "┃ " + _said(language, "Brys", "Urgency")
+    assert any(line.startswith(reports) for line in lines)
+    if language == "en":  # the urgencies and age bands as stored, as main printed them
+        assert any(line.startswith("│ immediate ") for line in lines)
+    else:  # the web dashboard's headings
+        assert any(
+            line.startswith("│ " + _said(language, "Ar unwaith", "Immediate")) for line in lines
+        )
+        assert _said(language, "Heddiw", "Today") in said
+
+
+# the functions of bot/cli/render.py this set made the catalogue's
+SAID = {
+    "print_sweep",
+    "_sweep_day",
+    "_directory_line",
+    "_duties_line",
+    "_step_count",
+    "_stage_count",
+    "_print_reminders",
+    "_tiles",
+    "_print_attention",
+    "_heads",
+    "_sentence",
+    "_policies_table",
+    "_training_table",
+    "_accounts_table",
+    "_reports_table",
+}
+# not words a person reads: rich's styles and justification, the stored keys compared with,
+# languages, babel's date patterns and locale, the separators
+_NOT_SAID = {
+    "bold green",
+    "bold yellow",
+    "bold red",
+    "bold",
+    "red",
+    "green",
+    "yellow",
+    "right",
+    "bad",
+    "overdue",
+    "due soon",
+    "_errors",
+    "cy",
+    "cy+en",
+    "en",
+    "EEEE dd MMMM y",
+}
+
+
+@pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
+def test_remind_says_its_plan_in_the_schools_language(tmp_path: Path, language: str) -> None:
+    school = _school(tmp_path / "school", language)
+    lines = _run(school, "remind", "--as-of", "2026-11-23")
+    said = " ".join(line.strip() for line in lines)
+    assert (
+        _said(
+            language,
+            "Oak Test School — nodiadau atgoffa ar gyfer Llun 23 Tach 2026",
+            "Oak Test School — reminders as of Mon 23 Nov 2026",
+        )
+        in said
+    )
+    header = next(line for line in lines if line.startswith("┃"))
+    assert [cell.strip() for cell in header.strip("┃").split("┃")] == [
+        _said(language, welsh, english)
+        for welsh, english in (
+            ("At", "To"),
+            ("Eitemau", "Items"),
+            ("Nodyn atgoffa", "Reminder"),
+            ("Copi at", "Copied"),
+        )
+    ]
+    assert lines[-1] == _said(
+        language,
+        "Byddai 4 o negeseuon e-bost yn cael eu hanfon. Ni chofnodwyd dim.",
+        "4 emails would be sent. Nothing was recorded.",
+    )
+    saturday = " ".join(_run(school, "remind", "--as-of", "2026-11-28"))
+    assert (
+        _said(
+            language,
+            "Oak Test School: nid yw dydd Sadwrn 28 Tachwedd yn ddiwrnod ysgol — ni fyddai "
+            "nodiadau atgoffa'n mynd heddiw.",
+            "Oak Test School: Saturday 28 November is not a school day — no reminders would go "
+            "today.",
+        )
+        in saturday
+    )

@@ -1,0 +1,323 @@
+"""The school's language: the school's settings pages (``/setup`` and ``/admin/...``:
+people in roles, policies and one policy, term dates, requirements and one requirement,
+reading editions, where the settings are managed) in a Welsh-medium school have no English left
+in them (the check of ``tests/core/test_i18n.py``: word by word, values the test filled in taken
+out), and an admin's form refused is told in Welsh as precisely as in English: the box, the
+line, what they typed, the file.
+
+Through the real app (SQLite, settings kept on the web pages, signed in as the office's
+administrator): each page, and each form sent wrong. Rendered directly: what a page shows only
+after an upload (the documents read, a calendar read, an edition registered) and the trust's
+schools. A dual-language school shows Welsh first, then English; an English school reads as
+before (``tests/features/setup/test_web.py``, and a few sentences here).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import time_machine
+from fastapi.testclient import TestClient
+
+from bot.core import setup_state
+from bot.core.config import store as config_store
+from bot.core.context import AppContext
+from bot.core.i18n import said_in
+from bot.engine.sweep import run_sweep
+from bot.web.app import create_app
+from tests.core.test_i18n import (
+    FILLED,
+    SCHOOL_NAME,
+    _base,
+    _english_left,
+    _page,
+    _person,
+    _Visible,
+    _words,
+    school,
+)
+from tests.core.test_i18n import catalogue as catalogue
+from tests.core.test_i18n import english_words as english_words
+from tests.support.helpers import Row, SchoolBuilder, at
+from tests.support.speech import catalogue_in, in_language
+
+TODAY = date(2026, 3, 16)  # a Monday in term
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+POLICY_A = "Polisi Diogelwch Ar-lein"  # the school's own titles, in Welsh
+POLICY_B = "Polisi Defnydd Derbyniol y Cyfryngau Cymdeithasol"
+COURSE = "Hyfforddiant diogelu"
+PEOPLE = [
+    Row("head@oak.example", "Heledd Huws", "staff", "All Staff;Leadership", title="Headteacher"),
+    Row("line@oak.example", "Llinos Lewis", "staff", "All Staff", "head@oak.example"),
+    Row("amy@oak.example", "Alys Rhys", "staff", "All Staff", "line@oak.example"),
+    Row("gov@oak.example", "Gwyn Gruffydd", "governor", "Governors"),
+    Row("office@oak.example", "Olwen Owen", "staff", "All Staff"),
+]
+# what the test (or the directory, or the files it wrote) filled in
+OURS = (
+    *FILLED,
+    *(p.name for p in PEOPLE),
+    *(p.email for p in PEOPLE),
+    POLICY_A,
+    POLICY_B,
+    COURSE,
+    "school.yaml",
+    "online-safety.md",
+    "social-media-aup.md",
+    "online-safety",  # a requirement with no title of its own is named by its policy's id
+    "2025.1",
+)
+
+
+@dataclass
+class Site:
+    """The app of a Welsh-medium school whose settings are kept on the web pages, signed in
+    as the office's administrator."""
+
+    ctx: AppContext
+    client: TestClient
+
+    def csrf(self, path: str) -> str:
+        found = CSRF.search(self.client.get(path).text)
+        assert found is not None, path
+        return found.group(1)
+
+
+def _built(home: Any, language: str) -> AppContext:
+    builder = SchoolBuilder(home, people=list(PEOPLE))
+    in_language(language, lambda: builder.school.update(
+        name=SCHOOL_NAME, country="wales", admins=["office@oak.example"]
+    ))
+    builder.policy("online-safety", "2025.1", title=POLICY_A, next_review="2026-09-01")
+    builder.policy("social-media-aup", "2025.1", title=POLICY_B, aup=True, next_review="2026-09-01")
+    builder.requirement(
+        id="ack-online-safety",
+        kind="acknowledge_policy",
+        policy="online-safety",
+        audience={"roles": ["staff"]},
+    )
+    builder.requirement(
+        id="training", kind="complete_training", course=COURSE, audience={"roles": ["staff"]}
+    )
+    context = builder.context(None, demo=True)
+    run_sweep(
+        context.store,
+        context.settings,
+        context.config,
+        context.connectors,
+        as_of=TODAY,
+        now=at(TODAY),
+        deliver=False,
+    )
+    with context.store.transaction() as session:
+        setup_state.begin_setup(session, source="web", by="it@oak.example", now=at(TODAY))
+        config_store.save(session, context.config, by="it@oak.example", now=at(TODAY), note="x")
+    context.__dict__.pop("config", None)
+    return context
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """One Welsh-medium school for the module, the office's administrator signed in."""
+    context = _built(tmp_path_factory.mktemp("cy-e") / "school", "cy")
+    with (
+        time_machine.travel(at(TODAY), tick=True),
+        TestClient(create_app(context.settings, context), base_url="http://testserver") as client,
+    ):
+        made = Site(context, client)
+        answer = client.post(
+            "/signin",
+            data={"email": "office@oak.example", "csrf_token": made.csrf("/signin")},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303
+        yield made
+    context.store.dispose()
+
+
+def _texts(html: str) -> tuple[str | None, list[str]]:
+    parser = _Visible()
+    parser.feed(html)
+    return parser.lang, parser.texts
+
+
+def _left(texts: list[str], english: set[str]) -> list[str]:
+    plain = []
+    for text in texts:
+        for value in sorted(OURS, key=len, reverse=True):
+            text = text.replace(value, " ")
+        plain.append(text)
+    return _english_left(plain, english)
+
+
+def _held_back(catalogue: Any) -> set[str]:
+    """Words of the catalogue's unconfirmed terms (fuzzy: shown in English, counted)."""
+    return set().union(
+        *(
+            _words(" ".join(m.id) if isinstance(m.id, tuple) else m.id)
+            for m in catalogue
+            if m.fuzzy and m.id
+        )
+    )
+
+
+PAGES = (
+    "/admin/roles",
+    "/admin/policies",
+    "/admin/policies/online-safety",
+    "/admin/policies/social-media-aup",
+    "/admin/terms",
+    "/admin/requirements",
+    "/admin/requirements/ack-online-safety",
+    "/admin/requirements/training",
+    "/admin/editions",
+    "/admin/settings",
+    "/admin/settings?saved=1",
+    "/admin/policies/online-safety?saved=version",
+)
+
+
+# --------------------------------------------------------------------------- rendered directly
+
+
+def _admin(language: str = "cy") -> dict[str, Any]:
+    return {
+        **_base(_person("staff", "admin"), language),
+        "editable": True,
+        "file_managed": "",
+        "saved": False,
+        "errors": [],
+        "error_field": None,
+        "request": SimpleNamespace(query_params={}),
+    }
+
+
+def test_what_the_pages_show_after_an_upload_is_welsh(english_words: set[str]) -> None:
+    welsh = school("cy")
+    results = [
+        SimpleNamespace(
+            file_name="diogelu.pdf",
+            entry={"id": "a", "title": POLICY_A},
+            new=new,
+            found=[],
+            needs_answer=[],
+            asks_review=False,
+            checks=[],
+        )
+        for new in (True, False)
+    ]
+    lang, texts = _page(
+        "admin_policies.html",
+        {
+            **_admin(),
+            "school": welsh,
+            "accept": ".pdf",
+            "results": results,
+            "left_out": [],
+            "typed": dict.fromkeys(
+                ("title", "version", "adopted", "next_review", "approving_body"), ""
+            ),
+        },
+    )
+    assert lang == "cy" and not _left(texts, english_words)
+    assert "2 o ddogfennau wedi'u darllen a'u cadw" in texts
+    read = SimpleNamespace(terms=[1, 2, 3], inset_days=[1], holidays=[], ignored=[])
+    form = {"terms": "", "inset_days": "", "holidays": ""}
+    lang, texts = _page(
+        "admin_terms.html",
+        {**_admin(), "school": welsh, "form": form, "read": read, "calendar_name": "cal.ics"},
+    )
+    assert lang == "cy" and not _left([t.replace("cal.ics", " ") for t in texts], english_words)
+    assert "Tymhorau: 3; diwrnodau HMS: 1; diwrnodau eraill y mae'r ysgol ar gau: 0." in texts
+    for already in (False, True):
+        registered = {"title": POLICY_A, "edition": "2026", "day": TODAY, "already": already}
+        lang, texts = _page(
+            "admin_editions.html",
+            {
+                **_admin(),
+                "school": welsh,
+                "accept": ".pdf",
+                "audiences": [],
+                "without_edition": [POLICY_B, POLICY_A],
+                "form": {},
+                "registered": registered,
+            },
+        )
+        assert lang == "cy" and not _left(texts, english_words)
+        assert already or "o ddydd Llun 16 Mawrth 2026" in " ".join(texts)
+
+
+def test_the_trust_schools_and_the_steps_are_welsh_and_english_reads_as_before(
+    english_words: set[str],
+) -> None:
+    from bot.features.setup.rules import setup_steps
+
+    welsh = school("cy")
+    trust = [
+        {"id": "a", "name": SCHOOL_NAME, "sending": True},
+        {"id": "b", "name": SCHOOL_NAME, "sending": False},
+        {"id": "c", "name": SCHOOL_NAME, "sending": False},
+    ]
+    context = {
+        **_admin(),
+        "school": welsh,
+        "steps": in_language("cy", lambda: setup_steps(welsh, "file")),
+        "report_clocks": [],
+        "failing_jobs": ["x"],
+        "settings_problems": [],
+        "nobody_owes": "Nobody owes anything: the school asks for acknowledgements or "
+        "training, but no one in the directory has a role those requirements ask (staff, "
+        "volunteer, supply…). Check the role table (job titles) and the roles in the "
+        "staff list; `compliance-bot directory status` lists the posts still to map.",
+        "without_edition": [POLICY_A],
+        "trust_schools": trust,
+        "preview": True,
+    }
+    lang, texts = _page("setup.html", context)
+    assert lang == "cy" and not _left([t for t in texts if t != "x"], english_words)
+    assert f"{SCHOOL_NAME}: mewn rhagolwg" in [t.strip() for t in texts]
+    english = setup_steps(school("en"), "web")
+    assert [s.summary for s in english] == [
+        SCHOOL_NAME,
+        "1 person named so far; no DSP yet",
+        "0 policies",
+        "0 terms, 0 INSET days",
+        "0 requirements",
+        "on these pages",
+    ]
+
+
+def test_a_dual_language_school_shows_welsh_then_english() -> None:
+    both = school("cy+en")
+    context = {
+        **_admin("cy+en"),
+        "school": both,
+        "form": {"terms": "", "inset_days": "", "holidays": ""},
+        "read": None,
+    }
+    lang, texts = _page("admin_terms.html", context, "cy+en")
+    assert lang == "cy"
+    assert "Dyddiadau tymor / Term dates" in texts
+    assert catalogue_in("cy+en").gettext("Save term dates") == (
+        "Cadw'r dyddiadau tymor / Save term dates"
+    )
+    # a refusal too: each half names the line and what was typed
+    from bot.features.setup.rules import SetupError, parse_terms
+
+    with pytest.raises(SetupError) as refused:
+        parse_terms("Hydref 1, 2026-09-02, cyn bo hir", TODAY)
+    assert said_in("cy+en", refused.value.msg) == (
+        "Tymhorau, llinell 1: nid yw “cyn bo hir” yn ddyddiad; ysgrifennwch ef fel 2026-09-02. / "
+        "Terms, line 1: “cyn bo hir” is not a date; write it like 2026-09-02."
+    )
+    assert str(refused.value) == (
+        "Terms, line 1: “cyn bo hir” is not a date; write it like 2026-09-02."
+    )
+
+
