@@ -19,6 +19,7 @@ from bot.core.outbox.delivery import AdminAlerts, trouble
 from bot.core.settings import load_settings
 from bot.engine.maintenance import run_maintenance
 from bot.engine.sweep import run_sweep
+from bot.engine.sweep_worker import queue_tick, work
 from bot.features.reports.forms import poll_forms
 from bot.wiring import install
 
@@ -60,9 +61,16 @@ def _context(home: str | None) -> AppContext:
 
 
 def sweep_job(home: str | None = None) -> None:
-    """Run one cycle; delivery is left to the dispatch job."""
+    """Run one cycle; delivery is left to the dispatch job. On PostgreSQL the cycle is a tick:
+    every school queued, then swept here with any sweep workers (``bot.engine.sweep_worker``)."""
     ctx = _context(home)
     config = load_org(ctx.settings, ctx.store)  # the settings are read afresh every cycle
+    if not ctx.store.is_sqlite:
+        queued = queue_tick(ctx.store, config, utcnow())
+        swept = work(ctx.store, ctx.settings, lambda: load_org(ctx.settings, ctx.store),
+                     ctx.connectors)
+        log.info("sweep: %d school(s) queued, %d swept here", queued, swept)
+        return
     results, _ = run_sweep(ctx.store, ctx.settings, config, ctx.connectors, deliver=False,
                            keep_reminders=False)
     for r in results:

@@ -25,6 +25,7 @@ from bot.cli.language import language_app
 from bot.cli.maintenance import maintenance
 from bot.cli.mis import mis_app
 from bot.cli.outbox import outbox_app
+from bot.cli.sweeps import queue_now, sweeps
 from bot.core.config import ConfigError
 from bot.core.i18n import N_, Dated, nsay, say, shared_language, speak
 from bot.engine.commands import (
@@ -54,6 +55,7 @@ from bot.features.scr.cli import scr_app
 from bot.features.setup.cli import init_command
 from bot.features.tasks.cli import reviews_app
 from bot.features.training.cli import training_app
+from bot.features.trust.cli import trust_app
 from bot.features.visitors.cli import visitors_app
 
 if TYPE_CHECKING:
@@ -100,6 +102,7 @@ for _group, _name in (
     (mis_app, "mis"),
     (language_app, "language"),
     (roles_app, "roles"),
+    (trust_app, "trust"),
 ):
     app.add_typer(_group, name=_name)
 app.command("start-sending")(start_sending)
@@ -147,6 +150,9 @@ _LINKS_LOCAL = N_(
     "COMPLIANCE_BOT_BASE_URL to the address staff use."
 )
 _DELIVERING = N_("Delivering the outbox — Ctrl-C to stop.")
+_SWEEP_WORKER_SQLITE = N_("sweep workers share the sweep on PostgreSQL: on SQLite, "
+                          "`compliance-bot run` sweeps every school in one process.")
+_SWEPT_HERE = N_("Stopped. Schools swept by this worker: %(num)d.")
 _ALL_INTERFACES = ("0.0.0.0", "::")  # noqa: S104 - compared with, never bound here
 
 
@@ -269,6 +275,11 @@ def run(
             "on its own with --scheduler-only).",
         ),
     ] = 1,
+    sweep_worker: Annotated[bool, typer.Option(
+        "--sweep-worker", help="Only sweep the schools the scheduler queues (PostgreSQL; run "
+        "as many as you like).")] = False,
+    until_idle: Annotated[bool, typer.Option(
+        "--until-idle", help="With --sweep-worker: stop once no school is queued.")] = False,
 ) -> None:
     """Start the web app and the (single) scheduler process."""
     from bot.web.serving import scrub_root_logging
@@ -284,6 +295,14 @@ def run(
         from schedules.runner import run_forever
 
         run_forever(ctx.settings)
+        return
+    if sweep_worker:
+        from schedules.sweep_worker import run_sweep_worker
+
+        if ctx.store.is_sqlite:
+            fail(say(_SWEEP_WORKER_SQLITE))
+        swept = run_sweep_worker(ctx.settings, until_idle=until_idle)
+        console.print(say(_SWEPT_HERE, num=swept))
         return
     if dispatch_only:
         from schedules.dispatcher import run_dispatcher
@@ -341,13 +360,19 @@ def sweep(
     as_of: AsOf = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute, write nothing.")] = False,
     no_send: Annotated[bool, typer.Option("--no-send", help="Queue, do not deliver.")] = False,
+    queue: Annotated[bool, typer.Option(
+        "--queue", help="Queue the due schools for the sweep workers now (PostgreSQL).")] = False,
 ) -> None:
     """Run one full cycle (directory, duties, reminders, alerts, delivery) and exit.
 
     Exits 2 when the directory could not be read, 3 when its sync stopped because it would
     mark too many people as missing (the other steps still ran with the people known).
+    With ``--queue`` (PostgreSQL), only queue the due schools for the sweep workers.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    if queue:
+        return queue_now()
 
     from bot.cli.render import print_sweep
 
@@ -435,6 +460,7 @@ def _cycle(
 
 
 app.command()(duties)
+app.command()(sweeps)
 
 
 @app.command()

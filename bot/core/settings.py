@@ -325,6 +325,9 @@ class Settings(BaseSettings):
     # how often the scheduler checks its lock and beats; two beats missed and /readyz fails
     # and the dashboard says the bot's jobs have stopped (bot.core.scheduler_health)
     scheduler_beat_seconds: int = Field(default=60, ge=1, le=3600)
+    # how long a sweep worker's claim on a school holds, renewed every third of it while it
+    # sweeps (PostgreSQL): a killed worker's school is swept again at most this long after
+    sweep_lease_seconds: int = Field(default=120, ge=3, le=3600)
     # the local hour from which each day's first sweep plans everyone's duties afresh (the
     # others plan only who changed or whose date came: bot.engine.attention), a safety net
     full_sweep_hour: int = Field(default=1, ge=0, le=23)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bot.core.clock import to_local
 from bot.core.i18n import N_, Day, Joined, Lazy, Msg, N_plural, Said, nmsg, spoken
 from bot.core.nations import DEFAULT_NATION, WORD_KEYS, Words, school_words_for
+from bot.core.nations.inspectorates import inspectorate
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -63,10 +64,21 @@ class _HasWords(Protocol):
     @property
     def independent(self) -> bool: ...
 
+    @property
+    def inspected_by(self) -> str | None: ...
+
 
 def school_words(school: _HasWords) -> Words:
-    """The school's words: its nation pack's, with the school's overrides on top."""
-    return school_words_for(school.country, school.words, independent=school.independent)
+    """The school's words: its nation pack's, its inspectorate's name, and the school's
+    overrides on top."""
+    said = school.inspected_by
+    name = inspectorate(said).name if said else NOT_STATED_INSPECTORATE
+    own = {"inspectorate": name, **school.words}
+    return school_words_for(school.country, own, independent=school.independent)
+
+
+# the inspectorate of a school that has not said who inspects it, where the school must say
+NOT_STATED_INSPECTORATE = N_("the inspectorate (not stated)")
 
 
 class SaidWords:

@@ -7,7 +7,7 @@ is chased is ``bot.engine.reminders``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
@@ -36,6 +36,7 @@ __all__ = [
     "NewDuty",
     "PersonFacts",
     "Plan",
+    "Reopening",
     "RequirementFacts",
     "VersionFacts",
     "add_months",
@@ -139,15 +140,24 @@ class Closure:
     evidence_ref: str | None = None
 
 
+class Reopening(NamedTuple):
+    """A closed duty owed again in its cycle: open again, due as a new one would be."""
+
+    duty_id: int
+    opened_on: date
+    due_on: date
+
+
 @dataclass
 class Plan:
-    """The engine's answer: duties to create and duties to close; and, for each person
+    """The engine's answer: duties to create, to reopen and to close; and, for each person
     planned, the first day after ``today`` on which their plan could differ if nothing else
     changed (``attention``; none: no date of theirs alone changes it)."""
 
     to_open: list[NewDuty] = field(default_factory=list)
     to_close: list[Closure] = field(default_factory=list)
     attention: dict[int, date] = field(default_factory=dict)
+    to_reopen: list[Reopening] = field(default_factory=list)
 
 
 def _sooner(found: dict[int, date], key: int, day: date) -> None:
@@ -425,6 +435,7 @@ def plan_duties(
     # thousands of duties share a handful of due dates: work out each date's school day once
     next_day = cache(school.next_school_day) if school is not None else None
     wanted: dict[_Slot, _Wanted] = {}
+    trained: set[_Slot] = set()  # training done and not yet due again: owed nothing now
     # before its rule starts, or after it ends: owed by nobody, its open duties not required
     idle = {req.id for req in requirements if not req.config.in_force_on(today)}
     for req in requirements:
@@ -432,26 +443,26 @@ def plan_duties(
         if req.id in idle:
             continue
         if kind == "sign_aup":
-            wanted.update(
-                _wanted_aups(req, versions, holdings, by_id, evidence, today, next_day)
-            )
+            wanted.update(_wanted_aups(req, versions, holdings, by_id, evidence, today, next_day))
         elif kind == "recurring_task":
             owners = task_owners.get(req.id) if task_owners is not None else None
             wanted.update(_wanted_tasks(req, people_list, evidence, today, school, owners))
         elif kind == "reading_campaign":
-            wanted.update(
-                _wanted_readings(req, people_list, editions or {}, evidence, today, next_day)
-            )
+            wanted.update(_wanted_readings(req, people_list, editions or {}, evidence, today,
+                                           next_day))
         else:
             wanted.update(_wanted_per_person(
-                req, people_list, versions, evidence, cadences, today, next_day, attention))
+                req, people_list, versions, evidence, cadences, today, next_day, attention,
+                trained))
     existing_list = list(existing)
     kind_of = {req.id: req.config.kind for req in requirements}
+    to_open, to_reopen = _to_open(wanted, existing_list, kind_of)
     return Plan(
-        to_open=_to_open(wanted, existing_list, kind_of),
+        to_open=to_open,
         to_close=_to_close(wanted, existing_list, by_id,
-                           {r: "idle" if r in idle else k for r, k in kind_of.items()}),
+                           {r: "idle" if r in idle else k for r, k in kind_of.items()}, trained),
         attention=attention,
+        to_reopen=to_reopen,
     )
 
 
@@ -554,9 +565,10 @@ def _wanted_per_person(
     today: date,
     next_day: Callable[[date], date] | None,
     attention: dict[int, date],
+    trained: set[_Slot],
 ) -> dict[_Slot, _Wanted]:
     """A policy acknowledgement or a training course for each active person in the audience
-    (a renewal not open yet: its opening day kept in ``attention``)."""
+    (a renewal not open yet: its opening day kept in ``attention``, the slot in ``trained``)."""
     cfg = req.config
     wanted: dict[_Slot, _Wanted] = {}
     ack_version = versions.get(cfg.policy or "")
@@ -592,6 +604,7 @@ def _wanted_per_person(
             owed[key] = item = item if isinstance(item, date) else _on_school_day(item, next_day)
         if isinstance(item, date):
             _sooner(attention, pid, item)
+            trained.add((req.id, pid, None))
         else:
             wanted[(req.id, pid, None)] = item
     return wanted
@@ -602,36 +615,35 @@ def _to_close(
     existing: Iterable[DutyFacts],
     by_id: Mapping[int, PersonFacts],
     kind_of: Mapping[int, str],
+    trained: Collection[_Slot],
 ) -> list[Closure]:
     """Close what is no longer wanted in its cycle (or already done), and leavers' duties."""
     closures: list[Closure] = []
     for duty in existing:  # one pass, in the order read (a batch's 50,000 duties)
         if duty.status != "open":
             continue
-        want = wanted.get((duty.requirement_id, duty.person_id, duty.account_id))
+        want = wanted.get(slot := (duty.requirement_id, duty.person_id, duty.account_id))
         if want is not None and want.cycle == duty.cycle and want.done_ref is None:
             person = by_id.get(duty.person_id)  # still owed as it is: closed only if they left
             if person is not None and person.active:
                 continue
-        closure = _closure(
-            duty, want, by_id.get(duty.person_id), kind_of.get(duty.requirement_id, "")
-        )
+        closure = _closure(duty, want, by_id.get(duty.person_id),
+                           kind_of.get(duty.requirement_id, ""), slot in trained)
         if closure is not None:
             closures.append(closure)
     return closures
 
 
 def _closure(
-    duty: DutyFacts, want: _Wanted | None, person: PersonFacts | None, kind: str
+    duty: DutyFacts, want: _Wanted | None, person: PersonFacts | None, kind: str, trained: bool
 ) -> Closure | None:
-    """Why one open duty closes today, if it does."""
+    """Why one open duty closes today, if it does (``trained``: its training is not due yet)."""
     if person is None or not person.active:
         return Closure(duty.id, "left")
     if duty.cycle.startswith(EVENT_CYCLE):
         return None  # a review an event opened: only its completion closes it
     if want is None:  # done, or not asked any more (an idle rule's: not required)
-        done = kind != "idle" and _training_done(duty)
-        return Closure(duty.id, "done" if done else "not_required")
+        return Closure(duty.id, "done" if trained and kind != "idle" else "not_required")
     if want.cycle != duty.cycle:
         reason = "superseded" if duty.cycle.startswith("v") else "done"
         if kind == "recurring_task":
@@ -647,9 +659,22 @@ def _closure(
 
 def _to_open(
     wanted: Mapping[_Slot, _Wanted], existing: Iterable[DutyFacts], kind_of: Mapping[int, str]
-) -> list[NewDuty]:
-    """Open what is wanted and not yet known in its cycle (already done: opened as done)."""
-    known = {(duty.requirement_id, duty.person_id, duty.cycle) for duty in existing}
+) -> tuple[list[NewDuty], list[Reopening]]:
+    """Open what is wanted and not yet known in its cycle (already done: opened as done); and
+    reopen what is closed in the cycle it is owed in again: a reading or training no longer
+    required (its person back in the audience), a training whose record is gone (the
+    dashboard counts an audience trained but for its open duties, #81)."""
+    known = {(duty.requirement_id, duty.person_id, duty.cycle): duty for duty in existing}
+    reopen = [
+        Reopening(duty.id, want.opened_on, want.due_on)
+        for (req_id, person_id, _), want in wanted.items()
+        if want.done_ref is None
+        and (duty := known.get((req_id, person_id, want.cycle))) is not None
+        and duty.status != "open"
+        and (kind_of[req_id] == "complete_training"  # else one duty a person and cycle:
+             or (duty.status == "not_required"
+                 and kind_of[req_id] in ("acknowledge_policy", "reading_campaign")))
+    ]
     return [
         NewDuty(
             requirement_id=req_id,
@@ -665,14 +690,10 @@ def _to_open(
         )
         for (req_id, person_id, account_id), want in wanted.items()
         if (req_id, person_id, want.cycle) not in known
-    ]
+    ], reopen
 
 
 def _year(cycle: str) -> str:
     """The school year of a reading's cycle (``v<edition>:<year>``)."""
     return cycle.rpartition(":")[2]
 
-
-def _training_done(duty: DutyFacts) -> bool:
-    """A training duty that is no longer wanted was satisfied by a completion."""
-    return duty.cycle == "initial" or duty.cycle.startswith(("renew:", "refresh:"))

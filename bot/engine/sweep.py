@@ -22,7 +22,6 @@ from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.context import StepContext, own_mailboxes, school_chats
 from bot.core.forms import Text
 from bot.core.i18n import Lazy, from_data, speaking, to_data
-from bot.core.kept_reads import KeptIn
 from bot.core.models import (
     AccountHolder,
     ConnectorState,
@@ -40,9 +39,9 @@ from bot.core.ports import Connectors
 from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
 from bot.core.store import Store, allocate_ids, insert_later, others_waiting
-from bot.engine import attention, changes
+from bot.engine import attention, changes, sweep_jobs
 from bot.engine.config_sync import account_event, config_inputs, ensure_school, sync_config
-from bot.engine.duties import Closure, NewDuty, Plan, plan_duties, school_attention
+from bot.engine.duties import Closure, NewDuty, Plan, Reopening, plan_duties, school_attention
 from bot.engine.duty_status import changing, recounted
 from bot.engine.facts import (
     BATCH,
@@ -56,7 +55,7 @@ from bot.engine.facts import (
 from bot.engine.idle_steps import idle
 from bot.engine.leavers import missing_people
 from bot.engine.planner_statistics import refresh_statistics
-from bot.engine.read_once import ReadOnce, keep_reads
+from bot.engine.read_once import TickConnectors
 from bot.engine.remind import (
     ChatRoute,
     PendingDigests,
@@ -70,9 +69,10 @@ from bot.engine.settings_problems import record_settings
 from bot.engine.snapshot import roll_forward
 from bot.engine.step_failures import StepFailed, log_failure, record_steps
 from bot.engine.steps import FeatureSteps, Step, registered
+from bot.engine.sweep_jobs import Lease
 from bot.engine.sweep_people import extra_people, read_directory, read_mis
 
-__all__ = ["SchoolSweep", "apply_plan", "plan_and_apply", "run_sweep"]
+__all__ = ["SchoolSweep", "apply_plan", "plan_and_apply", "run_sweep", "sweep_one"]
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +145,8 @@ def _plan_batches(
         if pending is not None:
             pending.add(session)
         attention.record(session, school.id, batch, plan.attention, whole, school=n == 0)
-        opened += sum(1 for d in plan.to_open if d.status == "open")
-        written += len(plan.to_open)
+        opened += sum(1 for d in plan.to_open if d.status == "open") + len(plan.to_reopen)
+        written += len(plan.to_open) + len(plan.to_reopen)
         chase = None if reminders is None else partial(
             reminders.batch, after=batch.after, upto=batch.upto,
             stored={d.person_id for d in existing if d.status == "open"},
@@ -188,6 +188,7 @@ def apply_plan(
     about has its stage in its row (new) or in an update (stored).
     """
     closed = _close(session, plan.to_close, today)
+    _reopen(session, plan.to_reopen)
     rows = [_duty_row(school_id, d, today) for d in plan.to_open]
     if chase is not None:
         for row, duty_id in zip(rows, allocate_ids(session, Duty, len(rows)), strict=True):
@@ -242,6 +243,23 @@ def _close(session: Session, closures: Sequence[Closure], today: date) -> dict[s
                         if status == "done" else today)
             )
     return dict(closed)
+
+
+def _reopen(session: Session, reopenings: Sequence[Reopening]) -> None:
+    """Open closed duties again, due as new ones (their reminders afresh): a few statements,
+    one per pair of dates (thousands share them)."""
+    by_dates: dict[tuple[date, date], list[int]] = defaultdict(list)
+    for r in reopenings:
+        by_dates[(r.opened_on, r.due_on)].append(r.duty_id)
+    for (opened_on, due_on), ids in by_dates.items():
+        for start in range(0, len(ids), 500):
+            session.execute(
+                update(Duty)
+                .where(Duty.id.in_(ids[start : start + 500]), Duty.status != "open")
+                .values(status="open", closed_on=None, closed_reason=None, evidence_ref=None,
+                        opened_on=opened_on, due_on=due_on, last_stage=-1, reminders_sent=0,
+                        last_reminded_on=None)
+            )
 
 
 # --------------------------------------------------------------------------- the cycle
@@ -467,11 +485,10 @@ def fewer_collections() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-def _sweep_one(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
+def _sweep_one(full: StepContext, steps: FeatureSteps, lease: Lease | None) -> SchoolSweep:
     """One school's sweep in its own transaction (``full``'s session, new and closed here),
-    committed with its run's record (on SQLite, earlier when another writer waits between two
-    steps: ``others_waiting``)."""
-    session = full.session
+    committed with its run's record and its last sweep's (with ``lease``, while it holds)."""
+    session, started = full.session, utcnow()
     try:
         session.begin()
         run = SweepRun(school_id=full.school.id, as_of=full.today,
@@ -492,8 +509,12 @@ def _sweep_one(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
                 **({"planned_people": result.planned_people}
                    if result.planned in ("changed", "attention") else {}),
                 **result.extra,
+                **({"waited_s": (lease.started_at - lease.due_at).total_seconds()}  # to a claim
+                   if lease else {}),
             }
             session.add(run)
+            sweep_jobs.finish(session, full.school.id, lease=lease, started=started,
+                              failed=[f.step for f in result.failed])
             session.commit()
         else:
             session.rollback()
@@ -520,6 +541,33 @@ def _record(store: Store, config: OrgConfig, school: SchoolConfig, result: Schoo
         log_failure(school.id, "recording the steps", exc)
 
 
+def sweep_one(
+    store: Store, settings: Settings, config: OrgConfig, school: SchoolConfig,
+    connectors: Connectors, today: date, moment: datetime, *, write: bool = True,
+    lease: Lease | None = None,
+) -> SchoolSweep:
+    """Sweep one school (the single loop's and a sweep worker's) in its own transaction, saved
+    with ``lease`` only while it holds, then its steps' outcome recorded; a failure of that
+    transaction is the school's alone, a lost lease records nothing (another worker has it)."""
+    steps = registered()  # before the school's try: an install that registered none is loud
+    try:
+        result = _sweep_one(StepContext(store.session(), settings, config, school, connectors,
+                                        today, moment, write), steps, lease)
+        result.succeeded.append("school")  # its work is saved: a failure to save is over
+    except sweep_jobs.LeaseLostError:  # logged where the lease was found lost
+        return SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
+                           failed=[StepFailed("school", "LeaseLostError")])
+    except Exception as exc:  # the school's own transaction failed: the next school runs
+        log_failure(school.id, "school", exc)
+        result = SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
+                             failed=[StepFailed("school", type(exc).__name__)])
+        if write:  # its last sweep: failed whole
+            sweep_jobs.failed_whole(store, school.id, lease, moment)
+    if write:
+        _record(store, config, school, result, moment)
+    return result
+
+
 @fewer_collections()
 def run_sweep(
     store: Store,
@@ -541,24 +589,9 @@ def run_sweep(
 
     The directory is read once per tenant or domain (the install's, and each school's own
     connection's) and the extra people file once, whatever the number of schools
-    (``ReadOnce``): each school takes its share of its connection's listing. A school whose
-    connection is not set up fails alone; the others sweep."""
-    steps = registered()  # the features' steps, handed over by the app at start-up
-    # each file read kept for the next process (``bot.core.kept_reads``), by what it reads
-    extra = (ReadOnce(connectors.extra_people, KeptIn(store, "extra people"))
-             if connectors.extra_people else None)
-    read_once: dict[str | None, Connectors] = {}
-
-    def of(school: SchoolConfig) -> Connectors:
-        """The school's connection's connectors, its directory read once per sweep."""
-        if school.connection not in read_once:
-            own = connectors.connection(school.connection)
-            kept = KeptIn(store, f"directory {school.connection or ''}".rstrip())
-            read_once[school.connection] = replace(
-                own, directory=ReadOnce(own.directory, kept), extra_people=extra,
-                mis=connectors.mis)
-        return read_once[school.connection]
-
+    (``TickConnectors``): each school takes its share of its connection's listing. A school
+    whose connection is not set up fails alone; the others sweep."""
+    shared = TickConnectors(connectors, store)
     moment = now or utcnow()
     today = as_of or local_today(moment)
     if write:  # each school's last good settings and problem; a new problem mailed once
@@ -568,16 +601,8 @@ def run_sweep(
             log_failure("(all)", "settings problems", exc)
     results: list[SchoolSweep] = []
     for school in config.schools:
-        try:
-            result = _sweep_one(StepContext(store.session(), settings, config, school,
-                                            of(school), today, moment, write), steps)
-            result.succeeded.append("school")  # its work is saved: a failure to save is over
-        except Exception as exc:  # the school's own transaction failed: the next school runs
-            log_failure(school.id, "school", exc)
-            result = SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
-                                 failed=[StepFailed("school", type(exc).__name__)])
-        if write:
-            _record(store, config, school, result, moment)
+        result = sweep_one(store, settings, config, school, shared.of(school), today, moment,
+                           write=write)
         if not keep_reminders:  # ``told`` says what a log or a terminal shows of them
             result.reminders = []
         results.append(result)
@@ -586,7 +611,7 @@ def run_sweep(
         # school of 100 without it, 28 with it (#60); the young generations only: cheap
         gc.collect(1)
     if write:
-        keep_reads([*(c.directory for c in read_once.values()), extra])
+        shared.keep()
     stats = None
     if write and deliver:
         stats = dispatch(

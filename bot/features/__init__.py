@@ -20,8 +20,8 @@ complaints: rules service step web cli templates api.
 dashboard: rules web cli templates api. No service: it reads what others write (figures.py,
     drilldown.py); no step.py: its sweep step is the weekly digest's, in digest.py.
 decisions: rules service step web cli templates api.
-evidence: rules service web cli templates. No step: a pack is made when asked; no api: no other
-    room uses it.
+evidence: rules service web cli templates api. No step: a pack is made when asked; its api is
+    the signing and the zip the trust board's pack uses.
 governors: web cli templates api. No rules, service or step: report.py gathers the dashboard's
     figures for a term and lays them out, on request.
 people: rules service web templates. No step: the sweep merges the register
@@ -46,7 +46,6 @@ teamsbot: service step web api. No rules.py or templates: its pure part is cards
     dashboard room's.
 training: service web cli templates. No rules or step: training duties are the engine's
     (``bot.engine.duties``); no api: no other room uses it.
-trust: rules service step web templates. No cli: the counts are on ``status`` per school
-    already; no api: no other room uses it.
+trust: rules service step web cli templates. No api: no other room uses it.
 visitors: rules service step web cli templates api.
 """

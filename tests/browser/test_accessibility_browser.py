@@ -182,9 +182,10 @@ def _personas(ctx: AppContext) -> dict[str, tuple[str | None, list[str]]]:
         # meets its refusal (tests/features/trust has the page itself)
         # the poster: leadership prints it too, so this half of the walk reaches every page;
         # /scr: the single central record's gaps, the head's and the SCR owner's alone
+        # /admin/people/move: the plan a held directory's form shows (the demo's is not held)
         "headteacher and DSL": (
             school["headteacher"],
-            [*signed_in, "/trust", f"/visit/{sid}/poster", "/scr"],
+            [*signed_in, "/trust", f"/visit/{sid}/poster", "/scr", "/admin/people/move?domains="],
         ),
         "deputy DSL": (school["deputy_dsl"][0], signed_in),
         "school business manager (admin)": (

@@ -59,7 +59,7 @@ def test_dsl_records_and_reviews_a_decision(
         page.get_by_role("button", name="Record the decision").click()  # nothing filled in
         assert "There is a problem" in page.locator("#error-summary").inner_text()
         page.get_by_label(re.compile("^Pre-existing relationship")).check()
-        page.get_by_label(re.compile("^A member of staff")).check()
+        page.get_by_label(re.compile("^Someone the school.s directory lists")).check()
         page.locator("#subject_person_id").select_option(label="Ben Brook")
         page.get_by_label("What was decided").fill(
             "Ben may stay connected on Facebook with his sister, whose son is in Year 4. "

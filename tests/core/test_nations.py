@@ -74,6 +74,8 @@ def test_the_islands_are_packs_of_their_own() -> None:
 def test_an_island_never_says_the_uks_regulator_or_law(nation: str) -> None:
     pack = pack_for(nation)
     said = " ".join(pack.words.model_dump().values())
+    if nation == "guernsey":  # Ofsted inspects the Bailiwick's schools, under its own framework
+        said = said.replace("Ofsted (under the Bailiwick of Guernsey's framework)", "")
     assert not UK_ONLY.search(said), UK_ONLY.findall(said)
     for word in ("regulator", "data_protection_law"):  # its own law, cited
         assert pack.sources[word].url.startswith("https://"), word
@@ -187,7 +189,8 @@ def test_a_crown_dependency_is_one_more_pack_file(
 
 def test_an_independent_school_reads_the_proprietors_words() -> None:
     """``independent: true``: the proprietor body in place of the governing body, its members
-    as the board, ISI in England; the evidence pack names the Independent School Standards."""
+    as the board; in England who inspects it is its to say (#79 item 2: not ISI for every
+    independent school); the evidence pack names the Independent School Standards."""
     from bot.features.evidence.rules import standards_sentence
 
     own = _school(independent=True, policies=[{"id": "cp", "title": "Child protection",
@@ -195,9 +198,11 @@ def test_an_independent_school_reads_the_proprietors_words() -> None:
     words = school_words(own)
     assert (words.governing_body, words.governing_body_short, words.governor) == (
         "proprietor body", "the proprietor", "proprietor body member")
-    assert words.inspectorate == "the Independent Schools Inspectorate (ISI)"
+    assert words.inspectorate == "the inspectorate (not stated)"
     assert own.policies[0].approving_body == "proprietor"
     assert "Independent School Standards" in (standards_sentence(own) or "")
+    assert school_words(_school(independent=True, inspectorate="isi")).inspectorate == (
+        "the Independent Schools Inspectorate (ISI)")
     maintained = _school()
     assert school_words(maintained).governing_body == "full governing body"
     assert standards_sentence(maintained) is None

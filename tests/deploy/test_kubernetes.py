@@ -71,6 +71,7 @@ def test_cloudnativepg_cluster_gives_the_secret_the_pods_read() -> None:
     for kind, name in (("Deployment", "compliance-bot-web"),
                        ("Deployment", "compliance-bot-scheduler"),
                        ("Deployment", "compliance-bot-dispatcher"),
+                       ("Deployment", "compliance-bot-sweep-worker"),
                        ("Job", "compliance-bot-migrate")):
         container = _named(kind, name)["spec"]["template"]["spec"]["containers"][0]
         url = {e["name"]: e for e in container["env"]}["COMPLIANCE_BOT_DATABASE_URL"]
@@ -84,17 +85,20 @@ def test_one_scheduler_scaled_web_and_dispatchers() -> None:
     assert scheduler["spec"]["replicas"] == 1
     assert scheduler["spec"]["strategy"] == {"type": "Recreate"}  # never two at once
     assert _named("Deployment", "compliance-bot-dispatcher")["spec"]["replicas"] >= 2
+    assert _named("Deployment", "compliance-bot-sweep-worker")["spec"]["replicas"] >= 2
     hpa = _named("HorizontalPodAutoscaler", "compliance-bot-web")
     assert hpa["spec"]["scaleTargetRef"]["name"] == "compliance-bot-web"
     assert hpa["spec"]["minReplicas"] >= 2
     commands = {
         name: _named("Deployment", f"compliance-bot-{name}")["spec"]["template"]["spec"][
             "containers"][0]["command"]
-        for name in ("web", "scheduler", "dispatcher")
+        for name in ("web", "scheduler", "dispatcher", "sweep-worker")
     }
     assert "--web-only" in commands["web"]  # web pods never run jobs
     assert "--scheduler-only" in commands["scheduler"]
     assert "--dispatch-only" in commands["dispatcher"]
+    assert "--sweep-worker" in commands["sweep-worker"]  # never --until-idle: it stays up
+    assert "--until-idle" not in commands["sweep-worker"]
 
 
 def test_web_probes_point_at_endpoints_the_app_serves(tmp_path: Path) -> None:

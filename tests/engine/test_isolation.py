@@ -238,7 +238,7 @@ def test_a_failure_is_mailed_to_the_admins_once_and_cleared_when_the_step_works(
     [alert] = outbox_as_sent(trust.store, "step_failed")
     assert alert.school_id == "oak" and alert.recipients == ["admin@oak.example"]
     text = alert.payload["text"]
-    assert "sending the governors' policy review alerts" in " ".join(text.split())
+    assert "sending the policy review alerts" in " ".join(text.split())
     for secret in ("Mr X", "governor_alerts", "Broken", "injected", "Traceback"):
         assert secret not in text and secret not in alert.subject
     with trust.store.session() as session:
@@ -292,9 +292,9 @@ def test_a_failing_step_shows_on_status_the_dashboard_and_setup(
     status = CliRunner().invoke(cli, ["status"])
     said = " ".join(status.output.split())
     assert status.exit_code == 0, status.output
-    assert "Step failing: governor_alerts (sending the governors' policy review alerts)" in said
+    assert "Step failing: governor_alerts (sending the policy review alerts)" in said
     assert "Broken, 1 run since 26 Oct 2026 07:00" in said
-    plain = "sending the governors' policy review alerts (the bot's other jobs carry on)"
+    plain = "sending the policy review alerts (the bot's other jobs carry on)"
     app = create_app(trust.settings, trust)
     for who, shown in (("admin@oak.example", True), ("admin@elm.example", False)):
         client = TestClient(app)

@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.context import AppContext
-from bot.core.models import DutySnapshot, Person, SweepRun
+from bot.core.models import Duty, DutySnapshot, Person, SweepRun
 from bot.engine import changes
+from bot.features.dashboard.api import compute_figures
+from bot.features.evidence.people import training as training_matrix
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder
 from tests.support.quiet_school import MONDAY, built_once, copied, quiet_school, record_training
@@ -93,7 +95,8 @@ def _training_recorded(school: SchoolBuilder, ctx: AppContext) -> None:
     [
         (_new_starter, 2, {}, "changed"),
         (_leaver, 0, {"left": 2}, "changed"),
-        (_role_change, 0, {"not_required": 1, "done": 1}, "changed"),  # no longer owed: done
+        # no longer owed, and the training never done: not required, never "done" (#81)
+        (_role_change, 0, {"not_required": 2}, "changed"),
         (_new_policy_version, 4, {"superseded": 4}, "everyone"),
         (_training_recorded, 0, {"done": 1}, "changed"),
     ],
@@ -182,3 +185,31 @@ def test_a_person_changed_outside_the_directory_is_put_back_by_the_next_sync(
         amy = session.scalars(select(Person).where(Person.email == "amy@oak.example")).one()
         amy.display_name = "Someone Else"
     assert _sweep(ctx, frozen_clock, MONDAY, 30).directory.updated == 1
+
+
+def test_training_left_undone_and_owed_again_is_reopened_and_never_counted_done(
+    school: SchoolBuilder, swept: AppContext, frozen_clock: FrozenClock
+) -> None:
+    """Amy leaves the training's audience and comes back, never trained: her duty closes "not
+    required" and opens again, so the dashboard, the governors' report and the evidence pack's
+    training matrix all say 0 up to date where no training is recorded (#81 item 4)."""
+    ctx = swept
+    _role_change(school, ctx)
+    assert _sweep(ctx, frozen_clock, MONDAY, 30).closed == {"not_required": 2}
+    [amy] = [r for r in school.people if r.email == "amy@oak.example"]
+    amy.roles = "staff"
+    school.write()
+    again = _sweep(ctx, frozen_clock, MONDAY, 45)
+    assert again.opened == 2  # her reading and her training reopened
+    with ctx.store.session() as session:
+        amy_id = session.scalar(select(Person.id).where(Person.email == "amy@oak.example"))
+        duties = session.scalars(select(Duty).where(Duty.person_id == amy_id)).all()
+        assert {(d.kind, d.status, d.closed_reason, d.last_stage) for d in duties} == {
+            ("acknowledge_policy", "open", None, -1), ("complete_training", "open", None, -1)}
+        figures = compute_figures(session, "oak", MONDAY, now=frozen_clock.at(MONDAY, 10))
+        matrix = training_matrix(session, "oak", MONDAY)
+    [course] = figures.training
+    in_date = sum(1 for row in matrix.rows if row[5] in ("in date", "expires soon"))
+    assert (course.audience, course.up_to_date, in_date, len(matrix.rows)) == (4, 0, 0, 4)
+    assert (figures.training_done, figures.training_owed) == (0, 4)
+    assert (figures.ack_done, figures.ack_owed) == (0, 4)

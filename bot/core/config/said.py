@@ -126,6 +126,10 @@ CHECKS: dict[str, str] = {
         "language_category %(given)s is not one of this nation's school language categories "
         "(%(known)s)"
     ),
+    "inspectorate": N_(
+        "inspectorate %(given)s does not inspect schools in this school's nation (one of: "
+        "%(known)s)"
+    ),
     "proprietor_independent": N_(
         "proprietor (a company, trust or individual) is for an independent school: add "
         "independent: true, or leave proprietor out"

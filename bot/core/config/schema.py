@@ -52,6 +52,7 @@ from bot.core.nations import (
     role_table,
     school_words_for,
 )
+from bot.core.nations.inspectorates import default_inspectorate, inspectorates_of
 
 
 class _Strict(BaseModel):
@@ -343,6 +344,8 @@ class SchoolConfig(_Strict):
     # independent school; its governors keep their words (a trust with many schools may be a
     # local authority's too, so belonging to one is not taken to mean an academy)
     academy: bool = False
+    # who inspects it (bot/core/nations/inspectorates); unset: ``inspected_by``'s default
+    inspectorate: str | None = None
     # the language its people read: en, cy (Welsh) or cy+en (Welsh first, English beside it);
     # the nation pack's words stay the law's, this is the sentences around them (bot.core.i18n)
     language: Language = "en"
@@ -444,6 +447,11 @@ class SchoolConfig(_Strict):
         """The language category the school's language follows, where it states one."""
         return pack_for(self.country).language_category(self.language_category)
 
+    @property
+    def inspected_by(self) -> str | None:
+        """Who inspects the school: the one it names, else its nation's for its kind."""
+        return self.inspectorate or default_inspectorate(self.country, independent=self.independent)
+
     @model_validator(mode="before")
     @classmethod
     def _approving_body(cls, data: Any) -> Any:
@@ -494,6 +502,8 @@ class SchoolConfig(_Strict):
                 given=self.language_category,
                 known=", ".join(c.id for c in categories.category) if categories else "none",
             )
+        if self.inspectorate not in (None, *(known := inspectorates_of(self.country))):
+            raise CheckError("inspectorate", given=str(self.inspectorate), known=", ".join(known))
         if self.academy and self.country not in ("england", OLDER_COUNTRY):
             raise CheckError(
                 "academy_england",
@@ -611,6 +621,9 @@ class Organisation(_Strict):
     # the trust's safeguarding leads: they see each school's headline counts on /trust and in
     # a weekly email (never a report's content or subject), in no school's own pages (#54)
     trust_safeguarding_leads: list[Email] = []
+    # the trust board's pack lists a school whose training, acknowledgement or statutory
+    # reading rate is below this share (per cent) among its exceptions (#81)
+    board_threshold_pct: int = Field(default=90, ge=0, le=100)
 
 
 class OrgConfig(_Strict):

@@ -13,8 +13,8 @@ the tests) sees them all: ``from bot.core.models import Person`` as before. The 
 - ``audit``: the audit chain's head and events, the notes of bulk-sealed rows;
 - ``reports``: reports, their entries, clocks and attachments;
 - ``registers``: decisions, task completions, visitors' confirmations;
-- ``running``: connector state, directory reads kept, sweep runs, steps failing, rate-limit
-  buckets, the scheduler's last beat;
+- ``running``: connector state, directory reads kept, sweep runs, the sweep queue, steps
+  failing, rate-limit buckets, the scheduler's last beat;
 - ``outbox``: outgoing messages, channels' pauses, mail pacing, shared bodies;
 - ``setup``: setup state, saved configuration versions, each school's last good settings;
 - ``signin``: one-time sign-in links;
@@ -70,6 +70,7 @@ from bot.core.models.running import KeptRead as KeptRead
 from bot.core.models.running import RateLimitBucket as RateLimitBucket
 from bot.core.models.running import SchedulerBeat as SchedulerBeat
 from bot.core.models.running import StepFailure as StepFailure
+from bot.core.models.running import SweepJob as SweepJob
 from bot.core.models.running import SweepRun as SweepRun
 from bot.core.models.scr import ScrCheck as ScrCheck
 from bot.core.models.scr import ScrEntry as ScrEntry

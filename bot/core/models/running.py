@@ -1,5 +1,6 @@
 """The bot's own running state: connector state, directory reads kept for the next process,
-sweep runs, steps failing, rate-limit buckets and the scheduler's last beat."""
+sweep runs, each school's place in the sweep queue, steps failing, rate-limit buckets and the
+scheduler's last beat."""
 
 from __future__ import annotations
 
@@ -7,20 +8,24 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
+    BigInteger,
     Date,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
     bindparam,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.core.models.base import Numbered, SchoolRecord, utcnow
+from bot.core.models.base import Base, Numbered, SchoolRecord, utcnow
 
 __all__ = ["ConnectorState", "KeptRead", "RateLimitBucket", "SchedulerBeat", "StepFailure",
-           "SweepRun"]
+           "SweepJob", "SweepRun"]
 
 
 class ConnectorState(SchoolRecord):
@@ -80,6 +85,34 @@ class SweepRun(SchoolRecord):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class SweepJob(Base):
+    """A school's sweep job and its last sweep: one row a school, used again every tick
+    (``bot.engine.sweep_jobs``). Queued while ``due_at`` is set; held by a worker while its
+    lease (``lease_until``, the database's clock) runs, under the ``fence`` its claim took;
+    then the outcome of the last sweep (``failed``: its steps that failed)."""
+
+    __tablename__ = "sweep_jobs"
+    __table_args__ = (
+        # the claim's look: only the queued rows are in it
+        Index("ix_sweep_jobs_queued", "due_at", postgresql_where=text("due_at IS NOT NULL"),
+              sqlite_where=text("due_at IS NOT NULL")),
+    )
+    school_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(64), default="")  # its connection ("": install)
+    tick: Mapped[datetime] = mapped_column()  # the tick the school was last due for
+    due_at: Mapped[datetime | None] = mapped_column()  # queued since (None: not queued)
+    fence: Mapped[int] = mapped_column(BigInteger, default=0)  # one more at every claim
+    worker: Mapped[str | None] = mapped_column(String(160))
+    lease_until: Mapped[datetime | None] = mapped_column()
+    not_before: Mapped[datetime | None] = mapped_column()  # its tenant asked us to wait
+    started_at: Mapped[datetime | None] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    swept_at: Mapped[datetime | None] = mapped_column()  # its last sweep that was saved
+    outcome: Mapped[str | None] = mapped_column(String(20))  # swept, failed
+    failed: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
 
 class StepFailure(SchoolRecord):
     """A step of the sweep failing for a school: one row an episode, from its first failure

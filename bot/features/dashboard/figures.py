@@ -40,7 +40,7 @@ from bot.core.outbox.delivery import (
     purpose_label,
     purpose_title,
 )
-from bot.engine.duties import cycle_start
+from bot.engine.duties import READING_YEAR_STARTS, cycle_start
 from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.snapshot import ensure
 from bot.engine.step_failures import describe, failing_steps
@@ -249,6 +249,44 @@ def _count(
     return {vid: (b[0], b[1], b[2]) for vid, b in ack.items() if b[1]}, unsigned
 
 
+def _readings(session: Session, figures: Figures) -> None:
+    """The reading campaigns' current editions this school year: people who read them (done)
+    of the active people asked (done or open), from the snapshot's tallies."""
+    years = {
+        rid: cycle_start(figures.as_of, (spec or {}).get("yearly_on") or READING_YEAR_STARTS).year
+        for rid, spec in session.execute(
+            select(Requirement.id, Requirement.spec).where(
+                Requirement.school_id == figures.school_id,
+                Requirement.kind == "reading_campaign",
+                Requirement.active.is_(True),
+            )
+        )
+    }
+    if not years:
+        return
+    rows = session.execute(
+        select(DutyTally.requirement_id, DutyTally.cycle, DutyTally.policy_version_id,
+               DutyTally.status, DutyTally.duties)
+        .where(DutyTally.school_id == figures.school_id, DutyTally.kind == "reading_campaign",
+               DutyTally.active.is_(True), DutyTally.status.in_(("open", "done")))
+    ).all()
+    rows = [r for r in rows if r.requirement_id in years
+            and r.cycle.endswith(f":{years[r.requirement_id]}")]
+    policy_of = dict(session.execute(
+        select(PolicyVersion.id, PolicyVersion.policy_id)
+        .where(PolicyVersion.id.in_({r.policy_version_id for r in rows}))
+    ).all())
+    newest: dict[int, int] = {}  # a part's newest edition asked for this year
+    for r in rows:
+        part = policy_of.get(r.policy_version_id)
+        if part is not None:
+            newest[part] = max(newest.get(part, 0), r.policy_version_id)
+    for r in rows:
+        if newest.get(policy_of.get(r.policy_version_id, -1)) == r.policy_version_id:
+            figures.reading_owed += r.duties
+            figures.reading_done += r.duties if r.status == "done" else 0
+
+
 # --------------------------------------------------------------------------- always fresh
 
 
@@ -387,6 +425,7 @@ def compute_figures(
         vid, label = current.get(policy.id, (None, None))
         counts = acks.get(vid, (0, 0, 0)) if vid else (0, 0, 0)
         figures.policies.append(policy_figure(policy, label, *counts, today))
+    _readings(session, figures)
     holders = (  # each account's current holders
         select(func.count())
         .where(AccountHolder.account_id == OfficialAccount.id, AccountHolder.until.is_(None))

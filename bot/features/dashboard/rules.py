@@ -177,6 +177,10 @@ class Figures:
     # force meanwhile, in plain words, and what to fix (file, line, setting), one a line
     settings_problem: Text | None = None
     settings_fix: tuple[Text, ...] = ()
+    # the reading campaigns' current editions (KCSIE Part 1...): people who read them, of
+    # those asked (the policies' acknowledgements are ``ack_done`` / ``ack_owed``)
+    reading_done: int = 0
+    reading_owed: int = 0
 
     @property
     def training_done(self) -> int:

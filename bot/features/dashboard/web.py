@@ -36,6 +36,7 @@ from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
 from bot.core.store import Store
 from bot.engine import snapshot
 from bot.engine.chasing import needs_conversation
+from bot.engine.sweep_jobs import not_swept
 from bot.engine.web.deps import ctx, render
 from bot.features.complaints.api import summary as complaints_summary
 from bot.features.complaints.api import words_for as complaint_readers
@@ -180,6 +181,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             told = bool(set(viewer.roles) & SETUP_EDITORS)
             beats = session.connection() if told else None
             stopped = scheduler_health.stopped(now, beats) if told else None
+            stale = not_swept(session, shown, now) if told else []
         extras = _extras(ctx(request).store, viewer.school.id, today)
         reviews = sorted(
             figures.policies,
@@ -216,6 +218,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                     or bool(viewer.person.role_names & TRUST_ADMINS)
                 ),
                 "scheduler_stopped": stopped,
+                "not_swept": stale,
                 "sending_started": request.query_params.get("sending") == "started",
                 # in a trust each school starts on its own: say this one's state (#54)
                 "in_trust": len(ctx(request).config.schools) > 1,

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from bot.core.i18n import N_, nsay, say
+from bot.core.i18n import N_, nsay, say, speaking
 from bot.engine.commands import SchoolOption, console, context, err, fail, friendly
 from bot.features.evidence.rules import format_fingerprint
 
@@ -22,6 +22,14 @@ __all__ = ["evidence_app"]
 OutOption = Annotated[
     Path | None,
     typer.Option("--out", help="The zip to write, e.g. evidence.zip (replaced if it exists)."),
+]
+ForOption = Annotated[
+    str | None,
+    typer.Option(
+        "--for",
+        help="Whose published list the pack's index answers: an inspectorate's id, as "
+        "school.yaml's inspectorate names it (default: the school's own inspectorate).",
+    ),
 ]
 HOW_TO_SHARE = N_(
     "Give this fingerprint to the inspector separately from the pack (by phone, or in a "
@@ -32,19 +40,36 @@ HOW_TO_SHARE = N_(
 def _build(
     out: Annotated[Path, typer.Option("--out", help="The zip to write, e.g. evidence.zip.")],
     school: SchoolOption = None,
+    for_: ForOption = None,
 ) -> None:
-    """Make the pack (the same as compliance-bot evidence --out FILE.zip)."""
+    """Make the pack (the same as compliance-bot evidence --out FILE.zip); its index answers
+    --for's list, or the school's own inspectorate's."""
     # lazy: not loaded by --help (module docstring)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from bot.core.models import utcnow
+    from bot.core.nations.inspectorates import INSPECTORATES
+    from bot.core.words import school_words
+    from bot.features.evidence.cover_sheet import Proprietor
     from bot.features.evidence.pack import STEPS, PackRequest, make_pack
+    from bot.features.evidence.proformas import signatories_of
     from bot.features.evidence.rules import rules_table, standards_sentence
     from bot.features.evidence.service import school_reports
+    from bot.features.reports.api import clock_labels
     from bot.features.scr.api import gap_headings
 
     ctx = context()
     config = ctx.config.school(school)
+    inspected = for_ or config.inspected_by
+    ids = ", ".join(INSPECTORATES)
+    with speaking(config.language):
+        if inspected is None:
+            fail(say("Who inspects %(school)s is not stated: give --for (one of %(ids)s), or set "
+                     "inspectorate in its settings.", school=config.name, ids=ids),
+                 highlight=False)
+        if inspected not in INSPECTORATES:
+            fail(say("--for %(given)s: not one of %(ids)s.", given=inspected, ids=ids),
+                 highlight=False)
     secret = ctx.settings.signing_key()
     request = PackRequest(
         actor="cli",
@@ -54,8 +79,14 @@ def _build(
         via="cli",
         standards=standards_sentence(config),
         scr_headings=gap_headings(config),
+        clock_headings=clock_labels(school_words(config)),
+        proprietor=Proprietor(school_words(config).governing_body, config.proprietor)
+        if config.independent
+        else None,
+        signatories=signatories_of(config),
         rules=rules_table(config),
         language=config.language,
+        inspectorate=inspected,
     )
     with Progress(
         TextColumn("{task.description}"),
@@ -107,21 +138,23 @@ def evidence(
     typer_ctx: typer.Context,
     out: OutOption = None,
     school: SchoolOption = None,
+    for_: ForOption = None,
 ) -> None:
     """An inspector's evidence pack: make it (--out FILE.zip), check it (verify), its key.
 
     compliance-bot evidence --out FILE.zip makes the pack. The zip holds a dated PDF summary
     (policy register, acknowledgements, training, AUP signatures, policy reviews, counts of
     concerns with no content or names, the filtering and monitoring review), a CSV per table, a
-    README saying how to check it, and a manifest of every file's SHA-256 signed with the
-    school's key. Making one is recorded in the audit log.
+    README saying how to check it, an index answering the inspectorate's published list item
+    by item (inspection-index.csv, --for), and a manifest of every file's SHA-256 signed with
+    the school's key. Making one is recorded in the audit log.
     """
     if typer_ctx.invoked_subcommand is not None:
         return
     if out is None:
         console.print(typer_ctx.get_help())
         raise typer.Exit(0)
-    _build(out, school)
+    _build(out, school, for_)
 
 
 evidence_app.command("build")(friendly(_build))

@@ -16,6 +16,16 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.models import AuditEvent, Report
+from bot.core.nations.inspectorates import inspectorate
+from bot.features.evidence.cover_sheet import (
+    ISS_SHEET,
+    Proprietor,
+    answers_paragraph_7,
+    iss_cover_sheet,
+)
+from bot.features.evidence.inspection import INDEX, index_table
+from bot.features.evidence.proformas import Signatories, eti_proformas
+from bot.features.evidence.record import self_evaluation_record
 from bot.features.evidence.rules import (
     MANIFEST,
     PUBLIC_KEY,
@@ -25,7 +35,7 @@ from bot.features.evidence.rules import (
     format_fingerprint,
     manifest_bytes,
 )
-from bot.features.evidence.service import Facts, gather
+from bot.features.evidence.service import Facts, gather, names_of
 from bot.features.evidence.signing import (
     earlier_key,
     fingerprint,
@@ -46,6 +56,7 @@ __all__ = [
     "earlier_packs",
     "key_fingerprint",
     "make_pack",
+    "zip_files",
 ]
 
 PACK_MADE = "evidence.pack_made"
@@ -71,8 +82,18 @@ class PackRequest:
     # each kind of SCR gap in the school's words (an academy's trustees, an independent
     # school's proprietor body); None: plain English (``scr.api.gap_headings``)
     scr_headings: Mapping[str, str] | None = None
+    # each report deadline's name in the school's words (``reports.api.clock_labels``)
+    clock_headings: Mapping[str, object] | None = None
     # the rules the records were kept under, and when each applied (``rules.rules_table``)
     rules: Table | None = None
+    # whose published list the pack's index answers (``inspection-index.csv``; the summary
+    # opens with it): the school's inspectorate, or the one asked for; None: no index
+    inspectorate: str | None = None
+    # an independent school's proprietor: with an inspectorate whose list has paragraph 7 of
+    # the Independent School Standards, the pack holds its cover sheet (``cover_sheet``)
+    proprietor: Proprietor | None = None
+    # who ETI's proformas name and who signs them (``proformas``): made with ETI's list
+    signatories: Signatories | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +153,8 @@ def _readme(facts: Facts, key: str, zip_name: str, files: dict[str, str]) -> byt
     return text.replace("\n", "\r\n").encode("utf-8")
 
 
-def _zip(files: dict[str, bytes], made: datetime) -> bytes:
+def zip_files(files: dict[str, bytes], made: datetime) -> bytes:
+    """The files in a zip, each dated ``made`` (the same bytes for the same files)."""
     buffer = io.BytesIO()
     stamp = (made.year, made.month, made.day, made.hour, made.minute, made.second - made.second % 2)
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -142,6 +164,33 @@ def _zip(files: dict[str, bytes], made: datetime) -> bytes:
             info.external_attr = 0o644 << 16
             archive.writestr(info, files[name])
     return buffer.getvalue()
+
+
+def _forms(
+    session: Session,
+    school_id: str,
+    facts: Facts,
+    inspected: str,
+    request: PackRequest,
+    described: dict[str, str],
+) -> dict[str, bytes]:
+    """The forms the inspectorate's list asks the school to complete, pre-filled: ETI's
+    proformas, or the list's self-evaluation record (``record``), named in ``described``."""
+    assert request.signatories is not None
+    leads = request.signatories.leads
+    named = names_of(session, school_id, (lead.email for lead in leads))
+    who = replace(request.signatories, leads=tuple(
+        replace(lead, name=named.get(lead.email.lower(), lead.email)) for lead in leads
+    ))
+    found = inspectorate(inspected)
+    if inspected == "eti":
+        forms = eti_proformas(facts, who, request.language)
+        described |= dict.fromkeys(forms, "an ETI proforma, pre-filled, for signing (PDF)")
+        return forms
+    if found.record is None:
+        return {}
+    described[found.record] = "the dated safeguarding self-evaluation record, for signing (PDF)"
+    return {found.record: self_evaluation_record(facts, found, who, request.language)}
 
 
 def make_pack(
@@ -180,15 +229,32 @@ def make_pack(
         reports_scope=request.reports_scope,
         standards=request.standards,
         scr_headings=request.scr_headings,
+        clock_headings=request.clock_headings,
     )
     if request.rules is not None:
         facts = replace(facts, rules=request.rules)
     public = private_key(secret).public_key()
     key = fingerprint(public)
     step(STEPS[1])
-    files: dict[str, bytes] = {SUMMARY: render_summary(facts, key, request.language)}
+    index = (
+        index_table(request.inspectorate, facts, request.language)
+        if request.inspectorate is not None
+        else None
+    )
+    files: dict[str, bytes] = {SUMMARY: render_summary(
+        facts, key, request.language, index, request.inspectorate
+    )}
     step(STEPS[2])
     described = {SUMMARY: "the dated summary of everything below (PDF)"}
+    if index is not None:
+        files[INDEX] = csv_bytes(index)
+        described[INDEX] = "each item the inspectorate lists, and where this pack answers it"
+    inspected, proprietor = request.inspectorate, request.proprietor
+    if index and inspected and proprietor and answers_paragraph_7(inspected):
+        files[ISS_SHEET] = iss_cover_sheet(facts, index, inspected, proprietor, request.language)
+        described[ISS_SHEET] = "the Independent School Standards paragraph 7 cover sheet (PDF)"
+    if index and inspected and request.signatories:
+        files |= _forms(session, school_id, facts, inspected, request, described)
     for table in facts.tables:
         files[table.file_name] = csv_bytes(table)
         described[table.file_name] = table.title.split(":")[0]
@@ -200,7 +266,7 @@ def make_pack(
     manifest = manifest_bytes(files)
     files[MANIFEST] = manifest
     files[SIGNATURE] = sign(secret, manifest)
-    pack = Pack(_zip(files, facts.made_at), zip_name, tuple(sorted(files)), key)
+    pack = Pack(zip_files(files, facts.made_at), zip_name, tuple(sorted(files)), key)
     audit.record(
         session,
         actor=request.actor,
@@ -212,6 +278,7 @@ def make_pack(
             "files": len(pack.files),
             "reports_counted": facts.reports_total,
             "key_fingerprint": pack.fingerprint,
+            "inspectorate": request.inspectorate,
         },
     )
     return pack

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_
+from bot.core.i18n import N_, Msg
 from bot.core.nations import Source, pack_for
+from bot.core.nations.inspectorates import inspectorate
 from bot.core.words import csv_text
 
 __all__ = [
@@ -28,8 +29,10 @@ __all__ = [
     "cells",
     "csv_bytes",
     "format_fingerprint",
+    "in_pack_language",
     "manifest_bytes",
     "normalise_fingerprint",
+    "pack_language",
     "parse_manifest",
     "rules_table",
     "standards_sentence",
@@ -153,13 +156,59 @@ def cells(values: Sequence[object]) -> tuple[str, ...]:
 
 
 class _School(Protocol):
-    """A school's nation and whether it is independent (``SchoolConfig``)."""
+    """A school's nation, kind, inspectorate and language (``SchoolConfig``)."""
 
     @property
     def country(self) -> str: ...
 
     @property
     def independent(self) -> bool: ...
+
+    @property
+    def inspected_by(self) -> str | None: ...
+
+    @property
+    def language(self) -> str: ...
+
+
+def pack_language(language: str) -> str:
+    """The pack's one language: Welsh in a Welsh or dual-language school, else English."""
+    return "cy" if language in ("cy", "cy+en") else "en"
+
+
+def in_pack_language(language: str) -> Callable[[str], str]:
+    """The catalogue's sentences said in the pack's one language (``language``: the school's)."""
+    one = pack_language(language)
+    return lambda message: Msg(message).said(one)
+
+
+def standards_sentence(school: _School) -> str | None:
+    """What an independent school's pack says of its standards (from the nation pack) and of
+    who inspects it, in the school's language: evidence, never a claim that a standard is met;
+    None for other schools."""
+    if not school.independent:
+        return None
+    _ = in_pack_language(school.language)
+    standards = pack_for(school.country).independent_standards
+    if standards is None:
+        said = _(
+            "This is an independent school; the standards it is inspected against are not "
+            "stated here."
+        )
+    else:
+        said = _(
+            "This is an independent school: the standards it must meet are %(standards)s "
+            "(%(url)s)."
+        ) % {"standards": _(standards.title), "url": standards.url}
+    if school.inspected_by is None:
+        return f"{said} " + _(
+            "Who inspects it is not stated (the school says so in its settings: inspectorate). "
+            "This pack shows the school's evidence; it claims no standard is met."
+        )
+    return f"{said} " + _(
+        "It is inspected by %(inspectorate)s, whose judgement it is whether each standard is "
+        "met: this pack shows the school's evidence and claims none."
+    ) % {"inspectorate": _(inspectorate(school.inspected_by).name)}
 
 
 def _cited(source: Source | None, dates: Source | None = None) -> str:
@@ -198,16 +247,3 @@ def rules_table(school: SchoolConfig) -> Table:
         tuple(rows),
     )
 
-
-def standards_sentence(school: _School) -> str | None:
-    """What an independent school's pack says of its standards, from the nation pack
-    (England: the Independent School Standards, inspected by ISI); None for other schools."""
-    if not school.independent:
-        return None
-    standards = pack_for(school.country).independent_standards
-    if standards is None:
-        return (
-            "This is an independent school; the standards it is inspected against are "
-            "not stated here."
-        )
-    return f"This is an independent school: it meets {standards.title} ({standards.url})."

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -31,6 +31,7 @@ from bot.core.models import (
     PolicyVersion,
     ReadingCheck,
     Report,
+    ReportClock,
     Requirement,
     TaskCompletion,
 )
@@ -54,8 +55,10 @@ from bot.features.scr.api import last_checked as scr_last_checked
 from bot.features.scr.api import open_counts as scr_counts
 from bot.features.tasks.api import event_reviews
 
-__all__ = ["Facts", "gather", "school_reports"]
+__all__ = ["Facts", "gather", "names_of", "school_reports"]
 
+# the report deadlines, by id, where the school's words are not given
+CLOCK_KINDS = {"lado": "lado", "ico": "ico", "triage": "triage"}
 FILTERING = re.compile(r"filtering", re.IGNORECASE)
 CLI_ACTOR = "the command line"
 
@@ -76,12 +79,14 @@ class Facts:
     aup: Table
     governors: Table
     concerns: Table
+    clocks: Table
     filtering: Table
     complaints: Table
     event_reviews: Table
     reading_proof: Table
     scr: Table
     rules: Table | None = None  # the rules the records were kept under (``rules_table``)
+    scr_held: bool = True  # a single central record has been imported and checked
     standards: str | None = None  # an independent school's standards, one sentence
 
     @property
@@ -335,6 +340,29 @@ def _concerns(session: Session, reports: Select[Report]) -> Table:
     )
 
 
+def _clocks(
+    session: Session, reports: Select[Report], labels: Mapping[str, object], now: datetime
+) -> Table:
+    """Each kind of report deadline (the staff route's, the data-protection regulator's,
+    triage): how many were kept, missed, are running and are running late; counts only."""
+    counts: dict[str, list[int]] = {kind: [0, 0, 0, 0] for kind in labels}
+    visible = reports.subquery()
+    for kind, due, stopped in session.execute(
+        select(ReportClock.kind, ReportClock.due_at, ReportClock.stopped_at).where(
+            ReportClock.report_id.in_(select(visible.c.id))
+        )
+    ):
+        row = counts.setdefault(kind, [0, 0, 0, 0])
+        late = (stopped or now) > due
+        row[(2 if stopped is None else 0) + late] += 1
+    return Table(
+        "report-deadlines.csv",
+        N_("Report deadlines: kept, missed and still running (counts only)"),
+        (N_("Deadline"), N_("Kept"), N_("Missed"), N_("Running"), N_("Running late")),
+        tuple(cells((labels.get(kind, kind), *n)) for kind, n in counts.items()),
+    )
+
+
 def _filtering(session: Session, school_id: str, tz: ZoneInfo) -> tuple[Table, str | None]:
     checks = [
         r
@@ -516,6 +544,7 @@ def gather(
     reports_scope: str,
     standards: str | None = None,
     scr_headings: Mapping[str, str] | None = None,
+    clock_headings: Mapping[str, object] | None = None,
 ) -> Facts:
     """Read every fact of the pack for one school, as of ``now``.
 
@@ -530,6 +559,7 @@ def gather(
         reports_scope: one sentence saying which reports are counted.
         standards: an independent school's standards, one sentence (None for others).
         scr_headings: each kind of SCR gap in the school's words (None: plain English).
+        clock_headings: each report deadline's name in the school's words (None: their ids).
     """
     today = now.astimezone(tz).date()
     filtering, note = _filtering(session, school_id, tz)
@@ -546,13 +576,28 @@ def gather(
         aup=_aup(session, school_id, today),
         governors=_governors(session, school_id, tz),
         concerns=_concerns(session, reports),
+        clocks=_clocks(session, reports, clock_headings or CLOCK_KINDS, now),
         filtering=filtering,
         complaints=_complaints(session, school_id, tz),
         event_reviews=_event_reviews(session, school_id),
         reading_proof=_reading_proof(session, school_id),
         scr=_scr(session, school_id, scr_headings),
+        scr_held=scr_counts(session, school_id) is not None,
         standards=standards,
     )
+
+
+def names_of(session: Session, school_id: str, emails: Iterable[str]) -> dict[str, str]:
+    """Each address's name in the directory, by address in lower case (the proformas' leads)."""
+    wanted = [e.lower() for e in emails]
+    return {
+        email.lower(): name
+        for email, name in session.execute(
+            select(Person.email, Person.display_name).where(
+                Person.school_id == school_id, func.lower(Person.email).in_(wanted)
+            )
+        )
+    }
 
 
 def school_reports(school_id: str) -> Select[Report]:

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING
 from babel.dates import format_date, format_datetime
 
 from bot.core.i18n import N_, Msg, said_in
-from bot.features.evidence.rules import Table, format_fingerprint
+from bot.core.nations.inspectorates import Inspectorate, inspectorate
+from bot.features.evidence.rules import Table, format_fingerprint, pack_language
 from bot.features.evidence.service import Facts
 
 if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.pdf)
     from bot.core.pdf import A4Report
 
-__all__ = ["HEADINGS", "pack_language", "render_summary"]
+__all__ = ["HEADINGS", "Said", "pack_language", "render_summary", "table_into"]
 
 HEADINGS = (
     N_("Evidence for an inspector"),
@@ -44,11 +45,6 @@ NO_CONTENT = N_(
 )
 # a date as the facts write it (``cells``: 23 Nov 2026), to say again in Welsh
 _DAY = re.compile(r"\b(\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4})\b")
-
-
-def pack_language(language: str) -> str:
-    """The summary's one language: Welsh in a Welsh or dual-language school, else English."""
-    return "cy" if language in ("cy", "cy+en") else "en"
 
 
 class _Said:
@@ -87,9 +83,47 @@ def _table(doc: A4Report, table: Table, said: _Said, empty: str = N_("None recor
     doc.space(3)
 
 
-def render_summary(facts: Facts, fingerprint: str, language: str = "en") -> bytes:
+Said = _Said  # the pack's words in one language (the other PDFs of the pack say theirs with it)
+
+
+table_into = _table  # a table of facts into another PDF of the pack (the cover sheet)
+
+
+def _index(doc: A4Report, index: Table, found: Inspectorate, said: _Said) -> None:
+    """The inspectorate's list, item by item, where the pack answers it (``inspection``)."""
+    _ = said
+    doc.text(_(N_("Index for %(inspectorate)s")) % {"inspectorate": index.title}, "Heading2")
+    doc.text(
+        _(
+            N_(
+                "Each item of the list it publishes on safeguarding, the file of this pack "
+                "that answers it, and how far: filled from the school's own dated records, "
+                "partly (what is here and what is not), or not held by this product. Its "
+                "list: %(framework)s (%(url)s), checked on %(day)s."
+            )
+        )
+        % {
+            "framework": _(found.framework.title),
+            "url": found.framework.url,
+            "day": said.cell(f"{found.checked:%d %b %Y}"),
+        }
+        + f" {_(found.checked_note)}"
+    )
+    doc.table([[_(N_("Item")), _(N_("File")), _(N_("Status"))], *index.pdf_rows()[1:]])
+    doc.space(4)
+
+
+def render_summary(
+    facts: Facts,
+    fingerprint: str,
+    language: str = "en",
+    index: Table | None = None,
+    inspected: str | None = None,
+) -> bytes:
     """The summary as an A4 PDF in ``language`` (the school's; Welsh in a dual-language
-    school: one language a page); ``fingerprint`` is the signing key's (64 hex digits)."""
+    school: one language a page); ``fingerprint`` is the signing key's (64 hex digits); it
+    opens with the inspection ``index`` of the ``inspected`` inspectorate where there is one
+    (``inspection.index_table``)."""
     from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
 
     made = facts.made_at
@@ -117,6 +151,8 @@ def render_summary(facts: Facts, fingerprint: str, language: str = "en") -> byte
         + (f" {facts.standards}" if facts.standards else "")
     )
     doc.space(4)
+    if index is not None and inspected is not None:
+        _index(doc, index, inspectorate(inspected), said)
     doc.text(_(HEADINGS[1]), "Heading2")
     _table(doc, facts.policies, said, N_("No policies are recorded."))
     doc.text(_(HEADINGS[2]), "Heading2")
@@ -139,6 +175,8 @@ def render_summary(facts: Facts, fingerprint: str, language: str = "en") -> byte
         + f" {_(facts.reports_scope)} {_(NO_CONTENT)}"
     )
     _table(doc, facts.concerns, said, N_("No reports."))
+    doc.text(f"{_(facts.clocks.title)}.")
+    _table(doc, facts.clocks, said)
     doc.text(_(HEADINGS[7]), "Heading2")
     if facts.filtering_note:
         doc.text(_(facts.filtering_note))

@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
-from bot.features.governors.report import FREE_TEXT_OUTCOME, NO_OUTCOME
+from bot.features.governors.report import (
+    FREE_TEXT_OUTCOME,
+    NO_OUTCOME,
+    ReportError,
+    Term,
+    build_report,
+    pick_term,
+    term_name,
+    terms_for,
+)
 
-__all__ = ["FREE_TEXT_OUTCOME", "NO_OUTCOME"]
+__all__ = [
+    "FREE_TEXT_OUTCOME",
+    "NO_OUTCOME",
+    "ReportError",
+    "Term",
+    "build_report",
+    "pick_term",
+    "term_name",
+    "terms_for",
+]

@@ -25,7 +25,7 @@ from bot.core.forms import SaidError
 from bot.core.i18n import BETWEEN, N_, Dated, Said, nsay, say, speaking
 from bot.core.models import Policy, PolicyReview, Report
 from bot.core.words import Words, capital, default_words, said_words, school_words
-from bot.features.dashboard.api import compute_figures
+from bot.features.dashboard.api import Figures, compute_figures
 from bot.features.policies.api import policies_of
 from bot.features.reports.api import CATEGORIES
 from bot.features.reports.api import STATUSES as REPORT_STATUSES
@@ -311,10 +311,12 @@ def _reviewed(
 
 
 def build_report(
-    session: Session, school: SchoolConfig, term: Term, today: date
+    session: Session, school: SchoolConfig, term: Term, today: date,
+    figures: Figures | None = None,
 ) -> GovernorsReport:
-    """Gather the report's figures for one school and term (reuses ``compute_figures``)."""
-    figures = compute_figures(session, school.id, today)
+    """Gather the report's figures for one school and term (reuses ``compute_figures``, or
+    the ``figures`` the caller already has for ``today``)."""
+    figures = figures or compute_figures(session, school.id, today)
     report = GovernorsReport(
         school_name=school.name,
         term=term,

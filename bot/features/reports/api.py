@@ -7,6 +7,7 @@ from bot.features.reports.routing import visible_reports
 from bot.features.reports.rules import (
     CATEGORIES,
     STATUSES,
+    clock_labels,
     clock_summary,
     in_working_hours,
     local_time,
@@ -15,6 +16,7 @@ from bot.features.reports.rules import (
 __all__ = [
     "CATEGORIES",
     "STATUSES",
+    "clock_labels",
     "clock_summary",
     "in_working_hours",
     "local_time",

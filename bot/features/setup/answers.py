@@ -60,6 +60,9 @@ class SchoolAnswers(_Strict):
     # an independent school, and who its proprietor is (a company, a trust, an individual)
     independent: bool = False
     proprietor: Literal["company", "trust", "individual"] | None = None
+    # who inspects it, where its nation has more than one inspectorate (England); None: the
+    # nation's rule for its kind of school (bot.core.nations.inspectorates)
+    inspectorate: str | None = None
     id: Slug | None = None
 
 

@@ -32,6 +32,7 @@ from bot.core.i18n import (
     spoken,
 )
 from bot.core.nations import DEFAULT_NATION, NATIONS, pack_for, posts_for, school_words_for
+from bot.core.nations.inspectorates import default_inspectorate, inspectorate, inspectorates_of
 from bot.core.ports import ConnectorError
 from bot.core.words import Words, plain_key, said_words
 from bot.engine.commands import confirm, console, err
@@ -59,6 +60,7 @@ _CODES = {
     "staff": N_("staff"),
     "volunteer": N_("volunteer"),
     "governor": N_("governor"),
+    "safeguarding_governor": N_("safeguarding_governor"),
     "clerk": N_("clerk"),
     "supply": N_("supply"),
     "none": N_("none"),
@@ -94,13 +96,8 @@ def _choice(question: str, options: tuple[str, ...], default: str | None) -> str
         picked = "-".join(answer.strip().lower().split())
         if picked in typed:
             return typed[picked]
-        err.print(
-            "  "
-            + say(
-                "please answer one of: %(options)s",
-                options=Said(lambda: ", ".join(_code(o) for o in options)),
-            )
-        )
+        err.print("  " + say("please answer one of: %(options)s",
+                             options=Said(lambda: ", ".join(_code(o) for o in options))))
 
 
 def _ask(progress: Progress, key: Key, question: Callable[[], Any]) -> Any:
@@ -382,25 +379,12 @@ def _people(progress: Progress, people: list[DirectoryPerson], source: Text) -> 
     _listed(progress, people, source, "dsl", lead)
     _listed(progress, people, source, "deputy_dsl", word("deputy_dsl", capitals=True))
     for key, asked in (
-        (
-            "dpo",
-            say(
-                "Data protection officer (staff, or the %(la)s's or trust's "
-                "DPO's email) (Enter to leave out)",
-                la=word("local_authority"),
-            ),
-        ),
-        (
-            "clerk",
-            say(
-                "%(clerk)s (staff, or their email) (Enter to leave out)",
-                clerk=word("clerk", capitals=True),
-            ),
-        ),
-        (
-            "chair_of_governors",
-            say("%(chair)s (Enter to leave out)", chair=word("chair", capitals=True)),
-        ),
+        ("dpo", say("Data protection officer (staff, or the %(la)s's or trust's DPO's email) "
+                    "(Enter to leave out)", la=word("local_authority"))),
+        ("clerk", say("%(clerk)s (staff, or their email) (Enter to leave out)",
+                      clerk=word("clerk", capitals=True))),
+        ("chair_of_governors",
+         say("%(chair)s (Enter to leave out)", chair=word("chair", capitals=True))),
     ):
         if progress.has(("people", key)):
             continue
@@ -409,19 +393,9 @@ def _people(progress: Progress, people: list[DirectoryPerson], source: Text) -> 
             progress.put(("people", key), email)
         else:
             progress.mark(("people", key))
-    _listed(
-        progress,
-        people,
-        source,
-        "admins",
-        Msg(
-            N_(
-                "Who runs the bot day to day (an admin: the office or business manager; "
-                "the %(head)s if nobody)"
-            ),
-            head=word("headteacher"),
-        ),
-    )
+    _listed(progress, people, source, "admins", Msg(N_(
+        "Who runs the bot day to day (an admin: the office or business manager; the %(head)s "
+        "if nobody)"), head=word("headteacher")))
 
 
 def _listed(
@@ -600,6 +574,20 @@ def _language(progress: Progress) -> str:
     )
 
 
+def _inspectorate(progress: Progress, country: str) -> None:
+    """Who inspects the school, asked where its nation has more than one inspectorate (the
+    nation's for its kind of school offered; an independent school in England chooses)."""
+    choices = inspectorates_of(country)
+    if len(choices) < 2 or progress.has(("school", "inspectorate")):
+        return
+    named = "; ".join(f"{i}: {inspectorate(i).name}" for i in choices)
+    default = default_inspectorate(
+        country, independent=progress.get(("school", "independent")) is True)
+    progress.put(("school", "inspectorate"), _choice(
+        say("Who inspects it (%(named)s); its evidence pack answers that inspectorate's list",
+            named=named), choices, default))
+
+
 def _school_id(adding: Install, name: str) -> str:
     """A short id for a school joining the install, not one it has (asked again until so)."""
     while True:
@@ -654,6 +642,7 @@ def ask_answers(
             "Its proprietor: a company, a trust or an individual",
             ("company", "trust", "individual"), "company"))
     country = str(progress.get(("school", "country")) or DEFAULT_NATION)
+    _inspectorate(progress, country)
     categories = pack_for(country).language_categories  # Wales' (the 2025 Act)
     if categories is not None and not progress.has(("school", "language_category")):
         named = "; ".join(f"{c.id}: {c.name}" for c in categories.category)

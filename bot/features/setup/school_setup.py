@@ -482,7 +482,7 @@ def school_config(draft: SetupDraft, today: date) -> dict[str, Any]:
         "name": answers.school.name,
         "country": answers.school.country,
         **({"language": answers.school.language} if answers.school.language != "en" else {}),
-        **{k: v for k in ("language_category", "independent", "proprietor")
+        **{k: v for k in ("language_category", "independent", "proprietor", "inspectorate")
            if (v := getattr(answers.school, k))},
         **({"connection": answers.connection} if answers.connection else {}),
         **({"directory": {"staff_group": answers.staff_group}} if answers.staff_group else {}),

@@ -199,12 +199,21 @@ def test_an_independent_schools_pack_names_its_standards_from_the_nation_pack() 
 
     from bot.features.evidence.rules import standards_sentence
 
-    english = standards_sentence(SimpleNamespace(country="england", independent=True))
+    def school(country: str, independent: bool, inspected_by: str | None) -> SimpleNamespace:
+        return SimpleNamespace(country=country, independent=independent, language="en",
+                               inspected_by=inspected_by)
+
+    english = standards_sentence(school("england", True, None))
     assert english is not None and "Independent School Standards" in english
     assert "legislation.gov.uk/uksi/2014/3283" in english
+    # #79 item 2: who inspects it is the school's to say, and the pack claims no compliance
+    assert "Who inspects it is not stated" in english and "meets" not in english
+    isi = standards_sentence(school("england", True, "isi")) or ""
+    assert "inspected by the Independent Schools Inspectorate (ISI)" in isi
+    assert "claims none" in isi and "it meets" not in isi
     # a maintained school or an academy: no sentence at all
-    assert standards_sentence(SimpleNamespace(country="england", independent=False)) is None
+    assert standards_sentence(school("england", False, "ofsted")) is None
     # a nation whose pack names no standards says so rather than borrowing England's
-    scottish = standards_sentence(SimpleNamespace(country="scotland", independent=True))
+    scottish = standards_sentence(school("scotland", True, "hmie"))
     assert scottish is not None and "not stated" in scottish
     assert "Independent School Standards" not in scottish

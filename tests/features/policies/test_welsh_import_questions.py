@@ -278,7 +278,8 @@ def test_the_policy_questions_and_typed_codes_in_the_language_chosen(
     )
     if language == "cy":
         assert not left, left
-        assert "(staff/gwirfoddolwr/llywodraethwr/cyflenwi/dim) [staff]" in asked
+        roles = "staff/gwirfoddolwr/llywodraethwr/llywodraethwr-diogelu/clerc/cyflenwi/dim"
+        assert f"({roles}) [staff]" in asked
         assert "('dim': ni ofynnir" in asked
         assert re.search(save + r" \[I/n\]: na", after), after
     elif language == "cy+en":

@@ -194,12 +194,13 @@ def test_an_independent_school_is_set_up_in_its_proprietors_words(
     frozen_clock.at(date(2026, 9, 14), 8, 45, tick=True)
     answers, _rows = _inputs(tmp_path / "inputs", school={
         "name": "Hillside School", "country": "england", "independent": True,
-        "proprietor": "trust"})
+        "proprietor": "trust", "inspectorate": "isi"})
     monkeypatch.chdir(tmp_path)
     init = _run(CliRunner(), "init", "--answers", str(answers))
     assert init.exit_code == 0, init.output
     school = load_config(tmp_path / ".compliance-bot" / "school.yaml").school()
     assert (school.independent, school.proprietor) == (True, "trust")
+    assert school.inspectorate == "isi"  # #79 item 2: who inspects it is the school's to say
     courses = {r.course for r in school.requirements if r.kind == "complete_training"}
     assert "Proprietor body's safeguarding training" in courses
     # what a policy document says of itself is quoted as it says it ("approving body: Full

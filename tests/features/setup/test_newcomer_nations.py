@@ -163,6 +163,7 @@ def _init(school: Path, inputs: Path, nation: str, url: str) -> str:
         "an independent school",
         "Its language category",
         r"\? \[y/N\]",
+        "Who inspects it",  # England: its inspectorate, the nation's default taken (#79)
     ]
     while (found := child.expect([*map(asked, questions), pexpect.EOF])) != len(questions):
         text = child.match.group(1).strip() if child.match.groups() else ""
@@ -182,6 +183,7 @@ def _init(school: Path, inputs: Path, nation: str, url: str) -> str:
             15: "",
             16: "",
             17: "",
+            18: "",
         }.get(found)
         if found == 5:
             answer = next(role for title, role in TITLES.items() if text.endswith(title))

@@ -544,6 +544,7 @@ def _facts(filtered: bool) -> Any:
             ("Category", "Status", "Outcome", "Reports"),
             ("Cyberbullying", "Closed", "no further action", 2),
         ),
+        clocks=table("Report deadlines: kept, missed and still running (counts only)", ()),
         filtering=table(
             "Filtering and monitoring review",
             ("Check", "Done at"),

@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 import time_machine
 import yaml
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from bot.core.clock import to_local
 from bot.core.context import AppContext
-from bot.core.models import OutboxMessage
+from bot.core.models import OutboxMessage, SweepJob, utcnow
 from bot.core.setup_state import begin_setup, start_sending
 from bot.engine.sweep import run_sweep
 from bot.features.reports.intake import submit_report
@@ -210,6 +211,32 @@ def test_a_school_whose_settings_never_passed_is_shown_held_with_its_problem(
         context.forget_config()
         with context.store.transaction() as session:
             session.query(SchoolSettings).filter_by(school_id="ash").delete()
+
+
+def test_a_school_not_swept_for_two_ticks_is_shown_to_the_lead_and_its_head(
+    trust: tuple[AppContext, TestClient],
+) -> None:
+    """#83: the trust page and the head's dashboard name a school the bot has not checked for
+    two rounds of its checks (its sweep workers stopped or far behind), with when it last was."""
+    context, client = trust
+    sign_in(client, LEAD)
+    assert 'id="not-swept"' not in client.get("/trust").text  # both swept just now
+    hour_ago = utcnow() - timedelta(hours=1)
+    with context.store.transaction() as session:
+        session.execute(update(SweepJob).where(SweepJob.school_id == "hill")
+                        .values(swept_at=hour_ago))
+    try:
+        page = client.get("/trust").text
+        assert 'id="not-swept"' in page
+        assert "Hillside Academy: last checked" in page and "Oakfield Primary:" not in page
+        assert to_local(hour_ago).strftime("%H:%M") in page
+        sign_in(client, "head@hill.example")
+        assert "Hillside Academy: last checked" in client.get("/dashboard").text
+        sign_in(client, "amy@hill.example")  # staff are not told
+        assert 'id="not-swept"' not in client.get("/dashboard").text
+    finally:
+        with context.store.transaction() as session:
+            session.execute(update(SweepJob).values(swept_at=utcnow()))
 
 
 def test_the_overview_goes_on_monday_morning_not_the_evening_a_school_starts(
