@@ -499,10 +499,6 @@ KNOWN_ENGLISH: tuple[tuple[str, str, str], ...] = (
     # ``outbox --purpose`` takes it (a code to type, as ``--status`` takes the state's)
     ("^outbox$", r"^\s*\d+\s.*\s(?:reminder|digest|task_missed|report_escalation|governor_review"
      r"|report_received|report_clock)\s", "the purpose's code, as `outbox --purpose` takes it"),
-    # the nation packs' reviews (#79 item 4, merged from main): each review's title and the
-    # note of what a source does not ask are the pack's English, not in the catalogue yet
-    ("^/reviews$", r"^Review web filtering", "a nation pack's review title (the pack's English)"),
-    ("^/reviews$", r"\(chwiliwyd: ", "a nation pack's note of what its sources do not ask"),
 )
 
 

@@ -67,15 +67,13 @@ def iss_cover_sheet(
             N_(
                 "%(school)s, an independent school. Its proprietor: %(kind)s, whose %(body)s "
                 "approves its policies. Inspected by %(inspectorate)s. Made on %(when)s."
-            )
+            ),
+            school=facts.school_name,
+            kind=kind,
+            body=_(proprietor.body),
+            inspectorate=_(found.name),
+            when=said.made(facts.made_at),
         )
-        % {
-            "school": facts.school_name,
-            "kind": kind,
-            "body": _(proprietor.body),
-            "inspectorate": _(found.name),
-            "when": said.made(facts.made_at),
-        }
     )
     doc.text(
         _(

@@ -80,14 +80,12 @@ def _start(facts: Facts, title: str, who: str, language: str) -> tuple[A4Report,
                 "%(school)s. Pre-filled by compliance-bot on %(when)s with the school's own "
                 "dated records, for %(who)s to complete: ETI's proforma (%(url)s) asks the "
                 "questions; this sheet gives the facts the school holds here, and signs nothing."
-            )
+            ),
+            school=facts.school_name,
+            when=said.made(facts.made_at),
+            who=_(who),
+            url=source.url,
         )
-        % {
-            "school": facts.school_name,
-            "when": said.made(facts.made_at),
-            "who": _(who),
-            "url": source.url,
-        }
     )
     return doc, said
 

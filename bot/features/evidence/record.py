@@ -35,15 +35,13 @@ def _body(doc: A4Report, said: Said, facts: Facts, found: Inspectorate, who: Sig
                 "the school's leaders to complete against the list of %(inspectorate)s "
                 "(%(url)s): for each item, the school's records in this pack and how far they "
                 "answer it, then room for the school's own evaluation. It signs nothing."
-            )
+            ),
+            school=facts.school_name,
+            when=said.made(facts.made_at),
+            lead=_(who.lead),
+            inspectorate=_(found.name),
+            url=found.framework.url,
         )
-        % {
-            "school": facts.school_name,
-            "when": said.made(facts.made_at),
-            "lead": _(who.lead),
-            "inspectorate": _(found.name),
-            "url": found.framework.url,
-        }
     )
     doc.text(_(N_("The safeguarding lead and deputies, and their training")), "Heading2")
     leads_into(doc, said, facts, who)

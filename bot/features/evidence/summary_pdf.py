@@ -13,9 +13,9 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 
-from bot.core.i18n import N_, Msg, said_in
+from bot.core.i18n import N_, Dated, Msg
 from bot.core.nations.inspectorates import Inspectorate, inspectorate
 from bot.features.evidence.rules import Table, format_fingerprint, pack_language
 from bot.features.evidence.service import Facts
@@ -53,8 +53,8 @@ class _Said:
     def __init__(self, language: str) -> None:
         self.language = pack_language(language)  # a PDF reads in one language
 
-    def __call__(self, message: str) -> str:
-        return said_in(self.language, Msg(message))
+    def __call__(self, message: str, **values: object) -> str:
+        return Msg(message, **values).said(self.language)
 
     def cell(self, text: str) -> str:
         """A label the catalogue knows, in the language; any date in it the language's way."""
@@ -68,11 +68,11 @@ class _Said:
         day = datetime.strptime(found[0], "%d %b %Y").date()
         return format_date(day, "dd MMM y", locale="cy")
 
-    def made(self, made: datetime) -> str:
-        """'Monday 23 November 2026 at 10:00'; 'Dydd Llun 23 Tachwedd 2026 am 10:00'."""
-        if self.language == "cy":
-            return format_datetime(made, "EEEE dd MMMM y 'am' HH:mm", locale="cy")
-        return f"{made:%A %d %B %Y at %H:%M}"
+    @staticmethod
+    def made(made: datetime) -> Dated:
+        """'Monday 23 November 2026 at 10:00'; 'Dydd Llun 23 Tachwedd 2026 am 10:00' (a
+        sentence's own "dydd" before it, where its Welsh writes one)."""
+        return Dated(made, "%A %d %B %Y at %H:%M", "EEEE dd MMMM y 'am' HH:mm")
 
 
 def _table(doc: A4Report, table: Table, said: _Said, empty: str = N_("None recorded.")) -> None:
@@ -140,14 +140,12 @@ def render_summary(
         _(
             "%(school)s. Made on %(when)s (%(zone)s) by %(who)s. Every date and time here is "
             "the school's local time. The same facts are in the CSV files beside this summary, "
-            "one file per table."
+            "one file per table.",
+            school=facts.school_name,
+            when=said.made(made),
+            zone=f"{made:%Z}",
+            who=said.cell(facts.made_by),
         )
-        % {
-            "school": facts.school_name,
-            "when": said.made(made),
-            "zone": f"{made:%Z}",
-            "who": said.cell(facts.made_by),
-        }
         + (f" {facts.standards}" if facts.standards else "")
     )
     doc.space(4)
