@@ -37,6 +37,7 @@ from bot.engine.commands import (
     err,
     fail,
     friendly,
+    language_here,
     print_reminder_plan,
     say_database,
     school_language,
@@ -478,8 +479,8 @@ def migrate() -> None:
     """Create or upgrade the database to the newest schema."""
     ctx = context(database="create")
     _ = ctx.store
-    url = ctx.settings.db_url.split("@")[-1]  # the install's one school's language, else English
-    console.print(say(_UP_TO_DATE, url=url))
+    speak(language_here(ctx))  # the install's one school's language, else English
+    console.print(say(_UP_TO_DATE, url=ctx.settings.db_url.split("@")[-1]))
 
 
 app.command()(maintenance)

@@ -20,6 +20,7 @@ from bot.core.i18n import (
     Joined,
     Msg,
     N_plural,
+    each_language,
     nmsg,
     say,
     shared_language,
@@ -137,7 +138,12 @@ def print_lines(console: Console, lines: list[str]) -> None:
 
 
 def _directory_line(d: DirectoryReport) -> str:
-    """One line: what the directory sync changed."""
+    """One line: what the directory sync changed (``cy+en``: the whole line in Welsh, then in
+    English)."""
+    return each_language(lambda: _directory_said(d))
+
+
+def _directory_said(d: DirectoryReport) -> str:
     parts = [say("%(num)d added", num=d.added), say("%(num)d updated", num=d.updated)]
     if d.returned:
         parts.append(str(nmsg(  # English: "duties" whatever the count, as it always was

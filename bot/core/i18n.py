@@ -555,6 +555,8 @@ def install(env: Environment) -> None:
     # name their file): translated, never %-formatted as ``_()`` would (a "%" in it is theirs)
     env.filters["translated"] = lambda text: str(text if isinstance(text, Lazy) else Msg(text))
     env.filters["short_day"] = short_date
+    # a day and its time: 'Wednesday 16 September 2026, 10:00'; 'Dydd Mercher 16 Medi 2026, 10:00'
+    env.filters["day_time"] = lambda moment: Dated(moment, *_DAY_TIME)
 
 
 def _in_template(context: Context, sentence: Msg) -> str:
@@ -644,6 +646,7 @@ def extract_pack_words(
 
 
 _SHORT = ("%d %b %Y", "dd MMM y")  # a date in a table: '16 Sep 2026', '16 Medi 2026'
+_DAY_TIME = ("%A %d %B %Y, %H:%M", "EEEE d MMMM y, HH:mm")
 
 
 def short_date(day: date | datetime | None) -> Lazy | str:

@@ -22,7 +22,7 @@ from datetime import date
 from typing import Protocol
 
 from bot.core.forms import Text
-from bot.core.i18n import N_, Dated, Msg, nsay, say, speaking, spoken
+from bot.core.i18n import N_, Dated, Msg, each_language, nsay, say, speaking, spoken
 from bot.engine.leavers import MissingPerson, PendingRemovals, RemovalStop
 
 __all__ = [
@@ -153,17 +153,21 @@ class SyncReport(Protocol):
 
 def report_lines(report: SyncReport) -> list[str]:
     """Under a sync's counts: its read error, rejected rows, notes and the people kept on rows
-    that could not be read (each row and note said in the active language; the first ten of
-    each)."""
+    that could not be read (each line said in the active language; ``cy+en``: each line whole
+    in Welsh, then in English; the first ten of each)."""
+    return ["  " + line for line in each_language(lambda: _report_lines(report))]
+
+
+def _report_lines(report: SyncReport) -> list[str]:
     lines = []
     if report.error:
-        lines.append(f"  [red]{say(_NOT_READ)}[/]: {report.error} — {say(_CARRIED_ON)}")
+        lines.append(f"[red]{say(_NOT_READ)}[/]: {report.error} — {say(_CARRIED_ON)}")
     rejected, note = say(_REJECTED), say(_NOTE)
-    lines += [f"  [yellow]{rejected}[/] {row}" for row in report.rejected[:10]]
-    lines += [f"  {note}: {line}" for line in report.notes[:10]]
-    lines += ["  " + line for line in posts_to_map_lines(report.unmapped)]
+    lines += [f"[yellow]{rejected}[/] {row}" for row in report.rejected[:10]]
+    lines += [f"{note}: {line}" for line in report.notes[:10]]
+    lines += posts_to_map_lines(report.unmapped)
     if report.held:
-        lines.append("  " + nsay(
+        lines.append(nsay(
             "%(num)d person on rows that could not be read kept as they were (with their "
             "duties); correct the rows above",
             "%(num)d people on rows that could not be read kept as they were (with their "

@@ -197,3 +197,22 @@ def _translated(argument: ast.expr) -> bool:
     return False
 
 
+# from tests/core/test_i18n_set_t.py (main)
+def test_every_refusal_in_these_files_is_the_catalogues_or_says_why_not() -> None:
+    english, untold, unmarked = [], [], []
+    for path in FILES:
+        lines = (ROOT / path).read_text(encoding="utf-8").splitlines()
+        for function, call in _calls(path):
+            where = f"{path}:{call.lineno} ({function})"
+            if _translated(call.args[0]):
+                # the red mark in the sentence's language too
+                if not any(k.arg == "language" for k in call.keywords):
+                    unmarked.append(where)
+                continue
+            english.append((path, function))
+            above = lines[max(0, call.lineno - 4):call.lineno - 1]
+            if not any("# English:" in line for line in above):
+                untold.append(where)
+    assert untold == [], "an English refusal must say why (# English: …) or be translated"
+    assert unmarked == [], "a translated refusal must pass language= for its 'error:' mark"
+    assert sorted(english) == sorted(ENGLISH)

@@ -209,3 +209,69 @@ def test_remind_says_its_plan_in_the_schools_language(tmp_path: Path, language: 
         )
         in saturday
     )
+
+
+# from tests/core/test_i18n_set_y.py (main)
+@pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
+def test_a_sweep_is_said_in_the_schools_language(tmp_path: Path, language: str) -> None:
+    school = _school(tmp_path / "school", language)
+    lines = _run(school, "sweep", "--no-send", "--as-of", "2026-11-23")
+    said = "\n".join(lines)
+    assert (
+        "Oak Test School — "
+        + _said(
+            language,
+            "cylch dydd Llun 23 Tachwedd 2026",
+            "cycle as of Monday 23 November 2026",
+        )
+        in said
+    )
+    assert (
+        _said(
+            language,
+            "Cyfeiriadur: 5 wedi'u hychwanegu, 0 wedi'u diweddaru, 0 ar goll o'r newydd, "
+            "0 wedi gadael, 0 heb eu newid",
+            "Directory: 5 added, 0 updated, 0 newly missing, 0 left, 0 unchanged",
+        )
+        in lines
+    )
+    assert (
+        _said(
+            language,
+            "Dyletswyddau: 4 wedi'u hagor, wedi'u cau: dim; 4 ar agor, 0 yn hwyr",
+            "Duties: 4 opened, closed: none; 4 open, 0 overdue",
+        )
+        in lines
+    )
+    assert _said(language, "1 crynodeb wythnosol yn y ciw", "1 weekly digest queued") in lines
+    assert (
+        _said(
+            language,
+            "Nodiadau atgoffa yn y ciw: 4 o negeseuon e-bost",
+            "Reminders queued: 4 emails",
+        )
+        in said
+    )
+    heads = ("At", "Eitemau", "Nodyn atgoffa", "Yn cael gwybod hefyd")
+    english = ("To", "Items", "Reminder", "Also told")
+    header = next(line for line in lines if "head@" not in line and "┃" in line)
+    assert [cell.strip() for cell in header.strip("┃").split("┃")] == [
+        _said(language, welsh, word) for welsh, word in zip(heads, english, strict=True)
+    ]
+    assert (
+        _said(
+            language,
+            "Eitemau a atgoffwyd: 4 o geisiadau cyntaf.",
+            "Items reminded: 4 first requests.",
+        )
+        in lines
+    )
+    outbox = school.home / "outbox"
+    assert (
+        _said(
+            language,
+            f"0 o negeseuon wedi'u danfon. Ciw anfon: {outbox}",
+            f"0 messages delivered. Outbox: {outbox}",
+        )
+        in lines
+    )

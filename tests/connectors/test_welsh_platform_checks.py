@@ -24,7 +24,7 @@ import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from tests.support.speech import in_language
+from bot.core.i18n import BETWEEN
 
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
 pytest.importorskip("googleapiclient", reason="needs google-api-python-client")
@@ -110,9 +110,9 @@ def _m365(tmp_path: Path, scenario: str, language: str) -> list[CheckRow]:
     fake.seed_population()
     prepare, overrides = M365[scenario]
     prepare(fake)
-    return in_language(language, lambda: m365_check.run_checks(
-        m365_settings(tmp_path, **overrides), transport=fake.transport
-    ))
+    return m365_check.run_checks(
+        m365_settings(tmp_path, **overrides), transport=fake.transport, language=language
+    )
 
 
 GOOGLE: dict[str, tuple[Callable[[Any], Any], dict[str, Any]]] = {
@@ -138,7 +138,7 @@ def _google(tmp_path: Path, scenario: str, language: str) -> list[CheckRow]:
     prepare(fake)
     settings = google_settings(tmp_path)
     settings = settings.model_copy(update={"google": settings.google.model_copy(update=overrides)})
-    return in_language(language, lambda: google_checks(settings, http=fake))
+    return google_checks(settings, http=fake, language=language)
 
 
 # --------------------------------------------------------------------------- what English is
@@ -302,3 +302,81 @@ def test_the_catalogue_holds_every_check_sentence_in_welsh() -> None:
             m for m in catalog if isinstance(m.id, tuple) and m.id[0] == sentence
         )
         assert message.string and not message.fuzzy, sentence
+
+
+# from tests/core/test_i18n_set_ad.py (main)
+def test_a_refused_token_names_its_code_and_fix_in_welsh(tmp_path: Path) -> None:
+    rows = _m365(tmp_path, "wrong secret", "cy")
+    assert [r.name for r in rows] == ["gosodiadau", "tocyn"]
+    assert rows[1].detail.startswith("Gwrthododd Entra ID y cais am docyn: AADSTS7000215")
+    assert rows[1].fix is not None and rows[1].fix.startswith("Mae'r gyfrinach cleient yn anghywir")
+    assert f"{ENV}CLIENT_SECRET" in rows[1].fix
+
+
+# from tests/core/test_i18n_set_ad.py (main)
+def test_google_keeps_its_menu_and_scopes_as_google_writes_them(tmp_path: Path) -> None:
+    rows = {r.name: r for r in _google(tmp_path, "granted", "cy")}
+    assert rows["Allwedd y cyfrif gwasanaeth"].ok
+    assert rows["Anfon Gmail"].detail.startswith("rhoddwyd tocyn gmail.send ar gyfer ")
+    assert rows["Google Forms"].ok  # the product's name
+    rows = {r.name: r for r in _google(tmp_path, "no key", "cy")}
+    assert rows["Allwedd y cyfrif gwasanaeth"].fix == (
+        "gosodwch COMPLIANCE_BOT_GOOGLE__SERVICE_ACCOUNT_FILE i allwedd JSON y cyfrif gwasanaeth"
+    )
+
+
+# from tests/core/test_i18n_set_ad.py (main)
+@pytest.mark.parametrize("scenario", list(GOOGLE))
+def test_google_rows_are_welsh_in_cy(tmp_path: Path, scenario: str) -> None:
+    english = _google(tmp_path, scenario, "en")
+    welsh = _google(tmp_path, scenario, "cy")
+    assert [r.ok for r in welsh] == [r.ok for r in english]
+    assert _english_in(welsh) == []
+    both = _google(tmp_path, scenario, "cy+en")
+    for cy, en, pair in zip(welsh, english, both, strict=True):
+        assert pair.detail == (
+            en.detail if cy.detail == en.detail else f"{cy.detail}{BETWEEN}{en.detail}"
+        )
+        assert pair.fix == (en.fix if cy.fix == en.fix else f"{cy.fix}{BETWEEN}{en.fix}")
+
+
+# from tests/core/test_i18n_set_ad.py (main)
+@pytest.mark.parametrize("scenario", list(M365))
+def test_m365_rows_are_welsh_in_cy(tmp_path: Path, scenario: str) -> None:
+    english = _m365(tmp_path, scenario, "en")
+    welsh = _m365(tmp_path, scenario, "cy")
+    assert [r.ok for r in welsh] == [r.ok for r in english]
+    assert _english_in(welsh) == []
+    both = _m365(tmp_path, scenario, "cy+en")
+    for cy, en, pair in zip(welsh, english, both, strict=True):
+        # a row's name and verdict: Welsh, then " / " and the English (once when the same)
+        assert pair.name == (en.name if cy.name == en.name else f"{cy.name}{BETWEEN}{en.name}")
+        assert pair.detail == (
+            en.detail if cy.detail == en.detail else f"{cy.detail}{BETWEEN}{en.detail}"
+        )
+        # a fix: its sentences in both, a command once, as PowerShell takes it
+        for line in (en.fix or "").splitlines():
+            assert line in (pair.fix or ""), (scenario, line)
+
+
+# from tests/core/test_i18n_set_ad.py (main)
+def test_the_welsh_rows_say_microsofts_words_as_microsoft_writes_them(tmp_path: Path) -> None:
+    rows = {r.name: r for r in _m365(tmp_path, "nothing granted", "cy")}
+    row = rows["User.Read.All"]
+    assert row.detail.startswith("User.Read.All ar goll: ")
+    assert row.fix == (
+        f"Entra admin centre > App registrations > {CLIENT_ID} > API permissions > Add a "
+        "permission > Microsoft Graph > Application permissions > User.Read.All, yna 'Grant "
+        "admin consent'."
+    )
+    rows = {r.name: r for r in _m365(tmp_path, "tenant-wide", "cy")}
+    scope = rows["cwmpas Mail.Send"]
+    assert scope.detail.startswith("mae Mail.Send ar draws y tenant:")
+    lines = (scope.fix or "").splitlines()
+    assert lines[0].startswith(f"Rhowch Mail.Send i'r ap ar gyfer {SENDER} yn unig")
+    assert "  Connect-ExchangeOnline" in lines  # PowerShell as it is typed
+    assert lines[-1].startswith("Yna tynnwch y caniatâd ar draws y tenant")
+    rows = {r.name: r for r in _m365(tmp_path, "granted", "cy")}
+    assert rows["tocyn"].ok and rows["cyfeiriadur"].detail.startswith("darllenwyd ")
+    assert rows["Mail.ReadBasic.All (dewisol)"].detail.startswith("caiff ddarllen Eitemau Anfonwyd")
+    assert rows["cyflymder anfon"].detail.startswith("30 y funud a 10,000 o dderbynwyr y dydd")

@@ -263,3 +263,16 @@ def test_the_report_deadlines_on_setup_are_welsh(
         for value in kept:
             line = line.replace(value, " ")
         assert _left(line, english_words) == [], line
+
+
+# from tests/core/test_i18n_set_g.py (main)
+@pytest.mark.parametrize("kept", [None, SINCE], ids=["held", "kept"])
+def test_a_settings_problem_is_said_in_welsh(
+    kept: datetime | None, english_words: set[str]
+) -> None:
+    problem = _problem(kept)
+    said = describe_settings(problem)
+    welsh = said.said("cy")
+    assert welsh.startswith(f"Mae problem gyda gosodiadau {SCHOOL_NAME}"), welsh
+    assert _left(welsh, english_words) == []
+    assert in_language("cy+en", lambda: said) == f"{welsh}{BETWEEN}{said.said('en')}"

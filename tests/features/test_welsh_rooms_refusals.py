@@ -335,3 +335,21 @@ def test_an_editions_file_refused_is_said_in_the_schools_language(
         "en": f"error: {english}",
     }[language]
     assert code == 2 and said.endswith(expected), said
+
+
+# from tests/core/test_i18n_set_u.py (main)
+def test_every_rooms_refusal_is_a_catalogue_sentence_in_the_schools_language() -> None:
+    wrong: list[str] = []
+    exempt_seen: set[tuple[str, str]] = set()
+    for path in _rooms():
+        for function, call in _fails(path):
+            where = f"{path.relative_to(ROOT)}:{call.lineno} ({function})"
+            if (path.parent.name, function) in NO_SCHOOL:
+                exempt_seen.add((path.parent.name, function))
+                continue
+            if not call.args or not _said(call.args[0]):
+                wrong.append(f"{where}: not a catalogue sentence said")
+            if not any(k.arg == "language" for k in call.keywords):
+                wrong.append(f"{where}: no language=")
+    assert wrong == []
+    assert exempt_seen == set(NO_SCHOOL)  # each exemption still stands for a refusal

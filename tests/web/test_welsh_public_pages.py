@@ -20,11 +20,14 @@ from typing import Any
 import pytest
 from starlette.requests import Request
 
+from bot.core.config import SchoolConfig
+from bot.engine.web.deps import language_for_page
 from bot.web.app import create_app
 from tests.core.test_i18n import (
     POLICY,
     SCHOOL_NAME,
     _base,
+    _card_texts,
     _english_left,
     _page,
     _person,
@@ -85,7 +88,7 @@ def welsh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     people sign in with an emailed link."""
     builder = SchoolBuilder(tmp_path_factory.mktemp("cy-b") / "school")
     configure(builder)
-    in_language("cy", lambda: builder.school.update(name=SCHOOL_NAME, country="wales"))
+    builder.school.update(name=SCHOOL_NAME, country="wales", language="cy")
     context = builder.context(None, base_url="http://testserver")
     _sync_people(context)
     made = Env(context=context, app=create_app(context.settings, context), builder=builder)
@@ -278,3 +281,223 @@ def test_the_deadline_emails_are_welsh_with_the_countdown_written_when_sent(
         assert not _english_left(texts, english_words - held_back), draft.subject
 
 
+# from tests/core/test_i18n_set_b.py (main)
+def test_a_complaint_recorded_by_staff_and_its_outcome_email_are_welsh(
+    welsh: Env, english_words: set[str]
+) -> None:
+    amy = _sign_in(welsh, "amy@oak.example")
+    page = amy.get("/complaints/new")
+    lang, texts = _html(page.text)
+    assert page.status_code == 200 and lang == "cy"
+    assert not _left(texts, english_words)
+    # not a reader: the refusal is Welsh, naming the readers in Welsh
+    refused = amy.get("/complaints")
+    lang, texts = _html(refused.text)
+    assert refused.status_code == 403 and lang == "cy"
+    assert not _left(texts, english_words)
+    assert any("y swyddog diogelu data a'r pennaeth" in t for t in texts), texts
+    sent = amy.post(
+        "/complaints/new",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "name": "Pat Parent",
+            "email": "pat@home.example",
+            "relationship": "parent",
+            "channel": "letter",
+            "received": date.today().isoformat(),
+            "text": COMPLAINT,
+        },
+    )
+    lang, texts = _html(sent.text)
+    assert sent.status_code == 200 and lang == "cy"
+    assert not _left(texts, english_words)
+    (reference,) = set(DP_REF.findall(sent.text))
+    dpo = _sign_in(welsh, "dpo@oak.example")
+    # the readers' pages: the list and the complaint, before and after its outcome
+    for path in ("/complaints", f"/complaints/{reference}", "/complaints/counts?period=month"):
+        lang, texts = _html(dpo.get(path).text)
+        assert lang == "cy" and not _left(texts, english_words), path
+    token = csrf_of(dpo.get(f"/complaints/{reference}").text)
+    done = dpo.post(
+        f"/complaints/{reference}",
+        data={"csrf_token": token, "action": "outcome", "outcome": OUTCOME},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    [outcome] = [r for r in welsh.outbox("complaint_outcome") if reference in r.payload["text"]]
+    assert OUTCOME in outcome.payload["text"] and COMPLAINT not in outcome.payload["text"]
+    assert not _left(_email_texts(outcome), english_words)
+    for path in ("/complaints", f"/complaints/{reference}"):
+        lang, texts = _html(dpo.get(path).text)
+        assert lang == "cy" and not _left(texts, english_words), path
+
+
+# from tests/core/test_i18n_set_b.py (main)
+def test_a_visitor_of_a_dual_language_school_chooses_within_what_the_school_allows() -> None:
+    both = {"school": school("cy+en"), "user": None}
+    assert language_for_page(_visitor(), both) == "cy+en"  # Welsh first, English beside it
+    assert language_for_page(_visitor(accept="en-GB,en;q=0.9"), both) == "cy+en"
+    assert language_for_page(_visitor(accept="cy-GB,cy;q=0.9,en;q=0.8"), both) == "cy"
+    assert language_for_page(_visitor(accept="en-GB;q=0.5,cy;q=0.9"), both) == "cy"
+    kept: dict[str, str] = {}
+    assert language_for_page(_visitor("lang=en", session=kept), both) == "en"
+    assert language_for_page(_visitor(accept="cy", session=kept), both) == "en"  # kept
+    # a Welsh-only or English-only school's pages are in its language whatever is asked
+    for language, asked in (("cy", "lang=en"), ("en", "lang=cy")):
+        only = {"school": SchoolConfig.model_validate({**_school_fields(), "language": language})}
+        assert language_for_page(_visitor(asked, accept="cy"), {**only, "user": None}) == language
+    # a signed-in person reads their own choice (``/me``), not the visitor's
+    person = SimpleNamespace(school_id="bro-derw", language="cy")
+    assert language_for_page(_visitor("lang=en"), {**both, "user": person}) == "cy"
+
+
+# from tests/core/test_i18n_set_b.py (main)
+@pytest.mark.parametrize(
+    ("path", "status"), [("/nothing-here", 404), ("/complaints", 401), ("/complaint/nope", 404)]
+)
+def test_error_pages_are_welsh(welsh: Env, english_words: set[str], path: str, status: int) -> None:
+    answer = welsh.client().get(path)
+    lang, texts = _html(answer.text)
+    assert answer.status_code == status and lang == "cy"
+    assert not _left(texts, english_words), texts
+
+
+# from tests/core/test_i18n_set_b.py (main)
+def test_the_aup_page_and_its_consent_are_welsh(english_words: set[str]) -> None:
+    from bot.features.policies.api import aup_consent
+
+    user = _person("staff")
+    for overdue, errors in ((True, []), (False, ["Ticiwch y blwch i gadarnhau."])):
+        context = {
+            **_link_context(user),
+            "overdue": overdue,
+            "errors": errors,
+            "accounts": ["Cyfrif Facebook yr ysgol"],
+            "consent": in_language("cy", lambda: aup_consent(POLICY, "3.1")),
+        }
+        lang, texts = _page("aup.html", context)
+        assert lang == "cy" and not _english_left(texts, english_words)
+        assert any("erbyn dydd Mawrth 15 Medi 2026" in t for t in texts)
+    assert aup_consent(POLICY, "3.1").startswith(f"I have read the {POLICY} (version 3.1).")
+
+
+# from tests/core/test_i18n_set_b.py (main)
+def test_the_dsl_alert_email_and_teams_card_are_welsh_and_say_nothing_reported(
+    welsh: Env, english_words: set[str], catalogue: Any
+) -> None:
+    from bot.features.reports.chat_alerts import concern_card
+
+    what = "Negeseuon cas mewn grŵp sgwrsio."
+    sent = welsh.submit(welsh.client(), what_happened=what, urgency="immediate")
+    assert sent.status_code in (200, 303), sent.text
+    rows = welsh.outbox("report_alert")
+    emails = [r for r in rows if "html" in r.payload]
+    assert emails, [r.payload for r in rows]
+    # terms not yet confirmed in Welsh (the DSP's title, triage) stay English: counted, never
+    # any other English
+    held_back = set().union(
+        *(
+            _words(" ".join(m.id) if isinstance(m.id, tuple) else m.id)
+            for m in catalogue
+            if m.fuzzy and m.id
+        )
+    )
+    for row in emails:
+        assert what not in row.payload["text"] and "Pat Parent" not in row.payload["text"]
+        texts = _email_texts(row)
+        assert row.subject.startswith("Adroddiad newydd CR-")
+        left = _left([REPORT_REF.sub(" ", t) for t in texts], english_words - held_back)
+        assert not left, left
+    card = in_language(
+        "cy", lambda: concern_card(SCHOOL_NAME, "CR-2026-7KQ3M", "Immediate", "https://bot.example/r")
+    )
+    texts = [t.replace("CR-2026-7KQ3M", " ") for t in _card_texts(card)]
+    assert not _english_left(texts, english_words)
+    assert _card_texts(card)[1] == f"Brys: Ar unwaith · {SCHOOL_NAME}"
+    english = concern_card(SCHOOL_NAME, "CR-2026-7KQ3M", "Immediate", "https://bot.example/r")
+    assert _card_texts(english)[:2] == [
+        "New report CR-2026-7KQ3M",
+        f"Immediate urgency · {SCHOOL_NAME}",
+    ]
+
+
+# from tests/core/test_i18n_set_b.py (main)
+def test_the_offices_school_details_page_is_welsh(welsh: Env, english_words: set[str]) -> None:
+    from bot.core.nations import NATIONS, country_name
+
+    head = _sign_in(welsh, "head@oak.example")
+    page = head.get("/admin/school")
+    lang, texts = _html(page.text)
+    assert page.status_code == 200 and lang == "cy"
+    # each nation and each language is named as its own people write it (not yet in Welsh:
+    # the nations' names are the packs' own), so those names are taken out
+    names = sorted({country_name(c) for c in NATIONS} | {"English"}, key=len, reverse=True)
+    for name in names:
+        texts = [t.replace(name, " ") for t in texts]
+    assert not _left(texts, english_words)
+    assert "Manylion yr ysgol" in texts
+
+
+# from tests/core/test_i18n_set_b.py (main)
+def test_the_public_complaint_form_its_errors_and_received_page_are_welsh(
+    welsh: Env, english_words: set[str]
+) -> None:
+    client = welsh.client()
+    form = client.get("/complaint/oak")
+    lang, texts = _html(form.text)
+    assert form.status_code == 200 and lang == "cy"
+    assert not _left(texts, english_words)
+    assert "Gwneud cwyn diogelu data" in texts
+    token = csrf_of(form.text)
+    empty = client.post("/complaint/oak", data={"csrf_token": token})
+    lang, texts = _html(empty.text)
+    assert empty.status_code == 422 and lang == "cy"
+    assert "Rhowch eich enw, fel y gall yr ysgol ymateb i chi." in texts
+    assert not _left(texts, english_words)
+    fields = {
+        "csrf_token": token,
+        "name": "Pat Parent",
+        "email": "pat@home.example",
+        "relationship": "parent",
+        "text": COMPLAINT + " He was assaulted.",  # reads like a safeguarding concern
+    }
+    asked = client.post("/complaint/oak", data=fields)
+    lang, texts = _html(asked.text)
+    assert asked.status_code == 200 and 'id="safeguarding"' in asked.text
+    texts = [t.replace("He was assaulted.", " ") for t in texts]  # the textarea's own words
+    assert not _left(texts, english_words)
+    received = client.post("/complaint/oak", data={**fields, "text": COMPLAINT})
+    lang, texts = _html(received.text)
+    assert received.status_code == 200 and lang == "cy" and "Cwyn wedi dod i law" in texts
+    assert not _left(texts, english_words)
+    # the complainant's acknowledgement and the readers' alert (no content in either)
+    (reference,) = set(DP_REF.findall(received.text))
+    [ack] = [r for r in welsh.outbox("complaint_ack") if reference in r.payload["text"]]
+    [alert] = [r for r in welsh.outbox("complaint_alert") if reference in r.payload["text"]]
+    for row in (ack, alert):
+        assert COMPLAINT not in row.payload["text"]
+        assert not _left(_email_texts(row), english_words), row.subject
+    assert ack.subject.startswith("Mae eich cwyn diogelu data DP-")
+    assert "Swyddfa'r Comisiynydd Gwybodaeth (ICO)" in ack.payload["text"]
+
+
+# from tests/core/test_i18n_set_b.py (main)
+def test_the_sign_in_pages_and_email_are_welsh(welsh: Env, english_words: set[str]) -> None:
+    client = welsh.client()
+    for path in ("/signin/email", "/signin/code"):
+        lang, texts = _html(client.get(path).text)
+        assert lang == "cy" and not _left(texts, english_words), path
+    page = client.get("/signin/email")
+    sent = client.post(
+        "/signin/email",
+        data={"email": "dsl@oak.example", "csrf_token": csrf_of(page.text), "next": ""},
+    )
+    lang, texts = _html(sent.text)
+    assert lang == "cy" and "Edrychwch ar eich e-bost" in texts
+    assert not _left(texts, english_words)
+    rows = [r for r in welsh.outbox("signin_link") if r.recipients == ["dsl@oak.example"]]
+    assert not _left(_email_texts(rows[-1]), english_words)
+    assert "am 15 munud" in rows[-1].payload["text"]
+    [token] = LINK.findall(rows[-1].payload["text"])
+    lang, texts = _html(client.get(f"/signin/link/{token}").text)
+    assert lang == "cy" and not _left(texts, english_words)

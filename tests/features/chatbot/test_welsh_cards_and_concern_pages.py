@@ -36,8 +36,8 @@ from tests.core.test_i18n import (
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
 from tests.support.conformance.google_chat import chat_answer_problems, chat_message_problems
-from tests.support.helpers import Row, SchoolBuilder, at
-from tests.support.speech import in_language
+from tests.support.helpers import Row, SchoolBuilder, at, outbox_as_sent
+from tests.support.speech import catalogue_in, in_language
 
 MONDAY = date(2026, 10, 19)
 ENDPOINT = "https://bro-derw.example/api/chat"
@@ -322,3 +322,96 @@ def test_the_school_chooser_for_a_concern_is_welsh(english_words: set[str]) -> N
     assert "Rhoi gwybod am bryder neu dor-rheol" in texts
 
 
+# from tests/core/test_i18n_set_c.py (main)
+def test_the_scr_owners_email_is_welsh_but_for_the_unconfirmed_term(
+    welsh: _Env, english_words: set[str], catalogue: Any
+) -> None:
+    from bot.core import setup_state
+    from bot.core.models import ScrGap
+    from bot.core.words import school_words
+    from bot.features.scr.owner import tell_owner
+    from bot.features.scr.rules import kind_headings
+    from tests.web.test_welsh_public_pages import _email_texts
+
+    school = welsh.context.config.schools[0].model_copy(
+        update={"scr_owner": "swyddfa@bro-derw.example"}
+    )
+    with welsh.context.store.transaction() as session:
+        setup_state.start_sending(session, school.id, by="test", now=at(MONDAY))
+        for n, kind in enumerate(("missing_check", "governor_missing", "no_training")):
+            session.add(
+                ScrGap(
+                    school_id=school.id,
+                    key=f"k{n}",
+                    kind=kind,
+                    subject="Alys Rhys",
+                    opened_on=MONDAY,
+                )
+            )
+    with welsh.context.store.transaction() as session:
+        assert tell_owner(session, school, MONDAY, base_url="https://bro-derw.example") == 3
+    [row] = outbox_as_sent(welsh.context.store, "scr_gaps")
+    texts = _email_texts(row)
+    assert row.subject == "Single central record: 3 new gaps"  # the term is not confirmed
+    assert "Gweld y bylchau" in texts
+    assert not _only_unconfirmed(texts, english_words, _held_back(catalogue)), texts
+    headings = in_language(
+        "cy", lambda: {k: str(v) for k, v in kind_headings(school_words(school)).items()}
+    )
+    assert headings["governor_missing"] == "Llywodraethwr heb fod ar y cofnod"
+    english = kind_headings(school_words(school.model_copy(update={"language": "en"})))
+    assert english["missing_check"] == "Check missing or undated"
+    assert english["governor_missing"] == "Governor not on the record"
+
+
+# from tests/core/test_i18n_set_c.py (main)
+@pytest.mark.parametrize("errors", [{}, {"title": "t", "members": "m"}], ids=["page", "errors"])
+def test_the_scr_page_is_welsh_but_for_the_unconfirmed_term(
+    errors: dict[str, str], english_words: set[str], catalogue: Any
+) -> None:
+    from bot.core.nations import pack_for
+    from bot.core.words import school_words
+    from bot.features.scr.rules import describe, kind_headings
+
+    tr = catalogue_in("cy")
+    words = school_words(school("cy"))
+    if errors:  # as the panel form says them
+        errors = {
+            "title": tr.gettext(
+                "Give the recruitment a title of up to 200 characters, like 'Year 4 teacher, "
+                "January'."
+            ),
+            "members": tr.gettext("Choose the people on the interview panel."),
+        }
+    by_kind: dict[str, list[tuple[str, str]]] = {}
+    for gap in _gaps():
+        by_kind.setdefault(gap.kind, []).append((gap.subject, describe(gap, {}, words)))
+    pack = pack_for("wales")
+    context = {
+        **_base(_person("headteacher")),
+        "school": school("cy"),
+        "today": date(2026, 9, 16),
+        "checked": date(2026, 9, 15),
+        "by_kind": by_kind,
+        "kinds": kind_headings(words),
+        "total": len(_gaps()),
+        "pack_checks": pack.scr_checks,
+        "note": pack.scr_note,
+        "panels": [("Blwyddyn 4", ["Alys Rhys", None])],
+        "staff": [(1, "Alys Rhys")],
+        "errors": errors,
+    }
+    lang, texts = _page("scr.html", context)
+    assert lang == "cy"
+    # the nation pack's own words (its check names, its note and its sources' titles) are the
+    # pack's, in English in the Wales pack: not the catalogue's
+    pack_words = {pack.scr_note, *(c.name for c in pack.scr_checks)}
+    pack_words |= {c.source.title for c in pack.scr_checks}
+    names = ("Bedwyr Jones", "Ceri Ifans", "Blwyddyn 4", "Alys Rhys")
+    plain = []
+    for text in texts:
+        for value in (*pack_words, *names):
+            text = text.replace(value, " ")
+        plain.append(text)
+    assert not _only_unconfirmed(plain, english_words, _held_back(catalogue))
+    assert "Paneli cyfweld" in texts and "ar ddydd Mercher 16 Medi 2026" in " ".join(texts)

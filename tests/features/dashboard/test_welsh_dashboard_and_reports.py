@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from html import unescape
 from types import SimpleNamespace
 from typing import Any
@@ -415,3 +415,29 @@ def test_a_reports_chronology_page_shows_the_bots_lines_in_welsh(
     with welsh.env.context.store.session() as session:
         stored = session.scalars(select(ReportEntry.text)).all()
     assert "Status changed from New to Investigating." in stored  # the record, as sealed
+
+
+# from tests/core/test_i18n_set_d.py (main)
+@pytest.mark.parametrize("reference", ["CR-2026-0001", "CR-2026-0002"])
+def test_a_report_is_welsh_for_the_dsl(
+    welsh: _Read, english_words: set[str], reference: str
+) -> None:
+    lang, texts, html = welsh.texts("dsl@oak.example", f"/reports/{reference}")
+    assert lang == "cy"
+    texts = [t.replace(SECRET, " ") for t in texts]  # what the reporter wrote
+    assert not welsh.english(texts, english_words)
+    assert "Terfynau amser" in texts and "Cofnodi beth sy'n digwydd nesaf" in texts
+    assert "Daeth i law dydd" in html  # the day it came, in Welsh (lower case inside a sentence)
+
+
+# from tests/core/test_i18n_set_d.py (main)
+def test_the_clock_words_are_whole_sentences_in_each_language() -> None:
+    from datetime import datetime
+
+    from bot.features.dashboard.panel import _clock_text
+
+    now = datetime(2026, 9, 16, 9, 0)
+    assert _clock_text(now + timedelta(hours=5), now) == "5 h left"
+    assert _clock_text(now - timedelta(days=3), now) == "overdue by 3 days"
+    assert _clock_text(now + timedelta(hours=5), now).said("cy") == "5 awr ar ôl"
+    assert _clock_text(now - timedelta(minutes=20), now).said("cy") == "yn hwyr o 20 munud"

@@ -18,7 +18,7 @@ import pytest
 import time_machine
 
 from bot.core.i18n import BETWEEN
-from bot.features.policies.import_cli import _Outcome, _refusal, _stored_line
+from bot.features.policies.import_cli import _json, _Outcome, _refusal, _stored_line
 from bot.features.policies.intake import intake_of
 from bot.features.policies.typed import Typed, read_document
 from tests.core.test_i18n import _english_left
@@ -138,3 +138,18 @@ def test_an_scr_sheet_naming_one_person_twice_is_refused_in_welsh(
     # the row's refusal (the held-back "nothing was imported" line after it is set K's)
     refusal = said[said.index("scr-dwbl.csv rhes 3") : said.index("bob person") + 10]
     assert _left([refusal.split("(", 1)[0], refusal.split(")", 1)[1]], english_words) == []
+
+
+# from tests/core/test_i18n_set_n.py (main)
+def test_the_import_prints_welsh_and_its_json_stays_english(
+    env: Env, monkeypatch: pytest.MonkeyPatch, english_words: set[str]
+) -> None:
+    doc = env.builder.home.parent / "nodiadau.txt"
+    doc.write_text("Some words with no title or dates.\n")
+    code, said = _run(env, monkeypatch, "policies", "import", str(doc))
+    assert code == 1
+    assert "heb ei gadw: nid yw teitl" in said and "not stored:" not in said, said
+    code, said = _run(env, monkeypatch, "policies", "import", "--json", str(doc))
+    assert code == 1 and ENGLISH_REFUSAL in said and "heb ei gadw" not in said
+    assert "refused_said" not in said
+    assert "refused_said" not in _json(_Outcome("x.txt", refused="r", refused_said="w"))

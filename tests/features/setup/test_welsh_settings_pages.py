@@ -30,6 +30,7 @@ from bot.core.config import store as config_store
 from bot.core.context import AppContext
 from bot.core.i18n import said_in
 from bot.engine.sweep import run_sweep
+from bot.features.reports.api import clock_summary
 from bot.web.app import create_app
 from tests.core.test_i18n import (
     FILLED,
@@ -91,9 +92,9 @@ class Site:
 
 def _built(home: Any, language: str) -> AppContext:
     builder = SchoolBuilder(home, people=list(PEOPLE))
-    in_language(language, lambda: builder.school.update(
-        name=SCHOOL_NAME, country="wales", admins=["office@oak.example"]
-    ))
+    builder.school.update(
+        name=SCHOOL_NAME, country="wales", language=language, admins=["office@oak.example"]
+    )
     builder.policy("online-safety", "2025.1", title=POLICY_A, next_review="2026-09-01")
     builder.policy("social-media-aup", "2025.1", title=POLICY_B, aup=True, next_review="2026-09-01")
     builder.requirement(
@@ -321,3 +322,239 @@ def test_a_dual_language_school_shows_welsh_then_english() -> None:
     )
 
 
+# from tests/core/test_i18n_set_e.py (main)
+def test_every_settings_page_is_welsh(site: Site, english_words: set[str], catalogue: Any) -> None:
+    # the single central record's keeper and the deputy DSP are unconfirmed terms, shown in
+    # English on the roles page (fuzzy in the catalogue): counted, nothing else English
+    english = english_words - _held_back(catalogue)
+    for path in PAGES:
+        page = site.client.get(path)
+        lang, texts = _texts(page.text)
+        assert page.status_code == 200 and lang == "cy", path
+        assert not _left(texts, english), path
+    _, roles = _texts(site.client.get("/admin/roles").text)
+    assert any(t.startswith("Gweinyddwyr y bot (gallant newid y gosodiadau hyn)") for t in roles)
+
+
+# from tests/core/test_i18n_set_e.py (main)
+def test_the_setup_page_is_welsh_but_for_the_report_clocks_it_names(
+    site: Site, english_words: set[str], catalogue: Any
+) -> None:
+    page = site.client.get("/setup")
+    lang, texts = _texts(page.text)
+    assert page.status_code == 200 and lang == "cy"
+    # each deadline's sentence is the reports room's (clock_summary, in Welsh since set g, its
+    # held-back pack words English: tests/core/test_i18n_set_g.py): taken out here by name
+    clocks = set(in_language("cy", lambda: clock_summary(site.ctx.config.schools[0])))
+    assert clocks & set(texts)
+    texts = [t for t in texts if t not in clocks]
+    assert not _left(texts, english_words - _held_back(catalogue))  # "deputy DSP": fuzzy
+    assert "Sefydlu'r bot cydymffurfio" in texts and "Dechrau anfon" in texts
+    assert any("2 o bolisïau" in t for t in texts), texts
+    assert any("2 o ofynion" in t for t in texts), texts
+
+
+# from tests/core/test_i18n_set_e.py (main)
+@pytest.mark.parametrize(
+    ("path", "form", "said"),
+    [
+        (
+            "/admin/terms",
+            {
+                "terms": "Hydref 1, 2026-09-02, 2026-10-23\nHydref 2, 2026-11-02, cyn bo hir",
+                "inset_days": "",
+                "holidays": "",
+            },
+            "Tymhorau, llinell 2: nid yw “cyn bo hir” yn ddyddiad; ysgrifennwch ef fel 2026-09-02.",
+        ),
+        (
+            "/admin/terms",
+            {"terms": "", "inset_days": "2026-09-01\nrhywbryd", "holidays": ""},
+            "Diwrnodau HMS, llinell 2: nid yw “rhywbryd” yn ddyddiad; ysgrifennwch ef fel "
+            "2026-10-23 neu 23/10/2026.",
+        ),
+        (
+            "/admin/terms",
+            {"terms": "Hydref 1, 2026-10-23, 2026-09-02", "inset_days": "", "holidays": ""},
+            "Tymhorau, llinell 1: mae “Hydref 1” yn gorffen cyn iddo ddechrau.",
+        ),
+        (
+            "/admin/terms",
+            {"terms": "", "inset_days": "", "holidays": "2026-09-01\n1999-01-04"},
+            "Cau arall, llinell 2: mae 1999-01-04 yn rhy bell yn ôl — y dyddiad cynharaf a "
+            "dderbynnir yw 2000-01-01; gwiriwch y flwyddyn.",
+        ),
+        (
+            "/admin/requirements",
+            {
+                "kind": "complete_training",
+                "title": "",
+                "course": "",
+                "due_days": "28",
+                "valid_months": "12",
+                "roles": "staff",
+            },
+            "Cwrs: rhowch enw'r cwrs hyfforddi.",
+        ),
+        (
+            "/admin/requirements",
+            {
+                "kind": "complete_training",
+                "course": COURSE,
+                "due_days": "900",
+                "valid_months": "12",
+                "roles": "staff",
+            },
+            "Diwrnodau i'w wneud: rhif cyfan o 0 i 365.",
+        ),
+        (
+            "/admin/roles",
+            {"headteacher": "head@oak.example", "dsl": "stranger@evil.example"},
+            "Person Diogelu Dynodedig: dewiswch bobl o'r rhestr.",
+        ),
+        (
+            "/admin/roles",
+            {"headteacher": "head@oak.example", "dsl": "head@oak.example"},
+            "Gweinyddwyr: nid ydych chi yn y rhestr, felly ni fyddech yn gallu agor y "
+            "tudalennau hyn mwyach. Cadwch eich hun ynddi (neu gofynnwch i weinyddwr arall "
+            "wneud y newid).",
+        ),
+        (
+            "/admin/policies/online-safety",
+            {"title": POLICY_A, "approving_body": "corff llywodraethu", "review_cycle_months": "x"},
+            "Cylch adolygu: nifer cyfan o fisoedd o 1 i 60, e.e. 12.",
+        ),
+        (
+            "/admin/policies/online-safety",
+            {"title": POLICY_A, "approving_body": "", "review_cycle_months": "12"},
+            "Corff sy'n cymeradwyo: y corff llywodraethu neu enw pwyllgor (hyd at 120 nod).",
+        ),
+        (
+            "/admin/settings",
+            {"source": "cwmwl"},
+            "Ble mae'r gosodiadau'n cael eu rheoli: dewiswch un o'r ddau.",
+        ),
+    ],
+    ids=[
+        "term-date",
+        "inset-day",
+        "term-order",
+        "closure-year",
+        "course",
+        "days",
+        "dsl",
+        "admins",
+        "cycle",
+        "body",
+        "source",
+    ],
+)
+def test_a_refused_form_is_told_in_welsh_naming_the_box_and_the_line(
+    site: Site,
+    english_words: set[str],
+    catalogue: Any,
+    path: str,
+    form: dict[str, str],
+    said: str,
+) -> None:
+    before = site.client.get(path).text
+    answer = site.client.post(path, data={"csrf_token": site.csrf(path), **form})
+    lang, texts = _texts(answer.text)
+    assert answer.status_code == 422 and lang == "cy", answer.text[:300]
+    assert said in texts, [t for t in texts if ":" in t]
+    assert 'aria-invalid="true"' in answer.text  # the box at fault is marked
+    typed = [v for v in form.values() if v]
+    held_back = _held_back(catalogue)  # the roles page's deputy DSP and the SCR's keeper
+    assert not _left([t for t in texts if t not in typed], english_words - held_back)
+    assert site.client.get(path).text == before  # nothing stored
+
+
+# from tests/core/test_i18n_set_e.py (main)
+def test_an_upload_refused_names_the_file_in_welsh(site: Site, english_words: set[str]) -> None:
+    token = site.csrf("/admin/terms")
+    answer = site.client.post(
+        "/admin/terms/calendar",
+        data={"csrf_token": token},
+        files={"calendar": ("dyddiadau.txt", b"nid calendr", "text/plain")},
+    )
+    _, texts = _texts(answer.text)
+    assert answer.status_code == 422
+    assert "dyddiadau.txt: dewiswch ffeil .ics y calendr." in texts
+    token = site.csrf("/admin/editions")
+    answer = site.client.post(
+        "/admin/editions",
+        data={"csrf_token": token, "reading": "dim", "title": "x"},
+        files={"document": ("canllaw.pdf", b"%PDF-1.4", "application/pdf")},
+    )
+    lang, texts = _texts(answer.text)
+    assert answer.status_code == 422 and lang == "cy"
+    assert "Darlleniad: dewiswch ar gyfer pa ddarlleniad y mae'r ffeil hon." in texts
+    assert not _left([t for t in texts if t != "x"], english_words)
+
+
+# from tests/core/test_i18n_set_e.py (main)
+def test_a_page_not_found_and_a_calendar_refused_are_welsh(
+    site: Site, english_words: set[str]
+) -> None:
+    missing = site.client.get("/admin/policies/dim-polisi")
+    lang, texts = _texts(missing.text)
+    assert missing.status_code == 404 and lang == "cy"
+    assert "Nid oes polisi gyda'r enw hwnnw yn y gosodiadau." in texts
+    assert not _left(texts, english_words)
+    answer = site.client.post(
+        "/admin/terms/calendar",
+        data={"csrf_token": site.csrf("/admin/terms")},
+        files={"calendar": ("dyddiadau.ics", b"nid calendr mohono", "text/calendar")},
+    )
+    lang, texts = _texts(answer.text)
+    assert answer.status_code == 422 and lang == "cy"
+    assert any(t.startswith("dyddiadau.ics: nid yw hon yn ffeil iCalendar (.ics)") for t in texts)
+    assert not _left(texts, english_words)
+
+
+# from tests/core/test_i18n_set_e.py (main)
+def test_a_policy_uploaded_is_read_back_in_welsh(site: Site, english_words: set[str]) -> None:
+    # last in the module: it adds a policy to the school's settings
+    document = b"# Polisi Gwrthfwlio\n\nMae'r ysgol hon yn trin pob plentyn yn deg.\n"
+    answer = site.client.post(
+        "/admin/policies",
+        data={"csrf_token": site.csrf("/admin/policies")},
+        files={"documents": ("gwrthfwlio.md", document, "text/markdown")},
+    )
+    lang, texts = _texts(answer.text)
+    assert answer.status_code == 200 and lang == "cy", answer.text[-600:]
+    said = " ".join(texts)
+    assert "1 ddogfen wedi'i darllen a'i chadw" in said
+    assert "wedi'i ychwanegu fel polisi newydd" in said and "Angen ateb:" in said
+    # the importer's note on the title it guessed is Welsh (set i); the dated version label it
+    # gives a document that states none is stored (staff see it as the version): English left
+    assert "y pennawd cyntaf, ond nid yw'n enwi polisi" in said
+    theirs = ("added 16 March 2026",)
+    assert all(t in said for t in theirs)
+    plain = []
+    for text in texts:
+        for value in ("Polisi Gwrthfwlio", "gwrthfwlio.md", *theirs):
+            text = text.replace(value, " ")
+        plain.append(text)
+    assert not _left(plain, english_words), said
+
+
+# from tests/core/test_i18n_set_e.py (main)
+def test_a_pack_added_says_what_it_could_not_match_in_welsh(
+    site: Site, english_words: set[str], catalogue: Any
+) -> None:
+    # at the end of the module: it adds requirements to the school's settings
+    answer = site.client.post(
+        "/admin/requirements/pack",
+        data={"csrf_token": site.csrf("/admin/requirements"), "pack": "kcsie"},
+    )
+    lang, texts = _texts(answer.text)
+    assert answer.status_code == 200 and lang == "cy"
+    assert "Wedi'i ychwanegu: Hanfodion diogelu." in texts
+    assert "Dim polisi am amddiffyn plant eto: ychwanegwch ef, yna dewiswch y pecyn eto." in texts
+    # the training courses the pack names are stored as the school's requirements in the
+    # pack's English (pack.toml's titles: not translated when stored); the deputy DSP is an
+    # unconfirmed term (fuzzy): both named here, nothing else English
+    stored = ("Safeguarding and child protection", "Online safety")
+    texts = [t for t in texts if t not in stored]
+    assert not _left(texts, english_words - _held_back(catalogue))
