@@ -102,14 +102,17 @@ def print_sweep(
         if dry_run:
             console.print(say("[bold]Dry run[/]: nothing was written or sent."))
             return
-        extra = ""
-        if stats is not None and (stats.retry_later or stats.failed or stats.delivery_unknown):
-            extra = say(" (%(retry)d to retry, %(failed)d failed, %(unknown)d delivery unknown)",
-                        retry=stats.retry_later, failed=stats.failed,
-                        unknown=stats.delivery_unknown)
-        count = nmsg("%(num)d message delivered", "%(num)d messages delivered", sent)
-        outbox = say("Outbox: %(path)s", path=outbox_dir)
-        console.print(f"\n[bold green]{count}[/]{extra}. {outbox}")
+        def delivered() -> str:  # the line whole in each half (cy+en)
+            extra = ""
+            if stats is not None and (stats.retry_later or stats.failed or stats.delivery_unknown):
+                extra = say(
+                    " (%(retry)d to retry, %(failed)d failed, %(unknown)d delivery unknown)",
+                    retry=stats.retry_later, failed=stats.failed, unknown=stats.delivery_unknown)
+            count = nmsg("%(num)d message delivered", "%(num)d messages delivered", sent)
+            outbox = say("Outbox: %(path)s", path=outbox_dir)
+            return f"[bold green]{count}[/]{extra}. {outbox}"
+
+        console.print("\n" + each_language(delivered))
         if waiting and now is not None:
             _print_waiting(console, waiting, now)
         if trouble is not None:
@@ -341,8 +344,8 @@ def _print_reminders(console: Console, r: SchoolSweep, *, dry_run: bool) -> None
         )
     )
     stages = told.stages
-    counts = (str(_STAGE_COUNTS[k](stages[k])) for k in _STAGE_COUNTS if stages[k])
-    console.print(say("Items reminded: %(counts)s.", counts=", ".join(counts)))
+    counts = Joined((_STAGE_COUNTS[k](stages[k]) for k in _STAGE_COUNTS if stages[k]), ", ")
+    console.print(say("Items reminded: %(counts)s.", counts=counts))  # each half its own counts
 
 
 def print_status(console: Console, ctx: AppContext, *, today: date | None = None) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.i18n import BETWEEN
+from bot.core.i18n import BETWEEN, said_in
 from tests.core.test_i18n import _english_left
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
@@ -398,25 +398,24 @@ def test_the_registers_notes_on_storing_speak_the_schools_language(
 def test_a_worked_out_dates_note_is_said_with_its_endings(tmp_path: Path) -> None:
     """A next review worked out from a ratified date with no cycle stated: its note, and the
     warning holding it, read back whole (the note's bracketed ending after the rest)."""
-    from bot.features.policies.import_found import say_read
     from bot.features.policies.typed import Typed, read_document
 
     document = tmp_path / "polisi.md"
     document.write_text("# Online Safety Policy\n\nRatified: 14 October 2026\n", encoding="utf-8")
     imported = read_document(document, Typed(None, None, None, None, None))
     assert imported.next_review is not None
-    note = imported.next_review.note or ""
+    note = imported.next_review.note  # its sentences and values, said where shown
     english = "ratified 2026-10-14 (line 3) + 12 months (cycle assumed: not stated in the document)"
     welsh = (
         "cadarnhawyd yn ffurfiol 2026-10-14 (llinell 3) + 12 mis (tybiwyd y cylch: heb ei nodi yn "
         "y ddogfen)"
     )
-    assert note == english
-    assert say_read(note, "cy") == welsh
-    assert say_read(note, "cy+en") == f"{welsh}{BETWEEN}{english}"
-    assert say_read(note, "en") == english
-    [warning] = [w for w in imported.warnings if w.startswith("next review date")]
-    assert say_read(warning, "cy") == (
+    assert str(note) == english
+    assert said_in("cy", note) == welsh
+    assert said_in("cy+en", note) == f"{welsh}{BETWEEN}{english}"
+    assert said_in("en", note) == english
+    [warning] = [w for w in imported.warnings if str(w).startswith("next review date")]
+    assert said_in("cy", warning) == (
         f"dyddiad yr adolygiad nesaf: heb ei nodi; wedi'i gyfrifo fel 2027-10-14 o {welsh} — "
         "cadarnhewch"
     )
