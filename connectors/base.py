@@ -25,6 +25,7 @@ __all__ = [
     "ANSWER",
     "CheckRow",
     "LocalPacer",
+    "PacerSlot",
     "in_each",
     "paced",
     "pacing_row",
@@ -189,13 +190,24 @@ class LocalPacer:
             stamps = self._stamps.setdefault(limit.key, deque())
             while stamps and now - stamps[0] >= limit.window:
                 stamps.popleft()
-            if len(stamps) >= limit.calls:
-                wait = max(wait, limit.window - (now - stamps[-limit.calls]))
+            over = len(stamps) + limit.cost - limit.calls  # the oldest that must leave first
+            if over > 0:
+                wait = max(wait, limit.window - (now - stamps[over - 1]))
         if wait > 0:
             return wait
         for limit in limits:
-            self._stamps[limit.key].append(now)
+            self._stamps[limit.key].extend([now] * limit.cost)
         return 0.0
+
+
+class PacerSlot:
+    """Holds the pacer a connection's clients count with (``pacer``, a ``Paced``): its
+    process's own until the app hands it the database's (``Connectors.share``); every client
+    copied from one connection's (a school's own mailbox) holds the same slot, so all are
+    handed it at once."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.pacer: Pacer = LocalPacer(clock)
 
 
 def paced(pacer: Pacer, limits: Sequence[Limit],

@@ -56,11 +56,13 @@ class MailPacing:
 class Limit:
     """A platform's published limit on one kind of call: at most ``calls`` in any ``window``
     seconds, counted under ``key`` (what the platform counts by: a project, an app in a
-    tenant, a space)."""
+    tenant, a space). Where the platform counts units, not calls (Graph's directory resource
+    units, Gmail's quota units), ``calls`` is the units and ``cost`` what this call spends."""
 
     key: str
     calls: int
     window: float
+    cost: int = 1
 
 
 @runtime_checkable

@@ -214,25 +214,38 @@ def pdf_active_content(data: bytes) -> str | None:
     chain, outline or named destinations loop. Run it inside :func:`pypdf_guard`.
     """
     from pypdf import PdfReader  # lazy: ~0.18 s at start (module docstring)
-    from pypdf.generic import (
-        ArrayObject,
-        DictionaryObject,
-        IndirectObject,
-        NameObject,
-        StreamObject,
-    )
 
     reader = PdfReader(io.BytesIO(data), strict=False)
     _pdf_looped()  # its cross-reference chain (pypdf stops at the loop; a reader may not)
     if reader.is_encrypted:
         raise ValueError("encrypted")
+    acts = False  # an action that runs by itself and is not a move was found
+    for item in _pdf_objects(reader):
+        said = _named_active(item)
+        if said is not None:
+            return said
+        acts = acts or _acts_by_itself(item)  # said once the walk ends: a script is said first
+    if acts:
+        return _ACTS
+    _pdf_page_count(reader)  # a page tree no reader could walk is refused too
+    _ = reader.outline, reader.named_destinations  # pypdf says if either loops
+    _pdf_looped()
+    return None
+
+
+def _pdf_objects(reader: PdfReader) -> Iterator[object]:
+    """Every object of the file once, as a PDF reader finds them: the trailer, every object
+    of the cross-reference table (compressed ones too), and what each dictionary and array
+    holds; each stream measured as it passes (``_measured``). ValueError past
+    ``MAX_PDF_OBJECTS``."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
+
     pending: list[object] = [reader.trailer]
     for generation, numbers in reader.xref.items():
         pending += [IndirectObject(n, generation, reader) for n in numbers]
     pending += [IndirectObject(n, 0, reader) for n in reader.xref_objStm]  # compressed objects
     seen: set[tuple[int, int]] = set()
     walked = decoded = 0
-    acts = False  # an action that runs by itself and is not a move was found
     while pending:
         item = pending.pop()
         if isinstance(item, IndirectObject):
@@ -245,24 +258,39 @@ def pdf_active_content(data: bytes) -> str | None:
             raise ValueError("too many objects")
         if isinstance(item, StreamObject):
             decoded = _measured(item, decoded)
+        yield item
         if isinstance(item, DictionaryObject):
-            for key, value in item.items():
-                named = value if isinstance(value, NameObject) else None
-                if key in _PDF_ACTIVE or named in _PDF_ACTIVE:
-                    return _SCRIPTS if key in _PDF_SCRIPTS or named in _PDF_SCRIPTS else _ACTS
-                if key in _ON_ITS_OWN and not acts and not _moves_only(key, value):
-                    acts = True  # said once the walk ends: a script inside it is said first
-                pending.append(value)
+            pending.extend(item.values())
         elif isinstance(item, ArrayObject):
             pending.extend(item)
-        elif isinstance(item, NameObject) and item in _PDF_ACTIVE:
-            return _SCRIPTS if item in _PDF_SCRIPTS else _ACTS
-    if acts:
-        return _ACTS
-    _pdf_page_count(reader)  # a page tree no reader could walk is refused too
-    _ = reader.outline, reader.named_destinations  # pypdf says if either loops
-    _pdf_looped()
+
+
+def _named_active(item: object) -> str | None:
+    """The sentence for a script, or an action that starts a program, opens another file,
+    plays media or sends a form, that this object is or names (a dictionary: by its keys and
+    the names it holds); None for none."""
+    from pypdf.generic import DictionaryObject, NameObject
+
+    if isinstance(item, DictionaryObject):
+        names = [*item.keys(), *(v for v in item.values() if isinstance(v, NameObject))]
+    elif isinstance(item, NameObject):
+        names = [item]
+    else:
+        return None
+    for name in names:
+        if name in _PDF_ACTIVE:
+            return _SCRIPTS if name in _PDF_SCRIPTS else _ACTS
     return None
+
+
+def _acts_by_itself(item: object) -> bool:
+    """Whether this dictionary runs an action when it (the file, a page, a field) is opened
+    that is anything but a move to a place in the file."""
+    from pypdf.generic import DictionaryObject
+
+    return isinstance(item, DictionaryObject) and any(
+        key in _ON_ITS_OWN and not _moves_only(key, value) for key, value in item.items()
+    )
 
 
 def _measured(stream: object, decoded: int) -> int:

@@ -619,14 +619,17 @@ class Connectors:
     # each school's MIS (read-only), by the school's id in school.yaml; none: no MIS connected
     mis: dict[str, MisSource] = field(default_factory=dict)
     pacer: Pacer | None = None  # counts the bots' calls (None: each in its own process)
+    # the other parts that count their calls with a pacer (the directory's and mail's clients)
+    paced: tuple[Paced, ...] = ()
 
     def share(self, pacer: Pacer) -> None:
         """Count the bots' calls with ``pacer`` (the database's: every process together),
         these connectors' and every connection's, built already or later."""
         self.pacer = pacer
         for built in (self, *self.connections.values()):
-            if isinstance(built.chat, Paced):
-                built.chat.pacer = pacer
+            for part in (built.chat, *built.paced):
+                if isinstance(part, Paced):
+                    part.pacer = pacer
 
     def connection(self, name: str | None) -> Connectors:
         """The connectors of the connection ``name`` (None: these, the install's), built once.

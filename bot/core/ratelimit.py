@@ -7,8 +7,10 @@ protects (a stored report) means a request that fails gives its hit back. Keys a
 hashes: the database never holds an address in clear.
 
 The platforms' own limits on the bots' calls (Google Chat's writes per project and per space,
-its space set-ups, Teams' calls per app per tenant) are counted the same way by
-:class:`DatabasePacer`, so any number of dispatch workers and web processes keep them together.
+its space set-ups, Teams' calls per app per tenant, Graph's directory reads per app per tenant,
+the Admin SDK's per project and admin, Gmail's quota units per user and per project) are
+counted the same way by :class:`DatabasePacer`, so any number of dispatch workers and web
+processes keep them together.
 """
 
 from __future__ import annotations
@@ -168,9 +170,9 @@ class DatabasePacer:
             for limit, row, live in counted:
                 slot = now - now % (limit.window / SLOTS)
                 if live and live[-1][0] == slot:
-                    live[-1][1] += 1
+                    live[-1][1] += limit.cost
                 else:
-                    live.append([slot, 1])
+                    live.append([slot, limit.cost])
                 session.execute(update(RateLimitBucket).where(RateLimitBucket.id == row)
                                 .values(hits=live).execution_options(synchronize_session=False))
                 rule = RateLimit(_scope(limit), limit.calls, timedelta(seconds=limit.window))
@@ -199,12 +201,12 @@ def _live(hits: Sequence[Any], limit: Limit, now: float) -> list[list[float]]:
 
 def _wait(live: list[list[float]], limit: Limit, now: float) -> float:
     """Seconds until one more call fits (0.0: now): until enough of the oldest slots leave."""
-    used = sum(int(n) for _, n in live)
+    used, room = sum(int(n) for _, n in live), limit.calls - limit.cost  # units a call spends
     for start, n in live:  # oldest first
-        if used < limit.calls:
+        if used <= room:
             break
         used -= int(n)
         leaves = start + limit.window / SLOTS + limit.window
-        if used < limit.calls:
+        if used <= room:
             return max(leaves - now, 0.001)
     return 0.0

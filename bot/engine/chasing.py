@@ -30,7 +30,7 @@ from bot.core.outbox import EmailDraft, Urgency, enqueue_emails
 from bot.core.store import bulk_set
 from bot.core.words import version_name
 from bot.engine.idle_steps import busy_when
-from bot.engine.remind import active_people, requirement_configs
+from bot.engine.reminder_reads import active_people, requirement_configs
 from bot.engine.reminders import address_day_key, chasing_stopped_to, is_reminder_day
 
 __all__ = [

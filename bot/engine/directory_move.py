@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -107,6 +108,45 @@ def domain_map(given: Sequence[str]) -> dict[str, str] | None:
     return pairs
 
 
+def _matched(
+    person: Stored,
+    by_id: Mapping[str, DirectoryPerson],
+    by_email: Mapping[str, DirectoryPerson],
+    domains: Mapping[str, str],
+    mis_emails: Mapping[int, str],
+    taken: Collection[str],
+) -> tuple[DirectoryPerson | None, str]:
+    """The first record not yet taken that fits ``person``: the same id, the address by the
+    domain map, the same address, then the address the MIS gives (and how it was found)."""
+    for how, record in (
+        (SAME_ID, by_id.get(person.external_id or "")),
+        (BY_MAP, by_email.get(_mapped(person.email, domains) or "")),
+        (SAME_ADDRESS, by_email.get(person.email)),
+        (BY_MIS, by_email.get(mis_emails.get(person.id, ""))),
+    ):
+        if record is not None and record.email not in taken:
+            return record, how
+    return None, ""
+
+
+def _by_name(
+    rest: Sequence[Stored], left: Sequence[DirectoryPerson]
+) -> list[tuple[Stored, DirectoryPerson | None]]:
+    """Each person still unmatched with the one record left of their name and start date,
+    where exactly one record and one person share them (else None: never a guess)."""
+    keys: dict[object, list[DirectoryPerson]] = {}
+    for record in left:
+        if record.start_date is not None:
+            keys.setdefault((_name_key(record.display_name), record.start_date), []).append(record)
+    wanted = Counter((_name_key(person.name), person.start_date) for person in rest)
+    found: list[tuple[Stored, DirectoryPerson | None]] = []
+    for person in rest:
+        key = (_name_key(person.name), person.start_date)
+        fits = keys.get(key, []) if person.start_date is not None else []
+        found.append((person, fits[0] if len(fits) == 1 and wanted[key] == 1 else None))
+    return found
+
+
 def plan_move(
     stored: Sequence[Stored],
     listed: Sequence[DirectoryPerson],
@@ -120,35 +160,19 @@ def plan_move(
     by_id = {r.external_id: r for r in listed if r.external_id}
     plan, taken, rest = MovePlan(), set[str](), list[Stored]()
     for person in stored:
-        for how, record in (
-            (SAME_ID, by_id.get(person.external_id or "")),
-            (BY_MAP, by_email.get(_mapped(person.email, domains) or "")),
-            (SAME_ADDRESS, by_email.get(person.email)),
-            (BY_MIS, by_email.get(mis_emails.get(person.id, ""))),
-        ):
-            if record is not None and record.email not in taken:
-                taken.add(record.email)
-                plan.carried.append(Carried(person, record, how))
-                break
-        else:
+        record, how = _matched(person, by_id, by_email, domains, mis_emails, taken)
+        if record is None:
             rest.append(person)
+            continue
+        taken.add(record.email)
+        plan.carried.append(Carried(person, record, how))
     left = [r for r in listed if r.email not in taken]
-    keys: dict[object, list[DirectoryPerson]] = {}
-    for record in left:
-        if record.start_date is not None:
-            keys.setdefault((_name_key(record.display_name), record.start_date), []).append(record)
-    wanted: dict[object, int] = {}
-    for person in rest:
-        key = (_name_key(person.name), person.start_date)
-        wanted[key] = wanted.get(key, 0) + 1
-    for person in rest:
-        key = (_name_key(person.name), person.start_date)
-        fits = keys.get(key, []) if person.start_date is not None else []
-        if len(fits) == 1 and wanted[key] == 1:
-            taken.add(fits[0].email)
-            plan.carried.append(Carried(person, fits[0], BY_NAME))
-        else:
+    for person, record in _by_name(rest, left):
+        if record is None:
             plan.not_found.append(person)
+            continue
+        taken.add(record.email)
+        plan.carried.append(Carried(person, record, BY_NAME))
     plan.new = [r for r in left if r.email not in taken]
     return plan
 

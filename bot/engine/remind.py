@@ -20,19 +20,13 @@ from datetime import date, datetime
 from operator import attrgetter
 from typing import ClassVar, Protocol
 
-from sqlalchemy import ColumnElement, String, and_, bindparam, false, or_, select, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
 from bot.core.clock import send_after
 from bot.core.config import Cadence, RequirementConfig, SchoolConfig
 from bot.core.models import (
     Duty,
-    OfficialAccount,
-    OutboxMessage,
-    Person,
-    Policy,
-    PolicyVersion,
-    Requirement,
 )
 from bot.core.outbox import (
     EmailDraft,
@@ -44,7 +38,15 @@ from bot.core.outbox import (
 )
 from bot.core.settings import Settings
 from bot.core.store import one_of
-from bot.engine.reminder_email import DigestNote, Names, Renderer
+from bot.engine.reminder_email import DigestNote, Renderer
+from bot.engine.reminder_reads import (
+    active_people,
+    names_of,
+    open_duties,
+    people_due,
+    recent_digest_keys,
+    requirement_configs,
+)
 from bot.engine.reminder_words import (
     told_draft,
 )
@@ -56,7 +58,6 @@ from bot.engine.reminders import (
     address_day_key,
     at_weekly_cap,
     digest_key,
-    due_limits,
     plan_digests,
 )
 
@@ -68,9 +69,7 @@ __all__ = [
     "ReminderPlanned",
     "ReminderRun",
     "Told",
-    "active_people",
     "record_stages_later",
-    "requirement_configs",
 ]
 
 
@@ -112,142 +111,6 @@ class Told:
         )
 
 
-# --------------------------------------------------------------------------- loading
-
-
-def requirement_configs(session: Session, school: SchoolConfig) -> dict[int, RequirementConfig]:
-    """Stored requirement ids mapped to their configuration (configured ones only)."""
-    configs = {r.id: r for r in school.requirements}
-    return {
-        rid: configs[key]
-        for rid, key in session.execute(_REQUIREMENT_KEYS, {"school_id": school.id})
-        if key in configs
-    }
-
-
-def active_people(session: Session, school_id: str) -> dict[int, Recipient]:
-    """The school's active people, by id."""
-    return {
-        row[0]: Recipient(*row) for row in session.execute(_ACTIVE_PEOPLE, {"school_id": school_id})
-    }
-
-
-# the statements that read a school's facts, built once (their joins, coercions and cache keys
-# cost more than running them; a sweep reads them for every school)
-_SCHOOL = bindparam("school_id", type_=String())
-_REQUIREMENT_KEYS = select(Requirement.id, Requirement.key).where(Requirement.school_id == _SCHOOL)
-_ACTIVE_PEOPLE = select(
-    Person.id,
-    Person.email,
-    Person.display_name,
-    Person.given_name,
-    Person.manager_id,
-    Person.start_date,
-    Person.language,
-).where(Person.school_id == _SCHOOL, Person.active.is_(True))
-_NAMES = (
-    select(PolicyVersion.id, PolicyVersion.label).where(PolicyVersion.school_id == _SCHOOL),
-    select(PolicyVersion.id, Policy.title)
-    .join(Policy, Policy.id == PolicyVersion.policy_id)
-    .where(PolicyVersion.school_id == _SCHOOL),
-    select(OfficialAccount.id, OfficialAccount.name).where(OfficialAccount.school_id == _SCHOOL),
-)
-_DIGEST_KEYS = select(OutboxMessage.idempotency_key).where(
-    OutboxMessage.school_id == _SCHOOL,
-    OutboxMessage.idempotency_key.like(bindparam("keys", type_=String())),
-)
-
-
-def _maybe_due(
-    school: SchoolConfig, requirements: Mapping[int, RequirementConfig], today: date
-) -> ColumnElement[bool]:
-    """Open duties that may have a reminder stage due today (a superset, decided exactly later).
-
-    Per cadence: not capped, and either nothing sent yet and open, or the next stage's date
-    reached (``due_limits``); duties far past their last limit are always looked at.
-    """
-    by_cadence: dict[str, list[int]] = defaultdict(list)
-    for rid, cfg in requirements.items():
-        by_cadence[cfg.cadence].append(rid)
-    branches = []
-    for name, ids in by_cadence.items():
-        cadence = school.cadence(name)
-        limits = due_limits(cadence, today)
-        stages = [and_(Duty.last_stage < 0, Duty.opened_on <= today)]
-        stages += [
-            and_(Duty.last_stage == j, Duty.due_on <= limit) for j, limit in enumerate(limits)
-        ]
-        stages.append(Duty.last_stage >= len(limits))
-        branches.append(
-            and_(
-                Duty.requirement_id.in_(ids),
-                Duty.reminders_sent < cadence.max_reminders,
-                or_(*stages),
-            )
-        )
-    return or_(false(), *branches)
-
-
-def _people_due(
-    session: Session,
-    school: SchoolConfig,
-    requirements: Mapping[int, RequirementConfig],
-    today: date,
-) -> list[int]:
-    """Ids of the people with an open duty that may be due a reminder today, ascending."""
-    return list(
-        session.scalars(
-            select(Duty.person_id)
-            .distinct()
-            .where(
-                Duty.school_id == school.id,
-                Duty.status == "open",
-                _maybe_due(school, requirements, today),
-            )
-            .order_by(Duty.person_id)
-        )
-    )
-
-
-def _open_duties(session: Session, school_id: str, person_ids: Sequence[int]) -> list[OpenDuty]:
-    """These people's stored open duties (the caller has flushed), as plain rows in the
-    digests' item order (person, due date, id) when ``person_ids`` ascend.
-
-    Read on the session's connection: a digest day reads every open duty once, and ORM row
-    handling would double the cost.
-    """
-    among, chunk = one_of(session, Duty.person_id, "people")
-    statement = (
-        select(
-            Duty.id,
-            Duty.person_id,
-            Duty.requirement_id,
-            Duty.cycle,
-            Duty.opened_on,
-            Duty.due_on,
-            Duty.last_stage,
-            Duty.reminders_sent,
-            Duty.policy_version_id,
-            Duty.account_id,
-        )
-        .where(Duty.school_id == school_id, Duty.status == "open", among)
-        .order_by(Duty.person_id, Duty.due_on, Duty.id)
-    )
-    connection = session.connection()
-    duties: list[OpenDuty] = []
-    for start in range(0, len(person_ids), chunk):
-        chunk_ids = list(person_ids[start : start + chunk])
-        duties += map(OpenDuty._make, connection.execute(statement, {"people": chunk_ids}).all())
-    return duties
-
-
-def _names(session: Session, school_id: str) -> Names:
-    """Load the version labels, policy titles and account names the items show."""
-    return Names(
-        *(dict(session.execute(query, {"school_id": school_id}).all()) for query in _NAMES)
-    )
-
-
 # --------------------------------------------------------------------------- queueing
 
 
@@ -282,16 +145,6 @@ def record_stages_later(
                 )
 
     return record
-
-
-def _recent_digest_keys(session: Session, school_id: str) -> list[str]:
-    """The outbox keys of the school's reminder digests (emails and cards alike)."""
-    return list(
-        session.scalars(
-            _DIGEST_KEYS,
-            {"school_id": school_id, "keys": f"{DIGEST_KEY_PREFIX}:{school_id}:%"},
-        )
-    )
 
 
 class ChatRoute(Protocol):
@@ -443,15 +296,15 @@ class ReminderRun:
                 settings,
                 school,
                 requirements,
-                _names(session, school.id),
+                names_of(session, school.id),
                 settings.signing_key(),
                 today,
                 people,
             ),
             not_before=send_after(school, today, now),
-            due=_people_due(session, school, requirements, today),
+            due=people_due(session, school, requirements, today),
             held=at_weekly_cap(
-                _recent_digest_keys(session, school.id),
+                recent_digest_keys(session, school.id),
                 school.id,
                 today,
                 school.sending_window.reminders_per_week,
@@ -494,7 +347,7 @@ class ReminderRun:
             return {}, PendingDigests(self, [], set())
         # the stored come in item order, so the sort only merges them with the new ones
         duties = [
-            *(_open_duties(session, self.school.id, sorted(who.intersection(stored)))
+            *(open_duties(session, self.school.id, sorted(who.intersection(stored)))
               if read is None else (d for d in read if d.person_id in who)),
             *new,
         ]

@@ -21,17 +21,20 @@ too, so a fake sees the OAuth token requests as well.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import socket
 import ssl
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from connectors.base import parse_retry_after, translated
+from bot.core.limits import Limit
+from connectors.base import PacerSlot, paced, parse_retry_after, translated
 
 if TYPE_CHECKING:
     from bot.core.settings import GoogleSettings
@@ -72,6 +75,20 @@ CHAT_BOT_SCOPES = ("https://www.googleapis.com/auth/chat.bot",)
 CHAT_SETUP_SCOPES = ("https://www.googleapis.com/auth/chat.spaces.create",)
 # Gmail's documented batch endpoint (the bundled discovery document only says "batch").
 GMAIL_BATCH_URI = "https://gmail.googleapis.com/batch/gmail/v1"
+# Google's published quotas (checked 2026-11-28), counted per project and delegated user by
+# the client's pacer (the database's once the app shares it), so N workers keep them together:
+# - Admin SDK Directory API, "Limits and quotas"
+#   (https://developers.google.com/workspace/admin/directory/v1/limits): 2,400 queries per
+#   minute per user per Google Cloud project; past it, 403 userRateLimitExceeded.
+# - Gmail API, "Usage limits" (https://developers.google.com/workspace/gmail/api/reference/quota):
+#   1,200,000 quota units per minute per project and 6,000 per minute per user per project
+#   (projects made from 1 May 2026; older ones keep 15,000: the smaller is counted);
+#   messages.send costs 100 units, messages.list and messages.get 5.
+DIRECTORY_QUERIES_PER_MINUTE = 2_400
+GMAIL_UNITS_PER_USER = 6_000
+GMAIL_UNITS_PER_PROJECT = 1_200_000
+GMAIL_UNITS = {"gmail.users.messages.send": 100, "gmail.users.messages.list": 5,
+               "gmail.users.messages.get": 5}
 DEFAULT_TIMEOUT = 60.0
 
 _RETRY_AFTER_IN_MESSAGE = re.compile(r"Retry after (\d{4}-\d\d-\d\dT[0-9:.]+Z)")
@@ -214,10 +231,13 @@ class GoogleApi:
     resource: Any
     credentials: Any | None = None
     transport: Any | None = None
+    # waits until the platform's quotas have room for a request, and counts it (GoogleClient)
+    pace: Callable[[Any], None] = lambda _request: None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def call(self, request: Any) -> Any:
         """Execute ``request`` once; raise :class:`GoogleCallError` on any failure."""
+        self.pace(request)
         with self._lock, translated(_from_exception):  # httplib2 is not thread-safe
             return request.execute()
 
@@ -242,6 +262,7 @@ class GoogleApi:
 
         batch = BatchHttpRequest(callback=collect, batch_uri=batch_uri)
         for index, request in enumerate(requests):
+            self.pace(request)  # each call of a batch costs its own quota
             batch.add(request, request_id=str(index))
         with self._lock, translated(_from_exception):
             try:
@@ -297,6 +318,12 @@ class GoogleClient:
         http: an httplib2-compatible transport to wrap (default: a fresh ``httplib2.Http`` per API).
         request_builder: googleapiclient's ``requestBuilder`` (tests: ``RequestMockBuilder``).
         timeout: socket timeout in seconds for the default transport.
+        project: the key's Google Cloud project (what Google's quotas are counted by).
+        pacing: counts the calls against Google's quotas (``DIRECTORY_QUERIES_PER_MINUTE``,
+            ``GMAIL_UNITS_*``), shared by every copy (a school's own sender).
+        sleep: how a call waits for room (tests: a fake clock's).
+        directory_queries, gmail_units: the Directory queries and Gmail quota units a minute
+            per delegated user (tests: fewer).
     """
 
     credentials: Any | None
@@ -306,6 +333,27 @@ class GoogleClient:
     http: Any | None = None
     request_builder: Any | None = None
     timeout: float = DEFAULT_TIMEOUT
+    project: str | None = None
+    pacing: PacerSlot = field(default_factory=PacerSlot)
+    sleep: Callable[[float], None] = time.sleep
+    directory_queries: int = DIRECTORY_QUERIES_PER_MINUTE
+    gmail_units: int = GMAIL_UNITS_PER_USER
+
+    def quotas(self, method_id: str, subject: str | None) -> list[Limit]:
+        """The published quotas one call of ``method_id`` acting as ``subject`` spends from."""
+        if method_id.startswith("directory."):
+            return [Limit(f"google-directory:{self.project}:{subject}", self.directory_queries,
+                          60.0)]
+        if method_id.startswith("gmail."):
+            units = GMAIL_UNITS.get(method_id, 5)
+            return [Limit(f"gmail-user:{self.project}:{subject}", self.gmail_units, 60.0, units),
+                    Limit(f"gmail-project:{self.project}", GMAIL_UNITS_PER_PROJECT, 60.0, units)]
+        return []
+
+    def _pace(self, subject: str | None, request: Any) -> None:
+        limits = self.quotas(str(getattr(request, "methodId", "") or ""), subject)
+        if limits:
+            paced(self.pacing.pacer, limits, self.sleep)
 
     @classmethod
     def from_settings(cls, google: GoogleSettings, *, http: Any | None = None) -> GoogleClient:
@@ -339,6 +387,7 @@ class GoogleClient:
         return cls(
             credentials,
             client_id=str(info.get("client_id") or "") or None,
+            project=str(info.get("project_id") or "") or None,
             admin_subject=google.admin_subject,
             sender=google.sender,
             http=http,
@@ -405,4 +454,5 @@ class GoogleClient:
             static_discovery=True,
             cache_discovery=False,
         )
-        return GoogleApi(resource=resource, credentials=credentials, transport=base)
+        return GoogleApi(resource=resource, credentials=credentials, transport=base,
+                         pace=functools.partial(self._pace, subject))

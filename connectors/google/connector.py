@@ -114,4 +114,5 @@ def build(
         mirror=mirror,
         forms=forms,
         chat=chat,
+        paced=(client.pacing,),  # Directory and Gmail quotas, per project and user
     )

@@ -74,27 +74,7 @@ class GoogleDirectory:
 
     def fetch(self, cursor: str | None = None) -> DirectoryChanges:
         """List the people and their configured groups (cursor is ignored: no delta)."""
-        # each member's groups, one frozenset shared by all who are in the same groups (a
-        # set each was ~220 bytes a person of a 100,000-person domain's read, #60)
-        member_of: dict[str, frozenset[str]] = {}
-        shared: dict[frozenset[str], frozenset[str]] = {}
-        everyone: set[str] = set()
-        for group in self._groups:
-            for member in self._members(group):
-                kind = member.get("type")
-                if kind == "CUSTOMER":  # "everyone in the organisation" is a member
-                    if self._scoped:
-                        raise PermanentError(
-                            f"the group {group} has everyone in the organisation as a member, "
-                            "pupils too: name an all-staff group in "
-                            "COMPLIANCE_BOT_GOOGLE__ROLE_GROUPS instead (deploy/google.md)"
-                        )
-                    everyone.add(group)
-                elif kind == "USER":
-                    key = str(member.get("id") or "") or str(member.get("email", "")).lower()
-                    if key:
-                        groups = member_of.get(key, frozenset()) | {group}
-                        member_of[key] = shared.setdefault(groups, groups)
+        member_of, everyone = self._membership()
         # a page at a time, packed as it comes, so a read holds a page and the packed people,
         # never the domain's users; managers' ids come from the packed people (#60)
         users = self._members_as_users(member_of) if self._scoped else self._users()
@@ -127,6 +107,32 @@ class GoogleDirectory:
             rejected=rejected,
             rejected_records=records,
         )
+
+    def _membership(self) -> tuple[dict[str, frozenset[str]], set[str]]:
+        """Each member's configured groups (by id, else address), and the groups that have
+        everyone in the organisation as a member (refused when the read is scoped: pupils)."""
+        # each member's groups, one frozenset shared by all who are in the same groups (a
+        # set each was ~220 bytes a person of a 100,000-person domain's read, #60)
+        member_of: dict[str, frozenset[str]] = {}
+        shared: dict[frozenset[str], frozenset[str]] = {}
+        everyone: set[str] = set()
+        for group in self._groups:
+            for member in self._members(group):
+                kind = member.get("type")
+                if kind == "CUSTOMER":  # "everyone in the organisation" is a member
+                    if self._scoped:
+                        raise PermanentError(
+                            f"the group {group} has everyone in the organisation as a member, "
+                            "pupils too: name an all-staff group in "
+                            "COMPLIANCE_BOT_GOOGLE__ROLE_GROUPS instead (deploy/google.md)"
+                        )
+                    everyone.add(group)
+                elif kind == "USER":
+                    key = str(member.get("id") or "") or str(member.get("email", "")).lower()
+                    if key:
+                        groups = member_of.get(key, frozenset()) | {group}
+                        member_of[key] = shared.setdefault(groups, groups)
+        return member_of, everyone
 
     @functools.cached_property
     def _users_api(self) -> Any:

@@ -3,8 +3,9 @@
 PLATFORM-FACTS): a ``GraphClient`` loads them on its first call, so the local and Google modes
 never do (tests/connectors/m365/test_client.py).
 
-The client layer is this module plus ``client_sharepoint.py`` (the SharePoint list
-calls, mixed into :class:`GraphClient`) and ``client_pipeline.py`` (per-request retry options);
+The client layer is this module plus ``client_sharepoint.py`` and ``client_mail.py`` (the
+SharePoint list and mail calls, mixed into :class:`GraphClient`) and ``client_pipeline.py``
+(per-request retry options);
 no other module touches the SDK. ``GraphClient`` owns one dedicated event-loop thread. The SDK
 is async-only and its ``httpx.AsyncClient`` binds to the loop it first runs on, so the SDK
 client is built on that thread and every call is submitted to it; the sync connector protocols
@@ -31,30 +32,37 @@ azure-identity's token requests go through the same handler (see :func:`build_cr
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import functools
 import importlib
 import io
 import re
 import threading
+import time
 import warnings
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 
-from connectors.base import parse_retry_after, translated
-from connectors.m365.client_pipeline import get_json, json_pages, once_native, post_once, query
+from bot.core.limits import Limit, Pacer
+from connectors.base import LocalPacer, paced, parse_retry_after, translated
+from connectors.m365.client_mail import MailCalls
+from connectors.m365.client_pipeline import (
+    DIRECTORY_UNITS,
+    DIRECTORY_WINDOW,
+    directory_cost,
+    get_json,
+    json_pages,
+    query,
+)
 from connectors.m365.client_sharepoint import SharePointCalls
 from connectors.m365.errors import (
     GraphCallError,
     describe,
     exception_chain,
-    raise_for_native,
     text_or_none,
 )
 from connectors.m365.records import (
@@ -252,7 +260,7 @@ def _shutdown(worker: _LoopThread, holder: list[Any], credential: Any) -> None:
 # --------------------------------------------------------------------------- the client
 
 
-class GraphClient(SharePointCalls):
+class GraphClient(SharePointCalls, MailCalls):
     """Microsoft Graph through msgraph-sdk, callable from sync code.
 
     The loop thread and the SDK client start on first use, so building connectors is cheap and
@@ -263,6 +271,11 @@ class GraphClient(SharePointCalls):
         graph_endpoint: the Graph base URL, e.g. ``https://graph.microsoft.us/v1.0``.
         transport: an httpx async transport (tests); ``None`` means the network.
         timeout: seconds for each HTTP read (connect is capped at 10 s).
+        counted_as: the app in its tenant (``client id@tenant``): what Graph counts directory
+            reads by (``client_pipeline.DIRECTORY_UNITS``); every directory page waits for
+            room under it, counted by ``pacer`` (the database's once the app shares it).
+        clock, sleep: the pacer's, until then (tests share a fake clock with the fake Graph).
+        directory_units: the resource units the app may spend in its tenant each 10 seconds.
     """
 
     def __init__(
@@ -272,6 +285,10 @@ class GraphClient(SharePointCalls):
         graph_endpoint: str = "https://graph.microsoft.com/v1.0",
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        counted_as: str = "",
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        directory_units: int = DIRECTORY_UNITS,
     ) -> None:
         parts = urlsplit(graph_endpoint)
         if parts.scheme != "https" or not parts.hostname:
@@ -286,15 +303,29 @@ class GraphClient(SharePointCalls):
         self._graph: Any = None
         self._http: list[Any] = []
         self._finalizer: weakref.finalize[Any, Any] | None = None
+        self.counted_as, self.sleep, self.directory_units = counted_as, sleep, directory_units
+        self.pacer: Pacer = LocalPacer(clock)
 
     @classmethod
     def from_settings(
-        cls, m365: M365Settings, *, transport: httpx.AsyncBaseTransport | None = None
+        cls, m365: M365Settings, *, transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
     ) -> GraphClient:
         """Build from settings; a sync-capable ``transport`` also carries the token requests."""
         token_transport = transport if isinstance(transport, httpx.BaseTransport) else None
         credential = build_credential(m365, transport=token_transport)
-        return cls(credential, graph_endpoint=m365.graph_endpoint, transport=transport)
+        return cls(credential, graph_endpoint=m365.graph_endpoint, transport=transport,
+                   counted_as=f"{m365.client_id}@{m365.tenant_id}", clock=clock, sleep=sleep)
+
+    async def _pace(self, request: httpx.Request) -> None:
+        """Before each request (httpx's hook): a directory read waits until the app's budget
+        in its tenant has room for its cost, and spends it."""
+        path = request.url.path.removeprefix(urlsplit(self.endpoint).path)
+        cost = directory_cost(request.method, path, request.url.params)
+        if cost:
+            budget = Limit(f"graph-directory:{self.counted_as}", self.directory_units,
+                           DIRECTORY_WINDOW, cost)
+            paced(self.pacer, [budget], self.sleep)
 
     # ---- lifecycle ---------------------------------------------------------------------
     def _ensure(self) -> tuple[_LoopThread, Any]:
@@ -320,10 +351,12 @@ class GraphClient(SharePointCalls):
         from msgraph_core import GraphClientFactory
 
         timeout = httpx.Timeout(self._timeout, connect=min(10.0, self._timeout))
+        hooks = {"request": [self._pace]}
         if self._transport is not None:
-            http = httpx.AsyncClient(transport=self._transport, timeout=timeout)
+            http = httpx.AsyncClient(transport=self._transport, timeout=timeout,
+                                     event_hooks=hooks)
         else:
-            http = httpx.AsyncClient(timeout=timeout)
+            http = httpx.AsyncClient(timeout=timeout, event_hooks=hooks)
         self._http.append(http)
         http = GraphClientFactory.create_with_default_middleware(
             client=http, options=dict(graph_options)
@@ -483,99 +516,6 @@ class GraphClient(SharePointCalls):
             return [str(m.id) for m in (response.value if response else None) or []]
 
         return self._call("reading group members", call)
-
-    # ---- mail --------------------------------------------------------------------------
-    def send_mime(self, sender: str, mime: bytes) -> str | None:
-        """``POST /users/{sender}/sendMail`` with a base64 MIME body, exactly once.
-
-        Graph's JSON message has one body (text *or* HTML), so the message goes as MIME
-        (Graph's documented "send mail in MIME format": ``Content-Type: text/plain``, base64).
-        The SDK's RetryHandler is switched off for this request. Returns Graph's request-id.
-        """
-
-        async def call(graph: Any) -> str | None:
-            from kiota_abstractions.method import Method
-            from kiota_abstractions.request_information import RequestInformation
-
-            builder = graph.users.by_user_id(sender).send_mail
-            info = RequestInformation(Method.POST, builder.url_template, builder.path_parameters)
-            once_native(info)
-            info.headers.try_add("Accept", "application/json")
-            info.set_stream_content(base64.b64encode(mime), "text/plain")
-            response = await graph.request_adapter.send_no_response_content_async(info, None)
-            raise_for_native(response, "sendMail")
-            return response.headers.get("request-id")  # type: ignore[no-any-return]
-
-        return self._call("sendMail", call)
-
-    def send_probe(self, sender: str) -> None:
-        """A sendMail that cannot deliver (no recipients): 400 proves Mail.Send, 403 its absence.
-
-        Exchange checks the app's right to the mailbox before it validates the message, so
-        ``ErrorInvalidRecipients`` (400) means "allowed" and nothing is sent.
-        """
-
-        async def call(graph: Any) -> None:
-            from msgraph.generated.models.body_type import BodyType
-            from msgraph.generated.models.item_body import ItemBody
-            from msgraph.generated.models.message import Message
-            from msgraph.generated.users.item.send_mail.send_mail_post_request_body import (
-                SendMailPostRequestBody,
-            )
-
-            body = SendMailPostRequestBody(
-                message=Message(
-                    subject="compliance-bot permission check (never delivered)",
-                    body=ItemBody(content_type=BodyType.Text, content="permission check"),
-                    to_recipients=[],
-                ),
-                save_to_sent_items=False,
-            )
-            await graph.users.by_user_id(sender).send_mail.post(body, post_once())
-
-        self._call("sendMail (probe)", call)
-
-    # ---- the sender's mailbox, read (Mail.ReadBasic.All: envelopes and headers only) ---------
-    def sent_message_id(self, sender: str, internet_message_id: str) -> str | None:
-        """``GET /users/{sender}/mailFolders/SentItems/messages?$filter=internetMessageId eq
-        '...'``: the Graph id of the sent item with that Message-ID, or None. Needs
-        ``Mail.ReadBasic.All`` (only the message's envelope is read: ``$select=id``)."""
-
-        async def call(graph: Any) -> str | None:
-            quoted = internet_message_id.replace("'", "''")  # OData string literal
-            folder = graph.users.by_user_id(sender).mail_folders.by_mail_folder_id("SentItems")
-            response = await folder.messages.get(query(
-                folder.messages, filter=f"internetMessageId eq '{quoted}'", select=["id"], top=1))
-            found = (response.value if response else None) or []
-            return str(found[0].id) if found else None
-
-        return self._call("reading Sent Items", call)
-
-    def inbox_reports(self, sender: str, since: datetime) -> list[dict[str, Any]]:
-        """``GET /users/{sender}/mailFolders/inbox/messages?$filter=receivedDateTime ge ...``:
-        the non-delivery reports Exchange put in the sender's inbox since ``since`` (sent by
-        the postmaster, or marked ``X-MS-Exchange-Message-Is-Ndr``), as ``{"subject",
-        "headers": {lower-cased name: value}}``. Envelope only (``Mail.ReadBasic.All``)."""
-
-        async def call(graph: Any) -> list[dict[str, Any]]:
-            stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            folder = graph.users.by_user_id(sender).mail_folders.by_mail_folder_id("inbox")
-            response = await folder.messages.get(query(
-                folder.messages, filter=f"receivedDateTime ge {stamp}", top=50,
-                select=["id", "subject", "from", "internetMessageHeaders"]))
-            reports = []
-            for item in (response.value if response else None) or []:
-                headers = {str(h.name).lower(): str(h.value or "")
-                           for h in item.internet_message_headers or []}
-                sender_address = str(item.from_.email_address.address or "") if (
-                    item.from_ and item.from_.email_address) else ""
-                local = sender_address.partition("@")[0].casefold()
-                if "x-ms-exchange-message-is-ndr" in headers or local == "postmaster" or (
-                        local.startswith("microsoftexchange")):
-                    reports.append({"subject": item.subject or "", "headers": headers})
-            return reports
-
-        return self._call("reading the inbox", call)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -10,12 +10,55 @@ it, on a client's first call (tests/connectors/m365/test_client.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from connectors.m365.errors import GraphCallError, raise_for_native
 
-__all__ = ["get_json", "json_pages", "no_retry", "once_native", "post_once", "query"]
+__all__ = [
+    "DIRECTORY_UNITS",
+    "directory_cost",
+    "get_json",
+    "json_pages",
+    "no_retry",
+    "once_native",
+    "post_once",
+    "query",
+]
+
+# Microsoft Graph, "Service-specific throttling limits", Identity and access service limits
+# (https://learn.microsoft.com/graph/throttling-limits, checked 2026-11-28): resource units per
+# application+tenant pair per 10 seconds, S 3,500 (under 50 users), M 5,000 (50-500), L 8,000
+# (over 500). The bot counts against S, the smallest: a school's tenant may be one, and a
+# trust's first read of 5,000 staff is a few dozen pages of 999 at 1-2 units a page.
+DIRECTORY_UNITS = 3_500
+DIRECTORY_WINDOW = 10.0
+# the same page's base costs (any identity GET not listed: 1); /users/delta() is counted as
+# /users, the dearer reading
+_BASE_COST = {"users": 2, "members": 3, "transitiveMembers": 5}
+
+
+def directory_cost(method: str, path: str, params: Mapping[str, str]) -> int:
+    """The resource units one Graph request spends from the app's directory budget in its
+    tenant (0: not a directory read): the base cost of its path, less 1 with ``$select``, more
+    1 with ``$expand``, less 1 with ``$top`` under 20, never under 1 (the page above).
+
+    ``path`` is the part after the version (``/users/delta()``, ``/groups/{id}/members``).
+    """
+    parts = [p for p in path.split("/") if p]
+    if method != "GET" or not parts or parts[0] not in ("users", "groups") or len(parts) > 3:
+        return 0
+    if len(parts) == 3 and (parts[0] != "groups" or parts[2] not in _BASE_COST):
+        return 0  # a mailbox's messages and mail: Outlook's limits, not the directory's
+    if len(parts) == 3:
+        base = _BASE_COST[parts[2]]
+    elif len(parts) == 1 or parts[1].startswith("delta"):
+        base = _BASE_COST.get(parts[0], 1)
+    else:
+        base = 1  # one user or group
+    cost = base - ("$select" in params) + ("$expand" in params)
+    top = params.get("$top", "")
+    return max(1, cost - (top.isdigit() and int(top) < 20))
 
 
 def query(builder: Any, **values: Any) -> Any:

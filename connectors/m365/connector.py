@@ -90,7 +90,7 @@ def build(
     _require(settings)
     m365 = settings.m365
     assert m365.sender is not None  # checked by _require
-    client = GraphClient.from_settings(m365, transport=transport)
+    client = GraphClient.from_settings(m365, transport=transport, clock=clock, sleep=sleep)
     sync_transport = transport if isinstance(transport, httpx.BaseTransport) else None
 
     def mailer_for(sender: str) -> GraphMailer:  # a school's own mailbox, paced on its own
@@ -129,4 +129,5 @@ def build(
         notifier=notifier,
         mirror=mirror,
         forms=forms,
+        paced=(client,),  # its directory reads, counted per app per tenant
     )

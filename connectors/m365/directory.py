@@ -170,6 +170,16 @@ def _complete(user: GraphUser) -> bool:
     )
 
 
+def _drop(removed: Sequence[str], state: _DeltaState, affected: set[str]) -> None:
+    """People the delta reports deleted: out of every role group, manager and standing."""
+    for uid in removed:
+        state.managers.pop(uid, None)
+        affected.discard(uid)
+        for group_members in state.members.values():
+            group_members.discard(uid)
+        state.forget(uid)
+
+
 @dataclass
 class GraphDirectory:
     """Users and role-group membership from Graph: a full sync, then delta queries.
@@ -325,12 +335,7 @@ class GraphDirectory:
             users_link, groups_link, state.config, state.names, members, managers,
             dict(state.left_out), dict(state.no_mailbox), nested,
         )
-        for uid in removed:
-            managers.pop(uid, None)
-            affected.discard(uid)
-            for group_members in members.values():
-                group_members.discard(uid)
-            new_state.forget(uid)
+        _drop(removed, new_state, affected)
         for user in changed.values():
             if user.manager_reported:
                 _set_manager(managers, user)
@@ -342,11 +347,10 @@ class GraphDirectory:
         records = {uid: u for uid, u in changed.items() if uid in relevant and _complete(u)}
         self._reread(sorted(relevant - set(records)), records, managers)
         read = self._people(records.values(), new_state, before, records)
-        removed += [  # a person here before, now a guest or unlicensed: missing, as if deleted
-            uid for uid in records
-            if uid in new_state.left_out and uid not in state.left_out
-            and (uid in before or not scoped) and uid not in removed
-        ]
+        # a person here before, now a guest or unlicensed: missing, as if deleted
+        removed += [uid for uid in records if uid not in removed
+                    and uid in new_state.left_out.keys() - state.left_out.keys()
+                    and (uid in before or not scoped)]
         return new_state.changes(read, complete=False, removed=removed)
 
     def _group_changes(
@@ -434,13 +438,7 @@ class GraphDirectory:
                 if user.id not in was_in_scope:
                     continue
                 active = False
-            kind = self._not_a_person(user)
-            state.forget(user.id)
-            if kind is not None:
-                state.left_out[user.id] = kind  # a delta reports it as removed if it was here
-                if kind == NO_MAILBOX:
-                    state.no_mailbox[user.id] = (f"{user.display_name or 'no name'} "
-                                                 f"({user.user_principal_name or user.id})")
+            if self._left_out(user, state):
                 continue
             email = (user.mail or "").strip().lower()
             if "@" not in email:
@@ -452,22 +450,33 @@ class GraphDirectory:
                 continue
             manager_id = state.managers.get(user.id)
             manager_email = _manager_email(user, manager_id, known)
-            people.put(
-                DirectoryPerson(
-                    external_id=user.id,
-                    email=email,
-                    display_name=_display_name(user, email),
-                    active=active,
-                    given_name=user.given_name or None,
-                    family_name=user.surname or None,
-                    job_title=user.job_title or None,
-                    groups=groups,
-                    roles=frozenset(self.role_groups[g] for g in groups if g in self.role_groups),
-                    manager_external_id=manager_id,
-                    manager_email=manager_email.lower() if manager_email else None,
-                )
-            )
+            people.put(DirectoryPerson(
+                external_id=user.id,
+                email=email,
+                display_name=_display_name(user, email),
+                active=active,
+                given_name=user.given_name or None,
+                family_name=user.surname or None,
+                job_title=user.job_title or None,
+                groups=groups,
+                roles=frozenset(self.role_groups[g] for g in groups if g in self.role_groups),
+                manager_external_id=manager_id,
+                manager_email=manager_email.lower() if manager_email else None,
+            ))
         return people, rejected, records
+
+    def _left_out(self, user: GraphUser, state: _DeltaState) -> bool:
+        """Whether ``user`` is left out (not a person for the bot: ``_not_a_person``), kept in
+        ``state`` so a delta reports it removed if it was here; its old standing forgotten."""
+        kind = self._not_a_person(user)
+        state.forget(user.id)
+        if kind is None:
+            return False
+        state.left_out[user.id] = kind
+        if kind == NO_MAILBOX:
+            state.no_mailbox[user.id] = (f"{user.display_name or 'no name'} "
+                                         f"({user.user_principal_name or user.id})")
+        return True
 
 
 def _apply(members: set[str], group: GraphGroup, nested: set[str]) -> set[str]:

@@ -339,7 +339,8 @@ def _noted(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
 
 
 def install_tags(engine: Engine) -> None:
-    """Tag every connection ``engine`` opens and watch its writes (``make_engine`` calls it)."""
+    """Tag every connection ``engine`` opens and watch its writes
+    (``bot.core.connections.make_engine`` calls it)."""
     if engine.dialect.name == "postgresql":
         event.listen(engine, "connect", _postgres_tag)
         event.listen(engine, "after_cursor_execute", _noted)

@@ -16,10 +16,8 @@ Bodies many messages share are kept once (``bodies``); dispatch workers take tur
 from __future__ import annotations
 
 from bot.core.models import Urgency as Urgency
-from bot.core.outbox.dispatcher import MAX_ATTEMPTS as MAX_ATTEMPTS
 from bot.core.outbox.dispatcher import Mailbox as Mailbox
 from bot.core.outbox.dispatcher import dispatch as dispatch
-from bot.core.outbox.dispatcher import recover_stale as recover_stale
 from bot.core.outbox.queue import EmailDraft as EmailDraft
 from bot.core.outbox.queue import add_emails as add_emails
 from bot.core.outbox.queue import add_merged as add_merged
@@ -29,3 +27,5 @@ from bot.core.outbox.queue import enqueue_email as enqueue_email
 from bot.core.outbox.queue import enqueue_emails as enqueue_emails
 from bot.core.outbox.queue import new_keys as new_keys
 from bot.core.outbox.record import DispatchStats as DispatchStats
+from bot.core.outbox.recovery import MAX_ATTEMPTS as MAX_ATTEMPTS
+from bot.core.outbox.recovery import recover_stale as recover_stale

@@ -11,21 +11,14 @@ people do about uncertain and refused messages is ``delivery``.
 
 from __future__ import annotations
 
-import base64
 import functools
-import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, Table, and_, bindparam, func, or_, select
-
-from bot.core.audit import queued
-from bot.core.live_text import fill_time_left
 from bot.core.models import OutboxMessage, Urgency, utcnow
-from bot.core.outbox import bodies as outbox_bodies
 from bot.core.outbox import claim as outbox_claim
 from bot.core.outbox import lookup as outbox_lookup
 from bot.core.outbox import workers as outbox_workers
@@ -33,145 +26,44 @@ from bot.core.outbox.claim import start as _claim  # by this name: the crash tes
 from bot.core.outbox.pause import DAILY_LIMIT_REASON, channel_of, channel_states, pause
 from bot.core.outbox.record import DispatchStats, FailureAlerts, Outcome
 from bot.core.outbox.record import settle as _settle  # by this name: tests interrupt it
+from bot.core.outbox.recovery import MAX_ATTEMPTS, recover_stale, wait_for_dead_claims
+from bot.core.outbox.rows import (
+    FEED_BULK,
+    answer,
+    answer_batch,
+    feed_chunks,
+    load_messages,
+    no_bot,
+    notify_all,
+    refuse,
+)
 from bot.core.ports import (
-    Attachment,
     BulkFeed,
     CardMessage,
-    ConnectorError,
-    DeliveryUnknownError,
     Mailer,
     MailPacing,
     Notifier,
     OutgoingEmail,
-    PermanentError,
     SendResult,
 )
 from bot.core.store import Store
 
 if TYPE_CHECKING:
-    from bot.core.rendered import Rendered
+    pass
 
-__all__ = ["MAX_ATTEMPTS", "Mailbox", "dispatch", "recover_stale"]
+__all__ = ["Mailbox", "dispatch"]
 
 log = logging.getLogger("bot.core.outbox")  # the outbox's one logger (record, lookup too)
-
-MAX_ATTEMPTS = 8
-STALE_AFTER = timedelta(minutes=15)  # a row ``sending`` this long was interrupted mid-send
-# a row ``claimed`` this long was never attempted (its worker died, or is slow: see
-# ``recover_stale``); well inside the minute an urgent alert has
-CLAIM_STALE_AFTER = timedelta(seconds=30)
-
-
-def _to_email(row: OutboxMessage, now: datetime, body: Rendered | None = None) -> OutgoingEmail:
-    """The message as sent at ``now``; ``body`` is its shared body, if it has one."""
-    payload = row.payload if body is None else outbox_bodies.resolve_payload(row.payload, body)
-    due = datetime.fromisoformat(payload["deadline"]) if payload.get("deadline") else None
-    return OutgoingEmail(
-        idempotency_key=row.idempotency_key,
-        to=tuple(row.recipients),
-        cc=tuple(row.cc),
-        subject=row.subject,
-        text=fill_time_left(payload["text"], due, now),
-        html=fill_time_left(payload["html"], due, now),
-        from_name=payload.get("from_name"),
-        reply_to=payload.get("reply_to"),
-        attachments=tuple(
-            Attachment(a["filename"], a["content_type"], base64.b64decode(a["data"]))
-            for a in payload.get("attachments", [])
-        ),
-    )
-
-
-def _to_card(row: OutboxMessage) -> CardMessage:
-    payload = row.payload
-    return CardMessage(
-        idempotency_key=row.idempotency_key,
-        title=row.subject,
-        text=payload["text"],
-        teams_payload=payload.get("teams", {}),
-        chat_payload=payload.get("chat", {}),
-        school_id=row.school_id,
-    )
-
-
-@functools.cache
-def _stale_look() -> Select[int]:
-    """``recover_stale``'s look for a row to take back, built once (it runs at every pass)."""
-    table = OutboxMessage.__table__
-    assert isinstance(table, Table)
-    sending = and_(table.c.status == "sending", table.c.claimed_at < bindparam("cutoff"))
-    claimed = and_(table.c.status == "claimed", table.c.claimed_at < bindparam("claim_cutoff"))
-    return select(table.c.id).where(or_(sending, claimed)).limit(1)
-
-
-def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> int:
-    """Rows left ``claimed`` or ``sending`` by a crash: a dead dispatch worker's at once
-    (``outbox.workers``: its heartbeat stopped, or its process is gone); any other claimed ones
-    (never attempted) go back to the queue after ``CLAIM_STALE_AFTER``; sending ones, after
-    ``STALE_AFTER``, are requeued when resending is harmless, else flagged.
-
-    A claimed row is given back soon (a killed worker must not hold a concern's alert for
-    long), and that is safe even if its worker is only slow: a row moves to ``sending`` only
-    from ``claimed``, in one statement, so whichever worker moves it first is the one that
-    sends it; the other finds it gone and gives it up.
-
-    Even a harmless resend stops after ``MAX_ATTEMPTS`` crashes: a message that kills the
-    process every time is flagged for a person instead of looping for ever.
-    """
-    released = outbox_workers.release_dead(
-        store, now, idempotent_mailer=idempotent_mailer, max_attempts=MAX_ATTEMPTS
-    )
-    cutoff = now - STALE_AFTER
-    with store.session() as session:  # a look first: most passes find nothing, and write nothing
-        look = {"cutoff": cutoff, "claim_cutoff": now - CLAIM_STALE_AFTER}
-        if session.scalar(_stale_look(), look) is None:
-            return released
-    with store.transaction() as session:
-        return released + outbox_workers.take_back(
-            session, (OutboxMessage.claimed_at < now - CLAIM_STALE_AFTER,),
-            (OutboxMessage.claimed_at < cutoff,), idempotent_mailer=idempotent_mailer,
-            max_attempts=MAX_ATTEMPTS, error="interrupted while sending",
-        )
-
-
-def _load_messages(
-    store: Store, row_ids: Sequence[int], channel: str, now: datetime
-) -> tuple[dict[int, OutgoingEmail | CardMessage], dict[int, list[str]]]:
-    """The claimed rows as emails (their time words written at ``now``) or cards, by id; and
-    the rows changed since they were queued (``audit.queued``), never to be sent."""
-    with store.session() as session:
-        rows = session.scalars(
-            select(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids)))
-        ).all()
-        bodies = outbox_bodies.read(session, [row.body_id for row in rows if row.body_id])
-        tampered = queued.changed_rows(session, rows, bodies)
-        if channel != "email":
-            return {row.id: _to_card(row) for row in rows}, tampered
-        return {
-            row.id: _to_email(row, now, bodies[row.body_id] if row.body_id else None)
-            for row in rows
-        }, tampered
-
-
-def _refuse(parts: Sequence[str]) -> SendResult:
-    """A row changed after it was queued is refused, never sent (the admins' alert follows)."""
-    raise PermanentError(f"not sent: its {', '.join(parts)} changed after it was queued")
 
 
 CHANNELS = ("email", "card", "teams")  # teams: a card in one person's chat with the bot
 PAGE = 20  # rows a worker claims at once (more when the mailer batches)
-# the same activity-feed notification to many people goes in one bulk call of up to this many
-# recipients (Graph's sendActivityNotificationToRecipients), when the bot has ``notify_many``
-FEED_BULK = 100
 LONG_HOLD = timedelta(minutes=5)  # a longer hold by the mailbox's limits is recorded as a pause
 # a long pass takes back a dead worker's rows this often (``_Pass.recover``)
 RECOVER_EVERY = timedelta(seconds=10)
 # a pass that may wait waits this long at most for the mailbox's next permit: passes a minute
 # apart then keep a paced mailbox sending at its limit, not every other minute
 SHORT_WAIT = timedelta(seconds=5)
-
-
-_FeedRow = tuple[int, str, dict[str, Any]]  # (row id, idempotency key, the feed's payload)
 
 
 @dataclass(frozen=True)
@@ -197,42 +89,6 @@ def _lanes(mailer: Mailer, mailboxes: Sequence[Mailbox]) -> dict[str, tuple[Mail
         **{box.address: (box.mailer, OutboxMessage.school_id.in_(sorted(box.schools)))
            for box in mailboxes},
     }
-
-
-def _feed_chunks(
-    row_ids: Sequence[int], messages: dict[int, OutgoingEmail | CardMessage]
-) -> list[list[_FeedRow]]:
-    """The bulk calls a page's activity-feed rows make: rows with one notification grouped,
-    up to ``FEED_BULK`` people a call and each person once (a lone row goes on its own)."""
-    groups: dict[str, list[_FeedRow]] = {}
-    for row_id in row_ids:
-        message = messages[row_id]
-        if not isinstance(message, CardMessage):
-            continue
-        feed = message.teams_payload.get("feed")
-        if isinstance(feed, dict) and feed.get("user_id"):
-            # one school's a call: its tenant's bot sends it (``_Pass.chat_of``)
-            same = json.dumps({k: v for k, v in feed.items() if k != "user_id"}
-                              | {"school": message.school_id}, sort_keys=True)
-            groups.setdefault(same, []).append((row_id, message.idempotency_key, feed))
-    chunks: list[list[_FeedRow]] = []
-    for rows in groups.values():
-        while len(rows) > 1:
-            chunk: list[_FeedRow] = []
-            users: set[str] = set()
-            later = []
-            for row in rows:
-                user = str(row[2]["user_id"])
-                if len(chunk) < FEED_BULK and user not in users:
-                    chunk.append(row)
-                    users.add(user)
-                else:
-                    later.append(row)
-            if len(chunk) < 2:
-                break
-            chunks.append(chunk)
-            rows = later
-    return chunks
 
 
 @dataclass
@@ -406,12 +262,12 @@ class _Pass:
     def deliver_rows(self, lane: str, row_ids: Sequence[int]) -> None:
         """Deliver claimed rows in order; give back the rest once the lane is paused."""
         channel = channel_of(lane)
-        messages, tampered = _load_messages(self.store, row_ids, channel, self.now())
+        messages, tampered = load_messages(self.store, row_ids, channel, self.now())
         self.batch = []
         for row_id, parts in tampered.items():
             self.handled += 1
             self.send_one(row_id, messages[row_id].idempotency_key,
-                          functools.partial(_refuse, parts), lane)
+                          functools.partial(refuse, parts), lane)
         row_ids = [row_id for row_id in row_ids if row_id not in tampered]
         if channel == "teams":
             row_ids = self.send_feeds(row_ids, messages)
@@ -441,7 +297,7 @@ class _Pass:
         A bulk call is accepted or refused as a whole, so its answer is every row's.
         """
         chunks = [
-            chunk for chunk in _feed_chunks(row_ids, messages)
+            chunk for chunk in feed_chunks(row_ids, messages)
             if isinstance(self.chat_of(messages[chunk[0][0]]), BulkFeed)
         ]
         for chunk in chunks:
@@ -459,8 +315,8 @@ class _Pass:
             if not going:
                 continue
             self.handled += len(going)
-            outcome = _call(going[0][0], functools.partial(
-                _notify_all, notify_many, [str(r[2]["user_id"]) for r in going], going[0][2]))
+            outcome = answer(going[0][0], functools.partial(
+                notify_all, notify_many, [str(r[2]["user_id"]) for r in going], going[0][2]))
             self.settled("teams", [(row_id, key, outcome) for row_id, key, _ in going])
         sent = {row_id for chunk in chunks for row_id, _, _ in chunk}
         return [row_id for row_id in row_ids if row_id not in sent]
@@ -469,7 +325,7 @@ class _Pass:
         """Deliver one claimed row (emails wait for a full batch when the mailer batches)."""
         if isinstance(message, CardMessage):
             target = self.chat_of(message) if channel == "teams" else self.notifier
-            call = functools.partial(target.post if target is not None else _no_bot, message)
+            call = functools.partial(target.post if target is not None else no_bot, message)
             self.send_one(row_id, message.idempotency_key, call, channel)
             return
         if self.batch_size > 1 and channel not in self.probing:
@@ -504,7 +360,7 @@ class _Pass:
         if not _claim(self.store, [row_id], channel, self.now()):
             self.gone([row_id], channel)
             return
-        self.settled(channel, [(row_id, key, _call(row_id, call))])
+        self.settled(channel, [(row_id, key, answer(row_id, call))])
 
     def send_batch(self) -> None:
         """Deliver the waiting batch of emails; a "not now" or an unknown outcome pauses the
@@ -516,7 +372,7 @@ class _Pass:
             batch = [(row_id, m) for row_id, m in batch if row_id in started]
             if not batch:
                 return
-        outcomes = _call_batch(self.mailer, [m for _, m in batch])
+        outcomes = answer_batch(self.mailer, [m for _, m in batch])
         self.settled(
             self.lane,
             [(row_id, m.idempotency_key, o)
@@ -533,7 +389,7 @@ class _Pass:
         self.refresh()
         try:
             self.deliver_all()
-            if self.wait is not None and _wait_for_dead_claims(self.store, now, self.wait,
+            if self.wait is not None and wait_for_dead_claims(self.store, now, self.wait,
                                                                self.up_to):
                 self.recover(at_once=True)
                 self.done.clear()
@@ -615,64 +471,3 @@ def dispatch(
         ).run()
 
 
-def _wait_for_dead_claims(
-    store: Store, now: Callable[[], datetime], wait: Callable[[float], object], up_to: Urgency
-) -> bool:
-    """Wait until an urgent row another dispatcher claimed but never started may be taken
-    back (``CLAIM_STALE_AFTER``); False when there is none.
-
-    A live worker starts its urgent rows first, a moment after claiming them: one still only
-    claimed is most likely held by a worker that died. Left to the next pass, a minute later,
-    a concern's alert claimed just before this pass would wait up to ``CLAIM_STALE_AFTER`` and
-    a minute; waiting here, at most ``CLAIM_STALE_AFTER``.
-    """
-    urgent = min(up_to, Urgency.WAITING)  # routine rows wait for the next pass, as before
-    with store.session() as session:
-        oldest = session.scalar(
-            select(func.min(OutboxMessage.claimed_at)).where(
-                OutboxMessage.status == "claimed", OutboxMessage.urgency <= int(urgent)
-            )
-        )
-    if oldest is None:
-        return False
-    # a second past the cutoff: ``recover_stale`` takes back claims strictly older than it
-    wait(max((oldest + CLAIM_STALE_AFTER - now()).total_seconds(), 0.0) + 1.0)
-    return True
-
-
-def _notify_all(notify_many: Callable[..., None], users: list[str],
-                feed: dict[str, Any]) -> SendResult:
-    """One bulk activity-feed call for ``users`` (the bot's ``notify_many``)."""
-    notify_many(users, activity_type=str(feed["activity_type"]), preview=str(feed["preview"]),
-                web_url=str(feed["web_url"]), template=dict(feed.get("template") or {}))
-    return SendResult(provider_id=None)
-
-
-def _no_bot(card: CardMessage) -> SendResult:
-    """A card for a school whose tenant has no bot: refused (its email fallback goes), never
-    sent through another tenant's bot."""
-    raise PermanentError(f"card {card.idempotency_key}: the school's tenant has no Teams bot")
-
-
-def _call(row_id: int, call: Callable[[], SendResult]) -> Outcome:
-    """The provider's answer for one row; a connector bug becomes an unknown outcome."""
-    try:
-        return call()
-    except ConnectorError as exc:
-        log.warning("outbox %s not delivered: %s", row_id, exc)
-        return exc
-    except Exception as exc:  # a connector bug must not lose the row: flag it for a human
-        log.exception("outbox %s: unexpected error from connector", row_id)
-        return DeliveryUnknownError(f"unexpected {type(exc).__name__}")
-
-
-def _call_batch(mailer: Mailer, messages: list[OutgoingEmail]) -> list[Outcome]:
-    """The provider's answers for a batch, one per message."""
-    try:
-        outcomes: list[Outcome] = mailer.send_batch(messages)
-    except ConnectorError as exc:
-        return [exc] * len(messages)
-    except Exception as exc:
-        log.exception("outbox batch: unexpected error from connector")
-        return [DeliveryUnknownError(f"unexpected {type(exc).__name__}")] * len(messages)
-    return outcomes

@@ -206,6 +206,37 @@ def _connector_address(service_url: Any) -> bool:
         host == h or (h.startswith(".") and host.endswith(h)) for h in CONNECTOR_HOSTS)
 
 
+def _bearer(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer`` header shaped as a JWT; else BotAuthError."""
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise BotAuthError("no bearer token")
+    if len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:
+        raise BotAuthError("not a token")
+    return token
+
+
+def _check_caller(claims: dict[str, Any], service_url: object, *, entra: bool) -> None:
+    """The activity came through Microsoft's own service: an Entra token requested by
+    Microsoft's platform for the Bot Connector's address, or a Bot Framework token issued for
+    the activity's very service URL; else BotAuthError."""
+    if entra:
+        caller = claims.get("azp", claims.get("appid"))
+        if not isinstance(caller, str) or caller.lower() != AGENT_365_PLATFORM:
+            raise BotAuthError("the Entra token was not requested by Microsoft's platform")
+        if not _connector_address(service_url):
+            raise BotAuthError("the service URL is not the Bot Connector's")
+        return
+    claimed = claims.get("serviceurl")
+    if (
+        not isinstance(service_url, str)
+        or not isinstance(claimed, str)
+        or claimed.rstrip("/") != service_url.rstrip("/")
+    ):
+        raise BotAuthError("the service URL is not the one the token was issued for")
+
+
 def verify_activity(
     authorization: str | None,
     activity: dict[str, Any],
@@ -224,12 +255,7 @@ def verify_activity(
         keys: the issuers' signing keys, cached (``BOT_KEYS``).
         now: seconds since the epoch (tests); the clock otherwise.
     """
-    scheme, _, token = (authorization or "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise BotAuthError("no bearer token")
-    if len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:
-        raise BotAuthError("not a token")
+    token = _bearer(authorization)
     channel = activity.get("channelId")
     if channel != "msteams":
         raise BotAuthError("not a Microsoft Teams activity")
@@ -253,21 +279,7 @@ def verify_activity(
         ).validate(claims)
     except JoseError as exc:
         raise BotAuthError(f"claim refused ({type(exc).__name__}: {exc.description})") from None
-    service_url = activity.get("serviceUrl")
-    if entra:
-        caller = claims.get("azp", claims.get("appid"))
-        if not isinstance(caller, str) or caller.lower() != AGENT_365_PLATFORM:
-            raise BotAuthError("the Entra token was not requested by Microsoft's platform")
-        if not _connector_address(service_url):
-            raise BotAuthError("the service URL is not the Bot Connector's")
-    else:
-        claimed = claims.get("serviceurl")
-        if (
-            not isinstance(service_url, str)
-            or not isinstance(claimed, str)
-            or claimed.rstrip("/") != service_url.rstrip("/")
-        ):
-            raise BotAuthError("the service URL is not the one the token was issued for")
+    _check_caller(claims, activity.get("serviceUrl"), entra=entra)
     token_tenant = claims.get("tid")
     if activity_tenant(activity) != setup.tenant or (
         token_tenant is not None and str(token_tenant).lower() != setup.tenant

@@ -87,6 +87,8 @@ def _build(
         rules=rules_table(config),
         language=config.language,
         inspectorate=inspected,
+        school=config,
+        scr_names=True,  # the command line counts every report, and names every gap
     )
     with Progress(
         TextColumn("{task.description}"),

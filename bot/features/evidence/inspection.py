@@ -42,6 +42,8 @@ def held(facts: Facts) -> dict[str, str | None]:
     said["rules"] = None if facts.rules is not None else NOT_IN_PACK
     said["filtering"] = facts.filtering_note
     said["scr"] = None if facts.scr_held else NO_SCR
+    if facts.scr_gaps is not None:  # no gap on a checked record is a fact
+        said["scr_gaps"] = said["scr"]
     return said
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
+from bot.core.config import SchoolConfig
 from bot.core.models import AuditEvent, Report
 from bot.core.nations.inspectorates import inspectorate
 from bot.features.evidence.cover_sheet import (
@@ -43,6 +44,7 @@ from bot.features.evidence.signing import (
     public_key_file,
     sign,
 )
+from bot.features.evidence.staffing import scr_gaps, training_by_role
 from bot.features.evidence.summary_pdf import render_summary
 
 __all__ = [
@@ -94,6 +96,10 @@ class PackRequest:
     proprietor: Proprietor | None = None
     # who ETI's proformas name and who signs them (``proformas``): made with ETI's list
     signatories: Signatories | None = None
+    # the school's settings: the pack then holds each SCR gap with its date and training by
+    # role (``staffing``); None: not in the pack
+    school: SchoolConfig | None = None
+    scr_names: bool = False  # the maker may read whose SCR gaps they are (``scr.reads_names``)
 
 
 @dataclass(frozen=True)
@@ -233,6 +239,13 @@ def make_pack(
     )
     if request.rules is not None:
         facts = replace(facts, rules=request.rules)
+    if request.school is not None:
+        today = facts.made_at.date()
+        facts = replace(
+            facts,
+            scr_gaps=scr_gaps(session, request.school, today, named=request.scr_names),
+            training_roles=training_by_role(session, request.school, today),
+        )
     public = private_key(secret).public_key()
     key = fingerprint(public)
     step(STEPS[1])

@@ -47,11 +47,10 @@ from bot.features.evidence.rules import (
     Table,
     cells,
 )
+from bot.features.evidence.staffing import scr_counts_table as _scr
 from bot.features.governors.api import FREE_TEXT_OUTCOME, NO_OUTCOME
 from bot.features.policies.api import register
 from bot.features.reports.api import CATEGORIES, STATUSES
-from bot.features.scr.api import GAP_KINDS as SCR_GAP_KINDS
-from bot.features.scr.api import last_checked as scr_last_checked
 from bot.features.scr.api import open_counts as scr_counts
 from bot.features.tasks.api import event_reviews
 
@@ -85,6 +84,9 @@ class Facts:
     event_reviews: Table
     reading_proof: Table
     scr: Table
+    # with the school's settings (``staffing``): each SCR gap with its date, training by role
+    scr_gaps: Table | None = None
+    training_roles: Table | None = None
     rules: Table | None = None  # the rules the records were kept under (``rules_table``)
     scr_held: bool = True  # a single central record has been imported and checked
     standards: str | None = None  # an independent school's standards, one sentence
@@ -450,22 +452,6 @@ def _event_reviews(session: Session, school_id: str) -> Table:
         ),
         rows,
         pdf_columns=(0, 2, 4, 6, 7, 9),
-    )
-
-
-def _scr(session: Session, school_id: str, headings: Mapping[str, str] | None) -> Table:
-    """The single central record's open gaps by kind (in the school's words) and the day of
-    the last check: counts only, never a name (who is on /scr, for the head and the SCR owner)."""
-    counts, checked = scr_counts(session, school_id), scr_last_checked(session, school_id)
-    when = checked.isoformat() if checked is not None else "Not stated: never checked"
-    rows = tuple(cells(((headings or SCR_GAP_KINDS)[kind], count, when))
-                 for kind, count in counts.items()) \
-        if counts is not None else (cells(("All kinds", "Not stated", when)),)
-    return Table(
-        "single-central-record-gaps.csv",
-        N_("Gaps in the single central record (safer recruitment), by kind: counts only"),
-        (N_("Kind of gap"), N_("Open"), N_("Last checked")),
-        rows,
     )
 
 

@@ -163,6 +163,9 @@ def render_summary(
     _table(doc, facts.attestations, said)
     doc.text(_(HEADINGS[3]), "Heading2")
     _table(doc, facts.training, said, N_("No training is required in compliance-bot."))
+    if facts.training_roles is not None and facts.training_roles.rows:
+        doc.text(f"{_(facts.training_roles.title)}.")
+        _table(doc, facts.training_roles, said)
     doc.text(_(HEADINGS[4]), "Heading2")
     _table(doc, facts.aup, said, N_("No official accounts are recorded."))
     doc.text(_(HEADINGS[5]), "Heading2")

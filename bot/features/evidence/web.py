@@ -28,7 +28,7 @@ from bot.features.evidence.rules import format_fingerprint, rules_table, standar
 from bot.features.evidence.summary_pdf import pack_language
 from bot.features.reading.api import EDITION_HEADER, edition_acknowledgements
 from bot.features.reports.api import clock_labels, visible_reports
-from bot.features.scr.api import gap_headings
+from bot.features.scr.api import gap_headings, reads_names
 
 __all__ = ["router"]
 
@@ -85,6 +85,8 @@ def evidence_pack(request: Request, csrf_token: Annotated[str, Form()] = "") -> 
         rules=rules_table(school),
         language=school.language,
         inspectorate=school.inspected_by,
+        school=school,
+        scr_names=reads_names(person.role_names, person.email, school),
     )
     with context.store.transaction() as session:
         pack = make_pack(

@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
-from bot.features.scr.rules import GAP_KINDS
-from bot.features.scr.service import gap_headings, last_checked, open_counts
+from bot.features.scr.rules import GAP_KINDS, describe
+from bot.features.scr.service import (
+    check_names,
+    current_gaps,
+    gap_headings,
+    last_checked,
+    open_counts,
+    reads_names,
+)
 
-__all__ = ["GAP_KINDS", "gap_headings", "last_checked", "open_counts"]
+__all__ = [
+    "GAP_KINDS",
+    "check_names",
+    "current_gaps",
+    "describe",
+    "gap_headings",
+    "last_checked",
+    "open_counts",
+    "reads_names",
+]

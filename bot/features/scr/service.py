@@ -11,6 +11,7 @@ import difflib
 import hashlib
 import json
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -31,6 +32,7 @@ from bot.core.models import (
     TrainingRecord,
 )
 from bot.core.nations import pack_for
+from bot.core.permissions import SCR_READERS
 from bot.core.words import name_words, plain_key, school_words
 from bot.features.scr.rules import (
     CheckValue,
@@ -101,6 +103,11 @@ def gap_headings(school: SchoolConfig) -> dict[str, str]:
     tables (English, as its CSV files are)."""
     headings = kind_headings(school_words(school), academy=school.academy)
     return {kind: heading.said("en") for kind, heading in headings.items()}
+
+
+def reads_names(roles: AbstractSet[str], email: str, school: SchoolConfig) -> bool:
+    """Whether someone may read whose gaps they are: the headteacher and the SCR's owner."""
+    return bool(roles & SCR_READERS) or email == school.scr_owner
 
 
 def name_key(name: str) -> str:

@@ -17,7 +17,6 @@ from bot.core.forms import Text
 from bot.core.i18n import N_, Msg
 from bot.core.models import Person, ScrPanel, utcnow
 from bot.core.nations import pack_for
-from bot.core.permissions import SCR_READERS
 from bot.core.words import said_words, school_words
 from bot.engine.web.deps import check_csrf, ctx, current_user, render
 from bot.engine.web.guards import read_checked_form
@@ -28,6 +27,7 @@ from bot.features.scr.service import (
     check_names,
     current_gaps,
     last_checked,
+    reads_names,
 )
 
 __all__ = ["router"]
@@ -42,7 +42,7 @@ def _reader(request: Request) -> tuple[Person, SchoolConfig]:
     if person is None:
         raise HTTPException(401, N_("Please sign in to see this page."))
     school = ctx(request).config.school(person.school_id)
-    if not (person.role_names & SCR_READERS) and person.email != school.scr_owner:
+    if not reads_names(person.role_names, person.email, school):
         raise HTTPException(
             403,
             Msg(

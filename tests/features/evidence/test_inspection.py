@@ -191,7 +191,8 @@ def test_a_school_with_its_scr_imported_shows_it_filled(
     result, members = _pack(tmp_path, monkeypatch)  # the school's own: Ofsted
     assert result.exit_code == 0, result.output
     scr = next(r for r in _index(members) if r["item"] == "The single central record")
-    assert (scr["file"], scr["status"]) == ("single-central-record-gaps.csv", "filled")
+    assert (scr["file"], scr["status"]) == (
+        "single-central-record-gaps.csv; single-central-record-gaps-by-person.csv", "filled")
 
 
 def test_report_deadlines_kept_missed_and_running_are_counted(
@@ -373,8 +374,10 @@ def test_a_table_the_pack_lacks_is_never_called_filled() -> None:
         for f in fields(Facts) if str(f.type) == "Table"
     }
     values["training"] = empty
+    values["training_roles"] = Table("r.csv", "R", ("A",), (("1",),))
     facts = Facts(school_name="Oak", made_at=at(TODAY), made_by="x", reports_scope="x",
                   filtering_note=None, **values)
     row = next(r for r in index_table("ofsted", facts, "en").rows
                if r[1] == "Staff safeguarding training")
-    assert row[4] == "partly: not shown: x.csv: nothing is recorded in compliance-bot yet"
+    assert row[4] == (
+        "partly: in the pack: r.csv; not shown: x.csv: nothing is recorded in compliance-bot yet")

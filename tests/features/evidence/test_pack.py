@@ -77,8 +77,10 @@ MEMBERS = (
     "report-deadlines.csv",
     "reviews-after-a-change.csv",
     "rules.csv",
+    "single-central-record-gaps-by-person.csv",
     "single-central-record-gaps.csv",
     "summary.pdf",
+    "training-by-role.csv",
     "training-matrix.csv",
 )
 

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from bot.core.models import OutboxMessage, Person, TeamsChat
 from bot.core.outbox import dispatch
 from bot.core.settings import M365Settings
-from bot.engine.remind import PendingDigests, ReminderRun, _open_duties
+from bot.engine.remind import PendingDigests, ReminderRun
+from bot.engine.reminder_reads import open_duties
 from bot.engine.reminders import Digest, digest_key
 from bot.features.teamsbot.cards import ACK_VERB
 from bot.features.teamsbot.deliver import TeamsDigests, send_needs
@@ -68,7 +69,7 @@ class Teams:
                                     write=True, chat=TeamsDigests(self.ctx.settings))
             digests = []
             for person_id in sorted(run.by_chat):  # a later reminder day's digest, as planned
-                items = tuple(_open_duties(session, "oak", [person_id]))
+                items = tuple(open_duties(session, "oak", [person_id]))
                 digest = Digest(run.people[person_id], items, (), (), ())
                 digests.append((f"{digest_key('oak', person_id, MONDAY)}:later", digest))
             PendingDigests(run, digests, {k for k, _ in digests}).add(session)

@@ -26,6 +26,7 @@ import http.client
 import itertools
 import json
 import re
+import time
 import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
@@ -44,6 +45,11 @@ from tests.support.conformance.google_chat import chat_message_problems
 from tests.support.fakes.google_chat import ChatApi
 
 TOKEN_URI = "https://oauth2.googleapis.com/token"
+# Gmail's quota units per method ("Usage limits"); the Directory counts queries
+_GMAIL_COSTS = {"gmail.users.messages.send": 100, "gmail.users.messages.list": 5,
+                "gmail.users.messages.get": 5}
+# Google's published per-user quotas a minute: the Directory's queries, Gmail's units
+PUBLISHED_QUOTAS = {"directory": 2_400, "gmail": 6_000}
 SA_EMAIL = "compliance-bot@oakfield-bot.iam.gserviceaccount.com"
 SA_CLIENT_ID = "104857600000000000001"
 WEBHOOK_URL = (
@@ -349,6 +355,12 @@ class FakeGoogle(ChatApi):
         self._page_tokens: dict[str, tuple[str, int]] = {}
         self._chat_by_request_id: dict[str, dict[str, Any]] = {}
         self._principal_delegated = False  # the current request's token acts as a user
+        # Google's per-user quotas when set: API ("directory", "gmail") -> units a minute per
+        # user (``PUBLISHED_QUOTAS``); past one, 403 userRateLimitExceeded, on ``clock``
+        self.user_quotas: dict[str, int] = {}
+        self.clock: Callable[[], float] = time.monotonic
+        self.spent: dict[tuple[str, str], list[tuple[float, int]]] = {}
+        self.over_quota = 0
         self._chat_init()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> FakeGoogle:
@@ -622,6 +634,7 @@ class FakeGoogle(ChatApi):
             if failure is not None and failure.raise_before is not None:
                 raise failure.raise_before
             record.principal = self._authorise(route, headers)
+            self._spend(route.method_id, record.principal)
             if failure is not None and failure.status is not None:
                 raise GoogleHttpError(
                     failure.status, failure.message, failure.reason, failure.headers
@@ -651,6 +664,21 @@ class FakeGoogle(ChatApi):
             return status, {}, json.dumps(answer).encode()
         except GoogleHttpError as exc:
             return exc.status, exc.headers, json.dumps(exc.body()).encode()
+
+    def _spend(self, method_id: str, principal: str | None) -> None:
+        """Count the call's units against its user's quota (``user_quotas``): the Directory's
+        queries, Gmail's quota units per method (its "Usage limits" table)."""
+        api = method_id.split(".")[0]
+        if api not in self.user_quotas:
+            return
+        cost = _GMAIL_COSTS.get(method_id, 5) if api == "gmail" else 1
+        now, key = self.clock(), (api, principal or "")
+        spent = [(at, n) for at, n in self.spent.get(key, []) if now - at < 60.0]
+        if sum(n for _, n in spent) + cost > self.user_quotas[api]:
+            self.over_quota += 1
+            raise GoogleHttpError(403, "Quota exceeded for quota metric 'Queries' and limit "
+                                  "'Queries per minute per user'", "userRateLimitExceeded")
+        self.spent[key] = [*spent, (now, cost)]
 
     def _route(self, method: str, host: str, path: str) -> tuple[Route, dict[str, str]]:
         api = _HOSTS.get(host)

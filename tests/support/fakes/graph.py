@@ -101,6 +101,15 @@ CONNECTOR_URL = f"https://{CONNECTOR_HOST}/emea/"
 # 50 requests a second ("Optimize your bot with rate limiting"), the activity feed about 5 a
 # second for one person's call and 2 a second for the bulk call (Graph's throttling limits)
 TEAMS_LIMITS = {"connector": (50, 1.0), "feed": (5, 1.0), "bulk": (2, 1.0)}
+# Graph's identity and access limits ("Service-specific throttling limits"): resource units per
+# app per tenant each 10 seconds by tenant size (S under 50 users), and each GET's base cost
+DIRECTORY_UNITS = {"S": 3_500, "M": 5_000, "L": 8_000}
+_DIRECTORY_COSTS = (
+    (re.compile(r"/users(/delta\(\))?"), 2),
+    (re.compile(r"/groups/[^/]+/members"), 3),
+    (re.compile(r"/groups/[^/]+/transitiveMembers"), 5),
+    (re.compile(r"/(users|groups)/[^/]+|/groups"), 1),
+)
 BOT_SCOPE = "https://api.botframework.com/.default"
 # the bulk feed call refuses a token that expires within 45 minutes ("412 Precondition Failed")
 BULK_TOKEN_LEFT = 45 * 60
@@ -317,6 +326,10 @@ class FakeGraph:
         # Teams' published limits per app per tenant, as (requests, seconds), when set (see
         # TEAMS_LIMITS): over one, 429 with Retry-After, on ``clock``
         self.teams_limits: dict[str, tuple[int, float]] | None = None
+        # the directory's resource units per app per tenant each 10 seconds (None: unlimited;
+        # ``DIRECTORY_UNITS``): a read over it gets 429 with Retry-After, on ``clock``
+        self.directory_units: int | None = None
+        self.directory_spent: deque[tuple[float, int]] = deque()  # (when, units) this window
         self._teams_stamps: dict[str, deque[float]] = {}
         self.card_errors: Callable[[dict[str, Any]], list[str]] | None = None
         # records
@@ -680,6 +693,9 @@ class FakeGraph:
                 record=False,
             )
         path = _graph_path(request)
+        throttled = self._directory_throttle(request, path)
+        if throttled is not None:
+            return throttled
         for method, pattern, answer in self._routes():
             match = re.fullmatch(pattern, path)
             if match and method == request.method:
@@ -860,6 +876,30 @@ class FakeGraph:
         if self.installed.get(user) != inst:
             raise _Reject(404, "NotFound", "The installation was not found.", record=False)
         return self._json({"id": self.chat_of(user), "chatType": "oneOnOne"})
+
+    def _directory_throttle(self, request: httpx.Request, path: str) -> httpx.Response | None:
+        """A 429 with Retry-After when a directory read would take the app past its resource
+        units in the tenant (``directory_units`` each 10 seconds); else the units are spent.
+        Cost: the path's base cost, -1 with $select, +1 with $expand, -1 with $top under 20,
+        never under 1 (Learn: Identity and access service limits)."""
+        base = next((cost for pattern, cost in _DIRECTORY_COSTS if pattern.fullmatch(path)), 0)
+        if self.directory_units is None or request.method != "GET" or not base:
+            return None
+        params = request.url.params
+        top = params.get("$top", "")
+        cost = max(1, base - ("$select" in params) + ("$expand" in params)
+                   - (top.isdigit() and int(top) < 20))
+        now, spent = self.clock(), self.directory_spent
+        while spent and now - spent[0][0] >= 10.0:
+            spent.popleft()
+        if sum(units for _, units in spent) + cost > self.directory_units:
+            self.throttled += 1
+            wait = max(1, int(10.0 - (now - spent[0][0]) + 0.999))
+            return _error(429, "TooManyRequests",
+                          "Too many requests; try again after Retry-After.",
+                          **{"Retry-After": str(wait)})
+        spent.append((now, cost))
+        return None
 
     def _teams_throttle(self, kind: str) -> httpx.Response | None:
         """A 429 when ``kind`` (connector, feed, bulk) is over its limit (``teams_limits``)."""
