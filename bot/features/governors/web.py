@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from bot.core.clock import local_today
+from bot.core.i18n import Said, short_date
 from bot.core.models import utcnow
 from bot.core.permissions import POLICY_READERS
 from bot.core.words import school_words
@@ -17,7 +18,6 @@ from bot.features.governors.report import (
     build_report,
     pick_term,
     render_pdf,
-    short_day,
     term_name,
     terms_for,
 )
@@ -45,9 +45,10 @@ def _report_context(request: Request, term: str | None) -> dict[str, Any]:
         "term": chosen,
         "school": school,
         "report_language": language,
-        # the term's name and the dates as the reader says them
-        "term_name": term_name,
-        "short_day": short_day,
+        # the term's name and the dates as the reader says them, each said in the sentence
+        # around it (cy+en: the Welsh half's in Welsh, the English half's in English)
+        "term_name": lambda name: Said(lambda: term_name(name)),
+        "short_day": short_date,
     }
 
 
