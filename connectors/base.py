@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.core.i18n import N_, both, speaking, spoken, translations
+from bot.core.i18n import N_, each_language, say
 from bot.core.ports import DeliveryUnknownError, Limit, Pacer, RetryableError
 
 if TYPE_CHECKING:
@@ -82,37 +82,11 @@ class CheckRow:
     fix: str | None = None
 
 
-def in_each(say: Callable[[], str]) -> str:
-    """``say()`` in the language spoken (``bot.core.i18n.speaking``: a check's rows are said in
-    the language of the schools on the tenant or domain); ``cy+en``: said in Welsh, then
-    `` / `` and said in English, each whole (a sentence said inside it is said in that one
-    language, so a sentence inside another is never doubled)."""
-    if spoken() != "cy+en":
-        return say()
-    with speaking("cy"):
-        welsh = say()
-    with speaking("en"):
-        english = say()
-    return both(welsh, english)
-
-
-def said(sentence: str, **values: object) -> str:
-    """``sentence`` (the catalogue's, marked ``N_``) in the language spoken, its named values
-    filled in after translating; a callable value (another sentence, a plural) is said in each
-    language. What the platform said, a name, an id or a command is a value, as it is.
-
-    Example::
-
-        said(N_("%(permission)s missing: %(error)s"), permission="Mail.Send", error=str(exc))
-    """
-
-    def say() -> str:
-        text = translations(spoken()).gettext(sentence)
-        if not values:
-            return text
-        return text % {key: v() if callable(v) else v for key, v in values.items()}
-
-    return in_each(say)
+# a check's rows are said in the language of the schools on the tenant or domain (its
+# ``speaking`` block): ``in_each`` builds one whole in each language of ``cy+en``, ``said`` is a
+# catalogue sentence with its values (a callable value, another sentence, said in its language)
+in_each = each_language
+said = say
 
 
 ANSWER = "%(answer)s"  # a row's part that is only the platform's own words (``answer=``)

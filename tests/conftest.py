@@ -170,6 +170,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
+def _english_unless_spoken() -> Iterator[None]:
+    """Each test starts in English: a command run in-process that took its school's language
+    (``speak``) leaves it at the test's end, as its process would."""
+    from bot.core.i18n import speaking
+
+    with speaking("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _fakes_conform() -> Iterator[None]:
     """Every request a fake Graph or fake Google received, and every response it sent, was
     checked against the platform's own description (tests/support/conformance): any mismatch

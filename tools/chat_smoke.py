@@ -92,12 +92,10 @@ def _acknowledge(message: dict[str, Any]) -> dict[str, str] | None:
     return None
 
 
-def run_smoke(
-    home: Path, say: Callable[[str, bool, str], None] | None = None, language: str = "en"
-) -> SmokeResult:
+def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -> SmokeResult:
     """The whole smoke test in ``home`` (a folder of its own); every step is recorded (and
-    said in ``language``)."""
-    result = SmokeResult(say=say, language=language)
+    said in the active language)."""
+    result = SmokeResult(tell=say)
     check = result.check
 
     web_port = free_port()

@@ -19,9 +19,9 @@ import typer
 import uvicorn
 from sqlalchemy import func, select
 
-from bot.core.i18n import N_
+from bot.core.i18n import N_, say, speak
 from bot.core.models import Attestation
-from bot.engine.commands import console, err, refusal, school_language
+from bot.engine.commands import console, err, school_language
 from bot.wiring import install
 
 __all__ = ["SmokeResult", "attestations", "command", "free_port", "served"]
@@ -34,8 +34,7 @@ class SmokeResult:
     """Each step's name and whether it did what it should, and what the person saw."""
 
     steps: list[tuple[str, bool, str]] = field(default_factory=list)
-    say: Say | None = None  # told of each step as it is recorded
-    language: str = "en"  # the step's name as ``say`` is told it
+    tell: Say | None = None  # told of each step as it is recorded (its name said)
 
     @property
     def ok(self) -> bool:
@@ -44,10 +43,10 @@ class SmokeResult:
 
     def check(self, sentence: str, ok: bool, detail: str = "", **values: object) -> None:
         """Record one step, ``sentence`` the catalogue's (``N_``) with its ``values``, in
-        English, and say it in ``language``."""
+        English, and tell it in the active language."""
         self.steps.append((sentence % values if values else sentence, ok, detail))
-        if self.say is not None:
-            self.say(refusal(sentence, self.language, **values), ok, detail)
+        if self.tell is not None:
+            self.tell(say(sentence, **values), ok, detail)
 
 
 def free_port() -> int:
@@ -60,8 +59,9 @@ def free_port() -> int:
 @contextmanager
 def served(app: Any, port: int) -> Iterator[str]:
     """``app`` served by uvicorn on 127.0.0.1:``port`` in a thread, for the block."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -86,7 +86,7 @@ _PASSED = N_("[green]passed[/]")
 _FAILED = N_("[bold red]FAILED[/]")
 
 
-def command(run_smoke: Callable[[Path, Say, str], SmokeResult], *, serving: str, prefix: str,
+def command(run_smoke: Callable[[Path, Say], SmokeResult], *, serving: str, prefix: str,
             failed: str, about: str) -> typer.Typer:
     """The smoke test's command line (``--folder DIR``; ``about``: its help): run it in
     ``folder`` (a temporary one when None), print each step, and exit 1 if one failed
@@ -105,25 +105,37 @@ def command(run_smoke: Callable[[Path, Say, str], SmokeResult], *, serving: str,
     return tool
 
 
-def run_command(run_smoke: Callable[[Path, Say, str], SmokeResult], folder: Path | None, *,
-                serving: str, prefix: str, failed: str) -> None:
-    """Run a smoke test in ``folder``, print each step, and exit 1 if one failed."""
-    language = school_language()
+def run_command(
+    run_smoke: Callable[[Path, Say], SmokeResult],
+    folder: Path | None,
+    *,
+    serving: str,
+    prefix: str,
+    failed: str,
+) -> None:
+    """Run a smoke test in ``folder`` (a temporary one when None), print each step, and exit 1
+    if one failed (``failed`` names the test; ``serving``: the first line, the catalogue's).
+    Its lines are in the language of the school set up where it runs (the technician's; the
+    demo it builds is the fictional English school), English where there is none."""
+    speak(school_language())
 
-    def say(name: str, ok: bool, detail: str) -> None:
-        mark = refusal(_PASSED if ok else _FAILED, language)
-        console.print(f"{mark}  {name}" + (f"\n        {detail}" if detail else ""),
-                      highlight=False, soft_wrap=True)
+    def tell(name: str, ok: bool, detail: str) -> None:
+        mark = say(_PASSED if ok else _FAILED)
+        console.print(
+            f"{mark}  {name}" + (f"\n        {detail}" if detail else ""),
+            highlight=False,
+            soft_wrap=True,
+        )
 
-    console.print(refusal(serving, language))
+    console.print(say(serving))
     if folder is not None:
-        result = run_smoke(folder, say, language)
+        result = run_smoke(folder, tell)
     else:
         with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
-            result = run_smoke(Path(tmp), say, language)
+            result = run_smoke(Path(tmp), tell)
     if not result.ok:
-        err.print(refusal(N_("[bold red]The %(test)s smoke test failed[/]: see the steps above."),
-                          language, test=failed))
+        err.print(
+            say("[bold red]The %(test)s smoke test failed[/]: see the steps above.", test=failed)
+        )
         raise typer.Exit(1)
-    console.print(refusal(N_("[green]All %(num)d steps passed.[/]"), language,
-                          num=len(result.steps)))
+    console.print(say("[green]All %(num)d steps passed.[/]", num=len(result.steps)))

@@ -120,11 +120,10 @@ def _buttons(card: dict[str, Any], verb: str) -> list[dict[str, Any]]:
             if node.get("type") == "Action.Execute" and node.get("verb") == verb]
 
 
-def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None,
-              language: str = "en") -> SmokeResult:
+def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -> SmokeResult:
     """The whole smoke test in ``home`` (a folder of its own); every step is recorded (and
-    said in ``language``)."""
-    result = SmokeResult(say=say, language=language)
+    said in the active language)."""
+    result = SmokeResult(tell=say)
     check = result.check
 
     issuer = LocalIssuer()
@@ -133,26 +132,44 @@ def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None,
     plan = build_demo(home, base_url=base_url)
     with served(issuer.app, issuer_port) as issuer_url:
         issuer.base = issuer_url
-        settings = plan.settings.model_copy(update={"m365": M365Settings(
-            tenant_id=TENANT, bot_app_id=BOT_APP_ID,
-            bot_openid_metadata=issuer_url + METADATA_PATH)})
+        settings = plan.settings.model_copy(
+            update={
+                "m365": M365Settings(
+                    tenant_id=TENANT,
+                    bot_app_id=BOT_APP_ID,
+                    bot_openid_metadata=issuer_url + METADATA_PATH,
+                )
+            }
+        )
         context = AppContext(settings)
         # the reply waits in the outbox: nothing is posted anywhere from here
         context.connectors.chat = None
-        with served(create_app(settings, context), web_port) as web, \
-                httpx.Client(base_url=web, timeout=30) as client:
+        with (
+            served(create_app(settings, context), web_port) as web,
+            httpx.Client(base_url=web, timeout=30) as client,
+        ):
             service_url = f"{issuer_url}/teams/"  # where a reply would go: this computer
 
             def send(body: dict[str, Any], key: RSAKey | None = None) -> httpx.Response:
-                return client.post("/api/messages", json=body, headers={
-                    "Authorization": f"Bearer {issuer.token(body, key)}"})
+                return client.post(
+                    "/api/messages",
+                    json=body,
+                    headers={"Authorization": f"Bearer {issuer.token(body, key)}"},
+                )
 
             with context.store.session() as session:
                 person = session.scalar(
-                    select(Person).join(Duty, Duty.person_id == Person.id)
-                    .where(Person.active.is_(True), Duty.status == "open",
-                           Duty.kind == "acknowledge_policy", Person.external_id.is_not(None))
-                    .order_by(Person.id).limit(1))
+                    select(Person)
+                    .join(Duty, Duty.person_id == Person.id)
+                    .where(
+                        Person.active.is_(True),
+                        Duty.status == "open",
+                        Duty.kind == "acknowledge_policy",
+                        Person.external_id.is_not(None),
+                    )
+                    .order_by(Person.id)
+                    .limit(1)
+                )
                 if person is None:
                     check(N_("a member of staff with a policy to acknowledge"), False)
                     return result
@@ -160,48 +177,72 @@ def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None,
 
             def replies() -> list[OutboxMessage]:
                 with context.store.session() as session:
-                    rows = list(session.scalars(select(OutboxMessage).where(
-                        OutboxMessage.purpose == "teams_reply").order_by(OutboxMessage.id)))
+                    rows = list(
+                        session.scalars(
+                            select(OutboxMessage)
+                            .where(OutboxMessage.purpose == "teams_reply")
+                            .order_by(OutboxMessage.id)
+                        )
+                    )
                     session.expunge_all()
                     return rows
 
-            installed = send(activity("installationUpdate", user_id, service_url,
-                                      action="add"))
+            installed = send(activity("installationUpdate", user_id, service_url, action="add"))
             said = send(activity("message", user_id, service_url, text="hi"))
             rows = replies()
             cards = [r.payload["teams"]["card"] for r in rows]
-            check(N_("%(name)s installs the app and says hi: their needs card is the reply"),
-                  installed.status_code == said.status_code == 200 and len(rows) == 2
-                  and all("needs from you" in " ".join(card_lines(c)) for c in cards),
-                  f"HTTP {installed.status_code}, {said.status_code}; {len(rows)} replies queued "
-                  "for the Bot Connector", name=name)
+            check(
+                N_("%(name)s installs the app and says hi: their needs card is the reply"),
+                installed.status_code == said.status_code == 200
+                and len(rows) == 2
+                and all("needs from you" in " ".join(card_lines(c)) for c in cards),
+                f"HTTP {installed.status_code}, {said.status_code}; {len(rows)} replies queued "
+                "for the Bot Connector",
+                name=name,
+            )
             opened = send(press(user_id, service_url, REFRESH_VERB, {}))
             card = opened.json().get("value", {}) if opened.status_code == 200 else {}
             acks = _buttons(card, ACK_VERB)
-            check(N_("the card opened in Teams shows what the school needs"),
-                  bool(acks), " / ".join(card_lines(card)[:3]))
+            check(
+                N_("the card opened in Teams shows what the school needs"),
+                bool(acks),
+                " / ".join(card_lines(card)[:3]),
+            )
             if not acks:
                 return result
             before = attestations(context)
             pressed = send(press(user_id, service_url, ACK_VERB, acks[0]["data"]))
             answer = pressed.json().get("value", {}) if pressed.status_code == 200 else {}
             thanks = next((line for line in card_lines(answer) if "is recorded" in line), "")
-            check(N_("Acknowledge records one acknowledgement and the card says so"),
-                  bool(thanks) and attestations(context) == before + 1, thanks)
+            check(
+                N_("Acknowledge records one acknowledgement and the card says so"),
+                bool(thanks) and attestations(context) == before + 1,
+                thanks,
+            )
             again = send(press(user_id, service_url, ACK_VERB, acks[0]["data"]))
-            check(N_("pressed again, nothing more is recorded"),
-                  again.status_code == 200 and attestations(context) == before + 1)
+            check(
+                N_("pressed again, nothing more is recorded"),
+                again.status_code == 200 and attestations(context) == before + 1,
+            )
             stranger = str(uuid.uuid4())
             send(activity("message", stranger, service_url, text="hi"))
-            line = next((r.payload["text"] for r in replies()
-                         if not r.payload["teams"]["card"]), "")
-            check(N_("someone the school does not know gets one plain line"),
-                  line.startswith("This is "), line)
-            forged = send(activity("message", user_id, service_url, text="hi"),
-                          key=RSAKey.generate_key(2048, parameters={"kid": KEY_ID}))
-            check(N_("a token the issuer never signed is refused"),
-                  forged.status_code == 401 and attestations(context) == before + 1,
-                  f"HTTP {forged.status_code}")
+            line = next(
+                (r.payload["text"] for r in replies() if not r.payload["teams"]["card"]), ""
+            )
+            check(
+                N_("someone the school does not know gets one plain line"),
+                line.startswith("This is "),
+                line,
+            )
+            forged = send(
+                activity("message", user_id, service_url, text="hi"),
+                key=RSAKey.generate_key(2048, parameters={"kid": KEY_ID}),
+            )
+            check(
+                N_("a token the issuer never signed is refused"),
+                forged.status_code == 401 and attestations(context) == before + 1,
+                f"HTTP {forged.status_code}",
+            )
     return result
 
 

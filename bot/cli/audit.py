@@ -15,20 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from babel.dates import format_date
 
 from bot.core.clock import to_local
-from bot.core.i18n import N_, both
-from bot.engine.commands import (
-    console,
-    context,
-    err,
-    error_said,
-    fail,
-    friendly,
-    language_here,
-    refusal,
-)
+from bot.core.i18n import N_, Dated, say
+from bot.engine.commands import console, context, err, fail, friendly
 
 if TYPE_CHECKING:
     from bot.core.audit.anchor import Anchor
@@ -78,11 +68,9 @@ _KEY_CHANGED = N_(
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 
 
-def _anchor_of(
-    anchor_file: Path | None, fingerprint: str | None, secret: str, language: str
-) -> Anchor | None:
+def _anchor_of(anchor_file: Path | None, fingerprint: str | None, secret: str) -> Anchor | None:
     """The anchor to check against, from a file or a digest's fingerprint (exit 2 if unusable,
-    said in ``language``)."""
+    said in the active language)."""
     # lazy: not loaded by --help (module docstring)
     from bot.core.audit.anchor import AnchorError, fingerprint_anchor, read_anchor
 
@@ -92,52 +80,50 @@ def _anchor_of(
         if fingerprint is not None:
             return fingerprint_anchor(fingerprint)
     except AnchorError as exc:
-        fail(error_said(exc, language), highlight=False, soft_wrap=True, language=language)
+        fail(exc.msg, highlight=False, soft_wrap=True)
     return None
 
 
-def _dated(sentence: str, language: str, day: datetime, **values: object) -> str:
+def _dated(sentence: str, day: datetime, **values: object) -> str:
     """``sentence`` with ``day`` as "3 November 2026" in each language ("3 Tachwedd 2026",
     ``babel.dates``)."""
-    if language == "cy+en":
-        return both(_dated(sentence, "cy", day, **values), _dated(sentence, "en", day, **values))
-    text = (format_date(day, "d MMMM y", locale="cy") if language == "cy"
-            else f"{day.day} {day:%B %Y}")
-    return refusal(sentence, language, day=text, **values)
+    return say(sentence, day=Dated(day, "%-d %B %Y", "d MMMM y"), **values)
 
 
-def _print_verdict(verdict: Verdict, anchor: Anchor | None, language: str) -> None:
-    """The outcome in plain words, in ``language``: counts when intact; the problems (first
+def _print_verdict(verdict: Verdict, anchor: Anchor | None) -> None:
+    """The outcome in plain words: counts when intact; the problems (first
     first, as ``check`` found them) when not."""
     if verdict.ok:
         console.print(
-            refusal(_INTACT, language, events=verdict.events, records=verdict.record_count,
-                    kinds=verdict.records_line),
+            say(
+                _INTACT,
+                events=verdict.events,
+                records=verdict.record_count,
+                kinds=verdict.records_line(),
+            ),
             highlight=False,
         )
         if anchor is not None and anchor.made_at is not None:
             made = to_local(anchor.made_at)
-            console.print(_dated(_MATCHES_FILE, language, made, time=f"{made:%H:%M}",
-                                 count=anchor.count))
+            console.print(_dated(_MATCHES_FILE, made, time=f"{made:%H:%M}", count=anchor.count))
         elif anchor is not None:
-            console.print(refusal(_MATCHES_FINGERPRINT, language, count=anchor.count))
+            console.print(say(_MATCHES_FINGERPRINT, count=anchor.count))
     else:
-        err.print(refusal(_FAILED, language), highlight=False)
+        err.print(say(_FAILED), highlight=False)
         for line in verdict.problems:
             err.print(f"  - {line}", highlight=False, soft_wrap=True)
         if verdict.more:
             more = _MORE if verdict.more == 1 else _MORE_PLURAL
-            err.print(refusal(more, language, count=verdict.more))
-        err.print(refusal(_COUNTED, language, events=verdict.events,
-                          records=verdict.record_count))
+            err.print(say(more, count=verdict.more))
+        err.print(say(_COUNTED, events=verdict.events, records=verdict.record_count))
     if verdict.sealed_on_upgrade is not None:
         day = to_local(verdict.sealed_on_upgrade)
-        console.print(_dated(_SEALED_ON_UPGRADE, language, day), highlight=False)
+        console.print(_dated(_SEALED_ON_UPGRADE, day), highlight=False)
 
 
-def _keyring(settings: Settings, previous_keys: Path | None, language: str) -> Keyring:
+def _keyring(settings: Settings, previous_keys: Path | None) -> Keyring:
     """The settings' audit keyring, with the earlier secrets of ``previous_keys`` added (one
-    that cannot be read: exit 2, said in ``language``)."""
+    that cannot be read: exit 2)."""
     from bot.core.keys import Keyring
 
     keys = settings.audit_keyring()
@@ -146,10 +132,10 @@ def _keyring(settings: Settings, previous_keys: Path | None, language: str) -> K
     try:
         lines = previous_keys.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        fail(refusal(_CANNOT_READ, language, file=previous_keys, error=exc.__class__.__name__),
-             highlight=False, language=language)
-    extra = Keyring.from_secrets(settings.audit_secret(),
-                                 [x.strip() for x in lines if x.strip() and x[0] != "#"])
+        fail(say(_CANNOT_READ, file=previous_keys, error=exc.__class__.__name__), highlight=False)
+    extra = Keyring.from_secrets(
+        settings.audit_secret(), [x.strip() for x in lines if x.strip() and x[0] != "#"]
+    )
     return Keyring(keys.current, {**keys.previous, **extra.previous})
 
 
@@ -162,9 +148,7 @@ def audit_verify(
     ] = None,
     fingerprint: Annotated[
         str | None,
-        typer.Option(
-            "--fingerprint", help="The weekly digest's audit figure (ENTRIES:HASH)."
-        ),
+        typer.Option("--fingerprint", help="The weekly digest's audit figure (ENTRIES:HASH)."),
     ] = None,
     previous_keys: Annotated[
         Path | None,
@@ -181,13 +165,12 @@ def audit_verify(
     from bot.core.audit.check import check
 
     ctx = context()
-    language = language_here(ctx)  # the log is the install's: the one school's language
-    anchor = _anchor_of(anchor_file, fingerprint, ctx.settings.signing_key(), language)
-    keys = _keyring(ctx.settings, previous_keys, language)
+    anchor = _anchor_of(anchor_file, fingerprint, ctx.settings.signing_key())
+    keys = _keyring(ctx.settings, previous_keys)
     with ctx.store.session() as session:
         session.info[KEYS] = keys
         verdict = check(session, anchor, ctx.settings.uploads_dir)
-    _print_verdict(verdict, anchor, language)
+    _print_verdict(verdict, anchor)
     if not verdict.ok:
         raise typer.Exit(1)
 
@@ -205,21 +188,19 @@ def audit_anchor(
     from bot.core.audit.check import check
 
     ctx = context()
-    language = language_here(ctx)
     now = datetime.now(UTC)
     with ctx.store.session() as session:
         verdict = check(session, None, ctx.settings.uploads_dir)
         if not verdict.ok:
-            _print_verdict(verdict, None, language)
-            err.print(refusal(_NO_ANCHOR, language))
+            _print_verdict(verdict, None)
+            err.print(say(_NO_ANCHOR))
             raise typer.Exit(1)
         anchor, text = make_anchor(session, ctx.settings.signing_key(), now)
     target = out or Path(f"audit-anchor-{now:%Y-%m-%d-%H%M%S}.txt")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     console.print(
-        refusal(_ANCHOR_WRITTEN, language, file=target, count=anchor.count,
-                records=verdict.record_count),
+        say(_ANCHOR_WRITTEN, file=target, count=anchor.count, records=verdict.record_count),
         highlight=False,
         soft_wrap=True,
     )
@@ -240,17 +221,17 @@ def audit_rotate_key() -> None:
 
     ctx = context()
     settings = ctx.settings
-    language = language_here(ctx)
     if settings.audit_key is not None:
         fail(
-            refusal(_KEY_FROM_ENVIRONMENT, language, file=settings.previous_audit_keys_path),
-            highlight=False, soft_wrap=True, language=language,
+            say(_KEY_FROM_ENVIRONMENT, file=settings.previous_audit_keys_path),
+            highlight=False,
+            soft_wrap=True,
         )
     with ctx.store.session() as session:
         verdict = check(session, None, settings.uploads_dir)
     if not verdict.ok:
-        _print_verdict(verdict, None, language)
-        err.print(refusal(_KEY_KEPT, language))
+        _print_verdict(verdict, None)
+        err.print(say(_KEY_KEPT))
         raise typer.Exit(1)
     old = settings.audit_secret()
     ctx.store.dispose()
@@ -271,7 +252,13 @@ def audit_rotate_key() -> None:
     store.upgrade()  # records the change of key in the log (audit.adopt_key)
     store.dispose()
     console.print(
-        refusal(_KEY_CHANGED, language, new=keys.current_id, old=key_id(derive(old, "audit")),
-                file=target, kept=kept),
-        highlight=False, soft_wrap=True,
+        say(
+            _KEY_CHANGED,
+            new=keys.current_id,
+            old=key_id(derive(old, "audit")),
+            file=target,
+            kept=kept,
+        ),
+        highlight=False,
+        soft_wrap=True,
     )

@@ -14,8 +14,8 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from bot.core.config import ConfigError
-from bot.core.i18n import N_, shared_language, translations
-from bot.engine.commands import console, context, refusal, say_in
+from bot.core.i18n import N_, nsay, say, shared_language, speak
+from bot.engine.commands import console, context
 
 __all__ = ["print_checks"]
 
@@ -51,32 +51,30 @@ def print_checks(platform: str) -> None:
         schools = ctx.config.schools
     except ConfigError:
         schools = []
-    language = shared_language(s.language for s in schools)
+    speak(shared_language(s.language for s in schools))
     for name, on in tenant_schools(ctx.settings, schools).items():
         if len({s.language for s in on}) > 1:
-            said = refusal(
+            said = say(
                 _MIXED_ON if name else _MIXED,
-                language,
                 connection=name.replace("_", "-"),
                 schools=", ".join(f"{s.name} ({s.language})" for s in on),
             )
             console.print(Text(said))
     senders = {s.name: s.sender for s in schools if s.sender and not s.connection}
     rows = platform_checks(platform)(ctx.settings, schools=senders, trust=schools)
-    tr = translations(language)
     table = Table(
-        Column(tr.gettext(_CHECK), overflow="fold"),
-        Column(tr.gettext(_RESULT), no_wrap=True),
-        Column(tr.gettext(_DETAIL), overflow="fold", ratio=1),
-        title=tr.gettext(_TITLE),
+        Column(say(_CHECK), overflow="fold"),
+        Column(say(_RESULT), no_wrap=True),
+        Column(say(_DETAIL), overflow="fold", ratio=1),
+        title=say(_TITLE),
         title_justify="left",
     )
     fixes: list[tuple[str, str]] = []
     for row in rows:
         if row.ok:
-            result = Text(tr.gettext(_OK), style="green")
+            result = Text(say(_OK), style="green")
         else:
-            result = Text(tr.gettext(_MISSING), style="red")
+            result = Text(say(_MISSING), style="red")
             if row.fix:
                 fixes.append((row.name, row.fix))
                 result.append(f" ({len(fixes)})")
@@ -84,18 +82,17 @@ def print_checks(platform: str) -> None:
     console.print(table)
     failed = sum(not r.ok for r in rows)
     if not failed:
-        passed = say_in(
-            language,
-            lambda t: t.ngettext(
-                "All %(count)s checks passed.", "All %(count)s checks passed.", len(rows)
-            ),
+        passed = nsay(
+            "All %(count)s checks passed.",
+            "All %(count)s checks passed.",
+            len(rows),
             count=len(rows),
         )
         console.print(f"[green]{passed}[/]")
         return
-    console.print(f"[red]{refusal(_FAILED, language, failed=failed, count=len(rows))}[/]")
+    console.print(f"[red]{say(_FAILED, failed=failed, count=len(rows))}[/]")
     if fixes:
-        console.print(f"\n[bold]{tr.gettext(_HOW_TO_FIX)}[/]")
+        console.print(f"\n[bold]{say(_HOW_TO_FIX)}[/]")
     width = max(console.width - 4, 40)
     for number, (name, fix) in enumerate(fixes, start=1):
         console.print(Text(f"({number}) {name}", style="bold"))

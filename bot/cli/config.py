@@ -13,7 +13,7 @@ import typer
 
 from bot.core.clock import local_today
 from bot.core.config import JOB_ROLES
-from bot.core.i18n import N_, shared_language, translations
+from bot.core.i18n import N_, Msg, said_in, say, shared_language, speak
 from bot.engine.commands import (
     SchoolOption,
     console,
@@ -23,7 +23,6 @@ from bot.engine.commands import (
     friendly,
     language_here,
     os_user,
-    refusal,
 )
 
 __all__ = ["config_app", "roles_app", "start_sending"]
@@ -40,8 +39,10 @@ _KEPT_IN_FILE = N_(
 )
 _WEB_OR_FILE = N_("say 'web' or 'file' (got %(got)s).")
 _SCHOOL_OR_ALL = N_("give --school or --all, not both.")
-_WHICH_SCHOOL = N_("this trust has several schools: say which with --school (%(schools)s), or "
-                   "--all for every school.")
+_WHICH_SCHOOL = N_(
+    "this trust has several schools: say which with --school (%(schools)s), or "
+    "--all for every school."
+)
 _SCHOOL_ID = N_("%(id)s for %(school)s")
 _NO_SCHOOL = N_("there is no school %(school)s in the settings (the schools are %(known)s).")
 _NOT_HEAD = N_(
@@ -65,9 +66,7 @@ _STARTED = N_(
 )
 _ALREADY_STARTED = N_("%(school)s had already started sending; nothing changed.")
 
-Actor = Annotated[
-    str | None, typer.Option("--as", help="Your email (recorded in the audit log).")
-]
+Actor = Annotated[str | None, typer.Option("--as", help="Your email (recorded in the audit log).")]
 
 
 def _by(actor: str | None) -> str:
@@ -91,11 +90,10 @@ def export(
     if out is None:
         typer.echo(text, nl=False)
         return
-    language = language_here(app)
     if out.exists() and out.resolve() == app.settings.config_path.resolve():
-        fail(refusal(_OWN_FILE, language, file=out), language=language)
+        fail(say(_OWN_FILE, file=out))
     out.write_text(text, encoding="utf-8")
-    console.print(refusal(_WRITTEN, language, file=out))
+    console.print(say(_WRITTEN, file=out))
 
 
 @config_app.command("import")
@@ -106,28 +104,29 @@ def import_(
 ) -> None:
     """Check a school.yaml and, when it is valid, make it the settings in force at once."""
     from bot.core.config import load_config
-    from bot.core.config.said import say_sentence
     from bot.core.models import utcnow
     from bot.core.setup_state import config_source
-    from bot.engine.settings_change import WARNINGS, apply_settings
+    from bot.engine.settings_change import apply_settings
 
     app = context()
-    language = language_here(app)  # the school's in force (the file's may be another)
     org = load_config(file)  # every problem, with its line, before anything is stored
     now = utcnow()
     with app.store.transaction() as session:
         if config_source(session) != "web":
-            fail(refusal(_KEPT_IN_FILE, language, file=app.settings.config_path),
-                 language=language)
+            fail(say(_KEPT_IN_FILE, file=app.settings.config_path))
         warnings = apply_settings(
-            session, org, by=_by(actor), now=now, today=local_today(now),
-            note=f"imported from {file.name}", export_to=app.settings.config_path,
+            session,
+            org,
+            by=_by(actor),
+            now=now,
+            today=local_today(now),
+            note=f"imported from {file.name}",
+            export_to=app.settings.config_path,
         ).warnings
-    console.print(refusal(_IN_FORCE, language, file=file))
-    mark = translations(language).gettext("warning:")
-    for line in warnings:  # each read back against its sentence: paths and addresses as written
-        said = say_sentence(line, WARNINGS, language)
-        err.print(f"[yellow]{mark}[/] {said}", highlight=False)
+    console.print(say(_IN_FORCE, file=file))
+    mark = say("warning:")
+    for line in warnings:  # paths and addresses as written
+        err.print(f"[yellow]{mark}[/] {line}", highlight=False)
 
 
 @config_app.command("source")
@@ -149,27 +148,33 @@ def source(
 
     app = context()
     path = app.settings.config_path
-    language = language_here(app)
     if kept_in is not None and kept_in not in SOURCES:
-        fail(refusal(_WEB_OR_FILE, language, got=repr(kept_in)), language=language)
+        fail(say(_WEB_OR_FILE, got=repr(kept_in)))
     org = app.config  # the settings in force now: nothing is lost by the move
     now = utcnow()
     with app.store.transaction() as session:
         before = config_source(session)
         if kept_in is not None and kept_in != before:
-            set_source(session, kept_in, by=_by(actor), now=now,
-                       schools=[s.id for s in org.schools])
+            set_source(
+                session, kept_in, by=_by(actor), now=now, schools=[s.id for s in org.schools]
+            )
             if kept_in == "web":
-                apply_settings(session, org, by=_by(actor), now=now, today=local_today(now),
-                               note=f"settings moved from {path.name} to the web pages",
-                               export_to=path)
+                apply_settings(
+                    session,
+                    org,
+                    by=_by(actor),
+                    now=now,
+                    today=local_today(now),
+                    note=f"settings moved from {path.name} to the web pages",
+                    export_to=path,
+                )
             else:
                 path.write_text(to_yaml(org), encoding="utf-8")
         after = config_source(session)
     if after == "web":
-        console.print(refusal(_KEPT_IN_WEB, language, file=path), highlight=False)
+        console.print(say(_KEPT_IN_WEB, file=path), highlight=False)
     else:
-        console.print(refusal(_KEPT_IN_YAML, language, file=path), highlight=False)
+        console.print(say(_KEPT_IN_YAML, file=path), highlight=False)
 
 
 @friendly
@@ -177,12 +182,14 @@ def start_sending(
     actor: Actor = None,
     school: Annotated[
         str | None,
-        typer.Option("--school", help="The school to start (its id in the settings); needed "
-                     "when the trust has several."),
+        typer.Option(
+            "--school",
+            help="The school to start (its id in the settings); needed when the trust has several.",
+        ),
     ] = None,
     every: Annotated[
-        bool, typer.Option("--all", help="Start every school of the trust (a trust-wide "
-                           "administrator).")
+        bool,
+        typer.Option("--all", help="Start every school of the trust (a trust-wide administrator)."),
     ] = False,
 ) -> None:
     """End a school's preview: from now on its reminders, alerts and digests are sent (``--as``:
@@ -193,43 +200,51 @@ def start_sending(
 
     app = context()
     schools = app.config.schools
-    # a trust's several schools: their one language, English where they speak differently
-    language = language_here(app)
     if every and school:
-        fail(refusal(_SCHOOL_OR_ALL, language), language=language)
+        fail(say(_SCHOOL_OR_ALL))
     if every:
         chosen = list(schools)
     elif school is None and len(schools) > 1:
-        fail(refusal(_WHICH_SCHOOL, language, schools=lambda tr: ", ".join(
-            tr.gettext(_SCHOOL_ID) % {"id": s.id, "school": s.name} for s in schools)),
-             highlight=False, soft_wrap=True, language=language)
+        fail(
+            say(
+                _WHICH_SCHOOL,
+                schools=lambda: ", ".join(say(_SCHOOL_ID, id=s.id, school=s.name) for s in schools),
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
     else:
         found = [s for s in schools if school is None or s.id == school]
         if not found:
-            fail(refusal(_NO_SCHOOL, language, school=repr(school),
-                         known=", ".join(s.id for s in schools)),
-                 highlight=False, soft_wrap=True, language=language)
+            fail(
+                say(_NO_SCHOOL, school=repr(school), known=", ".join(s.id for s in schools)),
+                highlight=False,
+                soft_wrap=True,
+            )
         chosen = found
     if actor:
         # the same people as the setup page's button: the school's headteacher or its admins,
         # or a trust-wide administrator for any school
         who = actor.strip().lower()
         trust = {e.lower() for e in app.config.organisation.trust_admins}
-        refused = [s for s in chosen if who not in trust
-                   and who not in {e.lower() for e in (s.headteacher, *s.admins)}]
+        refused = [
+            s
+            for s in chosen
+            if who not in trust and who not in {e.lower() for e in (s.headteacher, *s.admins)}
+        ]
         if refused:
             # several schools chosen (--all): their one language, English if they differ
-            said_in = shared_language(s.language for s in chosen)
+            speak(shared_language(s.language for s in chosen))
             fail(
-                refusal(_NOT_HEAD, said_in, email=actor, school=refused[0].name),
-                highlight=False, soft_wrap=True, language=said_in,
+                say(_NOT_HEAD, email=actor, school=refused[0].name),
+                highlight=False,
+                soft_wrap=True,
             )
     with app.store.transaction() as session:
-        started = [s for s in chosen
-                   if begin(session, s.id, by=_by(actor), now=utcnow())]
+        started = [s for s in chosen if begin(session, s.id, by=_by(actor), now=utcnow())]
     for s in chosen:  # each school's line in its own language
         said = _STARTED if s in started else _ALREADY_STARTED
-        console.print(refusal(said, s.language, school=s.name), highlight=False)
+        console.print(said_in(s.language, Msg(said, school=s.name)), highlight=False)
 
 
 roles_app = typer.Typer(
@@ -262,19 +277,18 @@ def roles_map(
 
     app = context()
     chosen = app.config.school(school)
-    language = language_here(app)
+    speak(language_here(app))
     if post is None or role is None:
         with app.store.session() as session:
             posts = posts_to_map(session, chosen.id)
-        console.print(refusal(_TO_MAP if posts else _TO_MAP_NONE, language, school=chosen.name))
+        console.print(say(_TO_MAP if posts else _TO_MAP_NONE, school=chosen.name))
         for title, names in sorted(posts.items()):
             console.print(f"  '{title}': {', '.join(names)}", highlight=False)
         if posts:
-            console.print(refusal(_MAP_HOW, language, roles=", ".join(JOB_ROLES)))
+            console.print(say(_MAP_HOW, roles=", ".join(JOB_ROLES)))
         return
     if role not in JOB_ROLES:
-        fail(refusal(_NOT_A_ROLE, language, role=repr(role), roles=", ".join(JOB_ROLES)),
-             language=language)
+        fail(say(_NOT_A_ROLE, role=repr(role), roles=", ".join(JOB_ROLES)))
     post = " ".join(post.split())
     mapped = chosen.model_copy(update={"job_titles": {**chosen.job_titles, post: role}})
     org = app.config.model_copy(
@@ -291,4 +305,4 @@ def roles_map(
             header = "".join(line for line in text.splitlines(keepends=True)[:8]
                              if line.startswith("#"))
             path.write_text(to_yaml(org, header or None), encoding="utf-8")
-    console.print(refusal(_MAPPED, language, school=chosen.name, post=post, role=role))
+    console.print(say(_MAPPED, school=chosen.name, post=post, role=role))

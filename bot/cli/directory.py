@@ -8,15 +8,13 @@ Each command imports the directory modules when it runs: they load SQLAlchemy an
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from babel.dates import format_date
 
-from bot.core.i18n import N_, both, translations
+from bot.core.i18n import N_, Dated, Msg, say, speak
 from bot.core.permissions import DIRECTORY_EDITORS
-from bot.core.words import left_out_words, school_words, words_in
+from bot.core.words import left_out_words, said_words, school_words
 from bot.engine.commands import (
     WHO_ARE_YOU,
     AsOf,
@@ -24,10 +22,8 @@ from bot.engine.commands import (
     as_of_today,
     console,
     context,
-    error_said,
     fail,
     friendly,
-    refusal,
     schools_of,
 )
 
@@ -61,8 +57,9 @@ _IN_NO_SCHOOL = N_(
     "group): %(names)s"
 )
 
-_NOT_EDITOR = N_("%(email)s is not the %(headteacher)s or an admin of %(school)s; only they can "
-                 "confirm leavers.")
+_NOT_EDITOR = N_(
+    "%(email)s is not the %(headteacher)s or an admin of %(school)s; only they can confirm leavers."
+)
 _SCHOOL_SAYS = N_("%(school)s: %(problem)s")
 _NOT_LISTED = N_("%(email)s is not in %(school)s's directory.")
 _RESYNC = N_("Recorded for %(school)s by %(who)s: the next sweep reads the whole directory again.")
@@ -124,8 +121,9 @@ def _editor(school: str | None, email: str | None) -> tuple[AppContext, SchoolCo
 
     ctx = context()
     config = schools_of(ctx, school)[0] if school else ctx.config.schools[0]
+    speak(config.language)
     if not email:
-        fail(translations(config.language).gettext(WHO_ARE_YOU), language=config.language)
+        fail(say(WHO_ARE_YOU))
     address = email.strip().lower()
     with ctx.store.session() as session:
         person = session.scalar(
@@ -137,10 +135,14 @@ def _editor(school: str | None, email: str | None) -> tuple[AppContext, SchoolCo
     if address in ctx.config.organisation.trust_admins:  # the trust's IT lead: every school
         roles.add("trust_admin")
     if not roles & DIRECTORY_EDITORS:
-        words = school_words(config)
-        fail(refusal(_NOT_EDITOR, config.language, email=address, school=config.name,
-                     headteacher=lambda tr: words_in(words, tr).headteacher),
-             language=config.language)
+        fail(
+            say(
+                _NOT_EDITOR,
+                email=address,
+                school=config.name,
+                headteacher=said_words(school_words(config)).headteacher,
+            )
+        )
     return ctx, config, address
 
 
@@ -155,23 +157,22 @@ def directory_status(school: SchoolOption = None) -> None:
     with ctx.store.session() as session:
         for config in schools_of(ctx, school):
             console.rule(f"[bold]{config.name}[/]")
-            language = config.language
+            speak(config.language)
             lines = directory_lines(session, config)
-            print_lines(console, lines or [refusal(_NOBODY_MISSING, language)])
+            print_lines(console, lines or [say(_NOBODY_MISSING)])
             counts = left_out(session, config.id)
             if counts is not None:
                 sentence = _LEFT_OUT_HINTED.get(ctx.settings.connector, _LEFT_OUT)
-                console.print(refusal(sentence if counts else _LEFT_OUT, language,
-                                      counts=lambda tr, c=counts: left_out_words(c, tr)),
-                              highlight=False)
+                console.print(
+                    say(sentence if counts else _LEFT_OUT, counts=left_out_words(counts)),
+                    highlight=False,
+                )
             unreachable = no_mailbox(session, config.id)
             if unreachable:
-                console.print(refusal(_NO_MAILBOX, language, names=", ".join(unreachable)),
-                              highlight=False)
+                console.print(say(_NO_MAILBOX, names=", ".join(unreachable)), highlight=False)
             in_no_school = unassigned(session, config.id) if config.directory.staff_group else []
             if in_no_school:
-                console.print(refusal(_IN_NO_SCHOOL, language, names=", ".join(in_no_school)),
-                              highlight=False)
+                console.print(say(_IN_NO_SCHOOL, names=", ".join(in_no_school)), highlight=False)
 
 
 @directory_app.command("resync")
@@ -184,8 +185,9 @@ def resync_command(school: SchoolOption = None, actor: ActorOption = None) -> No
     ctx, config, who = _editor(school, actor)
     with ctx.store.transaction() as session:
         had = drop_cursor(session, config.id, who)
-    console.print(refusal(_RESYNC if had else _RESYNC_FIRST, config.language,
-                          school=config.name, who=who), highlight=False)
+    console.print(
+        say(_RESYNC if had else _RESYNC_FIRST, school=config.name, who=who), highlight=False
+    )
 
 
 @directory_app.command("move")
@@ -208,28 +210,27 @@ def move_command(
     from bot.engine.directory_move import carry, domain_map, read_plan
 
     ctx, config, who = _editor(school, actor)
-    language = config.language
     if to is not None and connection_key(to) != connection_key(config.connection or ""):
-        current = config.connection or (lambda t: t.gettext(_INSTALLS))
-        fail(refusal(_MOVE_ELSEWHERE, language, school=config.name, to=to, current=current),
-             highlight=False, soft_wrap=True, language=language)
+        current = config.connection or Msg(_INSTALLS)
+        fail(say(_MOVE_ELSEWHERE, school=config.name, to=to, current=current),
+             highlight=False, soft_wrap=True)
     domains = domain_map(mapping or [])
     if domains is None:
-        fail(refusal(_BAD_MAP, language, given=" ".join(mapping or [])), language=language)
+        fail(say(_BAD_MAP, given=" ".join(mapping or [])))
     with ctx.store.session() as session:
         plan = read_plan(session, ctx.config, config, ctx.connectors, domains)
-    _print_plan(plan, language)
+    _print_plan(plan)
     if not plan.carried:
-        fail(refusal(_NOBODY, language, school=config.name), code=1, highlight=False,
-             soft_wrap=True, language=language)
-    ask = refusal(_CARRY_ASK, language, num=len(plan.carried), school=config.name)
+        fail(say(_NOBODY, school=config.name), code=1, highlight=False,
+             soft_wrap=True)
+    ask = say(_CARRY_ASK, num=len(plan.carried), school=config.name)
     if not yes and not typer.confirm(ask, default=False):
-        console.print(refusal(_NOTHING_CHANGED, language))
+        console.print(say(_NOTHING_CHANGED))
         raise typer.Exit(1)
     with ctx.store.transaction() as session:
         done = carry(session, config.id, plan, f"cli:{who}",
                      {"connection": config.connection, "map": domains})
-    console.print(refusal(_CARRIED, language, num=done, school=config.name, who=who),
+    console.print(say(_CARRIED, num=done, school=config.name, who=who),
                   highlight=False)
     named = {a: k for k in ("headteacher", "dpo", "chair_of_governors", "clerk", "scr_owner")
              if (a := getattr(config, k))} | {a: k for k in ("dsl", "deputy_dsl", "admins")
@@ -237,27 +238,27 @@ def move_command(
     pairs = [f"{c.person.email} → {c.record.email}" for c in plan.carried
              if c.person.email in named and c.person.email != c.record.email]
     if pairs:
-        console.print(refusal(_OLD_IN_SETTINGS, language, school=config.name,
+        console.print(say(_OLD_IN_SETTINGS, school=config.name,
                               pairs=", ".join(pairs)), highlight=False)
 
 
-def _print_plan(plan: MovePlan, language: str) -> None:
+def _print_plan(plan: MovePlan) -> None:
     """Who is carried, by what; the proposed ones by name; who is not found; who is new."""
     from collections import Counter
 
     for how, num in sorted(Counter(c.how for c in plan.carried if not c.proposed).items()):
-        console.print(refusal(_CARRIED_BY, language, num=num,
-                              how=lambda t, h=how: t.gettext(h)), highlight=False)
+        console.print(say(_CARRIED_BY, num=num,
+                              how=Msg(how)), highlight=False)
     proposed = [c for c in plan.carried if c.proposed]
     if proposed:
-        console.print(refusal(_PROPOSED, language), highlight=False)
+        console.print(say(_PROPOSED), highlight=False)
         for c in proposed:
             console.print(f"  {c.person.name} <{c.person.email}> → {c.record.display_name} "
                           f"<{c.record.email}>", highlight=False)
-    console.print(refusal(_NOT_FOUND, language, num=len(plan.not_found)), highlight=False)
+    console.print(say(_NOT_FOUND, num=len(plan.not_found)), highlight=False)
     for p in plan.not_found[:20]:
         console.print(f"  {p.name} <{p.email}>", highlight=False)
-    console.print(refusal(_NEW_THERE, language, num=len(plan.new)), highlight=False)
+    console.print(say(_NEW_THERE, num=len(plan.new)), highlight=False)
 
 
 @directory_app.command("confirm-removals")
@@ -272,24 +273,11 @@ def confirm_removals_command(school: SchoolOption = None, actor: ActorOption = N
         with ctx.store.transaction() as session:
             pending = confirm_removals(session, config.id, who)
     except DirectoryActionError as exc:
-        fail(refusal(_SCHOOL_SAYS, config.language, school=config.name,
-                     problem=exc.said),
-             highlight=False, code=1, language=config.language)
+        fail(say(_SCHOOL_SAYS, school=config.name, problem=exc.msg), highlight=False, code=1)
     console.print(
-        refusal(_REMOVALS_CONFIRMED, config.language, who=who, count=len(pending.names),
-                names=", ".join(pending.names)),
+        say(_REMOVALS_CONFIRMED, who=who, count=len(pending.names), names=", ".join(pending.names)),
         highlight=False,
     )
-
-
-def _left_as_of(language: str, day: date, **values: str) -> str:
-    """"… has left as of 6 Nov 2026 …" in ``language``, the day as each language writes it
-    ("6 Tach 2026", ``babel.dates``)."""
-    if language == "cy+en":
-        return both(_left_as_of("cy", day, **values), _left_as_of("en", day, **values))
-    said = (format_date(day, "d MMM y", locale="cy") if language == "cy"
-            else f"{day.day} {day:%b %Y}")
-    return refusal(_LEAVER_CONFIRMED, language, day=said, **values)
 
 
 @directory_app.command("confirm-leaver")
@@ -305,16 +293,18 @@ def confirm_leaver_command(
     from bot.engine.leavers import DirectoryActionError, confirm_leaver
 
     ctx, config, who = _editor(school, actor)
-    today = as_of_today(as_of, config.language)
+    today = as_of_today(as_of)
     try:
         with ctx.store.transaction() as session:
             person = confirm_leaver(session, config.id, email, who, today)
             name, address = person.display_name, person.email
     except DirectoryActionError as exc:
-        fail(error_said(exc, config.language), highlight=False, code=1,
-             language=config.language)
-    console.print(_left_as_of(config.language, today, name=name, email=address, who=who),
-                  highlight=False)
+        fail(exc.msg, highlight=False, code=1)
+    # "… has left as of 6 Nov 2026 …" ("6 Tach 2026", ``babel.dates``)
+    day = Dated(today, "%-d %b %Y", "d MMM y")
+    console.print(
+        say(_LEAVER_CONFIRMED, day=day, name=name, email=address, who=who), highlight=False
+    )
 
 
 @directory_app.command("unbind-signin")
@@ -335,10 +325,12 @@ def unbind_signin_command(
     address = email.strip().lower()
     with ctx.store.transaction() as session:
         person = session.scalar(
-            select(Person).where(Person.school_id == config.id, Person.email == address))
+            select(Person).where(Person.school_id == config.id, Person.email == address)
+        )
         done = person is not None and unbind(session, person, who)
     if person is None:
-        fail(refusal(_NOT_LISTED, config.language, email=address, school=config.name),
-             highlight=False, code=1, language=config.language)
-    console.print(refusal(_UNBOUND if done else _NOT_BOUND, config.language,
-                          name=person.display_name, email=address, who=who), highlight=False)
+        fail(say(_NOT_LISTED, email=address, school=config.name), highlight=False, code=1)
+    console.print(
+        say(_UNBOUND if done else _NOT_BOUND, name=person.display_name, email=address, who=who),
+        highlight=False,
+    )

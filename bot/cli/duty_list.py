@@ -4,23 +4,17 @@ name and address, a requirement's title and a version's label are shown as they 
 
 from __future__ import annotations
 
-from datetime import date
-from functools import partial
 from typing import Annotated
 
 import typer
-from babel.dates import format_date
 
-from bot.core.i18n import N_, short_day
+from bot.core.i18n import N_, Dated, nsay, say, short_date
 from bot.engine.commands import (
     AsOf,
     as_of_today,
     console,
     context,
     friendly,
-    language_here,
-    refusal,
-    say_in,
     table,
 )
 
@@ -43,8 +37,7 @@ def duties(
     from bot.core.models import Duty, Person, PolicyVersion, Requirement
 
     ctx = context()
-    language = language_here(ctx)
-    today = as_of_today(as_of, language)
+    today = as_of_today(as_of)
     with ctx.store.session() as session:
         query = (
             select(Duty, Person, Requirement, PolicyVersion)
@@ -59,74 +52,43 @@ def duties(
         if person:
             query = query.where(Person.email == person.strip().lower())
         rows = session.execute(query).all()
-    title = say_in(
-        language,
-        lambda tr: (
-            tr.gettext("Overdue duties as of %(day)s")
-            if overdue
-            else tr.gettext("Open duties as of %(day)s")
-        ),
-        day=partial(_day, today),
-    )
+    day = Dated(today, "%a %d %b %Y", "EEE dd MMM y")  # 'Mon 23 Nov 2026'
+    if overdue:
+        title = say("Overdue duties as of %(day)s", day=day)
+    else:
+        title = say("Open duties as of %(day)s", day=day)
     console.print(
         table(
             title,
-            [refusal(head, language) for head in _HEADINGS],
+            [say(head) for head in _HEADINGS],
             (
                 (
                     f"{p.display_name}\n[dim]{p.email}[/]",
                     req.title + (f" v{version.label}" if version else ""),
-                    short_day(duty.due_on, language),
-                    _state((today - duty.due_on).days, language),
+                    str(short_date(duty.due_on)),
+                    _state((today - duty.due_on).days),
                     str(duty.reminders_sent),
                 )
                 for duty, p, req, version in rows[:limit]
             ),
         )
     )
-    console.print(
-        say_in(
-            language,
-            lambda tr: (
-                tr.ngettext(  # English: "duties" whatever the count, as it always was
-                    "%(num)d duties (showing %(limit)d; --limit to see more).",
-                    "%(num)d duties (showing %(limit)d; --limit to see more).",
-                    len(rows),
-                )
-                if len(rows) > limit
-                else tr.ngettext("%(num)d duties.", "%(num)d duties.", len(rows))
-            ),
-            num=len(rows),
+    if len(rows) > limit:
+        said = nsay(
+            "%(num)d duties (showing %(limit)d; --limit to see more).",
+            "%(num)d duties (showing %(limit)d; --limit to see more).",
+            len(rows),
             limit=limit,
         )
-    )
+    else:
+        said = nsay("%(num)d duties.", "%(num)d duties.", len(rows))
+    console.print(said)
 
 
-def _day(day: date, language: str) -> str:
-    """The table's day: 'Mon 23 Nov 2026'; Welsh by ``babel.dates``."""
-    return (
-        format_date(day, "EEE dd MMM y", locale="cy")
-        if language == "cy"
-        else (f"{day:%a %d %b %Y}")
-    )
-
-
-def _state(days: int, language: str) -> str:
+def _state(days: int) -> str:
     """A duty's state ``days`` after its due date: overdue, due today, or due in so many days."""
     if days > 0:
-        return say_in(
-            language,
-            lambda tr: tr.ngettext(
-                "[red]%(num)d day overdue[/]", "[red]%(num)d days overdue[/]", days
-            ),
-            num=days,
-        )
+        return nsay("[red]%(num)d day overdue[/]", "[red]%(num)d days overdue[/]", days, num=days)
     if days == 0:
-        return say_in(language, lambda tr: "[yellow]" + tr.gettext("due today") + "[/]")
-    return say_in(
-        language,
-        lambda tr: tr.ngettext(  # English: "days" whatever the count
-            "due in %(num)d days", "due in %(num)d days", -days
-        ),
-        num=-days,
-    )
+        return "[yellow]" + say("due today") + "[/]"
+    return nsay("due in %(num)d days", "due in %(num)d days", -days, num=-days)

@@ -27,7 +27,7 @@ from bot.cli.mis import mis_app
 from bot.cli.outbox import outbox_app
 from bot.cli.sweeps import queue_now, sweeps
 from bot.core.config import ConfigError
-from bot.core.i18n import N_, shared_language
+from bot.core.i18n import N_, Dated, nsay, say, shared_language, speak
 from bot.engine.commands import (
     AsOf,
     as_of_date,
@@ -39,10 +39,7 @@ from bot.engine.commands import (
     friendly,
     language_here,
     print_reminder_plan,
-    refusal,
-    said_day,
     say_database,
-    say_in,
     school_language,
     unused_columns,
     where,
@@ -71,8 +68,10 @@ if TYPE_CHECKING:
 
 __all__ = ["app", "main"]
 
-_WEB_ONLY = N_("several web processes need --web-only (and the scheduler in its own process: "
-               "compliance-bot run --scheduler-only).")
+_WEB_ONLY = N_(
+    "several web processes need --web-only (and the scheduler in its own process: "
+    "compliance-bot run --scheduler-only)."
+)
 
 app = typer.Typer(
     name="compliance-bot",
@@ -84,13 +83,27 @@ app = typer.Typer(
 check_app = typer.Typer(help="Check configuration and platform access.", no_args_is_help=True)
 app.command("init")(init_command)
 for _group, _name in (
-    (training_app, "training"), (campaign_app, "campaign"), (reviews_app, "reviews"),
-    (audit_app, "audit"), (check_app, "check"), (policies_app, "policies"), (teams_app, "teams"),
-    (governors_app, "governors"), (reports_app, "reports"), (complaints_app, "complaints"),
-    (decisions_app, "decisions"), (evidence_app, "evidence"), (visitors_app, "visitors"),
+    (training_app, "training"),
+    (campaign_app, "campaign"),
+    (reviews_app, "reviews"),
+    (audit_app, "audit"),
+    (check_app, "check"),
+    (policies_app, "policies"),
+    (teams_app, "teams"),
+    (governors_app, "governors"),
+    (reports_app, "reports"),
+    (complaints_app, "complaints"),
+    (decisions_app, "decisions"),
+    (evidence_app, "evidence"),
+    (visitors_app, "visitors"),
     (scr_app, "scr"),
-    (directory_app, "directory"), (outbox_app, "outbox"), (config_app, "config"),
-    (mis_app, "mis"), (language_app, "language"), (roles_app, "roles"), (trust_app, "trust"),
+    (directory_app, "directory"),
+    (outbox_app, "outbox"),
+    (config_app, "config"),
+    (mis_app, "mis"),
+    (language_app, "language"),
+    (roles_app, "roles"),
+    (trust_app, "trust"),
 ):
     app.add_typer(_group, name=_name)
 app.command("start-sending")(start_sending)
@@ -122,8 +135,9 @@ _NOT_A_SCHOOL_DAY = N_(
 _WEB_UI = N_("Web UI: [bold]%(url)s[/]  (demo sign-in: pick any person)")
 _FROM_HERE = N_("From this folder, every command now acts on the demo school, e.g.")
 # the commands the demo suggests (typed as they are, in any language)
-_TRY = tuple(f"  uv run compliance-bot {c}" for c in ("duties --overdue", "status",
-                                                      "remind --dry-run"))
+_TRY = tuple(
+    f"  uv run compliance-bot {c}" for c in ("duties --overdue", "status", "remind --dry-run")
+)
 _SERVING = N_("Serving on http://%(host)s:%(port)s — Ctrl-C to stop.")
 _SERVING_WORKERS = N_(
     "Serving on http://%(host)s:%(port)s with %(workers)s web processes — Ctrl-C to stop."
@@ -160,37 +174,48 @@ def demo(
     url = f"http://{'127.0.0.1' if host in _ALL_INTERFACES else host}:{port}"
     # the demo's language (a demo built afresh is the fictional English school)
     language = "en" if fresh else school_language(demo_settings(base_url=url))
-    with console.status(refusal(_BUILDING, language)):
+    speak(language)
+    with console.status(say(_BUILDING)):
         plan = build_demo(fresh=fresh, base_url=url)
     settings = plan.settings
-    said = refusal(_CREATED if plan.created else _EXISTING, language, home=settings.home)
+    said = say(_CREATED if plan.created else _EXISTING, home=settings.home)
     console.print(said)
-    say_database(settings.db_url, language)
+    say_database(settings.db_url)
     if plan.as_of != plan.today:
-        console.print(say_in(language, lambda tr: tr.gettext(_NOT_A_SCHOOL_DAY),
-                             today=said_day(plan.today, "%A %d %B", "EEEE dd MMMM"),
-                             day=said_day(plan.as_of, "%A %d %B %Y", "EEEE dd MMMM y")))
-    print_sweep(console, plan.results, plan.sent, settings.outbox_dir, waiting=plan.waiting,
-                now=plan.now, languages={r.school_id: language for r in plan.results})
+        console.print(
+            say(
+                _NOT_A_SCHOOL_DAY,
+                today=Dated(plan.today, "%A %d %B", "EEEE dd MMMM"),
+                day=Dated(plan.as_of, "%A %d %B %Y", "EEEE dd MMMM y"),
+            )
+        )
+    print_sweep(
+        console,
+        plan.results,
+        plan.sent,
+        settings.outbox_dir,
+        waiting=plan.waiting,
+        now=plan.now,
+        languages={r.school_id: language for r in plan.results},
+    )
     console.print()
-    console.print(refusal(_WEB_UI, language, url=url))
-    console.print("\n".join((refusal(_FROM_HERE, language), *_TRY)))
+    console.print(say(_WEB_UI, url=url))
+    console.print("\n".join((say(_FROM_HERE), *_TRY)))
     if once:
         return
-    _serve(settings, host, port, scheduler=False, language=language)
+    _serve(settings, host, port, scheduler=False)
 
 
-def _serve(settings: Any, host: str, port: int, *, scheduler: bool, workers: int = 1,
-           language: str = "en") -> None:
-    """Serve the web UI (and, with ``scheduler``, run the jobs) here; its lines in
-    ``language``."""
+def _serve(settings: Any, host: str, port: int, *, scheduler: bool, workers: int = 1) -> None:
+    """Serve the web UI (and, with ``scheduler``, run the jobs) here; its lines in the active
+    language (the app's pages and jobs each speak their own)."""
     import uvicorn
 
     from bot.web.app import create_app, judge_schedulers
     from bot.web.serving import server_config
 
     if workers > 1:
-        _serve_workers(settings, host, port, workers, language)
+        _serve_workers(settings, host, port, workers)
         return
     web = create_app(settings, web_only=not scheduler)
     from bot.core.contained import warm_up
@@ -204,9 +229,10 @@ def _serve(settings: Any, host: str, port: int, *, scheduler: bool, workers: int
             runner = start_scheduler(settings)
         except SchedulerAlreadyRunningError as exc:
             held = _HELD_LOCK if exc.file is None else _HELD_FILE
-            err.print(refusal(held, language, file=exc.file))
+            err.print(say(held, file=exc.file))
             judge_schedulers(settings, web.state.ctx.store)  # judged by the other's beat
-    console.print(refusal(_SERVING, language, host=host, port=port))
+    console.print(say(_SERVING, host=host, port=port))
+    speak("en")  # the app's requests start from no language of this command's
     try:
         uvicorn.Server(server_config(web, host, port)).run()
     finally:
@@ -214,7 +240,7 @@ def _serve(settings: Any, host: str, port: int, *, scheduler: bool, workers: int
             runner.shutdown()
 
 
-def _serve_workers(settings: Any, host: str, port: int, workers: int, language: str) -> None:
+def _serve_workers(settings: Any, host: str, port: int, workers: int) -> None:
     """Serve the web UI from several processes (uvicorn's workers): the web only, no jobs."""
     import uvicorn
 
@@ -223,7 +249,7 @@ def _serve_workers(settings: Any, host: str, port: int, workers: int, language: 
     # each worker builds the app from the environment: pass on what this command worked out
     os.environ["COMPLIANCE_BOT_BASE_URL"] = settings.base_url
     os.environ["COMPLIANCE_BOT_HOME"] = str(settings.home)
-    console.print(refusal(_SERVING_WORKERS, language, host=host, port=port, workers=workers))
+    console.print(say(_SERVING_WORKERS, host=host, port=port, workers=workers))
     uvicorn.run(**workers_options(host, port, workers))
 
 
@@ -264,8 +290,7 @@ def run(
     for name in ("bot", "schedules"):  # long-running processes say what their jobs did
         logging.getLogger(name).setLevel(logging.INFO)
     ctx.settings.signing_key()  # refuse to start with a key that is too short
-    language = language_here(ctx)
-    where(ctx, language)
+    where(ctx)
     _ = ctx.config, ctx.store
     if scheduler_only:
         from schedules.runner import run_forever
@@ -276,29 +301,33 @@ def run(
         from schedules.sweep_worker import run_sweep_worker
 
         if ctx.store.is_sqlite:
-            fail(refusal(_SWEEP_WORKER_SQLITE, language), language=language)
+            fail(say(_SWEEP_WORKER_SQLITE))
         swept = run_sweep_worker(ctx.settings, until_idle=until_idle)
-        console.print(refusal(_SWEPT_HERE, language, num=swept))
+        console.print(say(_SWEPT_HERE, num=swept))
         return
     if dispatch_only:
         from schedules.dispatcher import run_dispatcher
 
-        console.print(refusal(_DELIVERING, language))
+        console.print(say(_DELIVERING))
         sent = run_dispatcher(ctx.settings)
-        console.print(say_in(language, lambda tr: tr.ngettext(
-            "Stopped after sending %(num)d message.", "Stopped after sending %(num)d messages.",
-            sent), num=sent))
+        console.print(
+            nsay(
+                "Stopped after sending %(num)d message.",
+                "Stopped after sending %(num)d messages.",
+                sent,
+                num=sent,
+            )
+        )
         return
     if workers > 1 and not web_only:
-        fail(refusal(_WEB_ONLY, language), language=language)
+        fail(say(_WEB_ONLY))
     host, port = host or ctx.settings.host, port or serving_port(ctx.settings)
     _serve(
-        served_settings(ctx.settings, host, port, language),
+        served_settings(ctx.settings, host, port),
         host,
         port,
         scheduler=not web_only,
         workers=workers,
-        language=language,
     )
 
 
@@ -315,13 +344,13 @@ def serving_port(settings: Any) -> int:
     return own_address(str(settings.base_url), int(settings.port))[1]
 
 
-def served_settings(settings: Any, host: str, port: int, language: str = "en") -> Any:
+def served_settings(settings: Any, host: str, port: int) -> Any:
     """Settings whose links point at this server: BASE_URL when set, else ``host:port`` (the
     note saying so in ``language``)."""
     if "base_url" in settings.model_fields_set:
         return settings
     if host in _ALL_INTERFACES:
-        err.print(refusal(_LINKS_LOCAL, language, port=port))
+        err.print(say(_LINKS_LOCAL, port=port))
         host = "127.0.0.1"
     return settings.model_copy(update={"base_url": f"http://{host}:{port}"})
 
@@ -357,8 +386,14 @@ def sweep(
         transient=True,
     ) as progress:
         task = progress.add_task("Delivering", total=None)
-        results, stats = _cycle(ctx, as_of, write=not dry_run, deliver=not no_send,
-                                on_sent=lambda _key: progress.advance(task), keep_reminders=False)
+        results, stats = _cycle(
+            ctx,
+            as_of,
+            write=not dry_run,
+            deliver=not no_send,
+            on_sent=lambda _key: progress.advance(task),
+            keep_reminders=False,
+        )
     problems, queued, now = None, None, None
     if not dry_run:
         from bot.core.context import own_senders
@@ -400,21 +435,29 @@ def remind(
     directory_errors(results, languages)
 
 
-def _cycle(ctx: AppContext, as_of: str | None, *, write: bool, deliver: bool,
-           on_sent: Callable[[str], None] | None = None, keep_reminders: bool = True,
-           ) -> tuple[list[SchoolSweep], DispatchStats | None]:
+def _cycle(
+    ctx: AppContext,
+    as_of: str | None,
+    *,
+    write: bool,
+    deliver: bool,
+    on_sent: Callable[[str], None] | None = None,
+    keep_reminders: bool = True,
+) -> tuple[list[SchoolSweep], DispatchStats | None]:
     """One cycle of every school of ``ctx`` as of ``--as-of`` (``run_sweep``)."""
     from bot.engine.sweep import run_sweep
 
-    return run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,
-                     as_of=as_of_date(as_of, _said_in(ctx, as_of)), write=write,
-                     deliver=deliver, on_sent=on_sent,
-                     keep_reminders=keep_reminders)
-
-
-def _said_in(ctx: AppContext, as_of: str | None) -> str:
-    """The language a given ``--as-of`` is refused in (the one school's); none given: none read."""
-    return language_here(ctx) if as_of else "en"
+    return run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=as_of_date(as_of),
+        write=write,
+        deliver=deliver,
+        on_sent=on_sent,
+        keep_reminders=keep_reminders,
+    )
 
 
 app.command()(duties)
@@ -436,8 +479,8 @@ def migrate() -> None:
     """Create or upgrade the database to the newest schema."""
     ctx = context(database="create")
     _ = ctx.store
-    url = ctx.settings.db_url.split("@")[-1]  # the install's one school's language, else English
-    console.print(refusal(_UP_TO_DATE, language_here(ctx), url=url))
+    speak(language_here(ctx))  # the install's one school's language, else English
+    console.print(say(_UP_TO_DATE, url=ctx.settings.db_url.split("@")[-1]))
 
 
 app.command()(maintenance)
@@ -446,8 +489,10 @@ app.command()(maintenance)
 # --------------------------------------------------------------------------- sub-commands
 
 
-_COUNTS = N_("%(school)s: %(policies)s policies, %(requirements)s requirements, "
-             "%(accounts)s official accounts")
+_COUNTS = N_(
+    "%(school)s: %(policies)s policies, %(requirements)s requirements, "
+    "%(accounts)s official accounts"
+)
 _READABLE = N_("[green]directory: %(num)s people readable[/]")
 _NOT_READ = N_("[yellow]not read[/] %(columns)s")
 _REJECTED = N_("[yellow]rejected[/] %(row)s")
@@ -460,43 +505,50 @@ _TO_MAP = N_("[yellow]post to map[/] %(person)s: the role table does not say wha
 def check_config() -> None:
     """Validate the school configuration file and the directory file."""
     from bot.core.config.per_school import problems_text, standing_of
-    from bot.core.config.said import say_problems
-    from bot.features.setup.problems import say  # lazy: the setup room's sentences
 
     ctx = context(database="unused", say_where=False)
     try:
         config = ctx.config
     except ConfigError:
-        where(ctx, "en")  # English: the settings that would say a language do not load
+        speak("en")  # English: the settings that would say a language do not load
+        where(ctx)
         raise
-    language = shared_language(s.language for s in config.schools)
-    where(ctx, language)
+    speak(shared_language(s.language for s in config.schools))
+    where(ctx)
     standing = standing_of(config)
     if standing is not None and standing.problems:  # every school's entry must pass here
         text = problems_text(ctx.settings.config_path, standing.problems)
-        fail("\n".join(say_problems(text, language)), highlight=False, soft_wrap=True,
-             language=language)
+        fail("\n".join(map(str, text)), highlight=False, soft_wrap=True)
     n = len(config.schools)
-    console.print(say_in(language, lambda tr: tr.ngettext(
-        "[green]%(file)s: valid[/] — %(num)d school", "[green]%(file)s: valid[/] — %(num)d schools",
-        n), file=ctx.settings.config_path, num=n))
+    console.print(
+        nsay(
+            "[green]%(file)s: valid[/] — %(num)d school",
+            "[green]%(file)s: valid[/] — %(num)d schools",
+            n,
+            file=ctx.settings.config_path,
+            num=n,
+        )
+    )
     for school in config.schools:
-        console.print("  " + refusal(_COUNTS, language, school=school.id,
-                              policies=len(school.policies),
-                              requirements=len(school.requirements),
-                              accounts=len(school.official_accounts)))
+        console.print(
+            "  "
+            + say(
+                _COUNTS,
+                school=school.id,
+                policies=len(school.policies),
+                requirements=len(school.requirements),
+                accounts=len(school.official_accounts),
+            )
+        )
     changes = ctx.connectors.directory.fetch(None)
-    console.print(refusal(_READABLE, language, num=len(changes.people)))
+    console.print(say(_READABLE, num=len(changes.people)))
     unused = getattr(ctx.connectors.directory, "unused_columns", [])
     if unused:
-        err.print(say_in(language, lambda tr: tr.gettext(_NOT_READ),
-                         columns=lambda said_in: unused_columns(unused, said_in)),
-                  highlight=False)
-    for line in changes.rejected:  # a staff list's row, read back by the setup room
-        err.print(say_in(language, lambda tr: tr.gettext(_REJECTED),
-                         row=lambda said_in, line=line: say(line, said_in)), highlight=False)
+        err.print(say(_NOT_READ, columns=unused_columns(unused)), highlight=False)
+    for line in changes.rejected:  # a staff list's row
+        err.print(say(_REJECTED, row=line), highlight=False)
     for person, titles in _unknown_titles(config.schools, changes.people):
-        err.print(refusal(_TO_MAP, language, person=person, titles=titles), highlight=False)
+        err.print(say(_TO_MAP, person=person, titles=titles), highlight=False)
     if changes.rejected:
         raise typer.Exit(1)
 
@@ -515,8 +567,9 @@ def _unknown_titles(
                 continue
             unknown = map_roles(person, school.role_groups, school.role_table).unknown
             if unknown:
-                lines.append((f"{person.display_name} <{person.email}>",
-                              ", ".join(map(repr, unknown))))
+                lines.append(
+                    (f"{person.display_name} <{person.email}>", ", ".join(map(repr, unknown)))
+                )
     return lines
 
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.filesize import decimal
 
-from bot.core.i18n import N_
-from bot.engine.commands import console, context, fail, friendly, language_here, refusal
+from bot.core.i18n import N_, nmsg, say
+from bot.engine.commands import console, context, fail, friendly
 
 if TYPE_CHECKING:
     from bot.core.context import AppContext
@@ -61,71 +61,51 @@ def maintenance(
     ctx = context()
     retention = ctx.settings.retention
     kept = run_maintenance(ctx.store, retention, ctx.config.schools, utcnow())
-    language = language_here(ctx)
     bodies, runs, visitors = kept.bodies, kept.sweep_runs, kept.visitors
     body_days, run_days = retention.outbox_body_days, retention.sweep_run_days
-    console.print(
-        refusal(
-            _KEPT,
-            language,
-            # each count in its language's plural form, filled in after the choice
-            bodies=lambda tr: (
-                tr.ngettext("%(count)s delivered message", "%(count)s delivered messages", bodies)
-                % {"count": bodies}
-            ),
-            body_days=lambda tr: (
-                tr.ngettext("%(count)s day", "%(count)s days", body_days) % {"count": body_days}
-            ),
-            runs=lambda tr: (
-                tr.ngettext("%(count)s sweep log entry", "%(count)s sweep log entries", runs)
-                % {"count": runs}
-            ),
-            run_days=lambda tr: (
-                tr.ngettext("%(count)s day", "%(count)s days", run_days) % {"count": run_days}
-            ),
-            visitors=lambda tr: (
-                tr.ngettext(
-                    "%(count)s visitor confirmation", "%(count)s visitor confirmations", visitors
-                )
-                % {"count": visitors}
-            ),
-        )
-    )
-    _report_space(kept, language, compacting=compact)
+    said = {  # each count in its own plural form
+        "bodies": nmsg("%(count)s delivered message", "%(count)s delivered messages", bodies),
+        "body_days": nmsg("%(count)s day", "%(count)s days", body_days),
+        "runs": nmsg("%(count)s sweep log entry", "%(count)s sweep log entries", runs),
+        "run_days": nmsg("%(count)s day", "%(count)s days", run_days),
+        "visitors": nmsg(
+            "%(count)s visitor confirmation", "%(count)s visitor confirmations", visitors
+        ),
+    }
+    console.print(say(_KEPT, **said))
+    _report_space(kept, compacting=compact)
     if compact:
-        _compact_database(ctx, language)
+        _compact_database(ctx)
 
 
-def _report_space(kept: Kept, language: str, *, compacting: bool = False) -> None:
+def _report_space(kept: Kept, *, compacting: bool = False) -> None:
     """Say what space maintenance gave back, or that an older SQLite file needs compacting."""
     if kept.space_returned:
-        console.print(refusal(_GAVE_BACK, language, size=decimal(kept.space_returned)))
+        console.print(say(_GAVE_BACK, size=decimal(kept.space_returned)))
     if kept.should_compact and not compacting:
-        console.print(refusal(_STUCK, language, size=decimal(kept.space_stuck)))
+        console.print(say(_STUCK, size=decimal(kept.space_stuck)))
 
 
-def _compact_database(ctx: AppContext, language: str) -> None:
+def _compact_database(ctx: AppContext) -> None:
     """Rewrite the SQLite file once, with the scheduler's lock held so the bot cannot write."""
     # lazy: the scheduler adds ~1.3 s to --help
     from schedules.runner import SchedulerAlreadyRunningError, SchedulerLock
 
     before = ctx.store.space()
     if before is None:
-        console.print(refusal(_POSTGRES, language))
+        console.print(say(_POSTGRES))
         return
     lock = SchedulerLock(ctx.settings)
     try:
         lock.acquire()
     except SchedulerAlreadyRunningError:
-        fail(refusal(_RUNNING, language), highlight=False, soft_wrap=True, language=language)
+        fail(say(_RUNNING), highlight=False, soft_wrap=True)
     try:
-        with console.status(refusal(_COMPACTING, language, size=decimal(before.file_bytes))):
+        with console.status(say(_COMPACTING, size=decimal(before.file_bytes))):
             after = ctx.store.compact()
     finally:
         lock.release()
     assert after is not None
     console.print(
-        refusal(
-            _COMPACTED, language, before=decimal(before.file_bytes), after=decimal(after.file_bytes)
-        )
+        say(_COMPACTED, before=decimal(before.file_bytes), after=decimal(after.file_bytes))
     )

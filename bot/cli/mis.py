@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typer
 
+from bot.core.i18n import say
 from bot.engine.commands import (
     AsOf,
     SchoolOption,
@@ -42,7 +43,7 @@ def mis_status(school: SchoolOption = None, as_of: AsOf = None) -> None:
             lists = reconciled(session, config.id, today)
             if lists is None and config.id not in ctx.settings.mis.wonde:
                 console.print(
-                    "No MIS is connected for this school (deploy/mis.md says how).",
+                    say("No MIS is connected for this school (deploy/mis.md says how)."),
                     highlight=False,
                 )
                 continue

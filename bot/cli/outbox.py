@@ -8,24 +8,19 @@ measured), and ``--help`` answers without them (tests/cli/test_demo.py).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from bot.core.i18n import N_
+from bot.core.i18n import N_, say, speak
 from bot.engine.commands import (
     WHO_ARE_YOU,
     console,
     context,
-    error_said,
     fail,
     friendly,
-    language_here,
     os_user,
-    refusal,
-    say_in,
     school_language,
 )
 
@@ -67,8 +62,7 @@ _RESENT = N_(
     "run (or run `compliance-bot sweep`). Recorded as yours."
 )
 _MARKED_SENT = N_(
-    "[green]Message %(id)s is marked as delivered[/]; it will not be sent again. Recorded as "
-    "yours."
+    "[green]Message %(id)s is marked as delivered[/]; it will not be sent again. Recorded as yours."
 )
 
 outbox_app = typer.Typer(
@@ -98,20 +92,16 @@ def outbox(
     app = context()
     now = utcnow()
     with app.store.session() as session:
-        counts: dict[str, int] = dict(session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-        ).all())
+        counts: dict[str, int] = dict(
+            session.execute(
+                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            ).all()
+        )
         query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
         if state:
             query = query.where(OutboxMessage.status == state)
         rows = session.scalars(query).all()
         paused = {c: s for c, s in channel_states(session).items() if s.paused(now)}
-    # the install's one school's language; a trust's, when its schools all chose one (else English)
-    language = language_here(app)
-
-    def say(sentence: str, **values: object) -> str:
-        return refusal(sentence, language, **values)
-
     table = Table("#", *map(say, _HEADINGS), title=say(_TITLE))
     for row in rows:
         table.add_row(
@@ -128,7 +118,7 @@ def outbox(
     )
     from bot.core.context import own_senders
 
-    _print_waiting(rows, paused, own_senders(app.config.schools), language)
+    _print_waiting(rows, paused, own_senders(app.config.schools))
     if counts.get("delivery_unknown") or counts.get("failed") or counts.get("bounced"):
         console.print(say(_NEEDS_A_PERSON), highlight=False)
     if app.settings.connector == "local" and app.settings.local.mail == "eml":
@@ -136,8 +126,9 @@ def outbox(
 
 
 def _print_waiting(
-    rows: Sequence[OutboxMessage], paused: Mapping[str, ChannelState], senders: Mapping[str, str],
-    language: str,
+    rows: Sequence[OutboxMessage],
+    paused: Mapping[str, ChannelState],
+    senders: Mapping[str, str],
 ) -> None:
     """Paused channels and mailboxes, then why each listed message has not gone (and when it
     goes), in ``language``; ``senders``: the schools' own mailboxes (``waiting.lane_of``)."""
@@ -153,24 +144,34 @@ def _print_waiting(
 
     for _, halt in sorted(paused.items()):
         assert halt.paused_until is not None
-        console.print(say_in(language, lambda tr: tr.gettext(_PAUSED),
-                             what=partial(channel_words, halt),
-                             until=partial(moment_words, halt.paused_until),
-                             reason=partial(pause_reason, halt)), highlight=False)
+        console.print(
+            say(
+                _PAUSED,
+                what=channel_words(halt),
+                until=moment_words(halt.paused_until),
+                reason=pause_reason(halt),
+            ),
+            highlight=False,
+        )
     waiting = [r for r in rows if r.status == "pending" or (r.status != "sent" and r.last_error)]
     if not waiting:
         return
     # connector errors are safe to show: platform codes and settings, never content
-    console.print(f"[bold]{refusal(_WHY_WAITING, language)}[/]")
+    console.print(f"[bold]{say(_WHY_WAITING)}[/]")
     now = utcnow()
     for row in waiting:
         if row.status != "pending":  # its state as the table says it; the platform's answer
-            state = refusal(_STATES.get(row.status, row.status), language)
+            state = say(_STATES.get(row.status, row.status))
             console.print(f"  #{row.id} {state}: {row.last_error}", highlight=False)
             continue
-        reason, goes = why_waiting(lane_of(row.channel, row.school_id, senders),
-                                   row.next_attempt_at, row.attempts, paused, now)
-        line = row_sentence(reason, goes, now, row.last_error, language)
+        reason, goes = why_waiting(
+            lane_of(row.channel, row.school_id, senders),
+            row.next_attempt_at,
+            row.attempts,
+            paused,
+            now,
+        )
+        line = row_sentence(reason, goes, now, row.last_error)
         console.print(f"  #{row.id} {line}", highlight=False)
 
 
@@ -190,8 +191,8 @@ def resolve(
     actor: Annotated[
         str | None,
         typer.Option(
-            "--as", help="Your email: the head, an admin, or a safeguarding lead or deputy "
-            "(recorded)."
+            "--as",
+            help="Your email: the head, an admin, or a safeguarding lead or deputy (recorded).",
         ),
     ] = None,
 ) -> None:
@@ -201,9 +202,8 @@ def resolve(
     from bot.core.outbox.delivery import resolve as resolve_message
 
     if sent == resend or not actor:
-        language = school_language()
-        fail(refusal(_SENT_OR_RESEND if sent == resend else WHO_ARE_YOU, language),
-             language=language)
+        speak(school_language())
+        fail(say(_SENT_OR_RESEND if sent == resend else WHO_ARE_YOU))
     app = context()
     schools = {s.id: s for s in app.config.schools}
     try:
@@ -218,7 +218,5 @@ def resolve(
                 os_user=os_user(),
             )
     except ResolveError as exc:
-        language = language_here(app)
-        fail(error_said(exc, language), highlight=False, soft_wrap=True, language=language)
-    console.print(refusal(_RESENT if resend else _MARKED_SENT, language_here(app), id=row.id),
-                  highlight=False)
+        fail(exc.msg, highlight=False, soft_wrap=True)
+    console.print(say(_RESENT if resend else _MARKED_SENT, id=row.id), highlight=False)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from babel.dates import format_date
 from rich.columns import Columns
 from rich.console import Console
 from rich.panel import Panel
@@ -15,14 +13,26 @@ from rich.table import Column, Table
 
 from bot.core.clock import local_today
 from bot.core.config.per_school import settings_problems, standing_of
-from bot.core.config.said import say_problems
-from bot.core.i18n import N_, day_text, shared_language, short_day, translations
+from bot.core.i18n import (
+    N_,
+    Dated,
+    Day,
+    Joined,
+    Msg,
+    N_plural,
+    each_language,
+    nmsg,
+    say,
+    shared_language,
+    speaking,
+    spoken,
+)
 from bot.core.models import utcnow
 from bot.core.outbox.delivery import trouble
 from bot.core.setup_state import is_sending
 from bot.core.waiting import trouble_lines
 from bot.core.words import plural, stage_list
-from bot.engine.commands import say_in, table
+from bot.engine.commands import table
 from bot.engine.directory_kept import posts_to_map
 from bot.engine.directory_said import (
     handover_line,
@@ -42,7 +52,6 @@ from bot.features.setup.service import NOBODY_OWES, nobody_owes
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from gettext import NullTranslations
 
     from sqlalchemy.orm import Session
 
@@ -82,54 +91,47 @@ def print_sweep(
     may not have arrived or were refused, a paused channel)."""
     languages = languages or {}
     for r in results:
-        language = languages.get(r.school_id, "en")
-        _print_school_sweep(console, r, language)
-        if not r.school_day:
-            said = say_in(language, lambda tr: tr.gettext("Not a school day: no reminders today."))
-            console.print(f"[yellow]{said}[/]")
-            continue
-        _print_reminders(console, r, dry_run=dry_run, language=language)
-    language = shared_language(languages.get(r.school_id, "en") for r in results)
-    if dry_run:
-        console.print(say_in(language, lambda tr: tr.gettext(
-            "[bold]Dry run[/]: nothing was written or sent.")))
-        return
+        with speaking(languages.get(r.school_id, "en")):
+            _print_school_sweep(console, r)
+            if not r.school_day:
+                said = say("Not a school day: no reminders today.")
+                console.print(f"[yellow]{said}[/]")
+                continue
+            _print_reminders(console, r, dry_run=dry_run)
+    with speaking(shared_language(languages.get(r.school_id, "en") for r in results)):
+        if dry_run:
+            console.print(say("[bold]Dry run[/]: nothing was written or sent."))
+            return
+        def delivered() -> str:  # the line whole in each half (cy+en)
+            extra = ""
+            if stats is not None and (stats.retry_later or stats.failed or stats.delivery_unknown):
+                extra = say(
+                    " (%(retry)d to retry, %(failed)d failed, %(unknown)d delivery unknown)",
+                    retry=stats.retry_later, failed=stats.failed, unknown=stats.delivery_unknown)
+            count = nmsg("%(num)d message delivered", "%(num)d messages delivered", sent)
+            outbox = say("Outbox: %(path)s", path=outbox_dir)
+            return f"[bold green]{count}[/]{extra}. {outbox}"
 
-    def delivered(tr: NullTranslations) -> str:
-        extra = ""
-        if stats is not None and (stats.retry_later or stats.failed or stats.delivery_unknown):
-            extra = tr.gettext(
-                " (%(retry)d to retry, %(failed)d failed, %(unknown)d delivery unknown)"
-            ) % {"retry": stats.retry_later, "failed": stats.failed,
-                 "unknown": stats.delivery_unknown}
-        count = tr.ngettext("%(num)d message delivered", "%(num)d messages delivered", sent)
-        outbox = tr.gettext("Outbox: %(path)s") % {"path": outbox_dir}
-        return f"[bold green]{count % {'num': sent}}[/]{extra}. {outbox}"
-
-    console.print("\n" + say_in(language, delivered))
-    if waiting and now is not None:
-        _print_waiting(console, waiting, now, language)
-    if trouble is not None:
-        print_trouble(console, trouble, language)
+        console.print("\n" + each_language(delivered))
+        if waiting and now is not None:
+            _print_waiting(console, waiting, now)
+        if trouble is not None:
+            print_trouble(console, trouble)
 
 
-def _print_waiting(
-    console: Console, waiting: list[Waiting], now: datetime, language: str = "en"
-) -> None:
+def _print_waiting(console: Console, waiting: list[Waiting], now: datetime) -> None:
     """Queued messages not sent yet: how many, why they wait and when they go."""
     total = sum(w.count for w in waiting)
-    console.print(say_in(language, lambda tr: tr.ngettext(
-        "%(num)d queued message has not gone yet:", "%(num)d queued messages have not gone yet:",
-        total), num=total))
+    console.print(str(nmsg("%(num)d queued message has not gone yet:",
+                           "%(num)d queued messages have not gone yet:", total)))
     for group in waiting:
-        console.print(f"  {group.sentence(now, language)}", highlight=False)
+        console.print(f"  {group.sentence(now)}", highlight=False)
 
 
-def print_trouble(console: Console, trouble: Trouble, language: str = "en") -> None:
-    """Paused channels and the messages that need a person, with what to do, in
-    ``language``."""
-    for line in trouble_lines(trouble, language):
-        console.print(line, highlight=False)
+def print_trouble(console: Console, trouble: Trouble) -> None:
+    """Paused channels and the messages that need a person, with what to do."""
+    for line in trouble_lines(trouble):
+        console.print(str(line), highlight=False)
 
 
 def print_lines(console: Console, lines: list[str]) -> None:
@@ -138,164 +140,166 @@ def print_lines(console: Console, lines: list[str]) -> None:
         console.print(line, highlight=False, soft_wrap=line.startswith("    "))
 
 
-def _directory_line(d: DirectoryReport, language: str = "en") -> str:
-    """One line: what the directory sync changed."""
-
-    def line(tr: NullTranslations) -> str:
-        parts = [tr.gettext("%(num)d added") % {"num": d.added},
-                 tr.gettext("%(num)d updated") % {"num": d.updated}]
-        if d.returned:
-            parts.append(tr.ngettext(  # English: "duties" whatever the count, as it always was
-                "%(num)d back (%(reopened)d duties reopened)",
-                "%(num)d back (%(reopened)d duties reopened)", d.reopened,
-            ) % {"num": d.returned, "reopened": d.reopened})
-        parts += [tr.gettext("%(num)d newly missing") % {"num": d.missing},
-                  tr.gettext("%(num)d left") % {"num": d.left},
-                  tr.gettext("%(num)d unchanged") % {"num": d.unchanged}]
-        said = tr.gettext("Directory: %(changes)s") % {"changes": ", ".join(parts)}
-        if d.rejected:
-            said += ", [yellow]" + tr.ngettext(  # English: "rows" whatever the count
-                "%(num)d rows rejected", "%(num)d rows rejected", len(d.rejected)
-            ) % {"num": len(d.rejected)} + "[/]"
-        return said
-
-    return say_in(language, line)
+def _directory_line(d: DirectoryReport) -> str:
+    """One line: what the directory sync changed (``cy+en``: the whole line in Welsh, then in
+    English)."""
+    return each_language(lambda: _directory_said(d))
 
 
-def _sweep_day(day: date, language: str) -> str:
-    """The cycle's day: 'Monday 23 November 2026' (day with a leading zero, as it always was);
-    Welsh by ``babel.dates``."""
-    if language == "cy":
-        return format_date(day, "EEEE dd MMMM y", locale="cy")
-    return f"{day:%A %d %B %Y}"
+def _directory_said(d: DirectoryReport) -> str:
+    parts = [say("%(num)d added", num=d.added), say("%(num)d updated", num=d.updated)]
+    if d.returned:
+        parts.append(str(nmsg(  # English: "duties" whatever the count, as it always was
+            "%(num)d back (%(reopened)d duties reopened)",
+            "%(num)d back (%(reopened)d duties reopened)", d.reopened,
+            num=d.returned, reopened=d.reopened)))
+    parts += [say("%(num)d newly missing", num=d.missing), say("%(num)d left", num=d.left),
+              say("%(num)d unchanged", num=d.unchanged)]
+    said = say("Directory: %(changes)s", changes=", ".join(parts))
+    if d.rejected:
+        said += ", [yellow]" + str(nmsg(  # English: "rows" whatever the count
+            "%(num)d rows rejected", "%(num)d rows rejected", len(d.rejected))) + "[/]"
+    return said
 
 
-def _print_school_sweep(console: Console, r: SchoolSweep, language: str = "en") -> None:
+def _print_school_sweep(console: Console, r: SchoolSweep) -> None:
     """One school's directory, warnings, duties, handovers and step counts."""
     d = r.directory
-    cycle = say_in(language, lambda tr: tr.gettext("cycle as of %(day)s"),
-                 day=lambda spoken: _sweep_day(r.as_of, spoken))
+    # the cycle's day: 'Monday 23 November 2026' (a leading zero, as it always was)
+    cycle = say("cycle as of %(day)s", day=Dated(r.as_of, "%A %d %B %Y", "EEEE dd MMMM y"))
     console.rule(f"[bold]{r.school_name}[/] — {cycle}")
     if d.stopped is not None:
-        print_lines(console, stop_lines(d.stopped, r.school_id, language))
+        print_lines(console, stop_lines(d.stopped, r.school_id))
     else:
-        console.print(_directory_line(d, language), highlight=False)
-    print_lines(console, [*report_lines(d, language), *missing_lines(r.missing, language)])
+        console.print(_directory_line(d), highlight=False)
+    print_lines(console, [*report_lines(d), *missing_lines(r.missing)])
     for line in r.warnings[:10]:
         console.print(f"  [yellow]warning[/] {line}", highlight=False)
-    console.print(say_in(language, lambda tr: _duties_line(tr, r)))
+    console.print(_duties_line(r))
     for name in r.handovers:
-        console.print(handover_line(name, language))
+        console.print(handover_line(name))
     for key, value in r.extra.items():
         if value:
-            planned = key in r.not_queued
-            console.print(say_in(language, partial(_step_count, key=key, value=value,
-                                                   planned=planned)))
+            console.print(_step_count(key, value, planned=key in r.not_queued))
 
 
-def _duties_line(tr: NullTranslations, r: SchoolSweep) -> str:
+def _duties_line(r: SchoolSweep) -> str:
     """'Duties: 3 opened, closed: 2 done; 5 open, 1 overdue' (the closed kinds from the
     catalogue; a kind it does not list as stored)."""
-    closed = ", ".join(_CLOSED[k](tr, n) % {"num": n} if k in _CLOSED else f"{n} {k}"
-                       for k, n in sorted(r.closed.items())) or tr.gettext("none")
-    return tr.gettext(
-        "Duties: %(opened)d opened, closed: %(closed)s; %(open)d open, "
-        "[red]%(overdue)d overdue[/]"
-    ) % {"opened": r.opened, "closed": closed, "open": r.open_duties, "overdue": r.overdue}
+    kinds = sorted(r.closed.items())  # each said in the half it is in (cy+en)
+    closed = Joined((_CLOSED[k](n) if k in _CLOSED else f"{n} {k}" for k, n in kinds), ", ")
+    return say(
+        "Duties: %(opened)d opened, closed: %(closed)s; %(open)d open, [red]%(overdue)d overdue[/]",
+        opened=r.opened,
+        closed=closed if kinds else Msg("none"),
+        open=r.open_duties,
+        overdue=r.overdue,
+    )
+
+
+def _counted(one: str, many: str) -> Callable[[int], Msg]:
+    """A count's sentence, its plural form chosen by the count."""
+    return lambda n: nmsg(one, many, n)
 
 
 # why duties closed (``Closure.status``, stored as the code; English: the code, as it always was)
-_CLOSED: dict[str, Callable[[NullTranslations, int], str]] = {
-    "done": lambda tr, n: tr.ngettext("%(num)d done", "%(num)d done", n),
-    "superseded": lambda tr, n: tr.ngettext("%(num)d superseded", "%(num)d superseded", n),
-    "not_read": lambda tr, n: tr.ngettext("%(num)d not_read", "%(num)d not_read", n),
-    "missed": lambda tr, n: tr.ngettext("%(num)d missed", "%(num)d missed", n),
-    "left": lambda tr, n: tr.gettext("%(num)d left"),  # the directory's word: no plural
-    "not_required": lambda tr, n: tr.ngettext("%(num)d not_required", "%(num)d not_required",
-                                              n),
+_CLOSED: dict[str, Callable[[int], Msg]] = {
+    "done": _counted(*N_plural("%(num)d done", "%(num)d done")),
+    "superseded": _counted(*N_plural("%(num)d superseded", "%(num)d superseded")),
+    "not_read": _counted(*N_plural("%(num)d not_read", "%(num)d not_read")),
+    "missed": _counted(*N_plural("%(num)d missed", "%(num)d missed")),
+    "left": lambda n: Msg(N_("%(num)d left"), num=n),  # the directory's word: no plural
+    "not_required": _counted(*N_plural("%(num)d not_required", "%(num)d not_required")),
 }
-
-
 # the sweep steps' counts (``SchoolSweep.extra``) in the school's words; the keys stay as stored
-_STEP_COUNTS: dict[str, Callable[[NullTranslations, int], str]] = {
-    "governor_alerts": lambda tr, n: tr.ngettext(
+_STEP_COUNTS: dict[str, Callable[[int], Msg]] = {
+    "governor_alerts": _counted(*N_plural(
         "%(num)d policy review alert queued",
-        "%(num)d policy review alerts queued", n),
-    "governor_alerts_unaddressed": lambda tr, n: tr.ngettext(
+        "%(num)d policy review alerts queued")),
+    "governor_alerts_unaddressed": _counted(*N_plural(
         "%(num)d policy review alert has nobody to go to (nobody in the directory approves the "
         "policy, and no clerk or chair)",
         "%(num)d policy review alerts have nobody to go to (nobody in the directory approves the "
-        "policies, and no clerk or chair)", n),
-    "review_dates_moved": lambda tr, n: tr.ngettext(
+        "policies, and no clerk or chair)")),
+    "review_dates_moved": _counted(*N_plural(
         "%(num)d calendar update queued for a moved policy review date",
-        "%(num)d calendar updates queued for moved policy review dates", n),
-    "report_escalations": lambda tr, n: tr.ngettext(
-        "%(num)d report deadline reminder queued", "%(num)d report deadline reminders queued", n),
-    "report_escalations_waiting": lambda tr, n: tr.ngettext(
+        "%(num)d calendar updates queued for moved policy review dates",
+    )),
+    "report_escalations": _counted(*N_plural(
+        "%(num)d report deadline reminder queued",
+        "%(num)d report deadline reminders queued",
+    )),
+    "report_escalations_waiting": _counted(*N_plural(
         "%(num)d report deadline reminder waiting for working hours",
-        "%(num)d report deadline reminders waiting for working hours", n),
-    "reports_ingested": lambda tr, n: tr.ngettext(
+        "%(num)d report deadline reminders waiting for working hours",
+    )),
+    "reports_ingested": _counted(*N_plural(
         "%(num)d new report read from the external form",
-        "%(num)d new reports read from the external form", n),
-    "reports_mirrored": lambda tr, n: tr.ngettext(
-        "%(num)d report copied to the tracked list", "%(num)d reports copied to the tracked list",
-        n),
-    "digest_queued": lambda tr, n: tr.ngettext(
-        "%(num)d weekly digest queued", "%(num)d weekly digests queued", n),
-    "decision_reminders": lambda tr, n: tr.ngettext(
-        "%(num)d decision review reminder queued", "%(num)d decision review reminders queued", n),
-    "tasks_closed": lambda tr, n: tr.ngettext(
-        "%(num)d regular task closed", "%(num)d regular tasks closed", n),
-    "visitors_purged": lambda tr, n: tr.ngettext(
+        "%(num)d new reports read from the external form",
+    )),
+    "reports_mirrored": _counted(*N_plural(
+        "%(num)d report copied to the tracked list",
+        "%(num)d reports copied to the tracked list",
+    )),
+    "digest_queued": _counted(*N_plural(
+        "%(num)d weekly digest queued",
+        "%(num)d weekly digests queued",
+    )),
+    "decision_reminders": _counted(*N_plural(
+        "%(num)d decision review reminder queued",
+        "%(num)d decision review reminders queued",
+    )),
+    "tasks_closed": _counted(*N_plural(
+        "%(num)d regular task closed",
+        "%(num)d regular tasks closed",
+    )),
+    "visitors_purged": _counted(*N_plural(
         "%(num)d visitor confirmation deleted (older than the school keeps them)",
-        "%(num)d visitor confirmations deleted (older than the school keeps them)", n),
+        "%(num)d visitor confirmations deleted (older than the school keeps them)",
+    )),
 }
 # the same counts where nothing was queued (a school in preview, a dry run)
-_PLANNED_COUNTS: dict[str, Callable[[NullTranslations, int], str]] = {
-    "governor_alerts": lambda tr, n: tr.ngettext(
+_PLANNED_COUNTS: dict[str, Callable[[int], Msg]] = {
+    "governor_alerts": _counted(*N_plural(
         "%(num)d policy review alert for governors would be queued",
-        "%(num)d policy review alerts for governors would be queued", n),
-    "review_dates_moved": lambda tr, n: tr.ngettext(
+        "%(num)d policy review alerts for governors would be queued")),
+    "review_dates_moved": _counted(*N_plural(
         "%(num)d calendar update for a moved policy review date would be queued",
-        "%(num)d calendar updates for moved policy review dates would be queued", n),
-    "digest_queued": lambda tr, n: tr.ngettext(
-        "%(num)d weekly digest would be queued", "%(num)d weekly digests would be queued", n),
-    "decision_reminders": lambda tr, n: tr.ngettext(
+        "%(num)d calendar updates for moved policy review dates would be queued")),
+    "digest_queued": _counted(*N_plural(
+        "%(num)d weekly digest would be queued", "%(num)d weekly digests would be queued")),
+    "decision_reminders": _counted(*N_plural(
         "%(num)d decision review reminder would be queued",
-        "%(num)d decision review reminders would be queued", n),
+        "%(num)d decision review reminders would be queued")),
 }
-_STEP_ERRORS: dict[str, Callable[[NullTranslations], str]] = {
-    "report_form_errors": lambda tr: tr.gettext(
-        "The external report form could not be read (see the log)"),
-    "report_mirror_errors": lambda tr: tr.gettext(
-        "The tracked list could not be updated (see the log)"),
+_STEP_ERRORS = {
+    "report_form_errors": N_("The external report form could not be read (see the log)"),
+    "report_mirror_errors": N_("The tracked list could not be updated (see the log)"),
 }
-_STAGE_COUNTS: dict[str, Callable[[NullTranslations, int], str]] = {
-    "ask": lambda tr, n: tr.ngettext("%(num)d first request", "%(num)d first requests", n),
-    "before": lambda tr, n: tr.ngettext(
-        "%(num)d reminder before the due date", "%(num)d reminders before the due date", n),
-    "due": lambda tr, n: tr.ngettext(
-        "%(num)d reminder on the due date", "%(num)d reminders on the due date", n),
-    "overdue": lambda tr, n: tr.ngettext(
-        "%(num)d overdue reminder", "%(num)d overdue reminders", n),
+_STAGE_COUNTS: dict[str, Callable[[int], Msg]] = {
+    "ask": _counted(*N_plural("%(num)d first request", "%(num)d first requests")),
+    "before": _counted(*N_plural(
+        "%(num)d reminder before the due date",
+        "%(num)d reminders before the due date",
+    )),
+    "due": _counted(*N_plural(
+        "%(num)d reminder on the due date",
+        "%(num)d reminders on the due date",
+    )),
+    "overdue": _counted(*N_plural("%(num)d overdue reminder", "%(num)d overdue reminders")),
 }
 
 
-def _stage_count(tr: NullTranslations, key: str, n: int) -> str:
-    """How many items were reminded at one stage: '2 overdue reminders' (before its number)."""
-    return _STAGE_COUNTS[key](tr, n)
-
-
-def _step_count(tr: NullTranslations, key: str, value: int, planned: bool = False) -> str:
+def _step_count(key: str, value: int, planned: bool = False) -> str:
     """One step's count as a sentence: '2 report deadline reminders queued', or with
     ``planned`` (nothing was queued) '... would be queued' (a step not listed: its key, as
     stored)."""
     if key.endswith("_errors"):
-        return f"[yellow]{_STEP_ERRORS[key](tr)}[/]" if key in _STEP_ERRORS else key
+        return f"[yellow]{say(_STEP_ERRORS[key])}[/]" if key in _STEP_ERRORS else key
     said = _PLANNED_COUNTS if planned and key in _PLANNED_COUNTS else _STEP_COUNTS
     if key not in said:
         return plural(value, key.replace("_", " "), key.replace("_", " ")).capitalize()
-    return said[key](tr, value) % {"num": value}
+    return str(said[key](value))
 
 
 _PREVIEW_LINE = N_(
@@ -304,41 +308,44 @@ _PREVIEW_LINE = N_(
 )
 
 
-def _print_reminders(
-    console: Console, r: SchoolSweep, *, dry_run: bool, language: str = "en"
-) -> None:
+def _print_reminders(console: Console, r: SchoolSweep, *, dry_run: bool) -> None:
     """The reminders queued (or that would be) for one school, and their stages."""
     planned, told = dry_run or r.preview, r.told
     if r.preview:
-        console.print(f"[bold yellow]{say_in(language, _sentence(_PREVIEW_LINE))}[/]")
+        console.print(f"[bold yellow]{say(_PREVIEW_LINE)}[/]")
     if not told.count:
-        console.print(say_in(language, lambda tr: tr.gettext("Reminders: none due today.")))
+        console.print(say("Reminders: none due today."))
         return
     more = told.count - len(told.first)
-    title = say_in(language, lambda tr: (
-        tr.ngettext("Reminders that would be queued: %(num)d email",
-                    "Reminders that would be queued: %(num)d emails", told.count)
-        if planned else
-        tr.ngettext("Reminders queued: %(num)d email", "Reminders queued: %(num)d emails",
-                    told.count)), num=told.count)
-    heads = _heads(language, N_("To"), N_("Items"), N_("Reminder"), N_("Also told"))
-    console.print(table(
-        title, heads,
-        ((x.person_email, "; ".join(x.items),
-          say_in(language, partial(stage_list, x.labels)), ", ".join(x.cc) or "—")
-         for x in told.first),
-        show_lines=False,
-        caption=say_in(language, lambda tr: tr.gettext("…and %(num)d more"), num=more)
-        if more else None,
-    ))
+    title = (
+        nmsg(
+            "Reminders that would be queued: %(num)d email",
+            "Reminders that would be queued: %(num)d emails",
+            told.count,
+        )
+        if planned
+        else nmsg("Reminders queued: %(num)d email", "Reminders queued: %(num)d emails", told.count)
+    )
+    console.print(
+        table(
+            str(title),
+            _heads(N_("To"), N_("Items"), N_("Reminder"), N_("Also told")),
+            (
+                (
+                    x.person_email,
+                    "; ".join(x.items),
+                    str(stage_list(x.labels)),
+                    ", ".join(x.cc) or "—",
+                )
+                for x in told.first
+            ),
+            show_lines=False,
+            caption=say("…and %(num)d more", num=more) if more else None,
+        )
+    )
     stages = told.stages
-
-    def reminded(tr: NullTranslations) -> str:
-        counts = (_stage_count(tr, k, stages[k]) % {"num": stages[k]}
-                  for k in _STAGE_COUNTS if stages[k])
-        return tr.gettext("Items reminded: %(counts)s.") % {"counts": ", ".join(counts)}
-
-    console.print(say_in(language, reminded))
+    counts = Joined((_STAGE_COUNTS[k](stages[k]) for k in _STAGE_COUNTS if stages[k]), ", ")
+    console.print(say("Items reminded: %(counts)s.", counts=counts))  # each half its own counts
 
 
 def print_status(console: Console, ctx: AppContext, *, today: date | None = None) -> None:
@@ -348,35 +355,49 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
     with ctx.store.session() as session:
         _print_settings_problems(console, session, ctx.config)
         for school in ctx.config.schools:
-            f = compute_figures(session, school.id, day, now=now)
-            f.calendar_question = school.term_dates_question(day)
-            language = school.language
-            console.rule(f"[bold]{school.name}[/] — {day_text(day, language)}")
-            if not is_sending(session, school.id):
-                console.print(f"[bold yellow]{say_in(language, _sentence(_PREVIEW_LINE))}[/]")
-            console.print(say_in(language, lambda tr: tr.gettext(
-                "Acknowledgements: [bold]%(ack)s[/] (target %(target)s)"
-                "   Training: [bold]%(training)s[/]"
-                "   Overdue duties: [bold]%(overdue)d[/]"
-                "   Open reports: [bold]%(reports)d[/]"),
-                ack=pct(f.ack_rate), target=pct(f.ack_target), training=pct(f.training_rate),
-                overdue=f.overdue_duties, reports=f.open_reports), highlight=False)
-            console.print(_tiles(f, language))
-            _print_attention(console, f, language)
-            _print_failing_steps(console, session, school, language)
-            print_lines(console, directory_lines(session, school))
-            if nobody_owes(session, school):  # said loudly
-                warning = say_in(language, lambda tr: tr.gettext("WARNING:"))
-                nobody = say_in(language, _sentence(NOBODY_OWES))
-                console.print(f"[bold red]{warning}[/] {nobody}", highlight=False)
-            console.print(_policies_table(f, language))
-            if f.training:
-                console.print(_training_table(f, language))
-            console.print(_accounts_table(f, language))
-            console.print(_reports_table(f, language))
+            with speaking(school.language):
+                _print_school_status(console, session, school, day, now)
         waiting = trouble(session, now, [school.id for school in ctx.config.schools])
-    spoken = {school.language for school in ctx.config.schools}  # a trust's several: English
-    print_trouble(console, waiting, spoken.pop() if len(spoken) == 1 else "en")
+    with speaking(shared_language(school.language for school in ctx.config.schools)):
+        print_trouble(console, waiting)
+
+
+def _print_school_status(
+    console: Console, session: Session, school: SchoolConfig, day: date, now: datetime
+) -> None:
+    """One school's part of ``status``, in the active language (the school's)."""
+    f = compute_figures(session, school.id, day, now=now)
+    f.calendar_question = school.term_dates_question(day)
+    console.rule(f"[bold]{school.name}[/] — {Day(day)}")
+    if not is_sending(session, school.id):
+        console.print(f"[bold yellow]{say(_PREVIEW_LINE)}[/]")
+    console.print(
+        say(
+            "Acknowledgements: [bold]%(ack)s[/] (target %(target)s)"
+            "   Training: [bold]%(training)s[/]"
+            "   Overdue duties: [bold]%(overdue)d[/]"
+            "   Open reports: [bold]%(reports)d[/]",
+            ack=pct(f.ack_rate),
+            target=pct(f.ack_target),
+            training=pct(f.training_rate),
+            overdue=f.overdue_duties,
+            reports=f.open_reports,
+        ),
+        highlight=False,
+    )
+    console.print(_tiles(f))
+    _print_attention(console, f)
+    for failing in failing_steps(session, school.id):  # the step's code, its error's class
+        console.print(str(status_line(failing)), highlight=False)
+    print_lines(console, directory_lines(session, school))
+    if nobody_owes(session, school):  # said loudly
+        said = say("WARNING:")
+        console.print(f"[bold red]{said}[/] {say(NOBODY_OWES)}", highlight=False)
+    console.print(_policies_table(f))
+    if f.training:
+        console.print(_training_table(f))
+    console.print(_accounts_table(f))
+    console.print(_reports_table(f))
 
 
 def _print_settings_problems(console: Console, session: Session, config: OrgConfig) -> None:
@@ -386,22 +407,11 @@ def _print_settings_problems(console: Console, session: Session, config: OrgConf
     problems = standing.problems if standing is not None else settings_problems(session)
     languages = {school.id: school.language for school in config.schools}
     for problem in problems:  # in the school's language (its entry's, where held), else English
-        language = languages.get(problem.school_id) or problem.language or "en"
-        mark = translations(language).gettext("Settings not applied:")
-        console.print(f"[bold red]{mark}[/] {describe_settings(problem, language)}",
-                      highlight=False)
-        for line in say_problems(problem.message, language):
-            console.print(f"  {line}", highlight=False, soft_wrap=True)
-
-
-def _print_failing_steps(
-    console: Console, session: Session, school: SchoolConfig, language: str = "en"
-) -> None:
-    """For whoever runs the bot: each step failing for the school, its error's class and how
-    long (the log has where it was raised; the error's text is never kept), in ``language``
-    (the step's code, the error's class and the log's own English words as they are)."""
-    for failing in failing_steps(session, school.id):
-        console.print(status_line(failing, language), highlight=False)
+        with speaking(languages.get(problem.school_id) or problem.language or "en"):
+            said = say("Settings not applied:")
+            console.print(f"[bold red]{said}[/] {describe_settings(problem)}", highlight=False)
+            for line in problem.lines:
+                console.print(f"  {line}", highlight=False, soft_wrap=True)
 
 
 def directory_lines(session: Session, school: SchoolConfig) -> list[str]:
@@ -409,10 +419,11 @@ def directory_lines(session: Session, school: SchoolConfig) -> list[str]:
     role table does not know (their holders owe nothing until each is mapped)."""
     pending = pending_removals(session, school.id)
     missing = missing_people(session, school.id, school.directory.leaver_grace_days)
-    language = school.language
-    return [*(stop_lines(pending, school.id, language) if pending else []),
-            *missing_lines(missing, language),
-            *posts_to_map_lines(posts_to_map(session, school.id), language)]
+    return [
+        *(stop_lines(pending, school.id) if pending else []),
+        *missing_lines(missing),
+        *posts_to_map_lines(posts_to_map(session, school.id)),
+    ]
 
 
 def _tile(value: str, label: str, note: str, style: str = "bold") -> Panel:
@@ -420,57 +431,56 @@ def _tile(value: str, label: str, note: str, style: str = "bold") -> Panel:
     return Panel(f"[{style}]{value}[/]\n{label}\n[dim]{note}[/]", expand=True)
 
 
-def _tiles(f: Figures, language: str = "en") -> Columns:
-    """The six dashboard tiles, side by side, in the school's language."""
-
-    def say(sentence: Callable[[NullTranslations], str], **values: object) -> str:
-        return say_in(language, sentence, **values)
-
+def _tiles(f: Figures) -> Columns:
+    """The six dashboard tiles, side by side."""
     return Columns(
         [
             _tile(
                 pct(f.ack_rate),
-                say(lambda tr: tr.gettext("policies acknowledged")),
-                say(lambda tr: tr.gettext("%(done)d of %(owed)d · target %(target)s"),
-                    done=f.ack_done, owed=f.ack_owed, target=pct(f.ack_target)),
+                say("policies acknowledged"),
+                say(
+                    "%(done)d of %(owed)d · target %(target)s",
+                    done=f.ack_done,
+                    owed=f.ack_owed,
+                    target=pct(f.ack_target),
+                ),
                 "bold green" if f.ack_rate >= f.ack_target else "bold yellow",
             ),
             _tile(
                 pct(f.training_rate),
-                say(lambda tr: tr.gettext("training up to date")),
-                say(lambda tr: tr.gettext("%(done)d of %(owed)d"),
-                    done=f.training_done, owed=f.training_owed),
+                say("training up to date"),
+                say("%(done)d of %(owed)d", done=f.training_done, owed=f.training_owed),
                 "bold green" if f.training_rate >= f.ack_target else "bold yellow",
             ),
             _tile(
-                say(lambda tr: tr.gettext("%(done)d of %(owed)d"),
-                    done=f.accounts_unsigned, owed=len(f.accounts)),
-                say(lambda tr: tr.gettext("accounts with unsigned holders")),
-                say(lambda tr: tr.ngettext("%(num)d handover needed", "%(num)d handovers needed",
-                                           f.handovers), num=f.handovers),
+                say("%(done)d of %(owed)d", done=f.accounts_unsigned, owed=len(f.accounts)),
+                say("accounts with unsigned holders"),
+                str(nmsg("%(num)d handover needed", "%(num)d handovers needed", f.handovers)),
                 "bold red" if f.accounts_unsigned else "bold",
             ),
             _tile(
                 str(f.policies_overdue),
-                say(lambda tr: tr.gettext("policy reviews overdue")),
-                say(lambda tr: tr.gettext("%(num)d due within 30 days"),
-                    num=f.policies_due_soon),
+                say("policy reviews overdue"),
+                say("%(num)d due within 30 days", num=f.policies_due_soon),
                 "bold red" if f.policies_overdue else "bold",
             ),
             _tile(
                 str(f.open_reports),
-                say(lambda tr: tr.gettext("open reports")),
-                say(lambda tr: tr.ngettext(
-                    "%(num)d deadline running, %(overdue)d overdue",
-                    "%(num)d deadlines running, %(overdue)d overdue", f.running_clocks),
-                    num=f.running_clocks, overdue=f.clocks_overdue),
+                say("open reports"),
+                str(
+                    nmsg(
+                        "%(num)d deadline running, %(overdue)d overdue",
+                        "%(num)d deadlines running, %(overdue)d overdue",
+                        f.running_clocks,
+                        overdue=f.clocks_overdue,
+                    )
+                ),
                 "bold red" if f.clocks_overdue else "bold",
             ),
             _tile(
                 str(f.overdue_duties),
-                say(lambda tr: tr.gettext("overdue duties")),
-                say(lambda tr: tr.gettext("of %(open)d open · %(people)d people"),
-                    open=f.open_duties, people=f.people),
+                say("overdue duties"),
+                say("of %(open)d open · %(people)d people", open=f.open_duties, people=f.people),
                 "bold yellow" if f.overdue_duties else "bold",
             ),
         ],
@@ -478,81 +488,103 @@ def _tiles(f: Figures, language: str = "en") -> Columns:
     )
 
 
-def _print_attention(console: Console, f: Figures, language: str = "en") -> None:
+def _print_attention(console: Console, f: Figures) -> None:
     """The things needing someone now, or a reassurance."""
-    attention = f.attention(translations(language))
+    attention = f.attention()
     if not attention:
-        nothing = say_in(language, lambda tr: tr.gettext("Nothing needs you now."))
-        console.print(f"[green]{nothing}[/]")
+        said = say("Nothing needs you now.")
+        console.print(f"[green]{said}[/]")
         return
-    console.print(f"[bold]{say_in(language, lambda tr: tr.gettext('Things needing you now'))}[/]")
+    said = say("Things needing you now")
+    console.print(f"[bold]{said}[/]")
     for item in attention:
         colour = "red" if item.severity == "bad" else "yellow"
         console.print(f"  [{colour}]•[/] {item.text}", highlight=False)
 
 
-def _heads(language: str, *heads: str) -> list[str]:
-    """Column headings (each ``N_``-marked) in ``language``."""
-    return [say_in(language, _sentence(head)) for head in heads]
+def _heads(*heads: str) -> list[str]:
+    """Column headings (each ``N_``-marked) in the active language."""
+    return [say(head) for head in heads]
 
 
-def _sentence(message: str) -> Callable[[NullTranslations], str]:
-    """The catalogue's ``message`` (marked ``N_`` where it is written) as ``say_in`` reads it."""
-    return lambda tr: tr.gettext(message)
-
-
-def _policies_table(f: Figures, language: str = "en") -> Table:
+def _policies_table(f: Figures) -> Table:
     """Policies: version, acknowledgements, overdue duties and review state."""
     colours = {"overdue": "red", "due soon": "yellow"}
     policy, version, acknowledged, overdue, review = _heads(
-        language, N_("Policy"), N_("Version"), N_("Acknowledged"), N_("Overdue"), N_("Review"))
-    not_asked = say_in(language, lambda tr: tr.gettext("not asked"))
-    return table(say_in(language, lambda tr: tr.gettext("Policies")), (
-        policy, version, acknowledged, Column(overdue, justify="right"), review), (
-        (p.title, p.version or "—",
-         f"{p.done}/{p.owed} ({pct(p.rate)})" if p.required else not_asked, str(p.overdue),
-         f"[{colours.get(p.review, 'green')}]"
-         + say_in(language, _sentence(p.review)) + "[/]"
-         + (f" ({short_day(p.next_review, language)})" if p.next_review else ""))
-        for p in f.policies
-    ))
+        N_("Policy"), N_("Version"), N_("Acknowledged"), N_("Overdue"), N_("Review")
+    )
+    not_asked = say("not asked")
+    return table(
+        say("Policies"),
+        (policy, version, acknowledged, Column(overdue, justify="right"), review),
+        (
+            (
+                p.title,
+                p.version or "—",
+                f"{p.done}/{p.owed} ({pct(p.rate)})" if p.required else not_asked,
+                str(p.overdue),
+                f"[{colours.get(p.review, 'green')}]{say(p.review)}[/]"
+                + (f" ({Dated(p.next_review, *_SHORT)})" if p.next_review else ""),
+            )
+            for p in f.policies
+        ),
+    )
 
 
-def _training_table(f: Figures, language: str = "en") -> Table:
+_SHORT = ("%d %b %Y", "dd MMM y")  # a date in a table: '16 Sep 2026', '16 Medi 2026'
+
+
+def _training_table(f: Figures) -> Table:
     """Training courses: who should be trained, up to date, expired, never trained."""
-    course, *counted = _heads(language, N_("Course"), N_("Should be trained"), N_("Up to date"),
-                              N_("Expired"), N_("Never"))
-    return table(say_in(language, lambda tr: tr.gettext("Training")), (
-        course, *(Column(c, justify="right") for c in counted)), (
-        (t.course, str(t.audience), f"{t.up_to_date} ({pct(t.rate)})", str(t.expired),
-         str(t.never))
-        for t in f.training
-    ))
+    course, *counted = _heads(
+        N_("Course"), N_("Should be trained"), N_("Up to date"), N_("Expired"), N_("Never")
+    )
+    return table(
+        say("Training"),
+        (course, *(Column(c, justify="right") for c in counted)),
+        (
+            (
+                t.course,
+                str(t.audience),
+                f"{t.up_to_date} ({pct(t.rate)})",
+                str(t.expired),
+                str(t.never),
+            )
+            for t in f.training
+        ),
+    )
 
 
-def _accounts_table(f: Figures, language: str = "en") -> Table:
+def _accounts_table(f: Figures) -> Table:
     """Official accounts: holders, unsigned holders, handovers."""
-    needed = say_in(language, lambda tr: tr.gettext("needed"))
-    return table(say_in(language, lambda tr: tr.gettext("Official accounts")), _heads(
-        language, N_("Account"), N_("Holders"), N_("Unsigned"), N_("Handover")), (
-        (a.name, str(a.holders), f"[red]{a.unsigned}[/]" if a.unsigned else "0",
-         f"[yellow]{needed}[/]" if a.handover_needed else "—")
-        for a in f.accounts
-    ))
+    needed = say("needed")
+    return table(
+        say("Official accounts"),
+        _heads(N_("Account"), N_("Holders"), N_("Unsigned"), N_("Handover")),
+        (
+            (
+                a.name,
+                str(a.holders),
+                f"[red]{a.unsigned}[/]" if a.unsigned else "0",
+                f"[yellow]{needed}[/]" if a.handover_needed else "—",
+            )
+            for a in f.accounts
+        ),
+    )
 
 
-def _reports_table(f: Figures, language: str = "en") -> Table:
+def _reports_table(f: Figures) -> Table:
     """Open reports counted by urgency and age band (never their contents); English as the
     bands and urgencies are stored, another language by the web dashboard's headings."""
 
     def label(labels: dict[str, str], key: str) -> str:
-        if language == "en" or key not in labels:
-            return key
-        return say_in(language, lambda tr: tr.gettext(labels[key]))
+        return key if spoken() == "en" or key not in labels else say(labels[key])
 
-    return table(say_in(language, lambda tr: tr.gettext(
-        "Open reports by urgency and age (counts only)")),
-        (say_in(language, lambda tr: tr.gettext("Urgency")),
-         *(Column(label(AGE_LABELS, band), justify="right") for band in AGE_BANDS)),
-        ((label(URGENCY_LABELS, urgency), *(str(bands[b]) for b in AGE_BANDS))
-         for urgency, bands in f.reports_by_age.items()))
+    return table(
+        say("Open reports by urgency and age (counts only)"),
+        (say("Urgency"), *(Column(label(AGE_LABELS, band), justify="right") for band in AGE_BANDS)),
+        (
+            (label(URGENCY_LABELS, urgency), *(str(bands[b]) for b in AGE_BANDS))
+            for urgency, bands in f.reports_by_age.items()
+        ),
+    )

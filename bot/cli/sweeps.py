@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bot.core.i18n import N_
-from bot.engine.commands import console, context, fail, friendly, language_here, refusal
+from bot.core.i18n import N_, say
+from bot.engine.commands import console, context, fail, friendly
 
 __all__ = ["queue_now", "sweeps"]
 
@@ -62,19 +62,18 @@ def sweeps(
                       if queue.oldest else None},
         }, indent=1))
         return
-    language = language_here(ctx)
-    table = Table(title=refusal(_TITLE, language))
+    table = Table(title=say(_TITLE))
     for heading in _HEADINGS:
-        table.add_column(refusal(heading, language))
+        table.add_column(say(heading))
     for r in rows:
         table.add_row(names.get(r.school_id, r.school_id), _at(r.tick), r.worker,
                       _at(r.started_at), _at(r.finished_at),
-                      refusal(_OUTCOMES[r.outcome], language) if r.outcome else "",
+                      say(_OUTCOMES[r.outcome]) if r.outcome else "",
                       ", ".join(r.failed))
     console.print(table)
-    console.print(refusal(_QUEUE, language, waiting=queue.waiting, running=queue.running))
+    console.print(say(_QUEUE, waiting=queue.waiting, running=queue.running))
     if queue.oldest is not None:
-        console.print(refusal(_OLDEST, language, since=_at(queue.oldest)))
+        console.print(say(_OLDEST, since=_at(queue.oldest)))
 
 
 def queue_now() -> None:
@@ -83,8 +82,7 @@ def queue_now() -> None:
     from bot.engine.sweep_worker import queue_tick
 
     ctx = context()
-    language = language_here(ctx)
     if ctx.store.is_sqlite:
-        fail(refusal(_NO_QUEUE, language), language=language)
+        fail(say(_NO_QUEUE))
     queued = queue_tick(ctx.store, ctx.config, utcnow())
-    console.print(refusal(_QUEUED, language, num=queued))
+    console.print(say(_QUEUED, num=queued))

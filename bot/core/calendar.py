@@ -14,12 +14,14 @@ from typing import Annotated
 import holidays
 from pydantic import AfterValidator, BeforeValidator
 
+from bot.core.forms import SaidError
 from bot.core.i18n import N_
 from bot.core.nations import COUNTRIES, NATIONS, pack_for
 
 __all__ = [
     "COUNTRIES",
     "Country",
+    "NationError",
     "add_working_days",
     "bank_holiday_name",
     "is_working_day",
@@ -41,10 +43,14 @@ def nation_key(value: object) -> object:
 UNKNOWN_NATION = N_("unknown nation %(nation)s (one of %(known)s)")
 
 
+class NationError(SaidError, ValueError):
+    """A country there is no pack for."""
+
+
 def _known(country: str) -> str:
     """A country there is a pack for, else an error naming the ones there are."""
     if country not in COUNTRIES:
-        raise ValueError(UNKNOWN_NATION % {"nation": repr(country), "known": ", ".join(NATIONS)})
+        raise NationError(UNKNOWN_NATION, nation=repr(country), known=", ".join(NATIONS))
     return country
 
 

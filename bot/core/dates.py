@@ -16,11 +16,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from gettext import NullTranslations
 from zoneinfo import ZoneInfo
 
 from bot.core.forms import SaidError
-from bot.core.i18n import N_, both, translations
+from bot.core.i18n import N_, Msg, nmsg
 
 __all__ = [
     "AS_OF",
@@ -28,6 +27,7 @@ __all__ = [
     "HAPPENED",
     "REVIEW",
     "START",
+    "DateCellError",
     "DateWindow",
     "DateWindowError",
     "london_today",
@@ -37,44 +37,30 @@ __all__ = [
 
 
 class DateWindowError(SaidError, ValueError):
-    """A date outside its field's window; ``str()`` is one plain line naming the field,
-    ``said(tr)`` the same in the page's language (the field's label too, where the catalogue
-    has it; a number of years in its plural form)."""
+    """A date outside its field's window: one plain line naming the field (its label said in
+    the reader's language where the catalogue has it; a number of years in its plural form)."""
 
-    def __init__(self, message: str, field: str, *, years: int | None = None, **values: str):
-        super().__init__(message, field=field, **values)
+    def __init__(self, message: str, field: str, *, years: int | None = None, **values: object):
+        super().__init__(message, field=Msg(field), **values)
         self.field, self.years = field, years
 
-    def said(self, tr: NullTranslations) -> str:
-        """The sentence in ``tr``'s language, the field named in it too (``cy+en``: the whole
-        sentence in Welsh, then in English)."""
-        if tr is translations("cy+en"):
-            return both(self.said(translations("cy")), str(self))
-        values = {**self.values, "field": tr.gettext(self.field)}
-        if self.years is not None:  # "(1 year from today)", "(10 years from today)"
-            values["problem"] = _too_far(tr, self.years) % {**values, "years": self.years}
-        return tr.gettext(self.message) % values
 
-
-_ENGLISH = NullTranslations()
-
-
-def _too_far(tr: NullTranslations, years: int) -> str:
-    """A date too far ahead, the years in their plural form (``day``, ``latest``, ``years``)."""
-    return tr.ngettext(
+def _too_far(years: int, **values: object) -> Msg:
+    """A date too far ahead, the years in their plural form (``day``, ``latest``)."""
+    return nmsg(
         "%(day)s is too far ahead — the latest date accepted is %(latest)s (%(years)d year "
         "from today); check the year",
         "%(day)s is too far ahead — the latest date accepted is %(latest)s (%(years)d years "
         "from today); check the year",
         years,
+        years=years,
+        **values,
     )
 
 
-# a date's sentences as school.yaml's checks write them (``bot.core.config.said`` reads them back)
 TOO_LONG_AGO = N_(
     "%(day)s is too long ago — the earliest date accepted is %(earliest)s; check the year"
 )
-TOO_FAR = (_too_far(_ENGLISH, 1), _too_far(_ENGLISH, 2))  # the singular and the plural
 
 
 def _years_after(day: date, years: int) -> date:
@@ -96,15 +82,15 @@ class DateWindow:
         """The last accepted day, seen from ``today``."""
         return _years_after(today, self.years_ahead)
 
-    def problem(self, day: date, today: date, tr: NullTranslations = _ENGLISH) -> str | None:
-        """What is wrong with ``day`` in plain words, in ``tr``'s language (None when it is
-        inside the window)."""
+    def problem(self, day: date, today: date) -> Msg | None:
+        """What is wrong with ``day`` in plain words (None when it is inside the window)."""
         refused = self.refusal(day, "", today)
         if refused is None:
             return None
         if refused.years is not None:
-            return _too_far(tr, refused.years) % {**refused.values, "years": refused.years}
-        return tr.gettext(TOO_LONG_AGO) % refused.values
+            return _too_far(refused.years, day=day.isoformat(),
+                            latest=self.latest(today).isoformat())
+        return Msg(TOO_LONG_AGO, day=day.isoformat(), earliest=self.earliest.isoformat())
 
     def refusal(self, day: date, field: str, today: date) -> DateWindowError | None:
         """The refusal of ``day`` naming ``field`` (a label marked ``N_`` is said in the
@@ -126,8 +112,7 @@ class DateWindow:
                 N_("%(field)s: %(problem)s."),
                 field,
                 years=self.years_ahead,
-                problem=_too_far(_ENGLISH, self.years_ahead)
-                % {**values, "years": self.years_ahead},
+                problem=_too_far(self.years_ahead, **values),
                 **values,
             )
         return None
@@ -209,15 +194,17 @@ def read_uk_date(text: str, column: str) -> date:
         if 20000 <= serial <= 80000:  # 1954 to 2119: a start date, not a stray number
             return _EXCEL_EPOCH + timedelta(days=serial)
     if _SHORT_YEAR.match(text):
-        raise ValueError(
-            f"{column} has a two-digit year (got {text!r}); write the whole year, e.g. 01/09/2026"
-        )
+        raise DateCellError(N_("%(column)s has a two-digit year (got %(got)s); write the whole "
+                               "year, e.g. 01/09/2026"), column=column, got=repr(text))
     for fmt in _FORMATS:
         try:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise ValueError(
-        f"{column} must be a date like 2026-09-01 or 01/09/2026 (got {text!r}); dates are read "
-        "day first, as in the UK"
-    )
+    raise DateCellError(N_("%(column)s must be a date like 2026-09-01 or 01/09/2026 (got "
+                           "%(got)s); dates are read day first, as in the UK"),
+                        column=column, got=repr(text))
+
+
+class DateCellError(SaidError, ValueError):
+    """A file's date cell that is not a date (``read_uk_date``), naming its column."""

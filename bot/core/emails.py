@@ -16,13 +16,14 @@ import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 
-from bot.core.i18n import N_
+from bot.core.i18n import N_, Msg
 
 __all__ = [
     "MAX_EMAIL_LENGTH",
     "REASONS",
     "checked_email",
     "email_problem",
+    "email_reason",
     "has_mailbox",
     "is_email",
     "no_email_key",
@@ -37,7 +38,7 @@ _NOT_KEY = re.compile(r"[^a-z0-9]+")
 _TOO_LONG = N_("An email address must be %(most)s characters or fewer.")
 # why an address is not one: ours and email-validator's (2.x) sentences, each as the library
 # writes it (a reason not listed is shown as the library wrote it); said in the reader's
-# language where ``email_problem``'s sentence is shown (``bot.core.config.said``)
+# language where ``email_problem``'s sentence is shown (``email_reason``)
 REASONS = (
     _TOO_LONG,
     N_("An email address must have an @-sign."),
@@ -81,7 +82,8 @@ def has_mailbox(address: str) -> bool:
 # addresses are asked about again and again
 @functools.lru_cache(maxsize=65_536)
 def email_problem(address: str) -> str | None:
-    """Why ``address`` is not an email address (email-validator's sentence), or None."""
+    """Why ``address`` is not an email address (email-validator's sentence, in English), or
+    None; ``email_reason`` says it where shown."""
     if len(address) > MAX_EMAIL_LENGTH:
         return _TOO_LONG % {"most": MAX_EMAIL_LENGTH}
     try:
@@ -89,6 +91,18 @@ def email_problem(address: str) -> str | None:
     except EmailNotValidError as exc:
         return str(exc)
     return None
+
+
+def email_reason(problem: str) -> Msg:
+    """email-validator's sentence (``email_problem``) as a catalogue sentence and its values
+    (``REASONS``), said where shown; one it does not list as the library wrote it."""
+    for reason in REASONS:
+        head, cut, _tail = reason.partition("%(")
+        if cut and problem.startswith(head) and problem.endswith("."):
+            name = "most" if reason is _TOO_LONG else "chars"
+            return Msg(reason, **{name: problem[len(head):].split(" ", 1)[0] if name == "most"
+                                  else problem[len(head):-1]})
+    return Msg(problem)
 
 
 def is_email(address: str, *, remember: bool = True) -> bool:

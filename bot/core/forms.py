@@ -4,16 +4,20 @@ carrying field errors, and the letters a typed reference is made of."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date
-from gettext import NullTranslations
 from typing import Any
+
+from bot.core.i18n import Lazy, Msg, shown
+
+Text = str | Lazy  # words for a person: said where shown (a ``Msg``), or a name as it is
 
 __all__ = [
     "MULTILINE_ALLOWED",
     "REFERENCE_ALPHABET",
     "FormErrors",
     "SaidError",
+    "Text",
     "clean_field",
     "control_character",
     "find_control_character",
@@ -83,27 +87,28 @@ def parse_iso_date(raw: str | None) -> date | None:
 
 
 class SaidError(Exception):
-    """A refusal a page shows: ``str()`` says it in English, ``said(tr)`` in the page's
-    language (the sentence is the catalogue's; names are filled in after translating).
+    """A refusal a person reads: a catalogue sentence and its values (``msg``, a ``Msg`` said
+    where it is shown, in the reader's language); ``str()`` is its English (logs, ``--json``).
 
     Example::
 
         raise SaidError(N_("%(name)s has left the school."), name=person.display_name)
     """
 
-    def __init__(self, message: str, **values: str) -> None:
-        super().__init__(message % values if values else message)
-        self.message, self.values = message, values
+    def __init__(self, message: str | Lazy, **values: object) -> None:
+        self.message, self.values = str(getattr(message, "message", message)), values
+        self._said = message if isinstance(message, Lazy) else None
+        super().__init__(self.msg.said("en"))
 
-    def said(self, tr: NullTranslations) -> str:
-        """The sentence in ``tr``'s language, its names filled in."""
-        text = tr.gettext(self.message)
-        return text % self.values if self.values else text
+    @property
+    def msg(self) -> Lazy:
+        """The refusal: its sentence and values, said where it is shown."""
+        return self._said or Msg(self.message, **self.values)
 
 
 class FormErrors(ValueError):
-    """A form has problems: ``errors`` maps each field to one plain message."""
+    """A form has problems: ``errors`` maps each field to one message (said where shown)."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+    def __init__(self, errors: Mapping[str, Text]) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(str(shown(e, "en")) for e in self.errors.values()))

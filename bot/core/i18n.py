@@ -1,29 +1,31 @@
 """A school's language: the message catalogue (gettext through Babel) for ``en``, ``cy`` and
-``cy+en``, and how it is put in a template's hands.
+``cy+en``, the one active language, and a sentence kept with its values until it is shown.
 
 English is the source text: every sentence a person reads is written in English in a template
-(``{% trans %}``, ``_()``) or in Python (``_()``, ``ngettext``, or ``N_`` where the sentence is
-kept in a table and translated where it is used), and ``pybabel extract`` (``[tool.babel]`` in
-pyproject.toml, ``babel.cfg``) writes them to ``bot/locale/messages.pot``. The Welsh catalogue,
+(``{% trans %}``, ``_()``) or in Python (``Msg``, ``nmsg``, ``say``, ``nsay``, or ``N_`` where
+the sentence is kept in a table and said where it is used), and ``pybabel extract`` (``babel.cfg``)
+writes them to ``bot/locale/messages.pot``. The Welsh catalogue,
 ``bot/locale/cy/LC_MESSAGES/messages.po``, is compiled when first asked for (no ``.mo`` in the
 repository to fall out of step); an entry marked ``fuzzy`` (a term not confirmed) stays English.
 
-``cy+en`` (a dual-language school) shows each sentence in Welsh first, then `` / `` and the
-English: the subject line reads "Cymraeg / English", every paragraph, label and button likewise
-(Welsh Language Standards: Welsh first, neither language treated less favourably). A sentence
-the catalogue does not translate is shown once, in English.
+One language is active for a job, a request or a message (``speaking``, as Django's
+``translation.override`` and Flask-Babel's ``force_locale``): business code passes no language.
+What is stored or raised for a person to read is a ``Msg`` (its msgid and values, as Django's
+``ValidationError(message, params)`` and Home Assistant's ``translation_key`` +
+``translation_placeholders``), said where it is shown, its values (a date, a nation's word, the
+head's title) said in the same language as the sentence around them.
 
-A day inside a Welsh sentence is written as the words before it need, once its placeholders
-are filled (``Sentence``, ``weekdays_in_sentence``): babel's "Dydd Gwener 4 Rhagfyr 2026" reads
-"ar ddydd Gwener 4 Rhagfyr 2026" after a preposition that softens it and "erbyn dydd Gwener …"
-elsewhere inside a sentence, so the catalogue writes "ar %(day)s" and never the day's noun.
+``cy+en`` (a dual-language school) says the whole message in Welsh, then the whole of it in
+English, joined once (``each_language``; a sentence on its own: "Cymraeg / English"): each half
+in one language, no value said twice (Welsh Language Standards: Welsh first, neither language
+treated less favourably). A sentence the catalogue does not translate is shown once, in English.
 
 Example::
 
-    tr = translations("cy")
-    tr.gettext("Action needed")          # 'Angen gweithredu'
+    problem = Msg(N_("unknown course '%(course)s'"), course="Prevent")
     with speaking(school.language):
-        html = template.render(...)         # {% trans %} and _() in Welsh
+        html = template.render(...)      # {% trans %} and _() in the school's language
+        line = str(problem)              # the sentence in it too
 """
 
 from __future__ import annotations
@@ -39,9 +41,9 @@ from datetime import date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal, cast, get_args
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar, get_args
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -56,25 +58,41 @@ __all__ = [
     "LOCALE_DIR",
     "N_",
     "Coverage",
+    "Dated",
+    "Day",
+    "Joined",
     "Language",
-    "Sentence",
+    "Lazy",
+    "Msg",
+    "N_plural",
+    "Said",
+    "and_list",
     "both",
+    "capital",
     "coverage",
-    "day_text",
+    "each_language",
+    "from_data",
     "html_lang",
     "install",
     "language_name",
+    "lowered",
+    "nmsg",
+    "nsay",
     "person_language",
-    "say_in",
+    "said_in",
+    "say",
     "shared_language",
-    "short_day",
+    "short_date",
+    "shown",
+    "speak",
     "speaking",
     "spoken",
-    "translations",
-    "weekdays_in_sentence",
+    "text_of",
+    "to_data",
 ]
 
 Language = Literal["en", "cy", "cy+en"]
+T = TypeVar("T")
 LANGUAGES: tuple[str, ...] = get_args(Language)
 LOCALE_DIR = Path(__file__).parents[1] / "locale"
 BETWEEN = " / "  # Welsh, then this, then English (cy+en)
@@ -84,6 +102,12 @@ _NAMES = {"en": "English", "cy": "Cymraeg", "cy+en": "Cymraeg / English"}
 def N_(message: str) -> str:
     """Mark ``message`` for the catalogue where it is kept in a table; translate it where used."""
     return message
+
+
+def N_plural(singular: str, plural: str, /) -> tuple[str, str]:
+    """Mark a sentence and its plural for the catalogue where they are kept in a table
+    (``nmsg(*pair, n)`` says them)."""
+    return singular, plural
 
 
 def language_name(language: str) -> str:
@@ -111,6 +135,337 @@ def html_lang(language: str) -> str:
     return "cy" if language in ("cy", "cy+en") else "en-GB"
 
 
+# ----------------------------------------------------------------------- the active language
+_SPOKEN: ContextVar[str] = ContextVar("language", default="en")
+
+
+@contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Say everything inside this block in ``language`` (a job's, a request's, a message's):
+    ``say``, ``Msg`` and every template's ``{% trans %}`` and ``_()`` read it, as Django's
+    ``translation.override`` and Flask-Babel's ``force_locale`` do."""
+    token = _SPOKEN.set(language if language in LANGUAGES else "en")
+    try:
+        yield
+    finally:
+        _SPOKEN.reset(token)
+
+
+def spoken() -> str:
+    """The active language (``speaking``), ``en`` outside one."""
+    return _SPOKEN.get()
+
+
+def speak(language: str) -> None:
+    """From here on say everything in ``language``, until the ``speaking`` block around this
+    ends (a command that learns its school's language part way through)."""
+    _SPOKEN.set(language if language in LANGUAGES else "en")
+
+
+def said_in(language: str, value: object) -> str:
+    """``value`` said now in ``language``."""
+    with speaking(language):
+        return str(value)
+
+
+def each_language(build: Callable[[], T], join: Callable[[T, T], T] | None = None) -> T:
+    """``build()`` in the active language; in ``cy+en`` the whole of it built in Welsh, then
+    the whole of it in English, joined once (``join``; text: Welsh `` / `` English, a list
+    or tuple item by item): each half in one language, no value said in both."""
+    if _SPOKEN.get() != "cy+en":
+        return build()
+    with speaking("cy"):
+        welsh = build()
+    with speaking("en"):
+        english = build()
+    return (join or _joined)(welsh, english)
+
+
+def _joined(welsh: Any, english: Any) -> Any:
+    """Two builds of one thing joined: text as ``both``; lists and tuples item by item."""
+    if isinstance(welsh, (list, tuple)) and len(welsh) == len(english):
+        return type(welsh)(_joined(w, e) for w, e in zip(welsh, english, strict=True))
+    if isinstance(welsh, str) and isinstance(english, str):
+        return both(welsh, english)
+    return welsh if welsh == english else english
+
+
+# ------------------------------------------------------------------ a sentence and its values
+class Lazy:
+    """A value said in the language of where it is shown (``said``): ``str()`` says it in the
+    active language; ``cy+en`` says it whole in Welsh, then in English."""
+
+    __slots__ = ()
+
+    def said(self, language: str) -> str:
+        """This value in ``language`` (``en`` or ``cy``)."""
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        language = _SPOKEN.get()
+        if language == "cy+en":
+            return both(self.said("cy"), self.said("en"))
+        return self.said(language)
+
+    def __add__(self, other: object) -> Joined:
+        return Joined((self, other))
+
+    def __radd__(self, other: object) -> Joined:
+        return Joined((other, self))
+
+    def __getitem__(self, key: int | slice) -> str:
+        return str(self)[key]
+
+    # as Django's lazy text: compared with text, searched and tested as what it says now
+    def __eq__(self, other: object) -> bool:
+        return str(self) == other if isinstance(other, str) else self is other
+
+    def __hash__(self) -> int:
+        return hash(self.said("en"))
+
+    def __contains__(self, part: str) -> bool:
+        return part in str(self)
+
+    def __getattr__(self, name: str) -> Any:
+        """A text method (``split``, ``startswith``…) of what this says in the active language."""
+        if name.startswith("__") or not hasattr(str, name):
+            raise AttributeError(name)
+        return getattr(str(self), name)
+
+
+def shown(value: object, language: str) -> object:
+    """A value as a sentence in ``language`` shows it: a ``Lazy`` said in it, a date as the
+    school writes it (``Day``), anything else as it is (a name, a number)."""
+    if isinstance(value, Lazy):
+        return value.said(language)
+    if callable(value):  # a value said by a function of the language (another sentence)
+        return Said(value).said(language)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return Day(value).said(language)
+    return value
+
+
+class Msg(Lazy):
+    """A catalogue sentence (its msgid, marked ``N_`` or written in the call) and its values,
+    said when shown in the reader's language, as Django's ``ValidationError(message, params)``
+    and Home Assistant's ``translation_key`` + ``translation_placeholders`` keep them: what is
+    stored or raised for a person to read is one of these, never text rendered in advance.
+    ``plural`` and ``n``: the plural msgid and the count choosing the form (``num`` and
+    ``count`` are ``n`` unless given).
+
+    Example::
+
+        problem = Msg(N_("unknown course '%(course)s'"), course="Prevent")
+        str(problem)  # in the active language
+        problem.said("cy")
+    """
+
+    __slots__ = ("message", "n", "plural", "values")
+
+    def __init__(
+        self, message: str, plural: str | None = None, n: int | None = None, /, **values: object
+    ) -> None:
+        self.message, self.plural, self.n = message, plural, n
+        if plural is not None:  # the count, as the catalogue names it
+            values.setdefault("num", n)
+            values.setdefault("count", n)
+        self.values = values
+
+    def text(self, language: str) -> str:
+        """The catalogue's sentence in ``language`` (``en`` or ``cy``), its placeholders open."""
+        if not self.message:  # gettext("") is the catalogue's header
+            return ""
+        if self.plural is None:
+            return _catalogue(language).gettext(self.message)
+        return _catalogue(language).ngettext(self.message, self.plural, self.n or 0)
+
+    def said(self, language: str) -> str:
+        """The sentence in ``language`` (``en`` or ``cy``), its values said in it too."""
+        text = self.text(language)
+        return text % _filled(text, self.values, language) if self.values else text
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Msg):
+            return self._key() == other._key()
+        return super().__eq__(other)
+
+    __hash__ = Lazy.__hash__  # the same sentence and values say the same English
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.message, self.plural, self.n, tuple(sorted(self.values.items())))
+
+    def __repr__(self) -> str:
+        return f"Msg({self.message!r}, {self.values!r})"
+
+
+class Joined(Lazy):
+    """Values said one after another in the same language (``sep`` between them)."""
+
+    __slots__ = ("parts", "sep")
+
+    def __init__(self, parts: Iterable[object], sep: str = "") -> None:
+        self.parts, self.sep = tuple(parts), sep
+
+    def said(self, language: str) -> str:
+        """Each part said in ``language``, joined."""
+        return self.sep.join(str(shown(part, language)) for part in self.parts)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Joined):
+            return (self.parts, self.sep) == (other.parts, other.sep)
+        return super().__eq__(other)
+
+    __hash__ = Lazy.__hash__
+
+
+class Said(Lazy):
+    """Anything said by a function of the active language (a line built of several sentences,
+    a word chosen by a rule): ``build`` runs in the language it is shown in."""
+
+    __slots__ = ("build",)
+
+    def __init__(self, build: Callable[[], object]) -> None:
+        self.build = build
+
+    def said(self, language: str) -> str:
+        """``build()`` in ``language``."""
+        with speaking(language):
+            return str(self.build())
+
+
+def to_data(value: object) -> object:
+    """A value of a sentence as JSON data, to store it unsaid: a ``Msg`` as its msgid, plural,
+    count and values; a ``Day``/``Dated`` as its date (and patterns); anything else as it is
+    (a name, a number). ``from_data`` reads it back."""
+    if isinstance(value, Msg):
+        data: dict[str, object] = {"msgid": value.message}
+        if value.plural is not None:
+            data.update(plural=value.plural, n=value.n)
+        data["values"] = {key: to_data(item) for key, item in value.values.items()}
+        return data
+    if isinstance(value, Day):
+        return {"day": value.day.isoformat()}
+    if isinstance(value, Dated):
+        return {"dated": value.day.isoformat(), "en": value.english, "cy": value.welsh}
+    if isinstance(value, Joined):
+        return {"joined": [to_data(part) for part in value.parts], "sep": value.sep}
+    if isinstance(value, Capital):
+        return {"capital": to_data(value.value)}
+    if isinstance(value, Lazy):  # said by a function: kept as its English
+        return value.said("en")
+    if isinstance(value, date) and not isinstance(value, datetime):  # said as a Day
+        return {"day": value.isoformat()}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)  # a path, an address: as it reads
+
+
+def from_data(data: object) -> object:
+    """A value ``to_data`` wrote, as it was (a ``Msg`` again, unsaid)."""
+    if not isinstance(data, dict):
+        return data
+    if "msgid" in data:
+        values = {key: from_data(item) for key, item in dict(data.get("values") or {}).items()}
+        return Msg(str(data["msgid"]), data.get("plural"), data.get("n"), **values)
+    if "day" in data:
+        return Day(date.fromisoformat(str(data["day"])))
+    if "dated" in data:
+        when = str(data["dated"])
+        day = datetime.fromisoformat(when) if "T" in when else date.fromisoformat(when)
+        return Dated(day, str(data["en"]), str(data["cy"]))
+    if "capital" in data:
+        return Capital(from_data(data["capital"]))
+    if "joined" in data:
+        return Joined((from_data(part) for part in data["joined"]), str(data.get("sep", "")))
+    return data
+
+
+def text_of(data: object) -> str | Lazy:
+    """What ``to_data`` wrote, as a person reads it (a line kept before, in English, as it is)."""
+    said = from_data(data)
+    return said if isinstance(said, Lazy) else str(said)
+
+
+nmsg = Msg  # a ``Msg`` with a plural form chosen by ``n`` (``num`` is ``n`` unless given)
+
+
+class Capital(Lazy):
+    """A value said with a capital first letter (a word at the start of a label)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def said(self, language: str) -> str:
+        """The value in ``language``, its first letter a capital."""
+        text = str(shown(self.value, language))
+        return text[:1].upper() + text[1:]
+
+
+capital = Capital  # ``value`` said with a capital first letter
+
+
+def lowered(value: object) -> Lazy:
+    """``value`` said in lower case (a label inside a sentence)."""
+    return Said(lambda: str(value).lower())
+
+
+def and_list(items: Iterable[str]) -> Said:
+    """Names joined by the catalogue's "and" ("email and name"; "email a name")."""
+    listed = list(items)
+    return Said(lambda: (" " + say("and") + " ").join(listed))
+
+
+def say(message: str, /, **values: object) -> str:
+    """The catalogue's ``message`` with its ``values``, said now in the active language (both
+    halves, Welsh first, in ``cy+en``: each with its values in its own language)."""
+    return str(Msg(message, **values))
+
+
+def nsay(singular: str, plural: str, n: int, /, **values: object) -> str:
+    """``say`` for a sentence with a plural form chosen by ``n`` (``num`` is ``n`` unless
+    given)."""
+    return str(Msg(singular, plural, n, **values))
+
+
+class Day(Lazy):
+    """A date as the school writes it, in the language it is shown in."""
+
+    __slots__ = ("day",)
+
+    def __init__(self, day: date) -> None:
+        self.day = day
+
+    def said(self, language: str) -> str:
+        """'Friday 4 December 2026'; 'Dydd Gwener 4 Rhagfyr 2026' (``babel.dates``)."""
+        if language == "cy":
+            return format_date(self.day, "EEEE d MMMM y", locale="cy")
+        return f"{self.day:%A} {self.day.day} {self.day:%B %Y}"
+
+
+class Dated(Lazy):
+    """A date written another way: ``english`` a strftime pattern, ``welsh`` babel's.
+
+    Example::
+
+        Dated(day, "%-d %B %Y", "d MMMM y")  # '4 December 2026', '4 Rhagfyr 2026'
+    """
+
+    __slots__ = ("day", "english", "welsh")
+
+    def __init__(self, day: date | datetime, english: str, welsh: str) -> None:
+        self.day, self.english, self.welsh = day, english, welsh
+
+    def said(self, language: str) -> str:
+        """The date in ``language``'s own pattern (``%-d``: the day without a leading zero)."""
+        if language == "cy":
+            if isinstance(self.day, datetime):  # its time too ('HH:mm'), in its own zone
+                return format_datetime(self.day, self.welsh, locale="cy")
+            return format_date(self.day, self.welsh, locale="cy")
+        return format(self.day, self.english.replace("%-d", str(self.day.day)))
+
+
 # Welsh softens "dydd" to "ddydd" after the prepositions am, ar, at, gan, heb, i, o, dan, dros
 # (tros), drwy (trwy), wrth and hyd ("ar ddydd Gwener"; Canolfan Peniarth, Cywirdeb Iaith,
 # gweithgaredd 48: "a soft mutation is required after each of the following"; BBC Bitesize,
@@ -118,56 +473,32 @@ def html_lang(language: str) -> str:
 # Gwener"). Inside a sentence the noun is lower case and the day's name keeps its capital
 # ("Mae dydd Llun yn ddiwrnod o'r wythnos", Wicipedia; "dydd Llun, dydd Iau", Parallel.cymru's
 # Dr Gramadeg); babel writes "Dydd Llun", as a date standing alone (a table's cell) takes.
-_WEEKDAY = r"(?:Llun|Mawrth|Mercher|Iau|Gwener|Sadwrn|Sul)\b"
-_SOFTENS = r"(?i:am|ar|at|gan|heb|i|o|dan|dros|tros|drwy|trwy|wrth|hyd)"
-_TAGS = r"(?:<[^<>]*>)*"  # "ar <strong>Dydd Gwener …</strong>"
-_AFTER_SOFTENING = re.compile(rf"(?<![\w'’])({_SOFTENS}\s+{_TAGS})[Dd]ydd (?={_WEEKDAY})")
-_DAY = re.compile(rf"\bDydd (?={_WEEKDAY})")
-# what a sentence (or a field between " · ") starts after
-_STARTS = re.compile(rf"(?:^|[.!?/·\n]){_TAGS}\s*{_TAGS}$")
+# So the catalogue's Welsh writes the noun before a day itself, in the form its words need
+# ("ar ddydd %(day)s", "erbyn dydd %(day)s"), and the day after the noun is said without its
+# own ("Gwener 4 Rhagfyr 2026"): the grammar is the translator's, never a rewrite of the text.
+_AFTER_NOUN = re.compile(r"\b[Dd]{1,2}ydd (?:<[^<>]*>)*%\((\w+)\)s")
 
 
-def weekdays_in_sentence(text: str) -> str:
-    """A Welsh sentence with its days written as the words before them need: "ar ddydd
-    Gwener" after a softening preposition, "dydd Gwener" elsewhere inside it, "Dydd Gwener"
-    where a sentence starts (and after ``BETWEEN`` or a " · " between fields); text with no
-    Welsh day is returned as it is. ``Sentence`` does this whenever a catalogue sentence's
-    placeholders are filled; a Welsh line built another way (joined, not ``%``-filled) calls
-    it once it is whole."""
-    if "ydd " not in text:
-        return text
-    text = _AFTER_SOFTENING.sub(r"\1ddydd ", text)
-    return _DAY.sub(lambda m: m[0] if _STARTS.search(text, 0, m.start()) else "dydd ", text)
+def _filled(text: str, values: dict[str, object], language: str) -> dict[str, object]:
+    """``values`` as ``text`` (a sentence in ``language``) shows them: each said in it, and a
+    day after the noun the sentence writes for it without its own ("ar ddydd %(day)s")."""
+    after_noun = set(_AFTER_NOUN.findall(text)) if language == "cy" else set()
+    return {
+        key: _without_noun(value) if key in after_noun else shown(value, language)
+        for key, value in values.items()
+    }
 
 
-class Sentence(str):
-    """A sentence of the Welsh catalogue (``cy``, and ``cy+en``'s both): filling its
-    placeholders (``%``) writes a day inside it as Welsh needs (``weekdays_in_sentence``), so
-    every ``gettext(...) % values`` says "ar ddydd Gwener" without its caller knowing."""
-
-    __slots__ = ()
-
-    def __mod__(self, values: object) -> str:
-        """The sentence with ``values`` in its placeholders, its days written as Welsh needs."""
-        return weekdays_in_sentence(str.__mod__(self, values))
-
-
-def _fillable(said: str) -> str:
-    """``said`` as a ``Sentence`` where it has placeholders to fill; else the plain text (a
-    value a library types by its class, as Click's prompt types its default, stays a str)."""
-    return Sentence(said) if "%" in said else said
-
-
-class _WelshCatalogue(Translations):
-    """The compiled Welsh catalogue, each sentence with placeholders a ``Sentence``."""
-
-    def gettext(self, message: str) -> str:
-        """The Welsh of ``message`` (the English where the catalogue has none)."""
-        return _fillable(super().gettext(message))
-
-    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
-        """The Welsh plural form for ``n``."""
-        return _fillable(super().ngettext(msgid1, msgid2, n))
+def _without_noun(value: object) -> object:
+    """A Welsh day written after its noun: 'Gwener 4 Rhagfyr 2026' (a date and time: its day so)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = Day(value)
+    if isinstance(value, Joined) and value.parts:
+        return str(_without_noun(value.parts[0])) + value.sep + value.sep.join(
+            str(shown(part, "cy")) for part in value.parts[1:]
+        )
+    said = str(shown(value, "cy"))
+    return said.removeprefix("Dydd ") if isinstance(value, (Day, Dated)) else said
 
 
 @cache
@@ -178,23 +509,7 @@ def _welsh() -> Translations:
     compiled = BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)
     compiled.seek(0)
-    return _WelshCatalogue(compiled, domain="messages")
-
-
-class _Both(_gettext.NullTranslations):
-    """``cy+en``: each sentence in Welsh, then in English; once in English when untranslated."""
-
-    def __init__(self, welsh: _gettext.NullTranslations) -> None:
-        super().__init__()
-        self._cy = welsh
-
-    def gettext(self, message: str) -> str:
-        """Welsh / English."""
-        return _fillable(both(self._cy.gettext(message), message))
-
-    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
-        """Welsh / English, each in its own plural form for ``n``."""
-        return _fillable(both(self._cy.ngettext(msgid1, msgid2, n), msgid1 if n == 1 else msgid2))
+    return Translations(compiled, domain="messages")
 
 
 def both(welsh: str, english: str) -> str:
@@ -203,81 +518,66 @@ def both(welsh: str, english: str) -> str:
     return english if welsh == english else f"{welsh}{BETWEEN}{english}"
 
 
-@cache
-def translations(language: str) -> _gettext.NullTranslations:
-    """The translations for ``language`` (``en``: the English source itself), cached."""
-    if language == "cy":
-        return _welsh()
-    if language == "cy+en":
-        return _Both(_welsh())
-    return _gettext.NullTranslations()
+def _catalogue(language: str) -> _gettext.NullTranslations:
+    """The catalogue ``language`` (``en`` or ``cy``) is said from: the English source itself,
+    or the Welsh."""
+    return _welsh() if language == "cy" else _ENGLISH
 
 
-_SPOKEN: ContextVar[str] = ContextVar("language", default="en")
-
-
-@contextmanager
-def speaking(language: str) -> Iterator[_gettext.NullTranslations]:
-    """Render in ``language`` inside this block: every template's ``{% trans %}`` and ``_()``
-    (macros and included templates too) reads its sentences from that catalogue."""
-    token = _SPOKEN.set(language if language in LANGUAGES else "en")
-    try:
-        yield translations(_SPOKEN.get())
-    finally:
-        _SPOKEN.reset(token)
-
-
-def spoken() -> str:
-    """The language of the render under way (``speaking``), ``en`` outside one."""
-    return _SPOKEN.get()
-
-
-def _gettext_now(message: str) -> str:
-    return translations(_SPOKEN.get()).gettext(message)
-
-
-def _ngettext_now(singular: str, plural: str, n: int) -> str:
-    return translations(_SPOKEN.get()).ngettext(singular, plural, n)
+_ENGLISH = _gettext.NullTranslations()
 
 
 def install(env: Environment) -> None:
-    """Give ``env`` the i18n extension, its gettext reading the language of the render under
-    way (``speaking``), and ``html_lang()``/``language()`` for the page's ``<html lang>``."""
+    """Give ``env`` the i18n extension, its ``gettext``/``ngettext``/``_()`` (and ``{% trans
+    %}``) saying each sentence in the active language with its values said in it too (a
+    date, a ``Msg``): in ``cy+en`` the sentence in Welsh with Welsh values, then in English
+    with English ones. ``html_lang()``/``language()`` give the page's ``<html lang>``."""
+    from jinja2 import pass_context  # lazy: `--help` loads no template engine (test_demo)
+
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext=_gettext_now, ngettext=_ngettext_now, newstyle=True
+        gettext=lambda m: m, ngettext=lambda s, p, n: s if n == 1 else p, newstyle=True
     )
-    # the i18n extension fills a sentence's placeholders as Markup (HTML-escaped), not through
-    # ``Sentence``: its days are written as Welsh needs once it is filled, here
-    for name in ("gettext", "ngettext"):
-        env.globals[name] = _days_written(cast("Callable[..., str]", env.globals[name]))
-    env.globals["html_lang"] = lambda: html_lang(_SPOKEN.get())
-    env.globals["language"] = spoken
-    env.filters["day_text"] = lambda day: day_text(day, _SPOKEN.get())
-    # a sentence held in a variable that may carry a person's own text (an error's detail can
-    # name their file): translated, never %-formatted as ``_()`` would (a "%" in it is theirs)
-    env.filters["translated"] = _gettext_now
-    env.filters["short_day"] = lambda day: short_day(day, _SPOKEN.get())
-
-
-def _days_written(filled: Callable[..., str]) -> Callable[..., str]:
-    """The extension's ``gettext``/``ngettext`` (placeholders filled), its Welsh days then
-    written as the words before them need (``weekdays_in_sentence``); English as it was."""
-    from jinja2 import pass_context  # lazy: `--help` loads no template engine (test_demo)
-    from markupsafe import Markup
 
     @pass_context
-    def said(context: Context, *args: object, **values: object) -> str:
-        text = cast(str, context.call(filled, *args, **values))  # the extension's, a str
-        if _SPOKEN.get() == "en":
-            return text
-        written = weekdays_in_sentence(text)
-        if written is text:
-            return text
-        # escaped already: only a day's "Dydd" was rewritten, no character HTML reads
-        return Markup(written) if isinstance(text, Markup) else written  # noqa: S704
+    def gettext(context: Context, message: str, /, **values: object) -> str:
+        return _in_template(context, Msg(message, **values))
 
-    return said
+    @pass_context
+    def ngettext(context: Context, one: str, many: str, n: int, /, **values: object) -> str:
+        return _in_template(context, Msg(one, many, n, **values))
+
+    env.globals.update(gettext=gettext, ngettext=ngettext, _=gettext)
+    env.globals["html_lang"] = lambda: html_lang(_SPOKEN.get())
+    env.globals["language"] = spoken
+    env.filters["day_text"] = Day  # said in the language of where it is shown
+    # a sentence held in a variable that may carry a person's own text (an error's detail can
+    # name their file): translated, never %-formatted as ``_()`` would (a "%" in it is theirs)
+    env.filters["translated"] = lambda text: str(text if isinstance(text, Lazy) else Msg(text))
+    env.filters["short_day"] = short_date
+    # a day and its time: 'Wednesday 16 September 2026, 10:00'; 'Dydd Mercher 16 Medi 2026, 10:00'
+    env.filters["day_time"] = lambda moment: Dated(moment, *_DAY_TIME)
+
+
+def _in_template(context: Context, sentence: Msg) -> str:
+    """A template's sentence in the active language, filled as Jinja's newstyle gettext fills
+    it (always ``%``-formatted; escaped where the template autoescapes), each value said in
+    the sentence's own language; ``cy+en``: the Welsh sentence, then the English."""
+    from markupsafe import Markup
+
+    def half(language: str) -> str:
+        text = sentence.text(language)
+        filled = _filled(text, sentence.values, language)
+        if context.eval_ctx.autoescape:
+            return Markup(text) % filled  # noqa: S704 - the catalogue's own sentence
+        return text % filled
+
+    language = _SPOKEN.get()
+    if language != "cy+en":
+        return half(language)
+    welsh, english = half("cy"), half("en")
+    # both halves escaped already (or plain text): joined as they are
+    return english if welsh == english else type(english)(f"{welsh}{BETWEEN}{english}")
 
 
 @dataclass(frozen=True)
@@ -345,34 +645,10 @@ def extract_pack_words(
             yield 0, None, value, [f"nation pack word: {key}"]
 
 
-def day_text(day: date | datetime, language: str) -> str:
-    """A date as the school writes it: 'Friday 4 December 2026'; 'Dydd Gwener 4 Rhagfyr 2026'
-    (``babel.dates``); both in ``cy+en``."""
-    english = f"{day:%A} {day.day} {day:%B %Y}"
-    if language not in ("cy", "cy+en"):
-        return english
-    welsh = format_date(day, "EEEE d MMMM y", locale="cy")
-    return welsh if language == "cy" else both(welsh, english)
+_SHORT = ("%d %b %Y", "dd MMM y")  # a date in a table: '16 Sep 2026', '16 Medi 2026'
+_DAY_TIME = ("%A %d %B %Y, %H:%M", "EEEE d MMMM y, HH:mm")
 
 
-def short_day(day: date | datetime | None, language: str) -> str:
-    """A date in a table: '16 Sep 2026'; '16 Medi 2026' (``babel.dates``); both in ``cy+en``;
-    '—' for none."""
-    if day is None:
-        return "—"
-    english = f"{day:%d %b %Y}"
-    if language not in ("cy", "cy+en"):
-        return english
-    welsh = format_date(day, "dd MMM y", locale="cy")
-    return welsh if language == "cy" else both(welsh, english)
-
-
-def say_in(language: str, say: Callable[[Any], str], **values: object) -> str:
-    """``say``'s sentence (a ``gettext``/``ngettext`` of the catalogue, given the translations)
-    in ``language`` with its named values; a value that is a function of the language (a date)
-    is said in each language's own way; ``cy+en``: the Welsh sentence, then the English."""
-    if language == "cy+en":
-        return both(say_in("cy", say, **values), say_in("en", say, **values))
-    filled = {key: value(language) if callable(value) else value for key, value in values.items()}
-    text = say(translations(language))
-    return text % filled if values else text
+def short_date(day: date | datetime | None) -> Lazy | str:
+    """A date in a table: '16 Sep 2026'; '16 Medi 2026' (said where shown); '—' for none."""
+    return "—" if day is None else Dated(day, *_SHORT)

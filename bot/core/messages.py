@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import astuple, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -11,12 +12,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, sel
 
 from bot.core import i18n
 from bot.core.config import SchoolConfig
+from bot.core.forms import Text
 from bot.core.outbox import EmailDraft
 from bot.core.ports import Attachment
 from bot.core.rendered import Rendered
 from bot.core.words import human_date
 
-__all__ = ["human_date", "lines_in", "notice", "render", "render_shared"]
+__all__ = ["Text", "bilingual", "human_date", "joined", "notice", "render", "render_shared"]
+
 
 TEMPLATES = Path(__file__).parent / "templates" / "email"
 
@@ -41,42 +44,68 @@ def _template(name: str) -> Template:
     return _env(name.endswith(".html.j2")).get_template(name)
 
 
-def lines_in(language: str, say: Callable[[str], list[str]]) -> list[str]:
-    """The lines ``say`` writes in ``language`` (``en`` or ``cy``); in ``cy+en`` each line
-    whole in Welsh, then `` / `` and its English (a date or a value inside said in each)."""
-    if language != "cy+en":
-        return say(language)
-    return [i18n.both(welsh, english) for welsh, english in zip(say("cy"), say("en"), strict=True)]
+def render(name: str, context: dict[str, Any]) -> tuple[str, str]:
+    """Render ``name``'s text and HTML templates with ``context`` in the active language
+    (``speaking``); ``cy+en``: the whole email in Welsh, then the whole of it in English,
+    joined once (``joined``): a ``Msg`` or a date in ``context`` is said in each half's own."""
+    if i18n.spoken() != "cy+en":
+        return _template(f"{name}.txt.j2").render(**context), _template(
+            f"{name}.html.j2"
+        ).render(**context)
+    with i18n.speaking("cy"):
+        welsh = render(name, context)
+    with i18n.speaking("en"):
+        english = render(name, context)
+    return joined(welsh, english)
 
 
-def render(name: str, context: dict[str, Any], language: str = "en") -> tuple[str, str]:
-    """Render ``name``'s text and HTML templates with ``context``, in ``language``."""
-    with i18n.speaking(language):
-        text = _template(f"{name}.txt.j2").render(**context)
-        html = _template(f"{name}.html.j2").render(**context)
-    return text, html
+def joined(welsh: tuple[str, str], english: tuple[str, str]) -> tuple[str, str]:
+    """An email's two halves, each whole in one language, joined once: the text's bodies one
+    after the other, then its signature (after "-- ") in each; the HTML's English half inside
+    ``<div lang="en">`` after the Welsh (WCAG 2.1 SC 3.1.2), in the Welsh document."""
+    body, cut, signature = welsh[0].rpartition("\n-- \n")
+    english_body, english_cut, english_signature = english[0].rpartition("\n-- \n")
+    if cut and english_cut:
+        text = f"{body}\n\n{english_body}\n-- \n{signature}{english_signature}"
+    else:
+        text = f"{welsh[0]}\n{english[0]}"
+    html = english[1]
+    inner = html[html.index(">", html.index("<body")) + 1 : html.rindex("</body>")]
+    at = welsh[1].rindex("</body>")
+    return text, f'{welsh[1][:at]}<div lang="en">{inner}</div>\n{welsh[1][at:]}'
 
 
-def render_shared(name: str, context: dict[str, Any], language: str = "en") -> Rendered:
+def bilingual(welsh: EmailDraft, english: EmailDraft) -> EmailDraft:
+    """One email built whole in Welsh and whole in English (``each_language``), joined once:
+    the subject "Welsh / English", the bodies as ``joined`` says."""
+    subject = i18n.both(welsh.subject, english.subject)
+    if welsh.shared is not None and english.shared is not None:
+        shared = Rendered(*joined(astuple(welsh.shared), astuple(english.shared)))
+        return replace(welsh, subject=subject, shared=shared)
+    text, html = joined(welsh.parts(), english.parts())
+    return replace(welsh, subject=subject, text=text, html=html, shared=None, slots={})
+
+
+def render_shared(name: str, context: dict[str, Any]) -> Rendered:
     """Render ``name`` once for many recipients; ``context`` carries ``slot`` markers.
 
     Only values shown as they are (``{{ value }}``, no filter or test on them) may be slots:
     what ``fill`` puts back must be what rendering the value would have produced.
     """
-    return Rendered(*render(name, context, language))
+    return Rendered(*render(name, context))
 
 
 def notice(
     *,
     school: SchoolConfig | str,
     to: Sequence[str],
-    subject: str,
-    paragraphs: Sequence[str],
-    greeting: str | None = None,
-    facts: Sequence[tuple[str, str]] = (),
+    subject: Text,
+    paragraphs: Sequence[Text],
+    greeting: Text | None = None,
+    facts: Sequence[tuple[Text, Text]] = (),
     button_url: str | None = None,
-    button_text: str = "Open",
-    small: str | None = None,
+    button_text: Text = "Open",
+    small: Text | None = None,
     cc: Sequence[str] = (),
     attachments: Sequence[Attachment] = (),
     reply_to: str | None = None,
@@ -86,36 +115,37 @@ def notice(
 
     ``reply_to`` (the school office, ``SchoolConfig.reply_address()``) becomes the Reply-To
     header, and only then does the footer invite a reply. ``school`` is the school (its sending
-    name, its office as ``reply_to`` and its language for the email's own words: the caller
-    gives the subject and paragraphs in it) or the sending name alone; ``language`` says the
-    email's own words in another (a school whose settings have never been accepted).
+    name, its office as ``reply_to``, and its language: the email is said in it) or the
+    sending name alone (said in the active language: a school whose settings have never been
+    accepted); ``language``: the reader's own choice, where the school gives one (``cy+en``).
+    The words are catalogue sentences with their values (``Msg``), said here.
     """
-    said = "en"
     if isinstance(school, str):
-        school_name = school
+        school_name, said_in = school, i18n.spoken()
     else:
         school_name, reply_to = school.mail_from_name or school.name, school.reply_address()
-        said = school.language
-    language = language or said
-    text, html = render(
-        "notice",
-        {
-            "school_name": school_name,
-            "subject": subject,
-            "greeting": greeting,
-            "paragraphs": list(paragraphs),
-            "facts": list(facts),
-            "button_url": button_url,
-            "button_text": button_text,
-            "small": small,
-            "reply_to": reply_to,
-        },
-        language,
-    )
+        said_in = school.language
+    language = language or said_in
+    with i18n.speaking(language):
+        text, html = render(
+            "notice",
+            {
+                "school_name": school_name,
+                "subject": subject,
+                "greeting": greeting,
+                "paragraphs": list(paragraphs),
+                "facts": list(facts),
+                "button_url": button_url,
+                "button_text": button_text,
+                "small": small,
+                "reply_to": reply_to,
+            },
+        )
+        said_subject = str(subject)
     return EmailDraft(
         to=tuple(to),
         cc=tuple(cc),
-        subject=subject,
+        subject=said_subject,
         text=text,
         html=html,
         attachments=tuple(attachments),

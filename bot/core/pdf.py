@@ -37,7 +37,8 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from bot.core.clock import LONDON
-from bot.core.i18n import html_lang, translations
+from bot.core.i18n import N_, Msg, html_lang
+from bot.core.i18n import said_in as said_now
 
 __all__ = ["A4Report"]
 
@@ -231,13 +232,13 @@ class _Canvas(Canvas):  # type: ignore[misc]
         for number, page in enumerate(self.pages, start=1):
             self.__dict__.update(page)
             language = self.marks[0][1] if self.marks else self.report.document_language
-            said = translations(language).gettext("Page %(page)s of %(pages)s")
+            said = said_now(language, Msg(N_("Page %(page)s of %(pages)s"), page=number,
+                                         pages=len(self.pages)))
             self.saveState()
             self.artifact("Pagination")
             self.setFont(REGULAR, 8)
             self.setFillColor(colors.dimgrey)
-            self.drawCentredString(A4[0] / 2, 9 * mm, said % {"page": number,
-                                                              "pages": len(self.pages)})
+            self.drawCentredString(A4[0] / 2, 9 * mm, said)
             self.end()
             self.restoreState()
             Canvas.showPage(self)

@@ -10,7 +10,6 @@ Example: a minimal mailer (``Mailer`` declares the optional capabilities with de
 
     class PrintMailer(Mailer):
         name = "print"
-
         def send(self, message: OutgoingEmail) -> SendResult:
             print(message.subject)
             return SendResult(provider_id=None)
@@ -24,6 +23,7 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from bot.core.forms import SaidError, Text
 from bot.core.limits import Limit, MailPacing, Paced, Pacer, UrgentReserve
 
 __all__ = [
@@ -70,8 +70,8 @@ __all__ = [
 # --------------------------------------------------------------------------- errors
 
 
-class ConnectorError(Exception):
-    """Base of every error a connector raises; ``str()`` is safe to log (no secrets, no content)."""
+class ConnectorError(SaidError):
+    """Base of every connector's error: ``str()`` safe to log, ``msg`` said where shown."""
 
 
 class RetryableError(ConnectorError):
@@ -185,10 +185,9 @@ class DirectoryChanges:
     complete: bool
     removed: Sequence[str] = ()
     cursor: str | None = None
-    rejected: Sequence[str] = ()
+    rejected: Sequence[Text] = ()  # said where shown
     rejected_records: Sequence[RejectedRecord] = ()
-    # accounts the source holds that are not people for the bot, by what they are, counted
-    # over the whole directory ({"guest": 3, "unlicensed account": 2}); None: not counted
+    # accounts that are not people for the bot, by kind, over the whole directory: None uncounted
     left_out: Mapping[str, int] | None = None
     # accounts left out because mail cannot reach them (no mailbox), named "Name (sign-in)"
     no_mailbox: Sequence[str] = ()

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.core.audit.batches import canon
 from bot.core.audit.chain import keyed_digest
 from bot.core.clock import to_local
-from bot.core.i18n import both, day_text, translations
+from bot.core.i18n import N_, Msg
 from bot.core.keys import Keyring, key_id
 from bot.core.models import SchedulerBeat
 
@@ -53,27 +53,27 @@ class SchedulerStopped:
         return f"scheduler not running: no run for {self.seconds} s"
 
     @property
-    def said(self) -> str:
-        """The same for the head and the administrators, in plain words."""
-        return self.said_in("en")
-
-    def said_in(self, language: str) -> str:
-        """``said`` in ``language`` (both, Welsh first, in ``cy+en``)."""
-        if language == "cy+en":  # each whole, so the date inside is said once in each
-            return both(self.said_in("cy"), self.said_in("en"))
-        _ = translations(language).gettext
+    def said(self) -> Msg:
+        """The same for the head and the administrators, in plain words (said where shown)."""
         if self.since is None:
-            return _(
-                "The bot's regular jobs are not running: reminders, digests and the emails "
-                "waiting in its queue are not being sent. Please tell whoever runs the bot for "
-                "the school (your IT provider): restarting it starts them again."
+            return Msg(
+                N_(
+                    "The bot's regular jobs are not running: reminders, digests and the emails "
+                    "waiting in its queue are not being sent. Please tell whoever runs the bot "
+                    "for the school (your IT provider): restarting it starts them again."
+                )
             )
         local = to_local(self.since)
-        return _(
-            "The bot's regular jobs have not run since %(day)s at %(time)s: reminders, digests "
-            "and the emails waiting in its queue are not being sent. Please tell whoever runs "
-            "the bot for the school (your IT provider): restarting it starts them again."
-        ) % {"day": day_text(local.date(), language), "time": f"{local:%H:%M}"}
+        return Msg(
+            N_(
+                "The bot's regular jobs have not run since %(day)s at %(time)s: reminders, "
+                "digests and the emails waiting in its queue are not being sent. Please tell "
+                "whoever runs the bot for the school (your IT provider): restarting it starts "
+                "them again."
+            ),
+            day=local.date(),
+            time=f"{local:%H:%M}",
+        )
 
 
 @dataclass

@@ -30,7 +30,6 @@ import xml.parsers.expat
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from gettext import NullTranslations
 from pathlib import Path, PurePath
 from typing import TypeVar
 
@@ -47,7 +46,7 @@ from bot.core.filekinds import (
     type_problem,
 )
 from bot.core.forms import SaidError
-from bot.core.i18n import N_, both, translations
+from bot.core.i18n import N_, Joined, Lazy, Msg
 from bot.core.pdf_reading import (
     MAX_PDF_DECODED,
     MAX_PDF_IMAGE_PIXELS,
@@ -94,27 +93,22 @@ MAX_PIXELS = 40_000_000
 
 
 class AttachmentError(SaidError, ValueError):
-    """An attachment was refused; ``str()`` names the file and says why, ``said(tr)`` the
-    same in the page's language where the sentence is the catalogue's, with ``then`` (what to
-    do, a catalogue sentence too) after it. It crosses from the child checking a file
+    """An attachment was refused: the sentence naming the file and saying why, with ``then``
+    (what to do, a catalogue sentence too) after it. It crosses from the child checking a file
     (``bot.core.contained``) as its sentence and values: the parent says it."""
 
     said_as: tuple[str, ...] = ()  # values that are catalogue sentences too ("a JPEG photo")
 
     def __init__(self, message: str, *, then: str | None = None, **values: str) -> None:
-        super().__init__(message, **values)
         self.then = then
-        if then:
-            self.args = (f"{self.args[0]} {then}",)
+        super().__init__(message, **values)
 
-    def said(self, tr: NullTranslations) -> str:
-        """The sentence, then what to do, in ``tr``'s language (cy+en: Welsh, then English)."""
-        if tr is translations("cy+en"):
-            return both(self.said(translations("cy")), str(self))
-        values = {k: tr.gettext(v) if k in self.said_as else v for k, v in self.values.items()}
-        text = tr.gettext(self.message)
-        said = text % values if values else text
-        return f"{said} {tr.gettext(self.then)}" if self.then else said
+    @property
+    def msg(self) -> Lazy:
+        """The sentence, then what to do, each said where shown."""
+        values = {k: Msg(str(v)) if k in self.said_as else v for k, v in self.values.items()}
+        said = Msg(self.message, **values)
+        return Joined((said, Msg(self.then)), " ") if self.then else said
 
 
 # what to do with a file refused (``then``): a policy document, an attachment, any file

@@ -8,11 +8,8 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
-from gettext import NullTranslations
 from typing import TYPE_CHECKING
 
-from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,8 +17,8 @@ if TYPE_CHECKING:
     from bot.core.outbox.delivery import Trouble
 
 from bot.core.clock import local_today, to_local
-from bot.core.i18n import N_, both, translations
-from bot.core.messages import lines_in
+from bot.core.forms import Text
+from bot.core.i18n import N_, Dated, Lazy, Msg, nmsg, shown
 from bot.core.models import OutboxMessage
 from bot.core.outbox.pause import (
     CHANNEL_WORDS,
@@ -45,49 +42,52 @@ __all__ = [
     "why_waiting",
 ]
 
-_ENGLISH = NullTranslations()
+class _Moment(Lazy):
+    """A moment in the school's zone: its day in the language's own pattern, then its time."""
+
+    __slots__ = ("english", "local", "welsh")
+
+    def __init__(
+        self, moment: datetime, english: str = "%a %d %b", welsh: str = "EEE dd MMM"
+    ) -> None:
+        self.local, self.english, self.welsh = to_local(moment), english, welsh
+
+    def said(self, language: str) -> str:
+        """'Mon 23 Nov 09:30', 'Llun 23 Tach 09:30'."""
+        return f"{Dated(self.local.date(), self.english, self.welsh).said(language)} " \
+            f"{self.local:%H:%M}"
 
 
-def moment_words(moment: datetime, language: str, english: str = "%a %d %b",
-                 welsh: str = "EEE dd MMM") -> str:
-    """A moment in the school's zone: its day (``english``: a strftime pattern; ``welsh``:
-    babel's, in ``cy``) and its time: 'Mon 23 Nov 09:30', 'Llun 23 Tach 09:30'."""
-    local = to_local(moment)
-    day = format_date(local.date(), welsh, locale="cy") if language == "cy" else format(
-        local, english)
-    return f"{day} {local:%H:%M}"
+# a moment in the school's zone: its day (``english``: a strftime pattern; ``welsh``: babel's)
+# and its time: 'Mon 23 Nov 09:30', 'Llun 23 Tach 09:30'
+moment_words = _Moment
 
 
-def when_words(moment: datetime, now: datetime, language: str = "en") -> str:
+def when_words(moment: datetime, now: datetime) -> Msg:
     """``today at 08:00``, ``tomorrow at 08:00`` or ``Mon 23 Nov at 08:00`` (school's zone);
-    in ``cy`` 'heddiw am 08:00', 'Llun 23 Tach am 08:00' (``babel.dates``); ``cy+en`` both."""
-    if language == "cy+en":
-        return both(when_words(moment, now, "cy"), when_words(moment, now, "en"))
-    tr, local = translations(language), to_local(moment)
+    in Welsh 'heddiw am 08:00', 'Llun 23 Tach am 08:00' (``babel.dates``)."""
+    local = to_local(moment)
     days = (local.date() - local_today(now)).days
-    values = {"time": f"{local:%H:%M}", "day": (
-        format_date(local.date(), "EEE d MMM", locale="cy") if language == "cy"
-        else f"{local:%a} {local.day} {local:%b}")}
+    time = f"{local:%H:%M}"
     if days == 0:
-        return tr.gettext("today at %(time)s") % values
+        return Msg(N_("today at %(time)s"), time=time)
     if days == 1:
-        return tr.gettext("tomorrow at %(time)s") % values
-    return tr.gettext("%(day)s at %(time)s") % values
+        return Msg(N_("tomorrow at %(time)s"), time=time)
+    return Msg(N_("%(day)s at %(time)s"), time=time,
+               day=Dated(local.date(), "%a %-d %b", "EEE d MMM"))
 
 
-def channel_words(state: ChannelState, language: str) -> str:
-    """What a paused channel sends, in ``language`` (``en`` or ``cy``): 'Email', 'E-bost o
-    office@school.example'."""
-    tr = translations(language)
+def channel_words(state: ChannelState) -> Msg:
+    """What a paused channel sends: 'Email', 'E-bost o office@school.example'."""
     if state.channel in CHANNEL_WORDS:
-        return tr.gettext(CHANNEL_WORDS[state.channel])
-    return tr.gettext("Email from %(address)s") % {"address": state.channel}
+        return Msg(CHANNEL_WORDS[state.channel])
+    return Msg(N_("Email from %(address)s"), address=state.channel)
 
 
-def pause_reason(state: ChannelState, language: str) -> str:
-    """Why a channel is paused, in ``language`` (``en`` or ``cy``): the bot's own reason from
-    the catalogue, a platform's as it gave it."""
-    return translations(language).gettext(state.reason) if state.reason else str(state.reason)
+def pause_reason(state: ChannelState) -> Text:
+    """Why a channel is paused: the bot's own reason from the catalogue, a platform's as it
+    gave it."""
+    return Msg(state.reason) if state.reason else str(state.reason)
 
 
 _SLOWED = N_("because %(what)s sending is paused after the platform asked the bot to slow down")
@@ -113,21 +113,22 @@ class Why:
     lane: str = ""
     tried: int = 0
 
-    def said(self, tr: NullTranslations) -> str:
-        """The phrase in the language of ``tr``."""
+    def words(self) -> Text:
+        """The phrase, said where shown."""
         if self.phrase == _RETRIED:  # English: "times" whatever the count, as it always was
-            return tr.ngettext(
+            return nmsg(
                 "to be tried again (tried %(num)d times; the platform said not yet)",
                 "to be tried again (tried %(num)d times; the platform said not yet)",
                 self.tried,
-            ) % {"num": self.tried}
+            )
+        if not self.phrase:
+            return ""
         what = _CHANNEL_LOWER.get(self.lane)
-        values = {"lane": self.lane, "what": tr.gettext(what) if what else
-                  ChannelState(self.lane, None, 0, None).what.lower()}
-        return tr.gettext(self.phrase) % values if self.phrase else ""
+        return Msg(self.phrase, lane=self.lane, what=Msg(what) if what else
+                   ChannelState(self.lane, None, 0, None).what.lower())
 
     def __str__(self) -> str:
-        return self.said(_ENGLISH)
+        return str(shown(self.words(), "en"))
 
 
 @dataclass(frozen=True)
@@ -138,41 +139,31 @@ class Waiting:
     count: int
     goes: datetime | None
 
-    def sentence(self, now: datetime, language: str = "en") -> str:
-        """E.g. ``12 wait for the school's sending window: they go tomorrow at 08:00.``, in
-        ``language`` (``cy+en``: the Welsh sentence, then the English)."""
-        if language == "cy+en":
-            return both(self.sentence(now, "cy"), self.sentence(now, "en"))
-        tr, n = translations(language), self.count
+    def sentence(self, now: datetime) -> Msg:
+        """E.g. ``12 wait for the school's sending window: they go tomorrow at 08:00.``"""
+        n = self.count
         if self.goes is None or self.goes <= now:
-            return tr.ngettext(
+            return nmsg(
                 "%(num)d is due: it goes at the next delivery run (every few minutes while "
                 "`compliance-bot run` is running, or run `compliance-bot sweep`).",
                 "%(num)d are due: they go at the next delivery run (every few minutes while "
                 "`compliance-bot run` is running, or run `compliance-bot sweep`).", n,
-            ) % {"num": n}
-        return tr.ngettext("%(num)d waits %(reason)s: it goes %(when)s.",
-                           "%(num)d wait %(reason)s: they go %(when)s.", n) % {
-            "num": n, "reason": self.reason.said(tr),
-            "when": when_words(self.goes, now, language)}
+            )
+        return nmsg("%(num)d waits %(reason)s: it goes %(when)s.",
+                    "%(num)d wait %(reason)s: they go %(when)s.", n,
+                    reason=self.reason.words(), when=when_words(self.goes, now))
 
 
-def row_sentence(
-    reason: Why, goes: datetime | None, now: datetime, last_error: str | None, language: str
-) -> str:
+def row_sentence(reason: Why, goes: datetime | None, now: datetime, last_error: str | None) -> Lazy:
     """One pending message, after its number in ``outbox``: 'waits for the school's sending
-    window: it goes today at 08:00 (last answer: 429)', in ``language`` (``cy+en``: both)."""
-    if language == "cy+en":
-        return both(row_sentence(reason, goes, now, last_error, "cy"),
-                    row_sentence(reason, goes, now, last_error, "en"))
-    tr = translations(language)
+    window: it goes today at 08:00 (last answer: 429)'."""
     if goes is None:
-        line = tr.gettext("due now: it goes at the next delivery run")
+        line: Lazy = Msg(N_("due now: it goes at the next delivery run"))
     else:
-        line = tr.gettext("waits %(reason)s: it goes %(when)s") % {
-            "reason": reason.said(tr), "when": when_words(goes, now, language)}
+        line = Msg(N_("waits %(reason)s: it goes %(when)s"), reason=reason.words(),
+                   when=when_words(goes, now))
     if last_error:  # the platform's own answer (a code), as it gave it
-        line += tr.gettext(" (last answer: %(error)s)") % {"error": last_error}
+        line = line + Msg(N_(" (last answer: %(error)s)"), error=last_error)
     return line
 
 
@@ -233,23 +224,16 @@ def pending_summary(
     )
 
 
-def trouble_lines(trouble: Trouble, language: str = "en") -> list[str]:
-    """Paused channels and the messages that need a person, with what to do, in ``language``
-    (``cy+en``: each line in Welsh, then English): ``sweep``'s and ``status``'s closing lines."""
-    return lines_in(language, partial(_trouble_lines, trouble))
-
-
-def _trouble_lines(trouble: Trouble, language: str) -> list[str]:
-    """``trouble_lines`` in ``en`` or ``cy``."""
-    tr = translations(language)
-    lines = [tr.gettext(
+def trouble_lines(trouble: Trouble) -> list[Msg]:
+    """Paused channels and the messages that need a person, with what to do: ``sweep``'s and
+    ``status``'s closing lines."""
+    lines = [Msg(N_(
         "[yellow]%(what)s paused[/] until %(until)s after the platform's last answer "
-        "(%(reason)s). Its queued messages wait; none is lost.") % {
-        "what": channel_words(state, language), "until": moment_words(state.paused_until,
-                                                                      language),
-        "reason": pause_reason(state, language)} for state in trouble.paused if state.paused_until]
+        "(%(reason)s). Its queued messages wait; none is lost."),
+        what=channel_words(state), until=moment_words(state.paused_until),
+        reason=pause_reason(state)) for state in trouble.paused if state.paused_until]
     if trouble.unknown:
-        lines.append(tr.ngettext(
+        lines.append(nmsg(
             "[yellow]%(num)d message may not have arrived[/]: the platform did not confirm it, "
             "so the bot will not send it again on its own. Check the sending mailbox's Sent "
             "Items, then run `compliance-bot outbox resolve ID --sent --as YOU` (it arrived) or "
@@ -258,12 +242,12 @@ def _trouble_lines(trouble: Trouble, language: str) -> list[str]:
             "them, so the bot will not send them again on its own. Check the sending mailbox's "
             "Sent Items, then run `compliance-bot outbox resolve ID --sent --as YOU` (it "
             "arrived) or `--resend`; `compliance-bot outbox --status delivery_unknown` lists "
-            "them.", trouble.unknown) % {"num": trouble.unknown})
+            "them.", trouble.unknown))
     if trouble.failed:
-        lines.append(tr.ngettext(
+        lines.append(nmsg(
             "[red]%(num)d message could not be delivered[/]: the platform refused it (often a "
             "wrong address); `compliance-bot outbox --status failed` says why.",
             "[red]%(num)d messages could not be delivered[/]: the platform refused them (often "
             "a wrong address); `compliance-bot outbox --status failed` says why.",
-            trouble.failed) % {"num": trouble.failed})
+            trouble.failed))
     return lines

@@ -15,11 +15,10 @@ import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
-from gettext import NullTranslations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.clock import to_local
-from bot.core.i18n import N_
+from bot.core.i18n import N_, Day, Joined, Lazy, Msg, N_plural, Said, nmsg, spoken
 from bot.core.nations import DEFAULT_NATION, WORD_KEYS, Words, school_words_for
 from bot.core.nations.inspectorates import inspectorate
 
@@ -28,9 +27,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ROLE_ORDER",
+    "SaidWords",
     "Words",
     "capital",
     "csv_text",
+    "day_and_time",
     "default_words",
     "has_phrase",
     "header_words",
@@ -42,12 +43,12 @@ __all__ = [
     "plural",
     "role_list",
     "role_name",
+    "said_words",
     "school_words",
     "spreadsheet_safe",
     "stage_list",
     "stage_name",
     "version_name",
-    "words_in",
 ]
 
 
@@ -78,17 +79,25 @@ def school_words(school: _HasWords) -> Words:
 
 # the inspectorate of a school that has not said who inspects it, where the school must say
 NOT_STATED_INSPECTORATE = N_("the inspectorate (not stated)")
-_ENGLISH = NullTranslations()
-# the words a language may change: every word but a web address
-_TRANSLATABLE = tuple(key for key in WORD_KEYS if key != "regulator_complaints")
 
 
-def words_in(words: Words, tr: NullTranslations) -> Words:
-    """The nation pack's words as the school's language says them ('pennaeth' for
-    'headteacher' in Welsh): each word the catalogue translates (its sources are cited in the
-    catalogue), the rest as the pack has them. The pack itself is never changed."""
-    changed = {key: tr.gettext(getattr(words, key)) for key in _TRANSLATABLE}
-    return words.model_copy(update={k: v for k, v in changed.items() if v != getattr(words, k)})
+class SaidWords:
+    """A school's words said in the language of where they are shown: each a ``Msg`` of the
+    nation pack's word ('pennaeth' for 'headteacher' in Welsh: the catalogue translates it and
+    cites its source), a word the school chose as it chose it. The pack is never changed."""
+
+    __slots__ = ("words",)
+
+    def __init__(self, words: Words) -> None:
+        self.words = words
+
+    def __getattr__(self, key: str) -> Msg:
+        return Msg(getattr(self.words, key))
+
+
+def said_words(words: Words | SaidWords) -> SaidWords:
+    """``words`` as ``SaidWords`` (unchanged when they are already)."""
+    return words if isinstance(words, SaidWords) else SaidWords(words)
 
 
 def default_words() -> Words:
@@ -183,14 +192,12 @@ def role_name(role: str, words: Words | None = None) -> str:
     return _PLAIN_ROLES.get(role, role.replace("_", " "))
 
 
-def role_list(
-    roles: Iterable[str], words: Words | None = None, tr: NullTranslations | None = None
-) -> str:
-    """Several roles in a stable order, joined for reading: 'DSL, headteacher'; each plain
-    role's name in the language of ``tr`` where given ('staff, gwirfoddolwr')."""
+def role_list(roles: Iterable[str], words: Words | None = None) -> Lazy:
+    """Several roles in a stable order, joined for reading: 'DSL, headteacher'; each said in
+    the language of where it is shown ('staff, gwirfoddolwr')."""
     order = {name: i for i, name in enumerate(ROLE_ORDER)}
     names = [role_name(r, words) for r in sorted(set(roles), key=lambda r: (order.get(r, 99), r))]
-    return ", ".join(tr.gettext(n) for n in names) if tr is not None else ", ".join(names)
+    return Joined((Msg(name) for name in names), ", ")
 
 
 def _ordinal(number: int) -> str:
@@ -200,38 +207,49 @@ def _ordinal(number: int) -> str:
     return f"{number}{suffix}"
 
 
-def stage_name(label: str, tr: NullTranslations = _ENGLISH) -> str:
-    """A reminder stage in words (in the language of ``tr``; the stored label never changes):
-    ``ask`` → 'first request', ``before:7`` → '7 days before the due date', ``due`` → 'on the
-    due date', ``overdue:2`` → 'second overdue reminder'."""
+def stage_name(label: str) -> Lazy:
+    """A reminder stage in words (the stored label never changes): ``ask`` → 'first request',
+    ``before:7`` → '7 days before the due date', ``due`` → 'on the due date', ``overdue:2`` →
+    'second overdue reminder'."""
     kind, _, number = label.partition(":")
     if kind == "ask":
-        return tr.gettext("first request")
+        return Msg(N_("first request"))
     if kind == "due":
-        return tr.gettext("on the due date")
+        return Msg(N_("on the due date"))
     if kind == "before" and number.isdigit():
-        return tr.ngettext("%(num)d day before the due date", "%(num)d days before the due date",
-                           int(number)) % {"num": int(number)}
+        return nmsg("%(num)d day before the due date", "%(num)d days before the due date",
+                   int(number))
     if kind == "overdue" and number.isdigit():
         if 1 <= int(number) <= len(_OVERDUE):
-            return tr.gettext(_OVERDUE[int(number) - 1])
-        numbered = tr.gettext(_OVERDUE_PAST_TENTH)  # Welsh: "nodyn atgoffa hwyr rhif 11"
-        if numbered == _OVERDUE_PAST_TENTH:  # English: its ordinal, as it always was
-            return f"{_ordinal(int(number))} overdue reminder"
-        return numbered % {"num": int(number)}
-    return tr.gettext("reminder")
+            return Msg(_OVERDUE[int(number) - 1])
+        return Said(lambda: _past_tenth(int(number)))
+    return Msg(N_("reminder"))
 
 
-def stage_list(labels: Iterable[str], tr: NullTranslations = _ENGLISH) -> str:
-    """Several stages in words: 'second overdue reminder, on the due date' (in the language of
-    ``tr``)."""
-    return ", ".join(stage_name(label, tr) for label in labels)
+def _past_tenth(number: int) -> str:
+    """An overdue reminder after the tenth: English's ordinal, as it always was; a language
+    without English's ordinals says the number ("nodyn atgoffa hwyr rhif 11")."""
+    if spoken() == "en":
+        return f"{_ordinal(number)} overdue reminder"
+    return str(Msg(_OVERDUE_PAST_TENTH, num=number))
+
+
+def stage_list(labels: Iterable[str]) -> Lazy:
+    """Several stages in words: 'second overdue reminder, on the due date'."""
+    return Joined((stage_name(label) for label in labels), ", ")
 
 
 @lru_cache(maxsize=2048)  # a digest run writes the same few dozen dates a million times
 def human_date(day: date) -> str:
     """'Friday 4 December 2026' — how schools write dates."""
     return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def day_and_time(moment: datetime) -> Joined:
+    """'Monday 26 October 2026, 10:00' in the school's zone (Europe/London), said where
+    shown."""
+    local = to_local(moment)
+    return Joined((Day(local), f", {local:%H:%M}"))
 
 
 def human_time(moment: datetime) -> str:
@@ -243,16 +261,14 @@ def human_time(moment: datetime) -> str:
 _VERSION_NUMBER_RE = re.compile(r"^v?\d", re.IGNORECASE)
 
 
-def version_name(label: str, *, start: bool = False, tr: NullTranslations | None = None) -> str:
-    """A policy version as staff read it: a number the document states is 'version 3.2'; a
-    dated label the school chose where the document states none is shown as it is ('adopted
-    12 November 2026'). ``start``: capitalised, to begin a sentence; ``tr``: in the school's
-    language ('fersiwn 3.2')."""
-    if _VERSION_NUMBER_RE.match(label):
-        text = (tr or _ENGLISH).gettext("version %(label)s") % {"label": label}
-    else:
-        text = label
-    return text[:1].upper() + text[1:] if start else text
+def version_name(label: str, *, start: bool = False) -> Lazy | str:
+    """A policy version as staff read it: a number the document states is 'version 3.2'
+    ('fersiwn 3.2'); a dated label the school chose where the document states none is shown as
+    it is ('adopted 12 November 2026'). ``start``: capitalised, to begin a sentence."""
+    if not _VERSION_NUMBER_RE.match(label):
+        return label[:1].upper() + label[1:] if start else label
+    said = Msg(N_("version %(label)s"), label=label)
+    return Said(lambda: str(said)[:1].upper() + str(said)[1:]) if start else said
 
 
 def spreadsheet_safe(cell: Any) -> str:
@@ -273,22 +289,22 @@ def csv_text(header: Iterable[Any], rows: Iterable[Iterable[Any]], *, bom: bool 
     return ("\ufeff" if bom else "") + out.getvalue()
 
 
-def left_out_words(counts: Mapping[str, int], tr: NullTranslations | None = None) -> str:
-    """A directory's left-out accounts as a person reads them, in ``tr``'s language (English
-    unless given): '3 guests, 2 unlicensed accounts' ('none' when there are none)."""
-    tr = tr or NullTranslations()
-    kinds = {
-        "guest": lambda n: tr.ngettext("%(count)s guest", "%(count)s guests", n),
-        "unlicensed account": lambda n: tr.ngettext(
-            "%(count)s unlicensed account", "%(count)s unlicensed accounts", n
-        ),
-        "account with no mailbox": lambda n: tr.ngettext(
-            "%(count)s account with no mailbox", "%(count)s accounts with no mailbox", n
-        ),
-    }
-    shown = [  # English: a kind a connector adds later, until it is put here
-        kinds[kind](n) % {"count": n} if kind in kinds else f"{n} {kind if n == 1 else kind + 's'}"
+_LEFT_OUT = {
+    "guest": N_plural("%(count)s guest", "%(count)s guests"),
+    "unlicensed account": N_plural("%(count)s unlicensed account", "%(count)s unlicensed accounts"),
+    "account with no mailbox": N_plural(
+        "%(count)s account with no mailbox", "%(count)s accounts with no mailbox"
+    ),
+}
+
+
+def left_out_words(counts: Mapping[str, int]) -> Lazy:
+    """A directory's left-out accounts as a person reads them: '3 guests, 2 unlicensed
+    accounts' ('none' when there are none)."""
+    shown: list[object] = [  # English: a kind a connector adds later, until it is put here
+        nmsg(*_LEFT_OUT[kind], n) if kind in _LEFT_OUT
+        else f"{n} {kind if n == 1 else kind + 's'}"
         for kind, n in sorted(counts.items())
         if n
     ]
-    return ", ".join(shown) or tr.gettext("none")
+    return Joined(shown, ", ") if shown else Msg(N_("none"))

@@ -151,7 +151,7 @@ def demo_setup(settings: Settings, today: date) -> tuple[OrgConfig, date]:
         draft = draft_setup(settings, load_answers(school_folder(Path(tmp), today)))
         if draft.problems:
             raise SettingsError("the demo school's folder does not set up: "
-                                + "; ".join(draft.problems))
+                                + "; ".join(p.said("en") for p in draft.problems))
 
         def config(days: int, **online_safety: Any) -> OrgConfig:
             data = school_config(draft, today)

@@ -14,7 +14,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from gettext import NullTranslations
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select
@@ -23,7 +22,8 @@ from sqlalchemy.orm import Session
 from bot.core.clock import send_after
 from bot.core.config import SchoolConfig
 from bot.core.context import StepContext
-from bot.core.i18n import N_, day_text, translations
+from bot.core.forms import Text
+from bot.core.i18n import N_, Day, Joined, Msg, Said, nmsg
 from bot.core.messages import notice
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion
 from bot.core.outbox import EmailDraft, Urgency, enqueue_emails
@@ -49,7 +49,7 @@ class Conversation:
     duty_id: int
     person_name: str
     person_email: str
-    item: str
+    item: Text  # what is owed, said where shown
     due_on: date
     reminders_sent: int
     last_reminded_on: date | None
@@ -62,12 +62,8 @@ def chasing_stopped_key(school_id: str, manager: str, day: date) -> str:
     return address_day_key("chasing-stopped", school_id, manager, day)
 
 
-def needs_conversation(
-    session: Session, school: SchoolConfig, today: date, language: str = "en"
-) -> list[Conversation]:
-    """Open duties past their reminder cap, oldest due first (active people who have started);
-    each item named in ``language``."""
-    tr = translations(language)
+def needs_conversation(session: Session, school: SchoolConfig, today: date) -> list[Conversation]:
+    """Open duties past their reminder cap, oldest due first (active people who have started)."""
     configs = requirement_configs(session, school)
     by_cap: dict[int, list[int]] = defaultdict(list)
     for rid, config in configs.items():
@@ -112,11 +108,11 @@ def needs_conversation(
         cfg = configs[row.requirement_id]  # the query kept only configured, capped duties
         if row.start_date is not None and row.start_date > today:
             continue
-        item = row.title or cfg.display_title
+        item: Text = row.title or cfg.display_title
         if row.label is not None:
-            item = f"{item} ({version_name(row.label, tr=tr)})"
+            item = Joined((item, " (", version_name(row.label), ")"))
         if row.name:
-            item = tr.gettext("%(item)s, for the %(account)s") % {"item": item, "account": row.name}
+            item = Msg(N_("%(item)s, for the %(account)s"), item=item, account=row.name)
         found.append(
             Conversation(
                 duty_id=row.id,
@@ -160,9 +156,25 @@ _WHAT_TO_DO = {  # translated where used (``N_``: the catalogue)
 }
 
 
-def _what_to_do(kinds: Iterable[str], tr: NullTranslations) -> str:
-    """What each kind of item needs, once each, in the school's language."""
-    return " ".join(tr.gettext(_WHAT_TO_DO[k]) for k in dict.fromkeys(kinds) if k in _WHAT_TO_DO)
+def _what_to_do(kinds: Iterable[str]) -> Joined:
+    """What each kind of item needs, once each."""
+    return Joined((Msg(_WHAT_TO_DO[k]) for k in dict.fromkeys(kinds) if k in _WHAT_TO_DO), " ")
+
+
+def _was_due(talk: Conversation) -> Msg:
+    """One item's line: whose, what, when it was due, how many reminders and the last."""
+    values: dict[str, object] = {"name": talk.person_name, "item": talk.item, "due": talk.due_on}
+    if talk.last_reminded_on:
+        return nmsg(
+            "%(name)s: %(item)s (was due %(due)s; %(num)d reminder, on %(last)s).",
+            "%(name)s: %(item)s (was due %(due)s; %(num)d reminders, the last on %(last)s).",
+            talk.reminders_sent, last=talk.last_reminded_on, **values,
+        )
+    return nmsg(
+        "%(name)s: %(item)s (was due %(due)s; %(num)d reminder).",
+        "%(name)s: %(item)s (was due %(due)s; %(num)d reminders).",
+        talk.reminders_sent, **values,
+    )
 
 
 def _draft(school: SchoolConfig, to: str, talks: list[Conversation]) -> EmailDraft:
@@ -170,109 +182,80 @@ def _draft(school: SchoolConfig, to: str, talks: list[Conversation]) -> EmailDra
     (in the school's language; each sentence whole, for the catalogue)."""
     if len(talks) == 1:
         return _draft_one(school, to, talks[0])
-    language = school.language
-    tr = translations(language)
-    _ = tr.gettext
     names = list(dict.fromkeys(t.person_name for t in talks))
-    paragraphs = [
-        _(
+    paragraphs: list[Text] = [
+        Msg(N_(
             "These %(num)d items are still not done after every reminder, so the bot will not "
             "remind anyone about them again:"
-        )
-        % {"num": len(talks)},
+        ), num=len(talks)),
+        *(_was_due(talk) for talk in talks),
     ]
-    for talk in talks:
-        values = {
-            "name": talk.person_name,
-            "item": talk.item,
-            "due": day_text(talk.due_on, language),
-            "num": talk.reminders_sent,
-        }
-        if talk.last_reminded_on:
-            values["last"] = day_text(talk.last_reminded_on, language)
-            line = tr.ngettext(
-                "%(name)s: %(item)s (was due %(due)s; %(num)d reminder, on %(last)s).",
-                "%(name)s: %(item)s (was due %(due)s; %(num)d reminders, the last on %(last)s).",
-                talk.reminders_sent,
-            )
-        else:
-            line = tr.ngettext(
-                "%(name)s: %(item)s (was due %(due)s; %(num)d reminder).",
-                "%(name)s: %(item)s (was due %(due)s; %(num)d reminders).",
-                talk.reminders_sent,
-            )
-        paragraphs.append(line % values)
-    what = _what_to_do((t.kind for t in talks), tr)
+    what = _what_to_do(t.kind for t in talks)
     if len(names) > 1:
-        subject = _("Chasing has stopped for %(names)s and %(last)s: please talk to them") % {
-            "names": ", ".join(names[:-1]),
-            "last": names[-1],
-        }
-        ask = _("Please talk to them about it. %(what)s") % {"what": what}
+        subject = Msg(N_("Chasing has stopped for %(names)s and %(last)s: please talk to them"),
+                      names=", ".join(names[:-1]), last=names[-1])
+        ask = Msg(N_("Please talk to them about it. %(what)s"), what=what)
     else:
-        subject = tr.ngettext(
+        subject = nmsg(
             "Chasing has stopped for %(name)s: please talk to them about %(num)d item",
             "Chasing has stopped for %(name)s: please talk to them about %(num)d items",
-            len(talks),
-        ) % {"name": names[0], "num": len(talks)}
-        ask = _("Please talk to %(name)s about it. %(what)s") % {"name": names[0], "what": what}
-    paragraphs.append(ask.strip())
+            len(talks), name=names[0],
+        )
+        ask = Msg(N_("Please talk to %(name)s about it. %(what)s"), name=names[0], what=what)
     return notice(
         school=school,
         to=(to,),
         subject=subject,
-        paragraphs=paragraphs,
+        paragraphs=[*paragraphs, _stripped(ask)],
         facts=[(t.person_name, t.item) for t in talks],
-        small=_(
+        small=Msg(N_(
             "You are told this once for each item, at most one email a day; each also stays "
             'on the compliance dashboard under "Needs a conversation" until it is done.'
-        ),
+        )),
     )
+
+
+def _stripped(said: Msg) -> Said:
+    """A sentence that may end in an empty value, without the space before it."""
+    return Said(lambda: str(said).strip())
 
 
 def _draft_one(school: SchoolConfig, to: str, talk: Conversation) -> EmailDraft:
     """The message about one item: who, what, how many reminders, and a request to talk."""
-    language = school.language
-    tr = translations(language)
-    _ = tr.gettext
-    values = {"name": talk.person_name, "item": talk.item, "num": talk.reminders_sent}
+    values: dict[str, object] = {"name": talk.person_name, "item": talk.item}
     if talk.last_reminded_on:
-        values["last"] = day_text(talk.last_reminded_on, language)
-        said = tr.ngettext(
+        said = nmsg(
             "%(name)s has had %(num)d reminder about %(item)s, on %(last)s, and it is still not "
             "done. The bot will not remind them about it again.",
             "%(name)s has had %(num)d reminders about %(item)s, the last on %(last)s, and it is "
             "still not done. The bot will not remind them about it again.",
-            talk.reminders_sent,
+            talk.reminders_sent, last=talk.last_reminded_on, **values,
         )
     else:
-        said = tr.ngettext(
+        said = nmsg(
             "%(name)s has had %(num)d reminder about %(item)s, and it is still not done. The bot "
             "will not remind them about it again.",
             "%(name)s has had %(num)d reminders about %(item)s, and it is still not done. The "
             "bot will not remind them about it again.",
-            talk.reminders_sent,
+            talk.reminders_sent, **values,
         )
-    what = _what_to_do((talk.kind,), tr)
+    what = _what_to_do((talk.kind,))
     return notice(
         school=school,
         to=(to,),
-        subject=_("Chasing has stopped for %(name)s: please talk to them")
-        % {"name": talk.person_name},
-        paragraphs=[
-            said % values,
-            (_("Please talk to them about it. %(what)s") % {"what": what}).strip(),
-        ],
+        subject=Msg(N_("Chasing has stopped for %(name)s: please talk to them"),
+                    name=talk.person_name),
+        paragraphs=[said, _stripped(Msg(N_("Please talk to them about it. %(what)s"), what=what))],
         facts=[
-            (_("Who"), talk.person_name),
-            (_("What"), talk.item),
-            (_("Was due"), day_text(talk.due_on, language)),
-            (_("Reminders sent"), str(talk.reminders_sent)),
+            (Msg(N_("Who")), talk.person_name),
+            (Msg(N_("What")), talk.item),
+            (Msg(N_("Was due")), Day(talk.due_on)),
+            (Msg(N_("Reminders sent")), str(talk.reminders_sent)),
         ],
-        small=_(
+        small=Msg(N_(
             "You are told this once for each item; it also stays on the compliance "
             'dashboard under "Needs a conversation" until it is done.'
-        ),
+        )),
     )
 
 
@@ -289,7 +272,7 @@ def queue_chasing_stopped(
     """
     talks = [
         talk
-        for talk in needs_conversation(session, school, today, school.language)
+        for talk in needs_conversation(session, school, today)
         if (talk.last_reminded_on or today) < today
     ]
     if not talks:  # most sweeps: nobody's people need reading (#60)
@@ -301,7 +284,7 @@ def queue_chasing_stopped(
         )
     )
     by_email = {p.email: p for p in people.values()}
-    talks_to: dict[str, dict[tuple[str, str], Conversation]] = defaultdict(dict)
+    talks_to: dict[str, dict[tuple[str, Text], Conversation]] = defaultdict(dict)
     duties_to: dict[str, list[int]] = defaultdict(list)
     for talk in talks:
         if talk.duty_id in told:
@@ -318,7 +301,7 @@ def queue_chasing_stopped(
     drafts = [
         (
             keys[to],
-            _draft(school, to, sorted(talks.values(), key=lambda t: (t.person_name, t.item))),
+            _draft(school, to, sorted(talks.values(), key=lambda t: (t.person_name, str(t.item)))),
         )
         for to, talks in sorted(talks_to.items())
     ]

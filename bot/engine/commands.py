@@ -15,8 +15,6 @@ import getpass
 import logging
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from contextvars import ContextVar
-from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TypeVar
 
 import typer
@@ -25,13 +23,26 @@ from rich.table import Column, Table
 
 from bot.core.clock import local_today
 from bot.core.dates import AS_OF, DateWindowError
-from bot.core.i18n import N_, both, say_in, shared_language, translations
+from bot.core.i18n import (
+    N_,
+    Dated,
+    Msg,
+    both,
+    nmsg,
+    say,
+    shared_language,
+    speak,
+    speaking,
+    spoken,
+)
 from bot.core.words import stage_list
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from bot.core.config import SchoolConfig
     from bot.core.context import AppContext
-    from bot.core.forms import SaidError
+    from bot.core.forms import Text
     from bot.core.settings import Settings
     from bot.engine.sweep import SchoolSweep
 
@@ -48,17 +59,13 @@ __all__ = [
     "context",
     "directory_errors",
     "err",
-    "error_said",
     "fail",
     "friendly",
     "language_here",
     "os_user",
     "print_reminder_plan",
-    "refusal",
     "refuse_new_database",
-    "said_day",
     "say_database",
-    "say_in",
     "school_language",
     "schools_of",
     "table",
@@ -101,25 +108,24 @@ def friendly(func: F) -> F:
         from bot.core.ports import ConnectorError
         from bot.core.settings import SettingsError
 
-        token = _SAID_IN.set("en")  # this command's, not the last one's in this process
-        try:
-            return func(*args, **kwargs)
-        except Exception as exc:
-            expected: tuple[type[Exception], ...] = (
-                ConfigError, SettingsError, ConnectorError, ImportError, *_loaded_errors()
-            )
-            if not isinstance(exc, expected):
-                raise
-            # English: the settings, a connector or an import failed before (or while) the
-            # school's language could be read; the text is the error's own
-            fail(str(exc), highlight=False, soft_wrap=True)
-        except KeyboardInterrupt:
-            # in the language ``context()`` read (English before it had): nothing is opened
-            # again after a Ctrl-C, which may have been pressed at a database that hangs
-            err.print(refusal(_STOPPED, _SAID_IN.get()))
-            raise typer.Exit(130) from None
-        finally:
-            _SAID_IN.reset(token)
+        with speaking("en"):  # this command's language, not the last one's in this process
+            try:
+                return func(*args, **kwargs)
+            except Exception as exc:
+                expected: tuple[type[Exception], ...] = (
+                    ConfigError, SettingsError, ConnectorError, ImportError, *_loaded_errors()
+                )
+                if not isinstance(exc, expected):
+                    raise
+                # English: the settings, a connector or an import failed before (or while) the
+                # school's language could be read; the text is the error's own
+                with speaking("en"):
+                    fail(str(exc), highlight=False, soft_wrap=True)
+            except KeyboardInterrupt:
+                # in the language ``context()`` read (English before it had): nothing is opened
+                # again after a Ctrl-C, which may have been pressed at a database that hangs
+                err.print(say(_STOPPED))
+                raise typer.Exit(130) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -155,17 +161,16 @@ def context(
             highlight=False,
         )
     ctx = AppContext(settings)
-    # the one school's language, where its database is there to say it (``migrate`` makes it)
-    language = "en"
+    # the one school's language, where its database is there to say it (``migrate`` makes it):
+    # the command says everything in it from here on
     if need_school and database == "use":
-        language = language_here(ctx)
-        _SAID_IN.set(language)
+        speak(language_here(ctx))
     if need_school and database != "unused":
-        say_database(settings.db_url, language)
+        say_database(settings.db_url)
         if database != "create":
             refuse_new_database(ctx)
     if need_school and say_where:
-        where(ctx, language)
+        where(ctx)
     return ctx
 
 
@@ -194,8 +199,6 @@ def school_language(settings: Settings | None = None) -> str:
         return "en"
 
 
-# the language the command under way speaks, once ``context()`` has read it (a Ctrl-C's line)
-_SAID_IN: ContextVar[str] = ContextVar("said_in", default="en")
 _STOPPED = N_("stopped.")
 _DATABASE = N_("Database: %(url)s")
 # a command that records who acted, run without --as
@@ -205,13 +208,11 @@ _USING_DEMO = N_("using %(home)s (demo) · %(file)s")
 _NO_SUCH_SCHOOL = N_("no school %(school)s in the configuration (%(known)s)")
 
 
-def say_database(url: str, language: str = "en") -> None:
-    """Name the database a command uses, on one line of stderr (never its password), in
-    ``language`` (the school's, where the command acts for one)."""
+def say_database(url: str) -> None:
+    """Name the database a command uses, on one line of stderr (never its password)."""
     from bot.core.store import shown_url
 
-    line = translations(language).gettext(_DATABASE) % {"url": shown_url(url)}
-    err.print(f"[dim]{line}[/]", highlight=False, soft_wrap=True)
+    err.print(f"[dim]{say(_DATABASE, url=shown_url(url))}[/]", highlight=False, soft_wrap=True)
 
 
 def refuse_new_database(ctx: AppContext) -> None:
@@ -241,9 +242,8 @@ def refuse_new_database(ctx: AppContext) -> None:
     )
 
 
-def as_of_date(value: str | None, language: str = "en") -> date | None:
-    """The ``--as-of`` date, or None; a malformed one is one red line and exit 2, in
-    ``language`` (the school's, where the command knows it by then)."""
+def as_of_date(value: str | None) -> date | None:
+    """The ``--as-of`` date, or None; a malformed one is one red line and exit 2."""
     if value is None:
         return None
     from bot.core.models import utcnow  # lazy: the models load SQLAlchemy (module docstring)
@@ -251,15 +251,14 @@ def as_of_date(value: str | None, language: str = "en") -> date | None:
     try:
         return AS_OF.parse(value, "--as-of", local_today(utcnow()), example="2026-11-23")
     except DateWindowError as exc:
-        fail(exc.said(translations(language)), highlight=False, language=language)
+        fail(exc.msg, highlight=False)
 
 
-def as_of_today(as_of: str | None, language: str = "en") -> date:
-    """The ``--as-of`` date (a malformed one refused in ``language``), or today in the
-    school's time zone."""
+def as_of_today(as_of: str | None) -> date:
+    """The ``--as-of`` date (a malformed one refused), or today in the school's time zone."""
     from bot.core.models import utcnow
 
-    return as_of_date(as_of, language) or local_today(utcnow())
+    return as_of_date(as_of) or local_today(utcnow())
 
 
 def os_user() -> str | None:
@@ -270,36 +269,17 @@ def os_user() -> str | None:
         return None
 
 
-def refusal(sentence: str, language: str = "en", **values: object) -> str:
-    """``sentence`` (the catalogue's, marked ``N_``) in ``language``, its named values filled in
-    after translating: a path, a school's name, an exception's own text stay as they are; a
-    value that is a function of the translations (a nation's word, our own error's ``said``)
-    is said in each language's own sentence (``cy+en``: the Welsh sentence, then the English)."""
-    if language == "cy+en":
-        return both(refusal(sentence, "cy", **values), refusal(sentence, "en", **values))
-    tr = translations(language)
-    filled = {key: value(tr) if callable(value) else value for key, value in values.items()}
-    text = tr.gettext(sentence)
-    return text % filled if values else text
-
-
-def error_said(error: SaidError, language: str) -> str:
-    """Our own error (a ``SaidError``) in ``language``; ``cy+en``: its Welsh, then its English."""
-    if language == "cy+en":
-        return both(error.said(translations("cy")), str(error))
-    return error.said(translations(language))
-
-
 # yes and no at a Welsh school's terminal: glibc's cy_GB locale (LC_MESSAGES: yesstr "ie",
 # nostr "na"; yesexpr "^[+1iItTyY]", noexpr "^[-0nN]"), the English y and n taken too
 _YES, _NO = ("i", "ie", "y", "yes"), ("n", "na", "no")
 
 
-def confirm(question: str, *, default: bool, language: str = "en") -> bool:
+def confirm(question: Text, *, default: bool) -> bool:
     """A yes/no question at the terminal: as click asks it (``[Y/n]``) in English; in a Welsh
     school ``[I/n]`` (ie/na), ``cy+en`` ``[I/n] / [Y/n]``, the English y/n taken too."""
+    language = spoken()
     if language not in ("cy", "cy+en"):
-        return typer.confirm(question, default=default)
+        return typer.confirm(str(question), default=default)
     marks = ("[I/n]", "[Y/n]") if default else ("[i/N]", "[y/N]")
     shown = marks[0] if language == "cy" else both(*marks)
     while True:
@@ -309,29 +289,24 @@ def confirm(question: str, *, default: bool, language: str = "en") -> bool:
         if picked in _YES or picked in _NO:
             return picked in _YES
         again = N_("please answer one of: %(options)s")
-        said = translations("cy").gettext(again) % {"options": "ie, na"}
+        with speaking("cy"):
+            said = say(again, options="ie, na")
         err.print("  " + (said if language == "cy" else both(said, again % {"options": "y, n"})))
 
 
-def fail(message: str, code: int = 2, *, language: str = "en", **options: Any) -> NoReturn:
-    """Say what is wrong on stderr, after a red "error:" in ``language`` (the school's, where
-    the command acts on one; ``message`` is said in it by the caller), and exit ``code`` (2
-    unless told); ``options`` go to ``Console.print`` (``soft_wrap=True``: a long line is not
-    broken)."""
-    mark = translations(language).gettext("error:")
-    err.print(f"[bold red]{mark}[/] {message}", **options)
+def fail(message: Text, code: int = 2, **options: Any) -> NoReturn:
+    """Say what is wrong on stderr, after a red "error:" (both in the command's language), and
+    exit ``code`` (2 unless told); ``options`` go to ``Console.print`` (``soft_wrap=True``: a
+    long line is not broken)."""
+    said = say("error:")
+    err.print(f"[bold red]{said}[/] {message}", **options)
     raise typer.Exit(code)
 
 
-def where(ctx: AppContext, language: str | None = None) -> None:
-    """Say which school data the command acts on (so nobody edits the demo by mistake), in
-    ``language`` (unless told, the one school's, where the install runs one)."""
-    language = language_here(ctx) if language is None else language
+def where(ctx: AppContext) -> None:
+    """Say which school data the command acts on (so nobody edits the demo by mistake)."""
     sentence = _USING_DEMO if ctx.settings.demo else _USING
-    line = translations(language).gettext(sentence) % {
-        "home": ctx.settings.home,
-        "file": ctx.settings.config_path,
-    }
+    line = say(sentence, home=ctx.settings.home, file=ctx.settings.config_path)
     # on stderr: a command's own output (JSON, cards) stays clean on stdout
     err.print(f"[dim]{line}[/]")
 
@@ -345,9 +320,7 @@ def schools_of(ctx: AppContext, school: str | None) -> list[SchoolConfig]:
         if config.id == school:
             return [config]
     known = ", ".join(s.id for s in ctx.config.schools)
-    language = language_here(ctx)
-    fail(refusal(_NO_SUCH_SCHOOL, language, school=repr(school), known=known),
-         language=language)
+    fail(Msg(_NO_SUCH_SCHOOL, school=repr(school), known=known))
 
 
 STOPPED_EXIT = 3  # a directory sync stopped and asks for a confirmation
@@ -373,16 +346,15 @@ def table(
     return shown
 
 
-def unused_columns(names: list[str], language: str = "en") -> str:
-    """What a person is told of the staff list's columns the bot does not read, in
-    ``language``."""
-    return say_in(language, lambda tr: tr.ngettext(
+def unused_columns(names: list[str]) -> Msg:
+    """What a person is told of the staff list's columns the bot does not read."""
+    return nmsg(
         "the staff list's column %(columns)s: it is not read. If one holds further roles, name "
         "it 'Additional Role' (or 'Role 2', 'Role 3'): each of those is read through the role "
         "table.",
         "the staff list's columns %(columns)s: they are not read. If one holds further roles, "
         "name it 'Additional Role' (or 'Role 2', 'Role 3'): each of those is read through the "
-        "role table.", len(names)), columns=", ".join(f"'{n}'" for n in names))
+        "role table.", len(names), columns=", ".join(f"'{n}'" for n in names))
 
 
 _STEP_FAILED = N_(
@@ -413,41 +385,34 @@ def directory_errors(results: list[SchoolSweep], languages: Mapping[str, str]) -
     that confirms it; each school's line in its language (``languages``: by school id)."""
     held = "directory_held"  # ``step_failures.HELD``: said below, as a stop (exit 3)
     for r in results:
-        language = languages.get(r.school_id, "en")
-        for failed in r.failed:  # the other steps ran; say which did not (the log says where)
-            if failed.step != held:
-                err.print(refusal(_STEP_FAILED, language, school=r.school_name, step=failed.step,
+        with speaking(languages.get(r.school_id, "en")):
+            for failed in r.failed:  # the other steps ran; say which did not (the log says where)
+                if failed.step != held:
+                    err.print(say(_STEP_FAILED, school=r.school_name, step=failed.step,
                                   error=failed.error), highlight=False)
     errors = [r for r in results if r.directory.error]
     if errors:
         # English: the directory's own error is its platform's words (the extra people file's
         # sentence is in the school's language already), after "error:" in the school's language
-        language = languages.get(errors[0].school_id, "en")
-        fail(str(errors[0].directory.error), highlight=False, soft_wrap=True, language=language)
+        with speaking(languages.get(errors[0].school_id, "en")):
+            fail(str(errors[0].directory.error), highlight=False, soft_wrap=True)
     if any(f.step != held for r in results for f in r.failed):
         raise typer.Exit(2)
     stopped = [r for r in results if any(f.step == held for f in r.failed)]
     for r in stopped:
         stop, language = r.directory.stopped, languages.get(r.school_id, "en")
         if stop is not None:
-            err.print(refusal(_SYNC_STOPPED, language, school=r.school_name,
-                              removed=stop.would_remove, active=stop.active, id=r.school_id),
-                      highlight=False, soft_wrap=True)
+            with speaking(language):
+                err.print(say(_SYNC_STOPPED, school=r.school_name, removed=stop.would_remove,
+                              active=stop.active, id=r.school_id), highlight=False, soft_wrap=True)
         else:
-            err.print(refusal(_MIS_STOPPED, language, school=r.school_name, id=r.school_id),
-                      highlight=False, soft_wrap=True)
-        err.print(refusal(_OR_MOVED, language, id=r.school_id), highlight=False, soft_wrap=True)
+            with speaking(language):
+                err.print(say(_MIS_STOPPED, school=r.school_name, id=r.school_id),
+                          highlight=False, soft_wrap=True)
+        with speaking(language):
+            err.print(say(_OR_MOVED, id=r.school_id), highlight=False, soft_wrap=True)
     if stopped:
         raise typer.Exit(STOPPED_EXIT)
-
-
-def said_day(day: date, english: str, welsh: str) -> Callable[[str], str]:
-    """A day as ``say_in`` says it (``english``: a strftime pattern; ``welsh``: babel's)."""
-    from babel.dates import format_date
-
-    return lambda language: (
-        format_date(day, welsh, locale="cy") if language == "cy" else format(day, english)
-    )
 
 
 def print_reminder_plan(
@@ -457,35 +422,26 @@ def print_reminder_plan(
     copied (nothing recorded), each school in its language (``languages`` by id; English when
     not given)."""
     for result in results:
-        language = (languages or {}).get(result.school_id, "en")
-        if not result.school_day:
-            console.print(say_in(language, lambda tr: tr.gettext(
-                "%(school)s: %(day)s is not a school day — no reminders would go today."),
-                school=result.school_name,
-                day=said_day(result.as_of, "%A %d %B", "EEEE dd MMMM")))
-            continue
-        heads = [say_in(language, _catalogue(head))
-                 for head in (N_("To"), N_("Items"), N_("Reminder"), N_("Copied"))]
-        console.print(table(
-            say_in(language, lambda tr: tr.gettext("%(school)s — reminders as of %(day)s"),
-                   school=result.school_name,
-                   day=said_day(result.as_of, "%a %d %b %Y", "EEE dd MMM y")),
-            heads,
-            ((f"{r.person_name}\n[dim]{r.person_email}[/]", "\n".join(r.items),
-              say_in(language, functools.partial(stage_list, r.labels)), ", ".join(r.cc) or "—")
-             for r in result.reminders),
-        ))
-        count = len(result.reminders)
-        console.print(say_in(language, _would_send(count), num=count))
+        with speaking((languages or {}).get(result.school_id, "en")):
+            _print_plan(console, result)
 
 
-def _catalogue(message: str) -> Callable[[Any], str]:
-    """The catalogue's ``message`` (marked ``N_`` where it is written) as ``say_in`` reads it."""
-    return lambda tr: tr.gettext(message)
-
-
-def _would_send(count: int) -> Callable[[Any], str]:
-    """The plan's last line for ``count`` emails."""
-    return lambda tr: tr.ngettext(
-        "%(num)d email would be sent. Nothing was recorded.",
-        "%(num)d emails would be sent. Nothing was recorded.", count)
+def _print_plan(console: Console, result: SchoolSweep) -> None:
+    """One school's reminder plan, in the active language."""
+    if not result.school_day:
+        console.print(say(
+            "%(school)s: %(day)s is not a school day — no reminders would go today.",
+            school=result.school_name, day=Dated(result.as_of, "%A %d %B", "EEEE dd MMMM")))
+        return
+    heads = [say(head) for head in (N_("To"), N_("Items"), N_("Reminder"), N_("Copied"))]
+    console.print(table(
+        say("%(school)s — reminders as of %(day)s", school=result.school_name,
+            day=Dated(result.as_of, "%a %d %b %Y", "EEE dd MMM y")),
+        heads,
+        ((f"{r.person_name}\n[dim]{r.person_email}[/]", "\n".join(r.items),
+          str(stage_list(r.labels)), ", ".join(r.cc) or "—")
+         for r in result.reminders),
+    ))
+    console.print(str(nmsg("%(num)d email would be sent. Nothing was recorded.",
+                           "%(num)d emails would be sent. Nothing was recorded.",
+                           len(result.reminders))))

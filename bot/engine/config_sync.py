@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import AccountConfig, OrgConfig, PolicyConfig, SchoolConfig
-from bot.core.i18n import N_, translations
+from bot.core.forms import Text
+from bot.core.i18n import N_, Msg, say, speaking
 from bot.core.models import (
     AccountHolder,
     OfficialAccount,
@@ -43,7 +44,7 @@ from bot.core.words import version_name
 from bot.engine.duties import add_months
 from bot.engine.refused_documents import refused
 
-# what syncing the settings warns of (``settings_change.WARNINGS`` reads them back)
+# what syncing the settings warns of
 NOT_IN_DIRECTORY = N_("%(where)s: %(email)s is not in the directory")
 OLDER_DOCUMENT = N_(
     "%(where)s: the configuration names an older document than the current version (recorded by "
@@ -68,14 +69,21 @@ class SyncError(Exception):
     """The configuration refers to something that is not there (a document, a person)."""
 
 
-def default_statement(title: str, label: str, language: str = "en") -> str:
-    """The sentence a person agrees to when acknowledging a policy version, in the school's
-    language (what is stored is what they agreed to)."""
-    tr = translations(language)
-    return tr.gettext(
+def default_statement(title: str, label: str) -> str:
+    """The sentence a person agrees to when acknowledging a policy version, said now in the
+    active language (what is stored is what they agreed to)."""
+    return say(
         "I have read and understood the %(title)s (%(version)s) and I will follow it. "
-        "I know who to speak to if I am unsure what it asks of me."
-    ) % {"title": title, "version": version_name(label, tr=tr)}
+        "I know who to speak to if I am unsure what it asks of me.",
+        title=title,
+        version=version_name(label),
+    )
+
+
+def _statement(school: SchoolConfig, title: str, label: str) -> str:
+    """The statement of a new version, in the school's language (stored as they agree to it)."""
+    with speaking(school.language):
+        return default_statement(title, label)
 
 
 @dataclass(frozen=True)
@@ -101,7 +109,7 @@ class _People:
     """The school's people by email, for config references; unknown ones become warnings."""
 
     by_email: dict[str, _Ref]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Text] = field(default_factory=list)
 
     @property
     def still_here(self) -> set[int]:
@@ -114,7 +122,7 @@ class _People:
             return None
         found = self.by_email.get(email)
         if found is None:
-            self.warnings.append(NOT_IN_DIRECTORY % {"where": where, "email": email})
+            self.warnings.append(Msg(NOT_IN_DIRECTORY, where=where, email=email))
         return found
 
 
@@ -204,19 +212,19 @@ def _upsert_policy(
 
 
 def _new_version_label(
-    policy: Policy, pc: PolicyConfig, digest: str, where: str, warnings: list[str]
+    policy: Policy, pc: PolicyConfig, digest: str, where: str, warnings: list[Text]
 ) -> str | None:
     """The label for a new document, or None when the document needs no new version."""
     current = policy.current_version
     if current is not None and current.sha256 == digest:
         return None  # same document: nothing new, whatever the label says
     if any(v.sha256 == digest for v in policy.versions):
-        warnings.append(OLDER_DOCUMENT % {"where": where})
+        warnings.append(Msg(OLDER_DOCUMENT, where=where))
         return None
     label = pc.version
     if current is not None and current.label == pc.version:
         label = f"{pc.version}-{digest[:7]}"
-        warnings.append(UNVERSIONED_DOCUMENT % {"where": where, "label": label})
+        warnings.append(Msg(UNVERSIONED_DOCUMENT, where=where, label=label))
     if any(v.label == label for v in policy.versions):
         return None
     return label
@@ -230,7 +238,7 @@ def _publish_document(
     pc: PolicyConfig,
     today: date,
     where: str,
-    warnings: list[str],
+    warnings: list[Text],
 ) -> None:
     """A new version when the configured document is new (by content) and passes the checks
     of every upload; refused otherwise (the version in force stays, the admins are told)."""
@@ -239,13 +247,13 @@ def _publish_document(
     if not path.exists() and policy.current_version is not None:
         # a school on its last good settings whose document has since gone (its entry fails
         # the checks for it, ``per_school``): the stored version stays current
-        warnings.append(DOCUMENT_GONE % {"where": where, "path": path})
+        warnings.append(Msg(DOCUMENT_GONE, where=where, path=path))
         return
     if not path.exists():
         raise SyncError(f"{where}.document: document not found: {path}")
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
-    said: list[str] = []
+    said: list[Text] = []
     label = _new_version_label(policy, pc, digest, where, said)
     if label is not None and refused(session, school, policy, str(pc.document), data, digest,
                                      where, warnings):
@@ -261,7 +269,7 @@ def _publish_document(
         document=data,
         sha256=digest,
         published_on=pc.published or today,
-        statement=pc.statement or default_statement(pc.title, label, school.language),
+        statement=pc.statement or _statement(school, pc.title, label),
     )
     session.add(version)
     session.flush()
@@ -375,7 +383,7 @@ def _sync_holders(
             continue
         if not holder.active:
             people.warnings.append(
-                HOLDER_LEFT % {"where": f"official_accounts.{ac.id}.holders", "email": email}
+                Msg(HOLDER_LEFT, where=f"official_accounts.{ac.id}.holders", email=email)
             )
             continue
         wanted.add(holder.id)
@@ -408,7 +416,7 @@ def _sync_accounts(
 
 def sync_config(
     session: Session, config: OrgConfig, school: SchoolConfig, today: date
-) -> list[str]:
+) -> list[Text]:
     """Upsert the school, its policies (new version on a new label or document), requirements,
     official accounts and config-named roles. Returns warnings (e.g. unknown people)."""
     ensure_school(session, school)

@@ -20,6 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import OrgConfig, SchoolConfig
+from bot.core.forms import Text
+from bot.core.i18n import Joined, text_of, to_data
 from bot.core.models import ConnectorState, Person, PersonGroup, PersonRole, utcnow
 from bot.core.ports import Directory, DirectoryChanges, DirectoryPerson
 from bot.core.store import bulk_insert, bulk_set, one_of
@@ -65,12 +67,12 @@ class DirectoryReport:
     reopened: int = 0  # duties reopened for people who came back
     held: int = 0  # people kept as they were because their row could not be read
     unchanged: int = 0
-    rejected: list[str] = field(default_factory=list)
+    rejected: list[Text] = field(default_factory=list)  # said where shown
     complete: bool = True
-    error: str | None = None  # the directory could not be read this time (nothing changed)
+    error: Text | None = None  # the directory could not be read this time (nothing changed)
     stopped: RemovalStop | None = None  # too many would go missing: nothing changed, ask
-    notes: list[str] = field(default_factory=list)  # rows used differently, and why
-    # posts the role table does not know, and who holds them (set up owing nothing): title -> names
+    notes: list[Text] = field(default_factory=list)  # rows used differently, and why
+    # people held back because the role table does not know their job title: title -> names
     unmapped: dict[str, list[str]] = field(default_factory=dict)
 
     def absorb(self, other: DirectoryReport) -> None:
@@ -84,7 +86,7 @@ class DirectoryReport:
         for title, names in other.unmapped.items():
             self.unmapped.setdefault(title, []).extend(names)
         if other.error:
-            self.error = f"{self.error}; {other.error}" if self.error else other.error
+            self.error = Joined((self.error, other.error), "; ") if self.error else other.error
 
 
 def _signature(p: DirectoryPerson, roles: set[str]) -> tuple[object, ...]:
@@ -515,7 +517,8 @@ def _digest(
 def _said(report: DirectoryReport) -> dict[str, object]:
     """What a sync that applied the read reports that applying it again would report too."""
     return {"unchanged": report.unchanged + report.updated + report.added,
-            "held": report.held, "rejected": report.rejected, "notes": report.notes,
+            "held": report.held, "rejected": [to_data(r) for r in report.rejected],
+            "notes": [to_data(n) for n in report.notes],
             "unmapped": report.unmapped}
 
 
@@ -537,7 +540,7 @@ def _as_applied(
     said = kept[1]
     return DirectoryReport(
         unchanged=int(said["unchanged"]), held=int(said["held"]), complete=complete,
-        rejected=[str(r) for r in said["rejected"]], notes=[str(n) for n in said["notes"]],
+        rejected=[text_of(r) for r in said["rejected"]], notes=[text_of(n) for n in said["notes"]],
         unmapped={str(k): [str(n) for n in v] for k, v in said["unmapped"].items()},
     )
 

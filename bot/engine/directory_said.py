@@ -1,4 +1,4 @@
-"""The directory's lines in the school's language (``cy``: Welsh; ``cy+en``: Welsh / English),
+"""The directory's lines in the active language (``cy``: Welsh; ``cy+en``: Welsh / English),
 as ``sweep``, ``status`` and ``directory status`` print them: a stopped sync and the command
 that confirms it, who is missing and until when, the posts the role table does not know (their
 holders owe nothing until each is mapped), and the frame of a sync's read error, rejected rows
@@ -10,19 +10,19 @@ reason for a row or an error, names, addresses and job titles stay as they were 
 
 Example::
 
-    missing_lines(missing, "cy")  # one missing person
+    with speaking("cy"):
+        missing_lines(missing)  # one missing person
     # ["[yellow]Mae 1 person ar goll o'r cyfeiriadur[/]: …", "  Amy Able (…): ar goll ers …", …]
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Protocol
 
-from babel.dates import format_date
-
-from bot.core.i18n import N_, say_in
+from bot.core.forms import Text
+from bot.core.i18n import N_, Dated, Msg, each_language, nsay, say, speaking, spoken
 from bot.engine.leavers import MissingPerson, PendingRemovals, RemovalStop
 
 __all__ = [
@@ -33,7 +33,6 @@ __all__ = [
     "missing_lines",
     "posts_to_map_lines",
     "report_lines",
-    "say",
     "stop_lines",
 ]
 
@@ -78,112 +77,66 @@ _NOTE = N_("note")
 _HANDOVER = N_("[yellow]handover needed[/]: %(account)s (a holder has left)")
 
 
-def say(language: str, sentence: str, **values: object) -> str:
-    """The catalogue's ``sentence`` (marked ``N_``) in ``language`` with its named values; a
-    value that is a function of the language (a source's name, a date) is said in each
-    language's own way."""
-    return say_in(language, lambda tr: tr.gettext(sentence), **values)
-
-
-def _command(language: str, sentence: str, **values: object) -> str:
+def _command(sentence: str, **values: object) -> str:
     """A command to copy, indented four spaces and said once: its placeholders in the
     school's first language (Welsh in ``cy+en``)."""
-    return "    " + say("cy" if language == "cy+en" else language, sentence, **values)
+    with speaking("cy" if spoken() == "cy+en" else spoken()):
+        return "    " + say(sentence, **values)
 
 
-def _day(day: date, *, year: bool = False) -> Callable[[str], str]:
+def _day(day: date, *, year: bool = False) -> Dated:
     """'3 Nov' (or '3 Nov 2026'), no leading zero, as people write it; Welsh by
     ``babel.dates`` ('3 Tach 2026')."""
-
-    def said(language: str) -> str:
-        if language == "cy":
-            return format_date(day, "d MMM y" if year else "d MMM", locale="cy")
-        return f"{day.day} {day:%b}" + (f" {day.year}" if year else "")
-
-    return said
+    return Dated(day, "%-d %b %Y" if year else "%-d %b", "d MMM y" if year else "d MMM")
 
 
-def _names(names: Sequence[str], shown: int = 10) -> Callable[[str], str]:
+def _names(names: Sequence[str], shown: int = 10) -> Text:
     """The first ``shown`` names, and how many more, in each language's words."""
     listed = ", ".join(names[:shown])
-    if len(names) <= shown:
-        return lambda language: listed
-    return lambda language: say(language, _MORE, names=listed, num=len(names) - shown)
+    return listed if len(names) <= shown else Msg(_MORE, names=listed, num=len(names) - shown)
 
 
-def stop_lines(stop: RemovalStop | PendingRemovals, school_id: str, language: str) -> list[str]:
+def stop_lines(stop: RemovalStop | PendingRemovals, school_id: str) -> list[str]:
     """A stopped directory sync in plain words: who, why, and the command that confirms."""
     names = _names(stop.names)
     if isinstance(stop, RemovalStop):
-        head = say(
-            language,
-            _STOPPED,
-            removed=stop.would_remove,
-            active=stop.active,
-            limit=f"{stop.limit:.0%}",
-            names=names,
-        )
+        head = say(_STOPPED, removed=stop.would_remove, active=stop.active,
+                   limit=f"{stop.limit:.0%}", names=names)
     else:
-        head = say(
-            language,
-            _STOPPED_SINCE,
-            day=_day(stop.since, year=True),
-            removed=len(stop.names),
-            active=stop.active,
-            names=names,
-        )
+        head = say(_STOPPED_SINCE, day=_day(stop.since, year=True), removed=len(stop.names),
+                   active=stop.active, names=names)
     if isinstance(stop, RemovalStop) or not stop.confirmed_by:
-        return [
-            head,
-            "  " + say(language, _IF_GONE),
-            _command(language, _CONFIRM_REMOVALS, id=school_id),
-            "  " + say(language, _IF_NOT),
-        ]
-    return [head, "  " + say(language, _CONFIRMED, who=stop.confirmed_by)]
+        return [head, "  " + say(_IF_GONE), _command(_CONFIRM_REMOVALS, id=school_id),
+                "  " + say(_IF_NOT)]
+    return [head, "  " + say(_CONFIRMED, who=stop.confirmed_by)]
 
 
-def missing_lines(missing: Sequence[MissingPerson], language: str) -> list[str]:
+def missing_lines(missing: Sequence[MissingPerson]) -> list[str]:
     """Who is missing from the directory, since when, and until when they keep their duties."""
     if not missing:
         return []
-    lines = [
-        say_in(
-            language,
-            lambda tr: tr.ngettext(
-                "[yellow]%(num)d person is missing from the directory[/]: they keep their duties "
-                "until the date shown, unless the directory lists them again:",
-                "[yellow]%(num)d people are missing from the directory[/]: they keep their duties "
-                "until the date shown, unless the directory lists them again:",
-                len(missing),
-            ),
-            num=len(missing),
-        )
-    ]
-    lines += [
-        "  "
-        + say(
-            language,
-            _MISSING,
-            name=m.name,
-            email=m.email,
-            since=_day(m.since),
-            until=_day(m.leaves_on, year=True),
-        )
-        for m in missing[:20]
-    ]
+    lines = [nsay(
+        "[yellow]%(num)d person is missing from the directory[/]: they keep their duties "
+        "until the date shown, unless the directory lists them again:",
+        "[yellow]%(num)d people are missing from the directory[/]: they keep their duties "
+        "until the date shown, unless the directory lists them again:",
+        len(missing),
+    )]
+    lines += ["  " + say(_MISSING, name=m.name, email=m.email, since=_day(m.since),
+                         until=_day(m.leaves_on, year=True)) for m in missing[:20]]
     if len(missing) > 20:
-        lines.append("  " + say(language, _MORE_MISSING, num=len(missing) - 20))
-    return [*lines, "  " + say(language, _LEAVE_SOONER), _command(language, _CONFIRM_LEAVER)]
+        lines.append("  " + say(_MORE_MISSING, num=len(missing) - 20))
+    return [*lines, "  " + say(_LEAVE_SOONER), _command(_CONFIRM_LEAVER)]
 
 
-def posts_to_map_lines(posts: Mapping[str, Sequence[str]], language: str) -> list[str]:
+def posts_to_map_lines(posts: Mapping[str, Sequence[str]]) -> list[str]:
     """The posts the role table does not know, with their holders and how to map them."""
     if not posts:
         return []
     return [
-        say(language, _TO_MAP),
-        *(f"  '{title}': {_names(names)(language)}" for title, names in sorted(posts.items())),
-        "  " + say(language, _TO_MAP_FIX),
+        say(_TO_MAP),
+        *(f"  '{title}': {_names(names)}" for title, names in sorted(posts.items())),
+        "  " + say(_TO_MAP_FIX),
     ]
 
 
@@ -191,43 +144,39 @@ class SyncReport(Protocol):
     """What ``report_lines`` reads of a sync's report (``bot.engine.directory``'s, which
     imports this module for its sentences)."""
 
-    error: str | None
-    rejected: list[str]
-    notes: list[str]
+    error: Text | None
+    rejected: list[Text]
+    notes: list[Text]
     held: int
     unmapped: dict[str, list[str]]
 
 
-def report_lines(report: SyncReport, language: str) -> list[str]:
-    """Under a sync's counts: its read error, rejected rows, notes, the posts to map and the
-    people kept on rows that could not be read (each row and note as the sync wrote it; the
-    first ten of each)."""
+def report_lines(report: SyncReport) -> list[str]:
+    """Under a sync's counts: its read error, rejected rows, notes and the people kept on rows
+    that could not be read (each line said in the active language; ``cy+en``: each line whole
+    in Welsh, then in English; the first ten of each)."""
+    return ["  " + line for line in each_language(lambda: _report_lines(report))]
+
+
+def _report_lines(report: SyncReport) -> list[str]:
     lines = []
     if report.error:
-        not_read, carried_on = say(language, _NOT_READ), say(language, _CARRIED_ON)
-        lines.append(f"  [red]{not_read}[/]: {report.error} — {carried_on}")
-    rejected, note = say(language, _REJECTED), say(language, _NOTE)
-    lines += [f"  [yellow]{rejected}[/] {row}" for row in report.rejected[:10]]
-    lines += [f"  {note}: {line}" for line in report.notes[:10]]
-    lines += ["  " + line for line in posts_to_map_lines(report.unmapped, language)]
+        lines.append(f"[red]{say(_NOT_READ)}[/]: {report.error} — {say(_CARRIED_ON)}")
+    rejected, note = say(_REJECTED), say(_NOTE)
+    lines += [f"[yellow]{rejected}[/] {row}" for row in report.rejected[:10]]
+    lines += [f"{note}: {line}" for line in report.notes[:10]]
+    lines += posts_to_map_lines(report.unmapped)
     if report.held:
-        lines.append(
-            "  "
-            + say_in(
-                language,
-                lambda tr: tr.ngettext(
-                    "%(num)d person on rows that could not be read kept as they were (with their "
-                    "duties); correct the rows above",
-                    "%(num)d people on rows that could not be read kept as they were (with their "
-                    "duties); correct the rows above",
-                    report.held,
-                ),
-                num=report.held,
-            )
-        )
+        lines.append(nsay(
+            "%(num)d person on rows that could not be read kept as they were (with their "
+            "duties); correct the rows above",
+            "%(num)d people on rows that could not be read kept as they were (with their "
+            "duties); correct the rows above",
+            report.held,
+        ))
     return lines
 
 
-def handover_line(account: str, language: str) -> str:
+def handover_line(account: str) -> str:
     """An official account whose holder has left."""
-    return "  " + say(language, _HANDOVER, account=account)
+    return "  " + say(_HANDOVER, account=account)

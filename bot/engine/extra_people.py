@@ -13,18 +13,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import partial
 
 from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_
+from bot.core.forms import Text
+from bot.core.i18n import N_, Msg
 from bot.core.models import ExtraPerson, Person
 from bot.core.ports import ConnectorError, Directory, DirectoryChanges, DirectoryPerson
 from bot.engine.config_sync import ensure_school
 from bot.engine.directory import DIRECTORY, DirectoryReport, apply_listing
-from bot.engine.directory_said import EXTRA_PEOPLE_FILE, PEOPLE_REGISTER, say
+from bot.engine.directory_said import EXTRA_PEOPLE_FILE, PEOPLE_REGISTER
 
 __all__ = [
     "PEOPLE_FILE",
@@ -105,25 +105,22 @@ def _claimable(
     listed: Sequence[DirectoryPerson],
     owners: dict[str, Owner],
     where: str,
-    notes: list[str],
-    language: str,
+    notes: list[Text],
 ) -> list[DirectoryPerson]:
     """The records this source may apply: not an address the directory lists as here, and not
     an address another stored person holds while the record already has its own person. A
-    record left out is noted in the school's ``language`` (``where``: the source's name)."""
+    record left out is noted (``where``: the source's name, a catalogue word)."""
     by_external = {o.external_id: o for o in owners.values() if o.external_id}
-    source = partial(say, sentence=where)
+    source = Msg(where)
     kept = []
     for item in listed:
         owner = owners.get(item.email)
         if owner is not None and owner.source == DIRECTORY and owner.here:
-            notes.append(say(language, _DIRECTORYS, where=source, email=item.email))
+            notes.append(Msg(_DIRECTORYS, where=source, email=item.email))
             continue
         own = by_external.get(item.external_id)
         if owner is not None and own is not None and own.person_id != owner.person_id:
-            notes.append(
-                say(language, _TAKEN, where=source, email=item.email, name=item.display_name)
-            )
+            notes.append(Msg(_TAKEN, where=source, email=item.email, name=item.display_name))
             continue
         kept.append(item)
     return kept
@@ -159,7 +156,6 @@ def sync_register(
         address_owners(session, school.id),
         PEOPLE_REGISTER,
         report.notes,
-        school.language,
     )
     report.absorb(
         apply_listing(
@@ -206,21 +202,17 @@ def sync_extra_people(
     try:
         changes = _file_changes(people_file.fetch(None))
     except ConnectorError as exc:
-        report.error = say(school.language, _FILE_NOT_READ, error=str(exc))
+        report.error = Msg(_FILE_NOT_READ, error=str(exc))
         return report
     ensure_school(session, school)
     registered = set(
         session.scalars(select(ExtraPerson.email).where(ExtraPerson.school_id == school.id))
     )
-    notes = [
-        say(school.language, _ON_REGISTER, email=item.email)
-        for item in changes.people
-        if item.email in registered
+    notes: list[Text] = [
+        Msg(_ON_REGISTER, email=item.email) for item in changes.people if item.email in registered
     ]
     listed = [p for p in changes.people if p.email not in registered]
-    kept = _claimable(
-        listed, address_owners(session, school.id), EXTRA_PEOPLE_FILE, notes, school.language
-    )
+    kept = _claimable(listed, address_owners(session, school.id), EXTRA_PEOPLE_FILE, notes)
     file_report = apply_listing(
         session,
         school,

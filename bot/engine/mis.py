@@ -32,13 +32,13 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
 from bot.core.emails import no_email_key
-from bot.core.i18n import N_, say_in
+from bot.core.forms import Text
+from bot.core.i18n import N_, Msg, nmsg
 from bot.core.models import ConnectorState, Person, PersonRole
 from bot.core.ports import DirectoryChanges, DirectoryPerson, MisChanges, MisPerson, MisSource
 from bot.core.words import human_date
 from bot.engine.config_sync import ensure_school
 from bot.engine.directory import DIRECTORY, DirectoryReport, apply_listing
-from bot.engine.directory_said import say
 from bot.engine.job_roles import map_roles
 from bot.engine.leavers import mark_missing
 
@@ -372,30 +372,24 @@ def sync_mis(session: Session, school: SchoolConfig, source: MisSource, today: d
          **{m.mis.mis_id: m.account.person_id for m in lists.matched}}, sort_keys=True), links)
     report.people.notes += _post_roles(session, school, lists)
     if lists.no_account and not school.role_table:  # said, not guessed: no table, no role
-        report.people.notes.append(
-            say_in(
-                school.language,
-                lambda tr: tr.ngettext(
-                    "MIS: %(num)d person with no account asked nothing until the role table "
-                    "(job_titles) says what their posts mean",
-                    "MIS: %(num)d people with no account asked nothing until the role table "
-                    "(job_titles) says what their posts mean",
-                    len(lists.no_account),
-                ),
-                num=len(lists.no_account),
-            )
-        )
+        report.people.notes.append(nmsg(
+            "MIS: %(num)d person with no account asked nothing until the role table "
+            "(job_titles) says what their posts mean",
+            "MIS: %(num)d people with no account asked nothing until the role table "
+            "(job_titles) says what their posts mean",
+            len(lists.no_account),
+        ))
     newly = [m.account.person_id for m in lists.ended if m.account.here]
     mark_missing(session, school.id, newly, today)
     session.flush()
     return report
 
 
-def _post_roles(session: Session, school: SchoolConfig, lists: Reconciliation) -> list[str]:
+def _post_roles(session: Session, school: SchoolConfig, lists: Reconciliation) -> list[Text]:
     """Give matched people the roles their MIS posts (the post and every additional one) give
     through the school's role table, beside their own (``PersonRole.source`` ``mis_posts``);
     a post the table does not know gives none and is named. Nothing without a table."""
-    notes: list[str] = []
+    notes: list[Text] = []
     wanted: dict[int, set[str]] = {}
     if school.role_table:
         for m in lists.matched:
@@ -408,10 +402,7 @@ def _post_roles(session: Session, school: SchoolConfig, lists: Reconciliation) -
             )
             mapped = map_roles(posts, {}, school.role_table)
             wanted[m.account.person_id] = set(mapped.roles)
-            notes += [
-                say(school.language, _POST_UNKNOWN, name=m.account.name, post=word)
-                for word in mapped.unknown
-            ]
+            notes += [Msg(_POST_UNKNOWN, name=m.account.name, post=word) for word in mapped.unknown]
     held: dict[int, set[str]] = defaultdict(set)
     for pid, role in session.execute(
         select(PersonRole.person_id, PersonRole.role).where(

@@ -10,11 +10,14 @@ policy and the content's hash), naming the file and saying why in plain words.
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_
+from bot.core.forms import Text
+from bot.core.i18n import N_, Lazy, Msg, from_data, to_data
 from bot.core.messages import notice
 from bot.core.models import ConnectorState, Policy
 from bot.core.outbox import Urgency, enqueue_email
@@ -22,8 +25,7 @@ from bot.core.uploads import AttachmentError, check_policy_document
 
 __all__ = ["NOT_USED", "REFUSED_PURPOSE", "refused"]
 
-# the warning of a refused document (``settings_change.WARNINGS`` reads it back; the reason is
-# the file check's own English)
+# the warning of a refused document (the reason: the file check's own sentence and values)
 NOT_USED = N_("%(where)s.document: %(shown)s was not used: %(reason)s")
 
 REFUSED_PURPOSE = "document_refused"
@@ -38,7 +40,7 @@ def refused(
     data: bytes,
     digest: str,
     where: str,
-    warnings: list[str],
+    warnings: list[Text],
 ) -> bool:
     """Whether the new content of a policy's document is refused (``shown``: the file as the
     school names it). A refusal is added to ``warnings``, audited, and told to the admins
@@ -46,14 +48,15 @@ def refused(
     state_key = f"{_STATE}{policy.key}"[:120]
     state = ConnectorState.of(session, school.id, state_key)
     if state is not None and state.value.startswith(f"{digest} "):
-        reason = state.value.split(" ", 1)[1]
+        reason = _stored_reason(state.value.split(" ", 1)[1])
     else:
         try:
             check_policy_document(shown, data)
             return False
         except AttachmentError as exc:
-            reason = str(exc).removeprefix(f"{shown.rsplit('/', 1)[-1]}: ")
-            ConnectorState.put(session, school.id, state_key, f"{digest} {reason}")
+            # why, without the file's name in front (the warning names the file)
+            reason = _Why(exc.msg, shown.rsplit("/", 1)[-1])
+            ConnectorState.put(session, school.id, state_key, f"{digest} {reason.stored()}")
             audit.record(
                 session,
                 actor="system:config",
@@ -63,41 +66,70 @@ def refused(
                 school_id=school.id,
                 details={"document": shown[:300], "sha256": digest},
             )
-    warnings.append(NOT_USED % {"where": where, "shown": shown, "reason": reason})
+    warnings.append(Msg(NOT_USED, where=where, shown=shown, reason=reason))
     _tell_admins(session, school, policy, shown, digest, reason)
     return True
 
 
+class _Why(Lazy):
+    """Why a file was refused: the file check's sentence without the file's name before it."""
+
+    __slots__ = ("file", "refusal")
+
+    def __init__(self, refusal: Lazy, file: str) -> None:
+        self.refusal, self.file = refusal, file
+
+    def said(self, language: str) -> str:
+        """The refusal in ``language``, after the file's name."""
+        return self.refusal.said(language).removeprefix(f"{self.file}: ")
+
+    def stored(self) -> str:
+        """As kept with the content refused: the sentence and values, and the file."""
+        return json.dumps({"why": to_data(self.refusal), "file": self.file}, ensure_ascii=False)
+
+
+def _stored_reason(stored: str) -> Text:
+    """A refusal's reason as stored (``_Why.stored``); one stored before in English as it was."""
+    try:
+        data = json.loads(stored)
+        refusal = from_data(data["why"])
+    except (ValueError, TypeError, KeyError):
+        return stored
+    return _Why(refusal, str(data["file"])) if isinstance(refusal, Lazy) else str(refusal)
+
+
 def _tell_admins(
-    session: Session, school: SchoolConfig, policy: Policy, shown: str, digest: str, reason: str
+    session: Session, school: SchoolConfig, policy: Policy, shown: str, digest: str, reason: Text
 ) -> None:
     """The one email for this file and content, to the school's administrators (else the
     head); its key makes a second sweep queue nothing."""
     current = max(policy.versions, key=lambda v: v.id, default=None)
     kept = (
-        f"Staff are still asked to read the version in force ({current.label}); nobody has "
-        "been asked to read the new file."
+        Msg(N_("Staff are still asked to read the version in force (%(label)s); nobody has "
+               "been asked to read the new file."), label=current.label)
         if current is not None
-        else "The policy has no version yet, so nobody has been asked to read it."
+        else Msg(N_("The policy has no version yet, so nobody has been asked to read it."))
     )
     draft = notice(
         school=school,
         to=list(school.admins) or [school.headteacher],
-        subject=f"{school.name}: a policy document could not be used",
-        greeting="Hello,",
+        subject=Msg(N_("%(school)s: a policy document could not be used"), school=school.name),
+        greeting=Msg(N_("Hello,")),
         paragraphs=[
-            f"The file {shown} for the policy “{policy.title}” has changed, but the bot "
-            f"cannot use the new file: {reason}"
+            Msg(N_("The file %(file)s for the policy “%(title)s” has changed, but the bot "
+                   "cannot use the new file: %(reason)s"),
+                file=shown, title=policy.title, reason=reason)
             if current is not None
-            else f"The bot cannot use the file {shown} for the policy “{policy.title}”: {reason}",
+            else Msg(N_("The bot cannot use the file %(file)s for the policy “%(title)s”: "
+                        "%(reason)s"), file=shown, title=policy.title, reason=reason),
             kept,
-            "Please put a readable copy of the policy in its place (open it first to check), "
-            "for example from the program it was written in. If the folder is kept by "
-            "SharePoint, OneDrive or Google Drive, check that the file was not damaged when "
-            "it was copied.",
+            Msg(N_("Please put a readable copy of the policy in its place (open it first to "
+                   "check), for example from the program it was written in. If the folder is "
+                   "kept by SharePoint, OneDrive or Google Drive, check that the file was not "
+                   "damaged when it was copied.")),
         ],
-        small="You receive this as an administrator of the bot for the school. You will not "
-        "get this email again for the same file.",
+        small=Msg(N_("You receive this as an administrator of the bot for the school. You will "
+                     "not get this email again for the same file.")),
     )
     enqueue_email(
         session,

@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from gettext import NullTranslations
 from typing import Any
 
 from bot.core.config import RequirementConfig, SchoolConfig
 from bot.core.emails import has_mailbox
-from bot.core.i18n import day_text, person_language, translations
+from bot.core.forms import Text
+from bot.core.i18n import N_, Day, Msg, nmsg, person_language, speaking, spoken
 from bot.core.links import make_token
 from bot.core.messages import render, render_shared
 from bot.core.outbox import (
@@ -62,16 +62,16 @@ class DigestNote:
 
     key: str
     purpose: str
-    text: str
+    text: Text
     url: str
-    button: str
+    button: Text
 
 
 @dataclass(frozen=True)
 class _Shape:
     """A digest rendered once for everyone with the same items: subject, titles, both parts."""
 
-    subject: str
+    subject: str  # said in the reader's language
     titles: tuple[str, ...]
     rendered: Rendered
     # each linked item's slot, by its place in the digest, and its link's purpose (None: the
@@ -119,11 +119,10 @@ class Renderer:
             duty.due_on,
         )
 
-    def face(self, duty: OpenDuty, language: str | None = None) -> dict[str, Any]:
-        """One item of the digest as shown: title, version, why, due date and button."""
-        language = language or self.school.language
-        tr = translations(language)
-        key = (*self._face_key(duty), language)
+    def face(self, duty: OpenDuty) -> dict[str, Any]:
+        """One item of the digest as shown: title, version, why, due date and button (each
+        said where shown)."""
+        key = self._face_key(duty)
         face = self._faces.get(key)
         if face is None:
             cfg = self.requirements[duty.requirement_id]
@@ -133,13 +132,13 @@ class Renderer:
                 "title": self.names.titles.get(version, cfg.display_title)
                 if version
                 else cfg.display_title,
-                "version": version_name(self.names.versions[version], tr=tr)
+                "version": version_name(self.names.versions[version])
                 if version and version in self.names.versions
                 else None,
-                "why": item_why(cfg, duty.cycle, account, tr),
-                "due_text": day_text(duty.due_on, language),
+                "why": item_why(cfg, duty.cycle, account),
+                "due_text": Day(duty.due_on),
                 "overdue": duty.due_on < self.today,
-                "button": tr.gettext(ITEM_TEXT[cfg.kind][0]),
+                "button": Msg(ITEM_TEXT[cfg.kind][0]),
             }
         return face
 
@@ -161,30 +160,20 @@ class Renderer:
         someone asked on another's behalf, training has its signed page too)."""
         return self._signed(self._purpose(duty, on_behalf), person_id, duty)
 
-    def subject(self, items: list[dict[str, Any]], language: str | None = None) -> str:
+    def subject(self, items: list[dict[str, Any]]) -> Msg:
         """'Overdue: X' / 'Action needed: X' for one item; a count for several."""
-        tr = translations(language or self.school.language)
-        _, first = tr.gettext, items[0]
+        first = items[0]
         if len(items) == 1:
-            return (
-                _("Overdue: %(title)s") if first["overdue"] else _("Action needed: %(title)s")
-            ) % {"title": first["title"]}
-        any_overdue = any(i["overdue"] for i in items)
-        return (
-            tr.ngettext(
-                "Overdue items: %(num)d thing to do for %(school)s",
-                "Overdue items: %(num)d things to do for %(school)s",
-                len(items),
-            )
-            % {"num": len(items), "school": self.school.name}
-            if any_overdue
-            else tr.ngettext(
-                "Action needed: %(num)d thing to do for %(school)s",
-                "Action needed: %(num)d things to do for %(school)s",
-                len(items),
-            )
-            % {"num": len(items), "school": self.school.name}
-        )
+            sentence = N_("Overdue: %(title)s") if first["overdue"] else N_(
+                "Action needed: %(title)s")
+            return Msg(sentence, title=first["title"])
+        if any(i["overdue"] for i in items):
+            return nmsg("Overdue items: %(num)d thing to do for %(school)s",
+                        "Overdue items: %(num)d things to do for %(school)s",
+                        len(items), school=self.school.name)
+        return nmsg("Action needed: %(num)d thing to do for %(school)s",
+                    "Action needed: %(num)d things to do for %(school)s",
+                    len(items), school=self.school.name)
 
     def asked_for(self, person: Recipient) -> tuple[str, str] | None:
         """Who is asked on behalf of someone without an email address, as (address, name
@@ -206,27 +195,23 @@ class Renderer:
             or kind in ON_BEHALF_LINK
         )
 
-    def _on_behalf_face(
-        self, duty: OpenDuty, on_behalf: bool, tr: NullTranslations
-    ) -> dict[str, str]:
+    def _on_behalf_face(self, duty: OpenDuty, on_behalf: bool) -> dict[str, Msg]:
         """An item's button and why, for whoever records it on another's behalf, where the
         person's own ("See my training", "upload it from your page") would not be true."""
         kind = self.requirements[duty.requirement_id].kind
         texts = ON_BEHALF_ITEM_TEXT.get(kind, {}) if on_behalf else {}
-        return {name: tr.gettext(text) for name, text in texts.items()}
+        return {name: Msg(text) for name, text in texts.items()}
 
-    def _shape(
-        self, digest: Digest, on_behalf: bool, language: str, note: DigestNote | None = None
-    ) -> _Shape:
-        """The digest rendered with slots for the name and links, once per distinct digest."""
-        tr = translations(language)
-        lead = escalated_lead(digest, tr)
+    def _shape(self, digest: Digest, on_behalf: bool, note: DigestNote | None = None) -> _Shape:
+        """The digest rendered with slots for the name and links, once per distinct digest, in
+        the active language (the reader's)."""
+        lead = escalated_lead(digest)
         key = (
             tuple(self._face_key(d) for d in digest.items),
             digest.escalated,
             lead,
             on_behalf,
-            language,
+            spoken(),
             note,
         )
         shape = self._shapes.get(key)
@@ -234,34 +219,33 @@ class Renderer:
             return shape
         items = [
             {
-                **self.face(d, language),
-                **self._on_behalf_face(d, on_behalf, tr),
+                **self.face(d),
+                **self._on_behalf_face(d, on_behalf),
                 "url": slot(f"url{n}") if self._linked(d, on_behalf) else None,
             }
             for n, d in enumerate(digest.items)
         ]
-        names = escalated_names(self.school, tr)
+        names = escalated_names(self.school)
         escalated = [
             names[flag] for flag in digest.escalated if not (on_behalf and flag == "line_manager")
         ]
         kinds = [self.requirements[d.requirement_id].kind for d in digest.items]
-        subject = self.subject(items, language)
+        subject = self.subject(items)
         rendered = render_shared(
             "reminder",
             {
                 "school_name": self.school.name,
                 "subject": subject,
                 "person_name": slot("name"),
-                "intro": intro(len(items), on_behalf, tr),
+                "intro": intro(len(items), on_behalf),
                 "items": items,
                 "escalated_to": bool(escalated),
-                "escalated_told": escalated_told(lead, escalated, tr),
-                "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button", tr),
-                "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link", tr),
+                "escalated_told": escalated_told(lead, escalated),
+                "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button"),
+                "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link"),
                 "reply_to": self.school.reply_address(),
                 "note": note,
             },
-            language,
         )
         if len(self._shapes) >= _SHAPES_KEPT:
             self._shapes.clear()
@@ -271,7 +255,7 @@ class Renderer:
             if self._linked(d, on_behalf)
         )
         shape = self._shapes[key] = _Shape(
-            subject, tuple(str(i["title"]) for i in items), rendered, links
+            str(subject), tuple(str(i["title"]) for i in items), rendered, links
         )
         return shape
 
@@ -283,9 +267,8 @@ class Renderer:
         person, items = digest.person, digest.items
         asker = self.asked_for(person)
         # asked on someone's behalf: the asker reads the school's language
-        shape = self._shape(
-            digest, asker is not None, self.language_of(None if asker else person), note
-        )
+        with speaking(self.language_of(None if asker else person)):
+            shape = self._shape(digest, asker is not None, note)
         values = {
             "name": asker[1] if asker else person.given_name or person.display_name,
             "about": person.display_name,
@@ -309,16 +292,14 @@ class Renderer:
     def asked_email(self, to: tuple[str, str], digests: Sequence[Digest]) -> EmailDraft:
         """The day's one message to whoever is asked on behalf of several people without an
         email address (``to``: address, name greeted): each item names whose it is, with its
-        own link for recording it on their behalf."""
-        language = self.school.language  # the asker reads the school's language
-        tr = translations(language)
+        own link for recording it on their behalf (in the school's language)."""
         items: list[dict[str, Any]] = []
-        escalated: dict[str, None] = {}
-        names = escalated_names(self.school, tr)
+        escalated: dict[Msg, None] = {}
+        names = escalated_names(self.school)
         for digest in digests:
             person = digest.person
             for duty in digest.items:
-                face = {**self.face(duty, language), **self._on_behalf_face(duty, True, tr)}
+                face = {**self.face(duty), **self._on_behalf_face(duty, True)}
                 items.append(
                     {
                         **face,
@@ -331,33 +312,33 @@ class Renderer:
             escalated.update((names[f], None) for f in digest.escalated if f != "line_manager")
         kinds = [self.requirements[d.requirement_id].kind for g in digests for d in g.items]
         overdue = any(i["overdue"] for i in items)
-        subject = (
-            tr.gettext("Overdue items for %(num)d people without an email address at %(school)s")
+        subject = Msg(
+            N_("Overdue items for %(num)d people without an email address at %(school)s")
             if overdue
-            else tr.gettext(
-                "Action needed for %(num)d people without an email address at %(school)s"
-            )
-        ) % {"num": len(digests), "school": self.school.name}
-        told = escalated_told(tr.gettext("Some of these are well overdue"), list(escalated), tr)
-        text, html = render(
-            "reminder",
-            {
-                "school_name": self.school.name,
-                "subject": subject,
-                "person_name": to[1],
-                "intro": asked_intro([g.person.display_name for g in digests], len(items), tr),
-                "items": items,
-                "escalated_to": bool(escalated),
-                "escalated_told": told,
-                "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button", tr),
-                "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link", tr),
-                "reply_to": self.school.reply_address(),
-            },
-            language,
+            else N_("Action needed for %(num)d people without an email address at %(school)s"),
+            num=len(digests), school=self.school.name,
         )
+        told = escalated_told(Msg(N_("Some of these are well overdue")), list(escalated))
+        with speaking(self.school.language):  # the asker reads the school's language
+            text, html = render(
+                "reminder",
+                {
+                    "school_name": self.school.name,
+                    "subject": subject,
+                    "person_name": to[1],
+                    "intro": asked_intro([g.person.display_name for g in digests], len(items)),
+                    "items": items,
+                    "escalated_to": bool(escalated),
+                    "escalated_told": told,
+                    "footnote_html": footnote(kinds, self.settings.link_max_age_days, "button"),
+                    "footnote_text": footnote(kinds, self.settings.link_max_age_days, "link"),
+                    "reply_to": self.school.reply_address(),
+                },
+            )
+            said_subject = str(subject)
         return EmailDraft(
             to=(to[0],),
-            subject=subject,
+            subject=said_subject,
             text=text,
             html=html,
             from_name=self.school.mail_from_name or self.school.name,

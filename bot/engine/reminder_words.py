@@ -7,14 +7,14 @@ to a line manager. Pure: the school's settings and the items in, sentences out
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from gettext import NullTranslations
 
 from bot.core.config import RequirementConfig, SchoolConfig
-from bot.core.i18n import N_, translations
+from bot.core.forms import Text
+from bot.core.i18n import N_, Joined, Msg, nmsg
 from bot.core.messages import notice
 from bot.core.outbox import EmailDraft
 from bot.core.rendered import slot
-from bot.core.words import school_words, words_in
+from bot.core.words import school_words
 from bot.engine.reminders import Digest
 
 __all__ = [
@@ -71,9 +71,6 @@ ON_BEHALF_ITEM_TEXT = {  # translated where shown (``N_``: the catalogue)
 }
 ONLY_THEMSELVES = frozenset({"sign_aup"})  # never recorded on another's behalf
 
-
-_ENGLISH = NullTranslations()
-
 # each kind's button and the line saying why the person is asked (``N_``: the catalogue)
 ITEM_TEXT: dict[str, tuple[str, str]] = {
     "acknowledge_policy": (
@@ -111,36 +108,32 @@ ITEM_TEXT: dict[str, tuple[str, str]] = {
 }
 
 
-def item_why(
-    cfg: RequirementConfig, cycle: str, account_name: str | None, tr: NullTranslations = _ENGLISH
-) -> str:
+def item_why(cfg: RequirementConfig, cycle: str, account_name: str | None) -> Msg:
     """Why the person is asked: the account they hold, a renewal, or the kind's usual line."""
-    _ = tr.gettext
     if cfg.kind == "sign_aup" and account_name:
-        return _(
+        return Msg(N_(
             "You hold the school's %(account)s account, so you need to sign the social "
             "media Acceptable Use Policy."
-        ) % {"account": account_name}
+        ), account=account_name)
     if cfg.kind == "complete_training" and cfg.record_check:
-        return _(
+        return Msg(N_(
             "Please make sure this check is renewed by the due date below; the office records "
             "the date it was done (there is no training certificate)."
-        )
+        ))
     if cfg.kind == "complete_training" and cycle.startswith("refresh:"):
-        return _("Your %(refresher)s is due by the date below (the full course also counts).") % {
-            "refresher": cfg.refresher
-        }
+        return Msg(N_("Your %(refresher)s is due by the date below (the full course also "
+                      "counts)."), refresher=cfg.refresher)
     if cfg.kind == "complete_training" and cycle.startswith("renew:"):
-        return _("Your certificate expires on the due date below; please renew it.")
-    return _(ITEM_TEXT[cfg.kind][1])
+        return Msg(N_("Your certificate expires on the due date below; please renew it."))
+    return Msg(ITEM_TEXT[cfg.kind][1])
 
 
-def escalated_names(school: SchoolConfig, tr: NullTranslations = _ENGLISH) -> dict[str, str]:
+def escalated_names(school: SchoolConfig) -> dict[str, Msg]:
     """Who a late reminder copies in, in the school's words ("the principal")."""
     return {
-        "line_manager": tr.gettext("your line manager"),
-        "headteacher": tr.gettext("the %(headteacher)s")
-        % {"headteacher": words_in(school_words(school), tr).headteacher},
+        "line_manager": Msg(N_("your line manager")),
+        "headteacher": Msg(N_("the %(headteacher)s"),
+                           headteacher=Msg(school_words(school).headteacher)),
     }
 
 
@@ -210,13 +203,11 @@ _EXPIRY = {
 }
 
 
-def footnote(
-    kinds: Sequence[str], link_days: int, control: str, tr: NullTranslations = _ENGLISH
-) -> str:
+def footnote(kinds: Sequence[str], link_days: int, control: str) -> Text:
     """What the buttons (``control`` 'button') or links ('link') do, true for these items."""
     documents = sum(1 for k in kinds if k in _DOCUMENT_KINDS)
     signed = sum(1 for k in kinds if k in LINK_PURPOSE)
-    parts = []
+    parts: list[Msg] = []
     if documents:
         if len(kinds) == 1:
             opener = "one"
@@ -226,43 +217,37 @@ def footnote(
             opener = "policy"
         else:
             opener = "policies"
-        parts.append(tr.gettext(_OPENERS[control, opener]))
+        parts.append(Msg(_OPENERS[control, opener]))
     if signed:
-        parts.append(tr.gettext(_EXPIRY[control][signed != 1]) % {"days": link_days})
-    return " ".join(parts)
+        parts.append(Msg(_EXPIRY[control][signed != 1], days=link_days))
+    return Joined(parts, " ") if parts else ""
 
 
-def escalated_lead(digest: Digest, tr: NullTranslations = _ENGLISH) -> str:
+def escalated_lead(digest: Digest) -> Msg:
     """'This is well overdue' for one item; 'One of these' / 'Some of these' for several."""
     if len(digest.items) == 1:
-        return tr.gettext("This is well overdue")
+        return Msg(N_("This is well overdue"))
     copied = sum(1 for d in digest.due if d.reminder.copy)
     if copied == 1:
-        return tr.gettext("One of these is well overdue")
-    return tr.gettext("Some of these are well overdue")
+        return Msg(N_("One of these is well overdue"))
+    return Msg(N_("Some of these are well overdue"))
 
 
-def escalated_told(lead: str, escalated: Sequence[str], tr: NullTranslations = _ENGLISH) -> str:
+def escalated_told(lead: Msg, escalated: Sequence[Msg]) -> Text:
     """'This is well overdue, so your line manager and the headteacher have been told.'"""
     if not escalated:
         return ""
     if len(escalated) == 1:
-        return tr.gettext("%(lead)s, so %(who)s has been told.") % {
-            "lead": lead,
-            "who": escalated[0],
-        }
-    return tr.gettext("%(lead)s, so %(who)s and %(other)s have been told.") % {
-        "lead": lead,
-        "who": escalated[0],
-        "other": escalated[1],
-    }
+        return Msg(N_("%(lead)s, so %(who)s has been told."), lead=lead, who=escalated[0])
+    return Msg(N_("%(lead)s, so %(who)s and %(other)s have been told."),
+               lead=lead, who=escalated[0], other=escalated[1])
 
 
-def intro(count: int, on_behalf: bool, tr: NullTranslations = _ENGLISH) -> str:
+def intro(count: int, on_behalf: bool) -> Msg:
     """The line before the items: to the person, or to whoever is asked on their behalf (the
     ``about`` slot names the person without an email address)."""
     if on_behalf:
-        return tr.ngettext(
+        return nmsg(
             "%(about)s has no email address, so the school asks you on their behalf. There is "
             "one thing the school needs them to do; please pass this on and help them do it, "
             "then record it with the button (signed in: the record names you as the one who "
@@ -272,52 +257,51 @@ def intro(count: int, on_behalf: bool, tr: NullTranslations = _ENGLISH) -> str:
             "them, then record it with the button (signed in: the record names you as the one "
             "who made it):",
             count,
-        ) % {"about": slot("about"), "num": count}
-    return tr.ngettext(
+            about=slot("about"),
+        )
+    return nmsg(
         "There is one thing the school needs you to do:",
         "There are %(num)d things the school needs you to do:",
         count,
-    ) % {"num": count}
+    )
 
 
-def asked_intro(names: Sequence[str], count: int, tr: NullTranslations = _ENGLISH) -> str:
+def asked_intro(names: Sequence[str], count: int) -> Msg:
     """The line before the items of the day's one message to whoever is asked on behalf of
     several people without an email address: who they are, and what to do."""
-    return tr.gettext(
+    return Msg(N_(
         "%(people)d people have no email address, so the school asks you on their behalf: "
         "%(names)s. There are %(num)d things the school needs them to do; please pass each on "
         "to the person it names and help them do it, then record it with its button (signed "
         "in: the record names you as the one who made it):"
-    ) % {"people": len(names), "names": ", ".join(names), "num": count}
+    ), people=len(names), names=", ".join(names), num=count)
 
 
 def told_draft(school: SchoolConfig, to: str, people: Mapping[str, list[str]]) -> EmailDraft:
     """The day's one message to a line manager (or the head) about the people whose reminder
     today is well overdue: each person and their overdue items (in the school's language)."""
-    tr = translations(school.language)
     names = sorted(people)
     if len(names) == 1:
-        subject = tr.gettext("Well overdue: %(name)s") % {"name": names[0]}
-        said = tr.gettext(
+        subject = Msg(N_("Well overdue: %(name)s"), name=names[0])
+        said = Msg(N_(
             "Today's reminder to %(name)s was about items that are well overdue. The bot keeps "
             "reminding them; a word from you may help."
-        ) % {"name": names[0]}
+        ), name=names[0])
     else:
-        subject = tr.ngettext(
-            "Well overdue: %(num)d person", "Well overdue: %(num)d people", len(names)
-        ) % {"num": len(names)}
-        said = tr.gettext(
+        subject = nmsg("Well overdue: %(num)d person", "Well overdue: %(num)d people",
+                       len(names))
+        said = Msg(N_(
             "Today's reminder to these people was about items that are well overdue. The bot "
             "keeps reminding them; a word from you may help."
-        )
+        ))
     return notice(
         school=school,
         to=(to,),
         subject=subject,
         paragraphs=[said],
         facts=[(name, "; ".join(dict.fromkeys(people[name]))) for name in names],
-        small=tr.gettext(
+        small=Msg(N_(
             "You get at most one of these emails a day, listing everyone whose "
             "reminder today was well overdue."
-        ),
+        )),
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 
+from bot.core.forms import Text
 from bot.engine.directory import DirectoryReport
 from bot.engine.leavers import MissingPerson
 from bot.engine.remind import ReminderPlanned, Told
@@ -25,7 +26,7 @@ class SchoolSweep:
     school_day: bool = False
     # what the directory step read (until it runs, or when it could not: nothing)
     directory: DirectoryReport = field(default_factory=partial(DirectoryReport, complete=False))
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Text] = field(default_factory=list)  # the settings' (said where shown)
     opened: int = 0
     closed: dict[str, int] = field(default_factory=dict)
     reminders: list[ReminderPlanned] = field(default_factory=list)

@@ -17,38 +17,18 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import OrgConfig
 from bot.core.config import store as config_store
-from bot.core.config.said import NOT_REWRITTEN
-from bot.engine.config_sync import (
-    DOCUMENT_GONE,
-    HOLDER_LEFT,
-    NOT_IN_DIRECTORY,
-    OLDER_DOCUMENT,
-    UNVERSIONED_DOCUMENT,
-    sync_config,
-)
-from bot.engine.refused_documents import NOT_USED
+from bot.core.forms import Text
+from bot.engine.config_sync import sync_config
 from bot.engine.sweep import plan_and_apply
 
-__all__ = ["WARNINGS", "Applied", "apply_settings"]
-
-# every warning applying settings can give, most words of its own first (``say_sentence`` reads a
-# line back against them: the YAML path, the address, the file as written)
-WARNINGS = (
-    OLDER_DOCUMENT,
-    DOCUMENT_GONE,
-    HOLDER_LEFT,
-    UNVERSIONED_DOCUMENT,
-    NOT_REWRITTEN,
-    NOT_USED,
-    NOT_IN_DIRECTORY,
-)
+__all__ = ["Applied", "apply_settings"]
 
 
 @dataclass(frozen=True)
 class Applied:
     """What applying settings did: warnings (e.g. a named person not in the directory)."""
 
-    warnings: list[str]
+    warnings: list[Text]  # said where shown
 
 
 def apply_settings(
@@ -64,7 +44,7 @@ def apply_settings(
     """Save ``org`` as the settings in force and bring the store in line now, every school;
     with ``export_to``, school.yaml is rewritten as the export of what was saved."""
     config_store.save(session, org, by=by, now=now, note=note)
-    warnings: list[str] = []
+    warnings: list[Text] = []
     for school in org.schools:
         warnings += sync_config(session, org, school, today)
         plan_and_apply(session, school, today)

@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 from bot.core.clock import to_local
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.config.per_school import SettingsProblem, record
-from bot.core.config.said import say_problems
-from bot.core.i18n import both, day_text, shared_language, translations
-from bot.core.messages import lines_in, notice
+from bot.core.forms import Text
+from bot.core.i18n import N_, Joined, Msg, shared_language, speaking
+from bot.core.messages import notice
 from bot.core.models import School
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.store import Store
@@ -41,28 +41,23 @@ log = logging.getLogger(__name__)
 PURPOSE = "settings_problem"
 
 
-def describe(problem: SettingsProblem, language: str = "en") -> str:
-    """What is in force for the school meanwhile, in plain words (the pages and ``status``),
-    in ``language`` (both, Welsh first, in ``cy+en``)."""
-    if language == "cy+en":  # each whole, so the date inside is not said twice in each
-        return both(describe(problem, "cy"), describe(problem, "en"))
-    _ = translations(language).gettext
+def describe(problem: SettingsProblem) -> Msg:
+    """What is in force for the school meanwhile, in plain words (the pages and ``status``)."""
     if problem.whole and problem.kept_since is not None:
-        return _(
+        return Msg(N_(
             "The settings file cannot be read, so %(school)s carries on with the settings it "
             "last accepted (%(day)s) until it is fixed."
-        ) % {"school": problem.name,
-             "day": day_text(to_local(problem.kept_since).date(), language)}
+        ), school=problem.name, day=to_local(problem.kept_since).date())
     if problem.kept_since is None:
-        return _(
+        return Msg(N_(
             "%(school)s's settings have a problem, and the bot has never had settings for it "
             "that pass the checks: it does nothing for the school (no reminders, no emails) "
             "until the problem is fixed."
-        ) % {"school": problem.name}
-    return _(
+        ), school=problem.name)
+    return Msg(N_(
         "%(school)s's settings have a problem, so the bot keeps using the settings it last "
         "accepted (%(day)s) until it is fixed."
-    ) % {"school": problem.name, "day": day_text(to_local(problem.kept_since).date(), language)}
+    ), school=problem.name, day=to_local(problem.kept_since).date())
 
 
 def record_settings(store: Store, config: OrgConfig, now: datetime) -> int:
@@ -101,11 +96,11 @@ def record_settings(store: Store, config: OrgConfig, now: datetime) -> int:
 def _tell(
     session: Session, problem: SettingsProblem, school: SchoolConfig | str | None,
     to: list[str], language: str | None = None, *,
-    lines: Callable[[SettingsProblem, str], list[str]] | None = None,
+    lines: Callable[[SettingsProblem], list[Text]] | None = None,
 ) -> int:
     """The one email for this problem of this school, or (``school`` the trust's name, in
     ``language``) the trust's one email about a file that cannot be read; ``lines``: its
-    words."""
+    words (subject, greeting, small print, then the paragraphs)."""
     if session.get(School, problem.school_id) is None:  # held from the start: no row yet
         session.add(School(id=problem.school_id[:64], name=problem.name[:200]))
         session.flush()
@@ -113,18 +108,16 @@ def _tell(
     trust = isinstance(school, str)
     language = language or (school.language if isinstance(school, SchoolConfig)
                             else problem.language or "cy+en")
-    subject, greeting, small, *paragraphs = lines_in(
-        language, lambda language: (lines or _problem_lines)(problem, language)
-    )
-    draft = notice(
-        school=school or problem.name,
-        language=language,
-        to=to,
-        subject=subject,
-        greeting=greeting,
-        paragraphs=paragraphs,
-        small=small,
-    )
+    subject, greeting, small, *paragraphs = (lines or _problem_lines)(problem)
+    with speaking(language):
+        draft = notice(
+            school=school or problem.name,
+            to=to,
+            subject=subject,
+            greeting=greeting,
+            paragraphs=paragraphs,
+            small=small,
+        )
     return int(
         enqueue_email(
             session,
@@ -138,67 +131,67 @@ def _tell(
     )
 
 
-def _told_trust_lines(problem: SettingsProblem, language: str) -> list[str]:
+def _told_trust_lines(problem: SettingsProblem) -> list[Text]:
     """What a school's own admins hear of a trust's file that cannot be read: that, what is in
     force for their school, and that the trust's IT lead has been told (nothing to fix)."""
-    _ = translations(language).gettext
     return [
-        _("%(school)s: the trust's settings file cannot be read") % {"school": problem.name},
-        _("Hello,"),
-        _("You receive this as an administrator of the bot for the school."),
-        describe(problem, language) if problem.kept_since is None else _(
+        Msg(N_("%(school)s: the trust's settings file cannot be read"), school=problem.name),
+        Msg(N_("Hello,")),
+        Msg(N_("You receive this as an administrator of the bot for the school.")),
+        describe(problem) if problem.kept_since is None else Msg(N_(
             "The trust's settings file cannot be read; %(school)s carries on with its last "
             "settings (accepted on %(day)s); your trust's IT lead has been told."
-        ) % {"school": problem.name,
-             "day": day_text(to_local(problem.kept_since).date(), language)},
-        _("You do not need to do anything. You will not get this email again for this "
-          "problem."),
+        ), school=problem.name, day=to_local(problem.kept_since).date()),
+        Msg(N_("You do not need to do anything. You will not get this email again for this "
+               "problem.")),
     ]
 
 
-def _problem_lines(problem: SettingsProblem, language: str) -> list[str]:
-    """The problem's email in ``language`` (``en`` or ``cy``): subject, greeting, small print,
-    then its paragraphs; what to fix is the checks' own lines, said in ``language`` (``said``)."""
-    _ = translations(language).gettext
+def _problem_lines(problem: SettingsProblem) -> list[Text]:
+    """The problem's email: subject, greeting, small print, then its paragraphs; what to fix
+    is the checks' own lines."""
     if problem.held:
-        meanwhile = _(
+        meanwhile = Msg(N_(
             "Until it is fixed the bot does nothing for the school: no reminders, no "
             "digests and no chasing."
-        )
+        ))
     else:
         assert problem.kept_since is not None
-        meanwhile = _(
+        meanwhile = Msg(N_(
             "Until it is fixed the bot carries on with the school's settings as they were when "
             "it last accepted them, on %(day)s: reminders and the rest go on as before."
-        ) % {"day": day_text(to_local(problem.kept_since).date(), language)}
-    values = {"school": problem.name, "meanwhile": meanwhile}
+        ), day=to_local(problem.kept_since).date())
+    head: list[Text]
     if problem.whole:  # every school's file: nothing of it applied, no school's alone
-        found = [_("The bot could not read the trust's settings file, so it has applied none of "
-                   "it: every school carries on with the settings it last accepted, and "
-                   "reminders and the rest go on as before.")]
+        found: list[Text] = [Msg(N_(
+            "The bot could not read the trust's settings file, so it has applied none of it: "
+            "every school carries on with the settings it last accepted, and reminders and the "
+            "rest go on as before."
+        ))]
         if problem.entry:
-            found.append(_("The line is in the entry of %(school)s.") % {"school": problem.entry})
-        head = [_("The trust's settings file cannot be read"), _("Hello,"),
-                _("You receive this as an administrator of the bot for the school or the trust."),
-                " ".join(found)]
+            found.append(Msg(N_("The line is in the entry of %(school)s."), school=problem.entry))
+        head = [Msg(N_("The trust's settings file cannot be read")), Msg(N_("Hello,")),
+                Msg(N_("You receive this as an administrator of the bot for the school or the "
+                       "trust.")),
+                Joined(found, " ")]
     else:
         head = [
-            _("%(school)s: the bot could not use the school's new settings") % values,
-            _("Hello,"),
-            _("You receive this as an administrator of the bot for the school."),
-            _(
+            Msg(N_("%(school)s: the bot could not use the school's new settings"),
+                school=problem.name),
+            Msg(N_("Hello,")),
+            Msg(N_("You receive this as an administrator of the bot for the school.")),
+            Msg(N_(
                 "The bot checked the settings for %(school)s and found a problem, so it has not "
                 "applied them. %(meanwhile)s The other schools are not affected."
-            )
-            % values,
+            ), school=problem.name, meanwhile=meanwhile),
         ]
     return [
         *head,
-        _("What to fix (the file, its line and the setting):"),
-        *say_problems(problem.message, language),
-        _(
+        Msg(N_("What to fix (the file, its line and the setting):")),
+        *problem.lines,
+        Msg(N_(
             "Please fix it, or ask whoever runs the bot for the school (your IT provider). You "
             "will not get this email again for this problem; the dashboard and the setup page "
             "show it until it is fixed."
-        ),
+        )),
     ]

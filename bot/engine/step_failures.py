@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import to_local
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, both, day_text, translations
-from bot.core.messages import lines_in, notice
+from bot.core.i18n import N_, Msg, nmsg, speaking
+from bot.core.messages import notice
 from bot.core.models import StepFailure
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.waiting import moment_words
@@ -147,141 +147,109 @@ def _tell_admins(session: Session, school: SchoolConfig, step: str, since: datet
     """The one email of an episode to the school's administrators (else the head) and
     ``trust`` (the trust's administrators, for a hold), in the school's language."""
     to = tuple(dict.fromkeys([*(school.admins or [school.headteacher]), *trust]))
-    reports = step == "report_sweep"
     lines = _held_lines if step == HELD else _alert_lines
-    subject, greeting, small, *paragraphs = lines_in(
-        school.language, lambda language: lines(school, step, since, language)
-    )
-    draft = notice(
-        school=school,
-        to=list(to),
-        subject=subject,
-        greeting=greeting,
-        paragraphs=paragraphs,
-        small=small,
-    )
+    subject, greeting, small, *paragraphs = lines(school, step, since)
+    with speaking(school.language):
+        draft = notice(school=school, to=list(to), subject=subject, greeting=greeting,
+                       paragraphs=paragraphs, small=small)
     return int(
         enqueue_email(
             session,
             school_id=school.id,
             key=f"{ALERT_PURPOSE}:{school.id}:{step}:{since.strftime('%Y%m%dT%H%M%S')}",
             purpose=ALERT_PURPOSE,
-            urgency=Urgency.SAFEGUARDING if reports else Urgency.WAITING,
+            urgency=Urgency.SAFEGUARDING if step == "report_sweep" else Urgency.WAITING,
             draft=draft,
         )
     )
 
 
-def _alert_lines(school: SchoolConfig, step: str, since: datetime, language: str) -> list[str]:
-    """The failing job's email in ``language`` (``en`` or ``cy``): subject, greeting, small
-    print, then its paragraphs."""
-    _ = translations(language).gettext
+def _alert_lines(school: SchoolConfig, step: str, since: datetime) -> list[Msg]:
+    """The failing job's email: subject, greeting, small print, then its paragraphs."""
     local = to_local(since)
-    values = {
-        "day": day_text(local.date(), language),
-        "time": f"{local:%H:%M}",
-        "school": school.name,
-        "job": _(step_title(step)),
-    }
+    values = {"day": local.date(), "time": f"{local:%H:%M}", "school": school.name,
+              "job": Msg(step_title(step))}
     lines = [
-        _("%(school)s: one of the bot's jobs is not working") % values,
-        _("Hello,"),
-        _("You receive this as an administrator of the bot for the school."),
-        _(
+        Msg(N_("%(school)s: one of the bot's jobs is not working"), **values),
+        Msg(N_("Hello,")),
+        Msg(N_("You receive this as an administrator of the bot for the school.")),
+        Msg(N_(
             "Since %(day)s at %(time)s, the bot has not been able to finish one of its regular "
             "jobs for %(school)s: %(job)s. Everything else it does for the school carries on, "
             "and it tries this job again every quarter of an hour."
-        )
-        % values,
+        ), **values),
     ]
     if step == "report_sweep":
-        lines.append(
-            _(
-                "This job warns about the deadlines of concerns and breaches: until it works "
-                "again, check the deadlines on the reports list yourself."
-            )
-        )
-    lines.append(
-        _(
-            "Please tell whoever runs the bot for the school (your IT provider): they can see "
-            "which job it is and what went wrong with `compliance-bot status`. You will not get "
-            "this email again for this problem; the dashboard and the setup page show it until "
-            "it is fixed."
-        )
-    )
+        lines.append(Msg(N_(
+            "This job warns about the deadlines of concerns and breaches: until it works "
+            "again, check the deadlines on the reports list yourself."
+        )))
+    lines.append(Msg(N_(
+        "Please tell whoever runs the bot for the school (your IT provider): they can see "
+        "which job it is and what went wrong with `compliance-bot status`. You will not get "
+        "this email again for this problem; the dashboard and the setup page show it until "
+        "it is fixed."
+    )))
     return lines
 
 
-def _held_lines(school: SchoolConfig, step: str, since: datetime, language: str) -> list[str]:
-    """A held directory's email in ``language``: subject, greeting, small print, paragraphs:
-    what happened, and the two commands that end it."""
-    _ = translations(language).gettext
+def _held_lines(school: SchoolConfig, step: str, since: datetime) -> list[Msg]:
+    """A held directory's email: subject, greeting, small print, paragraphs: what happened,
+    and the two commands that end it."""
     local = to_local(since)
-    values = {"day": day_text(local.date(), language), "time": f"{local:%H:%M}",
-              "school": school.name, "id": school.id}
+    values = {"day": local.date(), "time": f"{local:%H:%M}", "school": school.name,
+              "id": school.id}
     return [
-        _("%(school)s: the staff directory is held") % values,
-        _("Hello,"),
-        _("You receive this as an administrator of the bot for the school or the trust."),
-        _("Since %(day)s at %(time)s, reading %(school)s's staff directory would mark many of "
-          "its people as gone at once, so the bot has changed nobody: everyone keeps their "
-          "tasks and history, and reminders and report deadlines carry on.") % values,
-        _("If the school has moved to another Microsoft 365 tenant or Google domain (or its "
-          "addresses changed), carry its people over: compliance-bot directory move --school "
-          "%(id)s --to NEW-CONNECTION --map old.example=new.example --as YOUR-EMAIL "
-          "(deploy/README.md, \"Moving a school to another tenant\"). Nobody is asked again "
-          "for what they have done.") % values,
-        _("If those people have really left: compliance-bot directory confirm-removals "
-          "--school %(id)s --as YOUR-EMAIL. To see who they are: compliance-bot directory "
-          "status --school %(id)s.") % values,
-        _("You will not get this email again for this hold; the dashboard, the setup page and "
-          "the people page show it until one of those is run."),
+        Msg(N_("%(school)s: the staff directory is held"), **values),
+        Msg(N_("Hello,")),
+        Msg(N_("You receive this as an administrator of the bot for the school or the trust.")),
+        Msg(N_("Since %(day)s at %(time)s, reading %(school)s's staff directory would mark many "
+               "of its people as gone at once, so the bot has changed nobody: everyone keeps "
+               "their tasks and history, and reminders and report deadlines carry on."), **values),
+        Msg(N_("If the school has moved to another Microsoft 365 tenant or Google domain (or its "
+               "addresses changed), carry its people over: compliance-bot directory move "
+               "--school %(id)s --to NEW-CONNECTION --map old.example=new.example --as "
+               "YOUR-EMAIL (deploy/README.md, \"Moving a school to another tenant\"). Nobody is "
+               "asked again for what they have done."), **values),
+        Msg(N_("If those people have really left: compliance-bot directory confirm-removals "
+               "--school %(id)s --as YOUR-EMAIL. To see who they are: compliance-bot directory "
+               "status --school %(id)s."), **values),
+        Msg(N_("You will not get this email again for this hold; the dashboard, the setup page "
+               "and the people page show it until one of those is run.")),
     ]
 
 
-def describe(failing: FailingStep, language: str = "en") -> str:
+def describe(failing: FailingStep) -> Msg:
     """One failing step in plain words, for the head and the admin ("Not working since ..."),
-    in ``language`` (both, Welsh first, in ``cy+en``); a held directory with what ends it."""
-    if language == "cy+en":  # each whole, so the date inside is not said twice in each
-        return both(describe(failing, "cy"), describe(failing, "en"))
+    a held directory with what ends it."""
     local = to_local(failing.since)
-    tr = translations(language)
     if failing.step == HELD:
-        return tr.gettext(
+        return Msg(N_(
             "Held since %(day)s, %(time)s: reading the staff directory would mark many people "
             "as gone at once, so nobody was changed. If the school moved tenant or domain: "
             "compliance-bot directory move --school %(id)s; if they left: compliance-bot "
             "directory confirm-removals --school %(id)s"
-        ) % {"day": day_text(local.date(), language), "time": f"{local:%H:%M}",
-             "id": failing.school_id}
-    return tr.gettext(
-        "Not working since %(day)s, %(time)s: %(job)s (the bot's other jobs carry on)"
-    ) % {
-        "day": day_text(local.date(), language),
-        "time": f"{local:%H:%M}",
-        "job": tr.gettext(failing.title),
-    }
+        ), day=local.date(), time=f"{local:%H:%M}", id=failing.school_id)
+    return Msg(
+        N_("Not working since %(day)s, %(time)s: %(job)s (the bot's other jobs carry on)"),
+        day=local.date(), time=f"{local:%H:%M}", job=Msg(failing.title),
+    )
 
 
-def status_line(failing: FailingStep, language: str = "en") -> str:
-    """One failing step as ``status`` shows it to whoever runs the bot, in ``language``
-    (``cy+en``: both, Welsh first): the step's code, its error's class and the log's English
-    line are quoted as they are, for an administrator to find them."""
-    if language == "cy+en":
-        return both(status_line(failing, "cy"), status_line(failing, "en"))
-    tr = translations(language)
-    return tr.ngettext(
+def status_line(failing: FailingStep) -> Msg:
+    """One failing step as ``status`` shows it to whoever runs the bot: the step's code, its
+    error's class and the log's English line are quoted as they are, for an administrator to
+    find them."""
+    return nmsg(
         "[bold red]Step failing:[/] %(step)s (%(title)s) — %(error)s, %(num)d run since "
         "%(since)s; last %(last)s. The log says where (\"the sweep step %(step)s failed\").",
         "[bold red]Step failing:[/] %(step)s (%(title)s) — %(error)s, %(num)d runs since "
         "%(since)s; last %(last)s. The log says where (\"the sweep step %(step)s failed\").",
         failing.failures,
-    ) % {
-        "step": failing.step, "title": tr.gettext(failing.title), "error": failing.error,
-        "num": failing.failures,
-        "since": moment_words(failing.since, language, "%d %b %Y", "dd MMM y"),
-        "last": moment_words(failing.last_at, language, "%d %b", "dd MMM"),
-    }
+        step=failing.step, title=Msg(failing.title), error=failing.error,
+        since=moment_words(failing.since, "%d %b %Y", "dd MMM y"),
+        last=moment_words(failing.last_at, "%d %b", "dd MMM"),
+    )
 
 
 def failing_steps(session: Session, school_id: str | None = None) -> list[FailingStep]:

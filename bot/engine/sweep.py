@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from bot.core.clock import local_today
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.context import StepContext, own_mailboxes, school_chats
+from bot.core.forms import Text
+from bot.core.i18n import Lazy, from_data, speaking, to_data
 from bot.core.models import (
     AccountHolder,
     ConnectorState,
@@ -350,18 +352,19 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
             if not given.write:  # in preview (or a dry run): what would be queued
                 result.not_queued.add(k)
 
-    for step in steps.first:  # a concern's deadlines reach the DSL whatever fails after
-        isolated(_steps_of(step), partial(feature, step))
-    for name, own_step in (("directory", read_directory), ("extra_people", extra_people),
-                           ("mis", read_mis), ("settings", _settings), ("handovers", _handovers),
-                           ("duties", _duties)):
-        isolated(name, partial(own_step, run, result))
-    skip = idle(run, [(step, context_of(step)) for step in steps.sweep])  # one look for all
-    for step in steps.sweep:
-        if step in skip:  # nothing to do: no savepoint, no reads
-            result.succeeded.append(_steps_of(step))
-        else:
+    with speaking(school.language):  # what the steps say, in the school's language
+        for step in steps.first:  # a concern's deadlines reach the DSL whatever fails after
             isolated(_steps_of(step), partial(feature, step))
+        for name, own_step in (("directory", read_directory), ("extra_people", extra_people),
+                               ("mis", read_mis), ("settings", _settings),
+                               ("handovers", _handovers), ("duties", _duties)):
+            isolated(name, partial(own_step, run, result))
+        skip = idle(run, [(step, context_of(step)) for step in steps.sweep])  # one look for all
+        for step in steps.sweep:
+            if step in skip:  # nothing to do: no savepoint, no reads
+                result.succeeded.append(_steps_of(step))
+            else:
+                isolated(_steps_of(step), partial(feature, step))
     open_count, overdue = session.execute(
         _OPEN_DUTIES, {"school_id": school.id, "today": today}
     ).one()
@@ -384,12 +387,18 @@ def _settings(c: StepContext, result: SchoolSweep) -> None:
     if state is not None:
         inputs, _, said = state.value.partition(" ")
         if inputs == config_inputs(session, c.config, c.school):
-            result.warnings = json.loads(said)
+            result.warnings = [_text(from_data(line)) for line in json.loads(said)]
             return
     result.warnings = sync_config(session, c.config, c.school, c.today)
     session.flush()
     ConnectorState.put(session, c.school.id, SETTINGS_KEY, " ".join(
-        (config_inputs(session, c.config, c.school), json.dumps(result.warnings))))
+        (config_inputs(session, c.config, c.school),
+         json.dumps([to_data(line) for line in result.warnings], ensure_ascii=False))))
+
+
+def _text(line: object) -> Text:
+    """A stored warning: its sentence and values; one stored before, in English, as written."""
+    return line if isinstance(line, Lazy) else str(line)
 
 
 def _handovers(c: StepContext, result: SchoolSweep) -> None:

@@ -26,7 +26,7 @@ from bot.core.clock import local_today
 from bot.core.config import ConfigError
 from bot.core.config.store import read_once
 from bot.core.context import AppContext
-from bot.core.i18n import N_
+from bot.core.i18n import N_, Lazy
 from bot.core.models import utcnow
 from bot.core.settings import Settings
 from bot.core.store import Store
@@ -238,7 +238,8 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        message = exc.detail if isinstance(exc.detail, str) else N_("Something went wrong.")
+        message = exc.detail if isinstance(exc.detail, (str, Lazy)) else N_(
+            "Something went wrong.")
         if exc.status_code == 404 and message == "Not Found":
             message = N_("There is nothing at this address.")
         # rendering reads the school's state: on a page thread, not the event loop

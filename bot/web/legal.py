@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import re
 from functools import cache
-from gettext import NullTranslations
 from pathlib import Path
 from typing import Literal
 
@@ -24,8 +23,8 @@ from fastapi.responses import Response
 from bot.core import i18n
 from bot.core.config import SchoolConfig
 from bot.core.documents import show_document
-from bot.core.i18n import N_
-from bot.core.words import school_words, words_in
+from bot.core.i18n import N_, say
+from bot.core.words import said_words, school_words
 from bot.engine.web.deps import ctx, current_user, language_for_page, render, school_for_page
 
 __all__ = ["Kind", "legal_text", "router"]
@@ -47,32 +46,33 @@ def _default(kind: Kind, language: str = "en") -> str:
     return _SOURCES.sub("", (DEFAULTS / name).read_text(encoding="utf-8"))
 
 
-def _contact(school: SchoolConfig, tr: NullTranslations) -> str:
-    """Who to ask: the data protection officer, else the school office, else the headteacher."""
+def _contact(school: SchoolConfig) -> str:
+    """Who to ask: the data protection officer, else the school office, else the headteacher
+    (in the active language)."""
     if school.dpo:
-        return tr.gettext("the school's Data Protection Officer (%(dpo)s)") % {"dpo": school.dpo}
-    address = school.reply_address() or school.headteacher
-    return tr.gettext("the school office (%(address)s)") % {"address": address}
+        return say("the school's Data Protection Officer (%(dpo)s)", dpo=school.dpo)
+    return say("the school office (%(address)s)",
+               address=school.reply_address() or school.headteacher)
 
 
-def legal_text(school: SchoolConfig, kind: Kind, language: str = "en") -> str:
-    """The Markdown shown for ``school`` in ``language`` (``cy`` or ``en``): its own text from
-    the school file (as written, whatever the language), or the built-in."""
+def legal_text(school: SchoolConfig, kind: Kind) -> str:
+    """The Markdown shown for ``school`` in the active language (``cy`` or ``en``): its own
+    text from the school file (as written, whatever the language), or the built-in."""
     own = school.privacy_notice if kind == "privacy" else school.terms_of_use
     if own and own.strip():
         return own.strip()
-    tr = i18n.translations(language)
     text = (
-        _default(kind, language)
+        _default(kind, i18n.spoken())
         .replace("{school}", school.name)
-        .replace("{contact}", _contact(school, tr))
+        .replace("{contact}", _contact(school))
         .replace("{visitor_days}", str(school.visitor_retention_days))
         .replace("{english_url}", f"/{kind}?school={school.id}&lang=en")
     )
     # the nation's words (its statutory guidance, its safeguarding lead), with the school's
     # own, as the text's language says them
-    for key, value in words_in(school_words(school), tr).model_dump().items():
-        text = text.replace("{" + key + "}", value)
+    words = school_words(school)
+    for key in words.model_dump():
+        text = text.replace("{" + key + "}", str(getattr(said_words(words), key)))
     return text
 
 
@@ -97,7 +97,10 @@ def _schools(request: Request) -> list[SchoolConfig]:
             return [config.school(named)]
         except KeyError:
             raise HTTPException(404, N_("There is nothing at this address.")) from None
-    school = school_for_page(request, {"user": current_user(request)})
+    user = current_user(request)
+    if user is None and len(config.schools) > 1:  # a trust's visitor: every school's text
+        return list(config.schools)
+    school = school_for_page(request, {"user": user})
     return [school] if school is not None else list(config.schools)
 
 
@@ -114,7 +117,8 @@ def _page(request: Request, kind: Kind) -> Response:
         languages = ("",) if own.strip() else _languages(request, school)
         texts = []
         for language in languages:
-            data = legal_text(school, kind, language or "en").encode("utf-8")
+            with i18n.speaking(language or "en"):
+                data = legal_text(school, kind).encode("utf-8")
             shown = show_document(f"{kind}.md", data, hashlib.sha256(data).hexdigest())
             lang = i18n.html_lang(language) if language else None
             texts.append({"lang": lang, "html": shown.html})

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.core import audit
 from bot.core.clock import local_today
+from bot.core.i18n import N_
 from bot.core.links import make_token
 from bot.core.models import Duty, Person, Policy, PolicyVersion, Requirement, utcnow
 from bot.engine.reminder_words import LINK_PURPOSE
@@ -91,7 +92,7 @@ def choose_language(
     check_csrf(request, csrf_token)
     school = ctx(request).config.school(user.school_id)
     if school.language != "cy+en" or language not in _LANGUAGE_CHOICES:
-        raise HTTPException(400, "Language: choose one of the languages the page offers.")
+        raise HTTPException(400, N_("Language: choose one of the languages the page offers."))
     with ctx(request).store.transaction() as session:
         person = session.get(Person, user.id)
         if person is not None:

@@ -20,6 +20,8 @@ import yaml
 
 from bot.core.dates import REVIEW, london_today
 from bot.core.emails import has_mailbox, is_email, no_email_key
+from bot.core.forms import SaidError
+from bot.core.i18n import N_, Lazy, Msg
 from bot.core.ports import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
 from bot.core.spreadsheets import Spreadsheet, SpreadsheetError, first_header, read_spreadsheet
 from bot.core.words import plain_key
@@ -96,6 +98,16 @@ class _Lines:
         keys[slot], lines[slot] = key, line
 
 
+class RowError(SaidError, ValueError):
+    """A row the file cannot give: a catalogue sentence and its values (the file's own column
+    names, what a cell holds, as written)."""
+
+
+# a rejected row: where (the file, its line, whose row), then why
+ROW_WHO = N_("%(file)s line %(line)s (%(who)s): %(reason)s")
+ROW = N_("%(file)s line %(line)s: %(reason)s")
+
+
 def _address_key(address: str) -> int:
     """An address as a number, the same in every process (``hash`` is not): the memory of
     the addresses a parse found good, kept for the next process (``FileDirectory.kept``)."""
@@ -115,7 +127,8 @@ def _parse_bool(value: str | None, field_name: str) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise ValueError(f"{field_name} must be yes/no (got {value!r})")
+    raise RowError(N_("%(column)s must be yes/no (got %(got)s)"), column=field_name,
+                   got=repr(value))
 
 
 def _text(row: Mapping[str, Any], key: str) -> str:
@@ -154,7 +167,7 @@ def _row_identity(row: Mapping[str, Any]) -> RejectedRecord:
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-def _control_character(row: Mapping[str, Any], label: _Label) -> str | None:
+def _control_character(row: Mapping[str, Any], label: _Label) -> RowError | None:
     """A message naming the first field holding a control character (NUL, tab, escape...)."""
     for field_name, value in row.items():
         for text in value if isinstance(value, list | tuple) else [value]:
@@ -162,10 +175,10 @@ def _control_character(row: Mapping[str, Any], label: _Label) -> str | None:
                 continue
             found = _CONTROL.search(text)
             if found:
-                return (
-                    f"{label(field_name)} contains a control character "
-                    f"(U+{ord(found.group()):04X}), which cannot be stored; remove it from the file"
-                )
+                return RowError(N_(
+                    "%(column)s contains a control character (%(code)s), which cannot be stored; "
+                    "remove it from the file"
+                ), column=label(field_name), code=f"U+{ord(found.group()):04X}")
     return None
 
 
@@ -173,10 +186,9 @@ def _check_roles(roles: frozenset[str], allowed: frozenset[str] | None) -> froze
     """The row's roles, when every one is a known role; ValueError naming the field if not."""
     unknown = sorted(roles - allowed) if allowed is not None else []
     if unknown:
-        raise ValueError(
-            f"roles: {', '.join(repr(r) for r in unknown)} cannot be given in this file "
-            f"(use {', '.join(sorted(allowed or ()))})"
-        )
+        raise RowError(N_("roles: %(roles)s cannot be given in this file (use %(allowed)s)"),
+                       roles=", ".join(repr(r) for r in unknown),
+                       allowed=", ".join(sorted(allowed or ())))
     return roles
 
 
@@ -203,21 +215,23 @@ def _row_to_person(
     def one(value: _V) -> _V:
         return cast("_V", kept.setdefault(value, value))
     if row.get("_extra"):
-        raise ValueError(
+        raise RowError(N_(
             "more cells than the header has columns (a value with a comma needs quotes)"
-        )
+        ))
     problem = _control_character(row, label)
     if problem:
-        raise ValueError(problem)
+        raise problem
     email = _row_email(row)
     if has_mailbox(email) and not checked(email):  # as school.yaml checks them
-        raise ValueError(f"{label('email')} is missing or not an email address (got {email!r})")
+        raise RowError(N_("%(column)s is missing or not an email address (got %(got)s)"),
+                       column=label("email"), got=repr(email))
     name, given, family = _names(row)
     if not name:
-        raise ValueError(f"{label('name')} is missing")
+        raise RowError(N_("%(column)s is missing"), column=label("name"))
     manager = one(str(row.get("manager_email") or "").strip().lower() or None)
     if manager and "@" not in manager:
-        raise ValueError(f"{label('manager_email')} is not an email address (got {manager!r})")
+        raise RowError(N_("%(column)s is not an email address (got %(got)s)"),
+                       column=label("manager_email"), got=repr(manager))
     return DirectoryPerson(
         external_id=str(row.get("id") or "").strip() or email,
         email=email,
@@ -294,8 +308,12 @@ def _manager_by_name(row: dict[str, Any], names: Mapping[str, list[str]], label:
         return
     emails = sorted(set(names.get(plain_key(given), [])))
     if len(emails) != 1:
-        why = "nobody in this file" if not emails else f"{len(emails)} people in this file"
-        raise ValueError(f"{label('manager_email')} {given!r} is {why}; give their email")
+        if not emails:
+            raise RowError(N_("%(column)s %(given)s is nobody in this file; give their email"),
+                           column=label("manager_email"), given=repr(given))
+        raise RowError(
+            N_("%(column)s %(given)s is %(count)s people in this file; give their email"),
+            column=label("manager_email"), given=repr(given), count=len(emails))
     row["manager_email"] = emails[0]
 
 
@@ -348,7 +366,7 @@ class FileDirectory:
     def fetch(self, cursor: str | None = None) -> DirectoryChanges:
         """Read the whole file (there is no delta for a file)."""
         if not self.path.exists():
-            raise PermanentError(f"{self.path}: directory file not found")
+            raise PermanentError(N_("%(file)s: directory file not found"), file=self.path)
         with self.path.open("rb") as file:
             digest = hashlib.file_digest(file, "sha256").hexdigest()[:16]
         read_as = (digest, self.allowed_roles, self.left_out)
@@ -386,7 +404,7 @@ class FileDirectory:
         first = list(islice(named, 1))  # the header is found before the first row comes
         label = self._header.column if self._header is not None else str
         people = Packer()
-        rejected: list[str] = []
+        rejected: list[str | Lazy] = []
         records: list[RejectedRecord] = []
         emails, ids = _Lines(), _Lines()  # the lines of the people kept, by address and id
         rejected_lines: list[int] = []
@@ -415,21 +433,25 @@ class FileDirectory:
             if line in self.left_out:
                 continue
             who = _CONTROL.sub("", _row_name(row))  # a message never repeats a control code
-            where = f"{self.path.name} line {line}" + (f" ({who})" if who else "")
             try:
                 _manager_by_name(row, names, label)
                 person = _row_to_person(row, self.allowed_roles, label, checked, shared)
                 by_email = kept_on(emails, person.email, _EMAIL)
                 duplicate = by_email or kept_on(ids, person.external_id, _ID)
                 if duplicate:
-                    what = (
-                        f"id {person.external_id}" if not by_email
-                        else f"email {person.email}" if has_mailbox(person.email)
-                        else "no email address and the same name as the person"
-                    )
-                    raise ValueError(f"{what} already on line {duplicate}")
+                    if not by_email:
+                        raise RowError(N_("id %(id)s already on line %(line)s"),
+                                       id=person.external_id, line=duplicate)
+                    if has_mailbox(person.email):
+                        raise RowError(N_("email %(email)s already on line %(line)s"),
+                                       email=person.email, line=duplicate)
+                    raise RowError(N_("no email address and the same name as the person "
+                                      "already on line %(line)s"), line=duplicate)
             except ValueError as exc:
-                rejected.append(f"{where}: {exc}")
+                reason = exc.msg if isinstance(exc, SaidError) else str(exc)
+                rejected.append(Msg(ROW_WHO, file=self.path.name, line=line, who=who,
+                                    reason=reason) if who else
+                                Msg(ROW, file=self.path.name, line=line, reason=reason))
                 records.append(_row_identity(row))
                 rejected_lines.append(line)
                 continue
@@ -457,12 +479,12 @@ class FileDirectory:
             try:
                 self._book = read_spreadsheet(self.path, shown=str(self.path))
             except SpreadsheetError as exc:
-                raise PermanentError(str(exc)) from None
+                raise PermanentError(exc.msg) from None
         where = str(self.path)
         try:
             sheet, line, header = first_header(self._book, lambda rows: find_header(rows, where))
         except ValueError as exc:
-            raise PermanentError(str(exc)) from None
+            raise PermanentError(exc.msg if isinstance(exc, SaidError) else str(exc)) from None
         self._header, self._header_line, self.sheet_name = header, line, sheet.name
         hidden = 0
         for number, cells in sheet.rows():

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from bot.core.i18n import text_of, to_data
 from bot.core.ports import DirectoryChanges, DirectoryPerson, RejectedRecord
 from connectors.shares import PackedPeople, Packer
 
@@ -110,7 +111,7 @@ def keep_read(read_as: ReadAs, read: FileRead, rejected_lines: Sequence[int],
     digest, roles, left_out = read_as
     return json.dumps({
         "shape": _SHAPE, "digest": digest, "roles": None if roles is None else sorted(roles),
-        "left_out": sorted(left_out), "rejected": list(read.rejected),
+        "left_out": sorted(left_out), "rejected": [to_data(r) for r in read.rejected],
         "records": [[r.external_id, r.email, r.display_name] for r in read.rejected_records],
         "lines": list(rejected_lines), "shares": sorted(read.shares, key=_school_order),
         "digests": sorted(read.kept_digests.items(), key=lambda d: _school_order(d[0])),
@@ -130,7 +131,8 @@ def recall_read(kept: str) -> tuple[tuple[ReadAs, FileRead], list[int], array[in
         roles = None if got["roles"] is None else frozenset(got["roles"])
         read_as: ReadAs = (got["digest"], roles, frozenset(got["left_out"]))
         read = FileRead(
-            people=(), complete=True, cursor=got["digest"], rejected=list(got["rejected"]),
+            people=(), complete=True, cursor=got["digest"],
+            rejected=[text_of(r) for r in got["rejected"]],
             rejected_records=[RejectedRecord(*r) for r in got["records"]],
             shares=frozenset(got["shares"]), kept_digests=dict(got["digests"]),
         )

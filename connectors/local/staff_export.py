@@ -15,7 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.core.dates import START, DateWindow, london_today, read_uk_date
+from bot.core.dates import START, DateCellError, DateWindow, london_today, read_uk_date
+from bot.core.i18n import N_
 from bot.core.spreadsheets import HEADER_SCAN
 from bot.core.words import has_phrase, header_words
 
@@ -151,5 +152,5 @@ def staff_date(text: str, column: str, window: DateWindow = START) -> date | Non
     day = read_uk_date(text, column)
     problem = window.problem(day, london_today())
     if problem is not None:  # one window for every typed or imported date (bot.core.dates)
-        raise ValueError(f"{column}: {problem}")
+        raise DateCellError(N_("%(column)s: %(problem)s"), column=column, problem=problem)
     return day

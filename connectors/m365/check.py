@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from bot.core.i18n import speaking, spoken, translations
+from bot.core.i18n import nsay, speaking
 from bot.core.ports import ConnectorError, SetupError, UnreadableResponse
 from bot.core.words import left_out_words
 from connectors.base import ANSWER, CheckRow, in_each, pacing_row, row, said, school_rows
@@ -351,15 +351,13 @@ def _staff(client: GraphClient, m365: Any) -> list[CheckRow]:
     ]
 
     def detail() -> str:  # said whole in each language (``in_each``)
-        tr = translations(spoken())
-        read = tr.ngettext(
+        read = nsay(
             "%(count)s person read; left out: %(left_out)s",
             "%(count)s people read; left out: %(left_out)s",
             here,
-        ) % {
-            "count": here,
-            "left_out": left_out_words(changes.left_out or {}, tr),
-        }
+            count=here,
+            left_out=left_out_words(changes.left_out or {}),
+        )
         if brought_in:
             read = said(s.BROUGHT_IN, read=read, settings=", ".join(brought_in))
         elif changes.left_out:

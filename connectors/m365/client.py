@@ -4,7 +4,8 @@ PLATFORM-FACTS): a ``GraphClient`` loads them on its first call, so the local an
 never do (tests/connectors/m365/test_client.py).
 
 The client layer is this module plus ``client_sharepoint.py`` and ``client_mail.py`` (the
-SharePoint list and mail calls, mixed into :class:`GraphClient`) and ``client_pipeline.py`` (per-request retry options);
+SharePoint list and mail calls, mixed into :class:`GraphClient`) and ``client_pipeline.py``
+(per-request retry options);
 no other module touches the SDK. ``GraphClient`` owns one dedicated event-loop thread. The SDK
 is async-only and its ``httpx.AsyncClient`` binds to the loop it first runs on, so the SDK
 client is built on that thread and every call is submitted to it; the sync connector protocols

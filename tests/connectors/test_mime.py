@@ -19,11 +19,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bot
-from bot.core.i18n import translations
 from bot.core.ports import Attachment, OutgoingEmail
 from connectors import mime
 from connectors.mime import address_header, mime_bytes, subject_header, to_mime
 from tests.support.mail_names import NAMES, assert_read_back, postal_mime
+from tests.support.speech import catalogue_in
 
 # letters (accented and not), digits, spaces and the punctuation names and subjects carry
 WORDS = st.text(
@@ -93,7 +93,7 @@ WELSH_SCHOOLS = (
     "Ysgol Bryn Tabor — Coedpoeth",
     "Ysgol Gynradd Gymraeg Llanfair Pwllgwyngyll, Ynys Môn — Swyddfa'r Pennaeth",
 )
-_GETTEXT = {"_", "gettext", "ngettext", "N_"}
+_GETTEXT = {"_", "gettext", "ngettext", "N_", "Msg", "nmsg", "say", "nsay"}
 
 
 def _said(node: ast.AST) -> list[tuple[str, ...]]:
@@ -140,7 +140,7 @@ def subject_shapes() -> set[tuple[str, ...]]:
 def _filled(shape: tuple[str, ...], language: str, name: str) -> list[str]:
     """``shape`` said in ``language`` (a plural in each of Welsh's forms), ``name`` in every
     placeholder but a count."""
-    tr = translations(language)
+    tr = catalogue_in(language)
     said = [tr.gettext(shape[0])] if len(shape) == 1 else [
         tr.ngettext(shape[0], shape[1], n) for n in (0, 1, 2, 3, 6, 7)]
     return [re.sub(r"%\((\w+)\)[sd]",
@@ -172,7 +172,7 @@ def test_every_subject_shape_with_welsh_schools_names_decodes_back_exactly(
     every letter and space (CPython 3.11's folder altered 7 of 72 such subjects)."""
     shapes = subject_shapes()
     assert len(shapes) >= 30 and ("Sign in to %(school)s's compliance pages",) in shapes
-    welsh = translations("cy")
+    welsh = catalogue_in("cy")
     translated = [s for s in shapes if welsh.gettext(s[0]) != s[0] or len(s) == 2]
     assert len(translated) >= 20  # the catalogue's own subjects, with their Welsh
     subjects = sorted({

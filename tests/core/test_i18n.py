@@ -23,11 +23,12 @@ import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
+from jinja2 import Environment
 
 from bot.core import i18n
 from bot.core.config import SchoolConfig
 from bot.core.settings import Settings
-from bot.core.words import school_words, words_in
+from bot.core.words import said_words, school_words
 from bot.engine.reminder_email import Names as _Names
 from bot.engine.reminder_email import Renderer as _Renderer
 from bot.engine.reminders import Digest, OpenDuty, Recipient
@@ -36,6 +37,10 @@ from bot.features.reports.rules import CATEGORIES, INVOLVED_ROLES, RELATIONSHIPS
 from tests.engine.test_reminders import REQUIREMENTS
 
 ROOT = Path(__file__).parents[2]
+# what marks a sentence for the catalogue besides gettext's own (babel.cfg's command says them)
+KEYWORDS = {
+    "N_": None, "Msg": None, "say": None, "nmsg": (1, 2), "nsay": (1, 2), "N_plural": (1, 2)
+}
 PO = ROOT / "bot" / "locale" / "cy" / "LC_MESSAGES" / "messages.po"
 TODAY = date(2026, 9, 16)
 # fictional, and Welsh where a school would write Welsh: what the test fills in is taken out
@@ -228,7 +233,7 @@ def _base(user: SimpleNamespace | None, language: str = "cy") -> dict[str, Any]:
         "csrf_token": "t",
         "theme": "light",
         "demo": False,
-        "words": words_in(words, i18n.translations(language)),
+        "words": said_words(words),
     }
 
 
@@ -238,21 +243,20 @@ def _base(user: SimpleNamespace | None, language: str = "cy") -> dict[str, Any]:
 def test_the_welsh_catalogue_compiles_with_six_plural_forms_and_holds_every_sentence(
     catalogue: Any,
 ) -> None:
-    tr = i18n.translations("cy")
-    assert tr.gettext("Action needed: %(title)s") == "Angen gweithredu: %(title)s"
+    assert i18n.Msg("Action needed: %(title)s", title="X").said("cy") == "Angen gweithredu: X"
     assert catalogue.num_plurals == 6
     forms = {
-        n: tr.ngettext(
+        n: i18n.nmsg(
             "There is one thing the school needs you to do:",
             "There are %(num)d things the school needs you to do:",
             n,
-        )
+        ).said("cy")
         for n in (0, 1, 2, 3, 6, 7)
     }
     assert forms[1] == "Mae angen i chi wneud un peth i'r ysgol:"
-    assert forms[2] % {"num": 2} == "Mae angen i chi wneud 2 o bethau i'r ysgol:"
+    assert forms[2] == "Mae angen i chi wneud 2 o bethau i'r ysgol:"
     method_map, options_map = parse_mapping_cfg((ROOT / "babel.cfg").open())
-    keywords = {**DEFAULT_KEYWORDS, "N_": None}
+    keywords = {**DEFAULT_KEYWORDS, **KEYWORDS}
     found = {
         msg if isinstance(msg, str) else msg[0]
         for source in ("bot", "connectors", "tools")  # as the README's extract command reads
@@ -274,13 +278,11 @@ def test_every_unconfirmed_term_is_fuzzy_with_the_search_said_and_every_source_c
         said = " ".join(message.user_comments)
         for source in said.split("Source:")[1:]:
             assert "https://" in source or "http://" in source, (message.id, source)
-    assert i18n.translations("cy").gettext("Designated Safeguarding Person") == (
-        "Person Diogelu Dynodedig"
-    )
+    assert i18n.Msg("Designated Safeguarding Person").said("cy") == "Person Diogelu Dynodedig"
     # a term not confirmed stays English, never invented
-    assert i18n.translations("cy").gettext("Triage") == "Triage"
+    assert i18n.Msg("Triage").said("cy") == "Triage"
     # and a term confirmed since is Welsh, with its source cited (the ICO's Welsh pages)
-    assert i18n.translations("cy").gettext("Personal data breach") == "Tor data personol"
+    assert i18n.Msg("Personal data breach").said("cy") == "Tor data personol"
 
 
 def test_coverage_is_counted_and_printed(capsys: pytest.CaptureFixture[str]) -> None:
@@ -294,11 +296,52 @@ def test_coverage_is_counted_and_printed(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_cy_and_en_dates_and_the_pair_in_a_dual_language_school() -> None:
-    assert i18n.day_text(date(2026, 12, 4), "cy") == "Dydd Gwener 4 Rhagfyr 2026"
-    assert i18n.day_text(date(2026, 12, 4), "en") == "Friday 4 December 2026"
-    both = i18n.translations("cy+en")
-    assert both.gettext("Report received") == "Adroddiad wedi dod i law / Report received"
-    assert both.gettext("Triage") == "Triage"  # once, not twice
+    assert i18n.Day(date(2026, 12, 4)).said("cy") == "Dydd Gwener 4 Rhagfyr 2026"
+    assert i18n.Day(date(2026, 12, 4)).said("en") == "Friday 4 December 2026"
+    assert i18n.said_in("cy+en", i18n.Msg("Report received")) == (
+        "Adroddiad wedi dod i law / Report received"
+    )
+    assert i18n.said_in("cy+en", i18n.Msg("Triage")) == "Triage"  # once, not twice
+
+
+def test_a_sentence_and_its_values_are_said_in_the_active_language() -> None:
+    due = date(2026, 12, 4)
+    sentence = i18n.Msg("Due by %(due)s", due=i18n.Day(due))
+    with i18n.speaking("en"):
+        assert str(sentence) == "Due by Friday 4 December 2026"
+    with i18n.speaking("cy"):
+        assert str(sentence) == "Erbyn dydd Gwener 4 Rhagfyr 2026"
+    # both: the Welsh sentence with its Welsh date, then the English with its English one
+    with i18n.speaking("cy+en"):
+        assert i18n.say("Due by %(due)s", due=due) == (
+            "Erbyn dydd Gwener 4 Rhagfyr 2026 / Due by Friday 4 December 2026"
+        )
+        assert i18n.nsay("%(num)d day", "%(num)d days", 2) == "2 diwrnod / 2 days"
+    assert len({i18n.Msg("Report received"), i18n.Msg("Report received")}) == 1
+
+
+def test_one_message_is_built_in_welsh_then_in_english_and_joined_once() -> None:
+    built: list[str] = []
+
+    def lines() -> list[str]:
+        built.append(i18n.spoken())
+        return [i18n.say("Report received"), i18n.say("Due by %(due)s", due=date(2026, 12, 4))]
+
+    with i18n.speaking("cy+en"):
+        both = i18n.each_language(lines)
+    assert built == ["cy", "en"]
+    assert both[1] == "Erbyn dydd Gwener 4 Rhagfyr 2026 / Due by Friday 4 December 2026"
+    with i18n.speaking("cy"):
+        assert i18n.each_language(lines)[0] == "Adroddiad wedi dod i law"
+
+
+def test_a_template_sentence_in_both_languages_says_each_value_in_its_own() -> None:
+    env = Environment(autoescape=True)
+    i18n.install(env)
+    page = env.from_string("{% trans due=day|day_text %}Due by {{ due }}{% endtrans %}")
+    with i18n.speaking("cy+en"):
+        shown = page.render(day=date(2026, 12, 4))
+    assert shown == "Erbyn dydd Gwener 4 Rhagfyr 2026 / Due by Friday 4 December 2026"
 
 
 # --------------------------------------------------------------------------- emails
@@ -383,8 +426,11 @@ def test_a_dual_language_school_shows_welsh_first_then_english() -> None:
     )
     assert draft.subject == (f"Angen gweithredu: {POLICY} / Action needed: {POLICY}")
     text, html = draft.parts()
-    assert "Annwyl Alys, / Dear Alys," in text
-    assert '<html lang="cy"' in html
+    # the whole message in Welsh, then the whole of it in English (marked lang="en")
+    assert text.index("Annwyl Alys,") < text.index("Dear Alys,")
+    assert "Annwyl Alys, / Dear Alys," not in text
+    assert '<html lang="cy"' in html and '<div lang="en">' in html
+    assert html.index("Annwyl Alys,") < html.index('<div lang="en">') < html.index("Dear Alys,")
 
 
 # --------------------------------------------------------------------------- pages
@@ -510,7 +556,7 @@ def test_the_acknowledgement_page_and_its_thank_you_are_welsh(
 def _statement() -> str:
     from bot.engine.config_sync import default_statement
 
-    return default_statement(POLICY, "3.1", "cy")
+    return i18n.said_in("cy", i18n.Said(lambda: default_statement(POLICY, "3.1")))
 
 
 @pytest.mark.parametrize("signed_in", [False, True])
@@ -568,13 +614,12 @@ def test_the_concern_form_and_its_receipt_are_welsh_for_a_reporter(
     )
     from bot.features.reports.rules import illegal_content_advice
 
-    tr = i18n.translations("cy")
     received = {
         **_base(user),
         "school": welsh,
         "intake": intake,
         "again": "/report",
-        "advice": illegal_content_advice(words_in(school_words(welsh), tr), tr),
+        "advice": illegal_content_advice(school_words(welsh)),
     }
     lang, texts = _page("report_received.html", received)
     assert lang == "cy"
@@ -727,7 +772,8 @@ def test_the_teams_card_is_welsh(english_words: set[str]) -> None:
         for n, (kind, first) in enumerate(kinds)
     ]
     for listed in (items, items[:1], []):
-        card = needs_card(SCHOOL_NAME, "Alys", listed, user_id=None, language="cy")
+        with i18n.speaking("cy"):
+            card = needs_card(SCHOOL_NAME, "Alys", listed, user_id=None)
         texts = [t.replace("3.1", " ") for t in _card_texts(card)]
         assert not _english_left(texts, english_words)
     english = needs_card(SCHOOL_NAME, "Alys", items[:1], user_id=None)
@@ -735,14 +781,13 @@ def test_the_teams_card_is_welsh(english_words: set[str]) -> None:
 
 
 def test_the_training_recorded_page_from_me_is_welsh(english_words: set[str]) -> None:
-    from bot.core.i18n import day_text, translations
-
-    _ = translations("cy").gettext
-    message = _("Your %(course)s training on %(day)s has been recorded.") % {
-        "course": "Diogelu",
-        "day": day_text(date(2026, 9, 16), "cy"),
-    }
+    message = i18n.Msg(
+        "Your %(course)s training on %(day)s has been recorded.",
+        course="Diogelu",
+        day=date(2026, 9, 16),
+    )
     lang, texts = _page(
-        "info.html", {**_base(_person("staff")), "title": _("Thank you"), "message": message}
+        "info.html",
+        {**_base(_person("staff")), "title": i18n.Msg("Thank you"), "message": message},
     )
     assert lang == "cy" and not _english_left(texts, english_words)

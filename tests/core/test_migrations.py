@@ -231,9 +231,9 @@ def test_0051_keeps_handover_reasons_as_kinds_and_free_text(database_url: str) -
         ).all()
     kinds = {key: (kind, values, reason) for key, reason, kind, values in rows}
     said = {
-        key: OfficialAccount(
+        key: str(OfficialAccount(
             handover_kind=kind, handover_values=values, handover_reason=reason
-        ).handover_said("en")
+        ).handover_said())
         for key, reason, kind, values in rows
     }
     assert kinds == {

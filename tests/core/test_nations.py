@@ -129,7 +129,7 @@ def test_a_pack_file_with_a_missing_word_names_the_file_and_the_word(
 
 def test_roles_are_named_in_the_schools_words() -> None:
     words = school_words(_school(country="northern-ireland"))
-    assert role_list(["deputy_dsl", "dsl", "headteacher", "chair_of_governors"], words) == (
+    assert str(role_list(["deputy_dsl", "dsl", "headteacher", "chair_of_governors"], words)) == (
         "principal, Designated Teacher, Deputy Designated Teacher, "
         "chair of the Board of Governors"
     )

@@ -136,7 +136,7 @@ def test_a_day_held_back_by_the_mailbox_limit_is_said_in_words(database_url: str
     assert stats.sent == 5 and "email" in stats.paused
     with store.session() as session:
         (waiting,) = pending_summary(session, now)
-    sentence = waiting.sentence(now)
+    sentence = str(waiting.sentence(now))
     assert sentence.startswith("3 wait because the sending mailbox has sent as much as")
     assert "24 hours" in sentence
     later = now + timedelta(hours=24, seconds=1)

@@ -53,7 +53,7 @@ def test_plural_roles_and_stages_in_words() -> None:
     assert plural(3, "policy", "policies") == "3 policies"
     assert plural(0, "message") == "0 messages"
     assert role_name("deputy_dsl") == "deputy DSL"
-    assert role_list(["headteacher", "deputy_dsl", "dsl"]) == "headteacher, DSL, deputy DSL"
+    assert str(role_list(["headteacher", "deputy_dsl", "dsl"])) == "headteacher, DSL, deputy DSL"
     assert stage_name("ask") == "first request"
     assert stage_name("before:7") == "7 days before the due date"
     assert stage_name("before:1") == "1 day before the due date"

@@ -33,7 +33,7 @@ def test_bad_rows_reported_good_rows_kept(tmp_path: Path) -> None:
     changes = FileDirectory(path).fetch()
     assert [p.email for p in changes.people] == ["ok@x.org", "also@x.org"]
     assert changes.people[1].active is False
-    assert changes.rejected == [
+    assert [str(line) for line in changes.rejected] == [
         "directory.csv line 3 (Nobody): email is missing or not an email address "
         "(got 'not-an-email')",
         "directory.csv line 4 (Lara Late): start_date must be a date like 2026-09-01 or "
@@ -56,7 +56,7 @@ def test_rejected_rows_say_who_they_seem_to_be_and_ids_are_read(tmp_path: Path) 
     )
     changes = FileDirectory(path).fetch()
     assert [(p.external_id, p.email) for p in changes.people] == [("T1", "amy@oak.example")]
-    assert changes.rejected == [
+    assert [str(line) for line in changes.rejected] == [
         "directory.csv line 3 (Ben Brook): email is missing or not an email address "
         "(got 'ben@oak')",
         "directory.csv line 4 (Cat Cole): start_date must be a date like 2026-09-01 or "
@@ -120,7 +120,7 @@ def test_yaml_directory(tmp_path: Path) -> None:
     changes = FileDirectory(path).fetch()
     assert changes.people[0].email == "a@x.org"
     assert changes.people[0].roles == frozenset({"staff", "dsl"})
-    assert changes.rejected == ["people.yaml line 2: name is missing"]
+    assert [str(line) for line in changes.rejected] == ["people.yaml line 2: name is missing"]
 
 
 def test_sync_marks_missing_then_leavers_and_keeps_them(

@@ -96,7 +96,7 @@ def test_a_bad_row_names_file_line_and_field_and_keeps_its_person(
         _write(ctx, HEADER + f"{SUPPLY},Sam Supply,teacher,Year 3 supply teacher\n"
                              f"{VOL},Val Volunteer,volunteer,Reading volunteer\n")
         report = _sweep(ctx, MONDAY + timedelta(days=1)).directory
-        assert report.rejected == [
+        assert [str(line) for line in report.rejected] == [
             "extra-people.csv line 2 (Sam Supply): roles: 'teacher' cannot be given in this file "
             "(use governor, safeguarding_governor, staff, supply, volunteer)"
         ]

@@ -31,8 +31,8 @@ def _synced(
     second = _sweep(ctx, clock, 15)
     assert syncs == ["oak"]
     assert (
-        second.warnings
-        == first.warnings
+        [str(w) for w in second.warnings]
+        == [str(w) for w in first.warnings]
         == ["school roles: dee@oak.example is not in the directory"]
     )
     return ctx

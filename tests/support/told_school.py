@@ -1,6 +1,6 @@
 """The school whose every word is read: one builder for the tests that read everything a school
 is told in its weeks of mail (``tests/web/test_nation_words.py``: a school in each nation;
-``tests/core/test_i18n_week.py``: a Welsh-medium school).
+``tests/core/test_welsh_reader.py``: a Welsh-medium school).
 
 The school holds every role (``tests/features/reports/test_support.configure``), a clerk, one
 child protection policy its governors review, an acknowledgement of it, a recurring task for

@@ -13,7 +13,6 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from gettext import NullTranslations
 from pathlib import Path
 from typing import Any, TypeVarTuple
 
@@ -34,6 +33,7 @@ from bot.core.audit.seals import (
     field_digests,
     row_digest,
 )
+from bot.core.i18n import N_, Joined, Lazy, Msg, nmsg
 from bot.core.keys import Keyring
 from bot.core.models import (
     AuditEvent,
@@ -62,73 +62,74 @@ def _record_id(value: Any) -> RecordId:
 SHOWN = 10  # problems named in full; the rest are counted
 
 # each kind of record counted, in the reader's language (``Verdict.records_line``)
-_NOUNS: dict[str, Callable[[NullTranslations, int], str]] = {
-    "report": lambda tr, n: tr.ngettext("%(count)d report", "%(count)d reports", n),
-    "report_entry": lambda tr, n: tr.ngettext(
-        "%(count)d chronology entry", "%(count)d chronology entries", n
+_NOUNS: dict[str, Callable[[int], Msg]] = {
+    "report": lambda n: nmsg("%(count)d report", "%(count)d reports", n, count=n),
+    "report_entry": lambda n: nmsg(
+        "%(count)d chronology entry", "%(count)d chronology entries", n, count=n
     ),
-    "report_attachment": lambda tr, n: tr.ngettext(
-        "%(count)d report file", "%(count)d report files", n
+    "report_attachment": lambda n: nmsg(
+        "%(count)d report file", "%(count)d report files", n, count=n
     ),
-    "attestation": lambda tr, n: tr.ngettext(
-        "%(count)d acknowledgement or signature", "%(count)d acknowledgements and signatures", n
+    "attestation": lambda n: nmsg(
+        "%(count)d acknowledgement or signature",
+        "%(count)d acknowledgements and signatures",
+        n,
+        count=n,
     ),
-    "training_record": lambda tr, n: tr.ngettext(
-        "%(count)d training record", "%(count)d training records", n
+    "training_record": lambda n: nmsg(
+        "%(count)d training record", "%(count)d training records", n, count=n
     ),
-    "decision": lambda tr, n: tr.ngettext("%(count)d decision", "%(count)d decisions", n),
-    "decision_review": lambda tr, n: tr.ngettext(
-        "%(count)d decision review", "%(count)d decision reviews", n
+    "decision": lambda n: nmsg("%(count)d decision", "%(count)d decisions", n, count=n),
+    "decision_review": lambda n: nmsg(
+        "%(count)d decision review", "%(count)d decision reviews", n, count=n
     ),
-    "decision_attachment": lambda tr, n: tr.ngettext(
-        "%(count)d decision file", "%(count)d decision files", n
+    "decision_attachment": lambda n: nmsg(
+        "%(count)d decision file", "%(count)d decision files", n, count=n
     ),
-    "policy_version": lambda tr, n: tr.ngettext(
-        "%(count)d policy version", "%(count)d policy versions", n
+    "policy_version": lambda n: nmsg(
+        "%(count)d policy version", "%(count)d policy versions", n, count=n
     ),
-    "policy_review": lambda tr, n: tr.ngettext(
-        "%(count)d policy review", "%(count)d policy reviews", n
+    "policy_review": lambda n: nmsg(
+        "%(count)d policy review", "%(count)d policy reviews", n, count=n
     ),
-    "task_completion": lambda tr, n: tr.ngettext(
-        "%(count)d task completion", "%(count)d task completions", n
+    "task_completion": lambda n: nmsg(
+        "%(count)d task completion", "%(count)d task completions", n, count=n
     ),
-    "school_lifecycle": lambda tr, n: tr.ngettext(
-        "%(count)d school's sending state", "%(count)d schools' sending states", n
+    "school_lifecycle": lambda n: nmsg(
+        "%(count)d school's sending state", "%(count)d schools' sending states", n, count=n
     ),
-    "school": lambda tr, n: tr.ngettext("%(count)d school", "%(count)d schools", n),
-    "school_settings": lambda tr, n: tr.ngettext(
-        "%(count)d school's last good settings", "%(count)d schools' last good settings", n
+    "school": lambda n: nmsg("%(count)d school", "%(count)d schools", n, count=n),
+    "school_settings": lambda n: nmsg(
+        "%(count)d school's last good settings", "%(count)d schools' last good settings", n, count=n
     ),
-    "person": lambda tr, n: tr.ngettext("%(count)d person", "%(count)d people", n),
-    "person_role": lambda tr, n: tr.ngettext("%(count)d role", "%(count)d roles", n),
-    "requirement": lambda tr, n: tr.ngettext("%(count)d requirement", "%(count)d requirements", n),
-    "report_clock": lambda tr, n: tr.ngettext(
-        "%(count)d report deadline", "%(count)d report deadlines", n
+    "person": lambda n: nmsg("%(count)d person", "%(count)d people", n, count=n),
+    "person_role": lambda n: nmsg("%(count)d role", "%(count)d roles", n, count=n),
+    "requirement": lambda n: nmsg("%(count)d requirement", "%(count)d requirements", n, count=n),
+    "report_clock": lambda n: nmsg(
+        "%(count)d report deadline", "%(count)d report deadlines", n, count=n
     ),
-    "config_version": lambda tr, n: tr.ngettext(
-        "%(count)d settings version", "%(count)d settings versions", n
+    "config_version": lambda n: nmsg(
+        "%(count)d settings version", "%(count)d settings versions", n, count=n
     ),
-    "duty": lambda tr, n: tr.ngettext("%(count)d closed duty", "%(count)d closed duties", n),
-    "sent_message": lambda tr, n: tr.ngettext(
-        "%(count)d sent message", "%(count)d sent messages", n
+    "scr_entry": lambda n: nmsg(
+        "%(count)d single central record row", "%(count)d single central record rows", n, count=n
     ),
-    "scr_entry": lambda tr, n: tr.ngettext(
-        "%(count)d single central record row", "%(count)d single central record rows", n
+    "scr_check": lambda n: nmsg(
+        "%(count)d vetting check", "%(count)d vetting checks", n, count=n
     ),
-    "scr_check": lambda tr, n: tr.ngettext(
-        "%(count)d vetting check", "%(count)d vetting checks", n
+    "scr_gap": lambda n: nmsg(
+        "%(count)d single central record gap", "%(count)d single central record gaps", n, count=n
     ),
-    "scr_gap": lambda tr, n: tr.ngettext(
-        "%(count)d single central record gap", "%(count)d single central record gaps", n
-    ),
-    "setup_state": lambda tr, n: tr.ngettext(
+    "setup_state": lambda n: nmsg(
         "%(count)d record of where the settings are kept",
         "%(count)d records of where the settings are kept",
         n,
     ),
-    "person_language": lambda tr, n: tr.ngettext(
-        "%(count)d person's own language", "%(count)d people's own languages", n
+    "person_language": lambda n: nmsg(
+        "%(count)d person's own language", "%(count)d people's own languages", n, count=n
     ),
+    "duty": lambda n: nmsg("%(count)d closed duty", "%(count)d closed duties", n, count=n),
+    "sent_message": lambda n: nmsg("%(count)d sent message", "%(count)d sent messages", n, count=n),
 }
 _FIELD_WORDS = {
     "what_happened": "what happened",
@@ -164,12 +165,10 @@ class Verdict:
         else:
             self.more += 1
 
-    def records_line(self, tr: NullTranslations | None = None) -> str:
-        """'3 reports, 1 chronology entry, ...' (kinds with none left out), in the language of
-        ``tr`` (English unless given)."""
-        tr = tr or NullTranslations()
-        parts = [_NOUNS[kind](tr, n) % {"count": n} for kind, n in self.records.items() if n]
-        return ", ".join(parts) if parts else tr.gettext("no records")
+    def records_line(self) -> Lazy:
+        """'3 reports, 1 chronology entry, ...' (kinds with none left out), said where shown."""
+        parts = [_NOUNS[kind](n) for kind, n in self.records.items() if n]
+        return Joined(parts, ", ") if parts else Msg(N_("no records"))
 
     @property
     def record_count(self) -> int:

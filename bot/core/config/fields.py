@@ -9,6 +9,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, StringConstraints, ValidationInfo
 
+from bot.core.config.said import CheckError
 from bot.core.dates import CALENDAR, HAPPENED, REVIEW, DateWindow, london_today
 from bot.core.emails import MAX_EMAIL_LENGTH, checked_email
 
@@ -74,7 +75,7 @@ def _within(window: DateWindow) -> AfterValidator:
     def check(day: date, info: ValidationInfo) -> date:
         problem = window.problem(day, today_of(info))
         if problem is not None:
-            raise ValueError(problem)
+            raise CheckError(problem)
         return day
 
     return AfterValidator(check)

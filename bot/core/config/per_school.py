@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.config.fields import Email
 from bot.core.config.reading import format_loc, line_index, located_problems
-from bot.core.config.said import CHECKS
+from bot.core.config.said import check, counted, problem_line
 from bot.core.config.schema import (
     ConfigError,
     Organisation,
@@ -35,7 +35,8 @@ from bot.core.config.schema import (
     read_config_file,
 )
 from bot.core.config.writing import plain
-from bot.core.i18n import LANGUAGES
+from bot.core.forms import Text
+from bot.core.i18n import LANGUAGES, Lazy, Msg, from_data, shown, to_data
 from bot.core.models import SchoolSettings
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "schools_with_bad_settings",
     "settings_problems",
     "standing_of",
+    "stored_lines",
 ]
 
 _EMAILS = TypeAdapter(list[Email])
@@ -71,7 +73,9 @@ class SettingsProblem:
 
     school_id: str
     name: str  # the school's name as far as it is known (its entry, else its last good one)
-    message: str  # one line a problem: file, line, field and what is wrong
+    # one line a problem: file, line, field and what is wrong (a sentence with its values, said
+    # where shown; a line stored before, in English, as it was stored)
+    lines: tuple[Text, ...]
     kept_since: datetime | None  # when the settings still in force were accepted; None: held
     admins: tuple[str, ...] = ()  # who hears about it: the school's admins as far as known
     # the language its entry asks for, where the entry reads as one (``language:``, else the
@@ -87,6 +91,16 @@ class SettingsProblem:
     def held(self) -> bool:
         """True when the school never had good settings: nothing is swept or sent for it."""
         return self.kept_since is None
+
+    @property
+    def message(self) -> str:
+        """The problem's lines in English, one a line (logs, the fingerprint)."""
+        return "\n".join(str(shown(line, "en")) for line in self.lines)
+
+    @property
+    def stored(self) -> str:
+        """The lines as stored: sentences and values (JSON), never said."""
+        return json.dumps([to_data(line) for line in self.lines], ensure_ascii=False)
 
     @property
     def sha256(self) -> str:
@@ -197,21 +211,22 @@ def _entry_at(path: Path, message: str) -> str | None:
 
 
 def _whole_file(
-    message: str, stored: Mapping[str, LastGood], base_dir: Path, entry: str | None = None
+    lines: Sequence[Text], stored: Mapping[str, LastGood], base_dir: Path,
+    entry: str | None = None,
 ) -> tuple[OrgConfig, Standing]:
     """Every school on its last good settings (the file cannot be read at all; ``entry``:
     the school whose entry holds the line); ConfigError when there are none to keep."""
     kept = {sid: (good, _restore(good)) for sid, good in stored.items()}
     schools = [school for _good, school in kept.values() if school is not None]
     if not schools:
-        raise ConfigError(message)
+        raise ConfigError(*lines)
     newest = max(stored.values(), key=lambda good: good.accepted_at)
     organisation = Organisation.model_validate(newest.organisation)
     problems = tuple(
         SettingsProblem(
             sid,
             school.name if school else sid,
-            message,
+            tuple(lines),
             good.accepted_at if school else None,
             _admins(good.school, organisation.trust_admins),
             whole=True,
@@ -236,8 +251,8 @@ def standing_of(org: OrgConfig) -> Standing | None:
 
 
 def _missing_documents(
-    where: Path | str, text: str, index: int, school: SchoolConfig, base_dir: Path
-) -> list[str]:
+    where: object, text: str, index: int, school: SchoolConfig, base_dir: Path
+) -> list[Msg]:
     """A policy whose document is not there (each one's file, line and field; the file's
     lines are found only then: a second parse of the YAML that a good file never needs)."""
     problems = []
@@ -248,16 +263,16 @@ def _missing_documents(
         if not found.is_file():
             lines = lines or line_index(text)
             loc = ("schools", index, "policies", number, "document")
-            line = lines.get(loc) or lines.get(loc[:-1])
-            at = f" line {line}" if line else ""
-            said = CHECKS["no_document"] % {"path": found}
-            problems.append(f"{where}{at}: {format_loc(loc)}: {said}")
+            said = check("no_document", path=found)
+            problems.append(problem_line(
+                where, said, line=lines.get(loc) or lines.get(loc[:-1]), field=format_loc(loc)
+            ))
     return problems
 
 
 def _split(
-    where: Path | str, text: str, data: dict[str, Any], base_dir: Path
-) -> tuple[list[str], dict[int, list[str]], OrgConfig | None]:
+    where: object, text: str, data: dict[str, Any], base_dir: Path
+) -> tuple[list[Msg], dict[int, list[Msg]], OrgConfig | None]:
     """The problems of the whole file (organisation, the list of schools) and of each school
     entry (by its index), each one line naming file, line and field; the whole configuration
     when it has none."""
@@ -265,8 +280,8 @@ def _split(
         return [], {}, OrgConfig.model_validate({**data, "base_dir": base_dir})
     except ValidationError as exc:
         errors = located_problems(where, text, exc)
-    per_school: dict[int, list[str]] = {}
-    whole: list[str] = []
+    per_school: dict[int, list[Msg]] = {}
+    whole: list[Msg] = []
     for loc, _line, message in errors:
         if len(loc) >= 2 and loc[0] == "schools" and isinstance(loc[1], int):
             per_school.setdefault(loc[1], []).append(message)
@@ -276,7 +291,7 @@ def _split(
 
 
 def _failed(
-    sid: str, entry: Any, said: list[str], good: LastGood | None, trust_admins: Sequence[str]
+    sid: str, entry: Any, said: list[Msg], good: LastGood | None, trust_admins: Sequence[str]
 ) -> tuple[SchoolConfig | None, SettingsProblem]:
     """A school whose entry fails: its last good settings (None: held) and its problem."""
     kept = _restore(good) if good is not None else None
@@ -285,7 +300,7 @@ def _failed(
     problem = SettingsProblem(
         sid,
         kept.name if kept else (name if isinstance(name, str) and name else sid),
-        "\n".join(said),
+        tuple(said),
         good.accepted_at if kept and good else None,
         _admins(good.school if kept and good else entry, trust_admins),
         asked if asked in LANGUAGES else None,
@@ -294,7 +309,7 @@ def _failed(
 
 
 def _resolve(
-    where: Path | str,
+    where: object,
     text: str,
     data: dict[str, Any],
     base_dir: Path,
@@ -303,7 +318,7 @@ def _resolve(
     """The configuration in force from parsed settings, school by school (see the module)."""
     whole, per_school, valid = _split(where, text, data, base_dir)
     if whole:  # the organisation, or the list of schools itself
-        return _whole_file("\n".join(whole), stored, base_dir)
+        return _whole_file(whole, stored, base_dir)
     organisation = Organisation.model_validate(data["organisation"])
     schools: list[SchoolConfig] = []
     accepted: dict[str, SchoolConfig] = {}
@@ -325,7 +340,7 @@ def _resolve(
         schools += [kept] if kept is not None else []
         problems.append(problem)
     if not schools:
-        raise ConfigError(problems_text(where, problems))
+        raise ConfigError(*problems_text(where, problems))
     org = (
         valid
         if valid is not None and not problems
@@ -334,13 +349,13 @@ def _resolve(
     return _attach(org, Standing(accepted, tuple(problems)))
 
 
-def problems_text(where: Path | str, problems: Sequence[SettingsProblem]) -> str:
+def problems_text(where: object, problems: Sequence[SettingsProblem]) -> list[Text]:
     """Every problem once, one a line in file order, as ``load_config`` says them: with a first
     line counting them when there are several."""
-    lines = list(dict.fromkeys(line for p in problems for line in p.message.splitlines()))
-    if len(lines) > 1:  # said in the reader's language by ``said.say_problem``
-        lines.insert(0, f"{where}: {len(lines)} problems, each to fix:")
-    return "\n".join(lines)
+    lines: list[Text] = list(dict.fromkeys(line for p in problems for line in p.lines))
+    if len(lines) > 1:
+        lines.insert(0, counted(where, len(lines)))
+    return lines
 
 
 def resolve_file(path: Path, stored: Mapping[str, LastGood]) -> OrgConfig:
@@ -350,12 +365,12 @@ def resolve_file(path: Path, stored: Mapping[str, LastGood]) -> OrgConfig:
     try:
         text, data = read_config_file(path)
     except ConfigError as exc:
-        return _whole_file(str(exc), stored, path.parent, _entry_at(path, str(exc)))[0]
+        return _whole_file(exc.lines, stored, path.parent, _entry_at(path, str(exc)))[0]
     return _resolve(path, text, data, path.parent, stored)[0]
 
 
 def resolve_saved(
-    data: dict[str, Any], where: str, base_dir: Path, stored: Mapping[str, LastGood]
+    data: dict[str, Any], where: object, base_dir: Path, stored: Mapping[str, LastGood]
 ) -> OrgConfig:
     """A saved version of the settings (the web pages'), school by school as ``resolve_file``;
     ``where`` says which version in the problems' words."""
@@ -391,7 +406,7 @@ def record(session: Session, org: OrgConfig, now: datetime) -> list[SettingsProb
         row = row_of(problem.school_id, problem.name)
         if row.problem_sha256 != problem.sha256:
             row.problem, row.problem_sha256, row.problem_since = (
-                problem.message,
+                problem.stored,
                 problem.sha256,
                 now,
             )
@@ -409,14 +424,28 @@ def settings_problems(session: Session, school_id: str | None = None) -> list[Se
     rows = session.scalars(query.order_by(SchoolSettings.name))
     return [
         SettingsProblem(
-            r.school_id, r.name, r.problem or "", r.accepted_at if r.document is not None else None,
+            r.school_id, r.name, stored_lines(r.problem or ""),
+            r.accepted_at if r.document is not None else None,
             whole="schools[" not in (r.problem or ""),  # a school's own lines name its entry
         )
         for r in rows
     ]
 
 
-def schools_with_bad_settings(session: Session) -> dict[str, str]:
-    """The schools whose settings fail the checks now: school id -> the problem (file, line,
-    field, what is wrong), as the last sweep recorded it (for the trust's oversight page)."""
-    return {p.school_id: p.message for p in settings_problems(session)}
+def stored_lines(stored: str) -> tuple[Text, ...]:
+    """A problem's lines as stored: its sentences and values (JSON); a row stored before, in
+    English text, line by line as it was written."""
+    if stored.startswith("["):
+        try:
+            lines = [from_data(item) for item in json.loads(stored)]
+        except (ValueError, TypeError, KeyError):
+            lines = []
+        if lines:
+            return tuple(line if isinstance(line, Lazy) else str(line) for line in lines)
+    return tuple(stored.splitlines())
+
+
+def schools_with_bad_settings(session: Session) -> dict[str, tuple[Text, ...]]:
+    """The schools whose settings fail the checks now: school id -> the problem's lines (file,
+    line, field, what is wrong), as the last sweep recorded it (the trust's oversight page)."""
+    return {p.school_id: p.lines for p in settings_problems(session)}

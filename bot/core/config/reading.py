@@ -11,8 +11,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from bot.core.config.said import CHECKS, PYDANTIC
-from bot.core.forms import find_control_character
+from bot.core.config.said import check, problem_line, pydantic_problem
+from bot.core.forms import Text, find_control_character
+from bot.core.i18n import N_, Joined, Msg, shown
 
 __all__ = [
     "ConfigError",
@@ -27,7 +28,12 @@ __all__ = [
 
 
 class ConfigError(Exception):
-    """The configuration is invalid; ``str()`` is one actionable line."""
+    """The configuration is invalid: its problem lines (``lines``: sentences with their values,
+    said where shown); ``str()`` is their English, one a line."""
+
+    def __init__(self, *lines: Text) -> None:
+        self.lines = lines
+        super().__init__("\n".join(str(shown(line, "en")) for line in lines))
 
 
 _INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
@@ -122,17 +128,13 @@ def format_loc(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
-# pydantic's words for a key the file has too many or too few of, as a school reads them
-_PLAIN = {kind: PYDANTIC[kind] for kind in ("extra_forbidden", "missing")}
-
-
 def located_problems(
-    path: Path | str, text: str, exc: ValidationError
-) -> list[tuple[tuple[Any, ...], int, str]]:
+    path: object, text: str, exc: ValidationError
+) -> list[tuple[tuple[Any, ...], int, Msg]]:
     """Every validation error as (YAML path, line or 0, "file line N: key: problem"), in file
     order; ``path`` is the file (or, for saved settings, the words that say where they are)."""
     lines = line_index(text)
-    found: dict[str, tuple[tuple[Any, ...], int]] = {}
+    found: dict[str, tuple[tuple[Any, ...], int, Msg]] = {}
     for error in exc.errors():
         # pydantic puts union/literal branch names in loc; keep the YAML path part
         loc = tuple(p for p in error["loc"] if p not in ("function-after",))
@@ -140,13 +142,12 @@ def located_problems(
         line = next(
             (lines[loc[:cut]] for cut in range(len(loc), -1, -1) if loc[:cut] in lines), None
         )
-        msg = _PLAIN.get(error["type"]) or error["msg"].removeprefix("Value error, ")
-        where = f" line {line}" if line else ""
-        found.setdefault(f"{path}{where}: {format_loc(loc)}: {msg}", (loc, line or 0))
-    return sorted(((loc, line, said) for said, (loc, line) in found.items()), key=lambda p: p[1])
+        said = problem_line(path, pydantic_problem(error), line=line, field=format_loc(loc))
+        found.setdefault(said.said("en"), (loc, line or 0, said))
+    return sorted(found.values(), key=lambda p: p[1])
 
 
-def yaml_problems(path: Path, text: str, exc: ValidationError) -> list[tuple[int, str]]:
+def yaml_problems(path: Path, text: str, exc: ValidationError) -> list[tuple[int, Msg]]:
     """Every validation error as (line, "file line N: key: problem"), in file order."""
     return [(line, said) for _loc, line, said in located_problems(path, text, exc)]
 
@@ -155,28 +156,28 @@ def read_config_file(path: Path) -> tuple[str, dict[str, Any]]:
     """The file's text and its parsed mapping, before the checks; raise ConfigError naming
     file and line when it cannot be read at all (missing, not YAML, a control character)."""
     if not path.exists():
-        raise ConfigError(f"{path}: " + CHECKS["not_found"])
+        raise ConfigError(problem_line(path, check("not_found")))
     text = path.read_text(encoding="utf-8")
     try:
         data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
+        line = mark.line + 1 if mark is not None else None
         if isinstance(exc, yaml.reader.ReaderError):  # a raw control character in the file
-            where = f" line {text.count(chr(10), 0, exc.position) + 1}"
+            line = text.count(chr(10), 0, exc.position) + 1
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         began = getattr(exc, "context_mark", None)  # where the unfinished part began
         if began is not None and mark is not None and began.line != mark.line:
-            problem += f"; it began on line {began.line + 1}"
-        said = CHECKS["not_yaml"] % {"problem": problem}
-        raise ConfigError(f"{path}{where}: {said}") from None
+            problem = Joined((problem, Msg(N_("; it began on line %(line)d"), line=began.line + 1)))
+        said = check("not_yaml", problem=problem)
+        raise ConfigError(problem_line(path, said, line=line)) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: " + CHECKS["not_mapping"])
+        raise ConfigError(problem_line(path, check("not_mapping")))
     bad = find_control_character(data)
     if bad is not None:
         loc, found = bad
-        line = line_index(text).get(loc)
-        where = f" line {line}" if line else ""
-        said = CHECKS["control"]
-        raise ConfigError(f"{path}{where}: {format_loc(loc)}: {said % {'found': found}}")
+        said = check("control", found=found)
+        raise ConfigError(
+            problem_line(path, said, line=line_index(text).get(loc), field=format_loc(loc))
+        )
     return text, data

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from bot.core.config.said import CheckError
+from bot.core.i18n import and_list
 
 __all__ = ["DEFAULT_TRIAGE", "ClockRule", "ReportClocks", "ReportSettings", "WorkingHours"]
 
@@ -47,7 +48,7 @@ class ClockRule(_Strict):
             if given:
                 raise CheckError(
                     "one_measure_got",
-                    given=" and ".join(given),
+                    given=and_list(given),
                 )
             raise CheckError("one_measure")
         if self.end_of_day and self.hours:

@@ -1,52 +1,48 @@
-"""school.yaml's problems in the school's language: each line the checks write ("file line N:
-field: what is wrong") is kept in English as written (stored, fingerprinted, emailed once) and
-said in the reader's language when shown.
+"""school.yaml's problems as sentences with their values: what the checks write ("file line N:
+field: what is wrong") is kept as the catalogue's sentences and their values (``Msg``) — stored
+so (``per_school``: as JSON, never rendered), and said in the reader's language where shown.
 
 What it promises: every sentence a check can write is a catalogue sentence with values — our
 own refusals and the file-level lines (``CHECKS``: ``CheckError("period", value=...)``),
 pydantic's own messages for the error types our settings can produce (``PYDANTIC``, pydantic's
-English kept byte-identical) and the date windows' (``bot.core.dates``) — and ``say_problem``
-reads a stored line back against those sentences, translating the sentence and keeping its
-values (a file's name, what was typed) as they are. A line no sentence matches is shown as written.
+English kept byte-identical) and the date windows' (``bot.core.dates``). A message pydantic
+writes that none of these is (an error type not listed) is kept as it wrote it.
 
 Example::
 
-    say_problem("school.yaml line 12: schools[0].language: Input should be 'en', 'cy' or 'cy+en'",
-                "cy")
-    # "school.yaml llinell 12, maes schools[0].language: Dylai fod yn 'en', 'cy' neu 'cy+en'"
+    line = problem_line("school.yaml", pydantic_problem(error), line=12, field="schools[0].x")
+    str(line)  # "school.yaml line 12: schools[0].x: Input should be 'en', 'cy' or 'cy+en'"
+    line.said("cy")  # "school.yaml llinell 12, maes schools[0].x: Dylai fod yn 'en', …"
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
 from datetime import datetime
-from functools import cache
+from typing import Any
 
-from bot.core.calendar import UNKNOWN_NATION
-from bot.core.dates import TOO_FAR, TOO_LONG_AGO
-from bot.core.forms import SaidError
-from bot.core.i18n import N_, both, day_text, translations
+from bot.core.forms import SaidError, Text
+from bot.core.i18n import N_, Dated, Lazy, Msg
 
 __all__ = [
     "CHECKS",
     "NOT_REWRITTEN",
     "PYDANTIC",
     "CheckError",
-    "say_check",
-    "say_problem",
-    "say_problems",
-    "say_sentence",
+    "check",
+    "counted",
+    "problem_line",
+    "pydantic_problem",
+    "saved_on",
 ]
 
 
 class CheckError(SaidError, ValueError):
-    """A check of school.yaml refusing a value with a sentence of ``CHECKS`` (named by its key):
-    pydantic reports it (a ``ValueError``), ``str()`` is the English line, and ``say_problem``
-    finds the sentence again when the line is shown."""
+    """A check of school.yaml refusing a value with a sentence of ``CHECKS`` (named by its key)
+    or another catalogue sentence (a ``Msg``): pydantic reports it (a ``ValueError``), and the
+    problem line keeps its sentence and values (``pydantic_problem``)."""
 
-    def __init__(self, key: str, **values: str) -> None:
-        super().__init__(CHECKS[key], **values)
+    def __init__(self, key: str | Lazy, **values: object) -> None:
+        super().__init__(key if isinstance(key, Lazy) else CHECKS[key], **values)
 
 
 # every sentence our checks of school.yaml write: ``CheckError``'s, and the file's own lines
@@ -212,191 +208,93 @@ _COUNTED = N_("%(file)s: %(count)s problems, each to fix:")
 _WHOLE_LINE = N_("%(file)s line %(line)s: %(problem)s")  # the file itself: not YAML, ...
 _WHOLE_NO_LINE = N_("%(file)s: %(problem)s")
 _OR = N_("or")  # a literal's choices: "'en', 'cy' or 'cy+en'"
-_AND = N_("and")  # a list of columns: "email and name"
 # school.yaml not rewritten after the settings were saved (``store.export``; ``config import``'s
-# warning, read back by ``settings_change.WARNINGS``)
-NOT_REWRITTEN = N_("%(path)s could not be rewritten (%(error)s); the settings were saved")
-# read ``file line N: field: problem`` (a field is a YAML path, never ": " inside)
-_SHAPE = re.compile(
-    r"^(?P<file>.+?)(?: line (?P<line>\d+))?: "
-    r"(?P<field>\(top level\)|[A-Za-z_][\w-]*(?:\.[\w-]+|\[\d+\])*): (?P<problem>.+)$",
-    re.DOTALL,
+# warning, ``settings_change.WARNINGS``)
+# what pydantic's date and time parser says is wrong inside a value (its ``ctx["error"]``)
+PYDANTIC_DETAILS = (
+    N_("input is too short"),
+    N_("input is too long"),
+    N_("invalid character in year"),
+    N_("invalid character in month"),
+    N_("invalid character in day"),
+    N_("invalid character in hour"),
+    N_("invalid date separator, expected `-`"),
+    N_("invalid datetime separator, expected `T`, `t`, `_` or space"),
+    N_("invalid time separator, expected `:`"),
+    N_("year 0 is out of range"),
+    N_("month value is outside expected range of 1-12"),
+    N_("day value is outside expected range"),
+    N_("hour value is outside expected range of 0-23"),
+    N_("minute value is outside expected range of 0-59"),
+    N_("second value is outside expected range of 0-59"),
+    N_("invalid timezone sign"),
+    N_("invalid timezone hour"),
+    N_("timezone offset must be less than 24 hours"),
 )
-_WHOLE = re.compile(r"^(?P<file>.+?)(?: line (?P<line>\d+))?: (?P<problem>.+)$", re.DOTALL)
+NOT_REWRITTEN = N_("%(path)s could not be rewritten (%(error)s); the settings were saved")
 
 
-@cache
-def _sentences() -> tuple[tuple[str, tuple[str, str], re.Pattern[str]], ...]:
-    """Every sentence a check writes (``CHECKS``, ``PYDANTIC``, the date windows'), as a
-    pattern that reads its values back, the most words of its own first so the most particular
-    sentence wins ("Input should be a valid list" before "Input should be %(expected)s")."""
-    found = {*CHECKS.values(), *PYDANTIC.values(), TOO_LONG_AGO, UNKNOWN_NATION}
-    entries = [(s, (s, s), _pattern(s)) for s in found]
-    entries += [(s, TOO_FAR, _pattern(s)) for s in TOO_FAR]
-    return tuple(sorted(entries, key=lambda e: len(_PLACEHOLDER.sub("", e[0])), reverse=True))
+def check(key: str, /, **values: object) -> Msg:
+    """One of ``CHECKS``' sentences with its values."""
+    return Msg(CHECKS[key], **values)
 
 
-_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+def problem_line(
+    where: object, problem: Text, *, line: int | None = None, field: str | None = None
+) -> Msg:
+    """One problem as its line: where (a file, or ``saved_on``'s words), its line if known, the
+    field (a YAML path) unless it is the whole file's, and what is wrong."""
+    if field is None:
+        sentence = _WHOLE_LINE if line else _WHOLE_NO_LINE
+        return Msg(sentence, file=where, line=line, problem=problem)
+    return Msg(_LINE if line else _NO_LINE, file=where, line=line, field=field, problem=problem)
 
 
-_NUMBER = r"\d+"
+def counted(where: object, count: int) -> Msg:
+    """The line before several problems: 'school.yaml: 3 problems, each to fix:'."""
+    return Msg(_COUNTED, file=where, count=count)
 
 
-def _pattern(sentence: str) -> re.Pattern[str]:
-    """``sentence`` as a pattern, each ``%(name)s`` (or ``%(name)d``) a named group, and the
-    same value again where a name comes twice ("kept line %(kept)s"); a ``line`` (a file's
-    line or a sheet's row) is its number, so "scr.csv: no header row in the first 20 rows" is
-    not read as row "in the first 20 rows" of "scr.csv: no header"."""
-    parts = _PLACEHOLDER.split(sentence.replace("%%", "%"))
-    seen: set[str] = set()
-
-    def group(name: str) -> str:
-        if name in seen:
-            return f"(?P={name})"
-        seen.add(name)
-        return f"(?P<{name}>{_NUMBER if name == 'line' else '.+?'})"
-
-    out = "".join(re.escape(part) if i % 2 == 0 else group(part) for i, part in enumerate(parts))
-    return re.compile(f"^{out}$", re.DOTALL)
+def saved_on(day: datetime) -> Msg:
+    """Where saved settings are: 'the settings saved on 04 December 2026'."""
+    return Msg(_SAVED, day=Dated(day, "%d %B %Y", "EEEE d MMMM y"))
 
 
-def say_check(text: str, language: str) -> str:
-    """One check's sentence (the part of a line after the field) in ``language`` (``en`` or
-    ``cy``), its values as written; as written when no sentence matches."""
-    if language == "en":
-        return text
-    said = _said(text, _sentences(), language, lambda inner: inner)
-    return text if said is None else said
+class _Choices(Lazy):
+    """A literal's choices as pydantic joins them ("'en', 'cy' or 'cy+en'"), joined with
+    "or" in the reader's words."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def said(self, language: str) -> str:
+        """The choices with the language's "or"."""
+        return self.text.replace(" or ", f" {Msg(_OR).said(language)} ")
 
 
-def say_sentence(
-    text: str,
-    sentences: tuple[str, ...],
-    language: str,
-    *,
-    inner: Callable[[str], str] | None = None,
-    readers: Mapping[str, Callable[[str], str]] | None = None,
-) -> str:
-    """``text`` — one of ``sentences`` (``N_``, a room's own: an import's row problems, tried
-    in their order) with its values filled in — in ``language`` (``cy+en``: Welsh, then
-    English); a value named ``problem`` is itself read back (by ``inner``, a room's own
-    reader, else against these sentences, then the checks' too), a value named in
-    ``readers`` by its reader (Welsh: a library's reason, a directory's name); as written
-    when nothing matches."""
-    if language == "cy+en":
-        return both(say_sentence(text, sentences, "cy", inner=inner, readers=readers), text)
-    if language != "cy":
-        return text
-    said = _said(
-        text,
-        _own(sentences),
-        language,
-        inner or (lambda value: say_sentence(value, sentences, language, readers=readers)),
-        readers or {},
-    )
-    return say_check(text, language) if said is None else said
-
-
-@cache
-def _own(sentences: tuple[str, ...]) -> tuple[tuple[str, tuple[str, str], re.Pattern[str]], ...]:
-    """A room's sentences as patterns, in its order (the first that matches is the one)."""
-    return tuple((s, (s, s), _pattern(s)) for s in sentences)
-
-
-def _said(
-    text: str,
-    entries: tuple[tuple[str, tuple[str, str], re.Pattern[str]], ...],
-    language: str,
-    inner: Callable[[str], str],
-    readers: Mapping[str, Callable[[str], str]] | None = None,
-) -> str | None:
-    """``text`` in ``language`` against ``entries`` (None when none matches); a ``problem``
-    value said by ``inner``, a value ``readers`` names by its reader."""
-    readers = readers or {}
-    tr = translations(language)
-    for sentence, (singular, plural), pattern in entries:
-        found = pattern.match(text)
-        if found is None:
-            continue
-        values: dict[str, object] = {
-            k: inner(v)
-            if k == "problem"
-            else readers[k](v)
-            if k in readers
-            else _value(k, v, language)
-            for k, v in found.groupdict().items()
-        }
-        said = tr.gettext(sentence)
-        if singular != plural:  # "(%(years)d years from today)": the count's own form
-            count = int(str(values.get("years", "0")))
-            values["years"] = count
-            said = tr.ngettext(singular, plural, count)
-        try:
-            return said % values
-        except (KeyError, TypeError, ValueError):  # a translation's placeholders not ours
-            return text
-    return None
-
-
-def _value(key: str, value: str, language: str) -> str:
-    """A value read back from an English line, as the reader's language says it: the choices
-    of a literal joined with "or" in their words; what was typed, names and numbers as they are."""
-    if key == "expected":
-        return value.replace(" or ", " " + translations(language).gettext(_OR) + " ")
-    if key == "columns":  # "email and name": the names as written, joined in their words
-        return value.replace(" and ", " " + translations(language).gettext(_AND) + " ")
-    return value
-
-
-def _where(text: str, language: str) -> str:
-    """Where the problem is: a file's path as it is; a saved version's words and date."""
-    saved = _pattern(_SAVED).match(text)
-    if saved is None or language == "en":
-        return text
+def pydantic_problem(error: Any) -> Text:
+    """What pydantic found wrong with a value (one of its ``errors()``), as a sentence with its
+    values: our own check's (``CheckError``, a date window's), ``PYDANTIC``'s where it is
+    pydantic's own message for the type, else pydantic's words as they are."""
+    kind, context = error["type"], error.get("ctx") or {}
+    refusal = context.get("error")
+    if isinstance(refusal, SaidError):
+        return refusal.msg
+    if kind in ("missing", "extra_forbidden"):
+        return Msg(PYDANTIC[kind])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    sentence = PYDANTIC.get(kind)
+    values = {key: str(value) for key, value in context.items()}
     try:
-        day = datetime.strptime(saved["day"], "%d %B %Y").date()
-    except ValueError:
-        return text
-    return translations(language).gettext(_SAVED) % {"day": day_text(day, language)}
-
-
-def _one(text: str, language: str) -> str:
-    """One line in ``language`` (``en`` or ``cy``)."""
-    if language == "en":
-        return text
-    gettext = translations(language).gettext
-    counted = _pattern(_COUNTED).match(text)
-    if counted is not None:
-        return gettext(_COUNTED) % {
-            "file": _where(counted["file"], language),
-            "count": counted["count"],
-        }
-    shaped = _SHAPE.match(text) or _WHOLE.match(text)
-    if shaped is None:
-        return say_check(text, language)
-    parts = shaped.groupdict()
-    values = {
-        "file": _where(parts["file"], language),
-        "line": parts["line"],
-        "field": parts.get("field"),
-        "problem": say_check(parts["problem"], language),
-    }
-    numbered = values["line"] is not None
-    if values["field"] is None:  # a line of the whole file: not YAML, not found
-        sentence = _WHOLE_LINE if numbered else _WHOLE_NO_LINE
-    else:
-        sentence = _LINE if numbered else _NO_LINE
-    return gettext(sentence) % values  # (a variable: pybabel would take a key for a msgid)
-
-
-def say_problem(text: str, language: str) -> str:
-    """A stored problem line (``file line N: field: problem``) in ``language``: ``en`` as
-    written, ``cy`` in Welsh (values as written), ``cy+en`` both, Welsh first."""
-    if language == "cy+en":
-        return both(_one(text, "cy"), text)
-    return _one(text, language if language == "cy" else "en")
-
-
-def say_problems(message: str, language: str) -> list[str]:
-    """Each line of a stored problem (``SettingsProblem.message``) in ``language``."""
-    return [say_problem(line, language) for line in message.splitlines()]
+        if sentence is None or sentence % values != message:
+            return message
+    except (KeyError, TypeError, ValueError):
+        return message
+    if "expected" in values:
+        return Msg(sentence, **{**values, "expected": _Choices(values["expected"])})
+    if "error" in values:  # the parser's detail, said in the sentence's language where known
+        detail = values["error"]
+        return Msg(sentence, **{**values, "error": Msg(detail)})
+    return Msg(sentence, **values)

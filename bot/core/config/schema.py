@@ -39,9 +39,9 @@ from bot.core.config.reading import ConfigError as ConfigError  # raised here, s
 from bot.core.config.reading import read_config_file as read_config_file
 from bot.core.config.reading import yaml_problems
 from bot.core.config.reports import ClockRule, ReportSettings
-from bot.core.config.said import CheckError
+from bot.core.config.said import CheckError, counted
 from bot.core.config.terms import terms_question
-from bot.core.i18n import Language
+from bot.core.i18n import Language, Msg
 from bot.core.nations import (
     OLDER_COUNTRY,
     WORD_KEYS,
@@ -589,11 +589,11 @@ class SchoolConfig(_Strict):
         """The last day of the last configured term (None without terms)."""
         return max((t.end for t in self.terms), default=None)
 
-    def term_dates_question(self, today: date, language: str = "en") -> str | None:
-        """Ask for next year's term dates when the configured ones are running out, in
-        ``language`` (``terms_question``): past the last configured term no day is a school
-        day, so nothing is chased and no termly task is set until the dates are added."""
-        return terms_question(self.last_term_end(), today, language)
+    def term_dates_question(self, today: date) -> Msg | None:
+        """Ask for next year's term dates when the configured ones are running out
+        (``terms_question``): past the last configured term no day is a school day, so nothing
+        is chased and no termly task is set until the dates are added."""
+        return terms_question(self.last_term_end(), today)
 
     def next_school_day(self, day: date) -> date:
         """``day`` itself when it is a school day, else the next one (within a year)."""
@@ -656,8 +656,8 @@ def load_config(path: Path) -> OrgConfig:
     try:
         config = OrgConfig.model_validate({**data, "base_dir": path.parent})
     except ValidationError as exc:
-        problems = [message for _line, message in yaml_problems(path, text, exc)]
+        problems: list[Msg] = [message for _line, message in yaml_problems(path, text, exc)]
         if len(problems) > 1:
-            problems.insert(0, f"{path}: {len(problems)} problems, each to fix:")
-        raise ConfigError("\n".join(problems)) from None
+            problems.insert(0, counted(path, len(problems)))
+        raise ConfigError(*problems) from None
     return config

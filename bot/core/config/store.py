@@ -29,8 +29,9 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit, setup_state
 from bot.core.config import OrgConfig, per_school
-from bot.core.config.said import NOT_REWRITTEN
+from bot.core.config.said import NOT_REWRITTEN, saved_on
 from bot.core.config.writing import commented_yaml, plain
+from bot.core.i18n import Msg
 from bot.core.models import ConfigVersion, SetupState
 from bot.core.settings import Settings
 from bot.core.store import Store
@@ -214,8 +215,7 @@ def load_org(settings: Settings, store: Store | Session | None = None) -> OrgCon
     if row is None:
         return per_school.resolve_file(settings.config_path, stored)
     return per_school.resolve_saved(
-        json.loads(row.document), f"the settings saved on {row.created_at:%d %B %Y}",
-        settings.config_path.parent, stored,
+        json.loads(row.document), saved_on(row.created_at), settings.config_path.parent, stored
     )
 
 
@@ -245,14 +245,14 @@ def save(session: Session, org: OrgConfig, *, by: str, now: datetime, note: str)
     return row.id
 
 
-def export(org: OrgConfig, path: Path, now: datetime) -> str | None:
+def export(org: OrgConfig, path: Path, now: datetime) -> Msg | None:
     """Rewrite school.yaml as the export of the saved settings; a warning when it cannot be
     written (a read-only mount: the saved version is what counts), else None."""
     try:
         path.write_text(to_yaml(org, export_header(now)), encoding="utf-8")
     except OSError as exc:
         log.warning("settings saved, but %s could not be rewritten: %s", path, exc.strerror)
-        return NOT_REWRITTEN % {"path": path, "error": exc.strerror}
+        return Msg(NOT_REWRITTEN, path=path, error=exc.strerror)
     return None
 
 

@@ -1,33 +1,29 @@
-"""The question the dashboard asks when a school's configured term dates are running out, in
-the reader's language."""
+"""The question the dashboard asks when a school's configured term dates are running out."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from babel.dates import format_date
-
-from bot.core.i18n import BETWEEN, translations
+from bot.core.i18n import N_, Dated, Msg
 
 __all__ = ["TERM_DATES_ASK_DAYS", "terms_question"]
 
 TERM_DATES_ASK_DAYS = 30  # ask for next year's term dates this long before the last term ends
 
 
-def terms_question(last: date | None, today: date, language: str = "en") -> str | None:
+def terms_question(last: date | None, today: date) -> Msg | None:
     """Ask for next year's term dates from ``TERM_DATES_ASK_DAYS`` before the ``last`` term
-    ends (None before then, or with no terms), in ``language`` (both, Welsh first, in
-    ``cy+en``). Nothing is invented or backdated past the last term."""
+    ends (None before then, or with no terms). Nothing is invented or backdated past the last
+    term."""
     if last is None or today < last - timedelta(days=TERM_DATES_ASK_DAYS):
         return None
-    if language == "cy+en":  # each whole, so the date inside is said once in each
-        welsh, english = terms_question(last, today, "cy"), terms_question(last, today, "en")
-        return english if welsh == english else f"{welsh}{BETWEEN}{english}"
-    _ = translations(language).gettext
-    when = f"{last.day} {last:%B %Y}" if language == "en" else format_date(last, "d MMMM y", "cy")
+    when = Dated(last, "%-d %B %Y", "d MMMM y")
     if today <= last:
-        return _("Add next year's term dates: the last term you gave ends %(day)s") % {"day": when}
-    return _(
-        "Add next year's term dates: the last term you gave ended %(day)s, so no reminders "
-        "go out and no termly task is set until you do"
-    ) % {"day": when}
+        return Msg(N_("Add next year's term dates: the last term you gave ends %(day)s"), day=when)
+    return Msg(
+        N_(
+            "Add next year's term dates: the last term you gave ended %(day)s, so no reminders "
+            "go out and no termly task is set until you do"
+        ),
+        day=when,
+    )

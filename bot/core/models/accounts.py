@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.core.i18n import N_, both, translations
+from bot.core.i18n import N_, Lazy, Msg, Said
 from bot.core.models.base import SchoolRecord
 
 if TYPE_CHECKING:
@@ -71,36 +71,31 @@ class OfficialAccount(SchoolRecord):
 
     def handover_said(
         self,
-        language: str,
         sentence: str = "%(reason)s",
         values: Mapping[str, object] | None = None,
         unstated: str = _UNSTATED,
-    ) -> str:
-        """Why the account needs a handover, in ``language``, inside ``sentence`` (a catalogue
-        sentence holding ``%(reason)s`` and ``values``); a reason kept as free text is shown as
-        it is, none as ``unstated``. ``cy+en``: the whole in Welsh, then in English."""
-        if language == "cy+en":
-            return both(*(
-                self.handover_said(lang, sentence, values, unstated) for lang in ("cy", "en")
-            ))
-        tr = translations(language)
+    ) -> str | Lazy:
+        """Why the account needs a handover, inside ``sentence`` (a catalogue sentence holding
+        ``%(reason)s`` and ``values``), said where shown; a reason kept as free text is shown
+        as it is, none as ``unstated``."""
+        reason: str | Lazy
         if self.handover_kind in HANDOVER_REASONS:
-            reason = tr.gettext(HANDOVER_REASONS[self.handover_kind]) % (self.handover_values or {})
+            reason = Msg(HANDOVER_REASONS[self.handover_kind], **(self.handover_values or {}))
         else:
-            reason = self.handover_reason or tr.gettext(unstated)
+            reason = self.handover_reason or Msg(unstated)
         if sentence == "%(reason)s":
             return reason
-        return tr.gettext(sentence) % {**(values or {}), "reason": reason.rstrip(".")}
+        return Msg(sentence, **(values or {}), reason=Said(lambda: str(reason).rstrip(".")))
 
-    def notes_said(self, language: str) -> str:
+    def notes_said(self) -> Said:
         """The account's notes, each handover's note ("Handover: ...", stored in English)
-        beginning with the word in ``language``; the rest as written."""
-        word = translations(language).gettext(self.HANDOVER)
+        beginning with the word in the language of where it is shown; the rest as written."""
         prefix = f"{self.HANDOVER}: "
-        return "\n".join(
-            f"{word}: {line[len(prefix) :]}" if line.startswith(prefix) else line
-            for line in (self.notes or "").split("\n")
-        )
+        notes = (self.notes or "").split("\n")
+        return Said(lambda: "\n".join(
+            f"{Msg(self.HANDOVER)}: {line[len(prefix) :]}" if line.startswith(prefix) else line
+            for line in notes
+        ))
 
 
 class AccountHolder(SchoolRecord):

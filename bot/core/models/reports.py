@@ -85,8 +85,11 @@ class ReportEntry(SchoolRecord):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     author: Mapped[str] = mapped_column(String(320))
     kind: Mapped[str] = mapped_column(String(20))  # action | decision | correction | status | note
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)  # as written (a bot's line: its English)
     reason: Mapped[str | None] = mapped_column(Text)
+    # a line the bot wrote: its catalogue sentence and values (``bot.core.i18n.to_data``), said
+    # in the reader's language where shown; None for a person's own words or an older line
+    said: Mapped[dict[str, Any] | None] = mapped_column()
 
 class ReportClock(SchoolRecord):
     """A deadline attached to a report: LADO, ICO 72 hours, DSL triage."""

@@ -18,7 +18,6 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from gettext import NullTranslations
 
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
@@ -26,9 +25,9 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.clock import to_local
 from bot.core.config import SchoolConfig
-from bot.core.forms import SaidError
-from bot.core.i18n import N_
-from bot.core.messages import human_date, notice
+from bot.core.forms import SaidError, Text
+from bot.core.i18n import N_, Msg, Said, nmsg
+from bot.core.messages import notice
 from bot.core.models import OutboxMessage
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.core.outbox.pause import ChannelState, channel_states
@@ -193,42 +192,61 @@ def _refused() -> Select[OutboxMessage]:
     )
 
 
-def _when(moment: datetime) -> str:
-    local = to_local(moment)
-    return f"{human_date(local.date())}, {local:%H:%M}"
+def _title(purpose: str) -> Said:
+    """What a message was for, as a heading ("Reminder to a member of staff"), said where
+    shown (an English label's article dropped)."""
+    return Said(lambda: _headed(str(Msg(purpose_label(purpose)))))
+
+
+def _headed(label: str) -> str:
+    label = re.sub(r"^(?:an?|the) ", "", label)
+    return label[:1].upper() + label[1:]
 
 
 def _alert_draft(school: SchoolConfig, rows: Sequence[OutboxMessage]) -> EmailDraft:
     """The alert itself: which messages (number, purpose, when), what to do; no content."""
     count = len(rows)
-    one = count == 1
-    subject = (
-        "A message could not be delivered" if one else f"{count} messages could not be delivered"
-    )
-    facts = [
-        (f"Message {r.id}", f"{purpose_title(r.purpose)}, queued {_when(r.created_at)}")
+    facts: list[tuple[Text, Text]] = [
+        (Msg(N_("Message %(id)s"), id=r.id),
+         Msg(N_("%(what)s, queued %(day)s, %(time)s"), what=_title(r.purpose),
+             day=to_local(r.created_at).date(), time=f"{to_local(r.created_at):%H:%M}"))
         for r in rows[:ALERT_ROWS_SHOWN]
     ]
-    emails_only = all(r.channel == "email" for r in rows)
-    service = "email service" if emails_only else "email or chat service"
     if count > ALERT_ROWS_SHOWN:
-        facts.append(("And", f"{count - ALERT_ROWS_SHOWN} more"))
+        facts.append((Msg(N_("And")), Msg(N_("%(num)d more"), num=count - ALERT_ROWS_SHOWN)))
+    if all(r.channel == "email" for r in rows):
+        refused = nmsg(
+            "The email service refused a message %(school)s asked it to send, so it was not "
+            "delivered and will not be tried again on their own.",
+            "The email service refused %(num)d messages %(school)s asked it to send, so they "
+            "were not delivered and will not be tried again on their own.",
+            count, school=school.name)
+    else:
+        refused = nmsg(
+            "The email or chat service refused a message %(school)s asked it to send, so it "
+            "was not delivered and will not be tried again on their own.",
+            "The email or chat service refused %(num)d messages %(school)s asked it to send, "
+            "so they were not delivered and will not be tried again on their own.",
+            count, school=school.name)
     return notice(
         school=school,
         to=failure_recipients(school, rows[0].purpose),
-        subject=subject,
+        subject=nmsg("A message could not be delivered", "%(num)d messages could not be delivered",
+                     count),
         paragraphs=[
-            f"The {service} refused {'a message' if one else f'{count} messages'} "
-            f"{school.name} asked it to send, so {'it was' if one else 'they were'} not "
-            "delivered and will not be tried again on their own.",
-            "Usually an address is wrong or no longer exists: check it (for example in the "
-            "staff list). Whoever runs the bot can see the service's reason with "
-            "“compliance-bot outbox --status failed”, and send a message again once the "
-            "problem is fixed with “compliance-bot outbox resolve NUMBER --resend --as "
-            "THEIR-EMAIL”.",
+            refused,
+            Msg(N_(
+                "Usually an address is wrong or no longer exists: check it (for example in the "
+                "staff list). Whoever runs the bot can see the service's reason with "
+                "“compliance-bot outbox --status failed”, and send a message again once the "
+                "problem is fixed with “compliance-bot outbox resolve NUMBER --resend --as "
+                "THEIR-EMAIL”."
+            )),
         ],
         facts=facts,
-        small="For privacy this email does not say who the messages were for or what they said.",
+        small=Msg(N_(
+            "For privacy this email does not say who the messages were for or what they said."
+        )),
     )
 
 
@@ -236,18 +254,10 @@ def _alert_draft(school: SchoolConfig, rows: Sequence[OutboxMessage]) -> EmailDr
 
 
 class ResolveError(SaidError, ValueError):
-    """A message that cannot be resolved (or not by this person); ``str()`` says why,
-    ``said(tr)`` in the school's language (the nation's words too, as the catalogue has them)."""
-
-    def said(self, tr: NullTranslations) -> str:
-        """The sentence in ``tr``'s language, the nation's words in it translated."""
-        values = {
-            key: tr.gettext(value) if key in _WORDS else value for key, value in self.values.items()
-        }
-        return tr.gettext(self.message) % values if values else tr.gettext(self.message)
+    """A message that cannot be resolved (or not by this person); ``str()`` says why (its
+    nation's words said as the catalogue has them where shown)."""
 
 
-_WORDS = ("headteacher", "dsl", "deputy_dsl")  # the values that are the nation's words
 # why a message needs no resolving, by its state (any other: _NOT_RESOLVABLE)
 _RESOLVED = {
     "sent": N_(
@@ -324,9 +334,9 @@ def resolve(
                 "of %(school)s; only they can resolve its messages."
             ),
             email=email,
-            headteacher=words.headteacher,
-            dsl=words.dsl,
-            deputy_dsl=words.deputy_dsl,
+            headteacher=Msg(words.headteacher),
+            dsl=Msg(words.dsl),
+            deputy_dsl=Msg(words.deputy_dsl),
             school=school.name,
         )
     was = row.status

@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit
+from bot.core.i18n import N_
 from bot.core.models import Person
 from bot.core.permissions import SETUP_EDITORS
 from bot.core.setup_state import is_sending
@@ -143,7 +144,8 @@ async def signin(request: Request) -> Response:
     except (httpx.HTTPError, ValueError, KeyError) as exc:  # the issuer's metadata
         log.warning("sign-in: the sign-in service could not be reached (%s)", type(exc).__name__)
         raise HTTPException(
-            503, "The school's sign-in service did not answer. Please try again in a few minutes."
+            503,
+            N_("The school's sign-in service did not answer. Please try again in a few minutes."),
         ) from None
 
 
@@ -165,7 +167,7 @@ def signin_demo(
     """Demo mode only: sign in as a fictional person."""
     check_csrf(request, csrf_token)
     if not ctx(request).settings.demo:
-        raise HTTPException(404, "There is nothing at this address.")
+        raise HTTPException(404, N_("There is nothing at this address."))
     return start_session(request, email.strip().lower(), request.query_params.get("next"))
 
 
@@ -194,9 +196,7 @@ def refuse(
     return HTTPException(status, words)
 
 
-def _person(
-    session: Session, email: str, schools: Collection[str] | None = None
-) -> Person | None:
+def _person(session: Session, email: str, schools: Collection[str] | None = None) -> Person | None:
     """The active person with this address (the first school's, when a trust has two), in
     one of ``schools`` when given."""
     query = select(Person).where(Person.email == email, Person.active.is_(True))
@@ -211,9 +211,11 @@ def _schools_of(request: Request, org: str | None) -> list[str] | None:
     if org is None:
         return None
     app = ctx(request)
-    return [school.id for school in app.config.schools
-            if not (orgs := school_organisations(app.settings, school.connection))
-            or org in orgs]
+    return [
+        school.id
+        for school in app.config.schools
+        if not (orgs := school_organisations(app.settings, school.connection)) or org in orgs
+    ]
 
 
 def start_session(
@@ -259,8 +261,11 @@ def start_session(
                 details=details or None,
             )
             # a school still in preview: its admins and headteacher land on the setup page
-            first = (not next_path and person.role_names & SETUP_EDITORS
-                     and not is_sending(session, person.school_id))
+            first = (
+                not next_path
+                and person.role_names & SETUP_EDITORS
+                and not is_sending(session, person.school_id)
+            )
             return RedirectResponse("/setup" if first else safe_next(next_path), status_code=303)
     raise refuse(request, refused.reason, refused.words, email, via=via)
 

@@ -8,7 +8,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
-from babel.dates import format_date
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
@@ -21,18 +20,20 @@ from bot.core import i18n
 from bot.core.config import ConfigError, SchoolConfig
 from bot.core.context import AppContext
 from bot.core.emails import has_mailbox
-from bot.core.i18n import N_
+from bot.core.forms import Text
+from bot.core.i18n import N_, Dated, Lazy
 from bot.core.models import Person
 from bot.core.words import (
+    SaidWords,
     Words,
     capital,
     default_words,
     plural,
     role_list,
     role_name,
+    said_words,
     school_words,
     version_name,
-    words_in,
 )
 
 __all__ = [
@@ -79,20 +80,23 @@ _PLAIN_ROLE_NAMES = (
 )
 
 
+def _page_words(context: Context) -> Words | None:
+    """The page's school's words (the nation pack's, with the school's own), as given."""
+    words = context.get("words")
+    return words.words if isinstance(words, SaidWords) else None
+
+
 @pass_context
-def _role_list(context: Context, roles: Any) -> str:
+def _role_list(context: Context, roles: Any) -> Lazy:
     """Template filter: roles in the page's school's words ('Designated Teacher, principal'),
     in the page's language."""
-    words = context.get("words")
-    return role_list(roles, words if isinstance(words, Words) else None,
-                     i18n.translations(i18n.spoken()))
+    return role_list(roles, _page_words(context))
 
 
 @pass_context
 def _role_name(context: Context, role: str) -> str:
     """Template global: one role in the page's school's words."""
-    words = context.get("words")
-    return role_name(role, words if isinstance(words, Words) else None)
+    return role_name(role, _page_words(context))
 
 
 templates.env.filters["has_role"] = _has_role
@@ -103,22 +107,17 @@ templates.env.globals["role_name"] = _role_name
 templates.env.filters["plural"] = plural
 # a sentence that starts with a word of the school's: {% filter capital %}{% trans ... %}
 templates.env.filters["capital"] = capital
-templates.env.filters["version_name"] = (  # 'version 3.2', 'fersiwn 3.2': the page's language
-    lambda label, start=False: version_name(label, start=start, tr=i18n.translations(i18n.spoken()))
-)
+templates.env.filters["version_name"] = version_name  # 'version 3.2', 'fersiwn 3.2'
 templates.env.filters["long_day"] = lambda day, weekday=False: _long_day(day, weekday)
 templates.env.tests["mailbox"] = has_mailbox  # {% if p.email is mailbox %}: not kept without one
 
 
-def _long_day(day: date, weekday: bool) -> str:
+def _long_day(day: date, weekday: bool) -> Dated:
     """'04 December 2026' ('Friday 04 December 2026'), as the register has always written it;
-    '04 Rhagfyr 2026' in Welsh (``babel.dates``), both in ``cy+en``."""
-    english = f"{day:%A %d %B %Y}" if weekday else f"{day:%d %B %Y}"
-    language = i18n.spoken()
-    if language not in ("cy", "cy+en"):
-        return english
-    welsh = format_date(day, "EEEE dd MMMM y" if weekday else "dd MMMM y", locale="cy")
-    return welsh if language == "cy" else f"{welsh}{i18n.BETWEEN}{english}"
+    '04 Rhagfyr 2026' in Welsh (``babel.dates``)."""
+    if weekday:
+        return Dated(day, "%A %d %B %Y", "EEEE dd MMMM y")
+    return Dated(day, "%d %B %Y", "dd MMMM y")
 
 
 def ctx(request: Request) -> AppContext:
@@ -215,7 +214,8 @@ def check_csrf(request: Request, token: object) -> None:
 
 def school_for_page(request: Request, context: dict[str, Any]) -> SchoolConfig | None:
     """The page's school: the ``school`` it shows, else the signed-in person's, else the one
-    school this server runs (None when none is known)."""
+    school this server runs, or the first of a trust's that share a nation and a language
+    (None when none is known)."""
     school = context.get("school")
     if isinstance(school, SchoolConfig):
         return school
@@ -230,7 +230,9 @@ def school_for_page(request: Request, context: dict[str, Any]) -> SchoolConfig |
             return config.school(school_id)
         except KeyError:
             pass
-    return config.schools[0] if len(config.schools) == 1 else None
+    # one school, or a trust's schools that share a nation and a language: their words in it
+    shared = {(school.country, school.language) for school in config.schools}
+    return config.schools[0] if len(shared) == 1 else None
 
 
 def words_for_page(request: Request, context: dict[str, Any]) -> Words:
@@ -303,11 +305,10 @@ def render(
     if not context or "words" not in context:
         base["words"] = words_for_page(request, {**base, **(context or {})})
     language = language_for_page(request, {**base, **(context or {})})
-    if language != "en":  # the pack's words as the page's language says them
-        given = (context or {}).get("words", base.get("words"))
-        if isinstance(given, Words):
-            base["words"] = words_in(given, i18n.translations(language))
-            context = {k: v for k, v in (context or {}).items() if k != "words"}
+    given = (context or {}).get("words", base.get("words"))
+    if isinstance(given, Words):  # the pack's words as the page's language says them
+        base["words"] = said_words(given)
+        context = {k: v for k, v in (context or {}).items() if k != "words"}
     with i18n.speaking(language):  # the response renders here, in the page's language
         return templates.TemplateResponse(
             request, name, {**base, **(context or {})}, status_code=status_code
@@ -325,12 +326,12 @@ def qr_svg(text: str, box_size: int = 10) -> str:
     return str(image.to_string().decode())
 
 
-def info_page(request: Request, title: str, message: str) -> HTMLResponse:
+def info_page(request: Request, title: Text, message: Text) -> HTMLResponse:
     """The plain page saying one thing: a title and a sentence or two."""
     return render(request, "info.html", {"title": title, "message": message})
 
 
-def error_page(request: Request, status: int, message: str, **extra: Any) -> HTMLResponse:
+def error_page(request: Request, status: int, message: Text, **extra: Any) -> HTMLResponse:
     """The error page with this status and a plain message (and the school or the problems)."""
     return render(
         request, "error.html", {"status": status, "message": message, **extra}, status_code=status

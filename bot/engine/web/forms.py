@@ -4,7 +4,6 @@ The report, complaint, decision and evidence pages use it."""
 
 from __future__ import annotations
 
-from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,8 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.core.config import ConfigError, SchoolConfig
-from bot.core.i18n import N_
+from bot.core.forms import Text
+from bot.core.i18n import N_, Joined, Lazy, Msg, nmsg
 from bot.core.stored_files import stored_path
 from bot.core.uploads import MAX_FILES, CleanFile
 from bot.engine.web.deps import check_csrf, ctx
@@ -56,15 +56,14 @@ async def read_form(
     spare: int = 5,
     max_fields: int = 80,
     max_part_size: int = MAX_TEXT_PART,
-    too_long: str = TOO_LONG,
-    unreadable: str = UNREADABLE,
-    tr: NullTranslations | None = None,
+    too_long: Text = TOO_LONG,
+    unreadable: Text = UNREADABLE,
 ) -> FormData:
     """Parse the body with tight limits (``max_files`` files, ``spare`` more let through to be
     refused by name) and check its CSRF token; a body we cannot read is a clear 4xx
     (``too_long`` for a text box over ``max_part_size``; text that is not UTF-8 is always
     ``UNREADABLE``; ``unreadable`` for any other body the parser refuses), never a 500; the
-    error page says a catalogue's sentence in its language, the file count in ``tr``'s."""
+    error page says a catalogue's sentence in its language."""
     try:
         form = await request.form(
             max_files=max_files + spare, max_fields=max_fields, max_part_size=max_part_size
@@ -78,8 +77,7 @@ async def read_form(
         if "maximum size" in detail:
             raise HTTPException(413, too_long) from None
         if "Too many" in detail:
-            said = (tr or NullTranslations()).gettext(TOO_MANY) % {"files": str(max_files)}
-            raise HTTPException(400, said) from None
+            raise HTTPException(400, Msg(TOO_MANY, files=str(max_files))) from None
         raise HTTPException(400, unreadable) from None
     check_form(form)
     token = form.get("csrf_token")
@@ -91,7 +89,7 @@ def stored_bytes(uploads_dir: Path, area: str, attachment: Any) -> bytes:
     """A stored file's bytes (``area``: "reports", "decisions"); 410 when it is gone."""
     path = stored_path(uploads_dir, area, attachment.school_id, attachment.stored_as)
     if not path.is_file():
-        raise HTTPException(410, "This file is no longer stored.")
+        raise HTTPException(410, N_("This file is no longer stored."))
     return path.read_bytes()
 
 
@@ -107,47 +105,45 @@ def download(data: bytes, filename: str, content_type: str) -> Response:
 
 def split_form(
     form: FormData, name: str = "attachments"
-) -> tuple[dict[str, list[str]], list[UploadFile], dict[str, str]]:
+) -> tuple[dict[str, list[str]], list[UploadFile], dict[str, Text]]:
     """The form's text fields, the files chosen in its box ``name`` and what is wrong with
     its shape."""
     fields: dict[str, list[str]] = {}
     uploads: list[UploadFile] = []
-    errors: dict[str, str] = {}
+    errors: dict[str, Text] = {}
     for key, value in form.multi_items():
         if isinstance(value, str):
             if key == name:
                 if value:
-                    errors["attachments"] = "Attachments must be files."
+                    errors["attachments"] = Msg(N_("Attachments must be files."))
                 continue
             fields.setdefault(key, []).append(value)
         elif key == name:
             if value.filename or (value.size or 0) > 0:
                 uploads.append(value)
         else:
-            errors["form"] = f"The field '{key[:40]}' must be text, not a file."
+            errors["form"] = Msg(
+                N_("The field '%(field)s' must be text, not a file."), field=key[:40]
+            )
     return fields, uploads, errors
 
 
 async def checked_files(
-    uploads: list[UploadFile], max_files: int, tr: NullTranslations | None = None
-) -> tuple[list[CleanFile], str | None]:
-    """The chosen files read and checked, or none and what the person is told about them (in
-    ``tr``'s language)."""
-    tr = tr or NullTranslations()
-    _ = tr.gettext
+    uploads: list[UploadFile], max_files: int
+) -> tuple[list[CleanFile], Lazy | None]:
+    """The chosen files read and checked, or none and what the person is told about them."""
     if len(uploads) > max_files:
-        return [], tr.ngettext(
+        return [], nmsg(
             "Attach at most %(files)s file (%(chosen)s were chosen).",
             "Attach at most %(files)s files (%(chosen)s were chosen).",
             max_files,
-        ) % {
-            "files": str(max_files),
-            "chosen": str(len(uploads)),
-        }
+            files=str(max_files),
+            chosen=str(len(uploads)),
+        )
     files, refused = await clean_uploads(uploads)
-    problems = [refusal.said(tr) for refusal in refused]
-    if problems:
-        return [], " ".join([*problems, _("Please choose the files again.")])
+    if refused:
+        problems = [refusal.msg for refusal in refused]
+        return [], Joined([*problems, Msg(N_("Please choose the files again."))], " ")
     return files, None
 
 

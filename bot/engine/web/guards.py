@@ -16,7 +16,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.core.forms import control_character
-from bot.core.i18n import N_, html_lang, translations
+from bot.core.i18n import N_, Msg, html_lang, speaking
 from bot.core.uploads import MAX_FILE_BYTES, AttachmentError, CleanFile, clean_attachment
 from bot.engine.web.threads import waiting
 
@@ -67,8 +67,15 @@ def _check(items: Iterable[tuple[str, str]], *, multiline: frozenset[str], where
         if found:
             raise HTTPException(
                 400,
-                f"What was sent in {where} “{_label(key)}” contains {found}, which we cannot "
-                "accept. Please remove it and try again.",
+                Msg(
+                    N_(
+                        "What was sent in %(where)s “%(label)s” contains %(found)s, which we "
+                        "cannot accept. Please remove it and try again."
+                    ),
+                    where=Msg(where),
+                    label=_label(key),
+                    found=found,
+                ),
             )
 
 
@@ -93,10 +100,10 @@ async def read_checked_form(
     except BodyTooLargeError:
         raise
     except UnicodeDecodeError:
-        raise HTTPException(400, "What was sent could not be read as a form.") from None
+        raise HTTPException(400, N_("What was sent could not be read as a form.")) from None
     except StarletteHTTPException:
         raise HTTPException(
-            400, "What was sent could not be read as a form: too much at once."
+            400, N_("What was sent could not be read as a form: too much at once.")
         ) from None
     check_form(form)
     return form
@@ -119,9 +126,9 @@ async def refuse_control_characters(request: Request) -> None:
 TOO_LARGE = N_("That upload is too large (%(mb)s MB at most).")
 
 
-def too_large(limit: int, language: str = "en") -> str:
-    """The refusal of a body over ``limit`` bytes, in ``language``."""
-    return translations(language).gettext(TOO_LARGE) % {"mb": limit // (1024 * 1024)}
+def too_large(limit: int) -> Msg:
+    """The refusal of a body over ``limit`` bytes."""
+    return Msg(TOO_LARGE, mb=limit // (1024 * 1024))
 
 
 class BodyTooLargeError(HTTPException):
@@ -158,7 +165,9 @@ class BodyLimit:
         headers = {"connection": "close"}
         if language != "en":
             headers["content-language"] = html_lang(language)
-        too_long = PlainTextResponse(too_large(self.limit, language), 413, headers=headers)
+        with speaking(language):
+            said = str(too_large(self.limit))
+        too_long = PlainTextResponse(said, 413, headers=headers)
         await too_long(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -204,8 +213,8 @@ async def clean_uploads(
     uploads: Iterable[UploadFile],
 ) -> tuple[list[CleanFile], list[AttachmentError]]:
     """Each upload read (one byte past the limit, so an over-size file is named) and checked
-    off the event loop: the clean files, and the refusal of each of the others (``said(tr)``
-    in the page's language)."""
+    off the event loop: the clean files, and the refusal of each of the others (said where
+    shown)."""
     files: list[CleanFile] = []
     refused: list[AttachmentError] = []
     for upload in uploads:

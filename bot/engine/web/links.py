@@ -25,8 +25,9 @@ from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.context import AppContext
 from bot.core.documents import show_document
+from bot.core.i18n import N_, Day, Joined, Msg
 from bot.core.links import LinkClaims, LinkExpiredError, LinkInvalidError, make_token, read_token
-from bot.core.messages import human_date, notice
+from bot.core.messages import notice
 from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
 from bot.core.outbox.delivery import AdminAlerts
@@ -233,13 +234,18 @@ def closed_duty_page(
     if duty.status == "done":
         return render(request, "done.html", {"policy": policy, "version": version, "already": True})
     message = {
-        "superseded": "A newer version of this policy has been published since this email was "
-        "sent. You will receive (or have received) a link to the new version.",
-        "not_read": "This link was for a school year that has ended. This year's reading "
-        "comes with its own link.",
-        "left": "Our records show you have left the school, so nothing more is needed.",
-    }.get(duty.closed_reason or "", "Nothing more is needed for this item.")
-    return info_page(request, policy.title, message)
+        "superseded": N_(
+            "A newer version of this policy has been published since this email "
+            "was sent. You will receive (or have received) a link to the new "
+            "version."
+        ),
+        "not_read": N_(
+            "This link was for a school year that has ended. This year's reading "
+            "comes with its own link."
+        ),
+        "left": N_("Our records show you have left the school, so nothing more is needed."),
+    }.get(duty.closed_reason or "", N_("Nothing more is needed for this item."))
+    return info_page(request, policy.title, Msg(message))
 
 
 # --------------------------------------------------------------------------- fresh links
@@ -272,9 +278,13 @@ def fresh_link_page(request: Request) -> Response:
     """The same answer whoever asks, so the page reveals nothing about the link's owner."""
     return info_page(
         request,
-        "Check your email",
-        "If that link was yours and the task is still open, a fresh link is on its way to the "
-        "email address the school has for you.",
+        Msg(N_("Check your email")),
+        Msg(
+            N_(
+                "If that link was yours and the task is still open, a fresh link is on its way to "
+                "the email address the school has for you."
+            )
+        ),
     )
 
 
@@ -289,7 +299,7 @@ def renew(
     """Email a fresh link to the address the school holds (never to an address typed here)."""
     check_csrf(request, csrf_token)
     if purpose not in ("ack", "aup"):
-        raise HTTPException(400, "Unknown kind of link.")
+        raise HTTPException(400, N_("Unknown kind of link."))
     context = ctx(request)
     settings = context.settings
     try:
@@ -309,15 +319,19 @@ def renew(
             draft = notice(
                 school=school,
                 to=[person.email],
-                subject=f"Your new link: {policy.title}",
-                greeting=f"Dear {person.given_name or person.display_name},",
-                paragraphs=["You asked for a fresh link. The old one has stopped working."],
+                subject=Msg(N_("Your new link: %(title)s"), title=policy.title),
+                greeting=Msg(N_("Dear %(name)s,"), name=person.given_name or person.display_name),
+                paragraphs=[
+                    Msg(N_("You asked for a fresh link. The old one has stopped working."))
+                ],
                 facts=[
-                    ("Policy", f"{policy.title}, {version_name(version.label)}"),
-                    ("Due", human_date(duty.due_on)),
+                    (Msg(N_("Policy")), Joined((policy.title, version_name(version.label)), ", ")),
+                    (Msg(N_("Due")), Day(duty.due_on)),
                 ],
                 button_url=f"{settings.base_url}/{purpose}/{fresh}",
-                button_text="Read and sign" if purpose == "aup" else "Read and acknowledge",
+                button_text=Msg(
+                    N_("Read and sign") if purpose == "aup" else N_("Read and acknowledge")
+                ),
             )
             queue_fresh_link(session, person, duty, purpose, draft)
     deliver_soon(request, background)

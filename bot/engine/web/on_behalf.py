@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from bot.core.emails import has_mailbox
-from bot.core.i18n import N_, both, day_text, translations
+from bot.core.i18n import N_, Msg
 from bot.core.models import Person
 from bot.core.permissions import ON_BEHALF_RECORDERS
 from bot.engine.web.deps import current_user, render
@@ -57,31 +57,19 @@ TRAINED_BELOW = N_(
 
 
 def on_behalf_statement(
-    recorder: Person,
-    person: Person,
-    sentence: str,
-    language: str = "en",
-    *,
-    day: date | None = None,
-    **values: str,
-) -> str:
+    recorder: Person, person: Person, sentence: str, *, day: date | None = None, **values: object
+) -> Msg:
     """What a record made for someone else says, naming both: ``sentence`` (``ACKNOWLEDGED``,
-    ``READ_EDITION``, ``TRAINED``, ``TRAINED_BELOW``) with ``values`` (and ``day``) filled in,
-    in ``language`` (the stored record is English; a page shows it in its own language; both,
-    Welsh first, in ``cy+en``)."""
-    if language == "cy+en":  # each whole, so the names and date are said once in each
-        return both(
-            on_behalf_statement(recorder, person, sentence, "cy", day=day, **values),
-            on_behalf_statement(recorder, person, sentence, "en", day=day, **values),
-        )
+    ``READ_EDITION``, ``TRAINED``, ``TRAINED_BELOW``) with ``values`` (and ``day``) filled in
+    (the stored record is its English; a page says it in its own language)."""
     post = f", {recorder.job_title}" if recorder.job_title else ""
-    said = translations(language).gettext(sentence)
-    return said % {
+    return Msg(
+        sentence,
         **values,
-        **({"day": day_text(day, language)} if day is not None else {}),
-        "recorder": f"{recorder.display_name}{post}",
-        "person": person.display_name,
-    }
+        **({"day": day} if day is not None else {}),
+        recorder=f"{recorder.display_name}{post}",
+        person=person.display_name,
+    )
 
 
 def recorder_for(request: Request, person: Person) -> Person | Response | None:
@@ -107,18 +95,25 @@ def recorder_for(request: Request, person: Person) -> Person | Response | None:
 
 def only_themselves(request: Request, person: Person, what: str) -> Response | None:
     """None when ``person`` has an email address; else the page saying that ``what`` (their
-    signature) is theirs alone to give, so nothing is recorded through this link (403)."""
+    signature: a catalogue phrase) is theirs alone to give, so nothing is recorded through this
+    link (403)."""
     if has_mailbox(person.email):
         return None
     return render(
         request,
         "info.html",
         {
-            "title": f"For {person.display_name}",
-            "message": f"{person.display_name} has no email address, and {what} is given by the "
-            "person themselves, so it cannot be recorded through this link. Print it for them to "
-            "sign and keep the signed copy, or give them a school email address. Nothing was "
-            "recorded.",
+            "title": Msg(N_("For %(name)s"), name=person.display_name),
+            "message": Msg(
+                N_(
+                    "%(name)s has no email address, and %(what)s is given by the person "
+                    "themselves, so it cannot be recorded through this link. Print it for them to "
+                    "sign and keep the signed copy, or give them a school email address. Nothing "
+                    "was recorded."
+                ),
+                name=person.display_name,
+                what=Msg(what),
+            ),
         },
         status_code=403,
     )

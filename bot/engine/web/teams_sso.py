@@ -35,6 +35,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from bot.core.i18n import N_
 from bot.core.settings import Settings, connection_key
 from bot.engine.web.auth import refuse, start_session
 from bot.engine.web.deps import check_csrf, ctx
@@ -162,8 +163,9 @@ class TokenKeys:
             counts the keys as stale.
     """
 
-    def __init__(self, transport: httpx.BaseTransport | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, transport: httpx.BaseTransport | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
         self._transport = transport
         self._clock = clock
         self._lock = threading.Lock()
@@ -178,8 +180,9 @@ class TokenKeys:
                 jwks = client.get(str(meta["jwks_uri"])).raise_for_status().json()
             keys = KeySet.import_key_set(jwks)
         except (httpx.HTTPError, ValueError, KeyError, TypeError, JoseError) as exc:
-            log.warning("teams sign-in: the signing keys could not be read (%s)",
-                        type(exc).__name__)
+            log.warning(
+                "teams sign-in: the signing keys could not be read (%s)", type(exc).__name__
+            )
             raise TeamsTokenError("the signing keys could not be read") from None
         self.fetches += 1
         return _Fetched(str(meta.get("issuer") or ""), keys, self._clock())
@@ -190,8 +193,12 @@ class TokenKeys:
         with self._lock:
             held = self._cache.get(discovery_url)
             age = self._clock() - held.at if held else None
-            stale = (age is None or age < 0 or age > KEYS_MAX_AGE
-                     or (refresh and age > KEYS_REFRESH_AFTER))
+            stale = (
+                age is None
+                or age < 0
+                or age > KEYS_MAX_AGE
+                or (refresh and age > KEYS_REFRESH_AFTER)
+            )
             if held is None or stale:
                 held = self._fetch(discovery_url)
                 self._cache[discovery_url] = held
@@ -268,7 +275,7 @@ def teams_sign_in(
     check_csrf(request, csrf_token)
     setups = sso_setups(ctx(request).settings)
     if not setups:
-        raise HTTPException(404, "Signing in through Microsoft Teams is not set up here.")
+        raise HTTPException(404, N_("Signing in through Microsoft Teams is not set up here."))
     try:
         claims, setup = verify_for_tenant(token, setups, KEYS)
         email = teams_email(claims)

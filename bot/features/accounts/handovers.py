@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import send_after
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, day_text, translations
-from bot.core.messages import lines_in, notice
-from bot.core.models import OfficialAccount, OutboxMessage, Person
+from bot.core.i18n import N_, Msg, nmsg
+from bot.core.messages import notice
+from bot.core.models import OfficialAccount, OutboxMessage
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
-from bot.core.words import school_words, words_in
+from bot.core.words import school_words
 from bot.features.accounts.rules import (
     HANDOVER_CHASE_EVERY_DAYS,
     HANDOVER_CHASES,
@@ -55,117 +55,80 @@ def _chase_draft(
     base_url: str,
 ) -> EmailDraft:
     """The email for one chasing stage (a chase to the custodian, or the final note), in the
-    school's language (``cy+en``: each part in Welsh, then in English)."""
+    school's language."""
     custodian = account.custodian if account.custodian and account.custodian.active else None
     head = school.headteacher
-    subject, greeting, button, small, *paragraphs = lines_in(
-        school.language,
-        lambda language: _chase_lines(school, account, since, stage, base_url, custodian, language),
-    )
+    title = Msg(school_words(school).headteacher)
     link = f"{base_url}/accounts/{account.id}"
-    if stage.final:
-        return notice(
-            school=school,
-            to=[head],
-            cc=[custodian.email] if custodian is not None and custodian.email != head else [],
-            subject=subject,
-            greeting=greeting,
-            paragraphs=paragraphs,
-            button_url=link,
-            button_text=button,
-        )
-    return notice(
-        school=school,
-        to=[custodian.email if custodian is not None else head],
-        subject=subject,
-        greeting=greeting or None,
-        paragraphs=paragraphs,
-        button_url=link,
-        button_text=button,
-        small=small,
-    )
-
-
-def _chase_lines(
-    school: SchoolConfig,
-    account: OfficialAccount,
-    since: date,
-    stage: ChaseStage,
-    base_url: str,
-    custodian: Person | None,
-    language: str,
-) -> list[str]:
-    """A chasing stage's subject, greeting, button, small print and paragraphs in ``language``
-    (``en`` or ``cy``)."""
-    tr = translations(language)
-    _ = tr.gettext
-    title = words_in(school_words(school), tr).headteacher
     values = {
         "account": account.name,
         "what": f"{account.name} ({account.platform})",
-        "link": f"{base_url}/accounts/{account.id}",
-        "since": day_text(since, language),
+        "link": link,
+        "since": since,
         "head": title,
         "times": HANDOVER_CHASES,
         "days": HANDOVER_CHASE_EVERY_DAYS,
     }
     if stage.final:
-        who = custodian.display_name if custodian is not None else _("the %(head)s") % values
-        return [
-            _("Chasing has stopped: %(account)s still needs a handover") % values,
-            _("Dear %(name)s,") % {"name": title},
-            _("Open the account"),
-            "",
-            account.handover_said(
-                language,
-                N_(
+        who = custodian.display_name if custodian is not None else Msg(N_("the %(head)s"),
+                                                                       head=title)
+        return notice(
+            school=school,
+            to=[head],
+            cc=[custodian.email] if custodian is not None and custodian.email != head else [],
+            subject=Msg(N_("Chasing has stopped: %(account)s still needs a handover"), **values),
+            greeting=Msg(N_("Dear %(name)s,"), name=title),
+            paragraphs=[
+                account.handover_said(N_(
                     "%(reason)s. The login of %(what)s has needed changing since %(since)s. "
                     "We asked %(who)s %(times)s times to change it and record the handover, "
                     "and nothing has been recorded."
-                ),
-                {**values, "who": who},
-            ),
-            _(
-                "Chasing has stopped: this needs a conversation. Please talk to them. The "
-                'account stays marked "handover needed" on the dashboard until someone '
-                "records the handover on the account's page (%(link)s)."
-            )
-            % values,
-        ]
+                ), {**values, "who": who}),
+                Msg(N_(
+                    "Chasing has stopped: this needs a conversation. Please talk to them. The "
+                    'account stays marked "handover needed" on the dashboard until someone '
+                    "records the handover on the account's page (%(link)s)."
+                ), **values),
+            ],
+            button_url=link,
+            button_text=Msg(N_("Open the account")),
+        )
     left = HANDOVER_CHASES - stage.number
     then = (
-        tr.ngettext(
+        nmsg(
             "You will be reminded every %(days)s days (%(num)s more time); after that the "
             "%(head)s is asked to follow it up.",
             "You will be reminded every %(days)s days (%(num)s more times); after that the "
             "%(head)s is asked to follow it up.",
-            left,
+            left, **values,
         )
-        % {**values, "num": left}
         if left
-        else _("This is the last reminder; next the %(head)s is asked to follow it up.") % values
+        else Msg(N_("This is the last reminder; next the %(head)s is asked to follow it up."),
+                 **values)
     )
-    return [
-        _("Official account handover needed: %(account)s") % values,
-        _("Dear %(name)s,") % {"name": custodian.display_name} if custodian is not None else "",
-        _("Record the handover"),
-        _("You receive this as the account's custodian.")
-        if custodian is not None
-        else _(
-            "You receive this as the account's custodian, because the account has no "
-            "custodian here."
-        ),
-        account.handover_said(
-            language,
-            N_(
+    return notice(
+        school=school,
+        to=[custodian.email if custodian is not None else head],
+        subject=Msg(N_("Official account handover needed: %(account)s"), **values),
+        greeting=Msg(N_("Dear %(name)s,"), name=custodian.display_name) if custodian else None,
+        paragraphs=[
+            account.handover_said(N_(
                 "%(reason)s. Please change the password of %(what)s and its recovery "
                 "details (email, phone, two-step sign-in), check who else can sign in, then "
                 "record the handover on the account's page (%(link)s)."
-            ),
-            values,
-        ),
-        _("The handover has been waiting since %(since)s. %(then)s") % {**values, "then": then},
-    ]
+            ), values),
+            Msg(N_("The handover has been waiting since %(since)s. %(then)s"), **values,
+                then=then),
+        ],
+        button_url=link,
+        button_text=Msg(N_("Record the handover")),
+        small=Msg(N_("You receive this as the account's custodian."))
+        if custodian is not None
+        else Msg(N_(
+            "You receive this as the account's custodian, because the account has no "
+            "custodian here."
+        )),
+    )
 
 
 def chase_handovers(

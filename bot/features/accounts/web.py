@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.clock import LONDON, local_today
 from bot.core.config import store as config_store
-from bot.core.i18n import N_, day_text, translations
+from bot.core.forms import Text
+from bot.core.i18n import N_, Day, Joined, Msg, Said, speaking, spoken
 from bot.core.messages import notice
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, utcnow
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.permissions import ACCOUNT_EDITORS, ACCOUNT_READERS
-from bot.core.words import human_time, school_words, version_name, words_in
+from bot.core.words import human_time, school_words, version_name
 from bot.engine.sweep import plan_and_apply
 from bot.engine.web.deps import (
     check_csrf,
@@ -52,7 +53,7 @@ from bot.features.setup.api import SetupError, editable, save_change
 router = APIRouter()
 # the account page's handover line, the reason said in the reader's language inside it
 HANDOVER_LINE = N_("%(reason)s. Change the login and any recovery details, then record it here.")
-SIGNATURE = "a signature on the Acceptable Use Policy"  # never given on someone's behalf
+SIGNATURE = N_("a signature on the Acceptable Use Policy")  # never given on someone's behalf
 HOLDERS_IN_FILE = N_(
     "This account's holders are kept in school.yaml, which your IT provider manages: ask them "
     "to add or remove a holder there."
@@ -113,7 +114,7 @@ def _change_settings_holders(
     try:
         save_change(request, user, change, f"holder {verb} {account.name}")
     except SetupError as exc:
-        raise AccountError(str(exc)) from None
+        raise AccountError(exc.msg) from None
 
 
 @router.get("/accounts", include_in_schema=False)
@@ -180,14 +181,13 @@ def new_account(
     """Create the account; errors are shown on the form (422) and nothing is stored."""
     check_csrf(request, csrf_token)
     user = require_roles(request, ACCOUNT_EDITORS)
-    _ = translations(language_for_page(request, {"user": user})).gettext
-    errors = []
+    errors: list[Text] = []
     if not platform.strip():
-        errors.append(_("Platform is required (e.g. Facebook, Tapestry, Mobile phone)."))
+        errors.append(Msg(N_("Platform is required (e.g. Facebook, Tapestry, Mobile phone).")))
     if not name.strip():
-        errors.append(_("Name is required (e.g. 'School Facebook page')."))
+        errors.append(Msg(N_("Name is required (e.g. 'School Facebook page').")))
     if url and not re.match(r"^https?://\S+$", url.strip()):
-        errors.append(_("Web address must start with http:// or https://."))
+        errors.append(Msg(N_("Web address must start with http:// or https://.")))
     if not errors:
         account = OfficialAccount(
             school_id=user.school_id,
@@ -204,7 +204,7 @@ def new_account(
                 create_account(session, account, actor=user.email)
             return RedirectResponse(f"/accounts/{account.id}", status_code=303)
         except AccountError as exc:
-            errors.append(exc.said(translations(language_for_page(request, {"user": user}))))
+            errors.append(exc.msg)
     values = {"platform": platform, "name": name, "url": url, "purpose": purpose}
     data = {**_new_context(request, user.school_id), "errors": errors, "values": values}
     return render(request, "accounts_new.html", data, status_code=422)
@@ -213,6 +213,10 @@ def new_account(
 @router.get("/accounts/{account_id}", include_in_schema=False)
 def account_page(request: Request, account_id: int, error: str | None = None) -> Response:
     """One account: holders and their signature state, custodian, handover."""
+    return _account_page(request, account_id, Msg(error) if error else None)
+
+
+def _account_page(request: Request, account_id: int, error: Text | None) -> Response:
     user = require_roles(request, ACCOUNT_READERS)
     with ctx(request).store.session() as session:
         account = _account(session, account_id, user.school_id)
@@ -269,8 +273,7 @@ def _change(
                 org = config_store.load_org(ctx(request).settings, session)  # would (no message)
                 plan_and_apply(session, org.school(user.school_id), today)
     except AccountError as exc:
-        said = exc.said(translations(language_for_page(request, {"user": user})))
-        return account_page(request, account_id, error=said)
+        return _account_page(request, account_id, exc.msg)
     return RedirectResponse(f"/accounts/{account_id}", status_code=303)
 
 
@@ -320,7 +323,6 @@ def _aup_context(
     version: PolicyVersion,
     policy: Policy,
     token: str,
-    language: str,
 ) -> dict[str, Any]:
     accounts = session.scalars(
         select(OfficialAccount.name)
@@ -329,16 +331,14 @@ def _aup_context(
     ).all()
     data = link_page_context(person, duty, version, policy, token, local_today(utcnow()))
     data["accounts"] = sorted(set(accounts))
-    data["consent"] = aup_consent(policy.title, version.label, language)
+    data["consent"] = aup_consent(policy.title, version.label)  # what they sign: said now
     return data
 
 
-def _signed_at(now: datetime, language: str) -> str:
-    """When it was signed, as the person's language writes it ('... 2026 at 10:00')."""
-    if language == "en":
-        return human_time(now)
+def _signed_at(now: datetime) -> Said:
+    """When it was signed, as the reader's language writes it ('... 2026 at 10:00')."""
     local = now.astimezone(LONDON)
-    return f"{day_text(local, language)}, {local:%H:%M}"
+    return Said(lambda: human_time(now) if spoken() == "en" else f"{Day(local)}, {local:%H:%M}")
 
 
 @router.get("/aup/{token}", include_in_schema=False)
@@ -351,12 +351,10 @@ def aup_page(request: Request, token: str) -> Response:
         person, duty, version, policy = found
         if (refused := only_themselves(request, person, SIGNATURE)) is not None:
             return refused
-        language = language_for_page(request, {"user": person})
-        return render(
-            request,
-            "aup.html",
-            _aup_context(session, person, duty, version, policy, token, language),
-        )
+        with speaking(language_for_page(request, {"user": person})):
+            return render(
+                request, "aup.html", _aup_context(session, person, duty, version, policy, token)
+            )
 
 
 @router.post("/aup/{token}", include_in_schema=False)
@@ -379,65 +377,55 @@ def aup_sign(
         if (refused := only_themselves(request, person, SIGNATURE)) is not None:
             return refused
         language = language_for_page(request, {"user": person})
-        tr = translations(language)
-        _ = tr.gettext
-        errors = []
+        errors: list[Text] = []
         if consent != "yes":
-            errors.append(_("Please tick the box to confirm you agree."))
+            errors.append(Msg(N_("Please tick the box to confirm you agree.")))
         if not names_match(typed_name, person.display_name):
-            errors.append(
-                _(
-                    "The name you typed does not match the name the school has for you "
-                    "(%(name)s). Please type your full name as shown."
-                )
-                % {"name": person.display_name}
+            errors.append(Msg(N_(
+                "The name you typed does not match the name the school has for you "
+                "(%(name)s). Please type your full name as shown."
+            ), name=person.display_name))
+        with speaking(language):  # what they sign, as they read it
+            if errors:
+                data = {
+                    **_aup_context(session, person, duty, version, policy, token),
+                    "errors": errors,
+                    "typed_name": typed_name,
+                }
+                return render(request, "aup.html", data, status_code=422)
+            now = utcnow()
+            result = sign_aup(
+                session, person, version, policy.title, typed_name, method="link",
+                ip=client_ip(request), user_agent=request.headers.get("user-agent"), now=now,
             )
-        if errors:
-            data = {
-                **_aup_context(session, person, duty, version, policy, token, language),
-                "errors": errors,
-                "typed_name": typed_name,
-            }
-            return render(request, "aup.html", data, status_code=422)
-        now = utcnow()
-        result = sign_aup(
-            session,
-            person,
-            version,
-            policy.title,
-            typed_name,
-            method="link",
-            ip=client_ip(request),
-            user_agent=request.headers.get("user-agent"),
-            now=now,
-            language=language,
-        )
         school = context.config.school(person.school_id)
         if result.attestation is not None:
+            named = Joined((policy.title, version_name(version.label)), ", ")
             draft = notice(
                 school=school,
+                language=language,
                 to=[person.email],
-                subject=_("Your signature: %(title)s (%(version)s)")
-                % {"title": policy.title, "version": version_name(version.label, tr=tr)},
-                greeting=_("Dear %(person_name)s,")
-                % {"person_name": person.given_name or person.display_name},
+                subject=Msg(N_("Your signature: %(title)s (%(version)s)"), title=policy.title,
+                            version=version_name(version.label)),
+                greeting=Msg(N_("Dear %(person_name)s,"),
+                             person_name=person.given_name or person.display_name),
                 paragraphs=[
-                    _(
+                    Msg(N_(
                         "Thank you. This is your receipt for the Acceptable Use Policy you "
                         "signed. Keep it for your records; you do not need to do anything else."
-                    ),
-                    _("What you agreed to: %(statement)s")
-                    % {"statement": result.attestation.statement},
+                    )),
+                    Msg(N_("What you agreed to: %(statement)s"),
+                        statement=result.attestation.statement),
                 ],
                 facts=[
-                    (_("Policy"), f"{policy.title}, {version_name(version.label, tr=tr)}"),
-                    (_("Document fingerprint (SHA-256)"), version.sha256),
-                    (_("Name you typed"), result.attestation.typed_name or ""),
-                    (_("Signed"), _signed_at(now, language)),
-                    (_("Reference"), f"SIG-{result.attestation.id:06d}"),
+                    (Msg(N_("Policy")), named),
+                    (Msg(N_("Document fingerprint (SHA-256)")), version.sha256),
+                    (Msg(N_("Name you typed")), result.attestation.typed_name or ""),
+                    (Msg(N_("Signed")), _signed_at(now)),
+                    (Msg(N_("Reference")), f"SIG-{result.attestation.id:06d}"),
                 ],
-                small=_("If you did not sign this, tell the school office or the %(head)s today.")
-                % {"head": words_in(school_words(school), tr).headteacher},
+                small=Msg(N_("If you did not sign this, tell the school office or the %(head)s "
+                             "today."), head=Msg(school_words(school).headteacher)),
             )
             enqueue_email(
                 session,

@@ -16,7 +16,7 @@ from datetime import date
 from html import escape
 from typing import Any
 
-from bot.core.i18n import day_text, translations
+from bot.core.i18n import Dated, nsay, say
 from bot.core.words import version_name
 from bot.features.teamsbot.api import ACK_VERB, NeedItem, needs_title
 
@@ -26,24 +26,21 @@ MAX_ITEMS = 20  # a card with more would outgrow Chat's 32,000 bytes; the rest: 
 CARD_ID = "needs"
 
 
-def _due(due_on: date, overdue: bool, language: str) -> str:
-    tr = translations(language)
-    day = f"{due_on.day} {due_on:%B %Y}" if language == "en" else day_text(due_on, language)
+def _due(due_on: date, overdue: bool) -> str:
+    day = Dated(due_on, "%-d %B %Y", "EEEE d MMMM y")
     if overdue:
-        return tr.gettext("Overdue since %(day)s") % {"day": day}
-    return tr.gettext("Due by %(due)s") % {"due": day}
+        return say("Overdue since %(day)s", day=day)
+    return say("Due by %(due)s", due=day)
 
 
 def _link(text: str, url: str) -> dict[str, Any]:
     return {"text": text, "onClick": {"openLink": {"url": url}}}
 
 
-def _section(item: NeedItem, function: str, language: str) -> dict[str, Any]:
+def _section(item: NeedItem, function: str) -> dict[str, Any]:
     """One ask: what it is, when, what pressing agrees to, and its buttons."""
-    tr = translations(language)
-    _ = tr.gettext
-    version = f" ({version_name(item.version_label, tr=tr)})" if item.version_label else ""
-    due = _due(item.due_on, item.overdue, language)
+    version = f" ({version_name(item.version_label)})" if item.version_label else ""
+    due = _due(item.due_on, item.overdue)
     widgets: list[dict[str, Any]] = [
         {
             "decoratedText": {
@@ -58,23 +55,23 @@ def _section(item: NeedItem, function: str, language: str) -> dict[str, Any]:
         widgets.append(
             {
                 "textParagraph": {
-                    "text": _("Upload your certificate once you have done the training.")
+                    "text": say("Upload your certificate once you have done the training.")
                 }
             }
         )
-        buttons = [_link(_("Upload certificate"), item.read_url)]
+        buttons = [_link(say("Upload certificate"), item.read_url)]
     elif item.kind == "sign_aup":
         widgets.append({"textParagraph": {"text": escape(item.statement)}})
-        buttons = [_link(_("Read and sign"), item.read_url)]
+        buttons = [_link(say("Read and sign"), item.read_url)]
     elif item.read_first:
         widgets.append(
             {
                 "textParagraph": {
-                    "text": _("Read each page first: the acknowledge button is at the end.")
+                    "text": say("Read each page first: the acknowledge button is at the end.")
                 }
             }
         )
-        buttons = [_link(_("Read and acknowledge"), item.read_url)]
+        buttons = [_link(say("Read and acknowledge"), item.read_url)]
     else:
         widgets.append({"textParagraph": {"text": escape(item.statement)}})
         parameters = [
@@ -83,9 +80,9 @@ def _section(item: NeedItem, function: str, language: str) -> dict[str, Any]:
             {"key": "sha256", "value": item.sha256},
         ]
         buttons = [
-            _link(_("Read the policy"), item.read_url),
+            _link(say("Read the policy"), item.read_url),
             {
-                "text": _("Acknowledge"),
+                "text": say("Acknowledge"),
                 "onClick": {"action": {"function": function, "parameters": parameters}},
             },
         ]
@@ -101,7 +98,6 @@ def needs_card(
     function: str,
     me_url: str,
     note: str | None = None,
-    language: str = "en",
 ) -> dict[str, Any]:
     """The person's card (a ``CardWithId``): their open asks, or a thank-you when none.
 
@@ -113,25 +109,24 @@ def needs_card(
             the verb's name for a classic Chat app.
         me_url: their own page, where the asks beyond ``MAX_ITEMS`` are.
         note: a line above the asks (what a press just recorded, or why it did not).
-        language: the person's (``bot.core.i18n.person_language``): the card's words in it.
     """
-    tr = translations(language)
     opening: list[dict[str, Any]] = []
     if note:
         opening.append({"textParagraph": {"text": f"<b>{escape(note)}</b>"}})
     if items:
-        hello = tr.ngettext(
+        hello = nsay(
             "Hello %(name)s. This is the one thing the school is waiting for from you.",
             "Hello %(name)s. These are the %(num)d things the school is waiting for from you.",
             len(items),
-        ) % {"name": given_name, "num": len(items)}
+            name=given_name,
+        )
     else:
-        hello = tr.gettext("Hello %(name)s. Nothing is waiting for you: you are up to date.") % {
-            "name": given_name
-        }
+        hello = say(
+            "Hello %(name)s. Nothing is waiting for you: you are up to date.", name=given_name
+        )
     opening.append({"textParagraph": {"text": escape(hello)}})
     sections = [{"widgets": opening}]
-    sections += [_section(item, function, language) for item in items[:MAX_ITEMS]]
+    sections += [_section(item, function) for item in items[:MAX_ITEMS]]
     if len(items) > MAX_ITEMS:
         more = len(items) - MAX_ITEMS
         sections.append(
@@ -139,20 +134,19 @@ def needs_card(
                 "widgets": [
                     {
                         "textParagraph": {
-                            "text": tr.ngettext(
+                            "text": nsay(
                                 "…and %(num)d more on your page.",
                                 "…and %(num)d more on your page.",
                                 more,
                             )
-                            % {"num": more}
                         }
                     },
-                    {"buttonList": {"buttons": [_link(tr.gettext("Open your page"), me_url)]}},
+                    {"buttonList": {"buttons": [_link(say("Open your page"), me_url)]}},
                 ]
             }
         )
     # a header is plain text (only text widgets read HTML): not escaped
-    card = {"header": {"title": needs_title(school_name, language)}, "sections": sections}
+    card = {"header": {"title": needs_title(school_name)}, "sections": sections}
     return {"cardId": CARD_ID, "card": card}
 
 

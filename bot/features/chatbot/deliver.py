@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
-from bot.core.i18n import person_language
+from bot.core.i18n import person_language, speaking
 from bot.core.models import Person, TeamsChat
 from bot.core.outbox import EmailDraft, Urgency, enqueue_chat_card, enqueue_email
 from bot.core.ports import GOOGLE_CHAT_SERVICE
@@ -85,16 +85,15 @@ class ChatDigests:
                     not_before=not_before,
                 )
                 continue
-            language = person_language(school.language, person.language)
-            title = needs_title(school.name, language)
-            card = needs_card(
-                school.name,
-                person.given_name or person.display_name,
-                open_needs(session, self.settings, person, today),
-                function=function,
-                me_url=me_url,
-                language=language,
-            )
+            with speaking(person_language(school.language, person.language)):
+                title = needs_title(school.name)
+                card = needs_card(
+                    school.name,
+                    person.given_name or person.display_name,
+                    open_needs(session, self.settings, person, today),
+                    function=function,
+                    me_url=me_url,
+                )
             enqueue_chat_card(
                 session,
                 school_id=school.id,

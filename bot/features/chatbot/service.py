@@ -20,8 +20,8 @@ from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today
-from bot.core.config import OrgConfig
-from bot.core.i18n import N_, person_language, translations
+from bot.core.config import OrgConfig, SchoolConfig
+from bot.core.i18n import N_, person_language, say, speaking
 from bot.core.models import Person
 from bot.core.settings import Settings
 from bot.features.chatbot.cards import card_message, needs_card, plain, wrapped
@@ -171,27 +171,41 @@ def answer(
     if event.kind not in (MESSAGE, ADDED, CLICKED) or not event.human:
         return {}
     first = next((s for s in config.schools if schools is None or s.id in schools), None)
-    spoken = (first or config.schools[0]).language  # nobody known yet: the school's language
-    if not event.direct:
-        return wrapped(plain(translations(spoken).gettext(GROUP_LINE)), addon=addon, update=False)
-    person = person_for(session, event, schools)
-    if person is None:
-        return wrapped(plain(stranger_line(config, spoken)), addon=addon, update=False)
+    person = person_for(session, event, schools) if event.direct else None
+    if person is None:  # nobody known yet: the school's language
+        with speaking((first or config.schools[0]).language):
+            line = stranger_line(config) if event.direct else say(GROUP_LINE)
+        return wrapped(plain(line), addon=addon, update=False)
     school = config.school(person.school_id)
-    language = person_language(school.language, person.language)
-    if school.asks_in != "chat":
-        _ = translations(language).gettext  # the school asks elsewhere: say where, in its words
+    with speaking(person_language(school.language, person.language)):
+        return _answer(session, settings, school, person, event, now, addon, function)
+
+
+def _answer(
+    session: Session,
+    settings: Settings,
+    school: SchoolConfig,
+    person: Person,
+    event: ChatEvent,
+    now: datetime,
+    addon: bool,
+    function: str,
+) -> dict[str, Any]:
+    """``answer`` to a person the school knows, in their language."""
+    if school.asks_in != "chat":  # the school asks elsewhere: say where, in its words
         if school.asks_in == "teams":
-            line = _(
+            line = say(
                 "%(school)s asks its staff for what it needs from them in Microsoft Teams "
-                "and by email, not here in Google Chat."
+                "and by email, not here in Google Chat.",
+                school=school.name,
             )
         else:
-            line = _(
+            line = say(
                 "%(school)s asks its staff for what it needs from them by email, not here "
-                "in Google Chat."
+                "in Google Chat.",
+                school=school.name,
             )
-        return wrapped(plain(line % {"school": school.name}), addon=addon, update=False)
+        return wrapped(plain(line), addon=addon, update=False)
     note = None
     if event.kind == CLICKED:
         verb = event.params.get("verb", "")
@@ -203,9 +217,8 @@ def answer(
             now,
             method=METHOD,
             user_agent="Google Chat",
-            language=language,
         )
-    title = needs_title(school.name, language)
+    title = needs_title(school.name)
     card = needs_card(
         school.name,
         person.given_name or person.display_name,
@@ -213,7 +226,6 @@ def answer(
         function=function,
         me_url=f"{settings.base_url.rstrip('/')}/me",
         note=note,
-        language=language,
     )
     return wrapped(card_message(card, title), addon=addon, update=event.kind == CLICKED)
 

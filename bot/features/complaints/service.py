@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from gettext import NullTranslations
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -21,12 +20,13 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, day_text, translations
+from bot.core.forms import SaidError, Text
+from bot.core.i18n import N_, Day, Msg, Said, say
 from bot.core.messages import notice
 from bot.core.models import Complaint
 from bot.core.nations import pack_for
 from bot.core.outbox import Urgency, enqueue_email
-from bot.core.words import school_words, words_in
+from bot.core.words import day_and_time, said_words, school_words
 from bot.engine.config_sync import ensure_school
 from bot.features.complaints.rules import (
     ACK_HOW,
@@ -39,7 +39,7 @@ from bot.features.complaints.rules import (
     new_reference,
     warning_stage,
 )
-from bot.features.reports.api import in_working_hours, local_time
+from bot.features.reports.api import in_working_hours
 
 __all__ = [
     "ComplaintError",
@@ -60,8 +60,9 @@ __all__ = [
 ]
 
 
-class ComplaintError(Exception):
-    """A change that cannot be made; ``str()`` says why in plain words."""
+class ComplaintError(SaidError):
+    """A change that cannot be made; ``str()`` says why in plain words (``msg``: said where
+    shown)."""
 
 
 def readers(school: SchoolConfig) -> list[str]:
@@ -106,9 +107,9 @@ def _send(
     school: SchoolConfig,
     key: str,
     to: Sequence[str],
-    subject: str,
-    paragraphs: list[str],
-    facts: list[tuple[str, str]],
+    subject: Text,
+    paragraphs: list[Text],
+    facts: list[tuple[Text, Text]],
     *,
     purpose: str,
     urgency: Urgency = Urgency.WAITING,
@@ -116,7 +117,6 @@ def _send(
 ) -> bool:
     if not to:
         return False
-    _ = translations(school.language).gettext
     draft = notice(
         school=school,
         to=list(to),
@@ -124,8 +124,8 @@ def _send(
         paragraphs=paragraphs,
         facts=facts,
         button_url=button,
-        button_text=_("Open the complaint (sign-in required)"),
-        small=_("For privacy this email does not repeat what was written."),
+        button_text=Msg(N_("Open the complaint (sign-in required)")),
+        small=Msg(N_("For privacy this email does not repeat what was written.")),
     )
     return enqueue_email(
         session, school_id=school.id, key=key, purpose=purpose, urgency=urgency, draft=draft
@@ -161,45 +161,37 @@ _ACK_RULE = {
 }
 
 
-def _when(school: SchoolConfig, moment: datetime) -> str:
-    """A moment as the school's language writes it ('Monday 26 October 2026, 10:00')."""
-    local = moment.astimezone(LONDON)
-    return f"{day_text(local, school.language)}, {local:%H:%M}"
-
-
-def _day(school: SchoolConfig, day: date) -> str:
-    """A day as the school's language writes it ('Friday 4 December 2026')."""
-    return day_text(day, school.language)
-
-
 def _acknowledgement(session: Session, school: SchoolConfig, c: Complaint) -> None:
     assert c.email is not None
-    tr = translations(school.language)
-    _ = tr.gettext
-    words = words_in(school_words(school), tr)
+    words = said_words(school_words(school))
     sent = _send(
         session,
         school,
         f"complaint-ack:{school.id}:{c.reference}",
         [c.email],
-        _("We received your data protection complaint %(reference)s") % {"reference": c.reference},
+        Msg(N_("We received your data protection complaint %(reference)s"), reference=c.reference),
         [
-            _(
-                "Thank you. %(school)s has received your complaint about how it handles personal "
-                "data. The school will look into it and tell you the outcome. Please quote your "
-                "reference if you contact the school about it."
-            )
-            % {"school": school.name},
-            _(
-                "You can also complain to %(regulator)s (%(url)s), who will usually ask you to let "
-                "the school answer first."
-            )
-            % {"regulator": words.regulator_full, "url": words.regulator_complaints},
+            Msg(
+                N_(
+                    "Thank you. %(school)s has received your complaint about how it handles "
+                    "personal data. The school will look into it and tell you the outcome. Please "
+                    "quote your reference if you contact the school about it."
+                ),
+                school=school.name,
+            ),
+            Msg(
+                N_(
+                    "You can also complain to %(regulator)s (%(url)s), who will usually ask you to "
+                    "let the school answer first."
+                ),
+                regulator=words.regulator_full,
+                url=words.regulator_complaints,
+            ),
         ],
         [
-            (_("Reference"), c.reference),
-            (_("Received"), _when(school, c.received_at)),
-            (_("Outcome expected by"), _day(school, c.outcome_due_on)),
+            (Msg(N_("Reference")), c.reference),
+            (Msg(N_("Received")), day_and_time(c.received_at)),
+            (Msg(N_("Outcome expected by")), Day(c.outcome_due_on)),
         ],
         purpose="complaint_ack",
     )
@@ -246,28 +238,29 @@ def receive(
         except IntegrityError:
             continue
     else:  # pragma: no cover - 31**5 codes a year
-        raise ComplaintError("no free reference: please try again")
+        raise ComplaintError(N_("no free reference: please try again"))
     if complaint.email:
         _acknowledgement(session, school, complaint)
-    _ = translations(school.language).gettext
     _send(
         session,
         school,
         f"complaint-new:{school.id}:{complaint.reference}",
         readers(school),
-        _("New data protection complaint %(reference)s") % {"reference": complaint.reference},
+        Msg(N_("New data protection complaint %(reference)s"), reference=complaint.reference),
         [
-            _(
-                "A complaint about how the school handles personal data has arrived. This email "
-                "does not say what it is about: sign in to read it."
+            Msg(
+                N_(
+                    "A complaint about how the school handles personal data has arrived. This "
+                    "email does not say what it is about: sign in to read it."
+                )
             ),
-            _(_ACK_RULE[(law_sets_period(school), complaint.acknowledged_at is not None)]),
+            Msg(_ACK_RULE[(law_sets_period(school), complaint.acknowledged_at is not None)]),
         ],
         [
-            (_("Reference"), complaint.reference),
-            (_("Received"), _when(school, when)),
-            (_("Acknowledge by"), _day(school, complaint.ack_due_on)),
-            (_("Outcome due"), _day(school, complaint.outcome_due_on)),
+            (Msg(N_("Reference")), complaint.reference),
+            (Msg(N_("Received")), day_and_time(when)),
+            (Msg(N_("Acknowledge by")), Day(complaint.ack_due_on)),
+            (Msg(N_("Outcome due")), Day(complaint.outcome_due_on)),
         ],
         purpose="complaint_alert",
         button=None,
@@ -313,11 +306,15 @@ def acknowledge(
 ) -> None:
     """Record an acknowledgement made by the school itself (letter, phone, in person)."""
     if c.acknowledged_at is not None:
-        raise ComplaintError(f"{c.reference} was acknowledged on {local_time(c.acknowledged_at)}")
+        raise ComplaintError(
+            N_("%(reference)s was acknowledged on %(when)s"),
+            reference=c.reference,
+            when=day_and_time(c.acknowledged_at),
+        )
     if how not in ACK_HOW or how == "email":
-        raise ComplaintError("Choose how it was acknowledged.")
+        raise ComplaintError(N_("Choose how it was acknowledged."))
     if on < c.received_at.replace(hour=0, minute=0, second=0, microsecond=0):
-        raise ComplaintError("The acknowledgement cannot be before the complaint arrived.")
+        raise ComplaintError(N_("The acknowledgement cannot be before the complaint arrived."))
     c.acknowledged_at, c.acknowledged_how = on, how
     audit_complaint(session, school, actor, "complaint.acknowledged", c, how=how)
 
@@ -329,7 +326,7 @@ def set_outcome_due(
     received = c.received_at.astimezone(LONDON).date()
     if day < received or (day - received).days > 365:
         raise ComplaintError(
-            "The outcome date must be after the complaint arrived, and within a year of it."
+            N_("The outcome date must be after the complaint arrived, and within a year of it.")
         )
     old, c.outcome_due_on = c.outcome_due_on, day
     audit_complaint(
@@ -350,14 +347,14 @@ def record_outcome(
     then); otherwise the reader tells them another way. Recorded once, never overwritten."""
     if c.outcome_at is not None:
         raise ComplaintError(
-            f"The outcome of {c.reference} was recorded on {local_time(c.outcome_at)}."
+            N_("The outcome of %(reference)s was recorded on %(when)s."),
+            reference=c.reference,
+            when=day_and_time(c.outcome_at),
         )
     text = outcome.strip()
-    tr = translations(school.language)
-    _ = tr.gettext
-    words = words_in(school_words(school), tr)
+    words = said_words(school_words(school))
     if not text:
-        raise ComplaintError("Write the outcome, as the complainant will read it.")
+        raise ComplaintError(N_("Write the outcome, as the complainant will read it."))
     c.outcome, c.outcome_at = text[:5000], now
     if c.acknowledged_at is None:  # telling the outcome acknowledges it too
         c.acknowledged_at, c.acknowledged_how = now, "email" if c.email else "letter"
@@ -368,19 +365,26 @@ def record_outcome(
             school,
             f"complaint-outcome:{school.id}:{c.reference}",
             [c.email],
-            _("The outcome of your data protection complaint %(reference)s")
-            % {"reference": c.reference},
+            Msg(
+                N_("The outcome of your data protection complaint %(reference)s"),
+                reference=c.reference,
+            ),
             [
-                _("%(school)s has looked into your complaint. The outcome:")
-                % {"school": school.name},
+                Msg(
+                    N_("%(school)s has looked into your complaint. The outcome:"),
+                    school=school.name,
+                ),
                 text,
-                _("If you are not satisfied, you can complain to %(regulator)s (%(url)s).")
-                % {"regulator": words.regulator_full, "url": words.regulator_complaints},
+                Msg(
+                    N_("If you are not satisfied, you can complain to %(regulator)s (%(url)s)."),
+                    regulator=words.regulator_full,
+                    url=words.regulator_complaints,
+                ),
             ],
             [
-                (_("Reference"), c.reference),
-                (_("Received"), _when(school, c.received_at)),
-                (_("Outcome"), _day(school, now.astimezone(LONDON).date())),
+                (Msg(N_("Reference")), c.reference),
+                (Msg(N_("Received")), day_and_time(c.received_at)),
+                (Msg(N_("Outcome")), Day(now.astimezone(LONDON).date())),
             ],
             purpose="complaint_outcome",
         )
@@ -395,7 +399,6 @@ def warn(
     """Warn the readers before each open clock runs out (acknowledgement, then outcome), in
     working hours on school days; each stage once (its outbox key). Returns warnings queued."""
     today = now.astimezone(LONDON).date()
-    _ = translations(school.language).gettext
     hours = in_working_hours(school, now)
     to = readers(school)
     sent = 0
@@ -419,29 +422,29 @@ def warn(
         if stage is None or not may_warn_now(school, today, due, hours) or not write:
             continue
         late = stage[0] == "overdue"
-        ref = {"reference": c.reference, "due": _day(school, due)}
+        ref = {"reference": c.reference, "due": Day(due)}
         subject, sentence = {
             ("ack", True): (
-                _("Overdue: acknowledge data protection complaint %(reference)s"),
-                _(
+                N_("Overdue: acknowledge data protection complaint %(reference)s"),
+                N_(
                     "The school has not yet acknowledged complaint %(reference)s and "
                     "the date has passed."
                 ),
             ),
             ("ack", False): (
-                _("Due: acknowledge data protection complaint %(reference)s"),
-                _("The school still needs to acknowledge complaint %(reference)s by %(due)s."),
+                N_("Due: acknowledge data protection complaint %(reference)s"),
+                N_("The school still needs to acknowledge complaint %(reference)s by %(due)s."),
             ),
             ("outcome", True): (
-                _("Overdue: give the outcome of data protection complaint %(reference)s"),
-                _(
-                    "The school has not yet given the outcome of complaint %(reference)s and the "
-                    "date has passed."
+                N_("Overdue: give the outcome of data protection complaint %(reference)s"),
+                N_(
+                    "The school has not yet given the outcome of complaint %(reference)s and "
+                    "the date has passed."
                 ),
             ),
             ("outcome", False): (
-                _("Due: give the outcome of data protection complaint %(reference)s"),
-                _(
+                N_("Due: give the outcome of data protection complaint %(reference)s"),
+                N_(
                     "The school still needs to give the outcome of complaint %(reference)s by "
                     "%(due)s."
                 ),
@@ -452,12 +455,12 @@ def warn(
             school,
             f"complaint-warn:{school.id}:{c.reference}:{clock}:{stage[0]}",
             to,
-            subject % ref,
-            [sentence % ref],
+            Msg(subject, **ref),
+            [Msg(sentence, **ref)],
             [
-                (_("Reference"), c.reference),
-                (_("Received"), _when(school, c.received_at)),
-                (_("Due"), _day(school, due)),
+                (Msg(N_("Reference")), c.reference),
+                (Msg(N_("Received")), day_and_time(c.received_at)),
+                (Msg(N_("Due")), Day(due)),
             ],
             purpose="complaint_warning",
             button=f"{base_url}/complaints/{c.reference}",
@@ -520,23 +523,26 @@ def summary(session: Session, school_id: str, today: date, tz: ZoneInfo = LONDON
     return Summary(found[0] if found else None, overdue)
 
 
-def words_for(school: SchoolConfig, tr: NullTranslations | None = None) -> str:
-    """Who reads complaints, in the school's words and ``tr``'s language ('the data protection
+def words_for(school: SchoolConfig) -> Said:
+    """Who reads complaints, in the school's words, said where shown ('the data protection
     officer and the headteacher'; 'y swyddog diogelu data a'r pennaeth')."""
-    _ = (tr or NullTranslations()).gettext
-    words = words_in(school_words(school), tr) if tr is not None else school_words(school)
-    names = {
-        "dpo": _("the data protection officer"),
-        "headteacher": _("the %(headteacher)s") % {"headteacher": words.headteacher},
-        "chair_of_governors": _("the %(chair)s") % {"chair": words.chair},
-        "admin": _("the school's administrators"),
-    }
-    parts = [names[r] for r in school.complaints.readers]
-    joined = parts[-1]
-    for part in reversed(parts[:-1]):
-        pair = {"first": part, "last": joined}
-        joined = (
-            _("%(first)s and %(last)s") if joined is parts[-1] else _("%(first)s, %(last)s")
-        ) % pair
-    # Welsh "a" + "y"/"yr" is written "a'r" (the conjunction before the article)
-    return joined.replace(" a y ", " a'r ").replace(" a yr ", " a'r ")
+    words = said_words(school_words(school))
+
+    def build() -> str:
+        names = {
+            "dpo": say("the data protection officer"),
+            "headteacher": say("the %(headteacher)s", headteacher=words.headteacher),
+            "chair_of_governors": say("the %(chair)s", chair=words.chair),
+            "admin": say("the school's administrators"),
+        }
+        parts = [names[r] for r in school.complaints.readers]
+        joined = parts[-1]
+        for part in reversed(parts[:-1]):
+            sentence = (
+                N_("%(first)s and %(last)s") if joined is parts[-1] else N_("%(first)s, %(last)s")
+            )
+            joined = say(sentence, first=part, last=joined)
+        # Welsh "a" + "y"/"yr" is written "a'r" (the conjunction before the article)
+        return joined.replace(" a y ", " a'r ").replace(" a yr ", " a'r ")
+
+    return Said(build)

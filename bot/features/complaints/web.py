@@ -6,8 +6,8 @@ person records a complaint made to them by letter, phone or in person), and the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from gettext import NullTranslations
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,8 +16,8 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.forms import FormErrors, parse_iso_date
-from bot.core.i18n import N_, translations
+from bot.core.forms import FormErrors, Text, parse_iso_date
+from bot.core.i18n import N_, Lazy, Msg
 from bot.core.models import Complaint, Person, utcnow
 from bot.core.nations import pack_for
 from bot.core.ratelimit import RateLimit, limit_key, take
@@ -27,7 +27,6 @@ from bot.engine.web.deps import (
     ctx,
     current_user,
     error_page,
-    language_for_page,
     render,
 )
 from bot.engine.web.forms import download, read_fields, school_for
@@ -76,18 +75,12 @@ def _public_school(request: Request, school_id: str) -> SchoolConfig:
     return school
 
 
-def _readers_language(request: Request, school: SchoolConfig) -> NullTranslations:
-    """The page's language for the readers' names (Welsh inside both halves of a dual page)."""
-    language = language_for_page(request, {"school": school, "user": current_user(request)})
-    return translations("cy" if language == "cy+en" else language)
-
-
 def _form(
     request: Request,
     school: SchoolConfig,
     *,
     staff: bool,
-    errors: dict[str, str] | None = None,
+    errors: Mapping[str, Text] | None = None,
     values: dict[str, str] | None = None,
     safeguarding: bool = False,
     status_code: int = 200,
@@ -105,7 +98,7 @@ def _form(
             "safeguarding": safeguarding,
             "action": "/complaints/new" if staff else f"/complaint/{school.id}",
             "concern_form": "/report" if staff else f"/report/{school.id}",
-            "readers": words_for(school, _readers_language(request, school)),
+            "readers": words_for(school),
             "words": school_words(school),
             "sources": [(s.title, s.url) for s in pack_for(school.country).complaints.law],
             "own_target": not law_sets_period(school),
@@ -269,11 +262,10 @@ def _reader(request: Request) -> tuple[Person, SchoolConfig]:
                 None,
                 page=str(getattr(request.scope.get("route"), "path", "?")),
             )
-        tr = _readers_language(request, school)
         raise HTTPException(
             403,
-            tr.gettext("Data protection complaints are read only by %(readers)s.")
-            % {"readers": words_for(school, tr)},
+            Msg(N_("Data protection complaints are read only by %(readers)s."),
+                readers=words_for(school)),
         )
     return user, school
 
@@ -370,7 +362,7 @@ async def complaint_action(
     """Record the acknowledgement, move the outcome date, or record the outcome; audited."""
     fields = await read_fields(request)
 
-    def act() -> str | None:
+    def act() -> Lazy | None:
         with ctx(request).store.transaction() as session:
             user, school, c = _one(request, session, reference)
             try:  # each action checks its own input; a refusal changes nothing
@@ -379,7 +371,7 @@ async def complaint_action(
                     today = utcnow().astimezone(LONDON).date()
                     day = parse_iso_date(fields.get("on")) or today
                     if day > today:
-                        raise ComplaintError("The acknowledgement cannot be in the future.")
+                        raise ComplaintError(N_("The acknowledgement cannot be in the future."))
                     acknowledge(
                         session,
                         school,
@@ -393,7 +385,7 @@ async def complaint_action(
                 elif action == "outcome_due":
                     due = parse_iso_date(fields.get("due"))
                     if due is None:
-                        raise ComplaintError("Give the date as YYYY-MM-DD.")
+                        raise ComplaintError(N_("Give the date as YYYY-MM-DD."))
                     set_outcome_due(session, school, c, due, user.email)
                 elif action == "outcome":
                     record_outcome(
@@ -405,9 +397,9 @@ async def complaint_action(
                         actor=user.email,
                     )
                 else:
-                    raise ComplaintError("Choose what to record.")
+                    raise ComplaintError(N_("Choose what to record."))
             except ComplaintError as exc:
-                return str(exc)
+                return exc.msg
         return None
 
     problem = await run_in_threadpool(act)

@@ -6,12 +6,12 @@ import html
 import json
 from dataclasses import dataclass, fields
 from datetime import date
-from gettext import NullTranslations
 from typing import Any
 
 from bot.core.cards import new_card
 from bot.core.cards import text_block as _text
-from bot.core.i18n import day_text, translations
+from bot.core.forms import Text
+from bot.core.i18n import Day, nsay, say
 from bot.features.dashboard.charts import percent
 
 __all__ = [
@@ -54,7 +54,7 @@ class DigestFigures:
     open_reports: int
     reports_with_running_clocks: int
     overdue_duties: int
-    needs_attention: tuple[str, ...]
+    needs_attention: tuple[Text, ...]  # said where shown
     dashboard_url: str
     per_policy: tuple[tuple[str, float], ...] = ()
 
@@ -109,52 +109,52 @@ def _worst_first(f: DigestFigures, limit: int) -> tuple[list[tuple[str, float]],
 
 def _attention(f: DigestFigures) -> tuple[list[str], int]:
     """The needs-attention lines shown, and how many were left out."""
-    lines = [_clip(line, LINE_CHARS) for line in f.needs_attention if line.strip()]
+    lines = [_clip(str(line), LINE_CHARS) for line in f.needs_attention if str(line).strip()]
     return lines[:ATTENTION_LINES], max(0, len(lines) - ATTENTION_LINES)
 
 
-def _headlines(f: DigestFigures, tr: NullTranslations | None = None) -> list[tuple[str, str]]:
+def _headlines(f: DigestFigures) -> list[tuple[str, str]]:
     """The headline facts as (label, value) pairs, in the order every rendering uses, in
-    ``tr``'s language (English when not given)."""
-    tr = tr or NullTranslations()
-    _ = tr.gettext
+    the active language."""
     clocks = ""
     if f.open_reports:
-        clocks = " " + tr.ngettext(
+        clocks = " " + nsay(
             "(%(num)d with a running clock)",
             "(%(num)d with a running clock)",
             f.reports_with_running_clocks,
-        ) % {"num": f.reports_with_running_clocks}
+        )
     return [
         (
-            _("Policies acknowledged"),
-            _("%(rate)s (target %(target)s)")
-            % {"rate": pct(f.ack_rate), "target": pct(f.ack_target)},
+            say("Policies acknowledged"),
+            say("%(rate)s (target %(target)s)", rate=pct(f.ack_rate), target=pct(f.ack_target)),
         ),
-        (_("Training up to date"), pct(f.training_rate)),
+        (say("Training up to date"), pct(f.training_rate)),
         (
-            _("AUP not signed"),
-            tr.ngettext(
+            say("AUP not signed"),
+            nsay(
                 "%(num)d of %(total)d official account",
                 "%(num)d of %(total)d official accounts",
                 f.aup_accounts_total,
-            )
-            % {"num": f.aup_unsigned_accounts, "total": f.aup_accounts_total},
+                num=f.aup_unsigned_accounts,
+                total=f.aup_accounts_total,
+            ),
         ),
         (
-            _("Policy reviews"),
-            _("%(overdue)d overdue, %(soon)d due soon")
-            % {"overdue": f.policies_overdue, "soon": f.policies_due_soon},
+            say("Policy reviews"),
+            say(
+                "%(overdue)d overdue, %(soon)d due soon",
+                overdue=f.policies_overdue,
+                soon=f.policies_due_soon,
+            ),
         ),
-        (_("Open reports"), f"{f.open_reports}{clocks}"),
-        (_("Overdue duties"), str(f.overdue_duties)),
+        (say("Open reports"), f"{f.open_reports}{clocks}"),
+        (say("Overdue duties"), str(f.overdue_duties)),
     ]
 
 
-def _summary(f: DigestFigures, tr: NullTranslations | None = None) -> str:
-    """One sentence for notification previews and fallbacks, in ``tr``'s language."""
-    tr = tr or NullTranslations()
-    attention = len([line for line in f.needs_attention if line.strip()])
+def _summary(f: DigestFigures) -> str:
+    """One sentence for notification previews and fallbacks, in the active language."""
+    attention = len([line for line in f.needs_attention if str(line).strip()])
     said = {
         "school": _clip(f.school_name, TITLE_CHARS),
         "week": f.week_key,
@@ -163,32 +163,28 @@ def _summary(f: DigestFigures, tr: NullTranslations | None = None) -> str:
         "num": attention,
     }
     if not attention:
-        return (
-            tr.gettext(
-                "Compliance digest for %(school)s, week %(week)s: %(rate)s of policies "
-                "acknowledged (target %(target)s); nothing needs attention."
-            )
-            % said
+        return say(
+            "Compliance digest for %(school)s, week %(week)s: %(rate)s of policies "
+            "acknowledged (target %(target)s); nothing needs attention.",
+            **said,
         )
-    return (
-        tr.ngettext(
-            "Compliance digest for %(school)s, week %(week)s: %(rate)s of policies acknowledged "
-            "(target %(target)s); %(num)d item needs attention.",
-            "Compliance digest for %(school)s, week %(week)s: %(rate)s of policies acknowledged "
-            "(target %(target)s); %(num)d items need attention.",
-            attention,
-        )
-        % said
+    return nsay(
+        "Compliance digest for %(school)s, week %(week)s: %(rate)s of policies acknowledged "
+        "(target %(target)s); %(num)d item needs attention.",
+        "Compliance digest for %(school)s, week %(week)s: %(rate)s of policies acknowledged "
+        "(target %(target)s); %(num)d items need attention.",
+        attention,
+        **said,
     )
 
 
-def _more_policies(hidden: int, tr: NullTranslations) -> str:
+def _more_policies(hidden: int) -> str:
     """The line saying how many policies the card leaves to the dashboard."""
-    return tr.ngettext(
+    return nsay(
         "…and %(num)d more policy on the dashboard.",
         "…and %(num)d more policies on the dashboard.",
         hidden,
-    ) % {"num": hidden}
+    )
 
 
 # --------------------------------------------------------------------------- Teams
@@ -206,22 +202,20 @@ def _headline_column(label: str, value: str, color: str) -> dict[str, Any]:
     }
 
 
-def adaptive_card(f: DigestFigures, language: str = "en") -> dict[str, Any]:
+def adaptive_card(f: DigestFigures) -> dict[str, Any]:
     """The digest as an Adaptive Card 1.5 for Teams (post it with `teams_workflow_payload`),
-    every sentence in ``language`` (``f``'s needs-attention lines are already in it)."""
-    tr = translations(language)
-    _ = tr.gettext
+    every sentence in the active language."""
     on_target = f.ack_rate >= f.ack_target
     attention, more_attention = _attention(f)
     body: list[dict[str, Any]] = [
-        _text(_("Weekly compliance digest"), size="Large", weight="Bolder", style="heading"),
+        _text(say("Weekly compliance digest"), size="Large", weight="Bolder", style="heading"),
         _text(
-            _("%(school)s · week %(week)s · %(day)s")
-            % {
-                "school": _clip(f.school_name, TITLE_CHARS),
-                "week": f.week_key,
-                "day": day_text(f.as_of, language),
-            },
+            say(
+                "%(school)s · week %(week)s · %(day)s",
+                school=_clip(f.school_name, TITLE_CHARS),
+                week=f.week_key,
+                day=str(Day(f.as_of)),
+            ),
             isSubtle=True,
             spacing="None",
         ),
@@ -232,18 +226,18 @@ def adaptive_card(f: DigestFigures, language: str = "en") -> dict[str, Any]:
                 _headline_column(label, value, color)
                 for label, value, color in (
                     (
-                        _("policies acknowledged"),
+                        say("policies acknowledged"),
                         pct(f.ack_rate),
                         "Good" if on_target else "Warning",
                     ),
                     # One compliance target: training is held to the acknowledgement target too.
                     (
-                        _("training up to date"),
+                        say("training up to date"),
                         pct(f.training_rate),
                         "Good" if f.training_rate >= f.ack_target else "Warning",
                     ),
                     (
-                        _("open reports"),
+                        say("open reports"),
                         str(f.open_reports),
                         "Attention" if f.reports_with_running_clocks else "Default",
                     ),
@@ -253,16 +247,16 @@ def adaptive_card(f: DigestFigures, language: str = "en") -> dict[str, Any]:
         {
             "type": "FactSet",
             "spacing": "Medium",
-            "facts": [{"title": label, "value": value} for label, value in _headlines(f, tr)],
+            "facts": [{"title": label, "value": value} for label, value in _headlines(f)],
         },
     ]
     if attention:
-        items = [_text(_("Needs attention"), weight="Bolder", color="Attention")]
+        items = [_text(say("Needs attention"), weight="Bolder", color="Attention")]
         items += [_text(f"• {line}", spacing="Small") for line in attention]
         if more_attention:
             items.append(
                 _text(
-                    _("…and %(num)d more on the dashboard.") % {"num": more_attention},
+                    say("…and %(num)d more on the dashboard.", num=more_attention),
                     isSubtle=True,
                 )
             )
@@ -270,11 +264,15 @@ def adaptive_card(f: DigestFigures, language: str = "en") -> dict[str, Any]:
             {"type": "Container", "style": "attention", "spacing": "Medium", "items": items}
         )
     else:
-        body.append(_text(_("Nothing needs attention this week."), color="Good", spacing="Medium"))
+        body.append(
+            _text(say("Nothing needs attention this week."), color="Good", spacing="Medium")
+        )
     shown, hidden = _worst_first(f, TEAMS_POLICY_ROWS)
     if shown:
         body.append(
-            _text(_("Acknowledgement by policy (lowest first)"), weight="Bolder", spacing="Medium")
+            _text(
+                say("Acknowledgement by policy (lowest first)"), weight="Bolder", spacing="Medium"
+            )
         )
         body.append(
             {
@@ -287,11 +285,13 @@ def adaptive_card(f: DigestFigures, language: str = "en") -> dict[str, Any]:
             }
         )
         if hidden:
-            body.append(_text(_more_policies(hidden, tr), isSubtle=True, spacing="Small"))
+            body.append(_text(_more_policies(hidden), isSubtle=True, spacing="Small"))
     return new_card(
         body,
-        actions=[{"type": "Action.OpenUrl", "title": _("Open dashboard"), "url": f.dashboard_url}],
-        fallback_text=_summary(f, tr),
+        actions=[
+            {"type": "Action.OpenUrl", "title": say("Open dashboard"), "url": f.dashboard_url}
+        ],
+        fallback_text=_summary(f),
     )
 
 
@@ -305,10 +305,8 @@ def _chat_size(message: dict[str, Any]) -> int:
     return len(json.dumps(message, ensure_ascii=True).encode("ascii"))
 
 
-def _chat_message(f: DigestFigures, policy_rows: int, language: str = "en") -> dict[str, Any]:
-    """The Chat message with at most `policy_rows` policy rows, in ``language``."""
-    tr = translations(language)
-    _ = tr.gettext
+def _chat_message(f: DigestFigures, policy_rows: int) -> dict[str, Any]:
+    """The Chat message with at most `policy_rows` policy rows, in the active language."""
 
     def esc(text: str) -> str:
         """Card text is HTML-formatted: a "<" in a title must stay text."""
@@ -323,24 +321,24 @@ def _chat_message(f: DigestFigures, policy_rows: int, language: str = "en") -> d
                 "wrapText": True,
             }
         }
-        for (label, value), icon in zip(_headlines(f, tr), _CHAT_ICONS, strict=True)
+        for (label, value), icon in zip(_headlines(f), _CHAT_ICONS, strict=True)
     ]
     attention, more_attention = _attention(f)
     if attention:
         lines = [f"• {esc(line)}" for line in attention]
         if more_attention:
-            more = _("…and %(num)d more on the dashboard.") % {"num": more_attention}
+            more = say("…and %(num)d more on the dashboard.", num=more_attention)
             lines.append(f"<i>{esc(more)}</i>")
         attention_section: dict[str, Any] = {
-            "header": esc(_("Needs attention")),
+            "header": esc(say("Needs attention")),
             "widgets": [{"textParagraph": {"text": "<br>".join(lines)}}],
         }
     else:
         attention_section = {
-            "widgets": [{"textParagraph": {"text": esc(_("Nothing needs attention this week."))}}]
+            "widgets": [{"textParagraph": {"text": esc(say("Nothing needs attention this week."))}}]
         }
     sections: list[dict[str, Any]] = [
-        {"header": esc(_("Headlines")), "widgets": headline_widgets},
+        {"header": esc(say("Headlines")), "widgets": headline_widgets},
         attention_section,
     ]
     shown, hidden = _worst_first(f, policy_rows)
@@ -355,11 +353,11 @@ def _chat_message(f: DigestFigures, policy_rows: int, language: str = "en") -> d
             for title, rate in shown
         ]
         if hidden:
-            more = esc(_more_policies(hidden, tr))
+            more = esc(_more_policies(hidden))
             widgets.append({"textParagraph": {"text": f"<i>{more}</i>"}})
         sections.append(
             {
-                "header": esc(_("Acknowledgement by policy (lowest first)")),
+                "header": esc(say("Acknowledgement by policy (lowest first)")),
                 "collapsible": True,
                 "uncollapsibleWidgetsCount": min(5, len(widgets)),
                 "widgets": widgets,
@@ -372,7 +370,7 @@ def _chat_message(f: DigestFigures, policy_rows: int, language: str = "en") -> d
                     "buttonList": {
                         "buttons": [
                             {
-                                "text": _("Open dashboard"),
+                                "text": say("Open dashboard"),
                                 "onClick": {"openLink": {"url": f.dashboard_url}},
                             }
                         ]
@@ -383,15 +381,18 @@ def _chat_message(f: DigestFigures, policy_rows: int, language: str = "en") -> d
     )
     return {
         # Chat reads "<users/all>" in message text as a mention: never pass angle brackets.
-        "text": _summary(f, tr).replace("<", "‹").replace(">", "›"),
+        "text": _summary(f).replace("<", "‹").replace(">", "›"),
         "cardsV2": [
             {
                 "cardId": f"digest-{f.week_key}",
                 "card": {
                     "header": {
-                        "title": _("Weekly compliance digest"),
-                        "subtitle": _("%(school)s · week %(week)s")
-                        % {"school": _clip(f.school_name, TITLE_CHARS), "week": f.week_key},
+                        "title": say("Weekly compliance digest"),
+                        "subtitle": say(
+                            "%(school)s · week %(week)s",
+                            school=_clip(f.school_name, TITLE_CHARS),
+                            week=f.week_key,
+                        ),
                     },
                     "sections": sections,
                 },
@@ -401,16 +402,16 @@ def _chat_message(f: DigestFigures, policy_rows: int, language: str = "en") -> d
     }
 
 
-def chat_card(f: DigestFigures, language: str = "en") -> dict[str, Any]:
+def chat_card(f: DigestFigures) -> dict[str, Any]:
     """The digest as a Google Chat webhook message (cardsV2), always under 32,000 bytes, in
-    ``language`` (``f``'s needs-attention lines are already in it)."""
+    the active language."""
     rows = CHAT_POLICY_ROWS
-    message = _chat_message(f, rows, language)
+    message = _chat_message(f, rows)
     # Every string is clipped, so this only bites on a very long dashboard URL; drop policy
     # rows (the dashboard has them) rather than let Chat reject the whole digest.
     while _chat_size(message) > CHAT_MESSAGE_LIMIT and rows > 0:
         rows //= 2
-        message = _chat_message(f, rows, language)
+        message = _chat_message(f, rows)
     if _chat_size(message) > CHAT_MESSAGE_LIMIT:
         raise ValueError(f"the digest cannot fit a {CHAT_MESSAGE_LIMIT}-byte Chat message")
     return message
@@ -419,31 +420,29 @@ def chat_card(f: DigestFigures, language: str = "en") -> dict[str, Any]:
 # --------------------------------------------------------------------------- plain text
 
 
-def plain_text_digest(f: DigestFigures, language: str = "en") -> str:
-    """The digest as plain text, for the email fallback and the terminal, in ``language``."""
-    tr = translations(language)
-    _ = tr.gettext
+def plain_text_digest(f: DigestFigures) -> str:
+    """The digest as plain text, for the email fallback and the terminal, in the active
+    language."""
     lines = [
-        _("Weekly compliance digest — %(school)s") % {"school": _clip(f.school_name, TITLE_CHARS)},
-        _("Week %(week)s (as of %(day)s)")
-        % {"week": f.week_key, "day": day_text(f.as_of, language)},
+        say("Weekly compliance digest — %(school)s", school=_clip(f.school_name, TITLE_CHARS)),
+        say("Week %(week)s (as of %(day)s)", week=f.week_key, day=str(Day(f.as_of))),
         "",
     ]
-    pairs = _headlines(f, tr)
+    pairs = _headlines(f)
     width = max(len(label) for label, _value in pairs)
     lines += [f"{label + ':':<{width + 1}} {value}" for label, value in pairs]
     lines.append("")
     attention, more_attention = _attention(f)
     if attention:
-        lines.append(_("Needs attention:"))
+        lines.append(say("Needs attention:"))
         lines += [f"  - {line}" for line in attention]
         if more_attention:
-            lines.append("  " + _("…and %(num)d more on the dashboard.") % {"num": more_attention})
+            lines.append("  " + say("…and %(num)d more on the dashboard.", num=more_attention))
     else:
-        lines.append(_("Nothing needs attention this week."))
+        lines.append(say("Nothing needs attention this week."))
     shown, _more = _worst_first(f, len(f.per_policy))
     if shown:
-        lines += ["", _("Acknowledgement by policy (lowest first):")]
+        lines += ["", say("Acknowledgement by policy (lowest first):")]
         lines += [f"  {pct(rate):>4}  {_clip(title, TITLE_CHARS)}" for title, rate in shown]
-    lines += ["", _("Dashboard: %(url)s") % {"url": f.dashboard_url}]
+    lines += ["", say("Dashboard: %(url)s", url=f.dashboard_url)]
     return "\n".join(lines) + "\n"

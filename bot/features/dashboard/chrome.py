@@ -150,10 +150,10 @@ def find_viewer(request: Request, session: Session, school_id: str | None) -> Vi
         raise NotAllowed(governor=bool(held & GOVERNORS))
     if school_id:
         if not any(s.id == school_id for s in config.schools):
-            raise HTTPException(404, "There is no such school.")
+            raise HTTPException(404, N_("There is no such school."))
         chosen = next((s for s in allowed if s.id == school_id), None)
         if chosen is None:
-            raise HTTPException(403, "You cannot open this school's dashboard.")
+            raise HTTPException(403, N_("You cannot open this school's dashboard."))
     else:
         chosen = next((s for s in allowed if s.id == user.school_id), allowed[0])
     return Viewer(user.email, frozenset(roles[chosen.id]), chosen, allowed, user)

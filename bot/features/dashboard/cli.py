@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from bot.core.words import plural
+from bot.core.i18n import nsay, say
 from bot.engine.commands import (
     AsOf,
     EverySchool,
@@ -28,7 +28,6 @@ from bot.engine.commands import (
 )
 
 __all__ = ["digest", "teams_app"]
-
 
 
 def teams_package(
@@ -61,9 +60,12 @@ def teams_package(
     ] = "1.0.0",
     bot_app_id: Annotated[
         str | None,
-        typer.Option("--bot-app-id", help="The school's Azure Bot (Microsoft App ID): staff "
-                     "get their asks and the safeguarding lead new concerns in Teams "
-                     "(deploy/teams/bot.md)."),
+        typer.Option(
+            "--bot-app-id",
+            help="The school's Azure Bot (Microsoft App ID): staff "
+            "get their asks and the safeguarding lead new concerns in Teams "
+            "(deploy/teams/bot.md).",
+        ),
     ] = None,
 ) -> None:
     """Build the Microsoft Teams app package (manifest and icons) to upload in Teams admin."""
@@ -84,14 +86,13 @@ def teams_package(
     except ValueError as exc:
         # English: the package is built for an install, before and without any school's settings
         fail(str(exc), highlight=False, soft_wrap=True)
+    # English: the package is an install's, before and without any school's settings
     console.print(f"[green]Teams app package written[/]: {written}")
-    console.print(
+    console.print(  # English: as above
         f"Personal tab: https://{host.strip().lower().rstrip('.')}/dashboard · upload it in the "
         "Teams admin centre (Teams apps > Manage apps > Upload new app); see "
         "deploy/teams/README.md."
     )
-
-
 
 
 def digest(
@@ -119,9 +120,9 @@ def digest(
 
     # English: the options are checked before the settings say which school, or what language
     if preview == send:
-        fail("choose one of --preview or --send")
+        fail("choose one of --preview or --send")  # English: as above
     if (chat or text) and not preview:
-        fail("--chat and --text go with --preview")
+        fail("--chat and --text go with --preview")  # English: as above
     ctx = context()
     day = as_of_today(as_of)
     now = utcnow()
@@ -159,22 +160,45 @@ def digest(
             for s in schools
         ]
     for s, result in zip(schools, results, strict=True):
-        parts = (("card to the channel", result.card), (f"email to {s.headteacher}", result.email))
-        if queued := " and ".join(what for what, done in parts if done):
-            console.print(f"[green]Queued[/] {s.name}: {queued} ({result.card_key})")
+        values = {"school": s.name, "key": result.card_key, "head": s.headteacher}
+        if result.card and result.email:
+            said = say(
+                "[green]Queued[/] %(school)s: card to the channel and email to %(head)s (%(key)s)",
+                **values,
+            )
+        elif result.card or result.email:
+            said = (
+                say("[green]Queued[/] %(school)s: card to the channel (%(key)s)", **values)
+                if result.card
+                else say("[green]Queued[/] %(school)s: email to %(head)s (%(key)s)", **values)
+            )
         else:
-            console.print(f"{s.name}: this week's digest is already queued ({result.card_key}).")
+            said = say("%(school)s: this week's digest is already queued (%(key)s).", **values)
+        console.print(said)
     if not channel:
-        console.print("[yellow]No channel webhook is configured: the digest goes by email only.[/]")
+        console.print(
+            say("[yellow]No channel webhook is configured: the digest goes by email only.[/]")
+        )
     if deliver:
         from bot.core.outbox import dispatch
         from bot.core.outbox.delivery import AdminAlerts
 
-        stats = dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
-                         alerts=AdminAlerts.of(ctx.config.schools), mailboxes=ctx.mailboxes)
-        console.print(f"Delivered {plural(stats.sent, 'message')} from the outbox.")
+        stats = dispatch(
+            ctx.store,
+            ctx.connectors.mailer,
+            ctx.connectors.notifier,
+            alerts=AdminAlerts.of(ctx.config.schools),
+            mailboxes=ctx.mailboxes,
+        )
+        console.print(
+            nsay(
+                "Delivered %(num)d message from the outbox.",
+                "Delivered %(num)d messages from the outbox.",
+                stats.sent,
+            )
+        )
     else:
-        console.print("The scheduler delivers it within a minute (or add --deliver).")
+        console.print(say("The scheduler delivers it within a minute (or add --deliver)."))
 
 
 teams_app = typer.Typer(help="Microsoft Teams app package.", no_args_is_help=True)

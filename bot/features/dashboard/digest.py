@@ -24,7 +24,8 @@ from bot.core.cards import teams_workflow_payload as workflow_payload
 from bot.core.clock import LONDON, send_after, to_local
 from bot.core.config import SchoolConfig
 from bot.core.context import StepContext
-from bot.core.i18n import day_text, translations
+from bot.core.forms import Text
+from bot.core.i18n import N_, Day, Joined, Msg, each_language, nmsg, said_in, speaking
 from bot.core.messages import notice
 from bot.core.models import OutboxMessage, Person, TeamsChat
 from bot.core.outbox import EmailDraft, Urgency, enqueue_card, enqueue_email
@@ -112,11 +113,8 @@ def dashboard_url(base_url: str, school_id: str, *, several_schools: bool) -> st
     return f"{url}?{urlencode({'school': school_id})}" if several_schools else url
 
 
-def digest_figures(
-    figures: Figures, school_name: str, url: str, language: str = "en"
-) -> DigestFigures:
-    """The digest's figures from the dashboard's (the same numbers, counts only); the
-    needs-attention lines in ``language``."""
+def digest_figures(figures: Figures, school_name: str, url: str) -> DigestFigures:
+    """The digest's figures from the dashboard's (the same numbers, counts only)."""
     return DigestFigures(
         school_name=school_name,
         as_of=figures.as_of,
@@ -130,7 +128,7 @@ def digest_figures(
         open_reports=figures.open_reports,
         reports_with_running_clocks=min(figures.reports_with_clocks, figures.open_reports),
         overdue_duties=figures.overdue_duties,
-        needs_attention=tuple(figures.needs_attention(translations(language))),
+        needs_attention=tuple(figures.needs_attention()),
         dashboard_url=url,
         per_policy=tuple((p.title, p.rate) for p in figures.policies if p.required),
     )
@@ -149,26 +147,15 @@ class Digest:
     # the audit log's entries and last hash when the digest was written (email only: the
     # headteacher keeps it outside the database, so a rewritten log shows; see audit verify)
     audit_head: tuple[int, str] | None = None
-    # the same figures with their needs-attention lines in the school's language (the email's
-    # and the cards')
-    figures_said: DigestFigures | None = None
 
     @property
-    def title(self) -> str:
+    def title(self) -> Msg:
         """The subject line and the card's title."""
-        return self.subject()
-
-    def subject(self, language: str = "en") -> str:
-        """The subject line in ``language``."""
-        return translations(language).gettext(
-            "Weekly compliance digest — %(school)s, week %(week)s"
-        ) % {"school": self.figures.school_name, "week": self.figures.week_key}
-
-    def plain_text(self, language: str = "en") -> str:
-        """The plain-text digest in ``language`` (its needs-attention lines too)."""
-        if language == "en":
-            return self.text
-        return plain_text_digest(self.figures_said or self.figures, language)
+        return Msg(
+            N_("Weekly compliance digest — %(school)s, week %(week)s"),
+            school=self.figures.school_name,
+            week=self.figures.week_key,
+        )
 
     def email(
         self, to: str, reply_to: str | None = None, school: SchoolConfig | None = None
@@ -176,70 +163,82 @@ class Digest:
         """The email version for the headteacher (HTML and plain text), in the school's
         language when ``school`` is given (its figures' needs-attention lines too:
         ``digest_figures``)."""
-        language = school.language if school is not None else "en"
-        f = self.figures_said if language != "en" and self.figures_said else self.figures
-        tr = translations(language)
-        _ = tr.gettext
-        facts = [  # the card's headlines, then what needs attention
+        with speaking(school.language if school is not None else "en"):
+            return self._email(to, reply_to, school)
+
+    def _email(self, to: str, reply_to: str | None, school: SchoolConfig | None) -> EmailDraft:
+        f = self.figures
+        facts: list[tuple[Text, Text]] = [  # the card's headlines, then what needs attention
             (
-                _("Policies acknowledged"),
-                _("%(rate)s (target %(target)s)")
-                % {"rate": pct(f.ack_rate), "target": pct(f.ack_target)},
+                Msg("Policies acknowledged"),
+                Msg("%(rate)s (target %(target)s)", rate=pct(f.ack_rate), target=pct(f.ack_target)),
             ),
-            (_("Training up to date"), pct(f.training_rate)),
+            (Msg("Training up to date"), pct(f.training_rate)),
             (
-                _("Official accounts with unsigned holders"),
-                _("%(num)d of %(total)d")
-                % {"num": f.aup_unsigned_accounts, "total": f.aup_accounts_total},
-            ),
-            (
-                _("Policy reviews"),
-                _("%(overdue)d overdue, %(soon)d due soon")
-                % {"overdue": f.policies_overdue, "soon": f.policies_due_soon},
+                Msg("Official accounts with unsigned holders"),
+                Msg(
+                    "%(num)d of %(total)d", num=f.aup_unsigned_accounts, total=f.aup_accounts_total
+                ),
             ),
             (
-                _("Open reports"),
-                tr.ngettext(
+                Msg("Policy reviews"),
+                Msg(
+                    "%(overdue)d overdue, %(soon)d due soon",
+                    overdue=f.policies_overdue,
+                    soon=f.policies_due_soon,
+                ),
+            ),
+            (
+                Msg("Open reports"),
+                nmsg(
                     "%(num)d (%(clocks)d with a clock running)",
                     "%(num)d (%(clocks)d with a clock running)",
                     f.open_reports,
-                )
-                % {"num": f.open_reports, "clocks": f.reports_with_running_clocks},
+                    clocks=f.reports_with_running_clocks,
+                ),
             ),
-            (_("Overdue duties"), str(f.overdue_duties)),
-            *((_("Needs attention"), line) for line in f.needs_attention[:10]),
+            (Msg("Overdue duties"), str(f.overdue_duties)),
+            *((Msg("Needs attention"), line) for line in f.needs_attention[:10]),
         ]
-        text = self.plain_text(language)
-        small = _(
+        small: Text = Msg(
             "Sent every Monday morning in term time. Report details are never included "
             "in this email."
         )
+        lines: list[Text] = []
         if self.audit_head is not None:
             figure = f"{self.audit_head[0]}:{self.audit_head[1]}"
-            facts.append((_("Audit log figure"), figure))
-            kept = _(
+            facts.append((Msg("Audit log figure"), figure))
+            kept = Msg(
                 "Keep this email: the audit log figure is the record's fingerprint when it was "
                 "written, so your administrator can show the record has not been rewritten "
-                "since (compliance-bot audit verify --fingerprint %(figure)s)."
-            ) % {"figure": figure}
-            text += "\n" + _("Audit log figure: %(figure)s") % {"figure": figure} + f"\n{kept}\n"
-            small = f"{small} {kept}"
-        subject = self.subject(language)
+                "since (compliance-bot audit verify --fingerprint %(figure)s).",
+                figure=figure,
+            )
+            lines = [Msg("Audit log figure: %(figure)s", figure=figure), kept]
+            small = Joined((small, kept), " ")
+        text = each_language(
+            lambda: "\n".join(
+                [plain_text_digest(f), *map(str, lines), ""] if lines else [plain_text_digest(f)]
+            ),
+            lambda welsh, english: f"{welsh}\n\n{english}",
+        )
+        subject = str(self.title)
         html = notice(
             school=school if school is not None else f.school_name,
             reply_to=reply_to,
             to=[to],
             subject=subject,
             paragraphs=[
-                _(
+                Msg(
                     "Here is how %(school)s stands this week (as of %(day)s). These are counts "
-                    "only; the dashboard has the detail."
+                    "only; the dashboard has the detail.",
+                    school=f.school_name,
+                    day=Day(f.as_of),
                 )
-                % {"school": f.school_name, "day": day_text(f.as_of, language)}
             ],
             facts=facts,
             button_url=f.dashboard_url,
-            button_text=_("Open dashboard"),
+            button_text=Msg("Open dashboard"),
             small=small,
         )
         return EmailDraft(
@@ -270,34 +269,23 @@ def build_digest(
     scr = scr_counts(session, school.id)
     gaps = sum(scr.values()) if scr else 0
 
-    def with_scr(figures_in: DigestFigures, language: str) -> DigestFigures:
-        """A count only: who is on /scr is for the head and the SCR owner."""
-        if not gaps:
-            return figures_in
-        line = translations(language).ngettext(
+    if gaps:  # a count only: who is on /scr is for the head and the SCR owner
+        line = nmsg(
             "%(num)s gap in the single central record",
             "%(num)s gaps in the single central record",
             gaps,
-        ) % {"num": gaps}
-        return replace(figures_in, needs_attention=(*figures_in.needs_attention, line))
-
-    f = with_scr(f, "en")
-    said = None
-    if school.language != "en":
-        said = with_scr(
-            digest_figures(figures, school.name, f.dashboard_url, school.language),
-            school.language,
         )
-    card = adaptive_card(said or f, school.language)  # the cards in the school's language
+        f = replace(f, needs_attention=(*f.needs_attention, line))
+    with speaking(school.language):  # the cards in the school's language
+        card, chat, text = adaptive_card(f), chat_card(f), plain_text_digest(f)
     return Digest(
         school_id=school.id,
         figures=f,
         card=card,
         teams=workflow_payload(card),
-        chat=chat_card(said or f, school.language),
-        text=plain_text_digest(f),
+        chat=chat,
+        text=text,
         audit_head=chain_head(session),
-        figures_said=said,
     )
 
 
@@ -355,8 +343,8 @@ def queue_digest(
             key=card_key,
             purpose=PURPOSE,
             urgency=Urgency.ROUTINE,
-            title=digest.subject(school.language),
-            text=digest.plain_text(school.language),
+            title=said_in(school.language, digest.title),
+            text=digest.text,
             teams=digest.teams,
             chat=digest.chat,
             not_before=not_before,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.clock import LONDON, local_today
+from bot.core.i18n import N_
 from bot.core.models import (
     AccountHolder,
     Attestation,
@@ -60,11 +61,11 @@ def _in_reach(
     request: Request, session: Session, model: type[Found], ident: int, what: str
 ) -> tuple[Viewer, Found]:
     """The viewer and the ``model`` row ``ident``, if it belongs to a school whose dashboard
-    they may open (else 404)."""
+    they may open (else 404, saying ``what``: "There is no such person.")."""
     viewer = find_viewer(request, session, None)  # sign-in and role checks come first
     found = session.get(model, ident)
     if found is None or not any(s.id == found.school_id for s in viewer.schools):
-        raise HTTPException(404, f"There is no such {what}.")
+        raise HTTPException(404, what)
     return find_viewer(request, session, found.school_id), found
 
 
@@ -145,7 +146,9 @@ def person_detail(request: Request, person_id: int) -> Response:
     def build() -> Response:
         today = local_today(utcnow())
         with ctx(request).store.transaction() as session:
-            viewer, person = _in_reach(request, session, Person, person_id, "person")
+            viewer, person = _in_reach(
+                request, session, Person, person_id, N_("There is no such person.")
+            )
             duties = session.execute(
                 select(
                     Duty,
@@ -252,7 +255,7 @@ def policy_detail(
                 select(Policy).where(Policy.school_id == sid, Policy.key == key)
             )
             if policy is None:
-                raise HTTPException(404, "There is no such policy.")
+                raise HTTPException(404, N_("There is no such policy."))
             versions = current_versions(session, sid)
             vid = versions.get(policy.id, (None, None))[0]
             version = session.get(PolicyVersion, vid) if vid else None
@@ -357,7 +360,9 @@ def account_detail(request: Request, account_id: int) -> Response:
 
     def build() -> Response:
         with ctx(request).store.session() as session:
-            viewer, account = _in_reach(request, session, OfficialAccount, account_id, "account")
+            viewer, account = _in_reach(
+                request, session, OfficialAccount, account_id, N_("There is no such account.")
+            )
             states = holder_states(session, account, local_today(utcnow()))
             custodian = account.custodian.display_name if account.custodian else None
         return school_page(

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, lazyload
 
 from bot.core.clock import local_today
 from bot.core.config.per_school import settings_problems
-from bot.core.config.said import say_problems
 from bot.core.models import (
     AccountHolder,
     AudienceSize,
@@ -407,7 +406,6 @@ def compute_figures(
     today: date,
     *,
     now: datetime | None = None,
-    language: str = "en",
 ) -> Figures:
     """Read the figures: the duty counts from the snapshot, reports and messages live.
 
@@ -416,7 +414,6 @@ def compute_figures(
         school_id: the school.
         today: the school's date (overdue means due before it).
         now: the instant report clocks are judged against (default: the real time).
-        language: what the failing jobs and a settings problem are said in (the reader's).
     """
     moment = now or utcnow()
     figures = Figures(school_id=school_id, as_of=today)
@@ -457,8 +454,8 @@ def compute_figures(
         )
     _reports(session, figures, moment)
     _messages(session, figures)
-    figures.failing_jobs = tuple(describe(f, language) for f in failing_steps(session, school_id))
+    figures.failing_jobs = tuple(describe(f) for f in failing_steps(session, school_id))
     for problem in settings_problems(session, school_id):
-        figures.settings_problem = describe_settings(problem, language)
-        figures.settings_fix = tuple(say_problems(problem.message, language))
+        figures.settings_problem = describe_settings(problem)
+        figures.settings_fix = problem.lines
     return figures

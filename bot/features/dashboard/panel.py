@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from gettext import NullTranslations
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.core.clock import LONDON, local_today
-from bot.core.i18n import N_
+from bot.core.i18n import N_, Msg, nmsg
 from bot.core.models import Report
-from bot.core.words import school_words, words_in
+from bot.core.words import said_words, school_words
 from bot.features.dashboard.rules import URGENCIES, Figures, by_age
 from bot.features.dashboard.viewer import Viewer
 from bot.features.reports.api import visible_reports
@@ -41,26 +40,22 @@ def _unit(span: float) -> tuple[int, str]:
     return (60, "min") if span < 3600 else ((3600, "h") if span < 2 * 86400 else (86400, "days"))
 
 
-def _clock_text(due: datetime, now: datetime, tr: NullTranslations | None = None) -> str:
-    """e.g. "5 h left", "2 days left", "overdue by 3 h" (each a whole sentence in ``tr``'s
-    language; English when not given)."""
-    tr = tr or NullTranslations()
+def _clock_text(due: datetime, now: datetime) -> Msg:
+    """e.g. "5 h left", "2 days left", "overdue by 3 h" (each a whole sentence)."""
     seconds = (due - now).total_seconds()
     unit, name = _unit(abs(seconds))
     num = int(abs(seconds) // unit)
     if seconds < 0:
-        said = {
-            "min": tr.ngettext("overdue by %(num)d min", "overdue by %(num)d min", num),
-            "h": tr.ngettext("overdue by %(num)d h", "overdue by %(num)d h", num),
-            "days": tr.ngettext("overdue by %(num)d days", "overdue by %(num)d days", num),
+        return {
+            "min": nmsg("overdue by %(num)d min", "overdue by %(num)d min", num),
+            "h": nmsg("overdue by %(num)d h", "overdue by %(num)d h", num),
+            "days": nmsg("overdue by %(num)d days", "overdue by %(num)d days", num),
         }[name]
-    else:
-        said = {
-            "min": tr.ngettext("%(num)d min left", "%(num)d min left", num),
-            "h": tr.ngettext("%(num)d h left", "%(num)d h left", num),
-            "days": tr.ngettext("%(num)d days left", "%(num)d days left", num),
-        }[name]
-    return said % {"num": num}
+    return {
+        "min": nmsg("%(num)d min left", "%(num)d min left", num),
+        "h": nmsg("%(num)d h left", "%(num)d h left", num),
+        "days": nmsg("%(num)d days left", "%(num)d days left", num),
+    }[name]
 
 
 def report_panel(
@@ -69,10 +64,9 @@ def report_panel(
     figures: Figures,
     today: date,
     now: datetime,
-    tr: NullTranslations | None = None,
 ) -> ReportPanel:
     """The reports panel: the viewer's own visible reports if they may read reports (each
-    clock's name and time left in ``tr``'s language; English when not given)."""
+    clock's name and time left said where shown)."""
     if not viewer.reads_reports:
         return ReportPanel(
             total=figures.open_reports,
@@ -86,13 +80,11 @@ def report_panel(
         Report.status != "closed"
     )
     reports = session.scalars(query).all()
-    words = school_words(viewer.school)  # a running clock's short name, in the school's words
-    if tr is not None:
-        words = words_in(words, tr)
+    words = said_words(school_words(viewer.school))  # a running clock's short name
     clock_names = {
         "lado": words.staff_route,
         "ico": words.regulator,
-        "triage": (tr or NullTranslations()).gettext("%(dsl)s triage") % {"dsl": words.dsl},
+        "triage": Msg(N_("%(dsl)s triage"), dsl=words.dsl),
     }
     rows = []
     running = overdue = 0
@@ -114,7 +106,7 @@ def report_panel(
                 "name": clock_names.get(clock.kind, clock.kind),
                 "due": clock.due_at.astimezone(LONDON),
                 "late": clock.due_at < now,
-                "text": _clock_text(clock.due_at, now, tr),
+                "text": _clock_text(clock.due_at, now),
             }
         rows.append(row)
     order = {u: i for i, u in enumerate(URGENCIES)}
@@ -142,11 +134,10 @@ def for_viewer(
     figures: Figures,
     today: date,
     now: datetime,
-    tr: NullTranslations | None = None,
 ) -> ReportPanel:
     """The viewer's report panel, with ``figures``' report counts made the viewer's own (what
-    a card or digest built from ``figures`` then shows); its words in ``tr``'s language."""
-    panel = report_panel(session, viewer, figures, today, now, tr)
+    a card or digest built from ``figures`` then shows)."""
+    panel = report_panel(session, viewer, figures, today, now)
     figures.open_reports = panel.total
     figures.reports_by_age = panel.by_age
     figures.running_clocks = panel.running

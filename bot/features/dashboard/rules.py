@@ -10,9 +10,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from gettext import NullTranslations
 
-from bot.core.i18n import N_
+from bot.core.forms import Text
+from bot.core.i18n import N_, nmsg
 from bot.features.policies.api import REVIEW_DUE_SOON_DAYS
 
 __all__ = [
@@ -138,7 +138,7 @@ class MessageFigure:
 class Attention:
     """One "needs you now" line and the dashboard section it points at."""
 
-    text: str
+    text: Text
     section: str
     severity: str = "warn"  # bad | warn
 
@@ -170,13 +170,13 @@ class Figures:
     messages_unknown: int = 0  # may not have arrived (the platform did not confirm them)
     messages_failed: int = 0  # refused by the platform
     # the school's configured term dates are running out (``SchoolConfig.term_dates_question``)
-    calendar_question: str | None = None
+    calendar_question: Text | None = None
     # the sweep's steps failing for the school, in plain words (``bot.engine.step_failures``)
-    failing_jobs: tuple[str, ...] = ()
+    failing_jobs: tuple[Text, ...] = ()
     # the school's settings fail the checks (``bot.engine.settings_problems``): what is in
     # force meanwhile, in plain words, and what to fix (file, line, setting), one a line
-    settings_problem: str | None = None
-    settings_fix: tuple[str, ...] = ()
+    settings_problem: Text | None = None
+    settings_fix: tuple[Text, ...] = ()
     # the reading campaigns' current editions (KCSIE Part 1...): people who read them, of
     # those asked (the policies' acknowledgements are ``ack_done`` / ``ack_owed``)
     reading_done: int = 0
@@ -237,112 +237,42 @@ class Figures:
         """Official accounts flagged for a handover (a holder left)."""
         return sum(1 for a in self.accounts if a.handover_needed)
 
-    def attention(self, tr: NullTranslations | None = None) -> list[Attention]:
+    def attention(self) -> list[Attention]:
         """What needs the headteacher now, most urgent first, each with its section, each
-        line a whole sentence in ``tr``'s language (English when not given)."""
-        tr = tr or NullTranslations()
+        line a whole sentence (said where shown)."""
         days = REVIEW_DUE_SOON_DAYS
         counted = (  # (how many, the line, its section, severity), most urgent first
-            (
-                self.clocks_overdue,
-                tr.ngettext(
-                    "%(num)d report deadline has passed",
-                    "%(num)d report deadlines have passed",
-                    self.clocks_overdue,
-                ),
-                "reports",
-                "bad",
-            ),
-            (
-                self.running_clocks,
-                tr.ngettext(
-                    "%(num)d report clock running",
-                    "%(num)d report clocks running",
-                    self.running_clocks,
-                ),
-                "reports",
-                "warn",
-            ),
-            (
-                self.messages_failed,
-                tr.ngettext(
-                    "%(num)d message could not be delivered",
-                    "%(num)d messages could not be delivered",
-                    self.messages_failed,
-                ),
-                "messages",
-                "bad",
-            ),
-            (
-                self.messages_unknown,
-                tr.ngettext(
-                    "%(num)d message may not have arrived",
-                    "%(num)d messages may not have arrived",
-                    self.messages_unknown,
-                ),
-                "messages",
-                "warn",
-            ),
-            (
-                self.policies_overdue,
-                tr.ngettext(
-                    "%(num)d policy overdue for review",
-                    "%(num)d policies overdue for review",
-                    self.policies_overdue,
-                ),
-                "reviews",
-                "bad",
-            ),
-            (
-                self.handovers,
-                tr.ngettext(
-                    "%(num)d official account needs a handover",
-                    "%(num)d official accounts need a handover",
-                    self.handovers,
-                ),
-                "accounts",
-                "bad",
-            ),
-            (
-                self.accounts_unsigned,
-                tr.ngettext(
-                    "%(num)d official account with unsigned holders",
-                    "%(num)d official accounts with unsigned holders",
-                    self.accounts_unsigned,
-                ),
-                "accounts",
-                "warn",
-            ),
-            (
-                self.training_overdue,
-                tr.ngettext(
-                    "%(num)d staff training missing or expired",
-                    "%(num)d staff trainings missing or expired",
-                    self.training_overdue,
-                ),
-                "training",
-                "warn",
-            ),
-            (
-                self.overdue_duties,
-                tr.ngettext(
-                    "%(num)d overdue staff duty",
-                    "%(num)d overdue staff duties",
-                    self.overdue_duties,
-                ),
-                "duties",
-                "warn",
-            ),
-            (
-                self.policies_due_soon,
-                tr.ngettext(
-                    "%(num)d policy is due for review within %(days)d days",
-                    "%(num)d policies are due for review within %(days)d days",
-                    self.policies_due_soon,
-                ),
-                "reviews",
-                "warn",
-            ),
+            (n := self.clocks_overdue, nmsg("%(num)d report deadline has passed",
+                                    "%(num)d report deadlines have passed", n),
+             "reports", "bad"),
+            (n := self.running_clocks, nmsg("%(num)d report clock running",
+                                    "%(num)d report clocks running", n),
+             "reports", "warn"),
+            (n := self.messages_failed, nmsg("%(num)d message could not be delivered",
+                                    "%(num)d messages could not be delivered", n),
+             "messages", "bad"),
+            (n := self.messages_unknown, nmsg("%(num)d message may not have arrived",
+                                    "%(num)d messages may not have arrived", n),
+             "messages", "warn"),
+            (n := self.policies_overdue, nmsg("%(num)d policy overdue for review",
+                                    "%(num)d policies overdue for review", n),
+             "reviews", "bad"),
+            (n := self.handovers, nmsg("%(num)d official account needs a handover",
+                                    "%(num)d official accounts need a handover", n),
+             "accounts", "bad"),
+            (n := self.accounts_unsigned, nmsg("%(num)d official account with unsigned holders",
+                                    "%(num)d official accounts with unsigned holders", n),
+             "accounts", "warn"),
+            (n := self.training_overdue, nmsg("%(num)d staff training missing or expired",
+                                    "%(num)d staff trainings missing or expired", n),
+             "training", "warn"),
+            (n := self.overdue_duties, nmsg("%(num)d overdue staff duty",
+                                    "%(num)d overdue staff duties", n),
+             "duties", "warn"),
+            (n := self.policies_due_soon,
+             nmsg("%(num)d policy is due for review within %(days)d days",
+                  "%(num)d policies are due for review within %(days)d days", n, days=days),
+             "reviews", "warn"),
         )
         lines = [Attention(job, "jobs", "bad") for job in self.failing_jobs]
         if self.settings_problem:
@@ -350,12 +280,10 @@ class Figures:
         if self.calendar_question:
             lines.append(Attention(self.calendar_question, "now", "bad"))
         return lines + [
-            Attention(text % {"num": n, "days": days}, section, bad)
-            for n, text, section, bad in counted
+            Attention(line, section, bad) for n, line, section, bad in counted
             if n
         ]
 
-    def needs_attention(self, tr: NullTranslations | None = None) -> list[str]:
-        """Short lines for 'things needing you now' (never report contents), in ``tr``'s
-        language."""
-        return [a.text for a in self.attention(tr)]
+    def needs_attention(self) -> list[Text]:
+        """Short lines for 'things needing you now' (never report contents)."""
+        return [a.text for a in self.attention()]

@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date
-from gettext import NullTranslations
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -31,14 +30,14 @@ from sqlalchemy.orm import Session
 from bot.core import scheduler_health
 from bot.core.clock import LONDON, local_today
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, translations
+from bot.core.i18n import N_
 from bot.core.models import utcnow
 from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
 from bot.core.store import Store
 from bot.engine import snapshot
 from bot.engine.chasing import needs_conversation
 from bot.engine.sweep_jobs import not_swept
-from bot.engine.web.deps import ctx, language_for_page, render
+from bot.engine.web.deps import ctx, render
 from bot.features.complaints.api import summary as complaints_summary
 from bot.features.complaints.api import words_for as complaint_readers
 from bot.features.dashboard import drilldown
@@ -91,9 +90,7 @@ def _extras(store: Store, school_id: str, today: date) -> dict[str, int] | None:
         return None
 
 
-def _complaints_panel(
-    session: Session, viewer: Viewer, today: date, tr: NullTranslations
-) -> dict[str, Any]:
+def _complaints_panel(session: Session, viewer: Viewer, today: date) -> dict[str, Any]:
     """The data protection complaints section: the last 12 months' counts and timeliness,
     never content; a link to the complaints for those who read them."""
     found = complaints_summary(session, viewer.school.id, today)
@@ -109,7 +106,7 @@ def _complaints_panel(
         **{name: getattr(found.counts, name, 0) for name in counted},  # counts None: all 0
         "overdue": found.overdue,
         "readable": bool(viewer.roles & set(viewer.school.complaints.readers)),
-        "readers": complaint_readers(viewer.school, tr),
+        "readers": complaint_readers(viewer.school),
     }
 
 
@@ -164,21 +161,19 @@ def dashboard(request: Request, school: str | None = None) -> Response:
         today = local_today(now)
         with ctx(request).store.session() as session:
             viewer = find_viewer(request, session, school)
-            language = language_for_page(request, {"user": viewer.person})
-            tr = translations(language)
             shown = viewer.schools if len(viewer.schools) > 1 else [viewer.school]
             if any([snapshot.ensure(session, s.id, today)[1] for s in shown]):
                 session.commit()  # a fresh install's first view counts once, for everyone
-            figures = compute_figures(session, viewer.school.id, today, now=now, language=language)
-            figures.calendar_question = viewer.school.term_dates_question(today, language)
-            panel = for_viewer(session, viewer, figures, today, now, tr)
+            figures = compute_figures(session, viewer.school.id, today, now=now)
+            figures.calendar_question = viewer.school.term_dates_question(today)
+            panel = for_viewer(session, viewer, figures, today, now)
             talks = needs_conversation(session, viewer.school, today)
-            complaints = _complaints_panel(session, viewer, today, tr)
+            complaints = _complaints_panel(session, viewer, today)
             changes = [r for r in event_reviews(session, viewer.school.id) if not r.done_on]
             preview = preview_of(session, viewer.school.id)
-            unread = without_edition(session, viewer.school, today, language)
+            unread = without_edition(session, viewer.school, today)
             rollup = [  # a trust-wide roll-up only in a trust
-                RollupRow(s, compute_figures(session, s.id, today, now=now, language=language))
+                RollupRow(s, compute_figures(session, s.id, today, now=now))
                 for s in (viewer.schools if len(viewer.schools) > 1 else [])
             ]
             # the head and the administrators: the bot's own jobs have stopped (this process's
@@ -204,7 +199,6 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 "user": viewer.person,
                 "org_name": ctx(request).config.organisation.name,
                 "f": figures,
-                "tr": tr,
                 "event_reviews": changes,
                 "without_edition": unread,
                 "now": now.astimezone(LONDON),

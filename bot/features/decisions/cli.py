@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from bot.core.i18n import N_, translations
+from bot.core.i18n import N_, Msg, nsay, speak
 from bot.core.permissions import LEADERSHIP
-from bot.core.words import plural, school_words, words_in
+from bot.core.words import said_words, school_words
 from bot.engine.commands import (
     AsOf,
     EverySchool,
@@ -37,20 +37,15 @@ if TYPE_CHECKING:
 __all__ = ["decisions_app"]
 
 
-
-
 def _leader(ctx: AppContext, school: SchoolConfig, email: str | None) -> Person:
     """The named DSL, deputy or headteacher of the school; exit 2 otherwise."""
     from sqlalchemy import select  # lazy: not loaded by --help (module docstring)
 
-    from bot.core.messages import lines_in
     from bot.core.models import Person
 
+    speak(school.language)
     if not email:
-        fail(
-            lines_in(school.language, lambda one: [_refused(_WHO, school, one)])[0],
-            language=school.language,
-        )
+        fail(_refused(_WHO, school))
     with ctx.store.session() as session:
         person = session.scalar(
             select(Person).where(
@@ -61,12 +56,7 @@ def _leader(ctx: AppContext, school: SchoolConfig, email: str | None) -> Person:
         )
         roles = person.role_names if person is not None else set()
     if person is None or not roles & LEADERSHIP:
-        fail(
-            lines_in(
-                school.language, lambda one: [_refused(_NOT_A_LEADER, school, one, email=email)]
-            )[0],
-            language=school.language,
-        )
+        fail(_refused(_NOT_A_LEADER, school, email=email))
     return person
 
 
@@ -77,17 +67,17 @@ _WHO = N_(
 _NOT_A_LEADER = N_("%(email)s is not a %(dsl)s, %(deputy)s or %(head)s of %(school)s.")
 
 
-def _refused(sentence: str, school: SchoolConfig, language: str, **values: str) -> str:
-    """A refusal of ``--show`` in ``language``, the school's roles in that language's words."""
-    tr = translations(language)
-    words = words_in(school_words(school), tr)
-    return tr.gettext(sentence) % {
-        "dsl": words.dsl,
-        "deputy": words.deputy_dsl,
-        "head": words.headteacher,
-        "school": school.name,
+def _refused(sentence: str, school: SchoolConfig, **values: str) -> Msg:
+    """A refusal of ``--show``, the school's roles in its words."""
+    words = said_words(school_words(school))
+    return Msg(
+        sentence,
+        dsl=words.dsl,
+        deputy=words.deputy_dsl,
+        head=words.headteacher,
+        school=school.name,
         **values,
-    }
+    )
 
 
 def decisions_list(
@@ -119,11 +109,18 @@ def decisions_list(
             states = Counter(rules.review_state(d.review_on, d.status, today) for d in decisions)
             kinds = Counter(d.kind for d in decisions if d.status == "open")
             console.print(
-                f"[bold]{config.name}[/] — "
-                f"{plural(states['overdue'] + states['due'] + states['ok'], 'open decision')}: "
-                f"[red]{states['overdue']} overdue for review[/], "
-                f"[yellow]{states['due']} due within {rules.DUE_SOON_DAYS} days[/]; "
-                f"{states['closed']} closed.",
+                nsay(
+                    "[bold]%(school)s[/] — %(num)d open decision: [red]%(overdue)s overdue for "
+                    "review[/], [yellow]%(due)s due within %(days)s days[/]; %(closed)s closed.",
+                    "[bold]%(school)s[/] — %(num)d open decisions: [red]%(overdue)s overdue for "
+                    "review[/], [yellow]%(due)s due within %(days)s days[/]; %(closed)s closed.",
+                    states["overdue"] + states["due"] + states["ok"],
+                    school=config.name,
+                    overdue=states["overdue"],
+                    due=states["due"],
+                    days=rules.DUE_SOON_DAYS,
+                    closed=states["closed"],
+                ),
                 soft_wrap=True,
             )
             for kind, label in rules.SHORT_KINDS.items():
@@ -131,8 +128,14 @@ def decisions_list(
                     console.print(f"  {label}: {kinds[kind]}")
             if leader is None:
                 continue
-            table = Table("Reference", "Type", "About", "Decided by", "Review",
-                          title=f"{config.name} — decisions as of {today:%d %b %Y}")
+            table = Table(
+                "Reference",
+                "Type",
+                "About",
+                "Decided by",
+                "Review",
+                title=f"{config.name} — decisions as of {today:%d %b %Y}",
+            )
             for d in decisions:
                 about = d.subject_person.display_name if d.subject_person else d.subject_name
                 state = rules.review_state(d.review_on, d.status, today)
@@ -145,9 +148,14 @@ def decisions_list(
                     review,
                 )
             console.print(table)
-            service.audit_decision(session, f"cli:{leader.email}", "decisions.listed", config.id,
-                                   via="cli", shown=len(decisions))
-
+            service.audit_decision(
+                session,
+                f"cli:{leader.email}",
+                "decisions.listed",
+                config.id,
+                via="cli",
+                shown=len(decisions),
+            )
 
 
 decisions_app = typer.Typer(help="The decisions and exceptions register.", no_args_is_help=True)

@@ -7,11 +7,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from gettext import NullTranslations
 
 from bot.core.config import Cadence
-from bot.core.forms import FormErrors, clean_field, parse_iso_date
-from bot.core.i18n import N_, day_text
+from bot.core.forms import FormErrors, Text, clean_field, parse_iso_date
+from bot.core.i18n import N_, Day, Msg, nmsg
 from bot.engine.reminders import reminder_stages
 
 __all__ = [
@@ -91,11 +90,11 @@ class DecisionInput:
     agreement_on_paper: bool
 
 
-def year_group(year: str, tr: NullTranslations) -> str:
-    """A year group as stored ('Year 3', 'Reception') in ``tr``'s language ('Blwyddyn 3')."""
+def year_group(year: str) -> Msg:
+    """A year group as stored ('Year 3', 'Reception'), said where shown ('Blwyddyn 3')."""
     if year.startswith("Year "):
-        return tr.gettext(N_("Year %(num)s")) % {"num": year.removeprefix("Year ")}
-    return tr.gettext(year)
+        return Msg(N_("Year %(num)s"), num=year.removeprefix("Year "))
+    return Msg(year)
 
 
 def decision_reference(decision_id: int) -> str:
@@ -106,41 +105,39 @@ def decision_reference(decision_id: int) -> str:
 def _subject(
     fields: Mapping[str, str],
     people: Mapping[int, str],
-    errors: dict[str, str],
-    tr: NullTranslations,
+    errors: dict[str, Text],
 ) -> tuple[str, int | None, str | None]:
     """Who the decision is about: (subject type, person id, name)."""
-    _ = tr.gettext
     subject_type = fields.get("subject_type", "")
     if subject_type == "staff":  # a member of staff chosen from the directory
         raw = fields.get("subject_person_id", "")
         person_id = int(raw) if raw.isdigit() and int(raw) in people else None
         if person_id is None:
-            errors["subject_person_id"] = _("Choose the person from the list.")
+            errors["subject_person_id"] = Msg("Choose the person from the list.")
         return subject_type, person_id, None
     if subject_type == "pupil":  # initials and year group only
         letters = re.sub(r"[\s.\-']", "", fields.get("pupil_initials", ""))  # 'j.s.' -> 'JS'
         initials = letters.upper() if letters.isalpha() and len(letters) <= 4 else None
         year = fields.get("pupil_year", "")
         if initials is None:
-            errors["pupil_initials"] = _(
+            errors["pupil_initials"] = Msg(
                 "Give the pupil's initials only (up to 4 letters, e.g. J.S.), not their name."
             )
         if year not in YEAR_GROUPS:
-            errors["pupil_year"] = _("Choose the pupil's year group.")
+            errors["pupil_year"] = Msg("Choose the pupil's year group.")
         return subject_type, None, f"{initials}, {year}"
     if subject_type == "visitor":  # their name and organisation
         visitor = clean_field(fields.get("visitor_name"), 100).replace("\n", " ")
         organisation = clean_field(fields.get("visitor_organisation"), 100).replace("\n", " ")
         if len(visitor) < 2:
-            errors["visitor_name"] = _("Give the visitor's name.")
+            errors["visitor_name"] = Msg("Give the visitor's name.")
         return subject_type, None, f"{visitor} ({organisation})" if organisation else visitor
     if subject_type == "other":  # someone else, said briefly
         name = clean_field(fields.get("subject_other"), 120).replace("\n", " ")
         if len(name) < 2:
-            errors["subject_other"] = _("Say briefly who this is about (keep it minimal).")
+            errors["subject_other"] = Msg("Say briefly who this is about (keep it minimal).")
         return subject_type, None, name
-    errors["subject_type"] = _("Choose who the decision is about.")
+    errors["subject_type"] = Msg("Choose who the decision is about.")
     return subject_type, None, None
 
 
@@ -154,16 +151,15 @@ _TOO_LONG = {  # a whole sentence per box (never assembled from pieces)
 def _long_text(
     fields: Mapping[str, str],
     field: str,
-    missing: str | None,
-    errors: dict[str, str],
-    tr: NullTranslations,
+    missing: Text | None,
+    errors: dict[str, Text],
 ) -> str:
     """A text box of at most MAX_TEXT characters (required when ``missing`` says why)."""
     value = clean_field(fields.get(field), MAX_TEXT + 1)
     if not value and missing:
         errors[field] = missing
     elif len(value) > MAX_TEXT:
-        errors[field] = tr.gettext(_TOO_LONG[field]) % {"num": MAX_TEXT}
+        errors[field] = Msg(_TOO_LONG[field], num=MAX_TEXT)
     return value
 
 
@@ -174,7 +170,6 @@ def validate_decision(
     people: Mapping[int, str],
     has_files: bool,
     today: date,
-    tr: NullTranslations | None = None,
 ) -> DecisionInput:
     """Check the decision form; raise DecisionInputError naming every problem.
 
@@ -184,45 +179,40 @@ def validate_decision(
         people: the school's active people (for "a member of staff"): id -> name.
         has_files: whether files are attached (a pupil's device needs the written agreement).
         today: the school's date.
-        tr: the page's language for the problems (English when not given).
     """
-    tr = tr or NullTranslations()
-    _ = tr.gettext
-    errors: dict[str, str] = {}
+    errors: dict[str, Text] = {}
     kind = fields.get("kind", "")
     if kind not in DECISION_KINDS:
-        errors["kind"] = _("Choose what kind of decision this is.")
-    subject_type, person_id, name = _subject(fields, people, errors, tr)
-    decision = _long_text(fields, "decision", _("Write down what was decided."), errors, tr)
-    reasons = _long_text(
-        fields, "reasons", _("Write down the reasons for the decision."), errors, tr
-    )
+        errors["kind"] = Msg("Choose what kind of decision this is.")
+    subject_type, person_id, name = _subject(fields, people, errors)
+    decision = _long_text(fields, "decision", Msg("Write down what was decided."), errors)
+    reasons = _long_text(fields, "reasons", Msg("Write down the reasons for the decision."), errors)
     raw_decider = fields.get("decided_by_id", "")
     decider = int(raw_decider) if raw_decider.isdigit() else None
     if decider is None or decider not in leaders:  # one of the leaders
-        errors["decided_by_id"] = _(
+        errors["decided_by_id"] = Msg(
             "Choose who decided: one of the people listed (the school's safeguarding leads "
             "and its head)."
         )
     decided_on = parse_iso_date(fields.get("decided_on"))  # not ahead, nor ten years back
     if decided_on is None:
-        errors["decided_on"] = _("Give the date of the decision, like 2026-11-23.")
+        errors["decided_on"] = Msg("Give the date of the decision, like 2026-11-23.")
     elif decided_on > today:
-        errors["decided_on"] = _("The date of the decision cannot be in the future.")
+        errors["decided_on"] = Msg("The date of the decision cannot be in the future.")
     elif decided_on < today - timedelta(days=3653):
-        errors["decided_on"] = _("The date of the decision is more than ten years ago.")
+        errors["decided_on"] = Msg("The date of the decision is more than ten years ago.")
     review_on = parse_iso_date(fields.get("review_on"))  # after it, within MAX_REVIEW_YEARS
     if review_on is None:
-        errors["review_on"] = _("Give a review date, like 2027-03-01.")
+        errors["review_on"] = Msg("Give a review date, like 2027-03-01.")
     elif decided_on is not None and review_on <= decided_on:
-        errors["review_on"] = _("The review date must be after the date of the decision.")
+        errors["review_on"] = Msg("The review date must be after the date of the decision.")
     elif review_on > (decided_on or today) + timedelta(days=365 * MAX_REVIEW_YEARS):
-        errors["review_on"] = tr.ngettext(
+        errors["review_on"] = nmsg(
             "Review it within %(num)d year.", "Review it within %(num)d years.", MAX_REVIEW_YEARS
-        ) % {"num": MAX_REVIEW_YEARS}
+        )
     on_paper = fields.get("agreement_on_paper") == "yes"
     if kind == "pupil_device" and not (has_files or on_paper):
-        errors["agreement_on_paper"] = _(
+        errors["agreement_on_paper"] = Msg(
             "A pupil's device needs the written agreement: attach it, or tick that the signed "
             "copy is kept on paper."
         )
@@ -243,31 +233,27 @@ def validate_decision(
     )
 
 
-def validate_review(
-    fields: Mapping[str, str], today: date, tr: NullTranslations | None = None
-) -> tuple[str, date | None, str]:
+def validate_review(fields: Mapping[str, str], today: date) -> tuple[str, date | None, str]:
     """Check a review: (outcome, next review date or None when closed, notes); the problems in
     ``tr``'s language."""
-    tr = tr or NullTranslations()
-    _ = tr.gettext
-    errors: dict[str, str] = {}
+    errors: dict[str, Text] = {}
     outcome = fields.get("outcome", "")
     next_on: date | None = None
     if outcome == "continue":
         next_on = parse_iso_date(fields.get("next_review_on"))
         if next_on is None:
-            errors["next_review_on"] = _("Give the next review date, like 2027-03-01.")
+            errors["next_review_on"] = Msg("Give the next review date, like 2027-03-01.")
         elif next_on <= today:
-            errors["next_review_on"] = _("The next review date must be after today.")
+            errors["next_review_on"] = Msg("The next review date must be after today.")
         elif next_on > today + timedelta(days=365 * MAX_REVIEW_YEARS):
-            errors["next_review_on"] = tr.ngettext(
+            errors["next_review_on"] = nmsg(
                 "Review it again within %(num)d year.",
                 "Review it again within %(num)d years.",
                 MAX_REVIEW_YEARS,
-            ) % {"num": MAX_REVIEW_YEARS}
+            )
     elif outcome != "closed":
-        errors["outcome"] = _("Choose whether the decision continues or is closed.")
-    notes = _long_text(fields, "notes", None, errors, tr)
+        errors["outcome"] = Msg("Choose whether the decision continues or is closed.")
+    notes = _long_text(fields, "notes", None, errors)
     if errors:
         raise DecisionInputError(errors)
     return outcome, next_on, notes
@@ -304,23 +290,20 @@ def review_subject(
     review_on: date,
     today: date,
     reference: str,
-    tr: NullTranslations | None = None,
-    language: str = "en",
-) -> str:
-    """The reminder's subject line: overdue, due today, or due in N days (in ``tr``'s language;
-    the date as ``language`` writes it)."""
-    tr = tr or NullTranslations()
-    values = {"reference": reference, "due": day_text(review_on, language)}
+) -> Msg:
+    """The reminder's subject line: overdue, due today, or due in N days."""
+    values = {"reference": reference, "due": Day(review_on)}
     if label.startswith("overdue:"):
-        return tr.gettext("Overdue review: decision %(reference)s (was due %(due)s)") % values
+        return Msg("Overdue review: decision %(reference)s (was due %(due)s)", **values)
     days = (review_on - today).days
     if days <= 0:
-        return tr.gettext("Review due today: decision %(reference)s") % values
-    return tr.ngettext(
+        return Msg("Review due today: decision %(reference)s", **values)
+    return nmsg(
         "Review due in %(num)s day: decision %(reference)s",
         "Review due in %(num)s days: decision %(reference)s",
         days,
-    ) % {**values, "num": days}
+        **values,
+    )
 
 
 def review_recipients(

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.clock import send_after
 from bot.core.config import SchoolConfig
-from bot.core.i18n import day_text, translations
+from bot.core.i18n import Day, Msg
 from bot.core.messages import notice
 from bot.core.models import (
     Decision,
@@ -29,7 +29,7 @@ from bot.core.models import (
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.core.permissions import LEADERSHIP
 from bot.core.uploads import CleanFile
-from bot.core.words import school_words, words_in
+from bot.core.words import said_words, school_words
 from bot.engine.reminders import next_reminder
 from bot.features.decisions.rules import (
     DECISION_CADENCE,
@@ -256,52 +256,47 @@ def _review_draft(
 ) -> EmailDraft:
     """A review reminder in the school's language: *that* a review is due, never who it is
     about."""
-    language = school.language
-    tr = translations(language)
-    _ = tr.gettext
     values = {
         "school": school.name,
-        "day": day_text(review_on, language),
-        "dsl": words_in(school_words(school), tr).dsl,
+        "day": Day(review_on),
+        "dsl": said_words(school_words(school)).dsl,
     }
     if label.startswith("overdue:"):
-        due = (
-            _("A decision in %(school)s's decisions and exceptions register is overdue for review.")
-            % values
+        due = Msg(
+            "A decision in %(school)s's decisions and exceptions register is overdue for review.",
+            **values,
         )
     else:
-        due = (
-            _(
-                "A decision in %(school)s's decisions and exceptions register is due for review "
-                "on %(day)s."
-            )
-            % values
+        due = Msg(
+            "A decision in %(school)s's decisions and exceptions register is due for review "
+            "on %(day)s.",
+            **values,
         )
     return notice(
         school=school,
         to=to,
-        subject=review_subject(label, review_on, today, reference, tr, language),
-        greeting=_("Hello,"),
+        subject=review_subject(label, review_on, today, reference),
+        greeting=Msg("Hello,"),
         paragraphs=[
             due,
-            _(
+            Msg(
                 "Please review it with the people involved, then record the outcome on the "
                 "register: a new review date, or that it has ended."
             ),
         ],
         facts=[
-            (_("Reference"), reference),
-            (_("Type"), _(SHORT_KINDS[kind]) if kind in SHORT_KINDS else kind),
-            (_("Decided on"), day_text(decided_on, language)),
-            (_("Review date"), day_text(review_on, language)),
+            (Msg("Reference"), reference),
+            (Msg("Type"), Msg(SHORT_KINDS[kind]) if kind in SHORT_KINDS else kind),
+            (Msg("Decided on"), Day(decided_on)),
+            (Msg("Review date"), Day(review_on)),
         ],
         button_url=url,
-        button_text=_("Open the decision"),
-        small=_(
+        button_text=Msg("Open the decision"),
+        small=Msg(
             "This email does not say who the decision is about: sign in to see it. "
-            "You receive it as the person who decided, or as the %(dsl)s."
-        )
-        % values,
+            "You receive it as the person who decided, or as the %(dsl)s.",
+            **values,
+        ),
     )
 
 

@@ -9,7 +9,6 @@ and change is audited without contents.
 from __future__ import annotations
 
 import math
-from gettext import NullTranslations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -20,12 +19,13 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.core.clock import local_today
 from bot.core.config import ConfigError, SchoolConfig
-from bot.core.i18n import N_, translations
+from bot.core.forms import Text
+from bot.core.i18n import N_, Joined, Msg
 from bot.core.models import Decision, DecisionAttachment, Person, utcnow
 from bot.core.permissions import LEADERSHIP
 from bot.core.stored_files import remove_files
 from bot.core.uploads import MAX_FILE_BYTES, CleanFile
-from bot.engine.web.deps import ctx, language_for_page, render, require_roles
+from bot.engine.web.deps import ctx, render, require_roles
 from bot.engine.web.forms import checked_files, download, read_form, split_form, stored_bytes
 from bot.features.decisions import rules, service
 
@@ -52,10 +52,10 @@ def _leader(request: Request) -> tuple[Person, SchoolConfig]:
 
 
 async def _fields_and_files(
-    request: Request, tr: NullTranslations
-) -> tuple[dict[str, str], list[CleanFile], str | None]:
+    request: Request,
+) -> tuple[dict[str, str], list[CleanFile], Text | None]:
     """The posted form (its CSRF token checked): text fields, checked files, and one message
-    about files that were refused (in ``tr``'s language)."""
+    about files that were refused."""
     form = await read_form(
         request,
         max_files=MAX_FILES,
@@ -63,30 +63,23 @@ async def _fields_and_files(
         max_fields=40,
         max_part_size=64 * 1024,
         too_long=N_("One of the boxes has too much text."),
-        unreadable=tr.gettext(N_("Too much was sent at once: at most %(files)s files."))
-        % {"files": str(MAX_FILES)},
-        tr=tr,
+        unreadable=Msg("Too much was sent at once: at most %(files)s files.", files=str(MAX_FILES)),
     )
     texts, uploads, _ = split_form(form, "files")  # anything else sent is left unread
-    files, problem = await checked_files(uploads, MAX_FILES, tr)
+    files, problem = await checked_files(uploads, MAX_FILES)
     return {key: values[0] for key, values in texts.items()}, files, problem
 
 
-def _about(decision: Decision, tr: NullTranslations) -> str:
-    """Who the decision is about; a pupil's stored year group ('JS, Year 3') said in ``tr``'s
-    language."""
+def _about(decision: Decision) -> Text:
+    """Who the decision is about; a pupil's stored year group ('JS, Year 3') said where
+    shown."""
     if decision.subject_person is not None:
         return decision.subject_person.display_name
     name = decision.subject_name or "—"
     if decision.subject_type == "pupil" and ", " in name:
         initials, year = name.rsplit(", ", 1)
-        return f"{initials}, {rules.year_group(year, tr)}"
+        return Joined((initials, ", ", rules.year_group(year)))
     return name
-
-
-def _tr(request: Request, person: Person, school: SchoolConfig) -> NullTranslations:
-    """The translations of the page this person reads."""
-    return translations(language_for_page(request, {"user": person, "school": school}))
 
 
 # --------------------------------------------------------------------------- decisions
@@ -110,13 +103,12 @@ def decisions_list(request: Request, status: str = "open", page: int = 1) -> Res
             .offset((page - 1) * PAGE_SIZE)
             .limit(PAGE_SIZE)
         ).all()
-        tr = _tr(request, person, school)
         rows = [
             {
                 "id": d.id,
                 "reference": rules.decision_reference(d.id),
                 "kind": rules.SHORT_KINDS.get(d.kind, d.kind),
-                "about": _about(d, tr),
+                "about": _about(d),
                 "decided_by": d.decided_by.display_name,
                 "decided_on": d.decided_on,
                 "review_on": d.review_on,
@@ -157,7 +149,7 @@ def _new_form(
     person: Person,
     *,
     values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
+    errors: dict[str, Text] | None = None,
     status_code: int = 200,
 ) -> Response:
     with ctx(request).store.session() as session:
@@ -173,7 +165,7 @@ def _new_form(
             "kinds": rules.DECISION_KINDS,
             "subject_types": rules.SUBJECT_TYPES,
             "years": {
-                y: rules.year_group(y, _tr(request, person, school)) for y in rules.YEAR_GROUPS
+                y: rules.year_group(y) for y in rules.YEAR_GROUPS
             },
             "leaders": leaders,
             "people": people,
@@ -196,7 +188,7 @@ def decision_new(request: Request) -> Response:
 async def decision_create(request: Request) -> Response:
     """Check and store a decision with its files, then show it."""
     person, school = await run_in_threadpool(_leader, request)
-    fields, files, file_problem = await _fields_and_files(request, _tr(request, person, school))
+    fields, files, file_problem = await _fields_and_files(request)
     context = ctx(request)
     today = local_today(utcnow())
 
@@ -205,7 +197,7 @@ async def decision_create(request: Request) -> Response:
         with context.store.session() as session:
             leaders = service.decision_makers(session, school.id)
             people = service.active_people(session, school.id)
-        errors: dict[str, str] = {}
+        errors: dict[str, Text] = {}
         try:
             data = rules.validate_decision(
                 fields,
@@ -213,7 +205,6 @@ async def decision_create(request: Request) -> Response:
                 people=people,
                 has_files=bool(files),
                 today=today,
-                tr=_tr(request, person, school),
             )
         except rules.DecisionInputError as exc:
             errors = dict(exc.errors)
@@ -252,7 +243,7 @@ def _detail(
     decision: Decision,
     *,
     values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
+    errors: dict[str, Text] | None = None,
     status_code: int = 200,
 ) -> Response:
     """The decision's page, its view audited."""
@@ -268,7 +259,7 @@ def _detail(
             "kind": rules.DECISION_KINDS.get(decision.kind, decision.kind),
             "short_kind": rules.SHORT_KINDS.get(decision.kind, decision.kind),
             "subject_type": rules.SUBJECT_TYPES.get(decision.subject_type, ""),
-            "about": _about(decision, _tr(request, person, school)),
+            "about": _about(decision),
             "state": rules.review_state(decision.review_on, decision.status, today),
             "reviews": [(r, r.reviewed_by.display_name) for r in decision.reviews],
             "attachments": decision.attachments,
@@ -294,7 +285,7 @@ def decision_detail(request: Request, decision_id: int) -> Response:
 async def decision_review(request: Request, decision_id: int) -> Response:
     """Record a review (a new review date, or closed), with any new files."""
     person, school = await run_in_threadpool(_leader, request)
-    fields, files, file_problem = await _fields_and_files(request, _tr(request, person, school))
+    fields, files, file_problem = await _fields_and_files(request)
     context = ctx(request)
     today = local_today(utcnow())
 
@@ -304,15 +295,9 @@ async def decision_review(request: Request, decision_id: int) -> Response:
         try:
             with context.store.transaction() as session:
                 decision = _load(session, school, decision_id)
-                errors: dict[str, str] = {}
+                errors: dict[str, Text] = {}
                 try:
-                    outcome, next_on, notes = rules.validate_review(
-                        fields,
-                        today,
-                        translations(
-                            language_for_page(request, {"user": person, "school": school})
-                        ),
-                    )
+                    outcome, next_on, notes = rules.validate_review(fields, today)
                 except rules.DecisionInputError as exc:
                     errors = dict(exc.errors)
                 if file_problem:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from bot.core.i18n import N_, nsay, say, speaking
 from bot.engine.commands import SchoolOption, console, context, err, fail, friendly
 from bot.features.evidence.rules import format_fingerprint
 
@@ -30,7 +31,7 @@ ForOption = Annotated[
         "school.yaml's inspectorate names it (default: the school's own inspectorate).",
     ),
 ]
-HOW_TO_SHARE = (
+HOW_TO_SHARE = N_(
     "Give this fingerprint to the inspector separately from the pack (by phone, or in a "
     "letter or email from the school): it is how they know the pack is the school's."
 )
@@ -46,7 +47,6 @@ def _build(
     # lazy: not loaded by --help (module docstring)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from bot.core.i18n import N_, translations
     from bot.core.models import utcnow
     from bot.core.nations.inspectorates import INSPECTORATES
     from bot.core.words import school_words
@@ -61,14 +61,15 @@ def _build(
     ctx = context()
     config = ctx.config.school(school)
     inspected = for_ or config.inspected_by
-    _, ids = translations(config.language).gettext, ", ".join(INSPECTORATES)
-    if inspected is None:
-        fail(_("Who inspects %(school)s is not stated: give --for (one of %(ids)s), or set "
-               "inspectorate in its settings.") % {"school": config.name, "ids": ids},
-             language=config.language, highlight=False)
-    if inspected not in INSPECTORATES:
-        fail(_("--for %(given)s: not one of %(ids)s.") % {"given": inspected, "ids": ids},
-             language=config.language, highlight=False)
+    ids = ", ".join(INSPECTORATES)
+    with speaking(config.language):
+        if inspected is None:
+            fail(say("Who inspects %(school)s is not stated: give --for (one of %(ids)s), or set "
+                     "inspectorate in its settings.", school=config.name, ids=ids),
+                 highlight=False)
+        if inspected not in INSPECTORATES:
+            fail(say("--for %(given)s: not one of %(ids)s.", given=inspected, ids=ids),
+                 highlight=False)
     secret = ctx.settings.signing_key()
     request = PackRequest(
         actor="cli",
@@ -115,12 +116,19 @@ def _build(
         progress.update(task, completed=len(STEPS))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(pack.data)
-    console.print(f"[green]Evidence pack written[/]: {out} ({len(pack.files)} files, signed)")
     console.print(
-        f"Key fingerprint: [bold]{format_fingerprint(pack.fingerprint)}[/]", soft_wrap=True
+        say(
+            "[green]Evidence pack written[/]: %(file)s (%(num)d files, signed)",
+            file=out,
+            num=len(pack.files),
+        )
     )
-    console.print(HOW_TO_SHARE)
-    console.print(f"Check it: compliance-bot evidence verify {out}")
+    console.print(
+        say("Key fingerprint: [bold]%(key)s[/]", key=format_fingerprint(pack.fingerprint)),
+        soft_wrap=True,
+    )
+    console.print(say(HOW_TO_SHARE))
+    console.print(say("Check it: %(command)s", command=f"compliance-bot evidence verify {out}"))
 
 
 evidence_app = typer.Typer(invoke_without_command=True)
@@ -178,23 +186,24 @@ def evidence_verify(
     except ValueError as exc:
         # English: an inspector checks a pack away from the school, with no school's settings
         fail(f"--fingerprint: {exc}", highlight=False)
+    # English below: an inspector checks a pack away from the school, with no school's settings
     if not result.ok:
         for problem in result.problems:
             err.print(f"[bold red]fails:[/] {problem}", highlight=False, soft_wrap=True)
-        err.print("[bold red]The pack does not verify.[/]")
+        err.print("[bold red]The pack does not verify.[/]")  # English: as above
         raise typer.Exit(1)
     assert result.fingerprint is not None
-    console.print(
+    console.print(  # English: as above
         f"Checked {len(result.files)} files against the signed manifest: each is present and "
         "unchanged, and nothing was added.",
         highlight=False,
     )
-    console.print(
+    console.print(  # English: as above
         f"Signed with the key whose fingerprint is {format_fingerprint(result.fingerprint)}.",
         highlight=False,
     )
     if fingerprint is None:
-        console.print(
+        console.print(  # English: as above
             "[bold yellow]The signer is not confirmed:[/] anyone can make a pack that is whole "
             "and signed, with a key of their own. Ask the school for its key fingerprint (by "
             "phone, or in a letter or email from the school) and run this again with "
@@ -203,8 +212,8 @@ def evidence_verify(
             soft_wrap=True,
         )
         raise typer.Exit(3)
-    console.print("It is the fingerprint you were given.")
-    console.print("[green]The pack verifies.[/]")
+    console.print("It is the fingerprint you were given.")  # English: as above
+    console.print("[green]The pack verifies.[/]")  # English: as above
 
 
 @evidence_app.command("key")
@@ -216,15 +225,21 @@ def evidence_key() -> None:
     ctx = context()
     secret = ctx.settings.signing_key()
     key = key_fingerprint(secret)
-    console.print(f"Key fingerprint: [bold]{format_fingerprint(key)}[/]", soft_wrap=True)
-    console.print(HOW_TO_SHARE)
+    console.print(
+        say("Key fingerprint: [bold]%(key)s[/]", key=format_fingerprint(key)), soft_wrap=True
+    )
+    console.print(say(HOW_TO_SHARE))
     with ctx.store.session() as session:
         earlier = earlier_packs(session, secret)
     if earlier:
-        packs = "1 pack made before was" if earlier == 1 else f"{earlier} packs made before were"
-        old = format_fingerprint(earlier_fingerprint(secret))
         console.print(
-            f"{packs} signed with the school's earlier key, fingerprint [bold]{old}[/]: give "
-            "that one to whoever checks those packs.",
+            nsay(
+                "%(num)d pack made before was signed with the school's earlier key, fingerprint "
+                "[bold]%(key)s[/]: give that one to whoever checks those packs.",
+                "%(num)d packs made before were signed with the school's earlier key, fingerprint "
+                "[bold]%(key)s[/]: give that one to whoever checks those packs.",
+                earlier,
+                key=format_fingerprint(earlier_fingerprint(secret)),
+            ),
             soft_wrap=True,
         )

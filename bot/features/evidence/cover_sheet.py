@@ -56,7 +56,7 @@ def iss_cover_sheet(
     from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
 
     said = Said(language)
-    _ = said.tr.gettext
+    _ = said
     found = inspectorate(inspected)
     title = _(N_("Independent School Standards, paragraph 7 (safeguarding): cover sheet"))
     doc = A4Report(f"{title} - {facts.school_name}", said.language, facts.made_at)
@@ -67,15 +67,13 @@ def iss_cover_sheet(
             N_(
                 "%(school)s, an independent school. Its proprietor: %(kind)s, whose %(body)s "
                 "approves its policies. Inspected by %(inspectorate)s. Made on %(when)s."
-            )
+            ),
+            school=facts.school_name,
+            kind=kind,
+            body=_(proprietor.body),
+            inspectorate=_(found.name),
+            when=said.made(facts.made_at),
         )
-        % {
-            "school": facts.school_name,
-            "kind": kind,
-            "body": _(proprietor.body),
-            "inspectorate": _(found.name),
-            "when": said.made(facts.made_at),
-        }
     )
     doc.text(
         _(

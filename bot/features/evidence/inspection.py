@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.core.i18n import N_, translations
+from bot.core.i18n import N_
 from bot.core.nations.inspectorates import InspectionItem, inspectorate
-from bot.features.evidence.rules import Table, pack_language
+from bot.features.evidence.rules import Table, in_pack_language
 from bot.features.evidence.service import Facts
 
 __all__ = ["ALWAYS_HELD", "FILLED", "INDEX", "NOT_HELD", "PARTLY", "held", "index_table"]
@@ -79,7 +79,7 @@ def _status(
 def index_table(inspectorate_id: str, facts: Facts, language: str) -> Table:
     """The index for one inspectorate, in the pack's language (``language``: the school's)."""
     found = inspectorate(inspectorate_id)
-    _ = translations(pack_language(language)).gettext
+    _ = in_pack_language(language)
     states = held(facts)
     rows = tuple(
         (

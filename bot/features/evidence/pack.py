@@ -85,7 +85,7 @@ class PackRequest:
     # school's proprietor body); None: plain English (``scr.api.gap_headings``)
     scr_headings: Mapping[str, str] | None = None
     # each report deadline's name in the school's words (``reports.api.clock_labels``)
-    clock_headings: Mapping[str, str] | None = None
+    clock_headings: Mapping[str, object] | None = None
     # the rules the records were kept under, and when each applied (``rules.rules_table``)
     rules: Table | None = None
     # whose published list the pack's index answers (``inspection-index.csv``; the summary

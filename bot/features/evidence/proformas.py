@@ -70,7 +70,7 @@ def _start(facts: Facts, title: str, who: str, language: str) -> tuple[A4Report,
     from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
 
     said = Said(language)
-    _ = said.tr.gettext
+    _ = said
     source = inspectorate("eti").framework
     doc = A4Report(f"{_(title)} - {facts.school_name}", said.language, facts.made_at)
     doc.text(_(title), "Title")
@@ -80,14 +80,12 @@ def _start(facts: Facts, title: str, who: str, language: str) -> tuple[A4Report,
                 "%(school)s. Pre-filled by compliance-bot on %(when)s with the school's own "
                 "dated records, for %(who)s to complete: ETI's proforma (%(url)s) asks the "
                 "questions; this sheet gives the facts the school holds here, and signs nothing."
-            )
+            ),
+            school=facts.school_name,
+            when=said.made(facts.made_at),
+            who=_(who),
+            url=source.url,
         )
-        % {
-            "school": facts.school_name,
-            "when": said.made(facts.made_at),
-            "who": _(who),
-            "url": source.url,
-        }
     )
     return doc, said
 
@@ -99,7 +97,7 @@ def _sign(doc: A4Report, said: Said, signers: tuple[str, ...]) -> bytes:
 
 def signature_lines(doc: A4Report, said: Said, signers: tuple[str, ...]) -> None:
     """A signature line and a date for each signer: the product signs nothing."""
-    _ = said.tr.gettext
+    _ = said
     doc.text(_(N_("Signatures")), "Heading2")
     for role in signers:
         doc.text(
@@ -111,7 +109,7 @@ def signature_lines(doc: A4Report, said: Said, signers: tuple[str, ...]) -> None
 
 def leads_into(doc: A4Report, said: Said, facts: Facts, who: Signatories) -> None:
     """The designated teacher and deputies, with each one's training from the matrix."""
-    _ = said.tr.gettext
+    _ = said
     rows = [[_(N_("Role")), _(N_("Name")), _(N_("Course")), _(N_("Completed on")),
              _(N_("Expires on"))]]
     for lead in who.leads:
@@ -145,7 +143,7 @@ def eti_proformas(facts: Facts, who: Signatories, language: str) -> dict[str, by
         N_("the designated teacher, the designated governor and the child protection team"),
         language,
     )
-    _ = said.tr.gettext
+    _ = said
     doc.text(_(N_("The designated teacher and deputies, and their training")), "Heading2")
     leads_into(doc, said, facts, who)
     doc.text(_(N_("Everyone's safeguarding training, by course")), "Heading2")
@@ -158,7 +156,7 @@ def eti_proformas(facts: Facts, who: Signatories, language: str) -> dict[str, by
     doc, said = _start(
         facts, N_("ETI preventative curriculum proforma"), N_("the pastoral care team"), language
     )
-    _ = said.tr.gettext
+    _ = said
     doc.text(
         _(
             N_(
@@ -172,7 +170,7 @@ def eti_proformas(facts: Facts, who: Signatories, language: str) -> dict[str, by
     made[form["preventative-curriculum"]] = _sign(doc, said, who.signers)
 
     doc, said = _start(facts, N_("ETI safeguarding proforma"), who.body, language)
-    _ = said.tr.gettext
+    _ = said
     doc.text(_(N_("Policies, and when each is reviewed")), "Heading2")
     table_into(doc, facts.policies, said, N_("No policies are recorded."))
     doc.text(_(N_("Reviews and confirmations by the %(body)s")) % {"body": _(who.body)}, "Heading2")

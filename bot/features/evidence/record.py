@@ -26,7 +26,7 @@ WRITE_HERE = "_" * 70
 
 def _body(doc: A4Report, said: Said, facts: Facts, found: Inspectorate, who: Signatories) -> None:
     """The record in one language."""
-    _ = said.tr.gettext
+    _ = said
     doc.text(_(N_("Safeguarding self-evaluation record")), "Title")
     doc.text(
         _(
@@ -35,15 +35,13 @@ def _body(doc: A4Report, said: Said, facts: Facts, found: Inspectorate, who: Sig
                 "the school's leaders to complete against the list of %(inspectorate)s "
                 "(%(url)s): for each item, the school's records in this pack and how far they "
                 "answer it, then room for the school's own evaluation. It signs nothing."
-            )
+            ),
+            school=facts.school_name,
+            when=said.made(facts.made_at),
+            lead=_(who.lead),
+            inspectorate=_(found.name),
+            url=found.framework.url,
         )
-        % {
-            "school": facts.school_name,
-            "when": said.made(facts.made_at),
-            "lead": _(who.lead),
-            "inspectorate": _(found.name),
-            "url": found.framework.url,
-        }
     )
     doc.text(_(N_("The safeguarding lead and deputies, and their training")), "Heading2")
     leads_into(doc, said, facts, who)
@@ -68,7 +66,7 @@ def self_evaluation_record(
 
     first = Said(language)
     doc = A4Report(
-        f"{first.tr.gettext('Safeguarding self-evaluation record')} - {facts.school_name}",
+        f"{first(N_('Safeguarding self-evaluation record'))} - {facts.school_name}",
         "cy+en" if language == "cy+en" else first.language,
         facts.made_at,
     )

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, translations
+from bot.core.i18n import N_, Msg
 from bot.core.nations import Source, pack_for
 from bot.core.nations.inspectorates import inspectorate
 from bot.core.words import csv_text
@@ -29,6 +29,7 @@ __all__ = [
     "cells",
     "csv_bytes",
     "format_fingerprint",
+    "in_pack_language",
     "manifest_bytes",
     "normalise_fingerprint",
     "pack_language",
@@ -175,13 +176,19 @@ def pack_language(language: str) -> str:
     return "cy" if language in ("cy", "cy+en") else "en"
 
 
+def in_pack_language(language: str) -> Callable[[str], str]:
+    """The catalogue's sentences said in the pack's one language (``language``: the school's)."""
+    one = pack_language(language)
+    return lambda message: Msg(message).said(one)
+
+
 def standards_sentence(school: _School) -> str | None:
     """What an independent school's pack says of its standards (from the nation pack) and of
     who inspects it, in the school's language: evidence, never a claim that a standard is met;
     None for other schools."""
     if not school.independent:
         return None
-    _ = translations(pack_language(school.language)).gettext
+    _ = in_pack_language(school.language)
     standards = pack_for(school.country).independent_standards
     if standards is None:
         said = _(

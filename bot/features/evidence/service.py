@@ -343,7 +343,7 @@ def _concerns(session: Session, reports: Select[Report]) -> Table:
 
 
 def _clocks(
-    session: Session, reports: Select[Report], labels: Mapping[str, str], now: datetime
+    session: Session, reports: Select[Report], labels: Mapping[str, object], now: datetime
 ) -> Table:
     """Each kind of report deadline (the staff route's, the data-protection regulator's,
     triage): how many were kept, missed, are running and are running late; counts only."""
@@ -530,7 +530,7 @@ def gather(
     reports_scope: str,
     standards: str | None = None,
     scr_headings: Mapping[str, str] | None = None,
-    clock_headings: Mapping[str, str] | None = None,
+    clock_headings: Mapping[str, object] | None = None,
 ) -> Facts:
     """Read every fact of the pack for one school, as of ``now``.
 

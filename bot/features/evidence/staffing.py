@@ -30,8 +30,12 @@ from bot.features.scr.api import (
 __all__ = ["scr_counts_table", "scr_gaps", "training_by_role"]
 
 
-def _day(detail: str) -> date | None:
+def _day(detail: object) -> date | None:
     """A gap's date (its detail as /scr words it), or None (not recorded, a panel's title)."""
+    if isinstance(detail, date):
+        return detail
+    if not isinstance(detail, str):
+        return None
     try:
         return datetime.strptime(detail, "%A %d %B %Y").date()
     except ValueError:
@@ -86,7 +90,7 @@ def _owed_by(school: SchoolConfig) -> dict[str, str]:
     words = school_words(school)
     return {
         req.id: ", ".join(
-            filter(None, (role_list(req.audience.roles, words), *req.audience.groups,
+            filter(None, (role_list(req.audience.roles, words).said("en"), *req.audience.groups,
                           *req.audience.people))
         )
         for req in school.requirements

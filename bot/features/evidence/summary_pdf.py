@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from gettext import NullTranslations
 from typing import TYPE_CHECKING
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 
-from bot.core.i18n import N_, translations
+from bot.core.i18n import N_, Dated, Msg
 from bot.core.nations.inspectorates import Inspectorate, inspectorate
 from bot.features.evidence.rules import Table, format_fingerprint, pack_language
 from bot.features.evidence.service import Facts
@@ -53,13 +52,15 @@ class _Said:
 
     def __init__(self, language: str) -> None:
         self.language = pack_language(language)  # a PDF reads in one language
-        self.tr: NullTranslations = translations(self.language)
+
+    def __call__(self, message: str, **values: object) -> str:
+        return Msg(message, **values).said(self.language)
 
     def cell(self, text: str) -> str:
         """A label the catalogue knows, in the language; any date in it the language's way."""
         if not text or self.language != "cy":
             return text
-        said = self.tr.gettext(text)
+        said = self(text)
         return _DAY.sub(self._day, said) if said == text else said
 
     @staticmethod
@@ -67,18 +68,18 @@ class _Said:
         day = datetime.strptime(found[0], "%d %b %Y").date()
         return format_date(day, "dd MMM y", locale="cy")
 
-    def made(self, made: datetime) -> str:
-        """'Monday 23 November 2026 at 10:00'; 'Dydd Llun 23 Tachwedd 2026 am 10:00'."""
-        if self.language == "cy":
-            return format_datetime(made, "EEEE dd MMMM y 'am' HH:mm", locale="cy")
-        return f"{made:%A %d %B %Y at %H:%M}"
+    @staticmethod
+    def made(made: datetime) -> Dated:
+        """'Monday 23 November 2026 at 10:00'; 'Dydd Llun 23 Tachwedd 2026 am 10:00' (a
+        sentence's own "dydd" before it, where its Welsh writes one)."""
+        return Dated(made, "%A %d %B %Y at %H:%M", "EEEE dd MMMM y 'am' HH:mm")
 
 
 def _table(doc: A4Report, table: Table, said: _Said, empty: str = N_("None recorded.")) -> None:
     if table.rows:
         doc.table([[said.cell(c) for c in row] for row in table.pdf_rows()])
     else:
-        doc.text(said.tr.gettext(empty))
+        doc.text(said(empty))
     doc.space(3)
 
 
@@ -90,7 +91,7 @@ table_into = _table  # a table of facts into another PDF of the pack (the cover 
 
 def _index(doc: A4Report, index: Table, found: Inspectorate, said: _Said) -> None:
     """The inspectorate's list, item by item, where the pack answers it (``inspection``)."""
-    _ = said.tr.gettext
+    _ = said
     doc.text(_(N_("Index for %(inspectorate)s")) % {"inspectorate": index.title}, "Heading2")
     doc.text(
         _(
@@ -127,7 +128,7 @@ def render_summary(
 
     made = facts.made_at
     said = _Said(language)
-    _ = said.tr.gettext
+    _ = said
     doc = A4Report(
         _("Evidence for an inspector - %(school)s - %(day)s")
         % {"school": facts.school_name, "day": said.cell(f"{made:%d %b %Y}")},
@@ -139,14 +140,12 @@ def render_summary(
         _(
             "%(school)s. Made on %(when)s (%(zone)s) by %(who)s. Every date and time here is "
             "the school's local time. The same facts are in the CSV files beside this summary, "
-            "one file per table."
+            "one file per table.",
+            school=facts.school_name,
+            when=said.made(made),
+            zone=f"{made:%Z}",
+            who=said.cell(facts.made_by),
         )
-        % {
-            "school": facts.school_name,
-            "when": said.made(made),
-            "zone": f"{made:%Z}",
-            "who": said.cell(facts.made_by),
-        }
         + (f" {facts.standards}" if facts.standards else "")
     )
     doc.space(4)

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from bot.core import audit
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.i18n import translations
+from bot.core.i18n import N_, Msg, said_in
 from bot.core.models import Person, utcnow
 from bot.core.permissions import EVIDENCE_MAKERS
 from bot.core.words import csv_text, school_words
@@ -39,7 +39,7 @@ def _maker(request: Request) -> tuple[Person, SchoolConfig]:
     person = require_roles(request, EVIDENCE_MAKERS)
     school = school_for(request, person.school_id)
     if school is None:
-        raise HTTPException(404, "Your school is not set up here.")
+        raise HTTPException(404, N_("Your school is not set up here."))
     return person, school
 
 
@@ -65,11 +65,15 @@ def evidence_pack(request: Request, csrf_token: Annotated[str, Form()] = "") -> 
         actor=person.email,
         made_by=person.display_name,
         reports=visible_reports(school, person.email, person.role_names),
-        reports_scope=translations(pack_language(school.language)).gettext(
-            "Counted: the reports %(name)s may read. A report about the person who makes a "
-            "pack is never counted in it; a pack made with the command line counts every report."
-        )
-        % {"name": person.display_name},
+        reports_scope=said_in(
+            pack_language(school.language),
+            Msg(
+                "Counted: the reports %(name)s may read. A report about the person who makes a "
+                "pack is never counted in it; a pack made with the command line counts every "
+                "report.",
+                name=person.display_name,
+            ),
+        ),
         via="web",
         standards=standards_sentence(school),
         scr_headings=gap_headings(school),

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bot.core.i18n import translations
+from bot.core.i18n import say, speak
 from bot.core.words import capital, plural, school_words
 from bot.engine.commands import (
     AsOf,
@@ -46,23 +46,22 @@ def governors_report(
 
     ctx = context()
     school_cfg = schools_of(ctx, school)[0]
+    speak(school_cfg.language)
     today = as_of_today(as_of)
     try:
         chosen = pick_term(school_cfg, term, today)
     except ReportError as exc:
-        fail(
-            exc.said(translations(school_cfg.language)),
-            highlight=False,
-            language=school_cfg.language,
-        )
+        fail(exc.msg, highlight=False)
     with ctx.store.session() as session:
         report = build_report(session, school_cfg, chosen, today)
+    # English below: the terminal's preview for whoever runs the bot; the governors' own copy is
+    # the page and the PDF, said in the school's language
     title = capital(f"{school_words(school_cfg).governors_of} report")
     console.rule(f"[bold]{title}[/] — {report.school_name}, {chosen.name}")
-    console.print(
+    console.print(  # English: as above
         f"{chosen.start:%d %b %Y} to {chosen.end:%d %b %Y}; figures as of {today:%d %b %Y}."
     )
-    console.print(
+    console.print(  # English: as above
         f"Policy reviews: {len(report.reviewed)} reviewed this term, "
         f"{len(report.due_in_term)} due this term, {len(report.overdue)} overdue now."
     )
@@ -76,16 +75,16 @@ def governors_report(
             f"{p.ack_done}/{p.ack_owed}" if p.ack_owed else "—",
         )
     console.print(table)
-    console.print(
+    console.print(  # English: as above
         f"Acknowledgement rate: {report.ack_rate:.0%} ({report.ack_done} of {report.ack_owed}). "
         f"Training rate: {report.training_rate:.0%} "
         f"({report.training_done} of {report.training_owed})."
     )
-    console.print(
+    console.print(  # English: as above
         f"AUP signatures: {plural(len(report.accounts), 'official account')}, "
         f"{plural(report.unsigned_holders, 'holder')} not yet signed."
     )
-    console.print(
+    console.print(  # English: as above
         f"Breach and concern reports this term: {report.reports_total} "
         f"({report.head_reports_note[:1].lower()}{report.head_reports_note[1:-1]})."
     )
@@ -99,7 +98,7 @@ def governors_report(
     if pdf is not None:
         # in the school's language, as the web route's (a cy+en school: Welsh, then English)
         pdf.write_bytes(render_pdf(report, school_cfg.language, school_words(school_cfg)))
-        console.print(f"[green]PDF written[/]: {pdf}")
+        console.print(say("[green]PDF written[/]: %(file)s", file=pdf))
 
 
 governors_app = typer.Typer(help="The termly report for those who govern the school.",

@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from gettext import NullTranslations
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -23,9 +22,9 @@ from sqlalchemy.orm import Session
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.forms import SaidError
-from bot.core.i18n import BETWEEN, N_, both, short_day, translations
+from bot.core.i18n import BETWEEN, N_, Dated, Said, nsay, say, speaking
 from bot.core.models import Policy, PolicyReview, Report
-from bot.core.words import Words, capital, default_words, school_words, words_in
+from bot.core.words import Words, capital, default_words, said_words, school_words
 from bot.features.dashboard.api import Figures, compute_figures
 from bot.features.policies.api import policies_of
 from bot.features.reports.api import CATEGORIES
@@ -65,20 +64,12 @@ _SEASONS = {
 
 
 class ReportError(SaidError, ValueError):
-    """The report cannot be made as asked (e.g. an unknown term); ``str()`` says why,
-    ``said(tr)`` the same in the reader's language (the usual terms' names in it too)."""
+    """The report cannot be made as asked (e.g. an unknown term); ``str()`` says why (the
+    usual terms' names in the reader's language where shown)."""
 
     def __init__(self, message: str, *, terms: Sequence[str] = (), **values: str) -> None:
-        super().__init__(message, names=", ".join(terms), **values)
-        self.terms = tuple(terms)
-
-    def said(self, tr: NullTranslations) -> str:
-        """The sentence in ``tr``'s language (``cy+en``: Welsh, then English)."""
-        if tr is translations("cy+en"):
-            return both(self.said(translations("cy")), str(self))
-        language = "cy" if tr is translations("cy") else "en"
-        names = ", ".join(term_name(name, language) for name in self.terms)
-        return tr.gettext(self.message) % {**self.values, "names": names}
+        names = Said(lambda: ", ".join(term_name(name) for name in terms))
+        super().__init__(message, names=names, **values)
 
 
 @dataclass(frozen=True)
@@ -190,16 +181,15 @@ class GovernorsReport:
     # the single central record's open gaps, counted (None: the SCR was never checked)
     scr_gaps: int | None = None
 
-    def scr_sentence(self, tr: NullTranslations | None = None) -> str:
-        """The SCR's gaps in one sentence, counts only (in ``tr``'s language)."""
-        tr = tr or NullTranslations()
+    def scr_sentence(self) -> str:
+        """The SCR's gaps in one sentence, counts only (in the active language)."""
         if self.scr_gaps is None:
-            return tr.gettext("Single central record: not stated (not checked by the bot yet).")
-        return tr.ngettext(
+            return say("Single central record: not stated (not checked by the bot yet).")
+        return nsay(
             "Single central record: %(num)s gap open (counts only).",
             "Single central record: %(num)s gaps open (counts only).",
             self.scr_gaps,
-        ) % {"num": self.scr_gaps}
+        )
 
     @property
     def overdue(self) -> list[PolicyLine]:
@@ -250,21 +240,30 @@ def outcome_bucket(outcome: str | None) -> str:
     return words if words in KNOWN_OUTCOMES else FREE_TEXT_OUTCOME
 
 
-def head_reports_note(words: Words, tr: NullTranslations | None = None) -> str:
-    """Why the counts leave out reports about the head, in the school's words (and ``tr``'s
-    language: give ``words`` in it too, ``words_in``)."""
-    return (tr or translations("en")).gettext(
-        "Reports about the %(head)s are not counted here; the %(dsl)s and the %(chair)s hold them."
-    ) % {"head": words.headteacher, "dsl": words.dsl_full, "chair": words.chair}
+def head_reports_note(words: Words) -> str:
+    """Why the counts leave out reports about the head, in the school's words (in the active
+    language)."""
+    said = said_words(words)
+    return say(
+        "Reports about the %(head)s are not counted here; the %(dsl)s and the %(chair)s hold them.",
+        head=said.headteacher,
+        dsl=said.dsl_full,
+        chair=said.chair,
+    )
 
 
-def term_name(name: str, language: str = "en") -> str:
-    """A term's name as the reader says it: the usual English terms ('Autumn 2026') in
-    ``language`` ('Tymor yr hydref 2026'); a school's own name as it wrote it."""
+def term_name(name: str) -> str:
+    """A term's name as the reader says it: the usual English terms ('Autumn 2026') in the
+    active language ('Tymor yr hydref 2026'); a school's own name as it wrote it."""
     season, _, year = name.partition(" ")
     if season in _SEASONS and year.isdigit():
-        return translations(language).gettext(_SEASONS[season]) % {"year": year}
+        return say(_SEASONS[season], year=year)
     return name
+
+
+def short_day(day: date | None) -> str:
+    """'16 Sep 2026', '16 Medi 2026' (in the active language); '—' for none."""
+    return "—" if day is None else str(Dated(day, "%d %b %Y", "dd MMM y"))
 
 
 def _label(code: str, labels: dict[str, str]) -> str:
@@ -372,39 +371,43 @@ def render_pdf(report: GovernorsReport, language: str = "en", words: Words | Non
     from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
 
     halves = ("cy", "en") if language == "cy+en" else (language,)
-    doc = A4Report(BETWEEN.join(_title(report, half, words) for half in halves), language)
+    titles = []
+    for half in halves:
+        with speaking(half):
+            titles.append(_title(report, words))
+    doc = A4Report(BETWEEN.join(titles), language)
     for half in halves:
         doc.part(half)
-        _write_pdf(doc, report, half, words)
+        with speaking(half):
+            _write_pdf(doc, report, words)
     return doc.render()
 
 
-def _governors_of(words: Words | None, tr: NullTranslations) -> str:
-    """The school's "governors'" before a noun (a proprietor body's), in ``tr``'s language."""
-    return words_in(words or default_words(), tr).governors_of
+def _governors_of(words: Words | None) -> str:
+    """The school's "governors'" before a noun (a proprietor body's), in the active language."""
+    return str(said_words(words or default_words()).governors_of)
 
 
-def _title(report: GovernorsReport, language: str, words: Words | None) -> str:
-    tr = translations(language)
-    return capital(tr.gettext("%(of)s report - %(school)s - %(term)s") % {
-        "school": report.school_name, "term": term_name(report.term.name, language),
-        "of": _governors_of(words, tr)})
+def _title(report: GovernorsReport, words: Words | None) -> str:
+    return capital(say("%(of)s report - %(school)s - %(term)s", school=report.school_name,
+                       term=term_name(report.term.name), of=_governors_of(words)))
 
 
-def _write_pdf(doc: A4Report, report: GovernorsReport, language: str, words: Words | None) -> None:
-    """The report's sections, in ``language`` (``en`` or ``cy``)."""
-    tr = translations(language)
-    _ = tr.gettext
-    term = term_name(report.term.name, language)
-    note = head_reports_note(words_in(words, tr), tr) if words else report.head_reports_note
+_ = say  # a sentence of the catalogue in the active language (placeholders left to fill)
+
+
+def _write_pdf(doc: A4Report, report: GovernorsReport, words: Words | None) -> None:
+    """The report's sections, in the active language (``en`` or ``cy``)."""
+    term = term_name(report.term.name)
+    note = head_reports_note(words) if words else report.head_reports_note
 
     def when(day: date | None) -> str:
-        return short_day(day, language).replace("—", "-")
+        return short_day(day).replace("—", "-")
 
     def dash(value: str | None) -> str:
         return value or "-"
 
-    doc.text(capital(_("%(of)s report") % {"of": _governors_of(words, tr)}), "Title")
+    doc.text(capital(say("%(of)s report", of=_governors_of(words))), "Title")
     doc.text(
         _(
             "%(school)s - %(term)s (%(start)s to %(end)s); figures as of %(day)s. Counts only: "
@@ -468,7 +471,7 @@ def _write_pdf(doc: A4Report, report: GovernorsReport, language: str, words: Wor
             "owed": report.training_owed,
         }
         + " "
-        + report.scr_sentence(tr)
+        + report.scr_sentence()
     )
     if report.courses:
         doc.table([[_("Course"), _("Up to date")],

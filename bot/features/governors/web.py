@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from bot.core.clock import local_today
+from bot.core.i18n import Said, short_date
 from bot.core.models import utcnow
 from bot.core.permissions import POLICY_READERS
 from bot.core.words import school_words
@@ -17,7 +18,6 @@ from bot.features.governors.report import (
     build_report,
     pick_term,
     render_pdf,
-    short_day,
     term_name,
     terms_for,
 )
@@ -35,7 +35,7 @@ def _report_context(request: Request, term: str | None) -> dict[str, Any]:
     try:
         chosen = pick_term(school, term, today)
     except ReportError as exc:
-        raise HTTPException(404, str(exc)) from None
+        raise HTTPException(404, exc.msg) from None
     with ctx(request).store.session() as session:
         report = build_report(session, school, chosen, today)
     language = language_for_page(request, {"user": user, "school": school})
@@ -45,9 +45,10 @@ def _report_context(request: Request, term: str | None) -> dict[str, Any]:
         "term": chosen,
         "school": school,
         "report_language": language,
-        # the term's name and the dates as the reader says them
-        "term_name": lambda name: term_name(name, language),
-        "short_day": lambda day: short_day(day, language),
+        # the term's name and the dates as the reader says them, each said in the sentence
+        # around it (cy+en: the Welsh half's in Welsh, the English half's in English)
+        "term_name": lambda name: Said(lambda: term_name(name)),
+        "short_day": short_date,
     }
 
 
@@ -61,8 +62,10 @@ def governors_report(request: Request, term: str | None = None) -> Response:
 def governors_report_pdf(request: Request, term: str | None = None) -> Response:
     """The termly governors' report as a PDF download."""
     context = _report_context(request, term)
+    pdf = render_pdf(context["report"], context["report_language"],
+                     school_words(context["school"]))
     return Response(
-        render_pdf(context["report"], context["report_language"], school_words(context["school"])),
+        pdf,
         media_type="application/pdf",
         headers={
             "Content-Disposition": (

@@ -8,12 +8,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from gettext import NullTranslations
 
 from bot.core.config import EXTRA_ROLES
 from bot.core.dates import START
 from bot.core.emails import is_email
-from bot.core.i18n import N_
+from bot.core.forms import Text
+from bot.core.i18n import N_, Joined, Msg, Said
 from bot.core.words import role_name
 
 __all__ = ["ROLE_CHOICES", "EntryInput", "parse_entry"]
@@ -46,41 +46,41 @@ def parse_entry(
     form: Mapping[str, str],
     roles: Sequence[str],
     today: date,
-    tr: NullTranslations | None = None,
-    role_names: Mapping[str, str] | None = None,
-) -> tuple[EntryInput | None, dict[str, str]]:
-    """The entry, or the problems by box name (``name``, ``email``, ``roles``...), said in
-    ``tr``'s language with the roles as the page names them (``role_names``)."""
-    _ = (tr or NullTranslations()).gettext
-    errors: dict[str, str] = {}
+    role_names: Mapping[str, Text] | None = None,
+) -> tuple[EntryInput | None, dict[str, Text]]:
+    """The entry, or the problems by box name (``name``, ``email``, ``roles``...), said where
+    shown, with the roles as the page names them (``role_names``)."""
+    errors: dict[str, Text] = {}
     name = re.sub(r"\s+", " ", form.get("name", "")).strip()
     if not name:
-        errors["name"] = _("Enter their full name")
+        errors["name"] = Msg("Enter their full name")
     elif len(name) > 200:
-        errors["name"] = _("Their name must be 200 characters or fewer")
+        errors["name"] = Msg("Their name must be 200 characters or fewer")
     email = form.get("email", "").strip().lower()
     if not is_email(email):
-        errors["email"] = _("Enter their email address, like name@example.com")
+        errors["email"] = Msg("Enter their email address, like name@example.com")
     chosen = tuple(r for r in ROLE_CHOICES if r in set(roles))
     if not chosen or len(chosen) != len(set(roles)):
-        errors["roles"] = _("Choose at least one of: %(roles)s") % {
-            "roles": ", ".join((role_names or ROLE_CHOICES).values())
-        }
+        errors["roles"] = Msg(
+            "Choose at least one of: %(roles)s",
+            roles=Joined((role_names or ROLE_CHOICES).values(), ", "),
+        )
     title = form.get("job_title", "").strip() or None
     if title and len(title) > 200:
-        errors["job_title"] = _("Their role at the school must be 200 characters or fewer")
+        errors["job_title"] = Msg("Their role at the school must be 200 characters or fewer")
     start_text = form.get("start_date", "").strip()
     start = _date(start_text) if start_text else None
     if start_text and start is None:
-        errors["start_date"] = _("Enter the start date like 2026-09-01 or 01/09/2026")
+        errors["start_date"] = Msg("Enter the start date like 2026-09-01 or 01/09/2026")
     elif start is not None and (refused := START.refusal(start, N_("Start date"), today)):
         # the form's errors end without a full stop, as they always have
-        errors["start_date"] = refused.said(tr or NullTranslations()).rstrip(".")
+        said = refused.msg
+        errors["start_date"] = Said(lambda: str(said).rstrip("."))
     manager = form.get("manager_email", "").strip().lower() or None
     if manager and not is_email(manager):
-        errors["manager_email"] = _("Enter the email address of who they report to")
+        errors["manager_email"] = Msg("Enter the email address of who they report to")
     elif manager and manager == email:
-        errors["manager_email"] = _("Someone cannot report to themselves")
+        errors["manager_email"] = Msg("Someone cannot report to themselves")
     if errors:
         return None, errors
     return EntryInput(name, email, chosen, title, start, manager), {}

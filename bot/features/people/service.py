@@ -34,7 +34,7 @@ __all__ = [
 
 
 class RegisterError(SaidError):
-    """The register cannot do what was asked; ``said(tr)`` says why, in the page's language."""
+    """The register cannot do what was asked; ``msg`` says why, said where shown."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ their new tenant or domain (``bot.engine.directory_move``: who, by what, then a 
 
 from __future__ import annotations
 
-from gettext import NullTranslations
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -17,16 +17,17 @@ from starlette.concurrency import run_in_threadpool
 from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, translations
+from bot.core.forms import Text
+from bot.core.i18n import N_, Msg, nmsg
 from bot.core.models import ExtraPerson, Person, utcnow
 from bot.core.permissions import DIRECTORY_EDITORS
 from bot.core.ports import ConnectorError
-from bot.core.words import Words, role_list, role_name, school_words, words_in
+from bot.core.words import Words, role_list, role_name, school_words
 from bot.engine.directory_kept import unassigned
 from bot.engine.directory_move import MovePlan, carry, domain_map, read_plan
 from bot.engine.mis import mis_error, reconciled
 from bot.engine.step_failures import HELD, describe, failing_steps
-from bot.engine.web.deps import check_csrf, ctx, language_for_page, render, require_roles
+from bot.engine.web.deps import check_csrf, ctx, render, require_roles
 from bot.engine.web.guards import read_checked_form
 from bot.features.people.rules import ROLE_CHOICES, parse_entry
 from bot.features.people.service import (
@@ -51,26 +52,27 @@ def _editor(request: Request) -> tuple[Person, SchoolConfig]:
     return user, ctx(request).config.school(user.school_id)
 
 
-def _saved_message(row: EntryRow, words: Words, tr: NullTranslations) -> str:
-    """What the page says after a change, true as it is shown, in ``tr``'s language."""
+def _saved_message(row: EntryRow, words: Words) -> Msg:
+    """What the page says after a change, true as it is shown."""
     if row.left_on is not None:
-        return tr.gettext("Saved: %(name)s is marked as left; their open tasks are closed.") % {
-            "name": row.name
-        }
+        return Msg("Saved: %(name)s is marked as left; their open tasks are closed.", name=row.name)
     if row.in_directory:
-        return tr.gettext(
+        return Msg(
             "Saved. %(email)s is in the school's directory, so the directory's details and "
-            "roles are used while it lists them; this entry applies if it stops."
-        ) % {"email": row.email}
-    roles = ", ".join(tr.gettext(n) for n in role_list(row.roles, words).split(", "))
-    return tr.ngettext(
+            "roles are used while it lists them; this entry applies if it stops.",
+            email=row.email,
+        )
+    roles = role_list(row.roles, words)
+    return nmsg(
         "Saved: %(name)s is in the bot now, as %(roles)s, with %(num)d task to do.",
         "Saved: %(name)s is in the bot now, as %(roles)s, with %(num)d tasks to do.",
         row.open_duties,
-    ) % {"name": row.name, "roles": roles, "num": row.open_duties}
+        name=row.name,
+        roles=roles,
+    )
 
 
-def _file_problems(request: Request) -> tuple[str | None, list[str]]:
+def _file_problems(request: Request) -> tuple[str | None, list[Text]]:
     """The extra people file's name and the rows it could not use (read now, nothing stored)."""
     source = ctx(request).connectors.extra_people
     if source is None:
@@ -88,12 +90,11 @@ def people_page(request: Request, saved: int | None = None, moved: int | None = 
     """The register, the people the extra people file brought in, and what the file lacks;
     a held directory first, with the move that ends it."""
     user, school = _editor(request)
-    language = language_for_page(request, {"user": user, "school": school})
     with ctx(request).store.transaction() as session:
         rows = entry_rows(session, school.id)
         from_file = file_people(session, school.id, school.directory.leaver_grace_days)
         in_no_school = unassigned(session, school.id) if school.directory.staff_group else []
-        held = [describe(f, language) for f in failing_steps(session, school.id)
+        held = [describe(f) for f in failing_steps(session, school.id)
                 if f.step == HELD]
         audit.record(
             session,
@@ -103,9 +104,8 @@ def people_page(request: Request, saved: int | None = None, moved: int | None = 
             school_id=school.id,
         )
     file_name, problems = _file_problems(request)
-    tr = translations(language)
-    words = words_in(school_words(school), tr)
-    message = next((_saved_message(r, words, tr) for r in rows if r.id == saved), None)
+    words = school_words(school)
+    message = next((_saved_message(r, words) for r in rows if r.id == saved), None)
     return render(
         request,
         "people.html",
@@ -202,7 +202,7 @@ def _form_page(
     request: Request,
     school: SchoolConfig,
     values: dict[str, Any],
-    errors: dict[str, str],
+    errors: Mapping[str, Text],
     entry: ExtraPerson | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -266,10 +266,9 @@ def _store(
 ) -> Response:
     """``_save``'s database work, on a page thread."""
     today = local_today(utcnow())
-    tr = translations(language_for_page(request, {"user": user, "school": school}))
-    words = words_in(school_words(school), tr)
-    names = {r: tr.gettext(role_name(r, words)) for r in ROLE_CHOICES}
-    data, errors = parse_entry(values, roles, today, tr, names)
+    words = school_words(school)
+    names: dict[str, Text] = {r: Msg(role_name(r, words)) for r in ROLE_CHOICES}
+    data, errors = parse_entry(values, roles, today, names)
     entry = None
     if entry_id is not None:
         with ctx(request).store.session() as session:
@@ -280,7 +279,7 @@ def _store(
         with ctx(request).store.transaction() as session:
             entry_id = save_entry(session, school, entry_id, data, user.email, today)
     except RegisterError as exc:
-        said = {"email": exc.said(tr)}
+        said: dict[str, Text] = {"email": exc.msg}
         return _form_page(request, school, values, said, entry, status_code=409)
     return RedirectResponse(f"/admin/people?saved={entry_id}", status_code=303)
 
@@ -321,8 +320,7 @@ async def person_left_or_back(request: Request, entry_id: int) -> Response:
                 _entry_or_404(session, school.id, entry_id)
                 action(session, school, entry_id, user.email, local_today(utcnow()))
         except RegisterError as exc:  # said in the page's language, the names filled in
-            tr = translations(language_for_page(request, {"user": user, "school": school}))
-            raise HTTPException(409, exc.said(tr)) from None
+            raise HTTPException(409, exc.msg) from None
 
     await run_in_threadpool(store)
     return RedirectResponse(f"/admin/people?saved={entry_id}", status_code=303)

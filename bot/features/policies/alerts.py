@@ -24,12 +24,13 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.core.clock import local_today, send_after
 from bot.core.config import SchoolConfig
-from bot.core.i18n import day_text, translations
+from bot.core.forms import Text
+from bot.core.i18n import N_, Joined, Msg, nmsg, speaking
 from bot.core.messages import notice
 from bot.core.models import OutboxMessage, Person, PersonGroup, PersonRole, Policy
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email, enqueue_emails
 from bot.core.ports import Attachment
-from bot.core.words import school_words, words_in
+from bot.core.words import said_words, school_words
 from bot.features.policies.rules import (
     CALENDAR_CONTENT_TYPE,
     CANCEL_CONTENT_TYPE,
@@ -145,24 +146,18 @@ class Move:
         """Whether the policy no longer has a review date (the event is cancelled)."""
         return self.policy.next_review_due is None
 
-    def words(self, language: str = "en") -> str:
-        """The change in a sentence, in ``language``."""
+    def words(self) -> Msg:
+        """The change in a sentence."""
         policy, new = self.policy, self.policy.next_review_due
-        _ = translations(language).gettext
         if new is None:
-            return _(
+            return Msg(N_(
                 "The %(title)s no longer has a review date on the policy register (it was "
                 "%(old)s); the attached calendar entry removes the event."
-            ) % {"title": policy.title, "old": day_text(self.old, language)}
-        return _(
+            ), title=policy.title, old=self.old)
+        return Msg(N_(
             "The next review of the %(title)s by the %(body)s is now due by %(new)s, not "
             "%(old)s; the attached calendar entry moves the event already in your calendar."
-        ) % {
-            "title": policy.title,
-            "body": _(policy.approving_body),  # the pack's word, as the school's language says it
-            "new": day_text(new, language),
-            "old": day_text(self.old, language),
-        }
+        ), title=policy.title, body=Msg(policy.approving_body), new=new, old=self.old)
 
     def attachment(self, school: SchoolConfig, now: datetime) -> Attachment:
         """The updated (or cancelled) calendar event."""
@@ -185,18 +180,19 @@ def _event(
     *,
     cancel: bool = False,
 ) -> Attachment:
-    """A policy's review event as an .ics attachment (``cancel``: its cancellation)."""
-    ics = review_calendar(
-        school_id=school.id,
-        school_name=school.name,
-        policy=policy,
-        review_due=review_due,
-        now=now,
-        domain=school.headteacher.rpartition("@")[2].lower(),  # UIDs under the school's domain
-        sequence=sequence,
-        cancel=cancel,
-        language=school.language,
-    )
+    """A policy's review event as an .ics attachment (``cancel``: its cancellation), in the
+    school's language."""
+    with speaking(school.language):
+        ics = review_calendar(
+            school_id=school.id,
+            school_name=school.name,
+            policy=policy,
+            review_due=review_due,
+            now=now,
+            domain=school.headteacher.rpartition("@")[2].lower(),  # UIDs under its domain
+            sequence=sequence,
+            cancel=cancel,
+        )
     return Attachment(
         f"policy-review-{policy.key}.ics",
         CANCEL_CONTENT_TYPE if cancel else CALENDAR_CONTENT_TYPE,
@@ -212,29 +208,24 @@ def last_review_emails(session: Session, school_id: str) -> dict[str, date]:
     return last
 
 
-def _entry_line(
-    policy: Policy, entry: DigestEntry, on: date, language: str = "en"
-) -> tuple[str, str]:
+def _entry_line(policy: Policy, entry: DigestEntry, on: date) -> tuple[str, Text]:
     """One policy's line in the digest: its title, and its state, date and approving body."""
-    tr = translations(language)
-    derived = f" ({tr.gettext(DERIVED_NOTE)})" if policy.next_review_derived else ""
+    derived = (" (", Msg(DERIVED_NOTE), ")") if policy.next_review_derived else ()
     values = {
-        "state": review_state(entry.review_due, on, tr),
-        "body": tr.gettext(policy.approving_body),  # the pack's word, as Welsh says it
-        "date": day_text(entry.review_due, language),
-        "derived": derived,
+        "state": review_state(entry.review_due, on),
+        "body": Msg(policy.approving_body),  # the pack's word, as the school's language says it
+        "date": entry.review_due,
+        "derived": Joined(derived),
     }
     if entry.review_due < on:
-        words = (
-            tr.gettext("%(state)s — was due for review by the %(body)s by %(date)s%(derived)s")
-            % values
-        )
+        words: Text = Msg(N_(
+            "%(state)s — was due for review by the %(body)s by %(date)s%(derived)s"), **values)
     else:
-        words = (
-            tr.gettext("%(state)s — to be reviewed by the %(body)s by %(date)s%(derived)s") % values
-        )
+        words = Msg(N_(
+            "%(state)s — to be reviewed by the %(body)s by %(date)s%(derived)s"), **values)
     if entry.final:
-        words += tr.gettext(". This is the last email about it; the register keeps showing it")
+        words = words + Msg(N_(
+            ". This is the last email about it; the register keeps showing it"))
     return policy.title, words
 
 
@@ -249,55 +240,44 @@ def _digest_draft(
 ) -> EmailDraft:
     """The digest email, its words true on ``on`` (the day it is delivered), carrying any
     review date moved today (the week's one email about reviews), in the school's language."""
-    language = school.language
-    tr = translations(language)
-    _ = tr.gettext
     listed = {p.key for p, _entry in entries}
     moved_alone = [m for m in moves if m.policy.key not in listed]
-    words = words_in(school_words(school), tr)
+    words = said_words(school_words(school))
     head = words.headteacher
-    paragraphs = [
-        _(
+    paragraphs: list[Text] = [
+        Msg(N_(
             "These policies are due for review and ratification, or overdue. Please make sure "
             "they are on the agenda. After the meeting, the clerk or the %(head)s records each "
             "review — the date, the minute reference and the new document if it changed — on "
             "the policy register (%(register)s). Staff are then asked to acknowledge any new "
             "version."
-        )
-        % {"head": head, "register": f"{base_url}/policies"},
+        ), head=head, register=f"{base_url}/policies"),
     ]
     if any(p.next_review_derived for p, _entry in entries):
-        paragraphs.append(
-            _(
-                'A review date marked "please confirm" was worked out from the date the policy '
-                "was ratified, not stated in the document: the clerk or the %(head)s can confirm "
-                "or correct it on the policy's page."
-            )
-            % {"head": head}
-        )
-    paragraphs += [m.words(language) for m in moves]
-    paragraphs.append(
-        _(
-            "You get at most one of these emails a week; an overdue review is mentioned "
-            "%(times)d times after its due date and then stays on the register and the "
-            "dashboard. The attached calendar entries mark the review dates."
-        )
-        % {"times": OVERDUE_REPEATS}
-    )
+        paragraphs.append(Msg(N_(
+            'A review date marked "please confirm" was worked out from the date the policy '
+            "was ratified, not stated in the document: the clerk or the %(head)s can confirm "
+            "or correct it on the policy's page."
+        ), head=head))
+    paragraphs += [m.words() for m in moves]
+    paragraphs.append(Msg(N_(
+        "You get at most one of these emails a week; an overdue review is mentioned "
+        "%(times)d times after its due date and then stays on the register and the "
+        "dashboard. The attached calendar entries mark the review dates."
+    ), times=OVERDUE_REPEATS))
     return notice(
         school=school,
         to=[recipient],
         subject=digest_subject(
-            [(p.title, e.review_due) for p, e in entries], on, tr, language, words.governors
+            [(p.title, e.review_due) for p, e in entries], on, words.governors
         ),
-        greeting=_("Hello,"),
+        greeting=Msg(N_("Hello,")),
         paragraphs=paragraphs,
-        facts=[_entry_line(p, e, on, language) for p, e in entries],
-        small=_(
+        facts=[_entry_line(p, e, on) for p, e in entries],
+        small=Msg(N_(
             "You receive this as a named %(governor)s, the clerk, a policy lead or a member "
             "of the body that approves these policies."
-        )
-        % {"governor": words.governor},
+        ), governor=words.governor),
         attachments=tuple(
             _event(school, policy, entry.review_due, now, _event_sequence(policy, entry.review_due))
             for policy, entry in entries
@@ -479,27 +459,23 @@ def _draft(
 ) -> EmailDraft:
     """The short email carrying the updated (or cancelled) events of one day, in the school's
     language."""
-    _ = translations(school.language).gettext
     if len(moves) == 1 and moves[0].cancel:
-        subject = _("Policy review date removed: %(title)s") % {"title": moves[0].policy.title}
+        subject = Msg(N_("Policy review date removed: %(title)s"), title=moves[0].policy.title)
     elif len(moves) == 1:
-        subject = _("Policy review date changed: %(title)s") % {"title": moves[0].policy.title}
+        subject = Msg(N_("Policy review date changed: %(title)s"), title=moves[0].policy.title)
     else:  # never one: a plural form for each count the school's language has
-        subject = translations(school.language).ngettext(
-            "Policy review dates changed: %(num)d policy",
-            "Policy review dates changed: %(num)d policies",
-            len(moves),
-        ) % {"num": len(moves)}
+        subject = nmsg("Policy review dates changed: %(num)d policy",
+                       "Policy review dates changed: %(num)d policies", len(moves))
     return notice(
         school=school,
         to=[recipient],
         subject=subject,
-        greeting=_("Hello,"),
-        paragraphs=[m.words(school.language) for m in moves],
-        small=_(
+        greeting=Msg(N_("Hello,")),
+        paragraphs=[m.words() for m in moves],
+        small=Msg(N_(
             "You receive this because you were sent the earlier calendar entry for this "
             "policy's review; you get at most one email about policy reviews a week."
-        ),
+        )),
         attachments=tuple(m.attachment(school, now) for m in moves),
     )
 

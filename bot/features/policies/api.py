@@ -9,7 +9,6 @@ from bot.features.policies.attest import (
     names_match,
     sign_aup,
 )
-from bot.features.policies.import_found import say_read
 from bot.features.policies.importer import (
     SUPPORTED_SUFFIXES,
     Found,
@@ -21,17 +20,13 @@ from bot.features.policies.importer import (
     same_document,
     typed_policy,
 )
-from bot.features.policies.importer.checks import OTHER_DSL, OTHER_SCHOOL
 from bot.features.policies.intake import (
-    ANSWER_PROBLEMS,
-    MONTH_ONLY,
     QUESTIONS,
     Dates,
     Intake,
     copy_of,
     dsl_names,
     extract_bytes,
-    guess_note,
     intake_of,
     question,
     read_intake,
@@ -52,12 +47,8 @@ from bot.features.policies.store import accepted_document, new_version
 from bot.features.policies.typed import typed_date, typed_title
 
 __all__ = [
-    "ANSWER_PROBLEMS",
     "AUP_CONSENT",
     "MAX_DOCUMENT_BYTES",
-    "MONTH_ONLY",
-    "OTHER_DSL",
-    "OTHER_SCHOOL",
     "QUESTIONS",
     "REVIEW_DUE_SOON_DAYS",
     "SUPPORTED_SUFFIXES",
@@ -76,7 +67,6 @@ __all__ = [
     "copy_of",
     "dsl_names",
     "extract_bytes",
-    "guess_note",
     "intake_of",
     "names_match",
     "new_version",
@@ -90,7 +80,6 @@ __all__ = [
     "register",
     "review_status",
     "same_document",
-    "say_read",
     "sign_aup",
     "stored_day",
     "twins",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.clock import local_today
-from bot.core.i18n import translations
+from bot.core.i18n import say
 from bot.core.models import AccountHolder, Attestation, Duty, Person, PolicyVersion
 from bot.core.words import version_name
 from bot.engine import duty_status
@@ -34,15 +34,14 @@ AUP_CONSENT = (
 )
 
 
-def aup_consent(title: str, label: str, language: str = "en") -> str:
-    """The sentence a person signs an AUP with, in ``language`` (what is stored is what they
-    read; English: ``AUP_CONSENT`` word for word)."""
-    tr = translations(language)
-    return tr.gettext(
+def aup_consent(title: str, label: str) -> str:
+    """The sentence a person signs an AUP with, said now in the active language (what is
+    stored is what they read; English: ``AUP_CONSENT`` word for word)."""
+    return say(
         "I have read the %(title)s (%(version)s). I agree to follow it whenever I use the "
         "school's official accounts, and I understand that breaking it may lead to disciplinary "
-        "action."
-    ) % {"title": title, "version": version_name(label, tr=tr)}
+        "action.", title=title, version=version_name(label),
+    )
 
 
 @dataclass(frozen=True)
@@ -142,10 +141,9 @@ def sign_aup(
     ip: str | None,
     user_agent: str | None,
     now: datetime,
-    language: str = "en",
 ) -> Recorded:
-    """Record an AUP signature (the consent as the person read it, in ``language``) and close
-    every open AUP duty it satisfies."""
+    """Record an AUP signature (the consent as the person read it, in the active language) and
+    close every open AUP duty it satisfies."""
     duties = list(
         session.scalars(
             select(Duty).where(
@@ -178,7 +176,7 @@ def sign_aup(
         "aup",
         None,
         kind="aup_signature",
-        statement=aup_consent(title, version.label, language),
+        statement=aup_consent(title, version.label),
         typed_name=typed_name.strip()[:200],
         duty_id=duties[0].id,
         method=method,

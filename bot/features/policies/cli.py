@@ -16,7 +16,7 @@ import typer
 from rich.table import Column
 
 from bot.core.dates import HAPPENED, REVIEW, DateWindowError
-from bot.core.i18n import N_, translations
+from bot.core.i18n import N_, Dated, say, speak
 from bot.core.words import plural, version_name
 from bot.engine.commands import (
     AsOf,
@@ -115,21 +115,21 @@ def policies_review(
 
     ctx = context()
     chosen = schools_of(ctx, school)[0]
-    school_id, language = chosen.id, chosen.language
-    tr = translations(language)
+    school_id = chosen.id
+    speak(chosen.language)
     today = as_of_today(as_of)
     try:
         day = HAPPENED.parse(when, N_("--date (the review meeting)"), today, example="2026-03-12")
     except DateWindowError as exc:
-        fail(exc.said(tr), highlight=False, language=language)
+        fail(exc.msg, highlight=False)
     upload = None
     if document is not None:
         if not document.is_file():
-            fail(tr.gettext("%(file)s: file not found") % {"file": document}, language=language)
+            fail(say("%(file)s: file not found", file=document))
         upload = (document.name, document.read_bytes())
     try:
         with ctx.store.transaction() as session:
-            policy = _policy_or_exit(session, school_id, key, language)
+            policy = _policy_or_exit(session, school_id, key)
             result = record_review(
                 session,
                 policy,
@@ -141,25 +141,28 @@ def policies_review(
                 document=upload,
             )
     except ReviewError as exc:
-        fail(
-            tr.gettext("%(policy)s: %(problem)s") % {"policy": key, "problem": exc.said(tr)},
-            1,
-            highlight=False,
-            language=language,
-        )
+        fail(say("%(policy)s: %(problem)s", policy=key, problem=exc.msg), 1, highlight=False)
     console.print(
-        f"[green]Review recorded[/] for {key}: reviewed {result.reviewed_on:%d %b %Y} by "
-        f"{body}; next review due [bold]{result.next_review_due:%d %b %Y}[/].",
+        say(
+            "[green]Review recorded[/] for %(policy)s: reviewed %(day)s by %(body)s; next review "
+            "due [bold]%(due)s[/].",
+            policy=key,
+            body=body,
+            day=Dated(result.reviewed_on, "%d %b %Y", "dd MMM y"),
+            due=Dated(result.next_review_due, "%d %b %Y", "dd MMM y"),
+        ),
         highlight=False,
     )
     if result.new_version:
         console.print(
-            f"New version published ([bold]{version_name(result.new_version)}[/]): staff who "
-            "must acknowledge "
-            "this policy are asked to on the next sweep."
+            say(
+                "New version published ([bold]%(version)s[/]): staff who must acknowledge this "
+                "policy are asked to on the next sweep.",
+                version=version_name(result.new_version),
+            )
         )
     elif result.document_unchanged:
-        console.print("The document is the same as the current version: no new version.")
+        console.print(say("The document is the same as the current version: no new version."))
 
 
 def policies_gaps(school: SchoolOption = None) -> None:
@@ -171,7 +174,7 @@ def policies_gaps(school: SchoolOption = None) -> None:
     with ctx.store.session() as session:
         gaps = register_gaps(session, school_id)
     if not gaps:
-        console.print("[green]No gaps[/]: every linked policy is in the register.")
+        console.print(say("[green]No gaps[/]: every linked policy is in the register."))
         return
     console.print(
         table(
@@ -201,8 +204,8 @@ def policies_confirm_date(
 
     ctx = context()
     chosen = schools_of(ctx, school)[0]
-    school_id, language = chosen.id, chosen.language
-    tr = translations(language)
+    school_id = chosen.id
+    speak(chosen.language)
     today = as_of_today(as_of)
     new_date: date | None = None
     if when is not None:
@@ -211,42 +214,35 @@ def policies_confirm_date(
                 when, N_("--date (the next review date)"), today, example="2026-09-30"
             )
         except DateWindowError as exc:
-            fail(exc.said(tr), highlight=False, language=language)
+            fail(exc.msg, highlight=False)
     try:
         with ctx.store.transaction() as session:
-            policy = _policy_or_exit(session, school_id, key, language)
+            policy = _policy_or_exit(session, school_id, key)
             confirmed = confirm_review_date(
                 session, policy, actor="cli", today=today, new_date=new_date
             )
             title = policy.title
     except ReviewError as exc:
-        fail(
-            tr.gettext("%(policy)s: %(problem)s") % {"policy": key, "problem": exc.said(tr)},
-            1,
-            highlight=False,
-            language=language,
-        )
+        fail(say("%(policy)s: %(problem)s", policy=key, problem=exc.msg), 1, highlight=False)
     console.print(
-        f"[green]Confirmed[/]: the {title} is next due for review by "
-        f"[bold]{confirmed:%d %b %Y}[/].",
+        say(
+            "[green]Confirmed[/]: the %(title)s is next due for review by [bold]%(day)s[/].",
+            title=title,
+            day=Dated(confirmed, "%d %b %Y", "dd MMM y"),
+        ),
         highlight=False,
     )
 
 
-def _policy_or_exit(session: Session, school_id: str, key: str, language: str) -> Policy:
-    """The school's policy with this key; exit 2 pointing at `policies list` if there is none
-    (said in ``language``)."""
+def _policy_or_exit(session: Session, school_id: str, key: str) -> Policy:
+    """The school's policy with this key; exit 2 pointing at `policies list` if there is none."""
     from sqlalchemy import select
 
     from bot.core.models import Policy
 
     policy = session.scalar(select(Policy).where(Policy.school_id == school_id, Policy.key == key))
     if policy is None:
-        fail(
-            translations(language).gettext("no policy %(key)s (see `policies list`)")
-            % {"key": repr(key)},
-            language=language,
-        )
+        fail(say("no policy %(key)s (see `policies list`)", key=repr(key)))
     return policy
 
 

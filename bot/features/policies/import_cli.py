@@ -13,17 +13,15 @@ import hashlib
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from gettext import NullTranslations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 
-from bot.core.i18n import N_, both, translations
+from bot.core.i18n import N_, Joined, Msg, Said, nmsg, say, shown, speak, speaking
 from bot.core.words import Words, school_words, version_name
 from bot.engine.commands import (
     AsOf,
@@ -36,12 +34,13 @@ from bot.engine.commands import (
     fail,
     schools_of,
 )
-from bot.features.policies.import_found import MISSING, NOTE, print_found, say_read
+from bot.features.policies.import_found import MISSING, NOTE, print_found
 from bot.features.policies.typed import Typed, read_document
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
     from bot.core.context import AppContext
+    from bot.core.forms import Text
     from bot.features.policies.importer import ImportedPolicy
     from bot.features.policies.intake import Intake
 
@@ -55,51 +54,25 @@ def _interactive() -> bool:
 
 @dataclass
 class _Outcome:
-    """One file's import: what was found, what was decided, what was stored."""
+    """One file's import: what was found, what was decided, what was stored (each sentence
+    said where shown: the school's language on the terminal, English in the JSON)."""
 
     file: str
     sha256: str | None = None
     found: dict[str, Any] | None = None
-    missing: list[str] = field(default_factory=list)
+    missing: list[Text] = field(default_factory=list)
     supplied: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
     linked_policy_gaps: list[str] = field(default_factory=list)
     stored: bool = False
     policy_key: str | None = None
     version: str | None = None
     next_review_stored: str | None = None
-    refused: str | None = None
-    error: str | None = None
+    refused: Text | None = None
+    error: Text | None = None
     already_stored: bool = False  # the same document was already the policy's version
-    checks: list[str] = field(default_factory=list)  # another school or DSL named
+    checks: list[Text] = field(default_factory=list)  # another school or DSL named
     same_as: str | None = None  # a copy (another format) of this document, not stored again
-    refused_said: str | None = None  # ``refused`` in the school's language (not in the JSON)
-    error_said: str | None = None  # ``error`` likewise
-    notes_said: list[str] = field(default_factory=list)  # ``notes`` likewise
-
-    def note(
-        self,
-        tr: NullTranslations,
-        sentence: str,
-        said: Callable[[NullTranslations], dict[str, str]] | None = None,
-        **values: str,
-    ) -> None:
-        """Add a note: in English (the JSON) and in ``tr``'s language (what is printed; ``said``:
-        the values a language says otherwise than English, e.g. 'fersiwn 3.2')."""
-
-        def say(tr: NullTranslations) -> str:
-            text = tr.gettext(sentence)
-            return text % {**values, **(said(tr) if said else {})} if values else text
-
-        english = sentence % values if values else sentence
-        self.notes.append(english)
-        cy = tr is translations("cy+en")
-        self.notes_said.append(both(say(translations("cy")), english) if cy else say(tr))
-
-    def noted(self, english: list[str], said: list[str]) -> None:
-        """Add notes written elsewhere: in English, and as the school reads them."""
-        self.notes += english
-        self.notes_said += said
 
     @property
     def state(self) -> str:
@@ -126,11 +99,6 @@ class _Run:
     as_json: bool
     interactive: bool
     earlier: list[tuple[str, ImportedPolicy]] = field(default_factory=list)
-
-    @property
-    def said(self) -> NullTranslations:
-        """The school's language for what the import prints (its JSON stays English)."""
-        return translations(self.school.language)
 
 
 def _twin(run: _Run, path: Path, imported: ImportedPolicy, data: bytes) -> str | None:
@@ -161,7 +129,7 @@ def _twin(run: _Run, path: Path, imported: ImportedPolicy, data: bytes) -> str |
 
 def _import_one(run: _Run, path: Path) -> _Outcome:
     """Import one document: read it, show what was found, ask for what is missing, store it."""
-    from bot.features.policies.importer import PolicyImportError, not_ours
+    from bot.features.policies.importer import PolicyImportError
     from bot.features.policies.intake import dsl_names, intake_of
 
     outcome = _Outcome(file=str(path))
@@ -169,36 +137,27 @@ def _import_one(run: _Run, path: Path) -> _Outcome:
         imported = read_document(path, run.typed)
         data = path.read_bytes()
     except (PolicyImportError, OSError) as exc:
-        outcome.error, outcome.error_said = str(exc), _error_said(exc, run.said)
+        outcome.error = _error(exc)
         return outcome
     item = intake_of(path, imported)
     outcome.sha256 = hashlib.sha256(data).hexdigest()
     outcome.found = imported.to_json_dict()
     with run.ctx.store.session() as session:
         names = dsl_names(session, run.school)
-    dsl, language = school_words(run.school).dsl, run.school.language
-    outcome.checks = item.check_ownership(run.school.name, names, dsl=dsl)
+    outcome.checks = item.check_ownership(run.school.name, names,
+                                          dsl=school_words(run.school).dsl)
     if not run.as_json:
         console.rule(f"[bold]{escape(path.name)}[/]")
-        said = not_ours(imported, run.school.name, names, dsl=dsl, language=language)
-        print_found(imported, path, said, language)
+        print_found(imported, path, outcome.checks)
     if (twin := _twin(run, path, imported, data)) is not None:
         outcome.same_as = twin
-        outcome.note(
-            run.said,
-            N_("the same document as %(twin)s (a copy in another format): not stored again"),
-            twin=twin,
-        )
+        outcome.notes.append(Msg(N_(
+            "the same document as %(twin)s (a copy in another format): not stored again"
+        ), twin=twin))
         return outcome
     if (found := imported.next_review) is not None and found.how == "derived":
-        why = found.note or ""
-        outcome.note(
-            run.said,
-            N_("next review %(day)s derived: %(note)s"),
-            lambda tr: {"note": say_read(why, "cy" if tr is translations("cy") else "en")},
-            day=found.value.isoformat(),
-            note=why,
-        )
+        outcome.notes.append(Msg(N_("next review %(day)s derived: %(note)s"),
+                                 day=found.value.isoformat(), note=found.note or ""))
     for name, text in (
         ("next_review", run.typed.next_review),
         ("approving_body", run.typed.approved_by),
@@ -206,97 +165,74 @@ def _import_one(run: _Run, path: Path) -> _Outcome:
         if text and not item.values.get(name):
             item.answer(name, text)
     if item.questions and run.interactive:
-        _ask_missing(item, school_words(run.school), run.school.language)
+        _ask_missing(item, school_words(run.school))
     outcome.supplied, outcome.missing = item.supplied, item.missing
     outcome.linked_policy_gaps = _gaps(run, imported, str(item.values.get("title") or ""))
     if item.questions:
         outcome.refused = _refusal(item, interactive=run.interactive)
-        outcome.refused_said = _refusal(item, interactive=run.interactive, tr=run.said)
     elif _may_store(item, outcome, run):
         _store(run, item, data, outcome)
     return outcome
 
 
-def _error_said(exc: Exception, tr: NullTranslations) -> str:
-    """Why a document cannot be read, in ``tr``'s language: the importer's sentence (with the
-    refusal of the check every route makes inside it); else as written."""
-    from bot.features.policies.importer import PolicyImportError
+def _error(exc: Exception) -> Text:
+    """Why a document cannot be read: the importer's sentence, or the check every route makes
+    (``accepted_document``: its refusal, the cause); else as written."""
+    from bot.core.forms import SaidError
+    from bot.core.uploads import AttachmentError
 
-    return exc.said(tr) if isinstance(exc, PolicyImportError) else str(exc)
+    if isinstance(refused := exc.__cause__, AttachmentError):
+        msg = refused.msg
+        return Said(lambda: str(msg).removesuffix("."))  # as ``accepted_document`` writes it
+    return exc.msg if isinstance(exc, SaidError) else str(exc)
 
 
-def _refusal(item: Intake, *, interactive: bool, tr: NullTranslations | None = None) -> str:
-    """Why a document is not stored: what the register needs that it does not say, in ``tr``'s
-    language (English when not given: the JSON's ``refused``)."""
+def _refusal(item: Intake, *, interactive: bool) -> Msg:
+    """Why a document is not stored: what the register needs that it does not say."""
     from bot.features.policies.intake import MISSING_PREFIX
 
-    if tr is translations("cy+en"):  # the whole sentence in Welsh, then in English
-        welsh = _refusal(item, interactive=interactive, tr=translations("cy"))
-        return both(welsh, _refusal(item, interactive=interactive))
-    tr = tr or NullTranslations()
-    names = ", ".join(tr.gettext(MISSING_PREFIX[n]) for n in item.questions)
+    names = Joined((Msg(MISSING_PREFIX[n]) for n in item.questions), ", ")
     count = len(item.questions)  # Welsh: "wedi'i nodi" for one, "wedi'u nodi" for more
     if "title" in item.questions and item.title_guess is not None:
-        reason = tr.ngettext(
-            "not stored: %(names)s not clear from the document",
-            "not stored: %(names)s not clear from the document",
-            count,
-        )
+        reason = nmsg("not stored: %(names)s not clear from the document",
+                      "not stored: %(names)s not clear from the document", count, names=names)
     else:
-        reason = tr.ngettext(
-            "not stored: %(names)s not stated in the document",
-            "not stored: %(names)s not stated in the document",
-            count,
-        )
-    reason %= {"names": names}
+        reason = nmsg("not stored: %(names)s not stated in the document",
+                      "not stored: %(names)s not stated in the document", count, names=names)
     if not interactive:
-        reason = tr.gettext("%(reason)s and this is not an interactive terminal") % {
-            "reason": reason
-        }
-    return tr.gettext(
+        reason = Msg(N_("%(reason)s and this is not an interactive terminal"), reason=reason)
+    return Msg(N_(
         "%(reason)s — run it at a terminal to type it in, give it with --title, --next-review "
         "or --approved-by, or add it to the document"
-    ) % {"reason": reason}
+    ), reason=reason)
 
 
-def _stored_line(outcome: _Outcome, tr: NullTranslations | None = None) -> str:
-    """A stored file's line: its key, version, next review and sha256, in ``tr``'s language."""
-    if tr is translations("cy+en"):
-        return both(_stored_line(outcome, translations("cy")), _stored_line(outcome))
-    tr = tr or NullTranslations()
-    return tr.gettext("stored as %(key)s %(version)s; next review due %(due)s; sha256 %(sha)s") % {
-        "key": outcome.policy_key,
-        "version": version_name(str(outcome.version), tr=tr),
-        "due": outcome.next_review_stored,
-        "sha": outcome.sha256,
-    }
+def _stored_line(outcome: _Outcome) -> Msg:
+    """A stored file's line: its key, version, next review and sha256."""
+    return Msg(N_("stored as %(key)s %(version)s; next review due %(due)s; sha256 %(sha)s"),
+               key=outcome.policy_key, version=version_name(str(outcome.version)),
+               due=outcome.next_review_stored, sha=outcome.sha256)
 
 
-def _ask_missing(item: Intake, words: Words, language: str) -> None:
+def _ask_missing(item: Intake, words: Words) -> None:
     """Ask a person at a terminal for each missing value (three tries; Enter leaves it out),
-    in the school's ``language`` (the questions themselves: ``intake.question``)."""
-    from bot.core.config.said import say_sentence
-    from bot.features.policies.intake import ANSWER_PROBLEMS, question
+    in the school's language (the questions themselves: ``intake.question``)."""
+    from bot.features.policies.intake import question
 
-    tr = translations(language)
-
-    console.print(
-        tr.gettext(
-            "Some things the register needs are not in the document. Type them in, or press "
-            "Enter to leave one out (the policy is then not stored)."
-        )
-    )
+    console.print(say(
+        "Some things the register needs are not in the document. Type them in, or press "
+        "Enter to leave one out (the policy is then not stored)."
+    ))
     for name in item.questions:
         offered = (item.title_guess if name == "title" else None) or ""
         for _ in range(3):
             text = str(
-                typer.prompt(
-                    question(name, words, language), default=offered, show_default=bool(offered)
-                )
+                typer.prompt(str(question(name, words)), default=offered,
+                             show_default=bool(offered))
             ).strip()
             if not text or (problem := item.answer(name, text)) is None:
                 break
-            err.print(f"  {say_sentence(problem, ANSWER_PROBLEMS, language)}")
+            err.print(f"  {problem}")
 
 
 def _gaps(run: _Run, imported: ImportedPolicy, own_title: str) -> list[str]:
@@ -310,15 +246,14 @@ def _gaps(run: _Run, imported: ImportedPolicy, own_title: str) -> list[str]:
 
 def _may_store(item: Intake, outcome: _Outcome, run: _Run) -> bool:
     """Whether to store: ``--yes``, or a person at a terminal who says yes (noted if not)."""
-    asked = run.said.gettext("Store '%(title)s' in the register?") % {"title": item.title}
-    if run.yes or (run.interactive and confirm(asked, default=True, language=run.school.language)):
+    asked = say("Store '%(title)s' in the register?", title=item.title)
+    if run.yes or (run.interactive and confirm(asked, default=True)):
         return True
-    outcome.note(
-        run.said,
+    outcome.notes.append(Msg(
         N_("nothing stored (you said no)")
         if run.interactive
-        else N_("nothing stored: rerun with --yes to store it"),
-    )
+        else N_("nothing stored: rerun with --yes to store it")
+    ))
     return False
 
 
@@ -328,13 +263,10 @@ def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
     from bot.features.policies.rules import ReviewError
     from bot.features.policies.store import store_imported
 
-    label, language = run.typed.version_label, run.school.language
-    notes: list[str] = []  # a month-only date as stored: English, and as the school reads it
+    label = run.typed.version_label
+    notes: list[Text] = []  # a month-only date as stored
     dates = item.dates(notes, iso=True)
-    said: list[str] = notes if language == "en" else []
-    if said is not notes:
-        item.dates(said, language=language)
-    outcome.noted(notes, said)
+    outcome.notes += notes
     try:
         with run.ctx.store.transaction() as session:
             ensure_school(session, run.school)
@@ -349,28 +281,21 @@ def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
                 governing_body=school_words(run.school).governing_body_short,
                 actor="cli:import",
                 today=run.today,
-                tr=run.said,
             )
     except ReviewError as exc:
-        outcome.error = str(exc)
+        outcome.error = exc.msg
         return
     outcome.stored = True
     outcome.next_review_stored = stored.next_review_due.isoformat()
     outcome.policy_key = stored.key
     outcome.version = stored.version or stored.existing_version
-    outcome.noted(list(stored.notes), list(stored.notes_said))
+    outcome.notes += stored.notes
     if stored.version is None:
         outcome.already_stored = True
-        held = str(stored.existing_version)
-        outcome.note(
-            run.said,
-            N_("this document is already stored as %(version)s"),
-            lambda tr: {"version": version_name(held, tr=tr)},
-            version=version_name(held),
-        )
+        outcome.notes.append(Msg(N_("this document is already stored as %(version)s"),
+                                 version=version_name(str(stored.existing_version))))
     elif item.stated_version is None:
-        outcome.note(
-            run.said,
+        outcome.notes.append(Msg(
             N_("version: not stated in the document; staff see '%(version)s'")
             if label
             else N_(
@@ -378,67 +303,64 @@ def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
                 "with --version-label)"
             ),
             version=str(stored.version),
-        )
+        ))
 
 
-def _print_outcome(outcome: _Outcome, said: NullTranslations, language: str) -> None:
+def _print_outcome(outcome: _Outcome) -> None:
     if outcome.error:
-        error, mark = escape(outcome.error_said or outcome.error), said.gettext("error:")
-        console.print(f"[bold red]{mark}[/] {error}", highlight=False)
+        said = say("error:")
+        console.print(f"[bold red]{said}[/] {escape(str(outcome.error))}",
+                      highlight=False)
         return
-    missing, note = said.gettext(MISSING), said.gettext(NOTE)
-    lines = [f"[red]{missing}[/] {escape(say_read(line, language))}" for line in outcome.missing]
-    lines += [f"[cyan]{note}[/] {escape(line)}" for line in outcome.notes_said]
+    missing, note = say(MISSING), say(NOTE)
+    lines = [f"[red]{missing}[/] {escape(str(line))}" for line in outcome.missing]
+    lines += [f"[cyan]{note}[/] {escape(str(line))}" for line in outcome.notes]
     if outcome.linked_policy_gaps:
-        gaps = said.gettext("Linked policies not in the register")
+        gaps = say("Linked policies not in the register")
         lines.append(f"[yellow]{gaps}[/]: " + escape("; ".join(outcome.linked_policy_gaps)))
     if outcome.refused:
-        lines.append(f"[bold red]{escape(outcome.refused_said or outcome.refused)}[/]")
+        lines.append(f"[bold red]{escape(str(outcome.refused))}[/]")
     elif outcome.stored:
-        lines.append(f"[green]{escape(_stored_line(outcome, said))}[/]")
+        lines.append(f"[green]{escape(str(_stored_line(outcome)))}[/]")
     for line in lines:
         console.print(line, highlight=False)
 
 
 def _json(outcome: _Outcome) -> dict[str, Any]:
-    """A file's outcome in the JSON: English, as before (the school's-language line left out)."""
-    said = asdict(outcome)
-    del said["refused_said"], said["error_said"], said["notes_said"]
-    return said
+    """A file's outcome in the JSON: English, as before."""
+    return {key: _english(value) for key, value in asdict(outcome).items()}
 
 
-def import_summary(outcomes: list[_Outcome], tr: NullTranslations | None = None) -> str:
+def _english(value: Any) -> Any:
+    """A value of the JSON: a sentence in English, a list of them each in English."""
+    if isinstance(value, list):
+        return [_english(item) for item in value]
+    return shown(value, "en") if not isinstance(value, dict) else value
+
+
+def import_summary(outcomes: list[_Outcome]) -> str:
     """One true sentence about what an import stored: '2 files read: 1 stored, 1 not stored.',
-    in ``tr``'s language (English when not given: the JSON's summary)."""
-    if tr is translations("cy+en"):  # the whole sentence in Welsh, then in English
-        return both(import_summary(outcomes, translations("cy")), import_summary(outcomes))
-    tr = tr or NullTranslations()
+    in the active language."""
     n = Counter(o.state for o in outcomes)
     not_stored = n["refused"] + n["waiting"]
     parts = [
-        text % {"count": count}
-        for count, text in (
-            (n["new"], tr.gettext("%(count)d stored")),
-            (n["same"], tr.gettext("%(count)d already in the register, unchanged")),
-            (
-                n["copy"],
-                tr.ngettext(
-                    "%(count)d copy of another document, not stored again",
-                    "%(count)d copies of another document, not stored again",
-                    n["copy"],
-                ),
-            ),
-            (not_stored, tr.gettext("%(count)d not stored")),
+        said
+        for count, said in (
+            (n["new"], Msg(N_("%(count)d stored"), count=n["new"])),
+            (n["same"], Msg(N_("%(count)d already in the register, unchanged"), count=n["same"])),
+            (n["copy"], nmsg("%(count)d copy of another document, not stored again",
+                             "%(count)d copies of another document, not stored again",
+                             n["copy"], count=n["copy"])),
+            (not_stored, Msg(N_("%(count)d not stored"), count=not_stored)),
         )
         if count
     ]
-    text = tr.ngettext(
-        "%(count)d file read: %(parts)s.", "%(count)d files read: %(parts)s.", len(outcomes)
-    ) % {"count": len(outcomes), "parts": ", ".join(parts) or tr.gettext("nothing stored")}
+    text = str(nmsg("%(count)d file read: %(parts)s.", "%(count)d files read: %(parts)s.",
+                    len(outcomes), count=len(outcomes),
+                    parts=Joined(parts, ", ") if parts else Msg(N_("nothing stored"))))
     if n["waiting"]:
-        text += " " + tr.ngettext(
-            "Rerun with --yes to store it.", "Rerun with --yes to store them.", n["waiting"]
-        )
+        text += " " + str(nmsg("Rerun with --yes to store it.",
+                               "Rerun with --yes to store them.", n["waiting"]))
     return text
 
 
@@ -490,9 +412,11 @@ def policies_import(
     from bot.features.policies.importer import MONTH_ONLY_RULE
 
     ctx = context(say_where=not as_json)
+    chosen = schools_of(ctx, school)[0]
+    speak(chosen.language)  # the school's language (its JSON stays English)
     run = _Run(
         ctx,
-        schools_of(ctx, school)[0],
+        chosen,
         as_of_today(as_of),
         Typed(title, version_label, adopted, next_review, approved_by),
         yes,
@@ -500,20 +424,17 @@ def policies_import(
         interactive=not as_json and _interactive(),
     )
     if run.typed.given() and len(files) != 1:
-        fail(
-            run.said.gettext(
-                "--title, --version-label, --adopted, --next-review and --approved-by describe "
-                "one document: import it on its own"
-            ),
-            language=run.school.language,
-        )
+        fail(say(
+            "--title, --version-label, --adopted, --next-review and --approved-by describe "
+            "one document: import it on its own"
+        ))
     outcomes: list[_Outcome] = []
     for path in files:
         outcomes.append(outcome := _import_one(run, path))
         if not as_json:
-            _print_outcome(outcome, run.said, run.school.language)
+            _print_outcome(outcome)
     if not as_json:
-        console.print(import_summary(outcomes, run.said), highlight=False)
+        console.print(import_summary(outcomes), highlight=False)
     else:
         stored = [o for o in outcomes if o.stored]
         typer.echo(
@@ -527,7 +448,7 @@ def policies_import(
                     "refused": sum(1 for o in outcomes if o.refused),
                     "errors": sum(1 for o in outcomes if o.error),
                     "month_only_rule": MONTH_ONLY_RULE,
-                    "summary": import_summary(outcomes),
+                    "summary": _summary_in_english(outcomes),
                 },
                 indent=2,
                 ensure_ascii=False,
@@ -535,3 +456,9 @@ def policies_import(
         )
     if any(o.state == "refused" for o in outcomes):
         raise typer.Exit(1)
+
+
+def _summary_in_english(outcomes: list[_Outcome]) -> str:
+    """The summary as the JSON gives it: in English."""
+    with speaking("en"):
+        return import_summary(outcomes)

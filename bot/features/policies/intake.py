@@ -12,14 +12,14 @@ from datetime import date
 from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
-from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, both, translations
+from bot.core.forms import Text
+from bot.core.i18n import N_, Dated, Joined, Lazy, Msg, shown
 from bot.core.models import Person
-from bot.core.words import Words, words_in
+from bot.core.words import Words
 from bot.features.policies.importer import (
     FuzzyDate,
     ImportedPolicy,
@@ -28,8 +28,6 @@ from bot.features.policies.importer import (
     not_ours,
     same_document,
 )
-from bot.features.policies.importer.header import FAR_DOWN, NAMES_NO_POLICY
-from bot.features.policies.importer.values import Found
 from bot.features.policies.rules import document_version_label, policy_key
 from bot.features.policies.typed import typed_date
 
@@ -43,7 +41,6 @@ __all__ = [
     "copy_of",
     "dsl_names",
     "extract_bytes",
-    "guess_note",
     "intake_of",
     "question",
     "read_intake",
@@ -57,20 +54,15 @@ QUESTIONS = {
     "next_review": N_("Next review date (e.g. 2027-09-30, or September 2027)"),
     "approving_body": N_("Who approves it (the %(governing_body)s, or a committee's name)"),
 }
-# what is wrong with an answer (``Intake.answer``), kept in English and read back by the
-# asking side in its language
+# what is wrong with an answer (``Intake.answer``)
 NO_ANSWER = N_("no answer given")
 NOT_A_DATE = N_("%(text)s is not a date I can read; write 2027-09-30 or September 2027")
 ANSWER_PROBLEMS = (NOT_A_DATE, NO_ANSWER)
 
 
-def question(name: str, words: Words, language: str = "en") -> str:
-    """How a missing value is asked, in the school's words ("the Board of Governors") and
-    ``language`` (``cy+en``: the Welsh, then the English, each with its own words)."""
-    if language == "cy+en":
-        return both(question(name, words, "cy"), question(name, words, "en"))
-    tr = translations(language)
-    return tr.gettext(QUESTIONS[name]) % {"governing_body": words_in(words, tr).governing_body}
+def question(name: str, words: Words) -> Msg:
+    """How a missing value is asked, in the school's words ("the Board of Governors")."""
+    return Msg(QUESTIONS[name], governing_body=Msg(words.governing_body))
 
 
 # how the importer's "missing" lines name each question
@@ -79,6 +71,13 @@ MISSING_PREFIX = {
     "next_review": N_("next review date"),
     "approving_body": N_("approving body"),
 }
+# what a document's value is, and how it was had (``Intake.found``, ``Intake.derived``)
+_FIELDS = {"title": N_("title"), "next_review": N_("next review"),
+           "approving_body": N_("approving body")}
+_ON_LINE = N_("%(field)s: %(value)s (line %(line)s)")
+_ANSWERED = N_("%(field)s: %(value)s (your answer)")
+_WORKED_OUT = N_("%(field)s: %(value)s (%(note)s)")
+_TITLE_UNCLEAR = N_("title: not clear from the document — is it “%(guess)s”? (%(why)s)")
 
 
 # a month-only date as stored, said on the settings pages (``stored_day`` with a language)
@@ -98,56 +97,38 @@ MONTH_ONLY = {
 }
 
 
-def _month_only(label: str, value: FuzzyDate, day: date, language: str) -> str:
-    """A month-only date's note in ``language`` (Welsh months by ``babel.dates``)."""
-    if language == "cy+en":
-        return both(*(_month_only(label, value, day, one) for one in ("cy", "en")))
-    month, stored = (
-        (f"{value.first_day():%B %Y}", f"{day:%d %B %Y}")
-        if language == "en"
-        else (
-            format_date(value.first_day(), "LLLL y", locale="cy"),
-            format_date(day, "d MMMM y", locale="cy"),
-        )
-    )
-    return translations(language).gettext(MONTH_ONLY[label]) % {"month": month, "day": stored}
-
-
 def stored_day(
-    label: str,
-    value: FuzzyDate | None,
-    notes: list[str],
-    *,
-    iso: bool = False,
-    language: str | None = None,
+    label: str, value: FuzzyDate | None, notes: list[Text], *, iso: bool = False
 ) -> date | None:
     """A document's date as stored: a month-only date becomes that month's last day, and
     ``notes`` says so ("next review September 2027 (month only) is stored as 30 September
-    2027, the last day of that month"; ``iso``: as the command line writes dates;
-    ``language``: as a page in that language says it)."""
+    2027, the last day of that month"; ``iso``: as the command line writes dates)."""
     if value is None:
         return None
     day = value.last_day()
     if value.day is None:
-        notes.append(
-            _month_only(label, value, day, language)
-            if language is not None
-            else f"{label} {value.first_day():%B %Y} is stored as {day.isoformat()} (the document "
-            "gives only the month; the last day of that month is used)"
-            if iso
-            else f"{label} {value.human()} is stored as {day:%d %B %Y}, the last day of that month"
-        )
+        said = Msg(MONTH_ONLY[label], month=Dated(value.first_day(), "%B %Y", "LLLL y"),
+                   day=Dated(day, "%d %B %Y", "d MMMM y"))
+        notes.append(_AsTheCommandLineWrites(said, label, value, day) if iso else said)
     return day
 
 
-def guess_note(guess: Found[str], language: str) -> str:
-    """Why a title is only a guess, in ``language`` (the importer's note, in English, else)."""
-    tr = translations(language)
-    if guess.note == NAMES_NO_POLICY:
-        return tr.gettext(NAMES_NO_POLICY)
-    if guess.line and guess.note == FAR_DOWN % {"line": guess.line}:
-        return tr.gettext(FAR_DOWN) % {"line": guess.line}
-    return guess.note or ""
+class _AsTheCommandLineWrites(Lazy):
+    """A month-only date's note as the command line writes it in English (ISO dates, as
+    before); another language says the pages' sentence."""
+
+    __slots__ = ("day", "label", "said_else", "value")
+
+    def __init__(self, said_else: Msg, label: str, value: FuzzyDate, day: date) -> None:
+        self.said_else, self.label, self.value, self.day = said_else, label, value, day
+
+    def said(self, language: str) -> str:
+        """The note in ``language``."""
+        if language != "en":
+            return self.said_else.said(language)
+        return (f"{self.label} {self.value.first_day():%B %Y} is stored as "
+                f"{self.day.isoformat()} (the document gives only the month; the last day of "
+                "that month is used)")
 
 
 @dataclass(frozen=True)
@@ -172,13 +153,14 @@ class Intake:
 
     path: Path
     imported: ImportedPolicy | None = None
-    error: str | None = None
+    error: Text | None = None
     values: dict[str, Any] = field(default_factory=dict)  # title, next_review, approving_body
     supplied: dict[str, str] = field(default_factory=dict)  # answered or typed, as written
-    found: list[str] = field(default_factory=list)  # "title: Online Safety Policy (line 1)"
-    derived: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    checks: list[str] = field(default_factory=list)  # another school or DSL named
+    # each said where shown: "title: Online Safety Policy (line 1)"
+    found: list[Text] = field(default_factory=list)
+    derived: list[Text] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
+    checks: list[Text] = field(default_factory=list)  # another school or DSL named
 
     @property
     def title_guess(self) -> str | None:
@@ -202,53 +184,45 @@ class Intake:
         return [] if self.error else [name for name in QUESTIONS if not self.values.get(name)]
 
     @property
-    def missing(self) -> list[str]:
+    def missing(self) -> list[Text]:
         """The importer's "not stated" lines, less those a person has answered."""
         assert self.imported is not None
         answered = [MISSING_PREFIX[name] for name in self.supplied]
         return [
             line
             for line in self.imported.missing
-            if not any(line.lower().startswith(prefix) for prefix in answered)
+            if not any(str(shown(line, "en")).lower().startswith(p) for p in answered)
         ]
 
-    def answer(self, name: str, text: str) -> str | None:
+    def answer(self, name: str, text: str) -> Msg | None:
         """Take a person's answer to one question; a problem (a date not read) or None."""
         text = text.strip()
         if not text:
-            return NO_ANSWER
+            return Msg(NO_ANSWER)
         if name == "next_review":
             when = typed_date(text)
             if when is None:
-                return NOT_A_DATE % {"text": repr(text)}
+                return Msg(NOT_A_DATE, text=repr(text))
             self.values[name] = when
         else:
             self.values[name] = text
         self.supplied[name] = text
-        self.found.append(f"{name.replace('_', ' ')}: {text} (your answer)")
+        self.found.append(Msg(_ANSWERED, field=Msg(_FIELDS[name]), value=text))
         return None
 
-    def dates(
-        self, notes: list[str] | None = None, *, iso: bool = False, language: str | None = None
-    ) -> Dates:
-        """The document's dates as stored (month-only ones noted in ``notes``, else its own;
-        in ``language`` for a page)."""
+    def dates(self, notes: list[Text] | None = None, *, iso: bool = False) -> Dates:
+        """The document's dates as stored (month-only ones noted in ``notes``, else its
+        own)."""
         imported = self.imported
         notes = self.notes if notes is None else notes
         assert imported is not None
         return Dates(
-            ratified=stored_day(
-                "ratified", _fuzzy(imported.ratified), notes, iso=iso, language=language
-            ),
+            ratified=stored_day("ratified", _fuzzy(imported.ratified), notes, iso=iso),
             last_reviewed=stored_day(
-                "last reviewed", _fuzzy(imported.last_reviewed), notes, iso=iso, language=language
+                "last reviewed", _fuzzy(imported.last_reviewed), notes, iso=iso
             ),
             next_review=stored_day(
-                "next review",
-                _fuzzy(self.values.get("next_review")),
-                notes,
-                iso=iso,
-                language=language,
+                "next review", _fuzzy(self.values.get("next_review")), notes, iso=iso
             ),
             month_only=frozenset(
                 name
@@ -324,14 +298,12 @@ class Intake:
         return {key: value for key, value in entry.items() if value not in (None, [])}
 
     def check_ownership(
-        self, school_name: str, dsl_names: list[str], *, dsl: str = "DSL", language: str = "en"
-    ) -> list[str]:
+        self, school_name: str, dsl_names: list[str], *, dsl: str = "DSL"
+    ) -> list[Text]:
         """Point out another school or safeguarding lead (``dsl``: the school's word) the
-        document names than the school's own, in ``language``."""
+        document names than the school's own."""
         if self.imported is not None:
-            self.checks = not_ours(
-                self.imported, school_name, dsl_names, dsl=dsl, language=language
-            )
+            self.checks = list(not_ours(self.imported, school_name, dsl_names, dsl=dsl))
         return self.checks
 
 
@@ -344,18 +316,18 @@ def intake_of(path: Path, imported: ImportedPolicy) -> Intake:
         if found is None:
             continue
         item.values[name] = found.value
-        shown = f"{name.replace('_', ' ')}: {found.value}"
-        if found.how == "text":
-            # a PDF's text has no lines to point at: its title is found all the same
-            item.found.append(f"{shown} (line {found.line})" if found.line else shown)
+        field_said, value = Msg(_FIELDS[name]), str(found.value)
+        if found.how == "text" and found.line:
+            item.found.append(Msg(_ON_LINE, field=field_said, value=value, line=found.line))
+        elif found.how == "text":  # a PDF's text has no lines to point at: found all the same
+            item.found.append(Joined((field_said, value), ": "))
         else:
-            item.derived.append(f"{shown} ({found.note or 'worked out'})")
+            item.derived.append(Msg(_WORKED_OUT, field=field_said, value=value,
+                                    note=found.note or Msg(N_("worked out"))))
     item.notes.extend(imported.warnings)
     if imported.title is None and imported.title_guess is not None:
-        item.notes.append(
-            f"title: not clear from the document — is it "
-            f"“{imported.title_guess.value}”? ({imported.title_guess.note})"
-        )
+        item.notes.append(Msg(_TITLE_UNCLEAR, guess=imported.title_guess.value,
+                              why=imported.title_guess.note or ""))
     return item
 
 
@@ -364,7 +336,7 @@ def read_intake(path: Path, kind: type[T]) -> T:
     try:
         return kind(**vars(intake_of(path, extract_policy(path))))
     except (PolicyImportError, OSError) as exc:
-        return kind(path, error=str(exc))
+        return kind(path, error=exc.msg if isinstance(exc, PolicyImportError) else str(exc))
 
 
 def twins(items: list[T]) -> list[tuple[T, T]]:

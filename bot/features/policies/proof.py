@@ -12,7 +12,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from gettext import NullTranslations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,6 +19,8 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.config import ReadingProof
 from bot.core.documents import show_document
+from bot.core.forms import SaidError
+from bot.core.i18n import N_, Msg
 from bot.core.models import Duty, PageSeen, Person, PolicyVersion, ReadingCheck
 
 __all__ = [
@@ -34,8 +35,8 @@ __all__ = [
 ]
 
 
-class ProofNeededError(ValueError):
-    """The acknowledgement waits for the reading (or the check); ``str()`` says what is left."""
+class ProofNeededError(SaidError, ValueError):
+    """The acknowledgement waits for the reading (or the check); ``msg`` says what is left."""
 
 
 @dataclass(frozen=True)
@@ -61,17 +62,16 @@ class Progress:
         """Every page or section has been shown."""
         return len(self.seen) >= self.total
 
-    def missing(self, tr: NullTranslations | None = None) -> str | None:
-        """What is left before the acknowledgement, in words (``tr``: the page's language;
-        None: nothing)."""
-        _ = (tr or NullTranslations()).gettext
+    def missing(self) -> Msg | None:
+        """What is left before the acknowledgement, in words (None: nothing)."""
         if not self.read_all:
-            return _("Please read every page first: you have seen %(seen)d of %(total)d.") % {
-                "seen": len(self.seen),
-                "total": self.total,
-            }
+            return Msg(
+                N_("Please read every page first: you have seen %(seen)d of %(total)d."),
+                seen=len(self.seen),
+                total=self.total,
+            )
         if not self.passed:
-            return _("Please answer the short check about the policy first.")
+            return Msg(N_("Please answer the short check about the policy first."))
         return None
 
 

@@ -34,14 +34,11 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from gettext import NullTranslations
 from typing import TYPE_CHECKING
-
-from babel.dates import format_date
 
 from bot.core.dates import shift
 from bot.core.forms import SaidError
-from bot.core.i18n import N_, html_lang, translations
+from bot.core.i18n import N_, Dated, Joined, Msg, html_lang, nmsg, nsay, say, spoken
 from bot.core.nations import NATIONS, school_words_for
 from bot.core.uploads import DOCUMENT_TYPES, MAX_DOCUMENT_BYTES
 
@@ -216,68 +213,42 @@ def digest_entries(
     return sorted(entries, key=lambda e: (e.review_due, e.policy_key))
 
 
-def review_state(review_due: date, on: date, tr: NullTranslations | None = None) -> str:
-    """'overdue by 3 weeks', 'overdue by 2 days', 'due today', 'due in 12 days' as of ``on``
-    (in the school's language with ``tr``)."""
-    tr = tr or NullTranslations()
+def review_state(review_due: date, on: date) -> Msg:
+    """'overdue by 3 weeks', 'overdue by 2 days', 'due today', 'due in 12 days' as of ``on``."""
     days = (review_due - on).days
     if days <= -14:
-        return tr.ngettext("overdue by %(num)d week", "overdue by %(num)d weeks", -days // 7) % {
-            "num": -days // 7
-        }
+        return nmsg("overdue by %(num)d week", "overdue by %(num)d weeks", -days // 7)
     if days < 0:
-        return tr.ngettext("overdue by %(num)d day", "overdue by %(num)d days", -days) % {
-            "num": -days
-        }
+        return nmsg("overdue by %(num)d day", "overdue by %(num)d days", -days)
     if days == 0:
-        return tr.gettext("due today")
-    return tr.ngettext("due in %(num)d day", "due in %(num)d days", days) % {"num": days}
+        return Msg(N_("due today"))
+    return nmsg("due in %(num)d day", "due in %(num)d days", days)
 
 
 def digest_subject(
-    titles_due: Sequence[tuple[str, date]],
-    on: date,
-    tr: NullTranslations | None = None,
-    language: str = "en",
-    governors: str = "governors",
-) -> str:
-    """The digest's subject as of the day it is delivered (in ``language``, with ``tr``;
-    ``governors``: the school's word for them, in that language)."""
-    tr = tr or NullTranslations()
+    titles_due: Sequence[tuple[str, date]], on: date, governors: object = None
+) -> Msg:
+    """The digest's subject as of the day it is delivered (``governors``: the school's word
+    for them, said where shown)."""
     if len(titles_due) == 1:
         title, review_due = titles_due[0]
         days = (review_due - on).days
         if days < 0:
-            when = (
-                f"{review_due:%d %B %Y}"
-                if language == "en"
-                else format_date(review_due, "dd MMMM y", locale="cy")
-            )
-            return tr.gettext("Overdue policy review: %(title)s (was due %(date)s)") % {
-                "title": title,
-                "date": when,
-            }
+            return Msg(N_("Overdue policy review: %(title)s (was due %(date)s)"), title=title,
+                       date=Dated(review_due, "%d %B %Y", "dd MMMM y"))
         if days == 0:
-            return tr.gettext("Policy review due today: %(title)s") % {"title": title}
-        return tr.ngettext(
-            "Policy review due in %(num)d day: %(title)s",
-            "Policy review due in %(num)d days: %(title)s",
-            days,
-        ) % {"num": days, "title": title}
+            return Msg(N_("Policy review due today: %(title)s"), title=title)
+        return nmsg("Policy review due in %(num)d day: %(title)s",
+                    "Policy review due in %(num)d days: %(title)s", days, title=title)
     overdue = sum(1 for _, due in titles_due if due < on)
     coming = len(titles_due) - overdue
     parts = [
-        what % {"num": n}
-        for n, what in (
-            (overdue, tr.gettext("%(num)d overdue")),
-            (coming, tr.gettext("%(num)d due soon")),
-        )
+        Msg(what, num=n)
+        for n, what in ((overdue, N_("%(num)d overdue")), (coming, N_("%(num)d due soon")))
         if n
     ]
-    return tr.gettext("Policy reviews for %(governors)s: %(parts)s") % {
-        "parts": ", ".join(parts),
-        "governors": governors,
-    }
+    return Msg(N_("Policy reviews for %(governors)s: %(parts)s"), parts=Joined(parts, ", "),
+               governors=governors if governors is not None else Msg("governors"))
 
 
 # --------------------------------------------------------------------------- recipients
@@ -336,7 +307,6 @@ def review_calendar(
     domain: str,
     sequence: int = 0,
     cancel: bool = False,
-    language: str = "en",
 ) -> bytes:
     """An RFC 5545 calendar with one all-day event on the review date.
 
@@ -345,7 +315,7 @@ def review_calendar(
     keeping the old date beside the new one; ``sequence`` is raised each time the date
     changes, so the entry updates the event a governor already has. ``cancel`` makes it a
     ``METHOD:CANCEL`` of that event (send it with ``CANCEL_CONTENT_TYPE``). The summary,
-    description and category a governor reads are in ``language`` (the school's).
+    description and category a governor reads are in the active language (the school's).
     """
     from icalendar import Calendar, Event  # lazy: ~60 ms on every command; only invitations
 
@@ -362,17 +332,13 @@ def review_calendar(
     event.add("dtstamp", now)
     event.add("dtstart", review_due)
     event.add("dtend", shift(review_due, 1))
-    tr = translations(language)
     # RFC 5545 3.2.10: the language of the text a calendar shows (Welsh first in cy+en)
-    said_in = {} if language == "en" else {"LANGUAGE": html_lang(language)}
-    event.add(
-        "summary",
-        tr.gettext("Policy review due: %(title)s") % {"title": policy.title},
-        parameters=said_in,
-    )
+    said_in = {} if spoken() == "en" else {"LANGUAGE": html_lang(spoken())}
+    event.add("summary", say("Policy review due: %(title)s", title=policy.title),
+              parameters=said_in)
     event.add(
         "description",
-        tr.ngettext(
+        nsay(
             "%(school)s: the %(title)s is due for review and ratification by the %(body)s "
             "(every %(num)d month). After the meeting, record the review (date, minute "
             "reference and any new document) on the policy register.",
@@ -380,16 +346,11 @@ def review_calendar(
             "(every %(num)d months). After the meeting, record the review (date, minute "
             "reference and any new document) on the policy register.",
             policy.review_cycle_months,
-        )
-        % {
-            "school": school_name,
-            "title": policy.title,
-            "body": tr.gettext(policy.approving_body),
-            "num": policy.review_cycle_months,
-        },
+            school=school_name, title=policy.title, body=Msg(policy.approving_body),
+        ),
         parameters=said_in,
     )
-    event.add("categories", [tr.gettext("Policy review")], parameters=said_in)
+    event.add("categories", [say("Policy review")], parameters=said_in)
     event.add("transp", "TRANSPARENT")
     cal.add_component(event)
     return bytes(cal.to_ical())

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from gettext import NullTranslations
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -15,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.dates import HAPPENED, REVIEW
-from bot.core.i18n import N_
+from bot.core.i18n import N_, Msg, Said, nmsg
 from bot.core.models import Person, Policy, PolicyVersion
 from bot.core.uploads import AttachmentError, check_policy_document
 from bot.engine.config_sync import default_statement
@@ -42,7 +39,8 @@ def accepted_document(name: str, data: bytes) -> str:
     try:
         return check_policy_document(name, data)
     except AttachmentError as exc:  # kept as its cause: a page says it in its language
-        raise ReviewError(str(exc).removesuffix(".")) from exc
+        msg = exc.msg
+        raise ReviewError(Said(lambda: str(msg).removesuffix("."))) from exc
 
 
 @dataclass(frozen=True)
@@ -53,8 +51,7 @@ class StoredPolicy:
     next_review_due: date  # as stored (a later recorded date is kept)
     version: str | None  # the new version's label; None when the document was already stored
     existing_version: str | None  # the label already holding this document
-    notes: tuple[str, ...]  # in English (the JSON)
-    notes_said: tuple[str, ...] = ()  # the same in the language asked for (``tr``)
+    notes: tuple[Msg, ...]  # said where shown (English in the JSON)
 
 
 # a document's date not stored because the register holds a later one
@@ -69,23 +66,6 @@ _KEPT = {
         "kept the stored next review due %(stored)s (later than the document's %(value)s)"
     ),
 }
-
-
-def _kept(sentence: str, days: dict[str, str], tr: NullTranslations) -> str:
-    """A kept date's note in ``tr``'s language."""
-    return tr.gettext(sentence) % days
-
-
-class _Notes:
-    """Notes in English and in ``tr``'s language, side by side."""
-
-    def __init__(self, tr: NullTranslations) -> None:
-        self.tr, self.english, self.said = tr, list[str](), list[str]()
-
-    def add(self, say: Callable[[NullTranslations], str]) -> None:
-        """A note, as ``say`` words it in English and in ``tr``'s language."""
-        self.english.append(say(NullTranslations()))
-        self.said.append(say(self.tr))
 
 
 def _find_or_create(session: Session, school_id: str, title: str) -> tuple[Policy, bool]:
@@ -107,7 +87,7 @@ def _find_or_create(session: Session, school_id: str, title: str) -> tuple[Polic
     return policy, True
 
 
-def _apply_dates(policy: Policy, dates: Dates, derived: bool, notes: _Notes) -> None:
+def _apply_dates(policy: Policy, dates: Dates, derived: bool, notes: list[Msg]) -> None:
     """Set the document's review dates, never moving a stored date backwards; ``notes`` say so
     (``derived``: the next review was worked out, ratified + cycle, not stated)."""
     for attr, value in (
@@ -119,8 +99,7 @@ def _apply_dates(policy: Policy, dates: Dates, derived: bool, notes: _Notes) -> 
         if value is None:
             continue
         if stored is not None and stored > value:
-            days = {"stored": stored.isoformat(), "value": value.isoformat()}
-            notes.add(functools.partial(_kept, _KEPT[attr], days))
+            notes.append(Msg(_KEPT[attr], stored=stored.isoformat(), value=value.isoformat()))
             continue
         setattr(policy, attr, value)
         if attr == "next_review_due":
@@ -128,7 +107,7 @@ def _apply_dates(policy: Policy, dates: Dates, derived: bool, notes: _Notes) -> 
 
 
 def _match_people(
-    session: Session, school_id: str, policy: Policy, imported: ImportedPolicy, notes: _Notes
+    session: Session, school_id: str, policy: Policy, imported: ImportedPolicy, notes: list[Msg]
 ) -> None:
     """Owner and reviewers from the people the document names (its first DSL found becomes
     the owner; named governors are matched to reviewers' emails); notes count those not
@@ -145,32 +124,15 @@ def _match_people(
     if leads:
         policy.owner_id = leads[0][0]
     elif lead_names:
-        named = len(lead_names)
-        notes.add(
-            lambda tr: (
-                tr.ngettext(
-                    "%(num)d named lead not found in the directory",
-                    "%(num)d named leads not found in the directory",
-                    named,
-                )
-                % {"num": named}
-            )
-        )
+        notes.append(nmsg("%(num)d named lead not found in the directory",
+                          "%(num)d named leads not found in the directory", len(lead_names)))
     matched = [by_name[n][1] for n in map(normalise_name, governor_names) if n in by_name]
     if matched:
         policy.reviewers = sorted(set(policy.reviewers) | set(matched))
     unmatched = len(governor_names) - len(matched)
     if unmatched:
-        notes.add(
-            lambda tr: (
-                tr.ngettext(
-                    "%(num)d named reviewer not found in the directory",
-                    "%(num)d named reviewers not found in the directory",
-                    unmatched,
-                )
-                % {"num": unmatched}
-            )
-        )
+        notes.append(nmsg("%(num)d named reviewer not found in the directory",
+                          "%(num)d named reviewers not found in the directory", unmatched))
 
 
 def new_version(
@@ -202,13 +164,14 @@ def new_version(
 def _check_windows(dates: Dates, today: date) -> None:
     """Refuse a document's date outside its window (``bot.core.dates``), naming it."""
     for window, day, label in (
-        (REVIEW, dates.next_review, "next review date"),
-        (HAPPENED, dates.last_reviewed, "last reviewed"),
-        (HAPPENED, dates.ratified, "ratified"),
+        (REVIEW, dates.next_review, N_("next review date")),
+        (HAPPENED, dates.last_reviewed, N_("last reviewed")),
+        (HAPPENED, dates.ratified, N_("ratified")),
     ):
         problem = window.problem(day, today) if day is not None else None
         if problem is not None:
-            raise ReviewError(f"{label}: {problem}")
+            raise ReviewError(Msg(N_("%(field)s: %(problem)s"), field=Msg(label),
+                                  problem=problem))
 
 
 def store_imported(
@@ -222,7 +185,6 @@ def store_imported(
     data: bytes,
     actor: str,
     today: date,
-    tr: NullTranslations | None = None,
 ) -> StoredPolicy:
     """Create or update the policy an imported document describes, and its version (call once
     every question is answered; ``dates``: the document's, as stored).
@@ -232,7 +194,7 @@ def store_imported(
     the document are matched to the directory by name; unmatched ones are reported in notes.
     An approving body left blank is the nation's ``governing_body``; ``version_label`` is what
     staff see, as the school chose it (typed), where the document states no version; the
-    notes are in English and (``notes_said``) in ``tr``'s language.
+    notes are said where shown.
     """
     imported = item.imported
     assert imported is not None and dates.next_review is not None
@@ -245,7 +207,7 @@ def store_imported(
     policy.review_cycle_months = int(cycle.value) if cycle else 12
     stated = imported.next_review
     derived = "next_review" not in item.supplied and stated is not None and stated.how == "derived"
-    notes = _Notes(tr or NullTranslations())
+    notes: list[Msg] = []
     _apply_dates(policy, dates, derived, notes)
     if imported.linked_policies:
         policy.linked_policies = list(dict.fromkeys(str(i.value) for i in imported.linked_policies))
@@ -280,6 +242,5 @@ def store_imported(
         next_review_due=policy.next_review_due,
         version=label,
         existing_version=existing.label if existing else None,
-        notes=tuple(notes.english),
-        notes_said=tuple(notes.said),
+        notes=tuple(notes),
     )

@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.core.i18n import N_
+from bot.core.i18n import N_, Msg, shown
 
 if TYPE_CHECKING:
     from bot.features.policies.importer import FuzzyDate, ImportedPolicy
@@ -140,6 +140,7 @@ def typed_title(imported: ImportedPolicy, title: str) -> None:
     """A title typed for a document that reads answers its title question."""
     from bot.features.policies.importer import Found
 
-    imported.title = Found(" ".join(title.split()), "typed", note="typed in")
+    imported.title = Found(" ".join(title.split()), "typed", note=Msg(N_("typed in")))
     imported.title_guess = None
-    imported.missing = [m for m in imported.missing if not m.startswith("title")]
+    imported.missing = [m for m in imported.missing
+                        if not str(shown(m, "en")).startswith("title")]

@@ -16,8 +16,8 @@ from bot.core.clock import local_today
 from bot.core.config import ReadingProof
 from bot.core.dates import HAPPENED, REVIEW, DateWindowError
 from bot.core.documents import DocumentError, pdf_page_png
-from bot.core.forms import SaidError
-from bot.core.i18n import N_, both, translations
+from bot.core.forms import SaidError, Text
+from bot.core.i18n import N_, Msg
 from bot.core.links import LinkExpiredError, LinkInvalidError
 from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
 from bot.core.permissions import POLICY_EDITORS, POLICY_READERS
@@ -27,7 +27,6 @@ from bot.engine.web.deps import (
     client_ip,
     ctx,
     current_user,
-    language_for_page,
     render,
     require_roles,
 )
@@ -93,10 +92,10 @@ def _detail(
     user: Person,
     key: str,
     *,
-    errors: list[str] | None = None,
+    errors: list[Text] | None = None,
     form: dict[str, str] | None = None,
     status_code: int = 200,
-    confirm_errors: list[str] | None = None,
+    confirm_errors: list[Text] | None = None,
 ) -> Response:
     today = local_today(utcnow())
     with ctx(request).store.session() as session:
@@ -131,11 +130,9 @@ def _detail(
         )
 
 
-def _said(request: Request, user: Person, exc: Exception) -> str:
-    """Why a review was refused, in the page's language (a date window's line is core's)."""
-    if isinstance(exc, SaidError):  # a review's refusal, or a date window's (core's)
-        return exc.said(translations(language_for_page(request, {"user": user})))
-    return str(exc)
+def _said(exc: Exception) -> Text:
+    """Why a review was refused (a date window's line is core's), said on the page."""
+    return exc.msg if isinstance(exc, SaidError) else str(exc)
 
 
 def _policy(session: Session, user: Person, key: str) -> Policy:
@@ -187,7 +184,7 @@ def policy_review(
                 document=upload,
             )
     except (DateWindowError, ReviewError) as exc:
-        said = _said(request, user, exc)
+        said = _said(exc)
         return _detail(request, user, key, errors=[said], form=form, status_code=400)
     return RedirectResponse(f"/policies/{key}?recorded={result.review_id}", status_code=303)
 
@@ -215,7 +212,7 @@ def policy_confirm_date(
                 new_date=new_date,
             )
     except (DateWindowError, ReviewError) as exc:
-        said = _said(request, user, exc)
+        said = _said(exc)
         return _detail(request, user, key, confirm_errors=[said], status_code=400)
     return RedirectResponse(f"/policies/{key}?confirmed=1", status_code=303)
 
@@ -239,29 +236,19 @@ def ack_page(request: Request, token: str, page: int | None = None) -> Response:
             return reading_page(request, session, found, token, proof, page)
         data = link_page_context(person, duty, version, policy, token, local_today(utcnow()))
         if recorder is not None:
-            data["on_behalf"] = _understood(
-                recorder, person, policy, version, language_for_page(request, {"user": recorder})
-            )
+            data["on_behalf"] = _understood(recorder, person, policy, version)
         return render(request, "ack.html", data)
 
 
-def _understood(
-    recorder: Person, person: Person, policy: Policy, version: PolicyVersion, language: str = "en"
-) -> str:
+def _understood(recorder: Person, person: Person, policy: Policy, version: PolicyVersion) -> Msg:
     """What an acknowledgement recorded on someone's behalf states: the policy and its
-    version, or a reading's edition; in ``language`` (the stored record: English)."""
-    if language == "cy+en":  # each whole, so the names and version are said once in each
-        return both(
-            _understood(recorder, person, policy, version, "cy"),
-            _understood(recorder, person, policy, version, "en"),
-        )
+    version, or a reading's edition (the stored record: its English)."""
     if policy.kind == "reading":
         return on_behalf_statement(
-            recorder, person, READ_EDITION, language, policy=policy.title, version=version.label
+            recorder, person, READ_EDITION, policy=policy.title, version=version.label
         )
-    named = version_name(version.label, tr=translations(language))
     return on_behalf_statement(
-        recorder, person, ACKNOWLEDGED, language, policy=policy.title, version=named
+        recorder, person, ACKNOWLEDGED, policy=policy.title, version=version_name(version.label)
     )
 
 
@@ -295,13 +282,12 @@ def ack_confirm(request: Request, token: str, csrf_token: Annotated[str, Form()]
                 if recorder is None
                 else (
                     recorder,
-                    _understood(recorder, person, policy, version),
+                    _understood(recorder, person, policy, version).said("en"),
                 ),
             )
         except ProofNeededError as exc:
             proof = proof_for(duty)
             assert proof is not None
-            tr = translations(language_for_page(request, {"user": person}))
             return reading_page(
                 request,
                 session,
@@ -310,7 +296,7 @@ def ack_confirm(request: Request, token: str, csrf_token: Annotated[str, Form()]
                 proof,
                 None,
                 400,
-                error=progress(session, duty, version, proof).missing(tr) or str(exc),
+                error=progress(session, duty, version, proof).missing() or exc.msg,
             )
     return render(
         request,
@@ -388,29 +374,30 @@ def _check_answered(request: Request, token: str, answers: dict[str, str]) -> Re
             return render(
                 request,
                 "info.html",
-                {"title": "Nothing to answer", "message": "This policy has no check to answer."},
+                {
+                    "title": Msg(N_("Nothing to answer")),
+                    "message": Msg(N_("This policy has no check to answer.")),
+                },
                 status_code=400,
             )
         before = progress(session, duty, version, proof)
-        tr = translations(language_for_page(request, {"user": person}))
         if not before.read_all:
             return reading_page(
-                request, session, found, token, proof, None, 400, error=before.missing(tr)
+                request, session, found, token, proof, None, 400, error=before.missing()
             )
         attempt = check_answers(session, duty, version, person, proof, answers, utcnow())
         counts = {"right": attempt.right, "questions": attempt.questions, "needed": proof.needed}
-        result = (
-            tr.gettext(
-                "%(right)d of %(questions)d right: passed. You can now acknowledge "
-                "the policy below."
+        result = Msg(
+            N_(
+                "%(right)d of %(questions)d right: passed. You can now acknowledge the policy "
+                "below."
             )
-            % counts
             if attempt.passed
-            else tr.gettext(
-                "%(right)d of %(questions)d right; %(needed)d are needed. Please "
-                "read the policy again and have another go."
-            )
-            % counts
+            else N_(
+                "%(right)d of %(questions)d right; %(needed)d are needed. Please read the "
+                "policy again and have another go."
+            ),
+            **counts,
         )
         return reading_page(
             request,
@@ -485,7 +472,9 @@ def document_page(
     try:
         png = pdf_page_png(data, sha256, number)
     except DocumentError as exc:
-        raise HTTPException(404, f"This page cannot be shown: {exc}.") from None
+        raise HTTPException(
+            404, Msg(N_("This page cannot be shown: %(problem)s."), problem=str(exc))
+        ) from None
     return Response(
         png,
         media_type="image/png",

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from bot.core.dates import CALENDAR, DateWindowError
-from bot.core.i18n import translations
+from bot.core.i18n import Dated, say, speak
 from bot.engine.commands import (
     SchoolOption,
     as_of_today,
@@ -37,16 +37,32 @@ campaign_app = typer.Typer(
 @friendly
 def campaign_add(
     campaign: Annotated[str, typer.Argument(help="The reading campaign's requirement id.")],
-    file: Annotated[Path, typer.Option("--file", help="The edition's document (.pdf, .docx, "
-                                        ".md or .txt), stored exactly as given.")],
+    file: Annotated[
+        Path,
+        typer.Option(
+            "--file",
+            help="The edition's document (.pdf, .docx, .md or .txt), stored exactly as given.",
+        ),
+    ],
     title: Annotated[str, typer.Option("--title", help="The edition's title, as staff see it.")],
-    audience: Annotated[str, typer.Option(
-        "--audience", help="Which of the campaign's audiences reads this file (e.g. part-1).")],
-    edition: Annotated[str | None, typer.Option(
-        "--edition", help="The edition's name (default: the year it comes into force).")] = None,
-    in_force: Annotated[str | None, typer.Option(
-        "--in-force", help="The day staff are asked to read it (YYYY-MM-DD; default today).")]
-    = None,
+    audience: Annotated[
+        str,
+        typer.Option(
+            "--audience", help="Which of the campaign's audiences reads this file (e.g. part-1)."
+        ),
+    ],
+    edition: Annotated[
+        str | None,
+        typer.Option(
+            "--edition", help="The edition's name (default: the year it comes into force)."
+        ),
+    ] = None,
+    in_force: Annotated[
+        str | None,
+        typer.Option(
+            "--in-force", help="The day staff are asked to read it (YYYY-MM-DD; default today)."
+        ),
+    ] = None,
     school: SchoolOption = None,
 ) -> None:
     """Register an edition: from the day it comes into force everyone in its audience is asked
@@ -56,32 +72,51 @@ def campaign_add(
 
     ctx = context()
     chosen = schools_of(ctx, school)[0]
+    speak(chosen.language)
     today = as_of_today(None)
     try:
-        day = CALENDAR.parse(in_force, "--in-force", today, example="2026-09-01") if in_force \
+        day = (
+            CALENDAR.parse(in_force, "--in-force", today, example="2026-09-01")
+            if in_force
             else today
+        )
     except DateWindowError as exc:
-        fail(exc.said(translations(chosen.language)), highlight=False, language=chosen.language)
+        fail(exc.msg, highlight=False)
     try:
         with ctx.store.transaction() as session:
             result = register_edition(
-                session, chosen, campaign, audience, title=title,
-                edition=edition or str(day.year), path=file, in_force=day, actor="cli",
+                session,
+                chosen,
+                campaign,
+                audience,
+                title=title,
+                edition=edition or str(day.year),
+                path=file,
+                in_force=day,
+                actor="cli",
             )
             label, sha = result.version.label, result.version.sha256
     except EditionError as exc:
-        fail(
-            exc.said(translations(chosen.language)),
-            highlight=False,
-            soft_wrap=True,
-            language=chosen.language,
-        )
+        fail(exc.msg, highlight=False, soft_wrap=True)
     if result.already:
-        console.print(f"Already registered: this file is edition {label} ({sha[:12]}…).")
+        console.print(
+            say(
+                "Already registered: this file is edition %(label)s (%(sha)s…).",
+                label=label,
+                sha=sha[:12],
+            )
+        )
         return
     console.print(
-        f"[green]Registered[/] {title} (edition {label}, SHA-256 {sha[:12]}…), asked from "
-        f"{day:%-d %B %Y}. The next sweep asks everyone it is for.", highlight=False,
+        say(
+            "[green]Registered[/] %(title)s (edition %(label)s, SHA-256 %(sha)s…), asked from "
+            "%(day)s. The next sweep asks everyone it is for.",
+            title=title,
+            label=label,
+            sha=sha[:12],
+            day=Dated(day, "%-d %B %Y", "d MMMM y"),
+        ),
+        highlight=False,
     )
 
 
@@ -99,11 +134,22 @@ def campaign_list(school: SchoolOption = None) -> None:
                 for part in req.audiences:
                     found = editions_of(session, chosen.id, req.edition_key(part))
                     if not found:
-                        console.print(f"  {part}: no edition registered yet", highlight=False)
+                        console.print(
+                            "  " + say("%(part)s: no edition registered yet", part=part),
+                            highlight=False,
+                        )
                     for v in found:
                         console.print(
-                            f"  {part}: edition {v.label} from {v.published_on:%-d %B %Y} · "
-                            f"{v.document_name} · {v.sha256[:12]}…", highlight=False,
+                            "  "
+                            + say(
+                                "%(part)s: edition %(label)s from %(day)s · %(file)s · %(sha)s…",
+                                part=part,
+                                label=v.label,
+                                file=v.document_name,
+                                sha=v.sha256[:12],
+                                day=Dated(v.published_on, "%-d %B %Y", "d MMMM y"),
+                            ),
+                            highlight=False,
                         )
 
 
@@ -125,7 +171,12 @@ def campaign_editions(school: SchoolOption = None) -> None:
         for chosen in schools_of(ctx, school):
             rows = edition_acknowledgements(session, chosen, LONDON)
             every += rows
-            audit.record(session, actor="cli", action="reading.editions_exported",
-                         object_type="reading_campaign", school_id=chosen.id,
-                         details={"rows": len(rows), "via": "cli"})
+            audit.record(
+                session,
+                actor="cli",
+                action="reading.editions_exported",
+                object_type="reading_campaign",
+                school_id=chosen.id,
+                details={"rows": len(rows), "via": "cli"},
+            )
     sys.stdout.write(csv_text(EDITION_HEADER, every, bom=False))

@@ -8,7 +8,6 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from gettext import NullTranslations
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import RequirementConfig, SchoolConfig
-from bot.core.forms import SaidError
-from bot.core.i18n import N_, both, translations
+from bot.core.forms import SaidError, Text
+from bot.core.i18n import N_, Joined, Msg, Said, spoken
 from bot.core.models import Attestation, Person, Policy, PolicyVersion
 from bot.engine.config_sync import ensure_school
 from bot.features.policies.api import ReviewError, accepted_document, new_version
@@ -38,19 +37,8 @@ __all__ = [
 
 
 class EditionError(SaidError):
-    """The edition cannot be registered; ``str()`` says why, naming the file or the option,
-    ``said(tr)`` the same in the reader's language (a file's refusal by the upload check: as
-    that check says it)."""
-
-    inner: SaidError | None = None
-
-    def said(self, tr: NullTranslations) -> str:
-        """The sentence in ``tr``'s language (``cy+en``: Welsh, then English)."""
-        if self.inner is None:
-            return super().said(tr)
-        if tr is translations("cy+en"):
-            return both(self.said(translations("cy")), str(self))
-        return self.inner.said(tr).removesuffix(".")  # as str(): the policy check's, no stop
+    """The edition cannot be registered; ``str()`` says why, naming the file or the option
+    (a file's refusal by the upload check: as that check says it)."""
 
 
 @dataclass(frozen=True)
@@ -91,21 +79,19 @@ def campaign_of(school: SchoolConfig, requirement_id: str) -> RequirementConfig:
     )
 
 
-def audience_name(part: str, language: str = "en") -> str:
+def audience_name(part: str) -> Text:
     """A reading's audience as a person reads it: "part-1" -> "Part 1" ("Rhan 1" in Welsh);
     an audience the school named itself, as it named it."""
     if (numbered := re.fullmatch(r"part-([a-z0-9]+)", part)) is not None:
-        return translations(language).gettext("Part %(number)s") % {"number": numbered[1]}
+        return Msg(N_("Part %(number)s"), number=numbered[1])
     return part.replace("-", " ").capitalize()
 
 
-def without_edition(
-    session: Session, school: SchoolConfig, today: date, language: str = "en"
-) -> list[str]:
+def without_edition(session: Session, school: SchoolConfig, today: date) -> list[Joined]:
     """Each reading audience still read ``today`` with no edition registered, as the school
-    reads it ("Keeping children safe in education (Part 1)", in ``language``): nobody in it
-    is asked until one is."""
-    return [f"{req.display_title} ({audience_name(part, language)})"
+    reads it ("Keeping children safe in education (Part 1)"): nobody in it is asked until one
+    is."""
+    return [Joined((req.display_title, " (", audience_name(part), ")"))
             for req in school.requirements if req.kind == "reading_campaign"
             for part in req.parts_on(today)
             if not editions_of(session, school.id, req.edition_key(part))]
@@ -192,9 +178,12 @@ def register_edition(
                 N_("%(file)s: use a .pdf, .docx, .odt, .md or .txt file for the edition"),
                 **cause.values,
             ) from None
-        refused = EditionError(str(exc).replace("for the policy", "for the edition"))
-        refused.inner = cause if isinstance(cause, SaidError) else None
-        raise refused from None
+        english = str(exc).replace("for the policy", "for the edition")
+        if not isinstance(cause, SaidError):
+            raise EditionError(english) from None
+        inner = cause.msg  # as str(): the policy check's, no stop
+        raise EditionError(Said(lambda: english if spoken() == "en"
+                                else str(inner).removesuffix("."))) from None
     digest = hashlib.sha256(data).hexdigest()
     ensure_school(session, school)
     key = req.edition_key(audience)

@@ -5,18 +5,18 @@ the outcome with lessons learnt. Every change is a chronology entry and an audit
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
-from gettext import NullTranslations
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_
+from bot.core.forms import SaidError, Text
+from bot.core.i18n import N_, Joined, Lazy, Msg, to_data
 from bot.core.models import Person, Report, ReportEntry
-from bot.core.words import Words, default_words, words_in
+from bot.core.words import Words, default_words
 from bot.features.reports.chronology import (
     CLOCK_STOPPED_IN_TIME,
     CLOCK_STOPPED_LATE,
@@ -47,19 +47,9 @@ __all__ = [
 ]
 
 
-class ReportActionError(ValueError):
-    """A change to a report cannot be made as asked; ``str()`` says why in one line, and
-    ``said(tr)`` says it in ``tr``'s language: ``message`` is a catalogue sentence, each value
-    a plain value or a function of the translations (a word said in the page's language)."""
-
-    def __init__(self, message: str, **values: str | Callable[[NullTranslations], str]) -> None:
-        self.message, self.values = message, values
-        super().__init__(self.said(NullTranslations()))
-
-    def said(self, tr: NullTranslations) -> str:
-        """Why, in ``tr``'s language."""
-        given = {k: v(tr) if callable(v) else v for k, v in self.values.items()}
-        return tr.gettext(self.message) % given if given else tr.gettext(self.message)
+class ReportActionError(SaidError, ValueError):
+    """A change to a report cannot be made as asked; ``str()`` says why in one line (English),
+    ``msg`` where shown: a catalogue sentence, each value a plain value or said where shown."""
 
 
 # each sentence whole, as the catalogue holds it (the English reads as it always did)
@@ -116,30 +106,32 @@ def _entry(
     report: Report,
     actor: str,
     kind: str,
-    text: str,
+    text: Text,
     now: datetime,
     reason: str | None = None,
 ) -> ReportEntry:
+    """A chronology line: a person's own words as written; a line of the bot's as its English
+    (the record) with its sentence and values beside it (said in the reader's language)."""
     entry = ReportEntry(
         school_id=report.school_id,
         report_id=report.id,
         at=now,
         author=actor,
         kind=kind,
-        text=text,
+        text=text if isinstance(text, str) else text.said("en"),
         reason=reason,
+        said=None if isinstance(text, str) else to_data(text),
     )
     session.add(entry)
     report.entries.append(entry)
     return entry
 
 
-def _both(names: list[str], tr: NullTranslations) -> str:
-    """'LADO referral decision and ICO notification decision', in ``tr``'s language."""
+def _both(names: list[Lazy]) -> Lazy:
+    """'LADO referral decision and ICO notification decision'."""
     if len(names) < 2:
-        return "".join(names)
-    pair = {"first": " and ".join(names[:-1]), "last": names[-1]}
-    return tr.gettext("%(first)s and %(last)s") % pair
+        return Joined(names)
+    return Msg(N_("%(first)s and %(last)s"), first=Joined(names[:-1], " and "), last=names[-1])
 
 
 def _required(value: str | None, what: str, limit: int = MAX_ENTRY) -> str:
@@ -171,8 +163,8 @@ def _stop_clocks(
                 report,
                 "system",
                 "system",
-                (CLOCK_STOPPED_LATE if now > clock.due_at else CLOCK_STOPPED_IN_TIME)
-                % {"clock": clock_labels(words)[clock.kind]},
+                Msg(CLOCK_STOPPED_LATE if now > clock.due_at else CLOCK_STOPPED_IN_TIME,
+                    clock=clock_labels(words)[clock.kind]),
                 now,
             )
     if stopped:
@@ -232,12 +224,12 @@ def record_referral(
     if outcome == "not_required" and not why:
         raise ReportActionError(N_("Deciding not to refer needs the reason."))
     label = targets[target]
-    if outcome == "referred":
-        line = REFERRED % {"referral": label} + (f" {body}" if body else "")
-        _entry(session, report, actor, "referral", line, now, why)
-    else:
-        line = DECIDED_NOT_TO_REFER % {"referral": label} + (f" {body}" if body else "")
-        _entry(session, report, actor, "decision", line, now, why)
+    sentence = REFERRED if outcome == "referred" else DECIDED_NOT_TO_REFER
+    line: Lazy = Msg(sentence, referral=label)
+    if body:  # the person's own details after it, as they wrote them
+        line = Joined((line, body), " ")
+    _entry(session, report, actor, "referral" if outcome == "referred" else "decision", line, now,
+           why)
     audit_report(session, report, actor, "report.referral_recorded", target=target, outcome=outcome)
     return _stop_clocks(
         session, report, [target] if target in ("lado", "ico") else [], actor, now, words
@@ -275,9 +267,7 @@ def change_status(
                     "Record the %(clocks)s first (a referral, or a decision not to refer with "
                     "the reason)."
                 ),
-                clocks=lambda tr: _both(
-                    [clock_labels(words_in(words, tr), tr)[k] for k in running], tr
-                ),
+                clocks=_both([clock_labels(words)[k] for k in running]),
             )
     before = report.status
     report.status = status
@@ -287,7 +277,7 @@ def change_status(
         report,
         actor,
         "status",
-        STATUS_CHANGED % {"status_from": STATUSES[before], "status_to": STATUSES[status]},
+        Msg(STATUS_CHANGED, status_from=Msg(STATUSES[before]), status_to=Msg(STATUSES[status])),
         now,
         why,
     )
@@ -312,8 +302,8 @@ def set_owner(
         raise ReportActionError(N_("The owner must be someone allowed to read this report."))
     report.owner_id = owner.id if owner else None
     report.owner = owner
-    name = owner.display_name if owner else NOBODY
-    _entry(session, report, actor, "owner", OWNER_SET % {"owner": name}, now)
+    name = owner.display_name if owner else Msg(NOBODY)
+    _entry(session, report, actor, "owner", Msg(OWNER_SET, owner=name), now)
     audit_report(session, report, actor, "report.owner_changed", owner_id=report.owner_id)
 
 

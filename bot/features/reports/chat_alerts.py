@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.cards import new_card, text_block
-from bot.core.i18n import translations
+from bot.core.i18n import Msg, say
 from bot.core.models import Person, TeamsChat
 from bot.core.outbox import Urgency, enqueue_chat_card
 from bot.core.ports import GOOGLE_CHAT_SERVICE
@@ -27,51 +27,45 @@ __all__ = ["CONCERN_ACTIVITY", "concern_card", "google_concern_card", "queue_con
 CONCERN_ACTIVITY = "newConcern"  # declared in the app manifest's activities.activityTypes
 
 
-def concern_card(
-    school_name: str, reference: str, urgency: str, url: str, language: str = "en"
-) -> dict[str, Any]:
+def concern_card(school_name: str, reference: str, urgency: str, url: str) -> dict[str, Any]:
     """The chat card: the reference, the urgency and an Open button; nothing else (``urgency``
-    as ``URGENCIES`` names it, the card in the school's ``language``)."""
-    _ = translations(language).gettext
+    as ``URGENCIES`` names it, the card in the active language)."""
     return new_card(
         [
             text_block(
-                _("New report %(reference)s") % {"reference": reference},
+                say("New report %(reference)s", reference=reference),
                 size="Large",
                 weight="Bolder",
                 style="heading",
             ),
             text_block(
-                _("%(urgency)s urgency · %(school)s")
-                % {"urgency": _(urgency), "school": school_name},
+                say("%(urgency)s urgency · %(school)s", urgency=Msg(urgency),
+                  school=school_name),
                 color="Attention" if urgency.lower() == "immediate" else "Default",
             ),
             text_block(
-                _(
+                say(
                     "To protect the people involved, this message does not say what was "
                     "reported. Open it to read it (sign-in required)."
                 ),
                 isSubtle=True,
             ),
         ],
-        actions=[{"type": "Action.OpenUrl", "title": _("Open"), "url": url}],
+        actions=[{"type": "Action.OpenUrl", "title": say("Open"), "url": url}],
     )
 
 
-def google_concern_card(
-    school_name: str, reference: str, urgency: str, url: str, language: str = "en"
-) -> dict[str, Any]:
+def google_concern_card(school_name: str, reference: str, urgency: str, url: str) -> dict[str, Any]:
     """The same card as a Google Chat message (cards v2): the reference, the urgency and an
     Open button; nothing else (Chat has no activity feed: the message notifies them)."""
-    _ = translations(language).gettext
-    title = _("New report %(reference)s") % {"reference": reference}
-    shown = _("%(urgency)s urgency · %(school)s") % {"urgency": _(urgency), "school": school_name}
+    title = say("New report %(reference)s", reference=reference)
+    shown = say("%(urgency)s urgency · %(school)s", urgency=Msg(urgency), school=school_name)
     widgets: list[dict[str, Any]] = [
         {"textParagraph": {"text": escape(shown, quote=False)}},
         {
             "textParagraph": {
                 "text": escape(
-                    _(
+                    say(
                         "To protect the people involved, this message does not say what was "
                         "reported. Open it to read it (sign-in required)."
                     ),
@@ -79,7 +73,7 @@ def google_concern_card(
                 )
             }
         },
-        {"buttonList": {"buttons": [{"text": _("Open"), "onClick": {"openLink": {"url": url}}}]}},
+        {"buttonList": {"buttons": [{"text": say("Open"), "onClick": {"openLink": {"url": url}}}]}},
     ]
     card_id = "report-" + hashlib.sha256(reference.encode()).hexdigest()[:16]
     return {
@@ -103,7 +97,6 @@ def queue_concern_alerts(
     urgency: str,
     url: str,
     now: datetime,
-    language: str = "en",
 ) -> None:
     """Queue the feed notification and the card for each recipient the bot reaches in Teams, or
     the card in their Google Chat DM (safeguarding urgency: ahead of everything else)."""
@@ -115,9 +108,8 @@ def queue_concern_alerts(
         .join(TeamsChat, TeamsChat.person_id == Person.id)
         .where(Person.school_id == school_id, Person.active.is_(True))
     ).all()
-    _ = translations(language).gettext
-    title = _("New report %(reference)s") % {"reference": reference}
-    shown = _("%(urgency)s urgency") % {"urgency": _(urgency)}
+    title = say("New report %(reference)s", reference=reference)
+    shown = say("%(urgency)s urgency", urgency=Msg(urgency))
     for person, chat in rows:
         if person.email.lower() not in wanted:
             continue
@@ -133,7 +125,7 @@ def queue_concern_alerts(
                 text=shown,
                 chat_id=chat.chat_id,
                 service_url=chat.service_url,
-                card=google_concern_card(school_name, reference, urgency, url, language),
+                card=google_concern_card(school_name, reference, urgency, url),
                 not_before=now,
             )
             continue
@@ -145,7 +137,7 @@ def queue_concern_alerts(
             "web_url": url,
             "template": {"reference": reference, "urgency": urgency.lower()},
         }
-        card = concern_card(school_name, reference, urgency, url, language)
+        card = concern_card(school_name, reference, urgency, url)
         # the feed notification (no card), then the card in their chat
         for kind, content, notification in (("feed", {}, feed), ("chat", card, None)):
             enqueue_chat_card(

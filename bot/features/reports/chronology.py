@@ -1,28 +1,23 @@
 """The lines the bot writes into a report's chronology, and how a reader sees them.
 
-Each line is written in English, exactly as it always was, from one of the catalogue sentences
-below: a chronology entry is sealed into the audit chain when written (``bot.core.audit.seals``),
-so what is stored never changes, in any language. When the report is shown, a line the bot
-wrote is recognised by the sentence it was written from and said again in the reader's language
-(``cy+en``: Welsh, then the line as stored); the stored line stays the record, and the exports
-and the evidence pack keep it as it is. A line not recognised (written before, or with words
-the school has since changed) is shown as stored.
+Each line is one of the catalogue sentences below with its values (a ``Msg``): its English is
+written as the entry's text, exactly as it always was (a chronology entry is sealed into the
+audit chain when written, ``bot.core.audit.seals``, so what is stored never changes), and the
+sentence and values beside it (``ReportEntry.said``). When the report is shown, the line is
+said in the reader's language from them; the stored English stays the record, and the exports
+and the evidence pack keep it as it is. A line written before (no sentence kept beside it) is
+shown as stored.
 """
 
 from __future__ import annotations
 
-import re
-from functools import cache
-from gettext import NullTranslations
+from typing import TYPE_CHECKING
 
-from bot.core.i18n import N_, both, translations
-from bot.core.words import Words, words_in
-from bot.features.reports.rules import (
-    STATUSES,
-    clock_labels,
-    illegal_content_advice,
-    referral_targets,
-)
+from bot.core.i18n import N_, Lazy, Msg, from_data, nmsg
+
+if TYPE_CHECKING:
+    from bot.core.forms import Text
+    from bot.core.models import ReportEntry
 
 __all__ = [
     "BOT_KINDS",
@@ -38,7 +33,6 @@ __all__ = [
     "STATUS_CHANGED",
     "SUBJECT_RECORDED",
     "SUBJECT_RECORDED_OWNER",
-    "WITHHELD",
     "said",
     "withheld",
 ]
@@ -75,10 +69,9 @@ IMMEDIATE_RISK = N_(
 )
 
 
-def withheld(count: int, tr: NullTranslations | None = None) -> str:
-    """The line for attached files not stored (suspected illegal images), not yet filled
-    (``%(num)s``): English unless ``tr`` is given."""
-    return (tr or NullTranslations()).ngettext(
+def withheld(count: int) -> Msg:
+    """The line for attached files not stored (suspected illegal images)."""
+    return nmsg(
         "%(num)s attached file was not stored: images that may be indecent must not be copied "
         "or kept. Secure the original device instead.",
         "%(num)s attached files were not stored: images that may be indecent must not be "
@@ -87,101 +80,10 @@ def withheld(count: int, tr: NullTranslations | None = None) -> str:
     )
 
 
-WITHHELD = (withheld(1), withheld(2))  # the English lines, as stored
-_WHOLE = (
-    STATUS_CHANGED,
-    OWNER_SET,
-    CLOCK_STOPPED_LATE,
-    CLOCK_STOPPED_IN_TIME,
-    NO_LINE_MANAGER,
-    SUBJECT_RECORDED_OWNER,
-    SUBJECT_RECORDED,
-    NOBODY_ALERTED,
-    IMMEDIATE_RISK,
-)
-_FOLLOWED = (REFERRED, DECIDED_NOT_TO_REFER)  # the person's own details may follow
-
-
-@cache
-def _pattern(sentence: str) -> re.Pattern[str]:
-    """The English sentence as a pattern, each value a named group."""
-    parts = re.split(r"%\((\w+)\)s", sentence)
-    return re.compile(
-        "".join(
-            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
-        )
-    )
-
-
-def _values(
-    found: dict[str, str], words: Words, tr: NullTranslations
-) -> dict[str, str | int] | None:
-    """Each value said in ``tr``'s language, or None when one is not what the bot writes there."""
-    local = words_in(words, tr)
-    said: dict[str, str | int] = {}
-    for name, value in found.items():
-        result = _value(name, value, words, local, tr)
-        if result is None:
-            return None
-        said[name] = result
-    return said
-
-
-def _value(
-    name: str, value: str, words: Words, local: Words, tr: NullTranslations
-) -> str | int | None:
-    """One value in ``tr``'s language: a status, a referral, a clock, the pack's words, a count;
-    a person's name or address as it is."""
-    if name in ("status_from", "status_to"):
-        return tr.gettext(value) if value in STATUSES.values() else None
-    if name == "owner":
-        return tr.gettext(NOBODY) if value == NOBODY else value
-    if name == "referral":
-        return _same_key(value, referral_targets(words), referral_targets(local, tr))
-    if name == "clock":
-        return _same_key(value, clock_labels(words), clock_labels(local, tr))
-    if name in ("dsl", "head"):
-        key = "dsl" if name == "dsl" else "headteacher"
-        return str(getattr(local, key)) if value == getattr(words, key) else None
-    if name == "num":
-        return int(value) if value.isdigit() else None
-    return value
-
-
-def _same_key(value: str, english: dict[str, str], local: dict[str, str]) -> str | None:
-    key = next((k for k, v in english.items() if v == value), None)
-    return local[key] if key is not None else None
-
-
-def _welsh(text: str, words: Words, tr: NullTranslations) -> str:
-    """The line said in ``tr``'s language, or as stored when it is not recognised."""
-    if text == illegal_content_advice(words):
-        return illegal_content_advice(words_in(words, tr), tr)
-    for sentence in (*_WHOLE, *WITHHELD):
-        found = _pattern(sentence).fullmatch(text)
-        values = _values(found.groupdict(), words, tr) if found else None
-        if values is not None:
-            if sentence in WITHHELD:
-                count = int(values["num"])
-                return withheld(count, tr) % values
-            return tr.gettext(sentence) % values
-    for sentence in _FOLLOWED:
-        found = _pattern(sentence).match(text)
-        rest = text[found.end() :] if found else None
-        if found and (not rest or rest.startswith(" ")):
-            values = _values(found.groupdict(), words, tr)
-            if values is not None:
-                return tr.gettext(sentence) % values + (rest or "")
-    return text
-
-
-def said(text: str, kind: str, words: Words, language: str) -> str:
-    """A chronology line as the reader reads it: a line the bot wrote (``BOT_KINDS``) in
-    ``language`` (``words``: the school's, in English, as the line was written); any other,
-    and every line in English, as stored."""
-    if language == "en" or kind not in BOT_KINDS:
-        return text
-    if language == "cy+en":
-        welsh = _welsh(text, words, translations("cy"))
-        return both(welsh, text)
-    return _welsh(text, words, translations(language))
+def said(entry: ReportEntry) -> Text:
+    """A chronology line as the reader reads it: a line the bot wrote from its sentence and
+    values; a person's own words, and a line written before, as stored."""
+    if entry.said is None:
+        return entry.text
+    line = from_data(entry.said)
+    return line if isinstance(line, Lazy) else entry.text

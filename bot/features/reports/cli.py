@@ -17,8 +17,8 @@ import typer
 from rich.table import Column, Table
 
 from bot.core.clock import LONDON
-from bot.core.i18n import translations
-from bot.core.words import plural, school_words, words_in
+from bot.core.i18n import N_, Msg, nsay, say, speak, speaking
+from bot.core.words import day_and_time, said_words, school_words
 from bot.engine.commands import (
     WHO_ARE_YOU,
     SchoolOption,
@@ -52,13 +52,13 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None, command: st
     """
     from sqlalchemy import select  # lazy: not loaded by --help (module docstring)
 
-    from bot.core.messages import lines_in
     from bot.core.models import Person
     from bot.features.reports.actions import audit_list
     from bot.features.reports.routing import can_open_list
 
+    speak(school.language)
     if not email:
-        fail(translations(school.language).gettext(WHO_ARE_YOU), language=school.language)
+        fail(Msg(WHO_ARE_YOU))
     with ctx.store.session() as session:
         person = session.scalar(
             select(Person).where(
@@ -78,27 +78,21 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None, command: st
                 via="cli",
                 command=command,
             )
+        words = said_words(school_words(school))
         fail(
-            lines_in(school.language, lambda one: [_not_theirs(school, email, one)])[0],
-            language=school.language,
+            Msg(
+                N_(
+                    "%(email)s is not a %(dsl)s, %(deputy)s or %(head)s of %(school)s; reports "
+                    "are only for them."
+                ),
+                email=email,
+                dsl=words.dsl,
+                deputy=words.deputy_dsl,
+                head=words.headteacher,
+                school=school.id,
+            )
         )
     return person
-
-
-def _not_theirs(school: SchoolConfig, email: str, language: str) -> str:
-    """Why ``email`` may not open the tracked list, in ``language`` (its roles in its words)."""
-    tr = translations(language)
-    words = words_in(school_words(school), tr)
-    return tr.gettext(
-        "%(email)s is not a %(dsl)s, %(deputy)s or %(head)s of %(school)s; reports are only "
-        "for them."
-    ) % {
-        "email": email,
-        "dsl": words.dsl,
-        "deputy": words.deputy_dsl,
-        "head": words.headteacher,
-        "school": school.id,
-    }
 
 
 def _deliver_now(ctx: AppContext) -> None:
@@ -174,11 +168,23 @@ def list_reports(
             for value, count in sorted(Counter(r[index] for r in rows).items()):
                 table.add_row(label, names.get(value, value), str(count))
         console.print(table)
-        console.print(f"{plural(len(rows), 'report')}. Use --show --as EMAIL to list references.")
+        console.print(
+            nsay(
+                "%(num)d report. Use --show --as EMAIL to list references.",
+                "%(num)d reports. Use --show --as EMAIL to list references.",
+                len(rows),
+            )
+        )
         if viewer is None:
+            said = said_words(words)
             console.print(
-                f"Reports about the {words.headteacher} are not counted here; add --as EMAIL "
-                f"(the {words.dsl} or the {words.chair}) to count them."
+                say(
+                    "Reports about the %(head)s are not counted here; add --as EMAIL (the %(dsl)s "
+                    "or the %(chair)s) to count them.",
+                    head=said.headteacher,
+                    dsl=said.dsl,
+                    chair=said.chair,
+                )
             )
         return
     assert viewer is not None
@@ -216,7 +222,13 @@ def list_reports(
             via="cli",
         )
     console.print(table)
-    console.print(f"{plural(len(reports), 'report')}. This listing was recorded in the audit log.")
+    console.print(
+        nsay(
+            "%(num)d report. This listing was recorded in the audit log.",
+            "%(num)d reports. This listing was recorded in the audit log.",
+            len(reports),
+        )
+    )
 
 
 @reports_app.command("export")
@@ -238,7 +250,14 @@ def export(
         fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
             handle.write(body)
-    console.print(f"[green]{plural(rows, 'report')} written[/] to {file} (readable by you only).")
+    console.print(
+        nsay(
+            "[green]%(num)d report written[/] to %(file)s (readable by you only).",
+            "[green]%(num)d reports written[/] to %(file)s (readable by you only).",
+            rows,
+            file=file,
+        )
+    )
 
 
 @reports_app.command("ingest")
@@ -253,7 +272,7 @@ def ingest(school: SchoolOption = None) -> None:
     ctx = context()
     forms = ctx.connectors.forms
     if forms is None:
-        console.print("No external form is configured for this deployment.")
+        console.print(say("No external form is configured for this deployment."))
         return
     schools = [ctx.config.school(school)] if school else list(ctx.config.schools)
     first = ctx.config.schools[0].id
@@ -269,13 +288,25 @@ def ingest(school: SchoolOption = None) -> None:
                 channel_card=ctx.connectors.notifier is not None,
                 default_school=config.id == first,
             )
-        console.print(f"{config.name}: {plural(read.stored, 'new report')} from the external form.")
+        console.print(
+            nsay(
+                "%(school)s: %(num)d new report from the external form.",
+                "%(school)s: %(num)d new reports from the external form.",
+                read.stored,
+                school=config.name,
+            )
+        )
         if read.problems:
             console.print(
-                f"[yellow]{plural(len(read.problems), 'response')} could not be read[/] "
-                f"({read.flagged} new; {school_words(config).dsl_team} and admins were told "
-                "once each): see "
-                "`compliance-bot reports form-problems`."
+                nsay(
+                    "[yellow]%(num)d response could not be read[/] (%(new)s new; %(team)s and "
+                    "admins were told once each): see `compliance-bot reports form-problems`.",
+                    "[yellow]%(num)d responses could not be read[/] (%(new)s new; %(team)s and "
+                    "admins were told once each): see `compliance-bot reports form-problems`.",
+                    len(read.problems),
+                    new=read.flagged,
+                    team=said_words(school_words(config)).dsl_team,
+                )
             )
         total += read.stored
         flagged += read.flagged
@@ -284,7 +315,12 @@ def ingest(school: SchoolOption = None) -> None:
                 with ctx.store.transaction() as session:
                     mirror_pending(session, ctx.connectors.mirror, config)
             except ConnectorError as exc:
-                err.print(f"[yellow]note:[/] the list mirror was not updated: {exc}")
+                err.print(
+                    say(
+                        "[yellow]note:[/] the list mirror was not updated: %(error)s",
+                        error=str(exc),
+                    )
+                )
     if total or flagged:
         _deliver_now(ctx)
 
@@ -305,7 +341,6 @@ def form_problems_command(
 ) -> None:
     """List the external form's responses that could not be read (never their contents)."""
     from bot.features.reports.forms import dismiss_problem, form_problems
-    from bot.features.reports.rules import local_time
 
     ctx = context()
     schools = [ctx.config.school(school)] if school else list(ctx.config.schools)
@@ -316,13 +351,19 @@ def form_problems_command(
             done = dismiss_problem(session, config.id, dismiss, actor=f"cli:{person.email}")
         if not done:
             fail(
-                translations(config.language).gettext(
-                    "%(school)s has no unread form response %(response)s."
+                Msg(
+                    N_("%(school)s has no unread form response %(response)s."),
+                    school=config.name,
+                    response=repr(dismiss),
                 )
-                % {"school": config.name, "response": repr(dismiss)},
-                language=config.language,
             )
-        console.print(f"Response {dismiss!r} marked as dealt with by {person.email}.")
+        console.print(
+            say(
+                "Response %(response)s marked as dealt with by %(who)s.",
+                response=repr(dismiss),
+                who=person.email,
+            )
+        )
         return
     shown = 0
     for config in schools:
@@ -330,18 +371,26 @@ def form_problems_command(
             problems = form_problems(session, config.id)
         for problem in problems:
             state = (
-                f"dismissed by {problem.dismissed_by.removeprefix('cli:')}"
+                Msg(N_("dismissed by %(who)s"), who=problem.dismissed_by.removeprefix("cli:"))
                 if problem.dismissed_by
-                else "open"
+                else Msg(N_("open"))
             )
             console.print(
-                f"{config.name}: response {problem.key!r} — {problem.where}: {problem.problem} "
-                f"(since {local_time(problem.seen)}; {state})",
+                say(
+                    "%(school)s: response %(response)s — %(where)s: %(problem)s (since "
+                    "%(since)s; %(state)s)",
+                    school=config.name,
+                    response=repr(problem.key),
+                    where=problem.where,
+                    problem=problem.problem,
+                    since=day_and_time(problem.seen),
+                    state=state,
+                ),
                 markup=False,
             )
             shown += 1
     if not shown:
-        console.print("Every external form response has been read.")
+        console.print(say("Every external form response has been read."))
 
 
 @reports_app.command("microsoft-form")
@@ -362,6 +411,7 @@ def microsoft_form() -> None:
         )
     said, steps = adapters().microsoft_form(settings)
     console.print(said, highlight=False, soft_wrap=True)
+    # English: Microsoft's own flow, step by step, in the words of Power Automate's designer
     console.print("\n[bold]The Power Automate flow[/] (standard connectors only):")
     number = 0
     for step in steps:
@@ -369,7 +419,7 @@ def microsoft_form() -> None:
             number += 1
             step = f"{number}. {step}"
         console.print(step, highlight=False, soft_wrap=True)
-    console.print(
+    console.print(  # English: as the flow above
         "\nThen 'compliance-bot check m365' shows whether the bot can read the list.",
         highlight=False,
     )
@@ -404,24 +454,33 @@ def about(
         )
         if report is None:
             fail(
-                translations(config.language).gettext("%(school)s has no report %(reference)s.")
-                % {"school": config.id, "reference": reference},
-                language=config.language,
+                Msg(
+                    N_("%(school)s has no report %(reference)s."),
+                    school=config.id,
+                    reference=reference,
+                )
             )
         try:
             done = record_subject(session, config, report, actor=me, email=person, now=utcnow())
         except SubjectError as exc:
-            fail(exc.said(translations(config.language)), language=config.language)
+            fail(exc.msg)
     console.print(
-        f"{done.reference} is recorded as being about {done.person}: they are not told about "
-        "it and cannot open it."
+        say(
+            "%(reference)s is recorded as being about %(person)s: they are not told about it and "
+            "cannot open it.",
+            reference=done.reference,
+            person=done.person,
+        )
     )
     if done.owner_cleared:
-        console.print("They were its owner: give it a new owner on the report page.")
+        console.print(say("They were its owner: give it a new owner on the report page."))
     if done.line_manager:
         console.print(
-            f"Their line manager ({done.line_manager}) will be told, without what "
-            "happened or who it is about."
+            say(
+                "Their line manager (%(manager)s) will be told, without what happened or who it "
+                "is about.",
+                manager=done.line_manager,
+            )
         )
     _deliver_now(ctx)
 
@@ -435,12 +494,12 @@ def link(school: SchoolOption = None) -> None:
     ctx = context()
     config = ctx.config.school(school)
     if not config.reports.public_link:
-        console.print(
-            translations(config.language).gettext(
-                "The public report link is switched off for %(school)s."
+        with speaking(config.language):
+            console.print(
+                say(
+                    N_("The public report link is switched off for %(school)s."), school=config.name
+                )
             )
-            % {"school": config.name}
-        )
         return
     token = link_token(ctx.settings.signing_key(), config.id)
     console.print(

@@ -46,20 +46,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from gettext import NullTranslations
 
-from babel.dates import format_datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, lazyload
 
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.i18n import BETWEEN, N_, day_text, translations
-from bot.core.live_text import time_left_marker
+from bot.core.i18n import N_, Dated, Day, Joined, Msg
+from bot.core.live_text import TIME_LEFT
 from bot.core.messages import notice
 from bot.core.models import Report, ReportClock
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
-from bot.core.words import Words, school_words, words_in
+from bot.core.words import Words, school_words
 from bot.features.reports.actions import audit_report
 from bot.features.reports.routing import escalation_recipients
 from bot.features.reports.rules import (
@@ -95,42 +93,25 @@ class EscalationPlanned:
     waits_until: datetime | None = None
 
 
-def _stop_rule(kind: str, words: Words, tr: NullTranslations) -> str:
-    """What stops a clock, in the school's words and language."""
-    _ = tr.gettext
+def _stop_rule(kind: str, words: Words) -> Msg:
+    """What stops a clock, in the school's words."""
     if kind == "lado":
-        return _(
-            "Record the referral to %(route)s, or a decision that no referral is needed with "
-            "the reason, on the report page."
-        ) % {"route": words.staff_route_full}
+        return Msg(
+            N_(
+                "Record the referral to %(route)s, or a decision that no referral is needed "
+                "with the reason, on the report page."
+            ),
+            route=Msg(words.staff_route_full),
+        )
     if kind == "ico":
-        return _(
-            "Record the %(regulator)s notification, or a decision that the breach is not "
-            "reportable with the reason, on the report page."
-        ) % {"regulator": words.regulator}
-    return _("Triage it: change its status from New, with the reason.")
-
-
-def _short_time(moment: datetime, language: str = "en") -> str:
-    """'Mon 26 Oct 15:00' in the school's zone (subject lines); 'Llun 26 Hyd 15:00' in Welsh."""
-    local = moment.astimezone(LONDON)
-    if language in ("cy", "cy+en"):
-        return format_datetime(local, "EEE d MMM HH:mm", locale="cy")
-    return f"{local:%a} {local.day} {local:%b %H:%M}"
-
-
-def _lead(language: str, values: dict[str, str]) -> str:
-    """The first sentence, its countdown filled in when sent in the reader's language (both,
-    Welsh first, in a ``cy+en`` school)."""
-    sentence = N_(
-        "The %(what)s on report %(reference)s is due by %(due)s. When this email was sent, "
-        "%(left)s."
-    )
-    welsh = translations("cy").gettext(sentence) % {**values, "left": time_left_marker("cy")}
-    english = sentence % {**values, "left": time_left_marker("en")}
-    if language == "cy":
-        return welsh
-    return f"{welsh}{BETWEEN}{english}" if language == "cy+en" else english
+        return Msg(
+            N_(
+                "Record the %(regulator)s notification, or a decision that the breach is not "
+                "reportable with the reason, on the report page."
+            ),
+            regulator=Msg(words.regulator),
+        )
+    return Msg(N_("Triage it: change its status from New, with the reason."))
 
 
 def _draft(
@@ -145,71 +126,81 @@ def _draft(
     countdown filled in at send time), in the school's language."""
     clocks = school.reports.clocks
     overdue = overdue_round(stage, clocks.warn_at)
-    language = school.language
-    tr = translations(language)
-    _ = tr.gettext
-    words = words_in(school_words(school), tr)
-    what = clock_labels(words, tr)[clock.kind]
+    words = school_words(school)
+    what = clock_labels(words)[clock.kind]
     local = clock.due_at.astimezone(LONDON)
-    due = f"{day_text(local, language)}, {local:%H:%M}"
+    due = Joined((Day(local), f", {local:%H:%M}"))
     values = {"what": what, "reference": report.reference, "due": due}
-    paragraphs = [_lead(language, values), _stop_rule(clock.kind, words, tr)]
+    lead = N_(
+        "The %(what)s on report %(reference)s is due by %(due)s. When this email was sent, "
+        "%(left)s."
+    )
+    paragraphs = [Msg(lead, **values, left=TIME_LEFT), _stop_rule(clock.kind, words)]
     if overdue:
         last = overdue >= clocks.overdue_max
-        subject = (
-            _("Deadline passed (last reminder): %(reference)s — %(what)s")
+        subject = Msg(
+            N_("Deadline passed (last reminder): %(reference)s — %(what)s")
             if last
-            else _("Deadline passed: %(reference)s — %(what)s")
-        ) % values
+            else N_("Deadline passed: %(reference)s — %(what)s"),
+            **values,
+        )
         counts = {
             "round": overdue,
             "most": clocks.overdue_max,
             "every": clocks.overdue_every_hours,
-            "chair": words.chair,
+            "chair": Msg(words.chair),
         }
         if last:
             paragraphs.append(
-                _(
-                    "This is the last reminder the bot sends about this deadline; the report stays "
-                    "marked overdue on the tracked list and the dashboard until it is recorded."
+                Msg(
+                    N_(
+                        "This is the last reminder the bot sends about this deadline; the "
+                        "report stays marked overdue on the tracked list and the dashboard until "
+                        "it is recorded."
+                    )
                 )
             )
         elif clocks.quiet_hours:
             paragraphs.append(
-                _(
-                    "Overdue reminder %(round)d of at most %(most)d: the bot repeats it every "
-                    "%(every)d hours, in working hours, until it is recorded, and copies the "
-                    "%(chair)s."
+                Msg(
+                    N_(
+                        "Overdue reminder %(round)d of at most %(most)d: the bot repeats it "
+                        "every %(every)d hours, in working hours, until it is recorded, and "
+                        "copies the %(chair)s."
+                    ),
+                    **counts,
                 )
-                % counts
             )
         else:
             paragraphs.append(
-                _(
-                    "Overdue reminder %(round)d of at most %(most)d: the bot repeats it every "
-                    "%(every)d hours until it is recorded, and copies the %(chair)s."
+                Msg(
+                    N_(
+                        "Overdue reminder %(round)d of at most %(most)d: the bot repeats it "
+                        "every %(every)d hours until it is recorded, and copies the %(chair)s."
+                    ),
+                    **counts,
                 )
-                % counts
             )
     else:
-        subject = _("Due %(when)s: %(reference)s — %(what)s") % {
+        subject = Msg(
+            N_("Due %(when)s: %(reference)s — %(what)s"),
             **values,
-            "when": _short_time(clock.due_at, language),
-        }
+            when=Dated(local, "%a %-d %b %H:%M", "EEE d MMM HH:mm"),
+        )
     draft = notice(
         school=school,
         to=recipients,
         subject=subject,
         paragraphs=paragraphs,
         facts=[
-            (_("Reference"), report.reference),
-            (_("Category"), _(CATEGORIES.get(report.category, report.category))),
-            (_("Urgency"), _(URGENCIES.get(report.urgency, report.urgency))),
-            (_("Due"), due),
+            (Msg(N_("Reference")), report.reference),
+            (Msg(N_("Category")), Msg(CATEGORIES.get(report.category, report.category))),
+            (Msg(N_("Urgency")), Msg(URGENCIES.get(report.urgency, report.urgency))),
+            (Msg(N_("Due")), due),
         ],
         button_url=url,
-        button_text=_("Open the report (sign-in required)"),
-        small=_("This email does not include what was reported."),
+        button_text=Msg(N_("Open the report (sign-in required)")),
+        small=Msg(N_("This email does not include what was reported.")),
     )
     return replace(draft, deadline=clock.due_at)
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.emails import is_email
+from bot.core.i18n import N_, Msg
 from bot.core.messages import notice
 from bot.core.models import ConnectorState, Report, utcnow
 from bot.core.outbox import Urgency, enqueue_email
@@ -291,19 +292,35 @@ def _flag(session: Session, school: SchoolConfig, item: UnreadableResponse, now:
     draft = notice(
         school=school,
         to=_flag_recipients(school),
-        subject="A response to the concern form could not be read",
+        subject=Msg(N_("A response to the concern form could not be read")),
         paragraphs=[
-            f"A response to {school.name}'s concern form could not be read, so it has not "
-            "become a report and nobody has been told what it says. It may be a safeguarding "
-            "concern: please have it looked at now.",
-            "To fix it, correct the response where it is kept: the bot reads it again within "
-            "a minute and makes the report as usual. If it cannot be corrected, read it there "
-            "and record it with the bot's report form. Whoever runs the bot can list every "
-            "response still waiting with “compliance-bot reports form-problems”.",
+            Msg(
+                N_(
+                    "A response to %(school)s's concern form could not be read, so it has not "
+                    "become a report and nobody has been told what it says. It may be a "
+                    "safeguarding concern: please have it looked at now."
+                ),
+                school=school.name,
+            ),
+            Msg(
+                N_(
+                    "To fix it, correct the response where it is kept: the bot reads it again "
+                    "within a minute and makes the report as usual. If it cannot be corrected, "
+                    "read it there and record it with the bot's report form. Whoever runs the "
+                    "bot can list every response still waiting with “compliance-bot reports "
+                    "form-problems”."
+                )
+            ),
         ],
-        facts=[("Where it is", item.where), ("What is wrong", item.problem)],
-        small="You receive this as the school's safeguarding lead or deputy, or as an "
-        "administrator of the bot. For privacy this email does not say what the response says.",
+        # where and what: the platform's own names for its fields (platform text)
+        facts=[(Msg(N_("Where it is")), item.where), (Msg(N_("What is wrong")), item.problem)],
+        small=Msg(
+            N_(
+                "You receive this as the school's safeguarding lead or deputy, or as an "
+                "administrator of the bot. For privacy this email does not say what the "
+                "response says."
+            )
+        ),
     )
     digest = hashlib.sha256(item.key.encode()).hexdigest()[:24]
     enqueue_email(

@@ -27,14 +27,14 @@ from bot.core.audit.seals import record_at_commit
 from bot.core.cards import new_card, teams_workflow_payload, text_block
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.forms import REFERENCE_ALPHABET
-from bot.core.i18n import day_text, translations
+from bot.core.forms import REFERENCE_ALPHABET, Text
+from bot.core.i18n import N_, Day, Joined, Msg, Said, capital, lowered, say, speaking
 from bot.core.messages import notice
 from bot.core.models import Person, Report, ReportAttachment, ReportClock
 from bot.core.outbox import Urgency, enqueue_card, enqueue_email
 from bot.core.stored_files import remove_files
 from bot.core.uploads import CleanFile, store_file
-from bot.core.words import school_words, words_in
+from bot.core.words import said_words, school_words
 from bot.engine.config_sync import ensure_school
 from bot.features.reports.chat_alerts import queue_concern_alerts
 from bot.features.reports.chronology import IMMEDIATE_RISK, NOBODY_ALERTED
@@ -180,10 +180,10 @@ def _card_payloads(
     return teams, chat
 
 
-def _moment(moment: datetime, language: str) -> str:
-    """'Monday 26 October 2026, 10:00' in the school's zone and language (``local_time``)."""
+def _moment(moment: datetime) -> Joined:
+    """'Monday 26 October 2026, 10:00' in the school's zone, said where shown (``local_time``)."""
     local = moment.astimezone(LONDON)
-    return f"{day_text(local, language)}, {local:%H:%M}"
+    return Joined((Day(local), f", {local:%H:%M}"))
 
 
 def _queue_alerts(
@@ -200,60 +200,70 @@ def _queue_alerts(
         school, report.category, report.about_headteacher, report.about_person
     )
     url = f"{base_url}/reports/{report.reference}"
-    tr = translations(school.language)
-    _ = tr.gettext
-    words = words_in(school_words(school), tr)
-    labels = clock_labels(words, tr)
-    label = _(CATEGORIES[report.category])
-    urgency = _(URGENCIES[report.urgency])
-    paragraphs = [
-        _(
-            "A new report (%(category)s) has been made to %(school)s. To protect the people "
-            "involved, this email does not say what was reported, who is involved or who reported "
-            "it: sign in to read it."
-        )
-        % {"category": label.lower(), "school": school.name},
+    words = said_words(school_words(school))
+    labels = clock_labels(school_words(school))
+    label = Msg(CATEGORIES[report.category])
+    urgency = Msg(URGENCIES[report.urgency])
+    paragraphs: list[Text] = [
+        Msg(
+            N_(
+                "A new report (%(category)s) has been made to %(school)s. To protect the people "
+                "involved, this email does not say what was reported, who is involved or who "
+                "reported it: sign in to read it."
+            ),
+            category=lowered(label),
+            school=school.name,
+        ),
     ]
     if report.urgency == "immediate":
-        paragraphs.append(_("It is marked immediate: please look at it now."))
+        paragraphs.append(Msg(N_("It is marked immediate: please look at it now.")))
     if report.suspected_illegal:
-        paragraphs.append(illegal_content_advice(words, tr))
-    rule = describe_clock(school.clock_rule(clock.kind, report.urgency), tr=tr)
-    due = _moment(clock.due_at, school.language)
+        paragraphs.append(illegal_content_advice(school_words(school)))
+    rule = describe_clock(school.clock_rule(clock.kind, report.urgency))
+    due = _moment(clock.due_at)
     paragraphs.append(
-        _(
-            "Deadline: %(clock)s (%(rule)s) by %(due)s. The bot reminds you before it runs out, "
-            "and keeps reminding you (the %(chair)s too) for a while after it if nothing is "
-            "recorded."
+        Msg(
+            N_(
+                "Deadline: %(clock)s (%(rule)s) by %(due)s. The bot reminds you before it runs "
+                "out, and keeps reminding you (the %(chair)s too) for a while after it if nothing "
+                "is recorded."
+            ),
+            clock=labels[clock.kind],
+            rule=rule,
+            due=due,
+            chair=words.chair,
         )
-        % {"clock": labels[clock.kind], "rule": rule, "due": due, "chair": words.chair}
     )
     if recipients:
         draft = notice(
             school=school,
             to=recipients,
-            subject=_("New report %(reference)s: %(category)s (%(urgency)s urgency)")
-            % {"reference": report.reference, "category": label, "urgency": urgency.lower()},
+            subject=Msg(
+                N_("New report %(reference)s: %(category)s (%(urgency)s urgency)"),
+                reference=report.reference,
+                category=label,
+                urgency=lowered(urgency),
+            ),
             paragraphs=paragraphs,
             facts=[
-                (_("Reference"), report.reference),
-                (_("Category"), label),
-                (_("Urgency"), urgency),
-                (_("Received"), _moment(report.created_at, school.language)),
-                (_("Deadline"), f"{labels[clock.kind]}: {due}"),
+                (Msg(N_("Reference")), report.reference),
+                (Msg(N_("Category")), label),
+                (Msg(N_("Urgency")), urgency),
+                (Msg(N_("Received")), _moment(report.created_at)),
+                (Msg(N_("Deadline")), Joined((labels[clock.kind], due), ": ")),
             ],
             button_url=url,
-            button_text=_("Open the report (sign-in required)"),
-            small=_(
-                "You receive this as the school's %(dsl)s or %(deputy)s, or because the "
-                "report needs the %(head)s, the %(chair)s or the data protection officer."
-            )
-            % {
-                "dsl": words.dsl,
-                "deputy": words.deputy_dsl,
-                "head": words.headteacher,
-                "chair": words.chair,
-            },
+            button_text=Msg(N_("Open the report (sign-in required)")),
+            small=Msg(
+                N_(
+                    "You receive this as the school's %(dsl)s or %(deputy)s, or because the "
+                    "report needs the %(head)s, the %(chair)s or the data protection officer."
+                ),
+                dsl=words.dsl,
+                deputy=words.deputy_dsl,
+                head=words.headteacher,
+                chair=words.chair,
+            ),
         )
         enqueue_email(
             session,
@@ -268,74 +278,82 @@ def _queue_alerts(
             session,
             report,
             report.created_at,
-            NOBODY_ALERTED % {"dsl": words.dsl, "head": words.headteacher},
+            Msg(NOBODY_ALERTED, dsl=words.dsl, head=words.headteacher),
         )
-    # the same people, in Teams within seconds: those the school's bot reaches
-    queue_concern_alerts(
-        session,
-        school.id,
-        school.name,
-        recipients,
-        reference=report.reference,
-        urgency=URGENCIES[report.urgency],
-        url=url,
-        now=report.created_at,
-        language=school.language,
-    )
-    if channel_card and not report.about_headteacher and not report.about_person:
-        # a channel may be read by many: staff allegations show as "confidential"
-        shown = _("confidential") if report.category == "staff_concern" else label.lower()
-        title = _("New report %(reference)s") % {"reference": report.reference}
-        team = words.dsl_team.removeprefix("the ").removeprefix("y ")
-        text = _("Urgency: %(urgency)s · %(what)s. %(team)s: sign in to read it.") % {
-            "urgency": urgency.lower(),
-            "what": shown,
-            "team": team[:1].upper() + team[1:],
-        }
-        key = f"report-card:{school.id}:{report.reference}"
-        teams, chat = _card_payloads(title, text, url, key, _("Open (sign-in required)"))
-        enqueue_card(
+    with speaking(school.language):
+        # the same people, in Teams within seconds: those the school's bot reaches
+        queue_concern_alerts(
             session,
-            school_id=school.id,
-            key=key,
-            purpose="report_alert",
-            urgency=Urgency.SAFEGUARDING,
-            title=title,
-            text=text,
-            teams=teams,
-            chat=chat,
+            school.id,
+            school.name,
+            recipients,
+            reference=report.reference,
+            urgency=URGENCIES[report.urgency],
+            url=url,
+            now=report.created_at,
         )
+        if channel_card and not report.about_headteacher and not report.about_person:
+            _queue_channel_card(session, school, report, url)
+
+
+def _queue_channel_card(session: Session, school: SchoolConfig, report: Report, url: str) -> None:
+    """The card in the school's channel, which may be read by many: staff allegations show as
+    "confidential" (said in the active language)."""
+    label = Msg(CATEGORIES[report.category])
+    shown = Msg(N_("confidential")) if report.category == "staff_concern" else lowered(label)
+    title = say(N_("New report %(reference)s"), reference=report.reference)
+    team = Said(lambda: str(said_words(school_words(school)).dsl_team).removeprefix("the ")
+                .removeprefix("y "))
+    text = say(
+        N_("Urgency: %(urgency)s · %(what)s. %(team)s: sign in to read it."),
+        urgency=lowered(Msg(URGENCIES[report.urgency])),
+        what=shown,
+        team=capital(team),
+    )
+    key = f"report-card:{school.id}:{report.reference}"
+    teams, chat = _card_payloads(title, text, url, key, say(N_("Open (sign-in required)")))
+    enqueue_card(
+        session,
+        school_id=school.id,
+        key=key,
+        purpose="report_alert",
+        urgency=Urgency.SAFEGUARDING,
+        title=title,
+        text=text,
+        teams=teams,
+        chat=chat,
+    )
 
 
 def _queue_receipt(session: Session, school: SchoolConfig, report: Report, email: str) -> None:
     """A receipt for the reporter: reference and time only, never what they wrote (in the
     school's language)."""
-    tr = translations(school.language)
-    _ = tr.gettext
-    words = words_in(school_words(school), tr)
-    local = report.created_at.astimezone(LONDON)
     draft = notice(
         school=school,
         to=[email],
-        subject=_("We received your report %(reference)s") % {"reference": report.reference},
+        subject=Msg(N_("We received your report %(reference)s"), reference=report.reference),
         paragraphs=[
-            _(
-                "Thank you. Your report reached %(school)s's safeguarding team. They will decide "
-                "what to do next; you may not hear about the outcome, to protect the people "
-                "involved."
-            )
-            % {"school": school.name},
-            _(
-                "If a child is in immediate danger, call 999. If you remember something else, "
-                "tell the %(dsl)s and quote your reference."
-            )
-            % {"dsl": words.dsl_full},
+            Msg(
+                N_(
+                    "Thank you. Your report reached %(school)s's safeguarding team. They will "
+                    "decide what to do next; you may not hear about the outcome, to protect the "
+                    "people involved."
+                ),
+                school=school.name,
+            ),
+            Msg(
+                N_(
+                    "If a child is in immediate danger, call 999. If you remember something "
+                    "else, tell the %(dsl)s and quote your reference."
+                ),
+                dsl=said_words(school_words(school)).dsl_full,
+            ),
         ],
         facts=[
-            (_("Reference"), report.reference),
-            (_("Received"), f"{day_text(local, school.language)}, {local:%H:%M}"),
+            (Msg(N_("Reference")), report.reference),
+            (Msg(N_("Received")), _moment(report.created_at)),
         ],
-        small=_("For privacy this email does not repeat what you reported."),
+        small=Msg(N_("For privacy this email does not repeat what you reported.")),
     )
     enqueue_email(
         session,
@@ -412,12 +430,7 @@ def submit_report(
     if sub.suspected_illegal:
         system_note(session, report, now, illegal_content_advice(words))
     if sub.immediate_risk:
-        system_note(
-            session,
-            report,
-            now,
-            IMMEDIATE_RISK % {"dsl": words.dsl},
-        )
+        system_note(session, report, now, Msg(IMMEDIATE_RISK, dsl=said_words(words).dsl))
     kind = clock_kind(sub.category)
     clock = ReportClock(
         school_id=school.id,
@@ -430,12 +443,7 @@ def submit_report(
     session.add(clock)
     withheld = len(files) if sub.suspected_illegal else 0
     if withheld:
-        system_note(
-            session,
-            report,
-            now,
-            withheld_line(withheld) % {"num": withheld},
-        )
+        system_note(session, report, now, withheld_line(withheld))
     if files and not withheld and uploads_dir is None:
         raise ValueError("uploads_dir is required to store attachments")
     session.flush()

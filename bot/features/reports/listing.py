@@ -21,7 +21,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, short_day
+from bot.core.forms import Text
+from bot.core.i18n import N_, Dated, Lazy, Msg, capital
 from bot.core.models import REPORTS_VERSION, Person, Report, ReportClock
 from bot.core.store import one_of
 from bot.core.words import Words
@@ -143,17 +144,16 @@ class Row(NamedTuple):
     the school's words, are worked out on each read (``rows_of``)."""
 
     reference: str
-    received: str
+    received: Text
     category: str
     urgency: str
     status: str
     owner: str | None
     clock: str | None  # the running clock's kind
     due: datetime | None
-    due_text: str
+    due_text: Text
     about_head: bool
-    deadline: tuple[bool, str, str] | None = None  # (overdue, the clock's name, when it is due)
-    created: datetime | None = None  # when it was received (``received`` in another language)
+    deadline: tuple[bool, Lazy, Text] | None = None  # (overdue, the clock's name, when it is due)
 
 
 _RUNNING = _first_running(ReportClock.id)
@@ -189,42 +189,28 @@ def _listed(session: Session, ids: list[int]) -> list[Row]:
     found = {
         id_: Row(
             reference,
-            created.astimezone(LONDON).strftime("%d %b %Y %H:%M"),
+            Dated(created.astimezone(LONDON), "%d %b %Y %H:%M", "dd MMM y HH:mm"),
             CATEGORIES.get(category, category),
             urgency,
             status,
             owner,
             kind,
             due,
-            "" if due is None else due.astimezone(LONDON).strftime("%a %d %b %H:%M"),
+            ""
+            if due is None
+            else Dated(due.astimezone(LONDON), "%a %d %b %H:%M", "dd MMM y HH:mm"),
             about_head,
-            created=created,
         )
         for id_, reference, created, category, urgency, status, owner, kind, due, about_head in got
     }
     return [found[i] for i in ids if i in found]
 
 
-def _when(moment: datetime, language: str) -> str:
-    local = moment.astimezone(LONDON)
-    return f"{short_day(local, language)} {local:%H:%M}"
-
-
-def _dated(row: Row, language: str) -> Row:
-    """``row`` with its received and due dates in ``language`` (``babel.dates``)."""
-    received = row.received if row.created is None else _when(row.created, language)
-    due = row.due_text if row.due is None else _when(row.due, language)
-    return row._replace(received=received, due_text=due)
-
-
-def rows_of(listed: list[Row], now: datetime, words: Words, language: str = "en") -> list[Row]:
+def rows_of(listed: list[Row], now: datetime, words: Words) -> list[Row]:
     """A kept page's rows at ``now``: each running clock overdue or not, named in the school's
-    words; their dates in ``language`` (as kept: English)."""
-    if language != "en":
-        listed = [_dated(row, language) for row in listed]
-    route = words.staff_route[:1].upper() + words.staff_route[1:]
-    names = {"lado": route, "ico": words.regulator}
-    triage = N_("Triage")  # translated where shown
+    words (their dates said where shown)."""
+    names = {"lado": capital(Msg(words.staff_route)), "ico": Msg(words.regulator)}
+    triage = Msg(N_("Triage"))  # each said where shown
     return [
         row
         if row.clock is None or row.due is None

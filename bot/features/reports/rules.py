@@ -13,15 +13,14 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from gettext import NullTranslations
 
 from bot.core.clock import LONDON
 from bot.core.config import ClockRule, SchoolConfig
 from bot.core.emails import is_email
 from bot.core.forms import FormErrors
-from bot.core.i18n import N_
-from bot.core.messages import human_date
-from bot.core.words import Words, school_words, words_in
+from bot.core.i18n import N_, Lazy, Msg, Said, capital, lowered, nmsg, spoken
+from bot.core.messages import Text, human_date
+from bot.core.words import Words, school_words
 
 __all__ = [
     "CATEGORIES",
@@ -106,16 +105,14 @@ URGENCIES: dict[str, str] = {
 URGENCY_ORDER = {"immediate": 0, "high": 1, "normal": 2}
 
 
-def clock_labels(words: Words, tr: NullTranslations | None = None) -> dict[str, str]:
+def clock_labels(words: Words) -> dict[str, Lazy]:
     """Each clock's name in the school's words: 'LADO referral decision' (England), 'child
     protection referral decision' (Scotland); the data-protection regulator's is the pack's
-    ('ICO notification decision'; Jersey: 'JOIC notification decision'); in the school's
-    language with ``tr`` (and ``words`` already in it, ``words_in``)."""
-    _ = (tr or NullTranslations()).gettext
+    ('ICO notification decision'; Jersey: 'JOIC notification decision')."""
     return {
-        "lado": words.staff_route_decision,
-        "ico": _("%(regulator)s notification decision") % {"regulator": words.regulator},
-        "triage": _("%(dsl)s triage") % {"dsl": words.dsl},
+        "lado": Msg(words.staff_route_decision),
+        "ico": Msg(N_("%(regulator)s notification decision"), regulator=Msg(words.regulator)),
+        "triage": Msg(N_("%(dsl)s triage"), dsl=Msg(words.dsl)),
     }
 
 
@@ -126,16 +123,14 @@ STAFF_BREACH_CATEGORIES = frozenset(
 )
 
 
-def referral_targets(words: Words, tr: NullTranslations | None = None) -> dict[str, str]:
-    """Who a referral may go to, in the school's words (the staff route is the nation's); in
-    the school's language with ``tr`` (and ``words`` already in it, ``words_in``)."""
-    _ = (tr or NullTranslations()).gettext
+def referral_targets(words: Words) -> dict[str, Lazy]:
+    """Who a referral may go to, in the school's words (the staff route is the nation's)."""
     return {
-        "lado": words.staff_route_full[:1].upper() + words.staff_route_full[1:],
-        "ico": words.regulator_full[:1].upper() + words.regulator_full[1:],
-        "police": _("Police"),
-        "social_care": words.social_care[:1].upper() + words.social_care[1:],
-        "other": _("Other agency"),
+        "lado": capital(Msg(words.staff_route_full)),
+        "ico": capital(Msg(words.regulator_full)),
+        "police": Msg(N_("Police")),
+        "social_care": capital(Msg(words.social_care)),
+        "other": Msg(N_("Other agency")),
     }
 
 
@@ -153,14 +148,12 @@ ENTRY_KINDS: dict[str, str] = {  # translated where shown
 }
 
 
-def illegal_content_advice(words: Words, tr: NullTranslations | None = None) -> str:
-    """What to do with suspected illegal content, naming the school's safeguarding lead (in
-    the school's language with ``tr``)."""
-    return (tr or NullTranslations()).gettext(
+def illegal_content_advice(words: Words) -> Msg:
+    """What to do with suspected illegal content, naming the school's safeguarding lead."""
+    return Msg(N_(
         "Suspected illegal content: do not view, copy or forward the images or messages. "
         "Secure the device (do not switch it on or off; lock it away). Tell the %(dsl)s "
-        "now — the %(dsl)s decides whether to involve the police."
-    ) % {"dsl": words.dsl}
+        "now — the %(dsl)s decides whether to involve the police."), dsl=Msg(words.dsl))
 
 
 MAX_WHAT = 20_000
@@ -169,15 +162,15 @@ MAX_NAMES = 200
 MAX_ENTRY = 10_000
 # the form's text boxes: (field, label, most characters, the message when it is left empty)
 _TEXTS: tuple[tuple[str, str, int, str | None], ...] = (
-    ("what_happened", "What happened", MAX_WHAT, "Describe what happened."),
+    ("what_happened", N_("What happened"), MAX_WHAT, N_("Describe what happened.")),
     (
         "occurred",
-        "When it happened",
+        N_("When it happened"),
         60,
-        "Say when it happened (roughly is fine, e.g. 'this morning at break').",
+        N_("Say when it happened (roughly is fine, e.g. 'this morning at break')."),
     ),
-    ("location", "Where it happened", 200, None),
-    ("actions_taken", "Actions already taken", MAX_ACTIONS, None),
+    ("location", N_("Where it happened"), 200, None),
+    ("actions_taken", N_("Actions already taken"), MAX_ACTIONS, None),
 )
 
 
@@ -272,66 +265,62 @@ _COUNTS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine
 
 
 def _number_word(number: int) -> str:
-    """'one' to 'ten', then digits ('12'): how the clock's sentences count in English."""
-    return _COUNTS[number - 1] if 1 <= number <= len(_COUNTS) else str(number)
+    """'one' to 'ten', then digits ('12'): how the clock's sentences count in English; other
+    languages write the digits."""
+    if spoken() == "en" and 1 <= number <= len(_COUNTS):
+        return _COUNTS[number - 1]
+    return str(number)
 
 
-def describe_clock(
-    rule: ClockRule, day_ends: time | None = None, tr: NullTranslations | None = None
-) -> str:
+def describe_clock(rule: ClockRule, day_ends: time | None = None) -> Msg:
     """The rule and why, in the school's words: '72 hours, weekends and holidays included';
     'one working day, ending at the end of the working day (17:00); school holidays do not stop
-    it'. ``day_ends`` (the school's ``working_day_ends``) is named when given; ``tr``: in the
-    school's language (each a whole sentence of the catalogue, in its plural form)."""
-    ngettext = (tr or NullTranslations()).ngettext
+    it'. ``day_ends`` (the school's ``working_day_ends``) is named when given (each a whole
+    sentence of the catalogue, in its plural form)."""
     at = f" ({day_ends:%H:%M})" if day_ends is not None else ""
-    number = rule.hours or rule.working_days or rule.school_days or 1
-    values = {"count": _number_word(number), "num": number, "at": at}
+    n = rule.hours or rule.working_days or rule.school_days or 1
+    count = Said(lambda: _number_word(n))
     if rule.hours and rule.out_of_hours:
-        text = ngettext(
+        return nmsg(
             "%(count)s hour; made out of office hours (an evening, a weekend or a bank holiday), "
             "to the end of the next working day%(at)s",
             "%(count)s hours; made out of office hours (an evening, a weekend or a bank "
             "holiday), to the end of the next working day%(at)s",
-            number,
+            n, count=count, at=at,
         )
-    elif rule.hours:
-        text = ngettext(
+    if rule.hours:
+        return nmsg(
             "%(count)s hour, weekends and holidays included",
             "%(count)s hours, weekends and holidays included",
-            number,
+            n, count=count,
         )
-    elif rule.working_days and rule.ends_at_end_of_day:
-        text = ngettext(
+    if rule.working_days and rule.ends_at_end_of_day:
+        return nmsg(
             "%(count)s working day, ending at the end of the working day%(at)s; school holidays "
             "do not stop it",
             "%(count)s working days, ending at the end of the working day%(at)s; school "
             "holidays do not stop it",
-            number,
+            n, count=count, at=at,
         )
-    elif rule.working_days:
-        text = ngettext(
+    if rule.working_days:
+        return nmsg(
             "%(count)s working day, at the time of day it started; school holidays do not stop it",
             "%(count)s working days, at the time of day it started; school holidays do not stop it",
-            number,
+            n, count=count,
         )
-    elif rule.ends_at_end_of_day:
-        text = ngettext(
+    if rule.ends_at_end_of_day:
+        return nmsg(
             "%(count)s school day, ending at the end of the school day%(at)s; weekends, bank "
             "holidays and the school's holidays are not counted",
             "%(count)s school days, ending at the end of the school day%(at)s; weekends, bank "
             "holidays and the school's holidays are not counted",
-            number,
+            n, count=count, at=at,
         )
-    else:
-        text = ngettext(
-            "%(count)s school day, at the time of day it started; weekends, bank holidays and "
-            "the school's holidays are not counted",
-            "%(count)s school days, at the time of day it started; weekends, bank holidays and "
-            "the school's holidays are not counted",
-            number,
-        )
-    return text % values
+    return nmsg(
+        "%(count)s school day, at the time of day it started; weekends, bank holidays and "
+        "the school's holidays are not counted",
+        "%(count)s school days, at the time of day it started; weekends, bank holidays and "
+        "the school's holidays are not counted", n, count=count)
 
 
 # the triage sentences of ``clock_summary``, each whole (never assembled from pieces)
@@ -354,18 +343,16 @@ _TRIAGE_LINES = (
 )
 
 
-def clock_summary(school: SchoolConfig, tr: NullTranslations | None = None) -> list[str]:
+def clock_summary(school: SchoolConfig) -> list[Msg]:
     """Which clock each report starts and how long it runs, one sentence each, then when its
-    reminders go — what setup shows before anything is sent; in ``tr``'s language."""
-    tr = tr or NullTranslations()
-    _ = tr.gettext
+    reminders go — what setup shows before anything is sent."""
     clocks = school.reports.clocks
     ends = clocks.working_day_ends
-    labels = clock_labels(words_in(school_words(school), tr), tr)
+    labels = clock_labels(school_words(school))
 
-    def said(sentence: str, kind: str, urgency: str) -> str:
-        rule = describe_clock(school.clock_rule(kind, urgency), ends, tr)
-        return _(sentence) % {"label": labels[kind], "rule": rule}
+    def said(sentence: str, kind: str, urgency: str) -> Msg:
+        rule = describe_clock(school.clock_rule(kind, urgency), ends)
+        return Msg(sentence, label=labels[kind], rule=rule)
 
     lines = [
         said(
@@ -373,22 +360,29 @@ def clock_summary(school: SchoolConfig, tr: NullTranslations | None = None) -> l
         ),
         said(N_("A personal data breach: %(label)s within %(rule)s."), "ico", "high"),
         *(said(sentence, "triage", level) for level, sentence in _TRIAGE_LINES),
-        _("Working days are Monday to Friday except the bank holidays of the school's nation."),
+        Msg(N_("Working days are Monday to Friday except the bank holidays of the school's "
+               "nation.")),
     ]
     if clocks.quiet_hours:
         start, end = clocks.working_window
         lines.append(
-            _(
-                "Reminders about these deadlines go between %(start)s and %(end)s on working days; "
-                "only an immediate report's deadline is sent at any hour. The %(label)s: its last "
-                "warning and the deadline passing go at weekends and on bank holidays too, but "
-                "never between 22:00 and 07:00: one that falls at night goes at 07:00 (at 21:59 "
-                "the evening before when 07:00 is past the deadline)."
+            Msg(
+                N_(
+                    "Reminders about these deadlines go between %(start)s and %(end)s on working "
+                    "days; only an immediate report's deadline is sent at any hour. The "
+                    "%(label)s: its last warning and the deadline passing go at weekends and on "
+                    "bank holidays too, but never between 22:00 and 07:00: one that falls at "
+                    "night goes at 07:00 (at 21:59 the evening before when 07:00 is past the "
+                    "deadline)."
+                ),
+                start=f"{start:%H:%M}",
+                end=f"{end:%H:%M}",
+                label=labels["ico"],
             )
-            % {"start": f"{start:%H:%M}", "end": f"{end:%H:%M}", "label": labels["ico"]}
         )
     else:
-        lines.append(_("Reminders about these deadlines go at any hour, as soon as they fall."))
+        lines.append(Msg(N_("Reminders about these deadlines go at any hour, as soon as they "
+                            "fall.")))
     return lines
 
 
@@ -564,7 +558,7 @@ def clean_text(value: str) -> str:
 
 
 def _refuse(
-    errors: dict[str, str], name: str, value: str, allowed: Mapping[str, str], message: str
+    errors: dict[str, Text], name: str, value: str, allowed: Mapping[str, str], message: Text
 ) -> str | None:
     """``allowed[value]`` (None when empty); ``message`` for a value not among those offered."""
     if value and value not in allowed:
@@ -605,20 +599,24 @@ def validate_submission(
     ``about_choices`` maps the form's "about a member of the safeguarding team" options to
     their email addresses (an empty value means nobody in the team).
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, Text] = {}
 
     def one(name: str) -> str:
         values = fields.get(name) or []
         return clean_text(values[0]) if values else ""
 
-    def text(name: str, label: str, limit: int, required: str | None = None) -> str | None:
+    def text(name: str, label: Text, limit: int, required: Text | None = None) -> str | None:
         value = one(name)
         if not value:
             if required:
-                errors[name] = required
+                errors[name] = Msg(required) if isinstance(required, str) else required
             return None
         if len(value) > limit:
-            errors[name] = f"{label} is too long: {len(value):,} characters, at most {limit:,}."
+            errors[name] = Msg(
+                N_("%(label)s is too long: %(count)s characters, at most %(most)s."),
+                label=Msg(label) if isinstance(label, str) else label,
+                count=f"{len(value):,}", most=f"{limit:,}",
+            )
             return None
         return value
 
@@ -627,38 +625,44 @@ def validate_submission(
 
     category = one("category")
     if not category:
-        errors["category"] = "Choose what kind of concern this is."
-    _refuse(errors, "category", category, CATEGORIES, "Choose one of the kinds of concern listed.")
+        errors["category"] = Msg(N_("Choose what kind of concern this is."))
+    _refuse(errors, "category", category, CATEGORIES,
+            Msg(N_("Choose one of the kinds of concern listed.")))
     involved: dict[str, str] = {}
     roles = [clean_text(v) for v in fields.get("involved") or []]
     for role in roles:
         if role not in INVOLVED_ROLES:
-            errors["involved"] = "Choose who is involved from the list."
+            errors["involved"] = Msg(N_("Choose who is involved from the list."))
             break
         if role not in involved:
-            label = f"Names of the {INVOLVED_ROLES[role].lower()}"
+            label = Msg(N_("Names of the %(involved)s"),
+                        involved=lowered(Msg(INVOLVED_ROLES[role])))
             involved[role] = text(f"names_{role}", label, MAX_NAMES) or ""
     if not roles and "involved" not in errors:
-        errors["involved"] = "Say who is involved (tick 'Not known' if you are not sure)."
+        errors["involved"] = Msg(
+            N_("Say who is involved (tick 'Not known' if you are not sure).")
+        )
     what, occurred, location, actions = (text(*spec) for spec in _TEXTS)
     anonymous = ticked("anonymous")
     name = email = relationship = None
     if anonymous and not allow_anonymous:
-        errors["anonymous"] = (
-            "This school does not accept anonymous reports: please give your name."
+        errors["anonymous"] = Msg(
+            N_("This school does not accept anonymous reports: please give your name.")
         )
     if not anonymous and not signed_in:
         name = text(
             "reporter_name",
-            "Your name",
+            N_("Your name"),
             200,
-            "Give your name" + (", or tick 'Report anonymously'." if allow_anonymous else "."),
+            N_("Give your name, or tick 'Report anonymously'.")
+            if allow_anonymous
+            else N_("Give your name."),
         )
         raw_email = one("reporter_email")
         email = raw_email.lower() if is_email(raw_email) else None
         if raw_email and email is None:
-            errors["reporter_email"] = (
-                "Enter your email address like name@example.com, or leave it empty."
+            errors["reporter_email"] = Msg(
+                N_("Enter your email address like name@example.com, or leave it empty.")
             )
         relationship = one("reporter_relationship")
         _refuse(
@@ -666,14 +670,14 @@ def validate_submission(
             "reporter_relationship",
             relationship,
             RELATIONSHIPS,
-            "Choose how you know the school from the list.",
+            Msg(N_("Choose how you know the school from the list.")),
         )
     about = _refuse(
         errors,
         "about_person",
         one("about_person"),
         about_choices or {},
-        "Choose who in the safeguarding team it is about from the list.",
+        Msg(N_("Choose who in the safeguarding team it is about from the list.")),
     )
     if errors:
         raise ReportInputError(errors)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from gettext import NullTranslations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.clock import to_local
 from bot.core.config import SchoolConfig
 from bot.core.forms import SaidError
-from bot.core.i18n import N_, both, translations
+from bot.core.i18n import N_, Day, Msg, Said, spoken, to_data
 from bot.core.messages import notice
 from bot.core.models import Person, Report, ReportEntry
 from bot.core.outbox import Urgency, enqueue_email
@@ -41,15 +41,8 @@ __all__ = [
 
 
 class SubjectError(SaidError, ValueError):
-    """The person cannot be recorded as the report's subject; ``str()`` says why, ``said(tr)``
-    the same in the reader's language (a role named in it in that language's words)."""
-
-    def said(self, tr: NullTranslations) -> str:
-        """The sentence in ``tr``'s language (``cy+en``: Welsh, then English)."""
-        if tr is translations("cy+en"):
-            return both(self.said(translations("cy")), str(self))
-        values = {k: tr.gettext(v) if k == "dsl" else v for k, v in self.values.items()}
-        return tr.gettext(self.message) % values
+    """The person cannot be recorded as the report's subject; ``str()`` says why (a role named
+    in it in the reader's words where shown)."""
 
 
 @dataclass(frozen=True)
@@ -62,8 +55,9 @@ class SubjectRecorded:
     owner_cleared: bool
 
 
-def system_note(session: Session, report: Report, at: datetime, text: str) -> None:
-    """Add a line the bot writes to the report's chronology."""
+def system_note(session: Session, report: Report, at: datetime, text: Msg) -> None:
+    """Add a line the bot writes to the report's chronology: its English (the record) and its
+    sentence and values beside it (``chronology.said``)."""
     session.add(
         ReportEntry(
             school_id=report.school_id,
@@ -71,7 +65,8 @@ def system_note(session: Session, report: Report, at: datetime, text: str) -> No
             at=at,
             author="system",
             kind="system",
-            text=text,
+            text=text.said("en"),
+            said=to_data(text),
         )
     )
 
@@ -90,22 +85,25 @@ def tell_line_manager(
             session,
             report,
             now,
-            NO_LINE_MANAGER,
+            Msg(NO_LINE_MANAGER),
         )
         return None
     draft = notice(
         school=school,
         to=[manager.email],
-        subject=f"A report about a member of your team: {report.reference}",
+        subject=Msg(N_("A report about a member of your team: %(reference)s"),
+                    reference=report.reference),
         paragraphs=[
-            f"{school.name}'s safeguarding team has recorded a report ({report.reference}, "
-            f"received {local_time(report.created_at)}) about a possible breach of school "
-            "policy by someone you line-manage.",
-            f"The {school_words(school).dsl_full} will talk to you about what happens next. "
-            "Please do not discuss it with the member of staff until then.",
+            Msg(N_("%(school)s's safeguarding team has recorded a report (%(reference)s, "
+                   "received %(received)s) about a possible breach of school policy by someone "
+                   "you line-manage."), school=school.name, reference=report.reference,
+                received=_received(report.created_at)),
+            Msg(N_("The %(dsl)s will talk to you about what happens next. Please do not "
+                   "discuss it with the member of staff until then."),
+                dsl=Msg(school_words(school).dsl_full)),
         ],
-        small="To protect everyone involved, this email does not say what happened or who "
-        "it is about.",
+        small=Msg(N_("To protect everyone involved, this email does not say what happened or "
+                     "who it is about.")),
     )
     enqueue_email(
         session,
@@ -151,7 +149,7 @@ def record_subject(
                 "%(dsl)s to correct it on the report."
             ),
             reference=report.reference,
-            dsl=school_words(school).dsl,
+            dsl=Msg(school_words(school).dsl),
         )
     if report.about_person == wanted:
         return SubjectRecorded(report.reference, wanted, None, owner_cleared=False)
@@ -163,9 +161,16 @@ def record_subject(
         session,
         report,
         now,
-        (SUBJECT_RECORDED_OWNER if cleared else SUBJECT_RECORDED)
-        % {"who": actor.email, "person": person.display_name},
+        Msg(SUBJECT_RECORDED_OWNER if cleared else SUBJECT_RECORDED, who=actor.email,
+            person=person.display_name),
     )
     audit_report(session, report, actor.email, "report.subject_recorded")
     manager = tell_line_manager(session, school, report, person, now)
     return SubjectRecorded(report.reference, wanted, manager, owner_cleared=cleared)
+
+
+def _received(when: datetime) -> Said:
+    """When a report was received, as the reader's language writes it ('Friday 4 December
+    2026, 15:00'; English as ``local_time`` always wrote it)."""
+    local = to_local(when)
+    return Said(lambda: local_time(when) if spoken() == "en" else f"{Day(local)}, {local:%H:%M}")

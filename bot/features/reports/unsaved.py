@@ -24,11 +24,11 @@ from bot.core import audit
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.context import AppContext, own_mailboxes
-from bot.core.i18n import day_text, translations
+from bot.core.i18n import N_, Msg, speaking
 from bot.core.messages import notice
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.core.ports import OutgoingEmail
-from bot.core.words import school_words, words_in
+from bot.core.words import day_and_time, said_words, school_words
 
 __all__ = ["QUIET", "alert_unsaved", "failed_draft", "send_directly"]
 
@@ -40,30 +40,29 @@ _sent_lock = threading.Lock()
 
 def failed_draft(school: SchoolConfig, to: Sequence[str], now: datetime) -> EmailDraft:
     """The alert: that a report could not be saved, when, and what to do; nothing of it."""
-    tr = translations(school.language)
-    _ = tr.gettext
-    words = words_in(school_words(school), tr)
+    words = said_words(school_words(school))
     local = now.astimezone(LONDON)
-    return notice(
-        school=school,
-        to=to,
-        subject=_("A report to %(school)s could not be saved") % {"school": school.name},
-        paragraphs=[
-            _(
-                "Someone tried to make a report to %(school)s, but it could not be saved, so it "
-                "is not in the list of reports. They were shown everything they typed and asked "
-                "to send it again or to speak to the %(dsl)s now. Nothing of what they wrote "
-                "was kept, so this email cannot say what it was about or who it came from."
-            )
-            % {"school": school.name, "dsl": words.dsl_full},
-            _(
-                "Please be easy to find in person today, and ask whoever looks after this "
-                "system at your school to check it: reports may fail until it is put right."
-            ),
-        ],
-        facts=[(_("When"), f"{day_text(local, school.language)}, {local:%H:%M}")],
-        small=_("You receive this because new reports to the school are sent to you."),
-    )
+    with speaking(school.language):
+        return notice(
+            school=school,
+            to=to,
+            subject=Msg(N_("A report to %(school)s could not be saved"), school=school.name),
+            paragraphs=[
+                Msg(N_(
+                    "Someone tried to make a report to %(school)s, but it could not be saved, so "
+                    "it is not in the list of reports. They were shown everything they typed and "
+                    "asked to send it again or to speak to the %(dsl)s now. Nothing of what they "
+                    "wrote was kept, so this email cannot say what it was about or who it came "
+                    "from."
+                ), school=school.name, dsl=words.dsl_full),
+                Msg(N_(
+                    "Please be easy to find in person today, and ask whoever looks after this "
+                    "system at your school to check it: reports may fail until it is put right."
+                )),
+            ],
+            facts=[(Msg(N_("When")), day_and_time(local))],
+            small=Msg(N_("You receive this because new reports to the school are sent to you.")),
+        )
 
 
 def _key(school: SchoolConfig, now: datetime) -> str:

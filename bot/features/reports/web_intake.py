@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from gettext import NullTranslations
 from time import monotonic
 from typing import cast
 
@@ -19,13 +18,14 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from bot.core.config import SchoolConfig
-from bot.core.i18n import translations
+from bot.core.forms import Text
+from bot.core.i18n import N_, Joined, Msg
 from bot.core.models import Person, utcnow
 from bot.core.ratelimit import RateLimit, allowed, limit_key, take
 from bot.core.stored_files import remove_files
 from bot.core.uploads import MAX_FILE_BYTES, MAX_FILES, CleanFile
-from bot.core.words import school_words, words_in
-from bot.engine.web.deps import client_ip, ctx, current_user, language_for_page, render
+from bot.core.words import said_words, school_words
+from bot.engine.web.deps import client_ip, ctx, current_user, render
 from bot.engine.web.forms import checked_files, read_form, school_for, split_form
 from bot.engine.web.links import deliver_soon
 from bot.features.reports.intake import Intake, read_link_token, submit_report
@@ -73,23 +73,21 @@ def _team_names(request: Request, school_id: str, emails: tuple[str, ...]) -> di
     return names
 
 
-def team_choices(
-    request: Request, school: SchoolConfig, tr: NullTranslations | None = None
-) -> list[tuple[str, str, str]]:
+def team_choices(request: Request, school: SchoolConfig) -> list[tuple[str, Text, str]]:
     """The form's "about a member of the safeguarding team" options: (value, label, email).
 
     Values are positions ("dsl-1", "deputy-2"), so the page never carries email addresses;
     labels are the directory's names, as on the school's safeguarding posters (a name changed
     in the directory shows within ``TEAM_NAMES_FOR``; the configured team at once); their
-    roles in the pack's words, said in ``tr``'s language (the page's).
+    roles in the pack's words, said where shown (the page's language).
     """
     team = [("dsl", n, e) for n, e in enumerate(school.dsl, 1)]
     team += [("deputy", n, e) for n, e in enumerate(school.deputy_dsl, 1)]
     names = _team_names(request, school.id, tuple(e for _, _, e in team))
-    words = school_words(school) if tr is None else words_in(school_words(school), tr)
+    words = said_words(school_words(school))
     role = {"dsl": words.dsl_full, "deputy": words.deputy_dsl}
     return [
-        (f"{kind}-{n}", f"{names.get(email, role[kind])} ({role[kind]})", email)
+        (f"{kind}-{n}", Joined((names.get(email, role[kind]), " (", role[kind], ")")), email)
         for kind, n, email in team
     ]
 
@@ -100,13 +98,12 @@ def _form_page(
     action: str,
     *,
     signed_in: Person | None,
-    errors: dict[str, str] | None = None,
+    errors: dict[str, Text] | None = None,
     values: dict[str, list[str]] | None = None,
     status_code: int = 200,
     unsaved: list[str] | None = None,
 ) -> Response:
     vals = values or {}
-    tr = translations(language_for_page(request, {"school": school, "user": signed_in}))
     return render(
         request,
         "report_form.html",
@@ -124,7 +121,7 @@ def _form_page(
             "involved": set(vals.get("involved", [])),
             "max_files": MAX_FILES,
             "max_mb": MAX_FILE_BYTES // (1024 * 1024),
-            "team": [(value, label) for value, label, _ in team_choices(request, school, tr)],
+            "team": [(value, label) for value, label, _ in team_choices(request, school)],
             "unsaved": unsaved,  # not None: the report was not stored (its files, to attach)
         },
         status_code=status_code,
@@ -138,10 +135,14 @@ def _too_many(request: Request, school: SchoolConfig) -> Response:
         {
             "status": 429,
             "school": school,
-            "message": "Several reports have just been sent from here, so we have paused the "
-            "form for a few minutes to stop misuse. Please try again in 10 minutes. "
-            "If a child is in immediate danger call 999, or tell the "
-            f"{school_words(school).dsl_full} in person now.",
+            "message": Msg(
+                N_(
+                    "Several reports have just been sent from here, so we have paused the form "
+                    "for a few minutes to stop misuse. Please try again in 10 minutes. If a "
+                    "child is in immediate danger call 999, or tell the %(dsl)s in person now."
+                ),
+                dsl=said_words(school_words(school)).dsl_full,
+            ),
         },
         status_code=429,
     )
@@ -190,7 +191,7 @@ def _received(
     user: Person | None,
     fields: dict[str, list[str]],
     files: list[CleanFile],
-    errors: dict[str, str],
+    errors: dict[str, Text],
     counted_as: str,
 ) -> Response:
     """``_receive``'s database work (the team's names, the report stored with its rate-limit
@@ -259,14 +260,13 @@ def _received(
     # per report queued behind the database's writer and slowed the form when several people
     # reported at once.
     deliver_soon(request, background)
-    tr = translations(school.language)
     return render(
         request,
         "report_received.html",
         {
             "school": school,
             "intake": intake,
-            "advice": illegal_content_advice(words_in(school_words(school), tr), tr),
+            "advice": illegal_content_advice(school_words(school)),
             "again": action,
         },
     )
@@ -301,8 +301,10 @@ def _signed_in_reporter(request: Request) -> Person:
     if user is None:
         raise HTTPException(
             401,
-            "Please sign in to report a concern — or use the report link your school has "
-            "shared (on its website, posters or newsletters), which needs no account.",
+            N_(
+                "Please sign in to report a concern — or use the report link your school has "
+                "shared (on its website, posters or newsletters), which needs no account."
+            ),
         )
     return user
 
@@ -326,7 +328,7 @@ def report_form(request: Request) -> Response:
     assert user is not None
     school = school_for(request, user.school_id)
     if school is None:
-        raise HTTPException(404, "Your school is not set up for reports.")
+        raise HTTPException(404, N_("Your school is not set up for reports."))
     return _form_page(request, school, "/report", signed_in=user)
 
 
@@ -336,7 +338,7 @@ async def report_submit(request: Request, background: BackgroundTasks) -> Respon
     user = await run_in_threadpool(_signed_in_reporter, request)
     school = school_for(request, user.school_id)
     if school is None:
-        raise HTTPException(404, "Your school is not set up for reports.")
+        raise HTTPException(404, N_("Your school is not set up for reports."))
     return await _receive(request, background, school, "/report", user)
 
 
@@ -352,14 +354,18 @@ def _public_form(request: Request, school_id: str) -> tuple[SchoolConfig, str]:
     ):
         raise HTTPException(
             404,
-            "This report link is not valid. Please check it, or ask the school office for "
-            "the current link.",
+            N_(
+                "This report link is not valid. Please check it, or ask the school office for "
+                "the current link."
+            ),
         )
     if school is None or not public:
         raise HTTPException(
             404,
-            "This school does not take reports here without an account. Please sign in, or "
-            "ask the school office how to report a concern.",
+            N_(
+                "This school does not take reports here without an account. Please sign in, or "
+                "ask the school office how to report a concern."
+            ),
         )
     return school, f"/report/{school_id}" + (f"/{token}" if token is not None else "")
 

@@ -23,14 +23,13 @@ from starlette.concurrency import run_in_threadpool
 from bot.core import audit
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, translations
+from bot.core.i18n import N_, Joined, Msg
 from bot.core.models import Person, PersonRole, Report, ReportAttachment, utcnow
 from bot.core.permissions import REPORT_LINK_READERS, REPORT_LIST_READERS
-from bot.core.words import school_words, words_in
+from bot.core.words import school_words
 from bot.engine.web.deps import (
     ctx,
     current_user,
-    language_for_page,
     qr_svg,
     render,
     require_roles,
@@ -127,7 +126,7 @@ def _leader(request: Request) -> tuple[Person, SchoolConfig]:
         raise
     school = school_for(request, person.school_id)
     if school is None:
-        raise HTTPException(404, "Your school is not set up for reports.")
+        raise HTTPException(404, N_("Your school is not set up for reports."))
     return person, school
 
 
@@ -168,9 +167,7 @@ def reports_list(
         listed, total, number = page_of(
             session, school, person, filters, sort_key, _number(page) or 1
         )
-        language = language_for_page(request, {"user": person, "school": school})
-        words = words_in(school_words(school), translations(language))  # the clocks' names
-        rows = rows_of(listed, now, words, language)
+        rows = rows_of(listed, now, school_words(school))
         audit_list(
             session,
             person.email,
@@ -199,7 +196,7 @@ def reports_list(
             "query": query_string,
             "can_link": bool(person.role_names & REPORT_LINK_READERS),
             "user": person,
-            "words": words,
+            "words": school_words(school),
         },
     )
 
@@ -220,7 +217,7 @@ def reports_link(request: Request) -> Response:
     person = require_roles(request, REPORT_LINK_READERS)
     school = school_for(request, person.school_id)
     if school is None:
-        raise HTTPException(404, "Your school is not set up for reports.")
+        raise HTTPException(404, N_("Your school is not set up for reports."))
     settings = ctx(request).settings
     url = f"{settings.base_url}/report/{school.id}/{link_token(settings.signing_key(), school.id)}"
     svg = qr_svg(url) if school.reports.public_link else None
@@ -282,12 +279,8 @@ def _detail(
     ).all()
     audit_report(session, report, person.email, "report.viewed")
     now = utcnow()
-    language = language_for_page(request, {"school": school, "user": person})
-    tr = translations(language)
     words = school_words(school)
-    if language != "en":  # the pack's words as the page's language says them
-        words = words_in(words, tr)
-    labels = clock_labels(words, tr)
+    labels = clock_labels(words)
     return render(
         request,
         "reports_detail.html",
@@ -301,22 +294,19 @@ def _detail(
             "entry_kinds": ENTRY_KINDS,
             "clock_labels": labels,
             "clock_rules": {
-                kind: describe_clock(school.clock_rule(kind, report.urgency), None, tr)
-                for kind in labels
+                kind: describe_clock(school.clock_rule(kind, report.urgency)) for kind in labels
             },
-            "targets": referral_targets(words, tr),
-            "advice": illegal_content_advice(words, tr),
+            "targets": referral_targets(words),
+            "advice": illegal_content_advice(words),
             "attachments": attachments,
             "owners": _owners(session, school, report),
             "corrections": [e for e in report.entries if e.kind == "correction"],
             "entries": report.entries,
-            "entry_lines": {  # the bot's lines in the page's language (stored as written)
-                e.id: said(e.text, e.kind, school_words(school), language) for e in report.entries
-            },
+            "entry_lines": {e.id: said(e) for e in report.entries},  # in the page's language
             "clocks": report.clocks,
             "now": now,
             "london": LONDON,
-            "error": error.said(tr) if error is not None else None,
+            "error": error.msg if error is not None else None,
         },
         status_code=status_code,
     )
@@ -341,12 +331,17 @@ def report_file(request: Request, reference: str, attachment_id: str) -> Respons
         number = _number(attachment_id)
         attachment = session.get(ReportAttachment, number) if number else None
         if attachment is None or attachment.report_id != report.id:
-            raise HTTPException(404, "There is no such file on this report.")
+            raise HTTPException(404, N_("There is no such file on this report."))
         if report.suspected_illegal:
             raise HTTPException(
                 403,
-                "Files on a report of suspected illegal content are withheld. "
-                + illegal_content_advice(school_words(school)),
+                Joined(
+                    (
+                        Msg(N_("Files on a report of suspected illegal content are withheld.")),
+                        illegal_content_advice(school_words(school)),
+                    ),
+                    " ",
+                ),
             )
         data = stored_bytes(context.settings.uploads_dir, "reports", attachment)
         audit_report(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from gettext import NullTranslations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -58,17 +57,15 @@ def scr_import(
     """Read the SCR for whether and when each check was done (vetting data is never kept);
     replaces the school's earlier import, then finds the gaps again."""
     # lazy: not loaded by --help (module docstring)
-    from bot.core.config.said import say_sentence
-    from bot.core.i18n import translations
+    from bot.core.i18n import Msg, nsay, say, speak
     from bot.core.models import utcnow
     from bot.core.nations import pack_for
     from bot.features.scr.service import import_sheet, refresh_gaps
-    from bot.features.scr.sheet import SHEET_SENTENCES, ScrSheetError, read_sheet
+    from bot.features.scr.sheet import ScrSheetError, read_sheet
 
     ctx = context()
     chosen = ctx.config.school(school)
-    tr = translations(chosen.language)  # the school's language; English as before
-    _ = tr.gettext
+    speak(chosen.language)  # the school's language; English as before
     today = as_of_today(as_of)
     checks = pack_for(chosen.country).scr_checks
     try:
@@ -79,25 +76,21 @@ def scr_import(
             )
             opened, closed = refresh_gaps(session, chosen, today, actor="cli", force=True)
     except ScrSheetError as exc:
-        mark = _("error:")
+        mark = say("error:")
         for problem in exc.problems:
-            said = say_sentence(problem, SHEET_SENTENCES, chosen.language)
-            err.print(f"[red]{mark}[/] {said}", highlight=False, soft_wrap=True)
-        fail(
-            _("nothing was imported: the school's single central record is as it was"),
-            language=chosen.language,
-        )
+            err.print(f"[red]{mark}[/] {problem}", highlight=False, soft_wrap=True)
+        fail(Msg("nothing was imported: the school's single central record is as it was"))
     for name in result.skipped:
         console.print(
-            _("column '%(name)s' skipped: vetting data is not kept") % {"name": name},
+            say("column '%(name)s' skipped: vetting data is not kept", name=name),
             highlight=False,
             soft_wrap=True,
         )
     for name in result.not_read:
-        console.print(_("column '%(name)s' not read") % {"name": name}, highlight=False)
-    _say_read(sheet, result, checks, tr)
+        console.print(say("column '%(name)s' not read", name=name), highlight=False)
+    _say_read(sheet, result, checks)
     console.print(
-        tr.ngettext(
+        nsay(
             "%(school)s: %(rows)d row read (%(matched)d matched to people of the school, "
             "%(unmatched)d not); %(added)d added, %(changed)d changed, %(removed)d removed. "
             "Gaps: %(opened)d new, %(closed)d closed.",
@@ -105,18 +98,16 @@ def scr_import(
             "%(unmatched)d not); %(added)d added, %(changed)d changed, %(removed)d removed. "
             "Gaps: %(opened)d new, %(closed)d closed.",
             result.rows,
-        )
-        % {
-            "school": chosen.name,
-            "rows": result.rows,
-            "matched": result.matched,
-            "unmatched": result.unmatched,
-            "added": result.added,
-            "changed": result.changed,
-            "removed": result.removed,
-            "opened": opened,
-            "closed": closed,
-        },
+            school=chosen.name,
+            rows=result.rows,
+            matched=result.matched,
+            unmatched=result.unmatched,
+            added=result.added,
+            changed=result.changed,
+            removed=result.removed,
+            opened=opened,
+            closed=closed,
+        ),
         highlight=False,
         soft_wrap=True,
     )
@@ -157,7 +148,7 @@ def scr_gaps(
                         "kind": g.kind,
                         "person": g.subject,
                         "check": g.check,
-                        "gap": describe(g, names, words, academy=chosen.academy),
+                        "gap": describe(g, names, words, academy=chosen.academy).said("en"),
                     }
                     for g in gaps
                 ],
@@ -172,9 +163,9 @@ def scr_gaps(
             ("Kind", "Person", "Gap"),
             (
                 (
-                    headings[gap.kind],
+                    str(headings[gap.kind]),
                     gap.subject,
-                    describe(gap, names, words, academy=chosen.academy),
+                    str(describe(gap, names, words, academy=chosen.academy)),
                 )
                 for gap in gaps
             ),
@@ -187,33 +178,34 @@ _RECORD_WORD = {"dbs": "DBS", "pvg": "PVG", "accessni": "AccessNI"}
 
 
 def _say_read(
-    sheet: ScrSheet, result: ImportResult, checks: Sequence[ScrCheck], tr: NullTranslations
+    sheet: ScrSheet, result: ImportResult, checks: Sequence[ScrCheck]
 ) -> None:
     """Where the record was read, what it hides, and what it cannot say: another nation's
     check (named, not read), each check with no column (not judged), and rows that match
     nobody but are close to someone (proposed, never taken)."""
-    _ = tr.gettext
+    from bot.core.i18n import nsay, say
+
     if sheet.sheet is not None:
-        console.print(_("sheet '%(sheet)s' read (header on row %(line)s)")
+        console.print(say("sheet '%(sheet)s' read (header on row %(line)s)")
                       % {"sheet": sheet.sheet, "line": sheet.header_line}, highlight=False)
     if sheet.hidden_rows:
-        console.print(tr.ngettext("%(num)d hidden row read (hidden rows are on the record too)",
+        console.print(nsay("%(num)d hidden row read (hidden rows are on the record too)",
                                   "%(num)d hidden rows read (hidden rows are on the record too)",
                                   sheet.hidden_rows) % {"num": sheet.hidden_rows}, highlight=False)
     record = next((c.name for c in checks if c.id == "criminal_record"), "")
     for column, word in sheet.foreign:
         console.print(
-            _("column '%(column)s' is for the %(word)s check, not %(check)s, so it is not read "
+            say("column '%(column)s' is for the %(word)s check, not %(check)s, so it is not read "
               "as one (if it is, import again with --criminal-record-column '%(column)s')")
-            % {"column": column, "word": _RECORD_WORD[word], "check": tr.gettext(record)},
+            % {"column": column, "word": _RECORD_WORD[word], "check": say(record)},
             highlight=False, soft_wrap=True,
         )
     for name in result.unjudged:
         console.print(
-            _("this sheet has no %(check)s column we can read: the %(check)s is not judged")
-            % {"check": tr.gettext(name)}, highlight=False, soft_wrap=True,
+            say("this sheet has no %(check)s column we can read: the %(check)s is not judged")
+            % {"check": say(name)}, highlight=False, soft_wrap=True,
         )
     from bot.features.scr.service import NEAR
 
     for values in result.near:
-        console.print(_(NEAR) % values, highlight=False, soft_wrap=True)
+        console.print(say(NEAR) % values, highlight=False, soft_wrap=True)

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, translations
+from bot.core.i18n import N_, Joined, Msg, nmsg
 from bot.core.messages import notice
 from bot.core.models import Duty, Person, ScrGap
 from bot.core.outbox import Urgency, enqueue_email, new_keys
-from bot.core.words import school_words, words_in
+from bot.core.words import said_words, school_words
 from bot.engine.remind import DigestNote
 from bot.features.scr.rules import gap_counts, kind_headings
 
@@ -43,30 +43,29 @@ def _untold(session: Session, school_id: str) -> list[ScrGap]:
     )
 
 
-def _news(school: SchoolConfig, fresh: Sequence[ScrGap]) -> list[str]:
+def _news(school: SchoolConfig, fresh: Sequence[ScrGap]) -> list[Msg | Joined]:
     """What the owner reads: how many new gaps, by kind, and where the names are (in the
     school's language: the owner is an address, not a person who chose)."""
-    tr = translations(school.language)
-    words = words_in(school_words(school), tr)
-    headings = kind_headings(words, tr, academy=school.academy)
+    headings = kind_headings(school_words(school), academy=school.academy)
     counts = gap_counts(g.kind for g in fresh)
-    lines = [f"{headings[kind]}: {count}" for kind, count in counts.items() if count]
-    said = {"num": len(fresh), "school": school.name, "head": words.headteacher}
+    lines = [Joined((headings[kind], f": {count}")) for kind, count in counts.items() if count]
     return [
-        tr.ngettext(
+        nmsg(
             "The safer recruitment check found %(num)s new gap in %(school)s's single "
             "central record since it last wrote to you.",
             "The safer recruitment check found %(num)s new gaps in %(school)s's single "
             "central record since it last wrote to you.",
             len(fresh),
-        )
-        % said,
-        "; ".join(lines) + ".",
-        tr.gettext(
-            "Who each one is about is on the single central record page, for you and the "
-            "%(head)s only."
-        )
-        % said,
+            school=school.name,
+        ),
+        Joined((Joined(lines, "; "), ".")),
+        Msg(
+            N_(
+                "Who each one is about is on the single central record page, for you and the "
+                "%(head)s only."
+            ),
+            head=said_words(school_words(school)).headteacher,
+        ),
     ]
 
 
@@ -90,9 +89,8 @@ class OwnerNotes:
         key = _week_key(school, owner, today)
         if not fresh or not new_keys(session, school.id, OWNER_PURPOSE, [key]):
             return {}
-        text = " ".join(_news(school, fresh))
-        button = translations(school.language).gettext(BUTTON)
-        return {owner: DigestNote(key, OWNER_PURPOSE, text, f"{base_url}/scr", button)}
+        text = Joined(_news(school, fresh), " ")
+        return {owner: DigestNote(key, OWNER_PURPOSE, text, f"{base_url}/scr", Msg(BUTTON))}
 
     def noted(
         self, session: Session, school: SchoolConfig, today: date, notes: Sequence[DigestNote]
@@ -144,20 +142,18 @@ def tell_owner(session: Session, school: SchoolConfig, today: date, *, base_url:
     key = _week_key(school, owner, today)
     if not new_keys(session, school.id, OWNER_PURPOSE, [key]):
         return 0  # this week's is queued already (or the school is in preview)
-    tr = translations(school.language)
     draft = notice(
         school=school,
         to=[owner],
-        subject=tr.ngettext(
+        subject=nmsg(
             "Single central record: %(num)s new gap",
             "Single central record: %(num)s new gaps",
             len(fresh),
-        )
-        % {"num": len(fresh)},
+        ),
         paragraphs=_news(school, fresh),
         button_url=f"{base_url}/scr",
-        button_text=tr.gettext(BUTTON),
-        small=tr.gettext("You receive this as the person who keeps the single central record."),
+        button_text=Msg(BUTTON),
+        small=Msg(N_("You receive this as the person who keeps the single central record.")),
     )
     if not enqueue_email(
         session,

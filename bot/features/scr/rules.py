@@ -19,12 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from gettext import NullTranslations
+from datetime import date, timedelta
 
-from bot.core.i18n import N_, day_text
+from bot.core.i18n import N_, Msg, capital
 from bot.core.nations import ScrCheck, Words
-from bot.core.words import human_date
 from bot.engine.periods import add_months, cycle_start
 
 __all__ = [
@@ -126,7 +124,7 @@ class Gap:
     subject: str
     person_id: int | None = None
     check: str | None = None
-    detail: str = ""  # a date or a panel's title, in words
+    detail: date | str = ""  # a date, or a panel's title
     panel_id: int | None = None
 
     @property
@@ -138,80 +136,60 @@ class Gap:
         return f"{self.kind}:{who}:{self.check or ''}"[:200]
 
 
-def board_word(words: Words, tr: NullTranslations | None = None, *, academy: bool = False) -> str:
+def board_word(words: Words, *, academy: bool = False) -> Msg:
     """Who governs the school as its SCR names them: an academy's trust's members and trustees
     beside its governors, else the school's word (an independent school's proprietor body
     member)."""
     if not academy:
-        return words.governor
-    _ = (tr or NullTranslations()).gettext
-    return _("trustee, member or %(governor)s") % {"governor": words.governor}
+        return Msg(words.governor)
+    return Msg(N_("trustee, member or %(governor)s"), governor=Msg(words.governor))
 
 
-def kind_headings(
-    words: Words, tr: NullTranslations | None = None, *, academy: bool = False
-) -> dict[str, str]:
+def kind_headings(words: Words, *, academy: bool = False) -> dict[str, Msg]:
     """Each kind of gap as a heading, in the school's words (an independent school's
-    proprietor body member, an academy's trustees and members, Scotland's board member) and
-    language (``tr``; ``words`` already in it)."""
-    _ = (tr or NullTranslations()).gettext
-    board = board_word(words, tr, academy=academy)
-    governor = board[:1].upper() + board[1:]
-    headings = {kind: _(heading) for kind, heading in GAP_KINDS.items()}
+    proprietor body member, an academy's trustees and members, Scotland's board member)."""
+    headings = {kind: Msg(heading) for kind, heading in GAP_KINDS.items()}
     return {
         **headings,
-        "governor_missing": _("%(governor)s not on the record") % {"governor": governor},
+        "governor_missing": Msg(
+            N_("%(governor)s not on the record"),
+            governor=capital(board_word(words, academy=academy)),
+        ),
     }
 
 
-def _detail_in(detail: str, language: str) -> str:
-    """A gap's detail as ``language`` writes it: a date (kept as ``human_date`` wrote it)
-    in that language's words; a panel's title as it is."""
-    if language == "en":
-        return detail
-    try:
-        day = datetime.strptime(detail, "%A %d %B %Y").date()
-    except ValueError:
-        return detail
-    return day_text(day, language) if human_date(day) == detail else detail
+_NOT_DATED = "not dated"  # a check recorded as done, with no date
+_GAP_SENTENCES = {
+    "late_check": N_(
+        "%(check)s dated %(detail)s, after the start date, with no risk assessment recorded"
+    ),
+    "renewal_due": N_("%(check)s: renewal was due on %(detail)s"),
+    "right_to_work_expiring": N_("%(check)s runs out on %(detail)s"),
+    "agency_confirmation": N_("agency staff: no written confirmation of the agency's checks"),
+    "left_in_scr": N_("on the single central record, but not working here (no leaving date)"),
+    "not_in_scr": N_("working here, but not on the single central record"),
+    "governor_missing": N_("%(governor)s: not on the single central record"),
+    "no_training": N_("no safeguarding training date since %(detail)s"),
+    "panel_untrained": N_("interview panel '%(detail)s': no member trained in safer recruitment"),
+}
 
 
-def describe(
-    gap: Gap,
-    checks: Mapping[str, str],
-    words: Words,
-    tr: NullTranslations | None = None,
-    *,
-    academy: bool = False,
-    language: str = "en",
-) -> str:
-    """The gap in the school's words (``checks``: each check's name in its nation) and
-    language (``tr``; ``words`` already in it; a date in its detail as ``language`` writes
-    it)."""
-    _ = (tr or NullTranslations()).gettext
-    said = {
-        "check": checks.get(gap.check or "", _("check")),
-        "detail": _detail_in(gap.detail, language),
-        "governor": board_word(words, tr, academy=academy),
-    }
-    return {
-        "missing_check": (
-            _("%(check)s: %(detail)s") if gap.detail else _("%(check)s: not recorded")
-        ),
-        "late_check": _(
-            "%(check)s dated %(detail)s, after the start date, with no risk assessment recorded"
-        ),
-        "renewal_due": _("%(check)s: renewal was due on %(detail)s"),
-        "right_to_work_expiring": _("%(check)s runs out on %(detail)s"),
-        "agency_confirmation": _("agency staff: no written confirmation of the agency's checks"),
-        "left_in_scr": _("on the single central record, but not working here (no leaving date)"),
-        "not_in_scr": _("working here, but not on the single central record"),
-        "governor_missing": _("%(governor)s: not on the single central record"),
-        "no_training": _("no safeguarding training date since %(detail)s"),
-        "panel_untrained": _(
-            "interview panel '%(detail)s': no member trained in safer recruitment"
-        ),
-    }[gap.kind] % said
+def describe(gap: Gap, checks: Mapping[str, str], words: Words, *, academy: bool = False) -> Msg:
+    """The gap in the school's words (``checks``: each check's name in its nation), said
+    where shown (a date in it too)."""
+    if gap.kind == "missing_check":
+        sentence = (
+            N_("%(check)s: not dated") if gap.detail == _NOT_DATED
+            else N_("%(check)s: not recorded")
+        )
+    else:
+        sentence = _GAP_SENTENCES[gap.kind]
+    return Msg(
+        sentence,
+        check=Msg(checks[gap.check]) if gap.check and gap.check in checks else Msg(N_("check")),
+        detail=gap.detail,
+        governor=board_word(words, academy=academy),
+    )
 
 
 def _applies(check: ScrCheck, entry: Entry, *, governor: bool, independent: bool) -> bool:
@@ -258,16 +236,16 @@ def _check_gaps(
             yield Gap("agency_confirmation", who.name, who.person_id, check.id)
             continue
         if value is None or not value.done:
-            yield Gap("missing_check", who.name, who.person_id, check.id, "not recorded")
+            yield Gap("missing_check", who.name, who.person_id, check.id)
             continue
         if value.checked_on is None:
-            yield Gap("missing_check", who.name, who.person_id, check.id, "not dated")
+            yield Gap("missing_check", who.name, who.person_id, check.id, _NOT_DATED)
             continue
         if start is not None and value.checked_on > start and not entry.risk_assessed:
-            yield Gap("late_check", who.name, who.person_id, check.id, human_date(value.checked_on))
+            yield Gap("late_check", who.name, who.person_id, check.id, value.checked_on)
         due = _renewal(check, value)
         if due is not None and due <= today and check.id != "right_to_work":
-            yield Gap("renewal_due", who.name, who.person_id, check.id, human_date(due))
+            yield Gap("renewal_due", who.name, who.person_id, check.id, due)
 
 
 def _renewal(check: ScrCheck, value: CheckValue) -> date | None:
@@ -293,7 +271,7 @@ def _right_to_work(entry: Entry, who: StaffMember, today: date) -> Iterable[Gap]
             who.name,
             who.person_id,
             "right_to_work",
-            human_date(value.expires_on),
+            value.expires_on,
         )
 
 
@@ -351,7 +329,7 @@ def _training(who: StaffMember, found: Entry | None, today: date) -> Iterable[Ga
     dates = (who.safeguarding_training_on, found.safeguarding_training_on if found else None)
     trained = max(filter(None, dates), default=None)
     if trained is None or trained < year_start:
-        yield Gap("no_training", who.name, who.person_id, detail=human_date(year_start))
+        yield Gap("no_training", who.name, who.person_id, detail=year_start)
 
 
 def _panel_gaps(

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_
+from bot.core.i18n import N_, Msg
 from bot.core.models import (
     ConnectorState,
     Person,
@@ -99,8 +99,10 @@ def check_names(school: SchoolConfig) -> dict[str, str]:
 
 def gap_headings(school: SchoolConfig) -> dict[str, str]:
     """Each kind of gap as a heading in the school's words (its nation's, an independent
-    school's proprietor body, an academy's trustees and members): for the evidence pack."""
-    return kind_headings(school_words(school), academy=school.academy)
+    school's proprietor body, an academy's trustees and members): for the evidence pack's
+    tables (English, as its CSV files are)."""
+    headings = kind_headings(school_words(school), academy=school.academy)
+    return {kind: heading.said("en") for kind, heading in headings.items()}
 
 
 def reads_names(roles: AbstractSet[str], email: str, school: SchoolConfig) -> bool:
@@ -133,24 +135,24 @@ def _match(
         for name in {name_key(p.display_name), name_key(full)} - {""}:
             by_name.setdefault(name, []).append(p)
     found: list[int | None] = []
-    problems: list[str] = []
+    problems: list[Msg] = []
     seen: dict[int, int] = {}
     for row in sheet.rows:
         person = by_email.get(row.email or "")
         if person is None:
             candidates = _by_name(row, by_name, near)
             if len(candidates) > 1:
-                problem = NAMESAKES % {"count": len(candidates)}
+                problem = Msg(NAMESAKES, count=len(candidates))
                 problems.append(
-                    ROW_WHO % {"file": where, "line": row.line, "who": row.name, "problem": problem}
+                    Msg(ROW_WHO, file=where, line=row.line, who=row.name, problem=problem)
                 )
                 found.append(None)
                 continue
             person = candidates[0] if candidates else None
         if person is not None and person.id in seen:
-            problem = SAME_PERSON % {"other": seen[person.id]}
+            problem = Msg(SAME_PERSON, other=seen[person.id])
             problems.append(
-                ROW_WHO % {"file": where, "line": row.line, "who": row.name, "problem": problem}
+                Msg(ROW_WHO, file=where, line=row.line, who=row.name, problem=problem)
             )
         if person is not None:
             seen[person.id] = row.line

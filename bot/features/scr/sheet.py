@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any, get_args
 
 from bot.core.dates import REVIEW, START, read_uk_date
-from bot.core.i18n import N_
+from bot.core.forms import SaidError, Text
+from bot.core.i18n import N_, Msg, shown
 from bot.core.nations import DEFAULT_NATION, ScrCheck, pack_for
 from bot.core.spreadsheets import (
     HEADER_SCAN,
@@ -90,11 +91,21 @@ _CHECK_FIELDS = frozenset(get_args(ScrCheck.model_fields["id"].annotation))
 
 
 class ScrSheetError(ValueError):
-    """The spreadsheet cannot be imported; ``problems`` names each (file, row, column)."""
+    """The spreadsheet cannot be imported; ``problems`` names each (file, row, column), said
+    where shown; ``str()`` is their English."""
 
-    def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__("\n".join(problems))
+    def __init__(self, problems: Sequence[Text]) -> None:
+        super().__init__("\n".join(str(shown(p, "en")) for p in problems))
         self.problems = list(problems)
+
+
+class _CellError(SaidError, ValueError):
+    """What is wrong with one row's cell."""
+
+
+def _said(exc: Exception) -> Text:
+    """An error's sentence and values (said where shown); another's English as it is."""
+    return exc.msg if isinstance(exc, SaidError) else str(exc)
 
 
 @dataclass
@@ -284,10 +295,10 @@ class _Row:
         except ValueError:
             if text.casefold() in _YES:
                 return None
-            raise ValueError(_NOT_A_DATE % {"column": column}) from None
+            raise _CellError(_NOT_A_DATE, column=column) from None
         problem = (REVIEW if expiry else START).problem(day, self.today)
         if problem is not None:
-            raise ValueError(_DATE_PROBLEM % {"column": column, "problem": problem})
+            raise _CellError(_DATE_PROBLEM, column=column, problem=problem)
         return day
 
     def check(self, check: str) -> CheckValue | None:
@@ -321,8 +332,8 @@ def _read_row(header: _Header, cells: Sequence[str], line: int, today: date) -> 
     row = _Row(header, cells, today)
     name = _name(row)
     if not name:
-        raise ValueError(_MISSING % {"column": header.column(
-            "name" if "name" in header.where else "family_name")})
+        raise _CellError(_MISSING, column=header.column(
+            "name" if "name" in header.where else "family_name"))
     role, category = row.text("role"), row.text("category")
     kind = f"{category} {role}".casefold()
     scr_row = ScrRow(
@@ -379,19 +390,19 @@ def read_sheet(
             header = _read_header(cells, native, record_column)
             if _is_header(header):
                 return index, header
-        raise ValueError(_NO_HEADER % {"file": path.name, "count": HEADER_SCAN})
+        raise _CellError(_NO_HEADER, file=path.name, count=HEADER_SCAN)
 
     try:
         book = read_spreadsheet(path)
         sheet, header_line, header = first_header(book, find)
     except (SpreadsheetError, ValueError) as exc:
-        raise ScrSheetError([str(exc)]) from None
+        raise ScrSheetError([_said(exc)]) from None
     if record_column and record_column not in header.names:
-        raise ScrSheetError([_NO_SUCH_COLUMN % {"file": path.name, "column": record_column}])
+        raise ScrSheetError([Msg(_NO_SUCH_COLUMN, file=path.name, column=record_column)])
     numbered = [(n, c) for n, c in sheet.rows() if n > header_line and any(x.strip() for x in c)]
     _decide(header, [cells for _n, cells in numbered])
     rows: list[ScrRow] = []
-    problems: list[str] = []
+    problems: list[Text] = []
     for line, cells in numbered:
         try:
             rows.append(_read_row(header, cells, line, today))
@@ -413,8 +424,7 @@ def read_sheet(
 
 def _row_problem(
     file: str, header: _Header, cells: Sequence[str], line: int, today: date, exc: Any
-) -> str:
+) -> Msg:
     row = _Row(header, cells, today)
     who = row.text("family_name") or row.text("name")
-    values = {"file": file, "line": line, "who": who, "problem": exc}
-    return (ROW_WHO if who else _ROW) % values
+    return Msg(ROW_WHO if who else _ROW, file=file, line=line, who=who, problem=_said(exc))

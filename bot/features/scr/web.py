@@ -13,11 +13,12 @@ from starlette.concurrency import run_in_threadpool
 from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
-from bot.core.i18n import translations
+from bot.core.forms import Text
+from bot.core.i18n import N_, Msg
 from bot.core.models import Person, ScrPanel, utcnow
 from bot.core.nations import pack_for
-from bot.core.words import school_words, words_in
-from bot.engine.web.deps import check_csrf, ctx, current_user, language_for_page, render
+from bot.core.words import said_words, school_words
+from bot.engine.web.deps import check_csrf, ctx, current_user, render
 from bot.engine.web.guards import read_checked_form
 from bot.features.scr.rules import describe, kind_headings
 from bot.features.scr.service import (
@@ -39,18 +40,18 @@ def _reader(request: Request) -> tuple[Person, SchoolConfig]:
     """The signed-in headteacher or SCR owner and their school; 401/403 for anyone else."""
     person = current_user(request)
     if person is None:
-        raise HTTPException(401, "Please sign in to see this page.")
+        raise HTTPException(401, N_("Please sign in to see this page."))
     school = ctx(request).config.school(person.school_id)
     if not reads_names(person.role_names, person.email, school):
-        tr = translations(language_for_page(request, {"user": person, "school": school}))
-        head = words_in(school_words(school), tr).headteacher
         raise HTTPException(
             403,
-            tr.gettext(
-                "This page is only for the %(head)s and the person who keeps the single "
-                "central record."
-            )
-            % {"head": head},
+            Msg(
+                N_(
+                    "This page is only for the %(head)s and the person who keeps the single "
+                    "central record."
+                ),
+                head=said_words(school_words(school)).headteacher,
+            ),
         )
     return person, school
 
@@ -59,7 +60,7 @@ def _page(
     request: Request,
     person: Person,
     school: SchoolConfig,
-    errors: dict[str, str] | None = None,
+    errors: dict[str, Text] | None = None,
     status_code: int = 200,
 ) -> Response:
     today = local_today(utcnow())
@@ -96,18 +97,13 @@ def _page(
         )
         checked = last_checked(session, school.id)
         panel_rows = [(p.title, [names.get(m.person_id) for m in p.members]) for p in panels]
-    tr = translations(language_for_page(request, {"user": person, "school": school}))
-    words = words_in(school_words(school), tr)
-    checks = {check: tr.gettext(name) for check, name in check_names(school).items()}
-    language = language_for_page(request, {"user": person, "school": school})
+    words = school_words(school)
+    checks = check_names(school)
     pack = pack_for(school.country)
-    by_kind: dict[str, list[tuple[str, str]]] = {}
+    by_kind: dict[str, list[tuple[str, Msg]]] = {}
     for gap in gaps:
         by_kind.setdefault(gap.kind, []).append(
-            (
-                gap.subject,
-                describe(gap, checks, words, tr, academy=school.academy, language=language),
-            )
+            (gap.subject, describe(gap, checks, words, academy=school.academy))
         )
     return render(
         request,
@@ -117,7 +113,7 @@ def _page(
             "school": school,
             "today": today,
             "by_kind": by_kind,
-            "kinds": kind_headings(words, tr, academy=school.academy),
+            "kinds": kind_headings(words, academy=school.academy),
             "total": len(gaps),
             "checked": checked,
             "pack_checks": pack.scr_checks,
@@ -153,14 +149,13 @@ def _panel_saved(request: Request, token: object, title: str, chosen: list[str])
     check_csrf(request, token)
     title = " ".join(title.split())
     members = [int(v) for v in chosen if v.isdigit() and 0 < int(v) < 2**31]
-    _ = translations(language_for_page(request, {"user": person, "school": school})).gettext
-    errors = {}
+    errors: dict[str, Text] = {}
     if not title or len(title) > 200:
-        errors["title"] = _(
+        errors["title"] = Msg(N_(
             "Give the recruitment a title of up to 200 characters, like 'Year 4 teacher, January'."
-        )
+        ))
     if not members:
-        errors["members"] = _("Choose the people on the interview panel.")
+        errors["members"] = Msg(N_("Choose the people on the interview panel."))
     if errors:
         return _page(request, person, school, errors, 422)
     with ctx(request).store.transaction() as session:

@@ -17,9 +17,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from bot.core.calendar import Country
 from bot.core.config import ConfigError, Email, JobRole, Role, Slug, Term
 from bot.core.config.reading import load_yaml, yaml_problems
-from bot.core.config.said import CHECKS
+from bot.core.config.said import check, counted, problem_line
 from bot.core.emails import has_mailbox
-from bot.core.i18n import Language
+from bot.core.forms import Text
+from bot.core.i18n import Language, Msg
 from bot.core.nations import DEFAULT_NATION
 from bot.core.ports import DirectoryPerson
 from bot.core.words import name_words, plain_key
@@ -138,27 +139,28 @@ class Answers(_Strict):
 def load_answers(path: Path) -> Answers:
     """Read an answers file; ConfigError lists every problem at once with its key and line."""
     if not path.is_file():
-        raise ConfigError(f"{path}: {CHECKS['answers_not_found']}")
+        raise ConfigError(problem_line(path, check("answers_not_found")))
     text = path.read_text(encoding="utf-8")
     try:
         data = load_yaml(text)
     except Exception as exc:
-        raise ConfigError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        said = check("not_yaml", problem=str(exc).splitlines()[0])
+        raise ConfigError(problem_line(path, said)) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: {CHECKS['answers_not_mapping']}")
+        raise ConfigError(problem_line(path, check("answers_not_mapping")))
     try:
         answers = Answers.model_validate(data)
     except ValidationError as exc:
         problems = [message for _line, message in yaml_problems(path, text, exc)]
         if len(problems) > 1:
-            problems.insert(0, f"{path}: {len(problems)} problems, each to fix:")
-        raise ConfigError("\n".join(problems)) from None
+            problems.insert(0, counted(path, len(problems)))
+        raise ConfigError(*problems) from None
     return answers.resolved(path.parent)
 
 
 def pick_person(
-    people: Sequence[DirectoryPerson], wanted: str, source: str
-) -> tuple[str | None, str | None, list[DirectoryPerson]]:
+    people: Sequence[DirectoryPerson], wanted: str, source: Text
+) -> tuple[str | None, Msg | None, list[DirectoryPerson]]:
     """The email of the one person ``wanted`` names (an email or a name).
 
     Returns (email, problem, choices): choices are everyone a name fits when it fits several.
@@ -169,7 +171,7 @@ def pick_person(
         email = text.lower()
         if any(p.email == email for p in active):
             return email, None, []
-        return None, NOT_IN_DIRECTORY % {"wanted": text, "source": source}, []
+        return None, Msg(NOT_IN_DIRECTORY, wanted=text, source=source), []
     wanted_key = plain_key(text)
     matches = [
         p for p in active
@@ -183,14 +185,10 @@ def pick_person(
     if len(matches) == 1:
         return matches[0].email, None, []
     if not matches:
-        return None, NOBODY_CALLED % {"wanted": repr(text), "source": source}, []
+        return None, Msg(NOBODY_CALLED, wanted=repr(text), source=source), []
     listed = ", ".join(f"{p.display_name} <{p.email}>" for p in matches)
-    problem = SEVERAL_CALLED % {
-        "count": len(matches),
-        "wanted": repr(text),
-        "source": source,
-        "listed": listed,
-    }
+    problem = Msg(SEVERAL_CALLED, count=len(matches), wanted=repr(text), source=source,
+                  listed=listed)
     return None, problem, matches
 
 

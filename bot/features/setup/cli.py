@@ -18,11 +18,10 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from bot.core.config.reading import load_yaml
-from bot.core.config.said import say_problem
 from bot.core.emails import has_mailbox
-from bot.core.i18n import LANGUAGES, N_, both, translations
+from bot.core.i18n import LANGUAGES, N_, Msg, nmsg, nsay, say, speak, spoken
 from bot.core.nations import Words, school_words_for
-from bot.core.words import plain_key, plural, role_name, words_in
+from bot.core.words import plain_key, plural, role_name
 from bot.engine.commands import (
     AsOf,
     as_of_today,
@@ -32,19 +31,16 @@ from bot.engine.commands import (
     fail,
     friendly,
     print_reminder_plan,
-    refusal,
     say_database,
     school_language,
     table,
     unused_columns,
 )
-from bot.features.setup.problems import contracted, said, say
-from bot.features.setup.term_calendar import say_note
+from bot.features.setup.problems import contracted
 
 if TYPE_CHECKING:
-    from gettext import NullTranslations
-
     from bot.core.config import OrgConfig
+    from bot.core.forms import Text
     from bot.core.settings import Settings
     from bot.core.store import Store
     from bot.features.setup.answers import Key, Progress
@@ -59,17 +55,13 @@ AnswersOpt = Annotated[
 ]
 
 
-def _fail(lines: list[str], language: str = "en") -> None:
-    """Every problem, one line each, in ``language`` (the answers file's; ``problems.said``),
-    then exit 2 (nothing was written)."""
-    tr = translations(language)
-    count = tr.ngettext(
-        "%(num)d problem to fix first:", "%(num)d problems to fix first:", len(lines)
-    ) % {"num": len(lines)}
-    mark = tr.gettext("Nothing was set up:")
-    err.print(f"[bold red]{escape(mark)}[/] {count}")
+def _fail(lines: list[Msg]) -> None:
+    """Every problem, one line each, then exit 2 (nothing was written)."""
+    count = nsay("%(num)d problem to fix first:", "%(num)d problems to fix first:", len(lines))
+    said = escape(say("Nothing was set up:"))
+    err.print(f"[bold red]{said}[/] {count}")
     for line in lines:
-        err.print(f"  {escape(said(line, language))}", highlight=False, soft_wrap=True)
+        err.print(f"  {escape(str(line))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -117,11 +109,12 @@ def _from_file(settings: Settings, path: Path, adding: Install | None) -> SetupD
         language = _language_of(path)
         if language == "en":
             raise  # as before: "error:" and the lines
-        fail("\n".join(say_problem(line, language) for line in str(exc).splitlines()),
-             language=language, highlight=False, soft_wrap=True)
+        speak(language)
+        fail("\n".join(str(line) for line in exc.lines), highlight=False, soft_wrap=True)
+    speak(answers.school.language)  # the answers file's language from here on
     draft = draft_setup(settings, answers, adding=adding)
     if draft.problems:
-        _fail(draft.problems, answers.school.language)
+        _fail(draft.problems)
     return draft
 
 
@@ -129,23 +122,25 @@ def _org(draft: SetupDraft, settings: Settings, today: date) -> OrgConfig:
     """The school file's content, validated as ``check config`` will read it."""
     # lazy: not loaded by --help (module docstring)
     from bot.core.config import OrgConfig
+    from bot.core.config.said import pydantic_problem
+    from bot.features.setup.problems import field_problem
     from bot.features.setup.school_setup import school_config
 
     data = school_config(draft, today)
     try:
         return OrgConfig.model_validate({**data, "base_dir": settings.home})
     except ValidationError as exc:
-        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        _fail(lines, draft.answers.school.language)
+        _fail([field_problem(".".join(str(p) for p in e["loc"]), pydantic_problem(e))
+               for e in exc.errors()])
         raise  # pragma: no cover - _fail exits
 
 
 DIRECTORY = N_("Directory")
 
 
-def _role(role: str, words: Words, tr: NullTranslations) -> str:
-    """A role's name as the school says it, in ``tr``'s language ('pennaeth')."""
-    return tr.gettext(role_name(role, words_in(words, tr)))
+def _role(role: str, words: Words) -> str:
+    """A role's name as the school says it, in the active language ('pennaeth')."""
+    return say(role_name(role, words))
 
 
 def _many(name: str) -> str:
@@ -157,186 +152,162 @@ def _many(name: str) -> str:
     return f"{first}s{sep}{rest}" if " to " in name or " of " in name else name + "s"
 
 
-def _persons(count: int, tr: NullTranslations) -> str:
+def _persons(count: int) -> str:
     """'1 person', '60 people' ('60 o bobl')."""
-    return tr.ngettext("%(count)s person", "%(count)s people", count) % {"count": count}
+    return nsay("%(count)s person", "%(count)s people", count, count=count)
 
 
-def _note(draft: SetupDraft, language: str) -> str:
-    """Why the platform's directory is not read yet, in ``language``."""
-    return say(draft.directory_note or "", language)
+def _naming(draft: SetupDraft, sentence: str, **values: object) -> str:
+    """``sentence`` (``N_``) naming the directory (in ``cy+en`` each half its own: "…
+    cyfeiriadur Microsoft 365 … / … the Microsoft 365 …")."""
+    return str(contracted(Msg(sentence, source=draft.source_name, **values)))
 
 
-def _naming(draft: SetupDraft, sentence: str, language: str, **values: object) -> str:
-    """``sentence`` (``N_``) in ``language``, naming the directory in that language too (in
-    ``cy+en`` each half its own: "… cyfeiriadur Microsoft 365 … / … the Microsoft 365 …")."""
-    if language == "cy+en":
-        cy, en = (_naming(draft, sentence, half, **values) for half in ("cy", "en"))
-        return both(cy, en)
-    values["source"] = draft.source_in(language)
-    text = translations(language).gettext(sentence) % values
-    return contracted(text) if language == "cy" else text
-
-
-def _print_people(draft: SetupDraft, language: str) -> None:
+def _print_people(draft: SetupDraft) -> None:
     """The directory as read, the role table, and who holds each named role."""
-    tr = translations(language)
-    _ = tr.gettext
     school = draft.answers.school
     words = school_words_for(school.country, independent=school.independent)
     if draft.people:
-        _print_directory(draft, words, language)
+        _print_directory(draft, words)
     elif draft.directory_note:
-        console.print(f"[bold]{_(DIRECTORY)}[/]: {_note(draft, language)}")
+        console.print(f"[bold]{say(DIRECTORY)}[/]: {draft.directory_note}")
     shown_as = {p.email: f"{p.display_name} <{p.email}>" for p in draft.people}
     outside = N_("%(who)s (from outside %(source)s: on the people register)")
-    shown_as |= {e: _naming(draft, outside, language, who=n + " <" + e + ">" if n != e else e)
+    shown_as |= {e: _naming(draft, outside, who=n + " <" + e + ">" if n != e else e)
                  for e, n in draft.outsiders.items()}
     for key, value in draft.roles.items():
         emails = value if isinstance(value, list) else [value] if value else []
         shown = ", ".join(shown_as.get(e) or e for e in emails)
-        label = _("runs the bot day to day") if key == "admins" else _role(key, words, tr)
+        label = say("runs the bot day to day") if key == "admins" else _role(key, words)
         console.print(f"  {label}: {shown or '—'}", highlight=False)
 
 
-def _print_directory(draft: SetupDraft, words: Words, language: str) -> None:
+def _print_directory(draft: SetupDraft, words: Words) -> None:
     """The staff list as read: how many people with each role, the lines left out, columns
     not read, people without an address; then the role table."""
     from bot.features.setup.school_setup import person_roles
 
-    tr = translations(language)
-    _ = tr.gettext
     roles = Counter(r for p in draft.people if p.active for r in person_roles(draft, p))
     counts = ", ".join(
         plural(n, role_name(r, words), _many(role_name(r, words)))
-        if language == "en"  # English's own plurals ('6 governors'); else 'role: count'
-        else f"{_role(r, words, tr)}: {n}"
+        if spoken() == "en"  # English's own plurals ('6 governors'); else 'role: count'
+        else f"{_role(r, words)}: {n}"
         for r, n in sorted(roles.items())
     )
-    counts = counts or _("no roles")
-    console.print(f"[bold]{_(DIRECTORY)}[/]: {draft.source_in(language)}: "
-                  f"{_persons(len(draft.people), tr)} ({counts})")
+    counts = counts or say("no roles")
+    console.print(f"[bold]{say(DIRECTORY)}[/]: {draft.source_name}: "
+                  f"{_persons(len(draft.people))} ({counts})")
     if draft.header:
         line, _sep, columns = draft.header.removeprefix("line ").partition(": ")
-        console.print("  " + _("header row found on line %(line)s: %(columns)s")
-                      % {"line": line, "columns": columns}, highlight=False)
+        console.print("  " + say("header row found on line %(line)s: %(columns)s", line=line,
+                                 columns=columns), highlight=False)
     if draft.sheet:
-        console.print("  " + _("sheet '%(sheet)s' read") % {"sheet": draft.sheet},
-                      highlight=False)
+        console.print("  " + say("sheet '%(sheet)s' read", sheet=draft.sheet), highlight=False)
     if draft.hidden_rows:
-        console.print("  " + tr.ngettext(
+        console.print("  " + nsay(
             "%(num)d hidden row read (a row hidden in the file is read all the same)",
             "%(num)d hidden rows read (a row hidden in the file is read all the same)",
-            draft.hidden_rows) % {"num": draft.hidden_rows}, highlight=False)
+            draft.hidden_rows), highlight=False)
     for number in draft.answers.leave_out:
         console.print("  " + _naming(draft, N_("line %(line)s of %(source)s left out, as you "
-                                               "chose"), language, line=number), highlight=False)
+                                               "chose"), line=number), highlight=False)
     if draft.unused_columns:
-        not_read = _("not read")
-        console.print(f"  [yellow]{not_read}[/]: {unused_columns(draft.unused_columns, language)}",
+        said = say("not read")
+        console.print(f"  [yellow]{said}[/]: {unused_columns(draft.unused_columns)}",
                       highlight=False)
     if without := [p.display_name for p in draft.people if not has_mailbox(p.email)]:
-        console.print("  " + _(
+        console.print("  " + say(
             "without an email address: %(count)s (%(names)s): on the register all the same; "
-            "their line manager (or, with none, the school office) is asked on their behalf"
-        ) % {"count": _persons(len(without), tr),
-             "names": ", ".join(without[:3]) + (", …" if len(without) > 3 else "")},
+            "their line manager (or, with none, the school office) is asked on their behalf",
+            count=_persons(len(without)),
+            names=", ".join(without[:3]) + (", …" if len(without) > 3 else "")),
             highlight=False)
-    _print_role_table(draft, words, language)
+    _print_role_table(draft, words)
 
 
-def _print_role_table(draft: SetupDraft, school: Words, language: str) -> None:
+def _print_role_table(draft: SetupDraft, school: Words) -> None:
     """The role table for the staff list's posts (the built-in one for the nation, the
     answers' own on top), then the posts it does not know: set up owing nothing, to map."""
     from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
     from bot.features.setup.school_setup import draft_table
 
-    tr = translations(language)
-    _ = tr.gettext
     table = {plain_key(k): v for k, v in draft_table(draft).items()}
     found = {w: n for w, n in words_of(draft.people, draft.answers.role_groups).items()
              if plain_key(w) in table}
     if found:
-        console.print(f"[bold]{_('Role table')}[/] " + _(
+        console.print(f"[bold]{say('Role table')}[/] " + say(
             "(post → role: the built-in table for your nation; yours in job_titles wins)"))
     for title, count in sorted(found.items()):
         role = table[plain_key(title)]
-        given = _("not asked for anything") if role == NOT_ASKED else _role(role, school, tr)
-        console.print(f"  {escape(title)} ({_persons(count, tr)}) → {given}", highlight=False)
+        given = say("not asked for anything") if role == NOT_ASKED else _role(role, school)
+        console.print(f"  {escape(title)} ({_persons(count)}) → {given}", highlight=False)
     if draft.posts_to_map:
-        console.print(f"[bold]{_('Posts to map')}[/] " + _(
+        console.print(f"[bold]{say('Posts to map')}[/] " + say(
             "(the role table does not say what they give: their holders are set up owing "
             "nothing until you map each once, with `compliance-bot roles map POST ROLE` or on "
             "the People in roles page)"))
     for title, count in sorted(draft.posts_to_map.items()):
         hint = suggest_role(title)
-        line = f"  {escape(title)} ({_persons(count, tr)})"
+        line = f"  {escape(title)} ({_persons(count)})"
         if hint:
-            line += " — " + _("perhaps %(role)s") % {"role": _role(hint, school, tr)}
+            line += " — " + say("perhaps %(role)s", role=_role(hint, school))
         console.print(line, highlight=False)
 
 
-def print_owed(draft: SetupDraft, org: OrgConfig, today: date, language: str = "en") -> None:
-    """Who will owe what, in ``language``; a loud warning when nobody will be asked for
-    anything."""
+def print_owed(draft: SetupDraft, org: OrgConfig, today: date) -> None:
+    """Who will owe what; a loud warning when nobody will be asked for anything."""
     from bot.features.setup.owed import OwedPerson, nobody_owes, who_owes
     from bot.features.setup.school_setup import person_roles
 
-    tr = translations(language)
-    _ = tr.gettext
     people = [OwedPerson(p.email, p.display_name, person_roles(draft, p), p.groups)
               for p in draft.people if p.active]
     owed = who_owes(org.school(draft.school_id), people, editions=set(draft.answers.editions),
-                    today=today,
-                    tr=tr)
-    heading = _("Who will owe what")
+                    today=today)
+    heading = say("Who will owe what")
     if not draft.people and draft.directory_note:
         # a platform whose directory cannot be read yet: "nobody" would be a guess, and wrong
-        note = escape(_note(draft, language))
-        console.print(f"[bold]{heading}[/]: " + escape(_(
+        note = escape(str(draft.directory_note))
+        console.print(f"[bold]{heading}[/]: " + escape(say(
             "not known yet (%(note)s). Once %(check)s passes, %(remind)s names everyone asked; "
             "a post the role table does not know is listed to map, and its holders owe nothing "
-            "until it is mapped.")) % {
-                "note": note, "check": f"[bold]compliance-bot check {draft.answers.platform}[/]",
-                "remind": "[bold]compliance-bot remind --dry-run[/]"}, highlight=False)
+            "until it is mapped.", note="\x00note\x00", check="\x00check\x00",
+            remind="\x00remind\x00")).replace("\x00note\x00", note).replace(
+            "\x00check\x00", f"[bold]compliance-bot check {draft.answers.platform}[/]").replace(
+            "\x00remind\x00", "[bold]compliance-bot remind --dry-run[/]"), highlight=False)
         return
     console.print(f"[bold]{heading}[/]")
     for item in owed:
-        console.print(f"  {escape(item.line(tr))}", highlight=False)
+        console.print(f"  {escape(str(item.line()))}", highlight=False)
     if draft.people and nobody_owes(owed):
-        warning = escape(_("WARNING: nobody will be asked for anything."))
+        warning = escape(say("WARNING: nobody will be asked for anything."))
         err.print(f"[bold red]{warning}[/] " + escape(_naming(draft, N_(
             "No one in %(source)s has a role the requirements ask (staff, volunteer, supply…): "
             "check the role table (job_titles) or the roles column, then run init again."
-        ), language)), highlight=False)
+        ))), highlight=False)
 
 
-def _print_policies(draft: SetupDraft, language: str) -> None:
-    """What each document said, what was worked out, what was answered, and notes, in
-    ``language`` (the documents' own words as written)."""
-    from bot.features.policies.api import say_read
-    from bot.features.setup.policy_folder import say_folder
+def _print_policies(draft: SetupDraft) -> None:
+    """What each document said, what was worked out, what was answered, and notes (the
+    documents' own words as written)."""
 
-    _ = translations(language).gettext
+    def said(lines: list[Text]) -> str:
+        return escape("\n".join(str(line) for line in lines)) or "—"
 
-    def said(lines: list[str]) -> str:
-        return escape("\n".join(say_folder(line, language) for line in lines)) or "—"
-
-    not_read = _("not read")
+    not_read = say("not read")
     console.print(table(
-        _("Policy folder: what was found"),
-        (_("Document"), _("Found in the document"), _("Worked out")),
-        ((escape(item.path.name), f"[red]{not_read}[/]: {escape(say_read(item.error, language))}",
-          "") if item.error else (escape(item.path.name), said(item.found), said(item.derived))
+        say("Policy folder: what was found"),
+        (say("Document"), say("Found in the document"), say("Worked out")),
+        ((escape(item.path.name), f"[red]{not_read}[/]: {escape(str(item.error))}", "")
+         if item.error else (escape(item.path.name), said(item.found), said(item.derived))
          for item in draft.policies),
         fold=True, title_justify="left",
     ))
-    check, note = f"[yellow]{_('check')}[/]", f"[cyan]{_('note')}[/]"
+    check, note = "[yellow]" + say("check") + "[/]", "[cyan]" + say("note") + "[/]"
     for item in draft.policies:
         for mark, lines in ((check, item.checks), (note, item.notes)):
             for line in lines:
-                console.print(f"  {mark} {escape(item.path.name)}: "
-                              f"{escape(say_folder(line, language))}", highlight=False)
+                console.print(f"  {mark} {escape(item.path.name)}: {escape(str(line))}",
+                              highlight=False)
 
 
 def _print_summary(draft: SetupDraft, org: OrgConfig, today: date) -> None:
@@ -346,39 +317,34 @@ def _print_summary(draft: SetupDraft, org: OrgConfig, today: date) -> None:
     deadlines."""
     from bot.features.reports.api import clock_summary
 
-    language = draft.answers.school.language
-    tr = translations(language)
-    _ = tr.gettext
     school = org.school(draft.school_id)
-    _print_people(draft, language)
-    _print_policies(draft, language)
+    _print_people(draft)
+    _print_policies(draft)
     if draft.calendar is not None:
         console.print(table(
-            _("Term dates read from %(file)s") % {"file": draft.answers.terms.ics},
-            (_("Event"), _("Dates"), _("Read as")),
-            ((escape(e.summary), e.dates_in(language), e.kind_in(language))
-             for e in draft.calendar.events),
+            say("Term dates read from %(file)s", file=draft.answers.terms.ics),
+            (say("Event"), say("Dates"), say("Read as")),
+            ((escape(e.summary), str(e.dates), str(e.kind_said)) for e in draft.calendar.events),
             fold=True, title_justify="left",
         ))
         for note in draft.calendar.notes:
-            console.print(f"  [yellow]{_('note')}[/] {escape(say_note(note, language))}",
-                          highlight=False)
+            said = say("note")
+            console.print(f"  [yellow]{said}[/] {escape(str(note))}", highlight=False)
     counted = (
-        tr.ngettext("%(num)d term", "%(num)d terms", len(school.terms)),
-        tr.ngettext("%(num)d holiday weekday inside them", "%(num)d holiday weekdays inside them",
-                    len(school.holidays)),
-        tr.ngettext("%(num)d INSET day", "%(num)d INSET days", len(school.inset_days)),
+        nmsg("%(num)d term", "%(num)d terms", len(school.terms)),
+        nmsg("%(num)d holiday weekday inside them", "%(num)d holiday weekdays inside them",
+             len(school.holidays)),
+        nmsg("%(num)d INSET day", "%(num)d INSET days", len(school.inset_days)),
     )
-    numbers = (len(school.terms), len(school.holidays), len(school.inset_days))
-    calendar, pack = _("Calendar"), _("Requirement pack")
-    console.print(f"[bold]{calendar}[/]: "
-                  + ", ".join(said % {"num": n} for said, n in zip(counted, numbers, strict=True)))
-    console.print(f"[bold]{pack}[/]")
-    not_chosen = _("(not chosen)")
+    said = say("Calendar")
+    console.print(f"[bold]{said}[/]: " + ", ".join(map(str, counted)))
+    said = say("Requirement pack")
+    console.print(f"[bold]{said}[/]")
+    not_chosen = say("(not chosen)")
     for item in draft.pack:
         if not item.available:
-            unused = _("%(summary)s: not used, %(why)s") % {
-                "summary": item.template.summary, "why": item.why_not}
+            unused = say("%(summary)s: not used, %(why)s", summary=item.template.summary,
+                         why=item.why_not)
             console.print(f"  [dim]– {unused}[/]")
             continue
         mark = ("[green]✓[/]" if item.template.id in draft.chosen
@@ -386,11 +352,11 @@ def _print_summary(draft: SetupDraft, org: OrgConfig, today: date) -> None:
         follows = "; ".join(p.title for p in item.policies)
         console.print(f"  {mark} {item.template.summary}"
                       + (f" [dim]({escape(follows)})[/]" if follows else ""), highlight=False)
-    print_owed(draft, org, today, language)
-    deadlines = _("Report deadlines")
-    console.print(f"[bold]{deadlines}[/] (school.yaml: reports: clocks:)")
-    for line in clock_summary(school, tr):
-        console.print(f"  {escape(line)}", highlight=False)
+    print_owed(draft, org, today)
+    said = say("Report deadlines")
+    console.print(f"[bold]{said}[/] (school.yaml: reports: clocks:)")  # English: its keys
+    for line in clock_summary(school):
+        console.print(f"  {escape(str(line))}", highlight=False)
 
 
 def _first_plan(settings: Settings, org: OrgConfig, today: date, store: Store,
@@ -437,23 +403,28 @@ def _progress(settings: Settings, resume: bool) -> Progress:
         # English: no answers saved, so no language chosen yet
         fail(f"there are no saved answers to continue ({path} not found); run "
              "`compliance-bot init` to begin.", highlight=False)
+    # English below: asked before the answers say the school's language
     if path.is_file() and (resume or typer.confirm(
-            f"Answers from an unfinished init are saved in {path}. Continue from them?",
+            f"Answers from an unfinished init are saved in {path}. Continue from them?",  # English:
             default=True)):
-        console.print(f"Continuing from the answers saved in {path}.", highlight=False)
+        console.print(f"Continuing from the answers saved in {path}.",  # English: as above
+                      highlight=False)
         return Progress.load(path)
     progress = Progress(path)
     progress.save()
     console.print(f"Each answer is saved as you give it, in {path}; if you stop, "
-                  "`compliance-bot init --resume` continues from there.", highlight=False)
+                  "`compliance-bot init --resume` continues from there.",  # English: as above
+                  highlight=False)
     return progress
 
 
 def _interactive(settings: Settings, progress: Progress, adding: Install | None) -> SetupDraft:
     """Ask (only what is not saved), check everything; a problem at the end offers to answer
     just those questions again, never to start again."""
+    from bot.engine.commands import confirm
     from bot.features.setup.policy_folder import FolderReads
-    from bot.features.setup.prompts import ask_answers, said_in
+    from bot.features.setup.problems import field_of
+    from bot.features.setup.prompts import ask_answers
     from bot.features.setup.school_setup import draft_setup
 
     read = FolderReads().read  # the questions and the checks read each document once
@@ -462,19 +433,17 @@ def _interactive(settings: Settings, progress: Progress, adding: Install | None)
                             adding)
         if not draft.problems:
             return draft
-        _ = said_in(progress)  # the problems and what follows in the school's language
-        count = _.ngettext("%(count)s problem to fix:", "%(count)s problems to fix:",
-                           len(draft.problems))
+        count = nsay("%(count)s problem to fix:", "%(count)s problems to fix:",
+                     len(draft.problems), count=len(draft.problems))
         err.print(f"[bold red]{escape(count)}[/]")
         for line in draft.problems:
-            err.print(f"  {escape(said(line, _.language))}", highlight=False, soft_wrap=True)
-        keys = {line.split(":", 1)[0].split(".", 1)[0].split("[", 1)[0]
-                for line in draft.problems}
+            err.print(f"  {escape(str(line))}", highlight=False, soft_wrap=True)
+        keys = {field_of(line).split(".", 1)[0].split("[", 1)[0] for line in draft.problems}
         tops = sorted({top for key in keys for top in _SECTIONS.get(key, (key,))})
-        if not _.confirm(_("Answer those questions again now (every other answer is "
-                           "kept)?"), default=True):
-            err.print(_("Your answers are kept in %(path)s: fix what is above, then run "
-                        "`compliance-bot init --resume`.", path=str(progress.path)),
+        if not confirm(say("Answer those questions again now (every other answer is kept)?"),
+                       default=True):
+            err.print(say("Your answers are kept in %(path)s: fix what is above, then run "
+                          "`compliance-bot init --resume`.", path=str(progress.path)),
                       highlight=False)
             raise typer.Exit(2)
         progress.forget(*tops)
@@ -484,10 +453,8 @@ def _offer_editions(draft: SetupDraft, progress: Progress, today: date) -> None:
     """Each reading without an edition: offer to register one of the policy folder's guidance
     documents as this year's (nobody is asked to read a reading until it has one)."""
     from bot.features.reading.api import audience_name
-    from bot.features.setup.prompts import said_in
     from bot.features.setup.school_setup import readings
 
-    _ = said_in(progress)
 
     # the policy folder's documents that are national guidance (an edition to register)
     files = [p.path.name for p in draft.policies if not p.error and p.is_guidance]
@@ -496,21 +463,21 @@ def _offer_editions(draft: SetupDraft, progress: Progress, today: date) -> None:
         key: Key = ("editions", reading.key)
         if reading.key in editions or progress.has(key) or not files:
             continue
-        words = set(audience_name(reading.audience).casefold().split())
+        words = set(str(audience_name(reading.audience)).casefold().split())
         fits = [f for f in files if words <= set(re.split(r"[\W_]+", f.casefold()))]
         alone = len(files) == 1 and sum(r.requirement == reading.requirement
                                          for r in readings(draft, today)) == 1
         offered = fits[0] if fits else files[0] if alone else ""
-        console.print(_("%(reading)s: no edition is registered, so nobody will be asked to read "
-                        "it.", reading=escape(reading.shown)), highlight=False)
+        console.print(say("%(reading)s: no edition is registered, so nobody will be asked to "
+                          "read it.", reading=escape(reading.shown)), highlight=False)
         while True:
-            name = str(typer.prompt("  " + _(
+            name = str(typer.prompt("  " + say(
                 "Register a document of the policy folder as its edition (%(files)s; Enter with "
                 "nothing: not now, later with compliance-bot campaign add)",
                 files=", ".join(files)), default=offered, show_default=bool(offered))).strip()
             if not name or name in files:
                 break
-            err.print("  " + _("%(name)s is not one of those documents", name=escape(name)))
+            err.print("  " + say("%(name)s is not one of those documents", name=escape(name)))
         if name:
             editions[reading.key] = progress.put(key, name)
         else:
@@ -537,19 +504,18 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
         settings = settings.model_copy(update={"home": DEFAULT_HOME})
     try:
         adding = installed(settings)  # an install of schools: this one joins it
-    except SaidError as exc:  # its folder is elsewhere: no school's language is read here
-        fail(exc.said(translations("en")), highlight=False, soft_wrap=True, language="en")
+    except SaidError as exc:  # its folder is elsewhere
+        fail(exc.msg, highlight=False, soft_wrap=True)
     if adding is None and (why := existing_school(settings)):
-        language = school_language(settings)  # the school already here
-        fail(refusal(_ALREADY, language, why=why.said), highlight=False, soft_wrap=True,
-             language=language)
+        speak(school_language(settings))  # the school already here
+        fail(say(_ALREADY, why=why.msg), highlight=False, soft_wrap=True)
     # English: a malformed --as-of is refused before any answer (or its language) is read
     today = as_of_today(as_of)
     progress = None
     if answers is not None:
         if resume:
-            language = _language_of(answers)
-            fail(refusal(_RESUME_WITH_ANSWERS, language), language=language)
+            speak(_language_of(answers))
+            fail(say(_RESUME_WITH_ANSWERS))
         draft = _from_file(settings, answers, adding)
     else:
         progress = _progress(settings, resume)
@@ -563,28 +529,31 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
     settings = settings.model_copy(update={"base_url": base_url, "port": port,
                                            "connector": draft.answers.platform})
     written = write_setup(settings, draft, org, today=today, now=utcnow())
-    say_database(settings.db_url, draft.answers.school.language)
-    console.print(f"\n[green]Written[/]: {written.config_path} (the school file), "
-                  f"{written.env_path} (settings), the database and "
-                  f"{plural(len(written.copied), 'file')} copied into {settings.home}.")
+    say_database(settings.db_url)
+    console.print("\n" + nsay(
+        "[green]Written[/]: %(school_file)s (the school file), %(env)s (settings), the "
+        "database and %(num)d file copied into %(home)s.",
+        "[green]Written[/]: %(school_file)s (the school file), %(env)s (settings), the "
+        "database and %(num)d files copied into %(home)s.",
+        len(written.copied), school_file=written.config_path, env=written.env_path,
+        home=settings.home,
+    ))
     if progress is not None:
         progress.path.unlink(missing_ok=True)  # done: the answers live in school.yaml now
     _closing(settings, draft, org, today, written.store)
     if adding is not None:
-        console.print(refusal(_ADDED, draft.answers.school.language,
-                              school=draft.answers.school.name, num=len(org.schools),
-                              id=draft.school_id), highlight=False)
+        console.print(say(_ADDED, school=draft.answers.school.name, num=len(org.schools),
+                          id=draft.school_id), highlight=False)
 
 
 def _saved(progress: Progress) -> bool:
     """Whether the school says to save this setup; if not, where its answers are kept."""
-    from bot.features.setup.prompts import said_in
+    from bot.engine.commands import confirm
 
-    _ = said_in(progress)
-    if _.confirm(_("Save this setup (preview begins)?"), default=True):
+    if confirm(say("Save this setup (preview begins)?"), default=True):
         return True
-    err.print(_("Nothing was saved. Your answers are kept in %(path)s; `compliance-bot init "
-                "--resume` continues from them.", path=str(progress.path)), highlight=False)
+    err.print(say("Nothing was saved. Your answers are kept in %(path)s; `compliance-bot init "
+                  "--resume` continues from them.", path=str(progress.path)), highlight=False)
     return False
 
 
@@ -594,28 +563,38 @@ def _closing(settings: Settings, draft: SetupDraft, org: OrgConfig, today: date,
     platform = draft.answers.platform
     if platform == "local":
         _first_plan(settings, org, today, store, draft.school_id)
-        mail = (f"written as .eml files into {settings.outbox_dir} until a mail relay is set"
-                if settings.local.mail == "eml" else "sent through the school's mail relay")
-        console.print(f"\n[bold]Signing in[/]: people type their school email address at "
-                      f"{settings.base_url}/signin and are emailed a one-time link and code "
-                      f"({mail}). If the school has Microsoft 365 or Google, their sign-in is "
-                      "better: see deploy/README.md#sign-in.")
+        mail = (Msg(N_("written as .eml files into %(folder)s until a mail relay is set"),
+                    folder=settings.outbox_dir)
+                if settings.local.mail == "eml"
+                else Msg(N_("sent through the school's mail relay")))
+        console.print("\n" + say(
+            "[bold]Signing in[/]: people type their school email address at %(url)s/signin and "
+            "are emailed a one-time link and code (%(mail)s). If the school has Microsoft 365 or "
+            "Google, their sign-in is better: see deploy/README.md#sign-in.",
+            url=settings.base_url, mail=mail,
+        ))
     else:
         name = "Microsoft 365" if platform == "m365" else "Google"
-        console.print(f"Next, fill in the settings marked in .env (see deploy/{platform}.md) "
-                      f"and run [bold]compliance-bot check {platform}[/]; then "
-                      "[bold]compliance-bot remind --dry-run[/] shows the first plan.")
-        console.print(f"\n[bold]Signing in[/]: with {name} accounts (recommended): fill in the "
-                      "COMPLIANCE_BOT_OIDC_ lines in .env (deploy/README.md#sign-in). Until then "
-                      "people sign in with a one-time link and code emailed to them.")
-    where_kept = ("the web pages (school.yaml is an export)"
+        console.print(say(
+            "Next, fill in the settings marked in .env (see deploy/%(platform)s.md) and run "
+            "[bold]compliance-bot check %(platform)s[/]; then [bold]compliance-bot remind "
+            "--dry-run[/] shows the first plan.", platform=platform,
+        ))
+        console.print("\n" + say(
+            "[bold]Signing in[/]: with %(name)s accounts (recommended): fill in the "
+            "COMPLIANCE_BOT_OIDC_ lines in .env (deploy/README.md#sign-in). Until then people "
+            "sign in with a one-time link and code emailed to them.", name=name,
+        ))
+    where_kept = (Msg(N_("the web pages (school.yaml is an export)"))
                   if draft.answers.settings_source == "web"
-                  else "school.yaml (the web pages show it read-only)")
-    console.print(
-        f"\nNothing is sent yet: the school is in preview. Settings are managed in {where_kept}."
-        f"\nNext: open [bold]{settings.base_url}/setup[/] to review, then press Start sending "
-        "(or run [bold]compliance-bot start-sending[/])."
-    )
+                  else Msg(N_("school.yaml (the web pages show it read-only)")))
+    console.print("\n" + say(
+        "Nothing is sent yet: the school is in preview. Settings are managed in %(where)s.",
+        where=where_kept,
+    ) + "\n" + say(
+        "Next: open [bold]%(url)s/setup[/] to review, then press Start sending (or run "
+        "[bold]compliance-bot start-sending[/]).", url=settings.base_url,
+    ))
 
 
 init_command = friendly(init)

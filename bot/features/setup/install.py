@@ -21,9 +21,10 @@ from bot.core.config import store as config_store
 from bot.core.context import adapters
 from bot.core.emails import has_mailbox
 from bot.core.forms import SaidError
-from bot.core.i18n import N_
+from bot.core.i18n import N_, Msg
 from bot.core.ports import DirectoryPerson
 from bot.core.store import Store, database_exists, shown_url
+from bot.features.setup.problems import field_problem
 
 if TYPE_CHECKING:
     from bot.core.settings import Settings
@@ -77,7 +78,7 @@ def installed(settings: Settings) -> Install | None:
         org = config_store.load_org(settings, store)
         standing = per_school.standing_of(org)
         if standing is not None and standing.problems:
-            raise ConfigError(per_school.problems_text(settings.config_path, standing.problems))
+            raise ConfigError(*per_school.problems_text(settings.config_path, standing.problems))
         if store is None:
             return Install(org, "file")
         with store.session() as session:
@@ -131,16 +132,16 @@ def _staff_row(person: DirectoryPerson, school: str) -> list[str]:
                 person.email, person.manager_email) else "", person.school or school]
 
 
-def staff_list_problems(settings: Settings) -> list[str]:
+def staff_list_problems(settings: Settings) -> list[Msg]:
     """Why a new school's people cannot join the trust's staff list: it is not one the bot
     writes (a workbook), or rows of it cannot be read (they would be lost: fix them first)."""
     target = settings.directory_file
     if not target.exists():
         return []
     if target.suffix.lower() != ".csv":
-        return [f"directory: {STAFF_LIST_NOT_CSV % {'file': target}}"]
+        return [field_problem("directory", Msg(STAFF_LIST_NOT_CSV, file=target))]
     rejected = adapters().staff_file(target, frozenset()).fetch(None).rejected
-    return [f"directory: {line}" for line in rejected]
+    return [field_problem("directory", line) for line in rejected]
 
 
 def join_staff_list(settings: Settings, people: Sequence[DirectoryPerson], school_id: str,

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from gettext import NullTranslations
 
 from bot.core.config import RequirementConfig, SchoolConfig
-from bot.core.i18n import N_
+from bot.core.forms import Text
+from bot.core.i18n import N_, Joined, Msg, nmsg
 from bot.engine.duties import PersonFacts, in_audience
 from bot.features.reading.api import audience_name
 
@@ -35,35 +35,33 @@ class OwedPerson:
 class Owed:
     """One requirement: what it asks, in the school's words, and of whom."""
 
-    what: str
+    what: Text
     names: tuple[str, ...]
     by_holding: bool = False  # asked of official account holders, named later
     # a reading's audiences with no edition registered: nobody in them is asked until it is
-    no_edition: tuple[str, ...] = ()
+    no_edition: tuple[Text, ...] = ()
 
     @property
     def count(self) -> int:
         """How many people it asks."""
         return len(self.names)
 
-    def line(self, tr: NullTranslations | None = None) -> str:
-        """'Annual safeguarding training: 32 people (e.g. Ana Ortiz, Ben Lee, …)', in ``tr``'s
-        language (English without it)."""
-        tr = tr or NullTranslations()
-        _ = tr.gettext
+    def line(self) -> Msg:
+        """'Annual safeguarding training: 32 people (e.g. Ana Ortiz, Ben Lee, …)'."""
         if self.by_holding:
-            return _("%(what)s: the official account holders, once they are named") % {
-                "what": self.what}
-        waiting = _("; no edition registered for %(audiences)s, so nobody there is asked until "
-                    "one is (compliance-bot campaign add)") % {
-            "audiences": ", ".join(_(a) for a in self.no_edition)} if self.no_edition else ""
+            return Msg(N_("%(what)s: the official account holders, once they are named"),
+                       what=self.what)
+        waiting: Text = Msg(N_(
+            "; no edition registered for %(audiences)s, so nobody there is asked until one is "
+            "(compliance-bot campaign add)"), audiences=Joined(self.no_edition, ", ")
+        ) if self.no_edition else ""
         if not self.names:
-            return _("%(what)s: nobody%(waiting)s") % {"what": self.what, "waiting": waiting}
+            return Msg(N_("%(what)s: nobody%(waiting)s"), what=self.what, waiting=waiting)
         sample = ", ".join(self.names[:SAMPLE]) + (", …" if self.count > SAMPLE else "")
-        who = tr.ngettext("%(count)s person", "%(count)s people", self.count) % {
-            "count": self.count}
-        return _("%(what)s: %(who)s (e.g. %(sample)s)%(waiting)s") % {
-            "what": self.what, "who": who, "sample": sample, "waiting": waiting}
+        return Msg(N_("%(what)s: %(who)s (e.g. %(sample)s)%(waiting)s"), what=self.what,
+                   who=nmsg("%(count)s person", "%(count)s people", self.count,
+                            count=self.count),
+                   sample=sample, waiting=waiting)
 
 
 def _named_roles(school: SchoolConfig) -> dict[str, set[str]]:
@@ -84,31 +82,27 @@ _WHAT = {
 }
 
 
-def _what(requirement: RequirementConfig, titles: Mapping[str, str],
-          tr: NullTranslations) -> str:
-    """A requirement in the school's words, its frame in ``tr``'s language."""
+def _what(requirement: RequirementConfig, titles: Mapping[str, str]) -> Text:
+    """A requirement in the school's words, its frame said where shown."""
     if requirement.title:
         return requirement.title
     if requirement.kind == "complete_training":
         course = requirement.course or requirement.id
         plain = requirement.record_check or course.casefold().endswith("training")
-        return course if plain else tr.gettext("%(course)s training") % {"course": course}
+        return course if plain else Msg(N_("%(course)s training"), course=course)
     frame = _WHAT.get(requirement.kind)
     if frame is None:
         return requirement.id
     title = (requirement.display_title if requirement.kind == "reading_campaign"
              else titles.get(requirement.policy or "", requirement.policy or ""))
-    return tr.gettext(frame) % {"title": title}
+    return Msg(frame, title=title)
 
 
 def who_owes(school: SchoolConfig, people: Sequence[OwedPerson], *,
-             editions: Collection[str], today: date, tr: NullTranslations | None = None
-             ) -> list[Owed]:
+             editions: Collection[str], today: date) -> list[Owed]:
     """Each requirement of the school and everyone it will ask (named in directory order);
     a reading asks only the audiences still read ``today`` whose edition is registered
-    (``editions``: their keys, ``RequirementConfig.edition_key``); each requirement's frame
-    in ``tr``'s language."""
-    tr = tr or NullTranslations()
+    (``editions``: their keys, ``RequirementConfig.edition_key``)."""
     named = _named_roles(school)
     facts = [
         (person, PersonFacts(number, person.email,
@@ -120,7 +114,7 @@ def who_owes(school: SchoolConfig, people: Sequence[OwedPerson], *,
     owed = []
     for requirement in school.requirements:
         if requirement.kind == "sign_aup":
-            owed.append(Owed(_what(requirement, titles, tr), (), by_holding=True))
+            owed.append(Owed(_what(requirement, titles), (), by_holding=True))
             continue
         if requirement.kind == "recurring_task":
             names = tuple(p.name for p in people if p.email in requirement.owners)
@@ -128,13 +122,13 @@ def who_owes(school: SchoolConfig, people: Sequence[OwedPerson], *,
             parts = requirement.parts_on(today)
             ready = [a for part, a in parts.items() if requirement.edition_key(part) in editions]
             names = tuple(p.name for p, f in facts if any(in_audience(f, a) for a in ready))
-            owed.append(Owed(_what(requirement, titles, tr), names, no_edition=tuple(
+            owed.append(Owed(_what(requirement, titles), names, no_edition=tuple(
                 audience_name(part) for part in parts
                 if requirement.edition_key(part) not in editions)))
             continue
         else:
             names = tuple(p.name for p, f in facts if in_audience(f, requirement.audience))
-        owed.append(Owed(_what(requirement, titles, tr), names))
+        owed.append(Owed(_what(requirement, titles), names))
     return owed
 
 

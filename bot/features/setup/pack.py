@@ -12,12 +12,11 @@ import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from gettext import NullTranslations
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from bot.core.config import SchoolConfig
-from bot.core.i18n import translations
+from bot.core.i18n import N_, Msg
 from bot.core.nations import NATIONS, StatutoryItem, Words, pack_for, school_words_for
 from bot.core.words import school_words
 from bot.features.policies.api import normalise_title
@@ -132,11 +131,11 @@ class PackItem:
         return self.template.kind not in ("acknowledge_policy", "sign_aup") or bool(self.policies)
 
     @property
-    def why_not(self) -> str:
+    def why_not(self) -> Msg:
         """Why an acknowledgement template does not apply (no matching policy)."""
         if self.template.kind == "sign_aup":
-            return "no acceptable use policy was imported"
-        return "no policy with a matching title was imported"
+            return Msg(N_("no acceptable use policy was imported"))
+        return Msg(N_("no policy with a matching title was imported"))
 
 
 def statutory_templates(country: str | None, words: Words | None = None) -> tuple[Template, ...]:
@@ -281,22 +280,19 @@ def extract_named_packs(
             yield 0, None, row["topic"], [f"requirement template {row['id']}: topic"]
 
 
-def _why_not(template: Template, tr: NullTranslations) -> str:
+def _why_not(template: Template) -> Msg:
     """The note for a chosen template the school's policies do not let apply."""
     if template.kind == "sign_aup":
-        return tr.gettext("No policy is marked as the social media AUP yet: official account "
-                          "holders are not asked to sign one.")
-    return tr.gettext("No policy about %(topic)s yet: add it, then choose the pack again.") % {
-        "topic": tr.gettext(template.topic)}
+        return Msg(N_("No policy is marked as the social media AUP yet: official account "
+                      "holders are not asked to sign one."))
+    return Msg(N_("No policy about %(topic)s yet: add it, then choose the pack again."),
+               topic=Msg(template.topic))
 
 
-def school_pack(
-    pack: NamedPack, school: SchoolConfig, language: str = "en"
-) -> tuple[list[dict[str, Any]], list[str]]:
+def school_pack(pack: NamedPack, school: SchoolConfig) -> tuple[list[dict[str, Any]], list[Msg]]:
     """The requirements a named pack adds to this school (what it already asks is kept, by id
     or by the same policy asked the same way), and notes saying what could not be matched
-    (in ``language``; each statutory item's own words as its nation's pack gives them)."""
-    tr = translations(language)
+    (each statutory item's own words as its nation's pack gives them)."""
     refs = [PolicyRef(p.id, p.title, p.aup) for p in school.policies]
     items = match_pack(refs, school.country, school_words(school))
     named = {"headteacher": school.headteacher, "dsl": school.dsl,
@@ -307,13 +303,13 @@ def school_pack(
         entry for entry in pack_requirements(items, set(pack.templates), named)
         if entry["id"] not in have and (entry["kind"], entry.get("policy")) not in asked
     ]
-    notes = [_why_not(item.template, tr) for item in items
+    notes = [_why_not(item.template) for item in items
              if item.template.id in pack.templates and not item.available]
     ids = {entry["id"] for entry in added}
     notes += [
-        tr.gettext("%(summary)s. How often: %(often)s. Source: %(source)s, %(url)s") % {
-            "summary": t.statutory.summary, "often": t.statutory.frequency,
-            "source": t.statutory.source.title, "url": t.statutory.source.url}
+        Msg(N_("%(summary)s. How often: %(often)s. Source: %(source)s, %(url)s"),
+            summary=t.statutory.summary, often=t.statutory.frequency,
+            source=t.statutory.source.title, url=t.statutory.source.url)
         for t in (item.template for item in items)
         if t.statutory is not None and t.statutory.requirement["id"] in ids
     ]

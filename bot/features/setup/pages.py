@@ -4,7 +4,6 @@ the page frame (where the settings live, preview) and saving one change."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from gettext import NullTranslations
 from typing import Any, cast
 
 from fastapi import Request
@@ -16,7 +15,6 @@ from bot.core import setup_state
 from bot.core.clock import local_today
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.config import store as config_store
-from bot.core.i18n import translations
 from bot.core.models import Person, utcnow
 from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
 from bot.engine.web.deps import (
@@ -162,6 +160,5 @@ def failed(
 ) -> Response:
     """The form again with the problem named (422), in the page's language; nothing was
     stored."""
-    tr: NullTranslations = translations(page_language(request, data))
-    return show(request, template, {**data, "errors": [exc.said(tr)], "error_field": exc.field},
+    return show(request, template, {**data, "errors": [exc.msg], "error_field": exc.field},
                 status_code=422)

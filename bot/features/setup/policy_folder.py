@@ -1,70 +1,26 @@
 """A policy folder read in one pass with the policies room's intake: what each document says,
 what was worked out, and the questions only a person can answer (asked once, at the end).
 
-``init`` shows the intake's lines (English, as the policies room writes them) in the school's
-language: ``say_folder`` reads each back against their sentences, the values — titles, bodies,
-dates as the document gives them — as written, a month-only date's months in Welsh."""
+``init`` shows the intake's lines (sentences with their values) in the school's language."""
 
 from __future__ import annotations
 
 import copy
 import hashlib
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date
-
-from bot.core.config.said import say_sentence
-from bot.core.i18n import N_, translations
-from bot.features.policies.api import (
-    MONTH_ONLY,
-    OTHER_DSL,
-    OTHER_SCHOOL,
-    SUPPORTED_SUFFIXES,
-    Intake,
-    read_intake,
-    say_read,
-)
+from bot.core.i18n import N_, Msg
+from bot.features.policies.api import SUPPORTED_SUFFIXES, Intake, read_intake
 from bot.features.setup.pack import is_statutory_reading
 
-__all__ = ["FolderPolicy", "FolderReads", "read_policy_folder", "say_folder"]
+__all__ = ["FolderPolicy", "FolderReads", "read_policy_folder"]
 
 VERSION_NOT_STATED = N_(
     "version: not stated in the document; staff will see “%(version)s” (change it in "
     "school.yaml or on the settings pages)"
 )
-# the intake's lines of what a document says (``Intake.found``, ``Intake.derived``)
-_FOUND = (
-    N_("%(field)s: %(value)s (line %(line)s)"),
-    N_("%(field)s: %(value)s (your answer)"),
-    N_("%(field)s: %(value)s (%(note)s)"),
-)
-# the most particular first: "version: not stated …" is not a value found with its note
-_SENTENCES = (VERSION_NOT_STATED, *MONTH_ONLY.values(), OTHER_SCHOOL, OTHER_DSL, *_FOUND)
-
-
-def _month(text: str, pattern: str, shown: str) -> str:
-    """A date the English note wrote (``pattern``), in Welsh (``shown``); as written if not one."""
-    try:
-        return format_date(datetime.strptime(text, pattern).date(), shown, locale="cy")
-    except ValueError:
-        return text
-
-
-_READERS = {
-    "field": lambda value: translations("cy").gettext(value),  # title, next review, approving body
-    "note": lambda value: translations("cy").gettext(say_read(value, "cy")),
-    "month": lambda value: _month(value, "%B %Y", "LLLL y"),
-    "day": lambda value: _month(value, "%d %B %Y", "d MMMM y"),
-}
-
-
-def say_folder(line: str, language: str) -> str:
-    """One line of the intake (a value found, a note, a check) in ``language``; a line none of
-    its sentences fits is read as the importer's (``say_read``)."""
-    said = say_sentence(line, _SENTENCES, language, readers=_READERS)
-    return say_read(line, language) if said == line else said
 
 
 class FolderPolicy(Intake):
@@ -92,7 +48,7 @@ class FolderPolicy(Intake):
         assert not self.questions
         entry = super().entry(today, **where)
         if self.stated_version is None:
-            self.notes.append(VERSION_NOT_STATED % {"version": entry["version"]})
+            self.notes.append(Msg(VERSION_NOT_STATED, version=entry["version"]))
         return entry
 
 

@@ -12,16 +12,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from gettext import NullTranslations
 from typing import Any
 
 from pydantic import ValidationError
 
 from bot.core.config import OrgConfig, SchoolConfig
-from bot.core.config.said import say_check
+from bot.core.config.said import pydantic_problem
 from bot.core.dates import CALENDAR
-from bot.core.i18n import N_, both, translations
-from bot.core.words import plural, school_words, words_in
+from bot.core.forms import SaidError, Text
+from bot.core.i18n import N_, Joined, Lazy, Msg, Said, nmsg, say, spoken
+from bot.core.words import SaidWords, plural, said_words, school_words
 from bot.features.policies.api import typed_date
 
 __all__ = [
@@ -38,32 +38,30 @@ __all__ = [
 ]
 
 
-class SetupError(ValueError):
+class SetupError(SaidError, ValueError):
     """A change that cannot be made; ``field`` names the box, ``str()`` says why (English).
 
     ``message`` is a catalogue sentence (``N_``) with ``%(name)s`` placeholders filled from
-    ``values``; ``said(tr)`` gives it in the page's language, the values named in ``words``
-    (a box's label) translated too, the rest (what the person typed, a file's name) as they are.
-    A message the catalogue does not hold (another room's words) is shown as it is.
+    ``values``, said where shown; the values named in ``words`` (a box's label) are catalogue
+    words too, the rest (what the person typed, a file's name) shown as they are. A message the
+    catalogue does not hold (another room's words) is shown as it is.
     """
 
     def __init__(
-        self, field_name: str, message: str, *, words: tuple[str, ...] = (), **values: object
+        self, field_name: str, message: str | Lazy, *, words: tuple[str, ...] = (),
+        **values: object,
     ) -> None:
-        super().__init__(message % values if values else message)
-        self.field = field_name
-        self.message = message
-        self.words = words
-        self.values = values
+        self.field, self.words = field_name, words
+        super().__init__(message, **values)
 
-    def said(self, tr: NullTranslations) -> str:
-        """The problem in the language of ``tr`` (every value filled in after translating)."""
-        text = tr.gettext(self.message)
-        if not self.values:
-            return text
-        return text % {
-            k: tr.gettext(str(v)) if k in self.words else v for k, v in self.values.items()
-        }
+    @property
+    def msg(self) -> Lazy:
+        """The problem, every value filled in after translating."""
+        if self._said is not None:
+            return self._said
+        return Msg(self.message, **{
+            k: Msg(str(v)) if k in self.words else v for k, v in self.values.items()
+        })
 
 
 def cap(text: str) -> str:
@@ -105,34 +103,12 @@ def edit_school(
         error = exc.errors()[0]
         loc = [str(p) for p in error["loc"] if not isinstance(p, int)]
         box = loc[-1] if loc else "settings"
-        message = str(error["msg"]).removeprefix("Value error, ")
+        problem = pydantic_problem(error)
         if error["type"] == "string_pattern_mismatch" and box in {"headteacher", "dsl", "clerk"}:
-            message = N_("give an email address")
-        raise _SettingRefused(box, message) from None
-
-
-class _SettingRefused(SetupError):
-    """A box the settings' checks refuse: "Box: what is wrong.", the check's own sentence said
-    in the page's language (``bot.core.config.said``), its values as written."""
-
-    def __init__(self, box: str, problem: str) -> None:
-        super().__init__(
-            box,
-            N_("%(box)s: %(problem)s."),
-            words=("box",),
-            box=box.replace("_", " ").capitalize(),
-            problem=problem,
-        )
-
-    def said(self, tr: NullTranslations) -> str:
-        """The box and its problem in ``tr``'s language (``cy+en``: Welsh, then English)."""
-        if tr is translations("cy+en"):
-            return both(self.said(translations("cy")), str(self))
-        language = "cy" if tr is translations("cy") else "en"
-        return tr.gettext(self.message) % {
-            "box": tr.gettext(str(self.values["box"])),
-            "problem": say_check(str(self.values["problem"]), language),
-        }
+            problem = Msg(N_("give an email address"))
+        # "Box: what is wrong.", the check's own sentence and values (``bot.core.config.said``)
+        raise SetupError(box, N_("%(box)s: %(problem)s."), words=("box",),
+                         box=box.replace("_", " ").capitalize(), problem=problem) from None
 
 
 # --------------------------------------------------------------------------- dates typed
@@ -144,37 +120,13 @@ def parse_day(text: str) -> date | None:
     return when.first_day() if when is not None and when.day is not None else None
 
 
-class _CalendarDayError(SetupError):
-    """A term, holiday or INSET day outside the calendar window, naming the box's label and
-    the line; its years said in their plural form in the page's language."""
-
-    def __init__(self, box: str, label: str, number: int, day: date, today: date) -> None:
-        super().__init__(
-            box,
-            N_("%(label)s, line %(number)d: %(problem)s."),
-            words=("label",),
-            label=label,
-            number=number,
-            problem=CALENDAR.problem(day, today),
-        )
-        self.day, self.today = day, today
-
-    def said(self, tr: NullTranslations) -> str:
-        """The refusal in ``tr``'s language (cy+en: the Welsh sentence, then the English)."""
-        if tr is translations("cy+en"):
-            return both(self.said(translations("cy")), str(self))
-        return tr.gettext(self.message) % {
-            **self.values,
-            "label": tr.gettext(str(self.values["label"])),
-            "problem": CALENDAR.problem(self.day, self.today, tr),
-        }
-
-
 def _in_calendar(day: date, box: str, label: str, number: int, today: date) -> date:
     """A term, holiday or INSET day inside the calendar window (``bot.core.dates``); else
-    SetupError naming the box's ``label`` and the line, in the catalogue's words."""
-    if CALENDAR.problem(day, today) is not None:
-        raise _CalendarDayError(box, label, number, day, today)
+    SetupError naming the box's ``label`` and the line (its years in their plural form)."""
+    problem = CALENDAR.problem(day, today)
+    if problem is not None:
+        raise SetupError(box, N_("%(label)s, line %(number)d: %(problem)s."), words=("label",),
+                         label=label, number=number, problem=problem)
     return day
 
 
@@ -252,69 +204,46 @@ class SetupStep:
     """One step of the first-run setup and whether it has something saved."""
 
     key: str
-    title: str
+    title: Msg
     done: bool
-    summary: str
+    summary: Text
 
 
-def setup_steps(school: SchoolConfig, source: str, language: str = "en") -> list[SetupStep]:
-    """The setup steps in order, each with a one-line summary of what is saved, in
-    ``language`` (English as it always read)."""
-    tr = translations(language)
-    _, ngettext = tr.gettext, tr.ngettext
+def setup_steps(school: SchoolConfig, source: str) -> list[SetupStep]:
+    """The setup steps in order, each with a one-line summary of what is saved (said where
+    shown; English as it always read)."""
     roles = [school.headteacher, *school.dsl, *school.deputy_dsl]
-    words = words_in(school_words(school), tr)
+    words = said_words(school_words(school))
+    people: Text
     if not school.dsl:
-        people = ngettext(
-            "%(num)d person named so far; no %(dsl)s yet",
-            "%(num)d people named so far; no %(dsl)s yet",
-            len(set(roles)),
-        ) % {"num": len(set(roles)), "dsl": words.dsl}
-    elif language == "en":  # the pack's words counted the English way
-        people = (
-            f"{words.headteacher}, {plural(len(school.dsl), words.dsl)}, "
-            f"{plural(len(school.deputy_dsl), words.deputy_dsl)}"
-        )
+        people = nmsg("%(num)d person named so far; no %(dsl)s yet",
+                      "%(num)d people named so far; no %(dsl)s yet", len(set(roles)),
+                      dsl=words.dsl)
     else:
-        people = _("%(head)s; %(dsl)s: %(dsls)d; %(deputy)s: %(deputies)d") % {
-            "head": words.headteacher,
-            "dsl": words.dsl,
-            "dsls": len(school.dsl),
-            "deputy": words.deputy_dsl,
-            "deputies": len(school.deputy_dsl),
-        }
-    counted = [
-        ngettext("%(num)d term", "%(num)d terms", len(school.terms)),
-        ngettext("%(num)d INSET day", "%(num)d INSET days", len(school.inset_days)),
-    ]
+        people = Said(lambda: _people_named(school, words))
     return [
-        SetupStep("school", _("School details"), bool(school.name), f"{school.name}"),
-        SetupStep("people", _("People in roles"), bool(school.dsl), people),
-        SetupStep(
-            "policies",
-            _("Policies"),
-            bool(school.policies),
-            ngettext("%(num)d policy", "%(num)d policies", len(school.policies))
-            % {"num": len(school.policies)},
-        ),
-        SetupStep(
-            "terms",
-            _("Term dates"),
-            bool(school.terms),
-            f"{counted[0] % {'num': len(school.terms)}}, "
-            f"{counted[1] % {'num': len(school.inset_days)}}",
-        ),
-        SetupStep(
-            "requirements",
-            _("What staff are asked to do"),
-            bool(school.requirements),
-            ngettext("%(num)d requirement", "%(num)d requirements", len(school.requirements))
-            % {"num": len(school.requirements)},
-        ),
-        SetupStep(
-            "source",
-            _("Where the settings are managed"),
-            True,
-            _("on these pages") if source == "web" else _("in school.yaml, by your IT provider"),
-        ),
+        SetupStep("school", Msg(N_("School details")), bool(school.name), f"{school.name}"),
+        SetupStep("people", Msg(N_("People in roles")), bool(school.dsl), people),
+        SetupStep("policies", Msg(N_("Policies")), bool(school.policies),
+                  nmsg("%(num)d policy", "%(num)d policies", len(school.policies))),
+        SetupStep("terms", Msg(N_("Term dates")), bool(school.terms), Joined((
+            nmsg("%(num)d term", "%(num)d terms", len(school.terms)),
+            nmsg("%(num)d INSET day", "%(num)d INSET days", len(school.inset_days)),
+        ), ", ")),
+        SetupStep("requirements", Msg(N_("What staff are asked to do")),
+                  bool(school.requirements),
+                  nmsg("%(num)d requirement", "%(num)d requirements", len(school.requirements))),
+        SetupStep("source", Msg(N_("Where the settings are managed")), True,
+                  Msg(N_("on these pages")) if source == "web"
+                  else Msg(N_("in school.yaml, by your IT provider"))),
     ]
+
+
+def _people_named(school: SchoolConfig, words: SaidWords) -> str:
+    """Who is named in the roles: the pack's words counted the English way in English."""
+    if spoken() == "en":
+        return (f"{words.headteacher}, {plural(len(school.dsl), str(words.dsl))}, "
+                f"{plural(len(school.deputy_dsl), str(words.deputy_dsl))}")
+    return say("%(head)s; %(dsl)s: %(dsls)d; %(deputy)s: %(deputies)d", head=words.headteacher,
+               dsl=words.dsl, dsls=len(school.dsl), deputy=words.deputy_dsl,
+               deputies=len(school.deputy_dsl))

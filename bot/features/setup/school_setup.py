@@ -24,8 +24,9 @@ from bot.core import setup_state
 from bot.core.config import OrgConfig
 from bot.core.config import store as config_store
 from bot.core.context import adapters, build_connectors
-from bot.core.emails import email_problem
-from bot.core.i18n import translations
+from bot.core.emails import email_problem, email_reason
+from bot.core.forms import Text
+from bot.core.i18n import Msg
 from bot.core.models import ExtraPerson
 from bot.core.nations import role_table, school_words_for
 from bot.core.ports import ConnectorError, DirectoryPerson, StaffFile
@@ -64,6 +65,7 @@ from bot.features.setup.problems import (
     THE_DIRECTORY,
     THE_PLATFORM_DIRECTORY,
     UNANSWERED,
+    field_problem,
 )
 from bot.features.setup.term_calendar import (
     MAX_ICS_BYTES,
@@ -92,13 +94,13 @@ class SetupDraft:
 
     answers: Answers
     people: list[DirectoryPerson] = field(default_factory=list)
-    directory_note: str | None = None
+    directory_note: Text | None = None
     roles: dict[str, Any] = field(default_factory=dict)  # headteacher: email, dsl: [emails]
     policies: list[FolderPolicy] = field(default_factory=list)
     calendar: TermCalendar | None = None
     pack: list[PackItem] = field(default_factory=list)
     chosen: set[str] = field(default_factory=set)
-    problems: list[str] = field(default_factory=list)
+    problems: list[Msg] = field(default_factory=list)  # each ``field_problem``'s
     outsiders: dict[str, str] = field(default_factory=dict)  # email -> name, not on staff list
     unused_columns: list[str] = field(default_factory=list)  # of the staff list, not read
     header: str | None = None  # the staff list's header as found, e.g. "line 3: Post, …"
@@ -114,17 +116,13 @@ class SetupDraft:
         return self.answers.school.id or policy_key(self.answers.school.name.replace("School", ""))
 
     @property
-    def source_name(self) -> str:
-        """The directory as a person knows it (the CSV's name, or the platform's)."""
-        return self.source_in("en")
-
-    def source_in(self, language: str) -> str:
-        """The directory's name in ``language`` ('cyfeiriadur Microsoft 365'); a file's as it is."""
+    def source_name(self) -> Text:
+        """The directory as a person knows it: the CSV's name, or the platform's ('the
+        Microsoft 365 directory', 'cyfeiriadur Microsoft 365')."""
         directory, platform = self.answers.directory, self.answers.platform
-        gettext = translations(language).gettext
         if platform != "local":
-            return gettext(THE_PLATFORM_DIRECTORY) % {"platform": _PLATFORM[platform]}
-        return directory.name if directory is not None else gettext(THE_DIRECTORY)
+            return Msg(THE_PLATFORM_DIRECTORY, platform=_PLATFORM[platform])
+        return directory.name if directory is not None else Msg(THE_DIRECTORY)
 
 
 def read_directory(settings: Settings, draft: SetupDraft) -> None:
@@ -132,16 +130,16 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
     answers = draft.answers
     if answers.platform == "local":
         if answers.directory is None:
-            draft.problems.append(f"directory: {NO_DIRECTORY}")
+            draft.problems.append(field_problem("directory", Msg(NO_DIRECTORY)))
             return
         try:
             reader = adapters().staff_file(answers.directory, frozenset(answers.leave_out))
             changes = reader.fetch(None)
         except ConnectorError as exc:
-            draft.problems.append(f"directory: {exc}")
+            draft.problems.append(field_problem("directory", exc.msg))
             return
         draft.problems += [
-            "directory: " + ROW_LEFT_OUT % {"problem": line, "number": number}
+            field_problem("directory", Msg(ROW_LEFT_OUT, problem=line, number=number))
             for line, number in zip(changes.rejected, reader.rejected_lines, strict=True)
         ]
         draft.people = list(changes.people)
@@ -152,16 +150,15 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
         draft.posts_to_map = unmapped_words(draft)
         return
     if settings.connector != answers.platform:
-        draft.directory_note = NOT_READ_UNTIL_CHECKED % {
-            "platform": _PLATFORM[answers.platform],
-            "command": answers.platform,
-        }
+        draft.directory_note = Msg(NOT_READ_UNTIL_CHECKED, platform=_PLATFORM[answers.platform],
+                                   command=answers.platform)
         return
 
     try:
         draft.people = list(build_connectors(settings).directory.fetch(None).people)
     except (ConnectorError, ImportError) as exc:
-        draft.directory_note = NOT_READ_YET % {"problem": exc}
+        problem = exc.msg if isinstance(exc, ConnectorError) else str(exc)
+        draft.directory_note = Msg(NOT_READ_YET, problem=problem)
         return
     # the platform's job titles (Graph's jobTitle, Google's organisation title) are the
     # school's words as much as a CSV's: each is mapped in the role table, never guessed
@@ -201,11 +198,13 @@ def _one(draft: SetupDraft, key: str, wanted: str) -> str | None:
     if not draft.people:
         if "@" in wanted:
             return wanted.strip().lower()
-        draft.problems.append(f"people.{key}: " + BY_EMAIL % {"problem": draft.directory_note})
+        draft.problems.append(
+            field_problem(f"people.{key}", Msg(BY_EMAIL, problem=draft.directory_note))
+        )
         return None
     email, problem, _choices = pick_person(draft.people, wanted, draft.source_name)
     if problem:
-        draft.problems.append(f"people.{key}: {problem}")
+        draft.problems.append(field_problem(f"people.{key}", problem))
     return email
 
 
@@ -234,7 +233,9 @@ def _outside(draft: SetupDraft, key: str, wanted: str) -> str | None:
         return email  # the platform's directory is not read yet: by address, as every role
     problem = email_problem(email)
     if problem is not None:
-        draft.problems.append(f"people.{key}: " + NOT_AN_ADDRESS % {"email": email, "why": problem})
+        draft.problems.append(field_problem(
+            f"people.{key}", Msg(NOT_AN_ADDRESS, email=email, why=email_reason(problem))
+        ))
         return None
     draft.outsiders[email] = name
     return email
@@ -256,7 +257,9 @@ def resolve_people(draft: SetupDraft) -> None:
     if draft.people and not unmapped_words(draft) and not any(
         person_roles(draft, p) for p in draft.people
     ):
-        draft.problems.append("directory: " + NOBODY_HAS_A_ROLE % {"source": draft.source_name})
+        draft.problems.append(
+            field_problem("directory", Msg(NOBODY_HAS_A_ROLE, source=draft.source_name))
+        )
 
 
 def person_roles(draft: SetupDraft, person: DirectoryPerson) -> frozenset[str]:
@@ -268,23 +271,26 @@ def read_policies(draft: SetupDraft, read: Callable[[Path], list[FolderPolicy]])
     """Every document of the policy folder, with the answers the file gives to its questions."""
     folder = draft.answers.policies
     if folder is None or not folder.is_dir():
-        draft.problems.append(
-            "policies: " + (FOLDER_NOT_FOUND % {"folder": folder} if folder else NO_FOLDER)
-        )
+        draft.problems.append(field_problem(
+            "policies", Msg(FOLDER_NOT_FOUND, folder=folder) if folder else Msg(NO_FOLDER)
+        ))
         return
     draft.policies = read(folder)
     if not draft.policies:
-        draft.problems.append("policies: " + NO_DOCUMENTS % {"folder": folder})
+        draft.problems.append(field_problem("policies", Msg(NO_DOCUMENTS, folder=folder)))
     for item in draft.policies:
         for name, text in draft.answers.policy_answers.get(item.path.name, {}).items():
             if problem := item.answer(name, text):
-                draft.problems.append(f"policy_answers.{item.path.name}.{name}: {problem}")
+                draft.problems.append(
+                    field_problem(f"policy_answers.{item.path.name}.{name}", problem)
+                )
     for item in draft.policies:
         item.check_ownership(draft.answers.school.name, dsl_names(draft),
                              dsl=school_words_for(draft.answers.school.country).dsl)
     unknown = set(draft.answers.policy_answers) - {p.path.name for p in draft.policies}
     draft.problems += [
-        f"policy_answers.{name}: " + NO_SUCH_DOCUMENT % {"folder": folder} for name in unknown
+        field_problem(f"policy_answers.{name}", Msg(NO_SUCH_DOCUMENT, folder=folder))
+        for name in unknown
     ]
 
 
@@ -295,21 +301,20 @@ def dsl_names(draft: SetupDraft) -> list[str]:
     return [names[e] for e in emails if names.get(e)]
 
 
-def policy_problems(draft: SetupDraft) -> list[str]:
+def policy_problems(draft: SetupDraft) -> list[Msg]:
     """Questions still unanswered, and two documents that are the same policy."""
     problems = [
-        f"policy_answers.{item.path.name}.{name}: {UNANSWERED}"
+        field_problem(f"policy_answers.{item.path.name}.{name}", Msg(UNANSWERED))
         for item in draft.policies
         for name in item.questions
     ]
     for first, second in twins(draft.policies):
         assert first.imported is not None and second.imported is not None
         same = same_document(first.imported, second.imported)
-        problems.append(
-            "policies: "
-            + (SAME_DOCUMENT if same else SAME_TITLE)
-            % {"first": first.path.name, "second": second.path.name, "title": second.title}
-        )
+        problems.append(field_problem("policies", Msg(
+            SAME_DOCUMENT if same else SAME_TITLE,
+            first=first.path.name, second=second.path.name, title=second.title,
+        )))
     return problems
 
 
@@ -321,13 +326,16 @@ def read_terms(draft: SetupDraft) -> None:
             with terms.ics.open("rb") as calendar:  # a huge file is never read whole
                 data = calendar.read(MAX_ICS_BYTES + 1)
             draft.calendar = read_term_calendar(data, terms.ics.name)
-        except (CalendarError, OSError) as exc:
-            draft.problems.append(f"terms.ics: {exc}")
+        except CalendarError as exc:
+            draft.problems.append(field_problem("terms.ics", exc.msg))
+            return
+        except OSError as exc:
+            draft.problems.append(field_problem("terms.ics", str(exc)))
             return
         if not draft.calendar.terms and not terms.dates:
-            draft.problems.append(f"terms.ics: {draft.calendar.notes[-1]}")
+            draft.problems.append(field_problem("terms.ics", draft.calendar.notes[-1]))
     elif not terms.dates:
-        draft.problems.append(f"terms: {NO_TERMS}")
+        draft.problems.append(field_problem("terms", Msg(NO_TERMS)))
 
 
 def choose_pack(draft: SetupDraft) -> None:
@@ -348,7 +356,8 @@ def choose_pack(draft: SetupDraft) -> None:
         return
     draft.chosen = set(wanted) & known
     draft.problems += [
-        "requirements: " + NO_TEMPLATE % {"name": repr(name), "known": ", ".join(sorted(known))}
+        field_problem("requirements",
+                      Msg(NO_TEMPLATE, name=repr(name), known=", ".join(sorted(known))))
         for name in wanted
         if name not in known
     ]
@@ -378,19 +387,19 @@ def readings(draft: SetupDraft, today: date | None = None) -> list[Reading]:
             if today is None or "until" not in audience or today < audience["until"]]
 
 
-def edition_problems(draft: SetupDraft) -> list[str]:
+def edition_problems(draft: SetupDraft) -> list[Msg]:
     """Editions named in the answers that are not a reading's audience or a folder file."""
     keys = {r.key for r in readings(draft)}
     files = {p.path.name for p in draft.policies if not p.error}
     problems = []
     for key, name in draft.answers.editions.items():
         if key not in keys:
-            problems.append(
-                f"editions.{key}: "
-                + (NOT_A_READING % {"readings": ", ".join(sorted(keys))} if keys else NO_READINGS)
-            )
+            problems.append(field_problem(
+                f"editions.{key}",
+                Msg(NOT_A_READING, readings=", ".join(sorted(keys))) if keys else Msg(NO_READINGS),
+            ))
         elif name not in files:
-            problems.append(f"editions.{key}: " + NOT_IN_FOLDER % {"name": name})
+            problems.append(field_problem(f"editions.{key}", Msg(NOT_IN_FOLDER, name=name)))
     return problems
 
 
@@ -424,7 +433,7 @@ def draft_setup(
             "settings_source": adding.source})
     draft = SetupDraft(answers, adding=adding)
     if adding is not None and (taken := adding.taken(draft.school_id)):
-        draft.problems.append(f"school.id: {taken}")
+        draft.problems.append(field_problem("school.id", taken.msg))
     read_directory(settings, draft)
     if adding is not None and answers.platform == "local":  # its people join the trust's list
         draft.problems += staff_list_problems(settings)

@@ -8,17 +8,16 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from gettext import NullTranslations
 from pathlib import Path, PurePath
 from typing import Any
 
-from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import PolicyConfig, SchoolConfig
 from bot.core.config import store as config_store
-from bot.core.i18n import BETWEEN, N_, both, translations
+from bot.core.forms import Text
+from bot.core.i18n import N_, Dated, Msg, Said
 from bot.core.models import Duty, SweepRun
 from bot.core.settings import Settings
 from bot.core.setup_state import config_source, is_sending
@@ -33,7 +32,6 @@ from bot.features.policies.api import (
     PolicyImportError,
     copy_of,
     extract_bytes,
-    guess_note,
     intake_of,
     not_ours,
     policy_key,
@@ -138,24 +136,21 @@ class UploadedPolicy:
     file_name: str
     entry: dict[str, Any]
     new: bool
-    found: list[str] = field(default_factory=list)
-    needs_answer: list[str] = field(default_factory=list)
-    checks: list[str] = field(default_factory=list)  # another school or DSL named, twins
+    # each said where shown
+    found: list[Text] = field(default_factory=list)
+    needs_answer: list[Text] = field(default_factory=list)
+    checks: list[Text] = field(default_factory=list)  # another school or DSL named, twins
     asks_review: bool = False  # the next review date is asked for (given on the register page)
 
 
 class RefusedDocumentError(SetupError):
-    """A document the file checks refuse (``bot.core.uploads``), said in the page's language:
-    its sentence and what to do, with its full stop (English as before)."""
+    """A document the file checks refuse (``bot.core.uploads``), said where shown: its
+    sentence and what to do, with its full stop."""
 
     def __init__(self, refused: AttachmentError) -> None:
-        super().__init__("document", f"{str(refused).removesuffix('.')}.")
+        said = refused.msg
+        super().__init__("document", Said(lambda: f"{str(said).removesuffix('.')}."))
         self.refused = refused
-
-    def said(self, tr: NullTranslations) -> str:
-        """The refusal in ``tr``'s language."""
-        said = self.refused.said(tr)
-        return said if said.endswith(".") else f"{said}."
 
 
 def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
@@ -177,12 +172,12 @@ def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
         raise SetupError("scanned", N_("%(file)s: %(problem)s: type its title, its version or "
                                        "the date it was adopted, and its next review date "
                                        "below, and upload it again."),
-                         words=("problem",), file=base, problem=exc.message) from None
-    except PolicyImportError as exc:  # the importer's own reason, in the catalogue where it is
+                         file=base, problem=exc.problem) from None
+    except PolicyImportError as exc:  # the importer's own reason
         if isinstance(exc.told, AttachmentError):
             raise RefusedDocumentError(exc.told) from None
-        raise SetupError("document", N_("%(file)s: %(problem)s."), words=("problem",), file=base,
-                         problem=exc.message) from None
+        raise SetupError("document", N_("%(file)s: %(problem)s."), file=base,
+                         problem=exc.problem) from None
 
 
 def _store_document(settings: Settings, key: str, label: str, base: str, data: bytes) -> str:
@@ -211,7 +206,6 @@ def policy_from_upload(
     *,
     into: PolicyConfig | None = None,
     version_label: str | None = None,
-    language: str = "en",
 ) -> UploadedPolicy:
     """The settings entry for an uploaded document: a new policy, or a new version of the
     policy with the same title (or of ``into``); the document is kept beside school.yaml.
@@ -219,14 +213,13 @@ def policy_from_upload(
     A title the document does not make clear is taken from its first heading or file name
     for now and asked about (``needs_answer``); a version the document does not state is
     "not stated", and staff see the dated label (``version_label`` if the school typed one).
-    What it found and asks is said in ``language`` (the upload page's)."""
-    _ = translations(language).gettext
+    What it found and asks is said where shown (the upload page)."""
     item = intake_of(Path(base), imported)
     title = into.title if into is not None else item.provisional_title
     key = into.id if into is not None else policy_key(title)
     current = into or next((p for p in existing if p.id == key), None)
-    notes: list[str] = []
-    dates = item.dates(notes, language=language)
+    notes: list[Text] = []
+    dates = item.dates(notes)
     label = item.version_label(dates, today, taken={current.version} if current else set(),
                                chosen=version_label)
     entry: dict[str, Any] = (
@@ -240,80 +233,67 @@ def policy_from_upload(
         statement=None,
     )
     found = _found(title, bool(imported.title or into), label, item.stated_version,
-                   chosen=version_label, dates=dates, language=language)
+                   chosen=version_label, dates=dates)
     dated = current or dates.next_review or dates.last_reviewed or dates.ratified
-    needs = [] if dated else [_("the next review date: the document does not state one")]
+    needs: list[Text] = [] if dated else [
+        Msg(N_("the next review date: the document does not state one"))]
     if imported.title is None and into is None:  # a title the document does not make clear
-        needs.insert(0, _unclear_title(title, imported.title_guess, language))
+        needs.insert(0, _unclear_title(title, imported.title_guess))
     return UploadedPolicy(base, entry, current is None, found + notes, needs,
                           asks_review=not dated)
 
 
-def _unclear_title(title: str, guess: Found[str] | None, language: str) -> str:
-    """The question of a title the document does not make clear, in ``language`` (the guess's
-    reason too; Welsh, then English in ``cy+en``)."""
-    if language == "cy+en":
-        return both(*(_unclear_title(title, guess, one) for one in ("cy", "en")))
-    _ = translations(language).gettext
+def _unclear_title(title: str, guess: Found[str] | None) -> Msg:
+    """The question of a title the document does not make clear (the guess's reason too)."""
     if guess is None:
-        return _("the title: not clear from the document — it names none; “%(title)s” is the "
-                 "file's name") % {"title": title}
-    return _("the title: not clear from the document — is it “%(title)s”? (%(note)s)") % {
-        "title": title, "note": guess_note(guess, language)}
+        return Msg(N_("the title: not clear from the document — it names none; “%(title)s” is "
+                      "the file's name"), title=title)
+    return Msg(N_("the title: not clear from the document — is it “%(title)s”? (%(note)s)"),
+               title=title, note=guess.note or "")
 
 
 def _found(
     title: str, confirmed: bool, label: str, stated: str | None, *, chosen: str | None,
-    dates: Dates, language: str = "en",
-) -> list[str]:
-    """What the upload page says it found, in ``language``: the title (for now, if not
-    ``confirmed``), the version (or the label staff will see) and the dates stored."""
-    if language == "cy+en":  # each line in Welsh, then in English, its dates in each language
-        welsh, english = (_found(title, confirmed, label, stated, chosen=chosen, dates=dates,
-                                 language=one) for one in ("cy", "en"))
-        return [en if cy == en else f"{cy}{BETWEEN}{en}" for cy, en in zip(welsh, english,
-                                                                           strict=True)]
-    _ = translations(language).gettext
+    dates: Dates,
+) -> list[Text]:
+    """What the upload page says it found: the title (for now, if not ``confirmed``), the
+    version (or the label staff will see) and the dates stored."""
     if stated == label:
-        version = _("version %(label)s")
+        version = N_("version %(label)s")
     elif chosen:
-        version = _("version: not stated in the document; staff see “%(label)s”")
+        version = N_("version: not stated in the document; staff see “%(label)s”")
     else:
-        version = _("version: not stated in the document; staff see “%(label)s” (change it "
-                    "by typing the label to show)")
-    said = [(_("title “%(title)s”") if confirmed else
-             _("title “%(title)s” (for now: please confirm it)")) % {"title": title},
-            version % {"label": label}]
-
-    def day(value: date) -> str:
-        return f"{value:%d %B %Y}" if language == "en" else format_date(
-            value, "d MMMM y", locale="cy")
-
-    return said + [what % {"day": day(value)} for what, value in (
-        (_("next review %(day)s"), dates.next_review),
-        (_("last reviewed %(day)s"), dates.last_reviewed),
-        (_("ratified %(day)s"), dates.ratified)) if value is not None]
+        version = N_("version: not stated in the document; staff see “%(label)s” (change it "
+                     "by typing the label to show)")
+    said: list[Text] = [
+        Msg(N_("title “%(title)s”") if confirmed else
+            N_("title “%(title)s” (for now: please confirm it)"), title=title),
+        Msg(version, label=label),
+    ]
+    return said + [Msg(what, day=Dated(value, "%d %B %Y", "d MMMM y")) for what, value in (
+        (N_("next review %(day)s"), dates.next_review),
+        (N_("last reviewed %(day)s"), dates.last_reviewed),
+        (N_("ratified %(day)s"), dates.ratified)) if value is not None]
 
 
 def upload_checks(
     uploads: list[tuple[str, ImportedPolicy]], school_name: str, dsl_names: list[str],
-    *, dsl: str = "DSL", language: str = "en",
-) -> tuple[dict[str, list[str]], set[str]]:
+    *, dsl: str = "DSL",
+) -> tuple[dict[str, list[Text]], set[str]]:
     """What a person should check of each uploaded document (another school or DSL named)
     and the documents that are a copy of one before them (a Word and a PDF of one policy):
     (checks by file name, file names to leave out)."""
-    checks: dict[str, list[str]] = {}
+    checks: dict[str, list[Text]] = {}
     twins: set[str] = set()
     for index, (name, imported) in enumerate(uploads):
-        checks[name] = not_ours(imported, school_name, dsl_names, dsl=dsl, language=language)
+        checks[name] = list(not_ours(imported, school_name, dsl_names, dsl=dsl))
         first = next((other for other, earlier in uploads[:index]
                       if other not in twins and same_document(earlier, imported)), None)
         if first is not None:
             twins.add(name)
-            checks[name].append(translations(language).gettext(
+            checks[name].append(Msg(N_(
                 "%(name)s is the same document as %(first)s (a copy in another format): "
-                "%(first)s is used, %(name)s is not added again") % {"name": name,
-                                                                      "first": first})
+                "%(first)s is used, %(name)s is not added again"), name=name, first=first))
     return checks, twins
 
 

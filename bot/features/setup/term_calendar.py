@@ -13,20 +13,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from babel.dates import format_date
-
-from bot.core.config.said import say_sentence
 from bot.core.contained import ContainedError, run_contained
-from bot.core.i18n import N_, both, translations
+from bot.core.forms import SaidError, Text
+from bot.core.i18n import N_, Dated, Lazy, Msg
 
 __all__ = [
-    "CALENDAR_SENTENCES",
     "MAX_ICS_BYTES",
     "CalendarError",
     "CalendarEvent",
     "TermCalendar",
     "read_term_calendar",
-    "say_note",
 ]
 
 MAX_ICS_BYTES = 2 * 1024 * 1024
@@ -46,7 +42,7 @@ KINDS: dict[str, str] = {
     "not used": N_("not used"),
 }
 _SPAN = N_("%(first)s to %(last)s")  # an event's days: "Mon 26 Oct 2026 to Fri 30 Oct 2026"
-_DAY = "%a %d %b %Y"  # as the English table writes a day ("Tue 01 Sep 2026")
+_DAY = ("%a %d %b %Y", "EEE dd MMM y")  # a day in the table: "Tue 01 Sep 2026", "Maw 01 Medi"
 
 _INSET = re.compile(
     r"\binsets?\b|\bin[- ]?service\b|training day|staff (development|training)"
@@ -76,19 +72,17 @@ _MARKER = re.compile(
 )
 
 
-class CalendarError(ValueError):
-    """The file is not a calendar that can be read; ``str()`` names the file (English).
-
-    ``message`` is a catalogue sentence (``N_``) filled from ``values``, so a settings page
-    can say it in its own language; kept in ``args`` so that it crosses the child process."""
+class CalendarError(SaidError, ValueError):
+    """The file is not a calendar that can be read; ``str()`` names the file (English), its
+    sentence and values said where shown. Both kept in ``args``, so it crosses the child
+    process (pickled as ``cls(*args)``)."""
 
     def __init__(self, message: str, values: dict[str, object]) -> None:
-        super().__init__(message, values)
-        self.message = message
-        self.values = values
+        super().__init__(message, **values)
+        self.args = (message, values)
 
     def __str__(self) -> str:
-        return self.message % self.values
+        return self.msg.said("en")
 
 
 @dataclass(frozen=True)
@@ -101,47 +95,16 @@ class CalendarEvent:
     kind: Kind
 
     @property
-    def dates(self) -> str:
-        """The event's day or days, as a person writes them."""
-        return self.dates_in("en")
+    def dates(self) -> Lazy:
+        """The event's day or days, as a person writes them ('Tue 01 Sep 2026')."""
+        if self.start == self.end:
+            return Dated(self.start, *_DAY)
+        return Msg(_SPAN, first=Dated(self.start, *_DAY), last=Dated(self.end, *_DAY))
 
-    def dates_in(self, language: str) -> str:
-        """The event's day or days in ``language``: 'Maw 01 Medi 2026' (``babel.dates``)."""
-        return _span(self.start, self.end, language)
-
-    def kind_in(self, language: str) -> str:
-        """What the event was read as, in ``language`` ('diwrnod HMS')."""
-        return translations(language).gettext(KINDS[self.kind])
-
-
-def _span(start: date, end: date, language: str) -> str:
-    """A day, or first to last day, in ``language`` (``cy+en``: the Welsh, then the English)."""
-    if language == "cy+en":
-        return both(_span(start, end, "cy"), _span(start, end, "en"))
-    if language == "cy":
-        first, last = (format_date(d, "EEE dd MMM y", locale="cy") for d in (start, end))
-    else:
-        first, last = f"{start:{_DAY}}", f"{end:{_DAY}}"
-    if start == end:
-        return first
-    return translations(language).gettext(_SPAN) % {"first": first, "last": last}
-
-
-def _dates_back(text: str) -> str:
-    """An event's days as the English note wrote them, in Welsh (as written if not read)."""
-    first, _to, last = text.partition(" to ")
-    try:
-        start = datetime.strptime(first, _DAY).date()
-        end = datetime.strptime(last, _DAY).date() if last else start
-    except ValueError:
-        return text
-    return _span(start, end, "cy")
-
-
-def say_note(note: str, language: str) -> str:
-    """A note of the calendar read (``TermCalendar.notes``, English as written) in
-    ``language``; the event's name as the calendar gives it."""
-    return say_sentence(note, _NOTES, language, readers={"dates": _dates_back})
+    @property
+    def kind_said(self) -> Msg:
+        """What the event was read as ('diwrnod HMS' in Welsh)."""
+        return Msg(KINDS[self.kind])
 
 
 @dataclass
@@ -152,12 +115,12 @@ class TermCalendar:
     terms: list[dict[str, Any]] = field(default_factory=list)
     holidays: list[date] = field(default_factory=list)
     inset_days: list[date] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)  # each said where shown
 
     @property
     def ignored(self) -> list[str]:
-        """The events that were not used, as "summary (dates)"."""
-        return [f"{e.summary} ({e.dates})" for e in self.events if e.kind == "not used"]
+        """The events that were not used, as "summary (dates)" (English)."""
+        return [f"{e.summary} ({e.dates.said('en')})" for e in self.events if e.kind == "not used"]
 
 
 def _kind(summary: str, days: int) -> Kind:
@@ -202,16 +165,6 @@ _NO_TERM_DATES = N_(
 )
 _NO_END = N_("'%(summary)s' (%(dates)s) has no matching term end")
 _NO_START = N_("'%(summary)s' (%(dates)s) has no matching term start")
-# every sentence a calendar's refusal or its last note says (``init``'s problems read them back)
-CALENDAR_SENTENCES = (
-    _TOO_MANY,
-    _UNREADABLE,
-    _TOO_LARGE,
-    _NOT_WITHIN_LIMITS,
-    _NO_EVENTS,
-    _NO_TERM_DATES,
-)
-_NOTES = (_NO_END, _NO_START, _NO_TERM_DATES)
 
 
 def _parse(name: str, data: bytes) -> list[CalendarEvent]:
@@ -285,7 +238,7 @@ def _weekdays(first: date, last: date) -> list[date]:
     return [d for d in days if d.weekday() < 5]
 
 
-def _terms(events: list[CalendarEvent], notes: list[str]) -> list[dict[str, Any]]:
+def _terms(events: list[CalendarEvent], notes: list[Text]) -> list[dict[str, Any]]:
     """Whole-term events, and "term starts"/"term ends" markers paired in date order."""
     terms = [
         {"name": _plain_name(e.summary), "start": e.start, "end": e.end}
@@ -296,11 +249,11 @@ def _terms(events: list[CalendarEvent], notes: list[str]) -> list[dict[str, Any]
     for event in events:
         if event.kind == "term starts":
             if pending is not None:
-                notes.append(_NO_END % {"summary": pending.summary, "dates": pending.dates})
+                notes.append(Msg(_NO_END, summary=pending.summary, dates=pending.dates))
             pending = event
         elif event.kind == "term ends":
             if pending is None:
-                notes.append(_NO_START % {"summary": event.summary, "dates": event.dates})
+                notes.append(Msg(_NO_START, summary=event.summary, dates=event.dates))
                 continue
             terms.append(
                 {
@@ -311,7 +264,7 @@ def _terms(events: list[CalendarEvent], notes: list[str]) -> list[dict[str, Any]
             )
             pending = None
     if pending is not None:
-        notes.append(_NO_END % {"summary": pending.summary, "dates": pending.dates})
+        notes.append(Msg(_NO_END, summary=pending.summary, dates=pending.dates))
     return sorted(terms, key=lambda t: t["start"])
 
 
@@ -330,5 +283,5 @@ def read_term_calendar(data: bytes, name: str) -> TermCalendar:
     result.holidays = sorted({d for d in days("holiday") if in_term(d)} - inset)
     result.inset_days = sorted(inset)
     if not result.terms:
-        result.notes.append(_NO_TERM_DATES % {"name": name})
+        result.notes.append(Msg(_NO_TERM_DATES, name=name))
     return result

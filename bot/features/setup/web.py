@@ -10,7 +10,6 @@ the settings and say who changes them.
 
 from __future__ import annotations
 
-from gettext import NullTranslations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -24,19 +23,17 @@ from bot.core.clock import local_today
 from bot.core.config import JOB_ROLES, load_config
 from bot.core.config import store as config_store
 from bot.core.config.per_school import SettingsProblem, settings_problems
-from bot.core.config.said import say_problems
-from bot.core.i18n import LANGUAGES, N_, language_name, translations
+from bot.core.i18n import LANGUAGES, N_, Lazy, Msg, Said, capital, language_name, spoken
 from bot.core.models import Person, utcnow
 from bot.core.nations import (
     COUNTRIES,
     NATIONS,
     OLDER_COUNTRY,
-    Words,
     country_name,
     school_words_for,
 )
 from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
-from bot.core.words import role_name, school_words, words_in
+from bot.core.words import SaidWords, role_name, said_words, school_words
 from bot.engine.directory_kept import posts_to_map
 from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.step_failures import describe, failing_steps
@@ -50,14 +47,13 @@ from bot.features.setup.pages import (
     current_school,
     editor,
     failed,
-    page_language,
     people_choices,
     saved,
     show,
     trust_wide,
     visible_org,
 )
-from bot.features.setup.rules import SetupError, cap, setup_steps
+from bot.features.setup.rules import SetupError, setup_steps
 from bot.features.setup.service import NOBODY_OWES, nobody_owes
 
 __all__ = ["COUNTRY_NAMES", "router"]
@@ -81,24 +77,22 @@ def setup_page(request: Request) -> Response:
     user = require_roles(request, SETUP_EDITORS)
     with ctx(request).store.session() as session:
         school = current_org(request, session).school(user.school_id)
-        language = page_language(request, {"school": school})
         problems = settings_problems(session)
         data = {
             "school": school,
             "own_held": any(p.school_id == school.id for p in problems),
-            "steps": setup_steps(school, setup_state.config_source(session), language),
-            "report_clocks": clock_summary(school, translations(language)),
-            "failing_jobs": [describe(f, language) for f in failing_steps(session, school.id)],
+            "steps": setup_steps(school, setup_state.config_source(session)),
+            "report_clocks": clock_summary(school),
+            "failing_jobs": [describe(f) for f in failing_steps(session, school.id)],
             "settings_problems": [  # a file the trust's IT lead fixes: its lines are theirs
-                (describe_settings(p, language), say_problems(p.message, language)
-                 if not p.whole or user.role_names & TRUST_ADMINS else [])
+                (describe_settings(p), p.lines
+                 if not p.whole or user.role_names & TRUST_ADMINS else ())
                 for p in problems
                 if p.school_id == school.id or user.role_names & TRUST_ADMINS
             ],
             "nobody_owes": NOBODY_OWES if nobody_owes(session, school) else None,
             "posts_to_map": sorted(posts_to_map(session, school.id).items()),
-            "without_edition": without_edition(session, school, local_today(utcnow()),
-                                               language),
+            "without_edition": without_edition(session, school, local_today(utcnow())),
             "trust_schools": _trust_schools(session, request, user, problems),
         }
     return show(request, "setup.html", data)
@@ -224,10 +218,9 @@ def _roles_data(request: Request, user: Person) -> dict[str, Any]:
         posts = posts_to_map(session, user.school_id)
     chosen = {box: [v] if (v := getattr(school, box)) else [] for box in ROLE_BOXES}
     chosen |= {box: list(getattr(school, box)) for box in ROLE_LISTS}
-    tr = translations(page_language(request, {"school": school}))
-    words = words_in(school_words(school), tr)
-    post_roles = [(r, tr.gettext("not asked for anything") if r == "none"
-                   else tr.gettext(role_name(r, words))) for r in JOB_ROLES]
+    words = school_words(school)  # each said in the page's language where it is shown
+    post_roles = [(r, Msg(N_("not asked for anything")) if r == "none"
+                   else Msg(role_name(r, words))) for r in JOB_ROLES]
     return {"people": people, "chosen": chosen, "post_roles": post_roles,
             "posts": [(p, n) for p, n in sorted(posts.items()) if p not in school.job_titles]}
 
@@ -282,14 +275,10 @@ def _roles_saved(request: Request, csrf_token: str, picked: dict[str, list[str]]
     data["chosen"] = picked
 
     def change(school: dict[str, Any]) -> None:
-        tr = translations(page_language(request))
-        words = words_in(
-            school_words_for(
-                str(school.get("country") or OLDER_COUNTRY), school.get("words") or None
-            ),
-            tr,
-        )
-        labels = _role_labels(words, tr)
+        words = said_words(school_words_for(
+            str(school.get("country") or OLDER_COUNTRY), school.get("words") or None
+        ))
+        labels = _role_labels(words)
         for box, emails in picked.items():
             if any(e not in known for e in emails):
                 raise SetupError(
@@ -327,20 +316,20 @@ def _roles_saved(request: Request, csrf_token: str, picked: dict[str, list[str]]
     )
 
 
-def _role_labels(words: Words, tr: NullTranslations) -> dict[str, str]:
+def _role_labels(words: SaidWords) -> dict[str, Lazy]:
     """Each role box's label, in the school's words (and the page's language)."""
+    deputy = capital(words.deputy_dsl)
     return {
-        "headteacher": cap(words.headteacher),
-        "dsl": cap(words.dsl_full),
+        "headteacher": capital(words.headteacher),
+        "dsl": capital(words.dsl_full),
         # the pack's word counted the English way in English only
-        "deputy_dsl": cap(words.deputy_dsl) + "s"
-        if type(tr) is NullTranslations
-        else tr.gettext("%(deputy)s (one or more)") % {"deputy": cap(words.deputy_dsl)},
-        "dpo": tr.gettext("Data protection officer"),
-        "chair_of_governors": cap(words.chair),
-        "clerk": cap(words.clerk),
-        "admins": tr.gettext("Administrators"),
-        "scr_owner": tr.gettext("Keeps the single central record"),
+        "deputy_dsl": Said(lambda: f"{deputy}s" if spoken() == "en" else str(
+            Msg(N_("%(deputy)s (one or more)"), deputy=deputy))),
+        "dpo": Msg(N_("Data protection officer")),
+        "chair_of_governors": capital(words.chair),
+        "clerk": capital(words.clerk),
+        "admins": Msg(N_("Administrators")),
+        "scr_owner": Msg(N_("Keeps the single central record")),
     }
 
 

@@ -17,7 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from bot.core.clock import local_today
 from bot.core.config import ROLES
 from bot.core.dates import CALENDAR, DateWindowError
-from bot.core.i18n import N_, translations
+from bot.core.forms import Text
+from bot.core.i18n import N_, Joined, Msg
 from bot.core.models import Person, utcnow
 from bot.core.permissions import SETUP_EDITORS
 from bot.core.words import school_words
@@ -43,7 +44,6 @@ from bot.features.setup.pages import (
     current_school,
     editor,
     failed,
-    page_language,
     people_choices,
     save_change,
     saved,
@@ -91,15 +91,14 @@ def _editions_data(request: Request, user: Person) -> dict[str, Any]:
     """The school's reading audiences (campaign/audience: "Keeping children safe in education
     (Part 1)") and those nobody is asked to read yet."""
     school = current_school(request, user.school_id)
-    language = page_language(request, {"school": school})
     today = local_today(utcnow())
     with ctx(request).store.session() as session:
-        waiting = without_edition(session, school, today, language)
+        waiting = without_edition(session, school, today)
     return {
         "school": school,
         "accept": ".docx,.pdf,.md,.txt",
         "audiences": [(f"{req.id}/{part}",
-                       f"{req.display_title} ({audience_name(part, language)})")
+                       Joined((req.display_title, " (", audience_name(part), ")")))
                       for req in school.requirements if req.kind == "reading_campaign"
                       for part in req.audiences],
         "without_edition": waiting,
@@ -141,10 +140,10 @@ def editions_upload(
         if reading not in dict(data["audiences"]):
             raise SetupError("reading", N_("Reading: choose which reading this file is for."))
         try:
-            day = CALENDAR.parse(in_force, "In force from", today, example="2026-09-01") \
+            day = CALENDAR.parse(in_force, N_("In force from"), today, example="2026-09-01") \
                 if in_force.strip() else today
         except DateWindowError as exc:
-            raise SetupError("in_force", str(exc)) from None
+            raise SetupError("in_force", exc.msg) from None
         blob = document.file.read(MAX_DOCUMENT_BYTES + 1)  # a page thread: a plain def
         name = PurePath(document.filename or "").name
         if not name:
@@ -159,7 +158,7 @@ def editions_upload(
             except EditionError as exc:
                 box = "document" if name in str(exc) else "title"
                 raise SetupError(box, N_("Nothing was registered: %(problem)s"),
-                                 problem=str(exc)) from None
+                                 problem=exc.msg) from None
             label = result.version.label
             already = result.already
     except SetupError as exc:
@@ -272,7 +271,6 @@ def policies_upload(
              "next_review": next_review, "approving_body": approving_body}
     data["typed"] = typed
     today = local_today(utcnow())
-    language = page_language(request, data)
     results: list[UploadedPolicy] = []
     try:
         files = _read_files(documents)
@@ -281,17 +279,16 @@ def policies_upload(
             dsls = dsl_names(session, data["school"])
         checks, twins = upload_checks([(base, imported) for base, imported, _ in read],
                                       data["school"].name, dsls,
-                                      dsl=school_words(data["school"]).dsl,
-                                      language=language)
+                                      dsl=school_words(data["school"]).dsl)
         for base, imported, blob in read:
             registered = None if base in twins else copy_of_registered(
                 ctx(request).settings, data["school"].policies, imported, blob)
             if registered is not None:
                 twins.add(base)
-                checks[base].append(translations(language).gettext(
+                checks[base].append(Msg(N_(
                     "%(name)s is the same document as %(registered)s, already registered (a "
-                    "copy in another format): %(name)s is not added again") % {
-                        "name": base, "registered": registered})
+                    "copy in another format): %(name)s is not added again"),
+                    name=base, registered=registered))
 
         def change(school: dict[str, Any]) -> None:
             existing = data["school"].policies
@@ -301,8 +298,7 @@ def policies_upload(
                     continue
                 result = policy_from_upload(ctx(request).settings, existing, base, blob,
                                             imported, today,
-                                            version_label=typed["version"] or None,
-                                            language=language)
+                                            version_label=typed["version"] or None)
                 result.checks = checks.get(base, [])
                 results.append(result)
                 school["policies"] = [p for p in school["policies"]
@@ -413,8 +409,7 @@ def policy_version(
         base, imported = read_upload(name, blob)
         policy = data["policy"]
         result = policy_from_upload(ctx(request).settings, [], base, blob, imported,
-                                    local_today(utcnow()), into=policy,
-                                    language=page_language(request, data))
+                                    local_today(utcnow()), into=policy)
 
         def change(school: dict[str, Any]) -> None:
             entry = next(p for p in school["policies"] if p["id"] == pid)
@@ -452,12 +447,12 @@ def requirements_pack(
     """Add a built-in pack's requirements (matched to the school's policies by title)."""
     user = editor(request, csrf_token)
     data = _requirements_data(request, user)
-    notes: list[str] = []
+    notes: list[Text] = []
 
     def change(school: dict[str, Any]) -> None:
         if pack not in PACKS:
             raise SetupError("pack", N_("Please choose one of the requirement packs."))
-        added, found = school_pack(PACKS[pack], data["school"], page_language(request, data))
+        added, found = school_pack(PACKS[pack], data["school"])
         notes.extend(found)
         school["requirements"] = list(school["requirements"]) + added
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import OrgConfig, SchoolConfig
-from bot.core.i18n import person_language, translations
+from bot.core.i18n import Msg, nmsg, person_language
 from bot.core.messages import notice
 from bot.core.models import Person, SignInLink
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
@@ -116,32 +116,30 @@ def request_link(
 def _email(person: Person, fresh: Secrets, school: SchoolConfig, base_url: str) -> EmailDraft:
     """The sign-in email: the link as a button, and the code for typing on another device."""
     minutes = int(LINK_LIFETIME.total_seconds() // 60)
-    tr = translations(person_language(school.language, person.language))
-    _ = tr.gettext
     return notice(
         school=school,
         to=[person.email],
-        subject=_("Sign in to %(school)s's compliance pages")
-        % {"school": school.mail_from_name or school.name},
-        greeting=_("Dear %(person_name)s,")
-        % {"person_name": person.given_name or person.display_name},
+        subject=Msg(
+            "Sign in to %(school)s's compliance pages", school=school.mail_from_name or school.name
+        ),
+        greeting=Msg("Dear %(person_name)s,", person_name=person.given_name or person.display_name),
         paragraphs=[
-            _(
+            Msg(
                 "You asked to sign in. Press the button below, or type the code on the sign-in "
                 "page if you are signing in on another device."
             ),
-            tr.ngettext(
+            nmsg(
                 "The link and the code work once, for %(num)d minute. If you did not ask to "
                 "sign in, you can ignore this email: nobody can sign in without it.",
                 "The link and the code work once, for %(num)d minutes. If you did not ask to "
                 "sign in, you can ignore this email: nobody can sign in without it.",
                 minutes,
-            )
-            % {"num": minutes},
+            ),
         ],
-        facts=[(_("Code"), format_code(fresh.code))],
+        facts=[(Msg("Code"), format_code(fresh.code))],
         button_url=f"{base_url}/signin/link/{fresh.token}",
-        button_text=_("Sign in"),
+        button_text=Msg("Sign in"),
+        language=person_language(school.language, person.language),
     )
 
 

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from bot.core.dates import CALENDAR, DateWindowError
-from bot.core.i18n import translations
+from bot.core.i18n import N_, Msg, say, speak
 from bot.engine.commands import as_of_today, console, context, fail, friendly, schools_of
 
 __all__ = ["reviews_app"]
@@ -29,11 +29,17 @@ CLI_ACTOR = "the command line"
 @reviews_app.command("record")
 @friendly
 def reviews_record(
-    kind: Annotated[str, typer.Argument(help="What changed: new_technology, working_practice, "
-                                              "incident, provider, guidance or phone_guidance.")],
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="What changed: new_technology, working_practice, "
+            "incident, provider, guidance or phone_guidance."
+        ),
+    ],
     what: Annotated[str, typer.Option("--what", help="In a few words (e.g. the tool's name).")],
-    on: Annotated[str | None, typer.Option("--on", help="When it happened (YYYY-MM-DD; "
-                                                        "default today).")] = None,
+    on: Annotated[
+        str | None, typer.Option("--on", help="When it happened (YYYY-MM-DD; default today).")
+    ] = None,
     school: SchoolOpt = None,
 ) -> None:
     """Record an event: the reviews it opens are owed within their school days, and each
@@ -44,24 +50,38 @@ def reviews_record(
 
     ctx = context()
     chosen = schools_of(ctx, school)[0]
+    speak(chosen.language)
     today = as_of_today(None)
     try:
         day = CALENDAR.parse(on, "--on", today, example="2026-11-24") if on else today
         with ctx.store.transaction() as session:
             opened = record_event(
-                session, chosen, kind=kind, what=what, happened_on=day, actor=CLI_ACTOR,
-                now=utcnow(), base_url=ctx.settings.base_url,
+                session,
+                chosen,
+                kind=kind,
+                what=what,
+                happened_on=day,
+                actor=CLI_ACTOR,
+                now=utcnow(),
+                base_url=ctx.settings.base_url,
                 signing_key=ctx.settings.signing_key(),
             )
     except (DateWindowError, EventError) as exc:
         fail(
-            exc.said(translations(chosen.language)),
+            exc.msg,
             highlight=False,
             soft_wrap=True,
-            language=chosen.language,
         )
-    console.print(f"[green]Recorded.[/] Reviews opened: {', '.join(opened.reviews) or 'none'} "
-                  f"({opened.duties} owed, {opened.told} owner(s) emailed).", highlight=False)
+    console.print(
+        say(
+            "[green]Recorded.[/] Reviews opened: %(reviews)s (%(owed)s owed, %(told)s owner(s) "
+            "emailed).",
+            reviews=", ".join(opened.reviews) or Msg(N_("none")),
+            owed=opened.duties,
+            told=opened.told,
+        ),
+        highlight=False,
+    )
 
 
 @reviews_app.command("outcome")
@@ -82,37 +102,52 @@ def reviews_outcome(
 
     ctx = context()
     chosen = schools_of(ctx, school)[0]
+    speak(chosen.language)
     if not outcome.strip():
         fail(
-            translations(chosen.language).gettext(
-                "--outcome: write the review's outcome in a sentence or two."
-            ),
+            say("--outcome: write the review's outcome in a sentence or two."),
             highlight=False,
             soft_wrap=True,
-            language=chosen.language,
         )
     with ctx.store.transaction() as session:
         found = session.execute(
-            select(Duty, Person).join(Person, Person.id == Duty.person_id)
+            select(Duty, Person)
+            .join(Person, Person.id == Duty.person_id)
             .join(Requirement, Requirement.id == Duty.requirement_id)
-            .where(Duty.school_id == chosen.id, Duty.cycle == f"{EVENT_CYCLE}{event}",
-                   Requirement.key == task, func.lower(Person.email) == by.strip().lower())
+            .where(
+                Duty.school_id == chosen.id,
+                Duty.cycle == f"{EVENT_CYCLE}{event}",
+                Requirement.key == task,
+                func.lower(Person.email) == by.strip().lower(),
+            )
         ).first()
         if found is None:
             fail(
-                translations(chosen.language).gettext(
-                    "no review of '%(task)s' after event %(event)s is owed by %(by)s."
-                )
-                % {"task": task, "event": event, "by": by},
+                say(
+                    "no review of '%(task)s' after event %(event)s is owed by %(by)s.",
+                    task=task,
+                    event=event,
+                    by=by,
+                ),
                 highlight=False,
                 soft_wrap=True,
-                language=chosen.language,
             )
         duty, person = found
-        result = complete_task(session, chosen, duty, person, method="cli", ip=None,
-                               user_agent=None, now=utcnow(), outcome=outcome.strip())
-    console.print("Already recorded." if result.already else "[green]Outcome recorded.[/]",
-                  highlight=False)
+        result = complete_task(
+            session,
+            chosen,
+            duty,
+            person,
+            method="cli",
+            ip=None,
+            user_agent=None,
+            now=utcnow(),
+            outcome=outcome.strip(),
+        )
+    console.print(
+        say("Already recorded.") if result.already else say("[green]Outcome recorded.[/]"),
+        highlight=False,
+    )
 
 
 @reviews_app.command("list")
@@ -127,8 +162,14 @@ def reviews_list(school: SchoolOpt = None) -> None:
     with ctx.store.session() as session:
         for chosen in schools_of(ctx, school):
             for r in event_reviews(session, chosen.id):
-                state = (f"done {human_date(r.done_on)} by {r.done_by}: {r.outcome}"
-                         if r.done_on else f"{r.state(today)}, due {human_date(r.due_on)}")
-                console.print(f"{r.event_id}. {r.trigger}: {r.what} — {r.review} "
-                              f"({', '.join(r.owners)}): {state}", highlight=False,
-                              soft_wrap=True)
+                state = (
+                    f"done {human_date(r.done_on)} by {r.done_by}: {r.outcome}"
+                    if r.done_on
+                    else f"{r.state(today)}, due {human_date(r.due_on)}"
+                )
+                console.print(
+                    f"{r.event_id}. {r.trigger}: {r.what} — {r.review} "
+                    f"({', '.join(r.owners)}): {state}",
+                    highlight=False,
+                    soft_wrap=True,
+                )

@@ -20,7 +20,7 @@ from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.config import RequirementConfig, SchoolConfig
 from bot.core.forms import SaidError, find_control_character
-from bot.core.i18n import N_, day_text, translations
+from bot.core.i18n import N_, Day, Msg
 from bot.core.links import make_token
 from bot.core.messages import notice
 from bot.core.models import Duty, Person, PersonRole, Requirement, ReviewEvent, TaskCompletion
@@ -43,8 +43,8 @@ __all__ = [
 
 
 class EventError(SaidError, ValueError):
-    """What was typed cannot be recorded; ``str()`` says why in plain words, ``said(tr)`` the
-    same in the reader's language."""
+    """What was typed cannot be recorded; ``str()`` says why in plain words (``msg``: said
+    where shown)."""
 
 
 @dataclass(frozen=True)
@@ -228,27 +228,23 @@ def _tell(
     """One email to an owner about the reviews an event opened (once, by its key)."""
     first = items[0][1]
     link = make_token(signing_key, "task", person.id, first.id, None)
-    language = school.language
-    _ = translations(language).gettext
-    due = day_text(first.due_on, language)
+    due = Day(first.due_on)
     draft = notice(
         school=school,
         to=[person.email],
-        subject=_("Review needed by %(day)s: %(title)s") % {"day": due, "title": items[0][0]},
-        greeting=_("Dear %(name)s,") % {"name": person.given_name or person.display_name},
+        subject=Msg("Review needed by %(day)s: %(title)s", day=due, title=items[0][0]),
+        greeting=Msg("Dear %(name)s,", name=person.given_name or person.display_name),
         paragraphs=[
-            _(
+            Msg(
                 "%(what)s was recorded for %(day)s. The school reviews the following when that "
-                "happens; please review and record the outcome by the date below."
-            )
-            % {
-                "what": event_label(event.kind, language),
-                "day": day_text(event.happened_on, language),
-            },
+                "happens; please review and record the outcome by the date below.",
+                what=event_label(event.kind),
+                day=Day(event.happened_on),
+            ),
         ],
-        facts=[*((_("Review"), title) for title, _duty in items), (_("Due"), due)],
+        facts=[*((Msg("Review"), title) for title, _duty in items), (Msg("Due"), due)],
         button_url=f"{base_url.rstrip('/')}/task/{link}",
-        button_text=_("Record the outcome"),
+        button_text=Msg("Record the outcome"),
     )
     return enqueue_email(
         session,

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import send_after
 from bot.core.config import SchoolConfig
-from bot.core.i18n import day_text, translations
+from bot.core.i18n import N_, Day, Msg
 from bot.core.messages import notice
 from bot.core.models import Duty, OutboxMessage, Person, Requirement
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
-from bot.core.words import school_words, words_in
+from bot.core.words import said_words, school_words
 from bot.features.tasks.rules import cycle_label, task_config
 
 __all__ = ["MISSED_KEY_PREFIX", "MISSED_LOOKBACK_DAYS", "alert_missed_tasks"]
@@ -34,54 +34,51 @@ def _missed_draft(
     next_due: date | None,
 ) -> EmailDraft:
     """The alert for one missed period of one task, to its owners and the DSL team."""
-    language = school.language
-    tr = translations(language)
-    _ = tr.gettext
-    period = cycle_label(task_config(school, requirement.key), cycle, language)
+    period = cycle_label(task_config(school, requirement.key), cycle)
     dsl = [*school.dsl, *school.deputy_dsl] or [school.headteacher]  # the DSL team
-    team = words_in(school_words(school), tr).dsl_team
+    team = said_words(school_words(school)).dsl_team
     to = list(dict.fromkeys([*(p.email for p in owners if p.active), *dsl]))
     values = {
         "title": requirement.title,
         "period": period,
         "team": team,
-        "due": day_text(due_on, language),
+        "due": Day(due_on),
         "names": ", ".join(p.display_name for p in owners),
     }
     paragraphs = [
-        _(
+        Msg(
             "Nobody marked \u201c%(title)s\u201d done for %(period)s. It was due %(due)s and that "
-            "period has ended, so it is recorded as missed."
-        )
-        % values,
-        (
-            _(
+            "period has ended, so it is recorded as missed.",
+            **values,
+        ),
+        Msg(
+            N_(
                 "It was owed by %(names)s. If the check still matters, please do it now and "
                 "note why it was missed; %(team)s is copied so that a gap in safeguarding checks "
                 "is never silent."
             )
             if owners
-            else _(
+            else N_(
                 "It was owed by its owner. If the check still matters, please do it now and "
                 "note why it was missed; %(team)s is copied so that a gap in safeguarding checks "
                 "is never silent."
-            )
-        )
-        % values,
+            ),
+            **values,
+        ),
     ]
     if next_due is not None:
-        paragraphs.append(_("The next one is due %(day)s.") % {"day": day_text(next_due, language)})
+        paragraphs.append(Msg("The next one is due %(day)s.", day=Day(next_due)))
     return notice(
         school=school,
         to=to,
-        subject=_("Missed: %(title)s (%(period)s)") % values,
+        subject=Msg("Missed: %(title)s (%(period)s)", **values),
         paragraphs=paragraphs,
         facts=[
-            (_("Task"), requirement.title),
-            (_("Period"), period),
-            (_("Was due"), values["due"]),
+            (Msg("Task"), requirement.title),
+            (Msg("Period"), period),
+            (Msg("Was due"), values["due"]),
         ],
-        small=_("You receive this as an owner of the task or as part of %(team)s.") % values,
+        small=Msg("You receive this as an owner of the task or as part of %(team)s.", **values),
     )
 
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from babel.dates import format_date
-
 from bot.core.config import RequirementConfig, SchoolConfig
-from bot.core.forms import parse_iso_date
-from bot.core.i18n import N_, both, day_text, translations
+from bot.core.forms import Text, parse_iso_date
+from bot.core.i18n import N_, Dated, Day, Msg
 from bot.core.nations import pack_for
 from bot.engine.duties import EVENT_CYCLE
 
@@ -36,9 +34,9 @@ EVENT_KINDS: dict[str, str] = {
 }
 
 
-def event_label(kind: str, language: str = "en") -> str:
-    """What changed, in ``language`` (an unknown kind as it is stored)."""
-    return translations(language).gettext(EVENT_KINDS[kind]) if kind in EVENT_KINDS else kind
+def event_label(kind: str) -> Text:
+    """What changed, said where shown (an unknown kind as it is stored)."""
+    return Msg(EVENT_KINDS[kind]) if kind in EVENT_KINDS else kind
 
 
 def reviews_for(school: SchoolConfig, kind: str) -> list[RequirementConfig]:
@@ -55,10 +53,9 @@ def review_due(school: SchoolConfig, today: date, within: int) -> date:
     return due if due > today else school.add_working_days(today, within)
 
 
-def event_kinds(school: SchoolConfig, language: str = "en") -> dict[str, str]:
-    """The kinds of event that open at least one of this school's reviews, in its words (and
-    ``language``)."""
-    return {k: event_label(k, language) for k in EVENT_KINDS if reviews_for(school, k)}
+def event_kinds(school: SchoolConfig) -> dict[str, Text]:
+    """The kinds of event that open at least one of this school's reviews, in its words."""
+    return {k: event_label(k) for k in EVENT_KINDS if reviews_for(school, k)}
 
 
 def pack_reviews(school: SchoolConfig) -> list[tuple[str, str | None, str | None, str | None]]:
@@ -81,26 +78,23 @@ def task_config(school: SchoolConfig, key: str) -> RequirementConfig | None:
     )
 
 
-def cycle_label(cfg: RequirementConfig | None, cycle: str, language: str = "en") -> str:
-    """A cycle key in words: 'the week beginning Monday 23 November 2026', 'Autumn 2026'; in
-    ``language`` ('yr wythnos yn dechrau Dydd Llun 23 Tachwedd 2026'; both in ``cy+en``)."""
-    if language == "cy+en":  # each whole, so the date inside is not said twice in each
-        return both(cycle_label(cfg, cycle, "cy"), cycle_label(cfg, cycle, "en"))
-    _ = translations(language).gettext
+def cycle_label(cfg: RequirementConfig | None, cycle: str) -> Text:
+    """A cycle key in words: 'the week beginning Monday 23 November 2026', 'Autumn 2026'; said
+    where shown ('yr wythnos yn dechrau Dydd Llun 23 Tachwedd 2026')."""
     if cycle.startswith(EVENT_CYCLE):
-        return _("the review after a recorded change")
+        return Msg("the review after a recorded change")
     if (week := re.fullmatch(r"(\d{4})-W(\d{2})", cycle)) is not None:
         monday = date.fromisocalendar(int(week[1]), int(week[2]), 1)
-        return _("the week beginning %(day)s") % {"day": day_text(monday, language)}
+        return Msg("the week beginning %(day)s", day=Day(monday))
     if cfg is not None and cfg.every == "yearly":
         if len(cycle) == 4:
-            return _("the year %(year)s") % {"year": cycle}
-        return _("the school year %(year)s") % {"year": cycle}
+            return Msg("the year %(year)s", year=cycle)
+        return Msg("the school year %(year)s", year=cycle)
     if (month := re.fullmatch(r"(\d{4})-(\d{2})", cycle)) is not None:
         first = date(int(month[1]), int(month[2]), 1)
-        return format_date(first, "MMMM y", locale="cy") if language == "cy" else f"{first:%B %Y}"
+        return Dated(first, "%B %Y", "MMMM y")
     if (start := parse_iso_date(cycle)) is not None:
-        return _("the period starting %(day)s") % {"day": day_text(start, language)}
+        return Msg("the period starting %(day)s", day=Day(start))
     if re.search(r"\bterm\b", cycle, re.IGNORECASE):
         return cycle  # the school's own name already says it: 'Term 1 2026', 'Half term 3 2027'
-    return _("the %(term)s term") % {"term": cycle}
+    return Msg("the %(term)s term", term=cycle)

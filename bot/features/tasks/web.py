@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
 from bot.core.forms import parse_iso_date
-from bot.core.i18n import day_text, translations
+from bot.core.i18n import Day, Joined, Msg, nmsg
 from bot.core.links import LinkClaims, LinkExpiredError, LinkInvalidError, make_token
 from bot.core.messages import notice
 from bot.core.models import Duty, Person, TaskCompletion, utcnow
@@ -82,19 +82,18 @@ def _task_context(
         last_query = last_query.where(TaskCompletion.person_id == person.id)
     last = session.execute(last_query).first()
     event = event_of(session, duty.cycle)  # a review's: its trigger, what happened and when
-    language = school.language  # dates in the template (``day_text``), in the page's language
     return {
         "person": person,
         "duty": duty,
         "title": duty.requirement.title,
-        "period": cycle_label(cfg, duty.cycle, language),
+        "period": cycle_label(cfg, duty.cycle),
         "due": duty.due_on,
         "overdue": duty.due_on < local_today(utcnow()),
         "shared_with": sorted(others) if shared else [],
         "last": (local_today(last[0]), last[1]) if last else None,
         "token": token,
         "school": school,
-        "event": (event_label(event.kind, language), event.what, event.happened_on)
+        "event": (event_label(event.kind), event.what, event.happened_on)
         if event is not None
         else None,
     }
@@ -117,7 +116,7 @@ def _done_page(
         {
             "school": school,  # the page is in its language
             "title": duty.requirement.title,
-            "period": cycle_label(cfg, duty.cycle, school.language),
+            "period": cycle_label(cfg, duty.cycle),
             "already": already,
             "others": others,
             "done_by": done_by,
@@ -130,17 +129,17 @@ def _task_closed(request: Request, session: Session, person: Person, duty: Duty)
     if duty.status == "done":
         return _done_page(request, duty, True, *task_done_by(session, duty))
     school = ctx(request).config.school(person.school_id)
-    period = cycle_label(task_config(school, duty.requirement.key), duty.cycle, school.language)
-    _ = translations(school.language).gettext
+    period = cycle_label(task_config(school, duty.requirement.key), duty.cycle)
     if duty.closed_reason == "missed":
-        message = _(
+        message = Msg(
             "This link was for %(period)s, which has ended, so it can no longer be "
-            "marked done. Your latest email has the link for the current one."
-        ) % {"period": period}
+            "marked done. Your latest email has the link for the current one.",
+            period=period,
+        )
     elif duty.closed_reason == "left":
-        message = _("Our records show you have left the school, so nothing more is needed.")
+        message = Msg("Our records show you have left the school, so nothing more is needed.")
     else:
-        message = _("Nothing more is needed for this task.")
+        message = Msg("Nothing more is needed for this task.")
     return render(
         request,
         "info.html",
@@ -198,22 +197,20 @@ def task_renew(
         if duty.status == "open" and person.active:
             fresh = make_token(settings.signing_key(), "task", person.id, duty.id, None)
             school = context.config.school(person.school_id)
-            language = school.language
-            _ = translations(language).gettext
-            period = cycle_label(task_config(school, duty.requirement.key), duty.cycle, language)
+            period = cycle_label(task_config(school, duty.requirement.key), duty.cycle)
             draft = notice(
                 school=school,
                 to=[person.email],
-                subject=_("Your new link: %(title)s") % {"title": duty.requirement.title},
-                greeting=_("Dear %(name)s,") % {"name": person.given_name or person.display_name},
-                paragraphs=[_("You asked for a fresh link. The old one has stopped working.")],
+                subject=Msg("Your new link: %(title)s", title=duty.requirement.title),
+                greeting=Msg("Dear %(name)s,", name=person.given_name or person.display_name),
+                paragraphs=[Msg("You asked for a fresh link. The old one has stopped working.")],
                 facts=[
-                    (_("Task"), duty.requirement.title),
-                    (_("For"), period),
-                    (_("Due"), day_text(duty.due_on, language)),
+                    (Msg("Task"), duty.requirement.title),
+                    (Msg("For"), period),
+                    (Msg("Due"), Day(duty.due_on)),
                 ],
                 button_url=f"{settings.base_url}/task/{fresh}",
-                button_text=_("Mark as done"),
+                button_text=Msg("Mark as done"),
             )
             queue_fresh_link(session, person, duty, "task", draft)
     deliver_soon(request, background)
@@ -240,9 +237,7 @@ def task_done(
         said = outcome.strip() or None
         if said is None and event_of(session, duty.cycle) is not None:
             page = _task_context(request, session, person, duty, token)
-            said_how = translations(page["school"].language).gettext(
-                "Write the review's outcome in a sentence or two."
-            )
+            said_how = Msg("Write the review's outcome in a sentence or two.")
             return render(request, "task.html", {**page, "error": said_how}, status_code=400)
         result = complete_task(
             session,
@@ -281,7 +276,7 @@ def _reviews_page(
             "school": school,
             "rows": rows,
             "today": today,
-            "kinds": event_kinds(school, school.language),
+            "kinds": event_kinds(school),
             "pack_reviews": pack_reviews(school),
             "labels": EVENT_KINDS,
             **extra,
@@ -290,17 +285,12 @@ def _reviews_page(
     )
 
 
-def _recorded(reviews: int, owners: int, language: str) -> str:
+def _recorded(reviews: int, owners: int) -> Joined:
     """'Recorded: 1 review opened. 2 owners have been emailed.' (each count in a sentence of
     its own, in its own plural form)."""
-    tr = translations(language)
-    opened = tr.ngettext(
-        "Recorded: %(num)d review opened.", "Recorded: %(num)d reviews opened.", reviews
-    ) % {"num": reviews}
-    told = tr.ngettext(
-        "%(num)d owner has been emailed.", "%(num)d owners have been emailed.", owners
-    ) % {"num": owners}
-    return f"{opened} {told}"
+    opened = nmsg("Recorded: %(num)d review opened.", "Recorded: %(num)d reviews opened.", reviews)
+    told = nmsg("%(num)d owner has been emailed.", "%(num)d owners have been emailed.", owners)
+    return Joined((opened, told), " ")
 
 
 @router.get("/reviews", include_in_schema=False)
@@ -339,7 +329,7 @@ def reviews_record(
                 base_url=context.settings.base_url,
                 signing_key=context.settings.signing_key(),
             )
-            message = _recorded(len(opened.reviews), opened.told, school.language)
+            message = _recorded(len(opened.reviews), opened.told)
     except EventError as exc:
         return _reviews_page(
             request,

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.core.cards import new_card
 from bot.core.cards import text_block as _text
-from bot.core.i18n import day_text, translations
+from bot.core.i18n import Dated, nsay, say
 from bot.core.words import version_name
 
 __all__ = [
@@ -52,30 +52,20 @@ class NeedItem:
     read_first: bool = False  # the school asks for proof of reading: acknowledged on its page
 
 
-def _due(item: NeedItem, language: str) -> str:
-    tr = translations(language)
-    day = (
-        f"{item.due_on.day} {item.due_on:%B %Y}"
-        if language == "en"
-        else day_text(item.due_on, language)
-    )
+def _due(item: NeedItem) -> str:
+    day = Dated(item.due_on, "%-d %B %Y", "EEEE d MMMM y")
     if item.overdue:
-        return tr.gettext("Overdue since %(day)s") % {"day": day}
-    return tr.gettext("Due by %(due)s") % {"due": day}
+        return say("Overdue since %(day)s", day=day)
+    return say("Due by %(due)s", due=day)
 
 
-def _item(item: NeedItem, language: str = "en") -> dict[str, Any]:
+def _item(item: NeedItem) -> dict[str, Any]:
     """One item's container: what it is, when, what pressing agrees to, and its buttons."""
-    _ = translations(language).gettext
-    version = (
-        f" ({version_name(item.version_label, tr=translations(language))})"
-        if item.version_label
-        else ""
-    )
+    version = f" ({version_name(item.version_label)})" if item.version_label else ""
     items: list[dict[str, Any]] = [
         _text(item.title + version, weight="Bolder"),
         _text(
-            _due(item, language),
+            _due(item),
             isSubtle=True,
             spacing="None",
             color="Attention" if item.overdue else "Default",
@@ -83,42 +73,42 @@ def _item(item: NeedItem, language: str = "en") -> dict[str, Any]:
     ]
     actions: list[dict[str, Any]]
     if item.kind == "complete_training":
-        items.append(_text(_("Upload your certificate once you have done the training.")))
+        items.append(_text(say("Upload your certificate once you have done the training.")))
         actions = [
-            {"type": "Action.OpenUrl", "title": _("Upload certificate"), "url": item.read_url}
+            {"type": "Action.OpenUrl", "title": say("Upload certificate"), "url": item.read_url}
         ]
     else:
         items.append(_text(item.statement, size="Small"))
         data = {"duty": item.duty_id, "sha256": item.sha256}
-        read = {"type": "Action.OpenUrl", "title": _("Read the policy"), "url": item.read_url}
+        read = {"type": "Action.OpenUrl", "title": say("Read the policy"), "url": item.read_url}
         if item.kind == "sign_aup":
             items += [
                 {
                     "type": "Input.Text",
                     "id": f"name-{item.duty_id}",
-                    "label": _("Type your full name"),
+                    "label": say("Type your full name"),
                     "isRequired": True,
                     "maxLength": 200,
-                    "errorMessage": _("Type your full name to sign."),
+                    "errorMessage": say("Type your full name to sign."),
                 },
                 # a required input needs a label: a screen reader announces it (and
                 # Microsoft's renderer refuses the card without one)
                 {
                     "type": "Input.Toggle",
                     "id": f"consent-{item.duty_id}",
-                    "label": _("Your agreement"),
-                    "title": _("I agree to the statement above"),
+                    "label": say("Your agreement"),
+                    "title": say("I agree to the statement above"),
                     "valueOn": "yes",
                     "valueOff": "no",
                     "isRequired": True,
-                    "errorMessage": _("Tick the box to agree."),
+                    "errorMessage": say("Tick the box to agree."),
                 },
             ]
             actions = [
                 read,
                 {
                     "type": "Action.Execute",
-                    "title": _("Sign"),
+                    "title": say("Sign"),
                     "verb": AUP_VERB,
                     "data": data,
                     "style": "positive",
@@ -127,20 +117,24 @@ def _item(item: NeedItem, language: str = "en") -> dict[str, Any]:
         elif item.read_first:
             items.append(
                 _text(
-                    _("Read each page first: the acknowledge button is at the end."),
+                    say("Read each page first: the acknowledge button is at the end."),
                     size="Small",
                     isSubtle=True,
                 )
             )
             actions = [
-                {"type": "Action.OpenUrl", "title": _("Read and acknowledge"), "url": item.read_url}
+                {
+                    "type": "Action.OpenUrl",
+                    "title": say("Read and acknowledge"),
+                    "url": item.read_url,
+                }
             ]
         else:
             actions = [
                 read,
                 {
                     "type": "Action.Execute",
-                    "title": _("Acknowledge"),
+                    "title": say("Acknowledge"),
                     "verb": ACK_VERB,
                     "data": data,
                     "associatedInputs": "None",
@@ -158,7 +152,6 @@ def needs_card(
     *,
     user_id: str | None,
     note: str | None = None,
-    language: str = "en",
 ) -> dict[str, Any]:
     """The card for one person: their open items, or a thank-you when there are none.
 
@@ -168,11 +161,9 @@ def needs_card(
         items: their open duties, most urgent first.
         user_id: their Entra object id (``refresh.userIds``), None for no refresh.
         note: a line above the items (what a press just recorded, or why it did not).
-        language: the person's (``bot.core.i18n``): the card's own words in it.
     """
-    tr = translations(language)
     body: list[dict[str, Any]] = [
-        _text(needs_title(school_name, language), size="Large", weight="Bolder", style="heading"),
+        _text(needs_title(school_name), size="Large", weight="Bolder", style="heading"),
     ]
     if note:
         thanks = note.startswith(("Thank you", "Diolch"))  # recorded (English or Welsh)
@@ -180,33 +171,33 @@ def needs_card(
     if items:
         body.append(
             _text(
-                tr.ngettext(
+                nsay(
                     "Hello %(name)s. This is the one thing the school is waiting for from you.",
                     "Hello %(name)s. These are the %(num)d things the school is waiting for "
                     "from you.",
                     len(items),
-                )
-                % {"name": given_name, "num": len(items)},
+                    name=given_name,
+                ),
                 spacing="Small",
             )
         )
-        body += [_item(i, language) for i in items]
+        body += [_item(i) for i in items]
     else:
         body.append(
             _text(
-                tr.gettext("Hello %(name)s. Nothing is waiting for you: you are up to date.")
-                % {"name": given_name},
+                say(
+                    "Hello %(name)s. Nothing is waiting for you: you are up to date.",
+                    name=given_name,
+                ),
                 spacing="Small",
             )
         )
     return refreshed(new_card(body), REFRESH_VERB, {}, user_id) if user_id else new_card(body)
 
 
-def needs_title(school_name: str, language: str = "en") -> str:
+def needs_title(school_name: str) -> str:
     """The card's title, and its feed nudge's: 'What Oak Primary needs from you'."""
-    return translations(language).gettext("What %(school)s needs from you") % {
-        "school": school_name
-    }
+    return say("What %(school)s needs from you", school=school_name)
 
 
 def refreshed(

@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today
 from bot.core.config import OrgConfig
-from bot.core.i18n import person_language, translations
+from bot.core.i18n import person_language, say, speaking
 from bot.core.models import Person, TeamsChat
 from bot.core.outbox import Urgency, enqueue_chat_card
 from bot.core.settings import Settings
-from bot.core.words import school_words, words_in
+from bot.core.words import said_words, school_words
 from bot.features.teamsbot.cards import needs_title
 from bot.features.teamsbot.service import card_for, person_for_user
 
@@ -102,19 +102,19 @@ def remember(
     session.flush()
 
 
-def stranger_line(config: OrgConfig, language: str | None = None) -> str:
-    """The one line for someone the school does not know: what the bot does, in its words and
-    ``language`` (by default the first school's)."""
+def stranger_line(config: OrgConfig) -> str:
+    """The one line for someone the school does not know: what the bot does, in its words (in
+    the active language)."""
     school = config.schools[0]
     name = school.name if len(config.schools) == 1 else config.organisation.name
-    tr = translations(language or school.language)
-    words = words_in(school_words(school), tr)
-    return tr.gettext(
+    return say(
         "This is %(name)s's compliance bot: it shows staff the policies to acknowledge, the "
         "AUPs to sign and the training that is due, and tells %(dsl_team)s about new "
         "concerns. The school has no record of you as a member of staff; if you think it "
-        "should, ask the school office."
-    ) % {"name": name, "dsl_team": words.dsl_team}
+        "should, ask the school office.",
+        name=name,
+        dsl_team=said_words(school_words(school)).dsl_team,
+    )
 
 
 def _key(kind: str, chat_id: str, activity: dict[str, Any], now: datetime) -> str:
@@ -153,13 +153,14 @@ def reply(
         sender = activity.get("from")
         name = str(sender.get("name") or "") if isinstance(sender, dict) else ""
         recipient = name[:200] or "someone in Teams the school does not know"
-        title, text, card = "About this bot", stranger_line(config), {}
+        with speaking(config.schools[0].language):
+            title, text, card = say("About this bot"), stranger_line(config), {}
     else:
         remember(session, person, activity, service_url, now)
         school = config.school(person.school_id)
-        language = person_language(school.language, person.language)
-        recipient, title, text = person.email, needs_title(school.name, language), ""
-        card = card_for(session, settings, school.name, person, local_today(now), language=language)
+        with speaking(person_language(school.language, person.language)):
+            recipient, title, text = person.email, needs_title(school.name), ""
+            card = card_for(session, settings, school.name, person, local_today(now))
     return enqueue_chat_card(
         session,
         school_id=school.id,

@@ -19,12 +19,12 @@ from bot.core import audit
 from bot.core.cards import new_card, text_block
 from bot.core.clock import LONDON, local_today
 from bot.core.config import OrgConfig, SchoolConfig
-from bot.core.i18n import day_text, translations
+from bot.core.i18n import Day, Msg, said_in, say, speaking
 from bot.core.models import Person
 from bot.core.outbox import Urgency, enqueue_chat_card
 from bot.core.permissions import DASHBOARD_READERS
 from bot.core.settings import Settings
-from bot.core.words import school_words, words_in
+from bot.core.words import said_words, school_words
 from bot.engine import snapshot
 from bot.features.dashboard.api import (
     Viewer,
@@ -78,40 +78,40 @@ def live_card(
     for_viewer(session, viewer, figures, today, now)
     figures.calendar_question = school.term_dates_question(today)
     url = dashboard_url(settings.base_url, school.id, several_schools=len(config.schools) > 1)
-    language = school.language  # the card, its figures' lines and its dates in it
-    card = adaptive_card(digest_figures(figures, school.name, url, language), language)
     local = now.astimezone(LONDON)
-    _ = translations(language).gettext
-    card["body"][0]["text"] = _("Compliance dashboard")
-    card["body"][1]["text"] = _("%(school)s · as of %(time)s on %(day)s") % {
-        "school": school.name,
-        "time": f"{local:%H:%M}",
-        "day": day_text(local, language),
-    }
+    with speaking(school.language):  # the card, its figures' lines and its dates in it
+        card = adaptive_card(digest_figures(figures, school.name, url))
+        card["body"][0]["text"] = say("Compliance dashboard")
+        card["body"][1]["text"] = say(
+            "%(school)s · as of %(time)s on %(day)s",
+            school=school.name,
+            time=f"{local:%H:%M}",
+            day=Day(local),
+        )
     return refreshed(card, DASHBOARD_VERB, {"school": school.id}, user_id)
 
 
 def refused_card(school: SchoolConfig | None) -> dict[str, Any]:
     """What anyone without a dashboard role sees instead of the figures (in the school's
     language; English when no school is known)."""
-    tr = translations(school.language if school else "en")
-    _ = tr.gettext
-    if school is None:
-        said = _(
-            "Sorry, the school's compliance figures are only shown to the school's leaders and "
-            "the school's leadership team. If you think you should see them, ask the school "
-            "office."
-        )
-    else:
-        said = _(
-            "Sorry, %(school)s's compliance figures are only shown to the %(head)s and the "
-            "school's leadership team. If you think you should see them, ask the school office."
-        ) % {"school": school.name, "head": words_in(school_words(school), tr).headteacher}
+    with speaking(school.language if school else "en"):
+        if school is None:
+            said = say(
+                "Sorry, the school's compliance figures are only shown to the school's leaders "
+                "and the school's leadership team. If you think you should see them, ask the "
+                "school office."
+            )
+        else:
+            said = say(
+                "Sorry, %(school)s's compliance figures are only shown to the %(head)s and the "
+                "school's leadership team. If you think you should see them, ask the school "
+                "office.",
+                school=school.name,
+                head=said_words(school_words(school)).headteacher,
+            )
+        title = say("Compliance dashboard")
     return new_card(
-        [
-            text_block(_("Compliance dashboard"), size="Large", weight="Bolder", style="heading"),
-            text_block(said),
-        ]
+        [text_block(title, size="Large", weight="Bolder", style="heading"), text_block(said)]
     )
 
 
@@ -168,7 +168,9 @@ def queue_head_card(
         purpose=PURPOSE,
         urgency=Urgency.ROUTINE,
         recipient=head.email,
-        title=f"Compliance dashboard — {school.name}",
+        title=said_in(
+            school.language, Msg("Compliance dashboard — %(school)s", school=school.name)
+        ),
         text="",
         chat_id=chat.chat_id,
         service_url=chat.service_url,

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
-from bot.core.i18n import person_language
+from bot.core.i18n import person_language, speaking
 from bot.core.models import Duty, Person, TeamsChat
 from bot.core.outbox import EmailDraft, Urgency, enqueue_chat_card, enqueue_email
 from bot.core.ports import GOOGLE_CHAT_SERVICE, ChatBot, ConnectorError, RetryableError
@@ -67,9 +67,14 @@ def reach(
         log.info("%s: could not reach person %s (%s)", bot.platform, person.id, exc)
         return None, False
     where = GOOGLE_CHAT_SERVICE if bot.platform == "chat" else settings.m365.bot_service_url
-    chat = TeamsChat(person_id=person.id, school_id=person.school_id,
-                     user_id=person.external_id, chat_id=chat_id,
-                     service_url=where, installed_at=now)
+    chat = TeamsChat(
+        person_id=person.id,
+        school_id=person.school_id,
+        user_id=person.external_id,
+        chat_id=chat_id,
+        service_url=where,
+        installed_at=now,
+    )
     session.add(chat)
     session.flush()
     return chat, True
@@ -85,39 +90,77 @@ class TeamsDigests:
 
     def reachable(self, session: Session, school: SchoolConfig) -> set[int]:
         """The school's active people with the app (a ``TeamsChat``)."""
-        return set(session.scalars(
-            select(TeamsChat.person_id).join(Person, Person.id == TeamsChat.person_id)
-            .where(TeamsChat.school_id == school.id, Person.active.is_(True))
-        ))
+        return set(
+            session.scalars(
+                select(TeamsChat.person_id)
+                .join(Person, Person.id == TeamsChat.person_id)
+                .where(TeamsChat.school_id == school.id, Person.active.is_(True))
+            )
+        )
 
-    def queue(self, session: Session, school: SchoolConfig,
-              cards: Sequence[tuple[str, Digest, EmailDraft]], today: date,
-              not_before: datetime) -> None:
+    def queue(
+        self,
+        session: Session,
+        school: SchoolConfig,
+        cards: Sequence[tuple[str, Digest, EmailDraft]],
+        today: date,
+        not_before: datetime,
+    ) -> None:
         """Each digest as the person's card (under the digest's key) and a feed nudge."""
-        chats = {c.person_id: c for c in session.scalars(
-            select(TeamsChat).where(TeamsChat.person_id.in_([d.person.id for _, d, _ in cards])))}
+        chats = {
+            c.person_id: c
+            for c in session.scalars(
+                select(TeamsChat).where(TeamsChat.person_id.in_([d.person.id for _, d, _ in cards]))
+            )
+        }
         page = self.settings.base_url.rstrip("/") + "/me"
         for key, digest, draft in cards:
             chat, person = chats.get(digest.person.id), session.get(Person, digest.person.id)
             if chat is None or person is None:  # gone since the run began: the email goes
-                enqueue_email(session, school_id=school.id, key=key, purpose="reminder",
-                              urgency=Urgency.ROUTINE, draft=draft, not_before=not_before)
+                enqueue_email(
+                    session,
+                    school_id=school.id,
+                    key=key,
+                    purpose="reminder",
+                    urgency=Urgency.ROUTINE,
+                    draft=draft,
+                    not_before=not_before,
+                )
                 continue
-            language = person_language(school.language, person.language)
-            title = needs_title(school.name, language)
-            card = needs_card(school.name, person.given_name or person.display_name,
-                              open_needs(session, self.settings, person, today),
-                              user_id=chat.user_id, language=language)
+            with speaking(person_language(school.language, person.language)):
+                title = needs_title(school.name)
+                card = needs_card(
+                    school.name,
+                    person.given_name or person.display_name,
+                    open_needs(session, self.settings, person, today),
+                    user_id=chat.user_id,
+                )
             to_chat = partial(  # the card, then its feed nudge: one person, one chat
-                enqueue_chat_card, session, school_id=school.id, purpose="reminder",
-                urgency=Urgency.ROUTINE, recipient=person.email, title=title, text="",
-                chat_id=chat.chat_id, service_url=chat.service_url, not_before=not_before,
+                enqueue_chat_card,
+                session,
+                school_id=school.id,
+                purpose="reminder",
+                urgency=Urgency.ROUTINE,
+                recipient=person.email,
+                title=title,
+                text="",
+                chat_id=chat.chat_id,
+                service_url=chat.service_url,
+                not_before=not_before,
             )
             if to_chat(key=key, card=card, fallback=(f"{key}:email", draft)):
-                to_chat(key=f"{key}:feed", card={}, quiet=True,
-                        feed={"user_id": chat.user_id, "activity_type": REMINDER_ACTIVITY,
-                              "preview": title, "web_url": page,
-                              "template": {"school": school.name}})
+                to_chat(
+                    key=f"{key}:feed",
+                    card={},
+                    quiet=True,
+                    feed={
+                        "user_id": chat.user_id,
+                        "activity_type": REMINDER_ACTIVITY,
+                        "preview": title,
+                        "web_url": page,
+                        "template": {"school": school.name},
+                    },
+                )
 
 
 def send_needs(
@@ -130,14 +173,22 @@ def send_needs(
     done = NeedsSent()
     if school.asks_in != bot.platform:
         return done
-    people = list(session.scalars(
-        select(Person)
-        .where(Person.school_id == school.id, Person.active.is_(True),
-               Person.id.not_in(select(TeamsChat.person_id)),
-               Person.id.in_(select(Duty.person_id).where(
-                   Duty.school_id == school.id, Duty.status == "open", Duty.kind.in_(KINDS))))
-        .order_by(Person.id)
-    ))
+    people = list(
+        session.scalars(
+            select(Person)
+            .where(
+                Person.school_id == school.id,
+                Person.active.is_(True),
+                Person.id.not_in(select(TeamsChat.person_id)),
+                Person.id.in_(
+                    select(Duty.person_id).where(
+                        Duty.school_id == school.id, Duty.status == "open", Duty.kind.in_(KINDS)
+                    )
+                ),
+            )
+            .order_by(Person.id)
+        )
+    )
     for person in people:
         try:
             chat, installed = reach(session, settings, bot, person, now)

@@ -13,15 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today
-from bot.core.i18n import translations
+from bot.core.i18n import say
 from bot.core.links import make_token
 from bot.core.models import Duty, Person, Policy, PolicyVersion
 from bot.core.settings import Settings
 from bot.core.words import version_name
 from bot.features.policies.api import (
-    AUP_CONSENT,
     ProofNeededError,
     acknowledge,
+    aup_consent,
     names_match,
     proof_for,
     sign_aup,
@@ -104,7 +104,7 @@ def open_needs(session: Session, settings: Settings, person: Person, today: date
             if version.id in seen_aup:  # one signature closes every account's duty
                 continue
             seen_aup.add(version.id)
-            statement = AUP_CONSENT.format(title=policy.title, version=version_name(version.label))
+            statement = aup_consent(policy.title, version.label)  # in the card's language
         else:
             statement = version.statement
         purpose = _LINK[duty.kind]
@@ -133,16 +133,15 @@ def card_for(
     person: Person,
     today: date,
     note: str | None = None,
-    language: str = "en",
 ) -> dict[str, Any]:
-    """The person's card as it stands now, in ``language`` (``bot.core.i18n.person_language``)."""
+    """The person's card as it stands now, in the active language (the person's:
+    ``bot.core.i18n.person_language``)."""
     return needs_card(
         school_name,
         person.given_name or person.display_name,
         open_needs(session, settings, person, today),
         user_id=person.external_id,
         note=note,
-        language=language,
     )
 
 
@@ -168,7 +167,6 @@ def press(
     verb: str,
     data: dict[str, Any],
     now: datetime,
-    language: str = "en",
 ) -> Pressed:
     """Act on one ``Action.Execute`` press and return the card to show in its place
     (:func:`record_press`, then the person's card as it now stands)."""
@@ -180,10 +178,9 @@ def press(
         now,
         method=METHOD,
         user_agent="Microsoft Teams",
-        language=language,
     )
     return Pressed(
-        card_for(session, settings, school_name, person, local_today(now), note, language), recorded
+        card_for(session, settings, school_name, person, local_today(now), note), recorded
     )
 
 
@@ -196,7 +193,6 @@ def record_press(
     *,
     method: str,
     user_agent: str,
-    language: str = "en",
 ) -> tuple[str | None, bool]:
     """Act on one press of a card's button (Teams or Google Chat): (the line to show above the
     person's card, whether anything was recorded).
@@ -204,43 +200,41 @@ def record_press(
     ``acknowledge`` and ``sign_aup`` record exactly one attestation, bound to the version whose
     SHA-256 the button carries; a second press (a replay) records nothing; a press for a
     version since replaced records nothing and says so. ``method`` and ``user_agent`` say
-    where it was pressed (the attestation's and the audit's); the line is in ``language``.
+    where it was pressed (the attestation's and the audit's); the line is in the active language.
     """
-    tr = translations(language)
-    _ = tr.gettext
     if verb == REFRESH_VERB:
         return None, False
     if verb not in (ACK_VERB, AUP_VERB):
-        return _("That button is no longer in use: here is what is waiting for you now."), False
+        return say("That button is no longer in use: here is what is waiting for you now."), False
     duty = _duty_for(session, person, data)
     version = session.get(PolicyVersion, duty.policy_version_id) if duty else None
     if duty is None or version is None:
-        return _("That item is not one of yours: here is what is waiting for you."), False
+        return say("That item is not one of yours: here is what is waiting for you."), False
     policy = session.get(Policy, version.policy_id)
     assert policy is not None
     if data.get("sha256") != version.sha256:
         return (
-            _(
+            say(
                 "The %(policy)s has changed since this card was made: please read the "
-                "current version below."
+                "current version below.",
+                policy=policy.title,
             )
-            % {"policy": policy.title}
         ), False
     if duty.status != "open":
-        return _("Thank you: the %(policy)s was already recorded for you.") % {
-            "policy": policy.title
-        }, False
+        return say(
+            "Thank you: the %(policy)s was already recorded for you.", policy=policy.title
+        ), False
     if verb == AUP_VERB:
         typed = str(data.get(f"name-{duty.id}") or "")
         if str(data.get(f"consent-{duty.id}") or "") != "yes":
-            return _("Tick the box to agree, then press Sign."), False
+            return say("Tick the box to agree, then press Sign."), False
         if not names_match(typed, person.display_name):
             return (
-                _(
+                say(
                     "The name you typed does not match the name the school has for you "
-                    "(%(name)s). Type your full name as shown, then press Sign."
+                    "(%(name)s). Type your full name as shown, then press Sign.",
+                    name=person.display_name,
                 )
-                % {"name": person.display_name}
             ), False
         result = sign_aup(
             session,
@@ -266,17 +260,16 @@ def record_press(
                 now=now,
             )
         except ProofNeededError as exc:
-            return f"{exc} " + _('Press "Read and acknowledge" to open the %(policy)s.') % {
-                "policy": policy.title
-            }, False
+            more = say('Press "Read and acknowledge" to open the %(policy)s.', policy=policy.title)
+            return f"{exc.msg} {more}", False
     recorded = result.attestation is not None
-    said = {"policy": policy.title, "version": version_name(version.label, tr=tr)}
+    said = {"policy": policy.title, "version": version_name(version.label)}
     if not recorded:
-        note = _("Thank you: the %(policy)s was already recorded for you.") % said
+        note = say("Thank you: the %(policy)s was already recorded for you.", **said)
     elif verb == AUP_VERB:
-        note = _("Thank you: your signature of the %(policy)s (%(version)s) is recorded.") % said
+        note = say("Thank you: your signature of the %(policy)s (%(version)s) is recorded.", **said)
     else:
-        note = (
-            _("Thank you: your acknowledgement of the %(policy)s (%(version)s) is recorded.") % said
+        note = say(
+            "Thank you: your acknowledgement of the %(policy)s (%(version)s) is recorded.", **said
         )
     return note, recorded

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bot.core.cards import ADAPTIVE_CARD_TYPE
-from bot.core.i18n import person_language
+from bot.core.i18n import person_language, speaking
 from bot.core.models import utcnow
 from bot.core.settings import connection_key
 from bot.engine.web.bot_framework import (
@@ -43,14 +43,17 @@ log = logging.getLogger(__name__)
 MAX_ACTIVITY_BYTES = 256 * 1024
 CARD_TYPE = ADAPTIVE_CARD_TYPE  # an invoke answered with a card (the refreshed one)
 ERROR_TYPE = "application/vnd.microsoft.error"
-REFUSED = {401: "This request did not come from Microsoft Teams for this school's bot.",
-           403: "This request came from another organisation's Microsoft Teams."}
+REFUSED = {
+    401: "This request did not come from Microsoft Teams for this school's bot.",
+    403: "This request came from another organisation's Microsoft Teams.",
+}
 
 
 def _invoke_error(status: int, code: str, message: str) -> JSONResponse:
     """An invoke answered with an error Teams shows on the card (HTTP 200, as the docs say)."""
-    return JSONResponse({"statusCode": status, "type": ERROR_TYPE,
-                         "value": {"code": code, "message": message}})
+    return JSONResponse(
+        {"statusCode": status, "type": ERROR_TYPE, "value": {"code": code, "message": message}}
+    )
 
 
 def _action(activity: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
@@ -92,16 +95,20 @@ def _handle(request: Request, raw: bytes) -> tuple[Response, bool]:
     # the bot of the tenant the activity names (verified below against that tenant and bot:
     # a wrong claim fails there); another tenant's activity is checked against the first
     tenant = activity_tenant(activity)
-    name, setup = next(((n, s) for n, s in setups.items() if s.tenant == tenant),
-                       next(iter(setups.items())))
+    name, setup = next(
+        ((n, s) for n, s in setups.items() if s.tenant == tenant), next(iter(setups.items()))
+    )
     try:
         verify_activity(request.headers.get("authorization"), activity, setup, BOT_KEYS)
     except BotAuthError as exc:
         log.info("teams activity refused: %s", exc)  # which check failed; never the token
         return PlainTextResponse(REFUSED[exc.status], status_code=exc.status), False
     # the schools of that tenant: its people act there, and nowhere else
-    schools = frozenset(s.id for s in ctx(request).config.schools
-                        if (connection_key(s.connection) if s.connection else None) == name)
+    schools = frozenset(
+        s.id
+        for s in ctx(request).config.schools
+        if (connection_key(s.connection) if s.connection else None) == name
+    )
     # where this chat lives: the serviceUrl verify_activity vouched for (the token's serviceurl
     # claim, or for an Entra token a Bot Connector address), never one taken on trust
     service_url = str(activity.get("serviceUrl") or "")
@@ -111,8 +118,15 @@ def _handle(request: Request, raw: bytes) -> tuple[Response, bool]:
         return Response(status_code=200), False
     context = ctx(request)
     with context.store.transaction() as session:
-        queued = conversation.reply(session, context.settings, context.config, activity,
-                                    service_url, utcnow(), schools=schools)
+        queued = conversation.reply(
+            session,
+            context.settings,
+            context.config,
+            activity,
+            service_url,
+            utcnow(),
+            schools=schools,
+        )
     return Response(status_code=200), queued
 
 
@@ -134,15 +148,19 @@ def _card_action(
         if person is not None:
             conversation.remember(session, person, activity, service_url, utcnow())
         if verb == DASHBOARD_VERB:  # the head's dashboard card, asking for the live figures
-            card = dashboard_answer(session, context.settings, context.config, person,
-                                    user_id, data, utcnow())
+            card = dashboard_answer(
+                session, context.settings, context.config, person, user_id, data, utcnow()
+            )
             return JSONResponse({"statusCode": 200, "type": CARD_TYPE, "value": card})
         if person is None:
             return _invoke_error(
-                403, "Forbidden",
+                403,
+                "Forbidden",
                 "The school has no record of you as a member of staff. Ask the school office.",
             )
         school = context.config.school(person.school_id)
-        pressed = service.press(session, context.settings, school.name, person, verb, data,
-                                utcnow(), person_language(school.language, person.language))
+        with speaking(person_language(school.language, person.language)):
+            pressed = service.press(
+                session, context.settings, school.name, person, verb, data, utcnow()
+            )
     return JSONResponse({"statusCode": 200, "type": CARD_TYPE, "value": pressed.card})

@@ -30,19 +30,19 @@ def training_import(
     safe)."""
     from rich.progress import Progress  # lazy: not loaded by --help (module docstring)
 
-    from bot.core.i18n import translations
+    from bot.core.i18n import Msg, say, speak
     from bot.core.models import utcnow
-    from bot.features.training.service import import_training_csv, row_problem
+    from bot.features.training.service import import_training_csv
 
     ctx = context()
     chosen = ctx.config.school(school)
-    _ = translations(chosen.language).gettext  # the school's language; English as before
+    speak(chosen.language)  # the school's language; English as before
     if not file.exists():
-        fail(_("%(file)s: file not found") % {"file": file}, language=chosen.language)
+        fail(Msg("%(file)s: file not found", file=file))
     courses = [course for r in chosen.requirements for course in r.courses]
     total = max(sum(1 for _ in file.open(encoding="utf-8", errors="replace")) - 1, 1)
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task(_("Importing"), total=total)
+        task = progress.add_task(say("Importing"), total=total)
         with ctx.store.transaction() as session:
             report = import_training_csv(
                 session,
@@ -54,15 +54,15 @@ def training_import(
                 progress=lambda line: progress.update(task, completed=line - 1),
             )
     for line in report.errors:
-        said = row_problem(line, chosen.language)
-        err.print(_("[yellow]skipped[/] %(problem)s") % {"problem": said}, highlight=False)
+        err.print(say("[yellow]skipped[/] %(problem)s", problem=line), highlight=False)
     console.print(
-        _("[green]%(imported)d imported[/], %(present)d already present, %(rejected)d rejected.")
-        % {
-            "imported": report.imported,
-            "present": report.already_present,
-            "rejected": len(report.errors),
-        }
+        say(
+            "[green]%(imported)d imported[/], %(present)d already present, %(rejected)d "
+            "rejected.",
+            imported=report.imported,
+            present=report.already_present,
+            rejected=len(report.errors),
+        )
     )
     if report.errors and not report.imported and not report.already_present:
         raise typer.Exit(1)

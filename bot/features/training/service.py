@@ -15,23 +15,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.config.said import say_sentence
 from bot.core.dates import HAPPENED
-from bot.core.forms import control_character
-from bot.core.i18n import N_
+from bot.core.forms import SaidError, Text, control_character
+from bot.core.i18n import N_, Msg, and_list, nmsg
 from bot.core.models import Person, TrainingRecord
 from bot.core.spreadsheets import (
-    SPREADSHEET_SENTENCES,
     SpreadsheetError,
     first_header,
     read_spreadsheet,
 )
 from bot.core.words import plain_key
 
-__all__ = [
-    "ROW_SENTENCES", "ImportReport", "course_problem", "import_training_csv", "parse_day",
-    "row_problem",
-]
+__all__ = ["ImportReport", "NotADate", "course_problem", "import_training_csv", "parse_day"]
 
 REQUIRED = ("course", "completed_on")
 WHO = ("email", "id", "name")  # one of them says whose completion it is
@@ -48,52 +43,31 @@ ALIASES = {alias: column for column, aliases in {
 
 @dataclass
 class ImportReport:
-    """Rows imported, already present, and rejected (with file, line and field)."""
+    """Rows imported, already present, and rejected (with file, line and field: each a
+    sentence with its values, said where shown)."""
 
     imported: int = 0
     already_present: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[Text] = field(default_factory=list)
 
 
-# what a row can be refused for, as the catalogue holds it (``row_problem`` says a line in the
-# school's language, reading it back against these)
 _NOT_A_DATE = N_("not a date: %(value)s (use 2026-09-14 or 14/09/2026)")
-_NO_COURSES = N_(
-    "'%(course)s' is not a course of this school: no training requirement in school.yaml "
-    "names a course yet"
-)
-_DID_YOU_MEAN = N_("unknown course '%(course)s' — did you mean '%(meant)s'?")
-_UNKNOWN = N_("unknown course '%(course)s' (the school's courses are %(listed)s)")
-_NOT_THERE = N_("%(column)s %(given)s is not in the directory")
-_NAME_TWICE = N_("name %(given)s is more than one person; give an id")
-_NOBODY = N_("%(columns)s empty")
-_EMPTY = N_("empty")
-_COMPLETED = N_("completed_on %(problem)s")
-_FUTURE = N_("%(day)s is in the future")
-_CANNOT_STORE = N_("%(column)s contains %(found)s, which cannot be stored")
-_LINE = N_("%(file)s line %(line)s: %(problem)s")
-_COLUMN = N_("%(file)s line %(line)s, column '%(column)s': %(problem)s")
-# in the order they are tried: the line's frame first, the most particular before the general
-ROW_SENTENCES = (_COLUMN, _LINE, _NOT_A_DATE, _NO_COURSES, _DID_YOU_MEAN, _UNKNOWN, _NOT_THERE,
-                 _NAME_TWICE, _COMPLETED, _FUTURE, _CANNOT_STORE, _EMPTY, _NOBODY,
-                 *SPREADSHEET_SENTENCES)
 
 
-def row_problem(text: str, language: str) -> str:
-    """A rejected row's line ("file line N: …") in ``language``: its sentences in the
-    catalogue's words, what the file holds (names, courses, dates typed) as written."""
-    return say_sentence(text, ROW_SENTENCES, language)
+class NotADate(SaidError, ValueError):
+    """A completion date that is not one (``parse_day``)."""
 
 
 def parse_day(text: str) -> date:
-    """Accept 2026-09-14, 14/09/2026 or 14.09.2026 (UK day-first); raise ValueError otherwise."""
+    """Accept 2026-09-14, 14/09/2026 or 14.09.2026 (UK day-first); raise ``NotADate``
+    otherwise."""
     value = text.strip()
     for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%y"):
         try:
             return datetime.strptime(value, fmt).date()
         except ValueError:
             continue
-    raise ValueError(_NOT_A_DATE % {"value": repr(value)})
+    raise NotADate(_NOT_A_DATE, value=repr(value))
 
 
 def _squash(name: str) -> str:
@@ -101,20 +75,34 @@ def _squash(name: str) -> str:
     return " ".join(name.lower().split())
 
 
-def course_problem(course: str, courses: Collection[str]) -> str | None:
+def course_problem(course: str, courses: Collection[str]) -> Msg | None:
     """None when ``course`` is one of the school's courses, else what is wrong and what was
     probably meant (a completion under another name would never close anybody's duty)."""
     known = {_squash(c): c for c in courses}
     if _squash(course) in known:
         return None
     if not known:
-        return _NO_COURSES % {"course": course}
+        return Msg(
+            N_(
+                "'%(course)s' is not a course of this school: no training requirement in "
+                "school.yaml names a course yet"
+            ),
+            course=course,
+        )
     close = difflib.get_close_matches(_squash(course), list(known), n=1, cutoff=0.5)
     close = close or [k for k in known if k in _squash(course) or _squash(course) in k][:1]
     if close:
-        return _DID_YOU_MEAN % {"course": course, "meant": known[close[0]]}
+        return Msg(
+            N_("unknown course '%(course)s' — did you mean '%(meant)s'?"),
+            course=course,
+            meant=known[close[0]],
+        )
     listed = ", ".join(f"'{c}'" for c in sorted(courses))
-    return _UNKNOWN % {"course": course, "listed": listed}
+    return Msg(
+        N_("unknown course '%(course)s' (the school's courses are %(listed)s)"),
+        course=course,
+        listed=listed,
+    )
 
 
 def _people(session: Session, school_id: str) -> dict[tuple[str, str], int | None]:
@@ -134,7 +122,11 @@ def _people(session: Session, school_id: str) -> dict[tuple[str, str], int | Non
     return found
 
 
-def _whose(row: dict[str, str | None], people: dict[tuple[str, str], int | None]) -> int | str:
+# what is wrong with a row: the column it is in (None: the whole row) and why
+_Wrong = tuple[str | None, Msg]
+
+
+def _whose(row: dict[str, str | None], people: dict[tuple[str, str], int | None]) -> int | _Wrong:
     """The person a row is about (by email, else MIS id, else name), or what is wrong."""
     for column in WHO:
         given = " ".join((row.get(column) or "").split())
@@ -143,10 +135,18 @@ def _whose(row: dict[str, str | None], people: dict[tuple[str, str], int | None]
         key = (column, given.lower() if column == "email" else
                given.casefold() if column == "id" else plain_key(given))
         if key not in people:
-            return ": " + _NOT_THERE % {"column": column, "given": given}
+            return None, Msg(N_("%(column)s %(given)s is not in the directory"),
+                             column=column, given=given)
         pid = people[key]
-        return pid if pid is not None else ": " + _NAME_TWICE % {"given": given}
-    return ": " + _NOBODY % {"columns": " and ".join(c for c in WHO if c in row)}
+        if pid is None:
+            return None, Msg(N_("name %(given)s is more than one person; give an id"),
+                             given=given)
+        return pid
+    return None, Msg(N_("%(columns)s empty"), columns=and_list(c for c in WHO if c in row))
+
+
+def _completed(problem: object) -> _Wrong:
+    return None, Msg(N_("completed_on %(problem)s"), problem=problem)
 
 
 def _check_row(
@@ -155,44 +155,58 @@ def _check_row(
     courses: Collection[str],
     today: date,
     course_column: str,
-) -> tuple[int, str, date] | str:
-    """(person id, the school's course name, completed on), or what is wrong with the row
-    (the text after "file line N")."""
+) -> tuple[int, str, date] | _Wrong:
+    """(person id, the school's course name, completed on), or what is wrong with the row."""
     bad = _control_characters(row)
     if bad is not None:
-        return f": {bad}"
+        return None, bad
     who = _whose(row, people)
-    if isinstance(who, str):
+    if isinstance(who, tuple):
         return who
     course = (row.get("course") or "").strip()
     if not course:
-        return f", column '{course_column}': " + _EMPTY
+        return course_column, Msg(N_("empty"))
     problem = course_problem(course, courses)
     if problem:
-        return f", column '{course_column}': {problem}"
+        return course_column, problem
     try:
         completed = parse_day(row.get("completed_on") or "")
-    except ValueError as exc:
-        return ": " + _COMPLETED % {"problem": exc}
+    except NotADate as exc:
+        return _completed(exc.msg)
     if completed > today:
-        return ": " + _COMPLETED % {"problem": _FUTURE % {"day": completed}}
-    problem = HAPPENED.problem(completed, today)
-    if problem is not None:
-        return ": " + _COMPLETED % {"problem": problem}
+        return _completed(Msg(N_("%(day)s is in the future"), day=str(completed)))
+    late = HAPPENED.problem(completed, today)
+    if late is not None:
+        return _completed(late)
     return who, next(c for c in courses if _squash(c) == _squash(course)), completed
 
 
-def _control_characters(row: dict[str, str | None]) -> str | None:
+def _control_characters(row: dict[str, str | None]) -> Msg | None:
     """The first column holding a control character, said plainly (None when clean)."""
     for column, value in row.items():
         if isinstance(column, str) and isinstance(value, str):
             found = control_character(value)
             if found:
-                return _CANNOT_STORE % {"column": column, "found": found}
+                return Msg(N_("%(column)s contains %(found)s, which cannot be stored"),
+                           column=column, found=found)
     return None
 
 
-def _columns(path: Path, names: Sequence[str]) -> tuple[list[str], str] | str:
+def _line(file: str, line: int, wrong: _Wrong) -> Msg:
+    """A rejected row: "file line N[, column 'c']: why"."""
+    column, problem = wrong
+    if column is None:
+        return Msg(N_("%(file)s line %(line)s: %(problem)s"), file=file, line=line,
+                   problem=problem)
+    return Msg(N_("%(file)s line %(line)s, column '%(column)s': %(problem)s"), file=file,
+               line=line, column=column, problem=problem)
+
+
+class _HeaderError(SaidError, ValueError):
+    """A file with no row holding the columns the import needs."""
+
+
+def _columns(path: Path, names: Sequence[str]) -> tuple[list[str], str] | Msg:
     """The file's columns in our names and its course column as it names it, or what is
     missing (the error for line 1)."""
     original = [h.strip() for h in names]
@@ -201,10 +215,13 @@ def _columns(path: Path, names: Sequence[str]) -> tuple[list[str], str] | str:
     if not set(WHO) & set(header):
         missing.insert(0, "email (or staff id, or name)")
     if missing:
-        return (
-            f"{path.name} line 1: missing {'column' if len(missing) == 1 else 'columns'} "
-            f"{', '.join(missing)} "
-            f"(found: {', '.join(header) or 'nothing'})"
+        return nmsg(
+            "%(file)s line 1: missing column %(missing)s (found: %(found)s)",
+            "%(file)s line 1: missing columns %(missing)s (found: %(found)s)",
+            len(missing),
+            file=path.name,
+            missing=", ".join(missing),
+            found=", ".join(header) or Msg(N_("nothing")),
         )
     return header, original[header.index("course")]
 
@@ -225,15 +242,15 @@ def import_training_csv(
 
     def find(rows: list[list[str]]) -> tuple[int, tuple[list[str], str]]:
         found = [_columns(path, cells) for cells in rows] or [_columns(path, [])]
-        index = next((i for i, c in enumerate(found) if not isinstance(c, str)), None)
+        index = next((i for i, c in enumerate(found) if not isinstance(c, Msg)), None)
         if index is None:
-            raise ValueError(found[0])
+            raise _HeaderError(cast("Msg", found[0]))
         return index, cast("tuple[list[str], str]", found[index])
 
     try:  # a CSV or a workbook (any sheet, after title rows), read within bounds
         sheet, header_line, (header, course_column) = first_header(read_spreadsheet(path), find)
     except (SpreadsheetError, ValueError) as exc:
-        report.errors.append(str(exc))
+        report.errors.append(exc.msg if isinstance(exc, SaidError) else str(exc))
         return report
     people = _people(session, school_id)
     emails = {pid: email for (kind, email), pid in people.items() if kind == "email" and pid}
@@ -249,8 +266,8 @@ def import_training_csv(
         if progress:
             progress(line)
         checked = _check_row(row, people, courses, today, course_column)
-        if isinstance(checked, str):
-            report.errors.append(f"{path.name} line {line}{checked}")
+        if len(checked) == 2:
+            report.errors.append(_line(path.name, line, checked))
             continue
         pid, course, completed = checked
         # the person's key: their address, or for staff without one, its stand-in

@@ -18,7 +18,7 @@ from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.dates import HAPPENED
 from bot.core.forms import SaidError, parse_iso_date
-from bot.core.i18n import N_, day_text, person_language, translations
+from bot.core.i18n import N_, Joined, Msg
 from bot.core.links import LinkExpiredError, LinkInvalidError
 from bot.core.models import Duty, Person, TrainingRecord, utcnow
 from bot.core.uploads import (
@@ -32,7 +32,6 @@ from bot.engine.web.deps import (
     current_user,
     error_page,
     info_page,
-    language_for_page,
     render,
 )
 from bot.engine.web.guards import clean_uploads, read_checked_form
@@ -90,7 +89,7 @@ def _record_own(request: Request, given: _Completion, user: Person, duty_id: int
     with ctx(request).store.transaction() as session:
         duty = session.get(Duty, duty_id)
         if duty is None or duty.person_id != user.id or duty.kind != "complete_training":
-            raise HTTPException(404, "There is no such training item for you.")
+            raise HTTPException(404, N_("There is no such training item for you."))
         return _record(request, session, given, user, duty, None)
 
 
@@ -127,19 +126,15 @@ def _record(
     today = local_today(utcnow())
     completed, provider, clean, errors = given.completed, given.provider, given.clean, given.errors
     context = ctx(request)
-    # the person's own page speaks their language; a record made on their behalf, the school's
-    language = person_language(
-        context.config.school(person.school_id).language, None if recorder else person.language
-    )
-    _ = translations(language).gettext
     if duty.status != "open":
-        return info_page(request, _("Already recorded"), _("This training is already done."))
+        return info_page(request, Msg(N_("Already recorded")),
+                         Msg(N_("This training is already done.")))
     if errors:
         return error_page(
             request,
             422,
             N_("The training was not recorded."),
-            problems=[error.said(translations(language)) for error in errors],
+            problems=[error.msg for error in errors],
         )
     stored = None
     if clean is not None:
@@ -173,19 +168,15 @@ def _record(
         details=details,
     )
     if recorder is not None:
-        statement = on_behalf_statement(
-            recorder, person, TRAINED, language, day=completed, course=course
-        )
-        kept = _("The certificate is kept with it.") if stored else ""
-        return info_page(request, _("Recorded"), f"{statement} {kept}".strip())
+        statement = on_behalf_statement(recorder, person, TRAINED, day=completed, course=course)
+        kept = (statement, Msg(N_("The certificate is kept with it."))) if stored else (statement,)
+        return info_page(request, Msg(N_("Recorded")), Joined(kept, " "))
     said = (
-        _("Your %(course)s training on %(day)s has been recorded with your certificate.")
+        N_("Your %(course)s training on %(day)s has been recorded with your certificate.")
         if stored
-        else _("Your %(course)s training on %(day)s has been recorded.")
+        else N_("Your %(course)s training on %(day)s has been recorded.")
     )
-    return info_page(
-        request, _("Thank you"), said % {"course": course, "day": day_text(completed, language)}
-    )
+    return info_page(request, Msg(N_("Thank you")), Msg(said, course=course, day=completed))
 
 
 def _course(duty: Duty) -> str:
@@ -204,8 +195,8 @@ def _link_duty(request: Request, session: Session, token: str) -> tuple[Person, 
             request,
             "info.html",
             {
-                "title": "This link has expired",
-                "message": "The next reminder email brings a fresh one.",
+                "title": Msg(N_("This link has expired")),
+                "message": Msg(N_("The next reminder email brings a fresh one.")),
             },
             status_code=410,
         )
@@ -221,7 +212,8 @@ def _link_duty(request: Request, session: Session, token: str) -> tuple[Person, 
     ):
         return invalid_link_page(request)
     if duty.status != "open":
-        return info_page(request, "Already recorded", "This training is already done.")
+        return info_page(request, Msg(N_("Already recorded")),
+                         Msg(N_("This training is already done.")))
     return person, duty
 
 
@@ -248,11 +240,7 @@ def training_page(request: Request, token: str) -> Response:
                 "due": duty.due_on,
                 "today": local_today(utcnow()).isoformat(),
                 "statement": on_behalf_statement(
-                    recorder,
-                    person,
-                    TRAINED_BELOW,
-                    language_for_page(request, {"user": recorder}),
-                    course=_course(duty),
+                    recorder, person, TRAINED_BELOW, course=_course(duty)
                 ),
             },
         )

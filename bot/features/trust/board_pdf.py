@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.core.i18n import N_, day_text, short_day, translations
-from bot.core.words import school_words, words_in
+from bot.core.i18n import N_, Day, Joined, Msg, Said, say, short_date, speaking
+from bot.core.words import school_words
 from bot.features.governors.api import term_name
 from bot.features.trust.board import (
     FEWER_THAN_5,
@@ -49,15 +49,16 @@ DENOMINATORS = N_(
 
 
 class _Say:
-    """One school's (or the trust's) words in its language."""
+    """One school's (or the trust's) words in its language (``cy+en``: each sentence in Welsh,
+    then in English, its values said in each)."""
 
-    def __init__(self, language: str, route: str, regulator: str) -> None:
+    def __init__(self, language: str, route: object, regulator: object) -> None:
         self.language = language
-        self.tr = translations(language)
         self.values = {"route": route, "regulator": regulator}
 
     def __call__(self, message: str, **values: object) -> str:
-        return self.tr.gettext(message) % {**self.values, **values}
+        with speaking(self.language):
+            return say(message, **{**self.values, **values})
 
     def share(self, share: Share | None) -> str:
         if share is None:
@@ -113,28 +114,27 @@ def _school_table(doc: A4Report, say: _Say, row: SchoolBoard, before: SchoolBoar
 
 
 def _say_for(line: BoardLine) -> _Say:
-    tr = translations(line.school.language)
-    words = words_in(school_words(line.school), tr)
-    return _Say(line.school.language, words.staff_route, words.regulator)
+    words = school_words(line.school)
+    return _Say(line.school.language, Msg(words.staff_route), Msg(words.regulator))
+
+
+def _term(name: str) -> Said:
+    """A term's name said in the language of the sentence around it."""
+    return Said(lambda: term_name(name))
 
 
 def _term_sentence(say: _Say, row: SchoolBoard, before: SchoolBoard | None) -> str:
-    said = say(N_("%(term)s, %(start)s to %(end)s."), term=term_name(row.term, _one(say)),
-               start=short_day(row.term_start, say.language),
-               end=short_day(row.term_end, say.language))
+    said = say(N_("%(term)s, %(start)s to %(end)s."), term=_term(row.term),
+               start=short_date(row.term_start), end=short_date(row.term_end))
     if before is None:
         return said + " " + say(N_("No earlier term is known."))
     if before.recomputed:
         return said + " " + say(N_(
             "Last term (%(term)s): no pack was made then, so its reports were counted again "
             "from the record and its other figures are not stated."),
-            term=term_name(before.term, _one(say)))
+            term=_term(before.term))
     return said + " " + say(N_("Last term (%(term)s): as its pack found them."),
-                            term=term_name(before.term, _one(say)))
-
-
-def _one(say: _Say) -> str:
-    return "cy" if say.language in ("cy", "cy+en") else "en"
+                            term=_term(before.term))
 
 
 def render_board(
@@ -146,14 +146,14 @@ def render_board(
 
     language = "cy+en" if any(ln.school.language != "en" for ln in lines) else "en"
     schools = [_say_for(line) for line in lines]
-    say = _Say(language, *(" / ".join(dict.fromkeys(s.values[key] for s in schools))
+    say = _Say(language, *(Joined(dict.fromkeys(s.values[key] for s in schools), " / ")
                            for key in ("route", "regulator")))
     title = say(N_("Trustees' termly pack - %(trust)s"), trust=trust)
     doc = A4Report(title, language, made)
     doc.text(title, "Title")
     doc.text(say(N_("Made on %(day)s. Each school's figures for its own term, beside last "
                     "term's. Counts and rates only: no names, addresses, references or report "
-                    "subjects."), day=day_text(made, language)))
+                    "subjects."), day=Day(made.date())))
     doc.text(say(N_("Exceptions: what needs the trustees' eye")), "Heading2")
     found = False
     for line, school_say in zip(lines, schools, strict=True):
@@ -186,7 +186,8 @@ WORSE = {
 
 
 def _said(say: _Say, value: object) -> object:
-    """A value of an exception as said: the worse figures' names in the language."""
+    """A value of an exception as said: the worse figures' names in the sentence's language."""
     if isinstance(value, list):
-        return ", ".join(say(WORSE[column]) for column in value)
+        names = [Msg(WORSE[column], **say.values) for column in value]
+        return Said(lambda: ", ".join(str(name) for name in names))
     return value

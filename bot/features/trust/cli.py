@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from bot.core.i18n import translations
+from bot.core.i18n import say, speak
 from bot.engine.commands import AsOf, as_of_today, console, context, fail, friendly
 
 __all__ = ["trust_app"]
@@ -31,8 +31,8 @@ def trust_report(
 
     ctx = context(say_where=False)
     config = ctx.config
-    language = trust_language(config)
-    today = as_of_today(as_of, language)
+    speak(trust_language(config))  # the trust's pages' language, as /trust says it
+    today = as_of_today(as_of)
     now = utcnow()
     try:
         with ctx.store.transaction() as session:
@@ -42,11 +42,12 @@ def trust_report(
                                threshold=config.organisation.board_threshold_pct)
             announce(session, config, lines, base_url=ctx.settings.base_url, today=today)
     except ReportError as exc:
-        fail(exc.said(translations(language)), highlight=False, language=language)
+        fail(exc.msg, highlight=False)
     out.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (out / name).write_bytes(data)
-    console.print(f"[green]Written[/]: {', '.join(sorted(files))} in {out}")
+    console.print(say("[green]Written[/]: %(files)s in %(folder)s",
+                      files=", ".join(sorted(files)), folder=out))
 
 
 trust_app = typer.Typer(help="The trust: the trustees' termly pack.", no_args_is_help=True)

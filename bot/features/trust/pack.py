@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.clock import LONDON
 from bot.core.config import OrgConfig, SchoolConfig
-from bot.core.i18n import N_, day_text, translations
+from bot.core.i18n import N_, Day, Msg
 from bot.core.messages import notice
 from bot.core.models import ConnectorState, OutboxMessage, Report, ReportClock
 from bot.core.outbox import Urgency, enqueue_email
@@ -205,23 +205,20 @@ def announce(
         select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
     ):
         return False
-    language = trust_language(config)
-    _ = translations(language).gettext
-    values = {"trust": config.organisation.name, "term": ", ".join(terms),
-              "day": day_text(today, language)}
+    values = {"trust": config.organisation.name, "term": ", ".join(terms), "day": Day(today)}
     draft = notice(
         school=config.organisation.name,
         to=leads,
-        subject=_("The trustees' pack for %(term)s is ready - %(trust)s") % values,
+        subject=Msg(N_("The trustees' pack for %(term)s is ready - %(trust)s"), **values),
         paragraphs=[
-            _("The trustees' termly pack (%(term)s) was made on %(day)s: each "
-              "school's figures beside last term's, the exceptions first. Counts only: no "
-              "names, and no report's content or subject.") % values,
-            _("Download it from the trust overview (you will be asked to sign in)."),
+            Msg(N_("The trustees' termly pack (%(term)s) was made on %(day)s: each "
+                   "school's figures beside last term's, the exceptions first. Counts only: no "
+                   "names, and no report's content or subject."), **values),
+            Msg(N_("Download it from the trust overview (you will be asked to sign in).")),
         ],
         button_url=f"{base_url.rstrip('/')}/trust",
-        button_text=_("Open the trust overview"),
-        language=language,
+        button_text=Msg(N_("Open the trust overview")),
+        language=trust_language(config),
     )
     return enqueue_email(session, school_id=config.schools[0].id, key=key,
                          purpose="trust_board", urgency=Urgency.ROUTINE, draft=draft)

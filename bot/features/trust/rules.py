@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.core.i18n import N_
-from bot.core.words import plural
+from bot.core.forms import Text
+from bot.core.i18n import N_, Joined, Msg, nmsg
 
 __all__ = ["NEVER_PASSED", "SchoolCounts", "TrustTotals", "digest_key", "school_line", "totals"]
 
@@ -28,10 +28,11 @@ class SchoolCounts:
     deadlines_running: int | None  # report deadlines running and not yet due
     reports_without_deadline: int | None  # open reports with no deadline running
     policies_overdue: int | None  # policies past their review date
-    never_passed: str | None = None  # the problem of a school that never had good settings
+    # the problem of a school that never had good settings: its lines, said where shown
+    never_passed: tuple[Text, ...] | None = None
 
     @classmethod
-    def held(cls, name: str, problem: str) -> SchoolCounts:
+    def held(cls, name: str, problem: tuple[Text, ...]) -> SchoolCounts:
         """A school whose settings have never passed: its problem, its counts not stated."""
         return cls(name, False, True, None, None, None, None, None, None, problem)
 
@@ -66,28 +67,39 @@ def totals(rows: Sequence[SchoolCounts]) -> TrustTotals:
     )
 
 
-def school_line(row: SchoolCounts) -> str:
-    """One school's counts in a sentence (the weekly email's)."""
+def school_line(row: SchoolCounts) -> Joined | Msg:
+    """One school's counts in a sentence (the weekly email's), said where shown."""
     if row.never_passed is not None:
-        problem = "; ".join(row.never_passed.splitlines())
-        return f"{NEVER_PASSED} ({problem}); its counts are not stated"
+        return Msg(
+            N_("%(held)s (%(problem)s); its counts are not stated"),
+            held=Msg(NEVER_PASSED),
+            problem=Joined(row.never_passed, "; "),
+        )
     assert row.open_reports is not None and row.overdue_duties is not None
     assert row.policies_overdue is not None
-    state = [
-        *(["in preview: nothing is sent to staff yet"] if not row.sending else []),
-        *(["held on its last good settings"] if row.bad_settings else []),
-    ]
-    reports = (
-        f"{plural(row.open_reports, 'open report')} ({row.deadlines_passed} with a deadline "
-        f"passed, {row.deadlines_running} running, {row.reports_without_deadline} without one)"
+    return Joined(
+        (
+            nmsg("%(num)d overdue duty", "%(num)d overdue duties", row.overdue_duties),
+            nmsg(
+                "%(num)d open report (%(passed)s with a deadline passed, %(running)s running, "
+                "%(without)s without one)",
+                "%(num)d open reports (%(passed)s with a deadline passed, %(running)s running, "
+                "%(without)s without one)",
+                row.open_reports,
+                passed=row.deadlines_passed,
+                running=row.deadlines_running,
+                without=row.reports_without_deadline,
+            ),
+            nmsg(
+                "%(num)d policy overdue for review",
+                "%(num)d policies overdue for review",
+                row.policies_overdue,
+            ),
+            *([Msg(N_("in preview: nothing is sent to staff yet"))] if not row.sending else []),
+            *([Msg(N_("held on its last good settings"))] if row.bad_settings else []),
+        ),
+        "; ",
     )
-    parts = [
-        plural(row.overdue_duties, "overdue duty", "overdue duties"),
-        reports,
-        f"{plural(row.policies_overdue, 'policy', 'policies')} overdue for review",
-        *state,
-    ]
-    return "; ".join(parts)
 
 
 def digest_key(week: str) -> str:

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import OrgConfig
 from bot.core.config.per_school import settings_problems
+from bot.core.i18n import N_, Msg, nmsg, shared_language, speaking
 from bot.core.messages import notice
 from bot.core.models import OutboxMessage
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.setup_state import is_sending
-from bot.core.words import plural
 from bot.features.dashboard.api import compute_figures, week_key
 from bot.features.trust.rules import SchoolCounts, digest_key, school_line, totals
 
@@ -50,7 +50,7 @@ def trust_counts(
         )
     in_force = {school.id for school in config.schools}
     rows += [
-        SchoolCounts.held(p.name, p.message)
+        SchoolCounts.held(p.name, p.lines)
         for p in problems
         if p.held and p.school_id not in in_force
     ]
@@ -77,34 +77,63 @@ def queue_trust_digest(
     rows = trust_counts(session, config, today, now)
     total = totals(rows)
     name = config.organisation.name
-    subject = f"Weekly safeguarding overview — {name}, week {week_key(today)}"
-    draft = notice(
-        school=name,
-        to=leads,
-        subject=subject,
-        paragraphs=[
-            f"Here is how the schools of {name} stand this week (as of {today:%A} "
-            f"{today.day} {today:%B %Y}). These are counts only: no report's content or "
-            "subject is ever included.",
-            f"Across the trust's {plural(total.schools, 'school')}: "
-            f"{plural(total.overdue_duties, 'overdue duty', 'overdue duties')}, "
-            f"{plural(total.open_reports, 'open report')} "
-            f"({plural(total.deadlines_passed, 'deadline')} passed), "
-            f"{plural(total.policies_overdue, 'policy', 'policies')} overdue for review, "
-            f"{total.in_preview} in preview, "
-            f"{total.bad_settings - total.never_passed} held on their last good settings"
-            + (
-                f", {total.never_passed} held with settings that have never passed the check "
-                "(their counts are not stated)."
-                if total.never_passed
-                else "."
-            ),
-        ],
-        facts=[(row.name, school_line(row)) for row in rows],
-        button_url=f"{base_url.rstrip('/')}/trust",
-        button_text="Open the trust overview",
-        small="Sent every Monday morning in term time to the trust's safeguarding leads.",
+    across = (
+        nmsg(
+            "Across the trust's %(num)d school", "Across the trust's %(num)d schools", total.schools
+        ),
+        nmsg("%(num)d overdue duty", "%(num)d overdue duties", total.overdue_duties),
+        nmsg("%(num)d open report", "%(num)d open reports", total.open_reports),
+        nmsg("%(num)d deadline", "%(num)d deadlines", total.deadlines_passed),
+        nmsg("%(num)d policy", "%(num)d policies", total.policies_overdue),
     )
+    held = total.bad_settings - total.never_passed
+    counts = Msg(
+        N_(
+            "%(across)s: %(duties)s, %(reports)s (%(deadlines)s passed), %(policies)s overdue "
+            "for review, %(preview)s in preview, %(held)s held on their last good settings."
+        ),
+        **dict(zip(("across", "duties", "reports", "deadlines", "policies"), across, strict=True)),
+        preview=total.in_preview,
+        held=held,
+    )
+    if total.never_passed:
+        counts = Msg(
+            N_(
+                "%(across)s: %(duties)s, %(reports)s (%(deadlines)s passed), %(policies)s "
+                "overdue for review, %(preview)s in preview, %(held)s held on their last good "
+                "settings, %(never)s held with settings that have never passed the check (their "
+                "counts are not stated)."
+            ),
+            **counts.values,
+            never=total.never_passed,
+        )
+    with speaking(shared_language(s.language for s in config.schools)):  # the trust's language
+        draft = notice(
+            school=name,
+            to=leads,
+            subject=Msg(
+                N_("Weekly safeguarding overview — %(name)s, week %(week)s"),
+                name=name,
+                week=week_key(today),
+            ),
+            paragraphs=[
+                Msg(
+                    N_(
+                        "Here is how the schools of %(name)s stand this week (as of %(day)s). "
+                        "These are counts only: no report's content or subject is ever included."
+                    ),
+                    name=name,
+                    day=today,
+                ),
+                counts,
+            ],
+            facts=[(row.name, school_line(row)) for row in rows],
+            button_url=f"{base_url.rstrip('/')}/trust",
+            button_text=Msg(N_("Open the trust overview")),
+            small=Msg(
+                N_("Sent every Monday morning in term time to the trust's safeguarding leads.")
+            ),
+        )
     return enqueue_email(
         session, school_id=school_id, key=key, purpose=PURPOSE, urgency=Urgency.ROUTINE, draft=draft
     )

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from bot.core.words import plural
+from bot.core.i18n import nsay
 from bot.engine.commands import (
     AsOf,
     EverySchool,
@@ -22,8 +22,6 @@ from bot.engine.commands import (
 )
 
 __all__ = ["visitors_app"]
-
-
 
 
 def visitors_purge(
@@ -42,10 +40,23 @@ def visitors_purge(
     for config in schools_of(ctx, school):
         with ctx.store.transaction() as session:
             count = purge_visitors(session, config, today, write=not dry_run)
-        verb = "would be deleted" if dry_run else "deleted"
+        values = {"school": config.name, "days": config.visitor_retention_days}
         console.print(
-            f"{config.name}: {plural(count, 'visitor confirmation')} older than "
-            f"{config.visitor_retention_days} days {verb}."
+            nsay(
+                "%(school)s: %(num)d visitor confirmation older than %(days)s days would be "
+                "deleted.",
+                "%(school)s: %(num)d visitor confirmations older than %(days)s days "
+                "would be deleted.",
+                count,
+                **values,
+            )
+            if dry_run
+            else nsay(
+                "%(school)s: %(num)d visitor confirmation older than %(days)s days deleted.",
+                "%(school)s: %(num)d visitor confirmations older than %(days)s days deleted.",
+                count,
+                **values,
+            )
         )
 
 

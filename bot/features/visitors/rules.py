@@ -11,8 +11,8 @@ from datetime import date, timedelta
 
 from bot.core.config import SchoolConfig
 from bot.core.forms import FormErrors, clean_field, parse_iso_date
-from bot.core.i18n import N_, translations
-from bot.core.words import school_words, words_in
+from bot.core.i18n import N_, say
+from bot.core.words import said_words, school_words
 
 __all__ = [
     "DEFAULT_VISITOR_RULES",
@@ -72,17 +72,16 @@ class VisitInput:
     visit_date: date
 
 
-def visitor_rules(school: SchoolConfig, language: str = "en") -> str:
+def visitor_rules(school: SchoolConfig) -> str:
     """The rules visitors agree to: the school's own text, or the built-in one in the school's
-    words and ``language`` (England's built-in text reads exactly as it always has: its
+    words and the active language (England's built-in text reads exactly as it always has: its
     fingerprint holds)."""
     own = (school.visitor_rules or "").strip()
     if own:
         return own
-    tr = translations(language)
-    words = words_in(school_words(school), tr)
+    words = said_words(school_words(school))
     filled = {"headteacher": words.headteacher, "dsl_full": words.dsl_full}
-    lines = [tr.gettext(line) % filled if line else "" for line in _RULE_LINES]
+    lines = [say(line, **filled) if line else "" for line in _RULE_LINES]
     return "\n".join(line if n < 2 else f"- {line}" for n, line in enumerate(lines))
 
 

@@ -22,14 +22,14 @@ __all__ = ["count_visitors_today", "expired", "purge_visitors", "record_visit"]
 
 
 def record_visit(
-    session: Session, school: SchoolConfig, data: VisitInput, now: datetime, language: str = "en"
+    session: Session, school: SchoolConfig, data: VisitInput, now: datetime
 ) -> VisitorAssurance:
     """Store a visitor's confirmation (no email is sent: the rules stay on the public page),
-    with the fingerprint of the rules as the visitor read them (in ``language``)."""
+    with the fingerprint of the rules as the visitor read them (in the active language)."""
     assurance = VisitorAssurance(
         school_id=school.id,
         **asdict(data),  # name, organisation, visit_date
-        rules_sha256=rules_sha256(visitor_rules(school, language)),
+        rules_sha256=rules_sha256(visitor_rules(school)),
         copy_sent=False,
         created_at=now,
     )

@@ -6,15 +6,17 @@ The visitor page needs no account or JavaScript and is rate limited per address.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
 from bot.core.clock import local_today
 from bot.core.config import ConfigError, SchoolConfig
-from bot.core.i18n import N_, translations
+from bot.core.forms import Text
+from bot.core.i18n import N_, Msg, speaking
 from bot.core.models import utcnow
 from bot.core.permissions import POSTER_PRINTERS
 from bot.core.ratelimit import RateLimit, limit_key, take
@@ -54,23 +56,27 @@ def _public_school(request: Request, school_id: str) -> SchoolConfig:
         ) from None
 
 
+def _rules(request: Request, page: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    """The visitor rules in the page's language, as blocks."""
+    with speaking(language_for_page(request, page)):
+        return rules_blocks(visitor_rules(page["school"]))
+
+
 def _visit_form(
     request: Request,
     school: SchoolConfig,
     *,
     values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
+    errors: Mapping[str, Text] | None = None,
     status_code: int = 200,
 ) -> Response:
-    language = language_for_page(request, {"school": school})
     return render(
         request,
         "visit.html",
         {
             "school": school,
-            "rules": rules_blocks(visitor_rules(school, language)),
-            "statement": translations(language).gettext(VISITOR_STATEMENT)
-            % {"school": school.name},
+            "rules": _rules(request, {"school": school}),
+            "statement": Msg(VISITOR_STATEMENT, school=school.name),
             "v": {"visit_date": local_today(utcnow()).isoformat(), **(values or {})},
             "errors": errors or {},
             "retention_days": school.visitor_retention_days,
@@ -122,9 +128,9 @@ def visit_confirm(
         data = validate_visit(fields, local_today(utcnow()))
     except VisitInputError as exc:
         return _visit_form(request, school, values=fields, errors=exc.errors, status_code=422)
-    with context.store.transaction() as session:
-        language = language_for_page(request, {"school": school})
-        assurance = record_visit(session, school, data, utcnow(), language)
+    language = language_for_page(request, {"school": school})  # the rules as they read them
+    with context.store.transaction() as session, speaking(language):
+        assurance = record_visit(session, school, data, utcnow())
     return render(
         request,
         "visit_done.html",
@@ -152,10 +158,6 @@ def visit_poster(request: Request, school_id: str) -> Response:
             "school": school,
             "url": url,
             "qr_svg": qr_svg(url, box_size=20),
-            "rules": rules_blocks(
-                visitor_rules(
-                    school, language_for_page(request, {"school": school, "user": person})
-                )
-            ),
+            "rules": _rules(request, {"school": school, "user": person}),
         },
     )

@@ -110,7 +110,7 @@ def test_new_aup_version_asks_every_holder_again_and_a_leaver_flags_handover(
     assert _open_aup(ctx) == [("amy@oak.example", "2027.1")]
     with ctx.store.session() as session:
         account = session.scalars(select(OfficialAccount)).one()
-        assert account.handover_needed and "Ben Brook has left" in account.handover_said("en")
+        assert account.handover_needed and "Ben Brook has left" in account.handover_said()
         actions = set(session.scalars(select(AuditEvent.action)))
         assert "account.handover.flagged" in actions
     ctx.store.dispose()

@@ -65,7 +65,7 @@ def test_word_and_pdf_copies_with_questions_and_another_school_are_raised(
 ) -> None:
     answers = _inputs(tmp_path / "inputs")
     draft = draft_setup(Settings(home=tmp_path / "home"), load_answers(answers))
-    problems = " ".join(draft.problems)
+    problems = " ".join(map(str, draft.problems))
     assert ("policies: collection.docx and collection.pdf are the same document (a copy in "
             "another format); keep one of them in the folder") in problems
     assert "policy_answers.collection.docx.title: the document does not say" in problems

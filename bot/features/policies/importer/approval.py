@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from bot.core.forms import Text
+from bot.core.i18n import Msg
 from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.lines import Line, from_text, keep_first
 from bot.features.policies.importer.values import Found
@@ -35,7 +37,7 @@ _APPROVED_BY_RE = re.compile(
     re.IGNORECASE,
 )
 _BODY_NOTES = {
-    written.upper(): said.ABBREVIATION % {"short": written, "body": body}
+    written.upper(): Msg(said.ABBREVIATION, short=written, body=body)
     for written, body in (
         ("FGB", "Full Governing Body"),
         ("LGB", "Local Governing Body"),
@@ -44,7 +46,7 @@ _BODY_NOTES = {
 }
 
 
-def find_approving_body(lines: list[Line], warnings: list[str]) -> Found[str] | None:
+def find_approving_body(lines: list[Line], warnings: list[Text]) -> Found[str] | None:
     """Who ratifies or approves the policy (a governance body, never a person)."""
     result: Found[str] | None = None
     for line in lines:
@@ -98,13 +100,13 @@ def _number(text: str) -> int:
     return int(text) if text.isdigit() else _WORD_NUMBERS[" ".join(text.split())]
 
 
-def _cycle_from_match(match: re.Match[str]) -> tuple[int | None, str | None]:
+def _cycle_from_match(match: re.Match[str]) -> tuple[int | None, Text | None]:
     """Months and an explanatory note for one review-cycle phrase (None months = ambiguous)."""
     kind = match.lastgroup
     phrase = " ".join(match.group(0).split())
     if kind == "annual":
         if phrase.lower().startswith("at least"):
-            return 12, said.AT_LEAST % {"phrase": phrase}
+            return 12, Msg(said.AT_LEAST, phrase=phrase)
         return 12, None
     if kind in ("every", "nyearly"):
         months = _months(_number(match["n"] or match["n2"]), match["unit"] or "year")
@@ -113,11 +115,11 @@ def _cycle_from_match(match: re.Match[str]) -> tuple[int | None, str | None]:
         "biennial": (24, None),
         "triennial": (36, None),
         "halfyear": (6, None),
-        "termly": (4, said.TERMLY),
+        "termly": (4, Msg(said.TERMLY)),
     }.get(kind or "", (None, None))
 
 
-def find_review_cycle(lines: list[Line], warnings: list[str]) -> Found[int]:
+def find_review_cycle(lines: list[Line], warnings: list[Text]) -> Found[int]:
     """How often the policy is reviewed, in months (a flagged default when not stated)."""
     for line in lines:
         if labelled := _CYCLE_LABEL_RE.search(line.text):
@@ -131,11 +133,11 @@ def find_review_cycle(lines: list[Line], warnings: list[str]) -> Found[int]:
         for match in _CYCLE_RE.finditer(line.text):
             months, note = _cycle_from_match(match)
             if months is None:
-                warnings.append(said.AMBIGUOUS % {"line": line.number, "phrase": match.group(0)})
+                warnings.append(Msg(said.AMBIGUOUS, line=line.number, phrase=match.group(0)))
                 continue
             return from_text(months, line, match.start(), note)
-    warnings.append(said.CYCLE_ASSUMED % {"months": DEFAULT_REVIEW_CYCLE_MONTHS})
-    return Found(DEFAULT_REVIEW_CYCLE_MONTHS, "default", note=said.ASSUMPTION)
+    warnings.append(Msg(said.CYCLE_ASSUMED, months=DEFAULT_REVIEW_CYCLE_MONTHS))
+    return Found(DEFAULT_REVIEW_CYCLE_MONTHS, "default", note=Msg(said.ASSUMPTION))
 
 
 def _months(number: int, unit: str) -> int:

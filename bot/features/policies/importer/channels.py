@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from bot.core.forms import Text
+from bot.core.i18n import Msg
 from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.lines import Line, from_text
 from bot.features.policies.importer.values import Found
@@ -44,7 +46,7 @@ _SCHOOL_PHONE_RE = re.compile(
 )
 
 
-def find_channels(lines: list[Line], warnings: list[str]) -> list[Found[str]]:
+def find_channels(lines: list[Line], warnings: list[Text]) -> list[Found[str]]:
     """The school's official channels the document names (platforms, website, phone)."""
     channels: dict[str, Found[str]] = {}
     for line in lines:
@@ -69,7 +71,7 @@ def find_channels(lines: list[Line], warnings: list[str]) -> list[Found[str]]:
     return sorted(channels.values(), key=lambda found: found.line or 0)
 
 
-def _warn_no_channels(line: Line, warnings: list[str]) -> None:
+def _warn_no_channels(line: Line, warnings: list[Text]) -> None:
     named = [name for name, pattern in _PLATFORMS if pattern.search(line.text)]
     values = {"line": line.number, "names": ", ".join(named)}
-    warnings.append((said.NO_CHANNELS_NAMED if named else said.NO_CHANNELS) % values)
+    warnings.append(Msg(said.NO_CHANNELS_NAMED if named else said.NO_CHANNELS, **values))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from bot.core.i18n import N_, both, translations
+from bot.core.i18n import N_, Lazy, Msg
 from bot.features.policies.importer.lines import Line
 from bot.features.policies.importer.values import ImportedPolicy
 
@@ -97,34 +97,31 @@ def same_person(named: str, known: str) -> bool:
     return len(a) == 1 or len(b) == 1 or a[0][0] == b[0][0]
 
 
-# what a person is asked to check, said in the page's language (``not_ours``)
+# what a person is asked to check (``not_ours``)
 OTHER_SCHOOL = N_("This document names %(others)s, not %(school)s — check it is yours")
 OTHER_DSL = N_("This document names %(names)s as the %(dsl)s, not %(ours)s — check it is yours")
 
 
-def _listed(names: Sequence[str], joiner: str, language: str) -> str:
-    """Names in a sentence: as before in English ("A and B", "A, B", "A or B"); in Welsh
-    "A, B a C" / "A neu B" ("ac" before a vowel)."""
-    if language == "en" or len(names) < 2:
-        return joiner.join(names)
-    if joiner == ", ":
-        joiner = " and "
-    last = names[-1]
-    word = {" or ": "neu"}.get(joiner) or ("ac" if last[:1].lower() in "aeiouwyâêîôûŵŷ" else "a")
-    return f"{', '.join(names[:-1])} {word} {last}"
+class _Listed(Lazy):
+    """Names in a sentence, joined as its language does: as before in English ("A and B",
+    "A, B", "A or B"); in Welsh "A, B a C" / "A neu B" ("ac" before a vowel)."""
 
+    __slots__ = ("joiner", "names")
 
-def _said(
-    language: str, message: str, lists: dict[str, tuple[Sequence[str], str]], **values: str
-) -> str:
-    """``message`` in ``language`` with its lists of names joined as that language does (and
-    the school's ``dsl`` word in it); Welsh, then English in ``cy+en``."""
-    if language == "cy+en":
-        return both(*(_said(one, message, lists, **values) for one in ("cy", "en")))
-    tr = translations(language)
-    joined = {key: _listed(names, joiner, language) for key, (names, joiner) in lists.items()}
-    words = {key: tr.gettext(value) for key, value in values.items() if key == "dsl"}
-    return tr.gettext(message) % {**values, **joined, **words}
+    def __init__(self, names: Sequence[str], joiner: str) -> None:
+        self.names, self.joiner = tuple(names), joiner
+
+    def said(self, language: str) -> str:
+        """The names joined in ``language``."""
+        names, joiner = self.names, self.joiner
+        if language == "en" or len(names) < 2:
+            return joiner.join(names)
+        if joiner == ", ":
+            joiner = " and "
+        last = names[-1]
+        vowel = last[:1].lower() in "aeiouwyâêîôûŵŷ"
+        word = {" or ": "neu"}.get(joiner) or ("ac" if vowel else "a")
+        return f"{', '.join(names[:-1])} {word} {last}"
 
 
 def not_ours(
@@ -133,13 +130,11 @@ def not_ours(
     dsl_names: Sequence[str] = (),
     *,
     dsl: str = "DSL",
-    language: str = "en",
-) -> list[str]:
+) -> list[Msg]:
     """Sentences for a person when the document names another school or another safeguarding
     lead than the school's own ("This document names Oakfield Primary, not Oak School — check
-    it is yours"); ``dsl`` is the lead's title in the school's words ("DSP" in Wales), and
-    the sentences are said in ``language`` (the page's; English on the command line)."""
-    checks: list[str] = []
+    it is yours"); ``dsl`` is the lead's title in the school's words ("DSP" in Wales)."""
+    checks: list[Msg] = []
     if school_name:
         named = [imported.school.value] if imported.school is not None else []
         others = [
@@ -148,9 +143,8 @@ def not_ours(
             if not same_school(name, school_name)
         ]
         if others:
-            checks.append(
-                _said(language, OTHER_SCHOOL, {"others": (others[:3], " and ")}, school=school_name)
-            )
+            checks.append(Msg(OTHER_SCHOOL, others=_Listed(others[:3], " and "),
+                              school=school_name))
     if dsl_names:
         strangers = [
             str(found.value)
@@ -158,12 +152,6 @@ def not_ours(
             if not any(same_person(str(found.value), known) for known in dsl_names)
         ]
         if strangers:
-            checks.append(
-                _said(
-                    language,
-                    OTHER_DSL,
-                    {"names": (list(dict.fromkeys(strangers)), ", "), "ours": (dsl_names, " or ")},
-                    dsl=dsl,
-                )
-            )
+            checks.append(Msg(OTHER_DSL, names=_Listed(list(dict.fromkeys(strangers)), ", "),
+                              ours=_Listed(dsl_names, " or "), dsl=Msg(dsl)))
     return checks

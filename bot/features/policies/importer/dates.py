@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.core.forms import Text
+from bot.core.i18n import Joined, Msg
 from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.values import Found, FuzzyDate, date_problem
 
@@ -110,9 +112,9 @@ def derive_next_review(
     label, base = max(bases, key=lambda item: item[1].value.sort_key)  # ties: earlier wins
     value = base.value.add_months(cycle.value)
     values = {"day": base.value.isoformat(), "line": base.line, "months": cycle.value}
-    note = said.DERIVED_FROM[label, base.line is not None] % values
+    parts: list[Text] = [Msg(said.DERIVED_FROM[label, base.line is not None], **values)]
     if cycle.how == "default":
-        note += f" ({said.CYCLE_NOT_STATED})"
+        parts += [" (", Msg(said.CYCLE_NOT_STATED), ")"]
     if base.value.day is not None and value.day != base.value.day:
-        note += f" ({said.DAY_MOVED})"
-    return Found(value, "derived", note=note)
+        parts += [" (", Msg(said.DAY_MOVED), ")"]
+    return Found(value, "derived", note=Joined(parts) if len(parts) > 1 else parts[0])

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from bot.core.forms import Text
+from bot.core.i18n import Msg
 from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.approval import find_approving_body, find_review_cycle
 from bot.features.policies.importer.channels import find_channels
@@ -37,7 +39,7 @@ def extract_from_lines(
     ``properties_title`` is the title a file keeps in its properties, used when the text
     names none."""
     prepared = prepare_lines(lines)
-    warnings: list[str] = []
+    warnings: list[Text] = []
     policy = ImportedPolicy(source=source_name, warnings=warnings)
     title = find_title(prepared, properties_title)
     policy.title, policy.title_guess = title.sure, title.guess
@@ -75,7 +77,7 @@ def typed_policy(
     only when it was not typed (and says so)."""
 
     def typed(value: T) -> Found[T]:
-        return Found(value, "typed", note=said.TYPED)
+        return Found(value, "typed", note=Msg(said.TYPED))
 
     policy = ImportedPolicy(source=source_name)
     policy.title = typed(" ".join(title.split()))
@@ -94,7 +96,7 @@ def typed_policy(
 
 
 def _next_review(
-    policy: ImportedPolicy, stated: Found[FuzzyDate] | None, warnings: list[str]
+    policy: ImportedPolicy, stated: Found[FuzzyDate] | None, warnings: list[Text]
 ) -> Found[FuzzyDate] | None:
     cycle = policy.review_cycle_months
     assert cycle is not None  # always set, possibly as a default
@@ -103,7 +105,7 @@ def _next_review(
     )
     if stated is None:
         if derived is not None and cycle.how == "default":
-            warnings.append(said.DERIVED_UNSTATED % {"day": derived.value, "problem": derived.note})
+            warnings.append(Msg(said.DERIVED_UNSTATED, day=derived.value, problem=derived.note))
         return derived
     agrees = derived is None or derived.value.sort_key[:2] == stated.value.sort_key[:2]
     if derived is not None and cycle.how == "text" and not agrees:
@@ -119,21 +121,21 @@ def _next_review(
     return stated
 
 
-def _missing(policy: ImportedPolicy, dates: LabelledDates) -> list[str]:
-    missing = []
+def _missing(policy: ImportedPolicy, dates: LabelledDates) -> list[Text]:
+    missing: list[Text] = []
     if policy.title is None and policy.title_guess is not None:
         guess = policy.title_guess
         missing.append(
-            said.MISSING_TITLE_GUESS
-            % {"guess": guess.value, "problem": guess.note, "line": guess.line}
+            Msg(said.MISSING_TITLE_GUESS, guess=guess.value, problem=guess.note, line=guess.line)
         )
     elif policy.title is None:
-        missing.append(said.MISSING_TITLE)
+        missing.append(Msg(said.MISSING_TITLE))
     if policy.next_review is None:
         term = dates.terms.get("next_review")
         missing.append(
-            said.MISSING_NEXT_REVIEW_TERM % {"term": term} if term else said.MISSING_NEXT_REVIEW
+            Msg(said.MISSING_NEXT_REVIEW_TERM, term=term) if term
+            else Msg(said.MISSING_NEXT_REVIEW)
         )
     if policy.approving_body is None:
-        missing.append(said.MISSING_BODY)
+        missing.append(Msg(said.MISSING_BODY))
     return missing

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.core.i18n import N_
+from bot.core.forms import Text
+from bot.core.i18n import N_, Joined, Msg
 from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.lines import (
     HEADER_LINES,
@@ -27,7 +28,7 @@ __all__ = [
     "is_section_heading",
 ]
 
-# why a title is only a guess (said in the page's language: ``intake.guess_note``)
+# why a title is only a guess (said where shown)
 FAR_DOWN = N_(
     "line %(line)s names a policy, but it is far down the first page and may be a section's heading"
 )
@@ -113,13 +114,16 @@ _SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or
 _ACRONYMS = {"CE", "RC", "COFE", "AUP", "PSHE", "RSE", "RSHE", "EYFS", "SEND", "ICT", "DSL", "UK"}
 
 
-def _tidy_caps(text: str, *notes: str | None) -> tuple[str, str | None]:
+def _tidy_caps(text: str, *notes: Msg | None) -> tuple[str, Text | None]:
     """Title-case text written in capitals; returns (text, the ``notes`` given and "converted
     from capitals" when it was, joined; None when there are none)."""
-    if not text.isupper():
-        return text, "; ".join(filter(None, notes)) or None
-    cased = " ".join(_cased(index, word) for index, word in enumerate(text.split()))
-    return cased, "; ".join(filter(None, [*notes, said.CAPITALS]))
+    kept = [note for note in notes if note is not None]
+    if text.isupper():
+        text = " ".join(_cased(index, word) for index, word in enumerate(text.split()))
+        kept.append(Msg(said.CAPITALS))
+    if not kept:
+        return text, None
+    return text, kept[0] if len(kept) == 1 else Joined(kept, "; ")
 
 
 def _cased(index: int, word: str) -> str:
@@ -184,10 +188,10 @@ def _title_in(line: Line, *, first: bool = False) -> Found[str] | None:
         if _reads_as_title(title):
             value, note = _tidy_caps(
                 title,
-                said.NUMBER_LEFT_OUT % {"number": numbered.group(0).strip()}
+                Msg(said.NUMBER_LEFT_OUT, number=numbered.group(0).strip())
                 if numbered and first
                 else None,
-                said.AFTER_SCHOOL % {"school": school} if school is not None else None,
+                Msg(said.AFTER_SCHOOL, school=school) if school is not None else None,
             )
             return from_text(value, line, line.text.find(title), note=note)
     return None
@@ -220,18 +224,18 @@ def find_title(lines: list[Line], properties_title: str | None = None) -> TitleF
             if position < TITLE_SURE_LINES or line is first_heading:
                 return TitleFound(found)
             guess = Found(
-                found.value, "default", found.line, found.snippet, FAR_DOWN % {"line": found.line}
+                found.value, "default", found.line, found.snippet, Msg(FAR_DOWN, line=found.line)
             )
             break
     if properties_title and not _JUNK_PROPERTY_RE.search(properties_title):
         title, _ = _without_school(" ".join(properties_title.split()))
         if _reads_as_title(title):
-            value, note = _tidy_caps(title, said.FILE_TITLE)
+            value, note = _tidy_caps(title, Msg(said.FILE_TITLE))
             return TitleFound(Found(value, "text", note=note))
     headings = (line for line in top if line.is_heading and not _SCHOOL_LINE_RE.match(line.text))
     heading = next((line for line in headings if not is_section_heading(line.text)), None)
     if guess is None and heading is not None:
-        note = NAMES_NO_POLICY
+        note = Msg(NAMES_NO_POLICY)
         guess = Found(
             _tidy_caps(heading.text)[0], "default", heading.number, make_snippet(heading.text), note
         )
@@ -253,11 +257,12 @@ def find_school(lines: list[Line]) -> Found[str] | None:
         for part in _parts(line.text):
             _, school = _without_school(part)
             if school is not None:
-                value, note = _tidy_caps(school, said.BEFORE_TITLE)
+                value, note = _tidy_caps(school, Msg(said.BEFORE_TITLE))
                 return from_text(value, line, line.text.find(school), note=note)
     for line in lines:
         if match := _WRITTEN_BY_RE.search(line.text):
-            return from_text(match["v"], line, match.start(), "named as the policy's author")
+            return from_text(match["v"], line, match.start(),
+                             Msg(N_("named as the policy's author")))
     return None
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.core.forms import Text
+from bot.core.i18n import Msg
 from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.dates import TERM_RE, find_dates
 from bot.features.policies.importer.lines import (
@@ -72,12 +74,12 @@ class LabelledDates:
     used_lines: set[int] = field(default_factory=set)
     terms: dict[str, str] = field(default_factory=dict)
 
-    def keep(self, name: str, found: Found[FuzzyDate], warnings: list[str]) -> None:
+    def keep(self, name: str, found: Found[FuzzyDate], warnings: list[Text]) -> None:
         """Keep the first date found for a field (a different later one is a warning)."""
         self.found[name] = keep_first(self.found.get(name), found, said.FIELDS[name], warnings)
 
 
-def find_labelled_dates(lines: list[Line], warnings: list[str]) -> LabelledDates:
+def find_labelled_dates(lines: list[Line], warnings: list[Text]) -> LabelledDates:
     """Each labelled date field (next review, last reviewed, ratified, written)."""
     dates = LabelledDates()
     for index, line in enumerate(lines):
@@ -98,7 +100,7 @@ def _cells(text: str) -> list[str]:
     return [cell.strip() for cell in text.split("|")]
 
 
-def _add_column_dates(lines: list[Line], dates: LabelledDates, warnings: list[str]) -> None:
+def _add_column_dates(lines: list[Line], dates: LabelledDates, warnings: list[Text]) -> None:
     """A table whose header row holds the labels ("Written | Approved | Next review") and
     whose next row holds the dates, column by column."""
     for index, line in enumerate(lines):
@@ -117,7 +119,7 @@ def _add_column_dates(lines: list[Line], dates: LabelledDates, warnings: list[st
             if label is None or not matches or matches[0].date is None:
                 continue
             snippet = make_snippet(f"{header[column]}: {value}")
-            note = said.IN_A_TABLE % {"header": header[column], "line": line.number}
+            note = Msg(said.IN_A_TABLE, header=header[column], line=line.number)
             found = Found(matches[0].date, "text", row.number, snippet, note)
             dates.used_lines.add(row.number)
             dates.keep(label.lastgroup or "", found, warnings)
@@ -129,7 +131,7 @@ def _date_after_label(
     label: re.Match[str],
     segment: str,
     name: str,
-    warnings: list[str],
+    warnings: list[Text],
     dates: LabelledDates,
 ) -> Found[FuzzyDate] | None:
     line = lines[index]
@@ -138,23 +140,16 @@ def _date_after_label(
         if match.start > LABEL_TO_DATE_MAX_GAP or re.search(r"[.;!?]\s", gap):
             return None
         if match.date is None:
-            warnings.append(
-                said.NOT_USABLE
-                % {
-                    "line": line.number,
-                    "text": match.text,
-                    "label": label.group(0),
-                    "problem": match.problem,
-                }
-            )
+            warnings.append(Msg(said.NOT_USABLE, line=line.number, text=match.text,
+                                label=label.group(0), problem=match.problem))
             return None
         dates.used_lines.add(line.number)
         return from_text(match.date, line, label.start())
     if (term := TERM_RE.search(segment)) and term.start() <= LABEL_TO_DATE_MAX_GAP:
         dates.terms.setdefault(name, term.group(0))
         warnings.append(
-            said.GIVEN_AS_TERM
-            % {"line": line.number, "problem": said.FIELDS[name], "term": term.group(0)}
+            Msg(said.GIVEN_AS_TERM, line=line.number, problem=Msg(said.FIELDS[name]),
+                term=term.group(0))
         )
         return None
     if _LABEL_TAIL_RE.match(segment):
@@ -170,7 +165,7 @@ def _date_on_next_line(
     if line is None or (value := _whole_line_date(line.text)) is None:
         return None
     snippet = make_snippet(f"{lines[index].text} / {line.text}", label.start())
-    note = said.NEXT_LINE % {"label": label.group(0), "line": lines[index].number}
+    note = Msg(said.NEXT_LINE, label=label.group(0), line=lines[index].number)
     return Found(value, "text", line.number, snippet, note)
 
 
@@ -188,5 +183,5 @@ def _add_header_date(lines: list[Line], dates: LabelledDates) -> None:
         return
     for line in header_lines(lines):
         if line.number not in dates.used_lines and (value := _whole_line_date(line.text)):
-            dates.found["written"] = from_text(value, line, note=said.UNLABELLED)
+            dates.found["written"] = from_text(value, line, note=Msg(said.UNLABELLED))
             return

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from bot.core.forms import Text
+from bot.core.i18n import Msg
 from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.values import Found, json_value
 
@@ -81,28 +83,22 @@ def make_snippet(text: str, start: int = 0) -> str:
     return lead + piece
 
 
-def from_text(value: T, line: Line, start: int = 0, note: str | None = None) -> Found[T]:
+def from_text(value: T, line: Line, start: int = 0, note: Text | None = None) -> Found[T]:
     """A value found in the text of ``line`` (with its line number and snippet)."""
     return Found(value, "text", line.number, make_snippet(line.text, start), note)
 
 
 def keep_first(
-    current: Found[V] | None, new: Found[V], label: str, warnings: list[str]
+    current: Found[V] | None, new: Found[V], label: str, warnings: list[Text]
 ) -> Found[V]:
     """The first value found for a field; a different later one becomes a warning."""
     if current is None:
         return new
     if json_value(current.value) != json_value(new.value):
-        warnings.append(
-            said.DISAGREE
-            % {
-                "problem": label,
-                "line": new.line,
-                "value": json_value(new.value),
-                "kept": current.line,
-                "other": json_value(current.value),
-            }
-        )
+        warnings.append(Msg(
+            said.DISAGREE, problem=Msg(label), line=new.line, value=json_value(new.value),
+            kept=current.line, other=json_value(current.value),
+        ))
     return current
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
+from bot.core.i18n import Msg
 from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.lines import Line, from_text
 from bot.features.policies.importer.values import Found
@@ -151,7 +152,7 @@ def find_linked_policies(lines: list[Line], title: str | None = None) -> list[Fo
             continue  # "Mobile technology (part A of this policy)"
         if line.number in section:
             names = _policies_in(line.text, topics=True)
-            note = said.LINKS_SECTION
+            note = Msg(said.LINKS_SECTION)
             for name, start in names:
                 linked.setdefault(name.lower(), from_text(name, line, start, note))
             if not names and (item := _ITEM_TAIL_RE.sub("", line.text).strip()):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from bot.core.i18n import N_, Msg
 from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.lines import Line, from_text
 from bot.features.policies.importer.values import Found
@@ -76,7 +77,7 @@ def _normalised_name(name: str) -> str:
 
 
 def _add_people(
-    people: list[Found[str]], names: Iterable[str], line: Line, start: int, note: str | None
+    people: list[Found[str]], names: Iterable[str], line: Line, start: int, note: Msg | None
 ) -> None:
     known = {_normalised_name(found.value) for found in people}
     for name in names:
@@ -98,12 +99,12 @@ def find_people(
         elif match := _DSL_LABEL_RE.match(line.text):
             _add_people(dsl, _person_names(match["names"]), line, 0, None)
         elif match := _GOVERNOR_LABEL_RE.match(line.text):
-            note = None
+            note: Msg | None = None
             if line.text.lower().startswith("committee"):
-                note = said.COMMITTEE
+                note = Msg(said.COMMITTEE)
             _add_people(governors, _person_names(match["names"]), line, 0, note)
         else:
             for prose in _DSL_PROSE_RE.finditer(line.text):
                 names = _person_names(_PROSE_STOP_RE.sub("", prose["names"]))
-                _add_people(dsl, names, line, prose.start(), "named in the text")
+                _add_people(dsl, names, line, prose.start(), Msg(N_("named in the text")))
     return dsl, deputies, governors

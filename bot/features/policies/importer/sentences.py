@@ -1,15 +1,14 @@
 """The sentences the importer writes about a document — what it could not find (``missing``),
 what a person should check (``warnings``) and why a value was taken (a value's ``note``) — as
-catalogue sentences: the importer keeps them in English (the JSON, the setup page's record),
-and a reader is told them in their language by reading each back against ``READ_SENTENCES``
-(``bot.core.config.said.say_sentence``; a value named ``problem`` is itself read back).
+catalogue sentences kept with their values (``Msg``): said in the reader's language where
+shown, in English in the JSON.
 """
 
 from __future__ import annotations
 
 from bot.core.i18n import N_
 
-__all__ = ["READ_SENTENCES"]
+__all__: list[str] = []
 
 # what the register needs and the document does not say (``ImportedPolicy.missing``)
 MISSING_TITLE_GUESS = N_(
@@ -99,40 +98,3 @@ DERIVED_FROM = {
 }
 CYCLE_NOT_STATED = N_("cycle assumed: not stated in the document")
 DAY_MOVED = N_("day moved to the month's last day")
-# what a note may end with, in brackets (said after the rest)
-READ_ENDINGS = (DAY_MOVED, CYCLE_NOT_STATED)
-
-# in the order they are tried: a sentence before any shorter one it could be read as
-READ_SENTENCES = (
-    MISSING_TITLE_GUESS,
-    MISSING_TITLE,
-    MISSING_NEXT_REVIEW_TERM,
-    MISSING_NEXT_REVIEW,
-    MISSING_BODY,
-    DERIVED_UNSTATED,
-    NOT_MATCHING,
-    NOT_USABLE,
-    NO_CHANNELS_NAMED,
-    NO_CHANNELS,
-    AMBIGUOUS,
-    CYCLE_ASSUMED,
-    DISAGREE,
-    GIVEN_AS_TERM,
-    ASSUMPTION,
-    AT_LEAST,
-    TERMLY,
-    CAPITALS,
-    FILE_TITLE,
-    BEFORE_TITLE,
-    NUMBER_LEFT_OUT,
-    AFTER_SCHOOL,
-    IN_A_TABLE,
-    NEXT_LINE,
-    UNLABELLED,
-    LINKS_SECTION,
-    COMMITTEE,
-    TYPED,
-    *DERIVED_FROM.values(),
-    *FIELDS.values(),
-    ABBREVIATION,
-)

@@ -6,12 +6,11 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, field
 from datetime import date
-from gettext import NullTranslations
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
-from bot.core.forms import SaidError
-from bot.core.i18n import N_, both, translations
+from bot.core.forms import SaidError, Text
+from bot.core.i18n import N_, Lazy, Msg, Said, shown
 
 __all__ = [
     "DATE_LABELS",
@@ -46,36 +45,33 @@ T = TypeVar("T")
 How = Literal["text", "derived", "default", "typed"]
 
 
-class PolicyImportError(ValueError):
-    """A document could not be read; ``str()`` is one line naming the file and the problem
-    (``message``, in English), ``said(tr)`` the same in ``tr``'s language: the problem is a
-    catalogue sentence (``N_``) with ``values`` (a library's own detail, as written), and
-    ``told`` another check's refusal (a damaged Word file) said in its own words inside it."""
+class PolicyImportError(SaidError, ValueError):
+    """A document could not be read; ``str()`` is one line naming the file and the problem (in
+    English), ``msg`` the same said where shown: the problem is a catalogue sentence (``N_``)
+    with ``values`` (a library's own detail, as written), and ``told`` another check's refusal
+    (a damaged Word file) said in its own words inside it."""
 
     def __init__(
         self, path: Path, message: str, *, told: SaidError | None = None, **values: str
     ) -> None:
         self.path, self.sentence, self.told = path, message, told
-        self.values = {**values, **({"why": _told(told, None)} if told is not None else {})}
-        self.message = message % self.values if self.values else message
-        super().__init__(f"{path}: {self.message}")
+        super().__init__(message, **values)
+        self.message = self.problem.said("en")  # the problem in English (``--json``)
 
-    def said(self, tr: NullTranslations) -> str:
-        """The line in ``tr``'s language (cy+en: the problem in Welsh, then in English)."""
-        if tr is translations("cy+en"):
-            return f"{self.path}: {both(self._said(translations('cy')), self.message)}"
-        return f"{self.path}: {self._said(tr)}"
+    @property
+    def problem(self) -> Lazy:
+        """The problem without the file's name (said where shown)."""
+        told = self.told
+        if told is None:
+            return Msg(self.sentence, **self.values)
+        file = told.values.get("file")
+        why = Said(lambda: str(told.msg).removeprefix(f"{file}: "))
+        return Msg(self.sentence, **self.values, why=why)
 
-    def _said(self, tr: NullTranslations) -> str:
-        values = {**self.values, **({"why": _told(self.told, tr)} if self.told else {})}
-        text = tr.gettext(self.sentence)
-        return text % values if values else text
-
-
-def _told(refusal: SaidError, tr: NullTranslations | None) -> str:
-    """Another check's refusal inside the importer's line, without its own file name."""
-    said = str(refusal) if tr is None else refusal.said(tr)
-    return said.removeprefix(f"{refusal.values.get('file')}: ")
+    @property
+    def msg(self) -> Lazy:
+        """The line: the file, then the problem."""
+        return Msg(N_("%(file)s: %(problem)s"), file=self.path, problem=self.problem)
 
 
 class NoTextLayerError(PolicyImportError):
@@ -138,11 +134,12 @@ class Found(Generic[T]):
     how: How
     line: int | None = None
     snippet: str | None = None
-    note: str | None = None
+    note: Text | None = None  # said where shown
 
     def to_json_dict(self) -> dict[str, Any]:
-        """JSON-serialisable form; dates become ISO strings."""
-        return {**vars(self), "value": json_value(self.value)}
+        """JSON-serialisable form; dates become ISO strings, the note its English."""
+        note = None if self.note is None else str(shown(self.note, "en"))
+        return {**vars(self), "value": json_value(self.value), "note": note}
 
 
 @dataclass
@@ -165,8 +162,8 @@ class ImportedPolicy:
     named_governors: list[Found[str]] = field(default_factory=list)
     official_channels: list[Found[str]] = field(default_factory=list)
     linked_policies: list[Found[str]] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    missing: list[Text] = field(default_factory=list)  # said where shown
+    warnings: list[Text] = field(default_factory=list)
     other_schools: list[str] = field(default_factory=list)  # every school the text names
     text_words: tuple[str, ...] = ()  # the text as lower-case words, to find the same document
 
@@ -193,8 +190,8 @@ class ImportedPolicy:
         for name in lists:
             result[name] = [item.to_json_dict() for item in getattr(self, name)]
         result["dates_not_stated"] = self.dates_not_stated()
-        result["missing"] = list(self.missing)
-        result["warnings"] = list(self.warnings)
+        result["missing"] = [str(shown(line, "en")) for line in self.missing]
+        result["warnings"] = [str(shown(line, "en")) for line in self.warnings]
         result["complete"] = not self.missing  # every required field found or worked out
         return result
 

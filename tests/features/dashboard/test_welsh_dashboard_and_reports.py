@@ -1,4 +1,4 @@
-"""The school's language, set D: what the headteacher and the DSL team read — the compliance
+"""The school's language: what the headteacher and the DSL team read — the compliance
 dashboard and its drill-downs, the Teams tab's set-up page, the weekly digest card (Teams and
 Google Chat), the evidence page, the trust overview, the complaints panel, the home and legal
 pages, and the pages that record training on someone's behalf.
@@ -40,6 +40,7 @@ from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
 from tests.features.dashboard.test_support import NOW, SECRET, Env, build
 from tests.support.helpers import SchoolBuilder
+from tests.support.speech import in_language
 
 # what the school itself wrote (names of people, policies, courses, accounts): its own words
 WRITTEN = (
@@ -204,18 +205,6 @@ def test_the_heads_other_pages_are_welsh(welsh: _Read, english_words: set[str], 
     assert not welsh.english(texts, english_words), path
 
 
-@pytest.mark.parametrize("reference", ["CR-2026-0001", "CR-2026-0002"])
-def test_a_report_is_welsh_for_the_dsl(
-    welsh: _Read, english_words: set[str], reference: str
-) -> None:
-    lang, texts, html = welsh.texts("dsl@oak.example", f"/reports/{reference}")
-    assert lang == "cy"
-    texts = [t.replace(SECRET, " ") for t in texts]  # what the reporter wrote
-    assert not welsh.english(texts, english_words)
-    assert "Terfynau amser" in texts and "Cofnodi beth sy'n digwydd nesaf" in texts
-    assert "Daeth i law dydd" in html  # the day it came, in Welsh (lower case inside a sentence)
-
-
 def test_a_refused_change_to_a_report_is_said_in_welsh(
     welsh: _Read, english_words: set[str]
 ) -> None:
@@ -315,7 +304,7 @@ def test_a_dual_language_card_is_welsh_then_english_and_english_is_as_before() -
     from bot.features.dashboard.cards import adaptive_card
     from tests.features.dashboard.test_cards import card_errors, figures
 
-    both = adaptive_card(figures(), "cy+en")
+    both = in_language("cy+en", lambda: adaptive_card(figures()))
     assert both["body"][0]["text"] == "Crynodeb cydymffurfio wythnosol / Weekly compliance digest"
     assert not card_errors(both)
     english = adaptive_card(figures())
@@ -399,20 +388,6 @@ def test_a_dual_language_school_reads_welsh_first_then_english() -> None:
     assert lang == "en-GB" and "Keeping our policies alive" in texts
 
 
-def test_the_clock_words_are_whole_sentences_in_each_language() -> None:
-    from datetime import datetime
-
-    from bot.core.i18n import translations
-    from bot.features.dashboard.panel import _clock_text
-
-    now = datetime(2026, 9, 16, 9, 0)
-    assert _clock_text(now + timedelta(hours=5), now) == "5 h left"
-    assert _clock_text(now - timedelta(days=3), now) == "overdue by 3 days"
-    welsh = translations("cy")
-    assert _clock_text(now + timedelta(hours=5), now, welsh) == "5 awr ar ôl"
-    assert _clock_text(now - timedelta(minutes=20), now, welsh) == "yn hwyr o 20 munud"
-
-
 def test_a_reports_chronology_page_shows_the_bots_lines_in_welsh(
     welsh: _Read, english_words: set[str]
 ) -> None:
@@ -440,3 +415,29 @@ def test_a_reports_chronology_page_shows_the_bots_lines_in_welsh(
     with welsh.env.context.store.session() as session:
         stored = session.scalars(select(ReportEntry.text)).all()
     assert "Status changed from New to Investigating." in stored  # the record, as sealed
+
+
+# from tests/core/test_i18n_set_d.py (main)
+@pytest.mark.parametrize("reference", ["CR-2026-0001", "CR-2026-0002"])
+def test_a_report_is_welsh_for_the_dsl(
+    welsh: _Read, english_words: set[str], reference: str
+) -> None:
+    lang, texts, html = welsh.texts("dsl@oak.example", f"/reports/{reference}")
+    assert lang == "cy"
+    texts = [t.replace(SECRET, " ") for t in texts]  # what the reporter wrote
+    assert not welsh.english(texts, english_words)
+    assert "Terfynau amser" in texts and "Cofnodi beth sy'n digwydd nesaf" in texts
+    assert "Daeth i law dydd" in html  # the day it came, in Welsh (lower case inside a sentence)
+
+
+# from tests/core/test_i18n_set_d.py (main)
+def test_the_clock_words_are_whole_sentences_in_each_language() -> None:
+    from datetime import datetime
+
+    from bot.features.dashboard.panel import _clock_text
+
+    now = datetime(2026, 9, 16, 9, 0)
+    assert _clock_text(now + timedelta(hours=5), now) == "5 h left"
+    assert _clock_text(now - timedelta(days=3), now) == "overdue by 3 days"
+    assert _clock_text(now + timedelta(hours=5), now).said("cy") == "5 awr ar ôl"
+    assert _clock_text(now - timedelta(minutes=20), now).said("cy") == "yn hwyr o 20 munud"

@@ -1,4 +1,4 @@
-"""#57 set v: the importer's last English lines, and the policy-document questions of the
+"""The importer's last English lines, and the policy-document questions of the
 interactive ``init`` in the language a Welsh school chose.
 
 The importer's lines (an abbreviation's meaning, two lines disagreeing, a date given as a

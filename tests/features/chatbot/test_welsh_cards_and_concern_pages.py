@@ -1,4 +1,4 @@
-"""The school's language, set C: what this morning's new features added in English, now from
+"""The school's language: what this morning's new features added in English, now from
 the catalogue — the Google Chat cards (the needs card, the card after a press, the stranger's
 and the group's line). A Welsh-medium school's staff read no English left in them (the check
 of ``tests/core/test_i18n.py``: word by word, values the test filled in taken out), every card
@@ -23,7 +23,6 @@ from bot.features.chatbot.cards import MAX_ITEMS, card_message, needs_card
 from bot.features.chatbot.service import GROUP_LINE, answer, read_event
 from bot.features.teamsbot.api import ACK_VERB, NeedItem
 from tests.core.test_i18n import (
-    PERSON,
     POLICY,
     SCHOOL_NAME,
     _base,
@@ -38,6 +37,7 @@ from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
 from tests.support.conformance.google_chat import chat_answer_problems, chat_message_problems
 from tests.support.helpers import Row, SchoolBuilder, at, outbox_as_sent
+from tests.support.speech import catalogue_in, in_language
 
 MONDAY = date(2026, 10, 19)
 ENDPOINT = "https://bro-derw.example/api/chat"
@@ -93,8 +93,11 @@ def _left(texts: list[str], english: set[str]) -> list[str]:
 def test_the_google_chat_needs_card_is_welsh_and_what_chat_takes(
     count: int, english_words: set[str]
 ) -> None:
-    card = needs_card(
-        SCHOOL_NAME, "Alys", _items(count), function=ENDPOINT, me_url="https://x/me", language="cy"
+    card = in_language(
+        "cy",
+        lambda: needs_card(
+            SCHOOL_NAME, "Alys", _items(count), function=ENDPOINT, me_url="https://x/me"
+        ),
     )
     message = card_message(card, "Beth sydd ei angen")
     assert not chat_message_problems(message)
@@ -103,7 +106,9 @@ def test_the_google_chat_needs_card_is_welsh_and_what_chat_takes(
 
 
 def test_a_dual_language_card_is_welsh_then_english_and_english_reads_as_before() -> None:
-    both = needs_card(SCHOOL_NAME, "Alys", _items(1), function="ack", me_url="", language="cy+en")
+    both = in_language(
+        "cy+en", lambda: needs_card(SCHOOL_NAME, "Alys", _items(1), function="ack", me_url="")
+    )
     assert both["card"]["header"]["title"] == (
         f"Beth mae {SCHOOL_NAME} ei angen gennych / What {SCHOOL_NAME} needs from you"
     )
@@ -289,100 +294,6 @@ def _gaps() -> list[Any]:
     ]
 
 
-@pytest.mark.parametrize("errors", [{}, {"title": "t", "members": "m"}], ids=["page", "errors"])
-def test_the_scr_page_is_welsh_but_for_the_unconfirmed_term(
-    errors: dict[str, str], english_words: set[str], catalogue: Any
-) -> None:
-    from bot.core.i18n import translations
-    from bot.core.nations import pack_for
-    from bot.core.words import school_words, words_in
-    from bot.features.scr.rules import describe, kind_headings
-
-    tr = translations("cy")
-    words = words_in(school_words(school("cy")), tr)
-    if errors:  # as the panel form says them
-        errors = {
-            "title": tr.gettext(
-                "Give the recruitment a title of up to 200 characters, like 'Year 4 teacher, "
-                "January'."
-            ),
-            "members": tr.gettext("Choose the people on the interview panel."),
-        }
-    by_kind: dict[str, list[tuple[str, str]]] = {}
-    for gap in _gaps():
-        by_kind.setdefault(gap.kind, []).append((gap.subject, describe(gap, {}, words, tr)))
-    pack = pack_for("wales")
-    context = {
-        **_base(_person("headteacher")),
-        "school": school("cy"),
-        "today": date(2026, 9, 16),
-        "checked": date(2026, 9, 15),
-        "by_kind": by_kind,
-        "kinds": kind_headings(words, tr),
-        "total": len(_gaps()),
-        "pack_checks": pack.scr_checks,
-        "note": pack.scr_note,
-        "panels": [("Blwyddyn 4", ["Alys Rhys", None])],
-        "staff": [(1, "Alys Rhys")],
-        "errors": errors,
-    }
-    lang, texts = _page("scr.html", context)
-    assert lang == "cy"
-    # the nation pack's own words (its check names, its note and its sources' titles) are the
-    # pack's, in English in the Wales pack: not the catalogue's
-    pack_words = {pack.scr_note, *(c.name for c in pack.scr_checks)}
-    pack_words |= {c.source.title for c in pack.scr_checks}
-    names = ("Bedwyr Jones", "Ceri Ifans", "Blwyddyn 4", "Alys Rhys")
-    plain = []
-    for text in texts:
-        for value in (*pack_words, *names):
-            text = text.replace(value, " ")
-        plain.append(text)
-    assert not _only_unconfirmed(plain, english_words, _held_back(catalogue))
-    assert "Paneli cyfweld" in texts and "ar ddydd Mercher 16 Medi 2026" in " ".join(texts)
-
-
-def test_the_scr_owners_email_is_welsh_but_for_the_unconfirmed_term(
-    welsh: _Env, english_words: set[str], catalogue: Any
-) -> None:
-    from bot.core import setup_state
-    from bot.core.i18n import translations
-    from bot.core.models import ScrGap
-    from bot.core.words import school_words, words_in
-    from bot.features.scr.owner import tell_owner
-    from bot.features.scr.rules import kind_headings
-    from tests.core.test_i18n_set_b import _email_texts
-
-    school = welsh.context.config.schools[0].model_copy(
-        update={"scr_owner": "swyddfa@bro-derw.example"}
-    )
-    with welsh.context.store.transaction() as session:
-        setup_state.start_sending(session, school.id, by="test", now=at(MONDAY))
-        for n, kind in enumerate(("missing_check", "governor_missing", "no_training")):
-            session.add(
-                ScrGap(
-                    school_id=school.id,
-                    key=f"k{n}",
-                    kind=kind,
-                    subject="Alys Rhys",
-                    opened_on=MONDAY,
-                )
-            )
-    with welsh.context.store.transaction() as session:
-        assert tell_owner(session, school, MONDAY, base_url="https://bro-derw.example") == 3
-    [row] = outbox_as_sent(welsh.context.store, "scr_gaps")
-    texts = _email_texts(row)
-    assert row.subject == "Single central record: 3 new gaps"  # the term is not confirmed
-    assert "Gweld y bylchau" in texts
-    assert not _only_unconfirmed(texts, english_words, _held_back(catalogue)), texts
-    tr = translations("cy")
-    headings = kind_headings(words_in(school_words(school), tr), tr)
-    assert headings["governor_missing"] == "Llywodraethwr heb fod ar y cofnod"
-    english = kind_headings(school_words(school.model_copy(update={"language": "en"})))
-    assert english["missing_check"] == "Check missing or undated"
-    assert english["governor_missing"] == "Governor not on the record"
-
-
 # --------------------------------------------------------------------------- the DSL team's pages
 
 
@@ -411,83 +322,96 @@ def test_the_school_chooser_for_a_concern_is_welsh(english_words: set[str]) -> N
     assert "Rhoi gwybod am bryder neu dor-rheol" in texts
 
 
-@pytest.mark.parametrize("filtered", [False, True], ids=["all", "filtered"])
-def test_the_reports_list_is_welsh_for_the_dsp(
-    filtered: bool, english_words: set[str], catalogue: Any
+# from tests/core/test_i18n_set_c.py (main)
+def test_the_scr_owners_email_is_welsh_but_for_the_unconfirmed_term(
+    welsh: _Env, english_words: set[str], catalogue: Any
 ) -> None:
-    from datetime import UTC, datetime
-
+    from bot.core import setup_state
+    from bot.core.models import ScrGap
     from bot.core.words import school_words
-    from bot.features.reports.listing import Row as ListRow
-    from bot.features.reports.listing import rows_of
-    from bot.features.reports.rules import CATEGORIES, STATUSES, URGENCIES
-    from bot.features.reports.web_list import SORTS
+    from bot.features.scr.owner import tell_owner
+    from bot.features.scr.rules import kind_headings
+    from tests.web.test_welsh_public_pages import _email_texts
 
-    # as ``listing`` keeps them: dates written in English, worked out again for the page
-    received, due = "16 Sep 2026 10:00", "Thu 17 Sep 10:00"
-    when, created = datetime(2026, 9, 17, 9, tzinfo=UTC), datetime(2026, 9, 16, 9, tzinfo=UTC)
-    kept = [
-        ListRow(
-            "CR-2026-7KQ3M",
-            received,
-            CATEGORIES["cyberbullying"],
-            "high",
-            "new",
-            None,
-            "triage",
-            when,
-            due,
-            True,
-            created=created,
-        ),
-        ListRow(
-            "CR-2026-7KQ3N",
-            received,
-            CATEGORIES["social_media"],
-            "normal",
-            "triaged",
-            PERSON,
-            None,
-            None,
-            "",
-            False,
-            created=created,
-        ),
-    ]
-    words = school_words(school("cy"))
-    rows = rows_of(kept, datetime(2026, 9, 18, tzinfo=UTC), words, "cy")
-    assert rows[0].received == "16 Medi 2026 10:00" and rows[0].deadline == (
-        True,
-        "Triage",
-        "17 Medi 2026 10:00",
+    school = welsh.context.config.schools[0].model_copy(
+        update={"scr_owner": "swyddfa@bro-derw.example"}
     )
+    with welsh.context.store.transaction() as session:
+        setup_state.start_sending(session, school.id, by="test", now=at(MONDAY))
+        for n, kind in enumerate(("missing_check", "governor_missing", "no_training")):
+            session.add(
+                ScrGap(
+                    school_id=school.id,
+                    key=f"k{n}",
+                    kind=kind,
+                    subject="Alys Rhys",
+                    opened_on=MONDAY,
+                )
+            )
+    with welsh.context.store.transaction() as session:
+        assert tell_owner(session, school, MONDAY, base_url="https://bro-derw.example") == 3
+    [row] = outbox_as_sent(welsh.context.store, "scr_gaps")
+    texts = _email_texts(row)
+    assert row.subject == "Single central record: 3 new gaps"  # the term is not confirmed
+    assert "Gweld y bylchau" in texts
+    assert not _only_unconfirmed(texts, english_words, _held_back(catalogue)), texts
+    headings = in_language(
+        "cy", lambda: {k: str(v) for k, v in kind_headings(school_words(school)).items()}
+    )
+    assert headings["governor_missing"] == "Llywodraethwr heb fod ar y cofnod"
+    english = kind_headings(school_words(school.model_copy(update={"language": "en"})))
+    assert english["missing_check"] == "Check missing or undated"
+    assert english["governor_missing"] == "Governor not on the record"
+
+
+# from tests/core/test_i18n_set_c.py (main)
+@pytest.mark.parametrize("errors", [{}, {"title": "t", "members": "m"}], ids=["page", "errors"])
+def test_the_scr_page_is_welsh_but_for_the_unconfirmed_term(
+    errors: dict[str, str], english_words: set[str], catalogue: Any
+) -> None:
+    from bot.core.nations import pack_for
+    from bot.core.words import school_words
+    from bot.features.scr.rules import describe, kind_headings
+
+    tr = catalogue_in("cy")
+    words = school_words(school("cy"))
+    if errors:  # as the panel form says them
+        errors = {
+            "title": tr.gettext(
+                "Give the recruitment a title of up to 200 characters, like 'Year 4 teacher, "
+                "January'."
+            ),
+            "members": tr.gettext("Choose the people on the interview panel."),
+        }
+    by_kind: dict[str, list[tuple[str, str]]] = {}
+    for gap in _gaps():
+        by_kind.setdefault(gap.kind, []).append((gap.subject, describe(gap, {}, words)))
+    pack = pack_for("wales")
     context = {
-        **_base(_person("dsl")),
+        **_base(_person("headteacher")),
         "school": school("cy"),
-        "rows": rows,
-        "total": 60,
-        "first": 51,
-        "filters": {"status": "new" if filtered else None, "category": None, "urgency": None},
-        "sort": "newest",
-        "sorts": SORTS,
-        "statuses": STATUSES,
-        "categories": CATEGORIES,
-        "urgencies": URGENCIES,
-        "page": 2,
-        "pages": 2,
-        "query": "sort=newest",
-        "can_link": True,
+        "today": date(2026, 9, 16),
+        "checked": date(2026, 9, 15),
+        "by_kind": by_kind,
+        "kinds": kind_headings(words),
+        "total": len(_gaps()),
+        "pack_checks": pack.scr_checks,
+        "note": pack.scr_note,
+        "panels": [("Blwyddyn 4", ["Alys Rhys", None])],
+        "staff": [(1, "Alys Rhys")],
+        "errors": errors,
     }
-    lang, texts = _page("reports_list.html", context)
-    texts = [t.replace("CSV", " ") for t in texts]
+    lang, texts = _page("scr.html", context)
     assert lang == "cy"
-    # categories whose Welsh term is not confirmed (fuzzy) stay English, and only they
-    held_back = _held_back(catalogue)
-    left = [t for t in texts if not {w for w in _words(t) if w in english_words} <= held_back]
-    assert not left, left
-    assert "Triage erbyn 17 Medi 2026 10:00" in " ".join(texts)  # unconfirmed
-    english_rows = rows_of(kept, datetime(2026, 9, 18, tzinfo=UTC), words)
-    english_context = {**context, **_base(_person("dsl"), "en"), "rows": english_rows}
-    _lang, english = _page("reports_list.html", english_context, "en")
-    assert "Triage by Thu 17 Sep 10:00" in " ".join(english)
-    assert "Page 2 of 2 (reports 51 to 52 of 60)" in english
+    # the nation pack's own words (its check names, its note and its sources' titles) are the
+    # pack's, in English in the Wales pack: not the catalogue's
+    pack_words = {pack.scr_note, *(c.name for c in pack.scr_checks)}
+    pack_words |= {c.source.title for c in pack.scr_checks}
+    names = ("Bedwyr Jones", "Ceri Ifans", "Blwyddyn 4", "Alys Rhys")
+    plain = []
+    for text in texts:
+        for value in (*pack_words, *names):
+            text = text.replace(value, " ")
+        plain.append(text)
+    assert not _only_unconfirmed(plain, english_words, _held_back(catalogue))
+    assert "Paneli cyfweld" in texts and "ar ddydd Mercher 16 Medi 2026" in " ".join(texts)

@@ -1,4 +1,4 @@
-"""#57 set r: ``init``'s summary of what it will write — the people, the calendar, the
+"""``init``'s summary of what it will write — the people, the calendar, the
 requirement pack's frame, who will owe what and the report deadlines — in the answers' language:
 Welsh in ``cy``, Welsh first then English in ``cy+en``, English byte for byte as main printed in
 ``en`` (the English lines below are main's)."""

@@ -1,4 +1,4 @@
-"""#57 set s: the interactive ``init`` in the language a Welsh school chooses. The questions up
+"""The interactive ``init`` in the language a Welsh school chooses. The questions up
 to the language (school name, nation, language) are English; from the choice on every question,
 its help and what is said back are Welsh (``cy``) or Welsh first then English (``cy+en``);
 ``en`` asks as before. Driven in a real terminal (pexpect), prompts matched by their text."""

@@ -31,6 +31,7 @@ from tests.core.test_i18n import (
     english_words,  # noqa: F401 - a fixture
     school,
 )
+from tests.support.speech import in_language
 
 MANAGER = "rheolwr@brodderw.example"
 OTHER = "Gwyn Prys"
@@ -211,17 +212,17 @@ def test_a_tasks_period_is_said_in_welsh(
 
     cycle = cycle.replace("review-event:", EVENT_CYCLE)
     cfg = _task_cfg("yearly" if cycle in ("2026", "2026-2027") else "termly")
-    welsh = cycle_label(cfg, cycle, "cy")  # type: ignore[arg-type]
+    welsh = in_language("cy", lambda: cycle_label(cfg, cycle))  # type: ignore[arg-type]
     assert not _english_left([welsh.replace("hydref", " ")], english_words), welsh
     english = cycle_label(cfg, cycle)  # type: ignore[arg-type]
-    both = cycle_label(cfg, cycle, "cy+en")  # type: ignore[arg-type]
+    both = in_language("cy+en", lambda: cycle_label(cfg, cycle))  # type: ignore[arg-type]
     assert both == english or both == f"{welsh} / {english}"
     monthly = _task_cfg("monthly")
     assert cycle_label(monthly, "2026-W38") == "the week beginning Monday 14 September 2026"  # type: ignore[arg-type]
-    assert cycle_label(monthly, "2026-W38", "cy") == (  # type: ignore[arg-type]
+    assert in_language("cy", lambda: cycle_label(monthly, "2026-W38")) == (  # type: ignore[arg-type]
         "yr wythnos yn dechrau dydd Llun 14 Medi 2026"
     )
-    assert cycle_label(monthly, "2026-09", "cy") == "Medi 2026"  # type: ignore[arg-type]
+    assert in_language("cy", lambda: cycle_label(monthly, "2026-09")) == "Medi 2026"  # type: ignore[arg-type]
     assert cycle_label(monthly, "2026-09") == "September 2026"  # type: ignore[arg-type]
 
 
@@ -234,13 +235,17 @@ def _task_context(language: str = "cy", **extra: Any) -> dict[str, Any]:
         "school": welsh,
         "person": _person("staff"),
         "title": TASK,
-        "period": cycle_label(_task_cfg("weekly"), "2026-W38", language),  # type: ignore[arg-type]
+        "period": in_language(language, lambda: cycle_label(_task_cfg("weekly"), "2026-W38")),  # type: ignore[arg-type]
         "due": date(2026, 9, 15),
         "overdue": True,
         "shared_with": [OTHER],
         "last": (date(2026, 9, 8), OTHER),
         "token": "x",
-        "event": (event_label("new_technology", language), "Copilot", date(2026, 9, 14)),
+        "event": (
+            in_language(language, lambda: event_label("new_technology")),
+            "Copilot",
+            date(2026, 9, 14),
+        ),
         "error": None,
         **extra,
     }
@@ -356,7 +361,7 @@ def test_the_reviews_after_a_change_page_is_welsh(
 def _kinds(language: str) -> dict[str, str]:
     from bot.features.tasks.rules import EVENT_KINDS, event_label
 
-    return {k: event_label(k, language) for k in EVENT_KINDS}
+    return {k: in_language(language, lambda k=k: event_label(k)) for k in EVENT_KINDS}
 
 
 def test_a_missed_task_and_a_review_openings_email_are_welsh(
@@ -447,8 +452,8 @@ def _report_context(language: str, report: Any) -> dict[str, Any]:
         "report": report,
         "terms": terms_for(school(language), date(2026, 9, 16)),
         "term": report.term,
-        "term_name": lambda name: term_name(name, language),
-        "short_day": lambda day: short_day(day, language),
+        "term_name": lambda name: in_language(language, lambda: term_name(name)),
+        "short_day": lambda day: in_language(language, lambda: short_day(day)),
     }
 
 
@@ -460,30 +465,6 @@ FILLED_REPORT = (
     # held back (fuzzy): no Welsh source found for "single central record" (set C)
     "Single central record: not stated (not checked by the bot yet).",
 )
-
-
-def test_the_governors_report_page_and_pdf_are_welsh(
-    english_words: set[str],  # noqa: F811 - the fixture
-) -> None:
-    from bot.core.i18n import translations
-    from bot.core.words import school_words, words_in
-    from bot.features.governors.report import render_pdf
-
-    report = _report()
-    lang, texts = _page("governors_report.html", _report_context("cy", report))
-    assert lang == "cy"
-    for value in FILLED_REPORT:
-        texts = [t.replace(value, " ") for t in texts]
-    assert not _english_left(texts, english_words)
-    assert "Adroddiad y llywodraethwyr: Tymor yr hydref 2026" in texts
-    pdf = render_pdf(report, "cy", school_words(school("cy")))
-    text = _pdf_text(pdf)
-    for value in FILLED_REPORT:
-        text = text.replace(value, " ")
-    assert not _english_left(text.splitlines(), english_words)
-    assert "Cyfradd cadarnhau: 75% (3 o 4)." in text
-    words = words_in(school_words(school("cy")), translations("cy"))
-    assert f"y {words.dsl_full} a'r {words.chair} sy'n eu cadw" in text
 
 
 def test_the_governors_report_in_english_is_as_before() -> None:
@@ -587,33 +568,6 @@ def _facts(filtered: bool) -> Any:
     )
 
 
-@pytest.mark.parametrize("filtered", [True, False])
-def test_the_evidence_packs_summary_is_welsh(
-    english_words: set[str],  # noqa: F811 - the fixture
-    filtered: bool,
-) -> None:
-    from bot.features.evidence.summary_pdf import render_summary
-
-    text = _pdf_text(render_summary(_facts(filtered), "ab" * 32, "cy"))
-    assert "Tystiolaeth i arolygydd" in text and "ar ddydd Mercher 16 Medi 2026 am 09:30" in text
-    assert "01 Medi 2026" in text and (not filtered or "15 Medi 2026 10:00" in text)
-    for value in (
-        *FILLED_REPORT,
-        "Gwirio'r hidlo",
-        "BST",
-        "MANIFEST.sha256",
-        "README.txt",
-        "SHA-256",
-        "CSV",
-    ):
-        text = text.replace(value, " ")
-    # "filtering and monitoring" waits for a confirmed Welsh term (fuzzy): its heading and its
-    # table's title stay English, nothing else does
-    for held in ("Filtering and monitoring review",):
-        text = text.replace(held, " ")
-    assert not _english_left([text], english_words)
-
-
 def test_the_evidence_packs_summary_in_english_is_as_before() -> None:
     from bot.features.evidence.summary_pdf import render_summary
 
@@ -625,8 +579,8 @@ def test_the_evidence_packs_summary_in_english_is_as_before() -> None:
 # --------------------------------------------------------------------------- the head's digest
 
 
-def _attention(language: str, n: int) -> list[str]:
-    from bot.core.i18n import translations
+def _attention_lines(n: int) -> list[Any]:
+    """What needs attention, unsaid (each line said where the digest shows it)."""
     from bot.features.dashboard.rules import Figures
 
     counts = SimpleNamespace(
@@ -644,7 +598,11 @@ def _attention(language: str, n: int) -> list[str]:
         settings_problem=None,
         calendar_question=None,
     )
-    return [a.text for a in Figures.attention(counts, translations(language))]  # type: ignore[arg-type]
+    return [a.text for a in Figures.attention(counts)]  # type: ignore[arg-type]
+
+
+def _attention(language: str, n: int) -> list[str]:
+    return list(in_language(language, lambda: _attention_lines(n)))
 
 
 def _digest(language: str, n: int) -> Any:
@@ -670,48 +628,10 @@ def _digest(language: str, n: int) -> Any:
             per_policy=((POLICY, 0.5),),
         )
 
-    english = figures(_attention("en", n))
+    said = figures(_attention_lines(n))  # said in the school's language where shown
     return Digest(
-        "bro-derw",
-        english,
-        {},
-        {},
-        {},
-        plain_text_digest(english),
-        audit_head=(12, "ab" * 8),
-        figures_said=figures(_attention(language, n)),
+        "bro-derw", said, {}, {}, {}, plain_text_digest(said), audit_head=(12, "ab" * 8)
     )
-
-
-@pytest.mark.parametrize("n", [0, 1, 2, 3, 6, 7])
-def test_the_heads_weekly_digest_email_is_welsh(
-    english_words: set[str],  # noqa: F811 - the fixture
-    n: int,
-) -> None:
-    draft = _digest("cy", n).email(
-        "pennaeth@brodderw.example", "swyddfa@brodderw.example", school("cy")
-    )
-    lang, texts = _email_texts(
-        draft,
-        *FILLED_REPORT,
-        POLICY,
-        "pennaeth@brodderw.example",
-        "abababababababab",
-        "compliance-bot audit verify --fingerprint",
-    )
-    assert lang == "cy" and draft.subject.startswith("Crynodeb cydymffurfio wythnosol")
-    assert not _english_left(texts, english_words)
-
-
-def test_the_heads_weekly_digest_in_english_is_as_before() -> None:
-    digest = _digest("en", 2)
-    draft = digest.email("head@x.example", None)
-    assert draft.subject == "Weekly compliance digest — Ysgol Gymraeg Bro Derw, week 2026-W38"
-    assert "2 official accounts need a handover" in draft.text
-    assert "2 staff trainings missing or expired" in draft.text
-    assert "1 of 2 official accounts" in draft.text
-    assert "2 policies are due for review within 30 days" in draft.text
-    assert _attention("en", 1)[0] == "1 report deadline has passed"
 
 
 # --------------------------------------------------------------------------- the dashboard
@@ -804,3 +724,90 @@ def test_the_dashboards_account_page_is_welsh(
     assert not _english_left(_out(texts), english_words)
     _, texts = _page("dashboard_account.html", {**context, **_base(None, "en")}, "en")
     assert "01 Sep 2026" in texts and "Signed 02 Sep 2026" in texts
+
+
+# from tests/core/test_i18n_set_a.py (main)
+@pytest.mark.parametrize("filtered", [True, False])
+def test_the_evidence_packs_summary_is_welsh(
+    english_words: set[str],  # noqa: F811 - the fixture
+    filtered: bool,
+) -> None:
+    from bot.features.evidence.summary_pdf import render_summary
+
+    text = _pdf_text(render_summary(_facts(filtered), "ab" * 32, "cy"))
+    assert "Tystiolaeth i arolygydd" in text and "ar ddydd Mercher 16 Medi 2026 am 09:30" in text
+    assert "01 Medi 2026" in text and (not filtered or "15 Medi 2026 10:00" in text)
+    for value in (
+        *FILLED_REPORT,
+        "Gwirio'r hidlo",
+        "BST",
+        "MANIFEST.sha256",
+        "README.txt",
+        "SHA-256",
+        "CSV",
+    ):
+        text = text.replace(value, " ")
+    # "filtering and monitoring" waits for a confirmed Welsh term (fuzzy): its heading and its
+    # table's title stay English, nothing else does
+    for held in ("Filtering and monitoring review",):
+        text = text.replace(held, " ")
+    assert not _english_left([text], english_words)
+
+
+# from tests/core/test_i18n_set_a.py (main)
+def test_the_governors_report_page_and_pdf_are_welsh(
+    english_words: set[str],  # noqa: F811 - the fixture
+) -> None:
+    from bot.core.i18n import Msg
+    from bot.core.words import school_words
+    from bot.features.governors.report import render_pdf
+
+    report = _report()
+    lang, texts = _page("governors_report.html", _report_context("cy", report))
+    assert lang == "cy"
+    for value in FILLED_REPORT:
+        texts = [t.replace(value, " ") for t in texts]
+    assert not _english_left(texts, english_words)
+    assert "Adroddiad y llywodraethwyr: Tymor yr hydref 2026" in texts
+    pdf = render_pdf(report, "cy", school_words(school("cy")))
+    text = _pdf_text(pdf)
+    for value in FILLED_REPORT:
+        text = text.replace(value, " ")
+    assert not _english_left(text.splitlines(), english_words)
+    assert "Cyfradd cadarnhau: 75% (3 o 4)." in text
+    words = school_words(school("cy"))
+    dsl_full, chair = (Msg(word).said("cy") for word in (words.dsl_full, words.chair))
+    assert f"y {dsl_full} a'r {chair} sy'n eu cadw" in text
+
+
+# from tests/core/test_i18n_set_a.py (main)
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 6, 7])
+def test_the_heads_weekly_digest_email_is_welsh(
+    english_words: set[str],  # noqa: F811 - the fixture
+    n: int,
+) -> None:
+    draft = _digest("cy", n).email(
+        "pennaeth@brodderw.example", "swyddfa@brodderw.example", school("cy")
+    )
+    lang, texts = _email_texts(
+        draft,
+        *FILLED_REPORT,
+        POLICY,
+        "pennaeth@brodderw.example",
+        "abababababababab",
+        "compliance-bot audit verify --fingerprint",
+    )
+    assert lang == "cy" and draft.subject.startswith("Crynodeb cydymffurfio wythnosol")
+    assert not _english_left(texts, english_words)
+
+
+# from tests/core/test_i18n_set_a.py (main)
+def test_the_heads_weekly_digest_in_english_is_as_before() -> None:
+    digest = _digest("en", 2)
+    draft = digest.email("head@x.example", None)
+    assert draft.subject == "Weekly compliance digest — Ysgol Gymraeg Bro Derw, week 2026-W38"
+    assert "2 official accounts need a handover" in draft.text
+    assert "2 staff trainings missing or expired" in draft.text
+    assert "1 of 2 official accounts" in draft.text
+    assert "2 policies are due for review within 30 days" in draft.text
+    assert _attention("en", 1)[0] == "1 report deadline has passed"

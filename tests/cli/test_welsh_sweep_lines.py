@@ -1,4 +1,4 @@
-"""#57 set y: what a business manager reads every day at the terminal — ``sweep``'s lines for
+"""What a business manager reads every day at the terminal — ``sweep``'s lines for
 each school (the cycle's day, the directory's changes, the duties, the steps' counts, the
 reminders' table and stages, a day that is not a school day, a dry run, what was delivered) and
 ``status``'s (the headline, the six tiles, "Nothing needs you now", the four tables) — in the
@@ -9,7 +9,6 @@ functions of ``bot/cli/render.py`` write in English words of their own.
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,6 @@ from typer.testing import CliRunner, Result
 from bot.cli.main import app
 from bot.core.i18n import BETWEEN
 from tests.support.helpers import SchoolBuilder
-from tests.support.own_english import own_english
 
 ROOT = Path(__file__).parents[2]
 ENV = {"COLUMNS": "1000", "COMPLIANCE_BOT_SECRET_KEY": "a-long-enough-secret-key-for-these-tests-0"}
@@ -46,71 +44,6 @@ def _run(school: SchoolBuilder, *args: str) -> list[str]:
     result: Result = CliRunner().invoke(app, list(args), env=env)
     assert result.exit_code == 0, result.output
     return [line.rstrip() for line in result.stdout.splitlines()]
-
-
-@pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
-def test_a_sweep_is_said_in_the_schools_language(tmp_path: Path, language: str) -> None:
-    school = _school(tmp_path / "school", language)
-    lines = _run(school, "sweep", "--no-send", "--as-of", "2026-11-23")
-    said = "\n".join(lines)
-    assert (
-        "Oak Test School — "
-        + _said(
-            language,
-            "cylch dydd Llun 23 Tachwedd 2026",
-            "cycle as of Monday 23 November 2026",
-        )
-        in said
-    )
-    assert (
-        _said(
-            language,
-            "Cyfeiriadur: 5 wedi'u hychwanegu, 0 wedi'u diweddaru, 0 ar goll o'r newydd, "
-            "0 wedi gadael, 0 heb eu newid",
-            "Directory: 5 added, 0 updated, 0 newly missing, 0 left, 0 unchanged",
-        )
-        in lines
-    )
-    assert (
-        _said(
-            language,
-            "Dyletswyddau: 4 wedi'u hagor, wedi'u cau: dim; 4 ar agor, 0 yn hwyr",
-            "Duties: 4 opened, closed: none; 4 open, 0 overdue",
-        )
-        in lines
-    )
-    assert _said(language, "1 crynodeb wythnosol yn y ciw", "1 weekly digest queued") in lines
-    assert (
-        _said(
-            language,
-            "Nodiadau atgoffa yn y ciw: 4 o negeseuon e-bost",
-            "Reminders queued: 4 emails",
-        )
-        in said
-    )
-    heads = ("At", "Eitemau", "Nodyn atgoffa", "Yn cael gwybod hefyd")
-    english = ("To", "Items", "Reminder", "Also told")
-    header = next(line for line in lines if "head@" not in line and "┃" in line)
-    assert [cell.strip() for cell in header.strip("┃").split("┃")] == [
-        _said(language, welsh, word) for welsh, word in zip(heads, english, strict=True)
-    ]
-    assert (
-        _said(
-            language,
-            "Eitemau a atgoffwyd: 4 o geisiadau cyntaf.",
-            "Items reminded: 4 first requests.",
-        )
-        in lines
-    )
-    outbox = school.home / "outbox"
-    assert (
-        _said(
-            language,
-            f"0 o negeseuon wedi'u danfon. Ciw anfon: {outbox}",
-            f"0 messages delivered. Outbox: {outbox}",
-        )
-        in lines
-    )
 
 
 @pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
@@ -237,18 +170,6 @@ _NOT_SAID = {
 }
 
 
-def test_no_line_these_functions_print_writes_its_own_english() -> None:
-    tree = ast.parse((ROOT / "bot/cli/render.py").read_text(encoding="utf-8"))
-    functions = [f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name in SAID]
-    assert {f.name for f in functions} == SAID
-    found = [
-        f"render.py:{line} ({f.name})"
-        for f in functions
-        for line, _text in own_english(f, _NOT_SAID, dict_keys=True)
-    ]
-    assert found == [], "say it through the catalogue (gettext/ngettext/N_)"
-
-
 @pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
 def test_remind_says_its_plan_in_the_schools_language(tmp_path: Path, language: str) -> None:
     school = _school(tmp_path / "school", language)
@@ -287,4 +208,70 @@ def test_remind_says_its_plan_in_the_schools_language(tmp_path: Path, language: 
             "today.",
         )
         in saturday
+    )
+
+
+# from tests/core/test_i18n_set_y.py (main)
+@pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
+def test_a_sweep_is_said_in_the_schools_language(tmp_path: Path, language: str) -> None:
+    school = _school(tmp_path / "school", language)
+    lines = _run(school, "sweep", "--no-send", "--as-of", "2026-11-23")
+    said = "\n".join(lines)
+    assert (
+        "Oak Test School — "
+        + _said(
+            language,
+            "cylch dydd Llun 23 Tachwedd 2026",
+            "cycle as of Monday 23 November 2026",
+        )
+        in said
+    )
+    assert (
+        _said(
+            language,
+            "Cyfeiriadur: 5 wedi'u hychwanegu, 0 wedi'u diweddaru, 0 ar goll o'r newydd, "
+            "0 wedi gadael, 0 heb eu newid",
+            "Directory: 5 added, 0 updated, 0 newly missing, 0 left, 0 unchanged",
+        )
+        in lines
+    )
+    assert (
+        _said(
+            language,
+            "Dyletswyddau: 4 wedi'u hagor, wedi'u cau: dim; 4 ar agor, 0 yn hwyr",
+            "Duties: 4 opened, closed: none; 4 open, 0 overdue",
+        )
+        in lines
+    )
+    assert _said(language, "1 crynodeb wythnosol yn y ciw", "1 weekly digest queued") in lines
+    assert (
+        _said(
+            language,
+            "Nodiadau atgoffa yn y ciw: 4 o negeseuon e-bost",
+            "Reminders queued: 4 emails",
+        )
+        in said
+    )
+    heads = ("At", "Eitemau", "Nodyn atgoffa", "Yn cael gwybod hefyd")
+    english = ("To", "Items", "Reminder", "Also told")
+    header = next(line for line in lines if "head@" not in line and "┃" in line)
+    assert [cell.strip() for cell in header.strip("┃").split("┃")] == [
+        _said(language, welsh, word) for welsh, word in zip(heads, english, strict=True)
+    ]
+    assert (
+        _said(
+            language,
+            "Eitemau a atgoffwyd: 4 o geisiadau cyntaf.",
+            "Items reminded: 4 first requests.",
+        )
+        in lines
+    )
+    outbox = school.home / "outbox"
+    assert (
+        _said(
+            language,
+            f"0 o negeseuon wedi'u danfon. Ciw anfon: {outbox}",
+            f"0 messages delivered. Outbox: {outbox}",
+        )
+        in lines
     )

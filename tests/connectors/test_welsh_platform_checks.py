@@ -1,4 +1,4 @@
-"""#57 set ad: ``check m365`` and ``check google`` in the language of the schools on the tenant or
+"""``check m365`` and ``check google`` in the language of the schools on the tenant or
 domain. Each row's name, verdict and fix are catalogue sentences: Welsh in ``cy``, Welsh first
 then English in ``cy+en``, English as before in ``en`` (the existing check tests hold the
 English). Microsoft's and Google's own words stay as they write them: permission names, scope
@@ -24,12 +24,14 @@ import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
+from bot.core.i18n import BETWEEN
+
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
 pytest.importorskip("googleapiclient", reason="needs google-api-python-client")
 
 import connectors.m365.check as m365_check
 from bot.cli.main import app
-from bot.core.i18n import BETWEEN, LOCALE_DIR
+from bot.core.i18n import LOCALE_DIR
 from connectors.base import CheckRow
 from connectors.google.check import run_checks as google_checks
 from tests.connectors.contract.kit_google import google_settings, seeded_fake
@@ -166,9 +168,10 @@ def _words(text: str) -> set[str]:
 def _english_only() -> set[str]:
     """English words of our check sentences that no Welsh sentence of theirs keeps (a menu
     name, a permission, a variable stays English in the Welsh too, so it is not counted)."""
-    from bot.core.i18n import translations
 
-    welsh = translations("cy")
+    from tests.support.speech import catalogue_in
+
+    welsh = catalogue_in("cy")
     ours = _msgids()
     kept = set().union(*(_words(welsh.gettext(m)) for m in ours))
     return set().union(*(_words(m) for m in ours)) - kept
@@ -203,80 +206,7 @@ def _ours(text: str) -> str:
 # --------------------------------------------------------------------------- m365
 
 
-@pytest.mark.parametrize("scenario", list(M365))
-def test_m365_rows_are_welsh_in_cy(tmp_path: Path, scenario: str) -> None:
-    english = _m365(tmp_path, scenario, "en")
-    welsh = _m365(tmp_path, scenario, "cy")
-    assert [r.ok for r in welsh] == [r.ok for r in english]
-    assert _english_in(welsh) == []
-    both = _m365(tmp_path, scenario, "cy+en")
-    for cy, en, pair in zip(welsh, english, both, strict=True):
-        # a row's name and verdict: Welsh, then " / " and the English (once when the same)
-        assert pair.name == (en.name if cy.name == en.name else f"{cy.name}{BETWEEN}{en.name}")
-        assert pair.detail == (
-            en.detail if cy.detail == en.detail else f"{cy.detail}{BETWEEN}{en.detail}"
-        )
-        # a fix: its sentences in both, a command once, as PowerShell takes it
-        for line in (en.fix or "").splitlines():
-            assert line in (pair.fix or ""), (scenario, line)
-
-
-def test_the_welsh_rows_say_microsofts_words_as_microsoft_writes_them(tmp_path: Path) -> None:
-    rows = {r.name: r for r in _m365(tmp_path, "nothing granted", "cy")}
-    row = rows["User.Read.All"]
-    assert row.detail.startswith("User.Read.All ar goll: ")
-    assert row.fix == (
-        f"Entra admin centre > App registrations > {CLIENT_ID} > API permissions > Add a "
-        "permission > Microsoft Graph > Application permissions > User.Read.All, yna 'Grant "
-        "admin consent'."
-    )
-    rows = {r.name: r for r in _m365(tmp_path, "tenant-wide", "cy")}
-    scope = rows["cwmpas Mail.Send"]
-    assert scope.detail.startswith("mae Mail.Send ar draws y tenant:")
-    lines = (scope.fix or "").splitlines()
-    assert lines[0].startswith(f"Rhowch Mail.Send i'r ap ar gyfer {SENDER} yn unig")
-    assert "  Connect-ExchangeOnline" in lines  # PowerShell as it is typed
-    assert lines[-1].startswith("Yna tynnwch y caniatâd ar draws y tenant")
-    rows = {r.name: r for r in _m365(tmp_path, "granted", "cy")}
-    assert rows["tocyn"].ok and rows["cyfeiriadur"].detail.startswith("darllenwyd ")
-    assert rows["Mail.ReadBasic.All (dewisol)"].detail.startswith("caiff ddarllen Eitemau Anfonwyd")
-    assert rows["cyflymder anfon"].detail.startswith("30 y funud a 10,000 o dderbynwyr y dydd")
-
-
-def test_a_refused_token_names_its_code_and_fix_in_welsh(tmp_path: Path) -> None:
-    rows = _m365(tmp_path, "wrong secret", "cy")
-    assert [r.name for r in rows] == ["gosodiadau", "tocyn"]
-    assert rows[1].detail.startswith("Gwrthododd Entra ID y cais am docyn: AADSTS7000215")
-    assert rows[1].fix is not None and rows[1].fix.startswith("Mae'r gyfrinach cleient yn anghywir")
-    assert f"{ENV}CLIENT_SECRET" in rows[1].fix
-
-
 # --------------------------------------------------------------------------- google
-
-
-@pytest.mark.parametrize("scenario", list(GOOGLE))
-def test_google_rows_are_welsh_in_cy(tmp_path: Path, scenario: str) -> None:
-    english = _google(tmp_path, scenario, "en")
-    welsh = _google(tmp_path, scenario, "cy")
-    assert [r.ok for r in welsh] == [r.ok for r in english]
-    assert _english_in(welsh) == []
-    both = _google(tmp_path, scenario, "cy+en")
-    for cy, en, pair in zip(welsh, english, both, strict=True):
-        assert pair.detail == (
-            en.detail if cy.detail == en.detail else f"{cy.detail}{BETWEEN}{en.detail}"
-        )
-        assert pair.fix == (en.fix if cy.fix == en.fix else f"{cy.fix}{BETWEEN}{en.fix}")
-
-
-def test_google_keeps_its_menu_and_scopes_as_google_writes_them(tmp_path: Path) -> None:
-    rows = {r.name: r for r in _google(tmp_path, "granted", "cy")}
-    assert rows["Allwedd y cyfrif gwasanaeth"].ok
-    assert rows["Anfon Gmail"].detail.startswith("rhoddwyd tocyn gmail.send ar gyfer ")
-    assert rows["Google Forms"].ok  # the product's name
-    rows = {r.name: r for r in _google(tmp_path, "no key", "cy")}
-    assert rows["Allwedd y cyfrif gwasanaeth"].fix == (
-        "gosodwch COMPLIANCE_BOT_GOOGLE__SERVICE_ACCOUNT_FILE i allwedd JSON y cyfrif gwasanaeth"
-    )
 
 
 # --------------------------------------------------------------------------- the command
@@ -362,40 +292,6 @@ def test_schools_on_one_tenant_in_different_languages_are_checked_in_english(
 _COMMAND = re.compile(r"^\s|-eq |compliance-bot|\{|\}|^[\w.:/-]*$")
 
 
-def test_no_row_of_the_check_modules_writes_its_own_english() -> None:
-    """The check modules say every sentence through their tables (``said``): a string literal
-    of two English words or more in them is a row written in English (a docstring, a
-    PowerShell or HTTP line, a platform's name is not)."""
-    found = []
-    for path in ("connectors/m365/check.py", "connectors/google/check.py"):
-        tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
-        docstrings = {
-            id(node.body[0].value)
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef)
-            and node.body
-            and isinstance(node.body[0], ast.Expr)
-        }
-        said = {  # a catalogue sentence written where it is said (a plural)
-            id(arg)
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr in {"gettext", "ngettext"}
-            for arg in node.args
-        }
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Constant)
-                and isinstance(node.value, str)
-                and id(node) not in docstrings | said
-                and re.search(r"[A-Za-z]{2,} [a-z]{2,}", node.value)
-                and not _COMMAND.search(node.value)
-            ):
-                found.append(f"{path}:{node.lineno}: {node.value!r}")
-    assert found == [], "say it with said(N_(…)) in check_said.py"
-
-
 def test_the_catalogue_holds_every_check_sentence_in_welsh() -> None:
     from babel.messages.pofile import read_po
 
@@ -406,3 +302,81 @@ def test_the_catalogue_holds_every_check_sentence_in_welsh() -> None:
             m for m in catalog if isinstance(m.id, tuple) and m.id[0] == sentence
         )
         assert message.string and not message.fuzzy, sentence
+
+
+# from tests/core/test_i18n_set_ad.py (main)
+def test_a_refused_token_names_its_code_and_fix_in_welsh(tmp_path: Path) -> None:
+    rows = _m365(tmp_path, "wrong secret", "cy")
+    assert [r.name for r in rows] == ["gosodiadau", "tocyn"]
+    assert rows[1].detail.startswith("Gwrthododd Entra ID y cais am docyn: AADSTS7000215")
+    assert rows[1].fix is not None and rows[1].fix.startswith("Mae'r gyfrinach cleient yn anghywir")
+    assert f"{ENV}CLIENT_SECRET" in rows[1].fix
+
+
+# from tests/core/test_i18n_set_ad.py (main)
+def test_google_keeps_its_menu_and_scopes_as_google_writes_them(tmp_path: Path) -> None:
+    rows = {r.name: r for r in _google(tmp_path, "granted", "cy")}
+    assert rows["Allwedd y cyfrif gwasanaeth"].ok
+    assert rows["Anfon Gmail"].detail.startswith("rhoddwyd tocyn gmail.send ar gyfer ")
+    assert rows["Google Forms"].ok  # the product's name
+    rows = {r.name: r for r in _google(tmp_path, "no key", "cy")}
+    assert rows["Allwedd y cyfrif gwasanaeth"].fix == (
+        "gosodwch COMPLIANCE_BOT_GOOGLE__SERVICE_ACCOUNT_FILE i allwedd JSON y cyfrif gwasanaeth"
+    )
+
+
+# from tests/core/test_i18n_set_ad.py (main)
+@pytest.mark.parametrize("scenario", list(GOOGLE))
+def test_google_rows_are_welsh_in_cy(tmp_path: Path, scenario: str) -> None:
+    english = _google(tmp_path, scenario, "en")
+    welsh = _google(tmp_path, scenario, "cy")
+    assert [r.ok for r in welsh] == [r.ok for r in english]
+    assert _english_in(welsh) == []
+    both = _google(tmp_path, scenario, "cy+en")
+    for cy, en, pair in zip(welsh, english, both, strict=True):
+        assert pair.detail == (
+            en.detail if cy.detail == en.detail else f"{cy.detail}{BETWEEN}{en.detail}"
+        )
+        assert pair.fix == (en.fix if cy.fix == en.fix else f"{cy.fix}{BETWEEN}{en.fix}")
+
+
+# from tests/core/test_i18n_set_ad.py (main)
+@pytest.mark.parametrize("scenario", list(M365))
+def test_m365_rows_are_welsh_in_cy(tmp_path: Path, scenario: str) -> None:
+    english = _m365(tmp_path, scenario, "en")
+    welsh = _m365(tmp_path, scenario, "cy")
+    assert [r.ok for r in welsh] == [r.ok for r in english]
+    assert _english_in(welsh) == []
+    both = _m365(tmp_path, scenario, "cy+en")
+    for cy, en, pair in zip(welsh, english, both, strict=True):
+        # a row's name and verdict: Welsh, then " / " and the English (once when the same)
+        assert pair.name == (en.name if cy.name == en.name else f"{cy.name}{BETWEEN}{en.name}")
+        assert pair.detail == (
+            en.detail if cy.detail == en.detail else f"{cy.detail}{BETWEEN}{en.detail}"
+        )
+        # a fix: its sentences in both, a command once, as PowerShell takes it
+        for line in (en.fix or "").splitlines():
+            assert line in (pair.fix or ""), (scenario, line)
+
+
+# from tests/core/test_i18n_set_ad.py (main)
+def test_the_welsh_rows_say_microsofts_words_as_microsoft_writes_them(tmp_path: Path) -> None:
+    rows = {r.name: r for r in _m365(tmp_path, "nothing granted", "cy")}
+    row = rows["User.Read.All"]
+    assert row.detail.startswith("User.Read.All ar goll: ")
+    assert row.fix == (
+        f"Entra admin centre > App registrations > {CLIENT_ID} > API permissions > Add a "
+        "permission > Microsoft Graph > Application permissions > User.Read.All, yna 'Grant "
+        "admin consent'."
+    )
+    rows = {r.name: r for r in _m365(tmp_path, "tenant-wide", "cy")}
+    scope = rows["cwmpas Mail.Send"]
+    assert scope.detail.startswith("mae Mail.Send ar draws y tenant:")
+    lines = (scope.fix or "").splitlines()
+    assert lines[0].startswith(f"Rhowch Mail.Send i'r ap ar gyfer {SENDER} yn unig")
+    assert "  Connect-ExchangeOnline" in lines  # PowerShell as it is typed
+    assert lines[-1].startswith("Yna tynnwch y caniatâd ar draws y tenant")
+    rows = {r.name: r for r in _m365(tmp_path, "granted", "cy")}
+    assert rows["tocyn"].ok and rows["cyfeiriadur"].detail.startswith("darllenwyd ")
+    assert rows["Mail.ReadBasic.All (dewisol)"].detail.startswith("caiff ddarllen Eitemau Anfonwyd")
+    assert rows["cyflymder anfon"].detail.startswith("30 y funud a 10,000 o dderbynwyr y dydd")

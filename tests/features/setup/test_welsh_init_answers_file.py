@@ -1,4 +1,4 @@
-"""#57 set o: ``init --answers FILE``'s problems in the school's language — the file's own
+"""``init --answers FILE``'s problems in the school's language — the file's own
 ``language:`` (cy: Welsh; cy+en: Welsh first, English beside; en: as before, byte for byte);
 a file that cannot be read is told in English, or in both where a ``language:`` line says Welsh.
 """

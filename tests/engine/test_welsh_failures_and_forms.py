@@ -1,4 +1,4 @@
-"""The school's language, set G: the lines the dashboard and ``/setup`` show that other rooms
+"""The school's language: the lines the dashboard and ``/setup`` show that other rooms
 write (a failing job and its step, a settings problem, the scheduler stopped, the term-dates
 question) and the statement of a record made on someone's behalf.
 
@@ -22,7 +22,7 @@ from starlette.datastructures import UploadFile
 from bot.core.config import SchoolConfig
 from bot.core.config.per_school import SettingsProblem
 from bot.core.dates import REVIEW, DateWindowError
-from bot.core.i18n import BETWEEN, translations
+from bot.core.i18n import BETWEEN, Msg, said_in
 from bot.core.scheduler_health import SchedulerStopped
 from bot.core.words import school_words
 from bot.engine.settings_problems import describe as describe_settings
@@ -42,6 +42,7 @@ from tests.core.test_i18n import SCHOOL_NAME, _english_left, school
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
 from tests.support.helpers import run_async
+from tests.support.speech import in_language
 
 SINCE = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # Monday 23 November 2026, 10:00 in London
 RECORDER = SimpleNamespace(display_name="Eirlys Puw", job_title="Rheolwr Busnes")
@@ -69,10 +70,11 @@ def _failing(step: str, title: str) -> FailingStep:
 def test_a_failing_job_is_said_in_welsh(
     step: str, title: str, english_words: set[str], held_back: set[str]
 ) -> None:
-    said = describe(_failing(step, title), "cy")
+    said = in_language("cy", lambda: describe(_failing(step, title)))
     held = step == HELD  # a held directory says what ends it, not its title
-    assert said.startswith(("Wedi'i ddal" if held else "Ddim yn gweithio") +
-                           " ers dydd Llun 23 Tachwedd 2026, 10:00: "), said
+    assert said.startswith(
+        ("Wedi'i ddal" if held else "Ddim yn gweithio") + " ers dydd Llun 23 Tachwedd 2026, 10:00: "
+    ), said
     if title in held_back:  # e.g. 'single central record': unconfirmed, left in English
         assert title in said
         said = said.replace(title, " ")
@@ -86,22 +88,14 @@ def test_a_failing_job_reads_as_before_in_english_and_both_in_a_dual_school() ->
         "Not working since Monday 23 November 2026, 10:00: reading the staff directory "
         "(the bot's other jobs carry on)"
     )
-    assert describe(failing, "cy+en") == f"{describe(failing, 'cy')}{BETWEEN}{english}"
+    assert (
+        in_language("cy+en", lambda: describe(failing))
+        == f"{in_language('cy', lambda: describe(failing))}{BETWEEN}{english}"
+    )
 
 
 def _problem(kept: datetime | None) -> SettingsProblem:
     return SettingsProblem("bro-derw", SCHOOL_NAME, "school.yaml, line 4: x", kept)
-
-
-@pytest.mark.parametrize("kept", [None, SINCE], ids=["held", "kept"])
-def test_a_settings_problem_is_said_in_welsh(
-    kept: datetime | None, english_words: set[str]
-) -> None:
-    problem = _problem(kept)
-    welsh = describe_settings(problem, "cy")
-    assert welsh.startswith(f"Mae problem gyda gosodiadau {SCHOOL_NAME}"), welsh
-    assert _left(welsh, english_words) == []
-    assert describe_settings(problem, "cy+en") == f"{welsh}{BETWEEN}{describe_settings(problem)}"
 
 
 def test_a_settings_problem_reads_as_before_in_english() -> None:
@@ -116,10 +110,10 @@ def test_the_scheduler_stopped_notice_is_said_in_welsh(
     since: datetime | None, english_words: set[str]
 ) -> None:
     stopped = SchedulerStopped(since, 1800)
-    welsh = stopped.said_in("cy")
+    welsh = said_in("cy", stopped.said)
     assert _left(welsh, english_words) == []
-    assert stopped.said == stopped.said_in("en")
-    assert stopped.said_in("cy+en") == f"{welsh}{BETWEEN}{stopped.said}"
+    assert str(stopped.said) == said_in("en", stopped.said)
+    assert said_in("cy+en", stopped.said) == f"{welsh}{BETWEEN}{stopped.said}"
     if since is not None:
         assert "ers dydd Llun 23 Tachwedd 2026 am 10:00" in welsh
         assert stopped.said.startswith(
@@ -139,7 +133,7 @@ def test_the_term_dates_question_is_said_in_welsh(today: date, english_words: se
             "terms": [{"name": "Haf", "start": "2027-04-12", "end": "2027-07-20"}],
         }
     )
-    welsh = school.term_dates_question(today, "cy")
+    welsh = in_language("cy", lambda: school.term_dates_question(today))
     assert welsh is not None and "20 Gorffennaf 2027" in welsh, welsh
     assert _left(welsh, english_words) == []
     english = school.term_dates_question(today)
@@ -147,7 +141,10 @@ def test_the_term_dates_question_is_said_in_welsh(today: date, english_words: se
         "Add next year's term dates: the last term you gave end"
     )
     assert "20 July 2027" in english
-    assert school.term_dates_question(today, "cy+en") == f"{welsh}{BETWEEN}{english}"
+    assert (
+        in_language("cy+en", lambda: school.term_dates_question(today))
+        == f"{welsh}{BETWEEN}{english}"
+    )
 
 
 SENTENCES = {
@@ -164,12 +161,16 @@ def test_a_record_made_on_someones_behalf_is_shown_in_welsh(
 ) -> None:
     sentence, values = SENTENCES[kind]
     day = date(2026, 11, 20) if sentence is TRAINED else None
-    welsh = on_behalf_statement(RECORDER, PERSON, sentence, "cy", day=day, **values)  # type: ignore[arg-type]
+    welsh = in_language(
+        "cy", lambda: on_behalf_statement(RECORDER, PERSON, sentence, day=day, **values)
+    )  # type: ignore[arg-type]
     assert welsh.startswith("Cofnodwyd gan Eirlys Puw, Rheolwr Busnes, ar ran Gethin Hughes")
     assert _left(welsh.replace("fersiwn 3.2", " "), english_words) == []
     if day is not None:
         assert "ar ddydd Gwener 20 Tachwedd 2026" in welsh
-    both = on_behalf_statement(RECORDER, PERSON, sentence, "cy+en", day=day, **values)  # type: ignore[arg-type]
+    both = in_language(
+        "cy+en", lambda: on_behalf_statement(RECORDER, PERSON, sentence, day=day, **values)
+    )  # type: ignore[arg-type]
     assert both.startswith(welsh + BETWEEN)
 
 
@@ -194,7 +195,7 @@ def test_a_date_outside_its_window_is_refused_in_welsh(typed: str, english_words
     today = date(2026, 11, 23)
     with pytest.raises(DateWindowError) as refused:
         REVIEW.parse(typed, "Next review date", today)
-    welsh = refused.value.said(translations("cy"))
+    welsh = said_in("cy", refused.value.msg)
     assert welsh.startswith("Dyddiad yr adolygiad nesaf: "), welsh
     assert _left(welsh.replace("'31/31/2026'", " "), english_words) == []
     assert str(refused.value).startswith("Next review date: ")  # English as before
@@ -203,7 +204,8 @@ def test_a_date_outside_its_window_is_refused_in_welsh(typed: str, english_words
 def test_the_people_forms_start_date_refusal_is_welsh(english_words: set[str]) -> None:
     form = {"name": "Gethin Hughes", "email": "gethin@brodderw.example"}
     form["start_date"] = "1900-01-01"
-    _, welsh = parse_entry(form, ["staff"], date(2026, 11, 23), tr=translations("cy"))
+    _, errors = parse_entry(form, ["staff"], date(2026, 11, 23))
+    welsh = {key: said_in("cy", error) for key, error in errors.items()}
     assert welsh["start_date"].startswith("Dyddiad dechrau: mae 1900-01-01 yn rhy bell yn ôl")
     assert _left(welsh["start_date"], english_words) == []
     _, english = parse_entry(form, ["staff"], date(2026, 11, 23))
@@ -218,11 +220,11 @@ def _uploads(*files: tuple[str, bytes]) -> list[UploadFile]:
 
 
 def test_the_decision_forms_file_refusals_are_welsh(english_words: set[str]) -> None:
-    tr = translations("cy")
-    _, many = run_async(checked_files(_uploads(*[("llun.png", b"x")] * 6), 5, tr))
-    assert many == "Atodwch 5 ffeil ar y mwyaf (dewiswyd 6)."
+    _, many = run_async(checked_files(_uploads(*[("llun.png", b"x")] * 6), 5))
+    assert said_in("cy", many) == "Atodwch 5 ffeil ar y mwyaf (dewiswyd 6)."
     chosen = _uploads(("gwag.pdf", b""), ("nodiadau.txt", b"Nodiadau'r cyfarfod"))
-    _, bad = run_async(checked_files(chosen, 5, tr))
+    _, said = run_async(checked_files(chosen, 5))
+    bad = said_in("cy", said)
     assert bad is not None and bad.startswith("gwag.pdf: mae'r ffeil yn wag."), bad
     assert bad.endswith("Dewiswch y ffeiliau eto.")
     assert _left(bad.replace("gwag.pdf", " ").replace("nodiadau.txt", " "), english_words) == []
@@ -233,7 +235,7 @@ def test_the_decision_forms_file_refusals_are_welsh(english_words: set[str]) -> 
 
 @pytest.mark.parametrize("sentence", [TOO_LONG, UNREADABLE, "One of the boxes has too much text."])
 def test_the_form_limits_are_welsh(sentence: str, english_words: set[str]) -> None:
-    welsh = translations("cy").gettext(sentence)
+    welsh = said_in("cy", Msg(sentence))
     assert welsh != sentence
     assert _left(welsh, english_words) == []
 
@@ -242,9 +244,7 @@ def test_the_report_deadlines_on_setup_are_welsh(
     english_words: set[str], held_back: set[str]
 ) -> None:
     welsh_school = school("cy")
-    tr = translations("cy")
-    lines = clock_summary(welsh_school, tr)
-    assert clock_summary(welsh_school) == clock_summary(welsh_school, translations("en"))
+    lines = [said_in("cy", line) for line in clock_summary(welsh_school)]
     assert lines[0].startswith("Pryder am aelod o staff: ")
     # the nation pack's words the catalogue holds back (fuzzy) are English by design
     words = school_words(welsh_school)
@@ -263,3 +263,16 @@ def test_the_report_deadlines_on_setup_are_welsh(
         for value in kept:
             line = line.replace(value, " ")
         assert _left(line, english_words) == [], line
+
+
+# from tests/core/test_i18n_set_g.py (main)
+@pytest.mark.parametrize("kept", [None, SINCE], ids=["held", "kept"])
+def test_a_settings_problem_is_said_in_welsh(
+    kept: datetime | None, english_words: set[str]
+) -> None:
+    problem = _problem(kept)
+    said = describe_settings(problem)
+    welsh = said.said("cy")
+    assert welsh.startswith(f"Mae problem gyda gosodiadau {SCHOOL_NAME}"), welsh
+    assert _left(welsh, english_words) == []
+    assert in_language("cy+en", lambda: said) == f"{welsh}{BETWEEN}{said.said('en')}"

@@ -1,4 +1,4 @@
-"""#57 set ab: why queued messages wait and when they go (``sweep``'s summary and ``outbox``'s
+"""Why queued messages wait and when they go (``sweep``'s summary and ``outbox``'s
 "why these have not gone yet"), the paused channels and the messages that need a person
 (``sweep`` and ``status``), a failing step's line (``status``), a reminder's stage (``sweep``'s
 and ``remind``'s tables), a closed duty's kind and the ``duties`` table, in the school's
@@ -11,8 +11,6 @@ catalogue.
 
 from __future__ import annotations
 
-import ast
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,14 +21,13 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.context import AppContext
-from bot.core.i18n import BETWEEN, translations
+from bot.core.i18n import BETWEEN, said_in
 from bot.core.models import OutboxChannel, OutboxMessage, StepFailure
 from bot.core.outbox.delivery import Trouble
 from bot.core.outbox.pause import DAILY_LIMIT_REASON, ChannelState
 from bot.core.settings import load_settings
 from bot.core.waiting import Waiting, row_sentence, trouble_lines, when_words, why_waiting
 from bot.core.words import stage_list
-from tests.core.test_i18n_set_x import _english_words
 from tests.support.helpers import SchoolBuilder
 
 ROOT = Path(__file__).parents[2]
@@ -49,25 +46,25 @@ def _said(language: str, welsh: str, english: str) -> str:
 def test_why_messages_wait_and_when_they_go(language: str) -> None:
     window = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
     reason, goes = why_waiting("email", window, 0, {}, NOW)
-    assert Waiting(reason, 12, goes).sentence(NOW, language) == _said(
+    assert said_in(language, Waiting(reason, 12, goes).sentence(NOW)) == _said(
         language,
         "Mae 12 yn aros am gyfnod anfon yr ysgol: byddant yn mynd heddiw am 08:00.",
         "12 wait for the school's sending window: they go today at 08:00.",
     )
-    assert Waiting(reason, 1, goes).sentence(NOW, language) == _said(
+    assert said_in(language, Waiting(reason, 1, goes).sentence(NOW)) == _said(
         language,
         "Mae 1 yn aros am gyfnod anfon yr ysgol: bydd yn mynd heddiw am 08:00.",
         "1 waits for the school's sending window: it goes today at 08:00.",
     )
     saturday = NOW + timedelta(days=5)
-    assert when_words(saturday, NOW, language) == _said(
+    assert said_in(language, when_words(saturday, NOW)) == _said(
         language, "Sad 28 Tach am 06:30", "Sat 28 Nov at 06:30"
     )
-    assert when_words(window + timedelta(days=1), NOW, language) == _said(
+    assert said_in(language, when_words(window + timedelta(days=1), NOW)) == _said(
         language, "yfory am 08:00", "tomorrow at 08:00"
     )
     tried, later = why_waiting("email", saturday, 2, {}, NOW)
-    assert row_sentence(tried, later, NOW, "503", language) == _said(
+    assert said_in(language, row_sentence(tried, later, NOW, "503")) == _said(
         language,
         "yn aros i'w hanfon eto (rhoddwyd cynnig 2 o weithiau; dywedodd y platfform ddim eto): "
         "bydd yn mynd Sad 28 Tach am 06:30 (yr ateb olaf: 503)",
@@ -76,8 +73,7 @@ def test_why_messages_wait_and_when_they_go(language: str) -> None:
     )
     due, now = why_waiting("email", NOW - timedelta(minutes=1), 0, {}, NOW)
     assert (
-        Waiting(due, 3, now)
-        .sentence(NOW, language)
+        said_in(language, Waiting(due, 3, now).sentence(NOW))
         .startswith(
             _said(
                 language, "Mae 3 yn ddyledus: byddant yn mynd yn y rhediad danfon nesaf (", ""
@@ -93,7 +89,7 @@ def test_why_messages_wait_and_when_they_go(language: str) -> None:
         "card": ChannelState("card", NOW + timedelta(minutes=30), 2, "Retry-After 1800"),
     }
     own, goes = why_waiting("office@oak.example", window, 0, paused, NOW)
-    assert Waiting(own, 10, goes).sentence(NOW, language) == _said(
+    assert said_in(language, Waiting(own, 10, goes).sentence(NOW)) == _said(
         language,
         "Mae 10 yn aros oherwydd bod anfon o office@oak.example wedi'i oedi ar ôl i'r platfform "
         "ofyn i'r bot arafu: byddant yn mynd heddiw am 09:30.",
@@ -101,7 +97,7 @@ def test_why_messages_wait_and_when_they_go(language: str) -> None:
         "the bot to slow down: they go today at 09:30.",
     )
     cards, goes = why_waiting("card", NOW, 0, paused, NOW)
-    assert row_sentence(cards, goes, NOW, None, language) == _said(
+    assert said_in(language, row_sentence(cards, goes, NOW, None)) == _said(
         language,
         "yn aros oherwydd bod anfon cardiau Teams/Chat wedi'i oedi ar ôl i'r platfform ofyn i'r "
         "bot arafu: bydd yn mynd heddiw am 07:00",
@@ -116,7 +112,8 @@ def test_paused_channels_and_messages_that_need_a_person(language: str) -> None:
         ChannelState("email", NOW + timedelta(hours=20), 0, DAILY_LIMIT_REASON),
         ChannelState("teams", NOW + timedelta(days=1), 1, "throttled"),
     )
-    lines = trouble_lines(Trouble(unknown=1, failed=2, paused=paused), language)
+    trouble = Trouble(unknown=1, failed=2, paused=paused)
+    lines = [said_in(language, line) for line in trouble_lines(trouble)]
     assert lines[:2] == [
         _said(
             language,
@@ -157,7 +154,7 @@ def test_paused_channels_and_messages_that_need_a_person(language: str) -> None:
 
 def test_a_reminders_stage_is_said_from_the_catalogue_its_label_unchanged() -> None:
     labels = ("ask", "before:3", "due", "overdue:1", "overdue:2", "overdue:10", "overdue:11")
-    assert stage_list(labels, translations("cy")) == (
+    assert said_in("cy", stage_list(labels)) == (
         "cais cyntaf, 3 diwrnod cyn y dyddiad dyledus, ar y dyddiad dyledus, nodyn atgoffa hwyr "
         "cyntaf, ail nodyn atgoffa hwyr, degfed nodyn atgoffa hwyr, nodyn atgoffa hwyr rhif 11"
     )
@@ -393,70 +390,3 @@ def test_a_sweep_says_what_waits_and_the_closed_kinds_in_the_schools_language(
     )
 
 
-# the sentences this set made the catalogue's: by file, the functions that build or print them
-SAID = {
-    "bot/core/waiting.py": {
-        "when_words",
-        "channel_words",
-        "Why",
-        "Waiting",
-        "row_sentence",
-        "why_waiting",
-        "_trouble_lines",
-    },
-    "bot/core/words.py": {"stage_name"},
-    "bot/engine/step_failures.py": {"status_line"},
-    "bot/cli/render.py": {
-        "_print_waiting",
-        "print_trouble",
-        "_print_failing_steps",
-        "_duties_line",
-    },
-    "bot/cli/outbox.py": {"_print_waiting"},
-    "bot/cli/duty_list.py": None,
-}
-# a catalogue call; an option's --help (English, as every command's is)
-_CATALOGUE = {"gettext", "ngettext", "N_", "Option"}
-_WORDS = re.compile(r"\b[a-z]*[aeiouy][a-z]*\b")
-_MARKUP = re.compile(r"\[/?[a-z ]*\]")
-
-
-def _english_of_its_own(tree: ast.AST) -> list[int]:
-    """Lines where a string of two words or more is written outside a catalogue call (its
-    docstrings left out): a sentence said in English whatever the school's language."""
-    inside: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and (
-            getattr(node.func, "attr", None) in _CATALOGUE
-            or getattr(node.func, "id", None) in _CATALOGUE
-        ):
-            given = [*node.args, *(k.value for k in node.keywords)]
-            inside |= {id(n) for a in given for n in ast.walk(a)}
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and ast.get_docstring(node):
-            inside.add(id(node.body[0].value))  # type: ignore[attr-defined]
-    return [
-        node.lineno
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Constant)
-        and isinstance(node.value, str)
-        and id(node) not in inside
-        and len([w for w in _WORDS.findall(_MARKUP.sub("", node.value)) if len(w) > 2]) > 1
-    ]
-
-
-def test_no_sentence_of_these_is_english_of_its_own() -> None:
-    found = []
-    for path, names in SAID.items():
-        tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef | ast.ClassDef) and (
-                names is None or node.name in names
-            ):
-                found += [f"{path}:{line} ({node.name})" for line in _english_of_its_own(node)]
-            if isinstance(node, ast.FunctionDef | ast.ClassDef) and names is None:
-                for child in ast.walk(node):
-                    if isinstance(child, ast.Call) and getattr(child.func, "attr", "") == "print":
-                        assert not any(_english_words(a) for a in child.args), path
-    # English's own ordinal past the tenth ("11th overdue reminder"): Welsh says the number
-    assert [f for f in found if "stage_name" not in f] == [], "say it with the catalogue"
-    assert len(found) == 1, found

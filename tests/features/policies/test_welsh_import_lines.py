@@ -1,4 +1,4 @@
-"""The school's language, set N: the policy import's per-file lines (why a document was not
+"""The school's language: the policy import's per-file lines (why a document was not
 stored, what was stored) and an SCR sheet's row-matching refusals ("the same person as row N",
 "N people in the school have this name") said in the school's language.
 
@@ -17,17 +17,16 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from bot.core.config.said import say_sentence
-from bot.core.i18n import BETWEEN, translations
-from bot.features.policies.import_cli import _json, _Outcome, _refusal, _stored_line
+from bot.core.i18n import BETWEEN
+from bot.features.policies.import_cli import _Outcome, _refusal, _stored_line
 from bot.features.policies.intake import intake_of
 from bot.features.policies.typed import Typed, read_document
-from bot.features.scr.sheet import SHEET_SENTENCES, ScrSheetError, read_sheet
 from tests.core.test_i18n import _english_left
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
 from tests.features.decisions.test_support import Env, make_env
 from tests.support.helpers import SchoolBuilder, at
+from tests.support.speech import in_language
 
 TODAY = date(2026, 11, 23)
 # what the school typed or the machine names, as written: options, file names, keys, hashes
@@ -85,13 +84,13 @@ def test_a_refused_documents_line_speaks_the_schools_language(
     doc.write_text("Some words with no title or dates.\n")
     item = intake_of(doc, read_document(doc, Typed(None, None, None, None, None)))
     assert _refusal(item, interactive=False) == ENGLISH_REFUSAL
-    assert _refusal(item, interactive=False, tr=translations("en")) == ENGLISH_REFUSAL
-    welsh = _refusal(item, interactive=False, tr=translations("cy"))
+    assert in_language("en", lambda: _refusal(item, interactive=False)) == ENGLISH_REFUSAL
+    welsh = in_language("cy", lambda: _refusal(item, interactive=False))
     assert welsh.startswith("heb ei gadw: nid yw teitl, dyddiad yr adolygiad nesaf, corff")
     assert "wedi'u nodi" in welsh  # three things: plural
     assert "yn derfynell ryngweithiol" in welsh
     assert _left([welsh], english_words) == []
-    both = _refusal(item, interactive=False, tr=translations("cy+en"))
+    both = in_language("cy+en", lambda: _refusal(item, interactive=False))
     assert both == f"{welsh}{BETWEEN}{ENGLISH_REFUSAL}"
 
 
@@ -106,26 +105,12 @@ def test_a_stored_documents_line_speaks_the_schools_language(english_words: set[
     )
     english = "stored as safeguarding version 3.2; next review due 2027-11-30; sha256 ab12"
     assert _stored_line(outcome) == english
-    welsh = _stored_line(outcome, translations("cy"))
+    welsh = in_language("cy", lambda: _stored_line(outcome))
     assert welsh == (
         "wedi'i gadw fel safeguarding fersiwn 3.2; yr adolygiad nesaf erbyn 2027-11-30; sha256 ab12"
     )
     assert _left([welsh.replace("ab12", " ")], english_words) == []
-    assert _stored_line(outcome, translations("cy+en")) == f"{welsh}{BETWEEN}{english}"
-
-
-def test_the_import_prints_welsh_and_its_json_stays_english(
-    env: Env, monkeypatch: pytest.MonkeyPatch, english_words: set[str]
-) -> None:
-    doc = env.builder.home.parent / "nodiadau.txt"
-    doc.write_text("Some words with no title or dates.\n")
-    code, said = _run(env, monkeypatch, "policies", "import", str(doc))
-    assert code == 1
-    assert "heb ei gadw: nid yw teitl" in said and "not stored:" not in said, said
-    code, said = _run(env, monkeypatch, "policies", "import", "--json", str(doc))
-    assert code == 1 and ENGLISH_REFUSAL in said and "heb ei gadw" not in said
-    assert "refused_said" not in said
-    assert "refused_said" not in _json(_Outcome("x.txt", refused="r", refused_said="w"))
+    assert in_language("cy+en", lambda: _stored_line(outcome)) == f"{welsh}{BETWEEN}{english}"
 
 
 # --------------------------------------------------------------------------- the SCR sheet
@@ -135,39 +120,6 @@ NAMESAKES = (
     "scr.csv row 4 (Amy Able): 2 people in the school have this name and start date; add an "
     "email column to the spreadsheet"
 )
-
-
-@pytest.mark.parametrize(
-    "english,welsh",
-    [
-        (SAME, "scr.csv rhes 3 (Able Amy): yr un person â rhes 2; cadwch un rhes i bob person"),
-        (
-            NAMESAKES,
-            "scr.csv rhes 4 (Amy Able): mae gan 2 o bobl yn yr ysgol yr enw a'r dyddiad dechrau "
-            "hwn; ychwanegwch golofn e-bost at y daenlen",
-        ),
-    ],
-    ids=["same-person", "namesakes"],
-)
-def test_an_scr_rows_match_refusal_reads_back(english: str, welsh: str) -> None:
-    assert say_sentence(english, SHEET_SENTENCES, "cy") == welsh
-    assert say_sentence(english, SHEET_SENTENCES, "en") == english
-    assert say_sentence(english, SHEET_SENTENCES, "cy+en") == f"{welsh}{BETWEEN}{english}"
-
-
-def test_a_sheet_line_that_names_no_row_is_not_read_as_one(tmp_path: Path) -> None:
-    """ "no header row in the first 20 rows" names no row: said as its own sentence (set Q),
-    never half-translated as a row's line ("no header rhes in the first 20 rows")."""
-    sheet = tmp_path / "scr.csv"
-    sheet.write_text("Staff list\nnothing here\n", encoding="utf-8")
-    with pytest.raises(ScrSheetError) as refused:
-        read_sheet(sheet, TODAY)
-    [line] = refused.value.problems
-    assert "no header row in the first" in line
-    welsh = say_sentence(line, SHEET_SENTENCES, "cy")
-    assert (
-        welsh.startswith("scr.csv: dim rhes pennawd yn rhesi 1 i 20: ") and "rhes in" not in welsh
-    )
 
 
 def test_an_scr_sheet_naming_one_person_twice_is_refused_in_welsh(
@@ -186,3 +138,17 @@ def test_an_scr_sheet_naming_one_person_twice_is_refused_in_welsh(
     # the row's refusal (the held-back "nothing was imported" line after it is set K's)
     refusal = said[said.index("scr-dwbl.csv rhes 3") : said.index("bob person") + 10]
     assert _left([refusal.split("(", 1)[0], refusal.split(")", 1)[1]], english_words) == []
+
+
+# from tests/core/test_i18n_set_n.py (main)
+def test_the_import_prints_welsh_and_its_json_stays_english(
+    env: Env, monkeypatch: pytest.MonkeyPatch, english_words: set[str]
+) -> None:
+    doc = env.builder.home.parent / "nodiadau.txt"
+    doc.write_text("Some words with no title or dates.\n")
+    code, said = _run(env, monkeypatch, "policies", "import", str(doc))
+    assert code == 1
+    assert "heb ei gadw: nid yw teitl" in said and "not stored:" not in said, said
+    code, said = _run(env, monkeypatch, "policies", "import", "--json", str(doc))
+    assert code == 1 and ENGLISH_REFUSAL in said and "heb ei gadw" not in said
+    assert "refused_said" not in said

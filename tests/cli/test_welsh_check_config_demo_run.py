@@ -1,4 +1,4 @@
-"""#57 set ac: ``check config``, the platform checks' table around its rows, ``demo``, ``run``'s
+"""``check config``, the platform checks' table around its rows, ``demo``, ``run``'s
 start-up lines (serving, delivering the outbox, the notes) and a trust's own language, said in
 the school's language: Welsh in ``cy``, Welsh first then English in ``cy+en``, English as main
 printed it in ``en`` (the English lines below are main's). A trust whose schools all chose one
@@ -9,7 +9,6 @@ writes English words of its own.
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import signal
@@ -27,9 +26,9 @@ from typer.testing import CliRunner, Result
 from bot.cli.main import app, served_settings
 from bot.core.i18n import BETWEEN
 from bot.core.settings import Settings
-from tests.core.test_i18n_set_x import _english_words
 from tests.support.demo_school import IN_TERM, demo_school
 from tests.support.helpers import TEST_SECRET, SchoolBuilder, at
+from tests.support.speech import in_language
 from tests.support.terminal import WAIT, spawn
 from tools import teams_smoke
 
@@ -301,7 +300,7 @@ def test_serving_is_said_in_the_schools_language(welsh_home: SchoolBuilder) -> N
 def test_the_note_on_links_is_said_in_the_schools_language(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    served_settings(Settings(_env_file=None), "0.0.0.0", 8123, "cy")
+    in_language("cy", lambda: served_settings(Settings(_env_file=None), "0.0.0.0", 8123))
     assert " ".join(capsys.readouterr().err.split()) == (
         "nodyn: mae'r dolenni mewn negeseuon e-bost yn pwyntio at http://127.0.0.1:8123; "
         "gosodwch COMPLIANCE_BOT_BASE_URL i'r cyfeiriad y mae staff yn ei ddefnyddio."
@@ -435,23 +434,3 @@ SAID = {
 }
 
 
-def test_no_printed_line_of_these_commands_writes_its_own_english() -> None:
-    found = []
-    for path, functions in SAID.items():
-        tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
-        named = {f.name for f in tree.body if isinstance(f, ast.FunctionDef)}
-        assert functions <= named, functions - named
-        for function in tree.body:
-            if not isinstance(function, ast.FunctionDef) or function.name not in functions:
-                continue
-            for node in ast.walk(function):
-                shown = isinstance(node, ast.Call) and (
-                    (
-                        isinstance(node.func, ast.Attribute)
-                        and node.func.attr in {"print", "echo", "status"}
-                    )
-                    or (isinstance(node.func, ast.Name) and node.func.id in {"Table", "Column"})
-                )
-                if shown and any(_english_words(a) for a in node.args):
-                    found.append(f"{path}:{node.lineno} ({function.name})")
-    assert found == [], "say it with refusal(N_(…), language) (or say why it stays English)"

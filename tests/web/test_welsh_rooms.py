@@ -1,4 +1,4 @@
-"""The school's language, set F: the rooms staff and visitors meet beyond the reminders — the
+"""The school's language: the rooms staff and visitors meet beyond the reminders — the
 official accounts, the decisions register, the people register and the MIS page, the policy
 register and a policy read on screen, the visitors' page, its thank-you and the reception
 poster, the demo sign-in — and the sentences built in Python for them (form errors, refusals,
@@ -57,6 +57,7 @@ from tests.features.decisions.test_support import (
     record_welsh_decision,
 )
 from tests.support.helpers import SchoolBuilder, at
+from tests.support.speech import catalogue_in, in_language
 
 TODAY = date(2026, 11, 23)
 # what the shared school (tests/features/decisions/test_support.py) and this test fill in:
@@ -203,29 +204,10 @@ def test_the_reception_poster_is_welsh(env: Env, english_words: set[str], kind: 
     assert not _welsh(poster, english_words)
 
 
-def test_the_built_in_rules_keep_their_english_fingerprint_and_say_it_in_welsh() -> None:
-    english = school("en")
-    words = school_words(english)
-    assert visitor_rules(english) == (  # as it always read: confirmations' fingerprints hold
-        DEFAULT_VISITOR_RULES.strip()
-        .replace("{headteacher}", words.headteacher)
-        .replace("{dsl_full}", words.dsl_full)
-    )
-    welsh = visitor_rules(school("cy"), "cy")
-    assert welsh.startswith("Croeso.") and rules_sha256(welsh) != rules_sha256(
-        visitor_rules(school("cy"))
-    )
-    both = visitor_rules(school("cy+en"), "cy+en")
-    assert both.splitlines()[0] == (
-        "Croeso. Tra byddwch gyda ni, helpwch ni i gadw pob plentyn yn ddiogel. / "
-        "Welcome. While you are with us, please help us keep every child safe."
-    )
-
-
 def test_the_visitors_form_errors_are_in_the_catalogue() -> None:
     with pytest.raises(VisitInputError) as caught:
         validate_visit({"name": "", "visit_date": "x"}, TODAY)
-    tr = i18n.translations("cy")
+    tr = catalogue_in("cy")
     said = {tr.gettext(message) for message in caught.value.errors.values()}
     assert said == {
         "Rhowch eich enw llawn.",
@@ -304,26 +286,6 @@ def test_the_decisions_register_and_a_decision_are_welsh(
     assert not _welsh(wrong, english_words)
 
 
-def test_the_decision_forms_problems_come_from_the_catalogue_with_plurals() -> None:
-    tr = i18n.translations("cy")
-    with pytest.raises(DecisionInputError) as caught:
-        validate_decision(
-            {"kind": "x", "decision": "a" * 4001, "review_on": "2031-01-01"},
-            leaders={},
-            people={},
-            has_files=False,
-            today=TODAY,
-            tr=tr,
-        )
-    assert caught.value.errors["decision"] == "Cadwch y penderfyniad o fewn 4000 nod."
-    with pytest.raises(DecisionInputError) as caught:
-        validate_review({"outcome": "continue", "next_review_on": "2031-01-01"}, TODAY, tr)
-    assert caught.value.errors["next_review_on"] == "Adolygwch ef eto o fewn 3 blynedd."
-    with pytest.raises(DecisionInputError) as caught:  # English as before
-        validate_review({"outcome": "continue", "next_review_on": "2031-01-01"}, TODAY)
-    assert caught.value.errors["next_review_on"] == "Review it again within 3 years."
-
-
 # --------------------------------------------------------------------------- people
 
 
@@ -366,17 +328,6 @@ def test_the_people_register_its_form_and_saved_note_are_welsh(
     assert not _welsh(again, english_words)
     assert "eisoes wedi'i farcio fel wedi gadael" in unescape(again.text)
     assert not _welsh(head.get("/admin/people/mis"), english_words)
-
-
-def test_the_people_forms_problems_name_the_roles_in_welsh() -> None:
-    tr = i18n.translations("cy")
-    _, errors = parse_entry(
-        {"name": "", "email": "x"}, ["nope"], TODAY, tr, {"staff": "staff", "volunteer": "gw"}
-    )
-    assert errors["name"] == "Rhowch eu henw llawn"
-    assert errors["roles"] == "Dewiswch o leiaf un o'r canlynol: staff, gw"
-    _, english = parse_entry({"name": "", "email": "x"}, ["nope"], TODAY)
-    assert english["name"] == "Enter their full name"
 
 
 def test_the_mis_page_lists_are_welsh(english_words: set[str]) -> None:
@@ -589,3 +540,56 @@ def test_english_reads_as_before() -> None:
     assert "Review dates as of Friday 04 December 2026." in [t.strip() for t in texts]
     assert "12 months" in texts and "23 Nov 2026" in texts and "due soon" in texts
     assert "(worked out from the ratification date — please confirm)" in texts
+
+
+# from tests/core/test_i18n_set_f.py (main)
+def test_the_built_in_rules_keep_their_english_fingerprint_and_say_it_in_welsh() -> None:
+    english = school("en")
+    words = school_words(english)
+    assert visitor_rules(english) == (  # as it always read: confirmations' fingerprints hold
+        DEFAULT_VISITOR_RULES.strip()
+        .replace("{headteacher}", words.headteacher)
+        .replace("{dsl_full}", words.dsl_full)
+    )
+    welsh = in_language("cy", lambda: visitor_rules(school("cy")))
+    assert welsh.startswith("Croeso.") and rules_sha256(welsh) != rules_sha256(
+        visitor_rules(school("cy"))
+    )
+    both = in_language("cy+en", lambda: visitor_rules(school("cy+en")))
+    assert both.splitlines()[0] == (
+        "Croeso. Tra byddwch gyda ni, helpwch ni i gadw pob plentyn yn ddiogel. / "
+        "Welcome. While you are with us, please help us keep every child safe."
+    )
+
+
+# from tests/core/test_i18n_set_f.py (main)
+def test_the_decision_forms_problems_come_from_the_catalogue_with_plurals() -> None:
+    with pytest.raises(DecisionInputError) as caught:
+        validate_decision(
+            {"kind": "x", "decision": "a" * 4001, "review_on": "2031-01-01"},
+            leaders={},
+            people={},
+            has_files=False,
+            today=TODAY,
+        )
+    said = caught.value.errors["decision"]
+    assert in_language("cy", lambda: said) == "Cadwch y penderfyniad o fewn 4000 nod."
+    with pytest.raises(DecisionInputError) as caught:
+        validate_review({"outcome": "continue", "next_review_on": "2031-01-01"}, TODAY)
+    said = caught.value.errors["next_review_on"]
+    assert in_language("cy", lambda: said) == "Adolygwch ef eto o fewn 3 blynedd."
+    with pytest.raises(DecisionInputError) as caught:  # English as before
+        validate_review({"outcome": "continue", "next_review_on": "2031-01-01"}, TODAY)
+    assert caught.value.errors["next_review_on"] == "Review it again within 3 years."
+
+
+# from tests/core/test_i18n_set_f.py (main)
+def test_the_people_forms_problems_name_the_roles_in_welsh() -> None:
+    _, said = parse_entry(
+        {"name": "", "email": "x"}, ["nope"], TODAY, {"staff": "staff", "volunteer": "gw"}
+    )
+    errors = {key: in_language("cy", lambda e=error: e) for key, error in said.items()}
+    assert errors["name"] == "Rhowch eu henw llawn"
+    assert errors["roles"] == "Dewiswch o leiaf un o'r canlynol: staff, gw"
+    _, english = parse_entry({"name": "", "email": "x"}, ["nope"], TODAY)
+    assert english["name"] == "Enter their full name"

@@ -1,4 +1,4 @@
-"""The school's language, set Q: the policy import's read errors (a document that cannot be
+"""The school's language: the policy import's read errors (a document that cannot be
 read), its table of what a document says and the notes under it, and an SCR sheet's refusals
 said in the school's language.
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.i18n import BETWEEN
+from bot.core.i18n import BETWEEN, said_in
 from tests.core.test_i18n import _english_left
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
@@ -347,33 +347,6 @@ def test_the_importers_own_notes_warnings_and_missing_lines(
     assert ENGLISH_OWN[3][8:] in said and "rhowch ef" not in said
 
 
-def test_a_worked_out_dates_note_is_said_with_its_endings(tmp_path: Path) -> None:
-    """A next review worked out from a ratified date with no cycle stated: its note, and the
-    warning holding it, read back whole (the note's bracketed ending after the rest)."""
-    from bot.features.policies.import_found import say_read
-    from bot.features.policies.typed import Typed, read_document
-
-    document = tmp_path / "polisi.md"
-    document.write_text("# Online Safety Policy\n\nRatified: 14 October 2026\n", encoding="utf-8")
-    imported = read_document(document, Typed(None, None, None, None, None))
-    assert imported.next_review is not None
-    note = imported.next_review.note or ""
-    english = "ratified 2026-10-14 (line 3) + 12 months (cycle assumed: not stated in the document)"
-    welsh = (
-        "cadarnhawyd yn ffurfiol 2026-10-14 (llinell 3) + 12 mis (tybiwyd y cylch: heb ei nodi yn "
-        "y ddogfen)"
-    )
-    assert note == english
-    assert say_read(note, "cy") == welsh
-    assert say_read(note, "cy+en") == f"{welsh}{BETWEEN}{english}"
-    assert say_read(note, "en") == english
-    [warning] = [w for w in imported.warnings if w.startswith("next review date")]
-    assert say_read(warning, "cy") == (
-        f"dyddiad yr adolygiad nesaf: heb ei nodi; wedi'i gyfrifo fel 2027-10-14 o {welsh} — "
-        "cadarnhewch"
-    )
-
-
 @pytest.mark.parametrize(
     "language,mark,sentence",
     [
@@ -419,3 +392,30 @@ def test_the_registers_notes_on_storing_speak_the_schools_language(
     assert code == 0 and "nodyn 1 arweinydd a enwir heb ei ganfod yn y cyfeiriadur" in said, said
     code, said = _run(env, monkeypatch, "en", "policies", "import", "--yes", str(document))
     assert "note 1 named lead not found in the directory" in said, said
+
+
+# from tests/core/test_i18n_set_q.py (main)
+def test_a_worked_out_dates_note_is_said_with_its_endings(tmp_path: Path) -> None:
+    """A next review worked out from a ratified date with no cycle stated: its note, and the
+    warning holding it, read back whole (the note's bracketed ending after the rest)."""
+    from bot.features.policies.typed import Typed, read_document
+
+    document = tmp_path / "polisi.md"
+    document.write_text("# Online Safety Policy\n\nRatified: 14 October 2026\n", encoding="utf-8")
+    imported = read_document(document, Typed(None, None, None, None, None))
+    assert imported.next_review is not None
+    note = imported.next_review.note  # its sentences and values, said where shown
+    english = "ratified 2026-10-14 (line 3) + 12 months (cycle assumed: not stated in the document)"
+    welsh = (
+        "cadarnhawyd yn ffurfiol 2026-10-14 (llinell 3) + 12 mis (tybiwyd y cylch: heb ei nodi yn "
+        "y ddogfen)"
+    )
+    assert str(note) == english
+    assert said_in("cy", note) == welsh
+    assert said_in("cy+en", note) == f"{welsh}{BETWEEN}{english}"
+    assert said_in("en", note) == english
+    [warning] = [w for w in imported.warnings if str(w).startswith("next review date")]
+    assert said_in("cy", warning) == (
+        f"dyddiad yr adolygiad nesaf: heb ei nodi; wedi'i gyfrifo fel 2027-10-14 o {welsh} — "
+        "cadarnhewch"
+    )

@@ -1,4 +1,4 @@
-"""The school's language, set E: the school's settings pages (``/setup`` and ``/admin/...``:
+"""The school's language: the school's settings pages (``/setup`` and ``/admin/...``:
 people in roles, policies and one policy, term dates, requirements and one requirement,
 reading editions, where the settings are managed) in a Welsh-medium school have no English left
 in them (the check of ``tests/core/test_i18n.py``: word by word, values the test filled in taken
@@ -25,9 +25,10 @@ import pytest
 import time_machine
 from fastapi.testclient import TestClient
 
-from bot.core import i18n, setup_state
+from bot.core import setup_state
 from bot.core.config import store as config_store
 from bot.core.context import AppContext
+from bot.core.i18n import said_in
 from bot.engine.sweep import run_sweep
 from bot.features.reports.api import clock_summary
 from bot.web.app import create_app
@@ -45,6 +46,7 @@ from tests.core.test_i18n import (
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
 from tests.support.helpers import Row, SchoolBuilder, at
+from tests.support.speech import catalogue_in, in_language
 
 TODAY = date(2026, 3, 16)  # a Monday in term
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -182,6 +184,145 @@ PAGES = (
 )
 
 
+# --------------------------------------------------------------------------- rendered directly
+
+
+def _admin(language: str = "cy") -> dict[str, Any]:
+    return {
+        **_base(_person("staff", "admin"), language),
+        "editable": True,
+        "file_managed": "",
+        "saved": False,
+        "errors": [],
+        "error_field": None,
+        "request": SimpleNamespace(query_params={}),
+    }
+
+
+def test_what_the_pages_show_after_an_upload_is_welsh(english_words: set[str]) -> None:
+    welsh = school("cy")
+    results = [
+        SimpleNamespace(
+            file_name="diogelu.pdf",
+            entry={"id": "a", "title": POLICY_A},
+            new=new,
+            found=[],
+            needs_answer=[],
+            asks_review=False,
+            checks=[],
+        )
+        for new in (True, False)
+    ]
+    lang, texts = _page(
+        "admin_policies.html",
+        {
+            **_admin(),
+            "school": welsh,
+            "accept": ".pdf",
+            "results": results,
+            "left_out": [],
+            "typed": dict.fromkeys(
+                ("title", "version", "adopted", "next_review", "approving_body"), ""
+            ),
+        },
+    )
+    assert lang == "cy" and not _left(texts, english_words)
+    assert "2 o ddogfennau wedi'u darllen a'u cadw" in texts
+    read = SimpleNamespace(terms=[1, 2, 3], inset_days=[1], holidays=[], ignored=[])
+    form = {"terms": "", "inset_days": "", "holidays": ""}
+    lang, texts = _page(
+        "admin_terms.html",
+        {**_admin(), "school": welsh, "form": form, "read": read, "calendar_name": "cal.ics"},
+    )
+    assert lang == "cy" and not _left([t.replace("cal.ics", " ") for t in texts], english_words)
+    assert "Tymhorau: 3; diwrnodau HMS: 1; diwrnodau eraill y mae'r ysgol ar gau: 0." in texts
+    for already in (False, True):
+        registered = {"title": POLICY_A, "edition": "2026", "day": TODAY, "already": already}
+        lang, texts = _page(
+            "admin_editions.html",
+            {
+                **_admin(),
+                "school": welsh,
+                "accept": ".pdf",
+                "audiences": [],
+                "without_edition": [POLICY_B, POLICY_A],
+                "form": {},
+                "registered": registered,
+            },
+        )
+        assert lang == "cy" and not _left(texts, english_words)
+        assert already or "o ddydd Llun 16 Mawrth 2026" in " ".join(texts)
+
+
+def test_the_trust_schools_and_the_steps_are_welsh_and_english_reads_as_before(
+    english_words: set[str],
+) -> None:
+    from bot.features.setup.rules import setup_steps
+
+    welsh = school("cy")
+    trust = [
+        {"id": "a", "name": SCHOOL_NAME, "sending": True},
+        {"id": "b", "name": SCHOOL_NAME, "sending": False},
+        {"id": "c", "name": SCHOOL_NAME, "sending": False},
+    ]
+    context = {
+        **_admin(),
+        "school": welsh,
+        "steps": in_language("cy", lambda: setup_steps(welsh, "file")),
+        "report_clocks": [],
+        "failing_jobs": ["x"],
+        "settings_problems": [],
+        "nobody_owes": "Nobody owes anything: the school asks for acknowledgements or "
+        "training, but no one in the directory has a role those requirements ask (staff, "
+        "volunteer, supply…). Check the role table (job titles) and the roles in the "
+        "staff list; `compliance-bot directory status` lists the posts still to map.",
+        "without_edition": [POLICY_A],
+        "trust_schools": trust,
+        "preview": True,
+    }
+    lang, texts = _page("setup.html", context)
+    assert lang == "cy" and not _left([t for t in texts if t != "x"], english_words)
+    assert f"{SCHOOL_NAME}: mewn rhagolwg" in [t.strip() for t in texts]
+    english = setup_steps(school("en"), "web")
+    assert [s.summary for s in english] == [
+        SCHOOL_NAME,
+        "1 person named so far; no DSP yet",
+        "0 policies",
+        "0 terms, 0 INSET days",
+        "0 requirements",
+        "on these pages",
+    ]
+
+
+def test_a_dual_language_school_shows_welsh_then_english() -> None:
+    both = school("cy+en")
+    context = {
+        **_admin("cy+en"),
+        "school": both,
+        "form": {"terms": "", "inset_days": "", "holidays": ""},
+        "read": None,
+    }
+    lang, texts = _page("admin_terms.html", context, "cy+en")
+    assert lang == "cy"
+    assert "Dyddiadau tymor / Term dates" in texts
+    assert catalogue_in("cy+en").gettext("Save term dates") == (
+        "Cadw'r dyddiadau tymor / Save term dates"
+    )
+    # a refusal too: each half names the line and what was typed
+    from bot.features.setup.rules import SetupError, parse_terms
+
+    with pytest.raises(SetupError) as refused:
+        parse_terms("Hydref 1, 2026-09-02, cyn bo hir", TODAY)
+    assert said_in("cy+en", refused.value.msg) == (
+        "Tymhorau, llinell 1: nid yw “cyn bo hir” yn ddyddiad; ysgrifennwch ef fel 2026-09-02. / "
+        "Terms, line 1: “cyn bo hir” is not a date; write it like 2026-09-02."
+    )
+    assert str(refused.value) == (
+        "Terms, line 1: “cyn bo hir” is not a date; write it like 2026-09-02."
+    )
+
+
+# from tests/core/test_i18n_set_e.py (main)
 def test_every_settings_page_is_welsh(site: Site, english_words: set[str], catalogue: Any) -> None:
     # the single central record's keeper and the deputy DSP are unconfirmed terms, shown in
     # English on the roles page (fuzzy in the catalogue): counted, nothing else English
@@ -195,6 +336,7 @@ def test_every_settings_page_is_welsh(site: Site, english_words: set[str], catal
     assert any(t.startswith("Gweinyddwyr y bot (gallant newid y gosodiadau hyn)") for t in roles)
 
 
+# from tests/core/test_i18n_set_e.py (main)
 def test_the_setup_page_is_welsh_but_for_the_report_clocks_it_names(
     site: Site, english_words: set[str], catalogue: Any
 ) -> None:
@@ -203,7 +345,7 @@ def test_the_setup_page_is_welsh_but_for_the_report_clocks_it_names(
     assert page.status_code == 200 and lang == "cy"
     # each deadline's sentence is the reports room's (clock_summary, in Welsh since set g, its
     # held-back pack words English: tests/core/test_i18n_set_g.py): taken out here by name
-    clocks = set(clock_summary(site.ctx.config.schools[0], i18n.translations("cy")))
+    clocks = set(in_language("cy", lambda: clock_summary(site.ctx.config.schools[0])))
     assert clocks & set(texts)
     texts = [t for t in texts if t not in clocks]
     assert not _left(texts, english_words - _held_back(catalogue))  # "deputy DSP": fuzzy
@@ -212,6 +354,7 @@ def test_the_setup_page_is_welsh_but_for_the_report_clocks_it_names(
     assert any("2 o ofynion" in t for t in texts), texts
 
 
+# from tests/core/test_i18n_set_e.py (main)
 @pytest.mark.parametrize(
     ("path", "form", "said"),
     [
@@ -326,6 +469,7 @@ def test_a_refused_form_is_told_in_welsh_naming_the_box_and_the_line(
     assert site.client.get(path).text == before  # nothing stored
 
 
+# from tests/core/test_i18n_set_e.py (main)
 def test_an_upload_refused_names_the_file_in_welsh(site: Site, english_words: set[str]) -> None:
     token = site.csrf("/admin/terms")
     answer = site.client.post(
@@ -348,144 +492,7 @@ def test_an_upload_refused_names_the_file_in_welsh(site: Site, english_words: se
     assert not _left([t for t in texts if t != "x"], english_words)
 
 
-# --------------------------------------------------------------------------- rendered directly
-
-
-def _admin(language: str = "cy") -> dict[str, Any]:
-    return {
-        **_base(_person("staff", "admin"), language),
-        "editable": True,
-        "file_managed": "",
-        "saved": False,
-        "errors": [],
-        "error_field": None,
-        "request": SimpleNamespace(query_params={}),
-    }
-
-
-def test_what_the_pages_show_after_an_upload_is_welsh(english_words: set[str]) -> None:
-    welsh = school("cy")
-    results = [
-        SimpleNamespace(
-            file_name="diogelu.pdf",
-            entry={"id": "a", "title": POLICY_A},
-            new=new,
-            found=[],
-            needs_answer=[],
-            asks_review=False,
-            checks=[],
-        )
-        for new in (True, False)
-    ]
-    lang, texts = _page(
-        "admin_policies.html",
-        {
-            **_admin(),
-            "school": welsh,
-            "accept": ".pdf",
-            "results": results,
-            "left_out": [],
-            "typed": dict.fromkeys(
-                ("title", "version", "adopted", "next_review", "approving_body"), ""
-            ),
-        },
-    )
-    assert lang == "cy" and not _left(texts, english_words)
-    assert "2 o ddogfennau wedi'u darllen a'u cadw" in texts
-    read = SimpleNamespace(terms=[1, 2, 3], inset_days=[1], holidays=[], ignored=[])
-    form = {"terms": "", "inset_days": "", "holidays": ""}
-    lang, texts = _page(
-        "admin_terms.html",
-        {**_admin(), "school": welsh, "form": form, "read": read, "calendar_name": "cal.ics"},
-    )
-    assert lang == "cy" and not _left([t.replace("cal.ics", " ") for t in texts], english_words)
-    assert "Tymhorau: 3; diwrnodau HMS: 1; diwrnodau eraill y mae'r ysgol ar gau: 0." in texts
-    for already in (False, True):
-        registered = {"title": POLICY_A, "edition": "2026", "day": TODAY, "already": already}
-        lang, texts = _page(
-            "admin_editions.html",
-            {
-                **_admin(),
-                "school": welsh,
-                "accept": ".pdf",
-                "audiences": [],
-                "without_edition": [POLICY_B, POLICY_A],
-                "form": {},
-                "registered": registered,
-            },
-        )
-        assert lang == "cy" and not _left(texts, english_words)
-        assert already or "o ddydd Llun 16 Mawrth 2026" in " ".join(texts)
-
-
-def test_the_trust_schools_and_the_steps_are_welsh_and_english_reads_as_before(
-    english_words: set[str],
-) -> None:
-    from bot.features.setup.rules import setup_steps
-
-    welsh = school("cy")
-    trust = [
-        {"id": "a", "name": SCHOOL_NAME, "sending": True},
-        {"id": "b", "name": SCHOOL_NAME, "sending": False},
-        {"id": "c", "name": SCHOOL_NAME, "sending": False},
-    ]
-    context = {
-        **_admin(),
-        "school": welsh,
-        "steps": setup_steps(welsh, "file", "cy"),
-        "report_clocks": [],
-        "failing_jobs": ["x"],
-        "settings_problems": [],
-        "nobody_owes": "Nobody owes anything: the school asks for acknowledgements or "
-        "training, but no one in the directory has a role those requirements ask (staff, "
-        "volunteer, supply…). Check the role table (job titles) and the roles in the "
-        "staff list; `compliance-bot directory status` lists the posts still to map.",
-        "without_edition": [POLICY_A],
-        "trust_schools": trust,
-        "preview": True,
-    }
-    lang, texts = _page("setup.html", context)
-    assert lang == "cy" and not _left([t for t in texts if t != "x"], english_words)
-    assert f"{SCHOOL_NAME}: mewn rhagolwg" in [t.strip() for t in texts]
-    english = setup_steps(school("en"), "web")
-    assert [s.summary for s in english] == [
-        SCHOOL_NAME,
-        "1 person named so far; no DSP yet",
-        "0 policies",
-        "0 terms, 0 INSET days",
-        "0 requirements",
-        "on these pages",
-    ]
-
-
-def test_a_dual_language_school_shows_welsh_then_english() -> None:
-    both = school("cy+en")
-    context = {
-        **_admin("cy+en"),
-        "school": both,
-        "form": {"terms": "", "inset_days": "", "holidays": ""},
-        "read": None,
-    }
-    lang, texts = _page("admin_terms.html", context, "cy+en")
-    assert lang == "cy"
-    assert "Dyddiadau tymor / Term dates" in texts
-    assert i18n.translations("cy+en").gettext("Save term dates") == (
-        "Cadw'r dyddiadau tymor / Save term dates"
-    )
-    # a refusal too: each half names the line and what was typed
-    from bot.features.setup.rules import SetupError, parse_terms
-
-    with pytest.raises(SetupError) as refused:
-        parse_terms("Hydref 1, 2026-09-02, cyn bo hir", TODAY)
-    assert refused.value.said(i18n.translations("cy+en")) == (
-        "Tymhorau, llinell 1: nid yw “cyn bo hir” yn ddyddiad; ysgrifennwch ef fel 2026-09-02. / "
-        "Terms, line 1: “cyn bo hir” is not a date; write it like 2026-09-02."
-    )
-    assert str(refused.value) == (
-        "Terms, line 1: “cyn bo hir” is not a date; write it like 2026-09-02."
-    )
-
-
+# from tests/core/test_i18n_set_e.py (main)
 def test_a_page_not_found_and_a_calendar_refused_are_welsh(
     site: Site, english_words: set[str]
 ) -> None:
@@ -505,6 +512,7 @@ def test_a_page_not_found_and_a_calendar_refused_are_welsh(
     assert not _left(texts, english_words)
 
 
+# from tests/core/test_i18n_set_e.py (main)
 def test_a_policy_uploaded_is_read_back_in_welsh(site: Site, english_words: set[str]) -> None:
     # last in the module: it adds a policy to the school's settings
     document = b"# Polisi Gwrthfwlio\n\nMae'r ysgol hon yn trin pob plentyn yn deg.\n"
@@ -531,6 +539,7 @@ def test_a_policy_uploaded_is_read_back_in_welsh(site: Site, english_words: set[
     assert not _left(plain, english_words), said
 
 
+# from tests/core/test_i18n_set_e.py (main)
 def test_a_pack_added_says_what_it_could_not_match_in_welsh(
     site: Site, english_words: set[str], catalogue: Any
 ) -> None:
