@@ -134,6 +134,16 @@ def plan_move(
         else:
             rest.append(person)
     left = [r for r in listed if r.email not in taken]
+    _match_by_name(plan, rest, left, taken)
+    plan.new = [r for r in left if r.email not in taken]
+    return plan
+
+
+def _match_by_name(
+    plan: MovePlan, rest: Sequence[Stored], left: Sequence[DirectoryPerson], taken: set[str]
+) -> None:
+    """``plan_move``'s last way: a person no other way matched takes the one record left with
+    their name and start date, when no other such person has both; the rest are not found."""
     keys: dict[object, list[DirectoryPerson]] = {}
     for record in left:
         if record.start_date is not None:
@@ -150,8 +160,6 @@ def plan_move(
             plan.carried.append(Carried(person, fits[0], BY_NAME))
         else:
             plan.not_found.append(person)
-    plan.new = [r for r in left if r.email not in taken]
-    return plan
 
 
 def read_plan(session: Session, config: OrgConfig, school: SchoolConfig,
