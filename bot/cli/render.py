@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from bot.core.outbox import DispatchStats
     from bot.core.outbox.delivery import Trouble
     from bot.core.waiting import Waiting
-    from bot.engine.directory import DirectoryReport
+    from bot.engine.directory_report import DirectoryReport
     from bot.engine.sweep import SchoolSweep
     from bot.features.dashboard.rules import Figures
 

@@ -47,7 +47,7 @@ from bot.engine.settings_change import apply_settings
 from bot.engine.sweep import SchoolSweep, run_sweep
 from bot.features.reports.actions import change_status
 from bot.features.reports.intake import submit_report
-from bot.features.reports.rules import Submission
+from bot.features.reports.submission import Submission
 from bot.features.setup.answers import load_answers
 from bot.features.setup.school_setup import draft_setup, school_config, write_setup
 

@@ -8,11 +8,9 @@ too many people missing stops and changes nobody.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
@@ -20,17 +18,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import OrgConfig, SchoolConfig
-from bot.core.forms import Text
-from bot.core.i18n import Joined, text_of, to_data
 from bot.core.models import ConnectorState, Person, PersonGroup, PersonRole, utcnow
 from bot.core.ports import Directory, DirectoryChanges, DirectoryPerson
 from bot.core.store import bulk_insert, bulk_set, one_of
-from bot.engine.changes import pending
 from bot.engine.config_sync import ensure_school
+from bot.engine.directory_applied import APPLIED_KEY, as_applied, digest_inputs, said_again
 from bot.engine.directory_kept import keep, keep_left_out, keep_unassigned
+from bot.engine.directory_known import Known, known_people, signature_of
+from bot.engine.directory_report import DirectoryReport
 from bot.engine.job_roles import map_roles
 from bot.engine.leavers import (
-    RemovalStop,
     check_removals,
     grace_ends,
     make_leavers,
@@ -41,7 +38,6 @@ from bot.engine.leavers import (
 __all__ = [
     "CURSOR_KEY",
     "DIRECTORY",
-    "DirectoryReport",
     "apply_listing",
     "share_of",
     "sync_directory",
@@ -49,102 +45,7 @@ __all__ = [
 ]
 
 CURSOR_KEY = "directory.cursor"
-# JSON: [digest of the inputs last applied, their report, the day from which applying them
-# again would differ (a missing person's grace ends; null: none)]
-APPLIED_KEY = "directory.applied"
 DIRECTORY = "directory"  # Person.source of people the platform directory lists
-
-
-@dataclass
-class DirectoryReport:
-    """What a directory sync did."""
-
-    added: int = 0
-    updated: int = 0
-    missing: int = 0  # no longer listed (or disabled) since this sync: they keep their duties
-    left: int = 0  # missing past the grace period: leavers from this sync
-    returned: int = 0  # listed again after being missing or having left
-    reopened: int = 0  # duties reopened for people who came back
-    held: int = 0  # people kept as they were because their row could not be read
-    unchanged: int = 0
-    rejected: list[Text] = field(default_factory=list)  # said where shown
-    complete: bool = True
-    error: Text | None = None  # the directory could not be read this time (nothing changed)
-    stopped: RemovalStop | None = None  # too many would go missing: nothing changed, ask
-    notes: list[Text] = field(default_factory=list)  # rows used differently, and why
-    # people held back because the role table does not know their job title: title -> names
-    unmapped: dict[str, list[str]] = field(default_factory=dict)
-
-    def absorb(self, other: DirectoryReport) -> None:
-        """Add another source's counts, rejected rows and notes (people outside the directory
-        are part of the same sync)."""
-        for name in ("added", "updated", "missing", "left", "returned", "reopened", "held",
-                     "unchanged"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.rejected += other.rejected
-        self.notes += other.notes
-        for title, names in other.unmapped.items():
-            self.unmapped.setdefault(title, []).extend(names)
-        if other.error:
-            self.error = Joined((self.error, other.error), "; ") if self.error else other.error
-
-
-def _signature(p: DirectoryPerson, roles: set[str]) -> tuple[object, ...]:
-    """What we compare to decide whether a stored person changed (manager handled apart).
-
-    ``active`` here means "listed as here": a missing person listed as disabled again is
-    unchanged, and a missing person listed as active again has changed (they are back).
-    """
-    return (
-        p.external_id, p.display_name, p.given_name, p.family_name, p.job_title, p.active,
-        p.start_date, p.has_account, tuple(sorted(p.groups)), tuple(sorted(roles)),
-    )
-
-
-@dataclass(frozen=True)
-class _Known:
-    """A stored person as plain columns (loading 10,000 ORM objects daily is too slow)."""
-
-    id: int
-    email: str
-    external_id: str | None
-    name: str
-    active: bool
-    missing_since: date | None
-    source: str
-    manager_id: int | None
-    signature: tuple[object, ...]
-
-
-def _known_people(session: Session, school_id: str, source: str) -> list[_Known]:
-    roles: dict[int, set[str]] = defaultdict(set)
-    for pid, role in session.execute(
-        select(PersonRole.person_id, PersonRole.role).where(
-            PersonRole.school_id == school_id, PersonRole.source == source)
-    ):
-        roles[pid].add(role)
-    groups: dict[int, set[str]] = defaultdict(set)
-    for pid, name in session.execute(
-        select(PersonGroup.person_id, PersonGroup.name).where(PersonGroup.school_id == school_id)
-    ):
-        groups[pid].add(name)
-    known = []
-    for row in session.execute(
-        select(Person.id, Person.email, Person.external_id, Person.display_name,
-               Person.given_name, Person.family_name, Person.job_title, Person.active,
-               Person.start_date, Person.has_account, Person.manager_id, Person.source,
-               Person.missing_since)
-        .where(Person.school_id == school_id)
-    ):
-        (pid, email, ext, name, given, family, title, active, start, account, manager,
-         source, missing_since) = row
-        here = active and missing_since is None
-        signature = (ext, name, given, family, title, here, start, account,
-                     tuple(sorted(groups[pid])), tuple(sorted(roles[pid])))
-        known.append(
-            _Known(pid, email, ext, name, active, missing_since, source, manager, signature)
-        )
-    return known
 
 
 # what a directory record says of a person, copied onto the stored one as it is
@@ -180,8 +81,8 @@ class _Sorted:
 def _sort_listed(
     listed: Sequence[DirectoryPerson],
     school: SchoolConfig,
-    by_email: Mapping[str, _Known],
-    by_external: Mapping[str, _Known],
+    by_email: Mapping[str, Known],
+    by_external: Mapping[str, Known],
     source: str,
 ) -> _Sorted:
     """New, changed and unchanged people (unchanged ones are recognised by column tuples).
@@ -198,7 +99,7 @@ def _sort_listed(
         if not item.active and k.source != source:
             continue
         result.listed[k.id] = item.active
-        if k.signature == _signature(item, roles) and k.email == item.email:
+        if k.signature == signature_of(item, roles) and k.email == item.email:
             result.unchanged += 1
         else:
             result.changed[k.id] = (item, roles)
@@ -224,14 +125,14 @@ def _name_key(name: str) -> str:
 
 def _held(
     changes: DirectoryChanges,
-    known: Sequence[_Known],
+    known: Sequence[Known],
     sorted_: _Sorted,
-    by_email: Mapping[str, _Known],
-    by_external: Mapping[str, _Known],
+    by_email: Mapping[str, Known],
+    by_external: Mapping[str, Known],
 ) -> set[int]:
     """People whose row could not be read: by id, by email, else (on a complete read) by a
     name that only one unlisted person still here has. They are left exactly as they were."""
-    unlisted: dict[str, list[_Known]] = defaultdict(list)
+    unlisted: dict[str, list[Known]] = defaultdict(list)
     if changes.complete:
         for person in known:
             if person.active and person.id not in sorted_.listed:
@@ -249,10 +150,10 @@ def _held(
 
 def _absent(
     changes: DirectoryChanges,
-    known: Sequence[_Known],
+    known: Sequence[Known],
     sorted_: _Sorted,
-    by_email: Mapping[str, _Known],
-    by_external: Mapping[str, _Known],
+    by_email: Mapping[str, Known],
+    by_external: Mapping[str, Known],
     source: str,
 ) -> set[int]:
     """Stored people this read says are not here: listed as disabled, removed by a delta, or
@@ -277,7 +178,7 @@ class _Moves:
 
 
 def _moves(
-    known: Sequence[_Known], sorted_: _Sorted, absent: set[int], held: set[int], grace: int,
+    known: Sequence[Known], sorted_: _Sorted, absent: set[int], held: set[int], grace: int,
     today: date, source: str,
 ) -> _Moves:
     """Work out the state changes; people held by an unreadable row are left alone, and only
@@ -321,7 +222,7 @@ def _waves(new_items: Sequence[_Listed]) -> list[list[_Listed]]:
 
 def _insert_people(
     session: Session, school_id: str, new_items: Sequence[_Listed], ids: dict[str, int],
-    known: Sequence[_Known], source: str,
+    known: Sequence[Known], source: str,
 ) -> dict[int, int | None]:
     """Bulk-insert new people with their roles and groups; their ids go into ``ids``.
 
@@ -378,7 +279,7 @@ def _update_people(
 
 
 def _manager_updates(
-    listed: Sequence[DirectoryPerson], known: Sequence[_Known], ids: Mapping[str, int],
+    listed: Sequence[DirectoryPerson], known: Sequence[Known], ids: Mapping[str, int],
     inserted: Mapping[int, int | None],
 ) -> dict[int, int | None]:
     """Managers that change (person id -> manager id or None), resolved by email or external
@@ -431,8 +332,9 @@ def sync_directory(
     ensure_school(session, school)
     state = ConnectorState.of(session, school.id, CURSOR_KEY)
     changes = directory.fetch(state.value if state else None)
-    inputs = _inputs(session, changes, school, default_school, [*not_here, "|", *sorted(trust)])
-    report = _as_applied(session, school.id, inputs, today, complete=changes.complete)
+    inputs = digest_inputs(session, changes, school, default_school,
+                           [*not_here, "|", *sorted(trust)])
+    report = as_applied(session, school.id, inputs, today, complete=changes.complete)
     if report is None:
         if not_here:
             changes = replace(changes, people=[
@@ -442,7 +344,7 @@ def sync_directory(
                                trust=trust)
         grace = school.directory.leaver_grace_days  # a stop forgets what was applied before
         keep(session, school.id, APPLIED_KEY, [] if report.stopped else [
-            inputs, _said(report), grace_ends(session, school.id, DIRECTORY, grace)])
+            inputs, said_again(report), grace_ends(session, school.id, DIRECTORY, grace)])
     if report.stopped is None:
         if changes.cursor is not None:  # the delta cursor, for the next read
             ConnectorState.put(session, school.id, CURSOR_KEY, changes.cursor)
@@ -452,97 +354,6 @@ def sync_directory(
             keep_unassigned(session, school.id, changes, frozenset(staff_groups))
         session.flush()
     return report
-
-
-def _inputs(
-    session: Session, changes: DirectoryChanges, school: SchoolConfig, default_school: bool,
-    not_here: Collection[str],
-) -> str:
-    """A digest of everything applying the read to the school depends on but the store and
-    the day: its share of the read (and the people the read names no school for that it
-    takes: its staff group's, and anyone it holds whom the read lists outside that group),
-    the school's settings, whether it takes the unassigned, the ended addresses. (The day
-    counts only when a missing person's grace ends: ``grace_ends``.) A change to another
-    school's people of a shared tenant is not in it: that school is quiet."""
-    group, unnamed = school.directory.staff_group, ""
-    if group:
-        unnamed = _group_digest(session, changes, school.id, group)
-    elif default_school and None in changes.by_school:
-        unnamed = _share_digest(changes, None)
-    return hashlib.sha256("|".join((
-        _share_digest(changes, school.id), unnamed,
-        school.model_dump_json(), str(default_school), repr(sorted(not_here)),
-    )).encode()).hexdigest()
-
-
-def _share_digest(changes: DirectoryChanges, school: str | None) -> str:
-    """A digest of what the read says of one school's share (``by_school``), worked out once
-    a share of a read that every school takes from."""
-    found = changes.digests.get(school)
-    if found is None:
-        found = changes.digests[school] = _digest(
-            changes, changes.by_school.get(school, ()), changes.removed)
-    return found
-
-
-def _group_digest(session: Session, changes: DirectoryChanges, school_id: str, group: str) -> str:
-    """A digest of the people of the school's staff group the read lists, and of those it
-    lists outside the group whom the school holds (found by the addresses and ids held that
-    the group's people do not have: none to unpack when nobody left the group)."""
-    listed = list(changes.in_group(group))
-    held = session.execute(
-        select(Person.email, Person.external_id).where(Person.school_id == school_id)).all()
-    emails, ids = {e for e, _ in held}, {i for _, i in held if i}
-    strays = [p for p in changes.found(emails - {p.email for p in listed},
-                                       ids - {p.external_id for p in listed})
-              if group not in p.groups]
-    return _digest(changes, [*listed, "|", *strays], set(changes.removed) & (emails | ids))
-
-
-def _digest(
-    changes: DirectoryChanges, people: Iterable[DirectoryPerson | str], removed: Iterable[str]
-) -> str:
-    """A digest of ``people`` as the read lists them, the same in every process (sets sorted)."""
-    h = hashlib.sha256(f"{changes.complete}|{sorted(removed)}|".encode())
-    for p in people:
-        h.update(p.encode() if isinstance(p, str) else repr((
-            p.external_id, p.email, p.display_name, p.active, p.given_name, p.family_name,
-            p.job_title, p.other_titles, sorted(p.groups), sorted(p.roles),
-            p.manager_external_id, p.manager_email, p.start_date, p.school, p.has_account,
-        )).encode())
-    h.update(repr((list(changes.rejected), list(changes.rejected_records))).encode())
-    return h.hexdigest()
-
-
-def _said(report: DirectoryReport) -> dict[str, object]:
-    """What a sync that applied the read reports that applying it again would report too."""
-    return {"unchanged": report.unchanged + report.updated + report.added,
-            "held": report.held, "rejected": [to_data(r) for r in report.rejected],
-            "notes": [to_data(n) for n in report.notes],
-            "unmapped": report.unmapped}
-
-
-def _as_applied(
-    session: Session, school_id: str, inputs: str, today: date, *, complete: bool
-) -> DirectoryReport | None:
-    """The report of applying the read again, when the last sync that changed nothing it
-    could not undo applied the same inputs to the same people: nobody the directory step
-    reads was written since (``pending``: the marks the duties step clears after each sweep),
-    and no missing person's grace has ended since (a new day is quiet too). None: apply it."""
-    row = ConnectorState.of(session, school_id, APPLIED_KEY)
-    if row is None or not row.value.startswith(f'["{inputs}"'):
-        return None
-    kept = json.loads(row.value)
-    if len(kept) < 3 or (kept[2] is not None and today.isoformat() >= kept[2]):
-        return None
-    if pending(session, school_id):
-        return None
-    said = kept[1]
-    return DirectoryReport(
-        unchanged=int(said["unchanged"]), held=int(said["held"]), complete=complete,
-        rejected=[text_of(r) for r in said["rejected"]], notes=[text_of(n) for n in said["notes"]],
-        unmapped={str(k): [str(n) for n in v] for k, v in said["unmapped"].items()},
-    )
 
 
 def takes_unnamed(config: OrgConfig, school: SchoolConfig) -> bool:
@@ -584,7 +395,7 @@ def apply_listing(
     them go). ``removal_check`` stops a sync that would make too many people missing.
     """
     report = DirectoryReport(rejected=list(changes.rejected), complete=changes.complete)
-    known = _known_people(session, school.id, source)
+    known = known_people(session, school.id, source)
     by_email = {k.email: k for k in known}
     by_external = {k.external_id: k for k in known if k.external_id}
     group = school.directory.staff_group

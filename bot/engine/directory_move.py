@@ -33,7 +33,8 @@ from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.i18n import N_
 from bot.core.models import ConnectorState, Person, StepFailure
 from bot.core.ports import Connectors, DirectoryPerson
-from bot.engine.directory import APPLIED_KEY, CURSOR_KEY, DIRECTORY, share_of, takes_unnamed
+from bot.engine.directory import CURSOR_KEY, DIRECTORY, share_of, takes_unnamed
+from bot.engine.directory_applied import APPLIED_KEY
 from bot.engine.leavers import removals_key
 from bot.engine.mis import MIS, MIS_LINKS, STAFF_KEY
 from bot.engine.step_failures import HELD

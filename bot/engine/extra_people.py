@@ -23,7 +23,8 @@ from bot.core.i18n import N_, Msg
 from bot.core.models import ExtraPerson, Person
 from bot.core.ports import ConnectorError, Directory, DirectoryChanges, DirectoryPerson
 from bot.engine.config_sync import ensure_school
-from bot.engine.directory import DIRECTORY, DirectoryReport, apply_listing
+from bot.engine.directory import DIRECTORY, apply_listing
+from bot.engine.directory_report import DirectoryReport
 from bot.engine.directory_said import EXTRA_PEOPLE_FILE, PEOPLE_REGISTER
 
 __all__ = [

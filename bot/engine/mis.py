@@ -38,7 +38,8 @@ from bot.core.models import ConnectorState, Person, PersonRole
 from bot.core.ports import DirectoryChanges, DirectoryPerson, MisChanges, MisPerson, MisSource
 from bot.core.words import human_date
 from bot.engine.config_sync import ensure_school
-from bot.engine.directory import DIRECTORY, DirectoryReport, apply_listing
+from bot.engine.directory import DIRECTORY, apply_listing
+from bot.engine.directory_report import DirectoryReport
 from bot.engine.job_roles import map_roles
 from bot.engine.leavers import mark_missing
 

@@ -19,7 +19,7 @@ from bot.core.config import OrgConfig
 from bot.core.config import store as config_store
 from bot.core.forms import Text
 from bot.engine.config_sync import sync_config
-from bot.engine.sweep import plan_and_apply
+from bot.engine.plan_apply import plan_and_apply
 
 __all__ = ["Applied", "apply_settings"]
 

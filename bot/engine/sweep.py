@@ -5,16 +5,13 @@ from __future__ import annotations
 import gc
 import json
 import logging
-from collections import defaultdict
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
 from functools import partial
-from operator import itemgetter
-from typing import Any
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from bot.core.clock import local_today
@@ -38,228 +35,24 @@ from bot.core.outbox.delivery import AdminAlerts
 from bot.core.ports import Connectors
 from bot.core.settings import Settings
 from bot.core.setup_state import is_sending
-from bot.core.store import Store, allocate_ids, insert_later, others_waiting
-from bot.engine import attention, changes, sweep_jobs
+from bot.core.store import Store, others_waiting
+from bot.engine import sweep_jobs
 from bot.engine.config_sync import account_event, config_inputs, ensure_school, sync_config
-from bot.engine.duties import Closure, NewDuty, Plan, Reopening, plan_duties, school_attention
-from bot.engine.duty_status import changing, recounted
-from bot.engine.facts import (
-    BATCH,
-    Batch,
-    BatchFacts,
-    batch_facts,
-    chosen_batches,
-    person_batches,
-    school_facts,
-)
+from bot.engine.duties_step import duties_step
 from bot.engine.idle_steps import idle
 from bot.engine.leavers import missing_people
-from bot.engine.planner_statistics import refresh_statistics
 from bot.engine.read_once import TickConnectors
-from bot.engine.remind import (
-    ChatRoute,
-    PendingDigests,
-    ReminderRun,
-    Told,
-    record_stages_later,
-)
-from bot.engine.reminders import OpenDuty, is_reminder_day
+from bot.engine.reminders import is_reminder_day
 from bot.engine.school_sweep import SchoolSweep
 from bot.engine.settings_problems import record_settings
-from bot.engine.snapshot import roll_forward
 from bot.engine.step_failures import StepFailed, log_failure, record_steps
 from bot.engine.steps import FeatureSteps, Step, registered
 from bot.engine.sweep_jobs import Lease
 from bot.engine.sweep_people import extra_people, read_directory, read_mis
 
-__all__ = ["SchoolSweep", "apply_plan", "plan_and_apply", "run_sweep", "sweep_one"]
+__all__ = ["SchoolSweep", "run_sweep", "sweep_one"]
 
 log = logging.getLogger(__name__)
-
-
-# --------------------------------------------------------------------------- duties
-
-
-def plan_and_apply(
-    session: Session, school: SchoolConfig, today: date, reminders: ReminderRun | None = None,
-    *, only: Collection[int] | None = None, kept: bool = False,
-) -> tuple[int, dict[str, int]]:
-    """Open and close the school's duties a batch of people at a time, then recount the
-    dashboard's snapshot; (opened, closed).
-
-    With ``only``, just those people are planned (those whose rows changed) and only their
-    counts in the snapshot are redone (``changing``); without, everyone, and the snapshot is
-    counted afresh, unless ``kept`` (nothing it counts changed since it was last made true) and
-    the plan wrote no duty (``recounted``). With ``reminders`` (a reminder day), each batch's
-    digests are planned with its duties and queued in the same transaction, and new duties go
-    in with the reminder sent about them. On PostgreSQL a batch's writes go in on a worker
-    thread while its digests are rendered and the next batch is planned (its facts read first).
-    """
-    if only is not None:
-        roll_forward(session, school.id, today)  # the others' overdue counts as of today
-        with changing(session, school.id, only, people=True):
-            return _plan_batches(session, school, today, reminders, only)[:2]
-    with recounted(session, school.id, today, kept=kept) as recount:  # the counts follow
-        opened, closed, recount.wrote = _plan_batches(session, school, today, reminders, None)
-        return opened, closed
-
-
-def _plan_batches(
-    session: Session, school: SchoolConfig, today: date, reminders: ReminderRun | None,
-    only: Collection[int] | None,
-) -> tuple[int, dict[str, int], bool]:
-    """``plan_and_apply``'s batches (the caller recounts the snapshot); with whether they
-    wrote any duty (opened or closed one)."""
-    shared = school_facts(session, school)
-    whole = school_attention(shared.requirements, shared.editions, today, school)
-    holders = {h.person_id for h in shared.holdings}
-    cadences = {n: school.cadence(n) for n in school.cadences}
-    opened, written, closed = 0, 0, defaultdict[str, int](int)
-    batches = list(person_batches(session, school.id) if only is None
-                   else chosen_batches(only))
-    if not batches:
-        return 0, {}, False
-    def read(batch: Batch) -> BatchFacts:  # on a reminder day, the open duties of those due
-        due = reminders is not None and reminders.due_in(batch.after, batch.upto)
-        return batch_facts(session, school.id, batch, holders, shared, stages=due)
-
-    facts = read(batches[0])
-    writes: list[Callable[[], None]] = []  # the previous batch's, run once this one is planned
-    pending: PendingDigests | None = None  # the previous batch's digests, to add
-    for n, batch in enumerate(batches):
-        people, evidence, existing = facts[:3]
-        plan = plan_duties(  # pure
-            shared.requirements,
-            people,
-            shared.versions,
-            shared.holdings,
-            evidence,
-            existing,
-            cadences,
-            today,
-            school=school,
-            task_owners=shared.task_owners,
-            editions=shared.editions,
-        )
-        _run(writes)
-        if pending is not None:
-            pending.add(session)
-        attention.record(session, school.id, batch, plan.attention, whole, school=n == 0)
-        opened += sum(1 for d in plan.to_open if d.status == "open") + len(plan.to_reopen)
-        written += len(plan.to_open) + len(plan.to_reopen)
-        chase = None if reminders is None else partial(
-            reminders.batch, after=batch.after, upto=batch.upto,
-            stored={d.person_id for d in existing if d.status == "open"},
-            read=facts.still_open({c.duty_id for c in plan.to_close}),
-        )
-        counts, writes, pending = apply_plan(session, school.id, plan, today, chase)
-        for reason, count in counts.items():
-            closed[reason] += count
-        if n + 1 < len(batches):
-            facts = read(batches[n + 1])
-        if pending is not None:
-            pending.render()
-    _run(writes)
-    if pending is not None:
-        pending.add(session)
-    refresh_statistics(session, [Duty], written)
-    return opened, dict(closed), bool(written or closed)
-
-
-def _run(writes: Sequence[Callable[[], None]]) -> None:
-    """Run a batch's prepared writes (``insert_later``...) in order."""
-    for write in writes:
-        write()
-
-
-Chase = Callable[[Session, Sequence[OpenDuty]],
-                 tuple[Mapping[int, tuple[int, int]], PendingDigests]]
-
-
-def apply_plan(
-    session: Session, school_id: str, plan: Plan, today: date, chase: Chase | None = None
-) -> tuple[dict[str, int], list[Callable[[], None]], PendingDigests | None]:
-    """Close what the plan closes; closures counted by reason, the writes left for the
-    caller to run (the new duties, and stages on stored ones), and
-    the digests to add to the outbox (with ``chase``).
-
-    With ``chase`` (the reminder run for this batch of people), the new duties get their ids
-    first, ``chase`` plans the batch's digests, and each duty a digest to be queued asks
-    about has its stage in its row (new) or in an update (stored).
-    """
-    closed = _close(session, plan.to_close, today)
-    _reopen(session, plan.to_reopen)
-    rows = [_duty_row(school_id, d, today) for d in plan.to_open]
-    if chase is not None:
-        for row, duty_id in zip(rows, allocate_ids(session, Duty, len(rows)), strict=True):
-            row["id"] = duty_id
-        found, pending = chase(session, [OpenDuty._make(_open_duty(row)) for row in rows
-                                         if row["status"] == "open"])
-        stages = dict(found)
-        for row in rows:
-            stage = stages.pop(row["id"], None)
-            if stage is not None:
-                row["last_stage"], row["reminders_sent"] = stage
-                row["last_reminded_on"] = today
-        return closed, [record_stages_later(session, stages, today),  # the stored duties left
-                        insert_later(session, Duty, rows)], pending
-    return closed, [insert_later(session, Duty, rows)], None
-
-
-def _duty_row(school_id: str, duty: NewDuty, today: date) -> dict[str, Any]:
-    """A new duty as a row to insert (each of its fields is a column), no reminder sent yet."""
-    done = duty.status != "open"
-    return {
-        "school_id": school_id,
-        **vars(duty),
-        "closed_on": max(today, duty.opened_on) if done else None,  # never before it opens
-        "closed_reason": duty.status if done else None,
-        "reminders_sent": 0,
-        "last_stage": -1,
-        "last_reminded_on": None,
-    }
-
-
-# a new duty's row as the reminder rules read it (``OpenDuty``'s fields, in order)
-_open_duty = itemgetter("id", "person_id", "requirement_id", "cycle", "opened_on", "due_on",
-                        "last_stage", "reminders_sent", "policy_version_id", "account_id")
-
-
-def _close(session: Session, closures: Sequence[Closure], today: date) -> dict[str, int]:
-    """Close duties, by reason and evidence: a few statements of many ids; counts by reason."""
-    closed: dict[str, int] = defaultdict(int)
-    by_reason: dict[tuple[str, str | None], list[int]] = defaultdict(list)
-    for c in closures:
-        by_reason[(c.status, c.evidence_ref)].append(c.duty_id)
-        closed[c.status] += 1
-    for (status, ref), ids in by_reason.items():
-        for start in range(0, len(ids), 500):
-            session.execute(
-                update(Duty)
-                .where(Duty.id.in_(ids[start : start + 500]), Duty.status == "open")
-                .values(status=status, closed_reason=status, evidence_ref=ref,
-                        # satisfied before it opened (done early): closed the day it opens
-                        closed_on=case((Duty.opened_on > today, Duty.opened_on), else_=today)
-                        if status == "done" else today)
-            )
-    return dict(closed)
-
-
-def _reopen(session: Session, reopenings: Sequence[Reopening]) -> None:
-    """Open closed duties again, due as new ones (their reminders afresh): a few statements,
-    one per pair of dates (thousands share them)."""
-    by_dates: dict[tuple[date, date], list[int]] = defaultdict(list)
-    for r in reopenings:
-        by_dates[(r.opened_on, r.due_on)].append(r.duty_id)
-    for (opened_on, due_on), ids in by_dates.items():
-        for start in range(0, len(ids), 500):
-            session.execute(
-                update(Duty)
-                .where(Duty.id.in_(ids[start : start + 500]), Duty.status != "open")
-                .values(status="open", closed_on=None, closed_reason=None, evidence_ref=None,
-                        opened_on=opened_on, due_on=due_on, last_stage=-1, reminders_sent=0,
-                        last_reminded_on=None)
-            )
 
 
 # --------------------------------------------------------------------------- the cycle
@@ -357,7 +150,7 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
             isolated(_steps_of(step), partial(feature, step))
         for name, own_step in (("directory", read_directory), ("extra_people", extra_people),
                                ("mis", read_mis), ("settings", _settings),
-                               ("handovers", _handovers), ("duties", _duties)):
+                               ("handovers", _handovers), ("duties", duties_step)):
             isolated(name, partial(own_step, run, result))
         skip = idle(run, [(step, context_of(step)) for step in steps.sweep])  # one look for all
         for step in steps.sweep:
@@ -406,66 +199,6 @@ def _handovers(c: StepContext, result: SchoolSweep) -> None:
     result.handovers = _flag_handovers(c.session, c.school.id, c.today)
     result.missing = missing_people(c.session, c.school.id,
                                     c.school.directory.leaver_grace_days)
-
-
-QUIET_KEY = "duties.quiet"  # ConnectorState: what the duties step last planned from (``Last``)
-
-
-def _duties(c: StepContext, result: SchoolSweep) -> None:
-    """The duties step: open and close duties, and on a reminder day queue the reminders.
-
-    Plans only the people whose rows changed since it last planned (``bot.engine.changes``),
-    and on a new day also those whose next-attention date has come and those a reminder stage
-    may fall due for (``bot.engine.attention``); everyone when something of the whole school's
-    did or its date came, when the settings, sending or the chat route differ from its last
-    plan's, and in the day's first sweep from ``settings.full_sweep_hour`` (a safety net). A
-    quiet sweep every 15 minutes costs one indexed look. What the step wrote is its own fixed
-    point when it queued every reminder it found due (its plan applied twice is empty):
-    otherwise the next sweep plans everyone again."""
-    session, settings, school, today, sending = c.session, c.settings, c.school, c.today, c.write
-    chat = _chat_route(c)
-    inputs = changes.context(school, sending, chat is not None)
-    state = ConnectorState.of(session, school.id, QUIET_KEY)
-    last = attention.Last.load(state.value if state is not None else None)
-    full, new_day = attention.decide(last, inputs, today, c.now, settings.full_sweep_hour)
-    if not (full or new_day or changes.pending(session, school.id)):
-        result.planned = "quiet"
-        return
-    marks = changes.start(session, school.id)
-    reminders = ReminderRun.start(session, settings, school, today, c.now, write=sending,
-                                  chat=chat, notes=registered().digest_notes) \
-        if result.school_day else None
-    wanted = None if full else attention.whom(
-        session, school.id, today, marks.people, new_day,
-        reminders.due if reminders is not None else ())
-    # many (a directory's first sync): everyone, in id ranges, costs less
-    only = wanted if wanted is not None and len(wanted) <= BATCH else None
-    if reminders is not None and only is not None:  # the others' digests were planned today
-        reminders.due = [p for p in reminders.due if p in only]
-    result.opened, result.closed = plan_and_apply(
-        session, school, today, reminders, only=only, kept=marks.people == frozenset()
-    )
-    result.reminders = reminders.planned if reminders is not None else []
-    result.told = Told.of(result.reminders, sending)
-    if reminders is not None:
-        reminders.finish(session)
-    changes.finish(session, school.id, marks)
-    result.planned = "everyone" if only is None else "attention" if new_day else "changed"
-    result.planned_people = 0 if only is None else len(only)
-    fixed = not (result.opened or result.closed or result.reminders) or (
-        sending and all(r.queued for r in result.reminders))
-    if not fixed:
-        changes.everyone(session, school.id)
-    ConnectorState.put(session, school.id, QUIET_KEY,
-                       attention.kept(last, inputs, today, only is None), state)
-
-
-def _chat_route(c: StepContext) -> ChatRoute | None:
-    """The school's digests go as the bot's cards where it asks in the bot's platform."""
-    route, bot = registered().chat_route, c.connectors.chat
-    if route and bot is not None and c.school.asks_in == bot.platform:
-        return route(c.settings, bot.platform)
-    return None
 
 
 # A sweep allocates millions of short-lived rows, dicts and strings and keeps few: with Python's

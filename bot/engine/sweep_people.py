@@ -9,7 +9,8 @@ import logging
 from bot.core.context import StepContext
 from bot.core.models import Person, PersonGroup, PersonRole
 from bot.core.ports import ConnectorError
-from bot.engine.directory import DirectoryReport, sync_directory, takes_unnamed
+from bot.engine.directory import sync_directory, takes_unnamed
+from bot.engine.directory_report import DirectoryReport
 from bot.engine.extra_people import sync_extra_people
 from bot.engine.mis import ended_addresses, record_mis_error, sync_mis
 from bot.engine.planner_statistics import refresh_statistics

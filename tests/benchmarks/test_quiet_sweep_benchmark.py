@@ -43,7 +43,8 @@ from sqlalchemy import delete, event, func, select
 from bot.core.context import AppContext
 from bot.core.models import ConnectorState, Duty, OutboxMessage
 from bot.core.settings import Settings
-from bot.engine.sweep import QUIET_KEY, SchoolSweep, run_sweep
+from bot.engine.duties_step import QUIET_KEY
+from bot.engine.sweep import SchoolSweep, run_sweep
 from tests.benchmarks.test_trust_benchmark import Counted, _trust
 from tests.support.helpers import at
 from tests.support.scale import REQUIREMENTS_PER_PERSON, bench_size, conditions, write_school

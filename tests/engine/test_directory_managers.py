@@ -12,7 +12,8 @@ from sqlalchemy import select
 from bot.core.models import Person, PersonGroup, PersonRole
 from bot.core.ports import DirectoryChanges, DirectoryPerson
 from bot.engine.config_sync import ensure_school
-from bot.engine.directory import DirectoryReport, apply_listing
+from bot.engine.directory import apply_listing
+from bot.engine.directory_report import DirectoryReport
 from tests.support.helpers import SchoolBuilder
 
 MONDAY = date(2026, 11, 2)

@@ -18,7 +18,8 @@ from bot.core.context import AppContext
 from bot.core.models import ExtraPerson, Person
 from bot.core.ports import Directory
 from bot.engine.config_sync import ensure_school
-from bot.engine.directory import DirectoryReport, sync_directory
+from bot.engine.directory import sync_directory
+from bot.engine.directory_report import DirectoryReport
 from bot.engine.extra_people import sync_extra_people
 from bot.wiring import extra_people_file
 from tests.support.helpers import SchoolBuilder

@@ -22,7 +22,7 @@ from bot.core.config import SchoolConfig
 from bot.core.context import AppContext, StepContext
 from bot.core.models import StepFailure, SweepRun
 from bot.core.settings import Settings
-from bot.engine import steps, sweep, sweep_people
+from bot.engine import duties_step, steps, sweep, sweep_people
 from bot.engine.config_sync import sync_config
 from bot.engine.directory import sync_directory
 from bot.engine.step_failures import ENGINE_TITLES, failing_steps
@@ -194,7 +194,7 @@ def _break(step: str, monkeypatch: pytest.MonkeyPatch) -> None:
         "mis": (sweep, "read_mis"),
         "settings": (sweep, "sync_config"),
         "handovers": (sweep, "_flag_handovers"),
-        "duties": (sweep, "plan_and_apply"),
+        "duties": (duties_step, "plan_and_apply"),
     }[step]
     monkeypatch.setattr(module, target, _failing_in_oak(getattr(module, target)))
 

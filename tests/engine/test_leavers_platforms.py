@@ -16,7 +16,8 @@ from sqlalchemy import select
 from bot.core.context import AppContext
 from bot.core.models import Person
 from bot.core.ports import Directory
-from bot.engine.directory import DirectoryReport, sync_directory
+from bot.engine.directory import sync_directory
+from bot.engine.directory_report import DirectoryReport
 from tests.support.helpers import SchoolBuilder
 
 ADA = "ada.head@oakfield.example"

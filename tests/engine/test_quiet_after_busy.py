@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 
 from bot.core.context import AppContext
 from bot.core.models import ConnectorState, DutySnapshot, OutboxMessage
-from bot.engine.sweep import QUIET_KEY
+from bot.engine.duties_step import QUIET_KEY
 from tests.support.clock import FrozenClock
 from tests.support.helpers import SchoolBuilder
 from tests.support.quiet_school import MONDAY, quiet_school

@@ -25,7 +25,8 @@ from bot.core.context import AppContext
 from bot.core.models import ConnectorState, Duty, Person, Policy, TrainingRecord
 from bot.core.store import Store
 from bot.engine import changes
-from bot.engine.sweep import QUIET_KEY, run_sweep
+from bot.engine.duties_step import QUIET_KEY
+from bot.engine.sweep import run_sweep
 from bot.features.policies.review import confirm_review_date
 from bot.features.reading.service import register_edition
 from tests.support.clock import FrozenClock

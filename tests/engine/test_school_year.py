@@ -32,7 +32,7 @@ from bot.engine.config_sync import sync_config
 from bot.engine.sweep import run_sweep
 from bot.features.policies.attest import acknowledge, sign_aup
 from bot.features.reports.intake import submit_report
-from bot.features.reports.rules import Submission
+from bot.features.reports.submission import Submission
 from tests.conftest import isolated
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder, at, payload_of

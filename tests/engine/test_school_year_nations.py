@@ -50,7 +50,7 @@ from bot.features.complaints.service import complaint_counts, receive, record_ou
 from bot.features.policies.attest import acknowledge
 from bot.features.policies.review import confirm_review_date
 from bot.features.reading.service import register_edition
-from bot.features.reports.rules import in_working_hours
+from bot.features.reports.quiet_hours import in_working_hours
 from tests.core.test_nations import ENGLAND_ONLY, UK_NATIONS
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder, at

@@ -33,7 +33,7 @@ from bot.core.outbox.delivery import AdminAlerts
 from bot.core.settings import Settings
 from bot.engine.web.links import URGENT_PER_REQUEST
 from bot.features.reports.intake import Intake, submit_report
-from bot.features.reports.rules import Submission
+from bot.features.reports.submission import Submission
 from schedules.dispatcher import PASS_LIMIT
 from schedules.jobs import DISPATCH_SECONDS
 from tests.support.fakes.graph import FakeClock

@@ -22,7 +22,7 @@ from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.permissions import ACCOUNT_EDITORS, ACCOUNT_READERS
 from bot.core.words import human_time, school_words, version_name
-from bot.engine.sweep import plan_and_apply
+from bot.engine.plan_apply import plan_and_apply
 from bot.engine.web.deps import (
     check_csrf,
     client_ip,

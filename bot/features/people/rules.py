@@ -68,6 +68,15 @@ def parse_entry(
     title = form.get("job_title", "").strip() or None
     if title and len(title) > 200:
         errors["job_title"] = Msg("Their role at the school must be 200 characters or fewer")
+    start = _start(form, today, errors)
+    manager = _manager(form, email, errors)
+    if errors:
+        return None, errors
+    return EntryInput(name, email, chosen, title, start, manager), {}
+
+
+def _start(form: Mapping[str, str], today: date, errors: dict[str, Text]) -> date | None:
+    """``parse_entry``'s start date, if given; a problem with it goes into ``errors``."""
     start_text = form.get("start_date", "").strip()
     start = _date(start_text) if start_text else None
     if start_text and start is None:
@@ -76,11 +85,14 @@ def parse_entry(
         # the form's errors end without a full stop, as they always have
         said = refused.msg
         errors["start_date"] = Said(lambda: str(said).rstrip("."))
+    return start
+
+
+def _manager(form: Mapping[str, str], email: str, errors: dict[str, Text]) -> str | None:
+    """``parse_entry``'s manager's address, if given; a problem with it goes into ``errors``."""
     manager = form.get("manager_email", "").strip().lower() or None
     if manager and not is_email(manager):
         errors["manager_email"] = Msg("Enter the email address of who they report to")
     elif manager and manager == email:
         errors["manager_email"] = Msg("Someone cannot report to themselves")
-    if errors:
-        return None, errors
-    return EntryInput(name, email, chosen, title, start, manager), {}
+    return manager

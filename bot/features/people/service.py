@@ -18,7 +18,7 @@ from bot.core.models import Duty, ExtraPerson, Person, PersonRole
 from bot.engine.directory import DIRECTORY
 from bot.engine.extra_people import PEOPLE_FILE, REGISTER, address_owners, sync_register
 from bot.engine.leavers import make_leavers
-from bot.engine.sweep import plan_and_apply
+from bot.engine.plan_apply import plan_and_apply
 from bot.features.people.rules import EntryInput
 
 __all__ = [

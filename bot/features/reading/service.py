@@ -129,61 +129,13 @@ def register_edition(
     or an edition name already used for a different file; nothing is stored then.
     """
     req = campaign_of(school, requirement_id)
-    if audience not in req.audiences:
-        raise EditionError(
-            N_(
-                "the campaign '%(campaign)s' has no audience '%(audience)s' (its audiences are: "
-                "%(audiences)s)"
-            ),
-            campaign=req.id,
-            audience=audience,
-            audiences=", ".join(req.audiences),
-        )
-    ends = req.audiences[audience].until
-    if ends is not None and in_force >= ends:
-        raise EditionError(
-            N_(
-                "the campaign '%(campaign)s' has '%(audience)s' only in editions in force before "
-                "%(until)s (the guidance has no such part from then): register this edition for "
-                "another audience (%(audiences)s)"
-            ),
-            campaign=req.id,
-            audience=audience,
-            until=ends.isoformat(),
-            audiences=", ".join(a for a, part in req.audiences.items() if part.until is None),
-        )
+    _check_audience(req, audience, in_force)
     title, edition = title.strip(), edition.strip()
     if not title or not edition:
         raise EditionError(N_("give the edition's title (--title) and name (--edition, e.g. 2026)"))
     if len(edition) > 40 or len(title) > 300:
         raise EditionError(N_("the edition name is at most 40 characters and the title 300"))
-    if document is None:
-        if path is None:
-            raise EditionError(N_("give the edition's file"))
-        try:
-            document = (path.name, path.read_bytes())
-        except OSError as exc:
-            raise EditionError(
-                N_("%(file)s: cannot read the file (%(why)s)"),
-                file=str(path),
-                why=str(exc.strerror or exc),
-            ) from None
-    given, data = document
-    try:
-        name = accepted_document(given, data)
-    except ReviewError as exc:
-        cause = exc.__cause__  # the upload check's own refusal, in the catalogue
-        if isinstance(cause, SaidError) and cause.message.endswith("file for the policy"):
-            raise EditionError(
-                N_("%(file)s: use a .pdf, .docx, .odt, .md or .txt file for the edition"),
-                **cause.values,
-            ) from None
-        english = str(exc).replace("for the policy", "for the edition")
-        if not isinstance(cause, SaidError):
-            raise EditionError(english) from None
-        inner = cause.msg  # as str(): the policy check's, no stop
-        raise EditionError(Said(lambda: english if spoken() == "en"
-                                else str(inner).removesuffix("."))) from None
+    name, data = _edition_file(path, document)
     digest = hashlib.sha256(data).hexdigest()
     ensure_school(session, school)
     key = req.edition_key(audience)
@@ -222,6 +174,67 @@ def register_edition(
                  "sha256": digest, "in_force": in_force.isoformat()},
     )
     return Registered(version, already=False)
+
+
+def _check_audience(req: RequirementConfig, audience: str, in_force: date) -> None:
+    """EditionError unless the campaign has the audience, in editions in force from
+    ``in_force``."""
+    if audience not in req.audiences:
+        raise EditionError(
+            N_(
+                "the campaign '%(campaign)s' has no audience '%(audience)s' (its audiences are: "
+                "%(audiences)s)"
+            ),
+            campaign=req.id,
+            audience=audience,
+            audiences=", ".join(req.audiences),
+        )
+    ends = req.audiences[audience].until
+    if ends is not None and in_force >= ends:
+        raise EditionError(
+            N_(
+                "the campaign '%(campaign)s' has '%(audience)s' only in editions in force before "
+                "%(until)s (the guidance has no such part from then): register this edition for "
+                "another audience (%(audiences)s)"
+            ),
+            campaign=req.id,
+            audience=audience,
+            until=ends.isoformat(),
+            audiences=", ".join(a for a, part in req.audiences.items() if part.until is None),
+        )
+
+
+def _edition_file(path: Path | None, document: tuple[str, bytes] | None) -> tuple[str, bytes]:
+    """The edition's file as stored (its accepted name, its bytes): ``document``, else read
+    from ``path``; EditionError when there is none, it cannot be read or is unsuitable."""
+    if document is None:
+        if path is None:
+            raise EditionError(N_("give the edition's file"))
+        try:
+            document = (path.name, path.read_bytes())
+        except OSError as exc:
+            raise EditionError(
+                N_("%(file)s: cannot read the file (%(why)s)"),
+                file=str(path),
+                why=str(exc.strerror or exc),
+            ) from None
+    given, data = document
+    try:
+        name = accepted_document(given, data)
+    except ReviewError as exc:
+        cause = exc.__cause__  # the upload check's own refusal, in the catalogue
+        if isinstance(cause, SaidError) and cause.message.endswith("file for the policy"):
+            raise EditionError(
+                N_("%(file)s: use a .pdf, .docx, .odt, .md or .txt file for the edition"),
+                **cause.values,
+            ) from None
+        english = str(exc).replace("for the policy", "for the edition")
+        if not isinstance(cause, SaidError):
+            raise EditionError(english) from None
+        inner = cause.msg  # as str(): the policy check's, no stop
+        raise EditionError(Said(lambda: english if spoken() == "en"
+                                else str(inner).removesuffix("."))) from None
+    return name, data
 
 
 EDITION_HEADER = (

@@ -27,13 +27,8 @@ from bot.features.reports.chronology import (
     STATUS_CHANGED,
 )
 from bot.features.reports.routing import can_view
-from bot.features.reports.rules import (
-    MAX_ENTRY,
-    STATUSES,
-    clean_text,
-    clock_labels,
-    referral_targets,
-)
+from bot.features.reports.rules import MAX_ENTRY, STATUSES, clock_labels, referral_targets
+from bot.features.reports.submission import clean_text
 
 __all__ = [
     "ReportActionError",

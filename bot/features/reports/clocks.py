@@ -32,13 +32,13 @@ in working hours sends it (or the later stage reached by then, as a late sweep d
 not sent twice, and never sent for a clock stopped in the meantime. Quiet hours are judged
 at the sweep that would send, not at the stage's planned time: a stage planned for Friday
 afternoon and reached by a Saturday sweep (sweeps were missed) waits for Monday. A held
-overdue reminder pushes the next one back (``rules.escalation_stage``'s ``wait``), so none is
+overdue reminder pushes the next one back (``quiet_hours.escalation_stage``'s ``wait``), so none is
 skipped and none comes sooner than ``overdue_every_hours`` after the one before. Only an
 immediate report's hour-counted triage, up to its first "deadline passed", goes at any hour;
 the ICO's final warning and first "deadline passed" go at a weekend too, but a stage that falls
 in the night (22:00 to 07:00) goes at 07:00, or at 21:59 before it when 07:00 is past the
-deadline (``rules.breaks_quiet_hours``, ``rules.night_wait``); the repeats after it wait for
-working hours.
+deadline (``quiet_hours.breaks_quiet_hours``, ``quiet_hours.night_wait``); the repeats after it
+wait for working hours.
 """
 
 from __future__ import annotations
@@ -59,18 +59,16 @@ from bot.core.models import Report, ReportClock
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.core.words import Words, school_words
 from bot.features.reports.actions import audit_report
-from bot.features.reports.routing import escalation_recipients
-from bot.features.reports.rules import (
-    CATEGORIES,
-    URGENCIES,
+from bot.features.reports.quiet_hours import (
     breaks_quiet_hours,
-    clock_labels,
     escalation_stage,
     in_working_hours,
     overdue_round,
     quiet_hours_wait,
     working_hours_resume,
 )
+from bot.features.reports.routing import escalation_recipients
+from bot.features.reports.rules import CATEGORIES, URGENCIES, clock_labels
 
 __all__ = ["EscalationPlanned", "escalate_clocks", "open_clock"]
 

@@ -31,14 +31,8 @@ from bot.core.ports import ConnectorError, FormResponse, FormSource, UnreadableR
 from bot.core.store import Store, dialect_insert
 from bot.engine.config_sync import ensure_school
 from bot.features.reports.intake import submit_report
-from bot.features.reports.rules import (
-    CATEGORIES,
-    MAX_NAMES,
-    MAX_WHAT,
-    Submission,
-    clean_text,
-    is_suspected_illegal,
-)
+from bot.features.reports.rules import CATEGORIES, MAX_NAMES, MAX_WHAT, is_suspected_illegal
+from bot.features.reports.submission import Submission, clean_text
 
 __all__ = [
     "DEFAULT_FORM_QUESTIONS",
@@ -432,20 +426,37 @@ def read_form(
             channel_card=channel_card,
         )
         result.stored += 1
-    for key, item in unreadable.items():
-        if key not in recorded:
-            _flag(session, school, item, now)
-            result.flagged += 1
-    if ask is None:  # the whole form was read: what is no longer unreadable is resolved
-        for key, (row, _) in recorded.items():
-            if key not in unreadable:
-                session.delete(row)
-                _audit_problem(session, school.id, "report.form_problem_resolved", key)
+    result.flagged += _settle(session, school, unreadable, recorded, now, whole=ask is None)
     if latest is not None and latest != since:
         ConnectorState.put(session, school.id, FORMS_STATE_KEY, latest.isoformat())
     session.flush()
     result.problems = [p for p in form_problems(session, school.id) if p.dismissed_by is None]
     return result
+
+
+def _settle(
+    session: Session,
+    school: SchoolConfig,
+    unreadable: Mapping[str, UnreadableResponse],
+    recorded: Mapping[str, tuple[ConnectorState, FormProblem]],
+    now: datetime,
+    *,
+    whole: bool,
+) -> int:
+    """``read_form``'s problems after a read: each unreadable response not flagged before is
+    flagged (how many returned); when the ``whole`` form was read, what is no longer
+    unreadable is resolved."""
+    flagged = 0
+    for key, item in unreadable.items():
+        if key not in recorded:
+            _flag(session, school, item, now)
+            flagged += 1
+    if whole:  # the whole form was read: what is no longer unreadable is resolved
+        for key, (row, _) in recorded.items():
+            if key not in unreadable:
+                session.delete(row)
+                _audit_problem(session, school.id, "report.form_problem_resolved", key)
+    return flagged
 
 
 _Responses = Sequence[FormResponse | UnreadableResponse]  # what a form source answers

@@ -44,7 +44,6 @@ from bot.features.reports.rules import (
     CATEGORIES,
     REFERENCE_CODE_LENGTH,
     URGENCIES,
-    Submission,
     assess_urgency,
     clock_due,
     clock_kind,
@@ -55,6 +54,7 @@ from bot.features.reports.rules import (
     is_suspected_illegal,
 )
 from bot.features.reports.subject import system_note, tell_line_manager
+from bot.features.reports.submission import Submission
 
 __all__ = [
     "Intake",

@@ -1,6 +1,7 @@
 """Breach and concern reports, the pure rules (DESIGN.md §4): the vocabulary (categories,
-statuses, urgencies, labels), urgency, which clock a report starts and when it runs out, the
-escalation stages, references, text cleaning and the validation of a submitted form.
+statuses, urgencies, labels), urgency, which clock a report starts and when it runs out, and
+references. Quiet hours and the escalation stages are ``quiet_hours``; a submitted form is
+checked by ``submission``.
 
 Nothing here touches the database: rules take data and ``now``. Who is alerted and who may
 read a report is in ``routing``; the running clocks are escalated by ``clocks``.
@@ -9,17 +10,13 @@ read a report is in ``routing``; the running clocks are escalated by ``clocks``.
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from bot.core.clock import LONDON
 from bot.core.config import ClockRule, SchoolConfig
-from bot.core.emails import is_email
 from bot.core.forms import FormErrors
-from bot.core.i18n import N_, Lazy, Msg, Said, capital, lowered, nmsg, spoken
-from bot.core.messages import Text, human_date
+from bot.core.i18n import N_, Lazy, Msg, Said, capital, nmsg, spoken
+from bot.core.messages import human_date
 from bot.core.words import Words, school_words
 
 __all__ = [
@@ -38,27 +35,18 @@ __all__ = [
     "URGENCIES",
     "URGENCY_ORDER",
     "ReportInputError",
-    "Submission",
     "assess_urgency",
-    "breaks_quiet_hours",
-    "clean_text",
     "clock_due",
     "clock_kind",
     "clock_labels",
     "clock_summary",
     "describe_clock",
-    "escalation_stage",
     "format_reference",
     "illegal_content_advice",
-    "in_working_hours",
     "is_suspected_illegal",
     "local_time",
-    "night_wait",
-    "overdue_round",
-    "quiet_hours_wait",
+    "next_working_day_at",
     "referral_targets",
-    "validate_submission",
-    "working_hours_resume",
 ]
 
 # --------------------------------------------------------------------------- vocabulary
@@ -160,18 +148,6 @@ MAX_WHAT = 20_000
 MAX_ACTIONS = 5_000
 MAX_NAMES = 200
 MAX_ENTRY = 10_000
-# the form's text boxes: (field, label, most characters, the message when it is left empty)
-_TEXTS: tuple[tuple[str, str, int, str | None], ...] = (
-    ("what_happened", N_("What happened"), MAX_WHAT, N_("Describe what happened.")),
-    (
-        "occurred",
-        N_("When it happened"),
-        60,
-        N_("Say when it happened (roughly is fine, e.g. 'this morning at break')."),
-    ),
-    ("location", N_("Where it happened"), 200, None),
-    ("actions_taken", N_("Actions already taken"), MAX_ACTIONS, None),
-)
 
 
 # --------------------------------------------------------------------------- errors
@@ -233,7 +209,7 @@ def clock_due(
         if _in_office_hours(school, local) and _in_office_hours(school, due.astimezone(LONDON)):
             return due
         after = due if _in_office_hours(school, local) else started
-        return _next_working_day_at(school, after.astimezone(LONDON), clocks.working_day_ends)
+        return next_working_day_at(school, after.astimezone(LONDON), clocks.working_day_ends)
     if rule.hours:
         return started.astimezone(UTC) + timedelta(hours=rule.hours)
     if rule.working_days:
@@ -244,7 +220,7 @@ def clock_due(
     return datetime.combine(day, at, tzinfo=LONDON).astimezone(UTC)
 
 
-def _next_working_day_at(school: SchoolConfig, local: datetime, at: time) -> datetime:
+def next_working_day_at(school: SchoolConfig, local: datetime, at: time) -> datetime:
     """``at`` o'clock on the day of ``local`` when it is a working day and ``at`` is still to
     come, else on the next working day."""
     day = local.date()
@@ -386,141 +362,6 @@ def clock_summary(school: SchoolConfig) -> list[Msg]:
     return lines
 
 
-# --------------------------------------------------------------------------- quiet hours
-
-
-def in_working_hours(school: SchoolConfig, moment: datetime) -> bool:
-    """Whether ``moment`` falls in the school's working hours on a working day (bank holidays,
-    Christmas Day among them, and weekends are quiet all day)."""
-    local = moment.astimezone(LONDON)
-    start, end = school.reports.clocks.working_window
-    return school.is_working_day(local.date()) and start <= local.time() <= end
-
-
-def working_hours_resume(school: SchoolConfig, moment: datetime) -> datetime:
-    """``moment`` itself inside working hours, else the next start of working hours."""
-    if in_working_hours(school, moment):
-        return moment
-    start = school.reports.clocks.working_window[0]
-    return _next_working_day_at(school, moment.astimezone(LONDON), start)
-
-
-def breaks_quiet_hours(
-    kind: str, rule: ClockRule, urgency: str, stage: int, warn_at: Sequence[float]
-) -> bool:
-    """Whether a clock's escalation goes outside working hours: an immediate report's
-    hour-counted triage (its hour) up to its first "deadline passed", at any hour — the only
-    clock that may wake anyone — and the ICO's calendar hours about to run out (its final
-    warning and the first "deadline passed") at a weekend or on a bank holiday, though never
-    at night (``night_wait``). The staff route's clock ends in office hours (``clock_due``) and
-    day-counted clocks at the end of a working day, so their warnings wait; so do the overdue
-    reminders after the first, whatever the clock: the team already knows the deadline
-    passed."""
-    if not rule.hours or stage > len(warn_at) + 1:
-        return False
-    if kind == "triage":
-        return urgency == "immediate"
-    return kind == "ico" and stage >= len(warn_at)
-
-
-# the night, when nobody is woken for a clock but an immediate report's hour (22:00 to 07:00)
-NIGHT_STARTS = time(22, 0)
-NIGHT_ENDS = time(7, 0)
-
-
-def night_wait(moment: datetime, due: datetime) -> datetime:
-    """``moment`` itself outside the night, else 07:00 after it — or 21:59 before it when
-    07:00 would be at or past ``due`` (a warning must come before the deadline it warns of).
-
-    Example: an ICO breach found Monday 10:00 is due Thursday 10:00; its 90 % warning falls
-    Thursday 02:48 and goes at 07:00. Found Monday 06:00, the warning (Wednesday 22:48) goes
-    Wednesday 21:59, since Thursday 07:00 is after the deadline (06:00)."""
-    local = moment.astimezone(LONDON)
-    if NIGHT_ENDS <= local.time() < NIGHT_STARTS:
-        return moment
-    day = local.date() + timedelta(days=1 if local.time() >= NIGHT_STARTS else 0)
-    morning = datetime.combine(day, NIGHT_ENDS, tzinfo=LONDON).astimezone(UTC)
-    if morning < due or moment >= due:
-        return morning
-    evening = datetime.combine(day - timedelta(days=1), NIGHT_STARTS, tzinfo=LONDON)
-    return (evening - timedelta(minutes=1)).astimezone(UTC)
-
-
-# a warning within this of a held warning's release goes with it (``escalation_stage``)
-WARNINGS_JOIN = timedelta(hours=1)
-
-
-def escalation_stage(
-    started: datetime,
-    due: datetime,
-    now: datetime,
-    *,
-    warn_at: Sequence[float] = (0.5, 0.9),
-    every: timedelta = timedelta(hours=24),
-    cap: int = 5,
-    wait: Callable[[datetime, int], datetime] | None = None,
-) -> int:
-    """0 before the first warning; 1..len(warn_at) as each share of the time goes; then
-    len(warn_at) + n for the n-th overdue reminder (the first at the deadline, each next one
-    ``every`` after the one before, at most ``cap``), so a clock that stays overdue is chased on
-    a cap, never silently dropped.
-
-    ``wait(moment, stage)`` says when a stage that falls at ``moment`` may go (quiet hours:
-    ``quiet_hours_wait``); a held overdue reminder pushes the next one back with it, so none is
-    skipped and none comes sooner than ``every`` after the one before. A warning that falls
-    within ``WARNINGS_JOIN`` of a held warning's release goes with it: one message naming the
-    deadline, not two of the same words minutes apart.
-    """
-
-    def when(moment: datetime, stage: int) -> datetime:
-        return wait(moment, stage) if wait is not None else moment
-
-    total = (due - started).total_seconds()
-    warned = 0
-    released: datetime | None = None  # when the last warning held for working hours goes
-    for number, point in enumerate(warn_at, start=1):
-        at = started + timedelta(seconds=total * point) if total > 0 else started
-        goes = when(at, number)
-        if released is not None and at <= released + WARNINGS_JOIN:
-            goes = min(goes, released)
-        elif goes > at:
-            released = goes
-        if goes <= now:
-            warned = number
-    stage = warned
-    at = due
-    for round_ in range(1, cap + 1):
-        sent = when(at, len(warn_at) + round_)
-        if sent > now:
-            break
-        stage = len(warn_at) + round_
-        at = sent + every
-    return stage
-
-
-def quiet_hours_wait(
-    school: SchoolConfig, kind: str, rule: ClockRule, urgency: str, due: datetime
-) -> Callable[[datetime, int], datetime] | None:
-    """The ``wait`` for ``escalation_stage`` under the school's quiet hours (None when they
-    are off): a stage that breaks them goes when it falls (an ICO stage out of the night,
-    ``night_wait``), any other at the next start of working hours."""
-    clocks = school.reports.clocks
-    if not clocks.quiet_hours:
-        return None
-
-    def wait(moment: datetime, stage: int) -> datetime:
-        if not breaks_quiet_hours(kind, rule, urgency, stage, clocks.warn_at):
-            return working_hours_resume(school, moment)
-        return moment if kind == "triage" else night_wait(moment, due)
-
-    return wait
-
-
-def overdue_round(stage: int, warn_at: Sequence[float]) -> int:
-    """Which overdue reminder a stage is (0 for a warning before the deadline)."""
-    return max(stage - len(warn_at), 0)
-
-
 # --------------------------------------------------------------------------- references and times
 
 
@@ -544,157 +385,3 @@ def local_time(moment: datetime) -> str:
     """'Monday 26 October 2026, 10:00' in the school's zone."""
     local = moment.astimezone(LONDON)
     return f"{human_date(local.date())}, {local:%H:%M}"
-
-
-# --------------------------------------------------------------------------- input
-
-
-def clean_text(value: str) -> str:
-    """Drop control characters (NUL breaks PostgreSQL) and lone surrogates; trim."""
-    value = value.encode("utf-8", "replace").decode("utf-8")
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = "".join(c for c in value if c in "\n\t" or unicodedata.category(c) not in ("Cc", "Cs"))
-    return value.strip()
-
-
-def _refuse(
-    errors: dict[str, Text], name: str, value: str, allowed: Mapping[str, str], message: Text
-) -> str | None:
-    """``allowed[value]`` (None when empty); ``message`` for a value not among those offered."""
-    if value and value not in allowed:
-        errors[name] = message
-    return allowed.get(value) if value else None
-
-
-@dataclass(frozen=True)
-class Submission:
-    """A validated report, ready to be stored."""
-
-    category: str
-    involved: tuple[tuple[str, str], ...]
-    what_happened: str
-    occurred: str | None
-    location: str | None
-    actions_taken: str | None
-    suspected_illegal: bool = False
-    immediate_risk: bool = False
-    about_headteacher: bool = False
-    # the DSL or deputy DSL the report is about (kept from them; goes to the next in line)
-    about_person: str | None = None
-    anonymous: bool = False
-    reporter_name: str | None = None
-    reporter_email: str | None = None
-    reporter_relationship: str | None = None
-
-
-def validate_submission(
-    fields: Mapping[str, Sequence[str]],
-    *,
-    allow_anonymous: bool,
-    signed_in: bool,
-    about_choices: Mapping[str, str] | None = None,
-) -> Submission:
-    """Check a submitted form; raise ReportInputError naming every field that is wrong.
-
-    ``about_choices`` maps the form's "about a member of the safeguarding team" options to
-    their email addresses (an empty value means nobody in the team).
-    """
-    errors: dict[str, Text] = {}
-
-    def one(name: str) -> str:
-        values = fields.get(name) or []
-        return clean_text(values[0]) if values else ""
-
-    def text(name: str, label: Text, limit: int, required: Text | None = None) -> str | None:
-        value = one(name)
-        if not value:
-            if required:
-                errors[name] = Msg(required) if isinstance(required, str) else required
-            return None
-        if len(value) > limit:
-            errors[name] = Msg(
-                N_("%(label)s is too long: %(count)s characters, at most %(most)s."),
-                label=Msg(label) if isinstance(label, str) else label,
-                count=f"{len(value):,}", most=f"{limit:,}",
-            )
-            return None
-        return value
-
-    def ticked(name: str) -> bool:
-        return one(name).lower() in ("yes", "on", "true", "1")
-
-    category = one("category")
-    if not category:
-        errors["category"] = Msg(N_("Choose what kind of concern this is."))
-    _refuse(errors, "category", category, CATEGORIES,
-            Msg(N_("Choose one of the kinds of concern listed.")))
-    involved: dict[str, str] = {}
-    roles = [clean_text(v) for v in fields.get("involved") or []]
-    for role in roles:
-        if role not in INVOLVED_ROLES:
-            errors["involved"] = Msg(N_("Choose who is involved from the list."))
-            break
-        if role not in involved:
-            label = Msg(N_("Names of the %(involved)s"),
-                        involved=lowered(Msg(INVOLVED_ROLES[role])))
-            involved[role] = text(f"names_{role}", label, MAX_NAMES) or ""
-    if not roles and "involved" not in errors:
-        errors["involved"] = Msg(
-            N_("Say who is involved (tick 'Not known' if you are not sure).")
-        )
-    what, occurred, location, actions = (text(*spec) for spec in _TEXTS)
-    anonymous = ticked("anonymous")
-    name = email = relationship = None
-    if anonymous and not allow_anonymous:
-        errors["anonymous"] = Msg(
-            N_("This school does not accept anonymous reports: please give your name.")
-        )
-    if not anonymous and not signed_in:
-        name = text(
-            "reporter_name",
-            N_("Your name"),
-            200,
-            N_("Give your name, or tick 'Report anonymously'.")
-            if allow_anonymous
-            else N_("Give your name."),
-        )
-        raw_email = one("reporter_email")
-        email = raw_email.lower() if is_email(raw_email) else None
-        if raw_email and email is None:
-            errors["reporter_email"] = Msg(
-                N_("Enter your email address like name@example.com, or leave it empty.")
-            )
-        relationship = one("reporter_relationship")
-        _refuse(
-            errors,
-            "reporter_relationship",
-            relationship,
-            RELATIONSHIPS,
-            Msg(N_("Choose how you know the school from the list.")),
-        )
-    about = _refuse(
-        errors,
-        "about_person",
-        one("about_person"),
-        about_choices or {},
-        Msg(N_("Choose who in the safeguarding team it is about from the list.")),
-    )
-    if errors:
-        raise ReportInputError(errors)
-    assert what is not None
-    return Submission(
-        category=category,
-        involved=tuple(involved.items()),
-        what_happened=what,
-        occurred=occurred,
-        location=location,
-        actions_taken=actions,
-        suspected_illegal=is_suspected_illegal(category, ticked("suspected_illegal")),
-        immediate_risk=ticked("immediate_risk"),
-        about_headteacher=ticked("about_headteacher"),
-        about_person=about.lower() if about else None,
-        anonymous=anonymous,
-        reporter_name=name,
-        reporter_email=email,
-        reporter_relationship=relationship or None,
-    )

@@ -35,10 +35,9 @@ from bot.features.reports.rules import (
     INVOLVED_ROLES,
     RELATIONSHIPS,
     ReportInputError,
-    Submission,
     illegal_content_advice,
-    validate_submission,
 )
+from bot.features.reports.submission import Submission, validate_submission
 from bot.features.reports.unsaved import alert_unsaved, send_directly
 
 __all__ = ["REPORT_RATE", "router"]

@@ -14,16 +14,13 @@ import pytest
 from bot.core.config import ConfigError, SchoolConfig, load_config
 from bot.core.live_text import TIME_LEFT, fill_time_left, time_left
 from bot.core.words import school_words
-from bot.features.reports.rules import (
+from bot.features.reports.quiet_hours import (
     breaks_quiet_hours,
-    clock_due,
-    clock_labels,
-    clock_summary,
-    describe_clock,
     escalation_stage,
     in_working_hours,
     working_hours_resume,
 )
+from bot.features.reports.rules import clock_due, clock_labels, clock_summary, describe_clock
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -540,7 +537,8 @@ def test_escalation_stages_wait_for_working_hours(
     category: str, urgency: str, started: tuple[int, ...], now: tuple[int, ...], stage: int,
     why: str,
 ) -> None:
-    from bot.features.reports.rules import clock_kind, quiet_hours_wait
+    from bot.features.reports.quiet_hours import quiet_hours_wait
+    from bot.features.reports.rules import clock_kind
 
     oak = school()
     kind = clock_kind(category)

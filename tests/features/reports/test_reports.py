@@ -40,13 +40,9 @@ from bot.features.reports.forms import read_form
 from bot.features.reports.intake import submit_report
 from bot.features.reports.mirror import mirror_pending
 from bot.features.reports.routing import alert_recipients, can_view
-from bot.features.reports.rules import (
-    REFERENCE_PATTERN,
-    ReportInputError,
-    assess_urgency,
-    validate_submission,
-)
+from bot.features.reports.rules import REFERENCE_PATTERN, ReportInputError, assess_urgency
 from bot.features.reports.step import report_sweep
+from bot.features.reports.submission import validate_submission
 from connectors.local.connector import CsvListMirror, LocalFormSource
 from tests.features.reports.test_support import (  # noqa: F401
     PDF,

@@ -18,7 +18,7 @@ from bot.core.models import OutboxMessage, Report
 from bot.engine.config_sync import sync_config
 from bot.engine.directory import sync_directory
 from bot.features.reports.intake import link_token, submit_report
-from bot.features.reports.rules import Submission
+from bot.features.reports.submission import Submission
 from tests.support.helpers import Row, SchoolBuilder, outbox_as_sent
 from tests.support.pdfs import pdf_document
 

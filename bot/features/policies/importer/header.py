@@ -210,11 +210,8 @@ def find_title(lines: list[Line], properties_title: str | None = None) -> TitleF
     top that names a policy (never a section heading, never with the school's name before it)
     or the title in the file's properties. A title line far down the page, or a first heading
     that names no policy, is only a guess (``TitleFound.guess``) for a person to confirm."""
-    for line in lines:
-        if match := _TITLE_LABEL_RE.match(line.text):
-            return TitleFound(from_text(_without_school(match["v"].strip())[0], line))
-        if (match := _POLICY_LABEL_RE.match(line.text)) and _reads_as_title(match["v"]):
-            return TitleFound(from_text(_without_school(match["v"].strip())[0], line))
+    if (labelled := _labelled_title(lines)) is not None:
+        return TitleFound(labelled)
     top = header_lines(lines)
     first_heading = next((line for line in top if line.is_heading), None)
     guess: Found[str] | None = None
@@ -227,11 +224,8 @@ def find_title(lines: list[Line], properties_title: str | None = None) -> TitleF
                 found.value, "default", found.line, found.snippet, Msg(FAR_DOWN, line=found.line)
             )
             break
-    if properties_title and not _JUNK_PROPERTY_RE.search(properties_title):
-        title, _ = _without_school(" ".join(properties_title.split()))
-        if _reads_as_title(title):
-            value, note = _tidy_caps(title, Msg(said.FILE_TITLE))
-            return TitleFound(Found(value, "text", note=note))
+    if (in_properties := _properties_title(properties_title)) is not None:
+        return TitleFound(in_properties)
     headings = (line for line in top if line.is_heading and not _SCHOOL_LINE_RE.match(line.text))
     heading = next((line for line in headings if not is_section_heading(line.text)), None)
     if guess is None and heading is not None:
@@ -240,6 +234,26 @@ def find_title(lines: list[Line], properties_title: str | None = None) -> TitleF
             _tidy_caps(heading.text)[0], "default", heading.number, make_snippet(heading.text), note
         )
     return TitleFound(None, guess)
+
+
+def _labelled_title(lines: list[Line]) -> Found[str] | None:
+    """A title the document labels as one ("Title: ...", "Policy: ..." naming a policy)."""
+    for line in lines:
+        if match := _TITLE_LABEL_RE.match(line.text):
+            return from_text(_without_school(match["v"].strip())[0], line)
+        if (match := _POLICY_LABEL_RE.match(line.text)) and _reads_as_title(match["v"]):
+            return from_text(_without_school(match["v"].strip())[0], line)
+    return None
+
+
+def _properties_title(properties_title: str | None) -> Found[str] | None:
+    """The title in the file's properties, when it reads as one (not a template's junk)."""
+    if properties_title and not _JUNK_PROPERTY_RE.search(properties_title):
+        title, _ = _without_school(" ".join(properties_title.split()))
+        if _reads_as_title(title):
+            value, note = _tidy_caps(title, Msg(said.FILE_TITLE))
+            return Found(value, "text", note=note)
+    return None
 
 
 def find_school(lines: list[Line]) -> Found[str] | None:
