@@ -8,6 +8,8 @@ tenant whose schools read different languages is said to be checked in English.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
+from typing import Protocol
 
 import typer
 from rich.table import Column, Table
@@ -32,6 +34,57 @@ _MIXED_ON = N_(
     "The schools on %(connection)s read different languages (%(schools)s): its checks are said "
     "in English."
 )
+
+
+class _Row(Protocol):
+    """A check's row as a platform's checks give it (``connectors.base.CheckRow``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def detail(self) -> str: ...
+    @property
+    def fix(self) -> str | None: ...
+
+
+def _table(rows: Sequence[_Row]) -> tuple[Table, list[tuple[str, str]]]:
+    """The checks' table, and each failed check's fix numbered as its row says."""
+    table = Table(
+        Column(say(_CHECK), overflow="fold"),
+        Column(say(_RESULT), no_wrap=True),
+        Column(say(_DETAIL), overflow="fold", ratio=1),
+        title=say(_TITLE),
+        title_justify="left",
+    )
+    fixes: list[tuple[str, str]] = []
+    for row in rows:
+        if row.ok:
+            result = Text(say(_OK), style="green")
+        else:
+            result = Text(say(_MISSING), style="red")
+            if row.fix:
+                fixes.append((row.name, row.fix))
+                result.append(f" ({len(fixes)})")
+        table.add_row(Text(row.name), result, Text(row.detail))
+    return table, fixes
+
+
+def _print_fixes(fixes: Sequence[tuple[str, str]]) -> None:
+    """Each fix under its number at full width: commands stay on one line and long tokens
+    (ids, URLs, scope lists) are never broken, so whatever is copied pastes as meant."""
+    width = max(console.width - 4, 40)
+    for number, (name, fix) in enumerate(fixes, start=1):
+        console.print(Text(f"({number}) {name}", style="bold"))
+        for line in fix.splitlines():
+            wrapped = (
+                [line]
+                if line.startswith(" ")
+                else textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False)
+            )
+            for part in wrapped:
+                console.print(Text(f"    {part}"), soft_wrap=True)
 
 
 def print_checks(platform: str) -> None:
@@ -62,23 +115,7 @@ def print_checks(platform: str) -> None:
             console.print(Text(said))
     senders = {s.name: s.sender for s in schools if s.sender and not s.connection}
     rows = platform_checks(platform)(ctx.settings, schools=senders, trust=schools)
-    table = Table(
-        Column(say(_CHECK), overflow="fold"),
-        Column(say(_RESULT), no_wrap=True),
-        Column(say(_DETAIL), overflow="fold", ratio=1),
-        title=say(_TITLE),
-        title_justify="left",
-    )
-    fixes: list[tuple[str, str]] = []
-    for row in rows:
-        if row.ok:
-            result = Text(say(_OK), style="green")
-        else:
-            result = Text(say(_MISSING), style="red")
-            if row.fix:
-                fixes.append((row.name, row.fix))
-                result.append(f" ({len(fixes)})")
-        table.add_row(Text(row.name), result, Text(row.detail))
+    table, fixes = _table(rows)
     console.print(table)
     failed = sum(not r.ok for r in rows)
     if not failed:
@@ -93,17 +130,5 @@ def print_checks(platform: str) -> None:
     console.print(f"[red]{say(_FAILED, failed=failed, count=len(rows))}[/]")
     if fixes:
         console.print(f"\n[bold]{say(_HOW_TO_FIX)}[/]")
-    width = max(console.width - 4, 40)
-    for number, (name, fix) in enumerate(fixes, start=1):
-        console.print(Text(f"({number}) {name}", style="bold"))
-        for line in fix.splitlines():
-            # Commands stay on one line and long tokens (ids, URLs, scope lists) are never
-            # broken, so whatever is copied from the terminal pastes as it was meant.
-            wrapped = (
-                [line]
-                if line.startswith(" ")
-                else textwrap.wrap(line, width, break_long_words=False, break_on_hyphens=False)
-            )
-            for part in wrapped:
-                console.print(Text(f"    {part}"), soft_wrap=True)
+    _print_fixes(fixes)
     raise typer.Exit(1)

@@ -6,8 +6,9 @@ measured), and ``--help`` answers without them (tests/cli/test_demo.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,6 +25,9 @@ from bot.engine.commands import (
     language_here,
     os_user,
 )
+
+if TYPE_CHECKING:
+    from bot.core.config import OrgConfig, SchoolConfig
 
 __all__ = ["config_app", "roles_app", "start_sending"]
 
@@ -177,6 +181,54 @@ def source(
         console.print(say(_KEPT_IN_YAML, file=path), highlight=False)
 
 
+def _chosen_schools(
+    schools: Sequence[SchoolConfig], school: str | None, *, every: bool
+) -> list[SchoolConfig]:
+    """The schools ``--school`` or ``--all`` name (the one school when there is one); else
+    the command stops saying which it could start."""
+    if every and school:
+        fail(say(_SCHOOL_OR_ALL))
+    if every:
+        return list(schools)
+    if school is None and len(schools) > 1:
+        fail(
+            say(
+                _WHICH_SCHOOL,
+                schools=lambda: ", ".join(say(_SCHOOL_ID, id=s.id, school=s.name) for s in schools),
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
+    found = [s for s in schools if school is None or s.id == school]
+    if not found:
+        fail(
+            say(_NO_SCHOOL, school=repr(school), known=", ".join(s.id for s in schools)),
+            highlight=False,
+            soft_wrap=True,
+        )
+    return found
+
+
+def _may_start(config: OrgConfig, chosen: Sequence[SchoolConfig], actor: str) -> None:
+    """Stop unless ``actor`` may start every chosen school: the same people as the setup
+    page's button (the school's headteacher or its admins, or a trust-wide administrator)."""
+    who = actor.strip().lower()
+    trust = {e.lower() for e in config.organisation.trust_admins}
+    refused = [
+        s
+        for s in chosen
+        if who not in trust and who not in {e.lower() for e in (s.headteacher, *s.admins)}
+    ]
+    if refused:
+        # several schools chosen (--all): their one language, English if they differ
+        speak(shared_language(s.language for s in chosen))
+        fail(
+            say(_NOT_HEAD, email=actor, school=refused[0].name),
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 @friendly
 def start_sending(
     actor: Actor = None,
@@ -199,47 +251,9 @@ def start_sending(
     from bot.core.setup_state import start_sending as begin
 
     app = context()
-    schools = app.config.schools
-    if every and school:
-        fail(say(_SCHOOL_OR_ALL))
-    if every:
-        chosen = list(schools)
-    elif school is None and len(schools) > 1:
-        fail(
-            say(
-                _WHICH_SCHOOL,
-                schools=lambda: ", ".join(say(_SCHOOL_ID, id=s.id, school=s.name) for s in schools),
-            ),
-            highlight=False,
-            soft_wrap=True,
-        )
-    else:
-        found = [s for s in schools if school is None or s.id == school]
-        if not found:
-            fail(
-                say(_NO_SCHOOL, school=repr(school), known=", ".join(s.id for s in schools)),
-                highlight=False,
-                soft_wrap=True,
-            )
-        chosen = found
+    chosen = _chosen_schools(app.config.schools, school, every=every)
     if actor:
-        # the same people as the setup page's button: the school's headteacher or its admins,
-        # or a trust-wide administrator for any school
-        who = actor.strip().lower()
-        trust = {e.lower() for e in app.config.organisation.trust_admins}
-        refused = [
-            s
-            for s in chosen
-            if who not in trust and who not in {e.lower() for e in (s.headteacher, *s.admins)}
-        ]
-        if refused:
-            # several schools chosen (--all): their one language, English if they differ
-            speak(shared_language(s.language for s in chosen))
-            fail(
-                say(_NOT_HEAD, email=actor, school=refused[0].name),
-                highlight=False,
-                soft_wrap=True,
-            )
+        _may_start(app.config, chosen, actor)
     with app.store.transaction() as session:
         started = [s for s in chosen if begin(session, s.id, by=_by(actor), now=utcnow())]
     for s in chosen:  # each school's line in its own language

@@ -9,8 +9,10 @@ Its commands import the feature's modules when they run: most load SQLAlchemy an
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -26,6 +28,11 @@ from bot.engine.commands import (
     schools_of,
     where,
 )
+
+if TYPE_CHECKING:
+    from bot.core.config import SchoolConfig
+    from bot.core.context import AppContext
+    from bot.features.dashboard.digest import QueueResult
 
 __all__ = ["digest", "teams_app"]
 
@@ -95,6 +102,43 @@ def teams_package(
     )
 
 
+def _preview(
+    ctx: AppContext, schools: Sequence[SchoolConfig], day: date, now: datetime, *,
+    several: bool, chat: bool, text: bool,
+) -> None:
+    """Print each school's digest as it would go: the Teams card's JSON, Google Chat's, or
+    the plain text (JSON without Rich markup, so it can be piped to a validator or a file)."""
+    from bot.features.dashboard.digest import build_digest
+
+    rendered = []
+    with ctx.store.session() as session:
+        for s in schools:
+            d = build_digest(
+                session, s, day, base_url=ctx.settings.base_url, several_schools=several, now=now
+            )
+            rendered.append(d.text if text else (d.chat if chat else d.card))
+    if text:
+        typer.echo("\n".join(str(r) for r in rendered), nl=False)
+        return
+    payload = rendered[0] if len(rendered) == 1 else rendered
+    typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+
+
+def _queued_line(s: SchoolConfig, result: QueueResult) -> str:
+    """What was queued for one school: the card, the email, both, or nothing new."""
+    values = {"school": s.name, "key": result.card_key, "head": s.headteacher}
+    if result.card and result.email:
+        return say(
+            "[green]Queued[/] %(school)s: card to the channel and email to %(head)s (%(key)s)",
+            **values,
+        )
+    if result.card:
+        return say("[green]Queued[/] %(school)s: card to the channel (%(key)s)", **values)
+    if result.email:
+        return say("[green]Queued[/] %(school)s: email to %(head)s (%(key)s)", **values)
+    return say("%(school)s: this week's digest is already queued (%(key)s).", **values)
+
+
 def digest(
     preview: Annotated[
         bool, typer.Option("--preview", help="Print the Adaptive Card JSON; send nothing.")
@@ -116,7 +160,7 @@ def digest(
 ) -> None:
     """The head's weekly digest: preview the card, or queue it now."""
     from bot.core.models import utcnow
-    from bot.features.dashboard.digest import build_digest, channel_configured, queue_digest
+    from bot.features.dashboard.digest import channel_configured, queue_digest
 
     # English: the options are checked before the settings say which school, or what language
     if preview == send:
@@ -130,19 +174,7 @@ def digest(
     several = len(ctx.config.schools) > 1
     base_url = ctx.settings.base_url
     if preview:
-        rendered = []
-        with ctx.store.session() as session:
-            for s in schools:
-                d = build_digest(
-                    session, s, day, base_url=base_url, several_schools=several, now=now
-                )
-                rendered.append(d.text if text else (d.chat if chat else d.card))
-        if text:
-            typer.echo("\n".join(str(r) for r in rendered), nl=False)
-            return
-        # Plain JSON on stdout (no Rich markup) so it can be piped to a validator or a file.
-        payload = rendered[0] if len(rendered) == 1 else rendered
-        typer.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+        _preview(ctx, schools, day, now, several=several, chat=chat, text=text)
         return
     where(ctx)
     channel = channel_configured(ctx.settings)
@@ -160,21 +192,7 @@ def digest(
             for s in schools
         ]
     for s, result in zip(schools, results, strict=True):
-        values = {"school": s.name, "key": result.card_key, "head": s.headteacher}
-        if result.card and result.email:
-            said = say(
-                "[green]Queued[/] %(school)s: card to the channel and email to %(head)s (%(key)s)",
-                **values,
-            )
-        elif result.card or result.email:
-            said = (
-                say("[green]Queued[/] %(school)s: card to the channel (%(key)s)", **values)
-                if result.card
-                else say("[green]Queued[/] %(school)s: email to %(head)s (%(key)s)", **values)
-            )
-        else:
-            said = say("%(school)s: this week's digest is already queued (%(key)s).", **values)
-        console.print(said)
+        console.print(_queued_line(s, result))
     if not channel:
         console.print(
             say("[yellow]No channel webhook is configured: the digest goes by email only.[/]")
