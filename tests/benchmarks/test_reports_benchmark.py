@@ -194,8 +194,8 @@ async def _read_list(port: int, cookie: str) -> dict[str, tuple[list[float], lis
     """8 keep-alive connections, 8 requests in flight: (latencies, bodies) per page kind."""
     out: dict[str, tuple[list[float], list[bytes]]] = {p: ([], []) for p in LIST_PATHS}
     requests = {
-        p: f"GET {p} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: cb_session={cookie}\r\n\r\n"
-        .encode()
+        p: (f"GET {p} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Cookie: cb_session={cookie}\r\n\r\n").encode()
         for p in LIST_PATHS
     }
     work = iter(range(LIST_REQUESTS * len(LIST_PATHS)))
