@@ -589,8 +589,8 @@ def test_every_page_each_person_opens_is_welsh(
 def test_each_known_gap_is_still_there(week: Week, found: dict[str, list[tuple[str, str]]]) -> None:
     """A gap fixed leaves the list (and the README's), so the list stays true (read in the
     Welsh-medium school's fortnight: the dual-language one's halves are not all clean yet)."""
-    if week.env.school.language == "cy+en":
-        pytest.skip("#78 item 3 unfinished: the cy+en checks above are expected to fail")
+    if week.env.school.language == "cy+en":  # its halves are not all clean yet: as above
+        pytest.xfail("#78 item 3 unfinished: the cy+en checks above are expected to fail")
     seen: set[int] = set()
     for pairs in found.values():
         _unknown(pairs, seen)
