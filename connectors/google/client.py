@@ -353,11 +353,15 @@ class GoogleClient:
     def _pace(self, subject: str | None, request: Any) -> None:
         method_id = str(getattr(request, "methodId", "") or "")
         limits = self.quotas(method_id, subject)
-        if method_id == "gmail.users.messages.send":
-            # Sends are paced by the mailer (its messages a minute, one kept for safeguarding
-            # alerts); held here again, an alert would wait behind routine mail the mailer
-            # already let go. Its units are counted where they fit, so lookups wait for them.
-            self.pacing.pacer.take(limits)
+        if method_id.startswith("gmail."):
+            # Gmail is called from the outbox's pass, which never waits: an alert would be
+            # held behind it. Sends are paced by the mailer (its messages a minute, one kept for
+            # alerts), so here their units are only counted where they fit; a lookup (a bounce,
+            # a send's unknown outcome) with no units left is asked again at a later pass.
+            wait = self.pacing.pacer.take(limits)
+            if wait > 0 and method_id != "gmail.users.messages.send":
+                raise GoogleCallError("the sender's Gmail quota units for this minute are spent",
+                                      status=429, reason="rateLimitExceeded", retry_after=wait)
         elif limits:
             paced(self.pacing.pacer, limits, self.sleep)
 
