@@ -22,7 +22,7 @@ from bot.core.emails import email_problem, email_reason
 from bot.core.forms import Text
 from bot.core.i18n import Msg
 from bot.core.nations import role_table, school_words_for
-from bot.core.ports import ConnectorError, DirectoryPerson, StaffFile
+from bot.core.ports import ConnectorError, DirectoryPerson
 from bot.core.words import plain_key
 from bot.engine.job_roles import map_roles, words_of
 from bot.features.policies.api import policy_key, same_document, twins
@@ -130,7 +130,8 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
         ]
         draft.people = list(changes.people)
         draft.unused_columns = list(reader.unused_columns)
-        draft.header = header_found(reader)
+        if reader.header_line is not None:  # where it was found and what it says, to confirm
+            draft.header = f"line {reader.header_line}: {' | '.join(reader.header_names)}"
         draft.sheet = getattr(reader, "sheet_name", None)
         draft.hidden_rows = getattr(reader, "hidden_rows", 0)
         draft.posts_to_map = unmapped_words(draft)
@@ -149,13 +150,6 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
     # the platform's job titles (Graph's jobTitle, Google's organisation title) are the
     # school's words as much as a CSV's: each is mapped in the role table, never guessed
     draft.posts_to_map = unmapped_words(draft)
-
-
-def header_found(reader: StaffFile) -> str | None:
-    """Where the staff list's header was found and what it says, for the school to confirm."""
-    if reader.header_line is None:
-        return None
-    return f"line {reader.header_line}: {' | '.join(reader.header_names)}"
 
 
 PLATFORM_NAMES = {"local": "local", "m365": "Microsoft 365", "google": "Google Workspace"}
