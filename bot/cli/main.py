@@ -468,7 +468,7 @@ app.command()(sweeps)
 @friendly
 def status() -> None:
     """Headline figures for each school, as on the dashboard."""
-    from bot.cli.render import print_status
+    from bot.cli.status import print_status
 
     print_status(console, context())
 
