@@ -30,6 +30,7 @@ __all__ = [
     "paced",
     "pacing_row",
     "parse_retry_after",
+    "refused",
     "row",
     "said",
     "translated",
@@ -106,6 +107,17 @@ def row(name: str, ok: bool, detail: str, fix: str | None = None, /, **values: o
     """
     return CheckRow(said(name, **values), ok, said(detail, **values),
                     None if fix is None else said(fix, **values))
+
+
+def refused(name: str, exc: Any, answers: Mapping[tuple[int, ...], tuple[str, str]],
+            other: tuple[str, str], /, **values: object) -> CheckRow:
+    """The ``row`` of a call the platform refused (``exc`` carries its HTTP ``status``): the
+    (detail, fix) sentences of ``answers`` for that status, else ``other``; said with
+    ``values`` and the platform's answer (``error``, ``answer``)."""
+    detail, fix = next(
+        (answer for statuses, answer in answers.items() if exc.status in statuses), other
+    )
+    return row(name, False, detail, fix, **{"error": str(exc), "answer": str(exc), **values})
 
 
 def school_rows(

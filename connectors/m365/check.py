@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -29,8 +29,9 @@ import httpx
 from bot.core.i18n import nsay, speaking
 from bot.core.ports import ConnectorError, SetupError, UnreadableResponse
 from bot.core.words import left_out_words
-from connectors.base import ANSWER, CheckRow, in_each, pacing_row, row, said, school_rows
+from connectors.base import ANSWER, CheckRow, in_each, pacing_row, refused, row, said, school_rows
 from connectors.m365 import check_said as s
+from connectors.m365.check_mail import external, mail_rows
 from connectors.m365.client import GraphClient
 from connectors.m365.directory import GraphDirectory, find_role_groups
 from connectors.m365.errors import ENV, GraphCallError, exception_chain, missing_settings
@@ -38,60 +39,12 @@ from connectors.m365.forms import ListFormSource, column_problems
 from connectors.m365.mail import DAILY_RECIPIENTS
 from connectors.m365.teams_bot import TeamsBot
 
-__all__ = ["CheckRow", "rbac_fix", "run_checks"]
+__all__ = ["CheckRow", "run_checks"]
 
 
-# Exchange validates the message only after it checked the app's right to the mailbox.
-ALLOWED_PROBE_CODE = "ErrorInvalidRecipients"
 # Loggers that would print a second, less useful copy of a failure the table already shows.
 QUIET_LOGGERS = ("azure.identity", "msal")
 _AADSTS = re.compile(r"(AADSTS\d+):?\s*([^\r\n\\\"]*)")
-
-
-def rbac_fix(client_id: str, sender: str, *others: str) -> str:
-    """Exchange Online PowerShell that scopes Mail.Send to the sender (RBAC for Applications);
-    with ``others`` (the schools' own mailboxes), one scope listing every one of them. Its
-    sentence in the language spoken; the commands as PowerShell takes them."""
-    if others:
-        listed = " -or ".join(f"PrimarySmtpAddress -eq '{a}'" for a in (sender, *others))
-        return (
-            said(s.RBAC_MANY, sender=sender) + "\n"
-            "  Connect-ExchangeOnline\n"
-            '  Set-ManagementScope -Identity "compliance-bot sender" '
-            f'-RecipientRestrictionFilter "{listed}"\n'
-            f"  Test-ServicePrincipalAuthorization -Identity {client_id} -Resource {others[0]}"
-        )
-    return (
-        said(s.RBAC_ONE, sender=sender) + "\n"
-        "  Connect-ExchangeOnline\n"
-        f"  New-ServicePrincipal -AppId {client_id} -ObjectId <enterprise-app-object-id> "
-        '-DisplayName "compliance-bot"\n'
-        '  New-ManagementScope -Name "compliance-bot sender" '
-        f"-RecipientRestrictionFilter \"PrimarySmtpAddress -eq '{sender}'\"\n"
-        f'  New-ManagementRoleAssignment -App {client_id} -Role "Application Mail.Send" '
-        '-CustomResourceScope "compliance-bot sender"\n'
-        f"  Test-ServicePrincipalAuthorization -Identity {client_id} -Resource {sender}"
-    )
-
-
-def _consent(app: str, permission: str) -> str:
-    return said(s.CONSENT, app=app, permission=permission)
-
-
-def _refused(
-    name: str,
-    exc: GraphCallError,
-    answers: Mapping[tuple[int, ...], tuple[str, str]],
-    other: tuple[str, str] = (ANSWER, s.AGAIN),
-    **values: object,
-) -> CheckRow:
-    """The row of a call Graph refused: the (detail, fix) sentences of ``answers`` for its
-    status, else ``other`` (by default Graph's answer, and to run the check again), said with
-    ``values`` and Graph's answer (``error``, ``answer``)."""
-    detail, fix = next(
-        (answer for statuses, answer in answers.items() if exc.status in statuses), other
-    )
-    return row(name, False, detail, fix, **{"error": str(exc), "answer": str(exc), **values})
 
 
 @contextlib.contextmanager
@@ -168,9 +121,10 @@ def _run(
         if all(row.ok for row in read):  # the directory can be read: say who it reads
             rows += _staff(client, m365)
         ours = {a.casefold() for a in (m365.sender or "", *schools.values()) if a}
-        rows.extend(_mail(client, app, m365.sender, ours))
+        rows.extend(mail_rows(client, app, m365.sender, ours))
+        install = m365.sender
         rows += school_rows(
-            schools, lambda sender: _mail(client, app, sender, ours, install=m365.sender or sender)
+            schools, lambda sender: mail_rows(client, app, sender, ours, install=install or sender)
         )
         rows.append(_site(client, app, m365.site_id, m365.list_name))
         rows.append(_forms(client, m365))
@@ -225,7 +179,7 @@ def _bot(client: GraphClient, m365: Any, transport: Any, auth: str) -> CheckRow:
     except ConnectorError as exc:
         permission = "TeamsAppInstallation.ReadWriteSelfForUser.All"
         return row(name, False, s.MISSING, s.ALSO_ACTIVITY, permission=permission,
-                   error=str(exc), consent=lambda: _consent(app, permission))
+                   error=str(exc), consent=partial(said, s.CONSENT, app=app, permission=permission))
     except GraphCallError as exc:
         return row(name, False, ANSWER, s.AGAIN, answer=str(exc))
     return row(name, True, s.BOT_OK, bot=m365.bot_app_id, how=how)
@@ -273,8 +227,8 @@ def _probe(app: str, name: str, call: Callable[[], object], ok: str, /, **values
     try:
         call()
     except GraphCallError as exc:
-        return _refused(name, exc, {(401, 403): (s.MISSING, s.CONSENT)}, app=app,
-                        permission=name)
+        return refused(name, exc, {(401, 403): (s.MISSING, s.CONSENT)}, (ANSWER, s.AGAIN),
+                       app=app, permission=name)
     return row(name, True, ok, **values)
 
 
@@ -297,40 +251,6 @@ def _groups(client: GraphClient, app: str, names: list[str]) -> list[CheckRow]:
         return [first, row(s.ROLE_GROUPS, False, s.GROUPS_NOT_FOUND, s.GROUP_NAMES,
                            names=", ".join(repr(n) for n in missing))]
     return [first, row(s.ROLE_GROUPS, True, s.GROUPS_FOUND, count=len(names))]
-
-
-def terrl(licences: int) -> int:
-    """Exchange Online's tenant external recipient rate limit (TERRL): recipients outside the
-    tenant's accepted domains the whole tenant may send to in a rolling 24 hours, 500 ×
-    (paid licences)^0.7 + 9,500 (past it Exchange accepts, then bounces with 5.7.233)."""
-    allowance: float = 500 * float(max(licences, 0)) ** 0.7 + 9_500
-    return round(allowance)
-
-
-def _external(client: GraphClient, sender: str | None, people: Sequence[Any]) -> CheckRow:
-    """The tenant's TERRL allowance, estimated from its licensed accounts, against what the
-    bot may send outside the tenant in a day (one message to each external person)."""
-    try:
-        licences = sum(
-            1 for u in client.users(select=("id", "assignedLicenses"), top=999) if u.licensed
-        )
-    except GraphCallError as exc:
-        return row(s.EXTERNAL, False, s.LICENCES_NOT_COUNTED, error=str(exc))
-    domain = (sender or "").rpartition("@")[2].casefold()
-    external = sum(
-        1 for p in people if p.active and p.email.rpartition("@")[2].casefold() != domain
-    )
-    return external_row(licences, external, domain)
-
-
-def external_row(licences: int, external: int, domain: str) -> CheckRow:
-    """The TERRL row: ``external`` people outside ``domain`` against the tenant's allowance
-    for ``licences`` licensed accounts (a warning past half of it)."""
-    allowance = terrl(licences)
-    spread = external > allowance // 2
-    return row(s.EXTERNAL, not spread, s.TERRL, s.SPREAD if spread else None,
-               allowance=f"{allowance:,}", licences=f"{licences:,}", domain=domain,
-               external=f"{external:,}")
 
 
 def _staff(client: GraphClient, m365: Any) -> list[CheckRow]:
@@ -368,92 +288,8 @@ def _staff(client: GraphClient, m365: Any) -> list[CheckRow]:
 
     return [
         row(s.DIRECTORY, True, ANSWER, answer=in_each(detail)),
-        _external(client, m365.sender, changes.people),
+        external(client, m365.sender, changes.people),
     ]
-
-
-def _mail(
-    client: GraphClient, app: str, sender: str | None, ours: set[str], install: str | None = None
-) -> list[CheckRow]:
-    """The sending mailbox's rows (``ours``: every mailbox the bot sends from, none of which
-    is "another mailbox" to the scope's probe; ``install``: the install's sender, when this is
-    a school's own mailbox, which the app may not send as while outside its Mail.Send scope)."""
-    if not sender:
-        return [row(s.SENDER_MAILBOX, False, s.NO_SENDER, s.SET_SENDER)]
-    try:
-        client.user(sender, select=("id", "mail", "userPrincipalName"))
-    except GraphCallError as exc:
-        if exc.status == 404:
-            return [row(s.SENDER_MAILBOX, False, s.NO_SUCH_SENDER, s.EXISTING_SENDER,
-                        sender=sender, error=str(exc))]
-        # Without User.Read.All the lookup fails (that row says so); the probe still tells.
-    probe = _send_probe(client, app, sender, install)
-    if not probe.ok:
-        return [probe]
-    return [probe, _scope(client, app, sender, ours), _sent_items(client, sender)]
-
-
-def _sent_items(client: GraphClient, sender: str) -> CheckRow:
-    """Optional: whether an unknown send outcome can be looked up in Sent Items."""
-    name, permission = s.OPTIONAL, "Mail.ReadBasic.All"
-    try:
-        client.sent_message_id(sender, "<compliance-bot-check@invalid>")
-    except GraphCallError as exc:
-        return row(name, True, s.NO_SENT_ITEMS, permission=permission, sender=sender,
-                   error=str(exc.status or exc))
-    return row(name, True, s.SENT_ITEMS, permission=permission, sender=sender)
-
-
-def _send_probe(client: GraphClient, app: str, sender: str, install: str | None) -> CheckRow:
-    """Mail.Send as ``sender``; refused for a school's own mailbox (``install``: the install's
-    sender), the mailbox is outside the app's scope, and the fix widens the scope to it."""
-    name = "Mail.Send"
-    try:
-        client.send_probe(sender)
-    except GraphCallError as exc:
-        if exc.status == 400 and exc.code == ALLOWED_PROBE_CODE:
-            return row(name, True, s.MAY_SEND_PROBED, sender=sender, code=exc.code)
-        scoped = (
-            (s.OUTSIDE_SCOPE, ANSWER, rbac_fix(app, install, sender))
-            if install
-            else (s.SEND_MISSING, ANSWER, rbac_fix(app, sender) + "\n"
-                  + said(s.SEND_ANY, consent=lambda: _consent(app, "Mail.Send").rstrip(".")))
-        )
-        return _refused(
-            name, exc,
-            {(401, 403): scoped[:2], (404,): (s.NO_EXCHANGE, s.LICENSED_SENDER)},
-            (s.COULD_NOT_TELL, s.AGAIN), sender=sender, answer=scoped[2],
-        )
-    # A probe cannot be accepted (it has no recipients); if it was, nothing could be delivered.
-    return row(name, True, s.MAY_SEND, sender=sender)
-
-
-def _scope(client: GraphClient, app: str, sender: str, ours: set[str]) -> CheckRow:
-    name, permission = s.SCOPE, "Mail.Send"
-    mine = ours | {sender.casefold()}
-    try:
-        users = client.users(select=("id", "mail", "userPrincipalName"), top=10, all_pages=False)
-        others = [
-            u
-            for u in users
-            if u.mail and not mine & {u.mail.casefold(), (u.user_principal_name or "").casefold()}
-        ]
-    except GraphCallError as exc:
-        return row(name, True, s.NOT_LISTED, permission=permission, status=exc.status)
-    if not others:
-        return row(name, True, s.NO_OTHER, permission=permission)
-    other = others[0]
-    try:
-        client.send_probe(other.id)
-    except GraphCallError as exc:
-        if exc.status in (401, 403):
-            return row(name, True, s.SCOPED, permission=permission)
-        if not (exc.status == 400 and exc.code == ALLOWED_PROBE_CODE):
-            return row(name, True, s.NOT_TESTED, permission=permission, status=exc.status,
-                       code=exc.code)
-    # the probe was let through (or refused only for its lack of recipients)
-    return row(name, False, s.TENANT_WIDE, ANSWER, permission=permission, mailbox=other.mail,
-               answer=rbac_fix(app, sender) + "\n" + said(s.REMOVE_GRANT, app=app))
 
 
 def _site(client: GraphClient, app: str, site_id: str | None, list_name: str) -> CheckRow:
@@ -464,15 +300,15 @@ def _site(client: GraphClient, app: str, site_id: str | None, list_name: str) ->
         exists = client.find_list(site_id, list_name) is not None
     except GraphCallError as exc:
         grant = (
-            said(s.GRANT_SITE, consent=lambda: _consent(app, "Sites.Selected")) + "\n"
+            said(s.GRANT_SITE, consent=partial(said, s.CONSENT, app=app, permission=name)) + "\n"
             f"  POST {client.endpoint}/sites/{site_id}/permissions\n"
             '  {"roles": ["write"], "grantedToIdentities": [{"application": '
             f'{{"id": "{app}", "displayName": "compliance-bot"}}}}]}}'
         )
-        return _refused(
+        return refused(
             name, exc,
             {(401, 403): (s.SITE_NOT_GRANTED, ANSWER), (400, 404): (s.SITE_NOT_FOUND, s.SET_SITE)},
-            answer=grant,
+            (ANSWER, s.AGAIN), answer=grant,
         )
     return row(name, True, s.SITE_EXISTS if exists else s.SITE_CREATES, list=repr(list_name))
 
@@ -492,8 +328,8 @@ def _forms(client: GraphClient, m365: Any) -> CheckRow:
                        problems="; ".join(problems))
         read = ListFormSource(client, m365.site_id, m365.forms_list).responses(None)
     except GraphCallError as exc:
-        return _refused(name, exc, {(401, 403): (s.LIST_UNREADABLE, s.GRANT_LIST_SITE)},
-                        (ANSWER, s.CHECK_LIST))
+        return refused(name, exc, {(401, 403): (s.LIST_UNREADABLE, s.GRANT_LIST_SITE)},
+                       (ANSWER, s.CHECK_LIST))
     except ConnectorError as exc:
         return row(name, False, ANSWER, s.CHECK_LIST, answer=str(exc))
     bad = [r for r in read if isinstance(r, UnreadableResponse)]

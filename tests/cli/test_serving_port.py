@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.cli.main import serving_port
+from bot.cli.serve import serving_port
 from bot.core.settings import Settings, own_address
 
 

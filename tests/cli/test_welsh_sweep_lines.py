@@ -4,7 +4,7 @@ reminders' table and stages, a day that is not a school day, a dry run, what was
 ``status``'s (the headline, the six tiles, "Nothing needs you now", the four tables) — in the
 school's language: Welsh in ``cy``, Welsh first then English in ``cy+en``, English as main
 printed it in ``en`` (the English lines below are main's). A scan fails on a line these
-functions of ``bot/cli/render.py`` write in English words of their own.
+functions of ``bot/cli/render.py`` and ``bot/cli/status.py`` write in English words of their own.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ def test_status_and_its_dashboard_are_said_in_the_schools_language(
         assert _said(language, "Heddiw", "Today") in said
 
 
-# the functions of bot/cli/render.py this set made the catalogue's
+# the functions of bot/cli/render.py and bot/cli/status.py this set made the catalogue's
 SAID = {
     "print_sweep",
     "_sweep_day",
@@ -141,7 +141,7 @@ SAID = {
     "_print_reminders",
     "_tiles",
     "_print_attention",
-    "_heads",
+    "heads",
     "_sentence",
     "_policies_table",
     "_training_table",

@@ -750,7 +750,7 @@ def test_a_school_s_own_mailbox_is_checked_as_the_install_s_is(
 
 
 def test_terrl_is_the_tenants_external_allowance_for_its_licences() -> None:
-    from connectors.m365.check import terrl
+    from connectors.m365.check_mail import terrl
 
     assert terrl(0) == 9_500
     assert terrl(100) == 22_059  # 500 × 100^0.7 + 9,500
@@ -760,7 +760,7 @@ def test_terrl_is_the_tenants_external_allowance_for_its_licences() -> None:
 def test_the_external_recipients_row_weighs_the_bots_outside_people_against_terrl(
     fake: FakeGraph, tmp_path: Path
 ) -> None:
-    from connectors.m365.check import external_row
+    from connectors.m365.check_mail import external_row
 
     fake.add_user("u-g", "Gill Governor", "gill@home.example", user_type="Guest")
     fake.add_member("Governors", "u-g")
