@@ -215,7 +215,7 @@ def test_the_settings_problem_email_of_one_line_is_welsh(
     both = _settings_email("cy+en", kept, monkeypatch)
     english = _settings_email("en", kept, monkeypatch)
     assert both.subject.endswith(f"{BETWEEN}{english.subject}")
-    assert both.parts()[0].count("school.yaml line 4: schools[0].dsl: ") == 1  # English once, after Welsh
+    assert both.parts()[0].count("school.yaml line 4: schools[0].dsl: ") == 1  # English once
 
 
 def test_the_settings_problem_email_reads_as_before_in_english(
