@@ -16,10 +16,10 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
+from bot.core.i18n import BETWEEN
 from bot.core.models import Policy
 from bot.engine.sweep import run_sweep
 from bot.features.policies.review import confirm_review_date, record_review
-from bot.core.i18n import BETWEEN
 from tests.core.test_i18n import _english_left
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
