@@ -328,3 +328,33 @@ def test_the_interactive_init_says_a_bad_row_in_welsh(tmp_path: Path) -> None:
     ), said_rows
     assert "rhes pennawd: llinell 1: Legal Forename | Legal Surname" in said_rows
     assert " line " not in said_rows.partition("(cy/cy+en)")[2]
+
+
+@pytest.mark.parametrize(
+    ("wanted", "platform", "english", "welsh"),
+    [
+        ("Zed", "Microsoft 365",
+         "people.dsl[0]: nobody called 'Zed' in the Microsoft 365 directory; give the name or "
+         "email it has",
+         "maes people.dsl[0]: does neb o'r enw 'Zed' yn y cyfeiriadur Microsoft 365; rhowch yr "
+         "enw neu'r cyfeiriad e-bost sydd ganddo yno"),
+        ("zed@hillside.example", "Google Workspace",
+         "people.dsl[0]: zed@hillside.example is not in the Google Workspace directory",
+         "maes people.dsl[0]: nid yw zed@hillside.example yn y cyfeiriadur Google Workspace"),
+    ],
+)  # fmt: skip
+def test_a_platform_directorys_name_is_said_in_welsh(
+    wanted: str, platform: str, english: str, welsh: str
+) -> None:
+    """A person not found keeps its sentence and values, the directory's name among them."""
+    from bot.core.i18n import Msg
+    from bot.features.setup.answers import pick_person
+    from bot.features.setup.problems import THE_PLATFORM_DIRECTORY, field_problem
+
+    source = Msg(THE_PLATFORM_DIRECTORY, platform=platform)
+    _email, problem, _choices = pick_person([], wanted, source)
+    assert problem is not None
+    line = field_problem("people.dsl[0]", problem)
+    assert said_in("en", line) == english
+    assert said_in("cy", line) == welsh
+    assert said_in("cy+en", line) == f"{welsh} / {english}"
