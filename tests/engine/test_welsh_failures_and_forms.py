@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 
 from bot.core.config import SchoolConfig
 from bot.core.config.per_school import SettingsProblem
-from bot.core.dates import REVIEW, DateWindowError
+from bot.core.dates import HAPPENED, REVIEW, START, DateWindowError
 from bot.core.i18n import BETWEEN, Msg, said_in
 from bot.core.scheduler_health import SchedulerStopped
 from bot.core.words import school_words
@@ -38,7 +38,7 @@ from bot.engine.web.on_behalf import (
 from bot.features.people.rules import parse_entry
 from bot.features.reports.rules import clock_summary
 from bot.wiring import TITLES
-from tests.core.test_i18n import SCHOOL_NAME, _english_left, school
+from tests.core.test_i18n import SCHOOL_NAME, _english_left, _Visible, school
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
 from tests.support.helpers import run_async
@@ -276,3 +276,87 @@ def test_a_settings_problem_is_said_in_welsh(
     assert welsh.startswith(f"Mae problem gyda gosodiadau {SCHOOL_NAME}"), welsh
     assert _left(welsh, english_words) == []
     assert in_language("cy+en", lambda: said) == f"{welsh}{BETWEEN}{said.said('en')}"
+
+
+def _failing_job_email(language: str, step: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from bot.engine import step_failures
+
+    sent: list[Any] = []
+    monkeypatch.setattr(
+        step_failures, "enqueue_email", lambda session, **kw: sent.append(kw["draft"]) or True
+    )
+    step_failures._tell_admins(None, school(language), step, SINCE)  # type: ignore[arg-type]
+    return sent[0]
+
+
+@pytest.mark.parametrize("step", sorted({**ENGINE_TITLES, **TITLES}))
+def test_the_failing_job_email_is_welsh(
+    step: str, english_words: set[str], held_back: set[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    draft = _failing_job_email("cy", step, monkeypatch)
+    text, html = draft.parts()
+    parser = _Visible()
+    parser.feed(html)
+    texts = [draft.subject, *parser.texts, *text.splitlines()]
+    assert parser.lang == "cy" and "Ers dydd Llun 23 Tachwedd 2026 am 10:00" in " ".join(texts)
+    title = {**ENGINE_TITLES, **TITLES}[step]
+    if title in held_back:  # e.g. 'single central record': unconfirmed, left in English
+        texts = [t.replace(title, " ") for t in texts]
+    assert _left(" ".join(texts), english_words) == []
+
+
+def test_the_failing_job_email_reads_as_before_in_english_and_whole_in_each_language(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    draft = _failing_job_email("en", "report_sweep", monkeypatch)
+    assert draft.subject == f"{SCHOOL_NAME}: one of the bot's jobs is not working"
+    flat = " ".join(draft.parts()[0].split())
+    assert (
+        "Since Monday 23 November 2026 at 10:00, the bot has not been able to finish one of "
+        f"its regular jobs for {SCHOOL_NAME}: "
+    ) in flat and flat.startswith("Hello,")
+    assert "check the deadlines on the reports list yourself." in flat
+    assert "You receive this as an administrator of the bot for the school." in flat
+    welsh = _failing_job_email("cy", "report_sweep", monkeypatch)
+    both = _failing_job_email("cy+en", "report_sweep", monkeypatch)
+    assert both.subject == f"{welsh.subject}{BETWEEN}{draft.subject}"
+    text = both.parts()[0]  # the whole in Welsh, then the whole in English
+    assert text.index("Helo,") < text.index("Ers dydd Llun") < text.index("Hello,")
+
+
+@pytest.mark.parametrize(
+    "window,typed,years,welsh",
+    [
+        (HAPPENED, date(2028, 1, 1), 1, "1 flwyddyn o heddiw"),
+        (START, date(2029, 1, 1), 2, "2 flynedd o heddiw"),
+        (REVIEW, date(2040, 1, 1), 10, "10 mlynedd o heddiw"),
+    ],
+    ids=["1 year", "2 years", "10 years"],
+)
+def test_a_date_too_far_ahead_says_its_years_in_their_plural_form(
+    window: Any, typed: date, years: int, welsh: str, english_words: set[str]
+) -> None:
+    with pytest.raises(DateWindowError) as refused:
+        window.check(typed, "Date completed", date(2026, 11, 23))
+    english = str(refused.value)
+    unit = "year" if years == 1 else "years"
+    assert english.startswith(f"Date completed: {typed.isoformat()} is too far ahead")
+    assert f"({years} {unit} from today); check the year." in english  # "1 years" was wrong
+    cy = said_in("cy", refused.value.msg)
+    assert cy.startswith(f"Dyddiad ei gwblhau: mae {typed.isoformat()} yn rhy bell ymlaen")
+    assert welsh in cy and _left(cy, english_words) == []
+    assert said_in("cy+en", refused.value.msg) == f"{cy}{BETWEEN}{english}"
+    # the plain words the command line and the imports print
+    problem = window.problem(typed, date(2026, 11, 23))
+    assert said_in("en", problem) == english.removeprefix("Date completed: ")[:-1]
+    assert said_in("cy", problem) == cy.split(": ", 1)[1][:-1]
+
+
+@pytest.mark.parametrize("most", [1, 5])
+def test_at_most_n_files_is_said_with_its_plural(most: int) -> None:
+    _, refused = run_async(checked_files(_uploads(*[("llun.png", b"x")] * (most + 1)), most))
+    unit = "file" if most == 1 else "files"  # "at most 1 files" was wrong
+    assert said_in("en", refused) == f"Attach at most {most} {unit} ({most + 1} were chosen)."
+    welsh = said_in("cy", refused)
+    assert welsh == f"Atodwch {most} ffeil ar y mwyaf (dewiswyd {most + 1})."
+    assert said_in("cy+en", refused) == f"{welsh}{BETWEEN}{said_in('en', refused)}"

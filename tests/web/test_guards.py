@@ -236,3 +236,45 @@ def test_a_chunked_upload_over_a_real_socket_gets_413(env: Env, live_server: Any
             pass
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert sent < 40 * MAX_BODY  # the server stopped the upload; we did not run out of patience
+
+
+def test_a_body_over_the_limit_is_refused_in_the_schools_language(tmp_path: Any) -> None:
+    from tests.features.decisions.test_support import make_env
+
+    welsh = make_env(SchoolBuilder(tmp_path / "school"), country="wales", language="cy")
+    refused = welsh.client().post(
+        "/visit/oak",
+        content=b"x" * 64,
+        headers={"content-length": str(MAX_BODY + 1), "content-type": "text/plain"},
+    )
+    welsh.context.store.dispose()
+    assert refused.status_code == 413
+    assert refused.text == "Mae'r uwchlwythiad hwnnw'n rhy fawr (12 MB ar y mwyaf)."
+    assert refused.headers["content-language"] == "cy"
+
+
+def test_the_size_limits_language_when_the_address_names_no_school() -> None:
+    from types import SimpleNamespace
+
+    from bot.core.i18n import said_in
+    from bot.engine.web.guards import too_large
+    from bot.web.app import body_language
+    from tests.core.test_i18n import school
+
+    welsh, english = school("cy"), school("en").model_copy(update={"id": "oak"})
+    dual = school("cy+en").model_copy(update={"id": "derw"})
+
+    def said(path: str, *schools: Any) -> str:
+        ctx = SimpleNamespace(config=SimpleNamespace(schools=list(schools)))
+        return body_language(ctx, {"path": path})  # type: ignore[arg-type]
+
+    assert said("/report", english) == "en"
+    assert said("/report", welsh) == "cy"  # the one school this server runs
+    assert said("/visit/oak", welsh, english) == "en"  # the school the address names
+    assert said("/visit/derw", english, dual) == "cy+en"
+    assert said("/report", welsh, english) == "cy+en"  # cannot tell: both, Welsh first
+    assert said_in("en", too_large(MAX_BODY)) == "That upload is too large (12 MB at most)."
+    assert said_in("cy+en", too_large(MAX_BODY)) == (
+        "Mae'r uwchlwythiad hwnnw'n rhy fawr (12 MB ar y mwyaf). / "
+        "That upload is too large (12 MB at most)."
+    )

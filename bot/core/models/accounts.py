@@ -87,15 +87,15 @@ class OfficialAccount(SchoolRecord):
             return reason
         return Msg(sentence, **(values or {}), reason=Said(lambda: str(reason).rstrip(".")))
 
-    def notes_said(self) -> Said:
-        """The account's notes, each handover's note ("Handover: ...", stored in English)
-        beginning with the word in the language of where it is shown; the rest as written."""
+    def notes_said(self) -> str:
+        """The account's notes in the active language: each handover's note ("Handover: ...",
+        stored in English) begins with the word in it ("Trosglwyddo / Handover" in ``cy+en``);
+        the rest as written, once (a person's own words are never said twice)."""
         prefix = f"{self.HANDOVER}: "
-        notes = (self.notes or "").split("\n")
-        return Said(lambda: "\n".join(
+        return "\n".join(
             f"{Msg(self.HANDOVER)}: {line[len(prefix) :]}" if line.startswith(prefix) else line
-            for line in notes
-        ))
+            for line in (self.notes or "").split("\n")
+        )
 
 
 class AccountHolder(SchoolRecord):

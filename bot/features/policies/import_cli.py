@@ -355,13 +355,14 @@ def import_summary(outcomes: list[_Outcome]) -> str:
         )
         if count
     ]
-    text = str(nmsg("%(count)d file read: %(parts)s.", "%(count)d files read: %(parts)s.",
-                    len(outcomes), count=len(outcomes),
-                    parts=Joined(parts, ", ") if parts else Msg(N_("nothing stored"))))
+    read = nmsg("%(count)d file read: %(parts)s.", "%(count)d files read: %(parts)s.",
+                len(outcomes), count=len(outcomes),
+                parts=Joined(parts, ", ") if parts else Msg(N_("nothing stored")))
+    said: list[object] = [read]
     if n["waiting"]:
-        text += " " + str(nmsg("Rerun with --yes to store it.",
-                               "Rerun with --yes to store them.", n["waiting"]))
-    return text
+        said.append(nmsg("Rerun with --yes to store it.", "Rerun with --yes to store them.",
+                         n["waiting"]))
+    return str(Joined(said, " "))  # cy+en: the whole in Welsh, then the whole in English
 
 
 def policies_import(

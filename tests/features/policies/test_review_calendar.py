@@ -1,7 +1,7 @@
 """The review date in governors' calendars: the .ics in each review digest is one event per
 policy (UID under the school's domain, ``method=PUBLISH`` on its Content-Type), and a changed
 review date goes out as an update of that same event — same UID, higher SEQUENCE, new date —
-read back from the delivered .eml files."""
+read back from the delivered .eml files; a Welsh school's entry is in its language, marked so."""
 
 from __future__ import annotations
 
@@ -10,13 +10,19 @@ import email.message
 import email.policy
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
+from bot.core.i18n import BETWEEN
 from bot.core.models import Policy
 from bot.engine.sweep import run_sweep
 from bot.features.policies.review import confirm_review_date, record_review
+from tests.core.test_i18n import _english_left
+from tests.core.test_i18n import catalogue as catalogue
+from tests.core.test_i18n import english_words as english_words
 from tests.support.helpers import SchoolBuilder, at
 
 REVIEW = date(2026, 6, 17)  # a Wednesday
@@ -193,3 +199,46 @@ def test_a_review_date_taken_away_is_a_cancel_of_the_event(
     assert _events_for(ctx.settings.outbox_dir, "gov@oak.example")[-1] == (
         UID, 2, REVIEW + timedelta(days=7), "PUBLISH"
     )
+
+
+def _review_event(language: str) -> tuple[bytes, Any]:
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from bot.core.i18n import speaking
+    from bot.features.policies.rules import review_calendar
+
+    policy = SimpleNamespace(key="diogelu", title="Polisi Diogelu Plant",
+                             approving_body="governing body", review_cycle_months=12)  # fmt: skip
+    with speaking(language):
+        data = review_calendar(
+            school_id="bro-derw", school_name="Ysgol Gymraeg Bro Derw",
+            policy=policy,  # type: ignore[arg-type]
+            review_due=date(2027, 3, 12), now=datetime(2026, 11, 23, 10, tzinfo=UTC),
+            domain="bot.example",
+        )  # fmt: skip
+    return data, Calendar.from_ical(data).walk("VEVENT")[0]
+
+
+@pytest.mark.parametrize("language", ["cy", "cy+en"])
+def test_a_calendar_entry_says_its_language(language: str, english_words: set[str]) -> None:
+    """A Welsh school's review entry is in Welsh (``cy+en``: Welsh first, then English), each
+    text marked with its language (RFC 5545 3.2.10), as the page's ``<html lang>``."""
+    _, event = _review_event(language)
+    english = _review_event("en")[1]
+    said = [str(event["summary"]), str(event["description"]), *map(str, event["categories"].cats)]
+    for name in ("summary", "description", "categories"):
+        assert event[name].params["LANGUAGE"] == "cy"
+    if language == "cy":
+        texts = [t.replace("Ysgol Gymraeg Bro Derw", " ").replace("Polisi Diogelu Plant", " ")
+                 for t in said]  # fmt: skip
+        assert _english_left(texts, english_words) == []
+    else:
+        assert str(event["summary"]).startswith("Adolygiad polisi yn ddyledus: ")
+        assert str(event["summary"]).endswith(f"{BETWEEN}{english['summary']}")
+
+
+def test_an_english_calendar_entry_is_as_before() -> None:
+    data, event = _review_event("en")
+    assert b"LANGUAGE" not in data
+    assert str(event["summary"]) == "Policy review due: Polisi Diogelu Plant"

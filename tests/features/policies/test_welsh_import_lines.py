@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from bot.core.i18n import BETWEEN
+from bot.core.i18n import BETWEEN, said_in
 from bot.features.policies.import_cli import _Outcome, _refusal, _stored_line
 from bot.features.policies.intake import intake_of
 from bot.features.policies.typed import Typed, read_document
@@ -152,3 +152,92 @@ def test_the_import_prints_welsh_and_its_json_stays_english(
     code, said = _run(env, monkeypatch, "policies", "import", "--json", str(doc))
     assert code == 1 and ENGLISH_REFUSAL in said and "heb ei gadw" not in said
     assert "refused_said" not in said
+
+
+@pytest.mark.parametrize("label", ["ratified", "last reviewed", "next review", "written"])
+def test_a_month_only_date_is_noted_in_welsh(label: str, english_words: set[str]) -> None:
+    from bot.features.policies.importer.values import FuzzyDate
+    from bot.features.policies.intake import stored_day
+
+    notes: list[object] = []
+    day = stored_day(label, FuzzyDate(2027, 9), notes)  # type: ignore[arg-type]
+    assert day == date(2027, 9, 30)
+    (note,) = notes
+    english = (f"{label} September 2027 (month only) is stored as 30 September 2027, "
+               "the last day of that month")  # fmt: skip
+    assert said_in("en", note) == english
+    welsh = said_in("cy", note)
+    assert "Medi 2027 (mis yn unig)" in welsh and "30 Medi 2027" in welsh, welsh
+    assert _english_left([welsh], english_words) == []
+    assert said_in("cy+en", note) == f"{welsh}{BETWEEN}{english}"
+
+
+def test_another_school_and_lead_named_are_pointed_out_in_welsh(english_words: set[str]) -> None:
+    from bot.features.policies.importer import extract_from_lines
+    from bot.features.policies.importer.checks import not_ours
+
+    other, ours = "Aberarth Primary School", "Ysgol Gymraeg Bro Derw"
+    leads = ["Elen Davies", "Rhys Jones"]
+    text = [other, "# Child Protection Policy", "Designated Safeguarding Lead: Mrs Grattan",
+            "Next review: September 2027"]  # fmt: skip
+    imported = extract_from_lines(text, "child-protection.docx")
+    lines = not_ours(imported, ours, leads, dsl="DSP")
+    english = [said_in("en", line) for line in lines]
+    assert english == [
+        f"This document names {other}, not {ours} — check it is yours",
+        "This document names Mrs Grattan as the DSP, not Elen Davies or Rhys Jones — check it is "
+        "yours",
+    ]
+    welsh = [said_in("cy", line) for line in lines]
+    assert welsh[0].startswith(f"Mae'r ddogfen hon yn enwi {other}, nid {ours}")
+    assert "nid Elen Davies neu Rhys Jones" in welsh[1]
+    for line in welsh:
+        for value in (other, ours, *leads, "Mrs Grattan", "DSP", " neu "):
+            line = line.replace(value, " ")
+        assert _english_left([line], english_words) == []
+    assert [said_in("cy+en", line) for line in lines] == [
+        f"{cy}{BETWEEN}{en}" for cy, en in zip(welsh, english, strict=True)
+    ]
+
+
+def test_a_title_far_down_the_page_is_asked_about_in_welsh(english_words: set[str]) -> None:
+    from bot.features.policies.importer import extract_from_lines
+
+    lines = [f"Line {n} of the cover page" for n in range(1, 10)] + ["Online Safety Policy"]
+    imported = extract_from_lines(["Oak Primary School", *lines], "cover.md")
+    guess = imported.title_guess
+    assert imported.title is None and guess is not None and guess.line == 11
+    welsh = said_in("cy", guess.note)
+    assert welsh.startswith(f"mae llinell {guess.line} yn enwi polisi")
+    assert _english_left([welsh.replace("Online Safety Policy", " ")], english_words) == []
+    assert intake_of(Path("cover.md"), imported).notes  # the command line says it too
+
+
+@pytest.mark.parametrize(
+    "states,english",
+    [
+        (["new"], "1 file read: 1 stored."),
+        (["new", "same", "copy", "copy", "waiting"],
+         "5 files read: 1 stored, 1 already in the register, unchanged, 2 copies of another "
+         "document, not stored again, 1 not stored. Rerun with --yes to store it."),
+        ([], "0 files read: nothing stored."),
+    ],
+    ids=["one", "each", "none"],
+)  # fmt: skip
+def test_the_policy_import_summary_speaks_the_schools_language(
+    states: list[str], english: str, english_words: set[str]
+) -> None:
+    from bot.features.policies.import_cli import import_summary
+
+    made: dict[str, dict[str, object]] = {
+        "new": {"stored": True}, "same": {"stored": True, "already_stored": True},
+        "copy": {"same_as": "cp"}, "waiting": {},
+    }  # fmt: skip
+    outcomes = [
+        _Outcome(f"{n}.docx", **made[state])  # type: ignore[arg-type]
+        for n, state in enumerate(states)
+    ]
+    assert in_language("en", lambda: import_summary(outcomes)) == english
+    welsh = in_language("cy", lambda: import_summary(outcomes))
+    assert welsh.startswith("Darllenwyd ") and _english_left([welsh], english_words) == []
+    assert in_language("cy+en", lambda: import_summary(outcomes)) == f"{welsh}{BETWEEN}{english}"
