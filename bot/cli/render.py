@@ -355,8 +355,11 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
     with ctx.store.session() as session:
         _print_settings_problems(console, session, ctx.config)
         for school in ctx.config.schools:
-            with speaking(school.language):
-                _print_school_status(console, session, school, day, now)
+            with speaking(school.language):  # cy+en: all of it in Welsh, then in English
+                each_language(
+                    lambda: _print_school_status(console, session, school, day, now),  # noqa: B023
+                    lambda _cy, _en: None,
+                )
         waiting = trouble(session, now, [school.id for school in ctx.config.schools])
     with speaking(shared_language(school.language for school in ctx.config.schools)):
         print_trouble(console, waiting)

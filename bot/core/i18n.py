@@ -548,15 +548,27 @@ def install(env: Environment) -> None:
         return _in_template(context, Msg(one, many, n, **values))
 
     env.globals.update(gettext=gettext, ngettext=ngettext, _=gettext)
+    # ``{% call each_language() %}…{% endcall %}``: sentences shown together (one line, one
+    # cell) said whole in Welsh, then whole in English, joined once (``each_language``)
+    env.globals["each_language"] = lambda caller: each_language(caller, _block_joined)
     env.globals["html_lang"] = lambda: html_lang(_SPOKEN.get())
     env.globals["language"] = spoken
     env.filters["day_text"] = Day  # said in the language of where it is shown
     # a sentence held in a variable that may carry a person's own text (an error's detail can
     # name their file): translated, never %-formatted as ``_()`` would (a "%" in it is theirs)
-    env.filters["translated"] = lambda text: str(text if isinstance(text, Lazy) else Msg(text))
+    # (kept unsaid: said in the language of the sentence it fills)
+    env.filters["translated"] = lambda text: text if isinstance(text, Lazy) else Msg(text)
     env.filters["short_day"] = short_date
+    # values joined to be said together in the sentence's language (``join`` says each now)
+    env.filters["join_said"] = lambda values, sep="": Joined(values, sep)
     # a day and its time: 'Wednesday 16 September 2026, 10:00'; 'Dydd Mercher 16 Medi 2026, 10:00'
     env.filters["day_time"] = lambda moment: Dated(moment, *_DAY_TIME)
+
+
+def _block_joined(welsh: str, english: str) -> str:
+    """A template's block in Welsh and in English (each escaped already, or plain text),
+    joined once as it is; once when they are the same."""
+    return english if welsh == english else type(english)(f"{welsh}{BETWEEN}{english}")
 
 
 def _in_template(context: Context, sentence: Msg) -> str:
@@ -575,9 +587,7 @@ def _in_template(context: Context, sentence: Msg) -> str:
     language = _SPOKEN.get()
     if language != "cy+en":
         return half(language)
-    welsh, english = half("cy"), half("en")
-    # both halves escaped already (or plain text): joined as they are
-    return english if welsh == english else type(english)(f"{welsh}{BETWEEN}{english}")
+    return _block_joined(half("cy"), half("en"))
 
 
 @dataclass(frozen=True)
