@@ -28,7 +28,6 @@ from bot.core.i18n import (
     Dated,
     Msg,
     both,
-    each_language,
     nmsg,
     say,
     shared_language,
@@ -423,8 +422,8 @@ def print_reminder_plan(
     copied (nothing recorded), each school in its language (``languages`` by id; English when
     not given)."""
     for result in results:
-        with speaking((languages or {}).get(result.school_id, "en")):  # cy+en: cy, then en
-            each_language(lambda: _print_plan(console, result), lambda _cy, _en: None)  # noqa: B023
+        with speaking((languages or {}).get(result.school_id, "en")):
+            _print_plan(console, result)
 
 
 def _print_plan(console: Console, result: SchoolSweep) -> None:
