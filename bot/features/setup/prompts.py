@@ -18,22 +18,11 @@ from rich.markup import escape
 
 from bot.core.config import JOB_ROLES
 from bot.core.context import adapters
-from bot.core.i18n import (
-    N_,
-    Msg,
-    Said,
-    both,
-    capital,
-    language_name,
-    nsay,
-    say,
-    speak,
-    speaking,
-    spoken,
-)
+from bot.core.i18n import N_, Msg, Said, both, language_name, nsay, say, speak, speaking, spoken
 from bot.core.nations import DEFAULT_NATION, NATIONS, pack_for, posts_for, school_words_for
 from bot.core.nations.inspectorates import default_inspectorate, inspectorate, inspectorates_of
 from bot.core.ports import ConnectorError
+from bot.core.said_forms import capital
 from bot.core.words import Words, plain_key, said_words
 from bot.engine.commands import confirm, console, err
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
