@@ -4,11 +4,13 @@ name and address, a requirement's title and a version's label are shown as they 
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from datetime import date
+from typing import Annotated, Any
 
 import typer
 
-from bot.core.i18n import N_, Dated, nsay, say, short_date
+from bot.core.i18n import N_, Dated, each_language, nsay, say, short_date
 from bot.engine.commands import (
     AsOf,
     as_of_today,
@@ -52,6 +54,12 @@ def duties(
         if person:
             query = query.where(Person.email == person.strip().lower())
         rows = session.execute(query).all()
+    # cy+en: the whole list in Welsh, then the whole of it in English
+    each_language(lambda: _print_duties(rows, today, overdue, limit), lambda _cy, _en: None)
+
+
+def _print_duties(rows: Sequence[Any], today: date, overdue: bool, limit: int) -> None:
+    """The duties' table and their count, in the active language."""
     day = Dated(today, "%a %d %b %Y", "EEE dd MMM y")  # 'Mon 23 Nov 2026'
     if overdue:
         title = say("Overdue duties as of %(day)s", day=day)

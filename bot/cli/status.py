@@ -14,7 +14,17 @@ from rich.table import Column, Table
 from bot.cli.render import PREVIEW_LINE, directory_lines, heads, print_lines, print_trouble
 from bot.core.clock import local_today
 from bot.core.config.per_school import settings_problems, standing_of
-from bot.core.i18n import N_, Dated, Day, nmsg, say, shared_language, speaking, spoken
+from bot.core.i18n import (
+    N_,
+    Dated,
+    Day,
+    each_language,
+    nmsg,
+    say,
+    shared_language,
+    speaking,
+    spoken,
+)
 from bot.core.models import utcnow
 from bot.core.outbox.delivery import trouble
 from bot.core.setup_state import is_sending
@@ -44,8 +54,11 @@ def print_status(console: Console, ctx: AppContext, *, today: date | None = None
     with ctx.store.session() as session:
         _print_settings_problems(console, session, ctx.config)
         for school in ctx.config.schools:
-            with speaking(school.language):
-                _print_school_status(console, session, school, day, now)
+            with speaking(school.language):  # cy+en: all of it in Welsh, then in English
+                each_language(
+                    lambda: _print_school_status(console, session, school, day, now),  # noqa: B023
+                    lambda _cy, _en: None,
+                )
         waiting = trouble(session, now, [school.id for school in ctx.config.schools])
     with speaking(shared_language(school.language for school in ctx.config.schools)):
         print_trouble(console, waiting)

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import gettext as _gettext
 import re
-import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -41,7 +40,7 @@ from datetime import date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
@@ -66,16 +65,12 @@ __all__ = [
     "Msg",
     "N_plural",
     "Said",
-    "and_list",
     "both",
-    "capital",
     "coverage",
     "each_language",
-    "from_data",
     "html_lang",
     "install",
     "language_name",
-    "lowered",
     "nmsg",
     "nsay",
     "person_language",
@@ -87,8 +82,6 @@ __all__ = [
     "speak",
     "speaking",
     "spoken",
-    "text_of",
-    "to_data",
 ]
 
 Language = Literal["en", "cy", "cy+en"]
@@ -333,88 +326,7 @@ class Said(Lazy):
             return str(self.build())
 
 
-def to_data(value: object) -> object:
-    """A value of a sentence as JSON data, to store it unsaid: a ``Msg`` as its msgid, plural,
-    count and values; a ``Day``/``Dated`` as its date (and patterns); anything else as it is
-    (a name, a number). ``from_data`` reads it back."""
-    if isinstance(value, Msg):
-        data: dict[str, object] = {"msgid": value.message}
-        if value.plural is not None:
-            data.update(plural=value.plural, n=value.n)
-        data["values"] = {key: to_data(item) for key, item in value.values.items()}
-        return data
-    if isinstance(value, Day):
-        return {"day": value.day.isoformat()}
-    if isinstance(value, Dated):
-        return {"dated": value.day.isoformat(), "en": value.english, "cy": value.welsh}
-    if isinstance(value, Joined):
-        return {"joined": [to_data(part) for part in value.parts], "sep": value.sep}
-    if isinstance(value, Capital):
-        return {"capital": to_data(value.value)}
-    if isinstance(value, Lazy):  # said by a function: kept as its English
-        return value.said("en")
-    if isinstance(value, date) and not isinstance(value, datetime):  # said as a Day
-        return {"day": value.isoformat()}
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)  # a path, an address: as it reads
-
-
-def from_data(data: object) -> object:
-    """A value ``to_data`` wrote, as it was (a ``Msg`` again, unsaid)."""
-    if not isinstance(data, dict):
-        return data
-    if "msgid" in data:
-        values = {key: from_data(item) for key, item in dict(data.get("values") or {}).items()}
-        return Msg(str(data["msgid"]), data.get("plural"), data.get("n"), **values)
-    if "day" in data:
-        return Day(date.fromisoformat(str(data["day"])))
-    if "dated" in data:
-        when = str(data["dated"])
-        day = datetime.fromisoformat(when) if "T" in when else date.fromisoformat(when)
-        return Dated(day, str(data["en"]), str(data["cy"]))
-    if "capital" in data:
-        return Capital(from_data(data["capital"]))
-    if "joined" in data:
-        return Joined((from_data(part) for part in data["joined"]), str(data.get("sep", "")))
-    return data
-
-
-def text_of(data: object) -> str | Lazy:
-    """What ``to_data`` wrote, as a person reads it (a line kept before, in English, as it is)."""
-    said = from_data(data)
-    return said if isinstance(said, Lazy) else str(said)
-
-
 nmsg = Msg  # a ``Msg`` with a plural form chosen by ``n`` (``num`` is ``n`` unless given)
-
-
-class Capital(Lazy):
-    """A value said with a capital first letter (a word at the start of a label)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: object) -> None:
-        self.value = value
-
-    def said(self, language: str) -> str:
-        """The value in ``language``, its first letter a capital."""
-        text = str(shown(self.value, language))
-        return text[:1].upper() + text[1:]
-
-
-capital = Capital  # ``value`` said with a capital first letter
-
-
-def lowered(value: object) -> Lazy:
-    """``value`` said in lower case (a label inside a sentence)."""
-    return Said(lambda: str(value).lower())
-
-
-def and_list(items: Iterable[str]) -> Said:
-    """Names joined by the catalogue's "and" ("email and name"; "email a name")."""
-    listed = list(items)
-    return Said(lambda: (" " + say("and") + " ").join(listed))
 
 
 def say(message: str, /, **values: object) -> str:
@@ -548,15 +460,27 @@ def install(env: Environment) -> None:
         return _in_template(context, Msg(one, many, n, **values))
 
     env.globals.update(gettext=gettext, ngettext=ngettext, _=gettext)
+    # ``{% call each_language() %}…{% endcall %}``: sentences shown together (one line, one
+    # cell) said whole in Welsh, then whole in English, joined once (``each_language``)
+    env.globals["each_language"] = lambda caller: each_language(caller, _block_joined)
     env.globals["html_lang"] = lambda: html_lang(_SPOKEN.get())
     env.globals["language"] = spoken
     env.filters["day_text"] = Day  # said in the language of where it is shown
     # a sentence held in a variable that may carry a person's own text (an error's detail can
     # name their file): translated, never %-formatted as ``_()`` would (a "%" in it is theirs)
-    env.filters["translated"] = lambda text: str(text if isinstance(text, Lazy) else Msg(text))
+    # (kept unsaid: said in the language of the sentence it fills)
+    env.filters["translated"] = lambda text: text if isinstance(text, Lazy) else Msg(text)
     env.filters["short_day"] = short_date
+    # values joined to be said together in the sentence's language (``join`` says each now)
+    env.filters["join_said"] = lambda values, sep="": Joined(values, sep)
     # a day and its time: 'Wednesday 16 September 2026, 10:00'; 'Dydd Mercher 16 Medi 2026, 10:00'
     env.filters["day_time"] = lambda moment: Dated(moment, *_DAY_TIME)
+
+
+def _block_joined(welsh: str, english: str) -> str:
+    """A template's block in Welsh and in English (each escaped already, or plain text),
+    joined once as it is; once when they are the same."""
+    return english if welsh == english else type(english)(f"{welsh}{BETWEEN}{english}")
 
 
 def _in_template(context: Context, sentence: Msg) -> str:
@@ -575,9 +499,7 @@ def _in_template(context: Context, sentence: Msg) -> str:
     language = _SPOKEN.get()
     if language != "cy+en":
         return half(language)
-    welsh, english = half("cy"), half("en")
-    # both halves escaped already (or plain text): joined as they are
-    return english if welsh == english else type(english)(f"{welsh}{BETWEEN}{english}")
+    return _block_joined(half("cy"), half("en"))
 
 
 @dataclass(frozen=True)
@@ -606,43 +528,6 @@ def coverage(language: str = "cy") -> Coverage:
         if not m.fuzzy and all(m.string if isinstance(m.string, tuple) else (m.string,))
     ]
     return Coverage(len(done), len(messages), sum(1 for m in messages if m.fuzzy))
-
-
-def extract_pack_words(
-    fileobj: BinaryIO, keywords: object, comment_tags: object, options: object
-) -> Iterator[tuple[int, None, str, list[str]]]:
-    """Babel extractor (``babel.cfg``): a nation pack's name, its single central record's
-    checks (names, sources, note), its complaint law, the reviews a change opens (or the search
-    made where none is stated) and each word of its ``[words]`` table,
-    so the catalogue can say them in the school's language (``words_in``, the nation choice,
-    the SCR page, the complaint form); the packs themselves are never changed."""
-    pack = tomllib.load(fileobj)
-    if isinstance(pack.get("name"), str):  # the nation's own name, as the choice offers it
-        yield 0, None, pack["name"], ["nation pack name"]
-    for check in pack.get("scr_checks", []):  # the single central record's checks
-        yield 0, None, check["name"], ["nation pack single central record check"]
-        yield 0, None, check["source"]["title"], ["nation pack source title"]
-    for source in pack.get("complaints", {}).get("law", []):  # the complaint law it cites
-        yield 0, None, source["title"], ["nation pack complaint law"]
-    for category in pack.get("language_categories", {}).get("category", []):
-        yield 0, None, category["name"], ["nation pack school language category"]
-    if isinstance(pack.get("scr_note"), str):
-        yield 0, None, pack["scr_note"], ["nation pack single central record note"]
-    # what each kind of change opens, or the search made: said in Welsh only where a school
-    # reads Welsh (a pack with language categories: Wales), not the other nations' own notes
-    reviews = pack.get("reviews", {}) if "language_categories" in pack else {}
-    opened = {answer.get("opens") for answer in reviews.values()}
-    for item in pack.get("statutory", []):
-        title = item.get("requirement", {}).get("title")
-        if item.get("id") in opened and isinstance(title, str):
-            yield 0, None, title, ["nation pack review opened by a change"]
-    for answer in reviews.values():
-        if isinstance(answer.get("searched"), str):
-            yield 0, None, answer["searched"], ["nation pack review not stated: the search made"]
-    table = pack.get("words", {})
-    for key, value in table.items():
-        if isinstance(value, str) and not value.startswith("https://"):
-            yield 0, None, value, [f"nation pack word: {key}"]
 
 
 _SHORT = ("%d %b %Y", "dd MMM y")  # a date in a table: '16 Sep 2026', '16 Medi 2026'

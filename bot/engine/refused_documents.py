@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.config import SchoolConfig
 from bot.core.forms import Text
-from bot.core.i18n import N_, Lazy, Msg, from_data, to_data
+from bot.core.i18n import N_, Lazy, Msg
+from bot.core.kept_text import from_data, to_data
 from bot.core.messages import notice
 from bot.core.models import ConnectorState, Policy
 from bot.core.outbox import Urgency, enqueue_email

@@ -18,7 +18,8 @@ from bot.core.clock import local_today
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.context import StepContext, own_mailboxes, school_chats
 from bot.core.forms import Text
-from bot.core.i18n import Lazy, from_data, speaking, to_data
+from bot.core.i18n import Lazy, speaking
+from bot.core.kept_text import from_data, to_data
 from bot.core.models import (
     AccountHolder,
     ConnectorState,

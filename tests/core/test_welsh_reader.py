@@ -559,12 +559,26 @@ def _unframed(line: str) -> str:
     return re.sub(r"[│┃┏┓┗┛┡┩━─┳┻╇╈┼┠┨╭╮╰╯├┤┬┴═║╔╗╚╝]+", " ", line)
 
 
-def _none_left(week: Week, left: list[str]) -> None:
-    """Nothing left in English. The dual-language school's halves are not all one language
-    yet (#78 item 3 is unfinished: lines built before the message is said twice, tables
-    whose cells are each "Welsh / English"): what is left there is counted, not hidden."""
-    if left and week.env.school.language == "cy+en":
-        pytest.xfail(f"#78 item 3 unfinished: {len(left)} cy+en lines mixed, first: {left[0]}")
+# What the dual-language school still reads mixed (#78 item 3 unfinished there), by check:
+# counted, not hidden; every other reader's halves must be clean.
+UNFINISHED = {
+    # ``outbox`` lists each message's subject as it was stored, already "Welsh / English",
+    # in a row beside the English codes of its state and purpose; ``remind``'s table heads
+    # are each "Welsh / English" (its lines are asserted so in test_welsh_days_in_sentences)
+    "lines": "the outbox's stored 'Welsh / English' subjects in its rows, remind's table heads",
+    # the English msgid itself names the choice "Cymraeg / English", so its Welsh does too
+    "head": "the school page's language choice names 'Cymraeg / English' in its sentence",
+}
+
+
+def _none_left(week: Week, left: list[str], check: str = "") -> None:
+    """Nothing left in English; in the dual-language school, halves each in one language.
+    Where ``check`` is still ``UNFINISHED`` for it, what is left is counted, not hidden."""
+    if left and week.env.school.language == "cy+en" and check in UNFINISHED:
+        pytest.xfail(
+            f"#78 item 3 unfinished ({UNFINISHED[check]}): {len(left)} cy+en lines mixed, "
+            f"first: {left[0]}"
+        )
     assert not left, "\n".join(left[:40])
 
 
@@ -576,14 +590,14 @@ def test_every_line_the_command_line_prints_is_welsh(
     week: Week, found: dict[str, list[tuple[str, str]]]
 ) -> None:
     assert set(week.lines) == {" ".join(c) for c in COMMANDS}
-    _none_left(week, _unknown(found["lines"], set()))
+    _none_left(week, _unknown(found["lines"], set()), "lines")
 
 
 @pytest.mark.parametrize("who", ROLES)
 def test_every_page_each_person_opens_is_welsh(
     week: Week, found: dict[str, list[tuple[str, str]]], who: str
 ) -> None:
-    _none_left(week, _unknown(found[who], set()))
+    _none_left(week, _unknown(found[who], set()), who)
 
 
 def test_each_known_gap_is_still_there(week: Week, found: dict[str, list[tuple[str, str]]]) -> None:

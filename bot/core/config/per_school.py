@@ -36,7 +36,8 @@ from bot.core.config.schema import (
 )
 from bot.core.config.writing import plain
 from bot.core.forms import Text
-from bot.core.i18n import LANGUAGES, Lazy, Msg, from_data, shown, to_data
+from bot.core.i18n import LANGUAGES, Lazy, Msg, shown
+from bot.core.kept_text import from_data, to_data
 from bot.core.models import SchoolSettings
 
 __all__ = [

@@ -11,7 +11,7 @@ from typing import Any
 from bot.core.cards import new_card
 from bot.core.cards import text_block as _text
 from bot.core.forms import Text
-from bot.core.i18n import Day, nsay, say
+from bot.core.i18n import Day, both, nsay, say
 from bot.features.dashboard.charts import percent
 
 __all__ = [
@@ -214,7 +214,7 @@ def adaptive_card(f: DigestFigures) -> dict[str, Any]:
                 "%(school)s · week %(week)s · %(day)s",
                 school=_clip(f.school_name, TITLE_CHARS),
                 week=f.week_key,
-                day=str(Day(f.as_of)),
+                day=Day(f.as_of),
             ),
             isSubtle=True,
             spacing="None",
@@ -402,6 +402,19 @@ def _chat_message(f: DigestFigures, policy_rows: int) -> dict[str, Any]:
     }
 
 
+def chat_joined(welsh: dict[str, Any], english: dict[str, Any]) -> dict[str, Any]:
+    """A dual-language school's Chat message (``each_language``): the Welsh card's sections,
+    then the English card's, under one header and one summary, each "Welsh / English"."""
+    card, other = welsh["cardsV2"][0]["card"], english["cardsV2"][0]["card"]
+    header = {key: both(said, other["header"][key]) for key, said in card["header"].items()}
+    joined = {"header": header, "sections": card["sections"] + other["sections"]}
+    return {
+        **welsh,
+        "text": both(welsh["text"], english["text"]),
+        "cardsV2": [{**welsh["cardsV2"][0], "card": joined}],
+    }
+
+
 def chat_card(f: DigestFigures) -> dict[str, Any]:
     """The digest as a Google Chat webhook message (cardsV2), always under 32,000 bytes, in
     the active language."""
@@ -425,7 +438,7 @@ def plain_text_digest(f: DigestFigures) -> str:
     language."""
     lines = [
         say("Weekly compliance digest — %(school)s", school=_clip(f.school_name, TITLE_CHARS)),
-        say("Week %(week)s (as of %(day)s)", week=f.week_key, day=str(Day(f.as_of))),
+        say("Week %(week)s (as of %(day)s)", week=f.week_key, day=Day(f.as_of)),
         "",
     ]
     pairs = _headlines(f)

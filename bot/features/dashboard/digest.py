@@ -34,6 +34,7 @@ from bot.features.dashboard.cards import (
     DigestFigures,
     adaptive_card,
     chat_card,
+    chat_joined,
     pct,
     plain_text_digest,
     week_key,
@@ -227,7 +228,7 @@ class Digest:
             school=school if school is not None else f.school_name,
             reply_to=reply_to,
             to=[to],
-            subject=subject,
+            subject=self.title,
             paragraphs=[
                 Msg(
                     "Here is how %(school)s stands this week (as of %(day)s). These are counts "
@@ -276,8 +277,10 @@ def build_digest(
             gaps,
         )
         f = replace(f, needs_attention=(*f.needs_attention, line))
-    with speaking(school.language):  # the cards in the school's language
-        card, chat, text = adaptive_card(f), chat_card(f), plain_text_digest(f)
+    with speaking(school.language):  # the cards in the school's language (cy+en: joined once)
+        card = adaptive_card(f)
+        chat = each_language(lambda: chat_card(f), chat_joined)
+        text = each_language(lambda: plain_text_digest(f), lambda cy, en: f"{cy}\n\n{en}")
     return Digest(
         school_id=school.id,
         figures=f,

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.config import SchoolConfig
 from bot.core.forms import SaidError, Text
-from bot.core.i18n import N_, Joined, Lazy, Msg, to_data
+from bot.core.i18n import N_, Joined, Lazy, Msg
+from bot.core.kept_text import to_data
 from bot.core.models import Person, Report, ReportEntry
 from bot.core.words import Words, default_words
 from bot.features.reports.chronology import (

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.core.i18n import N_, Lazy, Msg, from_data, nmsg
+from bot.core.i18n import N_, Lazy, Msg, nmsg
+from bot.core.kept_text import from_data
 
 if TYPE_CHECKING:
     from bot.core.forms import Text

@@ -28,10 +28,11 @@ from bot.core.cards import new_card, teams_workflow_payload, text_block
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.forms import REFERENCE_ALPHABET, Text
-from bot.core.i18n import N_, Day, Joined, Msg, Said, capital, lowered, say, speaking
+from bot.core.i18n import N_, Day, Joined, Msg, Said, say, speaking
 from bot.core.messages import notice
 from bot.core.models import Person, Report, ReportAttachment, ReportClock
 from bot.core.outbox import Urgency, enqueue_card, enqueue_email
+from bot.core.said_forms import capital, lowered
 from bot.core.stored_files import remove_files
 from bot.core.uploads import CleanFile, store_file
 from bot.core.words import said_words, school_words

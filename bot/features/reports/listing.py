@@ -22,8 +22,9 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.forms import Text
-from bot.core.i18n import N_, Dated, Lazy, Msg, capital
+from bot.core.i18n import N_, Dated, Lazy, Msg
 from bot.core.models import REPORTS_VERSION, Person, Report, ReportClock
+from bot.core.said_forms import capital
 from bot.core.store import one_of
 from bot.core.words import Words
 from bot.features.reports.routing import visible_reports

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from bot.core.clock import to_local
 from bot.core.config import SchoolConfig
 from bot.core.forms import SaidError
-from bot.core.i18n import N_, Day, Msg, Said, spoken, to_data
+from bot.core.i18n import N_, Day, Msg, Said, spoken
+from bot.core.kept_text import to_data
 from bot.core.messages import notice
 from bot.core.models import Person, Report, ReportEntry
 from bot.core.outbox import Urgency, enqueue_email

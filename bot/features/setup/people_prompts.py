@@ -13,9 +13,10 @@ from rich.markup import escape
 
 from bot.core.config import JOB_ROLES
 from bot.core.context import adapters
-from bot.core.i18n import N_, Msg, Said, capital, nsay, say
+from bot.core.i18n import N_, Msg, Said, nsay, say
 from bot.core.nations import posts_for
 from bot.core.ports import ConnectorError
+from bot.core.said_forms import capital
 from bot.core.words import plain_key, said_words
 from bot.engine.commands import confirm, console, err
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of

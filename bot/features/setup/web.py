@@ -23,7 +23,7 @@ from bot.core.clock import local_today
 from bot.core.config import JOB_ROLES, load_config
 from bot.core.config import store as config_store
 from bot.core.config.per_school import SettingsProblem, settings_problems
-from bot.core.i18n import LANGUAGES, N_, Lazy, Msg, Said, capital, language_name, spoken
+from bot.core.i18n import LANGUAGES, N_, Lazy, Msg, Said, language_name, spoken
 from bot.core.models import Person, utcnow
 from bot.core.nations import (
     COUNTRIES,
@@ -33,6 +33,7 @@ from bot.core.nations import (
     school_words_for,
 )
 from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
+from bot.core.said_forms import capital
 from bot.core.words import SaidWords, role_name, said_words, school_words
 from bot.engine.directory_kept import posts_to_map
 from bot.engine.settings_problems import describe as describe_settings

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.dates import HAPPENED
 from bot.core.forms import SaidError, Text, control_character
-from bot.core.i18n import N_, Msg, and_list, nmsg
+from bot.core.i18n import N_, Msg, nmsg
 from bot.core.models import Person, TrainingRecord
+from bot.core.said_forms import and_list
 from bot.core.spreadsheets import (
     SpreadsheetError,
     first_header,
