@@ -1,6 +1,6 @@
 """The store: the engine, sessions and migrations every part of the bot uses for its database.
 Two connections are opened elsewhere, on purpose: ``init``'s check that a database is empty
-(``bot.features.setup.school_setup``) and the scheduler's lock (``schedules.runner``).
+(``bot.features.setup.install``) and the scheduler's lock (``schedules.runner``).
 
 Alembic is imported only where a migration runs: it adds ~0.3 s to a command's start
 (measured after the sweep's modules), and most runs find the database current (``_script_heads``).

@@ -49,7 +49,8 @@ from bot.features.reports.actions import change_status
 from bot.features.reports.intake import submit_report
 from bot.features.reports.submission import Submission
 from bot.features.setup.answers import load_answers
-from bot.features.setup.school_setup import draft_setup, school_config, write_setup
+from bot.features.setup.school_setup import draft_setup
+from bot.features.setup.writing import school_config, write_setup
 
 __all__ = ["DATA", "DemoPlan", "build_demo", "demo_settings", "demo_setup", "school_folder"]
 

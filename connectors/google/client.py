@@ -351,12 +351,24 @@ class GoogleClient:
         return []
 
     def _pace(self, subject: str | None, request: Any) -> None:
-        limits = self.quotas(str(getattr(request, "methodId", "") or ""), subject)
-        if limits:
+        method_id = str(getattr(request, "methodId", "") or "")
+        limits = self.quotas(method_id, subject)
+        if method_id.startswith("gmail."):
+            # Gmail is called from the outbox's pass, which never waits: an alert would be
+            # held behind it. Sends are paced by the mailer (its messages a minute, one kept for
+            # alerts), so here their units are only counted where they fit; a lookup (a bounce,
+            # a send's unknown outcome) with no units left is asked again at a later pass.
+            wait = self.pacing.pacer.take(limits)
+            if wait > 0 and method_id != "gmail.users.messages.send":
+                raise GoogleCallError("the sender's Gmail quota units for this minute are spent",
+                                      status=429, reason="rateLimitExceeded", retry_after=wait)
+        elif limits:
             paced(self.pacing.pacer, limits, self.sleep)
 
     @classmethod
-    def from_settings(cls, google: GoogleSettings, *, http: Any | None = None) -> GoogleClient:
+    def from_settings(cls, google: GoogleSettings, *, http: Any | None = None,
+                      clock: Callable[[], float] = time.monotonic,
+                      sleep: Callable[[float], None] = time.sleep) -> GoogleClient:
         """Load the settings' service-account JSON key file, acting as their admin and sender
         (raises GoogleSetupError with a clear reason)."""
         from google.oauth2 import service_account
@@ -391,6 +403,8 @@ class GoogleClient:
             admin_subject=google.admin_subject,
             sender=google.sender,
             http=http,
+            pacing=PacerSlot(clock),
+            sleep=sleep,
         )
 
     @property

@@ -11,6 +11,8 @@ touches the SDK) onto the outbox's errors. Importing this module does not import
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -37,8 +39,12 @@ def build(
     *,
     http: Any | None = None,
     chat_transport: httpx.BaseTransport | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Connectors:
-    """Build the Google connectors from ``settings.google`` (see deploy/google.md).
+    """Build the Google connectors from ``settings.google`` (see deploy/google.md); ``clock``
+    and ``sleep`` are what the client's quota pacer counts and waits by (tests: a simulated
+    clock's).
 
     Raises:
         SettingsError: a required ``COMPLIANCE_BOT_GOOGLE__...`` variable is missing or wrong.
@@ -69,7 +75,7 @@ def build(
         )
     assert google.sender is not None  # checked above
     try:
-        client = GoogleClient.from_settings(google, http=http)
+        client = GoogleClient.from_settings(google, http=http, clock=clock, sleep=sleep)
     except GoogleSetupError as exc:
         raise SettingsError(f"COMPLIANCE_BOT_GOOGLE__SERVICE_ACCOUNT_FILE: {exc}") from None
 

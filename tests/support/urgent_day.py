@@ -306,8 +306,9 @@ def google_line(home: Path, timeline: Timeline, latency: float) -> Line:
     def received() -> list[tuple[str, float]]:
         return [(_key_of(m.raw) or "", at) for m, at in zip(fake.sent, stamps, strict=True)]
 
-    def mailer() -> Any:
-        return build_google(home, http).mailer  # type: ignore[arg-type]
+    def mailer() -> Any:  # Gmail's quota units counted and waited for on the simulated clock
+        return build_google(home, http, clock=timeline.clock,  # type: ignore[arg-type]
+                            sleep=timeline.tick).mailer
 
     def day_used() -> int:
         return sum(1 for at in stamps if timeline.clock.now - at < 86_400)

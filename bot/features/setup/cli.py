@@ -118,7 +118,7 @@ def _org(draft: SetupDraft, settings: Settings, today: date) -> OrgConfig:
     from bot.core.config import OrgConfig
     from bot.core.config.said import pydantic_problem
     from bot.features.setup.problems import field_problem
-    from bot.features.setup.school_setup import school_config
+    from bot.features.setup.writing import school_config
 
     data = school_config(draft, today)
     try:
@@ -269,7 +269,7 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
     from bot.core.models import utcnow
     from bot.core.settings import DEFAULT_HOME, DEMO_HOME, own_address
     from bot.features.setup.install import existing_school, installed
-    from bot.features.setup.school_setup import write_setup
+    from bot.features.setup.writing import write_setup
 
     settings = context(need_school=False).settings
     if settings.home == DEMO_HOME and not settings.demo:  # a new school's folder, never the demo's

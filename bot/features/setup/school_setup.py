@@ -1,46 +1,34 @@
-"""Turning ``init``'s answers into a school: check them all at once, then write school.yaml,
-the settings, the directory and policy copies, and the database (preview begins).
+"""Turning ``init``'s answers into a school, checked before anything is written: the
+directory read, everyone named found in it (or, for the DPO and clerk, from outside it), the
+policy folder read with the answers to its questions, the term dates, the requirement pack
+chosen and the readings' editions; every problem found on the way, each under its answer's key
+(``SetupDraft.problems``). What is then written from the draft: ``writing``.
 
-In an install that has schools (this folder's school.yaml, or a database that holds schools),
-``init`` adds one: the install's platform, address and settings source stand, its other
-schools stay as they are, the new school's entry joins school.yaml (and the saved settings),
-its policies are copied into ``policies/<its id>/`` and, on a staff list, its people join the
-trust's one list under its id (the ``school`` column); it starts in preview."""
+Joining an install that has schools, the school's id must be one the install has not
+given, and the trust's staff list (which its people join) must be readable; the install's
+platform, address and settings source stand."""
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jinja2
-
-from bot.core import setup_state
-from bot.core.config import OrgConfig
-from bot.core.config import store as config_store
 from bot.core.context import adapters, build_connectors
 from bot.core.emails import email_problem, email_reason
 from bot.core.forms import Text
 from bot.core.i18n import Msg
-from bot.core.models import ExtraPerson
 from bot.core.nations import role_table, school_words_for
-from bot.core.ports import ConnectorError, DirectoryPerson, StaffFile
-from bot.core.settings import own_address
-from bot.core.spreadsheets import read_spreadsheet
-from bot.core.store import Store
+from bot.core.ports import ConnectorError, DirectoryPerson
 from bot.core.words import plain_key
-from bot.engine.config_sync import ensure_school, sync_config
-from bot.engine.extra_people import sync_register
 from bot.engine.job_roles import map_roles, words_of
 from bot.features.policies.api import policy_key, same_document, twins
-from bot.features.reading.api import audience_name, register_edition
+from bot.features.reading.api import audience_name
 from bot.features.setup.answers import Answers, pick_person
-from bot.features.setup.install import Install, join_staff_list, staff_list_problems
+from bot.features.setup.install import Install, staff_list_problems
 from bot.features.setup.pack import PackItem, PolicyRef, match_pack, pack_requirements
 from bot.features.setup.policy_folder import FolderPolicy, read_policy_folder
 from bot.features.setup.problems import (
@@ -75,11 +63,9 @@ from bot.features.setup.term_calendar import (
 )
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from bot.core.settings import Settings
 
-__all__ = ["SetupDraft", "draft_setup", "env_text", "write_setup"]
+__all__ = ["SetupDraft", "draft_setup", "readings"]
 
 SINGLE_ROLES = ("headteacher", "dpo", "clerk", "chair_of_governors")
 # roles often held by someone outside the staff list: the council's or trust's data protection
@@ -121,7 +107,7 @@ class SetupDraft:
         Microsoft 365 directory', 'cyfeiriadur Microsoft 365')."""
         directory, platform = self.answers.directory, self.answers.platform
         if platform != "local":
-            return Msg(THE_PLATFORM_DIRECTORY, platform=_PLATFORM[platform])
+            return Msg(THE_PLATFORM_DIRECTORY, platform=PLATFORM_NAMES[platform])
         return directory.name if directory is not None else Msg(THE_DIRECTORY)
 
 
@@ -144,14 +130,15 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
         ]
         draft.people = list(changes.people)
         draft.unused_columns = list(reader.unused_columns)
-        draft.header = header_found(reader)
+        if reader.header_line is not None:  # where it was found and what it says, to confirm
+            draft.header = f"line {reader.header_line}: {' | '.join(reader.header_names)}"
         draft.sheet = getattr(reader, "sheet_name", None)
         draft.hidden_rows = getattr(reader, "hidden_rows", 0)
         draft.posts_to_map = unmapped_words(draft)
         return
     if settings.connector != answers.platform:
-        draft.directory_note = Msg(NOT_READ_UNTIL_CHECKED, platform=_PLATFORM[answers.platform],
-                                   command=answers.platform)
+        draft.directory_note = Msg(NOT_READ_UNTIL_CHECKED, command=answers.platform,
+                                   platform=PLATFORM_NAMES[answers.platform])
         return
 
     try:
@@ -165,14 +152,7 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
     draft.posts_to_map = unmapped_words(draft)
 
 
-def header_found(reader: StaffFile) -> str | None:
-    """Where the staff list's header was found and what it says, for the school to confirm."""
-    if reader.header_line is None:
-        return None
-    return f"line {reader.header_line}: {' | '.join(reader.header_names)}"
-
-
-_PLATFORM = {"local": "local", "m365": "Microsoft 365", "google": "Google Workspace"}
+PLATFORM_NAMES = {"local": "local", "m365": "Microsoft 365", "google": "Google Workspace"}
 
 
 def draft_table(draft: SetupDraft) -> dict[str, str]:
@@ -403,22 +383,6 @@ def edition_problems(draft: SetupDraft) -> list[Msg]:
     return problems
 
 
-def register_editions(session: Session, draft: SetupDraft, org: OrgConfig,
-                      today: date) -> None:
-    """Register each edition the answers give, from the policy folder, in force today."""
-    folder = draft.answers.policies
-    titles = {p.path.name: p.title for p in draft.policies if not p.error}
-    year = today.year if today.month >= 9 else today.year - 1  # the school year's first
-    for reading in readings(draft, today):
-        name = draft.answers.editions.get(reading.key)
-        if name is None or folder is None:
-            continue
-        register_edition(session, org.school(draft.school_id), reading.requirement,
-                         reading.audience,
-                         title=titles.get(name) or reading.title, edition=str(year),
-                         path=folder / name, in_force=today, actor="cli:init")
-
-
 def draft_setup(
     settings: Settings, answers: Answers,
     read: Callable[[Path], list[FolderPolicy]] = read_policy_folder,
@@ -444,213 +408,3 @@ def draft_setup(
     choose_pack(draft)
     draft.problems += edition_problems(draft)
     return draft
-
-
-def _terms(draft: SetupDraft) -> dict[str, Any]:
-    """The calendar keys of school.yaml."""
-    typed = draft.answers.terms
-    calendar = draft.calendar or TermCalendar()
-    terms = [t.model_dump() for t in typed.dates] or calendar.terms
-    return {
-        "terms": terms,
-        "holidays": sorted(set(typed.holidays) | set(calendar.holidays)),
-        "inset_days": sorted(set(typed.inset_days) | set(calendar.inset_days)),
-    }
-
-
-def school_config(draft: SetupDraft, today: date) -> dict[str, Any]:
-    """The whole school.yaml as data (validated by ``OrgConfig`` before it is written): the new
-    school's entry alone, or (adding) after the install's schools, as they are."""
-    answers = draft.answers
-    school_id = draft.school_id
-    roles = {k: v for k, v in draft.roles.items() if v}
-    folder = f"policies/{school_id}/" if draft.adding else "policies/"  # a school's own copies
-    # national guidance (KCSIE) is read through a reading campaign, never adopted as a policy
-    policies = [p.entry(today, document=folder + p.path.name) for p in draft.policies
-                if not p.error and not PolicyRef(p.title, p.title).is_guidance]
-    if "governors-review" in draft.chosen:
-        for entry in policies:
-            entry["owner"] = roles.get("headteacher")
-            if roles.get("chair_of_governors"):
-                entry["reviewers"] = [roles["chair_of_governors"]]
-    aup = {r["policy"] for r in pack_requirements(draft.pack, {"sign-aup"})}
-    for entry in policies:
-        if entry["id"] in aup:
-            entry["aup"] = True
-    school: dict[str, Any] = {
-        "id": school_id,
-        "name": answers.school.name,
-        "country": answers.school.country,
-        **({"language": answers.school.language} if answers.school.language != "en" else {}),
-        **{k: v for k in ("language_category", "independent", "proprietor", "inspectorate")
-           if (v := getattr(answers.school, k))},
-        **({"connection": answers.connection} if answers.connection else {}),
-        **({"directory": {"staff_group": answers.staff_group}} if answers.staff_group else {}),
-        **roles,  # school.yaml is written in the model's order, whatever the order here
-        "role_groups": dict(answers.role_groups),
-        "job_titles": dict(answers.job_titles),
-        **_terms(draft),
-        "policies": policies,
-        "requirements": pack_requirements(draft.pack, draft.chosen, roles),
-    }
-    trust = {k: v for k in ("trust_admins", "trust_safeguarding_leads")
-             if (v := getattr(answers, k))}
-    if draft.adding is None:
-        return {"organisation": {"name": answers.organisation or answers.school.name,
-                                 "timezone": "Europe/London", **trust},
-                "schools": [school]}
-    data = config_store.document(draft.adding.org)
-    for key, people in trust.items():  # the trust's people join those it has
-        data["organisation"][key] = list(dict.fromkeys([*data["organisation"].get(key, []),
-                                                        *people]))
-    return {**data, "schools": [*data["schools"], school]}
-
-
-def env_text(
-    answers: Answers, settings: Settings, today: date, headteacher: str | None
-) -> str:
-    """The settings file (``.env``) for the chosen platform, as the deploy guides write it
-    (local mail comes from ``mail_from``, else compliance-bot@ the headteacher's domain).
-
-    Every setting ``init`` used is written, the database first: a later command run without
-    the same environment must find the same school, never start an empty one of its own.
-    """
-    domain = (headteacher or "@school.example").rsplit("@", 1)[-1]
-    base_url, port = own_address(answers.base_url.rstrip("/"), settings.port)
-    given = {k.upper(): v for k, v in answers.platform_settings.items()}
-    template: jinja2.Template = jinja2.Template(
-        Path(__file__).with_name("settings.env.j2").read_text(encoding="utf-8"),
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    return template.render(
-        school=answers.school.name, today=today, settings=settings, platform=answers.platform,
-        platform_name=_PLATFORM[answers.platform], base_url=base_url, port=port,
-        mail_from=answers.mail_from or f"compliance-bot@{domain}", given=given,
-        needed=(("TENANT_ID", "CLIENT_ID", "SENDER") if answers.platform == "m365"
-                else ("SERVICE_ACCOUNT_FILE", "ADMIN_SUBJECT", "SENDER")),
-        # inside a double-quoted .env line (python-dotenv's escapes)
-        user_query=given.get("USER_QUERY", "").replace("\\", "\\\\").replace('"', '\\"'),
-        role_groups=json.dumps(dict(answers.role_groups)) if answers.role_groups else "",
-    )
-
-
-def _header(draft: SetupDraft, settings: Settings, today: date) -> str:
-    """school.yaml's first lines: who wrote it, and where the settings are changed."""
-    name = draft.answers.school.name
-    first = f"# {name}: written by `compliance-bot init` on {today:%d %B %Y}.\n"
-    if draft.adding is not None:
-        first = (f"# {draft.adding.org.organisation.name}'s schools: {name} added by "
-                 f"`compliance-bot init` on {today:%d %B %Y}.\n")
-    if draft.answers.settings_source == "web":
-        return first + (
-            f"# The web pages ({settings.base_url}/setup) are where settings are changed:\n"
-            "# edits to this file are not read until you run\n"
-            "# `compliance-bot config import school.yaml`.\n"
-        )
-    return first + (
-        "# This file is where settings are changed; then run `compliance-bot check config`.\n"
-    )
-
-
-WORKBOOKS = frozenset({".xlsx", ".xlsm"})  # staff lists copied as workbooks, not as text
-
-
-def _copy_directory(source: Path, target: Path, left_out: set[int], sheet: str | None) -> None:
-    """The staff list copied for the bot's syncs, without the lines the school left out: a
-    CSV's lines (in its own encoding, written as UTF-8), or the workbook's ``sheet`` as the
-    one reader read it, each other row at its number (a YAML list is copied whole, its rows
-    still named)."""
-    if not left_out or source.suffix.lower() in {".yaml", ".yml"}:
-        shutil.copyfile(source, target)
-        return
-    book = read_spreadsheet(source)
-    found = next((s for s in book.sheets if s.name == sheet), book.sheets[0])
-    if found.name is None:
-        with source.open(encoding=found.encoding, newline="") as text:
-            kept = [line for n, line in enumerate(text, start=1) if n not in left_out]
-        target.write_text("".join(kept), encoding="utf-8", newline="")
-        return
-    from openpyxl import Workbook  # lazy: ~0.4 s to import, for a workbook only
-
-    copy = Workbook(write_only=True)
-    rows = copy.create_sheet(found.name)
-    last = 0
-    for number, cells in found.rows():
-        for _blank in range(last + 1, number):
-            rows.append([])
-        rows.append([] if number in left_out else cells)
-        last = number
-    copy.save(target)
-
-
-@dataclass(frozen=True)
-class Written:
-    """What ``write_setup`` wrote, for the closing summary (``store``: the database, migrated,
-    for the first plan)."""
-
-    config_path: Path
-    env_path: Path | None
-    copied: list[Path]
-    store: Store
-
-
-def write_setup(
-    settings: Settings, draft: SetupDraft, org: OrgConfig, *, today: date, now: datetime,
-    env_path: Path | None = Path(".env"),
-) -> Written:
-    """Write the folder (school.yaml, policy and directory copies), ``env_path`` and the
-    database; preview begins, in the settings source chosen. The demo writes no ``.env``
-    (``compliance-bot demo`` gives its own settings)."""
-    home = settings.home
-    folder = home / "policies" / (draft.school_id if draft.adding else "")
-    folder.mkdir(parents=True, exist_ok=True)
-    copied = []
-    for item in draft.policies:
-        if item.error is None:
-            target = folder / item.path.name
-            shutil.copyfile(item.path, target)
-            copied.append(target)
-    if draft.adding is not None and draft.answers.platform == "local":
-        copied.append(join_staff_list(settings, draft.people, draft.school_id,
-                                      draft.adding.org.schools[0].id))
-    elif draft.answers.platform == "local" and draft.answers.directory is not None:
-        target = settings.directory_file
-        if settings.local.directory_file is None:  # the home folder's, of the file's kind
-            workbook = draft.answers.directory.suffix.lower() in WORKBOOKS
-            target = home / ("directory.xlsx" if workbook else "directory.csv")
-            (home / ("directory.csv" if workbook else "directory.xlsx")).unlink(missing_ok=True)
-        _copy_directory(draft.answers.directory, target, set(draft.answers.leave_out),
-                        draft.sheet)
-        copied.append(target)
-    settings.config_path.write_text(
-        config_store.to_yaml(org, _header(draft, settings, today)), encoding="utf-8"
-    )
-    if env_path is not None and draft.adding is None:  # a joining school: the install's stand
-        env_path.write_text(env_text(draft.answers, settings, today,
-                                     draft.roles.get("headteacher")), encoding="utf-8")
-        env_path.chmod(0o600)
-    store = Store(settings.db_url, keys=settings.audit_keyring())
-    store.upgrade()
-    source = draft.answers.settings_source
-    with store.transaction() as session:
-        config_store.save(session, org, by="cli:init", now=now, note="compliance-bot init")
-        setup_state.begin_setup(session, source=source, by="cli:init", now=now)
-        fill_registers(session, draft, org, today)
-        register_editions(session, draft, org, today)
-    return Written(settings.config_path, env_path, copied, store)
-
-
-def fill_registers(session: Session, draft: SetupDraft, org: OrgConfig, today: date) -> None:
-    """The registers filled now, not at the first sweep: the people from outside the staff
-    list (a council DPO, a clerk) on the people register, and the policies, their versions
-    and the requirements in the store, so ``policies list`` and the pages show them at once."""
-    school = org.school(draft.school_id)
-    ensure_school(session, school)
-    for email, name in sorted(draft.outsiders.items()):
-        session.add(ExtraPerson(school_id=school.id, email=email, display_name=name[:200],
-                                job_title=None, roles=[]))
-    session.flush()
-    if draft.outsiders:
-        sync_register(session, school, today)
-    sync_config(session, org, school, today)

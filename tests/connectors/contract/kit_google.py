@@ -4,6 +4,8 @@ tests."""
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,15 +94,15 @@ def google_settings(tmp_path: Path, **google: Any) -> Any:
     )
 
 
-def build_google(tmp_path: Path, fake: FakeGoogle, **google: Any) -> Connectors:
-    """The real ``connectors.google.connector.build`` over ``fake``."""
+def build_google(tmp_path: Path, fake: FakeGoogle, *,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep, **google: Any) -> Connectors:
+    """The real ``connectors.google.connector.build`` over ``fake`` (``clock`` and ``sleep``:
+    what its quota pacer counts and waits by)."""
     from connectors.google.connector import build
 
-    return build(
-        google_settings(tmp_path, **google),
-        http=fake,
-        chat_transport=fake.chat_transport(),
-    )
+    return build(google_settings(tmp_path, **google), http=fake,
+                 chat_transport=fake.chat_transport(), clock=clock, sleep=sleep)
 
 
 def google_kit(tmp_path: Path) -> Kit:

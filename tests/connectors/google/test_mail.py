@@ -355,10 +355,10 @@ def test_sends_are_paced_to_messages_per_minute_by_the_outbox(
     """The mailer sends whatever it is handed at once; the outbox hands it only what the
     account's declared messages a minute allow (urgent mail: the whole allowance)."""
     settings = {} if per_minute is None else {"messages_per_minute": per_minute}
-    mailer = build_google(tmp_path, fake, **settings).mailer
+    clock, start = ManualClock(), utcnow()
+    mailer = build_google(tmp_path, fake, clock=clock, sleep=clock.sleep, **settings).mailer
     assert isinstance(mailer, GmailMailer)
     assert mailer.pacing is not None and mailer.pacing.per_minute == (per_minute or 60)
-    clock, start = ManualClock(), utcnow()
     _queue(outbox, count, start)
     sent_at = _drain(outbox, mailer, clock, start)
     assert [len(b) for b in fake.batches] == batches

@@ -142,7 +142,7 @@ def test_google_staff_accounts_query_is_written_to_the_settings(tmp_path: Path) 
 
     from bot.core.settings import Settings
     from bot.features.setup.answers import Answers
-    from bot.features.setup.school_setup import env_text
+    from bot.features.setup.writing import env_text
 
     def written(**platform: str) -> str:
         answers = Answers.model_validate({

@@ -1,0 +1,107 @@
+"""How ``compliance-bot init`` asks at the terminal, whatever the question: a saved answer never
+asked again, a choice typed in the school's language (a Welsh school may type the Welsh codes or
+the English), a file or folder that exists, and the words of the nation chosen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from bot.core.i18n import N_, Msg, Said, both, say, speaking, spoken
+from bot.core.nations import DEFAULT_NATION, school_words_for
+from bot.engine.commands import err
+
+if TYPE_CHECKING:
+    from bot.core.forms import Text
+    from bot.core.words import Words
+    from bot.features.setup.answers import Key, Progress
+
+__all__ = ["ask", "choice", "code", "existing", "nation", "nation_words", "typed"]
+
+# the codes typed as answers, and how a Welsh school may type them too (the English code is
+# always taken, and is what the answers file keeps); a name (m365, google) is the same in both
+_CODES = {
+    "read-again": N_("read-again"),
+    "leave-out": N_("leave-out"),
+    "staff": N_("staff"),
+    "volunteer": N_("volunteer"),
+    "governor": N_("governor"),
+    "safeguarding_governor": N_("safeguarding_governor"),
+    "clerk": N_("clerk"),
+    "supply": N_("supply"),
+    "none": N_("none"),
+    "local": N_("local"),
+    "web": N_("web"),
+    "file": N_("file"),
+}
+
+
+def code(option: str) -> str:
+    """An option's code as the active language types it ("gadael-allan" for "leave-out")."""
+    return say(_CODES[option]) if option in _CODES else option
+
+
+def typed(question: str) -> str:
+    """What is typed at ``question``, trimmed; Enter alone gives ""."""
+    return str(typer.prompt(question, default="", show_default=False)).strip()
+
+
+def choice(question: str, options: tuple[str, ...], default: str | None) -> str:
+    """One of ``options``, in any case (asked again until it is one); a Welsh school is shown
+    the Welsh codes and may type either."""
+    takes = {option: option for option in options}  # what may be typed, and its option
+    shown = "/".join(options)
+    if spoken() != "en":
+        with speaking("cy"):
+            welsh = {code(option): option for option in options}
+            default = code(default) if default is not None else None
+        takes |= welsh
+        shown = "/".join(welsh) if spoken() == "cy" else both("/".join(welsh), shown)
+    while True:
+        answer = str(typer.prompt(f"{question} ({shown})", default=default))
+        picked = "-".join(answer.strip().lower().split())
+        if picked in takes:
+            return takes[picked]
+        err.print("  " + say("please answer one of: %(options)s",
+                             options=Said(lambda: ", ".join(code(o) for o in options))))
+
+
+def ask(progress: Progress, key: Key, question: Callable[[], Any]) -> Any:
+    """The saved answer, or the question asked now and its answer saved at once."""
+    if progress.has(key):
+        return progress.get(key)
+    return progress.put(key, question())
+
+
+def existing(question: str, *, folder: bool = False, optional: bool = False) -> Path | None:
+    """A file (or folder) that exists; None when optional and left empty."""
+    while True:
+        text = typed(question)
+        if not text and optional:
+            return None
+        path = Path(text).expanduser()
+        if path.is_dir() if folder else path.is_file():
+            return path.resolve()
+        given: Text = text or Msg(N_("nothing given"))
+        err.print(
+            "  "
+            + (
+                say("%(folder)s: folder not found", folder=given)
+                if folder
+                else say("%(file)s: file not found", file=given)
+            )
+        )
+
+
+def nation(progress: Progress) -> str:
+    """The nation chosen (the default until it is)."""
+    return str(progress.get(("school", "country")) or DEFAULT_NATION)
+
+
+def nation_words(progress: Progress) -> Words:
+    """The words of the nation chosen (an independent school's: the proprietor's)."""
+    return school_words_for(nation(progress),
+                            independent=progress.get(("school", "independent")) is True)
