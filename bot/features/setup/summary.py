@@ -79,6 +79,7 @@ def _print_people(draft: SetupDraft) -> None:
 def _print_directory(draft: SetupDraft, words: Words) -> None:
     """The staff list as read: how many people with each role, the lines left out, columns
     not read, people without an address; then the role table."""
+    # lazy: school_setup loads SQLAlchemy and the models (~1 s), not loaded by --help
     from bot.features.setup.school_setup import person_roles
 
     roles = Counter(r for p in draft.people if p.active for r in person_roles(draft, p))
