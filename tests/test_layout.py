@@ -458,7 +458,7 @@ def test_modules_import_each_other_without_cycles() -> None:
     assert not gone, f"drop from CYCLES_ALLOWED: {gone}"
 
 
-# The protocols that declare what a mailer has (``bot/core/ports.py``); ``SentItemsLookup`` and
+# The protocols that declare what a mailer has (``bot/core/ports/mail.py``); ``SentItemsLookup`` and
 # ``BounceReader`` are checked with ``isinstance`` before ``find_sent``/``bounced`` are used.
 MAILER_PROTOCOLS = ("Mailer", "SentItemsLookup", "BounceReader")
 
@@ -466,7 +466,7 @@ MAILER_PROTOCOLS = ("Mailer", "SentItemsLookup", "BounceReader")
 def _declared_on_mailer() -> set[str]:
     """Every attribute and method the mailer protocols declare."""
     declared: set[str] = set()
-    for node in _tree(REPO / "bot" / "core" / "ports.py").body:
+    for node in _tree(REPO / "bot" / "core" / "ports" / "mail.py").body:
         if isinstance(node, ast.ClassDef) and node.name in MAILER_PROTOCOLS:
             for item in node.body:
                 if isinstance(item, ast.FunctionDef):
@@ -502,7 +502,7 @@ def test_the_outbox_uses_only_what_the_mailer_protocol_declares() -> None:
             ):
                 wrong.append(
                     f"{_name(path)}:{node.lineno} uses mailer.{node.attr}, which "
-                    f"{' / '.join(MAILER_PROTOCOLS)} in bot/core/ports.py do not declare"
+                    f"{' / '.join(MAILER_PROTOCOLS)} in bot/core/ports/mail.py do not declare"
                 )
             elif (
                 isinstance(node, ast.Call)

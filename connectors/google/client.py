@@ -37,7 +37,7 @@ from bot.core.limits import Limit
 from connectors.base import PacerSlot, paced, parse_retry_after, translated
 
 if TYPE_CHECKING:
-    from bot.core.settings import GoogleSettings
+    from bot.core.platform_settings import GoogleSettings
 
 __all__ = [
     "CHAT_BOT_SCOPES",

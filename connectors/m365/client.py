@@ -75,7 +75,7 @@ from connectors.m365.records import (
 )
 
 if TYPE_CHECKING:
-    from bot.core.settings import M365Settings
+    from bot.core.platform_settings import M365Settings
 
 __all__ = [
     "DEFAULT_TIMEOUT",

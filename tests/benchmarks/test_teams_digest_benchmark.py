@@ -41,7 +41,7 @@ from bot.core.context import AppContext
 from bot.core.models import OutboxMessage, Person, TeamsChat
 from bot.core.outbox import dispatch
 from bot.core.outbox.delivery import AdminAlerts
-from bot.core.settings import M365Settings
+from bot.core.platform_settings import M365Settings
 from bot.engine.sweep import run_sweep
 from tests.support.helpers import at
 from tests.support.scale import bench_size

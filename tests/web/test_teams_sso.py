@@ -16,7 +16,7 @@ from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
 from bot.core.models import AuditEvent
-from bot.core.settings import M365Settings
+from bot.core.platform_settings import M365Settings
 from bot.web.app import create_app
 from tests.features.reports.test_support import Env, TestClient, configure, csrf_of, sync_people
 from tests.support.clock import FrozenClock

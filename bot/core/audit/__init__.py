@@ -4,7 +4,8 @@ What it promises: every read and change of sensitive data leaves a link in one a
 keyed, hash-chained log (``chain``: ``record``, ``record_many``, ``verify``); every record the
 bot keeps is sealed into that log as stored, at the commit that wrote it (``seals`` for rows
 the session writes, ``batches`` for bulk-written tables noted by the database); ``check``
-verifies the whole log and every record against it, naming what changed; ``anchor`` publishes
+verifies the whole log and every record against it, naming what changed (``names``: each
+record in the school's words); ``anchor`` publishes
 the log's head outside the database, and ``files`` seals the files it keeps. The tables are
 ``bot.core.models.audit``. ``from bot.core import audit`` gives the chain's names, as before.
 """

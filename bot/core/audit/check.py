@@ -10,7 +10,7 @@ words, first problem first.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +23,7 @@ from bot.core import audit
 from bot.core.audit.anchor import Anchor
 from bot.core.audit.batches import BATCH_SEALED, BATCHES, Batch, batch_digest, field_digest
 from bot.core.audit.files import check_contents
+from bot.core.audit.names import RecordId, batch_name, field_words, record_id, record_name
 from bot.core.audit.queued import unsealed
 from bot.core.audit.seals import (
     BASELINE_ACTOR,
@@ -33,113 +34,61 @@ from bot.core.audit.seals import (
     field_digests,
     row_digest,
 )
-from bot.core.i18n import N_, Joined, Lazy, Msg, nmsg
+from bot.core.i18n import N_, Joined, Lazy, Msg, N_plural, nmsg
 from bot.core.keys import Keyring
 from bot.core.models import (
     AuditEvent,
     ConfigVersion,
-    Person,
-    Policy,
-    PolicyVersion,
-    Report,
-    Requirement,
-    School,
 )
 from bot.core.scheduler_health import beat_is_ours
 
 __all__ = ["Verdict", "check", "rows_by_id"]
 
-RecordId = int | str  # a record's id: a number, or a school's id from the settings
-
-
-def _record_id(value: Any) -> RecordId:
-    """A record's id as the walk keeps it: a number when it is one (a seal event keeps it as
-    text), else the text (a school's id)."""
-    text = str(value)
-    return int(text) if text.isdigit() else text
-
-
 SHOWN = 10  # problems named in full; the rest are counted
 
 # each kind of record counted, in the reader's language (``Verdict.records_line``)
-_NOUNS: dict[str, Callable[[int], Msg]] = {
-    "report": lambda n: nmsg("%(count)d report", "%(count)d reports", n, count=n),
-    "report_entry": lambda n: nmsg(
-        "%(count)d chronology entry", "%(count)d chronology entries", n, count=n
+_NOUNS: dict[str, tuple[str, str]] = {
+    "report": N_plural("%(count)d report", "%(count)d reports"),
+    "report_entry": N_plural("%(count)d chronology entry", "%(count)d chronology entries"),
+    "report_attachment": N_plural("%(count)d report file", "%(count)d report files"),
+    "attestation": N_plural(
+        "%(count)d acknowledgement or signature", "%(count)d acknowledgements and signatures"
     ),
-    "report_attachment": lambda n: nmsg(
-        "%(count)d report file", "%(count)d report files", n, count=n
+    "training_record": N_plural("%(count)d training record", "%(count)d training records"),
+    "decision": N_plural("%(count)d decision", "%(count)d decisions"),
+    "decision_review": N_plural("%(count)d decision review", "%(count)d decision reviews"),
+    "decision_attachment": N_plural("%(count)d decision file", "%(count)d decision files"),
+    "policy_version": N_plural("%(count)d policy version", "%(count)d policy versions"),
+    "policy_review": N_plural("%(count)d policy review", "%(count)d policy reviews"),
+    "task_completion": N_plural("%(count)d task completion", "%(count)d task completions"),
+    "school_lifecycle": N_plural(
+        "%(count)d school's sending state", "%(count)d schools' sending states"
     ),
-    "attestation": lambda n: nmsg(
-        "%(count)d acknowledgement or signature",
-        "%(count)d acknowledgements and signatures",
-        n,
-        count=n,
+    "school": N_plural("%(count)d school", "%(count)d schools"),
+    "school_settings": N_plural(
+        "%(count)d school's last good settings", "%(count)d schools' last good settings"
     ),
-    "training_record": lambda n: nmsg(
-        "%(count)d training record", "%(count)d training records", n, count=n
+    "person": N_plural("%(count)d person", "%(count)d people"),
+    "person_role": N_plural("%(count)d role", "%(count)d roles"),
+    "requirement": N_plural("%(count)d requirement", "%(count)d requirements"),
+    "report_clock": N_plural("%(count)d report deadline", "%(count)d report deadlines"),
+    "config_version": N_plural("%(count)d settings version", "%(count)d settings versions"),
+    "scr_entry": N_plural(
+        "%(count)d single central record row", "%(count)d single central record rows"
     ),
-    "decision": lambda n: nmsg("%(count)d decision", "%(count)d decisions", n, count=n),
-    "decision_review": lambda n: nmsg(
-        "%(count)d decision review", "%(count)d decision reviews", n, count=n
+    "scr_check": N_plural("%(count)d vetting check", "%(count)d vetting checks"),
+    "scr_gap": N_plural(
+        "%(count)d single central record gap", "%(count)d single central record gaps"
     ),
-    "decision_attachment": lambda n: nmsg(
-        "%(count)d decision file", "%(count)d decision files", n, count=n
-    ),
-    "policy_version": lambda n: nmsg(
-        "%(count)d policy version", "%(count)d policy versions", n, count=n
-    ),
-    "policy_review": lambda n: nmsg(
-        "%(count)d policy review", "%(count)d policy reviews", n, count=n
-    ),
-    "task_completion": lambda n: nmsg(
-        "%(count)d task completion", "%(count)d task completions", n, count=n
-    ),
-    "school_lifecycle": lambda n: nmsg(
-        "%(count)d school's sending state", "%(count)d schools' sending states", n, count=n
-    ),
-    "school": lambda n: nmsg("%(count)d school", "%(count)d schools", n, count=n),
-    "school_settings": lambda n: nmsg(
-        "%(count)d school's last good settings", "%(count)d schools' last good settings", n, count=n
-    ),
-    "person": lambda n: nmsg("%(count)d person", "%(count)d people", n, count=n),
-    "person_role": lambda n: nmsg("%(count)d role", "%(count)d roles", n, count=n),
-    "requirement": lambda n: nmsg("%(count)d requirement", "%(count)d requirements", n, count=n),
-    "report_clock": lambda n: nmsg(
-        "%(count)d report deadline", "%(count)d report deadlines", n, count=n
-    ),
-    "config_version": lambda n: nmsg(
-        "%(count)d settings version", "%(count)d settings versions", n, count=n
-    ),
-    "scr_entry": lambda n: nmsg(
-        "%(count)d single central record row", "%(count)d single central record rows", n, count=n
-    ),
-    "scr_check": lambda n: nmsg(
-        "%(count)d vetting check", "%(count)d vetting checks", n, count=n
-    ),
-    "scr_gap": lambda n: nmsg(
-        "%(count)d single central record gap", "%(count)d single central record gaps", n, count=n
-    ),
-    "setup_state": lambda n: nmsg(
+    "setup_state": N_plural(
         "%(count)d record of where the settings are kept",
         "%(count)d records of where the settings are kept",
-        n,
     ),
-    "person_language": lambda n: nmsg(
-        "%(count)d person's own language", "%(count)d people's own languages", n, count=n
+    "person_language": N_plural(
+        "%(count)d person's own language", "%(count)d people's own languages"
     ),
-    "duty": lambda n: nmsg("%(count)d closed duty", "%(count)d closed duties", n, count=n),
-    "sent_message": lambda n: nmsg("%(count)d sent message", "%(count)d sent messages", n, count=n),
-}
-_FIELD_WORDS = {
-    "what_happened": "what happened",
-    "about_headteacher": "about the headteacher",
-    "occurred_at": "when it happened",
-    "sha256": "file fingerprint",
-    "document_sha256": "document fingerprint",
-    "typed_name": "typed name",
-    "suspected_illegal": "suspected illegal content",
-    "involved": "who was involved",
+    "duty": N_plural("%(count)d closed duty", "%(count)d closed duties"),
+    "sent_message": N_plural("%(count)d sent message", "%(count)d sent messages"),
 }
 
 
@@ -167,7 +116,7 @@ class Verdict:
 
     def records_line(self) -> Lazy:
         """'3 reports, 1 chronology entry, ...' (kinds with none left out), said where shown."""
-        parts = [_NOUNS[kind](n) for kind, n in self.records.items() if n]
+        parts = [nmsg(*_NOUNS[kind], n) for kind, n in self.records.items() if n]
         return Joined(parts, ", ") if parts else Msg(N_("no records"))
 
     @property
@@ -201,7 +150,7 @@ class _Walk:
         row = event.details.get("row") if event.action == SEALED else None
         names = tuple(sorted(event.details.get("fields") or ()))
         shape = self.shapes.setdefault(names, names)  # one tuple per set of columns
-        self.seals[(event.object_type, _record_id(oid))] = (
+        self.seals[(event.object_type, record_id(oid))] = (
             event.seq,
             row,
             shape,
@@ -317,109 +266,6 @@ def rows_by_id(
         rows = session.execute(page.where(ident > rows[-1]._mapping[ident])).all()
 
 
-# --------------------------------------------------------------------------- naming records
-
-
-def _email(session: Session, person_id: Any) -> str:
-    """A person's email, or words saying they are gone."""
-    email = session.scalar(select(Person.email).where(Person.id == person_id))
-    return email or "someone no longer stored"
-
-
-def _report_ref(session: Session, report_id: Any) -> str:
-    """'report CR-2026-0004'."""
-    ref = session.scalar(select(Report.reference).where(Report.id == report_id))
-    return f"report {ref}" if ref else "a report no longer stored"
-
-
-def _version(session: Session, version_id: Any) -> str:
-    """'Online Safety version 2026.1'."""
-    found = session.execute(
-        select(Policy.title, PolicyVersion.label)
-        .join(Policy, Policy.id == PolicyVersion.policy_id)
-        .where(PolicyVersion.id == version_id)
-    ).first()
-    return f"{found[0]} version {found[1]}" if found else "a policy version no longer stored"
-
-
-def _policy(session: Session, policy_id: Any) -> str:
-    """A policy's title."""
-    return session.scalar(select(Policy.title).where(Policy.id == policy_id)) or "a policy"
-
-
-def _school(session: Session, school_id: Any) -> str:
-    """A school's name as stored (else 'a school not yet stored')."""
-    name = session.scalar(select(School.name).where(School.id == str(school_id)))
-    return name or "a school not yet stored"
-
-
-def _requirement(session: Session, requirement_id: Any) -> str | None:
-    """A requirement's title (None when it has none, or is no longer stored)."""
-    return session.scalar(select(Requirement.title).where(Requirement.id == requirement_id))
-
-
-def _name(session: Session, kind: Kind, ident: dict[str, Any], record_id: RecordId) -> str:
-    """The record in the school's words, e.g. 'Report CR-2026-0004'."""
-    get = ident.get
-    match kind.name:
-        case "report":
-            return f"Report {get('reference') or f'#{record_id}'}"
-        case "report_entry":
-            what = str(get("kind") or "note").replace("_", " ")
-            return f"A chronology entry ({what}) on {_report_ref(session, get('report_id'))}"
-        case "report_attachment":
-            return f"A file attached to {_report_ref(session, get('report_id'))}"
-        case "attestation":
-            noun = "AUP signature" if get("kind") == "aup_signature" else "Acknowledgement"
-            who = _email(session, get("person_id"))
-            return f"{noun} by {who} for {_version(session, get('policy_version_id'))}"
-        case "training_record":
-            return f"Training record of {_email(session, get('person_id'))} ({get('course')})"
-        case "decision":
-            return f"Decision #{record_id} ({str(get('kind') or '').replace('_', ' ')})"
-        case "decision_review":
-            return f"A review of decision #{get('decision_id')}"
-        case "decision_attachment":
-            return f"A file kept with decision #{get('decision_id')}"
-        case "policy_version":
-            return f"Version {get('label')} of {_policy(session, get('policy_id'))}"
-        case "policy_review":
-            return f"The review of {_policy(session, get('policy_id'))} on {get('reviewed_on')}"
-        case "school_lifecycle":
-            return f"Whether {_school(session, get('school_id'))} has started sending"
-        case "school":  # named as stored (perhaps the changed name) and by its settings' id
-            return f"The school {_school(session, record_id)} (id {record_id} in the settings)"
-        case "school_settings":
-            return f"The stored copy of {_school(session, get('school_id'))}'s last good settings"
-        case "scr_entry" | "scr_check" | "scr_gap":
-            return _scr_name(session, kind.name, get)
-        case "setup_state":
-            return "The record of where the settings are kept (school.yaml or the pages)"
-        case _:
-            title = _requirement(session, get("requirement_id"))
-            return (
-                f"Task completion by {_email(session, get('person_id'))} for "
-                f"{title or 'a task'} ({get('cycle')})"
-            )
-
-
-def _scr_name(session: Session, kind: str, get: Callable[[str], Any]) -> str:
-    """A single central record's row, check or gap in the school's words."""
-    who = _email(session, pid) if (pid := get("person_id")) else None
-    if kind == "scr_entry":
-        who = who or "a person not matched"
-        return f"The single central record row of {who} (row {get('line')})"
-    if kind == "scr_check":
-        return f"The {get('check')} check of single central record row #{get('entry_id')}"
-    what = str(get("kind") or "gap").replace("_", " ")
-    return f"The single central record gap ({what}) about {who or 'the school'}"
-
-
-def _field_words(name: str) -> str:
-    """A column name as words ('what_happened' → 'what happened', 'owner_id' → 'owner')."""
-    return _FIELD_WORDS.get(name) or name.removesuffix("_id").replace("_", " ")
-
-
 def _seal_event(session: Session, seq: int) -> AuditEvent | None:
     """The seal event with sequence number ``seq``."""
     return session.scalar(select(AuditEvent).where(AuditEvent.seq == seq))
@@ -437,10 +283,10 @@ def _check_kind(session: Session, kind: Kind, walk: _Walk, verdict: Verdict) -> 
     for result_row in rows_by_id(session, select(*table.columns), table.c.id, 500):
         row = dict(result_row._mapping)
         seen += 1
-        seal = walk.seals.pop((kind.name, _record_id(row["id"])), None)
+        seal = walk.seals.pop((kind.name, record_id(row["id"])), None)
         if seal is None or seal[1] is None:
             if len(verdict.problems) < SHOWN:
-                name = _name(session, kind, row, _record_id(row["id"]))
+                name = record_name(session, kind, row, record_id(row["id"]))
                 verdict.add(
                     f"{name} is not in the audit log: it was added directly to the database, "
                     "or the log was cut short."
@@ -459,8 +305,8 @@ def _check_kind(session: Session, kind: Kind, walk: _Walk, verdict: Verdict) -> 
         details = event.details if event else {}
         now = field_digests({k: row[k] for k in fields if k in row}, key)
         sealed_fields = details.get("fields") or {}
-        changed = [_field_words(k) for k in fields if now.get(k) != sealed_fields.get(k)]
-        name = _name(session, kind, details.get("ident") or row, _record_id(row["id"]))
+        changed = [field_words(k) for k in fields if now.get(k) != sealed_fields.get(k)]
+        name = record_name(session, kind, details.get("ident") or row, record_id(row["id"]))
         verdict.add(
             f"{name} was changed after it was recorded ({', '.join(changed) or 'its fields'})."
         )
@@ -471,7 +317,7 @@ def _check_missing(session: Session, walk: _Walk, verdict: Verdict) -> None:
     """Sealed records no longer stored (and not removed by the bot)."""
     by_name = {k.name: k for k in KINDS}
     batches = {b.name: b for b in BATCHES}
-    for (kind_name, record_id), (seq, row, _, _) in sorted(
+    for (kind_name, sealed_id), (seq, row, _, _) in sorted(
         walk.seals.items(), key=lambda item: item[1][0]
     ):
         kind = by_name.get(kind_name)
@@ -484,12 +330,12 @@ def _check_missing(session: Session, walk: _Walk, verdict: Verdict) -> None:
         ident = (event.details.get("ident") if event else None) or {}
         if kind is None:  # a batch-sealed row: its ids are kept by row id
             batch = batches[kind_name]
-            kept = ident.get(str(record_id)) or []
-            name = _batch_name(
-                session, batch, {"id": record_id, **dict(zip(batch.ident, kept, strict=False))}
+            kept = ident.get(str(sealed_id)) or []
+            name = batch_name(
+                session, batch, {"id": sealed_id, **dict(zip(batch.ident, kept, strict=False))}
             )
         else:
-            name = _name(session, kind, ident, record_id)
+            name = record_name(session, kind, ident, sealed_id)
         verdict.add(f"{name} is missing: it was deleted from the database.")
 
 
@@ -549,41 +395,6 @@ def _check_queued(session: Session, verdict: Verdict) -> None:
 
 # --------------------------------------------------------------------------- batch-sealed kinds
 
-_CLOCKS = {"lado": "referral", "ico": "data breach 72-hour", "triage": "triage"}
-
-
-def _batch_name(session: Session, batch: Batch, row: dict[str, Any]) -> str:
-    """A batch-sealed record in the school's words (ids only where nothing better is stored)."""
-    get = row.get
-    match batch.name:
-        case "person":
-            email = session.scalar(select(Person.email).where(Person.id == get("id")))
-            return f"The record of person #{get('id')}" + (f" ({email} now)" if email else "")
-        case "person_role":
-            role = str(get("role") or "a role").replace("_", " ")
-            return f"The role {role} of {_email(session, get('person_id'))}"
-        case "requirement":
-            title = get("title") or _requirement(session, get("id"))
-            shown = title or f"#{get('id')}"
-            return f'The requirement "{shown}"'
-        case "report_clock":
-            what = _CLOCKS.get(str(get("kind")), str(get("kind") or "a"))
-            return f"The {what} deadline of {_report_ref(session, get('report_id'))}"
-        case "config_version":
-            return f"Settings version #{get('id')}"
-        case "person_language":
-            return f"The language of {_email(session, get('id'))}"
-        case "duty":
-            title = _requirement(session, get("requirement_id"))
-            return (
-                f"The duty of {_email(session, get('person_id'))} for "
-                f"{title or 'a requirement'} ({get('cycle')})"
-            )
-        case _:
-            purpose = str(get("purpose") or "message").replace("_", " ")
-            return f"Outgoing message #{get('id')} ({purpose})"
-
-
 def _check_batch(session: Session, batch: Batch, walk: _Walk, verdict: Verdict) -> None:
     """Compare every stored row of ``batch`` with its latest seal; a row in a state that must
     be sealed (a duty done, a message sent) and has none was written outside the bot."""
@@ -598,7 +409,7 @@ def _check_batch(session: Session, batch: Batch, walk: _Walk, verdict: Verdict) 
                 continue  # e.g. an open duty, a queued message: not sealed until they change
             seen += 1
             verdict.add(
-                f"{_batch_name(session, batch, row)} is not in the audit log: it was "
+                f"{batch_name(session, batch, row)} is not in the audit log: it was "
                 "added or changed directly in the database."
             )
             continue
@@ -609,7 +420,7 @@ def _check_batch(session: Session, batch: Batch, walk: _Walk, verdict: Verdict) 
             continue
         changed = _batch_fields(session, batch, row, seq, key)
         verdict.add(
-            f"{_batch_name(session, batch, row)} was changed after it was recorded"
+            f"{batch_name(session, batch, row)} was changed after it was recorded"
             f"{f' ({changed})' if changed else ''}."
         )
     verdict.records[batch.name] = seen
@@ -626,7 +437,7 @@ def _batch_fields(
     event = _seal_event(session, seq)
     sealed = ((event.details.get("fields") if event else None) or {}).get(str(row["id"])) or {}
     return ", ".join(
-        _field_words(c)
+        field_words(c)
         for c in batch.columns
         if c in sealed and sealed[c] != field_digest(key, row[c])
     )

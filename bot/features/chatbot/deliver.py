@@ -12,100 +12,34 @@ the app's platform decides how) and kept in ``TeamsChat``, not looked up every w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from typing import Any, ClassVar
 
 from bot.core.config import SchoolConfig
-from bot.core.i18n import person_language, speaking
 from bot.core.models import Person, TeamsChat
-from bot.core.outbox import EmailDraft, Urgency, enqueue_chat_card, enqueue_email
 from bot.core.ports import GOOGLE_CHAT_SERVICE
-from bot.core.settings import Settings
-from bot.engine.reminders import Digest
 from bot.features.chatbot.cards import card_message, needs_card
 from bot.features.chatbot.service import button_function
-from bot.features.teamsbot.api import KINDS, needs_title, open_needs
+from bot.features.teamsbot.api import BotDigests, NeedItem
 
 __all__ = ["ChatDigests"]
 
 
-@dataclass(frozen=True)
-class ChatDigests:
+class ChatDigests(BotDigests):
     """The reminder run's route to Google Chat (``bot.engine.remind.ChatRoute``): the people
     with a direct message with the app get their digest as their needs card there."""
 
-    settings: Settings
-    kinds: frozenset[str] = frozenset(KINDS)
+    service_url: ClassVar[str | None] = GOOGLE_CHAT_SERVICE
 
-    def reachable(self, session: Session, school: SchoolConfig) -> set[int]:
-        """The school's active people with a direct message with the Chat app."""
-        return set(
-            session.scalars(
-                select(TeamsChat.person_id)
-                .join(Person, Person.id == TeamsChat.person_id)
-                .where(
-                    TeamsChat.school_id == school.id,
-                    TeamsChat.service_url == GOOGLE_CHAT_SERVICE,
-                    Person.active.is_(True),
-                )
-            )
+    def card(
+        self, school: SchoolConfig, person: Person, chat: TeamsChat, items: list[NeedItem],
+        title: str,
+    ) -> dict[str, Any]:
+        """The person's card, as the message that carries it."""
+        card = needs_card(
+            school.name,
+            person.given_name or person.display_name,
+            items,
+            function=button_function(self.settings),
+            me_url=self.settings.base_url.rstrip("/") + "/me",
         )
-
-    def queue(
-        self,
-        session: Session,
-        school: SchoolConfig,
-        cards: Sequence[tuple[str, Digest, EmailDraft]],
-        today: date,
-        not_before: datetime,
-    ) -> None:
-        """Each digest as the person's card in their direct message, under the digest's key."""
-        chats = {
-            c.person_id: c
-            for c in session.scalars(
-                select(TeamsChat).where(TeamsChat.person_id.in_([d.person.id for _, d, _ in cards]))
-            )
-        }
-        me_url = self.settings.base_url.rstrip("/") + "/me"
-        function = button_function(self.settings)
-        for key, digest, draft in cards:
-            chat, person = chats.get(digest.person.id), session.get(Person, digest.person.id)
-            if chat is None or person is None or chat.service_url != GOOGLE_CHAT_SERVICE:
-                enqueue_email(
-                    session,
-                    school_id=school.id,
-                    key=key,
-                    purpose="reminder",
-                    urgency=Urgency.ROUTINE,
-                    draft=draft,
-                    not_before=not_before,
-                )
-                continue
-            with speaking(person_language(school.language, person.language)):
-                title = needs_title(school.name)
-                card = needs_card(
-                    school.name,
-                    person.given_name or person.display_name,
-                    open_needs(session, self.settings, person, today),
-                    function=function,
-                    me_url=me_url,
-                )
-            enqueue_chat_card(
-                session,
-                school_id=school.id,
-                key=key,
-                purpose="reminder",
-                urgency=Urgency.ROUTINE,
-                recipient=person.email,
-                title=title,
-                text="",
-                chat_id=chat.chat_id,
-                service_url=chat.service_url,
-                card=card_message(card, title),
-                not_before=not_before,
-                fallback=(f"{key}:email", draft),
-            )
+        return card_message(card, title)

@@ -114,32 +114,21 @@ def queue_concern_alerts(
         if person.email.lower() not in wanted:
             continue
         if chat.service_url == GOOGLE_CHAT_SERVICE:  # their DM with the Google Chat app
-            enqueue_chat_card(
-                session,
-                school_id=school_id,
-                purpose="report_alert",
-                urgency=Urgency.SAFEGUARDING,
-                key=f"report-chat:{school_id}:{reference}:{person.id}",
-                recipient=person.email,
-                title=title,
-                text=shown,
-                chat_id=chat.chat_id,
-                service_url=chat.service_url,
-                card=google_concern_card(school_name, reference, urgency, url),
-                not_before=now,
+            sends: tuple[tuple[str, dict[str, Any], dict[str, Any] | None], ...] = (
+                ("chat", google_concern_card(school_name, reference, urgency, url), None),
             )
-            continue
-        feed = {
-            "user_id": chat.user_id,
-            "activity_type": CONCERN_ACTIVITY,
-            # the feed's own text is the app manifest's template (English); the preview is ours
-            "preview": f"{title}: {shown[:1].lower()}{shown[1:]}",
-            "web_url": url,
-            "template": {"reference": reference, "urgency": urgency.lower()},
-        }
-        card = concern_card(school_name, reference, urgency, url)
-        # the feed notification (no card), then the card in their chat
-        for kind, content, notification in (("feed", {}, feed), ("chat", card, None)):
+        else:  # the feed notification (no card), then the card in their chat
+            feed = {
+                "user_id": chat.user_id,
+                "activity_type": CONCERN_ACTIVITY,
+                # the feed's own text is the app manifest's template (English); the preview is ours
+                "preview": f"{title}: {shown[:1].lower()}{shown[1:]}",
+                "web_url": url,
+                "template": {"reference": reference, "urgency": urgency.lower()},
+            }
+            card = concern_card(school_name, reference, urgency, url)
+            sends = (("feed", {}, feed), ("chat", card, None))
+        for kind, content, notification in sends:
             enqueue_chat_card(
                 session,
                 school_id=school_id,

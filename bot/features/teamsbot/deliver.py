@@ -11,10 +11,11 @@ fallback (queued only if Teams refuses the card for good, once). A person the bo
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
+from typing import Any, ClassVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,10 +27,12 @@ from bot.core.outbox import EmailDraft, Urgency, enqueue_chat_card, enqueue_emai
 from bot.core.ports import GOOGLE_CHAT_SERVICE, ChatBot, ConnectorError, RetryableError
 from bot.core.settings import Settings
 from bot.engine.reminders import Digest
-from bot.features.teamsbot.cards import KINDS, needs_card, needs_title
+from bot.features.teamsbot.cards import KINDS, NeedItem, needs_card, needs_title
 from bot.features.teamsbot.service import open_needs
 
-__all__ = ["REMINDER_ACTIVITY", "NeedsSent", "TeamsDigests", "reach", "send_needs"]
+__all__ = [
+    "REMINDER_ACTIVITY", "BotDigests", "NeedsSent", "TeamsDigests", "reach", "send_needs"
+]
 
 log = logging.getLogger(__name__)
 PURPOSE = "teams_needs"
@@ -81,22 +84,39 @@ def reach(
 
 
 @dataclass(frozen=True)
-class TeamsDigests:
-    """The reminder run's route to Teams (``bot.engine.remind.ChatRoute``): the people with
-    the app get their digest as their card and a feed nudge, the email kept as its fallback."""
+class BotDigests:
+    """The reminder run's route to the school's bot (``bot.engine.remind.ChatRoute``): the people
+    it reaches get their digest as their card in their chat with it, under the digest's key, the
+    email kept as the card's fallback. Each platform says how its card looks (``card``) and what
+    follows it (``nudge``): :class:`TeamsDigests` here, ``chatbot`` ``ChatDigests``."""
 
     settings: Settings
     kinds: frozenset[str] = frozenset(KINDS)
+    service_url: ClassVar[str | None] = None  # only a chat at this service reaches (None: any)
 
     def reachable(self, session: Session, school: SchoolConfig) -> set[int]:
-        """The school's active people with the app (a ``TeamsChat``)."""
-        return set(
-            session.scalars(
-                select(TeamsChat.person_id)
-                .join(Person, Person.id == TeamsChat.person_id)
-                .where(TeamsChat.school_id == school.id, Person.active.is_(True))
-            )
+        """The school's active people with a chat with the bot (at ``service_url`` if named)."""
+        query = (
+            select(TeamsChat.person_id)
+            .join(Person, Person.id == TeamsChat.person_id)
+            .where(TeamsChat.school_id == school.id, Person.active.is_(True))
         )
+        if self.service_url is not None:
+            query = query.where(TeamsChat.service_url == self.service_url)
+        return set(session.scalars(query))
+
+    def card(
+        self, school: SchoolConfig, person: Person, chat: TeamsChat, items: list[NeedItem],
+        title: str,
+    ) -> dict[str, Any]:
+        """The person's needs card (built in their language)."""
+        raise NotImplementedError
+
+    def nudge(
+        self, to_chat: Callable[..., bool], key: str, chat: TeamsChat, title: str,
+        school: SchoolConfig,
+    ) -> None:
+        """What follows a card newly queued (``to_chat`` queues into the same chat): nothing."""
 
     def queue(
         self,
@@ -106,17 +126,17 @@ class TeamsDigests:
         today: date,
         not_before: datetime,
     ) -> None:
-        """Each digest as the person's card (under the digest's key) and a feed nudge."""
+        """Each digest as the person's card (under the digest's key), then its ``nudge``."""
         chats = {
             c.person_id: c
             for c in session.scalars(
                 select(TeamsChat).where(TeamsChat.person_id.in_([d.person.id for _, d, _ in cards]))
             )
         }
-        page = self.settings.base_url.rstrip("/") + "/me"
         for key, digest, draft in cards:
             chat, person = chats.get(digest.person.id), session.get(Person, digest.person.id)
-            if chat is None or person is None:  # gone since the run began: the email goes
+            # gone since the run began, or a chat this bot does not hold: the email goes
+            if chat is None or person is None or self.service_url not in (None, chat.service_url):
                 enqueue_email(
                     session,
                     school_id=school.id,
@@ -129,13 +149,9 @@ class TeamsDigests:
                 continue
             with speaking(person_language(school.language, person.language)):
                 title = needs_title(school.name)
-                card = needs_card(
-                    school.name,
-                    person.given_name or person.display_name,
-                    open_needs(session, self.settings, person, today),
-                    user_id=chat.user_id,
-                )
-            to_chat = partial(  # the card, then its feed nudge: one person, one chat
+                items = open_needs(session, self.settings, person, today)
+                card = self.card(school, person, chat, items, title)
+            to_chat = partial(  # the card, then what follows it: one person, one chat
                 enqueue_chat_card,
                 session,
                 school_id=school.id,
@@ -149,18 +165,39 @@ class TeamsDigests:
                 not_before=not_before,
             )
             if to_chat(key=key, card=card, fallback=(f"{key}:email", draft)):
-                to_chat(
-                    key=f"{key}:feed",
-                    card={},
-                    quiet=True,
-                    feed={
-                        "user_id": chat.user_id,
-                        "activity_type": REMINDER_ACTIVITY,
-                        "preview": title,
-                        "web_url": page,
-                        "template": {"school": school.name},
-                    },
-                )
+                self.nudge(to_chat, key, chat, title, school)
+
+
+class TeamsDigests(BotDigests):
+    """The route to Teams: the card, then an activity-feed nudge."""
+
+    def card(
+        self, school: SchoolConfig, person: Person, chat: TeamsChat, items: list[NeedItem],
+        title: str,
+    ) -> dict[str, Any]:
+        """The person's Adaptive Card."""
+        return needs_card(
+            school.name, person.given_name or person.display_name, items, user_id=chat.user_id
+        )
+
+    def nudge(
+        self, to_chat: Callable[..., bool], key: str, chat: TeamsChat, title: str,
+        school: SchoolConfig,
+    ) -> None:
+        """The card's activity-feed nudge (set aside quietly if refused: the card has its own
+        fallback)."""
+        to_chat(
+            key=f"{key}:feed",
+            card={},
+            quiet=True,
+            feed={
+                "user_id": chat.user_id,
+                "activity_type": REMINDER_ACTIVITY,
+                "preview": title,
+                "web_url": self.settings.base_url.rstrip("/") + "/me",
+                "template": {"school": school.name},
+            },
+        )
 
 
 def send_needs(

@@ -18,7 +18,8 @@ from sqlalchemy import select
 import bot.wiring as wiring
 from bot.core.context import AppContext
 from bot.core.models import Person
-from bot.core.settings import Connection, GoogleSettings, Settings
+from bot.core.platform_settings import GoogleSettings
+from bot.core.settings import Connection, Settings
 from bot.engine.sweep import run_sweep
 from tests.support.fakes.google import FakeGoogle, service_account_info
 from tests.support.helpers import SchoolBuilder, at

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from bot.core.context import AppContext
 from bot.core.models import Attestation, AuditEvent, Duty, Person, PolicyVersion
-from bot.core.settings import M365Settings
+from bot.core.platform_settings import M365Settings
 from bot.engine.sweep import run_sweep
 from bot.web.app import create_app
 from tests.support.fakes.botframework import FakeBotFramework, invoke_activity

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from bot.core.config.schema import Term
+from bot.core.config import Term
 from bot.core.context import AppContext
 from bot.core.models import (
     ConnectorState,

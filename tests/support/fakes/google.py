@@ -125,7 +125,8 @@ def domain_settings(home: Path, domain: str, role_groups: dict[str, str], **goog
     it, a fresh service-account key in ``home``), its ``role_groups``; ``google``: more."""
     from pydantic import SecretStr
 
-    from bot.core.settings import GoogleSettings, Settings
+    from bot.core.platform_settings import GoogleSettings
+    from bot.core.settings import Settings
     from tests.support.keys import TEST_SECRET
 
     key = home / "service-account.json"
