@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,8 +28,8 @@ from bot.engine.web.deps import (
 from bot.features.setup.rules import SetupError
 from bot.features.setup.service import FILE_MANAGED, apply_change
 
-__all__ = ["current_org", "current_school", "editor", "failed", "page_language", "people_choices",
-           "save_change", "saved", "show", "trust_wide", "visible_org"]
+__all__ = ["current_org", "current_school", "editor", "failed", "named", "page_language",
+           "people_choices", "save_change", "saved", "show", "trust_wide", "visible_org"]
 
 
 def current_org(request: Request, session: Session) -> OrgConfig:
@@ -162,3 +162,12 @@ def failed(
     stored."""
     return show(request, template, {**data, "errors": [exc.msg], "error_field": exc.field},
                 status_code=422)
+
+
+def named(items: Any, key: str, missing: str) -> Any:
+    """The policy or requirement of the settings with this id; 404 saying ``missing`` (``N_``:
+    the page says it in its language) when there is none."""
+    found = next((item for item in items if item.id == key), None)
+    if found is None:
+        raise HTTPException(404, missing)
+    return found

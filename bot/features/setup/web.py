@@ -1,7 +1,8 @@
 """The first-run setup (``/setup``), the school's settings pages (``/admin/...``: school
 details, people in roles, where the settings are managed, the school.yaml export) and the
-"Start sending" button that ends preview. Policies, requirements and term dates are in
-``web_admin``; people outside the directory are on ``/admin/people``.
+"Start sending" button that ends preview. Policies and editions are in ``web_policies``,
+requirements in ``web_requirements``, term dates in ``web_terms``; people outside the
+directory are on ``/admin/people``.
 
 Every change is validated (a 422 naming the box, nothing stored), saved as a new version of the
 settings, audited and applied at once. When school.yaml is the settings' home the pages show
@@ -42,7 +43,7 @@ from bot.engine.web.deps import ctx, require_roles
 from bot.engine.web.guards import read_checked_form
 from bot.features.reading.api import without_edition
 from bot.features.reports.api import clock_summary
-from bot.features.setup import web_admin
+from bot.features.setup import web_policies, web_requirements, web_terms
 from bot.features.setup.pages import (
     current_org,
     current_school,
@@ -429,4 +430,6 @@ def settings_export(request: Request) -> Response:
     )
 
 
-router.include_router(web_admin.router)
+router.include_router(web_policies.router)
+router.include_router(web_requirements.router)
+router.include_router(web_terms.router)

@@ -1,5 +1,6 @@
-"""The settings pages for policies (upload documents, edit, a new version), requirements (a
-built-in pack, add, edit, stop) and term dates (typed, or a local authority's ``.ics``).
+"""The documents staff are asked to read, set up from the browser: the school's policies
+(upload documents or the whole folder, edit one's details, a new version of its document) and
+each reading's edition (this year's file for a reading audience).
 
 Each change is validated (422 naming the box, nothing stored), saved, audited and applied at
 once through ``pages.save_change``.
@@ -10,20 +11,16 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from bot.core.clock import local_today
-from bot.core.config import ROLES
 from bot.core.dates import CALENDAR, DateWindowError
-from bot.core.forms import Text
 from bot.core.i18n import N_, Joined, Msg
 from bot.core.models import Person, utcnow
 from bot.core.permissions import SETUP_EDITORS
 from bot.core.words import school_words
 from bot.engine.web.deps import ctx, require_roles
-from bot.engine.web.guards import read_checked_form
 from bot.features.policies.api import (
     MAX_DOCUMENT_BYTES,
     FuzzyDate,
@@ -39,23 +36,17 @@ from bot.features.reading.api import (
     register_edition,
     without_edition,
 )
-from bot.features.setup.pack import PACKS, school_pack
 from bot.features.setup.pages import (
     current_school,
     editor,
     failed,
+    named,
     people_choices,
     save_change,
     saved,
     show,
 )
-from bot.features.setup.rules import (
-    SetupError,
-    parse_days,
-    parse_terms,
-    slug,
-    terms_text,
-)
+from bot.features.setup.rules import SetupError
 from bot.features.setup.service import (
     UploadedPolicy,
     copy_of_registered,
@@ -63,26 +54,11 @@ from bot.features.setup.service import (
     read_upload,
     upload_checks,
 )
-from bot.features.setup.term_calendar import MAX_ICS_BYTES, CalendarError, read_term_calendar
 
 __all__ = ["router"]
 
 router = APIRouter()
 MAX_UPLOADS = 20
-KIND_NAMES = {  # said in the page's language where shown (``|translated``)
-    "acknowledge_policy": N_("Read and acknowledge a policy"),
-    "complete_training": N_("Complete training"),
-    "sign_aup": N_("Official account holders sign the AUP"),
-    "recurring_task": N_("A task repeated on a schedule"),
-}
-EVERY_NAMES = {"weekly": N_("Weekly"), "monthly": N_("Monthly"), "termly": N_("Termly"),
-               "yearly": N_("Yearly")}
-EVERY = tuple(EVERY_NAMES)
-# a requirement form's boxes (besides the roles ticked)
-REQUIREMENT_BOXES = ("kind", "title", "policy", "course", "every", "due_days", "valid_months",
-                     "yearly_on")
-AUDIENCE_ROLES = tuple(r for r in ROLES if r != "account_holder")
-
 
 # --------------------------------------------------------------------------- editions
 
@@ -312,23 +288,10 @@ def policies_upload(
         "results": results, "left_out": data["left_out"]})
 
 
-_NOT_FOUND = {  # the 404 page says them in the page's language
-    "policy": N_("There is no policy with that name in the settings."),
-    "requirement": N_("There is no requirement with that name in the settings."),
-}
-
-
-def _named(items: Any, key: str, what: str) -> Any:
-    """The policy or requirement of the settings with this id (404 when there is none)."""
-    found = next((item for item in items if item.id == key), None)
-    if found is None:
-        raise HTTPException(404, _NOT_FOUND[what])
-    return found
-
-
 def _policy_page(request: Request, user: Person, pid: str, **extra: Any) -> dict[str, Any]:
     school = current_school(request, user.school_id)
-    policy = _named(school.policies, pid, "policy")
+    policy = named(school.policies, pid,
+                   N_("There is no policy with that name in the settings."))
     with ctx(request).store.session() as session:
         people = people_choices(session, user.school_id)
     form = {
@@ -420,261 +383,3 @@ def policy_version(
     except SetupError as exc:
         return failed(request, "admin_policy.html", data, exc)
     return RedirectResponse(f"/admin/policies/{pid}?saved=version", status_code=303)
-
-
-# --------------------------------------------------------------------------- requirements
-
-
-def _requirements_data(request: Request, user: Person, **extra: Any) -> dict[str, Any]:
-    school = current_school(request, user.school_id)
-    return {"school": school, "packs": PACKS, "kinds": KIND_NAMES, "roles": AUDIENCE_ROLES,
-            "every": EVERY, "every_names": EVERY_NAMES, "notes": [], "form": {}, **extra}
-
-
-@router.get("/admin/requirements", include_in_schema=False)
-def requirements_page(request: Request) -> Response:
-    """What staff are asked to do: the requirements, a built-in pack and the add form."""
-    user = require_roles(request, SETUP_EDITORS)
-    return show(request, "admin_requirements.html", _requirements_data(request, user))
-
-
-@router.post("/admin/requirements/pack", include_in_schema=False)
-def requirements_pack(
-    request: Request,
-    csrf_token: Annotated[str, Form()] = "",
-    pack: Annotated[str, Form(max_length=40)] = "",
-) -> Response:
-    """Add a built-in pack's requirements (matched to the school's policies by title)."""
-    user = editor(request, csrf_token)
-    data = _requirements_data(request, user)
-    notes: list[Text] = []
-
-    def change(school: dict[str, Any]) -> None:
-        if pack not in PACKS:
-            raise SetupError("pack", N_("Please choose one of the requirement packs."))
-        added, found = school_pack(PACKS[pack], data["school"])
-        notes.extend(found)
-        school["requirements"] = list(school["requirements"]) + added
-
-    try:
-        save_change(request, user, change, f"requirement pack added: {pack}")
-    except SetupError as exc:
-        return failed(request, "admin_requirements.html", data, exc)
-    data = _requirements_data(request, user, notes=notes, added_pack=PACKS[pack].title)
-    return show(request, "admin_requirements.html", data)
-
-
-def _requirement_entry(form: dict[str, Any], school: Any) -> dict[str, Any]:
-    """A requirement's settings from the form; SetupError naming the box."""
-    kind = form["kind"]
-    if kind not in KIND_NAMES:
-        raise SetupError("kind", N_("What is asked: choose one of the kinds."))
-    entry: dict[str, Any] = {"kind": kind, "title": form["title"].strip() or None}
-    policy_ids = {p.id for p in school.policies}
-    if kind in ("acknowledge_policy", "sign_aup"):
-        if form["policy"] not in policy_ids:
-            raise SetupError("policy",
-                             N_("Policy: choose the policy to be acknowledged or signed."))
-        entry["policy"] = form["policy"]
-    if kind == "complete_training":
-        if not form["course"].strip():
-            raise SetupError("course", N_("Course: give the training course's name."))
-        entry["course"] = form["course"].strip()[:200]
-    if kind == "recurring_task":
-        if form["every"] not in EVERY:
-            raise SetupError("every",
-                             N_("How often: choose weekly, monthly, termly or yearly."))
-        entry["every"] = form["every"]
-    roles = [r for r in form["roles"] if r in AUDIENCE_ROLES]
-    if kind != "sign_aup":
-        if not roles:
-            raise SetupError("roles", N_("Who is asked: tick at least one group of people."))
-        entry["audience"] = {"roles": roles}
-    for box, low, high, label in (("due_days", 0, 365, N_("Days to do it")),
-                                  ("valid_months", 1, 120, N_("Valid for (months)"))):
-        text = str(form[box]).strip()
-        if not text.isdigit() or not low <= int(text) <= high:
-            raise SetupError(box, N_("%(label)s: a whole number from %(low)d to %(high)d."),
-                             words=("label",), label=label, low=low, high=high)
-        entry[box] = int(text)
-    if form["yearly_on"].strip():
-        entry["yearly_on"] = form["yearly_on"].strip()
-    return entry
-
-
-async def _requirement_form(request: Request) -> dict[str, Any]:
-    raw = await read_checked_form(request, max_files=0, max_fields=60)
-    form: dict[str, Any] = {box: str(raw.get(box) or "")
-                            for box in ("csrf_token", *REQUIREMENT_BOXES)}
-    form["roles"] = [str(v) for v in raw.getlist("roles")]
-    return form
-
-
-def _save_requirement(request: Request, user: Person, rid: str | None,
-                      form: dict[str, Any], template: str, data: dict[str, Any]) -> Response:
-    """Add (``rid`` None) or replace a requirement; the form again with the problem if not."""
-    data["form"] = form
-    new_id: list[str] = []
-
-    def change(school: dict[str, Any]) -> None:
-        entry = _requirement_entry(form, data["school"])
-        ids = {r["id"] for r in school["requirements"]}
-        if rid is None:
-            base = slug(form["title"] or form["course"] or f"{form['kind']}-{form['policy']}",
-                        "requirement")
-            key, n = base, 2
-            while key in ids:
-                key, n = f"{base}-{n}", n + 1
-            school["requirements"] = [*school["requirements"], {"id": key, **entry}]
-            new_id.append(key)
-            return
-        old = next(r for r in school["requirements"] if r["id"] == rid)
-        kept = ["id", "cadence", "new_starter_days"]
-        if entry["kind"] == "recurring_task":  # a new "every" replaces the old every_days
-            kept += ["owners"] if "every" in entry else ["owners", "every_days"]
-        keep = {k: v for k, v in old.items() if k in kept}
-        school["requirements"] = [{**keep, **entry} if r["id"] == rid else r
-                                  for r in school["requirements"]]
-        new_id.append(rid)
-
-    title = form["title"] or form["course"] or KIND_NAMES.get(form["kind"], "requirement")
-    try:
-        save_change(request, user, change, f"requirement saved: {title[:200]}")
-    except SetupError as exc:
-        return failed(request, template, data, exc)
-    return RedirectResponse(f"/admin/requirements/{new_id[0]}?saved=1", status_code=303)
-
-
-@router.post("/admin/requirements", include_in_schema=False)
-async def requirement_add(request: Request) -> Response:
-    """Add one requirement from the form."""
-    form = await _requirement_form(request)
-
-    def add() -> Response:
-        user = editor(request, form["csrf_token"])
-        data = _requirements_data(request, user)
-        return _save_requirement(request, user, None, form, "admin_requirements.html", data)
-
-    return await run_in_threadpool(add)
-
-
-@router.get("/admin/requirements/{rid}", include_in_schema=False)
-def requirement_page(request: Request, rid: str) -> Response:
-    """Edit one requirement, or stop it."""
-    user = require_roles(request, SETUP_EDITORS)
-    data = _requirements_data(request, user)
-    req = _named(data["school"].requirements, rid, "requirement")
-    data["requirement"] = req
-    data["form"] = {box: "" if getattr(req, box) is None else str(getattr(req, box))
-                    for box in REQUIREMENT_BOXES} | {"roles": list(req.audience.roles)}
-    return show(request, "admin_requirement.html", data)
-
-
-@router.post("/admin/requirements/{rid}", include_in_schema=False)
-async def requirement_save(request: Request, rid: str) -> Response:
-    """Save one requirement's changes."""
-    form = await _requirement_form(request)
-
-    def save() -> Response:
-        user = editor(request, form["csrf_token"])
-        data = _requirements_data(request, user)
-        data["requirement"] = _named(data["school"].requirements, rid, "requirement")
-        return _save_requirement(request, user, rid, form, "admin_requirement.html", data)
-
-    return await run_in_threadpool(save)
-
-
-@router.post("/admin/requirements/{rid}/stop", include_in_schema=False)
-def requirement_stop(
-    request: Request, rid: str, csrf_token: Annotated[str, Form()] = ""
-) -> Response:
-    """Stop asking for this: its open duties close; what was done stays on the record."""
-    user = editor(request, csrf_token)
-    data = _requirements_data(request, user)
-    req = _named(data["school"].requirements, rid, "requirement")
-
-    def change(school: dict[str, Any]) -> None:
-        school["requirements"] = [r for r in school["requirements"] if r["id"] != rid]
-
-    return saved(request, user, change, f"requirement stopped: {req.display_title[:200]}",
-                 to="/admin/requirements?saved=1", template="admin_requirement.html",
-                 data={**data, "requirement": req})
-
-
-# --------------------------------------------------------------------------- term dates
-
-
-def _terms_data(request: Request, user: Person, **extra: Any) -> dict[str, Any]:
-    school = current_school(request, user.school_id)
-    form = {
-        "terms": terms_text(school),
-        "inset_days": "\n".join(d.isoformat() for d in school.inset_days),
-        "holidays": "\n".join(d.isoformat() for d in school.holidays),
-    }
-    return {"school": school, "form": form, "read": None, **extra}
-
-
-@router.get("/admin/terms", include_in_schema=False)
-def terms_page(request: Request) -> Response:
-    """Term dates, INSET days and other closures: typed, or from an .ics calendar."""
-    user = require_roles(request, SETUP_EDITORS)
-    return show(request, "admin_terms.html", _terms_data(request, user))
-
-
-@router.post("/admin/terms", include_in_schema=False)
-def terms_save(
-    request: Request,
-    csrf_token: Annotated[str, Form()] = "",
-    terms: Annotated[str, Form(max_length=20000)] = "",
-    inset_days: Annotated[str, Form(max_length=20000)] = "",
-    holidays: Annotated[str, Form(max_length=20000)] = "",
-) -> Response:
-    """Save the typed term dates (each line checked; the line at fault is named)."""
-    user = editor(request, csrf_token)
-    data = _terms_data(request, user)
-    data["form"] = {"terms": terms, "inset_days": inset_days, "holidays": holidays}
-
-    def change(school: dict[str, Any]) -> None:
-        today = local_today(utcnow())
-        school["terms"] = parse_terms(terms, today)
-        school["inset_days"] = parse_days(inset_days, "inset_days", N_("INSET days"), today)
-        school["holidays"] = parse_days(holidays, "holidays", N_("Other closures"), today)
-
-    return saved(request, user, change, "term dates changed", to="/admin/terms?saved=1",
-                 template="admin_terms.html", data=data)
-
-
-@router.post("/admin/terms/calendar", include_in_schema=False)
-def terms_calendar(
-    request: Request,
-    calendar: Annotated[UploadFile, File()],
-    csrf_token: Annotated[str, Form()] = "",
-) -> Response:
-    """Read a local authority's .ics term-dates calendar and save what it says (shown)."""
-    user = editor(request, csrf_token)
-    data = _terms_data(request, user)
-    name = (calendar.filename or "the calendar").rsplit("/", 1)[-1][:80]
-    try:
-        if not name.lower().endswith(".ics"):
-            raise SetupError("calendar", N_("%(file)s: choose the calendar's .ics file."),
-                             file=name)
-        try:
-            blob = calendar.file.read(MAX_ICS_BYTES + 1)
-            read = read_term_calendar(blob, name)
-        except CalendarError as exc:
-            values: dict[str, Any] = dict(exc.values)  # what the reader's sentence names
-            raise SetupError("calendar", exc.message, **values) from None
-        if not read.terms:  # the reader's last note says so, in these words
-            raise SetupError("calendar", N_(
-                "%(file)s: no term dates found (events named like 'Autumn term begins' and "
-                "'Autumn term ends', or one event spanning the term). Nothing was changed: "
-                "type the term dates instead."), file=name)
-
-        def change(school: dict[str, Any]) -> None:
-            school.update(terms=read.terms, inset_days=read.inset_days, holidays=read.holidays)
-
-        save_change(request, user, change, f"term dates read from {name}")
-    except SetupError as exc:
-        return failed(request, "admin_terms.html", data, exc)
-    data = _terms_data(request, user, read=read, calendar_name=name)
-    return show(request, "admin_terms.html", data)

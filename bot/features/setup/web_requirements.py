@@ -1,0 +1,227 @@
+"""What staff are asked to do, set up from the browser: the school's requirements (a built-in
+pack, add one, edit one, stop one).
+
+Each change is validated (422 naming the box, nothing stored), saved, audited and applied at
+once through ``pages.save_change``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from bot.core.config import ROLES
+from bot.core.forms import Text
+from bot.core.i18n import N_
+from bot.core.models import Person
+from bot.core.permissions import SETUP_EDITORS
+from bot.engine.web.deps import require_roles
+from bot.engine.web.guards import read_checked_form
+from bot.features.setup.pack import PACKS, school_pack
+from bot.features.setup.pages import (
+    current_school,
+    editor,
+    failed,
+    named,
+    save_change,
+    saved,
+    show,
+)
+from bot.features.setup.rules import SetupError, slug
+
+__all__ = ["router"]
+
+router = APIRouter()
+KIND_NAMES = {  # said in the page's language where shown (``|translated``)
+    "acknowledge_policy": N_("Read and acknowledge a policy"),
+    "complete_training": N_("Complete training"),
+    "sign_aup": N_("Official account holders sign the AUP"),
+    "recurring_task": N_("A task repeated on a schedule"),
+}
+EVERY_NAMES = {"weekly": N_("Weekly"), "monthly": N_("Monthly"), "termly": N_("Termly"),
+               "yearly": N_("Yearly")}
+EVERY = tuple(EVERY_NAMES)
+# a requirement form's boxes (besides the roles ticked)
+REQUIREMENT_BOXES = ("kind", "title", "policy", "course", "every", "due_days", "valid_months",
+                     "yearly_on")
+AUDIENCE_ROLES = tuple(r for r in ROLES if r != "account_holder")
+_NO_SUCH = N_("There is no requirement with that name in the settings.")  # said on the 404 page
+
+
+def _requirements_data(request: Request, user: Person, **extra: Any) -> dict[str, Any]:
+    school = current_school(request, user.school_id)
+    return {"school": school, "packs": PACKS, "kinds": KIND_NAMES, "roles": AUDIENCE_ROLES,
+            "every": EVERY, "every_names": EVERY_NAMES, "notes": [], "form": {}, **extra}
+
+
+@router.get("/admin/requirements", include_in_schema=False)
+def requirements_page(request: Request) -> Response:
+    """What staff are asked to do: the requirements, a built-in pack and the add form."""
+    user = require_roles(request, SETUP_EDITORS)
+    return show(request, "admin_requirements.html", _requirements_data(request, user))
+
+
+@router.post("/admin/requirements/pack", include_in_schema=False)
+def requirements_pack(
+    request: Request,
+    csrf_token: Annotated[str, Form()] = "",
+    pack: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Add a built-in pack's requirements (matched to the school's policies by title)."""
+    user = editor(request, csrf_token)
+    data = _requirements_data(request, user)
+    notes: list[Text] = []
+
+    def change(school: dict[str, Any]) -> None:
+        if pack not in PACKS:
+            raise SetupError("pack", N_("Please choose one of the requirement packs."))
+        added, found = school_pack(PACKS[pack], data["school"])
+        notes.extend(found)
+        school["requirements"] = list(school["requirements"]) + added
+
+    try:
+        save_change(request, user, change, f"requirement pack added: {pack}")
+    except SetupError as exc:
+        return failed(request, "admin_requirements.html", data, exc)
+    data = _requirements_data(request, user, notes=notes, added_pack=PACKS[pack].title)
+    return show(request, "admin_requirements.html", data)
+
+
+def _requirement_entry(form: dict[str, Any], school: Any) -> dict[str, Any]:
+    """A requirement's settings from the form; SetupError naming the box."""
+    kind = form["kind"]
+    if kind not in KIND_NAMES:
+        raise SetupError("kind", N_("What is asked: choose one of the kinds."))
+    entry: dict[str, Any] = {"kind": kind, "title": form["title"].strip() or None}
+    policy_ids = {p.id for p in school.policies}
+    if kind in ("acknowledge_policy", "sign_aup"):
+        if form["policy"] not in policy_ids:
+            raise SetupError("policy",
+                             N_("Policy: choose the policy to be acknowledged or signed."))
+        entry["policy"] = form["policy"]
+    if kind == "complete_training":
+        if not form["course"].strip():
+            raise SetupError("course", N_("Course: give the training course's name."))
+        entry["course"] = form["course"].strip()[:200]
+    if kind == "recurring_task":
+        if form["every"] not in EVERY:
+            raise SetupError("every",
+                             N_("How often: choose weekly, monthly, termly or yearly."))
+        entry["every"] = form["every"]
+    roles = [r for r in form["roles"] if r in AUDIENCE_ROLES]
+    if kind != "sign_aup":
+        if not roles:
+            raise SetupError("roles", N_("Who is asked: tick at least one group of people."))
+        entry["audience"] = {"roles": roles}
+    for box, low, high, label in (("due_days", 0, 365, N_("Days to do it")),
+                                  ("valid_months", 1, 120, N_("Valid for (months)"))):
+        text = str(form[box]).strip()
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise SetupError(box, N_("%(label)s: a whole number from %(low)d to %(high)d."),
+                             words=("label",), label=label, low=low, high=high)
+        entry[box] = int(text)
+    if form["yearly_on"].strip():
+        entry["yearly_on"] = form["yearly_on"].strip()
+    return entry
+
+
+async def _requirement_form(request: Request) -> dict[str, Any]:
+    raw = await read_checked_form(request, max_files=0, max_fields=60)
+    form: dict[str, Any] = {box: str(raw.get(box) or "")
+                            for box in ("csrf_token", *REQUIREMENT_BOXES)}
+    form["roles"] = [str(v) for v in raw.getlist("roles")]
+    return form
+
+
+def _save_requirement(request: Request, user: Person, rid: str | None,
+                      form: dict[str, Any], template: str, data: dict[str, Any]) -> Response:
+    """Add (``rid`` None) or replace a requirement; the form again with the problem if not."""
+    data["form"] = form
+    new_id: list[str] = []
+
+    def change(school: dict[str, Any]) -> None:
+        entry = _requirement_entry(form, data["school"])
+        ids = {r["id"] for r in school["requirements"]}
+        if rid is None:
+            base = slug(form["title"] or form["course"] or f"{form['kind']}-{form['policy']}",
+                        "requirement")
+            key, n = base, 2
+            while key in ids:
+                key, n = f"{base}-{n}", n + 1
+            school["requirements"] = [*school["requirements"], {"id": key, **entry}]
+            new_id.append(key)
+            return
+        old = next(r for r in school["requirements"] if r["id"] == rid)
+        kept = ["id", "cadence", "new_starter_days"]
+        if entry["kind"] == "recurring_task":  # a new "every" replaces the old every_days
+            kept += ["owners"] if "every" in entry else ["owners", "every_days"]
+        keep = {k: v for k, v in old.items() if k in kept}
+        school["requirements"] = [{**keep, **entry} if r["id"] == rid else r
+                                  for r in school["requirements"]]
+        new_id.append(rid)
+
+    title = form["title"] or form["course"] or KIND_NAMES.get(form["kind"], "requirement")
+    try:
+        save_change(request, user, change, f"requirement saved: {title[:200]}")
+    except SetupError as exc:
+        return failed(request, template, data, exc)
+    return RedirectResponse(f"/admin/requirements/{new_id[0]}?saved=1", status_code=303)
+
+
+@router.post("/admin/requirements", include_in_schema=False)
+async def requirement_add(request: Request) -> Response:
+    """Add one requirement from the form."""
+    form = await _requirement_form(request)
+
+    def add() -> Response:
+        user = editor(request, form["csrf_token"])
+        data = _requirements_data(request, user)
+        return _save_requirement(request, user, None, form, "admin_requirements.html", data)
+
+    return await run_in_threadpool(add)
+
+
+@router.get("/admin/requirements/{rid}", include_in_schema=False)
+def requirement_page(request: Request, rid: str) -> Response:
+    """Edit one requirement, or stop it."""
+    user = require_roles(request, SETUP_EDITORS)
+    data = _requirements_data(request, user)
+    req = named(data["school"].requirements, rid, _NO_SUCH)
+    data["requirement"] = req
+    data["form"] = {box: "" if getattr(req, box) is None else str(getattr(req, box))
+                    for box in REQUIREMENT_BOXES} | {"roles": list(req.audience.roles)}
+    return show(request, "admin_requirement.html", data)
+
+
+@router.post("/admin/requirements/{rid}", include_in_schema=False)
+async def requirement_save(request: Request, rid: str) -> Response:
+    """Save one requirement's changes."""
+    form = await _requirement_form(request)
+
+    def save() -> Response:
+        user = editor(request, form["csrf_token"])
+        data = _requirements_data(request, user)
+        data["requirement"] = named(data["school"].requirements, rid, _NO_SUCH)
+        return _save_requirement(request, user, rid, form, "admin_requirement.html", data)
+
+    return await run_in_threadpool(save)
+
+
+@router.post("/admin/requirements/{rid}/stop", include_in_schema=False)
+def requirement_stop(
+    request: Request, rid: str, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    """Stop asking for this: its open duties close; what was done stays on the record."""
+    user = editor(request, csrf_token)
+    data = _requirements_data(request, user)
+    req = named(data["school"].requirements, rid, _NO_SUCH)
+
+    def change(school: dict[str, Any]) -> None:
+        school["requirements"] = [r for r in school["requirements"] if r["id"] != rid]
+
+    return saved(request, user, change, f"requirement stopped: {req.display_title[:200]}",
+                 to="/admin/requirements?saved=1", template="admin_requirement.html",
+                 data={**data, "requirement": req})
