@@ -283,8 +283,13 @@ def chat_tokens(settings: Settings, keys: Any = None) -> ChatTokens | None:
     from connectors.google.chat_tokens import KEYS, ChatTokenVerifier  # lazy: the google extra
 
     endpoint = google.chat_endpoint_url or f"{settings.base_url.rstrip('/')}/api/chat"
-    audience = ChatAudience(google.chat_audience, google.chat_project_number, endpoint,
-                            google.chat_addon, google.chat_addon_client_id)
+    audience = ChatAudience(
+        google.chat_audience,
+        google.chat_project_number,
+        endpoint,
+        google.chat_addon,
+        google.chat_addon_client_id,
+    )
     return ChatTokenVerifier(audience, keys or KEYS)
 
 

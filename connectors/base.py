@@ -93,8 +93,7 @@ said = say
 ANSWER = "%(answer)s"  # a row's part that is only the platform's own words (``answer=``)
 
 
-def row(name: str, ok: bool, detail: str, fix: str | None = None, /, **values: object
-        ) -> CheckRow:
+def row(name: str, ok: bool, detail: str, fix: str | None = None, /, **values: object) -> CheckRow:
     """One row of a ``check`` table: its name, what was found and what to fix, each a sentence
     of the platform's ``check_said`` (or a name as it is, a permission's), said in the language
     spoken with ``values`` (``said``); a part that is only the platform's answer is ``ANSWER``,
@@ -105,12 +104,22 @@ def row(name: str, ok: bool, detail: str, fix: str | None = None, /, **values: o
         row(s.SENDER_MAILBOX, False, s.NO_SUCH_SENDER, s.EXISTING_SENDER, sender=sender,
             error=str(exc))
     """
-    return CheckRow(said(name, **values), ok, said(detail, **values),
-                    None if fix is None else said(fix, **values))
+    return CheckRow(
+        said(name, **values),
+        ok,
+        said(detail, **values),
+        None if fix is None else said(fix, **values),
+    )
 
 
-def refused(name: str, exc: Any, answers: Mapping[tuple[int, ...], tuple[str, str]],
-            other: tuple[str, str], /, **values: object) -> CheckRow:
+def refused(
+    name: str,
+    exc: Any,
+    answers: Mapping[tuple[int, ...], tuple[str, str]],
+    other: tuple[str, str],
+    /,
+    **values: object,
+) -> CheckRow:
     """The ``row`` of a call the platform refused (``exc`` carries its HTTP ``status``): the
     (detail, fix) sentences of ``answers`` for that status, else ``other``; said with
     ``values`` and the platform's answer (``error``, ``answer``)."""
@@ -156,9 +165,17 @@ def pacing_row(name: str, mail: Any, prefix: str, daily: int, unit: str) -> Chec
     ``messages``) a day at most; ``name`` the row's, said in the language spoken."""
     minute, day = mail.urgent_reserve_per_minute, mail.urgent_reserve_per_day
     ok = 0 <= minute < mail.messages_per_minute and 0 <= day < daily
-    return row(name, ok, _PACING[unit], None if ok else _RESERVE, prefix=prefix,
-               per_minute=mail.messages_per_minute, daily=f"{daily:,}",
-               routine_minute=mail.messages_per_minute - minute, routine_day=f"{daily - day:,}")
+    return row(
+        name,
+        ok,
+        _PACING[unit],
+        None if ok else _RESERVE,
+        prefix=prefix,
+        per_minute=mail.messages_per_minute,
+        daily=f"{daily:,}",
+        routine_minute=mail.messages_per_minute - minute,
+        routine_day=f"{daily - day:,}",
+    )
 
 
 def webhook_status(response: httpx.Response, name: str, *, unknown: str = "") -> int:
@@ -222,8 +239,9 @@ class PacerSlot:
         self.pacer: Pacer = LocalPacer(clock)
 
 
-def paced(pacer: Pacer, limits: Sequence[Limit],
-          sleep: Callable[[float], None] = time.sleep) -> float:
+def paced(
+    pacer: Pacer, limits: Sequence[Limit], sleep: Callable[[float], None] = time.sleep
+) -> float:
     """Wait until every one of ``limits`` has room for one more call and count it; the seconds
     waited (a burst is spread out instead of throttled)."""
     waited = 0.0

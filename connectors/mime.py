@@ -221,8 +221,9 @@ def message_id(idempotency_key: str, sender: str) -> str:
 def replied_to(headers: Mapping[str, str]) -> list[str]:
     """The Message-IDs a report names as its original (``in-reply-to`` and ``references``,
     header names lower-cased): how a bounce says which message did not arrive."""
-    return re.findall(r"<[^<>\s]+>", f"{headers.get('in-reply-to', '')} "
-                                     f"{headers.get('references', '')}")
+    return re.findall(
+        r"<[^<>\s]+>", f"{headers.get('in-reply-to', '')} {headers.get('references', '')}"
+    )
 
 
 def to_mime(message: OutgoingEmail, sender: str) -> EmailMessage:
@@ -277,9 +278,7 @@ class _Generator(BytesGenerator):
 def mime_bytes(mime: Message) -> bytes:
     """The message as RFC 5322 bytes: CRLF line endings throughout (headers and body), and
     UTF-8 headers (RFC 6532) when an address is not ASCII, the only way to write one."""
-    plain = all(
-        str(value).isascii() for key, value in mime.raw_items() if key in _ADDRESS_HEADERS
-    )
+    plain = all(str(value).isascii() for key, value in mime.raw_items() if key in _ADDRESS_HEADERS)
     out = io.BytesIO()  # ``mime.as_bytes(policy=...)``, with the cheaper boundary
     _Generator(out, mangle_from_=False, policy=_WIRE if plain else _WIRE_UTF8).flatten(mime)
     return out.getvalue()

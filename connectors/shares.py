@@ -70,8 +70,7 @@ class PackedPeople(Sequence[DirectoryPerson]):
         """Everyone, in the read's order, made one by one (a whole read: setup, the people
         page, the CLI; a trust's read made whole is made whole each time, never kept)."""
         rows = sorted(
-            (row for key in self.schools for row in self._rows(key)),
-            key=lambda row: int(row[0]),
+            (row for key in self.schools for row in self._rows(key)), key=lambda row: int(row[0])
         )
         return (self._made(row) for row in rows)
 

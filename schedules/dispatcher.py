@@ -64,10 +64,7 @@ def _mailboxes(ctx: AppContext) -> tuple[Mailbox, ...]:
 
 
 def run_dispatcher(
-    settings: Settings,
-    *,
-    stop: threading.Event | None = None,
-    now: Callable[[], datetime] = utcnow,
+    settings: Settings, *, stop: threading.Event | None = None, now: Callable[[], datetime] = utcnow
 ) -> int:
     """Deliver until SIGTERM/SIGINT (or ``stop`` is set); returns how many messages it sent."""
     stop = stop or threading.Event()
@@ -93,7 +90,8 @@ def run_dispatcher(
                     # whose tenant a card is, known once the settings were read: until then
                     # a trust with connections keeps its cards waiting
                     chat=ctx.connectors.chat
-                    if "_chats" in ctx.__dict__ or not settings.connections else None,
+                    if "_chats" in ctx.__dict__ or not settings.connections
+                    else None,
                     chats=ctx.__dict__.get("_chats", {}),
                 )
                 sent += stats.sent

@@ -23,8 +23,18 @@ from bot.engine.sweep_worker import queue_tick, work
 from bot.features.reports.forms import poll_forms
 from bot.wiring import install
 
-__all__ = ["DISPATCH_SECONDS", "FORMS_SECONDS", "JOBS", "MAINTENANCE_HOURS", "SWEEP_MINUTES",
-           "JobSpec", "dispatch_job", "forms_job", "maintenance_job", "sweep_job"]
+__all__ = [
+    "DISPATCH_SECONDS",
+    "FORMS_SECONDS",
+    "JOBS",
+    "MAINTENANCE_HOURS",
+    "SWEEP_MINUTES",
+    "JobSpec",
+    "dispatch_job",
+    "forms_job",
+    "maintenance_job",
+    "sweep_job",
+]
 
 log = logging.getLogger(__name__)
 install()  # hand the engine the features' sweep steps before any job runs
@@ -67,17 +77,25 @@ def sweep_job(home: str | None = None) -> None:
     config = load_org(ctx.settings, ctx.store)  # the settings are read afresh every cycle
     if not ctx.store.is_sqlite:
         queued = queue_tick(ctx.store, config, utcnow())
-        swept = work(ctx.store, ctx.settings, lambda: load_org(ctx.settings, ctx.store),
-                     ctx.connectors)
+        swept = work(
+            ctx.store, ctx.settings, lambda: load_org(ctx.settings, ctx.store), ctx.connectors
+        )
         log.info("sweep: %d school(s) queued, %d swept here", queued, swept)
         return
-    results, _ = run_sweep(ctx.store, ctx.settings, config, ctx.connectors, deliver=False,
-                           keep_reminders=False)
+    results, _ = run_sweep(
+        ctx.store, ctx.settings, config, ctx.connectors, deliver=False, keep_reminders=False
+    )
     for r in results:
         if r.directory.error:
             log.error("sweep %s: directory not read: %s", r.school_id, r.directory.error)
-        log.info("sweep %s as of %s: opened %d, reminders %d, overdue %d", r.school_id, r.as_of,
-                 r.opened, r.told.queued, r.overdue)
+        log.info(
+            "sweep %s as of %s: opened %d, reminders %d, overdue %d",
+            r.school_id,
+            r.as_of,
+            r.opened,
+            r.told.queued,
+            r.overdue,
+        )
 
 
 def dispatch_job(home: str | None = None) -> None:
@@ -96,11 +114,24 @@ def dispatch_job(home: str | None = None) -> None:
         chat = None if ctx.settings.connections else chat  # whose tenant a card is: unknown
     # waits a moment for the mailbox's next permit rather than ending the pass: passes a
     # minute apart would otherwise find the minute still full and send every other minute
-    stats = dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier, alerts=alerts,
-                     wait=time.sleep, chat=chat, mailboxes=mailboxes, chats=chats)
+    stats = dispatch(
+        ctx.store,
+        ctx.connectors.mailer,
+        ctx.connectors.notifier,
+        alerts=alerts,
+        wait=time.sleep,
+        chat=chat,
+        mailboxes=mailboxes,
+        chats=chats,
+    )
     if stats.sent or stats.failed or stats.delivery_unknown or stats.retry_later:
-        log.info("dispatch: sent %d, retry %d, failed %d, unknown %d", stats.sent,
-                 stats.retry_later, stats.failed, stats.delivery_unknown)
+        log.info(
+            "dispatch: sent %d, retry %d, failed %d, unknown %d",
+            stats.sent,
+            stats.retry_later,
+            stats.failed,
+            stats.delivery_unknown,
+        )
     with ctx.store.session() as session:
         waiting = trouble(session, utcnow())
     if waiting.needs_a_person:
@@ -108,7 +139,8 @@ def dispatch_job(home: str | None = None) -> None:
             "outbox: %d message(s) may not have arrived and %d could not be delivered; "
             "list them with `compliance-bot outbox --status delivery_unknown` (or failed), then "
             "`compliance-bot outbox resolve ID --sent` or `--resend`",
-            waiting.unknown, waiting.failed,
+            waiting.unknown,
+            waiting.failed,
         )
 
 
@@ -119,18 +151,35 @@ def forms_job(home: str | None = None) -> None:
     if forms is None:
         return
     config = load_org(ctx.settings, ctx.store)
-    polled = poll_forms(ctx.store, config, forms, now=utcnow(), base_url=ctx.settings.base_url,
-                        channel_card=ctx.connectors.notifier is not None)
+    polled = poll_forms(
+        ctx.store,
+        config,
+        forms,
+        now=utcnow(),
+        base_url=ctx.settings.base_url,
+        channel_card=ctx.connectors.notifier is not None,
+    )
     if polled.stored or polled.flagged:
-        log.info("forms: %d new report(s), %d response(s) newly unreadable", polled.stored,
-                 polled.flagged)
+        log.info(
+            "forms: %d new report(s), %d response(s) newly unreadable",
+            polled.stored,
+            polled.flagged,
+        )
         # only the urgent rows (alerts, receipts): routine mail waits for the dispatch job
-        dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier,
-                 alerts=AdminAlerts.of(config.schools), up_to=Urgency.WAITING,
-                 mailboxes=own_mailboxes(config.schools, ctx.connectors))
+        dispatch(
+            ctx.store,
+            ctx.connectors.mailer,
+            ctx.connectors.notifier,
+            alerts=AdminAlerts.of(config.schools),
+            up_to=Urgency.WAITING,
+            mailboxes=own_mailboxes(config.schools, ctx.connectors),
+        )
     if polled.problems:
-        log.warning("forms: %d response(s) could not be read; list them with "
-                    "`compliance-bot reports form-problems`", polled.problems)
+        log.warning(
+            "forms: %d response(s) could not be read; list them with "
+            "`compliance-bot reports form-problems`",
+            polled.problems,
+        )
 
 
 def maintenance_job(home: str | None = None) -> None:
@@ -142,13 +191,22 @@ def maintenance_job(home: str | None = None) -> None:
         log.warning("maintenance: configuration not read (%s); visitors wait", exc)
         schools = []
     kept = run_maintenance(ctx.store, ctx.settings.retention, schools, utcnow())
-    log.info("maintenance: %d message bodies dropped, %d sweep runs, %d visitors, %d send counts;"
-             " %d bytes given back to the disk",
-             kept.bodies, kept.sweep_runs, kept.visitors, kept.pacing_rows, kept.space_returned)
+    log.info(
+        "maintenance: %d message bodies dropped, %d sweep runs, %d visitors, %d send counts;"
+        " %d bytes given back to the disk",
+        kept.bodies,
+        kept.sweep_runs,
+        kept.visitors,
+        kept.pacing_rows,
+        kept.space_returned,
+    )
     if kept.should_compact:
-        log.warning("maintenance: the SQLite file holds %d free bytes it cannot give back to the "
-                    "disk (made by an older version): stop the bot and run "
-                    "`compliance-bot maintenance --compact` once", kept.space_stuck)
+        log.warning(
+            "maintenance: the SQLite file holds %d free bytes it cannot give back to the "
+            "disk (made by an older version): stop the bot and run "
+            "`compliance-bot maintenance --compact` once",
+            kept.space_stuck,
+        )
 
 
 @dataclass(frozen=True)
@@ -165,10 +223,19 @@ class JobSpec:
 
 JOBS: tuple[JobSpec, ...] = (
     # at start: the people exist (and can sign in) the minute `run` starts, not 15 minutes later
-    JobSpec("compliance-bot.engine.sweep", sweep_job, SWEEP_MINUTES * 60, SWEEP_GRACE_SECONDS,
-            at_start=True),
+    JobSpec(
+        "compliance-bot.engine.sweep",
+        sweep_job,
+        SWEEP_MINUTES * 60,
+        SWEEP_GRACE_SECONDS,
+        at_start=True,
+    ),
     JobSpec("compliance-bot.dispatch", dispatch_job, DISPATCH_SECONDS, DISPATCH_GRACE_SECONDS),
     JobSpec("compliance-bot.reports.forms", forms_job, FORMS_SECONDS, FORMS_GRACE_SECONDS),
-    JobSpec("compliance-bot.maintenance", maintenance_job, MAINTENANCE_HOURS * 3600,
-            MAINTENANCE_GRACE_SECONDS),
+    JobSpec(
+        "compliance-bot.maintenance",
+        maintenance_job,
+        MAINTENANCE_HOURS * 3600,
+        MAINTENANCE_GRACE_SECONDS,
+    ),
 )

@@ -38,10 +38,19 @@ from bot.core.models import SchedulerBeat, utcnow
 from bot.core.settings import Settings
 from schedules.jobs import JOBS, JobSpec
 
-__all__ = ["ADVISORY_LOCK_ID", "HEARTBEAT_JOB_ID", "RunningScheduler",
-           "SchedulerAlreadyRunningError", "SchedulerLock", "SchedulerLockError",
-           "SchedulerLockLostError", "build_scheduler", "heartbeat_job", "run_forever",
-           "start_scheduler"]
+__all__ = [
+    "ADVISORY_LOCK_ID",
+    "HEARTBEAT_JOB_ID",
+    "RunningScheduler",
+    "SchedulerAlreadyRunningError",
+    "SchedulerLock",
+    "SchedulerLockError",
+    "SchedulerLockLostError",
+    "build_scheduler",
+    "heartbeat_job",
+    "run_forever",
+    "start_scheduler",
+]
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +90,20 @@ def _lock_engine(db_url: str) -> Engine:
     url = make_url(db_url)
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, poolclass=NullPool, connect_args={
-        "application_name": "compliance-bot scheduler lock",
-        "options": f"-c statement_timeout={LOCK_CHECK_TIMEOUT_MS}",
-        "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
-        "keepalives_count": 3, "tcp_user_timeout": 30_000,
-    }, hide_parameters=True)
+    return create_engine(
+        url,
+        poolclass=NullPool,
+        connect_args={
+            "application_name": "compliance-bot scheduler lock",
+            "options": f"-c statement_timeout={LOCK_CHECK_TIMEOUT_MS}",
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 30_000,
+        },
+        hide_parameters=True,
+    )
 
 
 class SchedulerLock:
@@ -124,8 +141,12 @@ class SchedulerLock:
         self.settings.home.mkdir(parents=True, exist_ok=True)
         # thread_local=False: job threads check the hold the main thread took; the hook records
         # which file we locked, so a deleted or replaced lock file is noticed
-        self._file = FileLock(str(self.path), thread_local=False, preserve_lock_file=True,
-                              on_acquired=self._remember_file)
+        self._file = FileLock(
+            str(self.path),
+            thread_local=False,
+            preserve_lock_file=True,
+            on_acquired=self._remember_file,
+        )
         try:
             self._file.acquire(timeout=0)
         except Timeout:
@@ -182,8 +203,9 @@ class SchedulerLock:
             with self._using_conn:
                 self._conn.execute(upsert)
         except SQLAlchemyError as exc:
-            log.warning("The scheduler could not keep its beat in the database (%s).",
-                        type(exc).__name__)
+            log.warning(
+                "The scheduler could not keep its beat in the database (%s).", type(exc).__name__
+            )
 
     def release(self) -> None:
         """Give the lock back (also after losing it: nothing of another holder's is touched)."""
@@ -191,8 +213,9 @@ class SchedulerLock:
             # a lost session took its lock with it: nothing to give back, and no new session
             if not self._conn.invalidated:
                 with contextlib.suppress(SQLAlchemyError), self._using_conn:
-                    self._conn.execute(text("SELECT pg_advisory_unlock(:id)"),
-                                       {"id": ADVISORY_LOCK_ID})
+                    self._conn.execute(
+                        text("SELECT pg_advisory_unlock(:id)"), {"id": ADVISORY_LOCK_ID}
+                    )
             self._close_connection()
         if self._file is not None:
             self._file.release()  # unlocks our own descriptor; never deletes the path
@@ -211,8 +234,9 @@ class SchedulerLock:
 JobWrapper = Callable[[Callable[..., object]], Callable[..., None]]
 
 
-def build_scheduler(settings: Settings, *, jobs: Sequence[JobSpec] = JOBS,
-                    wrap: JobWrapper | None = None) -> BackgroundScheduler:
+def build_scheduler(
+    settings: Settings, *, jobs: Sequence[JobSpec] = JOBS, wrap: JobWrapper | None = None
+) -> BackgroundScheduler:
     """A scheduler with every job registered under its fixed id (not started).
 
     ``wrap(func)`` may put a guard around each job function (see ``start_scheduler``).
@@ -222,9 +246,14 @@ def build_scheduler(settings: Settings, *, jobs: Sequence[JobSpec] = JOBS,
     for job in jobs:
         scheduler.add_job(
             wrap(job.func) if wrap else job.func,
-            IntervalTrigger(seconds=job.seconds, timezone=LONDON), id=job.id,
-            name=job.id, kwargs={"home": home}, replace_existing=True, coalesce=True,
-            max_instances=1, misfire_grace_time=job.grace,
+            IntervalTrigger(seconds=job.seconds, timezone=LONDON),
+            id=job.id,
+            name=job.id,
+            kwargs={"home": home},
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=job.grace,
             **({"next_run_time": datetime.now(LONDON)} if job.at_start else {}),
         )
     return scheduler
@@ -233,8 +262,9 @@ def build_scheduler(settings: Settings, *, jobs: Sequence[JobSpec] = JOBS,
 HEARTBEAT_JOB_ID = "compliance-bot.heartbeat"
 
 
-def heartbeat_job(home: str | None = None, lock: SchedulerLock | None = None,
-                  every: float = 0) -> None:
+def heartbeat_job(
+    home: str | None = None, lock: SchedulerLock | None = None, every: float = 0
+) -> None:
     """The scheduler runs (its guard found the lock still ours): ``/readyz`` and the dashboard
     know it (``bot.core.scheduler_health``), on PostgreSQL in every process (the beat kept
     in the database through ``lock``)."""
@@ -248,8 +278,9 @@ class RunningScheduler:
     """A started scheduler and its lock: every job run first checks the lock is still ours,
     and a heartbeat job does so every ``scheduler_beat_seconds`` even when no job is due."""
 
-    def __init__(self, settings: Settings, lock: SchedulerLock,
-                 jobs: Sequence[JobSpec] = JOBS) -> None:
+    def __init__(
+        self, settings: Settings, lock: SchedulerLock, jobs: Sequence[JobSpec] = JOBS
+    ) -> None:
         self.lock = lock
         self.lost: str | None = None  # why the lock was lost, once it was
         self.stopped = threading.Event()  # set when no further job may start
@@ -257,9 +288,14 @@ class RunningScheduler:
         self.beat_seconds = settings.scheduler_beat_seconds
         self.scheduler = build_scheduler(settings, jobs=jobs, wrap=self.guard)
         self.scheduler.add_job(
-            self.guard(heartbeat_job), IntervalTrigger(seconds=self.beat_seconds, timezone=LONDON),
-            id=HEARTBEAT_JOB_ID, name=HEARTBEAT_JOB_ID, replace_existing=True, coalesce=True,
-            max_instances=1, misfire_grace_time=self.beat_seconds,
+            self.guard(heartbeat_job),
+            IntervalTrigger(seconds=self.beat_seconds, timezone=LONDON),
+            id=HEARTBEAT_JOB_ID,
+            name=HEARTBEAT_JOB_ID,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=self.beat_seconds,
             kwargs={"lock": lock, "every": self.beat_seconds},
         )
 
@@ -292,7 +328,9 @@ class RunningScheduler:
             log.error(
                 "The scheduler has stopped running jobs because %s. It stops so that two "
                 "schedulers never run the same jobs at once; restart compliance-bot to run them "
-                "again (it takes the lock once no other scheduler holds it).", reason)
+                "again (it takes the lock once no other scheduler holds it).",
+                reason,
+            )
         self.stopped.set()
         with contextlib.suppress(SchedulerNotRunningError):
             self.scheduler.pause()  # at once, from this job thread: nothing new is submitted

@@ -29,7 +29,13 @@ def run_sweep_worker(
             signal.signal(sig, lambda _signum, _frame: stop.set())
     ctx = AppContext(settings)
     try:
-        return work(ctx.store, settings, lambda: load_org(settings, ctx.store), ctx.connectors,
-                    until_idle=until_idle, stop=stop)
+        return work(
+            ctx.store,
+            settings,
+            lambda: load_org(settings, ctx.store),
+            ctx.connectors,
+            until_idle=until_idle,
+            stop=stop,
+        )
     finally:
         ctx.store.dispose()

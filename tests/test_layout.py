@@ -127,13 +127,19 @@ def _forwards(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     wanted += [f"*{a.arg}" for a in (args.vararg,) if a]
     wanted += [f"**{a.arg}" for a in (args.kwarg,) if a]
     in_order = [  # the positional ones, in the order they came; the keywords in any
-        f"*{a.value.id}" if isinstance(a, ast.Starred) and isinstance(a.value, ast.Name)
-        else a.id if isinstance(a, ast.Name) else ""
+        f"*{a.value.id}"
+        if isinstance(a, ast.Starred) and isinstance(a.value, ast.Name)
+        else a.id
+        if isinstance(a, ast.Name)
+        else ""
         for a in call.args
     ]
     by_name = [
-        f"**{k.value.id}" if k.arg is None and isinstance(k.value, ast.Name)
-        else k.arg if isinstance(k.value, ast.Name) and k.value.id == k.arg else ""
+        f"**{k.value.id}"
+        if k.arg is None and isinstance(k.value, ast.Name)
+        else k.arg
+        if isinstance(k.value, ast.Name) and k.value.id == k.arg
+        else ""
         for k in call.keywords
     ]
     if wanted[:1] in (["self"], ["cls"]) and wanted[0] not in in_order:
@@ -141,7 +147,8 @@ def _forwards(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     rest = [w for w in wanted if w not in in_order]
     return (
         bool(wanted)
-        and in_order == [w for w in wanted if w in in_order and not w.startswith("*")]
+        and in_order
+        == [w for w in wanted if w in in_order and not w.startswith("*")]
         + [w for w in wanted if w in in_order and w.startswith("*")]
         and sorted(by_name) == sorted(rest)
     )
@@ -392,14 +399,14 @@ def test_every_allowed_upward_import_is_still_needed() -> None:
 
 # Module cycles still allowed, each with its reason; the list may only shrink.
 CYCLES_ALLOWED: dict[frozenset[str], str] = {
-    frozenset({
-        "bot.core.store", "bot.core.connections", "bot.core.audit.batches", "bot.core.audit.seals"
-    }): (
+    frozenset(
+        {"bot.core.store", "bot.core.connections", "bot.core.audit.batches", "bot.core.audit.seals"}
+    ): (
         "the store makes every engine (connections) and session with the audit's hooks in them "
         "(tags, seals, "
         "the COPY it notes), and the audit reads rows back with the store's one_of: the one "
         "way to read by many ids on either database, not worth a module of its own"
-    ),
+    )
 }
 
 

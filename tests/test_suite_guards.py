@@ -189,8 +189,7 @@ def test_a_postgresql_test_never_sees_an_earlier_test_s_database_and_it_is_dropp
         DATABASES.settle()
         with DATABASES.server(postgres_url).connect() as conn:
             left = conn.execute(
-                text("SELECT datname FROM pg_database WHERE datname = ANY(:names)"),
-                {"names": SEEN},
+                text("SELECT datname FROM pg_database WHERE datname = ANY(:names)"), {"names": SEEN}
             )
             assert left.scalars().all() == []
     SEEN.append(name)

@@ -147,10 +147,7 @@ def _asks_in_chat(context: AppContext) -> None:
 
 
 def _steps(
-    context: AppContext,
-    client: httpx.Client,
-    google: LocalGoogle,
-    check: Callable[..., None],
+    context: AppContext, client: httpx.Client, google: LocalGoogle, check: Callable[..., None]
 ) -> None:
     def send(body: dict[str, Any], token: str | None = None) -> httpx.Response:
         token = google.id_token() if token is None else token
@@ -227,7 +224,9 @@ def _steps(
 
 
 app = command(
-    run_smoke, prefix="compliance-bot-chat-smoke-", failed="Google Chat",
+    run_smoke,
+    prefix="compliance-bot-chat-smoke-",
+    failed="Google Chat",
     serving=N_("Building the demo school and serving the Chat app on 127.0.0.1 …"),
     about="Drive the Google Chat app's /api/chat end to end on this computer: a fictional "
     "school, a local token issuer, the events Google Chat sends (deploy/google.md, 'Chat app').",

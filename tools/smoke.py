@@ -86,8 +86,14 @@ _PASSED = N_("[green]passed[/]")
 _FAILED = N_("[bold red]FAILED[/]")
 
 
-def command(run_smoke: Callable[[Path, Say], SmokeResult], *, serving: str, prefix: str,
-            failed: str, about: str) -> typer.Typer:
+def command(
+    run_smoke: Callable[[Path, Say], SmokeResult],
+    *,
+    serving: str,
+    prefix: str,
+    failed: str,
+    about: str,
+) -> typer.Typer:
     """The smoke test's command line (``--folder DIR``; ``about``: its help): run it in
     ``folder`` (a temporary one when None), print each step, and exit 1 if one failed
     (``failed`` names the test; ``serving``: the first line, the catalogue's). Its lines are in
@@ -96,9 +102,16 @@ def command(run_smoke: Callable[[Path, Say], SmokeResult], *, serving: str, pref
     tool = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
     @tool.command(help=about)
-    def smoke(folder: Annotated[Path | None, typer.Option(
-        "--folder", help="Where to build the fictional school (default: a temporary folder, "
-        "deleted afterwards).")] = None) -> None:
+    def smoke(
+        folder: Annotated[
+            Path | None,
+            typer.Option(
+                "--folder",
+                help="Where to build the fictional school (default: a temporary folder, "
+                "deleted afterwards).",
+            ),
+        ] = None,
+    ) -> None:
         install()  # the features' sweep steps, as ``compliance-bot`` hands them to the engine
         run_command(run_smoke, folder, serving=serving, prefix=prefix, failed=failed)
 

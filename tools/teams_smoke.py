@@ -60,44 +60,66 @@ class LocalIssuer:
     def __init__(self) -> None:
         self.key = RSAKey.generate_key(2048, parameters={"kid": KEY_ID, "use": "sig"})
         self.base = ""
-        self.app = Starlette(routes=[Route(METADATA_PATH, self._metadata),
-                                     Route("/v1/.well-known/keys", self._keys)])
+        self.app = Starlette(
+            routes=[Route(METADATA_PATH, self._metadata), Route("/v1/.well-known/keys", self._keys)]
+        )
 
     async def _metadata(self, request: Request) -> JSONResponse:
-        return JSONResponse({"issuer": BOT_ISSUER, "jwks_uri": f"{self.base}/v1/.well-known/keys",
-                             "id_token_signing_alg_values_supported": ["RS256"]})
+        return JSONResponse(
+            {
+                "issuer": BOT_ISSUER,
+                "jwks_uri": f"{self.base}/v1/.well-known/keys",
+                "id_token_signing_alg_values_supported": ["RS256"],
+            }
+        )
 
     async def _keys(self, request: Request) -> JSONResponse:
-        return JSONResponse({"keys": [{**self.key.as_dict(private=False),
-                                       "endorsements": ["msteams"]}]})
+        return JSONResponse(
+            {"keys": [{**self.key.as_dict(private=False), "endorsements": ["msteams"]}]}
+        )
 
     def token(self, activity: dict[str, Any], key: RSAKey | None = None) -> str:
         """The token the Bot Connector would put on ``activity``."""
         now = int(time.time())
-        claims = {"iss": BOT_ISSUER, "aud": BOT_APP_ID, "nbf": now - 5, "exp": now + 600,
-                  "serviceurl": activity["serviceUrl"]}
-        return jwt.encode({"alg": "RS256", "kid": KEY_ID, "typ": "JWT"}, claims,
-                          key or self.key)
+        claims = {
+            "iss": BOT_ISSUER,
+            "aud": BOT_APP_ID,
+            "nbf": now - 5,
+            "exp": now + 600,
+            "serviceurl": activity["serviceUrl"],
+        }
+        return jwt.encode({"alg": "RS256", "kid": KEY_ID, "typ": "JWT"}, claims, key or self.key)
 
 
 def activity(kind: str, user_id: str, service_url: str, **fields: Any) -> dict[str, Any]:
     """An activity from a person's one-to-one chat with the bot, in the shape Teams sends."""
     return {
-        "type": kind, "id": f"f:{uuid.uuid4()}", "channelId": "msteams",
-        "serviceUrl": service_url, "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "type": kind,
+        "id": f"f:{uuid.uuid4()}",
+        "channelId": "msteams",
+        "serviceUrl": service_url,
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "from": {"id": f"29:1{user_id}", "name": "", "aadObjectId": user_id},
-        "conversation": {"conversationType": "personal", "tenantId": TENANT,
-                         "id": f"a:1{user_id}"},
+        "conversation": {"conversationType": "personal", "tenantId": TENANT, "id": f"a:1{user_id}"},
         "recipient": {"id": f"28:{BOT_APP_ID}", "name": "Compliance Bot"},
-        "channelData": {"tenant": {"id": TENANT}}, "locale": "en-GB", **fields,
+        "channelData": {"tenant": {"id": TENANT}},
+        "locale": "en-GB",
+        **fields,
     }
 
 
 def press(user_id: str, service_url: str, verb: str, data: dict[str, Any]) -> dict[str, Any]:
     """A card button pressed (Universal Actions: ``adaptiveCard/action``)."""
-    return activity("invoke", user_id, service_url, name="adaptiveCard/action",
-                    value={"action": {"type": "Action.Execute", "verb": verb, "data": data},
-                           "trigger": "manual"})
+    return activity(
+        "invoke",
+        user_id,
+        service_url,
+        name="adaptiveCard/action",
+        value={
+            "action": {"type": "Action.Execute", "verb": verb, "data": data},
+            "trigger": "manual",
+        },
+    )
 
 
 def _nodes(node: Any) -> Iterator[dict[str, Any]]:
@@ -116,8 +138,11 @@ def card_lines(card: dict[str, Any]) -> list[str]:
 
 
 def _buttons(card: dict[str, Any], verb: str) -> list[dict[str, Any]]:
-    return [node for node in _nodes(card.get("body"))
-            if node.get("type") == "Action.Execute" and node.get("verb") == verb]
+    return [
+        node
+        for node in _nodes(card.get("body"))
+        if node.get("type") == "Action.Execute" and node.get("verb") == verb
+    ]
 
 
 def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -> SmokeResult:
@@ -247,7 +272,9 @@ def run_smoke(home: Path, say: Callable[[str, bool, str], None] | None = None) -
 
 
 app = command(
-    run_smoke, prefix="compliance-bot-smoke-", failed="Teams",
+    run_smoke,
+    prefix="compliance-bot-smoke-",
+    failed="Teams",
     serving=N_("Building the demo school and serving the bot on 127.0.0.1 …"),
     about="Drive the Teams bot's /api/messages end to end on this computer: a fictional school, "
     "a local token issuer on 127.0.0.1, the activities Teams sends (deploy/teams/smoke-test.md).",

@@ -222,11 +222,7 @@ def _may_start(config: OrgConfig, chosen: Sequence[SchoolConfig], actor: str) ->
     if refused:
         # several schools chosen (--all): their one language, English if they differ
         speak(shared_language(s.language for s in chosen))
-        fail(
-            say(_NOT_HEAD, email=actor, school=refused[0].name),
-            highlight=False,
-            soft_wrap=True,
-        )
+        fail(say(_NOT_HEAD, email=actor, school=refused[0].name), highlight=False, soft_wrap=True)
 
 
 @friendly
@@ -262,16 +258,19 @@ def start_sending(
 
 
 roles_app = typer.Typer(
-    help="The role table: what each post in the school's staff list gives.",
-    no_args_is_help=False,
+    help="The role table: what each post in the school's staff list gives.", no_args_is_help=False
 )
 _TO_MAP_NONE = N_("%(school)s: no post to map (the last directory read knew every post).")
-_TO_MAP = N_("%(school)s: posts the role table does not know (their holders owe nothing until "
-             "each is mapped):")
+_TO_MAP = N_(
+    "%(school)s: posts the role table does not know (their holders owe nothing until "
+    "each is mapped):"
+)
 _MAP_HOW = N_("Map each once: compliance-bot roles map 'POST' ROLE (%(roles)s).")
 _NOT_A_ROLE = N_("%(role)s is not a role a post can give: say one of %(roles)s.")
-_MAPPED = N_("[green]%(school)s: '%(post)s' now gives %(role)s.[/] Its holders are asked what "
-             "that role is asked from the next sweep (`compliance-bot sweep` runs one now).")
+_MAPPED = N_(
+    "[green]%(school)s: '%(post)s' now gives %(role)s.[/] Its holders are asked what "
+    "that role is asked from the next sweep (`compliance-bot sweep` runs one now)."
+)
 
 
 @roles_app.command("map")
@@ -312,11 +311,19 @@ def roles_map(
     path = app.settings.config_path
     with app.store.transaction() as session:
         if config_source(session) == "web":
-            apply_settings(session, org, by=_by(actor), now=now, today=local_today(now),
-                           note=f"post '{post}' mapped to {role}", export_to=path)
+            apply_settings(
+                session,
+                org,
+                by=_by(actor),
+                now=now,
+                today=local_today(now),
+                note=f"post '{post}' mapped to {role}",
+                export_to=path,
+            )
         else:  # the file is where settings are changed: its own first comment lines kept
             text = path.read_text(encoding="utf-8")
-            header = "".join(line for line in text.splitlines(keepends=True)[:8]
-                             if line.startswith("#"))
+            header = "".join(
+                line for line in text.splitlines(keepends=True)[:8] if line.startswith("#")
+            )
             path.write_text(to_yaml(org, header or None), encoding="utf-8")
     console.print(say(_MAPPED, school=chosen.name, post=post, role=role))

@@ -35,8 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["directory_app"]
 
 ActorOption = Annotated[
-    str | None,
-    typer.Option("--as", help="Your email: the head or an admin (recorded)."),
+    str | None, typer.Option("--as", help="Your email: the head or an admin (recorded).")
 ]
 
 _NOBODY_MISSING = N_("Nobody is missing from the directory.")
@@ -46,7 +45,7 @@ _LEFT_OUT_HINTED = {
     "m365": N_(
         "Left out of the directory (not staff): %(counts)s. COMPLIANCE_BOT_M365__INCLUDE_GUESTS"
         "=true or COMPLIANCE_BOT_M365__INCLUDE_UNLICENSED=true brings them in (deploy/m365.md)"
-    ),
+    )
 }
 _NO_MAILBOX = N_(
     "Not chased, because mail cannot reach them (no mailbox; give them one, or take them out of "
@@ -87,23 +86,31 @@ _MOVE_ELSEWHERE = N_(
     "school.yaml (or on its settings page) first, then run this again. Nothing was changed."
 )
 _INSTALLS = N_("the install's own tenant or domain")
-_BAD_MAP = N_("--map %(given)s is not old-domain=new-domain (e.g. --map oak.example=oak.sch.uk). "
-              "Nothing was changed.")
+_BAD_MAP = N_(
+    "--map %(given)s is not old-domain=new-domain (e.g. --map oak.example=oak.sch.uk). "
+    "Nothing was changed."
+)
 _CARRIED_BY = N_("Carried by %(how)s: %(num)d")
 _PROPOSED = N_("Proposed by name and start date (check each one before you say yes):")
-_NOT_FOUND = N_("Not found in the new directory, so not carried (they stay as they are; the next "
-                "sweep treats them as anyone the directory no longer lists): %(num)d")
+_NOT_FOUND = N_(
+    "Not found in the new directory, so not carried (they stay as they are; the next "
+    "sweep treats them as anyone the directory no longer lists): %(num)d"
+)
 _NEW_THERE = N_("New in the new directory (added at the next sweep): %(num)d")
 _CARRY_ASK = N_("Carry %(num)d people of %(school)s to their new addresses?")
-_NOBODY = N_("Nobody of %(school)s was found in the new directory: nothing was changed. Check "
-             "--map, and the connection with compliance-bot check m365 (or check google).")
+_NOBODY = N_(
+    "Nobody of %(school)s was found in the new directory: nothing was changed. Check "
+    "--map, and the connection with compliance-bot check m365 (or check google)."
+)
 _CARRIED = N_(
     "Carried %(num)d people of %(school)s to their new addresses (recorded, by %(who)s): their "
     "tasks, acknowledgements, training and history stay theirs, and nobody is asked again for "
     "what they did. The next sweep reads the new directory whole."
 )
-_OLD_IN_SETTINGS = N_("%(school)s's settings still name old addresses; change them in school.yaml "
-                      "(or on its settings page): %(pairs)s")
+_OLD_IN_SETTINGS = N_(
+    "%(school)s's settings still name old addresses; change them in school.yaml "
+    "(or on its settings page): %(pairs)s"
+)
 _NOTHING_CHANGED = N_("Nothing was changed.")
 
 directory_app = typer.Typer(
@@ -194,11 +201,20 @@ def resync_command(school: SchoolOption = None, actor: ActorOption = None) -> No
 @friendly
 def move_command(
     school: SchoolOption = None,
-    to: Annotated[str | None, typer.Option(
-        "--to", help="The connection the school now reads, as its settings name it (already "
-        "set); leave out when only its addresses changed.")] = None,
-    mapping: Annotated[list[str] | None, typer.Option(
-        "--map", help="old-domain=new-domain, for each domain whose addresses changed.")] = None,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="The connection the school now reads, as its settings name it (already "
+            "set); leave out when only its addresses changed.",
+        ),
+    ] = None,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map", help="old-domain=new-domain, for each domain whose addresses changed."
+        ),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", help="Carry them without asking.")] = False,
     actor: ActorOption = None,
 ) -> None:
@@ -212,8 +228,11 @@ def move_command(
     ctx, config, who = _editor(school, actor)
     if to is not None and connection_key(to) != connection_key(config.connection or ""):
         current = config.connection or Msg(_INSTALLS)
-        fail(say(_MOVE_ELSEWHERE, school=config.name, to=to, current=current),
-             highlight=False, soft_wrap=True)
+        fail(
+            say(_MOVE_ELSEWHERE, school=config.name, to=to, current=current),
+            highlight=False,
+            soft_wrap=True,
+        )
     domains = domain_map(mapping or [])
     if domains is None:
         fail(say(_BAD_MAP, given=" ".join(mapping or [])))
@@ -221,25 +240,34 @@ def move_command(
         plan = read_plan(session, ctx.config, config, ctx.connectors, domains)
     _print_plan(plan)
     if not plan.carried:
-        fail(say(_NOBODY, school=config.name), code=1, highlight=False,
-             soft_wrap=True)
+        fail(say(_NOBODY, school=config.name), code=1, highlight=False, soft_wrap=True)
     ask = say(_CARRY_ASK, num=len(plan.carried), school=config.name)
     if not yes and not typer.confirm(ask, default=False):
         console.print(say(_NOTHING_CHANGED))
         raise typer.Exit(1)
     with ctx.store.transaction() as session:
-        done = carry(session, config.id, plan, f"cli:{who}",
-                     {"connection": config.connection, "map": domains})
-    console.print(say(_CARRIED, num=done, school=config.name, who=who),
-                  highlight=False)
-    named = {a: k for k in ("headteacher", "dpo", "chair_of_governors", "clerk", "scr_owner")
-             if (a := getattr(config, k))} | {a: k for k in ("dsl", "deputy_dsl", "admins")
-                                              for a in getattr(config, k)}
-    pairs = [f"{c.person.email} → {c.record.email}" for c in plan.carried
-             if c.person.email in named and c.person.email != c.record.email]
+        done = carry(
+            session,
+            config.id,
+            plan,
+            f"cli:{who}",
+            {"connection": config.connection, "map": domains},
+        )
+    console.print(say(_CARRIED, num=done, school=config.name, who=who), highlight=False)
+    named = {
+        a: k
+        for k in ("headteacher", "dpo", "chair_of_governors", "clerk", "scr_owner")
+        if (a := getattr(config, k))
+    } | {a: k for k in ("dsl", "deputy_dsl", "admins") for a in getattr(config, k)}
+    pairs = [
+        f"{c.person.email} → {c.record.email}"
+        for c in plan.carried
+        if c.person.email in named and c.person.email != c.record.email
+    ]
     if pairs:
-        console.print(say(_OLD_IN_SETTINGS, school=config.name,
-                              pairs=", ".join(pairs)), highlight=False)
+        console.print(
+            say(_OLD_IN_SETTINGS, school=config.name, pairs=", ".join(pairs)), highlight=False
+        )
 
 
 def _print_plan(plan: MovePlan) -> None:
@@ -247,14 +275,16 @@ def _print_plan(plan: MovePlan) -> None:
     from collections import Counter
 
     for how, num in sorted(Counter(c.how for c in plan.carried if not c.proposed).items()):
-        console.print(say(_CARRIED_BY, num=num,
-                              how=Msg(how)), highlight=False)
+        console.print(say(_CARRIED_BY, num=num, how=Msg(how)), highlight=False)
     proposed = [c for c in plan.carried if c.proposed]
     if proposed:
         console.print(say(_PROPOSED), highlight=False)
         for c in proposed:
-            console.print(f"  {c.person.name} <{c.person.email}> → {c.record.display_name} "
-                          f"<{c.record.email}>", highlight=False)
+            console.print(
+                f"  {c.person.name} <{c.person.email}> → {c.record.display_name} "
+                f"<{c.record.email}>",
+                highlight=False,
+            )
     console.print(say(_NOT_FOUND, num=len(plan.not_found)), highlight=False)
     for p in plan.not_found[:20]:
         console.print(f"  {p.name} <{p.email}>", highlight=False)

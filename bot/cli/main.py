@@ -124,8 +124,12 @@ def sweep(
     as_of: AsOf = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute, write nothing.")] = False,
     no_send: Annotated[bool, typer.Option("--no-send", help="Queue, do not deliver.")] = False,
-    queue: Annotated[bool, typer.Option(
-        "--queue", help="Queue the due schools for the sweep workers now (PostgreSQL).")] = False,
+    queue: Annotated[
+        bool,
+        typer.Option(
+            "--queue", help="Queue the due schools for the sweep workers now (PostgreSQL)."
+        ),
+    ] = False,
 ) -> None:
     """Run one full cycle (directory, duties, reminders, alerts, delivery) and exit.
 
@@ -262,8 +266,10 @@ _COUNTS = N_(
 _READABLE = N_("[green]directory: %(num)s people readable[/]")
 _NOT_READ = N_("[yellow]not read[/] %(columns)s")
 _REJECTED = N_("[yellow]rejected[/] %(row)s")
-_TO_MAP = N_("[yellow]post to map[/] %(person)s: the role table does not say what %(titles)s "
-             "gives, so they owe nothing until it does (compliance-bot roles map)")
+_TO_MAP = N_(
+    "[yellow]post to map[/] %(person)s: the role table does not say what %(titles)s "
+    "gives, so they owe nothing until it does (compliance-bot roles map)"
+)
 
 
 @check_app.command("config")

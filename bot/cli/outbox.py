@@ -126,9 +126,7 @@ def outbox(
 
 
 def _print_waiting(
-    rows: Sequence[OutboxMessage],
-    paused: Mapping[str, ChannelState],
-    senders: Mapping[str, str],
+    rows: Sequence[OutboxMessage], paused: Mapping[str, ChannelState], senders: Mapping[str, str]
 ) -> None:
     """Paused channels and mailboxes, then why each listed message has not gone (and when it
     goes), in ``language``; ``senders``: the schools' own mailboxes (``waiting.lane_of``)."""
@@ -182,8 +180,7 @@ def resolve(
         int, typer.Argument(help="The message number (the # column of `compliance-bot outbox`).")
     ],
     sent: Annotated[
-        bool,
-        typer.Option("--sent", help="It did arrive (e.g. it is in the mailbox's Sent Items)."),
+        bool, typer.Option("--sent", help="It did arrive (e.g. it is in the mailbox's Sent Items).")
     ] = False,
     resend: Annotated[
         bool, typer.Option("--resend", help="Send it once more, deliberately.")

@@ -85,12 +85,16 @@ def print_sweep(
         if dry_run:
             console.print(say("[bold]Dry run[/]: nothing was written or sent."))
             return
+
         def delivered() -> str:  # the line whole in each half (cy+en)
             extra = ""
             if stats is not None and (stats.retry_later or stats.failed or stats.delivery_unknown):
                 extra = say(
                     " (%(retry)d to retry, %(failed)d failed, %(unknown)d delivery unknown)",
-                    retry=stats.retry_later, failed=stats.failed, unknown=stats.delivery_unknown)
+                    retry=stats.retry_later,
+                    failed=stats.failed,
+                    unknown=stats.delivery_unknown,
+                )
             count = nmsg("%(num)d message delivered", "%(num)d messages delivered", sent)
             outbox = say("Outbox: %(path)s", path=outbox_dir)
             return f"[bold green]{count}[/]{extra}. {outbox}"
@@ -105,8 +109,15 @@ def print_sweep(
 def _print_waiting(console: Console, waiting: list[Waiting], now: datetime) -> None:
     """Queued messages not sent yet: how many, why they wait and when they go."""
     total = sum(w.count for w in waiting)
-    console.print(str(nmsg("%(num)d queued message has not gone yet:",
-                           "%(num)d queued messages have not gone yet:", total)))
+    console.print(
+        str(
+            nmsg(
+                "%(num)d queued message has not gone yet:",
+                "%(num)d queued messages have not gone yet:",
+                total,
+            )
+        )
+    )
     for group in waiting:
         console.print(f"  {group.sentence(now)}", highlight=False)
 
@@ -132,16 +143,33 @@ def _directory_line(d: DirectoryReport) -> str:
 def _directory_said(d: DirectoryReport) -> str:
     parts = [say("%(num)d added", num=d.added), say("%(num)d updated", num=d.updated)]
     if d.returned:
-        parts.append(str(nmsg(  # English: "duties" whatever the count, as it always was
-            "%(num)d back (%(reopened)d duties reopened)",
-            "%(num)d back (%(reopened)d duties reopened)", d.reopened,
-            num=d.returned, reopened=d.reopened)))
-    parts += [say("%(num)d newly missing", num=d.missing), say("%(num)d left", num=d.left),
-              say("%(num)d unchanged", num=d.unchanged)]
+        parts.append(
+            str(
+                nmsg(  # English: "duties" whatever the count, as it always was
+                    "%(num)d back (%(reopened)d duties reopened)",
+                    "%(num)d back (%(reopened)d duties reopened)",
+                    d.reopened,
+                    num=d.returned,
+                    reopened=d.reopened,
+                )
+            )
+        )
+    parts += [
+        say("%(num)d newly missing", num=d.missing),
+        say("%(num)d left", num=d.left),
+        say("%(num)d unchanged", num=d.unchanged),
+    ]
     said = say("Directory: %(changes)s", changes=", ".join(parts))
     if d.rejected:
-        said += ", [yellow]" + str(nmsg(  # English: "rows" whatever the count
-            "%(num)d rows rejected", "%(num)d rows rejected", len(d.rejected))) + "[/]"
+        said += (
+            ", [yellow]"
+            + str(
+                nmsg(  # English: "rows" whatever the count
+                    "%(num)d rows rejected", "%(num)d rows rejected", len(d.rejected)
+                )
+            )
+            + "[/]"
+        )
     return said
 
 
@@ -196,64 +224,88 @@ _CLOSED: dict[str, Callable[[int], Msg]] = {
 }
 # the sweep steps' counts (``SchoolSweep.extra``) in the school's words; the keys stay as stored
 _STEP_COUNTS: dict[str, Callable[[int], Msg]] = {
-    "governor_alerts": _counted(*N_plural(
-        "%(num)d policy review alert queued",
-        "%(num)d policy review alerts queued")),
-    "governor_alerts_unaddressed": _counted(*N_plural(
-        "%(num)d policy review alert has nobody to go to (nobody in the directory approves the "
-        "policy, and no clerk or chair)",
-        "%(num)d policy review alerts have nobody to go to (nobody in the directory approves the "
-        "policies, and no clerk or chair)")),
-    "review_dates_moved": _counted(*N_plural(
-        "%(num)d calendar update queued for a moved policy review date",
-        "%(num)d calendar updates queued for moved policy review dates",
-    )),
-    "report_escalations": _counted(*N_plural(
-        "%(num)d report deadline reminder queued",
-        "%(num)d report deadline reminders queued",
-    )),
-    "report_escalations_waiting": _counted(*N_plural(
-        "%(num)d report deadline reminder waiting for working hours",
-        "%(num)d report deadline reminders waiting for working hours",
-    )),
-    "reports_ingested": _counted(*N_plural(
-        "%(num)d new report read from the external form",
-        "%(num)d new reports read from the external form",
-    )),
-    "reports_mirrored": _counted(*N_plural(
-        "%(num)d report copied to the tracked list",
-        "%(num)d reports copied to the tracked list",
-    )),
-    "digest_queued": _counted(*N_plural(
-        "%(num)d weekly digest queued",
-        "%(num)d weekly digests queued",
-    )),
-    "decision_reminders": _counted(*N_plural(
-        "%(num)d decision review reminder queued",
-        "%(num)d decision review reminders queued",
-    )),
-    "tasks_closed": _counted(*N_plural(
-        "%(num)d regular task closed",
-        "%(num)d regular tasks closed",
-    )),
-    "visitors_purged": _counted(*N_plural(
-        "%(num)d visitor confirmation deleted (older than the school keeps them)",
-        "%(num)d visitor confirmations deleted (older than the school keeps them)",
-    )),
+    "governor_alerts": _counted(
+        *N_plural("%(num)d policy review alert queued", "%(num)d policy review alerts queued")
+    ),
+    "governor_alerts_unaddressed": _counted(
+        *N_plural(
+            "%(num)d policy review alert has nobody to go to (nobody in the directory approves the "
+            "policy, and no clerk or chair)",
+            "%(num)d policy review alerts have nobody to go to (nobody in the directory approves "
+            "the "
+            "policies, and no clerk or chair)",
+        )
+    ),
+    "review_dates_moved": _counted(
+        *N_plural(
+            "%(num)d calendar update queued for a moved policy review date",
+            "%(num)d calendar updates queued for moved policy review dates",
+        )
+    ),
+    "report_escalations": _counted(
+        *N_plural(
+            "%(num)d report deadline reminder queued", "%(num)d report deadline reminders queued"
+        )
+    ),
+    "report_escalations_waiting": _counted(
+        *N_plural(
+            "%(num)d report deadline reminder waiting for working hours",
+            "%(num)d report deadline reminders waiting for working hours",
+        )
+    ),
+    "reports_ingested": _counted(
+        *N_plural(
+            "%(num)d new report read from the external form",
+            "%(num)d new reports read from the external form",
+        )
+    ),
+    "reports_mirrored": _counted(
+        *N_plural(
+            "%(num)d report copied to the tracked list",
+            "%(num)d reports copied to the tracked list",
+        )
+    ),
+    "digest_queued": _counted(
+        *N_plural("%(num)d weekly digest queued", "%(num)d weekly digests queued")
+    ),
+    "decision_reminders": _counted(
+        *N_plural(
+            "%(num)d decision review reminder queued", "%(num)d decision review reminders queued"
+        )
+    ),
+    "tasks_closed": _counted(
+        *N_plural("%(num)d regular task closed", "%(num)d regular tasks closed")
+    ),
+    "visitors_purged": _counted(
+        *N_plural(
+            "%(num)d visitor confirmation deleted (older than the school keeps them)",
+            "%(num)d visitor confirmations deleted (older than the school keeps them)",
+        )
+    ),
 }
 # the same counts where nothing was queued (a school in preview, a dry run)
 _PLANNED_COUNTS: dict[str, Callable[[int], Msg]] = {
-    "governor_alerts": _counted(*N_plural(
-        "%(num)d policy review alert for governors would be queued",
-        "%(num)d policy review alerts for governors would be queued")),
-    "review_dates_moved": _counted(*N_plural(
-        "%(num)d calendar update for a moved policy review date would be queued",
-        "%(num)d calendar updates for moved policy review dates would be queued")),
-    "digest_queued": _counted(*N_plural(
-        "%(num)d weekly digest would be queued", "%(num)d weekly digests would be queued")),
-    "decision_reminders": _counted(*N_plural(
-        "%(num)d decision review reminder would be queued",
-        "%(num)d decision review reminders would be queued")),
+    "governor_alerts": _counted(
+        *N_plural(
+            "%(num)d policy review alert for governors would be queued",
+            "%(num)d policy review alerts for governors would be queued",
+        )
+    ),
+    "review_dates_moved": _counted(
+        *N_plural(
+            "%(num)d calendar update for a moved policy review date would be queued",
+            "%(num)d calendar updates for moved policy review dates would be queued",
+        )
+    ),
+    "digest_queued": _counted(
+        *N_plural("%(num)d weekly digest would be queued", "%(num)d weekly digests would be queued")
+    ),
+    "decision_reminders": _counted(
+        *N_plural(
+            "%(num)d decision review reminder would be queued",
+            "%(num)d decision review reminders would be queued",
+        )
+    ),
 }
 _STEP_ERRORS = {
     "report_form_errors": N_("The external report form could not be read (see the log)"),
@@ -261,14 +313,12 @@ _STEP_ERRORS = {
 }
 _STAGE_COUNTS: dict[str, Callable[[int], Msg]] = {
     "ask": _counted(*N_plural("%(num)d first request", "%(num)d first requests")),
-    "before": _counted(*N_plural(
-        "%(num)d reminder before the due date",
-        "%(num)d reminders before the due date",
-    )),
-    "due": _counted(*N_plural(
-        "%(num)d reminder on the due date",
-        "%(num)d reminders on the due date",
-    )),
+    "before": _counted(
+        *N_plural("%(num)d reminder before the due date", "%(num)d reminders before the due date")
+    ),
+    "due": _counted(
+        *N_plural("%(num)d reminder on the due date", "%(num)d reminders on the due date")
+    ),
     "overdue": _counted(*N_plural("%(num)d overdue reminder", "%(num)d overdue reminders")),
 }
 

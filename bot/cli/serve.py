@@ -58,8 +58,10 @@ _LINKS_LOCAL = N_(
     "COMPLIANCE_BOT_BASE_URL to the address staff use."
 )
 _DELIVERING = N_("Delivering the outbox — Ctrl-C to stop.")
-_SWEEP_WORKER_SQLITE = N_("sweep workers share the sweep on PostgreSQL: on SQLite, "
-                          "`compliance-bot run` sweeps every school in one process.")
+_SWEEP_WORKER_SQLITE = N_(
+    "sweep workers share the sweep on PostgreSQL: on SQLite, "
+    "`compliance-bot run` sweeps every school in one process."
+)
 _SWEPT_HERE = N_("Stopped. Schools swept by this worker: %(num)d.")
 _ALL_INTERFACES = ("0.0.0.0", "::")  # noqa: S104 - compared with, never bound here
 
@@ -183,11 +185,18 @@ def run(
             "on its own with --scheduler-only).",
         ),
     ] = 1,
-    sweep_worker: Annotated[bool, typer.Option(
-        "--sweep-worker", help="Only sweep the schools the scheduler queues (PostgreSQL; run "
-        "as many as you like).")] = False,
-    until_idle: Annotated[bool, typer.Option(
-        "--until-idle", help="With --sweep-worker: stop once no school is queued.")] = False,
+    sweep_worker: Annotated[
+        bool,
+        typer.Option(
+            "--sweep-worker",
+            help="Only sweep the schools the scheduler queues (PostgreSQL; run "
+            "as many as you like).",
+        ),
+    ] = False,
+    until_idle: Annotated[
+        bool,
+        typer.Option("--until-idle", help="With --sweep-worker: stop once no school is queued."),
+    ] = False,
 ) -> None:
     """Start the web app and the (single) scheduler process."""
     from bot.web.serving import scrub_root_logging

@@ -17,15 +17,25 @@ from bot.engine.commands import console, context, fail, friendly
 __all__ = ["queue_now", "sweeps"]
 
 _TITLE = N_("Each school's last sweep")
-_HEADINGS = (N_("School"), N_("Tick"), N_("Worker"), N_("Started"), N_("Finished"),
-             N_("Outcome"), N_("Failed steps"))
+_HEADINGS = (
+    N_("School"),
+    N_("Tick"),
+    N_("Worker"),
+    N_("Started"),
+    N_("Finished"),
+    N_("Outcome"),
+    N_("Failed steps"),
+)
 _OUTCOMES = {"swept": N_("swept"), "failed": N_("failed")}
 _QUEUE = N_("Sweep queue — waiting: %(waiting)d, being swept: %(running)d.")
 _OLDEST = N_("The longest waiting has been due since %(since)s (UTC).")
-_NO_QUEUE = N_("the sweep queue is for PostgreSQL's sweep workers: on SQLite, run "
-               "`compliance-bot sweep`.")
-_QUEUED = N_("Schools queued for the sweep workers: %(num)d (the others are queued or being "
-             "swept already, or were swept this tick).")
+_NO_QUEUE = N_(
+    "the sweep queue is for PostgreSQL's sweep workers: on SQLite, run `compliance-bot sweep`."
+)
+_QUEUED = N_(
+    "Schools queued for the sweep workers: %(num)d (the others are queued or being "
+    "swept already, or were swept this tick)."
+)
 
 
 def _at(moment: datetime | None) -> str | None:
@@ -50,26 +60,49 @@ def sweeps(
         queue = queue_state(session)
     now = utcnow()
     if as_json:
-        print(json.dumps({
-            "schools": [{
-                "school_id": r.school_id, "school": names.get(r.school_id),
-                "tick": _at(r.tick), "worker": r.worker, "started": _at(r.started_at),
-                "finished": _at(r.finished_at), "last_swept": _at(r.swept_at),
-                "outcome": r.outcome, "failed_steps": r.failed, "queued_since": _at(r.due_at),
-            } for r in rows],
-            "queue": {"waiting": queue.waiting, "running": queue.running,
-                      "oldest_wait_seconds": (now - queue.oldest).total_seconds()
-                      if queue.oldest else None},
-        }, indent=1))
+        print(
+            json.dumps(
+                {
+                    "schools": [
+                        {
+                            "school_id": r.school_id,
+                            "school": names.get(r.school_id),
+                            "tick": _at(r.tick),
+                            "worker": r.worker,
+                            "started": _at(r.started_at),
+                            "finished": _at(r.finished_at),
+                            "last_swept": _at(r.swept_at),
+                            "outcome": r.outcome,
+                            "failed_steps": r.failed,
+                            "queued_since": _at(r.due_at),
+                        }
+                        for r in rows
+                    ],
+                    "queue": {
+                        "waiting": queue.waiting,
+                        "running": queue.running,
+                        "oldest_wait_seconds": (now - queue.oldest).total_seconds()
+                        if queue.oldest
+                        else None,
+                    },
+                },
+                indent=1,
+            )
+        )
         return
     table = Table(title=say(_TITLE))
     for heading in _HEADINGS:
         table.add_column(say(heading))
     for r in rows:
-        table.add_row(names.get(r.school_id, r.school_id), _at(r.tick), r.worker,
-                      _at(r.started_at), _at(r.finished_at),
-                      say(_OUTCOMES[r.outcome]) if r.outcome else "",
-                      ", ".join(r.failed))
+        table.add_row(
+            names.get(r.school_id, r.school_id),
+            _at(r.tick),
+            r.worker,
+            _at(r.started_at),
+            _at(r.finished_at),
+            say(_OUTCOMES[r.outcome]) if r.outcome else "",
+            ", ".join(r.failed),
+        )
     console.print(table)
     console.print(say(_QUEUE, waiting=queue.waiting, running=queue.running))
     if queue.oldest is not None:

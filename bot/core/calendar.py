@@ -29,6 +29,7 @@ __all__ = [
     "next_working_day",
 ]
 
+
 def nation_key(value: object) -> object:
     """A nation as people write it ("Scotland", "NORTHERN IRELAND", "england and wales") as
     the configuration spells it ("northern-ireland"); anything else is returned as it is, for

@@ -48,11 +48,5 @@ def teams_workflow_payload(card: dict[str, Any]) -> dict[str, Any]:
     """Wrap an Adaptive Card in the message shape a Teams Workflows webhook expects."""
     return {
         "type": "message",
-        "attachments": [
-            {
-                "contentType": ADAPTIVE_CARD_TYPE,
-                "contentUrl": None,
-                "content": card,
-            }
-        ],
+        "attachments": [{"contentType": ADAPTIVE_CARD_TYPE, "contentUrl": None, "content": card}],
     }

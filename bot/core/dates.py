@@ -88,8 +88,9 @@ class DateWindow:
         if refused is None:
             return None
         if refused.years is not None:
-            return _too_far(refused.years, day=day.isoformat(),
-                            latest=self.latest(today).isoformat())
+            return _too_far(
+                refused.years, day=day.isoformat(), latest=self.latest(today).isoformat()
+            )
         return Msg(TOO_LONG_AGO, day=day.isoformat(), earliest=self.earliest.isoformat())
 
     def refusal(self, day: date, field: str, today: date) -> DateWindowError | None:
@@ -194,16 +195,27 @@ def read_uk_date(text: str, column: str) -> date:
         if 20000 <= serial <= 80000:  # 1954 to 2119: a start date, not a stray number
             return _EXCEL_EPOCH + timedelta(days=serial)
     if _SHORT_YEAR.match(text):
-        raise DateCellError(N_("%(column)s has a two-digit year (got %(got)s); write the whole "
-                               "year, e.g. 01/09/2026"), column=column, got=repr(text))
+        raise DateCellError(
+            N_(
+                "%(column)s has a two-digit year (got %(got)s); write the whole "
+                "year, e.g. 01/09/2026"
+            ),
+            column=column,
+            got=repr(text),
+        )
     for fmt in _FORMATS:
         try:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise DateCellError(N_("%(column)s must be a date like 2026-09-01 or 01/09/2026 (got "
-                           "%(got)s); dates are read day first, as in the UK"),
-                        column=column, got=repr(text))
+    raise DateCellError(
+        N_(
+            "%(column)s must be a date like 2026-09-01 or 01/09/2026 (got "
+            "%(got)s); dates are read day first, as in the UK"
+        ),
+        column=column,
+        got=repr(text),
+    )
 
 
 class DateCellError(SaidError, ValueError):

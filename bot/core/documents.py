@@ -27,13 +27,7 @@ if TYPE_CHECKING:
     import pypdfium2
     from markdown_it import MarkdownIt
 
-__all__ = [
-    "DocumentError",
-    "ShownDocument",
-    "pdf_page_png",
-    "sanitise",
-    "show_document",
-]
+__all__ = ["DocumentError", "ShownDocument", "pdf_page_png", "sanitise", "show_document"]
 
 # what a policy needs: structure and emphasis, links, tables, images a Word file embeds
 # fmt: off

@@ -100,8 +100,14 @@ def email_reason(problem: str) -> Msg:
         head, cut, _tail = reason.partition("%(")
         if cut and problem.startswith(head) and problem.endswith("."):
             name = "most" if reason is _TOO_LONG else "chars"
-            return Msg(reason, **{name: problem[len(head):].split(" ", 1)[0] if name == "most"
-                                  else problem[len(head):-1]})
+            return Msg(
+                reason,
+                **{
+                    name: problem[len(head) :].split(" ", 1)[0]
+                    if name == "most"
+                    else problem[len(head) : -1]
+                },
+            )
     return Msg(problem)
 
 

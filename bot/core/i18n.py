@@ -406,8 +406,10 @@ def _without_noun(value: object) -> object:
     if isinstance(value, date) and not isinstance(value, datetime):
         value = Day(value)
     if isinstance(value, Joined) and value.parts:
-        return str(_without_noun(value.parts[0])) + value.sep + value.sep.join(
-            str(shown(part, "cy")) for part in value.parts[1:]
+        return (
+            str(_without_noun(value.parts[0]))
+            + value.sep
+            + value.sep.join(str(shown(part, "cy")) for part in value.parts[1:])
         )
     said = str(shown(value, "cy"))
     return said.removeprefix("Dydd ") if isinstance(value, (Day, Dated)) else said

@@ -49,9 +49,9 @@ def render(name: str, context: dict[str, Any]) -> tuple[str, str]:
     (``speaking``); ``cy+en``: the whole email in Welsh, then the whole of it in English,
     joined once (``joined``): a ``Msg`` or a date in ``context`` is said in each half's own."""
     if i18n.spoken() != "cy+en":
-        return _template(f"{name}.txt.j2").render(**context), _template(
-            f"{name}.html.j2"
-        ).render(**context)
+        return _template(f"{name}.txt.j2").render(**context), _template(f"{name}.html.j2").render(
+            **context
+        )
     with i18n.speaking("cy"):
         welsh = render(name, context)
     with i18n.speaking("en"):

@@ -54,8 +54,9 @@ def _styles() -> StyleSheet1:
     """reportlab's sample styles in DejaVu Sans (bold where they were bold)."""
     for name in (REGULAR, BOLD):
         pdfmetrics.registerFont(TTFont(name, str(FONTS / f"{name}.ttf")))
-    pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR,
-                                  boldItalic=BOLD)
+    pdfmetrics.registerFontFamily(
+        REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD
+    )
     styles = getSampleStyleSheet()
     for style in styles.byName.values():
         if hasattr(style, "fontName"):  # a paragraph's (not a list's)
@@ -78,7 +79,10 @@ class A4Report:
     """
 
     def __init__(
-        self, title: str, language: str = "en", made: datetime | None = None,
+        self,
+        title: str,
+        language: str = "en",
+        made: datetime | None = None,
         author: str = "compliance-bot",
     ) -> None:
         """An empty report: its metadata title, its language (``en``, ``cy``; ``cy+en``: Welsh
@@ -123,11 +127,15 @@ class A4Report:
     def table(self, rows: Sequence[Sequence[str]]) -> None:
         """A grid whose first row is its header (TH cells), repeated on every page it runs
         over (an artifact there: the table's header is said once)."""
-        style = TableStyle([
-            ("FONTNAME", (0, 0), (-1, -1), REGULAR), ("FONTSIZE", (0, 0), (-1, -1), 9),
-            ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf3")),
-        ])
+        style = TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), REGULAR),
+                ("FONTSIZE", (0, 0), (-1, -1), 9),
+                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf3")),
+            ]
+        )
         cells = [[Paragraph(escape(c), _styles()["BodyText"]) for c in row] for row in rows]
         marks = _TableMarks(len(self.story), self.language)
         self.story.append(Table(cells, style=style, hAlign="LEFT", repeatRows=1, renderCB=marks))
@@ -137,9 +145,15 @@ class A4Report:
         _styles()  # and the fonts registered
         buffer = io.BytesIO()
         doc = SimpleDocTemplate(
-            buffer, pagesize=A4, title=self.title, author=self.author,
-            lang=html_lang(self.document_language), leftMargin=18 * mm, rightMargin=18 * mm,
-            topMargin=16 * mm, bottomMargin=16 * mm,
+            buffer,
+            pagesize=A4,
+            title=self.title,
+            author=self.author,
+            lang=html_lang(self.document_language),
+            leftMargin=18 * mm,
+            rightMargin=18 * mm,
+            topMargin=16 * mm,
+            bottomMargin=16 * mm,
             initialFontName=REGULAR,  # not Helvetica, even in a page's preamble
             invariant=1,  # no random file id: the creation date is ``made`` (_Canvas)
         )
@@ -232,8 +246,9 @@ class _Canvas(Canvas):  # type: ignore[misc]
         for number, page in enumerate(self.pages, start=1):
             self.__dict__.update(page)
             language = self.marks[0][1] if self.marks else self.report.document_language
-            said = said_now(language, Msg(N_("Page %(page)s of %(pages)s"), page=number,
-                                         pages=len(self.pages)))
+            said = said_now(
+                language, Msg(N_("Page %(page)s of %(pages)s"), page=number, pages=len(self.pages))
+            )
             self.saveState()
             self.artifact("Pagination")
             self.setFont(REGULAR, 8)
@@ -262,12 +277,18 @@ class _Canvas(Canvas):  # type: ignore[misc]
                     own = html_lang(said_in) if depth == 2 else language  # a part's own
                     if path[:depth] not in made:
                         made[path[:depth]] = self._element(
-                            path[depth - 1][0], made[path[:depth - 1]], own != language and own
+                            path[depth - 1][0], made[path[: depth - 1]], own != language and own
                         )
                 leaf, ref = made[path]
-                leaf["K"].sequence.append(PDFDictionary(
-                    {"Type": PDFName("MCR"), "Pg": PDFObjectReference(f"Page{index + 1}"),
-                     "MCID": mcid}))
+                leaf["K"].sequence.append(
+                    PDFDictionary(
+                        {
+                            "Type": PDFName("MCR"),
+                            "Pg": PDFObjectReference(f"Page{index + 1}"),
+                            "MCID": mcid,
+                        }
+                    )
+                )
                 owners.append(ref)
             nums += [index, PDFArray(owners)]
         root["ParentTree"] = PDFDictionary({"Nums": PDFArray(nums)})
@@ -280,8 +301,9 @@ class _Canvas(Canvas):  # type: ignore[misc]
     ) -> tuple[PDFDictionary, Any]:
         """A structure element of type ``kind``, the last of ``parent``'s kids, and its
         reference; ``language``: its own, where not the document's."""
-        element = PDFDictionary({"Type": PDFName("StructElem"), "S": PDFName(kind),
-                                 "P": parent[1], "K": PDFArray([])})
+        element = PDFDictionary(
+            {"Type": PDFName("StructElem"), "S": PDFName(kind), "P": parent[1], "K": PDFArray([])}
+        )
         if language:
             element["Lang"] = PDFString(language)
         if kind == "TH":

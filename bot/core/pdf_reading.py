@@ -43,7 +43,13 @@ __all__ = [
 # program, open another file, play media, or send or fill a form from outside
 _PDF_SCRIPTS = frozenset({"/JavaScript", "/JS", "/XFA", "/EmbeddedFile", "/EmbeddedFiles"})
 _PDF_ACTIVE = _PDF_SCRIPTS | {
-    "/Launch", "/SubmitForm", "/ImportData", "/GoToE", "/GoToR", "/RichMedia", "/RichMediaExecute"
+    "/Launch",
+    "/SubmitForm",
+    "/ImportData",
+    "/GoToE",
+    "/GoToR",
+    "/RichMedia",
+    "/RichMediaExecute",
 }
 # what runs by itself (the file or a page opened, a field touched): only a move to a place in
 # this file may, as almost every writer's "open at page 1" (``[page /XYZ null null 0]``) is;

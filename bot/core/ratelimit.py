@@ -122,10 +122,7 @@ def _prune(session: Session, rule: RateLimit, now: datetime) -> None:
     """
     idle = (
         select(RateLimitBucket.id)
-        .where(
-            RateLimitBucket.scope == rule.scope,
-            RateLimitBucket.updated_at <= now - rule.window,
-        )
+        .where(RateLimitBucket.scope == rule.scope, RateLimitBucket.updated_at <= now - rule.window)
         .limit(PRUNE_BATCH)
         .with_for_update(skip_locked=True)
     )
@@ -161,8 +158,10 @@ class DatabasePacer:
         now = self._clock()
         at = datetime.fromtimestamp(now, UTC)
         with self._store().transaction() as session:
-            held = [(limit, *lock_bucket(session, _scope(limit), _hashed(limit), at))
-                    for limit in sorted(limits, key=lambda limit: limit.key)]
+            held = [
+                (limit, *lock_bucket(session, _scope(limit), _hashed(limit), at))
+                for limit in sorted(limits, key=lambda limit: limit.key)
+            ]
             counted = [(limit, row, _live(hits, limit, now)) for limit, row, hits in held]
             wait = max((_wait(live, limit, now) for limit, _, live in counted), default=0.0)
             if wait > 0:
@@ -173,8 +172,12 @@ class DatabasePacer:
                     live[-1][1] += limit.cost
                 else:
                     live.append([slot, limit.cost])
-                session.execute(update(RateLimitBucket).where(RateLimitBucket.id == row)
-                                .values(hits=live).execution_options(synchronize_session=False))
+                session.execute(
+                    update(RateLimitBucket)
+                    .where(RateLimitBucket.id == row)
+                    .values(hits=live)
+                    .execution_options(synchronize_session=False)
+                )
                 rule = RateLimit(_scope(limit), limit.calls, timedelta(seconds=limit.window))
                 last = _pruned.get(rule.scope)
                 if last is None or not last <= at < last + PRUNE_EVERY:

@@ -159,9 +159,9 @@ def _judged(conn: Connection | None) -> _Beat | None:
         return own
     try:
         row = conn.execute(
-            select(
-                SchedulerBeat.beat_at, SchedulerBeat.every_seconds, SchedulerBeat.seal
-            ).where(SchedulerBeat.id == 1)
+            select(SchedulerBeat.beat_at, SchedulerBeat.every_seconds, SchedulerBeat.seal).where(
+                SchedulerBeat.id == 1
+            )
         ).first()
     except SQLAlchemyError:
         return None

@@ -17,14 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
@@ -57,7 +50,7 @@ MIN_KEY_BYTES = 32  # a session cookie or emailed link signed with less can be f
 SHORT_KEY = (
     f"is shorter than {MIN_KEY_BYTES} bytes, so signed links and sign-in cookies could be "
     "forged; unset it to have one generated, or set a long random value, e.g. the output of "
-    "`python -c \"import secrets; print(secrets.token_urlsafe(48))\"`"
+    '`python -c "import secrets; print(secrets.token_urlsafe(48))"`'
 )
 
 
@@ -107,8 +100,14 @@ class Connection(BaseModel):
     def secrets(self) -> dict[str, SecretStr]:
         """The secrets set here or in ``secrets_file`` (the file's win; SettingsError when it
         cannot be read or names anything but CLIENT_SECRET and BOT_APP_SECRET)."""
-        found = {k: v for k, v in (("client_secret", self.client_secret),
-                                   ("bot_app_secret", self.bot_app_secret)) if v is not None}
+        found = {
+            k: v
+            for k, v in (
+                ("client_secret", self.client_secret),
+                ("bot_app_secret", self.bot_app_secret),
+            )
+            if v is not None
+        }
         if self.secrets_file is None:
             return found
         try:
@@ -129,12 +128,30 @@ class Connection(BaseModel):
 
 
 # what belongs to one tenant or domain: a connection starts without the install's
-TENANT_OWN = ("tenant_id", "client_id", "client_secret", "certificate_path", "sender",
-              "teams_webhook_url", "bot_app_id", "bot_app_secret", "teams_catalog_app_id",
-              "site_id", "forms_list")
-DOMAIN_OWN = ("service_account_file", "admin_subject", "sender", "chat_webhook_url",
-              "spreadsheet_id", "form_id", "chat_project_number", "chat_endpoint_url",
-              "chat_addon_client_id")
+TENANT_OWN = (
+    "tenant_id",
+    "client_id",
+    "client_secret",
+    "certificate_path",
+    "sender",
+    "teams_webhook_url",
+    "bot_app_id",
+    "bot_app_secret",
+    "teams_catalog_app_id",
+    "site_id",
+    "forms_list",
+)
+DOMAIN_OWN = (
+    "service_account_file",
+    "admin_subject",
+    "sender",
+    "chat_webhook_url",
+    "spreadsheet_id",
+    "form_id",
+    "chat_project_number",
+    "chat_endpoint_url",
+    "chat_addon_client_id",
+)
 
 
 def connection_key(name: str) -> str:
@@ -212,6 +229,7 @@ class Settings(BaseSettings):
     @classmethod
     def _connection_names(cls, value: dict[str, Connection]) -> dict[str, Connection]:
         return {connection_key(name): connection for name, connection in value.items()}
+
     mis: MisSettings = MisSettings()
 
     @field_validator("base_url")
@@ -275,7 +293,7 @@ class Settings(BaseSettings):
                 f"the school's connection {name!r} is not set up: set "
                 f"COMPLIANCE_BOT_CONNECTIONS__{key.upper()}__TENANT_ID (Microsoft 365) or "
                 f"..._DOMAIN (Google Workspace) and the rest of its settings "
-                "(deploy/README.md, \"A trust across tenants\")"
+                '(deploy/README.md, "A trust across tenants")'
             )
         return self.connections[key]
 
@@ -285,15 +303,21 @@ class Settings(BaseSettings):
         groups, limits, the cloud's addresses). The install's site, list, webhooks and bot
         belong to the install's tenant and are left out. SettingsError when it is not set up."""
         connection = self.connection(name)
-        given: dict[str, Any] = connection.model_dump(
-            exclude_unset=True, exclude={"secrets_file", "domain"}) | connection.secrets()
+        given: dict[str, Any] = (
+            connection.model_dump(exclude_unset=True, exclude={"secrets_file", "domain"})
+            | connection.secrets()
+        )
         m365, google = self.m365, self.google
         if connection.tenant_id:
-            m365 = m365.model_copy(update={k: None for k in TENANT_OWN} | {
-                k: v for k, v in given.items() if k in M365Settings.model_fields})
+            m365 = m365.model_copy(
+                update={k: None for k in TENANT_OWN}
+                | {k: v for k, v in given.items() if k in M365Settings.model_fields}
+            )
         if connection.domain:
-            google = google.model_copy(update={k: None for k in DOMAIN_OWN} | {
-                k: v for k, v in given.items() if k in GoogleSettings.model_fields})
+            google = google.model_copy(
+                update={k: None for k in DOMAIN_OWN}
+                | {k: v for k, v in given.items() if k in GoogleSettings.model_fields}
+            )
         update: dict[str, Any] = {"m365": m365, "google": google, "connections": {}}
         if connection.domain:
             update["oidc_domain"] = connection.domain.lower()
@@ -323,7 +347,6 @@ class Settings(BaseSettings):
         finally:
             os.unlink(tmp)
         return _checked_key_file(key_file)
-
 
     @property
     def audit_key_file(self) -> Path:

@@ -78,9 +78,7 @@ EXPANDS = N_(
 TOO_MANY_PARTS = N_(
     "%(file)s: this workbook holds %(parts)s parts (at most %(most)s), so it has not been read"
 )
-TOO_MANY_ROWS = N_(
-    "%(file)s: this workbook has more than %(most)s rows, so it has not been read"
-)
+TOO_MANY_ROWS = N_("%(file)s: this workbook has more than %(most)s rows, so it has not been read")
 ENTITIES = N_(
     "%(file)s: this workbook declares its own XML entities, which Excel never does, so it has "
     "not been read"
@@ -175,14 +173,16 @@ def read_spreadsheet(path: Path, shown: str | None = None) -> Spreadsheet:
         raise SpreadsheetError(OLD_EXCEL, file=shown)
     if start.startswith(b"PK\x03\x04"):
         if size > MAX_FILE_BYTES:  # read whole into the child: a CSV is streamed instead
-            raise SpreadsheetError(TOO_BIG, file=shown, size=f"{size / 1048576:,.0f}",
-                                   most=str(MAX_FILE_BYTES >> 20))
+            raise SpreadsheetError(
+                TOO_BIG, file=shown, size=f"{size / 1048576:,.0f}", most=str(MAX_FILE_BYTES >> 20)
+            )
         return _workbook(shown, path.read_bytes())
     if suffix in (".xlsx", ".xlsm"):
         raise SpreadsheetError(DAMAGED, file=shown)
     encoding = _encoding(path, start)
-    return Spreadsheet(shown, [Sheet(None, encoding=encoding, _path=path,
-                                     _delimiter=_delimiter(path, encoding))])
+    return Spreadsheet(
+        shown, [Sheet(None, encoding=encoding, _path=path, _delimiter=_delimiter(path, encoding))]
+    )
 
 
 def _encoding(path: Path, start: bytes) -> str:
@@ -266,12 +266,14 @@ def _measure(shown: str, data: bytes) -> None:
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         raise SpreadsheetError(DAMAGED, file=shown) from None
     if len(parts) > MAX_PARTS:
-        raise SpreadsheetError(TOO_MANY_PARTS, file=shown, parts=f"{len(parts):,}",
-                               most=f"{MAX_PARTS:,}")
+        raise SpreadsheetError(
+            TOO_MANY_PARTS, file=shown, parts=f"{len(parts):,}", most=f"{MAX_PARTS:,}"
+        )
     expanded = sum(p.file_size for p in parts)
     if expanded > MAX_EXPANDED:
-        raise SpreadsheetError(EXPANDS, file=shown, size=f"{expanded / 1048576:,.0f}",
-                               most=str(MAX_EXPANDED >> 20))
+        raise SpreadsheetError(
+            EXPANDS, file=shown, size=f"{expanded / 1048576:,.0f}", most=str(MAX_EXPANDED >> 20)
+        )
 
 
 class _XmlScan:
@@ -314,9 +316,7 @@ def _scan(shown: str, data: bytes) -> None:
             scan.feed(b"", final=True)
 
 
-def _read_workbook(
-    shown: str, data: bytes
-) -> tuple[list[tuple[str, str, list[int]]], list[str]]:
+def _read_workbook(shown: str, data: bytes) -> tuple[list[tuple[str, str, list[int]]], list[str]]:
     """In the child: each visible sheet's (name, rows as CSV text, hidden rows) and the hidden
     sheets' names."""
     _scan(shown, data)

@@ -267,12 +267,7 @@ def read_contained(shown: str, kind: str, work: Callable[[bytes], T], data: byte
         ) from None
 
 
-def check_pdf(
-    shown: str,
-    data: bytes,
-    *,
-    advice: str = PDF_OR_WORD,
-) -> None:
+def check_pdf(shown: str, data: bytes, *, advice: str = PDF_OR_WORD) -> None:
     """Refuse a PDF that is damaged, encrypted, acts on its own (scripts, embedded files),
     expands past ``MAX_PDF_DECODED`` (or a picture past its size), loops in its structure, or
     is also something else (data after its end, a web page at its start).
@@ -352,14 +347,18 @@ class _XmlScan:
         self.counted[0] += 1
         if self.depth > MAX_XML_DEPTH:
             raise self.refuse(
-                N_("%(file)s: this file nests its parts over %(most)s levels deep, so we have "
-                   "not opened it."),
+                N_(
+                    "%(file)s: this file nests its parts over %(most)s levels deep, so we have "
+                    "not opened it."
+                ),
                 most=str(MAX_XML_DEPTH),
             )
         if self.counted[0] > MAX_XML_ELEMENTS:
             raise self.refuse(
-                N_("%(file)s: this file holds over %(most)s XML elements, so we have not "
-                   "opened it."),
+                N_(
+                    "%(file)s: this file holds over %(most)s XML elements, so we have not "
+                    "opened it."
+                ),
                 most=f"{MAX_XML_ELEMENTS:,}",
             )
 

@@ -42,6 +42,7 @@ __all__ = [
     "why_waiting",
 ]
 
+
 class _Moment(Lazy):
     """A moment in the school's zone: its day in the language's own pattern, then its time."""
 
@@ -54,8 +55,10 @@ class _Moment(Lazy):
 
     def said(self, language: str) -> str:
         """'Mon 23 Nov 09:30', 'Llun 23 Tach 09:30'."""
-        return f"{Dated(self.local.date(), self.english, self.welsh).said(language)} " \
+        return (
+            f"{Dated(self.local.date(), self.english, self.welsh).said(language)} "
             f"{self.local:%H:%M}"
+        )
 
 
 # a moment in the school's zone: its day (``english``: a strftime pattern; ``welsh``: babel's)
@@ -73,8 +76,9 @@ def when_words(moment: datetime, now: datetime) -> Msg:
         return Msg(N_("today at %(time)s"), time=time)
     if days == 1:
         return Msg(N_("tomorrow at %(time)s"), time=time)
-    return Msg(N_("%(day)s at %(time)s"), time=time,
-               day=Dated(local.date(), "%a %-d %b", "EEE d MMM"))
+    return Msg(
+        N_("%(day)s at %(time)s"), time=time, day=Dated(local.date(), "%a %-d %b", "EEE d MMM")
+    )
 
 
 def channel_words(state: ChannelState) -> Msg:
@@ -92,16 +96,19 @@ def pause_reason(state: ChannelState) -> Text:
 
 _SLOWED = N_("because %(what)s sending is paused after the platform asked the bot to slow down")
 _SLOWED_OWN = N_(
-    "because sending from %(lane)s is paused after the platform asked the bot to slow down")
-_DAILY = N_(
-    "because the sending mailbox has sent as much as its platform allows in 24 hours")
+    "because sending from %(lane)s is paused after the platform asked the bot to slow down"
+)
+_DAILY = N_("because the sending mailbox has sent as much as its platform allows in 24 hours")
 _DAILY_OWN = N_("because %(lane)s has sent as much as its platform allows in 24 hours")
 _WINDOW = N_("for the school's sending window")
 _RETRIED_ONCE = N_("to be tried again (tried once; the platform said not yet)")
 _RETRIED = "retried"  # said by ``ngettext`` (``Why.said``): its count is a plural
 # a channel's words inside ``_SLOWED`` (English: ``CHANNEL_WORDS`` in lower case)
-_CHANNEL_LOWER = {"email": N_("email"), "card": N_("teams/chat cards"),
-                  "teams": N_("cards in staff's teams or google chat")}
+_CHANNEL_LOWER = {
+    "email": N_("email"),
+    "card": N_("teams/chat cards"),
+    "teams": N_("cards in staff's teams or google chat"),
+}
 
 
 @dataclass(frozen=True)
@@ -124,8 +131,11 @@ class Why:
         if not self.phrase:
             return ""
         what = _CHANNEL_LOWER.get(self.lane)
-        return Msg(self.phrase, lane=self.lane, what=Msg(what) if what else
-                   ChannelState(self.lane, None, 0, None).what.lower())
+        return Msg(
+            self.phrase,
+            lane=self.lane,
+            what=Msg(what) if what else ChannelState(self.lane, None, 0, None).what.lower(),
+        )
 
     def __str__(self) -> str:
         return str(shown(self.words(), "en"))
@@ -147,11 +157,16 @@ class Waiting:
                 "%(num)d is due: it goes at the next delivery run (every few minutes while "
                 "`compliance-bot run` is running, or run `compliance-bot sweep`).",
                 "%(num)d are due: they go at the next delivery run (every few minutes while "
-                "`compliance-bot run` is running, or run `compliance-bot sweep`).", n,
+                "`compliance-bot run` is running, or run `compliance-bot sweep`).",
+                n,
             )
-        return nmsg("%(num)d waits %(reason)s: it goes %(when)s.",
-                    "%(num)d wait %(reason)s: they go %(when)s.", n,
-                    reason=self.reason.words(), when=when_words(self.goes, now))
+        return nmsg(
+            "%(num)d waits %(reason)s: it goes %(when)s.",
+            "%(num)d wait %(reason)s: they go %(when)s.",
+            n,
+            reason=self.reason.words(),
+            when=when_words(self.goes, now),
+        )
 
 
 def row_sentence(reason: Why, goes: datetime | None, now: datetime, last_error: str | None) -> Lazy:
@@ -160,8 +175,11 @@ def row_sentence(reason: Why, goes: datetime | None, now: datetime, last_error: 
     if goes is None:
         line: Lazy = Msg(N_("due now: it goes at the next delivery run"))
     else:
-        line = Msg(N_("waits %(reason)s: it goes %(when)s"), reason=reason.words(),
-                   when=when_words(goes, now))
+        line = Msg(
+            N_("waits %(reason)s: it goes %(when)s"),
+            reason=reason.words(),
+            when=when_words(goes, now),
+        )
     if last_error:  # the platform's own answer (a code), as it gave it
         line = line + Msg(N_(" (last answer: %(error)s)"), error=last_error)
     return line
@@ -198,13 +216,17 @@ def why_waiting(
 
 
 def pending_summary(
-    session: Session, now: datetime, school_ids: list[str] | None = None,
+    session: Session,
+    now: datetime,
+    school_ids: list[str] | None = None,
     senders: Mapping[str, str] | None = None,
 ) -> list[Waiting]:
     """The pending messages grouped by why they wait, soonest first (a few queries, no loop
     over every row's content); ``senders``: the schools' own mailboxes (``lane_of``)."""
     query = select(
-        OutboxMessage.channel, OutboxMessage.next_attempt_at, OutboxMessage.attempts,
+        OutboxMessage.channel,
+        OutboxMessage.next_attempt_at,
+        OutboxMessage.attempts,
         OutboxMessage.school_id,
     ).where(OutboxMessage.status == "pending")
     if school_ids is not None:
@@ -227,27 +249,43 @@ def pending_summary(
 def trouble_lines(trouble: Trouble) -> list[Msg]:
     """Paused channels and the messages that need a person, with what to do: ``sweep``'s and
     ``status``'s closing lines."""
-    lines = [Msg(N_(
-        "[yellow]%(what)s paused[/] until %(until)s after the platform's last answer "
-        "(%(reason)s). Its queued messages wait; none is lost."),
-        what=channel_words(state), until=moment_words(state.paused_until),
-        reason=pause_reason(state)) for state in trouble.paused if state.paused_until]
+    lines = [
+        Msg(
+            N_(
+                "[yellow]%(what)s paused[/] until %(until)s after the platform's last answer "
+                "(%(reason)s). Its queued messages wait; none is lost."
+            ),
+            what=channel_words(state),
+            until=moment_words(state.paused_until),
+            reason=pause_reason(state),
+        )
+        for state in trouble.paused
+        if state.paused_until
+    ]
     if trouble.unknown:
-        lines.append(nmsg(
-            "[yellow]%(num)d message may not have arrived[/]: the platform did not confirm it, "
-            "so the bot will not send it again on its own. Check the sending mailbox's Sent "
-            "Items, then run `compliance-bot outbox resolve ID --sent --as YOU` (it arrived) or "
-            "`--resend`; `compliance-bot outbox --status delivery_unknown` lists it.",
-            "[yellow]%(num)d messages may not have arrived[/]: the platform did not confirm "
-            "them, so the bot will not send them again on its own. Check the sending mailbox's "
-            "Sent Items, then run `compliance-bot outbox resolve ID --sent --as YOU` (it "
-            "arrived) or `--resend`; `compliance-bot outbox --status delivery_unknown` lists "
-            "them.", trouble.unknown))
+        lines.append(
+            nmsg(
+                "[yellow]%(num)d message may not have arrived[/]: the platform did not confirm it, "
+                "so the bot will not send it again on its own. Check the sending mailbox's Sent "
+                "Items, then run `compliance-bot outbox resolve ID --sent --as YOU` (it arrived) "
+                "or "
+                "`--resend`; `compliance-bot outbox --status delivery_unknown` lists it.",
+                "[yellow]%(num)d messages may not have arrived[/]: the platform did not confirm "
+                "them, so the bot will not send them again on its own. Check the sending mailbox's "
+                "Sent Items, then run `compliance-bot outbox resolve ID --sent --as YOU` (it "
+                "arrived) or `--resend`; `compliance-bot outbox --status delivery_unknown` lists "
+                "them.",
+                trouble.unknown,
+            )
+        )
     if trouble.failed:
-        lines.append(nmsg(
-            "[red]%(num)d message could not be delivered[/]: the platform refused it (often a "
-            "wrong address); `compliance-bot outbox --status failed` says why.",
-            "[red]%(num)d messages could not be delivered[/]: the platform refused them (often "
-            "a wrong address); `compliance-bot outbox --status failed` says why.",
-            trouble.failed))
+        lines.append(
+            nmsg(
+                "[red]%(num)d message could not be delivered[/]: the platform refused it (often a "
+                "wrong address); `compliance-bot outbox --status failed` says why.",
+                "[red]%(num)d messages could not be delivered[/]: the platform refused them (often "
+                "a wrong address); `compliance-bot outbox --status failed` says why.",
+                trouble.failed,
+            )
+        )
     return lines

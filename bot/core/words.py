@@ -107,9 +107,21 @@ def default_words() -> Words:
 
 # the roles in reading order; the nation-dependent ones take their name from the school's words
 ROLE_ORDER: tuple[str, ...] = (
-    "staff", "governor", "volunteer", "supply", "clerk", "headteacher", "dsl", "deputy_dsl",
-    "dpo", "chair_of_governors", "safeguarding_governor", "account_holder", "admin",
-    "trust_admin", "trust_safeguarding_lead",
+    "staff",
+    "governor",
+    "volunteer",
+    "supply",
+    "clerk",
+    "headteacher",
+    "dsl",
+    "deputy_dsl",
+    "dpo",
+    "chair_of_governors",
+    "safeguarding_governor",
+    "account_holder",
+    "admin",
+    "trust_admin",
+    "trust_safeguarding_lead",
 )
 _PLAIN_ROLES = {  # the rest read as they are written; each in the catalogue (``|translated``)
     "volunteer": N_("volunteer"),
@@ -124,11 +136,18 @@ _PLAIN_ROLES = {  # the rest read as they are written; each in the catalogue (``
 _ROLE_WORD = {"chair_of_governors": "chair"}
 
 # the overdue reminders' ordinals, each its own sentence (Welsh puts "cyntaf" after the noun)
-_OVERDUE = (N_("first overdue reminder"), N_("second overdue reminder"),
-            N_("third overdue reminder"), N_("fourth overdue reminder"),
-            N_("fifth overdue reminder"), N_("sixth overdue reminder"),
-            N_("seventh overdue reminder"), N_("eighth overdue reminder"),
-            N_("ninth overdue reminder"), N_("tenth overdue reminder"))
+_OVERDUE = (
+    N_("first overdue reminder"),
+    N_("second overdue reminder"),
+    N_("third overdue reminder"),
+    N_("fourth overdue reminder"),
+    N_("fifth overdue reminder"),
+    N_("sixth overdue reminder"),
+    N_("seventh overdue reminder"),
+    N_("eighth overdue reminder"),
+    N_("ninth overdue reminder"),
+    N_("tenth overdue reminder"),
+)
 # after the tenth, a language without English's ordinals says the number
 _OVERDUE_PAST_TENTH = N_("overdue reminder number %(num)d")
 
@@ -154,11 +173,36 @@ def has_phrase(words: str, phrases: Iterable[str]) -> bool:
 
 
 # titles written before a name (English, Irish and Welsh use); never part of who is meant
-_HONORIFICS = frozenset({
-    "mr", "mrs", "ms", "miss", "mx", "dr", "fr", "father", "rev", "revd", "reverend", "canon",
-    "msgr", "mgr", "sr", "sister", "br", "brother", "prof", "professor", "sir", "dame", "lady",
-    "lord", "cllr", "councillor",
-})
+_HONORIFICS = frozenset(
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "fr",
+        "father",
+        "rev",
+        "revd",
+        "reverend",
+        "canon",
+        "msgr",
+        "mgr",
+        "sr",
+        "sister",
+        "br",
+        "brother",
+        "prof",
+        "professor",
+        "sir",
+        "dame",
+        "lady",
+        "lord",
+        "cllr",
+        "councillor",
+    }
+)
 
 
 def name_words(text: str, *, accents: bool = False) -> list[str]:
@@ -217,8 +261,9 @@ def stage_name(label: str) -> Lazy:
     if kind == "due":
         return Msg(N_("on the due date"))
     if kind == "before" and number.isdigit():
-        return nmsg("%(num)d day before the due date", "%(num)d days before the due date",
-                   int(number))
+        return nmsg(
+            "%(num)d day before the due date", "%(num)d days before the due date", int(number)
+        )
     if kind == "overdue" and number.isdigit():
         if 1 <= int(number) <= len(_OVERDUE):
             return Msg(_OVERDUE[int(number) - 1])
@@ -302,8 +347,7 @@ def left_out_words(counts: Mapping[str, int]) -> Lazy:
     """A directory's left-out accounts as a person reads them: '3 guests, 2 unlicensed
     accounts' ('none' when there are none)."""
     shown: list[object] = [  # English: a kind a connector adds later, until it is put here
-        nmsg(*_LEFT_OUT[kind], n) if kind in _LEFT_OUT
-        else f"{n} {kind if n == 1 else kind + 's'}"
+        nmsg(*_LEFT_OUT[kind], n) if kind in _LEFT_OUT else f"{n} {kind if n == 1 else kind + 's'}"
         for kind, n in sorted(counts.items())
         if n
     ]

@@ -121,7 +121,8 @@ def _staff_list(days: int, *, leaver_in_post: bool) -> str:
 def _first_online_safety(text: str) -> str:
     """The online safety policy the autumn began with (version 2026.1)."""
     return text.replace("2026.2", "2026.1").replace(
-        "Report filtering or monitoring problems", "Report filtering problems")
+        "Report filtering or monitoring problems", "Report filtering problems"
+    )
 
 
 def school_folder(folder: Path, today: date) -> Path:
@@ -151,8 +152,10 @@ def demo_setup(settings: Settings, today: date) -> tuple[OrgConfig, date]:
     with tempfile.TemporaryDirectory() as tmp:
         draft = draft_setup(settings, load_answers(school_folder(Path(tmp), today)))
         if draft.problems:
-            raise SettingsError("the demo school's folder does not set up: "
-                                + "; ".join(p.said("en") for p in draft.problems))
+            raise SettingsError(
+                "the demo school's folder does not set up: "
+                + "; ".join(p.said("en") for p in draft.problems)
+            )
 
         def config(days: int, **online_safety: Any) -> OrgConfig:
             data = school_config(draft, today)
@@ -167,8 +170,7 @@ def demo_setup(settings: Settings, today: date) -> tuple[OrgConfig, date]:
         began = as_of - timedelta(days=CHECKPOINTS[0])
         first = config(days, version="2026.1", published=began, last_reviewed=began)
         start = last_school_day(first.schools[0], began)
-        write_setup(settings, draft, first, today=start, now=_school_day_at(start),
-                    env_path=None)
+        write_setup(settings, draft, first, today=start, now=_school_day_at(start), env_path=None)
     admin = first.schools[0].admins[0]
     ctx = AppContext(settings)
     with ctx.store.transaction() as session:
@@ -191,10 +193,13 @@ def _seed_history(ctx: AppContext, final: OrgConfig, as_of: date, rng: random.Ra
         if day >= as_of:
             continue
         if index == 3:  # a teacher who ran the Facebook page leaves
-            ctx.settings.directory_file.write_text(_staff_list(days, leaver_in_post=False),
-                                                   encoding="utf-8")
-        if index and day >= as_of - timedelta(days=21) and "2026.2" not in online.read_text(
-            "utf-8"
+            ctx.settings.directory_file.write_text(
+                _staff_list(days, leaver_in_post=False), encoding="utf-8"
+            )
+        if (
+            index
+            and day >= as_of - timedelta(days=21)
+            and "2026.2" not in online.read_text("utf-8")
         ):  # version 2026.2 is published
             shutil.copy(DATA / "policies" / "online-safety.md", online)
             ctx.settings.config_path.write_text(config_store.to_yaml(final), encoding="utf-8")
@@ -231,19 +236,32 @@ def _seed_reports(ctx: AppContext, as_of: date) -> None:
         when = _school_day_at(as_of - timedelta(days=made["days_ago"]))
         with ctx.store.transaction() as session:
             intake = submit_report(
-                session, school,
-                Submission(category=made["category"], involved=tuple(made["involved"].items()),
-                           what_happened=made["what_happened"],
-                           occurred=human_date(to_local(when).date()), location="School",
-                           actions_taken=None,
-                           anonymous=True),
-                now=when, base_url=ctx.settings.base_url, actor="demo",
+                session,
+                school,
+                Submission(
+                    category=made["category"],
+                    involved=tuple(made["involved"].items()),
+                    what_happened=made["what_happened"],
+                    occurred=human_date(to_local(when).date()),
+                    location="School",
+                    actions_taken=None,
+                    anonymous=True,
+                ),
+                now=when,
+                base_url=ctx.settings.base_url,
+                actor="demo",
             )
             if made.get("status"):
                 report = session.get(Report, intake.report_id)
                 assert report is not None
-                change_status(session, report, actor=school.dsl[0], status=made["status"],
-                              reason="Demo: triaged by the DSL", now=when + timedelta(hours=3))
+                change_status(
+                    session,
+                    report,
+                    actor=school.dsl[0],
+                    status=made["status"],
+                    reason="Demo: triaged by the DSL",
+                    now=when + timedelta(hours=3),
+                )
 
 
 def _seed_training(ctx: AppContext, as_of: date, rng: random.Random) -> None:
@@ -266,9 +284,15 @@ def _seed_training(ctx: AppContext, as_of: date, rng: random.Random) -> None:
             if "staff" in roles and rng.random() < 0.6:
                 courses.append(("os", "Online safety", "Online course"))
             session.add_all(
-                TrainingRecord(school_id="oakfield", person_id=person.id, course=course,
-                               completed_on=done, provider=provider, source="demo",
-                               import_key=f"demo:{code}:{person.id}")
+                TrainingRecord(
+                    school_id="oakfield",
+                    person_id=person.id,
+                    course=course,
+                    completed_on=done,
+                    provider=provider,
+                    source="demo",
+                    import_key=f"demo:{code}:{person.id}",
+                )
                 for code, course, provider in courses
             )
 
@@ -315,8 +339,15 @@ def _keep_settings_on_the_web_pages(ctx: AppContext, today: date, now: datetime)
     admin = org.schools[0].admins[0] if org.schools[0].admins else org.schools[0].headteacher
     with ctx.store.transaction() as session:
         config_store.set_source(session, "web", by=admin, now=now)
-        apply_settings(session, org, by=admin, now=now, today=today,
-                       note="the demo school's settings", export_to=ctx.settings.config_path)
+        apply_settings(
+            session,
+            org,
+            by=admin,
+            now=now,
+            today=today,
+            note="the demo school's settings",
+            export_to=ctx.settings.config_path,
+        )
     ctx.forget_config()
 
 

@@ -33,9 +33,10 @@ def _parts(name: str) -> list[tuple[str, str]]:
 def _fixed_zip(data: bytes) -> bytes:
     """The same archive with every entry dated FIXED (zip entries carry the build's time)."""
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(
-        out, "w", zipfile.ZIP_DEFLATED
-    ) as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
         for info in source.infolist():
             entry = zipfile.ZipInfo(info.filename, date_time=FIXED.timetuple()[:6])
             entry.compress_type = zipfile.ZIP_DEFLATED
@@ -72,8 +73,12 @@ def mobile_phones_pdf() -> bytes:
     """The Mobile Phones and Personal Devices Policy as a two-page PDF."""
     from bot.core.pdf import A4Report  # lazy: reportlab (module docstring)
 
-    pdf = A4Report("Mobile Phones and Personal Devices Policy", "en", FIXED.replace(tzinfo=LONDON),
-                   author="Oakfield Primary School")
+    pdf = A4Report(
+        "Mobile Phones and Personal Devices Policy",
+        "en",
+        FIXED.replace(tzinfo=LONDON),
+        author="Oakfield Primary School",
+    )
     pdf.text("Oakfield Primary School — Mobile Phones and Personal Devices", "Title")
     pdf.text(NOTE)
     pdf.text("Version 2026.1 · Approved by the Resources Committee")

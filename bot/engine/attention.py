@@ -29,10 +29,7 @@ from bot.engine.facts import Batch
 __all__ = ["ATTENTION", "Last", "came", "decide", "kept", "record", "whom"]
 
 ATTENTION = table(
-    "attention",
-    column("school_id", String),
-    column("person_id", Integer),
-    column("on_date", Date),
+    "attention", column("school_id", String), column("person_id", Integer), column("on_date", Date)
 )
 
 

@@ -168,12 +168,15 @@ def _was_due(talk: Conversation) -> Msg:
         return nmsg(
             "%(name)s: %(item)s (was due %(due)s; %(num)d reminder, on %(last)s).",
             "%(name)s: %(item)s (was due %(due)s; %(num)d reminders, the last on %(last)s).",
-            talk.reminders_sent, last=talk.last_reminded_on, **values,
+            talk.reminders_sent,
+            last=talk.last_reminded_on,
+            **values,
         )
     return nmsg(
         "%(name)s: %(item)s (was due %(due)s; %(num)d reminder).",
         "%(name)s: %(item)s (was due %(due)s; %(num)d reminders).",
-        talk.reminders_sent, **values,
+        talk.reminders_sent,
+        **values,
     )
 
 
@@ -184,22 +187,29 @@ def _draft(school: SchoolConfig, to: str, talks: list[Conversation]) -> EmailDra
         return _draft_one(school, to, talks[0])
     names = list(dict.fromkeys(t.person_name for t in talks))
     paragraphs: list[Text] = [
-        Msg(N_(
-            "These %(num)d items are still not done after every reminder, so the bot will not "
-            "remind anyone about them again:"
-        ), num=len(talks)),
+        Msg(
+            N_(
+                "These %(num)d items are still not done after every reminder, so the bot will not "
+                "remind anyone about them again:"
+            ),
+            num=len(talks),
+        ),
         *(_was_due(talk) for talk in talks),
     ]
     what = _what_to_do(t.kind for t in talks)
     if len(names) > 1:
-        subject = Msg(N_("Chasing has stopped for %(names)s and %(last)s: please talk to them"),
-                      names=", ".join(names[:-1]), last=names[-1])
+        subject = Msg(
+            N_("Chasing has stopped for %(names)s and %(last)s: please talk to them"),
+            names=", ".join(names[:-1]),
+            last=names[-1],
+        )
         ask = Msg(N_("Please talk to them about it. %(what)s"), what=what)
     else:
         subject = nmsg(
             "Chasing has stopped for %(name)s: please talk to them about %(num)d item",
             "Chasing has stopped for %(name)s: please talk to them about %(num)d items",
-            len(talks), name=names[0],
+            len(talks),
+            name=names[0],
         )
         ask = Msg(N_("Please talk to %(name)s about it. %(what)s"), name=names[0], what=what)
     return notice(
@@ -208,10 +218,12 @@ def _draft(school: SchoolConfig, to: str, talks: list[Conversation]) -> EmailDra
         subject=subject,
         paragraphs=[*paragraphs, _stripped(ask)],
         facts=[(t.person_name, t.item) for t in talks],
-        small=Msg(N_(
-            "You are told this once for each item, at most one email a day; each also stays "
-            'on the compliance dashboard under "Needs a conversation" until it is done.'
-        )),
+        small=Msg(
+            N_(
+                "You are told this once for each item, at most one email a day; each also stays "
+                'on the compliance dashboard under "Needs a conversation" until it is done.'
+            )
+        ),
     )
 
 
@@ -229,7 +241,9 @@ def _draft_one(school: SchoolConfig, to: str, talk: Conversation) -> EmailDraft:
             "done. The bot will not remind them about it again.",
             "%(name)s has had %(num)d reminders about %(item)s, the last on %(last)s, and it is "
             "still not done. The bot will not remind them about it again.",
-            talk.reminders_sent, last=talk.last_reminded_on, **values,
+            talk.reminders_sent,
+            last=talk.last_reminded_on,
+            **values,
         )
     else:
         said = nmsg(
@@ -237,14 +251,16 @@ def _draft_one(school: SchoolConfig, to: str, talk: Conversation) -> EmailDraft:
             "will not remind them about it again.",
             "%(name)s has had %(num)d reminders about %(item)s, and it is still not done. The "
             "bot will not remind them about it again.",
-            talk.reminders_sent, **values,
+            talk.reminders_sent,
+            **values,
         )
     what = _what_to_do((talk.kind,))
     return notice(
         school=school,
         to=(to,),
-        subject=Msg(N_("Chasing has stopped for %(name)s: please talk to them"),
-                    name=talk.person_name),
+        subject=Msg(
+            N_("Chasing has stopped for %(name)s: please talk to them"), name=talk.person_name
+        ),
         paragraphs=[said, _stripped(Msg(N_("Please talk to them about it. %(what)s"), what=what))],
         facts=[
             (Msg(N_("Who")), talk.person_name),
@@ -252,10 +268,12 @@ def _draft_one(school: SchoolConfig, to: str, talk: Conversation) -> EmailDraft:
             (Msg(N_("Was due")), Day(talk.due_on)),
             (Msg(N_("Reminders sent")), str(talk.reminders_sent)),
         ],
-        small=Msg(N_(
-            "You are told this once for each item; it also stays on the compliance "
-            'dashboard under "Needs a conversation" until it is done.'
-        )),
+        small=Msg(
+            N_(
+                "You are told this once for each item; it also stays on the compliance "
+                'dashboard under "Needs a conversation" until it is done.'
+            )
+        ),
     )
 
 

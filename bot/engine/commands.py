@@ -23,18 +23,7 @@ from rich.table import Column, Table
 
 from bot.core.clock import local_today
 from bot.core.dates import AS_OF, DateWindowError
-from bot.core.i18n import (
-    N_,
-    Dated,
-    Msg,
-    both,
-    nmsg,
-    say,
-    shared_language,
-    speak,
-    speaking,
-    spoken,
-)
+from bot.core.i18n import N_, Dated, Msg, both, nmsg, say, shared_language, speak, speaking, spoken
 from bot.core.words import stage_list
 
 if TYPE_CHECKING:
@@ -113,7 +102,11 @@ def friendly(func: F) -> F:
                 return func(*args, **kwargs)
             except Exception as exc:
                 expected: tuple[type[Exception], ...] = (
-                    ConfigError, SettingsError, ConnectorError, ImportError, *_loaded_errors()
+                    ConfigError,
+                    SettingsError,
+                    ConnectorError,
+                    ImportError,
+                    *_loaded_errors(),
                 )
                 if not isinstance(exc, expected):
                     raise
@@ -149,8 +142,9 @@ def context(
     from bot.core.context import AppContext
     from bot.core.settings import load_settings
 
-    logging.basicConfig(level=logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = load_settings()
     if need_school and not settings.config_path.exists():
         # English: no school here, so no school's language to say it in
@@ -226,9 +220,12 @@ def refuse_new_database(ctx: AppContext) -> None:
         exists = ctx.database_there()
     except SQLAlchemyError as exc:
         # English: the school's language is read from its database, which does not open
-        fail(f"the database {shown_url(url)} could not be opened "
-             f"({type(exc).__name__}); check COMPLIANCE_BOT_DATABASE_URL.", highlight=False,
-             soft_wrap=True)
+        fail(
+            f"the database {shown_url(url)} could not be opened "
+            f"({type(exc).__name__}); check COMPLIANCE_BOT_DATABASE_URL.",
+            highlight=False,
+            soft_wrap=True,
+        )
     if exists:
         return
     # English: no database to read the school's language from
@@ -238,7 +235,8 @@ def refuse_new_database(ctx: AppContext) -> None:
         "school's database with COMPLIANCE_BOT_DATABASE_URL (in the environment or in .env in "
         "this folder), or run `compliance-bot init` to set up a school here "
         "(`compliance-bot migrate` creates an empty database on purpose).",
-        highlight=False, soft_wrap=True,
+        highlight=False,
+        soft_wrap=True,
     )
 
 
@@ -354,7 +352,10 @@ def unused_columns(names: list[str]) -> Msg:
         "table.",
         "the staff list's columns %(columns)s: they are not read. If one holds further roles, "
         "name it 'Additional Role' (or 'Role 2', 'Role 3'): each of those is read through the "
-        "role table.", len(names), columns=", ".join(f"'{n}'" for n in names))
+        "role table.",
+        len(names),
+        columns=", ".join(f"'{n}'" for n in names),
+    )
 
 
 _STEP_FAILED = N_(
@@ -374,8 +375,8 @@ _MIS_STOPPED = N_(
 )
 _OR_MOVED = N_(
     "If the school has moved to another tenant or domain instead: compliance-bot directory move "
-    "--school %(id)s --to NEW-CONNECTION --as YOUR-EMAIL (deploy/README.md, \"Moving a school "
-    "to another tenant\")"
+    '--school %(id)s --to NEW-CONNECTION --as YOUR-EMAIL (deploy/README.md, "Moving a school '
+    'to another tenant")'
 )
 
 
@@ -388,8 +389,12 @@ def directory_errors(results: list[SchoolSweep], languages: Mapping[str, str]) -
         with speaking(languages.get(r.school_id, "en")):
             for failed in r.failed:  # the other steps ran; say which did not (the log says where)
                 if failed.step != held:
-                    err.print(say(_STEP_FAILED, school=r.school_name, step=failed.step,
-                                  error=failed.error), highlight=False)
+                    err.print(
+                        say(
+                            _STEP_FAILED, school=r.school_name, step=failed.step, error=failed.error
+                        ),
+                        highlight=False,
+                    )
     errors = [r for r in results if r.directory.error]
     if errors:
         # English: the directory's own error is its platform's words (the extra people file's
@@ -403,12 +408,24 @@ def directory_errors(results: list[SchoolSweep], languages: Mapping[str, str]) -
         stop, language = r.directory.stopped, languages.get(r.school_id, "en")
         if stop is not None:
             with speaking(language):
-                err.print(say(_SYNC_STOPPED, school=r.school_name, removed=stop.would_remove,
-                              active=stop.active, id=r.school_id), highlight=False, soft_wrap=True)
+                err.print(
+                    say(
+                        _SYNC_STOPPED,
+                        school=r.school_name,
+                        removed=stop.would_remove,
+                        active=stop.active,
+                        id=r.school_id,
+                    ),
+                    highlight=False,
+                    soft_wrap=True,
+                )
         else:
             with speaking(language):
-                err.print(say(_MIS_STOPPED, school=r.school_name, id=r.school_id),
-                          highlight=False, soft_wrap=True)
+                err.print(
+                    say(_MIS_STOPPED, school=r.school_name, id=r.school_id),
+                    highlight=False,
+                    soft_wrap=True,
+                )
         with speaking(language):
             err.print(say(_OR_MOVED, id=r.school_id), highlight=False, soft_wrap=True)
     if stopped:
@@ -429,19 +446,40 @@ def print_reminder_plan(
 def _print_plan(console: Console, result: SchoolSweep) -> None:
     """One school's reminder plan, in the active language."""
     if not result.school_day:
-        console.print(say(
-            "%(school)s: %(day)s is not a school day — no reminders would go today.",
-            school=result.school_name, day=Dated(result.as_of, "%A %d %B", "EEEE dd MMMM")))
+        console.print(
+            say(
+                "%(school)s: %(day)s is not a school day — no reminders would go today.",
+                school=result.school_name,
+                day=Dated(result.as_of, "%A %d %B", "EEEE dd MMMM"),
+            )
+        )
         return
     heads = [say(head) for head in (N_("To"), N_("Items"), N_("Reminder"), N_("Copied"))]
-    console.print(table(
-        say("%(school)s — reminders as of %(day)s", school=result.school_name,
-            day=Dated(result.as_of, "%a %d %b %Y", "EEE dd MMM y")),
-        heads,
-        ((f"{r.person_name}\n[dim]{r.person_email}[/]", "\n".join(r.items),
-          str(stage_list(r.labels)), ", ".join(r.cc) or "—")
-         for r in result.reminders),
-    ))
-    console.print(str(nmsg("%(num)d email would be sent. Nothing was recorded.",
-                           "%(num)d emails would be sent. Nothing was recorded.",
-                           len(result.reminders))))
+    console.print(
+        table(
+            say(
+                "%(school)s — reminders as of %(day)s",
+                school=result.school_name,
+                day=Dated(result.as_of, "%a %d %b %Y", "EEE dd MMM y"),
+            ),
+            heads,
+            (
+                (
+                    f"{r.person_name}\n[dim]{r.person_email}[/]",
+                    "\n".join(r.items),
+                    str(stage_list(r.labels)),
+                    ", ".join(r.cc) or "—",
+                )
+                for r in result.reminders
+            ),
+        )
+    )
+    console.print(
+        str(
+            nmsg(
+                "%(num)d email would be sent. Nothing was recorded.",
+                "%(num)d emails would be sent. Nothing was recorded.",
+                len(result.reminders),
+            )
+        )
+    )

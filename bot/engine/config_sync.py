@@ -51,14 +51,20 @@ OLDER_DOCUMENT = N_(
     "a review); keeping the current one"
 )
 UNVERSIONED_DOCUMENT = N_("%(where)s: document changed without a new version; stored as %(label)s")
-DOCUMENT_GONE = N_(
-    "%(where)s.document: document not found: %(path)s; keeping the current version"
-)
+DOCUMENT_GONE = N_("%(where)s.document: document not found: %(path)s; keeping the current version")
 HOLDER_LEFT = N_("%(where)s: %(email)s has left; remove them from the configuration")
 
 __all__ = [
-    "DOCUMENT_GONE", "HOLDER_LEFT", "NOT_IN_DIRECTORY", "OLDER_DOCUMENT", "UNVERSIONED_DOCUMENT",
-    "SyncError", "account_event", "config_inputs", "default_statement", "ensure_school",
+    "DOCUMENT_GONE",
+    "HOLDER_LEFT",
+    "NOT_IN_DIRECTORY",
+    "OLDER_DOCUMENT",
+    "UNVERSIONED_DOCUMENT",
+    "SyncError",
+    "account_event",
+    "config_inputs",
+    "default_statement",
+    "ensure_school",
     "sync_config",
 ]
 
@@ -128,16 +134,21 @@ class _People:
 
 def _load_people(session: Session, school_id: str) -> _People:
     """Everyone the store knows for the school, leavers included."""
-    return _People({
-        email: _Ref(pid, active)
-        for pid, email, active in session.execute(
-            select(Person.id, Person.email, Person.active).where(Person.school_id == school_id)
-        )
-    })
+    return _People(
+        {
+            email: _Ref(pid, active)
+            for pid, email, active in session.execute(
+                select(Person.id, Person.email, Person.active).where(Person.school_id == school_id)
+            )
+        }
+    )
 
 
 def _sync_config_roles(
-    session: Session, school: SchoolConfig, people: _People, trust_admins: Sequence[str] = (),
+    session: Session,
+    school: SchoolConfig,
+    people: _People,
+    trust_admins: Sequence[str] = (),
     trust_leads: Sequence[str] = (),
 ) -> None:
     """Config-named roles (head, DSLs, admins, the trust's admins...) replace the previous
@@ -153,10 +164,13 @@ def _sync_config_roles(
     ):
         for email in filter(None, emails):
             wanted_roles[email].add(role)
-    holders_of_config_roles = set(session.scalars(
-        select(PersonRole.person_id).where(PersonRole.school_id == school.id,
-                                           PersonRole.source == "config")
-    ))
+    holders_of_config_roles = set(
+        session.scalars(
+            select(PersonRole.person_id).where(
+                PersonRole.school_id == school.id, PersonRole.source == "config"
+            )
+        )
+    )
     known = people.by_email
     concerned = {known[e].id for e in wanted_roles if e in known} | holders_of_config_roles
     for p in session.scalars(select(Person).where(Person.id.in_(concerned))):
@@ -255,8 +269,9 @@ def _publish_document(
     digest = hashlib.sha256(data).hexdigest()
     said: list[Text] = []
     label = _new_version_label(policy, pc, digest, where, said)
-    if label is not None and refused(session, school, policy, str(pc.document), data, digest,
-                                     where, warnings):
+    if label is not None and refused(
+        session, school, policy, str(pc.document), data, digest, where, warnings
+    ):
         return
     warnings += said
     if label is None:
@@ -350,8 +365,13 @@ def _upsert_account(
 
 
 def account_event(
-    session: Session, school_id: str, account: OfficialAccount, action: str, person_id: int,
-    actor: str = "system:config", **details: str,
+    session: Session,
+    school_id: str,
+    account: OfficialAccount,
+    action: str,
+    person_id: int,
+    actor: str = "system:config",
+    **details: str,
 ) -> None:
     """Audit a change of an account's holders (by the configuration unless ``actor`` says)."""
     audit.record(
@@ -421,8 +441,13 @@ def sync_config(
     official accounts and config-named roles. Returns warnings (e.g. unknown people)."""
     ensure_school(session, school)
     people = _load_people(session, school.id)
-    _sync_config_roles(session, school, people, config.organisation.trust_admins,
-                       config.organisation.trust_safeguarding_leads)
+    _sync_config_roles(
+        session,
+        school,
+        people,
+        config.organisation.trust_admins,
+        config.organisation.trust_safeguarding_leads,
+    )
     policies = _sync_policies(session, config, school, today, people)
     _sync_requirements(session, school, policies, today)
     _sync_accounts(session, school, policies, people, today)
@@ -437,21 +462,55 @@ _SYNC_READS = (
     (School.id, School.name),
     (Person.id, Person.email, Person.active),
     (PersonRole.id, PersonRole.person_id, PersonRole.role),
-    (Policy.id, Policy.key, Policy.title, Policy.owner_id, Policy.approving_body,
-     Policy.review_cycle_months, Policy.is_aup, Policy.reviewers, Policy.linked_policies,
-     Policy.last_reviewed, Policy.ratified_on, Policy.next_review_due,
-     Policy.next_review_derived),
+    (
+        Policy.id,
+        Policy.key,
+        Policy.title,
+        Policy.owner_id,
+        Policy.approving_body,
+        Policy.review_cycle_months,
+        Policy.is_aup,
+        Policy.reviewers,
+        Policy.linked_policies,
+        Policy.last_reviewed,
+        Policy.ratified_on,
+        Policy.next_review_due,
+        Policy.next_review_derived,
+    ),
     (PolicyVersion.id, PolicyVersion.policy_id, PolicyVersion.label, PolicyVersion.sha256),
-    (Requirement.id, Requirement.key, Requirement.kind, Requirement.title,
-     Requirement.policy_id, Requirement.spec, Requirement.active, Requirement.first_seen),
-    (OfficialAccount.id, OfficialAccount.key, OfficialAccount.platform, OfficialAccount.name,
-     OfficialAccount.url, OfficialAccount.purpose, OfficialAccount.notes,
-     OfficialAccount.custodian_id, OfficialAccount.aup_policy_id,
-     OfficialAccount.handover_needed, OfficialAccount.handover_reason,
-     OfficialAccount.handover_kind, OfficialAccount.handover_values,
-     OfficialAccount.handover_since),
-    (AccountHolder.id, AccountHolder.account_id, AccountHolder.person_id, AccountHolder.since,
-     AccountHolder.until),
+    (
+        Requirement.id,
+        Requirement.key,
+        Requirement.kind,
+        Requirement.title,
+        Requirement.policy_id,
+        Requirement.spec,
+        Requirement.active,
+        Requirement.first_seen,
+    ),
+    (
+        OfficialAccount.id,
+        OfficialAccount.key,
+        OfficialAccount.platform,
+        OfficialAccount.name,
+        OfficialAccount.url,
+        OfficialAccount.purpose,
+        OfficialAccount.notes,
+        OfficialAccount.custodian_id,
+        OfficialAccount.aup_policy_id,
+        OfficialAccount.handover_needed,
+        OfficialAccount.handover_reason,
+        OfficialAccount.handover_kind,
+        OfficialAccount.handover_values,
+        OfficialAccount.handover_since,
+    ),
+    (
+        AccountHolder.id,
+        AccountHolder.account_id,
+        AccountHolder.person_id,
+        AccountHolder.since,
+        AccountHolder.until,
+    ),
 )
 
 

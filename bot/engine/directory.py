@@ -27,13 +27,7 @@ from bot.engine.directory_kept import keep, keep_left_out, keep_unassigned
 from bot.engine.directory_known import Known, known_people, signature_of
 from bot.engine.directory_report import DirectoryReport
 from bot.engine.job_roles import map_roles
-from bot.engine.leavers import (
-    check_removals,
-    grace_ends,
-    make_leavers,
-    mark_missing,
-    restore,
-)
+from bot.engine.leavers import check_removals, grace_ends, make_leavers, mark_missing, restore
 
 __all__ = [
     "CURSOR_KEY",
@@ -49,8 +43,16 @@ DIRECTORY = "directory"  # Person.source of people the platform directory lists
 
 
 # what a directory record says of a person, copied onto the stored one as it is
-_COPIED = ("external_id", "email", "display_name", "given_name", "family_name", "job_title",
-           "start_date", "has_account")
+_COPIED = (
+    "external_id",
+    "email",
+    "display_name",
+    "given_name",
+    "family_name",
+    "job_title",
+    "start_date",
+    "has_account",
+)
 
 
 def _apply(person: Person, item: DirectoryPerson, roles: set[str], source: str) -> None:
@@ -106,8 +108,12 @@ def _sort_listed(
     return result
 
 
-def _posts_to_map(listed: list[DirectoryPerson], school: SchoolConfig,
-                  report: DirectoryReport, trust: Collection[str] = ()) -> None:
+def _posts_to_map(
+    listed: list[DirectoryPerson],
+    school: SchoolConfig,
+    report: DirectoryReport,
+    trust: Collection[str] = (),
+) -> None:
     """The posts (job titles, role words) the school's role table does not know, with their
     holders' names: the holders are set up with the roles the rest gives them (none: owing
     nothing) until the school says what each post gives. The trust's own people (``trust``:
@@ -178,8 +184,13 @@ class _Moves:
 
 
 def _moves(
-    known: Sequence[Known], sorted_: _Sorted, absent: set[int], held: set[int], grace: int,
-    today: date, source: str,
+    known: Sequence[Known],
+    sorted_: _Sorted,
+    absent: set[int],
+    held: set[int],
+    grace: int,
+    today: date,
+    source: str,
 ) -> _Moves:
     """Work out the state changes; people held by an unreadable row are left alone, and only
     this source's people can go missing or leave (another source speaks for the rest)."""
@@ -221,8 +232,12 @@ def _waves(new_items: Sequence[_Listed]) -> list[list[_Listed]]:
 
 
 def _insert_people(
-    session: Session, school_id: str, new_items: Sequence[_Listed], ids: dict[str, int],
-    known: Sequence[Known], source: str,
+    session: Session,
+    school_id: str,
+    new_items: Sequence[_Listed],
+    ids: dict[str, int],
+    known: Sequence[Known],
+    source: str,
 ) -> dict[int, int | None]:
     """Bulk-insert new people with their roles and groups; their ids go into ``ids``.
 
@@ -243,25 +258,42 @@ def _insert_people(
         for i, _ in wave:
             ref = _manager_ref(i)
             given[i.email] = lookup.get(ref) if ref else None
-            rows.append({
-                "school_id": school_id, **{name: getattr(i, name) for name in _COPIED},
-                "active": i.active, "source": source, "manager_id": given[i.email],
-                "session_version": 0, "created_at": now, "updated_at": now,
-            })
+            rows.append(
+                {
+                    "school_id": school_id,
+                    **{name: getattr(i, name) for name in _COPIED},
+                    "active": i.active,
+                    "source": source,
+                    "manager_id": given[i.email],
+                    "session_version": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
         bulk_insert(session, Person, rows)
         emails = [i.email for i, _ in wave]
         for start in range(0, len(emails), chunk):
-            ids.update(session.execute(read_back, {"emails": emails[start:start + chunk]}).all())
+            ids.update(session.execute(read_back, {"emails": emails[start : start + chunk]}).all())
         lookup.update({i.email: ids[i.email] for i, _ in wave})
         lookup.update({i.external_id: ids[i.email] for i, _ in wave if i.external_id})
-    bulk_insert(session, PersonRole, [
-        {"school_id": school_id, "person_id": ids[i.email], "role": r, "source": source}
-        for i, roles in new_items for r in sorted(roles)
-    ])
-    bulk_insert(session, PersonGroup, [
-        {"school_id": school_id, "person_id": ids[i.email], "name": g}
-        for i, _ in new_items for g in sorted(i.groups)
-    ])
+    bulk_insert(
+        session,
+        PersonRole,
+        [
+            {"school_id": school_id, "person_id": ids[i.email], "role": r, "source": source}
+            for i, roles in new_items
+            for r in sorted(roles)
+        ],
+    )
+    bulk_insert(
+        session,
+        PersonGroup,
+        [
+            {"school_id": school_id, "person_id": ids[i.email], "name": g}
+            for i, _ in new_items
+            for g in sorted(i.groups)
+        ],
+    )
     return {ids[email]: manager for email, manager in given.items()}
 
 
@@ -271,7 +303,7 @@ def _update_people(
     """Load only the changed people and copy their records on."""
     changed_ids = list(changed)
     for chunk_start in range(0, len(changed_ids), 500):
-        chunk = changed_ids[chunk_start:chunk_start + 500]
+        chunk = changed_ids[chunk_start : chunk_start + 500]
         for person in session.scalars(select(Person).where(Person.id.in_(chunk))):
             item, roles = changed[person.id]
             _apply(person, item, roles, source)
@@ -279,7 +311,9 @@ def _update_people(
 
 
 def _manager_updates(
-    listed: Sequence[DirectoryPerson], known: Sequence[Known], ids: Mapping[str, int],
+    listed: Sequence[DirectoryPerson],
+    known: Sequence[Known],
+    ids: Mapping[str, int],
     inserted: Mapping[int, int | None],
 ) -> dict[int, int | None]:
     """Managers that change (person id -> manager id or None), resolved by email or external
@@ -332,19 +366,30 @@ def sync_directory(
     ensure_school(session, school)
     state = ConnectorState.of(session, school.id, CURSOR_KEY)
     changes = directory.fetch(state.value if state else None)
-    inputs = digest_inputs(session, changes, school, default_school,
-                           [*not_here, "|", *sorted(trust)])
+    inputs = digest_inputs(
+        session, changes, school, default_school, [*not_here, "|", *sorted(trust)]
+    )
     report = as_applied(session, school.id, inputs, today, complete=changes.complete)
     if report is None:
         if not_here:
-            changes = replace(changes, people=[
-                replace(p, active=False) if p.email in not_here else p for p in changes.people
-            ])
-        report = apply_listing(session, school, changes, today, default_school=default_school,
-                               trust=trust)
+            changes = replace(
+                changes,
+                people=[
+                    replace(p, active=False) if p.email in not_here else p for p in changes.people
+                ],
+            )
+        report = apply_listing(
+            session, school, changes, today, default_school=default_school, trust=trust
+        )
         grace = school.directory.leaver_grace_days  # a stop forgets what was applied before
-        keep(session, school.id, APPLIED_KEY, [] if report.stopped else [
-            inputs, said_again(report), grace_ends(session, school.id, DIRECTORY, grace)])
+        keep(
+            session,
+            school.id,
+            APPLIED_KEY,
+            []
+            if report.stopped
+            else [inputs, said_again(report), grace_ends(session, school.id, DIRECTORY, grace)],
+        )
     if report.stopped is None:
         if changes.cursor is not None:  # the delta cursor, for the next read
             ConnectorState.put(session, school.id, CURSOR_KEY, changes.cursor)
@@ -401,8 +446,11 @@ def apply_listing(
     group = school.directory.staff_group
     listed = share_of(changes, school, default_school)
     if group:  # someone the read lists outside the school's group is not here (a delta too)
-        listed += [replace(p, active=False) for p in changes.found(by_email, by_external)
-                   if group not in p.groups]
+        listed += [
+            replace(p, active=False)
+            for p in changes.found(by_email, by_external)
+            if group not in p.groups
+        ]
     _posts_to_map(listed, school, report, trust)
     sorted_ = _sort_listed(listed, school, by_email, by_external, source)
     held = _held(changes, known, sorted_, by_email, by_external)
@@ -435,5 +483,3 @@ def apply_listing(
     session.flush()
     session.expire_all()
     return report
-
-

@@ -27,7 +27,10 @@ APPLIED_KEY = "directory.applied"
 
 
 def digest_inputs(
-    session: Session, changes: DirectoryChanges, school: SchoolConfig, default_school: bool,
+    session: Session,
+    changes: DirectoryChanges,
+    school: SchoolConfig,
+    default_school: bool,
     not_here: Collection[str],
 ) -> str:
     """A digest of everything applying the read to the school depends on but the store and
@@ -41,10 +44,17 @@ def digest_inputs(
         unnamed = _group_digest(session, changes, school.id, group)
     elif default_school and None in changes.by_school:
         unnamed = _share_digest(changes, None)
-    return hashlib.sha256("|".join((
-        _share_digest(changes, school.id), unnamed,
-        school.model_dump_json(), str(default_school), repr(sorted(not_here)),
-    )).encode()).hexdigest()
+    return hashlib.sha256(
+        "|".join(
+            (
+                _share_digest(changes, school.id),
+                unnamed,
+                school.model_dump_json(),
+                str(default_school),
+                repr(sorted(not_here)),
+            )
+        ).encode()
+    ).hexdigest()
 
 
 def _share_digest(changes: DirectoryChanges, school: str | None) -> str:
@@ -53,7 +63,8 @@ def _share_digest(changes: DirectoryChanges, school: str | None) -> str:
     found = changes.digests.get(school)
     if found is None:
         found = changes.digests[school] = _digest(
-            changes, changes.by_school.get(school, ()), changes.removed)
+            changes, changes.by_school.get(school, ()), changes.removed
+        )
     return found
 
 
@@ -63,11 +74,16 @@ def _group_digest(session: Session, changes: DirectoryChanges, school_id: str, g
     the group's people do not have: none to unpack when nobody left the group)."""
     listed = list(changes.in_group(group))
     held = session.execute(
-        select(Person.email, Person.external_id).where(Person.school_id == school_id)).all()
+        select(Person.email, Person.external_id).where(Person.school_id == school_id)
+    ).all()
     emails, ids = {e for e, _ in held}, {i for _, i in held if i}
-    strays = [p for p in changes.found(emails - {p.email for p in listed},
-                                       ids - {p.external_id for p in listed})
-              if group not in p.groups]
+    strays = [
+        p
+        for p in changes.found(
+            emails - {p.email for p in listed}, ids - {p.external_id for p in listed}
+        )
+        if group not in p.groups
+    ]
     return _digest(changes, [*listed, "|", *strays], set(changes.removed) & (emails | ids))
 
 
@@ -77,21 +93,42 @@ def _digest(
     """A digest of ``people`` as the read lists them, the same in every process (sets sorted)."""
     h = hashlib.sha256(f"{changes.complete}|{sorted(removed)}|".encode())
     for p in people:
-        h.update(p.encode() if isinstance(p, str) else repr((
-            p.external_id, p.email, p.display_name, p.active, p.given_name, p.family_name,
-            p.job_title, p.other_titles, sorted(p.groups), sorted(p.roles),
-            p.manager_external_id, p.manager_email, p.start_date, p.school, p.has_account,
-        )).encode())
+        h.update(
+            p.encode()
+            if isinstance(p, str)
+            else repr(
+                (
+                    p.external_id,
+                    p.email,
+                    p.display_name,
+                    p.active,
+                    p.given_name,
+                    p.family_name,
+                    p.job_title,
+                    p.other_titles,
+                    sorted(p.groups),
+                    sorted(p.roles),
+                    p.manager_external_id,
+                    p.manager_email,
+                    p.start_date,
+                    p.school,
+                    p.has_account,
+                )
+            ).encode()
+        )
     h.update(repr((list(changes.rejected), list(changes.rejected_records))).encode())
     return h.hexdigest()
 
 
 def said_again(report: DirectoryReport) -> dict[str, object]:
     """What a sync that applied the read reports that applying it again would report too."""
-    return {"unchanged": report.unchanged + report.updated + report.added,
-            "held": report.held, "rejected": [to_data(r) for r in report.rejected],
-            "notes": [to_data(n) for n in report.notes],
-            "unmapped": report.unmapped}
+    return {
+        "unchanged": report.unchanged + report.updated + report.added,
+        "held": report.held,
+        "rejected": [to_data(r) for r in report.rejected],
+        "notes": [to_data(n) for n in report.notes],
+        "unmapped": report.unmapped,
+    }
 
 
 def as_applied(
@@ -111,7 +148,10 @@ def as_applied(
         return None
     said = kept[1]
     return DirectoryReport(
-        unchanged=int(said["unchanged"]), held=int(said["held"]), complete=complete,
-        rejected=[text_of(r) for r in said["rejected"]], notes=[text_of(n) for n in said["notes"]],
+        unchanged=int(said["unchanged"]),
+        held=int(said["held"]),
+        complete=complete,
+        rejected=[text_of(r) for r in said["rejected"]],
+        notes=[text_of(n) for n in said["notes"]],
         unmapped={str(k): [str(n) for n in v] for k, v in said["unmapped"].items()},
     )

@@ -14,8 +14,15 @@ from sqlalchemy.orm import Session
 from bot.core.models import ConnectorState, SweepRun
 from bot.core.ports import DirectoryChanges
 
-__all__ = ["keep", "keep_left_out", "keep_unassigned", "left_out", "no_mailbox", "posts_to_map",
-           "unassigned"]
+__all__ = [
+    "keep",
+    "keep_left_out",
+    "keep_unassigned",
+    "left_out",
+    "no_mailbox",
+    "posts_to_map",
+    "unassigned",
+]
 
 LEFT_OUT_KEY = "directory.left_out"  # JSON: accounts the last read left out, by what they are
 NO_MAILBOX_KEY = "directory.no_mailbox"  # JSON: names of accounts left out for want of a mailbox
@@ -27,8 +34,9 @@ def keep(session: Session, school_id: str, key: str, data: object) -> None:
     ConnectorState.put(session, school_id, key, json.dumps(data))
 
 
-def keep_left_out(session: Session, school_id: str, counts: Mapping[str, int],
-                  unreachable: Sequence[str]) -> None:
+def keep_left_out(
+    session: Session, school_id: str, counts: Mapping[str, int], unreachable: Sequence[str]
+) -> None:
     """What a read left out, by what it is, and the names of those without a mailbox."""
     keep(session, school_id, LEFT_OUT_KEY, dict(sorted(counts.items())))
     keep(session, school_id, NO_MAILBOX_KEY, sorted(unreachable))
@@ -86,8 +94,10 @@ def posts_to_map(session: Session, school_id: str) -> dict[str, list[str]]:
     """The posts the newest sync found that the role table does not know, and who holds each
     (set up owing nothing until it is mapped): title -> names."""
     stats = session.scalar(
-        select(SweepRun.stats).where(SweepRun.school_id == school_id)
-        .order_by(SweepRun.id.desc()).limit(1)
+        select(SweepRun.stats)
+        .where(SweepRun.school_id == school_id)
+        .order_by(SweepRun.id.desc())
+        .limit(1)
     )
     found = (stats or {}).get("held_back") or {}
     return {str(k): [str(n) for n in v] for k, v in found.items()}

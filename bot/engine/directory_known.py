@@ -23,8 +23,16 @@ def signature_of(p: DirectoryPerson, roles: set[str]) -> tuple[object, ...]:
     unchanged, and a missing person listed as active again has changed (they are back).
     """
     return (
-        p.external_id, p.display_name, p.given_name, p.family_name, p.job_title, p.active,
-        p.start_date, p.has_account, tuple(sorted(p.groups)), tuple(sorted(roles)),
+        p.external_id,
+        p.display_name,
+        p.given_name,
+        p.family_name,
+        p.job_title,
+        p.active,
+        p.start_date,
+        p.has_account,
+        tuple(sorted(p.groups)),
+        tuple(sorted(roles)),
     )
 
 
@@ -48,7 +56,8 @@ def known_people(session: Session, school_id: str, source: str) -> list[Known]:
     roles: dict[int, set[str]] = defaultdict(set)
     for pid, role in session.execute(
         select(PersonRole.person_id, PersonRole.role).where(
-            PersonRole.school_id == school_id, PersonRole.source == source)
+            PersonRole.school_id == school_id, PersonRole.source == source
+        )
     ):
         roles[pid].add(role)
     groups: dict[int, set[str]] = defaultdict(set)
@@ -58,17 +67,50 @@ def known_people(session: Session, school_id: str, source: str) -> list[Known]:
         groups[pid].add(name)
     known = []
     for row in session.execute(
-        select(Person.id, Person.email, Person.external_id, Person.display_name,
-               Person.given_name, Person.family_name, Person.job_title, Person.active,
-               Person.start_date, Person.has_account, Person.manager_id, Person.source,
-               Person.missing_since)
-        .where(Person.school_id == school_id)
+        select(
+            Person.id,
+            Person.email,
+            Person.external_id,
+            Person.display_name,
+            Person.given_name,
+            Person.family_name,
+            Person.job_title,
+            Person.active,
+            Person.start_date,
+            Person.has_account,
+            Person.manager_id,
+            Person.source,
+            Person.missing_since,
+        ).where(Person.school_id == school_id)
     ):
-        (pid, email, ext, name, given, family, title, active, start, account, manager,
-         source, missing_since) = row
+        (
+            pid,
+            email,
+            ext,
+            name,
+            given,
+            family,
+            title,
+            active,
+            start,
+            account,
+            manager,
+            source,
+            missing_since,
+        ) = row
         here = active and missing_since is None
-        signature = (ext, name, given, family, title, here, start, account,
-                     tuple(sorted(groups[pid])), tuple(sorted(roles[pid])))
+        signature = (
+            ext,
+            name,
+            given,
+            family,
+            title,
+            here,
+            start,
+            account,
+            tuple(sorted(groups[pid])),
+            tuple(sorted(roles[pid])),
+        )
         known.append(
             Known(pid, email, ext, name, active, missing_since, source, manager, signature)
         )

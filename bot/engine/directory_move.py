@@ -39,8 +39,18 @@ from bot.engine.leavers import removals_key
 from bot.engine.mis import MIS, MIS_LINKS, STAFF_KEY
 from bot.engine.step_failures import HELD
 
-__all__ = ["Carried", "MovePlan", "Stored", "carry", "domain_map", "drop_cursor", "mis_addresses",
-           "plan_move", "read_plan", "stored_people"]
+__all__ = [
+    "Carried",
+    "MovePlan",
+    "Stored",
+    "carry",
+    "domain_map",
+    "drop_cursor",
+    "mis_addresses",
+    "plan_move",
+    "read_plan",
+    "stored_people",
+]
 
 # what a move starts afresh: the delta cursor, the last read applied, the directory's hold
 _FORGOTTEN = (CURSOR_KEY, APPLIED_KEY, removals_key(DIRECTORY))
@@ -178,24 +188,40 @@ def plan_move(
     return plan
 
 
-def read_plan(session: Session, config: OrgConfig, school: SchoolConfig,
-              connectors: Connectors, domains: Mapping[str, str]) -> MovePlan:
+def read_plan(
+    session: Session,
+    config: OrgConfig,
+    school: SchoolConfig,
+    connectors: Connectors,
+    domains: Mapping[str, str],
+) -> MovePlan:
     """The move's plan: the school's share of a whole read of its connection's directory
     (as a sweep takes it) against its people of the directory (``plan_move``)."""
-    listed = share_of(connectors.connection(school.connection).directory.fetch(None), school,
-                      takes_unnamed(config, school))
-    return plan_move(stored_people(session, school.id, DIRECTORY), listed, domains,
-                     mis_addresses(session, school.id))
+    listed = share_of(
+        connectors.connection(school.connection).directory.fetch(None),
+        school,
+        takes_unnamed(config, school),
+    )
+    return plan_move(
+        stored_people(session, school.id, DIRECTORY),
+        listed,
+        domains,
+        mis_addresses(session, school.id),
+    )
 
 
 def stored_people(session: Session, school_id: str, source: str) -> list[Stored]:
     """The school's people of ``source`` who have not left, as a move needs them."""
-    return [Stored(*row) for row in session.execute(
-        select(Person.id, Person.email, Person.external_id, Person.display_name,
-               Person.start_date)
-        .where(Person.school_id == school_id, Person.source == source,
-               Person.active.is_(True))
-        .order_by(Person.display_name, Person.id))]
+    return [
+        Stored(*row)
+        for row in session.execute(
+            select(
+                Person.id, Person.email, Person.external_id, Person.display_name, Person.start_date
+            )
+            .where(Person.school_id == school_id, Person.source == source, Person.active.is_(True))
+            .order_by(Person.display_name, Person.id)
+        )
+    ]
 
 
 def mis_addresses(session: Session, school_id: str) -> dict[int, str]:
@@ -206,41 +232,83 @@ def mis_addresses(session: Session, school_id: str) -> dict[int, str]:
     if links is None or staff is None:
         return {}
     records = json.loads(staff.value)
-    return {int(pid): str(records[mis_id]["email"]).lower()
-            for mis_id, pid in json.loads(links.value).items()
-            if records.get(mis_id, {}).get("email")}
+    return {
+        int(pid): str(records[mis_id]["email"]).lower()
+        for mis_id, pid in json.loads(links.value).items()
+        if records.get(mis_id, {}).get("email")
+    }
 
 
-def carry(session: Session, school_id: str, plan: MovePlan, actor: str,
-          details: Mapping[str, object]) -> int:
+def carry(
+    session: Session, school_id: str, plan: MovePlan, actor: str, details: Mapping[str, object]
+) -> int:
     """Carry the plan's people to their new addresses and ids (their rows, so all they did
     stays theirs; their sign-in binding cleared), audited person by person and for the school
     (``details``: the connection and the map) as ``actor``'s act; the directory is read whole
     at the next sweep and its hold ends. Returns how many were carried."""
-    moved = [c for c in plan.carried
-             if (c.person.email, c.person.external_id) != (c.record.email, c.record.external_id)]
+    moved = [
+        c
+        for c in plan.carried
+        if (c.person.email, c.person.external_id) != (c.record.email, c.record.external_id)
+    ]
     ids = [c.person.id for c in moved]
     if ids:  # through a unique placeholder first: two people may swap addresses
-        session.execute(update(Person).where(Person.id.in_(ids)).values(
-            email="moving:" + cast(Person.id, String), signin_issuer=None, signin_subject=None,
-            signin_org=None), execution_options={"synchronize_session": False})
+        session.execute(
+            update(Person)
+            .where(Person.id.in_(ids))
+            .values(
+                email="moving:" + cast(Person.id, String),
+                signin_issuer=None,
+                signin_subject=None,
+                signin_org=None,
+            ),
+            execution_options={"synchronize_session": False},
+        )
     for c in moved:
-        session.execute(update(Person).where(Person.id == c.person.id).values(
-            email=c.record.email, external_id=c.record.external_id),
-            execution_options={"synchronize_session": False})
-    audit.record_many(session, [
-        audit.Entry(actor, "person.moved", "person", c.person.id, school_id,
-                    {"from": c.person.email, "to": c.record.email, "how": c.how})
-        for c in moved])
-    session.execute(delete(ConnectorState).where(
-        ConnectorState.school_id == school_id, ConnectorState.key.in_(_FORGOTTEN)))
+        session.execute(
+            update(Person)
+            .where(Person.id == c.person.id)
+            .values(email=c.record.email, external_id=c.record.external_id),
+            execution_options={"synchronize_session": False},
+        )
+    audit.record_many(
+        session,
+        [
+            audit.Entry(
+                actor,
+                "person.moved",
+                "person",
+                c.person.id,
+                school_id,
+                {"from": c.person.email, "to": c.record.email, "how": c.how},
+            )
+            for c in moved
+        ],
+    )
+    session.execute(
+        delete(ConnectorState).where(
+            ConnectorState.school_id == school_id, ConnectorState.key.in_(_FORGOTTEN)
+        )
+    )
     if ConnectorState.of(session, school_id, removals_key(MIS)) is None:  # nothing else holds
-        session.execute(delete(StepFailure).where(StepFailure.school_id == school_id,
-                                                  StepFailure.step == HELD))
-    audit.record(session, actor=actor, action="directory.moved", object_type="school",
-                 object_id=school_id, school_id=school_id,
-                 details={**details, "carried": len(plan.carried), "moved": len(moved),
-                          "not_found": len(plan.not_found), "new": len(plan.new)})
+        session.execute(
+            delete(StepFailure).where(StepFailure.school_id == school_id, StepFailure.step == HELD)
+        )
+    audit.record(
+        session,
+        actor=actor,
+        action="directory.moved",
+        object_type="school",
+        object_id=school_id,
+        school_id=school_id,
+        details={
+            **details,
+            "carried": len(plan.carried),
+            "moved": len(moved),
+            "not_found": len(plan.not_found),
+            "new": len(plan.new),
+        },
+    )
     session.expire_all()
     return len(plan.carried)
 
@@ -251,7 +319,13 @@ def drop_cursor(session: Session, school_id: str, actor: str) -> bool:
     state = ConnectorState.of(session, school_id, CURSOR_KEY)
     if state is not None:
         session.delete(state)
-    audit.record(session, actor=f"cli:{actor}", action="directory.resync",
-                 object_type="school", object_id=school_id, school_id=school_id,
-                 details={"had_cursor": state is not None})
+    audit.record(
+        session,
+        actor=f"cli:{actor}",
+        action="directory.resync",
+        object_type="school",
+        object_id=school_id,
+        school_id=school_id,
+        details={"had_cursor": state is not None},
+    )
     return state is not None

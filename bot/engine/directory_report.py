@@ -35,8 +35,16 @@ class DirectoryReport:
     def absorb(self, other: DirectoryReport) -> None:
         """Add another source's counts, rejected rows and notes (people outside the directory
         are part of the same sync)."""
-        for name in ("added", "updated", "missing", "left", "returned", "reopened", "held",
-                     "unchanged"):
+        for name in (
+            "added",
+            "updated",
+            "missing",
+            "left",
+            "returned",
+            "reopened",
+            "held",
+            "unchanged",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.rejected += other.rejected
         self.notes += other.notes

@@ -100,14 +100,28 @@ def stop_lines(stop: RemovalStop | PendingRemovals, school_id: str) -> list[str]
     """A stopped directory sync in plain words: who, why, and the command that confirms."""
     names = _names(stop.names)
     if isinstance(stop, RemovalStop):
-        head = say(_STOPPED, removed=stop.would_remove, active=stop.active,
-                   limit=f"{stop.limit:.0%}", names=names)
+        head = say(
+            _STOPPED,
+            removed=stop.would_remove,
+            active=stop.active,
+            limit=f"{stop.limit:.0%}",
+            names=names,
+        )
     else:
-        head = say(_STOPPED_SINCE, day=_day(stop.since, year=True), removed=len(stop.names),
-                   active=stop.active, names=names)
+        head = say(
+            _STOPPED_SINCE,
+            day=_day(stop.since, year=True),
+            removed=len(stop.names),
+            active=stop.active,
+            names=names,
+        )
     if isinstance(stop, RemovalStop) or not stop.confirmed_by:
-        return [head, "  " + say(_IF_GONE), _command(_CONFIRM_REMOVALS, id=school_id),
-                "  " + say(_IF_NOT)]
+        return [
+            head,
+            "  " + say(_IF_GONE),
+            _command(_CONFIRM_REMOVALS, id=school_id),
+            "  " + say(_IF_NOT),
+        ]
     return [head, "  " + say(_CONFIRMED, who=stop.confirmed_by)]
 
 
@@ -115,15 +129,26 @@ def missing_lines(missing: Sequence[MissingPerson]) -> list[str]:
     """Who is missing from the directory, since when, and until when they keep their duties."""
     if not missing:
         return []
-    lines = [nsay(
-        "[yellow]%(num)d person is missing from the directory[/]: they keep their duties "
-        "until the date shown, unless the directory lists them again:",
-        "[yellow]%(num)d people are missing from the directory[/]: they keep their duties "
-        "until the date shown, unless the directory lists them again:",
-        len(missing),
-    )]
-    lines += ["  " + say(_MISSING, name=m.name, email=m.email, since=_day(m.since),
-                         until=_day(m.leaves_on, year=True)) for m in missing[:20]]
+    lines = [
+        nsay(
+            "[yellow]%(num)d person is missing from the directory[/]: they keep their duties "
+            "until the date shown, unless the directory lists them again:",
+            "[yellow]%(num)d people are missing from the directory[/]: they keep their duties "
+            "until the date shown, unless the directory lists them again:",
+            len(missing),
+        )
+    ]
+    lines += [
+        "  "
+        + say(
+            _MISSING,
+            name=m.name,
+            email=m.email,
+            since=_day(m.since),
+            until=_day(m.leaves_on, year=True),
+        )
+        for m in missing[:20]
+    ]
     if len(missing) > 20:
         lines.append("  " + say(_MORE_MISSING, num=len(missing) - 20))
     return [*lines, "  " + say(_LEAVE_SOONER), _command(_CONFIRM_LEAVER)]
@@ -167,13 +192,15 @@ def _report_lines(report: SyncReport) -> list[str]:
     lines += [f"{note}: {line}" for line in report.notes[:10]]
     lines += posts_to_map_lines(report.unmapped)
     if report.held:
-        lines.append(nsay(
-            "%(num)d person on rows that could not be read kept as they were (with their "
-            "duties); correct the rows above",
-            "%(num)d people on rows that could not be read kept as they were (with their "
-            "duties); correct the rows above",
-            report.held,
-        ))
+        lines.append(
+            nsay(
+                "%(num)d person on rows that could not be read kept as they were (with their "
+                "duties); correct the rows above",
+                "%(num)d people on rows that could not be read kept as they were (with their "
+                "duties); correct the rows above",
+                report.held,
+            )
+        )
     return lines
 
 

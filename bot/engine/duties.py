@@ -14,10 +14,7 @@ from datetime import date, timedelta
 from functools import cache
 from typing import NamedTuple
 
-from bot.core.config import (
-    Cadence,
-    SchoolConfig,
-)
+from bot.core.config import Cadence, SchoolConfig
 from bot.engine.duty_facts import (
     EVENT_CYCLE,
     READING_YEAR_STARTS,
@@ -38,11 +35,7 @@ from bot.engine.duty_wants import (
     wanted_readings,
     wanted_tasks,
 )
-from bot.engine.periods import (
-    add_months,
-    current_task_period,
-    cycle_start,
-)
+from bot.engine.periods import add_months, current_task_period, cycle_start
 
 __all__ = [
     "EVENT_CYCLE",
@@ -152,8 +145,9 @@ def plan_duties(
     # a person's own dates: the day they start (what is owed from then: a recurring task's
     # share), and training's renewal windows (``wanted_per_person``); the school's own are
     # ``school_attention``; reminder stages are the reminders' (``bot.engine.remind``)
-    attention = {p.id: p.start_date for p in people_list
-                 if p.start_date is not None and p.start_date > today}
+    attention = {
+        p.id: p.start_date for p in people_list if p.start_date is not None and p.start_date > today
+    }
     # thousands of duties share a handful of due dates: work out each date's school day once
     next_day = cache(school.next_school_day) if school is not None else None
     wanted: dict[Slot, Wanted] = {}
@@ -170,19 +164,35 @@ def plan_duties(
             owners = task_owners.get(req.id) if task_owners is not None else None
             wanted.update(wanted_tasks(req, people_list, evidence, today, school, owners))
         elif kind == "reading_campaign":
-            wanted.update(wanted_readings(req, people_list, editions or {}, evidence, today,
-                                           next_day))
+            wanted.update(
+                wanted_readings(req, people_list, editions or {}, evidence, today, next_day)
+            )
         else:
-            wanted.update(wanted_per_person(
-                req, people_list, versions, evidence, cadences, today, next_day, attention,
-                trained))
+            wanted.update(
+                wanted_per_person(
+                    req,
+                    people_list,
+                    versions,
+                    evidence,
+                    cadences,
+                    today,
+                    next_day,
+                    attention,
+                    trained,
+                )
+            )
     existing_list = list(existing)
     kind_of = {req.id: req.config.kind for req in requirements}
     to_open, to_reopen = _to_open(wanted, existing_list, kind_of)
     return Plan(
         to_open=to_open,
-        to_close=_to_close(wanted, existing_list, by_id,
-                           {r: "idle" if r in idle else k for r, k in kind_of.items()}, trained),
+        to_close=_to_close(
+            wanted,
+            existing_list,
+            by_id,
+            {r: "idle" if r in idle else k for r, k in kind_of.items()},
+            trained,
+        ),
         attention=attention,
         to_reopen=to_reopen,
     )
@@ -203,9 +213,16 @@ def school_attention(
     found: list[date] = []
     for req in requirements:
         cfg = req.config
-        found += [day for day in (req.first_seen, cfg.in_force, cfg.until,
-                                  *(a.until for a in cfg.audiences.values()))
-                  if day is not None and day > today]
+        found += [
+            day
+            for day in (
+                req.first_seen,
+                cfg.in_force,
+                cfg.until,
+                *(a.until for a in cfg.audiences.values()),
+            )
+            if day is not None and day > today
+        ]
         yearly = cfg.yearly_on or (READING_YEAR_STARTS if cfg.kind == "reading_campaign" else None)
         if yearly and cfg.kind in ("acknowledge_policy", "sign_aup", "reading_campaign"):
             begun = cycle_start(today, yearly)
@@ -216,10 +233,17 @@ def school_attention(
         if cfg.kind == "recurring_task":
             period = current_task_period(cfg, today, req.first_seen, school)
             # the next period is owed from its first school day, never before this one ends
-            found.append(period.end + timedelta(days=1)
-                         if period is not None and period.end >= today else tomorrow)
-    found += [e.published_on for found_editions in editions.values() for e in found_editions
-              if e.published_on > today]
+            found.append(
+                period.end + timedelta(days=1)
+                if period is not None and period.end >= today
+                else tomorrow
+            )
+    found += [
+        e.published_on
+        for found_editions in editions.values()
+        for e in found_editions
+        if e.published_on > today
+    ]
     return max(min(found), tomorrow) if found else None
 
 
@@ -240,8 +264,13 @@ def _to_close(
             person = by_id.get(duty.person_id)  # still owed as it is: closed only if they left
             if person is not None and person.active:
                 continue
-        closure = _closure(duty, want, by_id.get(duty.person_id),
-                           kind_of.get(duty.requirement_id, ""), slot in trained)
+        closure = _closure(
+            duty,
+            want,
+            by_id.get(duty.person_id),
+            kind_of.get(duty.requirement_id, ""),
+            slot in trained,
+        )
         if closure is not None:
             closures.append(closure)
     return closures
@@ -284,9 +313,13 @@ def _to_open(
         if want.done_ref is None
         and (duty := known.get((req_id, person_id, want.cycle))) is not None
         and duty.status != "open"
-        and (kind_of[req_id] == "complete_training"  # else one duty a person and cycle:
-             or (duty.status == "not_required"
-                 and kind_of[req_id] in ("acknowledge_policy", "reading_campaign")))
+        and (
+            kind_of[req_id] == "complete_training"  # else one duty a person and cycle:
+            or (
+                duty.status == "not_required"
+                and kind_of[req_id] in ("acknowledge_policy", "reading_campaign")
+            )
+        )
     ]
     return [
         NewDuty(
@@ -309,4 +342,3 @@ def _to_open(
 def _year(cycle: str) -> str:
     """The school year of a reading's cycle (``v<edition>:<year>``)."""
     return cycle.rpartition(":")[2]
-

@@ -39,9 +39,20 @@ def duties_step(c: StepContext, result: SchoolSweep) -> None:
         result.planned = "quiet"
         return
     marks = changes.start(session, school.id)
-    reminders = ReminderRun.start(session, settings, school, today, c.now, write=sending,
-                                  chat=chat, notes=registered().digest_notes) \
-        if result.school_day else None
+    reminders = (
+        ReminderRun.start(
+            session,
+            settings,
+            school,
+            today,
+            c.now,
+            write=sending,
+            chat=chat,
+            notes=registered().digest_notes,
+        )
+        if result.school_day
+        else None
+    )
     only = _whom(c, reminders, marks.people, full=full, new_day=new_day)
     result.opened, result.closed = plan_and_apply(
         session, school, today, reminders, only=only, kept=marks.people == frozenset()
@@ -55,19 +66,33 @@ def duties_step(c: StepContext, result: SchoolSweep) -> None:
     result.planned_people = 0 if only is None else len(only)
     if not _fixed(result, sending):
         changes.everyone(session, school.id)
-    ConnectorState.put(session, school.id, QUIET_KEY,
-                       attention.kept(last, inputs, today, only is None), state)
+    ConnectorState.put(
+        session, school.id, QUIET_KEY, attention.kept(last, inputs, today, only is None), state
+    )
 
 
 def _whom(
-    c: StepContext, reminders: ReminderRun | None, marked: frozenset[int] | None, *,
-    full: bool, new_day: bool,
+    c: StepContext,
+    reminders: ReminderRun | None,
+    marked: frozenset[int] | None,
+    *,
+    full: bool,
+    new_day: bool,
 ) -> frozenset[int] | None:
     """Whom the step plans (None: everyone): the marked, and on a new day those whose date
     came and those a reminder stage may fall due for; the reminders' index narrowed to them."""
-    wanted = None if full else attention.whom(
-        c.session, c.school.id, c.today, marked, new_day,
-        reminders.due if reminders is not None else ())
+    wanted = (
+        None
+        if full
+        else attention.whom(
+            c.session,
+            c.school.id,
+            c.today,
+            marked,
+            new_day,
+            reminders.due if reminders is not None else (),
+        )
+    )
     # many (a directory's first sync): everyone, in id ranges, costs less
     only = wanted if wanted is not None and len(wanted) <= BATCH else None
     if reminders is not None and only is not None:  # the others' digests were planned today
@@ -79,7 +104,8 @@ def _fixed(result: SchoolSweep, sending: bool) -> bool:
     """Whether what the step wrote is its own fixed point: it wrote nothing, or it queued every
     reminder it found due."""
     return not (result.opened or result.closed or result.reminders) or (
-        sending and all(r.queued for r in result.reminders))
+        sending and all(r.queued for r in result.reminders)
+    )
 
 
 def _chat_route(c: StepContext) -> ChatRoute | None:

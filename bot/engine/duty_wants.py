@@ -66,8 +66,9 @@ def _base_due(
     opened = max(base, req.first_seen)
     start = person.start_date
     starter = start is not None and start > base and cfg.new_starter_days is not None
-    allowance = cfg.new_starter_days if starter and cfg.new_starter_days is not None \
-        else cfg.due_days
+    allowance = (
+        cfg.new_starter_days if starter and cfg.new_starter_days is not None else cfg.due_days
+    )
     if start is not None and start > opened:
         return start, start + timedelta(days=allowance)
     if starter and start is not None:
@@ -202,8 +203,10 @@ def wanted_readings(
         if edition is None:
             continue  # not in any audience, or nothing registered for theirs yet
         wanted[(req.id, person.id, None)] = _on_school_day(
-            _wanted_ack(req, person, edition, evidence, today,
-                        cfg.yearly_on or READING_YEAR_STARTS), next_day
+            _wanted_ack(
+                req, person, edition, evidence, today, cfg.yearly_on or READING_YEAR_STARTS
+            ),
+            next_day,
         )
     return wanted
 

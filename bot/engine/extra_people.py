@@ -103,10 +103,7 @@ def register_listing(entries: Iterable[ExtraPerson]) -> list[DirectoryPerson]:
 
 
 def _claimable(
-    listed: Sequence[DirectoryPerson],
-    owners: dict[str, Owner],
-    where: str,
-    notes: list[Text],
+    listed: Sequence[DirectoryPerson], owners: dict[str, Owner], where: str, notes: list[Text]
 ) -> list[DirectoryPerson]:
     """The records this source may apply: not an address the directory lists as here, and not
     an address another stored person holds while the record already has its own person. A
@@ -153,10 +150,7 @@ def sync_register(
     entries = list(session.scalars(select(ExtraPerson).where(ExtraPerson.school_id == school.id)))
     report = DirectoryReport()
     kept = _claimable(
-        register_listing(entries),
-        address_owners(session, school.id),
-        PEOPLE_REGISTER,
-        report.notes,
+        register_listing(entries), address_owners(session, school.id), PEOPLE_REGISTER, report.notes
     )
     report.absorb(
         apply_listing(

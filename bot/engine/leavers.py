@@ -96,11 +96,19 @@ def over_limit(would_remove: int, active: int, share: float) -> bool:
     return would_remove > 1 and would_remove > share * active
 
 
-def _school_event(session: Session, school_id: str, action: str, details: dict[str, Any],
-                  actor: str = SYSTEM) -> None:
+def _school_event(
+    session: Session, school_id: str, action: str, details: dict[str, Any], actor: str = SYSTEM
+) -> None:
     """Audit a stopped, confirmed or applied large removal against the school."""
-    audit.record(session, actor=actor, action=action, object_type="school",
-                 object_id=school_id, school_id=school_id, details=details)
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        object_type="school",
+        object_id=school_id,
+        school_id=school_id,
+        details=details,
+    )
 
 
 def _names(session: Session, ids: Collection[int]) -> tuple[str, ...]:
@@ -140,17 +148,22 @@ def check_removals(
     wanted = set(would_miss)
     if state is not None and pending.get("confirmed_by") and wanted <= set(pending["people"]):
         session.delete(state)
-        _school_event(session, school_id, "directory.removals.applied",
-                      {"count": len(wanted), "confirmed_by": pending["confirmed_by"]})
+        _school_event(
+            session,
+            school_id,
+            "directory.removals.applied",
+            {"count": len(wanted), "confirmed_by": pending["confirmed_by"]},
+        )
         return None
     if set(pending.get("people", [])) != wanted:
-        value = json.dumps(
-            {"people": sorted(wanted), "active": active, "since": today.isoformat()}
-        )
+        value = json.dumps({"people": sorted(wanted), "active": active, "since": today.isoformat()})
         ConnectorState.put(session, school_id, removals_key(source), value)
-        _school_event(session, school_id, "directory.removals.stopped",
-                      {"count": len(wanted), "active": active, "people": sorted(wanted),
-                       "source": source})
+        _school_event(
+            session,
+            school_id,
+            "directory.removals.stopped",
+            {"count": len(wanted), "active": active, "people": sorted(wanted), "source": source},
+        )
     return RemovalStop(len(wanted), active, share, _names(session, wanted))
 
 
@@ -191,8 +204,13 @@ def confirm_removals(session: Session, school_id: str, actor: str) -> PendingRem
         pending["confirmed_at"] = utcnow().isoformat()
         state.value = json.dumps(pending)
         people += pending.get("people", [])
-    _school_event(session, school_id, "directory.removals.confirmed",
-                  {"count": len(people), "people": people}, f"cli:{actor}")
+    _school_event(
+        session,
+        school_id,
+        "directory.removals.confirmed",
+        {"count": len(people), "people": people},
+        f"cli:{actor}",
+    )
     first = json.loads(stops[0].value)
     return _pending(session, {**first, "people": people})
 
@@ -225,8 +243,9 @@ def make_leavers(
             update(Person).where(Person.id.in_(ids)).values(active=False, left_on=today),
             execution_options={"synchronize_session": False},
         )
-    _person_events(session, school_id, ids, "person.left", actor,
-                   left_on=today.isoformat(), reason=reason)
+    _person_events(
+        session, school_id, ids, "person.left", actor, left_on=today.isoformat(), reason=reason
+    )
 
 
 def restore(session: Session, school_id: str, ids: Collection[int], today: date) -> int:
@@ -256,24 +275,39 @@ def restore(session: Session, school_id: str, ids: Collection[int], today: date)
             .values(active=True, left_on=None, missing_since=None),
             execution_options={"synchronize_session": False},
         )
-        audit.record_many(session, [
-            audit.Entry(SYSTEM, "person.returned", "person", pid, school_id,
-                        {"on": today.isoformat(), "duties_reopened": reopened[pid]})
-            for pid in sorted(ids)
-        ])
+        audit.record_many(
+            session,
+            [
+                audit.Entry(
+                    SYSTEM,
+                    "person.returned",
+                    "person",
+                    pid,
+                    school_id,
+                    {"on": today.isoformat(), "duties_reopened": reopened[pid]},
+                )
+                for pid in sorted(ids)
+            ],
+        )
     return len(left)
 
 
-def _person_events(session: Session, school_id: str, ids: Collection[int], action: str,
-                   actor: str = SYSTEM, **details: str) -> None:
+def _person_events(
+    session: Session,
+    school_id: str,
+    ids: Collection[int],
+    action: str,
+    actor: str = SYSTEM,
+    **details: str,
+) -> None:
     """One audit event per person, in id order, with the same details."""
-    audit.record_many(session, [audit.Entry(actor, action, "person", pid, school_id, details)
-                                for pid in sorted(ids)])
+    audit.record_many(
+        session,
+        [audit.Entry(actor, action, "person", pid, school_id, details) for pid in sorted(ids)],
+    )
 
 
-def confirm_leaver(
-    session: Session, school_id: str, email: str, actor: str, today: date
-) -> Person:
+def confirm_leaver(session: Session, school_id: str, email: str, actor: str, today: date) -> Person:
     """An admin confirms a missing person has left, before the grace period ends (audited)."""
     address = email.strip().lower()
     person = session.scalar(
@@ -282,17 +316,19 @@ def confirm_leaver(
     if person is None:
         raise DirectoryActionError(N_("%(email)s is not a person of this school"), email=address)
     if not person.active:
-        raise DirectoryActionError(N_("%(name)s (%(email)s) has already left"),
-                                   name=person.display_name, email=address)
+        raise DirectoryActionError(
+            N_("%(name)s (%(email)s) has already left"), name=person.display_name, email=address
+        )
     if person.missing_since is None:
         raise DirectoryActionError(
-            N_("%(name)s (%(email)s) is still listed in the directory; remove or disable them "
-               "there first"),
-            name=person.display_name, email=address,
+            N_(
+                "%(name)s (%(email)s) is still listed in the directory; remove or disable them "
+                "there first"
+            ),
+            name=person.display_name,
+            email=address,
         )
-    make_leavers(
-        session, school_id, [person.id], today, actor=f"cli:{actor}", reason="confirmed"
-    )
+    make_leavers(session, school_id, [person.id], today, actor=f"cli:{actor}", reason="confirmed")
     session.refresh(person)
     return person
 

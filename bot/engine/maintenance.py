@@ -78,9 +78,15 @@ def body_sha256(row: _Message, payload: dict[str, Any] | None = None) -> str:
     ``payload`` is the message's whole payload when its body is shared (``outbox.bodies``).
     """
     canonical = json.dumps(
-        {"subject": row.subject, "to": row.recipients, "cc": row.cc,
-         "payload": row.payload if payload is None else payload},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        {
+            "subject": row.subject,
+            "to": row.recipients,
+            "cc": row.cc,
+            "payload": row.payload if payload is None else payload,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -88,17 +94,28 @@ def body_sha256(row: _Message, payload: dict[str, Any] | None = None) -> str:
 def _drop_bodies(store: Store, now: datetime, days: int) -> int:
     """Blank the bodies of messages delivered more than ``days`` ago, a batch at a time."""
     cutoff = now - timedelta(days=days)
-    due = (select(OutboxMessage.id)
-           .where(OutboxMessage.status == "sent", OutboxMessage.sent_at < cutoff,
-                  OutboxMessage.body_dropped_at.is_(None))
-           .order_by(OutboxMessage.id).limit(BATCH))
+    due = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == "sent",
+            OutboxMessage.sent_at < cutoff,
+            OutboxMessage.body_dropped_at.is_(None),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(BATCH)
+    )
     dropped = 0
     while True:
         with store.transaction() as session:
             count = (_rewrite_sqlite if store.is_sqlite else _update)(session, due, now)
             if count:
-                _audit(session, "outbox.bodies_dropped", "outbox", count,
-                       {"sent_before": cutoff.isoformat(), "days": days})
+                _audit(
+                    session,
+                    "outbox.bodies_dropped",
+                    "outbox",
+                    count,
+                    {"sent_before": cutoff.isoformat(), "days": days},
+                )
         dropped += count
         if count < BATCH:
             break
@@ -107,8 +124,9 @@ def _drop_bodies(store: Store, now: datetime, days: int) -> int:
     return dropped
 
 
-def _without_bodies(session: Session, rows: Sequence[Row[Any]], now: datetime
-                    ) -> list[dict[str, Any]]:
+def _without_bodies(
+    session: Session, rows: Sequence[Row[Any]], now: datetime
+) -> list[dict[str, Any]]:
     """Every column of each message as it was, but its body: only its fingerprint stays (the
     fingerprint of the whole body, shared part filled in)."""
     shared = outbox_bodies.read(session, [row.body_id for row in rows if row.body_id])
@@ -118,8 +136,16 @@ def _without_bodies(session: Session, rows: Sequence[Row[Any]], now: datetime
             return body_sha256(row)
         return body_sha256(row, outbox_bodies.resolve_payload(row.payload, shared[row.body_id]))
 
-    return [{**row._asdict(), "payload": {}, "body_id": None, "body_sha256": fingerprint(row),
-             "body_dropped_at": now} for row in rows]
+    return [
+        {
+            **row._asdict(),
+            "payload": {},
+            "body_id": None,
+            "body_sha256": fingerprint(row),
+            "body_dropped_at": now,
+        }
+        for row in rows
+    ]
 
 
 def _rewrite_sqlite(session: Session, due: Select[int], now: datetime) -> int:
@@ -131,12 +157,15 @@ def _rewrite_sqlite(session: Session, due: Select[int], now: datetime) -> int:
     transaction holds the write lock before it reads: no change made meanwhile is written over.
     """
     rows = session.execute(
-        delete(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
+        delete(OutboxMessage)
+        .where(OutboxMessage.id.in_(due.scalar_subquery()))
         .returning(*OutboxMessage.__table__.columns)
     ).all()
     if rows:
-        session.execute(insert(OutboxMessage),
-                        sorted(_without_bodies(session, rows, now), key=lambda r: r["id"]))
+        session.execute(
+            insert(OutboxMessage),
+            sorted(_without_bodies(session, rows, now), key=lambda r: r["id"]),
+        )
     return len(rows)
 
 
@@ -147,11 +176,17 @@ def _update(session: Session, due: Select[int], now: datetime) -> int:
         due.with_only_columns(*OutboxMessage.__table__.columns).with_for_update(skip_locked=True)
     ).all()
     if rows:
-        session.execute(update(OutboxMessage), [
-            {key: value for key, value in row.items()
-             if key in ("id", "payload", "body_id", "body_sha256", "body_dropped_at")}
-            for row in _without_bodies(session, rows, now)
-        ])
+        session.execute(
+            update(OutboxMessage),
+            [
+                {
+                    key: value
+                    for key, value in row.items()
+                    if key in ("id", "payload", "body_id", "body_sha256", "body_dropped_at")
+                }
+                for row in _without_bodies(session, rows, now)
+            ],
+        )
     return len(rows)
 
 
@@ -172,15 +207,17 @@ def _prune_sweep_runs(session: Session, now: datetime, days: int) -> int:
 def _audit(
     session: Session, action: str, object_type: str, count: int, details: dict[str, object]
 ) -> None:
-    audit.record(session, actor="system:maintenance", action=action, object_type=object_type,
-                 details={"count": count, **details})
+    audit.record(
+        session,
+        actor="system:maintenance",
+        action=action,
+        object_type=object_type,
+        details={"count": count, **details},
+    )
 
 
 def run_maintenance(
-    store: Store,
-    retention: RetentionSettings,
-    schools: Sequence[SchoolConfig],
-    now: datetime,
+    store: Store, retention: RetentionSettings, schools: Sequence[SchoolConfig], now: datetime
 ) -> Kept:
     """Apply every retention rule once (safe to repeat; the scheduler runs it daily)."""
     purge_visitors = registered().purge_visitors

@@ -368,18 +368,30 @@ def sync_mis(session: Session, school: SchoolConfig, source: MisSource, today: d
         ConnectorState.put(session, school.id, CURSOR_KEY, changes.cursor)
     ConnectorState.put(session, school.id, ERROR_KEY, "")
     links = ConnectorState.of(session, school.id, MIS_LINKS)
-    ConnectorState.put(session, school.id, MIS_LINKS, json.dumps(
-        {**json.loads(links.value if links else "{}"),
-         **{m.mis.mis_id: m.account.person_id for m in lists.matched}}, sort_keys=True), links)
+    ConnectorState.put(
+        session,
+        school.id,
+        MIS_LINKS,
+        json.dumps(
+            {
+                **json.loads(links.value if links else "{}"),
+                **{m.mis.mis_id: m.account.person_id for m in lists.matched},
+            },
+            sort_keys=True,
+        ),
+        links,
+    )
     report.people.notes += _post_roles(session, school, lists)
     if lists.no_account and not school.role_table:  # said, not guessed: no table, no role
-        report.people.notes.append(nmsg(
-            "MIS: %(num)d person with no account asked nothing until the role table "
-            "(job_titles) says what their posts mean",
-            "MIS: %(num)d people with no account asked nothing until the role table "
-            "(job_titles) says what their posts mean",
-            len(lists.no_account),
-        ))
+        report.people.notes.append(
+            nmsg(
+                "MIS: %(num)d person with no account asked nothing until the role table "
+                "(job_titles) says what their posts mean",
+                "MIS: %(num)d people with no account asked nothing until the role table "
+                "(job_titles) says what their posts mean",
+                len(lists.no_account),
+            )
+        )
     newly = [m.account.person_id for m in lists.ended if m.account.here]
     mark_missing(session, school.id, newly, today)
     session.flush()

@@ -114,8 +114,8 @@ def _term_period(day: date, terms: Sequence[Term]) -> TaskPeriod | None:
         if term.start > day:
             break
         following = merged[index + 1] if index + 1 < len(merged) else None
-        found = term if following is None else replace(
-            term, end=following.start - timedelta(days=1)
+        found = (
+            term if following is None else replace(term, end=following.start - timedelta(days=1))
         )
     return found
 

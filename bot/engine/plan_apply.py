@@ -37,8 +37,13 @@ __all__ = ["Chase", "apply_plan", "plan_and_apply"]
 
 
 def plan_and_apply(
-    session: Session, school: SchoolConfig, today: date, reminders: ReminderRun | None = None,
-    *, only: Collection[int] | None = None, kept: bool = False,
+    session: Session,
+    school: SchoolConfig,
+    today: date,
+    reminders: ReminderRun | None = None,
+    *,
+    only: Collection[int] | None = None,
+    kept: bool = False,
 ) -> tuple[int, dict[str, int]]:
     """Open and close the school's duties a batch of people at a time, then recount the
     dashboard's snapshot; (opened, closed).
@@ -61,7 +66,10 @@ def plan_and_apply(
 
 
 def _plan_batches(
-    session: Session, school: SchoolConfig, today: date, reminders: ReminderRun | None,
+    session: Session,
+    school: SchoolConfig,
+    today: date,
+    reminders: ReminderRun | None,
     only: Collection[int] | None,
 ) -> tuple[int, dict[str, int], bool]:
     """``plan_and_apply``'s batches (the caller recounts the snapshot); with whether they
@@ -71,10 +79,10 @@ def _plan_batches(
     holders = {h.person_id for h in shared.holdings}
     cadences = {n: school.cadence(n) for n in school.cadences}
     opened, written, closed = 0, 0, defaultdict[str, int](int)
-    batches = list(person_batches(session, school.id) if only is None
-                   else chosen_batches(only))
+    batches = list(person_batches(session, school.id) if only is None else chosen_batches(only))
     if not batches:
         return 0, {}, False
+
     def read(batch: Batch) -> BatchFacts:  # on a reminder day, the open duties of those due
         due = reminders is not None and reminders.due_in(batch.after, batch.upto)
         return batch_facts(session, school.id, batch, holders, shared, stages=due)
@@ -103,10 +111,16 @@ def _plan_batches(
         attention.record(session, school.id, batch, plan.attention, whole, school=n == 0)
         opened += sum(1 for d in plan.to_open if d.status == "open") + len(plan.to_reopen)
         written += len(plan.to_open) + len(plan.to_reopen)
-        chase = None if reminders is None else partial(
-            reminders.batch, after=batch.after, upto=batch.upto,
-            stored={d.person_id for d in existing if d.status == "open"},
-            read=facts.still_open({c.duty_id for c in plan.to_close}),
+        chase = (
+            None
+            if reminders is None
+            else partial(
+                reminders.batch,
+                after=batch.after,
+                upto=batch.upto,
+                stored={d.person_id for d in existing if d.status == "open"},
+                read=facts.still_open({c.duty_id for c in plan.to_close}),
+            )
         )
         counts, writes, pending = apply_plan(session, school.id, plan, today, chase)
         for reason, count in counts.items():
@@ -128,8 +142,9 @@ def _run(writes: Sequence[Callable[[], None]]) -> None:
         write()
 
 
-Chase = Callable[[Session, Sequence[OpenDuty]],
-                 tuple[Mapping[int, tuple[int, int]], PendingDigests]]
+Chase = Callable[
+    [Session, Sequence[OpenDuty]], tuple[Mapping[int, tuple[int, int]], PendingDigests]
+]
 
 
 def apply_plan(
@@ -149,16 +164,23 @@ def apply_plan(
     if chase is not None:
         for row, duty_id in zip(rows, allocate_ids(session, Duty, len(rows)), strict=True):
             row["id"] = duty_id
-        found, pending = chase(session, [OpenDuty._make(_open_duty(row)) for row in rows
-                                         if row["status"] == "open"])
+        found, pending = chase(
+            session, [OpenDuty._make(_open_duty(row)) for row in rows if row["status"] == "open"]
+        )
         stages = dict(found)
         for row in rows:
             stage = stages.pop(row["id"], None)
             if stage is not None:
                 row["last_stage"], row["reminders_sent"] = stage
                 row["last_reminded_on"] = today
-        return closed, [record_stages_later(session, stages, today),  # the stored duties left
-                        insert_later(session, Duty, rows)], pending
+        return (
+            closed,
+            [
+                record_stages_later(session, stages, today),  # the stored duties left
+                insert_later(session, Duty, rows),
+            ],
+            pending,
+        )
     return closed, [insert_later(session, Duty, rows)], None
 
 
@@ -177,8 +199,18 @@ def _duty_row(school_id: str, duty: NewDuty, today: date) -> dict[str, Any]:
 
 
 # a new duty's row as the reminder rules read it (``OpenDuty``'s fields, in order)
-_open_duty = itemgetter("id", "person_id", "requirement_id", "cycle", "opened_on", "due_on",
-                        "last_stage", "reminders_sent", "policy_version_id", "account_id")
+_open_duty = itemgetter(
+    "id",
+    "person_id",
+    "requirement_id",
+    "cycle",
+    "opened_on",
+    "due_on",
+    "last_stage",
+    "reminders_sent",
+    "policy_version_id",
+    "account_id",
+)
 
 
 def _close(session: Session, closures: Sequence[Closure], today: date) -> dict[str, int]:
@@ -193,10 +225,15 @@ def _close(session: Session, closures: Sequence[Closure], today: date) -> dict[s
             session.execute(
                 update(Duty)
                 .where(Duty.id.in_(ids[start : start + 500]), Duty.status == "open")
-                .values(status=status, closed_reason=status, evidence_ref=ref,
-                        # satisfied before it opened (done early): closed the day it opens
-                        closed_on=case((Duty.opened_on > today, Duty.opened_on), else_=today)
-                        if status == "done" else today)
+                .values(
+                    status=status,
+                    closed_reason=status,
+                    evidence_ref=ref,
+                    # satisfied before it opened (done early): closed the day it opens
+                    closed_on=case((Duty.opened_on > today, Duty.opened_on), else_=today)
+                    if status == "done"
+                    else today,
+                )
             )
     return dict(closed)
 
@@ -212,7 +249,15 @@ def _reopen(session: Session, reopenings: Sequence[Reopening]) -> None:
             session.execute(
                 update(Duty)
                 .where(Duty.id.in_(ids[start : start + 500]), Duty.status != "open")
-                .values(status="open", closed_on=None, closed_reason=None, evidence_ref=None,
-                        opened_on=opened_on, due_on=due_on, last_stage=-1, reminders_sent=0,
-                        last_reminded_on=None)
+                .values(
+                    status="open",
+                    closed_on=None,
+                    closed_reason=None,
+                    evidence_ref=None,
+                    opened_on=opened_on,
+                    due_on=due_on,
+                    last_stage=-1,
+                    reminders_sent=0,
+                    last_reminded_on=None,
+                )
             )

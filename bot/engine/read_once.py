@@ -82,8 +82,11 @@ class TickConnectors:
             own = self.connectors.connection(school.connection)
             kept = KeptIn(self.store, f"directory {school.connection or ''}".rstrip())
             self._of[school.connection] = replace(
-                own, directory=ReadOnce(own.directory, kept), extra_people=self._extra,
-                mis=self.connectors.mis)
+                own,
+                directory=ReadOnce(own.directory, kept),
+                extra_people=self._extra,
+                mis=self.connectors.mis,
+            )
         return self._of[school.connection]
 
     def asked_to_wait(self, school: SchoolConfig) -> float | None:

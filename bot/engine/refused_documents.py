@@ -106,8 +106,13 @@ def _tell_admins(
     head); its key makes a second sweep queue nothing."""
     current = max(policy.versions, key=lambda v: v.id, default=None)
     kept = (
-        Msg(N_("Staff are still asked to read the version in force (%(label)s); nobody has "
-               "been asked to read the new file."), label=current.label)
+        Msg(
+            N_(
+                "Staff are still asked to read the version in force (%(label)s); nobody has "
+                "been asked to read the new file."
+            ),
+            label=current.label,
+        )
         if current is not None
         else Msg(N_("The policy has no version yet, so nobody has been asked to read it."))
     )
@@ -117,20 +122,38 @@ def _tell_admins(
         subject=Msg(N_("%(school)s: a policy document could not be used"), school=school.name),
         greeting=Msg(N_("Hello,")),
         paragraphs=[
-            Msg(N_("The file %(file)s for the policy “%(title)s” has changed, but the bot "
-                   "cannot use the new file: %(reason)s"),
-                file=shown, title=policy.title, reason=reason)
+            Msg(
+                N_(
+                    "The file %(file)s for the policy “%(title)s” has changed, but the bot "
+                    "cannot use the new file: %(reason)s"
+                ),
+                file=shown,
+                title=policy.title,
+                reason=reason,
+            )
             if current is not None
-            else Msg(N_("The bot cannot use the file %(file)s for the policy “%(title)s”: "
-                        "%(reason)s"), file=shown, title=policy.title, reason=reason),
+            else Msg(
+                N_("The bot cannot use the file %(file)s for the policy “%(title)s”: %(reason)s"),
+                file=shown,
+                title=policy.title,
+                reason=reason,
+            ),
             kept,
-            Msg(N_("Please put a readable copy of the policy in its place (open it first to "
-                   "check), for example from the program it was written in. If the folder is "
-                   "kept by SharePoint, OneDrive or Google Drive, check that the file was not "
-                   "damaged when it was copied.")),
+            Msg(
+                N_(
+                    "Please put a readable copy of the policy in its place (open it first to "
+                    "check), for example from the program it was written in. If the folder is "
+                    "kept by SharePoint, OneDrive or Google Drive, check that the file was not "
+                    "damaged when it was copied."
+                )
+            ),
         ],
-        small=Msg(N_("You receive this as an administrator of the bot for the school. You will "
-                     "not get this email again for the same file.")),
+        small=Msg(
+            N_(
+                "You receive this as an administrator of the bot for the school. You will "
+                "not get this email again for the same file."
+            )
+        ),
     )
     enqueue_email(
         session,

@@ -25,17 +25,8 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import send_after
 from bot.core.config import Cadence, RequirementConfig, SchoolConfig
-from bot.core.models import (
-    Duty,
-)
-from bot.core.outbox import (
-    EmailDraft,
-    Urgency,
-    add_emails,
-    add_merged,
-    enqueue_emails,
-    new_keys,
-)
+from bot.core.models import Duty
+from bot.core.outbox import EmailDraft, Urgency, add_emails, add_merged, enqueue_emails, new_keys
 from bot.core.settings import Settings
 from bot.core.store import one_of
 from bot.engine.reminder_email import DigestNote, Renderer
@@ -47,9 +38,7 @@ from bot.engine.reminder_reads import (
     recent_digest_keys,
     requirement_configs,
 )
-from bot.engine.reminder_words import (
-    told_draft,
-)
+from bot.engine.reminder_words import told_draft
 from bot.engine.reminders import (
     DIGEST_KEY_PREFIX,
     Digest,
@@ -105,7 +94,8 @@ class Told:
     def of(cls, planned: Sequence[ReminderPlanned], sending: bool) -> Told:
         told = [x for x in planned if x.queued or not sending]
         return cls(
-            len(told), sum(x.queued for x in planned),
+            len(told),
+            sum(x.queued for x in planned),
             Counter(label.split(":")[0] for x in told for label in x.labels),
             tuple(told[: cls.FIRST]),
         )
@@ -347,8 +337,11 @@ class ReminderRun:
             return {}, PendingDigests(self, [], set())
         # the stored come in item order, so the sort only merges them with the new ones
         duties = [
-            *(open_duties(session, self.school.id, sorted(who.intersection(stored)))
-              if read is None else (d for d in read if d.person_id in who)),
+            *(
+                open_duties(session, self.school.id, sorted(who.intersection(stored)))
+                if read is None
+                else (d for d in read if d.person_id in who)
+            ),
             *new,
         ]
         duties.sort(key=_ITEM_ORDER)

@@ -16,9 +16,7 @@ from bot.core.forms import Text
 from bot.core.i18n import N_, Day, Msg, nmsg, person_language, speaking, spoken
 from bot.core.links import make_token
 from bot.core.messages import render, render_shared
-from bot.core.outbox import (
-    EmailDraft,
-)
+from bot.core.outbox import EmailDraft
 from bot.core.rendered import Rendered, slot
 from bot.core.settings import Settings
 from bot.core.words import version_name
@@ -36,11 +34,7 @@ from bot.engine.reminder_words import (
     intro,
     item_why,
 )
-from bot.engine.reminders import (
-    Digest,
-    OpenDuty,
-    Recipient,
-)
+from bot.engine.reminders import Digest, OpenDuty, Recipient
 
 __all__ = ["DigestNote", "Names", "Renderer"]
 
@@ -164,16 +158,23 @@ class Renderer:
         """'Overdue: X' / 'Action needed: X' for one item; a count for several."""
         first = items[0]
         if len(items) == 1:
-            sentence = N_("Overdue: %(title)s") if first["overdue"] else N_(
-                "Action needed: %(title)s")
+            sentence = (
+                N_("Overdue: %(title)s") if first["overdue"] else N_("Action needed: %(title)s")
+            )
             return Msg(sentence, title=first["title"])
         if any(i["overdue"] for i in items):
-            return nmsg("Overdue items: %(num)d thing to do for %(school)s",
-                        "Overdue items: %(num)d things to do for %(school)s",
-                        len(items), school=self.school.name)
-        return nmsg("Action needed: %(num)d thing to do for %(school)s",
-                    "Action needed: %(num)d things to do for %(school)s",
-                    len(items), school=self.school.name)
+            return nmsg(
+                "Overdue items: %(num)d thing to do for %(school)s",
+                "Overdue items: %(num)d things to do for %(school)s",
+                len(items),
+                school=self.school.name,
+            )
+        return nmsg(
+            "Action needed: %(num)d thing to do for %(school)s",
+            "Action needed: %(num)d things to do for %(school)s",
+            len(items),
+            school=self.school.name,
+        )
 
     def asked_for(self, person: Recipient) -> tuple[str, str] | None:
         """Who is asked on behalf of someone without an email address, as (address, name
@@ -316,7 +317,8 @@ class Renderer:
             N_("Overdue items for %(num)d people without an email address at %(school)s")
             if overdue
             else N_("Action needed for %(num)d people without an email address at %(school)s"),
-            num=len(digests), school=self.school.name,
+            num=len(digests),
+            school=self.school.name,
         )
         told = escalated_told(Msg(N_("Some of these are well overdue")), list(escalated))
         with speaking(self.school.language):  # the asker reads the school's language

@@ -182,7 +182,6 @@ def recent_digest_keys(session: Session, school_id: str) -> list[str]:
     """The outbox keys of the school's reminder digests (emails and cards alike)."""
     return list(
         session.scalars(
-            _DIGEST_KEYS,
-            {"school_id": school_id, "keys": f"{DIGEST_KEY_PREFIX}:{school_id}:%"},
+            _DIGEST_KEYS, {"school_id": school_id, "keys": f"{DIGEST_KEY_PREFIX}:{school_id}:%"}
         )
     )

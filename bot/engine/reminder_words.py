@@ -53,20 +53,20 @@ ON_BEHALF_ITEM_TEXT = {  # translated where shown (``N_``: the catalogue)
         ),
     },
     "acknowledge_policy": {
-        "why": N_("Go through this policy with them, then record that they have read it."),
+        "why": N_("Go through this policy with them, then record that they have read it.")
     },
     "reading_campaign": {
         "why": N_(
             "Everyone reads this guidance each school year and whenever a new edition "
             "comes out; go through it with them, then record that they have read it."
-        ),
+        )
     },
     "sign_aup": {  # a signature is theirs alone: no button (``ONLY_THEMSELVES``)
         "why": N_(
             "They run one of the school's official accounts, so they need to sign the "
             "social media Acceptable Use Policy themselves: print it for them to sign and "
             "keep the signed copy, or give them a school email address."
-        ),
+        )
     },
 }
 ONLY_THEMSELVES = frozenset({"sign_aup"})  # never recorded on another's behalf
@@ -111,18 +111,25 @@ ITEM_TEXT: dict[str, tuple[str, str]] = {
 def item_why(cfg: RequirementConfig, cycle: str, account_name: str | None) -> Msg:
     """Why the person is asked: the account they hold, a renewal, or the kind's usual line."""
     if cfg.kind == "sign_aup" and account_name:
-        return Msg(N_(
-            "You hold the school's %(account)s account, so you need to sign the social "
-            "media Acceptable Use Policy."
-        ), account=account_name)
+        return Msg(
+            N_(
+                "You hold the school's %(account)s account, so you need to sign the social "
+                "media Acceptable Use Policy."
+            ),
+            account=account_name,
+        )
     if cfg.kind == "complete_training" and cfg.record_check:
-        return Msg(N_(
-            "Please make sure this check is renewed by the due date below; the office records "
-            "the date it was done (there is no training certificate)."
-        ))
+        return Msg(
+            N_(
+                "Please make sure this check is renewed by the due date below; the office records "
+                "the date it was done (there is no training certificate)."
+            )
+        )
     if cfg.kind == "complete_training" and cycle.startswith("refresh:"):
-        return Msg(N_("Your %(refresher)s is due by the date below (the full course also "
-                      "counts)."), refresher=cfg.refresher)
+        return Msg(
+            N_("Your %(refresher)s is due by the date below (the full course also counts)."),
+            refresher=cfg.refresher,
+        )
     if cfg.kind == "complete_training" and cycle.startswith("renew:"):
         return Msg(N_("Your certificate expires on the due date below; please renew it."))
     return Msg(ITEM_TEXT[cfg.kind][1])
@@ -132,8 +139,9 @@ def escalated_names(school: SchoolConfig) -> dict[str, Msg]:
     """Who a late reminder copies in, in the school's words ("the principal")."""
     return {
         "line_manager": Msg(N_("your line manager")),
-        "headteacher": Msg(N_("the %(headteacher)s"),
-                           headteacher=Msg(school_words(school).headteacher)),
+        "headteacher": Msg(
+            N_("the %(headteacher)s"), headteacher=Msg(school_words(school).headteacher)
+        ),
     }
 
 
@@ -239,8 +247,12 @@ def escalated_told(lead: Msg, escalated: Sequence[Msg]) -> Text:
         return ""
     if len(escalated) == 1:
         return Msg(N_("%(lead)s, so %(who)s has been told."), lead=lead, who=escalated[0])
-    return Msg(N_("%(lead)s, so %(who)s and %(other)s have been told."),
-               lead=lead, who=escalated[0], other=escalated[1])
+    return Msg(
+        N_("%(lead)s, so %(who)s and %(other)s have been told."),
+        lead=lead,
+        who=escalated[0],
+        other=escalated[1],
+    )
 
 
 def intro(count: int, on_behalf: bool) -> Msg:
@@ -269,12 +281,17 @@ def intro(count: int, on_behalf: bool) -> Msg:
 def asked_intro(names: Sequence[str], count: int) -> Msg:
     """The line before the items of the day's one message to whoever is asked on behalf of
     several people without an email address: who they are, and what to do."""
-    return Msg(N_(
-        "%(people)d people have no email address, so the school asks you on their behalf: "
-        "%(names)s. There are %(num)d things the school needs them to do; please pass each on "
-        "to the person it names and help them do it, then record it with its button (signed "
-        "in: the record names you as the one who made it):"
-    ), people=len(names), names=", ".join(names), num=count)
+    return Msg(
+        N_(
+            "%(people)d people have no email address, so the school asks you on their behalf: "
+            "%(names)s. There are %(num)d things the school needs them to do; please pass each on "
+            "to the person it names and help them do it, then record it with its button (signed "
+            "in: the record names you as the one who made it):"
+        ),
+        people=len(names),
+        names=", ".join(names),
+        num=count,
+    )
 
 
 def told_draft(school: SchoolConfig, to: str, people: Mapping[str, list[str]]) -> EmailDraft:
@@ -283,25 +300,31 @@ def told_draft(school: SchoolConfig, to: str, people: Mapping[str, list[str]]) -
     names = sorted(people)
     if len(names) == 1:
         subject = Msg(N_("Well overdue: %(name)s"), name=names[0])
-        said = Msg(N_(
-            "Today's reminder to %(name)s was about items that are well overdue. The bot keeps "
-            "reminding them; a word from you may help."
-        ), name=names[0])
+        said = Msg(
+            N_(
+                "Today's reminder to %(name)s was about items that are well overdue. The bot keeps "
+                "reminding them; a word from you may help."
+            ),
+            name=names[0],
+        )
     else:
-        subject = nmsg("Well overdue: %(num)d person", "Well overdue: %(num)d people",
-                       len(names))
-        said = Msg(N_(
-            "Today's reminder to these people was about items that are well overdue. The bot "
-            "keeps reminding them; a word from you may help."
-        ))
+        subject = nmsg("Well overdue: %(num)d person", "Well overdue: %(num)d people", len(names))
+        said = Msg(
+            N_(
+                "Today's reminder to these people was about items that are well overdue. The bot "
+                "keeps reminding them; a word from you may help."
+            )
+        )
     return notice(
         school=school,
         to=(to,),
         subject=subject,
         paragraphs=[said],
         facts=[(name, "; ".join(dict.fromkeys(people[name]))) for name in names],
-        small=Msg(N_(
-            "You get at most one of these emails a day, listing everyone whose "
-            "reminder today was well overdue."
-        )),
+        small=Msg(
+            N_(
+                "You get at most one of these emails a day, listing everyone whose "
+                "reminder today was well overdue."
+            )
+        ),
     )

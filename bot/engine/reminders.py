@@ -88,9 +88,9 @@ def due_limits(cadence: Cadence, today: date, overdue_stages: int = 8) -> tuple[
 
 
 @lru_cache(maxsize=4096)
-def _reached(opened_on: date, due_on: date, cadence: Cadence, today: date) -> tuple[
-    tuple[int, str, date], ...
-]:
+def _reached(
+    opened_on: date, due_on: date, cadence: Cadence, today: date
+) -> tuple[tuple[int, str, date], ...]:
     """Stages reached by ``today`` (cached: thousands of duties share the same dates)."""
     return tuple(s for s in reminder_stages(opened_on, due_on, cadence, today) if s[2] <= today)
 
@@ -263,8 +263,12 @@ def _due_today(
             reminder = known[key]
         else:
             reminder = known[key] = next_reminder(
-                duty.opened_on, duty.due_on, duty.last_stage, duty.reminders_sent,
-                cadences[name], today,
+                duty.opened_on,
+                duty.due_on,
+                duty.last_stage,
+                duty.reminders_sent,
+                cadences[name],
+                today,
             )
         if reminder is not None:
             due.append(DueReminder(duty, reminder))
@@ -272,10 +276,7 @@ def _due_today(
 
 
 def _copies(
-    person: Recipient,
-    escalated: tuple[str, ...],
-    people: Mapping[int, Recipient],
-    headteacher: str,
+    person: Recipient, escalated: tuple[str, ...], people: Mapping[int, Recipient], headteacher: str
 ) -> tuple[str, ...]:
     """Whom to copy: the active line manager and/or the head, never the person, no repeats."""
     cc: list[str] = []

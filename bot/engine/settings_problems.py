@@ -44,20 +44,31 @@ PURPOSE = "settings_problem"
 def describe(problem: SettingsProblem) -> Msg:
     """What is in force for the school meanwhile, in plain words (the pages and ``status``)."""
     if problem.whole and problem.kept_since is not None:
-        return Msg(N_(
-            "The settings file cannot be read, so %(school)s carries on with the settings it "
-            "last accepted (%(day)s) until it is fixed."
-        ), school=problem.name, day=to_local(problem.kept_since).date())
+        return Msg(
+            N_(
+                "The settings file cannot be read, so %(school)s carries on with the settings it "
+                "last accepted (%(day)s) until it is fixed."
+            ),
+            school=problem.name,
+            day=to_local(problem.kept_since).date(),
+        )
     if problem.kept_since is None:
-        return Msg(N_(
-            "%(school)s's settings have a problem, and the bot has never had settings for it "
-            "that pass the checks: it does nothing for the school (no reminders, no emails) "
-            "until the problem is fixed."
-        ), school=problem.name)
-    return Msg(N_(
-        "%(school)s's settings have a problem, so the bot keeps using the settings it last "
-        "accepted (%(day)s) until it is fixed."
-    ), school=problem.name, day=to_local(problem.kept_since).date())
+        return Msg(
+            N_(
+                "%(school)s's settings have a problem, and the bot has never had settings for it "
+                "that pass the checks: it does nothing for the school (no reminders, no emails) "
+                "until the problem is fixed."
+            ),
+            school=problem.name,
+        )
+    return Msg(
+        N_(
+            "%(school)s's settings have a problem, so the bot keeps using the settings it last "
+            "accepted (%(day)s) until it is fixed."
+        ),
+        school=problem.name,
+        day=to_local(problem.kept_since).date(),
+    )
 
 
 def record_settings(store: Store, config: OrgConfig, now: datetime) -> int:
@@ -79,8 +90,13 @@ def record_settings(store: Store, config: OrgConfig, now: datetime) -> int:
             school = schools.get(problem.school_id)
             if problem.whole and trust:  # the trust's to fix: each school hears it is told
                 if problem.message not in told:
-                    queued += _tell(session, problem, config.organisation.name, trust,
-                                    shared_language(s.language for s in config.schools))
+                    queued += _tell(
+                        session,
+                        problem,
+                        config.organisation.name,
+                        trust,
+                        shared_language(s.language for s in config.schools),
+                    )
                 own = [a for a in problem.admins if a not in trust]
                 if own:
                     queued += _tell(session, problem, school, own, lines=_told_trust_lines)
@@ -94,8 +110,12 @@ def record_settings(store: Store, config: OrgConfig, now: datetime) -> int:
 
 
 def _tell(
-    session: Session, problem: SettingsProblem, school: SchoolConfig | str | None,
-    to: list[str], language: str | None = None, *,
+    session: Session,
+    problem: SettingsProblem,
+    school: SchoolConfig | str | None,
+    to: list[str],
+    language: str | None = None,
+    *,
     lines: Callable[[SettingsProblem], list[Text]] | None = None,
 ) -> int:
     """The one email for this problem of this school, or (``school`` the trust's name, in
@@ -106,8 +126,9 @@ def _tell(
         session.flush()
     # held (no settings accepted yet): the language its entry asks for, else both, Welsh first
     trust = isinstance(school, str)
-    language = language or (school.language if isinstance(school, SchoolConfig)
-                            else problem.language or "cy+en")
+    language = language or (
+        school.language if isinstance(school, SchoolConfig) else problem.language or "cy+en"
+    )
     subject, greeting, small, *paragraphs = (lines or _problem_lines)(problem)
     with speaking(language):
         draft = notice(
@@ -123,7 +144,8 @@ def _tell(
             session,
             school_id=problem.school_id,
             key=f"{PURPOSE}:file:{hashlib.sha256(problem.message.encode()).hexdigest()[:16]}"
-            if trust else f"{PURPOSE}:{problem.school_id}:{problem.sha256[:16]}",
+            if trust
+            else f"{PURPOSE}:{problem.school_id}:{problem.sha256[:16]}",
             purpose=PURPOSE,
             urgency=Urgency.WAITING,
             draft=draft,
@@ -138,12 +160,22 @@ def _told_trust_lines(problem: SettingsProblem) -> list[Text]:
         Msg(N_("%(school)s: the trust's settings file cannot be read"), school=problem.name),
         Msg(N_("Hello,")),
         Msg(N_("You receive this as an administrator of the bot for the school.")),
-        describe(problem) if problem.kept_since is None else Msg(N_(
-            "The trust's settings file cannot be read; %(school)s carries on with its last "
-            "settings (accepted on %(day)s); your trust's IT lead has been told."
-        ), school=problem.name, day=to_local(problem.kept_since).date()),
-        Msg(N_("You do not need to do anything. You will not get this email again for this "
-               "problem.")),
+        describe(problem)
+        if problem.kept_since is None
+        else Msg(
+            N_(
+                "The trust's settings file cannot be read; %(school)s carries on with its last "
+                "settings (accepted on %(day)s); your trust's IT lead has been told."
+            ),
+            school=problem.name,
+            day=to_local(problem.kept_since).date(),
+        ),
+        Msg(
+            N_(
+                "You do not need to do anything. You will not get this email again for this "
+                "problem."
+            )
+        ),
     ]
 
 
@@ -151,47 +183,69 @@ def _problem_lines(problem: SettingsProblem) -> list[Text]:
     """The problem's email: subject, greeting, small print, then its paragraphs; what to fix
     is the checks' own lines."""
     if problem.held:
-        meanwhile = Msg(N_(
-            "Until it is fixed the bot does nothing for the school: no reminders, no "
-            "digests and no chasing."
-        ))
+        meanwhile = Msg(
+            N_(
+                "Until it is fixed the bot does nothing for the school: no reminders, no "
+                "digests and no chasing."
+            )
+        )
     else:
         assert problem.kept_since is not None
-        meanwhile = Msg(N_(
-            "Until it is fixed the bot carries on with the school's settings as they were when "
-            "it last accepted them, on %(day)s: reminders and the rest go on as before."
-        ), day=to_local(problem.kept_since).date())
+        meanwhile = Msg(
+            N_(
+                "Until it is fixed the bot carries on with the school's settings as they were when "
+                "it last accepted them, on %(day)s: reminders and the rest go on as before."
+            ),
+            day=to_local(problem.kept_since).date(),
+        )
     head: list[Text]
     if problem.whole:  # every school's file: nothing of it applied, no school's alone
-        found: list[Text] = [Msg(N_(
-            "The bot could not read the trust's settings file, so it has applied none of it: "
-            "every school carries on with the settings it last accepted, and reminders and the "
-            "rest go on as before."
-        ))]
+        found: list[Text] = [
+            Msg(
+                N_(
+                    "The bot could not read the trust's settings file, so it has applied none of "
+                    "it: "
+                    "every school carries on with the settings it last accepted, and reminders and "
+                    "the "
+                    "rest go on as before."
+                )
+            )
+        ]
         if problem.entry:
             found.append(Msg(N_("The line is in the entry of %(school)s."), school=problem.entry))
-        head = [Msg(N_("The trust's settings file cannot be read")), Msg(N_("Hello,")),
-                Msg(N_("You receive this as an administrator of the bot for the school or the "
-                       "trust.")),
-                Joined(found, " ")]
+        head = [
+            Msg(N_("The trust's settings file cannot be read")),
+            Msg(N_("Hello,")),
+            Msg(N_("You receive this as an administrator of the bot for the school or the trust.")),
+            Joined(found, " "),
+        ]
     else:
         head = [
-            Msg(N_("%(school)s: the bot could not use the school's new settings"),
-                school=problem.name),
+            Msg(
+                N_("%(school)s: the bot could not use the school's new settings"),
+                school=problem.name,
+            ),
             Msg(N_("Hello,")),
             Msg(N_("You receive this as an administrator of the bot for the school.")),
-            Msg(N_(
-                "The bot checked the settings for %(school)s and found a problem, so it has not "
-                "applied them. %(meanwhile)s The other schools are not affected."
-            ), school=problem.name, meanwhile=meanwhile),
+            Msg(
+                N_(
+                    "The bot checked the settings for %(school)s and found a problem, so it has "
+                    "not "
+                    "applied them. %(meanwhile)s The other schools are not affected."
+                ),
+                school=problem.name,
+                meanwhile=meanwhile,
+            ),
         ]
     return [
         *head,
         Msg(N_("What to fix (the file, its line and the setting):")),
         *problem.lines,
-        Msg(N_(
-            "Please fix it, or ask whoever runs the bot for the school (your IT provider). You "
-            "will not get this email again for this problem; the dashboard and the setup page "
-            "show it until it is fixed."
-        )),
+        Msg(
+            N_(
+                "Please fix it, or ask whoever runs the bot for the school (your IT provider). You "
+                "will not get this email again for this problem; the dashboard and the setup page "
+                "show it until it is fixed."
+            )
+        ),
     ]

@@ -142,16 +142,23 @@ def record_steps(
     return mailed
 
 
-def _tell_admins(session: Session, school: SchoolConfig, step: str, since: datetime,
-                 trust: Sequence[str] = ()) -> int:
+def _tell_admins(
+    session: Session, school: SchoolConfig, step: str, since: datetime, trust: Sequence[str] = ()
+) -> int:
     """The one email of an episode to the school's administrators (else the head) and
     ``trust`` (the trust's administrators, for a hold), in the school's language."""
     to = tuple(dict.fromkeys([*(school.admins or [school.headteacher]), *trust]))
     lines = _held_lines if step == HELD else _alert_lines
     subject, greeting, small, *paragraphs = lines(school, step, since)
     with speaking(school.language):
-        draft = notice(school=school, to=list(to), subject=subject, greeting=greeting,
-                       paragraphs=paragraphs, small=small)
+        draft = notice(
+            school=school,
+            to=list(to),
+            subject=subject,
+            greeting=greeting,
+            paragraphs=paragraphs,
+            small=small,
+        )
     return int(
         enqueue_email(
             session,
@@ -167,29 +174,45 @@ def _tell_admins(session: Session, school: SchoolConfig, step: str, since: datet
 def _alert_lines(school: SchoolConfig, step: str, since: datetime) -> list[Msg]:
     """The failing job's email: subject, greeting, small print, then its paragraphs."""
     local = to_local(since)
-    values = {"day": local.date(), "time": f"{local:%H:%M}", "school": school.name,
-              "job": Msg(step_title(step))}
+    values = {
+        "day": local.date(),
+        "time": f"{local:%H:%M}",
+        "school": school.name,
+        "job": Msg(step_title(step)),
+    }
     lines = [
         Msg(N_("%(school)s: one of the bot's jobs is not working"), **values),
         Msg(N_("Hello,")),
         Msg(N_("You receive this as an administrator of the bot for the school.")),
-        Msg(N_(
-            "Since %(day)s at %(time)s, the bot has not been able to finish one of its regular "
-            "jobs for %(school)s: %(job)s. Everything else it does for the school carries on, "
-            "and it tries this job again every quarter of an hour."
-        ), **values),
+        Msg(
+            N_(
+                "Since %(day)s at %(time)s, the bot has not been able to finish one of its regular "
+                "jobs for %(school)s: %(job)s. Everything else it does for the school carries on, "
+                "and it tries this job again every quarter of an hour."
+            ),
+            **values,
+        ),
     ]
     if step == "report_sweep":
-        lines.append(Msg(N_(
-            "This job warns about the deadlines of concerns and breaches: until it works "
-            "again, check the deadlines on the reports list yourself."
-        )))
-    lines.append(Msg(N_(
-        "Please tell whoever runs the bot for the school (your IT provider): they can see "
-        "which job it is and what went wrong with `compliance-bot status`. You will not get "
-        "this email again for this problem; the dashboard and the setup page show it until "
-        "it is fixed."
-    )))
+        lines.append(
+            Msg(
+                N_(
+                    "This job warns about the deadlines of concerns and breaches: until it works "
+                    "again, check the deadlines on the reports list yourself."
+                )
+            )
+        )
+    lines.append(
+        Msg(
+            N_(
+                "Please tell whoever runs the bot for the school (your IT provider): they can see "
+                "which job it is and what went wrong with `compliance-bot status`. You will not "
+                "get "
+                "this email again for this problem; the dashboard and the setup page show it until "
+                "it is fixed."
+            )
+        )
+    )
     return lines
 
 
@@ -197,25 +220,43 @@ def _held_lines(school: SchoolConfig, step: str, since: datetime) -> list[Msg]:
     """A held directory's email: subject, greeting, small print, paragraphs: what happened,
     and the two commands that end it."""
     local = to_local(since)
-    values = {"day": local.date(), "time": f"{local:%H:%M}", "school": school.name,
-              "id": school.id}
+    values = {"day": local.date(), "time": f"{local:%H:%M}", "school": school.name, "id": school.id}
     return [
         Msg(N_("%(school)s: the staff directory is held"), **values),
         Msg(N_("Hello,")),
         Msg(N_("You receive this as an administrator of the bot for the school or the trust.")),
-        Msg(N_("Since %(day)s at %(time)s, reading %(school)s's staff directory would mark many "
-               "of its people as gone at once, so the bot has changed nobody: everyone keeps "
-               "their tasks and history, and reminders and report deadlines carry on."), **values),
-        Msg(N_("If the school has moved to another Microsoft 365 tenant or Google domain (or its "
-               "addresses changed), carry its people over: compliance-bot directory move "
-               "--school %(id)s --to NEW-CONNECTION --map old.example=new.example --as "
-               "YOUR-EMAIL (deploy/README.md, \"Moving a school to another tenant\"). Nobody is "
-               "asked again for what they have done."), **values),
-        Msg(N_("If those people have really left: compliance-bot directory confirm-removals "
-               "--school %(id)s --as YOUR-EMAIL. To see who they are: compliance-bot directory "
-               "status --school %(id)s."), **values),
-        Msg(N_("You will not get this email again for this hold; the dashboard, the setup page "
-               "and the people page show it until one of those is run.")),
+        Msg(
+            N_(
+                "Since %(day)s at %(time)s, reading %(school)s's staff directory would mark many "
+                "of its people as gone at once, so the bot has changed nobody: everyone keeps "
+                "their tasks and history, and reminders and report deadlines carry on."
+            ),
+            **values,
+        ),
+        Msg(
+            N_(
+                "If the school has moved to another Microsoft 365 tenant or Google domain (or its "
+                "addresses changed), carry its people over: compliance-bot directory move "
+                "--school %(id)s --to NEW-CONNECTION --map old.example=new.example --as "
+                'YOUR-EMAIL (deploy/README.md, "Moving a school to another tenant"). Nobody is '
+                "asked again for what they have done."
+            ),
+            **values,
+        ),
+        Msg(
+            N_(
+                "If those people have really left: compliance-bot directory confirm-removals "
+                "--school %(id)s --as YOUR-EMAIL. To see who they are: compliance-bot directory "
+                "status --school %(id)s."
+            ),
+            **values,
+        ),
+        Msg(
+            N_(
+                "You will not get this email again for this hold; the dashboard, the setup page "
+                "and the people page show it until one of those is run."
+            )
+        ),
     ]
 
 
@@ -224,15 +265,22 @@ def describe(failing: FailingStep) -> Msg:
     a held directory with what ends it."""
     local = to_local(failing.since)
     if failing.step == HELD:
-        return Msg(N_(
-            "Held since %(day)s, %(time)s: reading the staff directory would mark many people "
-            "as gone at once, so nobody was changed. If the school moved tenant or domain: "
-            "compliance-bot directory move --school %(id)s; if they left: compliance-bot "
-            "directory confirm-removals --school %(id)s"
-        ), day=local.date(), time=f"{local:%H:%M}", id=failing.school_id)
+        return Msg(
+            N_(
+                "Held since %(day)s, %(time)s: reading the staff directory would mark many people "
+                "as gone at once, so nobody was changed. If the school moved tenant or domain: "
+                "compliance-bot directory move --school %(id)s; if they left: compliance-bot "
+                "directory confirm-removals --school %(id)s"
+            ),
+            day=local.date(),
+            time=f"{local:%H:%M}",
+            id=failing.school_id,
+        )
     return Msg(
         N_("Not working since %(day)s, %(time)s: %(job)s (the bot's other jobs carry on)"),
-        day=local.date(), time=f"{local:%H:%M}", job=Msg(failing.title),
+        day=local.date(),
+        time=f"{local:%H:%M}",
+        job=Msg(failing.title),
     )
 
 
@@ -242,11 +290,13 @@ def status_line(failing: FailingStep) -> Msg:
     find them."""
     return nmsg(
         "[bold red]Step failing:[/] %(step)s (%(title)s) — %(error)s, %(num)d run since "
-        "%(since)s; last %(last)s. The log says where (\"the sweep step %(step)s failed\").",
+        '%(since)s; last %(last)s. The log says where ("the sweep step %(step)s failed").',
         "[bold red]Step failing:[/] %(step)s (%(title)s) — %(error)s, %(num)d runs since "
-        "%(since)s; last %(last)s. The log says where (\"the sweep step %(step)s failed\").",
+        '%(since)s; last %(last)s. The log says where ("the sweep step %(step)s failed").',
         failing.failures,
-        step=failing.step, title=Msg(failing.title), error=failing.error,
+        step=failing.step,
+        title=Msg(failing.title),
+        error=failing.error,
         since=moment_words(failing.since, "%d %b %Y", "dd MMM y"),
         last=moment_words(failing.last_at, "%d %b", "dd MMM"),
     )

@@ -67,8 +67,15 @@ def _flag_handovers(session: Session, school_id: str, today: date) -> list[str]:
         holding.until = person.left_on or today
         account.flag_handover("left", today, person=person.display_name)
         flagged.append(account.name)
-        account_event(session, school_id, account, "account.handover.flagged", person.id,
-                      actor="system:sweep", reason="holder left")
+        account_event(
+            session,
+            school_id,
+            account,
+            "account.handover.flagged",
+            person.id,
+            actor="system:sweep",
+            reason="holder left",
+        )
     return flagged
 
 
@@ -107,8 +114,12 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
     the settings, duties and reminders, then ``steps.sweep``. A step that fails is rolled back
     alone and listed in ``failed``; the work of the others stays."""
     session, school, today = full.session, full.school, full.today
-    result = SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
-                         school_day=is_reminder_day(school, today))
+    result = SchoolSweep(
+        school_id=school.id,
+        school_name=school.name,
+        as_of=today,
+        school_day=is_reminder_day(school, today),
+    )
     result.preview = not is_sending(session, school.id)
     # the school's row, held for the sweep (the session's own map holds rows weakly): the
     # directory's ensure_school and the mirror find it there instead of each reading it again
@@ -149,9 +160,14 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
     with speaking(school.language):  # what the steps say, in the school's language
         for step in steps.first:  # a concern's deadlines reach the DSL whatever fails after
             isolated(_steps_of(step), partial(feature, step))
-        for name, own_step in (("directory", read_directory), ("extra_people", extra_people),
-                               ("mis", read_mis), ("settings", _settings),
-                               ("handovers", _handovers), ("duties", duties_step)):
+        for name, own_step in (
+            ("directory", read_directory),
+            ("extra_people", extra_people),
+            ("mis", read_mis),
+            ("settings", _settings),
+            ("handovers", _handovers),
+            ("duties", duties_step),
+        ):
             isolated(name, partial(own_step, run, result))
         skip = idle(run, [(step, context_of(step)) for step in steps.sweep])  # one look for all
         for step in steps.sweep:
@@ -185,9 +201,17 @@ def _settings(c: StepContext, result: SchoolSweep) -> None:
             return
     result.warnings = sync_config(session, c.config, c.school, c.today)
     session.flush()
-    ConnectorState.put(session, c.school.id, SETTINGS_KEY, " ".join(
-        (config_inputs(session, c.config, c.school),
-         json.dumps([to_data(line) for line in result.warnings], ensure_ascii=False))))
+    ConnectorState.put(
+        session,
+        c.school.id,
+        SETTINGS_KEY,
+        " ".join(
+            (
+                config_inputs(session, c.config, c.school),
+                json.dumps([to_data(line) for line in result.warnings], ensure_ascii=False),
+            )
+        ),
+    )
 
 
 def _text(line: object) -> Text:
@@ -198,8 +222,7 @@ def _text(line: object) -> Text:
 def _handovers(c: StepContext, result: SchoolSweep) -> None:
     """Official accounts whose holder left, and people missing from the directory."""
     result.handovers = _flag_handovers(c.session, c.school.id, c.today)
-    result.missing = missing_people(c.session, c.school.id,
-                                    c.school.directory.leaver_grace_days)
+    result.missing = missing_people(c.session, c.school.id, c.school.directory.leaver_grace_days)
 
 
 # A sweep allocates millions of short-lived rows, dicts and strings and keeps few: with Python's
@@ -225,8 +248,11 @@ def _sweep_one(full: StepContext, steps: FeatureSteps, lease: Lease | None) -> S
     session, started = full.session, utcnow()
     try:
         session.begin()
-        run = SweepRun(school_id=full.school.id, as_of=full.today,
-                       started_at=full.now) if full.write else None
+        run = (
+            SweepRun(school_id=full.school.id, as_of=full.today, started_at=full.now)
+            if full.write
+            else None
+        )
         result = sweep_school(full, steps)
         if run is not None:
             run.finished_at = utcnow()
@@ -236,19 +262,29 @@ def _sweep_one(full: StepContext, steps: FeatureSteps, lease: Lease | None) -> S
                 "reminders": sum(1 for r in result.reminders if r.queued),
                 **({"preview_reminders": len(result.reminders)} if result.preview else {}),
                 "overdue": result.overdue,
-                **({"held_back": result.directory.unmapped}
-                   if result.directory.unmapped else {}),
+                **({"held_back": result.directory.unmapped} if result.directory.unmapped else {}),
                 **({"failed_steps": [f.step for f in result.failed]} if result.failed else {}),
                 **({"planned": result.planned} if result.planned else {}),
-                **({"planned_people": result.planned_people}
-                   if result.planned in ("changed", "attention") else {}),
+                **(
+                    {"planned_people": result.planned_people}
+                    if result.planned in ("changed", "attention")
+                    else {}
+                ),
                 **result.extra,
-                **({"waited_s": (lease.started_at - lease.due_at).total_seconds()}  # to a claim
-                   if lease else {}),
+                **(
+                    {"waited_s": (lease.started_at - lease.due_at).total_seconds()}  # to a claim
+                    if lease
+                    else {}
+                ),
             }
             session.add(run)
-            sweep_jobs.finish(session, full.school.id, lease=lease, started=started,
-                              failed=[f.step for f in result.failed])
+            sweep_jobs.finish(
+                session,
+                full.school.id,
+                lease=lease,
+                started=started,
+                failed=[f.step for f in result.failed],
+            )
             session.commit()
         else:
             session.rollback()
@@ -260,8 +296,9 @@ def _sweep_one(full: StepContext, steps: FeatureSteps, lease: Lease | None) -> S
     return result
 
 
-def _record(store: Store, config: OrgConfig, school: SchoolConfig, result: SchoolSweep,
-            now: datetime) -> None:
+def _record(
+    store: Store, config: OrgConfig, school: SchoolConfig, result: SchoolSweep, now: datetime
+) -> None:
     """Record which steps failed and which succeeded, in a transaction of its own (a school
     whose sweep could not be saved is still recorded)."""
     try:
@@ -269,15 +306,28 @@ def _record(store: Store, config: OrgConfig, school: SchoolConfig, result: Schoo
             if not result.failed and session.scalar(_ANY_FAILING, {"school_id": school.id}) is None:
                 return  # nothing failing, nothing to clear: one look
             ensure_school(session, school)
-            record_steps(session, school, result.failed, result.succeeded, now,
-                         config.organisation.trust_admins)
+            record_steps(
+                session,
+                school,
+                result.failed,
+                result.succeeded,
+                now,
+                config.organisation.trust_admins,
+            )
     except Exception as exc:  # the next school still runs
         log_failure(school.id, "recording the steps", exc)
 
 
 def sweep_one(
-    store: Store, settings: Settings, config: OrgConfig, school: SchoolConfig,
-    connectors: Connectors, today: date, moment: datetime, *, write: bool = True,
+    store: Store,
+    settings: Settings,
+    config: OrgConfig,
+    school: SchoolConfig,
+    connectors: Connectors,
+    today: date,
+    moment: datetime,
+    *,
+    write: bool = True,
     lease: Lease | None = None,
 ) -> SchoolSweep:
     """Sweep one school (the single loop's and a sweep worker's) in its own transaction, saved
@@ -285,16 +335,29 @@ def sweep_one(
     transaction is the school's alone, a lost lease records nothing (another worker has it)."""
     steps = registered()  # before the school's try: an install that registered none is loud
     try:
-        result = _sweep_one(StepContext(store.session(), settings, config, school, connectors,
-                                        today, moment, write), steps, lease)
+        result = _sweep_one(
+            StepContext(
+                store.session(), settings, config, school, connectors, today, moment, write
+            ),
+            steps,
+            lease,
+        )
         result.succeeded.append("school")  # its work is saved: a failure to save is over
     except sweep_jobs.LeaseLostError:  # logged where the lease was found lost
-        return SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
-                           failed=[StepFailed("school", "LeaseLostError")])
+        return SchoolSweep(
+            school_id=school.id,
+            school_name=school.name,
+            as_of=today,
+            failed=[StepFailed("school", "LeaseLostError")],
+        )
     except Exception as exc:  # the school's own transaction failed: the next school runs
         log_failure(school.id, "school", exc)
-        result = SchoolSweep(school_id=school.id, school_name=school.name, as_of=today,
-                             failed=[StepFailed("school", type(exc).__name__)])
+        result = SchoolSweep(
+            school_id=school.id,
+            school_name=school.name,
+            as_of=today,
+            failed=[StepFailed("school", type(exc).__name__)],
+        )
         if write:  # its last sweep: failed whole
             sweep_jobs.failed_whole(store, school.id, lease, moment)
     if write:
@@ -335,8 +398,9 @@ def run_sweep(
             log_failure("(all)", "settings problems", exc)
     results: list[SchoolSweep] = []
     for school in config.schools:
-        result = sweep_one(store, settings, config, school, shared.of(school), today, moment,
-                           write=write)
+        result = sweep_one(
+            store, settings, config, school, shared.of(school), today, moment, write=write
+        )
         if not keep_reminders:  # ``told`` says what a log or a terminal shows of them
             result.reminders = []
         results.append(result)

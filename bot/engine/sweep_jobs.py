@@ -123,38 +123,65 @@ def enqueue(store: Store, tenants: Mapping[str, str], now: datetime) -> int:
     tick, queued, school_ids = tick_of(now), 0, list(tenants)
     with store.transaction() as session:
         for start in range(0, len(school_ids), _ENQUEUE_BATCH):
-            insert = dialect_insert(session, SweepJob).values([
-                {"school_id": school_id, "tenant": tenants[school_id], "tick": tick,
-                 "due_at": _DB_NOW, "not_before": None, "fence": 0, "failed": []}
-                for school_id in school_ids[start:start + _ENQUEUE_BATCH]
-            ])
-            queued += len(session.execute(insert.on_conflict_do_update(
-                index_elements=["school_id"],
-                set_={"tick": insert.excluded.tick, "due_at": insert.excluded.due_at,
-                      "tenant": insert.excluded.tenant, "not_before": None},
-                where=SweepJob.due_at.is_(None) & (SweepJob.tick < insert.excluded.tick),
-            ).returning(SweepJob.school_id)).all())
-        session.execute(delete(SweepJob).where(SweepJob.school_id.not_in(school_ids),
-                                               SweepJob.due_at.is_(None)))
+            insert = dialect_insert(session, SweepJob).values(
+                [
+                    {
+                        "school_id": school_id,
+                        "tenant": tenants[school_id],
+                        "tick": tick,
+                        "due_at": _DB_NOW,
+                        "not_before": None,
+                        "fence": 0,
+                        "failed": [],
+                    }
+                    for school_id in school_ids[start : start + _ENQUEUE_BATCH]
+                ]
+            )
+            queued += len(
+                session.execute(
+                    insert.on_conflict_do_update(
+                        index_elements=["school_id"],
+                        set_={
+                            "tick": insert.excluded.tick,
+                            "due_at": insert.excluded.due_at,
+                            "tenant": insert.excluded.tenant,
+                            "not_before": None,
+                        },
+                        where=SweepJob.due_at.is_(None) & (SweepJob.tick < insert.excluded.tick),
+                    ).returning(SweepJob.school_id)
+                ).all()
+            )
+        session.execute(
+            delete(SweepJob).where(SweepJob.school_id.not_in(school_ids), SweepJob.due_at.is_(None))
+        )
     return queued
 
 
 def waiting_now() -> tuple[Any, ...]:
     """SQL: the school is queued, no lease runs on it and its tenant has not asked us to wait
     (a claim's choice)."""
-    return (SweepJob.due_at.is_not(None),
-            or_(SweepJob.lease_until.is_(None), SweepJob.lease_until <= _DB_NOW),
-            or_(SweepJob.not_before.is_(None), SweepJob.not_before <= _DB_NOW))
+    return (
+        SweepJob.due_at.is_not(None),
+        or_(SweepJob.lease_until.is_(None), SweepJob.lease_until <= _DB_NOW),
+        or_(SweepJob.not_before.is_(None), SweepJob.not_before <= _DB_NOW),
+    )
 
 
 def queued(store: Store) -> bool:
     """Whether any school is queued, waiting or held by a lease (not one whose tenant asked us
     to wait)."""
     with store.session() as session:
-        return session.scalar(select(SweepJob.school_id).where(
-            SweepJob.due_at.is_not(None),
-            or_(SweepJob.not_before.is_(None), SweepJob.not_before <= _DB_NOW),
-        ).limit(1)) is not None
+        return (
+            session.scalar(
+                select(SweepJob.school_id)
+                .where(
+                    SweepJob.due_at.is_not(None),
+                    or_(SweepJob.not_before.is_(None), SweepJob.not_before <= _DB_NOW),
+                )
+                .limit(1)
+            )
+            is not None
+        )
 
 
 def pause(store: Store, tenant: str, seconds: float) -> int:
@@ -162,9 +189,11 @@ def pause(store: Store, tenant: str, seconds: float) -> int:
     ``seconds`` have passed, while every other tenant's are claimed meanwhile; how many wait."""
     with store.transaction() as session:
         result = session.execute(
-            update(SweepJob).where(SweepJob.tenant == tenant, SweepJob.due_at.is_not(None))
+            update(SweepJob)
+            .where(SweepJob.tenant == tenant, SweepJob.due_at.is_not(None))
             .values(not_before=_DB_NOW + timedelta(seconds=seconds))
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)
+        )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -183,10 +212,19 @@ def claim(store: Store, worker: str, length: timedelta) -> Lease | None:
         row = session.execute(
             update(SweepJob)
             .where(SweepJob.school_id == waiting)
-            .values(fence=SweepJob.fence + 1, worker=worker, lease_until=_DB_NOW + length,
-                    started_at=_DB_NOW)
-            .returning(SweepJob.school_id, SweepJob.tick, SweepJob.fence, SweepJob.due_at,
-                       SweepJob.started_at)
+            .values(
+                fence=SweepJob.fence + 1,
+                worker=worker,
+                lease_until=_DB_NOW + length,
+                started_at=_DB_NOW,
+            )
+            .returning(
+                SweepJob.school_id,
+                SweepJob.tick,
+                SweepJob.fence,
+                SweepJob.due_at,
+                SweepJob.started_at,
+            )
             .execution_options(synchronize_session=False)
         ).one_or_none()
     if row is None:
@@ -198,16 +236,23 @@ def claim(store: Store, worker: str, length: timedelta) -> Lease | None:
 
 def held(lease: Lease) -> tuple[Any, ...]:
     """SQL: the school's row is still ``lease``'s (its number) and its lease still runs."""
-    return (SweepJob.school_id == lease.school_id, SweepJob.fence == lease.fence,
-            SweepJob.due_at.is_not(None), SweepJob.lease_until > _DB_NOW)
+    return (
+        SweepJob.school_id == lease.school_id,
+        SweepJob.fence == lease.fence,
+        SweepJob.due_at.is_not(None),
+        SweepJob.lease_until > _DB_NOW,
+    )
 
 
 def _renew(store: Store, lease: Lease, length: timedelta) -> bool:
     """Run the lease ``length`` from now, if it still runs; whether it did."""
     with store.transaction() as session:
-        result = session.execute(update(SweepJob).where(*held(lease))
-                                 .values(lease_until=_DB_NOW + length)
-                                 .execution_options(synchronize_session=False))
+        result = session.execute(
+            update(SweepJob)
+            .where(*held(lease))
+            .values(lease_until=_DB_NOW + length)
+            .execution_options(synchronize_session=False)
+        )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -222,12 +267,14 @@ def renewing(store: Store, lease: Lease, length: timedelta) -> Iterator[threadin
             try:
                 if not _renew(store, lease, length):
                     lost.set()
-                    log.warning("sweep of school %s: its lease was lost; the sweep will not be"
-                                " saved (another worker sweeps the school)", lease.school_id)
+                    log.warning(
+                        "sweep of school %s: its lease was lost; the sweep will not be"
+                        " saved (another worker sweeps the school)",
+                        lease.school_id,
+                    )
                     return
             except Exception:  # a database blip: the next renewal tries again
-                log.warning("sweep of school %s: lease not renewed; trying again",
-                            lease.school_id)
+                log.warning("sweep of school %s: lease not renewed; trying again", lease.school_id)
 
     thread = threading.Thread(target=renew, name="sweep-lease", daemon=True)
     thread.start()
@@ -239,25 +286,43 @@ def renewing(store: Store, lease: Lease, length: timedelta) -> Iterator[threadin
 
 
 def finish(
-    session: Session, school_id: str, *, lease: Lease | None, started: datetime,
-    failed: Sequence[str], swept: bool = True,
+    session: Session,
+    school_id: str,
+    *,
+    lease: Lease | None,
+    started: datetime,
+    failed: Sequence[str],
+    swept: bool = True,
 ) -> None:
     """Record the school's sweep in ``session``'s transaction: with ``lease``, only while it
     still holds (``LeaseLostError`` otherwise: roll back); with none (the single loop), as this
     process's sweep, ``started`` in its tick. ``swept``: its work was saved (else it failed)."""
-    values: dict[str, Any] = {"due_at": None, "lease_until": None, "failed": list(failed),
-                              "outcome": "swept" if swept else "failed"}
+    values: dict[str, Any] = {
+        "due_at": None,
+        "lease_until": None,
+        "failed": list(failed),
+        "outcome": "swept" if swept else "failed",
+    }
     if lease is not None:
         values |= {"finished_at": _DB_NOW, **({"swept_at": _DB_NOW} if swept else {})}
-        result = session.execute(update(SweepJob).where(*held(lease)).values(**values)
-                                 .execution_options(synchronize_session=False))
+        result = session.execute(
+            update(SweepJob)
+            .where(*held(lease))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
         if not result.rowcount:  # type: ignore[attr-defined]
             log.warning("school %s: its sweep was not saved: its lease was lost", school_id)
             raise LeaseLostError(f"the lease on school {school_id} was lost")
         return
     end = utcnow()
-    values |= {"tick": tick_of(started), "worker": worker_name(), "started_at": started,
-               "finished_at": end, **({"swept_at": end} if swept else {})}
+    values |= {
+        "tick": tick_of(started),
+        "worker": worker_name(),
+        "started_at": started,
+        "finished_at": end,
+        **({"swept_at": end} if swept else {}),
+    }
     insert = dialect_insert(session, SweepJob).values(school_id=school_id, fence=0, **values)
     session.execute(insert.on_conflict_do_update(index_elements=["school_id"], set_=values))
 
@@ -267,11 +332,11 @@ def failed_whole(store: Store, school_id: str, lease: Lease | None, started: dat
     its own (while its lease holds); a failure to record is logged."""
     try:
         with store.transaction() as session:
-            finish(session, school_id, lease=lease, started=started, failed=["school"],
-                   swept=False)
+            finish(session, school_id, lease=lease, started=started, failed=["school"], swept=False)
     except Exception as exc:  # a lost lease, a database still failing: the next school runs
-        log.warning("school %s: its failed sweep was not recorded (%s)", school_id,
-                    type(exc).__name__)
+        log.warning(
+            "school %s: its failed sweep was not recorded (%s)", school_id, type(exc).__name__
+        )
 
 
 def queue_state(session: Session) -> QueueState:
@@ -282,9 +347,11 @@ def queue_state(session: Session) -> QueueState:
     busy = SweepJob.lease_until > _DB_NOW
     free = or_(SweepJob.lease_until.is_(None), SweepJob.lease_until <= _DB_NOW)
     waiting, running, oldest = session.execute(
-        select(func.count().filter(free), func.count().filter(busy),
-               func.min(SweepJob.due_at).filter(free))
-        .where(SweepJob.due_at.is_not(None))
+        select(
+            func.count().filter(free),
+            func.count().filter(busy),
+            func.min(SweepJob.due_at).filter(free),
+        ).where(SweepJob.due_at.is_not(None))
     ).one()
     return QueueState(int(waiting), int(running), _aware(oldest) if oldest else None)
 
@@ -296,11 +363,13 @@ def not_swept(
     in London time (None: never, though queued that long); a school never queued is not judged."""
     since, names = now - STALE_TICKS * TICK, {school.id: school.name for school in schools}
     rows = session.execute(
-        select(SweepJob.school_id, SweepJob.swept_at).where(
+        select(SweepJob.school_id, SweepJob.swept_at)
+        .where(
             SweepJob.school_id.in_(names),
-            or_(SweepJob.swept_at < since,
-                SweepJob.swept_at.is_(None) & (SweepJob.due_at < since)),
-        ).order_by(SweepJob.school_id)
+            or_(SweepJob.swept_at < since, SweepJob.swept_at.is_(None) & (SweepJob.due_at < since)),
+        )
+        .order_by(SweepJob.school_id)
     ).all()
-    return [(names[school_id], to_local(_aware(swept)) if swept else None)
-            for school_id, swept in rows]
+    return [
+        (names[school_id], to_local(_aware(swept)) if swept else None) for school_id, swept in rows
+    ]

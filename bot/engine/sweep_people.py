@@ -26,7 +26,8 @@ def read_directory(c: StepContext, result: SchoolSweep) -> None:
     """The directory step: people and roles from the school's directory."""
     session, school = c.session, c.school
     shared_groups = {
-        s.directory.staff_group for s in c.config.schools
+        s.directory.staff_group
+        for s in c.config.schools
         if s.connection == school.connection and s.directory.staff_group
     }
     try:  # in the step's own savepoint (``isolated``): a failed read is rolled back whole
@@ -40,14 +41,17 @@ def read_directory(c: StepContext, result: SchoolSweep) -> None:
             default_school=takes_unnamed(c.config, school),
             not_here=ended_addresses(session, school.id, c.today),
             staff_groups=shared_groups,
-            trust={*c.config.organisation.trust_admins,
-                   *c.config.organisation.trust_safeguarding_leads},
+            trust={
+                *c.config.organisation.trust_admins,
+                *c.config.organisation.trust_safeguarding_leads,
+            },
         )
     except ConnectorError as exc:
         # An unreadable directory (an outage, a renamed role group, a bad file) must not stop
         # report clocks and reminders: carry on with the people already known, and say so.
-        log.error("school %s: directory not read, carrying on with known people: %s",
-                  school.id, exc)
+        log.error(
+            "school %s: directory not read, carrying on with known people: %s", school.id, exc
+        )
         result.directory = DirectoryReport(complete=False, error=str(exc))
         raise  # recorded as this step failing (shown, told to the admins once)
     hold(result, report)
@@ -57,9 +61,11 @@ def read_directory(c: StepContext, result: SchoolSweep) -> None:
 
 def extra_people(c: StepContext, result: SchoolSweep) -> None:
     """People outside the directory, in every mode, even when the directory was not read."""
-    result.directory.absorb(sync_extra_people(
-        c.session, c.school, c.connectors.extra_people, c.today, default_school=c.default_school
-    ))
+    result.directory.absorb(
+        sync_extra_people(
+            c.session, c.school, c.connectors.extra_people, c.today, default_school=c.default_school
+        )
+    )
 
 
 def read_mis(c: StepContext, result: SchoolSweep) -> None:
@@ -87,7 +93,11 @@ def hold(result: SchoolSweep, report: DirectoryReport) -> None:
     directory step that succeeds unheld ends it: ``record_steps``)."""
     if report.stopped is None:
         return
-    log.warning("school %s: directory held: a read would make %d of %d people missing; "
-                "nobody was changed (`compliance-bot directory move` or `confirm-removals`)",
-                result.school_id, report.stopped.would_remove, report.stopped.active)
+    log.warning(
+        "school %s: directory held: a read would make %d of %d people missing; "
+        "nobody was changed (`compliance-bot directory move` or `confirm-removals`)",
+        result.school_id,
+        report.stopped.would_remove,
+        report.stopped.active,
+    )
     result.failed.append(StepFailed(HELD, type(report.stopped).__name__))

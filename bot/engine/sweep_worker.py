@@ -79,14 +79,27 @@ def work(
             continue
         moment = utcnow()
         with sweep_jobs.renewing(store, lease, lease_length):
-            sweep_one(store, settings, config, school, shared.of(school), local_today(moment),
-                      moment, lease=lease)
+            sweep_one(
+                store,
+                settings,
+                config,
+                school,
+                shared.of(school),
+                local_today(moment),
+                moment,
+                lease=lease,
+            )
         swept += 1
         wait = shared.asked_to_wait(school)
         if wait is not None:  # one throttled tenant delays only its own schools
             held = sweep_jobs.pause(store, school.connection or "", wait)
-            log.warning("sweep worker: the tenant of school %s asked us to wait %.0f s; its %d "
-                        "other queued school(s) wait, the others are swept", school.id, wait, held)
+            log.warning(
+                "sweep worker: the tenant of school %s asked us to wait %.0f s; its %d "
+                "other queued school(s) wait, the others are swept",
+                school.id,
+                wait,
+                held,
+            )
     if shared is not None:
         shared.keep()
     return swept

@@ -188,9 +188,7 @@ def judge_schedulers(settings: Settings, store: Store) -> None:
     the beat any scheduler keeps in the database, from now on. SQLite keeps none (its one
     scheduler runs on the same host): there only the database is judged."""
     if store.engine.url.get_backend_name() == "postgresql":
-        scheduler_health.watch(
-            settings.scheduler_beat_seconds, utcnow(), settings.audit_keyring()
-        )
+        scheduler_health.watch(settings.scheduler_beat_seconds, utcnow(), settings.audit_keyring())
 
 
 def create_app(
@@ -238,8 +236,7 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        message = exc.detail if isinstance(exc.detail, (str, Lazy)) else N_(
-            "Something went wrong.")
+        message = exc.detail if isinstance(exc.detail, (str, Lazy)) else N_("Something went wrong.")
         if exc.status_code == 404 and message == "Not Found":
             message = N_("There is nothing at this address.")
         # rendering reads the school's state: on a page thread, not the event loop

@@ -49,8 +49,7 @@ def _page(scope: Scope, reference: str, method: str) -> HTMLResponse:
         return templates.TemplateResponse(
             Request(scope),
             "error.html",
-            {"user": None, "csrf_token": "", "theme": "light", "status": 500,
-             "message": message},
+            {"user": None, "csrf_token": "", "theme": "light", "status": 500, "message": message},
             status_code=500,
         )
     except Exception:  # the page itself failed (e.g. a broken template): plain words, same id

@@ -51,8 +51,9 @@ def _contact(school: SchoolConfig) -> str:
     (in the active language)."""
     if school.dpo:
         return say("the school's Data Protection Officer (%(dpo)s)", dpo=school.dpo)
-    return say("the school office (%(address)s)",
-               address=school.reply_address() or school.headteacher)
+    return say(
+        "the school office (%(address)s)", address=school.reply_address() or school.headteacher
+    )
 
 
 def legal_text(school: SchoolConfig, kind: Kind) -> str:

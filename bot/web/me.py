@@ -70,8 +70,17 @@ def me(request: Request) -> Response:
         held = [(a.name, a.platform) for a in holdings_of(session, user.id)]
     school = ctx(request).config.school(user.school_id)
     choices = _LANGUAGE_CHOICES if school.language == "cy+en" else None
-    return render(request, "me.html", {"items": items, "done": done, "held": held,
-                                       "languages": choices, "chosen": user.language or ""})
+    return render(
+        request,
+        "me.html",
+        {
+            "items": items,
+            "done": done,
+            "held": held,
+            "languages": choices,
+            "chosen": user.language or "",
+        },
+    )
 
 
 # what a person of a dual-language school may choose: Welsh, English, or both (the school's)
@@ -97,7 +106,13 @@ def choose_language(
         person = session.get(Person, user.id)
         if person is not None:
             person.language = language or None
-            audit.record(session, actor=user.email, action="person.language",
-                         object_type="person", object_id=person.id, school_id=user.school_id,
-                         details={"language": language or "cy+en"})
+            audit.record(
+                session,
+                actor=user.email,
+                action="person.language",
+                object_type="person",
+                object_id=person.id,
+                school_id=user.school_id,
+                details={"language": language or "cy+en"},
+            )
     return RedirectResponse("/me", status_code=303)

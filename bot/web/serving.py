@@ -44,8 +44,9 @@ __all__ = [
 ]
 
 FRAMES = 6  # the innermost code locations of ours kept in the log line
-OURS = tuple(str(Path(__file__).resolve().parents[2] / top) for top in
-             ("bot", "connectors", "schedules"))
+OURS = tuple(
+    str(Path(__file__).resolve().parents[2] / top) for top in ("bot", "connectors", "schedules")
+)
 # seconds a web process may take to answer uvicorn's health check before it is started again
 # (uvicorn's default, 5, is shorter than a worker's start on a busy small server)
 WORKER_HEALTHCHECK = 60
@@ -80,7 +81,6 @@ def describe(exc: BaseException) -> str:
         f"{'/'.join(Path(f.filename).parts[-2:])}:{f.lineno} {f.name}" for f in frames
     )
     return f"{' caused by '.join(types)} at {where or '?'}"
-
 
 
 class ScrubTracebacks(logging.Filter):

@@ -57,9 +57,7 @@ class ChatWebhookNotifier:
             raise PermanentError(
                 f"Chat card is {len(data)} bytes; Google Chat accepts at most {CHAT_MAX_BYTES}"
             )
-        params = {
-            "requestId": str(uuid.uuid5(_REQUEST_ID_NAMESPACE, card.idempotency_key)),
-        }
+        params = {"requestId": str(uuid.uuid5(_REQUEST_ID_NAMESPACE, card.idempotency_key))}
         thread = payload.get("thread")
         if isinstance(thread, Mapping) and thread.get("threadKey"):
             params["messageReplyOption"] = "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD"

@@ -146,8 +146,11 @@ class GoogleChatApp:
             )
         )
         # the project's writes, and about one a second in the space: counted as it leaves
-        paced(self.pacer, [self.writes, Limit(f"chat-space:{space}", 1, SPACE_WRITE_SECONDS)],
-              self._sleep)
+        paced(
+            self.pacer,
+            [self.writes, Limit(f"chat-space:{space}", 1, SPACE_WRITE_SECONDS)],
+            self._sleep,
+        )
         try:
             answer = self.api.call(request)
         except GoogleCallError as exc:

@@ -44,13 +44,7 @@ from bot.core.chat_tokens import (
     ChatAuthError,
 )
 
-__all__ = [
-    "KEYS",
-    "REFETCH_AFTER",
-    "ChatKeys",
-    "ChatTokenVerifier",
-    "Fetch",
-]
+__all__ = ["KEYS", "REFETCH_AFTER", "ChatKeys", "ChatTokenVerifier", "Fetch"]
 
 GOOGLE_ISSUERS = ("accounts.google.com", "https://accounts.google.com")
 REFETCH_AFTER = 60.0  # seconds: an unknown key id refetches at most this often per URL

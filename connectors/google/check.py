@@ -65,12 +65,15 @@ def _delegation_fix(client: GoogleClient, scopes: Sequence[str]) -> Fix:
     # One client ID has one scope list in the Admin console: always give the whole list,
     # or fixing Gmail would remove the Directory scopes (and the other way round).
     wanted = list(dict.fromkeys([*DIRECTORY_SCOPES, *GMAIL_SCOPES, *scopes]))
-    return s.DELEGATION, {"client_id": client.client_id or partial(said, s.SEE_KEY_FILE),
-                          "scopes": ",".join(wanted)}
+    return s.DELEGATION, {
+        "client_id": client.client_id or partial(said, s.SEE_KEY_FILE),
+        "scopes": ",".join(wanted),
+    }
 
 
-def _fix(client: GoogleClient, exc: GoogleCallError, target: _Target, *, forbidden: Fix,
-         not_found: Fix) -> Fix:
+def _fix(
+    client: GoogleClient, exc: GoogleCallError, target: _Target, *, forbidden: Fix, not_found: Fix
+) -> Fix:
     """Turn a failure into one actionable sentence."""
     if exc.auth:
         if exc.reason == "unauthorized_client":
@@ -93,12 +96,22 @@ def _fix(client: GoogleClient, exc: GoogleCallError, target: _Target, *, forbidd
     return s.REFUSED, {"error": str(exc)}
 
 
-def _failed(name: str, client: GoogleClient, exc: GoogleCallError, target: _Target, /, *,
-            forbidden: Fix, not_found: Fix | None = None, **values: object) -> CheckRow:
+def _failed(
+    name: str,
+    client: GoogleClient,
+    exc: GoogleCallError,
+    target: _Target,
+    /,
+    *,
+    forbidden: Fix,
+    not_found: Fix | None = None,
+    **values: object,
+) -> CheckRow:
     """The row of a failed call (its name said with ``values``): Google's answer, and what to
     fix (``not_found`` defaults to ``forbidden``: one fix for both)."""
-    fix, with_values = _fix(client, exc, target, forbidden=forbidden,
-                            not_found=not_found or forbidden)
+    fix, with_values = _fix(
+        client, exc, target, forbidden=forbidden, not_found=not_found or forbidden
+    )
     return row(name, False, ANSWER, fix, **{**values, **with_values, "answer": str(exc)})
 
 
@@ -136,8 +149,7 @@ def _run(settings: Settings, http: Any | None, schools: Mapping[str, str]) -> li
     except GoogleSetupError as exc:
         return [row(s.KEY, False, ANSWER, s.POINT_KEY, variable=key_file, answer=str(exc))]
     rows = [
-        row(s.KEY, True, s.KEY_OK, email=client.service_account_email,
-            client_id=client.client_id),
+        row(s.KEY, True, s.KEY_OK, email=client.service_account_email, client_id=client.client_id),
         *_directory_rows(settings, client),
         *_gmail_rows(settings.google.sender, client),
     ]
@@ -185,11 +197,26 @@ def _directory_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
         )
     except GoogleCallError as exc:  # the group checks would fail the same way: none follow
         if google.user_query and exc.status == 400:
-            return [row(s.USERS, False, ANSWER, s.FIX_QUERY, variable=_var("USER_QUERY"),
-                        answer=f"{_var('USER_QUERY')}={google.user_query}: {exc}")]
-        return [_failed(s.USERS, client, exc, _DIRECTORY,
-                        forbidden=(s.USERS_ROLE, {"subject": google.admin_subject}),
-                        not_found=(s.CHECK_CUSTOMER, {"variable": _var("CUSTOMER")}))]
+            return [
+                row(
+                    s.USERS,
+                    False,
+                    ANSWER,
+                    s.FIX_QUERY,
+                    variable=_var("USER_QUERY"),
+                    answer=f"{_var('USER_QUERY')}={google.user_query}: {exc}",
+                )
+            ]
+        return [
+            _failed(
+                s.USERS,
+                client,
+                exc,
+                _DIRECTORY,
+                forbidden=(s.USERS_ROLE, {"subject": google.admin_subject}),
+                not_found=(s.CHECK_CUSTOMER, {"variable": _var("CUSTOMER")}),
+            )
+        ]
     rows = [row(s.USERS, True, s.USERS_OK, subject=google.admin_subject, who=who)]
     if not google.role_groups:
         rows.append(row(s.GROUPS, True, s.NO_GROUPS, variable=_var("ROLE_GROUPS")))
@@ -204,9 +231,17 @@ def _directory_rows(settings: Settings, client: GoogleClient) -> list[CheckRow]:
             count = found.get("directMembersCount", "?") if isinstance(found, dict) else "?"
             rows.append(row(s.GROUP, True, s.MEMBERS_OK, group=group, count=count))
         except GoogleCallError as exc:
-            rows.append(_failed(s.GROUP, client, exc, _DIRECTORY, group=group,
-                                forbidden=(s.GROUPS_ROLE, {"subject": google.admin_subject}),
-                                not_found=(s.NO_SUCH_GROUP, {"variable": _var("ROLE_GROUPS")})))
+            rows.append(
+                _failed(
+                    s.GROUP,
+                    client,
+                    exc,
+                    _DIRECTORY,
+                    group=group,
+                    forbidden=(s.GROUPS_ROLE, {"subject": google.admin_subject}),
+                    not_found=(s.NO_SUCH_GROUP, {"variable": _var("ROLE_GROUPS")}),
+                )
+            )
     return rows
 
 
@@ -221,9 +256,14 @@ def _gmail_row(sender: str | None, client: GoogleClient) -> CheckRow:
     try:
         client.gmail().authorise()
     except GoogleCallError as exc:
-        return _failed(s.GMAIL_SEND, client, exc, _GMAIL,
-                       forbidden=(s.NEEDS_LICENCE, {"sender": sender}),
-                       not_found=(s.NO_MAILBOX, {"sender": sender}))
+        return _failed(
+            s.GMAIL_SEND,
+            client,
+            exc,
+            _GMAIL,
+            forbidden=(s.NEEDS_LICENCE, {"sender": sender}),
+            not_found=(s.NO_MAILBOX, {"sender": sender}),
+        )
     return row(s.GMAIL_SEND, True, s.SEND_OK, sender=sender)
 
 
@@ -241,8 +281,10 @@ def _sheets_row(settings: Settings, client: GoogleClient) -> CheckRow:
     google, name = settings.google, s.SHEETS
     if not google.spreadsheet_id:
         return row(name, True, s.OPTIONAL, variable=_var("SPREADSHEET_ID"))
-    share: Fix = s.SHARE_SHEET, {"email": client.service_account_email,
-                                 "variable": _var("SPREADSHEET_ID")}
+    share: Fix = (
+        s.SHARE_SHEET,
+        {"email": client.service_account_email, "variable": _var("SPREADSHEET_ID")},
+    )
     try:
         api = client.sheets()
         found = api.call(
@@ -255,9 +297,16 @@ def _sheets_row(settings: Settings, client: GoogleClient) -> CheckRow:
     tabs = [s.get("properties", {}).get("title") for s in found.get("sheets", [])]
     title = found.get("properties", {}).get("title", "?")
     if google.sheet_name not in tabs:
-        return row(name, False, s.NO_TAB, s.ADD_TAB, title=repr(title),
-                   tab=repr(google.sheet_name), tabs=", ".join(map(str, tabs)),
-                   variable=_var("SHEET_NAME"))
+        return row(
+            name,
+            False,
+            s.NO_TAB,
+            s.ADD_TAB,
+            title=repr(title),
+            tab=repr(google.sheet_name),
+            tabs=", ".join(map(str, tabs)),
+            variable=_var("SHEET_NAME"),
+        )
     return row(name, True, s.SHEET_OK, title=repr(title), tab=repr(google.sheet_name))
 
 
@@ -266,8 +315,7 @@ def _forms_row(settings: Settings, client: GoogleClient) -> CheckRow:
     name = "Google Forms"  # the product's name
     if not google.form_id:
         return row(name, True, s.OPTIONAL, variable=_var("FORM_ID"))
-    share: Fix = s.SHARE_FORM, {"email": client.service_account_email,
-                                "variable": _var("FORM_ID")}
+    share: Fix = s.SHARE_FORM, {"email": client.service_account_email, "variable": _var("FORM_ID")}
     api = client.forms()
     try:
         form = api.call(api.resource.forms().get(formId=google.form_id))

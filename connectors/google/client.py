@@ -87,8 +87,11 @@ GMAIL_BATCH_URI = "https://gmail.googleapis.com/batch/gmail/v1"
 DIRECTORY_QUERIES_PER_MINUTE = 2_400
 GMAIL_UNITS_PER_USER = 6_000
 GMAIL_UNITS_PER_PROJECT = 1_200_000
-GMAIL_UNITS = {"gmail.users.messages.send": 100, "gmail.users.messages.list": 5,
-               "gmail.users.messages.get": 5}
+GMAIL_UNITS = {
+    "gmail.users.messages.send": 100,
+    "gmail.users.messages.list": 5,
+    "gmail.users.messages.get": 5,
+}
 DEFAULT_TIMEOUT = 60.0
 
 _RETRY_AFTER_IN_MESSAGE = re.compile(r"Retry after (\d{4}-\d\d-\d\dT[0-9:.]+Z)")
@@ -342,12 +345,15 @@ class GoogleClient:
     def quotas(self, method_id: str, subject: str | None) -> list[Limit]:
         """The published quotas one call of ``method_id`` acting as ``subject`` spends from."""
         if method_id.startswith("directory."):
-            return [Limit(f"google-directory:{self.project}:{subject}", self.directory_queries,
-                          60.0)]
+            return [
+                Limit(f"google-directory:{self.project}:{subject}", self.directory_queries, 60.0)
+            ]
         if method_id.startswith("gmail."):
             units = GMAIL_UNITS.get(method_id, 5)
-            return [Limit(f"gmail-user:{self.project}:{subject}", self.gmail_units, 60.0, units),
-                    Limit(f"gmail-project:{self.project}", GMAIL_UNITS_PER_PROJECT, 60.0, units)]
+            return [
+                Limit(f"gmail-user:{self.project}:{subject}", self.gmail_units, 60.0, units),
+                Limit(f"gmail-project:{self.project}", GMAIL_UNITS_PER_PROJECT, 60.0, units),
+            ]
         return []
 
     def _pace(self, subject: str | None, request: Any) -> None:
@@ -360,15 +366,24 @@ class GoogleClient:
             # a send's unknown outcome) with no units left is asked again at a later pass.
             wait = self.pacing.pacer.take(limits)
             if wait > 0 and method_id != "gmail.users.messages.send":
-                raise GoogleCallError("the sender's Gmail quota units for this minute are spent",
-                                      status=429, reason="rateLimitExceeded", retry_after=wait)
+                raise GoogleCallError(
+                    "the sender's Gmail quota units for this minute are spent",
+                    status=429,
+                    reason="rateLimitExceeded",
+                    retry_after=wait,
+                )
         elif limits:
             paced(self.pacing.pacer, limits, self.sleep)
 
     @classmethod
-    def from_settings(cls, google: GoogleSettings, *, http: Any | None = None,
-                      clock: Callable[[], float] = time.monotonic,
-                      sleep: Callable[[float], None] = time.sleep) -> GoogleClient:
+    def from_settings(
+        cls,
+        google: GoogleSettings,
+        *,
+        http: Any | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> GoogleClient:
         """Load the settings' service-account JSON key file, acting as their admin and sender
         (raises GoogleSetupError with a clear reason)."""
         from google.oauth2 import service_account
@@ -468,5 +483,9 @@ class GoogleClient:
             static_discovery=True,
             cache_discovery=False,
         )
-        return GoogleApi(resource=resource, credentials=credentials, transport=base,
-                         pace=functools.partial(self._pace, subject))
+        return GoogleApi(
+            resource=resource,
+            credentials=credentials,
+            transport=base,
+            pace=functools.partial(self._pace, subject),
+        )

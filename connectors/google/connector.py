@@ -85,8 +85,7 @@ def build(
             own.gmail(),
             sender,
             per_minute=google.messages_per_minute,
-            reserve=UrgentReserve(google.urgent_reserve_per_minute,
-                                  google.urgent_reserve_per_day),
+            reserve=UrgentReserve(google.urgent_reserve_per_minute, google.urgent_reserve_per_day),
             lookup=own.gmail_lookup,
         )
 
@@ -102,8 +101,11 @@ def build(
     )
     forms = GoogleFormSource(client.forms(), google.form_id) if google.form_id else None
     # the school's Chat app (its project number set): cards in each person's direct message
-    chat = (GoogleChatApp(client.chat(), client.chat_as, project=google.chat_project_number)
-            if google.chat_project_number else None)
+    chat = (
+        GoogleChatApp(client.chat(), client.chat_as, project=google.chat_project_number)
+        if google.chat_project_number
+        else None
+    )
     return Connectors(
         name="google",
         directory=GoogleDirectory(

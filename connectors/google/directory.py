@@ -27,8 +27,17 @@ _ONE_USER = (
 _USER_FIELDS = f"nextPageToken,users({_ONE_USER})"
 _MEMBER_FIELDS = "nextPageToken,members(id,email,type)"  # suspension: the user's own flags
 # what the cursor (a digest of the listing) sees of each person
-_DIGESTED = ("external_id", "email", "display_name", "active", "groups", "manager_email",
-             "job_title", "given_name", "family_name")
+_DIGESTED = (
+    "external_id",
+    "email",
+    "display_name",
+    "active",
+    "groups",
+    "manager_email",
+    "job_title",
+    "given_name",
+    "family_name",
+)
 
 
 class GoogleDirectory:
@@ -96,9 +105,16 @@ class GoogleDirectory:
                 )
             else:
                 people.put(person)
-                seen.append(hashlib.sha256(repr(tuple(
-                    sorted(v) if isinstance(v, frozenset) else v
-                    for v in (getattr(person, name) for name in _DIGESTED))).encode()).digest())
+                seen.append(
+                    hashlib.sha256(
+                        repr(
+                            tuple(
+                                sorted(v) if isinstance(v, frozenset) else v
+                                for v in (getattr(person, name) for name in _DIGESTED)
+                            )
+                        ).encode()
+                    ).digest()
+                )
         digest = hashlib.sha256(b"".join(sorted(seen))).hexdigest()[:16]
         return TenantRead(
             people=people.people(),
@@ -165,7 +181,8 @@ class GoogleDirectory:
         """
         if self._query:
             yield from (
-                u for u in self._users()
+                u
+                for u in self._users()
                 if str(u.get("id") or "") in member_of
                 or str(u.get("primaryEmail") or "").lower() in member_of
             )
@@ -174,8 +191,9 @@ class GoogleDirectory:
         keys = sorted(member_of)
         for start in range(0, len(keys), BATCH_SIZE):
             chunk = keys[start : start + BATCH_SIZE]
-            requests = [users_api.get(userKey=key, projection="full", fields=_ONE_USER)
-                        for key in chunk]
+            requests = [
+                users_api.get(userKey=key, projection="full", fields=_ONE_USER) for key in chunk
+            ]
             try:
                 answers = self._api.call_batch(requests, batch_uri=DIRECTORY_BATCH_URI)
             except GoogleCallError as exc:
@@ -207,10 +225,7 @@ class GoogleDirectory:
             ) from exc
 
     def _person(
-        self,
-        user: Mapping[str, Any],
-        member_of: Mapping[str, frozenset[str]],
-        everyone: set[str],
+        self, user: Mapping[str, Any], member_of: Mapping[str, frozenset[str]], everyone: set[str]
     ) -> DirectoryPerson:
         """One Admin SDK user as a person (their manager's id is found among the packed people
         once the read ends: ``GroupPacker``); ValueError when it has no id or primary email."""

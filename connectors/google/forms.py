@@ -52,10 +52,17 @@ class GoogleFormSource:
         if since is not None:
             params["filter"] = f"timestamp > {_rfc3339(since)}"
         try:
-            titles = self._titles(read_once(self._api, self._forms.get(formId=self._form_id),
-                                            "Forms forms.get"))
-            pages = list(read_pages(self._api, self._responses, self._responses.list(**params),
-                                    "Forms responses.list"))
+            titles = self._titles(
+                read_once(self._api, self._forms.get(formId=self._form_id), "Forms forms.get")
+            )
+            pages = list(
+                read_pages(
+                    self._api,
+                    self._responses,
+                    self._responses.list(**params),
+                    "Forms responses.list",
+                )
+            )
         except PermanentError as exc:
             raise PermanentError(
                 f"{exc} (share the form with the service account, and check "
@@ -95,9 +102,7 @@ class GoogleFormSource:
                 add(row.get("questionId"), f"{title} - {row_title}" if row_title else title)
         return titles
 
-    def _response(
-        self, raw: Any, titles: Mapping[str, str]
-    ) -> FormResponse | UnreadableResponse:
+    def _response(self, raw: Any, titles: Mapping[str, str]) -> FormResponse | UnreadableResponse:
         """One response as the bot reads it, or why it cannot be read (never its values)."""
         raw = raw if isinstance(raw, Mapping) else {}
         response_id = str(raw.get("responseId") or "").strip()

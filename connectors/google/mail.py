@@ -165,8 +165,7 @@ class GmailMailer(Mailer):
         gmail.metadata scope refuses ``q``); without it the lookup is not permitted.
         """
         wanted = message_id(idempotency_key, self.sender).strip("<>")
-        answer = self._read("list", q=f"rfc822msgid:{wanted}", maxResults=1,
-                            includeSpamTrash=False)
+        answer = self._read("list", q=f"rfc822msgid:{wanted}", maxResults=1, includeSpamTrash=False)
         found = answer.get("messages")  # _read answers a dict
         return SendResult(provider_id=_message_id(found[0])) if found else None
 
@@ -184,24 +183,39 @@ class GmailMailer(Mailer):
         ids: list[str] = []
         page: str | None = None
         for _ in range(REPORT_PAGES):
-            answer = self._read("list", q=query, maxResults=REPORT_PAGE, pageToken=page,
-                                fields="messages/id,nextPageToken")
+            answer = self._read(
+                "list",
+                q=query,
+                maxResults=REPORT_PAGE,
+                pageToken=page,
+                fields="messages/id,nextPageToken",
+            )
             ids += [str(m["id"]) for m in answer.get("messages") or []]
             page = answer.get("nextPageToken")
             if not page:
                 break
         self._reports = {i: self._reports.get(i) or self._report(i) for i in ids}
-        return {wanted[original]: f"Gmail could not deliver it{f' to {failed}' if failed else ''}: "
-                "its mailer-daemon sent a delivery failure report (bounced)"
-                for named, failed in self._reports.values() for original in named
-                if original in wanted}
+        return {
+            wanted[original]: f"Gmail could not deliver it{f' to {failed}' if failed else ''}: "
+            "its mailer-daemon sent a delivery failure report (bounced)"
+            for named, failed in self._reports.values()
+            for original in named
+            if original in wanted
+        }
 
     def _report(self, report_id: str) -> tuple[tuple[str, ...], str]:
         """A mailer-daemon message's headers: the Message-IDs it names and who failed."""
-        answer = self._read("get", id=report_id, format="metadata",
-                            metadataHeaders=list(REPORT_HEADERS), fields="payload/headers")
-        headers = {str(h.get("name", "")).casefold(): str(h.get("value", ""))
-                   for h in (answer.get("payload") or {}).get("headers") or []}
+        answer = self._read(
+            "get",
+            id=report_id,
+            format="metadata",
+            metadataHeaders=list(REPORT_HEADERS),
+            fields="payload/headers",
+        )
+        headers = {
+            str(h.get("name", "")).casefold(): str(h.get("value", ""))
+            for h in (answer.get("payload") or {}).get("headers") or []
+        }
         if parseaddr(headers.get("from", ""))[1].casefold().startswith("mailer-daemon@"):
             return tuple(replied_to(headers)), headers.get("x-failed-recipients", "").strip()
         return (), ""

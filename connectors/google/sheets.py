@@ -104,21 +104,27 @@ class SheetsListMirror:
         return next(found, None)
 
     def _write(self, range_: str, rows: list[list[str | None]], what: str) -> None:
-        self._call(self._cells.update(
-            spreadsheetId=self._spreadsheet_id,
-            range=range_,
-            valueInputOption="RAW",
-            body={"range": range_, "majorDimension": "ROWS", "values": rows},
-        ), f"Sheets update ({what})")
+        self._call(
+            self._cells.update(
+                spreadsheetId=self._spreadsheet_id,
+                range=range_,
+                valueInputOption="RAW",
+                body={"range": range_, "majorDimension": "ROWS", "values": rows},
+            ),
+            f"Sheets update ({what})",
+        )
 
     def _append(self, row: list[str]) -> None:
-        self._call(self._cells.append(
-            spreadsheetId=self._spreadsheet_id,
-            range=f"{self._tab}!A1",
-            valueInputOption="RAW",
-            insertDataOption="INSERT_ROWS",
-            body={"majorDimension": "ROWS", "values": [row]},
-        ), "Sheets append")
+        self._call(
+            self._cells.append(
+                spreadsheetId=self._spreadsheet_id,
+                range=f"{self._tab}!A1",
+                valueInputOption="RAW",
+                insertDataOption="INSERT_ROWS",
+                body={"majorDimension": "ROWS", "values": [row]},
+            ),
+            "Sheets append",
+        )
 
     def _call(self, request: Any, what: str = "Sheets values.get") -> Any:
         """Run ``request`` once; a failure as the outbox's error."""

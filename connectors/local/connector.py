@@ -166,9 +166,7 @@ class SmtpMailer(Mailer):
             raise RetryableError(f"SMTP {self.host}:{self.port} unreachable: {exc}") from exc
         return self._client
 
-    def _hand_over(
-        self, client: smtplib.SMTP, mime: Any, recipients: list[str]
-    ) -> SendResult:
+    def _hand_over(self, client: smtplib.SMTP, mime: Any, recipients: list[str]) -> SendResult:
         """One message over an open session, flattened once (``send_message`` would copy and
         flatten it again); an internationalised address needs ``send_message``'s SMTPUTF8."""
         try:
@@ -186,9 +184,7 @@ class SmtpMailer(Mailer):
                 raise RetryableError(
                     f"SMTP deferred every recipient for now ({', '.join(map(str, codes))})"
                 ) from exc
-            raise PermanentError(
-                f"SMTP refused every recipient ({len(exc.recipients)})"
-            ) from exc
+            raise PermanentError(f"SMTP refused every recipient ({len(exc.recipients)})") from exc
         except (OSError, smtplib.SMTPServerDisconnected) as exc:
             raise DeliveryUnknownError(f"SMTP connection lost while sending: {exc}") from exc
         if refused:
@@ -217,8 +213,7 @@ class SmtpMailer(Mailer):
     def _connect(self) -> smtplib.SMTP:
         client: smtplib.SMTP
         if self.security == "tls":
-            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                      context=self._tls)
+            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._tls)
         else:
             client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             if self.security == "starttls":

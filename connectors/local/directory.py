@@ -34,12 +34,7 @@ from connectors.local.shares import (
     keep_read,
     recall_read,
 )
-from connectors.local.staff_export import (
-    Header,
-    find_header,
-    split_name,
-    staff_date,
-)
+from connectors.local.staff_export import Header, find_header, split_name, staff_date
 
 __all__ = ["FileDirectory"]
 
@@ -127,8 +122,9 @@ def _parse_bool(value: str | None, field_name: str) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise RowError(N_("%(column)s must be yes/no (got %(got)s)"), column=field_name,
-                   got=repr(value))
+    raise RowError(
+        N_("%(column)s must be yes/no (got %(got)s)"), column=field_name, got=repr(value)
+    )
 
 
 def _text(row: Mapping[str, Any], key: str) -> str:
@@ -175,10 +171,15 @@ def _control_character(row: Mapping[str, Any], label: _Label) -> RowError | None
                 continue
             found = _CONTROL.search(text)
             if found:
-                return RowError(N_(
-                    "%(column)s contains a control character (%(code)s), which cannot be stored; "
-                    "remove it from the file"
-                ), column=label(field_name), code=f"U+{ord(found.group()):04X}")
+                return RowError(
+                    N_(
+                        "%(column)s contains a control character (%(code)s), which cannot be "
+                        "stored; "
+                        "remove it from the file"
+                    ),
+                    column=label(field_name),
+                    code=f"U+{ord(found.group()):04X}",
+                )
     return None
 
 
@@ -186,9 +187,11 @@ def _check_roles(roles: frozenset[str], allowed: frozenset[str] | None) -> froze
     """The row's roles, when every one is a known role; ValueError naming the field if not."""
     unknown = sorted(roles - allowed) if allowed is not None else []
     if unknown:
-        raise RowError(N_("roles: %(roles)s cannot be given in this file (use %(allowed)s)"),
-                       roles=", ".join(repr(r) for r in unknown),
-                       allowed=", ".join(sorted(allowed or ())))
+        raise RowError(
+            N_("roles: %(roles)s cannot be given in this file (use %(allowed)s)"),
+            roles=", ".join(repr(r) for r in unknown),
+            allowed=", ".join(sorted(allowed or ())),
+        )
     return roles
 
 
@@ -203,8 +206,11 @@ def _row_email(row: Mapping[str, Any]) -> str:
 
 
 def _row_to_person(
-    row: Mapping[str, Any], allowed_roles: frozenset[str] | None = None, label: _Label = str,
-    checked: Callable[[str], bool] = is_email, shared: dict[Any, Any] | None = None,
+    row: Mapping[str, Any],
+    allowed_roles: frozenset[str] | None = None,
+    label: _Label = str,
+    checked: Callable[[str], bool] = is_email,
+    shared: dict[Any, Any] | None = None,
 ) -> DirectoryPerson:
     """Validate one directory row; raise ValueError naming the field (as the file names it).
     ``checked`` says whether an address is an email address (``is_email``, or a parse's
@@ -214,24 +220,31 @@ def _row_to_person(
 
     def one(value: _V) -> _V:
         return cast("_V", kept.setdefault(value, value))
+
     if row.get("_extra"):
-        raise RowError(N_(
-            "more cells than the header has columns (a value with a comma needs quotes)"
-        ))
+        raise RowError(
+            N_("more cells than the header has columns (a value with a comma needs quotes)")
+        )
     problem = _control_character(row, label)
     if problem:
         raise problem
     email = _row_email(row)
     if has_mailbox(email) and not checked(email):  # as school.yaml checks them
-        raise RowError(N_("%(column)s is missing or not an email address (got %(got)s)"),
-                       column=label("email"), got=repr(email))
+        raise RowError(
+            N_("%(column)s is missing or not an email address (got %(got)s)"),
+            column=label("email"),
+            got=repr(email),
+        )
     name, given, family = _names(row)
     if not name:
         raise RowError(N_("%(column)s is missing"), column=label("name"))
     manager = one(str(row.get("manager_email") or "").strip().lower() or None)
     if manager and "@" not in manager:
-        raise RowError(N_("%(column)s is not an email address (got %(got)s)"),
-                       column=label("manager_email"), got=repr(manager))
+        raise RowError(
+            N_("%(column)s is not an email address (got %(got)s)"),
+            column=label("manager_email"),
+            got=repr(manager),
+        )
     return DirectoryPerson(
         external_id=str(row.get("id") or "").strip() or email,
         email=email,
@@ -309,11 +322,17 @@ def _manager_by_name(row: dict[str, Any], names: Mapping[str, list[str]], label:
     emails = sorted(set(names.get(plain_key(given), [])))
     if len(emails) != 1:
         if not emails:
-            raise RowError(N_("%(column)s %(given)s is nobody in this file; give their email"),
-                           column=label("manager_email"), given=repr(given))
+            raise RowError(
+                N_("%(column)s %(given)s is nobody in this file; give their email"),
+                column=label("manager_email"),
+                given=repr(given),
+            )
         raise RowError(
             N_("%(column)s %(given)s is %(count)s people in this file; give their email"),
-            column=label("manager_email"), given=repr(given), count=len(emails))
+            column=label("manager_email"),
+            given=repr(given),
+            count=len(emails),
+        )
     row["manager_email"] = emails[0]
 
 
@@ -381,8 +400,11 @@ class FileDirectory:
         """What this process knows of the file for the next process (``bot.core.kept_reads``;
         None: nothing read yet): the last read as ``fetch`` answered it but the people, and
         the addresses found good or not."""
-        return None if self._last is None else keep_read(
-            *self._last, self.rejected_lines, self._good, self._not_emails)
+        return (
+            None
+            if self._last is None
+            else keep_read(*self._last, self.rejected_lines, self._good, self._not_emails)
+        )
 
     def recall(self, kept: str) -> None:
         """Take back what an earlier process kept (``kept``), unless this one has read the
@@ -415,9 +437,14 @@ class FileDirectory:
             # the file's own memory, not ``is_email``'s cache (too small for a trust's file,
             # and it would keep 65,536 of its addresses alive); each address checked once
             key = _address_key(address)
-            if key in good or _among(known, key) or (
-                address not in self._not_emails and address not in bad
-                and is_email(address, remember=False)
+            if (
+                key in good
+                or _among(known, key)
+                or (
+                    address not in self._not_emails
+                    and address not in bad
+                    and is_email(address, remember=False)
+                )
             ):
                 good.add(key)
                 return True
@@ -440,18 +467,31 @@ class FileDirectory:
                 duplicate = by_email or kept_on(ids, person.external_id, _ID)
                 if duplicate:
                     if not by_email:
-                        raise RowError(N_("id %(id)s already on line %(line)s"),
-                                       id=person.external_id, line=duplicate)
+                        raise RowError(
+                            N_("id %(id)s already on line %(line)s"),
+                            id=person.external_id,
+                            line=duplicate,
+                        )
                     if has_mailbox(person.email):
-                        raise RowError(N_("email %(email)s already on line %(line)s"),
-                                       email=person.email, line=duplicate)
-                    raise RowError(N_("no email address and the same name as the person "
-                                      "already on line %(line)s"), line=duplicate)
+                        raise RowError(
+                            N_("email %(email)s already on line %(line)s"),
+                            email=person.email,
+                            line=duplicate,
+                        )
+                    raise RowError(
+                        N_(
+                            "no email address and the same name as the person "
+                            "already on line %(line)s"
+                        ),
+                        line=duplicate,
+                    )
             except ValueError as exc:
                 reason = exc.msg if isinstance(exc, SaidError) else str(exc)
-                rejected.append(Msg(ROW_WHO, file=self.path.name, line=line, who=who,
-                                    reason=reason) if who else
-                                Msg(ROW, file=self.path.name, line=line, reason=reason))
+                rejected.append(
+                    Msg(ROW_WHO, file=self.path.name, line=line, who=who, reason=reason)
+                    if who
+                    else Msg(ROW, file=self.path.name, line=line, reason=reason)
+                )
                 records.append(_row_identity(row))
                 rejected_lines.append(line)
                 continue

@@ -24,8 +24,7 @@ from bot.core.kept_text import text_of, to_data
 from bot.core.ports import DirectoryChanges, DirectoryPerson, RejectedRecord
 from connectors.shares import PackedPeople, Packer
 
-__all__ = ["FileRead", "PackedPeople", "Packer", "ReadAs", "WhenAsked", "keep_read",
-           "recall_read"]
+__all__ = ["FileRead", "PackedPeople", "Packer", "ReadAs", "WhenAsked", "keep_read", "recall_read"]
 
 ReadAs = tuple[str, frozenset[str] | None, frozenset[int]]  # digest, roles, lines left out
 _SHAPE = 1  # of the text ``keep_read`` writes: another is not read back (the file is parsed)
@@ -102,25 +101,38 @@ def _school_order(school: str | None) -> tuple[bool, str]:
     return school is not None, school or ""
 
 
-def keep_read(read_as: ReadAs, read: FileRead, rejected_lines: Sequence[int],
-              good: array[int], not_emails: frozenset[str]) -> str:
+def keep_read(
+    read_as: ReadAs,
+    read: FileRead,
+    rejected_lines: Sequence[int],
+    good: array[int],
+    not_emails: frozenset[str],
+) -> str:
     """A read of the staff file as text for the next process, the same text for the same read:
     how it was read (``read_as``), its answer but the people (``read``: the schools, each
     share's digest worked out so far, the rows it rejected), and the addresses it found good
     (as ``good``'s sorted numbers) or not."""
     digest, roles, left_out = read_as
-    return json.dumps({
-        "shape": _SHAPE, "digest": digest, "roles": None if roles is None else sorted(roles),
-        "left_out": sorted(left_out), "rejected": [to_data(r) for r in read.rejected],
-        "records": [[r.external_id, r.email, r.display_name] for r in read.rejected_records],
-        "lines": list(rejected_lines), "shares": sorted(read.shares, key=_school_order),
-        "digests": sorted(read.kept_digests.items(), key=lambda d: _school_order(d[0])),
-        "good": base64.b64encode(good.tobytes()).decode(), "not_emails": sorted(not_emails),
-    })
+    return json.dumps(
+        {
+            "shape": _SHAPE,
+            "digest": digest,
+            "roles": None if roles is None else sorted(roles),
+            "left_out": sorted(left_out),
+            "rejected": [to_data(r) for r in read.rejected],
+            "records": [[r.external_id, r.email, r.display_name] for r in read.rejected_records],
+            "lines": list(rejected_lines),
+            "shares": sorted(read.shares, key=_school_order),
+            "digests": sorted(read.kept_digests.items(), key=lambda d: _school_order(d[0])),
+            "good": base64.b64encode(good.tobytes()).decode(),
+            "not_emails": sorted(not_emails),
+        }
+    )
 
 
-def recall_read(kept: str) -> tuple[tuple[ReadAs, FileRead], list[int], array[int],
-                                     frozenset[str]] | None:
+def recall_read(
+    kept: str,
+) -> tuple[tuple[ReadAs, FileRead], list[int], array[int], frozenset[str]] | None:
     """What ``keep_read`` wrote, read back as the file directory holds it: (how it was read,
     the read without people), the rejected rows' lines, the good addresses' numbers, the
     strings that were not addresses; None when it cannot be read back."""
@@ -131,10 +143,13 @@ def recall_read(kept: str) -> tuple[tuple[ReadAs, FileRead], list[int], array[in
         roles = None if got["roles"] is None else frozenset(got["roles"])
         read_as: ReadAs = (got["digest"], roles, frozenset(got["left_out"]))
         read = FileRead(
-            people=(), complete=True, cursor=got["digest"],
+            people=(),
+            complete=True,
+            cursor=got["digest"],
             rejected=[text_of(r) for r in got["rejected"]],
             rejected_records=[RejectedRecord(*r) for r in got["records"]],
-            shares=frozenset(got["shares"]), kept_digests=dict(got["digests"]),
+            shares=frozenset(got["shares"]),
+            kept_digests=dict(got["digests"]),
         )
         good = array("q", base64.b64decode(got["good"]))
         return (read_as, read), list(got["lines"]), good, frozenset(got["not_emails"])

@@ -20,13 +20,7 @@ from bot.core.i18n import N_
 from bot.core.spreadsheets import HEADER_SCAN
 from bot.core.words import has_phrase, header_words
 
-__all__ = [
-    "Header",
-    "find_header",
-    "read_header",
-    "split_name",
-    "staff_date",
-]
+__all__ = ["Header", "find_header", "read_header", "split_name", "staff_date"]
 
 # the bot's columns and the words of their headers, in order: data, in staff_columns.toml
 _RULES: list[dict[str, Any]] = tomllib.loads(

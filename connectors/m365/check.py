@@ -99,10 +99,27 @@ def _run(
         client = GraphClient.from_settings(m365, transport=transport)
     except Exception as exc:  # a bad certificate file, a malformed endpoint...
         about = "GRAPH_ENDPOINT" if "graph_endpoint" in str(exc) else "CERTIFICATE_PATH"
-        return [row(s.SETTINGS, False, ANSWER, s.CHECK_SETTING, variable=f"{ENV}{about}",
-                    answer=f"{type(exc).__name__}: {exc}")]
-    rows = [row(s.SETTINGS, True, s.SETTINGS_OK, tenant=m365.tenant_id, app=m365.client_id,
-                auth=partial(said, s.AUTH[auth][0]), endpoint=client.endpoint)]
+        return [
+            row(
+                s.SETTINGS,
+                False,
+                ANSWER,
+                s.CHECK_SETTING,
+                variable=f"{ENV}{about}",
+                answer=f"{type(exc).__name__}: {exc}",
+            )
+        ]
+    rows = [
+        row(
+            s.SETTINGS,
+            True,
+            s.SETTINGS_OK,
+            tenant=m365.tenant_id,
+            app=m365.client_id,
+            auth=partial(said, s.AUTH[auth][0]),
+            endpoint=client.endpoint,
+        )
+    ]
     with client:
         try:
             client.token()
@@ -112,9 +129,13 @@ def _run(
         rows.append(row(s.TOKEN, True, s.TOKEN_OK, authority=m365.authority_host))
         app = str(m365.client_id)
         read = [
-            _probe(app, "User.Read.All",
-                   lambda: client.users(select=("id",), top=1, all_pages=False), s.WORKS,
-                   call="GET /users?$top=1"),
+            _probe(
+                app,
+                "User.Read.All",
+                lambda: client.users(select=("id",), top=1, all_pages=False),
+                s.WORKS,
+                call="GET /users?$top=1",
+            ),
             *_groups(client, app, list(m365.role_groups)),
         ]
         rows += read
@@ -161,16 +182,22 @@ def _bot(client: GraphClient, m365: Any, transport: Any, auth: str) -> CheckRow:
         bot.connector_token()
     except ConnectorError as exc:
         own = bot.bot is not None  # the fixes name the bot's own settings
-        failed = _token_failure(exc, m365.authority_host,
-                                s.THE_SECRET if own else s.AUTH[auth][1])
+        failed = _token_failure(exc, m365.authority_host, s.THE_SECRET if own else s.AUTH[auth][1])
         fix = failed.fix or ""
         if own:
             fix = fix.replace(f"{ENV}CLIENT_SECRET", f"{ENV}BOT_APP_SECRET").replace(
                 f"{ENV}CLIENT_ID", f"{ENV}BOT_APP_ID"
             )
         failure = partial(_token_failure, exc, m365.authority_host, s.AUTH[auth][1])
-        return row(name, False, s.NO_BOT_TOKEN, ANSWER, how=how,
-                   detail=lambda: failure().detail, answer=fix)
+        return row(
+            name,
+            False,
+            s.NO_BOT_TOKEN,
+            ANSWER,
+            how=how,
+            detail=lambda: failure().detail,
+            answer=fix,
+        )
     try:
         users = client.users(select=("id",), top=1, all_pages=False)
         user_id = users[0].id if users else None
@@ -178,8 +205,15 @@ def _bot(client: GraphClient, m365: Any, transport: Any, auth: str) -> CheckRow:
             bot.installed_for(str(user_id))
     except ConnectorError as exc:
         permission = "TeamsAppInstallation.ReadWriteSelfForUser.All"
-        return row(name, False, s.MISSING, s.ALSO_ACTIVITY, permission=permission,
-                   error=str(exc), consent=partial(said, s.CONSENT, app=app, permission=permission))
+        return row(
+            name,
+            False,
+            s.MISSING,
+            s.ALSO_ACTIVITY,
+            permission=permission,
+            error=str(exc),
+            consent=partial(said, s.CONSENT, app=app, permission=permission),
+        )
     except GraphCallError as exc:
         return row(name, False, ANSWER, s.AGAIN, answer=str(exc))
     return row(name, True, s.BOT_OK, bot=m365.bot_app_id, how=how)
@@ -208,27 +242,53 @@ def _token_failure(exc: Exception, authority: str, the_auth: str) -> CheckRow:
         found = _AADSTS.search(str(link))
         if found:
             code, told = found.group(1), found.group(2).strip()
-            return row(s.TOKEN, False, s.REFUSED_SAID if told else s.REFUSED,
-                       s.TOKEN_FIXES.get(code, s.TOKEN_CHECK), code=code, said=told[:300],
-                       auth=auth)
+            return row(
+                s.TOKEN,
+                False,
+                s.REFUSED_SAID if told else s.REFUSED,
+                s.TOKEN_FIXES.get(code, s.TOKEN_CHECK),
+                code=code,
+                said=told[:300],
+                auth=auth,
+            )
     cause = _network_error(exc)
     if cause is not None:
-        return row(s.TOKEN, False, s.UNREACHED, s.REACH, authority=authority,
-                   error=f"{type(cause).__name__}: {str(cause)[:300]}")
+        return row(
+            s.TOKEN,
+            False,
+            s.UNREACHED,
+            s.REACH,
+            authority=authority,
+            error=f"{type(cause).__name__}: {str(cause)[:300]}",
+        )
     root = list(exception_chain(exc))[-1]
-    return row(s.TOKEN, False, s.NO_TOKEN, s.REACH_THEN, authority=authority, auth=auth,
-               error=f"{type(root).__name__}: {str(root)[:300]}")
+    return row(
+        s.TOKEN,
+        False,
+        s.NO_TOKEN,
+        s.REACH_THEN,
+        authority=authority,
+        auth=auth,
+        error=f"{type(root).__name__}: {str(root)[:300]}",
+    )
 
 
-def _probe(app: str, name: str, call: Callable[[], object], ok: str, /, **values: object
-           ) -> CheckRow:
+def _probe(
+    app: str, name: str, call: Callable[[], object], ok: str, /, **values: object
+) -> CheckRow:
     """Run a read that needs permission ``name``; 401/403 means it is missing (``ok``: the
     row's sentence when it works, said with ``values``)."""
     try:
         call()
     except GraphCallError as exc:
-        return refused(name, exc, {(401, 403): (s.MISSING, s.CONSENT)}, (ANSWER, s.AGAIN),
-                       app=app, permission=name)
+        return refused(
+            name,
+            exc,
+            {(401, 403): (s.MISSING, s.CONSENT)},
+            (ANSWER, s.AGAIN),
+            app=app,
+            permission=name,
+        )
     return row(name, True, ok, **values)
 
 
@@ -238,8 +298,9 @@ def _groups(client: GraphClient, app: str, names: list[str]) -> list[CheckRow]:
         if groups:
             client.group_member_ids(groups[0].id, top=1)
 
-    first = _probe(app, "GroupMember.Read.All", read, s.WORKS_WITH_MEMBERS,
-                   call="GET /groups?$top=1")
+    first = _probe(
+        app, "GroupMember.Read.All", read, s.WORKS_WITH_MEMBERS, call="GET /groups?$top=1"
+    )
     if not first.ok or not names:
         return [first]
     try:
@@ -248,8 +309,16 @@ def _groups(client: GraphClient, app: str, names: list[str]) -> list[CheckRow]:
         return [first, row(s.ROLE_GROUPS, False, ANSWER, answer=str(exc))]
     missing = sorted(set(names) - found)
     if missing:
-        return [first, row(s.ROLE_GROUPS, False, s.GROUPS_NOT_FOUND, s.GROUP_NAMES,
-                           names=", ".join(repr(n) for n in missing))]
+        return [
+            first,
+            row(
+                s.ROLE_GROUPS,
+                False,
+                s.GROUPS_NOT_FOUND,
+                s.GROUP_NAMES,
+                names=", ".join(repr(n) for n in missing),
+            ),
+        ]
     return [first, row(s.ROLE_GROUPS, True, s.GROUPS_FOUND, count=len(names))]
 
 
@@ -306,9 +375,11 @@ def _site(client: GraphClient, app: str, site_id: str | None, list_name: str) ->
             f'{{"id": "{app}", "displayName": "compliance-bot"}}}}]}}'
         )
         return refused(
-            name, exc,
+            name,
+            exc,
             {(401, 403): (s.SITE_NOT_GRANTED, ANSWER), (400, 404): (s.SITE_NOT_FOUND, s.SET_SITE)},
-            (ANSWER, s.AGAIN), answer=grant,
+            (ANSWER, s.AGAIN),
+            answer=grant,
         )
     return row(name, True, s.SITE_EXISTS if exists else s.SITE_CREATES, list=repr(list_name))
 
@@ -324,19 +395,33 @@ def _forms(client: GraphClient, m365: Any) -> CheckRow:
             return row(name, False, s.NO_LIST, s.MAKE_FORM, list=listed)
         problems = column_problems(client.columns(m365.site_id, match.id))
         if problems:
-            return row(name, False, s.LIST_PROBLEMS, s.ADD_COLUMNS, list=listed,
-                       problems="; ".join(problems))
+            return row(
+                name,
+                False,
+                s.LIST_PROBLEMS,
+                s.ADD_COLUMNS,
+                list=listed,
+                problems="; ".join(problems),
+            )
         read = ListFormSource(client, m365.site_id, m365.forms_list).responses(None)
     except GraphCallError as exc:
-        return refused(name, exc, {(401, 403): (s.LIST_UNREADABLE, s.GRANT_LIST_SITE)},
-                       (ANSWER, s.CHECK_LIST))
+        return refused(
+            name, exc, {(401, 403): (s.LIST_UNREADABLE, s.GRANT_LIST_SITE)}, (ANSWER, s.CHECK_LIST)
+        )
     except ConnectorError as exc:
         return row(name, False, ANSWER, s.CHECK_LIST, answer=str(exc))
     bad = [r for r in read if isinstance(r, UnreadableResponse)]
     if bad:
-        return row(name, False, s.BAD_RESPONSES, s.CORRECT_ITEMS, bad=len(bad), count=len(read),
-                   problems="; ".join(f"{b.where}: {b.problem}" for b in bad[:5])
-                   + ("; ..." if len(bad) > 5 else ""))
+        return row(
+            name,
+            False,
+            s.BAD_RESPONSES,
+            s.CORRECT_ITEMS,
+            bad=len(bad),
+            count=len(read),
+            problems="; ".join(f"{b.where}: {b.problem}" for b in bad[:5])
+            + ("; ..." if len(bad) > 5 else ""),
+        )
     return row(name, True, s.LIST_OK, list=listed, count=len(read))
 
 

@@ -76,9 +76,16 @@ def external_row(licences: int, external: int, domain: str) -> CheckRow:
     for ``licences`` licensed accounts (a warning past half of it)."""
     allowance = terrl(licences)
     spread = external > allowance // 2
-    return row(s.EXTERNAL, not spread, s.TERRL, s.SPREAD if spread else None,
-               allowance=f"{allowance:,}", licences=f"{licences:,}", domain=domain,
-               external=f"{external:,}")
+    return row(
+        s.EXTERNAL,
+        not spread,
+        s.TERRL,
+        s.SPREAD if spread else None,
+        allowance=f"{allowance:,}",
+        licences=f"{licences:,}",
+        domain=domain,
+        external=f"{external:,}",
+    )
 
 
 def mail_rows(
@@ -93,8 +100,16 @@ def mail_rows(
         client.user(sender, select=("id", "mail", "userPrincipalName"))
     except GraphCallError as exc:
         if exc.status == 404:
-            return [row(s.SENDER_MAILBOX, False, s.NO_SUCH_SENDER, s.EXISTING_SENDER,
-                        sender=sender, error=str(exc))]
+            return [
+                row(
+                    s.SENDER_MAILBOX,
+                    False,
+                    s.NO_SUCH_SENDER,
+                    s.EXISTING_SENDER,
+                    sender=sender,
+                    error=str(exc),
+                )
+            ]
         # Without User.Read.All the lookup fails (that row says so); the probe still tells.
     probe = _send_probe(client, app, sender, install)
     if not probe.ok:
@@ -108,8 +123,14 @@ def _sent_items(client: GraphClient, sender: str) -> CheckRow:
     try:
         client.sent_message_id(sender, "<compliance-bot-check@invalid>")
     except GraphCallError as exc:
-        return row(name, True, s.NO_SENT_ITEMS, permission=permission, sender=sender,
-                   error=str(exc.status or exc))
+        return row(
+            name,
+            True,
+            s.NO_SENT_ITEMS,
+            permission=permission,
+            sender=sender,
+            error=str(exc.status or exc),
+        )
     return row(name, True, s.SENT_ITEMS, permission=permission, sender=sender)
 
 
@@ -125,15 +146,24 @@ def _send_probe(client: GraphClient, app: str, sender: str, install: str | None)
         scoped = (
             (s.OUTSIDE_SCOPE, ANSWER, rbac_fix(app, install, sender))
             if install
-            else (s.SEND_MISSING, ANSWER, rbac_fix(app, sender) + "\n" + said(
-                s.SEND_ANY,
-                consent=lambda: said(s.CONSENT, app=app, permission="Mail.Send").rstrip("."),
-            ))
+            else (
+                s.SEND_MISSING,
+                ANSWER,
+                rbac_fix(app, sender)
+                + "\n"
+                + said(
+                    s.SEND_ANY,
+                    consent=lambda: said(s.CONSENT, app=app, permission="Mail.Send").rstrip("."),
+                ),
+            )
         )
         return refused(
-            name, exc,
+            name,
+            exc,
             {(401, 403): scoped[:2], (404,): (s.NO_EXCHANGE, s.LICENSED_SENDER)},
-            (s.COULD_NOT_TELL, s.AGAIN), sender=sender, answer=scoped[2],
+            (s.COULD_NOT_TELL, s.AGAIN),
+            sender=sender,
+            answer=scoped[2],
         )
     # A probe cannot be accepted (it has no recipients); if it was, nothing could be delivered.
     return row(name, True, s.MAY_SEND, sender=sender)
@@ -160,8 +190,16 @@ def _scope(client: GraphClient, app: str, sender: str, ours: set[str]) -> CheckR
         if exc.status in (401, 403):
             return row(name, True, s.SCOPED, permission=permission)
         if not (exc.status == 400 and exc.code == ALLOWED_PROBE_CODE):
-            return row(name, True, s.NOT_TESTED, permission=permission, status=exc.status,
-                       code=exc.code)
+            return row(
+                name, True, s.NOT_TESTED, permission=permission, status=exc.status, code=exc.code
+            )
     # the probe was let through (or refused only for its lack of recipients)
-    return row(name, False, s.TENANT_WIDE, ANSWER, permission=permission, mailbox=other.mail,
-               answer=rbac_fix(app, sender) + "\n" + said(s.REMOVE_GRANT, app=app))
+    return row(
+        name,
+        False,
+        s.TENANT_WIDE,
+        ANSWER,
+        permission=permission,
+        mailbox=other.mail,
+        answer=rbac_fix(app, sender) + "\n" + said(s.REMOVE_GRANT, app=app),
+    )

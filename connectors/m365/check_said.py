@@ -29,11 +29,7 @@ TEAMS_WEBHOOK = N_("Teams webhook")
 # how the app proves who it is: the word, "the …", and "the connector's …"
 AUTH = {
     "certificate": (N_("certificate"), N_("the certificate"), N_("the connector's certificate")),
-    "secret": (
-        N_("client secret"),
-        N_("the client secret"),
-        N_("the connector's client secret"),
-    ),
+    "secret": (N_("client secret"), N_("the client secret"), N_("the connector's client secret")),
 }
 THE_SECRET = N_("the secret")  # the bot's own registration's
 

@@ -59,12 +59,7 @@ from connectors.m365.client_pipeline import (
     query,
 )
 from connectors.m365.client_sharepoint import SharePointCalls
-from connectors.m365.errors import (
-    GraphCallError,
-    describe,
-    exception_chain,
-    text_or_none,
-)
+from connectors.m365.errors import GraphCallError, describe, exception_chain, text_or_none
 from connectors.m365.records import (
     DeltaPage,
     GraphGroup,
@@ -308,14 +303,24 @@ class GraphClient(SharePointCalls, MailCalls):
 
     @classmethod
     def from_settings(
-        cls, m365: M365Settings, *, transport: httpx.AsyncBaseTransport | None = None,
-        clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+        cls,
+        m365: M365Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> GraphClient:
         """Build from settings; a sync-capable ``transport`` also carries the token requests."""
         token_transport = transport if isinstance(transport, httpx.BaseTransport) else None
         credential = build_credential(m365, transport=token_transport)
-        return cls(credential, graph_endpoint=m365.graph_endpoint, transport=transport,
-                   counted_as=f"{m365.client_id}@{m365.tenant_id}", clock=clock, sleep=sleep)
+        return cls(
+            credential,
+            graph_endpoint=m365.graph_endpoint,
+            transport=transport,
+            counted_as=f"{m365.client_id}@{m365.tenant_id}",
+            clock=clock,
+            sleep=sleep,
+        )
 
     async def _pace(self, request: httpx.Request) -> None:
         """Before each request (httpx's hook): a directory read waits until the app's budget
@@ -323,8 +328,9 @@ class GraphClient(SharePointCalls, MailCalls):
         path = request.url.path.removeprefix(urlsplit(self.endpoint).path)
         cost = directory_cost(request.method, path, request.url.params)
         if cost:
-            budget = Limit(f"graph-directory:{self.counted_as}", self.directory_units,
-                           DIRECTORY_WINDOW, cost)
+            budget = Limit(
+                f"graph-directory:{self.counted_as}", self.directory_units, DIRECTORY_WINDOW, cost
+            )
             paced(self.pacer, [budget], self.sleep)
 
     # ---- lifecycle ---------------------------------------------------------------------
@@ -353,8 +359,7 @@ class GraphClient(SharePointCalls, MailCalls):
         timeout = httpx.Timeout(self._timeout, connect=min(10.0, self._timeout))
         hooks = {"request": [self._pace]}
         if self._transport is not None:
-            http = httpx.AsyncClient(transport=self._transport, timeout=timeout,
-                                     event_hooks=hooks)
+            http = httpx.AsyncClient(transport=self._transport, timeout=timeout, event_hooks=hooks)
         else:
             http = httpx.AsyncClient(timeout=timeout, event_hooks=hooks)
         self._http.append(http)
@@ -363,9 +368,7 @@ class GraphClient(SharePointCalls, MailCalls):
         )
         # The scope and the hosts a token may be sent to follow the configured (national) cloud.
         auth = AzureIdentityAuthenticationProvider(
-            self._credential,
-            scopes=[f"https://{self.host}/.default"],
-            allowed_hosts=[self.host],
+            self._credential, scopes=[f"https://{self.host}/.default"], allowed_hosts=[self.host]
         )
         adapter = GraphRequestAdapter(auth, client=http)
         adapter.base_url = self.endpoint
@@ -454,8 +457,9 @@ class GraphClient(SharePointCalls, MailCalls):
         async def call(graph: Any) -> list[GraphUser]:
             expand = ["manager($select=id,mail,userPrincipalName)"] if expand_manager else None
             config = query(graph.users, select=list(select), filter=filter, expand=expand, top=top)
-            found = await json_pages(graph, graph.users, config, "reading /users",
-                                     self._check_link, all_pages=all_pages)
+            found = await json_pages(
+                graph, graph.users, config, "reading /users", self._check_link, all_pages=all_pages
+            )
             return [user_json(u, expanded_manager=expand_manager) for u in found]
 
         return self._call("reading /users", call)
@@ -486,8 +490,14 @@ class GraphClient(SharePointCalls, MailCalls):
 
         async def call(graph: Any) -> list[GraphGroup]:
             config = query(graph.groups, select=list(select), filter=filter, top=top)
-            found = await json_pages(graph, graph.groups, config, "reading /groups",
-                                     self._check_link, all_pages=all_pages)
+            found = await json_pages(
+                graph,
+                graph.groups,
+                config,
+                "reading /groups",
+                self._check_link,
+                all_pages=all_pages,
+            )
             return [group_json(g) for g in found]
 
         return self._call("reading /groups", call)
@@ -500,10 +510,14 @@ class GraphClient(SharePointCalls, MailCalls):
 
         async def call(graph: Any) -> list[str]:
             builder = graph.groups.by_group_id(group_id).transitive_members
-            found = await json_pages(graph, builder, query(builder, select=["id"], top=999),
-                                     what, self._check_link)
-            return [str(m["id"]) for m in found
-                    if str(m.get("@odata.type", "")).lower() == "#microsoft.graph.user"]
+            found = await json_pages(
+                graph, builder, query(builder, select=["id"], top=999), what, self._check_link
+            )
+            return [
+                str(m["id"])
+                for m in found
+                if str(m.get("@odata.type", "")).lower() == "#microsoft.graph.user"
+            ]
 
         return self._call(what, call)
 

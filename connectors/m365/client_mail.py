@@ -94,8 +94,11 @@ class MailCalls:
         async def call(graph: Any) -> str | None:
             quoted = internet_message_id.replace("'", "''")  # OData string literal
             folder = graph.users.by_user_id(sender).mail_folders.by_mail_folder_id("SentItems")
-            response = await folder.messages.get(query(
-                folder.messages, filter=f"internetMessageId eq '{quoted}'", select=["id"], top=1))
+            response = await folder.messages.get(
+                query(
+                    folder.messages, filter=f"internetMessageId eq '{quoted}'", select=["id"], top=1
+                )
+            )
             found = (response.value if response else None) or []
             return str(found[0].id) if found else None
 
@@ -110,18 +113,31 @@ class MailCalls:
         async def call(graph: Any) -> list[dict[str, Any]]:
             stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             folder = graph.users.by_user_id(sender).mail_folders.by_mail_folder_id("inbox")
-            response = await folder.messages.get(query(
-                folder.messages, filter=f"receivedDateTime ge {stamp}", top=50,
-                select=["id", "subject", "from", "internetMessageHeaders"]))
+            response = await folder.messages.get(
+                query(
+                    folder.messages,
+                    filter=f"receivedDateTime ge {stamp}",
+                    top=50,
+                    select=["id", "subject", "from", "internetMessageHeaders"],
+                )
+            )
             reports = []
             for item in (response.value if response else None) or []:
-                headers = {str(h.name).lower(): str(h.value or "")
-                           for h in item.internet_message_headers or []}
-                sender_address = str(item.from_.email_address.address or "") if (
-                    item.from_ and item.from_.email_address) else ""
+                headers = {
+                    str(h.name).lower(): str(h.value or "")
+                    for h in item.internet_message_headers or []
+                }
+                sender_address = (
+                    str(item.from_.email_address.address or "")
+                    if (item.from_ and item.from_.email_address)
+                    else ""
+                )
                 local = sender_address.partition("@")[0].casefold()
-                if "x-ms-exchange-message-is-ndr" in headers or local == "postmaster" or (
-                        local.startswith("microsoftexchange")):
+                if (
+                    "x-ms-exchange-message-is-ndr" in headers
+                    or local == "postmaster"
+                    or (local.startswith("microsoftexchange"))
+                ):
                     reports.append({"subject": item.subject or "", "headers": headers})
             return reports
 

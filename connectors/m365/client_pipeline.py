@@ -72,8 +72,13 @@ def query(builder: Any, **values: Any) -> Any:
 
 
 async def json_pages(
-    graph: Any, builder: Any, config: Any, what: str, check_link: Callable[[str], str],
-    *, all_pages: bool = True,
+    graph: Any,
+    builder: Any,
+    config: Any,
+    what: str,
+    check_link: Callable[[str], str],
+    *,
+    all_pages: bool = True,
 ) -> list[dict[str, Any]]:
     """The ``value`` objects of a GET on ``builder`` read as raw JSON (no SDK models: parsing
     every user into one costs about 4 ms an account) and, unless ``all_pages`` is False, of

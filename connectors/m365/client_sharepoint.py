@@ -16,12 +16,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any, TypeVar
 
 from connectors.m365.client_pipeline import get_json, json_pages, post_once, query
-from connectors.m365.records import (
-    ListColumn,
-    ListItemRecord,
-    SharePointList,
-    column_json,
-)
+from connectors.m365.records import ListColumn, ListItemRecord, SharePointList, column_json
 
 __all__ = ["SharePointCalls"]
 
@@ -60,8 +55,9 @@ class SharePointCalls:
             builder = graph.sites.by_site_id(site_id).lists
             config = query(builder, select=["id", "displayName"])
             found = await json_pages(graph, builder, config, what, self._check_link)
-            return [SharePointList(str(x.get("id")), str(x.get("displayName") or ""))
-                    for x in found]
+            return [
+                SharePointList(str(x.get("id")), str(x.get("displayName") or "")) for x in found
+            ]
 
         return self._call(what, call)
 
@@ -121,10 +117,14 @@ class SharePointCalls:
 
         async def call(graph: Any) -> ListColumn:
             builder = _list(graph, site_id, list_id).columns
-            made = await builder.post(_text_column(name, display_name, multiline=multiline),
-                                      post_once())
-            return ListColumn(id=str(made.id), name=str(made.name or ""),
-                              display_name=str(made.display_name or made.name or ""))
+            made = await builder.post(
+                _text_column(name, display_name, multiline=multiline), post_once()
+            )
+            return ListColumn(
+                id=str(made.id),
+                name=str(made.name or ""),
+                display_name=str(made.display_name or made.name or ""),
+            )
 
         return self._call("adding a list column", call)
 
@@ -153,13 +153,18 @@ class SharePointCalls:
         async def call(graph: Any) -> list[ListItemRecord]:
             literal = value.replace("'", "''")
             builder = _list(graph, site_id, list_id).items
-            config = query(builder, filter=f"fields/{column} eq '{literal}'",
-                           expand=[f"fields($select={column})"], select=["id"])
+            config = query(
+                builder,
+                filter=f"fields/{column} eq '{literal}'",
+                expand=[f"fields($select={column})"],
+                select=["id"],
+            )
             if non_indexed:
                 config.headers.add("Prefer", "HonorNonIndexedQueriesWarningMayFailRandomly")
             found = await json_pages(graph, builder, config, what, self._check_link)
-            return [ListItemRecord(id=str(i.get("id")), fields=i.get("fields") or {})
-                    for i in found]
+            return [
+                ListItemRecord(id=str(i.get("id")), fields=i.get("fields") or {}) for i in found
+            ]
 
         return self._call(what, call)
 
@@ -178,8 +183,11 @@ class SharePointCalls:
             builder = _list(graph, site_id, list_id).items
             config = query(builder, expand=[f"fields($select={','.join(columns)})"], select=["id"])
             found = await json_pages(graph, builder, config, what, self._check_link)
-            return [ListItemRecord(id=str(i.get("id")), fields=i["fields"])
-                    for i in found if isinstance(i.get("fields"), dict)]
+            return [
+                ListItemRecord(id=str(i.get("id")), fields=i["fields"])
+                for i in found
+                if isinstance(i.get("fields"), dict)
+            ]
 
         return self._call(what, call)
 

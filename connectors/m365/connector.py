@@ -116,8 +116,7 @@ def build(
     chat = None
     if m365.bot_app_id:  # the connector's credential (certificate or secret) is checked above
         try:
-            chat = TeamsBot.from_settings(m365, transport=sync_transport, clock=clock,
-                                          sleep=sleep)
+            chat = TeamsBot.from_settings(m365, transport=sync_transport, clock=clock, sleep=sleep)
         except SetupError as exc:  # mail and the rest still work; check m365 says the same
             log.warning("the Teams bot is off: %s", exc)
     return Connectors(

@@ -122,8 +122,7 @@ class _DeltaState:
                 members={str(g): set(map(str, m)) for g, m in dict(raw["members"]).items()},
                 managers={str(k): str(v) for k, v in dict(raw["managers"]).items()},
                 left_out={str(k): str(v) for k, v in dict(raw.get("left_out") or {}).items()},
-                no_mailbox={str(k): str(v)
-                            for k, v in dict(raw.get("no_mailbox") or {}).items()},
+                no_mailbox={str(k): str(v) for k, v in dict(raw.get("no_mailbox") or {}).items()},
                 nested={str(g): set(map(str, n)) for g, n in dict(raw.get("nested") or {}).items()},
             )
         except (ValueError, KeyError, TypeError):
@@ -135,16 +134,23 @@ class _DeltaState:
         return all(link.startswith(endpoint + "/") for link in links)
 
     def changes(
-        self, read: tuple[GroupPacker, list[str], list[RejectedRecord]], *,
-        complete: bool, removed: Sequence[str] = (),
+        self,
+        read: tuple[GroupPacker, list[str], list[RejectedRecord]],
+        *,
+        complete: bool,
+        removed: Sequence[str] = (),
     ) -> DirectoryChanges:
         """What a fetch returns: ``read`` (people, rejected rows, who those are), the left out
         accounts counted by what they are ("guest": 3), and this state as the cursor; its
         people packed by their groups, so a trust's sweep makes one school's at a time."""
         people, rejected, records = read
         return TenantRead(
-            people=people.people(), complete=complete, removed=removed, cursor=self.dump(),
-            rejected=rejected, rejected_records=records,
+            people=people.people(),
+            complete=complete,
+            removed=removed,
+            cursor=self.dump(),
+            rejected=rejected,
+            rejected_records=records,
             left_out=dict(Counter(self.left_out.values())),
             no_mailbox=sorted(self.no_mailbox.values()),
         )
@@ -228,9 +234,14 @@ class GraphDirectory:
     @classmethod
     def from_settings(cls, client: GraphClient, m365: Any) -> GraphDirectory:
         """The directory ``M365Settings`` describe (role groups, who is read)."""
-        return cls(client, role_groups=dict(m365.role_groups), all_users=m365.all_users,
-                   include_guests=m365.include_guests, include_unlicensed=m365.include_unlicensed,
-                   tenant=m365.tenant_id or "")
+        return cls(
+            client,
+            role_groups=dict(m365.role_groups),
+            all_users=m365.all_users,
+            include_guests=m365.include_guests,
+            include_unlicensed=m365.include_unlicensed,
+            tenant=m365.tenant_id or "",
+        )
 
     def fetch(self, cursor: str | None = None) -> DirectoryChanges:
         """Return everyone (no or expired cursor) or the changes since ``cursor``."""
@@ -259,8 +270,11 @@ class GraphDirectory:
                 except GraphCallError as exc:
                     if exc.status not in (400, 410):
                         raise
-                    log.warning("directory delta link refused (%s %s); reading the whole "
-                                "directory again", exc.status, exc.code)
+                    log.warning(
+                        "directory delta link refused (%s %s); reading the whole directory again",
+                        exc.status,
+                        exc.code,
+                    )
             return self._full(config)
         except GraphCallError as exc:
             raise read_error(exc, DIRECTORY_PERMISSIONS) from exc
@@ -312,8 +326,9 @@ class GraphDirectory:
                     _apply(members[group.id], group, nested[group.id])
         self._expand(members, nested, {})
         managers = {uid: u.manager.id for uid, u in live.items() if u.manager is not None}
-        state = _DeltaState(users_link, groups_link, config, names, members, managers,
-                            nested=nested)
+        state = _DeltaState(
+            users_link, groups_link, config, names, members, managers, nested=nested
+        )
         return state.changes(self._people(live.values(), state, set(), live), complete=True)
 
     def _delta(self, state: _DeltaState) -> DirectoryChanges | None:
@@ -332,8 +347,15 @@ class GraphDirectory:
         changed, removed = _fold_users(users)
         managers = dict(state.managers)
         new_state = _DeltaState(
-            users_link, groups_link, state.config, state.names, members, managers,
-            dict(state.left_out), dict(state.no_mailbox), nested,
+            users_link,
+            groups_link,
+            state.config,
+            state.names,
+            members,
+            managers,
+            dict(state.left_out),
+            dict(state.no_mailbox),
+            nested,
         )
         _drop(removed, new_state, affected)
         for user in changed.values():
@@ -348,13 +370,20 @@ class GraphDirectory:
         self._reread(sorted(relevant - set(records)), records, managers)
         read = self._people(records.values(), new_state, before, records)
         # a person here before, now a guest or unlicensed: missing, as if deleted
-        removed += [uid for uid in records if uid not in removed
-                    and uid in new_state.left_out.keys() - state.left_out.keys()
-                    and (uid in before or not scoped)]
+        removed += [
+            uid
+            for uid in records
+            if uid not in removed
+            and uid in new_state.left_out.keys() - state.left_out.keys()
+            and (uid in before or not scoped)
+        ]
         return new_state.changes(read, complete=False, removed=removed)
 
     def _group_changes(
-        self, state: _DeltaState, members: dict[str, set[str]], nested: dict[str, set[str]],
+        self,
+        state: _DeltaState,
+        members: dict[str, set[str]],
+        nested: dict[str, set[str]],
         affected: set[str],
     ) -> str | None:
         """Apply the role groups' membership changes since ``state`` to ``members`` (and the
@@ -364,8 +393,7 @@ class GraphDirectory:
         link, or None when a role group was deleted or renamed (only a full sync can be right).
         """
         groups, groups_link = self._round(
-            lambda at: self.client.groups_delta(at, select=GROUP_DELTA_SELECT),
-            state.groups_link,
+            lambda at: self.client.groups_delta(at, select=GROUP_DELTA_SELECT), state.groups_link
         )
         for group in groups:
             if group.id not in members:
@@ -379,8 +407,12 @@ class GraphDirectory:
             affected |= _apply(members[group.id], group, nested[group.id])
         return groups_link
 
-    def _expand(self, members: dict[str, set[str]], nested: Mapping[str, set[str]],
-                before: Mapping[str, set[str]]) -> set[str]:
+    def _expand(
+        self,
+        members: dict[str, set[str]],
+        nested: Mapping[str, set[str]],
+        before: Mapping[str, set[str]],
+    ) -> set[str]:
         """Each role group that holds other groups (or held some at the last fetch) has its
         members read whole through its transitive members, nested groups' members among them;
         returns the user ids whose membership changed."""
@@ -450,19 +482,21 @@ class GraphDirectory:
                 continue
             manager_id = state.managers.get(user.id)
             manager_email = _manager_email(user, manager_id, known)
-            people.put(DirectoryPerson(
-                external_id=user.id,
-                email=email,
-                display_name=_display_name(user, email),
-                active=active,
-                given_name=user.given_name or None,
-                family_name=user.surname or None,
-                job_title=user.job_title or None,
-                groups=groups,
-                roles=frozenset(self.role_groups[g] for g in groups if g in self.role_groups),
-                manager_external_id=manager_id,
-                manager_email=manager_email.lower() if manager_email else None,
-            ))
+            people.put(
+                DirectoryPerson(
+                    external_id=user.id,
+                    email=email,
+                    display_name=_display_name(user, email),
+                    active=active,
+                    given_name=user.given_name or None,
+                    family_name=user.surname or None,
+                    job_title=user.job_title or None,
+                    groups=groups,
+                    roles=frozenset(self.role_groups[g] for g in groups if g in self.role_groups),
+                    manager_external_id=manager_id,
+                    manager_email=manager_email.lower() if manager_email else None,
+                )
+            )
         return people, rejected, records
 
     def _left_out(self, user: GraphUser, state: _DeltaState) -> bool:
@@ -474,8 +508,9 @@ class GraphDirectory:
             return False
         state.left_out[user.id] = kind
         if kind == NO_MAILBOX:
-            state.no_mailbox[user.id] = (f"{user.display_name or 'no name'} "
-                                         f"({user.user_principal_name or user.id})")
+            state.no_mailbox[user.id] = (
+                f"{user.display_name or 'no name'} ({user.user_principal_name or user.id})"
+            )
         return True
 
 

@@ -123,7 +123,8 @@ def column_problems(columns: Sequence[ListColumn]) -> list[str]:
         if wanted.name in names:
             continue
         same = [
-            c for c in columns
+            c
+            for c in columns
             if c.name.casefold() == wanted.name.casefold()
             or c.display_name.strip().casefold() == wanted.title.casefold()
         ]
@@ -133,9 +134,7 @@ def column_problems(columns: Sequence[ListColumn]) -> list[str]:
                 f"{same[0].name!r}, but the bot reads {wanted.name!r}"
             )
         else:
-            problems.append(
-                f"no column with the internal name {wanted.name!r} ({wanted.title!r})"
-            )
+            problems.append(f"no column with the internal name {wanted.name!r} ({wanted.title!r})")
     return problems
 
 
@@ -181,7 +180,6 @@ def ensure_form_list(
     return match, added
 
 
-
 def setup_form_list(m365: M365Settings) -> tuple[str, list[str]]:
     """Make the form list on the granted site (``ensure_form_list``, safe to repeat): what was
     done, in one sentence, and the Power Automate flow's steps (``flow_steps``)."""
@@ -191,6 +189,7 @@ def setup_form_list(m365: M365Settings) -> tuple[str, list[str]]:
         site_url = client.site_url(m365.site_id) or m365.site_id
     said = f"Created {' and '.join(added)}" if added else f"The list {made.display_name!r} is ready"
     return f"{said} in {site_url}.", flow_steps(site_url, made.display_name)
+
 
 @dataclass
 class ListFormSource:
@@ -234,8 +233,9 @@ class ListFormSource:
             names = [RESPONSE_ID, *(c.name for c in FORM_LIST_COLUMNS)]
             items = self.client.list_items(self.site_id, match.id, names)
         except GraphCallError as exc:
-            raise read_error(exc, FORMS_PERMISSION,
-                             not_found=f"{ENV}SITE_ID and {ENV}FORMS_LIST") from exc
+            raise read_error(
+                exc, FORMS_PERMISSION, not_found=f"{ENV}SITE_ID and {ENV}FORMS_LIST"
+            ) from exc
         found: dict[str, FormResponse] = {}
         bad: dict[str, UnreadableResponse] = {}
         for item in items:

@@ -152,9 +152,12 @@ class GraphMailer(Mailer):
             reports = self.client.inbox_reports(self.sender, since)
         except GraphCallError as exc:
             raise RetryableError(f"{exc}; the sender's inbox was not read") from exc
-        return {wanted[original]: "Exchange sent a non-delivery report (bounced)"
-                for report in reports for original in replied_to(report["headers"])
-                if original in wanted}
+        return {
+            wanted[original]: "Exchange sent a non-delivery report (bounced)"
+            for report in reports
+            for original in replied_to(report["headers"])
+            if original in wanted
+        }
 
     def _error(self, exc: GraphCallError) -> Exception:
         if exc.token:
@@ -172,8 +175,7 @@ class GraphMailer(Mailer):
             return RetryableError(str(exc), retry_after=wait)
         if exc.status is None or exc.status >= 500:
             return DeliveryUnknownError(
-                f"{exc}; the message may have been sent, so not resent",
-                retry_after=exc.retry_after,
+                f"{exc}; the message may have been sent, so not resent", retry_after=exc.retry_after
             )
         if exc.status == 401:
             return self._setup(f"{exc} — Graph refused the app's token; see deploy/m365.md")

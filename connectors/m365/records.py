@@ -143,8 +143,11 @@ def user_json(u: Mapping[str, Any], *, expanded_manager: bool = False) -> GraphU
     elif isinstance(u.get("manager"), dict) and u["manager"].get("id"):
         boss = u["manager"]
         manager_reported = True
-        manager = ManagerRef(id=str(boss["id"]), mail=text_or_none(boss.get("mail")),
-                             user_principal_name=text_or_none(boss.get("userPrincipalName")))
+        manager = ManagerRef(
+            id=str(boss["id"]),
+            mail=text_or_none(boss.get("mail")),
+            user_principal_name=text_or_none(boss.get("userPrincipalName")),
+        )
     enabled = u.get("accountEnabled")
     licences = u.get("assignedLicenses")
     return GraphUser(
@@ -168,8 +171,10 @@ def group_json(g: Mapping[str, Any]) -> GraphGroup:
     """A group delta entry (raw Graph JSON) as a plain record: its user members (an entry
     without an ``@odata.type`` is a user) and its nested groups; devices and the rest aside."""
     entries = [e for e in g.get("members@delta") or [] if isinstance(e, dict) and e.get("id")]
-    kinds = {k: [e for e in entries if str(e.get("@odata.type") or _USER).lower() == k]
-             for k in (_USER, "#microsoft.graph.group")}
+    kinds = {
+        k: [e for e in entries if str(e.get("@odata.type") or _USER).lower() == k]
+        for k in (_USER, "#microsoft.graph.group")
+    }
 
     def ids(kind: str, removed: bool) -> tuple[str, ...]:
         return tuple(str(e["id"]) for e in kinds[kind] if ("@removed" in e) == removed)

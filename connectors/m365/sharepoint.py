@@ -21,9 +21,27 @@ T = TypeVar("T")
 RESERVED_COLUMNS = frozenset(
     name.casefold()
     for name in (
-        "Title", "ID", "Id", "Created", "Modified", "Author", "Editor", "ContentType",
-        "ContentTypeId", "Attachments", "LinkTitle", "LinkTitleNoMenu", "Edit", "DocIcon",
-        "ItemChildCount", "FolderChildCount", "AppAuthor", "AppEditor", "GUID", "Order", "Path",
+        "Title",
+        "ID",
+        "Id",
+        "Created",
+        "Modified",
+        "Author",
+        "Editor",
+        "ContentType",
+        "ContentTypeId",
+        "Attachments",
+        "LinkTitle",
+        "LinkTitleNoMenu",
+        "Edit",
+        "DocIcon",
+        "ItemChildCount",
+        "FolderChildCount",
+        "AppAuthor",
+        "AppEditor",
+        "GUID",
+        "Order",
+        "Path",
     )
 )
 SITES_PERMISSION = "Sites.Selected with a 'write' grant on this site (POST /sites/{id}/permissions)"
@@ -101,8 +119,11 @@ class SharePointListMirror:
             return {}
         names = sorted({"Title", *self._labels})
         return {
-            item.fields["Title"]: {self._labels[k]: "" if v is None else str(v)
-                                   for k, v in item.fields.items() if k in self._labels}
+            item.fields["Title"]: {
+                self._labels[k]: "" if v is None else str(v)
+                for k, v in item.fields.items()
+                if k in self._labels
+            }
             for item in self.client.list_items(self.site_id, list_id, names)
             if isinstance(item.fields.get("Title"), str) and item.fields["Title"]
         }

@@ -94,10 +94,11 @@ class WondeClient:
     def _check_next(self, url: str, seen: set[str], resource: str) -> None:
         """A ``next`` link the read may follow: on the school's host, under the API, unseen."""
         link = httpx.URL(url)
-        if link.scheme != "https" or link.host != self._host or not link.path.startswith(
-                "/v1.0/"):
-            raise PermanentError(f"Wonde's {resource} list pointed its next page away from "
-                                 f"{self._host}: not followed")
+        if link.scheme != "https" or link.host != self._host or not link.path.startswith("/v1.0/"):
+            raise PermanentError(
+                f"Wonde's {resource} list pointed its next page away from "
+                f"{self._host}: not followed"
+            )
         if str(link) in seen:
             raise PermanentError(f"Wonde's {resource} list gave a page it had already given")
 

@@ -37,15 +37,34 @@ MONDAY = date(2026, 11, 23)
 def _school(n: int) -> dict[str, object]:
     sid = f"s{n:03d}"
     return {
-        "id": sid, "name": f"School {n + 1:03d}", "headteacher": f"p0@{sid}.example",
+        "id": sid,
+        "name": f"School {n + 1:03d}",
+        "headteacher": f"p0@{sid}.example",
         "dsl": [f"p1@{sid}.example"],
-        "policies": [{"id": "conduct", "title": "Staff code of conduct", "version": "1",
-                      "document": "policies/conduct.md", "published": "2026-09-01"}],
+        "policies": [
+            {
+                "id": "conduct",
+                "title": "Staff code of conduct",
+                "version": "1",
+                "document": "policies/conduct.md",
+                "published": "2026-09-01",
+            }
+        ],
         "requirements": [
-            {"id": "ack-conduct", "kind": "acknowledge_policy", "policy": "conduct",
-             "audience": {"roles": ["staff"]}, "due_days": 14},
-            {"id": "train-sg", "kind": "complete_training", "course": "Safeguarding",
-             "audience": {"roles": ["staff"]}, "due_days": 28},
+            {
+                "id": "ack-conduct",
+                "kind": "acknowledge_policy",
+                "policy": "conduct",
+                "audience": {"roles": ["staff"]},
+                "due_days": 14,
+            },
+            {
+                "id": "train-sg",
+                "kind": "complete_training",
+                "course": "Safeguarding",
+                "audience": {"roles": ["staff"]},
+                "due_days": 28,
+            },
         ],
     }
 
@@ -56,18 +75,35 @@ def test_the_pack_for_a_big_trust(tmp_path: Path) -> None:
     schools = [_school(n) for n in range(SCHOOLS)]
     builder.school, builder.others = schools[0], schools[1:]
     builder.organisation = {"name": "Big Trust"}
-    builder.people = [Row(f"p{i}@s{n:03d}.example", f"Person {i} {n}", "staff", "All Staff",
-                          school=f"s{n:03d}") for n in range(SCHOOLS) for i in range(STAFF)]
+    builder.people = [
+        Row(f"p{i}@s{n:03d}.example", f"Person {i} {n}", "staff", "All Staff", school=f"s{n:03d}")
+        for n in range(SCHOOLS)
+        for i in range(STAFF)
+    ]
     (builder.home / "policies" / "conduct.md").write_text("# Conduct\n\nBe kind.\n")
     context = builder.context(f"sqlite:///{tmp_path / 'trust.db'}")
-    run_sweep(context.store, context.settings, context.config, context.connectors,
-              as_of=MONDAY, now=at(MONDAY, 9), deliver=False)
+    run_sweep(
+        context.store,
+        context.settings,
+        context.config,
+        context.connectors,
+        as_of=MONDAY,
+        now=at(MONDAY, 9),
+        deliver=False,
+    )
 
     def pack() -> dict[str, bytes]:
         with context.store.transaction() as session:
             lines = gather(session, context.config, None, MONDAY, at(MONDAY, 12))
-            return make_files(session, context.config, lines, secret=TEST_SECRET,
-                              made=at(MONDAY, 12), actor="bench", threshold=90)
+            return make_files(
+                session,
+                context.config,
+                lines,
+                secret=TEST_SECRET,
+                made=at(MONDAY, 12),
+                actor="bench",
+                threshold=90,
+            )
 
     cpu, wall = time.process_time(), time.perf_counter()
     files = pack()
@@ -77,9 +113,11 @@ def test_the_pack_for_a_big_trust(tmp_path: Path) -> None:
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     rows = list(csv.DictReader(io.StringIO(files["trust-board.csv"].decode().lstrip("\ufeff"))))
-    print(f"\ntrust board pack: {SCHOOLS} schools, {SCHOOLS * STAFF:,} staff: "
-          f"{cpu:.2f} s CPU, {wall:.2f} s wall, peak {peak / 2**20:.1f} MiB allocated, "
-          f"PDF {len(files['trust-board.pdf']) / 1024:.0f} KiB")
+    print(
+        f"\ntrust board pack: {SCHOOLS} schools, {SCHOOLS * STAFF:,} staff: "
+        f"{cpu:.2f} s CPU, {wall:.2f} s wall, peak {peak / 2**20:.1f} MiB allocated, "
+        f"PDF {len(files['trust-board.pdf']) / 1024:.0f} KiB"
+    )
     assert len(rows) == SCHOOLS + 1 and rows[-1]["school"] == "trust"
     assert int(rows[-1]["training_required"]) == SCHOOLS * STAFF
     assert int(rows[-1]["acknowledgements_asked"]) == SCHOOLS * STAFF

@@ -76,15 +76,17 @@ def _worker(database_url: str, home: str, spaces: list[str], out: str) -> None:
     from tests.support.keys import TEST_SECRET
 
     wiring.install()
-    context = AppContext(Settings(home=Path(home), database_url=database_url,
-                                  secret_key=TEST_SECRET))
+    context = AppContext(
+        Settings(home=Path(home), database_url=database_url, secret_key=TEST_SECRET)
+    )
     fake = FakeGoogle()
     fake.chat_clock = time.time
     fake.chat_dms = {f"u{n}": space for n, space in enumerate(spaces)}
     where = Path(out).with_suffix("")
     where.mkdir(exist_ok=True)
     client = GoogleClient.from_settings(
-        google_settings(where, chat_project_number=PROJECT).google, http=fake)
+        google_settings(where, chat_project_number=PROJECT).google, http=fake
+    )
     app = GoogleChatApp(client.chat(), client.chat_as, project=PROJECT)
     app.writes = Limit(app.writes.key, WRITES, WINDOW)
     read: list[float] = []  # the pacer's clock, as it last read it
@@ -107,15 +109,21 @@ def _worker(database_url: str, home: str, spaces: list[str], out: str) -> None:
     while time.monotonic() - started < HANG_GUARD:
         dispatch(context.store, context.connectors.mailer, None, chat=app)
         with context.store.session() as session:
-            left = session.scalar(select(OutboxMessage.id).where(
-                OutboxMessage.channel == "teams",
-                OutboxMessage.status.in_(("pending", "claimed", "sending"))).limit(1))
+            left = session.scalar(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.channel == "teams",
+                    OutboxMessage.status.in_(("pending", "claimed", "sending")),
+                )
+                .limit(1)
+            )
         if left is None:
             break
         time.sleep(0.2)
     written = [{"space": m.space, "name": m.name, "at": m.at} for m in fake.chat_messages.values()]
-    Path(out).write_text(json.dumps({"written": written, "permits": permits,
-                                     "throttled": fake.chat_throttled}))
+    Path(out).write_text(
+        json.dumps({"written": written, "permits": permits, "throttled": fake.chat_throttled})
+    )
     context.store.dispose()
 
 
@@ -141,13 +149,29 @@ def _queue(builder: SchoolBuilder, database_url: str) -> tuple[Any, list[str]]:
         targets = [spaces[0]] * BURST + spaces[1:]
         for n, space in enumerate(targets):
             enqueue_chat_card(
-                session, school_id="oak", key=f"bench-card-{n}", purpose="reminder",
-                urgency=Urgency.ROUTINE, recipient=f"staff{n}@oak.example",
-                title="What Oak needs from you", text="", chat_id=space,
+                session,
+                school_id="oak",
+                key=f"bench-card-{n}",
+                purpose="reminder",
+                urgency=Urgency.ROUTINE,
+                recipient=f"staff{n}@oak.example",
+                title="What Oak needs from you",
+                text="",
+                chat_id=space,
                 service_url=GOOGLE_CHAT_SERVICE,
-                card={"cardsV2": [{"cardId": f"c{n}", "card": {
-                    "header": {"title": "What Oak needs from you"},
-                    "sections": [{"widgets": [{"textParagraph": {"text": f"Card {n}"}}]}]}}]},
+                card={
+                    "cardsV2": [
+                        {
+                            "cardId": f"c{n}",
+                            "card": {
+                                "header": {"title": "What Oak needs from you"},
+                                "sections": [
+                                    {"widgets": [{"textParagraph": {"text": f"Card {n}"}}]}
+                                ],
+                            },
+                        }
+                    ]
+                },
             )
     return context, spaces
 
@@ -159,8 +183,10 @@ def test_three_dispatch_processes_keep_chats_limits_together(
     spawn = multiprocessing.get_context("spawn")
     outs = [str(tmp_path / f"worker{n}.json") for n in range(PROCESSES)]
     began = time.monotonic()
-    workers = [spawn.Process(target=_worker, args=(database_url, str(school.home), spaces, out))
-               for out in outs]
+    workers = [
+        spawn.Process(target=_worker, args=(database_url, str(school.home), spaces, out))
+        for out in outs
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -173,8 +199,11 @@ def test_three_dispatch_processes_keep_chats_limits_together(
     permits = sorted(tuple(p) for a in answers for p in a["permits"])
     arrived, counted = _spaces(written), _spaces([{"at": t, "space": s} for t, s in permits])
     with context.store.session() as session:
-        statuses = Counter(session.scalars(
-            select(OutboxMessage.status).where(OutboxMessage.channel == "teams")).all())
+        statuses = Counter(
+            session.scalars(
+                select(OutboxMessage.status).where(OutboxMessage.channel == "teams")
+            ).all()
+        )
     seen = sorted(m["at"] for m in written)
     said = [t for t, _ in permits]
     per_window, per_minute = _most_in(said, WINDOW), _most_in(seen, 60.0)

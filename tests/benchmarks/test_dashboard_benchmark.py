@@ -130,8 +130,9 @@ async def _get(
 async def _drive(port: int, cookie: str, paths: list[str]) -> tuple[list[float], list[bool]]:
     """8 keep-alive connections, 8 requests in flight; (latencies, answers that were right)."""
     requests = [
-        (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-         f"Cookie: cb_session={cookie}\r\n\r\n").encode()
+        (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: cb_session={cookie}\r\n\r\n"
+        ).encode()
         for path in paths
     ]
     work = iter(range(REQUESTS))

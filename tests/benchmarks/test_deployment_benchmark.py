@@ -70,29 +70,64 @@ def _school(home: Path) -> None:
         writer = csv.writer(handle)
         writer.writerow(["email", "name", "roles", "groups", "manager_email"])
         for i in range(PEOPLE):
-            writer.writerow([f"p{i}@bench.example", f"Person {i}", "staff",
-                             f"All Staff;Team {i % 40}", "p0@bench.example" if i else ""])
+            writer.writerow(
+                [
+                    f"p{i}@bench.example",
+                    f"Person {i}",
+                    "staff",
+                    f"All Staff;Team {i % 40}",
+                    "p0@bench.example" if i else "",
+                ]
+            )
     policies, requirements = [], []
     for n in range(3):
         (home / "policies" / f"p{n}.md").write_text(f"# Policy {n}\n", encoding="utf-8")
-        policies.append({"id": f"p{n}", "title": f"Policy {n}", "version": "1",
-                         "document": f"policies/p{n}.md", "published": "2026-11-02"})
-        requirements.append({"id": f"ack-{n}", "kind": "acknowledge_policy", "policy": f"p{n}",
-                             "audience": {"roles": ["staff"]}})
-    requirements.append({"id": "train-0", "kind": "complete_training", "course": "Safeguarding",
-                         "audience": {"groups": ["All Staff"]}})
-    school = {"id": "bench", "name": "Benchmark Academy", "headteacher": "p0@bench.example",
-              "policies": policies, "requirements": requirements}
+        policies.append(
+            {
+                "id": f"p{n}",
+                "title": f"Policy {n}",
+                "version": "1",
+                "document": f"policies/p{n}.md",
+                "published": "2026-11-02",
+            }
+        )
+        requirements.append(
+            {
+                "id": f"ack-{n}",
+                "kind": "acknowledge_policy",
+                "policy": f"p{n}",
+                "audience": {"roles": ["staff"]},
+            }
+        )
+    requirements.append(
+        {
+            "id": "train-0",
+            "kind": "complete_training",
+            "course": "Safeguarding",
+            "audience": {"groups": ["All Staff"]},
+        }
+    )
+    school = {
+        "id": "bench",
+        "name": "Benchmark Academy",
+        "headteacher": "p0@bench.example",
+        "policies": policies,
+        "requirements": requirements,
+    }
     (home / "school.yaml").write_text(
-        yaml.safe_dump({"organisation": {"name": "Bench"}, "schools": [school]}),
-        encoding="utf-8")
+        yaml.safe_dump({"organisation": {"name": "Bench"}, "schools": [school]}), encoding="utf-8"
+    )
 
 
 @contextmanager
 def _smtp() -> Iterator[tuple[int, subprocess.Popen[str]]]:
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert server.stdout is not None
     assert read_line(server).strip() == "ready"
     try:
@@ -110,8 +145,9 @@ def _wait(ctx: AppContext, done: int) -> int:
     deadline = time.monotonic() + HANG_GUARD_SECONDS
     while True:
         with ctx.store.session() as session:
-            sent = int(session.scalar(
-                select(func.count()).where(OutboxMessage.status == "sent")) or 0)
+            sent = int(
+                session.scalar(select(func.count()).where(OutboxMessage.status == "sent")) or 0
+            )
         if sent >= done:
             return sent
         assert time.monotonic() < deadline, f"hung: {sent} of {done} sent"
@@ -140,11 +176,19 @@ def test_one_scheduler_three_workers_two_web_processes_deliver_a_digest_day(
         subprocess.run([CLI, "migrate"], env=env, check=True, capture_output=True)
         settings = Settings(home=home, database_url=database_url, secret_key=SECRET)
         ctx = AppContext(settings)
-        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY,
-                  now=at(MONDAY), deliver=False)
+        run_sweep(
+            ctx.store,
+            ctx.settings,
+            ctx.config,
+            ctx.connectors,
+            as_of=MONDAY,
+            now=at(MONDAY),
+            deliver=False,
+        )
         with ctx.store.session() as session:
-            monday = dict(session.execute(
-                select(OutboxMessage.idempotency_key, OutboxMessage.channel)).all())
+            monday = dict(
+                session.execute(select(OutboxMessage.idempotency_key, OutboxMessage.channel)).all()
+            )
         queued = len(monday)
         assert queued >= PEOPLE
 
@@ -160,16 +204,33 @@ def test_one_scheduler_three_workers_two_web_processes_deliver_a_digest_day(
         procs = [_start(env, tmp_path, "--scheduler-only")]
         _wait_for_lock(ctx)
         procs += [_start(env, tmp_path, "--dispatch-only") for _ in range(3)]
-        procs.append(_start(env, tmp_path, "--web-only", "--workers", "2", "--host", "127.0.0.1",
-                            "--port", str(web_port)))
+        procs.append(
+            _start(
+                env,
+                tmp_path,
+                "--web-only",
+                "--workers",
+                "2",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(web_port),
+            )
+        )
         try:
             begun = _wait(ctx, alone + 1)
             started = time.perf_counter()
             total = _wait(ctx, queued)
             many_rate = (total - begun) / (time.perf_counter() - started)
             pids = _web_pids(web_port, procs[-1])
-            second = subprocess.run([CLI, "run", "--scheduler-only"], env=env, timeout=300,
-                                    capture_output=True, text=True, check=False)
+            second = subprocess.run(
+                [CLI, "run", "--scheduler-only"],
+                env=env,
+                timeout=300,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             assert second.returncode != 0 and "another scheduler" in second.stderr
         finally:
             for proc in procs:
@@ -179,8 +240,9 @@ def test_one_scheduler_three_workers_two_web_processes_deliver_a_digest_day(
         server.stdin.flush()
         keys = json.loads(read_line(server))
     with ctx.store.session() as session:
-        statuses = dict(session.execute(
-            select(OutboxMessage.idempotency_key, OutboxMessage.status)).all())
+        statuses = dict(
+            session.execute(select(OutboxMessage.idempotency_key, OutboxMessage.status)).all()
+        )
     ctx.store.dispose()
     # the scheduler sweeps as it starts (as of the real today): what that queues may still wait
     # for its sending window; every message of Monday's sweep is sent, once
@@ -192,9 +254,11 @@ def test_one_scheduler_three_workers_two_web_processes_deliver_a_digest_day(
     assert len(pids) >= 2  # uvicorn's worker processes (and its process watcher, if any)
     # at CI size one worker's first batch can hold the whole fifth: no rate to compare then
     ratio = f"{many_rate / one_rate:.1f}x" if one_rate > 0 else "one worker's rate not measured"
-    print(f"\nDeployment on PostgreSQL, {PEOPLE:,} staff, {queued:,} messages: one dispatch "
-          f"worker {one_rate:.0f} msg/s; one scheduler + three workers {many_rate:.0f} msg/s "
-          f"({ratio}); 0 duplicates, 0 lost; 2 web processes ready")
+    print(
+        f"\nDeployment on PostgreSQL, {PEOPLE:,} staff, {queued:,} messages: one dispatch "
+        f"worker {one_rate:.0f} msg/s; one scheduler + three workers {many_rate:.0f} msg/s "
+        f"({ratio}); 0 duplicates, 0 lost; 2 web processes ready"
+    )
 
 
 def _wait_for_lock(ctx: AppContext) -> None:
@@ -204,8 +268,10 @@ def _wait_for_lock(ctx: AppContext) -> None:
     from schedules.runner import ADVISORY_LOCK_ID
 
     deadline = time.monotonic() + HANG_GUARD_SECONDS
-    held = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                " AND classid = 0 AND objid = :id AND objsubid = 1")
+    held = text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND classid = 0 AND objid = :id AND objsubid = 1"
+    )
     while True:
         with ctx.store.engine.connect() as conn:
             if conn.execute(held, {"id": ADVISORY_LOCK_ID}).scalar():

@@ -62,11 +62,19 @@ def _cli(folder: Path, *args: str, home: Path | None = None) -> Measured:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMPLIANCE_BOT_")}
     env.update(COMPLIANCE_BOT_SECRET_KEY=SECRET, COLUMNS="200")
     if home is not None:
-        env.update(COMPLIANCE_BOT_HOME=str(home),
-                   COMPLIANCE_BOT_DATABASE_URL=f"sqlite:///{home / 'trust.db'}")
+        env.update(
+            COMPLIANCE_BOT_HOME=str(home),
+            COMPLIANCE_BOT_DATABASE_URL=f"sqlite:///{home / 'trust.db'}",
+        )
     exe = Path(sys.executable).with_name("compliance-bot")
-    out = subprocess.run([sys.executable, "-c", WRAPPER, str(exe), *args], env=env, cwd=folder,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", WRAPPER, str(exe), *args],
+        env=env,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     figures = json.loads(out.stdout)
     assert figures["rc"] == 0, figures["stderr"]
     return Measured(figures["wall"], figures["cpu"], figures["rss_mb"])
@@ -84,19 +92,26 @@ def _count(database: Path, what: str, day: date | None = None) -> int:
             if what == "kept":
                 return int(conn.scalar(select(func.count()).select_from(KeptRead)) or 0)
             assert day is not None
-            return int(conn.scalar(
-                select(func.count()).select_from(OutboxMessage).where(
-                    OutboxMessage.purpose == "reminder",
-                    OutboxMessage.idempotency_key.like(f"%:{day.isoformat()}"),
+            return int(
+                conn.scalar(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(
+                        OutboxMessage.purpose == "reminder",
+                        OutboxMessage.idempotency_key.like(f"%:{day.isoformat()}"),
+                    )
                 )
-            ) or 0)
+                or 0
+            )
     finally:
         engine.dispose()
 
 
 def _line(name: str, m: Measured, queued: int) -> str:
-    return (f"  {name:<22} cpu {m.cpu:6.2f} s  wall {m.wall:6.2f} s  peak RSS {m.rss_mb:5.0f} MB"
-            f"  reminders queued {queued:,}")
+    return (
+        f"  {name:<22} cpu {m.cpu:6.2f} s  wall {m.wall:6.2f} s  peak RSS {m.rss_mb:5.0f} MB"
+        f"  reminders queued {queued:,}"
+    )
 
 
 @pytest.mark.benchmark
@@ -109,20 +124,30 @@ def test_a_newcomers_school_swept_by_fresh_processes(tmp_path: Path) -> None:
     term_calendar(inputs / "term-dates.ics")
     clerk = rows[-1]
     people = {  # by address: a name is shared by many in a school this size
-        "headteacher": rows[0]["email"], "dsl": [rows[0]["email"]],
-        "deputy_dsl": [rows[1]["email"], rows[2]["email"]], "dpo": rows[3]["email"],
-        "chair_of_governors": rows[PEOPLE + 3]["email"], "clerk": clerk["email"],
+        "headteacher": rows[0]["email"],
+        "dsl": [rows[0]["email"]],
+        "deputy_dsl": [rows[1]["email"], rows[2]["email"]],
+        "dpo": rows[3]["email"],
+        "chair_of_governors": rows[PEOPLE + 3]["email"],
+        "clerk": clerk["email"],
     }
     answers = answers_file(inputs / "answers.yaml", rows, people=people)
     _compile_bytecode()
     made = _cli(tmp_path, "init", "--answers", str(answers), "--as-of", FIRST.isoformat())
     _cli(tmp_path, "start-sending")
     database = tmp_path / ".compliance-bot" / "compliance-bot.db"
-    print(f"\nBENCHMARK a newcomer's school of {PEOPLE:,} staff (init --answers: "
-          f"{made.cpu:.1f} CPU s), one fresh `compliance-bot sweep` process each:", flush=True)
+    print(
+        f"\nBENCHMARK a newcomer's school of {PEOPLE:,} staff (init --answers: "
+        f"{made.cpu:.1f} CPU s), one fresh `compliance-bot sweep` process each:",
+        flush=True,
+    )
     queued = []
-    for name, day in (("first sweep", FIRST), ("quiet, the same day", FIRST),
-                      ("next school day", NEXT), ("digest day", DIGEST)):
+    for name, day in (
+        ("first sweep", FIRST),
+        ("quiet, the same day", FIRST),
+        ("next school day", NEXT),
+        ("digest day", DIGEST),
+    ):
         m = _cli(tmp_path, "sweep", "--no-send", "--as-of", day.isoformat())
         before = queued[0] if queued and day == FIRST else 0  # the quiet sweep's own
         queued.append(_count(database, "reminders", day))
@@ -140,9 +165,15 @@ def test_a_trusts_quiet_sweep_in_a_fresh_process(tmp_path: Path) -> None:
     home = tmp_path / "trust"
     context = _build(home, f"sqlite:///{home / 'trust.db'}")
     for minutes in (0, 15):  # the scheduler's first sweep of the day, then a quiet one
-        results, _ = run_sweep(context.store, context.settings, context.config,
-                               context.connectors, as_of=TRUST_MONDAY, deliver=False,
-                               now=at(TRUST_MONDAY, 7) + timedelta(minutes=minutes))
+        results, _ = run_sweep(
+            context.store,
+            context.settings,
+            context.config,
+            context.connectors,
+            as_of=TRUST_MONDAY,
+            deliver=False,
+            now=at(TRUST_MONDAY, 7) + timedelta(minutes=minutes),
+        )
         assert not [r.failed for r in results if r.failed]
     context.store.dispose()
     config = yaml.safe_load((home / "school.yaml").read_text(encoding="utf-8"))
@@ -151,9 +182,16 @@ def test_a_trusts_quiet_sweep_in_a_fresh_process(tmp_path: Path) -> None:
     assert _count(home / "trust.db", "kept") == 1  # the staff file's read, for the next process
     _compile_bytecode()
     m = _cli(tmp_path, "sweep", "--no-send", "--as-of", TRUST_MONDAY.isoformat(), home=home)
-    print(f"\nBENCHMARK a trust of {SCHOOLS} schools x {STAFF:,} staff ({SCHOOLS * STAFF:,} in one "
-          f"staff file): a fresh process's quiet sweep the same morning\n"
-          + _line("fresh quiet sweep", m, _count(home / "trust.db", "reminders", TRUST_MONDAY)
-                  - SCHOOLS * STAFF) + f"\n{conditions()}", flush=True)
+    print(
+        f"\nBENCHMARK a trust of {SCHOOLS} schools x {STAFF:,} staff ({SCHOOLS * STAFF:,} in one "
+        f"staff file): a fresh process's quiet sweep the same morning\n"
+        + _line(
+            "fresh quiet sweep",
+            m,
+            _count(home / "trust.db", "reminders", TRUST_MONDAY) - SCHOOLS * STAFF,
+        )
+        + f"\n{conditions()}",
+        flush=True,
+    )
     assert _count(home / "trust.db", "duties") == duties
     assert _count(home / "trust.db", "reminders", TRUST_MONDAY) == SCHOOLS * STAFF

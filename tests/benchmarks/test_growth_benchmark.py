@@ -56,8 +56,7 @@ def _sqlite_size(store: Store) -> Size:
     space = store.space()
     assert space is not None
     with store.engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")).all()
+        rows = conn.execute(text("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")).all()
     return Size(space.file_bytes, space.used_bytes, {name: int(size) for name, size in rows})
 
 
@@ -69,12 +68,14 @@ def _postgres_size(store: Store) -> Size:
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS pgstattuple"))
         except DBAPIError:  # a server without the contrib module: no "in use" figure
             return Size(disk, None, {})
-        rows = conn.execute(text(
-            "SELECT c.relname, s.table_len - s.free_space FROM pg_class c "
-            "CROSS JOIN LATERAL pgstattuple(c.oid) s "
-            "WHERE c.relkind IN ('r', 'i', 't') AND c.relam IN (0, 2, 403) "
-            "AND c.relnamespace IN ('public'::regnamespace, 'pg_toast'::regnamespace)"
-        )).all()
+        rows = conn.execute(
+            text(
+                "SELECT c.relname, s.table_len - s.free_space FROM pg_class c "
+                "CROSS JOIN LATERAL pgstattuple(c.oid) s "
+                "WHERE c.relkind IN ('r', 'i', 't') AND c.relam IN (0, 2, 403) "
+                "AND c.relnamespace IN ('public'::regnamespace, 'pg_toast'::regnamespace)"
+            )
+        ).all()
     parts = {name: int(size) for name, size in rows}
     return Size(disk, sum(parts.values()), parts)
 
@@ -87,20 +88,37 @@ def _day(store: Store, day: int) -> None:
     """Queue and deliver one digest day; its messages count as sent ``day`` days ago + 31."""
     now = utcnow()
     with store.transaction() as session:
-        enqueue_emails(session, school_id="bench", purpose="reminder",
-                       urgency=Urgency.ROUTINE, items=[
-            (f"reminder:bench:{i}:2026-11-{day + 10}", EmailDraft(  # keys as the sweep makes
-                to=(f"firstname.lastname{i}@benchmark-academy.example",), cc=(),
-                subject="Your compliance digest",
-                text=TEXT, html=HTML))
-            for i in range(PEOPLE)
-        ])
+        enqueue_emails(
+            session,
+            school_id="bench",
+            purpose="reminder",
+            urgency=Urgency.ROUTINE,
+            items=[
+                (
+                    f"reminder:bench:{i}:2026-11-{day + 10}",
+                    EmailDraft(  # keys as the sweep makes
+                        to=(f"firstname.lastname{i}@benchmark-academy.example",),
+                        cc=(),
+                        subject="Your compliance digest",
+                        text=TEXT,
+                        html=HTML,
+                    ),
+                )
+                for i in range(PEOPLE)
+            ],
+        )
         session.execute(
-            update(OutboxMessage).where(OutboxMessage.status == "pending")
-            .values(status="sent", sent_at=now - timedelta(days=31), attempts=1,
-                    # a Message-ID as make_msgid writes it (the m365 and SMTP mailers keep it)
-                    provider_id="<176435280012." + OutboxMessage.idempotency_key
-                    + "@mail.benchmark-academy.example>")
+            update(OutboxMessage)
+            .where(OutboxMessage.status == "pending")
+            .values(
+                status="sent",
+                sent_at=now - timedelta(days=31),
+                attempts=1,
+                # a Message-ID as make_msgid writes it (the m365 and SMTP mailers keep it)
+                provider_id="<176435280012."
+                + OutboxMessage.idempotency_key
+                + "@mail.benchmark-academy.example>",
+            )
         )
 
 
@@ -130,23 +148,31 @@ def test_database_growth_per_digest_day_after_retention(database_url: str) -> No
         assert run_maintenance(store, RetentionSettings(), [], utcnow()).bodies == PEOPLE
         sizes.append(_size(store))
     with store.session() as session:  # the evidence stays: who, what, when, provider id, hash
-        kept = session.execute(text(
-            "SELECT COUNT(*) FROM outbox WHERE body_sha256 IS NOT NULL AND provider_id IS NOT "
-            "NULL AND sent_at IS NOT NULL AND recipients IS NOT NULL "
-            "AND CAST(payload AS TEXT) = '{}'"
-        )).scalar_one()
+        kept = session.execute(
+            text(
+                "SELECT COUNT(*) FROM outbox WHERE body_sha256 IS NOT NULL AND provider_id IS NOT "
+                "NULL AND sent_at IS NOT NULL AND recipients IS NOT NULL "
+                "AND CAST(payload AS TEXT) = '{}'"
+            )
+        ).scalar_one()
     assert kept == DAYS * PEOPLE
     store.dispose()
     one, last, days = sizes[0], sizes[-1], DAYS - 1
     used = _grew(one.used, last.used)
-    print(f"\nGrowth per digest day ({store.engine.dialect.name}, {PEOPLE:,} messages), "
-          f"on disk / in use: with bodies {_mb(raw.disk - start.disk)} / "
-          f"{_mb(_grew(start.used, raw.used))}; after retention, the mean of days 2-{DAYS}: "
-          f"{_mb((last.disk - one.disk) // days)} / {_mb(None if used is None else used // days)}"
-          f" (each day on disk: "
-          f"{', '.join(_mb(b.disk - a.disk) for a, b in itertools.pairwise(sizes))}; evidence "
-          f"kept: who, what, when, provider id, hash); maintenance of one day {seconds:.1f} s")
-    grown = sorted((((last.parts.get(name, 0) - one.parts.get(name, 0)) // days, name)
-                    for name in last.parts), reverse=True)
-    print("  in use a day: " + ", ".join(
-        f"{name} {_mb(size)}" for size, name in grown[:6] if size > 0))
+    print(
+        f"\nGrowth per digest day ({store.engine.dialect.name}, {PEOPLE:,} messages), "
+        f"on disk / in use: with bodies {_mb(raw.disk - start.disk)} / "
+        f"{_mb(_grew(start.used, raw.used))}; after retention, the mean of days 2-{DAYS}: "
+        f"{_mb((last.disk - one.disk) // days)} / {_mb(None if used is None else used // days)}"
+        f" (each day on disk: "
+        f"{', '.join(_mb(b.disk - a.disk) for a, b in itertools.pairwise(sizes))}; evidence "
+        f"kept: who, what, when, provider id, hash); maintenance of one day {seconds:.1f} s"
+    )
+    grown = sorted(
+        (((last.parts.get(name, 0) - one.parts.get(name, 0)) // days, name) for name in last.parts),
+        reverse=True,
+    )
+    print(
+        "  in use a day: "
+        + ", ".join(f"{name} {_mb(size)}" for size, name in grown[:6] if size > 0)
+    )

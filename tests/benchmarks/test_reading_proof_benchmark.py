@@ -31,18 +31,31 @@ PEOPLE = bench_size(5, 15)
 def _links(school: SchoolBuilder, proof: bool) -> tuple[object, list[str]]:
     school.people += [Row(f"p{n}@oak.example", f"Person {n}") for n in range(PEOPLE)]
     school.policy("cp", "2026.1", POLICY, title="Child Protection Policy")
-    school.requirement(id="ack-cp", kind="acknowledge_policy", policy="cp",
-                       audience={"roles": ["staff"]}, **({"proof_of_reading": PROOF} if proof
-                                                          else {}))
+    school.requirement(
+        id="ack-cp",
+        kind="acknowledge_policy",
+        policy="cp",
+        audience={"roles": ["staff"]},
+        **({"proof_of_reading": PROOF} if proof else {}),
+    )
     ctx = school.context(None, demo=True)
-    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=TODAY, now=at(TODAY),
-              deliver=False)
+    run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=TODAY,
+        now=at(TODAY),
+        deliver=False,
+    )
     with ctx.store.session() as session:
-        rows = session.execute(select(Duty, Person).join(Person, Person.id == Duty.person_id)
-                               .where(Person.email.like("p%@oak.example"))).all()
+        rows = session.execute(
+            select(Duty, Person)
+            .join(Person, Person.id == Duty.person_id)
+            .where(Person.email.like("p%@oak.example"))
+        ).all()
         key = ctx.settings.signing_key()
-        links = ["/ack/" + make_token(key, "ack", p.id, d.id, d.policy_version_id)
-                 for d, p in rows]
+        links = ["/ack/" + make_token(key, "ack", p.id, d.id, d.policy_version_id) for d, p in rows]
     return ctx, links
 
 
@@ -55,10 +68,15 @@ def _median(ctx: object, links: list[str], proof: bool) -> float:
         if proof:
             for n in (2, 3):
                 page = client.get(f"{link}?page={n}")
-            client.post(f"{link}/check", data={"csrf_token": csrf_of(page.text),
-                                               "q1": "2", "q2": "2"})
-        done = client.post(link, data={"csrf_token": csrf_of(client.get("/signin").text)
-                                       if proof else csrf_of(page.text)})
+            client.post(
+                f"{link}/check", data={"csrf_token": csrf_of(page.text), "q1": "2", "q2": "2"}
+            )
+        done = client.post(
+            link,
+            data={
+                "csrf_token": csrf_of(client.get("/signin").text) if proof else csrf_of(page.text)
+            },
+        )
         times.append(time.perf_counter() - start)
         assert "Thank you" in done.text
     return statistics.median(times)
@@ -69,6 +87,8 @@ def test_proof_of_reading_adds_little_to_a_median_acknowledgement(tmp_path) -> N
     proof_ctx, proofed = _links(SchoolBuilder(tmp_path / "proof"), proof=True)
     one_click = _median(plain_ctx, plain, proof=False)
     with_proof = _median(proof_ctx, proofed, proof=True)
-    print(f"\nmedian acknowledgement, server side: one click {one_click:.3f} s; with proof of "
-          f"reading (3 sections, a 2-question check) {with_proof:.3f} s; the bot adds "
-          f"{with_proof - one_click:.3f} s (plus 4 page loads of the person's own reading)")
+    print(
+        f"\nmedian acknowledgement, server side: one click {one_click:.3f} s; with proof of "
+        f"reading (3 sections, a 2-question check) {with_proof:.3f} s; the bot adds "
+        f"{with_proof - one_click:.3f} s (plus 4 page loads of the person's own reading)"
+    )

@@ -174,9 +174,12 @@ def _signed_in(base: str, email: str) -> httpx.Client:
 def _serve(env: Env, database_url: str, port: int, workers: int) -> Any:
     """``compliance-bot run --web-only --workers N`` answering, stopped on the way out."""
     command = [CLI, "run", "--web-only", "--workers", str(workers), "--port", str(port)]
-    return served(command, env=_server_env(env, database_url, port),
-                  url=f"http://127.0.0.1:{port}",
-                  log=env.context.settings.home / f"server-{port}.log")
+    return served(
+        command,
+        env=_server_env(env, database_url, port),
+        url=f"http://127.0.0.1:{port}",
+        log=env.context.settings.home / f"server-{port}.log",
+    )
 
 
 def _server_env(env: Env, database_url: str, port: int) -> dict[str, str]:
@@ -194,8 +197,9 @@ async def _read_list(port: int, cookie: str) -> dict[str, tuple[list[float], lis
     """8 keep-alive connections, 8 requests in flight: (latencies, bodies) per page kind."""
     out: dict[str, tuple[list[float], list[bytes]]] = {p: ([], []) for p in LIST_PATHS}
     requests = {
-        p: (f"GET {p} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"Cookie: cb_session={cookie}\r\n\r\n").encode()
+        p: (
+            f"GET {p} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: cb_session={cookie}\r\n\r\n"
+        ).encode()
         for p in LIST_PATHS
     }
     work = iter(range(LIST_REQUESTS * len(LIST_PATHS)))
@@ -257,10 +261,12 @@ def _database_cpu(env: Env) -> dict[int, float]:
     if engine.dialect.name != "postgresql":
         return {}
     with engine.connect() as conn:
-        pids = conn.scalars(text(
-            "SELECT pid FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )).all()
+        pids = conn.scalars(
+            text(
+                "SELECT pid FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).all()
     return {pid: _cpu_seconds(pid) for pid in pids}
 
 
@@ -271,9 +277,7 @@ def _label(database_url: str) -> str:
 @pytest.mark.benchmark
 @pytest.mark.slow
 @pytest.mark.parametrize("web_workers", [1, 2], ids=["1-web-process", "2-web-processes"])
-def test_reports_list(
-    school: SchoolBuilder, database_url: str, web_workers: int
-) -> None:
+def test_reports_list(school: SchoolBuilder, database_url: str, web_workers: int) -> None:
     """The list read by 8 at once from one web process, and from two (``run --web-only
     --workers 2``, the production layout in the README and deploy/)."""
     env = _env(school, database_url)
@@ -297,7 +301,8 @@ def test_reports_list(
     db_cpu = sum(seconds - db_before.get(pid, 0.0) for pid, seconds in database.items())
     with env.context.store.session() as session:
         audited = session.scalar(
-            select(func.count()).select_from(AuditEvent)
+            select(func.count())
+            .select_from(AuditEvent)
             .where(AuditEvent.object_type == "report_list", AuditEvent.actor == DSL)
         )
     # every read of the list is audited (each connection's warm-up read of each page too)
@@ -322,7 +327,8 @@ def test_reports_list(
         f" {_ms(everything, 0.5):.1f} ms, p95 {_ms(everything, 0.95):.1f} ms"
         f" (target < {LIST_TARGET_MS:.0f} ms); server CPU {1000 * cpu / reads:.1f} ms per read"
         + (f" + PostgreSQL {1000 * db_cpu / reads:.1f} ms" if database else "")
-        + f"; load average {Path('/proc/loadavg').read_text().split()[0]}\n" + "\n".join(lines)
+        + f"; load average {Path('/proc/loadavg').read_text().split()[0]}\n"
+        + "\n".join(lines)
     )
 
 
@@ -401,16 +407,25 @@ def test_public_form_post_at_concurrency_8(
     with env.context.store.session() as session:
         stored = list(session.scalars(select(Report.reference)))
         alert_rows = session.execute(
-            select(OutboxMessage.idempotency_key, OutboxMessage.status, OutboxMessage.sent_at,
-                   Report.created_at)
-            .join(Report, OutboxMessage.idempotency_key
-                  == literal("report-alert:oak:") + Report.reference)
+            select(
+                OutboxMessage.idempotency_key,
+                OutboxMessage.status,
+                OutboxMessage.sent_at,
+                Report.created_at,
+            )
+            .join(
+                Report,
+                OutboxMessage.idempotency_key == literal("report-alert:oak:") + Report.reference,
+            )
             .where(OutboxMessage.purpose == "report_alert")
         ).all()
         alerts = {row.idempotency_key for row in alert_rows}
         reports = session.scalar(select(func.count()).select_from(Report))
-    handed = [(row.sent_at - row.created_at).total_seconds() for row in alert_rows
-              if row.status == "sent" and row.sent_at is not None]
+    handed = [
+        (row.sent_at - row.created_at).total_seconds()
+        for row in alert_rows
+        if row.status == "sent" and row.sent_at is not None
+    ]
     print(
         f"\nBENCHMARK public form ({_label(database_url)}), {POSTS} reports, {CONCURRENCY}"
         f" visitors at once, {web_workers} web process{'es' if web_workers > 1 else ''}:"

@@ -57,13 +57,24 @@ class OneConnectionEach(SmtpMailer):
 
 def _queue(store: Store, prefix: str) -> None:
     with store.transaction() as session:
-        enqueue_emails(session, school_id="s", purpose="reminder", urgency=Urgency.ROUTINE, items=[
-            (f"{prefix}:{i}", EmailDraft(
-                to=(f"person{i}@oakfield.example",), subject="Your compliance digest",
-                text="You have 2 things to do.\n" * 20, html="<p>You have 2 things to do.</p>" * 20,
-            ))
-            for i in range(MESSAGES)
-        ])
+        enqueue_emails(
+            session,
+            school_id="s",
+            purpose="reminder",
+            urgency=Urgency.ROUTINE,
+            items=[
+                (
+                    f"{prefix}:{i}",
+                    EmailDraft(
+                        to=(f"person{i}@oakfield.example",),
+                        subject="Your compliance digest",
+                        text="You have 2 things to do.\n" * 20,
+                        html="<p>You have 2 things to do.</p>" * 20,
+                    ),
+                )
+                for i in range(MESSAGES)
+            ],
+        )
 
 
 def _rate(store: Store, mailer: SmtpMailer) -> tuple[float, float]:
@@ -83,17 +94,23 @@ def test_smtp_messages_a_second_over_one_connection(database_url: str, tmp_path:
     with store.transaction() as session:
         session.add(School(id="s", name="Oakfield Primary School"))
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert server.stdout is not None and server.stdin is not None
         assert read_line(server).strip() == "ready"
         _queue(store, "reused")
-        reused = _rate(store, SmtpMailer("127.0.0.1", port, "bot@oakfield.example",
-                                         security="none"))
+        reused = _rate(
+            store, SmtpMailer("127.0.0.1", port, "bot@oakfield.example", security="none")
+        )
         _queue(store, "each")
-        each = _rate(store, OneConnectionEach("127.0.0.1", port, "bot@oakfield.example",
-                                              security="none"))
+        each = _rate(
+            store, OneConnectionEach("127.0.0.1", port, "bot@oakfield.example", security="none")
+        )
         server.stdin.write("\n")
         server.stdin.flush()
         received = int(read_line(server))
@@ -102,6 +119,8 @@ def test_smtp_messages_a_second_over_one_connection(database_url: str, tmp_path:
     assert received == 2 * MESSAGES  # every message once
     store.dispose()
     backend = store.engine.dialect.name
-    print(f"\nSMTP ({backend}), {MESSAGES:,} messages through the dispatcher: {reused[0]:.0f}/s "
-          f"over one connection ({reused[1]:.2f} ms CPU each in the dispatcher), "
-          f"{each[0]:.0f}/s with a new connection each")
+    print(
+        f"\nSMTP ({backend}), {MESSAGES:,} messages through the dispatcher: {reused[0]:.0f}/s "
+        f"over one connection ({reused[1]:.2f} ms CPU each in the dispatcher), "
+        f"{each[0]:.0f}/s with a new connection each"
+    )

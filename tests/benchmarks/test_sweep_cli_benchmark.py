@@ -63,11 +63,21 @@ class Measured:
 def _cli(home: Path, db_url: str, *args: str) -> Measured:
     """Run ``compliance-bot ARGS`` for the school in ``home`` and measure it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMPLIANCE_BOT_")}
-    env.update(COMPLIANCE_BOT_HOME=str(home), COMPLIANCE_BOT_DATABASE_URL=db_url,
-               COMPLIANCE_BOT_SECRET_KEY=SECRET, COLUMNS="120")
+    env.update(
+        COMPLIANCE_BOT_HOME=str(home),
+        COMPLIANCE_BOT_DATABASE_URL=db_url,
+        COMPLIANCE_BOT_SECRET_KEY=SECRET,
+        COLUMNS="120",
+    )
     exe = Path(sys.executable).with_name("compliance-bot")
-    out = subprocess.run([sys.executable, "-c", _WRAPPER, str(exe), *args], env=env,
-                         cwd=home, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, str(exe), *args],
+        env=env,
+        cwd=home,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     figures = json.loads(out.stdout)
     assert figures["rc"] == 0, figures["stderr"]
     return Measured(figures["wall"], figures["cpu"], figures["rss_mb"])
@@ -78,12 +88,17 @@ def _reminders(db_url: str, day: date) -> int:
     engine = create_engine(db_url)
     try:
         with engine.connect() as conn:
-            return int(conn.scalar(
-                select(func.count()).select_from(OutboxMessage).where(
-                    OutboxMessage.purpose == "reminder",
-                    OutboxMessage.idempotency_key.like(f"%:{day.isoformat()}"),
+            return int(
+                conn.scalar(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(
+                        OutboxMessage.purpose == "reminder",
+                        OutboxMessage.idempotency_key.like(f"%:{day.isoformat()}"),
+                    )
                 )
-            ) or 0)
+                or 0
+            )
     finally:
         engine.dispose()
 
@@ -106,8 +121,12 @@ def _compile_bytecode() -> None:
     """
     for folder in ("bot", "connectors", "schedules"):
         compileall.compile_dir(ROOT / folder, quiet=1)
-    compileall.compile_dir(sysconfig.get_paths()["purelib"], quiet=1, workers=2,
-                           rx=re.compile(r"msgraph|googleapiclient|kiota|azure|playwright"))
+    compileall.compile_dir(
+        sysconfig.get_paths()["purelib"],
+        quiet=1,
+        workers=2,
+        rx=re.compile(r"msgraph|googleapiclient|kiota|azure|playwright"),
+    )
 
 
 def _run_days(home: Path, db_url: str, people: int, label: str) -> None:
@@ -115,14 +134,20 @@ def _run_days(home: Path, db_url: str, people: int, label: str) -> None:
     write_school(home, people)
     _compile_bytecode()
     _cli(home, db_url, "migrate")  # also warms the bytecode of everything it imports
-    print(f"\nBENCHMARK compliance-bot sweep, {people:,} staff x {REQUIREMENTS_PER_PERSON} "
-          f"requirements ({label}), one CLI process a day:", flush=True)
+    print(
+        f"\nBENCHMARK compliance-bot sweep, {people:,} staff x {REQUIREMENTS_PER_PERSON} "
+        f"requirements ({label}), one CLI process a day:",
+        flush=True,
+    )
     queued = []
     for name, day in (("first run", FIRST), ("quiet day", QUIET), ("digest day", DIGEST)):
         m = _cli(home, db_url, "sweep", "--no-send", "--as-of", day.isoformat())
         queued.append(_reminders(db_url, day))
-        print(f"  {name:<11} wall {m.wall:6.2f} s  cpu {m.cpu:6.2f} s  "
-              f"peak RSS {m.rss_mb:6.0f} MB  digests queued {queued[-1]:,}", flush=True)
+        print(
+            f"  {name:<11} wall {m.wall:6.2f} s  cpu {m.cpu:6.2f} s  "
+            f"peak RSS {m.rss_mb:6.0f} MB  digests queued {queued[-1]:,}",
+            flush=True,
+        )
     assert _duties(db_url) == people * REQUIREMENTS_PER_PERSON
     assert queued == [people, 0, people]
 

@@ -64,18 +64,39 @@ def _trust(home: Path, schools: int, staff: int, tenant_b: int = 0) -> list[str]
     ``tenant_b``, every ``tenant_b``-th school reads a second tenant's directory."""
     school = SchoolBuilder(home)
     school.policy("online-safety", "2026.1", title="Online Safety Policy", published="2026-09-01")
-    school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
-                       audience={"roles": ["staff"]}, due_days=14)
+    school.requirement(
+        id="ack-os",
+        kind="acknowledge_policy",
+        policy="online-safety",
+        audience={"roles": ["staff"]},
+        due_days=14,
+    )
     ids = [f"s{n:04d}" for n in range(schools)]
-    school.school = {**school.school, "id": ids[0], "name": "School 0",
-                     "headteacher": f"p0@{ids[0]}.example", "dsl": [f"p0@{ids[0]}.example"],
-                     "deputy_dsl": []}
-    school.others = [{**school.school, "id": s, "name": f"School {n}",
-                      "headteacher": f"p0@{s}.example", "dsl": [f"p0@{s}.example"],
-                      **({"connection": "tenant-b"} if tenant_b and n % tenant_b == 1 else {})}
-                     for n, s in enumerate(ids) if n]
-    school.people = [Row(f"p{i}@{s}.example", f"Person {i} {s}", "staff", "All Staff",
-                         school=s) for s in ids for i in range(staff)]
+    school.school = {
+        **school.school,
+        "id": ids[0],
+        "name": "School 0",
+        "headteacher": f"p0@{ids[0]}.example",
+        "dsl": [f"p0@{ids[0]}.example"],
+        "deputy_dsl": [],
+    }
+    school.others = [
+        {
+            **school.school,
+            "id": s,
+            "name": f"School {n}",
+            "headteacher": f"p0@{s}.example",
+            "dsl": [f"p0@{s}.example"],
+            **({"connection": "tenant-b"} if tenant_b and n % tenant_b == 1 else {}),
+        }
+        for n, s in enumerate(ids)
+        if n
+    ]
+    school.people = [
+        Row(f"p{i}@{s}.example", f"Person {i} {s}", "staff", "All Staff", school=s)
+        for s in ids
+        for i in range(staff)
+    ]
     school.write()
     return ids
 
@@ -85,8 +106,9 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _sweep_here(home: str, url: str, moment: datetime, workers: int, throttled: bool | None,
-                out: Any) -> None:
+def _sweep_here(
+    home: str, url: str, moment: datetime, workers: int, throttled: bool | None, out: Any
+) -> None:
     """A forked process: the single loop (``workers`` 0) or one sweep worker, on the test's
     clock from ``moment``; puts its CPU seconds. ``throttled`` (not None): a second tenant,
     reading the same staff file, or answering every read with 429 (``Throttled``)."""
@@ -95,13 +117,20 @@ def _sweep_here(home: str, url: str, moment: datetime, workers: int, throttled: 
         ctx = AppContext(Settings(home=Path(home), database_url=url, secret_key=TEST_SECRET))
         if throttled is not None:
             ctx.connectors.connections["tenant-b"] = replace(
-                ctx.connectors, connections={}, **({"directory": Throttled()} if throttled else {}))
+                ctx.connectors, connections={}, **({"directory": Throttled()} if throttled else {})
+            )
         start = _cpu()
         if workers:
             work(ctx.store, ctx.settings, lambda: ctx.config, ctx.connectors)
         else:
-            run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, deliver=False,
-                      keep_reminders=False)
+            run_sweep(
+                ctx.store,
+                ctx.settings,
+                ctx.config,
+                ctx.connectors,
+                deliver=False,
+                keep_reminders=False,
+            )
         out.put(_cpu() - start)
         ctx.store.dispose()
 
@@ -115,8 +144,12 @@ class DatabaseCpu:
 
     def _sample(self) -> None:
         with self.store.engine.connect() as conn:
-            pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname ="
-                                     " current_database() AND pid <> pg_backend_pid()")).scalars()
+            pids = conn.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname ="
+                    " current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalars()
             for pid in pids:
                 try:
                     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -159,8 +192,11 @@ def _run(processes: int, target: Callable[..., None], *args: Any) -> list[float]
 def _waits(store: Any, after: int, of: set[str] | None = None) -> list[float]:
     """The waits from due to claim of the sweeps since run ``after`` (of the schools ``of``)."""
     with store.session() as session:
-        return sorted(r.stats.get("waited_s", 0.0) for r in session.scalars(
-            select(SweepRun).where(SweepRun.id > after)) if of is None or r.school_id in of)
+        return sorted(
+            r.stats.get("waited_s", 0.0)
+            for r in session.scalars(select(SweepRun).where(SweepRun.id > after))
+            if of is None or r.school_id in of
+        )
 
 
 def _p99(waits: list[float]) -> float:
@@ -193,18 +229,20 @@ def _layouts(home: Path, schools: int, staff: int, layouts: tuple[int, ...]) -> 
                 ctx.store.engine.dispose()  # nothing of this process's pool crosses a fork
                 wall = time.perf_counter()
                 with DatabaseCpu(ctx.store) as database:
-                    cpu = _run(workers or 1, _sweep_here, str(home), url, moment, workers,
-                               None)
+                    cpu = _run(workers or 1, _sweep_here, str(home), url, moment, workers, None)
                 wall = time.perf_counter() - wall
                 waits = _waits(ctx.store, after)
                 assert len(waits) == schools  # every school swept once this tick
                 p99 = _p99(waits)
-                print(f"{'single loop' if not workers else f'{workers} worker(s)':>12}, "
-                      f"{'first' if n == 1 else 'digest day'}: {wall:6.1f} s wall,"
-                      f" {schools / wall * 60:7.0f} schools/min, p99 wait {p99:5.1f} s,"
-                      f" CPU {sum(cpu):.1f} s in {len(cpu)} process(es)"
-                      f" ({sum(cpu) / schools * 1000:.1f} ms/school),"
-                      f" database CPU {database.seconds:.1f} s", flush=True)
+                print(
+                    f"{'single loop' if not workers else f'{workers} worker(s)':>12}, "
+                    f"{'first' if n == 1 else 'digest day'}: {wall:6.1f} s wall,"
+                    f" {schools / wall * 60:7.0f} schools/min, p99 wait {p99:5.1f} s,"
+                    f" CPU {sum(cpu):.1f} s in {len(cpu)} process(es)"
+                    f" ({sum(cpu) / schools * 1000:.1f} ms/school),"
+                    f" database CPU {database.seconds:.1f} s",
+                    flush=True,
+                )
             with ctx.store.session() as session:
                 fences = set(session.scalars(select(SweepJob.fence)))
                 assert fences == ({len(TICKS)} if workers else {0})  # one claim a tick
@@ -234,8 +272,13 @@ CLEAN_ROUNDS = 5
 def _claim_pages(store: Any) -> int:
     """The pages a claim reads to find the longest waiting school (EXPLAIN ANALYZE, BUFFERS),
     the queue as it is: what dead row versions cost, whatever the machine's load."""
-    query = select(SweepJob.school_id).where(*sweep_jobs.waiting_now()).order_by(
-        SweepJob.due_at).limit(1).with_for_update(skip_locked=True)
+    query = (
+        select(SweepJob.school_id)
+        .where(*sweep_jobs.waiting_now())
+        .order_by(SweepJob.due_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
     with store.session() as session:
         connection = session.connection()
         sql = query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
@@ -263,8 +306,9 @@ def _round(store: Any, ids: list[str], n: int) -> tuple[float, int]:
 
 def _size(store: Any) -> str:
     with store.session() as session:
-        heap, index = session.execute(text(
-            "SELECT pg_relation_size('sweep_jobs'), pg_indexes_size('sweep_jobs')")).one()
+        heap, index = session.execute(
+            text("SELECT pg_relation_size('sweep_jobs'), pg_indexes_size('sweep_jobs')")
+        ).one()
     return f"table {heap / 1024:.0f} KiB, indexes {index / 1024:.0f} KiB"
 
 
@@ -284,10 +328,13 @@ def test_claims_recover_after_a_transaction_held_open(tmp_path: Path) -> None:
         rounds = iter(range(1_000))
 
         def measured(count: int, when: str) -> list[int]:
-            rates, pages = zip(*(_round(store, ids, next(rounds)) for _ in range(count)),
-                               strict=True)
-            print(f"{when}: {min(rates):.0f}-{max(rates):.0f} claims/s, a claim read "
-                  f"{pages[0]}..{pages[-1]} pages; {_size(store)}")
+            rates, pages = zip(
+                *(_round(store, ids, next(rounds)) for _ in range(count)), strict=True
+            )
+            print(
+                f"{when}: {min(rates):.0f}-{max(rates):.0f} claims/s, a claim read "
+                f"{pages[0]}..{pages[-1]} pages; {_size(store)}"
+            )
             return list(pages)
 
         print(f"\n{SCHOOLS} schools, {HELD_ROUNDS} ticks with a transaction held open:")
@@ -334,13 +381,18 @@ def test_one_throttled_tenant_delays_only_its_own_schools(tmp_path: Path) -> Non
             assert len(waits) == len(others)  # every other school swept, once
             p99[throttled] = _p99(waits)
             with ctx.store.session() as session:
-                swept_b = session.scalar(select(func.count()).select_from(SweepRun).where(
-                    SweepRun.school_id.in_(tenant_b)))
+                swept_b = session.scalar(
+                    select(func.count())
+                    .select_from(SweepRun)
+                    .where(SweepRun.school_id.in_(tenant_b))
+                )
             assert swept_b == (len(tenant_b) if not throttled else swept_b)
             assert not throttled or 1 <= swept_b <= 2  # one read a worker, then paused
             ctx.store.dispose()
         finally:
             DATABASES.drop(url)
-    print(f"\n{SCHOOLS} schools, {len(tenant_b)} on a tenant answering 429 throughout, 2 workers:"
-          f" the other schools' p99 wait {p99[True]:.1f} s, {p99[False]:.1f} s with the tenant"
-          f" answering ({(p99[True] / p99[False] - 1) * 100:+.0f} %)")
+    print(
+        f"\n{SCHOOLS} schools, {len(tenant_b)} on a tenant answering 429 throughout, 2 workers:"
+        f" the other schools' p99 wait {p99[True]:.1f} s, {p99[False]:.1f} s with the tenant"
+        f" answering ({(p99[True] / p99[False] - 1) * 100:+.0f} %)"
+    )

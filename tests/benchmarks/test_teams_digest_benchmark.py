@@ -61,16 +61,32 @@ def _minutes(first: datetime, last: datetime) -> float:
 def _reminders(ctx: AppContext) -> list[tuple[str, str, str, list[str]]]:
     """(key, channel, status, recipients) of every reminder row."""
     with ctx.store.session() as session:
-        return [tuple(r) for r in session.execute(  # type: ignore[misc]
-            select(OutboxMessage.idempotency_key, OutboxMessage.channel, OutboxMessage.status,
-                   OutboxMessage.recipients).where(OutboxMessage.purpose == "reminder"))]
+        return [
+            tuple(r)
+            for r in session.execute(  # type: ignore[misc]
+                select(
+                    OutboxMessage.idempotency_key,
+                    OutboxMessage.channel,
+                    OutboxMessage.status,
+                    OutboxMessage.recipients,
+                ).where(OutboxMessage.purpose == "reminder")
+            )
+        ]
 
 
 def _pending(ctx: AppContext) -> bool:
     with ctx.store.session() as session:
-        return session.scalar(select(OutboxMessage.id).where(
-            OutboxMessage.status.in_(("pending", "claimed", "sending")),
-            OutboxMessage.purpose == "reminder").limit(1)) is not None
+        return (
+            session.scalar(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.status.in_(("pending", "claimed", "sending")),
+                    OutboxMessage.purpose == "reminder",
+                )
+                .limit(1)
+            )
+            is not None
+        )
 
 
 @pytest.fixture(name="start")
@@ -79,8 +95,9 @@ def start_fixture() -> datetime:
 
 
 @pytest.fixture(name="exchange_day")
-def exchange_day_fixture(tmp_path: Path, sqlite_url: str, time_machine: Any,
-                         start: datetime) -> Iterator[tuple[AppContext, Any, Timeline]]:
+def exchange_day_fixture(
+    tmp_path: Path, sqlite_url: str, time_machine: Any, start: datetime
+) -> Iterator[tuple[AppContext, Any, Timeline]]:
     from tests.support.fakes.graph import FakeClock
 
     timeline = Timeline(FakeClock(), start, time_machine)
@@ -95,11 +112,19 @@ def exchange_day_fixture(tmp_path: Path, sqlite_url: str, time_machine: Any,
 
 @pytest.mark.benchmark
 @pytest.mark.slow
-def test_digest_day_by_one_exchange_mailbox(exchange_day: tuple[AppContext, Any, Timeline],
-                                            start: datetime) -> None:
+def test_digest_day_by_one_exchange_mailbox(
+    exchange_day: tuple[AppContext, Any, Timeline], start: datetime
+) -> None:
     ctx, line, timeline = exchange_day
-    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY,
-              now=timeline.now(), deliver=False)
+    run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=MONDAY,
+        now=timeline.now(),
+        deliver=False,
+    )
     rows = _reminders(ctx)
     assert len(rows) == STAFF and {r[1] for r in rows} == {"email"}
 
@@ -115,8 +140,10 @@ def test_digest_day_by_one_exchange_mailbox(exchange_day: tuple[AppContext, Any,
     assert set(keys) == {r[0] for r in rows} and set(keys.values()) == {1}  # 0 lost, 0 twice
     assert {r[2] for r in _reminders(ctx)} == {"sent"}
     last = max(timeline.stamp(when) for key, when in received if key.startswith("reminder:"))
-    print(f"\nExchange, one mailbox (30 a minute): {STAFF:,} digests, last delivered "
-          f"{_minutes(start, last):.1f} min after the sweep; {line.throttled()} 429s met")
+    print(
+        f"\nExchange, one mailbox (30 a minute): {STAFF:,} digests, last delivered "
+        f"{_minutes(start, last):.1f} min after the sweep; {line.throttled()} 429s met"
+    )
 
 
 class _Done(Exception):
@@ -125,8 +152,9 @@ class _Done(Exception):
 
 @pytest.mark.benchmark
 @pytest.mark.slow
-def test_digest_day_by_teams(tmp_path: Path, sqlite_url: str, time_machine: Any,
-                             start: datetime) -> None:
+def test_digest_day_by_teams(
+    tmp_path: Path, sqlite_url: str, time_machine: Any, start: datetime
+) -> None:
     from connectors.m365.teams_bot import TeamsBot
     from tests.support.fakes.graph import (
         CATALOG_APP_ID,
@@ -149,16 +177,30 @@ def test_digest_day_by_teams(tmp_path: Path, sqlite_url: str, time_machine: Any,
     assert ctx.config.school("bench").teams_first
     # Sunday: the directory is read and the duties opened (no reminders on a Sunday); the
     # bot has reached everyone (each has the app and a chat with it)
-    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=SUNDAY,
-              now=timeline.now(), deliver=False)
+    run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=SUNDAY,
+        now=timeline.now(),
+        deliver=False,
+    )
     fake = FakeGraph(clock=timeline.clock)
     fake.teams_limits = dict(TEAMS_LIMITS)
     with ctx.store.transaction() as session:
         for person in session.scalars(select(Person).where(Person.school_id == "bench")):
             user, chat = f"0c2b9a1e-0000-4000-8000-{person.id:012d}", f"19:{person.id}@unq"
             fake.installed[user], fake.chats[chat] = f"inst-{person.id}", user
-            session.add(TeamsChat(person_id=person.id, school_id="bench", user_id=user,
-                                  chat_id=chat, service_url=CONNECTOR_URL))
+            session.add(
+                TeamsChat(
+                    person_id=person.id,
+                    school_id="bench",
+                    user_id=user,
+                    chat_id=chat,
+                    service_url=CONNECTOR_URL,
+                )
+            )
     stamps: list[tuple[str, float]] = []  # (what, fake-clock time) of every accepted call
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -171,28 +213,52 @@ def test_digest_day_by_teams(tmp_path: Path, sqlite_url: str, time_machine: Any,
         return response
 
     bot = TeamsBot.from_settings(
-        M365Settings(tenant_id=TENANT_ID, client_id=CLIENT_ID,
-                     client_secret=SecretStr(CLIENT_SECRET), bot_app_id=CLIENT_ID,
-                     teams_catalog_app_id=CATALOG_APP_ID),
-        transport=httpx.MockTransport(answer), clock=timeline.clock, sleep=timeline.tick)
+        M365Settings(
+            tenant_id=TENANT_ID,
+            client_id=CLIENT_ID,
+            client_secret=SecretStr(CLIENT_SECRET),
+            bot_app_id=CLIENT_ID,
+            teams_catalog_app_id=CATALOG_APP_ID,
+        ),
+        transport=httpx.MockTransport(answer),
+        clock=timeline.clock,
+        sleep=timeline.tick,
+    )
     timeline.tick((start - timeline.now()).total_seconds())  # Monday 08:00
     connectors = replace(ctx.connectors, chat=bot)
-    run_sweep(ctx.store, ctx.settings, ctx.config, connectors, as_of=MONDAY,
-              now=timeline.now(), deliver=False)
+    run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        connectors,
+        as_of=MONDAY,
+        now=timeline.now(),
+        deliver=False,
+    )
     rows = _reminders(ctx)
     cards = [r for r in rows if not r[0].endswith(":feed")]
     assert len(cards) == STAFF and {r[1] for r in rows} == {"teams"}  # nobody by email
 
     def one_pass() -> None:
-        dispatch(ctx.store, ctx.connectors.mailer, None, now=timeline.now, chat=bot,
-                 alerts=AdminAlerts.of(ctx.config.schools), wait=timeline.tick)
+        dispatch(
+            ctx.store,
+            ctx.connectors.mailer,
+            None,
+            now=timeline.now,
+            chat=bot,
+            alerts=AdminAlerts.of(ctx.config.schools),
+            wait=timeline.tick,
+        )
         if not _pending(ctx):
             raise _Done
 
     with suppress(_Done):
         timeline.run_scheduler(start + timedelta(hours=3), one_pass)
-    got_cards = Counter(c["user"] for c in fake.chat_cards  # the head's dashboard card aside
-                        if c["activity"]["summary"].endswith(" needs from you"))
+    got_cards = Counter(
+        c["user"]
+        for c in fake.chat_cards  # the head's dashboard card aside
+        if c["activity"]["summary"].endswith(" needs from you")
+    )
     nudged = Counter(f["user"] for f in fake.feed if f["activityType"] == "needsReminder")
     assert len(got_cards) == len(nudged) == STAFF  # 0 lost
     assert set(got_cards.values()) == set(nudged.values()) == {1}  # 0 duplicates
@@ -200,7 +266,9 @@ def test_digest_day_by_teams(tmp_path: Path, sqlite_url: str, time_machine: Any,
     assert fake.rejected == []
     last = max(timeline.stamp(when) for _, when in stamps)
     last_card = max(timeline.stamp(when) for what, when in stamps if what == "activities")
-    print(f"\nTeams: {STAFF:,} cards and nudges, last card {_minutes(start, last_card):.1f} min, "
-          f"last delivery {_minutes(start, last):.1f} min after the sweep; "
-          f"{len(fake.bulk_calls)} bulk feed calls ({sum(fake.bulk_calls)} people), "
-          f"{fake.throttled} 429s met")
+    print(
+        f"\nTeams: {STAFF:,} cards and nudges, last card {_minutes(start, last_card):.1f} min, "
+        f"last delivery {_minutes(start, last):.1f} min after the sweep; "
+        f"{len(fake.bulk_calls)} bulk feed calls ({sum(fake.bulk_calls)} people), "
+        f"{fake.throttled} 429s met"
+    )

@@ -72,26 +72,45 @@ def trust(home: Path, database_url: str) -> tuple[AppContext, Connectors, Counte
     """The trust on disk and its connectors, built by the app's wiring, reads counted."""
     builder = SchoolBuilder(home)
     builder.people = []
-    builder.policy("online-safety", "2026.1", title="Online Safety Policy",
-                   published="2026-11-02")
-    builder.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
-                        audience={"roles": ["staff"]})
+    builder.policy("online-safety", "2026.1", title="Online Safety Policy", published="2026-11-02")
+    builder.requirement(
+        id="ack-os",
+        kind="acknowledge_policy",
+        policy="online-safety",
+        audience={"roles": ["staff"]},
+    )
     schools = []
     for n in range(SCHOOLS):
         sid, domain = school_id(n), f"{school_id(n)}.example"
         head = f"head@{domain}"
         group = f"All Staff {sid}"  # the school's all-staff group: whose staff they are
         builder.people.append(Row(head, f"Head {n}", "staff", group))
-        builder.people += [Row(f"p{i}@{domain}", f"Staff {n}-{i}", "staff", group)
-                           for i in range(STAFF)]
-        schools.append({**builder.school, "id": sid, "name": f"School {n}", "headteacher": head,
-                        "dsl": [head], "deputy_dsl": [], "sender": f"office@{domain}",
-                        "directory": {"staff_group": group},
-                        **({"connection": "tenant-b"} if n >= SCHOOLS // 2 else {})})
+        builder.people += [
+            Row(f"p{i}@{domain}", f"Staff {n}-{i}", "staff", group) for i in range(STAFF)
+        ]
+        schools.append(
+            {
+                **builder.school,
+                "id": sid,
+                "name": f"School {n}",
+                "headteacher": head,
+                "dsl": [head],
+                "deputy_dsl": [],
+                "sender": f"office@{domain}",
+                "directory": {"staff_group": group},
+                **({"connection": "tenant-b"} if n >= SCHOOLS // 2 else {}),
+            }
+        )
     builder.school, builder.others = schools[0], schools[1:]
-    ctx = builder.context(database_url, connections={
-        "tenant-b": Connection(tenant_id="00000000-0000-4000-8000-00000000b001",
-                               sender="compliance-bot@tenant-b.example")})
+    ctx = builder.context(
+        database_url,
+        connections={
+            "tenant-b": Connection(
+                tenant_id="00000000-0000-4000-8000-00000000b001",
+                sender="compliance-bot@tenant-b.example",
+            )
+        },
+    )
     reads: Counter[str] = Counter()
     real = wiring._build_platform
 
@@ -121,48 +140,82 @@ def test_a_trust_over_two_tenants_reads_each_once_and_sends_each_school_from_its
 ) -> None:
     ctx, connectors, reads = trust(tmp_path / "home", sqlite_url)
     started = time.perf_counter()
-    results, _ = run_sweep(ctx.store, ctx.settings, ctx.config, connectors, as_of=MONDAY,
-                           now=at(MONDAY, 8), deliver=False)
+    results, _ = run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        connectors,
+        as_of=MONDAY,
+        now=at(MONDAY, 8),
+        deliver=False,
+    )
     sweep_wall = time.perf_counter() - started
     assert all(not r.failed for r in results), [r.failed for r in results]
     assert dict(reads) == {"A": 1, "B": 1}  # one directory read per tenant
     with ctx.store.session() as session:
         people = Counter(session.scalars(select(Person.school_id)))
-        strays = session.scalar(select(func.count()).select_from(Person).where(
-            func.substr(Person.email, func.instr(Person.email, "@") + 1)
-            != Person.school_id + ".example"))
+        strays = session.scalar(
+            select(func.count())
+            .select_from(Person)
+            .where(
+                func.substr(Person.email, func.instr(Person.email, "@") + 1)
+                != Person.school_id + ".example"
+            )
+        )
     assert people == {school_id(n): STAFF + 1 for n in range(SCHOOLS)}  # each its own group
     assert strays == 0
 
     # a concern at the last school, queued behind every school's Monday mail
     last = school_id(SCHOOLS - 1)
     with ctx.store.transaction() as session:
-        enqueue_email(session, school_id=last, key=f"{last}-alert", purpose="report_alert",
-                      urgency=Urgency.SAFEGUARDING, draft=EmailDraft(
-                          (f"head@{last}.example",), "A new concern", "t", "h"))
+        enqueue_email(
+            session,
+            school_id=last,
+            key=f"{last}-alert",
+            purpose="report_alert",
+            urgency=Urgency.SAFEGUARDING,
+            draft=EmailDraft((f"head@{last}.example",), "A new concern", "t", "h"),
+        )
     boxes = own_mailboxes(ctx.config.schools, connectors)
     sent: list[tuple[str, float]] = []
     handed = time.perf_counter()
-    alert = dispatch(ctx.store, connectors.mailer, connectors.notifier, mailboxes=boxes,
-                     up_to=Urgency.WAITING,
-                     on_sent=lambda key: sent.append((key, time.perf_counter())))
+    alert = dispatch(
+        ctx.store,
+        connectors.mailer,
+        connectors.notifier,
+        mailboxes=boxes,
+        up_to=Urgency.WAITING,
+        on_sent=lambda key: sent.append((key, time.perf_counter())),
+    )
     alert_s = time.perf_counter() - handed
     assert alert.sent >= 1 and f"{last}-alert" in [k for k, _ in sent]
     backlog = time.perf_counter()
-    dispatch(ctx.store, connectors.mailer, connectors.notifier, mailboxes=boxes,
-             on_sent=lambda key: sent.append((key, time.perf_counter())))
+    dispatch(
+        ctx.store,
+        connectors.mailer,
+        connectors.notifier,
+        mailboxes=boxes,
+        on_sent=lambda key: sent.append((key, time.perf_counter())),
+    )
     backlog_s = time.perf_counter() - backlog
 
     with ctx.store.session() as session:
-        final = session.execute(select(OutboxMessage.idempotency_key, OutboxMessage.school_id,
-                                       OutboxMessage.purpose, OutboxMessage.status,
-                                       OutboxMessage.channel)).all()
+        final = session.execute(
+            select(
+                OutboxMessage.idempotency_key,
+                OutboxMessage.school_id,
+                OutboxMessage.purpose,
+                OutboxMessage.status,
+                OutboxMessage.channel,
+            )
+        ).all()
     by_key = {r.idempotency_key: r for r in final}
     order = [k for k, _ in sent]
     digests = [i for i, k in enumerate(order) if "digest" in by_key[k].purpose]
     assert digests and order.index(f"{last}-alert") < min(digests)  # the alert left first
-    last_digest = [t for k, t in sent if by_key[k].school_id == last
-                   and "digest" in by_key[k].purpose]
+    last_digest = [
+        t for k, t in sent if by_key[k].school_id == last and "digest" in by_key[k].purpose
+    ]
 
     cpu, wall = time.process_time(), time.perf_counter()
     run_sweep(ctx.store, ctx.settings, ctx.config, connectors, as_of=MONDAY, now=at(MONDAY, 9))
@@ -170,9 +223,15 @@ def test_a_trust_over_two_tenants_reads_each_once_and_sends_each_school_from_its
     assert dict(reads) == {"A": 2, "B": 2}
 
     with ctx.store.session() as session:
-        final = session.execute(select(OutboxMessage.idempotency_key, OutboxMessage.school_id,
-                                       OutboxMessage.purpose, OutboxMessage.status,
-                                       OutboxMessage.channel)).all()
+        final = session.execute(
+            select(
+                OutboxMessage.idempotency_key,
+                OutboxMessage.school_id,
+                OutboxMessage.purpose,
+                OutboxMessage.status,
+                OutboxMessage.channel,
+            )
+        ).all()
     keys = [r.idempotency_key for r in final]
     assert len(keys) == len(set(keys)) and len(order) == len(set(order))  # 0 duplicates
     assert {r.status for r in final} == {"sent"}, Counter(r.status for r in final)  # 0 lost
@@ -181,22 +240,26 @@ def test_a_trust_over_two_tenants_reads_each_once_and_sends_each_school_from_its
     files = sent_files(ctx)
     assert len(files) == len(emails)  # each email sent once, as one file
     # every school's mail left from its own mailbox, in its own tenant
-    senders = Counter(parseaddr(line.removeprefix("From:"))[1]
-                      for path in files
-                      for line in path.read_text(encoding="utf-8").splitlines()
-                      if line.startswith("From:"))
+    senders = Counter(
+        parseaddr(line.removeprefix("From:"))[1]
+        for path in files
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.startswith("From:")
+    )
     assert set(senders) == {f"office@{school_id(n)}.example" for n in range(SCHOOLS)}
     assert sum(senders.values()) == len(emails)
     purposes = Counter(r.purpose for r in final)
-    print(f"\n{SCHOOLS} schools over two tenants, {STAFF + 1} staff a school (by staff group), "
-          f"a mailbox each: {len(final)} messages ({dict(purposes)}), {len(emails)} emails\n"
-          f"  first sweep (queue): {sweep_wall:.2f} s wall; directory reads: A 1, B 1\n"
-          f"  the alert at the last school, queued behind {len(final) - 1} messages: handed "
-          f"over in {alert_s * 1000:.0f} ms, out {order.index(f'{last}-alert') + 1} of "
-          f"{len(order)} (before every digest)\n"
-          f"  the backlog: {backlog_s:.2f} s; the last school's first digest after "
-          f"{(min(last_digest) - backlog) if last_digest else float('nan'):.2f} s\n"
-          f"  quiet sweep: {quiet_cpu:.2f} s CPU, {quiet_wall:.2f} s wall; directory reads per "
-          f"sweep: tenant A 1, tenant B 1 (two sweeps: {dict(reads)})\n"
-          f"  0 duplicates, 0 lost")
+    print(
+        f"\n{SCHOOLS} schools over two tenants, {STAFF + 1} staff a school (by staff group), "
+        f"a mailbox each: {len(final)} messages ({dict(purposes)}), {len(emails)} emails\n"
+        f"  first sweep (queue): {sweep_wall:.2f} s wall; directory reads: A 1, B 1\n"
+        f"  the alert at the last school, queued behind {len(final) - 1} messages: handed "
+        f"over in {alert_s * 1000:.0f} ms, out {order.index(f'{last}-alert') + 1} of "
+        f"{len(order)} (before every digest)\n"
+        f"  the backlog: {backlog_s:.2f} s; the last school's first digest after "
+        f"{(min(last_digest) - backlog) if last_digest else float('nan'):.2f} s\n"
+        f"  quiet sweep: {quiet_cpu:.2f} s CPU, {quiet_wall:.2f} s wall; directory reads per "
+        f"sweep: tenant A 1, tenant B 1 (two sweeps: {dict(reads)})\n"
+        f"  0 duplicates, 0 lost"
+    )
     ctx.store.dispose()

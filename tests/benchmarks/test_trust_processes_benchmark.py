@@ -67,12 +67,17 @@ def _home(home: Path, own: bool) -> None:
     """A trust's school.yaml (each school naming its own mailbox, or none)."""
     home.mkdir(parents=True, exist_ok=True)
     schools: list[dict[str, Any]] = [
-        {"id": _school(n), "name": f"School {n}", "headteacher": f"head@{_school(n)}.example",
-         **({"sender": f"office@{_school(n)}.example"} if own else {})}
+        {
+            "id": _school(n),
+            "name": f"School {n}",
+            "headteacher": f"head@{_school(n)}.example",
+            **({"sender": f"office@{_school(n)}.example"} if own else {}),
+        }
         for n in range(SCHOOLS)
     ]
     (home / "school.yaml").write_text(
-        yaml.safe_dump({"organisation": {"name": "Trust"}, "schools": schools}), encoding="utf-8")
+        yaml.safe_dump({"organisation": {"name": "Trust"}, "schools": schools}), encoding="utf-8"
+    )
 
 
 def _environment(home: Path, database_url: str) -> dict[str, str]:
@@ -97,20 +102,35 @@ def _queue(context: AppContext, digests: int) -> None:
         session.flush()
         for n in range(SCHOOLS):
             school = _school(n)
-            enqueue_emails(session, school_id=school, purpose="digest", urgency=Urgency.ROUTINE,
-                           not_before=now, items=[
-                               (f"{school}-digest-{i}",
-                                EmailDraft((f"p{i}@{school}.example",), "Your week", "t", "h"))
-                               for i in range(digests)])
+            enqueue_emails(
+                session,
+                school_id=school,
+                purpose="digest",
+                urgency=Urgency.ROUTINE,
+                not_before=now,
+                items=[
+                    (
+                        f"{school}-digest-{i}",
+                        EmailDraft((f"p{i}@{school}.example",), "Your week", "t", "h"),
+                    )
+                    for i in range(digests)
+                ],
+            )
 
 
 def _alert(context: AppContext) -> tuple[str, float]:
     """A concern's alert at the last school, handed over as the web request does."""
     key = f"{_school(SCHOOLS - 1)}-alert"
     with context.store.transaction() as session:
-        enqueue_email(session, school_id=_school(SCHOOLS - 1), key=key, purpose="report_alert",
-                      urgency=Urgency.SAFEGUARDING, not_before=utcnow(),
-                      draft=EmailDraft(("dsl@trust.example",), "A new concern", "t", "h"))
+        enqueue_email(
+            session,
+            school_id=_school(SCHOOLS - 1),
+            key=key,
+            purpose="report_alert",
+            urgency=Urgency.SAFEGUARDING,
+            not_before=utcnow(),
+            draft=EmailDraft(("dsl@trust.example",), "A new concern", "t", "h"),
+        )
     queued = time.time()
     _hand_over_pass(context)
     return key, queued
@@ -123,14 +143,22 @@ def _left(context: AppContext) -> int:
     outside the sending window, it waits for the next school day, and the run would wait for
     it until the hang guard."""
     ours = OutboxMessage.idempotency_key.like("s%-digest-%") | OutboxMessage.idempotency_key.like(
-        "s%-alert")
+        "s%-alert"
+    )
     with context.store.session() as session:
-        return int(session.scalar(select(func.count()).select_from(OutboxMessage)
-                                  .where(OutboxMessage.status != "sent", ours)) or 0)
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status != "sent", ours)
+            )
+            or 0
+        )
 
 
-def _day(tmp_path: Path, database_url: str, own: bool, digests: int,
-         monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def _day(
+    tmp_path: Path, database_url: str, own: bool, digests: int, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
     """Serve the fake, start the processes, queue the day, wait for it; what Graph accepted."""
     home = tmp_path / "trust"
     _home(home, own)
@@ -140,23 +168,36 @@ def _day(tmp_path: Path, database_url: str, own: bool, digests: int,
             monkeypatch.setenv(name, value)
     port = _free_port()
     # this process's hand-over sends through the served fake too
-    monkeypatch.setattr(wiring, "_build_platform",
-                        lambda settings: build(settings, transport=Forward(port)))
+    monkeypatch.setattr(
+        wiring, "_build_platform", lambda settings: build(settings, transport=Forward(port))
+    )
     context = AppContext(Settings())
     context.store.upgrade()
     mailboxes = [SENDER, *(f"office@{_school(n)}.example" for n in range(SCHOOLS) if own)]
     helper = [sys.executable, "-m", "tests.support.graph_served"]
     cwd = Path(__file__).parents[2]
-    fake = subprocess.Popen([*helper, "serve", str(port), *mailboxes], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, cwd=cwd, env=environment, text=True)
+    fake = subprocess.Popen(
+        [*helper, "serve", str(port), *mailboxes],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=cwd,
+        env=environment,
+        text=True,
+    )
     processes: list[subprocess.Popen[bytes]] = []
     try:
         assert read_line(fake, 120).strip() == "ready"
         _queue(context, digests)
         opened = time.time()
         for role in ("--scheduler-only", "--dispatch-only", "--dispatch-only"):
-            processes.append(started([*helper, "cli", str(port), "run", role], env=environment,
-                                     log=tmp_path / f"process-{len(processes)}.log", cwd=cwd))
+            processes.append(
+                started(
+                    [*helper, "cli", str(port), "run", role],
+                    env=environment,
+                    log=tmp_path / f"process-{len(processes)}.log",
+                    cwd=cwd,
+                )
+            )
         alert, waiting = None, 0
         deadline = time.monotonic() + HANG_GUARD_SECONDS
         while time.monotonic() < deadline:
@@ -210,13 +251,15 @@ def _report(title: str, day: dict[str, Any], digests: int, own: bool) -> None:
     assert alert_at is not None and len(first) == SCHOOLS
     delay = alert_at - alert_queued
     firsts, done = sorted(first.values()), sorted(last.values())
-    print(f"\nBENCHMARK trust of {SCHOOLS} schools x {digests} digests, {title} (PostgreSQL, "
-          f"1 scheduler + 2 dispatch workers as processes, Graph over HTTP): every school's "
-          f"first digest by {firsts[-1] - opened:.0f} s (the first at {firsts[0] - opened:.0f} "
-          f"s); schools finished from {done[0] - opened:.0f} s to {done[-1] - opened:.0f} s; "
-          f"the alert at the last school accepted {delay:.1f} s after it was queued; "
-          f"{day['refused']} requests answered 429; {len(sent)} messages accepted, "
-          f"0 duplicates, 0 lost")
+    print(
+        f"\nBENCHMARK trust of {SCHOOLS} schools x {digests} digests, {title} (PostgreSQL, "
+        f"1 scheduler + 2 dispatch workers as processes, Graph over HTTP): every school's "
+        f"first digest by {firsts[-1] - opened:.0f} s (the first at {firsts[0] - opened:.0f} "
+        f"s); schools finished from {done[0] - opened:.0f} s to {done[-1] - opened:.0f} s; "
+        f"the alert at the last school accepted {delay:.1f} s after it was queued; "
+        f"{day['refused']} requests answered 429; {len(sent)} messages accepted, "
+        f"0 duplicates, 0 lost"
+    )
     print(f"(the alert was queued with {day['waiting']} digests still waiting)")
     # on the real clock, times are figures, not assertions (a busy machine slows everything);
     # what is asserted is the order: the alert left while the digests queued before it waited
@@ -226,12 +269,20 @@ def _report(title: str, day: dict[str, Any], digests: int, own: bool) -> None:
 
 @pytest.mark.benchmark
 @pytest.mark.slow
-@pytest.mark.parametrize(("own", "digests", "title"), [
-    (True, OWN_DIGESTS, "a mailbox per school"),
-    (False, SHARED_DIGESTS, "one mailbox for the trust"),
-], ids=["a-mailbox-per-school", "a-shared-mailbox"])
+@pytest.mark.parametrize(
+    ("own", "digests", "title"),
+    [
+        (True, OWN_DIGESTS, "a mailbox per school"),
+        (False, SHARED_DIGESTS, "one mailbox for the trust"),
+    ],
+    ids=["a-mailbox-per-school", "a-shared-mailbox"],
+)
 def test_a_trust_delivered_by_real_processes(
-    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, own: bool, digests: int,
+    postgres_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    own: bool,
+    digests: int,
     title: str,
 ) -> None:
     _report(title, _day(tmp_path, postgres_url, own, digests, monkeypatch), digests, own)

@@ -78,8 +78,11 @@ from tests.support.urgent_day import (
 MONDAY = date(2026, 11, 23)
 # case 1: every line still sending at 08:05:30 — at CI's size, each line's own backlog just
 # outlasts the concern (SMTP, unpaced, needs the most; Exchange's 29 a minute the least)
-SCHOOL = {"m365": bench_size(250, 1_500), "google": bench_size(450, 1_500),
-          "smtp": bench_size(800, 1_500)}
+SCHOOL = {
+    "m365": bench_size(250, 1_500),
+    "google": bench_size(450, 1_500),
+    "smtp": bench_size(800, 1_500),
+}
 KILLED_SCHOOL = bench_size(250, 300)  # cases 4: a backlog that outlasts the kill by minutes
 TRUST = bench_size(1_000, 10_000)
 # the trust's mailbox already sent to this many people at 07:00 (its other schools' mail), so
@@ -105,9 +108,13 @@ class Day:
         benchmark's: the lines have no notifier, so the Monday digest card waits.)"""
         with self.ctx.store.session() as session:
             found = session.execute(
-                select(OutboxMessage.idempotency_key, OutboxMessage.status,
-                       OutboxMessage.purpose, OutboxMessage.recipients, OutboxMessage.cc)
-                .where(OutboxMessage.channel == "email")
+                select(
+                    OutboxMessage.idempotency_key,
+                    OutboxMessage.status,
+                    OutboxMessage.purpose,
+                    OutboxMessage.recipients,
+                    OutboxMessage.cc,
+                ).where(OutboxMessage.channel == "email")
             ).all()
         return {k: (s, p, len({*to, *(cc or [])})) for k, s, p, to, cc in found}
 
@@ -115,14 +122,21 @@ class Day:
         """Rows not yet handed over (pending, claimed or being sent), or in doubt with looks
         left in the sent mail, where the line's mailer can look (``outbox.lookup``)."""
         doubt = (OutboxMessage.status == "delivery_unknown") & (
-            OutboxMessage.sent_lookups < MAX_LOOKUPS)
+            OutboxMessage.sent_lookups < MAX_LOOKUPS
+        )
         with self.ctx.store.session() as session:
-            return session.scalar(
-                select(OutboxMessage.id)
-                .where(OutboxMessage.status.in_(("pending", "claimed", "sending"))
-                       | (doubt if isinstance(self.line.scheduler, SentItemsLookup) else false()),
-                       OutboxMessage.channel == "email").limit(1)
-            ) is not None
+            return (
+                session.scalar(
+                    select(OutboxMessage.id)
+                    .where(
+                        OutboxMessage.status.in_(("pending", "claimed", "sending"))
+                        | (doubt if isinstance(self.line.scheduler, SentItemsLookup) else false()),
+                        OutboxMessage.channel == "email",
+                    )
+                    .limit(1)
+                )
+                is not None
+            )
 
 
 def _concern(day: Day, web: Any) -> Callable[[], None]:
@@ -183,13 +197,21 @@ def _worker_killed(day: Day, **dying: Any) -> Callable[[], None]:
     return run
 
 
-def _run(day: Day, concerns: list[datetime], until: datetime, kill: datetime | None = None,
-         **dying: Any) -> None:
+def _run(
+    day: Day, concerns: list[datetime], until: datetime, kill: datetime | None = None, **dying: Any
+) -> None:
     """The sweep at 08:00, then the scheduler's passes until ``until`` (or until nothing is
     left to send and nothing else is to happen)."""
     ctx, timeline = day.ctx, day.timeline
-    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY,
-              now=timeline.now(), deliver=False)
+    run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=MONDAY,
+        now=timeline.now(),
+        deliver=False,
+    )
     web = day.line.web()  # the web process's own mailer
     if kill is not None:  # first, when both are due at one moment
         timeline.at(kill, _worker_killed(day, **dying))
@@ -248,7 +270,8 @@ def _figures(day: Day) -> Figures:
         delays.append((reference, submitted, None if got is None else got - submitted))
     receipts = [
         (first_at[f"report-receipt:{school}:{r}"] - s)
-        if f"report-receipt:{school}:{r}" in first_at else None
+        if f"report-receipt:{school}:{r}" in first_at
+        else None
         for r, s in day.concerns
     ]
     routine = {k for k, (_, purpose, _) in rows.items() if not purpose.startswith("report_")}
@@ -269,10 +292,16 @@ def _figures(day: Day) -> Figures:
     clean = [n for i, n in enumerate(sends) if i not in killed]
     uncertain = [k for k, (s, _, _) in rows.items() if s == "delivery_unknown"]
     # lost: the outbox believes it handed over (or gave up on) what the platform never got
-    lost = [k for k, (s, _, _) in rows.items()
-            if counts[k] == 0 and s not in ("pending", "claimed", "sending")]
-    urgent_waiting = [k for k, (s, _, _) in rows.items()
-                      if k not in routine and s in ("pending", "claimed", "sending")]
+    lost = [
+        k
+        for k, (s, _, _) in rows.items()
+        if counts[k] == 0 and s not in ("pending", "claimed", "sending")
+    ]
+    urgent_waiting = [
+        k
+        for k, (s, _, _) in rows.items()
+        if k not in routine and s in ("pending", "claimed", "sending")
+    ]
     pending_daily = [k for k in pending if k in routine]
     return Figures(
         delays=delays,
@@ -313,31 +342,38 @@ def _report(title: str, day: Day, fig: Figures) -> None:
 
         return to_local(moment).strftime("%a %H:%M:%S")
 
-    print(f"\n== {title} [{day.line.name}, {day.ctx.store.engine.dialect.name}, "
-          f"send answered after {day.line.latency:g} s]")
+    print(
+        f"\n== {title} [{day.line.name}, {day.ctx.store.engine.dialect.name}, "
+        f"send answered after {day.line.latency:g} s]"
+    )
     for reference, submitted, delay in fig.delays:
         shown = f"{delay.total_seconds():.1f} s" if delay is not None else "NOT SENT"
         print(f"  alert {reference} submitted {clock(submitted)} -> handed over after {shown}")
-    shown_receipts = ", ".join(f"{r.total_seconds():.1f} s" if r is not None else "NOT SENT"
-                               for r in fig.receipts)
+    shown_receipts = ", ".join(
+        f"{r.total_seconds():.1f} s" if r is not None else "NOT SENT" for r in fig.receipts
+    )
     print(f"  reporter's receipt after: {shown_receipts}")
+
     def spread(counts: list[int]) -> str:
         return f"{min(counts)}-{max(counts)}" if counts else "-"
 
-    print(f"  routine mail: {fig.routine_sent:,} of {fig.digests:,} sent; sustained "
-          f"{fig.rate:.2f}/min over {len(fig.per_minute)} whole minutes of backlog (each minute "
-          f"{spread(fig.per_minute)}; all mail each minute {spread(fig.sends)}"
-          + (f", {spread(fig.sends_clean)} outside the killed worker's minutes" if day.kills
-             else "") + ")"
-          + (f"; held back by the day's limit from {clock(fig.bound_at)}" if fig.bound_at
-             else ""))
-    print(f"  duplicates {fig.duplicates}, lost {fig.lost}, urgent still waiting "
-          f"{fig.urgent_waiting}, pending for the day's limit "
-          f"{fig.pending_daily:,}, sent once but flagged for a person {fig.uncertain}; "
-          f"throttled by the platform {fig.throttled}, over its per-minute limit {fig.over_limit}; "
-          f"day's {day.line.per_day_counts} used {fig.day_used:,}"
-          f"{f' of {day.line.per_day:,}' if day.line.per_day else ''}; "
-          f"{day.passes} scheduler passes, until {clock(day.timeline.now())}")
+    print(
+        f"  routine mail: {fig.routine_sent:,} of {fig.digests:,} sent; sustained "
+        f"{fig.rate:.2f}/min over {len(fig.per_minute)} whole minutes of backlog (each minute "
+        f"{spread(fig.per_minute)}; all mail each minute {spread(fig.sends)}"
+        + (f", {spread(fig.sends_clean)} outside the killed worker's minutes" if day.kills else "")
+        + ")"
+        + (f"; held back by the day's limit from {clock(fig.bound_at)}" if fig.bound_at else "")
+    )
+    print(
+        f"  duplicates {fig.duplicates}, lost {fig.lost}, urgent still waiting "
+        f"{fig.urgent_waiting}, pending for the day's limit "
+        f"{fig.pending_daily:,}, sent once but flagged for a person {fig.uncertain}; "
+        f"throttled by the platform {fig.throttled}, over its per-minute limit {fig.over_limit}; "
+        f"day's {day.line.per_day_counts} used {fig.day_used:,}"
+        f"{f' of {day.line.per_day:,}' if day.line.per_day else ''}; "
+        f"{day.passes} scheduler passes, until {clock(day.timeline.now())}"
+    )
 
 
 def _check(day: Day, fig: Figures, *, rate: bool = True) -> None:
@@ -362,12 +398,14 @@ def day_line(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(params=["m365", "google", "smtp"])
-def lines(request: pytest.FixtureRequest, tmp_path: Path, time_machine: Any
-          ) -> Iterator[Callable[[AppContext, datetime], Day]]:
+def lines(
+    request: pytest.FixtureRequest, tmp_path: Path, time_machine: Any
+) -> Iterator[Callable[[AppContext, datetime], Day]]:
     """Makes a day on the parametrised line for a school, starting at a moment."""
     if request.param == "m365":
         pytest.importorskip("msgraph", reason="msgraph-sdk is not installed")
     with ExitStack() as stack:
+
         def make(ctx: AppContext, start: datetime) -> Day:
             from tests.support.fakes.graph import FakeClock
 
@@ -390,8 +428,12 @@ def lines(request: pytest.FixtureRequest, tmp_path: Path, time_machine: Any
 
 @pytest.mark.benchmark
 @pytest.mark.slow
-def test_school_concern_at_0805(lines: Callable[[AppContext, datetime], Day], tmp_path: Path,
-                                sqlite_url: str, request: pytest.FixtureRequest) -> None:
+def test_school_concern_at_0805(
+    lines: Callable[[AppContext, datetime], Day],
+    tmp_path: Path,
+    sqlite_url: str,
+    request: pytest.FixtureRequest,
+) -> None:
     """Case 1: 1,500 staff, Monday digests queued 08:00, an immediate concern at 08:05."""
     staff = SCHOOL[day_line(request)]
     day = lines(build_school(tmp_path / "school", sqlite_url, staff), at(MONDAY, 8, 0))
@@ -404,16 +446,20 @@ def test_school_concern_at_0805(lines: Callable[[AppContext, datetime], Day], tm
 
 @pytest.mark.benchmark
 @pytest.mark.slow
-def test_worker_killed_mid_pass(lines: Callable[[AppContext, datetime], Day], tmp_path: Path,
-                                sqlite_url: str) -> None:
+def test_worker_killed_mid_pass(
+    lines: Callable[[AppContext, datetime], Day], tmp_path: Path, sqlite_url: str
+) -> None:
     """Case 4: a dispatch worker dies (-9) mid-pass holding claimed digests; a concern is
     queued straight after."""
     day = lines(build_school(tmp_path / "school", sqlite_url, KILLED_SCHOOL), at(MONDAY, 8, 0))
     kill = at(MONDAY, 8, 0)  # the worker took the first page of the backlog (the minute free)
     _run(day, [kill + timedelta(seconds=20)], until=at(MONDAY, 11, 0), kill=kill, after=3)
     fig = _figures(day)
-    _report(f"case 4: {KILLED_SCHOOL:,} staff, a dispatch worker killed at 08:00, concern at "
-            "08:00:20", day, fig)
+    _report(
+        f"case 4: {KILLED_SCHOOL:,} staff, a dispatch worker killed at 08:00, concern at 08:00:20",
+        day,
+        fig,
+    )
     _check(day, fig)
     # what the worker had in flight is at most one call's batch (Gmail's two), and the
     # sent-mail lookup settles those the platform holds (Graph, Gmail); SMTP's one stays
@@ -423,7 +469,8 @@ def test_worker_killed_mid_pass(lines: Callable[[AppContext, datetime], Day], tm
 @pytest.mark.benchmark
 @pytest.mark.slow
 @pytest.mark.parametrize(  # at CI's size Exchange only: see the module's text
-    "lines", ["m365", *bench_size([], ["google", "smtp"])], indirect=True)
+    "lines", ["m365", *bench_size([], ["google", "smtp"])], indirect=True
+)
 def test_trust_concerns_at_0805_and_after_the_days_budget(
     lines: Callable[[AppContext, datetime], Day], tmp_path: Path, sqlite_url: str
 ) -> None:
@@ -432,13 +479,21 @@ def test_trust_concerns_at_0805_and_after_the_days_budget(
     day = lines(build_school(tmp_path / "trust", sqlite_url, TRUST), at(MONDAY, 8, 0))
     if day.line.name == "m365":
         spent_earlier(day.ctx, day.line, day.timeline, at(MONDAY, 7, 0), SPENT_AT_SEVEN)
-    _run(day, [at(MONDAY, 8, 5) + timedelta(seconds=30), at(MONDAY, 14, 0)],
-         until=at(MONDAY, 14, 5))
+    _run(
+        day, [at(MONDAY, 8, 5) + timedelta(seconds=30), at(MONDAY, 14, 0)], until=at(MONDAY, 14, 5)
+    )
     fig = _figures(day)
-    spent = f", {SPENT_AT_SEVEN:,} recipients already spent at 07:00" if (
-        day.line.name == "m365") else ""
-    _report(f"cases 2 and 3: a trust of {TRUST:,} staff on one mailbox{spent}; concerns at "
-            "08:05 and 14:00", day, fig)
+    spent = (
+        f", {SPENT_AT_SEVEN:,} recipients already spent at 07:00"
+        if (day.line.name == "m365")
+        else ""
+    )
+    _report(
+        f"cases 2 and 3: a trust of {TRUST:,} staff on one mailbox{spent}; concerns at "
+        "08:05 and 14:00",
+        day,
+        fig,
+    )
     _check(day, fig)
     if day.line.per_day is not None:
         assert fig.bound_at is not None and fig.bound_at < at(MONDAY, 14, 0)  # case 3 is real
@@ -446,9 +501,12 @@ def test_trust_concerns_at_0805_and_after_the_days_budget(
 
 @pytest.mark.benchmark
 @pytest.mark.slow
-def test_worker_killed_holding_the_alert(lines: Callable[[AppContext, datetime], Day],
-                                         tmp_path: Path, sqlite_url: str,
-                                         request: pytest.FixtureRequest) -> None:
+def test_worker_killed_holding_the_alert(
+    lines: Callable[[AppContext, datetime], Day],
+    tmp_path: Path,
+    sqlite_url: str,
+    request: pytest.FixtureRequest,
+) -> None:
     """Case 4b: a concern is committed at 08:01:50; a dispatch worker's pass claims it before
     the web request hands it over (urgent rows first) and is killed before sending it; the
     scheduler's next passes are at 08:02:00 and 08:03:00 (SMTP's: one pass through the whole
@@ -467,6 +525,10 @@ def test_worker_killed_holding_the_alert(lines: Callable[[AppContext, datetime],
     day.timeline.at(concern, race)
     _run(day, [], until=at(MONDAY, 11, 0))
     fig = _figures(day)
-    _report(f"case 4b: {staff:,} staff, concern at 08:01:50 claimed by a dispatch worker "
-            "killed before handing it over", day, fig)
+    _report(
+        f"case 4b: {staff:,} staff, concern at 08:01:50 claimed by a dispatch worker "
+        "killed before handing it over",
+        day,
+        fig,
+    )
     _check(day, fig)

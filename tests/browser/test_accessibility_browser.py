@@ -342,8 +342,9 @@ class Walks:
         taken yet."""
         self.ctx = AppContext(demo_school(tmp_path_factory, TODAY))
         if language != "en":  # as the settings pages save it (the demo keeps its settings there)
-            org = config_store.updated(self.ctx.config, self.ctx.config.school().id,
-                                       language=language)
+            org = config_store.updated(
+                self.ctx.config, self.ctx.config.school().id, language=language
+            )
             with self.ctx.store.transaction() as session:
                 config_store.save(session, org, by="test", now=at(TODAY, 9), note=language)
             self.ctx.forget_config()
@@ -366,8 +367,10 @@ class Walks:
         self._running.close()
         self.ctx.store.dispose()
         taken = sum(len(visits) for visits in self.seen.values()) // len(THEMES)
-        print(f"\naxe ({self.language}): {len(self.checked)} distinct pages checked for {taken} "
-              "visits")
+        print(
+            f"\naxe ({self.language}): {len(self.checked)} distinct pages checked for {taken} "
+            "visits"
+        )
 
     def visits(self, persona: str, part: str) -> list[Visit]:
         """What ``persona`` saw of ``part`` (in every theme); the walks before it taken first."""
@@ -388,7 +391,11 @@ class Walks:
             if persona not in self.walks and persona != STAFF:
                 continue
             phone = Phone(
-                self.chromium, self.server.url, persona, self.ctx.settings.base_url, self.checked,
+                self.chromium,
+                self.server.url,
+                persona,
+                self.ctx.settings.base_url,
+                self.checked,
                 colours=self.language == "en",
             )
             try:

@@ -11,13 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_accessibility_browser import (
-    LANGUAGES,
-    OFFICE,
-    Walks,
-    walk_tests,
-    walks_of,
-)
+from tests.browser.test_accessibility_browser import LANGUAGES, OFFICE, Walks, walk_tests, walks_of
 from tests.conftest import _missing
 from tests.support.paths import NODE_MODULES
 

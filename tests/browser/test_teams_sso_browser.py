@@ -24,8 +24,11 @@ pytestmark = pytest.mark.browser
 
 def teams_stub(token: str | None) -> str:
     """A stand-in for the Teams host as TeamsJS exposes it to our script."""
-    auth = (f"Promise.resolve({json.dumps(token)})" if token
-            else "Promise.reject(new Error('resourceRequiresConsent'))")
+    auth = (
+        f"Promise.resolve({json.dumps(token)})"
+        if token
+        else "Promise.reject(new Error('resourceRequiresConsent'))"
+    )
     return (
         "window.microsoftTeams = {app: {initialize: () => Promise.resolve(), "
         "registerOnThemeChangeHandler: () => {}, "
@@ -36,12 +39,18 @@ def teams_stub(token: str | None) -> str:
 
 def open_in_teams(page: Any, url: str, token: str | None) -> Any:
     """Load the tab in a frame of a page on the same origin (Teams frames it the same way)."""
-    page.route("**/static/vendor/teams-js/MicrosoftTeams.min.js",
-               lambda route: route.fulfill(body=teams_stub(token),
-                                           content_type="text/javascript"))
-    page.route(f"{url}/teams-host", lambda route: route.fulfill(
-        body=f'<!doctype html><title>Teams</title><iframe name="tab" src="{TAB}" '
-             'width="1000" height="700"></iframe>', content_type="text/html"))
+    page.route(
+        "**/static/vendor/teams-js/MicrosoftTeams.min.js",
+        lambda route: route.fulfill(body=teams_stub(token), content_type="text/javascript"),
+    )
+    page.route(
+        f"{url}/teams-host",
+        lambda route: route.fulfill(
+            body=f'<!doctype html><title>Teams</title><iframe name="tab" src="{TAB}" '
+            'width="1000" height="700"></iframe>',
+            content_type="text/html",
+        ),
+    )
     page.goto(f"{url}/teams-host")
     frame = page.frame(name="tab")
     assert frame is not None

@@ -52,31 +52,52 @@ def _trust(home: Path) -> Any:
     settings; a trust lead and a trust administrator; swept on Monday morning."""
     builder = SchoolBuilder(home)
     entries = [
-        {"id": sid, "name": name, "headteacher": f"head@{sid}.example",
-         "dsl": [f"dsl@{sid}.example"], "admins": [f"admin@{sid}.example"],
-         "policies": [], "requirements": []}
+        {
+            "id": sid,
+            "name": name,
+            "headteacher": f"head@{sid}.example",
+            "dsl": [f"dsl@{sid}.example"],
+            "admins": [f"admin@{sid}.example"],
+            "policies": [],
+            "requirements": [],
+        }
         for sid, name in NAMES.items()
     ]
     builder.school, builder.others = entries[0], entries[1:]
-    builder.organisation = {"name": "Vale and Valleys Multi-Academy Trust",
-                            "trust_safeguarding_leads": [LEAD], "trust_admins": [ADMIN]}
+    builder.organisation = {
+        "name": "Vale and Valleys Multi-Academy Trust",
+        "trust_safeguarding_leads": [LEAD],
+        "trust_admins": [ADMIN],
+    }
     builder.people = [
-        Row(f"{who}@{sid}.example", f"{who.title()} {sid.title()}", "staff", "All Staff",
-            school=sid)
-        for sid in NAMES for who in ("head", "dsl", "admin")
-    ] + [Row(LEAD, "Lee Lead", "staff", "All Staff", school="oak"),
-         Row(ADMIN, "Tia Trust", "staff", "All Staff", school="oak")]
+        Row(
+            f"{who}@{sid}.example", f"{who.title()} {sid.title()}", "staff", "All Staff", school=sid
+        )
+        for sid in NAMES
+        for who in ("head", "dsl", "admin")
+    ] + [
+        Row(LEAD, "Lee Lead", "staff", "All Staff", school="oak"),
+        Row(ADMIN, "Tia Trust", "staff", "All Staff", school="oak"),
+    ]
     context = builder.context(f"sqlite:///{home / 'trust.db'}", demo=True)
     sync_people(context, MONDAY)
     with context.store.transaction() as session:
         begin_setup(session, source="file", by="cli:init", now=at(MONDAY, 7))
         for sid in ("oak", "hill"):
             start_sending(session, sid, by=f"head@{sid}.example", now=at(MONDAY, 7))
-    run_sweep(context.store, context.settings, context.config, context.connectors,
-              as_of=MONDAY, now=at(MONDAY, 9), deliver=False)
+    run_sweep(
+        context.store,
+        context.settings,
+        context.config,
+        context.connectors,
+        as_of=MONDAY,
+        now=at(MONDAY, 9),
+        deliver=False,
+    )
     with context.store.transaction() as session:
-        session.query(SchoolSettings).filter_by(school_id="hill").one().problem = (
-            "school.yaml line 30: schools[1].terms[0]: ends before it starts")
+        session.query(SchoolSettings).filter_by(
+            school_id="hill"
+        ).one().problem = "school.yaml line 30: schools[1].terms[0]: ends before it starts"
     return context
 
 
@@ -93,9 +114,10 @@ def test_the_trusts_pages_say_which_school_is_held_and_keep_words_whole(
     tmp_path: Path, live_server: Any, page: Any, screenshot: Any
 ) -> None:
     context = _trust(tmp_path / "trust")
-    with time_machine.travel(at(MONDAY, 12), tick=True), live_server(
-        create_app(context.settings, context)
-    ) as server:
+    with (
+        time_machine.travel(at(MONDAY, 12), tick=True),
+        live_server(create_app(context.settings, context)) as server,
+    ):
         page.set_viewport_size({"width": 1280, "height": 900})
         trust = _open(page, server.url, LEAD, "/trust")
         hill = trust.locator("#trust-schools tr", has_text=NAMES["hill"]).inner_text()
@@ -111,8 +133,10 @@ def test_the_trusts_pages_say_which_school_is_held_and_keep_words_whole(
         screenshot(board, "trust-dashboard-1280")
 
         setup = _open(page, server.url, ADMIN, "/setup")
-        lines = [line.split(" Start sending for ")[0].strip()
-                 for line in setup.locator("#trust-start li").all_inner_texts()]
+        lines = [
+            line.split(" Start sending for ")[0].strip()
+            for line in setup.locator("#trust-start li").all_inner_texts()
+        ]
         assert lines == [
             f"{NAMES['oak']}: sending",
             f"{NAMES['hill']}: sending on its last good settings (its settings have a problem: "

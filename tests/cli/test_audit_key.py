@@ -47,8 +47,15 @@ def test_a_rotated_key_is_recorded_and_older_entries_need_the_previous_key(
     with context.store.transaction() as session:
         config_store.save(session, context.config, by="head@oak.example", now=NOW, note="First")
         for i in range(3):
-            audit.record(session, actor="dsl@oak.example", action="report.viewed",
-                         object_type="report", object_id=1, school_id="oak", details={"i": i})
+            audit.record(
+                session,
+                actor="dsl@oak.example",
+                action="report.viewed",
+                object_type="report",
+                object_id=1,
+                school_id="oak",
+                details={"i": i},
+            )
     before = context.settings.audit_keyring().current_id
     context.store.dispose()
     runner = CliRunner()
@@ -71,26 +78,35 @@ def test_a_rotated_key_is_recorded_and_older_entries_need_the_previous_key(
         context.settings.previous_audit_keys_path.rename(kept)
         lost = runner.invoke(app, ["audit", "verify"])
         assert lost.exit_code == 1
-        assert (f"Audit log entry #1 was made with the audit key {before}, which this "
-                "installation does not hold") in _said(lost.output)
+        assert (
+            f"Audit log entry #1 was made with the audit key {before}, which this "
+            "installation does not hold"
+        ) in _said(lost.output)
         given = runner.invoke(app, ["audit", "verify", "--previous-keys", str(kept)])
         assert given.exit_code == 0, given.output
 
         store = AppContext(context.settings).store
         with store.session() as session:
-            change = session.scalars(select(AuditEvent).where(
-                AuditEvent.action == audit.KEY_CHANGED)).one()
+            change = session.scalars(
+                select(AuditEvent).where(AuditEvent.action == audit.KEY_CHANGED)
+            ).one()
         store.dispose()
         assert change.details["from"] == before and change.details["to"] == after.current_id
         # a settings version rewritten from outside after the rotation, fingerprint and all
         outsider = create_engine(database_url, poolclass=NullPool)
         if outsider.dialect.name == "sqlite":  # the bot's triggers ask for a tag it has not got
-            event.listen(outsider, "connect", lambda dbapi, _record: dbapi.create_function(
-                "seal_tag", 0, lambda: None))
+            event.listen(
+                outsider,
+                "connect",
+                lambda dbapi, _record: dbapi.create_function("seal_tag", 0, lambda: None),
+            )
         with outsider.begin() as conn:
-            conn.execute(update(ConfigVersion).values(
-                document="organisation: {}",
-                sha256=hashlib.sha256(b"organisation: {}").hexdigest()))
+            conn.execute(
+                update(ConfigVersion).values(
+                    document="organisation: {}",
+                    sha256=hashlib.sha256(b"organisation: {}").hexdigest(),
+                )
+            )
         outsider.dispose()
         edited = runner.invoke(app, ["audit", "verify", "--previous-keys", str(kept)])
     assert edited.exit_code == 1

@@ -75,8 +75,12 @@ def test_a_command_refuses_to_start_an_empty_database_and_migrate_creates_one(
 ) -> None:
     school.write()
     runner = CliRunner()
-    env = {**WIDE, **KEY, "COMPLIANCE_BOT_HOME": str(school.home),
-           "COMPLIANCE_BOT_DATABASE_URL": database_url}
+    env = {
+        **WIDE,
+        **KEY,
+        "COMPLIANCE_BOT_HOME": str(school.home),
+        "COMPLIANCE_BOT_DATABASE_URL": database_url,
+    }
     for command in (["status"], ["sweep"], ["outbox"], ["duties"], ["run"]):
         refused = runner.invoke(app, command, env=env)
         assert refused.exit_code == 2, (command, refused.output)
@@ -95,8 +99,16 @@ def test_a_command_refuses_to_start_an_empty_database_and_migrate_creates_one(
 def test_the_database_line_never_shows_a_password(school: SchoolBuilder) -> None:
     school.write()
     url = "postgresql+psycopg://bot:hunter2-not-shown@127.0.0.1:1/school"
-    result = CliRunner().invoke(app, ["status"], env={
-        **WIDE, **KEY, "COMPLIANCE_BOT_HOME": str(school.home), "COMPLIANCE_BOT_DATABASE_URL": url})
+    result = CliRunner().invoke(
+        app,
+        ["status"],
+        env={
+            **WIDE,
+            **KEY,
+            "COMPLIANCE_BOT_HOME": str(school.home),
+            "COMPLIANCE_BOT_DATABASE_URL": url,
+        },
+    )
     assert result.exit_code == 2
     assert "Database: postgresql+psycopg://bot@127.0.0.1:1/school" in result.stderr
     assert "could not be opened" in result.stderr
@@ -105,8 +117,9 @@ def test_the_database_line_never_shows_a_password(school: SchoolBuilder) -> None
 
 def test_check_config_reads_the_files_without_a_database(school: SchoolBuilder) -> None:
     school.write()
-    result = CliRunner().invoke(app, ["check", "config"], env={
-        **WIDE, **KEY, "COMPLIANCE_BOT_HOME": str(school.home)})
+    result = CliRunner().invoke(
+        app, ["check", "config"], env={**WIDE, **KEY, "COMPLIANCE_BOT_HOME": str(school.home)}
+    )
     assert result.exit_code == 0, result.output
     assert not (school.home / "compliance-bot.db").exists()
 
@@ -120,14 +133,14 @@ def test_check_config_names_the_staff_list_s_columns_it_does_not_read(
     lines = path.read_text(encoding="utf-8").splitlines()
     extra = [f"{lines[0]},Additional Role,Notes", *(f"{line},,met" for line in lines[1:])]
     path.write_text("\n".join(extra) + "\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["check", "config"], env={
-        **WIDE, **KEY, "COMPLIANCE_BOT_HOME": str(school.home)})
+    result = CliRunner().invoke(
+        app, ["check", "config"], env={**WIDE, **KEY, "COMPLIANCE_BOT_HOME": str(school.home)}
+    )
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
     assert "not read the staff list's column 'Notes': it is not read" in said
     assert "name it 'Additional Role' (or 'Role 2', 'Role 3')" in said
     assert "'Additional Role'," not in said  # read: each person's further roles
-
 
 
 def test_init_refuses_a_database_that_holds_a_school_but_takes_one_only_migrated(
@@ -140,8 +153,11 @@ def test_init_refuses_a_database_that_holds_a_school_but_takes_one_only_migrated
     with store.transaction() as session:
         session.add(School(id="oak", name="Oak Test School"))
     store.dispose()
-    refused = CliRunner().invoke(app, ["init", "--answers", "answers.yaml"],
-                                 env={**WIDE, "COMPLIANCE_BOT_DATABASE_URL": database_url})
+    refused = CliRunner().invoke(
+        app,
+        ["init", "--answers", "answers.yaml"],
+        env={**WIDE, "COMPLIANCE_BOT_DATABASE_URL": database_url},
+    )
     assert refused.exit_code == 2
     # an install's database, but this folder is not its home: told where to point (#77)
     assert "holds schools whose folder is not this one" in " ".join(refused.output.split())

@@ -30,8 +30,9 @@ def _commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, .
 
 
 def _help(path: tuple[str, ...]) -> str:
-    result = CliRunner().invoke(app, [*path, "--help"], terminal_width=400,
-                                env={"COLUMNS": "400", "TERM": "dumb"})
+    result = CliRunner().invoke(
+        app, [*path, "--help"], terminal_width=400, env={"COLUMNS": "400", "TERM": "dumb"}
+    )
     assert result.exit_code == 0, (path, result.output)
     return result.output
 

@@ -27,12 +27,24 @@ def test_compact_waits_for_a_stopped_bot_then_keeps_every_record(
         session.add(School(id="oak", name="Oakfield"))
         session.flush()
         for i in range(40):
-            enqueue_email(session, school_id="oak", key=f"digest:{i}", purpose="reminder",
-                          urgency=Urgency.ROUTINE,
-                          draft=EmailDraft(to=(f"p{i}@oakfield.example",), subject="Digest",
-                                           text="Your week. " * 900, html="<p>Your week.</p>"))
-        session.execute(update(OutboxMessage).values(
-            status="sent", sent_at=utcnow() - timedelta(days=40), provider_id="<id@x>"))
+            enqueue_email(
+                session,
+                school_id="oak",
+                key=f"digest:{i}",
+                purpose="reminder",
+                urgency=Urgency.ROUTINE,
+                draft=EmailDraft(
+                    to=(f"p{i}@oakfield.example",),
+                    subject="Digest",
+                    text="Your week. " * 900,
+                    html="<p>Your week.</p>",
+                ),
+            )
+        session.execute(
+            update(OutboxMessage).values(
+                status="sent", sent_at=utcnow() - timedelta(days=40), provider_id="<id@x>"
+            )
+        )
     database = ctx.store.engine.url.database
     ctx.store.dispose()
     with closing(sqlite3.connect(database)) as old:  # as a version before auto_vacuum made it
@@ -67,6 +79,12 @@ def test_compact_waits_for_a_stopped_bot_then_keeps_every_record(
     space = ctx.store.space()
     assert space is not None and space.returns_free_space and space.free_bytes == 0
     with ctx.store.session() as session:
-        assert session.scalar(select(func.count()).where(
-            OutboxMessage.body_sha256.is_not(None), OutboxMessage.provider_id == "<id@x>")) == 40
+        assert (
+            session.scalar(
+                select(func.count()).where(
+                    OutboxMessage.body_sha256.is_not(None), OutboxMessage.provider_id == "<id@x>"
+                )
+            )
+            == 40
+        )
     ctx.store.dispose()

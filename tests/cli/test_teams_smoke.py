@@ -23,26 +23,34 @@ def test_the_smoke_test_passes_end_to_end(tmp_path: Path) -> None:
     assert [(name, ok) for name, ok, _ in result.steps if not ok] == []
     assert len(result.steps) == 6 and said == [name for name, _, _ in result.steps]
     details = {name: detail for name, _, detail in result.steps}
-    assert "Thank you: your acknowledgement of the" in details[
-        "Acknowledge records one acknowledgement and the card says so"]
+    assert (
+        "Thank you: your acknowledgement of the"
+        in details["Acknowledge records one acknowledgement and the card says so"]
+    )
     assert "needs from you" in details["the card opened in Teams shows what the school needs"]
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1:3978/v1/.well-known/openidconfiguration",
-    "http://localhost:3978/v1/.well-known/openidconfiguration",
-    "https://login.botframework.com/v1/.well-known/openidconfiguration",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:3978/v1/.well-known/openidconfiguration",
+        "http://localhost:3978/v1/.well-known/openidconfiguration",
+        "https://login.botframework.com/v1/.well-known/openidconfiguration",
+    ],
+)
 def test_a_local_issuer_is_accepted_on_loopback(url: str) -> None:
     assert M365Settings(bot_openid_metadata=url).bot_openid_metadata == url
 
 
-@pytest.mark.parametrize("url", [
-    "http://192.168.1.20:3978/v1/.well-known/openidconfiguration",
-    "https://issuer.example.org/v1/.well-known/openidconfiguration",
-    "http://login.botframework.com/v1/.well-known/openidconfiguration",
-    "https://127.0.0.1.example.org/v1/.well-known/openidconfiguration",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://192.168.1.20:3978/v1/.well-known/openidconfiguration",
+        "https://issuer.example.org/v1/.well-known/openidconfiguration",
+        "http://login.botframework.com/v1/.well-known/openidconfiguration",
+        "https://127.0.0.1.example.org/v1/.well-known/openidconfiguration",
+    ],
+)
 def test_any_other_issuer_is_refused(url: str) -> None:
     with pytest.raises(ValidationError, match=r"127\.0\.0\.1 or localhost"):
         M365Settings(bot_openid_metadata=url)
@@ -51,7 +59,12 @@ def test_any_other_issuer_is_refused(url: str) -> None:
 @pytest.mark.parametrize("tool", ["tools.teams_smoke", "tools.chat_smoke"])
 def test_the_it_lead_runs_each_smoke_test_from_the_checkout(tool: str) -> None:
     # the command the guides give (deploy/teams/smoke-test.md, deploy/google.md)
-    done = subprocess.run([sys.executable, "-m", tool, "--help"], cwd=REPO,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", tool, "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "--folder" in done.stdout and "end to end on this computer" in done.stdout

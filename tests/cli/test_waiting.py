@@ -49,8 +49,12 @@ def _queue_for_the_window(ctx: Any, when: datetime, n: int) -> None:
         for i in range(n):
             draft = EmailDraft(to=(f"p{i}@x.org",), subject=f"Reminder {i}", text="t", html="h")
             enqueue_email(
-                session, school_id="s", key=f"w{i}", purpose="reminder",
-                urgency=Urgency.ROUTINE, draft=draft,
+                session,
+                school_id="s",
+                key=f"w{i}",
+                purpose="reminder",
+                urgency=Urgency.ROUTINE,
+                draft=draft,
                 not_before=when,
             )
 

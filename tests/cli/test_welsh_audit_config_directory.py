@@ -224,10 +224,16 @@ def test_directorys_confirmations_are_said_in_the_schools_language(
         "Hana Head (head@oak.example) is not tied to a sign-in account: nothing to do.",
     )
     day = Dated(date(2026, 11, 6), "%-d %b %Y", "d MMM y")
-    left = said_in(language, Msg(
-        _LEAVER_CONFIRMED, day=day, name="Amy Able", email="amy@oak.example",
-        who="head@oak.example",
-    ))
+    left = said_in(
+        language,
+        Msg(
+            _LEAVER_CONFIRMED,
+            day=day,
+            name="Amy Able",
+            email="amy@oak.example",
+            who="head@oak.example",
+        ),
+    )
     assert left.startswith(
         _said(
             language,
@@ -301,5 +307,3 @@ def _english_words(argument: ast.expr) -> list[str]:
         if isinstance(child, ast.expr)
         for w in _english_words(child)
     ]
-
-

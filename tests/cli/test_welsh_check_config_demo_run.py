@@ -398,7 +398,8 @@ def test_a_smoke_test_is_said_in_the_language_of_the_school_here(
     # again: tests/support/demo_school.py); its lines are the technician's
     folder = demo_school(tmp_path_factory, IN_TERM).home.parent
     result = CliRunner().invoke(  # the tool as the IT lead runs it (deploy/teams/smoke-test.md)
-        teams_smoke.app, ["--folder", str(folder)],
+        teams_smoke.app,
+        ["--folder", str(folder)],
         env={**ENV, "COMPLIANCE_BOT_HOME": str(welsh_home.home)},
     )
     assert result.exit_code == 0, result.output
@@ -427,5 +428,3 @@ SAID = {
     "bot/cli/main.py": {"check_config"},
     "bot/cli/checks.py": {"print_checks"},
 }
-
-

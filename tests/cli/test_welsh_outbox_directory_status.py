@@ -198,7 +198,5 @@ def test_migrate_says_the_database_is_up_to_date_in_the_schools_language(
     url = f"sqlite:///{queued.home / 'compliance-bot.db'}"
     said = _run(_speaking(queued, language), "migrate").stdout.splitlines()[-1]
     assert said == _said(
-        language,
-        f"mae'r gronfa ddata yn gyfredol: {url}",
-        f"database is up to date: {url}",
+        language, f"mae'r gronfa ddata yn gyfredol: {url}", f"database is up to date: {url}"
     )

@@ -142,25 +142,36 @@ def test_init_resume_with_answers_is_refused_in_the_answers_language(
     )
 
 
-@pytest.mark.parametrize(("elm", "said"), [
-    ("cy", [
-        "gwall: does dim ysgol 'nope' yn y ffurfweddiad (oak, elm)",
-        "gwall: mae gan yr ymddiriedolaeth hon sawl ysgol: dywedwch pa un gyda --school (oak ar "
-        "gyfer Oak Test School, elm ar gyfer Elm School), neu --all ar gyfer pob ysgol.",
-    ]),
-    ("en", [
-        "error: no school 'nope' in the configuration (oak, elm)",
-        "error: this trust has several schools: say which with --school (oak for Oak Test "
-        "School, elm for Elm School), or --all for every school.",
-    ]),
-])
+@pytest.mark.parametrize(
+    ("elm", "said"),
+    [
+        (
+            "cy",
+            [
+                "gwall: does dim ysgol 'nope' yn y ffurfweddiad (oak, elm)",
+                "gwall: mae gan yr ymddiriedolaeth hon sawl ysgol: dywedwch pa un gyda --school "
+                "(oak ar "
+                "gyfer Oak Test School, elm ar gyfer Elm School), neu --all ar gyfer pob ysgol.",
+            ],
+        ),
+        (
+            "en",
+            [
+                "error: no school 'nope' in the configuration (oak, elm)",
+                "error: this trust has several schools: say which with --school (oak for Oak Test "
+                "School, elm for Elm School), or --all for every school.",
+            ],
+        ),
+    ],
+)
 def test_a_trusts_refusal_naming_no_school_is_in_the_language_its_schools_share(
     installed: SchoolBuilder, elm: str, said: list[str]
 ) -> None:
     # Welsh when both schools chose cy (set ac); English when their languages differ
     installed.school["language"] = "cy"
-    installed.others = [{"id": "elm", "name": "Elm School", "headteacher": "head@oak.example",
-                         "language": elm}]
+    installed.others = [
+        {"id": "elm", "name": "Elm School", "headteacher": "head@oak.example", "language": elm}
+    ]
     installed.write()
     try:
         assert [
@@ -180,8 +191,7 @@ def _calls(path: str) -> list[tuple[str, ast.Call]]:
         for function in tree.body
         if isinstance(function, ast.FunctionDef)
         for node in ast.walk(function)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-        and node.func.id == "fail"
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "fail"
     ]
 
 
@@ -208,7 +218,7 @@ def test_every_refusal_in_these_files_is_the_catalogues_or_says_why_not() -> Non
             if _translated(call.args[0]):  # its red mark in the active language, as it is
                 continue
             english.append((path, function))
-            above = lines[max(0, call.lineno - 4):call.lineno - 1]
+            above = lines[max(0, call.lineno - 4) : call.lineno - 1]
             if not any("# English:" in line for line in above):
                 untold.append(where)
     assert untold == [], "an English refusal must say why (# English: …) or be translated"

@@ -72,9 +72,7 @@ def test_a_dry_run_and_a_day_off_are_said_in_the_schools_language(
         in saturday
     )
     day = _said(
-        language,
-        "cylch dydd Sadwrn 28 Tachwedd 2026",
-        "cycle as of Saturday 28 November 2026",
+        language, "cylch dydd Sadwrn 28 Tachwedd 2026", "cycle as of Saturday 28 November 2026"
     )
     assert any(f" Oak Test School — {day} ─" in line for line in saturday)
 
@@ -219,11 +217,7 @@ def test_a_sweep_is_said_in_the_schools_language(tmp_path: Path, language: str) 
     said = "\n".join(lines)
     assert (
         "Oak Test School — "
-        + _said(
-            language,
-            "cylch dydd Llun 23 Tachwedd 2026",
-            "cycle as of Monday 23 November 2026",
-        )
+        + _said(language, "cylch dydd Llun 23 Tachwedd 2026", "cycle as of Monday 23 November 2026")
         in said
     )
     assert (

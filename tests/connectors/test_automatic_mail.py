@@ -26,8 +26,12 @@ from tests.support.smtp import running_smtp
 ICS = review_calendar(
     school_id="oak",
     school_name="Oak Primary School",
-    policy=Policy(key="online-safety", title="Online Safety Policy", approving_body="FGB",
-                  review_cycle_months=12),
+    policy=Policy(
+        key="online-safety",
+        title="Online Safety Policy",
+        approving_body="FGB",
+        review_cycle_months=12,
+    ),
     review_due=date(2026, 6, 17),
     now=datetime(2026, 5, 1, 9, tzinfo=UTC),
     domain="oak.example",
@@ -67,8 +71,9 @@ def _graph(tmp_path: Path) -> bytes:
     clock = FakeClock()
     fake = FakeGraph(clock=clock)
     fake.seed_population()
-    connectors = build(m365_settings(tmp_path), transport=fake.transport, clock=clock,
-                       sleep=clock.sleep)
+    connectors = build(
+        m365_settings(tmp_path), transport=fake.transport, clock=clock, sleep=clock.sleep
+    )
     connectors.mailer.send(MESSAGE)
     [sent] = fake.sent
     assert sent.mime is not None  # sent as MIME, as the connector promises

@@ -90,8 +90,9 @@ def test_graph_errors_must_be_graph_error_bodies(graph: Any) -> None:
     assert graph.problems == []
     bad = {"error": {"code": "accessDenied", "message": "Access denied"}, "hint": "grant it"}
     graph.check(*graph_exchange("GET", f"{GRAPH}/sites/s/lists", bad, status=403))
-    assert graph.problems == ["GET /sites/s/lists response: 'hint' is not a property of "
-                              "ODataError (msgraph-sdk model)"]
+    assert graph.problems == [
+        "GET /sites/s/lists response: 'hint' is not a property of ODataError (msgraph-sdk model)"
+    ]
 
 
 @pytest.fixture
@@ -121,71 +122,151 @@ def test_google_checks_bodies_against_the_discovery_documents(google: Any) -> No
 
 RECIPIENT = "#microsoft.graph.aadUserNotificationRecipient"
 BULK = f"{GRAPH}/teamwork/sendActivityNotificationToRecipients"
-FEED = {"topic": {"source": "text", "value": "Compliance", "webUrl": "https://oak.example/me"},
-        "activityType": "needsReminder",
-        "previewText": {"content": "p"},
-        "recipients": [{"@odata.type": RECIPIENT, "userId": "u-1"}]}
+FEED = {
+    "topic": {"source": "text", "value": "Compliance", "webUrl": "https://oak.example/me"},
+    "activityType": "needsReminder",
+    "previewText": {"content": "p"},
+    "recipients": [{"@odata.type": RECIPIENT, "userId": "u-1"}],
+}
 
 
-@pytest.mark.parametrize(("method", "url", "answer", "body", "named"), [
-    pytest.param("GET", f"{GRAPH}/users",
-                 {"value": [{"id": "u", "accountEnabled": "false", "displayName": 7,
-                             "mail": ["a@b.example"]}]}, None,
-                 ["response[0].accountEnabled: expected Edm.Boolean",
-                  "response[0].displayName: expected Edm.String",
-                  "response[0].mail: expected Edm.String"], id="user-values"),
-    pytest.param("GET", f"{GRAPH}/users?$select=id,shoeSize&$expand=manager($select=shoeSize)"
-                 "&$filter=shoeSize eq '9'", {"value": []}, None,
-                 ["$select names 'shoeSize', not a property of user",
-                  "$expand=manager: $select names 'shoeSize', not a property of directoryObject",
-                  "$filter names 'shoeSize', not a property of user"], id="query-names"),
-    pytest.param("POST", f"{GRAPH}/sites/s/lists", {"id": "l", "displayName": "Reports"},
-                 {"displayName": "Reports", "list": {"template": "genericLis"},
-                  "columns": [{"name": "Notes", "text": {"maxLength": "255",
-                                                         "textType": "html"}}]},
-                 ["request.list.template: 'genericLis' is not a documented value",
-                  "request.columns[0].text.maxLength: expected Edm.Int32",
-                  "request.columns[0].text.textType: 'html' is not a documented value"],
-                 id="list-values"),
-    pytest.param("POST", BULK, None,
-                 {**FEED, "topic": {"source": "txt", "value": "x"}, "previewText": "p",
-                  "recipients": [{"@odata.type": RECIPIENT, "userId": 5}]},
-                 ["request.topic.source: 'txt' is not a member of the enum "
-                  "teamworkActivityTopicSource",
-                  "request.previewText: expected the object itemBody",
-                  "request.recipients[0].userId: expected Edm.String"], id="feed-values"),
-    pytest.param("POST", BULK, None,
-                 {**FEED, "recipients": [{"@odata.type": RECIPIENT, "userId": f"u-{n}"}
-                                         for n in range(250)]},
-                 ["request.recipients: 250 items, over Graph's documented limit of 100"],
-                 id="feed-limit"),
-    # Learn's prose, "teamworkActivityTopic": "If the source is entityUrl, this must be a
-    # Microsoft Graph URL"; "webUrl: required if source is text"
-    pytest.param("POST", BULK, None,
-                 {**FEED, "topic": {"source": "entityUrl",
-                                    "value": "https://oak.example/reports/CR-1"}},
-                 ["request.topic.value: a topic of source entityUrl must be a Microsoft Graph "
-                  "URL"], id="feed-entity-url"),
-    pytest.param("POST", BULK, None,
-                 {**FEED, "topic": {"source": "text", "value": "Compliance"}},
-                 ["request.topic.webUrl: required when the source is text"], id="feed-web-url"),
-    # "Send activity feed notifications": the activity type must be declared in the manifest
-    pytest.param("POST", f"{GRAPH}/users/u-1/teamwork/sendActivityNotification", None,
-                 {k: v for k, v in FEED.items() if k != "recipients"}
-                 | {"activityType": "newConcernn"},
-                 ["request.activityType: 'newConcernn' is not declared in the Teams app's "
-                  "manifest"], id="feed-activity-type"),
-    # "List users"/"List messages": $top 1 to 999 / at most 1000
-    pytest.param("GET", f"{GRAPH}/users?$top=1000", {"value": []}, None,
-                 ["$top=1000, outside Graph's documented 1 to 999"], id="users-top"),
-    pytest.param("GET", f"{GRAPH}/users/u/mailFolders/inbox/messages?$top=1001",
-                 {"value": []}, None,
-                 ["$top=1001, outside Graph's documented 1 to 1000"], id="messages-top"),
-    pytest.param("GET", f"{GRAPH}/users/u/mailFolders/inbox/messages"
-                 "?$filter=internetMessageID eq 'x'&$select=id", {"value": []}, None,
-                 ["$filter names 'internetMessageID', not a property of message"],
-                 id="message-filter"),
-])
+@pytest.mark.parametrize(
+    ("method", "url", "answer", "body", "named"),
+    [
+        pytest.param(
+            "GET",
+            f"{GRAPH}/users",
+            {
+                "value": [
+                    {
+                        "id": "u",
+                        "accountEnabled": "false",
+                        "displayName": 7,
+                        "mail": ["a@b.example"],
+                    }
+                ]
+            },
+            None,
+            [
+                "response[0].accountEnabled: expected Edm.Boolean",
+                "response[0].displayName: expected Edm.String",
+                "response[0].mail: expected Edm.String",
+            ],
+            id="user-values",
+        ),
+        pytest.param(
+            "GET",
+            f"{GRAPH}/users?$select=id,shoeSize&$expand=manager($select=shoeSize)"
+            "&$filter=shoeSize eq '9'",
+            {"value": []},
+            None,
+            [
+                "$select names 'shoeSize', not a property of user",
+                "$expand=manager: $select names 'shoeSize', not a property of directoryObject",
+                "$filter names 'shoeSize', not a property of user",
+            ],
+            id="query-names",
+        ),
+        pytest.param(
+            "POST",
+            f"{GRAPH}/sites/s/lists",
+            {"id": "l", "displayName": "Reports"},
+            {
+                "displayName": "Reports",
+                "list": {"template": "genericLis"},
+                "columns": [{"name": "Notes", "text": {"maxLength": "255", "textType": "html"}}],
+            },
+            [
+                "request.list.template: 'genericLis' is not a documented value",
+                "request.columns[0].text.maxLength: expected Edm.Int32",
+                "request.columns[0].text.textType: 'html' is not a documented value",
+            ],
+            id="list-values",
+        ),
+        pytest.param(
+            "POST",
+            BULK,
+            None,
+            {
+                **FEED,
+                "topic": {"source": "txt", "value": "x"},
+                "previewText": "p",
+                "recipients": [{"@odata.type": RECIPIENT, "userId": 5}],
+            },
+            [
+                "request.topic.source: 'txt' is not a member of the enum "
+                "teamworkActivityTopicSource",
+                "request.previewText: expected the object itemBody",
+                "request.recipients[0].userId: expected Edm.String",
+            ],
+            id="feed-values",
+        ),
+        pytest.param(
+            "POST",
+            BULK,
+            None,
+            {
+                **FEED,
+                "recipients": [{"@odata.type": RECIPIENT, "userId": f"u-{n}"} for n in range(250)],
+            },
+            ["request.recipients: 250 items, over Graph's documented limit of 100"],
+            id="feed-limit",
+        ),
+        # Learn's prose, "teamworkActivityTopic": "If the source is entityUrl, this must be a
+        # Microsoft Graph URL"; "webUrl: required if source is text"
+        pytest.param(
+            "POST",
+            BULK,
+            None,
+            {**FEED, "topic": {"source": "entityUrl", "value": "https://oak.example/reports/CR-1"}},
+            ["request.topic.value: a topic of source entityUrl must be a Microsoft Graph URL"],
+            id="feed-entity-url",
+        ),
+        pytest.param(
+            "POST",
+            BULK,
+            None,
+            {**FEED, "topic": {"source": "text", "value": "Compliance"}},
+            ["request.topic.webUrl: required when the source is text"],
+            id="feed-web-url",
+        ),
+        # "Send activity feed notifications": the activity type must be declared in the manifest
+        pytest.param(
+            "POST",
+            f"{GRAPH}/users/u-1/teamwork/sendActivityNotification",
+            None,
+            {k: v for k, v in FEED.items() if k != "recipients"} | {"activityType": "newConcernn"},
+            ["request.activityType: 'newConcernn' is not declared in the Teams app's manifest"],
+            id="feed-activity-type",
+        ),
+        # "List users"/"List messages": $top 1 to 999 / at most 1000
+        pytest.param(
+            "GET",
+            f"{GRAPH}/users?$top=1000",
+            {"value": []},
+            None,
+            ["$top=1000, outside Graph's documented 1 to 999"],
+            id="users-top",
+        ),
+        pytest.param(
+            "GET",
+            f"{GRAPH}/users/u/mailFolders/inbox/messages?$top=1001",
+            {"value": []},
+            None,
+            ["$top=1001, outside Graph's documented 1 to 1000"],
+            id="messages-top",
+        ),
+        pytest.param(
+            "GET",
+            f"{GRAPH}/users/u/mailFolders/inbox/messages"
+            "?$filter=internetMessageID eq 'x'&$select=id",
+            {"value": []},
+            None,
+            ["$filter names 'internetMessageID', not a property of message"],
+            id="message-filter",
+        ),
+    ],
+)
 def test_graph_names_each_malformed_exchange(
     graph: Any, method: str, url: str, answer: Any, body: Any, named: list[str]
 ) -> None:
@@ -201,10 +282,16 @@ def test_graph_names_each_malformed_exchange(
 
 
 def test_graph_accepts_any_declared_property_in_a_query(graph: Any) -> None:
-    query = ("$select=id,usageLocation,manager&$expand=manager($select=id,mail,userPrincipalName)"
-             "&$filter=userType eq 'Guest' and assignedLicenses/$count ne 0")
-    user = {"id": "u", "usageLocation": None, "accountEnabled": True,
-            "manager": {"@odata.type": "#microsoft.graph.user", "id": "m", "mail": "m@o.example"}}
+    query = (
+        "$select=id,usageLocation,manager&$expand=manager($select=id,mail,userPrincipalName)"
+        "&$filter=userType eq 'Guest' and assignedLicenses/$count ne 0"
+    )
+    user = {
+        "id": "u",
+        "usageLocation": None,
+        "accountEnabled": True,
+        "manager": {"@odata.type": "#microsoft.graph.user", "id": "m", "mail": "m@o.example"},
+    }
     graph.check(*graph_exchange("GET", f"{GRAPH}/users?{query}", {"value": [user]}))
     messages = f"{GRAPH}/users/u/mailFolders/inbox/messages?$filter=internetMessageId eq 'x'"
     graph.check(*graph_exchange("GET", messages, {"value": []}))
@@ -233,15 +320,21 @@ def test_the_fake_graph_answers_any_property_its_metadata_declares() -> None:
 def test_google_masks_answers_and_names_fields_the_documents_lack(google: Any) -> None:
     from tests.support.conformance.google import field_mask
 
-    users = {"kind": "admin#directory#users", "nextPageToken": "t",
-             "users": [{"id": "1", "primaryEmail": "a@b.example", "name": {"fullName": "A"}}]}
+    users = {
+        "kind": "admin#directory#users",
+        "nextPageToken": "t",
+        "users": [{"id": "1", "primaryEmail": "a@b.example", "name": {"fullName": "A"}}],
+    }
     assert field_mask("directory.users.list", "users(primaryEmail,name/fullName)", users) == {
-        "users": [{"primaryEmail": "a@b.example", "name": {"fullName": "A"}}]}
+        "users": [{"primaryEmail": "a@b.example", "name": {"fullName": "A"}}]
+    }
     with pytest.raises(ValueError, match="users/shoeSize"):
         field_mask("directory.users.list", "nextPageToken,users(shoeSize)", users)
     google.check("directory.users.list", b"", 200, b"{}", "nextPageToken,users(shoeSize)")
-    assert google.problems == ["directory.users.list: the fields mask names 'users/shoeSize', "
-                               "not a field of the response in the discovery document"]
+    assert google.problems == [
+        "directory.users.list: the fields mask names 'users/shoeSize', "
+        "not a field of the response in the discovery document"
+    ]
 
 
 def test_graph_takes_learns_own_camel_case_send_mail_example(graph: Any) -> None:
@@ -257,12 +350,16 @@ def test_graph_takes_learns_own_camel_case_send_mail_example(graph: Any) -> None
     }
     graph.check(*graph_exchange("POST", f"{GRAPH}/users/u/sendMail", None, body=example))
     assert graph.problems == []
-    graph.check(*graph_exchange("POST", f"{GRAPH}/users/u/sendMail", None,
-                                body={**example, "saveToSentItem": False}))
-    assert graph.problems == ["POST /users/u/sendMail request: 'saveToSentItem' is not a "
-                              "property of SendMailPostRequestBody (msgraph-sdk model)",
-                              "POST /users/u/sendMail request: 'saveToSentItem' is not a "
-                              "parameter of sendMail"]
+    graph.check(
+        *graph_exchange(
+            "POST", f"{GRAPH}/users/u/sendMail", None, body={**example, "saveToSentItem": False}
+        )
+    )
+    assert graph.problems == [
+        "POST /users/u/sendMail request: 'saveToSentItem' is not a "
+        "property of SendMailPostRequestBody (msgraph-sdk model)",
+        "POST /users/u/sendMail request: 'saveToSentItem' is not a parameter of sendMail",
+    ]
 
 
 @pytest.mark.parametrize("value", ["True", "1", "yes"])

@@ -26,9 +26,7 @@ from tests.support.mail_names import NAMES, assert_read_back, postal_mime
 from tests.support.speech import catalogue_in
 
 # letters (accented and not), digits, spaces and the punctuation names and subjects carry
-WORDS = st.text(
-    alphabet=st.characters(categories=("L", "N", "Zs", "Po", "Pd", "Sm")), max_size=120
-)
+WORDS = st.text(alphabet=st.characters(categories=("L", "N", "Zs", "Po", "Pd", "Sm")), max_size=120)
 ADDRESS = st.from_regex(r"\A[a-z]{1,12}@[a-z]{1,10}\.example\Z")
 
 
@@ -56,8 +54,13 @@ def test_headers_render_as_the_standard_policy_renders_them(
     subject: str, name: str, text: str, to: list[str]
 ) -> None:
     message = OutgoingEmail(
-        idempotency_key="reminder:oak:1", to=tuple(to), cc=("dsl@oak.example",),
-        subject=subject, text=text, html=f"<p>{text}</p>", from_name=name or None,
+        idempotency_key="reminder:oak:1",
+        to=tuple(to),
+        cc=("dsl@oak.example",),
+        subject=subject,
+        text=text,
+        html=f"<p>{text}</p>",
+        from_name=name or None,
         reply_to="office@oak.example",
         attachments=(Attachment("review.ics", "text/calendar; method=PUBLISH", b"BEGIN:X\r\n"),),
     )
@@ -70,9 +73,12 @@ def test_a_long_non_ascii_subject_is_encoded_and_folded_alike(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     message = OutgoingEmail(
-        idempotency_key="k", to=("zoe@oak.example",),
+        idempotency_key="k",
+        to=("zoe@oak.example",),
         subject="Relecture de la politique « sécurité en ligne » — école Sainte-Thérèse " * 3,
-        text="Bonjour,\n" * 3, html="<p>Bonjour</p>", from_name="École Sainte-Thérèse",
+        text="Bonjour,\n" * 3,
+        html="<p>Bonjour</p>",
+        from_name="École Sainte-Thérèse",
     )
     ours, standard = _both(message, monkeypatch)
     assert ours == standard
@@ -107,9 +113,13 @@ def _said(node: ast.AST) -> list[tuple[str, ...]]:
             if name in _GETTEXT and args and all(isinstance(a, str) for a in args[:2]):
                 found.append(tuple(args[:2]))
         elif isinstance(call, ast.JoinedStr):
-            found.append(("".join(
-                v.value if isinstance(v, ast.Constant) else "%(value)s" for v in call.values
-            ),))
+            found.append(
+                (
+                    "".join(
+                        v.value if isinstance(v, ast.Constant) else "%(value)s" for v in call.values
+                    ),
+                )
+            )
     return found
 
 
@@ -122,8 +132,14 @@ def _subject_in(node: ast.AST) -> ast.AST | None:
         named = {n.id for t in node.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
         return node.value if "subject" in named else None
     if isinstance(node, ast.Dict):
-        return next((v for k, v in zip(node.keys, node.values, strict=True)
-                     if isinstance(k, ast.Constant) and k.value == "subject"), None)
+        return next(
+            (
+                v
+                for k, v in zip(node.keys, node.values, strict=True)
+                if isinstance(k, ast.Constant) and k.value == "subject"
+            ),
+            None,
+        )
     return node if isinstance(node, ast.FunctionDef) and node.name.endswith("subject") else None
 
 
@@ -141,10 +157,15 @@ def _filled(shape: tuple[str, ...], language: str, name: str) -> list[str]:
     """``shape`` said in ``language`` (a plural in each of Welsh's forms), ``name`` in every
     placeholder but a count."""
     tr = catalogue_in(language)
-    said = [tr.gettext(shape[0])] if len(shape) == 1 else [
-        tr.ngettext(shape[0], shape[1], n) for n in (0, 1, 2, 3, 6, 7)]
-    return [re.sub(r"%\((\w+)\)[sd]",
-                   lambda m: "3" if m[1] in ("num", "count") else name, text) for text in said]
+    said = (
+        [tr.gettext(shape[0])]
+        if len(shape) == 1
+        else [tr.ngettext(shape[0], shape[1], n) for n in (0, 1, 2, 3, 6, 7)]
+    )
+    return [
+        re.sub(r"%\((\w+)\)[sd]", lambda m: "3" if m[1] in ("num", "count") else name, text)
+        for text in said
+    ]
 
 
 def _subjects(raws: list[bytes]) -> list[str]:
@@ -175,12 +196,15 @@ def test_every_subject_shape_with_welsh_schools_names_decodes_back_exactly(
     welsh = catalogue_in("cy")
     translated = [s for s in shapes if welsh.gettext(s[0]) != s[0] or len(s) == 2]
     assert len(translated) >= 20  # the catalogue's own subjects, with their Welsh
-    subjects = sorted({
-        text
-        for shape, language, name in itertools.product(shapes, ("en", "cy", "cy+en"),
-                                                       WELSH_SCHOOLS)
-        for text in _filled(shape, language, name)
-    })
+    subjects = sorted(
+        {
+            text
+            for shape, language, name in itertools.product(
+                shapes, ("en", "cy", "cy+en"), WELSH_SCHOOLS
+            )
+            for text in _filled(shape, language, name)
+        }
+    )
     # the Subject as to_mime writes it (the hypothesis test below goes through to_mime)
     raws = [_message(f"Subject: {subject_header(subject)}") for subject in subjects]
     assert _subjects(raws) == subjects
@@ -189,14 +213,17 @@ def test_every_subject_shape_with_welsh_schools_names_decodes_back_exactly(
 
 
 @settings(max_examples=100, deadline=None)
-@given(subject=st.text(
-    alphabet=st.characters(categories=("L", "N", "Zs", "Po", "Pd", "Ps", "Pe", "Sm")),
-    max_size=200,
-))
+@given(
+    subject=st.text(
+        alphabet=st.characters(categories=("L", "N", "Zs", "Po", "Pd", "Ps", "Pe", "Sm")),
+        max_size=200,
+    )
+)
 def test_any_subject_decodes_back_exactly(subject: str) -> None:
     """Any letters, spaces (several, leading, trailing) and punctuation: the same text back."""
-    message = OutgoingEmail(idempotency_key="k", to=("amy@oak.example",), subject=subject,
-                            text="t", html="<p>t</p>")
+    message = OutgoingEmail(
+        idempotency_key="k", to=("amy@oak.example",), subject=subject, text="t", html="<p>t</p>"
+    )
     assert _subjects([mime_bytes(to_mime(message, "office@oak.example"))]) == [subject]
 
 
@@ -209,8 +236,9 @@ def test_a_plain_subject_stays_readable_and_folds_at_its_spaces() -> None:
 
 def _headers(mailboxes: dict[str, list[tuple[str, str]]]) -> bytes:
     """A message of just these address headers, as ``address_header`` folds them."""
-    return _message(*(f"{name}: {address_header(name, pairs)}" for name, pairs in
-                      mailboxes.items()))
+    return _message(
+        *(f"{name}: {address_header(name, pairs)}" for name, pairs in mailboxes.items())
+    )
 
 
 def _message(*headers: str) -> bytes:
@@ -235,7 +263,11 @@ def test_a_list_of_every_name_folds_and_reads_back(node_modules: Path) -> None:
 def test_the_stdlib_refolding_bug_is_not_ours() -> None:
     """The header gh-121284 broke: one mailbox, as written, and not refolded by the policy."""
     message = OutgoingEmail(
-        idempotency_key="k", to=("amy@oak.example",), subject="s", text="t", html="<p>t</p>",
+        idempotency_key="k",
+        to=("amy@oak.example",),
+        subject="s",
+        text="t",
+        html="<p>t</p>",
         from_name="Ysgol Gynradd Gymraeg Tŷ Coch, Caerdydd",
     )
     raw = mime_bytes(to_mime(message, "office@oak.example"))
@@ -283,13 +315,18 @@ def test_any_name_reads_back_as_one_mailbox(node_modules: Path) -> None:
 def test_an_address_that_is_not_ascii_is_written_in_utf8(node_modules: Path) -> None:
     """RFC 6532: an internationalised address can only be UTF-8 (never an encoded-word)."""
     message = OutgoingEmail(
-        idempotency_key="k", to=("Siân Jones <siân@oak.example>", "bo@exämple.example"),
-        subject="s", text="t", html="<p>t</p>", from_name="Ysgol Siân (Llanelli)",
+        idempotency_key="k",
+        to=("Siân Jones <siân@oak.example>", "bo@exämple.example"),
+        subject="s",
+        text="t",
+        html="<p>t</p>",
+        from_name="Ysgol Siân (Llanelli)",
     )
     raw = mime_bytes(to_mime(message, "office@oak.example"))
     to = "To: =?utf-8?q?Si=C3=A2n_Jones?= <siân@oak.example>, bo@exämple.example\r\n"
     assert to.encode() in raw
     [parsed] = postal_mime(node_modules, [raw])
     assert [(m["name"], m["address"]) for m in parsed["to"]] == [
-        ("Siân Jones", "siân@oak.example"), ("", "bo@exämple.example")
+        ("Siân Jones", "siân@oak.example"),
+        ("", "bo@exämple.example"),
     ]

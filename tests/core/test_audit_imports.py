@@ -68,8 +68,13 @@ def built(
     builder = SchoolBuilder(root / "school")
     context = builder.context(url, demo=True)
     run_sweep(
-        context.store, context.settings, context.config, context.connectors,
-        as_of=NOW.date(), now=NOW, deliver=False,
+        context.store,
+        context.settings,
+        context.config,
+        context.connectors,
+        as_of=NOW.date(),
+        now=NOW,
+        deliver=False,
     )
     sheet = root / "scr.csv"
     sheet.write_text(SHEET, encoding="utf-8")
@@ -77,17 +82,25 @@ def built(
     with context.store.transaction() as session:
         setup_state.begin_setup(session, source="file", by="head@oak.example", now=NOW)
         import_sheet(
-            session, school, read_sheet(sheet, NOW.date()), where="scr.csv",
-            actor="head@oak.example", now=NOW,
+            session,
+            school,
+            read_sheet(sheet, NOW.date()),
+            where="scr.csv",
+            actor="head@oak.example",
+            now=NOW,
         )
         refresh_gaps(session, school, NOW.date(), force=True)
         amy = session.scalars(select(Person).where(Person.email == "amy@oak.example")).one()
         amy.language = "en"
         every = 60
-        session.add(SchedulerBeat(
-            id=1, beat_at=NOW, every_seconds=every,
-            seal=beat_seal(context.settings.audit_keyring(), NOW, every),
-        ))
+        session.add(
+            SchedulerBeat(
+                id=1,
+                beat_at=NOW,
+                every_seconds=every,
+                seal=beat_seal(context.settings.audit_keyring(), NOW, every),
+            )
+        )
     with context.store.session() as session:
         assert session.scalars(select(ScrGap)).all(), "the sheet's late DBS check is a gap"
     context.store.dispose()
@@ -130,8 +143,10 @@ CASES: dict[str, tuple[Callable[[Connection], None], tuple[str, ...], str]] = {
         "(row 3) was changed after it was recorded (imported by).",
     ),
     "scr row deleted": (
-        _sql(f"DELETE FROM scr_checks WHERE entry_id = {_BEN}",
-             "DELETE FROM scr_entries WHERE name LIKE '%Ben%'"),
+        _sql(
+            f"DELETE FROM scr_checks WHERE entry_id = {_BEN}",
+            "DELETE FROM scr_entries WHERE name LIKE '%Ben%'",
+        ),
         ("scr_entries", "scr_checks"),
         "The single central record row of ben@oak.example (row 3) is missing: it was deleted "
         "from the database.",
@@ -210,8 +225,13 @@ def raw(built: Built) -> Iterator[Callable[[tuple[str, ...]], Connection]]:
 def test_the_built_school_verifies(built: Built) -> None:
     said = _verify(built)
     assert said.startswith("exit 0"), said
-    for counted in ("2 single central record rows", "single central record gap", "6 vetting",
-                    "1 record of where the settings are kept", "1 person's own language"):
+    for counted in (
+        "2 single central record rows",
+        "single central record gap",
+        "6 vetting",
+        "1 record of where the settings are kept",
+        "1 person's own language",
+    ):
         assert counted in said, (counted, said)
 
 

@@ -11,13 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bot.core.models import OutboxMessage, Requirement, School
-from bot.core.store import (
-    Store,
-    allocate_ids,
-    bulk_insert,
-    insert_later,
-    one_of,
-)
+from bot.core.store import Store, allocate_ids, bulk_insert, insert_later, one_of
 from tests.support.keys import TEST_KEYS
 
 CREATED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -26,8 +20,10 @@ CREATED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 def test_rows_arrive_as_given_and_roll_back_with_the_transaction(database_url: str) -> None:
     store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
-    rows = [{"id": f"s{n}", "name": f"St Mary's, \"Tab\there\" \\ {n}", "created_at": CREATED}
-            for n in range(3)]
+    rows = [
+        {"id": f"s{n}", "name": f'St Mary\'s, "Tab\there" \\ {n}', "created_at": CREATED}
+        for n in range(3)
+    ]
     with store.session() as session, session.begin():
         bulk_insert(session, School, rows)
         session.rollback()
@@ -57,15 +53,27 @@ def test_one_of_finds_exactly_the_values_given_a_chunk_at_a_time(database_url: s
         bulk_insert(session, School, rows)
         among, chunk = one_of(session, School.id, "ids")
         query = select(School.id).where(among)
-        found = [school for start in range(0, len(wanted), chunk)
-                 for school in session.scalars(query, {"ids": wanted[start:start + chunk]})]
+        found = [
+            school
+            for start in range(0, len(wanted), chunk)
+            for school in session.scalars(query, {"ids": wanted[start : start + chunk]})
+        ]
     assert sorted(found) == wanted[:-2]
     assert chunk == 5000  # one array (PostgreSQL) or one JSON list (SQLite) a statement
 
 
 def _requirement(key: str, **given: object) -> dict[str, object]:
-    return {"school_id": "oak", "key": key, "kind": "complete_training", "title": key,
-            "policy_id": None, "spec": {}, "active": True, "first_seen": CREATED.date(), **given}
+    return {
+        "school_id": "oak",
+        "key": key,
+        "kind": "complete_training",
+        "title": key,
+        "policy_id": None,
+        "spec": {},
+        "active": True,
+        "first_seen": CREATED.date(),
+        **given,
+    }
 
 
 def test_allocated_ids_are_new_ascending_and_never_handed_out_again(database_url: str) -> None:
@@ -76,8 +84,9 @@ def test_allocated_ids_are_new_ascending_and_never_handed_out_again(database_url
         bulk_insert(session, Requirement, [_requirement("before")])
         assert allocate_ids(session, Requirement, 0) == []
         ids = allocate_ids(session, Requirement, 3)
-        bulk_insert(session, Requirement, [_requirement(f"given{n}", id=i)
-                                           for n, i in enumerate(ids)])
+        bulk_insert(
+            session, Requirement, [_requirement(f"given{n}", id=i) for n, i in enumerate(ids)]
+        )
         bulk_insert(session, Requirement, [_requirement("after")])  # the database's own id
     with store.session() as session:
         stored = {key: rid for key, rid in session.execute(select(Requirement.key, Requirement.id))}
@@ -111,20 +120,40 @@ def test_two_writers_never_get_the_same_ids(database_url: str) -> None:
 def test_json_columns_arrive_as_given(database_url: str) -> None:
     store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
-    awkward = "Tab\there, new\nline, back\\slash, \"quotes\", \u00e9 \u2014 \U0001f600, \\N"
-    payload = {"text": awkward, "slots": {"name": awkward}, "parts": [[awkward, None], []],
-               "n": 3, "empty": {}}
-    row = {"school_id": "oak", "idempotency_key": "k1", "channel": "email", "purpose": "p",
-           "urgency": 2, "recipients": [awkward], "cc": [], "subject": awkward, "payload": payload,
-           "status": "pending", "attempts": 0, "next_attempt_at": CREATED,
-           "created_at": CREATED}
+    awkward = 'Tab\there, new\nline, back\\slash, "quotes", \u00e9 \u2014 \U0001f600, \\N'
+    payload = {
+        "text": awkward,
+        "slots": {"name": awkward},
+        "parts": [[awkward, None], []],
+        "n": 3,
+        "empty": {},
+    }
+    row = {
+        "school_id": "oak",
+        "idempotency_key": "k1",
+        "channel": "email",
+        "purpose": "p",
+        "urgency": 2,
+        "recipients": [awkward],
+        "cc": [],
+        "subject": awkward,
+        "payload": payload,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": CREATED,
+        "created_at": CREATED,
+    }
     with store.transaction() as session:
         bulk_insert(session, School, [{"id": "oak", "name": "Oak", "created_at": CREATED}])
         bulk_insert(session, OutboxMessage, [row])
     with store.session() as session:
         stored = session.scalars(select(OutboxMessage)).one()
         assert (stored.payload, stored.recipients, stored.cc, stored.subject) == (
-            payload, [awkward], [], awkward)
+            payload,
+            [awkward],
+            [],
+            awkward,
+        )
 
 
 def test_prepared_writes_insert_their_rows_in_the_order_given(database_url: str) -> None:

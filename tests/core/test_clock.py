@@ -21,7 +21,8 @@ def test_march_change_and_after_hours_roll_to_next_school_day() -> None:
     friday_evening = datetime(2027, 3, 26, 18, 30, tzinfo=UTC)
     # Good Friday evening: Easter Monday is a bank holiday, so Tuesday after the change, 08:00 BST
     assert send_after(SCHOOL, date(2027, 3, 26), friday_evening) == datetime(
-        2027, 3, 30, 7, 0, tzinfo=UTC)
+        2027, 3, 30, 7, 0, tzinfo=UTC
+    )
 
 
 def test_local_today_near_midnight() -> None:
@@ -38,7 +39,8 @@ def test_a_missed_friday_caught_up_on_saturday_waits_for_monday() -> None:
     sweep on Saturday 10:00, go at Monday's 08:00, not on Saturday."""
     saturday = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
     assert send_after(SCHOOL, date(2026, 11, 20), saturday) == datetime(
-        2026, 11, 23, 8, 0, tzinfo=UTC)
+        2026, 11, 23, 8, 0, tzinfo=UTC
+    )
 
 
 def test_a_missed_day_caught_up_in_a_school_days_window_goes_now() -> None:

@@ -14,8 +14,12 @@ from tests.support.helpers import SchoolBuilder
 
 def test_valid_config_loads(school: SchoolBuilder) -> None:
     school.policy("online-safety", "1.0")
-    school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
-                       audience={"roles": ["staff"]})
+    school.requirement(
+        id="ack-os",
+        kind="acknowledge_policy",
+        policy="online-safety",
+        audience={"roles": ["staff"]},
+    )
     config = load_config(school.write() / "school.yaml")
     assert config.school().requirements[0].policy == "online-safety"
 
@@ -23,27 +27,41 @@ def test_valid_config_loads(school: SchoolBuilder) -> None:
 @pytest.mark.parametrize(
     ("yaml_text", "expected"),
     [
-        ("organisation: {name: X}\nschools:\n  - id: a\n    name: A\n    headteacher: h@x.org\n"
-         "    requirments: []\n", "line 6: schools[0].requirments: unknown key"),
-        ("organisation: {name: X}\nschools:\n  - id: a\n    name: A\n    headteacher: h@x.org\n"
-         "    requirements:\n      - {id: r1, kind: acknowledge, policy: p}\n",
-         "line 7: schools[0].requirements[0].kind: Input should be"),
-        ("organisation: {name: X}\nschools:\n  - id: a\n    name: A\n    headteacher: nobody\n",
-         "line 5: schools[0].headteacher: not an email address: "
-         "An email address must have an @-sign"),
-        ("organisation: {name: X}\nschools:\n  - id: a\n    name: A\n", "schools[0].headteacher: "
-         "required key is missing"),
+        (
+            "organisation: {name: X}\nschools:\n  - id: a\n    name: A\n    headteacher: h@x.org\n"
+            "    requirments: []\n",
+            "line 6: schools[0].requirments: unknown key",
+        ),
+        (
+            "organisation: {name: X}\nschools:\n  - id: a\n    name: A\n    headteacher: h@x.org\n"
+            "    requirements:\n      - {id: r1, kind: acknowledge, policy: p}\n",
+            "line 7: schools[0].requirements[0].kind: Input should be",
+        ),
+        (
+            "organisation: {name: X}\nschools:\n  - id: a\n    name: A\n    headteacher: nobody\n",
+            "line 5: schools[0].headteacher: not an email address: "
+            "An email address must have an @-sign",
+        ),
+        (
+            "organisation: {name: X}\nschools:\n  - id: a\n    name: A\n",
+            "schools[0].headteacher: required key is missing",
+        ),
         ("organisation: {name: X}\nschools: [\n", "not valid YAML"),
-        ("organisation: {name: X}\nschools:\n  - id: a\n    name: A\n    headteacher: h@x.org\n"
-         "    requirements:\n      - {id: r1, kind: complete_training}\n",
-         "needs 'course: <course name>'"),
-        ("organisation: {name: X}\nschools:\n  - id: a\n    name: A\n    headteacher: h@x.org\n"
-         "    requirements:\n      - {id: r1, kind: acknowledge_policy, policy: nope}\n",
-         "names unknown policy 'nope'"),
+        (
+            "organisation: {name: X}\nschools:\n  - id: a\n    name: A\n    headteacher: h@x.org\n"
+            "    requirements:\n      - {id: r1, kind: complete_training}\n",
+            "needs 'course: <course name>'",
+        ),
+        (
+            "organisation: {name: X}\nschools:\n  - id: a\n    name: A\n    headteacher: h@x.org\n"
+            "    requirements:\n      - {id: r1, kind: acknowledge_policy, policy: nope}\n",
+            "names unknown policy 'nope'",
+        ),
     ],
 )
-def test_invalid_config_names_file_line_and_key(tmp_path: Path, yaml_text: str,
-                                                 expected: str) -> None:
+def test_invalid_config_names_file_line_and_key(
+    tmp_path: Path, yaml_text: str, expected: str
+) -> None:
     path = tmp_path / "school.yaml"
     path.write_text(yaml_text, encoding="utf-8")
     with pytest.raises(ConfigError) as info:
@@ -54,8 +72,9 @@ def test_invalid_config_names_file_line_and_key(tmp_path: Path, yaml_text: str,
     assert "\n" not in message
 
 
-def test_cli_reports_bad_config_in_one_line_with_exit_2(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_reports_bad_config_in_one_line_with_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     home = tmp_path / "home"
     home.mkdir()
     (home / "school.yaml").write_text("organisation: {name: X}\nschools: 3\n", encoding="utf-8")
@@ -123,14 +142,20 @@ DIRECTORY_BASE = (
 @pytest.mark.parametrize(
     ("lines", "expected"),
     [
-        ("      leaver_grace_days: -1\n",
-         "line 7: schools[0].directory.leaver_grace_days: leaver_grace_days must be a whole "
-         "number of days from 0 to 365 (got -1;"),
-        ("      leaver_grace_days: a week\n",
-         "schools[0].directory.leaver_grace_days: leaver_grace_days must be a whole number"),
-        ("      max_removal_share: 10\n",
-         "line 7: schools[0].directory.max_removal_share: max_removal_share must be a share "
-         "above 0 and at most 1, e.g. 0.10 or '10%' (got 10)"),
+        (
+            "      leaver_grace_days: -1\n",
+            "line 7: schools[0].directory.leaver_grace_days: leaver_grace_days must be a whole "
+            "number of days from 0 to 365 (got -1;",
+        ),
+        (
+            "      leaver_grace_days: a week\n",
+            "schools[0].directory.leaver_grace_days: leaver_grace_days must be a whole number",
+        ),
+        (
+            "      max_removal_share: 10\n",
+            "line 7: schools[0].directory.max_removal_share: max_removal_share must be a share "
+            "above 0 and at most 1, e.g. 0.10 or '10%' (got 10)",
+        ),
         ("      max_removal_share: 0\n", "max_removal_share must be a share above 0"),
         ("      leaver_days: 7\n", "line 7: schools[0].directory.leaver_days: unknown key"),
     ],
@@ -184,15 +209,20 @@ def test_a_time_reads_as_written_with_or_without_quotes(tmp_path: Path, end: str
 @pytest.mark.parametrize(
     ("start", "end", "expected"),
     [
-        ("16:30", "08:00", "line 6: schools[0].sending_window: the sending window ends (08:00) "
-                           "before it starts (16:30)"),
+        (
+            "16:30",
+            "08:00",
+            "line 6: schools[0].sending_window: the sending window ends (08:00) "
+            "before it starts (16:30)",
+        ),
         ("08:00", "08:00", "ends (08:00) before it starts (08:00)"),
         ("08:00", "25:00", "line 8: schools[0].sending_window.end: Input should be"),
         ("08:00", "1630", "line 8: schools[0].sending_window.end: write the time as 16:30"),
     ],
 )
-def test_an_impossible_window_is_refused(tmp_path: Path, start: str, end: str,
-                                         expected: str) -> None:
+def test_an_impossible_window_is_refused(
+    tmp_path: Path, start: str, end: str, expected: str
+) -> None:
     path = tmp_path / "school.yaml"
     path.write_text(_WINDOW.replace("{start}", start).replace("{end}", end), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"line \d") as info:
@@ -206,20 +236,20 @@ def test_every_error_is_reported_at_once_each_on_its_own_line(
     home = tmp_path / "home"
     home.mkdir()
     (home / "school.yaml").write_text(
-        "organisation: {name: X}\n"          # 1
-        "schools:\n"                          # 2
-        "  - id: a\n"                         # 3
-        "    name: A\n"                       # 4
-        "    headteacher: h@x.org\n"          # 5
-        "    sending_windw:\n"                # 6
-        "      start: 08:00\n"                # 7
-        "    official_accounts:\n"            # 8
-        "      - id: fb\n"                    # 9
-        "        nme: Facebook page\n"        # 10
-        "    requirements:\n"                 # 11
-        "      - id: r1\n"                    # 12
-        "        kind: acknowledge\n"         # 13
-        "        policy: p\n",                # 14
+        "organisation: {name: X}\n"  # 1
+        "schools:\n"  # 2
+        "  - id: a\n"  # 3
+        "    name: A\n"  # 4
+        "    headteacher: h@x.org\n"  # 5
+        "    sending_windw:\n"  # 6
+        "      start: 08:00\n"  # 7
+        "    official_accounts:\n"  # 8
+        "      - id: fb\n"  # 9
+        "        nme: Facebook page\n"  # 10
+        "    requirements:\n"  # 11
+        "      - id: r1\n"  # 12
+        "        kind: acknowledge\n"  # 13
+        "        policy: p\n",  # 14
         encoding="utf-8",
     )
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(home))
@@ -227,7 +257,11 @@ def test_every_error_is_reported_at_once_each_on_its_own_line(
     assert result.exit_code == 2
     lines = [x for x in result.output.splitlines() if "school.yaml line" in x]
     assert [x.split("school.yaml ")[1].split(":")[0] for x in lines] == [
-        "line 6", "line 9", "line 9", "line 10", "line 13",
+        "line 6",
+        "line 9",
+        "line 9",
+        "line 10",
+        "line 13",
     ]
     assert "5 problems, each to fix" in result.output
     said = "\n".join(lines)

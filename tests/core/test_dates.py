@@ -10,15 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.config import ConfigError, load_config
-from bot.core.dates import (
-    CALENDAR,
-    HAPPENED,
-    REVIEW,
-    START,
-    DateWindow,
-    DateWindowError,
-    shift,
-)
+from bot.core.dates import CALENDAR, HAPPENED, REVIEW, START, DateWindow, DateWindowError, shift
 from bot.engine.periods import add_months
 from bot.features.policies.rules import alert_stages, latest_stage
 from tests.support.helpers import SchoolBuilder
@@ -26,13 +18,16 @@ from tests.support.helpers import SchoolBuilder
 TODAY = date(2026, 11, 24)
 
 
-@pytest.mark.parametrize(("window", "inside", "outside"), [
-    (REVIEW, date(2036, 11, 24), date(2036, 11, 25)),
-    (HAPPENED, date(2027, 11, 24), date(2027, 11, 25)),
-    (CALENDAR, date(2031, 11, 24), date(2031, 11, 25)),
-    (START, date(1950, 1, 1), date(1949, 12, 31)),
-    (REVIEW, date(2000, 1, 1), date(1999, 12, 31)),
-])
+@pytest.mark.parametrize(
+    ("window", "inside", "outside"),
+    [
+        (REVIEW, date(2036, 11, 24), date(2036, 11, 25)),
+        (HAPPENED, date(2027, 11, 24), date(2027, 11, 25)),
+        (CALENDAR, date(2031, 11, 24), date(2031, 11, 25)),
+        (START, date(1950, 1, 1), date(1949, 12, 31)),
+        (REVIEW, date(2000, 1, 1), date(1999, 12, 31)),
+    ],
+)
 def test_each_window_takes_its_edge_and_refuses_the_next_day(
     window: DateWindow, inside: date, outside: date
 ) -> None:
@@ -80,8 +75,13 @@ def test_a_staff_export_and_the_people_form_name_a_start_date_out_of_its_window(
     assert staff_date("01/09/1985", "Employment Start Date") == date(1985, 9, 1)
     with pytest.raises(ValueError, match=r"^Employment Start Date: 1900-01-01 is too long ago"):
         staff_date("01/01/1900", "Employment Start Date")
-    _, errors = parse_entry({"name": "Pat Lee", "email": "pat@oak.example",
-                             "start_date": "2099-09-01"}, ["staff"], TODAY)
+    _, errors = parse_entry(
+        {"name": "Pat Lee", "email": "pat@oak.example", "start_date": "2099-09-01"},
+        ["staff"],
+        TODAY,
+    )
     said = {key: str(error) for key, error in errors.items()}
-    assert said == {"start_date": "Start date: 2099-09-01 is too far ahead — the latest date "
-                                    "accepted is 2028-11-24 (2 years from today); check the year"}
+    assert said == {
+        "start_date": "Start date: 2099-09-01 is too far ahead — the latest date "
+        "accepted is 2028-11-24 (2 years from today); check the year"
+    }

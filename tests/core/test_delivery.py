@@ -85,10 +85,17 @@ def _store(url: str) -> Store:
 
 def _queue(store: Store, key: str, to: str, purpose: str = "reminder") -> int:
     with store.transaction() as session:
-        enqueue_email(session, school_id="s", key=key, purpose=purpose, urgency=Urgency.ROUTINE,
-                      draft=EmailDraft((to,), SUBJECT, BODY, f"<p>{BODY}</p>"))
-        row_id = session.scalar(select(OutboxMessage.id).where(
-            OutboxMessage.idempotency_key == key))
+        enqueue_email(
+            session,
+            school_id="s",
+            key=key,
+            purpose=purpose,
+            urgency=Urgency.ROUTINE,
+            draft=EmailDraft((to,), SUBJECT, BODY, f"<p>{BODY}</p>"),
+        )
+        row_id = session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
+        )
         assert row_id is not None
         return row_id
 
@@ -164,8 +171,9 @@ def test_a_failure_caught_up_later_and_again_after_a_resend(
     alerts = AdminAlerts.of([SCHOOL])
     assert dispatch(store, mailer, None, alerts=alerts).alerts == 1
     with store.transaction() as session:
-        resolve(session, bad, resend=True, email="it@oak.example", schools={"s": SCHOOL},
-                now=utcnow())
+        resolve(
+            session, bad, resend=True, email="it@oak.example", schools={"s": SCHOOL}, now=utcnow()
+        )
     assert dispatch(store, mailer, None, alerts=alerts).alerts == 1
     assert len(room.alerts()) == 2
     store.dispose()
@@ -175,7 +183,9 @@ def test_who_hears_about_a_refusal() -> None:
     assert failure_recipients(SCHOOL, "reminder") == ["it@oak.example"]
     # a safeguarding message: the DSL team (it may be about the headteacher), and the admins
     assert failure_recipients(SCHOOL, "report_alert") == [
-        "dsl@oak.example", "deputy@oak.example", "it@oak.example"
+        "dsl@oak.example",
+        "deputy@oak.example",
+        "it@oak.example",
     ]
     bare = SchoolConfig(id="s", name="S", headteacher="head@oak.example")
     assert failure_recipients(bare, "reminder") == ["head@oak.example"]
@@ -214,37 +224,52 @@ def cli(school: SchoolBuilder, database_url: str, monkeypatch: pytest.MonkeyPatc
 
 def _uncertain(store: Store, key: str, to: str = "amy@oak.example") -> int:
     with store.transaction() as session:
-        enqueue_email(session, school_id="oak", key=key, purpose="reminder",
-                      urgency=Urgency.ROUTINE,
-                      draft=EmailDraft((to,), SUBJECT, BODY, "<p>h</p>"))
+        enqueue_email(
+            session,
+            school_id="oak",
+            key=key,
+            purpose="reminder",
+            urgency=Urgency.ROUTINE,
+            draft=EmailDraft((to,), SUBJECT, BODY, "<p>h</p>"),
+        )
     now = utcnow()
-    dispatch(store, Scripted([DeliveryUnknownError("sendMail failed (HTTP 504)")]), None,
-             now=lambda: now)
+    dispatch(
+        store, Scripted([DeliveryUnknownError("sendMail failed (HTTP 504)")]), None, now=lambda: now
+    )
     with store.session() as session:
-        row_id = session.scalar(select(OutboxMessage.id).where(
-            OutboxMessage.idempotency_key == key))
+        row_id = session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
+        )
         assert row_id is not None
         return row_id
 
 
 def _audit(store: Store) -> list[AuditEvent]:
     with store.session() as session:
-        return list(session.scalars(
-            select(AuditEvent).where(AuditEvent.object_type == "outbox").order_by(AuditEvent.seq)
-        ))
+        return list(
+            session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.object_type == "outbox")
+                .order_by(AuditEvent.seq)
+            )
+        )
 
 
 def test_resolve_sent_marks_it_delivered_and_records_who(cli: Any) -> None:
     store = cli.store
     row_id = _uncertain(store, "k1")
-    result = CliRunner().invoke(app, ["outbox", "resolve", str(row_id), "--sent",
-                                      "--as", "IT@oak.example"])
+    result = CliRunner().invoke(
+        app, ["outbox", "resolve", str(row_id), "--sent", "--as", "IT@oak.example"]
+    )
     assert result.exit_code == 0, result.output
     assert f"Message {row_id} is marked as delivered" in result.output
     assert _row(store, row_id).status == "sent"
     [event] = _audit(store)
     assert (event.actor, event.action, event.object_id) == (
-        "cli:it@oak.example", "outbox.confirmed_sent", str(row_id))
+        "cli:it@oak.example",
+        "outbox.confirmed_sent",
+        str(row_id),
+    )
     assert event.details["was"] == "delivery_unknown" and "os_user" in event.details
     # nothing is sent again
     mailer = Scripted([])
@@ -255,8 +280,9 @@ def test_resolve_sent_marks_it_delivered_and_records_who(cli: Any) -> None:
 def test_resolve_resend_sends_it_once_more_and_records_who(cli: Any) -> None:
     store = cli.store
     row_id = _uncertain(store, "k1")
-    result = CliRunner().invoke(app, ["outbox", "resolve", str(row_id), "--resend",
-                                      "--as", "head@oak.example"])
+    result = CliRunner().invoke(
+        app, ["outbox", "resolve", str(row_id), "--resend", "--as", "head@oak.example"]
+    )
     assert result.exit_code == 0, result.output
     assert f"Message {row_id} is queued to be sent again" in result.output
     mailer = Scripted([SendResult("ok")])
@@ -273,8 +299,11 @@ def test_resolve_resend_sends_it_once_more_and_records_who(cli: Any) -> None:
         (["--sent"], "say who you are with --as EMAIL"),
         (["--as", "it@oak.example"], "say either --sent"),
         (["--sent", "--resend", "--as", "it@oak.example"], "say either --sent"),
-        (["--sent", "--as", "amy@oak.example"], "amy@oak.example is not the headteacher, an "
-                                                "admin, a DSL or a deputy DSL of Oak Test School"),
+        (
+            ["--sent", "--as", "amy@oak.example"],
+            "amy@oak.example is not the headteacher, an "
+            "admin, a DSL or a deputy DSL of Oak Test School",
+        ),
     ],
 )
 def test_resolve_refuses_unclear_or_unauthorised_requests(
@@ -293,28 +322,39 @@ def test_resolve_refuses_rows_that_need_no_person(cli: Any) -> None:
     schools = {s.id: s for s in cli.config.schools}
     delivered = _uncertain(store, "k-sent")
     with store.transaction() as session:
-        resolve(session, delivered, resend=False, email="it@oak.example", schools=schools,
-                now=utcnow())
-        enqueue_email(session, school_id="oak", key="waiting", purpose="reminder",
-                      urgency=Urgency.ROUTINE,
-                      draft=EmailDraft(("amy@oak.example",), "s", "t", "h"))
+        resolve(
+            session, delivered, resend=False, email="it@oak.example", schools=schools, now=utcnow()
+        )
+        enqueue_email(
+            session,
+            school_id="oak",
+            key="waiting",
+            purpose="reminder",
+            urgency=Urgency.ROUTINE,
+            draft=EmailDraft(("amy@oak.example",), "s", "t", "h"),
+        )
     with store.session() as session:
-        waiting = session.scalar(select(OutboxMessage.id).where(
-            OutboxMessage.idempotency_key == "waiting"))
+        waiting = session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.idempotency_key == "waiting")
+        )
     runner = CliRunner()
     only = "only a message that may not have arrived or could not be delivered can be resolved"
-    for row_id, says in ((waiting, f"Message {waiting} is waiting to be sent: {only}"),
-                         (delivered, f"Message {delivered} was delivered: {only}"),
-                         (999, "There is no message 999 in the outbox")):
-        result = runner.invoke(app, ["outbox", "resolve", str(row_id), "--resend",
-                                     "--as", "it@oak.example"])
+    for row_id, says in (
+        (waiting, f"Message {waiting} is waiting to be sent: {only}"),
+        (delivered, f"Message {delivered} was delivered: {only}"),
+        (999, "There is no message 999 in the outbox"),
+    ):
+        result = runner.invoke(
+            app, ["outbox", "resolve", str(row_id), "--resend", "--as", "it@oak.example"]
+        )
         assert result.exit_code == 2, result.output
         assert says in " ".join(result.output.split())
     assert _row(store, delivered).status == "sent" and _row(store, waiting).status == "pending"
     assert [e.action for e in _audit(store)] == ["outbox.confirmed_sent"]  # the set-up only
     with pytest.raises(ResolveError), store.transaction() as session:
-        resolve(session, delivered, resend=True, email="it@oak.example", schools=schools,
-                now=utcnow())
+        resolve(
+            session, delivered, resend=True, email="it@oak.example", schools=schools, now=utcnow()
+        )
 
 
 def test_the_outbox_listing_still_works_and_explains_uncertain_rows(cli: Any) -> None:
@@ -359,10 +399,15 @@ def test_the_migration_keeps_every_message_and_floods_no_one(database_url: str) 
     command.upgrade(alembic_config(store.engine), "0001")
     created = utcnow() - timedelta(days=30)
     with store.engine.begin() as conn:
-        conn.execute(text("INSERT INTO schools (id, name, created_at) VALUES ('s', 'S', :at)"),
-                     {"at": created.replace(tzinfo=None)})
-        for key, status in (("old-failed", "failed"), ("old-pending", "pending"),
-                            ("old-unknown", "delivery_unknown")):
+        conn.execute(
+            text("INSERT INTO schools (id, name, created_at) VALUES ('s', 'S', :at)"),
+            {"at": created.replace(tzinfo=None)},
+        )
+        for key, status in (
+            ("old-failed", "failed"),
+            ("old-pending", "pending"),
+            ("old-unknown", "delivery_unknown"),
+        ):
             conn.execute(
                 text(
                     "INSERT INTO outbox (school_id, idempotency_key, channel, purpose, recipients,"
@@ -376,13 +421,18 @@ def test_the_migration_keeps_every_message_and_floods_no_one(database_url: str) 
     with store.session() as session:
         rows = {r.idempotency_key: r for r in session.scalars(select(OutboxMessage))}
         assert {k: r.status for k, r in rows.items()} == {
-            "old-failed": "failed", "old-pending": "pending", "old-unknown": "delivery_unknown"
+            "old-failed": "failed",
+            "old-pending": "pending",
+            "old-unknown": "delivery_unknown",
         }
         assert rows["old-failed"].alerted_at == rows["old-failed"].created_at
         assert rows["old-pending"].alerted_at is None
         assert session.execute(text("SELECT count(*) FROM outbox_channels")).scalar() == 0
     with store.transaction() as session:
-        assert AdminAlerts.of([SchoolConfig(id="s", name="S", headteacher="h@s.example")]).queue(
-            session, utcnow()) == 0
+        assert (
+            AdminAlerts.of([SchoolConfig(id="s", name="S", headteacher="h@s.example")]).queue(
+                session, utcnow()
+            )
+            == 0
+        )
     store.dispose()
-

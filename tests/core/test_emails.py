@@ -51,8 +51,11 @@ def test_a_bad_address_says_why(address: str, why: str) -> None:
 
 def _yaml(tmp_path: Path, headteacher: str) -> Path:
     path = tmp_path / "school.yaml"
-    path.write_text("organisation: {name: X}\nschools:\n  - id: a\n    name: A\n"
-                    f"    headteacher: \"{headteacher}\"\n", encoding="utf-8")
+    path.write_text(
+        "organisation: {name: X}\nschools:\n  - id: a\n    name: A\n"
+        f'    headteacher: "{headteacher}"\n',
+        encoding="utf-8",
+    )
     return path
 
 

@@ -162,8 +162,9 @@ def test_directory_rows_with_control_characters_are_rejected_naming_the_field(
     yaml_path.write_text(
         'people:\n  - {email: dan@oak.example, name: "Dan\\0"}\n', encoding="utf-8"
     )
-    assert "people.yaml line 1 (Dan): name contains a control character" in (
-        FileDirectory(yaml_path).fetch().rejected[0]
+    assert (
+        "people.yaml line 1 (Dan): name contains a control character"
+        in (FileDirectory(yaml_path).fetch().rejected[0])
     )
 
 
@@ -300,9 +301,7 @@ def _refused_everywhere(kind: str, data: bytes, problem: str, tmp_path: Path) ->
 # --------------------------------------------------------------------------- contained parsing
 
 
-def test_billion_laughs_in_a_word_part_is_refused_before_any_entity_expands(
-    tmp_path: Path,
-) -> None:
+def test_billion_laughs_in_a_word_part_is_refused_before_any_entity_expands(tmp_path: Path) -> None:
     laughs = billion_laughs_docx()
     assert len(laughs) < 64 * 1024
     with pytest.raises(AttachmentError, match=r"laughs\.docx: this file declares its own"):
@@ -428,8 +427,12 @@ def test_real_photos_and_documents_are_still_accepted() -> None:
 
 
 def _stream(head: bytes, data: bytes) -> bytes:
-    return b"<< /Length %d /Filter /FlateDecode " % len(data) + head + b" >>\nstream\n" + data + (
-        b"\nendstream"
+    return (
+        b"<< /Length %d /Filter /FlateDecode " % len(data)
+        + head
+        + b" >>\nstream\n"
+        + data
+        + (b"\nendstream")
     )
 
 

@@ -39,7 +39,12 @@ from tests.engine.test_reminders import REQUIREMENTS
 ROOT = Path(__file__).parents[2]
 # what marks a sentence for the catalogue besides gettext's own (babel.cfg's command says them)
 KEYWORDS = {
-    "N_": None, "Msg": None, "say": None, "nmsg": (1, 2), "nsay": (1, 2), "N_plural": (1, 2)
+    "N_": None,
+    "Msg": None,
+    "say": None,
+    "nmsg": (1, 2),
+    "nsay": (1, 2),
+    "N_plural": (1, 2),
 }
 PO = ROOT / "bot" / "locale" / "cy" / "LC_MESSAGES" / "messages.po"
 TODAY = date(2026, 9, 16)
@@ -525,8 +530,7 @@ def test_me_in_english_is_as_before() -> None:
 
 @pytest.mark.parametrize("on_behalf", [None, f"Cofnodwyd gan y swyddfa ar ran {PERSON}."])
 def test_the_acknowledgement_page_and_its_thank_you_are_welsh(
-    on_behalf: str | None,
-    english_words: set[str],
+    on_behalf: str | None, english_words: set[str]
 ) -> None:
     version = SimpleNamespace(
         id=7, label="3.1", document_name="diogelu.pdf", statement=_statement()
@@ -561,9 +565,7 @@ def _statement() -> str:
 
 @pytest.mark.parametrize("signed_in", [False, True])
 def test_the_concern_form_and_its_receipt_are_welsh_for_a_reporter(
-    signed_in: bool,
-    english_words: set[str],
-    catalogue: Any,
+    signed_in: bool, english_words: set[str], catalogue: Any
 ) -> None:
     welsh = school("cy")
     user = _person("staff") if signed_in else None
@@ -787,7 +789,6 @@ def test_the_training_recorded_page_from_me_is_welsh(english_words: set[str]) ->
         day=date(2026, 9, 16),
     )
     lang, texts = _page(
-        "info.html",
-        {**_base(_person("staff")), "title": i18n.Msg("Thank you"), "message": message},
+        "info.html", {**_base(_person("staff")), "title": i18n.Msg("Thank you"), "message": message}
     )
     assert lang == "cy" and not _english_left(texts, english_words)

@@ -30,9 +30,10 @@ def test_other_purpose_or_key_or_tamper_is_invalid() -> None:
 def test_expired_link_still_says_whose_it_was() -> None:
     with time_machine.travel("2026-11-01 09:00Z", tick=False):
         token = make_token(KEY, "ack", 7, 42, 3)
-    with time_machine.travel("2026-12-15 09:00Z", tick=False), pytest.raises(
-        LinkExpiredError
-    ) as info:
+    with (
+        time_machine.travel("2026-12-15 09:00Z", tick=False),
+        pytest.raises(LinkExpiredError) as info,
+    ):
         read_token(KEY, "ack", token, 30 * 86400)
     assert info.value.claims.duty_id == 42
 
@@ -45,4 +46,5 @@ def test_tokens_are_itsdangerous_own_signatures() -> None:
             token = make_token(KEY, "ack", person, 42, 3)
             assert token == plain.sign(f"{person}.42.3").decode()
             assert read_token(KEY, "ack", plain.sign(f"{person}..").decode(), 60).person_id == (
-                person)
+                person
+            )

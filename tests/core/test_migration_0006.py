@@ -18,12 +18,18 @@ def test_0006_adds_session_version_at_zero_and_keeps_everyone(database_url: str)
     command.upgrade(config, "0004")
     now = datetime(2026, 12, 7, 9, 0)
     with store.engine.begin() as conn:
-        conn.execute(text("INSERT INTO schools (id, name, created_at) VALUES ('oak', 'Oak', :n)"),
-                     {"n": now})
-        conn.execute(text(
-            "INSERT INTO people (school_id, email, display_name, source, active, has_account, "
-            "created_at, updated_at) VALUES ('oak', 'amy@oak.example', 'Amy Able', 'directory', "
-            ":t, :t, :n, :n)"), {"t": True, "n": now})
+        conn.execute(
+            text("INSERT INTO schools (id, name, created_at) VALUES ('oak', 'Oak', :n)"), {"n": now}
+        )
+        conn.execute(
+            text(
+                "INSERT INTO people (school_id, email, display_name, source, active, has_account, "
+                "created_at, updated_at) VALUES ('oak', 'amy@oak.example', 'Amy Able', "
+                "'directory', "
+                ":t, :t, :n, :n)"
+            ),
+            {"t": True, "n": now},
+        )
     command.upgrade(config, "0006")
     with store.engine.connect() as conn:
         rows = conn.execute(text("SELECT email, session_version FROM people")).all()

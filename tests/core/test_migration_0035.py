@@ -35,20 +35,35 @@ def test_0035_stores_a_reading_unread_at_its_years_end_as_not_read(database_url:
         session.flush()
         # the table as at 0033: only the columns named (and those with defaults), never one a
         # later migration adds to the model
-        session.execute(insert(Person.__table__).values(
-            school_id="oak", email="cleo@oak.example", display_name="Cleo"))
-        requirement = Requirement(school_id="oak", key="read-kcsie", kind="reading_campaign",
-                                  title="KCSIE", first_seen=date(2025, 9, 1))
+        session.execute(
+            insert(Person.__table__).values(
+                school_id="oak", email="cleo@oak.example", display_name="Cleo"
+            )
+        )
+        requirement = Requirement(
+            school_id="oak",
+            key="read-kcsie",
+            kind="reading_campaign",
+            title="KCSIE",
+            first_seen=date(2025, 9, 1),
+        )
         session.add(requirement)
         session.flush()
     with store.transaction() as session, changing(session, "oak", [1]):
         for cycle, status in CYCLES.items():
-            session.add(Duty(
-                school_id="oak", requirement_id=1, person_id=1,
-                kind="reading_campaign", cycle=cycle, opened_on=date(2025, 9, 1),
-                due_on=date(2025, 10, 1), status=status,
-                closed_reason=None if status == "open" else status,
-            ))
+            session.add(
+                Duty(
+                    school_id="oak",
+                    requirement_id=1,
+                    person_id=1,
+                    kind="reading_campaign",
+                    cycle=cycle,
+                    opened_on=date(2025, 9, 1),
+                    due_on=date(2025, 10, 1),
+                    status=status,
+                    closed_reason=None if status == "open" else status,
+                )
+            )
     command.upgrade(config, "0035")
     assert _statuses(store) == {
         "v1:2025": ("not_read", "not_read"),

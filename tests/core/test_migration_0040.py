@@ -28,7 +28,9 @@ def test_0040_keeps_a_pause_per_mailbox_address(database_url: str) -> None:
     with store.session() as session:
         states = channel_states(session)
     assert {key: state.paused_until for key, state in states.items()} == {
-        "email": AT + timedelta(seconds=60), MAILBOX: AT + timedelta(seconds=30)}
+        "email": AT + timedelta(seconds=60),
+        MAILBOX: AT + timedelta(seconds=30),
+    }
     assert states[MAILBOX].what == f"Email from {MAILBOX}" and states["email"].what == "Email"
     command.downgrade(config, "0035")
     with store.session() as session:

@@ -22,24 +22,46 @@ def test_0002_adds_missing_since_and_keeps_everyone(database_url: str) -> None:
     command.upgrade(config, "0001")
     now = datetime(2026, 11, 2, 9, 0)
     # the tables as revision 0001 has them (the models are already at the newest revision)
-    schools = sa.table("schools", sa.column("id"), sa.column("name"),
-                       sa.column("created_at", sa.DateTime()))
+    schools = sa.table(
+        "schools", sa.column("id"), sa.column("name"), sa.column("created_at", sa.DateTime())
+    )
     people = sa.table(
-        "people", *(sa.column(n) for n in ("school_id", "email", "display_name", "source")),
-        sa.column("active", sa.Boolean()), sa.column("has_account", sa.Boolean()),
-        sa.column("left_on", sa.Date()), sa.column("created_at", sa.DateTime()),
+        "people",
+        *(sa.column(n) for n in ("school_id", "email", "display_name", "source")),
+        sa.column("active", sa.Boolean()),
+        sa.column("has_account", sa.Boolean()),
+        sa.column("left_on", sa.Date()),
+        sa.column("created_at", sa.DateTime()),
         sa.column("updated_at", sa.DateTime()),
     )
-    common = {"school_id": "oak", "source": "directory", "has_account": True,
-              "created_at": now, "updated_at": now}
+    common = {
+        "school_id": "oak",
+        "source": "directory",
+        "has_account": True,
+        "created_at": now,
+        "updated_at": now,
+    }
     with store.engine.begin() as conn:
         conn.execute(sa.insert(schools).values(id="oak", name="Oak", created_at=now))
-        conn.execute(sa.insert(people), [
-            {**common, "email": "amy@oak.example", "display_name": "Amy Able", "active": True,
-             "left_on": None},
-            {**common, "email": "ben@oak.example", "display_name": "Ben Brook", "active": False,
-             "left_on": date(2026, 10, 1)},
-        ])
+        conn.execute(
+            sa.insert(people),
+            [
+                {
+                    **common,
+                    "email": "amy@oak.example",
+                    "display_name": "Amy Able",
+                    "active": True,
+                    "left_on": None,
+                },
+                {
+                    **common,
+                    "email": "ben@oak.example",
+                    "display_name": "Ben Brook",
+                    "active": False,
+                    "left_on": date(2026, 10, 1),
+                },
+            ],
+        )
     command.upgrade(config, "head")
     assert is_current(store)
     with store.engine.connect() as conn:
@@ -63,43 +85,71 @@ def test_0010_marks_nothing_derived_and_keeps_policies_and_accounts(database_url
     config = alembic_config(store.engine)
     command.upgrade(config, "0004")
     now = datetime(2026, 11, 2, 9, 0)
-    schools = sa.table("schools", sa.column("id"), sa.column("name"),
-                       sa.column("created_at", sa.DateTime()))
+    schools = sa.table(
+        "schools", sa.column("id"), sa.column("name"), sa.column("created_at", sa.DateTime())
+    )
     policies = sa.table(
-        "policies", *(sa.column(n) for n in ("school_id", "key", "title", "approving_body",
-                                             "review_cycle_months")),
-        sa.column("next_review_due", sa.Date()), sa.column("under_review", sa.Boolean()),
-        sa.column("is_aup", sa.Boolean()), sa.column("reviewers", sa.JSON()),
-        sa.column("linked_policies", sa.JSON()), sa.column("created_at", sa.DateTime()),
+        "policies",
+        *(
+            sa.column(n)
+            for n in ("school_id", "key", "title", "approving_body", "review_cycle_months")
+        ),
+        sa.column("next_review_due", sa.Date()),
+        sa.column("under_review", sa.Boolean()),
+        sa.column("is_aup", sa.Boolean()),
+        sa.column("reviewers", sa.JSON()),
+        sa.column("linked_policies", sa.JSON()),
+        sa.column("created_at", sa.DateTime()),
     )
     accounts = sa.table(
-        "official_accounts", *(sa.column(n) for n in ("school_id", "key", "platform", "name",
-                                                      "handover_reason")),
+        "official_accounts",
+        *(sa.column(n) for n in ("school_id", "key", "platform", "name", "handover_reason")),
         sa.column("handover_needed", sa.Boolean()),
     )
     with store.engine.begin() as conn:
         conn.execute(sa.insert(schools).values(id="oak", name="Oak", created_at=now))
-        conn.execute(sa.insert(policies).values(
-            school_id="oak", key="online-safety", title="Online Safety Policy",
-            approving_body="FGB", review_cycle_months=12, next_review_due=date(2027, 3, 12),
-            under_review=False, is_aup=False, reviewers=[], linked_policies=[], created_at=now,
-        ))
-        conn.execute(sa.insert(accounts).values(
-            school_id="oak", key="facebook", platform="Facebook", name="Oak Facebook",
-            handover_needed=True, handover_reason="Amy Able has left",
-        ))
+        conn.execute(
+            sa.insert(policies).values(
+                school_id="oak",
+                key="online-safety",
+                title="Online Safety Policy",
+                approving_body="FGB",
+                review_cycle_months=12,
+                next_review_due=date(2027, 3, 12),
+                under_review=False,
+                is_aup=False,
+                reviewers=[],
+                linked_policies=[],
+                created_at=now,
+            )
+        )
+        conn.execute(
+            sa.insert(accounts).values(
+                school_id="oak",
+                key="facebook",
+                platform="Facebook",
+                name="Oak Facebook",
+                handover_needed=True,
+                handover_reason="Amy Able has left",
+            )
+        )
     command.upgrade(config, "0010")
     with store.engine.connect() as conn:
         policy = conn.execute(
             text("SELECT key, next_review_due, next_review_derived FROM policies")
         ).one()
         account = conn.execute(
-            text("SELECT key, handover_needed, handover_reason, handover_since "
-                 "FROM official_accounts")
+            text(
+                "SELECT key, handover_needed, handover_reason, handover_since "
+                "FROM official_accounts"
+            )
         ).one()
     assert (policy[0], str(policy[1]), bool(policy[2])) == ("online-safety", "2027-03-12", False)
     assert (account[0], bool(account[1]), account[2], account[3]) == (
-        "facebook", True, "Amy Able has left", None
+        "facebook",
+        True,
+        "Amy Able has left",
+        None,
     )
     with store.engine.begin() as conn:
         conn.execute(text("UPDATE policies SET next_review_derived = :d"), {"d": True})
@@ -107,9 +157,10 @@ def test_0010_marks_nothing_derived_and_keeps_policies_and_accounts(database_url
     command.downgrade(config, "0004")
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM policies")).scalar_one() == 1
-        assert conn.execute(
-            text("SELECT handover_reason FROM official_accounts")
-        ).scalar_one() == "Amy Able has left"
+        assert (
+            conn.execute(text("SELECT handover_reason FROM official_accounts")).scalar_one()
+            == "Amy Able has left"
+        )
     store.dispose()
 
 
@@ -134,8 +185,9 @@ def test_0039_report_changes_marks_every_write_and_downgrades(database_url: str)
     now = datetime(2026, 11, 2, 9, 0)
     with store.engine.begin() as conn:
         first = conn.execute(version).scalar_one()
-        conn.execute(text("INSERT INTO schools (id, name, created_at) VALUES ('oak', 'Oak', :t)"),
-                     {"t": now})
+        conn.execute(
+            text("INSERT INTO schools (id, name, created_at) VALUES ('oak', 'Oak', :t)"), {"t": now}
+        )
     with store.engine.connect() as conn:
         assert conn.execute(version).scalar_one() == first  # not a report
     seen = [first]
@@ -173,13 +225,17 @@ def test_0041_a_person_renamed_marks_the_reports_changed(database_url: str) -> N
     version = text("SELECT version FROM report_changes")
     now = datetime(2026, 11, 2, 9, 0)
     with store.engine.begin() as conn:
-        conn.execute(text("INSERT INTO schools (id, name, created_at) VALUES ('oak', 'Oak', :t)"),
-                     {"t": now})
-        conn.execute(text(
-            "INSERT INTO people (school_id, email, display_name, active, has_account, source,"
-            " created_at, updated_at, session_version)"
-            " VALUES ('oak', 'a@oak.example', 'Ann', true, true, 'directory', :t, :t, 0)"
-        ), {"t": now})
+        conn.execute(
+            text("INSERT INTO schools (id, name, created_at) VALUES ('oak', 'Oak', :t)"), {"t": now}
+        )
+        conn.execute(
+            text(
+                "INSERT INTO people (school_id, email, display_name, active, has_account, source,"
+                " created_at, updated_at, session_version)"
+                " VALUES ('oak', 'a@oak.example', 'Ann', true, true, 'directory', :t, :t, 0)"
+            ),
+            {"t": now},
+        )
 
     def after(statement: str) -> int:
         with store.engine.begin() as conn:
@@ -231,9 +287,11 @@ def test_0051_keeps_handover_reasons_as_kinds_and_free_text(database_url: str) -
         ).all()
     kinds = {key: (kind, values, reason) for key, reason, kind, values in rows}
     said = {
-        key: str(OfficialAccount(
-            handover_kind=kind, handover_values=values, handover_reason=reason
-        ).handover_said())
+        key: str(
+            OfficialAccount(
+                handover_kind=kind, handover_values=values, handover_reason=reason
+            ).handover_said()
+        )
         for key, reason, kind, values in rows
     }
     assert kinds == {

@@ -11,25 +11,21 @@ import pytest
 import yaml
 
 from bot.core.config import ConfigError, SchoolConfig, load_config
-from bot.core.nations import (
-    NATIONS,
-    WORD_KEYS,
-    NationPackError,
-    _load,
-    pack_for,
-    school_words_for,
-)
+from bot.core.nations import NATIONS, WORD_KEYS, NationPackError, _load, pack_for, school_words_for
 from bot.core.words import role_list, role_name, school_words
 
-ENGLAND_ONLY = re.compile(r"\bLADO\b|\bKCSIE\b|\bDSLs?\b|\bFGB\b|\bDfE\b|Designated Safeguarding"
-                          r" Lead|Keeping Children Safe")
+ENGLAND_ONLY = re.compile(
+    r"\bLADO\b|\bKCSIE\b|\bDSLs?\b|\bFGB\b|\bDfE\b|Designated Safeguarding"
+    r" Lead|Keeping Children Safe"
+)
 # the words a pack must show its source for (the role titles, the staff route, the guidance)
 SOURCED = ("dsl", "deputy_dsl", "governing_body", "staff_route", "guidance")
 
 
 def _school(**extra: object) -> SchoolConfig:
-    return SchoolConfig.model_validate({"id": "oak", "name": "Oak", "headteacher": "h@oak.example",
-                                        **extra})
+    return SchoolConfig.model_validate(
+        {"id": "oak", "name": "Oak", "headteacher": "h@oak.example", **extra}
+    )
 
 
 @pytest.mark.parametrize("nation", NATIONS)
@@ -46,8 +42,10 @@ def test_every_pack_loads_with_its_sources(nation: str) -> None:
 UK_NATIONS = [n for n in NATIONS if pack_for(n).uk]
 ISLANDS = [n for n in NATIONS if not pack_for(n).uk]
 # what only the UK says: its regulator and law, England's allegations route and inspectorate
-UK_ONLY = re.compile(r"\bICO\b|UK GDPR|Information Commissioner's Office|\bLADO\b|\bFGB\b"
-                     r"|\bDfE\b|Ofsted")
+UK_ONLY = re.compile(
+    r"\bICO\b|UK GDPR|Information Commissioner's Office|\bLADO\b|\bFGB\b"
+    r"|\bDfE\b|Ofsted"
+)
 
 
 @pytest.mark.parametrize("nation", [n for n in UK_NATIONS if n != "england"])
@@ -59,11 +57,16 @@ def test_no_other_nation_uses_englands_words(nation: str) -> None:
 def test_the_islands_are_packs_of_their_own() -> None:
     assert ISLANDS == ["guernsey", "isle-of-man", "jersey"]
     assert {n: pack_for(n).holidays for n in ISLANDS} == {
-        "guernsey": "GG", "isle-of-man": "IM", "jersey": "JE"}
+        "guernsey": "GG",
+        "isle-of-man": "IM",
+        "jersey": "JE",
+    }
     assert [pack_for(n).words.regulator for n in UK_NATIONS] == ["ICO"] * len(UK_NATIONS)
     jersey = pack_for("jersey").words
     assert (jersey.regulator, jersey.data_protection_law[:37]) == (
-        "JOIC", "the Data Protection (Jersey) Law 2018")
+        "JOIC",
+        "the Data Protection (Jersey) Law 2018",
+    )
     assert pack_for("guernsey").words.regulator == "ODPA"
     assert pack_for("guernsey").words.dsl == "School Child Protection Officer"
     isle_of_man = pack_for("isle-of-man").words
@@ -94,7 +97,9 @@ def test_the_nations_words_as_the_issue_names_them() -> None:
     assert pack_for("wales").words.guidance == "Keeping learners safe"
     northern_ireland = pack_for("northern-ireland").words
     assert (northern_ireland.dsl, northern_ireland.deputy_dsl) == (
-        "Designated Teacher", "Deputy Designated Teacher")
+        "Designated Teacher",
+        "Deputy Designated Teacher",
+    )
     assert northern_ireland.staff_route == "EA Designated Officer"
     assert "Safeguarding and Child Protection in Schools" in northern_ireland.guidance
 
@@ -121,7 +126,7 @@ def test_a_pack_file_with_a_missing_word_names_the_file_and_the_word(
     import bot.core.nations as nations
 
     text = (nations.HERE / "wales.toml").read_text(encoding="utf-8")
-    (tmp_path / "wales.toml").write_text(re.sub(r'(?m)^dsl = .*\n', "", text), encoding="utf-8")
+    (tmp_path / "wales.toml").write_text(re.sub(r"(?m)^dsl = .*\n", "", text), encoding="utf-8")
     monkeypatch.setattr(nations, "HERE", tmp_path)
     with pytest.raises(NationPackError, match=r"wales\.toml: words\.dsl: Field required"):
         _load("wales")
@@ -130,8 +135,7 @@ def test_a_pack_file_with_a_missing_word_names_the_file_and_the_word(
 def test_roles_are_named_in_the_schools_words() -> None:
     words = school_words(_school(country="northern-ireland"))
     assert str(role_list(["deputy_dsl", "dsl", "headteacher", "chair_of_governors"], words)) == (
-        "principal, Designated Teacher, Deputy Designated Teacher, "
-        "chair of the Board of Governors"
+        "principal, Designated Teacher, Deputy Designated Teacher, chair of the Board of Governors"
     )
     assert role_name("dsl") == "DSL"  # England's, when no school is known
 
@@ -154,13 +158,20 @@ def test_a_policy_without_an_approving_body_is_the_nations_governing_body() -> N
 
 
 def test_an_unknown_word_in_school_yaml_names_the_file_line_and_the_words_allowed(
-    tmp_path: Path
+    tmp_path: Path,
 ) -> None:
-    school = {"id": "oak", "name": "Oak", "country": "wales", "headteacher": "h@oak.example",
-              "words": {"dsl": "Safeguarding Person", "lado": "Designated officer"}}
+    school = {
+        "id": "oak",
+        "name": "Oak",
+        "country": "wales",
+        "headteacher": "h@oak.example",
+        "words": {"dsl": "Safeguarding Person", "lado": "Designated officer"},
+    }
     path = tmp_path / "school.yaml"
-    path.write_text(yaml.safe_dump({"organisation": {"name": "Oak"}, "schools": [school]},
-                                   sort_keys=False), encoding="utf-8")
+    path.write_text(
+        yaml.safe_dump({"organisation": {"name": "Oak"}, "schools": [school]}, sort_keys=False),
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     message = str(caught.value)
@@ -177,8 +188,11 @@ def test_a_crown_dependency_is_one_more_pack_file(
     from bot.core.calendar import _holidays_of
 
     text = (nations.HERE / "england.toml").read_text(encoding="utf-8")
-    text = text.replace('nation = "england"', 'nation = "jersey"').replace(
-        'name = "England"', 'name = "Jersey"').replace('holidays = "GB-ENG"', 'holidays = "JE"')
+    text = (
+        text.replace('nation = "england"', 'nation = "jersey"')
+        .replace('name = "England"', 'name = "Jersey"')
+        .replace('holidays = "GB-ENG"', 'holidays = "JE"')
+    )
     (tmp_path / "jersey.toml").write_text(text, encoding="utf-8")
     monkeypatch.setattr(nations, "HERE", tmp_path)
     pack = _load("jersey")
@@ -193,24 +207,32 @@ def test_an_independent_school_reads_the_proprietors_words() -> None:
     independent school); the evidence pack names the Independent School Standards."""
     from bot.features.evidence.rules import standards_sentence
 
-    own = _school(independent=True, policies=[{"id": "cp", "title": "Child protection",
-                                               "version": "1", "document": "cp.md"}])
+    own = _school(
+        independent=True,
+        policies=[{"id": "cp", "title": "Child protection", "version": "1", "document": "cp.md"}],
+    )
     words = school_words(own)
     assert (words.governing_body, words.governing_body_short, words.governor) == (
-        "proprietor body", "the proprietor", "proprietor body member")
+        "proprietor body",
+        "the proprietor",
+        "proprietor body member",
+    )
     assert words.inspectorate == "the inspectorate (not stated)"
     assert own.policies[0].approving_body == "proprietor"
     assert "Independent School Standards" in (standards_sentence(own) or "")
     assert school_words(_school(independent=True, inspectorate="isi")).inspectorate == (
-        "the Independent Schools Inspectorate (ISI)")
+        "the Independent Schools Inspectorate (ISI)"
+    )
     maintained = _school()
     assert school_words(maintained).governing_body == "full governing body"
     assert standards_sentence(maintained) is None
     welsh = school_words(_school(country="wales", independent=True))
     assert (welsh.governing_body, welsh.inspectorate) == ("proprietor body", "Estyn")
     # a school's own word still wins
-    assert school_words(_school(independent=True, words={"chair": "chair of trustees"})).chair \
+    assert (
+        school_words(_school(independent=True, words={"chair": "chair of trustees"})).chair
         == "chair of trustees"
+    )
 
 
 def test_a_proprietor_body_member_is_suggested_as_the_board() -> None:
@@ -244,7 +266,7 @@ def test_a_pack_that_names_a_review_it_does_not_open_is_refused(
     import bot.core.nations as nations
 
     text = (nations.HERE / "wales.toml").read_text(encoding="utf-8")
-    text = re.sub(r'(?m)^incident = .*$', 'incident = { opens = "filtering-review" }', text)
+    text = re.sub(r"(?m)^incident = .*$", 'incident = { opens = "filtering-review" }', text)
     (tmp_path / "wales.toml").write_text(text, encoding="utf-8")
     monkeypatch.setattr(nations, "HERE", tmp_path)
     with pytest.raises(NationPackError, match=r"reviews\.incident: 'filtering-review' is no"):
@@ -261,7 +283,9 @@ def test_every_statutory_item_says_the_schools_words(nation: str) -> None:
         for item in pack_for(nation).statutory:
             said = item.said(words)
             assert not placeholder.search(f"{said.summary} {said.requirement}"), item.id
-    governors = {i.id: i.said(school_words_for("england", independent=True))
-                 for i in pack_for("england").statutory}["governor-safeguarding-training"]
+    governors = {
+        i.id: i.said(school_words_for("england", independent=True))
+        for i in pack_for("england").statutory
+    }["governor-safeguarding-training"]
     assert governors.requirement["course"] == "Proprietor body's safeguarding training"
     assert governors.summary.startswith("Proprietor body members complete")

@@ -226,9 +226,7 @@ class Recording(Mailer):
         return SendResult(f"id-{message.idempotency_key}")
 
 
-def test_a_queued_message_changed_in_the_database_is_refused_not_sent(
-    database_url: str,
-) -> None:
+def test_a_queued_message_changed_in_the_database_is_refused_not_sent(database_url: str) -> None:
     """What steers a queued message is checked at send time against what was queued: a
     pending safeguarding alert pointed elsewhere in the database (or its body or urgency
     changed) is never sent, is marked failed for the admins' alert (which names no content),

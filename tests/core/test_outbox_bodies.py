@@ -24,15 +24,20 @@ from tests.support.smtp import running_smtp
 
 BODY = Rendered(
     f"Dear {slot('name')},\nPlease read it: {slot('url0')}\n",
-    f"<p>Dear {slot('name')},</p><p><a href=\"{slot('url0')}\">Read</a></p>",
+    f'<p>Dear {slot("name")},</p><p><a href="{slot("url0")}">Read</a></p>',
 )
 PEOPLE = {"amy": "Amy O'Neil & Co", "ben": "Ben <Head>", "cat": "Cat"}
 
 
 def _draft(who: str, body: Rendered = BODY) -> EmailDraft:
     return EmailDraft(
-        to=(f"{who}@oak.example",), subject="Action needed: Online Safety Policy", text="",
-        html="", from_name="Oak School", reply_to="office@oak.example", shared=body,
+        to=(f"{who}@oak.example",),
+        subject="Action needed: Online Safety Policy",
+        text="",
+        html="",
+        from_name="Oak School",
+        reply_to="office@oak.example",
+        shared=body,
         slots={"name": PEOPLE[who], "url0": f"https://bot.oak.example/ack/{who}?a=1&b=2"},
     )
 
@@ -49,14 +54,16 @@ def store(database_url: str) -> Iterator[Store]:
 
 def _queue(store: Store, who: list[str], body: Rendered = BODY) -> set[str]:
     with store.transaction() as session:
-        return enqueue_emails(session, school_id="oak", purpose="reminder", urgency=Urgency.ROUTINE,
-                              items=[(f"reminder:{w}:{body.sha256[:8]}", _draft(w, body))
-                                     for w in who])
+        return enqueue_emails(
+            session,
+            school_id="oak",
+            purpose="reminder",
+            urgency=Urgency.ROUTINE,
+            items=[(f"reminder:{w}:{body.sha256[:8]}", _draft(w, body)) for w in who],
+        )
 
 
-def test_a_shared_body_is_stored_once_and_each_person_gets_their_own_email(
-    store: Store,
-) -> None:
+def test_a_shared_body_is_stored_once_and_each_person_gets_their_own_email(store: Store) -> None:
     assert len(_queue(store, list(PEOPLE))) == 3
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(OutboxBody)) == 1
@@ -74,8 +81,10 @@ def test_a_shared_body_is_stored_once_and_each_person_gets_their_own_email(
     for who in PEOPLE:
         message = received[f"reminder:{who}:{BODY.sha256[:8]}"]
         parts = [message.get_body((kind,)) for kind in ("plain", "html")]
-        received_parts = tuple(p.get_content().replace("\r\n", "\n").rstrip("\n")  # type: ignore[union-attr]
-                               for p in parts)
+        received_parts = tuple(
+            p.get_content().replace("\r\n", "\n").rstrip("\n")  # type: ignore[union-attr]
+            for p in parts
+        )
         assert received_parts == tuple(p.rstrip("\n") for p in _draft(who).parts())
     assert "Dear Ben &lt;Head&gt;," in _draft("ben").parts()[1]
     assert "Dear Ben <Head>," in _draft("ben").parts()[0]
@@ -96,15 +105,20 @@ def test_retention_fingerprints_the_whole_body_and_lets_go_of_it_when_none_needs
 ) -> None:
     now = utcnow()
     _queue(store, ["amy", "ben"])
-    other = Rendered(f"Hello {slot('name')} {slot('url0')}", f"<p>Hello {slot('name')}</p>"
-                     f"{slot('url0')}")
+    other = Rendered(
+        f"Hello {slot('name')} {slot('url0')}", f"<p>Hello {slot('name')}</p>{slot('url0')}"
+    )
     _queue(store, ["cat"], other)
     with store.transaction() as session:
         rows = {r.recipients[0].split("@")[0]: r for r in session.scalars(select(OutboxMessage))}
-        fingerprints = {who: body_sha256(row, payload_of(session, row))
-                        for who, row in rows.items()}
-        session.execute(update(OutboxMessage).values(status="sent", provider_id="<x@oak>",
-                                                     sent_at=now - timedelta(days=40)))
+        fingerprints = {
+            who: body_sha256(row, payload_of(session, row)) for who, row in rows.items()
+        }
+        session.execute(
+            update(OutboxMessage).values(
+                status="sent", provider_id="<x@oak>", sent_at=now - timedelta(days=40)
+            )
+        )
         rows["ben"].sent_at = now - timedelta(days=5)  # too recent: keeps its body (and ours)
     kept = run_maintenance(store, RetentionSettings(), [], now)
     assert kept.bodies == 2
@@ -119,19 +133,24 @@ def test_retention_fingerprints_the_whole_body_and_lets_go_of_it_when_none_needs
     assert later.bodies == 1
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(OutboxBody)) == 0
-        ben = session.scalars(select(OutboxMessage).where(
-            OutboxMessage.idempotency_key.startswith("reminder:ben"))).one()
+        ben = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.idempotency_key.startswith("reminder:ben"))
+        ).one()
         assert ben.body_sha256 == fingerprints["ben"]
 
 
 def test_downgrading_writes_each_shared_body_back_into_its_messages(store: Store) -> None:
     _queue(store, ["amy", "ben"])
     with store.session() as session:
-        expected = {row.id: payload_of(session, row)
-                    for row in session.scalars(select(OutboxMessage))}
+        expected = {
+            row.id: payload_of(session, row) for row in session.scalars(select(OutboxMessage))
+        }
     command.downgrade(alembic_config(store.engine), "0019")
     with store.engine.connect() as conn:
-        stored = dict(conn.execute(select(OutboxMessage.__table__.c.id,
-                                          OutboxMessage.__table__.c.payload)).all())
+        stored = dict(
+            conn.execute(
+                select(OutboxMessage.__table__.c.id, OutboxMessage.__table__.c.payload)
+            ).all()
+        )
     assert stored == expected
     assert stored and all(p["text"].startswith("Dear ") for p in stored.values())

@@ -24,13 +24,26 @@ def _store(url: str, rows: int, *, cc: int = 0) -> Store:
     with store.transaction() as session:
         session.add(School(id="s", name="S"))
         session.flush()
-        enqueue_emails(session, school_id="s", purpose="test",
-                       urgency=Urgency.ROUTINE, not_before=now, items=[
-            (f"k{i}", EmailDraft(to=(f"p{i}@x.org",),
-                                 cc=tuple(f"c{i}.{j}@x.org" for j in range(cc)),
-                                 subject="S", text="t", html="<p>h</p>"))
-            for i in range(rows)
-        ])
+        enqueue_emails(
+            session,
+            school_id="s",
+            purpose="test",
+            urgency=Urgency.ROUTINE,
+            not_before=now,
+            items=[
+                (
+                    f"k{i}",
+                    EmailDraft(
+                        to=(f"p{i}@x.org",),
+                        cc=tuple(f"c{i}.{j}@x.org" for j in range(cc)),
+                        subject="S",
+                        text="t",
+                        html="<p>h</p>",
+                    ),
+                )
+                for i in range(rows)
+            ],
+        )
     return store
 
 
@@ -61,9 +74,7 @@ def test_workers_claiming_at_once_take_every_row_exactly_once(database_url: str)
     store.dispose()
 
 
-def test_pacing_gives_out_only_what_the_mailbox_allows_and_remembers_it(
-    database_url: str,
-) -> None:
+def test_pacing_gives_out_only_what_the_mailbox_allows_and_remembers_it(database_url: str) -> None:
     """30 a minute and 20 recipients a day (two per message): permits are counted in the
     database, so a 'restarted' worker (a new engine) gets none until the window has passed."""
     store = _store(database_url, 40, cc=1)

@@ -151,8 +151,11 @@ def test_a_429_storm_then_a_503_run_delivers_everything_exactly_once(
 class DeferringInbox:
     """aiosmtpd handler: the first ``defer`` messages get a temporary refusal (421/451/452)."""
 
-    CODES = ("451 4.7.1 Try again later", "452 4.3.1 Insufficient system storage",
-             "421 4.7.0 Too many messages, slow down")
+    CODES = (
+        "451 4.7.1 Try again later",
+        "452 4.3.1 Insufficient system storage",
+        "421 4.7.0 Too many messages, slow down",
+    )
 
     def __init__(self, defer: int) -> None:
         self.defer = defer
@@ -184,8 +187,14 @@ def _gmail(line_clock: FakeClock, store_url: str, tmp_path: Path) -> Line:
     from tests.connectors.contract.kit_google import build_google, seeded_fake
 
     fake = seeded_fake()
-    fake.fail_next("gmail.users.messages.send", 429, reason="rateLimitExceeded",
-                   message="Too many requests", headers={"Retry-After": "30"}, times=9)
+    fake.fail_next(
+        "gmail.users.messages.send",
+        429,
+        reason="rateLimitExceeded",
+        message="Too many requests",
+        headers={"Retry-After": "30"},
+        times=9,
+    )
     mailer = build_google(tmp_path, fake).mailer
 
     def received() -> Counter[str]:
@@ -199,8 +208,7 @@ def _teams(line_clock: FakeClock, store_url: str, tmp_path: Path) -> Line:
     from tests.support.fakes.graph import WEBHOOK_PATH, WEBHOOK_URL, FakeGraph
 
     fake = FakeGraph(clock=line_clock)
-    fake.fail("POST", re.escape(WEBHOOK_PATH), status=429, headers={"Retry-After": "30"},
-              times=8)
+    fake.fail("POST", re.escape(WEBHOOK_PATH), status=429, headers={"Retry-After": "30"}, times=8)
     notifier = WorkflowsNotifier(SecretStr(WEBHOOK_URL), transport=fake.transport)
 
     def received() -> Counter[str]:
@@ -215,8 +223,9 @@ def _chat(line_clock: FakeClock, store_url: str, tmp_path: Path) -> Line:
     from tests.support.fakes.google import WEBHOOK_URL, FakeGoogle
 
     fake = FakeGoogle()
-    fake.fail_next("chat", 429, message="Resource has been exhausted",
-                   headers={"Retry-After": "30"}, times=8)
+    fake.fail_next(
+        "chat", 429, message="Resource has been exhausted", headers={"Retry-After": "30"}, times=8
+    )
     notifier = ChatWebhookNotifier(WEBHOOK_URL, transport=fake.chat_transport())
 
     def received() -> Counter[str]:
@@ -236,8 +245,9 @@ def _webhook(line_clock: FakeClock, store_url: str, tmp_path: Path) -> Line:
         posted[_card_key(json.loads(request.content))] += 1
         return httpx.Response(202)
 
-    notifier = WebhookNotifier("https://hooks.oakfield.example/in",
-                               transport=httpx.MockTransport(handler))
+    notifier = WebhookNotifier(
+        "https://hooks.oakfield.example/in", transport=httpx.MockTransport(handler)
+    )
     return Line(open_store(store_url), line_clock, _eml(tmp_path), notifier, lambda: posted)
 
 
@@ -246,7 +256,11 @@ def _eml(tmp_path: Path) -> Mailer:
 
 
 SENDERS: dict[str, Callable[[FakeClock, str, Path], Line]] = {
-    "gmail": _gmail, "smtp": _smtp, "teams": _teams, "chat": _chat, "webhook": _webhook
+    "gmail": _gmail,
+    "smtp": _smtp,
+    "teams": _teams,
+    "chat": _chat,
+    "webhook": _webhook,
 }
 
 
@@ -289,4 +303,3 @@ def _teams_card(key: str) -> dict[str, Any]:
             }
         ],
     }
-

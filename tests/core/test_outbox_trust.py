@@ -45,8 +45,9 @@ class _Mailbox(Mailer):
 
     @property
     def pacing(self) -> MailPacing:
-        return MailPacing(self.address, per_minute=30, daily_recipients=10_000,
-                          reserve=UrgentReserve(1, 300))
+        return MailPacing(
+            self.address, per_minute=30, daily_recipients=10_000, reserve=UrgentReserve(1, 300)
+        )
 
     def send(self, message: OutgoingEmail) -> SendResult:
         self.keys.append(message.idempotency_key)
@@ -61,19 +62,34 @@ def _store(url: str, schools: dict[str, int]) -> Store:
         session.add_all(School(id=s, name=s.upper()) for s in schools)
         session.flush()
         for school, count in schools.items():
-            enqueue_emails(session, school_id=school, purpose="digest", urgency=Urgency.ROUTINE,
-                           not_before=AT, items=[
-                               (f"{school}-digest{i}",
-                                EmailDraft((f"p{i}@{school}.org",), "S", "t", "<p>h</p>"))
-                               for i in range(count)])
+            enqueue_emails(
+                session,
+                school_id=school,
+                purpose="digest",
+                urgency=Urgency.ROUTINE,
+                not_before=AT,
+                items=[
+                    (
+                        f"{school}-digest{i}",
+                        EmailDraft((f"p{i}@{school}.org",), "S", "t", "<p>h</p>"),
+                    )
+                    for i in range(count)
+                ],
+            )
     return store
 
 
 def _alert(store: Store, school: str, key: str) -> None:
     with store.transaction() as session:
-        enqueue_email(session, school_id=school, key=key, purpose="report_alert",
-                      urgency=Urgency.SAFEGUARDING, not_before=AT,
-                      draft=EmailDraft((f"dsl@{school}.org",), "S", "t", "<p>h</p>"))
+        enqueue_email(
+            session,
+            school_id=school,
+            key=key,
+            purpose="report_alert",
+            urgency=Urgency.SAFEGUARDING,
+            not_before=AT,
+            draft=EmailDraft((f"dsl@{school}.org",), "S", "t", "<p>h</p>"),
+        )
 
 
 def _schools(keys: list[str]) -> Counter[str]:
@@ -96,9 +112,7 @@ def test_a_shared_mailbox_takes_the_schools_in_turn_and_urgent_mail_first(
     assert sorted(_schools(shared.keys[1:]).values()) == [19, 19, 20]
 
 
-def test_a_school_s_own_mailbox_is_claimed_paced_and_reserved_on_its_own(
-    database_url: str,
-) -> None:
+def test_a_school_s_own_mailbox_is_claimed_paced_and_reserved_on_its_own(database_url: str) -> None:
     store = _store(database_url, {"a": 40, "b": 40, "c": 40})
     install, own = _Mailbox("bot@trust.example"), _Mailbox("office@a.example")
     boxes = (Mailbox(own, frozenset({"a"}), own.address),)
@@ -107,8 +121,9 @@ def test_a_school_s_own_mailbox_is_claimed_paced_and_reserved_on_its_own(
     assert _schools(own.keys) == {"a": 29}
     assert set(_schools(install.keys)) == {"b", "c"} and len(install.keys) == 29
     with store.session() as session:
-        counted = dict(session.execute(
-            select(MailSend.mailbox, func.count()).group_by(MailSend.mailbox)).all())
+        counted = dict(
+            session.execute(select(MailSend.mailbox, func.count()).group_by(MailSend.mailbox)).all()
+        )
     assert counted == {"office@a.example": 29, "bot@trust.example": 29}
     # each keeps its own urgent reserve: an alert at school a goes from a's mailbox at once
     _alert(store, "a", "a-alert")
@@ -138,16 +153,24 @@ def test_a_hand_over_takes_back_a_dead_worker_s_urgent_claim_at_once(database_ur
     now = utcnow()
     dead = "elsewhere:12:0:dead"
     with store.transaction() as session:
-        session.add(DispatchWorker(id=dead, host="elsewhere", pid=12, started_at=now,
-                                   beat_at=now - LEASE - timedelta(seconds=1)))
+        session.add(
+            DispatchWorker(
+                id=dead,
+                host="elsewhere",
+                pid=12,
+                started_at=now,
+                beat_at=now - LEASE - timedelta(seconds=1),
+            )
+        )
         for row in session.scalars(select(OutboxMessage)):
             row.status, row.claimed_by, row.claimed_at = "claimed", dead, now
     mailer = _Mailbox("bot@trust.example")
     stats = dispatch(store, mailer, None, now=lambda: now, up_to=Urgency.WAITING)
     assert mailer.keys == ["a-alert"] and stats.recovered == 1
     with store.session() as session:
-        states = dict(session.execute(select(OutboxMessage.idempotency_key,
-                                             OutboxMessage.status)).all())
+        states = dict(
+            session.execute(select(OutboxMessage.idempotency_key, OutboxMessage.status)).all()
+        )
     # the routine row is the scheduler's to take back: a hand-over sends urgent mail only
     assert states == {"a-alert": "sent", "a-digest0": "claimed"}
 
@@ -156,14 +179,35 @@ def test_a_hand_over_sends_cards_beside_emails(database_url: str, tmp_path: Path
     store = _store(database_url, {"a": 0})
     with store.transaction() as session:
         for i in range(30):
-            enqueue_email(session, school_id="a", key=f"a-alert{i}", purpose="report_alert",
-                          urgency=Urgency.SAFEGUARDING, not_before=AT,
-                          draft=EmailDraft(("dsl@a.org",), "S", "t", "<p>h</p>"))
-            enqueue_card(session, school_id="a", key=f"a-card{i}", purpose="report_alert",
-                         urgency=Urgency.SAFEGUARDING, title="A new concern", text="t",
-                         teams={}, chat={}, not_before=AT)
+            enqueue_email(
+                session,
+                school_id="a",
+                key=f"a-alert{i}",
+                purpose="report_alert",
+                urgency=Urgency.SAFEGUARDING,
+                not_before=AT,
+                draft=EmailDraft(("dsl@a.org",), "S", "t", "<p>h</p>"),
+            )
+            enqueue_card(
+                session,
+                school_id="a",
+                key=f"a-card{i}",
+                purpose="report_alert",
+                urgency=Urgency.SAFEGUARDING,
+                title="A new concern",
+                text="t",
+                teams={},
+                chat={},
+                not_before=AT,
+            )
     mailer = _Mailbox("bot@trust.example")
-    stats = dispatch(store, mailer, FileNotifier(path=tmp_path / "channel.jsonl"),
-                     now=lambda: AT, up_to=Urgency.WAITING, limit=20)
+    stats = dispatch(
+        store,
+        mailer,
+        FileNotifier(path=tmp_path / "channel.jsonl"),
+        now=lambda: AT,
+        up_to=Urgency.WAITING,
+        limit=20,
+    )
     cards = stats.sent - len(mailer.keys)
     assert stats.sent == 20 and cards >= 9 and len(mailer.keys) >= 9

@@ -31,16 +31,28 @@ def _store(url: str, routine: int, *, at: datetime) -> Store:
     with store.transaction() as session:
         session.add(School(id="s", name="S"))
         session.flush()
-        enqueue_emails(session, school_id="s", purpose="digest", urgency=Urgency.ROUTINE,
-                       not_before=at,
-                       items=[(f"digest{i}", _draft(f"p{i}@x.org")) for i in range(routine)])
+        enqueue_emails(
+            session,
+            school_id="s",
+            purpose="digest",
+            urgency=Urgency.ROUTINE,
+            not_before=at,
+            items=[(f"digest{i}", _draft(f"p{i}@x.org")) for i in range(routine)],
+        )
     return store
 
 
 def _queue(store: Store, key: str, urgency: Urgency, at: datetime) -> None:
     with store.transaction() as session:
-        enqueue_email(session, school_id="s", key=key, purpose="report_alert", urgency=urgency,
-                      draft=_draft("dsl@x.org", "deputy@x.org"), not_before=at)
+        enqueue_email(
+            session,
+            school_id="s",
+            key=key,
+            purpose="report_alert",
+            urgency=urgency,
+            draft=_draft("dsl@x.org", "deputy@x.org"),
+            not_before=at,
+        )
 
 
 class _Mailer(Mailer):
@@ -81,9 +93,7 @@ def _statuses(store: Store) -> Counter[tuple[str, str]]:
     return Counter((purpose, status) for purpose, status in rows)
 
 
-def test_the_most_urgent_due_rows_are_claimed_first_whatever_their_age(
-    database_url: str,
-) -> None:
+def test_the_most_urgent_due_rows_are_claimed_first_whatever_their_age(database_url: str) -> None:
     """Digests queued an hour before a concern still go after it, and after a receipt someone
     waits for; among equals the oldest goes first. A row not yet due waits whatever it is."""
     now = utcnow()
@@ -135,8 +145,9 @@ def test_routine_mail_never_spends_the_days_urgent_reserve(database_url: str) ->
     paused, and a concern's alert (two recipients) at 14:00 still goes."""
     now = utcnow()
     store = _store(database_url, 200, at=now - timedelta(minutes=5))
-    pacing = MailPacing("bot@x.org", per_minute=30, daily_recipients=100,
-                        reserve=UrgentReserve(1, 10))
+    pacing = MailPacing(
+        "bot@x.org", per_minute=30, daily_recipients=100, reserve=UrgentReserve(1, 10)
+    )
     mailer = _Mailer(pacing)
     sent, moment = 0, now
     for _ in range(6):
@@ -215,12 +226,17 @@ def test_a_refusal_alert_is_as_urgent_as_what_it_is_about(database_url: str) -> 
                 return super().send(message)
             raise PermanentError("no such mailbox")
 
-    school = SchoolConfig(id="s", name="S", headteacher="head@x.org", dsl=["dsl@x.org"],
-                          admins=["admin@x.org"])
+    school = SchoolConfig(
+        id="s", name="S", headteacher="head@x.org", dsl=["dsl@x.org"], admins=["admin@x.org"]
+    )
     dispatch(store, _Refusing(None), None, now=lambda: now, alerts=AdminAlerts.of([school]))
     with store.session() as session:
-        alerts = session.execute(
-            select(OutboxMessage.urgency).where(OutboxMessage.purpose == ALERT_PURPOSE)
-        ).scalars().all()
+        alerts = (
+            session.execute(
+                select(OutboxMessage.urgency).where(OutboxMessage.purpose == ALERT_PURPOSE)
+            )
+            .scalars()
+            .all()
+        )
     assert sorted(alerts) == [Urgency.SAFEGUARDING, Urgency.ROUTINE]
     store.dispose()

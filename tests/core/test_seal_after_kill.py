@@ -106,8 +106,14 @@ def passes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Pope
     script = tmp_path_factory.mktemp("dying") / "dying.py"
     script.write_text(DYING, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMPLIANCE_BOT_")}
-    with subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE,
-                          stdout=subprocess.PIPE, text=True, cwd=REPO, env=env) as helper:
+    with subprocess.Popen(
+        [sys.executable, str(script)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env=env,
+    ) as helper:
         yield helper
         assert helper.stdin is not None
         helper.stdin.close()
@@ -120,15 +126,26 @@ def _store(url: str) -> Store:
         session.add(School(id="s", name="Oakfield Primary School"))
     with store.transaction() as session:
         for i in range(MESSAGES):
-            draft = EmailDraft(to=(f"p{i}@oakfield.example",), subject=f"Reminder {i}",
-                               text=f"text {i}", html=f"<p>html {i}</p>")
-            enqueue_email(session, school_id="s", key=f"k{i}", purpose="reminder",
-                          urgency=Urgency.ROUTINE, draft=draft)
+            draft = EmailDraft(
+                to=(f"p{i}@oakfield.example",),
+                subject=f"Reminder {i}",
+                text=f"text {i}",
+                html=f"<p>html {i}</p>",
+            )
+            enqueue_email(
+                session,
+                school_id="s",
+                key=f"k{i}",
+                purpose="reminder",
+                urgency=Urgency.ROUTINE,
+                draft=draft,
+            )
     return store
 
 
-def _kill_a_pass(passes: subprocess.Popen[str], url: str, folder: Path, step: str, at: int,
-                tmp_path: Path) -> None:
+def _kill_a_pass(
+    passes: subprocess.Popen[str], url: str, folder: Path, step: str, at: int, tmp_path: Path
+) -> None:
     errors = tmp_path / "dying.stderr"
     assert passes.stdin is not None and passes.stdout is not None
     passes.stdin.write(json.dumps([url, str(folder), step, at, str(errors)]) + "\n")
@@ -139,8 +156,9 @@ def _kill_a_pass(passes: subprocess.Popen[str], url: str, folder: Path, step: st
 
 def _sent(store: Store) -> int:
     with store.session() as session:
-        return len(session.scalars(
-            select(OutboxMessage.id).where(OutboxMessage.status == "sent")).all())
+        return len(
+            session.scalars(select(OutboxMessage.id).where(OutboxMessage.status == "sent")).all()
+        )
 
 
 def _problems(store: Store) -> list[str]:
@@ -158,8 +176,11 @@ def _intruder(url: str) -> Iterator[Connection]:
     """A connection as someone with database access has it: not the bot's, no triggers."""
     engine = create_engine(url, poolclass=NullPool)
     if engine.dialect.name == "sqlite":  # the triggers' tag function, telling them nothing
-        event.listen(engine, "connect", lambda dbapi, _record: dbapi.create_function(
-            "seal_tag", 0, lambda: None))
+        event.listen(
+            engine,
+            "connect",
+            lambda dbapi, _record: dbapi.create_function("seal_tag", 0, lambda: None),
+        )
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SET session_replication_role = replica"))
@@ -167,8 +188,7 @@ def _intruder(url: str) -> Iterator[Connection]:
     engine.dispose()
 
 
-@pytest.mark.parametrize(("step", "at"), [("send", 1), ("send", 4), ("record", 1),
-                                          ("record", 5)])
+@pytest.mark.parametrize(("step", "at"), [("send", 1), ("send", 4), ("record", 1), ("record", 5)])
 def test_a_pass_killed_anywhere_leaves_no_false_alarm(
     database_url: str, step: str, at: int, tmp_path: Path, passes: subprocess.Popen[str]
 ) -> None:
@@ -184,8 +204,11 @@ def test_a_pass_killed_anywhere_leaves_no_false_alarm(
     assert _problems(store) == []
     # a sent row changed directly in the database afterwards is still named
     with _intruder(database_url) as conn:
-        conn.execute(update(OutboxMessage).where(OutboxMessage.idempotency_key == "k0")
-                     .values(recipients=["someone@elsewhere.example"]))
+        conn.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.idempotency_key == "k0")
+            .values(recipients=["someone@elsewhere.example"])
+        )
     problems = _problems(store)
     assert len(problems) == 1 and "was changed after it was recorded" in problems[0]
     store.dispose()
@@ -201,12 +224,18 @@ def test_killed_again_and_again_then_verify_is_clean_at_once(
     for _ in range(4):
         _kill_a_pass(passes, database_url, folder, "record", 2, tmp_path)
         with store.transaction() as session:  # the next pass finds the claims free
-            session.execute(update(OutboxMessage).where(OutboxMessage.status.in_(
-                ("claimed", "sending"))).values(status="pending", claimed_by=None))
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status.in_(("claimed", "sending")))
+                .values(status="pending", claimed_by=None)
+            )
     assert _sent(store) == MESSAGES
     assert _problems(store) == []
-    env = {"COMPLIANCE_BOT_HOME": str(school.write()),
-           "COMPLIANCE_BOT_DATABASE_URL": database_url, "COMPLIANCE_BOT_SECRET_KEY": TEST_SECRET}
+    env = {
+        "COMPLIANCE_BOT_HOME": str(school.write()),
+        "COMPLIANCE_BOT_DATABASE_URL": database_url,
+        "COMPLIANCE_BOT_SECRET_KEY": TEST_SECRET,
+    }
     result = CliRunner().invoke(app, ["audit", "verify"], env=env)
     said = " ".join(result.output.split())
     assert result.exit_code == 0, said

@@ -12,24 +12,11 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.config import load_config
-from bot.core.config.store import (
-    document,
-    latest,
-    load_org,
-    save,
-    set_source,
-    to_yaml,
-    updated,
-)
+from bot.core.config.store import document, latest, load_org, save, set_source, to_yaml, updated
 from bot.core.context import AppContext
 from bot.core.models import AuditEvent, Duty, OutboxMessage
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
-from bot.core.setup_state import (
-    begin_setup,
-    config_source,
-    is_sending,
-    start_sending,
-)
+from bot.core.setup_state import begin_setup, config_source, is_sending, start_sending
 from bot.demo.builder import demo_settings, demo_setup
 from bot.engine.settings_change import apply_settings
 from bot.engine.sweep import run_sweep
@@ -95,8 +82,9 @@ def test_a_school_in_preview_plans_everything_and_queues_nothing_until_sending_s
         assert start_sending(session, "oak", by="office@oak.example", now=at(MONDAY, 9))
         assert not start_sending(session, "oak", by="office@oak.example", now=at(MONDAY, 9))
         assert is_sending(session, "oak")
-    results, stats = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,
-                               as_of=MONDAY, now=at(MONDAY, 10))
+    results, stats = run_sweep(
+        ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY, now=at(MONDAY, 10)
+    )
     assert not results[0].preview and sum(r.queued for r in results[0].reminders) == 4
     assert _purposes(ctx).count("reminder") == 4 and "digest" in _purposes(ctx)
     with ctx.store.session() as session:

@@ -195,8 +195,12 @@ def test_every_day_the_catalogue_writes_a_noun_for_is_said_as_its_words_need() -
                 for day in WEEK:
                     values = {key: 2 for key in re.findall(r"%\((\w+)\)d", string)}
                     values.update({key: "gair" for key in re.findall(r"%\((\w+)\)s", string)})
-                    said = Msg(ids[0], ids[1] if len(ids) > 1 else None, 1 if len(ids) > 1
-                               else None, **{**values, name: day}).said("cy")
+                    said = Msg(
+                        ids[0],
+                        ids[1] if len(ids) > 1 else None,
+                        1 if len(ids) > 1 else None,
+                        **{**values, name: day},
+                    ).said("cy")
                     checked += 1
                     if UNSOFTENED.search(said) or CAPITAL_INSIDE.search(said):
                         wrong.append(f"cy: {said!r}")

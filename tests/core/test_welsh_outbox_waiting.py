@@ -72,15 +72,12 @@ def test_why_messages_wait_and_when_they_go(language: str) -> None:
         "at 06:30 (last answer: 503)",
     )
     due, now = why_waiting("email", NOW - timedelta(minutes=1), 0, {}, NOW)
-    assert (
-        said_in(language, Waiting(due, 3, now).sentence(NOW))
-        .startswith(
-            _said(
-                language, "Mae 3 yn ddyledus: byddant yn mynd yn y rhediad danfon nesaf (", ""
-            ).split(BETWEEN)[0]
-            if language != "en"
-            else "3 are due: they go at the next delivery run ("
-        )
+    assert said_in(language, Waiting(due, 3, now).sentence(NOW)).startswith(
+        _said(language, "Mae 3 yn ddyledus: byddant yn mynd yn y rhediad danfon nesaf (", "").split(
+            BETWEEN
+        )[0]
+        if language != "en"
+        else "3 are due: they go at the next delivery run ("
     )
     paused = {
         "office@oak.example": ChannelState(
@@ -388,5 +385,3 @@ def test_a_sweep_says_what_waits_and_the_closed_kinds_in_the_schools_language(
         "Mae 10 yn aros am gyfnod anfon yr ysgol: byddant yn mynd heddiw am 08:00.",
         "10 wait for the school's sending window: they go today at 08:00.",
     )
-
-

@@ -497,8 +497,12 @@ def test_every_subject_travels_rfc_2047_encoded_and_reads_back_the_same(week: We
 KNOWN_ENGLISH: tuple[tuple[str, str, str], ...] = (
     # (where, the English, why): ``outbox``'s rows give each message's purpose as
     # ``outbox --purpose`` takes it (a code to type, as ``--status`` takes the state's)
-    ("^outbox$", r"^\s*\d+\s.*\s(?:reminder|digest|task_missed|report_escalation|governor_review"
-     r"|report_received|report_clock)\s", "the purpose's code, as `outbox --purpose` takes it"),
+    (
+        "^outbox$",
+        r"^\s*\d+\s.*\s(?:reminder|digest|task_missed|report_escalation|governor_review"
+        r"|report_received|report_clock)\s",
+        "the purpose's code, as `outbox --purpose` takes it",
+    ),
 )
 
 

@@ -64,7 +64,7 @@ def test_plural_roles_and_stages_in_words() -> None:
 
 
 def test_every_csv_download_is_safe_to_open_in_a_spreadsheet() -> None:
-    text = csv_text(("name", "note"), [("=HYPERLINK(\"http://x\")", "+1"), ("Amy", None)])
+    text = csv_text(("name", "note"), [('=HYPERLINK("http://x")', "+1"), ("Amy", None)])
     assert text.startswith("\ufeffname,note\r\n")  # Excel reads accents with the mark
     assert "'=HYPERLINK" in text and "'+1" in text and "Amy,\r\n" in text
     assert not csv_text(("a",), [], bom=False).startswith("\ufeff")  # piped from a command
@@ -84,8 +84,10 @@ INTERNAL = [
     (r"\bStages?:", "the stage codes' heading"),
     (r"\b(?:deputy_dsl|chair_of_governors|safeguarding_governor|account_holder)\b", "a role id"),
     (r"\((?:dsl|deputy_dsl|clerk)\b", "a role id in brackets"),
-    (r"\b(?:acknowledge_policy|complete_training|sign_aup|recurring_task|review_policy)\b",
-     "a requirement kind"),
+    (
+        r"\b(?:acknowledge_policy|complete_training|sign_aup|recurring_task|review_policy)\b",
+        "a requirement kind",
+    ),
     (r"\bcomplete training\b", "a requirement kind as a label"),
     (r"\w\(s\)", "an '(s)' plural"),
     (r"\b[Pp]urged\b", "an internal verb"),
@@ -97,8 +99,11 @@ ON_STAFF_PAGES = [(r"SHA-256|\b[0-9a-f]{16,}", "a raw document hash on a staff p
 
 
 def _offences(where: str, text: str, patterns: list[tuple[str, str]]) -> list[str]:
-    return [f"{where}: {what}: {m.group(0)!r}" for pattern, what in patterns
-            for m in re.finditer(pattern, text)]
+    return [
+        f"{where}: {what}: {m.group(0)!r}"
+        for pattern, what in patterns
+        for m in re.finditer(pattern, text)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -186,24 +191,41 @@ def test_the_main_pages_use_the_schools_words(demo: DemoRun) -> None:
         staff = session.scalars(
             select(Person.email).where(Person.active.is_(True), Person.email != school.headteacher)
         ).all()
-    ack_paths = [urlsplit(u).path for m in demo.emails
-                 for u in re.findall(r"https?://\S+/(?:ack|aup)/\S+", parts(m)[0])]
+    ack_paths = [
+        urlsplit(u).path
+        for m in demo.emails
+        for u in re.findall(r"https?://\S+/(?:ack|aup)/\S+", parts(m)[0])
+    ]
     found: list[str] = []
     with time_machine.travel(at(DEMO_MONDAY, 11), tick=False):
         anonymous = _signed_in(context, None)
         found += _offences("/signin", _read(anonymous, "/signin"), INTERNAL + ON_PAGES)
         for path in ack_paths[:3]:
-            found += _offences(path[:8], _read(anonymous, path),
-                               INTERNAL + ON_PAGES + ON_STAFF_PAGES)
+            found += _offences(
+                path[:8], _read(anonymous, path), INTERNAL + ON_PAGES + ON_STAFF_PAGES
+            )
         head = _signed_in(context, school.headteacher)
-        for path in ("/me", "/dashboard", "/dashboard/people", "/accounts",
-                     f"/accounts/{account}", "/policies", f"/policies/{policy}", "/reports",
-                     f"/reports/{report}", "/decisions", "/governors/report"):
+        for path in (
+            "/me",
+            "/dashboard",
+            "/dashboard/people",
+            "/accounts",
+            f"/accounts/{account}",
+            "/policies",
+            f"/policies/{policy}",
+            "/reports",
+            f"/reports/{report}",
+            "/decisions",
+            "/governors/report",
+        ):
             page = _read(head, path)
             found += _offences(path, page, INTERNAL + ON_PAGES)
         for person in staff[:8]:
-            found += _offences(f"/me ({person})", _read(_signed_in(context, person), "/me"),
-                               INTERNAL + ON_PAGES + ON_STAFF_PAGES)
+            found += _offences(
+                f"/me ({person})",
+                _read(_signed_in(context, person), "/me"),
+                INTERNAL + ON_PAGES + ON_STAFF_PAGES,
+            )
     context.store.dispose()
     assert ack_paths, "the demo's reminders should carry acknowledgement links"
     assert not found, "\n".join(found)
@@ -213,10 +235,20 @@ def test_the_main_pages_use_the_schools_words(demo: DemoRun) -> None:
 
 
 def _one_item_school(school: SchoolBuilder) -> None:
-    school.policy("online-safety", "2026.1", title="Online Safety Policy",
-                  published="2026-11-02", text="# Online Safety Policy\n\nUse school accounts.\n")
-    school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
-                       audience={"people": ["ben@oak.example"]}, due_days=14)
+    school.policy(
+        "online-safety",
+        "2026.1",
+        title="Online Safety Policy",
+        published="2026-11-02",
+        text="# Online Safety Policy\n\nUse school accounts.\n",
+    )
+    school.requirement(
+        id="ack-os",
+        kind="acknowledge_policy",
+        policy="online-safety",
+        audience={"people": ["ben@oak.example"]},
+        due_days=14,
+    )
 
 
 def _emails(folder: Path) -> list[email.message.EmailMessage]:
@@ -278,18 +310,33 @@ def test_reply_to_travels_through_the_outbox_and_smtp(
     inbox, mailer = smtp
     store = Store(database_url, keys=TEST_KEYS)
     store.upgrade()
-    draft = notice(school="Oak Test School", to=["amy@oak.example"], subject="Your new link",
-                   paragraphs=["You asked for a fresh link."], button_url="https://x.example/a",
-                   reply_to="office@oak.example")
+    draft = notice(
+        school="Oak Test School",
+        to=["amy@oak.example"],
+        subject="Your new link",
+        paragraphs=["You asked for a fresh link."],
+        button_url="https://x.example/a",
+        reply_to="office@oak.example",
+    )
     with store.transaction() as session:
         session.add(School(id="s", name="Oak Test School"))
         session.flush()
-        enqueue_email(session, school_id="s", key="words:reply-to", purpose="fresh_link",
-                      urgency=Urgency.ROUTINE,
-                      draft=draft)
-        enqueue_email(session, school_id="s", key="words:reply-to", purpose="fresh_link",
-                      urgency=Urgency.ROUTINE,
-                      draft=draft)  # the same key again: still one message
+        enqueue_email(
+            session,
+            school_id="s",
+            key="words:reply-to",
+            purpose="fresh_link",
+            urgency=Urgency.ROUTINE,
+            draft=draft,
+        )
+        enqueue_email(
+            session,
+            school_id="s",
+            key="words:reply-to",
+            purpose="fresh_link",
+            urgency=Urgency.ROUTINE,
+            draft=draft,
+        )  # the same key again: still one message
     stats = dispatch(store, mailer, None)
     assert stats.sent == 1
     [message] = inbox.messages

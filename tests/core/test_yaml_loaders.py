@@ -45,15 +45,9 @@ def test_libyaml_is_the_parser_here() -> None:
     assert FAST.yaml_implicit_resolvers is reading.SchoolYamlLoader.yaml_implicit_resolvers
 
 
-def test_the_repositorys_yaml_and_a_written_school_yaml_read_alike(
-    school: SchoolBuilder,
-) -> None:
+def test_the_repositorys_yaml_and_a_written_school_yaml_read_alike(school: SchoolBuilder) -> None:
     files = subprocess.run(
-        ["git", "ls-files", "*.yaml", "*.yml"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
+        ["git", "ls-files", "*.yaml", "*.yml"], cwd=REPO, capture_output=True, text=True, check=True
     ).stdout.split()
     assert "bot/demo/data/school-settings.yaml" in files
     school.policy("online-safety", "1.0")

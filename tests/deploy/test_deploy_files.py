@@ -52,7 +52,8 @@ def settings_variables(model: type[BaseModel] = Settings, prefix: str = PREFIX) 
             # one JSON variable (MIS__WONDE)
             found[f"{prefix}{name.upper()}"] = any(
                 SecretStr in (typing.get_args(f.annotation) or (f.annotation,))
-                for model_ in nested for f in model_.model_fields.values()
+                for model_ in nested
+                for f in model_.model_fields.values()
             )
         elif nested:  # a connection by name: TENANT_B
             named = "TENANT_B__" if typing.get_origin(field.annotation) is dict else ""

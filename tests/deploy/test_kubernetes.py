@@ -40,8 +40,11 @@ def _named(kind: str, name: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "path,doc",
-    [pytest.param(p, d, id=f"{p.name}:{d['kind']}") for p, d in _documents()
-     if d["apiVersion"] not in NOT_KUBERNETES],
+    [
+        pytest.param(p, d, id=f"{p.name}:{d['kind']}")
+        for p, d in _documents()
+        if d["apiVersion"] not in NOT_KUBERNETES
+    ],
 )
 def test_each_manifest_is_valid_against_the_kubernetes_schema(
     path: Path, doc: dict[str, Any]
@@ -65,14 +68,15 @@ def test_cloudnativepg_cluster_gives_the_secret_the_pods_read() -> None:
     assert cluster["apiVersion"] == "postgresql.cnpg.io/v1"
     assert cluster["spec"]["instances"] >= 2
     assert cluster["spec"]["bootstrap"]["initdb"] == {"database": "app", "owner": "app"}
-    assert set(cluster["spec"]) <= {"instances", "imageName", "bootstrap", "storage",
-                                    "postgresql"}
+    assert set(cluster["spec"]) <= {"instances", "imageName", "bootstrap", "storage", "postgresql"}
     app_secret = f"{cluster['metadata']['name']}-app"  # CloudNativePG names it so
-    for kind, name in (("Deployment", "compliance-bot-web"),
-                       ("Deployment", "compliance-bot-scheduler"),
-                       ("Deployment", "compliance-bot-dispatcher"),
-                       ("Deployment", "compliance-bot-sweep-worker"),
-                       ("Job", "compliance-bot-migrate")):
+    for kind, name in (
+        ("Deployment", "compliance-bot-web"),
+        ("Deployment", "compliance-bot-scheduler"),
+        ("Deployment", "compliance-bot-dispatcher"),
+        ("Deployment", "compliance-bot-sweep-worker"),
+        ("Job", "compliance-bot-migrate"),
+    ):
         container = _named(kind, name)["spec"]["template"]["spec"]["containers"][0]
         url = {e["name"]: e for e in container["env"]}["COMPLIANCE_BOT_DATABASE_URL"]
         assert url["valueFrom"]["secretKeyRef"] == {"name": app_secret, "key": "uri"}
@@ -91,7 +95,8 @@ def test_one_scheduler_scaled_web_and_dispatchers() -> None:
     assert hpa["spec"]["minReplicas"] >= 2
     commands = {
         name: _named("Deployment", f"compliance-bot-{name}")["spec"]["template"]["spec"][
-            "containers"][0]["command"]
+            "containers"
+        ][0]["command"]
         for name in ("web", "scheduler", "dispatcher", "sweep-worker")
     }
     assert "--web-only" in commands["web"]  # web pods never run jobs
@@ -109,7 +114,8 @@ def test_web_probes_point_at_endpoints_the_app_serves(tmp_path: Path) -> None:
     served = {getattr(route, "path", None) for route in create_app(ctx.settings, ctx).routes}
     ctx.store.dispose()
     container = _named("Deployment", "compliance-bot-web")["spec"]["template"]["spec"][
-        "containers"][0]
+        "containers"
+    ][0]
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         assert container[probe]["httpGet"]["path"].split("?")[0] in served
     # the database only: a stopped scheduler must not take the report form out of service

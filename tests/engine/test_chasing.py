@@ -40,7 +40,8 @@ def _respond(ctx: object, day: date) -> None:
     store = ctx.store  # type: ignore[attr-defined]
     with store.transaction() as session:
         for duty, person in session.execute(
-            select(Duty, Person).join(Person, Person.id == Duty.person_id)
+            select(Duty, Person)
+            .join(Person, Person.id == Duty.person_id)
             .where(Duty.status == "open")
         ).all():
             who = person.email.split("@")[0]
@@ -48,27 +49,56 @@ def _respond(ctx: object, day: date) -> None:
                 if duty.kind == "acknowledge_policy":
                     version = session.get(PolicyVersion, duty.policy_version_id)
                     assert version is not None
-                    acknowledge(session, person, duty, version, method="link", ip=None,
-                                user_agent="test", now=at(day, 12))
+                    acknowledge(
+                        session,
+                        person,
+                        duty,
+                        version,
+                        method="link",
+                        ip=None,
+                        user_agent="test",
+                        now=at(day, 12),
+                    )
                 elif duty.kind == "complete_training":
-                    session.add(TrainingRecord(school_id="oak", person_id=person.id,
-                                               course="Online safety", completed_on=day,
-                                               import_key=f"t-{who}"))
+                    session.add(
+                        TrainingRecord(
+                            school_id="oak",
+                            person_id=person.id,
+                            course="Online safety",
+                            completed_on=day,
+                            import_key=f"t-{who}",
+                        )
+                    )
 
 
 def test_a_capped_item_leaves_the_digest_and_the_manager_is_told_once(
     school: SchoolBuilder, database_url: str, frozen_clock: FrozenClock
 ) -> None:
-    school.school["cadences"] = {"standard": {
-        "before_due": [], "on_due": True, "overdue_every_days": 2, "max_reminders": 3,
-        "escalate": [],
-    }}
+    school.school["cadences"] = {
+        "standard": {
+            "before_due": [],
+            "on_due": True,
+            "overdue_every_days": 2,
+            "max_reminders": 3,
+            "escalate": [],
+        }
+    }
     school.policy("online-safety", "2026.1", title="Online Safety Policy", published=str(START))
-    school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
-                       audience={"roles": ["staff"]}, due_days=14)
-    school.requirement(id="train-os", kind="complete_training", course="Online safety",
-                       title="Online safety training", audience={"roles": ["staff"]},
-                       due_days=7)
+    school.requirement(
+        id="ack-os",
+        kind="acknowledge_policy",
+        policy="online-safety",
+        audience={"roles": ["staff"]},
+        due_days=14,
+    )
+    school.requirement(
+        id="train-os",
+        kind="complete_training",
+        course="Online safety",
+        title="Online safety training",
+        audience={"roles": ["staff"]},
+        due_days=7,
+    )
     ctx = school.context(database_url, demo=True, base_url="https://bot.oak.example")
     day = START
     while day <= END:
@@ -78,14 +108,27 @@ def test_a_capped_item_leaves_the_digest_and_the_manager_is_told_once(
         day += timedelta(days=1)
 
     mails = _mails(ctx.settings.outbox_dir)
-    ben = [m for m in mails if m["X-Compliance-Bot-Key"].startswith("reminder:")
-           and m["To"] == "ben@oak.example"]
+    ben = [
+        m
+        for m in mails
+        if m["X-Compliance-Bot-Key"].startswith("reminder:") and m["To"] == "ben@oak.example"
+    ]
     # training: asked 2 Nov, due 9 Nov, overdue 11 Nov (the 3rd and last); the policy: due
     # 16 Nov, overdue 18 Nov (its 3rd). After 11 Nov the training is never listed again.
-    listed = [(m["X-Compliance-Bot-Key"][-10:], "Online safety training" in
-               m.get_body(("plain",)).get_content()) for m in ben]
-    assert listed == [("2026-11-02", True), ("2026-11-09", True), ("2026-11-11", True),
-                      ("2026-11-16", False), ("2026-11-18", False)]
+    listed = [
+        (
+            m["X-Compliance-Bot-Key"][-10:],
+            "Online safety training" in m.get_body(("plain",)).get_content(),
+        )
+        for m in ben
+    ]
+    assert listed == [
+        ("2026-11-02", True),
+        ("2026-11-09", True),
+        ("2026-11-11", True),
+        ("2026-11-16", False),
+        ("2026-11-18", False),
+    ]
 
     stopped = [m for m in mails if m["X-Compliance-Bot-Key"].startswith("chasing-stopped:")]
     told = sorted((m["To"], m["Subject"]) for m in stopped)
@@ -95,13 +138,23 @@ def test_a_capped_item_leaves_the_digest_and_the_manager_is_told_once(
         ("line@oak.example", "Chasing has stopped for Ben Brook: please talk to them"),
     ]
     with ctx.store.session() as session:
-        rows = session.scalars(select(OutboxMessage).where(
-            OutboxMessage.purpose == "chasing_stopped")).all()
+        rows = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.purpose == "chasing_stopped")
+        ).all()
         keyed = {r.idempotency_key for r in rows}
         capped = session.scalars(select(Duty).where(Duty.chasing_stopped_on.is_not(None))).all()
-        assert keyed == {chasing_stopped_key("oak", d.person.manager.email if d.person.manager
-                                             else "head@oak.example", d.chasing_stopped_on)
-                         for d in capped} and len(rows) == 3
+        assert (
+            keyed
+            == {
+                chasing_stopped_key(
+                    "oak",
+                    d.person.manager.email if d.person.manager else "head@oak.example",
+                    d.chasing_stopped_on,
+                )
+                for d in capped
+            }
+            and len(rows) == 3
+        )
         # told on the school day after the last reminder, never on the day itself
         assert sorted((d.person.email, d.chasing_stopped_on) for d in capped) == [
             ("ben@oak.example", date(2026, 11, 12)),
@@ -129,29 +182,48 @@ def test_a_manager_hears_once_a_day_listing_every_person_and_item(
 ) -> None:
     """Four items capped on the same day for two of Lena's staff: one email to her, listing
     them all; the head hears once about Lena's own two."""
-    school.school["cadences"] = {"standard": {
-        "before_due": [], "on_due": True, "overdue_every_days": 2, "max_reminders": 1,
-        "escalate": [],
-    }}
+    school.school["cadences"] = {
+        "standard": {
+            "before_due": [],
+            "on_due": True,
+            "overdue_every_days": 2,
+            "max_reminders": 1,
+            "escalate": [],
+        }
+    }
     school.policy("online-safety", "2026.1", title="Online Safety Policy", published=str(START))
-    school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
-                       audience={"roles": ["staff"]}, due_days=7)
-    school.requirement(id="train-os", kind="complete_training", course="Online safety",
-                       title="Online safety training", audience={"roles": ["staff"]},
-                       due_days=7)
+    school.requirement(
+        id="ack-os",
+        kind="acknowledge_policy",
+        policy="online-safety",
+        audience={"roles": ["staff"]},
+        due_days=7,
+    )
+    school.requirement(
+        id="train-os",
+        kind="complete_training",
+        course="Online safety",
+        title="Online safety training",
+        audience={"roles": ["staff"]},
+        due_days=7,
+    )
     ctx = school.context(sqlite_url)
     for day in (START, START + timedelta(days=7), START + timedelta(days=8)):
         frozen_clock.at(day, 9, 30)
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
         frozen_clock.at(day, 14, 0)  # a second sweep the same day adds nothing
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
-    stopped = [m for m in _mails(ctx.settings.outbox_dir)
-               if m["X-Compliance-Bot-Key"].startswith("chasing-stopped:")]
+    stopped = [
+        m
+        for m in _mails(ctx.settings.outbox_dir)
+        if m["X-Compliance-Bot-Key"].startswith("chasing-stopped:")
+    ]
     assert sorted((m["To"], m["Subject"]) for m in stopped) == [
-        ("head@oak.example", "Chasing has stopped for Lena Line: please talk to them about 2 "
-                             "items"),
-        ("line@oak.example", "Chasing has stopped for Amy Able and Ben Brook: please talk to "
-                             "them"),
+        (
+            "head@oak.example",
+            "Chasing has stopped for Lena Line: please talk to them about 2 items",
+        ),
+        ("line@oak.example", "Chasing has stopped for Amy Able and Ben Brook: please talk to them"),
     ]
     line = next(m for m in stopped if m["To"] == "line@oak.example")
     text = " ".join(line.get_body(("plain",)).get_content().split())

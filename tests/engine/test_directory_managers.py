@@ -19,28 +19,41 @@ from tests.support.helpers import SchoolBuilder
 MONDAY = date(2026, 11, 2)
 
 
-def _person(key: str, *, manager: str | None = None, manager_id: str | None = None,
-            groups: tuple[str, ...] = ("All Staff",), roles: tuple[str, ...] = ("staff",)
-            ) -> DirectoryPerson:
+def _person(
+    key: str,
+    *,
+    manager: str | None = None,
+    manager_id: str | None = None,
+    groups: tuple[str, ...] = ("All Staff",),
+    roles: tuple[str, ...] = ("staff",),
+) -> DirectoryPerson:
     return DirectoryPerson(
-        external_id=f"id-{key}", email=f"{key}@oak.example", display_name=key.title(),
-        groups=frozenset(groups), roles=frozenset(roles), manager_email=manager,
+        external_id=f"id-{key}",
+        email=f"{key}@oak.example",
+        display_name=key.title(),
+        groups=frozenset(groups),
+        roles=frozenset(roles),
+        manager_email=manager,
         manager_external_id=manager_id,
     )
 
 
-def _stored(school: SchoolBuilder, database_url: str
-            ) -> tuple[dict[str, str | None], dict[str, set[tuple[str, str]]], dict[str, set[str]]]:
+def _stored(
+    school: SchoolBuilder, database_url: str
+) -> tuple[dict[str, str | None], dict[str, set[tuple[str, str]]], dict[str, set[str]]]:
     """Each person's manager (by key), roles with their source, and groups."""
     ctx = school.context(database_url)
     with ctx.store.session() as session:
         people = dict(session.execute(select(Person.id, Person.email)).all())
         key = {pid: email.split("@")[0] for pid, email in people.items()}
-        managers = {key[pid]: (key[m] if m is not None else None) for pid, m in
-                    session.execute(select(Person.id, Person.manager_id)).all()}
+        managers = {
+            key[pid]: (key[m] if m is not None else None)
+            for pid, m in session.execute(select(Person.id, Person.manager_id)).all()
+        }
         roles: dict[str, set[tuple[str, str]]] = {k: set() for k in key.values()}
         role_rows = session.execute(
-            select(PersonRole.person_id, PersonRole.role, PersonRole.source)).all()
+            select(PersonRole.person_id, PersonRole.role, PersonRole.source)
+        ).all()
         for pid, role, source in role_rows:
             roles[key[pid]].add((role, source))
         assert len(role_rows) == sum(len(r) for r in roles.values())  # no row twice
@@ -52,8 +65,9 @@ def _stored(school: SchoolBuilder, database_url: str
     return managers, roles, groups
 
 
-def _apply(school: SchoolBuilder, database_url: str, people: list[DirectoryPerson],
-           day: date) -> DirectoryReport:
+def _apply(
+    school: SchoolBuilder, database_url: str, people: list[DirectoryPerson], day: date
+) -> DirectoryReport:
     ctx = school.context(database_url)
     cfg = ctx.config.school()
     with ctx.store.transaction() as session:
@@ -76,18 +90,30 @@ def test_new_people_with_new_managers_are_stored_exactly(
     report = _apply(school, database_url, first, MONDAY)
     assert (report.added, report.updated, report.unchanged) == (6, 0, 0)
     managers, roles, groups = _stored(school, database_url)
-    assert managers == {"ta": "teacher", "boss": "deputy", "deputy": "boss",
-                        "teacher": "deputy", "solo": None, "stray": None}
+    assert managers == {
+        "ta": "teacher",
+        "boss": "deputy",
+        "deputy": "boss",
+        "teacher": "deputy",
+        "solo": None,
+        "stray": None,
+    }
     assert roles == {
-        "ta": {("staff", "directory")}, "solo": {("staff", "directory")},
+        "ta": {("staff", "directory")},
+        "solo": {("staff", "directory")},
         "stray": {("staff", "directory")},
         "boss": {("staff", "directory"), ("admin", "directory")},
         "deputy": {("staff", "directory"), ("admin", "directory")},
         "teacher": {("staff", "directory"), ("dsl", "directory")},
     }
-    assert groups == {"ta": {"All Staff"}, "boss": {"All Staff", "Leadership"},
-                      "deputy": {"Leadership"}, "teacher": {"All Staff"},
-                      "solo": {"All Staff"}, "stray": set()}
+    assert groups == {
+        "ta": {"All Staff"},
+        "boss": {"All Staff", "Leadership"},
+        "deputy": {"Leadership"},
+        "teacher": {"All Staff"},
+        "solo": {"All Staff"},
+        "stray": set(),
+    }
 
     second = [
         _person("ta", manager="boss@oak.example"),  # changed, by email
@@ -102,8 +128,16 @@ def test_new_people_with_new_managers_are_stored_exactly(
     report = _apply(school, database_url, second, MONDAY)
     assert (report.added, report.updated, report.unchanged) == (2, 0, 6)
     managers, roles, groups = _stored(school, database_url)
-    assert managers == {"ta": "boss", "boss": "deputy", "deputy": "boss", "teacher": None,
-                        "solo": None, "stray": None, "newbie": "teacher", "trainee": "newbie"}
+    assert managers == {
+        "ta": "boss",
+        "boss": "deputy",
+        "deputy": "boss",
+        "teacher": None,
+        "solo": None,
+        "stray": None,
+        "newbie": "teacher",
+        "trainee": "newbie",
+    }
     assert roles["newbie"] == roles["trainee"] == {("staff", "directory")}
     assert groups["newbie"] == groups["trainee"] == {"All Staff"}
 

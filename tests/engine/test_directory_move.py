@@ -25,14 +25,7 @@ import bot.cli.directory as directory_cli
 import bot.wiring as wiring
 from bot.cli.main import app
 from bot.core.context import AppContext
-from bot.core.models import (
-    Attestation,
-    Duty,
-    OutboxMessage,
-    Person,
-    PolicyVersion,
-    TrainingRecord,
-)
+from bot.core.models import Attestation, Duty, OutboxMessage, Person, PolicyVersion, TrainingRecord
 from bot.core.ports import DirectoryPerson
 from bot.core.settings import Connection, Settings
 from bot.engine.directory_move import (
@@ -66,10 +59,20 @@ HILLSIDE = {  # id in B -> (name, local part, groups); in C the ids are new, the
     "4": ("Gus Governor", "gus.governor", ("Governors",)),
 }
 TENANTS = {  # connection -> (tenant id, client id, sender, id prefix, domain)
-    "tenant-b": ("00000000-0000-4000-8000-00000000b001", "00000000-0000-4000-8000-00000000b002",
-                 f"compliance-bot@{OLD}", "b-", OLD),
-    "tenant-c": ("00000000-0000-4000-8000-00000000c001", "00000000-0000-4000-8000-00000000c002",
-                 f"compliance-bot@{NEW}", "c-", NEW),
+    "tenant-b": (
+        "00000000-0000-4000-8000-00000000b001",
+        "00000000-0000-4000-8000-00000000b002",
+        f"compliance-bot@{OLD}",
+        "b-",
+        OLD,
+    ),
+    "tenant-c": (
+        "00000000-0000-4000-8000-00000000c001",
+        "00000000-0000-4000-8000-00000000c002",
+        f"compliance-bot@{NEW}",
+        "c-",
+        NEW,
+    ),
 }
 
 
@@ -81,8 +84,9 @@ def _tenant(clock: FakeClock, connection: str) -> FakeGraph:
     fake.add_user(f"{prefix}bot", "Compliance Bot", sender, account_enabled=False, licensed=False)
     for uid, (name, local, _) in HILLSIDE.items():
         fake.add_user(f"{prefix}{uid}", name, f"{local}@{domain}")
-    for number, group in enumerate(("All Staff", "Leadership", "Official Account Holders",
-                                    "Governors"), start=1):
+    for number, group in enumerate(
+        ("All Staff", "Leadership", "Official Account Holders", "Governors"), start=1
+    ):
         fake.add_group(f"{prefix}g{number}", group)
         for uid, (_, _, groups) in HILLSIDE.items():
             if group in groups:
@@ -98,18 +102,33 @@ class Trust:
         self.builder = SchoolBuilder(tmp_path / "home")
         self.builder.people = []
         self.builder.organisation["trust_admins"] = [TRUST_IT]
-        self.builder.school.update(id="oakfield", name="Oakfield Primary", headteacher=ADA,
-                                   dsl=[ADA], deputy_dsl=[])
-        self.builder.policy("online-safety", "2026.1", title="Online Safety Policy",
-                            published="2026-11-02")
-        self.builder.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
-                                 audience={"roles": ["staff"]})
-        self.builder.requirement(id="train-os", kind="complete_training", course="Online safety",
-                                 audience={"roles": ["staff"]})
+        self.builder.school.update(
+            id="oakfield", name="Oakfield Primary", headteacher=ADA, dsl=[ADA], deputy_dsl=[]
+        )
+        self.builder.policy(
+            "online-safety", "2026.1", title="Online Safety Policy", published="2026-11-02"
+        )
+        self.builder.requirement(
+            id="ack-os",
+            kind="acknowledge_policy",
+            policy="online-safety",
+            audience={"roles": ["staff"]},
+        )
+        self.builder.requirement(
+            id="train-os",
+            kind="complete_training",
+            course="Online safety",
+            audience={"roles": ["staff"]},
+        )
         self.hillside: dict[str, Any] = {
-            **self.builder.school, "id": "hillside", "name": "Hillside Academy",
-            "headteacher": f"hal.head@{OLD}", "dsl": [f"hal.head@{OLD}"],
-            "admins": [f"hal.head@{OLD}"], "connection": "tenant-b"}
+            **self.builder.school,
+            "id": "hillside",
+            "name": "Hillside Academy",
+            "headteacher": f"hal.head@{OLD}",
+            "dsl": [f"hal.head@{OLD}"],
+            "admins": [f"hal.head@{OLD}"],
+            "connection": "tenant-b",
+        }
         self.builder.others = [self.hillside]
         self.home = self.builder.write()
         self.database_url = database_url
@@ -123,17 +142,25 @@ class Trust:
 
     def context(self) -> AppContext:
         """A fresh context over school.yaml as it is now, its connectors over the tenants."""
-        settings: Settings = m365_settings(self.home).model_copy(update={
-            "database_url": self.database_url,
-            "secret_key": SecretStr("test-secret-key-0123456789-abcdefghij"),
-            "connections": {
-                name.replace("-", "_"): Connection(tenant_id=t, client_id=c, sender=s,
-                                                   client_secret=SecretStr(f"secret-of-{name}"))
-                for name, (t, c, s, _, _) in TENANTS.items()},
-        })
+        settings: Settings = m365_settings(self.home).model_copy(
+            update={
+                "database_url": self.database_url,
+                "secret_key": SecretStr("test-secret-key-0123456789-abcdefghij"),
+                "connections": {
+                    name.replace("-", "_"): Connection(
+                        tenant_id=t,
+                        client_id=c,
+                        sender=s,
+                        client_secret=SecretStr(f"secret-of-{name}"),
+                    )
+                    for name, (t, c, s, _, _) in TENANTS.items()
+                },
+            }
+        )
         real = wiring._build_platform
-        wiring._build_platform = lambda s: build(s, transport=self.transport, clock=self.clock,
-                                                 sleep=self.clock.sleep)
+        wiring._build_platform = lambda s: build(
+            s, transport=self.transport, clock=self.clock, sleep=self.clock.sleep
+        )
         try:
             connectors = wiring.build_connectors(settings)
             for name in TENANTS:
@@ -146,8 +173,15 @@ class Trust:
 
     def sweep(self, day: date, hour: int = 9) -> dict[str, list[str]]:
         ctx = self.context()
-        results, _ = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=day,
-                               now=at(day, hour), deliver=False)
+        results, _ = run_sweep(
+            ctx.store,
+            ctx.settings,
+            ctx.config,
+            ctx.connectors,
+            as_of=day,
+            now=at(day, hour),
+            deliver=False,
+        )
         ctx.store.dispose()
         return {r.school_id: [f.step for f in r.failed] for r in results}
 
@@ -155,10 +189,15 @@ class Trust:
         """The IT lead points Hillside at tenant C and its new addresses (school.yaml)."""
         data = yaml.safe_load((self.home / "school.yaml").read_text(encoding="utf-8"))
         entry = data["schools"][1]
-        entry.update(connection="tenant-c", headteacher=f"hal.head@{NEW}",
-                     dsl=[f"hal.head@{NEW}"], admins=[f"hal.head@{NEW}"])
-        (self.home / "school.yaml").write_text(yaml.safe_dump(data, sort_keys=False),
-                                               encoding="utf-8")
+        entry.update(
+            connection="tenant-c",
+            headteacher=f"hal.head@{NEW}",
+            dsl=[f"hal.head@{NEW}"],
+            admins=[f"hal.head@{NEW}"],
+        )
+        (self.home / "school.yaml").write_text(
+            yaml.safe_dump(data, sort_keys=False), encoding="utf-8"
+        )
 
 
 @pytest.fixture
@@ -172,13 +211,21 @@ def _hillside(trust: Trust) -> dict[str, Any]:
     """What Hillside holds: people by id (address, active, missing since), duties, evidence."""
     ctx = trust.context()
     with ctx.store.session() as session:
-        people = {pid: (email, active, since) for pid, email, active, since in session.execute(
-            select(Person.id, Person.email, Person.active, Person.missing_since)
-            .where(Person.school_id == "hillside"))}
-        duties = {(d.person_id, d.requirement_id, d.status) for d in session.scalars(
-            select(Duty).where(Duty.school_id == "hillside"))}
+        people = {
+            pid: (email, active, since)
+            for pid, email, active, since in session.execute(
+                select(Person.id, Person.email, Person.active, Person.missing_since).where(
+                    Person.school_id == "hillside"
+                )
+            )
+        }
+        duties = {
+            (d.person_id, d.requirement_id, d.status)
+            for d in session.scalars(select(Duty).where(Duty.school_id == "hillside"))
+        }
         evidence = {("ack", a.person_id) for a in session.scalars(select(Attestation))} | {
-            ("training", t.person_id) for t in session.scalars(select(TrainingRecord))}
+            ("training", t.person_id) for t in session.scalars(select(TrainingRecord))
+        }
         rows = session.scalar(select(func.count()).select_from(Person))
     ctx.store.dispose()
     return {"people": people, "duties": duties, "evidence": evidence, "rows": rows}
@@ -190,23 +237,47 @@ def _evidence(trust: Trust) -> None:
     with ctx.store.transaction() as session:
         for local in ("tia.teacher", "tom.teacher"):
             person = session.scalars(select(Person).where(Person.email == f"{local}@{OLD}")).one()
-            session.add(TrainingRecord(school_id="hillside", person_id=person.id,
-                                       course="Online safety", completed_on=MONDAY,
-                                       source="manual", import_key=f"t-{local}"))
+            session.add(
+                TrainingRecord(
+                    school_id="hillside",
+                    person_id=person.id,
+                    course="Online safety",
+                    completed_on=MONDAY,
+                    source="manual",
+                    import_key=f"t-{local}",
+                )
+            )
             if local == "tia.teacher":
-                duty = session.scalars(select(Duty).where(
-                    Duty.person_id == person.id, Duty.kind == "acknowledge_policy")).one()
+                duty = session.scalars(
+                    select(Duty).where(
+                        Duty.person_id == person.id, Duty.kind == "acknowledge_policy"
+                    )
+                ).one()
                 version = session.get(PolicyVersion, duty.policy_version_id)
                 assert version is not None
-                acknowledge(session, person, duty, version, method="link", ip=None,
-                            user_agent=None, now=at(MONDAY, 10))
+                acknowledge(
+                    session,
+                    person,
+                    duty,
+                    version,
+                    method="link",
+                    ip=None,
+                    user_agent=None,
+                    now=at(MONDAY, 10),
+                )
     ctx.store.dispose()
 
 
 def _cli(trust: Trust, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args), env={
-        "COMPLIANCE_BOT_HOME": str(trust.home), "COMPLIANCE_BOT_DATABASE_URL": trust.database_url,
-        "COLUMNS": "200"})
+    result = CliRunner().invoke(
+        app,
+        list(args),
+        env={
+            "COMPLIANCE_BOT_HOME": str(trust.home),
+            "COMPLIANCE_BOT_DATABASE_URL": trust.database_url,
+            "COLUMNS": "200",
+        },
+    )
     return result.exit_code, " ".join(result.output.split())
 
 
@@ -226,8 +297,9 @@ def test_a_school_moving_tenant_keeps_its_people_and_is_held_until_moved(trust: 
     ctx = trust.context()
     with ctx.store.session() as session:
         [held] = failing_steps(session, "hillside")
-        mails = session.scalars(select(OutboxMessage).where(
-            OutboxMessage.purpose == "step_failed")).all()
+        mails = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.purpose == "step_failed")
+        ).all()
     assert held.step == HELD and "directory move --school hillside" in describe(held)
     assert len(mails) == 1 and set(mails[0].recipients) == {f"hal.head@{NEW}", TRUST_IT}
     ctx.store.dispose()
@@ -235,11 +307,35 @@ def test_a_school_moving_tenant_keeps_its_people_and_is_held_until_moved(trust: 
     assert code == 0 and "Directory sync stopped since 24 Nov 2026" in out
     assert "directory_held" in out
 
-    code, out = _cli(trust, "directory", "move", "--school", "hillside", "--to", "tenant-b",
-                     "--map", f"{OLD}={NEW}", "--as", TRUST_IT, "--yes")
+    code, out = _cli(
+        trust,
+        "directory",
+        "move",
+        "--school",
+        "hillside",
+        "--to",
+        "tenant-b",
+        "--map",
+        f"{OLD}={NEW}",
+        "--as",
+        TRUST_IT,
+        "--yes",
+    )
     assert code == 2 and "settings read tenant-c, not tenant-b" in out
-    code, out = _cli(trust, "directory", "move", "--school", "hillside", "--to", "tenant-c",
-                     "--map", f"{OLD}={NEW}", "--as", TRUST_IT, "--yes")
+    code, out = _cli(
+        trust,
+        "directory",
+        "move",
+        "--school",
+        "hillside",
+        "--to",
+        "tenant-c",
+        "--map",
+        f"{OLD}={NEW}",
+        "--as",
+        TRUST_IT,
+        "--yes",
+    )
     assert code == 0, out
     assert "Carried by the address map: 4" in out
     assert "Not found in the new directory" in out and "move: 0" not in out
@@ -247,7 +343,8 @@ def test_a_school_moving_tenant_keeps_its_people_and_is_held_until_moved(trust: 
     moved = _hillside(trust)
     assert moved["rows"] == before["rows"]  # 0 new person records
     assert {pid: e for pid, (e, _, _) in moved["people"].items()} == {
-        pid: e.replace(OLD, NEW) for pid, (e, _, _) in before["people"].items()}
+        pid: e.replace(OLD, NEW) for pid, (e, _, _) in before["people"].items()
+    }
     assert moved["evidence"] == before["evidence"]  # on the same people
 
     assert trust.sweep(TUESDAY, 11) == {"oakfield": [], "hillside": []}
@@ -262,27 +359,30 @@ def test_a_school_moving_tenant_keeps_its_people_and_is_held_until_moved(trust: 
     ctx.store.dispose()
 
 
-def _stored(pid: int, email: str, name: str, start: date | None = None,
-            ext: str | None = None) -> Stored:
+def _stored(
+    pid: int, email: str, name: str, start: date | None = None, ext: str | None = None
+) -> Stored:
     return Stored(pid, email, ext, name, start)
 
 
-def _record(email: str, name: str, start: date | None = None,
-            ext: str | None = None) -> DirectoryPerson:
-    return DirectoryPerson(external_id=ext or email, email=email, display_name=name,
-                           start_date=start)
+def _record(
+    email: str, name: str, start: date | None = None, ext: str | None = None
+) -> DirectoryPerson:
+    return DirectoryPerson(
+        external_id=ext or email, email=email, display_name=name, start_date=start
+    )
 
 
 def test_matching_is_certain_or_proposed_and_never_a_guess() -> None:
     sept = date(2019, 9, 1)
     stored = [
-        _stored(1, "amy@old.example", "Amy Able", ext="x-1"),       # the same id
-        _stored(2, "ben@old.example", "Ben Brook"),                  # the map
-        _stored(3, "cat@kept.example", "Cat Cole"),                  # the same address
-        _stored(4, "dan@old.example", "Dan Dee"),                    # the MIS's new address
-        _stored(5, "eve@old.example", "Eve Ellis", sept),            # name and start date
-        _stored(6, "fay@old.example", "Fay Fox", sept),              # two Fay Foxes: not found
-        _stored(7, "gil@old.example", "Gil Gray"),                   # nowhere
+        _stored(1, "amy@old.example", "Amy Able", ext="x-1"),  # the same id
+        _stored(2, "ben@old.example", "Ben Brook"),  # the map
+        _stored(3, "cat@kept.example", "Cat Cole"),  # the same address
+        _stored(4, "dan@old.example", "Dan Dee"),  # the MIS's new address
+        _stored(5, "eve@old.example", "Eve Ellis", sept),  # name and start date
+        _stored(6, "fay@old.example", "Fay Fox", sept),  # two Fay Foxes: not found
+        _stored(7, "gil@old.example", "Gil Gray"),  # nowhere
     ]
     listed = [
         _record("amy.a@new.example", "Amy Able", ext="x-1"),
@@ -294,13 +394,18 @@ def test_matching_is_certain_or_proposed_and_never_a_guess() -> None:
         _record("fay2@new.example", "Fay Fox", sept),
         _record("new@new.example", "Nia New"),
     ]
-    plan = plan_move(stored, listed, {"old.example": "new.example"},
-                     {4: "daniel.dee@new.example"})
+    plan = plan_move(stored, listed, {"old.example": "new.example"}, {4: "daniel.dee@new.example"})
     assert [(c.person.id, c.record.email, c.how) for c in plan.carried] == [
-        (1, "amy.a@new.example", SAME_ID), (2, "ben@new.example", BY_MAP),
-        (3, "cat@kept.example", SAME_ADDRESS), (4, "daniel.dee@new.example", BY_MIS),
-        (5, "e.ellis@new.example", BY_NAME)]
+        (1, "amy.a@new.example", SAME_ID),
+        (2, "ben@new.example", BY_MAP),
+        (3, "cat@kept.example", SAME_ADDRESS),
+        (4, "daniel.dee@new.example", BY_MIS),
+        (5, "e.ellis@new.example", BY_NAME),
+    ]
     assert [c.proposed for c in plan.carried] == [False] * 4 + [True]
     assert [p.id for p in plan.not_found] == [6, 7]
-    assert [r.email for r in plan.new] == ["fay1@new.example", "fay2@new.example",
-                                            "new@new.example"]
+    assert [r.email for r in plan.new] == [
+        "fay1@new.example",
+        "fay2@new.example",
+        "new@new.example",
+    ]

@@ -230,8 +230,11 @@ def _parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 
 def test_a_new_process_does_not_parse_an_unchanged_staff_file(
-    school: SchoolBuilder, quiet: AppContext, frozen_clock: FrozenClock,
-    applied: list[str], monkeypatch: pytest.MonkeyPatch,
+    school: SchoolBuilder,
+    quiet: AppContext,
+    frozen_clock: FrozenClock,
+    applied: list[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """#80 item 6: the first sweeps kept their read of the file in the database; a new
     process (its own connectors, nothing read, nothing remembered) only hashes the file."""

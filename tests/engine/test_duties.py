@@ -287,24 +287,39 @@ def test_audience_by_group_and_person_with_exclusion() -> None:
 def test_due_dates_move_off_weekends_and_holidays() -> None:
     from bot.core.config import SchoolConfig
 
-    school = SchoolConfig.model_validate({"id": "s", "name": "S", "headteacher": "h@x.org",
-                                          "inset_days": ["2026-11-23"]})
+    school = SchoolConfig.model_validate(
+        {"id": "s", "name": "S", "headteacher": "h@x.org", "inset_days": ["2026-11-23"]}
+    )
     friday = date(2026, 11, 6)  # +14 days = Friday 20th (fine); +15 = Saturday 21st
-    plan = plan_duties([ack_req(due_days=15)], [person(1)],
-                       {"os": VersionFacts(10, "os", friday)}, [], Evidence(), [], {}, friday,
-                       school=school)
+    plan = plan_duties(
+        [ack_req(due_days=15)],
+        [person(1)],
+        {"os": VersionFacts(10, "os", friday)},
+        [],
+        Evidence(),
+        [],
+        {},
+        friday,
+        school=school,
+    )
     assert plan.to_open[0].due_on == date(2026, 11, 24)  # Saturday -> (INSET Monday) -> Tuesday
 
 
 def test_a_new_audience_member_is_due_from_today_never_born_overdue() -> None:
     # training first configured on 1 Sep; Kit becomes an account holder on 15 Oct
-    cfg = RequirementConfig.model_validate({
-        "id": "phone", "kind": "complete_training", "course": "School phone",
-        "audience": {"roles": ["account_holder"]}, "due_days": 21,
-    })
+    cfg = RequirementConfig.model_validate(
+        {
+            "id": "phone",
+            "kind": "complete_training",
+            "course": "School phone",
+            "audience": {"roles": ["account_holder"]},
+            "due_days": 21,
+        }
+    )
     req = RequirementFacts(4, cfg, D0)
-    kit = PersonFacts(id=1, email="kit@x.org", roles=frozenset({"account_holder"}),
-                      groups=frozenset())
+    kit = PersonFacts(
+        id=1, email="kit@x.org", roles=frozenset({"account_holder"}), groups=frozenset()
+    )
     today = date(2026, 10, 15)
     [new] = plan_duties([req], [kit], {}, [], Evidence(), [], {}, today).to_open
     assert (new.opened_on, new.due_on) == (today, today + timedelta(days=21))
@@ -312,19 +327,23 @@ def test_a_new_audience_member_is_due_from_today_never_born_overdue() -> None:
 
 def test_a_version_learnt_of_late_is_due_its_full_allowance_from_today() -> None:
     today = date(2026, 10, 1)
-    [new] = plan_duties([ack_req()], [person(1)], {"os": VersionFacts(10, "os", D0)}, [],
-                        Evidence(), [], {}, today).to_open
+    [new] = plan_duties(
+        [ack_req()], [person(1)], {"os": VersionFacts(10, "os", D0)}, [], Evidence(), [], {}, today
+    ).to_open
     assert (new.opened_on, new.due_on) == (today, date(2026, 10, 15))
 
 
 def test_a_new_holding_is_due_from_its_day_and_a_future_starter_from_their_start() -> None:
-    cfg = RequirementConfig.model_validate({"id": "aup", "kind": "sign_aup", "policy": "aup",
-                                            "due_days": 10})
+    cfg = RequirementConfig.model_validate(
+        {"id": "aup", "kind": "sign_aup", "policy": "aup", "due_days": 10}
+    )
     req = RequirementFacts(3, cfg, D0)
     version = {"aup": VersionFacts(20, "aup", D0)}
     today = date(2026, 11, 2)
-    holdings = [Holding(100, 1, date(2026, 9, 2), "aup"),  # recorded late: asked from today
-                Holding(101, 2, today, "aup")]
+    holdings = [
+        Holding(100, 1, date(2026, 9, 2), "aup"),  # recorded late: asked from today
+        Holding(101, 2, today, "aup"),
+    ]
     starter = person(2, start_date=date(2026, 11, 9))
     plan = plan_duties([req], [person(1), starter], version, holdings, Evidence(), [], {}, today)
     dates = {d.person_id: (d.opened_on, d.due_on) for d in plan.to_open}

@@ -21,8 +21,14 @@ def test_a_starter_acknowledging_before_their_start_date_satisfies_the_duty(
 ) -> None:
     school.people.append(Row("nia@oak.example", "Nia New", start=STARTS.isoformat()))
     school.policy("online-safety", "2026.1", published="2026-09-01")
-    school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
-                       audience={"roles": ["staff"]}, due_days=14, new_starter_days=10)
+    school.requirement(
+        id="ack-os",
+        kind="acknowledge_policy",
+        policy="online-safety",
+        audience={"roles": ["staff"]},
+        due_days=14,
+        new_starter_days=10,
+    )
     ctx = school.context(database_url)
     run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY, now=at(MONDAY))
     early = MONDAY + timedelta(days=2)  # she reads it at her induction visit
@@ -33,8 +39,16 @@ def test_a_starter_acknowledging_before_their_start_date_satisfies_the_duty(
         assert duty is not None and (duty.status, duty.opened_on) == ("open", STARTS)
         version = session.get(PolicyVersion, duty.policy_version_id)
         assert version is not None
-        acknowledge(session, nia, duty, version, method="link", ip=None, user_agent="test",
-                    now=at(early, 12))
+        acknowledge(
+            session,
+            nia,
+            duty,
+            version,
+            method="link",
+            ip=None,
+            user_agent="test",
+            now=at(early, 12),
+        )
     for day in (early, STARTS, STARTS + timedelta(days=7)):
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=day, now=at(day))
     with ctx.store.session() as session:
@@ -45,7 +59,8 @@ def test_a_starter_acknowledging_before_their_start_date_satisfies_the_duty(
             ("done", STARTS, STARTS)  # satisfied: done on the day it opens
         ]
         assert duties[0].evidence_ref is not None and duties[0].evidence_ref.startswith("ack:")
-        asked = session.scalars(select(OutboxMessage.recipients).where(
-            OutboxMessage.purpose == "reminder")).all()
+        asked = session.scalars(
+            select(OutboxMessage.recipients).where(OutboxMessage.purpose == "reminder")
+        ).all()
         assert not any("nia@oak.example" in r for r in asked)  # never chased for it
     ctx.store.dispose()

@@ -25,10 +25,18 @@ HEADER = "email,name,roles,job_title\n"
 
 def _school(school: SchoolBuilder) -> None:
     school.policy("child-protection", "1", title="Child Protection Policy", published="2026-11-02")
-    school.requirement(id="ack", kind="acknowledge_policy", policy="child-protection",
-                       audience={"roles": ["staff", "volunteer", "supply"]})
-    school.requirement(id="safeguarding", kind="complete_training", course="Safeguarding",
-                       audience={"roles": ["staff", "volunteer"]})
+    school.requirement(
+        id="ack",
+        kind="acknowledge_policy",
+        policy="child-protection",
+        audience={"roles": ["staff", "volunteer", "supply"]},
+    )
+    school.requirement(
+        id="safeguarding",
+        kind="complete_training",
+        course="Safeguarding",
+        audience={"roles": ["staff", "volunteer"]},
+    )
 
 
 def _write(ctx: AppContext, text: str) -> None:
@@ -38,14 +46,18 @@ def _write(ctx: AppContext, text: str) -> None:
 def _context(school: SchoolBuilder, database_url: str) -> AppContext:
     _school(school)
     ctx = school.context(database_url)
-    _write(ctx, HEADER + f"{SUPPLY},Sam Supply,supply,Year 3 supply teacher\n"
-                         f"{VOL},Val Volunteer,volunteer,Reading volunteer\n")
+    _write(
+        ctx,
+        HEADER + f"{SUPPLY},Sam Supply,supply,Year 3 supply teacher\n"
+        f"{VOL},Val Volunteer,volunteer,Reading volunteer\n",
+    )
     return ctx
 
 
 def _sweep(ctx: AppContext, day: date) -> SchoolSweep:
-    results, _ = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=day,
-                           now=at(day), deliver=False)
+    results, _ = run_sweep(
+        ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=day, now=at(day), deliver=False
+    )
     return results[0]
 
 
@@ -54,8 +66,11 @@ def _state(ctx: AppContext, email: str) -> tuple[bool, date | None, str, set[str
     with ctx.store.session() as session:
         person = session.scalar(select(Person).where(Person.email == email))
         assert person is not None, email
-        kinds = set(session.scalars(select(Duty.kind).where(
-            Duty.person_id == person.id, Duty.status == "open")))
+        kinds = set(
+            session.scalars(
+                select(Duty.kind).where(Duty.person_id == person.id, Duty.status == "open")
+            )
+        )
         return person.active, person.missing_since, person.source, person.role_names, kinds
 
 
@@ -66,10 +81,20 @@ def test_the_file_adds_people_with_their_duties_and_a_removed_row_waits_for_the_
     try:
         first = _sweep(ctx, MONDAY)
         assert first.directory.added == 7 and not first.directory.rejected  # 5 + the 2 extra
-        assert _state(ctx, SUPPLY) == (True, None, "people_file", {"supply"},
-                                       {"acknowledge_policy"})
-        assert _state(ctx, VOL) == (True, None, "people_file", {"volunteer"},
-                                    {"acknowledge_policy", "complete_training"})
+        assert _state(ctx, SUPPLY) == (
+            True,
+            None,
+            "people_file",
+            {"supply"},
+            {"acknowledge_policy"},
+        )
+        assert _state(ctx, VOL) == (
+            True,
+            None,
+            "people_file",
+            {"volunteer"},
+            {"acknowledge_policy", "complete_training"},
+        )
         _write(ctx, HEADER + f"{VOL},Val Volunteer,volunteer,Reading volunteer\n")
         tuesday = MONDAY + timedelta(days=1)
         report = _sweep(ctx, tuesday).directory
@@ -93,8 +118,11 @@ def test_a_bad_row_names_file_line_and_field_and_keeps_its_person(
     ctx = _context(school, database_url)
     try:
         _sweep(ctx, MONDAY)
-        _write(ctx, HEADER + f"{SUPPLY},Sam Supply,teacher,Year 3 supply teacher\n"
-                             f"{VOL},Val Volunteer,volunteer,Reading volunteer\n")
+        _write(
+            ctx,
+            HEADER + f"{SUPPLY},Sam Supply,teacher,Year 3 supply teacher\n"
+            f"{VOL},Val Volunteer,volunteer,Reading volunteer\n",
+        )
         report = _sweep(ctx, MONDAY + timedelta(days=1)).directory
         assert [str(line) for line in report.rejected] == [
             "extra-people.csv line 2 (Sam Supply): roles: 'teacher' cannot be given in this file "
@@ -105,7 +133,8 @@ def test_a_bad_row_names_file_line_and_field_and_keeps_its_person(
         (ctx.settings.home / "extra-people.csv").write_text("who,what\n", encoding="utf-8")
         report = _sweep(ctx, MONDAY + timedelta(days=2)).directory
         assert report.error is not None and "extra-people.csv line 1: header must include" in (
-            report.error)
+            report.error
+        )
         assert _state(ctx, SUPPLY)[:2] == (True, None)  # an unreadable file changes nobody
     finally:
         ctx.store.dispose()
@@ -116,17 +145,22 @@ def test_the_directory_wins_an_address_and_the_register_wins_over_the_file(
 ) -> None:
     ctx = _context(school, database_url)
     gov = "gov@oak.example"  # Gail Gov, a governor in the local directory
-    _write(ctx, HEADER + f"{SUPPLY},Sam Supply,supply,\n{gov},Gail at home,volunteer,\n"
-                         f"{VOL},Val Volunteer,volunteer,\n")
+    _write(
+        ctx,
+        HEADER + f"{SUPPLY},Sam Supply,supply,\n{gov},Gail at home,volunteer,\n"
+        f"{VOL},Val Volunteer,volunteer,\n",
+    )
     try:
         with ctx.store.transaction() as session:
             ensure_school(session, ctx.config.school())
-            session.add(ExtraPerson(school_id="oak", email=VOL, display_name="Valerie Volunteer",
-                                    roles=["governor"]))
+            session.add(
+                ExtraPerson(
+                    school_id="oak", email=VOL, display_name="Valerie Volunteer", roles=["governor"]
+                )
+            )
         report = _sweep(ctx, MONDAY).directory
         assert report.notes == [
-            f"extra people file: {VOL} is on the people register page, so the page's entry "
-            "is used",
+            f"extra people file: {VOL} is on the people register page, so the page's entry is used",
             f"extra people file: {gov} is in the school's directory, so the directory's "
             "details and roles are used while it lists them",
         ]

@@ -96,8 +96,7 @@ def test_m365_and_an_extra_people_file(tmp_path: Path, database_url: str) -> Non
         assert sync(tuesday).notes == []
         assert _state(ctx, CARA) == (True, None, "people_file", {"volunteer"})
         people.write_text(
-            "email,name,roles\n"
-            f"{GIL},Gil Governor,governor\n{CARA},Cara at home,volunteer\n",
+            f"email,name,roles\n{GIL},Gil Governor,governor\n{CARA},Cara at home,volunteer\n",
             encoding="utf-8",
         )
         report = sync(tuesday + timedelta(days=1))
@@ -126,12 +125,16 @@ def test_google_and_the_people_register(
     sync = _syncer(ctx, build_google(tmp_path, fake, all_users=True).directory, None)
     with ctx.store.transaction() as session:
         ensure_school(session, ctx.config.school())
-        session.add_all([
-            ExtraPerson(school_id="oak", email=GIL, display_name="Gil Governor",
-                        roles=["governor"]),
-            ExtraPerson(school_id="oak", email=BEN, display_name="Ben (supply)",
-                        roles=["supply"]),
-        ])
+        session.add_all(
+            [
+                ExtraPerson(
+                    school_id="oak", email=GIL, display_name="Gil Governor", roles=["governor"]
+                ),
+                ExtraPerson(
+                    school_id="oak", email=BEN, display_name="Ben (supply)", roles=["supply"]
+                ),
+            ]
+        )
     try:
         report = sync(MONDAY)
         assert report.added == 7  # the population, the IT admin, the bot's mailbox and Gil

@@ -26,13 +26,28 @@ def _school(home: Path, school_id: str) -> SchoolBuilder:
     school = SchoolBuilder(home)
     school.school["id"] = school_id  # both schools share the test's database
     school.policy("online-safety", "2026.1", published=str(MONDAY))
-    school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
-                       audience={"roles": ["staff"]}, due_days=14)
-    school.requirement(id="train-os", kind="complete_training", course="Online safety",
-                       audience={"groups": ["All Staff"]}, due_days=28)
+    school.requirement(
+        id="ack-os",
+        kind="acknowledge_policy",
+        policy="online-safety",
+        audience={"roles": ["staff"]},
+        due_days=14,
+    )
+    school.requirement(
+        id="train-os",
+        kind="complete_training",
+        course="Online safety",
+        audience={"groups": ["All Staff"]},
+        due_days=28,
+    )
     # owned by the head (batch 1 of 3 at size 2) and done by anyone of the owners
-    school.requirement(id="photos", kind="recurring_task", title="Clear the photos",
-                       every="weekly", owners=["head@oak.example", "ben@oak.example"])
+    school.requirement(
+        id="photos",
+        kind="recurring_task",
+        title="Clear the photos",
+        every="weekly",
+        owners=["head@oak.example", "ben@oak.example"],
+    )
     return school
 
 
@@ -42,12 +57,28 @@ def _history(school: SchoolBuilder, database_url: str) -> dict[str, Any]:
     ctx = school.context(database_url)
     sid = school.school["id"]
     for day in DAYS:
-        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=day, now=at(day),
-                  deliver=False)
+        run_sweep(
+            ctx.store,
+            ctx.settings,
+            ctx.config,
+            ctx.connectors,
+            as_of=day,
+            now=at(day),
+            deliver=False,
+        )
     with ctx.store.session() as session:
         rows = session.execute(
-            select(Requirement.key, Person.email, Duty.cycle, Duty.status, Duty.opened_on,
-                   Duty.due_on, Duty.last_stage, Duty.reminders_sent, Duty.closed_reason)
+            select(
+                Requirement.key,
+                Person.email,
+                Duty.cycle,
+                Duty.status,
+                Duty.opened_on,
+                Duty.due_on,
+                Duty.last_stage,
+                Duty.reminders_sent,
+                Duty.closed_reason,
+            )
             .join(Requirement, Requirement.id == Duty.requirement_id)
             .join(Person, Person.id == Duty.person_id)
             .where(Duty.school_id == sid)
@@ -73,8 +104,15 @@ def test_batches_of_two_plan_and_remind_exactly_as_one_batch(
 
 def test_batches_cover_every_person_once(school: SchoolBuilder, sqlite_url: str) -> None:
     ctx = school.context(sqlite_url)
-    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY, now=at(MONDAY),
-              deliver=False)
+    run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=MONDAY,
+        now=at(MONDAY),
+        deliver=False,
+    )
     with ctx.store.session() as session:
         ids = list(session.scalars(select(Person.id).order_by(Person.id)))
         batches = list(person_batches(session, "oak", size=2))
@@ -82,6 +120,8 @@ def test_batches_cover_every_person_once(school: SchoolBuilder, sqlite_url: str)
     assert batches[0].after is None and batches[-1].upto is None  # nothing falls outside
     for before, after in itertools.pairwise(batches):
         assert before.upto == after.after  # contiguous, no overlap
-    inside = [[i for i in ids if (b.after is None or i > b.after)
-               and (b.upto is None or i <= b.upto)] for b in batches]
+    inside = [
+        [i for i in ids if (b.after is None or i > b.after) and (b.upto is None or i <= b.upto)]
+        for b in batches
+    ]
     assert inside == [ids[0:2], ids[2:4], ids[4:]]

@@ -32,12 +32,7 @@ from bot.web.app import create_app
 from bot.wiring import FEATURE_STEPS, FIRST, STEPS, install
 from tests.conftest import isolated
 from tests.features.reports.test_clocks import london
-from tests.features.reports.test_support import (
-    TestClient,
-    configure,
-    sign_in,
-    submission,
-)
+from tests.features.reports.test_support import TestClient, configure, sign_in, submission
 from tests.support.helpers import Row, SchoolBuilder, outbox_as_sent
 from tests.support.keys import TEST_SECRET
 from tests.support.migrated import copy_database, drop_copy

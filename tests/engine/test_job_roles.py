@@ -9,18 +9,30 @@ from bot.core.ports import DirectoryPerson
 from bot.engine.job_roles import map_roles, suggest_role, words_of
 
 
-def _person(title: str | None = None, roles: tuple[str, ...] = (),
-            groups: tuple[str, ...] = ()) -> DirectoryPerson:
-    return DirectoryPerson("x", "x@oak.example", "X", job_title=title, roles=frozenset(roles),
-                           groups=frozenset(groups))
+def _person(
+    title: str | None = None, roles: tuple[str, ...] = (), groups: tuple[str, ...] = ()
+) -> DirectoryPerson:
+    return DirectoryPerson(
+        "x", "x@oak.example", "X", job_title=title, roles=frozenset(roles), groups=frozenset(groups)
+    )
 
 
-@pytest.mark.parametrize(("title", "role"), [
-    ("Class Teacher", "staff"), ("Teaching Assistant", "staff"), ("HLTA", "staff"),
-    ("TA", "staff"), ("Deputy Headteacher", "staff"), ("Governor", "governor"),
-    ("Safeguarding Governor", "safeguarding_governor"), ("Cleaner", "none"),
-    ("Supply Teacher", "supply"), ("Reading Volunteer", "volunteer"), ("Astronaut", None),
-])
+@pytest.mark.parametrize(
+    ("title", "role"),
+    [
+        ("Class Teacher", "staff"),
+        ("Teaching Assistant", "staff"),
+        ("HLTA", "staff"),
+        ("TA", "staff"),
+        ("Deputy Headteacher", "staff"),
+        ("Governor", "governor"),
+        ("Safeguarding Governor", "safeguarding_governor"),
+        ("Cleaner", "none"),
+        ("Supply Teacher", "supply"),
+        ("Reading Volunteer", "volunteer"),
+        ("Astronaut", None),
+    ],
+)
 def test_suggestions_for_common_titles(title: str, role: str | None) -> None:
     assert suggest_role(title) == role
 
@@ -45,8 +57,9 @@ def test_a_school_without_a_table_is_not_asked_about_titles() -> None:
     in_group = _person("Class Teacher", groups=("All Staff",))
     assert map_roles(in_group, {"All Staff": "staff"}, {}).roles == {"staff"}
     assert map_roles(_person("Class Teacher"), {}, {}).unknown == ()
-    assert words_of([in_group, _person("Cleaner"), _person("cleaner")],
-                    {"All Staff": "staff"}) == {"Cleaner": 2}
+    assert words_of([in_group, _person("Cleaner"), _person("cleaner")], {"All Staff": "staff"}) == {
+        "Cleaner": 2
+    }
 
 
 def test_the_built_in_table_speaks_each_nations_words_and_no_other() -> None:

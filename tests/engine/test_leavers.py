@@ -41,8 +41,7 @@ def _school(school: SchoolBuilder) -> None:
 
 def _sweep(ctx: AppContext, day: date) -> SchoolSweep:
     results, _ = run_sweep(
-        ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=day, now=at(day),
-        deliver=False,
+        ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=day, now=at(day), deliver=False
     )
     return results[0]
 
@@ -176,9 +175,9 @@ def test_someone_removed_is_missing_and_chased_until_the_grace_period_ends(
     assert not stored.active and stored.left_on == gone_on + timedelta(days=days)
     assert set(_duties(ctx, ben.id).values()) == {"left"}
     with ctx.store.session() as session:
-        actions = list(session.scalars(
-            select(AuditEvent.action).where(AuditEvent.object_id == str(ben.id))
-        ))
+        actions = list(
+            session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(ben.id)))
+        )
     assert actions == ["person.missing", "person.left"]
     ctx.store.dispose()
 
@@ -192,9 +191,11 @@ def test_a_leaver_who_returns_gets_the_same_duties_back_with_their_history(
     ben = _person(ctx, BEN)
     duties = _open(ctx, ben.id)
     with ctx.store.session() as session:
-        chased = dict(session.execute(
-            select(Duty.id, Duty.reminders_sent).where(Duty.person_id == ben.id)
-        ).all())
+        chased = dict(
+            session.execute(
+                select(Duty.id, Duty.reminders_sent).where(Duty.person_id == ben.id)
+            ).all()
+        )
     assert set(chased.values()) == {1}
     before = next(r for r in school.people if r.email == BEN)
     school.people = [r for r in school.people if r.email != BEN]
@@ -213,12 +214,11 @@ def test_a_leaver_who_returns_gets_the_same_duties_back_with_their_history(
     assert _open(ctx, ben.id) == duties  # the same rows, reopened
     with ctx.store.session() as session:
         rows = session.execute(
-            select(Duty.id, Duty.reminders_sent, Duty.closed_on, Duty.closed_reason)
-            .where(Duty.person_id == ben.id)
+            select(Duty.id, Duty.reminders_sent, Duty.closed_on, Duty.closed_reason).where(
+                Duty.person_id == ben.id
+            )
         ).all()
-        returned = session.scalar(
-            select(AuditEvent).where(AuditEvent.action == "person.returned")
-        )
+        returned = session.scalar(select(AuditEvent).where(AuditEvent.action == "person.returned"))
     assert {(i, sent) for i, sent, _, _ in rows} == set(chased.items())  # history kept
     assert all(closed is None and reason is None for _, _, closed, reason in rows)
     assert returned is not None and returned.details["duties_reopened"] == 2
@@ -251,8 +251,11 @@ def _cli(home: Path, database_url: str, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(
         app,
         list(args),
-        env={"COMPLIANCE_BOT_HOME": str(home), "COMPLIANCE_BOT_DATABASE_URL": database_url,
-             "COLUMNS": "200"},
+        env={
+            "COMPLIANCE_BOT_HOME": str(home),
+            "COMPLIANCE_BOT_DATABASE_URL": database_url,
+            "COLUMNS": "200",
+        },
     )
     return result.exit_code, " ".join(result.output.split())
 
@@ -272,19 +275,31 @@ def test_an_admin_confirms_a_missing_person_has_left_before_the_grace_period(
     code, out = _cli(home, database_url, "sweep", "--as-of", "2026-11-03", "--no-send")
     assert code == 0, out
     assert "1 person is missing from the directory" in out
-    assert "Ben Brook (ben@oak.example): missing since 3 Nov, keeps their duties until " \
-           "10 Nov 2026" in out
+    assert (
+        "Ben Brook (ben@oak.example): missing since 3 Nov, keeps their duties until "
+        "10 Nov 2026" in out
+    )
     code, out = _cli(home, database_url, "directory", "status")
     assert code == 0 and "Ben Brook (ben@oak.example): missing since 3 Nov" in out
     # only the headteacher or an admin may confirm, and only someone who is missing
     code, out = _cli(home, database_url, "directory", "confirm-leaver", BEN, "--as", AMY)
     assert code == 2 and "not the headteacher or an admin" in out
-    code, out = _cli(home, database_url, "directory", "confirm-leaver", AMY,
-                     "--as", "head@oak.example")
+    code, out = _cli(
+        home, database_url, "directory", "confirm-leaver", AMY, "--as", "head@oak.example"
+    )
     assert code == 1 and "still listed in the directory" in out
     assert _person(ctx, BEN).active
-    code, out = _cli(home, database_url, "directory", "confirm-leaver", BEN,
-                     "--as", "head@oak.example", "--as-of", "2026-11-04")
+    code, out = _cli(
+        home,
+        database_url,
+        "directory",
+        "confirm-leaver",
+        BEN,
+        "--as",
+        "head@oak.example",
+        "--as-of",
+        "2026-11-04",
+    )
     assert code == 0, out
     assert "Ben Brook (ben@oak.example) has left as of 4 Nov 2026" in out
     result = _sweep(ctx, date(2026, 11, 4))
@@ -292,12 +307,15 @@ def test_an_admin_confirms_a_missing_person_has_left_before_the_grace_period(
     stored = _person(ctx, BEN)
     assert not stored.active and stored.left_on == date(2026, 11, 4)
     with ctx.store.session() as session:
-        event = session.scalar(select(AuditEvent).where(
-            AuditEvent.action == "person.left", AuditEvent.object_id == str(ben.id)
-        ))
+        event = session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.action == "person.left", AuditEvent.object_id == str(ben.id)
+            )
+        )
     assert event is not None and event.actor == "cli:head@oak.example"
     assert event.details["reason"] == "confirmed"
-    code, out = _cli(home, database_url, "directory", "confirm-leaver", BEN,
-                     "--as", "head@oak.example")
+    code, out = _cli(
+        home, database_url, "directory", "confirm-leaver", BEN, "--as", "head@oak.example"
+    )
     assert code == 1 and "has already left" in out
     ctx.store.dispose()

@@ -26,22 +26,40 @@ def test_retention_drops_old_bodies_keeps_evidence_and_prunes_logs(database_url:
         session.add_all([School(id="oak", name="Oakfield"), School(id="elm", name="Elmwood")])
         session.flush()
         for key in ("old-sent", "new-sent", "old-failed", "waiting"):
-            enqueue_email(session, school_id="oak", key=key, purpose="reminder",
-                          urgency=Urgency.ROUTINE, draft=EmailDraft(
-                to=("ben.teacher@oakfield.example",), cc=("head@oakfield.example",),
-                subject="Please acknowledge: Online Safety Policy", text="Dear Ben " * 200,
-                html="<p>Dear Ben</p>" * 200))
+            enqueue_email(
+                session,
+                school_id="oak",
+                key=key,
+                purpose="reminder",
+                urgency=Urgency.ROUTINE,
+                draft=EmailDraft(
+                    to=("ben.teacher@oakfield.example",),
+                    cc=("head@oakfield.example",),
+                    subject="Please acknowledge: Online Safety Policy",
+                    text="Dear Ben " * 200,
+                    html="<p>Dear Ben</p>" * 200,
+                ),
+            )
         rows = {r.idempotency_key: r for r in session.scalars(select(OutboxMessage))}
-        for key, status, age in (("old-sent", "sent", 40), ("new-sent", "sent", 5),
-                                 ("old-failed", "failed", 40)):
+        for key, status, age in (
+            ("old-sent", "sent", 40),
+            ("new-sent", "sent", 5),
+            ("old-failed", "failed", 40),
+        ):
             rows[key].status, rows[key].sent_at = status, now - timedelta(days=age)
             rows[key].provider_id = f"<{key}@oakfield.example>"
         fingerprint = body_sha256(rows["old-sent"])
         for school, age in (("oak", 200), ("oak", 100), ("oak", 10), ("elm", 300)):
-            session.add(SweepRun(school_id=school, as_of=date(2026, 1, 1),
-                                 started_at=now - timedelta(days=age)))
-        session.add(MailSend(mailbox="bot@oakfield.example", at=now - timedelta(days=3),
-                             recipients=2, done=True))
+            session.add(
+                SweepRun(
+                    school_id=school, as_of=date(2026, 1, 1), started_at=now - timedelta(days=age)
+                )
+            )
+        session.add(
+            MailSend(
+                mailbox="bot@oakfield.example", at=now - timedelta(days=3), recipients=2, done=True
+            )
+        )
 
     kept = run_maintenance(store, RetentionSettings(), [], now)
 
@@ -58,8 +76,9 @@ def test_retention_drops_old_bodies_keeps_evidence_and_prunes_logs(database_url:
         for key in ("new-sent", "old-failed", "waiting"):  # too recent, or a person may resend
             assert rows[key].payload["text"].startswith("Dear Ben")
             assert rows[key].body_dropped_at is None
-        ages = sorted((r.school_id, (now - r.started_at).days)
-                      for r in session.scalars(select(SweepRun)))
+        ages = sorted(
+            (r.school_id, (now - r.started_at).days) for r in session.scalars(select(SweepRun))
+        )
         assert ages == [("elm", 300), ("oak", 10)]  # each school's newest run stays
         actions = [e.action for e in session.scalars(select(AuditEvent))]
         assert actions.count("outbox.bodies_dropped") == 1
@@ -81,25 +100,41 @@ def _queue_delivered(store: Store, count: int) -> dict[str, dict[str, Any]]:
         session.merge(School(id="oak", name="Oakfield"))
         session.flush()
         for i in range(count):
-            enqueue_email(session, school_id="oak", key=f"digest:{i}", purpose="reminder",
-                          urgency=Urgency.ROUTINE,
-                          draft=EmailDraft(to=(f"p{i}@oakfield.example",),
-                                           cc=(("head@oakfield.example",) if i % 2 else ()),
-                                           subject=f"Your compliance digest ({i})",
-                                           text=f"{i} {BODY}", html=f"<p>{i} {BODY}</p>"))
-        session.execute(update(OutboxMessage).values(
-            status="sent", sent_at=NOW - timedelta(days=40), attempts=1,
-            provider_id=OutboxMessage.idempotency_key + "@graph"))
+            enqueue_email(
+                session,
+                school_id="oak",
+                key=f"digest:{i}",
+                purpose="reminder",
+                urgency=Urgency.ROUTINE,
+                draft=EmailDraft(
+                    to=(f"p{i}@oakfield.example",),
+                    cc=(("head@oakfield.example",) if i % 2 else ()),
+                    subject=f"Your compliance digest ({i})",
+                    text=f"{i} {BODY}",
+                    html=f"<p>{i} {BODY}</p>",
+                ),
+            )
+        session.execute(
+            update(OutboxMessage).values(
+                status="sent",
+                sent_at=NOW - timedelta(days=40),
+                attempts=1,
+                provider_id=OutboxMessage.idempotency_key + "@graph",
+            )
+        )
     with store.session() as session:
-        return {row.idempotency_key: row._asdict()
-                for row in session.execute(select(OutboxMessage.__table__))}
+        return {
+            row.idempotency_key: row._asdict()
+            for row in session.execute(select(OutboxMessage.__table__))
+        }
 
 
 def _outbox_page_use(store: Store) -> float:
     """The share of the outbox table's pages that holds data (SQLite's dbstat)."""
     with store.engine.connect() as conn:
-        size, unused = conn.execute(text(
-            "SELECT SUM(pgsize), SUM(unused) FROM dbstat WHERE name = 'outbox'")).one()
+        size, unused = conn.execute(
+            text("SELECT SUM(pgsize), SUM(unused) FROM dbstat WHERE name = 'outbox'")
+        ).one()
     return 1 - float(unused) / float(size)
 
 
@@ -113,15 +148,18 @@ def test_dropping_bodies_keeps_every_other_column_and_frees_the_space(database_u
 
     assert kept.bodies == 120
     with store.session() as session:
-        after = {row.idempotency_key: row._asdict()
-                 for row in session.execute(select(OutboxMessage.__table__))}
+        after = {
+            row.idempotency_key: row._asdict()
+            for row in session.execute(select(OutboxMessage.__table__))
+        }
     assert after.keys() == before.keys()
     for key, row in after.items():
         assert row["payload"] == {} and row["body_dropped_at"] == NOW
         assert row["body_sha256"] == fingerprints[key]
         evidence = ("payload", "body_sha256", "body_dropped_at")
         assert {k: v for k, v in row.items() if k not in evidence} == {
-            k: v for k, v in before[key].items() if k not in evidence}  # same id, who, when...
+            k: v for k, v in before[key].items() if k not in evidence
+        }  # same id, who, when...
     space = store.space()
     if space is None:  # PostgreSQL: autovacuum reuses the space; nothing to give back
         assert (kept.space_returned, kept.space_stuck) == (0, 0)
@@ -153,9 +191,16 @@ def test_an_older_sqlite_file_reuses_its_free_pages_until_compacted(sqlite_url: 
     assert compacted is not None and compacted.returns_free_space
     assert compacted.free_bytes == 0 and compacted.file_bytes < space.file_bytes - 60 * 9000
     with store.session() as session:
-        rows = {row.idempotency_key: row for row in session.execute(
-            select(OutboxMessage.idempotency_key, OutboxMessage.provider_id,
-                   OutboxMessage.body_sha256))}
+        rows = {
+            row.idempotency_key: row
+            for row in session.execute(
+                select(
+                    OutboxMessage.idempotency_key,
+                    OutboxMessage.provider_id,
+                    OutboxMessage.body_sha256,
+                )
+            )
+        }
     assert rows.keys() == before.keys()
     assert all(row.provider_id == f"{key}@graph" and row.body_sha256 for key, row in rows.items())
     store.dispose()
@@ -163,8 +208,11 @@ def test_an_older_sqlite_file_reuses_its_free_pages_until_compacted(sqlite_url: 
 
 def test_a_busy_sqlite_file_gives_its_space_back_at_the_next_run(sqlite_url: str) -> None:
     store = Store(sqlite_url, keys=TEST_KEYS)
-    event.listen(store.engine, "connect",  # after the store's own pragmas: wait briefly
-                 lambda conn, _record: conn.execute("PRAGMA busy_timeout=50"))
+    event.listen(
+        store.engine,
+        "connect",  # after the store's own pragmas: wait briefly
+        lambda conn, _record: conn.execute("PRAGMA busy_timeout=50"),
+    )
     store.upgrade()
     _queue_delivered(store, 30)
     with store.transaction() as session:  # leaves ~30 free pages of bodies in the file

@@ -23,16 +23,23 @@ HEAD = "head@oak.example"
 
 def _school(school: SchoolBuilder) -> None:
     school.policy("online-safety", "1", title="Online Safety Policy", published="2026-11-02")
-    school.requirement(id="ack", kind="acknowledge_policy", policy="online-safety",
-                       audience={"roles": ["staff", "governor"]})
+    school.requirement(
+        id="ack",
+        kind="acknowledge_policy",
+        policy="online-safety",
+        audience={"roles": ["staff", "governor"]},
+    )
 
 
 def _cli(home: Path, database_url: str, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(
         app,
         list(args),
-        env={"COMPLIANCE_BOT_HOME": str(home), "COMPLIANCE_BOT_DATABASE_URL": database_url,
-             "COLUMNS": "200"},
+        env={
+            "COMPLIANCE_BOT_HOME": str(home),
+            "COMPLIANCE_BOT_DATABASE_URL": database_url,
+            "COLUMNS": "200",
+        },
     )
     return result.exit_code, " ".join(result.output.split())
 

@@ -20,15 +20,7 @@ from bot.core.emails import has_mailbox
 from bot.core.models import Person
 from bot.core.ports import MisPerson
 from bot.engine.directory import sync_directory
-from bot.engine.mis import (
-    MIS,
-    Account,
-    ended_addresses,
-    mis_lines,
-    reconcile,
-    reconciled,
-    sync_mis,
-)
+from bot.engine.mis import MIS, Account, ended_addresses, mis_lines, reconcile, reconciled, sync_mis
 from connectors.wonde.client import PER_PAGE, WondeClient
 from connectors.wonde.connector import WondeMis
 from tests.support.fakes.wonde import FakeWonde

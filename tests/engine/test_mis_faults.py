@@ -50,8 +50,11 @@ def world(school: SchoolBuilder, database_url: str) -> Iterator[World]:
     for n in range(KEPT):
         fake.add_employee(f"V{n}", f"Vol{n}", "Unteer", roles=("Volunteer",))
     fake.tick(days=1)
-    school.school["job_titles"] = {"Teacher": "staff", "Volunteer": "volunteer",
-                                   "Headteacher": "staff"}
+    school.school["job_titles"] = {
+        "Teacher": "staff",
+        "Volunteer": "volunteer",
+        "Headteacher": "staff",
+    }
     school.school["admins"] = ["line@oak.example"]
     school.organisation["trust_admins"] = [TRUST_IT]
     ctx = school.context(database_url)
@@ -62,23 +65,40 @@ def world(school: SchoolBuilder, database_url: str) -> Iterator[World]:
 
 
 def _sweep(world: World, day: date, hour: int = 9) -> list[str]:
-    result = run_sweep(world.ctx.store, world.ctx.settings, world.ctx.config, world.connectors,
-                       as_of=day, now=at(day, hour), deliver=False)[0][0]
+    result = run_sweep(
+        world.ctx.store,
+        world.ctx.settings,
+        world.ctx.config,
+        world.connectors,
+        as_of=day,
+        now=at(day, hour),
+        deliver=False,
+    )[0][0]
     return [f.step for f in result.failed]
 
 
 def _kept(world: World) -> dict[str, tuple[bool, date | None]]:
     with world.ctx.store.session() as session:
-        return {name: (active, since) for name, active, since in session.execute(
-            select(Person.display_name, Person.active, Person.missing_since)
-            .where(Person.source == MIS))}
+        return {
+            name: (active, since)
+            for name, active, since in session.execute(
+                select(Person.display_name, Person.active, Person.missing_since).where(
+                    Person.source == MIS
+                )
+            )
+        }
 
 
 def _state(world: World) -> dict[str, str]:
     with world.ctx.store.session() as session:
-        return {key: value for key, value in session.execute(
-            select(ConnectorState.key, ConnectorState.value)
-            .where(ConnectorState.key.in_([STAFF_KEY, CURSOR_KEY])))}
+        return {
+            key: value
+            for key, value in session.execute(
+                select(ConnectorState.key, ConnectorState.value).where(
+                    ConnectorState.key.in_([STAFF_KEY, CURSOR_KEY])
+                )
+            )
+        }
 
 
 def test_a_deletions_feed_listing_everyone_is_held_shown_and_told_once(world: World) -> None:
@@ -94,8 +114,9 @@ def test_a_deletions_feed_listing_everyone_is_held_shown_and_told_once(world: Wo
     assert _kept(world) == before and _state(world) == state  # nothing changed or kept
     with world.ctx.store.session() as session:
         held = failing_steps(session, "oak")
-        mails = session.scalars(select(OutboxMessage).where(
-            OutboxMessage.purpose == "step_failed")).all()
+        mails = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.purpose == "step_failed")
+        ).all()
     assert [(f.step, f.failures) for f in held] == [(HELD, 2)]
     said = describe(held[0])
     assert "nobody was changed" in said and "directory confirm-removals --school oak" in said
@@ -129,8 +150,9 @@ def test_a_401_in_the_middle_of_a_read_changes_nothing(world: World) -> None:
 
 
 def _client(fake: FakeWonde) -> WondeMis:
-    return WondeMis(WondeClient(fake.school, fake.token, transport=fake.transport),
-                    now=lambda: fake.now)
+    return WondeMis(
+        WondeClient(fake.school, fake.token, transport=fake.transport), now=lambda: fake.now
+    )
 
 
 def test_a_next_link_to_its_own_page_or_another_host_ends_the_read() -> None:
@@ -143,7 +165,8 @@ def test_a_next_link_to_its_own_page_or_another_host_ends_the_read() -> None:
     assert len(fake.requests) == 1  # one page asked, never the same again
     fake.requests.clear()
     fake.next_link = lambda url, following: (
-        following.replace("api.wonde.com", "api.wonde.example") if following else None)
+        following.replace("api.wonde.com", "api.wonde.example") if following else None
+    )
     with pytest.raises(PermanentError, match=r"away from api\.wonde\.com: not followed"):
         _client(fake).read()
     assert [r.url.host for r in fake.requests] == ["api.wonde.com"]  # the token stayed home

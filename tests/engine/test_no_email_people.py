@@ -26,8 +26,9 @@ def no_email_school(school: SchoolBuilder) -> SchoolBuilder:
         Row("", "Mo Midday", title="Midday Supervisor"),
     ]
     school.school["reply_to"] = "office@oak.example"
-    school.requirement(id="sg", kind="complete_training", course="Safeguarding",
-                       audience={"roles": ["staff"]})
+    school.requirement(
+        id="sg", kind="complete_training", course="Safeguarding", audience={"roles": ["staff"]}
+    )
     return school
 
 
@@ -38,17 +39,23 @@ def test_their_training_is_owed_and_asked_of_their_manager_or_the_office(
     with time_machine.travel(at(date(2026, 11, 23)), tick=False):
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
     with ctx.store.session() as session:
-        owing = set(session.scalars(
-            select(Person.display_name).join(Duty, Duty.person_id == Person.id)))
+        owing = set(
+            session.scalars(select(Person.display_name).join(Duty, Duty.person_id == Person.id))
+        )
     assert {"Cleo Clean", "Mo Midday"} <= owing
     sent = outbox_as_sent(ctx.store, "reminder")
     assert not [a for m in sent for a in [*m.recipients, *m.cc] if not has_mailbox(a)]
-    about = {m.recipients[0]: m.payload["text"] for m in sent
-             if "has no email address" in m.payload["text"]}
+    about = {
+        m.recipients[0]: m.payload["text"]
+        for m in sent
+        if "has no email address" in m.payload["text"]
+    }
     assert set(about) == {"line@oak.example", "office@oak.example"}
     assert "Dear Lena Line," in about["line@oak.example"]
-    assert "Cleo Clean has no email address, so the school asks you on their behalf" in \
-        about["line@oak.example"]
+    assert (
+        "Cleo Clean has no email address, so the school asks you on their behalf"
+        in about["line@oak.example"]
+    )
     assert "Mo Midday has no email address" in about["office@oak.example"]
     assert "See my training" not in about["office@oak.example"]  # the office's own page: no
 
@@ -60,10 +67,13 @@ def test_a_providers_completions_find_them_by_mis_id_or_name(
     with time_machine.travel(at(date(2026, 11, 23)), tick=False):
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
     export = no_email_school.home / "provider.csv"
-    export.write_text("Staff ID,Learner Name,Course,Completed\n"
-                      "C7,,Safeguarding,20/11/2026\n"
-                      ",mo midday,Safeguarding,20/11/2026\n"
-                      ",Nobody Known,Safeguarding,20/11/2026\n", encoding="utf-8")
+    export.write_text(
+        "Staff ID,Learner Name,Course,Completed\n"
+        "C7,,Safeguarding,20/11/2026\n"
+        ",mo midday,Safeguarding,20/11/2026\n"
+        ",Nobody Known,Safeguarding,20/11/2026\n",
+        encoding="utf-8",
+    )
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(no_email_school.home))
     monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
     result = CliRunner().invoke(app, ["training", "import", str(export)])
@@ -73,9 +83,13 @@ def test_a_providers_completions_find_them_by_mis_id_or_name(
     with time_machine.travel(at(date(2026, 11, 24)), tick=False):
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
     with ctx.store.session() as session:
-        open_for = set(session.scalars(
-            select(Person.display_name).join(Duty, Duty.person_id == Person.id)
-            .where(Duty.status == "open")))
+        open_for = set(
+            session.scalars(
+                select(Person.display_name)
+                .join(Duty, Duty.person_id == Person.id)
+                .where(Duty.status == "open")
+            )
+        )
     assert not {"Cleo Clean", "Mo Midday"} & open_for
 
 
@@ -123,13 +137,20 @@ def test_an_acknowledgement_for_them_is_recorded_by_someone_signed_in_and_said_a
     from bot.web.app import create_app
 
     no_email_school.policy("online-safety", "2025.1", title="Online Safety Policy")
-    no_email_school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
-                                audience={"roles": ["staff"]})
+    no_email_school.requirement(
+        id="ack-os",
+        kind="acknowledge_policy",
+        policy="online-safety",
+        audience={"roles": ["staff"]},
+    )
     ctx = no_email_school.context(sqlite_url)
     with time_machine.travel(at(date(2026, 11, 23)), tick=False):
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
-    office = next(m for m in outbox_as_sent(ctx.store, "reminder")
-                  if "Mo Midday has no email address" in m.payload["text"])
+    office = next(
+        m
+        for m in outbox_as_sent(ctx.store, "reminder")
+        if "Mo Midday has no email address" in m.payload["text"]
+    )
     found = re.search(r"https?://[^/\s]+(/ack/[A-Za-z0-9._~-]+)", office.payload["text"])
     assert found is not None, office.payload["text"]
     link = found.group(1)
@@ -151,8 +172,12 @@ def test_an_acknowledgement_for_them_is_recorded_by_someone_signed_in_and_said_a
 
     client.post("/signin", data={"email": "head@oak.example", "csrf_token": csrf("/signin")})
     page = client.get(link).text
-    assert "Recorded by Hana Head" in page and "on behalf of Mo Midday, who has no email " \
-        "address: Mo Midday has read and understood Online Safety Policy" in page
+    assert (
+        "Recorded by Hana Head" in page
+        and "on behalf of Mo Midday, who has no email "
+        "address: Mo Midday has read and understood Online Safety Policy"
+        in page
+    )
     assert "I have read" not in page
     done = client.post(link, data={"csrf_token": csrf(link)})
     assert done.status_code == 200, done.text
@@ -161,9 +186,13 @@ def test_an_acknowledgement_for_them_is_recorded_by_someone_signed_in_and_said_a
         assert attestation.method == "on_behalf"
         assert attestation.statement.startswith("Recorded by Hana Head")
         assert "I have read" not in attestation.statement
-        event = session.scalars(select(AuditEvent).where(
-            AuditEvent.action == "policy.acknowledged")).one()
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "policy.acknowledged")
+        ).one()
         assert event.actor == "head@oak.example"
         rows = _attestations(session, attestation.school_id, LONDON).rows
-    assert any("Recorded by Hana Head" in cell and "on behalf of Mo Midday" in cell
-               for row in rows for cell in row)
+    assert any(
+        "Recorded by Hana Head" in cell and "on behalf of Mo Midday" in cell
+        for row in rows
+        for cell in row
+    )

@@ -205,7 +205,9 @@ def test_training_left_undone_and_owed_again_is_reopened_and_never_counted_done(
         amy_id = session.scalar(select(Person.id).where(Person.email == "amy@oak.example"))
         duties = session.scalars(select(Duty).where(Duty.person_id == amy_id)).all()
         assert {(d.kind, d.status, d.closed_reason, d.last_stage) for d in duties} == {
-            ("acknowledge_policy", "open", None, -1), ("complete_training", "open", None, -1)}
+            ("acknowledge_policy", "open", None, -1),
+            ("complete_training", "open", None, -1),
+        }
         figures = compute_figures(session, "oak", MONDAY, now=frozen_clock.at(MONDAY, 10))
         matrix = training_matrix(session, "oak", MONDAY)
     [course] = figures.training

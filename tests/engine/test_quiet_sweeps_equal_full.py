@@ -194,14 +194,7 @@ def test_quiet_sweeps_queue_and_leave_what_full_sweeps_do(
         monkeypatch.setattr(year, "run_sweep", _twice(full, days, frozen_clock, planned[full]))
         monkeypatch.setattr(year, "_answer", _answered(full, builder, frozen_clock, planned[full]))
         walked[full] = (
-            year.walk(
-                builder,
-                f"sqlite:///{home / 'test.db'}",
-                frozen_clock,
-                nation,
-                FIRST,
-                LAST,
-            ),
+            year.walk(builder, f"sqlite:///{home / 'test.db'}", frozen_clock, nation, FIRST, LAST),
             days,
         )
     (quiet, quiet_days), (full_walk, full_days) = walked[False], walked[True]

@@ -24,11 +24,7 @@ from tests.support.pdfs import pdf_document
 MONDAY = date(2026, 11, 23)
 _NOISE = random.Random(55).randbytes(8192)
 # what a broken sync leaves: bytes of no kind (for text, without a NUL: it passed before)
-GARBAGE = {
-    "pdf": _NOISE,
-    "docx": b"PK\x03\x04" + _NOISE,
-    "md": bytes(b for b in _NOISE if b),
-}
+GARBAGE = {"pdf": _NOISE, "docx": b"PK\x03\x04" + _NOISE, "md": bytes(b for b in _NOISE if b)}
 GOOD = {
     "pdf": pdf_document,
     "docx": code_of_conduct_docx,

@@ -94,9 +94,7 @@ NAMES = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, ma
     escalated=st.sampled_from([(), ("line_manager",), ("line_manager", "headteacher")]),
 )
 def test_a_shared_render_equals_each_persons_own(
-    names: list[str],
-    shapes: list[tuple[int, ...]],
-    escalated: tuple[str, ...],
+    names: list[str], shapes: list[tuple[int, ...]], escalated: tuple[str, ...]
 ) -> None:
     renderer = _renderer(Path("/nonexistent-home"))
     # the links are signed with the time: both renders must sign in the same second

@@ -31,12 +31,20 @@ CADENCE = Cadence(
 )
 REQUIREMENTS = {
     1: RequirementConfig.model_validate(
-        {"id": "ack", "kind": "acknowledge_policy", "policy": "os",
-         "audience": {"roles": ["staff"]}}
+        {
+            "id": "ack",
+            "kind": "acknowledge_policy",
+            "policy": "os",
+            "audience": {"roles": ["staff"]},
+        }
     ),
     2: RequirementConfig.model_validate(
-        {"id": "sg", "kind": "complete_training", "course": "Safeguarding",
-         "audience": {"roles": ["staff"]}}
+        {
+            "id": "sg",
+            "kind": "complete_training",
+            "course": "Safeguarding",
+            "audience": {"roles": ["staff"]},
+        }
     ),
 }
 CADENCES = {"standard": CADENCE}
@@ -47,13 +55,27 @@ PEOPLE = {
 }
 
 
-def duty(did: int, person_id: int, *, requirement_id: int = 1, due_on: date = DUE,
-         last_stage: int = -1, reminders_sent: int = 0) -> OpenDuty:
+def duty(
+    did: int,
+    person_id: int,
+    *,
+    requirement_id: int = 1,
+    due_on: date = DUE,
+    last_stage: int = -1,
+    reminders_sent: int = 0,
+) -> OpenDuty:
     """An open duty opened on OPENED."""
     return OpenDuty(
-        id=did, person_id=person_id, requirement_id=requirement_id, cycle="v1",
-        opened_on=OPENED, due_on=due_on, last_stage=last_stage, reminders_sent=reminders_sent,
-        version_id=None, account_id=None,
+        id=did,
+        person_id=person_id,
+        requirement_id=requirement_id,
+        cycle="v1",
+        opened_on=OPENED,
+        due_on=due_on,
+        last_stage=last_stage,
+        reminders_sent=reminders_sent,
+        version_id=None,
+        account_id=None,
     )
 
 
@@ -84,7 +106,11 @@ def test_overdue_copies_the_line_manager_then_the_head() -> None:
         (3, ("overdue:2",), ("line@x.org",))
     ]
     digests = plan_digests(
-        [duty(10, 3, last_stage=3, reminders_sent=3)], PEOPLE, REQUIREMENTS, CADENCES, HEAD,
+        [duty(10, 3, last_stage=3, reminders_sent=3)],
+        PEOPLE,
+        REQUIREMENTS,
+        CADENCES,
+        HEAD,
         DUE + timedelta(days=21),
     )
     assert [(d.cc, d.escalated) for d in digests] == [
@@ -104,7 +130,11 @@ def test_the_head_is_never_copied_on_their_own_reminder_nor_twice() -> None:
 def test_an_inactive_manager_is_not_copied() -> None:
     people = {pid: p for pid, p in PEOPLE.items() if pid != 2}
     digests = plan_digests(
-        [duty(10, 3, last_stage=2, reminders_sent=3)], people, REQUIREMENTS, CADENCES, HEAD,
+        [duty(10, 3, last_stage=2, reminders_sent=3)],
+        people,
+        REQUIREMENTS,
+        CADENCES,
+        HEAD,
         DUE + timedelta(days=14),
     )
     assert [(d.cc, d.escalated) for d in digests] == [((), ("line_manager",))]
@@ -117,12 +147,14 @@ def test_the_cap_stops_reminders() -> None:
 
 def test_one_digest_lists_every_open_item_and_records_only_the_due_stages() -> None:
     due_now = duty(10, 3)
-    later = duty(11, 3, requirement_id=2, due_on=DUE + timedelta(days=30), last_stage=0,
-                 reminders_sent=1)
+    later = duty(
+        11, 3, requirement_id=2, due_on=DUE + timedelta(days=30), last_stage=0, reminders_sent=1
+    )
     unknown = duty(12, 3, requirement_id=99)
     leaver = duty(13, 4)
-    [digest] = plan_digests([due_now, later, unknown, leaver], PEOPLE, REQUIREMENTS, CADENCES,
-                            HEAD, OPENED)
+    [digest] = plan_digests(
+        [due_now, later, unknown, leaver], PEOPLE, REQUIREMENTS, CADENCES, HEAD, OPENED
+    )
     assert [d.id for d in digest.items] == [10, 11]
     assert digest.labels == ("ask",)
     assert digest.stage_updates() == [(10, 0, 1)]
@@ -130,8 +162,9 @@ def test_one_digest_lists_every_open_item_and_records_only_the_due_stages() -> N
 
 def test_digests_follow_the_order_of_the_duties() -> None:
     duties = [duty(10, 3), duty(11, 2), duty(12, 3, requirement_id=2)]
-    assert [d.person.id for d in plan_digests(duties, PEOPLE, REQUIREMENTS, CADENCES, HEAD,
-                                               OPENED)] == [3, 2]
+    assert [
+        d.person.id for d in plan_digests(duties, PEOPLE, REQUIREMENTS, CADENCES, HEAD, OPENED)
+    ] == [3, 2]
     assert digest_key("oak", 3, OPENED) == "reminder:oak:3:2026-09-01"
 
 
@@ -143,8 +176,9 @@ def test_reminders_go_out_on_school_days_only_unless_the_window_says_otherwise()
     assert not is_reminder_day(school, OPENED)  # a holiday
     assert is_reminder_day(school, date(2026, 9, 2))
     every_day = school.model_copy(
-        update={"sending_window": school.sending_window.model_copy(
-            update={"school_days_only": False})}
+        update={
+            "sending_window": school.sending_window.model_copy(update={"school_days_only": False})
+        }
     )
     assert is_reminder_day(every_day, date(2026, 9, 5))
 
@@ -153,8 +187,9 @@ def test_a_capped_item_leaves_the_digest_while_others_are_still_chased() -> None
     # Ben's policy item had all 4 reminders; his training item is still being chased
     capped = duty(1, 3, last_stage=5, reminders_sent=4, due_on=date(2026, 9, 8))
     chased = duty(2, 3, requirement_id=2, due_on=date(2026, 9, 18))
-    [digest] = plan_digests([capped, chased], PEOPLE, REQUIREMENTS, CADENCES, HEAD,
-                            date(2026, 9, 15))
+    [digest] = plan_digests(
+        [capped, chased], PEOPLE, REQUIREMENTS, CADENCES, HEAD, date(2026, 9, 15)
+    )
     assert [d.id for d in digest.items] == [2]
     assert [d.duty.id for d in digest.due] == [2]
     # once only capped items are left, the person gets no digest at all
@@ -164,9 +199,18 @@ def test_a_capped_item_leaves_the_digest_while_others_are_still_chased() -> None
 def test_nothing_is_sent_before_a_start_date_nor_about_a_duty_not_yet_open() -> None:
     starter = Recipient(4, "nia@x.org", "Nia New", "Nia", 2, start_date=date(2026, 9, 14))
     people = {**PEOPLE, 4: starter}
-    early = OpenDuty(id=9, person_id=4, requirement_id=1, cycle="v1", opened_on=date(2026, 9, 14),
-                     due_on=date(2026, 9, 24), last_stage=-1, reminders_sent=0, version_id=None,
-                     account_id=None)
+    early = OpenDuty(
+        id=9,
+        person_id=4,
+        requirement_id=1,
+        cycle="v1",
+        opened_on=date(2026, 9, 14),
+        due_on=date(2026, 9, 24),
+        last_stage=-1,
+        reminders_sent=0,
+        version_id=None,
+        account_id=None,
+    )
     for day in (date(2026, 9, 10), date(2026, 9, 11)):  # 14 days before due, before she starts
         assert plan_digests([early], people, REQUIREMENTS, CADENCES, HEAD, day) == []
     [digest] = plan_digests([early], people, REQUIREMENTS, CADENCES, HEAD, date(2026, 9, 14))
@@ -189,11 +233,19 @@ def test_two_digests_in_the_last_six_days_hold_a_person_for_the_weekly_limit() -
     """Digest keys of the 6 days before today count; today's own, older ones and a card's
     nudge do not; a held person gets no digest today."""
     today = date(2026, 9, 14)
+
     def ago(person: int, days: int, school: str = "oak") -> str:
         return digest_key(school, person, today - timedelta(days=days))
 
-    keys = [ago(1, 6), ago(1, 2), ago(2, 7), ago(2, 1), ago(3, 1) + ":feed", ago(3, 0),
-            ago(3, 1, "elm")]
+    keys = [
+        ago(1, 6),
+        ago(1, 2),
+        ago(2, 7),
+        ago(2, 1),
+        ago(3, 1) + ":feed",
+        ago(3, 0),
+        ago(3, 1, "elm"),
+    ]
     assert at_weekly_cap(keys, "oak", today, 2) == {1}
     assert at_weekly_cap(keys, "oak", today, 1) == {1, 2}
     duties = [duty(1, 1), duty(2, 2)]

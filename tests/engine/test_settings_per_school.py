@@ -228,8 +228,9 @@ def test_a_file_that_is_not_yaml_is_told_to_the_trust_once_and_each_school_only_
     that the trust's IT lead has been told; never "the other schools are not affected"."""
     path = school.home / "school.yaml"
     text = path.read_text(encoding="utf-8")
-    broken = text.replace("headteacher: head@hill.example\n",
-                          "headteacher: [head@hill.example\n", 1)
+    broken = text.replace(
+        "headteacher: head@hill.example\n", "headteacher: [head@hill.example\n", 1
+    )
     assert broken != text
     path.write_text(broken, encoding="utf-8")
     trust.forget_config()
@@ -238,21 +239,24 @@ def test_a_file_that_is_not_yaml_is_told_to_the_trust_once_and_each_school_only_
     assert set(results) == {"oak", "hill"} and not any(r.failed for r in results.values())
     _sweep(trust, NOW.replace(hour=10))
     told = {tuple(sorted(m.recipients)): m for m in outbox_as_sent(trust.store, PURPOSE)}
-    assert sorted(told) == [("admin@hill.example",), ("admin@oak.example",),
-                            ("trust@oak.example",)]
+    assert sorted(told) == [("admin@hill.example",), ("admin@oak.example",), ("trust@oak.example",)]
     it = told[("trust@oak.example",)]
     text_it = " ".join(it.payload["text"].split()).replace("&#39;", "'")
     assert it.subject == "The trust's settings file cannot be read"
     assert "The line is in the entry of Hillside Primary." in text_it
     assert "school.yaml line" in text_it and "not valid YAML" in text_it
-    for who, name in (("admin@oak.example", "Oakfield Primary"),
-                      ("admin@hill.example", "Hillside Primary")):
+    for who, name in (
+        ("admin@oak.example", "Oakfield Primary"),
+        ("admin@hill.example", "Hillside Primary"),
+    ):
         mail = told[(who,)]
         said = " ".join(mail.payload["text"].split()).replace("&#39;", "'")
         assert mail.subject == f"{name}: the trust's settings file cannot be read"
-        assert (f"The trust's settings file cannot be read; {name} carries on with its last "
-                "settings (accepted on Monday 23 November 2026); your trust's IT lead has been "
-                "told.") in said
+        assert (
+            f"The trust's settings file cannot be read; {name} carries on with its last "
+            "settings (accepted on Monday 23 November 2026); your trust's IT lead has been "
+            "told."
+        ) in said
         assert "not valid YAML" not in said and "not affected" not in said
     with trust.store.session() as session:
         bad = schools_with_bad_settings(session)
@@ -288,9 +292,8 @@ def test_a_school_that_never_had_good_settings_is_held_and_the_others_sweep(
     assert sorted(warning.recipients) == ["admin@ash.example", "trust@oak.example"]
     assert "the bot does nothing for the school" in warning.payload["text"]
     with trust.store.session() as session:
-        assert (
-            "schools[2].headteacher: not an email address"
-            in "\n".join(map(str, schools_with_bad_settings(session)["ash"]))
+        assert "schools[2].headteacher: not an email address" in "\n".join(
+            map(str, schools_with_bad_settings(session)["ash"])
         )
 
 

@@ -44,8 +44,16 @@ def _state(session: Session) -> dict[str, Any]:
         "people": snap.people,
         "as_of": snap.as_of,
         "tallies": sorted(
-            (r.requirement_id, r.kind, r.cycle, r.policy_version_id, r.due_on, r.status,
-             r.active, r.duties)
+            (
+                r.requirement_id,
+                r.kind,
+                r.cycle,
+                r.policy_version_id,
+                r.due_on,
+                r.status,
+                r.active,
+                r.duties,
+            )
             for r in session.scalars(select(DutyTally).where(DutyTally.school_id == "oak"))
             if r.duties
         ),
@@ -105,15 +113,20 @@ def test_after_an_aup_signature_and_a_new_holder(any_env: Env) -> None:
     with env.context.store.transaction() as session:
         amy = session.scalar(select(Person).where(Person.email == "amy@oak.example"))
         assert amy is not None
-        duty = session.scalar(
-            select(Duty).where(Duty.person_id == amy.id, Duty.kind == "sign_aup")
-        )
+        duty = session.scalar(select(Duty).where(Duty.person_id == amy.id, Duty.kind == "sign_aup"))
         assert duty is not None and duty.policy_version_id is not None
         version = session.get(PolicyVersion, duty.policy_version_id)
         assert version is not None
         recorded = sign_aup(
-            session, amy, version, "Social Media AUP", "Amy Able",
-            method="link", ip=None, user_agent=None, now=at(TODAY, 10),
+            session,
+            amy,
+            version,
+            "Social Media AUP",
+            "Amy Able",
+            method="link",
+            ip=None,
+            user_agent=None,
+            now=at(TODAY, 10),
         )
         assert recorded.closed_duties == 1
     assert_snapshot_is_a_recount(env)
@@ -185,7 +198,11 @@ def test_after_a_settings_change(any_env: Env) -> None:
     changed = updated(org, "oak", requirements=requirements)
     with env.context.store.transaction() as session:
         apply_settings(
-            session, changed, by="head@oak.example", now=at(TODAY, 11), today=TODAY,
+            session,
+            changed,
+            by="head@oak.example",
+            now=at(TODAY, 11),
+            today=TODAY,
             note="online safety dropped",
         )
     after = assert_snapshot_is_a_recount(env)
@@ -232,7 +249,7 @@ def test_a_duty_changed_outside_the_one_way_fails_and_changes_nothing(any_env: E
         session.rollback()
         for written in (  # by hand, as a maintenance script might
             f"UPDATE duties SET status = 'done' WHERE id = {duty.id}",
-            f'update "duties"\n   set reminders_sent = 0, status=\'done\' where id = {duty.id}',
+            f"update \"duties\"\n   set reminders_sent = 0, status='done' where id = {duty.id}",
             f"DELETE FROM duties WHERE id = {duty.id}",
         ):
             with pytest.raises(DutyCountsBypassed):

@@ -33,17 +33,25 @@ def test_the_app_hands_over_the_steps_in_order() -> None:
 
 
 @pytest.mark.usefixtures("unregistered")
-def test_a_sweep_before_registration_fails_loudly(school: SchoolBuilder,
-                                                  database_url: str) -> None:
+def test_a_sweep_before_registration_fails_loudly(school: SchoolBuilder, database_url: str) -> None:
     ctx = school.context(database_url)
     with pytest.raises(StepsMissingError, match=r"bot\.wiring\.install"):
-        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY,
-                  now=at(MONDAY), write=False, deliver=False)
+        run_sweep(
+            ctx.store,
+            ctx.settings,
+            ctx.config,
+            ctx.connectors,
+            as_of=MONDAY,
+            now=at(MONDAY),
+            write=False,
+            deliver=False,
+        )
 
 
 @pytest.mark.usefixtures("unregistered")
-def test_maintenance_before_registration_fails_loudly(school: SchoolBuilder,
-                                                      database_url: str) -> None:
+def test_maintenance_before_registration_fails_loudly(
+    school: SchoolBuilder, database_url: str
+) -> None:
     ctx = school.context(database_url)
     with pytest.raises(StepsMissingError):
         run_maintenance(ctx.store, ctx.settings.retention, ctx.config.schools, at(MONDAY))

@@ -30,16 +30,29 @@ def trust(school: SchoolBuilder, schools: int) -> list[str]:
     """``schools`` schools, each with three staff owing one policy's acknowledgement;
     their ids."""
     school.policy("online-safety", "2026.1", title="Online Safety Policy", published="2026-09-01")
-    school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
-                       audience={"roles": ["staff"]}, due_days=14)
+    school.requirement(
+        id="ack-os",
+        kind="acknowledge_policy",
+        policy="online-safety",
+        audience={"roles": ["staff"]},
+        due_days=14,
+    )
     ids = [f"s{n:02d}" for n in range(1, schools)]
     school.others = [
-        {**school.school, "id": s, "name": f"School {s}", "headteacher": f"head@{s}.example",
-         "dsl": [f"head@{s}.example"], "deputy_dsl": [f"amy@{s}.example"]} for s in ids
+        {
+            **school.school,
+            "id": s,
+            "name": f"School {s}",
+            "headteacher": f"head@{s}.example",
+            "dsl": [f"head@{s}.example"],
+            "deputy_dsl": [f"amy@{s}.example"],
+        }
+        for s in ids
     ]
     school.people += [
         Row(f"{who}@{s}.example", f"{who.title()} {s}", "staff", "All Staff", school=s)
-        for s in ids for who in ("head", "amy", "ben")
+        for s in ids
+        for who in ("head", "amy", "ben")
     ]
     return ["oak", *ids]
 
@@ -54,8 +67,10 @@ def emails(store: Any) -> list[tuple[Any, ...]]:
     """Every queued message as people see it (its key names database ids, which differ with the
     order schools are swept in): purpose, school, recipients, copies, subject; sorted."""
     with store.session() as session:
-        return sorted((m.purpose, m.school_id, m.recipients, m.cc, m.subject)
-                      for m in session.scalars(select(OutboxMessage)))
+        return sorted(
+            (m.purpose, m.school_id, m.recipients, m.cc, m.subject)
+            for m in session.scalars(select(OutboxMessage))
+        )
 
 
 def test_the_single_loop_records_each_school_s_last_sweep(
@@ -70,8 +85,10 @@ def test_the_single_loop_records_each_school_s_last_sweep(
         assert sorted(rows) == sorted(ids)
         assert {r.outcome for r in rows.values()} == {"swept"}
         assert {r.worker for r in rows.values()} == {sweep_jobs.worker_name()}
-        assert all(r.swept_at is not None and r.swept_at >= started.replace(microsecond=0)
-                   for r in rows.values())
+        assert all(
+            r.swept_at is not None and r.swept_at >= started.replace(microsecond=0)
+            for r in rows.values()
+        )
         assert sweep_jobs.not_swept(session, ctx.config.schools, utcnow()) == []
         late = utcnow() + sweep_jobs.STALE_TICKS * sweep_jobs.TICK + timedelta(minutes=1)
         stale = sweep_jobs.not_swept(session, ctx.config.schools, late)
@@ -112,8 +129,11 @@ def test_a_school_is_queued_once_a_tick_and_never_while_it_is_swept(
 def _expire(store: Any, school_id: str) -> None:
     """The school's lease runs out (as the database's clock passing it would)."""
     with store.transaction() as session:
-        session.execute(update(SweepJob).where(SweepJob.school_id == school_id)
-                        .values(lease_until=text("timezone('UTC', now()) - interval '1 second'")))
+        session.execute(
+            update(SweepJob)
+            .where(SweepJob.school_id == school_id)
+            .values(lease_until=text("timezone('UTC', now()) - interval '1 second'"))
+        )
 
 
 @pytest.mark.postgres
@@ -130,14 +150,16 @@ def test_a_fenced_late_commit_is_refused_and_the_school_is_swept_once(
     taken = sweep_jobs.claim(ctx.store, "other", timedelta(minutes=1))  # ... and it is claimed
     assert taken is not None and (taken.school_id, taken.fence) == (late.school_id, 2)
     oak = ctx.config.schools[0]
-    refused = sweep_one(ctx.store, ctx.settings, ctx.config, oak, ctx.connectors, now.date(),
-                        now, lease=late)
+    refused = sweep_one(
+        ctx.store, ctx.settings, ctx.config, oak, ctx.connectors, now.date(), now, lease=late
+    )
     assert [f.step for f in refused.failed] == ["school"]
     assert outbox_keys(ctx.store) == []  # the late worker's transaction saved nothing
     with ctx.store.session() as session:
         assert session.scalar(select(func.count()).select_from(SweepRun)) == 0
-    swept = sweep_one(ctx.store, ctx.settings, ctx.config, oak, ctx.connectors, now.date(), now,
-                      lease=taken)
+    swept = sweep_one(
+        ctx.store, ctx.settings, ctx.config, oak, ctx.connectors, now.date(), now, lease=taken
+    )
     assert not swept.failed
     with ctx.store.session() as session:
         row = session.get(SweepJob, "oak")
@@ -162,8 +184,9 @@ def test_two_workers_sweep_each_school_once_and_queue_what_the_single_loop_does(
 
     def worker(name: str) -> None:
         go.wait()
-        counts[name] = work(ctx.store, ctx.settings, lambda: ctx.config, ctx.connectors,
-                            worker=name)
+        counts[name] = work(
+            ctx.store, ctx.settings, lambda: ctx.config, ctx.connectors, worker=name
+        )
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in ("w1", "w2")]
     for thread in threads:
@@ -200,7 +223,8 @@ def test_the_scheduler_s_sweep_job_queues_the_tick_and_sweeps_it(
         rows = session.scalars(select(SweepJob)).all()
         assert sorted(r.school_id for r in rows) == sorted(ids)
         assert {(r.fence, r.outcome, r.worker) for r in rows} == {
-            (1, "swept", sweep_jobs.worker_name())}
+            (1, "swept", sweep_jobs.worker_name())
+        }
     store.dispose()
 
 
@@ -235,16 +259,22 @@ def test_a_throttled_tenant_delays_only_its_own_schools(
     with ctx.store.session() as session:
         rows = {r.school_id: r for r in session.scalars(select(SweepJob))}
         assert {s for s, r in rows.items() if r.due_at is None} == {*ids} - b | {
-            s for s in b if rows[s].fence == 1}
+            s for s in b if rows[s].fence == 1
+        }
         waiting = [r for s, r in rows.items() if r.due_at is not None]
         assert len(waiting) == 2 and all(r.not_before and r.fence == 0 for r in waiting)
         assert sweep_jobs.queue_state(session).waiting == 2
     with ctx.store.transaction() as session:  # the wait passes; the tenant answers again
-        session.execute(update(SweepJob).values(
-            not_before=text("timezone('UTC', now()) - interval '1 second'")))
+        session.execute(
+            update(SweepJob).values(not_before=text("timezone('UTC', now()) - interval '1 second'"))
+        )
     connectors.connections["tenant-b"] = replace(connectors, connections={})
     assert work(ctx.store, ctx.settings, lambda: ctx.config, connectors) == 2
     with ctx.store.session() as session:
-        assert session.scalar(select(func.count()).select_from(SweepJob)
-                              .where(SweepJob.due_at.is_not(None))) == 0
+        assert (
+            session.scalar(
+                select(func.count()).select_from(SweepJob).where(SweepJob.due_at.is_not(None))
+            )
+            == 0
+        )
     ctx.store.dispose()

@@ -19,7 +19,8 @@ TABLES = ("duties", "people", "person_roles", "person_groups")
 def _analysed(ctx: AppContext, dialect: str, table: str) -> int:
     """How many times the table has been analysed (SQLite: whether it has been)."""
     query = (
-        "SELECT count(*) FROM sqlite_stat1 WHERE tbl = :table" if dialect == "sqlite"
+        "SELECT count(*) FROM sqlite_stat1 WHERE tbl = :table"
+        if dialect == "sqlite"
         else "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = :table"
     )
     with ctx.store.engine.connect() as conn:
@@ -35,14 +36,25 @@ def test_a_sweep_that_writes_many_people_and_duties_gives_the_planner_statistics
     ctx = school.context(database_url)
     dialect = ctx.store.engine.dialect.name
     before = {t: 0 if dialect == "sqlite" else _analysed(ctx, dialect, t) for t in TABLES}
-    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY,
-              now=at(MONDAY), deliver=False)
+    run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=MONDAY,
+        now=at(MONDAY),
+        deliver=False,
+    )
     ctx.store.engine.dispose()  # a closing PostgreSQL session reports its statistics
     assert all(_analysed(ctx, dialect, t) > before[t] for t in TABLES)
     if dialect == "postgresql":  # the figures the next sweep plans with came with the commit
         with ctx.store.engine.connect() as conn:
-            assert conn.execute(text(
-                "SELECT reltuples FROM pg_class WHERE relname = 'people'")).scalar_one() == 5
+            assert (
+                conn.execute(
+                    text("SELECT reltuples FROM pg_class WHERE relname = 'people'")
+                ).scalar_one()
+                == 5
+            )
 
 
 def test_the_collector_thresholds_come_back_after_a_sweep_even_one_that_fails() -> None:

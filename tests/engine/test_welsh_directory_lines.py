@@ -350,8 +350,9 @@ def test_a_sweep_says_its_directorys_rows_notes_and_people_in_the_schools_langua
 @pytest.mark.parametrize("language", ["cy", "cy+en", "en"])
 def test_the_mis_notes_are_said_in_the_schools_language(tmp_path: Path, language: str) -> None:
     fake = FakeWonde()
-    fake.add_employee("A1", "Amy", "Able", work_email="amy@oak.example",
-                      roles=("Forest School Leader",))
+    fake.add_employee(
+        "A1", "Amy", "Able", work_email="amy@oak.example", roles=("Forest School Leader",)
+    )
     fake.add_employee("A2", "Sam", "Supply", roles=("Teacher",))  # no account
     notes = []
     # a role table without Amy's post; none at all (roles from groups alone)

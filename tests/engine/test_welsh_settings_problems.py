@@ -156,9 +156,7 @@ def test_the_english_email_says_the_checks_lines_as_before(emails: dict[str, Any
     assert "llinell" not in said and "Helo" not in english.payload["text"]
 
 
-def test_a_dual_language_email_says_each_line_in_welsh_then_english(
-    emails: dict[str, Any],
-) -> None:
+def test_a_dual_language_email_says_each_line_in_welsh_then_english(emails: dict[str, Any]) -> None:
     both = emails["onn"]
     assert both.subject == (
         f"Ysgol Onnen: ni allai'r bot ddefnyddio gosodiadau newydd yr ysgol{BETWEEN}"
@@ -172,9 +170,7 @@ def test_a_dual_language_email_says_each_line_in_welsh_then_english(
     assert all("llinell" in w and " line " in e for w, e in zip(welsh, english, strict=True))
 
 
-def test_a_never_configured_school_whose_language_cannot_be_told_reads_both(
-    tmp_path: Path,
-) -> None:
+def test_a_never_configured_school_whose_language_cannot_be_told_reads_both(tmp_path: Path) -> None:
     builder = SchoolBuilder(tmp_path / "school")
     builder.others = [{"id": "onn", "name": "Ysgol Onnen", "admins": ["admin@onn.example"],
                        **BAD, "language": "Cymraeg"}]  # fmt: skip

@@ -86,8 +86,15 @@ CASES: list[tuple[tuple[str, ...], int, str, str, tuple[str, ...]]] = [
         "working_practice, incident, provider, guidance, phone_guidance).",
         "'nonsense' is not a kind of change the bot knows (one of: new_technology, "
         "working_practice, incident, provider, guidance, phone_guidance).",
-        ("'nonsense'", "new_technology", "working_practice", "incident", "provider",
-         "phone_guidance", "guidance"),
+        (
+            "'nonsense'",
+            "new_technology",
+            "working_practice",
+            "incident",
+            "provider",
+            "phone_guidance",
+            "guidance",
+        ),
     ),
     (
         ("campaign", "add", "read-nope", "--file", "x.pdf", "--title", "T", "--audience", "all"),

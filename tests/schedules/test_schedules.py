@@ -17,8 +17,12 @@ from tests.support.helpers import SchoolBuilder
 def test_jobs_have_fixed_ids_and_explicit_grace(tmp_path: Path) -> None:
     scheduler = build_scheduler(Settings(home=tmp_path))
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"compliance-bot.engine.sweep", "compliance-bot.dispatch",
-                         "compliance-bot.reports.forms", "compliance-bot.maintenance"}
+    assert set(jobs) == {
+        "compliance-bot.engine.sweep",
+        "compliance-bot.dispatch",
+        "compliance-bot.reports.forms",
+        "compliance-bot.maintenance",
+    }
     for spec in JOBS:
         job = jobs[spec.id]
         assert job.misfire_grace_time == spec.grace > 1  # the default of 1 s skips late runs
@@ -50,10 +54,20 @@ def test_the_forms_job_reads_new_responses_and_hands_their_alerts_over_at_once(
     monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("COMPLIANCE_BOT_SECRET_KEY", "k" * 40)
     monkeypatch.setattr(jobs, "_contexts", {})
-    (home / "form-responses.jsonl").write_text(json.dumps({
-        "id": "f-1", "submitted_at": "2026-11-23T08:58:00Z",
-        "answers": {"Category": "Nude or semi-nude image sharing", "What happened": "Fictional"},
-    }) + "\n", encoding="utf-8")
+    (home / "form-responses.jsonl").write_text(
+        json.dumps(
+            {
+                "id": "f-1",
+                "submitted_at": "2026-11-23T08:58:00Z",
+                "answers": {
+                    "Category": "Nude or semi-nude image sharing",
+                    "What happened": "Fictional",
+                },
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     import time_machine
 
     with time_machine.travel(datetime(2026, 11, 23, 9, 0, tzinfo=UTC), tick=False):
@@ -78,11 +92,13 @@ def test_a_second_scheduler_cannot_start(tmp_path: Path, database_url: str) -> N
     second.release()
 
 
-def test_jobs_run_a_cycle_and_deliver(school: SchoolBuilder, sqlite_url: str,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_jobs_run_a_cycle_and_deliver(
+    school: SchoolBuilder, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     school.policy("p", "1", published="2026-11-02")
-    school.requirement(id="ack", kind="acknowledge_policy", policy="p",
-                       audience={"roles": ["staff"]})
+    school.requirement(
+        id="ack", kind="acknowledge_policy", policy="p", audience={"roles": ["staff"]}
+    )
     home = school.write()
     monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("COMPLIANCE_BOT_SECRET_KEY", "k" * 40)
@@ -96,8 +112,9 @@ def test_jobs_run_a_cycle_and_deliver(school: SchoolBuilder, sqlite_url: str,
     assert len(list((home / "outbox").glob("*.eml"))) == 5
 
 
-def test_jobs_share_one_context_per_process(school: SchoolBuilder, sqlite_url: str,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_jobs_share_one_context_per_process(
+    school: SchoolBuilder, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Pacers and the recipient count live in the connectors, the engine in the store: a job
     run must not rebuild them (nor re-run the migrations every minute)."""
     import bot.core.context as context_module
@@ -132,7 +149,9 @@ def test_jobs_share_one_context_per_process(school: SchoolBuilder, sqlite_url: s
 
 
 def test_dispatch_job_warns_while_a_message_needs_a_person(
-    school: SchoolBuilder, sqlite_url: str, monkeypatch: pytest.MonkeyPatch,
+    school: SchoolBuilder,
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Every run of the dispatch job logs a warning until the uncertain message is resolved."""
@@ -149,9 +168,14 @@ def test_dispatch_job_warns_while_a_message_needs_a_person(
     ctx = jobs._context(str(home))
     with ctx.store.transaction() as session:
         session.add(School(id="oak", name="Oak Test School"))
-        enqueue_email(session, school_id="oak", key="k1", purpose="reminder",
-                      urgency=Urgency.ROUTINE,
-                      draft=EmailDraft(("amy@oak.example",), "s", "t", "h"))
+        enqueue_email(
+            session,
+            school_id="oak",
+            key="k1",
+            purpose="reminder",
+            urgency=Urgency.ROUTINE,
+            draft=EmailDraft(("amy@oak.example",), "s", "t", "h"),
+        )
         session.flush()
         row = session.scalars(select(OutboxMessage)).one()
         row.status = "delivery_unknown"  # as a 504 or a crash mid-send leaves it
@@ -161,11 +185,18 @@ def test_dispatch_job_warns_while_a_message_needs_a_person(
     warnings = [r for r in caplog.records if "may not have arrived" in r.getMessage()]
     assert len(warnings) == 2 and all(r.levelname == "WARNING" for r in warnings)
     assert "1 message(s) may not have arrived and 0 could not be delivered" in (
-        warnings[0].getMessage())
+        warnings[0].getMessage()
+    )
     assert "compliance-bot outbox resolve ID --sent" in warnings[0].getMessage()
     with ctx.store.transaction() as session:
-        resolve(session, row.id, resend=False, email="head@oak.example",
-                schools={s.id: s for s in ctx.config.schools}, now=utcnow())
+        resolve(
+            session,
+            row.id,
+            resend=False,
+            email="head@oak.example",
+            schools={s.id: s for s in ctx.config.schools},
+            now=utcnow(),
+        )
     caplog.clear()
     dispatch_job(str(home))
     assert not [r for r in caplog.records if "may not have arrived" in r.getMessage()]

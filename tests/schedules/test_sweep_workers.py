@@ -35,14 +35,19 @@ LEASE_SECONDS = 5
 
 
 def _env(school: SchoolBuilder, url: str) -> dict[str, str]:
-    return {**os.environ, "COMPLIANCE_BOT_HOME": str(school.home),
-            "COMPLIANCE_BOT_DATABASE_URL": url, "COMPLIANCE_BOT_SECRET_KEY": TEST_SECRET,
-            "COMPLIANCE_BOT_SWEEP_LEASE_SECONDS": str(LEASE_SECONDS)}
+    return {
+        **os.environ,
+        "COMPLIANCE_BOT_HOME": str(school.home),
+        "COMPLIANCE_BOT_DATABASE_URL": url,
+        "COMPLIANCE_BOT_SECRET_KEY": TEST_SECRET,
+        "COMPLIANCE_BOT_SWEEP_LEASE_SECONDS": str(LEASE_SECONDS),
+    }
 
 
 def _cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([CLI, *args], env=env, capture_output=True, text=True, timeout=600,
-                          check=False)
+    done = subprocess.run(
+        [CLI, *args], env=env, capture_output=True, text=True, timeout=600, check=False
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -50,9 +55,14 @@ def _cli(env: dict[str, str], *args: str) -> str:
 def _waiting_on_locks(store: Any) -> int:
     """Backends of this database waiting for a lock (a worker's claim or its school's save)."""
     with store.session() as session:
-        return int(session.scalar(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-            " AND wait_event_type = 'Lock'")))
+        return int(
+            session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock'"
+                )
+            )
+        )
 
 
 def _single_loop(school: SchoolBuilder, tmp_path: Path) -> list[tuple[Any, ...]]:
@@ -74,8 +84,10 @@ def test_two_worker_processes_sweep_each_school_once(
     assert f"sweep workers: {SCHOOLS} " in _cli(env, "sweep", "--queue")
     with ctx.store.transaction() as session:  # both workers start before either claims
         session.execute(text("LOCK TABLE sweep_jobs IN EXCLUSIVE MODE"))
-        workers = [started([CLI, "run", "--sweep-worker", "--until-idle"], env=env, log=log)
-                   for _ in range(2)]
+        workers = [
+            started([CLI, "run", "--sweep-worker", "--until-idle"], env=env, log=log)
+            for _ in range(2)
+        ]
         wait_for(lambda: _waiting_on_locks(ctx.store) == 2, workers[0], log=log)
     for worker in workers:
         assert worker.wait(timeout=600) == 0, log.read_text(errors="replace")
@@ -112,10 +124,14 @@ def test_a_worker_killed_mid_sweep_loses_nothing_and_sends_nothing_twice(
     def catch() -> bool:
         """Hold the school the worker is sweeping, so that its save waits: mid-sweep."""
         if not caught:
-            caught.extend(held.scalars(
-                select(SweepJob.school_id).where(SweepJob.worker == name,
-                                                 SweepJob.due_at.is_not(None))
-                .with_for_update(skip_locked=True).limit(1)))
+            caught.extend(
+                held.scalars(
+                    select(SweepJob.school_id)
+                    .where(SweepJob.worker == name, SweepJob.due_at.is_not(None))
+                    .with_for_update(skip_locked=True)
+                    .limit(1)
+                )
+            )
         return bool(caught) and _waiting_on_locks(ctx.store) >= 1
 
     try:
@@ -137,12 +153,15 @@ def test_a_worker_killed_mid_sweep_loses_nothing_and_sends_nothing_twice(
         assert row.started_at is not None
         again = row.started_at.timestamp() - killed_at
         assert session.scalar(select(func.count()).select_from(SweepRun)) == SCHOOLS
-        assert sorted(session.scalars(select(SweepJob.school_id)
-                                      .where(SweepJob.outcome == "swept"))) == sorted(ids)
+        assert sorted(
+            session.scalars(select(SweepJob.school_id).where(SweepJob.outcome == "swept"))
+        ) == sorted(ids)
     keys = outbox_keys(ctx.store)
     assert len(keys) == len(set(keys))
     assert emails(ctx.store) == _single_loop(school, tmp_path)  # none lost, none twice
-    print(f"\nschool {killed} swept again by the other worker {again:.1f} s after the kill "
-          f"(lease {LEASE_SECONDS} s, renewed every third)")
+    print(
+        f"\nschool {killed} swept again by the other worker {again:.1f} s after the kill "
+        f"(lease {LEASE_SECONDS} s, renewed every third)"
+    )
     assert again >= 0
     ctx.store.dispose()

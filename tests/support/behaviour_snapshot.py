@@ -106,11 +106,17 @@ def _emails(out: Path, folder: Path) -> int:
         assert isinstance(message, EmailMessage)
         text = message.get_body(("plain",))
         html = message.get_body(("html",))
-        shown = "\n".join([
-            f"To: {message['To']}", f"Cc: {message['Cc'] or ''}", f"Subject: {message['Subject']}",
-            "", str(text.get_content()) if isinstance(text, EmailMessage) else "(no text part)",
-            "----- html", str(html.get_content()) if isinstance(html, EmailMessage) else "(none)",
-        ])
+        shown = "\n".join(
+            [
+                f"To: {message['To']}",
+                f"Cc: {message['Cc'] or ''}",
+                f"Subject: {message['Subject']}",
+                "",
+                str(text.get_content()) if isinstance(text, EmailMessage) else "(no text part)",
+                "----- html",
+                str(html.get_content()) if isinstance(html, EmailMessage) else "(none)",
+            ]
+        )
         written.append(normalise(shown, folder))
     for index, shown in enumerate(sorted(written)):
         (out / "emails" / f"{index:05d}.txt").write_text(shown, "utf-8")
@@ -123,8 +129,10 @@ def _demo(out: Path, folder: Path) -> None:
 
     def run(args: list[str]) -> None:
         result = runner.invoke(app, args, terminal_width=100)
-        log.append(f"$ compliance-bot {' '.join(args)}  (exit {result.exit_code})\n"
-                   + normalise(result.output, folder))
+        log.append(
+            f"$ compliance-bot {' '.join(args)}  (exit {result.exit_code})\n"
+            + normalise(result.output, folder)
+        )
 
     with time_machine.travel(at(DEMO_MONDAY, 10), tick=False):
         run(["demo", "--once"])
@@ -134,9 +142,15 @@ def _demo(out: Path, folder: Path) -> None:
             run(["sweep"])
     end = DEMO_MONDAY + timedelta(days=DAYS)
     with time_machine.travel(at(end, 12, 0), tick=False):
-        for args in (["status"], ["duties"], ["remind", "--dry-run"], ["audit", "verify"],
-                     ["digest", "--preview"], ["digest", "--preview", "--chat"],
-                     ["digest", "--preview", "--text"]):
+        for args in (
+            ["status"],
+            ["duties"],
+            ["remind", "--dry-run"],
+            ["audit", "verify"],
+            ["digest", "--preview"],
+            ["digest", "--preview", "--chat"],
+            ["digest", "--preview", "--text"],
+        ):
             run(args)
     for index, entry in enumerate(log):
         (out / "demo" / f"{index:03d}.txt").write_text(entry, "utf-8")

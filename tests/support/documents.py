@@ -90,9 +90,18 @@ def _chromium(folder: Path) -> None:
     """The web page printed to PDF by headless Chromium."""
     page = _html(folder)
     subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-         f"--print-to-pdf={folder / 'chromium.pdf'}", page.as_uri()],
-        check=True, capture_output=True, timeout=_MAKE_SECONDS,
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={folder / 'chromium.pdf'}",
+            page.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=_MAKE_SECONDS,
     )
 
 
@@ -111,16 +120,28 @@ def _pandoc(folder: Path) -> None:
     for suffix in ("docx", "odt"):
         subprocess.run(
             ["pandoc", str(SOURCE), "-o", str(folder / f"pandoc.{suffix}")],
-            check=True, capture_output=True, timeout=_MAKE_SECONDS,
+            check=True,
+            capture_output=True,
+            timeout=_MAKE_SECONDS,
         )
 
 
 def _soffice(folder: Path, to: str, source: Path, out: Path) -> None:
     profile = (folder / "lo-profile").as_uri()  # its own profile: no clash with a user's
     subprocess.run(
-        ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", to,
-         "--outdir", str(out), str(source)],
-        check=True, capture_output=True, timeout=_MAKE_SECONDS,
+        [
+            "soffice",
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            to,
+            "--outdir",
+            str(out),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=_MAKE_SECONDS,
     )
 
 
@@ -144,10 +165,21 @@ def _libreoffice(folder: Path) -> None:
 def _ghostscript(folder: Path) -> None:
     """Chromium's PDF re-made as PDF/A-2 by Ghostscript."""
     subprocess.run(
-        ["gs", "-q", "-dPDFA=2", "-dBATCH", "-dNOPAUSE", "-dPDFACompatibilityPolicy=1",
-         "-sColorConversionStrategy=RGB", "-sDEVICE=pdfwrite",
-         f"-sOutputFile={folder / 'ghostscript-pdfa.pdf'}", str(folder / "chromium.pdf")],
-        check=True, capture_output=True, timeout=_MAKE_SECONDS,
+        [
+            "gs",
+            "-q",
+            "-dPDFA=2",
+            "-dBATCH",
+            "-dNOPAUSE",
+            "-dPDFACompatibilityPolicy=1",
+            "-sColorConversionStrategy=RGB",
+            "-sDEVICE=pdfwrite",
+            f"-sOutputFile={folder / 'ghostscript-pdfa.pdf'}",
+            str(folder / "chromium.pdf"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=_MAKE_SECONDS,
     )
 
 
@@ -160,8 +192,13 @@ WRITERS: dict[str, tuple[str | None, tuple[str, ...], Callable[[Path], None]]] =
     "pandoc": ("pandoc", ("pandoc.docx", "pandoc.odt"), _pandoc),
     "LibreOffice": (
         "soffice",
-        ("libreoffice.odt", "libreoffice.docx", "libreoffice.pdf", "libreoffice-pdfa.pdf",
-         "libreoffice.doc"),
+        (
+            "libreoffice.odt",
+            "libreoffice.docx",
+            "libreoffice.pdf",
+            "libreoffice-pdfa.pdf",
+            "libreoffice.doc",
+        ),
         _libreoffice,
     ),
     "Ghostscript": ("gs", ("ghostscript-pdfa.pdf",), _ghostscript),

@@ -40,19 +40,26 @@ class Forward(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     def _relay(self, request: httpx.Request, content: bytes) -> httpx.Request:
         headers = [(k, v) for k, v in request.headers.raw if k.lower() != b"host"]
-        return httpx.Request(request.method, self.base, content=content,
-                             headers=[*headers, (URL_HEADER.encode(), str(request.url).encode())])
+        return httpx.Request(
+            request.method,
+            self.base,
+            content=content,
+            headers=[*headers, (URL_HEADER.encode(), str(request.url).encode())],
+        )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         response = self._sync.handle_request(self._relay(request, request.read()))
-        return httpx.Response(response.status_code, headers=response.headers,
-                              content=response.read())
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=response.read()
+        )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self._async.handle_async_request(
-            self._relay(request, await request.aread()))
-        return httpx.Response(response.status_code, headers=response.headers,
-                              content=await response.aread())
+            self._relay(request, await request.aread())
+        )
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=await response.aread()
+        )
 
 
 def connectors_over(port: int) -> None:
@@ -71,8 +78,13 @@ def _serve(port: int, mailboxes: list[str]) -> None:
     fake = FakeGraph(clock=time.time, page_size=200, empty_first_page=False)
     fake.send_scope = None  # Mail.Send granted on every mailbox (an application access policy)
     for number, address in enumerate(mailboxes):
-        fake.add_user(SENDER_ID if number == 0 else f"mailbox-{number}", address, address,
-                      account_enabled=False, licensed=False)
+        fake.add_user(
+            SENDER_ID if number == 0 else f"mailbox-{number}",
+            address,
+            address,
+            account_enabled=False,
+            licensed=False,
+        )
     lock = threading.Lock()
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -87,17 +99,27 @@ def _serve(port: int, mailboxes: list[str]) -> None:
         headers = [(k, v) for k, v in scope["headers"] if k != URL_HEADER.encode()]
         url = dict(scope["headers"])[URL_HEADER.encode()].decode()
         with lock:
-            answer = fake.handler(httpx.Request(scope["method"], url, headers=headers,
-                                                content=body))
+            answer = fake.handler(
+                httpx.Request(scope["method"], url, headers=headers, content=body)
+            )
         content = answer.read()
-        out = [(k, v) for k, v in answer.headers.raw
-               if k.lower() not in (b"content-length", b"transfer-encoding")]
-        await send({"type": "http.response.start", "status": answer.status_code,
-                    "headers": [*out, (b"content-length", str(len(content)).encode())]})
+        out = [
+            (k, v)
+            for k, v in answer.headers.raw
+            if k.lower() not in (b"content-length", b"transfer-encoding")
+        ]
+        await send(
+            {
+                "type": "http.response.start",
+                "status": answer.status_code,
+                "headers": [*out, (b"content-length", str(len(content)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": content})
 
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.05)

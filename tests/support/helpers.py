@@ -72,8 +72,13 @@ class SchoolBuilder:
         (self.home / "policies").mkdir(exist_ok=True)
         if not self.people:
             self.people = [
-                Row("head@oak.example", "Hana Head", "staff", "All Staff;Leadership",
-                    title="Headteacher"),
+                Row(
+                    "head@oak.example",
+                    "Hana Head",
+                    "staff",
+                    "All Staff;Leadership",
+                    title="Headteacher",
+                ),
                 Row("line@oak.example", "Lena Line", "staff", "All Staff", "head@oak.example"),
                 Row("amy@oak.example", "Amy Able", "staff", "All Staff", "line@oak.example"),
                 Row("ben@oak.example", "Ben Brook", "staff", "All Staff", "line@oak.example"),
@@ -94,8 +99,13 @@ class SchoolBuilder:
         """Add or update a policy and write its document."""
         doc = self.home / "policies" / f"{pid}.md"
         doc.write_text(text or f"# {pid}\n\nVersion {version}\n", encoding="utf-8")
-        entry = {"id": pid, "title": extra.pop("title", pid.replace("-", " ").title()),
-                 "version": version, "document": f"policies/{pid}.md", **extra}
+        entry = {
+            "id": pid,
+            "title": extra.pop("title", pid.replace("-", " ").title()),
+            "version": version,
+            "document": f"policies/{pid}.md",
+            **extra,
+        }
         self.school["policies"] = [p for p in self.school["policies"] if p["id"] != pid] + [entry]
 
     def requirement(self, **spec: Any) -> None:
@@ -115,16 +125,30 @@ class SchoolBuilder:
         schools = any(r.school for r in self.people)
         with (self.home / "directory.csv").open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["email", "name", "roles", "groups", "manager_email", "start_date",
-                             "active", "job_title"] + (["id"] if ids else [])
-                            + (["school"] if schools else []))
+            writer.writerow(
+                [
+                    "email",
+                    "name",
+                    "roles",
+                    "groups",
+                    "manager_email",
+                    "start_date",
+                    "active",
+                    "job_title",
+                ]
+                + (["id"] if ids else [])
+                + (["school"] if schools else [])
+            )
             for r in self.people:
-                writer.writerow([r.email, r.name, r.roles, r.groups, r.manager, r.start,
-                                 r.active, r.title] + ([r.id] if ids else [])
-                                + ([r.school] if schools else []))
+                writer.writerow(
+                    [r.email, r.name, r.roles, r.groups, r.manager, r.start, r.active, r.title]
+                    + ([r.id] if ids else [])
+                    + ([r.school] if schools else [])
+                )
         data = {"organisation": self.organisation, "schools": [self.school, *self.others]}
-        (self.home / "school.yaml").write_text(yaml.safe_dump(data, sort_keys=False),
-                                               encoding="utf-8")
+        (self.home / "school.yaml").write_text(
+            yaml.safe_dump(data, sort_keys=False), encoding="utf-8"
+        )
         return self.home
 
     def installed(self, database_url: str | None = None) -> Path:
@@ -136,8 +160,9 @@ class SchoolBuilder:
     def context(self, database_url: str | None = None, **settings: Any) -> AppContext:
         """An AppContext for this school (local connector, .eml outbox)."""
         self.write()
-        return AppContext(Settings(home=self.home, database_url=database_url,
-                                   secret_key=TEST_SECRET, **settings))
+        return AppContext(
+            Settings(home=self.home, database_url=database_url, secret_key=TEST_SECRET, **settings)
+        )
 
 
 def step_context(
@@ -169,8 +194,9 @@ def outbox_as_sent(store: Store, purpose: str | None = None) -> list[OutboxMessa
     detached: read here, never written back. Rows ``merged`` into another message (kept only
     so that their keys are taken once) are not messages: left out."""
     with store.session() as session:
-        query = (select(OutboxMessage).where(OutboxMessage.status != "merged")
-                 .order_by(OutboxMessage.id))
+        query = (
+            select(OutboxMessage).where(OutboxMessage.status != "merged").order_by(OutboxMessage.id)
+        )
         if purpose:
             query = query.where(OutboxMessage.purpose == purpose)
         rows = list(session.scalars(query))

@@ -65,7 +65,7 @@ def billion_laughs(path: Path) -> Path:
     """A workbook whose sheet declares entities that double ten times over (a billion
     "lol"s when expanded)."""
     entities = [b'<!ENTITY lol0 "lol">'] + [
-        b"<!ENTITY lol%d \"%s\">" % (n, b"".join(b"&lol%d;" % (n - 1) for _ in range(10)))
+        b'<!ENTITY lol%d "%s">' % (n, b"".join(b"&lol%d;" % (n - 1) for _ in range(10)))
         for n in range(1, 10)
     ]
     doctype = b"<!DOCTYPE worksheet [" + b"".join(entities) + b"]>"

@@ -80,7 +80,9 @@ def postal_mime(node_modules: Path, messages: Sequence[bytes]) -> list[dict[str,
     done = subprocess.run(
         ["node", str(NODE_PARSER)],
         input=json.dumps([base64.b64encode(raw).decode("ascii") for raw in messages]),
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     parsed: list[dict[str, Any]] = json.loads(done.stdout)
     return parsed

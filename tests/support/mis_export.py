@@ -11,11 +11,24 @@ from pathlib import Path
 __all__ = ["MIS_TITLES", "NI_TITLES", "MisPerson", "mis_export", "mis_workbook"]
 
 DOMAIN = "glenview.example"
-HEADER = ("Legal Forename", "Legal Surname", "Preferred Name", "Work Email ", "Staff Role",
-          "Employment Start Date", "Line Manager")
+HEADER = (
+    "Legal Forename",
+    "Legal Surname",
+    "Preferred Name",
+    "Work Email ",
+    "Staff Role",
+    "Employment Start Date",
+    "Line Manager",
+)
 # job title -> the role a school gives it in the answers (none: not asked)
-MIS_TITLES = {"Headteacher": "staff", "Class Teacher": "staff", "Teaching Assistant": "staff",
-              "Office Manager": "staff", "Governor": "governor", "Cleaner": "none"}
+MIS_TITLES = {
+    "Headteacher": "staff",
+    "Class Teacher": "staff",
+    "Teaching Assistant": "staff",
+    "Office Manager": "staff",
+    "Governor": "governor",
+    "Cleaner": "none",
+}
 
 
 @dataclass(frozen=True)
@@ -57,13 +70,26 @@ def mis_export(path: Path) -> tuple[list[MisPerson], dict[str, int]]:
 
 NI_DOMAIN = "stcolmans.example"
 NI_TITLE = "St Colman's Primary School \u2014 Staff List"
-NI_HEADER = ("Legal Surname", "Preferred Forename", "Post", "Additional Post", "Work Email",
-             "Start Date")
+NI_HEADER = (
+    "Legal Surname",
+    "Preferred Forename",
+    "Post",
+    "Additional Post",
+    "Work Email",
+    "Start Date",
+)
 # a Northern Ireland primary's posts -> the role the school gives each
-NI_TITLES = {"Principal": "staff", "Vice Principal": "staff", "Teacher": "staff",
-             "Classroom Assistant": "staff", "Staff Governor": "governor", "Bursar": "staff",
-             "Clerk to the Board of Governors": "clerk", "School Secretary": "staff",
-             "Chair of the Board of Governors": "governor"}
+NI_TITLES = {
+    "Principal": "staff",
+    "Vice Principal": "staff",
+    "Teacher": "staff",
+    "Classroom Assistant": "staff",
+    "Staff Governor": "governor",
+    "Bursar": "staff",
+    "Clerk to the Board of Governors": "clerk",
+    "School Secretary": "staff",
+    "Chair of the Board of Governors": "governor",
+}
 
 
 def mis_workbook(path: Path) -> list[MisPerson]:
@@ -100,7 +126,10 @@ def mis_workbook(path: Path) -> list[MisPerson]:
         sheet.append([family, preferred, post, extra or None, email, start])
         if isinstance(start, datetime):
             sheet.cell(row=number, column=6).number_format = "dd/mm/yyyy"
-        people.append(MisPerson(number, f"{preferred} {family}", email,
-                                ";".join(t for t in (post, extra) if t)))
+        people.append(
+            MisPerson(
+                number, f"{preferred} {family}", email, ";".join(t for t in (post, extra) if t)
+            )
+        )
     book.save(path)
     return people

@@ -60,113 +60,284 @@ def _m(name: str, path: str, old: str, new: str, tests: tuple[str, ...]) -> Muta
 
 # each mutation runs a few connector tests chosen to be quick (a survivor is then re-checked
 # against the whole connector suite before it is named)
-DIRECTORY = (M365 + "test_directory.py", "-k", "full_sync_reads or partial_delta or "
-             "manager_change or membership_change or new_starter")
-MAIL = (M365 + "test_mail.py", "-k", "one_post or oversized or just_over or declares or "
-        "paced_to_thirty")
+DIRECTORY = (
+    M365 + "test_directory.py",
+    "-k",
+    "full_sync_reads or partial_delta or manager_change or membership_change or new_starter",
+)
+MAIL = (
+    M365 + "test_mail.py",
+    "-k",
+    "one_post or oversized or just_over or declares or paced_to_thirty",
+)
 LOOKUP = ("tests/core/test_outbox_lookup.py",)
-LIST = (M365 + "test_sharepoint.py", "-k", "first_upsert or title_is_indexed or refused_index "
-        "or unindexed_title or wrong_site or rows_reads")
+LIST = (
+    M365 + "test_sharepoint.py",
+    "-k",
+    "first_upsert or title_is_indexed or refused_index "
+    "or unindexed_title or wrong_site or rows_reads",
+)
 FORM_LIST = (M365 + "test_forms.py", "-k", "ensure_form_list")  # also reads the site's address
 BOT = (M365 + "test_teams_bot_tokens.py",)
 G_DIRECTORY = (GOOGLE + "test_directory.py",)
 MUTATIONS: tuple[Mutation, ...] = (
     # --- the four that survived the whole suite before (issue #43)
-    _m("google users mask names an invented field", "connectors/google/directory.py",
-       'organizations(title,primary),relations"', 'organizations(title,primary),relations,'
-       'shoeSize"', G_DIRECTORY),
-    _m("an invented property inside $expand=manager($select=...)", "connectors/m365/client.py",
-       "manager($select=id,mail,userPrincipalName)",
-       "manager($select=id,mail,userPrincipalName,shoeSize)", DIRECTORY),
-    _m("nextPageToken dropped from the members mask", "connectors/google/directory.py",
-       '_MEMBER_FIELDS = "nextPageToken,members(', '_MEMBER_FIELDS = "members(', G_DIRECTORY),
-    _m("multi-line column textType html", "connectors/m365/client_sharepoint.py",
-       'text_type="plain"', 'text_type="html"', FORM_LIST),  # the form list: long answers
+    _m(
+        "google users mask names an invented field",
+        "connectors/google/directory.py",
+        'organizations(title,primary),relations"',
+        'organizations(title,primary),relations,shoeSize"',
+        G_DIRECTORY,
+    ),
+    _m(
+        "an invented property inside $expand=manager($select=...)",
+        "connectors/m365/client.py",
+        "manager($select=id,mail,userPrincipalName)",
+        "manager($select=id,mail,userPrincipalName,shoeSize)",
+        DIRECTORY,
+    ),
+    _m(
+        "nextPageToken dropped from the members mask",
+        "connectors/google/directory.py",
+        '_MEMBER_FIELDS = "nextPageToken,members(',
+        '_MEMBER_FIELDS = "members(',
+        G_DIRECTORY,
+    ),
+    _m(
+        "multi-line column textType html",
+        "connectors/m365/client_sharepoint.py",
+        'text_type="plain"',
+        'text_type="html"',
+        FORM_LIST,
+    ),  # the form list: long answers
     # --- Graph names
-    _m("users $select asks for mail by the wrong case", "connectors/m365/directory.py",
-       '    "mail",\n    "userPrincipalName",', '    "Mail",\n    "userPrincipalName",',
-       DIRECTORY),
-    _m("users $select invents a property", "connectors/m365/directory.py",
-       '    "jobTitle",\n    "userType",', '    "jobTitle",\n    "jobRole",\n    "userType",',
-       DIRECTORY),
-    _m("delta no longer asks for manager changes", "connectors/m365/directory.py",
-       'DELTA_USER_SELECT = (*USER_FIELDS, "manager")', "DELTA_USER_SELECT = (*USER_FIELDS,)",
-       DIRECTORY),
-    _m("groups delta asks for member, not members", "connectors/m365/directory.py",
-       'GROUP_DELTA_SELECT = ("displayName", "members")',
-       'GROUP_DELTA_SELECT = ("displayName", "member")', DIRECTORY),
-    _m("sent items filtered on internetMessageID", "connectors/m365/client_mail.py",
-       "filter=f\"internetMessageId eq '{quoted}'\"", "filter=f\"internetMessageID eq '{quoted}'\"",
-       LOOKUP),
-    _m("sent items $select invents a property", "connectors/m365/client_mail.py",
-       'filter=f"internetMessageId eq \'{quoted}\'", select=["id"]',
-       'filter=f"internetMessageId eq \'{quoted}\'", select=["id", "messageId"]', LOOKUP),
-    _m("site read selects webURL", "connectors/m365/client_sharepoint.py",
-       'select=["webUrl"]', 'select=["webURL"]', FORM_LIST),
-    _m("items filtered on field/ instead of fields/", "connectors/m365/client_sharepoint.py",
-       'filter=f"fields/{column} eq', 'filter=f"field/{column} eq', LIST),
-    _m("bulk feed recipient type misspelt", "connectors/m365/teams_bot.py",
-       '"#microsoft.graph.aadUserNotificationRecipient"', '"#microsoft.graph.aadUserRecipient"',
-       BOT),
-    _m("installed apps expanded by teamsApps", "connectors/m365/teams_bot.py",
-       '"$expand": "teamsApp", "$filter"', '"$expand": "teamsApps", "$filter"',
-       ("tests/features/teamsbot/test_delivery.py",)),
+    _m(
+        "users $select asks for mail by the wrong case",
+        "connectors/m365/directory.py",
+        '    "mail",\n    "userPrincipalName",',
+        '    "Mail",\n    "userPrincipalName",',
+        DIRECTORY,
+    ),
+    _m(
+        "users $select invents a property",
+        "connectors/m365/directory.py",
+        '    "jobTitle",\n    "userType",',
+        '    "jobTitle",\n    "jobRole",\n    "userType",',
+        DIRECTORY,
+    ),
+    _m(
+        "delta no longer asks for manager changes",
+        "connectors/m365/directory.py",
+        'DELTA_USER_SELECT = (*USER_FIELDS, "manager")',
+        "DELTA_USER_SELECT = (*USER_FIELDS,)",
+        DIRECTORY,
+    ),
+    _m(
+        "groups delta asks for member, not members",
+        "connectors/m365/directory.py",
+        'GROUP_DELTA_SELECT = ("displayName", "members")',
+        'GROUP_DELTA_SELECT = ("displayName", "member")',
+        DIRECTORY,
+    ),
+    _m(
+        "sent items filtered on internetMessageID",
+        "connectors/m365/client_mail.py",
+        "filter=f\"internetMessageId eq '{quoted}'\"",
+        "filter=f\"internetMessageID eq '{quoted}'\"",
+        LOOKUP,
+    ),
+    _m(
+        "sent items $select invents a property",
+        "connectors/m365/client_mail.py",
+        'filter=f"internetMessageId eq \'{quoted}\'", select=["id"]',
+        'filter=f"internetMessageId eq \'{quoted}\'", select=["id", "messageId"]',
+        LOOKUP,
+    ),
+    _m(
+        "site read selects webURL",
+        "connectors/m365/client_sharepoint.py",
+        'select=["webUrl"]',
+        'select=["webURL"]',
+        FORM_LIST,
+    ),
+    _m(
+        "items filtered on field/ instead of fields/",
+        "connectors/m365/client_sharepoint.py",
+        'filter=f"fields/{column} eq',
+        'filter=f"field/{column} eq',
+        LIST,
+    ),
+    _m(
+        "bulk feed recipient type misspelt",
+        "connectors/m365/teams_bot.py",
+        '"#microsoft.graph.aadUserNotificationRecipient"',
+        '"#microsoft.graph.aadUserRecipient"',
+        BOT,
+    ),
+    _m(
+        "installed apps expanded by teamsApps",
+        "connectors/m365/teams_bot.py",
+        '"$expand": "teamsApp", "$filter"',
+        '"$expand": "teamsApps", "$filter"',
+        ("tests/features/teamsbot/test_delivery.py",),
+    ),
     # --- Graph values and enums
-    _m("new list template misspelt", "connectors/m365/client_sharepoint.py",
-       'ListInfo(template="genericList")', 'ListInfo(template="genericLis")', LIST),
-    _m("bulk feed topic source misspelt", "connectors/m365/teams_bot.py",
-       '"topic": {"source": "text"', '"topic": {"source": "txt"', BOT),
-    _m("bulk feed preview text sent as a string", "connectors/m365/teams_bot.py",
-       '"previewText": {"content": preview}', '"previewText": preview', BOT),
-    _m("group delta filter joined with and", "connectors/m365/directory.py",
-       'query = " or ".join(f"id eq {_quote(gid)}"', 'query = " and ".join(f"id eq {_quote(gid)}"',
-       DIRECTORY),
-    _m("in() filters written with eq", "connectors/m365/directory.py",
-       'yield f"{name} in ("', 'yield f"{name} eq ("', DIRECTORY),
-    _m("the Prefer header misspelt", "connectors/m365/client_sharepoint.py",
-       '"Prefer", "HonorNonIndexedQueriesWarningMayFailRandomly"',
-       '"Prefer", "HonorNonIndexedQueries"', LIST),
+    _m(
+        "new list template misspelt",
+        "connectors/m365/client_sharepoint.py",
+        'ListInfo(template="genericList")',
+        'ListInfo(template="genericLis")',
+        LIST,
+    ),
+    _m(
+        "bulk feed topic source misspelt",
+        "connectors/m365/teams_bot.py",
+        '"topic": {"source": "text"',
+        '"topic": {"source": "txt"',
+        BOT,
+    ),
+    _m(
+        "bulk feed preview text sent as a string",
+        "connectors/m365/teams_bot.py",
+        '"previewText": {"content": preview}',
+        '"previewText": preview',
+        BOT,
+    ),
+    _m(
+        "group delta filter joined with and",
+        "connectors/m365/directory.py",
+        'query = " or ".join(f"id eq {_quote(gid)}"',
+        'query = " and ".join(f"id eq {_quote(gid)}"',
+        DIRECTORY,
+    ),
+    _m(
+        "in() filters written with eq",
+        "connectors/m365/directory.py",
+        'yield f"{name} in ("',
+        'yield f"{name} eq ("',
+        DIRECTORY,
+    ),
+    _m(
+        "the Prefer header misspelt",
+        "connectors/m365/client_sharepoint.py",
+        '"Prefer", "HonorNonIndexedQueriesWarningMayFailRandomly"',
+        '"Prefer", "HonorNonIndexedQueries"',
+        LIST,
+    ),
     # --- Graph limits
-    _m("more ids in one in() filter than Graph takes", "connectors/m365/directory.py",
-       "IN_LIMIT = 15", "IN_LIMIT = 16", DIRECTORY),
-    _m("bulk feed calls carry 101 recipients", "connectors/m365/teams_bot.py",
-       "BULK_RECIPIENTS = 100", "BULK_RECIPIENTS = 101", BOT),
-    _m("a mailbox sends 31 a minute", "bot/core/settings.py",  # the figure the mailer gets
-       "messages_per_minute: int = 30", "messages_per_minute: int = 31", MAIL),
-    _m("sendMail takes 5 MB", "connectors/m365/mail.py",
-       "MAX_REQUEST_BYTES = 4 * 1024 * 1024", "MAX_REQUEST_BYTES = 5 * 1024 * 1024", MAIL),
+    _m(
+        "more ids in one in() filter than Graph takes",
+        "connectors/m365/directory.py",
+        "IN_LIMIT = 15",
+        "IN_LIMIT = 16",
+        DIRECTORY,
+    ),
+    _m(
+        "bulk feed calls carry 101 recipients",
+        "connectors/m365/teams_bot.py",
+        "BULK_RECIPIENTS = 100",
+        "BULK_RECIPIENTS = 101",
+        BOT,
+    ),
+    _m(
+        "a mailbox sends 31 a minute",
+        "bot/core/settings.py",  # the figure the mailer gets
+        "messages_per_minute: int = 30",
+        "messages_per_minute: int = 31",
+        MAIL,
+    ),
+    _m(
+        "sendMail takes 5 MB",
+        "connectors/m365/mail.py",
+        "MAX_REQUEST_BYTES = 4 * 1024 * 1024",
+        "MAX_REQUEST_BYTES = 5 * 1024 * 1024",
+        MAIL,
+    ),
     # --- Google masks, names, values and limits
-    _m("users mask drops nextPageToken", "connectors/google/directory.py",
-       'f"nextPageToken,users({_ONE_USER})"', 'f"users({_ONE_USER})"', G_DIRECTORY),
-    _m("users mask asks for the name's full_name", "connectors/google/directory.py",
-       "name(fullName,givenName,familyName)", "name(full_name,givenName,familyName)",
-       G_DIRECTORY),
-    _m("members mask asks for emails", "connectors/google/directory.py",
-       "members(id,email,type)", "members(id,emails,type)", G_DIRECTORY),
-    _m("users pages of 501", "connectors/google/directory.py",
-       "USERS_PAGE = 500", "USERS_PAGE = 501", G_DIRECTORY),
-    _m("members pages of 201", "connectors/google/directory.py",
-       "MEMBERS_PAGE = 200", "MEMBERS_PAGE = 201", G_DIRECTORY),
-    _m("members read without derived membership", "connectors/google/directory.py",
-       "includeDerivedMembership=True,", "includeDerivedMembership=False,", G_DIRECTORY),
-    _m("sheet rows written with an unknown value option", "connectors/google/sheets.py",
-       'valueInputOption="RAW",\n            insertDataOption',
-       'valueInputOption="RAWS",\n            insertDataOption', (GOOGLE + "test_sheets.py",)),
-    _m("sheet rows inserted with INSERT_ROW", "connectors/google/sheets.py",
-       'insertDataOption="INSERT_ROWS"', 'insertDataOption="INSERT_ROW"',
-       (GOOGLE + "test_sheets.py",)),
-    _m("check's users mask names primaryMail", "connectors/google/check.py",
-       'fields="users(primaryEmail)"', 'fields="users(primaryMail)"', (GOOGLE + "test_check.py",)),
-    _m("check's sheet mask names properties.name", "connectors/google/check.py",
-       'fields="properties.title,sheets.properties"', 'fields="properties.name,sheets.properties"',
-       (GOOGLE + "test_check.py",)),
+    _m(
+        "users mask drops nextPageToken",
+        "connectors/google/directory.py",
+        'f"nextPageToken,users({_ONE_USER})"',
+        'f"users({_ONE_USER})"',
+        G_DIRECTORY,
+    ),
+    _m(
+        "users mask asks for the name's full_name",
+        "connectors/google/directory.py",
+        "name(fullName,givenName,familyName)",
+        "name(full_name,givenName,familyName)",
+        G_DIRECTORY,
+    ),
+    _m(
+        "members mask asks for emails",
+        "connectors/google/directory.py",
+        "members(id,email,type)",
+        "members(id,emails,type)",
+        G_DIRECTORY,
+    ),
+    _m(
+        "users pages of 501",
+        "connectors/google/directory.py",
+        "USERS_PAGE = 500",
+        "USERS_PAGE = 501",
+        G_DIRECTORY,
+    ),
+    _m(
+        "members pages of 201",
+        "connectors/google/directory.py",
+        "MEMBERS_PAGE = 200",
+        "MEMBERS_PAGE = 201",
+        G_DIRECTORY,
+    ),
+    _m(
+        "members read without derived membership",
+        "connectors/google/directory.py",
+        "includeDerivedMembership=True,",
+        "includeDerivedMembership=False,",
+        G_DIRECTORY,
+    ),
+    _m(
+        "sheet rows written with an unknown value option",
+        "connectors/google/sheets.py",
+        'valueInputOption="RAW",\n                insertDataOption',
+        'valueInputOption="RAWS",\n                insertDataOption',
+        (GOOGLE + "test_sheets.py",),
+    ),
+    _m(
+        "sheet rows inserted with INSERT_ROW",
+        "connectors/google/sheets.py",
+        'insertDataOption="INSERT_ROWS"',
+        'insertDataOption="INSERT_ROW"',
+        (GOOGLE + "test_sheets.py",),
+    ),
+    _m(
+        "check's users mask names primaryMail",
+        "connectors/google/check.py",
+        'fields="users(primaryEmail)"',
+        'fields="users(primaryMail)"',
+        (GOOGLE + "test_check.py",),
+    ),
+    _m(
+        "check's sheet mask names properties.name",
+        "connectors/google/check.py",
+        'fields="properties.title,sheets.properties"',
+        'fields="properties.name,sheets.properties"',
+        (GOOGLE + "test_check.py",),
+    ),
 )
 
 
 OURS = ("bot", "connectors", "schedules", "tests", "conftest", "__main__", "__mp_main__")
 # pytest's plugins are imported before it starts: their asserts are not rewritten (read plainly)
-PYTEST = ("-q", "-n", "0", "-p", "no:cacheprovider",
-          "-W", "ignore::pytest.PytestAssertRewriteWarning")
+PYTEST = (
+    "-q",
+    "-n",
+    "0",
+    "-p",
+    "no:cacheprovider",
+    "-W",
+    "ignore::pytest.PytestAssertRewriteWarning",
+)
 
 
 def chosen(words: str = "") -> tuple[Mutation, ...]:
@@ -174,7 +345,7 @@ def chosen(words: str = "") -> tuple[Mutation, ...]:
     empty); ``#10:20`` is the 11th to 20th."""
     if words.startswith("#"):
         start, _, end = words[1:].partition(":")
-        return MUTATIONS[int(start or 0):int(end or len(MUTATIONS))]
+        return MUTATIONS[int(start or 0) : int(end or len(MUTATIONS))]
     found = [w.casefold() for w in words.split("|")]
     return tuple(m for m in MUTATIONS if any(w in m.name.casefold() for w in found))
 
@@ -191,8 +362,7 @@ def _mutate(mutation: Mutation) -> None:
             return plain(self, fullname)
         source = Path(path).read_text(encoding="utf-8")
         assert source.count(mutation.old) == 1, f"{mutation.name}: not once in {path}"
-        return compile(source.replace(mutation.old, mutation.new), path, "exec",
-                       dont_inherit=True)
+        return compile(source.replace(mutation.old, mutation.new), path, "exec", dont_inherit=True)
 
     SourceFileLoader.get_code = get_code  # type: ignore[method-assign,assignment]
 
@@ -250,13 +420,24 @@ def _serve(words: str, workers: int) -> None:
                 mutation = waiting.pop(0)
                 log = logs / f"{len(waiting)}.log"
                 running[_fork(log, ["-x", *PYTEST, *mutation.tests], mutation)] = (
-                    mutation, log, time.monotonic())
+                    mutation,
+                    log,
+                    time.monotonic(),
+                )
             pid, status = os.wait()
             mutation, log, started = running.pop(pid)
             output = log.read_text(encoding="utf-8", errors="replace").strip()
-            print(json.dumps({"name": mutation.name, "code": os.waitstatus_to_exitcode(status),
-                              "seconds": time.monotonic() - started, "output": output[-4000:]}),
-                  flush=True)
+            print(
+                json.dumps(
+                    {
+                        "name": mutation.name,
+                        "code": os.waitstatus_to_exitcode(status),
+                        "seconds": time.monotonic() - started,
+                        "output": output[-4000:],
+                    }
+                ),
+                flush=True,
+            )
 
 
 def score(words: str = "", workers: int | None = None) -> list[Outcome]:
@@ -264,19 +445,20 @@ def score(words: str = "", workers: int | None = None) -> list[Outcome]:
     print each outcome as it comes."""
     named = {m.name: m for m in MUTATIONS}
     workers = workers or len(os.sched_getaffinity(0))
-    process = subprocess.Popen([sys.executable, __file__, words, str(workers)], cwd=ROOT,
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, __file__, words, str(workers)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     assert process.stdout is not None
     outcomes = []
     for line in process.stdout:
         done = json.loads(line)
         if done["code"] not in (0, 1):  # 5: no tests ran; 2-4: the run itself broke
             process.kill()
-            raise AssertionError(f"{done['name']}: pytest exited {done['code']}\n"
-                                 f"{done['output']}")
+            raise AssertionError(f"{done['name']}: pytest exited {done['code']}\n{done['output']}")
         lines = done["output"].splitlines()
-        outcome = Outcome(named[done["name"]], done["code"] == 1, done["seconds"],
-                          lines[-1] if lines else "")
+        outcome = Outcome(
+            named[done["name"]], done["code"] == 1, done["seconds"], lines[-1] if lines else ""
+        )
         outcomes.append(outcome)
         verdict = "killed  " if outcome.killed else "SURVIVED"
         print(f"{verdict} {outcome.seconds:6.1f}s  {done['name']}  ({outcome.tail})", flush=True)

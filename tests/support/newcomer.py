@@ -27,8 +27,28 @@ __all__ = [
 ]
 
 DOMAIN = "hillside.example"
-GIVEN = ["Ada", "Ben", "Cleo", "Dev", "Esme", "Finn", "Gail", "Hal", "Iris", "Jude", "Kai",
-         "Lena", "Milo", "Nora", "Otis", "Pia", "Quin", "Rhea", "Saul", "Tess"]
+GIVEN = [
+    "Ada",
+    "Ben",
+    "Cleo",
+    "Dev",
+    "Esme",
+    "Finn",
+    "Gail",
+    "Hal",
+    "Iris",
+    "Jude",
+    "Kai",
+    "Lena",
+    "Milo",
+    "Nora",
+    "Otis",
+    "Pia",
+    "Quin",
+    "Rhea",
+    "Saul",
+    "Tess",
+]
 FAMILY = ["Ashby", "Brook", "Crane", "Dale", "Eames", "Frost"]
 
 
@@ -41,21 +61,27 @@ def staff_csv(path: Path, staff: int = 50) -> list[dict[str, str]]:
         given = GIVEN[number % 20]
         family = FAMILY[(number // 20 + number % 3) % len(FAMILY)]
         if number < staff:
-            role, title = "staff", titles[number] if number < 4 else (
-                "Class Teacher" if number % 2 else "Teaching Assistant")
+            role, title = (
+                "staff",
+                titles[number]
+                if number < 4
+                else ("Class Teacher" if number % 2 else "Teaching Assistant"),
+            )
         elif number < staff + 3:
             role, title = "volunteer", "Reading Volunteer"
         elif number < staff + 9:
             role, title = "governor", "Chair of Governors" if number == staff + 3 else "Governor"
         else:
             role, title = "clerk", "Clerk to Governors"
-        rows.append({
-            "email": f"{given.lower()}.{family.lower()}{number}@{DOMAIN}",
-            "name": f"{given} {family}",
-            "job_title": title,
-            "roles": role,
-            "manager_email": "" if number == 0 or role != "staff" else rows[0]["email"],
-        })
+        rows.append(
+            {
+                "email": f"{given.lower()}.{family.lower()}{number}@{DOMAIN}",
+                "name": f"{given} {family}",
+                "job_title": title,
+                "roles": role,
+                "manager_email": "" if number == 0 or role != "staff" else rows[0]["email"],
+            }
+        )
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -84,30 +110,44 @@ def policy_folder(folder: Path) -> None:
     cp.add_paragraph("Approved by: Full Governing Body")
     cp.add_paragraph("Date ratified: 8 July 2026")
     cp.add_paragraph("Next review: July 2027")
-    cp.add_paragraph("All staff read this policy and Part one of Keeping Children Safe in "
-                     "Education every year.")
+    cp.add_paragraph(
+        "All staff read this policy and Part one of Keeping Children Safe in Education every year."
+    )
     cp.save(str(folder / "child-protection.docx"))
     conduct = docx.Document()
     conduct.add_heading("Staff Code of Conduct", level=1)
     table = conduct.add_table(rows=0, cols=2)
-    for label, value in (("Approved by", "FGB"), ("Date approved", "1 July 2026"),
-                         ("Review date", "1 July 2027")):
+    for label, value in (
+        ("Approved by", "FGB"),
+        ("Date approved", "1 July 2026"),
+        ("Review date", "1 July 2027"),
+    ):
         cells = table.add_row().cells
         cells[0].text, cells[1].text = label, value
     conduct.add_paragraph("Staff keep professional boundaries at all times.")
     conduct.save(str(folder / "staff-code-of-conduct.docx"))
-    _pdf(folder / "online-safety.pdf", [
-        "Online Safety Policy", "Hillside Primary School", "Approved by: Full Governing Body",
-        "Last reviewed: 30 June 2026", "Next review date: 30 June 2027",
-        "Staff use the school's filtered internet and report concerns to the DSL.",
-    ])
+    _pdf(
+        folder / "online-safety.pdf",
+        [
+            "Online Safety Policy",
+            "Hillside Primary School",
+            "Approved by: Full Governing Body",
+            "Last reviewed: 30 June 2026",
+            "Next review date: 30 June 2027",
+            "Staff use the school's filtered internet and report concerns to the DSL.",
+        ],
+    )
     (folder / "mobile-phones.md").write_text(
         "# Mobile Phones and Personal Devices Policy\n\nApproved by: Resources Committee\n\n"
-        "Staff keep personal phones out of sight in classrooms.\n", encoding="utf-8")
+        "Staff keep personal phones out of sight in classrooms.\n",
+        encoding="utf-8",
+    )
     (folder / "social-media-aup.md").write_text(
         "# Social Media Acceptable Use Policy\n\nApproved by: Full Governing Body\n\n"
         "Ratified: 8 July 2026\n\nNext review: July 2027\n\n"
-        "Staff who run the school Facebook page sign this policy.\n", encoding="utf-8")
+        "Staff who run the school Facebook page sign this policy.\n",
+        encoding="utf-8",
+    )
 
 
 def term_calendar(path: Path) -> None:
@@ -117,13 +157,20 @@ def term_calendar(path: Path) -> None:
     calendar.add("prodid", "-//Fictional County Council//Term dates//EN")
     calendar.add("version", "2.0")
     events = [
-        ("INSET day", date(2026, 9, 1), 1), ("Autumn term begins", date(2026, 9, 2), 1),
-        ("Autumn half term", date(2026, 10, 26), 5), ("Autumn term ends", date(2026, 12, 18), 1),
-        ("Christmas holidays", date(2026, 12, 21), 14), ("Spring term begins", date(2027, 1, 4), 1),
-        ("Spring half term", date(2027, 2, 15), 5), ("Spring term ends", date(2027, 3, 26), 1),
-        ("Summer term begins", date(2027, 4, 12), 1), ("May Day bank holiday", date(2027, 5, 3), 1),
-        ("Summer half term", date(2027, 5, 31), 5), ("Staff training day", date(2027, 7, 20), 1),
-        ("Summer term ends", date(2027, 7, 21), 1), ("Parents' evening", date(2026, 11, 12), 1),
+        ("INSET day", date(2026, 9, 1), 1),
+        ("Autumn term begins", date(2026, 9, 2), 1),
+        ("Autumn half term", date(2026, 10, 26), 5),
+        ("Autumn term ends", date(2026, 12, 18), 1),
+        ("Christmas holidays", date(2026, 12, 21), 14),
+        ("Spring term begins", date(2027, 1, 4), 1),
+        ("Spring half term", date(2027, 2, 15), 5),
+        ("Spring term ends", date(2027, 3, 26), 1),
+        ("Summer term begins", date(2027, 4, 12), 1),
+        ("May Day bank holiday", date(2027, 5, 3), 1),
+        ("Summer half term", date(2027, 5, 31), 5),
+        ("Staff training day", date(2027, 7, 20), 1),
+        ("Summer term ends", date(2027, 7, 21), 1),
+        ("Parents' evening", date(2026, 11, 12), 1),
     ]
     for number, (summary, start, days) in enumerate(events):
         event = Event()
@@ -149,7 +196,8 @@ def answers_file(path: Path, rows: list[dict[str, str]], **changes: Any) -> Path
             "deputy_dsl": [rows[1]["email"], rows[2]["email"]],
             "dpo": rows[3]["email"],
             "chair_of_governors": next(
-                r["email"] for r in rows if r["job_title"] == "Chair of Governors"),
+                r["email"] for r in rows if r["job_title"] == "Chair of Governors"
+            ),
             "clerk": rows[-1]["name"],
         },
         "policies": "policies",
@@ -223,9 +271,12 @@ def first_sweep(
     assert sweep.exit_code == 0, sweep.output
     store = Store(f"sqlite:///{(home / 'compliance-bot.db').resolve()}")
     with store.session() as session:
-        owing = set(session.scalars(
-            select(Person.email).join(Duty, Duty.person_id == Person.id)))
-        roles = dict(session.execute(
-            select(Person.email, PersonRole.role).join(PersonRole)
-            .where(PersonRole.source == "directory")).all())
+        owing = set(session.scalars(select(Person.email).join(Duty, Duty.person_id == Person.id)))
+        roles = dict(
+            session.execute(
+                select(Person.email, PersonRole.role)
+                .join(PersonRole)
+                .where(PersonRole.source == "directory")
+            ).all()
+        )
     return store, owing, roles

@@ -23,9 +23,7 @@ def _split(name: str) -> tuple[str, str]:
     return given, family
 
 
-def graph_tenant(
-    monkeypatch: pytest.MonkeyPatch, people: Sequence[MisPerson]
-) -> Any:
+def graph_tenant(monkeypatch: pytest.MonkeyPatch, people: Sequence[MisPerson]) -> Any:
     """A fake Graph holding ``people`` (no role groups: every licensed member is read), the
     settings exported for ``COMPLIANCE_BOT_CONNECTOR=m365`` and the CLI's connectors built
     over the fake. Returns the fake (add users to it for a later sync)."""
@@ -48,14 +46,27 @@ def graph_tenant(
     fake.add_user(SENDER_ID, "Compliance Bot", SENDER, account_enabled=False, licensed=False)
     for number, person in enumerate(people, start=1):
         given, family = _split(person.name)
-        fake.add_user(f"u-{number}", person.name, person.email, given_name=given,
-                      surname=family, job_title=person.title)
-    for name, value in (("CONNECTOR", "m365"), ("M365__TENANT_ID", TENANT_ID),
-                        ("M365__CLIENT_ID", CLIENT_ID), ("M365__CLIENT_SECRET", CLIENT_SECRET),
-                        ("M365__SENDER", SENDER)):
+        fake.add_user(
+            f"u-{number}",
+            person.name,
+            person.email,
+            given_name=given,
+            surname=family,
+            job_title=person.title,
+        )
+    for name, value in (
+        ("CONNECTOR", "m365"),
+        ("M365__TENANT_ID", TENANT_ID),
+        ("M365__CLIENT_ID", CLIENT_ID),
+        ("M365__CLIENT_SECRET", CLIENT_SECRET),
+        ("M365__SENDER", SENDER),
+    ):
         monkeypatch.setenv(f"COMPLIANCE_BOT_{name}", value)
-    monkeypatch.setattr(wiring, "_build_platform", lambda settings: build(
-        settings, transport=fake.transport, clock=clock, sleep=clock.sleep))
+    monkeypatch.setattr(
+        wiring,
+        "_build_platform",
+        lambda settings: build(settings, transport=fake.transport, clock=clock, sleep=clock.sleep),
+    )
     return fake
 
 
@@ -81,13 +92,23 @@ def google_domain(
     fake.add_user(f"p.pupil@{domain}", "Pat Pupil", title="Year 6", org_unit="/Pupils")
     for person in people:
         given, family = _split(person.name)
-        fake.add_user(person.email, person.name, given=given, family=family,
-                      title=person.title, org_unit=STAFF_OU)
+        fake.add_user(
+            person.email,
+            person.name,
+            given=given,
+            family=family,
+            title=person.title,
+            org_unit=STAFF_OU,
+        )
     key_file = key_folder / "service-account.json"
     key_file.write_text(json.dumps(service_account_info()), encoding="utf-8")
-    for name, value in (("CONNECTOR", "google"), ("GOOGLE__SERVICE_ACCOUNT_FILE", str(key_file)),
-                        ("GOOGLE__ADMIN_SUBJECT", admin), ("GOOGLE__SENDER", sender),
-                        ("GOOGLE__USER_QUERY", f"orgUnitPath='{STAFF_OU}'")):
+    for name, value in (
+        ("CONNECTOR", "google"),
+        ("GOOGLE__SERVICE_ACCOUNT_FILE", str(key_file)),
+        ("GOOGLE__ADMIN_SUBJECT", admin),
+        ("GOOGLE__SENDER", sender),
+        ("GOOGLE__USER_QUERY", f"orgUnitPath='{STAFF_OU}'"),
+    ):
         monkeypatch.setenv(f"COMPLIANCE_BOT_{name}", value)
     monkeypatch.setattr(wiring, "_build_platform", lambda settings: build(settings, http=fake))
     return fake

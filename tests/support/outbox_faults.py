@@ -104,27 +104,45 @@ class Line:
         ]
         with self.store.transaction() as session:
             enqueue_emails(
-                session, school_id="s", purpose="reminder",
-                urgency=Urgency.ROUTINE, items=items, not_before=self.now()
+                session,
+                school_id="s",
+                purpose="reminder",
+                urgency=Urgency.ROUTINE,
+                items=items,
+                not_before=self.now(),
             )
         return [key for key, _ in items]
 
-    def queue_cards(self, count: int, teams: Callable[[str], dict[str, Any]],
-                    chat: Callable[[str], dict[str, Any]]) -> list[str]:
+    def queue_cards(
+        self,
+        count: int,
+        teams: Callable[[str], dict[str, Any]],
+        chat: Callable[[str], dict[str, Any]],
+    ) -> list[str]:
         """Queue ``count`` channel cards (keys ``card<n>``)."""
         keys = [f"card{i}" for i in range(count)]
         with self.store.transaction() as session:
             for key in keys:
-                enqueue_card(session, school_id="s", key=key, purpose="digest",
-                             urgency=Urgency.ROUTINE, title=key,
-                             text=key, teams=teams(key), chat=chat(key), not_before=self.now())
+                enqueue_card(
+                    session,
+                    school_id="s",
+                    key=key,
+                    purpose="digest",
+                    urgency=Urgency.ROUTINE,
+                    title=key,
+                    text=key,
+                    teams=teams(key),
+                    chat=chat(key),
+                    not_before=self.now(),
+                )
         return keys
 
     def dispatch(self) -> DispatchStats:
         """One run of the dispatch job."""
         self.passes += 1
-        stats = dispatch(self.store, self.mailer, self.notifier, now=self.now,
-                         alerts=AdminAlerts.of([SCHOOL]))
+        stats = dispatch(
+            self.store, self.mailer, self.notifier, now=self.now, alerts=AdminAlerts.of([SCHOOL])
+        )
         self.alerts += stats.alerts
         self.unknown_outcomes += stats.delivery_unknown + stats.recovered
         self.observe()
@@ -134,8 +152,7 @@ class Line:
         """Every row: key -> (status, attempts)."""
         with self.store.session() as session:
             found = session.execute(
-                select(OutboxMessage.idempotency_key, OutboxMessage.status,
-                       OutboxMessage.attempts)
+                select(OutboxMessage.idempotency_key, OutboxMessage.status, OutboxMessage.attempts)
             ).all()
         return {key: (status, attempts) for key, status, attempts in found}
 
@@ -159,8 +176,15 @@ class Line:
             ).all()
             for row_id, key in uncertain:
                 resend = key not in sent_items
-                resolve(session, row_id, resend=resend, email=ADMIN, schools={"s": SCHOOL},
-                        now=self.now(), os_user="fault-run")
+                resolve(
+                    session,
+                    row_id,
+                    resend=resend,
+                    email=ADMIN,
+                    schools={"s": SCHOOL},
+                    now=self.now(),
+                    os_user="fault-run",
+                )
                 if resend:
                     self.resolved_resend += 1
                 else:
@@ -190,8 +214,9 @@ def m365_line(url: str, home: Path, **fake_options: Any) -> tuple[Line, FakeGrap
     clock = FakeClock()
     fake = FakeGraph(clock=clock, **fake_options)
     fake.seed_population()
-    connectors = build(m365_settings(home), transport=fake.transport, clock=clock,
-                       sleep=clock.sleep)
+    connectors = build(
+        m365_settings(home), transport=fake.transport, clock=clock, sleep=clock.sleep
+    )
 
     def received() -> Counter[str]:
         return Counter(fake.keys_sent())

@@ -42,10 +42,15 @@ def conditions() -> str:
     cpu, wall = (time.process_time() - cpu) * 1000, (time.perf_counter() - wall) * 1000
     cores, load = os.cpu_count() or 1, os.getloadavg()[0]
     busy = load > cores or wall > 1.5 * cpu  # more work than cores, or the loop got < 2/3 of one
-    return (f"[bench {'full' if BENCH_FULL else 'ci'} size; calibration {CALIBRATION_STEPS:,} "
-            f"steps {cpu:.0f} ms CPU, {wall:.0f} ms wall; load {load:.1f} on {cores} cores"
-            + ("; BUSY: the figures are not a measurement (correctness is still checked)]"
-               if busy else "]"))
+    return (
+        f"[bench {'full' if BENCH_FULL else 'ci'} size; calibration {CALIBRATION_STEPS:,} "
+        f"steps {cpu:.0f} ms CPU, {wall:.0f} ms wall; load {load:.1f} on {cores} cores"
+        + (
+            "; BUSY: the figures are not a measurement (correctness is still checked)]"
+            if busy
+            else "]"
+        )
+    )
 
 
 def full_size(default: int, full: int) -> int:
@@ -69,20 +74,52 @@ def write_school(
         writer = csv.writer(handle)
         writer.writerow(["email", "name", "roles", "groups", "manager_email"])
         for i in range(people):
-            writer.writerow([f"p{i}@bench.example", f"Person {i}", "staff",
-                             f"All Staff;Team {i % 40}", "p0@bench.example" if i else ""])
+            writer.writerow(
+                [
+                    f"p{i}@bench.example",
+                    f"Person {i}",
+                    "staff",
+                    f"All Staff;Team {i % 40}",
+                    "p0@bench.example" if i else "",
+                ]
+            )
     policies, requirements = [], []
     for n in range(6):
         (home / "policies" / f"p{n}.md").write_text(f"# Policy {n}\n", encoding="utf-8")
-        policies.append({"id": f"p{n}", "title": f"Policy {n}", "version": "1",
-                         "document": f"policies/p{n}.md", "published": published})
-        requirements.append({"id": f"ack-{n}", "kind": "acknowledge_policy", "policy": f"p{n}",
-                             "audience": {"roles": ["staff"]}})
+        policies.append(
+            {
+                "id": f"p{n}",
+                "title": f"Policy {n}",
+                "version": "1",
+                "document": f"policies/p{n}.md",
+                "published": published,
+            }
+        )
+        requirements.append(
+            {
+                "id": f"ack-{n}",
+                "kind": "acknowledge_policy",
+                "policy": f"p{n}",
+                "audience": {"roles": ["staff"]},
+            }
+        )
     for n in range(4):
-        requirements.append({"id": f"train-{n}", "kind": "complete_training",
-                             "course": f"Course {n}", "audience": {"groups": ["All Staff"]}})
-    entry = {"id": "bench", "name": "Benchmark Academy", "headteacher": "p0@bench.example",
-             "policies": policies, "requirements": requirements, **(school or {})}
+        requirements.append(
+            {
+                "id": f"train-{n}",
+                "kind": "complete_training",
+                "course": f"Course {n}",
+                "audience": {"groups": ["All Staff"]},
+            }
+        )
+    entry = {
+        "id": "bench",
+        "name": "Benchmark Academy",
+        "headteacher": "p0@bench.example",
+        "policies": policies,
+        "requirements": requirements,
+        **(school or {}),
+    }
     (home / "school.yaml").write_text(
-        yaml.safe_dump({"organisation": {"name": "Bench"}, "schools": [entry]}),
-        encoding="utf-8")
+        yaml.safe_dump({"organisation": {"name": "Bench"}, "schools": [entry]}), encoding="utf-8"
+    )

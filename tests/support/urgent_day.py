@@ -39,9 +39,21 @@ from schedules.jobs import DISPATCH_SECONDS
 from tests.support.fakes.graph import FakeClock
 from tests.support.scale import write_school
 
-__all__ = ["DSL", "Killed", "Line", "Timeline", "build_school", "deliver_soon", "google_line",
-           "m365_line", "scheduler_pass", "smtp_line", "spent_earlier", "submit_concern",
-           "worker_pass"]
+__all__ = [
+    "DSL",
+    "Killed",
+    "Line",
+    "Timeline",
+    "build_school",
+    "deliver_soon",
+    "google_line",
+    "m365_line",
+    "scheduler_pass",
+    "smtp_line",
+    "spent_earlier",
+    "submit_concern",
+    "worker_pass",
+]
 
 DSL = "dsl@bench.example"
 DEPUTY = "deputy.dsl@bench.example"
@@ -173,22 +185,41 @@ class Line:
 def scheduler_pass(ctx: AppContext, mailer: Any, timeline: Timeline) -> DispatchStats:
     """One run of the scheduler's dispatch job (``schedules.jobs.dispatch_job``), on the
     simulated clock: it waits for a permit a moment away, as the job does (``time.sleep``)."""
-    return dispatch(ctx.store, mailer, None, now=timeline.now,
-                    alerts=AdminAlerts.of(ctx.config.schools), wait=timeline.tick)
+    return dispatch(
+        ctx.store,
+        mailer,
+        None,
+        now=timeline.now,
+        alerts=AdminAlerts.of(ctx.config.schools),
+        wait=timeline.tick,
+    )
 
 
 def deliver_soon(ctx: AppContext, mailer: Any, timeline: Timeline) -> DispatchStats:
     """What ``bot.engine.web.links.deliver_soon`` hands over after a request committed: only what
     people wait for (a concern's alerts, a receipt), never the routine backlog."""
-    return dispatch(ctx.store, mailer, None, now=timeline.now,
-                    alerts=AdminAlerts.of(ctx.config.schools), up_to=Urgency.WAITING,
-                    limit=URGENT_PER_REQUEST)
+    return dispatch(
+        ctx.store,
+        mailer,
+        None,
+        now=timeline.now,
+        alerts=AdminAlerts.of(ctx.config.schools),
+        up_to=Urgency.WAITING,
+        limit=URGENT_PER_REQUEST,
+    )
 
 
 def worker_pass(ctx: AppContext, mailer: Any, timeline: Timeline) -> DispatchStats:
     """One pass of a dispatch worker (``schedules.dispatcher.run_dispatcher``)."""
-    return dispatch(ctx.store, mailer, None, now=timeline.now, limit=PASS_LIMIT,
-                    alerts=AdminAlerts.of(ctx.config.schools), wait=timeline.tick)
+    return dispatch(
+        ctx.store,
+        mailer,
+        None,
+        now=timeline.now,
+        limit=PASS_LIMIT,
+        alerts=AdminAlerts.of(ctx.config.schools),
+        wait=timeline.tick,
+    )
 
 
 CONCERN = Submission(
@@ -208,15 +239,23 @@ def submit_concern(ctx: AppContext, timeline: Timeline) -> Intake:
     """Store an "immediate" concern exactly as the web form's POST does (its transaction)."""
     school = ctx.config.schools[0]
     with ctx.store.transaction() as session:
-        intake = submit_report(session, school, CONCERN, now=timeline.now(),
-                               base_url=ctx.settings.base_url, actor="p7@bench.example",
-                               reporter_id=None, channel_card=False)
+        intake = submit_report(
+            session,
+            school,
+            CONCERN,
+            now=timeline.now(),
+            base_url=ctx.settings.base_url,
+            actor="p7@bench.example",
+            reporter_id=None,
+            channel_card=False,
+        )
     assert intake.urgency == "immediate"
     return intake
 
 
-def spent_earlier(ctx: AppContext, line: Line, timeline: Timeline, moment: datetime,
-                  recipients: int) -> None:
+def spent_earlier(
+    ctx: AppContext, line: Line, timeline: Timeline, moment: datetime, recipients: int
+) -> None:
     """The m365 mailbox sent to ``recipients`` people at ``moment``, earlier that day (the
     trust's other mail): counted by Exchange (the fake Graph's 24-hour recipient log) and in
     the outbox's pacing table, as the dispatcher had recorded it then."""
@@ -224,8 +263,11 @@ def spent_earlier(ctx: AppContext, line: Line, timeline: Timeline, moment: datet
     from tests.support.fakes.graph import SENDER
 
     with ctx.store.transaction() as session:
-        session.add(MailSend(mailbox=SENDER.lower(), at=moment, recipients=recipients,
-                             outbox_id=None, done=True))
+        session.add(
+            MailSend(
+                mailbox=SENDER.lower(), at=moment, recipients=recipients, outbox_id=None, done=True
+            )
+        )
     when = timeline.origin + (moment - timeline.start).total_seconds()
     line.fake.recipient_log.setdefault(SENDER.casefold(), []).append((when, recipients))
 
@@ -259,17 +301,24 @@ def m365_line(home: Path, timeline: Timeline, latency: float) -> Line:
 
     transport = httpx.MockTransport(answer)
     line = Line(
-        "m365", None, lambda: None, lambda: None,
+        "m365",
+        None,
+        lambda: None,
+        lambda: None,
         received=lambda: [(m.key or "", m.at) for m in fake.sent],
-        per_minute=fake.messages_per_minute, per_day=fake.recipients_per_day,
-        per_day_counts="recipients", latency=latency,
-        throttled=lambda: fake.throttled + fake.budget_refused, fake=fake,
+        per_minute=fake.messages_per_minute,
+        per_day=fake.recipients_per_day,
+        per_day_counts="recipients",
+        latency=latency,
+        throttled=lambda: fake.throttled + fake.budget_refused,
+        fake=fake,
         day_used=lambda: fake.recipients_in_window(SENDER, timeline.clock.now),
     )
 
     def mailer() -> Any:
-        made = build(m365_settings(home), transport=transport, clock=timeline.clock,
-                     sleep=timeline.tick).mailer
+        made = build(
+            m365_settings(home), transport=transport, clock=timeline.clock, sleep=timeline.tick
+        ).mailer
         line.closers.append(made.client.close)
         return made
 
@@ -289,8 +338,15 @@ def google_line(home: Path, timeline: Timeline, latency: float) -> Line:
         """The fake as httplib2 sees it; a send (or a batch of them) is answered after
         ``latency``, and each accepted message is stamped when Google received it."""
 
-        def request(self, uri: str, method: str = "GET", body: Any = None,
-                    headers: Any = None, *args: Any, **kwargs: Any) -> Any:
+        def request(
+            self,
+            uri: str,
+            method: str = "GET",
+            body: Any = None,
+            headers: Any = None,
+            *args: Any,
+            **kwargs: Any,
+        ) -> Any:
             before = len(fake.sent)
             answer = fake.request(uri, method, body, headers, *args, **kwargs)
             stamps.extend([timeline.clock.now] * (len(fake.sent) - before))
@@ -307,14 +363,28 @@ def google_line(home: Path, timeline: Timeline, latency: float) -> Line:
         return [(_key_of(m.raw) or "", at) for m, at in zip(fake.sent, stamps, strict=True)]
 
     def mailer() -> Any:  # Gmail's quota units counted and waited for on the simulated clock
-        return build_google(home, http, clock=timeline.clock,  # type: ignore[arg-type]
-                            sleep=timeline.tick).mailer
+        return build_google(
+            home,
+            http,
+            clock=timeline.clock,  # type: ignore[arg-type]
+            sleep=timeline.tick,
+        ).mailer
 
     def day_used() -> int:
         return sum(1 for at in stamps if timeline.clock.now - at < 86_400)
 
-    return Line("google", mailer(), mailer, mailer, received, per_minute=60, per_day=2_000,
-                per_day_counts="messages", latency=latency, day_used=day_used)
+    return Line(
+        "google",
+        mailer(),
+        mailer,
+        mailer,
+        received,
+        per_minute=60,
+        per_day=2_000,
+        per_day_counts="messages",
+        latency=latency,
+        day_used=day_used,
+    )
 
 
 @contextmanager
@@ -338,9 +408,19 @@ def smtp_line(home: Path, timeline: Timeline, latency: float) -> Iterator[Line]:
             return result
 
     with running_smtp(Stamping()) as (_, port):
+
         def mailer() -> Any:
             return Answering("127.0.0.1", port, "bot@bench.example", security="none")
 
-        yield Line("smtp", mailer(), mailer, mailer, lambda: list(got), per_minute=None,
-                   per_day=None, per_day_counts="messages", latency=latency,
-                   day_used=lambda: len(got))
+        yield Line(
+            "smtp",
+            mailer(),
+            mailer,
+            mailer,
+            lambda: list(got),
+            per_minute=None,
+            per_day=None,
+            per_day_counts="messages",
+            latency=latency,
+            day_used=lambda: len(got),
+        )

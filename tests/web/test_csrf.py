@@ -9,12 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, inspect, select, table
 
-from tests.features.reports.test_support import (  # noqa: F401
-    Env,
-    csrf_of,
-    env_fixture,
-    submission,
-)
+from tests.features.reports.test_support import Env, csrf_of, env_fixture, submission  # noqa: F401
 
 NOW = datetime(2026, 10, 19, 9, 0, tzinfo=UTC)
 
@@ -31,12 +26,28 @@ BAD_TOKENS = {
 
 # (who posts, the route, the form's other boxes): anonymous public forms and signed-in ones
 ROUTES: list[tuple[str | None, str, dict[str, Any]]] = [
-    (None, "/report/oak", {"category": "cyberbullying", "involved": "pupil",
-                           "what_happened": "Messages", "reporter_name": "Pat",
-                           "reporter_relationship": "parent"}),
+    (
+        None,
+        "/report/oak",
+        {
+            "category": "cyberbullying",
+            "involved": "pupil",
+            "what_happened": "Messages",
+            "reporter_name": "Pat",
+            "reporter_relationship": "parent",
+        },
+    ),
     (None, "/signin", {"email": "amy@oak.example"}),
-    (None, "/visit/oak", {"name": "Val Visitor", "organisation": "Council",
-                          "visit_date": "2026-10-20", "agree": "yes"}),
+    (
+        None,
+        "/visit/oak",
+        {
+            "name": "Val Visitor",
+            "organisation": "Council",
+            "visit_date": "2026-10-20",
+            "agree": "yes",
+        },
+    ),
     ("dsl", "/reports/{reference}/entries", {"kind": "note", "text": "Checked in"}),
     ("head", "/decisions/new", {"title": "A decision"}),
     ("head", "/admin/requirements", {"kind": "policy", "title": "Something"}),

@@ -21,13 +21,7 @@ from bot.engine.sweep import run_sweep
 from bot.engine.web.deps import TEMPLATE_DIRS
 from bot.engine.web.guards import MULTILINE_FIELDS
 from bot.web.app import MAX_BODY, create_app
-from tests.features.reports.test_support import (  # noqa: F401
-    Env,
-    configure,
-    csrf_of,
-    env_fixture,
-    sync_people,
-)
+from tests.features.reports.test_support import Env, configure, csrf_of, env_fixture, sync_people  # noqa: F401
 from tests.support.helpers import SchoolBuilder, at
 
 TODAY_NOON = at(date(2026, 11, 23), 12)
@@ -128,13 +122,19 @@ def test_nul_and_control_characters_are_refused_on_every_kind_of_form(site: Env)
     # an action on a report, and a filter in the address
     dsl = env.client("dsl")
     [reference] = {m for m in re.findall(r"CR-\d{4}-[A-Z0-9]{5}", dsl.get("/reports").text)}
-    entry = {"csrf_token": csrf_of(dsl.get(f"/reports/{reference}").text), "kind": "note",
-             "text": "Spoke to \x00parent"}
+    entry = {
+        "csrf_token": csrf_of(dsl.get(f"/reports/{reference}").text),
+        "kind": "note",
+        "text": "Spoke to \x00parent",
+    }
     _refused(dsl.post(f"/reports/{reference}/entries", data=entry), "text", "a NUL")
     _refused(dsl.get("/reports?category=%00"), "category", "a NUL")
     # a field name with a NUL; a file name with one (and a broken image)
-    _refused(public.post("/visit/oak", data={"csrf_token": token, "na\x00me": "x"}),
-             "one of the boxes", "a NUL")
+    _refused(
+        public.post("/visit/oak", data={"csrf_token": token, "na\x00me": "x"}),
+        "one of the boxes",
+        "a NUL",
+    )
     photo = [("attachments", ("a\x00.png", b"\x89PNG\r\n\x1a\n", "image/png"))]
     assert env.submit(public, files=photo).status_code in (400, 422)  # refused, never stored
     assert _count(env, Report) == 1
@@ -206,9 +206,10 @@ def test_a_chunked_upload_without_a_length_is_cut_off_at_the_limit(env: Env) -> 
 
 
 def test_a_chunked_upload_over_a_real_socket_gets_413(env: Env, live_server: Any) -> None:
-    with live_server(env.app) as server, socket.create_connection(
-        ("127.0.0.1", server.port), timeout=120
-    ) as sock:
+    with (
+        live_server(env.app) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=120) as sock,
+    ):
         sock.sendall(
             f"POST {env.public_path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             "Content-Type: multipart/form-data; boundary=xyz\r\n"

@@ -70,9 +70,15 @@ def test_another_mailbox_s_pause_does_not_stop_the_hand_over(
         session.flush()
         pause(session, "office@elm.example", now, retry_after=86_400, reason="its day's limit")
         for i in range(URGENT_PER_REQUEST * 2 + 5):
-            enqueue_email(session, school_id="oak", key=f"alert{i}", purpose="report_alert",
-                          urgency=Urgency.SAFEGUARDING, not_before=now,
-                          draft=EmailDraft(("dsl@oak.example",), "S", "t", "<p>h</p>"))
+            enqueue_email(
+                session,
+                school_id="oak",
+                key=f"alert{i}",
+                purpose="report_alert",
+                urgency=Urgency.SAFEGUARDING,
+                not_before=now,
+                draft=EmailDraft(("dsl@oak.example",), "S", "t", "<p>h</p>"),
+            )
     HandOver().request(functools.partial(_hand_over_pass, context))
     with context.store.session() as session:
         states = Counter(session.scalars(select(OutboxMessage.status)))

@@ -113,9 +113,7 @@ def _upload(
     return answer, time.monotonic() - started
 
 
-def test_hostile_files_are_refused_on_every_upload_page_in_bounded_memory(
-    served: Served,
-) -> None:
+def test_hostile_files_are_refused_on_every_upload_page_in_bounded_memory(served: Served) -> None:
     http = httpx.Client(base_url=served.url, timeout=60)
     http.post("/signin", data={"email": "office@oak.example", "csrf_token": _csrf(http, "/signin")})
     policies = http.get("/admin/policies").text
@@ -154,8 +152,13 @@ def test_hostile_files_are_refused_on_every_upload_page_in_bounded_memory(
     liar = declared_size(zip_of_zeros(40 * MB), b"word/document.xml", 40 * MB, 1000)
     cases: list[tuple[str, str, str, str, bytes, str, str]] = [
         (
-            "zip bomb", "/admin/policies", "documents", "bomb.docx", bomb,
-            "would expand to 200 MB", "",
+            "zip bomb",
+            "/admin/policies",
+            "documents",
+            "bomb.docx",
+            bomb,
+            "would expand to 200 MB",
+            "",
         ),
         ("zip that lies", "/admin/policies", "documents", "liar.docx", liar, "is damaged", ""),
         (
@@ -180,8 +183,13 @@ def test_hostile_files_are_refused_on_every_upload_page_in_bounded_memory(
             for kind, (name, data, declared, why) in DISGUISED.items()
         ),
         (
-            "an image named .pdf, policy", "/admin/policies", "documents", "policy.pdf",
-            DISGUISED["html-after-png"][1], "its name ends in .pdf, but the file is a PNG", "",
+            "an image named .pdf, policy",
+            "/admin/policies",
+            "documents",
+            "policy.pdf",
+            DISGUISED["html-after-png"][1],
+            "its name ends in .pdf, but the file is a PNG",
+            "",
         ),
         (
             "50 MB calendar",

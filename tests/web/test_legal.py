@@ -19,12 +19,7 @@ from bot.core.settings import Settings
 from bot.features.dashboard.teams_package import build_manifest
 from bot.features.reports.intake import link_token
 from bot.web.app import create_app
-from tests.features.reports.test_support import (  # noqa: F401 - env_fixture is ``env``
-    Env,
-    TestClient,
-    configure,
-    env_fixture,
-)
+from tests.features.reports.test_support import Env, TestClient, configure, env_fixture  # noqa: F401 - env_fixture is ``env``
 from tests.support.helpers import SchoolBuilder
 
 APP_ID = "0f8fad5b-d9cb-469f-a165-70867728950e"
@@ -225,10 +220,18 @@ def test_the_welsh_text_keeps_the_english_texts_facts(kind: str) -> None:
 
 TRUST_SCHOOLS = {  # id: (its entry, its head, the words only its notice has, its page's lang)
     "oak": ({}, "head@oak.example", "Designated Safeguarding Lead", "en-GB"),
-    "llan": ({"name": "Ysgol Llan", "country": "wales", "language": "cy+en"},
-             "pennaeth@llan.example", "Person Diogelu Dynodedig", "cy"),
-    "birch": ({"name": "Birch House School", "independent": True},
-              "head@birch.example", "Birch House School uses this service", "en-GB"),
+    "llan": (
+        {"name": "Ysgol Llan", "country": "wales", "language": "cy+en"},
+        "pennaeth@llan.example",
+        "Person Diogelu Dynodedig",
+        "cy",
+    ),
+    "birch": (
+        {"name": "Birch House School", "independent": True},
+        "head@birch.example",
+        "Birch House School uses this service",
+        "en-GB",
+    ),
 }
 
 
@@ -244,8 +247,15 @@ def trust_fixture(school: SchoolBuilder) -> Env:
     for school_id, (entry, head, _, _) in TRUST_SCHOOLS.items():
         if school_id == "oak":
             continue
-        school.others.append({"id": school_id, "headteacher": head, "dsl": [head],
-                              "reports": {"allow_anonymous": True}, **entry})
+        school.others.append(
+            {
+                "id": school_id,
+                "headteacher": head,
+                "dsl": [head],
+                "reports": {"allow_anonymous": True},
+                **entry,
+            }
+        )
         school.people.append(Row(head, "Pat Head", "staff", "All Staff", school=school_id))
     context = school.context(None, demo=True, base_url="http://testserver")
     sync_people(context)

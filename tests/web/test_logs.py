@@ -98,9 +98,7 @@ def test_a_failed_submission_is_logged_as_a_reference_only(
 
 @pytest.mark.postgres
 def test_a_nul_byte_on_postgresql_is_never_logged_with_the_text(
-    school: SchoolBuilder,
-    caplog: pytest.LogCaptureFixture,
-    capfd: pytest.CaptureFixture[str],
+    school: SchoolBuilder, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """The training form's provider field reaches PostgreSQL as typed. Another change refuses
     NUL with a 4xx; whichever answer comes, the text typed is in no log."""
@@ -113,8 +111,9 @@ def test_a_nul_byte_on_postgresql_is_never_logged_with_the_text(
     databases = _postgres_database()
     url = next(databases)
     try:
-        school.requirement(id="os", kind="complete_training", course="Online safety",
-                           audience={"roles": ["staff"]})
+        school.requirement(
+            id="os", kind="complete_training", course="Online safety", audience={"roles": ["staff"]}
+        )
         ctx = school.context(url)
         with time_machine.travel(at(date(2026, 11, 23)), tick=False):
             run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
@@ -128,9 +127,10 @@ def test_a_nul_byte_on_postgresql_is_never_logged_with_the_text(
         caplog.set_level(logging.DEBUG)
         caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
         provider = "Quillmarker\x00Training Ltd"
-        response = client.post(action.group(1), data={
-            "csrf_token": csrf_of(page), "completed_on": "2026-11-20", "provider": provider,
-        })
+        response = client.post(
+            action.group(1),
+            data={"csrf_token": csrf_of(page), "completed_on": "2026-11-20", "provider": provider},
+        )
         assert response.status_code in (400, 422, 500), response.status_code
         logged = everything_logged(caplog, capfd)
         assert leaks(logged, ["Quillmarker"]) == []
@@ -166,15 +166,24 @@ def test_the_real_server_log_names_no_one_when_the_database_fails(
     }
     command = [sys.executable, "-m", "bot.cli.main", "run", "--web-only", "--port", str(port)]
     log = tmp_path / "server.log"
-    with served(command, env=variables, url=url, log=log, cwd=tmp_path), \
-            httpx.Client(base_url=url, timeout=120) as http:
+    with (
+        served(command, env=variables, url=url, log=log, cwd=tmp_path),
+        httpx.Client(base_url=url, timeout=120) as http,
+    ):
         form = http.get(public_path)
         assert form.status_code == 200, form.text
-        response = http.post(public_path, data={
-            "csrf_token": csrf_of(form.text), "category": "cyberbullying",
-            "involved": "pupil", "occurred": "Monday lunchtime", "location": "Online",
-            "reporter_relationship": "parent", **MARKERS,
-        })
+        response = http.post(
+            public_path,
+            data={
+                "csrf_token": csrf_of(form.text),
+                "category": "cyberbullying",
+                "involved": "pupil",
+                "occurred": "Monday lunchtime",
+                "location": "Online",
+                "reporter_relationship": "parent",
+                **MARKERS,
+            },
+        )
     logged = log.read_text(errors="replace")  # the server has stopped: its whole output
     assert response.status_code == 503
     assert "It could not be saved just now" in response.text

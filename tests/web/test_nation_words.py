@@ -82,8 +82,14 @@ SWEEP_DAYS = [
 
 # an independent school's own group for its board (the school's word, not ours)
 PROPRIETOR_PEOPLE = [
-    Row(r.email, r.name, r.roles, r.groups.replace("Governors", "Proprietor body"), r.manager,
-        title=r.title)
+    Row(
+        r.email,
+        r.name,
+        r.roles,
+        r.groups.replace("Governors", "Proprietor body"),
+        r.manager,
+        title=r.title,
+    )
     for r in NEUTRAL_PEOPLE
 ]
 

@@ -54,8 +54,11 @@ SCHOOL_ORG: dict[str, Any] = {"m365": M365Settings(tenant_id=TENANT), "oidc_doma
 
 @contextmanager
 def certified_provider(
-    node_modules: Path, mode: str, accounts: dict[str, dict[str, Any]] | None = None,
-    *, entra: bool = False,
+    node_modules: Path,
+    mode: str,
+    accounts: dict[str, dict[str, Any]] | None = None,
+    *,
+    entra: bool = False,
 ) -> Iterator[str]:
     """oidc-provider on 127.0.0.1 with ``accounts`` (default ACCOUNTS), in ``mode``; yields
     its issuer (``entra``: in Entra ID's shape, an issuer per tenant, yielding the

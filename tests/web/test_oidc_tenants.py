@@ -92,8 +92,7 @@ def refusals(env: Env) -> list[dict[str, Any] | None]:
     ("account", "address", "home"), [("oak-head", HEAD, "oak"), ("elm-head", ELM_HEAD, "elm")]
 )
 def test_each_tenant_signs_its_own_school_in(
-    school: SchoolBuilder, provider: str, database_url: str, account: str, address: str,
-    home: str,
+    school: SchoolBuilder, provider: str, database_url: str, account: str, address: str, home: str
 ) -> None:
     env = two_tenants(school, provider, database_url)
     client: TestClient = env.client()
@@ -106,7 +105,9 @@ def test_each_tenant_signs_its_own_school_in(
     with env.context.store.session() as session:  # tied to its own tenant's issuer
         person = session.scalars(select(Person).where(Person.email == address)).one()
         assert (person.signin_issuer, person.signin_org) == (
-            provider.replace("/organizations/", f"/{tenant}/"), tenant)
+            provider.replace("/organizations/", f"/{tenant}/"),
+            tenant,
+        )
     env.context.store.dispose()
 
 
@@ -119,8 +120,13 @@ def test_each_tenant_signs_its_own_school_in(
     ],
 )
 def test_a_token_of_another_tenant_never_signs_in_to_a_school(
-    school: SchoolBuilder, provider: str, database_url: str, account: str, status: int,
-    words: str, reason: str,
+    school: SchoolBuilder,
+    provider: str,
+    database_url: str,
+    account: str,
+    status: int,
+    words: str,
+    reason: str,
 ) -> None:
     env = two_tenants(school, provider, database_url)
     client: TestClient = env.client()
@@ -163,8 +169,11 @@ def _callback(client: TestClient, fake: FakeOidc, email: str, claims: dict[str, 
     held = fake.key
     fake.key = STRANGER if claims.pop("forged", False) else held
     try:
-        return client.get("/auth/callback", follow_redirects=False, params={
-            "code": code_for(email, nonce, **claims), "state": started["state"]})
+        return client.get(
+            "/auth/callback",
+            follow_redirects=False,
+            params={"code": code_for(email, nonce, **claims), "state": started["state"]},
+        )
     finally:
         fake.key = held
 
@@ -183,14 +192,18 @@ def test_an_entra_shaped_flow_signs_in_each_tenants_head(
         assert (session_of(client)["user"], session_of(client)["school"]) == (email, home)
     if issuer == "single tenant":  # tenant B's token where the app is tenant A's alone
         client = env.client()
-        assert_plain_page(_callback(client, fake, ELM_HEAD, {"tid": OTHER_TENANT}), 400,
-                          "could not be completed")
+        assert_plain_page(
+            _callback(client, fake, ELM_HEAD, {"tid": OTHER_TENANT}), 400, "could not be completed"
+        )
     env.context.store.dispose()
 
 
 @pytest.mark.parametrize("case", sorted(FAILURES))
 def test_every_id_token_failure_is_the_not_completed_page_audited_without_the_token(
-    school: SchoolBuilder, fake: FakeOidc, database_url: str, case: str,
+    school: SchoolBuilder,
+    fake: FakeOidc,
+    database_url: str,
+    case: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     env = two_tenants(school, fake.organizations, database_url)

@@ -44,8 +44,10 @@ async def _nodelay(protocol: type[H11Protocol]) -> int:
     head = await reader.readuntil(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200")
     assert made[0].transport is not None
-    option = made[0].transport.get_extra_info("socket").getsockopt(
-        socket.IPPROTO_TCP, socket.TCP_NODELAY
+    option = (
+        made[0]
+        .transport.get_extra_info("socket")
+        .getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
     )
     writer.close()
     server.close()
@@ -71,7 +73,12 @@ def test_a_web_worker_answers_uvicorn_s_health_check_before_loading_the_app() ->
         "print(sorted(m for m in ('sqlalchemy', 'fastapi', 'jinja2', 'bot.engine', 'bot.core')"
         " if m in sys.modules))\n"
     )
-    done = subprocess.run([sys.executable, "-c", child], input=pickle.dumps(config),
-                          capture_output=True, check=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", child],
+        input=pickle.dumps(config),
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
     assert done.stdout.decode().strip() == "[]", done.stderr.decode()[-2000:]
     assert config.timeout_worker_healthcheck >= 60

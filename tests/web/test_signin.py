@@ -277,10 +277,7 @@ def test_oidc_sign_in_returns_to_a_path_here_never_off_site(
     started = start_oidc(client, "/reports")
     done = client.get(
         "/auth/callback",
-        params={
-            "code": code_for("dsl@oak.example", started["nonce"]),
-            "state": started["state"],
-        },
+        params={"code": code_for("dsl@oak.example", started["nonce"]), "state": started["state"]},
         follow_redirects=False,
     )
     assert done.status_code == 303 and done.headers["location"] == "/reports"
@@ -289,10 +286,7 @@ def test_oidc_sign_in_returns_to_a_path_here_never_off_site(
     started = start_oidc(other, "https://evil.example/phish")
     done = other.get(
         "/auth/callback",
-        params={
-            "code": code_for("dsl@oak.example", started["nonce"]),
-            "state": started["state"],
-        },
+        params={"code": code_for("dsl@oak.example", started["nonce"]), "state": started["state"]},
         follow_redirects=False,
     )
     assert done.headers["location"] == "/me"

@@ -46,9 +46,12 @@ def sso_env(builder: SchoolBuilder, provider: FakeOidc, **settings: Any) -> Env:
     """A school signing in through the fake tenant, with Teams SSO for ``SSO_CLIENT``."""
     configure(builder)
     values: dict[str, Any] = {
-        "base_url": "http://testserver", "oidc_issuer": provider.tenant_issuer(TENANT),
-        "oidc_client_id": SSO_CLIENT, "oidc_client_secret": CLIENT_SECRET,
-        "m365": M365Settings(tenant_id=TENANT), **settings,
+        "base_url": "http://testserver",
+        "oidc_issuer": provider.tenant_issuer(TENANT),
+        "oidc_client_id": SSO_CLIENT,
+        "oidc_client_secret": CLIENT_SECRET,
+        "m365": M365Settings(tenant_id=TENANT),
+        **settings,
     }
     context = builder.context(None, **values)
     sync_people(context)
@@ -58,9 +61,16 @@ def sso_env(builder: SchoolBuilder, provider: FakeOidc, **settings: Any) -> Env:
 def claims(now: int, **changes: Any) -> dict[str, Any]:
     """An access token Entra issues to the Teams tab (v2.0 form), with ``changes``."""
     base: dict[str, Any] = {
-        "iss": "", "aud": API_URI, "tid": TENANT, "preferred_username": HEAD.upper(),
-        "name": "Helen Head", "scp": "access_as_user", "iat": now - 60, "nbf": now - 60,
-        "exp": now + 3600, "oid": "0c2b9a1e-0000-4000-8000-000000000001",
+        "iss": "",
+        "aud": API_URI,
+        "tid": TENANT,
+        "preferred_username": HEAD.upper(),
+        "name": "Helen Head",
+        "scp": "access_as_user",
+        "iat": now - 60,
+        "nbf": now - 60,
+        "exp": now + 3600,
+        "oid": "0c2b9a1e-0000-4000-8000-000000000001",
     }
     base.update(changes)
     return base
@@ -93,11 +103,14 @@ def test_a_valid_token_signs_the_person_in(
     if form == "v2.0 token":  # accessTokenAcceptedVersion 2: the client id as audience
         token = provider.sign(claims(now, iss=provider.tenant_issuer(TENANT), aud=SSO_CLIENT))
     else:  # the default: the Application ID URI as audience, the v1.0 issuer, upn
-        token = provider.sign(claims(now, iss=f"https://sts.windows.net/{TENANT}/",
-                                     preferred_username=None, upn=HEAD))
-    response = client.post("/auth/teams", data={"token": token, "csrf_token": csrf,
-                                                "next": "/dashboard?theme=dark&inTeams=1"},
-                           follow_redirects=False)
+        token = provider.sign(
+            claims(now, iss=f"https://sts.windows.net/{TENANT}/", preferred_username=None, upn=HEAD)
+        )
+    response = client.post(
+        "/auth/teams",
+        data={"token": token, "csrf_token": csrf, "next": "/dashboard?theme=dark&inTeams=1"},
+        follow_redirects=False,
+    )
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/dashboard?theme=dark&inTeams=1"
     assert session_of(client)["user"] == HEAD
@@ -110,19 +123,22 @@ def test_a_valid_token_signs_the_person_in(
 
 
 REFUSALS = {
-    "wrong audience": lambda p, now: p.sign(claims(now, iss=p.tenant_issuer(TENANT),
-                                                   aud="api://testserver/another-app")),
+    "wrong audience": lambda p, now: p.sign(
+        claims(now, iss=p.tenant_issuer(TENANT), aud="api://testserver/another-app")
+    ),
     "another school's app": lambda p, now: p.sign(
-        claims(now, iss=p.tenant_issuer(TENANT), aud="0f8fad5b-d9cb-469f-a165-70867728950e")),
+        claims(now, iss=p.tenant_issuer(TENANT), aud="0f8fad5b-d9cb-469f-a165-70867728950e")
+    ),
     "wrong issuer": lambda p, now: p.sign(claims(now, iss="https://login.evil.example/v2.0")),
     "one issuer for every tenant": lambda p, now: p.sign(claims(now, iss=p.issuer)),
-    "expired": lambda p, now: p.sign(claims(now, iss=p.tenant_issuer(TENANT), iat=now - 7200,
-                                            nbf=now - 7200, exp=now - 600)),
-    "bad signature": lambda p, now: p.sign(claims(now, iss=p.tenant_issuer(TENANT)),
-                                           key=STRANGER),
+    "expired": lambda p, now: p.sign(
+        claims(now, iss=p.tenant_issuer(TENANT), iat=now - 7200, nbf=now - 7200, exp=now - 600)
+    ),
+    "bad signature": lambda p, now: p.sign(claims(now, iss=p.tenant_issuer(TENANT)), key=STRANGER),
     "tampered": lambda p, now: _tampered(p.sign(claims(now, iss=p.tenant_issuer(TENANT)))),
-    "another tenant": lambda p, now: p.sign(claims(
-        now, iss=p.tenant_issuer(OUTSIDER), tid=OUTSIDER)),
+    "another tenant": lambda p, now: p.sign(
+        claims(now, iss=p.tenant_issuer(OUTSIDER), tid=OUTSIDER)
+    ),
     "no expiry": lambda p, now: p.sign(claims(now, iss=p.tenant_issuer(TENANT), exp=None)),
     "not a token": lambda p, now: "not-a-token",
 }
@@ -148,17 +164,21 @@ def test_a_bad_token_is_refused_with_401_and_no_session(
     client = env.client()
     csrf = open_tab(client)
     token = REFUSALS[case](provider, now)
-    response = client.post("/auth/teams", data={"token": token, "csrf_token": csrf,
-                                                "next": TAB}, follow_redirects=False)
+    response = client.post(
+        "/auth/teams",
+        data={"token": token, "csrf_token": csrf, "next": TAB},
+        follow_redirects=False,
+    )
     assert_plain_page(response, 401, "Microsoft Teams could not sign you in here.")
     assert "user" not in session_of(client)
     assert client.get(TAB).status_code == 401  # still asked to sign in
     with env.context.store.session() as session:
-        assert session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "signed_in")
-        ).all() == []
+        assert (
+            session.scalars(select(AuditEvent).where(AuditEvent.action == "signed_in")).all() == []
+        )
         refused = session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "signin.refused")).one()
+            select(AuditEvent).where(AuditEvent.action == "signin.refused")
+        ).one()
     assert refused.details == {"reason": "teams_token", "via": "teams_sso"}
 
 
@@ -169,12 +189,20 @@ def test_the_token_needs_the_pages_csrf_and_a_person_in_the_directory(
     client = env.client()
     csrf = open_tab(client)
     token = provider.sign(claims(now, iss=provider.tenant_issuer(TENANT)))
-    assert client.post("/auth/teams", data={"token": token, "csrf_token": "forged"},
-                       follow_redirects=False).status_code == 403
-    stranger = provider.sign(claims(now, iss=provider.tenant_issuer(TENANT),
-                                    preferred_username="someone@elsewhere.example"))
-    refused = client.post("/auth/teams", data={"token": stranger, "csrf_token": csrf},
-                          follow_redirects=False)
+    assert (
+        client.post(
+            "/auth/teams", data={"token": token, "csrf_token": "forged"}, follow_redirects=False
+        ).status_code
+        == 403
+    )
+    stranger = provider.sign(
+        claims(
+            now, iss=provider.tenant_issuer(TENANT), preferred_username="someone@elsewhere.example"
+        )
+    )
+    refused = client.post(
+        "/auth/teams", data={"token": stranger, "csrf_token": csrf}, follow_redirects=False
+    )
     assert_plain_page(refused, 403, "Your account is not in the school")
     assert "user" not in session_of(client)
 
@@ -186,8 +214,9 @@ def test_without_sso_set_up_the_tab_offers_the_ordinary_sign_in(
     client = env.client()
     page = client.get(TAB)
     assert page.status_code == 401 and "teams-sso" not in page.text
-    response = client.post("/auth/teams", data={"token": "x.y.z",
-                                                "csrf_token": session_of(client)["csrf"]})
+    response = client.post(
+        "/auth/teams", data={"token": "x.y.z", "csrf_token": session_of(client)["csrf"]}
+    )
     assert_plain_page(response, 404, "Signing in through Microsoft Teams is not set up here.")
 
 
@@ -198,17 +227,21 @@ def test_the_manifest_and_the_server_agree_on_the_audience(tmp_path: Any) -> Non
 
     app_id = "0f8fad5b-d9cb-469f-a165-70867728950e"
     manifest = build_manifest("school.example.org", app_id, entra_client_id=SSO_CLIENT)
-    settings = Settings(home=tmp_path, base_url="https://school.example.org",
-                        oidc_issuer=f"https://login.microsoftonline.com/{TENANT}/v2.0",
-                        oidc_client_id="7c0e5f7a-1111-4222-8333-944445555666",
-                        teams_sso_client_id=SSO_CLIENT)
+    settings = Settings(
+        home=tmp_path,
+        base_url="https://school.example.org",
+        oidc_issuer=f"https://login.microsoftonline.com/{TENANT}/v2.0",
+        oidc_client_id="7c0e5f7a-1111-4222-8333-944445555666",
+        teams_sso_client_id=SSO_CLIENT,
+    )
     setup = sso_setup(settings)
     assert setup is not None
-    assert manifest["webApplicationInfo"] == {"id": setup.client_id,
-                                              "resource": setup.audiences[0]}
+    assert manifest["webApplicationInfo"] == {"id": setup.client_id, "resource": setup.audiences[0]}
     assert setup.tenant == TENANT  # read from the issuer when no m365 tenant is set
     # without a separate id the sign-in app's client id is the SSO app
     assert sso_setup(settings.model_copy(update={"teams_sso_client_id": None})) is not None
     # no tenant known (not an Entra issuer, no m365 tenant id): no single sign-on at all
-    assert sso_setup(settings.model_copy(
-        update={"oidc_issuer": "https://accounts.google.com"})) is None
+    assert (
+        sso_setup(settings.model_copy(update={"oidc_issuer": "https://accounts.google.com"}))
+        is None
+    )

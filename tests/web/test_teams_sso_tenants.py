@@ -38,7 +38,9 @@ ELM_HEAD = "head@elm.example"
 
 @pytest.fixture(name="env", params=["tenant A's authority", "organizations"])
 def env_fixture(
-    request: pytest.FixtureRequest, school: SchoolBuilder, provider: FakeOidc,
+    request: pytest.FixtureRequest,
+    school: SchoolBuilder,
+    provider: FakeOidc,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Env:
     monkeypatch.setenv("COMPLIANCE_BOT_CONNECTIONS__TENANT_B__TENANT_ID", TENANT_B)
@@ -63,8 +65,11 @@ def env_fixture(
         return real_write()
 
     monkeypatch.setattr(school, "write", write)
-    authority = (provider.organizations if request.param == "organizations"
-                 else provider.tenant_issuer(TENANT))
+    authority = (
+        provider.organizations
+        if request.param == "organizations"
+        else provider.tenant_issuer(TENANT)
+    )
     env = sso_env(school, provider, oidc_issuer=authority)
     assert env.context.settings.connections == {
         "tenant_b": Connection(tenant_id=TENANT_B, client_id=CLIENT_B)
@@ -86,14 +91,22 @@ def _post(env: Env, token: str) -> tuple[Any, Any]:
 def test_a_tenant_b_token_signs_in_its_own_schools_person(
     env: Env, provider: FakeOidc, now: int
 ) -> None:
-    token = provider.sign(claims(now, iss=provider.tenant_issuer(TENANT_B), aud=CLIENT_B,
-                                 tid=TENANT_B, preferred_username=ELM_HEAD))
+    token = provider.sign(
+        claims(
+            now,
+            iss=provider.tenant_issuer(TENANT_B),
+            aud=CLIENT_B,
+            tid=TENANT_B,
+            preferred_username=ELM_HEAD,
+        )
+    )
     answer, client = _post(env, token)
     assert answer.status_code == 303, answer.text
     assert (session_of(client)["user"], session_of(client)["school"]) == (ELM_HEAD, "elm")
     # the install's own tenant still signs Oak's head in
     answer, client = _post(
-        env, provider.sign(claims(now, iss=provider.tenant_issuer(TENANT), aud=SSO_CLIENT)))
+        env, provider.sign(claims(now, iss=provider.tenant_issuer(TENANT), aud=SSO_CLIENT))
+    )
     assert answer.status_code == 303 and session_of(client)["user"] == HEAD
 
 
@@ -118,7 +131,9 @@ CROSSED = {
     "a third tenant": (dict(aud=CLIENT_B, tid="33333333-4444-4555-8666-777777777777"), 401),
     # tenant B's token for its app and person, under tenant A's issuer (Entra never issues it)
     "tenant B token under tenant A's issuer": (
-        dict(aud=CLIENT_B, tid=TENANT_B, preferred_username=ELM_HEAD, iss=TENANT), 401),
+        dict(aud=CLIENT_B, tid=TENANT_B, preferred_username=ELM_HEAD, iss=TENANT),
+        401,
+    ),
 }
 
 

@@ -409,7 +409,8 @@ def test_the_dsl_alert_email_and_teams_card_are_welsh_and_say_nothing_reported(
         left = _left([REPORT_REF.sub(" ", t) for t in texts], english_words - held_back)
         assert not left, left
     card = in_language(
-        "cy", lambda: concern_card(SCHOOL_NAME, "CR-2026-7KQ3M", "Immediate", "https://bot.example/r")
+        "cy",
+        lambda: concern_card(SCHOOL_NAME, "CR-2026-7KQ3M", "Immediate", "https://bot.example/r"),
     )
     texts = [t.replace("CR-2026-7KQ3M", " ") for t in _card_texts(card)]
     assert not _english_left(texts, english_words)

@@ -60,8 +60,12 @@ def chain_head(session: Session) -> tuple[int, str]:
 def make_anchor(session: Session, secret: str, now: datetime) -> tuple[Anchor, str]:
     """The anchor for the chain's head now, and the signed text to keep in a file."""
     count, last = chain_head(session)
-    payload = {"what": "compliance-bot audit anchor", "entries": count, "hash": last,
-               "made_at": now.isoformat()}
+    payload = {
+        "what": "compliance-bot audit anchor",
+        "entries": count,
+        "hash": last,
+        "made_at": now.isoformat(),
+    }
     text = Serializer(secret, salt=_SALT).dumps(payload)
     return Anchor(count, last, _described(now), now), text + "\n"
 
@@ -77,20 +81,22 @@ def read_anchor(path: Path, secret: str) -> Anchor:
     try:
         text = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
-        raise AnchorError(N_("%(file)s: cannot be read (%(error)s)"), file=str(path),
-                          error=exc.__class__.__name__) from None
+        raise AnchorError(
+            N_("%(file)s: cannot be read (%(error)s)"), file=str(path), error=exc.__class__.__name__
+        ) from None
     try:
         payload = Serializer(secret, salt=_SALT).loads(text)
     except BadSignature:
         raise AnchorError(
-            N_("%(file)s: its signature does not match this installation's secret key — it was "
-               "changed, or made by another installation"),
+            N_(
+                "%(file)s: its signature does not match this installation's secret key — it was "
+                "changed, or made by another installation"
+            ),
             file=str(path),
         ) from None
     try:
         made_at = datetime.fromisoformat(payload["made_at"])
-        anchor = Anchor(int(payload["entries"]), str(payload["hash"]), _described(made_at),
-                        made_at)
+        anchor = Anchor(int(payload["entries"]), str(payload["hash"]), _described(made_at), made_at)
     except (KeyError, TypeError, ValueError):
         raise AnchorError(N_("%(file)s: is not an audit anchor file"), file=str(path)) from None
     return anchor
@@ -101,8 +107,10 @@ def fingerprint_anchor(text: str) -> Anchor:
     found = _FINGERPRINT.match(text)
     if found is None:
         raise AnchorError(
-            N_("--fingerprint %(got)s: expected the digest's figure as ENTRIES:HASH, e.g. "
-               "1234:3f9a… (64 hexadecimal characters)"),
+            N_(
+                "--fingerprint %(got)s: expected the digest's figure as ENTRIES:HASH, e.g. "
+                "1234:3f9a… (64 hexadecimal characters)"
+            ),
             got=repr(text),
         )
     return Anchor(int(found.group(1)), found.group(2).lower(), "the fingerprint given")

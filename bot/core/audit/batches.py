@@ -474,9 +474,7 @@ class _Sealed:
         return out
 
 
-def seal_all(
-    session: Session, actor: str, batches: Sequence[Batch] = BATCHES
-) -> dict[str, int]:
+def seal_all(session: Session, actor: str, batches: Sequence[Batch] = BATCHES) -> dict[str, int]:
     """Seal every stored row of every batch kind (of ``batches``) that must carry a seal (the
     upgrade that starts sealing them); how many of each."""
     key = sealing_key(session)

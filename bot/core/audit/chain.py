@@ -154,8 +154,12 @@ _TAKE_HEAD = (
 _MOVE_HEAD = (
     update(_HEAD_TABLE)
     .where(_HEAD_TABLE.c.id == 1)
-    .values(last_hash=bindparam("new_hash"), key_id=bindparam("new_kid"),
-            mac=bindparam("new_mac"), count=bindparam("new_count"))
+    .values(
+        last_hash=bindparam("new_hash"),
+        key_id=bindparam("new_kid"),
+        mac=bindparam("new_mac"),
+        count=bindparam("new_count"),
+    )
 )
 
 # one event and the head's move in one statement (PostgreSQL), built once: the event's values
@@ -163,8 +167,13 @@ _MOVE_HEAD = (
 _ONE = "event_"
 _APPEND_ONE = _MOVE_HEAD.add_cte(
     _EVENTS_TABLE.insert()
-    .values({c.name: bindparam(_ONE + c.name, type_=c.type)
-             for c in _EVENTS_TABLE.columns if c.name != "id"})
+    .values(
+        {
+            c.name: bindparam(_ONE + c.name, type_=c.type)
+            for c in _EVENTS_TABLE.columns
+            if c.name != "id"
+        }
+    )
     .cte("appended")
 )
 
@@ -187,7 +196,11 @@ def _take_head(session: Session, count: int) -> tuple[str, int, str | None] | No
 
 
 def _append(
-    session: Session, entries: Sequence[Entry], key: bytes | None, kid: str | None, *,
+    session: Session,
+    entries: Sequence[Entry],
+    key: bytes | None,
+    kid: str | None,
+    *,
     adopting: bool,
 ) -> None:
     """Append ``entries`` with ``key``; the head must already be under ``kid`` unless
@@ -216,18 +229,43 @@ def _append(
     for offset, entry in enumerate(entries):
         oid = None if entry.object_id is None else str(entry.object_id)
         payload = entry.details or {}
-        body = _body(prev_hash, seq + offset, at, entry.actor, entry.action, entry.object_type,
-                     oid, entry.school_id, payload, kid)
+        body = _body(
+            prev_hash,
+            seq + offset,
+            at,
+            entry.actor,
+            entry.action,
+            entry.object_type,
+            oid,
+            entry.school_id,
+            payload,
+            kid,
+        )
         digest = keyed_digest(key, body)
-        rows.append({"seq": seq + offset, "school_id": entry.school_id, "at": at,
-                     "actor": entry.actor, "action": entry.action,
-                     "object_type": entry.object_type, "object_id": oid, "details": payload,
-                     "prev_hash": prev_hash, "hash": digest, "key_id": kid})
+        rows.append(
+            {
+                "seq": seq + offset,
+                "school_id": entry.school_id,
+                "at": at,
+                "actor": entry.actor,
+                "action": entry.action,
+                "object_type": entry.object_type,
+                "object_id": oid,
+                "details": payload,
+                "prev_hash": prev_hash,
+                "hash": digest,
+                "key_id": kid,
+            }
+        )
         prev_hash = digest
     connection = session.connection()
     count = seq + len(entries) - 1
-    moved = {"new_hash": prev_hash, "new_kid": kid, "new_count": count,
-             "new_mac": None if key is None else head_mac(key, count, prev_hash)}
+    moved = {
+        "new_hash": prev_hash,
+        "new_kid": kid,
+        "new_count": count,
+        "new_mac": None if key is None else head_mac(key, count, prev_hash),
+    }
     if connection.dialect.name == "postgresql" and len(rows) <= _ONE_STATEMENT:
         # the events and the head's move in one statement: the head is locked from
         # ``_take_head`` to the commit, and every round trip in between is one more wait for
@@ -286,7 +324,9 @@ def adopt_key(session: Session, *, carry_unkeyed: bool = False) -> None:
     if keys is None:
         raise AuditKeyError("adopting a key needs a session with an audit keyring")
     head = session.execute(  # takes the head's lock before reading what to record
-        update(AuditHead).where(AuditHead.id == 1).values(count=AuditHead.count)
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(count=AuditHead.count)
         .returning(AuditHead.count, AuditHead.last_hash, AuditHead.key_id)
     ).first()
     if head is None or head[0] == 0 or head[2] == keys.current_id:
@@ -298,8 +338,11 @@ def adopt_key(session: Session, *, carry_unkeyed: bool = False) -> None:
         found = verify(session)
         held = found.ok or found.reason == NEVER_KEYED
         details: dict[str, Any] = {
-            "key": keys.current_id, "unkeyed_entries": count, "unkeyed_head": last_hash,
-            "unkeyed_log_verified": held, "first_broken": None if held else found.broken_seq,
+            "key": keys.current_id,
+            "unkeyed_entries": count,
+            "unkeyed_head": last_hash,
+            "unkeyed_log_verified": held,
+            "first_broken": None if held else found.broken_seq,
         }
         entry = Entry(KEY_ACTOR, KEYED, "audit_log", None, None, details)
     else:
@@ -335,29 +378,33 @@ BAD_ENDORSEMENT = "the key change is not endorsed by the previous key"
 BAD_HEAD = "the head's signature does not match"
 
 
-def _check_change(event: AuditEvent, prev: str, seq: int, last_key: str | None,
-                  keys: Keyring | None) -> str | None:
+def _check_change(
+    event: AuditEvent, prev: str, seq: int, last_key: str | None, keys: Keyring | None
+) -> str | None:
     """Why a keyed event that follows unkeyed ones, or another key's, does not hold (or None)."""
     details = event.details or {}
     if last_key is None:
         carried = event.action == KEYED and details.get("unkeyed_entries") == seq - 1
         return None if carried and details.get("unkeyed_head") == prev else NOT_CARRIED
-    if event.action != KEY_CHANGED or details.get("from") != last_key or (
-        details.get("to") != event.key_id
+    if (
+        event.action != KEY_CHANGED
+        or details.get("from") != last_key
+        or (details.get("to") != event.key_id)
     ):
         return UNRECORDED_CHANGE
     old = keys.find(last_key) if keys is not None else None
     endorsed = details.get("endorsement")
-    if old is not None and endorsed is not None and event.key_id is not None and (
-        not hmac.compare_digest(str(endorsed), _endorsement(old, event.key_id, seq - 1, prev))
+    if (
+        old is not None
+        and endorsed is not None
+        and event.key_id is not None
+        and (not hmac.compare_digest(str(endorsed), _endorsement(old, event.key_id, seq - 1, prev)))
     ):
         return BAD_ENDORSEMENT
     return None
 
 
-def verify(
-    session: Session, on_event: Callable[[AuditEvent], None] | None = None
-) -> VerifyResult:
+def verify(session: Session, on_event: Callable[[AuditEvent], None] | None = None) -> VerifyResult:
     """Walk the chain in order; stop at the first event whose link or key does not hold.
 
     Keys come from the session's keyring (``KEYS``); without one only an unkeyed log can be
@@ -385,8 +432,18 @@ def verify(
             key = keys.find(kid) if keys is not None else None
             if key is None:
                 return VerifyResult(False, checked, seq, UNKNOWN_KEY, kid)
-        body = _body(prev, seq, event.at, event.actor, event.action, event.object_type,
-                     event.object_id, event.school_id, event.details, kid)
+        body = _body(
+            prev,
+            seq,
+            event.at,
+            event.actor,
+            event.action,
+            event.object_type,
+            event.object_id,
+            event.school_id,
+            event.details,
+            kid,
+        )
         if not hmac.compare_digest(keyed_digest(key, body), event.hash):
             return VerifyResult(False, checked, seq, BAD_HASH, kid)
         if on_event is not None:
@@ -397,8 +454,9 @@ def verify(
     return _check_head(session, keys, prev, checked, last_key) or VerifyResult(True, checked)
 
 
-def _check_head(session: Session, keys: Keyring | None, prev: str, checked: int,
-                last_key: str | None) -> VerifyResult | None:
+def _check_head(
+    session: Session, keys: Keyring | None, prev: str, checked: int, last_key: str | None
+) -> VerifyResult | None:
     """Why the head (count, last hash and its signature) does not match the log, or None."""
     head = session.get(AuditHead, 1)
     if head is not None and (head.last_hash != prev or head.count != checked):
@@ -407,8 +465,10 @@ def _check_head(session: Session, keys: Keyring | None, prev: str, checked: int,
         return VerifyResult(False, checked, 1, NEVER_KEYED)
     if head is not None and last_key is not None:
         key = keys.find(last_key) if keys is not None else None
-        if key is None or head.mac is None or not hmac.compare_digest(
-            head.mac, head_mac(key, head.count, head.last_hash)
+        if (
+            key is None
+            or head.mac is None
+            or not hmac.compare_digest(head.mac, head_mac(key, head.count, head.last_hash))
         ):
             return VerifyResult(False, checked, checked, BAD_HEAD, last_key)
     return None

@@ -36,10 +36,7 @@ from bot.core.audit.seals import (
 )
 from bot.core.i18n import N_, Joined, Lazy, Msg, N_plural, nmsg
 from bot.core.keys import Keyring
-from bot.core.models import (
-    AuditEvent,
-    ConfigVersion,
-)
+from bot.core.models import AuditEvent, ConfigVersion
 from bot.core.scheduler_health import beat_is_ours
 
 __all__ = ["Verdict", "check", "rows_by_id"]
@@ -150,12 +147,7 @@ class _Walk:
         row = event.details.get("row") if event.action == SEALED else None
         names = tuple(sorted(event.details.get("fields") or ()))
         shape = self.shapes.setdefault(names, names)  # one tuple per set of columns
-        self.seals[(event.object_type, record_id(oid))] = (
-            event.seq,
-            row,
-            shape,
-            event.key_id,
-        )
+        self.seals[(event.object_type, record_id(oid))] = (event.seq, row, shape, event.key_id)
         if event.actor == BASELINE_ACTOR and self.upgrade_at is None:
             self.upgrade_at = event.at
 
@@ -394,6 +386,7 @@ def _check_queued(session: Session, verdict: Verdict) -> None:
 
 
 # --------------------------------------------------------------------------- batch-sealed kinds
+
 
 def _check_batch(session: Session, batch: Batch, walk: _Walk, verdict: Verdict) -> None:
     """Compare every stored row of ``batch`` with its latest seal; a row in a state that must

@@ -33,20 +33,14 @@ class DirectoryRules(_Strict):
     @classmethod
     def _staff_group(cls, value: Any) -> Any:
         if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise CheckError(
-                "staff_group",
-                value=repr(value),
-            )
+            raise CheckError("staff_group", value=repr(value))
         return value.strip() if isinstance(value, str) else value
 
     @field_validator("leaver_grace_days", mode="before")
     @classmethod
     def _grace(cls, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 365:
-            raise CheckError(
-                "leaver_grace",
-                value=repr(value),
-            )
+            raise CheckError("leaver_grace", value=repr(value))
         return value
 
     @field_validator("max_removal_share", mode="before")
@@ -58,8 +52,5 @@ class DirectoryRules(_Strict):
         except ValueError:
             share = -1.0
         if isinstance(value, bool) or not 0 < share <= 1:
-            raise CheckError(
-                "removal_share",
-                value=repr(value),
-            )
+            raise CheckError("removal_share", value=repr(value))
         return share

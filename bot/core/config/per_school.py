@@ -202,7 +202,7 @@ def _entry_at(path: Path, message: str) -> str | None:
     indent = len(lines[items[0]]) - len(lines[items[0]].lstrip()) if items else 0
     begun = [n for n in items if len(lines[n]) - len(lines[n].lstrip()) == indent]
     found: dict[str, str] = {}
-    for n, text in enumerate(lines[begun[-1]:] if begun else []):
+    for n, text in enumerate(lines[begun[-1] :] if begun else []):
         if n and len(text) - len(text.lstrip()) != indent + 2:
             continue  # only the entry's own keys, never a policy's id
         key = _NAME_OR_ID.match(text.strip().removeprefix("- "))
@@ -212,8 +212,7 @@ def _entry_at(path: Path, message: str) -> str | None:
 
 
 def _whole_file(
-    lines: Sequence[Text], stored: Mapping[str, LastGood], base_dir: Path,
-    entry: str | None = None,
+    lines: Sequence[Text], stored: Mapping[str, LastGood], base_dir: Path, entry: str | None = None
 ) -> tuple[OrgConfig, Standing]:
     """Every school on its last good settings (the file cannot be read at all; ``entry``:
     the school whose entry holds the line); ConfigError when there are none to keep."""
@@ -265,9 +264,11 @@ def _missing_documents(
             lines = lines or line_index(text)
             loc = ("schools", index, "policies", number, "document")
             said = check("no_document", path=found)
-            problems.append(problem_line(
-                where, said, line=lines.get(loc) or lines.get(loc[:-1]), field=format_loc(loc)
-            ))
+            problems.append(
+                problem_line(
+                    where, said, line=lines.get(loc) or lines.get(loc[:-1]), field=format_loc(loc)
+                )
+            )
     return problems
 
 
@@ -310,11 +311,7 @@ def _failed(
 
 
 def _resolve(
-    where: object,
-    text: str,
-    data: dict[str, Any],
-    base_dir: Path,
-    stored: Mapping[str, LastGood],
+    where: object, text: str, data: dict[str, Any], base_dir: Path, stored: Mapping[str, LastGood]
 ) -> tuple[OrgConfig, Standing]:
     """The configuration in force from parsed settings, school by school (see the module)."""
     whole, per_school, valid = _split(where, text, data, base_dir)
@@ -425,7 +422,9 @@ def settings_problems(session: Session, school_id: str | None = None) -> list[Se
     rows = session.scalars(query.order_by(SchoolSettings.name))
     return [
         SettingsProblem(
-            r.school_id, r.name, stored_lines(r.problem or ""),
+            r.school_id,
+            r.name,
+            stored_lines(r.problem or ""),
             r.accepted_at if r.document is not None else None,
             whole="schools[" not in (r.problem or ""),  # a school's own lines name its entry
         )

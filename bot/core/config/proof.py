@@ -38,11 +38,7 @@ class CheckQuestion(_Strict):
     @model_validator(mode="after")
     def _answer_is_a_choice(self) -> CheckQuestion:
         if self.answer > len(self.choices):
-            raise CheckError(
-                "answer",
-                answer=str(self.answer),
-                count=str(len(self.choices)),
-            )
+            raise CheckError("answer", answer=str(self.answer), count=str(len(self.choices)))
         return self
 
 
@@ -59,11 +55,7 @@ class ReadingProof(_Strict):
         if len(self.questions) == 1:
             raise CheckError("questions")
         if self.pass_mark is not None and self.pass_mark > len(self.questions):
-            raise CheckError(
-                "pass_mark",
-                mark=str(self.pass_mark),
-                count=str(len(self.questions)),
-            )
+            raise CheckError("pass_mark", mark=str(self.pass_mark), count=str(len(self.questions)))
         return self
 
     @property

@@ -46,10 +46,7 @@ class ClockRule(_Strict):
         given = [n for n in ("hours", "working_days", "school_days") if getattr(self, n)]
         if len(given) != 1:
             if given:
-                raise CheckError(
-                    "one_measure_got",
-                    given=and_list(given),
-                )
+                raise CheckError("one_measure_got", given=and_list(given))
             raise CheckError("one_measure")
         if self.end_of_day and self.hours:
             raise CheckError("end_of_day")
@@ -94,11 +91,7 @@ class WorkingHours(_Strict):
     @model_validator(mode="after")
     def _order(self) -> WorkingHours:
         if self.end <= self.start:
-            raise CheckError(
-                "hours_order",
-                end=f"{self.end:%H:%M}",
-                start=f"{self.start:%H:%M}",
-            )
+            raise CheckError("hours_order", end=f"{self.end:%H:%M}", start=f"{self.start:%H:%M}")
         return self
 
 

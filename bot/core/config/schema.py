@@ -23,13 +23,7 @@ from pydantic import (
 from bot.core.calendar import Country, add_working_days, is_working_day
 from bot.core.config.complaints import ComplaintSettings
 from bot.core.config.directory import DirectoryRules as DirectoryRules
-from bot.core.config.fields import (
-    CalendarDate,
-    Email,
-    JobRole,
-    Role,
-    Slug,
-)
+from bot.core.config.fields import CalendarDate, Email, JobRole, Role, Slug
 from bot.core.config.owed import (
     DEFAULT_CADENCE,
     AccountConfig,
@@ -96,11 +90,7 @@ class SendingWindow(_Strict):
     @model_validator(mode="after")
     def _order(self) -> SendingWindow:
         if self.end <= self.start:
-            raise CheckError(
-                "window_order",
-                end=f"{self.end:%H:%M}",
-                start=f"{self.start:%H:%M}",
-            )
+            raise CheckError("window_order", end=f"{self.end:%H:%M}", start=f"{self.start:%H:%M}")
         return self
 
 
@@ -260,11 +250,7 @@ class SchoolConfig(_Strict):
     def _known_words(cls, value: dict[str, str]) -> dict[str, str]:
         unknown = sorted(set(value) - set(WORD_KEYS))
         if unknown:
-            raise CheckError(
-                "unknown_word",
-                unknown=", ".join(unknown),
-                known=", ".join(WORD_KEYS),
-            )
+            raise CheckError("unknown_word", unknown=", ".join(unknown), known=", ".join(WORD_KEYS))
         return value
 
     @model_validator(mode="after")
@@ -284,10 +270,7 @@ class SchoolConfig(_Strict):
         if self.inspectorate not in (None, *(known := inspectorates_of(self.country))):
             raise CheckError("inspectorate", given=str(self.inspectorate), known=", ".join(known))
         if self.academy and self.country not in ("england", OLDER_COUNTRY):
-            raise CheckError(
-                "academy_england",
-                country=self.country,
-            )
+            raise CheckError("academy_england", country=self.country)
         return self
 
     @model_validator(mode="after")
@@ -300,31 +283,16 @@ class SchoolConfig(_Strict):
             raise CheckError("requirement_ids")
         for req in self.requirements:
             if req.policy and req.policy not in policy_ids:
-                raise CheckError(
-                    "unknown_policy",
-                    id=req.id,
-                    policy=req.policy,
-                )
+                raise CheckError("unknown_policy", id=req.id, policy=req.policy)
             if req.cadence != "standard" and req.cadence not in self.cadences:
-                raise CheckError(
-                    "unknown_cadence",
-                    id=req.id,
-                    cadence=req.cadence,
-                )
+                raise CheckError("unknown_cadence", id=req.id, cadence=req.cadence)
         closed = self.non_school_days()
         for day in self.open_days:
             if day in closed:
-                raise CheckError(
-                    "open_and_holiday",
-                    day=day.isoformat(),
-                )
+                raise CheckError("open_and_holiday", day=day.isoformat())
         for account in self.official_accounts:
             if account.aup_policy and account.aup_policy not in policy_ids:
-                raise CheckError(
-                    "account_policy",
-                    id=account.id,
-                    policy=account.aup_policy,
-                )
+                raise CheckError("account_policy", id=account.id, policy=account.aup_policy)
         return self
 
     def reply_address(self) -> str | None:

@@ -99,9 +99,13 @@ def export_header(when: datetime | None = None) -> str:
 
 def to_yaml(org: OrgConfig, header: str | None = None) -> str:
     """A commented, hand-readable school.yaml for this configuration (no ``&id001`` anchors)."""
-    head = header if header is not None else (
-        "# This school's compliance-bot settings. After editing, run "
-        "`compliance-bot check config`.\n"
+    head = (
+        header
+        if header is not None
+        else (
+            "# This school's compliance-bot settings. After editing, run "
+            "`compliance-bot check config`.\n"
+        )
     )
     return commented_yaml(document(org), head)
 
@@ -115,13 +119,12 @@ def has_database(settings: Settings) -> bool:
     """False for a SQLite database whose file does not exist yet (nothing is stored there)."""
     prefix = "sqlite:///"
     url = settings.db_url
-    return not (url.startswith(prefix) and not Path(url[len(prefix):]).exists())
+    return not (url.startswith(prefix) and not Path(url[len(prefix) :]).exists())
 
 
 # one web request's stamps, by settings object: a page reads the configuration several times
 # (its school, its alerts, its template), and each read asked the database again
-_STAMPS: ContextVar[dict[int, tuple[Any, ...]] | None] = ContextVar("config_stamps",
-                                                                    default=None)
+_STAMPS: ContextVar[dict[int, tuple[Any, ...]] | None] = ContextVar("config_stamps", default=None)
 
 
 @contextmanager
@@ -187,12 +190,14 @@ def _stamp(settings: Settings, store: Store | None) -> tuple[Any, ...]:
     if shared is not None and now - shared[0] < SHARED_FOR:
         return (*file, *shared[1])
     with store.session() as session:
-        row = tuple(session.execute(
-            select(
-                select(SetupState.config_source).limit(1).scalar_subquery(),
-                select(func.max(ConfigVersion.id)).scalar_subquery(),
-            )
-        ).one())
+        row = tuple(
+            session.execute(
+                select(
+                    select(SetupState.config_source).limit(1).scalar_subquery(),
+                    select(func.max(ConfigVersion.id)).scalar_subquery(),
+                )
+            ).one()
+        )
     with _SHARED_LOCK:
         _SHARED[settings.db_url] = (now, row)
     return (*file, *row)
@@ -264,8 +269,13 @@ def set_source(
     stay so."""
     row = setup_state.current(session)
     if row is None:
-        row = SetupState(config_source="file", begun_at=now, begun_by=by,
-                         sending_started_at=now, sending_started_by=by)
+        row = SetupState(
+            config_source="file",
+            begun_at=now,
+            begun_by=by,
+            sending_started_at=now,
+            sending_started_by=by,
+        )
         session.add(row)
         session.flush()
         setup_state.adopt_schools(session, schools, by=by, now=now)

@@ -6,12 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Index,
-    Integer,
-    String,
-)
+from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.models.base import Numbered, utcnow
@@ -29,6 +24,7 @@ class AuditHead(Numbered):
     # holder of the key can move the head (None before the log was keyed)
     key_id: Mapped[str | None] = mapped_column(String(12))
     mac: Mapped[str | None] = mapped_column(String(64))
+
 
 class AuditEvent(Numbered):
     """Append-only, hash-chained record of every read and change of sensitive data."""

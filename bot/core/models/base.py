@@ -6,14 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import (
-    JSON,
-    DateTime,
-    ForeignKey,
-    MetaData,
-    String,
-    TypeDecorator,
-)
+from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, String, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -28,9 +21,11 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC (the only clock models use)."""
     return datetime.now(UTC)
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores aware datetimes as naive UTC and gives them back aware (SQLite has no zones)."""
@@ -48,6 +43,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return value.replace(tzinfo=UTC) if value is not None else None
 
+
 class Base(DeclarativeBase):
     """Declarative base with stable constraint names (for Alembic)."""
 
@@ -57,6 +53,7 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSON,
         list[Any]: JSON,
     }
+
 
 class Numbered(Base):
     """A table whose rows are numbered (``id``, its primary key, the table's first column)."""

@@ -5,16 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import (
-    Boolean,
-    Date,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.core.models.base import SchoolRecord, utcnow
@@ -58,6 +49,7 @@ class Duty(SchoolRecord):
     person: Mapped[Person] = relationship()
     policy_version: Mapped[PolicyVersion | None] = relationship()
     account: Mapped[OfficialAccount | None] = relationship()
+
 
 class Attestation(SchoolRecord):
     """Append-only evidence: an acknowledgement or an AUP signature."""

@@ -5,14 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    Date,
-    ForeignKey,
-    Integer,
-    String,
-    UniqueConstraint,
-)
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.core.models.base import SchoolRecord, utcnow
@@ -85,6 +78,7 @@ class Person(SchoolRecord):
         for name in sorted(wanted - set(current)):
             self.groups.append(PersonGroup(school_id=self.school_id, name=name))
 
+
 class PersonRole(SchoolRecord):
     """A role a person holds (staff, governor, dsl, headteacher...), and where it came from."""
 
@@ -94,6 +88,7 @@ class PersonRole(SchoolRecord):
     role: Mapped[str] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(20), default="directory")
     person: Mapped[Person] = relationship(back_populates="roles")
+
 
 class PersonGroup(SchoolRecord):
     """A directory group a person belongs to."""

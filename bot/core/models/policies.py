@@ -67,6 +67,7 @@ class Policy(SchoolRecord):
         """The newest published version."""
         return self.versions[-1] if self.versions else None
 
+
 class PolicyVersion(SchoolRecord):
     """One version of a policy document, identified by its sha256."""
 
@@ -82,6 +83,7 @@ class PolicyVersion(SchoolRecord):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     policy: Mapped[Policy] = relationship(back_populates="versions")
 
+
 class PolicyReview(SchoolRecord):
     """A recorded review (and ratification) of a policy."""
 
@@ -93,6 +95,7 @@ class PolicyReview(SchoolRecord):
     new_version_id: Mapped[int | None] = mapped_column(ForeignKey("policy_versions.id"))
     recorded_by: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
 
 class Requirement(SchoolRecord):
     """Who owes what and how often (mirrors the YAML; the YAML is the source)."""

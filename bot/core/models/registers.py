@@ -6,16 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import (
-    Boolean,
-    Date,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-)
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.core.models.base import SchoolRecord, utcnow
@@ -60,6 +51,7 @@ class Decision(SchoolRecord):
         order_by="DecisionAttachment.id", lazy="selectin"
     )
 
+
 class DecisionReview(SchoolRecord):
     """A review of a decision: kept with a new review date, or closed."""
 
@@ -74,6 +66,7 @@ class DecisionReview(SchoolRecord):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     reviewed_by: Mapped[Person] = relationship()
 
+
 class DecisionAttachment(SchoolRecord):
     """A file kept with a decision (a signed agreement), stored outside the web root."""
 
@@ -86,6 +79,7 @@ class DecisionAttachment(SchoolRecord):
     stored_as: Mapped[str] = mapped_column(String(200))
     uploaded_by: Mapped[str] = mapped_column(String(320))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
 
 class TaskCompletion(SchoolRecord):
     """Evidence that a recurring task was done for one cycle (append-only)."""

@@ -5,16 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import (
-    Boolean,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    text,
-)
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.core.models.base import SchoolRecord, utcnow
@@ -23,8 +14,13 @@ if TYPE_CHECKING:
     from bot.core.models.people import Person
 
 __all__ = [
-    "OPEN_REPORT", "REPORTS_VERSION", "RUNNING_CLOCKS", "Report", "ReportAttachment",
-    "ReportClock", "ReportEntry",
+    "OPEN_REPORT",
+    "REPORTS_VERSION",
+    "RUNNING_CLOCKS",
+    "Report",
+    "ReportAttachment",
+    "ReportClock",
+    "ReportEntry",
 ]
 
 
@@ -32,6 +28,7 @@ OPEN_REPORT = text("status != 'closed'")
 # a number the database changes in every transaction that writes a report or a clock, whoever
 # writes it (migration 0039's triggers): what is kept from those tables is right while it holds
 REPORTS_VERSION = text("SELECT version FROM report_changes WHERE id = 1")
+
 
 class Report(SchoolRecord):
     """A breach or concern report; the original text never changes."""
@@ -41,12 +38,27 @@ class Report(SchoolRecord):
         UniqueConstraint("school_id", "reference"),
         # the tracked list: its order (newest or oldest first) and, beside it, what its filters
         # and its reader's rule look at, so a page and its count are read from the index alone
-        Index("ix_reports_list", "school_id", "created_at", "id", "status", "category", "urgency",
-              "about_headteacher", "about_person"),
+        Index(
+            "ix_reports_list",
+            "school_id",
+            "created_at",
+            "id",
+            "status",
+            "category",
+            "urgency",
+            "about_headteacher",
+            "about_person",
+        ),
         # the open reports (a few, however many closed ones years leave): the DSL's usual
         # "open, deadline soonest" list and its count read them without reading the rest
-        Index("ix_reports_open", "school_id", "created_at", "id",
-              sqlite_where=OPEN_REPORT, postgresql_where=OPEN_REPORT),
+        Index(
+            "ix_reports_open",
+            "school_id",
+            "created_at",
+            "id",
+            sqlite_where=OPEN_REPORT,
+            postgresql_where=OPEN_REPORT,
+        ),
     )
     reference: Mapped[str] = mapped_column(String(30))
     category: Mapped[str] = mapped_column(String(40))
@@ -77,6 +89,7 @@ class Report(SchoolRecord):
     clocks: Mapped[list[ReportClock]] = relationship(order_by="ReportClock.id", lazy="selectin")
     owner: Mapped[Person | None] = relationship(foreign_keys=[owner_id])
 
+
 class ReportEntry(SchoolRecord):
     """The chronology: actions, decisions with reasons, corrections — appended, attributed."""
 
@@ -91,6 +104,7 @@ class ReportEntry(SchoolRecord):
     # in the reader's language where shown; None for a person's own words or an older line
     said: Mapped[dict[str, Any] | None] = mapped_column()
 
+
 class ReportClock(SchoolRecord):
     """A deadline attached to a report: LADO, ICO 72 hours, DSL triage."""
 
@@ -103,6 +117,7 @@ class ReportClock(SchoolRecord):
     stopped_by: Mapped[str | None] = mapped_column(String(320))
     escalations_sent: Mapped[int] = mapped_column(Integer, default=0)
 
+
 # the running clocks (a few, however many reports there are): the tracked list's "deadline
 # soonest" reads them, with each one's deadline, without touching the stopped ones
 RUNNING_CLOCKS = Index(
@@ -113,6 +128,7 @@ RUNNING_CLOCKS = Index(
     sqlite_where=ReportClock.stopped_at.is_(None),
     postgresql_where=ReportClock.stopped_at.is_(None),
 )
+
 
 class ReportAttachment(SchoolRecord):
     """A file attached to a report, stored outside the web root under a random name."""

@@ -24,8 +24,15 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.core.models.base import Base, Numbered, SchoolRecord, utcnow
 
-__all__ = ["ConnectorState", "KeptRead", "RateLimitBucket", "SchedulerBeat", "StepFailure",
-           "SweepJob", "SweepRun"]
+__all__ = [
+    "ConnectorState",
+    "KeptRead",
+    "RateLimitBucket",
+    "SchedulerBeat",
+    "StepFailure",
+    "SweepJob",
+    "SweepRun",
+]
 
 
 class ConnectorState(SchoolRecord):
@@ -96,8 +103,12 @@ class SweepJob(Base):
     __tablename__ = "sweep_jobs"
     __table_args__ = (
         # the claim's look: only the queued rows are in it
-        Index("ix_sweep_jobs_queued", "due_at", postgresql_where=text("due_at IS NOT NULL"),
-              sqlite_where=text("due_at IS NOT NULL")),
+        Index(
+            "ix_sweep_jobs_queued",
+            "due_at",
+            postgresql_where=text("due_at IS NOT NULL"),
+            sqlite_where=text("due_at IS NOT NULL"),
+        ),
     )
     school_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     tenant: Mapped[str] = mapped_column(String(64), default="")  # its connection ("": install)

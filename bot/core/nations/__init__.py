@@ -159,10 +159,12 @@ class StatutoryItem(_Strict):
         where a maintained school's says "governors")."""
         said = words.model_dump()
         table = said | {k[:1].upper() + k[1:]: v[:1].upper() + v[1:] for k, v in said.items()}
-        return self.model_copy(update={
-            "summary": self.summary.format_map(table),
-            "requirement": _filled(self.requirement, table),
-        })
+        return self.model_copy(
+            update={
+                "summary": self.summary.format_map(table),
+                "requirement": _filled(self.requirement, table),
+            }
+        )
 
 
 def _filled(value: Any, table: Mapping[str, str]) -> Any:
@@ -297,8 +299,9 @@ class LanguageCategories(_Strict):
 
 
 # what a post in the role table gives (``JobRole`` in school.yaml's ``job_titles``)
-PostRole = Literal["staff", "governor", "safeguarding_governor", "clerk", "volunteer", "supply",
-                   "none"]
+PostRole = Literal[
+    "staff", "governor", "safeguarding_governor", "clerk", "volunteer", "supply", "none"
+]
 
 
 class NationPack(_Strict):
@@ -424,8 +427,9 @@ def posts_for(country: str) -> dict[str, str]:
     (bot/core/posts.toml) and its own, each with the role it gives."""
     common = tomllib.loads((HERE.parent / "posts.toml").read_text(encoding="utf-8"))
     own = pack_for(country).posts
-    return {post: role for table in (common, own) for role, posts in table.items()
-            for post in posts}
+    return {
+        post: role for table in (common, own) for role, posts in table.items() for post in posts
+    }
 
 
 def role_table(

@@ -33,8 +33,12 @@ def store(session: Session, bodies: Iterable[Rendered]) -> dict[str, int]:
     for body in bodies:
         if body.sha256 not in memo and body.sha256 not in rows:
             text, html = body.split()
-            rows[body.sha256] = {"sha256": body.sha256, "text": text, "html": html,
-                                 "created_at": now}
+            rows[body.sha256] = {
+                "sha256": body.sha256,
+                "text": text,
+                "html": html,
+                "created_at": now,
+            }
     if rows:
         written = session.execute(
             insert(OutboxBody).returning(OutboxBody.sha256, OutboxBody.id), list(rows.values())

@@ -45,7 +45,7 @@ class Claimed:
 
 
 def _due(
-    channel: str, now: datetime, up_to: Urgency, mine: ColumnElement[bool] | None = None,
+    channel: str, now: datetime, up_to: Urgency, mine: ColumnElement[bool] | None = None
 ) -> tuple[ColumnElement[bool], ...]:
     return (
         OutboxMessage.status == "pending",
@@ -88,8 +88,15 @@ class _Budget:
 
 
 def _choose(
-    session: Session, channel: str, now: datetime, want: int, up_to: Urgency, budget: _Budget,
-    *, mine: ColumnElement[bool] | None = None, pacing: MailPacing | None = None,
+    session: Session,
+    channel: str,
+    now: datetime,
+    want: int,
+    up_to: Urgency,
+    budget: _Budget,
+    *,
+    mine: ColumnElement[bool] | None = None,
+    pacing: MailPacing | None = None,
 ) -> tuple[list[tuple[int, int, bool]], int | None]:
     """Up to ``want`` due rows (id, recipients, routine), the most urgent first, locked, that fit
     ``budget``; and the urgency of the first due row the budget held back (None: none was).
@@ -98,11 +105,11 @@ def _choose(
     each school's first message before any school's second."""
     turns = _turns(channel, now, up_to, mine, pacing)
     rows = session.execute(
-        select(OutboxMessage.id, OutboxMessage.recipients, OutboxMessage.cc,
-               OutboxMessage.urgency)
+        select(OutboxMessage.id, OutboxMessage.recipients, OutboxMessage.cc, OutboxMessage.urgency)
         .join(turns, turns.c.id == OutboxMessage.id)
-        .order_by(OutboxMessage.urgency, turns.c.turn, OutboxMessage.next_attempt_at,
-                  OutboxMessage.id)
+        .order_by(
+            OutboxMessage.urgency, turns.c.turn, OutboxMessage.next_attempt_at, OutboxMessage.id
+        )
         .limit(want)
         .with_for_update(skip_locked=True, of=OutboxMessage)
     ).all()
@@ -118,7 +125,10 @@ def _choose(
 
 
 def _turns(
-    channel: str, now: datetime, up_to: Urgency, mine: ColumnElement[bool] | None,
+    channel: str,
+    now: datetime,
+    up_to: Urgency,
+    mine: ColumnElement[bool] | None,
     pacing: MailPacing | None,
 ) -> Subquery:
     """The due rows' ids with each one's turn: its place in its school's queue (of its
@@ -136,15 +146,26 @@ def _turns(
     query = select(OutboxMessage.id).where(*_due(channel, now, up_to, mine))
     if pacing is not None:
         sent = mail_pacing.routine_sent_by_school(pacing, now)
-        query = query.outerjoin(sent, and_(sent.c.school_id == OutboxMessage.school_id,
-                                           OutboxMessage.urgency >= int(Urgency.ROUTINE)))
+        query = query.outerjoin(
+            sent,
+            and_(
+                sent.c.school_id == OutboxMessage.school_id,
+                OutboxMessage.urgency >= int(Urgency.ROUTINE),
+            ),
+        )
         turn = place + func.coalesce(sent.c.sent, 0)
     return query.add_columns(turn.label("turn")).subquery("turns")
 
 
 def claim(
-    store: Store, channel: str, now: datetime, want: int, pacing: MailPacing | None = None,
-    *, up_to: Urgency = Urgency.ROUTINE, mine: ColumnElement[bool] | None = None,
+    store: Store,
+    channel: str,
+    now: datetime,
+    want: int,
+    pacing: MailPacing | None = None,
+    *,
+    up_to: Urgency = Urgency.ROUTINE,
+    mine: ColumnElement[bool] | None = None,
 ) -> Claimed:
     """Claim up to ``want`` due rows of ``channel`` (or of email, when it is a school's own
     mailbox: its address) no more routine than ``up_to``, none while it is paused, the most
@@ -165,8 +186,9 @@ def claim(
                 return Claimed((), urgent.next_at if has_due is not None else None)
             want = min(want, urgent.messages)
             budget = _Budget(urgent, routine, pacing.daily_recipients)
-        chosen, held_back = _choose(session, channel, now, want, up_to, budget, mine=mine,
-                                    pacing=pacing)
+        chosen, held_back = _choose(
+            session, channel, now, want, up_to, budget, mine=mine, pacing=pacing
+        )
         paced_until, routine_only = None, False
         if held_back is not None and pacing is not None:
             paced_until, routine_only = _frees(session, pacing, now, budget, held_back)
@@ -175,8 +197,10 @@ def claim(
         taken = set(
             session.scalars(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_([i for i, _, _ in chosen]),
-                       OutboxMessage.status == "pending")
+                .where(
+                    OutboxMessage.id.in_([i for i, _, _ in chosen]),
+                    OutboxMessage.status == "pending",
+                )
                 .values(status="claimed", claimed_at=now, claimed_by=this_worker().id)
                 .returning(OutboxMessage.id)
                 .execution_options(synchronize_session=False)

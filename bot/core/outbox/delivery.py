@@ -207,9 +207,15 @@ def _alert_draft(school: SchoolConfig, rows: Sequence[OutboxMessage]) -> EmailDr
     """The alert itself: which messages (number, purpose, when), what to do; no content."""
     count = len(rows)
     facts: list[tuple[Text, Text]] = [
-        (Msg(N_("Message %(id)s"), id=r.id),
-         Msg(N_("%(what)s, queued %(day)s, %(time)s"), what=_title(r.purpose),
-             day=to_local(r.created_at).date(), time=f"{to_local(r.created_at):%H:%M}"))
+        (
+            Msg(N_("Message %(id)s"), id=r.id),
+            Msg(
+                N_("%(what)s, queued %(day)s, %(time)s"),
+                what=_title(r.purpose),
+                day=to_local(r.created_at).date(),
+                time=f"{to_local(r.created_at):%H:%M}",
+            ),
+        )
         for r in rows[:ALERT_ROWS_SHOWN]
     ]
     if count > ALERT_ROWS_SHOWN:
@@ -220,33 +226,40 @@ def _alert_draft(school: SchoolConfig, rows: Sequence[OutboxMessage]) -> EmailDr
             "delivered and will not be tried again on their own.",
             "The email service refused %(num)d messages %(school)s asked it to send, so they "
             "were not delivered and will not be tried again on their own.",
-            count, school=school.name)
+            count,
+            school=school.name,
+        )
     else:
         refused = nmsg(
             "The email or chat service refused a message %(school)s asked it to send, so it "
             "was not delivered and will not be tried again on their own.",
             "The email or chat service refused %(num)d messages %(school)s asked it to send, "
             "so they were not delivered and will not be tried again on their own.",
-            count, school=school.name)
+            count,
+            school=school.name,
+        )
     return notice(
         school=school,
         to=failure_recipients(school, rows[0].purpose),
-        subject=nmsg("A message could not be delivered", "%(num)d messages could not be delivered",
-                     count),
+        subject=nmsg(
+            "A message could not be delivered", "%(num)d messages could not be delivered", count
+        ),
         paragraphs=[
             refused,
-            Msg(N_(
-                "Usually an address is wrong or no longer exists: check it (for example in the "
-                "staff list). Whoever runs the bot can see the service's reason with "
-                "“compliance-bot outbox --status failed”, and send a message again once the "
-                "problem is fixed with “compliance-bot outbox resolve NUMBER --resend --as "
-                "THEIR-EMAIL”."
-            )),
+            Msg(
+                N_(
+                    "Usually an address is wrong or no longer exists: check it (for example in the "
+                    "staff list). Whoever runs the bot can see the service's reason with "
+                    "“compliance-bot outbox --status failed”, and send a message again once the "
+                    "problem is fixed with “compliance-bot outbox resolve NUMBER --resend --as "
+                    "THEIR-EMAIL”."
+                )
+            ),
         ],
         facts=facts,
-        small=Msg(N_(
-            "For privacy this email does not say who the messages were for or what they said."
-        )),
+        small=Msg(
+            N_("For privacy this email does not say who the messages were for or what they said.")
+        ),
     )
 
 

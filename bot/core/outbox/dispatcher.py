@@ -86,8 +86,10 @@ def _lanes(mailer: Mailer, mailboxes: Sequence[Mailbox]) -> dict[str, tuple[Mail
     own = frozenset().union(*(box.schools for box in mailboxes))
     return {
         "email": (mailer, OutboxMessage.school_id.not_in(sorted(own))),
-        **{box.address: (box.mailer, OutboxMessage.school_id.in_(sorted(box.schools)))
-           for box in mailboxes},
+        **{
+            box.address: (box.mailer, OutboxMessage.school_id.in_(sorted(box.schools)))
+            for box in mailboxes
+        },
     }
 
 
@@ -143,9 +145,15 @@ class _Pass:
         """The channels still taking messages (cards only with a notifier, chat cards only
         with the school's bot)."""
         lanes = [*(self.boxes or ["email"]), *CHANNELS[1:]]
-        skip = self.done | self.paused | {
-            c for c, target in (("card", self.notifier), ("teams", self.chat)) if target is None
-            and (c != "teams" or not any(self.chats.values()))}
+        skip = (
+            self.done
+            | self.paused
+            | {
+                c
+                for c, target in (("card", self.notifier), ("teams", self.chat))
+                if target is None and (c != "teams" or not any(self.chats.values()))
+            }
+        )
         return [c for c in lanes if c not in skip]
 
     def want(self, channel: str) -> int:
@@ -154,7 +162,8 @@ class _Pass:
             return 1
         want = max(PAGE, self.batch_size) if channel_of(channel) == "email" else PAGE
         if channel == "teams" and any(
-                isinstance(bot, BulkFeed) for bot in (self.chat, *self.chats.values())):
+            isinstance(bot, BulkFeed) for bot in (self.chat, *self.chats.values())
+        ):
             want = 2 * FEED_BULK  # a card and a nudge a person: a bulk call's worth of nudges
         if self.limit is not None:
             want = min(want, self.limit - self.handled)
@@ -184,8 +193,9 @@ class _Pass:
         pacing = self.pacing if channel == "email" else None
         now = self.now()
         mine = self.boxes[lane][1] if lane in self.boxes else None
-        claimed = outbox_claim.claim(self.store, lane, now, self.want(lane), pacing,
-                                     up_to=self.up_to, mine=mine)
+        claimed = outbox_claim.claim(
+            self.store, lane, now, self.want(lane), pacing, up_to=self.up_to, mine=mine
+        )
         if claimed.paced_until is not None:
             if self.stats.paced_until is None or claimed.paced_until < self.stats.paced_until:
                 self.stats.paced_until = claimed.paced_until
@@ -195,11 +205,19 @@ class _Pass:
             if held > LONG_HOLD and not claimed.routine_only:
                 with self.store.transaction() as session:
                     self.stats.paused[lane] = pause(
-                        session, lane, now, reason=DAILY_LIMIT_REASON,
+                        session,
+                        lane,
+                        now,
+                        reason=DAILY_LIMIT_REASON,
                         retry_after=held.total_seconds(),
                     )
-            elif (not claimed.ids and self.wait is not None and held <= SHORT_WAIT
-                  and claimed.paced_until != self.waited_for and len(self.boxes) <= 1):
+            elif (
+                not claimed.ids
+                and self.wait is not None
+                and held <= SHORT_WAIT
+                and claimed.paced_until != self.waited_for
+                and len(self.boxes) <= 1
+            ):
                 # a permit a moment away: wait for it (once for each moment, so a clock that
                 # does not move on cannot keep a pass waiting)
                 self.waited_for = claimed.paced_until
@@ -211,8 +229,11 @@ class _Pass:
             return False
         wanted = self.want(lane)
         self.deliver_rows(lane, claimed.ids)
-        if (self.up_to < Urgency.ROUTINE and len(claimed.ids) < wanted
-                and claimed.paced_until is None):
+        if (
+            self.up_to < Urgency.ROUTINE
+            and len(claimed.ids) < wanted
+            and claimed.paced_until is None
+        ):
             # a hand-over took every urgent row there was: asking again would find none (a
             # row queued meanwhile has its own request, which sends it or goes round again)
             self.done.add(lane)
@@ -226,8 +247,12 @@ class _Pass:
         if self.up_to < Urgency.ROUTINE:  # a hand-over takes back only dead workers' urgent
             if at_once:  # claims (the rest of recovery is the passes')
                 self.stats.recovered += outbox_workers.release_dead(
-                    self.store, now, idempotent_mailer=self.mailer.idempotent,
-                    max_attempts=MAX_ATTEMPTS, up_to=self.up_to)
+                    self.store,
+                    now,
+                    idempotent_mailer=self.mailer.idempotent,
+                    max_attempts=MAX_ATTEMPTS,
+                    up_to=self.up_to,
+                )
             return
         if at_once or self.recovered_at is None or now - self.recovered_at >= RECOVER_EVERY:
             self.recovered_at = now
@@ -266,8 +291,9 @@ class _Pass:
         self.batch = []
         for row_id, parts in tampered.items():
             self.handled += 1
-            self.send_one(row_id, messages[row_id].idempotency_key,
-                          functools.partial(refuse, parts), lane)
+            self.send_one(
+                row_id, messages[row_id].idempotency_key, functools.partial(refuse, parts), lane
+            )
         row_ids = [row_id for row_id in row_ids if row_id not in tampered]
         if channel == "teams":
             row_ids = self.send_feeds(row_ids, messages)
@@ -297,7 +323,8 @@ class _Pass:
         A bulk call is accepted or refused as a whole, so its answer is every row's.
         """
         chunks = [
-            chunk for chunk in feed_chunks(row_ids, messages)
+            chunk
+            for chunk in feed_chunks(row_ids, messages)
             if isinstance(self.chat_of(messages[chunk[0][0]]), BulkFeed)
         ]
         for chunk in chunks:
@@ -315,8 +342,12 @@ class _Pass:
             if not going:
                 continue
             self.handled += len(going)
-            outcome = answer(going[0][0], functools.partial(
-                notify_all, notify_many, [str(r[2]["user_id"]) for r in going], going[0][2]))
+            outcome = answer(
+                going[0][0],
+                functools.partial(
+                    notify_all, notify_many, [str(r[2]["user_id"]) for r in going], going[0][2]
+                ),
+            )
             self.settled("teams", [(row_id, key, outcome) for row_id, key, _ in going])
         sent = {row_id for chunk in chunks for row_id, _, _ in chunk}
         return [row_id for row_id in row_ids if row_id not in sent]
@@ -333,14 +364,20 @@ class _Pass:
             if len(self.batch) >= self.batch_size:
                 self.send_batch()
             return
-        self.send_one(row_id, message.idempotency_key, functools.partial(self.mailer.send, message),
-                      channel)
+        self.send_one(
+            row_id, message.idempotency_key, functools.partial(self.mailer.send, message), channel
+        )
 
     def settled(self, channel: str, answers: Sequence[tuple[int, str, Outcome]]) -> None:
         """Record the answers; pause the channel if the platform said so."""
         until = _settle(
-            self.store, channel, answers, self.now(), self.stats,
-            self.alerts, troubled_before=channel in self.probing,
+            self.store,
+            channel,
+            answers,
+            self.now(),
+            self.stats,
+            self.alerts,
+            troubled_before=channel in self.probing,
             paced=channel_of(channel) == "email" and self.pacing is not None,
         )
         if until is not None:
@@ -353,9 +390,7 @@ class _Pass:
             if isinstance(outcome, SendResult) and self.on_sent is not None:
                 self.on_sent(key)
 
-    def send_one(
-        self, row_id: int, key: str, call: Callable[[], SendResult], channel: str
-    ) -> None:
+    def send_one(self, row_id: int, key: str, call: Callable[[], SendResult], channel: str) -> None:
         """Deliver one row; a "not now" or an unknown outcome pauses its channel."""
         if not _claim(self.store, [row_id], channel, self.now()):
             self.gone([row_id], channel)
@@ -375,8 +410,10 @@ class _Pass:
         outcomes = answer_batch(self.mailer, [m for _, m in batch])
         self.settled(
             self.lane,
-            [(row_id, m.idempotency_key, o)
-             for (row_id, m), o in zip(batch, outcomes, strict=True)],
+            [
+                (row_id, m.idempotency_key, o)
+                for (row_id, m), o in zip(batch, outcomes, strict=True)
+            ],
         )
 
     def run(self) -> DispatchStats:
@@ -389,8 +426,9 @@ class _Pass:
         self.refresh()
         try:
             self.deliver_all()
-            if self.wait is not None and wait_for_dead_claims(self.store, now, self.wait,
-                                                               self.up_to):
+            if self.wait is not None and wait_for_dead_claims(
+                self.store, now, self.wait, self.up_to
+            ):
                 self.recover(at_once=True)
                 self.done.clear()
                 self.deliver_all()
@@ -464,10 +502,19 @@ def dispatch(
     # a pass is thousands of short transactions: one connection for them
     with store.pinned() as one_connection:
         return _Pass(
-            one_connection, mailer, notifier, now, limit, on_sent, DispatchStats(),
-            batch_size=max(mailer.max_batch, 1), alerts=alerts,
-            pacing=mailer.pacing, up_to=up_to, wait=wait, chat=chat, chats=chats or {},
+            one_connection,
+            mailer,
+            notifier,
+            now,
+            limit,
+            on_sent,
+            DispatchStats(),
+            batch_size=max(mailer.max_batch, 1),
+            alerts=alerts,
+            pacing=mailer.pacing,
+            up_to=up_to,
+            wait=wait,
+            chat=chat,
+            chats=chats or {},
             boxes=_lanes(mailer, mailboxes),
         ).run()
-
-

@@ -27,8 +27,14 @@ from bot.core.models import OutboxMessage
 from bot.core.ports import BounceReader, ConnectorError, LookupNotPermittedError, SentItemsLookup
 from bot.core.store import Store
 
-__all__ = ["BOUNCE_WINDOW", "LOOK_AFTER", "MAX_LOOKUPS", "LookupStats", "record_bounces",
-           "settle_unknown"]
+__all__ = [
+    "BOUNCE_WINDOW",
+    "LOOK_AFTER",
+    "MAX_LOOKUPS",
+    "LookupStats",
+    "record_bounces",
+    "settle_unknown",
+]
 
 log = logging.getLogger("bot.core.outbox")
 
@@ -106,8 +112,17 @@ def settle_unknown(
                 else:
                     stats.left_for_a_person += 1
             continue
-        if _mark(store, row_id, "delivery_unknown", actor=ACTOR, action="outbox.found_sent",
-                 status="sent", sent_at=now, provider_id=found.provider_id, last_error=None):
+        if _mark(
+            store,
+            row_id,
+            "delivery_unknown",
+            actor=ACTOR,
+            action="outbox.found_sent",
+            status="sent",
+            sent_at=now,
+            provider_id=found.provider_id,
+            last_error=None,
+        ):
             stats.found += 1
     if stats.found or stats.left_for_a_person:
         log.info(
@@ -118,8 +133,9 @@ def settle_unknown(
     return stats
 
 
-def _mark(store: Store, row_id: int, was: str, *, actor: str, action: str,
-          **values: object) -> bool:
+def _mark(
+    store: Store, row_id: int, was: str, *, actor: str, action: str, **values: object
+) -> bool:
     """Set ``values`` on a row still ``was`` (one guarded UPDATE: a person's decision made
     meanwhile stands) and audit it as ``action``; False when the row had moved on."""
     with store.transaction() as session:
@@ -133,9 +149,15 @@ def _mark(store: Store, row_id: int, was: str, *, actor: str, action: str,
             return False
         row = session.get(OutboxMessage, row_id)
         assert row is not None
-        audit.record(session, actor=actor, action=action, object_type="outbox",
-                     object_id=row_id, school_id=row.school_id,
-                     details={"was": was, "purpose": row.purpose})
+        audit.record(
+            session,
+            actor=actor,
+            action=action,
+            object_type="outbox",
+            object_id=row_id,
+            school_id=row.school_id,
+            details={"was": was, "purpose": row.purpose},
+        )
     return True
 
 
@@ -157,22 +179,37 @@ def record_bounces(store: Store, mailer: object, now: datetime) -> int:
         return 0
     since = now - BOUNCE_WINDOW
     with store.session() as session:
-        sent: dict[str, int] = {key: row_id for key, row_id in session.execute(
-            select(OutboxMessage.idempotency_key, OutboxMessage.id)
-            .where(OutboxMessage.status == "sent", OutboxMessage.channel == "email",
-                   OutboxMessage.sent_at >= since)
-            .order_by(OutboxMessage.id.desc()).limit(BOUNCE_ROWS)
-        )}
+        sent: dict[str, int] = {
+            key: row_id
+            for key, row_id in session.execute(
+                select(OutboxMessage.idempotency_key, OutboxMessage.id)
+                .where(
+                    OutboxMessage.status == "sent",
+                    OutboxMessage.channel == "email",
+                    OutboxMessage.sent_at >= since,
+                )
+                .order_by(OutboxMessage.id.desc())
+                .limit(BOUNCE_ROWS)
+            )
+        }
     if not sent:
         return 0
     try:
         bounced = mailer.bounced(list(sent), since)
     except ConnectorError:  # the platform cannot answer now: the next pass asks again
         return 0
-    marked = sum(_mark(store, sent[key], "sent", actor="bot:bounce-reports",
-                       action="outbox.bounced", status="bounced", last_error=why[:500])
-                 for key, why in bounced.items())
+    marked = sum(
+        _mark(
+            store,
+            sent[key],
+            "sent",
+            actor="bot:bounce-reports",
+            action="outbox.bounced",
+            status="bounced",
+            last_error=why[:500],
+        )
+        for key, why in bounced.items()
+    )
     if marked:
-        log.warning("outbox: %d sent message(s) bounced (a non-delivery report came back)",
-                    marked)
+        log.warning("outbox: %d sent message(s) bounced (a non-delivery report came back)", marked)
     return marked

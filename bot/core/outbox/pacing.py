@@ -106,7 +106,8 @@ def usage(
     ).one()
     day, day_routine, recipients, recipients_routine = session.execute(
         select(
-            func.count(), func.coalesce(func.sum(routine), 0),
+            func.count(),
+            func.coalesce(func.sum(routine), 0),
             func.coalesce(func.sum(MailSend.recipients), 0),
             func.coalesce(func.sum(routine * MailSend.recipients), 0),
         ).where(_counted(pacing.mailbox, now, DAY))
@@ -123,16 +124,17 @@ def routine_sent_by_school(pacing: MailPacing, now: datetime) -> Subquery:
     return (
         select(OutboxMessage.school_id, func.count().label("sent"))
         .join(MailSend, MailSend.outbox_id == OutboxMessage.id)
-        .where(MailSend.mailbox == _mailbox(pacing.mailbox), MailSend.routine.is_(True),
-               MailSend.at > now - DAY)
+        .where(
+            MailSend.mailbox == _mailbox(pacing.mailbox),
+            MailSend.routine.is_(True),
+            MailSend.at > now - DAY,
+        )
         .group_by(OutboxMessage.school_id)
         .subquery("sent_today")
     )
 
 
-def frees_at(
-    session: Session, pacing: MailPacing, now: datetime, window: timedelta
-) -> datetime:
+def frees_at(session: Session, pacing: MailPacing, now: datetime, window: timedelta) -> datetime:
     """When the oldest send counted in ``window`` leaves it (a second from now at the least)."""
     oldest = session.scalar(
         select(func.min(MailSend.at)).where(_counted(pacing.mailbox, now, window))
@@ -142,9 +144,7 @@ def frees_at(
     return oldest + window
 
 
-def allowances(
-    session: Session, pacing: MailPacing, now: datetime
-) -> tuple[Allowance, Allowance]:
+def allowances(session: Session, pacing: MailPacing, now: datetime) -> tuple[Allowance, Allowance]:
     """What the mailbox may send now for urgent mail (its whole limits) and for routine mail
     (that, and routine sends within the limits less ``pacing.reserve``), from one count (call
     :func:`lock` first to rely on it)."""
@@ -156,15 +156,21 @@ def allowances(
     share = replace(
         pacing,
         per_minute=pacing.per_minute - keep.per_minute,
-        daily_recipients=(pacing.daily_recipients - keep.per_day
-                          if pacing.daily_recipients is not None else None),
-        daily_messages=(pacing.daily_messages - keep.per_day
-                        if pacing.daily_messages is not None and pacing.daily_recipients is None
-                        else pacing.daily_messages),
+        daily_recipients=(
+            pacing.daily_recipients - keep.per_day if pacing.daily_recipients is not None else None
+        ),
+        daily_messages=(
+            pacing.daily_messages - keep.per_day
+            if pacing.daily_messages is not None and pacing.daily_recipients is None
+            else pacing.daily_messages
+        ),
     )
     own = _allowance(session, share, now, used_routine)
-    recipients = (None if urgent.recipients is None or own.recipients is None
-                  else min(urgent.recipients, own.recipients))
+    recipients = (
+        None
+        if urgent.recipients is None or own.recipients is None
+        else min(urgent.recipients, own.recipients)
+    )
     messages = min(urgent.messages, own.messages)
     next_at = None
     if messages <= 0:
@@ -194,8 +200,7 @@ def _allowance(
 
 
 def record(
-    session: Session, pacing: MailPacing, now: datetime,
-    sends: Sequence[tuple[int, int, bool]],
+    session: Session, pacing: MailPacing, now: datetime, sends: Sequence[tuple[int, int, bool]]
 ) -> None:
     """Count claimed sends, ``(outbox id, recipients, routine)`` each, as in flight from
     ``now``."""
@@ -203,8 +208,14 @@ def record(
         session.execute(
             insert(MailSend),
             [
-                {"mailbox": _mailbox(pacing.mailbox), "at": now, "recipients": n,
-                 "outbox_id": row_id, "done": False, "routine": routine}
+                {
+                    "mailbox": _mailbox(pacing.mailbox),
+                    "at": now,
+                    "recipients": n,
+                    "outbox_id": row_id,
+                    "done": False,
+                    "routine": routine,
+                }
                 for row_id, n, routine in sends
             ],
         )

@@ -45,8 +45,11 @@ MAX_PAUSE = timedelta(hours=24)  # a Retry-After beyond this is taken as a day
 DAILY_LIMIT_REASON = N_("the sending mailbox reached its 24-hour limit")
 # what a paused channel sends, in words (a school's own mailbox: ``ChannelState.what``),
 # translated where shown (``bot.core.waiting.channel_words``)
-CHANNEL_WORDS = {"email": N_("Email"), "card": N_("Teams/Chat cards"),
-                 "teams": N_("Cards in staff's Teams or Google Chat")}
+CHANNEL_WORDS = {
+    "email": N_("Email"),
+    "card": N_("Teams/Chat cards"),
+    "teams": N_("Cards in staff's Teams or Google Chat"),
+}
 
 
 def channel_of(lane: str) -> str:
@@ -117,7 +120,8 @@ def _state(session: Session, channel: str, now: datetime) -> OutboxChannel:
     """The channel's row, locked where the database can (created on first use: the upsert
     leaves one made by another dispatcher at the same moment as it is)."""
     session.execute(
-        dialect_insert(session, OutboxChannel).values(channel=channel, streak=0, updated_at=now)
+        dialect_insert(session, OutboxChannel)
+        .values(channel=channel, streak=0, updated_at=now)
         .on_conflict_do_nothing(index_elements=["channel"])
     )
     row = session.get(OutboxChannel, channel, with_for_update=True, populate_existing=True)

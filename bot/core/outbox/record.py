@@ -102,13 +102,19 @@ def _delivered_statement() -> Update:
     return (
         update(table)
         .where(table.c.id == bindparam("row_id"))
-        .values(status="sent", sent_at=bindparam("at"), provider_id=bindparam("provider_id"),
-                last_error=None)
+        .values(
+            status="sent",
+            sent_at=bindparam("at"),
+            provider_id=bindparam("provider_id"),
+            last_error=None,
+        )
     )
 
 
 def _record_delivered(
-    session: Session, answers: Sequence[tuple[int, str, Outcome]], now: datetime,
+    session: Session,
+    answers: Sequence[tuple[int, str, Outcome]],
+    now: datetime,
     stats: DispatchStats,
 ) -> None:
     """Record rows the platform took, without loading them (one UPDATE, many parameters).
@@ -124,16 +130,23 @@ def _record_delivered(
         session.execute(text("SET LOCAL synchronous_commit = off"))
     session.connection().execute(
         _delivered_statement(),
-        [{"row_id": row_id, "at": now,
-          "provider_id": outcome.provider_id if isinstance(outcome, SendResult) else None}
-         for row_id, _, outcome in answers],
+        [
+            {
+                "row_id": row_id,
+                "at": now,
+                "provider_id": outcome.provider_id if isinstance(outcome, SendResult) else None,
+            }
+            for row_id, _, outcome in answers
+        ],
     )
     stats.sent += len(answers)
     stats.sent_keys.extend(key for _, key, _ in answers)
 
 
 def _record_answers(
-    session: Session, answers: Sequence[tuple[int, str, Outcome]], now: datetime,
+    session: Session,
+    answers: Sequence[tuple[int, str, Outcome]],
+    now: datetime,
     stats: DispatchStats,
 ) -> None:
     """Record every answer on its row: deliveries in one UPDATE, anything else row by row."""

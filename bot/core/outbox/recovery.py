@@ -15,7 +15,11 @@ from bot.core.outbox import workers as outbox_workers
 from bot.core.store import Store
 
 __all__ = [
-    "CLAIM_STALE_AFTER", "MAX_ATTEMPTS", "STALE_AFTER", "recover_stale", "wait_for_dead_claims",
+    "CLAIM_STALE_AFTER",
+    "MAX_ATTEMPTS",
+    "STALE_AFTER",
+    "recover_stale",
+    "wait_for_dead_claims",
 ]
 
 
@@ -64,9 +68,12 @@ def recover_stale(store: Store, now: datetime, *, idempotent_mailer: bool) -> in
             return released
     with store.transaction() as session:
         return released + outbox_workers.take_back(
-            session, (OutboxMessage.claimed_at < now - CLAIM_STALE_AFTER,),
-            (OutboxMessage.claimed_at < cutoff,), idempotent_mailer=idempotent_mailer,
-            max_attempts=MAX_ATTEMPTS, error="interrupted while sending",
+            session,
+            (OutboxMessage.claimed_at < now - CLAIM_STALE_AFTER,),
+            (OutboxMessage.claimed_at < cutoff,),
+            idempotent_mailer=idempotent_mailer,
+            max_attempts=MAX_ATTEMPTS,
+            error="interrupted while sending",
         )
 
 

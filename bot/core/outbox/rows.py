@@ -94,8 +94,7 @@ def load_messages(
         if channel != "email":
             return {row.id: to_card(row) for row in rows}, tampered
         return {
-            row.id: to_email(row, now, bodies[row.body_id] if row.body_id else None)
-            for row in rows
+            row.id: to_email(row, now, bodies[row.body_id] if row.body_id else None) for row in rows
         }, tampered
 
 
@@ -125,8 +124,10 @@ def feed_chunks(
         feed = message.teams_payload.get("feed")
         if isinstance(feed, dict) and feed.get("user_id"):
             # one school's a call: its tenant's bot sends it (``_Pass.chat_of``)
-            same = json.dumps({k: v for k, v in feed.items() if k != "user_id"}
-                              | {"school": message.school_id}, sort_keys=True)
+            same = json.dumps(
+                {k: v for k, v in feed.items() if k != "user_id"} | {"school": message.school_id},
+                sort_keys=True,
+            )
             groups.setdefault(same, []).append((row_id, message.idempotency_key, feed))
     chunks: list[list[FeedRow]] = []
     for rows in groups.values():
@@ -148,11 +149,17 @@ def feed_chunks(
     return chunks
 
 
-def notify_all(notify_many: Callable[..., None], users: list[str],
-                feed: dict[str, Any]) -> SendResult:
+def notify_all(
+    notify_many: Callable[..., None], users: list[str], feed: dict[str, Any]
+) -> SendResult:
     """One bulk activity-feed call for ``users`` (the bot's ``notify_many``)."""
-    notify_many(users, activity_type=str(feed["activity_type"]), preview=str(feed["preview"]),
-                web_url=str(feed["web_url"]), template=dict(feed.get("template") or {}))
+    notify_many(
+        users,
+        activity_type=str(feed["activity_type"]),
+        preview=str(feed["preview"]),
+        web_url=str(feed["web_url"]),
+        template=dict(feed.get("template") or {}),
+    )
     return SendResult(provider_id=None)
 
 

@@ -37,15 +37,7 @@ from bot.core.models import DispatchWorker, OutboxMessage, Urgency, utcnow
 from bot.core.outbox import pacing as mail_pacing
 from bot.core.store import Store, dialect_insert
 
-__all__ = [
-    "BEAT_EVERY",
-    "LEASE",
-    "Worker",
-    "heartbeat",
-    "release_dead",
-    "take_back",
-    "this_worker",
-]
+__all__ = ["BEAT_EVERY", "LEASE", "Worker", "heartbeat", "release_dead", "take_back", "this_worker"]
 
 log = logging.getLogger(__name__)
 
@@ -106,13 +98,20 @@ def _dead(session: Session, now: datetime) -> list[str]:
     """Ids of workers known to be dead (never this process)."""
     me = this_worker()
     workers = session.execute(_WORKERS)
-    return [worker_id for worker_id, host, pid, beat_at in workers
-            if worker_id != me.id
-            and (beat_at < now - LEASE or (host == me.host and not _alive_here(worker_id, pid)))]
+    return [
+        worker_id
+        for worker_id, host, pid, beat_at in workers
+        if worker_id != me.id
+        and (beat_at < now - LEASE or (host == me.host and not _alive_here(worker_id, pid)))
+    ]
 
 
 def release_dead(
-    store: Store, now: datetime, *, idempotent_mailer: bool, max_attempts: int,
+    store: Store,
+    now: datetime,
+    *,
+    idempotent_mailer: bool,
+    max_attempts: int,
     up_to: Urgency | None = None,
 ) -> int:
     """Take back the rows of every dead worker; returns how many rows changed (a message
@@ -131,9 +130,15 @@ def release_dead(
             return 0
         urgent = () if up_to is None else (OutboxMessage.urgency <= int(up_to),)
         theirs = (OutboxMessage.claimed_by.in_(dead),)
-        changed = take_back(session, (*theirs, *urgent), None if up_to is not None else theirs,
-                            idempotent_mailer=idempotent_mailer, max_attempts=max_attempts,
-                            error=INTERRUPTED, forget_worker=True)
+        changed = take_back(
+            session,
+            (*theirs, *urgent),
+            None if up_to is not None else theirs,
+            idempotent_mailer=idempotent_mailer,
+            max_attempts=max_attempts,
+            error=INTERRUPTED,
+            forget_worker=True,
+        )
         if up_to is not None:
             return changed
         session.execute(delete(DispatchWorker).where(DispatchWorker.id.in_(dead)))
@@ -144,22 +149,29 @@ def release_dead(
 
 
 def take_back(
-    session: Session, claimed: Sequence[ColumnElement[bool]],
-    sending: Sequence[ColumnElement[bool]] | None, *, idempotent_mailer: bool,
-    max_attempts: int, error: str, forget_worker: bool = False,
+    session: Session,
+    claimed: Sequence[ColumnElement[bool]],
+    sending: Sequence[ColumnElement[bool]] | None,
+    *,
+    idempotent_mailer: bool,
+    max_attempts: int,
+    error: str,
+    forget_worker: bool = False,
 ) -> int:
     """Give back the ``claimed`` rows these conditions select (never attempted: pending again,
     their permits too) and, unless ``sending`` is None, the ``sending`` ones: queued again when
     resending is harmless and they have attempts left, else ``delivery_unknown``, with
     ``error`` (and, with ``forget_worker``, no worker named); how many rows changed."""
     cleared = {"claimed_by": None} if forget_worker else {}
-    given = list(session.scalars(
-        update(OutboxMessage)
-        .where(*claimed, OutboxMessage.status == "claimed")
-        .values(status="pending", claimed_at=None, claimed_by=None)
-        .returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
-    ))
+    given = list(
+        session.scalars(
+            update(OutboxMessage)
+            .where(*claimed, OutboxMessage.status == "claimed")
+            .values(status="pending", claimed_at=None, claimed_by=None)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
     mail_pacing.finish(session, made=(), not_made=given)
     changed = len(given)
     if sending is None:

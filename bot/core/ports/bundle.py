@@ -96,6 +96,13 @@ def held_connection(name: str, reason: str) -> Connectors:
     """The connectors of a connection that could not be built: its directory and mail raise
     ``SetupError`` naming ``name`` and ``reason``; nothing else is there."""
     held = _Held(f"the connection {name!r} is not working: {reason}")
-    return Connectors(name="held", directory=held, mailer=held, notifier=None, mirror=None,
-                      forms=None, mailer_for=lambda _address: held,
-                      sender=f"{name} (not set up)")
+    return Connectors(
+        name="held",
+        directory=held,
+        mailer=held,
+        notifier=None,
+        mirror=None,
+        forms=None,
+        mailer_for=lambda _address: held,
+        sender=f"{name} (not set up)",
+    )

@@ -99,8 +99,9 @@ class DirectoryChanges:
     def found(self, emails: Collection[str], ids: Collection[str]) -> Iterable[DirectoryPerson]:
         """The people the read names no school for whose address is one of ``emails`` or
         whose id is one of ``ids``."""
-        return [p for p in self.by_school.get(None, ())
-                if p.email in emails or p.external_id in ids]
+        return [
+            p for p in self.by_school.get(None, ()) if p.email in emails or p.external_id in ids
+        ]
 
 
 @runtime_checkable

@@ -313,8 +313,12 @@ def _id_token_checks(request: Request, metadata: dict[str, Any]) -> dict[str, An
     tenants, _ = organisations(settings)
     discovered = str(metadata.get("issuer") or "")
     return {
-        "iss": {"essential": True, "validate": lambda claims, iss: issuer_accepted(
-            iss, discovered, claims.get("tid"), tenants)},
+        "iss": {
+            "essential": True,
+            "validate": lambda claims, iss: issuer_accepted(
+                iss, discovered, claims.get("tid"), tenants
+            ),
+        },
         "aud": {"essential": True, "value": settings.oidc_client_id},
     }
 

@@ -101,8 +101,10 @@ class BotSetup:
     @property
     def entra_issuers(self) -> list[str]:
         """Entra's v2.0 and v1.0 issuers for the school's tenant."""
-        return [f"{self.authority.rstrip('/')}/{self.tenant}/v2.0",
-                ENTRA_V1.format(tenant=self.tenant)]
+        return [
+            f"{self.authority.rstrip('/')}/{self.tenant}/v2.0",
+            ENTRA_V1.format(tenant=self.tenant),
+        ]
 
     @property
     def entra_metadata(self) -> str:
@@ -115,8 +117,9 @@ def bot_setup(settings: Settings) -> BotSetup | None:
     m365 = settings.m365
     if not m365.bot_app_id or not m365.tenant_id:
         return None
-    return BotSetup(m365.bot_app_id, m365.bot_openid_metadata, m365.tenant_id.lower(),
-                    m365.authority_host)
+    return BotSetup(
+        m365.bot_app_id, m365.bot_openid_metadata, m365.tenant_id.lower(), m365.authority_host
+    )
 
 
 def bot_setups(settings: Settings) -> dict[str | None, BotSetup]:
@@ -167,8 +170,9 @@ def _unverified(token: str) -> tuple[str, Any]:
     return str(kid), claims.get("iss")
 
 
-def _signed_claims(token: str, kid: str, keys: TokenKeys, metadata_url: str, issuer: str,
-                   channel: str | None) -> dict[str, Any]:
+def _signed_claims(
+    token: str, kid: str, keys: TokenKeys, metadata_url: str, issuer: str, channel: str | None
+) -> dict[str, Any]:
     """The claims once the signature checks out with a key from ``metadata_url`` (endorsed for
     ``channel`` when given); an unknown key id refetches the keys once (rate limited)."""
     for refresh in (False, True):  # an unknown key id: the keys may have rolled over
@@ -189,9 +193,7 @@ def _signed_claims(token: str, kid: str, keys: TokenKeys, metadata_url: str, iss
         try:
             claims = jwt.decode(token, key, algorithms=["RS256"]).claims
         except (JoseError, ValueError, KeyError, TypeError) as exc:
-            raise BotAuthError(
-                f"the signature does not check out ({type(exc).__name__})"
-            ) from None
+            raise BotAuthError(f"the signature does not check out ({type(exc).__name__})") from None
         return dict(claims)
     raise BotAuthError("the token's signing key is not published")
 
@@ -203,7 +205,8 @@ def _connector_address(service_url: Any) -> bool:
     parts = urlsplit(service_url)
     host = (parts.hostname or "").lower()
     return parts.scheme == "https" and any(
-        host == h or (h.startswith(".") and host.endswith(h)) for h in CONNECTOR_HOSTS)
+        host == h or (h.startswith(".") and host.endswith(h)) for h in CONNECTOR_HOSTS
+    )
 
 
 def _bearer(authorization: str | None) -> str:
@@ -263,9 +266,16 @@ def verify_activity(
     entra = issuer in setup.entra_issuers
     if issuer != BOT_ISSUER and not entra:
         raise BotAuthError("the issuer is neither the Bot Framework nor the school's Entra")
-    claims = _signed_claims(token, kid, keys, *(
-        (setup.entra_metadata, setup.entra_issuers[0], None) if entra
-        else (setup.metadata_url, BOT_ISSUER, channel)))
+    claims = _signed_claims(
+        token,
+        kid,
+        keys,
+        *(
+            (setup.entra_metadata, setup.entra_issuers[0], None)
+            if entra
+            else (setup.metadata_url, BOT_ISSUER, channel)
+        ),
+    )
     # Entra binds the issuer to tid, as it is
     tid: dict[str, Any] = {"tid": {"essential": True, "value": setup.tenant}} if entra else {}
     try:

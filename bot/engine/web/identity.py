@@ -113,8 +113,11 @@ def issuer_accepted(iss: object, discovered: str, tid: object, tenants: frozense
     if TENANT_SLOT not in discovered:
         return bool(discovered) and iss == discovered
     tenant = str(tid or "")
-    return (bool(_GUID.match(tenant.lower())) and tenant.lower() in tenants
-            and iss == discovered.replace(TENANT_SLOT, tenant))
+    return (
+        bool(_GUID.match(tenant.lower()))
+        and tenant.lower() in tenants
+        and iss == discovered.replace(TENANT_SLOT, tenant)
+    )
 
 
 def school_organisations(settings: Settings, connection: str | None) -> frozenset[str]:
@@ -130,7 +133,10 @@ def school_organisations(settings: Settings, connection: str | None) -> frozense
 
 
 def vouched_email(
-    claims: Mapping[str, Any], *, tenant: str | None = None, domain: str | None = None,
+    claims: Mapping[str, Any],
+    *,
+    tenant: str | None = None,
+    domain: str | None = None,
     settings: Settings | None = None,
 ) -> str:
     """The address the provider vouches for, lower-cased; IdentityRefused otherwise. The
@@ -157,7 +163,10 @@ def bind(person: Person, subject: Subject) -> bool:
     held = (person.signin_issuer, person.signin_subject, person.signin_org)
     if person.signin_subject is None:
         person.signin_issuer, person.signin_subject, person.signin_org = (
-            subject.issuer, subject.subject, subject.org)
+            subject.issuer,
+            subject.subject,
+            subject.org,
+        )
         return True
     if held != (subject.issuer, subject.subject, subject.org):
         raise IdentityRefused("another_subject")
@@ -170,6 +179,12 @@ def unbind(session: Session, person: Person, actor: str) -> bool:
     if person.signin_subject is None:
         return False
     person.signin_issuer = person.signin_subject = person.signin_org = None
-    audit.record(session, actor=actor, action="signin.unbound", object_type="person",
-                 object_id=person.id, school_id=person.school_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="signin.unbound",
+        object_type="person",
+        object_id=person.id,
+        school_id=person.school_id,
+    )
     return True

@@ -114,14 +114,21 @@ def sso_setups(settings: Settings) -> tuple[SsoSetup, ...]:
         if not connection.tenant_id or not connection.client_id:
             continue
         tenant, client = connection.tenant_id.lower(), connection.client_id
-        found.append(SsoSetup(
-            discovery_url=re.sub(f"/{own.tenant}/", f"/{tenant}/", own.discovery_url,
-                                 count=1, flags=re.IGNORECASE),
-            client_id=client,
-            audiences=(f"api://{host}/{client}", client),
-            tenant=tenant,
-            connection=connection_key(name),
-        ))
+        found.append(
+            SsoSetup(
+                discovery_url=re.sub(
+                    f"/{own.tenant}/",
+                    f"/{tenant}/",
+                    own.discovery_url,
+                    count=1,
+                    flags=re.IGNORECASE,
+                ),
+                client_id=client,
+                audiences=(f"api://{host}/{client}", client),
+                tenant=tenant,
+                connection=connection_key(name),
+            )
+        )
     return tuple(found)
 
 
@@ -235,9 +242,13 @@ def verify_teams_token(
     options: dict[str, Any] = {
         # the discovery document's issuer (a tenant-independent one with this tenant in its
         # {tenantid}), and Entra's v1.0 form for the same tenant
-        "iss": {"essential": True, "values": [
-            *([issuer.replace(TENANT_SLOT, setup.tenant)] if issuer else []),
-            f"https://sts.windows.net/{setup.tenant}/"]},
+        "iss": {
+            "essential": True,
+            "values": [
+                *([issuer.replace(TENANT_SLOT, setup.tenant)] if issuer else []),
+                f"https://sts.windows.net/{setup.tenant}/",
+            ],
+        },
         "aud": {"essential": True, "values": list(setup.audiences)},
         "exp": {"essential": True},
         "tid": {"essential": True, "value": setup.tenant},

@@ -48,11 +48,7 @@ def _sent_stages(session: Session, school_id: str) -> dict[tuple[int, str], int]
 
 
 def _chase_draft(
-    school: SchoolConfig,
-    account: OfficialAccount,
-    since: date,
-    stage: ChaseStage,
-    base_url: str,
+    school: SchoolConfig, account: OfficialAccount, since: date, stage: ChaseStage, base_url: str
 ) -> EmailDraft:
     """The email for one chasing stage (a chase to the custodian, or the final note), in the
     school's language."""
@@ -70,8 +66,9 @@ def _chase_draft(
         "days": HANDOVER_CHASE_EVERY_DAYS,
     }
     if stage.final:
-        who = custodian.display_name if custodian is not None else Msg(N_("the %(head)s"),
-                                                                       head=title)
+        who = (
+            custodian.display_name if custodian is not None else Msg(N_("the %(head)s"), head=title)
+        )
         return notice(
             school=school,
             to=[head],
@@ -79,16 +76,22 @@ def _chase_draft(
             subject=Msg(N_("Chasing has stopped: %(account)s still needs a handover"), **values),
             greeting=Msg(N_("Dear %(name)s,"), name=title),
             paragraphs=[
-                account.handover_said(N_(
-                    "%(reason)s. The login of %(what)s has needed changing since %(since)s. "
-                    "We asked %(who)s %(times)s times to change it and record the handover, "
-                    "and nothing has been recorded."
-                ), {**values, "who": who}),
-                Msg(N_(
-                    "Chasing has stopped: this needs a conversation. Please talk to them. The "
-                    'account stays marked "handover needed" on the dashboard until someone '
-                    "records the handover on the account's page (%(link)s)."
-                ), **values),
+                account.handover_said(
+                    N_(
+                        "%(reason)s. The login of %(what)s has needed changing since %(since)s. "
+                        "We asked %(who)s %(times)s times to change it and record the handover, "
+                        "and nothing has been recorded."
+                    ),
+                    {**values, "who": who},
+                ),
+                Msg(
+                    N_(
+                        "Chasing has stopped: this needs a conversation. Please talk to them. The "
+                        'account stays marked "handover needed" on the dashboard until someone '
+                        "records the handover on the account's page (%(link)s)."
+                    ),
+                    **values,
+                ),
             ],
             button_url=link,
             button_text=Msg(N_("Open the account")),
@@ -100,11 +103,13 @@ def _chase_draft(
             "%(head)s is asked to follow it up.",
             "You will be reminded every %(days)s days (%(num)s more times); after that the "
             "%(head)s is asked to follow it up.",
-            left, **values,
+            left,
+            **values,
         )
         if left
-        else Msg(N_("This is the last reminder; next the %(head)s is asked to follow it up."),
-                 **values)
+        else Msg(
+            N_("This is the last reminder; next the %(head)s is asked to follow it up."), **values
+        )
     )
     return notice(
         school=school,
@@ -112,22 +117,26 @@ def _chase_draft(
         subject=Msg(N_("Official account handover needed: %(account)s"), **values),
         greeting=Msg(N_("Dear %(name)s,"), name=custodian.display_name) if custodian else None,
         paragraphs=[
-            account.handover_said(N_(
-                "%(reason)s. Please change the password of %(what)s and its recovery "
-                "details (email, phone, two-step sign-in), check who else can sign in, then "
-                "record the handover on the account's page (%(link)s)."
-            ), values),
-            Msg(N_("The handover has been waiting since %(since)s. %(then)s"), **values,
-                then=then),
+            account.handover_said(
+                N_(
+                    "%(reason)s. Please change the password of %(what)s and its recovery "
+                    "details (email, phone, two-step sign-in), check who else can sign in, then "
+                    "record the handover on the account's page (%(link)s)."
+                ),
+                values,
+            ),
+            Msg(N_("The handover has been waiting since %(since)s. %(then)s"), **values, then=then),
         ],
         button_url=link,
         button_text=Msg(N_("Record the handover")),
         small=Msg(N_("You receive this as the account's custodian."))
         if custodian is not None
-        else Msg(N_(
-            "You receive this as the account's custodian, because the account has no "
-            "custodian here."
-        )),
+        else Msg(
+            N_(
+                "You receive this as the account's custodian, because the account has no "
+                "custodian here."
+            )
+        ),
     )
 
 

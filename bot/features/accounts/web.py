@@ -23,19 +23,8 @@ from bot.core.outbox import Urgency, enqueue_email
 from bot.core.permissions import ACCOUNT_EDITORS, ACCOUNT_READERS
 from bot.core.words import human_time, school_words, version_name
 from bot.engine.plan_apply import plan_and_apply
-from bot.engine.web.deps import (
-    check_csrf,
-    client_ip,
-    ctx,
-    language_for_page,
-    render,
-    require_roles,
-)
-from bot.engine.web.links import (
-    deliver_soon,
-    link_page_context,
-    open_link_duty,
-)
+from bot.engine.web.deps import check_csrf, client_ip, ctx, language_for_page, render, require_roles
+from bot.engine.web.links import deliver_soon, link_page_context, open_link_duty
 from bot.engine.web.on_behalf import only_themselves
 from bot.features.accounts.service import (
     AccountError,
@@ -317,12 +306,7 @@ def person_holdings(request: Request, person_id: int) -> Response:
 
 
 def _aup_context(
-    session: Session,
-    person: Person,
-    duty: Duty,
-    version: PolicyVersion,
-    policy: Policy,
-    token: str,
+    session: Session, person: Person, duty: Duty, version: PolicyVersion, policy: Policy, token: str
 ) -> dict[str, Any]:
     accounts = session.scalars(
         select(OfficialAccount.name)
@@ -381,10 +365,15 @@ def aup_sign(
         if consent != "yes":
             errors.append(Msg(N_("Please tick the box to confirm you agree.")))
         if not names_match(typed_name, person.display_name):
-            errors.append(Msg(N_(
-                "The name you typed does not match the name the school has for you "
-                "(%(name)s). Please type your full name as shown."
-            ), name=person.display_name))
+            errors.append(
+                Msg(
+                    N_(
+                        "The name you typed does not match the name the school has for you "
+                        "(%(name)s). Please type your full name as shown."
+                    ),
+                    name=person.display_name,
+                )
+            )
         with speaking(language):  # what they sign, as they read it
             if errors:
                 data = {
@@ -395,8 +384,15 @@ def aup_sign(
                 return render(request, "aup.html", data, status_code=422)
             now = utcnow()
             result = sign_aup(
-                session, person, version, policy.title, typed_name, method="link",
-                ip=client_ip(request), user_agent=request.headers.get("user-agent"), now=now,
+                session,
+                person,
+                version,
+                policy.title,
+                typed_name,
+                method="link",
+                ip=client_ip(request),
+                user_agent=request.headers.get("user-agent"),
+                now=now,
             )
         school = context.config.school(person.school_id)
         if result.attestation is not None:
@@ -405,17 +401,26 @@ def aup_sign(
                 school=school,
                 language=language,
                 to=[person.email],
-                subject=Msg(N_("Your signature: %(title)s (%(version)s)"), title=policy.title,
-                            version=version_name(version.label)),
-                greeting=Msg(N_("Dear %(person_name)s,"),
-                             person_name=person.given_name or person.display_name),
+                subject=Msg(
+                    N_("Your signature: %(title)s (%(version)s)"),
+                    title=policy.title,
+                    version=version_name(version.label),
+                ),
+                greeting=Msg(
+                    N_("Dear %(person_name)s,"),
+                    person_name=person.given_name or person.display_name,
+                ),
                 paragraphs=[
-                    Msg(N_(
-                        "Thank you. This is your receipt for the Acceptable Use Policy you "
-                        "signed. Keep it for your records; you do not need to do anything else."
-                    )),
-                    Msg(N_("What you agreed to: %(statement)s"),
-                        statement=result.attestation.statement),
+                    Msg(
+                        N_(
+                            "Thank you. This is your receipt for the Acceptable Use Policy you "
+                            "signed. Keep it for your records; you do not need to do anything else."
+                        )
+                    ),
+                    Msg(
+                        N_("What you agreed to: %(statement)s"),
+                        statement=result.attestation.statement,
+                    ),
                 ],
                 facts=[
                     (Msg(N_("Policy")), named),
@@ -424,8 +429,10 @@ def aup_sign(
                     (Msg(N_("Signed")), _signed_at(now)),
                     (Msg(N_("Reference")), f"SIG-{result.attestation.id:06d}"),
                 ],
-                small=Msg(N_("If you did not sign this, tell the school office or the %(head)s "
-                             "today."), head=Msg(school_words(school).headteacher)),
+                small=Msg(
+                    N_("If you did not sign this, tell the school office or the %(head)s today."),
+                    head=Msg(school_words(school).headteacher),
+                ),
             )
             enqueue_email(
                 session,

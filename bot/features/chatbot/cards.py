@@ -48,7 +48,7 @@ def _section(item: NeedItem, function: str) -> dict[str, Any]:
                 "text": escape(item.title + version),
                 "wrapText": True,
             }
-        },
+        }
     ]
     buttons: list[dict[str, Any]]
     if item.kind == "complete_training":

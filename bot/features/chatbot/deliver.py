@@ -31,7 +31,11 @@ class ChatDigests(BotDigests):
     service_url: ClassVar[str | None] = GOOGLE_CHAT_SERVICE
 
     def card(
-        self, school: SchoolConfig, person: Person, chat: TeamsChat, items: list[NeedItem],
+        self,
+        school: SchoolConfig,
+        person: Person,
+        chat: TeamsChat,
+        items: list[NeedItem],
         title: str,
     ) -> dict[str, Any]:
         """The person's card, as the message that carries it."""

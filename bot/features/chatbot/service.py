@@ -25,13 +25,7 @@ from bot.core.i18n import N_, person_language, say, speaking
 from bot.core.models import Person
 from bot.core.settings import Settings
 from bot.features.chatbot.cards import card_message, needs_card, plain, wrapped
-from bot.features.teamsbot.api import (
-    ACK_VERB,
-    needs_title,
-    open_needs,
-    record_press,
-    stranger_line,
-)
+from bot.features.teamsbot.api import ACK_VERB, needs_title, open_needs, record_press, stranger_line
 
 __all__ = ["METHOD", "ChatEvent", "ChatEventError", "answer", "person_for", "read_event"]
 
@@ -210,13 +204,7 @@ def _answer(
     if event.kind == CLICKED:
         verb = event.params.get("verb", "")
         note, _recorded = record_press(
-            session,
-            person,
-            verb,
-            dict(event.params),
-            now,
-            method=METHOD,
-            user_agent="Google Chat",
+            session, person, verb, dict(event.params), now, method=METHOD, user_agent="Google Chat"
         )
     title = needs_title(school.name)
     card = needs_card(

@@ -22,13 +22,7 @@ from bot.core.models import Complaint, Person, utcnow
 from bot.core.nations import pack_for
 from bot.core.ratelimit import RateLimit, limit_key, take
 from bot.core.words import csv_text, school_words
-from bot.engine.web.deps import (
-    client_ip,
-    ctx,
-    current_user,
-    error_page,
-    render,
-)
+from bot.engine.web.deps import client_ip, ctx, current_user, error_page, render
 from bot.engine.web.forms import download, read_fields, school_for
 from bot.engine.web.links import deliver_soon
 from bot.features.complaints.rules import (
@@ -264,8 +258,10 @@ def _reader(request: Request) -> tuple[Person, SchoolConfig]:
             )
         raise HTTPException(
             403,
-            Msg(N_("Data protection complaints are read only by %(readers)s."),
-                readers=words_for(school)),
+            Msg(
+                N_("Data protection complaints are read only by %(readers)s."),
+                readers=words_for(school),
+            ),
         )
     return user, school
 

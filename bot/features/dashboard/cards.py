@@ -255,10 +255,7 @@ def adaptive_card(f: DigestFigures) -> dict[str, Any]:
         items += [_text(f"• {line}", spacing="Small") for line in attention]
         if more_attention:
             items.append(
-                _text(
-                    say("…and %(num)d more on the dashboard.", num=more_attention),
-                    isSubtle=True,
-                )
+                _text(say("…and %(num)d more on the dashboard.", num=more_attention), isSubtle=True)
             )
         body.append(
             {"type": "Container", "style": "attention", "spacing": "Medium", "items": items}
@@ -344,12 +341,7 @@ def _chat_message(f: DigestFigures, policy_rows: int) -> dict[str, Any]:
     shown, hidden = _worst_first(f, policy_rows)
     if shown:
         widgets: list[dict[str, Any]] = [
-            {
-                "decoratedText": {
-                    "text": esc(_clip(title, TITLE_CHARS)),
-                    "bottomLabel": pct(rate),
-                }
-            }
+            {"decoratedText": {"text": esc(_clip(title, TITLE_CHARS)), "bottomLabel": pct(rate)}}
             for title, rate in shown
         ]
         if hidden:

@@ -103,8 +103,14 @@ def teams_package(
 
 
 def _preview(
-    ctx: AppContext, schools: Sequence[SchoolConfig], day: date, now: datetime, *,
-    several: bool, chat: bool, text: bool,
+    ctx: AppContext,
+    schools: Sequence[SchoolConfig],
+    day: date,
+    now: datetime,
+    *,
+    several: bool,
+    chat: bool,
+    text: bool,
 ) -> None:
     """Print each school's digest as it would go: the Teams card's JSON, Google Chat's, or
     the plain text (JSON without Rich markup, so it can be piped to a validator or a file)."""
@@ -181,13 +187,7 @@ def digest(
     with ctx.store.transaction() as session:
         results = [
             queue_digest(
-                session,
-                s,
-                day,
-                now,
-                base_url=base_url,
-                channel=channel,
-                several_schools=several,
+                session, s, day, now, base_url=base_url, channel=channel, several_schools=several
             )
             for s in schools
         ]

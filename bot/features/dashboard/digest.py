@@ -91,7 +91,8 @@ def digest_due(school: SchoolConfig, today: date, now: datetime, *, catch_up: bo
         return catch_up
     local = to_local(now, LONDON)
     return local.date() != today or (
-        local.time() >= DIGEST_TIME and (catch_up or local.time() < MORNING_ENDS))
+        local.time() >= DIGEST_TIME and (catch_up or local.time() < MORNING_ENDS)
+    )
 
 
 def channel_configured(settings: Settings) -> bool:

@@ -150,11 +150,7 @@ def person_detail(request: Request, person_id: int) -> Response:
                 request, session, Person, person_id, N_("There is no such person.")
             )
             duties = session.execute(
-                select(
-                    Duty,
-                    func.coalesce(Policy.title, Requirement.title),
-                    OfficialAccount.name,
-                )
+                select(Duty, func.coalesce(Policy.title, Requirement.title), OfficialAccount.name)
                 .join(Requirement, Requirement.id == Duty.requirement_id)
                 .outerjoin(Policy, Policy.id == Requirement.policy_id)
                 .outerjoin(OfficialAccount, OfficialAccount.id == Duty.account_id)

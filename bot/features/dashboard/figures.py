@@ -34,12 +34,7 @@ from bot.core.models import (
     Requirement,
     utcnow,
 )
-from bot.core.outbox.delivery import (
-    NEEDS_A_PERSON,
-    REPORT_PURPOSES,
-    purpose_label,
-    purpose_title,
-)
+from bot.core.outbox.delivery import NEEDS_A_PERSON, REPORT_PURPOSES, purpose_label, purpose_title
 from bot.engine.duties import READING_YEAR_STARTS, cycle_start
 from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.snapshot import ensure
@@ -54,12 +49,7 @@ from bot.features.dashboard.rules import (
 )
 from bot.features.policies.api import policies_of, review_status
 
-__all__ = [
-    "compute_figures",
-    "current_cycles",
-    "current_versions",
-    "policy_figure",
-]
+__all__ = ["compute_figures", "current_cycles", "current_versions", "policy_figure"]
 
 # --------------------------------------------------------------------------- the snapshot part
 
@@ -265,17 +255,31 @@ def _readings(session: Session, figures: Figures) -> None:
     if not years:
         return
     rows = session.execute(
-        select(DutyTally.requirement_id, DutyTally.cycle, DutyTally.policy_version_id,
-               DutyTally.status, DutyTally.duties)
-        .where(DutyTally.school_id == figures.school_id, DutyTally.kind == "reading_campaign",
-               DutyTally.active.is_(True), DutyTally.status.in_(("open", "done")))
+        select(
+            DutyTally.requirement_id,
+            DutyTally.cycle,
+            DutyTally.policy_version_id,
+            DutyTally.status,
+            DutyTally.duties,
+        ).where(
+            DutyTally.school_id == figures.school_id,
+            DutyTally.kind == "reading_campaign",
+            DutyTally.active.is_(True),
+            DutyTally.status.in_(("open", "done")),
+        )
     ).all()
-    rows = [r for r in rows if r.requirement_id in years
-            and r.cycle.endswith(f":{years[r.requirement_id]}")]
-    policy_of = dict(session.execute(
-        select(PolicyVersion.id, PolicyVersion.policy_id)
-        .where(PolicyVersion.id.in_({r.policy_version_id for r in rows}))
-    ).all())
+    rows = [
+        r
+        for r in rows
+        if r.requirement_id in years and r.cycle.endswith(f":{years[r.requirement_id]}")
+    ]
+    policy_of = dict(
+        session.execute(
+            select(PolicyVersion.id, PolicyVersion.policy_id).where(
+                PolicyVersion.id.in_({r.policy_version_id for r in rows})
+            )
+        ).all()
+    )
     newest: dict[int, int] = {}  # a part's newest edition asked for this year
     for r in rows:
         part = policy_of.get(r.policy_version_id)
@@ -401,11 +405,7 @@ def _messages(session: Session, figures: Figures) -> None:
 
 
 def compute_figures(
-    session: Session,
-    school_id: str,
-    today: date,
-    *,
-    now: datetime | None = None,
+    session: Session, school_id: str, today: date, *, now: datetime | None = None
 ) -> Figures:
     """Read the figures: the duty counts from the snapshot, reports and messages live.
 

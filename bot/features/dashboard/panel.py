@@ -59,11 +59,7 @@ def _clock_text(due: datetime, now: datetime) -> Msg:
 
 
 def report_panel(
-    session: Session,
-    viewer: Viewer,
-    figures: Figures,
-    today: date,
-    now: datetime,
+    session: Session, viewer: Viewer, figures: Figures, today: date, now: datetime
 ) -> ReportPanel:
     """The reports panel: the viewer's own visible reports if they may read reports (each
     clock's name and time left said where shown)."""
@@ -129,11 +125,7 @@ def report_panel(
 
 
 def for_viewer(
-    session: Session,
-    viewer: Viewer,
-    figures: Figures,
-    today: date,
-    now: datetime,
+    session: Session, viewer: Viewer, figures: Figures, today: date, now: datetime
 ) -> ReportPanel:
     """The viewer's report panel, with ``figures``' report counts made the viewer's own (what
     a card or digest built from ``figures`` then shows)."""

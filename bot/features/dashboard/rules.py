@@ -242,47 +242,100 @@ class Figures:
         line a whole sentence (said where shown)."""
         days = REVIEW_DUE_SOON_DAYS
         counted = (  # (how many, the line, its section, severity), most urgent first
-            (n := self.clocks_overdue, nmsg("%(num)d report deadline has passed",
-                                    "%(num)d report deadlines have passed", n),
-             "reports", "bad"),
-            (n := self.running_clocks, nmsg("%(num)d report clock running",
-                                    "%(num)d report clocks running", n),
-             "reports", "warn"),
-            (n := self.messages_failed, nmsg("%(num)d message could not be delivered",
-                                    "%(num)d messages could not be delivered", n),
-             "messages", "bad"),
-            (n := self.messages_unknown, nmsg("%(num)d message may not have arrived",
-                                    "%(num)d messages may not have arrived", n),
-             "messages", "warn"),
-            (n := self.policies_overdue, nmsg("%(num)d policy overdue for review",
-                                    "%(num)d policies overdue for review", n),
-             "reviews", "bad"),
-            (n := self.handovers, nmsg("%(num)d official account needs a handover",
-                                    "%(num)d official accounts need a handover", n),
-             "accounts", "bad"),
-            (n := self.accounts_unsigned, nmsg("%(num)d official account with unsigned holders",
-                                    "%(num)d official accounts with unsigned holders", n),
-             "accounts", "warn"),
-            (n := self.training_overdue, nmsg("%(num)d staff training missing or expired",
-                                    "%(num)d staff trainings missing or expired", n),
-             "training", "warn"),
-            (n := self.overdue_duties, nmsg("%(num)d overdue staff duty",
-                                    "%(num)d overdue staff duties", n),
-             "duties", "warn"),
-            (n := self.policies_due_soon,
-             nmsg("%(num)d policy is due for review within %(days)d days",
-                  "%(num)d policies are due for review within %(days)d days", n, days=days),
-             "reviews", "warn"),
+            (
+                n := self.clocks_overdue,
+                nmsg(
+                    "%(num)d report deadline has passed", "%(num)d report deadlines have passed", n
+                ),
+                "reports",
+                "bad",
+            ),
+            (
+                n := self.running_clocks,
+                nmsg("%(num)d report clock running", "%(num)d report clocks running", n),
+                "reports",
+                "warn",
+            ),
+            (
+                n := self.messages_failed,
+                nmsg(
+                    "%(num)d message could not be delivered",
+                    "%(num)d messages could not be delivered",
+                    n,
+                ),
+                "messages",
+                "bad",
+            ),
+            (
+                n := self.messages_unknown,
+                nmsg(
+                    "%(num)d message may not have arrived",
+                    "%(num)d messages may not have arrived",
+                    n,
+                ),
+                "messages",
+                "warn",
+            ),
+            (
+                n := self.policies_overdue,
+                nmsg("%(num)d policy overdue for review", "%(num)d policies overdue for review", n),
+                "reviews",
+                "bad",
+            ),
+            (
+                n := self.handovers,
+                nmsg(
+                    "%(num)d official account needs a handover",
+                    "%(num)d official accounts need a handover",
+                    n,
+                ),
+                "accounts",
+                "bad",
+            ),
+            (
+                n := self.accounts_unsigned,
+                nmsg(
+                    "%(num)d official account with unsigned holders",
+                    "%(num)d official accounts with unsigned holders",
+                    n,
+                ),
+                "accounts",
+                "warn",
+            ),
+            (
+                n := self.training_overdue,
+                nmsg(
+                    "%(num)d staff training missing or expired",
+                    "%(num)d staff trainings missing or expired",
+                    n,
+                ),
+                "training",
+                "warn",
+            ),
+            (
+                n := self.overdue_duties,
+                nmsg("%(num)d overdue staff duty", "%(num)d overdue staff duties", n),
+                "duties",
+                "warn",
+            ),
+            (
+                n := self.policies_due_soon,
+                nmsg(
+                    "%(num)d policy is due for review within %(days)d days",
+                    "%(num)d policies are due for review within %(days)d days",
+                    n,
+                    days=days,
+                ),
+                "reviews",
+                "warn",
+            ),
         )
         lines = [Attention(job, "jobs", "bad") for job in self.failing_jobs]
         if self.settings_problem:
             lines.insert(0, Attention(self.settings_problem, "settings", "bad"))
         if self.calendar_question:
             lines.append(Attention(self.calendar_question, "now", "bad"))
-        return lines + [
-            Attention(line, section, bad) for n, line, section, bad in counted
-            if n
-        ]
+        return lines + [Attention(line, section, bad) for n, line, section, bad in counted if n]
 
     def needs_attention(self) -> list[Text]:
         """Short lines for 'things needing you now' (never report contents)."""

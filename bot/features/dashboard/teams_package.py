@@ -263,12 +263,7 @@ def _entry(name: str) -> zipfile.ZipInfo:
     return info
 
 
-def build_teams_package(
-    hostname: str,
-    app_id: str,
-    out_path: Path,
-    **manifest: Any,
-) -> Path:
+def build_teams_package(hostname: str, app_id: str, out_path: Path, **manifest: Any) -> Path:
     """Write the Teams app zip (manifest.json, color.png, outline.png) and return its path.
 
     The zip is reproducible: the same arguments give byte-identical files. An `out_path`

@@ -16,12 +16,7 @@ from bot.core.config import SchoolConfig
 from bot.core.models import Person
 from bot.core.permissions import REPORT_READERS
 
-__all__ = [
-    "NotAllowed",
-    "SignInNeeded",
-    "Viewer",
-    "school_roles",
-]
+__all__ = ["NotAllowed", "SignInNeeded", "Viewer", "school_roles"]
 
 
 @dataclass(frozen=True)
@@ -66,10 +61,7 @@ def _config_roles(school: SchoolConfig, email: str, trust_admins: Sequence[str] 
 
 
 def school_roles(
-    session: Session,
-    schools: Iterable[SchoolConfig],
-    email: str,
-    trust_admins: Sequence[str] = (),
+    session: Session, schools: Iterable[SchoolConfig], email: str, trust_admins: Sequence[str] = ()
 ) -> dict[str, set[str]]:
     """Roles of ``email`` in each school: from their record there, else from the configuration.
 

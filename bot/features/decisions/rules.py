@@ -103,9 +103,7 @@ def decision_reference(decision_id: int) -> str:
 
 
 def _subject(
-    fields: Mapping[str, str],
-    people: Mapping[int, str],
-    errors: dict[str, Text],
+    fields: Mapping[str, str], people: Mapping[int, str], errors: dict[str, Text]
 ) -> tuple[str, int | None, str | None]:
     """Who the decision is about: (subject type, person id, name)."""
     subject_type = fields.get("subject_type", "")
@@ -149,10 +147,7 @@ _TOO_LONG = {  # a whole sentence per box (never assembled from pieces)
 
 
 def _long_text(
-    fields: Mapping[str, str],
-    field: str,
-    missing: Text | None,
-    errors: dict[str, Text],
+    fields: Mapping[str, str], field: str, missing: Text | None, errors: dict[str, Text]
 ) -> str:
     """A text box of at most MAX_TEXT characters (required when ``missing`` says why)."""
     value = clean_field(fields.get(field), MAX_TEXT + 1)
@@ -285,12 +280,7 @@ def seen_stage(review_on: date, set_on: date, cadence: Cadence) -> int:
     return reached[-1][0] if reached else -1
 
 
-def review_subject(
-    label: str,
-    review_on: date,
-    today: date,
-    reference: str,
-) -> Msg:
+def review_subject(label: str, review_on: date, today: date, reference: str) -> Msg:
     """The reminder's subject line: overdue, due today, or due in N days."""
     values = {"reference": reference, "due": Day(review_on)}
     if label.startswith("overdue:"):

@@ -82,11 +82,7 @@ def audit_decision(
 
 
 def store_attachments(
-    session: Session,
-    decision: Decision,
-    files: Sequence[CleanFile],
-    uploads_dir: Path,
-    actor: str,
+    session: Session, decision: Decision, files: Sequence[CleanFile], uploads_dir: Path, actor: str
 ) -> list[Path]:
     """Write checked files under random names (owner-only), record and audit them; returns the
     paths.

@@ -164,9 +164,7 @@ def _new_form(
             "school": school,
             "kinds": rules.DECISION_KINDS,
             "subject_types": rules.SUBJECT_TYPES,
-            "years": {
-                y: rules.year_group(y) for y in rules.YEAR_GROUPS
-            },
+            "years": {y: rules.year_group(y) for y in rules.YEAR_GROUPS},
             "leaders": leaders,
             "people": people,
             "v": {**defaults, **(values or {})},
@@ -200,11 +198,7 @@ async def decision_create(request: Request) -> Response:
         errors: dict[str, Text] = {}
         try:
             data = rules.validate_decision(
-                fields,
-                leaders=leaders,
-                people=people,
-                has_files=bool(files),
-                today=today,
+                fields, leaders=leaders, people=people, has_files=bool(files), today=today
             )
         except rules.DecisionInputError as exc:
             errors = dict(exc.errors)

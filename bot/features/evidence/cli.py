@@ -64,12 +64,20 @@ def _build(
     ids = ", ".join(INSPECTORATES)
     with speaking(config.language):
         if inspected is None:
-            fail(say("Who inspects %(school)s is not stated: give --for (one of %(ids)s), or set "
-                     "inspectorate in its settings.", school=config.name, ids=ids),
-                 highlight=False)
+            fail(
+                say(
+                    "Who inspects %(school)s is not stated: give --for (one of %(ids)s), or set "
+                    "inspectorate in its settings.",
+                    school=config.name,
+                    ids=ids,
+                ),
+                highlight=False,
+            )
         if inspected not in INSPECTORATES:
-            fail(say("--for %(given)s: not one of %(ids)s.", given=inspected, ids=ids),
-                 highlight=False)
+            fail(
+                say("--for %(given)s: not one of %(ids)s.", given=inspected, ids=ids),
+                highlight=False,
+            )
     secret = ctx.settings.signing_key()
     request = PackRequest(
         actor="cli",

@@ -20,18 +20,13 @@ ISS_SHEET = "iss-paragraph-7-cover-sheet.pdf"
 # Standards) Regulations 2014, Schedule, paragraph 7), by the inspectorates' item ids
 PARAGRAPH_7 = {
     "7a": N_(
-        "7(a): arrangements are made to safeguard and promote the welfare of pupils at the "
-        "school"
+        "7(a): arrangements are made to safeguard and promote the welfare of pupils at the school"
     ),
     "7b": N_(
         "7(b): such arrangements have regard to any guidance issued by the Secretary of State"
     ),
 }
-KINDS = {
-    "company": N_("a company"),
-    "trust": N_("a trust"),
-    "individual": N_("an individual"),
-}
+KINDS = {"company": N_("a company"), "trust": N_("a trust"), "individual": N_("an individual")}
 
 
 @dataclass(frozen=True)

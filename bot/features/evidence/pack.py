@@ -185,9 +185,12 @@ def _forms(
     assert request.signatories is not None
     leads = request.signatories.leads
     named = names_of(session, school_id, (lead.email for lead in leads))
-    who = replace(request.signatories, leads=tuple(
-        replace(lead, name=named.get(lead.email.lower(), lead.email)) for lead in leads
-    ))
+    who = replace(
+        request.signatories,
+        leads=tuple(
+            replace(lead, name=named.get(lead.email.lower(), lead.email)) for lead in leads
+        ),
+    )
     found = inspectorate(inspected)
     if inspected == "eti":
         forms = eti_proformas(facts, who, request.language)
@@ -254,9 +257,9 @@ def make_pack(
         if request.inspectorate is not None
         else None
     )
-    files: dict[str, bytes] = {SUMMARY: render_summary(
-        facts, key, request.language, index, request.inspectorate
-    )}
+    files: dict[str, bytes] = {
+        SUMMARY: render_summary(facts, key, request.language, index, request.inspectorate)
+    }
     step(STEPS[2])
     described = {SUMMARY: "the dated summary of everything below (PDF)"}
     if index is not None:

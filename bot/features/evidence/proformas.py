@@ -110,13 +110,15 @@ def signature_lines(doc: A4Report, said: Said, signers: tuple[str, ...]) -> None
 def leads_into(doc: A4Report, said: Said, facts: Facts, who: Signatories) -> None:
     """The designated teacher and deputies, with each one's training from the matrix."""
     _ = said
-    rows = [[_(N_("Role")), _(N_("Name")), _(N_("Course")), _(N_("Completed on")),
-             _(N_("Expires on"))]]
+    rows = [
+        [_(N_("Role")), _(N_("Name")), _(N_("Course")), _(N_("Completed on")), _(N_("Expires on"))]
+    ]
     for lead in who.leads:
         theirs = [r for r in facts.training.rows if r[1].lower() == lead.email.lower()]
         for row in theirs or [("", "", _(N_("No training recorded")), "", "")]:
-            rows.append([_(lead.role), lead.name, said.cell(row[2]), said.cell(row[3]),
-                         said.cell(row[4])])
+            rows.append(
+                [_(lead.role), lead.name, said.cell(row[2]), said.cell(row[3]), said.cell(row[4])]
+            )
     doc.table(rows)
     doc.space(3)
 

@@ -197,8 +197,7 @@ def standards_sentence(school: _School) -> str | None:
         )
     else:
         said = _(
-            "This is an independent school: the standards it must meet are %(standards)s "
-            "(%(url)s)."
+            "This is an independent school: the standards it must meet are %(standards)s (%(url)s)."
         ) % {"standards": _(standards.title), "url": standards.url}
     if school.inspected_by is None:
         return f"{said} " + _(
@@ -246,4 +245,3 @@ def rules_table(school: SchoolConfig) -> Table:
         (N_("Rule"), N_("Applies from"), N_("Applies until"), N_("Source")),
         tuple(rows),
     )
-

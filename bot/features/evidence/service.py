@@ -42,11 +42,7 @@ from bot.features.dashboard.api import compute_figures, current_versions
 from bot.features.evidence.people import attestations as _attestations
 from bot.features.evidence.people import training as _training
 from bot.features.evidence.people import when
-from bot.features.evidence.rules import (
-    HOLDER_STATES,
-    Table,
-    cells,
-)
+from bot.features.evidence.rules import HOLDER_STATES, Table, cells
 from bot.features.evidence.staffing import scr_counts_table as _scr
 from bot.features.governors.api import FREE_TEXT_OUTCOME, NO_OUTCOME
 from bot.features.policies.api import register

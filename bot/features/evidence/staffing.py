@@ -73,9 +73,11 @@ def scr_counts_table(session: Session, school_id: str, headings: Mapping[str, st
     the last check: counts only, never a name (who is on /scr, for the head and the SCR owner)."""
     counts, checked = open_counts(session, school_id), last_checked(session, school_id)
     when = checked.isoformat() if checked is not None else "Not stated: never checked"
-    rows = tuple(cells(((headings or GAP_KINDS)[kind], count, when))
-                 for kind, count in counts.items()) \
-        if counts is not None else (cells(("All kinds", "Not stated", when)),)
+    rows = (
+        tuple(cells(((headings or GAP_KINDS)[kind], count, when)) for kind, count in counts.items())
+        if counts is not None
+        else (cells(("All kinds", "Not stated", when)),)
+    )
     return Table(
         "single-central-record-gaps.csv",
         N_("Gaps in the single central record (safer recruitment), by kind: counts only"),
@@ -90,8 +92,14 @@ def _owed_by(school: SchoolConfig) -> dict[str, str]:
     words = school_words(school)
     return {
         req.id: ", ".join(
-            filter(None, (role_list(req.audience.roles, words).said("en"), *req.audience.groups,
-                          *req.audience.people))
+            filter(
+                None,
+                (
+                    role_list(req.audience.roles, words).said("en"),
+                    *req.audience.groups,
+                    *req.audience.people,
+                ),
+            )
         )
         for req in school.requirements
     }
@@ -102,14 +110,28 @@ def training_by_role(session: Session, school: SchoolConfig, today: date) -> Tab
     owe it and are overdue (the dashboard's and governors' report's figures)."""
     owed_by = _owed_by(school)
     rows = tuple(
-        cells((owed_by.get(t.key, ""), t.course, t.audience, t.up_to_date,
-               t.audience - t.up_to_date, t.overdue))
+        cells(
+            (
+                owed_by.get(t.key, ""),
+                t.course,
+                t.audience,
+                t.up_to_date,
+                t.audience - t.up_to_date,
+                t.overdue,
+            )
+        )
         for t in compute_figures(session, school.id, today).training
     )
     return Table(
         "training-by-role.csv",
         N_("Training by role: how many are trained and in date, and how many owe it"),
-        (N_("Who must do it"), N_("Course"), N_("People"), N_("Trained and in date"),
-         N_("Owe it"), N_("Overdue")),
+        (
+            N_("Who must do it"),
+            N_("Course"),
+            N_("People"),
+            N_("Trained and in date"),
+            N_("Owe it"),
+            N_("Overdue"),
+        ),
         rows,
     )

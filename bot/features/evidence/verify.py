@@ -126,8 +126,11 @@ def verify_pack(path: Path, expected_fingerprint: str | None = None) -> Verifica
     files = _members(path, result)
     if result.problems:
         return result
-    result.problems += [Problem(required, "is missing from the pack")
-                        for required in (PUBLIC_KEY, MANIFEST, SIGNATURE) if required not in files]
+    result.problems += [
+        Problem(required, "is missing from the pack")
+        for required in (PUBLIC_KEY, MANIFEST, SIGNATURE)
+        if required not in files
+    ]
     if result.problems:
         return result
     try:
@@ -156,11 +159,14 @@ def verify_pack(path: Path, expected_fingerprint: str | None = None) -> Verifica
     manifest_whole = manifest_whole and not found
     if not signature_holds(key, files[SIGNATURE], files[MANIFEST]):  # whose fault it is
         result.problems.append(
-            Problem(MANIFEST, "has been changed since it was signed (the signature does not "
-                    "match it)")
+            Problem(
+                MANIFEST, "has been changed since it was signed (the signature does not match it)"
+            )
             if not manifest_whole
-            else Problem(SIGNATURE, "does not match the manifest: the signature was changed, "
-                         "or another key made it")
+            else Problem(
+                SIGNATURE,
+                "does not match the manifest: the signature was changed, or another key made it",
+            )
         )
         return result
     result.problems.extend(found)
@@ -183,5 +189,7 @@ def _compare(files: dict[str, bytes], listed: dict[str, str]) -> list[Problem]:
                     f"has been changed: its SHA-256 is {actual}, the signed manifest says {digest}",
                 )
             )
-    return found + [Problem(name, "is not listed in the signed manifest (added after signing)")
-                    for name in sorted(set(files) - set(listed) - {MANIFEST, SIGNATURE})]
+    return found + [
+        Problem(name, "is not listed in the signed manifest (added after signing)")
+        for name in sorted(set(files) - set(listed) - {MANIFEST, SIGNATURE})
+    ]

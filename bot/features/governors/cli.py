@@ -101,6 +101,7 @@ def governors_report(
         console.print(say("[green]PDF written[/]: %(file)s", file=pdf))
 
 
-governors_app = typer.Typer(help="The termly report for those who govern the school.",
-                            no_args_is_help=True)
+governors_app = typer.Typer(
+    help="The termly report for those who govern the school.", no_args_is_help=True
+)
 governors_app.command("report")(friendly(governors_report))

@@ -311,8 +311,7 @@ def _reviewed(
 
 
 def build_report(
-    session: Session, school: SchoolConfig, term: Term, today: date,
-    figures: Figures | None = None,
+    session: Session, school: SchoolConfig, term: Term, today: date, figures: Figures | None = None
 ) -> GovernorsReport:
     """Gather the report's figures for one school and term (reuses ``compute_figures``, or
     the ``figures`` the caller already has for ``today``)."""
@@ -389,8 +388,14 @@ def _governors_of(words: Words | None) -> str:
 
 
 def _title(report: GovernorsReport, words: Words | None) -> str:
-    return capital(say("%(of)s report - %(school)s - %(term)s", school=report.school_name,
-                       term=term_name(report.term.name), of=_governors_of(words)))
+    return capital(
+        say(
+            "%(of)s report - %(school)s - %(term)s",
+            school=report.school_name,
+            term=term_name(report.term.name),
+            of=_governors_of(words),
+        )
+    )
 
 
 _ = say  # a sentence of the catalogue in the active language (placeholders left to fill)
@@ -474,8 +479,12 @@ def _write_pdf(doc: A4Report, report: GovernorsReport, words: Words | None) -> N
         + report.scr_sentence()
     )
     if report.courses:
-        doc.table([[_("Course"), _("Up to date")],
-                   *([course, f"{done} / {owed}"] for course, done, owed in report.courses)])
+        doc.table(
+            [
+                [_("Course"), _("Up to date")],
+                *([course, f"{done} / {owed}"] for course, done, owed in report.courses),
+            ]
+        )
     doc.text(_("4. AUP signatures"), "Heading2")
     doc.text(
         _("Official accounts: %(accounts)d; holders not yet signed: %(unsigned)d.")

@@ -62,8 +62,7 @@ def governors_report(request: Request, term: str | None = None) -> Response:
 def governors_report_pdf(request: Request, term: str | None = None) -> Response:
     """The termly governors' report as a PDF download."""
     context = _report_context(request, term)
-    pdf = render_pdf(context["report"], context["report_language"],
-                     school_words(context["school"]))
+    pdf = render_pdf(context["report"], context["report_language"], school_words(context["school"]))
     return Response(
         pdf,
         media_type="application/pdf",

@@ -94,8 +94,7 @@ def people_page(request: Request, saved: int | None = None, moved: int | None = 
         rows = entry_rows(session, school.id)
         from_file = file_people(session, school.id, school.directory.leaver_grace_days)
         in_no_school = unassigned(session, school.id) if school.directory.staff_group else []
-        held = [describe(f) for f in failing_steps(session, school.id)
-                if f.step == HELD]
+        held = [describe(f) for f in failing_steps(session, school.id) if f.step == HELD]
         audit.record(
             session,
             actor=user.email,
@@ -128,8 +127,9 @@ def _plan(request: Request, school: SchoolConfig, given: str) -> tuple[MovePlan,
     commas): 400 when they are not pairs of domains, 503 when the directory cannot be read."""
     domains = domain_map(given.replace(",", " ").split())
     if domains is None:
-        raise HTTPException(400, N_("Give each domain that changed as old=new, for example "
-                                    "oak.example=oak.sch.uk."))
+        raise HTTPException(
+            400, N_("Give each domain that changed as old=new, for example oak.example=oak.sch.uk.")
+        )
     context = ctx(request)
     try:
         with context.store.session() as session:
@@ -158,11 +158,17 @@ async def move_people(request: Request) -> Response:
     def store() -> int:
         plan, domains = _plan(request, school, given)
         if not plan.carried:
-            raise HTTPException(409, N_("Nobody was found in the new directory: nothing was "
-                                        "changed."))
+            raise HTTPException(
+                409, N_("Nobody was found in the new directory: nothing was changed.")
+            )
         with ctx(request).store.transaction() as session:
-            return carry(session, school.id, plan, user.email,
-                         {"connection": school.connection, "map": domains})
+            return carry(
+                session,
+                school.id,
+                plan,
+                user.email,
+                {"connection": school.connection, "map": domains},
+            )
 
     moved = await run_in_threadpool(store)
     return RedirectResponse(f"/admin/people?moved={moved}", status_code=303)

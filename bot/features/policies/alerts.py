@@ -150,14 +150,24 @@ class Move:
         """The change in a sentence."""
         policy, new = self.policy, self.policy.next_review_due
         if new is None:
-            return Msg(N_(
-                "The %(title)s no longer has a review date on the policy register (it was "
-                "%(old)s); the attached calendar entry removes the event."
-            ), title=policy.title, old=self.old)
-        return Msg(N_(
-            "The next review of the %(title)s by the %(body)s is now due by %(new)s, not "
-            "%(old)s; the attached calendar entry moves the event already in your calendar."
-        ), title=policy.title, body=Msg(policy.approving_body), new=new, old=self.old)
+            return Msg(
+                N_(
+                    "The %(title)s no longer has a review date on the policy register (it was "
+                    "%(old)s); the attached calendar entry removes the event."
+                ),
+                title=policy.title,
+                old=self.old,
+            )
+        return Msg(
+            N_(
+                "The next review of the %(title)s by the %(body)s is now due by %(new)s, not "
+                "%(old)s; the attached calendar entry moves the event already in your calendar."
+            ),
+            title=policy.title,
+            body=Msg(policy.approving_body),
+            new=new,
+            old=self.old,
+        )
 
     def attachment(self, school: SchoolConfig, now: datetime) -> Attachment:
         """The updated (or cancelled) calendar event."""
@@ -218,14 +228,15 @@ def _entry_line(policy: Policy, entry: DigestEntry, on: date) -> tuple[str, Text
         "derived": Joined(derived),
     }
     if entry.review_due < on:
-        words: Text = Msg(N_(
-            "%(state)s — was due for review by the %(body)s by %(date)s%(derived)s"), **values)
+        words: Text = Msg(
+            N_("%(state)s — was due for review by the %(body)s by %(date)s%(derived)s"), **values
+        )
     else:
-        words = Msg(N_(
-            "%(state)s — to be reviewed by the %(body)s by %(date)s%(derived)s"), **values)
+        words = Msg(
+            N_("%(state)s — to be reviewed by the %(body)s by %(date)s%(derived)s"), **values
+        )
     if entry.final:
-        words = words + Msg(N_(
-            ". This is the last email about it; the register keeps showing it"))
+        words = words + Msg(N_(". This is the last email about it; the register keeps showing it"))
     return policy.title, words
 
 
@@ -245,39 +256,55 @@ def _digest_draft(
     words = said_words(school_words(school))
     head = words.headteacher
     paragraphs: list[Text] = [
-        Msg(N_(
-            "These policies are due for review and ratification, or overdue. Please make sure "
-            "they are on the agenda. After the meeting, the clerk or the %(head)s records each "
-            "review — the date, the minute reference and the new document if it changed — on "
-            "the policy register (%(register)s). Staff are then asked to acknowledge any new "
-            "version."
-        ), head=head, register=f"{base_url}/policies"),
+        Msg(
+            N_(
+                "These policies are due for review and ratification, or overdue. Please make sure "
+                "they are on the agenda. After the meeting, the clerk or the %(head)s records each "
+                "review — the date, the minute reference and the new document if it changed — on "
+                "the policy register (%(register)s). Staff are then asked to acknowledge any new "
+                "version."
+            ),
+            head=head,
+            register=f"{base_url}/policies",
+        )
     ]
     if any(p.next_review_derived for p, _entry in entries):
-        paragraphs.append(Msg(N_(
-            'A review date marked "please confirm" was worked out from the date the policy '
-            "was ratified, not stated in the document: the clerk or the %(head)s can confirm "
-            "or correct it on the policy's page."
-        ), head=head))
+        paragraphs.append(
+            Msg(
+                N_(
+                    'A review date marked "please confirm" was worked out from the date the policy '
+                    "was ratified, not stated in the document: the clerk or the %(head)s can "
+                    "confirm "
+                    "or correct it on the policy's page."
+                ),
+                head=head,
+            )
+        )
     paragraphs += [m.words() for m in moves]
-    paragraphs.append(Msg(N_(
-        "You get at most one of these emails a week; an overdue review is mentioned "
-        "%(times)d times after its due date and then stays on the register and the "
-        "dashboard. The attached calendar entries mark the review dates."
-    ), times=OVERDUE_REPEATS))
+    paragraphs.append(
+        Msg(
+            N_(
+                "You get at most one of these emails a week; an overdue review is mentioned "
+                "%(times)d times after its due date and then stays on the register and the "
+                "dashboard. The attached calendar entries mark the review dates."
+            ),
+            times=OVERDUE_REPEATS,
+        )
+    )
     return notice(
         school=school,
         to=[recipient],
-        subject=digest_subject(
-            [(p.title, e.review_due) for p, e in entries], on, words.governors
-        ),
+        subject=digest_subject([(p.title, e.review_due) for p, e in entries], on, words.governors),
         greeting=Msg(N_("Hello,")),
         paragraphs=paragraphs,
         facts=[_entry_line(p, e, on) for p, e in entries],
-        small=Msg(N_(
-            "You receive this as a named %(governor)s, the clerk, a policy lead or a member "
-            "of the body that approves these policies."
-        ), governor=words.governor),
+        small=Msg(
+            N_(
+                "You receive this as a named %(governor)s, the clerk, a policy lead or a member "
+                "of the body that approves these policies."
+            ),
+            governor=words.governor,
+        ),
         attachments=tuple(
             _event(school, policy, entry.review_due, now, _event_sequence(policy, entry.review_due))
             for policy, entry in entries
@@ -464,18 +491,23 @@ def _draft(
     elif len(moves) == 1:
         subject = Msg(N_("Policy review date changed: %(title)s"), title=moves[0].policy.title)
     else:  # never one: a plural form for each count the school's language has
-        subject = nmsg("Policy review dates changed: %(num)d policy",
-                       "Policy review dates changed: %(num)d policies", len(moves))
+        subject = nmsg(
+            "Policy review dates changed: %(num)d policy",
+            "Policy review dates changed: %(num)d policies",
+            len(moves),
+        )
     return notice(
         school=school,
         to=[recipient],
         subject=subject,
         greeting=Msg(N_("Hello,")),
         paragraphs=[m.words() for m in moves],
-        small=Msg(N_(
-            "You receive this because you were sent the earlier calendar entry for this "
-            "policy's review; you get at most one email about policy reviews a week."
-        )),
+        small=Msg(
+            N_(
+                "You receive this because you were sent the earlier calendar entry for this "
+                "policy's review; you get at most one email about policy reviews a week."
+            )
+        ),
         attachments=tuple(m.attachment(school, now) for m in moves),
     )
 

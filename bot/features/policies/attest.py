@@ -40,7 +40,9 @@ def aup_consent(title: str, label: str) -> str:
     return say(
         "I have read the %(title)s (%(version)s). I agree to follow it whenever I use the "
         "school's official accounts, and I understand that breaking it may lead to disciplinary "
-        "action.", title=title, version=version_name(label),
+        "action.",
+        title=title,
+        version=version_name(label),
     )
 
 

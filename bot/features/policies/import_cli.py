@@ -144,20 +144,27 @@ def _import_one(run: _Run, path: Path) -> _Outcome:
     outcome.found = imported.to_json_dict()
     with run.ctx.store.session() as session:
         names = dsl_names(session, run.school)
-    outcome.checks = item.check_ownership(run.school.name, names,
-                                          dsl=school_words(run.school).dsl)
+    outcome.checks = item.check_ownership(run.school.name, names, dsl=school_words(run.school).dsl)
     if not run.as_json:
         console.rule(f"[bold]{escape(path.name)}[/]")
         print_found(imported, path, outcome.checks)
     if (twin := _twin(run, path, imported, data)) is not None:
         outcome.same_as = twin
-        outcome.notes.append(Msg(N_(
-            "the same document as %(twin)s (a copy in another format): not stored again"
-        ), twin=twin))
+        outcome.notes.append(
+            Msg(
+                N_("the same document as %(twin)s (a copy in another format): not stored again"),
+                twin=twin,
+            )
+        )
         return outcome
     if (found := imported.next_review) is not None and found.how == "derived":
-        outcome.notes.append(Msg(N_("next review %(day)s derived: %(note)s"),
-                                 day=found.value.isoformat(), note=found.note or ""))
+        outcome.notes.append(
+            Msg(
+                N_("next review %(day)s derived: %(note)s"),
+                day=found.value.isoformat(),
+                note=found.note or "",
+            )
+        )
     for name, text in (
         ("next_review", run.typed.next_review),
         ("approving_body", run.typed.approved_by),
@@ -194,24 +201,39 @@ def _refusal(item: Intake, *, interactive: bool) -> Msg:
     names = Joined((Msg(MISSING_PREFIX[n]) for n in item.questions), ", ")
     count = len(item.questions)  # Welsh: "wedi'i nodi" for one, "wedi'u nodi" for more
     if "title" in item.questions and item.title_guess is not None:
-        reason = nmsg("not stored: %(names)s not clear from the document",
-                      "not stored: %(names)s not clear from the document", count, names=names)
+        reason = nmsg(
+            "not stored: %(names)s not clear from the document",
+            "not stored: %(names)s not clear from the document",
+            count,
+            names=names,
+        )
     else:
-        reason = nmsg("not stored: %(names)s not stated in the document",
-                      "not stored: %(names)s not stated in the document", count, names=names)
+        reason = nmsg(
+            "not stored: %(names)s not stated in the document",
+            "not stored: %(names)s not stated in the document",
+            count,
+            names=names,
+        )
     if not interactive:
         reason = Msg(N_("%(reason)s and this is not an interactive terminal"), reason=reason)
-    return Msg(N_(
-        "%(reason)s — run it at a terminal to type it in, give it with --title, --next-review "
-        "or --approved-by, or add it to the document"
-    ), reason=reason)
+    return Msg(
+        N_(
+            "%(reason)s — run it at a terminal to type it in, give it with --title, --next-review "
+            "or --approved-by, or add it to the document"
+        ),
+        reason=reason,
+    )
 
 
 def _stored_line(outcome: _Outcome) -> Msg:
     """A stored file's line: its key, version, next review and sha256."""
-    return Msg(N_("stored as %(key)s %(version)s; next review due %(due)s; sha256 %(sha)s"),
-               key=outcome.policy_key, version=version_name(str(outcome.version)),
-               due=outcome.next_review_stored, sha=outcome.sha256)
+    return Msg(
+        N_("stored as %(key)s %(version)s; next review due %(due)s; sha256 %(sha)s"),
+        key=outcome.policy_key,
+        version=version_name(str(outcome.version)),
+        due=outcome.next_review_stored,
+        sha=outcome.sha256,
+    )
 
 
 def _ask_missing(item: Intake, words: Words) -> None:
@@ -219,16 +241,19 @@ def _ask_missing(item: Intake, words: Words) -> None:
     in the school's language (the questions themselves: ``intake.question``)."""
     from bot.features.policies.intake import question
 
-    console.print(say(
-        "Some things the register needs are not in the document. Type them in, or press "
-        "Enter to leave one out (the policy is then not stored)."
-    ))
+    console.print(
+        say(
+            "Some things the register needs are not in the document. Type them in, or press "
+            "Enter to leave one out (the policy is then not stored)."
+        )
+    )
     for name in item.questions:
         offered = (item.title_guess if name == "title" else None) or ""
         for _ in range(3):
             text = str(
-                typer.prompt(str(question(name, words)), default=offered,
-                             show_default=bool(offered))
+                typer.prompt(
+                    str(question(name, words)), default=offered, show_default=bool(offered)
+                )
             ).strip()
             if not text or (problem := item.answer(name, text)) is None:
                 break
@@ -249,11 +274,13 @@ def _may_store(item: Intake, outcome: _Outcome, run: _Run) -> bool:
     asked = say("Store '%(title)s' in the register?", title=item.title)
     if run.yes or (run.interactive and confirm(asked, default=True)):
         return True
-    outcome.notes.append(Msg(
-        N_("nothing stored (you said no)")
-        if run.interactive
-        else N_("nothing stored: rerun with --yes to store it")
-    ))
+    outcome.notes.append(
+        Msg(
+            N_("nothing stored (you said no)")
+            if run.interactive
+            else N_("nothing stored: rerun with --yes to store it")
+        )
+    )
     return False
 
 
@@ -292,25 +319,30 @@ def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
     outcome.notes += stored.notes
     if stored.version is None:
         outcome.already_stored = True
-        outcome.notes.append(Msg(N_("this document is already stored as %(version)s"),
-                                 version=version_name(str(stored.existing_version))))
+        outcome.notes.append(
+            Msg(
+                N_("this document is already stored as %(version)s"),
+                version=version_name(str(stored.existing_version)),
+            )
+        )
     elif item.stated_version is None:
-        outcome.notes.append(Msg(
-            N_("version: not stated in the document; staff see '%(version)s'")
-            if label
-            else N_(
-                "version: not stated in the document; staff see '%(version)s' (type another "
-                "with --version-label)"
-            ),
-            version=str(stored.version),
-        ))
+        outcome.notes.append(
+            Msg(
+                N_("version: not stated in the document; staff see '%(version)s'")
+                if label
+                else N_(
+                    "version: not stated in the document; staff see '%(version)s' (type another "
+                    "with --version-label)"
+                ),
+                version=str(stored.version),
+            )
+        )
 
 
 def _print_outcome(outcome: _Outcome) -> None:
     if outcome.error:
         said = say("error:")
-        console.print(f"[bold red]{said}[/] {escape(str(outcome.error))}",
-                      highlight=False)
+        console.print(f"[bold red]{said}[/] {escape(str(outcome.error))}", highlight=False)
         return
     missing, note = say(MISSING), say(NOTE)
     lines = [f"[red]{missing}[/] {escape(str(line))}" for line in outcome.missing]
@@ -348,20 +380,31 @@ def import_summary(outcomes: list[_Outcome]) -> str:
         for count, said in (
             (n["new"], Msg(N_("%(count)d stored"), count=n["new"])),
             (n["same"], Msg(N_("%(count)d already in the register, unchanged"), count=n["same"])),
-            (n["copy"], nmsg("%(count)d copy of another document, not stored again",
-                             "%(count)d copies of another document, not stored again",
-                             n["copy"], count=n["copy"])),
+            (
+                n["copy"],
+                nmsg(
+                    "%(count)d copy of another document, not stored again",
+                    "%(count)d copies of another document, not stored again",
+                    n["copy"],
+                    count=n["copy"],
+                ),
+            ),
             (not_stored, Msg(N_("%(count)d not stored"), count=not_stored)),
         )
         if count
     ]
-    read = nmsg("%(count)d file read: %(parts)s.", "%(count)d files read: %(parts)s.",
-                len(outcomes), count=len(outcomes),
-                parts=Joined(parts, ", ") if parts else Msg(N_("nothing stored")))
+    read = nmsg(
+        "%(count)d file read: %(parts)s.",
+        "%(count)d files read: %(parts)s.",
+        len(outcomes),
+        count=len(outcomes),
+        parts=Joined(parts, ", ") if parts else Msg(N_("nothing stored")),
+    )
     said: list[object] = [read]
     if n["waiting"]:
-        said.append(nmsg("Rerun with --yes to store it.", "Rerun with --yes to store them.",
-                         n["waiting"]))
+        said.append(
+            nmsg("Rerun with --yes to store it.", "Rerun with --yes to store them.", n["waiting"])
+        )
     return str(Joined(said, " "))  # cy+en: the whole in Welsh, then the whole in English
 
 
@@ -402,8 +445,7 @@ def policies_import(
         ),
     ] = None,
     approved_by: Annotated[
-        str | None,
-        typer.Option("--approved-by", help="Who approves it, e.g. the governors."),
+        str | None, typer.Option("--approved-by", help="Who approves it, e.g. the governors.")
     ] = None,
 ) -> None:
     """Read policy documents, show what was found and how, and store them in the register.
@@ -425,10 +467,12 @@ def policies_import(
         interactive=not as_json and _interactive(),
     )
     if run.typed.given() and len(files) != 1:
-        fail(say(
-            "--title, --version-label, --adopted, --next-review and --approved-by describe "
-            "one document: import it on its own"
-        ))
+        fail(
+            say(
+                "--title, --version-label, --adopted, --next-review and --approved-by describe "
+                "one document: import it on its own"
+            )
+        )
     outcomes: list[_Outcome] = []
     for path in files:
         outcomes.append(outcome := _import_one(run, path))

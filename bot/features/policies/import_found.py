@@ -58,10 +58,22 @@ def _shown(name: str, value: object) -> Text:
     if isinstance(value, FuzzyDate):
         if value.day is None:
             month = value
-            return Said(lambda: month.human() if spoken() == "en" else say(
-                "%(month)s (month only)", month=Dated(month.first_day(), "%B %Y", "LLLL y")))
-        return Said(lambda: value.human() if spoken() == "en" else str(
-            Dated(value.last_day(), "%-d %B %Y", "d MMMM y")))
+            return Said(
+                lambda: (
+                    month.human()
+                    if spoken() == "en"
+                    else say(
+                        "%(month)s (month only)", month=Dated(month.first_day(), "%B %Y", "LLLL y")
+                    )
+                )
+            )
+        return Said(
+            lambda: (
+                value.human()
+                if spoken() == "en"
+                else str(Dated(value.last_day(), "%-d %B %Y", "d MMMM y"))
+            )
+        )
     if name == "review_cycle_months" and isinstance(value, int):
         return nmsg("every %(num)d month", "every %(num)d months", value)
     return str(value)
@@ -85,8 +97,11 @@ def _row(name: str, imported: ImportedPolicy) -> tuple[str, ...] | None:
         said = say("not stated")
         return f"[red]{said}[/]", "", ""
     words, colour = HOW[found.how]
-    return (escape(str(_shown(name, found.value))), f"[{colour}]{say(words)}[/]",
-            escape(_where(found)))
+    return (
+        escape(str(_shown(name, found.value))),
+        f"[{colour}]{say(words)}[/]",
+        escape(_where(found)),
+    )
 
 
 def _found_lines(imported: ImportedPolicy, checks: list[Text]) -> list[str]:
@@ -102,11 +117,17 @@ def _found_lines(imported: ImportedPolicy, checks: list[Text]) -> list[str]:
     lines = [f"[cyan]{note}[/] {escape(say(MONTH_ONLY_RULE))}"] if month_only else []
     if not_stated := imported.dates_not_stated():
         dates = Said(lambda: ", ".join(say(label) for label in not_stated))
-        lines.append(f"[cyan]{note}[/] " + escape(say(
-            "Not stated in the document: %(dates)s — left empty, never guessed.", dates=dates)))
+        lines.append(
+            f"[cyan]{note}[/] "
+            + escape(
+                say(
+                    "Not stated in the document: %(dates)s — left empty, never guessed.",
+                    dates=dates,
+                )
+            )
+        )
     if imported.title is None and (guess := imported.title_guess) is not None:
-        asked = say("title: is it '%(guess)s'? (%(why)s)", guess=guess.value,
-                    why=guess.note or "")
+        asked = say("title: is it '%(guess)s'? (%(why)s)", guess=guess.value, why=guess.note or "")
         lines.append(f"[yellow]{question}[/] {escape(asked)}")
     lines += [f"[yellow]{check}[/] {escape(str(line))}" for line in checks]
     if names := ", ".join(dict.fromkeys(str(i.value) for i in imported.linked_policies)):

@@ -72,8 +72,11 @@ MISSING_PREFIX = {
     "approving_body": N_("approving body"),
 }
 # what a document's value is, and how it was had (``Intake.found``, ``Intake.derived``)
-_FIELDS = {"title": N_("title"), "next_review": N_("next review"),
-           "approving_body": N_("approving body")}
+_FIELDS = {
+    "title": N_("title"),
+    "next_review": N_("next review"),
+    "approving_body": N_("approving body"),
+}
 _ON_LINE = N_("%(field)s: %(value)s (line %(line)s)")
 _ANSWERED = N_("%(field)s: %(value)s (your answer)")
 _WORKED_OUT = N_("%(field)s: %(value)s (%(note)s)")
@@ -107,8 +110,11 @@ def stored_day(
         return None
     day = value.last_day()
     if value.day is None:
-        said = Msg(MONTH_ONLY[label], month=Dated(value.first_day(), "%B %Y", "LLLL y"),
-                   day=Dated(day, "%d %B %Y", "d MMMM y"))
+        said = Msg(
+            MONTH_ONLY[label],
+            month=Dated(value.first_day(), "%B %Y", "LLLL y"),
+            day=Dated(day, "%d %B %Y", "d MMMM y"),
+        )
         notes.append(_AsTheCommandLineWrites(said, label, value, day) if iso else said)
     return day
 
@@ -126,9 +132,11 @@ class _AsTheCommandLineWrites(Lazy):
         """The note in ``language``."""
         if language != "en":
             return self.said_else.said(language)
-        return (f"{self.label} {self.value.first_day():%B %Y} is stored as "
-                f"{self.day.isoformat()} (the document gives only the month; the last day of "
-                "that month is used)")
+        return (
+            f"{self.label} {self.value.first_day():%B %Y} is stored as "
+            f"{self.day.isoformat()} (the document gives only the month; the last day of "
+            "that month is used)"
+        )
 
 
 @dataclass(frozen=True)
@@ -238,12 +246,7 @@ class Intake:
         return str(version.value) if version is not None else None
 
     def version_label(
-        self,
-        dates: Dates,
-        today: date,
-        *,
-        taken: set[str] | None = None,
-        chosen: str | None = None,
+        self, dates: Dates, today: date, *, taken: set[str] | None = None, chosen: str | None = None
     ) -> str:
         """What staff see as the version: the stated one, else a dated label (or ``chosen``)."""
         return document_version_label(
@@ -322,12 +325,23 @@ def intake_of(path: Path, imported: ImportedPolicy) -> Intake:
         elif found.how == "text":  # a PDF's text has no lines to point at: found all the same
             item.found.append(Joined((field_said, value), ": "))
         else:
-            item.derived.append(Msg(_WORKED_OUT, field=field_said, value=value,
-                                    note=found.note or Msg(N_("worked out"))))
+            item.derived.append(
+                Msg(
+                    _WORKED_OUT,
+                    field=field_said,
+                    value=value,
+                    note=found.note or Msg(N_("worked out")),
+                )
+            )
     item.notes.extend(imported.warnings)
     if imported.title is None and imported.title_guess is not None:
-        item.notes.append(Msg(_TITLE_UNCLEAR, guess=imported.title_guess.value,
-                              why=imported.title_guess.note or ""))
+        item.notes.append(
+            Msg(
+                _TITLE_UNCLEAR,
+                guess=imported.title_guess.value,
+                why=imported.title_guess.note or "",
+            )
+        )
     return item
 
 

@@ -90,8 +90,7 @@ def record_review(
         raise ReviewError(N_("the body and the minute reference must be at most 120 characters"))
     if policy.last_reviewed is not None and reviewed_on < policy.last_reviewed:
         raise ReviewError(
-            N_("a later review (%(day)s) is already recorded"),
-            day=policy.last_reviewed.isoformat(),
+            N_("a later review (%(day)s) is already recorded"), day=policy.last_reviewed.isoformat()
         )
     added: PolicyVersion | None = None
     unchanged = False

@@ -97,7 +97,10 @@ DERIVED_NOTE = N_("worked out from the ratification date — please confirm")
 FGB_NAMES = frozenset(
     name.removeprefix("the ")
     for name in (
-        "fgb", "governors", "board", "bog",
+        "fgb",
+        "governors",
+        "board",
+        "bog",
         *(
             re.sub(r"\s+", " ", getattr(words, key)).strip().lower()
             for nation in NATIONS
@@ -234,12 +237,19 @@ def digest_subject(
         title, review_due = titles_due[0]
         days = (review_due - on).days
         if days < 0:
-            return Msg(N_("Overdue policy review: %(title)s (was due %(date)s)"), title=title,
-                       date=Dated(review_due, "%d %B %Y", "dd MMMM y"))
+            return Msg(
+                N_("Overdue policy review: %(title)s (was due %(date)s)"),
+                title=title,
+                date=Dated(review_due, "%d %B %Y", "dd MMMM y"),
+            )
         if days == 0:
             return Msg(N_("Policy review due today: %(title)s"), title=title)
-        return nmsg("Policy review due in %(num)d day: %(title)s",
-                    "Policy review due in %(num)d days: %(title)s", days, title=title)
+        return nmsg(
+            "Policy review due in %(num)d day: %(title)s",
+            "Policy review due in %(num)d days: %(title)s",
+            days,
+            title=title,
+        )
     overdue = sum(1 for _, due in titles_due if due < on)
     coming = len(titles_due) - overdue
     parts = [
@@ -247,8 +257,11 @@ def digest_subject(
         for n, what in ((overdue, N_("%(num)d overdue")), (coming, N_("%(num)d due soon")))
         if n
     ]
-    return Msg(N_("Policy reviews for %(governors)s: %(parts)s"), parts=Joined(parts, ", "),
-               governors=governors if governors is not None else Msg("governors"))
+    return Msg(
+        N_("Policy reviews for %(governors)s: %(parts)s"),
+        parts=Joined(parts, ", "),
+        governors=governors if governors is not None else Msg("governors"),
+    )
 
 
 # --------------------------------------------------------------------------- recipients
@@ -334,8 +347,9 @@ def review_calendar(
     event.add("dtend", shift(review_due, 1))
     # RFC 5545 3.2.10: the language of the text a calendar shows (Welsh first in cy+en)
     said_in = {} if spoken() == "en" else {"LANGUAGE": html_lang(spoken())}
-    event.add("summary", say("Policy review due: %(title)s", title=policy.title),
-              parameters=said_in)
+    event.add(
+        "summary", say("Policy review due: %(title)s", title=policy.title), parameters=said_in
+    )
     event.add(
         "description",
         nsay(
@@ -346,7 +360,9 @@ def review_calendar(
             "(every %(num)d months). After the meeting, record the review (date, minute "
             "reference and any new document) on the policy register.",
             policy.review_cycle_months,
-            school=school_name, title=policy.title, body=Msg(policy.approving_body),
+            school=school_name,
+            title=policy.title,
+            body=Msg(policy.approving_body),
         ),
         parameters=said_in,
     )
@@ -469,8 +485,7 @@ class LinkedGap:
 
 
 def linked_policy_gaps(
-    register_titles: Sequence[str],
-    links: Iterable[tuple[str, Sequence[str]]],
+    register_titles: Sequence[str], links: Iterable[tuple[str, Sequence[str]]]
 ) -> list[LinkedGap]:
     """Linked policies missing from the register, each with the policies that name it.
 

@@ -10,12 +10,7 @@ from bot.core.context import StepContext
 from bot.core.dates import shift
 from bot.core.models import Policy
 from bot.engine.idle_steps import busy_when
-from bot.features.policies.alerts import (
-    moves_ready,
-    plan_alerts,
-    plan_event_updates,
-    record_moves,
-)
+from bot.features.policies.alerts import moves_ready, plan_alerts, plan_event_updates, record_moves
 from bot.features.policies.rules import ALERT_DAYS_BEFORE
 
 __all__ = ["governor_alerts"]

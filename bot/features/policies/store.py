@@ -23,12 +23,7 @@ if TYPE_CHECKING:
     from bot.features.policies.importer import ImportedPolicy
     from bot.features.policies.intake import Dates, Intake
 
-__all__ = [
-    "StoredPolicy",
-    "accepted_document",
-    "new_version",
-    "store_imported",
-]
+__all__ = ["StoredPolicy", "accepted_document", "new_version", "store_imported"]
 
 
 def accepted_document(name: str, data: bytes) -> str:
@@ -124,15 +119,25 @@ def _match_people(
     if leads:
         policy.owner_id = leads[0][0]
     elif lead_names:
-        notes.append(nmsg("%(num)d named lead not found in the directory",
-                          "%(num)d named leads not found in the directory", len(lead_names)))
+        notes.append(
+            nmsg(
+                "%(num)d named lead not found in the directory",
+                "%(num)d named leads not found in the directory",
+                len(lead_names),
+            )
+        )
     matched = [by_name[n][1] for n in map(normalise_name, governor_names) if n in by_name]
     if matched:
         policy.reviewers = sorted(set(policy.reviewers) | set(matched))
     unmatched = len(governor_names) - len(matched)
     if unmatched:
-        notes.append(nmsg("%(num)d named reviewer not found in the directory",
-                          "%(num)d named reviewers not found in the directory", unmatched))
+        notes.append(
+            nmsg(
+                "%(num)d named reviewer not found in the directory",
+                "%(num)d named reviewers not found in the directory",
+                unmatched,
+            )
+        )
 
 
 def new_version(
@@ -170,8 +175,7 @@ def _check_windows(dates: Dates, today: date) -> None:
     ):
         problem = window.problem(day, today) if day is not None else None
         if problem is not None:
-            raise ReviewError(Msg(N_("%(field)s: %(problem)s"), field=Msg(label),
-                                  problem=problem))
+            raise ReviewError(Msg(N_("%(field)s: %(problem)s"), field=Msg(label), problem=problem))
 
 
 def store_imported(

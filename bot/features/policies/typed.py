@@ -142,5 +142,4 @@ def typed_title(imported: ImportedPolicy, title: str) -> None:
 
     imported.title = Found(" ".join(title.split()), "typed", note=Msg(N_("typed in")))
     imported.title_guess = None
-    imported.missing = [m for m in imported.missing
-                        if not str(shown(m, "en")).startswith("title")]
+    imported.missing = [m for m in imported.missing if not str(shown(m, "en")).startswith("title")]

@@ -22,20 +22,8 @@ from bot.core.links import LinkExpiredError, LinkInvalidError
 from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
 from bot.core.permissions import POLICY_EDITORS, POLICY_READERS
 from bot.core.words import version_name
-from bot.engine.web.deps import (
-    check_csrf,
-    client_ip,
-    ctx,
-    current_user,
-    render,
-    require_roles,
-)
-from bot.engine.web.links import (
-    document_context,
-    link_claims,
-    link_page_context,
-    open_link_duty,
-)
+from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render, require_roles
+from bot.engine.web.links import document_context, link_claims, link_page_context, open_link_duty
 from bot.engine.web.on_behalf import (
     ACKNOWLEDGED,
     ON_BEHALF,
@@ -280,10 +268,7 @@ def ack_confirm(request: Request, token: str, csrf_token: Annotated[str, Form()]
                 now=utcnow(),
                 on_behalf=None
                 if recorder is None
-                else (
-                    recorder,
-                    _understood(recorder, person, policy, version).said("en"),
-                ),
+                else (recorder, _understood(recorder, person, policy, version).said("en")),
             )
         except ProofNeededError as exc:
             proof = proof_for(duty)

@@ -91,20 +91,25 @@ def without_edition(session: Session, school: SchoolConfig, today: date) -> list
     """Each reading audience still read ``today`` with no edition registered, as the school
     reads it ("Keeping children safe in education (Part 1)"): nobody in it is asked until one
     is."""
-    return [Joined((req.display_title, " (", audience_name(part), ")"))
-            for req in school.requirements if req.kind == "reading_campaign"
-            for part in req.parts_on(today)
-            if not editions_of(session, school.id, req.edition_key(part))]
+    return [
+        Joined((req.display_title, " (", audience_name(part), ")"))
+        for req in school.requirements
+        if req.kind == "reading_campaign"
+        for part in req.parts_on(today)
+        if not editions_of(session, school.id, req.edition_key(part))
+    ]
 
 
 def editions_of(session: Session, school_id: str, key: str) -> list[PolicyVersion]:
     """The registered editions under one edition key, oldest first."""
-    return list(session.scalars(
-        select(PolicyVersion)
-        .join(Policy, Policy.id == PolicyVersion.policy_id)
-        .where(Policy.school_id == school_id, Policy.key == key, Policy.kind == "reading")
-        .order_by(PolicyVersion.id)
-    ))
+    return list(
+        session.scalars(
+            select(PolicyVersion)
+            .join(Policy, Policy.id == PolicyVersion.policy_id)
+            .where(Policy.school_id == school_id, Policy.key == key, Policy.kind == "reading")
+            .order_by(PolicyVersion.id)
+        )
+    )
 
 
 def register_edition(
@@ -139,12 +144,17 @@ def register_edition(
     digest = hashlib.sha256(data).hexdigest()
     ensure_school(session, school)
     key = req.edition_key(audience)
-    policy = session.scalar(
-        select(Policy).where(Policy.school_id == school.id, Policy.key == key)
-    )
+    policy = session.scalar(select(Policy).where(Policy.school_id == school.id, Policy.key == key))
     if policy is None:
-        policy = Policy(school_id=school.id, key=key, title=title, kind="reading",
-                        approving_body="", reviewers=[], linked_policies=[])
+        policy = Policy(
+            school_id=school.id,
+            key=key,
+            title=title,
+            kind="reading",
+            approving_body="",
+            reviewers=[],
+            linked_policies=[],
+        )
         session.add(policy)
         session.flush()
     for known in editions_of(session, school.id, key):
@@ -161,8 +171,7 @@ def register_edition(
                 audience=audience,
             )
     policy.title = title
-    version = new_version(session, policy, edition, name, data, in_force,
-                          edition_statement(title))
+    version = new_version(session, policy, edition, name, data, in_force, edition_statement(title))
     audit.record(
         session,
         actor=actor,
@@ -170,8 +179,13 @@ def register_edition(
         object_type="policy_version",
         object_id=version.id,
         school_id=school.id,
-        details={"campaign": req.id, "audience": audience, "edition": edition,
-                 "sha256": digest, "in_force": in_force.isoformat()},
+        details={
+            "campaign": req.id,
+            "audience": audience,
+            "edition": edition,
+            "sha256": digest,
+            "in_force": in_force.isoformat(),
+        },
     )
     return Registered(version, already=False)
 
@@ -232,14 +246,24 @@ def _edition_file(path: Path | None, document: tuple[str, bytes] | None) -> tupl
         if not isinstance(cause, SaidError):
             raise EditionError(english) from None
         inner = cause.msg  # as str(): the policy check's, no stop
-        raise EditionError(Said(lambda: english if spoken() == "en"
-                                else str(inner).removesuffix("."))) from None
+        raise EditionError(
+            Said(lambda: english if spoken() == "en" else str(inner).removesuffix("."))
+        ) from None
     return name, data
 
 
 EDITION_HEADER = (
-    "Name", "Email", "Reading", "Audience", "Edition", "In force from", "Document", "SHA-256",
-    "First acknowledged", "Last acknowledged", "Times acknowledged",
+    "Name",
+    "Email",
+    "Reading",
+    "Audience",
+    "Edition",
+    "In force from",
+    "Document",
+    "SHA-256",
+    "First acknowledged",
+    "Last acknowledged",
+    "Times acknowledged",
 )
 
 
@@ -257,18 +281,32 @@ def edition_acknowledgements(
         .join(Attestation, Attestation.person_id == Person.id)
         .join(PolicyVersion, PolicyVersion.id == Attestation.policy_version_id)
         .join(Policy, Policy.id == PolicyVersion.policy_id)
-        .where(Policy.school_id == school.id, Policy.kind == "reading",
-               Attestation.kind == "acknowledgement")
+        .where(
+            Policy.school_id == school.id,
+            Policy.kind == "reading",
+            Attestation.kind == "acknowledgement",
+        )
     ):
         campaign, _, audience = str(key).partition("/")
         slot = (person.id, version.id)
         found.setdefault(slot, []).append(at)
-        info[slot] = (person.display_name, person.email, titles.get(campaign, campaign),
-                      audience, version.label, version.published_on.isoformat(),
-                      version.document_name, version.sha256)
+        info[slot] = (
+            person.display_name,
+            person.email,
+            titles.get(campaign, campaign),
+            audience,
+            version.label,
+            version.published_on.isoformat(),
+            version.document_name,
+            version.sha256,
+        )
     rows = [
-        (*info[slot], min(times).astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-         max(times).astimezone(tz).strftime("%Y-%m-%d %H:%M"), str(len(times)))
+        (
+            *info[slot],
+            min(times).astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            max(times).astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            str(len(times)),
+        )
         for slot, times in found.items()
     ]
     return sorted(rows, key=lambda r: (r[2], r[3], r[5], r[4], r[0], r[1]))

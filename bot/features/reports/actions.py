@@ -141,12 +141,7 @@ def _required(value: str | None, what: str, limit: int = MAX_ENTRY) -> str:
 
 
 def _stop_clocks(
-    session: Session,
-    report: Report,
-    kinds: Iterable[str],
-    actor: str,
-    now: datetime,
-    words: Words,
+    session: Session, report: Report, kinds: Iterable[str], actor: str, now: datetime, words: Words
 ) -> list[str]:
     stopped: list[str] = []
     for clock in report.clocks:
@@ -159,8 +154,10 @@ def _stop_clocks(
                 report,
                 "system",
                 "system",
-                Msg(CLOCK_STOPPED_LATE if now > clock.due_at else CLOCK_STOPPED_IN_TIME,
-                    clock=clock_labels(words)[clock.kind]),
+                Msg(
+                    CLOCK_STOPPED_LATE if now > clock.due_at else CLOCK_STOPPED_IN_TIME,
+                    clock=clock_labels(words)[clock.kind],
+                ),
                 now,
             )
     if stopped:
@@ -224,8 +221,9 @@ def record_referral(
     line: Lazy = Msg(sentence, referral=label)
     if body:  # the person's own details after it, as they wrote them
         line = Joined((line, body), " ")
-    _entry(session, report, actor, "referral" if outcome == "referred" else "decision", line, now,
-           why)
+    _entry(
+        session, report, actor, "referral" if outcome == "referred" else "decision", line, now, why
+    )
     audit_report(session, report, actor, "report.referral_recorded", target=target, outcome=outcome)
     return _stop_clocks(
         session, report, [target] if target in ("lado", "ico") else [], actor, now, words

@@ -39,8 +39,7 @@ def concern_card(school_name: str, reference: str, urgency: str, url: str) -> di
                 style="heading",
             ),
             text_block(
-                say("%(urgency)s urgency · %(school)s", urgency=Msg(urgency),
-                  school=school_name),
+                say("%(urgency)s urgency · %(school)s", urgency=Msg(urgency), school=school_name),
                 color="Attention" if urgency.lower() == "immediate" else "Default",
             ),
             text_block(

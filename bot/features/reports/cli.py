@@ -19,15 +19,7 @@ from rich.table import Column, Table
 from bot.core.clock import LONDON
 from bot.core.i18n import N_, Msg, nsay, say, speak, speaking
 from bot.core.words import day_and_time, said_words, school_words
-from bot.engine.commands import (
-    WHO_ARE_YOU,
-    SchoolOption,
-    console,
-    context,
-    err,
-    fail,
-    friendly,
-)
+from bot.engine.commands import WHO_ARE_YOU, SchoolOption, console, context, err, fail, friendly
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig

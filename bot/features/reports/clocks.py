@@ -284,12 +284,7 @@ def escalate_clocks(
             continue
         if recipients:
             draft = _draft(
-                school,
-                report,
-                clock,
-                stage,
-                f"{base_url()}/reports/{report.reference}",
-                recipients,
+                school, report, clock, stage, f"{base_url()}/reports/{report.reference}", recipients
             )
             item.queued = enqueue_email(
                 session,

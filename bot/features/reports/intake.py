@@ -214,7 +214,7 @@ def _queue_alerts(
             ),
             category=lowered(label),
             school=school.name,
-        ),
+        )
     ]
     if report.urgency == "immediate":
         paragraphs.append(Msg(N_("It is marked immediate: please look at it now.")))
@@ -303,8 +303,11 @@ def _queue_channel_card(session: Session, school: SchoolConfig, report: Report, 
     label = Msg(CATEGORIES[report.category])
     shown = Msg(N_("confidential")) if report.category == "staff_concern" else lowered(label)
     title = say(N_("New report %(reference)s"), reference=report.reference)
-    team = Said(lambda: str(said_words(school_words(school)).dsl_team).removeprefix("the ")
-                .removeprefix("y "))
+    team = Said(
+        lambda: (
+            str(said_words(school_words(school)).dsl_team).removeprefix("the ").removeprefix("y ")
+        )
+    )
     text = say(
         N_("Urgency: %(urgency)s · %(what)s. %(team)s: sign in to read it."),
         urgency=lowered(Msg(URGENCIES[report.urgency])),

@@ -95,8 +95,7 @@ def _segments(session: Session, query: Select[Any], sort: str) -> list[_Segment]
         # both sizes in one pass over the list (a count reads every report it selects)
         counted = session.execute(
             query.with_only_columns(
-                func.count(Report.id),
-                func.count(case((Report.id.in_(running), Report.id))),
+                func.count(Report.id), func.count(case((Report.id.in_(running), Report.id)))
             )
         ).one()
         total, with_clock = int(counted[0] or 0), int(counted[1] or 0)

@@ -89,10 +89,7 @@ def _next_in_line(
 
 
 def alert_recipients(
-    school: SchoolConfig,
-    category: str,
-    about_headteacher: bool,
-    about_person: str | None = None,
+    school: SchoolConfig, category: str, about_headteacher: bool, about_person: str | None = None
 ) -> list[str]:
     """Who is alerted at once: DSL and deputies; the head for staff concerns; the DPO for
     personal data breaches. A report about someone who would normally hear (the head, a DSL,

@@ -139,10 +139,14 @@ ENTRY_KINDS: dict[str, str] = {  # translated where shown
 
 def illegal_content_advice(words: Words) -> Msg:
     """What to do with suspected illegal content, naming the school's safeguarding lead."""
-    return Msg(N_(
-        "Suspected illegal content: do not view, copy or forward the images or messages. "
-        "Secure the device (do not switch it on or off; lock it away). Tell the %(dsl)s "
-        "now — the %(dsl)s decides whether to involve the police."), dsl=Msg(words.dsl))
+    return Msg(
+        N_(
+            "Suspected illegal content: do not view, copy or forward the images or messages. "
+            "Secure the device (do not switch it on or off; lock it away). Tell the %(dsl)s "
+            "now — the %(dsl)s decides whether to involve the police."
+        ),
+        dsl=Msg(words.dsl),
+    )
 
 
 MAX_WHAT = 20_000
@@ -263,13 +267,16 @@ def describe_clock(rule: ClockRule, day_ends: time | None = None) -> Msg:
             "to the end of the next working day%(at)s",
             "%(count)s hours; made out of office hours (an evening, a weekend or a bank "
             "holiday), to the end of the next working day%(at)s",
-            n, count=count, at=at,
+            n,
+            count=count,
+            at=at,
         )
     if rule.hours:
         return nmsg(
             "%(count)s hour, weekends and holidays included",
             "%(count)s hours, weekends and holidays included",
-            n, count=count,
+            n,
+            count=count,
         )
     if rule.working_days and rule.ends_at_end_of_day:
         return nmsg(
@@ -277,13 +284,16 @@ def describe_clock(rule: ClockRule, day_ends: time | None = None) -> Msg:
             "do not stop it",
             "%(count)s working days, ending at the end of the working day%(at)s; school "
             "holidays do not stop it",
-            n, count=count, at=at,
+            n,
+            count=count,
+            at=at,
         )
     if rule.working_days:
         return nmsg(
             "%(count)s working day, at the time of day it started; school holidays do not stop it",
             "%(count)s working days, at the time of day it started; school holidays do not stop it",
-            n, count=count,
+            n,
+            count=count,
         )
     if rule.ends_at_end_of_day:
         return nmsg(
@@ -291,13 +301,18 @@ def describe_clock(rule: ClockRule, day_ends: time | None = None) -> Msg:
             "holidays and the school's holidays are not counted",
             "%(count)s school days, ending at the end of the school day%(at)s; weekends, bank "
             "holidays and the school's holidays are not counted",
-            n, count=count, at=at,
+            n,
+            count=count,
+            at=at,
         )
     return nmsg(
         "%(count)s school day, at the time of day it started; weekends, bank holidays and "
         "the school's holidays are not counted",
         "%(count)s school days, at the time of day it started; weekends, bank holidays and "
-        "the school's holidays are not counted", n, count=count)
+        "the school's holidays are not counted",
+        n,
+        count=count,
+    )
 
 
 # the triage sentences of ``clock_summary``, each whole (never assembled from pieces)
@@ -337,8 +352,9 @@ def clock_summary(school: SchoolConfig) -> list[Msg]:
         ),
         said(N_("A personal data breach: %(label)s within %(rule)s."), "ico", "high"),
         *(said(sentence, "triage", level) for level, sentence in _TRIAGE_LINES),
-        Msg(N_("Working days are Monday to Friday except the bank holidays of the school's "
-               "nation.")),
+        Msg(
+            N_("Working days are Monday to Friday except the bank holidays of the school's nation.")
+        ),
     ]
     if clocks.quiet_hours:
         start, end = clocks.working_window
@@ -358,8 +374,9 @@ def clock_summary(school: SchoolConfig) -> list[Msg]:
             )
         )
     else:
-        lines.append(Msg(N_("Reminders about these deadlines go at any hour, as soon as they "
-                            "fall.")))
+        lines.append(
+            Msg(N_("Reminders about these deadlines go at any hour, as soon as they fall."))
+        )
     return lines
 
 

@@ -32,13 +32,7 @@ from bot.features.reports.chronology import (
 from bot.features.reports.routing import may_read
 from bot.features.reports.rules import STAFF_BREACH_CATEGORIES, local_time
 
-__all__ = [
-    "SubjectError",
-    "SubjectRecorded",
-    "record_subject",
-    "system_note",
-    "tell_line_manager",
-]
+__all__ = ["SubjectError", "SubjectRecorded", "record_subject", "system_note", "tell_line_manager"]
 
 
 class SubjectError(SaidError, ValueError):
@@ -82,29 +76,39 @@ def tell_line_manager(
     manager = person.manager
     subject = (report.about_person or "").lower()
     if manager is None or not manager.active or manager.email.lower() in {subject, person.email}:
-        system_note(
-            session,
-            report,
-            now,
-            Msg(NO_LINE_MANAGER),
-        )
+        system_note(session, report, now, Msg(NO_LINE_MANAGER))
         return None
     draft = notice(
         school=school,
         to=[manager.email],
-        subject=Msg(N_("A report about a member of your team: %(reference)s"),
-                    reference=report.reference),
+        subject=Msg(
+            N_("A report about a member of your team: %(reference)s"), reference=report.reference
+        ),
         paragraphs=[
-            Msg(N_("%(school)s's safeguarding team has recorded a report (%(reference)s, "
-                   "received %(received)s) about a possible breach of school policy by someone "
-                   "you line-manage."), school=school.name, reference=report.reference,
-                received=_received(report.created_at)),
-            Msg(N_("The %(dsl)s will talk to you about what happens next. Please do not "
-                   "discuss it with the member of staff until then."),
-                dsl=Msg(school_words(school).dsl_full)),
+            Msg(
+                N_(
+                    "%(school)s's safeguarding team has recorded a report (%(reference)s, "
+                    "received %(received)s) about a possible breach of school policy by someone "
+                    "you line-manage."
+                ),
+                school=school.name,
+                reference=report.reference,
+                received=_received(report.created_at),
+            ),
+            Msg(
+                N_(
+                    "The %(dsl)s will talk to you about what happens next. Please do not "
+                    "discuss it with the member of staff until then."
+                ),
+                dsl=Msg(school_words(school).dsl_full),
+            ),
         ],
-        small=Msg(N_("To protect everyone involved, this email does not say what happened or "
-                     "who it is about.")),
+        small=Msg(
+            N_(
+                "To protect everyone involved, this email does not say what happened or "
+                "who it is about."
+            )
+        ),
     )
     enqueue_email(
         session,
@@ -162,8 +166,11 @@ def record_subject(
         session,
         report,
         now,
-        Msg(SUBJECT_RECORDED_OWNER if cleared else SUBJECT_RECORDED, who=actor.email,
-            person=person.display_name),
+        Msg(
+            SUBJECT_RECORDED_OWNER if cleared else SUBJECT_RECORDED,
+            who=actor.email,
+            person=person.display_name,
+        ),
     )
     audit_report(session, report, actor.email, "report.subject_recorded")
     manager = tell_line_manager(session, school, report, person, now)

@@ -94,8 +94,13 @@ def validate_submission(
     category = form.one("category")
     if not category:
         errors["category"] = Msg(N_("Choose what kind of concern this is."))
-    _refuse(errors, "category", category, CATEGORIES,
-            Msg(N_("Choose one of the kinds of concern listed.")))
+    _refuse(
+        errors,
+        "category",
+        category,
+        CATEGORIES,
+        Msg(N_("Choose one of the kinds of concern listed.")),
+    )
     involved = _involved(form)
     what, occurred, location, actions = (form.text(*spec) for spec in _TEXTS)
     anonymous = form.ticked("anonymous")
@@ -155,7 +160,8 @@ class _Form:
             self.errors[name] = Msg(
                 N_("%(label)s is too long: %(count)s characters, at most %(most)s."),
                 label=Msg(label) if isinstance(label, str) else label,
-                count=f"{len(value):,}", most=f"{limit:,}",
+                count=f"{len(value):,}",
+                most=f"{limit:,}",
             )
             return None
         return value
@@ -174,13 +180,12 @@ def _involved(form: _Form) -> dict[str, str]:
             errors["involved"] = Msg(N_("Choose who is involved from the list."))
             break
         if role not in involved:
-            label = Msg(N_("Names of the %(involved)s"),
-                        involved=lowered(Msg(INVOLVED_ROLES[role])))
+            label = Msg(
+                N_("Names of the %(involved)s"), involved=lowered(Msg(INVOLVED_ROLES[role]))
+            )
             involved[role] = form.text(f"names_{role}", label, MAX_NAMES) or ""
     if not roles and "involved" not in errors:
-        errors["involved"] = Msg(
-            N_("Say who is involved (tick 'Not known' if you are not sure).")
-        )
+        errors["involved"] = Msg(N_("Say who is involved (tick 'Not known' if you are not sure)."))
     return involved
 
 

@@ -48,17 +48,26 @@ def failed_draft(school: SchoolConfig, to: Sequence[str], now: datetime) -> Emai
             to=to,
             subject=Msg(N_("A report to %(school)s could not be saved"), school=school.name),
             paragraphs=[
-                Msg(N_(
-                    "Someone tried to make a report to %(school)s, but it could not be saved, so "
-                    "it is not in the list of reports. They were shown everything they typed and "
-                    "asked to send it again or to speak to the %(dsl)s now. Nothing of what they "
-                    "wrote was kept, so this email cannot say what it was about or who it came "
-                    "from."
-                ), school=school.name, dsl=words.dsl_full),
-                Msg(N_(
-                    "Please be easy to find in person today, and ask whoever looks after this "
-                    "system at your school to check it: reports may fail until it is put right."
-                )),
+                Msg(
+                    N_(
+                        "Someone tried to make a report to %(school)s, but it could not be saved, "
+                        "so "
+                        "it is not in the list of reports. They were shown everything they typed "
+                        "and "
+                        "asked to send it again or to speak to the %(dsl)s now. Nothing of what "
+                        "they "
+                        "wrote was kept, so this email cannot say what it was about or who it came "
+                        "from."
+                    ),
+                    school=school.name,
+                    dsl=words.dsl_full,
+                ),
+                Msg(
+                    N_(
+                        "Please be easy to find in person today, and ask whoever looks after this "
+                        "system at your school to check it: reports may fail until it is put right."
+                    )
+                ),
             ],
             facts=[(Msg(N_("When")), day_and_time(local))],
             small=Msg(N_("You receive this because new reports to the school are sent to you.")),
@@ -72,8 +81,12 @@ def _key(school: SchoolConfig, now: datetime) -> str:
 
 
 def alert_unsaved(
-    context: AppContext, school: SchoolConfig, recipients: Sequence[str], now: datetime,
-    actor: str, exc: Exception,
+    context: AppContext,
+    school: SchoolConfig,
+    recipients: Sequence[str],
+    now: datetime,
+    actor: str,
+    exc: Exception,
 ) -> bool:
     """Log that a report to ``school`` was not stored (``exc``: why), then queue the alert
     and audit the failure (True), or say the database took neither (False)."""
@@ -81,14 +94,28 @@ def alert_unsaved(
     try:
         with context.store.transaction() as session:
             if recipients:
-                enqueue_email(session, school_id=school.id, key=_key(school, now),
-                              purpose="report_failed", urgency=Urgency.SAFEGUARDING,
-                              draft=failed_draft(school, recipients, now))
-            audit.record(session, actor=actor, action="report.not_stored",
-                         object_type="school", object_id=school.id, school_id=school.id)
+                enqueue_email(
+                    session,
+                    school_id=school.id,
+                    key=_key(school, now),
+                    purpose="report_failed",
+                    urgency=Urgency.SAFEGUARDING,
+                    draft=failed_draft(school, recipients, now),
+                )
+            audit.record(
+                session,
+                actor=actor,
+                action="report.not_stored",
+                object_type="school",
+                object_id=school.id,
+                school_id=school.id,
+            )
     except Exception as again:  # the database takes nothing now
-        log.error("concern form: the alert for %s could not be queued either (%s)",
-                  school.id, _types(again))
+        log.error(
+            "concern form: the alert for %s could not be queued either (%s)",
+            school.id,
+            _types(again),
+        )
         return False
     return True
 
@@ -108,15 +135,25 @@ def send_directly(
     boxes = own_mailboxes([school], context.connectors)
     mailer = boxes[0].mailer if boxes else context.connectors.mailer
     try:
-        mailer.send(OutgoingEmail(
-            idempotency_key=_key(school, now), to=draft.to, subject=draft.subject, text=text,
-            html=html, from_name=draft.from_name, reply_to=draft.reply_to))
+        mailer.send(
+            OutgoingEmail(
+                idempotency_key=_key(school, now),
+                to=draft.to,
+                subject=draft.subject,
+                text=text,
+                html=html,
+                from_name=draft.from_name,
+                reply_to=draft.reply_to,
+            )
+        )
     except Exception as exc:
-        log.critical("concern form: nobody could be told that a report to %s failed (%s)",
-                     school.id, _types(exc))
+        log.critical(
+            "concern form: nobody could be told that a report to %s failed (%s)",
+            school.id,
+            _types(exc),
+        )
         return
-    log.error("concern form: the alert that a report to %s failed was mailed directly",
-              school.id)
+    log.error("concern form: the alert that a report to %s failed was mailed directly", school.id)
 
 
 def _types(exc: BaseException) -> str:

@@ -291,8 +291,15 @@ def _unsaved(
         deliver_soon(request, background)  # the alert goes now, after this answer
     else:
         background.add_task(send_directly, context, school, to, now)
-    return _form_page(request, school, action, signed_in=user, values=fields, status_code=503,
-                      unsaved=[f.filename for f in files])
+    return _form_page(
+        request,
+        school,
+        action,
+        signed_in=user,
+        values=fields,
+        status_code=503,
+        unsaved=[f.filename for f in files],
+    )
 
 
 def _signed_in_reporter(request: Request) -> Person:

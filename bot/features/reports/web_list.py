@@ -27,13 +27,7 @@ from bot.core.i18n import N_, Joined, Msg
 from bot.core.models import Person, PersonRole, Report, ReportAttachment, utcnow
 from bot.core.permissions import REPORT_LINK_READERS, REPORT_LIST_READERS
 from bot.core.words import school_words
-from bot.engine.web.deps import (
-    ctx,
-    current_user,
-    qr_svg,
-    render,
-    require_roles,
-)
+from bot.engine.web.deps import ctx, current_user, qr_svg, render, require_roles
 from bot.engine.web.forms import download, read_fields, school_for, stored_bytes
 from bot.features.reports.actions import (
     ReportActionError,
@@ -62,9 +56,7 @@ from bot.features.reports.rules import (
     illegal_content_advice,
     referral_targets,
 )
-from bot.features.reports.web_support import (
-    mirror_later,
-)
+from bot.features.reports.web_support import mirror_later
 
 __all__ = ["router"]
 
@@ -96,11 +88,7 @@ def _record_refusal(
             object_type="report" if report is not None else "report_list",
             object_id=report.id if report is not None else None,
             school_id=person.school_id,
-            details={
-                "page": page,
-                "via": "web",
-                **({"reference": reference} if reference else {}),
-            },
+            details={"page": page, "via": "web", **({"reference": reference} if reference else {})},
         )
 
 
@@ -355,10 +343,7 @@ def report_file(request: Request, reference: str, attachment_id: str) -> Respons
 
 
 async def _act(
-    request: Request,
-    background: BackgroundTasks,
-    reference: str,
-    change: str,
+    request: Request, background: BackgroundTasks, reference: str, change: str
 ) -> Response:
     """Apply one change to a report for a permitted person; errors re-show the page (422)."""
     person, school = await run_in_threadpool(_leader, request)

@@ -177,33 +177,45 @@ def scr_gaps(
 _RECORD_WORD = {"dbs": "DBS", "pvg": "PVG", "accessni": "AccessNI"}
 
 
-def _say_read(
-    sheet: ScrSheet, result: ImportResult, checks: Sequence[ScrCheck]
-) -> None:
+def _say_read(sheet: ScrSheet, result: ImportResult, checks: Sequence[ScrCheck]) -> None:
     """Where the record was read, what it hides, and what it cannot say: another nation's
     check (named, not read), each check with no column (not judged), and rows that match
     nobody but are close to someone (proposed, never taken)."""
     from bot.core.i18n import nsay, say
 
     if sheet.sheet is not None:
-        console.print(say("sheet '%(sheet)s' read (header on row %(line)s)")
-                      % {"sheet": sheet.sheet, "line": sheet.header_line}, highlight=False)
+        console.print(
+            say("sheet '%(sheet)s' read (header on row %(line)s)")
+            % {"sheet": sheet.sheet, "line": sheet.header_line},
+            highlight=False,
+        )
     if sheet.hidden_rows:
-        console.print(nsay("%(num)d hidden row read (hidden rows are on the record too)",
-                                  "%(num)d hidden rows read (hidden rows are on the record too)",
-                                  sheet.hidden_rows) % {"num": sheet.hidden_rows}, highlight=False)
+        console.print(
+            nsay(
+                "%(num)d hidden row read (hidden rows are on the record too)",
+                "%(num)d hidden rows read (hidden rows are on the record too)",
+                sheet.hidden_rows,
+            )
+            % {"num": sheet.hidden_rows},
+            highlight=False,
+        )
     record = next((c.name for c in checks if c.id == "criminal_record"), "")
     for column, word in sheet.foreign:
         console.print(
-            say("column '%(column)s' is for the %(word)s check, not %(check)s, so it is not read "
-              "as one (if it is, import again with --criminal-record-column '%(column)s')")
+            say(
+                "column '%(column)s' is for the %(word)s check, not %(check)s, so it is not read "
+                "as one (if it is, import again with --criminal-record-column '%(column)s')"
+            )
             % {"column": column, "word": _RECORD_WORD[word], "check": say(record)},
-            highlight=False, soft_wrap=True,
+            highlight=False,
+            soft_wrap=True,
         )
     for name in result.unjudged:
         console.print(
             say("this sheet has no %(check)s column we can read: the %(check)s is not judged")
-            % {"check": say(name)}, highlight=False, soft_wrap=True,
+            % {"check": say(name)},
+            highlight=False,
+            soft_wrap=True,
         )
     from bot.features.scr.service import NEAR
 

@@ -180,7 +180,8 @@ def describe(gap: Gap, checks: Mapping[str, str], words: Words, *, academy: bool
     where shown (a date in it too)."""
     if gap.kind == "missing_check":
         sentence = (
-            N_("%(check)s: not dated") if gap.detail == _NOT_DATED
+            N_("%(check)s: not dated")
+            if gap.detail == _NOT_DATED
             else N_("%(check)s: not recorded")
         )
     else:
@@ -268,11 +269,7 @@ def _right_to_work(entry: Entry, who: StaffMember, today: date) -> Iterable[Gap]
         and value.expires_on <= today + RIGHT_TO_WORK_WARNING
     ):
         yield Gap(
-            "right_to_work_expiring",
-            who.name,
-            who.person_id,
-            "right_to_work",
-            value.expires_on,
+            "right_to_work_expiring", who.name, who.person_id, "right_to_work", value.expires_on
         )
 
 

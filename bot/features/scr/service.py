@@ -117,11 +117,7 @@ def name_key(name: str) -> str:
 
 
 def _match(
-    session: Session,
-    school: SchoolConfig,
-    sheet: ScrSheet,
-    where: str,
-    near: list[dict[str, str]],
+    session: Session, school: SchoolConfig, sheet: ScrSheet, where: str, near: list[dict[str, str]]
 ) -> list[int | None]:
     """Each row's person (by email, else name and start date); ScrSheetError naming every
     row that is ambiguous or is the same person as another row (never a guess). A row
@@ -151,9 +147,7 @@ def _match(
             person = candidates[0] if candidates else None
         if person is not None and person.id in seen:
             problem = Msg(SAME_PERSON, other=seen[person.id])
-            problems.append(
-                Msg(ROW_WHO, file=where, line=row.line, who=row.name, problem=problem)
-            )
+            problems.append(Msg(ROW_WHO, file=where, line=row.line, who=row.name, problem=problem))
         if person is not None:
             seen[person.id] = row.line
         found.append(person.id if person is not None else None)
@@ -290,9 +284,18 @@ def import_sheet(
     judged = set(sheet.checks_read) | ({"criminal_record"} if sheet.foreign else set())
     ConnectorState.put(session, school.id, _JUDGED_KEY, json.dumps(sorted(judged)))
     pack = pack_for(school.country).scr_checks
-    entries = [Entry(None, r.name, agency=r.agency, lived_abroad=r.lived_abroad,
-                     management=r.management, teaching=r.teaching, kind=r.kind)
-               for r in sheet.rows]
+    entries = [
+        Entry(
+            None,
+            r.name,
+            agency=r.agency,
+            lived_abroad=r.lived_abroad,
+            management=r.management,
+            teaching=r.teaching,
+            kind=r.kind,
+        )
+        for r in sheet.rows
+    ]
     result = ImportResult(
         rows=len(sheet.rows),
         matched=sum(1 for p in person_ids if p is not None),
@@ -302,8 +305,12 @@ def import_sheet(
         changed=sum(1 for k in set(after) & set(before) if after[k] != before[k]),
         skipped=list(sheet.skipped),
         not_read=list(sheet.not_read),
-        unjudged=[c.name for c in unjudged(pack, judged, entries,
-                                           independent=school.independent or school.academy)],
+        unjudged=[
+            c.name
+            for c in unjudged(
+                pack, judged, entries, independent=school.independent or school.academy
+            )
+        ],
         near=near,
     )
     audit.record(

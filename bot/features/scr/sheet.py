@@ -77,12 +77,38 @@ SHEET_SENTENCES = (
 
 _RULES = tomllib.loads(Path(__file__).with_name("columns.toml").read_text(encoding="utf-8"))
 _YES = {
-    "yes", "y", "done", "checked", "seen", "complete", "completed", "clear", "cleared",
-    "satisfactory", "received", "ok", "true", "x", "✓", "✔", "confirmed", "in place",
+    "yes",
+    "y",
+    "done",
+    "checked",
+    "seen",
+    "complete",
+    "completed",
+    "clear",
+    "cleared",
+    "satisfactory",
+    "received",
+    "ok",
+    "true",
+    "x",
+    "✓",
+    "✔",
+    "confirmed",
+    "in place",
 }
 _NO = {
-    "no", "n", "pending", "outstanding", "awaiting", "not done", "false", "requested",
-    "applied", "to do", "tbc", "not received",
+    "no",
+    "n",
+    "pending",
+    "outstanding",
+    "awaiting",
+    "not done",
+    "false",
+    "requested",
+    "applied",
+    "to do",
+    "tbc",
+    "not received",
 }
 _NA = {"n/a", "na", "not applicable", "not required", "-", "—", "none"}
 _DATE_IN_TEXT = re.compile(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2} \w{3,9} \d{4}")
@@ -332,8 +358,9 @@ def _read_row(header: _Header, cells: Sequence[str], line: int, today: date) -> 
     row = _Row(header, cells, today)
     name = _name(row)
     if not name:
-        raise _CellError(_MISSING, column=header.column(
-            "name" if "name" in header.where else "family_name"))
+        raise _CellError(
+            _MISSING, column=header.column("name" if "name" in header.where else "family_name")
+        )
     role, category = row.text("role"), row.text("category")
     kind = f"{category} {role}".casefold()
     scr_row = ScrRow(
@@ -349,7 +376,8 @@ def _read_row(header: _Header, cells: Sequence[str], line: int, today: date) -> 
         management=_flag(row.text("management"))
         or any(w in kind for w in ("headteacher", "head teacher", "principal", "business manager")),
         teaching=_flag(row.text("teaching")) or ("teacher" in kind and "assistant" not in kind),
-        risk_assessment=row.check("risk_assessed_on") if "risk_assessed_on" in header.where
+        risk_assessment=row.check("risk_assessed_on")
+        if "risk_assessed_on" in header.where
         else None,
         safeguarding_training_on=_when(row, "safeguarding_training_on"),
         safer_recruitment_on=_when(row, "safer_recruitment_on"),

@@ -151,9 +151,12 @@ def _panel_saved(request: Request, token: object, title: str, chosen: list[str])
     members = [int(v) for v in chosen if v.isdigit() and 0 < int(v) < 2**31]
     errors: dict[str, Text] = {}
     if not title or len(title) > 200:
-        errors["title"] = Msg(N_(
-            "Give the recruitment a title of up to 200 characters, like 'Year 4 teacher, January'."
-        ))
+        errors["title"] = Msg(
+            N_(
+                "Give the recruitment a title of up to 200 characters, like 'Year 4 teacher, "
+                "January'."
+            )
+        )
     if not members:
         errors["members"] = Msg(N_("Choose the people on the interview panel."))
     if errors:

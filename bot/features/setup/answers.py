@@ -26,14 +26,7 @@ from bot.core.ports import DirectoryPerson
 from bot.core.words import name_words, plain_key
 from bot.features.setup.problems import NOBODY_CALLED, NOT_IN_DIRECTORY, SEVERAL_CALLED
 
-__all__ = [
-    "Answers",
-    "PeopleAnswers",
-    "Progress",
-    "TermAnswers",
-    "load_answers",
-    "pick_person",
-]
+__all__ = ["Answers", "PeopleAnswers", "Progress", "TermAnswers", "load_answers", "pick_person"]
 
 
 def _listed(value: Any) -> Any:
@@ -129,11 +122,13 @@ class Answers(_Strict):
             return None if path is None or path.is_absolute() else base / path
 
         terms = self.terms.model_copy(update={"ics": at(self.terms.ics) or self.terms.ics})
-        return self.model_copy(update={
-            "directory": at(self.directory) or self.directory,
-            "policies": at(self.policies) or self.policies,
-            "terms": terms,
-        })
+        return self.model_copy(
+            update={
+                "directory": at(self.directory) or self.directory,
+                "policies": at(self.policies) or self.policies,
+                "terms": terms,
+            }
+        )
 
 
 def load_answers(path: Path) -> Answers:
@@ -174,21 +169,27 @@ def pick_person(
         return None, Msg(NOT_IN_DIRECTORY, wanted=text, source=source), []
     wanted_key = plain_key(text)
     matches = [
-        p for p in active
-        if wanted_key in (plain_key(p.display_name),
-                          plain_key(f"{p.given_name or ''} {p.family_name or ''}"))
+        p
+        for p in active
+        if wanted_key
+        in (plain_key(p.display_name), plain_key(f"{p.given_name or ''} {p.family_name or ''}"))
     ]
     wanted_words = set(name_words(text))
     if not matches and wanted_words:  # any part of a name ("brendan": Fr. Brendan Maguire)
-        matches = [p for p in active if wanted_words <= set(name_words(
-            f"{p.display_name} {p.given_name or ''} {p.family_name or ''}"))]
+        matches = [
+            p
+            for p in active
+            if wanted_words
+            <= set(name_words(f"{p.display_name} {p.given_name or ''} {p.family_name or ''}"))
+        ]
     if len(matches) == 1:
         return matches[0].email, None, []
     if not matches:
         return None, Msg(NOBODY_CALLED, wanted=repr(text), source=source), []
     listed = ", ".join(f"{p.display_name} <{p.email}>" for p in matches)
-    problem = Msg(SEVERAL_CALLED, count=len(matches), wanted=repr(text), source=source,
-                  listed=listed)
+    problem = Msg(
+        SEVERAL_CALLED, count=len(matches), wanted=repr(text), source=source, listed=listed
+    )
     return None, problem, matches
 
 
@@ -220,8 +221,9 @@ class Progress:
         try:
             data = load_yaml(path.read_text(encoding="utf-8"))
         except Exception as exc:
-            raise ConfigError(f"{path}: the saved answers cannot be read ({exc}); delete the "
-                              "file to start again") from None
+            raise ConfigError(
+                f"{path}: the saved answers cannot be read ({exc}); delete the file to start again"
+            ) from None
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: not saved answers; delete the file to start again")
         done = {tuple(str(k) for k in key) for key in data.pop("answered", None) or []}
@@ -267,7 +269,9 @@ class Progress:
         """Write the file whole (a crash leaves the previous one), readable by its owner only."""
         text = RESUME_HEADER + yaml.safe_dump(
             {**self.data, "answered": [list(k) for k in sorted(self.done)]},
-            sort_keys=False, allow_unicode=True)
+            sort_keys=False,
+            allow_unicode=True,
+        )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
         with os.fdopen(handle, "w", encoding="utf-8") as out:

@@ -65,8 +65,13 @@ def choice(question: str, options: tuple[str, ...], default: str | None) -> str:
         picked = "-".join(answer.strip().lower().split())
         if picked in takes:
             return takes[picked]
-        err.print("  " + say("please answer one of: %(options)s",
-                             options=Said(lambda: ", ".join(code(o) for o in options))))
+        err.print(
+            "  "
+            + say(
+                "please answer one of: %(options)s",
+                options=Said(lambda: ", ".join(code(o) for o in options)),
+            )
+        )
 
 
 def ask(progress: Progress, key: Key, question: Callable[[], Any]) -> Any:
@@ -103,5 +108,6 @@ def nation(progress: Progress) -> str:
 
 def nation_words(progress: Progress) -> Words:
     """The words of the nation chosen (an independent school's: the proprietor's)."""
-    return school_words_for(nation(progress),
-                            independent=progress.get(("school", "independent")) is True)
+    return school_words_for(
+        nation(progress), independent=progress.get(("school", "independent")) is True
+    )

@@ -59,15 +59,18 @@ def _fail(lines: list[Msg]) -> None:
     raise typer.Exit(2)
 
 
-_ALREADY = N_("a school is already set up here: %(why)s. Nothing was changed; run "
-               "`compliance-bot init` in an empty folder.")
+_ALREADY = N_(
+    "a school is already set up here: %(why)s. Nothing was changed; run "
+    "`compliance-bot init` in an empty folder."
+)
 _ADDED = N_(
     "%(school)s joins the install's other schools (%(num)s now), in preview, and starts on its "
     "own: compliance-bot start-sending --school %(id)s --as YOUR-EMAIL. The others are as "
     "they were."
 )
-_RESUME_WITH_ANSWERS = N_("--resume continues an interactive init; with --answers every answer "
-                          "is in the file already.")
+_RESUME_WITH_ANSWERS = N_(
+    "--resume continues an interactive init; with --answers every answer is in the file already."
+)
 _LANGUAGE_LINE = re.compile(r"^\s*language:\s*[\"']?cy(?:\+en)?[\"']?\s*(?:#.*)?$", re.MULTILINE)
 
 
@@ -124,15 +127,18 @@ def _org(draft: SetupDraft, settings: Settings, today: date) -> OrgConfig:
     try:
         return OrgConfig.model_validate({**data, "base_dir": settings.home})
     except ValidationError as exc:
-        _fail([field_problem(".".join(str(p) for p in e["loc"]), pydantic_problem(e))
-               for e in exc.errors()])
+        _fail(
+            [
+                field_problem(".".join(str(p) for p in e["loc"]), pydantic_problem(e))
+                for e in exc.errors()
+            ]
+        )
         raise  # pragma: no cover - _fail exits
 
 
-
-
-def _first_plan(settings: Settings, org: OrgConfig, today: date, store: Store,
-                school_id: str) -> None:
+def _first_plan(
+    settings: Settings, org: OrgConfig, today: date, store: Store, school_id: str
+) -> None:
     """The new school's first sweep, in preview (the staff list read: people can sign in at
     once; nothing queued), then ``remind --dry-run`` on its first school day: who will be asked
     for what. The install's other schools are not swept here (the scheduler sweeps them).
@@ -145,16 +151,20 @@ def _first_plan(settings: Settings, org: OrgConfig, today: date, store: Store,
     alone = ctx.config.model_copy(update={"schools": [ctx.config.school(school_id)]})
     run_sweep(ctx.store, settings, alone, ctx.connectors, as_of=today, deliver=False)
     first_day = org.school(school_id).next_school_day(today)
-    results, _ = run_sweep(ctx.store, settings, alone, ctx.connectors, as_of=first_day,
-                           write=False, deliver=False)
+    results, _ = run_sweep(
+        ctx.store, settings, alone, ctx.connectors, as_of=first_day, write=False, deliver=False
+    )
     console.rule("[bold]The first plan[/] (compliance-bot remind --dry-run)")
     print_reminder_plan(console, results)
 
 
 ResumeOpt = Annotated[
     bool,
-    typer.Option("--resume", help="Continue an interactive init from the answers it saved; "
-                 "nothing answered is asked again."),
+    typer.Option(
+        "--resume",
+        help="Continue an interactive init from the answers it saved; "
+        "nothing answered is asked again.",
+    ),
 ]
 # a problem's key (before the first '.', '[' or ':') -> the answers asked again to fix it (any
 # other key: that answer alone)
@@ -173,20 +183,31 @@ def _progress(settings: Settings, resume: bool) -> Progress:
     path = Progress.beside(settings.home)
     if resume and not path.is_file():
         # English: no answers saved, so no language chosen yet
-        fail(f"there are no saved answers to continue ({path} not found); run "
-             "`compliance-bot init` to begin.", highlight=False)
+        fail(
+            f"there are no saved answers to continue ({path} not found); run "
+            "`compliance-bot init` to begin.",
+            highlight=False,
+        )
     # English below: asked before the answers say the school's language
-    if path.is_file() and (resume or typer.confirm(
+    if path.is_file() and (
+        resume
+        or typer.confirm(
             f"Answers from an unfinished init are saved in {path}. Continue from them?",  # English:
-            default=True)):
-        console.print(f"Continuing from the answers saved in {path}.",  # English: as above
-                      highlight=False)
+            default=True,
+        )
+    ):
+        console.print(
+            f"Continuing from the answers saved in {path}.",  # English: as above
+            highlight=False,
+        )
         return Progress.load(path)
     progress = Progress(path)
     progress.save()
-    console.print(f"Each answer is saved as you give it, in {path}; if you stop, "
-                  "`compliance-bot init --resume` continues from there.",  # English: as above
-                  highlight=False)
+    console.print(
+        f"Each answer is saved as you give it, in {path}; if you stop, "
+        "`compliance-bot init --resume` continues from there.",  # English: as above
+        highlight=False,
+    )
     return progress
 
 
@@ -201,22 +222,31 @@ def _interactive(settings: Settings, progress: Progress, adding: Install | None)
 
     read = FolderReads().read  # the questions and the checks read each document once
     while True:
-        draft = draft_setup(settings, ask_answers(settings, progress, read, adding), read,
-                            adding)
+        draft = draft_setup(settings, ask_answers(settings, progress, read, adding), read, adding)
         if not draft.problems:
             return draft
-        count = nsay("%(count)s problem to fix:", "%(count)s problems to fix:",
-                     len(draft.problems), count=len(draft.problems))
+        count = nsay(
+            "%(count)s problem to fix:",
+            "%(count)s problems to fix:",
+            len(draft.problems),
+            count=len(draft.problems),
+        )
         err.print(f"[bold red]{escape(count)}[/]")
         for line in draft.problems:
             err.print(f"  {escape(str(line))}", highlight=False, soft_wrap=True)
         keys = {field_of(line).split(".", 1)[0].split("[", 1)[0] for line in draft.problems}
         tops = sorted({top for key in keys for top in _SECTIONS.get(key, (key,))})
-        if not confirm(say("Answer those questions again now (every other answer is kept)?"),
-                       default=True):
-            err.print(say("Your answers are kept in %(path)s: fix what is above, then run "
-                          "`compliance-bot init --resume`.", path=str(progress.path)),
-                      highlight=False)
+        if not confirm(
+            say("Answer those questions again now (every other answer is kept)?"), default=True
+        ):
+            err.print(
+                say(
+                    "Your answers are kept in %(path)s: fix what is above, then run "
+                    "`compliance-bot init --resume`.",
+                    path=str(progress.path),
+                ),
+                highlight=False,
+            )
             raise typer.Exit(2)
         progress.forget(*tops)
 
@@ -227,7 +257,6 @@ def _offer_editions(draft: SetupDraft, progress: Progress, today: date) -> None:
     from bot.features.reading.api import audience_name
     from bot.features.setup.school_setup import readings
 
-
     # the policy folder's documents that are national guidance (an edition to register)
     files = [p.path.name for p in draft.policies if not p.error and p.is_guidance]
     editions = dict(draft.answers.editions)
@@ -237,16 +266,32 @@ def _offer_editions(draft: SetupDraft, progress: Progress, today: date) -> None:
             continue
         words = set(str(audience_name(reading.audience)).casefold().split())
         fits = [f for f in files if words <= set(re.split(r"[\W_]+", f.casefold()))]
-        alone = len(files) == 1 and sum(r.requirement == reading.requirement
-                                         for r in readings(draft, today)) == 1
+        alone = (
+            len(files) == 1
+            and sum(r.requirement == reading.requirement for r in readings(draft, today)) == 1
+        )
         offered = fits[0] if fits else files[0] if alone else ""
-        console.print(say("%(reading)s: no edition is registered, so nobody will be asked to "
-                          "read it.", reading=escape(reading.shown)), highlight=False)
+        console.print(
+            say(
+                "%(reading)s: no edition is registered, so nobody will be asked to read it.",
+                reading=escape(reading.shown),
+            ),
+            highlight=False,
+        )
         while True:
-            name = str(typer.prompt("  " + say(
-                "Register a document of the policy folder as its edition (%(files)s; Enter with "
-                "nothing: not now, later with compliance-bot campaign add)",
-                files=", ".join(files)), default=offered, show_default=bool(offered))).strip()
+            name = str(
+                typer.prompt(
+                    "  "
+                    + say(
+                        "Register a document of the policy folder as its edition (%(files)s; Enter "
+                        "with "
+                        "nothing: not now, later with compliance-bot campaign add)",
+                        files=", ".join(files),
+                    ),
+                    default=offered,
+                    show_default=bool(offered),
+                )
+            ).strip()
             if not name or name in files:
                 break
             err.print("  " + say("%(name)s is not one of those documents", name=escape(name)))
@@ -298,24 +343,32 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
     if progress is not None and not _saved(progress):
         raise typer.Exit(2)
     base_url, port = own_address(draft.answers.base_url.rstrip("/"), settings.port)
-    settings = settings.model_copy(update={"base_url": base_url, "port": port,
-                                           "connector": draft.answers.platform})
+    settings = settings.model_copy(
+        update={"base_url": base_url, "port": port, "connector": draft.answers.platform}
+    )
     written = write_setup(settings, draft, org, today=today, now=utcnow())
     say_database(settings.db_url)
-    console.print("\n" + nsay(
-        "[green]Written[/]: %(school_file)s (the school file), %(env)s (settings), the "
-        "database and %(num)d file copied into %(home)s.",
-        "[green]Written[/]: %(school_file)s (the school file), %(env)s (settings), the "
-        "database and %(num)d files copied into %(home)s.",
-        len(written.copied), school_file=written.config_path, env=written.env_path,
-        home=settings.home,
-    ))
+    console.print(
+        "\n"
+        + nsay(
+            "[green]Written[/]: %(school_file)s (the school file), %(env)s (settings), the "
+            "database and %(num)d file copied into %(home)s.",
+            "[green]Written[/]: %(school_file)s (the school file), %(env)s (settings), the "
+            "database and %(num)d files copied into %(home)s.",
+            len(written.copied),
+            school_file=written.config_path,
+            env=written.env_path,
+            home=settings.home,
+        )
+    )
     if progress is not None:
         progress.path.unlink(missing_ok=True)  # done: the answers live in school.yaml now
     _closing(settings, draft, org, today, written.store)
     if adding is not None:
-        console.print(say(_ADDED, school=draft.answers.school.name, num=len(org.schools),
-                          id=draft.school_id), highlight=False)
+        console.print(
+            say(_ADDED, school=draft.answers.school.name, num=len(org.schools), id=draft.school_id),
+            highlight=False,
+        )
 
 
 def _saved(progress: Progress) -> bool:
@@ -324,49 +377,80 @@ def _saved(progress: Progress) -> bool:
 
     if confirm(say("Save this setup (preview begins)?"), default=True):
         return True
-    err.print(say("Nothing was saved. Your answers are kept in %(path)s; `compliance-bot init "
-                  "--resume` continues from them.", path=str(progress.path)), highlight=False)
+    err.print(
+        say(
+            "Nothing was saved. Your answers are kept in %(path)s; `compliance-bot init "
+            "--resume` continues from them.",
+            path=str(progress.path),
+        ),
+        highlight=False,
+    )
     return False
 
 
-def _closing(settings: Settings, draft: SetupDraft, org: OrgConfig, today: date,
-             store: Store) -> None:
+def _closing(
+    settings: Settings, draft: SetupDraft, org: OrgConfig, today: date, store: Store
+) -> None:
     """The first plan (local) or the platform check to run, then the next step."""
     platform = draft.answers.platform
     if platform == "local":
         _first_plan(settings, org, today, store, draft.school_id)
-        mail = (Msg(N_("written as .eml files into %(folder)s until a mail relay is set"),
-                    folder=settings.outbox_dir)
-                if settings.local.mail == "eml"
-                else Msg(N_("sent through the school's mail relay")))
-        console.print("\n" + say(
-            "[bold]Signing in[/]: people type their school email address at %(url)s/signin and "
-            "are emailed a one-time link and code (%(mail)s). If the school has Microsoft 365 or "
-            "Google, their sign-in is better: see deploy/README.md#sign-in.",
-            url=settings.base_url, mail=mail,
-        ))
+        mail = (
+            Msg(
+                N_("written as .eml files into %(folder)s until a mail relay is set"),
+                folder=settings.outbox_dir,
+            )
+            if settings.local.mail == "eml"
+            else Msg(N_("sent through the school's mail relay"))
+        )
+        console.print(
+            "\n"
+            + say(
+                "[bold]Signing in[/]: people type their school email address at %(url)s/signin and "
+                "are emailed a one-time link and code (%(mail)s). If the school has Microsoft 365 "
+                "or "
+                "Google, their sign-in is better: see deploy/README.md#sign-in.",
+                url=settings.base_url,
+                mail=mail,
+            )
+        )
     else:
         name = "Microsoft 365" if platform == "m365" else "Google"
-        console.print(say(
-            "Next, fill in the settings marked in .env (see deploy/%(platform)s.md) and run "
-            "[bold]compliance-bot check %(platform)s[/]; then [bold]compliance-bot remind "
-            "--dry-run[/] shows the first plan.", platform=platform,
-        ))
-        console.print("\n" + say(
-            "[bold]Signing in[/]: with %(name)s accounts (recommended): fill in the "
-            "COMPLIANCE_BOT_OIDC_ lines in .env (deploy/README.md#sign-in). Until then people "
-            "sign in with a one-time link and code emailed to them.", name=name,
-        ))
-    where_kept = (Msg(N_("the web pages (school.yaml is an export)"))
-                  if draft.answers.settings_source == "web"
-                  else Msg(N_("school.yaml (the web pages show it read-only)")))
-    console.print("\n" + say(
-        "Nothing is sent yet: the school is in preview. Settings are managed in %(where)s.",
-        where=where_kept,
-    ) + "\n" + say(
-        "Next: open [bold]%(url)s/setup[/] to review, then press Start sending (or run "
-        "[bold]compliance-bot start-sending[/]).", url=settings.base_url,
-    ))
+        console.print(
+            say(
+                "Next, fill in the settings marked in .env (see deploy/%(platform)s.md) and run "
+                "[bold]compliance-bot check %(platform)s[/]; then [bold]compliance-bot remind "
+                "--dry-run[/] shows the first plan.",
+                platform=platform,
+            )
+        )
+        console.print(
+            "\n"
+            + say(
+                "[bold]Signing in[/]: with %(name)s accounts (recommended): fill in the "
+                "COMPLIANCE_BOT_OIDC_ lines in .env (deploy/README.md#sign-in). Until then people "
+                "sign in with a one-time link and code emailed to them.",
+                name=name,
+            )
+        )
+    where_kept = (
+        Msg(N_("the web pages (school.yaml is an export)"))
+        if draft.answers.settings_source == "web"
+        else Msg(N_("school.yaml (the web pages show it read-only)"))
+    )
+    console.print(
+        "\n"
+        + say(
+            "Nothing is sent yet: the school is in preview. Settings are managed in %(where)s.",
+            where=where_kept,
+        )
+        + "\n"
+        + say(
+            "Next: open [bold]%(url)s/setup[/] to review, then press Start sending (or run "
+            "[bold]compliance-bot start-sending[/]).",
+            url=settings.base_url,
+        )
+    )
 
 
 init_command = friendly(init)

@@ -95,8 +95,10 @@ def existing_school(settings: Settings) -> SaidError | None:
     if settings.database_url is None and db.exists():
         return SaidError(_EXISTS, file=str(db))
     if Path(".env").exists():
-        return SaidError(N_("%(file)s already exists (settings are kept, never overwritten)"),
-                         file=str(Path(".env").resolve()))
+        return SaidError(
+            N_("%(file)s already exists (settings are kept, never overwritten)"),
+            file=str(Path(".env").resolve()),
+        )
     return None
 
 
@@ -116,20 +118,45 @@ def _holds_a_school(url: str) -> bool:
 
 
 # the trust's one staff list, in the bot's own columns (connectors/local/staff_columns.toml)
-_COLUMNS = ("email", "name", "given_name", "family_name", "job_title", "additional role", "roles",
-            "groups", "manager_email", "start_date", "active", "has_account", "id", "school")
+_COLUMNS = (
+    "email",
+    "name",
+    "given_name",
+    "family_name",
+    "job_title",
+    "additional role",
+    "roles",
+    "groups",
+    "manager_email",
+    "start_date",
+    "active",
+    "has_account",
+    "id",
+    "school",
+)
 
 
 def _staff_row(person: DirectoryPerson, school: str) -> list[str]:
     """One person as a row of ``_COLUMNS`` (no address: empty, as the export had it)."""
     yes = {True: "yes", False: "no"}
-    return [person.email if has_mailbox(person.email) else "", person.display_name,
-            person.given_name or "", person.family_name or "", person.job_title or "",
-            ";".join(person.other_titles), ";".join(sorted(person.roles)),
-            ";".join(sorted(person.groups)), person.manager_email or "",
-            person.start_date.isoformat() if person.start_date else "", yes[person.active],
-            yes[person.has_account], person.external_id if person.external_id not in (
-                person.email, person.manager_email) else "", person.school or school]
+    return [
+        person.email if has_mailbox(person.email) else "",
+        person.display_name,
+        person.given_name or "",
+        person.family_name or "",
+        person.job_title or "",
+        ";".join(person.other_titles),
+        ";".join(sorted(person.roles)),
+        ";".join(sorted(person.groups)),
+        person.manager_email or "",
+        person.start_date.isoformat() if person.start_date else "",
+        yes[person.active],
+        yes[person.has_account],
+        person.external_id
+        if person.external_id not in (person.email, person.manager_email)
+        else "",
+        person.school or school,
+    ]
 
 
 def staff_list_problems(settings: Settings) -> list[Msg]:
@@ -144,8 +171,9 @@ def staff_list_problems(settings: Settings) -> list[Msg]:
     return [field_problem("directory", line) for line in rejected]
 
 
-def join_staff_list(settings: Settings, people: Sequence[DirectoryPerson], school_id: str,
-                    first: str) -> Path:
+def join_staff_list(
+    settings: Settings, people: Sequence[DirectoryPerson], school_id: str, first: str
+) -> Path:
     """The trust's one staff list, rewritten in the bot's own columns with the new school's
     ``people`` added under ``school_id`` (and everyone else under theirs: a row that named no
     school is ``first``'s, its connection's first school); the list as it was is kept beside
@@ -153,8 +181,10 @@ def join_staff_list(settings: Settings, people: Sequence[DirectoryPerson], schoo
     target = settings.directory_file
     rows = []
     if target.exists():
-        rows = [_staff_row(p, first) for p in adapters().staff_file(
-            target, frozenset()).fetch(None).people]
+        rows = [
+            _staff_row(p, first)
+            for p in adapters().staff_file(target, frozenset()).fetch(None).people
+        ]
         shutil.copyfile(target, target.with_name(f"{target.stem}.before-{school_id}.csv"))
     rows += [_staff_row(p, school_id) for p in people]
     target = target.with_suffix(".csv")

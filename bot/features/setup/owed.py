@@ -49,19 +49,31 @@ class Owed:
     def line(self) -> Msg:
         """'Annual safeguarding training: 32 people (e.g. Ana Ortiz, Ben Lee, …)'."""
         if self.by_holding:
-            return Msg(N_("%(what)s: the official account holders, once they are named"),
-                       what=self.what)
-        waiting: Text = Msg(N_(
-            "; no edition registered for %(audiences)s, so nobody there is asked until one is "
-            "(compliance-bot campaign add)"), audiences=Joined(self.no_edition, ", ")
-        ) if self.no_edition else ""
+            return Msg(
+                N_("%(what)s: the official account holders, once they are named"), what=self.what
+            )
+        waiting: Text = (
+            Msg(
+                N_(
+                    "; no edition registered for %(audiences)s, so nobody there is asked until one "
+                    "is "
+                    "(compliance-bot campaign add)"
+                ),
+                audiences=Joined(self.no_edition, ", "),
+            )
+            if self.no_edition
+            else ""
+        )
         if not self.names:
             return Msg(N_("%(what)s: nobody%(waiting)s"), what=self.what, waiting=waiting)
         sample = ", ".join(self.names[:SAMPLE]) + (", …" if self.count > SAMPLE else "")
-        return Msg(N_("%(what)s: %(who)s (e.g. %(sample)s)%(waiting)s"), what=self.what,
-                   who=nmsg("%(count)s person", "%(count)s people", self.count,
-                            count=self.count),
-                   sample=sample, waiting=waiting)
+        return Msg(
+            N_("%(what)s: %(who)s (e.g. %(sample)s)%(waiting)s"),
+            what=self.what,
+            who=nmsg("%(count)s person", "%(count)s people", self.count, count=self.count),
+            sample=sample,
+            waiting=waiting,
+        )
 
 
 def _named_roles(school: SchoolConfig) -> dict[str, set[str]]:
@@ -93,21 +105,31 @@ def _what(requirement: RequirementConfig, titles: Mapping[str, str]) -> Text:
     frame = _WHAT.get(requirement.kind)
     if frame is None:
         return requirement.id
-    title = (requirement.display_title if requirement.kind == "reading_campaign"
-             else titles.get(requirement.policy or "", requirement.policy or ""))
+    title = (
+        requirement.display_title
+        if requirement.kind == "reading_campaign"
+        else titles.get(requirement.policy or "", requirement.policy or "")
+    )
     return Msg(frame, title=title)
 
 
-def who_owes(school: SchoolConfig, people: Sequence[OwedPerson], *,
-             editions: Collection[str], today: date) -> list[Owed]:
+def who_owes(
+    school: SchoolConfig, people: Sequence[OwedPerson], *, editions: Collection[str], today: date
+) -> list[Owed]:
     """Each requirement of the school and everyone it will ask (named in directory order);
     a reading asks only the audiences still read ``today`` whose edition is registered
     (``editions``: their keys, ``RequirementConfig.edition_key``)."""
     named = _named_roles(school)
     facts = [
-        (person, PersonFacts(number, person.email,
-                             person.roles | frozenset(named.get(person.email, ())),
-                             person.groups))
+        (
+            person,
+            PersonFacts(
+                number,
+                person.email,
+                person.roles | frozenset(named.get(person.email, ())),
+                person.groups,
+            ),
+        )
         for number, person in enumerate(people)
     ]
     titles = {p.id: p.title for p in school.policies}
@@ -122,9 +144,17 @@ def who_owes(school: SchoolConfig, people: Sequence[OwedPerson], *,
             parts = requirement.parts_on(today)
             ready = [a for part, a in parts.items() if requirement.edition_key(part) in editions]
             names = tuple(p.name for p, f in facts if any(in_audience(f, a) for a in ready))
-            owed.append(Owed(_what(requirement, titles), names, no_edition=tuple(
-                audience_name(part) for part in parts
-                if requirement.edition_key(part) not in editions)))
+            owed.append(
+                Owed(
+                    _what(requirement, titles),
+                    names,
+                    no_edition=tuple(
+                        audience_name(part)
+                        for part in parts
+                        if requirement.edition_key(part) not in editions
+                    ),
+                )
+            )
             continue
         else:
             names = tuple(p.name for p, f in facts if in_audience(f, requirement.audience))

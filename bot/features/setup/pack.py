@@ -145,8 +145,9 @@ def statutory_templates(country: str | None, words: Words | None = None) -> tupl
         return ()
     said = (item.said(words or school_words_for(country)) for item in pack_for(country).statutory)
     return tuple(
-        Template(item.id, "optional" if item.optional else "statutory", item.summary,
-                 statutory=item)
+        Template(
+            item.id, "optional" if item.optional else "statutory", item.summary, statutory=item
+        )
         for item in said
     )
 
@@ -161,9 +162,9 @@ def match_pack(
     taken: set[str] = set()
     for template in (*PACK, *statutory_templates(country, words)):
         found = tuple(
-            p for p in policies if template.matches(p) and (
-                template.kind != "acknowledge_policy" or p.id not in taken
-            )
+            p
+            for p in policies
+            if template.matches(p) and (template.kind != "acknowledge_policy" or p.id not in taken)
         )
         if template.kind == "acknowledge_policy":
             taken |= {p.id for p in found}
@@ -185,16 +186,23 @@ def _requirement(template: Template, policy: PolicyRef | None) -> dict[str, Any]
         }
     assert policy is not None
     if template.kind == "sign_aup":
-        return {"id": f"sign-{policy.id}"[:64], "kind": "sign_aup", "policy": policy.id,
-                "due_days": 10}
+        return {
+            "id": f"sign-{policy.id}"[:64],
+            "kind": "sign_aup",
+            "policy": policy.id,
+            "due_days": 10,
+        }
     entry: dict[str, Any] = {
         "id": f"ack-{policy.id}"[:64],
         "kind": "acknowledge_policy",
         "policy": policy.id,
         # supply staff read the policies too; the code of conduct is for employed and supply
         # staff, the others for volunteers as well
-        "audience": {"roles": ["staff", "supply"] if template.id == "ack-code-of-conduct"
-                     else ["staff", "supply", "volunteer"]},
+        "audience": {
+            "roles": ["staff", "supply"]
+            if template.id == "ack-code-of-conduct"
+            else ["staff", "supply", "volunteer"]
+        },
         "due_days": 14,
     }
     if template.id == "ack-child-protection":
@@ -260,8 +268,12 @@ class NamedPack:
 
 _EVERY_TEMPLATE = (*PACK, *(t for n in NATIONS for t in statutory_templates(n)))
 PACKS: dict[str, NamedPack] = {
-    row["id"]: NamedPack(row["id"], row["title"], row["summary"], frozenset(
-        t.id for t in _EVERY_TEMPLATE if t.kind in row["kinds"]))
+    row["id"]: NamedPack(
+        row["id"],
+        row["title"],
+        row["summary"],
+        frozenset(t.id for t in _EVERY_TEMPLATE if t.kind in row["kinds"]),
+    )
     for row in _DATA["named"]
 }
 
@@ -283,10 +295,16 @@ def extract_named_packs(
 def _why_not(template: Template) -> Msg:
     """The note for a chosen template the school's policies do not let apply."""
     if template.kind == "sign_aup":
-        return Msg(N_("No policy is marked as the social media AUP yet: official account "
-                      "holders are not asked to sign one."))
-    return Msg(N_("No policy about %(topic)s yet: add it, then choose the pack again."),
-               topic=Msg(template.topic))
+        return Msg(
+            N_(
+                "No policy is marked as the social media AUP yet: official account "
+                "holders are not asked to sign one."
+            )
+        )
+    return Msg(
+        N_("No policy about %(topic)s yet: add it, then choose the pack again."),
+        topic=Msg(template.topic),
+    )
 
 
 def school_pack(pack: NamedPack, school: SchoolConfig) -> tuple[list[dict[str, Any]], list[Msg]]:
@@ -295,21 +313,32 @@ def school_pack(pack: NamedPack, school: SchoolConfig) -> tuple[list[dict[str, A
     (each statutory item's own words as its nation's pack gives them)."""
     refs = [PolicyRef(p.id, p.title, p.aup) for p in school.policies]
     items = match_pack(refs, school.country, school_words(school))
-    named = {"headteacher": school.headteacher, "dsl": school.dsl,
-             "chair_of_governors": school.chair_of_governors}
+    named = {
+        "headteacher": school.headteacher,
+        "dsl": school.dsl,
+        "chair_of_governors": school.chair_of_governors,
+    }
     have = {r.id for r in school.requirements}
     asked = {(r.kind, r.policy) for r in school.requirements if r.policy}
     added = [
-        entry for entry in pack_requirements(items, set(pack.templates), named)
+        entry
+        for entry in pack_requirements(items, set(pack.templates), named)
         if entry["id"] not in have and (entry["kind"], entry.get("policy")) not in asked
     ]
-    notes = [_why_not(item.template) for item in items
-             if item.template.id in pack.templates and not item.available]
+    notes = [
+        _why_not(item.template)
+        for item in items
+        if item.template.id in pack.templates and not item.available
+    ]
     ids = {entry["id"] for entry in added}
     notes += [
-        Msg(N_("%(summary)s. How often: %(often)s. Source: %(source)s, %(url)s"),
-            summary=t.statutory.summary, often=t.statutory.frequency,
-            source=t.statutory.source.title, url=t.statutory.source.url)
+        Msg(
+            N_("%(summary)s. How often: %(often)s. Source: %(source)s, %(url)s"),
+            summary=t.statutory.summary,
+            often=t.statutory.frequency,
+            source=t.statutory.source.title,
+            url=t.statutory.source.url,
+        )
         for t in (item.template for item in items)
         if t.statutory is not None and t.statutory.requirement["id"] in ids
     ]

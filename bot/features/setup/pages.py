@@ -28,8 +28,20 @@ from bot.engine.web.deps import (
 from bot.features.setup.rules import SetupError
 from bot.features.setup.service import FILE_MANAGED, apply_change
 
-__all__ = ["current_org", "current_school", "editor", "failed", "named", "page_language",
-           "people_choices", "save_change", "saved", "show", "trust_wide", "visible_org"]
+__all__ = [
+    "current_org",
+    "current_school",
+    "editor",
+    "failed",
+    "named",
+    "page_language",
+    "people_choices",
+    "save_change",
+    "saved",
+    "show",
+    "trust_wide",
+    "visible_org",
+]
 
 
 def current_org(request: Request, session: Session) -> OrgConfig:
@@ -68,10 +80,12 @@ def visible_org(org: OrgConfig, user: Person) -> OrgConfig:
     account holders stay with that school), without the trust's administrators."""
     if trust_wide(user):
         return org
-    return org.model_copy(update={
-        "schools": [org.school(user.school_id)],
-        "organisation": org.organisation.model_copy(update={"trust_admins": []}),
-    })
+    return org.model_copy(
+        update={
+            "schools": [org.school(user.school_id)],
+            "organisation": org.organisation.model_copy(update={"trust_admins": []}),
+        }
+    )
 
 
 def people_choices(session: Session, school_id: str) -> list[tuple[str, str]]:
@@ -115,10 +129,7 @@ def show(
 
 
 def save_change(
-    request: Request,
-    user: Person,
-    change: Callable[[dict[str, Any]], None],
-    note: str,
+    request: Request, user: Person, change: Callable[[dict[str, Any]], None], note: str
 ) -> None:
     """Apply one change of the signed-in person's school settings (raises SetupError)."""
     now = utcnow()
@@ -138,8 +149,14 @@ def save_change(
 
 
 def saved(
-    request: Request, user: Person, change: Callable[[dict[str, Any]], None], note: str, *,
-    to: str, template: str, data: dict[str, Any],
+    request: Request,
+    user: Person,
+    change: Callable[[dict[str, Any]], None],
+    note: str,
+    *,
+    to: str,
+    template: str,
+    data: dict[str, Any],
 ) -> Response:
     """Save one change and go to ``to``; the form again with the problem (422) if it fails."""
     try:
@@ -155,13 +172,12 @@ def page_language(request: Request, data: dict[str, Any] | None = None) -> str:
     return language_for_page(request, {"user": current_user(request), **(data or {})})
 
 
-def failed(
-    request: Request, template: str, data: dict[str, Any], exc: SetupError
-) -> Response:
+def failed(request: Request, template: str, data: dict[str, Any], exc: SetupError) -> Response:
     """The form again with the problem named (422), in the page's language; nothing was
     stored."""
-    return show(request, template, {**data, "errors": [exc.msg], "error_field": exc.field},
-                status_code=422)
+    return show(
+        request, template, {**data, "errors": [exc.msg], "error_field": exc.field}, status_code=422
+    )
 
 
 def named(items: Any, key: str, missing: str) -> Any:

@@ -41,8 +41,11 @@ def _read_staff(path: Path) -> tuple[list[DirectoryPerson], list[int]] | None:
         except ConnectorError as exc:
             err.print(f"  {escape(str(exc.msg))}", highlight=False)
             return None
-        header = Msg(N_("line %(line)s: %(columns)s"), line=reader.header_line,
-                     columns=" | ".join(reader.header_names))
+        header = Msg(
+            N_("line %(line)s: %(columns)s"),
+            line=reader.header_line,
+            columns=" | ".join(reader.header_names),
+        )
         if reader.header_line == 1:
             console.print("  " + say("header row: %(header)s", header=header), highlight=False)
         elif reader.header_line is not None and not confirm(  # rows above it were taken as titles
@@ -299,12 +302,25 @@ def ask_people(progress: Progress, people: list[DirectoryPerson], source: Text) 
     _listed(progress, people, source, "dsl", lead)
     _listed(progress, people, source, "deputy_dsl", word("deputy_dsl", capitals=True))
     for key, asked in (
-        ("dpo", say("Data protection officer (staff, or the %(la)s's or trust's DPO's email) "
-                    "(Enter to leave out)", la=word("local_authority"))),
-        ("clerk", say("%(clerk)s (staff, or their email) (Enter to leave out)",
-                      clerk=word("clerk", capitals=True))),
-        ("chair_of_governors",
-         say("%(chair)s (Enter to leave out)", chair=word("chair", capitals=True))),
+        (
+            "dpo",
+            say(
+                "Data protection officer (staff, or the %(la)s's or trust's DPO's email) "
+                "(Enter to leave out)",
+                la=word("local_authority"),
+            ),
+        ),
+        (
+            "clerk",
+            say(
+                "%(clerk)s (staff, or their email) (Enter to leave out)",
+                clerk=word("clerk", capitals=True),
+            ),
+        ),
+        (
+            "chair_of_governors",
+            say("%(chair)s (Enter to leave out)", chair=word("chair", capitals=True)),
+        ),
     ):
         if progress.has(("people", key)):
             continue
@@ -313,9 +329,20 @@ def ask_people(progress: Progress, people: list[DirectoryPerson], source: Text) 
             progress.put(("people", key), email)
         else:
             progress.mark(("people", key))
-    _listed(progress, people, source, "admins", Msg(N_(
-        "Who runs the bot day to day (an admin: the office or business manager; the %(head)s "
-        "if nobody)"), head=word("headteacher")))
+    _listed(
+        progress,
+        people,
+        source,
+        "admins",
+        Msg(
+            N_(
+                "Who runs the bot day to day (an admin: the office or business manager; the "
+                "%(head)s "
+                "if nobody)"
+            ),
+            head=word("headteacher"),
+        ),
+    )
 
 
 def _listed(

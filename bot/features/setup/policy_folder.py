@@ -59,7 +59,8 @@ _LISTED = (*SUPPORTED_SUFFIXES, ".doc")
 def _documents(folder: Path) -> list[Path]:
     """The policy documents in ``folder`` (not its sub-folders), in name order."""
     return sorted(
-        p for p in folder.iterdir()
+        p
+        for p in folder.iterdir()
         if p.is_file() and p.suffix.lower() in _LISTED and not p.name.startswith(".")
     )
 

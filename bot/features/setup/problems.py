@@ -13,13 +13,7 @@ import re
 from bot.core.forms import Text
 from bot.core.i18n import N_, Lazy, Msg, Said, spoken
 
-__all__ = [
-    "THE_DIRECTORY",
-    "THE_PLATFORM_DIRECTORY",
-    "contracted",
-    "field_of",
-    "field_problem",
-]
+__all__ = ["THE_DIRECTORY", "THE_PLATFORM_DIRECTORY", "contracted", "field_of", "field_problem"]
 
 # the line's frame: the answers file's field, then what is wrong with it
 _FIELD = N_("%(field)s: %(problem)s")
@@ -69,7 +63,6 @@ NOT_IN_FOLDER = N_("%(name)s is not a document of the policy folder")
 # the term dates and the requirement pack (terms:, requirements:)
 NO_TERMS = N_("give the term dates (terms.dates) or a calendar (terms.ics)")
 NO_TEMPLATE = N_("no template called %(name)s (there are: %(known)s)")
-
 
 
 def field_problem(field: str, problem: Text) -> Msg:

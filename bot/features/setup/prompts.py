@@ -161,8 +161,9 @@ def _pack(progress: Progress, titles: list[PolicyRef]) -> None:
         asked: Key = ("pack", pack_item.template.id)
         if not pack_item.available or progress.has(asked):
             continue
-        if confirm(f"  {pack_item.template.summary}?",
-                   default=pack_item.template.kind != "optional"):
+        if confirm(
+            f"  {pack_item.template.summary}?", default=pack_item.template.kind != "optional"
+        ):
             chosen.append(pack_item.template.id)
             progress.put(("requirements",), chosen, answered=False)
         progress.mark(asked)
@@ -176,17 +177,23 @@ def _language(progress: Progress) -> str:
     category = pack_for(nation(progress)).language_category(given)
     if category is not None:
         # English: asked before the school's language is chosen
-        console.print(f"  Its language category, {category.name}, sets the language: "
-                      f"{category.language} ({language_name(category.language)}).")
+        console.print(
+            f"  Its language category, {category.name}, sets the language: "
+            f"{category.language} ({language_name(category.language)})."
+        )
         if category.offered is None:
             return category.language
-        return choice(f"{language_name(category.language)} ({category.language}), or "
-                      f"{language_name(category.offered)} ({category.offered})",
-                      (category.language, category.offered), category.language)
+        return choice(
+            f"{language_name(category.language)} ({category.language}), or "
+            f"{language_name(category.offered)} ({category.offered})",
+            (category.language, category.offered),
+            category.language,
+        )
     # English: asked before the school's language is chosen
     governors = nation_words(progress).governors
-    if typer.confirm(f"Will its staff, {governors} and reporters read the bot "
-                     "in English only?", default=True):
+    if typer.confirm(
+        f"Will its staff, {governors} and reporters read the bot in English only?", default=True
+    ):
         return "en"
     return choice(
         "Cymraeg only (cy), or Welsh first with English beside it (cy+en)", ("cy", "cy+en"), "cy"
@@ -201,43 +208,98 @@ def _inspectorate(progress: Progress, country: str) -> None:
         return
     named = "; ".join(f"{i}: {inspectorate(i).name}" for i in choices)
     default = default_inspectorate(
-        country, independent=progress.get(("school", "independent")) is True)
-    progress.put(("school", "inspectorate"), choice(
-        say("Who inspects it (%(named)s); its evidence pack answers that inspectorate's list",
-            named=named), choices, default))
+        country, independent=progress.get(("school", "independent")) is True
+    )
+    progress.put(
+        ("school", "inspectorate"),
+        choice(
+            say(
+                "Who inspects it (%(named)s); its evidence pack answers that inspectorate's list",
+                named=named,
+            ),
+            choices,
+            default,
+        ),
+    )
 
 
 def _school_id(adding: Install, name: str) -> str:
     """A short id for a school joining the install, not one it has (asked again until so)."""
     while True:
-        given = str(typer.prompt(say("A short id for the school (letters, digits and hyphens; "
-                                     "commands name it: --school ID)"),
-                                 default=policy_key(name.replace("School", "")))).strip()
+        given = str(
+            typer.prompt(
+                say(
+                    "A short id for the school (letters, digits and hyphens; "
+                    "commands name it: --school ID)"
+                ),
+                default=policy_key(name.replace("School", "")),
+            )
+        ).strip()
         taken = adding.taken(given)
         if taken is None and given == policy_key(given):
             return given
-        err.print("  " + (str(taken.msg) if taken else say(
-            "%(id)s: use small letters, digits and hyphens only", id=given)), highlight=False)
+        err.print(
+            "  "
+            + (
+                str(taken.msg)
+                if taken
+                else say("%(id)s: use small letters, digits and hyphens only", id=given)
+            ),
+            highlight=False,
+        )
 
 
 def _joining(progress: Progress, settings: Settings, adding: Install) -> str:
     """A school joining the install: whether it is independent, its id; the install's
     platform, address and settings source stand (not asked); on Microsoft 365 or Google, its
     own connection and its all-staff group, where it has them. Returns the platform."""
-    ask(progress, ("school", "independent"), lambda: confirm(
-        say("Is it an independent school (its proprietor holds the duties)?"), default=False))
-    ask(progress, ("school", "id"),
-         lambda: _school_id(adding, str(progress.get(("school", "name")))))
-    for key, value in (("platform", settings.connector), ("base_url", settings.base_url),
-                       ("settings_source", adding.source)):
+    ask(
+        progress,
+        ("school", "independent"),
+        lambda: confirm(
+            say("Is it an independent school (its proprietor holds the duties)?"), default=False
+        ),
+    )
+    ask(
+        progress,
+        ("school", "id"),
+        lambda: _school_id(adding, str(progress.get(("school", "name")))),
+    )
+    for key, value in (
+        ("platform", settings.connector),
+        ("base_url", settings.base_url),
+        ("settings_source", adding.source),
+    ):
         progress.put((key,), value)
     if settings.connector != "local":
-        ask(progress, ("connection",), lambda: typed(say(
-            "Its own Microsoft 365 tenant or Google domain: the connection's name in the "
-            "settings (Enter: the install's)")) or None)
-        ask(progress, ("staff_group",), lambda: typed(say(
-            "Its all-staff group, where it shares the tenant or domain with other schools "
-            "(Enter: it has it alone)")) or None)
+        ask(
+            progress,
+            ("connection",),
+            lambda: (
+                typed(
+                    say(
+                        "Its own Microsoft 365 tenant or Google domain: the connection's name in "
+                        "the "
+                        "settings (Enter: the install's)"
+                    )
+                )
+                or None
+            ),
+        )
+        ask(
+            progress,
+            ("staff_group",),
+            lambda: (
+                typed(
+                    say(
+                        "Its all-staff group, where it shares the tenant or domain with other "
+                        "schools "
+                        "(Enter: it has it alone)"
+                    )
+                )
+                or None
+            ),
+        )
     return settings.connector
 
 
@@ -245,22 +307,40 @@ def _school(progress: Progress) -> None:
     """The school: its name, nation and kind (an independent school's proprietor), who
     inspects it, and a Welsh school's language category and language (English until then)."""
     ask(progress, ("school", "name"), lambda: typer.prompt("School name"))
-    ask(progress, ("school", "country"), lambda: choice(
-        "Nation (its bank holidays, and the safeguarding words and law it uses)", NATIONS,
-        DEFAULT_NATION))
+    ask(
+        progress,
+        ("school", "country"),
+        lambda: choice(
+            "Nation (its bank holidays, and the safeguarding words and law it uses)",
+            NATIONS,
+            DEFAULT_NATION,
+        ),
+    )
     # English: asked before the school's language is chosen
-    if ask(progress, ("school", "independent"), lambda: typer.confirm(
-            "Is it an independent school, run by its proprietor?", default=False)):
-        ask(progress, ("school", "proprietor"), lambda: choice(
-            "Its proprietor: a company, a trust or an individual",
-            ("company", "trust", "individual"), "company"))
+    if ask(
+        progress,
+        ("school", "independent"),
+        lambda: typer.confirm("Is it an independent school, run by its proprietor?", default=False),
+    ):
+        ask(
+            progress,
+            ("school", "proprietor"),
+            lambda: choice(
+                "Its proprietor: a company, a trust or an individual",
+                ("company", "trust", "individual"),
+                "company",
+            ),
+        )
     country = nation(progress)
     _inspectorate(progress, country)
     categories = pack_for(country).language_categories  # Wales' (the 2025 Act)
     if categories is not None and not progress.has(("school", "language_category")):
         named = "; ".join(f"{c.id}: {c.name}" for c in categories.category)
-        said = choice(f"Its language category ({categories.source.title}: {named})",
-                      (*(c.id for c in categories.category), "not-yet"), "not-yet")
+        said = choice(
+            f"Its language category ({categories.source.title}: {named})",
+            (*(c.id for c in categories.category), "not-yet"),
+            "not-yet",
+        )
         if said == "not-yet":
             progress.mark(("school", "language_category"))
         else:
@@ -274,15 +354,32 @@ def _platform(progress: Progress, settings: Settings, adding: Install | None) ->
     install's, and its own connection); on Google, which accounts are staff."""
     if adding is not None:
         return _joining(progress, settings, adding)
-    platform = str(ask(progress, ("platform",), lambda: choice(
-        say("Where do staff have their accounts"), ("local", "m365", "google"), "local")))
-    ask(progress, ("base_url",), lambda: typer.prompt(say("Web address staff will use"),
-                                                      default=settings.base_url))
+    platform = str(
+        ask(
+            progress,
+            ("platform",),
+            lambda: choice(
+                say("Where do staff have their accounts"), ("local", "m365", "google"), "local"
+            ),
+        )
+    )
+    ask(
+        progress,
+        ("base_url",),
+        lambda: typer.prompt(say("Web address staff will use"), default=settings.base_url),
+    )
     if platform == "google":
-        ask(progress, ("platform_settings", "USER_QUERY"), lambda: typed(
-            say("Which Google accounts are staff? Only members of the role groups you name "
-                "are read; an Admin SDK user search narrows them, or, with no role group, "
-                "the whole domain, e.g. orgUnitPath='/Staff' (Enter: no search)")))
+        ask(
+            progress,
+            ("platform_settings", "USER_QUERY"),
+            lambda: typed(
+                say(
+                    "Which Google accounts are staff? Only members of the role groups you name "
+                    "are read; an Admin SDK user search narrows them, or, with no role group, "
+                    "the whole domain, e.g. orgUnitPath='/Staff' (Enter: no search)"
+                )
+            ),
+        )
     return platform
 
 
@@ -306,11 +403,20 @@ def ask_answers(
     ask_people(progress, people, source)
     local = nation_words(progress)
     ask(progress, ("terms",), lambda: _terms(Msg(local.local_authority)))
-    folder = ask(progress, ("policies",),
-                 lambda: existing(say("Policy folder (.docx, .pdf, .md)"), folder=True))
+    folder = ask(
+        progress,
+        ("policies",),
+        lambda: existing(say("Policy folder (.docx, .pdf, .md)"), folder=True),
+    )
     if not progress.has(("requirements",)):
         _policy_questions(progress, Path(folder), people, read)
-    ask(progress, ("settings_source",), lambda: choice(  # (a joining school: the install's)
-        say("Manage settings on the web pages (recommended) or in school.yaml"), ("web", "file"),
-        "web"))
+    ask(
+        progress,
+        ("settings_source",),
+        lambda: choice(  # (a joining school: the install's)
+            say("Manage settings on the web pages (recommended) or in school.yaml"),
+            ("web", "file"),
+            "web",
+        ),
+    )
     return Answers.model_validate(progress.data)

@@ -48,8 +48,7 @@ class SetupError(SaidError, ValueError):
     """
 
     def __init__(
-        self, field_name: str, message: str | Lazy, *, words: tuple[str, ...] = (),
-        **values: object,
+        self, field_name: str, message: str | Lazy, *, words: tuple[str, ...] = (), **values: object
     ) -> None:
         self.field, self.words = field_name, words
         super().__init__(message, **values)
@@ -59,9 +58,10 @@ class SetupError(SaidError, ValueError):
         """The problem, every value filled in after translating."""
         if self._said is not None:
             return self._said
-        return Msg(self.message, **{
-            k: Msg(str(v)) if k in self.words else v for k, v in self.values.items()
-        })
+        return Msg(
+            self.message,
+            **{k: Msg(str(v)) if k in self.words else v for k, v in self.values.items()},
+        )
 
 
 def cap(text: str) -> str:
@@ -107,8 +107,13 @@ def edit_school(
         if error["type"] == "string_pattern_mismatch" and box in {"headteacher", "dsl", "clerk"}:
             problem = Msg(N_("give an email address"))
         # "Box: what is wrong.", the check's own sentence and values (``bot.core.config.said``)
-        raise SetupError(box, N_("%(box)s: %(problem)s."), words=("box",),
-                         box=box.replace("_", " ").capitalize(), problem=problem) from None
+        raise SetupError(
+            box,
+            N_("%(box)s: %(problem)s."),
+            words=("box",),
+            box=box.replace("_", " ").capitalize(),
+            problem=problem,
+        ) from None
 
 
 # --------------------------------------------------------------------------- dates typed
@@ -125,8 +130,14 @@ def _in_calendar(day: date, box: str, label: str, number: int, today: date) -> d
     SetupError naming the box's ``label`` and the line (its years in their plural form)."""
     problem = CALENDAR.problem(day, today)
     if problem is not None:
-        raise SetupError(box, N_("%(label)s, line %(number)d: %(problem)s."), words=("label",),
-                         label=label, number=number, problem=problem)
+        raise SetupError(
+            box,
+            N_("%(label)s, line %(number)d: %(problem)s."),
+            words=("label",),
+            label=label,
+            number=number,
+            problem=problem,
+        )
     return day
 
 
@@ -216,34 +227,64 @@ def setup_steps(school: SchoolConfig, source: str) -> list[SetupStep]:
     words = said_words(school_words(school))
     people: Text
     if not school.dsl:
-        people = nmsg("%(num)d person named so far; no %(dsl)s yet",
-                      "%(num)d people named so far; no %(dsl)s yet", len(set(roles)),
-                      dsl=words.dsl)
+        people = nmsg(
+            "%(num)d person named so far; no %(dsl)s yet",
+            "%(num)d people named so far; no %(dsl)s yet",
+            len(set(roles)),
+            dsl=words.dsl,
+        )
     else:
         people = Said(lambda: _people_named(school, words))
     return [
         SetupStep("school", Msg(N_("School details")), bool(school.name), f"{school.name}"),
         SetupStep("people", Msg(N_("People in roles")), bool(school.dsl), people),
-        SetupStep("policies", Msg(N_("Policies")), bool(school.policies),
-                  nmsg("%(num)d policy", "%(num)d policies", len(school.policies))),
-        SetupStep("terms", Msg(N_("Term dates")), bool(school.terms), Joined((
-            nmsg("%(num)d term", "%(num)d terms", len(school.terms)),
-            nmsg("%(num)d INSET day", "%(num)d INSET days", len(school.inset_days)),
-        ), ", ")),
-        SetupStep("requirements", Msg(N_("What staff are asked to do")),
-                  bool(school.requirements),
-                  nmsg("%(num)d requirement", "%(num)d requirements", len(school.requirements))),
-        SetupStep("source", Msg(N_("Where the settings are managed")), True,
-                  Msg(N_("on these pages")) if source == "web"
-                  else Msg(N_("in school.yaml, by your IT provider"))),
+        SetupStep(
+            "policies",
+            Msg(N_("Policies")),
+            bool(school.policies),
+            nmsg("%(num)d policy", "%(num)d policies", len(school.policies)),
+        ),
+        SetupStep(
+            "terms",
+            Msg(N_("Term dates")),
+            bool(school.terms),
+            Joined(
+                (
+                    nmsg("%(num)d term", "%(num)d terms", len(school.terms)),
+                    nmsg("%(num)d INSET day", "%(num)d INSET days", len(school.inset_days)),
+                ),
+                ", ",
+            ),
+        ),
+        SetupStep(
+            "requirements",
+            Msg(N_("What staff are asked to do")),
+            bool(school.requirements),
+            nmsg("%(num)d requirement", "%(num)d requirements", len(school.requirements)),
+        ),
+        SetupStep(
+            "source",
+            Msg(N_("Where the settings are managed")),
+            True,
+            Msg(N_("on these pages"))
+            if source == "web"
+            else Msg(N_("in school.yaml, by your IT provider")),
+        ),
     ]
 
 
 def _people_named(school: SchoolConfig, words: SaidWords) -> str:
     """Who is named in the roles: the pack's words counted the English way in English."""
     if spoken() == "en":
-        return (f"{words.headteacher}, {plural(len(school.dsl), str(words.dsl))}, "
-                f"{plural(len(school.deputy_dsl), str(words.deputy_dsl))}")
-    return say("%(head)s; %(dsl)s: %(dsls)d; %(deputy)s: %(deputies)d", head=words.headteacher,
-               dsl=words.dsl, dsls=len(school.dsl), deputy=words.deputy_dsl,
-               deputies=len(school.deputy_dsl))
+        return (
+            f"{words.headteacher}, {plural(len(school.dsl), str(words.dsl))}, "
+            f"{plural(len(school.deputy_dsl), str(words.deputy_dsl))}"
+        )
+    return say(
+        "%(head)s; %(dsl)s: %(dsls)d; %(deputy)s: %(deputies)d",
+        head=words.headteacher,
+        dsl=words.dsl,
+        dsls=len(school.dsl),
+        deputy=words.deputy_dsl,
+        deputies=len(school.deputy_dsl),
+    )

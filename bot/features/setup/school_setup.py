@@ -137,8 +137,11 @@ def read_directory(settings: Settings, draft: SetupDraft) -> None:
         draft.posts_to_map = unmapped_words(draft)
         return
     if settings.connector != answers.platform:
-        draft.directory_note = Msg(NOT_READ_UNTIL_CHECKED, command=answers.platform,
-                                   platform=PLATFORM_NAMES[answers.platform])
+        draft.directory_note = Msg(
+            NOT_READ_UNTIL_CHECKED,
+            command=answers.platform,
+            platform=PLATFORM_NAMES[answers.platform],
+        )
         return
 
     try:
@@ -213,9 +216,11 @@ def _outside(draft: SetupDraft, key: str, wanted: str) -> str | None:
         return email  # the platform's directory is not read yet: by address, as every role
     problem = email_problem(email)
     if problem is not None:
-        draft.problems.append(field_problem(
-            f"people.{key}", Msg(NOT_AN_ADDRESS, email=email, why=email_reason(problem))
-        ))
+        draft.problems.append(
+            field_problem(
+                f"people.{key}", Msg(NOT_AN_ADDRESS, email=email, why=email_reason(problem))
+            )
+        )
         return None
     draft.outsiders[email] = name
     return email
@@ -234,8 +239,10 @@ def resolve_people(draft: SetupDraft) -> None:
         draft.roles[key] = [e for e in emails if e]
     if not draft.roles["admins"] and draft.roles.get("headteacher"):
         draft.roles["admins"] = [draft.roles["headteacher"]]
-    if draft.people and not unmapped_words(draft) and not any(
-        person_roles(draft, p) for p in draft.people
+    if (
+        draft.people
+        and not unmapped_words(draft)
+        and not any(person_roles(draft, p) for p in draft.people)
     ):
         draft.problems.append(
             field_problem("directory", Msg(NOBODY_HAS_A_ROLE, source=draft.source_name))
@@ -251,9 +258,11 @@ def read_policies(draft: SetupDraft, read: Callable[[Path], list[FolderPolicy]])
     """Every document of the policy folder, with the answers the file gives to its questions."""
     folder = draft.answers.policies
     if folder is None or not folder.is_dir():
-        draft.problems.append(field_problem(
-            "policies", Msg(FOLDER_NOT_FOUND, folder=folder) if folder else Msg(NO_FOLDER)
-        ))
+        draft.problems.append(
+            field_problem(
+                "policies", Msg(FOLDER_NOT_FOUND, folder=folder) if folder else Msg(NO_FOLDER)
+            )
+        )
         return
     draft.policies = read(folder)
     if not draft.policies:
@@ -265,8 +274,11 @@ def read_policies(draft: SetupDraft, read: Callable[[Path], list[FolderPolicy]])
                     field_problem(f"policy_answers.{item.path.name}.{name}", problem)
                 )
     for item in draft.policies:
-        item.check_ownership(draft.answers.school.name, dsl_names(draft),
-                             dsl=school_words_for(draft.answers.school.country).dsl)
+        item.check_ownership(
+            draft.answers.school.name,
+            dsl_names(draft),
+            dsl=school_words_for(draft.answers.school.country).dsl,
+        )
     unknown = set(draft.answers.policy_answers) - {p.path.name for p in draft.policies}
     draft.problems += [
         field_problem(f"policy_answers.{name}", Msg(NO_SUCH_DOCUMENT, folder=folder))
@@ -291,10 +303,17 @@ def policy_problems(draft: SetupDraft) -> list[Msg]:
     for first, second in twins(draft.policies):
         assert first.imported is not None and second.imported is not None
         same = same_document(first.imported, second.imported)
-        problems.append(field_problem("policies", Msg(
-            SAME_DOCUMENT if same else SAME_TITLE,
-            first=first.path.name, second=second.path.name, title=second.title,
-        )))
+        problems.append(
+            field_problem(
+                "policies",
+                Msg(
+                    SAME_DOCUMENT if same else SAME_TITLE,
+                    first=first.path.name,
+                    second=second.path.name,
+                    title=second.title,
+                ),
+            )
+        )
     return problems
 
 
@@ -336,8 +355,9 @@ def choose_pack(draft: SetupDraft) -> None:
         return
     draft.chosen = set(wanted) & known
     draft.problems += [
-        field_problem("requirements",
-                      Msg(NO_TEMPLATE, name=repr(name), known=", ".join(sorted(known))))
+        field_problem(
+            "requirements", Msg(NO_TEMPLATE, name=repr(name), known=", ".join(sorted(known)))
+        )
         for name in wanted
         if name not in known
     ]
@@ -361,10 +381,13 @@ class Reading:
 def readings(draft: SetupDraft, today: date | None = None) -> list[Reading]:
     """Every audience of every reading the chosen pack asks (``today``: but a part the
     guidance has dropped by then, such as KCSIE's Annex A from 2026)."""
-    return [Reading(f"{r['id']}/{part}", r["id"], part, str(r.get("title") or r["id"]))
-            for r in pack_requirements(draft.pack, draft.chosen)
-            if r["kind"] == "reading_campaign" for part, audience in r["audiences"].items()
-            if today is None or "until" not in audience or today < audience["until"]]
+    return [
+        Reading(f"{r['id']}/{part}", r["id"], part, str(r.get("title") or r["id"]))
+        for r in pack_requirements(draft.pack, draft.chosen)
+        if r["kind"] == "reading_campaign"
+        for part, audience in r["audiences"].items()
+        if today is None or "until" not in audience or today < audience["until"]
+    ]
 
 
 def edition_problems(draft: SetupDraft) -> list[Msg]:
@@ -374,17 +397,22 @@ def edition_problems(draft: SetupDraft) -> list[Msg]:
     problems = []
     for key, name in draft.answers.editions.items():
         if key not in keys:
-            problems.append(field_problem(
-                f"editions.{key}",
-                Msg(NOT_A_READING, readings=", ".join(sorted(keys))) if keys else Msg(NO_READINGS),
-            ))
+            problems.append(
+                field_problem(
+                    f"editions.{key}",
+                    Msg(NOT_A_READING, readings=", ".join(sorted(keys)))
+                    if keys
+                    else Msg(NO_READINGS),
+                )
+            )
         elif name not in files:
             problems.append(field_problem(f"editions.{key}", Msg(NOT_IN_FOLDER, name=name)))
     return problems
 
 
 def draft_setup(
-    settings: Settings, answers: Answers,
+    settings: Settings,
+    answers: Answers,
     read: Callable[[Path], list[FolderPolicy]] = read_policy_folder,
     adding: Install | None = None,
 ) -> SetupDraft:
@@ -392,9 +420,13 @@ def draft_setup(
     (``read``: how the policy folder is read, ``FolderReads.read`` in an interactive run;
     ``adding``: the install the school joins, whose platform, address and source stand)."""
     if adding is not None:
-        answers = answers.model_copy(update={
-            "platform": settings.connector, "base_url": settings.base_url,
-            "settings_source": adding.source})
+        answers = answers.model_copy(
+            update={
+                "platform": settings.connector,
+                "base_url": settings.base_url,
+                "settings_source": adding.source,
+            }
+        )
     draft = SetupDraft(answers, adding=adding)
     if adding is not None and (taken := adding.taken(draft.school_id)):
         draft.problems.append(field_problem("school.id", taken.msg))

@@ -119,8 +119,7 @@ def apply_change(
     new = edit_school(org, school_id, change)
     try:
         return apply_settings(
-            session, new, by=by, now=now, today=today, note=note,
-            export_to=settings.config_path,
+            session, new, by=by, now=now, today=today, note=note, export_to=settings.config_path
         )
     except SyncError as exc:
         raise SetupError("document", f"{exc}.") from None
@@ -163,21 +162,31 @@ def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
     except AttachmentError as exc:
         raise RefusedDocumentError(exc) from None
     if not base.lower().endswith(DOCUMENT_SUFFIXES):
-        raise SetupError("document", N_("%(file)s: use a .docx, .odt, .pdf or .md file for the "
-                                        "policy."), file=base)
+        raise SetupError(
+            "document",
+            N_("%(file)s: use a .docx, .odt, .pdf or .md file for the policy."),
+            file=base,
+        )
     try:
         return base, extract_bytes(base, data)
     except NoTextLayerError as exc:
         # exc.message, never str(exc): that names the server's temporary file
-        raise SetupError("scanned", N_("%(file)s: %(problem)s: type its title, its version or "
-                                       "the date it was adopted, and its next review date "
-                                       "below, and upload it again."),
-                         file=base, problem=exc.problem) from None
+        raise SetupError(
+            "scanned",
+            N_(
+                "%(file)s: %(problem)s: type its title, its version or "
+                "the date it was adopted, and its next review date "
+                "below, and upload it again."
+            ),
+            file=base,
+            problem=exc.problem,
+        ) from None
     except PolicyImportError as exc:  # the importer's own reason
         if isinstance(exc.told, AttachmentError):
             raise RefusedDocumentError(exc.told) from None
-        raise SetupError("document", N_("%(file)s: %(problem)s."), file=base,
-                         problem=exc.problem) from None
+        raise SetupError(
+            "document", N_("%(file)s: %(problem)s."), file=base, problem=exc.problem
+        ) from None
 
 
 def _store_document(settings: Settings, key: str, label: str, base: str, data: bytes) -> str:
@@ -220,10 +229,12 @@ def policy_from_upload(
     current = into or next((p for p in existing if p.id == key), None)
     notes: list[Text] = []
     dates = item.dates(notes)
-    label = item.version_label(dates, today, taken={current.version} if current else set(),
-                               chosen=version_label)
+    label = item.version_label(
+        dates, today, taken={current.version} if current else set(), chosen=version_label
+    )
     entry: dict[str, Any] = (
-        dict(current.model_dump(mode="python")) if current
+        dict(current.model_dump(mode="python"))
+        if current
         else {**item.entry(today, title=title), "aup": "acceptable use" in title.lower()}
     )
     entry.update(
@@ -232,29 +243,42 @@ def policy_from_upload(
         published=today,
         statement=None,
     )
-    found = _found(title, bool(imported.title or into), label, item.stated_version,
-                   chosen=version_label, dates=dates)
+    found = _found(
+        title,
+        bool(imported.title or into),
+        label,
+        item.stated_version,
+        chosen=version_label,
+        dates=dates,
+    )
     dated = current or dates.next_review or dates.last_reviewed or dates.ratified
-    needs: list[Text] = [] if dated else [
-        Msg(N_("the next review date: the document does not state one"))]
+    needs: list[Text] = (
+        [] if dated else [Msg(N_("the next review date: the document does not state one"))]
+    )
     if imported.title is None and into is None:  # a title the document does not make clear
         needs.insert(0, _unclear_title(title, imported.title_guess))
-    return UploadedPolicy(base, entry, current is None, found + notes, needs,
-                          asks_review=not dated)
+    return UploadedPolicy(base, entry, current is None, found + notes, needs, asks_review=not dated)
 
 
 def _unclear_title(title: str, guess: Found[str] | None) -> Msg:
     """The question of a title the document does not make clear (the guess's reason too)."""
     if guess is None:
-        return Msg(N_("the title: not clear from the document — it names none; “%(title)s” is "
-                      "the file's name"), title=title)
-    return Msg(N_("the title: not clear from the document — is it “%(title)s”? (%(note)s)"),
-               title=title, note=guess.note or "")
+        return Msg(
+            N_(
+                "the title: not clear from the document — it names none; “%(title)s” is "
+                "the file's name"
+            ),
+            title=title,
+        )
+    return Msg(
+        N_("the title: not clear from the document — is it “%(title)s”? (%(note)s)"),
+        title=title,
+        note=guess.note or "",
+    )
 
 
 def _found(
-    title: str, confirmed: bool, label: str, stated: str | None, *, chosen: str | None,
-    dates: Dates,
+    title: str, confirmed: bool, label: str, stated: str | None, *, chosen: str | None, dates: Dates
 ) -> list[Text]:
     """What the upload page says it found: the title (for now, if not ``confirmed``), the
     version (or the label staff will see) and the dates stored."""
@@ -263,22 +287,36 @@ def _found(
     elif chosen:
         version = N_("version: not stated in the document; staff see “%(label)s”")
     else:
-        version = N_("version: not stated in the document; staff see “%(label)s” (change it "
-                     "by typing the label to show)")
+        version = N_(
+            "version: not stated in the document; staff see “%(label)s” (change it "
+            "by typing the label to show)"
+        )
     said: list[Text] = [
-        Msg(N_("title “%(title)s”") if confirmed else
-            N_("title “%(title)s” (for now: please confirm it)"), title=title),
+        Msg(
+            N_("title “%(title)s”")
+            if confirmed
+            else N_("title “%(title)s” (for now: please confirm it)"),
+            title=title,
+        ),
         Msg(version, label=label),
     ]
-    return said + [Msg(what, day=Dated(value, "%d %B %Y", "d MMMM y")) for what, value in (
-        (N_("next review %(day)s"), dates.next_review),
-        (N_("last reviewed %(day)s"), dates.last_reviewed),
-        (N_("ratified %(day)s"), dates.ratified)) if value is not None]
+    return said + [
+        Msg(what, day=Dated(value, "%d %B %Y", "d MMMM y"))
+        for what, value in (
+            (N_("next review %(day)s"), dates.next_review),
+            (N_("last reviewed %(day)s"), dates.last_reviewed),
+            (N_("ratified %(day)s"), dates.ratified),
+        )
+        if value is not None
+    ]
 
 
 def upload_checks(
-    uploads: list[tuple[str, ImportedPolicy]], school_name: str, dsl_names: list[str],
-    *, dsl: str = "DSL",
+    uploads: list[tuple[str, ImportedPolicy]],
+    school_name: str,
+    dsl_names: list[str],
+    *,
+    dsl: str = "DSL",
 ) -> tuple[dict[str, list[Text]], set[str]]:
     """What a person should check of each uploaded document (another school or DSL named)
     and the documents that are a copy of one before them (a Word and a PDF of one policy):
@@ -287,13 +325,26 @@ def upload_checks(
     twins: set[str] = set()
     for index, (name, imported) in enumerate(uploads):
         checks[name] = list(not_ours(imported, school_name, dsl_names, dsl=dsl))
-        first = next((other for other, earlier in uploads[:index]
-                      if other not in twins and same_document(earlier, imported)), None)
+        first = next(
+            (
+                other
+                for other, earlier in uploads[:index]
+                if other not in twins and same_document(earlier, imported)
+            ),
+            None,
+        )
         if first is not None:
             twins.add(name)
-            checks[name].append(Msg(N_(
-                "%(name)s is the same document as %(first)s (a copy in another format): "
-                "%(first)s is used, %(name)s is not added again"), name=name, first=first))
+            checks[name].append(
+                Msg(
+                    N_(
+                        "%(name)s is the same document as %(first)s (a copy in another format): "
+                        "%(first)s is used, %(name)s is not added again"
+                    ),
+                    name=name,
+                    first=first,
+                )
+            )
     return checks, twins
 
 

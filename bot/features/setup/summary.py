@@ -67,8 +67,10 @@ def _print_people(draft: SetupDraft) -> None:
         console.print(f"[bold]{say(DIRECTORY)}[/]: {draft.directory_note}")
     shown_as = {p.email: f"{p.display_name} <{p.email}>" for p in draft.people}
     outside = N_("%(who)s (from outside %(source)s: on the people register)")
-    shown_as |= {e: _naming(draft, outside, who=n + " <" + e + ">" if n != e else e)
-                 for e, n in draft.outsiders.items()}
+    shown_as |= {
+        e: _naming(draft, outside, who=n + " <" + e + ">" if n != e else e)
+        for e, n in draft.outsiders.items()
+    }
     for key, value in draft.roles.items():
         emails = value if isinstance(value, list) else [value] if value else []
         shown = ", ".join(shown_as.get(e) or e for e in emails)
@@ -90,33 +92,50 @@ def _print_directory(draft: SetupDraft, words: Words) -> None:
         for r, n in sorted(roles.items())
     )
     counts = counts or say("no roles")
-    console.print(f"[bold]{say(DIRECTORY)}[/]: {draft.source_name}: "
-                  f"{_persons(len(draft.people))} ({counts})")
+    console.print(
+        f"[bold]{say(DIRECTORY)}[/]: {draft.source_name}: {_persons(len(draft.people))} ({counts})"
+    )
     if draft.header:
         line, _sep, columns = draft.header.removeprefix("line ").partition(": ")
-        console.print("  " + say("header row found on line %(line)s: %(columns)s", line=line,
-                                 columns=columns), highlight=False)
+        console.print(
+            "  "
+            + say("header row found on line %(line)s: %(columns)s", line=line, columns=columns),
+            highlight=False,
+        )
     if draft.sheet:
         console.print("  " + say("sheet '%(sheet)s' read", sheet=draft.sheet), highlight=False)
     if draft.hidden_rows:
-        console.print("  " + nsay(
-            "%(num)d hidden row read (a row hidden in the file is read all the same)",
-            "%(num)d hidden rows read (a row hidden in the file is read all the same)",
-            draft.hidden_rows), highlight=False)
+        console.print(
+            "  "
+            + nsay(
+                "%(num)d hidden row read (a row hidden in the file is read all the same)",
+                "%(num)d hidden rows read (a row hidden in the file is read all the same)",
+                draft.hidden_rows,
+            ),
+            highlight=False,
+        )
     for number in draft.answers.leave_out:
-        console.print("  " + _naming(draft, N_("line %(line)s of %(source)s left out, as you "
-                                               "chose"), line=number), highlight=False)
+        console.print(
+            "  "
+            + _naming(draft, N_("line %(line)s of %(source)s left out, as you chose"), line=number),
+            highlight=False,
+        )
     if draft.unused_columns:
         said = say("not read")
-        console.print(f"  [yellow]{said}[/]: {unused_columns(draft.unused_columns)}",
-                      highlight=False)
+        console.print(
+            f"  [yellow]{said}[/]: {unused_columns(draft.unused_columns)}", highlight=False
+        )
     if without := [p.display_name for p in draft.people if not has_mailbox(p.email)]:
-        console.print("  " + say(
-            "without an email address: %(count)s (%(names)s): on the register all the same; "
-            "their line manager (or, with none, the school office) is asked on their behalf",
-            count=_persons(len(without)),
-            names=", ".join(without[:3]) + (", …" if len(without) > 3 else "")),
-            highlight=False)
+        console.print(
+            "  "
+            + say(
+                "without an email address: %(count)s (%(names)s): on the register all the same; "
+                "their line manager (or, with none, the school office) is asked on their behalf",
+                count=_persons(len(without)),
+                names=", ".join(without[:3]) + (", …" if len(without) > 3 else ""),
+            ),
+            highlight=False,
+        )
     _print_role_table(draft, words)
 
 
@@ -127,20 +146,29 @@ def _print_role_table(draft: SetupDraft, school: Words) -> None:
     from bot.features.setup.school_setup import draft_table
 
     table = {plain_key(k): v for k, v in draft_table(draft).items()}
-    found = {w: n for w, n in words_of(draft.people, draft.answers.role_groups).items()
-             if plain_key(w) in table}
+    found = {
+        w: n
+        for w, n in words_of(draft.people, draft.answers.role_groups).items()
+        if plain_key(w) in table
+    }
     if found:
-        console.print(f"[bold]{say('Role table')}[/] " + say(
-            "(post → role: the built-in table for your nation; yours in job_titles wins)"))
+        console.print(
+            f"[bold]{say('Role table')}[/] "
+            + say("(post → role: the built-in table for your nation; yours in job_titles wins)")
+        )
     for title, count in sorted(found.items()):
         role = table[plain_key(title)]
         given = say("not asked for anything") if role == NOT_ASKED else _role(role, school)
         console.print(f"  {escape(title)} ({_persons(count)}) → {given}", highlight=False)
     if draft.posts_to_map:
-        console.print(f"[bold]{say('Posts to map')}[/] " + say(
-            "(the role table does not say what they give: their holders are set up owing "
-            "nothing until you map each once, with `compliance-bot roles map POST ROLE` or on "
-            "the People in roles page)"))
+        console.print(
+            f"[bold]{say('Posts to map')}[/] "
+            + say(
+                "(the role table does not say what they give: their holders are set up owing "
+                "nothing until you map each once, with `compliance-bot roles map POST ROLE` or on "
+                "the People in roles page)"
+            )
+        )
     for title, count in sorted(draft.posts_to_map.items()):
         hint = suggest_role(title)
         line = f"  {escape(title)} ({_persons(count)})"
@@ -154,31 +182,58 @@ def _print_owed(draft: SetupDraft, org: OrgConfig, today: date) -> None:
     from bot.features.setup.owed import OwedPerson, nobody_owes, who_owes
     from bot.features.setup.school_setup import person_roles
 
-    people = [OwedPerson(p.email, p.display_name, person_roles(draft, p), p.groups)
-              for p in draft.people if p.active]
-    owed = who_owes(org.school(draft.school_id), people, editions=set(draft.answers.editions),
-                    today=today)
+    people = [
+        OwedPerson(p.email, p.display_name, person_roles(draft, p), p.groups)
+        for p in draft.people
+        if p.active
+    ]
+    owed = who_owes(
+        org.school(draft.school_id), people, editions=set(draft.answers.editions), today=today
+    )
     heading = say("Who will owe what")
     if not draft.people and draft.directory_note:
         # a platform whose directory cannot be read yet: "nobody" would be a guess, and wrong
         note = escape(str(draft.directory_note))
-        console.print(f"[bold]{heading}[/]: " + escape(say(
-            "not known yet (%(note)s). Once %(check)s passes, %(remind)s names everyone asked; "
-            "a post the role table does not know is listed to map, and its holders owe nothing "
-            "until it is mapped.", note="\x00note\x00", check="\x00check\x00",
-            remind="\x00remind\x00")).replace("\x00note\x00", note).replace(
-            "\x00check\x00", f"[bold]compliance-bot check {draft.answers.platform}[/]").replace(
-            "\x00remind\x00", "[bold]compliance-bot remind --dry-run[/]"), highlight=False)
+        console.print(
+            f"[bold]{heading}[/]: "
+            + escape(
+                say(
+                    "not known yet (%(note)s). Once %(check)s passes, %(remind)s names everyone "
+                    "asked; "
+                    "a post the role table does not know is listed to map, and its holders owe "
+                    "nothing "
+                    "until it is mapped.",
+                    note="\x00note\x00",
+                    check="\x00check\x00",
+                    remind="\x00remind\x00",
+                )
+            )
+            .replace("\x00note\x00", note)
+            .replace("\x00check\x00", f"[bold]compliance-bot check {draft.answers.platform}[/]")
+            .replace("\x00remind\x00", "[bold]compliance-bot remind --dry-run[/]"),
+            highlight=False,
+        )
         return
     console.print(f"[bold]{heading}[/]")
     for item in owed:
         console.print(f"  {escape(str(item.line()))}", highlight=False)
     if draft.people and nobody_owes(owed):
         warning = escape(say("WARNING: nobody will be asked for anything."))
-        err.print(f"[bold red]{warning}[/] " + escape(_naming(draft, N_(
-            "No one in %(source)s has a role the requirements ask (staff, volunteer, supply…): "
-            "check the role table (job_titles) or the roles column, then run init again."
-        ))), highlight=False)
+        err.print(
+            f"[bold red]{warning}[/] "
+            + escape(
+                _naming(
+                    draft,
+                    N_(
+                        "No one in %(source)s has a role the requirements ask (staff, volunteer, "
+                        "supply…): "
+                        "check the role table (job_titles) or the roles column, then run init "
+                        "again."
+                    ),
+                )
+            ),
+            highlight=False,
+        )
 
 
 def _print_policies(draft: SetupDraft) -> None:
@@ -189,20 +244,27 @@ def _print_policies(draft: SetupDraft) -> None:
         return escape("\n".join(str(line) for line in lines)) or "—"
 
     not_read = say("not read")
-    console.print(table(
-        say("Policy folder: what was found"),
-        (say("Document"), say("Found in the document"), say("Worked out")),
-        ((escape(item.path.name), f"[red]{not_read}[/]: {escape(str(item.error))}", "")
-         if item.error else (escape(item.path.name), said(item.found), said(item.derived))
-         for item in draft.policies),
-        fold=True, title_justify="left",
-    ))
+    console.print(
+        table(
+            say("Policy folder: what was found"),
+            (say("Document"), say("Found in the document"), say("Worked out")),
+            (
+                (escape(item.path.name), f"[red]{not_read}[/]: {escape(str(item.error))}", "")
+                if item.error
+                else (escape(item.path.name), said(item.found), said(item.derived))
+                for item in draft.policies
+            ),
+            fold=True,
+            title_justify="left",
+        )
+    )
     check, note = "[yellow]" + say("check") + "[/]", "[cyan]" + say("note") + "[/]"
     for item in draft.policies:
         for mark, lines in ((check, item.checks), (note, item.notes)):
             for line in lines:
-                console.print(f"  {mark} {escape(item.path.name)}: {escape(str(line))}",
-                              highlight=False)
+                console.print(
+                    f"  {mark} {escape(item.path.name)}: {escape(str(line))}", highlight=False
+                )
 
 
 def print_summary(draft: SetupDraft, org: OrgConfig, today: date) -> None:
@@ -216,19 +278,28 @@ def print_summary(draft: SetupDraft, org: OrgConfig, today: date) -> None:
     _print_people(draft)
     _print_policies(draft)
     if draft.calendar is not None:
-        console.print(table(
-            say("Term dates read from %(file)s", file=draft.answers.terms.ics),
-            (say("Event"), say("Dates"), say("Read as")),
-            ((escape(e.summary), str(e.dates), str(e.kind_said)) for e in draft.calendar.events),
-            fold=True, title_justify="left",
-        ))
+        console.print(
+            table(
+                say("Term dates read from %(file)s", file=draft.answers.terms.ics),
+                (say("Event"), say("Dates"), say("Read as")),
+                (
+                    (escape(e.summary), str(e.dates), str(e.kind_said))
+                    for e in draft.calendar.events
+                ),
+                fold=True,
+                title_justify="left",
+            )
+        )
         for note in draft.calendar.notes:
             said = say("note")
             console.print(f"  [yellow]{said}[/] {escape(str(note))}", highlight=False)
     counted = (
         nmsg("%(num)d term", "%(num)d terms", len(school.terms)),
-        nmsg("%(num)d holiday weekday inside them", "%(num)d holiday weekdays inside them",
-             len(school.holidays)),
+        nmsg(
+            "%(num)d holiday weekday inside them",
+            "%(num)d holiday weekdays inside them",
+            len(school.holidays),
+        ),
         nmsg("%(num)d INSET day", "%(num)d INSET days", len(school.inset_days)),
     )
     said = say("Calendar")
@@ -238,15 +309,18 @@ def print_summary(draft: SetupDraft, org: OrgConfig, today: date) -> None:
     not_chosen = say("(not chosen)")
     for item in draft.pack:
         if not item.available:
-            unused = say("%(summary)s: not used, %(why)s", summary=item.template.summary,
-                         why=item.why_not)
+            unused = say(
+                "%(summary)s: not used, %(why)s", summary=item.template.summary, why=item.why_not
+            )
             console.print(f"  [dim]– {unused}[/]")
             continue
-        mark = ("[green]✓[/]" if item.template.id in draft.chosen
-                else f"[dim]– {not_chosen}[/]")
+        mark = "[green]✓[/]" if item.template.id in draft.chosen else f"[dim]– {not_chosen}[/]"
         follows = "; ".join(p.title for p in item.policies)
-        console.print(f"  {mark} {item.template.summary}"
-                      + (f" [dim]({escape(follows)})[/]" if follows else ""), highlight=False)
+        console.print(
+            f"  {mark} {item.template.summary}"
+            + (f" [dim]({escape(follows)})[/]" if follows else ""),
+            highlight=False,
+        )
     _print_owed(draft, org, today)
     said = say("Report deadlines")
     console.print(f"[bold]{said}[/] (school.yaml: reports: clocks:)")  # English: its keys

@@ -17,13 +17,7 @@ from bot.core.contained import ContainedError, run_contained
 from bot.core.forms import SaidError, Text
 from bot.core.i18n import N_, Dated, Lazy, Msg
 
-__all__ = [
-    "MAX_ICS_BYTES",
-    "CalendarError",
-    "CalendarEvent",
-    "TermCalendar",
-    "read_term_calendar",
-]
+__all__ = ["MAX_ICS_BYTES", "CalendarError", "CalendarEvent", "TermCalendar", "read_term_calendar"]
 
 MAX_ICS_BYTES = 2 * 1024 * 1024
 # a term-dates calendar has a few dozen events in a few hundred lines; counted in the bytes

@@ -26,13 +26,7 @@ from bot.core.config import store as config_store
 from bot.core.config.per_school import SettingsProblem, settings_problems
 from bot.core.i18n import LANGUAGES, N_, Lazy, Msg, Said, language_name, spoken
 from bot.core.models import Person, utcnow
-from bot.core.nations import (
-    COUNTRIES,
-    NATIONS,
-    OLDER_COUNTRY,
-    country_name,
-    school_words_for,
-)
+from bot.core.nations import COUNTRIES, NATIONS, OLDER_COUNTRY, country_name, school_words_for
 from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
 from bot.core.said_forms import capital
 from bot.core.words import SaidWords, role_name, said_words, school_words
@@ -69,7 +63,6 @@ ROLE_BOXES = ("headteacher", "dpo", "chair_of_governors", "clerk", "scr_owner")
 ROLE_LISTS = ("dsl", "deputy_dsl", "admins")
 
 
-
 # --------------------------------------------------------------------------- the setup page
 
 
@@ -87,8 +80,10 @@ def setup_page(request: Request) -> Response:
             "report_clocks": clock_summary(school),
             "failing_jobs": [describe(f) for f in failing_steps(session, school.id)],
             "settings_problems": [  # a file the trust's IT lead fixes: its lines are theirs
-                (describe_settings(p), p.lines
-                 if not p.whole or user.role_names & TRUST_ADMINS else ())
+                (
+                    describe_settings(p),
+                    p.lines if not p.whole or user.role_names & TRUST_ADMINS else (),
+                )
                 for p in problems
                 if p.school_id == school.id or user.role_names & TRUST_ADMINS
             ],
@@ -111,11 +106,18 @@ def _trust_schools(
         return []
     held = {p.school_id for p in problems}
     return [
-        {"id": s.id, "name": s.name, "sending": setup_state.is_sending(session, s.id),
-         "held": s.id in held}
+        {
+            "id": s.id,
+            "name": s.name,
+            "sending": setup_state.is_sending(session, s.id),
+            "held": s.id in held,
+        }
         for s in schools
-    ] + [{"id": p.school_id, "name": p.name, "never_passed": True}
-         for p in problems if p.held and all(s.id != p.school_id for s in schools)]
+    ] + [
+        {"id": p.school_id, "name": p.name, "never_passed": True}
+        for p in problems
+        if p.held and all(s.id != p.school_id for s in schools)
+    ]
 
 
 @router.post("/setup/start-sending", include_in_schema=False)
@@ -165,8 +167,12 @@ def school_page(request: Request) -> Response:
     return show(
         request,
         "admin_school.html",
-        {"form": form, "countries": COUNTRY_NAMES, "languages": LANGUAGE_NAMES,
-         "category": school.language_said},
+        {
+            "form": form,
+            "countries": COUNTRY_NAMES,
+            "languages": LANGUAGE_NAMES,
+            "category": school.language_said,
+        },
     )
 
 
@@ -221,18 +227,29 @@ def _roles_data(request: Request, user: Person) -> dict[str, Any]:
     chosen = {box: [v] if (v := getattr(school, box)) else [] for box in ROLE_BOXES}
     chosen |= {box: list(getattr(school, box)) for box in ROLE_LISTS}
     words = school_words(school)  # each said in the page's language where it is shown
-    post_roles = [(r, Msg(N_("not asked for anything")) if r == "none"
-                   else Msg(role_name(r, words))) for r in JOB_ROLES]
-    return {"people": people, "chosen": chosen, "post_roles": post_roles,
-            "posts": [(p, n) for p, n in sorted(posts.items()) if p not in school.job_titles]}
+    post_roles = [
+        (r, Msg(N_("not asked for anything")) if r == "none" else Msg(role_name(r, words)))
+        for r in JOB_ROLES
+    ]
+    return {
+        "people": people,
+        "chosen": chosen,
+        "post_roles": post_roles,
+        "posts": [(p, n) for p, n in sorted(posts.items()) if p not in school.job_titles],
+    }
 
 
 @router.post("/admin/roles/posts", include_in_schema=False)
 async def posts_save(request: Request) -> Response:
     """Save what each post to map gives (one choice each, for everyone holding it)."""
     form = await read_checked_form(request, max_files=0, max_fields=402)
-    chosen = dict(zip((str(v) for v in form.getlist("post")),
-                      (str(v) for v in form.getlist("role")), strict=False))
+    chosen = dict(
+        zip(
+            (str(v) for v in form.getlist("post")),
+            (str(v) for v in form.getlist("role")),
+            strict=False,
+        )
+    )
     return await run_in_threadpool(_posts_saved, request, str(form.get("csrf_token") or ""), chosen)
 
 
@@ -248,8 +265,15 @@ def _posts_saved(request: Request, csrf_token: str, chosen: dict[str, str]) -> R
             raise SetupError("posts", N_("Posts to map: choose a role from the list."))
         school["job_titles"] = {**(school.get("job_titles") or {}), **picked}
 
-    return saved(request, user, change, "posts mapped", to="/admin/roles?saved=1#posts",
-                 template="admin_roles.html", data=data)
+    return saved(
+        request,
+        user,
+        change,
+        "posts mapped",
+        to="/admin/roles?saved=1#posts",
+        template="admin_roles.html",
+        data=data,
+    )
 
 
 @router.get("/admin/roles", include_in_schema=False)
@@ -277,9 +301,11 @@ def _roles_saved(request: Request, csrf_token: str, picked: dict[str, list[str]]
     data["chosen"] = picked
 
     def change(school: dict[str, Any]) -> None:
-        words = said_words(school_words_for(
-            str(school.get("country") or OLDER_COUNTRY), school.get("words") or None
-        ))
+        words = said_words(
+            school_words_for(
+                str(school.get("country") or OLDER_COUNTRY), school.get("words") or None
+            )
+        )
         labels = _role_labels(words)
         for box, emails in picked.items():
             if any(e not in known for e in emails):
@@ -325,8 +351,13 @@ def _role_labels(words: SaidWords) -> dict[str, Lazy]:
         "headteacher": capital(words.headteacher),
         "dsl": capital(words.dsl_full),
         # the pack's word counted the English way in English only
-        "deputy_dsl": Said(lambda: f"{deputy}s" if spoken() == "en" else str(
-            Msg(N_("%(deputy)s (one or more)"), deputy=deputy))),
+        "deputy_dsl": Said(
+            lambda: (
+                f"{deputy}s"
+                if spoken() == "en"
+                else str(Msg(N_("%(deputy)s (one or more)"), deputy=deputy))
+            )
+        ),
         "dpo": Msg(N_("Data protection officer")),
         "chair_of_governors": capital(words.chair),
         "clerk": capital(words.clerk),

@@ -30,12 +30,7 @@ from bot.features.policies.api import (
     typed_policy,
     typed_title,
 )
-from bot.features.reading.api import (
-    EditionError,
-    audience_name,
-    register_edition,
-    without_edition,
-)
+from bot.features.reading.api import EditionError, audience_name, register_edition, without_edition
 from bot.features.setup.pages import (
     current_school,
     editor,
@@ -73,13 +68,19 @@ def _editions_data(request: Request, user: Person) -> dict[str, Any]:
     return {
         "school": school,
         "accept": ".docx,.pdf,.md,.txt",
-        "audiences": [(f"{req.id}/{part}",
-                       Joined((req.display_title, " (", audience_name(part), ")")))
-                      for req in school.requirements if req.kind == "reading_campaign"
-                      for part in req.audiences],
+        "audiences": [
+            (f"{req.id}/{part}", Joined((req.display_title, " (", audience_name(part), ")")))
+            for req in school.requirements
+            if req.kind == "reading_campaign"
+            for part in req.audiences
+        ],
         "without_edition": waiting,
-        "form": {"reading": "", "title": "", "edition": str(today.year),
-                 "in_force": today.isoformat()},
+        "form": {
+            "reading": "",
+            "title": "",
+            "edition": str(today.year),
+            "in_force": today.isoformat(),
+        },
         "registered": None,
     }
 
@@ -108,16 +109,18 @@ def editions_upload(
     nothing stored, otherwise)."""
     user = editor(request, csrf_token)
     data = _editions_data(request, user)
-    data["form"] = {"reading": reading, "title": title, "edition": edition,
-                    "in_force": in_force}
+    data["form"] = {"reading": reading, "title": title, "edition": edition, "in_force": in_force}
     today = local_today(utcnow())
     campaign, _, audience = reading.partition("/")
     try:
         if reading not in dict(data["audiences"]):
             raise SetupError("reading", N_("Reading: choose which reading this file is for."))
         try:
-            day = CALENDAR.parse(in_force, N_("In force from"), today, example="2026-09-01") \
-                if in_force.strip() else today
+            day = (
+                CALENDAR.parse(in_force, N_("In force from"), today, example="2026-09-01")
+                if in_force.strip()
+                else today
+            )
         except DateWindowError as exc:
             raise SetupError("in_force", exc.msg) from None
         blob = document.file.read(MAX_DOCUMENT_BYTES + 1)  # a page thread: a plain def
@@ -127,21 +130,27 @@ def editions_upload(
         with ctx(request).store.transaction() as session:
             try:
                 result = register_edition(
-                    session, data["school"], campaign, audience, title=title,
-                    edition=edition or str(day.year), document=(name, blob), in_force=day,
+                    session,
+                    data["school"],
+                    campaign,
+                    audience,
+                    title=title,
+                    edition=edition or str(day.year),
+                    document=(name, blob),
+                    in_force=day,
                     actor=user.email,
                 )
             except EditionError as exc:
                 box = "document" if name in str(exc) else "title"
-                raise SetupError(box, N_("Nothing was registered: %(problem)s"),
-                                 problem=exc.msg) from None
+                raise SetupError(
+                    box, N_("Nothing was registered: %(problem)s"), problem=exc.msg
+                ) from None
             label = result.version.label
             already = result.already
     except SetupError as exc:
         return failed(request, "admin_editions.html", data, exc)
     data = _editions_data(request, user)
-    data["registered"] = {"title": title.strip(), "edition": label, "day": day,
-                          "already": already}
+    data["registered"] = {"title": title.strip(), "edition": label, "day": day, "already": already}
     return show(request, "admin_editions.html", data)
 
 
@@ -150,9 +159,15 @@ def editions_upload(
 
 def _policies_data(request: Request, user: Person) -> dict[str, Any]:
     school = current_school(request, user.school_id)
-    return {"school": school, "accept": ".docx,.pdf,.md", "results": [], "left_out": [],
-            "typed": dict.fromkeys(("title", "version", "adopted", "next_review",
-                                    "approving_body"), "")}
+    return {
+        "school": school,
+        "accept": ".docx,.pdf,.md",
+        "results": [],
+        "left_out": [],
+        "typed": dict.fromkeys(
+            ("title", "version", "adopted", "next_review", "approving_body"), ""
+        ),
+    }
 
 
 @router.get("/admin/policies", include_in_schema=False)
@@ -165,13 +180,17 @@ def policies_page(request: Request) -> Response:
 def _read_files(uploads: list[UploadFile]) -> list[tuple[str, bytes]]:
     """(name, bytes) of each chosen file, at most the document limit + 1 byte each (read on
     the page's thread: the routes that call it are plain ``def``)."""
-    files = [(upload.filename, upload.file.read(MAX_DOCUMENT_BYTES + 1))
-             for upload in uploads[: MAX_UPLOADS + 1] if upload.filename]
+    files = [
+        (upload.filename, upload.file.read(MAX_DOCUMENT_BYTES + 1))
+        for upload in uploads[: MAX_UPLOADS + 1]
+        if upload.filename
+    ]
     if not files:
         raise SetupError("documents", N_("Policy documents: choose at least one file."))
     if len(files) > MAX_UPLOADS:
-        raise SetupError("documents", N_("Policy documents: at most %(most)d at a time."),
-                         most=MAX_UPLOADS)
+        raise SetupError(
+            "documents", N_("Policy documents: at most %(most)d at a time."), most=MAX_UPLOADS
+        )
     return files
 
 
@@ -184,25 +203,43 @@ def _typed_upload(
     name, blob = files[0]
     base = PurePath(name.replace("\\", "/")).name
     if not typed["title"].strip():
-        raise SetupError("typed_title", N_("Title: type the policy's title as the document "
-                                           "gives it."))
+        raise SetupError(
+            "typed_title", N_("Title: type the policy's title as the document gives it.")
+        )
     dates: dict[str, FuzzyDate | None] = {}
     for box, label in (("adopted", N_("Adopted on")), ("next_review", N_("Next review"))):
         text = typed[box].strip()
         dates[box] = typed_date(text) if text else None
         if text and dates[box] is None:
-            raise SetupError(f"typed_{box}", N_("%(label)s: “%(text)s” is not a date; write it "
-                                                "like 2026-11-12 or November 2027."),
-                             words=("label",), label=label, text=text[:40])
+            raise SetupError(
+                f"typed_{box}",
+                N_(
+                    "%(label)s: “%(text)s” is not a date; write it "
+                    "like 2026-11-12 or November 2027."
+                ),
+                words=("label",),
+                label=label,
+                text=text[:40],
+            )
     if dates["next_review"] is None and dates["adopted"] is None:
-        raise SetupError("typed_next_review", N_("Next review: type the date it is next "
-                                                 "reviewed (or the date it was adopted, to "
-                                                 "count a year from)."))
-    imported = typed_policy(base, title=typed["title"], version=typed["version"] or None,
-                            adopted=dates["adopted"], next_review=dates["next_review"],
-                            # left blank: the nation's governing body, filled in by
-                            # the school's settings
-                            approving_body=typed["approving_body"] or None)
+        raise SetupError(
+            "typed_next_review",
+            N_(
+                "Next review: type the date it is next "
+                "reviewed (or the date it was adopted, to "
+                "count a year from)."
+            ),
+        )
+    imported = typed_policy(
+        base,
+        title=typed["title"],
+        version=typed["version"] or None,
+        adopted=dates["adopted"],
+        next_review=dates["next_review"],
+        # left blank: the nation's governing body, filled in by
+        # the school's settings
+        approving_body=typed["approving_body"] or None,
+    )
     return [(base, imported, blob)]
 
 
@@ -243,8 +280,13 @@ def policies_upload(
     not added twice; a document naming another school or DSL is pointed out."""
     user = editor(request, csrf_token)
     data = _policies_data(request, user)
-    typed = {"title": title, "version": version, "adopted": adopted,
-             "next_review": next_review, "approving_body": approving_body}
+    typed = {
+        "title": title,
+        "version": version,
+        "adopted": adopted,
+        "next_review": next_review,
+        "approving_body": approving_body,
+    }
     data["typed"] = typed
     today = local_today(utcnow())
     results: list[UploadedPolicy] = []
@@ -253,18 +295,33 @@ def policies_upload(
         read = _read_uploads(files, typed)
         with ctx(request).store.session() as session:
             dsls = dsl_names(session, data["school"])
-        checks, twins = upload_checks([(base, imported) for base, imported, _ in read],
-                                      data["school"].name, dsls,
-                                      dsl=school_words(data["school"]).dsl)
+        checks, twins = upload_checks(
+            [(base, imported) for base, imported, _ in read],
+            data["school"].name,
+            dsls,
+            dsl=school_words(data["school"]).dsl,
+        )
         for base, imported, blob in read:
-            registered = None if base in twins else copy_of_registered(
-                ctx(request).settings, data["school"].policies, imported, blob)
+            registered = (
+                None
+                if base in twins
+                else copy_of_registered(
+                    ctx(request).settings, data["school"].policies, imported, blob
+                )
+            )
             if registered is not None:
                 twins.add(base)
-                checks[base].append(Msg(N_(
-                    "%(name)s is the same document as %(registered)s, already registered (a "
-                    "copy in another format): %(name)s is not added again"),
-                    name=base, registered=registered))
+                checks[base].append(
+                    Msg(
+                        N_(
+                            "%(name)s is the same document as %(registered)s, already registered "
+                            "(a "
+                            "copy in another format): %(name)s is not added again"
+                        ),
+                        name=base,
+                        registered=registered,
+                    )
+                )
 
         def change(school: dict[str, Any]) -> None:
             existing = data["school"].policies
@@ -272,26 +329,35 @@ def policies_upload(
                 if base in twins:
                     data["left_out"] += checks[base]
                     continue
-                result = policy_from_upload(ctx(request).settings, existing, base, blob,
-                                            imported, today,
-                                            version_label=typed["version"] or None)
+                result = policy_from_upload(
+                    ctx(request).settings,
+                    existing,
+                    base,
+                    blob,
+                    imported,
+                    today,
+                    version_label=typed["version"] or None,
+                )
                 result.checks = checks.get(base, [])
                 results.append(result)
-                school["policies"] = [p for p in school["policies"]
-                                      if p["id"] != result.entry["id"]] + [result.entry]
+                school["policies"] = [
+                    p for p in school["policies"] if p["id"] != result.entry["id"]
+                ] + [result.entry]
 
         names = ", ".join(name for name, _ in files)
         save_change(request, user, change, f"policy documents uploaded: {names}"[:500])
     except SetupError as exc:
         return failed(request, "admin_policies.html", data, exc)
-    return show(request, "admin_policies.html", _policies_data(request, user) | {
-        "results": results, "left_out": data["left_out"]})
+    return show(
+        request,
+        "admin_policies.html",
+        _policies_data(request, user) | {"results": results, "left_out": data["left_out"]},
+    )
 
 
 def _policy_page(request: Request, user: Person, pid: str, **extra: Any) -> dict[str, Any]:
     school = current_school(request, user.school_id)
-    policy = named(school.policies, pid,
-                   N_("There is no policy with that name in the settings."))
+    policy = named(school.policies, pid, N_("There is no policy with that name in the settings."))
     with ctx(request).store.session() as session:
         people = people_choices(session, user.school_id)
     form = {
@@ -302,8 +368,14 @@ def _policy_page(request: Request, user: Person, pid: str, **extra: Any) -> dict
         "aup": "yes" if policy.aup else "",
         "linked_policies": "\n".join(policy.linked_policies),
     }
-    return {"school": school, "policy": policy, "form": form, "people": people,
-            "accept": ".docx,.pdf,.md", **extra}
+    return {
+        "school": school,
+        "policy": policy,
+        "form": form,
+        "people": people,
+        "accept": ".docx,.pdf,.md",
+        **extra,
+    }
 
 
 @router.get("/admin/policies/{pid}", include_in_schema=False)
@@ -328,9 +400,14 @@ def policy_save(
     """Save a policy's details (title, lead, approving body, review cycle, AUP, links)."""
     user = editor(request, csrf_token)
     data = _policy_page(request, user, pid)
-    data["form"] = {"title": title, "owner": owner, "approving_body": approving_body,
-                    "review_cycle_months": review_cycle_months, "aup": aup,
-                    "linked_policies": linked_policies}
+    data["form"] = {
+        "title": title,
+        "owner": owner,
+        "approving_body": approving_body,
+        "review_cycle_months": review_cycle_months,
+        "aup": aup,
+        "linked_policies": linked_policies,
+    }
     known = {email for email, _ in data["people"]}
 
     def change(school: dict[str, Any]) -> None:
@@ -339,22 +416,37 @@ def policy_save(
         if owner and owner not in known:
             raise SetupError("owner", N_("Policy lead: choose someone from the list."))
         if not approving_body.strip() or len(approving_body.strip()) > 120:
-            raise SetupError("approving_body", N_("Approving body: the %(body)s or a "
-                                                  "committee's name (at most 120 characters)."),
-                             words=("body",), body=school_words(data["school"]).governing_body)
+            raise SetupError(
+                "approving_body",
+                N_("Approving body: the %(body)s or a committee's name (at most 120 characters)."),
+                words=("body",),
+                body=school_words(data["school"]).governing_body,
+            )
         if not review_cycle_months.strip().isdigit() or not 1 <= int(review_cycle_months) <= 60:
-            raise SetupError("review_cycle_months",
-                             N_("Review cycle: a whole number of months from 1 to 60, e.g. 12."))
+            raise SetupError(
+                "review_cycle_months",
+                N_("Review cycle: a whole number of months from 1 to 60, e.g. 12."),
+            )
         links = [line.strip() for line in linked_policies.splitlines() if line.strip()]
         entry = next(p for p in school["policies"] if p["id"] == pid)
-        entry.update(title=title.strip(), owner=owner or None,
-                     approving_body=approving_body.strip(),
-                     review_cycle_months=int(review_cycle_months), aup=aup == "yes",
-                     linked_policies=[link for link in links
-                                      if link.lower() != title.strip().lower()])
+        entry.update(
+            title=title.strip(),
+            owner=owner or None,
+            approving_body=approving_body.strip(),
+            review_cycle_months=int(review_cycle_months),
+            aup=aup == "yes",
+            linked_policies=[link for link in links if link.lower() != title.strip().lower()],
+        )
 
-    return saved(request, user, change, f"policy details changed: {title.strip()[:200]}",
-                 to=f"/admin/policies/{pid}?saved=1", template="admin_policy.html", data=data)
+    return saved(
+        request,
+        user,
+        change,
+        f"policy details changed: {title.strip()[:200]}",
+        to=f"/admin/policies/{pid}?saved=1",
+        template="admin_policy.html",
+        data=data,
+    )
 
 
 @router.post("/admin/policies/{pid}/version", include_in_schema=False)
@@ -371,13 +463,15 @@ def policy_version(
         ((name, blob),) = _read_files([document])
         base, imported = read_upload(name, blob)
         policy = data["policy"]
-        result = policy_from_upload(ctx(request).settings, [], base, blob, imported,
-                                    local_today(utcnow()), into=policy)
+        result = policy_from_upload(
+            ctx(request).settings, [], base, blob, imported, local_today(utcnow()), into=policy
+        )
 
         def change(school: dict[str, Any]) -> None:
             entry = next(p for p in school["policies"] if p["id"] == pid)
-            entry.update({k: result.entry[k] for k in ("version", "document", "published",
-                                                       "statement")})
+            entry.update(
+                {k: result.entry[k] for k in ("version", "document", "published", "statement")}
+            )
 
         save_change(request, user, change, f"new version of {policy.title[:200]}")
     except SetupError as exc:

@@ -21,15 +21,7 @@ from bot.core.permissions import SETUP_EDITORS
 from bot.engine.web.deps import require_roles
 from bot.engine.web.guards import read_checked_form
 from bot.features.setup.pack import PACKS, school_pack
-from bot.features.setup.pages import (
-    current_school,
-    editor,
-    failed,
-    named,
-    save_change,
-    saved,
-    show,
-)
+from bot.features.setup.pages import current_school, editor, failed, named, save_change, saved, show
 from bot.features.setup.rules import SetupError, slug
 
 __all__ = ["router"]
@@ -41,20 +33,41 @@ KIND_NAMES = {  # said in the page's language where shown (``|translated``)
     "sign_aup": N_("Official account holders sign the AUP"),
     "recurring_task": N_("A task repeated on a schedule"),
 }
-EVERY_NAMES = {"weekly": N_("Weekly"), "monthly": N_("Monthly"), "termly": N_("Termly"),
-               "yearly": N_("Yearly")}
+EVERY_NAMES = {
+    "weekly": N_("Weekly"),
+    "monthly": N_("Monthly"),
+    "termly": N_("Termly"),
+    "yearly": N_("Yearly"),
+}
 EVERY = tuple(EVERY_NAMES)
 # a requirement form's boxes (besides the roles ticked)
-REQUIREMENT_BOXES = ("kind", "title", "policy", "course", "every", "due_days", "valid_months",
-                     "yearly_on")
+REQUIREMENT_BOXES = (
+    "kind",
+    "title",
+    "policy",
+    "course",
+    "every",
+    "due_days",
+    "valid_months",
+    "yearly_on",
+)
 AUDIENCE_ROLES = tuple(r for r in ROLES if r != "account_holder")
 _NO_SUCH = N_("There is no requirement with that name in the settings.")  # said on the 404 page
 
 
 def _requirements_data(request: Request, user: Person, **extra: Any) -> dict[str, Any]:
     school = current_school(request, user.school_id)
-    return {"school": school, "packs": PACKS, "kinds": KIND_NAMES, "roles": AUDIENCE_ROLES,
-            "every": EVERY, "every_names": EVERY_NAMES, "notes": [], "form": {}, **extra}
+    return {
+        "school": school,
+        "packs": PACKS,
+        "kinds": KIND_NAMES,
+        "roles": AUDIENCE_ROLES,
+        "every": EVERY,
+        "every_names": EVERY_NAMES,
+        "notes": [],
+        "form": {},
+        **extra,
+    }
 
 
 @router.get("/admin/requirements", include_in_schema=False)
@@ -99,8 +112,9 @@ def _requirement_entry(form: dict[str, Any], school: Any) -> dict[str, Any]:
     policy_ids = {p.id for p in school.policies}
     if kind in ("acknowledge_policy", "sign_aup"):
         if form["policy"] not in policy_ids:
-            raise SetupError("policy",
-                             N_("Policy: choose the policy to be acknowledged or signed."))
+            raise SetupError(
+                "policy", N_("Policy: choose the policy to be acknowledged or signed.")
+            )
         entry["policy"] = form["policy"]
     if kind == "complete_training":
         if not form["course"].strip():
@@ -108,20 +122,27 @@ def _requirement_entry(form: dict[str, Any], school: Any) -> dict[str, Any]:
         entry["course"] = form["course"].strip()[:200]
     if kind == "recurring_task":
         if form["every"] not in EVERY:
-            raise SetupError("every",
-                             N_("How often: choose weekly, monthly, termly or yearly."))
+            raise SetupError("every", N_("How often: choose weekly, monthly, termly or yearly."))
         entry["every"] = form["every"]
     roles = [r for r in form["roles"] if r in AUDIENCE_ROLES]
     if kind != "sign_aup":
         if not roles:
             raise SetupError("roles", N_("Who is asked: tick at least one group of people."))
         entry["audience"] = {"roles": roles}
-    for box, low, high, label in (("due_days", 0, 365, N_("Days to do it")),
-                                  ("valid_months", 1, 120, N_("Valid for (months)"))):
+    for box, low, high, label in (
+        ("due_days", 0, 365, N_("Days to do it")),
+        ("valid_months", 1, 120, N_("Valid for (months)")),
+    ):
         text = str(form[box]).strip()
         if not text.isdigit() or not low <= int(text) <= high:
-            raise SetupError(box, N_("%(label)s: a whole number from %(low)d to %(high)d."),
-                             words=("label",), label=label, low=low, high=high)
+            raise SetupError(
+                box,
+                N_("%(label)s: a whole number from %(low)d to %(high)d."),
+                words=("label",),
+                label=label,
+                low=low,
+                high=high,
+            )
         entry[box] = int(text)
     if form["yearly_on"].strip():
         entry["yearly_on"] = form["yearly_on"].strip()
@@ -130,14 +151,21 @@ def _requirement_entry(form: dict[str, Any], school: Any) -> dict[str, Any]:
 
 async def _requirement_form(request: Request) -> dict[str, Any]:
     raw = await read_checked_form(request, max_files=0, max_fields=60)
-    form: dict[str, Any] = {box: str(raw.get(box) or "")
-                            for box in ("csrf_token", *REQUIREMENT_BOXES)}
+    form: dict[str, Any] = {
+        box: str(raw.get(box) or "") for box in ("csrf_token", *REQUIREMENT_BOXES)
+    }
     form["roles"] = [str(v) for v in raw.getlist("roles")]
     return form
 
 
-def _save_requirement(request: Request, user: Person, rid: str | None,
-                      form: dict[str, Any], template: str, data: dict[str, Any]) -> Response:
+def _save_requirement(
+    request: Request,
+    user: Person,
+    rid: str | None,
+    form: dict[str, Any],
+    template: str,
+    data: dict[str, Any],
+) -> Response:
     """Add (``rid`` None) or replace a requirement; the form again with the problem if not."""
     data["form"] = form
     new_id: list[str] = []
@@ -146,8 +174,9 @@ def _save_requirement(request: Request, user: Person, rid: str | None,
         entry = _requirement_entry(form, data["school"])
         ids = {r["id"] for r in school["requirements"]}
         if rid is None:
-            base = slug(form["title"] or form["course"] or f"{form['kind']}-{form['policy']}",
-                        "requirement")
+            base = slug(
+                form["title"] or form["course"] or f"{form['kind']}-{form['policy']}", "requirement"
+            )
             key, n = base, 2
             while key in ids:
                 key, n = f"{base}-{n}", n + 1
@@ -159,8 +188,9 @@ def _save_requirement(request: Request, user: Person, rid: str | None,
         if entry["kind"] == "recurring_task":  # a new "every" replaces the old every_days
             kept += ["owners"] if "every" in entry else ["owners", "every_days"]
         keep = {k: v for k, v in old.items() if k in kept}
-        school["requirements"] = [{**keep, **entry} if r["id"] == rid else r
-                                  for r in school["requirements"]]
+        school["requirements"] = [
+            {**keep, **entry} if r["id"] == rid else r for r in school["requirements"]
+        ]
         new_id.append(rid)
 
     title = form["title"] or form["course"] or KIND_NAMES.get(form["kind"], "requirement")
@@ -191,8 +221,10 @@ def requirement_page(request: Request, rid: str) -> Response:
     data = _requirements_data(request, user)
     req = named(data["school"].requirements, rid, _NO_SUCH)
     data["requirement"] = req
-    data["form"] = {box: "" if getattr(req, box) is None else str(getattr(req, box))
-                    for box in REQUIREMENT_BOXES} | {"roles": list(req.audience.roles)}
+    data["form"] = {
+        box: "" if getattr(req, box) is None else str(getattr(req, box))
+        for box in REQUIREMENT_BOXES
+    } | {"roles": list(req.audience.roles)}
     return show(request, "admin_requirement.html", data)
 
 
@@ -222,6 +254,12 @@ def requirement_stop(
     def change(school: dict[str, Any]) -> None:
         school["requirements"] = [r for r in school["requirements"] if r["id"] != rid]
 
-    return saved(request, user, change, f"requirement stopped: {req.display_title[:200]}",
-                 to="/admin/requirements?saved=1", template="admin_requirement.html",
-                 data={**data, "requirement": req})
+    return saved(
+        request,
+        user,
+        change,
+        f"requirement stopped: {req.display_title[:200]}",
+        to="/admin/requirements?saved=1",
+        template="admin_requirement.html",
+        data={**data, "requirement": req},
+    )

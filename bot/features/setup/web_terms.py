@@ -62,8 +62,15 @@ def terms_save(
         school["inset_days"] = parse_days(inset_days, "inset_days", N_("INSET days"), today)
         school["holidays"] = parse_days(holidays, "holidays", N_("Other closures"), today)
 
-    return saved(request, user, change, "term dates changed", to="/admin/terms?saved=1",
-                 template="admin_terms.html", data=data)
+    return saved(
+        request,
+        user,
+        change,
+        "term dates changed",
+        to="/admin/terms?saved=1",
+        template="admin_terms.html",
+        data=data,
+    )
 
 
 @router.post("/admin/terms/calendar", include_in_schema=False)
@@ -78,8 +85,9 @@ def terms_calendar(
     name = (calendar.filename or "the calendar").rsplit("/", 1)[-1][:80]
     try:
         if not name.lower().endswith(".ics"):
-            raise SetupError("calendar", N_("%(file)s: choose the calendar's .ics file."),
-                             file=name)
+            raise SetupError(
+                "calendar", N_("%(file)s: choose the calendar's .ics file."), file=name
+            )
         try:
             blob = calendar.file.read(MAX_ICS_BYTES + 1)
             read = read_term_calendar(blob, name)
@@ -87,10 +95,15 @@ def terms_calendar(
             values: dict[str, Any] = dict(exc.values)  # what the reader's sentence names
             raise SetupError("calendar", exc.message, **values) from None
         if not read.terms:  # the reader's last note says so, in these words
-            raise SetupError("calendar", N_(
-                "%(file)s: no term dates found (events named like 'Autumn term begins' and "
-                "'Autumn term ends', or one event spanning the term). Nothing was changed: "
-                "type the term dates instead."), file=name)
+            raise SetupError(
+                "calendar",
+                N_(
+                    "%(file)s: no term dates found (events named like 'Autumn term begins' and "
+                    "'Autumn term ends', or one event spanning the term). Nothing was changed: "
+                    "type the term dates instead."
+                ),
+                file=name,
+            )
 
         def change(school: dict[str, Any]) -> None:
             school.update(terms=read.terms, inset_days=read.inset_days, holidays=read.holidays)

@@ -87,8 +87,11 @@ def _school(draft: SetupDraft, today: date) -> dict[str, Any]:
         "name": answers.school.name,
         "country": answers.school.country,
         **({"language": answers.school.language} if answers.school.language != "en" else {}),
-        **{k: v for k in ("language_category", "independent", "proprietor", "inspectorate")
-           if (v := getattr(answers.school, k))},
+        **{
+            k: v
+            for k in ("language_category", "independent", "proprietor", "inspectorate")
+            if (v := getattr(answers.school, k))
+        },
         **({"connection": answers.connection} if answers.connection else {}),
         **({"directory": {"staff_group": answers.staff_group}} if answers.staff_group else {}),
         **roles,  # school.yaml is written in the model's order, whatever the order here
@@ -105,22 +108,27 @@ def school_config(draft: SetupDraft, today: date) -> dict[str, Any]:
     school's entry alone, or (adding) after the install's schools, as they are."""
     answers = draft.answers
     school = _school(draft, today)
-    trust = {k: v for k in ("trust_admins", "trust_safeguarding_leads")
-             if (v := getattr(answers, k))}
+    trust = {
+        k: v for k in ("trust_admins", "trust_safeguarding_leads") if (v := getattr(answers, k))
+    }
     if draft.adding is None:
-        return {"organisation": {"name": answers.organisation or answers.school.name,
-                                 "timezone": "Europe/London", **trust},
-                "schools": [school]}
+        return {
+            "organisation": {
+                "name": answers.organisation or answers.school.name,
+                "timezone": "Europe/London",
+                **trust,
+            },
+            "schools": [school],
+        }
     data = config_store.document(draft.adding.org)
     for key, people in trust.items():  # the trust's people join those it has
-        data["organisation"][key] = list(dict.fromkeys([*data["organisation"].get(key, []),
-                                                        *people]))
+        data["organisation"][key] = list(
+            dict.fromkeys([*data["organisation"].get(key, []), *people])
+        )
     return {**data, "schools": [*data["schools"], school]}
 
 
-def env_text(
-    answers: Answers, settings: Settings, today: date, headteacher: str | None
-) -> str:
+def env_text(answers: Answers, settings: Settings, today: date, headteacher: str | None) -> str:
     """The settings file (``.env``) for the chosen platform, as the deploy guides write it
     (local mail comes from ``mail_from``, else compliance-bot@ the headteacher's domain).
 
@@ -132,15 +140,26 @@ def env_text(
     given = {k.upper(): v for k, v in answers.platform_settings.items()}
     template: jinja2.Template = jinja2.Template(
         Path(__file__).with_name("settings.env.j2").read_text(encoding="utf-8"),
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
         keep_trailing_newline=True,
     )
     return template.render(
-        school=answers.school.name, today=today, settings=settings, platform=answers.platform,
-        platform_name=PLATFORM_NAMES[answers.platform], base_url=base_url, port=port,
-        mail_from=answers.mail_from or f"compliance-bot@{domain}", given=given,
-        needed=(("TENANT_ID", "CLIENT_ID", "SENDER") if answers.platform == "m365"
-                else ("SERVICE_ACCOUNT_FILE", "ADMIN_SUBJECT", "SENDER")),
+        school=answers.school.name,
+        today=today,
+        settings=settings,
+        platform=answers.platform,
+        platform_name=PLATFORM_NAMES[answers.platform],
+        base_url=base_url,
+        port=port,
+        mail_from=answers.mail_from or f"compliance-bot@{domain}",
+        given=given,
+        needed=(
+            ("TENANT_ID", "CLIENT_ID", "SENDER")
+            if answers.platform == "m365"
+            else ("SERVICE_ACCOUNT_FILE", "ADMIN_SUBJECT", "SENDER")
+        ),
         # inside a double-quoted .env line (python-dotenv's escapes)
         user_query=given.get("USER_QUERY", "").replace("\\", "\\\\").replace('"', '\\"'),
         role_groups=json.dumps(dict(answers.role_groups)) if answers.role_groups else "",
@@ -152,8 +171,10 @@ def _header(draft: SetupDraft, settings: Settings, today: date) -> str:
     name = draft.answers.school.name
     first = f"# {name}: written by `compliance-bot init` on {today:%d %B %Y}.\n"
     if draft.adding is not None:
-        first = (f"# {draft.adding.org.organisation.name}'s schools: {name} added by "
-                 f"`compliance-bot init` on {today:%d %B %Y}.\n")
+        first = (
+            f"# {draft.adding.org.organisation.name}'s schools: {name} added by "
+            f"`compliance-bot init` on {today:%d %B %Y}.\n"
+        )
     if draft.answers.settings_source == "web":
         return first + (
             f"# The web pages ({settings.base_url}/setup) are where settings are changed:\n"
@@ -208,7 +229,12 @@ class Written:
 
 
 def write_setup(
-    settings: Settings, draft: SetupDraft, org: OrgConfig, *, today: date, now: datetime,
+    settings: Settings,
+    draft: SetupDraft,
+    org: OrgConfig,
+    *,
+    today: date,
+    now: datetime,
     env_path: Path | None = Path(".env"),
 ) -> Written:
     """Write the folder (school.yaml, policy and directory copies), ``env_path`` and the
@@ -224,23 +250,25 @@ def write_setup(
             shutil.copyfile(item.path, target)
             copied.append(target)
     if draft.adding is not None and draft.answers.platform == "local":
-        copied.append(join_staff_list(settings, draft.people, draft.school_id,
-                                      draft.adding.org.schools[0].id))
+        copied.append(
+            join_staff_list(settings, draft.people, draft.school_id, draft.adding.org.schools[0].id)
+        )
     elif draft.answers.platform == "local" and draft.answers.directory is not None:
         target = settings.directory_file
         if settings.local.directory_file is None:  # the home folder's, of the file's kind
             workbook = draft.answers.directory.suffix.lower() in WORKBOOKS
             target = home / ("directory.xlsx" if workbook else "directory.csv")
             (home / ("directory.csv" if workbook else "directory.xlsx")).unlink(missing_ok=True)
-        _copy_directory(draft.answers.directory, target, set(draft.answers.leave_out),
-                        draft.sheet)
+        _copy_directory(draft.answers.directory, target, set(draft.answers.leave_out), draft.sheet)
         copied.append(target)
     settings.config_path.write_text(
         config_store.to_yaml(org, _header(draft, settings, today)), encoding="utf-8"
     )
     if env_path is not None and draft.adding is None:  # a joining school: the install's stand
-        env_path.write_text(env_text(draft.answers, settings, today,
-                                     draft.roles.get("headteacher")), encoding="utf-8")
+        env_path.write_text(
+            env_text(draft.answers, settings, today, draft.roles.get("headteacher")),
+            encoding="utf-8",
+        )
         env_path.chmod(0o600)
     store = Store(settings.db_url, keys=settings.audit_keyring())
     store.upgrade()
@@ -260,16 +288,18 @@ def fill_registers(session: Session, draft: SetupDraft, org: OrgConfig, today: d
     school = org.school(draft.school_id)
     ensure_school(session, school)
     for email, name in sorted(draft.outsiders.items()):
-        session.add(ExtraPerson(school_id=school.id, email=email, display_name=name[:200],
-                                job_title=None, roles=[]))
+        session.add(
+            ExtraPerson(
+                school_id=school.id, email=email, display_name=name[:200], job_title=None, roles=[]
+            )
+        )
     session.flush()
     if draft.outsiders:
         sync_register(session, school, today)
     sync_config(session, org, school, today)
 
 
-def register_editions(session: Session, draft: SetupDraft, org: OrgConfig,
-                      today: date) -> None:
+def register_editions(session: Session, draft: SetupDraft, org: OrgConfig, today: date) -> None:
     """Register each edition the answers give, from the policy folder, in force today."""
     folder = draft.answers.policies
     titles = {p.path.name: p.title for p in draft.policies if not p.error}
@@ -278,7 +308,14 @@ def register_editions(session: Session, draft: SetupDraft, org: OrgConfig,
         name = draft.answers.editions.get(reading.key)
         if name is None or folder is None:
             continue
-        register_edition(session, org.school(draft.school_id), reading.requirement,
-                         reading.audience,
-                         title=titles.get(name) or reading.title, edition=str(year),
-                         path=folder / name, in_force=today, actor="cli:init")
+        register_edition(
+            session,
+            org.school(draft.school_id),
+            reading.requirement,
+            reading.audience,
+            title=titles.get(name) or reading.title,
+            edition=str(year),
+            path=folder / name,
+            in_force=today,
+            actor="cli:init",
+        )

@@ -67,11 +67,7 @@ def reviews_record(
                 signing_key=ctx.settings.signing_key(),
             )
     except (DateWindowError, EventError) as exc:
-        fail(
-            exc.msg,
-            highlight=False,
-            soft_wrap=True,
-        )
+        fail(exc.msg, highlight=False, soft_wrap=True)
     console.print(
         say(
             "[green]Recorded.[/] Reviews opened: %(reviews)s (%(owed)s owed, %(told)s owner(s) "

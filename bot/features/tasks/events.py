@@ -240,7 +240,7 @@ def _tell(
                 "happens; please review and record the outcome by the date below.",
                 what=event_label(event.kind),
                 day=Day(event.happened_on),
-            ),
+            )
         ],
         facts=[*((Msg("Review"), title) for title, _duty in items), (Msg("Due"), due)],
         button_url=f"{base_url.rstrip('/')}/task/{link}",

@@ -48,15 +48,13 @@ def task_owner_ids(session: Session, school_id: str, cfg: RequirementConfig | No
     )
 
 
-
 def task_done_by(session: Session, duty: Duty) -> tuple[str | None, datetime | None]:
     """Who first marked this duty's period done, and when (None, None if nobody has)."""
     row = session.execute(
         select(Person.display_name, TaskCompletion.at)
         .join(Person, Person.id == TaskCompletion.person_id)
         .where(
-            TaskCompletion.requirement_id == duty.requirement_id,
-            TaskCompletion.cycle == duty.cycle,
+            TaskCompletion.requirement_id == duty.requirement_id, TaskCompletion.cycle == duty.cycle
         )
         .order_by(TaskCompletion.id)
     ).first()
@@ -187,13 +185,16 @@ def reconcile_tasks(session: Session, school: SchoolConfig, today: date, *, writ
 
 def count_tasks_overdue(session: Session, school_id: str, today: date) -> int:
     """How many recurring-task duties are open past their due date."""
-    return int(session.scalar(
-        select(func.count())
-        .select_from(Duty)
-        .where(
-            Duty.school_id == school_id,
-            Duty.kind == "recurring_task",
-            Duty.status == "open",
-            Duty.due_on < today,
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Duty)
+            .where(
+                Duty.school_id == school_id,
+                Duty.kind == "recurring_task",
+                Duty.status == "open",
+                Duty.due_on < today,
+            )
         )
-    ) or 0)
+        or 0
+    )

@@ -163,7 +163,7 @@ def needs_card(
         note: a line above the items (what a press just recorded, or why it did not).
     """
     body: list[dict[str, Any]] = [
-        _text(needs_title(school_name), size="Large", weight="Bolder", style="heading"),
+        _text(needs_title(school_name), size="Large", weight="Bolder", style="heading")
     ]
     if note:
         thanks = note.startswith(("Thank you", "Diolch"))  # recorded (English or Welsh)

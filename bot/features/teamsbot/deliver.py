@@ -30,9 +30,7 @@ from bot.engine.reminders import Digest
 from bot.features.teamsbot.cards import KINDS, NeedItem, needs_card, needs_title
 from bot.features.teamsbot.service import open_needs
 
-__all__ = [
-    "REMINDER_ACTIVITY", "BotDigests", "NeedsSent", "TeamsDigests", "reach", "send_needs"
-]
+__all__ = ["REMINDER_ACTIVITY", "BotDigests", "NeedsSent", "TeamsDigests", "reach", "send_needs"]
 
 log = logging.getLogger(__name__)
 PURPOSE = "teams_needs"
@@ -106,14 +104,22 @@ class BotDigests:
         return set(session.scalars(query))
 
     def card(
-        self, school: SchoolConfig, person: Person, chat: TeamsChat, items: list[NeedItem],
+        self,
+        school: SchoolConfig,
+        person: Person,
+        chat: TeamsChat,
+        items: list[NeedItem],
         title: str,
     ) -> dict[str, Any]:
         """The person's needs card (built in their language)."""
         raise NotImplementedError
 
     def nudge(
-        self, to_chat: Callable[..., bool], key: str, chat: TeamsChat, title: str,
+        self,
+        to_chat: Callable[..., bool],
+        key: str,
+        chat: TeamsChat,
+        title: str,
         school: SchoolConfig,
     ) -> None:
         """What follows a card newly queued (``to_chat`` queues into the same chat): nothing."""
@@ -172,7 +178,11 @@ class TeamsDigests(BotDigests):
     """The route to Teams: the card, then an activity-feed nudge."""
 
     def card(
-        self, school: SchoolConfig, person: Person, chat: TeamsChat, items: list[NeedItem],
+        self,
+        school: SchoolConfig,
+        person: Person,
+        chat: TeamsChat,
+        items: list[NeedItem],
         title: str,
     ) -> dict[str, Any]:
         """The person's Adaptive Card."""
@@ -181,7 +191,11 @@ class TeamsDigests(BotDigests):
         )
 
     def nudge(
-        self, to_chat: Callable[..., bool], key: str, chat: TeamsChat, title: str,
+        self,
+        to_chat: Callable[..., bool],
+        key: str,
+        chat: TeamsChat,
+        title: str,
         school: SchoolConfig,
     ) -> None:
         """The card's activity-feed nudge (set aside quietly if refused: the card has its own

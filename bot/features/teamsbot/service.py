@@ -171,13 +171,7 @@ def press(
     """Act on one ``Action.Execute`` press and return the card to show in its place
     (:func:`record_press`, then the person's card as it now stands)."""
     note, recorded = record_press(
-        session,
-        person,
-        verb,
-        data,
-        now,
-        method=METHOD,
-        user_agent="Microsoft Teams",
+        session, person, verb, data, now, method=METHOD, user_agent="Microsoft Teams"
     )
     return Pressed(
         card_for(session, settings, school_name, person, local_today(now), note), recorded

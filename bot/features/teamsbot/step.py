@@ -14,11 +14,21 @@ __all__ = ["head_dashboard_step", "teams_needs_step"]
 def head_dashboard_step(run: StepContext) -> dict[str, int]:
     """The week's dashboard card in the headteacher's chat, when the bot reaches them (the
     weekly digest's moment; the card then refreshes itself whenever they open it)."""
-    if run.connectors.chat is None or not run.write or not digest_due(run.school, run.today,
-                                                                      run.now):
+    if (
+        run.connectors.chat is None
+        or not run.write
+        or not digest_due(run.school, run.today, run.now)
+    ):
         return {}
-    queued = queue_head_card(run.session, run.settings, run.config, run.school, run.today,
-                             run.now, not_before=send_after(run.school, run.today, run.now))
+    queued = queue_head_card(
+        run.session,
+        run.settings,
+        run.config,
+        run.school,
+        run.today,
+        run.now,
+        not_before=send_after(run.school, run.today, run.now),
+    )
     return {"dashboard card": 1} if queued else {}
 
 

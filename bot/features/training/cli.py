@@ -22,8 +22,10 @@ training_app = typer.Typer(help="Training completions.", no_args_is_help=True)
 @training_app.command("import")
 @friendly
 def training_import(
-    file: Annotated[Path, typer.Argument(
-        help="CSV or Excel workbook with email, course, completed_on[, provider].")],
+    file: Annotated[
+        Path,
+        typer.Argument(help="CSV or Excel workbook with email, course, completed_on[, provider]."),
+    ],
     school: Annotated[str | None, typer.Option(help="School id (default: the first).")] = None,
 ) -> None:
     """Import training completions from a provider's export, CSV or workbook (re-import is
@@ -57,8 +59,7 @@ def training_import(
         err.print(say("[yellow]skipped[/] %(problem)s", problem=line), highlight=False)
     console.print(
         say(
-            "[green]%(imported)d imported[/], %(present)d already present, %(rejected)d "
-            "rejected.",
+            "[green]%(imported)d imported[/], %(present)d already present, %(rejected)d rejected.",
             imported=report.imported,
             present=report.already_present,
             rejected=len(report.errors),

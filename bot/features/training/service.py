@@ -20,11 +20,7 @@ from bot.core.forms import SaidError, Text, control_character
 from bot.core.i18n import N_, Msg, nmsg
 from bot.core.models import Person, TrainingRecord
 from bot.core.said_forms import and_list
-from bot.core.spreadsheets import (
-    SpreadsheetError,
-    first_header,
-    read_spreadsheet,
-)
+from bot.core.spreadsheets import SpreadsheetError, first_header, read_spreadsheet
 from bot.core.words import plain_key
 
 __all__ = ["ImportReport", "NotADate", "course_problem", "import_training_csv", "parse_day"]
@@ -32,14 +28,18 @@ __all__ = ["ImportReport", "NotADate", "course_problem", "import_training_csv", 
 REQUIRED = ("course", "completed_on")
 WHO = ("email", "id", "name")  # one of them says whose completion it is
 # the column names providers' exports use, by the column they mean here
-ALIASES = {alias: column for column, aliases in {
-    "id": ("staff id", "mis id", "employee id"),
-    "name": ("staff name", "full name", "learner", "learner name"),
-    "email": ("email address", "e-mail", "learner email"),
-    "course": ("course name", "module"),
-    "completed_on": ("completed", "completion date", "date completed"),
-    "provider": ("training provider",),
-}.items() for alias in aliases}
+ALIASES = {
+    alias: column
+    for column, aliases in {
+        "id": ("staff id", "mis id", "employee id"),
+        "name": ("staff name", "full name", "learner", "learner name"),
+        "email": ("email address", "e-mail", "learner email"),
+        "course": ("course name", "module"),
+        "completed_on": ("completed", "completion date", "date completed"),
+        "provider": ("training provider",),
+    }.items()
+    for alias in aliases
+}
 
 
 @dataclass
@@ -112,8 +112,9 @@ def _people(session: Session, school_id: str) -> dict[tuple[str, str], int | Non
     their id or name."""
     found: dict[tuple[str, str], int | None] = {}
     for pid, email, external, name in session.execute(
-        select(Person.id, Person.email, Person.external_id, Person.display_name)
-        .where(Person.school_id == school_id)
+        select(Person.id, Person.email, Person.external_id, Person.display_name).where(
+            Person.school_id == school_id
+        )
     ):
         found[("email", email)] = pid
         if external:
@@ -133,15 +134,21 @@ def _whose(row: dict[str, str | None], people: dict[tuple[str, str], int | None]
         given = " ".join((row.get(column) or "").split())
         if not given:
             continue
-        key = (column, given.lower() if column == "email" else
-               given.casefold() if column == "id" else plain_key(given))
+        key = (
+            column,
+            given.lower()
+            if column == "email"
+            else given.casefold()
+            if column == "id"
+            else plain_key(given),
+        )
         if key not in people:
-            return None, Msg(N_("%(column)s %(given)s is not in the directory"),
-                             column=column, given=given)
+            return None, Msg(
+                N_("%(column)s %(given)s is not in the directory"), column=column, given=given
+            )
         pid = people[key]
         if pid is None:
-            return None, Msg(N_("name %(given)s is more than one person; give an id"),
-                             given=given)
+            return None, Msg(N_("name %(given)s is more than one person; give an id"), given=given)
         return pid
     return None, Msg(N_("%(columns)s empty"), columns=and_list(c for c in WHO if c in row))
 
@@ -188,8 +195,11 @@ def _control_characters(row: dict[str, str | None]) -> Msg | None:
         if isinstance(column, str) and isinstance(value, str):
             found = control_character(value)
             if found:
-                return Msg(N_("%(column)s contains %(found)s, which cannot be stored"),
-                           column=column, found=found)
+                return Msg(
+                    N_("%(column)s contains %(found)s, which cannot be stored"),
+                    column=column,
+                    found=found,
+                )
     return None
 
 
@@ -197,10 +207,14 @@ def _line(file: str, line: int, wrong: _Wrong) -> Msg:
     """A rejected row: "file line N[, column 'c']: why"."""
     column, problem = wrong
     if column is None:
-        return Msg(N_("%(file)s line %(line)s: %(problem)s"), file=file, line=line,
-                   problem=problem)
-    return Msg(N_("%(file)s line %(line)s, column '%(column)s': %(problem)s"), file=file,
-               line=line, column=column, problem=problem)
+        return Msg(N_("%(file)s line %(line)s: %(problem)s"), file=file, line=line, problem=problem)
+    return Msg(
+        N_("%(file)s line %(line)s, column '%(column)s': %(problem)s"),
+        file=file,
+        line=line,
+        column=column,
+        problem=problem,
+    )
 
 
 class _HeaderError(SaidError, ValueError):

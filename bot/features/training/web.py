@@ -21,19 +21,9 @@ from bot.core.forms import SaidError, parse_iso_date
 from bot.core.i18n import N_, Joined, Msg
 from bot.core.links import LinkExpiredError, LinkInvalidError
 from bot.core.models import Duty, Person, TrainingRecord, utcnow
-from bot.core.uploads import (
-    CleanFile,
-    store_file,
-)
+from bot.core.uploads import CleanFile, store_file
 from bot.engine import duty_status
-from bot.engine.web.deps import (
-    check_csrf,
-    ctx,
-    current_user,
-    error_page,
-    info_page,
-    render,
-)
+from bot.engine.web.deps import check_csrf, ctx, current_user, error_page, info_page, render
 from bot.engine.web.guards import clean_uploads, read_checked_form
 from bot.engine.web.links import invalid_link_page, link_claims
 from bot.engine.web.on_behalf import (
@@ -127,8 +117,9 @@ def _record(
     completed, provider, clean, errors = given.completed, given.provider, given.clean, given.errors
     context = ctx(request)
     if duty.status != "open":
-        return info_page(request, Msg(N_("Already recorded")),
-                         Msg(N_("This training is already done.")))
+        return info_page(
+            request, Msg(N_("Already recorded")), Msg(N_("This training is already done."))
+        )
     if errors:
         return error_page(
             request,
@@ -212,8 +203,9 @@ def _link_duty(request: Request, session: Session, token: str) -> tuple[Person, 
     ):
         return invalid_link_page(request)
     if duty.status != "open":
-        return info_page(request, Msg(N_("Already recorded")),
-                         Msg(N_("This training is already done.")))
+        return info_page(
+            request, Msg(N_("Already recorded")), Msg(N_("This training is already done."))
+        )
     return person, duty
 
 

@@ -31,14 +31,32 @@ __all__ = [
 SMALL = 5  # a school's count of concerns or allegations below this is not shown exactly
 FEWER_THAN_5 = N_("fewer than 5")
 COLUMNS = (
-    "school", "staff", "safeguarding_training_in_date_pct", "policies_acknowledged_pct",
-    "statutory_reading_done_pct", "scr_gaps", "concerns_opened", "allegations_against_staff",
-    "staff_route_referrals_in_time", "breaches_in_time", "policies_overdue_review",
+    "school",
+    "staff",
+    "safeguarding_training_in_date_pct",
+    "policies_acknowledged_pct",
+    "statutory_reading_done_pct",
+    "scr_gaps",
+    "concerns_opened",
+    "allegations_against_staff",
+    "staff_route_referrals_in_time",
+    "breaches_in_time",
+    "policies_overdue_review",
     "change_since_last_term",
     # after the issue's columns: each rate's counts, the clocks missed, the school's own term
-    "training_in_date", "training_required", "policies_acknowledged", "acknowledgements_asked",
-    "statutory_reading_done", "statutory_reading_asked", "staff_route_referrals",
-    "staff_route_referrals_late", "breaches", "breaches_late", "term", "term_start", "term_end",
+    "training_in_date",
+    "training_required",
+    "policies_acknowledged",
+    "acknowledgements_asked",
+    "statutory_reading_done",
+    "statutory_reading_asked",
+    "staff_route_referrals",
+    "staff_route_referrals_late",
+    "breaches",
+    "breaches_late",
+    "term",
+    "term_start",
+    "term_end",
 )
 
 
@@ -137,16 +155,21 @@ def total(rows: Sequence[SchoolBoard], name: str) -> SchoolBoard:
     """The trust's total: every school's counts added up (exact: never suppressed)."""
     first = rows[0]
     return SchoolBoard(
-        name=name, term=first.term, term_start=min(r.term_start for r in rows),
-        term_end=max(r.term_end for r in rows), staff=_sum([r.staff for r in rows], 0),
+        name=name,
+        term=first.term,
+        term_start=min(r.term_start for r in rows),
+        term_end=max(r.term_end for r in rows),
+        staff=_sum([r.staff for r in rows], 0),
         training=_sum([r.training for r in rows], Share(0, 0)),
         acknowledged=_sum([r.acknowledged for r in rows], Share(0, 0)),
         reading=_sum([r.reading for r in rows], Share(0, 0)),
         scr_gaps=_sum([r.scr_gaps for r in rows if r.scr_gaps is not None] or [None], 0),
-        concerns=sum(r.concerns for r in rows), allegations=sum(r.allegations for r in rows),
+        concerns=sum(r.concerns for r in rows),
+        allegations=sum(r.allegations for r in rows),
         referrals=sum((r.referrals for r in rows), Clocks()),
         breaches=sum((r.breaches for r in rows), Clocks()),
-        policies_overdue=_sum([r.policies_overdue for r in rows], 0), trust=True,
+        policies_overdue=_sum([r.policies_overdue for r in rows], 0),
+        trust=True,
         recomputed=any(r.recomputed for r in rows),
     )
 
@@ -203,8 +226,11 @@ def change(row: SchoolBoard, before: SchoolBoard | None) -> dict[str, int]:
 def worse(row: SchoolBoard, before: SchoolBoard | None) -> list[str]:
     """The columns of the figures that are worse than last term."""
     moved = change(row, before)
-    return [column for column, _, better in TREND
-            if better is not None and column in moved and (moved[column] > 0) != better]
+    return [
+        column
+        for column, _, better in TREND
+        if better is not None and column in moved and (moved[column] > 0) != better
+    ]
 
 
 def exceptions(
@@ -215,16 +241,40 @@ def exceptions(
     overdue for review, and any figure worse than last term."""
     found: list[tuple[str, dict[str, Any]]] = []
     for message, share in (
-        (N_("Safeguarding training in date: %(pct)s%% (%(done)s of %(owed)s), below the "
-            "trust's %(threshold)s%%."), row.training),
-        (N_("Policies acknowledged: %(pct)s%% (%(done)s of %(owed)s), below the trust's "
-            "%(threshold)s%%."), row.acknowledged),
-        (N_("Statutory reading done: %(pct)s%% (%(done)s of %(owed)s), below the trust's "
-            "%(threshold)s%%."), row.reading),
+        (
+            N_(
+                "Safeguarding training in date: %(pct)s%% (%(done)s of %(owed)s), below the "
+                "trust's %(threshold)s%%."
+            ),
+            row.training,
+        ),
+        (
+            N_(
+                "Policies acknowledged: %(pct)s%% (%(done)s of %(owed)s), below the trust's "
+                "%(threshold)s%%."
+            ),
+            row.acknowledged,
+        ),
+        (
+            N_(
+                "Statutory reading done: %(pct)s%% (%(done)s of %(owed)s), below the trust's "
+                "%(threshold)s%%."
+            ),
+            row.reading,
+        ),
     ):
         if share is not None and share.pct is not None and share.pct < threshold:
-            found.append((message, {"pct": share.pct, "done": share.done, "owed": share.owed,
-                                    "threshold": threshold}))
+            found.append(
+                (
+                    message,
+                    {
+                        "pct": share.pct,
+                        "done": share.done,
+                        "owed": share.owed,
+                        "threshold": threshold,
+                    },
+                )
+            )
     for message, count in (
         (N_("Single central record gaps open: %(num)s."), row.scr_gaps or 0),
         (N_("%(route)s referral deadlines missed: %(num)s."), row.referrals.late),
@@ -249,28 +299,50 @@ def _cells(row: SchoolBoard, moved: Mapping[str, int] | None) -> list[object]:
     def pct(share: Share | None) -> object:  # nothing owed: an empty cell
         return NOT_STATED if share is None else "" if share.pct is None else share.pct
 
-    said = ("no earlier term" if moved is None
-            else "; ".join(f"{k} {v:+d}" for k, v in moved.items()) or "no change")
-    shares = [x for s in (row.training, row.acknowledged, row.reading)
-              for x in ((NOT_STATED,) * 2 if s is None else (s.done, s.owed))]
+    said = (
+        "no earlier term"
+        if moved is None
+        else "; ".join(f"{k} {v:+d}" for k, v in moved.items()) or "no change"
+    )
+    shares = [
+        x
+        for s in (row.training, row.acknowledged, row.reading)
+        for x in ((NOT_STATED,) * 2 if s is None else (s.done, s.owed))
+    ]
     return [
-        row.name, _stated(row.staff), pct(row.training), pct(row.acknowledged), pct(row.reading),
-        _stated(row.scr_gaps), shown_count(row.concerns, row), shown_count(row.allegations, row),
-        shown_count(row.referrals.in_time, row), row.breaches.in_time,
-        _stated(row.policies_overdue), said, *shares,
-        shown_count(row.referrals.started, row), row.referrals.late, row.breaches.started,
-        row.breaches.late, row.term, row.term_start.isoformat(), row.term_end.isoformat(),
+        row.name,
+        _stated(row.staff),
+        pct(row.training),
+        pct(row.acknowledged),
+        pct(row.reading),
+        _stated(row.scr_gaps),
+        shown_count(row.concerns, row),
+        shown_count(row.allegations, row),
+        shown_count(row.referrals.in_time, row),
+        row.breaches.in_time,
+        _stated(row.policies_overdue),
+        said,
+        *shares,
+        shown_count(row.referrals.started, row),
+        row.referrals.late,
+        row.breaches.started,
+        row.breaches.late,
+        row.term,
+        row.term_start.isoformat(),
+        row.term_end.isoformat(),
     ]
 
 
-def board_csv(
-    rows: Sequence[tuple[SchoolBoard, SchoolBoard | None]],
-) -> str:
+def board_csv(rows: Sequence[tuple[SchoolBoard, SchoolBoard | None]]) -> str:
     """``trust-board.csv``: one row per school, then the trust's (``school`` = trust), each
     with last term's figures beside it (None: no earlier term) for the change."""
     return csv_text(
         COLUMNS,
-        [_cells(row if not row.trust else replace(row, name="trust"),
-                None if before is None else change(row, before))
-         for row, before in rows],
+        [
+            _cells(
+                row if not row.trust else replace(row, name="trust"),
+                None if before is None else change(row, before),
+            )
+            for row, before in rows
+        ],
     )

@@ -44,7 +44,7 @@ DENOMINATORS = N_(
     "must hold (a person with two courses counts twice); policies acknowledged, of the "
     "acknowledgements asked for the current versions; statutory reading done, of the people "
     "asked to read the current edition this school year. A count of concerns or allegations "
-    "below 5 in a school is shown as \"fewer than 5\"; the trust's total is exact."
+    'below 5 in a school is shown as "fewer than 5"; the trust\'s total is exact.'
 )
 
 
@@ -65,8 +65,9 @@ class _Say:
             return self(N_("not stated"))
         if share.pct is None:
             return self(N_("none asked"))
-        return self(N_("%(pct)s%% (%(done)s of %(owed)s)"), pct=share.pct, done=share.done,
-                    owed=share.owed)
+        return self(
+            N_("%(pct)s%% (%(done)s of %(owed)s)"), pct=share.pct, done=share.done, owed=share.owed
+        )
 
     def count(self, value: int | None, row: SchoolBoard | None = None) -> str:
         if value is None:
@@ -85,22 +86,34 @@ def _figures(say: _Say, row: SchoolBoard | None) -> list[str]:
     if row is None:
         return [say(N_("no earlier term"))] * len(LABELS)
     return [
-        say.count(row.staff), say.share(row.training), say.share(row.acknowledged),
-        say.share(row.reading), say.count(row.scr_gaps), say.count(row.concerns, row),
-        say.count(row.allegations, row), say.clocks(row, "lado"), say.clocks(row, "ico"),
+        say.count(row.staff),
+        say.share(row.training),
+        say.share(row.acknowledged),
+        say.share(row.reading),
+        say.count(row.scr_gaps),
+        say.count(row.concerns, row),
+        say.count(row.allegations, row),
+        say.clocks(row, "lado"),
+        say.clocks(row, "ico"),
         say.count(row.policies_overdue),
     ]
 
 
 def _changes(say: _Say, row: SchoolBoard, before: SchoolBoard | None) -> list[str]:
     moved = change(row, before)
-    points = {"safeguarding_training_in_date_pct", "policies_acknowledged_pct",
-              "statutory_reading_done_pct"}
+    points = {
+        "safeguarding_training_in_date_pct",
+        "policies_acknowledged_pct",
+        "statutory_reading_done_pct",
+    }
     missed = {"staff_route_referrals_late", "breaches_late"}
     return [
-        "-" if column not in moved else
-        say(N_("%(num)s points"), num=f"{moved[column]:+d}") if column in points
-        else say(N_("%(num)s missed"), num=f"{moved[column]:+d}") if column in missed
+        "-"
+        if column not in moved
+        else say(N_("%(num)s points"), num=f"{moved[column]:+d}")
+        if column in points
+        else say(N_("%(num)s missed"), num=f"{moved[column]:+d}")
+        if column in missed
         else f"{moved[column]:+d}"
         for column in LABELS
     ]
@@ -108,8 +121,13 @@ def _changes(say: _Say, row: SchoolBoard, before: SchoolBoard | None) -> list[st
 
 def _school_table(doc: A4Report, say: _Say, row: SchoolBoard, before: SchoolBoard | None) -> None:
     header = [say(N_("Figure")), say(N_("This term")), say(N_("Last term")), say(N_("Change"))]
-    columns = zip(LABELS.values(), _figures(say, row), _figures(say, before),
-                  _changes(say, row, before), strict=True)
+    columns = zip(
+        LABELS.values(),
+        _figures(say, row),
+        _figures(say, before),
+        _changes(say, row, before),
+        strict=True,
+    )
     doc.table([header, *([say(label), now, then, moved] for label, now, then, moved in columns)])
 
 
@@ -124,48 +142,87 @@ def _term(name: str) -> Said:
 
 
 def _term_sentence(say: _Say, row: SchoolBoard, before: SchoolBoard | None) -> str:
-    said = say(N_("%(term)s, %(start)s to %(end)s."), term=_term(row.term),
-               start=short_date(row.term_start), end=short_date(row.term_end))
+    said = say(
+        N_("%(term)s, %(start)s to %(end)s."),
+        term=_term(row.term),
+        start=short_date(row.term_start),
+        end=short_date(row.term_end),
+    )
     if before is None:
         return said + " " + say(N_("No earlier term is known."))
     if before.recomputed:
-        return said + " " + say(N_(
-            "Last term (%(term)s): no pack was made then, so its reports were counted again "
-            "from the record and its other figures are not stated."),
-            term=_term(before.term))
-    return said + " " + say(N_("Last term (%(term)s): as its pack found them."),
-                            term=_term(before.term))
+        return (
+            said
+            + " "
+            + say(
+                N_(
+                    "Last term (%(term)s): no pack was made then, so its reports were counted "
+                    "again "
+                    "from the record and its other figures are not stated."
+                ),
+                term=_term(before.term),
+            )
+        )
+    return (
+        said
+        + " "
+        + say(N_("Last term (%(term)s): as its pack found them."), term=_term(before.term))
+    )
 
 
 def render_board(
-    lines: Sequence[BoardLine], whole: tuple[SchoolBoard, SchoolBoard | None], trust: str,
-    made: datetime, threshold: int,
+    lines: Sequence[BoardLine],
+    whole: tuple[SchoolBoard, SchoolBoard | None],
+    trust: str,
+    made: datetime,
+    threshold: int,
 ) -> bytes:
     """The pack's PDF: exceptions, the trust's total, a page per school."""
     from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
 
     language = "cy+en" if any(ln.school.language != "en" for ln in lines) else "en"
     schools = [_say_for(line) for line in lines]
-    say = _Say(language, *(Joined(dict.fromkeys(s.values[key] for s in schools), " / ")
-                           for key in ("route", "regulator")))
+    say = _Say(
+        language,
+        *(
+            Joined(dict.fromkeys(s.values[key] for s in schools), " / ")
+            for key in ("route", "regulator")
+        ),
+    )
     title = say(N_("Trustees' termly pack - %(trust)s"), trust=trust)
     doc = A4Report(title, language, made)
     doc.text(title, "Title")
-    doc.text(say(N_("Made on %(day)s. Each school's figures for its own term, beside last "
-                    "term's. Counts and rates only: no names, addresses, references or report "
-                    "subjects."), day=Day(made.date())))
+    doc.text(
+        say(
+            N_(
+                "Made on %(day)s. Each school's figures for its own term, beside last "
+                "term's. Counts and rates only: no names, addresses, references or report "
+                "subjects."
+            ),
+            day=Day(made.date()),
+        )
+    )
     doc.text(say(N_("Exceptions: what needs the trustees' eye")), "Heading2")
     found = False
     for line, school_say in zip(lines, schools, strict=True):
-        items = [school_say(message, **{k: _said(school_say, v) for k, v in values.items()})
-                 for message, values in exceptions(line.row, line.before, threshold)]
+        items = [
+            school_say(message, **{k: _said(school_say, v) for k, v in values.items()})
+            for message, values in exceptions(line.row, line.before, threshold)
+        ]
         if items:
             found = True
             doc.text(line.school.name)
             doc.bullets(items)
     if not found:
-        doc.text(say(N_("No school is below the trust's threshold of %(threshold)s%%, worse "
-                        "than last term or past a deadline."), threshold=threshold))
+        doc.text(
+            say(
+                N_(
+                    "No school is below the trust's threshold of %(threshold)s%%, worse "
+                    "than last term or past a deadline."
+                ),
+                threshold=threshold,
+            )
+        )
     doc.text(say(N_("The trust as a whole")), "Heading2")
     _school_table(doc, say, *whole)
     doc.text(say(DENOMINATORS))

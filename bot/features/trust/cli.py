@@ -37,17 +37,26 @@ def trust_report(
     try:
         with ctx.store.transaction() as session:
             lines = gather(session, config, term, today, now)
-            files = make_files(session, config, lines, secret=ctx.settings.signing_key(),
-                               made=now, actor="cli",
-                               threshold=config.organisation.board_threshold_pct)
+            files = make_files(
+                session,
+                config,
+                lines,
+                secret=ctx.settings.signing_key(),
+                made=now,
+                actor="cli",
+                threshold=config.organisation.board_threshold_pct,
+            )
             announce(session, config, lines, base_url=ctx.settings.base_url, today=today)
     except ReportError as exc:
         fail(exc.msg, highlight=False)
     out.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (out / name).write_bytes(data)
-    console.print(say("[green]Written[/]: %(files)s in %(folder)s",
-                      files=", ".join(sorted(files)), folder=out))
+    console.print(
+        say(
+            "[green]Written[/]: %(files)s in %(folder)s", files=", ".join(sorted(files)), folder=out
+        )
+    )
 
 
 trust_app = typer.Typer(help="The trust: the trustees' termly pack.", no_args_is_help=True)

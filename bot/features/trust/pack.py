@@ -114,28 +114,46 @@ def school_board(
     report = build_report(session, school, term, today, figures)
     clocks = _clocks(session, school.id, term, now)
     row = SchoolBoard(
-        name=school.name, term=term.name, term_start=term.start, term_end=term.end,
-        staff=None, training=None, acknowledged=None, reading=None, scr_gaps=None,
+        name=school.name,
+        term=term.name,
+        term_start=term.start,
+        term_end=term.end,
+        staff=None,
+        training=None,
+        acknowledged=None,
+        reading=None,
+        scr_gaps=None,
         concerns=report.reports_total,
         allegations=report.reports_by_category.get(CATEGORIES["staff_concern"], 0),
-        referrals=clocks["lado"], breaches=clocks["ico"], policies_overdue=None,
+        referrals=clocks["lado"],
+        breaches=clocks["ico"],
+        policies_overdue=None,
         recomputed=not live,
     )
     if figures is not None:
         return replace(
-            row, staff=figures.people, training=Share(report.training_done, report.training_owed),
+            row,
+            staff=figures.people,
+            training=Share(report.training_done, report.training_owed),
             acknowledged=Share(report.ack_done, report.ack_owed),
-            reading=Share(figures.reading_done, figures.reading_owed), scr_gaps=report.scr_gaps,
+            reading=Share(figures.reading_done, figures.reading_owed),
+            scr_gaps=report.scr_gaps,
             policies_overdue=len(report.overdue),
         )
     kept = ConnectorState.of(session, school.id, _KEPT + term.slug)
     if kept is None:
         return row
     earlier = SchoolBoard.from_stored(json.loads(kept.value))
-    return replace(row, staff=earlier.staff, training=earlier.training,
-                    acknowledged=earlier.acknowledged, reading=earlier.reading,
-                    scr_gaps=earlier.scr_gaps, policies_overdue=earlier.policies_overdue,
-                    recomputed=False)
+    return replace(
+        row,
+        staff=earlier.staff,
+        training=earlier.training,
+        acknowledged=earlier.acknowledged,
+        reading=earlier.reading,
+        scr_gaps=earlier.scr_gaps,
+        policies_overdue=earlier.policies_overdue,
+        recomputed=False,
+    )
 
 
 def gather(
@@ -149,8 +167,9 @@ def gather(
         row = school_board(session, school, term, today, now)
         before = None if earlier is None else school_board(session, school, earlier, today, now)
         if not row.recomputed:
-            ConnectorState.put(session, school.id, _KEPT + term.slug,
-                               json.dumps(row.stored(), sort_keys=True))
+            ConnectorState.put(
+                session, school.id, _KEPT + term.slug, json.dumps(row.stored(), sort_keys=True)
+            )
         lines.append(BoardLine(school, row, before))
     return lines
 
@@ -159,13 +178,21 @@ def trust_total(lines: Sequence[BoardLine], name: str) -> tuple[SchoolBoard, Sch
     """The trust's total this term, and last term's where every school has one."""
     befores = [line.before for line in lines]
     known = [b for b in befores if b is not None]
-    return (total([line.row for line in lines], name),
-            total(known, name) if known and len(known) == len(befores) else None)
+    return (
+        total([line.row for line in lines], name),
+        total(known, name) if known and len(known) == len(befores) else None,
+    )
 
 
 def make_files(
-    session: Session, config: OrgConfig, lines: Sequence[BoardLine], *, secret: str,
-    made: datetime, actor: str, threshold: int,
+    session: Session,
+    config: OrgConfig,
+    lines: Sequence[BoardLine],
+    *,
+    secret: str,
+    made: datetime,
+    actor: str,
+    threshold: int,
 ) -> dict[str, bytes]:
     """The pack's files: the PDF, the CSV, and the manifest of both signed with the install's
     evidence key (``public-key.pem`` beside it: ``openssl dgst -sha256 -verify``)."""
@@ -181,9 +208,14 @@ def make_files(
     files[PUBLIC_KEY] = public_key_file(private_key(secret).public_key())
     files[MANIFEST] = manifest_bytes(files)
     files[SIGNATURE] = sign(secret, files[MANIFEST])
-    audit.record(session, actor=actor, action=PACK_MADE, object_type="trust_board_pack",
-                 school_id=config.schools[0].id,
-                 details={"schools": len(lines), "term": lines[0].row.term if lines else ""})
+    audit.record(
+        session,
+        actor=actor,
+        action=PACK_MADE,
+        object_type="trust_board_pack",
+        school_id=config.schools[0].id,
+        details={"schools": len(lines), "term": lines[0].row.term if lines else ""},
+    )
     return files
 
 
@@ -193,16 +225,17 @@ def trust_language(config: OrgConfig) -> str:
 
 
 def announce(
-    session: Session, config: OrgConfig, lines: Sequence[BoardLine], *, base_url: str,
-    today: date,
+    session: Session, config: OrgConfig, lines: Sequence[BoardLine], *, base_url: str, today: date
 ) -> bool:
     """Tell the trust's safeguarding leads once that the term's pack is ready, with a link to
     ``/trust`` (never the pack itself); False when there are none or they were told."""
     leads = tuple(config.organisation.trust_safeguarding_leads)
     terms = sorted({line.row.term for line in lines})
     key = "trust-board:" + ",".join(terms)
-    if not leads or not lines or session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)
+    if (
+        not leads
+        or not lines
+        or session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key))
     ):
         return False
     values = {"trust": config.organisation.name, "term": ", ".join(terms), "day": Day(today)}
@@ -211,14 +244,25 @@ def announce(
         to=leads,
         subject=Msg(N_("The trustees' pack for %(term)s is ready - %(trust)s"), **values),
         paragraphs=[
-            Msg(N_("The trustees' termly pack (%(term)s) was made on %(day)s: each "
-                   "school's figures beside last term's, the exceptions first. Counts only: no "
-                   "names, and no report's content or subject."), **values),
+            Msg(
+                N_(
+                    "The trustees' termly pack (%(term)s) was made on %(day)s: each "
+                    "school's figures beside last term's, the exceptions first. Counts only: no "
+                    "names, and no report's content or subject."
+                ),
+                **values,
+            ),
             Msg(N_("Download it from the trust overview (you will be asked to sign in).")),
         ],
         button_url=f"{base_url.rstrip('/')}/trust",
         button_text=Msg(N_("Open the trust overview")),
         language=trust_language(config),
     )
-    return enqueue_email(session, school_id=config.schools[0].id, key=key,
-                         purpose="trust_board", urgency=Urgency.ROUTINE, draft=draft)
+    return enqueue_email(
+        session,
+        school_id=config.schools[0].id,
+        key=key,
+        purpose="trust_board",
+        urgency=Urgency.ROUTINE,
+        draft=draft,
+    )

@@ -67,9 +67,15 @@ def trust_board(
     try:
         with context.store.transaction() as session:
             lines = gather(session, config, term or None, today, now)
-            files = make_files(session, config, lines, secret=context.settings.signing_key(),
-                               made=now, actor=user.email,
-                               threshold=config.organisation.board_threshold_pct)
+            files = make_files(
+                session,
+                config,
+                lines,
+                secret=context.settings.signing_key(),
+                made=now,
+                actor=user.email,
+                threshold=config.organisation.board_threshold_pct,
+            )
             announce(session, config, lines, base_url=context.settings.base_url, today=today)
     except ReportError as exc:
         raise HTTPException(400, str(exc)) from None

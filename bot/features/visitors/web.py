@@ -118,12 +118,7 @@ def visit_confirm(
                 "reception."
             ),
         )
-    fields = {
-        "name": name,
-        "organisation": organisation,
-        "visit_date": visit_date,
-        "agree": agree,
-    }
+    fields = {"name": name, "organisation": organisation, "visit_date": visit_date, "agree": agree}
     try:
         data = validate_visit(fields, local_today(utcnow()))
     except VisitInputError as exc:

@@ -15,12 +15,7 @@ import googleapiclient  # noqa: F401
 from bot.core.ports import Connectors
 from tests.connectors.contract.kits import Kit, parse_mime
 from tests.connectors.contract.population import FORM_RESPONSES, GROUPS, PEOPLE, ROLES
-from tests.support.fakes.google import (
-    WEBHOOK_URL,
-    FakeGoogle,
-    form_response,
-    service_account_info,
-)
+from tests.support.fakes.google import WEBHOOK_URL, FakeGoogle, form_response, service_account_info
 
 DOMAIN = "oakfield.example"
 ADMIN = f"it.admin@{DOMAIN}"
@@ -28,6 +23,7 @@ SENDER = f"bot@{DOMAIN}"
 SPREADSHEET_ID = "1FakeSheetId"
 FORM_ID = "1FakeFormId"
 QUESTIONS = {"7a1c": "Category", "7a1d": "What happened"}
+
 
 def group_email(name: str) -> str:
     """The population's group display name -> the group's email in the fake domain."""
@@ -60,9 +56,7 @@ def seeded_fake() -> FakeGoogle:
         QUESTIONS,
         [
             form_response(
-                r.response_id,
-                r.submitted_at,
-                {question_of[k]: v for k, v in r.answers.items()},
+                r.response_id, r.submitted_at, {question_of[k]: v for k, v in r.answers.items()}
             )
             for r in reversed(FORM_RESPONSES)  # Google does not promise an order
         ],
@@ -88,22 +82,29 @@ def google_settings(tmp_path: Path, **google: Any) -> Any:
         **google,
     }
     return Settings(
-        _env_file=None,
-        home=tmp_path,
-        connector="google",
-        google=GoogleSettings(**values),
+        _env_file=None, home=tmp_path, connector="google", google=GoogleSettings(**values)
     )
 
 
-def build_google(tmp_path: Path, fake: FakeGoogle, *,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep, **google: Any) -> Connectors:
+def build_google(
+    tmp_path: Path,
+    fake: FakeGoogle,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    **google: Any,
+) -> Connectors:
     """The real ``connectors.google.connector.build`` over ``fake`` (``clock`` and ``sleep``:
     what its quota pacer counts and waits by)."""
     from connectors.google.connector import build
 
-    return build(google_settings(tmp_path, **google), http=fake,
-                 chat_transport=fake.chat_transport(), clock=clock, sleep=sleep)
+    return build(
+        google_settings(tmp_path, **google),
+        http=fake,
+        chat_transport=fake.chat_transport(),
+        clock=clock,
+        sleep=sleep,
+    )
 
 
 def google_kit(tmp_path: Path) -> Kit:

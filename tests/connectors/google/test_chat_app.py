@@ -12,23 +12,12 @@ import pytest
 
 pytest.importorskip("googleapiclient", reason="needs google-api-python-client")
 
-from bot.core.ports import (
-    GOOGLE_CHAT_SERVICE,
-    CardMessage,
-    ChatBot,
-    PermanentError,
-    RetryableError,
-)
+from bot.core.ports import GOOGLE_CHAT_SERVICE, CardMessage, ChatBot, PermanentError, RetryableError
 from connectors.google.chat_app import SETUPS_PER_MINUTE, GoogleChatApp, message_id
 from connectors.google.client import GoogleClient
 from tests.connectors.contract.kit_google import build_google, google_settings, seeded_fake
 from tests.support.conformance import PROBLEMS
-from tests.support.fakes.google import (  # noqa: F401
-    SA_EMAIL,
-    FakeGoogle,
-    ManualClock,
-    no_real_http,
-)
+from tests.support.fakes.google import SA_EMAIL, FakeGoogle, ManualClock, no_real_http  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("no_real_http")
 PROJECT = "123456789012"

@@ -135,8 +135,10 @@ def test_key_file_problems_stop_early(tmp_path: Path) -> None:
 
 def test_the_directory_row_says_which_users_are_read(fake: FakeGoogle, tmp_path: Path) -> None:
     users = rows_by_name(run_checks(google_settings(tmp_path), http=fake))["Directory users"]
-    assert users.ok and "only members of the COMPLIANCE_BOT_GOOGLE__ROLE_GROUPS groups are read" \
-        in users.detail
+    assert (
+        users.ok
+        and "only members of the COMPLIANCE_BOT_GOOGLE__ROLE_GROUPS groups are read" in users.detail
+    )
     settings = google_settings(tmp_path, all_users=True)
     users = rows_by_name(run_checks(settings, http=fake))["Directory users"]
     assert users.ok and "every user of the domain is read, pupils too" in users.detail
@@ -162,13 +164,15 @@ def test_a_school_s_own_gmail_account_is_checked_as_the_install_s_is(
     fake: FakeGoogle, tmp_path: Path
 ) -> None:
     settings = google_settings(tmp_path)
-    rows = rows_by_name(run_checks(settings, http=fake,
-                                   schools={"Elm Primary": "ben.teacher@oakfield.example"}))
+    rows = rows_by_name(
+        run_checks(settings, http=fake, schools={"Elm Primary": "ben.teacher@oakfield.example"})
+    )
     own = rows["Gmail send (Elm Primary)"]
     assert own.ok and "ben.teacher@oakfield.example" in own.detail
     assert "Gmail sent-mail lookup (optional) (Elm Primary)" in rows
-    rows = rows_by_name(run_checks(settings, http=fake,
-                                   schools={"Elm Primary": "nobody@oakfield.example"}))
+    rows = rows_by_name(
+        run_checks(settings, http=fake, schools={"Elm Primary": "nobody@oakfield.example"})
+    )
     assert not rows["Gmail send (Elm Primary)"].ok and rows["Gmail send"].ok
     assert fake.sent == []
 
@@ -183,6 +187,7 @@ def test_the_chat_app_rows_say_what_its_cards_can_do(fake: FakeGoogle, tmp_path:
     assert setup.ok and "chat.spaces.create token issued" in setup.detail
     fake.delegation[SA_CLIENT_ID].discard("https://www.googleapis.com/auth/chat.spaces.create")
     setup = rows_by_name(run_checks(settings, http=fake))[
-        "Chat direct messages set up as staff (optional)"]
+        "Chat direct messages set up as staff (optional)"
+    ]
     assert setup.ok and "not granted" in setup.detail and "chat.spaces.create" in setup.detail
     assert not fake.calls("chat.spaces.setup") and not fake.chat_messages

@@ -29,12 +29,7 @@ def test_users_list_pages_with_list_next(fake: FakeGoogle, tmp_path: Path) -> No
     changes = build_google(tmp_path, fake, all_users=True).directory.fetch(None)
 
     first, second = fake.calls(USERS)
-    expected = {
-        "customer": "my_customer",
-        "maxResults": "500",
-        "projection": "full",
-        "alt": "json",
-    }
+    expected = {"customer": "my_customer", "maxResults": "500", "projection": "full", "alt": "json"}
     assert {k: first.query[k] for k in expected} == expected
     assert "pageToken" not in first.query
     assert "nextPageToken" in first.query["fields"]  # partial response keeps the page token
@@ -73,10 +68,7 @@ def test_nested_groups_count_and_everyone_member(fake: FakeGoogle, tmp_path: Pat
     directory = build_google(
         tmp_path,
         fake,
-        role_groups={
-            "safeguarding@oakfield.example": "dsl",
-            "everyone@oakfield.example": "staff",
-        },
+        role_groups={"safeguarding@oakfield.example": "dsl", "everyone@oakfield.example": "staff"},
         all_users=True,
     ).directory
     people = {p.email: p for p in directory.fetch(None).people}
@@ -96,7 +88,8 @@ def test_the_fake_lists_nested_members_only_when_derived_membership_is_asked(
     key = {"groupKey": "safeguarding@oakfield.example"}
     _, direct = fake._h_directory_members_list(ADMIN, key, {}, None)
     _, derived = fake._h_directory_members_list(
-        ADMIN, key, {"includeDerivedMembership": "true"}, None)
+        ADMIN, key, {"includeDerivedMembership": "true"}, None
+    )
     assert [m["type"] for m in direct["members"]] == ["GROUP"]
     assert {m["type"] for m in derived["members"]} == {"GROUP", "USER"}
 

@@ -180,9 +180,7 @@ def test_a_role_group_of_everyone_is_refused_in_group_mode(
     fake = _layout()
     fake.add_group(f"everyone@{DOMAIN}", "Everyone", ["*"])
     settings = _settings(
-        monkeypatch,
-        key_file,
-        GOOGLE__ROLE_GROUPS=json.dumps({f"everyone@{DOMAIN}": "staff"}),
+        monkeypatch, key_file, GOOGLE__ROLE_GROUPS=json.dumps({f"everyone@{DOMAIN}": "staff"})
     )
     with pytest.raises(PermanentError, match="everyone in the organisation"):
         build(settings, http=fake).directory.fetch(None)

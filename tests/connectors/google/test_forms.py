@@ -13,12 +13,7 @@ pytest.importorskip("googleapiclient", reason="needs google-api-python-client")
 from bot.core.ports import FormSource, PermanentError, UnreadableResponse
 from tests.connectors.contract.kit_google import FORM_ID, build_google, seeded_fake
 from tests.features.reports.test_support import Env, env_fixture  # noqa: F401
-from tests.support.fakes.google import (  # noqa: F401
-    SA_EMAIL,
-    FakeGoogle,
-    form_response,
-    no_real_http,
-)
+from tests.support.fakes.google import SA_EMAIL, FakeGoogle, form_response, no_real_http  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("no_real_http")
 

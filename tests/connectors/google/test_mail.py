@@ -138,9 +138,7 @@ def test_send_without_attachments_is_multipart_alternative(
     assert list(message.iter_attachments()) == []
 
 
-def test_send_batch_of_5_goes_as_2_2_1_in_order(
-    mailer: GmailMailer, fake: FakeGoogle
-) -> None:
+def test_send_batch_of_5_goes_as_2_2_1_in_order(mailer: GmailMailer, fake: FakeGoogle) -> None:
     results = mailer.send_batch([mail(i) for i in range(5)])
 
     assert [len(b) for b in fake.batches] == [2, 2, 1]
@@ -320,10 +318,25 @@ def outbox(sqlite_url: str) -> Iterator[Store]:
 def _queue(store: Store, count: int, at: datetime) -> None:
     """``count`` alerts (urgent: the account's whole allowance, no reserve kept from them)."""
     with store.transaction() as session:
-        enqueue_emails(session, school_id="s", purpose="test", urgency=Urgency.SAFEGUARDING,
-                       not_before=at, items=[(f"k{i}", EmailDraft(
-                           to=(f"person{i}@oakfield.example",), subject=f"Alert {i}",
-                           text="Plain words", html="<p>Rich words</p>")) for i in range(count)])
+        enqueue_emails(
+            session,
+            school_id="s",
+            purpose="test",
+            urgency=Urgency.SAFEGUARDING,
+            not_before=at,
+            items=[
+                (
+                    f"k{i}",
+                    EmailDraft(
+                        to=(f"person{i}@oakfield.example",),
+                        subject=f"Alert {i}",
+                        text="Plain words",
+                        html="<p>Rich words</p>",
+                    ),
+                )
+                for i in range(count)
+            ],
+        )
 
 
 def _drain(store: Store, mailer: GmailMailer, clock: ManualClock, start: datetime) -> list[float]:
@@ -335,8 +348,14 @@ def _drain(store: Store, mailer: GmailMailer, clock: ManualClock, start: datetim
         return start + timedelta(seconds=clock.now)
 
     for _ in range(100):
-        stats = dispatch(store, mailer, None, now=now, wait=clock.sleep,
-                         on_sent=lambda _key: sent_at.append(clock.now))
+        stats = dispatch(
+            store,
+            mailer,
+            None,
+            now=now,
+            wait=clock.sleep,
+            on_sent=lambda _key: sent_at.append(clock.now),
+        )
         if stats.paced_until is None:
             return sent_at
         clock.sleep(max((stats.paced_until - now()).total_seconds(), 1.0))
@@ -345,12 +364,19 @@ def _drain(store: Store, mailer: GmailMailer, clock: ManualClock, start: datetim
 
 @pytest.mark.parametrize(
     ("per_minute", "count", "batches", "minutes"),
-    [(None, 120, [2] * 60, [0] * 60 + [1] * 60),  # 60 now, 60 once the minute passed
-     (20, 45, [2] * 20 + [2, 2, 1], [0] * 20 + [1] * 20 + [2] * 5)],  # 20, 20 in a minute, 5
+    [
+        (None, 120, [2] * 60, [0] * 60 + [1] * 60),  # 60 now, 60 once the minute passed
+        (20, 45, [2] * 20 + [2, 2, 1], [0] * 20 + [1] * 20 + [2] * 5),
+    ],  # 20, 20 in a minute, 5
 )
 def test_sends_are_paced_to_messages_per_minute_by_the_outbox(
-    tmp_path: Path, fake: FakeGoogle, outbox: Store, per_minute: int | None, count: int,
-    batches: list[int], minutes: list[int],
+    tmp_path: Path,
+    fake: FakeGoogle,
+    outbox: Store,
+    per_minute: int | None,
+    count: int,
+    batches: list[int],
+    minutes: list[int],
 ) -> None:
     """The mailer sends whatever it is handed at once; the outbox hands it only what the
     account's declared messages a minute allow (urgent mail: the whole allowance)."""
@@ -373,8 +399,9 @@ def test_the_days_messages_are_counted_by_the_outbox_not_the_mailer(
     outbox, without Google being asked, until the 24 hours have passed, then goes."""
     mailer = build_google(tmp_path, fake).mailer
     assert isinstance(mailer, GmailMailer)
-    assert mailer.pacing == MailPacing(SENDER, per_minute=60, daily_messages=2_000,
-                                       reserve=UrgentReserve(1, 100))
+    assert mailer.pacing == MailPacing(
+        SENDER, per_minute=60, daily_messages=2_000, reserve=UrgentReserve(1, 100)
+    )
     mailer.daily_messages = 5
     start = utcnow()
     day_later = start + timedelta(hours=24)
@@ -452,10 +479,12 @@ def test_a_gmail_bounce_after_the_send_is_marked_bounced_and_shown(
     assert fake.conformance.problems == []
     with outbox.session() as session:
         assert trouble(session, start).failed == 1  # shown as not delivered
-        event = session.scalars(select(AuditEvent).where(
-            AuditEvent.action == "outbox.bounced")).one()
-        row = session.scalars(select(OutboxMessage).where(
-            OutboxMessage.idempotency_key == "k0")).one()
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "outbox.bounced")
+        ).one()
+        row = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.idempotency_key == "k0")
+        ).one()
     assert event.object_id == str(row.id)
     assert row.last_error is not None and "person0@oakfield.example" in row.last_error
     fake.bounce(next(m for m in fake.sent if m.message["Subject"] == "Alert 1"))
@@ -463,9 +492,7 @@ def test_a_gmail_bounce_after_the_send_is_marked_bounced_and_shown(
     assert _states(outbox) == {"k0": "bounced", "k1": "bounced"}
 
 
-def test_a_send_gmail_delivered_stays_sent(
-    tmp_path: Path, fake: FakeGoogle, outbox: Store
-) -> None:
+def test_a_send_gmail_delivered_stays_sent(tmp_path: Path, fake: FakeGoogle, outbox: Store) -> None:
     from bot.core.outbox.lookup import record_bounces
 
     mailer = build_google(tmp_path, fake).mailer
@@ -490,15 +517,34 @@ def test_a_mailer_daemon_message_about_someone_elses_mail_is_ignored(
     _queue(outbox, 1, start)
     dispatch(outbox, mailer, None, now=lambda: start)
     ours = str(fake.sent[0].message["Message-ID"])
-    fake.receive(SENDER, {
-        "From": "Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
-        "Subject": "Delivery Status Notification (Failure)",
-        "In-Reply-To": "<CAother@mail.gmail.com>", "References": "<CAother@mail.gmail.com>",
-        "X-Failed-Recipients": "someone@elsewhere.example"})
-    fake.receive(SENDER, {"From": "Person Zero <person0@oakfield.example>",
-                          "Subject": "Re: Alert 0", "In-Reply-To": ours, "References": ours})
-    fake.receive(SENDER, {"From": "Mailer-Daemon Watch <alerts@oakfield.example>",
-                          "Subject": "Re: Alert 0", "In-Reply-To": ours, "References": ours})
+    fake.receive(
+        SENDER,
+        {
+            "From": "Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
+            "Subject": "Delivery Status Notification (Failure)",
+            "In-Reply-To": "<CAother@mail.gmail.com>",
+            "References": "<CAother@mail.gmail.com>",
+            "X-Failed-Recipients": "someone@elsewhere.example",
+        },
+    )
+    fake.receive(
+        SENDER,
+        {
+            "From": "Person Zero <person0@oakfield.example>",
+            "Subject": "Re: Alert 0",
+            "In-Reply-To": ours,
+            "References": ours,
+        },
+    )
+    fake.receive(
+        SENDER,
+        {
+            "From": "Mailer-Daemon Watch <alerts@oakfield.example>",
+            "Subject": "Re: Alert 0",
+            "In-Reply-To": ours,
+            "References": ours,
+        },
+    )
     assert record_bounces(outbox, mailer, start) == 0
     assert _states(outbox) == {"k0": "sent"}
     assert len(fake.calls(GET)) == 2  # the two Gmail's from:mailer-daemon finds; no reply

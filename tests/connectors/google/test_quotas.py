@@ -94,8 +94,13 @@ def test_two_workers_sharing_the_database_keep_the_quota_together(
 
 
 def _mail(n: int) -> OutgoingEmail:
-    return OutgoingEmail(idempotency_key=f"ack:p:{n}:2026:0", to=(f"p{n}@oakfield.example",),
-                         subject=f"Please acknowledge {n}", text="Plain", html="<p>Rich</p>")
+    return OutgoingEmail(
+        idempotency_key=f"ack:p:{n}:2026:0",
+        to=(f"p{n}@oakfield.example",),
+        subject=f"Please acknowledge {n}",
+        text="Plain",
+        html="<p>Rich</p>",
+    )
 
 
 def test_a_gmail_lookup_past_the_users_units_waits_for_a_later_pass_and_only_that_sender(
@@ -108,8 +113,9 @@ def test_a_gmail_lookup_past_the_users_units_waits_for_a_later_pass_and_only_tha
     fake.add_user("office@oakfield.example", "Office")
     pacer = DatabasePacer(lambda: store, clock)
     client = _client(tmp_path, fake, clock, pacer)
-    bot = GmailMailer(client.gmail(), client.sender or "", per_minute=60,
-                      lookup=client.gmail_lookup)
+    bot = GmailMailer(
+        client.gmail(), client.sender or "", per_minute=60, lookup=client.gmail_lookup
+    )
     for n in range(3):  # 300 units a minute: three sends of 100 spend the user's minute
         bot.send(_mail(n))
     started, asked = clock(), len(fake.requests)

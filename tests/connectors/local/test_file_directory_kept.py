@@ -69,16 +69,22 @@ def test_a_changed_file_checks_only_its_new_addresses(
     first.fetch()
     kept = first.kept()
     assert kept is not None
-    path.write_text(HEADER + "".join(ROWS[1:]) + "new@oak.example,New Starter,staff,oak\n"
-                    + "not-an-address,Bad Row,staff,oak\n" + "new@oak.example,Again,staff,oak\n",
-                    "utf-8")
+    path.write_text(
+        HEADER
+        + "".join(ROWS[1:])
+        + "new@oak.example,New Starter,staff,oak\n"
+        + "not-an-address,Bad Row,staff,oak\n"
+        + "new@oak.example,Again,staff,oak\n",
+        "utf-8",
+    )
     parses, checks = _counted(monkeypatch)
     again = FileDirectory(path)
     again.recall(kept)
     read = again.fetch()
     assert len(parses) == 1 and checks == ["new@oak.example"]  # once, though on two rows
     assert {p.email for p in read.people} == {f"p{n}@oak.example" for n in range(1, 6)} | {
-        "new@oak.example"}
+        "new@oak.example"
+    }
     assert len(read.rejected) == 2  # the bad address, still; the repeated one
 
 

@@ -31,20 +31,23 @@ MESSAGE = OutgoingEmail("k1", ("amy@oak.example",), "Subject", "text", "<p>html<
 class Answers:
     """aiosmtpd handler answering MAIL, RCPT and DATA with scripted replies (None: accept)."""
 
-    def __init__(self, mail: str | None = None, rcpt: str | None = None,
-                 data: str | None = None) -> None:
+    def __init__(
+        self, mail: str | None = None, rcpt: str | None = None, data: str | None = None
+    ) -> None:
         self.mail, self.rcpt, self.data = mail, rcpt, data
         self.delivered = 0
 
-    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
-                          options: Any) -> str:
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
         if self.mail:
             return self.mail
         envelope.mail_from = address
         return "250 OK"
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          options: Any) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
         if self.rcpt:
             return self.rcpt
         envelope.rcpt_tos.append(address)
@@ -149,8 +152,15 @@ def test_the_envelope_names_the_sender_and_every_recipient() -> None:
     """The message is flattened once and handed over with an explicit envelope: the bot's
     address as MAIL FROM (not the display name), every To and Cc address as RCPT TO. An
     address with a non-ASCII display name goes the standard library's way and arrives too."""
-    plain = OutgoingEmail("k1", ("amy@oak.example", "bo@oak.example"), "Subject", "text",
-                          "<p>html</p>", cc=("dsl@oak.example",), from_name="Oak Primary School")
+    plain = OutgoingEmail(
+        "k1",
+        ("amy@oak.example", "bo@oak.example"),
+        "Subject",
+        "text",
+        "<p>html</p>",
+        cc=("dsl@oak.example",),
+        from_name="Oak Primary School",
+    )
     named = OutgoingEmail("k2", ("Zoë Brontë <zoe@oak.example>",), "Sujet", "texte", "<p>h</p>")
     with running_smtp() as (inbox, port):
         mailer = SmtpMailer("127.0.0.1", port, "bot@oak.example", security="none")

@@ -37,7 +37,10 @@ def test_every_staff_export_gives_the_same_sixty_people(
     assert (reader.sheet_name, reader.header_line, reader.hidden_rows) == EXPORTS[name]
     oneill = people["s.oneill3@school.example"]
     assert (oneill.display_name, oneill.job_title, oneill.start_date) == (
-        "Siobhán O'Neill", "Vice Principal", date(2020, 9, 6))
+        "Siobhán O'Neill",
+        "Vice Principal",
+        date(2020, 9, 6),
+    )
     assert people["d.aprhys44@school.example"].display_name == "Dafydd ap Rhys"
     assert people["k.jones22@school.example"].job_title == "Chair of Governors"
     isla = people["i.níbhriain7@school.example"]

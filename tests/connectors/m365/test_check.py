@@ -105,9 +105,7 @@ def send_mail_requests(fake: FakeGraph) -> list[httpx.Request]:
 # --------------------------------------------------------------------------- everything granted
 
 
-def test_everything_granted_is_all_ok_and_nothing_is_sent_or_posted(
-    granted: Run,
-) -> None:
+def test_everything_granted_is_all_ok_and_nothing_is_sent_or_posted(granted: Run) -> None:
     fake, rows = granted()
     assert [row.name for row in rows] == ALL_ROWS
     assert failed(rows) == set(), [row for row in rows if not row.ok]
@@ -134,12 +132,7 @@ def test_everything_granted_is_all_ok_and_nothing_is_sent_or_posted(
 
 def test_optional_parts_not_configured_are_ok(fake: FakeGraph, tmp_path: Path) -> None:
     rows = check(
-        fake,
-        tmp_path,
-        site_id=None,
-        forms_list=None,
-        teams_webhook_url=None,
-        role_groups={},
+        fake, tmp_path, site_id=None, forms_list=None, teams_webhook_url=None, role_groups={}
     )
     assert failed(rows) == set()
     assert "role groups" not in by_name(rows)
@@ -533,7 +526,8 @@ def cli(
     """
     real = check_module.run_checks
     monkeypatch.setattr(
-        check_module, "run_checks",
+        check_module,
+        "run_checks",
         lambda settings, **kw: real(settings, transport=fake.transport, **kw),
     )
     env = {
@@ -638,14 +632,12 @@ def test_the_sent_items_lookup_is_an_optional_row(
 def test_the_teams_bot_consent_is_probed_by_a_read(fake: FakeGraph, tmp_path: Path) -> None:
     from tests.support.fakes.graph import CATALOG_APP_ID
 
-    rows = by_name(check(fake, tmp_path, bot_app_id=CLIENT_ID,
-                         teams_catalog_app_id=CATALOG_APP_ID))
+    rows = by_name(check(fake, tmp_path, bot_app_id=CLIENT_ID, teams_catalog_app_id=CATALOG_APP_ID))
     assert rows["Teams bot"].ok, rows["Teams bot"]
     assert "may install its app for staff" in rows["Teams bot"].detail
     assert fake.installed == {} and fake.rejected == []  # read only: nothing installed
     fake.granted.discard("TeamsAppInstallation.ReadWriteSelfForUser.All")
-    rows = by_name(check(fake, tmp_path, bot_app_id=CLIENT_ID,
-                         teams_catalog_app_id=CATALOG_APP_ID))
+    rows = by_name(check(fake, tmp_path, bot_app_id=CLIENT_ID, teams_catalog_app_id=CATALOG_APP_ID))
     assert not rows["Teams bot"].ok
     assert "TeamsAppInstallation.ReadWriteSelfForUser.All missing" in rows["Teams bot"].detail
     assert CONSENT_PATH in (rows["Teams bot"].fix or "")
@@ -669,8 +661,10 @@ def test_the_directory_row_says_who_is_left_out_and_the_settings_that_bring_them
     row = by_name(check(fake, tmp_path))["directory"]
     assert row.ok
     assert "left out: 1 account with no mailbox, 1 guest, 2 unlicensed accounts" in row.detail
-    assert "not chased, because mail cannot reach them (no mailbox): Office Scanner " \
+    assert (
+        "not chased, because mail cannot reach them (no mailbox): Office Scanner "
         "(scan@oakfield.example)" in row.detail
+    )
     assert "COMPLIANCE_BOT_M365__INCLUDE_GUESTS=true" in row.detail
     row = by_name(check(fake, tmp_path, include_guests=True))["directory"]
     assert "left out: 1 account with no mailbox, 2 unlicensed accounts" in row.detail
@@ -685,17 +679,19 @@ OWN_BOT = "2f4e6a8c-1b3d-4e5f-8a9b-0c1d2e3f4a5b"  # fictional: a bot registratio
     [
         ("certificate", True, "with the connector's certificate, and may install"),
         ("secret", True, "with the connector's client secret, and may install"),
-        ("certificate and BOT_APP_SECRET", True,
-         f"the connector's certificate; {ENV}BOT_APP_SECRET is not used (the bot is app "
-         f"{CLIENT_ID})"),
+        (
+            "certificate and BOT_APP_SECRET",
+            True,
+            f"the connector's certificate; {ENV}BOT_APP_SECRET is not used (the bot is app "
+            f"{CLIENT_ID})",
+        ),
         ("own app with its secret", True, f"its own app registration's secret ({ENV}BOT_APP_"),
         ("own app, no secret", False, f"{ENV}BOT_APP_SECRET is not set"),
         ("own app, wrong secret", False, "AADSTS7000215"),
     ],
 )
 def test_the_teams_bot_row_says_which_credential_and_whether_it_works(
-    fake: FakeGraph, tmp_path: Path, certificate: tuple[Path, str], case: str, ok: bool,
-    says: str,
+    fake: FakeGraph, tmp_path: Path, certificate: tuple[Path, str], case: str, ok: bool, says: str
 ) -> None:
     """Certificate, secret, both, neither, wrong: the row names the credential the bot uses,
     proven by a Bot Connector token, and the fix names the setting to change."""
@@ -707,15 +703,25 @@ def test_the_teams_bot_row_says_which_credential_and_whether_it_works(
     settings: dict[str, Any] = {
         "certificate": {"client_secret": None, "certificate_path": path},
         "secret": {},
-        "certificate and BOT_APP_SECRET": {"certificate_path": path, "client_secret": None,
-                                           "bot_app_secret": SecretStr("unused")},
-        "own app with its secret": {"bot_app_id": OWN_BOT,
-                                    "bot_app_secret": SecretStr("the-bots-own-secret")},
+        "certificate and BOT_APP_SECRET": {
+            "certificate_path": path,
+            "client_secret": None,
+            "bot_app_secret": SecretStr("unused"),
+        },
+        "own app with its secret": {
+            "bot_app_id": OWN_BOT,
+            "bot_app_secret": SecretStr("the-bots-own-secret"),
+        },
         "own app, no secret": {"bot_app_id": OWN_BOT},
         "own app, wrong secret": {"bot_app_id": OWN_BOT, "bot_app_secret": SecretStr("wrong")},
     }[case]
-    rows = by_name(check(fake, tmp_path, **{"bot_app_id": CLIENT_ID,
-                                            "teams_catalog_app_id": CATALOG_APP_ID, **settings}))
+    rows = by_name(
+        check(
+            fake,
+            tmp_path,
+            **{"bot_app_id": CLIENT_ID, "teams_catalog_app_id": CATALOG_APP_ID, **settings},
+        )
+    )
     row = rows["Teams bot"]
     assert row.ok is ok, row
     assert says in row.detail, row.detail
@@ -732,8 +738,9 @@ def test_a_school_s_own_mailbox_is_checked_as_the_install_s_is(
     own = "office@elm.oakfield.example"
     fake.add_user("elm-office", "Elm office", own, account_enabled=False, licensed=False)
     fake.send_scope = {SENDER, own}  # the grant reaches the bot's mailboxes only
-    rows = run_checks(m365_settings(tmp_path), transport=fake.transport,
-                      schools={"Elm Primary": own})
+    rows = run_checks(
+        m365_settings(tmp_path), transport=fake.transport, schools={"Elm Primary": own}
+    )
     named = by_name(rows)
     assert named["Mail.Send (Elm Primary)"].ok and own in named["Mail.Send (Elm Primary)"].detail
     # the other school's mailbox is the bot's own, not "another mailbox" the grant reaches
@@ -741,8 +748,9 @@ def test_a_school_s_own_mailbox_is_checked_as_the_install_s_is(
     assert named["Mail.Send scope (Elm Primary)"].detail.startswith("scoped")
     assert failed(rows) == set()
     fake.send_scope = {SENDER}  # the school's mailbox is left out of the grant
-    named = by_name(run_checks(m365_settings(tmp_path), transport=fake.transport,
-                               schools={"Elm Primary": own}))
+    named = by_name(
+        run_checks(m365_settings(tmp_path), transport=fake.transport, schools={"Elm Primary": own})
+    )
     row = named["Mail.Send (Elm Primary)"]
     assert not row.ok and row.fix is not None and own in row.fix
     assert named["Mail.Send"].ok

@@ -191,8 +191,7 @@ def test_national_cloud_uses_only_its_hosts_and_scope(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "endpoint",
-    ["http://graph.microsoft.com/v1.0", "graph.microsoft.com/v1.0", "https:///v1.0"],
+    "endpoint", ["http://graph.microsoft.com/v1.0", "graph.microsoft.com/v1.0", "https:///v1.0"]
 )
 def test_graph_endpoint_must_be_https(endpoint: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="graph_endpoint must be an https URL"):

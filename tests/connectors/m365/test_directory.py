@@ -634,7 +634,9 @@ def test_a_role_groups_nested_groups_are_read_through_its_transitive_members(
     fake.remove_member("All Staff", "g-teachers")  # the nested group taken out
     third = directory.fetch(second.cursor)
     assert {p.email: p.active for p in third.people} == {
-        "tess.tutor@oakfield.example": False, "theo.tutor@oakfield.example": False}
+        "tess.tutor@oakfield.example": False,
+        "theo.tutor@oakfield.example": False,
+    }
     before = len(fake.requests)
     directory.fetch(third.cursor)  # All Staff still holds the seeded (empty) group
     assert len(_new_requests(fake, before)) == 3  # so its members are still read whole

@@ -39,10 +39,15 @@ def _big(clock: FakeClock, staff: int = 0) -> FakeGraph:
     return fake
 
 
-def _directory(tmp_path: Path, transport: object, clock: FakeClock,
-               **m365: object) -> GraphDirectory:
-    connectors = build(m365_settings(tmp_path, **m365), transport=transport,  # type: ignore[arg-type]
-                       clock=clock, sleep=clock.sleep)
+def _directory(
+    tmp_path: Path, transport: object, clock: FakeClock, **m365: object
+) -> GraphDirectory:
+    connectors = build(
+        m365_settings(tmp_path, **m365),
+        transport=transport,  # type: ignore[arg-type]
+        clock=clock,
+        sleep=clock.sleep,
+    )
     assert isinstance(connectors.directory, GraphDirectory)
     connectors.directory.client.directory_units = UNITS
     return connectors.directory
@@ -75,8 +80,9 @@ def test_a_big_tenant_is_read_page_by_page_under_its_budget(tmp_path: Path) -> N
     assert clock() - started >= 10.0 * 3  # 30-odd pages of 1-2 units: waited several windows
 
 
-def _two_workers(tmp_path: Path, fake: FakeGraph, clock: FakeClock,
-                 pacers: tuple[object, object]) -> None:
+def _two_workers(
+    tmp_path: Path, fake: FakeGraph, clock: FakeClock, pacers: tuple[object, object]
+) -> None:
     for n, pacer in enumerate(pacers):
         directory = _directory(tmp_path / str(n), fake.transport, clock)
         directory.client.pacer = pacer  # type: ignore[assignment]
@@ -91,8 +97,12 @@ def test_two_workers_sharing_the_database_keep_the_budget_together(
 ) -> None:
     clock = FakeClock()
     fake = _big(clock, staff=40)
-    _two_workers(tmp_path, fake, clock,
-                 (DatabasePacer(lambda: store, clock), DatabasePacer(lambda: store, clock)))
+    _two_workers(
+        tmp_path,
+        fake,
+        clock,
+        (DatabasePacer(lambda: store, clock), DatabasePacer(lambda: store, clock)),
+    )
     assert fake.throttled == 0 and retry_sleeps == []
     # the control: each worker counting alone passes the budget (Graph answers 429)
     alone = _big(clock, staff=40)
@@ -111,9 +121,16 @@ def test_a_tenant_whose_budget_is_spent_delays_only_its_own_reads(
     both = tenants(a, b)
     pacer = DatabasePacer(lambda: store, clock)
     first = _directory(tmp_path / "a", both, clock)
-    other = _directory(tmp_path / "b", both, clock, tenant_id=TENANT_B, client_id=CLIENT_B,
-                       client_secret=SECRET_B, sender="compliance-bot@hillside.example",
-                       role_groups={"All Staff": "staff", "Governors": "governor"})
+    other = _directory(
+        tmp_path / "b",
+        both,
+        clock,
+        tenant_id=TENANT_B,
+        client_id=CLIENT_B,
+        client_secret=SECRET_B,
+        sender="compliance-bot@hillside.example",
+        role_groups={"All Staff": "staff", "Governors": "governor"},
+    )
     first.client.pacer = other.client.pacer = pacer
     try:
         first.fetch(None)  # tenant A's budget now spent to its last units

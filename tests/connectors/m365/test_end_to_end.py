@@ -36,12 +36,18 @@ def _school(tmp_path: Path, sqlite_url: str) -> tuple[Settings, FakeGraph, Conne
     builder.people = []  # the people come from Graph, not a file
     builder.school.update(headteacher=ADA, dsl=[ADA], deputy_dsl=[])
     builder.policy("online-safety", "2026.1", title="Online Safety Policy", published="2026-11-02")
-    builder.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
-                        audience={"roles": ["staff"]})
+    builder.requirement(
+        id="ack-os",
+        kind="acknowledge_policy",
+        policy="online-safety",
+        audience={"roles": ["staff"]},
+    )
     home = builder.write()
     settings = m365_settings(home).model_copy(
-        update={"database_url": sqlite_url,
-                "secret_key": SecretStr("test-secret-key-0123456789-abcdefghij")}
+        update={
+            "database_url": sqlite_url,
+            "secret_key": SecretStr("test-secret-key-0123456789-abcdefghij"),
+        }
     )
     clock = FakeClock()
     fake = FakeGraph(clock=clock)
@@ -53,19 +59,25 @@ def _school(tmp_path: Path, sqlite_url: str) -> tuple[Settings, FakeGraph, Conne
 def _read_forms(settings: Settings, connectors: Connectors, ctx: AppContext, now: datetime) -> None:
     """The scheduler's minute job: the Microsoft form's new responses become reports."""
     assert connectors.forms is not None
-    poll_forms(ctx.store, ctx.config, connectors.forms, now=now, base_url=settings.base_url,
-               channel_card=connectors.notifier is not None)
+    poll_forms(
+        ctx.store,
+        ctx.config,
+        connectors.forms,
+        now=now,
+        base_url=settings.base_url,
+        channel_card=connectors.notifier is not None,
+    )
 
 
 def test_a_school_on_microsoft_365_runs_end_to_end(tmp_path: Path, sqlite_url: str) -> None:
     settings, fake, connectors, ctx = _school(tmp_path, sqlite_url)
     _read_forms(settings, connectors, ctx, at(MONDAY))
-    _, stats = run_sweep(ctx.store, settings, ctx.config, connectors, as_of=MONDAY,
-                         now=at(MONDAY))
+    _, stats = run_sweep(ctx.store, settings, ctx.config, connectors, as_of=MONDAY, now=at(MONDAY))
     assert stats is not None and stats.failed == stats.delivery_unknown == 0
     # staff (Ada, Ben) owe the acknowledgement; Cara is a governor; Dan's account is disabled
-    to = sorted(addr for mail in fake.sent
-                for addr in _recipients(mail.mime) if mail.mime is not None)
+    to = sorted(
+        addr for mail in fake.sent for addr in _recipients(mail.mime) if mail.mime is not None
+    )
     assert ADA in to and BEN in to
     assert "cara.governor@oakfield.example" not in to and "dan.left@oakfield.example" not in to
     ben_mail = next(m for m in fake.sent if m.mime and BEN in _recipients(m.mime))
@@ -92,7 +104,7 @@ def test_a_school_on_microsoft_365_runs_end_to_end(tmp_path: Path, sqlite_url: s
     mark = len(fake.requests)
     run_sweep(ctx.store, settings, ctx.config, connectors, as_of=MONDAY, now=at(MONDAY, 11))
     assert set(fake.keys_sent().values()) == {1}
-    new_keys = [m.key or "" for m in fake.sent[len(keys):]]
+    new_keys = [m.key or "" for m in fake.sent[len(keys) :]]
     assert all(k.startswith("report-escalation:") for k in new_keys), new_keys
     directory_reads = [r.url.path for r in fake.requests[mark:] if "delta()" in r.url.path]
     assert directory_reads == ["/v1.0/users/delta()", "/v1.0/groups/delta()"]
@@ -100,15 +112,27 @@ def test_a_school_on_microsoft_365_runs_end_to_end(tmp_path: Path, sqlite_url: s
     # Ben leaves (account disabled): missing for the grace period, then his duty closes as
     # "left" and he is kept, not deleted
     fake.update_user("u-2", accountEnabled=False)
-    run_sweep(ctx.store, settings, ctx.config, connectors, as_of=date(2026, 11, 24),
-              now=at(date(2026, 11, 24)))
+    run_sweep(
+        ctx.store,
+        settings,
+        ctx.config,
+        connectors,
+        as_of=date(2026, 11, 24),
+        now=at(date(2026, 11, 24)),
+    )
     with ctx.store.session() as session:
         ben = session.scalar(select(Person).where(Person.email == BEN))
         assert ben is not None and ben.active and ben.missing_since == date(2026, 11, 24)
         statuses = set(session.scalars(select(Duty.status).where(Duty.person_id == ben.id)))
         assert statuses == {"open"}  # still owed while missing
-    run_sweep(ctx.store, settings, ctx.config, connectors, as_of=date(2026, 12, 1),
-              now=at(date(2026, 12, 1)))
+    run_sweep(
+        ctx.store,
+        settings,
+        ctx.config,
+        connectors,
+        as_of=date(2026, 12, 1),
+        now=at(date(2026, 12, 1)),
+    )
     with ctx.store.session() as session:
         ben = session.scalar(select(Person).where(Person.email == BEN))
         assert ben is not None and not ben.active and ben.left_on == date(2026, 12, 1)
@@ -124,8 +148,7 @@ def test_a_school_on_microsoft_365_runs_end_to_end(tmp_path: Path, sqlite_url: s
 
 def _recipients(mime: bytes | None) -> list[str]:
     message = email.message_from_bytes(mime or b"", policy=email.policy.default)
-    return [a.addr_spec for name in ("To", "Cc") if message[name]
-            for a in message[name].addresses]
+    return [a.addr_spec for name in ("To", "Cc") if message[name] for a in message[name].addresses]
 
 
 def test_an_unreadable_directory_does_not_stop_the_report_clocks(
@@ -135,8 +158,9 @@ def test_an_unreadable_directory_does_not_stop_the_report_clocks(
     _read_forms(settings, connectors, ctx, at(MONDAY))
     run_sweep(ctx.store, settings, ctx.config, connectors, as_of=MONDAY, now=at(MONDAY))
     fake.rename_group("Governors", "Governing Board")  # IT renames a role group
-    results, _ = run_sweep(ctx.store, settings, ctx.config, connectors, as_of=MONDAY,
-                           now=at(MONDAY, 11))
+    results, _ = run_sweep(
+        ctx.store, settings, ctx.config, connectors, as_of=MONDAY, now=at(MONDAY, 11)
+    )
     [result] = results
     assert result.directory.error and "'Governors'" in result.directory.error
     # the untriaged reports' clocks still escalated, and nobody became a leaver

@@ -140,8 +140,13 @@ def test_ensure_form_list_creates_it_once_then_adds_only_missing_columns(
 def test_responses_come_from_the_list_items(forms: FormSource, fake: FakeGraph) -> None:
     fake.add_form_list(
         [
-            item("7", "2026-11-02T09:30:00Z", "Cyberbullying", "Line one\nLine two",
-                 email="ann@oakfield.example"),
+            item(
+                "7",
+                "2026-11-02T09:30:00Z",
+                "Cyberbullying",
+                "Line one\nLine two",
+                email="ann@oakfield.example",
+            ),
             item("8", "2026-07-01T08:30:00.1234567Z", When="Friday"),
         ],
         name="Concern form",
@@ -279,8 +284,10 @@ def test_a_hand_made_list_with_other_internal_names_is_refused_naming_them(
         "the column shown as 'What happened' has the internal name 'What_x0020_happened', "
         "but the bot reads 'WhatHappened'" in text
     )
-    assert "the column shown as 'Is this about the headteacher?' has the internal name " \
+    assert (
+        "the column shown as 'Is this about the headteacher?' has the internal name "
         "'Is_x0020_this_x0020_about_x0020_', but the bot reads 'AboutHeadteacher'" in text
+    )
     assert "no column with the internal name 'School' ('School')" in text
     assert not fake.graph_requests("GET", r"/items")  # nothing misread
 
@@ -378,8 +385,15 @@ NOW = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
 
 
 def bot_item(rid: str, submitted: str, category: str, what: str) -> dict[str, str]:
-    return item(rid, submitted, category, what, When="Friday", Where="Snapchat",
-                WhoWasInvolved="Two pupils in Year 6")
+    return item(
+        rid,
+        submitted,
+        category,
+        what,
+        When="Friday",
+        Where="Snapchat",
+        WhoWasInvolved="Two pupils in Year 6",
+    )
 
 
 def test_the_minute_poll_ingests_each_list_response_once_and_the_sweep_mirrors_them(
@@ -458,7 +472,7 @@ def test_about_the_headteacher_is_read_by_internal_name_and_never_reaches_the_he
             column["displayName"] = "Concern about the head?"  # renamed in SharePoint
     data["items"] = {
         "1": bot_item("1", "2026-11-02T09:30:00.0000000Z", "Member of staff", SECRET)
-        | {"AboutHeadteacher": "Yes"},
+        | {"AboutHeadteacher": "Yes"}
     }
     ctx = env.context
     polled = poll_forms(ctx.store, ctx.config, connect().forms, now=NOW, base_url="")
@@ -466,7 +480,8 @@ def test_about_the_headteacher_is_read_by_internal_name_and_never_reaches_the_he
     with ctx.store.session() as session:
         report = session.scalars(select(Report)).one()
         alerts = [
-            m for m in session.scalars(select(OutboxMessage))
+            m
+            for m in session.scalars(select(OutboxMessage))
             if m.idempotency_key.startswith("report-alert:")
         ]
     assert report.about_headteacher and report.what_happened == SECRET

@@ -73,7 +73,11 @@ class Rig:
         return self.start + timedelta(seconds=self.clock.now - 1_000_000.0)
 
     def queue(
-        self, count: int, *, prefix: str = "k", urgency: Urgency = Urgency.ROUTINE,
+        self,
+        count: int,
+        *,
+        prefix: str = "k",
+        urgency: Urgency = Urgency.ROUTINE,
         to: tuple[str, ...] = (),
     ) -> None:
         items = [
@@ -90,8 +94,12 @@ class Rig:
         ]
         with self.store.transaction() as session:
             enqueue_emails(
-                session, school_id="s", purpose="test",
-                urgency=urgency, items=items, not_before=self.now()
+                session,
+                school_id="s",
+                purpose="test",
+                urgency=urgency,
+                items=items,
+                not_before=self.now(),
             )
 
     def dispatch(self) -> Any:
@@ -219,9 +227,7 @@ def test_connection_lost_after_graph_sent_is_unknown_and_not_resent(rig: Rig) ->
 def test_connection_refused_is_retried_later_and_delivered_once(rig: Rig) -> None:
     rig.queue(1)
     rig.fake.fail(
-        "POST",
-        SEND_PATH,
-        exception=lambda request: httpx.ConnectError("refused", request=request),
+        "POST", SEND_PATH, exception=lambda request: httpx.ConnectError("refused", request=request)
     )
     assert rig.dispatch().retry_later == 1
     assert rig.states() == {"k0": "pending"}
@@ -321,24 +327,29 @@ def test_no_recipients_and_oversized_messages_never_reach_graph(rig: Rig) -> Non
     assert rig.sends() == []
 
 
-def test_a_message_just_over_graphs_4_mb_is_refused_and_one_just_under_is_sent(
-    rig: Rig,
-) -> None:
+def test_a_message_just_over_graphs_4_mb_is_refused_and_one_just_under_is_sent(rig: Rig) -> None:
     """Graph refuses a request over 4 MB (413). The request is the MIME in base64, and the
     attachment is base64 inside the MIME: about 2.2 MB of attachment is the most that fits."""
     limit = 4 * 1024 * 1024
     with pytest.raises(PermanentError, match="at most 4 MB"):
-        rig.mailer.send(_message(attachments=(
-            Attachment("minutes.pdf", "application/pdf", b"x" * 2_300_000),)))
+        rig.mailer.send(
+            _message(attachments=(Attachment("minutes.pdf", "application/pdf", b"x" * 2_300_000),))
+        )
     assert rig.sends() == []
-    rig.mailer.send(_message(attachments=(
-        Attachment("minutes.pdf", "application/pdf", b"x" * 2_296_000),)))
+    rig.mailer.send(
+        _message(attachments=(Attachment("minutes.pdf", "application/pdf", b"x" * 2_296_000),))
+    )
     [request] = rig.sends()
     assert limit - 4 * 1024 < len(request.content) <= limit and rig.fake.rejected == []
     with httpx.Client(transport=rig.fake.transport) as http:  # the fake answers as Graph does
-        over = http.post(f"{GRAPH}/users/{SENDER}/sendMail", content=b"QUFB" * (limit // 4 + 1),
-                         headers={"Authorization": f"Bearer {rig.fake.access_token}",
-                                  "Content-Type": "text/plain"})
+        over = http.post(
+            f"{GRAPH}/users/{SENDER}/sendMail",
+            content=b"QUFB" * (limit // 4 + 1),
+            headers={
+                "Authorization": f"Bearer {rig.fake.access_token}",
+                "Content-Type": "text/plain",
+            },
+        )
     assert over.status_code == 413
     assert over.json()["error"]["code"] == "RequestEntityTooLarge"
 
@@ -353,15 +364,16 @@ def test_the_mailer_declares_the_mailboxs_limits_for_the_outbox_to_count(
     minute, Exchange's 10,000 recipients a day, the urgent reserve) and the dispatcher counts
     them in the database (``tests/core/test_outbox_claim.py``, ``test_outbox_urgency.py``)."""
     assert rig.mailer.pacing == MailPacing(
-        SENDER, per_minute=30, window=60.0, daily_recipients=10_000,
-        reserve=UrgentReserve(1, 300),
+        SENDER, per_minute=30, window=60.0, daily_recipients=10_000, reserve=UrgentReserve(1, 300)
     )
-    settings = m365_settings(tmp_path, messages_per_minute=20, urgent_reserve_per_minute=2,
-                             urgent_reserve_per_day=500)
+    settings = m365_settings(
+        tmp_path, messages_per_minute=20, urgent_reserve_per_minute=2, urgent_reserve_per_day=500
+    )
     mailer = build(settings, transport=rig.fake.transport, clock=rig.clock).mailer
     assert isinstance(mailer, GraphMailer)
-    assert mailer.pacing == MailPacing(SENDER, per_minute=20, daily_recipients=10_000,
-                                       reserve=UrgentReserve(2, 500))
+    assert mailer.pacing == MailPacing(
+        SENDER, per_minute=20, daily_recipients=10_000, reserve=UrgentReserve(2, 500)
+    )
     mailer.client.close()
 
 
@@ -390,8 +402,9 @@ def test_the_days_recipients_are_given_back_after_a_429_and_kept_after_a_5xx(
     assert len(rig.sends()) == 2
 
     rig.clock.advance(15 * 60)  # the pause after the unknown outcome has passed
-    rig.queue(1, prefix="b", urgency=Urgency.SAFEGUARDING,
-              to=("c@oakfield.example", "d@oakfield.example"))
+    rig.queue(
+        1, prefix="b", urgency=Urgency.SAFEGUARDING, to=("c@oakfield.example", "d@oakfield.example")
+    )
     held = rig.dispatch()
     assert held.sent == 0 and len(rig.sends()) == 2  # refused before Graph
     assert held.paced_until is not None
@@ -403,14 +416,16 @@ def test_the_days_recipients_are_given_back_after_a_429_and_kept_after_a_5xx(
     assert rig.states() == {"a0": "delivery_unknown", "b0": "sent"}
 
 
-def test_a_message_to_more_people_than_a_days_limit_fails_without_reaching_graph(
-    rig: Rig,
-) -> None:
+def test_a_message_to_more_people_than_a_days_limit_fails_without_reaching_graph(rig: Rig) -> None:
     """No day would ever fit it: the outbox lets it through alone and the mailer refuses it
     for good, instead of it holding the queue back for ever."""
     rig.mailer.daily_recipients = 2
-    rig.queue(1, prefix="big", urgency=Urgency.SAFEGUARDING,
-              to=tuple(f"p{i}@oakfield.example" for i in range(3)))
+    rig.queue(
+        1,
+        prefix="big",
+        urgency=Urgency.SAFEGUARDING,
+        to=tuple(f"p{i}@oakfield.example" for i in range(3)),
+    )
     rig.queue(1, prefix="small", urgency=Urgency.SAFEGUARDING)
     stats = rig.dispatch()
     assert (stats.failed, stats.sent) == (1, 1)
@@ -496,10 +511,12 @@ def test_a_message_bounced_after_graphs_202_is_marked_bounced_and_shown(rig: Rig
     assert inbox.url.params["$filter"].startswith("receivedDateTime ge ")
     with rig.store.session() as session:
         assert trouble(session, rig.now()).failed == 1  # shown as not delivered
-        event = session.scalars(select(AuditEvent).where(
-            AuditEvent.action == "outbox.bounced")).one()
-        row = session.scalars(select(OutboxMessage).where(
-            OutboxMessage.idempotency_key == "k0")).one()
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "outbox.bounced")
+        ).one()
+        row = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.idempotency_key == "k0")
+        ).one()
     assert event.object_id == str(row.id) and "non-delivery report" in (row.last_error or "")
     rig.fake.bounce(next(m for m in rig.fake.sent if m.key == "k1"))
     rig.dispatch()  # the dispatcher's passes read the reports too
@@ -526,10 +543,12 @@ def test_a_429_holds_only_its_mailbox_and_the_schools_sharing_it(
     fake.send_scope = {SENDER, "office@a.example", "office@b.example"}
     connectors = build(m365_settings(tmp_path), transport=fake.transport, clock=time.time)
     head = {"headteacher": "head@oakfield.example"}
-    schools = [SchoolConfig(id="a", name="A", sender="office@a.example", **head),
-               SchoolConfig(id="b", name="B", sender="office@b.example", **head),
-               SchoolConfig(id="c", name="C", sender="office@a.example", **head),
-               SchoolConfig(id="d", name="D", **head)]
+    schools = [
+        SchoolConfig(id="a", name="A", sender="office@a.example", **head),
+        SchoolConfig(id="b", name="B", sender="office@b.example", **head),
+        SchoolConfig(id="c", name="C", sender="office@a.example", **head),
+        SchoolConfig(id="d", name="D", **head),
+    ]
     boxes = own_mailboxes(schools, connectors)
     store = Store(sqlite_url, keys=TEST_KEYS)
     store.upgrade()
@@ -537,11 +556,17 @@ def test_a_429_holds_only_its_mailbox_and_the_schools_sharing_it(
         session.add_all(School(id=s.id, name=s.name) for s in schools)
         session.flush()
         for school in "abcd":
-            enqueue_emails(session, school_id=school, purpose="digest", urgency=Urgency.ROUTINE,
-                           not_before=MONDAY, items=[
-                               (f"{school}{i}", EmailDraft((f"p{i}@oakfield.example",), "S",
-                                                           "t", "<p>h</p>"))
-                               for i in range(5)])
+            enqueue_emails(
+                session,
+                school_id=school,
+                purpose="digest",
+                urgency=Urgency.ROUTINE,
+                not_before=MONDAY,
+                items=[
+                    (f"{school}{i}", EmailDraft((f"p{i}@oakfield.example",), "S", "t", "<p>h</p>"))
+                    for i in range(5)
+                ],
+            )
     a_sends = r"^/users/office(@|%40)a\.example/sendMail$"
     fake.fail("POST", a_sends, status=429, headers={"Retry-After": "30"})
 
@@ -550,8 +575,9 @@ def test_a_429_holds_only_its_mailbox_and_the_schools_sharing_it(
 
     def states() -> dict[str, str]:
         with store.session() as session:
-            return dict(session.execute(
-                select(OutboxMessage.idempotency_key, OutboxMessage.status)).all())
+            return dict(
+                session.execute(select(OutboxMessage.idempotency_key, OutboxMessage.status)).all()
+            )
 
     first = send()
     assert first.paused == {"office@a.example": MONDAY + timedelta(seconds=30)}
@@ -564,7 +590,8 @@ def test_a_429_holds_only_its_mailbox_and_the_schools_sharing_it(
         problems = trouble(session, MONDAY)
     assert [w.sentence(MONDAY) for w in waiting] == [
         "10 wait because sending from office@a.example is paused after the platform asked the "
-        "bot to slow down: they go today at 08:00."]
+        "bot to slow down: they go today at 08:00."
+    ]
     words = io.StringIO()
     print_trouble(Console(file=words, width=400), problems)
     assert words.getvalue().startswith("Email from office@a.example paused until Mon 23 Nov")

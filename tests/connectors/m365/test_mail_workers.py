@@ -68,8 +68,12 @@ class Fleet:
     def spawn(self, count: int) -> None:
         """Start ``count`` workers (after a restart: fresh ones, nothing kept in memory)."""
         for _ in range(count):
-            connectors = build(m365_settings(self.tmp), transport=self.fake.transport,
-                               clock=self.clock, sleep=self.clock.sleep)
+            connectors = build(
+                m365_settings(self.tmp),
+                transport=self.fake.transport,
+                clock=self.clock,
+                sleep=self.clock.sleep,
+            )
             mailer = connectors.mailer
             assert isinstance(mailer, GraphMailer)
             # the mailbox's declared limit is the fake's budget, and the urgent reserve scaled
@@ -89,15 +93,15 @@ class Fleet:
     def round(self) -> list[DispatchStats]:
         """Every worker runs one dispatch pass, all at the same moment."""
         with ThreadPoolExecutor(len(self.workers)) as pool:
-            return list(pool.map(
-                lambda w: dispatch(w.store, w.mailer, None, now=self.now), self.workers
-            ))
+            return list(
+                pool.map(lambda w: dispatch(w.store, w.mailer, None, now=self.now), self.workers)
+            )
 
     def pending(self, store: Store) -> int:
         with store.session() as session:
-            return int(session.scalar(
-                select(func.count()).where(OutboxMessage.status != "sent")
-            ) or 0)
+            return int(
+                session.scalar(select(func.count()).where(OutboxMessage.status != "sent")) or 0
+            )
 
 
 @pytest.fixture
@@ -125,15 +129,27 @@ def _queue(fleet: Fleet, store: Store, messages: int) -> int:
     for i in range(messages):
         people = i % 3 + 1
         total += people
-        items.append((f"digest:{i}", EmailDraft(
-            to=(f"person{i}@oakfield.example",),
-            cc=tuple(f"manager{i}.{c}@oakfield.example" for c in range(people - 1)),
-            subject="Your compliance digest", text="Plain words", html="<p>Rich words</p>",
-        )))
+        items.append(
+            (
+                f"digest:{i}",
+                EmailDraft(
+                    to=(f"person{i}@oakfield.example",),
+                    cc=tuple(f"manager{i}.{c}@oakfield.example" for c in range(people - 1)),
+                    subject="Your compliance digest",
+                    text="Plain words",
+                    html="<p>Rich words</p>",
+                ),
+            )
+        )
     with store.transaction() as session:
-        enqueue_emails(session, school_id="s", purpose="reminder",
-                       urgency=Urgency.ROUTINE, items=items,
-                       not_before=fleet.now())
+        enqueue_emails(
+            session,
+            school_id="s",
+            purpose="reminder",
+            urgency=Urgency.ROUTINE,
+            items=items,
+            not_before=fleet.now(),
+        )
     return total
 
 
@@ -168,6 +184,8 @@ def test_three_workers_share_one_mailboxs_limits_and_use_the_daily_budget(fleet:
     with store.session() as session:
         assert session.scalar(select(func.count()).where(MailSend.done.is_(False))) == 0
     store.dispose()
-    print(f"\n{len(keys):,} messages, {total:,} recipients, 3 workers and a restart: "
-          f"{used:.1%} of the 24-hour budget of {fleet.budget:,} used on day one, "
-          f"{rounds} rounds, 0 refused, 0 throttled, 0 duplicates")
+    print(
+        f"\n{len(keys):,} messages, {total:,} recipients, 3 workers and a restart: "
+        f"{used:.1%} of the 24-hour budget of {fleet.budget:,} used on day one, "
+        f"{rounds} rounds, 0 refused, 0 throttled, 0 duplicates"
+    )

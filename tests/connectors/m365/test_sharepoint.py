@@ -141,10 +141,7 @@ def test_the_same_reference_again_updates_its_item(mirror: ListMirror, fake: Fak
         ("PATCH", "/sites/{site}/lists/{list}/items/1/fields"),
     ]
     [patch] = fake.graph_requests("PATCH")
-    assert body(patch) == {
-        "Category": "Other",
-        "Status": "Closed",
-    }
+    assert body(patch) == {"Category": "Other", "Status": "Closed"}
     assert [i["Title"] for i in items(fake)] == ["CR-2026-0001", "CR-2026-0002"]
     rows = fake.rows_of(LIST_NAME)
     assert (rows["CR-2026-0001"]["status"], rows["CR-2026-0002"]["status"]) == ("Closed", "New")
@@ -191,10 +188,7 @@ def test_a_restarted_mirror_reuses_the_list_and_its_columns(connect: Any, fake: 
     ]
     [patch] = fake.graph_requests("PATCH")
     # "created" is stored in cbCreated (Created is SharePoint's own) and found again by label
-    assert body(patch) == {
-        "cbCreated": "2026-11-03",
-        "Status": "Triaged",
-    }
+    assert body(patch) == {"cbCreated": "2026-11-03", "Status": "Triaged"}
     assert len(items(fake)) == 1
 
 
@@ -533,9 +527,7 @@ def test_the_report_sweep_mirrors_only_the_minimal_fields(
 
     def sweep() -> dict[str, int]:
         with ctx.store.transaction() as session:
-            return report_sweep(
-                step_context(ctx, session, env.school, NOW, connectors=connectors)
-            )
+            return report_sweep(step_context(ctx, session, env.school, NOW, connectors=connectors))
 
     assert sweep()["reports_mirrored"] == 1
     assert fake.rows_of(LIST_NAME) == {

@@ -68,7 +68,7 @@ def tenant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AppContex
             "headteacher": "ella@vale.example",
             "dsl": ["ella@vale.example"],
             "directory": {"staff_group": ELM},
-        },
+        }
     ]
     home = builder.write()
     settings = m365_settings(

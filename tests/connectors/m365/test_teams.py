@@ -349,11 +349,7 @@ def london(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def test_the_weekly_digest_reaches_teams_through_the_outbox(
-    env: Env,
-    fake: FakeGraph,
-    recorder: Recorder,
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
+    env: Env, fake: FakeGraph, recorder: Recorder, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     ctx = env.context

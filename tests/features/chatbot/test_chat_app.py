@@ -340,9 +340,7 @@ def test_bad_tokens_get_a_plain_401_audited_without_the_token(env: ChatEnv) -> N
         assert all("eyJ" not in str(e.details) for e in events)
 
 
-def test_the_token_in_an_addon_event_body_is_accepted_when_no_header_is_sent(
-    env: ChatEnv,
-) -> None:
+def test_the_token_in_an_addon_event_body_is_accepted_when_no_header_is_sent(env: ChatEnv) -> None:
     event = addon_event("messagePayload", user(BEN, "ben@oak.example"))
     event["authorizationEventObject"] = {"systemIdToken": env.google.id_token()}
     assert env.addon.post("/api/chat", json=event).status_code == 200

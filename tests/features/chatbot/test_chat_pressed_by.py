@@ -43,8 +43,12 @@ def env_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChatEnv]:
 @pytest.fixture(name="bound", scope="module")
 def bound_fixture(env: ChatEnv) -> Iterator[TestClient]:
     """The same school's app, as an add-on set up with its OAuth client id."""
-    google = GoogleSettings(chat_project_number=PROJECT, chat_audience="endpoint",
-                            chat_addon=True, chat_addon_client_id=CLIENT)
+    google = GoogleSettings(
+        chat_project_number=PROJECT,
+        chat_audience="endpoint",
+        chat_addon=True,
+        chat_addon_client_id=CLIENT,
+    )
     context = AppContext(env.context.settings.model_copy(update={"google": google}))
     yield TestClient(create_app(context.settings, context))
     context.store.dispose()
@@ -53,8 +57,16 @@ def bound_fixture(env: ChatEnv) -> Iterator[TestClient]:
 def user_token(env: ChatEnv, sub: str, email: str, **changes: Any) -> str:
     """Google's ID token for the person ``sub``, for the add-on's client (``changes`` made)."""
     now = int(time.time())
-    claims = {"iss": "https://accounts.google.com", "aud": CLIENT, "azp": CLIENT, "sub": sub,
-              "email": email, "email_verified": True, "iat": now, "exp": now + 3600}
+    claims = {
+        "iss": "https://accounts.google.com",
+        "aud": CLIENT,
+        "azp": CLIENT,
+        "sub": sub,
+        "email": email,
+        "email_verified": True,
+        "iat": now,
+        "exp": now + 3600,
+    }
     return env.google.google.sign({**claims, **changes})
 
 
@@ -71,8 +83,12 @@ def press(env: ChatEnv, bound: TestClient, who: dict[str, Any], token: str | Non
 
 def refusals(env: ChatEnv) -> list[str]:
     with env.context.store.session() as session:
-        return [str((e.details or {}).get("check")) for e in session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "chat.request_refused"))]
+        return [
+            str((e.details or {}).get("check"))
+            for e in session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "chat.request_refused")
+            )
+        ]
 
 
 @pytest.mark.parametrize(

@@ -32,8 +32,14 @@ TEXT = "You emailed the school report of my son to another parent."
 
 def _post(env: Env, client: Any, path: str = "/complaint/oak", **fields: Any) -> Any:
     token = csrf_of(client.get(path).text)
-    data = {"csrf_token": token, "name": "Pat Parent", "email": "pat@home.example",
-            "relationship": "parent", "text": TEXT, "wanted": "An apology."}
+    data = {
+        "csrf_token": token,
+        "name": "Pat Parent",
+        "email": "pat@home.example",
+        "relationship": "parent",
+        "text": TEXT,
+        "wanted": "An apology.",
+    }
     data.update({k: v for k, v in fields.items() if v is not None})
     return client.post(path, data=data, follow_redirects=False)
 
@@ -45,9 +51,14 @@ def _complaints(env: Env) -> list[Complaint]:
 
 def _actions(env: Env, prefix: str) -> list[tuple[str, str]]:
     with env.context.store.session() as session:
-        return [(e.actor, e.action) for e in session.scalars(
-            select(AuditEvent).where(AuditEvent.action.startswith(prefix))
-            .order_by(AuditEvent.id))]
+        return [
+            (e.actor, e.action)
+            for e in session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.action.startswith(prefix))
+                .order_by(AuditEvent.id)
+            )
+        ]
 
 
 def test_anonymous_person_complains_without_an_account_and_is_acknowledged_at_once(
@@ -160,8 +171,9 @@ def test_staff_record_a_letter_they_cannot_read_back_and_the_outcome_reaches_the
 ) -> None:
     env = make_env(school)
     amy = env.client("staff")
-    sent = _post(env, amy, "/complaints/new", email="", channel="letter",
-                 received=date.today().isoformat())
+    sent = _post(
+        env, amy, "/complaints/new", email="", channel="letter", received=date.today().isoformat()
+    )
     assert sent.status_code == 200, sent.text
     (ref,) = set(DP_REF.findall(sent.text))
     (stored,) = _complaints(env)
@@ -170,11 +182,17 @@ def test_staff_record_a_letter_they_cannot_read_back_and_the_outcome_reaches_the
     assert amy.get(f"/complaints/{ref}").status_code == 403
     head = env.client("head")
     token = csrf_of(head.get(f"/complaints/{ref}").text)
-    done = head.post(f"/complaints/{ref}", data={"csrf_token": token, "action": "acknowledge",
-                                                 "how": "letter"}, follow_redirects=False)
+    done = head.post(
+        f"/complaints/{ref}",
+        data={"csrf_token": token, "action": "acknowledge", "how": "letter"},
+        follow_redirects=False,
+    )
     assert done.status_code == 303
-    again = head.post(f"/complaints/{ref}", data={"csrf_token": token, "action": "acknowledge",
-                                                  "how": "letter"}, follow_redirects=False)
+    again = head.post(
+        f"/complaints/{ref}",
+        data={"csrf_token": token, "action": "acknowledge", "how": "letter"},
+        follow_redirects=False,
+    )
     assert again.status_code == 422 and "was acknowledged" in again.text
 
 
@@ -184,9 +202,11 @@ def test_the_outcome_is_emailed_once_and_never_overwritten(school: SchoolBuilder
     dpo = env.client("dpo@oak.example")
     token = csrf_of(dpo.get(f"/complaints/{ref}").text)
     for status in (303, 422):
-        answer = dpo.post(f"/complaints/{ref}", data={
-            "csrf_token": token, "action": "outcome", "outcome": "We have apologised."},
-            follow_redirects=False)
+        answer = dpo.post(
+            f"/complaints/{ref}",
+            data={"csrf_token": token, "action": "outcome", "outcome": "We have apologised."},
+            follow_redirects=False,
+        )
         assert answer.status_code == status
     (outcome,) = env.outbox("complaint_outcome")
     assert list(outcome.recipients) == ["pat@home.example"]
@@ -212,8 +232,11 @@ def test_counts_per_period_page_csv_and_command(school: SchoolBuilder) -> None:
     assert csv_text.splitlines()[1].startswith(f"{year},1,1,0,0,0,0,1,")
     from bot.cli.main import app
 
-    result = CliRunner().invoke(app, ["complaints", "counts", "--period", "year", "--csv"],
-                                env={"COMPLIANCE_BOT_HOME": str(school.home)})
+    result = CliRunner().invoke(
+        app,
+        ["complaints", "counts", "--period", "year", "--csv"],
+        env={"COMPLIANCE_BOT_HOME": str(school.home)},
+    )
     assert result.exit_code == 0, result.output
     assert f"Oak Test School,{year},1,1," in result.output
 
@@ -243,26 +266,45 @@ def test_a_warning_due_in_the_holidays_goes_on_the_last_school_day_before_them(
     stage = warning_stage(received, due, date(2026, 12, 18), cal, [10, 3, 1])
     assert stage == ("d1", date(2026, 12, 18))
     assert warning_stage(received, due, date(2026, 12, 20), cal, [10, 3, 1]) == (
-        "overdue", date(2026, 12, 20))
+        "overdue",
+        date(2026, 12, 20),
+    )
     assert warning_stage(received, due, date(2026, 12, 8), cal, [10, 3, 1]) is None
 
 
 def test_counts_group_by_the_period_of_receipt() -> None:
-    rows = [D(date(2026, 7, 1), date(2026, 7, 30), date(2026, 7, 1), date(2026, 7, 31), None),
-            D(date(2026, 9, 30), date(2026, 10, 29), date(2026, 11, 2), date(2026, 10, 30),
-              date(2026, 10, 10))]
+    rows = [
+        D(date(2026, 7, 1), date(2026, 7, 30), date(2026, 7, 1), date(2026, 7, 31), None),
+        D(
+            date(2026, 9, 30),
+            date(2026, 10, 29),
+            date(2026, 11, 2),
+            date(2026, 10, 30),
+            date(2026, 10, 10),
+        ),
+    ]
     quarters = count_by_period(rows, "quarter")
     assert [c.period for c in quarters] == ["2026 Q3"]
     (q,) = quarters
     assert (q.received, q.acknowledged_in_time, q.acknowledged_late, q.outcomes, q.open) == (
-        2, 1, 1, 1, 1)
+        2,
+        1,
+        1,
+        1,
+        1,
+    )
     assert period_of(date(2026, 12, 31), "month") == "2026-12"
 
 
-@pytest.mark.parametrize("text,concern", [
-    ("A stranger was grooming pupils online", True), ("My child is being bullied", True),
-    ("You sent my address to the wrong parent", False), ("Harmless", False),
-])
+@pytest.mark.parametrize(
+    "text,concern",
+    [
+        ("A stranger was grooming pupils online", True),
+        ("My child is being bullied", True),
+        ("You sent my address to the wrong parent", False),
+        ("Harmless", False),
+    ],
+)
 def test_safeguarding_words_are_spotted(text: str, concern: bool) -> None:
     assert reads_like_safeguarding(text) is concern
 
@@ -286,8 +328,9 @@ def test_the_form_cites_its_own_complaint_law_or_says_the_period_is_the_schools_
         pack = pack_for(country)
         line = env.client().get("/complaint/oak").text.split("The law:", 1)[1].split("</p>")[0]
         assert [s.url for s in pack.complaints.law] == re.findall(r'href="([^"]+)"', line)[:-1]
-        breach = {s.url for k, s in pack.sources.items()
-                  if k in ("regulator", "data_protection_law")}
+        breach = {
+            s.url for k, s in pack.sources.items() if k in ("regulator", "data_protection_law")
+        }
         assert not breach & set(re.findall(r'href="([^"]+)"', line))
         own = "the school's own target is 30 days" in line
         assert own is (pack.complaints.acknowledge_days is None) is (not pack.uk)

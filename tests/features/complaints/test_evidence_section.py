@@ -28,17 +28,42 @@ def test_the_pack_counts_complaints_by_quarter_without_their_content(
     late = Submission("Lee Letter", None, "other", SECRET_TEXT, None, False)
     oak = ctx.config.schools[0]
     with ctx.store.transaction() as session:
-        first = receive(session, oak, sub, now=at(date(2026, 7, 3), 23, 59), channel="form",
-                        actor="public-form")
-        record_outcome(session, oak, first, "We apologised.", now=at(date(2026, 7, 20)),
-                       actor="dpo@oak.example")
-        receive(session, oak, late, now=at(date(2026, 10, 2), 9), channel="letter",
-                actor="amy@oak.example")
-    request = PackRequest(actor="cli", made_by="the command line", reports=school_reports("oak"),
-                          reports_scope="Every report.", via="cli")
+        first = receive(
+            session, oak, sub, now=at(date(2026, 7, 3), 23, 59), channel="form", actor="public-form"
+        )
+        record_outcome(
+            session,
+            oak,
+            first,
+            "We apologised.",
+            now=at(date(2026, 7, 20)),
+            actor="dpo@oak.example",
+        )
+        receive(
+            session,
+            oak,
+            late,
+            now=at(date(2026, 10, 2), 9),
+            channel="letter",
+            actor="amy@oak.example",
+        )
+    request = PackRequest(
+        actor="cli",
+        made_by="the command line",
+        reports=school_reports("oak"),
+        reports_scope="Every report.",
+        via="cli",
+    )
     with ctx.store.transaction() as session:
-        pack = make_pack(session, "oak", "Oak School", request, secret="k" * 40,
-                         now=at(date(2026, 11, 20), 14), tz=LONDON)
+        pack = make_pack(
+            session,
+            "oak",
+            "Oak School",
+            request,
+            secret="k" * 40,
+            now=at(date(2026, 11, 20), 14),
+            tz=LONDON,
+        )
     files = zipfile.ZipFile(io.BytesIO(pack.data))
     rows = files.read("data-protection-complaints-by-quarter.csv").decode("utf-8-sig")
     lines = rows.strip().splitlines()
@@ -46,8 +71,10 @@ def test_the_pack_counts_complaints_by_quarter_without_their_content(
     # July: one, acknowledged at once, outcome by the date set, 17 days; October: one,
     # not acknowledged yet (a letter: no email address), still open
     assert lines[1:] == ["2026 Q3,1,1,0,0,1,1,0,17", "2026 Q4,1,0,0,1,0,0,1,"]
-    summary = " ".join(" ".join((p.extract_text() or "").split())
-                       for p in PdfReader(io.BytesIO(files.read("summary.pdf"))).pages)
+    summary = " ".join(
+        " ".join((p.extract_text() or "").split())
+        for p in PdfReader(io.BytesIO(files.read("summary.pdf"))).pages
+    )
     assert "8. Data protection complaints" in summary
     everything = b"".join(files.read(n) for n in files.namelist())
     assert SECRET_TEXT.encode() not in everything and b"Pat Parent" not in everything

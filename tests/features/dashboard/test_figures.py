@@ -9,13 +9,7 @@ from sqlalchemy import select, update
 from bot.core.models import Person, TrainingRecord
 from bot.engine.snapshot import rebuild
 from bot.features.dashboard.figures import compute_figures
-from bot.features.dashboard.rules import (
-    AGE_BANDS,
-    Figures,
-    PolicyFigure,
-    TrainingFigure,
-    age_band,
-)
+from bot.features.dashboard.rules import AGE_BANDS, Figures, PolicyFigure, TrainingFigure, age_band
 from tests.features.dashboard.test_support import NOW, TODAY, Env, acknowledge_as
 from tests.support.helpers import SchoolBuilder
 

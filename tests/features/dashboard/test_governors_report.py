@@ -367,14 +367,22 @@ def test_the_cyber_security_standard_is_an_optional_duty_in_the_report_and_the_p
 
     cyber = "cyber-training"
     assert cyber in PACKS["optional"].templates and cyber not in PACKS["statutory"].templates
-    (entry,) = pack_requirements(match_pack([], "england"), {cyber},
-                                 {"chair_of_governors": "gov@oak.example"})
+    (entry,) = pack_requirements(
+        match_pack([], "england"), {cyber}, {"chair_of_governors": "gov@oak.example"}
+    )
     assert entry["audience"] == {"roles": ["staff", "supply"], "people": ["gov@oak.example"]}
     assert entry["valid_months"] == 12 and entry["new_starter_days"] == 10
     school.requirement(**entry)
     ctx = school.context(sqlite_url, demo=True)
-    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=TODAY, now=at(TODAY),
-              deliver=False)
+    run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=TODAY,
+        now=at(TODAY),
+        deliver=False,
+    )
     cfg = ctx.config.school()
     with ctx.store.session() as session:
         report = build_report(session, cfg, pick_term(cfg, None, TODAY), TODAY)

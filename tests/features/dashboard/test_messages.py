@@ -19,10 +19,17 @@ SUBJECT = "UNIQUE-SUBJECT-1618"
 
 def _row(env: Env, key: str, purpose: str, status: str) -> int:
     with env.context.store.transaction() as session:
-        enqueue_email(session, school_id="oak", key=key, purpose=purpose, urgency=Urgency.ROUTINE,
-                      draft=EmailDraft(("amy@oak.example",), SUBJECT, "t", "h"))
-        row = session.scalars(select(OutboxMessage).where(
-            OutboxMessage.idempotency_key == key)).one()
+        enqueue_email(
+            session,
+            school_id="oak",
+            key=key,
+            purpose=purpose,
+            urgency=Urgency.ROUTINE,
+            draft=EmailDraft(("amy@oak.example",), SUBJECT, "t", "h"),
+        )
+        row = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.idempotency_key == key)
+        ).one()
         row.status = status
         return row.id
 
@@ -35,11 +42,13 @@ def _troubled(env: Env) -> dict[str, int]:
     return {
         "reminder": _row(env, "reminder:1", "reminder", "delivery_unknown"),
         "review": _row(env, "governors:1", "governor_review", "failed"),
-        "escalation": _row(env, f"report-escalation:oak:{clock.id}:1", "report_escalation",
-                           "delivery_unknown"),
+        "escalation": _row(
+            env, f"report-escalation:oak:{clock.id}:1", "report_escalation", "delivery_unknown"
+        ),
         # CR-2026-0003 is about the headteacher: its messages never reach her figures
-        "about_head": _row(env, "report-alert:oak:CR-2026-0003", "report_alert",
-                           "delivery_unknown"),
+        "about_head": _row(
+            env, "report-alert:oak:CR-2026-0003", "report_alert", "delivery_unknown"
+        ),
     }
 
 

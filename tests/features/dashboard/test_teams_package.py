@@ -117,8 +117,14 @@ def test_manifest_with_the_bot_validates_and_declares_the_feed_type() -> None:
     bot_id = "2f4e6a8c-1b3d-4e5f-8a9b-0c1d2e3f4a5b"
     manifest = build_manifest(HOST, APP_ID, entra_client_id=ENTRA_ID, bot_app_id=bot_id.upper())
     assert manifest_errors(manifest) == []
-    assert manifest["bots"] == [{"botId": bot_id, "scopes": ["personal"],
-                                 "supportsFiles": False, "isNotificationOnly": False}]
+    assert manifest["bots"] == [
+        {
+            "botId": bot_id,
+            "scopes": ["personal"],
+            "supportsFiles": False,
+            "isNotificationOnly": False,
+        }
+    ]
     feed, reminder = manifest["activities"]["activityTypes"]
     assert feed["type"] == CONCERN_ACTIVITY
     assert set(re.findall(r"\{(\w+)\}", feed["templateText"])) == {"reference", "urgency"}
@@ -126,7 +132,8 @@ def test_manifest_with_the_bot_validates_and_declares_the_feed_type() -> None:
     assert set(re.findall(r"\{(\w+)\}", reminder["templateText"])) == {"school"}
     assert manifest["webApplicationInfo"]["id"] == ENTRA_ID  # the app that sends the feed
     assert manifest["authorization"]["permissions"]["resourceSpecific"] == [
-        {"name": "TeamsActivity.Send.User", "type": "Application"}]  # least privileged
+        {"name": "TeamsActivity.Send.User", "type": "Application"}
+    ]  # least privileged
     tab_only = build_manifest(HOST, APP_ID)
     assert "bots" not in tab_only and "authorization" not in tab_only  # as it was
 
@@ -136,8 +143,7 @@ def test_one_entra_app_serves_tab_sign_in_and_the_bot() -> None:
     README.md) is the app behind both tab single sign-on and the activity feed."""
     bot_id = "2f4e6a8c-1b3d-4e5f-8a9b-0c1d2e3f4a5b"
     manifest = build_manifest(HOST, APP_ID, bot_app_id=bot_id)
-    assert manifest["webApplicationInfo"] == {"id": bot_id,
-                                              "resource": f"api://{HOST}/{bot_id}"}
+    assert manifest["webApplicationInfo"] == {"id": bot_id, "resource": f"api://{HOST}/{bot_id}"}
     assert manifest_errors(manifest) == []
 
 
@@ -149,10 +155,7 @@ def test_manifest_tabs_domains_and_sso() -> None:
     [configurable] = manifest["configurableTabs"]
     assert configurable["configurationUrl"] == "https://school.example.org/teams/configure"
     assert manifest["validDomains"] == [HOST]
-    assert manifest["webApplicationInfo"] == {
-        "id": APP_ID,
-        "resource": f"api://{HOST}/{APP_ID}",
-    }
+    assert manifest["webApplicationInfo"] == {"id": APP_ID, "resource": f"api://{HOST}/{APP_ID}"}
     assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
 
 

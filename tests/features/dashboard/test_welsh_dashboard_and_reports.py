@@ -27,15 +27,7 @@ from sqlalchemy import select
 
 from bot.core.models import OutboxMessage, Person
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
-from tests.core.test_i18n import (
-    SCHOOL_NAME,
-    _base,
-    _english_left,
-    _page,
-    _person,
-    _Visible,
-    _words,
-)
+from tests.core.test_i18n import SCHOOL_NAME, _base, _english_left, _page, _person, _Visible, _words
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
 from tests.features.dashboard.test_support import NOW, SECRET, Env, build

@@ -148,7 +148,11 @@ def test_governors_filtering_and_training(school: SchoolBuilder, database_url: s
     # the last column, "Recorded by", is blank for a record neither they nor someone on their
     # behalf made (an import)
     assert training["Amy Able"] == (
-        "Safeguarding", "01 Apr 2025", "01 Apr 2026", "expires soon", ""
+        "Safeguarding",
+        "01 Apr 2025",
+        "01 Apr 2026",
+        "expires soon",
+        "",
     )
     assert training["Ben Brook"] == ("Safeguarding", "", "", "not done", "")
     register = {r[0]: r for r in facts.policies.rows}
@@ -170,26 +174,56 @@ def test_reviews_after_a_change_with_date_and_outcome(
 ) -> None:
     from bot.features.tasks.events import record_event
 
-    school.requirement(id="filtering-check", kind="recurring_task", every="yearly",
-                       title="Check filtering and monitoring", owners=["amy@oak.example"],
-                       review_on=["new_technology"], review_within=5)
+    school.requirement(
+        id="filtering-check",
+        kind="recurring_task",
+        every="yearly",
+        title="Check filtering and monitoring",
+        owners=["amy@oak.example"],
+        review_on=["new_technology"],
+        review_within=5,
+    )
     ctx = _school(school, database_url, filtering=False)
     with ctx.store.transaction() as session:
         opened = record_event(
-            session, ctx.config.school("oak"), kind="new_technology", what="Copilot for staff",
-            happened_on=date(2026, 3, 12), actor="head@oak.example", now=at(TODAY, 9),
-            base_url="http://testserver", signing_key="k" * 32,
+            session,
+            ctx.config.school("oak"),
+            kind="new_technology",
+            what="Copilot for staff",
+            happened_on=date(2026, 3, 12),
+            actor="head@oak.example",
+            now=at(TODAY, 9),
+            base_url="http://testserver",
+            signing_key="k" * 32,
         )
         amy = session.scalars(select(Person).where(Person.email == "amy@oak.example")).one()
         duty = session.scalars(select(Duty).where(Duty.cycle == f"event:{opened.event.id}")).one()
-        complete_task(session, ctx.config.school("oak"), duty, amy, method="link", ip=None,
-                      user_agent=None, now=at(TODAY, 11), outcome="Blocked until checked.")
+        complete_task(
+            session,
+            ctx.config.school("oak"),
+            duty,
+            amy,
+            method="link",
+            ip=None,
+            user_agent=None,
+            now=at(TODAY, 11),
+            outcome="Blocked until checked.",
+        )
     facts = _facts(ctx)
-    assert facts.event_reviews.rows == ((
-        "A new technology or AI tool introduced", "Copilot for staff", "12 Mar 2026",
-        "16 Mar 2026", "Check filtering and monitoring", "Amy Able", "23 Mar 2026",
-        "16 Mar 2026", "Amy Able", "Blocked until checked.",
-    ),)
+    assert facts.event_reviews.rows == (
+        (
+            "A new technology or AI tool introduced",
+            "Copilot for staff",
+            "12 Mar 2026",
+            "16 Mar 2026",
+            "Check filtering and monitoring",
+            "Amy Able",
+            "23 Mar 2026",
+            "16 Mar 2026",
+            "Amy Able",
+            "Blocked until checked.",
+        ),
+    )
     assert [r[1] for r in facts.filtering.rows] == ["after a recorded change"]
 
 
@@ -200,8 +234,9 @@ def test_an_independent_schools_pack_names_its_standards_from_the_nation_pack() 
     from bot.features.evidence.rules import standards_sentence
 
     def school(country: str, independent: bool, inspected_by: str | None) -> SimpleNamespace:
-        return SimpleNamespace(country=country, independent=independent, language="en",
-                               inspected_by=inspected_by)
+        return SimpleNamespace(
+            country=country, independent=independent, language="en", inspected_by=inspected_by
+        )
 
     english = standards_sentence(school("england", True, None))
     assert english is not None and "Independent School Standards" in english

@@ -56,13 +56,30 @@ def _school(home: Path, **school: Any) -> SchoolBuilder:
     training (its staff have none yet), swept once."""
     built = SchoolBuilder(home)
     built.school.update(school)
-    built.policy("child-protection", "2026.1", title="Child Protection Policy",
-                 published="2026-09-01", next_review="2027-09-01")
-    built.requirement(id="training", kind="complete_training", course="Safeguarding",
-                      valid_months=12, audience={"roles": ["staff"]})
+    built.policy(
+        "child-protection",
+        "2026.1",
+        title="Child Protection Policy",
+        published="2026-09-01",
+        next_review="2027-09-01",
+    )
+    built.requirement(
+        id="training",
+        kind="complete_training",
+        course="Safeguarding",
+        valid_months=12,
+        audience={"roles": ["staff"]},
+    )
     ctx = built.context()
-    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=TODAY, now=at(TODAY),
-              deliver=False)
+    run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=TODAY,
+        now=at(TODAY),
+        deliver=False,
+    )
     ctx.store.dispose()
     return built
 
@@ -107,18 +124,31 @@ def test_each_nation_and_kind_of_school_has_its_inspectorate_or_must_say() -> No
     """#79 item 2: defaulted from the nation and independence; unset where the school must
     say (an independent school in England; an island's independent school)."""
     state = {n: default_inspectorate(n, independent=False) for n in NATIONS}
-    assert state == {"england": "ofsted", "guernsey": "guernsey", "isle-of-man": "isle-of-man",
-                     "jersey": "jersey", "northern-ireland": "eti", "scotland": "hmie",
-                     "wales": "estyn"}
+    assert state == {
+        "england": "ofsted",
+        "guernsey": "guernsey",
+        "isle-of-man": "isle-of-man",
+        "jersey": "jersey",
+        "northern-ireland": "eti",
+        "scotland": "hmie",
+        "wales": "estyn",
+    }
     independent = {n: default_inspectorate(n, independent=True) for n in NATIONS}
-    assert independent == {"england": None, "guernsey": None, "isle-of-man": None,
-                           "jersey": None, "northern-ireland": "eti", "scotland": "hmie",
-                           "wales": "estyn"}
+    assert independent == {
+        "england": None,
+        "guernsey": None,
+        "isle-of-man": None,
+        "jersey": None,
+        "northern-ireland": "eti",
+        "scotland": "hmie",
+        "wales": "estyn",
+    }
     assert inspectorates_of("england") == ("isi", "ofsted", "sis")
     base = {"id": "oak", "name": "Oak", "headteacher": "h@oak.example"}
     assert SchoolConfig.model_validate({**base, "country": "wales"}).inspected_by == "estyn"
-    own = SchoolConfig.model_validate({**base, "country": "england", "independent": True,
-                                       "inspectorate": "sis"})
+    own = SchoolConfig.model_validate(
+        {**base, "country": "england", "independent": True, "inspectorate": "sis"}
+    )
     assert own.inspected_by == "sis"
     with pytest.raises(ValueError, match="inspectorate estyn does not inspect schools in this"):
         SchoolConfig.model_validate({**base, "country": "england", "inspectorate": "estyn"})
@@ -153,12 +183,14 @@ def test_the_index_answers_each_item_of_the_list_with_files_in_the_pack(
             assert row["status"] != "filled", row
     assert f"  {INDEX}\n" in members[MANIFEST].decode("ascii")
     fingerprint = result.output.split("Key fingerprint: ")[1].split("\n")[0]
-    verify = CliRunner().invoke(app, ["evidence", "verify", str(english / "pack.zip"),
-                                      "--fingerprint", fingerprint])
+    verify = CliRunner().invoke(
+        app, ["evidence", "verify", str(english / "pack.zip"), "--fingerprint", fingerprint]
+    )
     assert verify.exit_code == 0, verify.output
     summary = " ".join(
-        " ".join(page.extract_text().split()) for page in PdfReader(
-            io.BytesIO(members["summary.pdf"])).pages[:2])
+        " ".join(page.extract_text().split())
+        for page in PdfReader(io.BytesIO(members["summary.pdf"])).pages[:2]
+    )
     assert f"Index for {inspectorate(inspected).name}" in summary
     squeezed = "".join(summary.split())  # a table cell's lines are broken anywhere
     assert all("".join(i.item.split())[:40] in squeezed for i in listed)
@@ -172,27 +204,58 @@ def test_a_school_with_its_scr_imported_shows_it_filled(
     sheet = openpyxl.Workbook()
     page = sheet.active
     assert page is not None
-    page.append(["Surname", "Forename", "Role", "Category", "Start date", "Identity checked",
-                 "Barred list check", "Enhanced DBS check date", "Prohibition check",
-                 "Right to work"])
+    page.append(
+        [
+            "Surname",
+            "Forename",
+            "Role",
+            "Category",
+            "Start date",
+            "Identity checked",
+            "Barred list check",
+            "Enhanced DBS check date",
+            "Prohibition check",
+            "Right to work",
+        ]
+    )
     checked = datetime(2020, 8, 1)
     for row in built.people:
         given, family = row.name.split()
-        page.append([family, given, "Teacher", "Staff", datetime(2020, 9, 1), checked, checked,
-                     checked, checked, checked])
+        page.append(
+            [
+                family,
+                given,
+                "Teacher",
+                "Staff",
+                datetime(2020, 9, 1),
+                checked,
+                checked,
+                checked,
+                checked,
+                checked,
+            ]
+        )
     sheet.save(tmp_path / "scr.xlsx")
     ctx = built.context()
     school = ctx.config.school(None)
     with ctx.store.transaction() as session:
-        import_sheet(session, school, read_sheet(tmp_path / "scr.xlsx", TODAY), where="scr.xlsx",
-                     actor="test", now=at(TODAY))
+        import_sheet(
+            session,
+            school,
+            read_sheet(tmp_path / "scr.xlsx", TODAY),
+            where="scr.xlsx",
+            actor="test",
+            now=at(TODAY),
+        )
         refresh_gaps(session, school, TODAY, force=True)
     ctx.store.dispose()
     result, members = _pack(tmp_path, monkeypatch)  # the school's own: Ofsted
     assert result.exit_code == 0, result.output
     scr = next(r for r in _index(members) if r["item"] == "The single central record")
     assert (scr["file"], scr["status"]) == (
-        "single-central-record-gaps.csv; single-central-record-gaps-by-person.csv", "filled")
+        "single-central-record-gaps.csv; single-central-record-gaps-by-person.csv",
+        "filled",
+    )
 
 
 def test_report_deadlines_kept_missed_and_running_are_counted(
@@ -204,20 +267,36 @@ def test_report_deadlines_kept_missed_and_running_are_counted(
     ctx = built.context()
     now = at(TODAY, 11)
     with ctx.store.transaction() as session:
-        for n, (kind, due, stopped) in enumerate([
-            ("lado", now - timedelta(days=3), now - timedelta(days=4)),  # kept
-            ("lado", now - timedelta(days=3), now - timedelta(days=2)),  # missed
-            ("ico", now + timedelta(hours=5), None),  # running
-            ("triage", now - timedelta(hours=1), None),  # running late
-        ]):
-            report = Report(school_id="oak", reference=f"CR-2026-CLK{n}", category="other",
-                            urgency="high", status="new", involved=[], what_happened="x",
-                            created_at=now - timedelta(days=5))
+        for n, (kind, due, stopped) in enumerate(
+            [
+                ("lado", now - timedelta(days=3), now - timedelta(days=4)),  # kept
+                ("lado", now - timedelta(days=3), now - timedelta(days=2)),  # missed
+                ("ico", now + timedelta(hours=5), None),  # running
+                ("triage", now - timedelta(hours=1), None),  # running late
+            ]
+        ):
+            report = Report(
+                school_id="oak",
+                reference=f"CR-2026-CLK{n}",
+                category="other",
+                urgency="high",
+                status="new",
+                involved=[],
+                what_happened="x",
+                created_at=now - timedelta(days=5),
+            )
             session.add(report)
             session.flush()
-            session.add(ReportClock(school_id="oak", report_id=report.id, kind=kind,
-                                    started_at=now - timedelta(days=5), due_at=due,
-                                    stopped_at=stopped))
+            session.add(
+                ReportClock(
+                    school_id="oak",
+                    report_id=report.id,
+                    kind=kind,
+                    started_at=now - timedelta(days=5),
+                    due_at=due,
+                    stopped_at=stopped,
+                )
+            )
     ctx.store.dispose()
     result, members = _pack(tmp_path, monkeypatch)
     assert result.exit_code == 0, result.output
@@ -243,16 +322,25 @@ def test_a_northern_irish_pack_holds_etis_three_proformas_filled_from_its_facts(
     with ctx.store.transaction() as session:
         head = session.scalar(select(Person).where(Person.email == "head@oak.example"))
         assert head is not None
-        session.add(TrainingRecord(school_id="oak", person_id=head.id, course="Safeguarding",
-                                   completed_on=date(2026, 9, 3), source="manual",
-                                   import_key="sg-head"))
+        session.add(
+            TrainingRecord(
+                school_id="oak",
+                person_id=head.id,
+                course="Safeguarding",
+                completed_on=date(2026, 9, 3),
+                source="manual",
+                import_key="sg-head",
+            )
+        )
     ctx.store.dispose()
     result, members = _pack(tmp_path, monkeypatch)  # the school's own: ETI
     assert result.exit_code == 0, result.output
     forms = {i.id: str(i.form) for i in inspectorate("eti").items}
     text = {
-        key: " ".join(" ".join((p.extract_text() or "").split())
-                      for p in PdfReader(io.BytesIO(members[name])).pages)
+        key: " ".join(
+            " ".join((p.extract_text() or "").split())
+            for p in PdfReader(io.BytesIO(members[name])).pages
+        )
         for key, name in forms.items()
     }
     child = text["child-protection"]
@@ -279,11 +367,17 @@ def test_scotland_and_the_islands_get_a_record_under_their_lists_own_headings(
     _school(tmp_path, country=country)
     result, members = _pack(tmp_path, monkeypatch)
     assert result.exit_code == 0, result.output
-    found = inspectorate(str(SchoolConfig.model_validate(
-        {"id": "x", "name": "x", "headteacher": "h@x.example", "country": country}
-    ).inspected_by))
-    record = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(
-        io.BytesIO(members[str(found.record)])).pages)
+    found = inspectorate(
+        str(
+            SchoolConfig.model_validate(
+                {"id": "x", "name": "x", "headteacher": "h@x.example", "country": country}
+            ).inspected_by
+        )
+    )
+    record = " ".join(
+        " ".join((p.extract_text() or "").split())
+        for p in PdfReader(io.BytesIO(members[str(found.record)])).pages
+    )
     squeezed = "".join(record.split())
     assert all("".join(item.item.split())[:30] in squeezed for item in found.items)
     lead = school_words_for(country).dsl_full
@@ -301,6 +395,7 @@ def test_a_welsh_schools_index_summary_and_record_are_in_welsh(
     _school(tmp_path, country="wales", language=language)
     result, members = _pack(tmp_path, monkeypatch)
     assert result.exit_code == 0, result.output
+
     def cy(message: str) -> str:
         return Msg(message).text("cy")
 
@@ -311,20 +406,25 @@ def test_a_welsh_schools_index_summary_and_record_are_in_welsh(
         assert row["item"] != item.item, item.item  # each one translated
         assert row["status"].split(":")[0] in (cy(s) for s in STATUSES), row
     summary = " ".join(
-        " ".join(p.extract_text().split()) for p in PdfReader(
-            io.BytesIO(members["summary.pdf"])).pages[:2])
+        " ".join(p.extract_text().split())
+        for p in PdfReader(io.BytesIO(members["summary.pdf"])).pages[:2]
+    )
     assert cy("Index for %(inspectorate)s") % {"inspectorate": "Estyn"} in summary
     assert "Index for" not in summary
-    record = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(
-        io.BytesIO(members[str(inspectorate("estyn").record)])).pages)
+    record = " ".join(
+        " ".join((p.extract_text() or "").split())
+        for p in PdfReader(io.BytesIO(members[str(inspectorate("estyn").record)])).pages
+    )
     welsh = record.split("Safeguarding self-evaluation record")[0]
     assert cy("Safeguarding self-evaluation record") in welsh
     assert "Dyddiad: dydd Llun 16 Tachwedd 2026" in welsh  # dated, the Welsh way
-    assert all(cy(item.item)[:30] in "".join(welsh.split()) or
-               "".join(cy(item.item).split())[:30] in "".join(welsh.split())
-               for item in inspectorate("estyn").items)
+    assert all(
+        cy(item.item)[:30] in "".join(welsh.split())
+        or "".join(cy(item.item).split())[:30] in "".join(welsh.split())
+        for item in inspectorate("estyn").items
+    )
     assert welsh.count("Llofnod: ") == 2 and "pennaeth" in welsh
-    english = record[len(welsh):]
+    english = record[len(welsh) :]
     if language == "cy":
         assert english == ""
     else:  # the same record in English after it
@@ -349,18 +449,26 @@ def test_an_independent_school_in_england_must_say_who_inspects_it(
     assert "It is inspected by the Independent Schools Inspectorate (ISI)" in readme
     assert "claims none" in readme and "it meets" not in readme
     # #82 item 4: its paragraph 7 cover sheet names the proprietor body, signed in the pack
-    sheet = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(
-        io.BytesIO(members[ISS_SHEET])).pages)
-    for said in ("Independent School Standards, paragraph 7 (safeguarding): cover sheet",
-                 "Its proprietor: a trust, whose proprietor body approves its policies",
-                 "Inspected by the Independent Schools Inspectorate (ISI)",
-                 "7(a): arrangements are made", "7(b): such arrangements have regard",
-                 "The review record of the proprietor body", "claims neither"):
+    sheet = " ".join(
+        " ".join((p.extract_text() or "").split())
+        for p in PdfReader(io.BytesIO(members[ISS_SHEET])).pages
+    )
+    for said in (
+        "Independent School Standards, paragraph 7 (safeguarding): cover sheet",
+        "Its proprietor: a trust, whose proprietor body approves its policies",
+        "Inspected by the Independent Schools Inspectorate (ISI)",
+        "7(a): arrangements are made",
+        "7(b): such arrangements have regard",
+        "The review record of the proprietor body",
+        "claims neither",
+    ):
         assert said in sheet, said
     assert "overnor" not in sheet and f"  {ISS_SHEET}\n" in members[MANIFEST].decode("ascii")
     result, members = _pack(tmp_path, monkeypatch, "--for", "sis")  # the same paragraph
-    sheet = " ".join(" ".join((p.extract_text() or "").split()) for p in PdfReader(
-        io.BytesIO(members[ISS_SHEET])).pages)
+    sheet = " ".join(
+        " ".join((p.extract_text() or "").split())
+        for p in PdfReader(io.BytesIO(members[ISS_SHEET])).pages
+    )
     assert "Inspected by the Schools Inspection Service (SIS)" in sheet
 
 
@@ -371,13 +479,22 @@ def test_a_table_the_pack_lacks_is_never_called_filled() -> None:
     empty = Table("x.csv", "X", ("A",), ())
     values: dict[str, Any] = {
         f.name: Table(f"{f.name}.csv", f.name, ("A",), (("1",),))
-        for f in fields(Facts) if str(f.type) == "Table"
+        for f in fields(Facts)
+        if str(f.type) == "Table"
     }
     values["training"] = empty
     values["training_roles"] = Table("r.csv", "R", ("A",), (("1",),))
-    facts = Facts(school_name="Oak", made_at=at(TODAY), made_by="x", reports_scope="x",
-                  filtering_note=None, **values)
-    row = next(r for r in index_table("ofsted", facts, "en").rows
-               if r[1] == "Staff safeguarding training")
+    facts = Facts(
+        school_name="Oak",
+        made_at=at(TODAY),
+        made_by="x",
+        reports_scope="x",
+        filtering_note=None,
+        **values,
+    )
+    row = next(
+        r for r in index_table("ofsted", facts, "en").rows if r[1] == "Staff safeguarding training"
+    )
     assert row[4] == (
-        "partly: in the pack: r.csv; not shown: x.csv: nothing is recorded in compliance-bot yet")
+        "partly: in the pack: r.csv; not shown: x.csv: nothing is recorded in compliance-bot yet"
+    )

@@ -266,7 +266,7 @@ def _commands(readme: str, heading: str) -> list[str]:
     lines = readme.splitlines()
     first = next(i for i, line in enumerate(lines) if line.strip().startswith(heading))
     found: list[str] = []
-    for line in lines[first + 1:]:
+    for line in lines[first + 1 :]:
         if re.match(r"   [A-Z]{3,} ", line):  # the next heading
             break
         if line.startswith("     ") and not line.startswith("      "):
@@ -280,16 +280,19 @@ def _commands(readme: str, heading: str) -> list[str]:
 LIBRESSL_ENV = "COMPLIANCE_BOT_TEST_LIBRESSL"
 
 
-@pytest.mark.parametrize(("heading", "tools", "libressl"), [
-    ("LINUX (OpenSSL)", ("openssl", "sha256sum"), False),
-    # the Mac's commands with this machine's OpenSSL 3 and shasum: they use only what the
-    # Mac's LibreSSL has (``dgst -verify`` of an ECDSA signature, ``pkey -pubin``), not
-    # ``pkeyutl -rawin``, which it lacks
-    ("MAC (Terminal", ("openssl", "shasum"), False),
-    # and with LibreSSL itself where one is given (built from LibreSSL's portable source: no
-    # Debian package has it)
-    ("MAC (Terminal", ("shasum",), True),
-])
+@pytest.mark.parametrize(
+    ("heading", "tools", "libressl"),
+    [
+        ("LINUX (OpenSSL)", ("openssl", "sha256sum"), False),
+        # the Mac's commands with this machine's OpenSSL 3 and shasum: they use only what the
+        # Mac's LibreSSL has (``dgst -verify`` of an ECDSA signature, ``pkey -pubin``), not
+        # ``pkeyutl -rawin``, which it lacks
+        ("MAC (Terminal", ("openssl", "shasum"), False),
+        # and with LibreSSL itself where one is given (built from LibreSSL's portable source: no
+        # Debian package has it)
+        ("MAC (Terminal", ("shasum",), True),
+    ],
+)
 def test_ordinary_tools_check_it_as_the_readme_says(
     sqlite_pack: Built, tmp_path: Path, heading: str, tools: tuple[str, ...], libressl: bool
 ) -> None:
@@ -300,18 +303,22 @@ def test_ordinary_tools_check_it_as_the_readme_says(
     if libressl:
         binary = os.environ.get(LIBRESSL_ENV)
         if not binary:
-            cannot_run_in_ci("no package CI can install has LibreSSL (Debian, PyPI and npm "
-                             f"checked): set {LIBRESSL_ENV} to a build's openssl to run the "
-                             "Mac's commands with it")
-        version = subprocess.run([binary, "version"], capture_output=True, text=True,
-                                 check=True).stdout
+            cannot_run_in_ci(
+                "no package CI can install has LibreSSL (Debian, PyPI and npm "
+                f"checked): set {LIBRESSL_ENV} to a build's openssl to run the "
+                "Mac's commands with it"
+            )
+        version = subprocess.run(
+            [binary, "version"], capture_output=True, text=True, check=True
+        ).stdout
         assert version.startswith("LibreSSL"), version
         bin_dir = tmp_path / "bin"
         bin_dir.mkdir()
         (bin_dir / "openssl").symlink_to(binary)
         env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
-        rawin = subprocess.run([binary, "pkeyutl", "-rawin"], capture_output=True, text=True,
-                               check=False)  # what the README used to say, and a Mac lacks
+        rawin = subprocess.run(
+            [binary, "pkeyutl", "-rawin"], capture_output=True, text=True, check=False
+        )  # what the README used to say, and a Mac lacks
         assert "unknown option '-rawin'" in rawin.stdout + rawin.stderr
     pack = tmp_path / "pack"
     with zipfile.ZipFile(sqlite_pack.zip_path) as archive:
@@ -321,8 +328,14 @@ def test_ordinary_tools_check_it_as_the_readme_says(
     assert "-rawin" not in readme and "pkeyutl" not in readme
 
     def run(command: str) -> str:
-        done = subprocess.run(["bash", "-c", f"set -o pipefail; {command}"], cwd=pack,
-                              capture_output=True, text=True, check=False, env=env)
+        done = subprocess.run(
+            ["bash", "-c", f"set -o pipefail; {command}"],
+            cwd=pack,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+        )
         assert done.returncode == 0, (command, done.stdout, done.stderr)
         return done.stdout
 
@@ -332,8 +345,9 @@ def test_ordinary_tools_check_it_as_the_readme_says(
     assert checked.count(": OK") == len(MEMBERS) - 2, checked
     # a changed manifest fails the same command
     (pack / MANIFEST).write_bytes((pack / MANIFEST).read_bytes().replace(b"  ", b"  x", 1))
-    done = subprocess.run(["bash", "-c", signature], cwd=pack, capture_output=True,
-                          text=True, check=False, env=env)
+    done = subprocess.run(
+        ["bash", "-c", signature], cwd=pack, capture_output=True, text=True, check=False, env=env
+    )
     assert done.returncode != 0 and "verification failure" in (done.stdout + done.stderr).lower()
 
 
@@ -362,7 +376,7 @@ def _powershell_check(files: dict[str, bytes]) -> tuple[str, bool]:
     (x0, x1), (y0, y1) = [
         (int(a), int(b)) for a, b in re.findall(r"\$der\[(\d+)\.\.(\d+)\]", script)
     ]
-    x, y = der[x0:x1 + 1], der[y0:y1 + 1]
+    x, y = der[x0 : x1 + 1], der[y0 : y1 + 1]
     assert len(x) == len(y) == 32 and len(der) == y1 + 1  # the whole key, nothing left over
     sig = files[SIGNATURE]
     assert "$r = Fix $s[4..(3 + $s[3])]; $t = Fix $s[(6 + $s[3])..($s.Length - 1)]" in script
@@ -372,14 +386,19 @@ def _powershell_check(files: dict[str, bytes]) -> tuple[str, bool]:
             b = b[1:33]
         return bytes(32 - len(b)) + b
 
-    r, t = fix(sig[4:4 + sig[3]]), fix(sig[6 + sig[3]:])
+    r, t = fix(sig[4 : 4 + sig[3]]), fix(sig[6 + sig[3] :])
     public = ec.EllipticCurvePublicNumbers(
-        int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()).public_key()
+        int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
+    ).public_key()
     p1363 = r + t
     try:
-        public.verify(encode_dss_signature(int.from_bytes(p1363[:32], "big"),
-                                           int.from_bytes(p1363[32:], "big")),
-                      files[MANIFEST], ec.ECDSA(hashes.SHA256()))
+        public.verify(
+            encode_dss_signature(
+                int.from_bytes(p1363[:32], "big"), int.from_bytes(p1363[32:], "big")
+            ),
+            files[MANIFEST],
+            ec.ECDSA(hashes.SHA256()),
+        )
     except InvalidSignature:
         return printed, False
     return printed, True
@@ -404,8 +423,11 @@ def test_the_windows_lines_check_it_as_the_readme_says(sqlite_pack: Built) -> No
     for n in range(40):
         secret = f"another school's secret key number {n}, long enough"
         message = f"manifest {n}".encode()
-        files = {PUBLIC_KEY: public_key_file(private_key(secret).public_key()),
-                 MANIFEST: message, SIGNATURE: sign(secret, message)}
+        files = {
+            PUBLIC_KEY: public_key_file(private_key(secret).public_key()),
+            MANIFEST: message,
+            SIGNATURE: sign(secret, message),
+        }
         lengths.add(files[SIGNATURE][3])
         assert _powershell_check(files)[1] is True, n
     assert {32, 33} <= lengths  # both forms of r were tried
@@ -429,8 +451,7 @@ def test_a_pack_signed_before_the_p256_key_still_verifies(
     listed = {n: d for n, d in members.items() if n not in (MANIFEST, SIGNATURE)}
     members[MANIFEST] = manifest_bytes(listed)
     members[SIGNATURE] = old.sign(members[MANIFEST])
-    code, out = _verify(_rezip(tmp_path, members), "--fingerprint",
-                        fingerprint(old.public_key()))
+    code, out = _verify(_rezip(tmp_path, members), "--fingerprint", fingerprint(old.public_key()))
     assert code == 0 and "The pack verifies." in out, out
     code, out = _verify(_rezip(tmp_path, members), "--fingerprint", _fingerprint(sqlite_pack))
     assert code == 1 and "its fingerprint is" in out, out
@@ -499,10 +520,12 @@ def test_a_pack_resigned_with_another_key_fails_on_the_fingerprint(
     forged = _rezip(tmp_path, members)
     code, out = _verify(forged)  # whole, but whose? only the fingerprint can say
     assert code == 3 and "The pack verifies" not in out, out
-    assert out.endswith('The signer is not confirmed: anyone can make a pack that is whole and '
-                        "signed, with a key of their own. Ask the school for its key fingerprint "
-                        "(by phone, or in a letter or email from the school) and run this "
-                        'again with --fingerprint "…".'), out
+    assert out.endswith(
+        "The signer is not confirmed: anyone can make a pack that is whole and "
+        "signed, with a key of their own. Ask the school for its key fingerprint "
+        "(by phone, or in a letter or email from the school) and run this "
+        'again with --fingerprint "…".'
+    ), out
     code, out = _verify(forged, "--fingerprint", _fingerprint(sqlite_pack))
     assert code == 1 and f"fails: {PUBLIC_KEY}: its fingerprint is" in out, out
 
@@ -551,8 +574,13 @@ def test_key_command_names_the_earlier_key_only_when_packs_were_signed_with_it(
     old = format_fingerprint(earlier_fingerprint(secret))
     for made_with in (key_fingerprint(secret), earlier_fingerprint(secret)):
         with context.store.transaction() as session:
-            audit.record(session, actor="cli", action=PACK_MADE, object_type="evidence_pack",
-                         details={"key_fingerprint": made_with})
+            audit.record(
+                session,
+                actor="cli",
+                action=PACK_MADE,
+                object_type="evidence_pack",
+                details={"key_fingerprint": made_with},
+            )
         result = CliRunner().invoke(app, ["evidence", "key"], env=env)
         said = " ".join(result.output.split())
         assert result.exit_code == 0, said
@@ -560,6 +588,8 @@ def test_key_command_names_the_earlier_key_only_when_packs_were_signed_with_it(
         if made_with == key_fingerprint(secret):
             assert old not in said and "earlier key" not in said
         else:
-            assert ("1 pack made before was signed with the school's earlier key, fingerprint "
-                    f"{old}: give that one to whoever checks those packs.") in said
+            assert (
+                "1 pack made before was signed with the school's earlier key, fingerprint "
+                f"{old}: give that one to whoever checks those packs."
+            ) in said
     context.store.dispose()

@@ -53,17 +53,42 @@ def _scr(path: Path, people: list[tuple[str, str]]) -> Path:
     sheet = openpyxl.Workbook()
     page = sheet.active
     assert page is not None
-    page.append(["Surname", "Forename", "Role", "Category", "Start date", "Identity checked",
-                 "Barred list check", "Enhanced DBS check date", "Enhanced DBS renewal due",
-                 "Prohibition check", "Right to work"])
+    page.append(
+        [
+            "Surname",
+            "Forename",
+            "Role",
+            "Category",
+            "Start date",
+            "Identity checked",
+            "Barred list check",
+            "Enhanced DBS check date",
+            "Enhanced DBS renewal due",
+            "Prohibition check",
+            "Right to work",
+        ]
+    )
     checked = datetime(2020, 8, 1)
     for name, email in people:
         given, family = name.split()
         dbs = None if email == "amy@oak.example" else checked
         renewal = datetime(2026, 10, 1) if email == "ben@oak.example" else None
         category = "Governor" if email.startswith("gov") else "Staff"
-        page.append([family, given, "Teacher", category, datetime(2020, 9, 1), checked, checked,
-                     dbs, renewal, checked, checked])
+        page.append(
+            [
+                family,
+                given,
+                "Teacher",
+                category,
+                datetime(2020, 9, 1),
+                checked,
+                checked,
+                dbs,
+                renewal,
+                checked,
+                checked,
+            ]
+        )
     sheet.save(path)
     return path
 
@@ -72,27 +97,56 @@ def _scr(path: Path, people: list[tuple[str, str]]) -> Path:
 def env(tmp_path_factory: pytest.TempPathFactory) -> Env:
     home = tmp_path_factory.mktemp("staffing")
     builder = configure(SchoolBuilder(home / "school"), scr_owner="admin@oak.example")
-    builder.requirement(id="safeguarding", kind="complete_training", course="Safeguarding",
-                        valid_months=12, audience={"roles": ["staff"]})
-    builder.requirement(id="dsl-course", kind="complete_training",
-                        course="Designated safeguarding lead", valid_months=24,
-                        audience={"roles": ["dsl", "deputy_dsl"]})
+    builder.requirement(
+        id="safeguarding",
+        kind="complete_training",
+        course="Safeguarding",
+        valid_months=12,
+        audience={"roles": ["staff"]},
+    )
+    builder.requirement(
+        id="dsl-course",
+        kind="complete_training",
+        course="Designated safeguarding lead",
+        valid_months=24,
+        audience={"roles": ["dsl", "deputy_dsl"]},
+    )
     context = builder.context(None, demo=True, base_url="http://testserver")
     sync_people(context, TODAY)
     with context.store.transaction() as session:
         people = {p.email: p for p in session.scalars(select(Person))}
         for n, ((email, course), done) in enumerate(TRAINED.items()):
-            session.add(TrainingRecord(school_id="oak", person_id=people[email].id,
-                                       course=course, completed_on=done, source="manual",
-                                       import_key=f"t{n}"))
+            session.add(
+                TrainingRecord(
+                    school_id="oak",
+                    person_id=people[email].id,
+                    course=course,
+                    completed_on=done,
+                    source="manual",
+                    import_key=f"t{n}",
+                )
+            )
         named = [(p.display_name, p.email) for p in people.values()]
     school = context.config.school("oak")
     with context.store.transaction() as session:
-        import_sheet(session, school, read_sheet(_scr(home / "scr.xlsx", named), TODAY),
-                     where="scr.xlsx", actor="test", now=at(TODAY))
+        import_sheet(
+            session,
+            school,
+            read_sheet(_scr(home / "scr.xlsx", named), TODAY),
+            where="scr.xlsx",
+            actor="test",
+            now=at(TODAY),
+        )
         refresh_gaps(session, school, TODAY, force=True)
-    run_sweep(context.store, context.settings, context.config, context.connectors, as_of=TODAY,
-              now=at(TODAY), deliver=False)
+    run_sweep(
+        context.store,
+        context.settings,
+        context.config,
+        context.connectors,
+        as_of=TODAY,
+        now=at(TODAY),
+        deliver=False,
+    )
     return Env(context=context, app=create_app(context.settings, context), builder=builder)
 
 
@@ -137,18 +191,24 @@ def test_training_by_role_is_the_dashboards_figures(env: Env) -> None:
         members = _pack(env, "head")
     rows = {r["Course"]: r for r in _rows(members, ROLES)}
     assert rows["Safeguarding"] | {} == {
-        "Who must do it": "staff", "Course": "Safeguarding", "People": "6",
-        "Trained and in date": "4", "Owe it": "2", "Overdue": rows["Safeguarding"]["Overdue"],
+        "Who must do it": "staff",
+        "Course": "Safeguarding",
+        "People": "6",
+        "Trained and in date": "4",
+        "Owe it": "2",
+        "Overdue": rows["Safeguarding"]["Overdue"],
     }
     assert rows["Designated safeguarding lead"]["Who must do it"] == "DSL, deputy DSL"
-    assert (rows["Designated safeguarding lead"]["Trained and in date"],
-            rows["Designated safeguarding lead"]["Owe it"]) == ("1", "1")
+    assert (
+        rows["Designated safeguarding lead"]["Trained and in date"],
+        rows["Designated safeguarding lead"]["Owe it"],
+    ) == ("1", "1")
     with env.context.store.session() as session:
         figures = compute_figures(session, "oak", TODAY).training
-    assert {t.course: (str(t.audience), str(t.up_to_date), str(t.audience - t.up_to_date))
-            for t in figures} == {
-        c: (r["People"], r["Trained and in date"], r["Owe it"]) for c, r in rows.items()
-    }
+    assert {
+        t.course: (str(t.audience), str(t.up_to_date), str(t.audience - t.up_to_date))
+        for t in figures
+    } == {c: (r["People"], r["Trained and in date"], r["Owe it"]) for c, r in rows.items()}
 
 
 def test_ofsteds_index_reads_filled_and_the_summary_lists_both(env: Env) -> None:

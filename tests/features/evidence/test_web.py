@@ -146,9 +146,7 @@ def test_signed_out_is_401_and_no_token_is_403(no_pack: Env) -> None:
     assert made == []
 
 
-def test_the_button_is_on_the_dashboard_and_the_reports_list_for_them_only(
-    no_pack: Env,
-) -> None:
+def test_the_button_is_on_the_dashboard_and_the_reports_list_for_them_only(no_pack: Env) -> None:
     web = no_pack
     spaced = format_fingerprint(key_fingerprint(web.context.settings.signing_key()))
     head = web.client("head")

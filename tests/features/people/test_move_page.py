@@ -25,8 +25,15 @@ MONDAY = date(2026, 11, 23)
 def _sweep(env: Env, hour: int) -> list[str]:
     ctx = env.context
     ctx.forget_config()
-    [result], _ = run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY,
-                            now=at(MONDAY, hour), deliver=False)
+    [result], _ = run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=MONDAY,
+        now=at(MONDAY, hour),
+        deliver=False,
+    )
     return [f.step for f in result.failed]
 
 
@@ -40,9 +47,14 @@ def test_a_held_directory_is_shown_and_the_admin_page_moves_the_people(
 ) -> None:
     env = make_env(school, today=MONDAY)
     before = _people(env)
-    school.people = [replace(r, email=r.email.replace("oak.example", "oak.sch.example"),
-                             manager=r.manager.replace("oak.example", "oak.sch.example"))
-                     for r in school.people]
+    school.people = [
+        replace(
+            r,
+            email=r.email.replace("oak.example", "oak.sch.example"),
+            manager=r.manager.replace("oak.example", "oak.sch.example"),
+        )
+        for r in school.people
+    ]
     school.write()
     with time_machine.travel(at(MONDAY, 10), tick=False):
         assert _sweep(env, 10) == [HELD]
@@ -58,9 +70,11 @@ def test_a_held_directory_is_shown_and_the_admin_page_moves_the_people(
         shown = " ".join(html.unescape(plan.text).split())
         assert "<td>Amy Able</td><td>amy@oak.example</td><td>amy@oak.sch.example</td>" in shown
         assert "Carry 7 people" in shown and "Not found in the new directory (0)" in shown
-        moved = head.post("/admin/people/move", data={
-            "csrf_token": csrf_of(plan.text), "domains": "oak.example=oak.sch.example"},
-            follow_redirects=False)
+        moved = head.post(
+            "/admin/people/move",
+            data={"csrf_token": csrf_of(plan.text), "domains": "oak.example=oak.sch.example"},
+            follow_redirects=False,
+        )
         assert moved.status_code == 303 and moved.headers["location"].endswith("moved=7")
     after = _people(env)
     assert after == {pid: e.replace("oak.example", "oak.sch.example") for pid, e in before.items()}

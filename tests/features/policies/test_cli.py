@@ -462,9 +462,7 @@ def test_mixed_import_counts_each_file_once(home: AppContext, tmp_path: Path) ->
     assert "last day of the month is used" in data["month_only_rule"]
 
 
-def test_a_document_naming_another_school_is_pointed_out(
-    home: AppContext, tmp_path: Path
-) -> None:
+def test_a_document_naming_another_school_is_pointed_out(home: AppContext, tmp_path: Path) -> None:
     lines = ["Elsewhere Primary School – Online Safety Policy", *LINES[2:]]
     path = _write(tmp_path / "online-safety.txt", lines)
     result = _run("policies", "import", str(path), "--as-of", TODAY.isoformat())

@@ -40,8 +40,15 @@ def test_imported_derived_date_is_marked_until_confirmed(home: AppContext, tmp_p
 
     # the governors' digest 30 days before says the date is worked out
     day = date(2027, 2, 10)
-    run_sweep(home.store, home.settings, home.config, home.connectors, as_of=day, now=at(day),
-              deliver=False)
+    run_sweep(
+        home.store,
+        home.settings,
+        home.config,
+        home.connectors,
+        as_of=day,
+        now=at(day),
+        deliver=False,
+    )
     with home.store.session() as session:
         texts = [
             r.payload["text"]
@@ -68,8 +75,15 @@ def test_imported_derived_date_is_marked_until_confirmed(home: AppContext, tmp_p
     ]
     # the next digest (14 days before, Friday 26 February) no longer carries the note
     later = date(2027, 2, 26)
-    run_sweep(home.store, home.settings, home.config, home.connectors, as_of=later,
-              now=at(later), deliver=False)
+    run_sweep(
+        home.store,
+        home.settings,
+        home.config,
+        home.connectors,
+        as_of=later,
+        now=at(later),
+        deliver=False,
+    )
     with home.store.session() as session:
         newest = session.scalars(
             select(OutboxMessage)
@@ -84,20 +98,40 @@ def test_confirm_date_refuses_bad_input_and_changes_nothing(
     home: AppContext, tmp_path: Path
 ) -> None:
     lines = [line for line in LINES if not line.startswith("Next review")]
-    _run("policies", "import", str(_write(tmp_path / "os.txt", lines)), "--yes",
-         "--as-of", TODAY.isoformat())
+    _run(
+        "policies",
+        "import",
+        str(_write(tmp_path / "os.txt", lines)),
+        "--yes",
+        "--as-of",
+        TODAY.isoformat(),
+    )
     bad = _run("policies", "confirm-date", "online-safety", "--date", "next March")
     assert bad.exit_code == 2
     assert "--date (the next review date): give a date like 2026-09-30" in bad.output
-    past = _run("policies", "confirm-date", "online-safety", "--date", "2026-01-01",
-                "--as-of", TODAY.isoformat())
+    past = _run(
+        "policies",
+        "confirm-date",
+        "online-safety",
+        "--date",
+        "2026-01-01",
+        "--as-of",
+        TODAY.isoformat(),
+    )
     assert past.exit_code == 1 and "is in the past" in past.output
     missing = _run("policies", "confirm-date", "nope")
     assert missing.exit_code == 2 and "no policy 'nope'" in missing.output
     policy = _policy(home)
     assert policy.next_review_due == date(2027, 3, 12) and policy.next_review_derived
-    moved = _run("policies", "confirm-date", "online-safety", "--date", "2027-01-31",
-                 "--as-of", TODAY.isoformat())
+    moved = _run(
+        "policies",
+        "confirm-date",
+        "online-safety",
+        "--date",
+        "2027-01-31",
+        "--as-of",
+        TODAY.isoformat(),
+    )
     assert moved.exit_code == 0, moved.output
     policy = _policy(home)
     assert policy.next_review_due == date(2027, 1, 31) and not policy.next_review_derived
@@ -107,17 +141,42 @@ def test_a_far_future_date_is_refused_on_the_command_line_naming_the_field(
     home: AppContext, tmp_path: Path
 ) -> None:
     lines = [line for line in LINES if not line.startswith("Next review")]
-    _run("policies", "import", str(_write(tmp_path / "os.txt", lines)), "--yes",
-         "--as-of", TODAY.isoformat())
-    for typed, says in (("9999-12-31", "9999-12-31 is too far ahead"),
-                        ("0001-01-01", "0001-01-01 is too long ago")):
-        refused = _run("policies", "confirm-date", "online-safety", "--date", typed,
-                       "--as-of", TODAY.isoformat())
+    _run(
+        "policies",
+        "import",
+        str(_write(tmp_path / "os.txt", lines)),
+        "--yes",
+        "--as-of",
+        TODAY.isoformat(),
+    )
+    for typed, says in (
+        ("9999-12-31", "9999-12-31 is too far ahead"),
+        ("0001-01-01", "0001-01-01 is too long ago"),
+    ):
+        refused = _run(
+            "policies",
+            "confirm-date",
+            "online-safety",
+            "--date",
+            typed,
+            "--as-of",
+            TODAY.isoformat(),
+        )
         said = " ".join(refused.output.split())
         assert refused.exit_code == 2 and f"--date (the next review date): {says}" in said
-    far = _run("policies", "review", "online-safety", "--date", "2999-01-01", "--body", "FGB",
-               "--as-of", TODAY.isoformat())
+    far = _run(
+        "policies",
+        "review",
+        "online-safety",
+        "--date",
+        "2999-01-01",
+        "--body",
+        "FGB",
+        "--as-of",
+        TODAY.isoformat(),
+    )
     assert far.exit_code == 2 and "--date (the review meeting): 2999-01-01 is too far ahead" in (
-        " ".join(far.output.split()))
+        " ".join(far.output.split())
+    )
     policy = _policy(home)
     assert policy.next_review_due == date(2027, 3, 12) and policy.next_review_derived

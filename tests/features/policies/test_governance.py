@@ -97,12 +97,15 @@ def test_digest_lists_every_policy_once_a_week_and_drops_capped_ones() -> None:
     # a policy whose last overdue email was already sent leaves the digest
     capped = REVIEW + timedelta(days=7 * OVERDUE_REPEATS)
     before_last = {"a": OVERDUE_REPEATS - 1}
-    final = digest_entries([("a", REVIEW)], capped - timedelta(days=7), capped,
-                           told_overdue=before_last)
+    final = digest_entries(
+        [("a", REVIEW)], capped - timedelta(days=7), capped, told_overdue=before_last
+    )
     assert [(e.stage.label, e.final) for e in final] == [(f"overdue:{OVERDUE_REPEATS}", True)]
     told = {"a": OVERDUE_REPEATS}
-    assert digest_entries([("a", REVIEW)], capped, capped + timedelta(days=70),
-                          told_overdue=told) == []
+    assert (
+        digest_entries([("a", REVIEW)], capped, capped + timedelta(days=70), told_overdue=told)
+        == []
+    )
     gone = digest_entries(reviews, capped, capped + timedelta(days=14), told_overdue=told)
     assert [e.policy_key for e in gone] == ["b"]
 
@@ -173,8 +176,15 @@ def test_recipients_fgb_committee_and_fallback() -> None:
     ]
     # an independent school's default approving body, "the proprietor" (and its proprietor
     # body, as a document may name it), is the whole board: every member hears, as in an FGB
-    everyone = ["chair@x.example", "clerk@x.example", "gov1@x.example", "gov2@x.example",
-                "lead@x.example", "named@x.example", "res@x.example"]
+    everyone = [
+        "chair@x.example",
+        "clerk@x.example",
+        "gov1@x.example",
+        "gov2@x.example",
+        "lead@x.example",
+        "named@x.example",
+        "res@x.example",
+    ]
     for body in ("proprietor", "The Proprietor", "Proprietor Body", "the board"):
         policy.approving_body = body
         assert alert_recipients(policy, directory) == everyone, body

@@ -108,8 +108,11 @@ def test_a_term_of_governor_digests(school: SchoolBuilder, sqlite_url: str) -> N
         # imported years overdue: the first email is not the last; the last of the
         # OVERDUE_REPEATS says so, then the register only
         code_listed = [i for i, t in enumerate(texts) if "Code Policy" in t]
-        code_last = [i for i in code_listed
-                     if re.search(r"Code Policy: overdue[^.]*\. This is the last email", texts[i])]
+        code_last = [
+            i
+            for i in code_listed
+            if re.search(r"Code Policy: overdue[^.]*\. This is the last email", texts[i])
+        ]
         assert len(code_listed) == OVERDUE_REPEATS and code_last == code_listed[-1:]
     weekly = Counter((p, d.isocalendar()[:2]) for p, d, _ in mails)
     per_person = Counter(p for p, _, _ in mails)

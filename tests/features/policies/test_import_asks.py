@@ -74,8 +74,11 @@ def _scanned_pdf(path: Path) -> Path:
 
 
 def test_a_numbered_first_heading_is_the_title(tmp_path: Path) -> None:
-    path = _docx(tmp_path / "e-safety.docx",
-                 ["1. Online Safety Policy", "1.1 Introduction", *BODY], heading=0)
+    path = _docx(
+        tmp_path / "e-safety.docx",
+        ["1. Online Safety Policy", "1.1 Introduction", *BODY],
+        heading=0,
+    )
     imported = extract_policy(path)
     assert imported.title is not None and imported.title.value == "Online Safety Policy"
     assert imported.title.line == 1 and "number '1.'" in (imported.title.note or "")
@@ -139,15 +142,25 @@ def test_word_and_pdf_copies_are_the_same_document(tmp_path: Path) -> None:
     pdf = extract_policy(_pdf(tmp_path / "p.pdf", lines))
     assert word.missing and pdf.missing
     assert same_document(word, pdf)
-    other = extract_policy(_pdf(tmp_path / "q.pdf", ["Oak Test School", "Behaviour Policy",
-                                                     "Be kind, and tell an adult if worried."]))
+    other = extract_policy(
+        _pdf(
+            tmp_path / "q.pdf",
+            ["Oak Test School", "Behaviour Policy", "Be kind, and tell an adult if worried."],
+        )
+    )
     assert not same_document(word, other)
 
 
 def test_another_school_or_dsl_is_pointed_out() -> None:
     imported = extract_from_lines(
-        ["Oakfield Primary School", "Online Safety Policy",
-         "Designated Safeguarding Lead: Mrs Jane Smith", *BODY], "x.txt")
+        [
+            "Oakfield Primary School",
+            "Online Safety Policy",
+            "Designated Safeguarding Lead: Mrs Jane Smith",
+            *BODY,
+        ],
+        "x.txt",
+    )
     assert not_ours(imported, "Oakfield Primary", ["Jane Smith"]) == []
     checks = not_ours(imported, "Oak Test School", ["Dana Dale"])
     assert checks == [
@@ -162,8 +175,14 @@ def test_another_school_or_dsl_is_pointed_out() -> None:
 def test_import_asks_about_a_sub_heading_title_and_never_invents_a_version(
     home: AppContext, tmp_path: Path
 ) -> None:
-    lines = ["Oak Test School", *BODY * 4, "# Procedures", "# Keeping Everyone Safe",
-             "Approved by: FGB", "Date ratified: 12 March 2026"]
+    lines = [
+        "Oak Test School",
+        *BODY * 4,
+        "# Procedures",
+        "# Keeping Everyone Safe",
+        "Approved by: FGB",
+        "Date ratified: 12 March 2026",
+    ]
     path = tmp_path / "folder-copy.md"
     path.write_text("\n\n".join(lines), encoding="utf-8")
     refused = _json(_run("policies", "import", str(path), "--json", "--yes"))["files"][0]
@@ -172,8 +191,17 @@ def test_import_asks_about_a_sub_heading_title_and_never_invents_a_version(
     assert any(m.startswith("title: not clear") for m in refused["missing"])
     assert refused["found"]["title_guess"]["value"] == "Keeping Everyone Safe"
 
-    answered = _run("policies", "import", str(path), "--json", "--yes", "--title",
-                    "Intimate Care Policy", "--as-of", TODAY.isoformat())
+    answered = _run(
+        "policies",
+        "import",
+        str(path),
+        "--json",
+        "--yes",
+        "--title",
+        "Intimate Care Policy",
+        "--as-of",
+        TODAY.isoformat(),
+    )
     entry = _json(answered)["files"][0]
     assert answered.exit_code == 0 and entry["stored"], answered.output
     assert entry["version"] == "adopted 12 March 2026"
@@ -189,12 +217,18 @@ def test_import_asks_about_a_sub_heading_title_and_never_invents_a_version(
 def test_import_stores_word_and_pdf_copies_once_and_points_out_another_school(
     home: AppContext, tmp_path: Path
 ) -> None:
-    lines = ["Oakfield Primary School", "Online Safety Policy", "Approved by: FGB",
-             "Latest Review November 2025", *BODY]
+    lines = [
+        "Oakfield Primary School",
+        "Online Safety Policy",
+        "Approved by: FGB",
+        "Latest Review November 2025",
+        *BODY,
+    ]
     word = _docx(tmp_path / "online-safety.docx", lines)
     pdf = _pdf(tmp_path / "online-safety.pdf", lines)
-    result = _run("policies", "import", str(word), str(pdf), "--json", "--yes",
-                  "--as-of", TODAY.isoformat())
+    result = _run(
+        "policies", "import", str(word), str(pdf), "--json", "--yes", "--as-of", TODAY.isoformat()
+    )
     data = _json(result)
     assert result.exit_code == 0, result.output
     first, second = data["files"]
@@ -214,25 +248,52 @@ def test_import_stores_word_and_pdf_copies_once_and_points_out_another_school(
         assert policy is not None and len(policy.versions) == 1
 
 
-def test_a_scanned_pdf_is_registered_from_typed_details(
-    home: AppContext, tmp_path: Path
-) -> None:
+def test_a_scanned_pdf_is_registered_from_typed_details(home: AppContext, tmp_path: Path) -> None:
     scan = _scanned_pdf(tmp_path / "safeguarding-scan.pdf")
     refused = _run("policies", "import", str(scan), "--json", "--yes")
     entry = _json(refused)["files"][0]
     assert refused.exit_code == 1 and "no text to read" in entry["error"]
     assert "--title" in entry["error"]
-    bad = _json(_run("policies", "import", str(scan), "--json", "--yes", "--title",
-                     "Child Protection Policy", "--adopted", "someday"))["files"][0]
+    bad = _json(
+        _run(
+            "policies",
+            "import",
+            str(scan),
+            "--json",
+            "--yes",
+            "--title",
+            "Child Protection Policy",
+            "--adopted",
+            "someday",
+        )
+    )["files"][0]
     assert "--adopted 'someday' is not a date" in bad["error"]
-    stored = _run("policies", "import", str(scan), "--json", "--yes",
-                  "--title", "Child Protection Policy", "--adopted", "12 November 2026",
-                  "--next-review", "November 2027", "--approved-by", "FGB",
-                  "--as-of", TODAY.isoformat())
+    stored = _run(
+        "policies",
+        "import",
+        str(scan),
+        "--json",
+        "--yes",
+        "--title",
+        "Child Protection Policy",
+        "--adopted",
+        "12 November 2026",
+        "--next-review",
+        "November 2027",
+        "--approved-by",
+        "FGB",
+        "--as-of",
+        TODAY.isoformat(),
+    )
     entry = _json(stored)["files"][0]
     assert stored.exit_code == 0 and entry["stored"], stored.output
-    assert entry["found"]["title"] == {"value": "Child Protection Policy", "how": "typed",
-                                       "line": None, "snippet": None, "note": "typed in"}
+    assert entry["found"]["title"] == {
+        "value": "Child Protection Policy",
+        "how": "typed",
+        "line": None,
+        "snippet": None,
+        "note": "typed in",
+    }
     assert entry["version"] == "adopted 12 November 2026"
     assert entry["next_review_stored"] == "2027-11-30"
     with home.store.session() as session:

@@ -14,11 +14,7 @@ from docx.enum.text import WD_BREAK
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from bot.features.policies.importer import (
-    ImportedPolicy,
-    extract_from_lines,
-    extract_policy,
-)
+from bot.features.policies.importer import ImportedPolicy, extract_from_lines, extract_policy
 
 # Every school, person and policy below is fictional.
 
@@ -150,10 +146,7 @@ def _column_table(document: docx.document.Document) -> None:
     document.add_paragraph("Oakfield Primary School")
     _table(
         document,
-        [
-            ["Written", "Approved by FGB", "Next review"],
-            ["Sept 2025", "01/10/2025", "Sept 2026"],
-        ],
+        [["Written", "Approved by FGB", "Next review"], ["Sept 2025", "01/10/2025", "Sept 2026"]],
     )
     _table(
         document,

@@ -313,8 +313,7 @@ def test_impossible_dates_are_refused_not_salvaged(text: str, problem: str) -> N
 
 
 @pytest.mark.parametrize(
-    "text",
-    ["Autumn term 2025", "KCSIE 2024", "version 1.2.3", "GDPR (2018)", "Spring 2 2026", ""],
+    "text", ["Autumn term 2025", "KCSIE 2024", "version 1.2.3", "GDPR (2018)", "Spring 2 2026", ""]
 )
 def test_not_dates(text: str) -> None:
     assert parse_date(text) is None

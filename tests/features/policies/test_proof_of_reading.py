@@ -50,21 +50,36 @@ PROOF = {
 }
 
 
-def _school(school: SchoolBuilder, database_url: str | None = None,
-            proof: dict[str, Any] | None = None) -> tuple[AppContext, str, int]:
+def _school(
+    school: SchoolBuilder, database_url: str | None = None, proof: dict[str, Any] | None = None
+) -> tuple[AppContext, str, int]:
     school.policy("cp", "2026.1", POLICY, title="Child Protection Policy")
-    school.requirement(id="ack-cp", kind="acknowledge_policy", policy="cp",
-                       audience={"roles": ["staff"]}, proof_of_reading=proof or PROOF)
+    school.requirement(
+        id="ack-cp",
+        kind="acknowledge_policy",
+        policy="cp",
+        audience={"roles": ["staff"]},
+        proof_of_reading=proof or PROOF,
+    )
     ctx = school.context(database_url, demo=True)
-    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=TODAY, now=at(TODAY),
-              deliver=False)
+    run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=TODAY,
+        now=at(TODAY),
+        deliver=False,
+    )
     with ctx.store.session() as session:
         amy = session.scalars(select(Person).where(Person.email == "amy@oak.example")).one()
-        duty = session.scalars(select(Duty).where(Duty.person_id == amy.id,
-                                                  Duty.kind == "acknowledge_policy")).one()
+        duty = session.scalars(
+            select(Duty).where(Duty.person_id == amy.id, Duty.kind == "acknowledge_policy")
+        ).one()
         assert duty.policy_version_id is not None
-        token = make_token(ctx.settings.signing_key(), "ack", amy.id, duty.id,
-                           duty.policy_version_id)
+        token = make_token(
+            ctx.settings.signing_key(), "ack", amy.id, duty.id, duty.policy_version_id
+        )
     return ctx, f"/ack/{token}", duty.id
 
 
@@ -78,8 +93,9 @@ def test_acknowledge_waits_for_every_section_then_the_check(school: SchoolBuilde
     ctx, link, duty_id = _school(school)
     client = _client(ctx)
     first = client.get(link)
-    assert first.status_code == 200 and "you have seen <strong id=\"seen\">1</strong> of 3" \
-        in first.text
+    assert (
+        first.status_code == 200 and 'you have seen <strong id="seen">1</strong> of 3' in first.text
+    )
     assert "Our promise to every child." in first.text and 'id="acknowledge"' not in first.text
     # a hand-made POST (no button on the page yet) is refused by the server
     early = client.post(link, data={"csrf_token": csrf_of(client.get("/signin").text)})
@@ -107,8 +123,9 @@ def test_acknowledge_waits_for_every_section_then_the_check(school: SchoolBuilde
 
 def test_pdf_pages_are_the_reading_pages_with_their_text() -> None:
     data = mobile_phones_pdf()
-    version = PolicyVersion(document_name="phones.pdf", document=data,
-                            sha256=hashlib.sha256(data).hexdigest())
+    version = PolicyVersion(
+        document_name="phones.pdf", document=data, sha256=hashlib.sha256(data).hexdigest()
+    )
     pages = sections(version)
     assert [p.title for p in pages] == ["Page 1", "Page 2"]
     assert "Mobile Phones" in pages[0].html and "Breaches" in pages[1].html
@@ -121,11 +138,13 @@ def test_a_check_has_two_to_five_questions_and_a_reachable_pass_mark() -> None:
     with pytest.raises(ValidationError, match="only 2 questions"):
         ReadingProof.model_validate({**PROOF, "pass_mark": 3})
     with pytest.raises(ValidationError, match="only 2 choices"):
-        ReadingProof.model_validate({"questions": [{"question": "?", "choices": ["a", "b"],
-                                                    "answer": 3}] * 2})
+        ReadingProof.model_validate(
+            {"questions": [{"question": "?", "choices": ["a", "b"], "answer": 3}] * 2}
+        )
     with pytest.raises(ValidationError, match="proof_of_reading"):
-        RequirementConfig.model_validate({"id": "t", "kind": "complete_training", "course": "x",
-                                          "proof_of_reading": PROOF})
+        RequirementConfig.model_validate(
+            {"id": "t", "kind": "complete_training", "course": "x", "proof_of_reading": PROOF}
+        )
     assert ReadingProof.model_validate({**PROOF, "pass_mark": None}).needed == 2
 
 
@@ -142,13 +161,22 @@ def test_teams_card_opens_the_reading_page_and_refuses_a_direct_press(
         card = needs_card("Oak", "Amy", [item], user_id=None)
         actions = [a for a in _walk(card) if a.get("type", "").startswith("Action.")]
         assert [a["title"] for a in actions if a["type"] == "Action.OpenUrl"] == [
-            "Read and acknowledge"]
+            "Read and acknowledge"
+        ]
         assert not any(a.get("verb") == ACK_VERB for a in actions)
-        version = session.get(PolicyVersion, item.duty_id and session.get(
-            Duty, duty_id).policy_version_id)  # type: ignore[union-attr]
+        version = session.get(
+            PolicyVersion, item.duty_id and session.get(Duty, duty_id).policy_version_id
+        )  # type: ignore[union-attr]
         assert version is not None
-        pressed = press(session, ctx.settings, "Oak", amy, ACK_VERB,
-                        {"duty": duty_id, "sha256": version.sha256}, at(TODAY, 10))
+        pressed = press(
+            session,
+            ctx.settings,
+            "Oak",
+            amy,
+            ACK_VERB,
+            {"duty": duty_id, "sha256": version.sha256},
+            at(TODAY, 10),
+        )
         assert not pressed.recorded
         assert "Please read every page first" in str(pressed.card)
         assert session.scalars(select(Attestation)).first() is None
@@ -176,9 +204,16 @@ def test_evidence_pack_reports_coverage_and_pass_rate(
     client.post(f"{link}/check", data={"csrf_token": token, "q1": "2", "q2": "2"})
     assert client.post(link, data={"csrf_token": token}).status_code == 200
     with ctx.store.session() as session:
-        facts = gather(session, "oak", "Oak", now=at(TODAY, 15), tz=ZoneInfo("Europe/London"),
-                       reports=school_reports("oak"), made_by="the command line",
-                       reports_scope="Every report.")
+        facts = gather(
+            session,
+            "oak",
+            "Oak",
+            now=at(TODAY, 15),
+            tz=ZoneInfo("Europe/London"),
+            reports=school_reports("oak"),
+            made_by="the command line",
+            reports_scope="Every report.",
+        )
     assert facts.reading_proof.rows == (
         ("Child Protection Policy", "2026.1", "1", "1", "100%", "2", "1", "1", "100%"),
     )

@@ -29,8 +29,11 @@ def test_staff_acknowledge_an_edition_once_on_the_ack_page(
     school: SchoolBuilder, sqlite_url: str
 ) -> None:
     school.requirement(
-        id="read-kcsie", kind="reading_campaign", title="Keeping children safe in education",
-        due_days=30, audiences={"part-1": {"roles": ["staff"]}},
+        id="read-kcsie",
+        kind="reading_campaign",
+        title="Keeping children safe in education",
+        due_days=30,
+        audiences={"part-1": {"roles": ["staff"]}},
     )
     ctx = school.context(sqlite_url, demo=True)
     sweep = dict(as_of=TODAY, now=at(TODAY), deliver=False)
@@ -39,17 +42,24 @@ def test_staff_acknowledge_an_edition_once_on_the_ack_page(
     edition.write_bytes(PART_ONE)
     with ctx.store.transaction() as session:
         registered = register_edition(
-            session, ctx.config.school(), "read-kcsie", "part-1",
-            title="Keeping children safe in education 2026: Part one", edition="2026",
-            path=edition, in_force=TODAY, actor="cli",
+            session,
+            ctx.config.school(),
+            "read-kcsie",
+            "part-1",
+            title="Keeping children safe in education 2026: Part one",
+            edition="2026",
+            path=edition,
+            in_force=TODAY,
+            actor="cli",
         )
         version_id = registered.version.id
     run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, **sweep)  # type: ignore[arg-type]
     with ctx.store.session() as session:
         amy = session.scalar(select(Person).where(Person.email == "amy@oak.example"))
         assert amy is not None
-        duty = session.scalar(select(Duty).where(Duty.person_id == amy.id,
-                                                 Duty.kind == "reading_campaign"))
+        duty = session.scalar(
+            select(Duty).where(Duty.person_id == amy.id, Duty.kind == "reading_campaign")
+        )
         assert duty is not None and duty.policy_version_id == version_id
         assert duty.status == "open" and duty.due_on == date(2026, 10, 1)
         link = "/ack/" + make_token(ctx.settings.signing_key(), "ack", amy.id, duty.id, version_id)
@@ -67,8 +77,11 @@ def test_staff_acknowledge_an_edition_once_on_the_ack_page(
 
     def attestations() -> list[Attestation]:
         with ctx.store.session() as session:
-            return list(session.scalars(select(Attestation).where(
-                Attestation.policy_version_id == version_id)))
+            return list(
+                session.scalars(
+                    select(Attestation).where(Attestation.policy_version_id == version_id)
+                )
+            )
 
     assert attestations() == []  # nothing recorded on view
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
@@ -84,18 +97,33 @@ def test_staff_acknowledge_an_edition_once_on_the_ack_page(
     with ctx.store.session() as session:
         closed = session.get(Duty, duty_id)
         assert closed is not None and closed.status == "done"
-        assert session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "policy.acknowledged")) == 1
-        assert session.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == "reading.edition.registered")) == 1
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "policy.acknowledged")
+            )
+            == 1
+        )
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "reading.edition.registered")
+            )
+            == 1
+        )
 
 
 def test_a_campaign_asking_for_proof_of_reading_waits_for_every_section(
     school: SchoolBuilder, sqlite_url: str
 ) -> None:
     school.requirement(
-        id="read-kcsie", kind="reading_campaign", title="Keeping children safe in education",
-        due_days=30, audiences={"part-1": {"roles": ["staff"]}},
+        id="read-kcsie",
+        kind="reading_campaign",
+        title="Keeping children safe in education",
+        due_days=30,
+        audiences={"part-1": {"roles": ["staff"]}},
         proof_of_reading={"every_page": True},
     )
     ctx = school.context(sqlite_url, demo=True)
@@ -104,13 +132,22 @@ def test_a_campaign_asking_for_proof_of_reading_waits_for_every_section(
     edition.write_bytes(PART_ONE + b"\n## Annex\nMore to read.\n")
     with ctx.store.transaction() as session:
         version_id = register_edition(
-            session, ctx.config.school(), "read-kcsie", "part-1", title="KCSIE 2026: Part one",
-            edition="2026", path=edition, in_force=TODAY, actor="cli").version.id
+            session,
+            ctx.config.school(),
+            "read-kcsie",
+            "part-1",
+            title="KCSIE 2026: Part one",
+            edition="2026",
+            path=edition,
+            in_force=TODAY,
+            actor="cli",
+        ).version.id
     run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, **sweep)  # type: ignore[arg-type]
     with ctx.store.session() as session:
         amy = session.scalars(select(Person).where(Person.email == "amy@oak.example")).one()
-        duty = session.scalars(select(Duty).where(Duty.person_id == amy.id,
-                                                  Duty.kind == "reading_campaign")).one()
+        duty = session.scalars(
+            select(Duty).where(Duty.person_id == amy.id, Duty.kind == "reading_campaign")
+        ).one()
         link = "/ack/" + make_token(ctx.settings.signing_key(), "ack", amy.id, duty.id, version_id)
     client = TestClient(create_app(ctx.settings, ctx))
     first = client.get(link)

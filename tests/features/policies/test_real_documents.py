@@ -196,7 +196,12 @@ def test_policies_import_reads_every_file(
     files += [SHARED / name for name in IN_SHARED if SHARED.exists()]
     ctx = school.context(sqlite_url)  # the school stored, as a sweep leaves it
     run_sweep(
-        ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=TODAY, now=at(TODAY),
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=TODAY,
+        now=at(TODAY),
         deliver=False,
     )
     ctx.store.dispose()
@@ -231,12 +236,21 @@ def test_the_sweep_keeps_each_writers_file_as_the_policys_version(
     for number, name in enumerate(readable):
         shutil.copy(folder / name, school.home / "policies" / name)
         school.school["policies"].append(
-            {"id": f"p{number}", "title": f"Policy {number}", "version": "2025.1",
-             "document": f"policies/{name}"}
+            {
+                "id": f"p{number}",
+                "title": f"Policy {number}",
+                "version": "2025.1",
+                "document": f"policies/{name}",
+            }
         )
     ctx = school.context(sqlite_url)
     run_sweep(
-        ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=TODAY, now=at(TODAY),
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=TODAY,
+        now=at(TODAY),
         deliver=False,
     )
     with ctx.store.session() as session:

@@ -30,8 +30,14 @@ UID = "policy-review-oak-online-safety@oak.example"
 
 
 def _sweep(ctx: object, day: date) -> None:
-    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors,  # type: ignore[attr-defined]
-              as_of=day, now=at(day))
+    run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,  # type: ignore[attr-defined]
+        as_of=day,
+        now=at(day),
+    )
 
 
 def _events_for(outbox: Path, recipient: str) -> list[tuple[str, int, date, str]]:
@@ -50,24 +56,36 @@ def _events_for(outbox: Path, recipient: str) -> list[tuple[str, int, date, str]
             assert part.get_param("method") == "PUBLISH"
             cal = Calendar.from_ical(part.get_payload(decode=True))
             for event in cal.walk("VEVENT"):
-                found.append((str(event["UID"]), int(event["SEQUENCE"]),
-                              event.decoded("DTSTART"), str(cal["METHOD"])))
+                found.append(
+                    (
+                        str(event["UID"]),
+                        int(event["SEQUENCE"]),
+                        event.decoded("DTSTART"),
+                        str(cal["METHOD"]),
+                    )
+                )
     return found
 
 
 def test_a_corrected_review_date_updates_the_same_event(
     school: SchoolBuilder, sqlite_url: str
 ) -> None:
-    school.policy("online-safety", "2026.1", title="Online Safety Policy",
-                  next_review=REVIEW.isoformat())
+    school.policy(
+        "online-safety", "2026.1", title="Online Safety Policy", next_review=REVIEW.isoformat()
+    )
     ctx = school.context(sqlite_url)
     _sweep(ctx, REVIEW - timedelta(days=14))  # the 14-day alert: the event as first published
     moved = REVIEW + timedelta(days=7)
     with ctx.store.transaction() as session:
         policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
         assert policy is not None
-        confirm_review_date(session, policy, actor="head@oak.example",
-                            today=REVIEW - timedelta(days=12), new_date=moved)
+        confirm_review_date(
+            session,
+            policy,
+            actor="head@oak.example",
+            today=REVIEW - timedelta(days=12),
+            new_date=moved,
+        )
     _sweep(ctx, REVIEW - timedelta(days=7))  # a week later: its 14-day alert for the new date
     events = _events_for(ctx.settings.outbox_dir, "gov@oak.example")
     assert events == [
@@ -89,8 +107,9 @@ def test_a_corrected_review_date_updates_the_same_event(
 def test_an_unchanged_date_keeps_its_sequence_and_a_recorded_review_raises_it(
     school: SchoolBuilder, sqlite_url: str
 ) -> None:
-    school.policy("online-safety", "2026.1", title="Online Safety Policy",
-                  next_review=REVIEW.isoformat())
+    school.policy(
+        "online-safety", "2026.1", title="Online Safety Policy", next_review=REVIEW.isoformat()
+    )
     ctx = school.context(sqlite_url)
     _sweep(ctx, REVIEW - timedelta(days=14))
     _sweep(ctx, REVIEW - timedelta(days=7))
@@ -99,8 +118,15 @@ def test_an_unchanged_date_keeps_its_sequence_and_a_recorded_review_raises_it(
         policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
         assert policy is not None
         # overdue a little, then reviewed: the next review is a year on, in ten months' time
-        record_review(session, policy, reviewed_on=reviewed_on, body="FGB", minute_ref="7.3",
-                      actor="clerk", today=reviewed_on)
+        record_review(
+            session,
+            policy,
+            reviewed_on=reviewed_on,
+            body="FGB",
+            minute_ref="7.3",
+            actor="clerk",
+            today=reviewed_on,
+        )
         next_due = policy.next_review_due
     assert next_due == date(2027, 7, 1)
     # its 60-day alert falls on Sunday 2 May, then the bank holiday: it goes on Tuesday 4 May
@@ -129,8 +155,13 @@ def _event(message: email.message.EmailMessage) -> tuple[str, str, int, date, st
     [part] = list(message.iter_attachments())
     cal = Calendar.from_ical(part.get_payload(decode=True))
     [event] = cal.walk("VEVENT")
-    return (str(part.get_param("method")), str(cal["METHOD"]), int(event["SEQUENCE"]),
-            event.decoded("DTSTART"), str(event["UID"]))
+    return (
+        str(part.get_param("method")),
+        str(cal["METHOD"]),
+        int(event["SEQUENCE"]),
+        event.decoded("DTSTART"),
+        str(event["UID"]),
+    )
 
 
 def test_a_date_moved_far_away_is_sent_as_an_update_a_week_after_the_last_email(
@@ -139,16 +170,22 @@ def test_a_date_moved_far_away_is_sent_as_an_update_a_week_after_the_last_email(
     """Moved beyond every alert stage, no digest would carry it for months: an update goes,
     once, to those who had the event — a week after their last email about reviews (at most
     one a week) — and the next digest carries the same sequence."""
-    school.policy("online-safety", "2026.1", title="Online Safety Policy",
-                  next_review=REVIEW.isoformat())
+    school.policy(
+        "online-safety", "2026.1", title="Online Safety Policy", next_review=REVIEW.isoformat()
+    )
     ctx = school.context(sqlite_url)
     _sweep(ctx, REVIEW - timedelta(days=14))
     later = date(2026, 11, 18)
     with ctx.store.transaction() as session:
         policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
         assert policy is not None
-        confirm_review_date(session, policy, actor="head@oak.example",
-                            today=REVIEW - timedelta(days=12), new_date=later)
+        confirm_review_date(
+            session,
+            policy,
+            actor="head@oak.example",
+            today=REVIEW - timedelta(days=12),
+            new_date=later,
+        )
     for day in (REVIEW - timedelta(days=12), REVIEW - timedelta(days=11)):  # the same week
         _sweep(ctx, day)
     assert _delivered(ctx.settings.outbox_dir, "review-event:") == []
@@ -166,16 +203,15 @@ def test_a_date_moved_far_away_is_sent_as_an_update_a_week_after_the_last_email(
     assert _event(update) == ("PUBLISH", "PUBLISH", 1, later, UID)
     _sweep(ctx, later - timedelta(days=60))  # Saturday 19 September: not a school day
     _sweep(ctx, date(2026, 9, 21))  # the 60-day alert goes on Monday
-    assert _events_for(ctx.settings.outbox_dir, "gov@oak.example")[-1] == (
-        UID, 1, later, "PUBLISH"
-    )
+    assert _events_for(ctx.settings.outbox_dir, "gov@oak.example")[-1] == (UID, 1, later, "PUBLISH")
 
 
 def test_a_review_date_taken_away_is_a_cancel_of_the_event(
     school: SchoolBuilder, sqlite_url: str
 ) -> None:
-    school.policy("online-safety", "2026.1", title="Online Safety Policy",
-                  next_review=REVIEW.isoformat())
+    school.policy(
+        "online-safety", "2026.1", title="Online Safety Policy", next_review=REVIEW.isoformat()
+    )
     ctx = school.context(sqlite_url)
     _sweep(ctx, REVIEW - timedelta(days=14))
     with ctx.store.transaction() as session:
@@ -197,7 +233,10 @@ def test_a_review_date_taken_away_is_a_cancel_of_the_event(
         policy.next_review_due = REVIEW + timedelta(days=7)  # a date again: the event returns
     _sweep(ctx, REVIEW)  # its 7-day alert, a week after the cancel
     assert _events_for(ctx.settings.outbox_dir, "gov@oak.example")[-1] == (
-        UID, 2, REVIEW + timedelta(days=7), "PUBLISH"
+        UID,
+        2,
+        REVIEW + timedelta(days=7),
+        "PUBLISH",
     )
 
 

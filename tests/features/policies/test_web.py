@@ -187,16 +187,20 @@ def test_a_far_future_review_date_is_refused_by_name_and_a_stored_one_breaks_not
     base, ctx = site
     client = _client(base, "clerk@oak.example")
     token = _csrf(client.get("/policies/online-safety").text)
-    for typed, says in (("9999-12-31", "Next review date: 9999-12-31 is too far ahead"),
-                        ("1900-01-01", "Next review date: 1900-01-01 is too long ago")):
-        refused = client.post("/policies/online-safety/confirm-date",
-                              data={"next_review": typed, "csrf_token": token})
+    for typed, says in (
+        ("9999-12-31", "Next review date: 9999-12-31 is too far ahead"),
+        ("1900-01-01", "Next review date: 1900-01-01 is too long ago"),
+    ):
+        refused = client.post(
+            "/policies/online-safety/confirm-date", data={"next_review": typed, "csrf_token": token}
+        )
         assert refused.status_code == 400 and says in refused.text
     with ctx.store.session() as session:
         policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
         assert policy is not None and policy.next_review_due == date(2026, 3, 1)
-        assert not session.scalars(select(AuditEvent).where(
-            AuditEvent.action == "policy.review_date.confirmed")).all()
+        assert not session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "policy.review_date.confirmed")
+        ).all()
     with ctx.store.transaction() as session:  # as an older version stored it
         policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
         assert policy is not None
@@ -204,8 +208,15 @@ def test_a_far_future_review_date_is_refused_by_name_and_a_stored_one_breaks_not
     head = _client(base, "head@oak.example")
     for path in ("/policies", "/policies/online-safety", "/dashboard", "/governors/report"):
         assert head.get(path).status_code == 200, path
-    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=TODAY, now=at(TODAY),
-              deliver=False)  # the governors' alerts work out their stages without overflowing
+    run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=TODAY,
+        now=at(TODAY),
+        deliver=False,
+    )  # the governors' alerts work out their stages without overflowing
 
 
 def test_a_reviewed_document_unsafe_to_open_or_not_what_it_says_is_refused(
@@ -224,13 +235,19 @@ def test_a_reviewed_document_unsafe_to_open_or_not_what_it_says_is_refused(
     fields = {"reviewed_on": "2026-03-12", "body": "FGB", "csrf_token": token}
     cases = [
         *((f"{kind}.pdf", data, why) for kind, (data, why) in HOSTILE_PDFS.items()),
-        ("minutes.pdf", DISGUISED["html-after-png"][1], "its name ends in .pdf, but the file is "
-         "a PNG image"),
+        (
+            "minutes.pdf",
+            DISGUISED["html-after-png"][1],
+            "its name ends in .pdf, but the file is a PNG image",
+        ),
         ("policy.md", PDF, "its name ends in .md, but the file is a PDF"),
     ]
     for name, data, why in cases:
-        refused = client.post("/policies/online-safety/review", data=fields,
-                              files={"document": (name, data, "application/octet-stream")})
+        refused = client.post(
+            "/policies/online-safety/review",
+            data=fields,
+            files={"document": (name, data, "application/octet-stream")},
+        )
         said = " ".join(refused.text.split())
         assert refused.status_code == 400 and why in said and name in said, (name, said[-600:])
     with ctx.store.session() as session:

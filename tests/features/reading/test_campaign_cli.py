@@ -21,7 +21,9 @@ def test_an_edition_is_registered_once_and_bad_input_stores_nothing(
     school: SchoolBuilder, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     school.requirement(
-        id="read-kcsie", kind="reading_campaign", title="Keeping children safe in education",
+        id="read-kcsie",
+        kind="reading_campaign",
+        title="Keeping children safe in education",
         audiences={"annex-a": {"groups": ["Site team"]}, "part-1": {"roles": ["staff"]}},
     )
     school.installed(sqlite_url)
@@ -30,19 +32,32 @@ def test_an_edition_is_registered_once_and_bad_input_stores_nothing(
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(school.home))
     monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
     runner = CliRunner()
-    add = ["campaign", "add", "read-kcsie", "--file", str(part_one), "--audience", "part-1",
-           "--title", "Keeping children safe in education 2026: Part one",
-           "--in-force", "2026-09-01"]
+    add = [
+        "campaign",
+        "add",
+        "read-kcsie",
+        "--file",
+        str(part_one),
+        "--audience",
+        "part-1",
+        "--title",
+        "Keeping children safe in education 2026: Part one",
+        "--in-force",
+        "2026-09-01",
+    ]
     first = runner.invoke(app, add)
     assert first.exit_code == 0, first.output
-    assert "Registered Keeping children safe in education 2026: Part one (edition 2026" in \
-        _said(first)
+    assert "Registered Keeping children safe in education 2026: Part one (edition 2026" in _said(
+        first
+    )
     again = runner.invoke(app, add)
     assert again.exit_code == 0 and "Already registered" in _said(again)
 
     for change, problem in (
-        (["--audience", "everyone"], "has no audience 'everyone' (its audiences are: annex-a, "
-                                     "part-1)"),
+        (
+            ["--audience", "everyone"],
+            "has no audience 'everyone' (its audiences are: annex-a, part-1)",
+        ),
         (["--in-force", "1st Sept"], "--in-force: give a date like 2026-09-01"),
     ):
         bad = runner.invoke(app, add[:3] + add[3:] + change)
@@ -58,8 +73,10 @@ def test_an_edition_is_registered_once_and_bad_input_stores_nothing(
     store = school.context(sqlite_url).store
     with store.session() as session:
         assert session.scalar(select(func.count()).select_from(PolicyVersion)) == 1
-        assert session.scalar(select(Policy.kind).where(Policy.key == "read-kcsie/part-1")) \
+        assert (
+            session.scalar(select(Policy.kind).where(Policy.key == "read-kcsie/part-1"))
             == "reading"
+        )
     store.dispose()
 
     listed = runner.invoke(app, ["campaign", "list"])

@@ -21,8 +21,11 @@ def test_an_unread_reading_counts_as_not_read_for_its_year(
     school: SchoolBuilder, sqlite_url: str
 ) -> None:
     school.requirement(
-        id="read-kcsie", kind="reading_campaign", title="Keeping children safe in education",
-        due_days=30, audiences={"part-1": {"roles": ["staff"]}},
+        id="read-kcsie",
+        kind="reading_campaign",
+        title="Keeping children safe in education",
+        due_days=30,
+        audiences={"part-1": {"roles": ["staff"]}},
     )
     ctx = school.context(sqlite_url, demo=True)
     for year, day in (("2025", LAST_YEAR), ("2026", THIS_YEAR)):
@@ -30,21 +33,43 @@ def test_an_unread_reading_counts_as_not_read_for_its_year(
         edition.write_text(f"# Keeping children safe in education {year}\n\nPart one.\n")
         with ctx.store.transaction() as session:
             register_edition(
-                session, ctx.config.school(), "read-kcsie", "part-1",
-                title=f"Keeping children safe in education {year}: Part one", edition=year,
-                path=edition, in_force=day, actor="cli",
+                session,
+                ctx.config.school(),
+                "read-kcsie",
+                "part-1",
+                title=f"Keeping children safe in education {year}: Part one",
+                edition=year,
+                path=edition,
+                in_force=day,
+                actor="cli",
             )
-        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=day, now=at(day),
-                  deliver=False)
+        run_sweep(
+            ctx.store,
+            ctx.settings,
+            ctx.config,
+            ctx.connectors,
+            as_of=day,
+            now=at(day),
+            deliver=False,
+        )
     with ctx.store.session() as session:
         duties = session.scalars(select(Duty).where(Duty.kind == "reading_campaign")).all()
         unread = [d for d in duties if d.cycle.endswith(":2025")]
         asked = [d for d in duties if d.cycle.endswith(":2026")]
-        assert unread and {(d.status, d.closed_reason) for d in unread} == {("not_read",
-                                                                            "not_read")}
+        assert unread and {(d.status, d.closed_reason) for d in unread} == {
+            ("not_read", "not_read")
+        }
         assert asked and {d.status for d in asked} == {"open"}
-        facts = gather(session, "oak", "Oak", now=at(THIS_YEAR), tz=ZoneInfo("Europe/London"),
-                       reports=school_reports("oak"), made_by="test", reports_scope="all")
+        facts = gather(
+            session,
+            "oak",
+            "Oak",
+            now=at(THIS_YEAR),
+            tz=ZoneInfo("Europe/London"),
+            reports=school_reports("oak"),
+            made_by="test",
+            reports_scope="all",
+        )
     rows = {row[1]: row[4] for row in facts.ack_counts.rows}
     assert rows["2025"] == f"{len(unread)} not read in an earlier school year"
     assert rows["2026"] == str(len(asked))  # the edition in force: everyone still to read it

@@ -42,8 +42,9 @@ def test_list_shows_counts_only_unless_a_leader_asks(env: Env, cli: CliRunner) -
     shown = cli.invoke(app, ["reports", "list", "--show", "--as", "dsl@oak.example"])
     assert shown.exit_code == 0, shown.output
     assert ref in shown.output and SECRET not in shown.output
-    wide = cli.invoke(app, ["reports", "list", "--show", "--as", "dsl@oak.example"],
-                      env={"COLUMNS": "200"})
+    wide = cli.invoke(
+        app, ["reports", "list", "--show", "--as", "dsl@oak.example"], env={"COLUMNS": "200"}
+    )
     assert "│ DSL triage by " in wide.output  # the clock in words, not its id
     with env.context.store.session() as session:
         event = session.scalar(select(AuditEvent).where(AuditEvent.actor == "cli:dsl@oak.example"))
@@ -132,13 +133,17 @@ def test_form_problems_are_listed_without_contents_and_dismissed_by_a_dsl(
     assert first.exit_code == 0, first.output
     assert "1 response could not be read" in first.output and SECRET not in first.output
     listed = cli.invoke(app, ["reports", "form-problems"])
-    assert "response 'r-9' — form-responses.jsonl line 1 (response r-9): its submitted_at is " \
+    assert (
+        "response 'r-9' — form-responses.jsonl line 1 (response r-9): its submitted_at is "
         "missing or not an ISO 8601 time" in " ".join(listed.output.split())
+    )
     assert "open" in listed.output and SECRET not in listed.output
-    refused = cli.invoke(app, ["reports", "form-problems", "--dismiss", "r-9",
-                               "--as", "amy@oak.example"])
+    refused = cli.invoke(
+        app, ["reports", "form-problems", "--dismiss", "r-9", "--as", "amy@oak.example"]
+    )
     assert refused.exit_code == 2
-    done = cli.invoke(app, ["reports", "form-problems", "--dismiss", "r-9",
-                            "--as", "dsl@oak.example"])
+    done = cli.invoke(
+        app, ["reports", "form-problems", "--dismiss", "r-9", "--as", "dsl@oak.example"]
+    )
     assert done.exit_code == 0, done.output
     assert "dismissed by dsl@oak.example" in cli.invoke(app, ["reports", "form-problems"]).output

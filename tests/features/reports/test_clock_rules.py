@@ -54,20 +54,35 @@ def school(**extra: object) -> SchoolConfig:
 @pytest.mark.parametrize(
     ("started", "expected", "why"),
     [
-        ((2026, 10, 25, 0, 45), (2026, 10, 26, 17, 0),
-         "Sunday 00:45 (the night the clocks go back): by the end of Monday, not Monday 00:45"),
-        ((2026, 10, 24, 11, 0), (2026, 10, 26, 17, 0),
-         "Saturday 11:00: the whole of Monday, not two working hours"),
+        (
+            (2026, 10, 25, 0, 45),
+            (2026, 10, 26, 17, 0),
+            "Sunday 00:45 (the night the clocks go back): by the end of Monday, not Monday 00:45",
+        ),
+        (
+            (2026, 10, 24, 11, 0),
+            (2026, 10, 26, 17, 0),
+            "Saturday 11:00: the whole of Monday, not two working hours",
+        ),
         ((2026, 10, 23, 15, 0), (2026, 10, 26, 17, 0), "Friday 15:00: the end of Monday too"),
         ((2026, 10, 26, 10, 0), (2026, 10, 27, 17, 0), "Monday 10:00: the end of Tuesday"),
         ((2026, 10, 26, 18, 30), (2026, 10, 27, 17, 0), "Monday after work: the end of Tuesday"),
-        ((2026, 12, 18, 15, 0), (2026, 12, 21, 17, 0),
-         "last day of term: the school is closed on Monday, the LADO office is not"),
-        ((2026, 12, 24, 16, 0), (2026, 12, 29, 17, 0),
-         "Christmas Eve: Christmas Day Friday, weekend, Boxing Day observed Monday 28th"),
+        (
+            (2026, 12, 18, 15, 0),
+            (2026, 12, 21, 17, 0),
+            "last day of term: the school is closed on Monday, the LADO office is not",
+        ),
+        (
+            (2026, 12, 24, 16, 0),
+            (2026, 12, 29, 17, 0),
+            "Christmas Eve: Christmas Day Friday, weekend, Boxing Day observed Monday 28th",
+        ),
         ((2027, 3, 25, 10, 0), (2027, 3, 30, 17, 0), "Good Friday and Easter Monday"),
-        ((2027, 3, 29, 10, 0), (2027, 3, 30, 17, 0),
-         "on Easter Monday itself: the first working day after it"),
+        (
+            (2027, 3, 29, 10, 0),
+            (2027, 3, 30, 17, 0),
+            "on Easter Monday itself: the first working day after it",
+        ),
         ((2027, 5, 28, 14, 0), (2027, 6, 1, 17, 0), "spring bank holiday Monday"),
         ((2026, 8, 28, 9, 0), (2026, 9, 1, 17, 0), "late summer bank holiday, school holidays"),
     ],
@@ -82,20 +97,44 @@ def test_lado_is_one_working_day_ending_at_the_end_of_it(
 @pytest.mark.parametrize(
     ("country", "started", "expected", "why"),
     [
-        ("scotland", (2027, 3, 25, 10, 0), (2027, 3, 29, 17, 0),
-         "Easter Monday is not a bank holiday in Scotland"),
-        ("england-and-wales", (2026, 11, 27, 10, 0), (2026, 11, 30, 17, 0),
-         "St Andrew's Day is a working day in England"),
+        (
+            "scotland",
+            (2027, 3, 25, 10, 0),
+            (2027, 3, 29, 17, 0),
+            "Easter Monday is not a bank holiday in Scotland",
+        ),
+        (
+            "england-and-wales",
+            (2026, 11, 27, 10, 0),
+            (2026, 11, 30, 17, 0),
+            "St Andrew's Day is a working day in England",
+        ),
         ("scotland", (2026, 11, 27, 10, 0), (2026, 12, 1, 17, 0), "St Andrew's Day (Scotland)"),
-        ("scotland", (2026, 12, 31, 10, 0), (2027, 1, 5, 17, 0),
-         "New Year's Day and the 2 January holiday observed on Monday 4th"),
+        (
+            "scotland",
+            (2026, 12, 31, 10, 0),
+            (2027, 1, 5, 17, 0),
+            "New Year's Day and the 2 January holiday observed on Monday 4th",
+        ),
         ("england-and-wales", (2026, 12, 31, 10, 0), (2027, 1, 4, 17, 0), "only 1 January"),
-        ("scotland", (2026, 12, 24, 16, 0), (2026, 12, 29, 17, 0),
-         "Christmas and Boxing Day (observed Monday 28th) in Scotland too"),
-        ("scotland", (2026, 7, 31, 10, 0), (2026, 8, 4, 17, 0),
-         "Scotland's summer bank holiday is the first Monday in August"),
-        ("scotland", (2026, 8, 28, 10, 0), (2026, 8, 31, 17, 0),
-         "... so the last Monday in August is a working day there"),
+        (
+            "scotland",
+            (2026, 12, 24, 16, 0),
+            (2026, 12, 29, 17, 0),
+            "Christmas and Boxing Day (observed Monday 28th) in Scotland too",
+        ),
+        (
+            "scotland",
+            (2026, 7, 31, 10, 0),
+            (2026, 8, 4, 17, 0),
+            "Scotland's summer bank holiday is the first Monday in August",
+        ),
+        (
+            "scotland",
+            (2026, 8, 28, 10, 0),
+            (2026, 8, 31, 17, 0),
+            "... so the last Monday in August is a working day there",
+        ),
         ("northern-ireland", (2027, 3, 16, 10, 0), (2027, 3, 18, 17, 0), "St Patrick's Day"),
     ],
 )
@@ -130,24 +169,48 @@ def test_a_school_that_chose_the_time_of_day_keeps_it() -> None:
     ("started", "expected", "why"),
     [
         ((2026, 11, 24, 9, 0), (2026, 11, 25, 9, 0), "Tuesday 09:00: 24 hours, Wednesday 09:00"),
-        ((2026, 11, 27, 16, 59), (2026, 11, 30, 17, 0),
-         "Friday 16:59: 24 hours would end on Saturday, so the close of Monday"),
-        ((2026, 11, 27, 17, 1), (2026, 11, 30, 17, 0),
-         "Friday 17:01, out of office hours: Monday 17:00 too (two minutes move nothing)"),
+        (
+            (2026, 11, 27, 16, 59),
+            (2026, 11, 30, 17, 0),
+            "Friday 16:59: 24 hours would end on Saturday, so the close of Monday",
+        ),
+        (
+            (2026, 11, 27, 17, 1),
+            (2026, 11, 30, 17, 0),
+            "Friday 17:01, out of office hours: Monday 17:00 too (two minutes move nothing)",
+        ),
         ((2026, 11, 26, 16, 59), (2026, 11, 27, 16, 59), "Thursday 16:59: Friday 16:59"),
-        ((2026, 12, 24, 16, 0), (2026, 12, 29, 17, 0),
-         "Christmas Eve 16:00: 24 hours would end on Christmas Day"),
-        ((2026, 11, 27, 18, 30), (2026, 11, 30, 17, 0),
-         "Friday 18:30 is out of office hours: the next working day, Monday, to its end"),
+        (
+            (2026, 12, 24, 16, 0),
+            (2026, 12, 29, 17, 0),
+            "Christmas Eve 16:00: 24 hours would end on Christmas Day",
+        ),
+        (
+            (2026, 11, 27, 18, 30),
+            (2026, 11, 30, 17, 0),
+            "Friday 18:30 is out of office hours: the next working day, Monday, to its end",
+        ),
         ((2026, 11, 28, 11, 0), (2026, 11, 30, 17, 0), "Saturday: the next working day"),
-        ((2026, 11, 24, 6, 30), (2026, 11, 24, 17, 0),
-         "Tuesday 06:30, before the working hours: Tuesday is the next working day"),
-        ((2026, 4, 2, 18, 30), (2026, 4, 7, 17, 0),
-         "Thursday 18:30 before Good Friday: Easter Monday too is a bank holiday in Wales"),
-        ((2026, 12, 24, 17, 30), (2026, 12, 29, 17, 0),
-         "Christmas Eve 17:30: Christmas Day and Boxing Day (observed Monday 28th)"),
-        ((2026, 10, 24, 9, 0), (2026, 10, 26, 17, 0),
-         "Saturday 09:00 on the weekend the clocks go back: the end of Monday"),
+        (
+            (2026, 11, 24, 6, 30),
+            (2026, 11, 24, 17, 0),
+            "Tuesday 06:30, before the working hours: Tuesday is the next working day",
+        ),
+        (
+            (2026, 4, 2, 18, 30),
+            (2026, 4, 7, 17, 0),
+            "Thursday 18:30 before Good Friday: Easter Monday too is a bank holiday in Wales",
+        ),
+        (
+            (2026, 12, 24, 17, 30),
+            (2026, 12, 29, 17, 0),
+            "Christmas Eve 17:30: Christmas Day and Boxing Day (observed Monday 28th)",
+        ),
+        (
+            (2026, 10, 24, 9, 0),
+            (2026, 10, 26, 17, 0),
+            "Saturday 09:00 on the weekend the clocks go back: the end of Monday",
+        ),
     ],
 )
 def test_a_welsh_allegation_against_staff_follows_the_24_hour_rule(
@@ -173,13 +236,15 @@ def test_the_welsh_rule_is_said_as_it_runs() -> None:
     rule = school(country="wales").clock_rule("lado", "immediate")
     assert describe_clock(rule, time(17, 0)) == (
         "24 hours; made out of office hours (an evening, a weekend or a bank holiday), to the "
-        "end of the next working day (17:00)")
+        "end of the next working day (17:00)"
+    )
 
 
 def test_out_of_hours_applies_only_to_an_hour_clock() -> None:
     with pytest.raises(ValueError, match="out_of_hours applies to hours"):
-        school(reports={"clocks": {"lado": {"working_days": 1,
-                                            "out_of_hours": "next_working_day"}}})
+        school(
+            reports={"clocks": {"lado": {"working_days": 1, "out_of_hours": "next_working_day"}}}
+        )
 
 
 # --------------------------------------------------------------------------- ICO: calendar hours
@@ -244,19 +309,31 @@ def test_high_triage_skips_the_bank_holiday_monday() -> None:
 @pytest.mark.parametrize(
     ("country", "started", "expected", "why"),
     [
-        ("england", (2026, 12, 18, 15, 0), (2026, 12, 21, 17, 0),
-         "last day of the autumn term: Monday 21 December, not Tuesday 5 January"),
-        ("england", (2027, 3, 27, 10, 0), (2027, 3, 30, 17, 0),
-         "Saturday of the Easter weekend: Tuesday after Easter Monday, not Monday 12 April"),
-        ("scotland", (2027, 3, 27, 10, 0), (2027, 3, 29, 17, 0),
-         "... Easter Monday is a working day in Scotland"),
+        (
+            "england",
+            (2026, 12, 18, 15, 0),
+            (2026, 12, 21, 17, 0),
+            "last day of the autumn term: Monday 21 December, not Tuesday 5 January",
+        ),
+        (
+            "england",
+            (2027, 3, 27, 10, 0),
+            (2027, 3, 30, 17, 0),
+            "Saturday of the Easter weekend: Tuesday after Easter Monday, not Monday 12 April",
+        ),
+        (
+            "scotland",
+            (2027, 3, 27, 10, 0),
+            (2027, 3, 29, 17, 0),
+            "... Easter Monday is a working day in Scotland",
+        ),
         ("england", (2026, 10, 25, 0, 45), (2026, 10, 26, 17, 0), "Sunday night"),
     ],
 )
 def test_a_normal_concern_counts_working_days(
     country: str, started: tuple[int, ...], expected: tuple[int, ...], why: str
 ) -> None:
-    """"Pupil said she is scared to go home": triaged by the end of the next working day, even
+    """ "Pupil said she is scared to go home": triaged by the end of the next working day, even
     in the school holidays."""
     due = clock_due("triage", london(*started), school(country=country), urgency="normal")
     assert due == london(*expected), why
@@ -290,15 +367,17 @@ def test_a_school_that_wrote_school_days_keeps_them(tmp_path: pytest.TempPathFac
 
 
 def test_the_school_sets_its_own_clocks(tmp_path: object) -> None:
-    custom = school(reports={
-        "triage_school_days": 2,
-        "clocks": {
-            "ico": {"hours": 48},
-            "lado": {"working_days": 1, "end_of_day": True},
-            "triage": {"immediate": {"hours": 2}, "normal": {"working_days": 1}},
-            "working_day_ends": "16:30",
-        },
-    })
+    custom = school(
+        reports={
+            "triage_school_days": 2,
+            "clocks": {
+                "ico": {"hours": 48},
+                "lado": {"working_days": 1, "end_of_day": True},
+                "triage": {"immediate": {"hours": 2}, "normal": {"working_days": 1}},
+                "working_day_ends": "16:30",
+            },
+        }
+    )
     started = london(2026, 12, 18, 15, 0)
     assert clock_due("ico", started, custom) == started + timedelta(hours=48)
     assert clock_due("lado", started, custom) == london(2026, 12, 21, 16, 30)
@@ -334,22 +413,30 @@ def test_clock_words() -> None:
 @pytest.mark.parametrize(
     ("clocks", "message"),
     [
-        ("{ico: {hours: 96}}",
-         "reports.clocks.ico: the ico clock (personal data breaches) counts calendar hours, "
-         "at most 72"),
+        (
+            "{ico: {hours: 96}}",
+            "reports.clocks.ico: the ico clock (personal data breaches) counts calendar hours, "
+            "at most 72",
+        ),
         ("{ico: {working_days: 3}}", "(personal data breaches) counts calendar hours"),
         ("{lado: {school_days: 1}}", "the council) work through school holidays"),
-        ("{triage: {high: {hours: 2, working_days: 1}}}",
-         "reports.clocks.triage.high: give exactly one of hours, working_days or school_days"),
+        (
+            "{triage: {high: {hours: 2, working_days: 1}}}",
+            "reports.clocks.triage.high: give exactly one of hours, working_days or school_days",
+        ),
         ("{triage: {urgent: {hours: 2}}}", "reports.clocks.triage.urgent"),
         ("{warn_at: [0.5, 1.2]}", "each above 0 and below 1"),
         ("{overdue_max: 0}", "reports.clocks.overdue_max"),
         ("{working_day_ends: 5pm}", "working_day_ends must be a time like '17:00'"),
-        ("{working_hours: {start: '19:00', end: '07:00'}}",
-         "the working hours end (07:00) before they start (19:00)"),
+        (
+            "{working_hours: {start: '19:00', end: '07:00'}}",
+            "the working hours end (07:00) before they start (19:00)",
+        ),
         ("{working_hours: {start: 7am}}", "working_hours start must be a time like '17:00'"),
-        ("{working_day_ends: '20:00', working_hours: {start: '07:00', end: '19:00'}}",
-         "working_day_ends (20:00) must fall inside the working hours (07:00 to 19:00)"),
+        (
+            "{working_day_ends: '20:00', working_hours: {start: '07:00', end: '19:00'}}",
+            "working_day_ends (20:00) must fall inside the working hours (07:00 to 19:00)",
+        ),
         ("{lado: {hours: 24, end_of_day: true}}", "end_of_day applies to working_days"),
     ],
 )
@@ -439,17 +526,33 @@ def test_the_countdown_is_true_when_the_email_is_sent() -> None:
         ("england", (2026, 10, 23, 19, 0), (2026, 10, 23, 19, 0), "working hours end at 19:00"),
         ("england", (2026, 10, 23, 19, 1), (2026, 10, 26, 7, 0), "Friday 19:01: Monday 07:00"),
         ("england", (2026, 10, 24, 11, 0), (2026, 10, 26, 7, 0), "Saturday: Monday"),
-        ("england", (2026, 12, 25, 10, 0), (2026, 12, 29, 7, 0),
-         "Christmas Day: Boxing Day is observed on Monday 28th, so Tuesday"),
+        (
+            "england",
+            (2026, 12, 25, 10, 0),
+            (2026, 12, 29, 7, 0),
+            "Christmas Day: Boxing Day is observed on Monday 28th, so Tuesday",
+        ),
         ("england", (2026, 12, 24, 20, 0), (2026, 12, 29, 7, 0), "Christmas Eve evening"),
-        ("england", (2026, 11, 30, 10, 0), (2026, 11, 30, 10, 0),
-         "St Andrew's Day is a working day in England"),
+        (
+            "england",
+            (2026, 11, 30, 10, 0),
+            (2026, 11, 30, 10, 0),
+            "St Andrew's Day is a working day in England",
+        ),
         ("scotland", (2026, 11, 30, 10, 0), (2026, 12, 1, 7, 0), "... and a bank holiday there"),
         ("england", (2027, 1, 2, 12, 0), (2027, 1, 4, 7, 0), "2 January: only 1 January here"),
-        ("scotland", (2027, 1, 2, 12, 0), (2027, 1, 5, 7, 0),
-         "2 January is a Scottish bank holiday, observed on Monday 4th"),
-        ("england", (2027, 3, 28, 3, 7), (2027, 3, 30, 7, 0),
-         "the night the clocks go forward, then Easter Monday: Tuesday 07:00 BST"),
+        (
+            "scotland",
+            (2027, 1, 2, 12, 0),
+            (2027, 1, 5, 7, 0),
+            "2 January is a Scottish bank holiday, observed on Monday 4th",
+        ),
+        (
+            "england",
+            (2027, 3, 28, 3, 7),
+            (2027, 3, 30, 7, 0),
+            "the night the clocks go forward, then Easter Monday: Tuesday 07:00 BST",
+        ),
     ],
 )
 def test_working_hours_resume_on_the_next_working_day(
@@ -514,27 +617,73 @@ def test_only_the_immediate_triage_hour_may_wake_anyone_in_wales(stage: int) -> 
 @pytest.mark.parametrize(
     ("category", "urgency", "started", "now", "stage", "why"),
     [
-        ("data_breach", "high", (2026, 10, 26, 15, 7), (2026, 10, 28, 3, 7), 0,
-         "the ICO half-time warning falls at 03:07 ..."),
+        (
+            "data_breach",
+            "high",
+            (2026, 10, 26, 15, 7),
+            (2026, 10, 28, 3, 7),
+            0,
+            "the ICO half-time warning falls at 03:07 ...",
+        ),
         ("data_breach", "high", (2026, 10, 26, 15, 7), (2026, 10, 28, 6, 59), 0, "... waits"),
-        ("data_breach", "high", (2026, 10, 26, 15, 7), (2026, 10, 28, 7, 0), 1,
-         "... and is reached when working hours start"),
-        ("data_breach", "high", (2026, 10, 26, 15, 7), (2026, 10, 29, 7, 54), 1,
-         "90% of 72 hours: 07:55 Thursday"),
+        (
+            "data_breach",
+            "high",
+            (2026, 10, 26, 15, 7),
+            (2026, 10, 28, 7, 0),
+            1,
+            "... and is reached when working hours start",
+        ),
+        (
+            "data_breach",
+            "high",
+            (2026, 10, 26, 15, 7),
+            (2026, 10, 29, 7, 54),
+            1,
+            "90% of 72 hours: 07:55 Thursday",
+        ),
         ("data_breach", "high", (2026, 10, 26, 15, 7), (2026, 10, 29, 7, 55), 2, ""),
-        ("nude_images", "immediate", (2026, 10, 28, 2, 7), (2026, 10, 28, 3, 7), 3,
-         "an immediate triage deadline at 03:07 is reached at 03:07"),
-        ("staff_concern", "immediate", (2026, 10, 25, 0, 45), (2026, 10, 26, 6, 59), 0,
-         "Sunday 00:45 allegation: the half-time warning (Sunday 20:22) waits for Monday"),
+        (
+            "nude_images",
+            "immediate",
+            (2026, 10, 28, 2, 7),
+            (2026, 10, 28, 3, 7),
+            3,
+            "an immediate triage deadline at 03:07 is reached at 03:07",
+        ),
+        (
+            "staff_concern",
+            "immediate",
+            (2026, 10, 25, 0, 45),
+            (2026, 10, 26, 6, 59),
+            0,
+            "Sunday 00:45 allegation: the half-time warning (Sunday 20:22) waits for Monday",
+        ),
         ("staff_concern", "immediate", (2026, 10, 25, 0, 45), (2026, 10, 26, 7, 0), 1, ""),
-        ("staff_concern", "immediate", (2026, 10, 25, 0, 45), (2026, 10, 26, 12, 59), 2,
-         "90% at 12:52 Monday, inside working hours"),
-        ("staff_concern", "immediate", (2026, 10, 25, 0, 45), (2026, 10, 26, 17, 0), 3,
-         "deadline passed at 17:00, not at 00:50"),
+        (
+            "staff_concern",
+            "immediate",
+            (2026, 10, 25, 0, 45),
+            (2026, 10, 26, 12, 59),
+            2,
+            "90% at 12:52 Monday, inside working hours",
+        ),
+        (
+            "staff_concern",
+            "immediate",
+            (2026, 10, 25, 0, 45),
+            (2026, 10, 26, 17, 0),
+            3,
+            "deadline passed at 17:00, not at 00:50",
+        ),
     ],
 )
 def test_escalation_stages_wait_for_working_hours(
-    category: str, urgency: str, started: tuple[int, ...], now: tuple[int, ...], stage: int,
+    category: str,
+    urgency: str,
+    started: tuple[int, ...],
+    now: tuple[int, ...],
+    stage: int,
     why: str,
 ) -> None:
     from bot.features.reports.quiet_hours import quiet_hours_wait

@@ -228,8 +228,7 @@ def test_an_overdue_clock_is_chased_on_its_cap_and_the_last_says_so(env: Env) ->
     for hours in range(0, 24 * 12, 6):  # a sweep every 6 hours for 12 days after the deadline
         with env.context.store.transaction() as session:
             planned = escalate_clocks(
-                session, env.school, due + timedelta(hours=hours), base_url=lambda: "x",
-                write=True,
+                session, env.school, due + timedelta(hours=hours), base_url=lambda: "x", write=True
             )
         stages.append([p.stage for p in planned])
     assert [s for s in stages if s] == [[3], [4], [5], [6], [7]]
@@ -241,8 +240,10 @@ def test_an_overdue_clock_is_chased_on_its_cap_and_the_last_says_so(env: Env) ->
     assert "last reminder" in overdue[-1].subject
     assert "This is the last reminder" in overdue[-1].payload["text"]
     assert all("last reminder" not in r.subject for r in overdue[:-1])
-    assert "Overdue reminder 1 of at most 5: the bot repeats it every 24 hours, in working " \
+    assert (
+        "Overdue reminder 1 of at most 5: the bot repeats it every 24 hours, in working "
         "hours, until it is recorded" in " ".join(overdue[0].payload["text"].split())
+    )
 
 
 def test_words_are_true_when_the_email_arrives_not_when_it_was_queued(env: Env) -> None:
@@ -257,9 +258,7 @@ def test_words_are_true_when_the_email_arrives_not_when_it_was_queued(env: Env) 
     with time_machine.travel(friday, tick=False):
         env.store_report(submission(category="data_breach"), started)
         with env.context.store.transaction() as session:
-            planned = escalate_clocks(
-                session, env.school, friday, base_url=lambda: "x", write=True
-            )
+            planned = escalate_clocks(session, env.school, friday, base_url=lambda: "x", write=True)
     assert [p.stage for p in planned] == [1]  # two thirds gone on Friday: the first warning
     (row,) = env.outbox("report_escalation")
     assert row.subject.startswith("Due Sat 24 Oct 10:00: ")  # true whenever it is read
@@ -307,9 +306,7 @@ def test_a_warning_at_0307_goes_when_working_hours_start(env: Env) -> None:
     assert row.idempotency_key.endswith(":1")
 
 
-def test_a_warning_held_overnight_is_not_sent_for_a_clock_stopped_before_morning(
-    env: Env,
-) -> None:
+def test_a_warning_held_overnight_is_not_sent_for_a_clock_stopped_before_morning(env: Env) -> None:
     started = london(2026, 10, 26, 15, 7)
     ref = env.store_report(submission(category="data_breach"), started)
     assert _sweep_clocks(env, london(2026, 10, 28, 3, 7)) == []
@@ -319,8 +316,14 @@ def test_a_warning_held_overnight_is_not_sent_for_a_clock_stopped_before_morning
         report = session.scalar(select(Report).where(Report.reference == ref))
         assert report is not None
         record_referral(
-            session, report, actor="dsl@oak.example", target="ico", outcome="referred",
-            text="Reported to the ICO, case 123", reason=None, now=london(2026, 10, 28, 5, 0),
+            session,
+            report,
+            actor="dsl@oak.example",
+            target="ico",
+            outcome="referred",
+            text="Reported to the ICO, case 123",
+            reason=None,
+            now=london(2026, 10, 28, 5, 0),
         )
     assert _sweep_clocks(env, london(2026, 10, 28, 7, 0)) == []
     assert env.outbox("report_escalation") == []
@@ -435,9 +438,15 @@ def _store_as(env: Env, school: SchoolConfig, category: str, now: datetime) -> N
     from bot.features.reports.intake import submit_report
 
     with env.context.store.transaction() as session:
-        submit_report(session, school, submission(category=category), now=now,
-                      base_url="http://testserver", actor="test",
-                      uploads_dir=env.context.settings.uploads_dir)
+        submit_report(
+            session,
+            school,
+            submission(category=category),
+            now=now,
+            base_url="http://testserver",
+            actor="test",
+            uploads_dir=env.context.settings.uploads_dir,
+        )
 
 
 def _sent_every_15_minutes(
@@ -452,9 +461,7 @@ def _sent_every_15_minutes(
     return sent
 
 
-def test_a_welsh_friday_allegation_is_due_monday_and_nothing_goes_at_the_weekend(
-    env: Env,
-) -> None:
+def test_a_welsh_friday_allegation_is_due_monday_and_nothing_goes_at_the_weekend(env: Env) -> None:
     """Wales: an allegation filed Friday 27 November 16:59 (24 hours would end Saturday 16:59)
     is due at the close of Monday (17:00); swept every 15 minutes, nothing goes at the weekend or
     at night: the half-time warning (Sunday 05:00) at 07:00 Monday, the last (09:48) and the
@@ -464,8 +471,9 @@ def test_a_welsh_friday_allegation_is_due_monday_and_nothing_goes_at_the_weekend
     with env.context.store.session() as session:
         (clock,) = session.scalars(select(ReportClock)).all()
         assert clock.due_at.replace(tzinfo=UTC) == london(2026, 11, 30, 17, 0)
-    sent = _sent_every_15_minutes(env, wales, london(2026, 11, 27, 17, 0),
-                                  london(2026, 12, 1, 12, 0))
+    sent = _sent_every_15_minutes(
+        env, wales, london(2026, 11, 27, 17, 0), london(2026, 12, 1, 12, 0)
+    )
     assert sent == {
         1: london(2026, 11, 30, 7, 0),
         2: london(2026, 11, 30, 10, 0),  # the first sweep after 09:48
@@ -481,16 +489,18 @@ def test_the_icos_last_warning_never_wakes_anyone(env: Env, country: str) -> Non
     deadline (06:00). In every nation."""
     school = _as_nation(env, country)
     _store_as(env, school, "data_breach", london(2026, 11, 23, 10, 0))
-    sent = _sent_every_15_minutes(env, school, london(2026, 11, 26, 0, 0),
-                                  london(2026, 11, 26, 12, 0))
+    sent = _sent_every_15_minutes(
+        env, school, london(2026, 11, 26, 0, 0), london(2026, 11, 26, 12, 0)
+    )
     assert sent == {2: london(2026, 11, 26, 7, 0), 3: london(2026, 11, 26, 10, 0)}
 
     with env.context.store.transaction() as session:
         for clock in session.scalars(select(ReportClock)):
             clock.stopped_at = london(2026, 11, 26, 12, 0)
     _store_as(env, school, "data_breach", london(2026, 11, 23, 6, 0))
-    sent = _sent_every_15_minutes(env, school, london(2026, 11, 25, 21, 14),
-                                  london(2026, 11, 26, 7, 30))
+    sent = _sent_every_15_minutes(
+        env, school, london(2026, 11, 25, 21, 14), london(2026, 11, 26, 7, 30)
+    )
     # the deadline passed at 06:00: told at the first sweep from 07:00
     assert sent == {2: london(2026, 11, 25, 21, 59), 3: london(2026, 11, 26, 7, 14)}
 
@@ -503,12 +513,14 @@ def test_two_warnings_released_together_are_one_email(env: Env, country: str) ->
     passing. In every nation and island."""
     school = _as_nation(env, country)
     _store_as(env, school, "data_breach", london(2026, 11, 20, 14, 37))
-    sent = _sent_every_15_minutes(env, school, london(2026, 11, 20, 14, 45),
-                                  london(2026, 11, 23, 15, 0))
+    sent = _sent_every_15_minutes(
+        env, school, london(2026, 11, 20, 14, 45), london(2026, 11, 23, 15, 0)
+    )
     assert sent == {2: london(2026, 11, 23, 7, 0), 3: london(2026, 11, 23, 14, 45)}
     (warning, passed) = env.outbox("report_escalation")
     assert warning.subject.startswith("Due Mon 23 Nov 14:37") and passed.subject.startswith(
-        "Deadline passed")
+        "Deadline passed"
+    )
 
 
 def test_a_welsh_day_clocks_warnings_released_together_are_one_email(env: Env) -> None:
@@ -516,8 +528,9 @@ def test_a_welsh_day_clocks_warnings_released_together_are_one_email(env: Env) -
     warning (Monday 21:37) waits for Tuesday 07:00 and its 90 % (07:13) joins it."""
     wales = _as_nation(env, "wales")
     _store_as(env, wales, "staff_concern", london(2026, 11, 16, 9, 37))
-    sent = _sent_every_15_minutes(env, wales, london(2026, 11, 16, 9, 45),
-                                  london(2026, 11, 17, 9, 30))
+    sent = _sent_every_15_minutes(
+        env, wales, london(2026, 11, 16, 9, 45), london(2026, 11, 17, 9, 30)
+    )
     assert sent == {2: london(2026, 11, 17, 7, 0)}
     assert len(env.outbox("report_escalation")) == 1
 
@@ -536,16 +549,16 @@ def test_a_school_may_turn_quiet_hours_off(env: Env) -> None:
 
 def test_the_report_page_says_which_clock_applies_and_why(env: Env) -> None:
     """The DSL reads the deadline, the rule and why it cannot wait for the holidays."""
-    allegation = env.store_report(
-        submission(category="staff_concern"), london(2026, 10, 25, 0, 45)
-    )
+    allegation = env.store_report(submission(category="staff_concern"), london(2026, 10, 25, 0, 45))
     page = env.client("dsl").get(f"/reports/{allegation}").text
     assert (
         "<strong>LADO referral decision</strong> due by 17:00 on Monday 26 October 2026 — one "
         "working day, ending at the end of the working day; school holidays do not stop it"
     ) in page
-    assert "Reminders wait for working hours (07:00 to 19:00, Monday to Friday except bank " \
+    assert (
+        "Reminders wait for working hours (07:00 to 19:00, Monday to Friday except bank "
         "holidays)" in page
+    )
     assert "school holidays do not stop it. Now:\n" in page  # then running, overdue or stopped
     # this school's school.yaml wrote triage_school_days: 1, and keeps it (it has no terms, so
     # its school days are the working days)

@@ -17,12 +17,7 @@ from sqlalchemy import func, select
 
 from bot.core.models import AuditEvent, ConnectorState, OutboxMessage, Report
 from bot.core.ports import UnreadableResponse
-from bot.features.reports.forms import (
-    FORMS_STATE_KEY,
-    form_problems,
-    poll_forms,
-    read_form,
-)
+from bot.features.reports.forms import FORMS_STATE_KEY, form_problems, poll_forms, read_form
 from connectors.local.connector import LocalFormSource
 from tests.features.reports.test_support import Env, make_env
 from tests.support.helpers import SchoolBuilder
@@ -74,19 +69,21 @@ def test_a_bad_response_is_skipped_flagged_once_and_never_blocks_the_rest(
 ) -> None:
     path = tmp_path / "form.jsonl"
     bad = response("r-2", SECRET)  # a wrongly mapped column: the time holds what was reported
-    write(path, [
-        response("r-1", "2026-11-02T09:00:00+00:00"),
-        bad,
-        response("r-3", "2026-11-02T11:00:00+00:00"),
-    ])
+    write(
+        path,
+        [
+            response("r-1", "2026-11-02T09:00:00+00:00"),
+            bad,
+            response("r-3", "2026-11-02T11:00:00+00:00"),
+        ],
+    )
     source = LocalFormSource(path)
     first = poll(env, source)
     assert (first.stored, first.flagged, first.problems, first.errors) == (2, 1, 1, ())
     assert set(stored(env)) == {"r-1", "r-3"}  # the response after the bad one was read
     [flag] = flags(env)
     assert flag.purpose == "report_alert"
-    assert sorted(flag.recipients) == ["admin@oak.example", "deputy@oak.example",
-                                       "dsl@oak.example"]
+    assert sorted(flag.recipients) == ["admin@oak.example", "deputy@oak.example", "dsl@oak.example"]
     assert flag.subject == "A response to the concern form could not be read"
     body = json.dumps(flag.payload)
     assert SECRET not in body and "form.jsonl line 2 (response r-2)" in body
@@ -106,19 +103,24 @@ def test_a_bad_response_is_skipped_flagged_once_and_never_blocks_the_rest(
     assert SECRET not in problem.where + problem.problem
 
     # corrected where it is kept (an old time): read on the next poll, and resolved
-    write(path, [
-        response("r-1", "2026-11-02T09:00:00+00:00"),
-        response("r-2", "2026-10-01T08:00:00+00:00"),
-        response("r-3", "2026-11-02T11:00:00+00:00"),
-    ])
+    write(
+        path,
+        [
+            response("r-1", "2026-11-02T09:00:00+00:00"),
+            response("r-2", "2026-10-01T08:00:00+00:00"),
+            response("r-3", "2026-11-02T11:00:00+00:00"),
+        ],
+    )
     fixed = poll(env, source)
     assert (fixed.stored, fixed.flagged, fixed.problems) == (1, 0, 0)
     assert set(stored(env)) == {"r-1", "r-2", "r-3"}
     with env.context.store.session() as session:
         assert form_problems(session, "oak") == []
-        actions = list(session.scalars(
-            select(AuditEvent.action).where(AuditEvent.action.like("report.form_%"))
-        ))
+        actions = list(
+            session.scalars(
+                select(AuditEvent.action).where(AuditEvent.action.like("report.form_%"))
+            )
+        )
     assert actions == ["report.form_unreadable", "report.form_problem_resolved"]
     assert poll(env, source).stored == 0 and len(flags(env)) == 1
 
@@ -127,10 +129,15 @@ def test_an_unclear_headteacher_answer_is_flagged_never_read_as_no(
     env: Env, tmp_path: Path
 ) -> None:
     path = tmp_path / "form.jsonl"
-    write(path, [
-        response("r-1", "2026-11-02T09:00:00Z", **{"Is this about the headteacher?": "Not sure"}),
-        response("r-2", "2026-11-02T09:05:00Z", **{"Is this about the headteacher?": "Yes"}),
-    ])
+    write(
+        path,
+        [
+            response(
+                "r-1", "2026-11-02T09:00:00Z", **{"Is this about the headteacher?": "Not sure"}
+            ),
+            response("r-2", "2026-11-02T09:05:00Z", **{"Is this about the headteacher?": "Yes"}),
+        ],
+    )
     result = poll(env, LocalFormSource(path))
     assert (result.stored, result.flagged) == (1, 1)
     report = stored(env)["r-2"]
@@ -171,8 +178,7 @@ def test_two_overlapping_polls_store_each_report_once(env: Env, tmp_path: Path) 
 def test_the_local_form_returns_unreadable_lines_after_the_readable_ones(tmp_path: Path) -> None:
     path = tmp_path / "form.jsonl"
     path.write_text(
-        "not json\n" + json.dumps(response("r-1", "2026-11-02T09:00:00Z")) + "\n",
-        encoding="utf-8",
+        "not json\n" + json.dumps(response("r-1", "2026-11-02T09:00:00Z")) + "\n", encoding="utf-8"
     )
     got = LocalFormSource(path).responses(None)
     assert [getattr(r, "response_id", None) for r in got] == ["r-1", None]

@@ -108,8 +108,10 @@ def test_the_head_cannot_infer_a_report_about_them(
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
         dispatch(ctx.store, ctx.connectors.mailer, ctx.connectors.notifier)
     to_head = [m for m in emails(ctx.settings.outbox_dir) if "head@oak.example" in m["To"]]
-    assert any("digest" in str(m["Subject"]).lower() or "week" in str(m["Subject"]).lower()
-               for m in to_head), [m["Subject"] for m in to_head]
+    assert any(
+        "digest" in str(m["Subject"]).lower() or "week" in str(m["Subject"]).lower()
+        for m in to_head
+    ), [m["Subject"] for m in to_head]
     for mail in to_head:
         for part in (str(mail["Subject"]), text_of(mail), html_of(mail)):
             assert about_head not in part and SECRET not in part

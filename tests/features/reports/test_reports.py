@@ -376,8 +376,11 @@ def test_bad_files_are_refused_by_content(name: str, data: bytes, message: str) 
 
 def test_a_png_named_jpg_is_refused_and_one_with_no_extension_kept_as_png() -> None:
     """Issue #40: a file must be what its name says (the DSL's viewer goes by the name)."""
-    with pytest.raises(AttachmentError, match=r"photo\.jpg: its name ends in \.jpg, but the file "
-                       r"is a PNG image"):
+    with pytest.raises(
+        AttachmentError,
+        match=r"photo\.jpg: its name ends in \.jpg, but the file "
+        r"is a PNG image",
+    ):
         clean_attachment("photo.jpg", png_bytes())
     clean = clean_attachment("photo", png_bytes(), "application/octet-stream")
     assert clean.content_type == "image/png" and clean.filename == "photo.png"

@@ -15,13 +15,7 @@ from bot.cli.main import app
 from bot.core.models import AuditEvent, Report
 from bot.features.reports.clocks import escalate_clocks
 from bot.features.reports.routing import alert_recipients, escalation_recipients
-from tests.features.reports.test_support import (
-    REF,
-    Env,
-    make_env,
-    submission,
-    sync_people,
-)
+from tests.features.reports.test_support import REF, Env, make_env, submission, sync_people
 from tests.support.clock import FrozenClock
 from tests.support.helpers import SchoolBuilder
 
@@ -46,20 +40,29 @@ def env_with_managers(school: SchoolBuilder) -> Iterator[Env]:
 def test_routing_never_reaches_the_person_it_is_about(env: Env) -> None:
     oak = env.school
     assert alert_recipients(oak, "staff_concern", False, "dsl@oak.example") == [
-        "deputy@oak.example", "head@oak.example",
+        "deputy@oak.example",
+        "head@oak.example",
     ]
     assert alert_recipients(oak, "staff_concern", False, "deputy@oak.example") == [
-        "dsl@oak.example", "head@oak.example",
+        "dsl@oak.example",
+        "head@oak.example",
     ]
     # the head named as the person (a head who is also a DSL): the chair stands in
     assert alert_recipients(oak, "other", False, "head@oak.example") == [
-        "dsl@oak.example", "deputy@oak.example", "chair@oak.example",
+        "dsl@oak.example",
+        "deputy@oak.example",
+        "chair@oak.example",
     ]
     assert escalation_recipients(oak, "lado", False, "deputy@oak.example", overdue=True) == [
-        "dsl@oak.example", "head@oak.example", "chair@oak.example",
+        "dsl@oak.example",
+        "head@oak.example",
+        "chair@oak.example",
     ]
     assert escalation_recipients(oak, "ico", True, None) == [
-        "dsl@oak.example", "deputy@oak.example", "chair@oak.example", "dpo@oak.example",
+        "dsl@oak.example",
+        "deputy@oak.example",
+        "chair@oak.example",
+        "dpo@oak.example",
     ]
 
 
@@ -93,7 +96,10 @@ def test_the_form_keeps_a_report_about_a_deputy_from_that_deputy(
     assert "Dan Deputy (deputy DSL)" in page and "Dee Lead (Designated Safeguarding Lead)" in page
     assert "deputy@oak.example" not in page  # positions, never addresses
     response = env.submit(
-        public, category="staff_concern", involved=["staff"], about_person="deputy-1",
+        public,
+        category="staff_concern",
+        involved=["staff"],
+        about_person="deputy-1",
         what_happened=SECRET,
     )
     assert response.status_code == 200, response.text
@@ -107,8 +113,9 @@ def test_the_form_keeps_a_report_about_a_deputy_from_that_deputy(
     assert SECRET in env.client("dsl").get(f"/reports/{ref.group(0)}").text
     # its deadline is chased without the deputy, the chair copied once it has passed
     with env.context.store.transaction() as session:
-        escalate_clocks(session, env.school, NOW + timedelta(days=30), base_url=lambda: "x",
-                        write=True)
+        escalate_clocks(
+            session, env.school, NOW + timedelta(days=30), base_url=lambda: "x", write=True
+        )
     (late,) = env.outbox("report_escalation")
     assert "deputy@oak.example" not in late.recipients
     assert "chair@oak.example" in late.recipients
@@ -138,11 +145,14 @@ def test_a_staff_breach_tells_the_line_manager_without_what_or_who(
     env: Env, cli: CliRunner
 ) -> None:
     ref = env.store_report(
-        submission(category="mobile_device", what_happened=SECRET,
-                   involved=(("staff", "Amy Able"),)), NOW,
+        submission(
+            category="mobile_device", what_happened=SECRET, involved=(("staff", "Amy Able"),)
+        ),
+        NOW,
     )
-    result = cli.invoke(app, ["reports", "about", ref, "amy@oak.example", "--as",
-                              "dsl@oak.example"])
+    result = cli.invoke(
+        app, ["reports", "about", ref, "amy@oak.example", "--as", "dsl@oak.example"]
+    )
     assert result.exit_code == 0, result.output
     assert "line manager (dpo@oak.example) will be told" in result.output
     (told,) = env.outbox("report_line_manager")
@@ -150,8 +160,7 @@ def test_a_staff_breach_tells_the_line_manager_without_what_or_who(
     for part in (told.subject, told.payload["text"], told.payload["html"]):
         assert SECRET not in part and "Amy" not in part and "mobile" not in part.lower()
     assert ref in told.subject
-    again = cli.invoke(app, ["reports", "about", ref, "amy@oak.example", "--as",
-                             "dsl@oak.example"])
+    again = cli.invoke(app, ["reports", "about", ref, "amy@oak.example", "--as", "dsl@oak.example"])
     assert again.exit_code == 0 and len(env.outbox("report_line_manager")) == 1
     assert env.report(ref).about_person == "amy@oak.example"
     with env.context.store.session() as session:
@@ -161,8 +170,9 @@ def test_a_staff_breach_tells_the_line_manager_without_what_or_who(
 
 def test_an_allegation_never_goes_to_the_line_manager(env: Env, cli: CliRunner) -> None:
     ref = env.store_report(submission(category="staff_concern"), NOW)
-    result = cli.invoke(app, ["reports", "about", ref, "amy@oak.example", "--as",
-                              "dsl@oak.example"])
+    result = cli.invoke(
+        app, ["reports", "about", ref, "amy@oak.example", "--as", "dsl@oak.example"]
+    )
     assert result.exit_code == 0, result.output
     assert "line manager" not in result.output
     assert env.outbox("report_line_manager") == []
@@ -171,14 +181,16 @@ def test_an_allegation_never_goes_to_the_line_manager(env: Env, cli: CliRunner) 
 def test_recording_a_deputy_hides_the_report_from_them(env: Env, cli: CliRunner) -> None:
     ref = env.store_report(submission(category="other"), NOW)
     assert env.client("deputy").get(f"/reports/{ref}").status_code == 200
-    result = cli.invoke(app, ["reports", "about", ref, "deputy@oak.example", "--as",
-                              "head@oak.example"])
+    result = cli.invoke(
+        app, ["reports", "about", ref, "deputy@oak.example", "--as", "head@oak.example"]
+    )
     assert result.exit_code == 0, result.output
     assert env.client("deputy").get(f"/reports/{ref}").status_code == 404
-    unknown = cli.invoke(app, ["reports", "about", ref, "nobody@oak.example", "--as",
-                               "head@oak.example"])
+    unknown = cli.invoke(
+        app, ["reports", "about", ref, "nobody@oak.example", "--as", "head@oak.example"]
+    )
     assert unknown.exit_code == 2 and "not in Oak Test School's directory" in unknown.output
-    missing = cli.invoke(app, ["reports", "about", "CR-2026-9999", "amy@oak.example", "--as",
-                               "head@oak.example"])
+    missing = cli.invoke(
+        app, ["reports", "about", "CR-2026-9999", "amy@oak.example", "--as", "head@oak.example"]
+    )
     assert missing.exit_code == 2 and "has no report CR-2026-9999" in missing.output
-

@@ -48,10 +48,12 @@ def refuse(env: Env, table: str) -> None:
         if engine.dialect.name == "sqlite":
             conn.exec_driver_sql(
                 f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} "
-                "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+                "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+            )
         else:
             conn.exec_driver_sql(
-                f"ALTER TABLE {table} ADD CONSTRAINT refuse_{table} CHECK (false) NOT VALID")
+                f"ALTER TABLE {table} ADD CONSTRAINT refuse_{table} CHECK (false) NOT VALID"
+            )
 
 
 def allow(env: Env, table: str) -> None:
@@ -72,8 +74,9 @@ def _post(env: Env, **extra: object) -> object:
 def _fields(page: str) -> dict[str, str]:
     """What the form's text fields and text area hold."""
     held = {n: unescape(v) for n, v in re.findall(r'name="(\w+)"[^>]*value="([^"]*)"', page)}
-    for name, text in re.findall(r'<textarea[^>]*name="(\w+)"[^>]*>(.*?)</textarea>', page,
-                                 re.DOTALL):
+    for name, text in re.findall(
+        r'<textarea[^>]*name="(\w+)"[^>]*>(.*?)</textarea>', page, re.DOTALL
+    ):
         held[name] = unescape(text)
     return held
 
@@ -85,8 +88,9 @@ def _stored(env: Env) -> int:
 
 def _audited(env: Env) -> list[AuditEvent]:
     with env.context.store.session() as session:
-        return list(session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "report.not_stored")))
+        return list(
+            session.scalars(select(AuditEvent).where(AuditEvent.action == "report.not_stored"))
+        )
 
 
 def _no_words(text: str) -> None:
@@ -138,19 +142,28 @@ def test_when_the_database_takes_nothing_the_alert_goes_straight_through_the_mai
     refuse(env, "reports")
     refuse(env, "outbox")
     answer = _post(env)
-    assert answer.status_code == 503 and _fields(answer.text)["what_happened"] == (
-        TYPED["what_happened"])
+    assert (
+        answer.status_code == 503
+        and _fields(answer.text)["what_happened"] == (TYPED["what_happened"])
+    )
     assert env.outbox("report_failed") == [] and _audited(env) == []
-    mailed = [email.message_from_bytes(p.read_bytes())
-              for p in (env.context.settings.home / "outbox").glob("*.eml")]
+    mailed = [
+        email.message_from_bytes(p.read_bytes())
+        for p in (env.context.settings.home / "outbox").glob("*.eml")
+    ]
     [alert] = [m for m in mailed if "could not be saved" in str(m["Subject"])]
     assert sorted(a.strip() for a in str(alert["To"]).split(",")) == [
-        "deputy@oak.example", "dsl@oak.example"]
+        "deputy@oak.example",
+        "dsl@oak.example",
+    ]
     _no_words(alert.as_string())
     assert "could not be queued either" in caplog.text and "mailed directly" in caplog.text
     _no_words(caplog.text)
     # once in the quiet time from this process, however many fail
     assert _post(env).status_code == 503
-    again = [p for p in (env.context.settings.home / "outbox").glob("*.eml")
-             if "could not be saved" in p.read_text(errors="replace")]
+    again = [
+        p
+        for p in (env.context.settings.home / "outbox").glob("*.eml")
+        if "could not be saved" in p.read_text(errors="replace")
+    ]
     assert len(again) == 1

@@ -18,8 +18,13 @@ TODAY = date(2026, 11, 23)
 def test_titles_accents_and_surname_first_match_and_a_near_name_is_only_proposed(
     tmp_path: Path,
 ) -> None:
-    builder = configure(SchoolBuilder(tmp_path / "school"), headteacher="fiona@oak.example",
-                        dsl=["sian@oak.example"], deputy_dsl=[], admins=["fiona@oak.example"])
+    builder = configure(
+        SchoolBuilder(tmp_path / "school"),
+        headteacher="fiona@oak.example",
+        dsl=["sian@oak.example"],
+        deputy_dsl=[],
+        admins=["fiona@oak.example"],
+    )
     builder.people = [
         Row("fiona@oak.example", "Dr Fiona Carr", "staff", start="2020-09-01"),
         Row("sian@oak.example", "Siân O'Neill", "staff", start="2020-09-01"),
@@ -31,14 +36,17 @@ def test_titles_accents_and_surname_first_match_and_a_near_name_is_only_proposed
     sheet.write_text(
         "Name,Start date,Identity checked,Barred list check,Enhanced DBS check date,"
         "Right to work\n"
-        + "".join(f'"{n}",01/09/2020,01/08/2020,01/08/2020,01/08/2020,01/08/2020\n'
-                  for n in ("Carr, Fiona", "MRS SIAN O'NEILL", "Jon Smyth")),
+        + "".join(
+            f'"{n}",01/09/2020,01/08/2020,01/08/2020,01/08/2020,01/08/2020\n'
+            for n in ("Carr, Fiona", "MRS SIAN O'NEILL", "Jon Smyth")
+        ),
         encoding="utf-8",
     )
     school = context.config.school("oak")
     with context.store.transaction() as session:
-        result = import_sheet(session, school, read_sheet(sheet, TODAY), where="scr.csv",
-                              actor="test", now=at(TODAY))
+        result = import_sheet(
+            session, school, read_sheet(sheet, TODAY), where="scr.csv", actor="test", now=at(TODAY)
+        )
         refresh_gaps(session, school, TODAY, force=True)
         kinds = {(g.kind, g.subject) for g in current_gaps(session, school, TODAY)}
     assert (result.matched, result.unmatched) == (2, 1)

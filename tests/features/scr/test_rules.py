@@ -98,11 +98,16 @@ def test_a_row_for_someone_gone_is_a_gap_until_it_has_a_leaving_date() -> None:
 def test_the_five_year_pvg_rule_starts_on_1_april_2026_exactly() -> None:
     """Membership from 1 April 2026 runs five years; from 31 March 2026 it moves over in phases
     not yet stated: no renewal is counted for it (Disclosure (Scotland) Act 2020 s.71)."""
+
     def member(joined: date) -> tuple[Entry, StaffMember]:
-        checks = {"identity": DONE, "criminal_record": CheckValue(True, joined),
-                  "right_to_work": DONE}
-        entry = Entry(1, "Isla Ross", joined, safeguarding_training_on=date(2031, 3, 2),
-                      checks=checks)
+        checks = {
+            "identity": DONE,
+            "criminal_record": CheckValue(True, joined),
+            "right_to_work": DONE,
+        }
+        entry = Entry(
+            1, "Isla Ross", joined, safeguarding_training_on=date(2031, 3, 2), checks=checks
+        )
         return entry, StaffMember(1, "Isla Ross", True, False, joined)
 
     first = member(date(2026, 4, 1))
@@ -136,14 +141,16 @@ def test_volunteers_supply_and_governors_on_the_record_are_never_leavers() -> No
 
 def test_a_volunteer_is_asked_the_checks_of_regulated_activity_only() -> None:
     checks = {"identity": DONE, "barred_list": DONE, "criminal_record": DONE}
-    entry = Entry(2, "Val Helper", date(2024, 9, 1), teaching=False, checks=checks,
-                  kind="volunteer")
+    entry = Entry(
+        2, "Val Helper", date(2024, 9, 1), teaching=False, checks=checks, kind="volunteer"
+    )
     helper = StaffMember(2, "Val Helper", True, False, date(2024, 9, 1), volunteer=True)
     assert _kinds([entry], [helper]) == set()  # no right to work, no staff training
-    without = Entry(2, "Val Helper", date(2024, 9, 1), checks={"identity": DONE},
-                    kind="volunteer")
-    assert _kinds([without], [helper]) == {("missing_check", "barred_list"),
-                                           ("missing_check", "criminal_record")}
+    without = Entry(2, "Val Helper", date(2024, 9, 1), checks={"identity": DONE}, kind="volunteer")
+    assert _kinds([without], [helper]) == {
+        ("missing_check", "barred_list"),
+        ("missing_check", "criminal_record"),
+    }
 
 
 def test_a_check_the_record_has_no_column_for_is_not_judged() -> None:
@@ -152,7 +159,8 @@ def test_a_check_the_record_has_no_column_for_is_not_judged() -> None:
     judged = {"identity", "barred_list", "prohibition", "right_to_work"}
     found = find_gaps([bare], [head], [], pack_for("england").scr_checks, TODAY, judged=judged)
     assert {(g.kind, g.check) for g in found} == {
-        ("missing_check", "barred_list"), ("missing_check", "prohibition"),
+        ("missing_check", "barred_list"),
+        ("missing_check", "prohibition"),
         ("missing_check", "right_to_work"),
     }  # never the enhanced DBS check
 
@@ -167,9 +175,16 @@ def test_a_check_whose_rule_has_ended_opens_no_gap_and_the_evidence_says_which_r
     from bot.features.evidence.rules import rules_table
 
     checks = [
-        c.model_copy(update={"until": date(2026, 1, 1), "dates_source": Source(
-            title="A repeal in force 1 January 2026", url="https://example.gov.uk/repeal")})
-        if c.id == "s128" else c
+        c.model_copy(
+            update={
+                "until": date(2026, 1, 1),
+                "dates_source": Source(
+                    title="A repeal in force 1 January 2026", url="https://example.gov.uk/repeal"
+                ),
+            }
+        )
+        if c.id == "s128"
+        else c
         for c in pack_for("england").scr_checks
     ]
     entry, head = _head()
@@ -180,9 +195,15 @@ def test_a_check_whose_rule_has_ended_opens_no_gap_and_the_evidence_says_which_r
     # the pack's own ended rule: KCSIE's Annex A, read in editions before 1 September 2026;
     # an Annex A acknowledged before then was made under it, and the pack's rules say so
     kcsie = next(i for i in pack_for("england").statutory if i.id == "kcsie-read")
-    school = SchoolConfig.model_validate({"id": "oak", "name": "Oak", "independent": True,
-                                          "headteacher": "h@oak.example",
-                                          "requirements": [kcsie.requirement]})
+    school = SchoolConfig.model_validate(
+        {
+            "id": "oak",
+            "name": "Oak",
+            "independent": True,
+            "headteacher": "h@oak.example",
+            "requirements": [kcsie.requirement],
+        }
+    )
     rows = {row[0]: row for row in rules_table(school).rows}
     assert rows["section 128 check (management posts)"][2] == ""  # in force: no end known
     annex = rows["Keeping children safe in education (annex-a)"]

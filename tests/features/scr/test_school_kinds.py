@@ -26,11 +26,7 @@ from tests.support.helpers import Row, SchoolBuilder, at
 
 TODAY = date(2026, 11, 23)
 
-KINDS = {
-    "maintained": {},
-    "academy": {"academy": True},
-    "independent": {"independent": True},
-}
+KINDS = {"maintained": {}, "academy": {"academy": True}, "independent": {"independent": True}}
 BOARD = {
     "maintained": "Governor not on the record",
     "academy": "Trustee, member or governor not on the record",
@@ -174,10 +170,7 @@ def test_the_owner_hears_of_new_gaps_once_in_their_weekly_reminder(
     builder.people = list(PEOPLE)
     if owed:
         builder.requirement(
-            id="os",
-            kind="complete_training",
-            course="Online safety",
-            audience={"roles": ["staff"]},
+            id="os", kind="complete_training", course="Online safety", audience={"roles": ["staff"]}
         )
     context = builder.context(None, demo=True, base_url="http://testserver")
     sync_people(context, TODAY)

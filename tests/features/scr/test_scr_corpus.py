@@ -95,11 +95,16 @@ def _school(home: Path, country: str, export: Path) -> School:
     (home / "secret.key").write_text(TEST_SECRET, encoding="utf-8")
     shutil.copyfile(export, home / "directory.xlsx")
     (home / "policies").mkdir()
-    school = {"id": "ysgol", "name": "Example School", "country": country, "policies": [],
-              "requirements": [], **PEOPLE}
+    school = {
+        "id": "ysgol",
+        "name": "Example School",
+        "country": country,
+        "policies": [],
+        "requirements": [],
+        **PEOPLE,
+    }
     (home / "school.yaml").write_text(
-        yaml.safe_dump({"organisation": {"name": "Example"}, "schools": [school]}),
-        encoding="utf-8",
+        yaml.safe_dump({"organisation": {"name": "Example"}, "schools": [school]}), encoding="utf-8"
     )
     context = AppContext(Settings(home=home, secret_key=TEST_SECRET))
     sync_people(context, TODAY)
@@ -139,14 +144,20 @@ def test_each_english_tracker_imports_with_no_false_dbs_gap(
     # the export's other 30 people: 4 governors and a clerk (on no record of staff), 25 who
     # work here; no training is recorded for the 48 who owe it (not the 8 governors, 2 clerks
     # and 2 volunteers of the 60)
-    assert kinds == {("not_in_scr", None): 25, ("governor_missing", None): 4,
-                     ("no_training", None): 48}
+    assert kinds == {
+        ("not_in_scr", None): 25,
+        ("governor_missing", None): 4,
+        ("no_training", None): 48,
+    }
     with school.context.store.session() as session:
         dated = session.scalars(
             select(ScrCheck.checked_on).where(ScrCheck.check == "criminal_record")
         ).all()
-        kept = " ".join(str(v) for table in (ScrEntry, ScrCheck, AuditEvent)
-                        for v in session.execute(select(table.__table__)).all())
+        kept = " ".join(
+            str(v)
+            for table in (ScrEntry, ScrCheck, AuditEvent)
+            for v in session.execute(select(table.__table__)).all()
+        )
     assert len(dated) == 30 and all(dated)
     numbers = _dbs_numbers(_tracker(shared_spreadsheets, name))
     assert len(numbers) == 30 and not [n for n in numbers if n in kept]  # 0 DBS numbers kept
@@ -181,8 +192,11 @@ def test_two_late_checks_planted_in_a_tracker_are_found(
     header = [c.value for c in sheet[3]]
     dbs, start = header.index("Enhanced DBS check date") + 1, header.index("Start date") + 1
     sheet.cell(3, len(header) + 1, "Risk assessment")
-    late = {"Hughes": datetime(2024, 11, 4), "Patel": datetime(2024, 3, 1),
-            "MacLeòid": datetime(2024, 9, 2)}
+    late = {
+        "Hughes": datetime(2024, 11, 4),
+        "Patel": datetime(2024, 3, 1),
+        "MacLeòid": datetime(2024, 9, 2),
+    }
     for row in sheet.iter_rows(min_row=4):
         surname = row[0].value
         if surname in late and row[1].value in ("Isla", "Zoë", "Leo"):
@@ -213,8 +227,13 @@ def test_a_sheet_without_a_dbs_date_column_says_so_once(
     book.save(plain)
     school = schools["england"]
     said = school.run("scr", "import", str(plain))
-    assert said.count("this sheet has no enhanced DBS check column we can read: the enhanced "
-                      "DBS check is not judged") == 1
+    assert (
+        said.count(
+            "this sheet has no enhanced DBS check column we can read: the enhanced "
+            "DBS check is not judged"
+        )
+        == 1
+    )
     assert "column 'DBS' skipped" in said
     assert not [g for g in school.gaps() if g["check"] == "criminal_record"]
 
@@ -226,35 +245,45 @@ def test_scotland_reads_pvg_and_gaps_the_passed_renewal_dates(
     said = school.run("scr", "import", str(_tracker(shared_spreadsheets, "scr.scotland-pvg")))
     assert "20 rows read (20 matched" in said
     # the tracker keeps no right to work column: said once, and no gap of it
-    assert said.count("not judged") == 1 and ("this sheet has no right to work in the UK "
-                                              "check column we can read") in said
+    assert (
+        said.count("not judged") == 1
+        and ("this sheet has no right to work in the UK check column we can read") in said
+    )
     renewals = sorted((g["person"], g["gap"]) for g in school.gaps() if g["kind"] == "renewal_due")
     assert len(renewals) == 15  # of 20: five renewal dates are after 20 November 2026
-    assert ("Amelia Wright", "PVG scheme membership: renewal was due on Monday 19 January 2026"
-            ) in renewals
+    assert (
+        "Amelia Wright",
+        "PVG scheme membership: renewal was due on Monday 19 January 2026",
+    ) in renewals
     assert not [g for g in school.gaps() if g["kind"] == "missing_check"]
 
 
-@pytest.mark.parametrize(("nation", "check", "asked"), [
-    # Scotland's pack asks PVG membership of staff (its 4 governors: not stated); Northern
-    # Ireland's asks the AccessNI check of governors too
-    ("scotland", "PVG scheme membership", 26),
-    ("northern-ireland", "enhanced AccessNI check", 30),
-])
+@pytest.mark.parametrize(
+    ("nation", "check", "asked"),
+    [
+        # Scotland's pack asks PVG membership of staff (its 4 governors: not stated); Northern
+        # Ireland's asks the AccessNI check of governors too
+        ("scotland", "PVG scheme membership", 26),
+        ("northern-ireland", "enhanced AccessNI check", 30),
+    ],
+)
 def test_a_dbs_column_is_not_the_nations_check_unless_the_school_says(
     schools: dict[str, School], shared_spreadsheets: Path, nation: str, check: str, asked: int
 ) -> None:
     school = schools[nation]
     tracker = str(_tracker(shared_spreadsheets, "scr.4-enhanced-dbs-check-date"))
     said = school.run("scr", "import", tracker)
-    assert (f"column 'Enhanced DBS check date' is for the DBS check, not {check}, so it is not "
-            "read as one (if it is, import again with --criminal-record-column 'Enhanced DBS "
-            "check date')") in said
+    assert (
+        f"column 'Enhanced DBS check date' is for the DBS check, not {check}, so it is not "
+        "read as one (if it is, import again with --criminal-record-column 'Enhanced DBS "
+        "check date')"
+    ) in said
     assert "column 'DBS' skipped: vetting data is not kept" in said
     missing = [g for g in school.gaps() if g["check"] == "criminal_record"]
     assert len(missing) == asked and {g["gap"] for g in missing} == {f"{check}: not recorded"}
-    said = school.run("scr", "import", tracker, "--criminal-record-column",
-                      "Enhanced DBS check date")
+    said = school.run(
+        "scr", "import", tracker, "--criminal-record-column", "Enhanced DBS check date"
+    )
     assert "is for the DBS check" not in said
     assert not [g for g in school.gaps() if g["check"] == "criminal_record"]
 
@@ -267,6 +296,9 @@ def test_northern_ireland_reads_accessni(
     assert "20 rows read (20 matched" in said and "AccessNI check date' is" not in said
     assert not [g for g in school.gaps() if g["check"] == "criminal_record"]
     in_england = schools["england"].run(
-        "scr", "import", str(_tracker(shared_spreadsheets, "scr.ni-accessni")))
-    assert ("column 'Enhanced AccessNI check date' is for the AccessNI check, not enhanced DBS "
-            "check" in in_england)
+        "scr", "import", str(_tracker(shared_spreadsheets, "scr.ni-accessni"))
+    )
+    assert (
+        "column 'Enhanced AccessNI check date' is for the AccessNI check, not enhanced DBS "
+        "check" in in_england
+    )

@@ -67,7 +67,7 @@ def build_web_school(school: SchoolBuilder, database_url: str) -> AppContext:
             "name": "School Facebook page",
             "aup_policy": "social-media-aup",
             "holders": ["amy@oak.example"],
-        },
+        }
     ]
     ctx = school.context(database_url, demo=True)
     run_sweep(

@@ -23,34 +23,46 @@ PEOPLE = [
 ]
 
 
-@pytest.mark.parametrize(("typed", "email"), [
-    ("Siobhan", "siobhan@oak.example"),  # a first name alone, without its accent
-    ("siobhan ni bhriain", "siobhan@oak.example"),
-    ("SIOBHÁN  NÍ BHRIAIN", "siobhan@oak.example"),
-    ("zoe o'neill", "zoe@oak.example"),
-    ("Ana Ortiz", "ana.o@oak.example"),
-    ("ANA.O@OAK.EXAMPLE", "ana.o@oak.example"),
-])
+@pytest.mark.parametrize(
+    ("typed", "email"),
+    [
+        ("Siobhan", "siobhan@oak.example"),  # a first name alone, without its accent
+        ("siobhan ni bhriain", "siobhan@oak.example"),
+        ("SIOBHÁN  NÍ BHRIAIN", "siobhan@oak.example"),
+        ("zoe o'neill", "zoe@oak.example"),
+        ("Ana Ortiz", "ana.o@oak.example"),
+        ("ANA.O@OAK.EXAMPLE", "ana.o@oak.example"),
+    ],
+)
 def test_a_name_finds_its_person_however_it_is_typed(typed: str, email: str) -> None:
     assert pick_person(PEOPLE, typed, "staff.csv") == (email, None, [])
 
 
 def test_two_people_with_the_name_are_a_question_never_a_guess() -> None:
     email, problem, choices = pick_person(PEOPLE, "ana", "staff.csv")
-    assert email is None and [p.email for p in choices] == ["ana.o@oak.example",
-                                                            "ana.b@oak.example"]
+    assert email is None and [p.email for p in choices] == [
+        "ana.o@oak.example",
+        "ana.b@oak.example",
+    ]
     assert problem is not None and "2 people are called 'ana'" in problem
     assert pick_person(PEOPLE, "Nobody", "staff.csv")[1] == (
-        "nobody called 'Nobody' in staff.csv; give the name or email it has")
+        "nobody called 'Nobody' in staff.csv; give the name or email it has"
+    )
 
 
-@pytest.mark.parametrize(("typed", "nation"), [
-    ("Scotland", "scotland"), ("NORTHERN IRELAND", "northern-ireland"),
-    ("Northern-Ireland", "northern-ireland"), ("wales", "wales"),
-])
+@pytest.mark.parametrize(
+    ("typed", "nation"),
+    [
+        ("Scotland", "scotland"),
+        ("NORTHERN IRELAND", "northern-ireland"),
+        ("Northern-Ireland", "northern-ireland"),
+        ("wales", "wales"),
+    ],
+)
 def test_nations_in_any_case(typed: str, nation: str) -> None:
-    answers = Answers.model_validate({"school": {"name": "Oak", "country": typed},
-                                      "people": {"headteacher": "h@oak.example"}})
+    answers = Answers.model_validate(
+        {"school": {"name": "Oak", "country": typed}, "people": {"headteacher": "h@oak.example"}}
+    )
     assert answers.school.country == nation
 
 

@@ -39,7 +39,10 @@ EXPORTS = [
 @pytest.mark.slow
 @pytest.mark.parametrize("export", EXPORTS)
 def test_init_takes_each_corpus_export_in_one_try(
-    export: str, shared_spreadsheets: Path, tmp_path: Path, frozen_clock: Any,
+    export: str,
+    shared_spreadsheets: Path,
+    tmp_path: Path,
+    frozen_clock: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     frozen_clock.at(date(2026, 11, 20), 9, 30, tick=True)  # the day the export was made
@@ -52,8 +55,12 @@ def test_init_takes_each_corpus_export_in_one_try(
     people = dict(PEOPLE)
     if export == EXPORTS[4]:  # Windows-1252 has no ŷ: the file itself says "Ll?r Roberts"
         people["dsl"] = ["l.roberts12@school.example"]
-    answers = mis_answers(inputs, school={"name": "Ysgol Enghraifft", "country": "wales"},
-                          directory=export, people=people)
+    answers = mis_answers(
+        inputs,
+        school={"name": "Ysgol Enghraifft", "country": "wales"},
+        directory=export,
+        people=people,
+    )
     init = CliRunner().invoke(app, ["init", "--answers", str(answers)], env=WIDE)
     said = printed(init)
     assert init.exit_code == 0, init.output
@@ -62,9 +69,14 @@ def test_init_takes_each_corpus_export_in_one_try(
     if export.endswith(".xlsx"):
         assert "sheet 'Staff' read" in said
     assert ("1 hidden row read" in said) is (export == EXPORTS[1])
-    for post, role in (("Principal", "staff"), ("Vice Principal", "staff"),
-                       ("Learning Support Assistant", "staff"), ("Cover Supervisor", "staff"),
-                       ("School Secretary", "staff"), ("Site Manager", "staff")):
+    for post, role in (
+        ("Principal", "staff"),
+        ("Vice Principal", "staff"),
+        ("Learning Support Assistant", "staff"),
+        ("Cover Supervisor", "staff"),
+        ("School Secretary", "staff"),
+        ("Site Manager", "staff"),
+    ):
         assert f"{post} (2 people) → {role}" in said, post
     if export == EXPORTS[0]:  # the only export with a second post column
         assert "Chair of Governors (2 people) → governor" in said

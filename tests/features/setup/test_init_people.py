@@ -36,9 +36,12 @@ def _calendar(path: Path) -> None:
     calendar.add("prodid", "-//Fictional Council//Term dates//EN")
     calendar.add("version", "2.0")
     events = [
-        ("Autumn term begins", date(2026, 9, 2), 1), ("Autumn term ends", date(2026, 12, 18), 1),
-        ("Spring term begins", date(2027, 1, 5), 1), ("Spring term ends", date(2027, 3, 26), 1),
-        ("Summer term begins", date(2027, 4, 13), 1), ("Summer term ends", date(2027, 7, 21), 1),
+        ("Autumn term begins", date(2026, 9, 2), 1),
+        ("Autumn term ends", date(2026, 12, 18), 1),
+        ("Spring term begins", date(2027, 1, 5), 1),
+        ("Spring term ends", date(2027, 3, 26), 1),
+        ("Summer term begins", date(2027, 4, 13), 1),
+        ("Summer term ends", date(2027, 7, 21), 1),
         ("October holiday", date(2026, 10, 26), 5),
         *((summary, day, 1) for summary, day in TRAINING_DAYS.items()),
     ]
@@ -59,8 +62,9 @@ def _init(tmp_path: Path, **changes: Any) -> tuple[Any, list[dict[str, str]]]:
     policy_folder(inputs / "policies")
     _calendar(inputs / "term-dates.ics")
     answers = answers_file(inputs / "answers.yaml", rows, **changes)
-    result = CliRunner().invoke(app, ["init", "--as-of", "2026-09-14", "--answers",
-                                      str(answers)], env=WIDE)
+    result = CliRunner().invoke(
+        app, ["init", "--as-of", "2026-09-14", "--answers", str(answers)], env=WIDE
+    )
     return result, rows
 
 
@@ -78,17 +82,27 @@ def test_outside_people_admins_nation_training_days_and_the_policy_register(
     }
     rows = staff_csv(tmp_path / "peek.csv")  # the same rows _init writes
     head, business = rows[0], rows[3]
-    people_answers.update(headteacher=head["name"].upper(), dsl=[head["name"].lower()],
-                          admins=[business["name"], head["email"]])
-    result, rows = _init(tmp_path / "b", people=people_answers,
-                         school={"name": "Glen Primary", "country": "NORTHERN IRELAND"})
+    people_answers.update(
+        headteacher=head["name"].upper(),
+        dsl=[head["name"].lower()],
+        admins=[business["name"], head["email"]],
+    )
+    result, rows = _init(
+        tmp_path / "b",
+        people=people_answers,
+        school={"name": "Glen Primary", "country": "NORTHERN IRELAND"},
+    )
     assert result.exit_code == 0, result.output
     out = " ".join(result.output.split())
-    assert "data protection officer: Pat Council <dpo@council.example> (from outside " \
+    assert (
+        "data protection officer: Pat Council <dpo@council.example> (from outside "
         "staff.csv: on the people register)" in out
+    )
     assert ": clerk@clerking.example (from outside staff.csv" in out
-    assert (f"runs the bot day to day: {business['name']} <{business['email']}>, "
-            f"{head['name']} <{head['email']}>") in out
+    assert (
+        f"runs the bot day to day: {business['name']} <{business['email']}>, "
+        f"{head['name']} <{head['email']}>"
+    ) in out
     assert f"{len(TRAINING_DAYS)} INSET days" in out
     for summary in TRAINING_DAYS:
         assert summary in result.output
@@ -105,8 +119,10 @@ def test_outside_people_admins_nation_training_days_and_the_policy_register(
     with store.session() as session:
         register = {e.email: e.display_name for e in session.scalars(select(ExtraPerson))}
         dpo = session.scalar(select(Person).where(Person.email == "dpo@council.example"))
-        assert register == {"dpo@council.example": "Pat Council",
-                            "clerk@clerking.example": "clerk@clerking.example"}
+        assert register == {
+            "dpo@council.example": "Pat Council",
+            "clerk@clerking.example": "clerk@clerking.example",
+        }
         assert dpo is not None and dpo.active and "dpo" in dpo.role_names
     store.dispose()
 
@@ -129,8 +145,10 @@ def test_an_outside_address_that_is_not_one_is_refused_by_name(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     rows = staff_csv(tmp_path / "peek.csv")
-    result, _rows = _init(tmp_path / "c", people={"headteacher": rows[0]["email"],
-                                                  "dpo": "Pat Council <pat@@council>"})
+    result, _rows = _init(
+        tmp_path / "c",
+        people={"headteacher": rows[0]["email"], "dpo": "Pat Council <pat@@council>"},
+    )
     assert result.exit_code == 2
     out = " ".join(result.output.split())
     assert "people.dpo: pat@@council is not an email address" in out
@@ -145,9 +163,14 @@ def test_google_staff_accounts_query_is_written_to_the_settings(tmp_path: Path) 
     from bot.features.setup.writing import env_text
 
     def written(**platform: str) -> str:
-        answers = Answers.model_validate({
-            "school": {"name": "Oak"}, "platform": "google",
-            "people": {"headteacher": "head@oak.example"}, "platform_settings": platform})
+        answers = Answers.model_validate(
+            {
+                "school": {"name": "Oak"},
+                "platform": "google",
+                "people": {"headteacher": "head@oak.example"},
+                "platform_settings": platform,
+            }
+        )
         return env_text(answers, Settings(home=tmp_path), date(2026, 9, 14), "head@oak.example")
 
     text = written(USER_QUERY="orgUnitPath='/Staff'")
@@ -155,5 +178,7 @@ def test_google_staff_accounts_query_is_written_to_the_settings(tmp_path: Path) 
     values = dotenv_values(tmp_path / "query.env")
     assert values["COMPLIANCE_BOT_GOOGLE__USER_QUERY"] == "orgUnitPath='/Staff'"
     # not given: the line is there to fill in, and says why
-    assert "# COMPLIANCE_BOT_GOOGLE__USER_QUERY=\"orgUnitPath='/Staff'\"  (only staff " \
+    assert (
+        "# COMPLIANCE_BOT_GOOGLE__USER_QUERY=\"orgUnitPath='/Staff'\"  (only staff "
         "accounts" in written()
+    )

@@ -79,12 +79,15 @@ def test_init_asks_a_welsh_school_its_language_english_by_default(
 
 @pytest.mark.parametrize(
     ("category", "typed", "language"),
-    [("primarily-welsh", None, "cy"), ("dual-language", None, "cy+en"),
-     ("primarily-english", "", "en"), ("primarily-english", "cy+en", "cy+en")],
+    [
+        ("primarily-welsh", None, "cy"),
+        ("dual-language", None, "cy+en"),
+        ("primarily-english", "", "en"),
+        ("primarily-english", "cy+en", "cy+en"),
+    ],
 )
 def test_a_welsh_schools_language_follows_its_language_category(
-    monkeypatch: Any, tmp_path: Path, capsys: Any, category: str, typed: str | None,
-    language: str,
+    monkeypatch: Any, tmp_path: Path, capsys: Any, category: str, typed: str | None, language: str
 ) -> None:
     """The Welsh Language and Education (Wales) Act 2025: a school's category sets its
     language (said so); a primarily English school is offered Welsh beside English."""
@@ -100,16 +103,24 @@ def test_a_welsh_schools_language_follows_its_language_category(
         return typed or str(_.get("default"))
 
     monkeypatch.setattr(prompts.typer, "prompt", prompt)
-    progress = Progress(tmp_path / "answers.yaml",
-                        {"school": {"country": "wales", "language_category": category}})
+    progress = Progress(
+        tmp_path / "answers.yaml", {"school": {"country": "wales", "language_category": category}}
+    )
     assert prompts._language(progress) == language
     assert "sets the language" in " ".join(capsys.readouterr().out.split())
     assert (asked != []) is (category == "primarily-english")
-    school = SchoolConfig.model_validate({"id": "oak", "name": "Oak", "headteacher":
-                                          "h@oak.example", "country": "wales",
-                                          "language_category": category})
+    school = SchoolConfig.model_validate(
+        {
+            "id": "oak",
+            "name": "Oak",
+            "headteacher": "h@oak.example",
+            "country": "wales",
+            "language_category": category,
+        }
+    )
     assert school.language == {"primarily-welsh": "cy", "dual-language": "cy+en"}.get(
-        category, "en")
+        category, "en"
+    )
     assert school.language_said is not None and school.language_said.id == category
 
 

@@ -39,8 +39,10 @@ def test_an_mis_export_goes_from_refused_to_duties_for_every_mapped_person(
     assert refused.exit_code == 2, refused.output
     assert not (home / "school.yaml").exists()
     # each bad row names its line, its person and the file's own column
-    assert (f"staff.csv line {bad['bad email']} (Fiona MacLeod): Work Email is missing or not "
-            "an email address") in said
+    assert (
+        f"staff.csv line {bad['bad email']} (Fiona MacLeod): Work Email is missing or not "
+        "an email address"
+    ) in said
     assert f"staff.csv line {bad['duplicate']} (Bob D'Arcy): email rob.darcy" in said
     assert f"leave_out: [{bad['bad email']}]" in said
     # every post is in the built-in role table: none is a problem, none is stored as it is
@@ -50,13 +52,16 @@ def test_an_mis_export_goes_from_refused_to_duties_for_every_mapped_person(
     init = runner.invoke(app, ["init", "--answers", str(answers)], env=WIDE)
     said = printed(init)
     assert init.exit_code == 0, init.output
-    assert "designated safeguarding lead: Siobhán Ní Bhriain <siobhan.nibhriain@" in \
-        said.replace("DSL", "designated safeguarding lead")
+    assert "designated safeguarding lead: Siobhán Ní Bhriain <siobhan.nibhriain@" in said.replace(
+        "DSL", "designated safeguarding lead"
+    )
     assert "Role table" in said and "Cleaner (1 person) → not asked for anything" in said
     assert "Posts to map" not in said
     mapped = [p for p in people if MIS_TITLES[p.title] == "staff"]
-    assert (f"Safeguarding and child protection training: {len(mapped)} people "
-            f"(e.g. Moira Campbell, Siobhán Ní Bhriain, Rob D'Arcy, …)") in said
+    assert (
+        f"Safeguarding and child protection training: {len(mapped)} people "
+        f"(e.g. Moira Campbell, Siobhán Ní Bhriain, Rob D'Arcy, …)"
+    ) in said
     assert "WARNING" not in said
     school = load_config(home / "school.yaml").school()
     assert school.country == "england" and school.dsl == ["siobhan.nibhriain@glenview.example"]
@@ -78,8 +83,9 @@ def test_an_mis_export_goes_from_refused_to_duties_for_every_mapped_person(
     assert later.exit_code == 0, later.output
     assert "Posts to map" in said and "'Forest School Leader': Kirsty Young" in said
     with store.session() as session:
-        kirsty = session.scalar(select(Person).where(
-            Person.email == "kirsty.young@glenview.example"))
+        kirsty = session.scalar(
+            select(Person).where(Person.email == "kirsty.young@glenview.example")
+        )
         assert kirsty is not None and not kirsty.role_names
     for command in (["directory", "status"], ["status"], ["roles", "map"]):
         status = runner.invoke(app, command, env=WIDE)
@@ -93,11 +99,13 @@ def test_an_mis_export_goes_from_refused_to_duties_for_every_mapped_person(
     mapped_once = runner.invoke(app, ["roles", "map", "Forest School Leader", "staff"], env=WIDE)
     assert mapped_once.exit_code == 0, mapped_once.output
     assert load_config(home / "school.yaml").school().job_titles == {
-        "Forest School Leader": "staff"}
+        "Forest School Leader": "staff"
+    }
     runner.invoke(app, ["sweep", "--no-send"], env=WIDE)
     with store.session() as session:
-        kirsty = session.scalar(select(Person).where(
-            Person.email == "kirsty.young@glenview.example"))
+        kirsty = session.scalar(
+            select(Person).where(Person.email == "kirsty.young@glenview.example")
+        )
         assert kirsty is not None and kirsty.role_names == {"staff"}
     store.dispose()
 
@@ -110,8 +118,9 @@ def test_a_setup_where_nobody_owes_anything_is_a_loud_warning_everywhere(
     runner = CliRunner()
     nobody = dict.fromkeys(MIS_TITLES, "governor")  # governors owe no staff training
     staff_only = [t.id for t in PACK]  # the statutory items ask governors and the DSL too
-    answers = mis_answers(inputs, job_titles=nobody, leave_out=sorted(bad.values()),
-                       requirements=staff_only)
+    answers = mis_answers(
+        inputs, job_titles=nobody, leave_out=sorted(bad.values()), requirements=staff_only
+    )
     init = runner.invoke(app, ["init", "--answers", str(answers)], env=WIDE)
     assert init.exit_code == 0, init.output
     said = printed(init)
@@ -132,17 +141,22 @@ def test_a_problem_at_the_end_asks_just_that_again_never_everything(
     (inputs / "not-a-calendar.ics").write_text("BEGIN:NOTHING\n", encoding="utf-8")
     progress = Progress(Progress.beside(Path(".compliance-bot")))
     for key, value in (
-        (("school", "name"), "Glenview Primary School"), (("school", "country"), "scotland"),
+        (("school", "name"), "Glenview Primary School"),
+        (("school", "country"), "scotland"),
         (("school", "independent"), False),
-        (("platform",), "local"), (("base_url",), "http://127.0.0.1:8123"),
-        (("directory",), str(inputs / "staff.csv")), (("leave_out",), sorted(bad.values())),
+        (("platform",), "local"),
+        (("base_url",), "http://127.0.0.1:8123"),
+        (("directory",), str(inputs / "staff.csv")),
+        (("leave_out",), sorted(bad.values())),
         (("people", "headteacher"), "moira.campbell@glenview.example"),
-        (("people", "dsl"), ["siobhan.nibhriain@glenview.example"]), (("people", "deputy_dsl"), []),
+        (("people", "dsl"), ["siobhan.nibhriain@glenview.example"]),
+        (("people", "deputy_dsl"), []),
         (("people", "admins"), []),
         (("terms",), {"ics": str(inputs / "not-a-calendar.ics")}),
         (("policies",), str(inputs / "policies")),
         (("policy_answers", "mobile-phones.md", "next_review"), "September 2027"),
-        (("requirements",), ["training-safeguarding"]), (("settings_source",), "web"),
+        (("requirements",), ["training-safeguarding"]),
+        (("settings_source",), "web"),
     ):
         progress.put(key, value)
     for title, role in MIS_TITLES.items():
@@ -150,13 +164,20 @@ def test_a_problem_at_the_end_asks_just_that_again_never_everything(
     for key in ("dpo", "clerk", "chair_of_governors"):
         progress.mark(("people", key))
 
-    result = CliRunner().invoke(app, ["init", "--resume"], env=WIDE,
-                                input=f"y\n{inputs / 'term-dates.ics'}\n\n")
+    result = CliRunner().invoke(
+        app, ["init", "--resume"], env=WIDE, input=f"y\n{inputs / 'term-dates.ics'}\n\n"
+    )
     said = printed(result)
     assert result.exit_code == 0, result.output
     assert "1 problem to fix: terms.ics" in said
     assert "Term dates" in said and "Answer those questions again now" in said
-    for asked_before in ("School name", "Nation", "Staff list", "Headteacher (name",
-                         "Policy folder (.docx", "Manage settings"):
+    for asked_before in (
+        "School name",
+        "Nation",
+        "Staff list",
+        "Headteacher (name",
+        "Policy folder (.docx",
+        "Manage settings",
+    ):
         assert asked_before not in said, asked_before
     assert load_config(Path(".compliance-bot/school.yaml")).school().country == "scotland"

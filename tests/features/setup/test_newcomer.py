@@ -61,8 +61,10 @@ def test_a_school_goes_from_its_own_files_to_its_first_reminders(
     assert "Safeguarding and child protection training every year" in out
     assert "The first plan" in out
     assert "Report deadlines" in out
-    assert "LADO referral decision within one working day, ending at the end of the working " \
+    assert (
+        "LADO referral decision within one working day, ending at the end of the working "
         "day (17:00)" in " ".join(out.split())
+    )
     assert "open http://127.0.0.1:8123/setup to review" in " ".join(out.split())
     staff = [r["email"] for r in rows if r["roles"] in ("staff", "volunteer")]
     for email in staff:
@@ -75,13 +77,20 @@ def test_a_school_goes_from_its_own_files_to_its_first_reminders(
     school = config.school()
     assert school.headteacher == rows[0]["email"] and school.clerk == rows[59]["email"]
     assert {p.id for p in school.policies} == {
-        "child-protection-safeguarding", "online-safety", "mobile-phones-personal-devices",
-        "social-media-acceptable-use", "staff-code-conduct",
+        "child-protection-safeguarding",
+        "online-safety",
+        "mobile-phones-personal-devices",
+        "social-media-acceptable-use",
+        "staff-code-conduct",
     }
     assert next(p for p in school.policies if p.aup).title == "Social Media Acceptable Use Policy"
     assert {r.id for r in school.requirements} >= {
-        "training-safeguarding", "training-online-safety", "ack-child-protection-safeguarding",
-        "ack-online-safety", "ack-mobile-phones-personal-devices", "ack-staff-code-conduct",
+        "training-safeguarding",
+        "training-online-safety",
+        "ack-child-protection-safeguarding",
+        "ack-online-safety",
+        "ack-mobile-phones-personal-devices",
+        "ack-staff-code-conduct",
         "sign-social-media-acceptable-use",
     }
     assert date(2026, 10, 27) in school.holidays and date(2026, 9, 1) in school.inset_days
@@ -105,8 +114,14 @@ def test_a_school_goes_from_its_own_files_to_its_first_reminders(
 
     def queued() -> int:  # what the sweeps queued (the head's sign-in link is not theirs)
         with store.session() as session:
-            return int(session.scalar(select(func.count()).select_from(OutboxMessage)
-                                      .where(OutboxMessage.purpose != "signin_link")) or 0)
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.purpose != "signin_link")
+                )
+                or 0
+            )
 
     first = _run(runner, "sweep", "--no-send")
     assert first.exit_code == 0, first.output
@@ -122,8 +137,10 @@ def test_a_school_goes_from_its_own_files_to_its_first_reminders(
         actions = set(session.scalars(select(AuditEvent.action)))
     assert set(staff) <= recipients
     assert {"setup.begun", "config.changed", "sending.started"} <= actions
-    print(f"\nnewcomer path (init → check → remind → sweep → start-sending → sweep): "
-          f"{time.perf_counter() - started:.1f} s wall time")
+    print(
+        f"\nnewcomer path (init → check → remind → sweep → start-sending → sweep): "
+        f"{time.perf_counter() - started:.1f} s wall time"
+    )
 
 
 def _signs_in_before_any_sweep(head: str) -> None:
@@ -133,12 +150,14 @@ def _signs_in_before_any_sweep(head: str) -> None:
     client = TestClient(create_app(context.settings, context))
     page = client.get("/signin")
     assert page.status_code == 200, page.text
-    asked = client.post("/signin/email", data={"email": head, "csrf_token": csrf_of(page.text),
-                                              "next": ""})
+    asked = client.post(
+        "/signin/email", data={"email": head, "csrf_token": csrf_of(page.text), "next": ""}
+    )
     assert asked.status_code == 200, asked.text
     with context.store.session() as session:
-        links = session.scalars(select(OutboxMessage.recipients)
-                                .where(OutboxMessage.purpose == "signin_link")).all()
+        links = session.scalars(
+            select(OutboxMessage.recipients).where(OutboxMessage.purpose == "signin_link")
+        ).all()
     context.store.dispose()
     assert links == [[head]]
 
@@ -158,8 +177,7 @@ def test_init_refuses_a_folder_whose_school_yaml_cannot_be_read(tmp_path: Path) 
 def test_every_wrong_answer_is_reported_at_once_with_its_key(tmp_path: Path) -> None:
     answers, _rows = _inputs(
         tmp_path / "inputs",
-        people={"headteacher": "Nobody Here", "dsl": ["x@nowhere.example"],
-                "clerk": "Ben Brook"},
+        people={"headteacher": "Nobody Here", "dsl": ["x@nowhere.example"], "clerk": "Ben Brook"},
         policy_answers={},
         requirements=["training-safeguarding", "ack-everything"],
     )
@@ -192,9 +210,16 @@ def test_an_independent_school_is_set_up_in_its_proprietors_words(
     statutory training is the proprietor body's, and the summary init prints says
     proprietor, never governors (its policies name their own approving bodies)."""
     frozen_clock.at(date(2026, 9, 14), 8, 45, tick=True)
-    answers, _rows = _inputs(tmp_path / "inputs", school={
-        "name": "Hillside School", "country": "england", "independent": True,
-        "proprietor": "trust", "inspectorate": "isi"})
+    answers, _rows = _inputs(
+        tmp_path / "inputs",
+        school={
+            "name": "Hillside School",
+            "country": "england",
+            "independent": True,
+            "proprietor": "trust",
+            "inspectorate": "isi",
+        },
+    )
     monkeypatch.chdir(tmp_path)
     init = _run(CliRunner(), "init", "--answers", str(answers))
     assert init.exit_code == 0, init.output

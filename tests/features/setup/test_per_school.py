@@ -35,13 +35,31 @@ def _school(sid: str, name: str) -> dict[str, Any]:
         "deputy_dsl": [f"deputy@{domain}"],
         "chair_of_governors": f"chair@{domain}",
         "admins": [f"admin@{domain}"],
-        "policies": [{"id": f"safeguarding-{sid}", "title": f"{name} Safeguarding Policy",
-                      "version": "1", "document": f"policies/safeguarding-{sid}.md",
-                      "reviewers": [f"gov@{domain}"]}],
-        "requirements": [{"id": f"ack-{sid}", "kind": "acknowledge_policy",
-                          "policy": f"safeguarding-{sid}", "audience": {"roles": ["staff"]}}],
-        "official_accounts": [{"id": f"facebook-{sid}", "platform": "Facebook",
-                               "name": f"{name} Facebook page", "holders": [f"holder@{domain}"]}],
+        "policies": [
+            {
+                "id": f"safeguarding-{sid}",
+                "title": f"{name} Safeguarding Policy",
+                "version": "1",
+                "document": f"policies/safeguarding-{sid}.md",
+                "reviewers": [f"gov@{domain}"],
+            }
+        ],
+        "requirements": [
+            {
+                "id": f"ack-{sid}",
+                "kind": "acknowledge_policy",
+                "policy": f"safeguarding-{sid}",
+                "audience": {"roles": ["staff"]},
+            }
+        ],
+        "official_accounts": [
+            {
+                "id": f"facebook-{sid}",
+                "platform": "Facebook",
+                "name": f"{name} Facebook page",
+                "holders": [f"holder@{domain}"],
+            }
+        ],
     }
 
 
@@ -52,26 +70,41 @@ def trust(school: SchoolBuilder, sqlite_url: str) -> Iterator[AppContext]:
     school.others = [_school("elm", "Elm Test School")]
     school.organisation = {"name": "Test Trust", "trust_admins": ["trust@oak.example"]}
     school.people = [
-        Row(f"{who}@{sid}.example", f"{who.title()} {sid.title()}",
+        Row(
+            f"{who}@{sid}.example",
+            f"{who.title()} {sid.title()}",
             "governor" if who in ("gov", "chair") else "staff",
-            "Governors" if who in ("gov", "chair") else "All Staff", school=sid)
+            "Governors" if who in ("gov", "chair") else "All Staff",
+            school=sid,
+        )
         for sid in ("oak", "elm")
         for who in ("head", "dsl", "deputy", "chair", "admin", "gov", "holder")
     ] + [Row("trust@oak.example", "Tara Trust", "staff", "All Staff", school="oak")]
     for sid in ("oak", "elm"):
         (school.home / "policies" / f"safeguarding-{sid}.md").write_text(
-            f"# Safeguarding {sid}\n", encoding="utf-8")
+            f"# Safeguarding {sid}\n", encoding="utf-8"
+        )
     context = school.context(sqlite_url, demo=True, base_url="http://testserver")
     today = date.fromisoformat(TODAY_ISO)
     with context.store.transaction() as session:
         for config in context.config.schools:
-            sync_directory(session, config, context.connectors.directory, today,
-                           default_school=config.id == "oak")
+            sync_directory(
+                session,
+                config,
+                context.connectors.directory,
+                today,
+                default_school=config.id == "oak",
+            )
             sync_config(session, context.config, config, today)
         for config in context.config.schools:  # someone outside the directory, each school
-            session.add(ExtraPerson(school_id=config.id, email=f"volunteer@{config.id}.example",
-                                    display_name=f"Vera {config.id.title()}",
-                                    roles=["volunteer"]))
+            session.add(
+                ExtraPerson(
+                    school_id=config.id,
+                    email=f"volunteer@{config.id}.example",
+                    display_name=f"Vera {config.id.title()}",
+                    roles=["volunteer"],
+                )
+            )
     yield context
     context.store.dispose()
 
@@ -87,13 +120,17 @@ def _admin_pages(app: Any, context: AppContext, school_id: str) -> list[str]:
         if "GET" not in route.methods:
             continue
         path = route.path
-        if not (path.startswith("/admin") or path in ("/setup", "/reports/export.csv",
-                                                         "/governors/report")):
+        if not (
+            path.startswith("/admin")
+            or path in ("/setup", "/reports/export.csv", "/governors/report")
+        ):
             continue
         for sid in (school_id, other):
-            filled = (path.replace("{pid}", f"safeguarding-{sid}")
-                      .replace("{rid}", f"ack-{sid}")
-                      .replace("{entry_id}", str(entries[sid])))
+            filled = (
+                path.replace("{pid}", f"safeguarding-{sid}")
+                .replace("{rid}", f"ack-{sid}")
+                .replace("{entry_id}", str(entries[sid]))
+            )
             if filled not in paths:
                 paths.append(filled)
     assert "/admin/settings/school.yaml" in paths and "/admin/roles" in paths
@@ -101,12 +138,15 @@ def _admin_pages(app: Any, context: AppContext, school_id: str) -> list[str]:
     return paths
 
 
-@pytest.mark.parametrize(("who", "own", "other"), [
-    ("head@oak.example", "oak", "elm"),
-    ("admin@oak.example", "oak", "elm"),
-    ("head@elm.example", "elm", "oak"),
-    ("admin@elm.example", "elm", "oak"),
-])
+@pytest.mark.parametrize(
+    ("who", "own", "other"),
+    [
+        ("head@oak.example", "oak", "elm"),
+        ("admin@oak.example", "oak", "elm"),
+        ("head@elm.example", "elm", "oak"),
+        ("admin@elm.example", "elm", "oak"),
+    ],
+)
 def test_a_schools_head_and_admin_see_only_their_school(
     trust: AppContext, who: str, own: str, other: str
 ) -> None:
@@ -126,17 +166,24 @@ def test_a_schools_head_and_admin_see_only_their_school(
     assert opened >= 10  # the school's own pages open
     exported = yaml.safe_load(client.get("/admin/settings/school.yaml").text)
     assert [s["id"] for s in exported["schools"]] == [own]
-    assert "trust_admins" not in exported["organisation"] or not exported["organisation"][
-        "trust_admins"]
+    assert (
+        "trust_admins" not in exported["organisation"]
+        or not exported["organisation"]["trust_admins"]
+    )
     with trust.store.session() as session:
-        event = session.scalars(select(AuditEvent).where(
-            AuditEvent.action == "config.exported").order_by(AuditEvent.id.desc())).first()
+        event = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "config.exported")
+            .order_by(AuditEvent.id.desc())
+        ).first()
         assert event is not None and event.details == {"schools": [own]}
     # where the settings are managed is the trust's decision, not one school's
     page = client.get("/admin/settings").text
     assert "decided once for every school" in page
-    moved = client.post("/admin/settings", data={"source": "web", "csrf_token": csrf_of(
-        client.get("/admin/school").text)})
+    moved = client.post(
+        "/admin/settings",
+        data={"source": "web", "csrf_token": csrf_of(client.get("/admin/school").text)},
+    )
     assert moved.status_code == 403
 
 
@@ -150,12 +197,20 @@ def test_the_trust_wide_administrator_sees_the_whole_trust(trust: AppContext) ->
     assert [s["id"] for s in exported["schools"]] == ["oak", "elm"]
     assert exported["organisation"]["trust_admins"] == ["trust@oak.example"]
     text = client.get("/admin/settings/school.yaml").text
-    for secret in ("dsl@elm.example", "deputy@elm.example", "gov@elm.example",
-                   "holder@elm.example"):
+    for secret in (
+        "dsl@elm.example",
+        "deputy@elm.example",
+        "gov@elm.example",
+        "holder@elm.example",
+    ):
         assert secret in text
     assert client.get("/setup").status_code == 200
     with trust.store.session() as session:  # the role, given by the organisation's list
-        held = {(p.school_id, r.role) for p in session.scalars(select(Person))
-                for r in p.roles if r.role == "trust_admin"}
+        held = {
+            (p.school_id, r.role)
+            for p in session.scalars(select(Person))
+            for r in p.roles
+            if r.role == "trust_admin"
+        }
     assert held == {("oak", "trust_admin")}
     assert role_name("trust_admin") == "trust-wide administrator"

@@ -31,8 +31,15 @@ def _m365(monkeypatch: pytest.MonkeyPatch, people: list[MisPerson], _folder: Pat
     fake = graph_tenant(monkeypatch, people)
 
     def joins() -> None:
-        fake.add_user("u-new", "Kirsty Young", NEWCOMER, given_name="Kirsty", surname="Young",
-                      job_title="Forest School Leader")
+        fake.add_user(
+            "u-new",
+            "Kirsty Young",
+            NEWCOMER,
+            given_name="Kirsty",
+            surname="Young",
+            job_title="Forest School Leader",
+        )
+
     return joins
 
 
@@ -41,6 +48,7 @@ def _google(monkeypatch: pytest.MonkeyPatch, people: list[MisPerson], folder: Pa
 
     def joins() -> None:
         fake.add_user(NEWCOMER, "Kirsty Young", title="Forest School Leader", org_unit="/Staff")
+
     return joins
 
 
@@ -62,8 +70,10 @@ def test_a_platform_school_is_set_up_in_one_try_and_a_new_post_is_listed_to_map(
     init = runner.invoke(app, ["init", "--answers", str(answers)], env=WIDE)
     said = printed(init)
     assert init.exit_code == 0, init.output
-    assert ("Directory: the Microsoft 365 directory" in said
-            or "Directory: the Google Workspace directory" in said)
+    assert (
+        "Directory: the Microsoft 365 directory" in said
+        or "Directory: the Google Workspace directory" in said
+    )
     assert "Year 6" not in said  # a pupil (Google: outside the staff user query)
     assert "Siobhán Ní Bhriain <siobhan.nibhriain@glenview.example>" in said
     assert "Cleaner (1 person) → not asked for anything" in said

@@ -55,24 +55,24 @@ def _inputs(folder: Path) -> Path:
         word.add_paragraph(line)
     word.save(str(folder / "policies" / "collection.docx"))
     _pdf(folder / "policies" / "collection.pdf", TWIN)
-    (folder / "policies" / "anti-bullying.md").write_text("\n\n".join(ELSEWHERE),
-                                                         encoding="utf-8")
+    (folder / "policies" / "anti-bullying.md").write_text("\n\n".join(ELSEWHERE), encoding="utf-8")
     return answers_file(folder / "answers.yaml", rows)
 
 
-def test_word_and_pdf_copies_with_questions_and_another_school_are_raised(
-    tmp_path: Path,
-) -> None:
+def test_word_and_pdf_copies_with_questions_and_another_school_are_raised(tmp_path: Path) -> None:
     answers = _inputs(tmp_path / "inputs")
     draft = draft_setup(Settings(home=tmp_path / "home"), load_answers(answers))
     problems = " ".join(map(str, draft.problems))
-    assert ("policies: collection.docx and collection.pdf are the same document (a copy in "
-            "another format); keep one of them in the folder") in problems
+    assert (
+        "policies: collection.docx and collection.pdf are the same document (a copy in "
+        "another format); keep one of them in the folder"
+    ) in problems
     assert "policy_answers.collection.docx.title: the document does not say" in problems
     elsewhere = next(p for p in draft.policies if p.path.name == "anti-bullying.md")
     assert elsewhere.checks[0] == (
         "This document names Oakfield Primary School, not Hillside Primary School — check it "
-        "is yours")
+        "is yours"
+    )
     assert elsewhere.checks[1].startswith("This document names Mrs Wendy Elsewhere as the DSL")
     # the school's own documents raise nothing
     assert not next(p for p in draft.policies if p.path.name == "child-protection.docx").checks
@@ -93,8 +93,11 @@ def test_init_reads_each_document_once_and_again_when_its_bytes_change(
     plain = read_policy_folder(folder)
     read: list[str] = []  # each document the importer was handed (the real importer)
     importer = folder_reader.read_intake
-    monkeypatch.setattr(folder_reader, "read_intake",
-                        lambda path, kind: read.append(path.name) or importer(path, kind))
+    monkeypatch.setattr(
+        folder_reader,
+        "read_intake",
+        lambda path, kind: read.append(path.name) or importer(path, kind),
+    )
     reads = FolderReads()
     first = reads.read(folder)
     assert first == plain
@@ -102,12 +105,11 @@ def test_init_reads_each_document_once_and_again_when_its_bytes_change(
     assert reads.read(folder) == plain  # is not in the next
     assert read == [p.path.name for p in plain]  # each document read once
     (folder / "mobile-phones.md").write_text(
-        "# Mobile Phones Policy\n\nApproved by: FGB\n\nNext review: July 2027\n",
-        encoding="utf-8")
+        "# Mobile Phones Policy\n\nApproved by: FGB\n\nNext review: July 2027\n", encoding="utf-8"
+    )
     (folder / "social-media-aup.md").unlink()
-    (folder / "visitors.md").write_text("# Visitors Policy\n\nApproved by: FGB\n",
-                                        encoding="utf-8")
+    (folder / "visitors.md").write_text("# Visitors Policy\n\nApproved by: FGB\n", encoding="utf-8")
     again = reads.read(folder)
-    assert read[len(plain):] == ["mobile-phones.md", "visitors.md"]  # the changed, the new
+    assert read[len(plain) :] == ["mobile-phones.md", "visitors.md"]  # the changed, the new
     monkeypatch.undo()
     assert again == read_policy_folder(folder)  # as a read afresh sees the folder now

@@ -83,13 +83,22 @@ def test_a_scanned_pdf_is_registered_from_typed_details(site: Site) -> None:
     assert '<details id="typed" open>' in refused.text  # the form for the details is open
     assert len(_policies(site)) == before
 
-    bad = _upload(site, [("safeguarding-scan.pdf", scan, "application/pdf")],
-                  title="Child Protection Policy", next_review="someday")
+    bad = _upload(
+        site,
+        [("safeguarding-scan.pdf", scan, "application/pdf")],
+        title="Child Protection Policy",
+        next_review="someday",
+    )
     assert bad.status_code == 422 and "is not a date" in bad.text
 
-    done = _upload(site, [("safeguarding-scan.pdf", scan, "application/pdf")],
-                   title="Child Protection Policy", adopted="12 November 2026",
-                   next_review="November 2027", approving_body="FGB")
+    done = _upload(
+        site,
+        [("safeguarding-scan.pdf", scan, "application/pdf")],
+        title="Child Protection Policy",
+        adopted="12 November 2026",
+        next_review="November 2027",
+        approving_body="FGB",
+    )
     assert done.status_code == 200, done.text
     policy = next(p for p in _policies(site) if p.title == "Child Protection Policy")
     assert policy.version == "adopted 12 November 2026"
@@ -97,13 +106,16 @@ def test_a_scanned_pdf_is_registered_from_typed_details(site: Site) -> None:
     assert (site.ctx.settings.config_path.parent / policy.document).read_bytes() == scan
 
 
-def test_word_and_pdf_copies_are_one_policy_and_another_school_is_pointed_out(
-    site: Site,
-) -> None:
+def test_word_and_pdf_copies_are_one_policy_and_another_school_is_pointed_out(site: Site) -> None:
     site.sign_in("office@oak.example")
     before = len(_policies(site))
-    page = _upload(site, [("online-safety.docx", _docx(LINES), "application/octet-stream"),
-                          ("online-safety.pdf", _pdf(LINES), "application/pdf")])
+    page = _upload(
+        site,
+        [
+            ("online-safety.docx", _docx(LINES), "application/octet-stream"),
+            ("online-safety.pdf", _pdf(LINES), "application/pdf"),
+        ],
+    )
     assert page.status_code == 200, page.text
     text = " ".join(re.sub(r"<[^>]+>", " ", page.text).split())
     assert "online-safety.pdf is the same document as online-safety.docx" in text
@@ -128,8 +140,10 @@ def test_a_pdf_copy_of_a_registered_word_document_is_not_a_new_version(site: Sit
     page = _upload(site, [("online-safety.pdf", _pdf(LINES), "application/pdf")])
     assert page.status_code == 200, page.text
     text = " ".join(re.sub(r"<[^>]+>", " ", page.text).split())
-    assert ("online-safety.pdf is the same document as online-safety" in text
-            and "already registered (a copy in another format)" in text)
+    assert (
+        "online-safety.pdf is the same document as online-safety" in text
+        and "already registered (a copy in another format)" in text
+    )
     [after] = [p for p in _policies(site) if p.title == "Online Safety Policy"]
     assert (after.version, after.document) == (before.version, before.document)
     # a document with other words is a new version as before
@@ -141,16 +155,24 @@ def test_a_pdf_copy_of_a_registered_word_document_is_not_a_new_version(site: Sit
 
 def test_a_sub_heading_is_asked_about_not_taken_as_the_title(site: Site) -> None:
     site.sign_in("office@oak.example")
-    lines = ["Oak Test School", *[f"A paragraph about our work number {n}." for n in range(10)],
-             "# Procedures", "Next review: 1 May 2027", "Approved by: FGB"]
+    lines = [
+        "Oak Test School",
+        *[f"A paragraph about our work number {n}." for n in range(10)],
+        "# Procedures",
+        "Next review: 1 May 2027",
+        "Approved by: FGB",
+    ]
     page = _upload(site, [("folder-copy.md", "\n\n".join(lines).encode(), "text/markdown")])
     assert page.status_code == 200, page.text
     text = " ".join(re.sub(r"<[^>]+>", " ", page.text).split())
     assert "Needs an answer: the title: not clear from the document" in text
     assert not any(p.title == "Procedures" for p in _policies(site))
     # a typed title answers it
-    answered = _upload(site, [("folder-copy.md", "\n\n".join(lines).encode(), "text/markdown")],
-                       title="Intimate Care Policy")
+    answered = _upload(
+        site,
+        [("folder-copy.md", "\n\n".join(lines).encode(), "text/markdown")],
+        title="Intimate Care Policy",
+    )
     assert answered.status_code == 200
     assert "Needs an answer: the title" not in answered.text
     assert any(p.title == "Intimate Care Policy" for p in _policies(site))

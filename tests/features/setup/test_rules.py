@@ -19,26 +19,31 @@ TODAY = date(2026, 6, 1)
 
 
 def _org(**school: object) -> OrgConfig:
-    return OrgConfig.model_validate({
-        "organisation": {"name": "Trust"},
-        "schools": [{"id": "oak", "name": "Oak", "headteacher": "head@oak.example", **school}],
-        "base_dir": Path("."),
-    })
+    return OrgConfig.model_validate(
+        {
+            "organisation": {"name": "Trust"},
+            "schools": [{"id": "oak", "name": "Oak", "headteacher": "head@oak.example", **school}],
+            "base_dir": Path("."),
+        }
+    )
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2026-09-02", date(2026, 9, 2)),
-    ("02/09/2026", date(2026, 9, 2)),
-    ("2.9.2026", date(2026, 9, 2)),
-    ("2nd September 2026", date(2026, 9, 2)),
-    ("2 Sept 2026", date(2026, 9, 2)),
-    ("Wednesday 2 September 2026", date(2026, 9, 2)),
-    ("1.9.26", date(2026, 9, 1)),
-    ("31/02/2026", None),
-    ("September 2026", None),
-    ("2 September 2026 to 3 September 2026", None),
-    ("2026-09-02 perhaps", None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-09-02", date(2026, 9, 2)),
+        ("02/09/2026", date(2026, 9, 2)),
+        ("2.9.2026", date(2026, 9, 2)),
+        ("2nd September 2026", date(2026, 9, 2)),
+        ("2 Sept 2026", date(2026, 9, 2)),
+        ("Wednesday 2 September 2026", date(2026, 9, 2)),
+        ("1.9.26", date(2026, 9, 1)),
+        ("31/02/2026", None),
+        ("September 2026", None),
+        ("2 September 2026 to 3 September 2026", None),
+        ("2026-09-02 perhaps", None),
+    ],
+)
 def test_typed_days_are_uk_day_first(text: str, expected: date | None) -> None:
     assert parse_day(text) == expected
 
@@ -50,8 +55,10 @@ def test_a_typed_month_is_a_month_and_is_stored_as_its_last_day() -> None:
     notes: list[str] = []
     assert stored_day("next review", FuzzyDate(2027, 9), notes) == date(2027, 9, 30)
     assert stored_day("ratified", FuzzyDate(2026, 7, 8), notes) == date(2026, 7, 8)
-    assert notes == ["next review September 2027 (month only) is stored as 30 September 2027, "
-                     "the last day of that month"]
+    assert notes == [
+        "next review September 2027 (month only) is stored as 30 September 2027, "
+        "the last day of that month"
+    ]
 
 
 def test_terms_typed_name_the_line_at_fault() -> None:
@@ -77,17 +84,20 @@ def _ics(*events: tuple[str, str, str]) -> bytes:
 
 
 def test_a_calendar_gives_terms_holidays_and_inset_days() -> None:
-    read = read_term_calendar(_ics(
-        ("Autumn Term; Michaelmas", "20260902", "20261219"),
-        ("October half-term holiday", "20261026", "20261031"),
-        ("Spring term begins", "20270105", "20270106"),
-        ("Spring term ends", "20270326", "20270327"),
-        ("Summer term 2 starts", "20270601", "20270602"),
-        ("Last day of Summer term 2", "20270721", "20270722"),
-        ("Staff training day", "20270104", "20270105"),
-        ("Christmas holidays", "20261221", "20270102"),
-        ("Parents' evening", "20261112", "20261113"),
-    ), "la.ics")
+    read = read_term_calendar(
+        _ics(
+            ("Autumn Term; Michaelmas", "20260902", "20261219"),
+            ("October half-term holiday", "20261026", "20261031"),
+            ("Spring term begins", "20270105", "20270106"),
+            ("Spring term ends", "20270326", "20270327"),
+            ("Summer term 2 starts", "20270601", "20270602"),
+            ("Last day of Summer term 2", "20270721", "20270722"),
+            ("Staff training day", "20270104", "20270105"),
+            ("Christmas holidays", "20261221", "20270102"),
+            ("Parents' evening", "20261112", "20261113"),
+        ),
+        "la.ics",
+    )
     assert [(t["name"], t["start"], t["end"]) for t in read.terms] == [
         ("Autumn Term Michaelmas", date(2026, 9, 2), date(2026, 12, 18)),
         ("Spring term 2027", date(2027, 1, 5), date(2027, 3, 26)),
@@ -106,25 +116,44 @@ def test_a_calendar_gives_terms_holidays_and_inset_days() -> None:
     assert kinds["Autumn Term; Michaelmas"] == "term"
 
 
-@pytest.mark.parametrize("summary", [
-    "INSET", "Inset Day", "INSET days", "In-Service Day", "In service training",
-    "Inservice day (school closed to pupils)", "Staff Development Day", "Staff training",
-    "Training Day", "Teacher Day", "Teachers' day", "Baker day", "Closed for INSET",
-])
-def test_a_day_for_staff_only_is_an_inset_day_however_the_council_names_it(
-    summary: str,
-) -> None:
-    read = read_term_calendar(_ics(("Autumn term", "20260901", "20261219"),
-                                   (summary, "20261102", "20261103")), "council.ics")
+@pytest.mark.parametrize(
+    "summary",
+    [
+        "INSET",
+        "Inset Day",
+        "INSET days",
+        "In-Service Day",
+        "In service training",
+        "Inservice day (school closed to pupils)",
+        "Staff Development Day",
+        "Staff training",
+        "Training Day",
+        "Teacher Day",
+        "Teachers' day",
+        "Baker day",
+        "Closed for INSET",
+    ],
+)
+def test_a_day_for_staff_only_is_an_inset_day_however_the_council_names_it(summary: str) -> None:
+    read = read_term_calendar(
+        _ics(("Autumn term", "20260901", "20261219"), (summary, "20261102", "20261103")),
+        "council.ics",
+    )
     assert [e.kind for e in read.events if e.summary == summary] == ["INSET day"]
     assert read.inset_days == [date(2026, 11, 2)] and read.holidays == []
 
 
-@pytest.mark.parametrize(("written", "nation"), [
-    ("Scotland", "scotland"), ("SCOTLAND", "scotland"), ("Northern Ireland", "northern-ireland"),
-    ("northern ireland", "northern-ireland"), ("England and Wales", "england-and-wales"),
-    ("WALES", "wales"),
-])
+@pytest.mark.parametrize(
+    ("written", "nation"),
+    [
+        ("Scotland", "scotland"),
+        ("SCOTLAND", "scotland"),
+        ("Northern Ireland", "northern-ireland"),
+        ("northern ireland", "northern-ireland"),
+        ("England and Wales", "england-and-wales"),
+        ("WALES", "wales"),
+    ],
+)
 def test_school_yaml_takes_the_nation_as_people_write_it(written: str, nation: str) -> None:
     assert _org(country=written).schools[0].country == nation
 
@@ -137,10 +166,10 @@ def test_a_nation_that_is_not_one_is_refused_by_name() -> None:
 
 
 def test_unmatched_term_markers_and_a_calendar_without_terms_are_noted() -> None:
-    read = read_term_calendar(_ics(
-        ("Autumn term ends", "20261218", "20261219"),
-        ("INSET day", "20260901", "20260902"),
-    ), "la.ics")
+    read = read_term_calendar(
+        _ics(("Autumn term ends", "20261218", "20261219"), ("INSET day", "20260901", "20260902")),
+        "la.ics",
+    )
     assert read.terms == [] and read.inset_days == [date(2026, 9, 1)]
     assert "has no matching term start" in read.notes[0]
     assert read.notes[-1].startswith("la.ics: no term dates found")
@@ -174,19 +203,34 @@ def test_the_pack_follows_the_policies_and_supply_staff_acknowledge_them() -> No
     assert reqs["ack-cp"]["yearly_on"] == "09-01"
     assert reqs["ack-cp"]["audience"]["roles"] == ["staff", "supply", "volunteer"]
     assert reqs["ack-code"]["audience"]["roles"] == ["staff", "supply"]
-    assert reqs["sign-sm-aup"] == {"id": "sign-sm-aup", "kind": "sign_aup", "policy": "sm-aup",
-                                   "due_days": 10}
+    assert reqs["sign-sm-aup"] == {
+        "id": "sign-sm-aup",
+        "kind": "sign_aup",
+        "policy": "sm-aup",
+        "due_days": 10,
+    }
     assert reqs["training-online-safety"]["audience"]["roles"] == ["staff"]
     assert "ack-sm-aup" not in reqs
 
 
 def test_a_named_pack_adds_to_the_school_and_says_what_it_could_not_match() -> None:
-    org = _org(policies=[
-        {"id": "cp", "title": "Safeguarding and Child Protection Policy", "version": "1",
-         "document": "cp.md"},
-        {"id": "aup", "title": "Official Accounts Policy", "version": "1",
-         "document": "aup.md", "aup": True},  # marked the AUP, whatever its title
-    ])
+    org = _org(
+        policies=[
+            {
+                "id": "cp",
+                "title": "Safeguarding and Child Protection Policy",
+                "version": "1",
+                "document": "cp.md",
+            },
+            {
+                "id": "aup",
+                "title": "Official Accounts Policy",
+                "version": "1",
+                "document": "aup.md",
+                "aup": True,
+            },  # marked the AUP, whatever its title
+        ]
+    )
     added, notes = school_pack(PACKS["kcsie"], org.school())
     by_id = {r["id"]: r for r in added}
     assert by_id["ack-cp"]["policy"] == "cp" and by_id["ack-cp"]["yearly_on"] == "09-01"
@@ -204,7 +248,12 @@ def test_a_named_pack_adds_to_the_school_and_says_what_it_could_not_match() -> N
 def test_an_edit_that_breaks_the_settings_names_the_box() -> None:
     org = _org()
     with pytest.raises(SetupError) as caught:
-        edit_school(org, "oak", lambda s: s.update(requirements=[
-            {"id": "x", "kind": "acknowledge_policy", "policy": "missing"}]))
+        edit_school(
+            org,
+            "oak",
+            lambda s: s.update(
+                requirements=[{"id": "x", "kind": "acknowledge_policy", "policy": "missing"}]
+            ),
+        )
     assert "unknown policy 'missing'" in str(caught.value)
     assert org.school().requirements == []  # the configuration in force is untouched

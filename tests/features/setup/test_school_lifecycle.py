@@ -160,8 +160,7 @@ def test_hillside_starting_sends_nothing_of_oakfields_until_its_own_head_starts(
 
 
 def test_a_trust_admin_starts_every_school_and_a_school_added_later_starts_in_preview(
-    trust: AppContext,
-    school: SchoolBuilder,
+    trust: AppContext, school: SchoolBuilder
 ) -> None:
     _sweep(trust, 8)  # the directory is read: the trust's administrator is known
     client = TestClient(create_app(trust.settings))

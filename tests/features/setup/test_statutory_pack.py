@@ -10,26 +10,33 @@ import pytest
 
 from bot.core.config import OrgConfig
 from bot.core.nations import NATIONS, pack_for
-from bot.features.setup.pack import (
-    PACKS,
-    PolicyRef,
-    match_pack,
-    pack_requirements,
-    school_pack,
-)
+from bot.features.setup.pack import PACKS, PolicyRef, match_pack, pack_requirements, school_pack
 
-NAMED = {"headteacher": "head@oak.example", "dsl": ["dsl@oak.example"],
-         "chair_of_governors": "chair@oak.example"}
+NAMED = {
+    "headteacher": "head@oak.example",
+    "dsl": ["dsl@oak.example"],
+    "chair_of_governors": "chair@oak.example",
+}
 
 
 def _school(country: str, requirements: list[dict[str, Any]] | None = None) -> OrgConfig:
-    return OrgConfig.model_validate({
-        "organisation": {"name": "Trust"},
-        "schools": [{"id": "oak", "name": "Oak", "headteacher": "head@oak.example",
-                     "dsl": ["dsl@oak.example"], "chair_of_governors": "chair@oak.example",
-                     "country": country, "requirements": requirements or []}],
-        "base_dir": Path("."),
-    })
+    return OrgConfig.model_validate(
+        {
+            "organisation": {"name": "Trust"},
+            "schools": [
+                {
+                    "id": "oak",
+                    "name": "Oak",
+                    "headteacher": "head@oak.example",
+                    "dsl": ["dsl@oak.example"],
+                    "chair_of_governors": "chair@oak.example",
+                    "country": country,
+                    "requirements": requirements or [],
+                }
+            ],
+            "base_dir": Path("."),
+        }
+    )
 
 
 def _chosen(country: str) -> dict[str, dict[str, Any]]:
@@ -97,9 +104,7 @@ def test_unstated_frequencies_are_said_so() -> None:
     assert prevent.frequency == "not stated"
 
 
-@pytest.mark.parametrize("title", [
-    "Keeping Children Safe in Education 2025", "KCSIE 2025 Part 1",
-])
+@pytest.mark.parametrize("title", ["Keeping Children Safe in Education 2025", "KCSIE 2025 Part 1"])
 def test_kcsie_is_never_matched_as_a_policy(title: str) -> None:
     guidance = PolicyRef("kcsie-2025", title)
     assert guidance.is_guidance
@@ -114,11 +119,19 @@ def test_the_web_pack_adds_the_nations_items_with_their_sources_once() -> None:
     org = _school("england")
     added, notes = school_pack(PACKS["statutory"], org.school())
     ids = {r["id"] for r in added}
-    assert ids == {"read-kcsie", "dsl-training", "prevent-training",
-                   "governor-safeguarding-training", "filtering-monitoring-review",
-                   "phone-policy-review"}
+    assert ids == {
+        "read-kcsie",
+        "dsl-training",
+        "prevent-training",
+        "governor-safeguarding-training",
+        "filtering-monitoring-review",
+        "phone-policy-review",
+    }
     assert any("How often: not stated" in n and "gov.uk" in n for n in notes)
-    assert any("Mobile phone" in n.replace("mobile phone", "Mobile phone")
-               and "legislation.gov.uk/ukpga/2026/21/section/36" in n for n in notes)
+    assert any(
+        "Mobile phone" in n.replace("mobile phone", "Mobile phone")
+        and "legislation.gov.uk/ukpga/2026/21/section/36" in n
+        for n in notes
+    )
     again, _ = school_pack(PACKS["statutory"], _school("england", added).school())
     assert again == []

@@ -35,8 +35,9 @@ SCHOOLS = (  # id, name, nation, language, domain, independent
 IT_LEAD = "it.lead@valetrust.example"
 
 
-def _inputs(folder: Path, sid: str, name: str, country: str, language: str, domain: str,
-            independent: bool) -> Path:
+def _inputs(
+    folder: Path, sid: str, name: str, country: str, language: str, domain: str, independent: bool
+) -> Path:
     """A school's own files, and its answers (the first school's name the trust and its IT
     lead, who is on its staff list with a job title no school's role table knows)."""
     folder.mkdir(parents=True)
@@ -53,8 +54,11 @@ def _inputs(folder: Path, sid: str, name: str, country: str, language: str, doma
         school["language"] = language
     if independent:
         school["independent"] = True
-    extra: dict[str, Any] = {"organisation": "Vale Learning Trust",
-                             "trust_admins": [IT_LEAD]} if sid == "hillside" else {}
+    extra: dict[str, Any] = (
+        {"organisation": "Vale Learning Trust", "trust_admins": [IT_LEAD]}
+        if sid == "hillside"
+        else {}
+    )
     return answers_file(folder / "answers.yaml", rows, school=school, **extra)
 
 
@@ -88,15 +92,19 @@ def test_three_inits_from_an_empty_folder_make_one_install_of_three_schools(
     assert config.organisation.trust_admins == [IT_LEAD]
     hill, bro, st = (config.school(s[0]) for s in SCHOOLS)
     assert (bro.language, bro.country, st.independent, hill.independent) == (
-        "cy+en", "wales", True, False)
+        "cy+en",
+        "wales",
+        True,
+        False,
+    )
     assert {Path(str(p.document)).parent.name for p in bro.policies} == {"bro-derw"}
     assert {Path(str(p.document)).parent.name for p in hill.policies} == {"policies"}
     with (home / "directory.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert Counter(r["school"] for r in rows) == {"hillside": 61, "bro-derw": 60,
-                                                  "st-aldhelms": 60}
+    assert Counter(r["school"] for r in rows) == {"hillside": 61, "bro-derw": 60, "st-aldhelms": 60}
     assert {r["email"].rsplit("@", 1)[1] for r in rows if r["school"] == "bro-derw"} == {
-        "broderw.example"}
+        "broderw.example"
+    }
 
     store = Store(f"sqlite:///{(home / 'compliance-bot.db').resolve()}")
     with store.session() as session:
@@ -159,15 +167,20 @@ def test_a_school_is_added_at_the_terminal_asked_only_its_own_questions(tmp_path
     school = tmp_path / "trust"
     school.mkdir()
     first = _inputs(tmp_path / "inputs" / "hillside", *SCHOOLS[0])
-    done = CliRunner().invoke(app, ["init", "--answers", str(first), "--as-of", "2026-09-14"],
-                              env=WIDE, catch_exceptions=False)
+    done = CliRunner().invoke(
+        app,
+        ["init", "--answers", str(first), "--as-of", "2026-09-14"],
+        env=WIDE,
+        catch_exceptions=False,
+    )
     assert done.exit_code == 0, done.output
     (tmp_path / ".env").rename(school / ".env")
     (tmp_path / ".compliance-bot").rename(school / ".compliance-bot")
     env_text = (school / ".env").read_text(encoding="utf-8")
-    (school / ".env").write_text(env_text.replace(str(tmp_path / ".compliance-bot"),
-                                                  str(school / ".compliance-bot")),
-                                 encoding="utf-8")
+    (school / ".env").write_text(
+        env_text.replace(str(tmp_path / ".compliance-bot"), str(school / ".compliance-bot")),
+        encoding="utf-8",
+    )
     before = yaml.safe_load((school / ".compliance-bot" / "school.yaml").read_text())["schools"]
     inputs = tmp_path / "glenview"
     inputs.mkdir()

@@ -42,17 +42,27 @@ def test_only_admins_and_the_headteacher_open_setup(site: Site) -> None:
 def test_term_dates_typed_are_applied_and_a_bad_line_is_named(site: Site) -> None:
     site.sign_in("office@oak.example")
     before = _versions(site)
-    bad = site.client.post("/admin/terms", data={
-        "csrf_token": site.csrf("/admin/terms"),
-        "terms": "Summer 1, 2026-04-13, 2026-05-22\nSummer 2, 2026-06-01, soon",
-        "inset_days": "", "holidays": ""})
+    bad = site.client.post(
+        "/admin/terms",
+        data={
+            "csrf_token": site.csrf("/admin/terms"),
+            "terms": "Summer 1, 2026-04-13, 2026-05-22\nSummer 2, 2026-06-01, soon",
+            "inset_days": "",
+            "holidays": "",
+        },
+    )
     assert bad.status_code == 422
     assert "Terms, line 2" in bad.text and "soon" in bad.text
     assert _versions(site) == before  # nothing stored
-    good = site.client.post("/admin/terms", data={
-        "csrf_token": site.csrf("/admin/terms"),
-        "terms": "Summer 1, 2026-04-13, 2026-05-22\nSummer 2, 01/06/2026, 22 July 2026",
-        "inset_days": "2026-06-01", "holidays": ""})
+    good = site.client.post(
+        "/admin/terms",
+        data={
+            "csrf_token": site.csrf("/admin/terms"),
+            "terms": "Summer 1, 2026-04-13, 2026-05-22\nSummer 2, 01/06/2026, 22 July 2026",
+            "inset_days": "2026-06-01",
+            "holidays": "",
+        },
+    )
     assert good.status_code == 200 and "Saved and applied" in good.text
     with site.ctx.store.session() as session:
         org = config_store.load_org(site.ctx.settings, session)
@@ -60,35 +70,59 @@ def test_term_dates_typed_are_applied_and_a_bad_line_is_named(site: Site) -> Non
         assert [t.name for t in school.terms] == ["Summer 1", "Summer 2"]
         assert str(school.terms[1].end) == "2026-07-22"
         assert [str(d) for d in school.inset_days] == ["2026-06-01"]
-        audited = session.scalars(select(AuditEvent.action)
-                                  .where(AuditEvent.actor == "office@oak.example")).all()
+        audited = session.scalars(
+            select(AuditEvent.action).where(AuditEvent.actor == "office@oak.example")
+        ).all()
     assert "config.changed" in audited
     assert "Summer 2" in site.ctx.settings.config_path.read_text(encoding="utf-8")  # the export
 
 
 def test_a_requirement_added_opens_duties_at_once(site: Site) -> None:
     site.sign_in("office@oak.example")
-    missing = site.client.post("/admin/requirements", data={
-        "csrf_token": site.csrf("/admin/requirements"), "kind": "complete_training",
-        "title": "", "course": "", "due_days": "28", "valid_months": "12", "roles": "staff"})
+    missing = site.client.post(
+        "/admin/requirements",
+        data={
+            "csrf_token": site.csrf("/admin/requirements"),
+            "kind": "complete_training",
+            "title": "",
+            "course": "",
+            "due_days": "28",
+            "valid_months": "12",
+            "roles": "staff",
+        },
+    )
     assert missing.status_code == 422 and "Course" in missing.text
-    added = site.client.post("/admin/requirements", data={
-        "csrf_token": site.csrf("/admin/requirements"), "kind": "complete_training",
-        "title": "", "course": "Prevent duty", "due_days": "28", "valid_months": "12",
-        "roles": "staff", "every": "", "policy": "", "yearly_on": ""})
+    added = site.client.post(
+        "/admin/requirements",
+        data={
+            "csrf_token": site.csrf("/admin/requirements"),
+            "kind": "complete_training",
+            "title": "",
+            "course": "Prevent duty",
+            "due_days": "28",
+            "valid_months": "12",
+            "roles": "staff",
+            "every": "",
+            "policy": "",
+            "yearly_on": "",
+        },
+    )
     assert added.status_code == 200
     with site.ctx.store.session() as session:
         req = session.scalar(select(Requirement).where(Requirement.key == "prevent-duty"))
         assert req is not None and req.active
-        opened = session.scalar(select(func.count()).select_from(Duty)
-                                .where(Duty.requirement_id == req.id))
+        opened = session.scalar(
+            select(func.count()).select_from(Duty).where(Duty.requirement_id == req.id)
+        )
     assert opened and opened >= 4  # every member of staff, without waiting for a sweep
 
 
 def test_a_pack_follows_the_policies(site: Site) -> None:
     site.sign_in("head@oak.example")
-    page = site.client.post("/admin/requirements/pack", data={
-        "csrf_token": site.csrf("/admin/requirements"), "pack": "kcsie"})
+    page = site.client.post(
+        "/admin/requirements/pack",
+        data={"csrf_token": site.csrf("/admin/requirements"), "pack": "kcsie"},
+    )
     assert page.status_code == 200
     assert "No policy about child protection yet" in page.text
     with site.ctx.store.session() as session:
@@ -100,19 +134,37 @@ def test_a_pack_follows_the_policies(site: Site) -> None:
 def test_people_in_roles_must_come_from_the_directory(site: Site) -> None:
     site.sign_in("office@oak.example")
     token = site.csrf("/admin/roles")
-    bad = site.client.post("/admin/roles", data={
-        "csrf_token": token, "headteacher": "head@oak.example", "dsl": "stranger@evil.example",
-        "admins": "office@oak.example"})
+    bad = site.client.post(
+        "/admin/roles",
+        data={
+            "csrf_token": token,
+            "headteacher": "head@oak.example",
+            "dsl": "stranger@evil.example",
+            "admins": "office@oak.example",
+        },
+    )
     assert bad.status_code == 422
     assert "Designated Safeguarding Lead: choose people from the list" in bad.text
-    locked_out = site.client.post("/admin/roles", data={
-        "csrf_token": token, "headteacher": "head@oak.example", "dsl": "head@oak.example",
-        "admins": "amy@oak.example"})
+    locked_out = site.client.post(
+        "/admin/roles",
+        data={
+            "csrf_token": token,
+            "headteacher": "head@oak.example",
+            "dsl": "head@oak.example",
+            "admins": "amy@oak.example",
+        },
+    )
     assert locked_out.status_code == 422 and "could no longer open" in locked_out.text
-    good = site.client.post("/admin/roles", data={
-        "csrf_token": token, "headteacher": "head@oak.example",
-        "dsl": ["head@oak.example", "line@oak.example"], "admins": "office@oak.example",
-        "scr_owner": "office@oak.example"})
+    good = site.client.post(
+        "/admin/roles",
+        data={
+            "csrf_token": token,
+            "headteacher": "head@oak.example",
+            "dsl": ["head@oak.example", "line@oak.example"],
+            "admins": "office@oak.example",
+            "scr_owner": "office@oak.example",
+        },
+    )
     assert good.status_code == 200
     with site.ctx.store.session() as session:
         school = config_store.load_org(site.ctx.settings, session).school("oak")
@@ -126,8 +178,15 @@ def test_file_kept_settings_are_read_only(site: Site) -> None:
     site.sign_in("office@oak.example")
     page = site.client.get("/admin/terms")
     assert "your IT provider manages" in page.text and "disabled" in page.text
-    refused = site.client.post("/admin/terms", data={
-        "csrf_token": site.csrf("/admin/terms"), "terms": "", "inset_days": "", "holidays": ""})
+    refused = site.client.post(
+        "/admin/terms",
+        data={
+            "csrf_token": site.csrf("/admin/terms"),
+            "terms": "",
+            "inset_days": "",
+            "holidays": "",
+        },
+    )
     assert refused.status_code == 422 and "IT provider" in refused.text
 
 
@@ -136,15 +195,23 @@ def test_start_sending_ends_preview_once(site: Site) -> None:
     token = site.csrf("/me")
     assert site.client.post("/setup/start-sending", data={"csrf_token": token}).status_code == 403
     site.sign_in("office@oak.example")
-    assert site.client.post("/setup/start-sending", data={"csrf_token": "forged"}).status_code \
-        == 403
-    done = site.client.post("/setup/start-sending", data={"csrf_token": site.csrf("/setup")},
-                            follow_redirects=False)
+    assert (
+        site.client.post("/setup/start-sending", data={"csrf_token": "forged"}).status_code == 403
+    )
+    done = site.client.post(
+        "/setup/start-sending", data={"csrf_token": site.csrf("/setup")}, follow_redirects=False
+    )
     assert done.status_code == 303
     with site.ctx.store.session() as session:
         assert setup_state.is_sending(session, "oak")
-        assert session.scalar(select(func.count()).select_from(AuditEvent)
-                              .where(AuditEvent.action == "sending.started")) == 1
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "sending.started")
+            )
+            == 1
+        )
 
 
 def test_holders_unchanged_by_a_rejected_change(site: Site) -> None:
@@ -156,25 +223,47 @@ def test_holders_unchanged_by_a_rejected_change(site: Site) -> None:
 def test_a_policy_upload_is_checked_and_a_bad_file_stores_nothing(site: Site) -> None:
     site.sign_in("office@oak.example")
     before = _versions(site)
-    scripted = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /OpenAction << /S /JavaScript /JS (x) >> "
-                b">> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+    scripted = (
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog /OpenAction << /S /JavaScript /JS (x) >> "
+        b">> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    )
     refused = site.client.post(
         "/admin/policies",
         data={"csrf_token": site.csrf("/admin/policies")},
-        files=[("documents", ("good.md", b"# Anti-Bullying Policy\n\nNext review: 1 May 2027\n",
-                              "text/markdown")),
-               ("documents", ("macro.pdf", scripted, "application/pdf"))],
+        files=[
+            (
+                "documents",
+                (
+                    "good.md",
+                    b"# Anti-Bullying Policy\n\nNext review: 1 May 2027\n",
+                    "text/markdown",
+                ),
+            ),
+            ("documents", ("macro.pdf", scripted, "application/pdf")),
+        ],
     )
     assert refused.status_code == 422 and "macro.pdf" in refused.text
     assert _versions(site) == before  # neither file was stored
-    wrong = site.client.post("/admin/policies", data={"csrf_token": site.csrf("/admin/policies")},
-                             files=[("documents", ("notes.exe", b"MZ", "application/x"))])
+    wrong = site.client.post(
+        "/admin/policies",
+        data={"csrf_token": site.csrf("/admin/policies")},
+        files=[("documents", ("notes.exe", b"MZ", "application/x"))],
+    )
     assert wrong.status_code == 422 and "notes.exe" in wrong.text
     good = site.client.post(
-        "/admin/policies", data={"csrf_token": site.csrf("/admin/policies")},
-        files=[("documents", ("anti-bullying.md",
-                              b"# Anti-Bullying Policy\n\nNext review: May 2027\n",
-                              "text/markdown"))])
+        "/admin/policies",
+        data={"csrf_token": site.csrf("/admin/policies")},
+        files=[
+            (
+                "documents",
+                (
+                    "anti-bullying.md",
+                    b"# Anti-Bullying Policy\n\nNext review: May 2027\n",
+                    "text/markdown",
+                ),
+            )
+        ],
+    )
     assert good.status_code == 200
     assert "Anti-Bullying Policy" in good.text and "month only" in good.text
     with site.ctx.store.session() as session:

@@ -143,4 +143,3 @@ def test_a_term_date_outside_the_calendar_is_refused_in_welsh(
     assert "(5 mlynedd o heddiw)" in welsh or "yn rhy bell yn ôl" in welsh
     assert _english_left([welsh], english_words) == []
     assert said_in("cy+en", refused.value.msg) == f"{welsh}{BETWEEN}{english}"
-

@@ -450,12 +450,7 @@ def test_the_setup_page_is_welsh_but_for_the_report_clocks_it_names(
     ],
 )
 def test_a_refused_form_is_told_in_welsh_naming_the_box_and_the_line(
-    site: Site,
-    english_words: set[str],
-    catalogue: Any,
-    path: str,
-    form: dict[str, str],
-    said: str,
+    site: Site, english_words: set[str], catalogue: Any, path: str, form: dict[str, str], said: str
 ) -> None:
     before = site.client.get(path).text
     answer = site.client.post(path, data={"csrf_token": site.csrf(path), **form})

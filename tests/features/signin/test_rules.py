@@ -40,8 +40,12 @@ def test_a_link_is_refused_once_used_replaced_guessed_at_or_expired() -> None:
     assert refusal(closed_reason=None, expires_at=ends, attempts=0, now=NOW) is None
     assert refusal(closed_reason="used", expires_at=ends, attempts=0, now=NOW) == "used"
     assert refusal(closed_reason="replaced", expires_at=ends, attempts=0, now=NOW) == "replaced"
-    assert refusal(closed_reason=None, expires_at=ends, attempts=MAX_CODE_ATTEMPTS,
-                   now=NOW) == "too_many_codes"
+    assert (
+        refusal(closed_reason=None, expires_at=ends, attempts=MAX_CODE_ATTEMPTS, now=NOW)
+        == "too_many_codes"
+    )
     assert refusal(closed_reason=None, expires_at=ends, attempts=0, now=ends) == "expired"
-    assert refusal(closed_reason=None, expires_at=ends, attempts=0,
-                   now=ends - timedelta(seconds=1)) is None
+    assert (
+        refusal(closed_reason=None, expires_at=ends, attempts=0, now=ends - timedelta(seconds=1))
+        is None
+    )

@@ -61,24 +61,32 @@ def use_link(client: TestClient, token: str) -> Any:
     """Open the emailed link and press its button."""
     page = client.get(f"/signin/link/{token}")
     assert page.status_code == 200 and "Sign in" in page.text
-    return client.post("/signin/link", data={"token": token, "csrf_token": csrf_of(page.text)},
-                       follow_redirects=False)
+    return client.post(
+        "/signin/link",
+        data={"token": token, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
 
 
 def type_code(client: TestClient, email: str, code: str) -> Any:
     """Type the address and a code on the code page."""
     page = client.get("/signin/code")
-    return client.post("/signin/code", data={"email": email, "code": code,
-                                             "csrf_token": csrf_of(page.text)},
-                       follow_redirects=False)
+    return client.post(
+        "/signin/code",
+        data={"email": email, "code": code, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
 
 
 def actions(env: Env) -> list[tuple[str, str, Any]]:
     """The audit log's sign-in entries: action, actor and details."""
     with env.context.store.session() as session:
         rows = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
-        return [(r.action, r.actor, r.details) for r in rows
-                if r.action.startswith("signin") or r.action == "signed_in"]
+        return [
+            (r.action, r.actor, r.details)
+            for r in rows
+            if r.action.startswith("signin") or r.action == "signed_in"
+        ]
 
 
 def test_one_email_with_link_and_code_signs_in_once(env: Env) -> None:
@@ -106,8 +114,13 @@ def test_one_email_with_link_and_code_signs_in_once(env: Env) -> None:
     assert other.get("/me", follow_redirects=False).status_code == 303  # still signed out
     assert type_code(other, "dsl@oak.example", code).status_code == 400  # the code went too
     done = actions(env)
-    assert [a for a, _, _ in done] == ["signin.requested", "signin.used", "signed_in",
-                                       "signin.refused", "signin.refused"]
+    assert [a for a, _, _ in done] == [
+        "signin.requested",
+        "signin.used",
+        "signed_in",
+        "signin.refused",
+        "signin.refused",
+    ]
     assert done[3][2] == {"reason": "used"}
 
 
@@ -167,8 +180,9 @@ def test_an_unknown_address_gets_the_same_page_and_no_email(env: Env, who: str) 
 
 def test_someone_who_has_left_gets_no_email(env: Env) -> None:
     with env.context.store.transaction() as session:
-        session.execute(update(Person).where(Person.email == "amy@oak.example")
-                        .values(active=False))
+        session.execute(
+            update(Person).where(Person.email == "amy@oak.example").values(active=False)
+        )
     answer = ask(env.client(), "amy@oak.example")
     assert SAME_ANSWER in answer.text
     assert outbox_as_sent(env.context.store, "signin_link") == []
@@ -197,8 +211,12 @@ def test_codes_are_limited_per_sender(env: Env) -> None:
     assert type_code(client, "amy@oak.example", "AAAA-AAAA").status_code == 429
 
 
-NOT_THIS_SITE = ("//evil.example/x", "https://evil.example/", "/\\evil.example",
-                 "javascript:alert(1)")
+NOT_THIS_SITE = (
+    "//evil.example/x",
+    "https://evil.example/",
+    "/\\evil.example",
+    "javascript:alert(1)",
+)
 
 
 def test_next_never_leaves_the_site(env: Env) -> None:
@@ -214,8 +232,10 @@ def test_next_never_leaves_the_site(env: Env) -> None:
             # posted straight to the form, past the page
             other = env.client()
             page = other.get("/signin/email")
-            other.post("/signin/email", data={"email": "dsl@oak.example", "next": target,
-                                              "csrf_token": csrf_of(page.text)})
+            other.post(
+                "/signin/email",
+                data={"email": "dsl@oak.example", "next": target, "csrf_token": csrf_of(page.text)},
+            )
             token, _ = emailed(env, "dsl@oak.example")
             assert use_link(other, token).headers["location"] == "/me", target
 
@@ -231,13 +251,18 @@ def test_the_link_lands_on_the_page_asked_for(env: Env) -> None:
 def test_bad_input_is_a_plain_4xx(env: Env) -> None:
     client = env.client()
     page = client.get("/signin/email")
-    bad = client.post("/signin/email", data={"email": "not an address",
-                                             "csrf_token": csrf_of(page.text)})
+    bad = client.post(
+        "/signin/email", data={"email": "not an address", "csrf_token": csrf_of(page.text)}
+    )
     assert bad.status_code == 400 and "Please type your email address" in bad.text
     assert client.post("/signin/email", data={"email": "amy@oak.example"}).status_code == 403
     assert client.get(f"/signin/link/{'x' * 500}").status_code == 400
-    assert client.post("/signin/link", data={"token": "x" * 500,
-                                              "csrf_token": csrf_of(page.text)}).status_code == 422
+    assert (
+        client.post(
+            "/signin/link", data={"token": "x" * 500, "csrf_token": csrf_of(page.text)}
+        ).status_code
+        == 422
+    )
 
 
 def test_closed_where_microsoft_or_google_sign_in_is_set_up(

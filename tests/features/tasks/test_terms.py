@@ -11,13 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from bot.core.config import RequirementConfig, SchoolConfig
-from bot.engine.duties import (
-    DutyFacts,
-    Evidence,
-    PersonFacts,
-    RequirementFacts,
-    plan_duties,
-)
+from bot.engine.duties import DutyFacts, Evidence, PersonFacts, RequirementFacts, plan_duties
 from bot.engine.periods import current_task_period
 from bot.features.dashboard.rules import Figures
 from bot.features.tasks.rules import cycle_label
@@ -35,14 +29,21 @@ FIVE = [
     {"name": "Easter", "start": "2027-04-12", "end": "2027-05-28"},
     {"name": "Trinity", "start": "2027-06-07", "end": "2027-07-21"},
 ]
-HALVES = [(date(2026, 9, 2), date(2026, 10, 23)), (date(2026, 11, 2), date(2026, 12, 18)),
-          (date(2027, 1, 5), date(2027, 2, 12)), (date(2027, 2, 22), date(2027, 3, 26)),
-          (date(2027, 4, 12), date(2027, 5, 28)), (date(2027, 6, 7), date(2027, 7, 21))]
+HALVES = [
+    (date(2026, 9, 2), date(2026, 10, 23)),
+    (date(2026, 11, 2), date(2026, 12, 18)),
+    (date(2027, 1, 5), date(2027, 2, 12)),
+    (date(2027, 2, 22), date(2027, 3, 26)),
+    (date(2027, 4, 12), date(2027, 5, 28)),
+    (date(2027, 6, 7), date(2027, 7, 21)),
+]
 
 
 def _six(names: list[str]) -> list[dict[str, object]]:
-    return [{"name": n, "start": s.isoformat(), "end": e.isoformat()}
-            for n, (s, e) in zip(names, HALVES, strict=True)]
+    return [
+        {"name": n, "start": s.isoformat(), "end": e.isoformat()}
+        for n, (s, e) in zip(names, HALVES, strict=True)
+    ]
 
 
 def school(terms: list[dict[str, object]], **extra: object) -> SchoolConfig:
@@ -52,10 +53,17 @@ def school(terms: list[dict[str, object]], **extra: object) -> SchoolConfig:
 
 
 def termly(**extra: object) -> RequirementConfig:
-    return RequirementConfig.model_validate({
-        "id": "filtering", "kind": "recurring_task", "every": "termly", "due_days": 14,
-        "title": "Check filtering and monitoring", "owners": ["dsl@x.org"], **extra,
-    })
+    return RequirementConfig.model_validate(
+        {
+            "id": "filtering",
+            "kind": "recurring_task",
+            "every": "termly",
+            "due_days": 14,
+            "title": "Check filtering and monitoring",
+            "owners": ["dsl@x.org"],
+            **extra,
+        }
+    )
 
 
 def _keys(cal: SchoolConfig, first: date, last: date) -> list[str]:
@@ -70,18 +78,34 @@ def _keys(cal: SchoolConfig, first: date, last: date) -> list[str]:
     return keys
 
 
-@pytest.mark.parametrize(("terms", "keys"), [
-    (SCOTTISH, ["Term 1 2026", "Term 2 2026", "Term 3 2027", "Term 4 2027"]),
-    (FIVE, ["Michaelmas 2026", "Advent 2026", "Lent 2027", "Easter 2027", "Trinity 2027"]),
-    (_six([f"Half term {n}" for n in range(1, 7)]),
-     ["Half term 1 2026", "Half term 2 2026", "Half term 3 2027", "Half term 4 2027",
-      "Half term 5 2027", "Half term 6 2027"]),
-    (_six([f"HT{n}" for n in range(1, 7)]),
-     ["HT1 2026", "HT2 2026", "HT3 2027", "HT4 2027", "HT5 2027", "HT6 2027"]),
-    # England's usual naming: two halves of one term are one termly period
-    (_six(["Autumn 1", "Autumn 2", "Spring 1", "Spring 2", "Summer 1", "Summer 2"]),
-     ["Autumn 2026", "Spring 2027", "Summer 2027"]),
-], ids=["4 Scottish terms", "5 terms", "6 half terms", "6 short names", "3 terms in halves"])
+@pytest.mark.parametrize(
+    ("terms", "keys"),
+    [
+        (SCOTTISH, ["Term 1 2026", "Term 2 2026", "Term 3 2027", "Term 4 2027"]),
+        (FIVE, ["Michaelmas 2026", "Advent 2026", "Lent 2027", "Easter 2027", "Trinity 2027"]),
+        (
+            _six([f"Half term {n}" for n in range(1, 7)]),
+            [
+                "Half term 1 2026",
+                "Half term 2 2026",
+                "Half term 3 2027",
+                "Half term 4 2027",
+                "Half term 5 2027",
+                "Half term 6 2027",
+            ],
+        ),
+        (
+            _six([f"HT{n}" for n in range(1, 7)]),
+            ["HT1 2026", "HT2 2026", "HT3 2027", "HT4 2027", "HT5 2027", "HT6 2027"],
+        ),
+        # England's usual naming: two halves of one term are one termly period
+        (
+            _six(["Autumn 1", "Autumn 2", "Spring 1", "Spring 2", "Summer 1", "Summer 2"]),
+            ["Autumn 2026", "Spring 2027", "Summer 2027"],
+        ),
+    ],
+    ids=["4 Scottish terms", "5 terms", "6 half terms", "6 short names", "3 terms in halves"],
+)
 def test_termly_periods_are_the_schools_own_terms(
     terms: list[dict[str, object]], keys: list[str]
 ) -> None:
@@ -95,8 +119,9 @@ def test_a_terms_own_name_reads_as_it_is_written() -> None:
     assert cycle_label(termly(), "Autumn 2026") == "the Autumn 2026 term"
 
 
-def _plan(cal: SchoolConfig, today: date, existing: list[DutyFacts],
-          first_seen: date = date(2026, 8, 1)) -> list[tuple[str, date, date, str]]:
+def _plan(
+    cal: SchoolConfig, today: date, existing: list[DutyFacts], first_seen: date = date(2026, 8, 1)
+) -> list[tuple[str, date, date, str]]:
     req = RequirementFacts(id=1, config=termly(), first_seen=first_seen)
     dsl = PersonFacts(id=9, email="dsl@x.org", roles=frozenset({"staff"}), groups=frozenset())
     plan = plan_duties([req], [dsl], {}, [], Evidence(), existing, {}, today, cal)
@@ -139,8 +164,9 @@ def test_a_bank_holiday_can_be_a_school_day_and_any_day_closed() -> None:
     st_andrews = date(2026, 11, 30)  # a Monday; a bank holiday in Scotland
     plain = school(SCOTTISH, country="scotland")
     assert not plain.is_school_day(st_andrews)
-    opened = school(SCOTTISH, country="scotland", open_days=[st_andrews.isoformat()],
-                    holidays=["2026-12-01"])
+    opened = school(
+        SCOTTISH, country="scotland", open_days=[st_andrews.isoformat()], holidays=["2026-12-01"]
+    )
     assert opened.is_school_day(st_andrews)
     assert not opened.is_school_day(date(2026, 12, 1))  # closed instead
     assert opened.next_school_day(date(2026, 11, 28)) == st_andrews
@@ -148,7 +174,8 @@ def test_a_bank_holiday_can_be_a_school_day_and_any_day_closed() -> None:
     # statutory clocks still count the bank holiday as a non-working day
     assert not opened.is_working_day(st_andrews)
     # open days stay inside terms: an open day in the holidays is still a holiday
-    assert not school(SCOTTISH, country="scotland",
-                      open_days=["2026-12-28"]).is_school_day(date(2026, 12, 28))
+    assert not school(SCOTTISH, country="scotland", open_days=["2026-12-28"]).is_school_day(
+        date(2026, 12, 28)
+    )
     with pytest.raises(ValidationError, match="both an open day and a holiday"):
         school(SCOTTISH, open_days=["2026-12-01"], holidays=["2026-12-01"])

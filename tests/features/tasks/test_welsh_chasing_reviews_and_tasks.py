@@ -629,9 +629,7 @@ def _digest(language: str, n: int) -> Any:
         )
 
     said = figures(_attention_lines(n))  # said in the school's language where shown
-    return Digest(
-        "bro-derw", said, {}, {}, {}, plain_text_digest(said), audit_head=(12, "ab" * 8)
-    )
+    return Digest("bro-derw", said, {}, {}, {}, plain_text_digest(said), audit_head=(12, "ab" * 8))
 
 
 # --------------------------------------------------------------------------- the dashboard

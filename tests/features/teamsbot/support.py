@@ -42,18 +42,22 @@ class BotEnv:
         """A client for the app."""
         return TestClient(self.app)
 
-    def post(self, activity: dict[str, Any], token: str | None = None,
-             **token_changes: Any) -> Any:
+    def post(self, activity: dict[str, Any], token: str | None = None, **token_changes: Any) -> Any:
         """POST ``activity`` to /api/messages with a Connector token (``token`` overrides)."""
         if token is None:
             token = self.bf.token(activity, app_id=BOT_APP_ID, now=self.now, **token_changes)
-        return self.client().post("/api/messages", json=activity,
-                                  headers={"Authorization": f"Bearer {token}"})
+        return self.client().post(
+            "/api/messages", json=activity, headers={"Authorization": f"Bearer {token}"}
+        )
 
     def press(self, user_id: str, verb: str, data: dict[str, Any], **kw: Any) -> Any:
         """Amy (or ``user_id``) presses a card button."""
-        return self.post(invoke_activity(user_id=user_id, tenant_id=TENANT,
-                                         bot_app_id=BOT_APP_ID, verb=verb, data=data), **kw)
+        return self.post(
+            invoke_activity(
+                user_id=user_id, tenant_id=TENANT, bot_app_id=BOT_APP_ID, verb=verb, data=data
+            ),
+            **kw,
+        )
 
     def count(self, model: Any) -> int:
         """Rows of ``model``."""
@@ -79,33 +83,70 @@ class BotEnv:
             return rows
 
 
-def bot_school(school: SchoolBuilder, sqlite_url: str, bf: FakeBotFramework,
-               **m365: Any) -> AppContext:
+def bot_school(
+    school: SchoolBuilder, sqlite_url: str, bf: FakeBotFramework, **m365: Any
+) -> AppContext:
     """Oak school with Amy and Ben in the directory by their Entra ids, an Online Safety
     Policy for staff to acknowledge and a Social Media AUP Amy signs for the Facebook page."""
     school.people = [
-        Row("head@oak.example", "Hana Head", "staff", "All Staff;Leadership", title="Headteacher",
-            id="0c2b9a1e-0000-4000-8000-00000000e0e1"),
-        Row("line@oak.example", "Lena Line", "staff", "All Staff", "head@oak.example",
-            id="0c2b9a1e-0000-4000-8000-00000000f0f1"),
+        Row(
+            "head@oak.example",
+            "Hana Head",
+            "staff",
+            "All Staff;Leadership",
+            title="Headteacher",
+            id="0c2b9a1e-0000-4000-8000-00000000e0e1",
+        ),
+        Row(
+            "line@oak.example",
+            "Lena Line",
+            "staff",
+            "All Staff",
+            "head@oak.example",
+            id="0c2b9a1e-0000-4000-8000-00000000f0f1",
+        ),
         Row("amy@oak.example", "Amy Able", "staff", "All Staff", "line@oak.example", id=AMY_ID),
         Row("ben@oak.example", "Ben Brook", "staff", "All Staff", "line@oak.example", id=BEN_ID),
     ]
-    school.policy("online-safety", "2026.1", title="Online Safety Policy", published="2026-10-12",
-                  text="# Online Safety Policy\n\nUse school accounts only.\n")
-    school.policy("social-media-aup", "2026.1", title="Social Media AUP", published="2026-10-12",
-                  aup=True, text="# Social media AUP\n\nI will post only approved content.\n")
-    school.requirement(id="ack-os", kind="acknowledge_policy", policy="online-safety",
-                       audience={"roles": ["staff"]})
+    school.policy(
+        "online-safety",
+        "2026.1",
+        title="Online Safety Policy",
+        published="2026-10-12",
+        text="# Online Safety Policy\n\nUse school accounts only.\n",
+    )
+    school.policy(
+        "social-media-aup",
+        "2026.1",
+        title="Social Media AUP",
+        published="2026-10-12",
+        aup=True,
+        text="# Social media AUP\n\nI will post only approved content.\n",
+    )
+    school.requirement(
+        id="ack-os",
+        kind="acknowledge_policy",
+        policy="online-safety",
+        audience={"roles": ["staff"]},
+    )
     school.requirement(id="aup", kind="sign_aup", policy="social-media-aup")
     school.school["official_accounts"] = [
-        {"id": "facebook", "platform": "Facebook", "name": "School Facebook page",
-         "custodian": "head@oak.example", "holders": ["amy@oak.example"],
-         "aup_policy": "social-media-aup"}]
-    settings = {"tenant_id": TENANT, "bot_app_id": BOT_APP_ID,
-                "bot_openid_metadata": bf.metadata_url, **m365}
-    ctx = school.context(sqlite_url, base_url="https://oak.example",
-                         m365=M365Settings(**settings))
+        {
+            "id": "facebook",
+            "platform": "Facebook",
+            "name": "School Facebook page",
+            "custodian": "head@oak.example",
+            "holders": ["amy@oak.example"],
+            "aup_policy": "social-media-aup",
+        }
+    ]
+    settings = {
+        "tenant_id": TENANT,
+        "bot_app_id": BOT_APP_ID,
+        "bot_openid_metadata": bf.metadata_url,
+        **m365,
+    }
+    ctx = school.context(sqlite_url, base_url="https://oak.example", m365=M365Settings(**settings))
     with time_machine.travel(at(MONDAY), tick=False):
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, deliver=False)
     return ctx
@@ -121,13 +162,22 @@ def bf_fixture(live_server: Any) -> Iterator[FakeBotFramework]:
 
 
 @pytest.fixture(name="env")
-def env_fixture(school: SchoolBuilder, sqlite_url: str, bf: FakeBotFramework,
-                frozen_clock: Any) -> BotEnv:
+def env_fixture(
+    school: SchoolBuilder, sqlite_url: str, bf: FakeBotFramework, frozen_clock: Any
+) -> BotEnv:
     """The school with its bot, at 10:00 on a Monday."""
     ctx = bot_school(school, sqlite_url, bf)
     frozen_clock.at(MONDAY, 10, 0)
     return BotEnv(ctx, create_app(ctx.settings, ctx), bf, int(time.time()))
 
 
-__all__ = ["AMY_ID", "BEN_ID", "BOT_APP_ID", "MONDAY", "TENANT", "Attestation", "BotEnv",
-           "bot_school"]
+__all__ = [
+    "AMY_ID",
+    "BEN_ID",
+    "BOT_APP_ID",
+    "MONDAY",
+    "TENANT",
+    "Attestation",
+    "BotEnv",
+    "bot_school",
+]

@@ -20,26 +20,43 @@ from tests.features.teamsbot.test_delivery import Teams, teams_fixture
 __all__ = ["teams_fixture"]
 
 
-def _queue(teams: Teams, people: int, preview: str = "What Oak needs from you",
-           start: int = 0) -> list[str]:
+def _queue(
+    teams: Teams, people: int, preview: str = "What Oak needs from you", start: int = 0
+) -> list[str]:
     users = [f"0c2b9a1e-0000-4000-8000-{n:012d}" for n in range(start, start + people)]
     with teams.ctx.store.transaction() as session:
         for user in users:
             teams.graph.installed[user] = f"inst-{user[-6:]}"
             assert enqueue_chat_card(
-                session, school_id="oak", key=f"nudge:{preview}:{user}", purpose="reminder",
-                urgency=Urgency.ROUTINE, recipient=f"{user[-6:]}@oak.example", title=preview,
-                text="", chat_id=f"19:{user}@unq.gbl.spaces", service_url="unused", card={},
-                feed={"user_id": user, "activity_type": "needsReminder", "preview": preview,
-                      "web_url": "https://oak.example/me", "template": {"school": "Oak"}},
-                not_before=teams.now, quiet=True)
+                session,
+                school_id="oak",
+                key=f"nudge:{preview}:{user}",
+                purpose="reminder",
+                urgency=Urgency.ROUTINE,
+                recipient=f"{user[-6:]}@oak.example",
+                title=preview,
+                text="",
+                chat_id=f"19:{user}@unq.gbl.spaces",
+                service_url="unused",
+                card={},
+                feed={
+                    "user_id": user,
+                    "activity_type": "needsReminder",
+                    "preview": preview,
+                    "web_url": "https://oak.example/me",
+                    "template": {"school": "Oak"},
+                },
+                not_before=teams.now,
+                quiet=True,
+            )
     return users
 
 
 def _statuses(teams: Teams) -> Counter[str]:
     with teams.ctx.store.session() as session:
-        return Counter(session.scalars(select(OutboxMessage.status)
-                                       .where(OutboxMessage.channel == "teams")))
+        return Counter(
+            session.scalars(select(OutboxMessage.status).where(OutboxMessage.channel == "teams"))
+        )
 
 
 def test_many_people_one_nudge_go_in_bulk_calls_of_a_hundred(teams: Teams) -> None:
@@ -66,8 +83,12 @@ def test_different_nudges_are_never_merged(teams: Teams) -> None:
 
 def test_a_429_on_the_bulk_call_is_waited_out(teams: Teams) -> None:
     users = _queue(teams, 120)
-    teams.graph.fail("POST", r"/teamwork/sendActivityNotificationToRecipients", status=429,
-                     headers={"Retry-After": "4"})
+    teams.graph.fail(
+        "POST",
+        r"/teamwork/sendActivityNotificationToRecipients",
+        status=429,
+        headers={"Retry-After": "4"},
+    )
     stats = teams.dispatch(teams.now)
     assert stats.paused["teams"] == teams.now + timedelta(seconds=4)
     assert not teams.graph.feed and _statuses(teams) == Counter({"pending": 120})

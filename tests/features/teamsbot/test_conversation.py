@@ -35,13 +35,13 @@ GLOBAL_URL = "https://smba.trafficmanager.net/teams/"
 class Talk(Teams):
     """The school's bot live behind /api/messages, posting to the fake Connector."""
 
-    def __init__(self, school: SchoolBuilder, sqlite_url: str, bf: FakeBotFramework,
-                 frozen_clock: Any) -> None:
+    def __init__(
+        self, school: SchoolBuilder, sqlite_url: str, bf: FakeBotFramework, frozen_clock: Any
+    ) -> None:
         super().__init__(school, sqlite_url, bf)
         self.ctx.connectors.chat = self.bot  # the request hands its reply to the bot
         frozen_clock.at(MONDAY, 10, 0)
-        self.env = BotEnv(self.ctx, create_app(self.ctx.settings, self.ctx), bf,
-                          int(time.time()))
+        self.env = BotEnv(self.ctx, create_app(self.ctx.settings, self.ctx), bf, int(time.time()))
 
     def says(self, activity: dict[str, Any]) -> None:
         response = self.env.post(activity)
@@ -58,8 +58,9 @@ class Talk(Teams):
 
 
 @pytest.fixture(name="talk")
-def talk_fixture(school: SchoolBuilder, sqlite_url: str, bf: FakeBotFramework,
-                 frozen_clock: Any) -> Talk:
+def talk_fixture(
+    school: SchoolBuilder, sqlite_url: str, bf: FakeBotFramework, frozen_clock: Any
+) -> Talk:
     """Amy's school with its bot answering in Teams."""
     return Talk(school, sqlite_url, bf, frozen_clock)
 
@@ -87,12 +88,14 @@ def test_hi_gets_the_persons_needs_card_once(talk: Talk) -> None:
     assert "Online Safety Policy (version 2026.1)" in text
     assert card["refresh"]["userIds"] == [AMY_ID]
     chat = talk.chat()
-    assert chat is not None and (chat.chat_id, chat.service_url) == (f"a:1{AMY_ID}",
-                                                                     CONNECTOR_URL)
+    assert chat is not None and (chat.chat_id, chat.service_url) == (f"a:1{AMY_ID}", CONNECTOR_URL)
     talk.says(hi)  # the Connector sending the same activity again: one reply
     assert len(talk.graph.chat_cards) == 1
-    talk.says(message_activity(user_id=AMY_ID, tenant_id=TENANT, bot_app_id=BOT_APP_ID,
-                               text="what do I need to do?"))
+    talk.says(
+        message_activity(
+            user_id=AMY_ID, tenant_id=TENANT, bot_app_id=BOT_APP_ID, text="what do I need to do?"
+        )
+    )
     assert len(talk.graph.chat_cards) == 2
     assert talk.graph.rejected == []
     assert {r.status for r in talk.rows("teams")} == {"sent"}
@@ -101,8 +104,7 @@ def test_hi_gets_the_persons_needs_card_once(talk: Talk) -> None:
 
 def test_installing_the_app_gets_one_card(talk: Talk) -> None:
     talk.graph.user_installs(AMY_ID, f"a:1{AMY_ID}")
-    for activity in install_activities(user_id=AMY_ID, tenant_id=TENANT,
-                                       bot_app_id=BOT_APP_ID):
+    for activity in install_activities(user_id=AMY_ID, tenant_id=TENANT, bot_app_id=BOT_APP_ID):
         talk.says(activity)  # Teams sends both: one welcome
     [posted] = talk.graph.chat_cards
     assert "What Oak Test School needs from you" in _texts(_card(posted))
@@ -115,23 +117,38 @@ def test_someone_the_school_does_not_know_gets_one_plain_line(talk: Talk) -> Non
     [posted] = talk.graph.chat_cards
     assert "attachments" not in posted["activity"]
     line = posted["activity"]["text"]
-    assert line.startswith("This is Oak Test School's compliance bot: it shows staff the "
-                           "policies to acknowledge")
+    assert line.startswith(
+        "This is Oak Test School's compliance bot: it shows staff the policies to acknowledge"
+    )
     assert "ask the school office" in line
     assert "DSL team" in line  # England's words for this school
     assert talk.chat(STRANGER_ID) is None  # nobody to remember
 
 
 def test_nothing_is_said_in_a_group_chat_on_removal_or_to_an_odd_chat(talk: Talk) -> None:
-    group = message_activity(user_id=AMY_ID, tenant_id=TENANT, bot_app_id=BOT_APP_ID,
-                             conversation={"conversationType": "groupChat",
-                                           "tenantId": TENANT, "id": "19:group@thread.v2"})
+    group = message_activity(
+        user_id=AMY_ID,
+        tenant_id=TENANT,
+        bot_app_id=BOT_APP_ID,
+        conversation={
+            "conversationType": "groupChat",
+            "tenantId": TENANT,
+            "id": "19:group@thread.v2",
+        },
+    )
     talk.says(group)
     removed = install_activities(user_id=AMY_ID, tenant_id=TENANT, bot_app_id=BOT_APP_ID)[0]
     talk.says({**removed, "action": "remove"})
-    odd = message_activity(user_id=AMY_ID, tenant_id=TENANT, bot_app_id=BOT_APP_ID,
-                           conversation={"conversationType": "personal", "tenantId": TENANT,
-                                         "id": "a:1/../../v3/conversations/other"})
+    odd = message_activity(
+        user_id=AMY_ID,
+        tenant_id=TENANT,
+        bot_app_id=BOT_APP_ID,
+        conversation={
+            "conversationType": "personal",
+            "tenantId": TENANT,
+            "id": "a:1/../../v3/conversations/other",
+        },
+    )
     talk.says(odd)  # an id that would change the Connector's URL path: not a chat
     assert talk.graph.chat_cards == [] and talk.rows("teams") == []
     assert talk.chat() is None
@@ -146,9 +163,14 @@ def test_a_press_from_a_new_service_url_moves_the_next_proactive_card(talk: Talk
         assert installed and chat is not None and chat.service_url == GLOBAL_URL
     talk.ctx.settings.m365.bot_service_url = CONNECTOR_URL
     duty, sha, _ = talk.env.duty("amy@oak.example", "acknowledge_policy")
-    press = invoke_activity(user_id=AMY_ID, tenant_id=TENANT, bot_app_id=BOT_APP_ID,
-                            verb=ACK_VERB, data={"duty": duty, "sha256": sha},
-                            service_url=UK_URL)
+    press = invoke_activity(
+        user_id=AMY_ID,
+        tenant_id=TENANT,
+        bot_app_id=BOT_APP_ID,
+        verb=ACK_VERB,
+        data={"duty": duty, "sha256": sha},
+        service_url=UK_URL,
+    )
     answer = talk.env.post(press).json()
     assert answer["statusCode"] == 200
     assert "is recorded" in _texts(answer["value"])
@@ -163,15 +185,25 @@ def test_a_press_from_a_new_service_url_moves_the_next_proactive_card(talk: Talk
 
 
 def test_a_service_url_the_token_does_not_vouch_for_is_never_learnt(talk: Talk) -> None:
-    press = invoke_activity(user_id=AMY_ID, tenant_id=TENANT, bot_app_id=BOT_APP_ID,
-                            verb=REFRESH_VERB, data={}, service_url=UK_URL)
-    token = talk.env.bf.token(press, app_id=BOT_APP_ID, now=talk.env.now,
-                          serviceurl=CONNECTOR_URL)
+    press = invoke_activity(
+        user_id=AMY_ID,
+        tenant_id=TENANT,
+        bot_app_id=BOT_APP_ID,
+        verb=REFRESH_VERB,
+        data={},
+        service_url=UK_URL,
+    )
+    token = talk.env.bf.token(press, app_id=BOT_APP_ID, now=talk.env.now, serviceurl=CONNECTOR_URL)
     assert talk.env.post(press, token=token).status_code == 401
-    hi = message_activity(user_id=AMY_ID, tenant_id=TENANT, bot_app_id=BOT_APP_ID,
-                          service_url="https://smba.evil.example/teams/")
-    token = talk.env.bf.token({**hi, "serviceUrl": CONNECTOR_URL}, app_id=BOT_APP_ID,
-                          now=talk.env.now)
+    hi = message_activity(
+        user_id=AMY_ID,
+        tenant_id=TENANT,
+        bot_app_id=BOT_APP_ID,
+        service_url="https://smba.evil.example/teams/",
+    )
+    token = talk.env.bf.token(
+        {**hi, "serviceUrl": CONNECTOR_URL}, app_id=BOT_APP_ID, now=talk.env.now
+    )
     assert talk.env.post(hi, token=token).status_code == 401
     assert talk.chat() is None
     assert talk.rows("teams") == [] and talk.graph.chat_cards == []

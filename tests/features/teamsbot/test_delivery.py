@@ -47,26 +47,40 @@ class Teams:
         self.graph.card_errors = card_errors
         self.graph.add_user(AMY_ID, "Amy Able", "amy@oak.example")  # Ben: not in Entra
         self.bot = TeamsBot.from_settings(
-            M365Settings(tenant_id=TENANT_ID, client_id=CLIENT_ID,
-                         client_secret=SecretStr(CLIENT_SECRET), bot_app_id=CLIENT_ID,
-                         teams_catalog_app_id=CATALOG_APP_ID),
-            transport=self.graph.transport, clock=self.graph.clock, sleep=self.graph.clock.sleep,
+            M365Settings(
+                tenant_id=TENANT_ID,
+                client_id=CLIENT_ID,
+                client_secret=SecretStr(CLIENT_SECRET),
+                bot_app_id=CLIENT_ID,
+                teams_catalog_app_id=CATALOG_APP_ID,
+            ),
+            transport=self.graph.transport,
+            clock=self.graph.clock,
+            sleep=self.graph.clock.sleep,
         )
         self.now = at(MONDAY, 10)
 
     def queue(self) -> Any:
         """The Teams step: the bot reaches the people with open asks (installs itself)."""
         with self.ctx.store.transaction() as session:
-            return send_needs(session, self.ctx.settings, self.ctx.config.school("oak"),
-                              self.bot, self.now)
+            return send_needs(
+                session, self.ctx.settings, self.ctx.config.school("oak"), self.bot, self.now
+            )
 
     def card(self) -> None:
         """The step, then Amy's reminder digest as her card (the reminder run's route)."""
         self.queue()
         with self.ctx.store.transaction() as session:
             school = self.ctx.config.school("oak")
-            run = ReminderRun.start(session, self.ctx.settings, school, MONDAY, self.now,
-                                    write=True, chat=TeamsDigests(self.ctx.settings))
+            run = ReminderRun.start(
+                session,
+                self.ctx.settings,
+                school,
+                MONDAY,
+                self.now,
+                write=True,
+                chat=TeamsDigests(self.ctx.settings),
+            )
             digests = []
             for person_id in sorted(run.by_chat):  # a later reminder day's digest, as planned
                 items = tuple(open_duties(session, "oak", [person_id]))
@@ -75,13 +89,15 @@ class Teams:
             PendingDigests(run, digests, {k for k, _ in digests}).add(session)
 
     def dispatch(self, now: datetime) -> Any:
-        return dispatch(self.ctx.store, self.ctx.connectors.mailer, None, chat=self.bot,
-                        now=lambda: now)
+        return dispatch(
+            self.ctx.store, self.ctx.connectors.mailer, None, chat=self.bot, now=lambda: now
+        )
 
     def rows(self, channel: str) -> list[OutboxMessage]:
         with self.ctx.store.session() as session:
-            rows = list(session.scalars(select(OutboxMessage)
-                                        .where(OutboxMessage.channel == channel)))
+            rows = list(
+                session.scalars(select(OutboxMessage).where(OutboxMessage.channel == channel))
+            )
             session.expunge_all()
             return rows
 
@@ -123,8 +139,9 @@ def test_the_bot_installs_itself_and_the_card_reaches_the_chat(teams: Teams) -> 
 
 def test_a_429_from_the_connector_is_waited_out(teams: Teams) -> None:
     teams.card()
-    teams.graph.fail("POST", r"/v3/conversations/.+/activities", status=429,
-                     headers={"Retry-After": "7"})
+    teams.graph.fail(
+        "POST", r"/v3/conversations/.+/activities", status=429, headers={"Retry-After": "7"}
+    )
     stats = teams.dispatch(teams.now)
     assert stats.paused["teams"] == teams.now + timedelta(seconds=7)
     row = next(r for r in teams.rows("teams") if "feed" not in r.payload["teams"])
@@ -146,8 +163,15 @@ def test_pressing_the_delivered_card_records_one_acknowledgement(
     teams.card()
     teams.dispatch(teams.now)
     card = teams.graph.chat_cards[0]["activity"]["attachments"][0]["content"]
-    [ack] = [a for c in card["body"] if c["type"] == "Container" for n in c["items"]
-             if n["type"] == "ActionSet" for a in n["actions"] if a.get("verb") == ACK_VERB]
+    [ack] = [
+        a
+        for c in card["body"]
+        if c["type"] == "Container"
+        for n in c["items"]
+        if n["type"] == "ActionSet"
+        for a in n["actions"]
+        if a.get("verb") == ACK_VERB
+    ]
     frozen_clock.at(MONDAY, 10, 5)
     env = BotEnv(teams.ctx, create_app(teams.ctx.settings, teams.ctx), bf, int(time.time()))
     answer = env.press(AMY_ID, ACK_VERB, ack["data"]).json()
@@ -162,30 +186,44 @@ HEAD_ID = "0c2b9a1e-0000-4000-8000-00000000e0e1"
 LINE_ID = "0c2b9a1e-0000-4000-8000-00000000f0f1"
 
 
-def test_a_new_concern_reaches_each_dsl_by_feed_and_card_never_its_subject(
-    teams: Teams,
-) -> None:
+def test_a_new_concern_reaches_each_dsl_by_feed_and_card_never_its_subject(teams: Teams) -> None:
     from bot.features.teamsbot.deliver import reach
     from tests.features.reports.test_support import submission
 
-    for user_id, name, mail in ((HEAD_ID, "Hana Head", "head@oak.example"),
-                                (LINE_ID, "Lena Line", "line@oak.example")):
+    for user_id, name, mail in (
+        (HEAD_ID, "Hana Head", "head@oak.example"),
+        (LINE_ID, "Lena Line", "line@oak.example"),
+    ):
         teams.graph.add_user(user_id, name, mail)
     with teams.ctx.store.transaction() as session:  # Hana (DSL), Lena (deputy), Amy have the app
-        for person in session.scalars(select(Person).where(Person.email.in_(
-                ["head@oak.example", "line@oak.example", "amy@oak.example"]))):
+        for person in session.scalars(
+            select(Person).where(
+                Person.email.in_(["head@oak.example", "line@oak.example", "amy@oak.example"])
+            )
+        ):
             assert reach(session, teams.ctx.settings, teams.bot, person, teams.now)[0]
     for_everyone = submission(what_happened="Unkind messages in a group chat.")
-    about_lena = submission(category="staff_concern", involved=(("staff", ""),),
-                            what_happened="Shouted at a pupil.", about_person="line@oak.example")
+    about_lena = submission(
+        category="staff_concern",
+        involved=(("staff", ""),),
+        what_happened="Shouted at a pupil.",
+        about_person="line@oak.example",
+    )
     with teams.ctx.store.transaction() as session:
         from bot.features.reports.intake import submit_report
 
         school = teams.ctx.config.school("oak")
-        first = submit_report(session, school, for_everyone, now=teams.now,
-                              base_url="https://oak.example", actor="test")
-        second = submit_report(session, school, about_lena, now=teams.now,
-                               base_url="https://oak.example", actor="test")
+        first = submit_report(
+            session,
+            school,
+            for_everyone,
+            now=teams.now,
+            base_url="https://oak.example",
+            actor="test",
+        )
+        second = submit_report(
+            session, school, about_lena, now=teams.now, base_url="https://oak.example", actor="test"
+        )
     rows = teams.rows("teams")
     assert {r.urgency for r in rows} == {0}  # safeguarding: ahead of everything else
     teams.dispatch(teams.now)
@@ -194,19 +232,23 @@ def test_a_new_concern_reaches_each_dsl_by_feed_and_card_never_its_subject(
         told.setdefault(f["templateParameters"][0]["value"], []).append(f["user"])
         assert f["activityType"] == "newConcern"
         assert f["previewText"]["content"].startswith(
-            f"New report {f['templateParameters'][0]['value']}: ")
+            f"New report {f['templateParameters'][0]['value']}: "
+        )
     assert sorted(told[first.reference]) == sorted([HEAD_ID, LINE_ID])
     assert teams.graph.bulk_calls == [2]  # the same nudge to both: one bulk call
     assert told[second.reference] == [HEAD_ID]  # never Lena, whom it is about
-    assert all(f["topic"]["webUrl"].startswith("https://oak.example/reports/CR-")
-               for f in teams.graph.feed)
-    cards = [(c["user"], c["activity"]["attachments"][0]["content"])
-             for c in teams.graph.chat_cards]
+    assert all(
+        f["topic"]["webUrl"].startswith("https://oak.example/reports/CR-") for f in teams.graph.feed
+    )
+    cards = [
+        (c["user"], c["activity"]["attachments"][0]["content"]) for c in teams.graph.chat_cards
+    ]
     assert sorted(u for u, _ in cards) == sorted([HEAD_ID, LINE_ID, HEAD_ID])
     for _, card in cards:
         assert card_errors(card) == []
-        assert card["actions"] == [{"type": "Action.OpenUrl", "title": "Open",
-                                    "url": card["actions"][0]["url"]}]
+        assert card["actions"] == [
+            {"type": "Action.OpenUrl", "title": "Open", "url": card["actions"][0]["url"]}
+        ]
     everything = repr(teams.graph.feed) + repr(teams.graph.chat_cards)
     for secret in ("Unkind", "Shouted", "group chat", "pupil", "Pat Parent", "Lena"):
         assert secret not in everything

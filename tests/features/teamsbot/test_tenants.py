@@ -14,14 +14,7 @@ import time_machine
 from bot.core.settings import Connection
 from bot.features.teamsbot.cards import ACK_VERB
 from bot.web.app import create_app
-from tests.features.teamsbot.support import (
-    AMY_ID,
-    BOT_APP_ID,
-    MONDAY,
-    TENANT,
-    BotEnv,
-    bot_school,
-)
+from tests.features.teamsbot.support import AMY_ID, BOT_APP_ID, MONDAY, TENANT, BotEnv, bot_school
 from tests.support.fakes.botframework import FakeBotFramework, invoke_activity
 from tests.support.helpers import Row, SchoolBuilder, at
 

@@ -56,8 +56,9 @@ from tests.support.fakes.botframework import (
     invoke_activity,
 )
 
-teams_auth = pytest.importorskip("microsoft_teams.apps.auth",
-                                 reason="the Teams SDK is a dev dependency (uv sync)")
+teams_auth = pytest.importorskip(
+    "microsoft_teams.apps.auth", reason="the Teams SDK is a dev dependency (uv sync)"
+)
 cloud_environment = pytest.importorskip("microsoft_teams.api.auth.cloud_environment")
 
 OTHER_TENANT = "5b0e2c1d-7a6f-4e3b-9d8c-1f2e3d4c5b6a"  # fictional
@@ -68,17 +69,17 @@ reasons: Counter[str] = Counter()  # Microsoft's reasons for refusing, shown whe
 # Where ours refuses and Microsoft's validator accepts: the checks of ours that say why.
 STRICTER = {
     "endorsement": "the Bot Framework publishes the channels each key may sign for; ours "
-                   "takes only a key endorsed for msteams, Microsoft's validator ignores it",
+    "takes only a key endorsed for msteams, Microsoft's validator ignores it",
     "no exp": "ours requires exp: a token that never expires is refused (PyJWT checks exp "
-              "only when present)",
+    "only when present)",
     "numeric string": "exp, nbf and iat must be JSON numbers (RFC 7519 NumericDate); PyJWT "
-                      "int()s a numeric string",
+    "int()s a numeric string",
     "tenant": "only the school's tenant: Microsoft's Bot Framework path checks no tenant, and "
-              "its Entra path trusts the tenant the token names",
+    "its Entra path trusts the tenant the token names",
     "channel": "ours acts only on msteams activities; the validator does not read the activity",
     "entra service url": "an Entra token carries no serviceurl; ours then requires the "
-                         "activity's serviceUrl to be the Bot Connector's (the bot sends its "
-                         "own token there)",
+    "activity's serviceUrl to be the Bot Connector's (the bot sends its "
+    "own token there)",
 }
 
 
@@ -116,77 +117,149 @@ def _sign(claims: dict[str, Any], key: RSAKey | None, kid: str | None, alg: str)
 class Corpus:
     """Tokens for this bot, varied one claim (or several, at random) at a time."""
 
-    def __init__(self, bf: FakeBotFramework, now: int, bf_key: tuple[str, RSAKey],
-                 entra_key: tuple[str, RSAKey], retired: tuple[str, RSAKey] | None = None):
+    def __init__(
+        self,
+        bf: FakeBotFramework,
+        now: int,
+        bf_key: tuple[str, RSAKey],
+        entra_key: tuple[str, RSAKey],
+        retired: tuple[str, RSAKey] | None = None,
+    ):
         self.bf, self.now = bf, now
         self.bf_key, self.entra_key, self.retired = bf_key, entra_key, retired
         entra_v2 = f"{bf.authority}/{TENANT}/v2.0"
         now_ = now
         app = BOT_APP_ID
         self.dimensions: dict[str, list[tuple[str, Any, frozenset[str]]]] = {
-            "aud": [("app id", app, frozenset()), ("api://", f"api://{app}", frozenset()),
-                    ("api://botid-", f"api://botid-{app}", frozenset()),
-                    ("another app", "another-bot", frozenset()),
-                    ("api:// another", "api://another-bot", frozenset()),
-                    ("list with ours", [app, "another-bot"], frozenset()),
-                    ("list without", ["another-bot"], frozenset()),
-                    ("missing", MISSING, frozenset()), ("a number", 5, frozenset()),
-                    ("upper case", app.upper(), frozenset())],
-            "exp": [("in an hour", now_ + 3600, frozenset()),
-                    ("expired within leeway", now_ - 299, frozenset()),
-                    ("expired", now_ - 301, frozenset()),
-                    ("missing", MISSING, frozenset({"no exp"})),
-                    ("a numeric string", str(now_ + 3600), frozenset({"numeric string"})),
-                    ("a float", now_ + 3600.5, frozenset())],
-            "nbf": [("just before", now_ - 10, frozenset()),
-                    ("ahead within leeway", now_ + 299, frozenset()),
-                    ("ahead", now_ + 301, frozenset()), ("missing", MISSING, frozenset()),
-                    ("a numeric string", str(now_ - 10), frozenset({"numeric string"}))],
-            "iat": [("just before", now_ - 10, frozenset()), ("missing", MISSING, frozenset()),
-                    ("ahead within leeway", now_ + 299, frozenset()),
-                    ("ahead", now_ + 301, frozenset()),
-                    ("a numeric string", str(now_ - 10), frozenset({"numeric string"}))],
-            "tid": [("missing", MISSING, frozenset()), ("ours", TENANT, frozenset()),
-                    ("another", OTHER_TENANT, frozenset({"tenant"})),
-                    ("ours in capitals", TENANT.upper(), frozenset())],
-            "serviceurl": [("the activity's", SERVICE_URL, frozenset()),
-                           ("without the slash", SERVICE_URL.rstrip("/"), frozenset()),
-                           ("another", "https://smba.evil.example/teams/", frozenset()),
-                           ("missing", MISSING, frozenset())],
-            "caller": [("Agent 365 (azp)", ("azp", AGENT_365_PLATFORM), frozenset()),
-                       ("Agent 365 (appid)", ("appid", AGENT_365_PLATFORM), frozenset()),
-                       ("another app (azp)", ("azp", "another-app"), frozenset()),
-                       ("none", ("azp", MISSING), frozenset())],
-            "key": [("good", "good", frozenset()), ("forged under our kid", "forged", frozenset()),
-                    ("unknown kid", "unknown", frozenset()), ("no kid", "no kid", frozenset()),
-                    ("webchat-only key", "webchat", frozenset({"endorsement"})),
-                    ("the other issuer's key", "crossed", frozenset())]
+            "aud": [
+                ("app id", app, frozenset()),
+                ("api://", f"api://{app}", frozenset()),
+                ("api://botid-", f"api://botid-{app}", frozenset()),
+                ("another app", "another-bot", frozenset()),
+                ("api:// another", "api://another-bot", frozenset()),
+                ("list with ours", [app, "another-bot"], frozenset()),
+                ("list without", ["another-bot"], frozenset()),
+                ("missing", MISSING, frozenset()),
+                ("a number", 5, frozenset()),
+                ("upper case", app.upper(), frozenset()),
+            ],
+            "exp": [
+                ("in an hour", now_ + 3600, frozenset()),
+                ("expired within leeway", now_ - 299, frozenset()),
+                ("expired", now_ - 301, frozenset()),
+                ("missing", MISSING, frozenset({"no exp"})),
+                ("a numeric string", str(now_ + 3600), frozenset({"numeric string"})),
+                ("a float", now_ + 3600.5, frozenset()),
+            ],
+            "nbf": [
+                ("just before", now_ - 10, frozenset()),
+                ("ahead within leeway", now_ + 299, frozenset()),
+                ("ahead", now_ + 301, frozenset()),
+                ("missing", MISSING, frozenset()),
+                ("a numeric string", str(now_ - 10), frozenset({"numeric string"})),
+            ],
+            "iat": [
+                ("just before", now_ - 10, frozenset()),
+                ("missing", MISSING, frozenset()),
+                ("ahead within leeway", now_ + 299, frozenset()),
+                ("ahead", now_ + 301, frozenset()),
+                ("a numeric string", str(now_ - 10), frozenset({"numeric string"})),
+            ],
+            "tid": [
+                ("missing", MISSING, frozenset()),
+                ("ours", TENANT, frozenset()),
+                ("another", OTHER_TENANT, frozenset({"tenant"})),
+                ("ours in capitals", TENANT.upper(), frozenset()),
+            ],
+            "serviceurl": [
+                ("the activity's", SERVICE_URL, frozenset()),
+                ("without the slash", SERVICE_URL.rstrip("/"), frozenset()),
+                ("another", "https://smba.evil.example/teams/", frozenset()),
+                ("missing", MISSING, frozenset()),
+            ],
+            "caller": [
+                ("Agent 365 (azp)", ("azp", AGENT_365_PLATFORM), frozenset()),
+                ("Agent 365 (appid)", ("appid", AGENT_365_PLATFORM), frozenset()),
+                ("another app (azp)", ("azp", "another-app"), frozenset()),
+                ("none", ("azp", MISSING), frozenset()),
+            ],
+            "key": [
+                ("good", "good", frozenset()),
+                ("forged under our kid", "forged", frozenset()),
+                ("unknown kid", "unknown", frozenset()),
+                ("no kid", "no kid", frozenset()),
+                ("webchat-only key", "webchat", frozenset({"endorsement"})),
+                ("the other issuer's key", "crossed", frozenset()),
+            ]
             + ([("retired key", "retired", frozenset())] if retired else []),
-            "alg": [("RS256", "RS256", frozenset()), ("RS512", "RS512", frozenset()),
-                    ("PS256", "PS256", frozenset()), ("none", "none", frozenset()),
-                    ("HS256 with the public key", "HS256", frozenset())],
-            "tamper": [("none", None, frozenset()), ("payload changed", "payload", frozenset()),
-                       ("signature cut", "signature", frozenset())],
-            "activity": [("ours", None, frozenset()),
-                         ("another tenant", "tenant", frozenset({"tenant"})),
-                         ("webchat", "channel", frozenset({"channel"})),
-                         ("another service URL", "service", frozenset({"entra service url"}))],
+            "alg": [
+                ("RS256", "RS256", frozenset()),
+                ("RS512", "RS512", frozenset()),
+                ("PS256", "PS256", frozenset()),
+                ("none", "none", frozenset()),
+                ("HS256 with the public key", "HS256", frozenset()),
+            ],
+            "tamper": [
+                ("none", None, frozenset()),
+                ("payload changed", "payload", frozenset()),
+                ("signature cut", "signature", frozenset()),
+            ],
+            "activity": [
+                ("ours", None, frozenset()),
+                ("another tenant", "tenant", frozenset({"tenant"})),
+                ("webchat", "channel", frozenset({"channel"})),
+                ("another service URL", "service", frozenset({"entra service url"})),
+            ],
         }
         self.issuers = {
-            "bf": [("Bot Framework", BOT_ISSUER, frozenset()),
-                   ("Bot Framework with a slash", BOT_ISSUER + "/", frozenset()),
-                   ("missing", MISSING, frozenset())],
-            "entra": [("Entra v2.0", entra_v2, frozenset()),
-                      ("Entra v1.0", f"https://sts.windows.net/{TENANT}/", frozenset()),
-                      ("another tenant's v2.0", f"{bf.authority}/{OTHER_TENANT}/v2.0",
-                       frozenset({"tenant"})),
-                      ("another tenant's v1.0", f"https://sts.windows.net/{OTHER_TENANT}/",
-                       frozenset({"tenant"}))],
+            "bf": [
+                ("Bot Framework", BOT_ISSUER, frozenset()),
+                ("Bot Framework with a slash", BOT_ISSUER + "/", frozenset()),
+                ("missing", MISSING, frozenset()),
+            ],
+            "entra": [
+                ("Entra v2.0", entra_v2, frozenset()),
+                ("Entra v1.0", f"https://sts.windows.net/{TENANT}/", frozenset()),
+                (
+                    "another tenant's v2.0",
+                    f"{bf.authority}/{OTHER_TENANT}/v2.0",
+                    frozenset({"tenant"}),
+                ),
+                (
+                    "another tenant's v1.0",
+                    f"https://sts.windows.net/{OTHER_TENANT}/",
+                    frozenset({"tenant"}),
+                ),
+            ],
         }
-        self.base = {"bf": {"aud": 0, "exp": 0, "nbf": 0, "iat": 0, "tid": 0, "serviceurl": 0,
-                            "key": 0, "alg": 0, "tamper": 0, "activity": 0, "iss": 0},
-                     "entra": {"aud": 2, "exp": 0, "nbf": 0, "iat": 0, "tid": 1, "caller": 0,
-                               "key": 0, "alg": 0, "tamper": 0, "activity": 0, "iss": 0}}
+        self.base = {
+            "bf": {
+                "aud": 0,
+                "exp": 0,
+                "nbf": 0,
+                "iat": 0,
+                "tid": 0,
+                "serviceurl": 0,
+                "key": 0,
+                "alg": 0,
+                "tamper": 0,
+                "activity": 0,
+                "iss": 0,
+            },
+            "entra": {
+                "aud": 2,
+                "exp": 0,
+                "nbf": 0,
+                "iat": 0,
+                "tid": 1,
+                "caller": 0,
+                "key": 0,
+                "alg": 0,
+                "tamper": 0,
+                "activity": 0,
+                "iss": 0,
+            },
+        }
 
     def options(self, family: str, dimension: str) -> list[tuple[str, Any, frozenset[str]]]:
         return self.issuers[family] if dimension == "iss" else self.dimensions[dimension]
@@ -196,8 +269,9 @@ class Corpus:
         tags: set[str] = set()
         for _, _, t in picked.values():
             tags |= t
-        claims: dict[str, Any] = {d: picked[d][1] for d in ("aud", "exp", "nbf", "iat", "tid",
-                                                            "iss") if d in picked}
+        claims: dict[str, Any] = {
+            d: picked[d][1] for d in ("aud", "exp", "nbf", "iat", "tid", "iss") if d in picked
+        }
         if family == "bf":
             claims["serviceurl"] = picked["serviceurl"][1]
         else:
@@ -207,9 +281,12 @@ class Corpus:
         other = self.entra_key if family == "bf" else self.bf_key
         kid: str | None
         kid, key = {
-            "good": (own_kid, own_key), "forged": (own_kid, STRANGER),
-            "unknown": ("never-published", own_key), "no kid": (None, own_key),
-            "webchat": ("bf-key-webchat", _OTHER_CHANNEL_KEY), "crossed": other,
+            "good": (own_kid, own_key),
+            "forged": (own_kid, STRANGER),
+            "unknown": ("never-published", own_key),
+            "no kid": (None, own_key),
+            "webchat": ("bf-key-webchat", _OTHER_CHANNEL_KEY),
+            "crossed": other,
             "retired": self.retired or other,
         }[picked["key"][1]]
         if family == "entra" and picked["key"][1] == "webchat":
@@ -222,21 +299,22 @@ class Corpus:
             token = f"{head}.{_b64(json.dumps(altered).encode())}.{sig}"
         elif tamper == "signature":
             token = f"{head}.{body}.{sig[:-8]}"
-        activity = invoke_activity(user_id=AMY_ID, tenant_id=TENANT, bot_app_id=BOT_APP_ID,
-                                   verb=ACK_VERB, data={})
+        activity = invoke_activity(
+            user_id=AMY_ID, tenant_id=TENANT, bot_app_id=BOT_APP_ID, verb=ACK_VERB, data={}
+        )
         change = picked["activity"][1]
         if change == "tenant":
             activity["conversation"] = {**activity["conversation"], "tenantId": OTHER_TENANT}
-            activity["channelData"] = {**activity["channelData"],
-                                       "tenant": {"id": OTHER_TENANT}}
+            activity["channelData"] = {**activity["channelData"], "tenant": {"id": OTHER_TENANT}}
         elif change == "channel":
             activity["channelId"] = "webchat"
         elif change == "service":
             activity["serviceUrl"] = "https://smba.evil.example/teams/"
         if family == "bf" or change != "service":
             tags.discard("entra service url")  # the Bot Framework's is checked by both
-        name = f"{family}: " + ", ".join(f"{d} {picked[d][0]}" for d in sorted(choice)
-                                         if choice[d] != self.base[family][d])
+        name = f"{family}: " + ", ".join(
+            f"{d} {picked[d][0]}" for d in sorted(choice) if choice[d] != self.base[family][d]
+        )
         return Case(name, token, activity, frozenset(tags))
 
     def cases(self, randomised: int, seed: int) -> list[Case]:
@@ -252,16 +330,22 @@ class Corpus:
         for _ in range(randomised):
             family = rng.choice(sorted(self.base))
             base = self.base[family]
-            choice = {d: (i if rng.random() < 0.7 else
-                          rng.randrange(len(self.options(family, d)))) for d, i in base.items()}
+            choice = {
+                d: (i if rng.random() < 0.7 else rng.randrange(len(self.options(family, d))))
+                for d, i in base.items()
+            }
             found.append(self.case(family, choice))
         return found
 
 
 def microsoft(bf: FakeBotFramework) -> Any:
     """Microsoft's validator for this bot, pointed at the local endpoints."""
-    cloud = dataclasses.replace(cloud_environment.PUBLIC, login_endpoint=bf.authority,
-                                openid_metadata_url=bf.metadata_url, token_issuer=BOT_ISSUER)
+    cloud = dataclasses.replace(
+        cloud_environment.PUBLIC,
+        login_endpoint=bf.authority,
+        openid_metadata_url=bf.metadata_url,
+        token_issuer=BOT_ISSUER,
+    )
     return teams_auth.InboundActivityTokenValidator(BOT_APP_ID, cloud=cloud)
 
 
@@ -339,8 +423,13 @@ def test_ours_and_microsofts_validator_agree_but_for_named_stricter_checks(
     time_machine.move_to(time.time() + KEYS_REFRESH_AFTER + 60, tick=False)
     env.now = int(time.time())
     duty, sha, _ = env.duty("amy@oak.example", "acknowledge_policy")
-    press = invoke_activity(user_id=AMY_ID, tenant_id=TENANT, bot_app_id=BOT_APP_ID,
-                            verb=ACK_VERB, data={"duty": duty, "sha256": sha})
+    press = invoke_activity(
+        user_id=AMY_ID,
+        tenant_id=TENANT,
+        bot_app_id=BOT_APP_ID,
+        verb=ACK_VERB,
+        data={"duty": duty, "sha256": sha},
+    )
     fetched = BOT_KEYS.fetches
     token = bf.token(press, app_id=BOT_APP_ID, now=env.now, key=new_bf, kid="bf-key-2")
     answer = env.post(press, token=token)
@@ -352,8 +441,9 @@ def test_ours_and_microsofts_validator_agree_but_for_named_stricter_checks(
     # at most every 30 seconds, both on time.monotonic(), which time-machine does not move: a
     # new one is the old one as it would be after those minutes (nothing cached, no cooldown)
     validator = microsoft(bf)
-    corpus = Corpus(bf, env.now, ("bf-key-2", new_bf), ("entra-key-2", new_entra),
-                    retired=("bf-key-1", _KEY))
+    corpus = Corpus(
+        bf, env.now, ("bf-key-2", new_bf), ("entra-key-2", new_entra), retired=("bf-key-1", _KEY)
+    )
     problems = judge(corpus.cases(randomised=120, seed=42), validator, setup)
     assert problems == []
 
@@ -367,13 +457,12 @@ def test_every_named_stricter_check_is_met_by_the_corpus(env: BotEnv) -> None:
     assert set(STRICTER) <= met, set(STRICTER) - met
 
 
-def test_an_unknown_key_id_is_a_plain_401_and_refetches_at_most_once_a_while(
-    env: BotEnv,
-) -> None:
+def test_an_unknown_key_id_is_a_plain_401_and_refetches_at_most_once_a_while(env: BotEnv) -> None:
     """Never an error page: a token under a key id nobody published gets 401 with a plain
     sentence; asking again at once does not fetch the keys again (rate limited)."""
-    activity = invoke_activity(user_id=AMY_ID, tenant_id=TENANT, bot_app_id=BOT_APP_ID,
-                               verb=ACK_VERB, data={})
+    activity = invoke_activity(
+        user_id=AMY_ID, tenant_id=TENANT, bot_app_id=BOT_APP_ID, verb=ACK_VERB, data={}
+    )
     assert env.post(activity).status_code == 200  # the keys are read once
     fetched = BOT_KEYS.fetches
     for n in range(3):
@@ -397,14 +486,28 @@ def test_a_press_under_an_entra_token_for_the_school_is_recorded(
     frozen_clock.at(MONDAY, 10, 0)
     env = BotEnv(ctx, create_app(ctx.settings, ctx), bf, int(time.time()))
     duty, sha, _ = env.duty("amy@oak.example", "acknowledge_policy")
-    press = invoke_activity(user_id=AMY_ID, tenant_id=TENANT, bot_app_id=BOT_APP_ID,
-                            verb=ACK_VERB, data={"duty": duty, "sha256": sha})
+    press = invoke_activity(
+        user_id=AMY_ID,
+        tenant_id=TENANT,
+        bot_app_id=BOT_APP_ID,
+        verb=ACK_VERB,
+        data={"duty": duty, "sha256": sha},
+    )
 
     def entra(tenant: str) -> str:
-        return jwt.encode({"alg": "RS256", "kid": "entra-key-1", "typ": "JWT"}, {
-            "iss": f"{bf.authority}/{tenant}/v2.0", "aud": f"api://botid-{BOT_APP_ID}",
-            "tid": tenant, "azp": AGENT_365_PLATFORM, "iat": env.now - 10,
-            "nbf": env.now - 10, "exp": env.now + 3600}, _ENTRA_KEY)
+        return jwt.encode(
+            {"alg": "RS256", "kid": "entra-key-1", "typ": "JWT"},
+            {
+                "iss": f"{bf.authority}/{tenant}/v2.0",
+                "aud": f"api://botid-{BOT_APP_ID}",
+                "tid": tenant,
+                "azp": AGENT_365_PLATFORM,
+                "iat": env.now - 10,
+                "nbf": env.now - 10,
+                "exp": env.now + 3600,
+            },
+            _ENTRA_KEY,
+        )
 
     assert env.post(press, token=entra(OTHER_TENANT)).status_code == 401
     assert env.count(Attestation) == 0

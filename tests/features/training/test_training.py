@@ -21,8 +21,9 @@ from tests.support.pdfs import pdf_document
 def test_import_reports_rows_keeps_good_ones_and_is_idempotent(
     school: SchoolBuilder, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    school.requirement(id="os", kind="complete_training", course="Online safety",
-                       audience={"roles": ["staff"]})
+    school.requirement(
+        id="os", kind="complete_training", course="Online safety", audience={"roles": ["staff"]}
+    )
     ctx = school.context(sqlite_url)
     with time_machine.travel(at(date(2026, 11, 23)), tick=False):
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
@@ -69,14 +70,19 @@ def test_import_reports_rows_keeps_good_ones_and_is_idempotent(
     with time_machine.travel(at(date(2026, 11, 24)), tick=False):
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
     with ctx.store.session() as session:
-        open_for = set(session.scalars(
-            select(Person.email).join(Duty, Duty.person_id == Person.id)
-            .where(Duty.status == "open")))
+        open_for = set(
+            session.scalars(
+                select(Person.email)
+                .join(Duty, Duty.person_id == Person.id)
+                .where(Duty.status == "open")
+            )
+        )
     assert open_for == {"ben@oak.example", "head@oak.example"}
 
 
-def test_missing_columns_is_one_clear_line(school: SchoolBuilder, sqlite_url: str,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_columns_is_one_clear_line(
+    school: SchoolBuilder, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     school.installed(sqlite_url)
     bad = school.home / "bad.csv"
     bad.write_text("who,what\nx,y\n", encoding="utf-8")
@@ -84,8 +90,9 @@ def test_missing_columns_is_one_clear_line(school: SchoolBuilder, sqlite_url: st
     monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
     result = CliRunner().invoke(app, ["training", "import", str(bad)])
     assert result.exit_code == 1
-    assert ("bad.csv line 1: missing columns email (or staff id, or name), course, "
-            "completed_on") in " ".join(result.output.split())
+    assert (
+        "bad.csv line 1: missing columns email (or staff id, or name), course, completed_on"
+    ) in " ".join(result.output.split())
     missing = CliRunner().invoke(app, ["training", "import", str(school.home / "nope.csv")])
     assert missing.exit_code == 2 and "file not found" in missing.output
 
@@ -109,8 +116,9 @@ def _signed_in(ctx: object, email: str) -> object:
 def test_record_training_with_a_certificate(school: SchoolBuilder, sqlite_url: str) -> None:
     import re
 
-    school.requirement(id="os", kind="complete_training", course="Online safety",
-                       audience={"roles": ["staff"]})
+    school.requirement(
+        id="os", kind="complete_training", course="Online safety", audience={"roles": ["staff"]}
+    )
     ctx = school.context(sqlite_url)
     with time_machine.travel(at(date(2026, 11, 23)), tick=False):
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
@@ -119,26 +127,31 @@ def test_record_training_with_a_certificate(school: SchoolBuilder, sqlite_url: s
     action = re.search(r'action="(/me/training/\d+)"', page)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert action is not None and token is not None
-    fake = client.post(action.group(1), data={"csrf_token": token.group(1),
-                                              "completed_on": "2026-11-20"},
-                       files={"certificate": ("cert.pdf", b"MZ\x90\x00 not a pdf",
-                                              "application/pdf")})
+    fake = client.post(
+        action.group(1),
+        data={"csrf_token": token.group(1), "completed_on": "2026-11-20"},
+        files={"certificate": ("cert.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")},
+    )
     assert fake.status_code == 422 and "only photos (JPEG or PNG) and PDF" in fake.text
-    future = client.post(action.group(1), data={"csrf_token": token.group(1),
-                                                "completed_on": "2099-01-01"})
+    future = client.post(
+        action.group(1), data={"csrf_token": token.group(1), "completed_on": "2099-01-01"}
+    )
     assert future.status_code == 422 and "cannot be in the future" in future.text
     pdf = pdf_document()
-    ok = client.post(action.group(1), data={"csrf_token": token.group(1),
-                                            "completed_on": "2026-11-20", "provider": "SafeCo"},
-                     files={"certificate": ("C:\\certs\\mine.pdf", pdf, "application/pdf")})
+    ok = client.post(
+        action.group(1),
+        data={"csrf_token": token.group(1), "completed_on": "2026-11-20", "provider": "SafeCo"},
+        files={"certificate": ("C:\\certs\\mine.pdf", pdf, "application/pdf")},
+    )
     assert ok.status_code == 200 and "recorded with your certificate" in ok.text
     with ctx.store.session() as session:
         record = session.scalars(select(TrainingRecord)).one()
         assert record.source == "self" and record.certificate_path
         stored = ctx.settings.uploads_dir / record.certificate_path
         assert stored.read_bytes() == pdf and "mine" not in stored.name
-        assert session.scalar(select(Duty.status).where(Duty.person_id == record.person_id)) \
-            == "done"
+        assert (
+            session.scalar(select(Duty.status).where(Duty.person_id == record.person_id)) == "done"
+        )
     assert "Online safety" not in client.get("/me").text.split("Recently done")[0]
 
 
@@ -152,8 +165,9 @@ def test_a_certificate_that_is_not_what_it_says_or_unsafe_to_open_is_refused(
 
     from tests.support.hostile import DISGUISED, HOSTILE_PDFS
 
-    school.requirement(id="os", kind="complete_training", course="Online safety",
-                       audience={"roles": ["staff"]})
+    school.requirement(
+        id="os", kind="complete_training", course="Online safety", audience={"roles": ["staff"]}
+    )
     ctx = school.context(sqlite_url)
     with time_machine.travel(at(date(2026, 11, 23)), tick=False):
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
@@ -163,19 +177,24 @@ def test_a_certificate_that_is_not_what_it_says_or_unsafe_to_open_is_refused(
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert action is not None and token is not None
     cases = [
-        *((f"{kind}.pdf", HOSTILE_PDFS[kind][0], "application/pdf", HOSTILE_PDFS[kind][1])
-          for kind in ("inflating", "xref-loop", "outline-loop")),
+        *(
+            (f"{kind}.pdf", HOSTILE_PDFS[kind][0], "application/pdf", HOSTILE_PDFS[kind][1])
+            for kind in ("inflating", "xref-loop", "outline-loop")
+        ),
         *DISGUISED.values(),
     ]
     for name, data, declared, why in cases:
-        refused = client.post(action.group(1),
-                              data={"csrf_token": token.group(1), "completed_on": "2026-11-20"},
-                              files={"certificate": (name, data, declared)})
+        refused = client.post(
+            action.group(1),
+            data={"csrf_token": token.group(1), "completed_on": "2026-11-20"},
+            files={"certificate": (name, data, declared)},
+        )
         said = " ".join(refused.text.split())
         assert refused.status_code == 422 and why in said and name in said, (name, said[-600:])
     with ctx.store.session() as session:
         assert session.scalar(select(func.count()).select_from(TrainingRecord)) == 0
-        assert set(session.scalars(select(Duty.status).where(Duty.kind == "complete_training"))) \
-            == {"open"}
+        assert set(
+            session.scalars(select(Duty.status).where(Duty.kind == "complete_training"))
+        ) == {"open"}
     stored = ctx.settings.uploads_dir
     assert not stored.exists() or not any(p.is_file() for p in stored.rglob("*"))

@@ -36,8 +36,9 @@ def test_a_providers_workbook_is_imported_from_its_results_sheet(tmp_path: Path)
     book.save(export)
     env = make_env(SchoolBuilder(tmp_path / "school"), today=TODAY)
     with env.context.store.transaction() as session:
-        report = import_training_csv(session, "oak", export, actor="test", today=TODAY,
-                                     courses=COURSES)
+        report = import_training_csv(
+            session, "oak", export, actor="test", today=TODAY, courses=COURSES
+        )
     assert (report.imported, report.errors) == (2, [])
     env.context.store.dispose()
 
@@ -48,8 +49,12 @@ def test_no_corpus_spreadsheet_is_a_training_export(
     env = make_env(SchoolBuilder(tmp_path / "school"), today=TODAY)
     files = sorted(p for p in shared_spreadsheets.iterdir() if p.suffix in (".xlsx", ".csv"))
     with env.context.store.transaction() as session:
-        said = {p.name: import_training_csv(session, "oak", p, actor="test", today=TODAY,
-                                            courses=COURSES).errors for p in files}
+        said = {
+            p.name: import_training_csv(
+                session, "oak", p, actor="test", today=TODAY, courses=COURSES
+            ).errors
+            for p in files
+        }
         kept = session.scalar(select(func.count(TrainingRecord.id)))
     assert kept == 0
     for name, errors in said.items():

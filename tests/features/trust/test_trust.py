@@ -223,8 +223,9 @@ def test_a_school_not_swept_for_two_ticks_is_shown_to_the_lead_and_its_head(
     assert 'id="not-swept"' not in client.get("/trust").text  # both swept just now
     hour_ago = utcnow() - timedelta(hours=1)
     with context.store.transaction() as session:
-        session.execute(update(SweepJob).where(SweepJob.school_id == "hill")
-                        .values(swept_at=hour_ago))
+        session.execute(
+            update(SweepJob).where(SweepJob.school_id == "hill").values(swept_at=hour_ago)
+        )
     try:
         page = client.get("/trust").text
         assert 'id="not-swept"' in page
@@ -239,17 +240,16 @@ def test_a_school_not_swept_for_two_ticks_is_shown_to_the_lead_and_its_head(
             session.execute(update(SweepJob).values(swept_at=utcnow()))
 
 
-def test_the_overview_goes_on_monday_morning_not_the_evening_a_school_starts(
-    tmp_path: Any,
-) -> None:
+def test_the_overview_goes_on_monday_morning_not_the_evening_a_school_starts(tmp_path: Any) -> None:
     """The email says "every Monday morning in term time" (#77): a school that starts sending
     on Wednesday evening sends no overview that evening nor the rest of the week; the next
     Monday morning's sweep does."""
     builder = SchoolBuilder(tmp_path / "school")
     builder.school, builder.others = _school("oak"), [_school("hill")]
     builder.organisation = {"name": "Vale Trust", "trust_safeguarding_leads": [LEAD]}
-    builder.people = [Row(f"head@{sid}.example", "Head", "staff", "All Staff", school=sid)
-                      for sid in NAMES]
+    builder.people = [
+        Row(f"head@{sid}.example", "Head", "staff", "All Staff", school=sid) for sid in NAMES
+    ]
     builder.people.append(Row(LEAD, "Lee Lead", "staff", "All Staff", school="oak"))
     context = builder.context(f"sqlite:///{tmp_path / 'trust.db'}", demo=True)
     sync_people(context, MONDAY)
@@ -259,11 +259,23 @@ def test_the_overview_goes_on_monday_morning_not_the_evening_a_school_starts(
         start_sending(session, "oak", by="head@oak.example", now=at(wednesday, 18))
 
     def overviews(day: date, hour: int) -> list[str]:
-        run_sweep(context.store, context.settings, context.config, context.connectors,
-                  as_of=day, now=at(day, hour), deliver=False)
+        run_sweep(
+            context.store,
+            context.settings,
+            context.config,
+            context.connectors,
+            as_of=day,
+            now=at(day, hour),
+            deliver=False,
+        )
         with context.store.session() as session:
-            return list(session.scalars(select(OutboxMessage.idempotency_key).where(
-                OutboxMessage.purpose == "trust_digest")))
+            return list(
+                session.scalars(
+                    select(OutboxMessage.idempotency_key).where(
+                        OutboxMessage.purpose == "trust_digest"
+                    )
+                )
+            )
 
     with time_machine.travel(at(wednesday, 18, 15), tick=False):
         assert overviews(wednesday, 18) == []  # the evening it started

@@ -21,8 +21,13 @@ from tests.support.conformance import PROBLEMS, TOTALS
 
 __all__ = ["GoogleConformance", "field_mask"]
 
-APIS = (("admin", "directory_v1"), ("gmail", "v1"), ("sheets", "v4"), ("forms", "v1"),
-        ("chat", "v1"))
+APIS = (
+    ("admin", "directory_v1"),
+    ("gmail", "v1"),
+    ("sheets", "v4"),
+    ("forms", "v1"),
+    ("chat", "v1"),
+)
 ERROR_KEYS = {"code", "message", "status", "errors", "details"}
 
 
@@ -45,8 +50,9 @@ def _documents() -> dict[str, dict[str, Any]]:
     return methods
 
 
-def _check(value: Any, schema: dict[str, Any], schemas: dict[str, Any], where: str,
-           enums: bool = False) -> list[str]:
+def _check(
+    value: Any, schema: dict[str, Any], schemas: dict[str, Any], where: str, enums: bool = False
+) -> list[str]:
     """Problems of ``value`` against a discovery schema (recursively); with ``enums``, a string
     outside the schema's ``enum`` too."""
     if "$ref" in schema:
@@ -120,8 +126,13 @@ def _parse_mask(text: str) -> dict[str, Any]:
     return tree
 
 
-def _cut(value: Any, tree: dict[str, Any] | None, schema: dict[str, Any],
-         schemas: dict[str, Any], where: str) -> Any:
+def _cut(
+    value: Any,
+    tree: dict[str, Any] | None,
+    schema: dict[str, Any],
+    schemas: dict[str, Any],
+    where: str,
+) -> Any:
     if "$ref" in schema:
         return _cut(value, tree, schemas[schema["$ref"]], schemas, where)
     if tree is None:
@@ -165,8 +176,14 @@ class GoogleConformance:
         self.requests = 0
         self.responses = 0
 
-    def check(self, method_id: str | None, body: bytes, status: int, answer: bytes,
-              fields: str | None = None) -> None:
+    def check(
+        self,
+        method_id: str | None,
+        body: bytes,
+        status: int,
+        answer: bytes,
+        fields: str | None = None,
+    ) -> None:
         """Check one exchange of ``method_id`` (None: the fake could not route it) and the
         ``fields`` mask it asked for."""
         before = len(self.problems)
@@ -175,8 +192,10 @@ class GoogleConformance:
             try:
                 field_mask(method_id, fields, {})
             except ValueError as exc:
-                self.problems.append(f"{method_id}: the fields mask names '{exc}', not a field "
-                                     "of the response in the discovery document")
+                self.problems.append(
+                    f"{method_id}: the fields mask names '{exc}', not a field "
+                    "of the response in the discovery document"
+                )
         PROBLEMS.extend(self.problems[before:])
 
     def _check(self, method_id: str | None, body: bytes, status: int, answer: bytes) -> None:

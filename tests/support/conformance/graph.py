@@ -64,84 +64,177 @@ class Route:
 SITE = r"/sites/[^/]+"
 LIST = SITE + r"/lists/[^/]+"
 ROUTES = (
-    Route("GET", r"/users/delta\(\)", "users.delta.delta_request_builder",
-          response="msgraph.generated.users.delta.delta_get_response.DeltaGetResponse",
-          entity="user"),
-    Route("GET", r"/users", "users.users_request_builder",
-          response=M + "user_collection_response.UserCollectionResponse", entity="user"),
-    Route("GET", r"/users/[^/]+", "users.item.user_item_request_builder",
-          response=M + "user.User", entity="user"),
-    Route("POST", r"/users/[^/]+/sendMail", "users.item.send_mail.send_mail_request_builder",
-          body="msgraph.generated.users.item.send_mail.send_mail_post_request_body."
-          "SendMailPostRequestBody", action="sendMail"),
-    Route("GET", r"/users/[^/]+/mailFolders/[^/]+/messages",
-          "users.item.mail_folders.item.messages.messages_request_builder",
-          response=M + "message_collection_response.MessageCollectionResponse",
-          entity="message"),
-    Route("GET", r"/groups/delta\(\)", "groups.delta.delta_request_builder",
-          response="msgraph.generated.groups.delta.delta_get_response.DeltaGetResponse",
-          entity="group"),
-    Route("GET", r"/groups", "groups.groups_request_builder",
-          response=M + "group_collection_response.GroupCollectionResponse", entity="group"),
-    Route("GET", r"/groups/[^/]+/members", "groups.item.members.members_request_builder",
-          response=M + "directory_object_collection_response.DirectoryObjectCollectionResponse",
-          entity="directoryObject"),
-    Route("GET", r"/groups/[^/]+/transitiveMembers",
-          "groups.item.transitive_members.transitive_members_request_builder",
-          response=M + "directory_object_collection_response.DirectoryObjectCollectionResponse",
-          entity="directoryObject"),
-    Route("GET", SITE, "sites.item.site_item_request_builder", response=M + "site.Site",
-          entity="site"),
-    Route("GET", SITE + "/lists", "sites.item.lists.lists_request_builder",
-          response=M + "list_collection_response.ListCollectionResponse", entity="list"),
-    Route("POST", SITE + "/lists", "sites.item.lists.lists_request_builder",
-          body=M + "list_.List_", response=M + "list_.List_", entity="list", sent_entity="list"),
-    Route("GET", LIST + "/columns", "sites.item.lists.item.columns.columns_request_builder",
-          response=M + "column_definition_collection_response."
-          "ColumnDefinitionCollectionResponse", entity="columnDefinition"),
-    Route("POST", LIST + "/columns", "sites.item.lists.item.columns.columns_request_builder",
-          body=M + "column_definition.ColumnDefinition",
-          response=M + "column_definition.ColumnDefinition", entity="columnDefinition",
-          sent_entity="columnDefinition"),
-    Route("PATCH", LIST + r"/columns/[^/]+",
-          "sites.item.lists.item.columns.item.column_definition_item_request_builder",
-          body=M + "column_definition.ColumnDefinition",
-          response=M + "column_definition.ColumnDefinition", entity="columnDefinition",
-          sent_entity="columnDefinition"),
-    Route("GET", LIST + "/items", "sites.item.lists.item.items.items_request_builder",
-          response=M + "list_item_collection_response.ListItemCollectionResponse",
-          entity="listItem"),
-    Route("POST", LIST + "/items", "sites.item.lists.item.items.items_request_builder",
-          body=M + "list_item.ListItem", response=M + "list_item.ListItem", entity="listItem",
-          sent_entity="listItem"),
-    Route("PATCH", LIST + r"/items/[^/]+/fields",
-          "sites.item.lists.item.items.item.fields.fields_request_builder",
-          body=M + "field_value_set.FieldValueSet", response=M + "field_value_set.FieldValueSet",
-          entity="fieldValueSet", sent_entity="fieldValueSet"),
-    Route("POST", r"/users/[^/]+/teamwork/installedApps",
-          "users.item.teamwork.installed_apps.installed_apps_request_builder",
-          body=M + "user_scope_teams_app_installation.UserScopeTeamsAppInstallation",
-          response=M + "user_scope_teams_app_installation.UserScopeTeamsAppInstallation"),
-    Route("GET", r"/users/[^/]+/teamwork/installedApps",
-          "users.item.teamwork.installed_apps.installed_apps_request_builder",
-          response=M + "user_scope_teams_app_installation_collection_response."
-          "UserScopeTeamsAppInstallationCollectionResponse"),
-    Route("GET", r"/users/[^/]+/teamwork/installedApps/[^/]+/chat",
-          "users.item.teamwork.installed_apps.item.chat.chat_request_builder",
-          response=M + "chat.Chat"),
-    Route("POST", r"/users/[^/]+/teamwork/sendActivityNotification",
-          "users.item.teamwork.send_activity_notification."
-          "send_activity_notification_request_builder",
-          body="msgraph.generated.users.item.teamwork.send_activity_notification."
-          "send_activity_notification_post_request_body.SendActivityNotificationPostRequestBody",
-          action="sendActivityNotification"),
-    Route("POST", r"/teamwork/sendActivityNotificationToRecipients",
-          "teamwork.send_activity_notification_to_recipients."
-          "send_activity_notification_to_recipients_request_builder",
-          body="msgraph.generated.teamwork.send_activity_notification_to_recipients."
-          "send_activity_notification_to_recipients_post_request_body."
-          "SendActivityNotificationToRecipientsPostRequestBody",
-          action="sendActivityNotificationToRecipients"),
+    Route(
+        "GET",
+        r"/users/delta\(\)",
+        "users.delta.delta_request_builder",
+        response="msgraph.generated.users.delta.delta_get_response.DeltaGetResponse",
+        entity="user",
+    ),
+    Route(
+        "GET",
+        r"/users",
+        "users.users_request_builder",
+        response=M + "user_collection_response.UserCollectionResponse",
+        entity="user",
+    ),
+    Route(
+        "GET",
+        r"/users/[^/]+",
+        "users.item.user_item_request_builder",
+        response=M + "user.User",
+        entity="user",
+    ),
+    Route(
+        "POST",
+        r"/users/[^/]+/sendMail",
+        "users.item.send_mail.send_mail_request_builder",
+        body="msgraph.generated.users.item.send_mail.send_mail_post_request_body."
+        "SendMailPostRequestBody",
+        action="sendMail",
+    ),
+    Route(
+        "GET",
+        r"/users/[^/]+/mailFolders/[^/]+/messages",
+        "users.item.mail_folders.item.messages.messages_request_builder",
+        response=M + "message_collection_response.MessageCollectionResponse",
+        entity="message",
+    ),
+    Route(
+        "GET",
+        r"/groups/delta\(\)",
+        "groups.delta.delta_request_builder",
+        response="msgraph.generated.groups.delta.delta_get_response.DeltaGetResponse",
+        entity="group",
+    ),
+    Route(
+        "GET",
+        r"/groups",
+        "groups.groups_request_builder",
+        response=M + "group_collection_response.GroupCollectionResponse",
+        entity="group",
+    ),
+    Route(
+        "GET",
+        r"/groups/[^/]+/members",
+        "groups.item.members.members_request_builder",
+        response=M + "directory_object_collection_response.DirectoryObjectCollectionResponse",
+        entity="directoryObject",
+    ),
+    Route(
+        "GET",
+        r"/groups/[^/]+/transitiveMembers",
+        "groups.item.transitive_members.transitive_members_request_builder",
+        response=M + "directory_object_collection_response.DirectoryObjectCollectionResponse",
+        entity="directoryObject",
+    ),
+    Route(
+        "GET", SITE, "sites.item.site_item_request_builder", response=M + "site.Site", entity="site"
+    ),
+    Route(
+        "GET",
+        SITE + "/lists",
+        "sites.item.lists.lists_request_builder",
+        response=M + "list_collection_response.ListCollectionResponse",
+        entity="list",
+    ),
+    Route(
+        "POST",
+        SITE + "/lists",
+        "sites.item.lists.lists_request_builder",
+        body=M + "list_.List_",
+        response=M + "list_.List_",
+        entity="list",
+        sent_entity="list",
+    ),
+    Route(
+        "GET",
+        LIST + "/columns",
+        "sites.item.lists.item.columns.columns_request_builder",
+        response=M + "column_definition_collection_response.ColumnDefinitionCollectionResponse",
+        entity="columnDefinition",
+    ),
+    Route(
+        "POST",
+        LIST + "/columns",
+        "sites.item.lists.item.columns.columns_request_builder",
+        body=M + "column_definition.ColumnDefinition",
+        response=M + "column_definition.ColumnDefinition",
+        entity="columnDefinition",
+        sent_entity="columnDefinition",
+    ),
+    Route(
+        "PATCH",
+        LIST + r"/columns/[^/]+",
+        "sites.item.lists.item.columns.item.column_definition_item_request_builder",
+        body=M + "column_definition.ColumnDefinition",
+        response=M + "column_definition.ColumnDefinition",
+        entity="columnDefinition",
+        sent_entity="columnDefinition",
+    ),
+    Route(
+        "GET",
+        LIST + "/items",
+        "sites.item.lists.item.items.items_request_builder",
+        response=M + "list_item_collection_response.ListItemCollectionResponse",
+        entity="listItem",
+    ),
+    Route(
+        "POST",
+        LIST + "/items",
+        "sites.item.lists.item.items.items_request_builder",
+        body=M + "list_item.ListItem",
+        response=M + "list_item.ListItem",
+        entity="listItem",
+        sent_entity="listItem",
+    ),
+    Route(
+        "PATCH",
+        LIST + r"/items/[^/]+/fields",
+        "sites.item.lists.item.items.item.fields.fields_request_builder",
+        body=M + "field_value_set.FieldValueSet",
+        response=M + "field_value_set.FieldValueSet",
+        entity="fieldValueSet",
+        sent_entity="fieldValueSet",
+    ),
+    Route(
+        "POST",
+        r"/users/[^/]+/teamwork/installedApps",
+        "users.item.teamwork.installed_apps.installed_apps_request_builder",
+        body=M + "user_scope_teams_app_installation.UserScopeTeamsAppInstallation",
+        response=M + "user_scope_teams_app_installation.UserScopeTeamsAppInstallation",
+    ),
+    Route(
+        "GET",
+        r"/users/[^/]+/teamwork/installedApps",
+        "users.item.teamwork.installed_apps.installed_apps_request_builder",
+        response=M + "user_scope_teams_app_installation_collection_response."
+        "UserScopeTeamsAppInstallationCollectionResponse",
+    ),
+    Route(
+        "GET",
+        r"/users/[^/]+/teamwork/installedApps/[^/]+/chat",
+        "users.item.teamwork.installed_apps.item.chat.chat_request_builder",
+        response=M + "chat.Chat",
+    ),
+    Route(
+        "POST",
+        r"/users/[^/]+/teamwork/sendActivityNotification",
+        "users.item.teamwork.send_activity_notification.send_activity_notification_request_builder",
+        body="msgraph.generated.users.item.teamwork.send_activity_notification."
+        "send_activity_notification_post_request_body.SendActivityNotificationPostRequestBody",
+        action="sendActivityNotification",
+    ),
+    Route(
+        "POST",
+        r"/teamwork/sendActivityNotificationToRecipients",
+        "teamwork.send_activity_notification_to_recipients."
+        "send_activity_notification_to_recipients_request_builder",
+        body="msgraph.generated.teamwork.send_activity_notification_to_recipients."
+        "send_activity_notification_to_recipients_post_request_body."
+        "SendActivityNotificationToRecipientsPostRequestBody",
+        action="sendActivityNotificationToRecipients",
+    ),
 )
 ERROR_MODEL = M + "o_data_errors.o_data_error.ODataError"
 LINK_PARAMS = {"$skiptoken", "$deltatoken"}
@@ -270,10 +363,22 @@ def members_of(type_name: str) -> dict[str, Member]:
 # survey | links | announcements | contacts | ...").
 DOCUMENTED_VALUES = {
     ("textColumn", "textType"): frozenset({"plain", "richText"}),
-    ("listInfo", "template"): frozenset({
-        "documentLibrary", "genericList", "tasks", "task", "survey", "links", "announcements",
-        "contacts", "events", "issueTracking", "discussionBoard", "pictureLibrary",
-    }),
+    ("listInfo", "template"): frozenset(
+        {
+            "documentLibrary",
+            "genericList",
+            "tasks",
+            "task",
+            "survey",
+            "links",
+            "announcements",
+            "contacts",
+            "events",
+            "issueTracking",
+            "discussionBoard",
+            "pictureLibrary",
+        }
+    ),
 }
 # Documented limits on what one request may carry: (action, parameter) -> most items
 # ("sendActivityNotificationToRecipients ... a maximum of 100 recipients in a single request")
@@ -281,9 +386,13 @@ DOCUMENTED_LIMITS = {("sendActivityNotificationToRecipients", "recipients"): 100
 # $top's documented maximum per call (a larger one is refused 400), by the route's path:
 # "List users"/"List groups"/"List group members": "$top ... 1 to 999"; "List messages":
 # "$top ... at most 1000"
-TOP_LIMITS = {r"/users": 999, r"/groups": 999, r"/groups/[^/]+/members": 999,
-              r"/groups/[^/]+/transitiveMembers": 999,
-              r"/users/[^/]+/mailFolders/[^/]+/messages": 1000}
+TOP_LIMITS = {
+    r"/users": 999,
+    r"/groups": 999,
+    r"/groups/[^/]+/members": 999,
+    r"/groups/[^/]+/transitiveMembers": 999,
+    r"/users/[^/]+/mailFolders/[^/]+/messages": 1000,
+}
 FEED_ACTIONS = frozenset({"sendActivityNotification", "sendActivityNotificationToRecipients"})
 GRAPH_URL = re.compile(r"https://graph\.microsoft\.com/(v1\.0|beta)/\S+")
 
@@ -294,8 +403,11 @@ def manifest_activity_types() -> frozenset[str]:
     notification of any other type is refused by Teams, "Send activity feed notifications")."""
     from bot.features.dashboard.teams_package import build_manifest
 
-    manifest = build_manifest("school.example.org", "00000000-0000-4000-8000-000000000001",
-                              bot_app_id="00000000-0000-4000-8000-000000000002")
+    manifest = build_manifest(
+        "school.example.org",
+        "00000000-0000-4000-8000-000000000001",
+        bot_app_id="00000000-0000-4000-8000-000000000002",
+    )
     return frozenset(t["type"] for t in manifest["activities"]["activityTypes"])
 
 
@@ -309,15 +421,21 @@ def _feed_rules(data: dict[str, Any], where: str) -> list[str]:
     if isinstance(topic, dict):
         source, value = topic.get("source"), topic.get("value")
         if source == "entityUrl" and not (isinstance(value, str) and GRAPH_URL.fullmatch(value)):
-            problems.append(f"{where}.topic.value: a topic of source entityUrl must be a "
-                            f"Microsoft Graph URL, not {str(value)[:60]!r}")
+            problems.append(
+                f"{where}.topic.value: a topic of source entityUrl must be a "
+                f"Microsoft Graph URL, not {str(value)[:60]!r}"
+            )
         if source == "text" and not topic.get("webUrl"):
             problems.append(f"{where}.topic.webUrl: required when the source is text")
     kind = data.get("activityType")
     if isinstance(kind, str) and kind not in manifest_activity_types() | {"systemDefault"}:
-        problems.append(f"{where}.activityType: '{kind}' is not declared in the Teams app's "
-                        f"manifest ({', '.join(sorted(manifest_activity_types()))})")
+        problems.append(
+            f"{where}.activityType: '{kind}' is not declared in the Teams app's "
+            f"manifest ({', '.join(sorted(manifest_activity_types()))})"
+        )
     return problems
+
+
 _INTEGERS = {"Edm.Int16", "Edm.Int32", "Edm.Int64", "Edm.Byte", "Edm.SByte"}
 _NUMBERS = {"Edm.Double", "Edm.Single", "Edm.Decimal"}
 _TEXT_FORMS = {
@@ -335,9 +453,12 @@ def _typed(value: Any, member: Member, where: str, *, sent: bool) -> list[str]:
             return []
         if not isinstance(value, list):
             return [f"{where}: expected {kind}, got {type(value).__name__}"]
-        inner = Member(kind[len("Collection("):-1], member.nullable)
-        return [p for n, item in enumerate(value)
-                for p in _typed(item, inner, f"{where}[{n}]", sent=sent)]
+        inner = Member(kind[len("Collection(") : -1], member.nullable)
+        return [
+            p
+            for n, item in enumerate(value)
+            for p in _typed(item, inner, f"{where}[{n}]", sent=sent)
+        ]
     if value is None:
         return [] if member.nullable else [f"{where}: null where {kind} is not nullable"]
     if kind in ("Edm.String", "Edm.Binary", "Edm.Duration", "Edm.TimeOfDay"):
@@ -369,8 +490,9 @@ def _entity(data: Any, type_name: str, where: str, *, sent: bool = False) -> lis
     values are not of the declared type (or, in what we send, not a documented value)."""
     if not isinstance(data, dict) or type_name == "fieldValueSet":
         return []
-    odata_type = str(data.get("@odata.type") or "").removeprefix("#").removeprefix(
-        "microsoft.graph.")
+    odata_type = (
+        str(data.get("@odata.type") or "").removeprefix("#").removeprefix("microsoft.graph.")
+    )
     if odata_type in _csdl() and type_name in _lineage(odata_type):
         type_name = odata_type
     elif odata_type and odata_type not in _csdl():
@@ -387,11 +509,14 @@ def _entity(data: Any, type_name: str, where: str, *, sent: bool = False) -> lis
             problems.append(f"{where}: '{key}' is not declared on {type_name} in Graph's metadata")
             continue
         problems += _typed(value, member, f"{where}.{key}", sent=sent)
-        allowed = next((v for (t, p), v in DOCUMENTED_VALUES.items()
-                        if p == key and t in _lineage(type_name)), None)
+        allowed = next(
+            (v for (t, p), v in DOCUMENTED_VALUES.items() if p == key and t in _lineage(type_name)),
+            None,
+        )
         if sent and allowed is not None and isinstance(value, str) and value not in allowed:
-            problems.append(f"{where}.{key}: '{value}' is not a documented value "
-                            f"({', '.join(sorted(allowed))})")
+            problems.append(
+                f"{where}.{key}: '{value}' is not a documented value ({', '.join(sorted(allowed))})"
+            )
     return problems
 
 
@@ -411,15 +536,39 @@ def _action(data: Any, action: str, where: str) -> list[str]:
         problems += _typed(value, member, f"{where}.{key}", sent=True)
         most = DOCUMENTED_LIMITS.get((action, key))
         if most is not None and isinstance(value, list) and len(value) > most:
-            problems.append(f"{where}.{key}: {len(value)} items, over Graph's documented "
-                            f"limit of {most} a request")
+            problems.append(
+                f"{where}.{key}: {len(value)} items, over Graph's documented "
+                f"limit of {most} a request"
+            )
     return problems
 
 
-_KEYWORDS = frozenset({
-    "eq", "ne", "gt", "ge", "lt", "le", "and", "or", "not", "in", "has", "true", "false",
-    "null", "asc", "desc", "any", "all", "startswith", "endswith", "contains", "$count",
-})
+_KEYWORDS = frozenset(
+    {
+        "eq",
+        "ne",
+        "gt",
+        "ge",
+        "lt",
+        "le",
+        "and",
+        "or",
+        "not",
+        "in",
+        "has",
+        "true",
+        "false",
+        "null",
+        "asc",
+        "desc",
+        "any",
+        "all",
+        "startswith",
+        "endswith",
+        "contains",
+        "$count",
+    }
+)
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _PATH = re.compile(r"(?<![\w$.:-])([A-Za-z_$][\w$]*(?:/[A-Za-z_$][\w$]*)*)(\s*\()?")
 
@@ -445,8 +594,10 @@ def _path_problems(path: str, type_name: str, option: str, what: str) -> list[st
             return []
         member = members_of(current).get(segment)
         if member is None:
-            return [f"{what}: {option} names '{segment}', not a property of {current} in "
-                    "Graph's metadata"]
+            return [
+                f"{what}: {option} names '{segment}', not a property of {current} in "
+                "Graph's metadata"
+            ]
         target = member.type.removeprefix("Collection(").rstrip(")").removeprefix("graph.")
         current = target if target in _csdl() else None
     return []
@@ -465,13 +616,13 @@ def _query_problems(params: dict[str, str], type_name: str, what: str) -> list[s
         nav = nav.strip()
         member = members.get(nav)
         if member is None or not member.navigation:
-            problems.append(f"{what}: $expand names '{nav}', not a navigation property of "
-                            f"{type_name} in Graph's metadata")
+            problems.append(
+                f"{what}: $expand names '{nav}', not a navigation property of "
+                f"{type_name} in Graph's metadata"
+            )
             continue
         target = member.type.removeprefix("Collection(").rstrip(")").removeprefix("graph.")
-        options = dict(
-            part.split("=", 1) for part in nested.rstrip(")").split(";") if "=" in part
-        )
+        options = dict(part.split("=", 1) for part in nested.rstrip(")").split(";") if "=" in part)
         problems += _query_problems(options, target, f"{what} $expand={nav}")
     for text in (params.get("$filter", ""), params.get("$orderby", "")):
         option = "$filter" if text is params.get("$filter") else "$orderby"
@@ -484,8 +635,9 @@ def _query_problems(params: dict[str, str], type_name: str, what: str) -> list[s
                 continue
             if re.fullmatch(r"[0-9a-fA-F-]+", path) and any(c.isdigit() for c in path):
                 continue
-            problems += _path_problems(path.removesuffix("/any").removesuffix("/all"),
-                                       type_name, option, what)
+            problems += _path_problems(
+                path.removesuffix("/any").removesuffix("/all"), type_name, option, what
+            )
     return problems
 
 
@@ -590,9 +742,7 @@ class GraphConformance:
 
     def route(self, method: str, path: str) -> Route | None:
         """The documented call for this method and path (None: not a call the bot makes)."""
-        return next(
-            (r for r in ROUTES if r.method == method and re.fullmatch(r.path, path)), None
-        )
+        return next((r for r in ROUTES if r.method == method and re.fullmatch(r.path, path)), None)
 
     def check(self, request: httpx.Request, response: httpx.Response) -> None:
         """Check one Graph exchange; problems go to ``problems`` and the shared ``PROBLEMS``."""
@@ -651,8 +801,9 @@ class GraphConformance:
             content = request.content
             if route.action and isinstance(sent, dict):  # the SDK's spelling of the names
                 spelt = {name.casefold(): name for name in _metadata()[2][route.action]}
-                content = json.dumps({spelt.get(k.casefold(), k): v
-                                      for k, v in sent.items()}).encode()
+                content = json.dumps(
+                    {spelt.get(k.casefold(), k): v for k, v in sent.items()}
+                ).encode()
             self.problems += _sdk_problems(route.body, content, f"{what} request")
         except Exception as exc:  # the SDK could not read what was sent
             self.problems.append(f"{what}: request body unreadable ({exc})")

@@ -74,8 +74,9 @@ def trim(source: Path, commit: str) -> str:
         for node in root.iter(f"{EDM}{kind}"):
             if node.get("Name") not in TYPES:
                 continue
-            lines.append("  " + _element(kind, node, ("Name", "BaseType", "Abstract", "OpenType"))
-                         + ">")
+            lines.append(
+                "  " + _element(kind, node, ("Name", "BaseType", "Abstract", "OpenType")) + ">"
+            )
             for child in node:
                 if child.tag.removeprefix(EDM) in ("Property", "NavigationProperty"):
                     tag = child.tag.removeprefix(EDM)

@@ -46,8 +46,11 @@ from tests.support.fakes.google_chat import ChatApi
 
 TOKEN_URI = "https://oauth2.googleapis.com/token"
 # Gmail's quota units per method ("Usage limits"); the Directory counts queries
-_GMAIL_COSTS = {"gmail.users.messages.send": 100, "gmail.users.messages.list": 5,
-                "gmail.users.messages.get": 5}
+_GMAIL_COSTS = {
+    "gmail.users.messages.send": 100,
+    "gmail.users.messages.list": 5,
+    "gmail.users.messages.get": 5,
+}
 # Google's published per-user quotas a minute: the Directory's queries, Gmail's units
 PUBLISHED_QUOTAS = {"directory": 2_400, "gmail": 6_000}
 SA_EMAIL = "compliance-bot@oakfield-bot.iam.gserviceaccount.com"
@@ -69,11 +72,19 @@ ALL_SCOPES = frozenset(
     }
 )
 GMAIL_SCOPE_ROOT = "https://www.googleapis.com/auth/"
-_APIS = (("admin", "directory_v1"), ("gmail", "v1"), ("sheets", "v4"), ("forms", "v1"),
-         ("chat", "v1"))
+_APIS = (
+    ("admin", "directory_v1"),
+    ("gmail", "v1"),
+    ("sheets", "v4"),
+    ("forms", "v1"),
+    ("chat", "v1"),
+)
 # the batch routes: Gmail's documented one and each discovery document's rootUrl + batchPath
-_BATCH_ROUTES = {("gmail.googleapis.com", "/batch/gmail/v1"), ("gmail.googleapis.com", "/batch"),
-                 ("admin.googleapis.com", "/batch")}
+_BATCH_ROUTES = {
+    ("gmail.googleapis.com", "/batch/gmail/v1"),
+    ("gmail.googleapis.com", "/batch"),
+    ("admin.googleapis.com", "/batch"),
+}
 _STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
@@ -104,9 +115,7 @@ def service_account_info(
     from cryptography.hazmat.primitives import serialization
 
     pem = _private_key().private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     return {
         "type": "service_account",
@@ -500,8 +509,7 @@ class FakeGoogle(ChatApi):
 
     @staticmethod
     def _error(
-        status: int, message: str, reason: str | None = None,
-        headers: dict[str, str] | None = None,
+        status: int, message: str, reason: str | None = None, headers: dict[str, str] | None = None
     ) -> GoogleHttpError:
         """A Google-shaped error answer (for the mixed-in APIs' handlers)."""
         return GoogleHttpError(status, message, reason, headers)
@@ -643,8 +651,9 @@ class FakeGoogle(ChatApi):
             self._validate(route, params)
             for name, values in self._lists.items():  # only a "repeated" one may come twice
                 if len(values) > 1 and not route.parameters.get(name, {}).get("repeated"):
-                    raise GoogleHttpError(400, f"Invalid value for {name}: given "
-                                          f"{len(values)} times", "invalid")
+                    raise GoogleHttpError(
+                        400, f"Invalid value for {name}: given {len(values)} times", "invalid"
+                    )
             handler: Callable[..., tuple[int, Any]] | None = getattr(
                 self, "_h_" + route.method_id.replace(".", "_"), None
             )
@@ -658,8 +667,9 @@ class FakeGoogle(ChatApi):
                 try:
                     answer = field_mask(route.method_id, params["fields"], answer)
                 except ValueError as exc:
-                    raise GoogleHttpError(400, f"Invalid field selection {exc}",
-                                          "invalidParameter") from None
+                    raise GoogleHttpError(
+                        400, f"Invalid field selection {exc}", "invalidParameter"
+                    ) from None
             if failure is not None and failure.raise_after is not None:
                 raise failure.raise_after
             return status, {}, json.dumps(answer).encode()
@@ -677,8 +687,11 @@ class FakeGoogle(ChatApi):
         spent = [(at, n) for at, n in self.spent.get(key, []) if now - at < 60.0]
         if sum(n for _, n in spent) + cost > self.user_quotas[api]:
             self.over_quota += 1
-            raise GoogleHttpError(403, "Quota exceeded for quota metric 'Queries' and limit "
-                                  "'Queries per minute per user'", "userRateLimitExceeded")
+            raise GoogleHttpError(
+                403,
+                "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per user'",
+                "userRateLimitExceeded",
+            )
         self.spent[key] = [*spent, (now, cost)]
 
     def _route(self, method: str, host: str, path: str) -> tuple[Route, dict[str, str]]:
@@ -701,9 +714,7 @@ class FakeGoogle(ChatApi):
         )
         if token is None:
             raise GoogleHttpError(
-                401,
-                "Request is missing required authentication credential.",
-                "authError",
+                401, "Request is missing required authentication credential.", "authError"
             )
         if not token.scopes & route.scopes:
             raise GoogleHttpError(
@@ -782,8 +793,13 @@ class FakeGoogle(ChatApi):
                 raise GoogleHttpError(400, "Invalid Input: fake only knows orgUnitPath=", "invalid")
             # as the Admin SDK does: the org unit and every org unit under it ('/' is everyone)
             target = match.group(1).rstrip("/")
-            users = [u for u in users if not target or u["orgUnitPath"] == target
-                     or u["orgUnitPath"].startswith(target + "/")]
+            users = [
+                u
+                for u in users
+                if not target
+                or u["orgUnitPath"] == target
+                or u["orgUnitPath"].startswith(target + "/")
+            ]
         page, token = self._page(
             "users" + q.get("query", ""), users, int(q.get("maxResults", "100")), q.get("pageToken")
         )
@@ -800,9 +816,7 @@ class FakeGoogle(ChatApi):
         if q.get("projection", "basic") not in ("basic", "custom", "full"):
             raise GoogleHttpError(400, "Invalid Input: projection", "invalid")
         key = path["userKey"]
-        user = self._user_by_email(key) or next(
-            (u for u in self.users if u.get("id") == key), None
-        )
+        user = self._user_by_email(key) or next((u for u in self.users if u.get("id") == key), None)
         if user is None:
             raise GoogleHttpError(404, "Resource Not Found: userKey", "notFound")
         self.users_read.append(user["primaryEmail"])
@@ -928,24 +942,31 @@ class FakeGoogle(ChatApi):
         In-Reply-To and References and the recipients in X-Failed-Recipients, as Gmail's do."""
         original = mail.message
         failed = ", ".join(str(a) for h in ("To", "Cc") for a in original.get_all(h, []))
-        return self.receive(mail.mailbox, {
-            "From": "Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
-            "To": mail.mailbox,
-            "Auto-Submitted": "auto-replied",
-            "Subject": "Delivery Status Notification (Failure)",
-            "References": str(original["Message-ID"]),
-            "In-Reply-To": str(original["Message-ID"]),
-            "X-Failed-Recipients": failed,
-            "Message-ID": f"<{uuid.uuid4().hex}.GMRIR@mx.google.com>",
-        }, f"Your message wasn't delivered to {failed}.\nStatus: {status}")
+        return self.receive(
+            mail.mailbox,
+            {
+                "From": "Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
+                "To": mail.mailbox,
+                "Auto-Submitted": "auto-replied",
+                "Subject": "Delivery Status Notification (Failure)",
+                "References": str(original["Message-ID"]),
+                "In-Reply-To": str(original["Message-ID"]),
+                "X-Failed-Recipients": failed,
+                "Message-ID": f"<{uuid.uuid4().hex}.GMRIR@mx.google.com>",
+            },
+            f"Your message wasn't delivered to {failed}.\nStatus: {status}",
+        )
 
     def _mailbox(self, principal: str | None, path: dict[str, str]) -> list[SentMail]:
         """The account's messages, newest first (Gmail's order)."""
         if path["userId"] not in ("me", principal):
             raise GoogleHttpError(403, "Delegation denied", "forbidden")
         mailbox = str(principal).casefold() if principal else None
-        held = [m for m in (*self.sent, *self.inbox)
-                if mailbox is None or m.mailbox.casefold() == mailbox]
+        held = [
+            m
+            for m in (*self.sent, *self.inbox)
+            if mailbox is None or m.mailbox.casefold() == mailbox
+        ]
         return sorted(held, key=lambda m: m.at, reverse=True)
 
     def _h_gmail_users_messages_list(
@@ -958,26 +979,32 @@ class FakeGoogle(ChatApi):
         readers = {f"{GMAIL_SCOPE_ROOT}{name}" for name in ("gmail.readonly", "gmail.modify")}
         readers.add("https://mail.google.com/")
         if "q" in q and self.require_auth and not self._scopes & readers:
-            raise GoogleHttpError(
-                403, "Metadata scope does not support 'q' parameter", "forbidden"
-            )
+            raise GoogleHttpError(403, "Metadata scope does not support 'q' parameter", "forbidden")
         messages = self._mailbox(principal, path)
         for term in q.get("q", "").split():
             name, _, value = term.partition(":")
             if name == "rfc822msgid":
                 wanted = value.strip("<>")
-                messages = [m for m in messages
-                            if str(m.message.get("Message-ID", "")).strip().strip("<>") == wanted]
+                messages = [
+                    m
+                    for m in messages
+                    if str(m.message.get("Message-ID", "")).strip().strip("<>") == wanted
+                ]
             elif name == "from":
-                messages = [m for m in messages
-                            if value.casefold() in str(m.message.get("From", "")).casefold()]
+                messages = [
+                    m
+                    for m in messages
+                    if value.casefold() in str(m.message.get("From", "")).casefold()
+                ]
             elif name == "after" and value.isdigit():
                 messages = [m for m in messages if m.at.timestamp() > int(value)]
             else:
-                raise GoogleHttpError(400, f"fake does not understand q term {term!r}",
-                                      "badRequest")
-        page, token = self._page(f"list:{q.get('q', '')}", messages,
-                                 int(q.get("maxResults", "100")), q.get("pageToken"))
+                raise GoogleHttpError(
+                    400, f"fake does not understand q term {term!r}", "badRequest"
+                )
+        page, token = self._page(
+            f"list:{q.get('q', '')}", messages, int(q.get("maxResults", "100")), q.get("pageToken")
+        )
         answer: dict[str, Any] = {"resultSizeEstimate": len(page)}
         if page:
             answer["messages"] = [{"id": m.id, "threadId": m.id} for m in page]
@@ -995,19 +1022,27 @@ class FakeGoogle(ChatApi):
             raise GoogleHttpError(404, "Requested entity was not found.", "notFound")
         shape = q.get("format", "full")
         if shape not in ("metadata", "minimal"):
-            raise GoogleHttpError(400, f"fake answers only format=metadata, not {shape}",
-                                  "badRequest")
+            raise GoogleHttpError(
+                400, f"fake answers only format=metadata, not {shape}", "badRequest"
+            )
         answer: dict[str, Any] = {
-            "id": found.id, "threadId": found.id,
+            "id": found.id,
+            "threadId": found.id,
             "labelIds": ["SENT"] if found in self.sent else ["INBOX", "UNREAD"],
             "internalDate": str(int(found.at.timestamp() * 1000)),
-            "sizeEstimate": len(found.raw), "historyId": str(next(self._ids)),
+            "sizeEstimate": len(found.raw),
+            "historyId": str(next(self._ids)),
         }
         if shape == "metadata":
             wanted = {h.casefold() for h in self._lists.get("metadataHeaders", [])}
-            answer["payload"] = {"mimeType": found.message.get_content_type(), "headers": [
-                {"name": name, "value": str(value)} for name, value in found.message.items()
-                if not wanted or name.casefold() in wanted]}
+            answer["payload"] = {
+                "mimeType": found.message.get_content_type(),
+                "headers": [
+                    {"name": name, "value": str(value)}
+                    for name, value in found.message.items()
+                    if not wanted or name.casefold() in wanted
+                ],
+            }
         return 200, answer
 
     def _batch(

@@ -887,17 +887,25 @@ class FakeGraph:
             return None
         params = request.url.params
         top = params.get("$top", "")
-        cost = max(1, base - ("$select" in params) + ("$expand" in params)
-                   - (top.isdigit() and int(top) < 20))
+        cost = max(
+            1,
+            base
+            - ("$select" in params)
+            + ("$expand" in params)
+            - (top.isdigit() and int(top) < 20),
+        )
         now, spent = self.clock(), self.directory_spent
         while spent and now - spent[0][0] >= 10.0:
             spent.popleft()
         if sum(units for _, units in spent) + cost > self.directory_units:
             self.throttled += 1
             wait = max(1, int(10.0 - (now - spent[0][0]) + 0.999))
-            return _error(429, "TooManyRequests",
-                          "Too many requests; try again after Retry-After.",
-                          **{"Retry-After": str(wait)})
+            return _error(
+                429,
+                "TooManyRequests",
+                "Too many requests; try again after Retry-After.",
+                **{"Retry-After": str(wait)},
+            )
         spent.append((now, cost))
         return None
 
@@ -1248,10 +1256,7 @@ class FakeGraph:
         scope = form.get("scope")
         if scope not in (BOT_SCOPE, f"https://{self.graph_host}/.default"):
             return self._aad_error(
-                400,
-                "invalid_scope",
-                1002012,
-                f"The provided value for scope {scope} is not valid.",
+                400, "invalid_scope", 1002012, f"The provided value for scope {scope} is not valid."
             )
         if "client_assertion" in form:
             if app != self.client_id or not self._assertion_ok(form):
@@ -1647,8 +1652,9 @@ class FakeGraph:
             if entry["@odata.type"] == "#microsoft.graph.group" and entry["id"] in self.members:
                 stack.append(iter(self.members[entry["id"]]))
             if entry["@odata.type"] == user and entry["id"] in self.users:
-                items.append({"@odata.type": user,
-                              **self._user_json(entry["id"], params.get("$select"))})
+                items.append(
+                    {"@odata.type": user, **self._user_json(entry["id"], params.get("$select"))}
+                )
             elif not users_only:
                 items.append(dict(entry))
         return self._json(self._page(path, items, {}, size=top))
@@ -2294,8 +2300,15 @@ def tenants(*fakes: FakeGraph) -> httpx.MockTransport:
                 return fake.handler(request)
         if not token:  # no token (a Workflows webhook): the first tenant's
             return fakes[0].handler(request)
-        return httpx.Response(401, json={"error": {
-            "code": "InvalidAuthenticationToken", "message": "Access token validation failure."}})
+        return httpx.Response(
+            401,
+            json={
+                "error": {
+                    "code": "InvalidAuthenticationToken",
+                    "message": "Access token validation failure.",
+                }
+            },
+        )
 
     return httpx.MockTransport(handler)
 

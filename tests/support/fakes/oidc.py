@@ -48,13 +48,15 @@ class FakeOidc:
         self.key = _KEY  # what signs its ID tokens: a stranger's key forges them
         self.tokens_issued = 0
         self.userinfo: dict[str, Any] = {}
-        self.app = Starlette(routes=[
-            Route("/.well-known/openid-configuration", self.discovery),
-            Route("/{tenant}/v2.0/.well-known/openid-configuration", self.discovery),
-            Route("/jwks", self.jwks),
-            Route("/token", self.token, methods=["POST"]),
-            Route("/userinfo", self.user_info),
-        ])
+        self.app = Starlette(
+            routes=[
+                Route("/.well-known/openid-configuration", self.discovery),
+                Route("/{tenant}/v2.0/.well-known/openid-configuration", self.discovery),
+                Route("/jwks", self.jwks),
+                Route("/token", self.token, methods=["POST"]),
+                Route("/userinfo", self.user_info),
+            ]
+        )
 
     def sign(self, claims: dict[str, Any], key: RSAKey | None = None) -> str:
         """An RS256 token over ``claims`` with this provider's key id (signed by ``key`` if
@@ -74,18 +76,23 @@ class FakeOidc:
         """The provider's metadata document: the root's, a tenant's, or the tenant-independent
         one (its issuer the template Entra documents)."""
         tenant = request.path_params.get("tenant")
-        issuer = (self.issuer if tenant is None else
-                  self.tenant_issuer("{tenantid}" if tenant == "organizations" else tenant))
-        return JSONResponse({
-            "issuer": issuer,
-            "authorization_endpoint": f"{self.issuer}/authorize",
-            "token_endpoint": f"{self.issuer}/token",
-            "jwks_uri": f"{self.issuer}/jwks",
-            "userinfo_endpoint": f"{self.issuer}/userinfo",
-            "response_types_supported": ["code"],
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-        })
+        issuer = (
+            self.issuer
+            if tenant is None
+            else self.tenant_issuer("{tenantid}" if tenant == "organizations" else tenant)
+        )
+        return JSONResponse(
+            {
+                "issuer": issuer,
+                "authorization_endpoint": f"{self.issuer}/authorize",
+                "token_endpoint": f"{self.issuer}/token",
+                "jwks_uri": f"{self.issuer}/jwks",
+                "userinfo_endpoint": f"{self.issuer}/userinfo",
+                "response_types_supported": ["code"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+            }
+        )
 
     async def jwks(self, request: Request) -> JSONResponse:
         """The public signing key."""
@@ -100,20 +107,34 @@ class FakeOidc:
         form = await request.form()
         code = str(form.get("code") or "")
         if form.get("grant_type") != "authorization_code" or code == "refused":
-            return JSONResponse({"error": "invalid_grant",
-                                 "error_description": "AADSTS70008: the code has expired"},
-                                status_code=400)
+            return JSONResponse(
+                {
+                    "error": "invalid_grant",
+                    "error_description": "AADSTS70008: the code has expired",
+                },
+                status_code=400,
+            )
         email, nonce, extra = json.loads(base64.urlsafe_b64decode(code))
         now = int(time.time())  # the ID token is checked against the real clock by authlib
         issuer = self.tenant_issuer(extra["tid"]) if "tid" in extra else self.issuer
         claims: dict[str, Any] = {
-            "iss": issuer, "aud": CLIENT_ID, "sub": f"sub-{email}", "nonce": nonce,
-            "iat": now, "exp": now + 600,
+            "iss": issuer,
+            "aud": CLIENT_ID,
+            "sub": f"sub-{email}",
+            "nonce": nonce,
+            "iat": now,
+            "exp": now + 600,
         }
         if email:
             claims |= {"email": email, "email_verified": True}
         claims |= extra
         id_token = jwt.encode({"alg": "RS256", "kid": "fake-1"}, claims, self.key)
         self.tokens_issued += 1
-        return JSONResponse({"access_token": "at-" + email, "token_type": "Bearer",
-                             "expires_in": 600, "id_token": id_token})
+        return JSONResponse(
+            {
+                "access_token": "at-" + email,
+                "token_type": "Bearer",
+                "expires_in": 600,
+                "id_token": id_token,
+            }
+        )

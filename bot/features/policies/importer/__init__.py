@@ -39,15 +39,8 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-from bot.features.policies.importer.checks import (
-    not_ours,
-    same_document,
-)
-from bot.features.policies.importer.extract import (
-    extract_from_lines,
-    extract_policy,
-    typed_policy,
-)
+from bot.features.policies.importer.checks import not_ours, same_document
+from bot.features.policies.importer.extract import extract_from_lines, extract_policy, typed_policy
 from bot.features.policies.importer.reading import SUPPORTED_SUFFIXES
 from bot.features.policies.importer.values import (
     MONTH_ONLY_RULE,

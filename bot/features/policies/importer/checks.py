@@ -143,8 +143,9 @@ def not_ours(
             if not same_school(name, school_name)
         ]
         if others:
-            checks.append(Msg(OTHER_SCHOOL, others=_Listed(others[:3], " and "),
-                              school=school_name))
+            checks.append(
+                Msg(OTHER_SCHOOL, others=_Listed(others[:3], " and "), school=school_name)
+            )
     if dsl_names:
         strangers = [
             str(found.value)
@@ -152,6 +153,12 @@ def not_ours(
             if not any(same_person(str(found.value), known) for known in dsl_names)
         ]
         if strangers:
-            checks.append(Msg(OTHER_DSL, names=_Listed(list(dict.fromkeys(strangers)), ", "),
-                              ours=_Listed(dsl_names, " or "), dsl=Msg(dsl)))
+            checks.append(
+                Msg(
+                    OTHER_DSL,
+                    names=_Listed(list(dict.fromkeys(strangers)), ", "),
+                    ours=_Listed(dsl_names, " or "),
+                    dsl=Msg(dsl),
+                )
+            )
     return checks

@@ -133,8 +133,7 @@ def _missing(policy: ImportedPolicy, dates: LabelledDates) -> list[Text]:
     if policy.next_review is None:
         term = dates.terms.get("next_review")
         missing.append(
-            Msg(said.MISSING_NEXT_REVIEW_TERM, term=term) if term
-            else Msg(said.MISSING_NEXT_REVIEW)
+            Msg(said.MISSING_NEXT_REVIEW_TERM, term=term) if term else Msg(said.MISSING_NEXT_REVIEW)
         )
     if policy.approving_body is None:
         missing.append(Msg(said.MISSING_BODY))

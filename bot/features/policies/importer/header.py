@@ -52,8 +52,7 @@ _TITLE_WORD_RE = re.compile(
 )
 # Lines that mention "policy" but are sentences or labels, not the title.
 _NOT_TITLE_RE = re.compile(
-    r"^(?:this|the\s+purpose|it\s|we\s|our\s|all\s)|(?:reviewed|ratified|approved)\b",
-    re.IGNORECASE,
+    r"^(?:this|the\s+purpose|it\s|we\s|our\s|all\s)|(?:reviewed|ratified|approved)\b", re.IGNORECASE
 )
 # A section of a policy, never its title: numbered ("1. Introduction", "2.3", "Part A",
 # "Appendix 2") or one of the headings every policy has ("Contents", "Policy statement").
@@ -275,8 +274,9 @@ def find_school(lines: list[Line]) -> Found[str] | None:
                 return from_text(value, line, line.text.find(school), note=note)
     for line in lines:
         if match := _WRITTEN_BY_RE.search(line.text):
-            return from_text(match["v"], line, match.start(),
-                             Msg(N_("named as the policy's author")))
+            return from_text(
+                match["v"], line, match.start(), Msg(N_("named as the policy's author"))
+            )
     return None
 
 

@@ -140,16 +140,27 @@ def _date_after_label(
         if match.start > LABEL_TO_DATE_MAX_GAP or re.search(r"[.;!?]\s", gap):
             return None
         if match.date is None:
-            warnings.append(Msg(said.NOT_USABLE, line=line.number, text=match.text,
-                                label=label.group(0), problem=match.problem))
+            warnings.append(
+                Msg(
+                    said.NOT_USABLE,
+                    line=line.number,
+                    text=match.text,
+                    label=label.group(0),
+                    problem=match.problem,
+                )
+            )
             return None
         dates.used_lines.add(line.number)
         return from_text(match.date, line, label.start())
     if (term := TERM_RE.search(segment)) and term.start() <= LABEL_TO_DATE_MAX_GAP:
         dates.terms.setdefault(name, term.group(0))
         warnings.append(
-            Msg(said.GIVEN_AS_TERM, line=line.number, problem=Msg(said.FIELDS[name]),
-                term=term.group(0))
+            Msg(
+                said.GIVEN_AS_TERM,
+                line=line.number,
+                problem=Msg(said.FIELDS[name]),
+                term=term.group(0),
+            )
         )
         return None
     if _LABEL_TAIL_RE.match(segment):

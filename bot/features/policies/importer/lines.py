@@ -95,10 +95,16 @@ def keep_first(
     if current is None:
         return new
     if json_value(current.value) != json_value(new.value):
-        warnings.append(Msg(
-            said.DISAGREE, problem=Msg(label), line=new.line, value=json_value(new.value),
-            kept=current.line, other=json_value(current.value),
-        ))
+        warnings.append(
+            Msg(
+                said.DISAGREE,
+                problem=Msg(label),
+                line=new.line,
+                value=json_value(new.value),
+                kept=current.line,
+                other=json_value(current.value),
+            )
+        )
     return current
 
 

@@ -86,9 +86,7 @@ def _add_people(
             people.append(from_text(name, line, start, note))
 
 
-def find_people(
-    lines: list[Line],
-) -> tuple[list[Found[str]], list[Found[str]], list[Found[str]]]:
+def find_people(lines: list[Line]) -> tuple[list[Found[str]], list[Found[str]], list[Found[str]]]:
     """The DSLs, deputy DSLs and named governors the document names."""
     dsl: list[Found[str]] = []
     deputies: list[Found[str]] = []

@@ -21,12 +21,7 @@ from typing import Any
 from bot.core.i18n import N_
 from bot.core.opendocument import odt_lines
 from bot.core.pdf_reading import pypdf_guard
-from bot.core.uploads import (
-    DOCUMENT_TYPES,
-    AttachmentError,
-    check_policy_document,
-    read_contained,
-)
+from bot.core.uploads import DOCUMENT_TYPES, AttachmentError, check_policy_document, read_contained
 from bot.features.policies.importer.values import NoTextLayerError, PolicyImportError
 
 __all__ = ["SUPPORTED_SUFFIXES", "read_document"]
@@ -57,8 +52,10 @@ def read_document(path: Path) -> Read:
     try:
         check_policy_document(path.name, data)
         reader = _READERS.get(suffix)
-        lines, title = (_plain(data), None) if reader is None else (
-            read_contained(path.name, "PDF" if suffix == ".pdf" else "file", reader, data)
+        lines, title = (
+            (_plain(data), None)
+            if reader is None
+            else (read_contained(path.name, "PDF" if suffix == ".pdf" else "file", reader, data))
         )
     except AttachmentError as exc:  # said as the check says it, without the file's name again
         raise PolicyImportError(path, "%(why)s", told=exc) from None
