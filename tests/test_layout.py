@@ -17,8 +17,8 @@ from radon.complexity import cc_visit_ast
 from tests.support.paths import REPO
 
 PRODUCT = ("bot", "connectors", "schedules")
-MAX_MODULE_LINES = 700
-MAX_COMPLEXITY = 25
+MAX_MODULE_LINES = 600
+MAX_COMPLEXITY = 20
 MAX_TOP_LEVEL_MODULES = 8
 # pure rules: data and ``today`` in, decisions out; no database
 PURE = ("rules.py", "duties.py", "duty_facts.py", "duty_wants.py", "reminders.py")
