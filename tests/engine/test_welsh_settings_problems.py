@@ -25,7 +25,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from bot.cli.render import _print_settings_problems
+from bot.cli.status import _print_settings_problems
 from bot.core.config import OrgConfig, said
 from bot.core.config.per_school import SettingsProblem
 from bot.core.config.reading import located_problems

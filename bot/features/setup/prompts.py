@@ -189,8 +189,8 @@ def _language(progress: Progress) -> str:
             (category.language, category.offered),
             category.language,
         )
-    # English: asked before the school's language is chosen
     governors = nation_words(progress).governors
+    # English: asked before the school's language is chosen
     if typer.confirm(
         f"Will its staff, {governors} and reporters read the bot in English only?", default=True
     ):
@@ -316,10 +316,10 @@ def _school(progress: Progress) -> None:
             DEFAULT_NATION,
         ),
     )
-    # English: asked before the school's language is chosen
     if ask(
         progress,
         ("school", "independent"),
+        # English: asked before the school's language is chosen
         lambda: typer.confirm("Is it an independent school, run by its proprietor?", default=False),
     ):
         ask(

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.core.i18n import BETWEEN, Joined, Lazy, Msg, said_in, to_data
+from bot.core.i18n import BETWEEN, Joined, Lazy, Msg, said_in
+from bot.core.kept_text import to_data
 from bot.core.models import ReportEntry
 from bot.core.words import said_words, school_words
 from bot.features.reports import chronology as c
