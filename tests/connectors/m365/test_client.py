@@ -248,8 +248,10 @@ def test_many_threads_share_one_loop_thread(client: GraphClient, fake: FakeGraph
 def test_close_is_idempotent_and_stops_the_thread(fake: FakeGraph, tmp_path: Path) -> None:
     client = GraphClient.from_settings(m365_settings(tmp_path).m365, transport=fake.transport)
     client.close()  # before first use: nothing to stop
+    before = {t.ident for t in threading.enumerate()}
     first_user(client)
-    loop = next(t for t in threading.enumerate() if t.name == "graph-client-loop" and t.is_alive())
+    # this client's loop, not one another test in this worker left running
+    (loop,) = [t for t in threading.enumerate() if t.ident not in before]
     client.close()
     client.close()
     assert not loop.is_alive()
