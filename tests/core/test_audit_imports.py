@@ -26,11 +26,10 @@ from bot.cli.main import app
 from bot.core import scheduler_health, setup_state
 from bot.core.models import Person, SchedulerBeat, ScrGap
 from bot.core.scheduler_health import beat_seal
-from bot.engine.sweep import run_sweep
 from bot.features.scr.service import import_sheet, refresh_gaps
 from bot.features.scr.sheet import read_sheet
 from tests.conftest import _postgres_database
-from tests.support.helpers import SchoolBuilder
+from tests.support.helpers import SchoolBuilder, sweep
 from tests.support.keys import TEST_SECRET as SECRET
 
 NOW = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
@@ -67,15 +66,7 @@ def built(
     url = next(urls)
     builder = SchoolBuilder(root / "school")
     context = builder.context(url, demo=True)
-    run_sweep(
-        context.store,
-        context.settings,
-        context.config,
-        context.connectors,
-        as_of=NOW.date(),
-        now=NOW,
-        deliver=False,
-    )
+    sweep(context, NOW.date(), NOW, deliver=False)
     sheet = root / "scr.csv"
     sheet.write_text(SHEET, encoding="utf-8")
     school = context.config.schools[0]

@@ -22,9 +22,8 @@ from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.engine.sweep import run_sweep
 from tests.conftest import _postgres_database
-from tests.support.helpers import SchoolBuilder
+from tests.support.helpers import SchoolBuilder, sweep
 from tests.support.keys import TEST_SECRET as SECRET
 
 NOW = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
@@ -55,15 +54,7 @@ def built(
     builder = SchoolBuilder(root / "school")
     builder.policy("online-safety", "2026.1", title="Online Safety")
     context = builder.context(url, demo=True)
-    run_sweep(
-        context.store,
-        context.settings,
-        context.config,
-        context.connectors,
-        as_of=NOW.date(),
-        now=NOW,
-        deliver=False,
-    )
+    sweep(context, NOW.date(), NOW, deliver=False)
     context.store.dispose()
     yield Built(url, builder.home)
     for _ in urls:  # the PostgreSQL database is dropped

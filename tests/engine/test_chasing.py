@@ -84,21 +84,8 @@ def test_a_capped_item_leaves_the_digest_and_the_manager_is_told_once(
         }
     }
     school.policy("online-safety", "2026.1", title="Online Safety Policy", published=str(START))
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-        due_days=14,
-    )
-    school.requirement(
-        id="train-os",
-        kind="complete_training",
-        course="Online safety",
-        title="Online safety training",
-        audience={"roles": ["staff"]},
-        due_days=7,
-    )
+    school.staff_acknowledge(due_days=14)
+    school.staff_train(title="Online safety training", due_days=7)
     ctx = school.context(database_url, demo=True, base_url="https://bot.oak.example")
     day = START
     while day <= END:
@@ -192,21 +179,8 @@ def test_a_manager_hears_once_a_day_listing_every_person_and_item(
         }
     }
     school.policy("online-safety", "2026.1", title="Online Safety Policy", published=str(START))
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-        due_days=7,
-    )
-    school.requirement(
-        id="train-os",
-        kind="complete_training",
-        course="Online safety",
-        title="Online safety training",
-        audience={"roles": ["staff"]},
-        due_days=7,
-    )
+    school.staff_acknowledge(due_days=7)
+    school.staff_train(title="Online safety training", due_days=7)
     ctx = school.context(sqlite_url)
     for day in (START, START + timedelta(days=7), START + timedelta(days=8)):
         frozen_clock.at(day, 9, 30)

@@ -223,29 +223,9 @@ def _school(builder: SchoolBuilder, nation: str, first: date, independent: bool)
             next_review=reviews[n].isoformat(),
             last_reviewed="2025-09-01",
         )
-    builder.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-        due_days=14,
-        new_starter_days=10,
-    )
-    builder.requirement(
-        id="ack-cp",
-        kind="acknowledge_policy",
-        policy="child-protection",
-        audience={"roles": ["staff"]},
-        due_days=21,
-    )
-    builder.requirement(
-        id="train-sg",
-        kind="complete_training",
-        course="Safeguarding",
-        title="Safeguarding training",
-        audience={"roles": ["staff"]},
-        due_days=28,
-    )
+    builder.staff_acknowledge(due_days=14, new_starter_days=10)
+    builder.staff_acknowledge("child-protection", id="ack-cp", due_days=21)
+    builder.staff_train("Safeguarding", id="train-sg", title="Safeguarding training", due_days=28)
     builder.requirement(
         id="filtering",
         kind="recurring_task",
