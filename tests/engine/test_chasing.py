@@ -14,11 +14,10 @@ from sqlalchemy import select
 from bot.core.models import Duty, OutboxMessage, Person, PolicyVersion, TrainingRecord
 from bot.engine.chasing import chasing_stopped_key
 from bot.engine.sweep import run_sweep
-from bot.features.policies.attest import acknowledge
 from bot.web.app import create_app
 from tests.features.dashboard.test_support import sign_in
 from tests.support.clock import FrozenClock
-from tests.support.helpers import SchoolBuilder, at
+from tests.support.helpers import SchoolBuilder, acknowledged_by_link
 
 START = date(2026, 11, 2)  # a Monday in term
 END = date(2026, 11, 27)
@@ -49,16 +48,7 @@ def _respond(ctx: object, day: date) -> None:
                 if duty.kind == "acknowledge_policy":
                     version = session.get(PolicyVersion, duty.policy_version_id)
                     assert version is not None
-                    acknowledge(
-                        session,
-                        person,
-                        duty,
-                        version,
-                        method="link",
-                        ip=None,
-                        user_agent="test",
-                        now=at(day, 12),
-                    )
+                    acknowledged_by_link(session, person, duty, version, day)
                 elif duty.kind == "complete_training":
                     session.add(
                         TrainingRecord(

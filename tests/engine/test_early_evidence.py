@@ -8,8 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from bot.core.models import Duty, OutboxMessage, Person, PolicyVersion
-from bot.features.policies.attest import acknowledge
-from tests.support.helpers import Row, SchoolBuilder, at, sweep
+from tests.support.helpers import Row, SchoolBuilder, acknowledged_by_link, sweep
 
 MONDAY = date(2026, 11, 23)
 STARTS = date(2026, 12, 7)
@@ -31,16 +30,7 @@ def test_a_starter_acknowledging_before_their_start_date_satisfies_the_duty(
         assert duty is not None and (duty.status, duty.opened_on) == ("open", STARTS)
         version = session.get(PolicyVersion, duty.policy_version_id)
         assert version is not None
-        acknowledge(
-            session,
-            nia,
-            duty,
-            version,
-            method="link",
-            ip=None,
-            user_agent="test",
-            now=at(early, 12),
-        )
+        acknowledged_by_link(session, nia, duty, version, early)
     for day in (early, STARTS, STARTS + timedelta(days=7)):
         sweep(ctx, day)
     with ctx.store.session() as session:

@@ -28,7 +28,7 @@ from bot.features.reports.intake import submit_report
 from bot.features.reports.submission import Submission
 from tests.conftest import isolated
 from tests.support.clock import FrozenClock
-from tests.support.helpers import Row, SchoolBuilder, at, payload_of
+from tests.support.helpers import Row, SchoolBuilder, acknowledged_by_link, at, payload_of
 
 TERMS = [
     {"name": "Autumn 1", "start": "2026-09-02", "end": "2026-10-23"},
@@ -195,16 +195,7 @@ def _people_respond(ctx: object, day: date) -> None:
                 or (who == "line" and label == "2026.1" and duty.reminders_sent >= 2 and later)
             )
             if respond:
-                acknowledge(
-                    session,
-                    person,
-                    duty,
-                    version,
-                    method="link",
-                    ip=None,
-                    user_agent="test",
-                    now=at(day, 12),
-                )
+                acknowledged_by_link(session, person, duty, version, day)
 
 
 # --------------------------------------------------------------------------- the demo year

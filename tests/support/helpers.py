@@ -17,12 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.context import AppContext, StepContext
-from bot.core.models import OutboxMessage
+from bot.core.models import Duty, OutboxMessage, Person, PolicyVersion
 from bot.core.outbox import DispatchStats
 from bot.core.outbox.bodies import read, resolve_payload
 from bot.core.settings import Settings
 from bot.core.store import Store, alembic_config
 from bot.engine.sweep import SchoolSweep, run_sweep
+from bot.features.policies.attest import acknowledge
 from tests.support.keys import TEST_SECRET
 
 LONDON = ZoneInfo("Europe/London")
@@ -196,6 +197,15 @@ def sweep(
         as_of=day,
         now=now or at(day),
         **options,
+    )
+
+
+def acknowledged_by_link(
+    session: Session, person: Person, duty: Duty, version: PolicyVersion, day: date
+) -> None:
+    """``person`` acknowledges ``version`` through the emailed link at noon on ``day``."""
+    acknowledge(
+        session, person, duty, version, method="link", ip=None, user_agent="test", now=at(day, 12)
     )
 
 
