@@ -355,41 +355,19 @@ def _chat_message(f: DigestFigures, policy_rows: int) -> dict[str, Any]:
                 "widgets": widgets,
             }
         )
-    sections.append(
-        {
-            "widgets": [
-                {
-                    "buttonList": {
-                        "buttons": [
-                            {
-                                "text": say("Open dashboard"),
-                                "onClick": {"openLink": {"url": f.dashboard_url}},
-                            }
-                        ]
-                    }
-                }
-            ]
-        }
-    )
+    button = {"text": say("Open dashboard"), "onClick": {"openLink": {"url": f.dashboard_url}}}
+    sections.append({"widgets": [{"buttonList": {"buttons": [button]}}]})
+    header = {
+        "title": say("Weekly compliance digest"),
+        "subtitle": say(
+            "%(school)s · week %(week)s", school=_clip(f.school_name, TITLE_CHARS), week=f.week_key
+        ),
+    }
+    card = {"header": header, "sections": sections}
     return {
         # Chat reads "<users/all>" in message text as a mention: never pass angle brackets.
         "text": _summary(f).replace("<", "‹").replace(">", "›"),
-        "cardsV2": [
-            {
-                "cardId": f"digest-{f.week_key}",
-                "card": {
-                    "header": {
-                        "title": say("Weekly compliance digest"),
-                        "subtitle": say(
-                            "%(school)s · week %(week)s",
-                            school=_clip(f.school_name, TITLE_CHARS),
-                            week=f.week_key,
-                        ),
-                    },
-                    "sections": sections,
-                },
-            }
-        ],
+        "cardsV2": [{"cardId": f"digest-{f.week_key}", "card": card}],
         "thread": {"threadKey": f"digest-{f.week_key}"},
     }
 

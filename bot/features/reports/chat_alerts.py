@@ -59,31 +59,19 @@ def google_concern_card(school_name: str, reference: str, urgency: str, url: str
     Open button; nothing else (Chat has no activity feed: the message notifies them)."""
     title = say("New report %(reference)s", reference=reference)
     shown = say("%(urgency)s urgency · %(school)s", urgency=Msg(urgency), school=school_name)
+    private = say(
+        "To protect the people involved, this message does not say what was "
+        "reported. Open it to read it (sign-in required)."
+    )
+    button = {"text": say("Open"), "onClick": {"openLink": {"url": url}}}
     widgets: list[dict[str, Any]] = [
         {"textParagraph": {"text": escape(shown, quote=False)}},
-        {
-            "textParagraph": {
-                "text": escape(
-                    say(
-                        "To protect the people involved, this message does not say what was "
-                        "reported. Open it to read it (sign-in required)."
-                    ),
-                    quote=False,
-                )
-            }
-        },
-        {"buttonList": {"buttons": [{"text": say("Open"), "onClick": {"openLink": {"url": url}}}]}},
+        {"textParagraph": {"text": escape(private, quote=False)}},
+        {"buttonList": {"buttons": [button]}},
     ]
     card_id = "report-" + hashlib.sha256(reference.encode()).hexdigest()[:16]
-    return {
-        "fallbackText": title,
-        "cardsV2": [
-            {
-                "cardId": card_id,
-                "card": {"header": {"title": title}, "sections": [{"widgets": widgets}]},
-            }
-        ],
-    }
+    card = {"header": {"title": title}, "sections": [{"widgets": widgets}]}
+    return {"fallbackText": title, "cardsV2": [{"cardId": card_id, "card": card}]}
 
 
 def queue_concern_alerts(
