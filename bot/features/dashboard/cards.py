@@ -205,7 +205,6 @@ def _headline_column(label: str, value: str, color: str) -> dict[str, Any]:
 def adaptive_card(f: DigestFigures) -> dict[str, Any]:
     """The digest as an Adaptive Card 1.5 for Teams (post it with `teams_workflow_payload`),
     every sentence in the active language."""
-    on_target = f.ack_rate >= f.ack_target
     attention, more_attention = _attention(f)
     body: list[dict[str, Any]] = [
         _text(say("Weekly compliance digest"), size="Large", weight="Bolder", style="heading"),
@@ -223,25 +222,22 @@ def adaptive_card(f: DigestFigures) -> dict[str, Any]:
             "type": "ColumnSet",
             "spacing": "Medium",
             "columns": [
-                _headline_column(label, value, color)
-                for label, value, color in (
-                    (
-                        say("policies acknowledged"),
-                        pct(f.ack_rate),
-                        "Good" if on_target else "Warning",
-                    ),
-                    # One compliance target: training is held to the acknowledgement target too.
-                    (
-                        say("training up to date"),
-                        pct(f.training_rate),
-                        "Good" if f.training_rate >= f.ack_target else "Warning",
-                    ),
-                    (
-                        say("open reports"),
-                        str(f.open_reports),
-                        "Attention" if f.reports_with_running_clocks else "Default",
-                    ),
-                )
+                _headline_column(
+                    say("policies acknowledged"),
+                    pct(f.ack_rate),
+                    "Good" if f.ack_rate >= f.ack_target else "Warning",
+                ),
+                # One compliance target: training is held to the acknowledgement target too.
+                _headline_column(
+                    say("training up to date"),
+                    pct(f.training_rate),
+                    "Good" if f.training_rate >= f.ack_target else "Warning",
+                ),
+                _headline_column(
+                    say("open reports"),
+                    str(f.open_reports),
+                    "Attention" if f.reports_with_running_clocks else "Default",
+                ),
             ],
         },
         {
