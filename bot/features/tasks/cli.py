@@ -153,7 +153,11 @@ def reviews_outcome(
 
 @reviews_app.command("list")
 @friendly
-def reviews_list(school: SchoolOpt = None) -> None:
+def reviews_list(
+    school: Annotated[
+        str | None, typer.Option("--school", help="School id (default: every school).")
+    ] = None,
+) -> None:
     """Every review an event opened: trigger, owners, due date and outcome, in each school's
     language (a dual-language school's list whole in Welsh, then whole in English)."""
     from functools import partial
