@@ -12,25 +12,17 @@ Every card here is checked against the Chat API's discovery document
 
 from __future__ import annotations
 
-from datetime import date
 from html import escape
 from typing import Any
 
-from bot.core.i18n import Dated, nsay, say
+from bot.core.i18n import nsay, say
 from bot.core.words import version_name
-from bot.features.teamsbot.api import ACK_VERB, NeedItem, needs_title
+from bot.features.teamsbot.api import ACK_VERB, NeedItem, due_line, hello_line, needs_title
 
 __all__ = ["MAX_ITEMS", "card_message", "needs_card", "plain", "wrapped"]
 
 MAX_ITEMS = 20  # a card with more would outgrow Chat's 32,000 bytes; the rest: the /me page
 CARD_ID = "needs"
-
-
-def _due(due_on: date, overdue: bool) -> str:
-    day = Dated(due_on, "%-d %B %Y", "EEEE d MMMM y")
-    if overdue:
-        return say("Overdue since %(day)s", day=day)
-    return say("Due by %(due)s", due=day)
 
 
 def _link(text: str, url: str) -> dict[str, Any]:
@@ -40,7 +32,7 @@ def _link(text: str, url: str) -> dict[str, Any]:
 def _section(item: NeedItem, function: str) -> dict[str, Any]:
     """One ask: what it is, when, what pressing agrees to, and its buttons."""
     version = f" ({version_name(item.version_label)})" if item.version_label else ""
-    due = _due(item.due_on, item.overdue)
+    due = due_line(item)
     widgets: list[dict[str, Any]] = [
         {
             "decoratedText": {
@@ -113,18 +105,7 @@ def needs_card(
     opening: list[dict[str, Any]] = []
     if note:
         opening.append({"textParagraph": {"text": f"<b>{escape(note)}</b>"}})
-    if items:
-        hello = nsay(
-            "Hello %(name)s. This is the one thing the school is waiting for from you.",
-            "Hello %(name)s. These are the %(num)d things the school is waiting for from you.",
-            len(items),
-            name=given_name,
-        )
-    else:
-        hello = say(
-            "Hello %(name)s. Nothing is waiting for you: you are up to date.", name=given_name
-        )
-    opening.append({"textParagraph": {"text": escape(hello)}})
+    opening.append({"textParagraph": {"text": escape(hello_line(given_name, len(items)))}})
     sections = [{"widgets": opening}]
     sections += [_section(item, function) for item in items[:MAX_ITEMS]]
     if len(items) > MAX_ITEMS:

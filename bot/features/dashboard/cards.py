@@ -205,7 +205,6 @@ def _headline_column(label: str, value: str, color: str) -> dict[str, Any]:
 def adaptive_card(f: DigestFigures) -> dict[str, Any]:
     """The digest as an Adaptive Card 1.5 for Teams (post it with `teams_workflow_payload`),
     every sentence in the active language."""
-    on_target = f.ack_rate >= f.ack_target
     attention, more_attention = _attention(f)
     body: list[dict[str, Any]] = [
         _text(say("Weekly compliance digest"), size="Large", weight="Bolder", style="heading"),
@@ -223,25 +222,22 @@ def adaptive_card(f: DigestFigures) -> dict[str, Any]:
             "type": "ColumnSet",
             "spacing": "Medium",
             "columns": [
-                _headline_column(label, value, color)
-                for label, value, color in (
-                    (
-                        say("policies acknowledged"),
-                        pct(f.ack_rate),
-                        "Good" if on_target else "Warning",
-                    ),
-                    # One compliance target: training is held to the acknowledgement target too.
-                    (
-                        say("training up to date"),
-                        pct(f.training_rate),
-                        "Good" if f.training_rate >= f.ack_target else "Warning",
-                    ),
-                    (
-                        say("open reports"),
-                        str(f.open_reports),
-                        "Attention" if f.reports_with_running_clocks else "Default",
-                    ),
-                )
+                _headline_column(
+                    say("policies acknowledged"),
+                    pct(f.ack_rate),
+                    "Good" if f.ack_rate >= f.ack_target else "Warning",
+                ),
+                # One compliance target: training is held to the acknowledgement target too.
+                _headline_column(
+                    say("training up to date"),
+                    pct(f.training_rate),
+                    "Good" if f.training_rate >= f.ack_target else "Warning",
+                ),
+                _headline_column(
+                    say("open reports"),
+                    str(f.open_reports),
+                    "Attention" if f.reports_with_running_clocks else "Default",
+                ),
             ],
         },
         {
@@ -355,41 +351,19 @@ def _chat_message(f: DigestFigures, policy_rows: int) -> dict[str, Any]:
                 "widgets": widgets,
             }
         )
-    sections.append(
-        {
-            "widgets": [
-                {
-                    "buttonList": {
-                        "buttons": [
-                            {
-                                "text": say("Open dashboard"),
-                                "onClick": {"openLink": {"url": f.dashboard_url}},
-                            }
-                        ]
-                    }
-                }
-            ]
-        }
-    )
+    button = {"text": say("Open dashboard"), "onClick": {"openLink": {"url": f.dashboard_url}}}
+    sections.append({"widgets": [{"buttonList": {"buttons": [button]}}]})
+    header = {
+        "title": say("Weekly compliance digest"),
+        "subtitle": say(
+            "%(school)s · week %(week)s", school=_clip(f.school_name, TITLE_CHARS), week=f.week_key
+        ),
+    }
+    card = {"header": header, "sections": sections}
     return {
         # Chat reads "<users/all>" in message text as a mention: never pass angle brackets.
         "text": _summary(f).replace("<", "‹").replace(">", "›"),
-        "cardsV2": [
-            {
-                "cardId": f"digest-{f.week_key}",
-                "card": {
-                    "header": {
-                        "title": say("Weekly compliance digest"),
-                        "subtitle": say(
-                            "%(school)s · week %(week)s",
-                            school=_clip(f.school_name, TITLE_CHARS),
-                            week=f.week_key,
-                        ),
-                    },
-                    "sections": sections,
-                },
-            }
-        ],
+        "cardsV2": [{"cardId": f"digest-{f.week_key}", "card": card}],
         "thread": {"threadKey": f"digest-{f.week_key}"},
     }
 
