@@ -27,7 +27,12 @@ from bot.engine.commands import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session
+
     from bot.core.config import OrgConfig, SchoolConfig
+    from bot.engine.settings_change import Applied
 
 __all__ = ["config_app", "roles_app", "start_sending"]
 
@@ -79,6 +84,19 @@ def _by(actor: str | None) -> str:
     return actor or (f"command line ({user})" if user else "command line")
 
 
+def _apply(
+    session: Session, org: OrgConfig, actor: str | None, now: datetime, note: str, path: Path
+) -> Applied:
+    """Put ``org`` in force (the web pages keep the settings), exported to ``path``."""
+    # lazy: not loaded by --help (module docstring)
+    from bot.engine.settings_change import apply_settings
+
+    today = local_today(now)
+    return apply_settings(
+        session, org, by=_by(actor), now=now, today=today, note=note, export_to=path
+    )
+
+
 @config_app.command("export")
 @friendly
 def export(
@@ -110,7 +128,6 @@ def import_(
     from bot.core.config import load_config
     from bot.core.models import utcnow
     from bot.core.setup_state import config_source
-    from bot.engine.settings_change import apply_settings
 
     app = context()
     org = load_config(file)  # every problem, with its line, before anything is stored
@@ -118,14 +135,8 @@ def import_(
     with app.store.transaction() as session:
         if config_source(session) != "web":
             fail(say(_KEPT_IN_FILE, file=app.settings.config_path))
-        warnings = apply_settings(
-            session,
-            org,
-            by=_by(actor),
-            now=now,
-            today=local_today(now),
-            note=f"imported from {file.name}",
-            export_to=app.settings.config_path,
+        warnings = _apply(
+            session, org, actor, now, f"imported from {file.name}", app.settings.config_path
         ).warnings
     console.print(say(_IN_FORCE, file=file))
     mark = say("warning:")
@@ -148,7 +159,6 @@ def source(
     from bot.core.config.store import set_source, to_yaml
     from bot.core.models import utcnow
     from bot.core.setup_state import SOURCES, config_source
-    from bot.engine.settings_change import apply_settings
 
     app = context()
     path = app.settings.config_path
@@ -163,22 +173,19 @@ def source(
                 session, kept_in, by=_by(actor), now=now, schools=[s.id for s in org.schools]
             )
             if kept_in == "web":
-                apply_settings(
+                _apply(
                     session,
                     org,
-                    by=_by(actor),
-                    now=now,
-                    today=local_today(now),
-                    note=f"settings moved from {path.name} to the web pages",
-                    export_to=path,
+                    actor,
+                    now,
+                    f"settings moved from {path.name} to the web pages",
+                    path,
                 )
             else:
                 path.write_text(to_yaml(org), encoding="utf-8")
         after = config_source(session)
-    if after == "web":
-        console.print(say(_KEPT_IN_WEB, file=path), highlight=False)
-    else:
-        console.print(say(_KEPT_IN_YAML, file=path), highlight=False)
+    kept = _KEPT_IN_WEB if after == "web" else _KEPT_IN_YAML
+    console.print(say(kept, file=path), highlight=False)
 
 
 def _chosen_schools(
@@ -286,7 +293,6 @@ def roles_map(
     from bot.core.models import utcnow
     from bot.core.setup_state import config_source
     from bot.engine.directory_kept import posts_to_map
-    from bot.engine.settings_change import apply_settings
 
     app = context()
     chosen = app.config.school(school)
@@ -311,15 +317,7 @@ def roles_map(
     path = app.settings.config_path
     with app.store.transaction() as session:
         if config_source(session) == "web":
-            apply_settings(
-                session,
-                org,
-                by=_by(actor),
-                now=now,
-                today=local_today(now),
-                note=f"post '{post}' mapped to {role}",
-                export_to=path,
-            )
+            _apply(session, org, actor, now, f"post '{post}' mapped to {role}", path)
         else:  # the file is where settings are changed: its own first comment lines kept
             text = path.read_text(encoding="utf-8")
             header = "".join(

@@ -7,13 +7,13 @@ measured), and ``--help`` answers without them (tests/cli/test_demo.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from bot.core.i18n import N_, say, speak
+from bot.core.i18n import N_, each_language, halves, say, speak, spoken
 from bot.engine.commands import (
     WHO_ARE_YOU,
     console,
@@ -25,6 +25,8 @@ from bot.engine.commands import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from bot.core.models import OutboxMessage
     from bot.core.outbox.pause import ChannelState
 
@@ -102,6 +104,35 @@ def outbox(
             query = query.where(OutboxMessage.status == state)
         rows = session.scalars(query).all()
         paused = {c: s for c, s in channel_states(session).items() if s.paused(now)}
+    from bot.core.context import own_senders
+
+    senders = own_senders(app.config.schools)
+    local = app.settings.connector == "local" and app.settings.local.mail == "eml"
+    # cy+en: the whole of it in Welsh, then in English; a stored "Welsh / English" subject
+    # by its half in each
+    dual = spoken() == "cy+en"
+    each_language(
+        lambda: _print_outbox(
+            rows,
+            counts,
+            (lambda subject: halves(subject)[spoken() == "en"]) if dual else str,
+            lambda: _print_waiting(rows, paused, senders),
+            app.settings.outbox_dir if local else None,
+        ),
+        lambda _cy, _en: None,
+    )
+
+
+def _print_outbox(
+    rows: Sequence[OutboxMessage],
+    counts: Mapping[str, int],
+    subject: Callable[[str], str],
+    waiting: Callable[[], None],
+    files: Path | None,
+) -> None:
+    """The outbox's table and counts, then why messages wait (``waiting``) and where the
+    email files are (``files``), in the active language; ``subject``: a row's stored subject
+    as this language shows it."""
     table = Table("#", *map(say, _HEADINGS), title=say(_TITLE))
     for row in rows:
         table.add_row(
@@ -109,20 +140,18 @@ def outbox(
             say(_STATES.get(row.status, row.status)),
             row.purpose,
             ", ".join(row.recipients) or say(_CHANNEL),
-            row.subject,
+            subject(row.subject),
         )
     console.print(table)
     console.print(
         "  ".join(f"{say(_STATES.get(k, k))}: {v}" for k, v in sorted(counts.items()))
         or say(_EMPTY)
     )
-    from bot.core.context import own_senders
-
-    _print_waiting(rows, paused, own_senders(app.config.schools))
+    waiting()
     if counts.get("delivery_unknown") or counts.get("failed") or counts.get("bounced"):
         console.print(say(_NEEDS_A_PERSON), highlight=False)
-    if app.settings.connector == "local" and app.settings.local.mail == "eml":
-        console.print(say(_EMAIL_FILES, folder=app.settings.outbox_dir))
+    if files is not None:
+        console.print(say(_EMAIL_FILES, folder=files))
 
 
 def _print_waiting(

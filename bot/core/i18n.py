@@ -68,6 +68,7 @@ __all__ = [
     "both",
     "coverage",
     "each_language",
+    "halves",
     "html_lang",
     "install",
     "language_name",
@@ -430,6 +431,14 @@ def both(welsh: str, english: str) -> str:
     """``cy+en``: the Welsh, then ``BETWEEN`` and the English; once when they are the same
     (untranslated, or a name)."""
     return english if welsh == english else f"{welsh}{BETWEEN}{english}"
+
+
+def halves(text: str) -> tuple[str, str]:
+    """The Welsh and the English of ``text`` as ``both`` joined them (a dual-language school's
+    stored subject), split at its one ``BETWEEN``; ``text`` as both halves where it has none
+    (said once: a name, a sentence not translated) or several (where they join cannot be told)."""
+    welsh, between, english = text.partition(BETWEEN)
+    return (welsh, english) if between and BETWEEN not in english else (text, text)
 
 
 def _catalogue(language: str) -> _gettext.NullTranslations:

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.clock import to_local
+from bot.core.config.fields import ROLES
 from bot.core.i18n import N_, Day, Joined, Lazy, Msg, N_plural, Said, nmsg, spoken
 from bot.core.nations import DEFAULT_NATION, WORD_KEYS, Words, school_words_for
 from bot.core.nations.inspectorates import inspectorate
@@ -106,23 +107,7 @@ def default_words() -> Words:
 
 
 # the roles in reading order; the nation-dependent ones take their name from the school's words
-ROLE_ORDER: tuple[str, ...] = (
-    "staff",
-    "governor",
-    "volunteer",
-    "supply",
-    "clerk",
-    "headteacher",
-    "dsl",
-    "deputy_dsl",
-    "dpo",
-    "chair_of_governors",
-    "safeguarding_governor",
-    "account_holder",
-    "admin",
-    "trust_admin",
-    "trust_safeguarding_lead",
-)
+ROLE_ORDER: tuple[str, ...] = (*ROLES, "trust_admin", "trust_safeguarding_lead")
 _PLAIN_ROLES = {  # the rest read as they are written; each in the catalogue (``|translated``)
     "volunteer": N_("volunteer"),
     "supply": N_("supply staff"),

@@ -23,7 +23,19 @@ from rich.table import Column, Table
 
 from bot.core.clock import local_today
 from bot.core.dates import AS_OF, DateWindowError
-from bot.core.i18n import N_, Dated, Msg, both, nmsg, say, shared_language, speak, speaking, spoken
+from bot.core.i18n import (
+    N_,
+    Dated,
+    Msg,
+    both,
+    each_language,
+    nmsg,
+    say,
+    shared_language,
+    speak,
+    speaking,
+    spoken,
+)
 from bot.core.words import stage_list
 
 if TYPE_CHECKING:
@@ -437,10 +449,10 @@ def print_reminder_plan(
 ) -> None:
     """``remind --dry-run``'s table: who would get which reminder on that day, and who is
     copied (nothing recorded), each school in its language (``languages`` by id; English when
-    not given)."""
+    not given): cy+en, the whole of it in Welsh, then in English."""
     for result in results:
         with speaking((languages or {}).get(result.school_id, "en")):
-            _print_plan(console, result)
+            each_language(lambda: _print_plan(console, result), lambda _cy, _en: None)  # noqa: B023
 
 
 def _print_plan(console: Console, result: SchoolSweep) -> None:

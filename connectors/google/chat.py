@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 
 import httpx
 from pydantic import SecretStr
 
+from bot.core.cards import CHAT_MESSAGE_LIMIT, sent_bytes
 from bot.core.ports import (
     CardMessage,
     DeliveryUnknownError,
@@ -19,9 +19,8 @@ from bot.core.ports import (
 )
 from connectors.base import webhook_status
 
-__all__ = ["CHAT_MAX_BYTES", "ChatWebhookNotifier"]
+__all__ = ["ChatWebhookNotifier"]
 
-CHAT_MAX_BYTES = 32_000  # Chat's limit for one message, content included
 _REQUEST_ID_NAMESPACE = uuid.UUID("4f6b1f0e-6c1b-4d4e-9d8a-0c6f3b1d2a77")
 
 
@@ -52,10 +51,10 @@ class ChatWebhookNotifier:
         """POST once: 429 waits, 5xx or a lost answer is unknown, a refused webhook
         (401/403/404) is a setup problem, any other 4xx refuses this card."""
         payload = dict(card.chat_payload) or {"text": f"*{card.title}*\n{card.text}"}
-        data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        if len(data) > CHAT_MAX_BYTES:
+        data = sent_bytes(payload)
+        if len(data) > CHAT_MESSAGE_LIMIT:
             raise PermanentError(
-                f"Chat card is {len(data)} bytes; Google Chat accepts at most {CHAT_MAX_BYTES}"
+                f"Chat card is {len(data)} bytes; Google Chat accepts at most {CHAT_MESSAGE_LIMIT}"
             )
         params = {"requestId": str(uuid.uuid5(_REQUEST_ID_NAMESPACE, card.idempotency_key))}
         thread = payload.get("thread")

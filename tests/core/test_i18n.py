@@ -66,8 +66,9 @@ FILLED = (
     "Dydd Mercher 16 Medi 2026",
     "Dydd Mawrth 15 Medi 2026",
 )
-# proper names and acronyms a Welsh sentence keeps as they are
-ALLOWED = {"dsp", "ico", "pdf", "jpeg", "png", "mb", "kb", "facebook", "estyn", "pm"}
+# proper names and acronyms a Welsh sentence keeps as they are; "English" as a language
+# chooser names it, in itself ("Cymraeg", "English", "Cymraeg / English": /me, /admin/school)
+ALLOWED = {"dsp", "ico", "pdf", "jpeg", "png", "mb", "kb", "facebook", "estyn", "pm", "english"}
 ENGLISH_COMMON = set(
     [
         "the",
@@ -792,3 +793,13 @@ def test_the_training_recorded_page_from_me_is_welsh(english_words: set[str]) ->
         "info.html", {**_base(_person("staff")), "title": i18n.Msg("Thank you"), "message": message}
     )
     assert lang == "cy" and not _english_left(texts, english_words)
+
+
+def test_a_stored_dual_language_text_splits_only_where_its_halves_can_be_told() -> None:
+    """``halves``: a subject ``both`` joined, split at its one " / "; a text said once (no
+    " / ") or with several (a value saying " / " itself) kept whole as each half."""
+    subject = i18n.both("Angen gweithredu: Ysgol", "Action needed: Ysgol")
+    assert i18n.halves(subject) == ("Angen gweithredu: Ysgol", "Action needed: Ysgol")
+    assert i18n.halves("Action needed") == ("Action needed", "Action needed")
+    several = i18n.both("Adolygu: A / B", "Review: A / B")
+    assert i18n.halves(several) == (several, several)

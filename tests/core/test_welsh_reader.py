@@ -356,6 +356,22 @@ def _both(texts: list[str], catalogue: Catalogue) -> list[str]:
     return left
 
 
+def _halves_in_order(texts: list[str], catalogue: Catalogue) -> list[str]:
+    """``cy+en`` at the command line: a sentence on its own joined "Welsh / English" as
+    ``_both`` reads it; every other line in one language (no English beside a Welsh word),
+    and no Welsh line after an English one (the whole of it in Welsh, then in English)."""
+    left, english_from = _both(texts, catalogue), None
+    for text in (t for t in texts if t.strip() and i18n.BETWEEN not in t):
+        english, welsh = _english([text], catalogue), _welsh([text], catalogue)
+        if english and welsh:
+            left.append(text)
+        elif english and english_from is None:
+            english_from = text
+        elif welsh and english_from is not None:
+            left.append(f"Welsh after English ({english_from!r}): {welsh[0]}")
+    return left
+
+
 def _plain(text: str, catalogue: Catalogue) -> str:
     """``text`` less what the school wrote, addresses, and the held-back terms."""
     for value in FILLED:
@@ -449,7 +465,7 @@ def test_every_email_is_welsh_in_subject_html_and_text(week: Week, catalogue: Ca
         texts = [row.subject, *html, *row.payload["text"].splitlines()]
         left += [f"{row.purpose}: {text!r}" for text in _english(texts, catalogue)]
         assert lang in (None, "cy"), (row.purpose, lang)
-    _none_left(week, left)
+    _none_left(left)
 
 
 def _halves(row: Any, catalogue: Catalogue) -> list[str]:
@@ -539,10 +555,11 @@ def found(week: Week, catalogue: Catalogue) -> dict[str, list[tuple[str, str]]]:
     for row in week.cards:
         texts = [row.subject, row.payload.get("text", ""), *_card_texts(row.payload)]
         cards += [(f"card {row.purpose}", text) for text in check(texts, catalogue)]
+    read = _halves_in_order if dual else _english
     lines = [
         (command, text)
         for command, printed in week.lines.items()
-        for text in check([_unframed(line) for line in printed.splitlines()], catalogue)
+        for text in read([_unframed(line) for line in printed.splitlines()], catalogue)
     ]
     found = {"cards": cards, "lines": lines}
     for who in ROLES:
@@ -563,52 +580,31 @@ def _unframed(line: str) -> str:
     return re.sub(r"[│┃┏┓┗┛┡┩━─┳┻╇╈┼┠┨╭╮╰╯├┤┬┴═║╔╗╚╝]+", " ", line)
 
 
-# What the dual-language school still reads mixed (#78 item 3 unfinished there), by check:
-# counted, not hidden; every other reader's halves must be clean.
-UNFINISHED = {
-    # ``outbox`` lists each message's subject as it was stored, already "Welsh / English",
-    # in a row beside the English codes of its state and purpose; ``remind``'s table heads
-    # are each "Welsh / English" (its lines are asserted so in test_welsh_days_in_sentences)
-    "lines": "the outbox's stored 'Welsh / English' subjects in its rows, remind's table heads",
-    # the English msgid itself names the choice "Cymraeg / English", so its Welsh does too
-    "head": "the school page's language choice names 'Cymraeg / English' in its sentence",
-}
-
-
-def _none_left(week: Week, left: list[str], check: str = "") -> None:
-    """Nothing left in English; in the dual-language school, halves each in one language.
-    Where ``check`` is still ``UNFINISHED`` for it, what is left is counted, not hidden."""
-    if left and week.env.school.language == "cy+en" and check in UNFINISHED:
-        pytest.xfail(
-            f"#78 item 3 unfinished ({UNFINISHED[check]}): {len(left)} cy+en lines mixed, "
-            f"first: {left[0]}"
-        )
+def _none_left(left: list[str]) -> None:
+    """Nothing left in English; in the dual-language school, halves each in one language."""
     assert not left, "\n".join(left[:40])
 
 
 def test_every_card_is_welsh(week: Week, found: dict[str, list[tuple[str, str]]]) -> None:
-    _none_left(week, _unknown(found["cards"], set()))
+    _none_left(_unknown(found["cards"], set()))
 
 
 def test_every_line_the_command_line_prints_is_welsh(
     week: Week, found: dict[str, list[tuple[str, str]]]
 ) -> None:
     assert set(week.lines) == {" ".join(c) for c in COMMANDS}
-    _none_left(week, _unknown(found["lines"], set()), "lines")
+    _none_left(_unknown(found["lines"], set()))
 
 
 @pytest.mark.parametrize("who", ROLES)
 def test_every_page_each_person_opens_is_welsh(
     week: Week, found: dict[str, list[tuple[str, str]]], who: str
 ) -> None:
-    _none_left(week, _unknown(found[who], set()), who)
+    _none_left(_unknown(found[who], set()))
 
 
 def test_each_known_gap_is_still_there(week: Week, found: dict[str, list[tuple[str, str]]]) -> None:
-    """A gap fixed leaves the list (and the README's), so the list stays true (read in the
-    Welsh-medium school's fortnight: the dual-language one's halves are not all clean yet)."""
-    if week.env.school.language == "cy+en":  # its halves are not all clean yet: as above
-        pytest.xfail("#78 item 3 unfinished: the cy+en checks above are expected to fail")
+    """A gap fixed leaves the list (and the README's), so the list stays true."""
     seen: set[int] = set()
     for pairs in found.values():
         _unknown(pairs, seen)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import re
 from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -267,3 +268,15 @@ def is_current(store: Store) -> bool:
     with store.engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()
     return current == script.get_current_head()
+
+
+def each_half(language: str, lines: list[str], english_from: str) -> list[tuple[str, list[str]]]:
+    """What a command printed, read as its reader reads it: in ``cy`` or ``en`` the lines as
+    they are; in ``cy+en`` the whole of it in Welsh (each line before the first that matches
+    ``english_from``, which starts the English), then the whole of it in English, each half
+    read as its own language (``cy``, ``en``) and neither saying the other's first line."""
+    if language != "cy+en":
+        return [(language, lines)]
+    at = next(n for n, line in enumerate(lines) if re.search(english_from, line))
+    assert at > 0 and not any(re.search(english_from, line) for line in lines[at + 1 :]), lines
+    return [("cy", lines[:at]), ("en", lines[at:])]

@@ -12,25 +12,18 @@ Every card here is checked against the Chat API's discovery document
 
 from __future__ import annotations
 
-from datetime import date
 from html import escape
 from typing import Any
 
-from bot.core.i18n import Dated, nsay, say
+from bot.core.cards import CHAT_MESSAGE_LIMIT, sent_bytes
+from bot.core.i18n import nsay, say
 from bot.core.words import version_name
-from bot.features.teamsbot.api import ACK_VERB, NeedItem, needs_title
+from bot.features.teamsbot.api import ACK_VERB, NeedItem, due_line, hello_line, needs_title
 
 __all__ = ["MAX_ITEMS", "card_message", "needs_card", "plain", "wrapped"]
 
-MAX_ITEMS = 20  # a card with more would outgrow Chat's 32,000 bytes; the rest: the /me page
+MAX_ITEMS = 20  # at most, and fewer when they would outgrow Chat's 32,000 bytes: the /me page
 CARD_ID = "needs"
-
-
-def _due(due_on: date, overdue: bool) -> str:
-    day = Dated(due_on, "%-d %B %Y", "EEEE d MMMM y")
-    if overdue:
-        return say("Overdue since %(day)s", day=day)
-    return say("Due by %(due)s", due=day)
 
 
 def _link(text: str, url: str) -> dict[str, Any]:
@@ -40,7 +33,7 @@ def _link(text: str, url: str) -> dict[str, Any]:
 def _section(item: NeedItem, function: str) -> dict[str, Any]:
     """One ask: what it is, when, what pressing agrees to, and its buttons."""
     version = f" ({version_name(item.version_label)})" if item.version_label else ""
-    due = _due(item.due_on, item.overdue)
+    due = due_line(item)
     widgets: list[dict[str, Any]] = [
         {
             "decoratedText": {
@@ -107,28 +100,45 @@ def needs_card(
         items: their open asks, most urgent first.
         function: what a button's action names: the endpoint's URL for a Workspace add-on,
             the verb's name for a classic Chat app.
-        me_url: their own page, where the asks beyond ``MAX_ITEMS`` are.
+        me_url: their own page, where the asks the card leaves out are.
         note: a line above the asks (what a press just recorded, or why it did not).
+
+    The card shows at most ``MAX_ITEMS`` asks, and fewer when the message carrying it (in its
+    largest shape, ``wrapped``), as sent, would pass Chat's 32,000 bytes.
     """
+    shown = min(len(items), MAX_ITEMS)
+    card = _needs_card(school_name, given_name, items, shown, function, me_url, note)
+    while shown and not _fits(card, school_name):
+        shown -= 1
+        card = _needs_card(school_name, given_name, items, shown, function, me_url, note)
+    return card
+
+
+def _fits(card: dict[str, Any], school_name: str) -> bool:
+    """Whether the largest message carrying ``card`` (an add-on's update), as sent, is
+    within Chat's limit."""
+    message = wrapped(card_message(card, needs_title(school_name)), addon=True, update=True)
+    return len(sent_bytes(message)) <= CHAT_MESSAGE_LIMIT
+
+
+def _needs_card(
+    school_name: str,
+    given_name: str,
+    items: list[NeedItem],
+    shown: int,
+    function: str,
+    me_url: str,
+    note: str | None,
+) -> dict[str, Any]:
+    """The card with the first ``shown`` of ``items``."""
     opening: list[dict[str, Any]] = []
     if note:
         opening.append({"textParagraph": {"text": f"<b>{escape(note)}</b>"}})
-    if items:
-        hello = nsay(
-            "Hello %(name)s. This is the one thing the school is waiting for from you.",
-            "Hello %(name)s. These are the %(num)d things the school is waiting for from you.",
-            len(items),
-            name=given_name,
-        )
-    else:
-        hello = say(
-            "Hello %(name)s. Nothing is waiting for you: you are up to date.", name=given_name
-        )
-    opening.append({"textParagraph": {"text": escape(hello)}})
+    opening.append({"textParagraph": {"text": escape(hello_line(given_name, len(items)))}})
     sections = [{"widgets": opening}]
-    sections += [_section(item, function) for item in items[:MAX_ITEMS]]
-    if len(items) > MAX_ITEMS:
-        more = len(items) - MAX_ITEMS
+    sections += [_section(item, function) for item in items[:shown]]
+    if len(items) > shown:
+        more = len(items) - shown
         sections.append(
             {
                 "widgets": [

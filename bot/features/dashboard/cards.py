@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 import html
-import json
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date
+from functools import partial
 from typing import Any
 
-from bot.core.cards import new_card
+from bot.core.cards import (
+    CHAT_MESSAGE_LIMIT,
+    TEAMS_MESSAGE_LIMIT,
+    new_card,
+    sent_bytes,
+    teams_workflow_payload,
+)
 from bot.core.cards import text_block as _text
 from bot.core.forms import Text
-from bot.core.i18n import Day, both, nsay, say
+from bot.core.i18n import Day, both, each_language, nsay, say
 from bot.features.dashboard.charts import percent
 
-__all__ = [
-    "CHAT_MESSAGE_LIMIT",
-    "DigestFigures",
-    "adaptive_card",
-    "chat_card",
-    "pct",
-    "plain_text_digest",
-    "week_key",
-]
+__all__ = ["DigestFigures", "adaptive_card", "chat_card", "pct", "plain_text_digest", "week_key"]
 
-CHAT_MESSAGE_LIMIT = 32_000  # bytes per Google Chat message
 TEAMS_POLICY_ROWS = 10  # Teams messages stop at ~28 KB; the dashboard has the full list
 CHAT_POLICY_ROWS = 25
 ATTENTION_LINES = 10
@@ -108,9 +106,17 @@ def _worst_first(f: DigestFigures, limit: int) -> tuple[list[tuple[str, float]],
 
 
 def _attention(f: DigestFigures) -> tuple[list[str], int]:
-    """The needs-attention lines shown, and how many were left out."""
-    lines = [_clip(str(line), LINE_CHARS) for line in f.needs_attention if str(line).strip()]
+    """The needs-attention lines shown, and how many were left out (in ``cy+en`` each half
+    clipped on its own: a cut never falls in the English half only)."""
+    lines = [
+        each_language(partial(_clip_said, line)) for line in f.needs_attention if str(line).strip()
+    ]
     return lines[:ATTENTION_LINES], max(0, len(lines) - ATTENTION_LINES)
+
+
+def _clip_said(line: Text) -> str:
+    """``line`` said in the active language, clipped to ``LINE_CHARS``."""
+    return _clip(str(line), LINE_CHARS)
 
 
 def _headlines(f: DigestFigures) -> list[tuple[str, str]]:
@@ -204,8 +210,17 @@ def _headline_column(label: str, value: str, color: str) -> dict[str, Any]:
 
 def adaptive_card(f: DigestFigures) -> dict[str, Any]:
     """The digest as an Adaptive Card 1.5 for Teams (post it with `teams_workflow_payload`),
-    every sentence in the active language."""
-    on_target = f.ack_rate >= f.ack_target
+    every sentence in the active language; its message, as sent, within Teams' limit."""
+    return _fitted(partial(_adaptive_card, f), TEAMS_POLICY_ROWS, _fits_teams)
+
+
+def _fits_teams(card: dict[str, Any]) -> bool:
+    """Whether ``card``'s Teams Workflows message, as sent, is within Teams' limit."""
+    return len(sent_bytes(teams_workflow_payload(card))) <= TEAMS_MESSAGE_LIMIT
+
+
+def _adaptive_card(f: DigestFigures, policy_rows: int) -> dict[str, Any]:
+    """The Adaptive Card with at most `policy_rows` policy rows."""
     attention, more_attention = _attention(f)
     body: list[dict[str, Any]] = [
         _text(say("Weekly compliance digest"), size="Large", weight="Bolder", style="heading"),
@@ -223,25 +238,22 @@ def adaptive_card(f: DigestFigures) -> dict[str, Any]:
             "type": "ColumnSet",
             "spacing": "Medium",
             "columns": [
-                _headline_column(label, value, color)
-                for label, value, color in (
-                    (
-                        say("policies acknowledged"),
-                        pct(f.ack_rate),
-                        "Good" if on_target else "Warning",
-                    ),
-                    # One compliance target: training is held to the acknowledgement target too.
-                    (
-                        say("training up to date"),
-                        pct(f.training_rate),
-                        "Good" if f.training_rate >= f.ack_target else "Warning",
-                    ),
-                    (
-                        say("open reports"),
-                        str(f.open_reports),
-                        "Attention" if f.reports_with_running_clocks else "Default",
-                    ),
-                )
+                _headline_column(
+                    say("policies acknowledged"),
+                    pct(f.ack_rate),
+                    "Good" if f.ack_rate >= f.ack_target else "Warning",
+                ),
+                # One compliance target: training is held to the acknowledgement target too.
+                _headline_column(
+                    say("training up to date"),
+                    pct(f.training_rate),
+                    "Good" if f.training_rate >= f.ack_target else "Warning",
+                ),
+                _headline_column(
+                    say("open reports"),
+                    str(f.open_reports),
+                    "Attention" if f.reports_with_running_clocks else "Default",
+                ),
             ],
         },
         {
@@ -264,7 +276,7 @@ def adaptive_card(f: DigestFigures) -> dict[str, Any]:
         body.append(
             _text(say("Nothing needs attention this week."), color="Good", spacing="Medium")
         )
-    shown, hidden = _worst_first(f, TEAMS_POLICY_ROWS)
+    shown, hidden = _worst_first(f, policy_rows)
     if shown:
         body.append(
             _text(
@@ -281,8 +293,8 @@ def adaptive_card(f: DigestFigures) -> dict[str, Any]:
                 ],
             }
         )
-        if hidden:
-            body.append(_text(_more_policies(hidden), isSubtle=True, spacing="Small"))
+    if hidden:  # also when no row fits: the count, and the dashboard's button, stay
+        body.append(_text(_more_policies(hidden), isSubtle=True, spacing="Small"))
     return new_card(
         body,
         actions=[
@@ -295,11 +307,6 @@ def adaptive_card(f: DigestFigures) -> dict[str, Any]:
 # --------------------------------------------------------------------------- Google Chat
 
 _CHAT_ICONS = ("DESCRIPTION", "BOOKMARK", "PERSON", "CLOCK", "TICKET", "EMAIL")
-
-
-def _chat_size(message: dict[str, Any]) -> int:
-    """Encoded size in bytes; ASCII-escaped JSON is the larger of the two encodings."""
-    return len(json.dumps(message, ensure_ascii=True).encode("ascii"))
 
 
 def _chat_message(f: DigestFigures, policy_rows: int) -> dict[str, Any]:
@@ -339,7 +346,7 @@ def _chat_message(f: DigestFigures, policy_rows: int) -> dict[str, Any]:
         attention_section,
     ]
     shown, hidden = _worst_first(f, policy_rows)
-    if shown:
+    if shown or hidden:
         widgets: list[dict[str, Any]] = [
             {"decoratedText": {"text": esc(_clip(title, TITLE_CHARS)), "bottomLabel": pct(rate)}}
             for title, rate in shown
@@ -355,46 +362,24 @@ def _chat_message(f: DigestFigures, policy_rows: int) -> dict[str, Any]:
                 "widgets": widgets,
             }
         )
-    sections.append(
-        {
-            "widgets": [
-                {
-                    "buttonList": {
-                        "buttons": [
-                            {
-                                "text": say("Open dashboard"),
-                                "onClick": {"openLink": {"url": f.dashboard_url}},
-                            }
-                        ]
-                    }
-                }
-            ]
-        }
-    )
+    button = {"text": say("Open dashboard"), "onClick": {"openLink": {"url": f.dashboard_url}}}
+    sections.append({"widgets": [{"buttonList": {"buttons": [button]}}]})
+    header = {
+        "title": say("Weekly compliance digest"),
+        "subtitle": say(
+            "%(school)s · week %(week)s", school=_clip(f.school_name, TITLE_CHARS), week=f.week_key
+        ),
+    }
+    card = {"header": header, "sections": sections}
     return {
         # Chat reads "<users/all>" in message text as a mention: never pass angle brackets.
         "text": _summary(f).replace("<", "‹").replace(">", "›"),
-        "cardsV2": [
-            {
-                "cardId": f"digest-{f.week_key}",
-                "card": {
-                    "header": {
-                        "title": say("Weekly compliance digest"),
-                        "subtitle": say(
-                            "%(school)s · week %(week)s",
-                            school=_clip(f.school_name, TITLE_CHARS),
-                            week=f.week_key,
-                        ),
-                    },
-                    "sections": sections,
-                },
-            }
-        ],
+        "cardsV2": [{"cardId": f"digest-{f.week_key}", "card": card}],
         "thread": {"threadKey": f"digest-{f.week_key}"},
     }
 
 
-def chat_joined(welsh: dict[str, Any], english: dict[str, Any]) -> dict[str, Any]:
+def _chat_joined(welsh: dict[str, Any], english: dict[str, Any]) -> dict[str, Any]:
     """A dual-language school's Chat message (``each_language``): the Welsh card's sections,
     then the English card's, under one header and one summary, each "Welsh / English"."""
     card, other = welsh["cardsV2"][0]["card"], english["cardsV2"][0]["card"]
@@ -408,17 +393,34 @@ def chat_joined(welsh: dict[str, Any], english: dict[str, Any]) -> dict[str, Any
 
 
 def chat_card(f: DigestFigures) -> dict[str, Any]:
-    """The digest as a Google Chat webhook message (cardsV2), always under 32,000 bytes, in
-    the active language."""
-    rows = CHAT_POLICY_ROWS
-    message = _chat_message(f, rows)
-    # Every string is clipped, so this only bites on a very long dashboard URL; drop policy
-    # rows (the dashboard has them) rather than let Chat reject the whole digest.
-    while _chat_size(message) > CHAT_MESSAGE_LIMIT and rows > 0:
-        rows //= 2
-        message = _chat_message(f, rows)
-    if _chat_size(message) > CHAT_MESSAGE_LIMIT:
+    """The digest as a Google Chat webhook message (cardsV2), in the active language (in
+    ``cy+en`` the Welsh card, then the English, joined once); the whole message, as sent,
+    always under 32,000 bytes."""
+    message = _fitted(
+        lambda rows: each_language(partial(_chat_message, f, rows), _chat_joined),
+        CHAT_POLICY_ROWS,
+        _fits_chat,
+    )
+    if not _fits_chat(message):
         raise ValueError(f"the digest cannot fit a {CHAT_MESSAGE_LIMIT}-byte Chat message")
+    return message
+
+
+def _fits_chat(message: dict[str, Any]) -> bool:
+    """Whether ``message``, as sent, is within Chat's limit."""
+    return len(sent_bytes(message)) <= CHAT_MESSAGE_LIMIT
+
+
+def _fitted(
+    build: Callable[[int], dict[str, Any]], rows: int, fits: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    """``build(rows)``, with fewer policy rows (the dashboard has them all) until it ``fits``:
+    every string is clipped, so only a very long dashboard URL or very wide (multi-byte)
+    rows bite; the card with no rows when even that does not fit."""
+    message = build(rows)
+    while not fits(message) and rows > 0:
+        rows //= 2
+        message = build(rows)
     return message
 
 

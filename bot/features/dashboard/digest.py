@@ -34,7 +34,6 @@ from bot.features.dashboard.cards import (
     DigestFigures,
     adaptive_card,
     chat_card,
-    chat_joined,
     pct,
     plain_text_digest,
     week_key,
@@ -280,7 +279,7 @@ def build_digest(
         f = replace(f, needs_attention=(*f.needs_attention, line))
     with speaking(school.language):  # the cards in the school's language (cy+en: joined once)
         card = adaptive_card(f)
-        chat = each_language(lambda: chat_card(f), chat_joined)
+        chat = chat_card(f)
         text = each_language(lambda: plain_text_digest(f), lambda cy, en: f"{cy}\n\n{en}")
     return Digest(
         school_id=school.id,

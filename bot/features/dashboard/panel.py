@@ -18,7 +18,7 @@ from bot.features.dashboard.rules import URGENCIES, Figures, by_age
 from bot.features.dashboard.viewer import Viewer
 from bot.features.reports.api import visible_reports
 
-__all__ = ["URGENCY_LABELS", "ReportPanel", "for_viewer", "report_panel"]
+__all__ = ["URGENCY_LABELS", "ReportPanel", "for_viewer"]
 
 URGENCY_LABELS = {"immediate": N_("Immediate"), "high": N_("High"), "normal": N_("Normal")}
 
@@ -58,12 +58,13 @@ def _clock_text(due: datetime, now: datetime) -> Msg:
     }[name]
 
 
-def report_panel(
+def for_viewer(
     session: Session, viewer: Viewer, figures: Figures, today: date, now: datetime
 ) -> ReportPanel:
-    """The reports panel: the viewer's own visible reports if they may read reports (each
-    clock's name and time left said where shown)."""
-    if not viewer.reads_reports:
+    """The viewer's report panel: their own visible reports if they may read reports (each
+    clock's name and time left said where shown), with ``figures``' report counts made the
+    viewer's own (what a card or digest built from ``figures`` then shows)."""
+    if not viewer.reads_reports:  # counts only: ``figures``' own, left as they are
         return ReportPanel(
             total=figures.open_reports,
             by_age=figures.reports_by_age,
@@ -114,7 +115,7 @@ def report_panel(
             -r["days"],
         )
     )
-    return ReportPanel(
+    panel = ReportPanel(
         total=len(reports),
         by_age=by_age((row["urgency"], row["days"]) for row in rows),
         running=running,
@@ -122,14 +123,6 @@ def report_panel(
         rows=rows,
         with_clocks=sum(1 for row in rows if row["clock"]),
     )
-
-
-def for_viewer(
-    session: Session, viewer: Viewer, figures: Figures, today: date, now: datetime
-) -> ReportPanel:
-    """The viewer's report panel, with ``figures``' report counts made the viewer's own (what
-    a card or digest built from ``figures`` then shows)."""
-    panel = report_panel(session, viewer, figures, today, now)
     figures.open_reports = panel.total
     figures.reports_by_age = panel.by_age
     figures.running_clocks = panel.running

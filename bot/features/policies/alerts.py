@@ -274,8 +274,7 @@ def _digest_draft(
                 N_(
                     'A review date marked "please confirm" was worked out from the date the policy '
                     "was ratified, not stated in the document: the clerk or the %(head)s can "
-                    "confirm "
-                    "or correct it on the policy's page."
+                    "confirm or correct it on the policy's page."
                 ),
                 head=head,
             )

@@ -38,9 +38,8 @@ def aup_consent(title: str, label: str) -> str:
     """The sentence a person signs an AUP with, said now in the active language (what is
     stored is what they read; English: ``AUP_CONSENT`` word for word)."""
     return say(
-        "I have read the %(title)s (%(version)s). I agree to follow it whenever I use the "
-        "school's official accounts, and I understand that breaking it may lead to disciplinary "
-        "action.",
+        "I have read the %(title)s (%(version)s). I agree to follow it whenever I use the school's "
+        "official accounts, and I understand that breaking it may lead to disciplinary action.",
         title=title,
         version=version_name(label),
     )

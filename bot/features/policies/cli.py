@@ -115,7 +115,6 @@ def policies_review(
 
     ctx = context()
     chosen = schools_of(ctx, school)[0]
-    school_id = chosen.id
     speak(chosen.language)
     today = as_of_today(as_of)
     try:
@@ -129,7 +128,7 @@ def policies_review(
         upload = (document.name, document.read_bytes())
     try:
         with ctx.store.transaction() as session:
-            policy = _policy_or_exit(session, school_id, key)
+            policy = _policy_or_exit(session, chosen.id, key)
             result = record_review(
                 session,
                 policy,
@@ -204,7 +203,6 @@ def policies_confirm_date(
 
     ctx = context()
     chosen = schools_of(ctx, school)[0]
-    school_id = chosen.id
     speak(chosen.language)
     today = as_of_today(as_of)
     new_date: date | None = None
@@ -217,7 +215,7 @@ def policies_confirm_date(
             fail(exc.msg, highlight=False)
     try:
         with ctx.store.transaction() as session:
-            policy = _policy_or_exit(session, school_id, key)
+            policy = _policy_or_exit(session, chosen.id, key)
             confirmed = confirm_review_date(
                 session, policy, actor="cli", today=today, new_date=new_date
             )

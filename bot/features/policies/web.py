@@ -172,8 +172,7 @@ def policy_review(
                 document=upload,
             )
     except (DateWindowError, ReviewError) as exc:
-        said = _said(exc)
-        return _detail(request, user, key, errors=[said], form=form, status_code=400)
+        return _detail(request, user, key, errors=[_said(exc)], form=form, status_code=400)
     return RedirectResponse(f"/policies/{key}?recorded={result.review_id}", status_code=303)
 
 
@@ -200,8 +199,7 @@ def policy_confirm_date(
                 new_date=new_date,
             )
     except (DateWindowError, ReviewError) as exc:
-        said = _said(exc)
-        return _detail(request, user, key, confirm_errors=[said], status_code=400)
+        return _detail(request, user, key, confirm_errors=[_said(exc)], status_code=400)
     return RedirectResponse(f"/policies/{key}?confirmed=1", status_code=303)
 
 

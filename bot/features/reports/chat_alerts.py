@@ -27,28 +27,29 @@ __all__ = ["CONCERN_ACTIVITY", "concern_card", "google_concern_card", "queue_con
 CONCERN_ACTIVITY = "newConcern"  # declared in the app manifest's activities.activityTypes
 
 
+def _said(school_name: str, reference: str, urgency: str) -> tuple[str, str, str]:
+    """What both cards say, in the active language: the title, the urgency line and why the
+    card says no more."""
+    return (
+        say("New report %(reference)s", reference=reference),
+        say("%(urgency)s urgency · %(school)s", urgency=Msg(urgency), school=school_name),
+        say(
+            "To protect the people involved, this message does not say what was "
+            "reported. Open it to read it (sign-in required)."
+        ),
+    )
+
+
 def concern_card(school_name: str, reference: str, urgency: str, url: str) -> dict[str, Any]:
     """The chat card: the reference, the urgency and an Open button; nothing else (``urgency``
     as ``URGENCIES`` names it, the card in the active language)."""
+    title, shown, private = _said(school_name, reference, urgency)
+    color = "Attention" if urgency.lower() == "immediate" else "Default"
     return new_card(
         [
-            text_block(
-                say("New report %(reference)s", reference=reference),
-                size="Large",
-                weight="Bolder",
-                style="heading",
-            ),
-            text_block(
-                say("%(urgency)s urgency · %(school)s", urgency=Msg(urgency), school=school_name),
-                color="Attention" if urgency.lower() == "immediate" else "Default",
-            ),
-            text_block(
-                say(
-                    "To protect the people involved, this message does not say what was "
-                    "reported. Open it to read it (sign-in required)."
-                ),
-                isSubtle=True,
-            ),
+            text_block(title, size="Large", weight="Bolder", style="heading"),
+            text_block(shown, color=color),
+            text_block(private, isSubtle=True),
         ],
         actions=[{"type": "Action.OpenUrl", "title": say("Open"), "url": url}],
     )
@@ -57,33 +58,16 @@ def concern_card(school_name: str, reference: str, urgency: str, url: str) -> di
 def google_concern_card(school_name: str, reference: str, urgency: str, url: str) -> dict[str, Any]:
     """The same card as a Google Chat message (cards v2): the reference, the urgency and an
     Open button; nothing else (Chat has no activity feed: the message notifies them)."""
-    title = say("New report %(reference)s", reference=reference)
-    shown = say("%(urgency)s urgency · %(school)s", urgency=Msg(urgency), school=school_name)
+    title, shown, private = _said(school_name, reference, urgency)
+    button = {"text": say("Open"), "onClick": {"openLink": {"url": url}}}
     widgets: list[dict[str, Any]] = [
         {"textParagraph": {"text": escape(shown, quote=False)}},
-        {
-            "textParagraph": {
-                "text": escape(
-                    say(
-                        "To protect the people involved, this message does not say what was "
-                        "reported. Open it to read it (sign-in required)."
-                    ),
-                    quote=False,
-                )
-            }
-        },
-        {"buttonList": {"buttons": [{"text": say("Open"), "onClick": {"openLink": {"url": url}}}]}},
+        {"textParagraph": {"text": escape(private, quote=False)}},
+        {"buttonList": {"buttons": [button]}},
     ]
     card_id = "report-" + hashlib.sha256(reference.encode()).hexdigest()[:16]
-    return {
-        "fallbackText": title,
-        "cardsV2": [
-            {
-                "cardId": card_id,
-                "card": {"header": {"title": title}, "sections": [{"widgets": widgets}]},
-            }
-        ],
-    }
+    card = {"header": {"title": title}, "sections": [{"widgets": widgets}]}
+    return {"fallbackText": title, "cardsV2": [{"cardId": card_id, "card": card}]}
 
 
 def queue_concern_alerts(

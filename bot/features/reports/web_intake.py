@@ -39,6 +39,7 @@ from bot.features.reports.rules import (
 )
 from bot.features.reports.submission import Submission, validate_submission
 from bot.features.reports.unsaved import alert_unsaved, send_directly
+from bot.features.reports.web_support import own_school
 
 __all__ = ["REPORT_RATE", "router"]
 
@@ -332,20 +333,14 @@ def report_form(request: Request) -> Response:
             return render(request, "report_choose.html", {"schools": schools})
         _signed_in_reporter(request)  # no public form anywhere: sign in (401)
     assert user is not None
-    school = school_for(request, user.school_id)
-    if school is None:
-        raise HTTPException(404, N_("Your school is not set up for reports."))
-    return _form_page(request, school, "/report", signed_in=user)
+    return _form_page(request, own_school(request, user), "/report", signed_in=user)
 
 
 @router.post("/report", include_in_schema=False)
 async def report_submit(request: Request, background: BackgroundTasks) -> Response:
     """Receive a report from a signed-in person (rate limited per person)."""
     user = await run_in_threadpool(_signed_in_reporter, request)
-    school = school_for(request, user.school_id)
-    if school is None:
-        raise HTTPException(404, N_("Your school is not set up for reports."))
-    return await _receive(request, background, school, "/report", user)
+    return await _receive(request, background, own_school(request, user), "/report", user)
 
 
 def _public_form(request: Request, school_id: str) -> tuple[SchoolConfig, str]:

@@ -28,7 +28,7 @@ from bot.core.models import Person, PersonRole, Report, ReportAttachment, utcnow
 from bot.core.permissions import REPORT_LINK_READERS, REPORT_LIST_READERS
 from bot.core.words import school_words
 from bot.engine.web.deps import ctx, current_user, qr_svg, render, require_roles
-from bot.engine.web.forms import download, read_fields, school_for, stored_bytes
+from bot.engine.web.forms import download, read_fields, stored_bytes
 from bot.features.reports.actions import (
     ReportActionError,
     add_entry,
@@ -56,7 +56,7 @@ from bot.features.reports.rules import (
     illegal_content_advice,
     referral_targets,
 )
-from bot.features.reports.web_support import mirror_later
+from bot.features.reports.web_support import mirror_later, own_school
 
 __all__ = ["router"]
 
@@ -112,9 +112,7 @@ def _leader(request: Request) -> tuple[Person, SchoolConfig]:
             with ctx(request).store.session() as session:
                 _record_refusal(session, signed_in, _typed_reference(request), None, _page(request))
         raise
-    school = school_for(request, person.school_id)
-    if school is None:
-        raise HTTPException(404, N_("Your school is not set up for reports."))
+    school = own_school(request, person)
     return person, school
 
 
@@ -203,9 +201,7 @@ def reports_export(request: Request) -> Response:
 def reports_link(request: Request) -> Response:
     """The school's public report link, for admins to publish (website, posters)."""
     person = require_roles(request, REPORT_LINK_READERS)
-    school = school_for(request, person.school_id)
-    if school is None:
-        raise HTTPException(404, N_("Your school is not set up for reports."))
+    school = own_school(request, person)
     settings = ctx(request).settings
     url = f"{settings.base_url}/report/{school.id}/{link_token(settings.signing_key(), school.id)}"
     svg = qr_svg(url) if school.reports.public_link else None

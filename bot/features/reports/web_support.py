@@ -1,22 +1,33 @@
 """What the report pages share beyond every form's helpers (``bot.engine.web.forms``): the
-mirror refresh after a response."""
+signed-in person's school, and the mirror refresh after a response."""
 
 from __future__ import annotations
 
 import logging
 
-from fastapi import BackgroundTasks
+from fastapi import BackgroundTasks, HTTPException, Request
 
 from bot.core.config import SchoolConfig
 from bot.core.context import AppContext
+from bot.core.i18n import N_
+from bot.core.models import Person
 from bot.core.ports import ConnectorError, ListMirror
 from bot.core.store import Store
+from bot.engine.web.forms import school_for
 from bot.engine.web.threads import waiting
 from bot.features.reports.mirror import mirror_pending
 
-__all__ = ["mirror_later"]
+__all__ = ["mirror_later", "own_school"]
 
 log = logging.getLogger(__name__)
+
+
+def own_school(request: Request, person: Person) -> SchoolConfig:
+    """The signed-in person's school; 404 when it is not set up here."""
+    school = school_for(request, person.school_id)
+    if school is None:
+        raise HTTPException(404, N_("Your school is not set up for reports."))
+    return school
 
 
 def mirror_later(context: AppContext, school: SchoolConfig, background: BackgroundTasks) -> None:

@@ -200,30 +200,21 @@ def _fingerprint(row: ScrRow | ScrEntry) -> str:
     """A row's whether-and-when, to count what an import changed."""
     if isinstance(row, ScrEntry):
         checks = sorted((c.check, c.done, c.checked_on, c.expires_on) for c in row.checks)
-        facts = (
-            row.start_date,
-            row.left_on,
-            row.agency,
-            row.lived_abroad,
-            row.management,
-            row.teaching,
-            row.risk_assessed,
-            row.safeguarding_training_on,
-            row.safer_recruitment_on,
-        )
+        risk_assessed = row.risk_assessed
     else:
         checks = sorted((k, v.done, v.checked_on, v.expires_on) for k, v in row.checks.items())
-        facts = (
-            row.start_date,
-            row.left_on,
-            row.agency,
-            row.lived_abroad,
-            row.management,
-            row.teaching,
-            bool(row.risk_assessment and row.risk_assessment.done),
-            row.safeguarding_training_on,
-            row.safer_recruitment_on,
-        )
+        risk_assessed = bool(row.risk_assessment and row.risk_assessment.done)
+    facts = (
+        row.start_date,
+        row.left_on,
+        row.agency,
+        row.lived_abroad,
+        row.management,
+        row.teaching,
+        risk_assessed,
+        row.safeguarding_training_on,
+        row.safer_recruitment_on,
+    )
     return hashlib.sha256(repr((facts, checks)).encode()).hexdigest()
 
 

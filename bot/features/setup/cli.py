@@ -284,8 +284,7 @@ def _offer_editions(draft: SetupDraft, progress: Progress, today: date) -> None:
                     "  "
                     + say(
                         "Register a document of the policy folder as its edition (%(files)s; Enter "
-                        "with "
-                        "nothing: not now, later with compliance-bot campaign add)",
+                        "with nothing: not now, later with compliance-bot campaign add)",
                         files=", ".join(files),
                     ),
                     default=offered,
@@ -408,8 +407,7 @@ def _closing(
             + say(
                 "[bold]Signing in[/]: people type their school email address at %(url)s/signin and "
                 "are emailed a one-time link and code (%(mail)s). If the school has Microsoft 365 "
-                "or "
-                "Google, their sign-in is better: see deploy/README.md#sign-in.",
+                "or Google, their sign-in is better: see deploy/README.md#sign-in.",
                 url=settings.base_url,
                 mail=mail,
             )

@@ -56,8 +56,7 @@ class Owed:
             Msg(
                 N_(
                     "; no edition registered for %(audiences)s, so nobody there is asked until one "
-                    "is "
-                    "(compliance-bot campaign add)"
+                    "is (compliance-bot campaign add)"
                 ),
                 audiences=Joined(self.no_edition, ", "),
             )

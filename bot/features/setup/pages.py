@@ -17,14 +17,7 @@ from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.config import store as config_store
 from bot.core.models import Person, utcnow
 from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
-from bot.engine.web.deps import (
-    check_csrf,
-    ctx,
-    current_user,
-    language_for_page,
-    render,
-    require_roles,
-)
+from bot.engine.web.deps import check_csrf, ctx, current_user, render, require_roles
 from bot.features.setup.rules import SetupError
 from bot.features.setup.service import FILE_MANAGED, apply_change
 
@@ -34,7 +27,6 @@ __all__ = [
     "editor",
     "failed",
     "named",
-    "page_language",
     "people_choices",
     "save_change",
     "saved",
@@ -164,12 +156,6 @@ def saved(
     except SetupError as exc:
         return failed(request, template, data, exc)
     return RedirectResponse(to, status_code=303)
-
-
-def page_language(request: Request, data: dict[str, Any] | None = None) -> str:
-    """The language the settings page is shown in (the signed-in person's, else their
-    school's): what Python says on it (steps, problems) is said in it too."""
-    return language_for_page(request, {"user": current_user(request), **(data or {})})
 
 
 def failed(request: Request, template: str, data: dict[str, Any], exc: SetupError) -> Response:

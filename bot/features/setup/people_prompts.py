@@ -55,9 +55,8 @@ def _read_staff(path: Path) -> tuple[list[DirectoryPerson], list[int]] | None:
             err.print(
                 "  "
                 + say(
-                    "The header is the first row with an email column and a name "
-                    "column; take out the rows above it that are not titles, then "
-                    "give the file again"
+                    "The header is the first row with an email column and a name column; take out "
+                    "the rows above it that are not titles, then give the file again"
                 )
             )
             return None
@@ -112,9 +111,8 @@ def staff_list(progress: Progress) -> list[DirectoryPerson]:
     while not progress.has(("directory",)):
         path_given = existing(
             say(
-                "Staff list: the export from your MIS as it comes (.xlsx or "
-                ".csv), HR system, Entra or Google (email, names, job title "
-                "…)"
+                "Staff list: the export from your MIS as it comes (.xlsx or .csv), HR system, "
+                "Entra or Google (email, names, job title …)"
             )
         )
         assert path_given is not None
@@ -337,8 +335,7 @@ def ask_people(progress: Progress, people: list[DirectoryPerson], source: Text) 
         Msg(
             N_(
                 "Who runs the bot day to day (an admin: the office or business manager; the "
-                "%(head)s "
-                "if nobody)"
+                "%(head)s if nobody)"
             ),
             head=word("headteacher"),
         ),

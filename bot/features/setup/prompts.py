@@ -279,8 +279,7 @@ def _joining(progress: Progress, settings: Settings, adding: Install) -> str:
                 typed(
                     say(
                         "Its own Microsoft 365 tenant or Google domain: the connection's name in "
-                        "the "
-                        "settings (Enter: the install's)"
+                        "the settings (Enter: the install's)"
                     )
                 )
                 or None
@@ -293,8 +292,7 @@ def _joining(progress: Progress, settings: Settings, adding: Install) -> str:
                 typed(
                     say(
                         "Its all-staff group, where it shares the tenant or domain with other "
-                        "schools "
-                        "(Enter: it has it alone)"
+                        "schools (Enter: it has it alone)"
                     )
                 )
                 or None

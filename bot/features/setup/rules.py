@@ -27,7 +27,6 @@ from bot.features.policies.api import typed_date
 __all__ = [
     "SetupError",
     "SetupStep",
-    "cap",
     "edit_school",
     "parse_day",
     "parse_days",
@@ -62,11 +61,6 @@ class SetupError(SaidError, ValueError):
             self.message,
             **{k: Msg(str(v)) if k in self.words else v for k, v in self.values.items()},
         )
-
-
-def cap(text: str) -> str:
-    """``text`` with its first letter a capital ("deputy DSL" -> "Deputy DSL")."""
-    return text[:1].upper() + text[1:]
 
 
 def slug(text: str, fallback: str = "item") -> str:

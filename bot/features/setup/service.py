@@ -174,9 +174,8 @@ def read_upload(name: str, data: bytes) -> tuple[str, ImportedPolicy]:
         raise SetupError(
             "scanned",
             N_(
-                "%(file)s: %(problem)s: type its title, its version or "
-                "the date it was adopted, and its next review date "
-                "below, and upload it again."
+                "%(file)s: %(problem)s: type its title, its version or the date it was adopted, "
+                "and its next review date below, and upload it again."
             ),
             file=base,
             problem=exc.problem,

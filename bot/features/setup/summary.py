@@ -199,10 +199,8 @@ def _print_owed(draft: SetupDraft, org: OrgConfig, today: date) -> None:
             + escape(
                 say(
                     "not known yet (%(note)s). Once %(check)s passes, %(remind)s names everyone "
-                    "asked; "
-                    "a post the role table does not know is listed to map, and its holders owe "
-                    "nothing "
-                    "until it is mapped.",
+                    "asked; a post the role table does not know is listed to map, and its holders "
+                    "owe nothing until it is mapped.",
                     note="\x00note\x00",
                     check="\x00check\x00",
                     remind="\x00remind\x00",
@@ -226,9 +224,8 @@ def _print_owed(draft: SetupDraft, org: OrgConfig, today: date) -> None:
                     draft,
                     N_(
                         "No one in %(source)s has a role the requirements ask (staff, volunteer, "
-                        "supply…): "
-                        "check the role table (job_titles) or the roles column, then run init "
-                        "again."
+                        "supply…): check the role table (job_titles) or the roles column, then run "
+                        "init again."
                     ),
                 )
             ),

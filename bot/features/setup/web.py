@@ -326,8 +326,7 @@ def _roles_saved(request: Request, csrf_token: str, picked: dict[str, list[str]]
                 "admins",
                 N_(
                     "Administrators: you are not in the list, so you could no longer open these "
-                    "pages. Keep yourself in it (or ask another administrator to make the "
-                    "change)."
+                    "pages. Keep yourself in it (or ask another administrator to make the change)."
                 ),
             )
         school |= {box: picked[box][0] if picked[box] else None for box in ROLE_BOXES}

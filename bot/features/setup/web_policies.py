@@ -225,8 +225,7 @@ def _typed_upload(
         raise SetupError(
             "typed_next_review",
             N_(
-                "Next review: type the date it is next "
-                "reviewed (or the date it was adopted, to "
+                "Next review: type the date it is next reviewed (or the date it was adopted, to "
                 "count a year from)."
             ),
         )
@@ -315,8 +314,7 @@ def policies_upload(
                     Msg(
                         N_(
                             "%(name)s is the same document as %(registered)s, already registered "
-                            "(a "
-                            "copy in another format): %(name)s is not added again"
+                            "(a copy in another format): %(name)s is not added again"
                         ),
                         name=base,
                         registered=registered,

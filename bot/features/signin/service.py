@@ -159,10 +159,20 @@ def _refuse(session: Session, link: SignInLink, reason: str, now: datetime) -> N
 
 
 def _use(
-    session: Session, link: SignInLink, via: str, now: datetime, reason: str | None
+    session: Session, link: SignInLink, via: str, now: datetime, typed: str | None = None
 ) -> Used | None:
-    """Close ``link`` as used and say who it signs in; None (audited) when ``reason`` says why
-    it cannot be used, or the person has left since."""
+    """Close ``link`` as used and say who it signs in; None (audited) when it cannot be used
+    (``refusal``), the code ``typed`` (hashed) is wrong (counted against the link), or the
+    person has left since."""
+    reason = refusal(
+        closed_reason=link.closed_reason,
+        expires_at=link.expires_at,
+        attempts=link.attempts,
+        now=now,
+    )
+    if typed is not None and reason is None and not hmac.compare_digest(link.code_hash, typed):
+        link.attempts += 1
+        reason = "too_many_codes" if link.attempts >= MAX_CODE_ATTEMPTS else "wrong_code"
     person = session.get(Person, link.person_id) if reason is None else None
     if reason is not None or person is None or not person.active:
         _refuse(session, link, reason or "left", now)
@@ -196,13 +206,7 @@ def use_token(session: Session, *, key: str, token: str, now: datetime) -> Used 
             details={"reason": "unknown"},
         )
         return None
-    reason = refusal(
-        closed_reason=link.closed_reason,
-        expires_at=link.expires_at,
-        attempts=link.attempts,
-        now=now,
-    )
-    return _use(session, link, "email_link", now, reason)
+    return _use(session, link, "email_link", now)
 
 
 def use_code(session: Session, *, key: str, email: str, code: str, now: datetime) -> Used | None:
@@ -230,14 +234,4 @@ def use_code(session: Session, *, key: str, email: str, code: str, now: datetime
             details={"reason": "no_link", "address": hashed(key, "address", email)},
         )
         return None
-    reason = refusal(
-        closed_reason=link.closed_reason,
-        expires_at=link.expires_at,
-        attempts=link.attempts,
-        now=now,
-    )
-    typed = hashed(key, "code", normalise_code(code))
-    if reason is None and not hmac.compare_digest(link.code_hash, typed):
-        link.attempts += 1
-        reason = "too_many_codes" if link.attempts >= MAX_CODE_ATTEMPTS else "wrong_code"
-    return _use(session, link, "email_code", now, reason)
+    return _use(session, link, "email_code", now, hashed(key, "code", normalise_code(code)))

@@ -6,13 +6,18 @@ Its commands import the feature's modules when they run (``--help`` answers with
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.core.dates import CALENDAR, DateWindowError
 from bot.core.i18n import N_, Msg, say, speak
 from bot.engine.commands import as_of_today, console, context, fail, friendly, schools_of
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from bot.features.tasks.events import EventReview
 
 __all__ = ["reviews_app"]
 
@@ -148,24 +153,48 @@ def reviews_outcome(
 
 @reviews_app.command("list")
 @friendly
-def reviews_list(school: SchoolOpt = None) -> None:
-    """Every review an event opened: trigger, owners, due date and outcome."""
-    from bot.core.messages import human_date
+def reviews_list(
+    school: Annotated[
+        str | None, typer.Option("--school", help="School id (default: every school).")
+    ] = None,
+) -> None:
+    """Every review an event opened: trigger, owners, due date and outcome, in each school's
+    language (a dual-language school's list whole in Welsh, then whole in English)."""
+    from functools import partial
+
+    from bot.core.i18n import each_language
     from bot.features.tasks.events import event_reviews
 
     ctx = context()
     today = as_of_today(None)
+
+    def lines(reviews: list[EventReview]) -> list[str]:
+        return [
+            f"{r.event_id}. {say(r.trigger)}: {r.what} — {r.review} ({', '.join(r.owners)}): "
+            + _review_state(r, today)
+            for r in reviews
+        ]
+
     with ctx.store.session() as session:
         for chosen in schools_of(ctx, school):
-            for r in event_reviews(session, chosen.id):
-                state = (
-                    f"done {human_date(r.done_on)} by {r.done_by}: {r.outcome}"
-                    if r.done_on
-                    else f"{r.state(today)}, due {human_date(r.due_on)}"
-                )
-                console.print(
-                    f"{r.event_id}. {r.trigger}: {r.what} — {r.review} "
-                    f"({', '.join(r.owners)}): {state}",
-                    highlight=False,
-                    soft_wrap=True,
-                )
+            speak(chosen.language)
+            reviews = event_reviews(session, chosen.id)
+            said = each_language(partial(lines, reviews), lambda cy, en: [*cy, "", *en])
+            for line in said if reviews else ():
+                console.print(line, highlight=False, soft_wrap=True)
+
+
+def _review_state(r: EventReview, today: date) -> str:
+    """The review's outcome, else when it is due (said as the reviews page says them)."""
+    from bot.core.i18n import Day  # lazy: with the command
+
+    if r.done_on is not None:
+        return say(
+            "Done %(day)s by %(name)s: %(outcome)s",
+            day=Day(r.done_on),
+            name=r.done_by,
+            outcome=r.outcome or "",
+        )
+    if r.due_on < today:
+        return say("was due %(due_text)s", due_text=Day(r.due_on))
+    return say("Due by %(day)s", day=Day(r.due_on))

@@ -5,6 +5,8 @@ from bot.features.teamsbot.cards import ACK_VERB as ACK_VERB
 from bot.features.teamsbot.cards import AUP_VERB as AUP_VERB
 from bot.features.teamsbot.cards import KINDS as KINDS
 from bot.features.teamsbot.cards import NeedItem as NeedItem
+from bot.features.teamsbot.cards import due_line as due_line
+from bot.features.teamsbot.cards import hello_line as hello_line
 from bot.features.teamsbot.cards import needs_title as needs_title
 from bot.features.teamsbot.conversation import stranger_line as stranger_line
 from bot.features.teamsbot.deliver import BotDigests as BotDigests

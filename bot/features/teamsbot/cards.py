@@ -21,6 +21,8 @@ __all__ = [
     "AUP_VERB",
     "REFRESH_VERB",
     "NeedItem",
+    "due_line",
+    "hello_line",
     "needs_card",
     "needs_title",
     "refreshed",
@@ -52,7 +54,8 @@ class NeedItem:
     read_first: bool = False  # the school asks for proof of reading: acknowledged on its page
 
 
-def _due(item: NeedItem) -> str:
+def due_line(item: NeedItem) -> str:
+    """When the ask is due, or since when it is overdue."""
     day = Dated(item.due_on, "%-d %B %Y", "EEEE d MMMM y")
     if item.overdue:
         return say("Overdue since %(day)s", day=day)
@@ -65,7 +68,7 @@ def _item(item: NeedItem) -> dict[str, Any]:
     items: list[dict[str, Any]] = [
         _text(item.title + version, weight="Bolder"),
         _text(
-            _due(item),
+            due_line(item),
             isSubtle=True,
             spacing="None",
             color="Attention" if item.overdue else "Default",
@@ -168,31 +171,21 @@ def needs_card(
     if note:
         thanks = note.startswith(("Thank you", "Diolch"))  # recorded (English or Welsh)
         body.append(_text(note, color="Good" if thanks else "Warning"))
-    if items:
-        body.append(
-            _text(
-                nsay(
-                    "Hello %(name)s. This is the one thing the school is waiting for from you.",
-                    "Hello %(name)s. These are the %(num)d things the school is waiting for "
-                    "from you.",
-                    len(items),
-                    name=given_name,
-                ),
-                spacing="Small",
-            )
-        )
-        body += [_item(i) for i in items]
-    else:
-        body.append(
-            _text(
-                say(
-                    "Hello %(name)s. Nothing is waiting for you: you are up to date.",
-                    name=given_name,
-                ),
-                spacing="Small",
-            )
-        )
+    body.append(_text(hello_line(given_name, len(items)), spacing="Small"))
+    body += [_item(i) for i in items]
     return refreshed(new_card(body), REFRESH_VERB, {}, user_id) if user_id else new_card(body)
+
+
+def hello_line(given_name: str, count: int) -> str:
+    """The card's greeting: how many asks are waiting for the person, or that none are."""
+    if count:
+        return nsay(
+            "Hello %(name)s. This is the one thing the school is waiting for from you.",
+            "Hello %(name)s. These are the %(num)d things the school is waiting for from you.",
+            count,
+            name=given_name,
+        )
+    return say("Hello %(name)s. Nothing is waiting for you: you are up to date.", name=given_name)
 
 
 def needs_title(school_name: str) -> str:

@@ -177,8 +177,11 @@ def _course(duty: Duty) -> str:
     return str(refresher or spec.get("course") or duty.requirement.title)
 
 
-def _link_duty(request: Request, session: Session, token: str) -> tuple[Person, Duty] | Response:
-    """The person and open training duty a signed training link names, or the page to show."""
+def _link_duty(
+    request: Request, session: Session, token: str
+) -> tuple[Person, Duty, Person] | Response:
+    """The person and open training duty a signed training link names, and who records it
+    for them (``recorder_for``), or the page to show (``/me``: they record it themselves)."""
     try:
         claims = link_claims(request, "training", token)
     except LinkExpiredError:
@@ -206,7 +209,12 @@ def _link_duty(request: Request, session: Session, token: str) -> tuple[Person, 
         return info_page(
             request, Msg(N_("Already recorded")), Msg(N_("This training is already done."))
         )
-    return person, duty
+    recorder = recorder_for(request, person)
+    if recorder is None:  # they have an address: they record it from their own page
+        return RedirectResponse("/me", status_code=303)
+    if isinstance(recorder, Response):
+        return recorder
+    return person, duty, recorder
 
 
 @router.get("/training/{token}", include_in_schema=False)
@@ -216,12 +224,7 @@ def training_page(request: Request, token: str) -> Response:
         found = _link_duty(request, session, token)
         if isinstance(found, Response):
             return found
-        person, duty = found
-        recorder = recorder_for(request, person)
-        if isinstance(recorder, Response):
-            return recorder
-        if recorder is None:  # they have an address: they record it from their own page
-            return RedirectResponse("/me", status_code=303)
+        person, duty, recorder = found
         return render(
             request,
             "training_on_behalf.html",
@@ -253,10 +256,5 @@ def _confirm(request: Request, given: _Completion, token: str) -> Response:
         found = _link_duty(request, session, token)
         if isinstance(found, Response):
             return found
-        person, duty = found
-        recorder = recorder_for(request, person)
-        if isinstance(recorder, Response):
-            return recorder
-        if recorder is None:
-            return RedirectResponse("/me", status_code=303)
+        person, duty, recorder = found
         return _record(request, session, given, person, duty, recorder)

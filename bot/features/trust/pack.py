@@ -103,6 +103,10 @@ def _clocks(session: Session, school_id: str, term: Term, now: datetime) -> dict
     return {kind: Clocks(*counts) for kind, counts in found.items()}
 
 
+# the figures of a term kept from the pack made in it (its reports are counted again)
+_KEPT_FIGURES = ("staff", "training", "acknowledged", "reading", "scr_gaps", "policies_overdue")
+
+
 def school_board(
     session: Session, school: SchoolConfig, term: Term, today: date, now: datetime
 ) -> SchoolBoard:
@@ -144,16 +148,7 @@ def school_board(
     if kept is None:
         return row
     earlier = SchoolBoard.from_stored(json.loads(kept.value))
-    return replace(
-        row,
-        staff=earlier.staff,
-        training=earlier.training,
-        acknowledged=earlier.acknowledged,
-        reading=earlier.reading,
-        scr_gaps=earlier.scr_gaps,
-        policies_overdue=earlier.policies_overdue,
-        recomputed=False,
-    )
+    return replace(row, recomputed=False, **{k: getattr(earlier, k) for k in _KEPT_FIGURES})
 
 
 def gather(

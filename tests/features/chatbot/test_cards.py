@@ -7,6 +7,8 @@ Google would answer 400."""
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
 from datetime import date
 from typing import Any
 
@@ -17,6 +19,7 @@ from bot.features.dashboard.cards import DigestFigures, chat_card
 from bot.features.reports.intake import _card_payloads
 from bot.features.teamsbot.api import NeedItem
 from tests.support.conformance.google_chat import chat_answer_problems, chat_message_problems
+from tests.support.speech import in_language
 
 ENDPOINT = "https://oak.example/api/chat"
 
@@ -74,6 +77,39 @@ def test_the_needs_card_and_its_answers_are_what_chat_takes(
     assert card["card"]["header"]["title"] == "What Oak <Primary> needs from you"  # plain text
     if items:  # a text widget reads HTML: the title's brackets are escaped there
         assert "Online Safety Policy &lt;1&gt; &amp; more" in str(card)
+
+
+@pytest.mark.parametrize("language", ["cy+en", "en"])
+def test_a_card_of_many_long_asks_stays_within_chats_32000_bytes(language: str) -> None:
+    # 25 asks, each a policy's longest title and a long statement of the school's own
+    school = "Ysgol Gymraeg Tŷ Coch (Gŵyr)"
+    statement = (
+        "Rwyf wedi darllen a deall y polisi hwn ac yn cytuno i'w ddilyn. I have read and "
+        "understood this policy, and I agree to follow it in school and on every school trip. "
+    ) * 6
+    items = [
+        dataclasses.replace(
+            item(kind, n),
+            title=f"Polisi Diogelu {n} — " + "Safeguarding and Online Safety " * 9,
+            statement=statement,
+        )
+        for n, kind in enumerate(["acknowledge_policy", "sign_aup"] * 12 + ["complete_training"])
+    ]
+    card = in_language(
+        language,
+        lambda: needs_card(school, "Alys", items, function=ENDPOINT, me_url="https://x.example/me"),
+    )
+    for addon, update in ((True, True), (True, False), (False, True), (False, False)):
+        answer = wrapped(card_message(card, "Beth sydd ei angen"), addon=addon, update=update)
+        assert chat_answer_problems(answer, addon=addon) == []
+        body = json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        assert len(body) <= 32_000  # as sent, all of it (Chat's limit for one message)
+    shown = sum(1 for section in card["card"]["sections"] if len(section["widgets"]) == 3)
+    assert 0 < shown < MAX_ITEMS
+    texts = json.dumps(card, ensure_ascii=False)
+    assert f"…and {25 - shown} more on your page." in texts  # the rest: on their own page
+    assert "https://x.example/me" in texts
+    assert ("ar eich tudalen" in texts) is (language == "cy+en")
 
 
 def test_the_dsls_new_report_alert_is_what_chat_takes() -> None:

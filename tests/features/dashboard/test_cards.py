@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from datetime import date
 from functools import cache
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,15 +20,11 @@ from referencing import Registry
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT6
 
-from bot.core.cards import ADAPTIVE_CARD_SCHEMA, teams_workflow_payload
-from bot.features.dashboard.cards import (
-    CHAT_MESSAGE_LIMIT,
-    DigestFigures,
-    adaptive_card,
-    chat_card,
-    plain_text_digest,
-)
+from bot.core.cards import ADAPTIVE_CARD_SCHEMA, CHAT_MESSAGE_LIMIT, teams_workflow_payload
+from bot.core.ports import CardMessage
+from bot.features.dashboard.cards import DigestFigures, adaptive_card, chat_card, plain_text_digest
 from tests.support.paths import SCHEMAS
+from tests.support.speech import in_language
 
 CARD_SCHEMA = SCHEMAS / "adaptive-card-1.5.json"
 TEAMS_MESSAGE_LIMIT = 28_000  # Teams rejects bot/webhook messages larger than ~28 KB
@@ -384,6 +382,76 @@ def test_broken_chat_message_fails_validation() -> None:
     message["thread"]["threadKey"] = 48
     errors = [e.message for e in chat_validator().iter_errors(message)]
     assert len(errors) == 2, errors
+
+
+def crowded_figures() -> DigestFigures:
+    """A large Welsh-medium school's worst week: hundreds of policies with long Welsh titles,
+    many lines needing attention, and a long signed dashboard link."""
+    school = "Ysgol Gymraeg Tŷ Coch (Gŵyr)"
+    titles = tuple(
+        (f"Polisi Diogelu a Lles Disgyblion {school} — atodiad {i}: teithiau oddi ar y safle", 0.5)
+        for i in range(400)
+    )
+    return figures(
+        school_name=school,
+        per_policy=titles,
+        needs_attention=tuple(
+            f"{i} aelod o staff heb gwblhau'r hyfforddiant diogelu blynyddol — {school} " * 3
+            for i in range(60)
+        ),
+        dashboard_url="https://bot.example/dashboard?school=ty-coch&sig=" + "a1b2c3d4" * 1200,
+    )
+
+
+def _policy_rows(message: dict[str, Any]) -> int:
+    """How many policy rows (a title with its rate below) the Chat message shows."""
+    return sum(
+        1 for node in _walk(message) if "bottomLabel" in node and node["bottomLabel"].endswith("%")
+    )
+
+
+def test_a_dual_language_digest_is_one_chat_message_chat_takes() -> None:
+    from connectors.google.chat import ChatWebhookNotifier
+    from tests.support.fakes.google import WEBHOOK_URL, FakeGoogle
+
+    f = crowded_figures()
+    halves = [in_language(language, lambda: chat_card(f)) for language in ("cy", "en")]
+    welsh_alone, english_alone = (len(json.dumps(h, ensure_ascii=False)) for h in halves)
+    assert welsh_alone + english_alone > CHAT_MESSAGE_LIMIT  # both whole would not fit
+    message = in_language("cy+en", lambda: chat_card(f))
+    fake = FakeGoogle()  # refuses a body over 32,000 bytes, as Chat does
+    notifier = ChatWebhookNotifier(WEBHOOK_URL, transport=fake.chat_transport())
+    notifier.post(CardMessage("digest:ty-coch:2026-W48", "digest", "", {}, message))
+    assert fake.chat_posts == [message]
+    assert not list(chat_validator().iter_errors(message))
+    rows = _policy_rows(message)
+    assert 0 < rows < 2 * 25 and rows % 2 == 0  # as many rows in each half, fewer than 25
+    hidden = 400 - rows // 2
+    text = json.dumps(message, ensure_ascii=False)
+    welsh, english = (
+        f"…a {hidden} o bolisïau eraill ar y dangosfwrdd.",
+        f"…and {hidden} more policies on the dashboard.",
+    )
+    assert text.index(welsh) < text.index(english)  # the Welsh card, then the English
+    buttons = [n["text"] for n in _walk(message) if "openLink" in n.get("onClick", {})]
+    assert buttons == ["Agor y dangosfwrdd", "Open dashboard"]
+    assert text.count(f.dashboard_url) == 2
+
+
+@pytest.mark.parametrize(("language", "signature"), [("cy+en", 2600), ("en", 2700)])
+def test_a_crowded_digest_card_is_within_teams_limit_as_sent(language: str, signature: int) -> None:
+    # a link long enough that the card with all 10 policy rows would not fit
+    longer = "https://bot.example/dashboard?school=ty-coch&sig=" + "a1b2c3d4" * signature
+    f = dataclasses.replace(crowded_figures(), dashboard_url=longer)
+    card = in_language(language, lambda: adaptive_card(f))
+    sent = httpx.Request("POST", "https://example.invalid/", json=teams_workflow_payload(card))
+    assert len(sent.content) <= TEAMS_MESSAGE_LIMIT
+    assert card_errors(card) == []
+    text = json.dumps(card, ensure_ascii=False)
+    assert longer in text
+    more = re.findall(r"…and (\d+) more policies on the dashboard\.", text)
+    assert len(more) == 1 and int(more[0]) > 400 - 10  # fewer rows than the 10 shown at most
+    assert ("o bolisïau eraill ar y dangosfwrdd." in text) is (language == "cy+en")
 
 
 # --------------------------------------------------------------------------- plain text

@@ -37,8 +37,8 @@ FILTERING = {
 RECORDED = date(2026, 12, 10)  # a Thursday: 10 school days later crosses the Christmas holiday
 
 
-def _env(school: SchoolBuilder) -> Env:
-    env = make_env(school, today=RECORDED, terms=TERMS, requirements=[FILTERING])
+def _env(school: SchoolBuilder, **settings: str) -> Env:
+    env = make_env(school, today=RECORDED, terms=TERMS, requirements=[FILTERING], **settings)
     ctx = env.context
     with time_machine.travel(at(RECORDED, 8), tick=False):
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
@@ -240,3 +240,33 @@ def test_event_triggered_reviews_in_each_pack_as_its_guidance_asks(
     for item in pack.statutory:
         if item.requirement.get("review_on"):
             assert item.source.url.startswith("https://") and item.frequency
+
+
+@pytest.mark.parametrize("language", ["cy", "cy+en"])
+def test_cli_lists_reviews_in_the_schools_language(
+    school: SchoolBuilder, monkeypatch: pytest.MonkeyPatch, language: str
+) -> None:
+    """``reviews list`` says each review's trigger and state as the reviews page does: in
+    Welsh, and for a dual-language school whole in Welsh, then whole in English."""
+    from bot.cli.main import app
+
+    env = _env(school, country="wales", language=language)
+    monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(env.builder.home))
+    runner = CliRunner()
+    with time_machine.travel(at(RECORDED, 10), tick=False):
+        made = runner.invoke(
+            app, ["reviews", "record", "provider", "--what", "New broadband", "--on", "2026-12-10"]
+        )
+        assert made.exit_code == 0, made.output
+    with time_machine.travel(at(date(2027, 1, 20), 10), tick=False):
+        listed = runner.invoke(app, ["reviews", "list"], env={"COLUMNS": "400"})
+    assert listed.exit_code == 0, listed.output
+    lines = [line for line in listed.output.splitlines() if line.startswith("1. ")]
+    welsh, *english = lines
+    assert "roedd i fod erbyn dydd Gwener 8 Ionawr 2027" in welsh, lines
+    assert not re.search(r"\b(due|done|change of)\b", welsh, re.IGNORECASE), lines
+    if language == "cy+en":
+        assert len(english) == 1 and "was due Friday 8 January 2027" in english[0], lines
+        assert "roedd" not in english[0] and "Ionawr" not in english[0], lines
+    else:
+        assert not english, lines

@@ -36,6 +36,7 @@ JUDGED = {  # every function that builds a card, and the cases below that show i
     "bot/features/teamsbot/dashboard.py:refused_card",
     "bot/features/teamsbot/dashboard.py:live_card",
     "bot/features/dashboard/cards.py:adaptive_card",
+    "bot/features/dashboard/cards.py:_adaptive_card",  # adaptive_card's, fitted to Teams' limit
     "bot/features/dashboard/digest.py:build_digest",  # adaptive_card, as judged
     "bot/features/reports/intake.py:_card_payloads",
 }
