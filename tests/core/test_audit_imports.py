@@ -13,24 +13,20 @@ edits rows as someone with database access would, runs ``audit verify``, and put
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, create_engine, event, select, text
 from sqlalchemy.pool import NullPool
-from typer.testing import CliRunner
 
-from bot.cli.main import app
 from bot.core import scheduler_health, setup_state
 from bot.core.models import Person, SchedulerBeat, ScrGap
 from bot.core.scheduler_health import beat_seal
-from bot.engine.sweep import run_sweep
 from bot.features.scr.service import import_sheet, refresh_gaps
 from bot.features.scr.sheet import read_sheet
-from tests.conftest import _postgres_database
-from tests.support.helpers import SchoolBuilder
+from tests.support.audited import BACKENDS, Built, database, verify
+from tests.support.helpers import SchoolBuilder, sweep
 from tests.support.keys import TEST_SECRET as SECRET
 
 NOW = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
@@ -43,39 +39,20 @@ SHEET = (
 )
 
 
-@dataclass(frozen=True)
-class Built:
-    """The school's database and home."""
-
-    url: str
-    home: Path
-
-
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(scope="module", params=BACKENDS)
 def built(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Built]:
     """A school swept through the bot, its SCR imported and its gaps found."""
     root = tmp_path_factory.mktemp(f"imports-{request.param}")
-    urls = (
-        iter([f"sqlite:///{root / 'test.db'}"])
-        if request.param == "sqlite"
-        else _postgres_database()
-    )
-    url = next(urls)
+    with database(request.param, root) as url:
+        yield _build(root, url)
+
+
+def _build(root: Path, url: str) -> Built:
     builder = SchoolBuilder(root / "school")
     context = builder.context(url, demo=True)
-    run_sweep(
-        context.store,
-        context.settings,
-        context.config,
-        context.connectors,
-        as_of=NOW.date(),
-        now=NOW,
-        deliver=False,
-    )
+    sweep(context, NOW.date(), NOW, deliver=False)
     sheet = root / "scr.csv"
     sheet.write_text(SHEET, encoding="utf-8")
     school = context.config.schools[0]
@@ -104,20 +81,7 @@ def built(
     with context.store.session() as session:
         assert session.scalars(select(ScrGap)).all(), "the sheet's late DBS check is a gap"
     context.store.dispose()
-    yield Built(url, builder.home)
-    for _ in urls:  # the PostgreSQL database is dropped
-        pass
-
-
-def _verify(built: Built) -> str:
-    """``compliance-bot audit verify`` on the built school: its exit code and words."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("COMPLIANCE_BOT_HOME", str(built.home))
-        mp.setenv("COMPLIANCE_BOT_DATABASE_URL", built.url)
-        mp.setenv("COMPLIANCE_BOT_SECRET_KEY", SECRET)
-        result = CliRunner().invoke(app, ["audit", "verify"])
-    said = " ".join(result.output.split())
-    return f"exit {result.exit_code}: {said}"
+    return Built(url, builder.home)
 
 
 def _sql(*statements: str) -> Callable[[Connection], None]:
@@ -223,7 +187,7 @@ def raw(built: Built) -> Iterator[Callable[[tuple[str, ...]], Connection]]:
 
 
 def test_the_built_school_verifies(built: Built) -> None:
-    said = _verify(built)
+    said = verify(built)
     assert said.startswith("exit 0"), said
     for counted in (
         "2 single central record rows",
@@ -243,7 +207,7 @@ def test_a_row_changed_in_sql_is_named(
     with raw(tables) as conn:
         tamper(conn)
         conn.commit()
-    said = _verify(built)
+    said = verify(built)
     assert said.startswith("exit 1"), said
     assert words in said, said
 

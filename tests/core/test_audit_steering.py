@@ -12,73 +12,36 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.pool import NullPool
-from typer.testing import CliRunner
 
-from bot.cli.main import app
-from bot.engine.sweep import run_sweep
-from tests.conftest import _postgres_database
-from tests.support.helpers import SchoolBuilder
-from tests.support.keys import TEST_SECRET as SECRET
+from tests.support.audited import BACKENDS, Built, database, verify
+from tests.support.helpers import SchoolBuilder, sweep
 
 NOW = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class Built:
-    """The swept school's database and home."""
-
-    url: str
-    home: Path
-
-
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(scope="module", params=BACKENDS)
 def built(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Built]:
     """A school swept once through the bot: its row, policy versions and last good settings."""
     root = tmp_path_factory.mktemp(f"steering-{request.param}")
-    urls = (
-        iter([f"sqlite:///{root / 'test.db'}"])
-        if request.param == "sqlite"
-        else _postgres_database()
-    )
-    url = next(urls)
+    with database(request.param, root) as url:
+        yield _build(root, url)
+
+
+def _build(root: Path, url: str) -> Built:
     builder = SchoolBuilder(root / "school")
     builder.policy("online-safety", "2026.1", title="Online Safety")
     context = builder.context(url, demo=True)
-    run_sweep(
-        context.store,
-        context.settings,
-        context.config,
-        context.connectors,
-        as_of=NOW.date(),
-        now=NOW,
-        deliver=False,
-    )
+    sweep(context, NOW.date(), NOW, deliver=False)
     context.store.dispose()
-    yield Built(url, builder.home)
-    for _ in urls:  # the PostgreSQL database is dropped
-        pass
-
-
-def _verify(built: Built) -> str:
-    """``compliance-bot audit verify`` on the built school: its exit code and words."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("COMPLIANCE_BOT_HOME", str(built.home))
-        mp.setenv("COMPLIANCE_BOT_DATABASE_URL", built.url)
-        mp.setenv("COMPLIANCE_BOT_SECRET_KEY", SECRET)
-        result = CliRunner().invoke(app, ["audit", "verify"])
-    said = " ".join(result.output.split())
-    return f"exit {result.exit_code}: {said}"
+    return Built(url, builder.home)
 
 
 def _renamed(conn: Connection) -> None:
@@ -139,7 +102,7 @@ def raw(built: Built) -> Iterator[Callable[[tuple[str, ...]], Connection]]:
 
 
 def test_the_built_school_verifies(built: Built) -> None:
-    said = _verify(built)
+    said = verify(built)
     assert said.startswith("exit 0"), said
     assert "1 school," in said and "1 school's last good settings" in said
 
@@ -152,6 +115,6 @@ def test_what_steers_mail_changed_in_sql_is_named(
     with raw(tables) as conn:
         tamper(conn)
         conn.commit()
-    said = _verify(built)
+    said = verify(built)
     assert said.startswith("exit 1"), said
     assert words in said, said

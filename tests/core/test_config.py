@@ -14,12 +14,7 @@ from tests.support.helpers import SchoolBuilder
 
 def test_valid_config_loads(school: SchoolBuilder) -> None:
     school.policy("online-safety", "1.0")
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-    )
+    school.staff_acknowledge()
     config = load_config(school.write() / "school.yaml")
     assert config.school().requirements[0].policy == "online-safety"
 

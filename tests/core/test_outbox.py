@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
-import sys
 import textwrap
 from collections import Counter
 from collections.abc import Iterator
@@ -29,8 +26,8 @@ from bot.core.ports import (
 from bot.core.store import Store
 from connectors.local.connector import EmlMailer, SmtpMailer
 from connectors.mime import KEY_HEADER
+from tests.support.forked import forking, killed
 from tests.support.keys import TEST_KEYS
-from tests.support.paths import REPO
 from tests.support.smtp import Inbox, running_smtp
 
 
@@ -380,11 +377,8 @@ def test_a_connector_bug_never_loses_the_row(sqlite_url: str) -> None:
     store.dispose()
 
 
-# the pass as ``compliance-bot run`` makes it, killed (-9) at one step. Each pass is a child
-# forked from one helper process per module that imported the bot once (as
-# tests/core/test_seal_after_kill.py does): a fork costs milliseconds where a fresh
-# interpreter's imports cost ~1.5 s of CPU, and the child is still a real process killed with
-# SIGKILL mid-pass. The helper never opens a database and runs single-threaded: forking is safe.
+# the pass as ``compliance-bot run`` makes it, killed (-9) at one step, in a child forked
+# from one helper process per module (tests/support/forked.py)
 CRASHER = textwrap.dedent("""
     import json, os, signal, sys, traceback
     from pathlib import Path
@@ -428,44 +422,14 @@ CRASHER = textwrap.dedent("""
         outbox._claim, outbox._settle = claim, settle
         outbox.dispatch(Store(url, keys=TEST_KEYS), Dying(), None)
 
-    for line in sys.stdin:  # one pass per line: its arguments and where its stderr goes
-        *args, errors = json.loads(line)
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                out = os.open(errors, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-                os.dup2(out, 1)  # the helper's stdout carries only the exit codes
-                os.dup2(out, 2)
-                crashing_pass(*args)
-            except BaseException:
-                traceback.print_exc()
-                code = 1
-            finally:
-                sys.stderr.flush()
-                os._exit(code)
-        _, status = os.waitpid(pid, 0)
-        print(os.waitstatus_to_exitcode(status), flush=True)  # -9: killed by SIGKILL
 """)
 
 
 @pytest.fixture(scope="module")
 def crashes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Popen[str]]:
     """The helper process that forks each crashing pass (started once for the module)."""
-    script = tmp_path_factory.mktemp("crasher") / "crasher.py"
-    script.write_text(CRASHER, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPLIANCE_BOT_")}
-    with subprocess.Popen(
-        [sys.executable, str(script)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-        env=env,
-    ) as helper:
+    with forking(tmp_path_factory.mktemp("crasher"), CRASHER, "crashing_pass") as helper:
         yield helper
-        assert helper.stdin is not None
-        helper.stdin.close()
 
 
 def _school_config() -> Any:
@@ -515,13 +479,7 @@ def test_killed_at_every_step_of_a_dispatch_loses_nothing_and_sends_nothing_twic
     _queue(store, 6)
     folder = tmp_path / "outbox"
     errors = tmp_path / "crasher.stderr"
-    assert crashes.stdin is not None and crashes.stdout is not None
-    crashes.stdin.write(
-        json.dumps([database_url, mode, port, str(folder), step, 3, str(errors)]) + "\n"
-    )
-    crashes.stdin.flush()
-    code = int(crashes.stdout.readline())
-    assert code == -9, errors.read_text(encoding="utf-8")  # killed by SIGKILL
+    killed(crashes, database_url, mode, port, str(folder), step, 3, errors=errors)
     with store.session() as session:
         interrupted = Counter(session.scalars(select(OutboxMessage.status)).all())
     assert interrupted["sending"] == (0 if step == "record" else 1)

@@ -9,10 +9,7 @@ clean; a sent row changed directly in the database afterwards is still named.
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,19 +27,16 @@ from bot.core.models import OutboxMessage, School, SealNote, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
 from bot.core.store import Store
 from connectors.local.connector import EmlMailer
+from tests.support.forked import forking, killed
 from tests.support.helpers import SchoolBuilder
 from tests.support.keys import TEST_KEYS, TEST_SECRET
-from tests.support.paths import REPO
 
 MESSAGES = 8
 
 # the pass as ``compliance-bot run`` makes it, killed at one point: "send" right after the
 # platform took message N (not yet recorded), "record" right after message N's record was
-# committed. Each pass is
-# a child process forked from one helper process per module that imported the bot once (the
-# forkserver's idea): a fork costs milliseconds where a fresh interpreter's imports cost ~1.5 s
-# of CPU, and the child is still a real process killed with SIGKILL mid-pass. The helper itself
-# never opens a database; it runs single-threaded, so forking it is safe.
+# committed. Each pass is a child forked from one helper process per module
+# (tests/support/forked.py).
 DYING = textwrap.dedent("""
     import json, os, signal, sys, traceback
     from pathlib import Path
@@ -79,44 +73,14 @@ DYING = textwrap.dedent("""
         outbox._settle = settle
         outbox.dispatch(Store(url, keys=TEST_KEYS), Dying(), None)
 
-    for line in sys.stdin:  # one pass per line: its arguments and where its stderr goes
-        url, folder, step, at, errors = json.loads(line)
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                out = os.open(errors, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-                os.dup2(out, 1)  # the helper's stdout carries only the exit codes
-                os.dup2(out, 2)
-                dying_pass(url, folder, step, at)
-            except BaseException:
-                traceback.print_exc()
-                code = 1
-            finally:
-                sys.stderr.flush()
-                os._exit(code)
-        _, status = os.waitpid(pid, 0)
-        print(os.waitstatus_to_exitcode(status), flush=True)  # -9: killed by SIGKILL
 """)
 
 
 @pytest.fixture(scope="module")
 def passes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Popen[str]]:
     """The helper process that forks each dying pass (started once for the module)."""
-    script = tmp_path_factory.mktemp("dying") / "dying.py"
-    script.write_text(DYING, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPLIANCE_BOT_")}
-    with subprocess.Popen(
-        [sys.executable, str(script)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-        env=env,
-    ) as helper:
+    with forking(tmp_path_factory.mktemp("dying"), DYING, "dying_pass") as helper:
         yield helper
-        assert helper.stdin is not None
-        helper.stdin.close()
 
 
 def _store(url: str) -> Store:
@@ -146,12 +110,7 @@ def _store(url: str) -> Store:
 def _kill_a_pass(
     passes: subprocess.Popen[str], url: str, folder: Path, step: str, at: int, tmp_path: Path
 ) -> None:
-    errors = tmp_path / "dying.stderr"
-    assert passes.stdin is not None and passes.stdout is not None
-    passes.stdin.write(json.dumps([url, str(folder), step, at, str(errors)]) + "\n")
-    passes.stdin.flush()
-    code = int(passes.stdout.readline())
-    assert code == -9, errors.read_text(encoding="utf-8")  # killed by SIGKILL
+    killed(passes, url, str(folder), step, at, errors=tmp_path / "dying.stderr")
 
 
 def _sent(store: Store) -> int:

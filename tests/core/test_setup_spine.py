@@ -20,20 +20,14 @@ from bot.core.setup_state import begin_setup, config_source, is_sending, start_s
 from bot.demo.builder import demo_settings, demo_setup
 from bot.engine.settings_change import apply_settings
 from bot.engine.sweep import run_sweep
-from tests.support.helpers import SchoolBuilder, at
+from tests.support.helpers import SchoolBuilder, at, sweep
 
 MONDAY = date(2026, 11, 23)
 
 
 def _school(school: SchoolBuilder) -> None:
     school.policy("online-safety", "2026.1", published=str(MONDAY))
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-        due_days=14,
-    )
+    school.staff_acknowledge(due_days=14)
 
 
 def _purposes(ctx) -> list[str]:  # type: ignore[no-untyped-def]
@@ -48,9 +42,7 @@ def test_a_school_in_preview_plans_everything_and_queues_nothing_until_sending_s
     ctx = school.context(database_url)
     with ctx.store.transaction() as session:
         begin_setup(session, source="file", by="office@oak.example", now=at(MONDAY, 8))
-    results, stats = run_sweep(
-        ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY, now=at(MONDAY)
-    )
+    results, stats = sweep(ctx, MONDAY)
     [result] = results
     assert result.preview and result.opened == 4  # duties are opened: that is the plan
     assert len(result.reminders) == 4 and not any(r.queued for r in result.reminders)
@@ -82,9 +74,7 @@ def test_a_school_in_preview_plans_everything_and_queues_nothing_until_sending_s
         assert start_sending(session, "oak", by="office@oak.example", now=at(MONDAY, 9))
         assert not start_sending(session, "oak", by="office@oak.example", now=at(MONDAY, 9))
         assert is_sending(session, "oak")
-    results, stats = run_sweep(
-        ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY, now=at(MONDAY, 10)
-    )
+    results, stats = sweep(ctx, MONDAY, at(MONDAY, 10))
     assert not results[0].preview and sum(r.queued for r in results[0].reminders) == 4
     assert _purposes(ctx).count("reminder") == 4 and "digest" in _purposes(ctx)
     with ctx.store.session() as session:
@@ -96,15 +86,7 @@ def test_a_school_in_preview_plans_everything_and_queues_nothing_until_sending_s
 def test_an_install_without_setup_sends_as_before(school: SchoolBuilder, sqlite_url: str) -> None:
     _school(school)
     ctx = school.context(sqlite_url)
-    results, _ = run_sweep(
-        ctx.store,
-        ctx.settings,
-        ctx.config,
-        ctx.connectors,
-        as_of=MONDAY,
-        now=at(MONDAY),
-        deliver=False,
-    )
+    results, _ = sweep(ctx, MONDAY, deliver=False)
     assert not results[0].preview and _purposes(ctx).count("reminder") == 4
     ctx.store.dispose()
 
@@ -309,15 +291,7 @@ def test_settings_applied_open_duties_at_once_without_queueing_anything(
 ) -> None:
     _school(school)
     ctx = school.context(sqlite_url)
-    run_sweep(
-        ctx.store,
-        ctx.settings,
-        ctx.config,
-        ctx.connectors,
-        as_of=MONDAY,
-        now=at(MONDAY),
-        deliver=False,
-    )
+    sweep(ctx, MONDAY, deliver=False)
     queued = len(_purposes(ctx))
     training = {
         "id": "train-cp",

@@ -51,12 +51,7 @@ def test_the_repositorys_yaml_and_a_written_school_yaml_read_alike(school: Schoo
     ).stdout.split()
     assert "bot/demo/data/school-settings.yaml" in files
     school.policy("online-safety", "1.0")
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-    )
+    school.staff_acknowledge()
     written = to_yaml(load_config(school.write() / "school.yaml"))
     for text in [*((REPO / name).read_text(encoding="utf-8") for name in files), written]:
         assert_read_alike(text)

@@ -28,9 +28,8 @@ from bot.core.models import (
     TrainingRecord,
 )
 from bot.engine import changes
-from bot.features.policies.attest import acknowledge
 from tests.support.clock import FrozenClock
-from tests.support.helpers import Row, SchoolBuilder, at
+from tests.support.helpers import Row, SchoolBuilder, acknowledged_by_link
 from tests.support.migrated import copy_database, drop_copy
 from tests.support.quiet_school import MONDAY, quiet_school, sweep_school
 from tests.support.scale import full_size
@@ -285,16 +284,7 @@ def _acknowledged(world: World, pick: int) -> None:
             person = session.get(Person, duty.person_id)
             version = session.get(PolicyVersion, duty.policy_version_id)
             assert person is not None and version is not None
-            acknowledge(
-                session,
-                person,
-                duty,
-                version,
-                method="link",
-                ip=None,
-                user_agent="test",
-                now=at(world.today, 12),
-            )
+            acknowledged_by_link(session, person, duty, version, world.today)
 
 
 # the changes staff, the office or the directory make during a day: each takes the world and a

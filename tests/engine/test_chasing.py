@@ -14,11 +14,10 @@ from sqlalchemy import select
 from bot.core.models import Duty, OutboxMessage, Person, PolicyVersion, TrainingRecord
 from bot.engine.chasing import chasing_stopped_key
 from bot.engine.sweep import run_sweep
-from bot.features.policies.attest import acknowledge
 from bot.web.app import create_app
 from tests.features.dashboard.test_support import sign_in
 from tests.support.clock import FrozenClock
-from tests.support.helpers import SchoolBuilder, at
+from tests.support.helpers import SchoolBuilder, acknowledged_by_link
 
 START = date(2026, 11, 2)  # a Monday in term
 END = date(2026, 11, 27)
@@ -49,16 +48,7 @@ def _respond(ctx: object, day: date) -> None:
                 if duty.kind == "acknowledge_policy":
                     version = session.get(PolicyVersion, duty.policy_version_id)
                     assert version is not None
-                    acknowledge(
-                        session,
-                        person,
-                        duty,
-                        version,
-                        method="link",
-                        ip=None,
-                        user_agent="test",
-                        now=at(day, 12),
-                    )
+                    acknowledged_by_link(session, person, duty, version, day)
                 elif duty.kind == "complete_training":
                     session.add(
                         TrainingRecord(
@@ -84,21 +74,8 @@ def test_a_capped_item_leaves_the_digest_and_the_manager_is_told_once(
         }
     }
     school.policy("online-safety", "2026.1", title="Online Safety Policy", published=str(START))
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-        due_days=14,
-    )
-    school.requirement(
-        id="train-os",
-        kind="complete_training",
-        course="Online safety",
-        title="Online safety training",
-        audience={"roles": ["staff"]},
-        due_days=7,
-    )
+    school.staff_acknowledge(due_days=14)
+    school.staff_train(title="Online safety training", due_days=7)
     ctx = school.context(database_url, demo=True, base_url="https://bot.oak.example")
     day = START
     while day <= END:
@@ -192,21 +169,8 @@ def test_a_manager_hears_once_a_day_listing_every_person_and_item(
         }
     }
     school.policy("online-safety", "2026.1", title="Online Safety Policy", published=str(START))
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-        due_days=7,
-    )
-    school.requirement(
-        id="train-os",
-        kind="complete_training",
-        course="Online safety",
-        title="Online safety training",
-        audience={"roles": ["staff"]},
-        due_days=7,
-    )
+    school.staff_acknowledge(due_days=7)
+    school.staff_train(title="Online safety training", due_days=7)
     ctx = school.context(sqlite_url)
     for day in (START, START + timedelta(days=7), START + timedelta(days=8)):
         frozen_clock.at(day, 9, 30)

@@ -97,9 +97,7 @@ def test_cli_remind_still_plans_when_the_directory_cannot_be_read(
     school: SchoolBuilder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     school.policy("p", "1", published="2026-11-02")
-    school.requirement(
-        id="ack", kind="acknowledge_policy", policy="p", audience={"roles": ["staff"]}
-    )
+    school.staff_acknowledge("p", id="ack")
     home = school.installed()
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(home))
     runner = CliRunner()

@@ -38,11 +38,10 @@ from bot.engine.directory_move import (
     plan_move,
 )
 from bot.engine.step_failures import HELD, describe, failing_steps
-from bot.engine.sweep import run_sweep
 from bot.features.policies.attest import acknowledge
 from tests.connectors.contract.kit_m365 import m365_settings
 from tests.support.fakes.graph import FakeClock, FakeGraph, tenants
-from tests.support.helpers import SchoolBuilder, at
+from tests.support.helpers import SchoolBuilder, at, sweep
 
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
 
@@ -108,18 +107,8 @@ class Trust:
         self.builder.policy(
             "online-safety", "2026.1", title="Online Safety Policy", published="2026-11-02"
         )
-        self.builder.requirement(
-            id="ack-os",
-            kind="acknowledge_policy",
-            policy="online-safety",
-            audience={"roles": ["staff"]},
-        )
-        self.builder.requirement(
-            id="train-os",
-            kind="complete_training",
-            course="Online safety",
-            audience={"roles": ["staff"]},
-        )
+        self.builder.staff_acknowledge()
+        self.builder.staff_train()
         self.hillside: dict[str, Any] = {
             **self.builder.school,
             "id": "hillside",
@@ -173,15 +162,7 @@ class Trust:
 
     def sweep(self, day: date, hour: int = 9) -> dict[str, list[str]]:
         ctx = self.context()
-        results, _ = run_sweep(
-            ctx.store,
-            ctx.settings,
-            ctx.config,
-            ctx.connectors,
-            as_of=day,
-            now=at(day, hour),
-            deliver=False,
-        )
+        results, _ = sweep(ctx, day, at(day, hour), deliver=False)
         ctx.store.dispose()
         return {r.school_id: [f.step for f in r.failed] for r in results}
 

@@ -8,9 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from bot.core.models import Duty, OutboxMessage, Person, PolicyVersion
-from bot.engine.sweep import run_sweep
-from bot.features.policies.attest import acknowledge
-from tests.support.helpers import Row, SchoolBuilder, at
+from tests.support.helpers import Row, SchoolBuilder, acknowledged_by_link, sweep
 
 MONDAY = date(2026, 11, 23)
 STARTS = date(2026, 12, 7)
@@ -21,16 +19,9 @@ def test_a_starter_acknowledging_before_their_start_date_satisfies_the_duty(
 ) -> None:
     school.people.append(Row("nia@oak.example", "Nia New", start=STARTS.isoformat()))
     school.policy("online-safety", "2026.1", published="2026-09-01")
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-        due_days=14,
-        new_starter_days=10,
-    )
+    school.staff_acknowledge(due_days=14, new_starter_days=10)
     ctx = school.context(database_url)
-    run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY, now=at(MONDAY))
+    sweep(ctx, MONDAY)
     early = MONDAY + timedelta(days=2)  # she reads it at her induction visit
     with ctx.store.transaction() as session:
         nia = session.scalar(select(Person).where(Person.email == "nia@oak.example"))
@@ -39,18 +30,9 @@ def test_a_starter_acknowledging_before_their_start_date_satisfies_the_duty(
         assert duty is not None and (duty.status, duty.opened_on) == ("open", STARTS)
         version = session.get(PolicyVersion, duty.policy_version_id)
         assert version is not None
-        acknowledge(
-            session,
-            nia,
-            duty,
-            version,
-            method="link",
-            ip=None,
-            user_agent="test",
-            now=at(early, 12),
-        )
+        acknowledged_by_link(session, nia, duty, version, early)
     for day in (early, STARTS, STARTS + timedelta(days=7)):
-        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=day, now=at(day))
+        sweep(ctx, day)
     with ctx.store.session() as session:
         duties = session.scalars(
             select(Duty).join(Person).where(Person.email == "nia@oak.example")

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from bot.core.context import AppContext
 from bot.core.models import Duty, ExtraPerson, Person
 from bot.engine.config_sync import ensure_school
-from bot.engine.sweep import SchoolSweep, run_sweep
-from tests.support.helpers import SchoolBuilder, at
+from bot.engine.sweep import SchoolSweep
+from tests.support.helpers import SchoolBuilder, sweep
 
 MONDAY = date(2026, 11, 2)
 SUPPLY = "sam.supply@agency.example"
@@ -31,11 +31,8 @@ def _school(school: SchoolBuilder) -> None:
         policy="child-protection",
         audience={"roles": ["staff", "volunteer", "supply"]},
     )
-    school.requirement(
-        id="safeguarding",
-        kind="complete_training",
-        course="Safeguarding",
-        audience={"roles": ["staff", "volunteer"]},
+    school.staff_train(
+        "Safeguarding", id="safeguarding", audience={"roles": ["staff", "volunteer"]}
     )
 
 
@@ -55,9 +52,7 @@ def _context(school: SchoolBuilder, database_url: str) -> AppContext:
 
 
 def _sweep(ctx: AppContext, day: date) -> SchoolSweep:
-    results, _ = run_sweep(
-        ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=day, now=at(day), deliver=False
-    )
+    results, _ = sweep(ctx, day, deliver=False)
     return results[0]
 
 

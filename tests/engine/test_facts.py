@@ -14,8 +14,7 @@ from sqlalchemy import select
 from bot.core.models import Duty, OutboxMessage, Person, Requirement
 from bot.engine import facts
 from bot.engine.facts import person_batches
-from bot.engine.sweep import run_sweep
-from tests.support.helpers import SchoolBuilder, at
+from tests.support.helpers import SchoolBuilder, sweep
 
 MONDAY = date(2026, 11, 23)
 # the first run, a quiet day, three days before due, the due day, two weeks overdue
@@ -26,20 +25,8 @@ def _school(home: Path, school_id: str) -> SchoolBuilder:
     school = SchoolBuilder(home)
     school.school["id"] = school_id  # both schools share the test's database
     school.policy("online-safety", "2026.1", published=str(MONDAY))
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-        due_days=14,
-    )
-    school.requirement(
-        id="train-os",
-        kind="complete_training",
-        course="Online safety",
-        audience={"groups": ["All Staff"]},
-        due_days=28,
-    )
+    school.staff_acknowledge(due_days=14)
+    school.staff_train(audience={"groups": ["All Staff"]}, due_days=28)
     # owned by the head (batch 1 of 3 at size 2) and done by anyone of the owners
     school.requirement(
         id="photos",
@@ -57,15 +44,7 @@ def _history(school: SchoolBuilder, database_url: str) -> dict[str, Any]:
     ctx = school.context(database_url)
     sid = school.school["id"]
     for day in DAYS:
-        run_sweep(
-            ctx.store,
-            ctx.settings,
-            ctx.config,
-            ctx.connectors,
-            as_of=day,
-            now=at(day),
-            deliver=False,
-        )
+        sweep(ctx, day, deliver=False)
     with ctx.store.session() as session:
         rows = session.execute(
             select(
@@ -104,15 +83,7 @@ def test_batches_of_two_plan_and_remind_exactly_as_one_batch(
 
 def test_batches_cover_every_person_once(school: SchoolBuilder, sqlite_url: str) -> None:
     ctx = school.context(sqlite_url)
-    run_sweep(
-        ctx.store,
-        ctx.settings,
-        ctx.config,
-        ctx.connectors,
-        as_of=MONDAY,
-        now=at(MONDAY),
-        deliver=False,
-    )
+    sweep(ctx, MONDAY, deliver=False)
     with ctx.store.session() as session:
         ids = list(session.scalars(select(Person.id).order_by(Person.id)))
         batches = list(person_batches(session, "oak", size=2))

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from bot.cli.main import app
 from bot.core.context import AppContext
 from bot.core.models import AuditEvent, Duty, Person
-from bot.engine.sweep import SchoolSweep, run_sweep
+from bot.engine.sweep import SchoolSweep
 from tests.support.clock import FrozenClock
-from tests.support.helpers import Row, SchoolBuilder, at
+from tests.support.helpers import Row, SchoolBuilder, sweep
 
 MONDAY = date(2026, 11, 2)
 AMY = "amy@oak.example"
@@ -28,21 +28,12 @@ BEN = "ben@oak.example"
 def _school(school: SchoolBuilder) -> None:
     """Every staff member owes an acknowledgement and a training course (two open duties)."""
     school.policy("online-safety", "1", title="Online Safety Policy", published="2026-11-02")
-    school.requirement(
-        id="ack", kind="acknowledge_policy", policy="online-safety", audience={"roles": ["staff"]}
-    )
-    school.requirement(
-        id="safeguarding",
-        kind="complete_training",
-        course="Safeguarding",
-        audience={"roles": ["staff"]},
-    )
+    school.staff_acknowledge(id="ack")
+    school.staff_train("Safeguarding", id="safeguarding")
 
 
 def _sweep(ctx: AppContext, day: date) -> SchoolSweep:
-    results, _ = run_sweep(
-        ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=day, now=at(day), deliver=False
-    )
+    results, _ = sweep(ctx, day, deliver=False)
     return results[0]
 
 

@@ -26,9 +26,7 @@ def no_email_school(school: SchoolBuilder) -> SchoolBuilder:
         Row("", "Mo Midday", title="Midday Supervisor"),
     ]
     school.school["reply_to"] = "office@oak.example"
-    school.requirement(
-        id="sg", kind="complete_training", course="Safeguarding", audience={"roles": ["staff"]}
-    )
+    school.staff_train("Safeguarding", id="sg")
     return school
 
 
@@ -137,12 +135,7 @@ def test_an_acknowledgement_for_them_is_recorded_by_someone_signed_in_and_said_a
     from bot.web.app import create_app
 
     no_email_school.policy("online-safety", "2025.1", title="Online Safety Policy")
-    no_email_school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-    )
+    no_email_school.staff_acknowledge()
     ctx = no_email_school.context(sqlite_url)
     with time_machine.travel(at(date(2026, 11, 23)), tick=False):
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)

@@ -61,9 +61,7 @@ def world(
     school.people += [Row("", name, title="Midday Supervisor") for name in WITHOUT]
     school.people.append(Row("", "Cleo Clean", manager="line@oak.example", title="Cleaner"))
     school.school["reply_to"] = OFFICE
-    school.requirement(
-        id="sg", kind="complete_training", course="Safeguarding", audience={"roles": ["staff"]}
-    )
+    school.staff_train("Safeguarding", id="sg")
     school.requirement(
         id="read-kcsie",
         kind="reading_campaign",

@@ -15,10 +15,9 @@ from typer.testing import CliRunner
 from bot.cli.main import app
 from bot.core.models import Duty, PolicyVersion
 from bot.demo.documents import code_of_conduct_docx
-from bot.engine.sweep import run_sweep
 from bot.features.policies.api import ReviewError, accepted_document
 from bot.features.setup.service import SetupError, read_upload
-from tests.support.helpers import SchoolBuilder, at, outbox_as_sent
+from tests.support.helpers import SchoolBuilder, at, outbox_as_sent, sweep
 from tests.support.pdfs import pdf_document
 
 MONDAY = date(2026, 11, 23)
@@ -48,38 +47,16 @@ def test_a_garbage_file_in_the_policy_folder_changes_nothing_and_the_admins_are_
     school.policy(
         "online-safety", "2026.1", published=str(MONDAY), document=f"policies/online-safety.{kind}"
     )
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-        due_days=14,
-    )
+    school.staff_acknowledge(due_days=14)
     document = school.home / "policies" / f"online-safety.{kind}"
     document.write_bytes(GOOD[kind]())
     ctx = school.context(sqlite_url)
-    run_sweep(
-        ctx.store,
-        ctx.settings,
-        ctx.config,
-        ctx.connectors,
-        as_of=MONDAY,
-        now=at(MONDAY),
-        deliver=False,
-    )
+    sweep(ctx, MONDAY, deliver=False)
     before = _counts(ctx)
     assert before[0] == 1 and before[1] == 4
     document.write_bytes(GARBAGE[kind])  # a broken sync overwrites it
     for hour in (10, 11):  # and the next sweep after that
-        results, _ = run_sweep(
-            ctx.store,
-            ctx.settings,
-            ctx.config,
-            ctx.connectors,
-            as_of=MONDAY,
-            now=at(MONDAY, hour),
-            deliver=False,
-        )
+        results, _ = sweep(ctx, MONDAY, at(MONDAY, hour), deliver=False)
         assert _counts(ctx) == before  # no version, nobody asked
         assert any(f"online-safety.{kind} was not used" in w for w in results[0].warnings)
     [told] = outbox_as_sent(ctx.store, "document_refused")
@@ -96,15 +73,7 @@ def test_a_garbage_file_in_the_policy_folder_changes_nothing_and_the_admins_are_
     # a readable file again: a new version, as before
     document.write_bytes(GOOD[kind]() + (b"\n" if kind == "md" else b""))
     if kind == "md":
-        run_sweep(
-            ctx.store,
-            ctx.settings,
-            ctx.config,
-            ctx.connectors,
-            as_of=MONDAY,
-            now=at(MONDAY, 12),
-            deliver=False,
-        )
+        sweep(ctx, MONDAY, at(MONDAY, 12), deliver=False)
         assert _counts(ctx)[0] == 2
     ctx.store.dispose()
 
@@ -123,15 +92,7 @@ def test_every_other_route_refuses_the_same_bytes_with_the_same_check(
     # the command line: `policies import` stores nothing
     school.policy("online-safety", "2026.1", published=str(MONDAY))
     ctx = school.context(sqlite_url)
-    run_sweep(
-        ctx.store,
-        ctx.settings,
-        ctx.config,
-        ctx.connectors,
-        as_of=MONDAY,
-        now=at(MONDAY),
-        deliver=False,
-    )
+    sweep(ctx, MONDAY, deliver=False)
     before = _counts(ctx)
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(school.home))
     monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)

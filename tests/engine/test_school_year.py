@@ -28,7 +28,7 @@ from bot.features.reports.intake import submit_report
 from bot.features.reports.submission import Submission
 from tests.conftest import isolated
 from tests.support.clock import FrozenClock
-from tests.support.helpers import Row, SchoolBuilder, at, payload_of
+from tests.support.helpers import Row, SchoolBuilder, acknowledged_by_link, at, payload_of
 
 TERMS = [
     {"name": "Autumn 1", "start": "2026-09-02", "end": "2026-10-23"},
@@ -108,14 +108,7 @@ def test_a_school_year_of_reminders(
         }
     )
     school.policy("online-safety", "2026.1", title="Online Safety Policy", published="2026-09-01")
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-        due_days=14,
-        new_starter_days=10,
-    )
+    school.staff_acknowledge(due_days=14, new_starter_days=10)
     ctx = school.context(sqlite_url)
     day = date(2026, 9, 1)
     while day <= date(2027, 7, 23):
@@ -202,16 +195,7 @@ def _people_respond(ctx: object, day: date) -> None:
                 or (who == "line" and label == "2026.1" and duty.reminders_sent >= 2 and later)
             )
             if respond:
-                acknowledge(
-                    session,
-                    person,
-                    duty,
-                    version,
-                    method="link",
-                    ip=None,
-                    user_agent="test",
-                    now=at(day, 12),
-                )
+                acknowledged_by_link(session, person, duty, version, day)
 
 
 # --------------------------------------------------------------------------- the demo year
@@ -344,36 +328,19 @@ def _demo_school(builder: SchoolBuilder) -> None:
             next_review=review,
             last_reviewed="2025-09-01",
         )
-    builder.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-        due_days=14,
-        new_starter_days=10,
-    )
-    builder.requirement(
-        id="ack-cp",
-        kind="acknowledge_policy",
-        policy="child-protection",
-        audience={"roles": ["staff"]},
-        due_days=21,
-        yearly_on="09-01",
-    )
+    builder.staff_acknowledge(due_days=14, new_starter_days=10)
+    builder.staff_acknowledge("child-protection", id="ack-cp", due_days=21, yearly_on="09-01")
     builder.requirement(id="aup", kind="sign_aup", policy="aup", due_days=10)
-    builder.requirement(
+    builder.staff_train(
+        "Safeguarding",
         id="train-sg",
-        kind="complete_training",
-        course="Safeguarding",
         title="Safeguarding training",
-        audience={"roles": ["staff"]},
         due_days=28,
         cadence="training",
     )
-    builder.requirement(
+    builder.staff_train(
+        "School phone",
         id="train-phone",
-        kind="complete_training",
-        course="School phone",
         title="School phone training",
         audience={"roles": ["account_holder"]},
         due_days=21,
@@ -713,19 +680,11 @@ def test_a_term_of_never_answering_staff_stays_within_the_weekly_emails(
         school.policy(
             pid, "2026.1", title=pid.replace("-", " ").title() + " Policy", published=published
         )
-        school.requirement(
-            id=f"ack-{pid}",
-            kind="acknowledge_policy",
-            policy=pid,
-            audience={"roles": ["staff"]},
-            due_days=10,
-        )
-    school.requirement(
+        school.staff_acknowledge(pid, id=f"ack-{pid}", due_days=10)
+    school.staff_train(
+        "Safeguarding",
         id="train-sg",
-        kind="complete_training",
-        course="Safeguarding",
         title="Safeguarding training",
-        audience={"roles": ["staff"]},
         due_days=17,
         cadence="training",
     )

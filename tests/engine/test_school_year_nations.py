@@ -47,13 +47,12 @@ from bot.engine.sweep import run_sweep
 from bot.features.complaints.rules import Submission, period_of
 from bot.features.complaints.service import acknowledge as acknowledge_complaint
 from bot.features.complaints.service import complaint_counts, receive, record_outcome, warn
-from bot.features.policies.attest import acknowledge
 from bot.features.policies.review import confirm_review_date
 from bot.features.reading.service import register_edition
 from bot.features.reports.quiet_hours import in_working_hours
 from tests.core.test_nations import ENGLAND_ONLY, UK_NATIONS
 from tests.support.clock import FrozenClock
-from tests.support.helpers import Row, SchoolBuilder, at
+from tests.support.helpers import Row, SchoolBuilder, acknowledged_by_link, at
 from tests.support.nation_words import find_foreign_words, foreign_words
 
 DOMAIN = "oak.example"
@@ -223,29 +222,9 @@ def _school(builder: SchoolBuilder, nation: str, first: date, independent: bool)
             next_review=reviews[n].isoformat(),
             last_reviewed="2025-09-01",
         )
-    builder.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-        due_days=14,
-        new_starter_days=10,
-    )
-    builder.requirement(
-        id="ack-cp",
-        kind="acknowledge_policy",
-        policy="child-protection",
-        audience={"roles": ["staff"]},
-        due_days=21,
-    )
-    builder.requirement(
-        id="train-sg",
-        kind="complete_training",
-        course="Safeguarding",
-        title="Safeguarding training",
-        audience={"roles": ["staff"]},
-        due_days=28,
-    )
+    builder.staff_acknowledge(due_days=14, new_starter_days=10)
+    builder.staff_acknowledge("child-protection", id="ack-cp", due_days=21)
+    builder.staff_train("Safeguarding", id="train-sg", title="Safeguarding training", due_days=28)
     builder.requirement(
         id="filtering",
         kind="recurring_task",
@@ -307,16 +286,7 @@ def _answer(ctx: object, day: date, rng: random.Random, early: str | None) -> No
             if duty.kind in ("acknowledge_policy", "reading_campaign"):
                 version = session.get(PolicyVersion, duty.policy_version_id)
                 assert version is not None
-                acknowledge(
-                    session,
-                    person,
-                    duty,
-                    version,
-                    method="link",
-                    ip=None,
-                    user_agent="test",
-                    now=at(day, 12),
-                )
+                acknowledged_by_link(session, person, duty, version, day)
             elif duty.kind == "complete_training":
                 session.add(
                     TrainingRecord(

@@ -17,11 +17,11 @@ from bot.core.config.per_school import schools_with_bad_settings, standing_of
 from bot.core.context import AppContext
 from bot.core.models import OutboxMessage
 from bot.engine.settings_problems import PURPOSE
-from bot.engine.sweep import SchoolSweep, run_sweep
+from bot.engine.sweep import SchoolSweep
 from bot.web.app import create_app
 from bot.wiring import install
 from tests.features.reports.test_support import TestClient, sign_in
-from tests.support.helpers import Row, SchoolBuilder, outbox_as_sent
+from tests.support.helpers import Row, SchoolBuilder, outbox_as_sent, sweep
 from tests.support.keys import TEST_SECRET
 
 TODAY = date(2026, 11, 23)  # a Monday in term
@@ -81,12 +81,7 @@ def trust(school: SchoolBuilder, database_url: str) -> Iterator[AppContext]:
     school.school.update(name="Oakfield Primary", admins=["admin@oak.example"], terms=[TERM])
     school.organisation["trust_admins"] = ["trust@oak.example"]
     school.policy("online-safety", "1.0")
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-    )
+    school.staff_acknowledge()
     school.others = [dict(HILL)]
     (school.home / "policies" / "hill-safety.md").write_text("# Hillside\n", encoding="utf-8")
     school.people += [
@@ -107,15 +102,7 @@ def trust(school: SchoolBuilder, database_url: str) -> Iterator[AppContext]:
 def _sweep(context: AppContext, when: datetime = NOW) -> dict[str, SchoolSweep]:
     """One sweep as the scheduler runs it: the configuration read afresh."""
     context.forget_config()
-    results, _ = run_sweep(
-        context.store,
-        context.settings,
-        context.config,
-        context.connectors,
-        as_of=when.date(),
-        now=when,
-        deliver=False,
-    )
+    results, _ = sweep(context, when.date(), when, deliver=False)
     return {r.school_id: r for r in results}
 
 
@@ -309,15 +296,7 @@ def test_last_good_settings_are_stored_and_kept_on_postgresql(
     try:
         oak = fresh.config.school("oak")
         assert oak.terms[0].end == date(2026, 12, 18)
-        results, _ = run_sweep(
-            fresh.store,
-            fresh.settings,
-            fresh.config,
-            fresh.connectors,
-            as_of=TODAY,
-            now=NOW,
-            deliver=False,
-        )
+        results, _ = sweep(fresh, TODAY, NOW, deliver=False)
         assert {r.school_id for r in results} == {"oak", "hill"}
         with fresh.store.session() as session:
             assert set(schools_with_bad_settings(session)) == {"oak"}

@@ -18,11 +18,11 @@ from sqlalchemy.engine import make_url
 from bot.core.context import StepContext
 from bot.core.sqlite_gate import gate_for
 from bot.engine.steps import FeatureSteps, register, registered
-from bot.engine.sweep import SchoolSweep, run_sweep
+from bot.engine.sweep import SchoolSweep
 from bot.web.app import create_app
 from tests.features.reports.test_support import Env, TestClient, configure, sync_people
 from tests.features.signin.test_signin import SAME_ANSWER, ask, emailed
-from tests.support.helpers import SchoolBuilder, at
+from tests.support.helpers import SchoolBuilder, at, sweep
 
 MONDAY = date(2026, 11, 23)
 BOUND = 60.0  # seconds: a bound for the other thread to get somewhere, never a measurement
@@ -75,31 +75,18 @@ def test_a_sign_in_asked_for_during_a_sweep_is_emailed(
 ) -> None:
     configure(school)
     school.policy("online-safety", "2026.1", published=str(MONDAY))
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-    )
+    school.staff_acknowledge()
     context = school.context(sqlite_url, base_url="http://testserver")
     sync_people(context)
     env = Env(context=context, app=create_app(context.settings, context), builder=school)
     held = hold(str(Path(make_url(sqlite_url).database or "").resolve()))
     swept: list[SchoolSweep] = []
 
-    def sweep() -> None:
-        results, _ = run_sweep(
-            context.store,
-            context.settings,
-            context.config,
-            context.connectors,
-            as_of=MONDAY,
-            now=at(MONDAY, 9),
-            deliver=False,
-        )
+    def sweep_monday() -> None:
+        results, _ = sweep(context, MONDAY, at(MONDAY, 9), deliver=False)
         swept.extend(results)
 
-    sweeping = threading.Thread(target=sweep, name="sweep")
+    sweeping = threading.Thread(target=sweep_monday, name="sweep")
     sweeping.start()
     try:
         assert held.reached.wait(BOUND)

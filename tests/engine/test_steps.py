@@ -11,9 +11,8 @@ from bot.engine import steps
 from bot.engine.chasing import chasing_stopped_step
 from bot.engine.maintenance import run_maintenance
 from bot.engine.steps import StepsMissingError, registered
-from bot.engine.sweep import run_sweep
 from bot.wiring import FEATURE_STEPS, install
-from tests.support.helpers import SchoolBuilder, at
+from tests.support.helpers import SchoolBuilder, at, sweep
 
 MONDAY = date(2026, 11, 23)
 
@@ -36,16 +35,7 @@ def test_the_app_hands_over_the_steps_in_order() -> None:
 def test_a_sweep_before_registration_fails_loudly(school: SchoolBuilder, database_url: str) -> None:
     ctx = school.context(database_url)
     with pytest.raises(StepsMissingError, match=r"bot\.wiring\.install"):
-        run_sweep(
-            ctx.store,
-            ctx.settings,
-            ctx.config,
-            ctx.connectors,
-            as_of=MONDAY,
-            now=at(MONDAY),
-            write=False,
-            deliver=False,
-        )
+        sweep(ctx, MONDAY, write=False, deliver=False)
 
 
 @pytest.mark.usefixtures("unregistered")

@@ -14,29 +14,16 @@ from sqlalchemy import event, func, select
 
 from bot.core.models import Duty, OutboxMessage, Requirement, SweepRun
 from bot.engine.remind import Told
-from bot.engine.sweep import run_sweep
 from tests.support.clock import FrozenClock
-from tests.support.helpers import SchoolBuilder, at
+from tests.support.helpers import SchoolBuilder, at, sweep
 
 MONDAY = date(2026, 11, 23)
 
 
 def _school(school: SchoolBuilder) -> None:
     school.policy("online-safety", "2026.1", published=str(MONDAY))
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-        due_days=14,
-    )
-    school.requirement(
-        id="train-os",
-        kind="complete_training",
-        course="Online safety",
-        audience={"roles": ["staff"]},
-        due_days=28,
-    )
+    school.staff_acknowledge(due_days=14)
+    school.staff_train(due_days=28)
 
 
 def _emails(folder: Path) -> list[email.message.EmailMessage]:
@@ -53,9 +40,7 @@ def test_first_cycle_asks_everyone_once_in_one_digest(
 ) -> None:
     _school(school)
     ctx = school.context(database_url)
-    results, stats = run_sweep(
-        ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY, now=at(MONDAY)
-    )
+    results, stats = sweep(ctx, MONDAY)
     [result] = results
     assert result.opened == 8  # 4 staff x 2 requirements
     assert stats is not None
@@ -80,9 +65,7 @@ def test_first_cycle_asks_everyone_once_in_one_digest(
     assert "/ack/" in text and "/ack/" in html
     assert "Oak Test School" in html
     # the same day again: nothing new
-    again, stats2 = run_sweep(
-        ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY, now=at(MONDAY, 11)
-    )
+    again, stats2 = sweep(ctx, MONDAY, at(MONDAY, 11))
     assert again[0].opened == 0 and stats2 is not None and stats2.sent == 0
     assert len(_emails(ctx.settings.outbox_dir)) == 5  # 4 reminders + the digest email (the
     # digest card goes to the channel, not the mailbox)
@@ -102,15 +85,7 @@ def test_new_duties_are_written_with_the_reminder_queued_about_them(
         statements.append(" ".join(statement.split()).upper())
 
     event.listen(ctx.store.engine, "before_cursor_execute", seen)
-    run_sweep(
-        ctx.store,
-        ctx.settings,
-        ctx.config,
-        ctx.connectors,
-        as_of=MONDAY,
-        now=at(MONDAY),
-        deliver=False,
-    )
+    sweep(ctx, MONDAY, deliver=False)
     recorded = [s for s in statements if s.startswith("UPDATE DUTIES") and "REMINDERS_SENT" in s]
     assert not recorded  # the stage went in with the duty: no duty is written twice
     # (a stage was recorded, reminders sent, when)
@@ -119,26 +94,12 @@ def test_new_duties_are_written_with_the_reminder_queued_about_them(
         assert session.execute(asked).all() == [(True, 1, MONDAY)] * 8
     ctx.store.dispose()
     # a duty opened later the same day waits: that person's digest for today is already queued
-    school.requirement(
-        id="train-fire",
-        kind="complete_training",
-        course="Fire safety",
-        audience={"roles": ["staff"]},
-        due_days=28,
-    )
+    school.staff_train("Fire safety", id="train-fire", due_days=28)
     ctx = school.context(database_url)
     fire = asked.join(Requirement, Requirement.id == Duty.requirement_id)
     tuesday = date(2026, 11, 24)
     for day, expected in ((MONDAY, (False, 0, None)), (tuesday, (True, 1, tuesday))):
-        [result], _ = run_sweep(
-            ctx.store,
-            ctx.settings,
-            ctx.config,
-            ctx.connectors,
-            as_of=day,
-            now=at(day, 11),
-            deliver=False,
-        )
+        [result], _ = sweep(ctx, day, at(day, 11), deliver=False)
         with ctx.store.session() as session:
             assert (
                 session.execute(fire.where(Requirement.key == "train-fire")).all() == [expected] * 4
@@ -154,15 +115,7 @@ def test_new_duties_are_written_with_the_reminder_queued_about_them(
 def test_dry_run_writes_nothing(school: SchoolBuilder, database_url: str) -> None:
     _school(school)
     ctx = school.context(database_url)
-    results, stats = run_sweep(
-        ctx.store,
-        ctx.settings,
-        ctx.config,
-        ctx.connectors,
-        as_of=MONDAY,
-        now=at(MONDAY),
-        write=False,
-    )
+    results, stats = sweep(ctx, MONDAY, write=False)
     assert stats is None and len(results[0].reminders) == 4
     with ctx.store.session() as session:
         assert session.scalar(select(func.count()).select_from(Duty)) == 0
@@ -176,13 +129,9 @@ def test_weekend_sends_nothing_and_monday_catches_up(
     _school(school)
     ctx = school.context(sqlite_url)
     saturday = date(2026, 11, 21)
-    results, stats = run_sweep(
-        ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=saturday, now=at(saturday)
-    )
+    results, stats = sweep(ctx, saturday)
     assert not results[0].school_day and stats is not None and stats.sent == 0
-    _, monday = run_sweep(
-        ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY, now=at(MONDAY)
-    )
+    _, monday = sweep(ctx, MONDAY)
     assert monday is not None
     assert len([k for k in monday.sent_keys if k.startswith("reminder:")]) == 4
 
@@ -195,9 +144,7 @@ def test_after_the_window_the_reminder_waits_for_the_next_school_morning(
     # the wall clock too: a sweep's dispatch never runs behind it, so on a later real day the
     # deferred reminders would already be due
     evening = frozen_clock.at(MONDAY, 18)
-    _, stats = run_sweep(
-        ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=MONDAY, now=evening
-    )
+    _, stats = sweep(ctx, MONDAY, evening)
     assert stats is not None and stats.sent == 0
     with ctx.store.session() as session:
         due = session.scalars(select(OutboxMessage.next_attempt_at)).all()
@@ -212,41 +159,15 @@ def test_a_sweep_that_keeps_no_list_tells_its_reminders_in_brief(
     _school(school)
     monkeypatch.setattr(Told, "FIRST", 3)
     ctx = school.context(database_url)
-    [planned], _ = run_sweep(
-        ctx.store,
-        ctx.settings,
-        ctx.config,
-        ctx.connectors,
-        as_of=MONDAY,
-        now=at(MONDAY),
-        write=False,
-    )
+    [planned], _ = sweep(ctx, MONDAY, write=False)
     everyone = planned.reminders
     assert len(everyone) == 4 and not any(r.queued for r in everyone)
     stages = Counter(label.split(":")[0] for r in everyone for label in r.labels)
     assert planned.told == Told(4, 0, stages, tuple(everyone[:3]))  # a dry run: all planned
-    [sent], _ = run_sweep(
-        ctx.store,
-        ctx.settings,
-        ctx.config,
-        ctx.connectors,
-        as_of=MONDAY,
-        now=at(MONDAY),
-        deliver=False,
-        keep_reminders=False,
-    )
+    [sent], _ = sweep(ctx, MONDAY, deliver=False, keep_reminders=False)
     assert sent.reminders == [] and (sent.told.count, sent.told.queued) == (4, 4)
     assert sent.told.stages == stages and len(sent.told.first) == 3
     assert {r.person_email for r in sent.told.first} <= {r.person_email for r in everyone}
-    [again], _ = run_sweep(
-        ctx.store,
-        ctx.settings,
-        ctx.config,
-        ctx.connectors,
-        as_of=MONDAY,
-        now=at(MONDAY, 11),
-        deliver=False,
-        keep_reminders=False,
-    )
+    [again], _ = sweep(ctx, MONDAY, at(MONDAY, 11), deliver=False, keep_reminders=False)
     assert again.told == Told()  # today's digests were queued: nothing more to tell
     ctx.store.dispose()

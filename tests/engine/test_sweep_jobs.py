@@ -30,13 +30,7 @@ def trust(school: SchoolBuilder, schools: int) -> list[str]:
     """``schools`` schools, each with three staff owing one policy's acknowledgement;
     their ids."""
     school.policy("online-safety", "2026.1", title="Online Safety Policy", published="2026-09-01")
-    school.requirement(
-        id="ack-os",
-        kind="acknowledge_policy",
-        policy="online-safety",
-        audience={"roles": ["staff"]},
-        due_days=14,
-    )
+    school.staff_acknowledge(due_days=14)
     ids = [f"s{n:02d}" for n in range(1, schools)]
     school.others = [
         {

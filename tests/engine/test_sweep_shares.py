@@ -16,10 +16,9 @@ from bot.core.models import Person
 from bot.core.ports import DirectoryPerson
 from bot.engine import sweep_people
 from bot.engine.read_once import ReadOnce
-from bot.engine.sweep import run_sweep
 from connectors.local.directory import FileDirectory
 from tests.support.alive import alive_since
-from tests.support.helpers import Row, SchoolBuilder, at
+from tests.support.helpers import Row, SchoolBuilder, at, sweep
 
 TODAY = date(2026, 11, 23)
 OTHERS = ("elm", "ash", "yew")
@@ -48,15 +47,7 @@ def _by_school(alive: Callable[[], list[DirectoryPerson]]) -> dict[str, set[str]
 
 def _sweep(context: Any, now: datetime) -> list[Any]:
     """One sweep of the trust at ``now``, nothing delivered: each school's result."""
-    results, _ = run_sweep(
-        context.store,
-        context.settings,
-        context.config,
-        context.connectors,
-        as_of=TODAY,
-        deliver=False,
-        now=now,
-    )
+    results, _ = sweep(context, TODAY, now, deliver=False)
     return results
 
 

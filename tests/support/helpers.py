@@ -18,10 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.context import AppContext, StepContext
-from bot.core.models import OutboxMessage
+from bot.core.models import Duty, OutboxMessage, Person, PolicyVersion
+from bot.core.outbox import DispatchStats
 from bot.core.outbox.bodies import read, resolve_payload
 from bot.core.settings import Settings
 from bot.core.store import Store, alembic_config
+from bot.engine.sweep import SchoolSweep, run_sweep
+from bot.features.policies.attest import acknowledge
 from tests.support.keys import TEST_SECRET
 
 LONDON = ZoneInfo("Europe/London")
@@ -115,6 +118,23 @@ class SchoolBuilder:
             r for r in self.school["requirements"] if r["id"] != spec["id"]
         ] + [spec]
 
+    def staff_acknowledge(self, policy: str = "online-safety", **spec: Any) -> None:
+        """All staff acknowledge ``policy`` (requirement ``ack-os`` unless told)."""
+        self.requirement(
+            **{"id": "ack-os", **spec},
+            kind="acknowledge_policy",
+            policy=policy,
+            audience={"roles": ["staff"]},
+        )
+
+    def staff_train(self, course: str = "Online safety", **spec: Any) -> None:
+        """All staff complete ``course`` (requirement ``train-os`` unless told)."""
+        self.requirement(
+            **{"id": "train-os", "audience": {"roles": ["staff"]}, **spec},
+            kind="complete_training",
+            course=course,
+        )
+
     def write(self) -> Path:
         """Write both files (and the secret key the contexts use, where a command run without
         COMPLIANCE_BOT_SECRET_KEY finds it: one audit key for the school's database); returns
@@ -164,6 +184,30 @@ class SchoolBuilder:
         return AppContext(
             Settings(home=self.home, database_url=database_url, secret_key=TEST_SECRET, **settings)
         )
+
+
+def sweep(
+    ctx: AppContext, day: date, now: datetime | None = None, **options: Any
+) -> tuple[list[SchoolSweep], DispatchStats | None]:
+    """``run_sweep`` over ``ctx`` as of ``day``, at ``now`` (09:30 that day unless told)."""
+    return run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=day,
+        now=now or at(day),
+        **options,
+    )
+
+
+def acknowledged_by_link(
+    session: Session, person: Person, duty: Duty, version: PolicyVersion, day: date
+) -> None:
+    """``person`` acknowledges ``version`` through the emailed link at noon on ``day``."""
+    acknowledge(
+        session, person, duty, version, method="link", ip=None, user_agent="test", now=at(day, 12)
+    )
 
 
 def step_context(
