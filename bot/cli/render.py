@@ -123,9 +123,16 @@ def _print_waiting(console: Console, waiting: list[Waiting], now: datetime) -> N
 
 
 def print_trouble(console: Console, trouble: Trouble) -> None:
-    """Paused channels and the messages that need a person, with what to do."""
-    for line in trouble_lines(trouble):
-        console.print(str(line), highlight=False)
+    """Paused channels and the messages that need a person, with what to do (``cy+en``: all
+    of it in Welsh, then all of it in English)."""
+    lines = each_language(lambda: [str(line) for line in trouble_lines(trouble)], _one_after)
+    for line in lines:
+        console.print(line, highlight=False)
+
+
+def _one_after(welsh: list[str], english: list[str]) -> list[str]:
+    """The Welsh lines, then the English ones."""
+    return [*welsh, *english]
 
 
 def print_lines(console: Console, lines: list[str]) -> None:
