@@ -61,10 +61,9 @@ LOCK_FILE_NAME = "scheduler.lock"
 # Our own backend, our own key, granted: a session that reconnected behind SQLAlchemy's back
 # (a new backend) or a lock released by someone else both read as "not held".
 _HELD_SQL = text(
-    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
-    " AND pid = pg_backend_pid()"
-    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    " AND objsubid = 1 AND (classid::bigint << 32) + objid::bigint = :id)"
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = "
+    "pg_backend_pid() AND database = (SELECT oid FROM pg_database WHERE datname = "
+    "current_database()) AND objsubid = 1 AND (classid::bigint << 32) + objid::bigint = :id)"
 )
 
 

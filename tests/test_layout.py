@@ -403,9 +403,8 @@ CYCLES_ALLOWED: dict[frozenset[str], str] = {
         {"bot.core.store", "bot.core.connections", "bot.core.audit.batches", "bot.core.audit.seals"}
     ): (
         "the store makes every engine (connections) and session with the audit's hooks in them "
-        "(tags, seals, "
-        "the COPY it notes), and the audit reads rows back with the store's one_of: the one "
-        "way to read by many ids on either database, not worth a module of its own"
+        "(tags, seals, the COPY it notes), and the audit reads rows back with the store's one_of: "
+        "the one way to read by many ids on either database, not worth a module of its own"
     )
 }
 

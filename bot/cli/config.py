@@ -55,9 +55,8 @@ _WHICH_SCHOOL = N_(
 _SCHOOL_ID = N_("%(id)s for %(school)s")
 _NO_SCHOOL = N_("there is no school %(school)s in the settings (the schools are %(known)s).")
 _NOT_HEAD = N_(
-    "%(email)s is not the head or an admin of %(school)s: only they (the head, or someone "
-    "listed under admins in the school's settings) or a trust-wide administrator can start "
-    "sending there."
+    "%(email)s is not the head or an admin of %(school)s: only they (the head, or someone listed "
+    "under admins in the school's settings) or a trust-wide administrator can start sending there."
 )
 
 _WRITTEN = N_("[green]settings written to %(file)s[/]")

@@ -24,9 +24,8 @@ _RUNNING = N_(
     "again (compacting holds every change until it is done)."
 )
 _KEPT = N_(
-    "Dropped the text of %(bodies)s sent more than %(body_days)s ago (who, when and a "
-    "fingerprint stay); removed %(runs)s older than %(run_days)s and %(visitors)s past the "
-    "school's retention."
+    "Dropped the text of %(bodies)s sent more than %(body_days)s ago (who, when and a fingerprint "
+    "stay); removed %(runs)s older than %(run_days)s and %(visitors)s past the school's retention."
 )
 _GAVE_BACK = N_("Gave %(size)s the database no longer needed back to the disk.")
 _STUCK = N_(

@@ -239,8 +239,7 @@ _STEP_COUNTS: dict[str, Callable[[int], Msg]] = {
             "%(num)d policy review alert has nobody to go to (nobody in the directory approves the "
             "policy, and no clerk or chair)",
             "%(num)d policy review alerts have nobody to go to (nobody in the directory approves "
-            "the "
-            "policies, and no clerk or chair)",
+            "the policies, and no clerk or chair)",
         )
     ),
     "review_dates_moved": _counted(

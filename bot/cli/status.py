@@ -75,10 +75,9 @@ def _print_school_status(
         console.print(f"[bold yellow]{say(PREVIEW_LINE)}[/]")
     console.print(
         say(
-            "Acknowledgements: [bold]%(ack)s[/] (target %(target)s)"
-            "   Training: [bold]%(training)s[/]"
-            "   Overdue duties: [bold]%(overdue)d[/]"
-            "   Open reports: [bold]%(reports)d[/]",
+            "Acknowledgements: [bold]%(ack)s[/] (target %(target)s)   Training: "
+            "[bold]%(training)s[/]   Overdue duties: [bold]%(overdue)d[/]   Open reports: "
+            "[bold]%(reports)d[/]",
             ack=pct(f.ack_rate),
             target=pct(f.ack_target),
             training=pct(f.training_rate),

@@ -66,10 +66,9 @@ class SchedulerStopped:
         local = to_local(self.since)
         return Msg(
             N_(
-                "The bot's regular jobs have not run since %(day)s at %(time)s: reminders, "
-                "digests and the emails waiting in its queue are not being sent. Please tell "
-                "whoever runs the bot for the school (your IT provider): restarting it starts "
-                "them again."
+                "The bot's regular jobs have not run since %(day)s at %(time)s: reminders, digests "
+                "and the emails waiting in its queue are not being sent. Please tell whoever runs "
+                "the bot for the school (your IT provider): restarting it starts them again."
             ),
             day=local.date(),
             time=f"{local:%H:%M}",

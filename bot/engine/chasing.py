@@ -140,14 +140,12 @@ _WHAT_TO_DO = {  # translated where used (``N_``: the catalogue)
         "page."
     ),
     "sign_aup": N_(
-        "They run one of the school's official accounts, so they need to sign the "
-        "social media Acceptable Use Policy. If they no longer run the account, "
-        "remove them as a holder."
+        "They run one of the school's official accounts, so they need to sign the social media "
+        "Acceptable Use Policy. If they no longer run the account, remove them as a holder."
     ),
     "complete_training": N_(
-        "They need to complete the training and send the certificate to "
-        "the office (or upload it from their own page); the office then "
-        "records it."
+        "They need to complete the training and send the certificate to the office (or upload it "
+        "from their own page); the office then records it."
     ),
     "recurring_task": N_(
         "This is one of the school's regular tasks: they need to do it and mark "

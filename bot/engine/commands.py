@@ -359,9 +359,8 @@ def table(
 def unused_columns(names: list[str]) -> Msg:
     """What a person is told of the staff list's columns the bot does not read."""
     return nmsg(
-        "the staff list's column %(columns)s: it is not read. If one holds further roles, name "
-        "it 'Additional Role' (or 'Role 2', 'Role 3'): each of those is read through the role "
-        "table.",
+        "the staff list's column %(columns)s: it is not read. If one holds further roles, name it "
+        "'Additional Role' (or 'Role 2', 'Role 3'): each of those is read through the role table.",
         "the staff list's columns %(columns)s: they are not read. If one holds further roles, "
         "name it 'Additional Role' (or 'Role 2', 'Role 3'): each of those is read through the "
         "role table.",

@@ -65,9 +65,8 @@ _TO_MAP = N_(
     "up owing nothing until it does:"
 )
 _TO_MAP_FIX = N_(
-    "Map each post once: compliance-bot roles map 'POST' ROLE (staff, volunteer, governor, "
-    "clerk, supply or none), or on the People in roles page; the next sweep gives its holders "
-    "that role."
+    "Map each post once: compliance-bot roles map 'POST' ROLE (staff, volunteer, governor, clerk, "
+    "supply or none), or on the People in roles page; the next sweep gives its holders that role."
 )
 # the frame of a sync's read error, said around it (the error once, also in cy+en)
 _NOT_READ = N_("directory not read")

@@ -154,19 +154,16 @@ _OPENERS = {
         "nothing is recorded until you press the confirm button on that page."
     ),
     ("button", "each"): N_(
-        "Each button opens a page where you can read the document first; "
-        "nothing is recorded until you press the confirm button on that "
-        "page."
+        "Each button opens a page where you can read the document first; nothing is recorded until "
+        "you press the confirm button on that page."
     ),
     ("button", "policy"): N_(
-        "The button for the policy opens a page where you can read the "
-        "document first; nothing is recorded until you press the confirm "
-        "button on that page."
+        "The button for the policy opens a page where you can read the document first; nothing is "
+        "recorded until you press the confirm button on that page."
     ),
     ("button", "policies"): N_(
-        "The buttons for policies open a page where you can read the "
-        "document first; nothing is recorded until you press the confirm "
-        "button on that page."
+        "The buttons for policies open a page where you can read the document first; nothing is "
+        "recorded until you press the confirm button on that page."
     ),
     ("link", "one"): N_(
         "The link opens a page where you can read the document first; nothing "
@@ -177,14 +174,12 @@ _OPENERS = {
         "nothing is recorded until you press the confirm button on that page."
     ),
     ("link", "policy"): N_(
-        "The link for the policy opens a page where you can read the "
-        "document first; nothing is recorded until you press the confirm "
-        "button on that page."
+        "The link for the policy opens a page where you can read the document first; nothing is "
+        "recorded until you press the confirm button on that page."
     ),
     ("link", "policies"): N_(
-        "The links for policies open a page where you can read the "
-        "document first; nothing is recorded until you press the confirm "
-        "button on that page."
+        "The links for policies open a page where you can read the document first; nothing is "
+        "recorded until you press the confirm button on that page."
     ),
 }
 _EXPIRY = {
@@ -260,10 +255,9 @@ def intro(count: int, on_behalf: bool) -> Msg:
     ``about`` slot names the person without an email address)."""
     if on_behalf:
         return nmsg(
-            "%(about)s has no email address, so the school asks you on their behalf. There is "
-            "one thing the school needs them to do; please pass this on and help them do it, "
-            "then record it with the button (signed in: the record names you as the one who "
-            "made it):",
+            "%(about)s has no email address, so the school asks you on their behalf. There is one "
+            "thing the school needs them to do; please pass this on and help them do it, then "
+            "record it with the button (signed in: the record names you as the one who made it):",
             "%(about)s has no email address, so the school asks you on their behalf. There are "
             "%(num)d things the school needs them to do; please pass this on and help them do "
             "them, then record it with the button (signed in: the record names you as the one "

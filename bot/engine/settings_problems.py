@@ -204,10 +204,8 @@ def _problem_lines(problem: SettingsProblem) -> list[Text]:
             Msg(
                 N_(
                     "The bot could not read the trust's settings file, so it has applied none of "
-                    "it: "
-                    "every school carries on with the settings it last accepted, and reminders and "
-                    "the "
-                    "rest go on as before."
+                    "it: every school carries on with the settings it last accepted, and reminders "
+                    "and the rest go on as before."
                 )
             )
         ]

@@ -174,8 +174,7 @@ def _control_character(row: Mapping[str, Any], label: _Label) -> RowError | None
                 return RowError(
                     N_(
                         "%(column)s contains a control character (%(code)s), which cannot be "
-                        "stored; "
-                        "remove it from the file"
+                        "stored; remove it from the file"
                     ),
                     column=label(field_name),
                     code=f"U+{ord(found.group()):04X}",

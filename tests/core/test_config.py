@@ -180,14 +180,8 @@ def test_directory_rules_default_and_accept_a_percentage(tmp_path: Path) -> None
 
 
 _WINDOW = (
-    "organisation: {name: X}\n"
-    "schools:\n"
-    "  - id: a\n"
-    "    name: A\n"
-    "    headteacher: h@x.org\n"
-    "    sending_window:\n"
-    "      start: {start}\n"
-    "      end: {end}\n"
+    "organisation: {name: X}\nschools:\n  - id: a\n    name: A\n    headteacher: h@x.org\n    "
+    "sending_window:\n      start: {start}\n      end: {end}\n"
 )
 
 

@@ -144,10 +144,8 @@ def test_directory_rows_with_control_characters_are_rejected_naming_the_field(
 ) -> None:
     path = tmp_path / "people.csv"
     path.write_text(
-        "email,name,roles\n"
-        "amy@oak.example,Amy Able,staff\n"
-        "ben@oak.example,Ben\x00 Bold,staff\n"
-        "cat@oak.example,Cat Calm,staff\x1b\n",
+        "email,name,roles\namy@oak.example,Amy Able,staff\nben@oak.example,Ben\x00 "
+        "Bold,staff\ncat@oak.example,Cat Calm,staff\x1b\n",
         encoding="utf-8",
     )
     changes = FileDirectory(path).fetch()

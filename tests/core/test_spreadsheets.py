@@ -104,10 +104,9 @@ def _peak(args: list[str], home: Path) -> tuple[int, str, float]:
     """Run the installed command in a process of its own: (exit code, what it printed, its
     peak memory in MB: the largest resident set of the process and of its children)."""
     probe = (
-        "import resource, subprocess, sys;"
-        "r = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
-        "print(r.returncode); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss);"
-        "print(r.stdout + r.stderr)"
+        "import resource, subprocess, sys;r = subprocess.run(sys.argv[1:], capture_output=True, "
+        "text=True);print(r.returncode); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss);print(r.stdout + r.stderr)"
     )
     env = {
         **os.environ,

@@ -117,18 +117,16 @@ def test_paused_channels_and_messages_that_need_a_person(language: str) -> None:
             "[yellow]Anfon wedi'i oedi: E-bost[/] tan Maw 24 Tach 02:30 ar ôl ateb olaf y "
             "platfform (cyrhaeddodd y blwch post anfon ei derfyn 24 awr). Mae'r negeseuon sydd "
             "yn y ciw yn aros; ni chollir yr un.",
-            "[yellow]Email paused[/] until Tue 24 Nov 02:30 after the platform's last answer "
-            "(the sending mailbox reached its 24-hour limit). Its queued messages wait; none is "
-            "lost.",
+            "[yellow]Email paused[/] until Tue 24 Nov 02:30 after the platform's last answer (the "
+            "sending mailbox reached its 24-hour limit). Its queued messages wait; none is lost.",
         ),
         _said(  # a platform's own reason as it gave it
             language,
             "[yellow]Anfon wedi'i oedi: Cardiau yn Teams neu Google Chat y staff[/] tan Maw 24 "
             "Tach 06:30 ar ôl ateb olaf y platfform (throttled). Mae'r negeseuon sydd yn y ciw "
             "yn aros; ni chollir yr un.",
-            "[yellow]Cards in staff's Teams or Google Chat paused[/] until Tue 24 Nov 06:30 "
-            "after the platform's last answer (throttled). Its queued messages wait; none is "
-            "lost.",
+            "[yellow]Cards in staff's Teams or Google Chat paused[/] until Tue 24 Nov 06:30 after "
+            "the platform's last answer (throttled). Its queued messages wait; none is lost.",
         ),
     ]
     assert lines[2].startswith(

@@ -20,14 +20,10 @@ from tests.support.helpers import Row, SchoolBuilder
 def test_bad_rows_reported_good_rows_kept(tmp_path: Path) -> None:
     path = tmp_path / "directory.csv"
     path.write_text(
-        "email,name,start_date,active\n"
-        "ok@x.org,Olive Ok,2026-09-01,yes\n"
-        "not-an-email,Nobody,,yes\n"
-        "late@x.org,Lara Late,31/02/2026,yes\n"
-        "ok@x.org,Olive Again,,yes\n"
-        "\n"
-        "fine@x.org,Finn Fine,01/09/2026,maybe\n"
-        "also@x.org,Al So,,no\n",
+        "email,name,start_date,active\nok@x.org,Olive "
+        "Ok,2026-09-01,yes\nnot-an-email,Nobody,,yes\nlate@x.org,Lara "
+        "Late,31/02/2026,yes\nok@x.org,Olive Again,,yes\n\nfine@x.org,Finn "
+        "Fine,01/09/2026,maybe\nalso@x.org,Al So,,no\n",
         encoding="utf-8",
     )
     changes = FileDirectory(path).fetch()
@@ -46,12 +42,9 @@ def test_bad_rows_reported_good_rows_kept(tmp_path: Path) -> None:
 def test_rejected_rows_say_who_they_seem_to_be_and_ids_are_read(tmp_path: Path) -> None:
     path = tmp_path / "directory.csv"
     path.write_text(
-        "id,email,name,start_date\n"
-        "T1,amy@oak.example,Amy Able,\n"
-        "T2,ben@oak,Ben Brook,\n"
-        "T3,cat@oak.example,Cat Cole,30/02/2026\n"
-        ",dan@oak.example,Smith, Dan,\n"
-        "T1,amy.able@oak.example,Amy Again,\n",
+        "id,email,name,start_date\nT1,amy@oak.example,Amy Able,\nT2,ben@oak,Ben "
+        "Brook,\nT3,cat@oak.example,Cat Cole,30/02/2026\n,dan@oak.example,Smith, "
+        "Dan,\nT1,amy.able@oak.example,Amy Again,\n",
         encoding="utf-8",
     )
     changes = FileDirectory(path).fetch()

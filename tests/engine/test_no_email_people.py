@@ -66,10 +66,8 @@ def test_a_providers_completions_find_them_by_mis_id_or_name(
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
     export = no_email_school.home / "provider.csv"
     export.write_text(
-        "Staff ID,Learner Name,Course,Completed\n"
-        "C7,,Safeguarding,20/11/2026\n"
-        ",mo midday,Safeguarding,20/11/2026\n"
-        ",Nobody Known,Safeguarding,20/11/2026\n",
+        "Staff ID,Learner Name,Course,Completed\nC7,,Safeguarding,20/11/2026\n,mo "
+        "midday,Safeguarding,20/11/2026\n,Nobody Known,Safeguarding,20/11/2026\n",
         encoding="utf-8",
     )
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(no_email_school.home))

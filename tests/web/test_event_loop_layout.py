@@ -143,22 +143,14 @@ def test_the_check_finds_a_route_that_would(
     package = tmp_path / "bot"
     (package / "web").mkdir(parents=True)
     (package / "web" / "deps.py").write_text(
-        "def current_user(request):\n"
-        "    with ctx(request).store.session() as session:\n"
-        "        return session\n"
-        "def render(request, name):\n"
-        "    return current_user(request), name\n"
+        "def current_user(request):\n    with ctx(request).store.session() as session:\n        "
+        "return session\ndef render(request, name):\n    return current_user(request), name\n"
     )
     (package / "web" / "pages.py").write_text(
-        "from bot.web.deps import render as show\n"
-        "async def page(request):\n"
-        "    form = await request.form()\n"
-        "    return show(request, 'x.html')\n"
-        "async def fine(request):\n"
-        "    form = await request.form()\n"
-        "    def work():\n"
-        "        return show(request, 'x.html')\n"
-        "    return await run_in_threadpool(work)\n"
+        "from bot.web.deps import render as show\nasync def page(request):\n    form = await "
+        "request.form()\n    return show(request, 'x.html')\nasync def fine(request):\n    form = "
+        "await request.form()\n    def work():\n        return show(request, 'x.html')\n    return "
+        "await run_in_threadpool(work)\n"
     )
     monkeypatch.setattr(sys.modules[__name__], "BOT", package)
     assert _blocking() == ["bot/web/pages.py:4 async page uses show() on the event loop"]

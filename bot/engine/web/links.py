@@ -235,9 +235,8 @@ def closed_duty_page(
         return render(request, "done.html", {"policy": policy, "version": version, "already": True})
     message = {
         "superseded": N_(
-            "A newer version of this policy has been published since this email "
-            "was sent. You will receive (or have received) a link to the new "
-            "version."
+            "A newer version of this policy has been published since this email was sent. You will "
+            "receive (or have received) a link to the new version."
         ),
         "not_read": N_(
             "This link was for a school year that has ended. This year's reading "

@@ -196,9 +196,8 @@ def _submitted(
             request,
             429,
             N_(
-                "Several complaints have just been sent from here, "
-                "so the form is paused for a few minutes. Please "
-                "try again in 10 minutes."
+                "Several complaints have just been sent from here, so the form is paused for a few "
+                "minutes. Please try again in 10 minutes."
             ),
             school=school,
         )

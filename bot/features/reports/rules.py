@@ -362,11 +362,10 @@ def clock_summary(school: SchoolConfig) -> list[Msg]:
             Msg(
                 N_(
                     "Reminders about these deadlines go between %(start)s and %(end)s on working "
-                    "days; only an immediate report's deadline is sent at any hour. The "
-                    "%(label)s: its last warning and the deadline passing go at weekends and on "
-                    "bank holidays too, but never between 22:00 and 07:00: one that falls at "
-                    "night goes at 07:00 (at 21:59 the evening before when 07:00 is past the "
-                    "deadline)."
+                    "days; only an immediate report's deadline is sent at any hour. The %(label)s: "
+                    "its last warning and the deadline passing go at weekends and on bank holidays "
+                    "too, but never between 22:00 and 07:00: one that falls at night goes at 07:00 "
+                    "(at 21:59 the evening before when 07:00 is past the deadline)."
                 ),
                 start=f"{start:%H:%M}",
                 end=f"{end:%H:%M}",

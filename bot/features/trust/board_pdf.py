@@ -195,9 +195,8 @@ def render_board(
     doc.text(
         say(
             N_(
-                "Made on %(day)s. Each school's figures for its own term, beside last "
-                "term's. Counts and rates only: no names, addresses, references or report "
-                "subjects."
+                "Made on %(day)s. Each school's figures for its own term, beside last term's. "
+                "Counts and rates only: no names, addresses, references or report subjects."
             ),
             day=Day(made.date()),
         )

@@ -113,9 +113,8 @@ def visit_confirm(
             request,
             429,
             N_(  # the error page says it in the school's language
-                "Several confirmations have just been sent from this connection, so we have "
-                "paused the form for a few minutes. Please try again in 10 minutes, or ask at "
-                "reception."
+                "Several confirmations have just been sent from this connection, so we have paused "
+                "the form for a few minutes. Please try again in 10 minutes, or ask at reception."
             ),
         )
     fields = {"name": name, "organisation": organisation, "visit_date": visit_date, "agree": agree}

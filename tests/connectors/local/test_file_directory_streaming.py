@@ -79,10 +79,9 @@ def test_a_workbook_s_manager_named_above_and_below_is_found(tmp_path: Path) -> 
 def test_a_manager_named_below_the_row_is_found(tmp_path: Path) -> None:
     path = tmp_path / "staff.csv"
     path.write_text(
-        "Forename,Surname,Work Email,Line Manager\n"
-        "Ana,Ortiz,ana@oak.example,\n"
-        "Ben,Lee,ben@oak.example,Eve East\n"
-        "Eve,East,eve@oak.example,ana ortiz\n",
+        "Forename,Surname,Work Email,Line "
+        "Manager\nAna,Ortiz,ana@oak.example,\nBen,Lee,ben@oak.example,Eve "
+        "East\nEve,East,eve@oak.example,ana ortiz\n",
         encoding="utf-8",
     )
     ana, ben, eve = FileDirectory(path).fetch().people

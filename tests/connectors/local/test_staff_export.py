@@ -47,8 +47,7 @@ from connectors.local.staff_export import read_header, split_name, staff_date
         # Google Admin "Download users"
         (
             "First Name [Required],Last Name [Required],Email Address [Required],Status [READ "
-            "ONLY],"
-            "Employee Title",
+            "ONLY],Employee Title",
             "Dan,Dale,dan@oak.example,Active,Office Manager",
             "Dan Dale",
         ),
@@ -71,9 +70,8 @@ def test_entra_mail_is_preferred_to_the_sign_in_name_and_suspended_is_not_here(
 ) -> None:
     path = tmp_path / "users.csv"
     path.write_text(
-        "userPrincipalName,displayName,mail,Status\n"
-        "upn@oak.example,Cat Cole,cat@oak.example,Suspended\n"
-        "eve@oak.example,Eve East,,Active\n",
+        "userPrincipalName,displayName,mail,Status\nupn@oak.example,Cat "
+        "Cole,cat@oak.example,Suspended\neve@oak.example,Eve East,,Active\n",
         encoding="utf-8",
     )
     cat, eve = FileDirectory(path).fetch().people
@@ -94,12 +92,10 @@ def test_a_header_without_an_email_says_what_it_expected(tmp_path: Path) -> None
 def test_bad_rows_name_the_person_and_the_files_own_column(tmp_path: Path) -> None:
     path = tmp_path / "staff.csv"
     path.write_text(
-        "Forename,Surname,Work Email,Employment Start Date,Line Manager\n"
-        "Ana,Ortiz,ana@oak.example,01/09/2024,\n"
-        "Ben,Lee,,01/09/2024,Ana Ortiz\n"
-        "Cat,Cole,cat@oak.example,09/13/2024,\n"
-        "Dan,Dale,dan@oak.example,,Nobody Known\n"
-        "Eve,East,eve@oak.example,,ana ortiz\n",
+        "Forename,Surname,Work Email,Employment Start Date,Line "
+        "Manager\nAna,Ortiz,ana@oak.example,01/09/2024,\nBen,Lee,,01/09/2024,Ana "
+        "Ortiz\nCat,Cole,cat@oak.example,09/13/2024,\nDan,Dale,dan@oak.example,,Nobody "
+        "Known\nEve,East,eve@oak.example,,ana ortiz\n",
         encoding="utf-8",
     )
     directory = FileDirectory(path)
@@ -119,11 +115,9 @@ def test_bad_rows_name_the_person_and_the_files_own_column(tmp_path: Path) -> No
 def test_a_row_without_an_email_address_is_kept_without_a_mailbox(tmp_path: Path) -> None:
     path = tmp_path / "staff.csv"
     path.write_text(
-        "Staff ID,Forename,Surname,Work Email,Line Manager\n"
-        "S1,Ana,Ortiz,ana@oak.example,\n"
-        ",Ben,Lee,,Ana Ortiz\n"
-        "S3,Cat,Cole,,Ben Lee\n"
-        ",Ben,Lee,,\n",
+        "Staff ID,Forename,Surname,Work Email,Line "
+        "Manager\nS1,Ana,Ortiz,ana@oak.example,\n,Ben,Lee,,Ana Ortiz\nS3,Cat,Cole,,Ben "
+        "Lee\n,Ben,Lee,,\n",
         encoding="utf-8",
     )
     changes = FileDirectory(path).fetch()
@@ -224,12 +218,10 @@ def test_a_csv_with_title_rows_and_a_two_row_header_is_read_from_its_header(tmp_
     the people are the rows under it, each named by the file's own line."""
     path = tmp_path / "staff.csv"
     path.write_text(
-        "St Colman's Primary School — Staff List,,,\n"
-        ",,,\n"
-        "Staff Details,,,Work Email\n"
-        "Legal Surname,Preferred Forename,Post,\n"
-        "McCann,Aoife,Principal,aoife@stcolmans.example\n"
-        "Quinn,Ciara,Classroom Assistant,not-an-address\n",
+        "St Colman's Primary School — Staff List,,,\n,,,\nStaff Details,,,Work Email\nLegal "
+        "Surname,Preferred "
+        "Forename,Post,\nMcCann,Aoife,Principal,aoife@stcolmans.example\nQuinn,Ciara,Classroom "
+        "Assistant,not-an-address\n",
         encoding="utf-8",
     )
     reader = FileDirectory(path)

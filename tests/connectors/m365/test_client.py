@@ -67,29 +67,23 @@ def jwt_header(assertion: str) -> dict[str, Any]:
 
 def test_local_and_google_modes_never_load_msgraph() -> None:
     code = (
-        "import sys, tempfile\n"
-        "from pathlib import Path\n"
-        "import bot.cli.main\n"
-        "from bot.core.settings import Settings\n"
-        "from bot.wiring import build_connectors\n"
-        "home = Path(tempfile.mkdtemp())\n"
-        "assert build_connectors(Settings(home=home)).name == 'local'\n"
-        "from tests.connectors.contract.kit_google import google_settings\n"
-        "assert build_connectors(google_settings(home)).name == 'google'\n"
-        "import connectors.m365.connector, connectors.m365.check\n"
-        "heavy = ('msgraph', 'msgraph_core', 'kiota_http', 'azure.identity', 'msal')\n"
-        "bad = [m for m in heavy if m in sys.modules]\n"
-        "assert not bad, bad\n"
+        "import sys, tempfile\nfrom pathlib import Path\nimport bot.cli.main\nfrom "
+        "bot.core.settings import Settings\nfrom bot.wiring import build_connectors\nhome = "
+        "Path(tempfile.mkdtemp())\nassert build_connectors(Settings(home=home)).name == "
+        "'local'\nfrom tests.connectors.contract.kit_google import google_settings\nassert "
+        "build_connectors(google_settings(home)).name == 'google'\nimport "
+        "connectors.m365.connector, connectors.m365.check\nheavy = ('msgraph', 'msgraph_core', "
+        "'kiota_http', 'azure.identity', 'msal')\nbad = [m for m in heavy if m in "
+        "sys.modules]\nassert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
 
 
 def test_building_a_client_does_not_load_msgraph_until_the_first_call() -> None:
     code = (
-        "import sys\n"
-        "from connectors.m365.client import GraphClient\n"
-        "GraphClient(object(), graph_endpoint='https://graph.microsoft.com/v1.0').close()\n"
-        "assert 'msgraph' not in sys.modules\n"
+        "import sys\nfrom connectors.m365.client import GraphClient\nGraphClient(object(), "
+        "graph_endpoint='https://graph.microsoft.com/v1.0').close()\nassert 'msgraph' not in "
+        "sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)
 

@@ -346,11 +346,10 @@ def test_a_school_that_wrote_school_days_keeps_them(tmp_path: pytest.TempPathFac
 
     path = tmp_path / "school.yaml"  # type: ignore[operator]
     path.write_text(
-        "organisation: {name: Oak Trust}\nschools:\n  - id: oak\n    name: Oak\n"
-        "    headteacher: head@oak.example\n    reports: {triage_school_days: 1}\n"
-        "    terms:\n"
-        "      - {name: Autumn 2026, start: 2026-09-03, end: 2026-12-18}\n"
-        "      - {name: Spring 2027, start: 2027-01-05, end: 2027-03-25}\n",
+        "organisation: {name: Oak Trust}\nschools:\n  - id: oak\n    name: Oak\n    headteacher: "
+        "head@oak.example\n    reports: {triage_school_days: 1}\n    terms:\n      - {name: Autumn "
+        "2026, start: 2026-09-03, end: 2026-12-18}\n      - {name: Spring 2027, start: 2027-01-05, "
+        "end: 2027-03-25}\n",
         encoding="utf-8",
     )
     org = load_config(path)

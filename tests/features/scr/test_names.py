@@ -34,8 +34,7 @@ def test_titles_accents_and_surname_first_match_and_a_near_name_is_only_proposed
     sync_people(context, TODAY)
     sheet = tmp_path / "scr.csv"
     sheet.write_text(
-        "Name,Start date,Identity checked,Barred list check,Enhanced DBS check date,"
-        "Right to work\n"
+        "Name,Start date,Identity checked,Barred list check,Enhanced DBS check date,Right to work\n"
         + "".join(
             f'"{n}",01/09/2020,01/08/2020,01/08/2020,01/08/2020,01/08/2020\n'
             for n in ("Carr, Fiona", "MRS SIAN O'NEILL", "Jon Smyth")

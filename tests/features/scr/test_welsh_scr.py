@@ -127,9 +127,8 @@ def test_an_scr_sheets_refusal_speaks_the_schools_language(
 ) -> None:
     bad = env.builder.home.parent / "scr-drwg.csv"
     bad.write_text(
-        "Surname,Forename,Identity checked,Barred list check\n"
-        "Sur001,Fore001,maybe 0012345678901,01/08/2020\n"
-        ",,01/08/2020,01/08/2020\n"
+        "Surname,Forename,Identity checked,Barred list check\nSur001,Fore001,maybe "
+        "0012345678901,01/08/2020\n,,01/08/2020,01/08/2020\n"
     )
     _, said = run(env, monkeypatch, "cy", "scr", "import", str(bad), "--as-of", str(TODAY))
     assert (

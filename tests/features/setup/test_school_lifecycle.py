@@ -258,10 +258,9 @@ def test_0042_gives_every_stored_school_the_installs_state_sealed(
         if set_up:
             conn.execute(
                 text(
-                    "INSERT INTO setup_state (config_source, begun_at, begun_by,"
-                    " sending_started_at, sending_started_by) VALUES ('web',"
-                    " '2026-09-01 08:00:00', 'cli:init', '2026-09-02 08:00:00',"
-                    " 'head@oak.example')"
+                    "INSERT INTO setup_state (config_source, begun_at, begun_by, "
+                    "sending_started_at, sending_started_by) VALUES ('web', '2026-09-01 08:00:00', "
+                    "'cli:init', '2026-09-02 08:00:00', 'head@oak.example')"
                 )
             )
     store.upgrade()

@@ -64,9 +64,8 @@ EXPECTED = {
         "Terfynau amser adroddiadau (school.yaml: reports: clocks:)",
     ],
     "cy+en": [
-        "Cyfeiriadur / Directory: staff.csv: 60 o bobl / 60 people (clerc y llywodraethwyr / "
-        "clerk to the governors: 1, llywodraethwr / governor: 6, staff: 50, gwirfoddolwr / "
-        "volunteer: 3)",
+        "Cyfeiriadur / Directory: staff.csv: 60 o bobl / 60 people (clerc y llywodraethwyr / clerk "
+        "to the governors: 1, llywodraethwr / governor: 6, staff: 50, gwirfoddolwr / volunteer: 3)",
         "pennaeth / headteacher: Ada Ashby <ada.ashby0@hillside.example>",
         "sy'n rhedeg y bot o ddydd i ddydd / runs the bot day to day: Ada Ashby "
         "<ada.ashby0@hillside.example>",

@@ -415,9 +415,8 @@ def test_the_setup_page_is_welsh_but_for_the_report_clocks_it_names(
         (
             "/admin/roles",
             {"headteacher": "head@oak.example", "dsl": "head@oak.example"},
-            "Gweinyddwyr: nid ydych chi yn y rhestr, felly ni fyddech yn gallu agor y "
-            "tudalennau hyn mwyach. Cadwch eich hun ynddi (neu gofynnwch i weinyddwr arall "
-            "wneud y newid).",
+            "Gweinyddwyr: nid ydych chi yn y rhestr, felly ni fyddech yn gallu agor y tudalennau "
+            "hyn mwyach. Cadwch eich hun ynddi (neu gofynnwch i weinyddwr arall wneud y newid).",
         ),
         (
             "/admin/policies/online-safety",

@@ -551,9 +551,8 @@ def _facts(filtered: bool) -> Any:
             ("Gwirio'r hidlo", "15 Sep 2026 10:00"),
         ),
         complaints=table(
-            "Data protection complaints per quarter of receipt, and how promptly "
-            "each was acknowledged (the law: within 30 days) and answered (by the "
-            "date the school set)",
+            "Data protection complaints per quarter of receipt, and how promptly each was "
+            "acknowledged (the law: within 30 days) and answered (by the date the school set)",
             (),
         ),
         event_reviews=table(

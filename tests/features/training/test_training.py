@@ -29,16 +29,14 @@ def test_import_reports_rows_keeps_good_ones_and_is_idempotent(
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors)
     export = school.home / "provider-export.csv"
     export.write_text(
-        "Email Address,Course Name,Completion Date,Training Provider\n"
-        "amy@oak.example,Online safety,20/11/2026,SafeCo\n"
-        "nobody@oak.example,Online safety,20/11/2026,SafeCo\n"
-        "ben@oak.example,Online safety,31/13/2026,SafeCo\n"
-        "ben@oak.example,,20/11/2026,SafeCo\n"
-        "line@oak.example,Online safety,2026-11-19,\n"
-        "ben@oak.example,Online Safety Training,20/11/2026,SafeCo\n"
-        "line@oak.example,  online SAFETY ,2026-11-18,\n"
-        "ben@oak.example,Fire drill,20/11/2026,SafeCo\n"
-        "ben@oak.example,Online safety,01/01/1900,SafeCo\n",
+        "Email Address,Course Name,Completion Date,Training Provider\namy@oak.example,Online "
+        "safety,20/11/2026,SafeCo\nnobody@oak.example,Online "
+        "safety,20/11/2026,SafeCo\nben@oak.example,Online "
+        "safety,31/13/2026,SafeCo\nben@oak.example,,20/11/2026,SafeCo\nline@oak.example,Online "
+        "safety,2026-11-19,\nben@oak.example,Online Safety "
+        "Training,20/11/2026,SafeCo\nline@oak.example,  online SAFETY "
+        ",2026-11-18,\nben@oak.example,Fire drill,20/11/2026,SafeCo\nben@oak.example,Online "
+        "safety,01/01/1900,SafeCo\n",
         encoding="utf-8",
     )
     monkeypatch.setenv("COMPLIANCE_BOT_HOME", str(school.home))
