@@ -20,7 +20,7 @@ from bot.core.models import Person, utcnow
 from bot.core.permissions import EVIDENCE_MAKERS
 from bot.core.words import csv_text, school_words
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
-from bot.engine.web.forms import school_for
+from bot.engine.web.forms import download, school_for
 from bot.features.evidence.cover_sheet import Proprietor
 from bot.features.evidence.pack import PackRequest, key_fingerprint, make_pack
 from bot.features.evidence.proformas import signatories_of
@@ -98,11 +98,7 @@ def evidence_pack(request: Request, csrf_token: Annotated[str, Form()] = "") -> 
             now=utcnow(),
             tz=ZoneInfo(context.config.organisation.timezone),
         )
-    return Response(
-        pack.data,
-        media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{pack.file_name}"'},
-    )
+    return download(pack.data, pack.file_name, "application/zip")
 
 
 @router.get("/evidence/editions.csv", include_in_schema=False)
@@ -120,8 +116,6 @@ def editions_csv(request: Request) -> Response:
             school_id=school.id,
             details={"rows": len(rows), "via": "web"},
         )
-    return Response(
-        csv_text(EDITION_HEADER, rows),
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="editions-read-{school.id}.csv"'},
+    return download(
+        csv_text(EDITION_HEADER, rows).encode(), f"editions-read-{school.id}.csv", "text/csv"
     )

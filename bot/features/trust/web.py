@@ -14,6 +14,7 @@ from bot.core.models import utcnow
 from bot.core.permissions import TRUST_ADMINS, TRUST_OVERSIGHT
 from bot.engine.sweep_jobs import not_swept
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
+from bot.engine.web.forms import download
 from bot.features.governors.api import ReportError
 from bot.features.trust.rules import NEVER_PASSED, totals
 from bot.features.trust.service import trust_counts
@@ -79,8 +80,6 @@ def trust_board(
             announce(session, config, lines, base_url=context.settings.base_url, today=today)
     except ReportError as exc:
         raise HTTPException(400, str(exc)) from None
-    return Response(
-        zip_files(files, now.astimezone(LONDON)),
-        media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="trust-board-{today}.zip"'},
+    return download(
+        zip_files(files, now.astimezone(LONDON)), f"trust-board-{today}.zip", "application/zip"
     )
