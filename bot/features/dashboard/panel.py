@@ -4,7 +4,6 @@ read (those about the headteacher too) and the head sees theirs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -18,21 +17,9 @@ from bot.features.dashboard.rules import URGENCIES, Figures, by_age
 from bot.features.dashboard.viewer import Viewer
 from bot.features.reports.api import visible_reports
 
-__all__ = ["URGENCY_LABELS", "ReportPanel", "for_viewer"]
+__all__ = ["URGENCY_LABELS", "for_viewer"]
 
 URGENCY_LABELS = {"immediate": N_("Immediate"), "high": N_("High"), "normal": N_("Normal")}
-
-
-@dataclass
-class ReportPanel:
-    """Open reports for the viewer: counts always; references and clocks for leadership."""
-
-    total: int = 0
-    by_age: dict[str, dict[str, int]] = field(default_factory=dict)
-    running: int = 0
-    overdue: int = 0
-    rows: list[dict[str, Any]] | None = None  # None: counts only for this viewer
-    with_clocks: int = 0  # open reports with at least one clock running
 
 
 def _unit(span: float) -> tuple[int, str]:
@@ -60,18 +47,13 @@ def _clock_text(due: datetime, now: datetime) -> Msg:
 
 def for_viewer(
     session: Session, viewer: Viewer, figures: Figures, today: date, now: datetime
-) -> ReportPanel:
-    """The viewer's report panel: their own visible reports if they may read reports (each
-    clock's name and time left said where shown), with ``figures``' report counts made the
-    viewer's own (what a card or digest built from ``figures`` then shows)."""
+) -> list[dict[str, Any]] | None:
+    """The open reports the viewer may read, each with its running clock's name and time
+    left said where shown (None: counts only, for a viewer who may not read reports), with
+    ``figures``' report counts made the viewer's own (what a card or digest built from
+    ``figures`` then shows)."""
     if not viewer.reads_reports:  # counts only: ``figures``' own, left as they are
-        return ReportPanel(
-            total=figures.open_reports,
-            by_age=figures.reports_by_age,
-            running=figures.running_clocks,
-            overdue=figures.clocks_overdue,
-            with_clocks=figures.reports_with_clocks,
-        )
+        return None
 
     query = visible_reports(viewer.school, viewer.email, viewer.roles).where(
         Report.status != "closed"
@@ -115,17 +97,9 @@ def for_viewer(
             -r["days"],
         )
     )
-    panel = ReportPanel(
-        total=len(reports),
-        by_age=by_age((row["urgency"], row["days"]) for row in rows),
-        running=running,
-        overdue=overdue,
-        rows=rows,
-        with_clocks=sum(1 for row in rows if row["clock"]),
-    )
-    figures.open_reports = panel.total
-    figures.reports_by_age = panel.by_age
-    figures.running_clocks = panel.running
-    figures.clocks_overdue = panel.overdue
-    figures.reports_with_clocks = panel.with_clocks
-    return panel
+    figures.open_reports = len(reports)
+    figures.reports_by_age = by_age((row["urgency"], row["days"]) for row in rows)
+    figures.running_clocks = running
+    figures.clocks_overdue = overdue
+    figures.reports_with_clocks = sum(1 for row in rows if row["clock"])
+    return rows

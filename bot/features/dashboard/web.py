@@ -166,7 +166,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 session.commit()  # a fresh install's first view counts once, for everyone
             figures = compute_figures(session, viewer.school.id, today, now=now)
             figures.calendar_question = viewer.school.term_dates_question(today)
-            panel = for_viewer(session, viewer, figures, today, now)
+            report_rows = for_viewer(session, viewer, figures, today, now)
             talks = needs_conversation(session, viewer.school, today)
             complaints = _complaints_panel(session, viewer, today)
             changes = [r for r in event_reviews(session, viewer.school.id) if not r.done_on]
@@ -206,7 +206,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 "acknowledged": [p for p in figures.policies if p.required],
                 "unacknowledged": [p for p in figures.policies if not p.required],
                 "reviews": reviews,
-                "reports": panel,
+                "report_rows": report_rows,
                 "talks": talks,
                 "complaints": complaints,
                 "preview": preview,
