@@ -6,7 +6,7 @@ need the board's eye (#81). Counts and rates only: no name, address, reference o
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, astuple, dataclass, fields, replace
 from datetime import date
 from typing import Any
 
@@ -92,10 +92,7 @@ class Clocks:
         return self.in_time + self.late + self.running
 
     def __add__(self, other: Clocks) -> Clocks:
-        return Clocks(*(a + b for a, b in zip(self._values(), other._values(), strict=True)))
-
-    def _values(self) -> tuple[int, int, int]:
-        return self.in_time, self.late, self.running
+        return Clocks(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
 
 
 @dataclass(frozen=True)
@@ -264,17 +261,7 @@ def exceptions(
         ),
     ):
         if share is not None and share.pct is not None and share.pct < threshold:
-            found.append(
-                (
-                    message,
-                    {
-                        "pct": share.pct,
-                        "done": share.done,
-                        "owed": share.owed,
-                        "threshold": threshold,
-                    },
-                )
-            )
+            found.append((message, {**asdict(share), "pct": share.pct, "threshold": threshold}))
     for message, count in (
         (N_("Single central record gaps open: %(num)s."), row.scr_gaps or 0),
         (N_("%(route)s referral deadlines missed: %(num)s."), row.referrals.late),
