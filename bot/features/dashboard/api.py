@@ -6,10 +6,11 @@ from bot.features.dashboard.cards import adaptive_card, week_key
 from bot.features.dashboard.digest import dashboard_url, digest_due, digest_figures, head_chat
 from bot.features.dashboard.figures import compute_figures, current_versions
 from bot.features.dashboard.panel import for_viewer
-from bot.features.dashboard.rules import Figures
+from bot.features.dashboard.rules import METHODS, Figures
 from bot.features.dashboard.viewer import Viewer, school_roles
 
 __all__ = [
+    "METHODS",
     "Figures",
     "Viewer",
     "adaptive_card",

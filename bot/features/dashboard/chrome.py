@@ -25,7 +25,6 @@ __all__ = [
     "CLOSED",
     "EVIDENCE_KINDS",
     "KIND_LABELS",
-    "METHODS",
     "OPEN",
     "SOURCES",
     "THEMES",
@@ -46,14 +45,6 @@ KIND_LABELS = {
     "review_policy": N_("Policy reviews"),
 }
 EVIDENCE_KINDS = {"aup_signature": N_("AUP signature"), "acknowledgement": N_("Acknowledgement")}
-METHODS = {  # how an attestation was given (the evidence pack's words)
-    "link": N_("Email link"),
-    "sso": N_("Signed in"),
-    "import": N_("Imported record"),
-    "on_behalf": N_("Recorded on their behalf"),
-    "teams": "Microsoft Teams",
-    "chat": "Google Chat",
-}
 SOURCES = {  # where a training record came from
     "self": N_("Themselves"),
     "on_behalf": N_("Recorded on their behalf"),

@@ -40,7 +40,6 @@ from bot.features.dashboard.chrome import (
     CLOSED,
     EVIDENCE_KINDS,
     KIND_LABELS,
-    METHODS,
     OPEN,
     SOURCES,
     find_viewer,
@@ -48,7 +47,7 @@ from bot.features.dashboard.chrome import (
     school_page,
 )
 from bot.features.dashboard.figures import current_cycles, current_versions, policy_figure
-from bot.features.dashboard.rules import ACK_TARGET
+from bot.features.dashboard.rules import ACK_TARGET, METHODS
 from bot.features.dashboard.viewer import Viewer
 
 __all__ = ["account_detail", "people", "person_detail", "policy_detail", "router"]

@@ -19,6 +19,7 @@ __all__ = [
     "ACK_TARGET",
     "AGE_BANDS",
     "AGE_LABELS",
+    "METHODS",
     "URGENCIES",
     "AccountFigure",
     "Attention",
@@ -38,6 +39,15 @@ AGE_LABELS = {  # each band as a column heading, translated where shown
     "1–7 days": N_("1–7 days"),
     "8–30 days": N_("8–30 days"),
     "over 30 days": N_("Over 30 days"),
+}
+
+METHODS = {  # how an attestation was given (the dashboard's and the evidence pack's words)
+    "link": N_("Email link"),
+    "sso": N_("Signed in"),
+    "import": N_("Imported record"),
+    "on_behalf": N_("Recorded on their behalf"),
+    "teams": "Microsoft Teams",
+    "chat": "Google Chat",
 }
 
 

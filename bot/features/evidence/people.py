@@ -21,7 +21,8 @@ from bot.core.models import (
     TrainingRecord,
 )
 from bot.engine.duties import add_months
-from bot.features.evidence.rules import KINDS, METHODS, SELF_RECORDED, Table, cells, training_state
+from bot.features.dashboard.api import METHODS
+from bot.features.evidence.rules import KINDS, SELF_RECORDED, Table, cells, training_state
 
 __all__ = ["attestations", "training", "when"]
 

@@ -20,7 +20,6 @@ __all__ = [
     "HOLDER_STATES",
     "KINDS",
     "MANIFEST",
-    "METHODS",
     "PUBLIC_KEY",
     "SELF_RECORDED",
     "SIGNATURE",
@@ -48,14 +47,6 @@ EXPIRES_SOON_DAYS = 30
 
 # the words the pack's tables say (``N_``: the CSV files keep them in English; the summary
 # says them in the school's language)
-METHODS = {
-    "link": N_("Email link"),
-    "sso": N_("Signed in"),
-    "import": N_("Imported record"),
-    "on_behalf": N_("Recorded on their behalf"),
-    "teams": "Microsoft Teams",
-    "chat": "Google Chat",
-}
 KINDS = {"acknowledgement": N_("Acknowledged"), "aup_signature": N_("Signed the AUP")}
 HOLDER_STATES = {
     "signed": N_("Signed"),
