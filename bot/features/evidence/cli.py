@@ -49,14 +49,8 @@ def _build(
 
     from bot.core.models import utcnow
     from bot.core.nations.inspectorates import INSPECTORATES
-    from bot.core.words import school_words
-    from bot.features.evidence.cover_sheet import Proprietor
     from bot.features.evidence.pack import STEPS, PackRequest, make_pack
-    from bot.features.evidence.proformas import signatories_of
-    from bot.features.evidence.rules import rules_table, standards_sentence
     from bot.features.evidence.service import school_reports
-    from bot.features.reports.api import clock_labels
-    from bot.features.scr.api import gap_headings
 
     ctx = context()
     config = ctx.config.school(school)
@@ -85,15 +79,6 @@ def _build(
         reports=school_reports(config.id),
         reports_scope=N_("Every report the school holds is counted."),
         via="cli",
-        standards=standards_sentence(config),
-        scr_headings=gap_headings(config),
-        clock_headings=clock_labels(school_words(config)),
-        proprietor=Proprietor(school_words(config).governing_body, config.proprietor)
-        if config.independent
-        else None,
-        signatories=signatories_of(config),
-        rules=rules_table(config),
-        language=config.language,
         inspectorate=inspected,
         school=config,
         scr_names=True,  # the command line counts every report, and names every gap

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +18,7 @@ from bot.core import audit
 from bot.core.config import SchoolConfig
 from bot.core.models import AuditEvent, Report
 from bot.core.nations.inspectorates import inspectorate
+from bot.core.words import school_words
 from bot.features.evidence.cover_sheet import (
     ISS_SHEET,
     Proprietor,
@@ -25,16 +26,17 @@ from bot.features.evidence.cover_sheet import (
     iss_cover_sheet,
 )
 from bot.features.evidence.inspection import INDEX, index_table
-from bot.features.evidence.proformas import Signatories, eti_proformas
+from bot.features.evidence.proformas import eti_proformas, signatories_of
 from bot.features.evidence.record import self_evaluation_record
 from bot.features.evidence.rules import (
     MANIFEST,
     PUBLIC_KEY,
     SIGNATURE,
-    Table,
     csv_bytes,
     format_fingerprint,
     manifest_bytes,
+    rules_table,
+    standards_sentence,
 )
 from bot.features.evidence.service import Facts, gather, names_of
 from bot.features.evidence.signing import (
@@ -46,6 +48,8 @@ from bot.features.evidence.signing import (
 )
 from bot.features.evidence.staffing import scr_gaps, training_by_role
 from bot.features.evidence.summary_pdf import render_summary
+from bot.features.reports.api import clock_labels
+from bot.features.scr.api import gap_headings
 
 __all__ = [
     "POWERSHELL",
@@ -78,26 +82,13 @@ class PackRequest:
     reports: Select[Report]
     reports_scope: str
     via: str  # web | cli
-    # an independent school's standards, one sentence (``rules.standards_sentence``)
-    standards: str | None = None
-    language: str = "en"  # the school's: the summary's language (``summary_pdf.pack_language``)
-    # each kind of SCR gap in the school's words (an academy's trustees, an independent
-    # school's proprietor body); None: plain English (``scr.api.gap_headings``)
-    scr_headings: Mapping[str, str] | None = None
-    # each report deadline's name in the school's words (``reports.api.clock_labels``)
-    clock_headings: Mapping[str, object] | None = None
-    # the rules the records were kept under, and when each applied (``rules.rules_table``)
-    rules: Table | None = None
     # whose published list the pack's index answers (``inspection-index.csv``; the summary
     # opens with it): the school's inspectorate, or the one asked for; None: no index
     inspectorate: str | None = None
-    # an independent school's proprietor: with an inspectorate whose list has paragraph 7 of
-    # the Independent School Standards, the pack holds its cover sheet (``cover_sheet``)
-    proprietor: Proprietor | None = None
-    # who ETI's proformas name and who signs them (``proformas``): made with ETI's list
-    signatories: Signatories | None = None
-    # the school's settings: the pack then holds each SCR gap with its date and training by
-    # role (``staffing``); None: not in the pack
+    # the school's settings: the pack is then in its language and words (its standards, SCR
+    # gaps and report deadlines), holds the rules its records were kept under, each SCR gap
+    # with its date and training by role (``staffing``), an independent school's cover sheet
+    # and the inspectorate's forms for its leads to sign; None: plain English, none of these
     school: SchoolConfig | None = None
     scr_names: bool = False  # the maker may read whose SCR gaps they are (``scr.reads_names``)
 
@@ -182,24 +173,25 @@ def _forms(
 ) -> dict[str, bytes]:
     """The forms the inspectorate's list asks the school to complete, pre-filled: ETI's
     proformas, or the list's self-evaluation record (``record``), named in ``described``."""
-    assert request.signatories is not None
-    leads = request.signatories.leads
+    assert request.school is not None
+    signatories, language = signatories_of(request.school), request.school.language
+    leads = signatories.leads
     named = names_of(session, school_id, (lead.email for lead in leads))
     who = replace(
-        request.signatories,
+        signatories,
         leads=tuple(
             replace(lead, name=named.get(lead.email.lower(), lead.email)) for lead in leads
         ),
     )
     found = inspectorate(inspected)
     if inspected == "eti":
-        forms = eti_proformas(facts, who, request.language)
+        forms = eti_proformas(facts, who, language)
         described |= dict.fromkeys(forms, "an ETI proforma, pre-filled, for signing (PDF)")
         return forms
     if found.record is None:
         return {}
     described[found.record] = "the dated safeguarding self-evaluation record, for signing (PDF)"
-    return {found.record: self_evaluation_record(facts, found, who, request.language)}
+    return {found.record: self_evaluation_record(facts, found, who, language)}
 
 
 def make_pack(
@@ -227,6 +219,9 @@ def make_pack(
     """
     step = on_step or (lambda _text: None)
     step(STEPS[0])
+    school = request.school
+    words = school_words(school) if school is not None else None
+    language = school.language if school is not None else "en"
     facts = gather(
         session,
         school_id,
@@ -236,40 +231,40 @@ def make_pack(
         reports=request.reports,
         made_by=request.made_by,
         reports_scope=request.reports_scope,
-        standards=request.standards,
-        scr_headings=request.scr_headings,
-        clock_headings=request.clock_headings,
+        standards=standards_sentence(school) if school is not None else None,
+        scr_headings=gap_headings(school) if school is not None else None,
+        clock_headings=clock_labels(words) if words is not None else None,
     )
-    if request.rules is not None:
-        facts = replace(facts, rules=request.rules)
-    if request.school is not None:
+    if school is not None:
         today = facts.made_at.date()
         facts = replace(
             facts,
-            scr_gaps=scr_gaps(session, request.school, today, named=request.scr_names),
-            training_roles=training_by_role(session, request.school, today),
+            rules=rules_table(school),
+            scr_gaps=scr_gaps(session, school, today, named=request.scr_names),
+            training_roles=training_by_role(session, school, today),
         )
     public = private_key(secret).public_key()
     key = fingerprint(public)
     step(STEPS[1])
     index = (
-        index_table(request.inspectorate, facts, request.language)
+        index_table(request.inspectorate, facts, language)
         if request.inspectorate is not None
         else None
     )
     files: dict[str, bytes] = {
-        SUMMARY: render_summary(facts, key, request.language, index, request.inspectorate)
+        SUMMARY: render_summary(facts, key, language, index, request.inspectorate)
     }
     step(STEPS[2])
     described = {SUMMARY: "the dated summary of everything below (PDF)"}
     if index is not None:
         files[INDEX] = csv_bytes(index)
         described[INDEX] = "each item the inspectorate lists, and where this pack answers it"
-    inspected, proprietor = request.inspectorate, request.proprietor
-    if index and inspected and proprietor and answers_paragraph_7(inspected):
-        files[ISS_SHEET] = iss_cover_sheet(facts, index, inspected, proprietor, request.language)
+    inspected = request.inspectorate
+    if index and inspected and school and school.independent and answers_paragraph_7(inspected):
+        proprietor = Proprietor(school_words(school).governing_body, school.proprietor)
+        files[ISS_SHEET] = iss_cover_sheet(facts, index, inspected, proprietor, language)
         described[ISS_SHEET] = "the Independent School Standards paragraph 7 cover sheet (PDF)"
-    if index and inspected and request.signatories:
+    if index and inspected and school:
         files |= _forms(session, school_id, facts, inspected, request, described)
     for table in facts.tables:
         files[table.file_name] = csv_bytes(table)

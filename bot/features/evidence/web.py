@@ -18,17 +18,15 @@ from bot.core.config import SchoolConfig
 from bot.core.i18n import N_, Msg, said_in
 from bot.core.models import Person, utcnow
 from bot.core.permissions import EVIDENCE_MAKERS
-from bot.core.words import csv_text, school_words
+from bot.core.words import csv_text
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
 from bot.engine.web.forms import download, school_for
-from bot.features.evidence.cover_sheet import Proprietor
 from bot.features.evidence.pack import PackRequest, key_fingerprint, make_pack
-from bot.features.evidence.proformas import signatories_of
-from bot.features.evidence.rules import format_fingerprint, rules_table, standards_sentence
+from bot.features.evidence.rules import format_fingerprint
 from bot.features.evidence.summary_pdf import pack_language
 from bot.features.reading.api import EDITION_HEADER, edition_acknowledgements
-from bot.features.reports.api import clock_labels, visible_reports
-from bot.features.scr.api import gap_headings, reads_names
+from bot.features.reports.api import visible_reports
+from bot.features.scr.api import reads_names
 
 __all__ = ["router"]
 
@@ -75,15 +73,6 @@ def evidence_pack(request: Request, csrf_token: Annotated[str, Form()] = "") -> 
             ),
         ),
         via="web",
-        standards=standards_sentence(school),
-        scr_headings=gap_headings(school),
-        clock_headings=clock_labels(school_words(school)),
-        proprietor=Proprietor(school_words(school).governing_body, school.proprietor)
-        if school.independent
-        else None,
-        signatories=signatories_of(school),
-        rules=rules_table(school),
-        language=school.language,
         inspectorate=school.inspected_by,
         school=school,
         scr_names=reads_names(person.role_names, person.email, school),
