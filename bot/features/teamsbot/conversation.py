@@ -30,7 +30,7 @@ from bot.core.words import said_words, school_words
 from bot.features.teamsbot.cards import needs_title
 from bot.features.teamsbot.service import card_for, person_for_user
 
-__all__ = ["PURPOSE", "greeting", "remember", "reply", "stranger_line", "user_of"]
+__all__ = ["PURPOSE", "greeting", "keep_chat", "remember", "reply", "stranger_line", "user_of"]
 
 PURPOSE = "teams_reply"  # never held in preview: a person asked (``outbox.NEVER_HELD``)
 # a conversation id goes into the Connector's URL path: nothing that could change the path
@@ -86,20 +86,21 @@ def remember(
     user_id = user_of(activity)
     if chat_id is None or not user_id or not service_url:
         return
-    held = session.get(TeamsChat, person.id)
-    if held is None:
-        held = TeamsChat(
-            person_id=person.id,
-            school_id=person.school_id,
-            user_id=user_id,
-            chat_id=chat_id,
-            service_url=service_url,
-            installed_at=now,
-        )
-        session.add(held)
-    elif (held.chat_id, held.service_url, held.user_id) != (chat_id, service_url, user_id):
-        held.chat_id, held.service_url, held.user_id = chat_id, service_url, user_id
+    keep_chat(session, person, user_id, chat_id, service_url, now)
+
+
+def keep_chat(
+    session: Session, person: Person, user_id: str, chat_id: str, service_url: str, now: datetime
+) -> TeamsChat:
+    """The person's chat with the bot, kept: added (installed ``now``), or its ids brought up
+    to date."""
+    held = session.get(TeamsChat, person.id) or TeamsChat(
+        person_id=person.id, school_id=person.school_id, installed_at=now
+    )
+    held.chat_id, held.service_url, held.user_id = chat_id, service_url, user_id
+    session.add(held)
     session.flush()
+    return held
 
 
 def stranger_line(config: OrgConfig) -> str:

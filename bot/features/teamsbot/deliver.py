@@ -28,6 +28,7 @@ from bot.core.ports import GOOGLE_CHAT_SERVICE, ChatBot, ConnectorError, Retryab
 from bot.core.settings import Settings
 from bot.engine.reminders import Digest
 from bot.features.teamsbot.cards import KINDS, NeedItem, needs_card, needs_title
+from bot.features.teamsbot.conversation import keep_chat
 from bot.features.teamsbot.service import open_needs
 
 __all__ = ["REMINDER_ACTIVITY", "BotDigests", "NeedsSent", "TeamsDigests", "reach", "send_needs"]
@@ -68,17 +69,7 @@ def reach(
         log.info("%s: could not reach person %s (%s)", bot.platform, person.id, exc)
         return None, False
     where = GOOGLE_CHAT_SERVICE if bot.platform == "chat" else settings.m365.bot_service_url
-    chat = TeamsChat(
-        person_id=person.id,
-        school_id=person.school_id,
-        user_id=person.external_id,
-        chat_id=chat_id,
-        service_url=where,
-        installed_at=now,
-    )
-    session.add(chat)
-    session.flush()
-    return chat, True
+    return keep_chat(session, person, person.external_id, chat_id, where, now), True
 
 
 @dataclass(frozen=True)
