@@ -435,10 +435,7 @@ def refresh_gaps(
                     "opened_on": row.opened_on.isoformat(),
                 },
             )
-    if state is None:
-        session.add(ConnectorState(school_id=school.id, key=_STATE_KEY, value=stamp))
-    else:
-        state.value = stamp
+    ConnectorState.put(session, school.id, _STATE_KEY, stamp, state)
     session.flush()
     return opened, closed
 
