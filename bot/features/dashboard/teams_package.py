@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -10,6 +11,8 @@ import uuid
 import zipfile
 from pathlib import Path
 from typing import Any
+
+from PIL import Image, ImageColor, ImageDraw
 
 from bot.core.ports import TEAMS_APP_RSC
 
@@ -29,12 +32,29 @@ MANIFEST_VERSION = "1.30"  # newest numbered schema in @microsoft/app-manifest (
 MANIFEST_SCHEMA_URL = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
 ACCENT_COLOR = "#1B5E7A"
 PACKAGE_FILES = ("manifest.json", "color.png", "outline.png")
-ICONS = Path(__file__).parent / "templates"  # drawn once, kept as they are zipped
+COLOR_SIZE = 192
+OUTLINE_SIZE = 32
 DEFAULT_FILENAME = "compliance-bot-teams.zip"
 # Zip entries carry a timestamp; a fixed one makes rebuilds byte-identical.
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+_WHITE = (255, 255, 255)
+
+# A shield with a tick, in unit coordinates (x, y from the top left).
+_SHIELD = (
+    (0.50, 0.06),
+    (0.86, 0.19),
+    (0.86, 0.47),
+    (0.79, 0.66),
+    (0.66, 0.82),
+    (0.50, 0.94),
+    (0.34, 0.82),
+    (0.21, 0.66),
+    (0.14, 0.47),
+    (0.14, 0.19),
+)
+_TICK = ((0.33, 0.50), (0.45, 0.63), (0.68, 0.37))
 
 
 def validate_hostname(hostname: str) -> str:
@@ -193,14 +213,45 @@ def build_manifest(
     return manifest
 
 
+def _scaled(points: tuple[tuple[float, float], ...], size: int) -> list[tuple[float, float]]:
+    """Unit coordinates scaled to a `size`-pixel square."""
+    return [(x * size, y * size) for x, y in points]
+
+
+def _png(image: Image.Image) -> bytes:
+    """PNG bytes with no timestamp or other varying chunk."""
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
 def color_icon() -> bytes:
     """The 192x192 full-colour icon: a white shield with a tick on the accent colour."""
-    return (ICONS / "teams-color.png").read_bytes()
+    big = COLOR_SIZE * 4  # draw large and shrink: Pillow's polygons are not anti-aliased
+    accent = ImageColor.getrgb(ACCENT_COLOR)
+    image = Image.new("RGB", (big, big), accent)
+    draw = ImageDraw.Draw(image)
+    draw.polygon(_scaled(_SHIELD, big), fill=_WHITE)
+    draw.line(_scaled(_TICK, big), fill=accent, width=big // 12, joint="curve")
+    return _png(image.resize((COLOR_SIZE, COLOR_SIZE), Image.Resampling.LANCZOS))
 
 
 def outline_icon() -> bytes:
     """The 32x32 outline icon: white on transparent, as Teams requires."""
-    return (ICONS / "teams-outline.png").read_bytes()
+    big = OUTLINE_SIZE * 8
+    # Transparent *white*: resampling blends colours, so every pixel stays pure white.
+    image = Image.new("RGBA", (big, big), (*_WHITE, 0))
+    draw = ImageDraw.Draw(image)
+    shield = _scaled(_SHIELD, big)
+    draw.line([*shield, shield[0]], fill=(*_WHITE, 255), width=big // 14, joint="curve")
+    draw.line(_scaled(_TICK, big), fill=(*_WHITE, 255), width=big // 12, joint="curve")
+    small = image.resize((OUTLINE_SIZE, OUTLINE_SIZE), Image.Resampling.LANCZOS)
+    # Resampling can leave near-white fringes; pin colour to white and keep only the alpha.
+    # LANCZOS rings faintly around strokes; drop the near-invisible haze.
+    alpha = small.getchannel("A").point(lambda value: 0 if value < 24 else value)
+    result = Image.new("RGBA", small.size, (*_WHITE, 0))
+    result.putalpha(alpha)
+    return _png(result)
 
 
 def _entry(name: str) -> zipfile.ZipInfo:
