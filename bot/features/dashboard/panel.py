@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.core.clock import LONDON, local_today
-from bot.core.i18n import N_, Msg, nmsg
+from bot.core.i18n import N_, Msg, N_plural, nmsg
 from bot.core.models import Report
 from bot.core.words import said_words, school_words
 from bot.features.dashboard.rules import URGENCIES, Figures, by_age
@@ -27,22 +27,22 @@ def _unit(span: float) -> tuple[int, str]:
     return (60, "min") if span < 3600 else ((3600, "h") if span < 2 * 86400 else (86400, "days"))
 
 
+# a clock's time left, or how late it is, in its unit (each a whole sentence)
+CLOCK_TEXT = {
+    ("min", False): N_plural("%(num)d min left", "%(num)d min left"),
+    ("h", False): N_plural("%(num)d h left", "%(num)d h left"),
+    ("days", False): N_plural("%(num)d days left", "%(num)d days left"),
+    ("min", True): N_plural("overdue by %(num)d min", "overdue by %(num)d min"),
+    ("h", True): N_plural("overdue by %(num)d h", "overdue by %(num)d h"),
+    ("days", True): N_plural("overdue by %(num)d days", "overdue by %(num)d days"),
+}
+
+
 def _clock_text(due: datetime, now: datetime) -> Msg:
     """e.g. "5 h left", "2 days left", "overdue by 3 h" (each a whole sentence)."""
     seconds = (due - now).total_seconds()
     unit, name = _unit(abs(seconds))
-    num = int(abs(seconds) // unit)
-    if seconds < 0:
-        return {
-            "min": nmsg("overdue by %(num)d min", "overdue by %(num)d min", num),
-            "h": nmsg("overdue by %(num)d h", "overdue by %(num)d h", num),
-            "days": nmsg("overdue by %(num)d days", "overdue by %(num)d days", num),
-        }[name]
-    return {
-        "min": nmsg("%(num)d min left", "%(num)d min left", num),
-        "h": nmsg("%(num)d h left", "%(num)d h left", num),
-        "days": nmsg("%(num)d days left", "%(num)d days left", num),
-    }[name]
+    return nmsg(*CLOCK_TEXT[name, seconds < 0], int(abs(seconds) // unit))
 
 
 def for_viewer(
