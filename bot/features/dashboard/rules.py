@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from bot.core.forms import Text
-from bot.core.i18n import N_, nmsg
+from bot.core.i18n import N_, N_plural, nmsg
 from bot.features.policies.api import REVIEW_DUE_SOON_DAYS
 
 __all__ = [
@@ -49,6 +49,85 @@ METHODS = {  # how an attestation was given (the dashboard's and the evidence pa
     "teams": "Microsoft Teams",
     "chat": "Google Chat",
 }
+
+
+# the figures that need the headteacher, most urgent first: (the figure, its line and the
+# line's plural, the dashboard section it points at, severity)
+ATTENTION = (
+    (
+        "clocks_overdue",
+        N_plural("%(num)d report deadline has passed", "%(num)d report deadlines have passed"),
+        "reports",
+        "bad",
+    ),
+    (
+        "running_clocks",
+        N_plural("%(num)d report clock running", "%(num)d report clocks running"),
+        "reports",
+        "warn",
+    ),
+    (
+        "messages_failed",
+        N_plural(
+            "%(num)d message could not be delivered", "%(num)d messages could not be delivered"
+        ),
+        "messages",
+        "bad",
+    ),
+    (
+        "messages_unknown",
+        N_plural("%(num)d message may not have arrived", "%(num)d messages may not have arrived"),
+        "messages",
+        "warn",
+    ),
+    (
+        "policies_overdue",
+        N_plural("%(num)d policy overdue for review", "%(num)d policies overdue for review"),
+        "reviews",
+        "bad",
+    ),
+    (
+        "handovers",
+        N_plural(
+            "%(num)d official account needs a handover", "%(num)d official accounts need a handover"
+        ),
+        "accounts",
+        "bad",
+    ),
+    (
+        "accounts_unsigned",
+        N_plural(
+            "%(num)d official account with unsigned holders",
+            "%(num)d official accounts with unsigned holders",
+        ),
+        "accounts",
+        "warn",
+    ),
+    (
+        "training_overdue",
+        N_plural(
+            "%(num)d staff training missing or expired",
+            "%(num)d staff trainings missing or expired",
+        ),
+        "training",
+        "warn",
+    ),
+    (
+        "overdue_duties",
+        N_plural("%(num)d overdue staff duty", "%(num)d overdue staff duties"),
+        "duties",
+        "warn",
+    ),
+    (
+        "policies_due_soon",
+        N_plural(
+            "%(num)d policy is due for review within %(days)d days",
+            "%(num)d policies are due for review within %(days)d days",
+        ),
+        "reviews",
+        "warn",
+    ),
+)
 
 
 def age_band(days: int) -> str:
@@ -250,102 +329,16 @@ class Figures:
     def attention(self) -> list[Attention]:
         """What needs the headteacher now, most urgent first, each with its section, each
         line a whole sentence (said where shown)."""
-        days = REVIEW_DUE_SOON_DAYS
-        counted = (  # (how many, the line, its section, severity), most urgent first
-            (
-                n := self.clocks_overdue,
-                nmsg(
-                    "%(num)d report deadline has passed", "%(num)d report deadlines have passed", n
-                ),
-                "reports",
-                "bad",
-            ),
-            (
-                n := self.running_clocks,
-                nmsg("%(num)d report clock running", "%(num)d report clocks running", n),
-                "reports",
-                "warn",
-            ),
-            (
-                n := self.messages_failed,
-                nmsg(
-                    "%(num)d message could not be delivered",
-                    "%(num)d messages could not be delivered",
-                    n,
-                ),
-                "messages",
-                "bad",
-            ),
-            (
-                n := self.messages_unknown,
-                nmsg(
-                    "%(num)d message may not have arrived",
-                    "%(num)d messages may not have arrived",
-                    n,
-                ),
-                "messages",
-                "warn",
-            ),
-            (
-                n := self.policies_overdue,
-                nmsg("%(num)d policy overdue for review", "%(num)d policies overdue for review", n),
-                "reviews",
-                "bad",
-            ),
-            (
-                n := self.handovers,
-                nmsg(
-                    "%(num)d official account needs a handover",
-                    "%(num)d official accounts need a handover",
-                    n,
-                ),
-                "accounts",
-                "bad",
-            ),
-            (
-                n := self.accounts_unsigned,
-                nmsg(
-                    "%(num)d official account with unsigned holders",
-                    "%(num)d official accounts with unsigned holders",
-                    n,
-                ),
-                "accounts",
-                "warn",
-            ),
-            (
-                n := self.training_overdue,
-                nmsg(
-                    "%(num)d staff training missing or expired",
-                    "%(num)d staff trainings missing or expired",
-                    n,
-                ),
-                "training",
-                "warn",
-            ),
-            (
-                n := self.overdue_duties,
-                nmsg("%(num)d overdue staff duty", "%(num)d overdue staff duties", n),
-                "duties",
-                "warn",
-            ),
-            (
-                n := self.policies_due_soon,
-                nmsg(
-                    "%(num)d policy is due for review within %(days)d days",
-                    "%(num)d policies are due for review within %(days)d days",
-                    n,
-                    days=days,
-                ),
-                "reviews",
-                "warn",
-            ),
-        )
         lines = [Attention(job, "jobs", "bad") for job in self.failing_jobs]
         if self.settings_problem:
             lines.insert(0, Attention(self.settings_problem, "settings", "bad"))
         if self.calendar_question:
             lines.append(Attention(self.calendar_question, "now", "bad"))
-        return lines + [Attention(line, section, bad) for n, line, section, bad in counted if n]
+        for figure, said, section, severity in ATTENTION:
+            if n := getattr(self, figure):
+                line = nmsg(*said, n, days=REVIEW_DUE_SOON_DAYS)
+                lines.append(Attention(line, section, severity))
+        return lines
 
     def needs_attention(self) -> list[Text]:
         """Short lines for 'things needing you now' (never report contents)."""
