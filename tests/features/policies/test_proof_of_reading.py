@@ -49,6 +49,8 @@ PROOF = {
     "pass_mark": 2,
 }
 
+ME = "https://oak.example/me"  # a person's own page (the needs card's "more" link)
+
 
 def _school(
     school: SchoolBuilder, database_url: str | None = None, proof: dict[str, Any] | None = None
@@ -158,7 +160,7 @@ def test_teams_card_opens_the_reading_page_and_refuses_a_direct_press(
         assert item.read_first and item.read_url.endswith(link)
         from bot.features.teamsbot.cards import needs_card
 
-        card = needs_card("Oak", "Amy", [item], user_id=None)
+        card = needs_card("Oak", "Amy", [item], user_id=None, me_url=ME)
         actions = [a for a in _walk(card) if a.get("type", "").startswith("Action.")]
         assert [a["title"] for a in actions if a["type"] == "Action.OpenUrl"] == [
             "Read and acknowledge"
