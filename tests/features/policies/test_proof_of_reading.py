@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+import time_machine
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -150,6 +151,7 @@ def test_a_check_has_two_to_five_questions_and_a_reachable_pass_mark() -> None:
     assert ReadingProof.model_validate({**PROOF, "pass_mark": None}).needed == 2
 
 
+@time_machine.travel(at(TODAY, 9), tick=False)  # both links signed in the same second
 def test_teams_card_opens_the_reading_page_and_refuses_a_direct_press(
     school: SchoolBuilder,
 ) -> None:
