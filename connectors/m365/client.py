@@ -453,16 +453,11 @@ class GraphClient(SharePointCalls, MailCalls):
         all_pages: bool = True,
     ) -> list[GraphUser]:
         """``GET /users`` (optionally with the manager expanded), following ``@odata.nextLink``."""
-
-        async def call(graph: Any) -> list[GraphUser]:
-            expand = ["manager($select=id,mail,userPrincipalName)"] if expand_manager else None
-            config = query(graph.users, select=list(select), filter=filter, expand=expand, top=top)
-            found = await json_pages(
-                graph, graph.users, config, "reading /users", self._check_link, all_pages=all_pages
-            )
-            return [user_json(u, expanded_manager=expand_manager) for u in found]
-
-        return self._call("reading /users", call)
+        expand = ["manager($select=id,mail,userPrincipalName)"] if expand_manager else None
+        found = self._listed(
+            "users", all_pages, select=list(select), filter=filter, top=top, expand=expand
+        )
+        return [user_json(u, expanded_manager=expand_manager) for u in found]
 
     def user(self, user_id: str, *, select: Sequence[str]) -> GraphUser:
         """``GET /users/{id | userPrincipalName}``."""
@@ -487,20 +482,21 @@ class GraphClient(SharePointCalls, MailCalls):
         all_pages: bool = True,
     ) -> list[GraphGroup]:
         """``GET /groups``, following ``@odata.nextLink``."""
+        found = self._listed("groups", all_pages, select=list(select), filter=filter, top=top)
+        return [group_json(g) for g in found]
 
-        async def call(graph: Any) -> list[GraphGroup]:
-            config = query(graph.groups, select=list(select), filter=filter, top=top)
-            found = await json_pages(
-                graph,
-                graph.groups,
-                config,
-                "reading /groups",
-                self._check_link,
-                all_pages=all_pages,
+    def _listed(self, kind: str, all_pages: bool, **values: Any) -> list[dict[str, Any]]:
+        """``GET /{kind}`` with the query ``values`` as raw JSON, every page unless told."""
+        what = f"reading /{kind}"
+
+        async def call(graph: Any) -> list[dict[str, Any]]:
+            builder = getattr(graph, kind)
+            config = query(builder, **values)
+            return await json_pages(
+                graph, builder, config, what, self._check_link, all_pages=all_pages
             )
-            return [group_json(g) for g in found]
 
-        return self._call("reading /groups", call)
+        return self._call(what, call)
 
     def transitive_user_ids(self, group_id: str) -> list[str]:
         """The ids of every user in a group, through its nested groups too
