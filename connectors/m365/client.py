@@ -265,13 +265,14 @@ class GraphClient(SharePointCalls, MailCalls):
         credential: an azure-identity ``TokenCredential`` (see :func:`build_credential`).
         graph_endpoint: the Graph base URL, e.g. ``https://graph.microsoft.us/v1.0``.
         transport: an httpx async transport (tests); ``None`` means the network.
-        timeout: seconds for each HTTP read (connect is capped at 10 s).
         counted_as: the app in its tenant (``client id@tenant``): what Graph counts directory
             reads by (``client_pipeline.DIRECTORY_UNITS``); every directory page waits for
             room under it, counted by ``pacer`` (the database's once the app shares it).
         clock, sleep: the pacer's, until then (tests share a fake clock with the fake Graph).
-        directory_units: the resource units the app may spend in its tenant each 10 seconds.
     """
+
+    timeout = DEFAULT_TIMEOUT  # seconds for each HTTP read (connect is capped at 10 s)
+    directory_units = DIRECTORY_UNITS  # the units the app may spend in its tenant each 10 s
 
     def __init__(
         self,
@@ -279,11 +280,9 @@ class GraphClient(SharePointCalls, MailCalls):
         *,
         graph_endpoint: str = "https://graph.microsoft.com/v1.0",
         transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
         counted_as: str = "",
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        directory_units: int = DIRECTORY_UNITS,
     ) -> None:
         parts = urlsplit(graph_endpoint)
         if parts.scheme != "https" or not parts.hostname:
@@ -292,13 +291,12 @@ class GraphClient(SharePointCalls, MailCalls):
         self.host = parts.hostname
         self._credential = credential
         self._transport = transport
-        self._timeout = timeout
         self._lock = threading.Lock()
         self._worker: _LoopThread | None = None
         self._graph: Any = None
         self._http: list[Any] = []
         self._finalizer: weakref.finalize[Any, Any] | None = None
-        self.counted_as, self.sleep, self.directory_units = counted_as, sleep, directory_units
+        self.counted_as, self.sleep = counted_as, sleep
         self.pacer: Pacer = LocalPacer(clock)
 
     @classmethod
@@ -356,7 +354,7 @@ class GraphClient(SharePointCalls, MailCalls):
         from msgraph.graph_service_client import GraphServiceClient
         from msgraph_core import GraphClientFactory
 
-        timeout = httpx.Timeout(self._timeout, connect=min(10.0, self._timeout))
+        timeout = httpx.Timeout(self.timeout, connect=min(10.0, self.timeout))
         hooks = {"request": [self._pace]}
         if self._transport is not None:
             http = httpx.AsyncClient(transport=self._transport, timeout=timeout, event_hooks=hooks)
