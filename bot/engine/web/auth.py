@@ -85,17 +85,12 @@ def home(request: Request) -> Response:
     return render(request, "home.html", {"schools": ctx(request).config.schools})
 
 
-def _tls() -> ssl.SSLContext:
+@functools.cache
+def _tls(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
     """The TLS context httpx would build for the issuer's calls (certifi's roots, or the
     bundle ``SSL_CERT_FILE``/``SSL_CERT_DIR`` names), built once per process and per those
-    variables: building it reads the whole bundle (~30 ms of CPU), and authlib makes a client
-    for each call to the issuer, three or four a sign-in."""
-    return _tls_for(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
-
-
-@functools.cache
-def _tls_for(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
-    """httpx's own default context, while the variables read as given (``_tls``)."""
+    variables (the arguments, the cache's key): building it reads the whole bundle (~30 ms
+    of CPU), and authlib makes a client for each call to the issuer, three or four a sign-in."""
     return httpx.create_ssl_context()
 
 
@@ -120,7 +115,7 @@ def _oauth(request: Request) -> Any:
         client_kwargs={
             "scope": "openid email profile",
             "code_challenge_method": "S256",
-            "verify": _tls(),
+            "verify": _tls(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")),
         },
     )
     return oauth.school
