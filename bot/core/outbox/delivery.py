@@ -80,8 +80,7 @@ def purpose_label(purpose: str) -> str:
 
 def purpose_title(purpose: str) -> str:
     """The same as a heading or table cell ("Reminder to a member of staff")."""
-    label = re.sub(r"^(?:an?|the) ", "", purpose_label(purpose))
-    return label[:1].upper() + label[1:]
+    return _headed(purpose_label(purpose))
 
 
 # --------------------------------------------------------------------------- counts
@@ -199,6 +198,7 @@ def _title(purpose: str) -> Said:
 
 
 def _headed(label: str) -> str:
+    """A label as a heading: its English article dropped, its first letter a capital."""
     label = re.sub(r"^(?:an?|the) ", "", label)
     return label[:1].upper() + label[1:]
 
