@@ -33,6 +33,7 @@ __all__ = [
     "CURSOR_KEY",
     "DIRECTORY",
     "apply_listing",
+    "name_key",
     "share_of",
     "sync_directory",
     "takes_unnamed",
@@ -125,7 +126,8 @@ def _posts_to_map(
             report.unmapped.setdefault(word, []).append(item.display_name)
 
 
-def _name_key(name: str) -> str:
+def name_key(name: str) -> str:
+    """A name as compared: case and spacing aside."""
     return re.sub(r"\s+", " ", name).strip().casefold()
 
 
@@ -142,12 +144,12 @@ def _held(
     if changes.complete:
         for person in known:
             if person.active and person.id not in sorted_.listed:
-                unlisted[_name_key(person.name)].append(person)
+                unlisted[name_key(person.name)].append(person)
     held: set[int] = set()
     for record in changes.rejected_records:
         k = by_external.get(record.external_id or "") or by_email.get(record.email or "")
         if k is None and record.display_name:
-            same_name = unlisted.get(_name_key(record.display_name), [])
+            same_name = unlisted.get(name_key(record.display_name), [])
             k = same_name[0] if len(same_name) == 1 else None
         if k is not None and k.id not in sorted_.listed:
             held.add(k.id)

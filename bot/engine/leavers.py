@@ -44,6 +44,7 @@ __all__ = [
     "pending_removals",
     "removals_key",
     "restore",
+    "school_event",
 ]
 
 REMOVALS_KEY = "directory.removals"  # connector_state row: a stopped sync's people, confirmation
@@ -96,10 +97,11 @@ def over_limit(would_remove: int, active: int, share: float) -> bool:
     return would_remove > 1 and would_remove > share * active
 
 
-def _school_event(
+def school_event(
     session: Session, school_id: str, action: str, details: dict[str, Any], actor: str = SYSTEM
 ) -> None:
-    """Audit a stopped, confirmed or applied large removal against the school."""
+    """Audit a directory act against the school: a large removal stopped, confirmed or
+    applied; a move to another tenant; a whole read asked for."""
     audit.record(
         session,
         actor=actor,
@@ -148,7 +150,7 @@ def check_removals(
     wanted = set(would_miss)
     if state is not None and pending.get("confirmed_by") and wanted <= set(pending["people"]):
         session.delete(state)
-        _school_event(
+        school_event(
             session,
             school_id,
             "directory.removals.applied",
@@ -158,7 +160,7 @@ def check_removals(
     if set(pending.get("people", [])) != wanted:
         value = json.dumps({"people": sorted(wanted), "active": active, "since": today.isoformat()})
         ConnectorState.put(session, school_id, removals_key(source), value)
-        _school_event(
+        school_event(
             session,
             school_id,
             "directory.removals.stopped",
@@ -204,7 +206,7 @@ def confirm_removals(session: Session, school_id: str, actor: str) -> PendingRem
         pending["confirmed_at"] = utcnow().isoformat()
         state.value = json.dumps(pending)
         people += pending.get("people", [])
-    _school_event(
+    school_event(
         session,
         school_id,
         "directory.removals.confirmed",
