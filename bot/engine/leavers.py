@@ -221,10 +221,7 @@ def mark_missing(session: Session, school_id: str, ids: Collection[int], today: 
     """These people are missing from today: they keep their duties for now."""
     if not ids:
         return
-    session.execute(
-        update(Person).where(Person.id.in_(ids)).values(missing_since=today),
-        execution_options={"synchronize_session": False},
-    )
+    _set_people(session, ids, missing_since=today)
     _person_events(session, school_id, ids, "person.missing", since=today.isoformat())
 
 
@@ -241,10 +238,7 @@ def make_leavers(
     if not ids:
         return
     with duty_status.changing(session, school_id, ids, people=True):
-        session.execute(
-            update(Person).where(Person.id.in_(ids)).values(active=False, left_on=today),
-            execution_options={"synchronize_session": False},
-        )
+        _set_people(session, ids, active=False, left_on=today)
     _person_events(
         session, school_id, ids, "person.left", actor, left_on=today.isoformat(), reason=reason
     )
@@ -271,12 +265,7 @@ def restore(session: Session, school_id: str, ids: Collection[int], today: date)
                 .values(status="open", closed_on=None, closed_reason=None),
                 execution_options={"synchronize_session": False},
             )
-        session.execute(
-            update(Person)
-            .where(Person.id.in_(ids))
-            .values(active=True, left_on=None, missing_since=None),
-            execution_options={"synchronize_session": False},
-        )
+        _set_people(session, ids, active=True, left_on=None, missing_since=None)
         audit.record_many(
             session,
             [
@@ -292,6 +281,14 @@ def restore(session: Session, school_id: str, ids: Collection[int], today: date)
             ],
         )
     return len(left)
+
+
+def _set_people(session: Session, ids: Collection[int], **values: object) -> None:
+    """Set ``values`` on these people's rows, on the table (no session objects to follow)."""
+    session.execute(
+        update(Person).where(Person.id.in_(ids)).values(**values),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def _person_events(
