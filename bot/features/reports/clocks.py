@@ -52,12 +52,12 @@ from sqlalchemy.orm import Session, lazyload
 
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, Dated, Day, Joined, Msg
+from bot.core.i18n import N_, Dated, Msg
 from bot.core.live_text import TIME_LEFT
 from bot.core.messages import notice
 from bot.core.models import Report, ReportClock
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
-from bot.core.words import Words, school_words
+from bot.core.words import Words, day_and_time, school_words
 from bot.features.reports.actions import audit_report
 from bot.features.reports.quiet_hours import (
     breaks_quiet_hours,
@@ -127,7 +127,7 @@ def _draft(
     words = school_words(school)
     what = clock_labels(words)[clock.kind]
     local = clock.due_at.astimezone(LONDON)
-    due = Joined((Day(local), f", {local:%H:%M}"))
+    due = day_and_time(clock.due_at)
     values = {"what": what, "reference": report.reference, "due": due}
     lead = N_(
         "The %(what)s on report %(reference)s is due by %(due)s. When this email was sent, "

@@ -28,14 +28,14 @@ from bot.core.cards import new_card, teams_workflow_payload, text_block
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.forms import REFERENCE_ALPHABET, Text
-from bot.core.i18n import N_, Day, Joined, Msg, Said, say, speaking
+from bot.core.i18n import N_, Joined, Msg, Said, say, speaking
 from bot.core.messages import notice
 from bot.core.models import Person, Report, ReportAttachment, ReportClock
 from bot.core.outbox import Urgency, enqueue_card, enqueue_email
 from bot.core.said_forms import capital, lowered
 from bot.core.stored_files import remove_files
 from bot.core.uploads import CleanFile, store_file
-from bot.core.words import said_words, school_words
+from bot.core.words import day_and_time, said_words, school_words
 from bot.engine.config_sync import ensure_school
 from bot.features.reports.chat_alerts import queue_concern_alerts
 from bot.features.reports.chronology import IMMEDIATE_RISK, NOBODY_ALERTED
@@ -181,12 +181,6 @@ def _card_payloads(
     return teams, chat
 
 
-def _moment(moment: datetime) -> Joined:
-    """'Monday 26 October 2026, 10:00' in the school's zone, said where shown (``local_time``)."""
-    local = moment.astimezone(LONDON)
-    return Joined((Day(local), f", {local:%H:%M}"))
-
-
 def _queue_alerts(
     session: Session,
     school: SchoolConfig,
@@ -221,7 +215,7 @@ def _queue_alerts(
     if report.suspected_illegal:
         paragraphs.append(illegal_content_advice(school_words(school)))
     rule = describe_clock(school.clock_rule(clock.kind, report.urgency))
-    due = _moment(clock.due_at)
+    due = day_and_time(clock.due_at)
     paragraphs.append(
         Msg(
             N_(
@@ -250,7 +244,7 @@ def _queue_alerts(
                 (Msg(N_("Reference")), report.reference),
                 (Msg(N_("Category")), label),
                 (Msg(N_("Urgency")), urgency),
-                (Msg(N_("Received")), _moment(report.created_at)),
+                (Msg(N_("Received")), day_and_time(report.created_at)),
                 (Msg(N_("Deadline")), Joined((labels[clock.kind], due), ": ")),
             ],
             button_url=url,
@@ -355,7 +349,7 @@ def _queue_receipt(session: Session, school: SchoolConfig, report: Report, email
         ],
         facts=[
             (Msg(N_("Reference")), report.reference),
-            (Msg(N_("Received")), _moment(report.created_at)),
+            (Msg(N_("Received")), day_and_time(report.created_at)),
         ],
         small=Msg(N_("For privacy this email does not repeat what you reported.")),
     )

@@ -14,15 +14,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.clock import to_local
 from bot.core.config import SchoolConfig
 from bot.core.forms import SaidError
-from bot.core.i18n import N_, Day, Msg, Said, spoken
+from bot.core.i18n import N_, Msg
 from bot.core.kept_text import to_data
 from bot.core.messages import notice
 from bot.core.models import Person, Report, ReportEntry
 from bot.core.outbox import Urgency, enqueue_email
-from bot.core.words import school_words
+from bot.core.words import day_and_time, school_words
 from bot.features.reports.actions import audit_report
 from bot.features.reports.chronology import (
     NO_LINE_MANAGER,
@@ -30,7 +29,7 @@ from bot.features.reports.chronology import (
     SUBJECT_RECORDED_OWNER,
 )
 from bot.features.reports.routing import may_read
-from bot.features.reports.rules import STAFF_BREACH_CATEGORIES, local_time
+from bot.features.reports.rules import STAFF_BREACH_CATEGORIES
 
 __all__ = ["SubjectError", "SubjectRecorded", "record_subject", "system_note", "tell_line_manager"]
 
@@ -93,7 +92,7 @@ def tell_line_manager(
                 ),
                 school=school.name,
                 reference=report.reference,
-                received=_received(report.created_at),
+                received=day_and_time(report.created_at),
             ),
             Msg(
                 N_(
@@ -175,10 +174,3 @@ def record_subject(
     audit_report(session, report, actor.email, "report.subject_recorded")
     manager = tell_line_manager(session, school, report, person, now)
     return SubjectRecorded(report.reference, wanted, manager, owner_cleared=cleared)
-
-
-def _received(when: datetime) -> Said:
-    """When a report was received, as the reader's language writes it ('Friday 4 December
-    2026, 15:00'; English as ``local_time`` always wrote it)."""
-    local = to_local(when)
-    return Said(lambda: local_time(when) if spoken() == "en" else f"{Day(local)}, {local:%H:%M}")

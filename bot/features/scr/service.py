@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -196,26 +196,33 @@ def _one_word_apart(ours: list[str], theirs: list[str]) -> bool:
     return (len(a) >= 3 and b.startswith(a)) or difflib.SequenceMatcher(None, a, b).ratio() >= 0.75
 
 
-def _fingerprint(row: ScrRow | ScrEntry) -> str:
-    """A row's whether-and-when, to count what an import changed."""
-    if isinstance(row, ScrEntry):
-        checks = sorted((c.check, c.done, c.checked_on, c.expires_on) for c in row.checks)
-        risk_assessed = row.risk_assessed
-    else:
-        checks = sorted((k, v.done, v.checked_on, v.expires_on) for k, v in row.checks.items())
-        risk_assessed = bool(row.risk_assessment and row.risk_assessment.done)
+def _fingerprint(entry: Entry) -> str:
+    """An entry's whether-and-when, to count what an import changed."""
+    checks = sorted((k, v.done, v.checked_on, v.expires_on) for k, v in entry.checks.items())
     facts = (
-        row.start_date,
-        row.left_on,
-        row.agency,
-        row.lived_abroad,
-        row.management,
-        row.teaching,
-        risk_assessed,
-        row.safeguarding_training_on,
-        row.safer_recruitment_on,
+        entry.start_date,
+        entry.left_on,
+        entry.agency,
+        entry.lived_abroad,
+        entry.management,
+        entry.teaching,
+        entry.risk_assessed,
+        entry.safeguarding_training_on,
+        entry.safer_recruitment_on,
     )
     return hashlib.sha256(repr((facts, checks)).encode()).hexdigest()
+
+
+def _entry(stored: ScrEntry) -> Entry:
+    """A stored SCR row as the rules read it (the columns are the rules' fields, by name)."""
+    columns = {f.name: getattr(stored, f.name) for f in fields(Entry) if f.name != "checks"}
+    checks = {c.check: CheckValue(c.done, c.checked_on, c.expires_on) for c in stored.checks}
+    return Entry(**columns, checks=checks)
+
+
+def _key(entry: Entry) -> int | str:
+    """Whom an entry is about across imports: its person, else its name."""
+    return entry.person_id or f"row:{plain_key(entry.name)}"
 
 
 def import_sheet(
@@ -232,61 +239,32 @@ def import_sheet(
     near: list[dict[str, str]] = []
     person_ids = _match(session, school, sheet, where, near)
     old = list(session.scalars(select(ScrEntry).where(ScrEntry.school_id == school.id)))
-    before: dict[int | str, str] = {
-        (e.person_id or f"row:{plain_key(e.name)}"): _fingerprint(e) for e in old
-    }
-    for entry in old:
-        session.delete(entry)
+    before = {_key(e): _fingerprint(e) for e in map(_entry, old)}
+    for stored in old:
+        session.delete(stored)
     session.flush()
-    after: dict[int | str, str] = {}
-    for row, person_id in zip(sheet.rows, person_ids, strict=True):
-        entry = ScrEntry(
-            school_id=school.id,
-            person_id=person_id,
-            name=row.name[:200],
-            line=row.line,
-            start_date=row.start_date,
-            left_on=row.left_on,
-            agency=row.agency,
-            lived_abroad=row.lived_abroad,
-            management=row.management,
-            teaching=row.teaching,
-            risk_assessed=bool(row.risk_assessment and row.risk_assessment.done),
-            safeguarding_training_on=row.safeguarding_training_on,
-            safer_recruitment_on=row.safer_recruitment_on,
-            kind=row.kind,
-            source="sheet",
-            imported_at=now,
-            imported_by=actor[:320],
-        )
-        entry.checks = [
-            ScrCheck(
-                school_id=school.id,
-                check=check,
-                done=value.done,
-                checked_on=value.checked_on,
-                expires_on=value.expires_on,
-            )
-            for check, value in sorted(row.checks.items())
+    entries = [row.entry(p) for row, p in zip(sheet.rows, person_ids, strict=True)]
+    for row, entry in zip(sheet.rows, entries, strict=True):
+        checks = [
+            ScrCheck(school_id=school.id, check=check, **asdict(value))
+            for check, value in sorted(entry.checks.items())
         ]
-        session.add(entry)
-        after[person_id or f"row:{plain_key(row.name)}"] = _fingerprint(row)
+        columns = asdict(entry) | {"name": entry.name[:200], "checks": checks}
+        session.add(
+            ScrEntry(
+                school_id=school.id,
+                line=row.line,
+                source="sheet",
+                imported_at=now,
+                imported_by=actor[:320],
+                **columns,
+            )
+        )
+    after = {_key(e): _fingerprint(e) for e in entries}
     session.flush()
     judged = set(sheet.checks_read) | ({"criminal_record"} if sheet.foreign else set())
     ConnectorState.put(session, school.id, _JUDGED_KEY, json.dumps(sorted(judged)))
     pack = pack_for(school.country).scr_checks
-    entries = [
-        Entry(
-            None,
-            r.name,
-            agency=r.agency,
-            lived_abroad=r.lived_abroad,
-            management=r.management,
-            teaching=r.teaching,
-            kind=r.kind,
-        )
-        for r in sheet.rows
-    ]
     result = ImportResult(
         rows=len(sheet.rows),
         matched=sum(1 for p in person_ids if p is not None),
@@ -343,22 +321,7 @@ def _inputs(
 ) -> tuple[list[Entry], list[StaffMember], list[Panel]]:
     """The rules' inputs: the SCR's rows, the school's people, the panels."""
     entries = [
-        Entry(
-            e.person_id,
-            e.name,
-            e.start_date,
-            e.left_on,
-            e.agency,
-            e.lived_abroad,
-            e.management,
-            e.teaching,
-            e.risk_assessed,
-            e.safeguarding_training_on,
-            e.safer_recruitment_on,
-            {c.check: CheckValue(c.done, c.checked_on, c.expires_on) for c in e.checks},
-            e.kind,
-        )
-        for e in session.scalars(select(ScrEntry).where(ScrEntry.school_id == school.id))
+        _entry(e) for e in session.scalars(select(ScrEntry).where(ScrEntry.school_id == school.id))
     ]
     safeguarding = _latest_training(session, school.id, ("safeguarding", "child protection"))
     safer = _latest_training(session, school.id, ("safer recruitment",))
@@ -472,10 +435,7 @@ def refresh_gaps(
                     "opened_on": row.opened_on.isoformat(),
                 },
             )
-    if state is None:
-        session.add(ConnectorState(school_id=school.id, key=_STATE_KEY, value=stamp))
-    else:
-        state.value = stamp
+    ConnectorState.put(session, school.id, _STATE_KEY, stamp, state)
     session.flush()
     return opened, closed
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
 from typing import Any, get_args
@@ -37,7 +37,7 @@ from bot.core.spreadsheets import (
     read_spreadsheet,
 )
 from bot.core.words import has_phrase, header_words
-from bot.features.scr.rules import CheckValue
+from bot.features.scr.rules import CheckValue, Entry
 
 __all__ = ["SHEET_SENTENCES", "ScrRow", "ScrSheet", "ScrSheetError", "read_sheet"]
 
@@ -171,6 +171,12 @@ class ScrRow:
         if self.agency or "supply" in text or "agency" in text:
             return "supply"
         return "governor" if self.governor else "staff"
+
+    def entry(self, person_id: int | None) -> Entry:
+        """The row as the record keeps it (``person_id``: whom it matched, None: nobody)."""
+        shared = {f.name: getattr(self, f.name) for f in fields(Entry) if hasattr(self, f.name)}
+        risk_assessed = bool(self.risk_assessment and self.risk_assessment.done)
+        return Entry(**shared | {"person_id": person_id, "risk_assessed": risk_assessed})
 
 
 @dataclass

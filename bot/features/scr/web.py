@@ -79,20 +79,14 @@ def _page(
                 select(ScrPanel).where(ScrPanel.school_id == school.id).order_by(ScrPanel.id.desc())
             )
         )
-        names = {
-            p.id: p.display_name
-            for p in session.scalars(
+        active = list(
+            session.scalars(
                 select(Person).where(Person.school_id == school.id, Person.active.is_(True))
             )
-        }
+        )
+        names = {p.id: p.display_name for p in active}
         staff = sorted(
-            (
-                (p.id, p.display_name)
-                for p in session.scalars(
-                    select(Person).where(Person.school_id == school.id, Person.active.is_(True))
-                )
-                if p.role_names & STAFF_ROLES
-            ),
+            ((p.id, p.display_name) for p in active if p.role_names & STAFF_ROLES),
             key=lambda p: p[1].casefold(),
         )
         checked = last_checked(session, school.id)
