@@ -133,12 +133,14 @@ def _print_outbox(
     """The outbox's table and counts, then why messages wait (``waiting``) and where the
     email files are (``files``), in the active language; ``subject``: a row's stored subject
     as this language shows it."""
+    from bot.core.outbox.delivery import purpose_heading  # lazy: as the command's own imports
+
     table = Table("#", *map(say, _HEADINGS), title=say(_TITLE))
     for row in rows:
         table.add_row(
             str(row.id),
             say(_STATES.get(row.status, row.status)),
-            row.purpose,
+            str(purpose_heading(row.purpose)),
             ", ".join(row.recipients) or say(_CHANNEL),
             subject(row.subject),
         )

@@ -35,8 +35,6 @@ from bot.engine.directory_said import (
 from bot.engine.leavers import missing_people, pending_removals
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from sqlalchemy.orm import Session
 
     from bot.core.config import SchoolConfig
@@ -205,7 +203,7 @@ def _duties_line(r: SchoolSweep) -> str:
     """'Duties: 3 opened, closed: 2 done; 5 open, 1 overdue' (the closed kinds from the
     catalogue; a kind it does not list as stored)."""
     kinds = sorted(r.closed.items())  # each said in the half it is in (cy+en)
-    closed = Joined((_CLOSED[k](n) if k in _CLOSED else f"{n} {k}" for k, n in kinds), ", ")
+    closed = Joined((_closed(k, n) for k, n in kinds), ", ")
     return say(
         "Duties: %(opened)d opened, closed: %(closed)s; %(open)d open, [red]%(overdue)d overdue[/]",
         opened=r.opened,
@@ -215,117 +213,89 @@ def _duties_line(r: SchoolSweep) -> str:
     )
 
 
-def _counted(one: str, many: str) -> Callable[[int], Msg]:
-    """A count's sentence, its plural form chosen by the count."""
-    return lambda n: nmsg(one, many, n)
+def _closed(kind: str, n: int) -> Msg | str:
+    """How many duties closed for one reason (a reason the catalogue does not list: as stored)."""
+    if kind == "left":  # the directory's word: no plural
+        return Msg(N_("%(num)d left"), num=n)
+    return nmsg(*_CLOSED[kind], n) if kind in _CLOSED else f"{n} {kind}"
 
 
 # why duties closed (``Closure.status``, stored as the code; English: the code, as it always was)
-_CLOSED: dict[str, Callable[[int], Msg]] = {
-    "done": _counted(*N_plural("%(num)d done", "%(num)d done")),
-    "superseded": _counted(*N_plural("%(num)d superseded", "%(num)d superseded")),
-    "not_read": _counted(*N_plural("%(num)d not_read", "%(num)d not_read")),
-    "missed": _counted(*N_plural("%(num)d missed", "%(num)d missed")),
-    "left": lambda n: Msg(N_("%(num)d left"), num=n),  # the directory's word: no plural
-    "not_required": _counted(*N_plural("%(num)d not_required", "%(num)d not_required")),
+_CLOSED: dict[str, tuple[str, str]] = {
+    "done": N_plural("%(num)d done", "%(num)d done"),
+    "superseded": N_plural("%(num)d superseded", "%(num)d superseded"),
+    "not_read": N_plural("%(num)d not_read", "%(num)d not_read"),
+    "missed": N_plural("%(num)d missed", "%(num)d missed"),
+    "not_required": N_plural("%(num)d not_required", "%(num)d not_required"),
 }
 # the sweep steps' counts (``SchoolSweep.extra``) in the school's words; the keys stay as stored
-_STEP_COUNTS: dict[str, Callable[[int], Msg]] = {
-    "governor_alerts": _counted(
-        *N_plural("%(num)d policy review alert queued", "%(num)d policy review alerts queued")
+_STEP_COUNTS: dict[str, tuple[str, str]] = {
+    "governor_alerts": N_plural(
+        "%(num)d policy review alert queued", "%(num)d policy review alerts queued"
     ),
-    "governor_alerts_unaddressed": _counted(
-        *N_plural(
-            "%(num)d policy review alert has nobody to go to (nobody in the directory approves the "
-            "policy, and no clerk or chair)",
-            "%(num)d policy review alerts have nobody to go to (nobody in the directory approves "
-            "the policies, and no clerk or chair)",
-        )
+    "governor_alerts_unaddressed": N_plural(
+        "%(num)d policy review alert has nobody to go to (nobody in the directory approves the "
+        "policy, and no clerk or chair)",
+        "%(num)d policy review alerts have nobody to go to (nobody in the directory approves "
+        "the policies, and no clerk or chair)",
     ),
-    "review_dates_moved": _counted(
-        *N_plural(
-            "%(num)d calendar update queued for a moved policy review date",
-            "%(num)d calendar updates queued for moved policy review dates",
-        )
+    "review_dates_moved": N_plural(
+        "%(num)d calendar update queued for a moved policy review date",
+        "%(num)d calendar updates queued for moved policy review dates",
     ),
-    "report_escalations": _counted(
-        *N_plural(
-            "%(num)d report deadline reminder queued", "%(num)d report deadline reminders queued"
-        )
+    "report_escalations": N_plural(
+        "%(num)d report deadline reminder queued", "%(num)d report deadline reminders queued"
     ),
-    "report_escalations_waiting": _counted(
-        *N_plural(
-            "%(num)d report deadline reminder waiting for working hours",
-            "%(num)d report deadline reminders waiting for working hours",
-        )
+    "report_escalations_waiting": N_plural(
+        "%(num)d report deadline reminder waiting for working hours",
+        "%(num)d report deadline reminders waiting for working hours",
     ),
-    "reports_ingested": _counted(
-        *N_plural(
-            "%(num)d new report read from the external form",
-            "%(num)d new reports read from the external form",
-        )
+    "reports_ingested": N_plural(
+        "%(num)d new report read from the external form",
+        "%(num)d new reports read from the external form",
     ),
-    "reports_mirrored": _counted(
-        *N_plural(
-            "%(num)d report copied to the tracked list",
-            "%(num)d reports copied to the tracked list",
-        )
+    "reports_mirrored": N_plural(
+        "%(num)d report copied to the tracked list", "%(num)d reports copied to the tracked list"
     ),
-    "digest_queued": _counted(
-        *N_plural("%(num)d weekly digest queued", "%(num)d weekly digests queued")
+    "digest_queued": N_plural("%(num)d weekly digest queued", "%(num)d weekly digests queued"),
+    "decision_reminders": N_plural(
+        "%(num)d decision review reminder queued", "%(num)d decision review reminders queued"
     ),
-    "decision_reminders": _counted(
-        *N_plural(
-            "%(num)d decision review reminder queued", "%(num)d decision review reminders queued"
-        )
-    ),
-    "tasks_closed": _counted(
-        *N_plural("%(num)d regular task closed", "%(num)d regular tasks closed")
-    ),
-    "visitors_purged": _counted(
-        *N_plural(
-            "%(num)d visitor confirmation deleted (older than the school keeps them)",
-            "%(num)d visitor confirmations deleted (older than the school keeps them)",
-        )
+    "tasks_closed": N_plural("%(num)d regular task closed", "%(num)d regular tasks closed"),
+    "visitors_purged": N_plural(
+        "%(num)d visitor confirmation deleted (older than the school keeps them)",
+        "%(num)d visitor confirmations deleted (older than the school keeps them)",
     ),
 }
 # the same counts where nothing was queued (a school in preview, a dry run)
-_PLANNED_COUNTS: dict[str, Callable[[int], Msg]] = {
-    "governor_alerts": _counted(
-        *N_plural(
-            "%(num)d policy review alert for governors would be queued",
-            "%(num)d policy review alerts for governors would be queued",
-        )
+_PLANNED_COUNTS: dict[str, tuple[str, str]] = {
+    "governor_alerts": N_plural(
+        "%(num)d policy review alert for governors would be queued",
+        "%(num)d policy review alerts for governors would be queued",
     ),
-    "review_dates_moved": _counted(
-        *N_plural(
-            "%(num)d calendar update for a moved policy review date would be queued",
-            "%(num)d calendar updates for moved policy review dates would be queued",
-        )
+    "review_dates_moved": N_plural(
+        "%(num)d calendar update for a moved policy review date would be queued",
+        "%(num)d calendar updates for moved policy review dates would be queued",
     ),
-    "digest_queued": _counted(
-        *N_plural("%(num)d weekly digest would be queued", "%(num)d weekly digests would be queued")
+    "digest_queued": N_plural(
+        "%(num)d weekly digest would be queued", "%(num)d weekly digests would be queued"
     ),
-    "decision_reminders": _counted(
-        *N_plural(
-            "%(num)d decision review reminder would be queued",
-            "%(num)d decision review reminders would be queued",
-        )
+    "decision_reminders": N_plural(
+        "%(num)d decision review reminder would be queued",
+        "%(num)d decision review reminders would be queued",
     ),
 }
 _STEP_ERRORS = {
     "report_form_errors": N_("The external report form could not be read (see the log)"),
     "report_mirror_errors": N_("The tracked list could not be updated (see the log)"),
 }
-_STAGE_COUNTS: dict[str, Callable[[int], Msg]] = {
-    "ask": _counted(*N_plural("%(num)d first request", "%(num)d first requests")),
-    "before": _counted(
-        *N_plural("%(num)d reminder before the due date", "%(num)d reminders before the due date")
+_STAGE_COUNTS: dict[str, tuple[str, str]] = {
+    "ask": N_plural("%(num)d first request", "%(num)d first requests"),
+    "before": N_plural(
+        "%(num)d reminder before the due date", "%(num)d reminders before the due date"
     ),
-    "due": _counted(
-        *N_plural("%(num)d reminder on the due date", "%(num)d reminders on the due date")
-    ),
-    "overdue": _counted(*N_plural("%(num)d overdue reminder", "%(num)d overdue reminders")),
+    "due": N_plural("%(num)d reminder on the due date", "%(num)d reminders on the due date"),
+    "overdue": N_plural("%(num)d overdue reminder", "%(num)d overdue reminders"),
 }
 
 
@@ -338,7 +308,7 @@ def _step_count(key: str, value: int, planned: bool = False) -> str:
     said = _PLANNED_COUNTS if planned and key in _PLANNED_COUNTS else _STEP_COUNTS
     if key not in said:
         return plural(value, key.replace("_", " "), key.replace("_", " ")).capitalize()
-    return str(said[key](value))
+    return str(nmsg(*said[key], value))
 
 
 PREVIEW_LINE = N_(
@@ -383,7 +353,7 @@ def _print_reminders(console: Console, r: SchoolSweep, *, dry_run: bool) -> None
         )
     )
     stages = told.stages
-    counts = Joined((_STAGE_COUNTS[k](stages[k]) for k in _STAGE_COUNTS if stages[k]), ", ")
+    counts = Joined((nmsg(*_STAGE_COUNTS[k], stages[k]) for k in _STAGE_COUNTS if stages[k]), ", ")
     console.print(say("Items reminded: %(counts)s.", counts=counts))  # each half its own counts
 
 

@@ -16,12 +16,12 @@ from bot.core.clock import local_today
 from bot.core.config.per_school import settings_problems, standing_of
 from bot.core.i18n import (
     N_,
-    Dated,
     Day,
     each_language,
     nmsg,
     say,
     shared_language,
+    short_date,
     speaking,
     spoken,
 )
@@ -208,14 +208,11 @@ def _policies_table(f: Figures) -> Table:
                 f"{p.done}/{p.owed} ({pct(p.rate)})" if p.required else not_asked,
                 str(p.overdue),
                 f"[{colours.get(p.review, 'green')}]{say(p.review)}[/]"
-                + (f" ({Dated(p.next_review, *_SHORT)})" if p.next_review else ""),
+                + (f" ({short_date(p.next_review)})" if p.next_review else ""),
             )
             for p in f.policies
         ),
     )
-
-
-_SHORT = ("%d %b %Y", "dd MMM y")  # a date in a table: '16 Sep 2026', '16 Medi 2026'
 
 
 def _training_table(f: Figures) -> Table:

@@ -14,6 +14,7 @@ __all__ = [
     "ADAPTIVE_CARD_TYPE",
     "ADAPTIVE_CARD_VERSION",
     "CHAT_MESSAGE_LIMIT",
+    "TEAMS_BOT_MESSAGE_LIMIT",
     "TEAMS_MESSAGE_LIMIT",
     "new_card",
     "sent_bytes",
@@ -28,6 +29,9 @@ CHAT_MESSAGE_LIMIT = 32_000  # bytes per Google Chat message, text and cards inc
 # bytes per message a Teams Workflows flow posts ("about 28 KB", all of it: Learn, the Teams
 # connector's known limitations); a bot's own messages may be larger
 TEAMS_MESSAGE_LIMIT = 28_000
+# a Teams bot's own message: "100 KB", counted as UTF-16; "within 80 KB to guarantee successful
+# message delivery" (Learn, Format your bot messages); past it a 413 MessageSizeTooBig
+TEAMS_BOT_MESSAGE_LIMIT = 80_000
 
 
 def sent_bytes(message: Mapping[str, Any]) -> bytes:

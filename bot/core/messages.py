@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import astuple, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from bot.core.ports import Attachment
 from bot.core.rendered import Rendered
 from bot.core.words import human_date
 
-__all__ = ["Text", "bilingual", "human_date", "joined", "notice", "render", "render_shared"]
+__all__ = ["Text", "human_date", "joined", "notice", "render", "render_shared"]
 
 
 TEMPLATES = Path(__file__).parent / "templates" / "email"
@@ -73,17 +72,6 @@ def joined(welsh: tuple[str, str], english: tuple[str, str]) -> tuple[str, str]:
     inner = html[html.index(">", html.index("<body")) + 1 : html.rindex("</body>")]
     at = welsh[1].rindex("</body>")
     return text, f'{welsh[1][:at]}<div lang="en">{inner}</div>\n{welsh[1][at:]}'
-
-
-def bilingual(welsh: EmailDraft, english: EmailDraft) -> EmailDraft:
-    """One email built whole in Welsh and whole in English (``each_language``), joined once:
-    the subject "Welsh / English", the bodies as ``joined`` says."""
-    subject = i18n.both(welsh.subject, english.subject)
-    if welsh.shared is not None and english.shared is not None:
-        shared = Rendered(*joined(astuple(welsh.shared), astuple(english.shared)))
-        return replace(welsh, subject=subject, shared=shared)
-    text, html = joined(welsh.parts(), english.parts())
-    return replace(welsh, subject=subject, text=text, html=html, shared=None, slots={})
 
 
 def render_shared(name: str, context: dict[str, Any]) -> Rendered:

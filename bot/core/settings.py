@@ -100,14 +100,9 @@ class Connection(BaseModel):
     def secrets(self) -> dict[str, SecretStr]:
         """The secrets set here or in ``secrets_file`` (the file's win; SettingsError when it
         cannot be read or names anything but CLIENT_SECRET and BOT_APP_SECRET)."""
-        found = {
-            k: v
-            for k, v in (
-                ("client_secret", self.client_secret),
-                ("bot_app_secret", self.bot_app_secret),
-            )
-            if v is not None
-        }
+        found: dict[str, SecretStr] = self.model_dump(
+            include={"client_secret", "bot_app_secret"}, exclude_none=True
+        )
         if self.secrets_file is None:
             return found
         try:

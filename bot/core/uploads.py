@@ -569,7 +569,7 @@ def clean_attachment(filename: str, data: bytes, declared: str | None = None) ->
     if problem is not None:
         raise _kind_refusal(problem)
     if kind == "application/pdf":
-        check_pdf(shown, data, advice="Please print it to a new PDF or attach a photo instead.")
+        check_pdf(shown, data, advice=PDF_OR_PHOTO)
         clean = data
     else:
         try:

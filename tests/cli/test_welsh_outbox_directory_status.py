@@ -103,9 +103,10 @@ def _outbox_says(language: str, lines: list[str], folder: Path) -> None:
     ]
     refused = _said(language, "gwrthodwyd (failed)", "failed")
     unknown = _said(language, "heb ei chadarnhau (delivery_unknown)", "delivery_unknown")
+    digest = _said(language, "Crynodeb cydymffurfio wythnosol", "Weekly compliance digest")
     assert [r[:4] for r in rows] == [
-        ["2", refused, "digest", "head@oak.example"],
-        ["1", unknown, "digest", _said(language, "sianel", "channel")],
+        ["2", refused, digest, "head@oak.example"],
+        ["1", unknown, digest, _said(language, "sianel", "channel")],
     ]
     assert f"{unknown}: 1  {refused}: 1" in lines
     assert lines[-2].startswith(

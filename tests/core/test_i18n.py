@@ -132,6 +132,8 @@ ENGLISH_COMMON = set(
     ]
 )
 
+ME = "https://oak.example/me"  # a person's own page (the needs card's "more" link)
+
 
 def school(language: str) -> SchoolConfig:
     """A Welsh-medium primary in Wales, in ``language``."""
@@ -776,10 +778,10 @@ def test_the_teams_card_is_welsh(english_words: set[str]) -> None:
     ]
     for listed in (items, items[:1], []):
         with i18n.speaking("cy"):
-            card = needs_card(SCHOOL_NAME, "Alys", listed, user_id=None)
+            card = needs_card(SCHOOL_NAME, "Alys", listed, user_id=None, me_url=ME)
         texts = [t.replace("3.1", " ") for t in _card_texts(card)]
         assert not _english_left(texts, english_words)
-    english = needs_card(SCHOOL_NAME, "Alys", items[:1], user_id=None)
+    english = needs_card(SCHOOL_NAME, "Alys", items[:1], user_id=None, me_url=ME)
     assert _card_texts(english)[0] == f"What {SCHOOL_NAME} needs from you"
 
 

@@ -74,6 +74,9 @@ class Report(SchoolRecord):
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     reporter_name: Mapped[str | None] = mapped_column(String(200))
     reporter_email: Mapped[str | None] = mapped_column(String(320))
+    # how they know the school, as the public form asked it (a key of reports' RELATIONSHIPS;
+    # staff and governors signed in: their role); None: not stated (or anonymous)
+    reporter_relationship: Mapped[str | None] = mapped_column(String(20))
     about_headteacher: Mapped[bool] = mapped_column(Boolean, default=False)
     # who else the report is about (a DSL, a deputy, a member of staff): never alerted, never
     # shown it; lower-case email

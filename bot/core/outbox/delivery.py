@@ -42,6 +42,7 @@ __all__ = [
     "Trouble",
     "failure_recipients",
     "may_resolve",
+    "purpose_heading",
     "purpose_label",
     "purpose_title",
     "resolve",
@@ -53,34 +54,63 @@ NEEDS_A_PERSON = ("delivery_unknown", "failed", "bounced")  # bounced: accepted,
 REPORT_PURPOSES = frozenset({"report_alert", "report_escalation", "report_receipt"})
 ALERT_ROWS_SHOWN = 20
 
+# what each kind of message is for, as the outbox, the dashboard and the delivery alert say it
+# (every purpose the product queues has one: tests/core/test_outbox_purposes.py)
 PURPOSE_LABELS = {
     "reminder": N_("a reminder to a member of staff"),
+    "reminder_merged": N_("a reminder joined into a later one"),
+    "overdue_told": N_("a notice to a manager that someone's tasks are well overdue"),
+    "chasing_stopped": N_("a notice that reminders to a member of staff have stopped"),
     "governor_review": N_("a policy review digest"),
+    "governor_review_moved": N_("a notice that a policy's review date has moved"),
     "handover_chase": N_("a reminder that an official account needs a handover"),
     "task_missed": N_("an alert that a recurring check was missed"),
+    "review_event": N_("a request to review after an event"),
     "decision_review": N_("a reminder to review a decision"),
     "report_alert": N_("an alert to the safeguarding team about a new report"),
     "report_escalation": N_("a report deadline alert to the safeguarding team"),
     "report_receipt": N_("a receipt to someone who made a report"),
-    "visitor_copy": N_("a visitor's copy of the school's rules"),
+    "report_failed": N_("an alert that a report could not be saved"),
+    "report_line_manager": N_("a notice to a line manager about a report"),
+    "complaint_ack": N_("a receipt to someone who made a data protection complaint"),
+    "complaint_alert": N_("an alert about a new data protection complaint"),
+    "complaint_warning": N_("a data protection complaint deadline alert"),
+    "complaint_outcome": N_("the outcome of a data protection complaint"),
     "aup_receipt": N_("a receipt for a signed acceptable use policy"),
     "digest": N_("the weekly compliance digest"),
+    "trust_digest": N_("the trust's weekly safeguarding overview"),
+    "trust_board": N_("the trust's board pack"),
+    "teams_dashboard": N_("the compliance dashboard card in Teams"),
+    "teams_needs": N_("a card in Teams of what a member of staff needs to do"),
+    "teams_reply": N_("a reply from the bot in Teams"),
     "link_renewal": N_("a fresh link to a task"),
     "signin_link": N_("a sign-in link and code"),
     "document_refused": N_("a warning that a policy document could not be used"),
     "scr_gaps": N_("the weekly count of new gaps in the single central record"),
+    "settings_problem": N_("an alert that the school's settings have a problem"),
+    "step_failed": N_("an alert that a scheduled job failed"),
     ALERT_PURPOSE: N_("an alert that a message could not be delivered"),
 }
 
 
 def purpose_label(purpose: str) -> str:
-    """What a message was for, in the school's words ("a reminder to a member of staff")."""
+    """What a message was for, as a catalogue sentence ("a reminder to a member of staff")."""
     return PURPOSE_LABELS.get(purpose, N_("a message from the compliance bot"))
 
 
 def purpose_title(purpose: str) -> str:
-    """The same as a heading or table cell ("Reminder to a member of staff")."""
-    label = re.sub(r"^(?:an?|the) ", "", purpose_label(purpose))
+    """The same in English as a heading or table cell ("Reminder to a member of staff")."""
+    return _headed(purpose_label(purpose))
+
+
+def purpose_heading(purpose: str) -> Said:
+    """The same as a heading, said where shown, in the language then active."""
+    return Said(lambda: _headed(str(Msg(purpose_label(purpose)))))
+
+
+def _headed(label: str) -> str:
+    """A label as a heading: its article dropped (English or Welsh), its first letter a capital."""
+    label = re.sub(r"^(?:an?|the|y|yr) ", "", label)
     return label[:1].upper() + label[1:]
 
 
@@ -192,17 +222,6 @@ def _refused() -> Select[OutboxMessage]:
     )
 
 
-def _title(purpose: str) -> Said:
-    """What a message was for, as a heading ("Reminder to a member of staff"), said where
-    shown (an English label's article dropped)."""
-    return Said(lambda: _headed(str(Msg(purpose_label(purpose)))))
-
-
-def _headed(label: str) -> str:
-    label = re.sub(r"^(?:an?|the) ", "", label)
-    return label[:1].upper() + label[1:]
-
-
 def _alert_draft(school: SchoolConfig, rows: Sequence[OutboxMessage]) -> EmailDraft:
     """The alert itself: which messages (number, purpose, when), what to do; no content."""
     count = len(rows)
@@ -211,7 +230,7 @@ def _alert_draft(school: SchoolConfig, rows: Sequence[OutboxMessage]) -> EmailDr
             Msg(N_("Message %(id)s"), id=r.id),
             Msg(
                 N_("%(what)s, queued %(day)s, %(time)s"),
-                what=_title(r.purpose),
+                what=purpose_heading(r.purpose),
                 day=to_local(r.created_at).date(),
                 time=f"{to_local(r.created_at):%H:%M}",
             ),

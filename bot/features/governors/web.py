@@ -13,6 +13,7 @@ from bot.core.models import utcnow
 from bot.core.permissions import POLICY_READERS
 from bot.core.words import school_words
 from bot.engine.web.deps import ctx, language_for_page, render, require_roles
+from bot.engine.web.forms import download
 from bot.features.governors.report import (
     ReportError,
     build_report,
@@ -63,12 +64,4 @@ def governors_report_pdf(request: Request, term: str | None = None) -> Response:
     """The termly governors' report as a PDF download."""
     context = _report_context(request, term)
     pdf = render_pdf(context["report"], context["report_language"], school_words(context["school"]))
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": (
-                f'attachment; filename="termly-report-{context["term"].slug}.pdf"'
-            )
-        },
-    )
+    return download(pdf, f"termly-report-{context['term'].slug}.pdf", "application/pdf")

@@ -227,14 +227,12 @@ def _entry_line(policy: Policy, entry: DigestEntry, on: date) -> tuple[str, Text
         "date": entry.review_due,
         "derived": Joined(derived),
     }
-    if entry.review_due < on:
-        words: Text = Msg(
-            N_("%(state)s — was due for review by the %(body)s by %(date)s%(derived)s"), **values
-        )
-    else:
-        words = Msg(
-            N_("%(state)s — to be reviewed by the %(body)s by %(date)s%(derived)s"), **values
-        )
+    words: Text = Msg(
+        N_("%(state)s — was due for review by the %(body)s by %(date)s%(derived)s")
+        if entry.review_due < on
+        else N_("%(state)s — to be reviewed by the %(body)s by %(date)s%(derived)s"),
+        **values,
+    )
     if entry.final:
         words = words + Msg(N_(". This is the last email about it; the register keeps showing it"))
     return policy.title, words

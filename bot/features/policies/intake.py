@@ -34,7 +34,6 @@ from bot.features.policies.typed import typed_date
 T = TypeVar("T", bound="Intake")
 
 __all__ = [
-    "ANSWER_PROBLEMS",
     "QUESTIONS",
     "Dates",
     "Intake",
@@ -57,7 +56,6 @@ QUESTIONS = {
 # what is wrong with an answer (``Intake.answer``)
 NO_ANSWER = N_("no answer given")
 NOT_A_DATE = N_("%(text)s is not a date I can read; write 2027-09-30 or September 2027")
-ANSWER_PROBLEMS = (NOT_A_DATE, NO_ANSWER)
 
 
 def question(name: str, words: Words) -> Msg:

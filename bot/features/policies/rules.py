@@ -228,9 +228,7 @@ def review_state(review_due: date, on: date) -> Msg:
     return nmsg("due in %(num)d day", "due in %(num)d days", days)
 
 
-def digest_subject(
-    titles_due: Sequence[tuple[str, date]], on: date, governors: object = None
-) -> Msg:
+def digest_subject(titles_due: Sequence[tuple[str, date]], on: date, governors: object) -> Msg:
     """The digest's subject as of the day it is delivered (``governors``: the school's word
     for them, said where shown)."""
     if len(titles_due) == 1:
@@ -260,7 +258,7 @@ def digest_subject(
     return Msg(
         N_("Policy reviews for %(governors)s: %(parts)s"),
         parts=Joined(parts, ", "),
-        governors=governors if governors is not None else Msg("governors"),
+        governors=governors,
     )
 
 

@@ -16,7 +16,7 @@ from bot.core.clock import local_today
 from bot.core.config import ReadingProof
 from bot.core.dates import HAPPENED, REVIEW, DateWindowError
 from bot.core.documents import DocumentError, pdf_page_png
-from bot.core.forms import SaidError, Text
+from bot.core.forms import Text
 from bot.core.i18n import N_, Msg
 from bot.core.links import LinkExpiredError, LinkInvalidError
 from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
@@ -118,11 +118,6 @@ def _detail(
         )
 
 
-def _said(exc: Exception) -> Text:
-    """Why a review was refused (a date window's line is core's), said on the page."""
-    return exc.msg if isinstance(exc, SaidError) else str(exc)
-
-
 def _policy(session: Session, user: Person, key: str) -> Policy:
     """The policy of the user's school with that key (404 when there is none)."""
     policy = session.scalar(
@@ -172,7 +167,7 @@ def policy_review(
                 document=upload,
             )
     except (DateWindowError, ReviewError) as exc:
-        return _detail(request, user, key, errors=[_said(exc)], form=form, status_code=400)
+        return _detail(request, user, key, errors=[exc.msg], form=form, status_code=400)
     return RedirectResponse(f"/policies/{key}?recorded={result.review_id}", status_code=303)
 
 
@@ -199,7 +194,7 @@ def policy_confirm_date(
                 new_date=new_date,
             )
     except (DateWindowError, ReviewError) as exc:
-        return _detail(request, user, key, confirm_errors=[_said(exc)], status_code=400)
+        return _detail(request, user, key, confirm_errors=[exc.msg], status_code=400)
     return RedirectResponse(f"/policies/{key}?confirmed=1", status_code=303)
 
 

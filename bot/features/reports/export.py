@@ -8,10 +8,17 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
 from bot.core.models import Person, Report
-from bot.core.words import csv_text
+from bot.core.words import csv_text, school_words
 from bot.features.reports.actions import audit_list
 from bot.features.reports.routing import visible_reports
-from bot.features.reports.rules import CATEGORIES, INVOLVED_ROLES, STATUSES, URGENCIES, local_time
+from bot.features.reports.rules import (
+    CATEGORIES,
+    INVOLVED_ROLES,
+    RELATIONSHIPS,
+    STATUSES,
+    URGENCIES,
+    local_time,
+)
 
 __all__ = ["EXPORT_COLUMNS", "export_csv", "export_visible"]
 
@@ -32,6 +39,7 @@ EXPORT_COLUMNS = (
     "actions_taken",
     "reporter",
     "reporter_email",
+    "reporter_relationship",
     "outcome",
     "lessons",
     "closed",
@@ -39,9 +47,10 @@ EXPORT_COLUMNS = (
 )
 
 
-def export_csv(reports: Sequence[Report]) -> str:
-    """The tracked list as CSV (for the DSL's records), with the formula-injection guard."""
-    return csv_text(EXPORT_COLUMNS, (_row(r) for r in reports), bom=False)
+def export_csv(reports: Sequence[Report], governor: str) -> str:
+    """The tracked list as CSV (for the DSL's records), with the formula-injection guard;
+    ``governor``: the school's word for a governor (how a reporter may know the school)."""
+    return csv_text(EXPORT_COLUMNS, (_row(r, governor) for r in reports), bom=False)
 
 
 def export_visible(
@@ -54,10 +63,10 @@ def export_visible(
         )
     )
     audit_list(session, actor, "report.exported", school.id, rows=len(reports), via=via)
-    return export_csv(reports), len(reports)
+    return export_csv(reports, school_words(school).governor), len(reports)
 
 
-def _row(r: Report) -> tuple[object, ...]:
+def _row(r: Report, governor: str) -> tuple[object, ...]:
     involved = "; ".join(
         INVOLVED_ROLES.get(str(i.get("role")), str(i.get("role")))
         + (f" ({i.get('names')})" if i.get("names") else "")
@@ -80,6 +89,7 @@ def _row(r: Report) -> tuple[object, ...]:
         r.actions_taken,
         "anonymous" if r.anonymous else (r.reporter_name or ""),
         r.reporter_email,
+        RELATIONSHIPS.get(r.reporter_relationship or "", "") % {"governor": governor},
         r.outcome,
         r.lessons,
         local_time(r.closed_at) if r.closed_at else "",

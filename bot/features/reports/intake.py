@@ -416,6 +416,7 @@ def submit_report(
         reporter_id=None if sub.anonymous else reporter_id,
         reporter_name=None if sub.anonymous else sub.reporter_name,
         reporter_email=None if sub.anonymous else sub.reporter_email,
+        reporter_relationship=sub.reporter_relationship,
         about_headteacher=sub.about_headteacher,
         about_person=sub.about_person,
         suspected_illegal=sub.suspected_illegal,

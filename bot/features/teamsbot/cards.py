@@ -7,11 +7,12 @@ the card afresh when they open the chat, so a card done on the web shows as done
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.core.cards import new_card
+from bot.core.cards import ADAPTIVE_CARD_TYPE, TEAMS_BOT_MESSAGE_LIMIT, new_card
 from bot.core.cards import text_block as _text
 from bot.core.i18n import Dated, nsay, say
 from bot.core.words import version_name
@@ -19,6 +20,7 @@ from bot.core.words import version_name
 __all__ = [
     "ACK_VERB",
     "AUP_VERB",
+    "MAX_ITEMS",
     "REFRESH_VERB",
     "NeedItem",
     "due_line",
@@ -32,6 +34,7 @@ ACK_VERB = "policy.acknowledge"
 AUP_VERB = "aup.sign"
 REFRESH_VERB = "needs.refresh"
 KINDS = ("acknowledge_policy", "sign_aup", "complete_training")
+MAX_ITEMS = 20  # at most, and fewer when the message would outgrow Teams': the /me page has all
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,7 @@ def needs_card(
     items: list[NeedItem],
     *,
     user_id: str | None,
+    me_url: str,
     note: str | None = None,
 ) -> dict[str, Any]:
     """The card for one person: their open items, or a thank-you when there are none.
@@ -163,8 +167,40 @@ def needs_card(
         given_name: how the card greets the person.
         items: their open duties, most urgent first.
         user_id: their Entra object id (``refresh.userIds``), None for no refresh.
+        me_url: their own page, where the items the card leaves out are.
         note: a line above the items (what a press just recorded, or why it did not).
+
+    The card shows at most ``MAX_ITEMS`` items, and fewer when the message carrying it would
+    pass what Teams takes from a bot (``TEAMS_BOT_MESSAGE_LIMIT``, counted as UTF-16).
     """
+    shown = min(len(items), MAX_ITEMS)
+    card = _needs_card(school_name, given_name, items, shown, user_id, me_url, note)
+    while shown and not _fits(card):
+        shown -= 1
+        card = _needs_card(school_name, given_name, items, shown, user_id, me_url, note)
+    return card
+
+
+def _fits(card: dict[str, Any]) -> bool:
+    """Whether the bot's message carrying ``card`` is within Teams' limit, as Teams counts it."""
+    message = {
+        "type": "message",
+        "attachments": [{"contentType": ADAPTIVE_CARD_TYPE, "content": card}],
+    }
+    sent = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+    return len(sent.encode("utf-16-le")) <= TEAMS_BOT_MESSAGE_LIMIT
+
+
+def _needs_card(
+    school_name: str,
+    given_name: str,
+    items: list[NeedItem],
+    shown: int,
+    user_id: str | None,
+    me_url: str,
+    note: str | None,
+) -> dict[str, Any]:
+    """The card with the first ``shown`` of ``items``."""
     body: list[dict[str, Any]] = [
         _text(needs_title(school_name), size="Large", weight="Bolder", style="heading")
     ]
@@ -172,7 +208,21 @@ def needs_card(
         thanks = note.startswith(("Thank you", "Diolch"))  # recorded (English or Welsh)
         body.append(_text(note, color="Good" if thanks else "Warning"))
     body.append(_text(hello_line(given_name, len(items)), spacing="Small"))
-    body += [_item(i) for i in items]
+    body += [_item(i) for i in items[:shown]]
+    if len(items) > shown:
+        more = len(items) - shown
+        body += [
+            _text(
+                nsay("…and %(num)d more on your page.", "…and %(num)d more on your page.", more),
+                separator=True,
+            ),
+            {
+                "type": "ActionSet",
+                "actions": [
+                    {"type": "Action.OpenUrl", "title": say("Open your page"), "url": me_url}
+                ],
+            },
+        ]
     return refreshed(new_card(body), REFRESH_VERB, {}, user_id) if user_id else new_card(body)
 
 

@@ -187,7 +187,11 @@ class TeamsDigests(BotDigests):
     ) -> dict[str, Any]:
         """The person's Adaptive Card."""
         return needs_card(
-            school.name, person.given_name or person.display_name, items, user_id=chat.user_id
+            school.name,
+            person.given_name or person.display_name,
+            items,
+            user_id=chat.user_id,
+            me_url=f"{self.settings.base_url.rstrip('/')}/me",
         )
 
     def nudge(

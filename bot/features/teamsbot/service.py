@@ -141,6 +141,7 @@ def card_for(
         person.given_name or person.display_name,
         open_needs(session, settings, person, today),
         user_id=person.external_id,
+        me_url=f"{settings.base_url.rstrip('/')}/me",
         note=note,
     )
 

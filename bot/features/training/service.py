@@ -27,6 +27,8 @@ __all__ = ["ImportReport", "NotADate", "course_problem", "import_training_csv", 
 
 REQUIRED = ("course", "completed_on")
 WHO = ("email", "id", "name")  # one of them says whose completion it is
+# how each of them is compared (``_people``'s keys)
+_WHO_KEY = {"email": str.lower, "id": str.casefold, "name": plain_key}
 # the column names providers' exports use, by the column they mean here
 ALIASES = {
     alias: column
@@ -134,14 +136,7 @@ def _whose(row: dict[str, str | None], people: dict[tuple[str, str], int | None]
         given = " ".join((row.get(column) or "").split())
         if not given:
             continue
-        key = (
-            column,
-            given.lower()
-            if column == "email"
-            else given.casefold()
-            if column == "id"
-            else plain_key(given),
-        )
+        key = (column, _WHO_KEY[column](given))
         if key not in people:
             return None, Msg(
                 N_("%(column)s %(given)s is not in the directory"), column=column, given=given

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+import time_machine
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -48,6 +49,8 @@ PROOF = {
     ],
     "pass_mark": 2,
 }
+
+ME = "https://oak.example/me"  # a person's own page (the needs card's "more" link)
 
 
 def _school(
@@ -148,6 +151,7 @@ def test_a_check_has_two_to_five_questions_and_a_reachable_pass_mark() -> None:
     assert ReadingProof.model_validate({**PROOF, "pass_mark": None}).needed == 2
 
 
+@time_machine.travel(at(TODAY, 9), tick=False)  # both links signed in the same second
 def test_teams_card_opens_the_reading_page_and_refuses_a_direct_press(
     school: SchoolBuilder,
 ) -> None:
@@ -158,7 +162,7 @@ def test_teams_card_opens_the_reading_page_and_refuses_a_direct_press(
         assert item.read_first and item.read_url.endswith(link)
         from bot.features.teamsbot.cards import needs_card
 
-        card = needs_card("Oak", "Amy", [item], user_id=None)
+        card = needs_card("Oak", "Amy", [item], user_id=None, me_url=ME)
         actions = [a for a in _walk(card) if a.get("type", "").startswith("Action.")]
         assert [a["title"] for a in actions if a["type"] == "Action.OpenUrl"] == [
             "Read and acknowledge"

@@ -578,7 +578,7 @@ def test_csv_export_guards_against_formulas(env: Env) -> None:
         rows = list(session.scalars(select(Report)))
         for r in rows:
             _ = r.owner
-        text = export_csv(rows)
+        text = export_csv(rows, "governor")
     (row,) = list(csv.DictReader(io.StringIO(text)))
     assert row["reference"] == ref
     assert row["what_happened"].startswith("'=HYPERLINK")

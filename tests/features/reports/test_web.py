@@ -199,6 +199,27 @@ def test_signed_in_report_then_dsl_reads_it_escaped(env: Env) -> None:
     assert receipt.recipients == ["amy@oak.example"]
 
 
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [("parent", "Parent or carer"), ("governor", "A governor"), (None, "Not stated")],
+)
+def test_how_the_reporter_knows_the_school_reaches_the_dsl(
+    env: Env, answer: str | None, said: str
+) -> None:
+    """The public form asks "How do you know the school?": the answer is kept with the
+    report, and the DSL reads it on the report's page and in the export, in words (the
+    school's word for a governor); a report with no answer says "Not stated"."""
+    response = env.submit(env.client(), reporter_relationship=answer)
+    (ref,) = set(REF.findall(response.text))
+    assert env.report(ref).reporter_relationship == answer
+    page = env.client("dsl").get(f"/reports/{ref}").text
+    assert f"<dt>How they know the school</dt><dd>{said}</dd>" in page
+    export = env.client("dsl").get("/reports/export.csv").text.lstrip("\ufeff")
+    (row,) = list(csv.DictReader(io.StringIO(export)))
+    assert row["reporter"] == "Pat Parent"
+    assert row["reporter_relationship"] == ("" if answer is None else said)
+
+
 def test_the_report_is_committed_before_the_page_says_received(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -8,6 +8,7 @@ skip the renderer."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import os
 import subprocess
@@ -15,13 +16,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from bot.core.cards import ADAPTIVE_CARD_TYPE as ADAPTIVE
+from bot.core.i18n import speaking
 from bot.core.models import Person, utcnow
 from bot.features.dashboard.cards import adaptive_card
 from bot.features.reports.chat_alerts import concern_card
 from bot.features.reports.intake import _card_payloads
-from bot.features.teamsbot.cards import NeedItem, needs_card
+from bot.features.teamsbot.cards import MAX_ITEMS, NeedItem, needs_card
 from bot.features.teamsbot.dashboard import live_card, refused_card, viewer_of
 from bot.features.teamsbot.service import card_for
 from tests.features.dashboard.test_cards import figures
@@ -29,9 +33,10 @@ from tests.features.teamsbot.support import AMY_ID, MONDAY, BotEnv
 from tests.support.paths import REPO
 
 SCRIPT = REPO / "tests" / "support" / "adaptive_cards.js"
+ME = "https://oak.example/me"
 BUILDERS = ("new_card", "adaptive_card")  # bot.core.cards; the digest's, on top of it
 JUDGED = {  # every function that builds a card, and the cases below that show it
-    "bot/features/teamsbot/cards.py:needs_card",
+    "bot/features/teamsbot/cards.py:_needs_card",  # needs_card's, fitted to a bot's limit
     "bot/features/reports/chat_alerts.py:concern_card",
     "bot/features/teamsbot/dashboard.py:refused_card",
     "bot/features/teamsbot/dashboard.py:live_card",
@@ -120,14 +125,51 @@ def _items() -> list[NeedItem]:
     ]
 
 
+def _many(count: int) -> list[NeedItem]:
+    """``count`` policies to acknowledge, each with a long title and statement."""
+    title = "Safeguarding and Child Protection Policy, with its appendices on online safety"
+    return [
+        dataclasses.replace(
+            _items()[0],
+            duty_id=100 + n,
+            title=f"{title} ({n})",
+            statement=f"I have read and understood the {title} ({n}), version 2026.1. " * 4,
+        )
+        for n in range(count)
+    ]
+
+
+@pytest.mark.parametrize("language", ["en", "cy+en"])
+def test_a_long_list_is_cut_to_what_teams_takes_from_a_bot(language: str) -> None:
+    """Teams refuses a bot's message over 100 KB counted as UTF-16 (Learn: keep within 80 KB):
+    the card shows at most MAX_ITEMS, fewer when longer, and sends the rest to the person's
+    page; every item shown is whole."""
+    with speaking(language):
+        short = needs_card("Oak", "Amy", _many(MAX_ITEMS + 3), user_id=AMY_ID, me_url=ME)
+        long = needs_card("Oak", "Amy", _many(200), user_id=AMY_ID, me_url=ME)
+    for card, total in ((short, MAX_ITEMS + 3), (long, 200)):
+        message = {"type": "message", "attachments": [{"contentType": ADAPTIVE, "content": card}]}
+        sent = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+        assert len(sent.encode("utf-16-le")) <= 80_000
+        shown = sum(1 for part in card["body"] if part.get("type") == "Container")
+        assert 0 < shown <= MAX_ITEMS
+        texts = json.dumps(card, ensure_ascii=False)
+        assert f"…and {total - shown} more on your page." in texts
+        assert f'"url":"{ME}"' in texts.replace(" ", "")
+    assert sum(1 for part in short["body"] if part.get("type") == "Container") == MAX_ITEMS
+
+
 def test_every_card_passes_microsofts_renderer(env: BotEnv, node_modules: Path) -> None:
     cards: dict[str, dict[str, Any]] = {
-        "needs: every kind of item": needs_card("Oak Test School", "Amy", _items(), user_id=AMY_ID),
+        "needs: every kind of item": needs_card(
+            "Oak Test School", "Amy", _items(), user_id=AMY_ID, me_url=ME
+        ),
         "needs: after a press": needs_card(
             "Oak Test School",
             "Amy",
             _items()[1:],
             user_id=AMY_ID,
+            me_url=ME,
             note="Thank you: your acknowledgement of the Online Safety Policy is recorded.",
         ),
         "needs: a refused press": needs_card(
@@ -135,9 +177,13 @@ def test_every_card_passes_microsofts_renderer(env: BotEnv, node_modules: Path) 
             "Amy",
             _items()[:1],
             user_id=AMY_ID,
+            me_url=ME,
             note="Tick the box to agree, then press Sign.",
         ),
-        "needs: nothing waiting": needs_card("Oak Test School", "Amy", [], user_id=None),
+        "needs: nothing waiting": needs_card("Oak Test School", "Amy", [], user_id=None, me_url=ME),
+        "needs: more than a card holds": needs_card(
+            "Oak Test School", "Amy", _many(60), user_id=AMY_ID, me_url=ME
+        ),
         "concern alert in chat": concern_card(
             "Oak Test School",
             "CR-2026-7KQ3M",
