@@ -413,7 +413,7 @@ class ReminderRun:
                 if len(entries) == 1
                 else self.renderer.asked_email(to, [digest for _, digest, _ in entries])
             )
-            asked += self._queue(session, "reminder", [(key, draft)])
+            asked += self._queue(session, purpose="reminder", items=[(key, draft)])
             add_merged(
                 session,
                 school_id=self.school.id,
@@ -430,7 +430,7 @@ class ReminderRun:
             )
             for to, people in sorted(self.told.items())
         ]
-        return asked + self._queue(session, "overdue_told", drafts)
+        return asked + self._queue(session, purpose="overdue_told", items=drafts)
 
     def _queue(self, session: Session, purpose: str, items: list[tuple[str, EmailDraft]]) -> int:
         """Queue the day's routine ``items`` (key, email) for ``purpose``; how many were new."""
