@@ -28,6 +28,7 @@ __all__ = [
     "PacerSlot",
     "in_each",
     "paced",
+    "pacing_problem",
     "pacing_row",
     "parse_retry_after",
     "refused",
@@ -159,12 +160,32 @@ _RESERVE = N_(
 )
 
 
+def pacing_problem(mail: Any, prefix: str, daily: int, unit: str) -> str | None:
+    """What is wrong with the sending pace of the settings ``mail`` (whose variables start
+    with ``prefix``; ``daily`` ``unit`` a day at most), or None: routine mail needs at least
+    one send a minute and one a day once urgent mail's reserve is kept."""
+    minute, per_minute = mail.urgent_reserve_per_minute, mail.messages_per_minute
+    if per_minute < 1:
+        return f"{prefix}MESSAGES_PER_MINUTE must be at least 1"
+    if minute >= per_minute:
+        return (
+            f"{prefix}URGENT_RESERVE_PER_MINUTE ({minute}) must be less than "
+            f"{prefix}MESSAGES_PER_MINUTE ({per_minute}): routine mail needs at least one send "
+            "a minute"
+        )
+    if mail.urgent_reserve_per_day >= daily:
+        return (
+            f"{prefix}URGENT_RESERVE_PER_DAY must be less than the mailbox's {daily:,} {unit} a day"
+        )
+    return None
+
+
 def pacing_row(name: str, mail: Any, prefix: str, daily: int, unit: str) -> CheckRow:
     """The sending pace and what routine mail leaves for urgent mail (from the settings
     ``mail``, whose variables start with ``prefix``): ``daily`` ``unit`` (``recipients`` or
     ``messages``) a day at most; ``name`` the row's, said in the language spoken."""
     minute, day = mail.urgent_reserve_per_minute, mail.urgent_reserve_per_day
-    ok = 0 <= minute < mail.messages_per_minute and 0 <= day < daily
+    ok = pacing_problem(mail, prefix, daily, unit) is None  # the reserves are never negative
     return row(
         name,
         ok,

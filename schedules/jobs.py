@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.core.config import ConfigError
@@ -212,13 +212,15 @@ def maintenance_job(home: str | None = None) -> None:
 @dataclass(frozen=True)
 class JobSpec:
     """A job's fixed id, function and interval; ``at_start``: its first run is when the
-    scheduler starts, not one interval later."""
+    scheduler starts, not one interval later; ``kwargs``: what it is called with besides the
+    home folder."""
 
     id: str
     func: Callable[..., None]
     seconds: int
     grace: int
     at_start: bool = False
+    kwargs: Mapping[str, object] = field(default_factory=dict)  # the function's, beside ``home``
 
 
 JOBS: tuple[JobSpec, ...] = (

@@ -248,7 +248,7 @@ def build_scheduler(
             IntervalTrigger(seconds=job.seconds, timezone=LONDON),
             id=job.id,
             name=job.id,
-            kwargs={"home": home},
+            kwargs={"home": home, **job.kwargs},
             replace_existing=True,
             coalesce=True,
             max_instances=1,
@@ -285,18 +285,11 @@ class RunningScheduler:
         self.stopped = threading.Event()  # set when no further job may start
         self._losing = threading.Lock()
         self.beat_seconds = settings.scheduler_beat_seconds
-        self.scheduler = build_scheduler(settings, jobs=jobs, wrap=self.guard)
-        self.scheduler.add_job(
-            self.guard(heartbeat_job),
-            IntervalTrigger(seconds=self.beat_seconds, timezone=LONDON),
-            id=HEARTBEAT_JOB_ID,
-            name=HEARTBEAT_JOB_ID,
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=self.beat_seconds,
-            kwargs={"lock": lock, "every": self.beat_seconds},
+        every = self.beat_seconds
+        beat = JobSpec(
+            HEARTBEAT_JOB_ID, heartbeat_job, every, every, kwargs={"lock": lock, "every": every}
         )
+        self.scheduler = build_scheduler(settings, jobs=(*jobs, beat), wrap=self.guard)
 
     def guard(self, func: Callable[..., object]) -> Callable[..., None]:
         """``func`` wrapped so that it runs only while the lock is still ours."""

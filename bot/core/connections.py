@@ -73,38 +73,32 @@ def make_engine(url: str) -> Engine:
     report contents, names and email addresses, and an error's text ends up in logs.
     """
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        connect_args: dict[str, Any] = {"check_same_thread": False}
-        if parsed.database and parsed.database != ":memory:":
-            path = Path(parsed.database)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # this process's writers queue for the file in turn (see sqlite_gate)
-            connect_args["factory"] = GatedConnection
-            gate = gate_for(str(path.resolve()))
+    sqlite = parsed.get_backend_name() == "sqlite"
+    connect_args: dict[str, Any] = {"check_same_thread": False} if sqlite else {}
+    if sqlite and parsed.database and parsed.database != ":memory:":
+        path = Path(parsed.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # this process's writers queue for the file in turn (see sqlite_gate)
+        connect_args["factory"] = GatedConnection
+        gate = gate_for(str(path.resolve()))
 
-            def _gated(dbapi_connection: Any, _record: Any) -> None:
-                dbapi_connection.gate = gate
+        def _gated(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.gate = gate
 
-        engine = create_engine(
-            url,
-            connect_args=connect_args,
-            hide_parameters=True,
-            json_serializer=_json_dumps,
-            json_deserializer=orjson.loads,
-        )
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    engine = create_engine(
+        parsed,
+        connect_args=connect_args,
+        pool_pre_ping=not sqlite,
+        hide_parameters=True,
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
+    )
+    if sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "savepoint", _sqlite_savepoint_inside)
-        if "factory" in connect_args:
-            event.listen(engine, "connect", _gated)
-    else:
-        if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        engine = create_engine(
-            parsed,
-            pool_pre_ping=True,
-            hide_parameters=True,
-            json_serializer=_json_dumps,
-            json_deserializer=orjson.loads,
-        )
+    if "factory" in connect_args:
+        event.listen(engine, "connect", _gated)
     install_tags(engine)  # rows its connections write to bulk-sealed tables are noted
     return engine

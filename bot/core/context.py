@@ -201,19 +201,10 @@ def school_chats(
     }
 
 
-def own_senders(
-    schools: Sequence[SchoolConfig], connectors: Connectors | None = None
-) -> dict[str, str]:
+def own_senders(schools: Sequence[SchoolConfig]) -> dict[str, str]:
     """The schools that send from a mailbox of their own: school id -> its address (its
-    ``sender``, else its connection's sender when ``connectors`` are given to ask)."""
-    found = {school.id: school.sender.lower() for school in schools if school.sender}
-    if connectors is not None:
-        for school in schools:
-            if school.connection and school.id not in found:
-                sender = connectors.connection(school.connection).sender
-                if sender:
-                    found[school.id] = sender.lower()
-    return found
+    ``sender``)."""
+    return {school.id: school.sender.lower() for school in schools if school.sender}
 
 
 def own_mailboxes(schools: Sequence[SchoolConfig], connectors: Connectors) -> tuple[Mailbox, ...]:

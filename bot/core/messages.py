@@ -15,9 +15,8 @@ from bot.core.forms import Text
 from bot.core.outbox import EmailDraft
 from bot.core.ports import Attachment
 from bot.core.rendered import Rendered
-from bot.core.words import human_date
 
-__all__ = ["Text", "human_date", "joined", "notice", "render", "render_shared"]
+__all__ = ["joined", "notice", "render", "render_shared"]
 
 
 TEMPLATES = Path(__file__).parent / "templates" / "email"

@@ -86,17 +86,24 @@ def take(session: Session, rule: RateLimit, key: str, now: datetime) -> bool:
     bucket_id, hits = lock_bucket(session, rule.scope, key, now)
     recent = _recent(hits, rule, now)
     fits = len(recent) < rule.limit
+    _keep(session, bucket_id, [*recent, now.timestamp()] if fits else recent, rule, now)
+    return fits
+
+
+def _keep(
+    session: Session, bucket_id: int, hits: list[Any], rule: RateLimit, now: datetime
+) -> None:
+    """Store a bucket's hits, and prune ``rule``'s scope now and then (``PRUNE_EVERY``)."""
     session.execute(
         update(RateLimitBucket)
         .where(RateLimitBucket.id == bucket_id)
-        .values(hits=[*recent, now.timestamp()] if fits else recent)
+        .values(hits=hits)
         .execution_options(synchronize_session=False)
     )
     last = _pruned.get(rule.scope)
     if last is None or not last <= now < last + PRUNE_EVERY:
         _pruned[rule.scope] = now
         _prune(session, rule, now)
-    return fits
 
 
 def lock_bucket(session: Session, scope: str, key: str, now: datetime) -> tuple[int, list[float]]:
@@ -172,17 +179,8 @@ class DatabasePacer:
                     live[-1][1] += limit.cost
                 else:
                     live.append([slot, limit.cost])
-                session.execute(
-                    update(RateLimitBucket)
-                    .where(RateLimitBucket.id == row)
-                    .values(hits=live)
-                    .execution_options(synchronize_session=False)
-                )
                 rule = RateLimit(_scope(limit), limit.calls, timedelta(seconds=limit.window))
-                last = _pruned.get(rule.scope)
-                if last is None or not last <= at < last + PRUNE_EVERY:
-                    _pruned[rule.scope] = at
-                    _prune(session, rule, at)
+                _keep(session, row, live, rule, at)
         return 0.0
 
 

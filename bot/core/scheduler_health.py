@@ -91,29 +91,30 @@ _keys: Keyring | None = None  # what the stored beat's seal is checked with
 def beat_seal(keys: Keyring | None, beat_at: datetime, every_seconds: int) -> str | None:
     """The stored beat's seal: its time and interval, keyed with the audit key (None without
     one)."""
-    if keys is None:
-        return None
+    return None if keys is None else _seal(keys.current, beat_at, every_seconds)
+
+
+def _seal(key: bytes, beat_at: datetime, every_seconds: int) -> str:
+    """A beat's seal made with ``key``: its key's id, then the keyed digest."""
     body = f"scheduler-beat|{canon(beat_at)}|{every_seconds}".encode()
-    return f"{keys.current_id}:{keyed_digest(keys.current, body)[:32]}"
+    return f"{key_id(key)}:{keyed_digest(key, body)[:32]}"
 
 
 def _sealed(keys: Keyring | None, seal: str | None, beat_at: datetime, every: int) -> bool:
     """Whether a stored beat's seal was made with a key of ``keys`` (no keys: any beat)."""
     if keys is None:
         return True
-    name, _, digest = (seal or "").partition(":")
-    key = keys.find(name)
-    if key is None:
-        return False
-    body = f"scheduler-beat|{canon(beat_at)}|{every}".encode()
-    return key_id(key) == name and keyed_digest(key, body)[:32] == digest
+    key = keys.find((seal or "").partition(":")[0])
+    return key is not None and _seal(key, beat_at, every) == seal
+
+
+# the stored beat (one row)
+_STORED = select(SchedulerBeat.beat_at, SchedulerBeat.every_seconds, SchedulerBeat.seal)
 
 
 def beat_is_ours(conn: Connection, keys: Keyring | None) -> bool:
     """Whether the stored beat, if any, was written by the bot (``audit verify``)."""
-    row = conn.execute(
-        select(SchedulerBeat.beat_at, SchedulerBeat.every_seconds, SchedulerBeat.seal)
-    ).first()
+    row = conn.execute(_STORED).first()
     return row is None or _sealed(keys, row.seal, row.beat_at, row.every_seconds)
 
 
@@ -157,11 +158,7 @@ def _judged(conn: Connection | None) -> _Beat | None:
     if own is not None or watching is None or conn is None:
         return own
     try:
-        row = conn.execute(
-            select(SchedulerBeat.beat_at, SchedulerBeat.every_seconds, SchedulerBeat.seal).where(
-                SchedulerBeat.id == 1
-            )
-        ).first()
+        row = conn.execute(_STORED.where(SchedulerBeat.id == 1)).first()
     except SQLAlchemyError:
         return None
     if row is None or not _sealed(_keys, row.seal, row.beat_at, row.every_seconds):

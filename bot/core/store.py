@@ -365,7 +365,7 @@ class Store:
             from alembic import command
 
             carry_unkeyed = not self._log_is_keyed()
-            before = self._revision()
+            before = max(self._versions(), default=None)  # the newest (None: no schema yet)
             seal_queue = not self._has_column("outbox", "seal")
             command.upgrade(alembic_config(self.engine), "head")
             upgraded = True
@@ -383,13 +383,12 @@ class Store:
             with self.transaction() as session:
                 seal_waiting(session)
 
-    def _revision(self) -> str | None:
-        """The database's revision (None: no schema yet)."""
+    def _versions(self) -> set[str]:
+        """The database's revision(s) (none: no schema yet)."""
         with self.engine.connect() as conn:
             if not inspect(conn).has_table("alembic_version"):
-                return None
-            found: str | None = conn.scalar(text("SELECT version_num FROM alembic_version"))
-            return found
+                return set()
+            return set(conn.scalars(text("SELECT version_num FROM alembic_version")))
 
     def _has_column(self, table: str, column: str) -> bool:
         """Whether ``table`` exists and has ``column`` (before an upgrade: what it brings)."""
@@ -403,22 +402,12 @@ class Store:
         """Whether the schema already has the keyed audit log (migration 0027). Only the
         upgrade that brings it carries an unkeyed log over: an unkeyed log found later was
         put there by someone else, and is never adopted."""
-        with self.engine.connect() as conn:
-            found = inspect(conn)
-            if not found.has_table("audit_events"):
-                return False
-            return any(c["name"] == "key_id" for c in found.get_columns("audit_events"))
+        return self._has_column("audit_events", "key_id")
 
     def _at_head(self) -> bool:
         """True when the database is at the one newest revision (checked without Alembic)."""
         heads = _script_heads()
-        if len(heads) != 1:
-            return False
-        with self.engine.connect() as conn:
-            if not inspect(conn).has_table("alembic_version"):
-                return False
-            current = set(conn.scalars(text("SELECT version_num FROM alembic_version")))
-        return current == heads
+        return len(heads) == 1 and self._versions() == heads
 
     def session(self) -> Session:
         """A new session (caller commits)."""

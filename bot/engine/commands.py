@@ -416,29 +416,21 @@ def directory_errors(results: list[SchoolSweep], languages: Mapping[str, str]) -
         raise typer.Exit(2)
     stopped = [r for r in results if any(f.step == held for f in r.failed)]
     for r in stopped:
-        stop, language = r.directory.stopped, languages.get(r.school_id, "en")
-        if stop is not None:
-            with speaking(language):
-                err.print(
-                    say(
-                        _SYNC_STOPPED,
-                        school=r.school_name,
-                        removed=stop.would_remove,
-                        active=stop.active,
-                        id=r.school_id,
-                    ),
-                    highlight=False,
-                    soft_wrap=True,
+        stop = r.directory.stopped
+        with speaking(languages.get(r.school_id, "en")):
+            said = (
+                say(_MIS_STOPPED, school=r.school_name, id=r.school_id)
+                if stop is None
+                else say(
+                    _SYNC_STOPPED,
+                    school=r.school_name,
+                    removed=stop.would_remove,
+                    active=stop.active,
+                    id=r.school_id,
                 )
-        else:
-            with speaking(language):
-                err.print(
-                    say(_MIS_STOPPED, school=r.school_name, id=r.school_id),
-                    highlight=False,
-                    soft_wrap=True,
-                )
-        with speaking(language):
-            err.print(say(_OR_MOVED, id=r.school_id), highlight=False, soft_wrap=True)
+            )
+            for line in (said, say(_OR_MOVED, id=r.school_id)):
+                err.print(line, highlight=False, soft_wrap=True)
     if stopped:
         raise typer.Exit(STOPPED_EXIT)
 

@@ -33,6 +33,7 @@ __all__ = [
     "CURSOR_KEY",
     "DIRECTORY",
     "apply_listing",
+    "name_key",
     "share_of",
     "sync_directory",
     "takes_unnamed",
@@ -72,12 +73,18 @@ _Listed = tuple[DirectoryPerson, set[str]]  # a directory record and its roles
 
 @dataclass
 class _Sorted:
-    """The directory's records sorted against the store."""
+    """The directory's records sorted against the store (its people by email and by id)."""
 
+    by_email: Mapping[str, Known]
+    by_external: Mapping[str, Known]
     new: list[_Listed] = field(default_factory=list)
     changed: dict[int, _Listed] = field(default_factory=dict)  # by stored person id
     unchanged: int = 0
     listed: dict[int, bool] = field(default_factory=dict)  # stored person id -> listed as here
+
+    def find(self, external_id: str | None, email: str | None) -> Known | None:
+        """The stored person a record names: by id, else by email."""
+        return self.by_external.get(external_id or "") or self.by_email.get(email or "")
 
 
 def _sort_listed(
@@ -91,10 +98,10 @@ def _sort_listed(
 
     A record listing someone as not here says nothing about a person another source holds
     (a suspended account of a volunteer now on the people register)."""
-    result = _Sorted()
+    result = _Sorted(by_email, by_external)
     for item in listed:
         roles = set(map_roles(item, school.role_groups, school.role_table).roles)
-        k = by_external.get(item.external_id) or by_email.get(item.email)
+        k = result.find(item.external_id, item.email)
         if k is None:
             result.new.append((item, roles))
             continue
@@ -125,29 +132,24 @@ def _posts_to_map(
             report.unmapped.setdefault(word, []).append(item.display_name)
 
 
-def _name_key(name: str) -> str:
+def name_key(name: str) -> str:
+    """A name as compared: case and spacing aside."""
     return re.sub(r"\s+", " ", name).strip().casefold()
 
 
-def _held(
-    changes: DirectoryChanges,
-    known: Sequence[Known],
-    sorted_: _Sorted,
-    by_email: Mapping[str, Known],
-    by_external: Mapping[str, Known],
-) -> set[int]:
+def _held(changes: DirectoryChanges, known: Sequence[Known], sorted_: _Sorted) -> set[int]:
     """People whose row could not be read: by id, by email, else (on a complete read) by a
     name that only one unlisted person still here has. They are left exactly as they were."""
     unlisted: dict[str, list[Known]] = defaultdict(list)
     if changes.complete:
         for person in known:
             if person.active and person.id not in sorted_.listed:
-                unlisted[_name_key(person.name)].append(person)
+                unlisted[name_key(person.name)].append(person)
     held: set[int] = set()
     for record in changes.rejected_records:
-        k = by_external.get(record.external_id or "") or by_email.get(record.email or "")
+        k = sorted_.find(record.external_id, record.email)
         if k is None and record.display_name:
-            same_name = unlisted.get(_name_key(record.display_name), [])
+            same_name = unlisted.get(name_key(record.display_name), [])
             k = same_name[0] if len(same_name) == 1 else None
         if k is not None and k.id not in sorted_.listed:
             held.add(k.id)
@@ -155,12 +157,7 @@ def _held(
 
 
 def _absent(
-    changes: DirectoryChanges,
-    known: Sequence[Known],
-    sorted_: _Sorted,
-    by_email: Mapping[str, Known],
-    by_external: Mapping[str, Known],
-    source: str,
+    changes: DirectoryChanges, known: Sequence[Known], sorted_: _Sorted, source: str
 ) -> set[int]:
     """Stored people this read says are not here: listed as disabled, removed by a delta, or
     (on a complete read) not listed at all."""
@@ -168,7 +165,7 @@ def _absent(
     if changes.complete:
         absent |= {k.id for k in known if k.source == source and k.id not in sorted_.listed}
     for ref in changes.removed:
-        k = by_external.get(ref) or by_email.get(ref)
+        k = sorted_.find(ref, ref)
         if k is not None and k.id not in sorted_.listed:
             absent.add(k.id)
     return absent
@@ -453,8 +450,8 @@ def apply_listing(
         ]
     _posts_to_map(listed, school, report, trust)
     sorted_ = _sort_listed(listed, school, by_email, by_external, source)
-    held = _held(changes, known, sorted_, by_email, by_external)
-    absent = _absent(changes, known, sorted_, by_email, by_external, source) - held
+    held = _held(changes, known, sorted_)
+    absent = _absent(changes, known, sorted_, source) - held
     rules = school.directory
     moves = _moves(known, sorted_, absent, held, rules.leaver_grace_days, today, source)
     if removal_check:

@@ -66,7 +66,7 @@ def known_people(session: Session, school_id: str, source: str) -> list[Known]:
     ):
         groups[pid].add(name)
     known = []
-    for row in session.execute(
+    for r in session.execute(
         select(
             Person.id,
             Person.email,
@@ -83,35 +83,29 @@ def known_people(session: Session, school_id: str, source: str) -> list[Known]:
             Person.missing_since,
         ).where(Person.school_id == school_id)
     ):
-        (
-            pid,
-            email,
-            ext,
-            name,
-            given,
-            family,
-            title,
-            active,
-            start,
-            account,
-            manager,
-            source,
-            missing_since,
-        ) = row
-        here = active and missing_since is None
         signature = (
-            ext,
-            name,
-            given,
-            family,
-            title,
-            here,
-            start,
-            account,
-            tuple(sorted(groups[pid])),
-            tuple(sorted(roles[pid])),
+            r.external_id,
+            r.display_name,
+            r.given_name,
+            r.family_name,
+            r.job_title,
+            r.active and r.missing_since is None,  # here
+            r.start_date,
+            r.has_account,
+            tuple(sorted(groups[r.id])),
+            tuple(sorted(roles[r.id])),
         )
         known.append(
-            Known(pid, email, ext, name, active, missing_since, source, manager, signature)
+            Known(
+                r.id,
+                r.email,
+                r.external_id,
+                r.display_name,
+                r.active,
+                r.missing_since,
+                r.source,
+                r.manager_id,
+                signature,
+            )
         )
     return known

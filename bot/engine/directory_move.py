@@ -19,7 +19,6 @@ it treats anyone the directory no longer lists.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,9 +32,9 @@ from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.i18n import N_
 from bot.core.models import ConnectorState, Person, StepFailure
 from bot.core.ports import Connectors, DirectoryPerson
-from bot.engine.directory import CURSOR_KEY, DIRECTORY, share_of, takes_unnamed
+from bot.engine.directory import CURSOR_KEY, DIRECTORY, name_key, share_of, takes_unnamed
 from bot.engine.directory_applied import APPLIED_KEY
-from bot.engine.leavers import removals_key
+from bot.engine.leavers import removals_key, school_event
 from bot.engine.mis import MIS, MIS_LINKS, STAFF_KEY
 from bot.engine.step_failures import HELD
 
@@ -97,10 +96,6 @@ class MovePlan:
     new: list[DirectoryPerson] = field(default_factory=list)
 
 
-def _name_key(name: str) -> str:
-    return re.sub(r"\s+", " ", name).strip().casefold()
-
-
 def _mapped(email: str, domains: Mapping[str, str]) -> str | None:
     """``email`` with its domain replaced by the map's, when the map names it."""
     local, _, domain = email.rpartition("@")
@@ -148,11 +143,11 @@ def _by_name(
     keys: dict[object, list[DirectoryPerson]] = {}
     for record in left:
         if record.start_date is not None:
-            keys.setdefault((_name_key(record.display_name), record.start_date), []).append(record)
-    wanted = Counter((_name_key(person.name), person.start_date) for person in rest)
+            keys.setdefault((name_key(record.display_name), record.start_date), []).append(record)
+    wanted = Counter((name_key(person.name), person.start_date) for person in rest)
     found: list[tuple[Stored, DirectoryPerson | None]] = []
     for person in rest:
-        key = (_name_key(person.name), person.start_date)
+        key = (name_key(person.name), person.start_date)
         fits = keys.get(key, []) if person.start_date is not None else []
         found.append((person, fits[0] if len(fits) == 1 and wanted[key] == 1 else None))
     return found
@@ -294,20 +289,18 @@ def carry(
         session.execute(
             delete(StepFailure).where(StepFailure.school_id == school_id, StepFailure.step == HELD)
         )
-    audit.record(
+    school_event(
         session,
-        actor=actor,
-        action="directory.moved",
-        object_type="school",
-        object_id=school_id,
-        school_id=school_id,
-        details={
+        school_id,
+        "directory.moved",
+        {
             **details,
             "carried": len(plan.carried),
             "moved": len(moved),
             "not_found": len(plan.not_found),
             "new": len(plan.new),
         },
+        actor,
     )
     session.expire_all()
     return len(plan.carried)
@@ -319,13 +312,7 @@ def drop_cursor(session: Session, school_id: str, actor: str) -> bool:
     state = ConnectorState.of(session, school_id, CURSOR_KEY)
     if state is not None:
         session.delete(state)
-    audit.record(
-        session,
-        actor=f"cli:{actor}",
-        action="directory.resync",
-        object_type="school",
-        object_id=school_id,
-        school_id=school_id,
-        details={"had_cursor": state is not None},
+    school_event(
+        session, school_id, "directory.resync", {"had_cursor": state is not None}, f"cli:{actor}"
     )
     return state is not None

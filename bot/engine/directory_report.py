@@ -3,7 +3,7 @@ source's report added to another's (people outside the directory are part of the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from bot.core.forms import Text
 from bot.core.i18n import Joined
@@ -35,16 +35,7 @@ class DirectoryReport:
     def absorb(self, other: DirectoryReport) -> None:
         """Add another source's counts, rejected rows and notes (people outside the directory
         are part of the same sync)."""
-        for name in (
-            "added",
-            "updated",
-            "missing",
-            "left",
-            "returned",
-            "reopened",
-            "held",
-            "unchanged",
-        ):
+        for name in (f.name for f in fields(self) if f.type == "int"):  # the counts
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.rejected += other.rejected
         self.notes += other.notes

@@ -104,14 +104,9 @@ class Batch:
 
     def params(self, school_id: str) -> dict[str, Any]:
         """The values ``where``'s conditions (and the school's) are bound to."""
-        given: dict[str, Any] = {"school_id": school_id}
-        if self.ids is not None:
-            given["ids"] = list(self.ids)
-        if self.after is not None:
-            given["after"] = self.after
-        if self.upto is not None:
-            given["upto"] = self.upto
-        return given
+        ids = list(self.ids) if self.ids is not None else None
+        given = {"school_id": school_id, "ids": ids, "after": self.after, "upto": self.upto}
+        return {name: value for name, value in given.items() if value is not None}
 
 
 def person_batches(session: Session, school_id: str, size: int | None = None) -> Iterator[Batch]:

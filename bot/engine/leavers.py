@@ -44,6 +44,7 @@ __all__ = [
     "pending_removals",
     "removals_key",
     "restore",
+    "school_event",
 ]
 
 REMOVALS_KEY = "directory.removals"  # connector_state row: a stopped sync's people, confirmation
@@ -96,10 +97,11 @@ def over_limit(would_remove: int, active: int, share: float) -> bool:
     return would_remove > 1 and would_remove > share * active
 
 
-def _school_event(
+def school_event(
     session: Session, school_id: str, action: str, details: dict[str, Any], actor: str = SYSTEM
 ) -> None:
-    """Audit a stopped, confirmed or applied large removal against the school."""
+    """Audit a directory act against the school: a large removal stopped, confirmed or
+    applied; a move to another tenant; a whole read asked for."""
     audit.record(
         session,
         actor=actor,
@@ -148,7 +150,7 @@ def check_removals(
     wanted = set(would_miss)
     if state is not None and pending.get("confirmed_by") and wanted <= set(pending["people"]):
         session.delete(state)
-        _school_event(
+        school_event(
             session,
             school_id,
             "directory.removals.applied",
@@ -158,7 +160,7 @@ def check_removals(
     if set(pending.get("people", [])) != wanted:
         value = json.dumps({"people": sorted(wanted), "active": active, "since": today.isoformat()})
         ConnectorState.put(session, school_id, removals_key(source), value)
-        _school_event(
+        school_event(
             session,
             school_id,
             "directory.removals.stopped",
@@ -204,7 +206,7 @@ def confirm_removals(session: Session, school_id: str, actor: str) -> PendingRem
         pending["confirmed_at"] = utcnow().isoformat()
         state.value = json.dumps(pending)
         people += pending.get("people", [])
-    _school_event(
+    school_event(
         session,
         school_id,
         "directory.removals.confirmed",
@@ -219,10 +221,7 @@ def mark_missing(session: Session, school_id: str, ids: Collection[int], today: 
     """These people are missing from today: they keep their duties for now."""
     if not ids:
         return
-    session.execute(
-        update(Person).where(Person.id.in_(ids)).values(missing_since=today),
-        execution_options={"synchronize_session": False},
-    )
+    _set_people(session, ids, missing_since=today)
     _person_events(session, school_id, ids, "person.missing", since=today.isoformat())
 
 
@@ -239,10 +238,7 @@ def make_leavers(
     if not ids:
         return
     with duty_status.changing(session, school_id, ids, people=True):
-        session.execute(
-            update(Person).where(Person.id.in_(ids)).values(active=False, left_on=today),
-            execution_options={"synchronize_session": False},
-        )
+        _set_people(session, ids, active=False, left_on=today)
     _person_events(
         session, school_id, ids, "person.left", actor, left_on=today.isoformat(), reason=reason
     )
@@ -269,12 +265,7 @@ def restore(session: Session, school_id: str, ids: Collection[int], today: date)
                 .values(status="open", closed_on=None, closed_reason=None),
                 execution_options={"synchronize_session": False},
             )
-        session.execute(
-            update(Person)
-            .where(Person.id.in_(ids))
-            .values(active=True, left_on=None, missing_since=None),
-            execution_options={"synchronize_session": False},
-        )
+        _set_people(session, ids, active=True, left_on=None, missing_since=None)
         audit.record_many(
             session,
             [
@@ -290,6 +281,14 @@ def restore(session: Session, school_id: str, ids: Collection[int], today: date)
             ],
         )
     return len(left)
+
+
+def _set_people(session: Session, ids: Collection[int], **values: object) -> None:
+    """Set ``values`` on these people's rows, on the table (no session objects to follow)."""
+    session.execute(
+        update(Person).where(Person.id.in_(ids)).values(**values),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def _person_events(

@@ -38,7 +38,7 @@ from bot.core.models import ConnectorState, Person, PersonRole
 from bot.core.ports import DirectoryChanges, DirectoryPerson, MisChanges, MisPerson, MisSource
 from bot.core.words import human_date
 from bot.engine.config_sync import ensure_school
-from bot.engine.directory import DIRECTORY, apply_listing
+from bot.engine.directory import DIRECTORY, apply_listing, name_key
 from bot.engine.directory_report import DirectoryReport
 from bot.engine.job_roles import map_roles
 from bot.engine.leavers import mark_missing
@@ -117,13 +117,9 @@ class Reconciliation:
     ambiguous: list[Ambiguity] = field(default_factory=list)
 
 
-def _name_key(name: str) -> str:
-    """A name as compared: case, spacing and a title ("Mrs", "Fr.") aside."""
-    return _TITLES.sub("", re.sub(r"\s+", " ", name).strip()).casefold()
-
-
 def _key(name: str, start: date | None) -> tuple[str, date] | None:
-    return (_name_key(name), start) if start is not None else None
+    """A name and start date as compared: case, spacing and a title ("Mrs", "Fr.") aside."""
+    return (_TITLES.sub("", name_key(name)), start) if start is not None else None
 
 
 def _by_email(

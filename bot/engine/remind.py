@@ -413,16 +413,7 @@ class ReminderRun:
                 if len(entries) == 1
                 else self.renderer.asked_email(to, [digest for _, digest, _ in entries])
             )
-            asked += len(
-                enqueue_emails(
-                    session,
-                    school_id=self.school.id,
-                    purpose="reminder",
-                    urgency=Urgency.ROUTINE,
-                    items=[(key, draft)],
-                    not_before=self.not_before,
-                )
-            )
+            asked += self._queue(session, purpose="reminder", items=[(key, draft)])
             add_merged(
                 session,
                 school_id=self.school.id,
@@ -439,16 +430,19 @@ class ReminderRun:
             )
             for to, people in sorted(self.told.items())
         ]
-        return asked + len(
-            enqueue_emails(
-                session,
-                school_id=self.school.id,
-                purpose="overdue_told",
-                urgency=Urgency.ROUTINE,
-                items=drafts,
-                not_before=self.not_before,
-            )
+        return asked + self._queue(session, purpose="overdue_told", items=drafts)
+
+    def _queue(self, session: Session, purpose: str, items: list[tuple[str, EmailDraft]]) -> int:
+        """Queue the day's routine ``items`` (key, email) for ``purpose``; how many were new."""
+        added = enqueue_emails(
+            session,
+            school_id=self.school.id,
+            purpose=purpose,
+            urgency=Urgency.ROUTINE,
+            items=items,
+            not_before=self.not_before,
         )
+        return len(added)
 
 
 @dataclass

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 
+from bot.core.config import SchoolConfig
 from bot.core.forms import Text
 from bot.engine.directory_report import DirectoryReport
 from bot.engine.leavers import MissingPerson
@@ -47,3 +48,8 @@ class SchoolSweep:
     # it did not run
     planned: str = ""
     planned_people: int = 0
+
+    @classmethod
+    def failed_whole(cls, school: SchoolConfig, as_of: date, error: str) -> SchoolSweep:
+        """A school whose sweep failed whole (``error``: the class of what was raised)."""
+        return cls(school.id, school.name, as_of, failed=[StepFailed("school", error)])

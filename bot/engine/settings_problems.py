@@ -28,7 +28,7 @@ from bot.core.clock import to_local
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.config.per_school import SettingsProblem, record
 from bot.core.forms import Text
-from bot.core.i18n import N_, Joined, Msg, shared_language, speaking
+from bot.core.i18n import N_, Joined, Msg, shared_language
 from bot.core.messages import notice
 from bot.core.models import School
 from bot.core.outbox import Urgency, enqueue_email
@@ -130,15 +130,15 @@ def _tell(
         school.language if isinstance(school, SchoolConfig) else problem.language or "cy+en"
     )
     subject, greeting, small, *paragraphs = (lines or _problem_lines)(problem)
-    with speaking(language):
-        draft = notice(
-            school=school or problem.name,
-            to=to,
-            subject=subject,
-            greeting=greeting,
-            paragraphs=paragraphs,
-            small=small,
-        )
+    draft = notice(
+        school=school or problem.name,
+        to=to,
+        subject=subject,
+        greeting=greeting,
+        paragraphs=paragraphs,
+        small=small,
+        language=language,
+    )
     return int(
         enqueue_email(
             session,

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.clock import to_local
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, Msg, nmsg, speaking
+from bot.core.i18n import N_, Msg, nmsg
 from bot.core.messages import notice
 from bot.core.models import StepFailure
 from bot.core.outbox import Urgency, enqueue_email
@@ -150,15 +150,14 @@ def _tell_admins(
     to = tuple(dict.fromkeys([*(school.admins or [school.headteacher]), *trust]))
     lines = _held_lines if step == HELD else _alert_lines
     subject, greeting, small, *paragraphs = lines(school, step, since)
-    with speaking(school.language):
-        draft = notice(
-            school=school,
-            to=list(to),
-            subject=subject,
-            greeting=greeting,
-            paragraphs=paragraphs,
-            small=small,
-        )
+    draft = notice(  # said in the school's language
+        school=school,
+        to=list(to),
+        subject=subject,
+        greeting=greeting,
+        paragraphs=paragraphs,
+        small=small,
+    )
     return int(
         enqueue_email(
             session,

@@ -344,20 +344,10 @@ def sweep_one(
         )
         result.succeeded.append("school")  # its work is saved: a failure to save is over
     except sweep_jobs.LeaseLostError:  # logged where the lease was found lost
-        return SchoolSweep(
-            school_id=school.id,
-            school_name=school.name,
-            as_of=today,
-            failed=[StepFailed("school", "LeaseLostError")],
-        )
+        return SchoolSweep.failed_whole(school, today, "LeaseLostError")
     except Exception as exc:  # the school's own transaction failed: the next school runs
         log_failure(school.id, "school", exc)
-        result = SchoolSweep(
-            school_id=school.id,
-            school_name=school.name,
-            as_of=today,
-            failed=[StepFailed("school", type(exc).__name__)],
-        )
+        result = SchoolSweep.failed_whole(school, today, type(exc).__name__)
         if write:  # its last sweep: failed whole
             sweep_jobs.failed_whole(store, school.id, lease, moment)
     if write:

@@ -71,6 +71,8 @@ STALE_TICKS = 2  # a school whose last saved sweep is older than this many ticks
 # the database's clock, as a naive UTC time like the columns (every worker's lease on one clock)
 _DB_NOW: Any = func.timezone("UTC", func.clock_timestamp())
 _ENQUEUE_BATCH = 1_000
+_UNLEASED = or_(SweepJob.lease_until.is_(None), SweepJob.lease_until <= _DB_NOW)  # none runs
+_NOT_PAUSED = or_(SweepJob.not_before.is_(None), SweepJob.not_before <= _DB_NOW)  # (``pause``)
 
 
 class LeaseLostError(RuntimeError):
@@ -160,11 +162,7 @@ def enqueue(store: Store, tenants: Mapping[str, str], now: datetime) -> int:
 def waiting_now() -> tuple[Any, ...]:
     """SQL: the school is queued, no lease runs on it and its tenant has not asked us to wait
     (a claim's choice)."""
-    return (
-        SweepJob.due_at.is_not(None),
-        or_(SweepJob.lease_until.is_(None), SweepJob.lease_until <= _DB_NOW),
-        or_(SweepJob.not_before.is_(None), SweepJob.not_before <= _DB_NOW),
-    )
+    return SweepJob.due_at.is_not(None), _UNLEASED, _NOT_PAUSED
 
 
 def queued(store: Store) -> bool:
@@ -173,12 +171,7 @@ def queued(store: Store) -> bool:
     with store.session() as session:
         return (
             session.scalar(
-                select(SweepJob.school_id)
-                .where(
-                    SweepJob.due_at.is_not(None),
-                    or_(SweepJob.not_before.is_(None), SweepJob.not_before <= _DB_NOW),
-                )
-                .limit(1)
+                select(SweepJob.school_id).where(SweepJob.due_at.is_not(None), _NOT_PAUSED).limit(1)
             )
             is not None
         )
@@ -344,13 +337,11 @@ def queue_state(session: Session) -> QueueState:
     waiting one is due."""
     if session.get_bind().dialect.name != "postgresql":  # the single loop queues nothing
         return QueueState(0, 0, None)
-    busy = SweepJob.lease_until > _DB_NOW
-    free = or_(SweepJob.lease_until.is_(None), SweepJob.lease_until <= _DB_NOW)
     waiting, running, oldest = session.execute(
         select(
-            func.count().filter(free),
-            func.count().filter(busy),
-            func.min(SweepJob.due_at).filter(free),
+            func.count().filter(_UNLEASED),
+            func.count().filter(SweepJob.lease_until > _DB_NOW),
+            func.min(SweepJob.due_at).filter(_UNLEASED),
         ).where(SweepJob.due_at.is_not(None))
     ).one()
     return QueueState(int(waiting), int(running), _aware(oldest) if oldest else None)

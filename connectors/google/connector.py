@@ -19,6 +19,7 @@ import httpx
 
 from bot.core.ports import Connectors, UrgentReserve
 from bot.core.settings import SettingsError
+from connectors.base import pacing_problem
 from connectors.google.chat import ChatWebhookNotifier
 from connectors.google.chat_app import GoogleChatApp
 from connectors.google.client import GoogleClient, GoogleSetupError
@@ -60,19 +61,9 @@ def build(
             raise SettingsError(
                 f"COMPLIANCE_BOT_GOOGLE__{name} is required when COMPLIANCE_BOT_CONNECTOR=google"
             )
-    if google.messages_per_minute < 1:
-        raise SettingsError("COMPLIANCE_BOT_GOOGLE__MESSAGES_PER_MINUTE must be at least 1")
-    if google.urgent_reserve_per_minute >= google.messages_per_minute:
-        raise SettingsError(
-            "COMPLIANCE_BOT_GOOGLE__URGENT_RESERVE_PER_MINUTE must be less than "
-            "COMPLIANCE_BOT_GOOGLE__MESSAGES_PER_MINUTE: routine mail needs at least one send "
-            "a minute"
-        )
-    if google.urgent_reserve_per_day >= DAILY_MESSAGES:
-        raise SettingsError(
-            "COMPLIANCE_BOT_GOOGLE__URGENT_RESERVE_PER_DAY must be less than the account's "
-            f"{DAILY_MESSAGES:,} messages a day"
-        )
+    pacing = pacing_problem(google, "COMPLIANCE_BOT_GOOGLE__", DAILY_MESSAGES, "messages")
+    if pacing:
+        raise SettingsError(pacing)
     assert google.sender is not None  # checked above
     try:
         client = GoogleClient.from_settings(google, http=http, clock=clock, sleep=sleep)

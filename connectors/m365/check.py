@@ -304,22 +304,13 @@ def _groups(client: GraphClient, app: str, names: list[str]) -> list[CheckRow]:
     if not first.ok or not names:
         return [first]
     try:
-        found = set(find_role_groups(client, names).values())
+        missing = sorted(set(names) - set(find_role_groups(client, names).values()))
     except GraphCallError as exc:
         return [first, row(s.ROLE_GROUPS, False, ANSWER, answer=str(exc))]
-    missing = sorted(set(names) - found)
-    if missing:
-        return [
-            first,
-            row(
-                s.ROLE_GROUPS,
-                False,
-                s.GROUPS_NOT_FOUND,
-                s.GROUP_NAMES,
-                names=", ".join(repr(n) for n in missing),
-            ),
-        ]
-    return [first, row(s.ROLE_GROUPS, True, s.GROUPS_FOUND, count=len(names))]
+    if not missing:
+        return [first, row(s.ROLE_GROUPS, True, s.GROUPS_FOUND, count=len(names))]
+    listed = ", ".join(repr(n) for n in missing)
+    return [first, row(s.ROLE_GROUPS, False, s.GROUPS_NOT_FOUND, s.GROUP_NAMES, names=listed)]
 
 
 def _staff(client: GraphClient, m365: Any) -> list[CheckRow]:

@@ -265,13 +265,14 @@ class GraphClient(SharePointCalls, MailCalls):
         credential: an azure-identity ``TokenCredential`` (see :func:`build_credential`).
         graph_endpoint: the Graph base URL, e.g. ``https://graph.microsoft.us/v1.0``.
         transport: an httpx async transport (tests); ``None`` means the network.
-        timeout: seconds for each HTTP read (connect is capped at 10 s).
         counted_as: the app in its tenant (``client id@tenant``): what Graph counts directory
             reads by (``client_pipeline.DIRECTORY_UNITS``); every directory page waits for
             room under it, counted by ``pacer`` (the database's once the app shares it).
         clock, sleep: the pacer's, until then (tests share a fake clock with the fake Graph).
-        directory_units: the resource units the app may spend in its tenant each 10 seconds.
     """
+
+    timeout = DEFAULT_TIMEOUT  # seconds for each HTTP read (connect is capped at 10 s)
+    directory_units = DIRECTORY_UNITS  # the units the app may spend in its tenant each 10 s
 
     def __init__(
         self,
@@ -279,11 +280,9 @@ class GraphClient(SharePointCalls, MailCalls):
         *,
         graph_endpoint: str = "https://graph.microsoft.com/v1.0",
         transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
         counted_as: str = "",
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        directory_units: int = DIRECTORY_UNITS,
     ) -> None:
         parts = urlsplit(graph_endpoint)
         if parts.scheme != "https" or not parts.hostname:
@@ -292,13 +291,12 @@ class GraphClient(SharePointCalls, MailCalls):
         self.host = parts.hostname
         self._credential = credential
         self._transport = transport
-        self._timeout = timeout
         self._lock = threading.Lock()
         self._worker: _LoopThread | None = None
         self._graph: Any = None
         self._http: list[Any] = []
         self._finalizer: weakref.finalize[Any, Any] | None = None
-        self.counted_as, self.sleep, self.directory_units = counted_as, sleep, directory_units
+        self.counted_as, self.sleep = counted_as, sleep
         self.pacer: Pacer = LocalPacer(clock)
 
     @classmethod
@@ -356,7 +354,7 @@ class GraphClient(SharePointCalls, MailCalls):
         from msgraph.graph_service_client import GraphServiceClient
         from msgraph_core import GraphClientFactory
 
-        timeout = httpx.Timeout(self._timeout, connect=min(10.0, self._timeout))
+        timeout = httpx.Timeout(self.timeout, connect=min(10.0, self.timeout))
         hooks = {"request": [self._pace]}
         if self._transport is not None:
             http = httpx.AsyncClient(transport=self._transport, timeout=timeout, event_hooks=hooks)
@@ -453,16 +451,11 @@ class GraphClient(SharePointCalls, MailCalls):
         all_pages: bool = True,
     ) -> list[GraphUser]:
         """``GET /users`` (optionally with the manager expanded), following ``@odata.nextLink``."""
-
-        async def call(graph: Any) -> list[GraphUser]:
-            expand = ["manager($select=id,mail,userPrincipalName)"] if expand_manager else None
-            config = query(graph.users, select=list(select), filter=filter, expand=expand, top=top)
-            found = await json_pages(
-                graph, graph.users, config, "reading /users", self._check_link, all_pages=all_pages
-            )
-            return [user_json(u, expanded_manager=expand_manager) for u in found]
-
-        return self._call("reading /users", call)
+        expand = ["manager($select=id,mail,userPrincipalName)"] if expand_manager else None
+        found = self._listed(
+            "users", all_pages, select=list(select), filter=filter, top=top, expand=expand
+        )
+        return [user_json(u, expanded_manager=expand_manager) for u in found]
 
     def user(self, user_id: str, *, select: Sequence[str]) -> GraphUser:
         """``GET /users/{id | userPrincipalName}``."""
@@ -487,20 +480,21 @@ class GraphClient(SharePointCalls, MailCalls):
         all_pages: bool = True,
     ) -> list[GraphGroup]:
         """``GET /groups``, following ``@odata.nextLink``."""
+        found = self._listed("groups", all_pages, select=list(select), filter=filter, top=top)
+        return [group_json(g) for g in found]
 
-        async def call(graph: Any) -> list[GraphGroup]:
-            config = query(graph.groups, select=list(select), filter=filter, top=top)
-            found = await json_pages(
-                graph,
-                graph.groups,
-                config,
-                "reading /groups",
-                self._check_link,
-                all_pages=all_pages,
+    def _listed(self, kind: str, all_pages: bool, **values: Any) -> list[dict[str, Any]]:
+        """``GET /{kind}`` with the query ``values`` as raw JSON, every page unless told."""
+        what = f"reading /{kind}"
+
+        async def call(graph: Any) -> list[dict[str, Any]]:
+            builder = getattr(graph, kind)
+            config = query(builder, **values)
+            return await json_pages(
+                graph, builder, config, what, self._check_link, all_pages=all_pages
             )
-            return [group_json(g) for g in found]
 
-        return self._call("reading /groups", call)
+        return self._call(what, call)
 
     def transitive_user_ids(self, group_id: str) -> list[str]:
         """The ids of every user in a group, through its nested groups too

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from bot.core.ports import Connectors, SetupError, UrgentReserve
+from connectors.base import pacing_problem
 from connectors.m365.client import GraphClient
 from connectors.m365.directory import GraphDirectory
 from connectors.m365.errors import ENV, M365SetupError, missing_settings
@@ -50,19 +51,9 @@ def _require(settings: Settings) -> None:
         raise M365SetupError(
             f"{ENV}FORMS_LIST needs {ENV}SITE_ID: the site that holds the form list"
         )
-    if m365.messages_per_minute < 1:
-        raise M365SetupError(f"{ENV}MESSAGES_PER_MINUTE must be at least 1")
-    if m365.urgent_reserve_per_minute >= m365.messages_per_minute:
-        raise M365SetupError(
-            f"{ENV}URGENT_RESERVE_PER_MINUTE ({m365.urgent_reserve_per_minute}) must be less "
-            f"than {ENV}MESSAGES_PER_MINUTE ({m365.messages_per_minute}): routine mail needs "
-            "at least one send a minute"
-        )
-    if m365.urgent_reserve_per_day >= DAILY_RECIPIENTS:
-        raise M365SetupError(
-            f"{ENV}URGENT_RESERVE_PER_DAY must be less than the mailbox's {DAILY_RECIPIENTS:,} "
-            "recipients a day"
-        )
+    pacing = pacing_problem(m365, ENV, DAILY_RECIPIENTS, "recipients")
+    if pacing:
+        raise M365SetupError(pacing)
     if not m365.graph_endpoint.startswith("https://"):
         raise M365SetupError(f"{ENV}GRAPH_ENDPOINT must be an https URL")
 

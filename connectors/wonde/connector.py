@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 
+from bot.core.clock import LONDON  # Wonde's times
 from bot.core.ports import MisChanges, MisPerson, MisSource, PermanentError
 from bot.core.settings import Settings
 from connectors.wonde.client import WondeClient
@@ -33,7 +33,6 @@ __all__ = ["FULL_READS", "INCLUDES", "OVERLAP", "WondeMis", "build_mis", "wonde_
 INCLUDES = "employment_details,contact_details,roles"
 FULL_READS = 3  # a full read that keeps meeting deletions is given up for now after this many
 OVERLAP = timedelta(minutes=5)  # the next read starts a little before this one: no gap
-LONDON = ZoneInfo("Europe/London")  # Wonde's times
 STAMP = "%Y-%m-%d %H:%M:%S"  # updated_after, as Wonde takes it
 
 

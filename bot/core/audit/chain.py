@@ -19,9 +19,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, update
@@ -64,32 +63,25 @@ def keyring_of(session: Session) -> Keyring | None:
     return keys if isinstance(keys, Keyring) else None
 
 
-def _body(
-    prev_hash: str,
-    seq: int,
-    at: datetime,
-    actor: str,
-    action: str,
-    object_type: str,
-    object_id: str | None,
-    school_id: str | None,
-    details: dict[str, Any],
-    key_id: str | None,
-) -> bytes:
-    """One event chained to the previous one, as canonical JSON (UTC microseconds)."""
+_SIGNED = ("seq", "at", "actor", "action", "object_type", "object_id", "school_id", "details")
+
+
+def _body(prev_hash: str, event: Mapping[str, Any]) -> bytes:
+    """One event (its ``_SIGNED`` columns and ``key_id``) chained to the previous one, as
+    canonical JSON (UTC microseconds)."""
     fields: dict[str, Any] = {
         "prev": prev_hash,
-        "seq": seq,
-        "at": at.strftime("%Y-%m-%dT%H:%M:%S.%f"),
-        "actor": actor,
-        "action": action,
-        "type": object_type,
-        "id": object_id,
-        "school": school_id,
-        "details": details,
+        "seq": event["seq"],
+        "at": event["at"].strftime("%Y-%m-%dT%H:%M:%S.%f"),
+        "actor": event["actor"],
+        "action": event["action"],
+        "type": event["object_type"],
+        "id": event["object_id"],
+        "school": event["school_id"],
+        "details": event["details"],
     }
-    if key_id is not None:
-        fields["key"] = key_id
+    if event["key_id"] is not None:
+        fields["key"] = event["key_id"]
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
@@ -227,37 +219,20 @@ def _append(
     at = utcnow()
     rows: list[dict[str, Any]] = []  # the events, as the table's rows
     for offset, entry in enumerate(entries):
-        oid = None if entry.object_id is None else str(entry.object_id)
-        payload = entry.details or {}
-        body = _body(
-            prev_hash,
-            seq + offset,
-            at,
-            entry.actor,
-            entry.action,
-            entry.object_type,
-            oid,
-            entry.school_id,
-            payload,
-            kid,
-        )
-        digest = keyed_digest(key, body)
-        rows.append(
-            {
-                "seq": seq + offset,
-                "school_id": entry.school_id,
-                "at": at,
-                "actor": entry.actor,
-                "action": entry.action,
-                "object_type": entry.object_type,
-                "object_id": oid,
-                "details": payload,
-                "prev_hash": prev_hash,
-                "hash": digest,
-                "key_id": kid,
-            }
-        )
-        prev_hash = digest
+        row: dict[str, Any] = {
+            "seq": seq + offset,
+            "school_id": entry.school_id,
+            "at": at,
+            "actor": entry.actor,
+            "action": entry.action,
+            "object_type": entry.object_type,
+            "object_id": None if entry.object_id is None else str(entry.object_id),
+            "details": entry.details or {},
+            "prev_hash": prev_hash,
+            "key_id": kid,
+        }
+        row["hash"] = prev_hash = keyed_digest(key, _body(prev_hash, row))
+        rows.append(row)
     connection = session.connection()
     count = seq + len(entries) - 1
     moved = {
@@ -432,18 +407,7 @@ def verify(session: Session, on_event: Callable[[AuditEvent], None] | None = Non
             key = keys.find(kid) if keys is not None else None
             if key is None:
                 return VerifyResult(False, checked, seq, UNKNOWN_KEY, kid)
-        body = _body(
-            prev,
-            seq,
-            event.at,
-            event.actor,
-            event.action,
-            event.object_type,
-            event.object_id,
-            event.school_id,
-            event.details,
-            kid,
-        )
+        body = _body(prev, {"key_id": kid, **{name: getattr(event, name) for name in _SIGNED}})
         if not hmac.compare_digest(keyed_digest(key, body), event.hash):
             return VerifyResult(False, checked, seq, BAD_HASH, kid)
         if on_event is not None:

@@ -258,9 +258,10 @@ def rows_by_id(
         rows = session.execute(page.where(ident > rows[-1]._mapping[ident])).all()
 
 
-def _seal_event(session: Session, seq: int) -> AuditEvent | None:
-    """The seal event with sequence number ``seq``."""
-    return session.scalar(select(AuditEvent).where(AuditEvent.seq == seq))
+def _seal_details(session: Session, seq: int) -> dict[str, Any]:
+    """What the seal event with sequence number ``seq`` carries (empty: no such event)."""
+    details = session.scalar(select(AuditEvent.details).where(AuditEvent.seq == seq))
+    return details or {}
 
 
 def _key(keys: Keyring | None, kid: str | None) -> bytes | None:
@@ -293,8 +294,7 @@ def _check_kind(session: Session, kind: Kind, walk: _Walk, verdict: Verdict) -> 
         if len(verdict.problems) >= SHOWN:
             verdict.more += 1
             continue
-        event = _seal_event(session, seq)
-        details = event.details if event else {}
+        details = _seal_details(session, seq)
         now = field_digests({k: row[k] for k in fields if k in row}, key)
         sealed_fields = details.get("fields") or {}
         changed = [field_words(k) for k in fields if now.get(k) != sealed_fields.get(k)]
@@ -318,8 +318,7 @@ def _check_missing(session: Session, walk: _Walk, verdict: Verdict) -> None:
         if len(verdict.problems) >= SHOWN:
             verdict.more += 1
             continue
-        event = _seal_event(session, seq)
-        ident = (event.details.get("ident") if event else None) or {}
+        ident = _seal_details(session, seq).get("ident") or {}
         if kind is None:  # a batch-sealed row: its ids are kept by row id
             batch = batches[kind_name]
             kept = ident.get(str(sealed_id)) or []
@@ -427,8 +426,7 @@ def _batch_fields(
     """The fields that changed, where the seal kept a digest of each (small tables)."""
     if not batch.fields:
         return ""
-    event = _seal_event(session, seq)
-    sealed = ((event.details.get("fields") if event else None) or {}).get(str(row["id"])) or {}
+    sealed = (_seal_details(session, seq).get("fields") or {}).get(str(row["id"])) or {}
     return ", ".join(
         field_words(c)
         for c in batch.columns

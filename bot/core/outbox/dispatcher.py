@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.core.models import OutboxMessage, Urgency, utcnow
 from bot.core.outbox import claim as outbox_claim
@@ -37,19 +37,8 @@ from bot.core.outbox.rows import (
     notify_all,
     refuse,
 )
-from bot.core.ports import (
-    BulkFeed,
-    CardMessage,
-    Mailer,
-    MailPacing,
-    Notifier,
-    OutgoingEmail,
-    SendResult,
-)
+from bot.core.ports import BulkFeed, CardMessage, Mailer, Notifier, OutgoingEmail, SendResult
 from bot.core.store import Store
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["Mailbox", "dispatch"]
 
@@ -104,9 +93,7 @@ class _Pass:
     limit: int | None
     on_sent: Callable[[str], None] | None
     stats: DispatchStats
-    batch_size: int
     alerts: FailureAlerts | None = None
-    pacing: MailPacing | None = None
     # email lanes: name -> (mailer, SQL selecting its schools' rows); see ``_lanes``
     boxes: dict[str, tuple[Mailer, Any]] = field(default_factory=dict)
     lane: str = "email"  # the email lane being delivered
@@ -160,7 +147,7 @@ class _Pass:
         """How many rows of ``channel`` to claim next."""
         if channel in self.probing:
             return 1
-        want = max(PAGE, self.batch_size) if channel_of(channel) == "email" else PAGE
+        want = max(PAGE, self.mailer.max_batch) if channel_of(channel) == "email" else PAGE
         if channel == "teams" and any(
             isinstance(bot, BulkFeed) for bot in (self.chat, *self.chats.values())
         ):
@@ -178,8 +165,6 @@ class _Pass:
         if lane in self.boxes and lane != self.lane:
             self.lane = lane
             self.mailer = self.boxes[lane][0]
-            self.pacing = self.mailer.pacing
-            self.batch_size = max(self.mailer.max_batch, 1)
 
     def claim_and_deliver(self, lane: str) -> bool:
         """Claim a page of ``lane`` (a channel, or one mailbox's email) and deliver it; False
@@ -190,7 +175,7 @@ class _Pass:
         if channel == "email" and self.mailer.ready_in() > 0:
             self.paused.add(lane)  # the platform's Retry-After has not passed: claim nothing
             return False
-        pacing = self.pacing if channel == "email" else None
+        pacing = self.mailer.pacing if channel == "email" else None
         now = self.now()
         mine = self.boxes[lane][1] if lane in self.boxes else None
         claimed = outbox_claim.claim(
@@ -359,9 +344,9 @@ class _Pass:
             call = functools.partial(target.post if target is not None else no_bot, message)
             self.send_one(row_id, message.idempotency_key, call, channel)
             return
-        if self.batch_size > 1 and channel not in self.probing:
+        if self.mailer.max_batch > 1 and channel not in self.probing:
             self.batch.append((row_id, message))
-            if len(self.batch) >= self.batch_size:
+            if len(self.batch) >= self.mailer.max_batch:
                 self.send_batch()
             return
         self.send_one(
@@ -378,7 +363,7 @@ class _Pass:
             self.stats,
             self.alerts,
             troubled_before=channel in self.probing,
-            paced=channel_of(channel) == "email" and self.pacing is not None,
+            paced=channel_of(channel) == "email" and self.mailer.pacing is not None,
         )
         if until is not None:
             self.paused.add(channel)
@@ -509,9 +494,7 @@ def dispatch(
             limit,
             on_sent,
             DispatchStats(),
-            batch_size=max(mailer.max_batch, 1),
             alerts=alerts,
-            pacing=mailer.pacing,
             up_to=up_to,
             wait=wait,
             chat=chat,

@@ -160,6 +160,29 @@ def _insert(session: Session, row: dict[str, Any]) -> bool:
     return session.connection().execute(statement).first() is not None
 
 
+def _email_row(
+    school_id: str,
+    key: str,
+    purpose: str,
+    urgency: int,
+    draft: EmailDraft,
+    not_before: datetime | None,
+) -> dict[str, Any]:
+    """One pending email row (``_row``) for ``draft``."""
+    return _row(
+        school_id=school_id,
+        key=key,
+        channel="email",
+        purpose=purpose,
+        urgency=urgency,
+        recipients=draft.to,
+        cc=draft.cc,
+        subject=draft.subject,
+        payload=_email_payload(draft),
+        not_before=not_before,
+    )
+
+
 def _email_payload(draft: EmailDraft) -> dict[str, Any]:
     extra: dict[str, Any] = (
         {"deadline": draft.deadline.isoformat()} if draft.deadline is not None else {}
@@ -242,18 +265,7 @@ def add_emails(
     body_ids = outbox_bodies.store(session, [d.shared for d in fresh.values() if d.shared])
     rows = [
         {
-            **_row(
-                school_id=school_id,
-                key=key,
-                channel="email",
-                purpose=purpose,
-                urgency=urgency,
-                recipients=draft.to,
-                cc=draft.cc,
-                subject=draft.subject,
-                payload=_email_payload(draft),
-                not_before=when,
-            ),
+            **_email_row(school_id, key, purpose, urgency, draft, when),
             "body_id": body_ids[draft.shared.sha256] if draft.shared else None,
             "attempts": 0,
             "created_at": utcnow(),
@@ -312,21 +324,7 @@ def enqueue_email(
 ) -> bool:
     """Add an email to the outbox; returns False when the key was already there (no duplicate)."""
     draft = draft.whole()  # one message alone shares nothing: its body goes with it
-    return _insert(
-        session,
-        _row(
-            school_id=school_id,
-            key=key,
-            channel="email",
-            purpose=purpose,
-            urgency=urgency,
-            recipients=draft.to,
-            cc=draft.cc,
-            subject=draft.subject,
-            payload=_email_payload(draft),
-            not_before=not_before,
-        ),
-    )
+    return _insert(session, _email_row(school_id, key, purpose, urgency, draft, not_before))
 
 
 def enqueue_card(

@@ -24,11 +24,9 @@ from __future__ import annotations
 
 from bot.core.limits import Limit as Limit
 from bot.core.limits import MailPacing as MailPacing
-from bot.core.limits import Paced as Paced
 from bot.core.limits import Pacer as Pacer
 from bot.core.limits import UrgentReserve as UrgentReserve
 from bot.core.ports.bundle import Connectors as Connectors
-from bot.core.ports.bundle import held_connection as held_connection
 from bot.core.ports.chat import GOOGLE_CHAT_SERVICE as GOOGLE_CHAT_SERVICE
 from bot.core.ports.chat import TEAMS_APP_RSC as TEAMS_APP_RSC
 from bot.core.ports.chat import BulkFeed as BulkFeed

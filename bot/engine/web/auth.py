@@ -40,7 +40,7 @@ from bot.engine.web.identity import (
     vouched_email,
 )
 
-__all__ = ["SOMEONE", "refuse", "router", "safe_next", "start_session"]
+__all__ = ["SOMEONE", "active_person", "refuse", "router", "safe_next", "start_session"]
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -85,17 +85,12 @@ def home(request: Request) -> Response:
     return render(request, "home.html", {"schools": ctx(request).config.schools})
 
 
-def _tls() -> ssl.SSLContext:
+@functools.cache
+def _tls(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
     """The TLS context httpx would build for the issuer's calls (certifi's roots, or the
     bundle ``SSL_CERT_FILE``/``SSL_CERT_DIR`` names), built once per process and per those
-    variables: building it reads the whole bundle (~30 ms of CPU), and authlib makes a client
-    for each call to the issuer, three or four a sign-in."""
-    return _tls_for(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
-
-
-@functools.cache
-def _tls_for(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
-    """httpx's own default context, while the variables read as given (``_tls``)."""
+    variables (the arguments, the cache's key): building it reads the whole bundle (~30 ms
+    of CPU), and authlib makes a client for each call to the issuer, three or four a sign-in."""
     return httpx.create_ssl_context()
 
 
@@ -120,7 +115,7 @@ def _oauth(request: Request) -> Any:
         client_kwargs={
             "scope": "openid email profile",
             "code_challenge_method": "S256",
-            "verify": _tls(),
+            "verify": _tls(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")),
         },
     )
     return oauth.school
@@ -183,7 +178,7 @@ def refuse(
     """Audit a refused sign-in (the person the address names, if any; never the address of
     anyone else, nor the token) and return the page to raise."""
     with ctx(request).store.transaction() as session:
-        person = _person(session, email) if email else None
+        person = active_person(session, email) if email else None
         audit.record(
             session,
             actor=SOMEONE,
@@ -196,7 +191,9 @@ def refuse(
     return HTTPException(status, words)
 
 
-def _person(session: Session, email: str, schools: Collection[str] | None = None) -> Person | None:
+def active_person(
+    session: Session, email: str, schools: Collection[str] | None = None
+) -> Person | None:
     """The active person with this address (the first school's, when a trust has two), in
     one of ``schools`` when given."""
     query = select(Person).where(Person.email == email, Person.active.is_(True))
@@ -236,9 +233,9 @@ def start_session(
     """
     schools = _schools_of(request, subject.org if subject is not None else org)
     with ctx(request).store.transaction() as session:
-        person = _person(session, email, schools)
+        person = active_person(session, email, schools)
         try:
-            if person is None and schools is not None and _person(session, email) is not None:
+            if person is None and schools is not None and active_person(session, email) is not None:
                 raise IdentityRefused("foreign")  # in another organisation's school only
             if person is None:
                 raise IdentityRefused("not_in_directory")

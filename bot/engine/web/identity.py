@@ -132,19 +132,10 @@ def school_organisations(settings: Settings, connection: str | None) -> frozense
     return frozenset(org.lower() for org in (held.tenant_id, held.domain) if org)
 
 
-def vouched_email(
-    claims: Mapping[str, Any],
-    *,
-    tenant: str | None = None,
-    domain: str | None = None,
-    settings: Settings | None = None,
-) -> str:
+def vouched_email(claims: Mapping[str, Any], *, settings: Settings) -> str:
     """The address the provider vouches for, lower-cased; IdentityRefused otherwise. The
-    tenants and domains are ``tenant`` and ``domain``, and with ``settings`` every one it
-    configures (``organisations``)."""
-    tenants, domains = organisations(settings) if settings else (frozenset(), frozenset())
-    tenants |= {tenant.lower()} if tenant else set()
-    domains |= {domain.lower()} if domain else set()
+    tenants and domains are every one ``settings`` configures (``organisations``)."""
+    tenants, domains = organisations(settings)
     tid, hd = (str(claims.get(name) or "").lower() for name in ("tid", "hd"))
     if (tenants and tid and tid not in tenants) or (domains and hd and hd not in domains):
         raise IdentityRefused("foreign")

@@ -100,22 +100,17 @@ def _hand_over_pass(context: AppContext) -> bool:
     SQLite its writes go ahead of the other writers of this process waiting (``first_in_line``):
     a burst of reports being stored must not hold its alerts back."""
     with first_in_line():
-        return _hand_over(context)
-
-
-def _hand_over(context: AppContext) -> bool:
-    """``_hand_over_pass``'s pass itself."""
-    stats = dispatch(
-        context.store,
-        context.connectors.mailer,
-        context.connectors.notifier,
-        alerts=AdminAlerts.of(context.config.schools),
-        up_to=Urgency.WAITING,
-        limit=URGENT_PER_REQUEST,
-        chat=context.connectors.chat,
-        mailboxes=context.mailboxes,
-        chats=context.chats,
-    )
+        stats = dispatch(
+            context.store,
+            context.connectors.mailer,
+            context.connectors.notifier,
+            alerts=AdminAlerts.of(context.config.schools),
+            up_to=Urgency.WAITING,
+            limit=URGENT_PER_REQUEST,
+            chat=context.connectors.chat,
+            mailboxes=context.mailboxes,
+            chats=context.chats,
+        )
     taken = stats.sent + stats.failed + stats.fell_back + stats.delivery_unknown + stats.retry_later
     return taken >= URGENT_PER_REQUEST and not stats.retry_later
 

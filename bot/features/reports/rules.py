@@ -16,9 +16,8 @@ from bot.core.clock import LONDON
 from bot.core.config import ClockRule, SchoolConfig
 from bot.core.forms import FormErrors
 from bot.core.i18n import N_, Lazy, Msg, Said, nmsg, spoken
-from bot.core.messages import human_date
 from bot.core.said_forms import capital
-from bot.core.words import Words, school_words
+from bot.core.words import Words, human_date, school_words
 
 __all__ = [
     "CATEGORIES",

@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.core.emails import is_email
+from bot.core.forms import Text
 from bot.core.i18n import N_, Msg
-from bot.core.messages import Text
 from bot.core.said_forms import lowered
 from bot.features.reports.rules import (
     CATEGORIES,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
-from bot.core.i18n import Msg, language_name, say, speak
+from bot.core.i18n import N_, Msg, language_name, say, speak
 from bot.core.nations import DEFAULT_NATION, NATIONS, pack_for
 from bot.core.nations.inspectorates import default_inspectorate, inspectorate, inspectorates_of
 from bot.engine.commands import confirm, console, err
@@ -271,33 +271,26 @@ def _joining(progress: Progress, settings: Settings, adding: Install) -> str:
         ("settings_source", adding.source),
     ):
         progress.put((key,), value)
-    if settings.connector != "local":
-        ask(
-            progress,
-            ("connection",),
-            lambda: (
-                typed(
-                    say(
-                        "Its own Microsoft 365 tenant or Google domain: the connection's name in "
-                        "the settings (Enter: the install's)"
-                    )
-                )
-                or None
+    if settings.connector == "local":
+        return settings.connector
+    for key, asked in (
+        (
+            "connection",
+            N_(
+                "Its own Microsoft 365 tenant or Google domain: the connection's name in the "
+                "settings (Enter: the install's)"
             ),
-        )
-        ask(
-            progress,
-            ("staff_group",),
-            lambda: (
-                typed(
-                    say(
-                        "Its all-staff group, where it shares the tenant or domain with other "
-                        "schools (Enter: it has it alone)"
-                    )
-                )
-                or None
+        ),
+        (
+            "staff_group",
+            N_(
+                "Its all-staff group, where it shares the tenant or domain with other schools "
+                "(Enter: it has it alone)"
             ),
-        )
+        ),
+    ):
+        if not progress.has((key,)):
+            progress.put((key,), typed(say(asked)) or None)
     return settings.connector
 
 

@@ -19,6 +19,7 @@ from bot.core.i18n import Msg, nmsg, person_language
 from bot.core.messages import notice
 from bot.core.models import Person, SignInLink
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
+from bot.engine.web.auth import SOMEONE, active_person
 from bot.features.signin.rules import (
     LINK_LIFETIME,
     MAX_CODE_ATTEMPTS,
@@ -30,10 +31,9 @@ from bot.features.signin.rules import (
     refusal,
 )
 
-__all__ = ["PURPOSE", "SOMEONE", "Used", "request_link", "use_code", "use_token"]
+__all__ = ["PURPOSE", "Used", "refused", "request_link", "use_code", "use_token"]
 
 PURPOSE = "signin_link"  # the outbox purpose: never held while a school is in preview
-SOMEONE = "someone"  # the audit actor before anyone is signed in
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,19 @@ class Used:
     next_path: str
 
 
-def _person(session: Session, email: str) -> Person | None:
-    """The active person with this address (the first school's, when a trust has two)."""
-    return session.scalars(
-        select(Person).where(Person.email == email, Person.active.is_(True)).order_by(Person.id)
-    ).first()
+def refused(
+    session: Session, object_type: str, reason: str, link: SignInLink | None = None, **details: str
+) -> None:
+    """Audit a refused sign-in (nobody is signed in yet): of ``link`` when it is known."""
+    audit.record(
+        session,
+        actor=SOMEONE,
+        action="signin.refused",
+        object_type=object_type,
+        object_id=link.id if link else None,
+        school_id=link.school_id if link else None,
+        details={"reason": reason, **details},
+    )
 
 
 def request_link(
@@ -66,7 +74,7 @@ def request_link(
 
     The caller shows the same page either way, so nobody learns who is in the directory.
     """
-    person = _person(session, email)
+    person = active_person(session, email)
     if person is None:
         audit.record(
             session,
@@ -143,21 +151,6 @@ def _email(person: Person, fresh: Secrets, school: SchoolConfig, base_url: str) 
     )
 
 
-def _refuse(session: Session, link: SignInLink, reason: str, now: datetime) -> None:
-    """Audit a refused use of a known link (and close it for good when it must be)."""
-    if reason == "too_many_codes" and link.closed_at is None:
-        link.closed_at, link.closed_reason = now, reason
-    audit.record(
-        session,
-        actor=SOMEONE,
-        action="signin.refused",
-        object_type="signin_link",
-        object_id=link.id,
-        school_id=link.school_id,
-        details={"reason": reason},
-    )
-
-
 def _use(
     session: Session, link: SignInLink, via: str, now: datetime, typed: str | None = None
 ) -> Used | None:
@@ -175,7 +168,9 @@ def _use(
         reason = "too_many_codes" if link.attempts >= MAX_CODE_ATTEMPTS else "wrong_code"
     person = session.get(Person, link.person_id) if reason is None else None
     if reason is not None or person is None or not person.active:
-        _refuse(session, link, reason or "left", now)
+        if reason == "too_many_codes" and link.closed_at is None:  # closed for good
+            link.closed_at, link.closed_reason = now, reason
+        refused(session, "signin_link", reason or "left", link)
         return None
     link.closed_at, link.closed_reason = now, "used"
     audit.record(
@@ -198,13 +193,7 @@ def use_token(session: Session, *, key: str, token: str, now: datetime) -> Used 
         .with_for_update()
     ).first()
     if link is None:
-        audit.record(
-            session,
-            actor=SOMEONE,
-            action="signin.refused",
-            object_type="signin_link",
-            details={"reason": "unknown"},
-        )
+        refused(session, "signin_link", "unknown")
         return None
     return _use(session, link, "email_link", now)
 
@@ -215,7 +204,7 @@ def use_code(session: Session, *, key: str, email: str, code: str, now: datetime
     A wrong code counts against that link; after ``MAX_CODE_ATTEMPTS`` it is closed and a new
     one must be asked for. None (audited) whenever the code does not sign in.
     """
-    person = _person(session, email)
+    person = active_person(session, email)
     link = None
     if person is not None:  # their newest link, locked so two tabs cannot both use it
         link = session.scalars(
@@ -226,12 +215,6 @@ def use_code(session: Session, *, key: str, email: str, code: str, now: datetime
             .with_for_update()
         ).first()
     if link is None:
-        audit.record(
-            session,
-            actor=SOMEONE,
-            action="signin.refused",
-            object_type="address",
-            details={"reason": "no_link", "address": hashed(key, "address", email)},
-        )
+        refused(session, "address", "no_link", address=hashed(key, "address", email))
         return None
     return _use(session, link, "email_code", now, hashed(key, "code", normalise_code(code)))

@@ -12,7 +12,6 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from bot.core import audit
 from bot.core.context import AppContext
 from bot.core.i18n import N_
 from bot.core.models import utcnow
@@ -20,7 +19,7 @@ from bot.core.ratelimit import RateLimit, limit_key, take
 from bot.engine.web.auth import safe_next, start_session
 from bot.engine.web.deps import check_csrf, client_ip, ctx, render
 from bot.engine.web.links import deliver_soon
-from bot.features.signin.service import SOMEONE, Used, request_link, use_code, use_token
+from bot.features.signin.service import Used, refused, request_link, use_code, use_token
 
 __all__ = ["ADDRESS_RATE", "CODE_RATE", "SENDER_RATE", "router"]
 
@@ -155,13 +154,7 @@ def use_link(
 def _too_many(request: Request, what: str) -> HTTPException:
     """Audit a refusal for too many requests or codes and return the 429 to raise."""
     with ctx(request).store.transaction() as session:
-        audit.record(
-            session,
-            actor=SOMEONE,
-            action="signin.refused",
-            object_type="sender",
-            details={"reason": f"too_many_{what}"},
-        )
+        refused(session, "sender", f"too_many_{what}")
     return HTTPException(429, TOO_MANY)
 
 
