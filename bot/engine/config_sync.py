@@ -41,7 +41,7 @@ from bot.core.models import (
     School,
 )
 from bot.core.words import version_name
-from bot.engine.duties import add_months
+from bot.engine.periods import add_months
 from bot.engine.refused_documents import refused
 
 # what syncing the settings warns of

@@ -24,8 +24,6 @@ from bot.engine.duty_facts import (
     PersonFacts,
     RequirementFacts,
     VersionFacts,
-    in_audience,
-    in_force,
 )
 from bot.engine.duty_wants import (
     Slot,
@@ -35,28 +33,9 @@ from bot.engine.duty_wants import (
     wanted_readings,
     wanted_tasks,
 )
-from bot.engine.periods import add_months, current_task_period, cycle_start
+from bot.engine.periods import current_task_period, cycle_start
 
-__all__ = [
-    "EVENT_CYCLE",
-    "READING_YEAR_STARTS",
-    "Closure",
-    "DutyFacts",
-    "Evidence",
-    "Holding",
-    "NewDuty",
-    "PersonFacts",
-    "Plan",
-    "Reopening",
-    "RequirementFacts",
-    "VersionFacts",
-    "add_months",
-    "cycle_start",
-    "in_audience",
-    "in_force",
-    "plan_duties",
-    "school_attention",
-]
+__all__ = ["Closure", "NewDuty", "Plan", "Reopening", "plan_duties", "school_attention"]
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from bot.core.models import (
     TaskCompletion,
     TrainingRecord,
 )
-from bot.engine.duties import (
+from bot.engine.duty_facts import (
     DutyFacts,
     Evidence,
     Holding,

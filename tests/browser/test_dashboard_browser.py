@@ -19,7 +19,7 @@ import yaml
 from sqlalchemy import text
 
 from bot.core.context import AppContext
-from bot.engine.duties import add_months
+from bot.engine.periods import add_months
 from bot.web.app import create_app
 from tests.support.demo_school import IN_TERM, demo_school
 from tests.support.helpers import at

@@ -8,17 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.config import Audience, Cadence, Escalation, RequirementConfig
-from bot.engine.duties import (
+from bot.engine.duties import plan_duties
+from bot.engine.duty_facts import (
     DutyFacts,
     Evidence,
     Holding,
     PersonFacts,
     RequirementFacts,
     VersionFacts,
-    add_months,
-    cycle_start,
-    plan_duties,
 )
+from bot.engine.periods import add_months, cycle_start
 from bot.engine.reminders import next_reminder
 
 STAFF = frozenset({"staff"})

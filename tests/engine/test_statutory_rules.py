@@ -11,16 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from bot.core.config import RequirementConfig
-from bot.engine.duties import (
-    DutyFacts,
-    Evidence,
-    NewDuty,
-    PersonFacts,
-    Plan,
-    RequirementFacts,
-    VersionFacts,
-    plan_duties,
-)
+from bot.engine.duties import NewDuty, Plan, plan_duties
+from bot.engine.duty_facts import DutyFacts, Evidence, PersonFacts, RequirementFacts, VersionFacts
 
 DSL = PersonFacts(1, "dsl@school.example", frozenset({"dsl", "staff"}), frozenset())
 FIRST_SEEN = date(2024, 9, 1)

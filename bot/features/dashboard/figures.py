@@ -35,7 +35,8 @@ from bot.core.models import (
     utcnow,
 )
 from bot.core.outbox.delivery import NEEDS_A_PERSON, REPORT_PURPOSES, purpose_label, purpose_title
-from bot.engine.duties import READING_YEAR_STARTS, cycle_start
+from bot.engine.duty_facts import READING_YEAR_STARTS
+from bot.engine.periods import cycle_start
 from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.snapshot import ensure
 from bot.engine.step_failures import describe, failing_steps

@@ -20,7 +20,7 @@ from bot.core.models import (
     Requirement,
     TrainingRecord,
 )
-from bot.engine.duties import add_months
+from bot.engine.periods import add_months
 from bot.features.dashboard.api import METHODS
 from bot.features.evidence.rules import KINDS, SELF_RECORDED, Table, cells, training_state
 

@@ -35,7 +35,7 @@ from bot.core.models import (
     Requirement,
     TaskCompletion,
 )
-from bot.engine.duties import EVENT_CYCLE
+from bot.engine.duty_facts import EVENT_CYCLE
 from bot.features.accounts.api import holder_states
 from bot.features.complaints.api import COUNT_HEADER, complaint_counts
 from bot.features.dashboard.api import compute_figures, current_versions

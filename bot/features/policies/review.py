@@ -19,7 +19,7 @@ from bot.core import audit
 from bot.core.dates import HAPPENED, REVIEW, DateWindow, DateWindowError
 from bot.core.i18n import N_
 from bot.core.models import Policy, PolicyReview, PolicyVersion
-from bot.engine.duties import add_months
+from bot.engine.periods import add_months
 from bot.features.policies.rules import ReviewError, dated_label
 from bot.features.policies.store import accepted_document, new_version
 

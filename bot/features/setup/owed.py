@@ -13,7 +13,7 @@ from datetime import date
 from bot.core.config import RequirementConfig, SchoolConfig
 from bot.core.forms import Text
 from bot.core.i18n import N_, Joined, Msg, nmsg
-from bot.engine.duties import PersonFacts, in_audience
+from bot.engine.duty_facts import PersonFacts, in_audience
 from bot.features.reading.api import audience_name
 
 __all__ = ["Owed", "OwedPerson", "nobody_owes", "who_owes"]

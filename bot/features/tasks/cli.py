@@ -98,7 +98,7 @@ def reviews_outcome(
     from sqlalchemy import func, select
 
     from bot.core.models import Duty, Person, Requirement, utcnow
-    from bot.engine.duties import EVENT_CYCLE
+    from bot.engine.duty_facts import EVENT_CYCLE
     from bot.features.tasks.service import complete_task
 
     ctx = context()

@@ -27,7 +27,7 @@ from bot.core.models import Duty, Person, PersonRole, Requirement, ReviewEvent, 
 from bot.core.nations import pack_for
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.words import school_words
-from bot.engine.duties import EVENT_CYCLE
+from bot.engine.duty_facts import EVENT_CYCLE
 from bot.features.tasks.rules import EVENT_KINDS, event_kinds, event_label, review_due, reviews_for
 from bot.features.tasks.service import task_owner_ids
 

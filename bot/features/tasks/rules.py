@@ -9,7 +9,7 @@ from bot.core.config import RequirementConfig, SchoolConfig
 from bot.core.forms import Text, parse_iso_date
 from bot.core.i18n import N_, Dated, Day, Msg
 from bot.core.nations import pack_for
-from bot.engine.duties import EVENT_CYCLE
+from bot.engine.duty_facts import EVENT_CYCLE
 
 __all__ = [
     "EVENT_KINDS",

@@ -34,7 +34,7 @@ from bot.core.emails import has_mailbox
 from bot.core.models import Duty, Person, PersonRole, Requirement
 from bot.core.nations import school_words_for
 from bot.core.store import Store
-from bot.engine.duties import PersonFacts, in_audience
+from bot.engine.duty_facts import PersonFacts, in_audience
 from tests.conftest import free_port
 from tests.support.helpers import outbox_as_sent
 from tests.support.nation_words import find_foreign_words

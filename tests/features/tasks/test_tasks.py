@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from bot.core.config import ConfigError, RequirementConfig, SchoolConfig, load_config
 from bot.core.links import make_token
 from bot.core.models import AuditEvent, Duty, OutboxMessage, Person, TaskCompletion
-from bot.engine.duties import DutyFacts, Evidence, PersonFacts, RequirementFacts, plan_duties
+from bot.engine.duties import plan_duties
+from bot.engine.duty_facts import DutyFacts, Evidence, PersonFacts, RequirementFacts
 from bot.engine.periods import current_task_period, task_period, term_base
 from bot.engine.sweep import run_sweep
 from bot.features import tasks

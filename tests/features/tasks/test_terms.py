@@ -11,7 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from bot.core.config import RequirementConfig, SchoolConfig
-from bot.engine.duties import DutyFacts, Evidence, PersonFacts, RequirementFacts, plan_duties
+from bot.engine.duties import plan_duties
+from bot.engine.duty_facts import DutyFacts, Evidence, PersonFacts, RequirementFacts
 from bot.engine.periods import current_task_period
 from bot.features.dashboard.rules import Figures
 from bot.features.tasks.rules import cycle_label

@@ -207,7 +207,7 @@ def test_a_tasks_period_is_said_in_welsh(
     english_words: set[str],  # noqa: F811 - the fixture
     cycle: str,
 ) -> None:
-    from bot.engine.duties import EVENT_CYCLE
+    from bot.engine.duty_facts import EVENT_CYCLE
     from bot.features.tasks.rules import cycle_label
 
     cycle = cycle.replace("review-event:", EVENT_CYCLE)
