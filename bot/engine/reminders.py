@@ -276,16 +276,19 @@ def _due_today(
 
 
 def _copies(
-    person: Recipient, escalated: tuple[str, ...], people: Mapping[int, Recipient], headteacher: str
-) -> tuple[str, ...]:
-    """Whom to copy: the active line manager and/or the head, never the person, no repeats."""
-    cc: list[str] = []
+    person: Recipient, copied: set[str], people: Mapping[int, Recipient], headteacher: str
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Whom to copy (the active line manager and/or the head, never the person, no repeats),
+    and the escalations that reach someone: the head is not "told" about themselves."""
     manager = people.get(person.manager_id) if person.manager_id is not None else None
-    if "line_manager" in escalated and manager is not None:
-        cc.append(manager.email)
-    if "headteacher" in escalated:
-        cc.append(headteacher)
-    return tuple(c for i, c in enumerate(cc) if c != person.email and c not in cc[:i])
+    targets = {
+        "line_manager": manager.email if manager is not None else "",
+        "headteacher": headteacher,
+    }
+    told = [(f, targets[f]) for f in _ESCALATION_ORDER if f in copied]
+    told = [(f, c) for f, c in told if c and c != person.email]
+    cc = [c for _, c in told]
+    return tuple(c for i, c in enumerate(cc) if c not in cc[:i]), tuple(f for f, _ in told)
 
 
 def plan_digests(
@@ -329,14 +332,8 @@ def plan_digests(
             continue
         person = people[person_id]
         copied = {target for d in due for target in d.reminder.copy}
-        escalated = tuple(flag for flag in _ESCALATION_ORDER if flag in copied)
+        cc, escalated = _copies(person, copied, people, headteacher)
         digests.append(
-            Digest(
-                person=person,
-                items=tuple(items),
-                due=tuple(due),
-                cc=_copies(person, escalated, people, headteacher),
-                escalated=escalated,
-            )
+            Digest(person=person, items=tuple(items), due=tuple(due), cc=cc, escalated=escalated)
         )
     return digests

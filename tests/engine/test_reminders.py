@@ -127,6 +127,17 @@ def test_the_head_is_never_copied_on_their_own_reminder_nor_twice() -> None:
     assert plan([duty(11, 1, **overdue)], DUE + timedelta(days=21)) == [(1, ("overdue:3",), ())]
 
 
+def test_the_head_is_not_told_they_were_reported_to_themselves() -> None:
+    """The demo's head got 'your line manager and the headteacher have been told' on their own
+    overdue task, and no one was copied: only an escalation that reaches someone is named."""
+    overdue = {"last_stage": 3, "reminders_sent": 3}
+    today = DUE + timedelta(days=21)
+    digests = plan_digests([duty(11, 1, **overdue)], PEOPLE, REQUIREMENTS, CADENCES, HEAD, today)
+    assert [(d.cc, d.escalated) for d in digests] == [((), ())]
+    digests = plan_digests([duty(10, 2, **overdue)], PEOPLE, REQUIREMENTS, CADENCES, HEAD, today)
+    assert [(d.cc, d.escalated) for d in digests] == [((HEAD,), ("line_manager", "headteacher"))]
+
+
 def test_an_inactive_manager_is_not_copied() -> None:
     people = {pid: p for pid, p in PEOPLE.items() if pid != 2}
     digests = plan_digests(
@@ -137,7 +148,7 @@ def test_an_inactive_manager_is_not_copied() -> None:
         HEAD,
         DUE + timedelta(days=14),
     )
-    assert [(d.cc, d.escalated) for d in digests] == [((), ("line_manager",))]
+    assert [(d.cc, d.escalated) for d in digests] == [((), ())]  # nobody "has been told"
 
 
 def test_the_cap_stops_reminders() -> None:
