@@ -96,21 +96,7 @@ def _chase_draft(
             button_url=link,
             button_text=Msg(N_("Open the account")),
         )
-    left = HANDOVER_CHASES - stage.number
-    then = (
-        nmsg(
-            "You will be reminded every %(days)s days (%(num)s more time); after that the "
-            "%(head)s is asked to follow it up.",
-            "You will be reminded every %(days)s days (%(num)s more times); after that the "
-            "%(head)s is asked to follow it up.",
-            left,
-            **values,
-        )
-        if left
-        else Msg(
-            N_("This is the last reminder; next the %(head)s is asked to follow it up."), **values
-        )
-    )
+    then = _then(HANDOVER_CHASES - stage.number, values, to_head=_chases_head(account, school))
     return notice(
         school=school,
         to=[custodian.email if custodian is not None else head],
@@ -137,6 +123,49 @@ def _chase_draft(
                 "custodian here."
             )
         ),
+    )
+
+
+def _chases_head(account: OfficialAccount, school: SchoolConfig) -> bool:
+    """Whether the chase goes to the headteacher: as the custodian, or as there is none."""
+    custodian = account.custodian if account.custodian and account.custodian.active else None
+    return custodian is None or custodian.email == school.headteacher
+
+
+def _then(left: int, values: dict[str, object], *, to_head: bool) -> Msg:
+    """What follows the chase: the headteacher is asked to follow it up, unless the chase
+    already goes to the headteacher (then the account just stays marked on the dashboard)."""
+    if to_head:
+        return (
+            nmsg(
+                "You will be reminded every %(days)s days (%(num)s more time); after that the "
+                'account stays marked "handover needed" on the dashboard.',
+                "You will be reminded every %(days)s days (%(num)s more times); after that the "
+                'account stays marked "handover needed" on the dashboard.',
+                left,
+                **values,
+            )
+            if left
+            else Msg(
+                N_(
+                    'This is the last reminder; the account stays marked "handover needed" on '
+                    "the dashboard until the handover is recorded."
+                )
+            )
+        )
+    return (
+        nmsg(
+            "You will be reminded every %(days)s days (%(num)s more time); after that the "
+            "%(head)s is asked to follow it up.",
+            "You will be reminded every %(days)s days (%(num)s more times); after that the "
+            "%(head)s is asked to follow it up.",
+            left,
+            **values,
+        )
+        if left
+        else Msg(
+            N_("This is the last reminder; next the %(head)s is asked to follow it up."), **values
+        )
     )
 
 
@@ -169,6 +198,8 @@ def chase_handovers(
         stage = handover_stage(since, today)
         if stage is None or stage.number <= sent.get((account.id, since.isoformat()), 0):
             continue
+        if stage.final and _chases_head(account, school):
+            continue  # the head's own last chase said so: no "please talk to them" to themselves
         queued = not write or enqueue_email(
             session,
             school_id=school.id,

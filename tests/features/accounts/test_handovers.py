@@ -196,3 +196,41 @@ def test_chasing_stops_once_the_handover_is_recorded(
         )
         actions = set(session.scalars(select(AuditEvent.action)))
     assert {"account.handover.flagged", "account.handover.resolved"} <= actions
+
+
+@pytest.mark.parametrize("custodian", ["head@oak.example", None])
+def test_a_head_who_holds_the_chase_is_not_told_the_head_will_follow_it_up(
+    school: SchoolBuilder, sqlite_url: str, smtp: tuple[Sink, int], custodian: str | None
+) -> None:
+    """The demo's head, custodian of the Facebook page, read "after that the headteacher is
+    asked to follow it up", then would get "please talk to them" about themselves."""
+    sink, port = smtp
+    account = {
+        "id": "fb",
+        "platform": "Facebook",
+        "name": "Oak page",
+        "holders": ["amy@oak.example"],
+    }
+    school.school["official_accounts"] = [account | ({"custodian": custodian} if custodian else {})]
+    school.school["directory"] = {"leaver_grace_days": 0}
+    local = LocalSettings(
+        mail="smtp", smtp=SmtpSettings(host="127.0.0.1", port=port, security="none")
+    )
+    ctx = school.context(sqlite_url, local=local)
+    day = LEFT - timedelta(days=1)
+    while day <= LEFT + timedelta(days=7 * HANDOVER_CHASES + 7):
+        if day == LEFT:  # Amy leaves: the directory marks her inactive
+            school.people = [
+                Row(r.email, r.name, r.roles, r.groups, r.manager, active="no")
+                if r.email == "amy@oak.example"
+                else r
+                for r in school.people
+            ]
+            school.write()
+        run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=day, now=at(day))
+        day += timedelta(days=1)
+    chases = [(to, _text(m)) for to, m in sink.messages if "handover" in m["Subject"].lower()]
+    assert [to for to, _ in chases] == [["head@oak.example"]] * HANDOVER_CHASES  # no final note
+    assert all("follow it up" not in body for _, body in chases)
+    assert "after that the account stays marked" in chases[0][1]
+    assert "This is the last reminder; the account stays marked" in chases[-1][1]
