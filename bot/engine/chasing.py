@@ -215,7 +215,6 @@ def _draft(school: SchoolConfig, to: str, talks: list[Conversation]) -> EmailDra
         to=(to,),
         subject=subject,
         paragraphs=[*paragraphs, _stripped(ask)],
-        facts=[(t.person_name, t.item) for t in talks],
         small=Msg(
             N_(
                 "You are told this once for each item, at most one email a day; each also stays "
