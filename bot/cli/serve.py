@@ -40,6 +40,7 @@ _NOT_A_SCHOOL_DAY = N_(
     "this cycle runs as of [bold]%(day)s[/]."
 )
 _WEB_UI = N_("Web UI: [bold]%(url)s[/]  (demo sign-in: pick any person)")
+_NOT_SERVED = N_("Web UI: not served with --once; the demo without it serves [bold]%(url)s[/]")
 _FROM_HERE = N_("From this folder, every command now acts on the demo school, e.g.")
 # the commands the demo suggests (typed as they are, in any language)
 _TRY = tuple(
@@ -109,7 +110,7 @@ def demo(
         languages={r.school_id: language for r in plan.results},
     )
     console.print()
-    console.print(say(_WEB_UI, url=url))
+    console.print(say(_NOT_SERVED if once else _WEB_UI, url=url))
     console.print("\n".join((say(_FROM_HERE), *_TRY)))
     if once:
         return

@@ -371,11 +371,11 @@ def test_the_demo_says_its_lines_in_the_schools_language(demo_in: Any, language:
         ),
     ]
     assert lines[-5:] == [
-        _said(
+        _said(  # --once serves nothing: the line does not say it does
             language,
-            "Y tudalennau gwe: http://127.0.0.1:8000  (mewngofnodi i'r demo: dewiswch unrhyw "
-            "berson)",
-            "Web UI: http://127.0.0.1:8000  (demo sign-in: pick any person)",
+            "Y tudalennau gwe: nid ydynt yn cael eu gweini gyda --once; mae'r demo hebddo yn "
+            "gweini http://127.0.0.1:8000",
+            "Web UI: not served with --once; the demo without it serves http://127.0.0.1:8000",
         ),
         _said(
             language,
