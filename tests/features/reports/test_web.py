@@ -140,6 +140,8 @@ def test_each_role_sees_only_its_reports(
     assert normal in exports["head"] and about not in exports["head"]
     assert about in exports["chair"] and normal not in exports["chair"]
     assert SECRET not in seen["dsl"]  # the list shows no contents
+    # the chair cannot make an evidence pack: no link to a page that refuses them
+    assert 'href="/evidence"' in seen["head"] and 'href="/evidence"' not in seen["chair"]
     detail = clients["dsl"].get(f"/reports/{normal}")
     assert SECRET in detail.text
 
