@@ -64,20 +64,14 @@ def _repeat_of(
         select(PolicyReview)
         .where(PolicyReview.policy_id == policy.id)
         .order_by(PolicyReview.id.desc())
-        .limit(1)
     ).first()
-    if last is None or (last.reviewed_on, last.body, last.minute_ref) != (
-        reviewed_on,
-        body,
-        minute,
-    ):
-        return None
     current = policy.current_version
-    if document is None or (
+    same_file = document is None or (
         current is not None and current.sha256 == hashlib.sha256(document[1]).hexdigest()
-    ):
-        return last
-    return None
+    )
+    said = (reviewed_on, body, minute)
+    same = last is not None and said == (last.reviewed_on, last.body, last.minute_ref)
+    return last if same and same_file else None
 
 
 def record_review(
