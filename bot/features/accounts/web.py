@@ -200,12 +200,13 @@ def new_account(
 
 
 @router.get("/accounts/{account_id}", include_in_schema=False)
-def account_page(request: Request, account_id: int, error: str | None = None) -> Response:
+def account_page(request: Request, account_id: int) -> Response:
     """One account: holders and their signature state, custodian, handover."""
-    return _account_page(request, account_id, Msg(error) if error else None)
+    return _account_page(request, account_id, None)
 
 
 def _account_page(request: Request, account_id: int, error: Text | None) -> Response:
+    """The account's page; with ``error``, the change refused (422)."""
     user = require_roles(request, ACCOUNT_READERS)
     with ctx(request).store.session() as session:
         account = _account(session, account_id, user.school_id)
@@ -230,6 +231,7 @@ def _account_page(request: Request, account_id: int, error: Text | None) -> Resp
                 "settings_editable": editable(session),
                 "error": error,
             },
+            status_code=422 if error else 200,
         )
 
 

@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -47,6 +48,30 @@ def _in_window(window: DateWindow, day: date, field: str, today: date) -> None:
     if refused is not None:
         values = {k: v for k, v in refused.values.items() if k != "field"}
         raise _OutOfWindow(refused.message, field, years=refused.years, **values)
+
+
+def _repeat_of(
+    session: Session,
+    policy: Policy,
+    reviewed_on: date,
+    body: str,
+    minute: str | None,
+    document: tuple[str, bytes] | None,
+) -> PolicyReview | None:
+    """The policy's last review when this one repeats it: the same meeting, body and minute,
+    with no document or the one now current (so nothing would change but a second record)."""
+    last = session.scalars(
+        select(PolicyReview)
+        .where(PolicyReview.policy_id == policy.id)
+        .order_by(PolicyReview.id.desc())
+    ).first()
+    current = policy.current_version
+    same_file = document is None or (
+        current is not None and current.sha256 == hashlib.sha256(document[1]).hexdigest()
+    )
+    said = (reviewed_on, body, minute)
+    same = last is not None and said == (last.reviewed_on, last.body, last.minute_ref)
+    return last if same and same_file else None
 
 
 def record_review(
@@ -91,6 +116,15 @@ def record_review(
     if policy.last_reviewed is not None and reviewed_on < policy.last_reviewed:
         raise ReviewError(
             N_("a later review (%(day)s) is already recorded"), day=policy.last_reviewed.isoformat()
+        )
+    repeat = _repeat_of(session, policy, reviewed_on, body, minute, document)
+    if repeat is not None:  # the form sent twice (a double click, Back and Send): kept once
+        return ReviewRecorded(
+            review_id=repeat.id,
+            reviewed_on=reviewed_on,
+            next_review_due=add_months(reviewed_on, policy.review_cycle_months),
+            new_version=None,
+            document_unchanged=document is not None,
         )
     added: PolicyVersion | None = None
     unchanged = False

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -363,6 +363,29 @@ def _queue_receipt(session: Session, school: SchoolConfig, report: Report, email
     )
 
 
+def received_before(
+    session: Session, school_id: str, source_ref: str, sub: Submission, files: int
+) -> Intake | None:
+    """What the page said when this same form was stored before (a double click, or Refresh
+    and send again: one form, one report), or None when it was not."""
+    report = session.scalar(
+        select(Report).where(Report.school_id == school_id, Report.source_ref == source_ref)
+    )
+    if report is None:
+        return None
+    stored = session.scalar(select(func.count()).where(ReportAttachment.report_id == report.id))
+    return Intake(
+        report_id=report.id,
+        reference=report.reference,
+        urgency=report.urgency,
+        suspected_illegal=report.suspected_illegal,
+        immediate_risk=sub.immediate_risk,
+        receipt=bool(report.reporter_email),
+        files_stored=stored or 0,
+        files_withheld=files if report.suspected_illegal else 0,
+    )
+
+
 def submit_report(
     session: Session,
     school: SchoolConfig,
@@ -391,7 +414,7 @@ def submit_report(
         files: accepted attachments (withheld when the report may involve illegal content).
         uploads_dir: where attachments are stored (required when ``files`` is not empty).
         source: "web" or "form".
-        source_ref: the external form's response id.
+        source_ref: the external form's response id, or the web form's own key (``web:…``).
         reporter_id: the signed-in reporter (None when anonymous or unknown).
         channel_card: also post a card to the school's channel.
 

@@ -7,6 +7,8 @@ reporter waits for (store, commit, hand the alerts over); the mirror is the swee
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import replace
 from datetime import timedelta
 from time import monotonic
@@ -28,7 +30,7 @@ from bot.core.words import said_words, school_words
 from bot.engine.web.deps import client_ip, ctx, current_user, render
 from bot.engine.web.forms import checked_files, read_form, school_for, split_form
 from bot.engine.web.links import deliver_soon
-from bot.features.reports.intake import Intake, read_link_token, submit_report
+from bot.features.reports.intake import Intake, read_link_token, received_before, submit_report
 from bot.features.reports.routing import alert_recipients
 from bot.features.reports.rules import (
     CATEGORIES,
@@ -50,6 +52,9 @@ router = APIRouter()
 REPORT_RATE = RateLimit("report", 5, timedelta(minutes=10))
 ANCHORS = {"category": f"category-{next(iter(CATEGORIES))}", "involved": "involved-pupil"}
 
+
+# the form's own key, made with the page (a hidden field): the same form sent twice is one report
+_ONCE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 TEAM_NAMES_FOR = 60.0  # seconds a web process reuses the team's names (see team_choices)
 
@@ -104,6 +109,7 @@ def _form_page(
     unsaved: list[str] | None = None,
 ) -> Response:
     vals = values or {}
+    once = (vals.get("once") or [""])[0]
     return render(
         request,
         "report_form.html",
@@ -123,6 +129,7 @@ def _form_page(
             "max_mb": MAX_FILE_BYTES // (1024 * 1024),
             "team": [(value, label) for value, label, _ in team_choices(request, school)],
             "unsaved": unsaved,  # not None: the report was not stored (its files, to attach)
+            "once": once if _ONCE.fullmatch(once) else secrets.token_urlsafe(24),
         },
         status_code=status_code,
     )
@@ -220,8 +227,19 @@ def _received(
             reporter_relationship="governor" if "governor" in user.role_names else "staff",
         )
 
+    once = (fields.get("once") or [""])[0]
+    source_ref = f"web:{once}" if _ONCE.fullmatch(once) else None
+
+    def before() -> Intake | None:
+        if source_ref is None:
+            return None
+        with context.store.session() as session:
+            return received_before(session, school.id, source_ref, sub, len(files))
+
     def store() -> Intake | None:
-        intake: Intake | None = None
+        intake: Intake | None = before()
+        if intake is not None:  # sent again: the report is already stored, once
+            return intake
         try:
             with context.store.transaction() as session:
                 intake = submit_report(
@@ -235,6 +253,7 @@ def _received(
                     uploads_dir=context.settings.uploads_dir,
                     reporter_id=user.id if user is not None else None,
                     channel_card=context.connectors.notifier is not None,
+                    source_ref=source_ref,
                 )
                 # checked and recorded with the report, as it commits: concurrent posts cannot
                 # pass the limit, and the sender's row (one for a whole school behind one
@@ -251,7 +270,9 @@ def _received(
     try:
         intake = store()  # committed: only now may we say "received"
     except Exception as exc:  # the database refused it: nothing the reporter typed is lost
-        return _unsaved(request, background, school, action, user, fields, files, sub, exc)
+        intake = before()  # unless the same form, sent at the same moment, stored it
+        if intake is None:
+            return _unsaved(request, background, school, action, user, fields, files, sub, exc)
     if intake is None:
         return _too_many(request, school)
     # only what the reporter is waiting for: the report is stored and its alerts are queued;

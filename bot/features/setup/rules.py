@@ -159,7 +159,8 @@ def parse_days(text: str, box: str, label: str, today: date) -> list[date]:
 
 
 def parse_terms(text: str, today: date) -> list[dict[str, Any]]:
-    """Terms typed one a line as "name, first day, last day"; SetupError naming the line."""
+    """Terms typed one a line as "name, first day, last day" (at least one); SetupError naming
+    the line."""
     terms: list[dict[str, Any]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -193,6 +194,14 @@ def parse_terms(text: str, today: date) -> list[dict[str, Any]]:
                 name=parts[0],
             )
         terms.append({"name": parts[0][:80], "start": start, "end": end})
+    if not terms:  # a cleared box must not wipe the calendar the school days come from
+        raise SetupError(
+            "terms",
+            N_(
+                "Terms: write at least one term, e.g. “Autumn 1, 2026-09-02, 2026-10-23”: "
+                "reminders go out on school days only, inside a term."
+            ),
+        )
     return sorted(terms, key=lambda t: t["start"])
 
 

@@ -190,6 +190,11 @@ def test_web_managed_account_holders_and_handover(school: SchoolBuilder, sqlite_
         assert account is not None
         account.aup_policy_id = aup_id
         session.commit()
+    for nobody in ("99999", "nope", ""):  # no such person: refused by name, nothing changed
+        refused = head.post(f"{url}/holders", data={"csrf_token": token, "person_id": nobody})
+        assert refused.status_code == 422 and "Please choose a person." in refused.text
+    told = "Your login was stolen: ring 0800 000 000"  # a crafted link says nothing on the page
+    assert told not in head.get(url, params={"error": told}).text
     head.post(f"{url}/holders", data={"csrf_token": token, "person_id": str(amy)})
     page = head.get(url).text
     assert "Amy Able" in page and "Not signed yet" in page
@@ -206,7 +211,7 @@ def test_web_managed_account_holders_and_handover(school: SchoolBuilder, sqlite_
     head.post(f"{url}/holders/remove", data={"csrf_token": token, "person_id": str(amy)})
     assert "Handover needed" in head.get(url).text
     short = head.post(f"{url}/handover", data={"csrf_token": token, "note": "ok"})
-    assert "Please say what was done" in short.text
+    assert short.status_code == 422 and "Please say what was done" in short.text
     head.post(f"{url}/handover", data={"csrf_token": token, "note": "Password changed"})
     assert "Handover needed" not in head.get(url).text
     with ctx.store.session() as session:

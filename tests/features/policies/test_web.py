@@ -179,6 +179,37 @@ def test_review_without_a_file_keeps_the_version(site: tuple[str, AppContext]) -
         assert policy.next_review_due == date(2027, 3, 2)
 
 
+def test_a_review_sent_twice_is_recorded_once(site: tuple[str, AppContext]) -> None:
+    """A double click (or Back and Send again) on the review form records one review, one
+    version and one audit event, and shows the same confirmation (qa-input)."""
+    base, ctx = site
+    client = _client(base, "clerk@oak.example")
+    token = _csrf(client.get("/policies/online-safety").text)
+    fields = {"reviewed_on": "2026-03-12", "body": "FGB", "minute_ref": "FGB/26/07"}
+    file = {"document": ("online-safety-2026.md", b"# Online Safety\n\nRevised\n", "text/md")}
+    sent = [
+        client.post(
+            "/policies/online-safety/review", data={**fields, "csrf_token": token}, files=file
+        )
+        for _ in range(2)
+    ]
+    assert [r.status_code for r in sent] == [303, 303]
+    assert sent[0].headers["location"] == sent[1].headers["location"]
+    with ctx.store.session() as session:
+        policy = session.scalar(select(Policy).where(Policy.key == "online-safety"))
+        assert policy is not None and len(policy.versions) == 2  # the first and the reviewed one
+        assert len(session.scalars(select(PolicyReview)).all()) == 1
+        reviewed = select(AuditEvent).where(AuditEvent.action == "policy.reviewed")
+        assert len(session.scalars(reviewed).all()) == 1
+    other = client.post(  # the same meeting with another minute is another review
+        "/policies/online-safety/review",
+        data={**fields, "minute_ref": "FGB/26/08", "csrf_token": token},
+    )
+    assert other.status_code == 303
+    with ctx.store.session() as session:
+        assert len(session.scalars(select(PolicyReview)).all()) == 2
+
+
 def test_a_far_future_review_date_is_refused_by_name_and_a_stored_one_breaks_nothing(
     site: tuple[str, AppContext],
 ) -> None:

@@ -3,11 +3,16 @@ choice when there are several, the same rate limit and anonymous option as the p
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import pytest
 import yaml
 from sqlalchemy import event, select
 
 from bot.core.models import AuditEvent, Report
+from bot.features.reports import web_intake
+from bot.features.reports.intake import Intake, received_before
 from tests.features.reports.test_support import REF, Env, csrf_of, make_env
 from tests.support.helpers import SchoolBuilder
 
@@ -137,3 +142,47 @@ def test_showing_the_public_form_again_asks_the_database_nothing(
         event.remove(engine, "before_cursor_execute", listener)
     assert again.status_code == 200 and "Dee Lead" in again.text
     assert statements == []
+
+
+ONCE = re.compile(r'name="once" value="([^"]+)"')
+
+
+def test_the_same_form_sent_twice_is_one_report(
+    school: SchoolBuilder, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A double click, or Refresh and send again, files one report: the second post answers
+    with the first one's reference, alerts nobody again and is not counted against the limit;
+    so does a second post that raced the first into the database (its key is taken)."""
+    env = make_env(school, database_url)
+    client = env.client()
+    page = client.get("/report/oak").text
+    (once,) = ONCE.findall(page)
+    first = env.submit(client, "/report/oak", once=once)
+    alerts = len(env.outbox())
+    again = env.submit(client, "/report/oak", once=once)
+    assert first.status_code == again.status_code == 200
+    assert REF.findall(first.text) == REF.findall(again.text) != []
+    assert len(env.outbox()) == alerts
+    # both checked before either stored: the database's rule on the key answers the second
+    looked: list[int] = []
+
+    def first_look_finds_nothing(*args: Any) -> Intake | None:
+        looked.append(1)
+        return None if len(looked) == 1 else received_before(*args)
+
+    monkeypatch.setattr(web_intake, "received_before", first_look_finds_nothing)
+    raced = env.submit(client, "/report/oak", once=once)
+    assert raced.status_code == 200 and REF.findall(raced.text) == REF.findall(first.text)
+    assert len(env.outbox()) == alerts  # no "could not be saved" alert either
+    # another form (a new page, or no key from an older page) is another report
+    (other,) = ONCE.findall(client.get("/report/oak").text)
+    assert other != once
+    assert REF.findall(env.submit(client, "/report/oak", once=other).text) != REF.findall(
+        first.text
+    )
+    assert env.submit(client, "/report/oak", once="<not a key>").status_code == 200
+    with env.context.store.session() as session:
+        assert len(session.scalars(select(Report)).all()) == 3
+    # the refused form keeps its key, so the corrected one is still the same form
+    refused = env.submit(client, "/report/oak", once=other, what_happened="")
+    assert refused.status_code == 422 and ONCE.findall(refused.text) == [other]

@@ -77,6 +77,25 @@ def test_term_dates_typed_are_applied_and_a_bad_line_is_named(site: Site) -> Non
     assert "Summer 2" in site.ctx.settings.config_path.read_text(encoding="utf-8")  # the export
 
 
+def test_term_dates_emptied_are_refused_and_the_calendar_kept(site: Site) -> None:
+    """A form sent with every box empty (cleared by mistake, or a blank stale page) does not
+    wipe the school's calendar: reminders need its terms to know its school days (qa-input)."""
+    site.sign_in("office@oak.example")
+    typed = {"terms": "Summer 1, 2026-04-13, 2026-05-22", "inset_days": "2026-06-01"}
+    saved = {"csrf_token": site.csrf("/admin/terms"), **typed, "holidays": ""}
+    assert site.client.post("/admin/terms", data=saved).status_code == 200
+    with site.ctx.store.session() as session:
+        terms = config_store.load_org(site.ctx.settings, session).school("oak").terms
+    before = _versions(site)
+    empty = {"csrf_token": site.csrf("/admin/terms"), "terms": " \n", "inset_days": ""}
+    refused = site.client.post("/admin/terms", data={**empty, "holidays": ""})
+    assert refused.status_code == 422
+    assert "Terms: write at least one term" in refused.text
+    assert _versions(site) == before  # nothing stored
+    with site.ctx.store.session() as session:
+        assert config_store.load_org(site.ctx.settings, session).school("oak").terms == terms
+
+
 def test_a_requirement_added_opens_duties_at_once(site: Site) -> None:
     site.sign_in("office@oak.example")
     missing = site.client.post(

@@ -322,6 +322,9 @@ def test_a_dual_language_school_shows_welsh_then_english() -> None:
     )
 
 
+TERM = "Hydref 1, 2026-09-02, 2026-10-23"  # a school year needs a term (qa-input)
+
+
 # from tests/core/test_i18n_set_e.py (main)
 def test_every_settings_page_is_welsh(site: Site, english_words: set[str], catalogue: Any) -> None:
     # the single central record's keeper and the deputy DSP are unconfirmed terms, shown in
@@ -369,7 +372,7 @@ def test_the_setup_page_is_welsh_but_for_the_report_clocks_it_names(
         ),
         (
             "/admin/terms",
-            {"terms": "", "inset_days": "2026-09-01\nrhywbryd", "holidays": ""},
+            {"terms": TERM, "inset_days": "2026-09-01\nrhywbryd", "holidays": ""},
             "Diwrnodau HMS, llinell 2: nid yw “rhywbryd” yn ddyddiad; ysgrifennwch ef fel "
             "2026-10-23 neu 23/10/2026.",
         ),
@@ -380,7 +383,7 @@ def test_the_setup_page_is_welsh_but_for_the_report_clocks_it_names(
         ),
         (
             "/admin/terms",
-            {"terms": "", "inset_days": "", "holidays": "2026-09-01\n1999-01-04"},
+            {"terms": TERM, "inset_days": "", "holidays": "2026-09-01\n1999-01-04"},
             "Cau arall, llinell 2: mae 1999-01-04 yn rhy bell yn ôl — y dyddiad cynharaf a "
             "dderbynnir yw 2000-01-01; gwiriwch y flwyddyn.",
         ),
