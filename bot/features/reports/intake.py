@@ -191,8 +191,19 @@ def _queue_alerts(
     channel_card: bool,
 ) -> None:
     """The at-once alert: category, urgency, reference, deadline and a sign-in link only."""
+    away = session.execute(
+        select(func.lower(Person.email), Person.active).where(
+            Person.school_id == school.id,
+            Person.active.is_(False) | Person.missing_since.is_not(None),
+        )
+    ).all()
     recipients = alert_recipients(
-        school, report.category, report.about_headteacher, report.about_person
+        school,
+        report.category,
+        report.about_headteacher,
+        report.about_person,
+        left=frozenset(email for email, active in away if not active),
+        missing=frozenset(email for email, active in away if active),
     )
     url = f"{base_url}/reports/{report.reference}"
     words = said_words(school_words(school))

@@ -89,20 +89,26 @@ def _next_in_line(
 
 
 def alert_recipients(
-    school: SchoolConfig, category: str, about_headteacher: bool, about_person: str | None = None
+    school: SchoolConfig,
+    category: str,
+    about_headteacher: bool,
+    about_person: str | None = None,
+    left: frozenset[str] = frozenset(),
+    missing: frozenset[str] = frozenset(),
 ) -> list[str]:
     """Who is alerted at once: DSL and deputies; the head for staff concerns; the DPO for
     personal data breaches. A report about someone who would normally hear (the head, a DSL,
-    a deputy) goes to the next in line and never to them."""
-    wanted: list[str | None] = [*school.dsl, *school.deputy_dsl]
-    wanted += _next_in_line(school, about_headteacher, about_person)
-    if not about_headteacher and (
-        category == "staff_concern" or not (school.dsl or school.deputy_dsl)
-    ):
+    a deputy) goes to the next in line and never to them. Nobody in ``left`` (lower-case
+    emails of people the directory says have left) is alerted; with no DSL or deputy who is
+    neither left nor ``missing`` from the directory, the head hears as well."""
+    team = [e for e in (*school.dsl, *school.deputy_dsl) if e.lower() not in left]
+    wanted: list[str | None] = [*team, *_next_in_line(school, about_headteacher, about_person)]
+    here = [e for e in team if e.lower() not in missing]
+    if not about_headteacher and (category == "staff_concern" or not here):
         wanted.append(school.headteacher)
     if category == "data_breach":
         wanted.append(school.dpo)
-    return _told(school, wanted, about_headteacher, about_person)
+    return [e for e in _told(school, wanted, about_headteacher, about_person) if e not in left]
 
 
 def escalation_recipients(

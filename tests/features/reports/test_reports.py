@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -46,12 +47,16 @@ from bot.features.reports.submission import validate_submission
 from connectors.local.connector import CsvListMirror, LocalFormSource
 from tests.features.reports.test_support import (  # noqa: F401
     PDF,
+    PEOPLE,
+    REF,
     Env,
+    configure,
     env_fixture,
     jpeg_with_exif,
     make_env,
     png_bytes,
     submission,
+    sync_people,
 )
 from tests.support.helpers import SchoolBuilder, step_context
 from tests.support.keys import TEST_KEYS
@@ -283,6 +288,39 @@ def test_alert_and_receipt_carry_no_contents(env: Env) -> None:
         assert ref in blob
     assert "Cyberbullying" in alert.subject and "high urgency" in alert.subject
     assert f"http://testserver/reports/{ref}" in alert.payload["text"]
+
+
+@pytest.mark.parametrize(
+    ("days", "alerted"),
+    [(0, ["dsl@oak.example", "head@oak.example"]), (40, ["head@oak.example"])],
+    ids=["dsl-missing", "dsl-left"],
+)
+def test_a_concern_reaches_the_head_when_the_dsl_has_gone(
+    tmp_path: Path, days: int, alerted: list[str]
+) -> None:
+    """The DSL is marked not here in the staff file (missing, then left after the grace
+    period) and the school has no deputy: a concern must still reach someone who is here."""
+    from bot.web.app import create_app
+
+    builder = configure(SchoolBuilder(tmp_path))
+    first = builder.context()
+    sync_people(first)
+    first.store.dispose()
+    builder.people = [
+        dataclasses.replace(r, active="no") if r.email == "dsl@oak.example" else r for r in PEOPLE
+    ]
+    builder.school["deputy_dsl"] = []
+    context = builder.context(demo=True, base_url="http://testserver")
+    sync_people(context)  # missing from today
+    sync_people(context, date(2026, 10, 19) + timedelta(days=days))  # left after the grace
+    env = Env(context=context, app=create_app(context.settings, context), builder=builder)
+    page = env.submit(env.client())
+    found = REF.search(page.text)
+    assert page.status_code == 200 and found, page.text
+    (alert,) = env.outbox("report_alert")[:1]
+    assert alert.recipients == alerted
+    assert env.client("head").get(f"/reports/{found.group(0)}").status_code == 200
+    context.store.dispose()
 
 
 def test_anonymous_reports_keep_no_identity_and_get_no_receipt(env: Env) -> None:
