@@ -38,7 +38,7 @@ def send_after(school: SchoolConfig, day: date, now: datetime, tz: ZoneInfo = LO
     """
     window = school.sending_window
     today = local_today(now, tz)
-    if day < today and (school.is_school_day(today) or not window.school_days_only):
+    if day < today and school.is_sending_day(today):
         day = today
     if day >= today and now <= _at(day, window.end, tz):
         return max(_at(day, window.start, tz), now)

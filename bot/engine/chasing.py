@@ -31,7 +31,7 @@ from bot.core.store import bulk_set
 from bot.core.words import version_name
 from bot.engine.idle_steps import busy_when
 from bot.engine.reminder_reads import active_people, requirement_configs
-from bot.engine.reminders import address_day_key, chasing_stopped_to, is_reminder_day
+from bot.engine.reminders import address_day_key, chasing_stopped_to
 
 __all__ = [
     "Conversation",
@@ -360,7 +360,7 @@ def _capped_duties(run: StepContext) -> tuple[ColumnElement[bool], dict[str, Any
     """On a reminder day, open duties at the lowest reminder cap of the school's requirements
     or past it (``needs_conversation`` keeps those at their own requirement's)."""
     caps = [run.school.cadence(r.cadence).max_reminders for r in run.school.requirements]
-    if not caps or not is_reminder_day(run.school, run.today):
+    if not caps or not run.school.is_sending_day(run.today):
         return false(), {}
     return _AT_CAP, {"school_id": run.school.id, "chasing_cap": min(caps)}
 
@@ -368,7 +368,7 @@ def _capped_duties(run: StepContext) -> tuple[ColumnElement[bool], dict[str, Any
 @busy_when(_capped_duties)
 def chasing_stopped_step(run: StepContext) -> dict[str, int]:
     """The sweep step: on reminder days, tell managers about newly capped duties."""
-    if not is_reminder_day(run.school, run.today):
+    if not run.school.is_sending_day(run.today):
         return {}
     return {
         "chasing_stopped": queue_chasing_stopped(

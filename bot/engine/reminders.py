@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
-from bot.core.config import Cadence, RequirementConfig, SchoolConfig
+from bot.core.config import Cadence, RequirementConfig
 from bot.core.emails import has_mailbox
 
 __all__ = [
@@ -31,7 +31,6 @@ __all__ = [
     "digest_key",
     "due_limits",
     "is_capped",
-    "is_reminder_day",
     "next_reminder",
     "plan_digests",
     "reminder_stages",
@@ -203,11 +202,6 @@ def chasing_stopped_to(
         if candidate and has_mailbox(candidate) and candidate.lower() != person.email.lower():
             return candidate
     return None
-
-
-def is_reminder_day(school: SchoolConfig, today: date) -> bool:
-    """Reminders go out on school days, or every day when the window is not school days only."""
-    return school.is_school_day(today) or not school.sending_window.school_days_only
 
 
 DIGEST_KEY_PREFIX = "reminder"

@@ -43,7 +43,6 @@ from bot.engine.duties_step import duties_step
 from bot.engine.idle_steps import idle
 from bot.engine.leavers import missing_people
 from bot.engine.read_once import TickConnectors
-from bot.engine.reminders import is_reminder_day
 from bot.engine.school_sweep import SchoolSweep
 from bot.engine.settings_problems import record_settings
 from bot.engine.step_failures import StepFailed, log_failure, record_steps
@@ -118,7 +117,7 @@ def sweep_school(full: StepContext, steps: FeatureSteps) -> SchoolSweep:
         school_id=school.id,
         school_name=school.name,
         as_of=today,
-        school_day=is_reminder_day(school, today),
+        school_day=school.is_sending_day(today),
     )
     result.preview = not is_sending(session, school.id)
     # the school's row, held for the sweep (the session's own map holds rows weakly): the

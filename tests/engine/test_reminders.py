@@ -12,7 +12,6 @@ from bot.engine.reminders import (
     chasing_stopped_to,
     digest_key,
     is_capped,
-    is_reminder_day,
     plan_digests,
 )
 
@@ -183,15 +182,15 @@ def test_reminders_go_out_on_school_days_only_unless_the_window_says_otherwise()
     school = SchoolConfig.model_validate(
         {"id": "s", "name": "S", "headteacher": HEAD, "holidays": ["2026-09-01"]}
     )
-    assert not is_reminder_day(school, date(2026, 9, 5))  # a Saturday
-    assert not is_reminder_day(school, OPENED)  # a holiday
-    assert is_reminder_day(school, date(2026, 9, 2))
+    assert not school.is_sending_day(date(2026, 9, 5))  # a Saturday
+    assert not school.is_sending_day(OPENED)  # a holiday
+    assert school.is_sending_day(date(2026, 9, 2))
     every_day = school.model_copy(
         update={
             "sending_window": school.sending_window.model_copy(update={"school_days_only": False})
         }
     )
-    assert is_reminder_day(every_day, date(2026, 9, 5))
+    assert every_day.is_sending_day(date(2026, 9, 5))
 
 
 def test_a_capped_item_leaves_the_digest_while_others_are_still_chased() -> None:

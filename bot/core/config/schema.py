@@ -332,6 +332,11 @@ class SchoolConfig(_Strict):
             return any(t.start <= day <= t.end for t in self.terms)
         return True
 
+    def is_sending_day(self, day: date) -> bool:
+        """A day reminders and alerts go out: a school day, or any day when the sending window
+        is not for school days only."""
+        return self.is_school_day(day) or not self.sending_window.school_days_only
+
     def last_term_end(self) -> date | None:
         """The last day of the last configured term (None without terms)."""
         return max((t.end for t in self.terms), default=None)

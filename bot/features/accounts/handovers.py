@@ -180,7 +180,7 @@ def chase_handovers(
 ) -> dict[str, int]:
     """Queue today's handover chases and final notes; returns counts for the sweep summary."""
     counts = {"handover_chases": 0, "handover_chasing_stopped": 0}
-    if school.sending_window.school_days_only and not school.is_school_day(today):
+    if not school.is_sending_day(today):
         return counts
     accounts = session.scalars(
         select(OfficialAccount)

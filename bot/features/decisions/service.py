@@ -309,7 +309,7 @@ def plan_decision_reminders(
 
     The emails say *that* a review is due (reference, type, dates), never who it is about.
     """
-    if school.sending_window.school_days_only and not school.is_school_day(today):
+    if not school.is_sending_day(today):
         return []
     cadence = school.cadences.get("decision-review", DECISION_CADENCE)
     decisions = session.execute(

@@ -370,7 +370,7 @@ def plan_alerts(
     about; the weekly limit counts every email about reviews. Returns the digests and how
     many policies due for an alert have nobody to hear of it.
     """
-    if school.sending_window.school_days_only and not school.is_school_day(today):
+    if not school.is_sending_day(today):
         return [], 0
     policies = _dated_policies(session, school.id, Policy.next_review_due)
     by_recipient, unaddressed = _reviews_by_recipient(session, school.id, policies, today)
@@ -447,7 +447,7 @@ def moves_ready(
 ) -> list[Policy]:
     """The moved review dates that can be told today without anyone getting a second review
     email this week: each person to tell gets a digest today or has had none for a week."""
-    if school.sending_window.school_days_only and not school.is_school_day(today):
+    if not school.is_sending_day(today):
         return []
     sent = _dated_policies(session, school.id, Policy.review_event_due)
     moved = [p for p in sent if p.review_event_due != p.next_review_due]

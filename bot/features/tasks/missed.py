@@ -86,7 +86,7 @@ def alert_missed_tasks(
     session: Session, school: SchoolConfig, today: date, now: datetime, *, write: bool
 ) -> int:
     """Queue one alert per task period recently closed as missed; returns how many."""
-    if school.sending_window.school_days_only and not school.is_school_day(today):
+    if not school.is_sending_day(today):
         return 0
     rows = session.execute(
         select(Duty, Requirement, Person)
