@@ -108,7 +108,9 @@ def alert_recipients(
         wanted.append(school.headteacher)
     if category == "data_breach":
         wanted.append(school.dpo)
-    return [e for e in _told(school, wanted, about_headteacher, about_person) if e not in left]
+    return [
+        e for e in _told(school, wanted, about_headteacher, about_person) if e.lower() not in left
+    ]
 
 
 def escalation_recipients(
