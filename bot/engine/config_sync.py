@@ -175,10 +175,13 @@ def _sync_config_roles(
     concerned = {known[e].id for e in wanted_roles if e in known} | holders_of_config_roles
     for p in session.scalars(select(Person).where(Person.id.in_(concerned))):
         p.replace_roles("config", wanted_roles.get(p.email, set()))
-    for email in wanted_roles:
+    for email, roles in wanted_roles.items():
         # a trust admin or safeguarding lead of another school
         if email in known or email not in (*trust_admins, *trust_leads):
-            people.find(email, "school roles")
+            found = people.find(email, "school roles")
+            if found is not None and not found.active:  # a DSL who left hears no concern
+                where = ", ".join(sorted(roles))
+                people.warnings.append(Msg(HOLDER_LEFT, where=where, email=email))
 
 
 _Keyed = TypeVar("_Keyed", Policy, Requirement, OfficialAccount)

@@ -27,6 +27,7 @@ from bot.core.models import (
 )
 from bot.core.store import Store
 from bot.core.uploads import AttachmentError, clean_attachment
+from bot.engine.config_sync import sync_config
 from bot.features.reports import intake as reports
 from bot.features.reports.actions import (
     ReportActionError,
@@ -320,6 +321,12 @@ def test_a_concern_reaches_the_head_when_the_dsl_has_gone(
     (alert,) = env.outbox("report_alert")[:1]
     assert alert.recipients == alerted
     assert env.client("head").get(f"/reports/{found.group(0)}").status_code == 200
+    # and whoever keeps the settings is told that the DSL they name has left
+    with context.store.transaction() as session:
+        school = context.config.schools[0]
+        said = [str(w) for w in sync_config(session, context.config, school, date(2026, 12, 1))]
+    left = "dsl: dsl@oak.example has left; remove them from the configuration"
+    assert (left in said) == (days == 40), said
     context.store.dispose()
 
 
