@@ -48,6 +48,17 @@ def smtp() -> Iterator[tuple[Sink, int]]:
     controller.stop()
 
 
+def _amy_leaves(school: SchoolBuilder) -> None:
+    """Amy leaves: the directory marks her inactive."""
+    school.people = [
+        Row(r.email, r.name, r.roles, r.groups, r.manager, active="no")
+        if r.email == "amy@oak.example"
+        else r
+        for r in school.people
+    ]
+    school.write()
+
+
 def test_stages_are_weekly_then_final() -> None:
     assert handover_stage(LEFT, LEFT - timedelta(days=1)) is None
     first = handover_stage(LEFT, LEFT)
@@ -88,14 +99,8 @@ def test_a_leavers_account_is_chased_until_the_handover_is_recorded(
     ctx = school.context(sqlite_url, local=local)
     day, days = LEFT - timedelta(days=2), []
     while day <= LEFT + timedelta(days=36):
-        if day == LEFT:  # Amy leaves: the directory marks her inactive
-            school.people = [
-                Row(r.email, r.name, r.roles, r.groups, r.manager, active="no")
-                if r.email == "amy@oak.example"
-                else r
-                for r in school.people
-            ]
-            school.write()
+        if day == LEFT:
+            _amy_leaves(school)
         before = len(sink.messages)
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=day, now=at(day))
         days += [day] * (len(sink.messages) - before)
@@ -219,14 +224,8 @@ def test_a_head_who_holds_the_chase_is_not_told_the_head_will_follow_it_up(
     ctx = school.context(sqlite_url, local=local)
     day = LEFT - timedelta(days=1)
     while day <= LEFT + timedelta(days=7 * HANDOVER_CHASES + 7):
-        if day == LEFT:  # Amy leaves: the directory marks her inactive
-            school.people = [
-                Row(r.email, r.name, r.roles, r.groups, r.manager, active="no")
-                if r.email == "amy@oak.example"
-                else r
-                for r in school.people
-            ]
-            school.write()
+        if day == LEFT:
+            _amy_leaves(school)
         run_sweep(ctx.store, ctx.settings, ctx.config, ctx.connectors, as_of=day, now=at(day))
         day += timedelta(days=1)
     chases = [(to, _text(m)) for to, m in sink.messages if "handover" in m["Subject"].lower()]
