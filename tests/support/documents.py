@@ -76,19 +76,20 @@ def _fpdf(folder: Path) -> None:
     pdf.output(str(folder / "fpdf.pdf"))
 
 
-def _html(folder: Path) -> Path:
+def _html(folder: Path, name: str, style: str = "") -> Path:
     """The policy as a web page (markdown-it-py), for Chromium to print."""
     from markdown_it import MarkdownIt
 
     body = MarkdownIt("commonmark").enable("table").render("\n".join(_lines()))
-    page = folder / "page.html"
-    page.write_text(f"<!doctype html><title>{TITLE}</title>{body}", encoding="utf-8")
+    page = folder / name
+    page.write_text(f"<!doctype html><title>{TITLE}</title>{style}{body}", encoding="utf-8")
     return page
 
 
-def _chromium(folder: Path) -> None:
-    """The web page printed to PDF by headless Chromium."""
-    page = _html(folder)
+def _chromium(folder: Path, pdf: str = "chromium.pdf", style: str = "") -> None:
+    """The web page printed to PDF by headless Chromium (156 keeps "fi" as its ligature,
+    U+FB01, in the text)."""
+    page = _html(folder, pdf.replace(".pdf", ".html"), style)
     subprocess.run(
         [
             CHROMIUM,
@@ -96,7 +97,7 @@ def _chromium(folder: Path) -> None:
             "--no-sandbox",
             "--disable-gpu",
             "--no-pdf-header-footer",
-            f"--print-to-pdf={folder / 'chromium.pdf'}",
+            f"--print-to-pdf={folder / pdf}",
             page.as_uri(),
         ],
         check=True,
@@ -163,7 +164,11 @@ def _libreoffice(folder: Path) -> None:
 
 
 def _ghostscript(folder: Path) -> None:
-    """Chromium's PDF re-made as PDF/A-2 by Ghostscript."""
+    """Chromium's PDF re-made as PDF/A-2 by Ghostscript. The page is printed without
+    ligatures for it: Ghostscript 10.0 writes a ligature's U+FB01 as U+00FC in the text
+    ("Ratiüed" in every reader, a text layer nobody can read back), so with them the test
+    would be of that bug, not of a PDF/A a school makes."""
+    _chromium(folder, "chromium-plain.pdf", "<style>*{font-variant-ligatures:none}</style>")
     subprocess.run(
         [
             "gs",
@@ -175,7 +180,7 @@ def _ghostscript(folder: Path) -> None:
             "-sColorConversionStrategy=RGB",
             "-sDEVICE=pdfwrite",
             f"-sOutputFile={folder / 'ghostscript-pdfa.pdf'}",
-            str(folder / "chromium.pdf"),
+            str(folder / "chromium-plain.pdf"),
         ],
         check=True,
         capture_output=True,
@@ -215,15 +220,18 @@ def _installed(writer: str) -> bool:
 
 
 def written() -> tuple[Path, dict[str, str]]:
-    """The cache folder of the documents, made once per machine and source, and which writer
-    made each file a test expects (a file whose writer is not installed here is not there)."""
-    stamp = hashlib.sha256(SOURCE.read_bytes() + Path(__file__).read_bytes()).hexdigest()[:12]
+    """The cache folder of the documents, made once per machine, source and set of installed
+    writers, and which writer made each file a test expects (a file whose writer is not
+    installed here is not there). A writer installed later makes a new folder: a cache made
+    before it came cannot stand for one made with it."""
+    installed = [writer for writer in WRITERS if _installed(writer)]
+    made_by = SOURCE.read_bytes() + Path(__file__).read_bytes() + "|".join(installed).encode()
+    stamp = hashlib.sha256(made_by).hexdigest()[:12]
     folder = Path(tempfile.gettempdir()) / f"compliance-bot-documents-{stamp}"
     with FileLock(f"{folder}.lock"):
         if not (folder / "done").exists():
             folder.mkdir(exist_ok=True)
-            for writer in WRITERS:
-                if _installed(writer):
-                    WRITERS[writer][2](folder)
+            for writer in installed:
+                WRITERS[writer][2](folder)
             (folder / "done").write_text("", encoding="utf-8")
     return folder, {name: writer for writer, (_, names, _) in WRITERS.items() for name in names}

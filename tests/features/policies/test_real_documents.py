@@ -264,3 +264,40 @@ def test_the_sweep_keeps_each_writers_file_as_the_policys_version(
     ctx.store.dispose()
     assert refused == []
     assert versions == {f"p{n}": 1 for n in range(len(readable))}
+
+
+def test_a_writer_installed_after_the_first_run_gets_its_files_made(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The documents' cache is keyed on which writers are installed: a machine whose first run
+    came before a writer was installed (then CI installed it) gets that writer's files made,
+    instead of failing for ever with "<writer> is not installed here" from a cache marked done
+    without them."""
+    from tests.support import documents
+
+    made: list[str] = []
+
+    def write(name: str) -> Any:
+        def make(folder: Path) -> None:
+            (folder / name).write_text(name, encoding="utf-8")
+            made.append(name)
+
+        return make
+
+    here = {"python": True, "office": False}
+    monkeypatch.setattr(documents.tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(
+        documents,
+        "WRITERS",
+        {
+            "python": (None, ("a.txt",), write("a.txt")),
+            "office": ("soffice", ("b.txt",), write("b.txt")),
+        },
+    )
+    monkeypatch.setattr(documents, "_installed", lambda writer: here[writer])
+    folder, _ = documents.written()
+    assert sorted(p.name for p in folder.iterdir()) == ["a.txt", "done"]
+    here["office"] = True  # installed since
+    folder, by_file = documents.written()
+    assert (folder / "b.txt").is_file() and by_file["b.txt"] == "office"
+    assert documents.written()[0] == folder and made == ["a.txt", "a.txt", "b.txt"]  # once each
