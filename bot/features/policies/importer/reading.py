@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from itertools import groupby
 from pathlib import Path
@@ -110,6 +111,9 @@ def _docx(data: bytes) -> Read:
 # U+6900 (every reader shows "Rati昀椀ed"); such a run beside a Latin letter is put back
 _SWAPPED = "".join(chr(letter << 8) for letter in range(ord("a"), ord("z") + 1))
 _LIGATURE = re.compile(f"(?<=[A-Za-z])[{_SWAPPED}]{{1,3}}|[{_SWAPPED}]{{1,3}}(?=[a-z])")
+# Chromium (156) keeps a ligature as its one presentation form ("Ratiﬁed", U+FB01): the
+# letters it stands for, as every reader's search finds them
+_PRESENTATION = {c: unicodedata.normalize("NFKC", chr(c)) for c in range(0xFB00, 0xFB07)}
 
 
 def _pdf(data: bytes) -> Read:
@@ -122,7 +126,7 @@ def _pdf(data: bytes) -> Read:
         pages = [page.extract_text() or "" for page in reader.pages]
         metadata = reader.metadata
         title = str(metadata.title or "").strip() if metadata else ""
-    pages = [_LIGATURE.sub(_unswapped, page) for page in pages]
+    pages = [_LIGATURE.sub(_unswapped, page).translate(_PRESENTATION) for page in pages]
     return [line for page in pages for line in page.splitlines()], title or None
 
 
