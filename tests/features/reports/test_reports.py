@@ -20,6 +20,7 @@ from bot.core.models import (
     AuditEvent,
     ConnectorState,
     OutboxMessage,
+    Person,
     Report,
     ReportAttachment,
     ReportClock,
@@ -327,6 +328,33 @@ def test_a_concern_reaches_the_head_when_the_dsl_has_gone(
         said = [str(w) for w in sync_config(session, context.config, school, date(2026, 12, 1))]
     left = "dsl: dsl@oak.example has left; remove them from the configuration"
     assert (left in said) == (days == 40), said
+    context.store.dispose()
+
+
+def test_a_concern_when_everyone_named_has_left_says_who_left(tmp_path: Path) -> None:
+    """The DSL, the deputy and the head have all left (the staff file says so): nobody can be
+    alerted, and the report's chronology says that everyone named has left, naming them, not
+    that the configuration names nobody (it does name them)."""
+    from bot.web.app import create_app
+
+    builder = configure(SchoolBuilder(tmp_path))
+    context = builder.context(demo=True, base_url="http://testserver")
+    sync_people(context)
+    gone = ["dsl@oak.example", "deputy@oak.example", "head@oak.example"]
+    with context.store.transaction() as session:
+        for person in session.scalars(select(Person).where(Person.email.in_(gone))):
+            person.active = False
+    env = Env(context=context, app=create_app(context.settings, context), builder=builder)
+    page = env.submit(env.client())
+    found = REF.search(page.text)
+    assert page.status_code == 200 and found, page.text
+    assert [m.recipients for m in env.outbox("report_alert")] == [[]]  # the channel card only
+    (note,) = [e.text for e in env.report(found.group(0)).entries if e.kind == "system"]
+    assert note == (
+        "Nobody could be alerted: everyone the configuration names for this kind of report has "
+        "left (deputy@oak.example and dsl@oak.example and head@oak.example). Whoever keeps the "
+        "settings must name who takes their place."
+    )
     context.store.dispose()
 
 
