@@ -20,7 +20,7 @@ from bot.core.i18n import N_
 from bot.core.spreadsheets import HEADER_SCAN
 from bot.core.words import has_phrase, header_words
 
-__all__ = ["Header", "find_header", "read_header", "split_name", "staff_date"]
+__all__ = ["Header", "TwiceError", "find_header", "read_header", "split_name", "staff_date"]
 
 # the bot's columns and the words of their headers, in order: data, in staff_columns.toml
 _RULES: list[dict[str, Any]] = tomllib.loads(
@@ -77,15 +77,31 @@ class Header:
         return row
 
 
+class TwiceError(ValueError):
+    """A column the bot reads is in the header twice under one name: which to read is a guess."""
+
+
 def read_header(cells: Sequence[str], where: str, line: int = 1) -> Header:
     """The bot's columns in a header row; ValueError naming what is missing and what was
-    expected (an email column and a name, or a first and last name)."""
+    expected (an email column and a name, or a first and last name), TwiceError naming a
+    column the bot reads that the header has twice."""
     names = [c.strip() for c in cells]
     ranked: dict[str, list[tuple[int, int]]] = {}
+    seen: dict[str, int] = {}
     for position, header in enumerate(names):
         found = _column(header) if header else None
-        if found is not None:
-            ranked.setdefault(found[0], []).append((found[1], position))
+        if found is None:
+            continue
+        first = seen.setdefault(header.casefold(), position)
+        if first != position:
+            from openpyxl.utils import get_column_letter  # only to name the columns
+
+            raise TwiceError(
+                f"{where} line {line}: the column '{header}' is there twice (columns "
+                f"{get_column_letter(first + 1)} and {get_column_letter(position + 1)}): "
+                "remove one, or rename it, so the bot does not have to guess which to read"
+            )
+        ranked.setdefault(found[0], []).append((found[1], position))
     sources = {column: [p for _r, p in sorted(found)] for column, found in ranked.items()}
     missing = []
     if "email" not in sources:
@@ -119,6 +135,8 @@ def find_header(rows: Sequence[Sequence[str]], where: str) -> tuple[int, Header]
         for cells_tried in tries:
             try:
                 return index, read_header(cells_tried, where, index + 1)
+            except TwiceError:
+                raise
             except ValueError as exc:
                 first = first or exc
     if first is None:
