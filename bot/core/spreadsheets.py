@@ -83,6 +83,10 @@ ENTITIES = N_(
     "%(file)s: this workbook declares its own XML entities, which Excel never does, so it has "
     "not been read"
 )
+DOCUMENT_TYPE = N_(
+    "%(file)s: this workbook declares an XML document type, which Excel never does, so it has "
+    "not been read"
+)
 TOOK_TOO_LONG = N_(
     "%(file)s: this workbook took too long to read (over %(seconds)s seconds), so it has not "
     "been read"
@@ -101,6 +105,7 @@ SPREADSHEET_SENTENCES = (
     TOO_MANY_PARTS,
     TOO_MANY_ROWS,
     ENTITIES,
+    DOCUMENT_TYPE,
     TOOK_TOO_LONG,
     TOO_MUCH_MEMORY,
 )
@@ -277,17 +282,21 @@ def _measure(shown: str, data: bytes) -> None:
 
 
 class _XmlScan:
-    """One XML part streamed through expat: a DTD refused, its rows counted."""
+    """One XML part streamed through expat: a DTD refused (its entities named as such; a bare
+    ``<!DOCTYPE>`` or an external one at its end), its rows counted."""
 
     def __init__(self, shown: str, rows: list[int]) -> None:
         self.shown, self.rows = shown, rows
         self.parser = xml.parsers.expat.ParserCreate()
-        self.parser.StartDoctypeDeclHandler = self._doctype
-        self.parser.EntityDeclHandler = self._doctype
+        self.parser.EntityDeclHandler = self._entity
+        self.parser.EndDoctypeDeclHandler = self._doctype
         self.parser.StartElementHandler = self._start
 
-    def _doctype(self, *_: object) -> None:
+    def _entity(self, *_: object) -> None:
         raise SpreadsheetError(ENTITIES, file=self.shown)
+
+    def _doctype(self, *_: object) -> None:
+        raise SpreadsheetError(DOCUMENT_TYPE, file=self.shown)
 
     def _start(self, name: str, _attributes: object) -> None:
         if name == "row" or name.endswith(":row"):

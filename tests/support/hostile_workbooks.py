@@ -9,7 +9,7 @@ import io
 import zipfile
 from pathlib import Path
 
-__all__ = ["billion_laughs", "plain_workbook", "xxe", "zip_bomb"]
+__all__ = ["bare_doctype", "billion_laughs", "external_dtd", "plain_workbook", "xxe", "zip_bomb"]
 
 SHEET = "xl/worksheets/sheet1.xml"
 _HEAD = (
@@ -80,3 +80,20 @@ def xxe(path: Path, target: str = "/etc/hostname") -> Path:
     xml = _HEAD.replace(b"?>\n", b"?>\n" + doctype + b"\n", 1)
     body = xml + b'<row r="1"><c r="A1" t="inlineStr"><is><t>&xxe;</t></is></c></row>' + _TAIL
     return _with_sheet(path, lambda part: part.write(body))
+
+
+def _declared(path: Path, doctype: bytes) -> Path:
+    xml = _HEAD.replace(b"?>\n", b"?>\n" + doctype + b"\n", 1)
+    body = xml + b'<row r="1"><c r="A1" t="inlineStr"><is><t>Surname</t></is></c></row>' + _TAIL
+    return _with_sheet(path, lambda part: part.write(body))
+
+
+def bare_doctype(path: Path) -> Path:
+    """A workbook whose sheet has a ``<!DOCTYPE>`` and nothing in it: no entity to refuse."""
+    return _declared(path, b"<!DOCTYPE worksheet>")
+
+
+def external_dtd(path: Path) -> Path:
+    """A workbook whose sheet names an external DTD (a parser that fetches it reads the
+    server's file or the network), declaring no entity of its own."""
+    return _declared(path, b'<!DOCTYPE worksheet SYSTEM "file:///etc/hostname">')
