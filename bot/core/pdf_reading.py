@@ -32,6 +32,7 @@ __all__ = [
     "MAX_PDF_WARNINGS",
     "PdfExpandsError",
     "PdfLoopsError",
+    "PdfPasswordError",
     "PdfTooBrokenError",
     "TooManyPagesError",
     "pdf_active_content",
@@ -141,6 +142,11 @@ class PdfLoopsError(ValueError):
     """pypdf had to stop following a structure of the file that loops back on itself."""
 
 
+class PdfPasswordError(ValueError):
+    """The file opens only with a password (an empty one, which every reader tries, did not
+    open it)."""
+
+
 class PdfExpandsError(ValueError):
     """The file expands past what a reader should decode: its refusal is the catalogue
     sentence it carries (which never quotes the file)."""
@@ -213,18 +219,19 @@ def pdf_active_content(data: bytes) -> str | None:
 
     The file is parsed with pypdf, so escaped names, compressed object streams and objects
     reachable only from the cross-reference table are all seen as a PDF reader sees them.
-    Raises ValueError when the file cannot be parsed, is encrypted, or its page tree is cyclic
+    Raises ValueError when the file cannot be parsed, or its page tree is cyclic
     or declares more than ``MAX_PDF_PAGES`` pages; ``PdfExpandsError`` when its streams
     together (pictures aside) expand past ``MAX_PDF_DECODED``, or a picture is too large or
     its data longer than its pixels; ``PdfLoopsError`` when its cross-reference
-    chain, outline or named destinations loop. Run it inside :func:`pypdf_guard`.
+    chain, outline or named destinations loop; ``PdfPasswordError`` when it needs a password.
+    Run it inside :func:`pypdf_guard`.
     """
     from pypdf import PdfReader  # lazy: ~0.18 s at start (module docstring)
 
     reader = PdfReader(io.BytesIO(data), strict=False)
     _pdf_looped()  # its cross-reference chain (pypdf stops at the loop; a reader may not)
-    if reader.is_encrypted:
-        raise ValueError("encrypted")
+    if reader.is_encrypted and not reader.decrypt(""):  # an owner password alone: it opens
+        raise PdfPasswordError
     acts = False  # an action that runs by itself and is not a move was found
     for item in _pdf_objects(reader):
         said = _named_active(item)

@@ -53,6 +53,7 @@ from bot.core.pdf_reading import (
     MAX_PDF_PAGES,
     PdfExpandsError,
     PdfLoopsError,
+    PdfPasswordError,
     PdfTooBrokenError,
     TooManyPagesError,
     pdf_active_content,
@@ -209,6 +210,14 @@ def _walk_pdf(shown: str, advice: str, data: bytes) -> None:
     except PdfExpandsError as exc:
         raise AttachmentError(
             str(exc), then=advice, file=shown, size=str(MAX_PDF_DECODED // 1048576)
+        ) from None
+    except PdfPasswordError:
+        raise AttachmentError(
+            N_(
+                "%(file)s: this PDF opens only with a password, so it could not be read. Save "
+                "it again without a password (or print it to a new PDF), then try again."
+            ),
+            file=shown,
         ) from None
     except PdfLoopsError:
         raise AttachmentError(

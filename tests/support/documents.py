@@ -164,10 +164,10 @@ def _libreoffice(folder: Path) -> None:
 
 
 def _ghostscript(folder: Path) -> None:
-    """Chromium's PDF re-made as PDF/A-2 by Ghostscript. The page is printed without
-    ligatures for it: Ghostscript 10.0 writes a ligature's U+FB01 as U+00FC in the text
-    ("Ratiüed" in every reader, a text layer nobody can read back), so with them the test
-    would be of that bug, not of a PDF/A a school makes."""
+    """Chromium's PDF re-made as PDF/A-2 by Ghostscript, and locked by it with passwords. The
+    page is printed without ligatures for it: Ghostscript 10.0 writes a ligature's U+FB01 as
+    U+00FC in the text ("Ratiüed" in every reader, a text layer nobody can read back), so with
+    them the test would be of that bug, not of a PDF/A a school makes."""
     _chromium(folder, "chromium-plain.pdf", "<style>*{font-variant-ligatures:none}</style>")
     subprocess.run(
         [
@@ -186,6 +186,30 @@ def _ghostscript(folder: Path) -> None:
         capture_output=True,
         timeout=_MAKE_SECONDS,
     )
+    # the same page locked as schools lock a policy: printing and copying barred by an owner
+    # password, no password to open it (every reader opens it without asking); and one that
+    # needs a password to open
+    for name, user in (("ghostscript-locked.pdf", ""), ("ghostscript-password.pdf", "staffroom")):
+        passwords = [f"-sUserPassword={user}"] if user else []
+        subprocess.run(
+            [
+                "gs",
+                "-q",
+                "-dBATCH",
+                "-dNOPAUSE",
+                "-sDEVICE=pdfwrite",
+                "-sOwnerPassword=governors",
+                *passwords,
+                "-dEncryptionR=3",
+                "-dKeyLength=128",
+                "-dPermissions=-3904",
+                f"-sOutputFile={folder / name}",
+                str(folder / "chromium-plain.pdf"),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=_MAKE_SECONDS,
+        )
 
 
 # each writer: the program it needs (None: a Python package of the dev group), what it makes
@@ -206,7 +230,11 @@ WRITERS: dict[str, tuple[str | None, tuple[str, ...], Callable[[Path], None]]] =
         ),
         _libreoffice,
     ),
-    "Ghostscript": ("gs", ("ghostscript-pdfa.pdf",), _ghostscript),
+    "Ghostscript": (
+        "gs",
+        ("ghostscript-pdfa.pdf", "ghostscript-locked.pdf", "ghostscript-password.pdf"),
+        _ghostscript,
+    ),
 }
 _NEEDS = {"LibreOffice": "pandoc", "Ghostscript": "Chromium"}  # whose file it starts from
 

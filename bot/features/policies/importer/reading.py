@@ -117,12 +117,14 @@ _PRESENTATION = {c: unicodedata.normalize("NFKC", chr(c)) for c in range(0xFB00,
 
 
 def _pdf(data: bytes) -> Read:
-    """In the child: a PDF's text layer, page by page (the check refused what is encrypted,
+    """In the child: a PDF's text layer, page by page (the check refused what needs a password,
     too long or loops), and its properties' title."""
     from pypdf import PdfReader
 
     with pypdf_guard():  # pypdf's warnings are counted, never logged (they quote the file)
         reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:  # with an owner password alone (the check refused the rest)
+            reader.decrypt("")
         pages = [page.extract_text() or "" for page in reader.pages]
         metadata = reader.metadata
         title = str(metadata.title or "").strip() if metadata else ""
