@@ -6,6 +6,8 @@ name pointed out; a scanned PDF registered from typed details."""
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from bot.features.policies.importer import (
     not_ours,
     same_document,
 )
+from tests.conftest import _missing
 from tests.features.policies.test_cli import TODAY, _json, _run, home
 
 __all__ = ["home"]  # the CLI tests' school, used here too
@@ -85,6 +88,59 @@ def test_a_numbered_first_heading_is_the_title(tmp_path: Path) -> None:
     # a numbered section further down is still never a title
     later = extract_from_lines(["Contents", "2. Safeguarding Procedures", *BODY], "x.txt")
     assert later.title is None or later.title.value != "Safeguarding Procedures"
+
+
+NUMBERED_TITLES = {  # the first line as a school numbers it -> the title a reader calls it
+    "1. Mobile devices, smartwatches and cameras": "Mobile devices, smartwatches and cameras",
+    "1.0 Photography and Images of Children": "Photography and Images of Children",
+    "Section 2: Remote learning and live lessons": "Remote learning and live lessons",
+    "B. Staff use of social media": "Staff use of social media",
+    "IV. Filtering and monitoring": "Filtering and monitoring",
+    "3) Use of the school mobile phone": "Use of the school mobile phone",
+}
+
+
+@pytest.fixture(scope="module")
+def numbered_documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]:
+    """Each numbered first line as a school's file: typed (.txt), a Word file with the line as
+    its first heading (python-docx), and that Word file saved as PDF by LibreOffice (one run
+    for them all)."""
+    folder = tmp_path_factory.mktemp("numbered")
+    made: dict[str, list[Path]] = {}
+    for number, line in enumerate(NUMBERED_TITLES):
+        lines = ["Weald Vale Primary School", line, f"{line[:2]}1 Who this is for", *BODY]
+        text = folder / f"policy{number}.txt"
+        text.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        made[line] = [text, _docx(folder / f"policy{number}.docx", lines, heading=1)]
+    if shutil.which("soffice") is None:
+        _missing("LibreOffice is not installed here")
+    profile = (folder / "lo-profile").as_uri()
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(folder), *(str(paths[1]) for paths in made.values())],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    for paths in made.values():
+        paths.append(paths[1].with_suffix(".pdf"))
+    return made
+
+
+@pytest.mark.parametrize("line", list(NUMBERED_TITLES))
+def test_a_numbered_first_line_is_the_title_with_its_number_left_out(
+    numbered_documents: dict[str, list[Path]], line: str
+) -> None:
+    """A policy whose first line (after the school's name) is numbered as its sections are
+    ("1. Mobile devices, smartwatches and cameras") is called by that line, its number left
+    out, in a typed file, a Word file and a PDF alike, though it names no "policy"; a numbered
+    section further down ("1.1 Who this is for") never is."""
+    for path in numbered_documents[line]:
+        imported = extract_policy(path)
+        assert imported.title is not None, (path.name, imported.missing)
+        assert imported.title.value == NUMBERED_TITLES[line], path.name
+        assert "before it left out" in (imported.title.note or ""), path.name
+    for section in ("1. Introduction", "2. Purpose", "1.1 Scope"):  # still no title
+        found = extract_from_lines(["Weald Vale Primary School", section, *BODY], "x.txt")
+        assert found.title is None, section
 
 
 def test_a_sub_heading_is_never_the_title_it_is_asked_about(tmp_path: Path) -> None:

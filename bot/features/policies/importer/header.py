@@ -107,8 +107,13 @@ _GENERIC_WORDS = {
     "policy", "policies", "procedure", "procedures", "plan", "statement", "agreement",
     "guidance", "protocol", "charter", "strategy", "school", "our", "the", "document",
 }  # fmt: skip
-# "1. Online Safety Policy": a number before the document's own first heading.
-_LEADING_NUMBER_RE = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[ivx]+\.)\s+(?=\S)", re.IGNORECASE)
+# "1. Online Safety Policy": a number before the document's own first heading ("1", "1.0",
+# "2)", "iv.", "A.", "Section 1:", "Part B –").
+_LEADING_NUMBER_RE = re.compile(
+    r"^(?:(?:section|part)\s+(?:\d+|[ivx]+|[a-z])\s*[:.–—-]?|\d+(?:\.\d+)*[.)]?|[ivx]+[.)]"
+    r"|(?-i:[A-Z])[.)])\s+(?=\S)",
+    re.IGNORECASE,
+)
 _SMALL_WORDS = {"a", "an", "and", "as", "at", "by", "for", "in", "of", "on", "or", "the", "to"}
 _ACRONYMS = {"CE", "RC", "COFE", "AUP", "PSHE", "RSE", "RSHE", "EYFS", "SEND", "ICT", "DSL", "UK"}
 
@@ -163,9 +168,12 @@ def _has_subject(text: str) -> bool:
     return any(w not in _GENERIC_WORDS and w not in _SMALL_WORDS for w in words)
 
 
-def _reads_as_title(text: str) -> bool:
+def _reads_as_title(text: str, *, named: bool = True) -> bool:
+    """Whether ``text`` reads as a policy's title: one that says it is a policy (``named``),
+    or, where its place says so (the numbered first line), one that only names its subject
+    ("1. Mobile devices, smartwatches and cameras")."""
     return bool(
-        _TITLE_WORD_RE.search(text)
+        (_TITLE_WORD_RE.search(text) or not named)
         and _has_subject(text)
         and len(text) <= 100
         and len(text.split()) <= 14
@@ -178,18 +186,19 @@ def _reads_as_title(text: str) -> bool:
 def _title_in(line: Line, *, first: bool = False) -> Found[str] | None:
     """A title on a header line (its school prefix removed and noted), or None; on the
     document's first line or heading a number before it ("1. Online Safety Policy") is
-    dropped."""
+    dropped, and what follows it is the title if it names a subject, as the numbering shows
+    ("1. Mobile devices, smartwatches and cameras"), not only if it names a policy."""
     for part in _parts(line.text):
         title, school = _without_school(part)
-        numbered = _LEADING_NUMBER_RE.match(title)
-        if first and numbered and _reads_as_title(title[numbered.end() :]):
+        numbered = _LEADING_NUMBER_RE.match(title) if first else None
+        if numbered and _reads_as_title(title[numbered.end() :], named=False):
             title = title[numbered.end() :]
-        if _reads_as_title(title):
+        else:
+            numbered = None
+        if _reads_as_title(title, named=numbered is None):
             value, note = _tidy_caps(
                 title,
-                Msg(said.NUMBER_LEFT_OUT, number=numbered.group(0).strip())
-                if numbered and first
-                else None,
+                Msg(said.NUMBER_LEFT_OUT, number=numbered.group(0).strip()) if numbered else None,
                 Msg(said.AFTER_SCHOOL, school=school) if school is not None else None,
             )
             return from_text(value, line, line.text.find(title), note=note)
@@ -215,7 +224,8 @@ def find_title(lines: list[Line], properties_title: str | None = None) -> TitleF
     first_heading = next((line for line in top if line.is_heading), None)
     guess: Found[str] | None = None
     for position, line in enumerate(top):
-        first = position == 0 or line is first_heading
+        # the first line (after the school's name, if that comes first) or the first heading
+        first = line is first_heading or all(_SCHOOL_LINE_RE.match(x.text) for x in top[:position])
         if found := _title_in(line, first=first):
             if position < TITLE_SURE_LINES or line is first_heading:
                 return TitleFound(found)
