@@ -17,7 +17,8 @@ def extract_pack_words(
 ) -> Iterator[tuple[int, None, str, list[str]]]:
     """Babel extractor (``babel.cfg``): a nation pack's name, its single central record's
     checks (names, sources, note), its complaint law, the reviews a change opens (or the search
-    made where none is stated) and each word of its ``[words]`` table,
+    made where none is stated), a Welsh school's requirements' titles and courses (written into
+    its school.yaml in its language) and each word of its ``[words]`` table,
     so the catalogue can say them in the school's language (``words_in``, the nation choice,
     the SCR page, the complaint form); the packs themselves are never changed."""
     pack = tomllib.load(fileobj)
@@ -32,14 +33,15 @@ def extract_pack_words(
         yield 0, None, category["name"], ["nation pack school language category"]
     if isinstance(pack.get("scr_note"), str):
         yield 0, None, pack["scr_note"], ["nation pack single central record note"]
-    # what each kind of change opens, or the search made: said in Welsh only where a school
-    # reads Welsh (a pack with language categories: Wales), not the other nations' own notes
-    reviews = pack.get("reviews", {}) if "language_categories" in pack else {}
-    opened = {answer.get("opens") for answer in reviews.values()}
-    for item in pack.get("statutory", []):
-        title = item.get("requirement", {}).get("title")
-        if item.get("id") in opened and isinstance(title, str):
-            yield 0, None, title, ["nation pack review opened by a change"]
+    # what each kind of change opens, or the search made, and the titles and courses init writes
+    # into a school's yaml: said in Welsh only where a school reads Welsh (a pack with language
+    # categories: Wales), not the other nations' own notes
+    welsh = "language_categories" in pack
+    reviews = pack.get("reviews", {}) if welsh else {}
+    for item in pack.get("statutory", []) if welsh else []:
+        for key in ("title", "course", "refresher"):
+            if isinstance(item.get("requirement", {}).get(key), str):
+                yield 0, None, item["requirement"][key], [f"nation pack requirement {key}"]
     for answer in reviews.values():
         if isinstance(answer.get("searched"), str):
             yield 0, None, answer["searched"], ["nation pack review not stated: the search made"]

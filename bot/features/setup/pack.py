@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, Msg
+from bot.core.i18n import N_, Msg, said_in
 from bot.core.nations import NATIONS, StatutoryItem, Words, pack_for, school_words_for
 from bot.core.words import school_words
 from bot.features.policies.api import normalise_title
@@ -236,12 +236,27 @@ def _statutory(item: StatutoryItem, named: Mapping[str, Any]) -> dict[str, Any]:
     return entry
 
 
+def _worded(entry: dict[str, Any], language: str) -> dict[str, Any]:
+    """A requirement's words a person reads (its title, course and refresher) in the school's
+    ``language`` through the catalogue (``cy+en``: "Cymraeg / English")."""
+    return entry | {
+        key: said_in(language, Msg(entry[key]))
+        for key in ("title", "course", "refresher")
+        if isinstance(entry.get(key), str)
+    }
+
+
 def pack_requirements(
-    items: Sequence[PackItem], chosen: set[str], named: Mapping[str, Any] | None = None
+    items: Sequence[PackItem],
+    chosen: set[str],
+    named: Mapping[str, Any] | None = None,
+    language: str = "en",
 ) -> list[dict[str, Any]]:
     """The school.yaml requirements for the chosen templates (governors' reviews are not a
     requirement: they follow from each policy's review date). ``named``: the school's named
-    roles (headteacher, dsl, chair_of_governors) by email, who own statutory tasks."""
+    roles (headteacher, dsl, chair_of_governors) by email, who own statutory tasks. Their
+    titles and courses are written in the school's ``language``: school.yaml is where the
+    school reads and renames them, and a course's name is what its training records match."""
     out: list[dict[str, Any]] = []
     for item in items:
         template = item.template
@@ -253,7 +268,7 @@ def pack_requirements(
             out.append(_requirement(template, None))
         elif template.kind in ("acknowledge_policy", "sign_aup"):
             out += [_requirement(template, policy) for policy in item.policies]
-    return out
+    return [_worded(entry, language) for entry in out]
 
 
 @dataclass(frozen=True)
@@ -282,14 +297,16 @@ def extract_named_packs(
     fileobj: BinaryIO, keywords: object, comment_tags: object, options: object
 ) -> Iterator[tuple[int, None, str, list[str]]]:
     """Babel extractor (``babel.cfg``): each named pack's title and summary and each
-    template's topic, so the requirements page can say them in the school's language."""
+    template's topic and course, so the requirements page and a school's yaml can say them in
+    the school's language."""
     data = tomllib.load(fileobj)
     for row in data.get("named", []):
         for key in ("title", "summary"):
             yield 0, None, row[key], [f"requirement pack {row['id']}: {key}"]
     for row in data.get("template", []):
-        if row.get("topic"):
-            yield 0, None, row["topic"], [f"requirement template {row['id']}: topic"]
+        for key in ("topic", "course"):
+            if row.get(key):
+                yield 0, None, row[key], [f"requirement template {row['id']}: {key}"]
 
 
 def _why_not(template: Template) -> Msg:
@@ -322,7 +339,7 @@ def school_pack(pack: NamedPack, school: SchoolConfig) -> tuple[list[dict[str, A
     asked = {(r.kind, r.policy) for r in school.requirements if r.policy}
     added = [
         entry
-        for entry in pack_requirements(items, set(pack.templates), named)
+        for entry in pack_requirements(items, set(pack.templates), named, school.language)
         if entry["id"] not in have and (entry["kind"], entry.get("policy")) not in asked
     ]
     notes = [

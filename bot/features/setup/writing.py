@@ -99,7 +99,7 @@ def _school(draft: SetupDraft, today: date) -> dict[str, Any]:
         "job_titles": dict(answers.job_titles),
         **_terms(draft),
         "policies": _policies(draft, roles, today),
-        "requirements": pack_requirements(draft.pack, draft.chosen, roles),
+        "requirements": pack_requirements(draft.pack, draft.chosen, roles, answers.school.language),
     }
 
 

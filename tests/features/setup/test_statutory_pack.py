@@ -19,7 +19,9 @@ NAMED = {
 }
 
 
-def _school(country: str, requirements: list[dict[str, Any]] | None = None) -> OrgConfig:
+def _school(
+    country: str, requirements: list[dict[str, Any]] | None = None, language: str = "en"
+) -> OrgConfig:
     return OrgConfig.model_validate(
         {
             "organisation": {"name": "Trust"},
@@ -31,6 +33,7 @@ def _school(country: str, requirements: list[dict[str, Any]] | None = None) -> O
                     "dsl": ["dsl@oak.example"],
                     "chair_of_governors": "chair@oak.example",
                     "country": country,
+                    "language": language,
                     "requirements": requirements or [],
                 }
             ],
@@ -135,3 +138,29 @@ def test_the_web_pack_adds_the_nations_items_with_their_sources_once() -> None:
     )
     again, _ = school_pack(PACKS["statutory"], _school("england", added).school())
     assert again == []
+
+
+@pytest.mark.parametrize(
+    ("language", "course"),
+    [
+        ("cy", "Hyfforddiant y person diogelu dynodedig"),
+        (
+            "cy+en",
+            "Hyfforddiant y person diogelu dynodedig / Designated safeguarding person training",
+        ),
+        ("en", "Designated safeguarding person training"),
+    ],
+)
+def test_a_pack_added_on_the_web_is_written_in_the_schools_language(
+    language: str, course: str
+) -> None:
+    """#94: a Welsh school adding a pack on the requirements page gets its words in Welsh."""
+    school = _school("wales", language=language).school()
+    added, _ = school_pack(PACKS["statutory"], school)
+    said = {r["id"]: r.get("course") or r.get("title") for r in added}
+    assert said["dsp-training"] == course
+    kcsie, _ = school_pack(PACKS["kcsie"], school)
+    online = next(r["course"] for r in kcsie if r["id"] == "training-online-safety")
+    assert online == {"cy": "Diogelwch ar-lein", "en": "Online safety"}.get(
+        language, "Diogelwch ar-lein / Online safety"
+    )

@@ -150,6 +150,6 @@ def test_the_nobody_will_be_asked_warning_is_welsh(
     )
     assert result.exit_code == 0, result.output
     said = printed(result)
-    assert "hyfforddiant Safeguarding and child protection: neb" in said
+    assert "hyfforddiant Diogelu ac amddiffyn plant: neb" in said  # the pack's course (#94)
     assert "RHYBUDD: ni ofynnir i neb am ddim. Nid oes gan neb yn staff.csv rôl" in said
     assert "WARNING" not in said
