@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.clock import to_local
 from bot.core.config.fields import ROLES
-from bot.core.i18n import N_, Day, Joined, Lazy, Msg, N_plural, Said, nmsg, spoken
+from bot.core.i18n import N_, Dated, Day, Joined, Lazy, Msg, N_plural, Said, nmsg, spoken
 from bot.core.nations import DEFAULT_NATION, WORD_KEYS, Words, school_words_for
 from bot.core.nations.inspectorates import inspectorate
 
@@ -291,14 +291,46 @@ def human_time(moment: datetime) -> str:
 _VERSION_NUMBER_RE = re.compile(r"^v?\d", re.IGNORECASE)
 
 
+# the label the bot dates a version by where the document states none (``policies.rules
+# .dated_label``): kept in English, said in the reader's language
+_DATED_LABEL_RE = re.compile(
+    r"^(?P<word>adopted|reviewed|added) (?:(?P<day>\d{1,2}) )?(?P<month>[A-Z][a-z]+) "
+    r"(?P<year>\d{4})(?P<again> \(\d+\))?$"
+)
+_DATED_WORDS = {
+    "adopted": N_("adopted %(when)s"),
+    "reviewed": N_("reviewed %(when)s"),
+    "added": N_("added %(when)s"),
+}
+
+
 def version_name(label: str, *, start: bool = False) -> Lazy | str:
     """A policy version as staff read it: a number the document states is 'version 3.2'
-    ('fersiwn 3.2'); a dated label the school chose where the document states none is shown as
-    it is ('adopted 12 November 2026'). ``start``: capitalised, to begin a sentence."""
-    if not _VERSION_NUMBER_RE.match(label):
+    ('fersiwn 3.2'); a label the bot dated it by ('adopted 12 November 2026') is said in the
+    reader's language ('mabwysiadwyd 12 Tachwedd 2026'); one the school chose is shown as it
+    is. ``start``: capitalised, to begin a sentence."""
+    said: Lazy
+    if _VERSION_NUMBER_RE.match(label):
+        said = Msg(N_("version %(label)s"), label=label)
+    elif dated := _dated(label):
+        said = dated
+    else:
         return label[:1].upper() + label[1:] if start else label
-    said = Msg(N_("version %(label)s"), label=label)
     return Said(lambda: str(said)[:1].upper() + str(said)[1:]) if start else said
+
+
+def _dated(label: str) -> Lazy | None:
+    """A label the bot dated a version by, said in the reader's language (None: not one)."""
+    if (found := _DATED_LABEL_RE.match(label)) is None:
+        return None
+    try:
+        on = datetime.strptime(f"{found['day'] or 1} {found['month']} {found['year']}", "%d %B %Y")
+    except ValueError:
+        return None
+    day = on.date()
+    when = Dated(day, "%-d %B %Y", "d MMMM y") if found["day"] else Dated(day, "%B %Y", "MMMM y")
+    happened = _DATED_WORDS[found["word"]]
+    return Joined((Msg(happened, when=when), found["again"] or ""))
 
 
 def spreadsheet_safe(cell: Any) -> str:
