@@ -40,7 +40,7 @@ from bot.engine.config_sync import ensure_school
 from bot.features.reports.chat_alerts import queue_concern_alerts
 from bot.features.reports.chronology import IMMEDIATE_RISK, NOBODY_ALERTED
 from bot.features.reports.chronology import withheld as withheld_line
-from bot.features.reports.routing import alert_recipients
+from bot.features.reports.routing import alert_recipients, nobody_alerted
 from bot.features.reports.rules import (
     CATEGORIES,
     REFERENCE_CODE_LENGTH,
@@ -192,7 +192,7 @@ def _queue_alerts(
 ) -> None:
     """The at-once alert: category, urgency, reference, deadline and a sign-in link only."""
     away = session.execute(
-        select(func.lower(Person.email), Person.active).where(
+        select(func.lower(Person.email), Person.active, Person.display_name).where(
             Person.school_id == school.id,
             Person.active.is_(False) | Person.missing_since.is_not(None),
         )
@@ -202,8 +202,8 @@ def _queue_alerts(
         report.category,
         report.about_headteacher,
         report.about_person,
-        left=frozenset(email for email, active in away if not active),
-        missing=frozenset(email for email, active in away if active),
+        left=frozenset(email for email, active, _ in away if not active),
+        missing=frozenset(email for email, active, _ in away if active),
     )
     url = f"{base_url}/reports/{report.reference}"
     words = said_words(school_words(school))
@@ -280,11 +280,22 @@ def _queue_alerts(
             draft=draft,
         )
     else:
+        named = alert_recipients(  # as if everyone were here, the head standing in for all
+            school,
+            report.category,
+            report.about_headteacher,
+            report.about_person,
+            missing=frozenset(email for email, _, _ in away),
+        )
+        left = {email: name for email, active, name in away if not active}
+        gone = {email: left[email] for email in named if email in left}
         system_note(
             session,
             report,
             report.created_at,
-            Msg(NOBODY_ALERTED, dsl=words.dsl, head=words.headteacher),
+            nobody_alerted(school, gone)
+            if gone
+            else Msg(NOBODY_ALERTED, dsl=words.dsl, head=words.headteacher),
         )
     with speaking(school.language):
         # the same people, in Teams within seconds: those the school's bot reaches
