@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from bot.core.models import ReportEntry
 
 __all__ = [
-    "ALL_LEFT",
     "BOT_KINDS",
     "CLOCK_STOPPED_IN_TIME",
     "CLOCK_STOPPED_LATE",
@@ -64,10 +63,6 @@ SUBJECT_RECORDED_OWNER = N_(
 NOBODY_ALERTED = N_(
     "Nobody could be alerted: the configuration names no %(dsl)s, deputy or %(head)s for this "
     "kind of report."
-)
-ALL_LEFT = N_(
-    "Nobody could be alerted: everyone the configuration names for this kind of report has "
-    "left (%(who)s). Whoever keeps the settings must name who takes their place."
 )
 IMMEDIATE_RISK = N_(
     "The reporter said a child may be at risk of harm right now. A child may be at risk of "

@@ -14,7 +14,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,15 +32,15 @@ from bot.core.i18n import N_, Joined, Msg, Said, say, speaking
 from bot.core.messages import notice
 from bot.core.models import Person, Report, ReportAttachment, ReportClock
 from bot.core.outbox import Urgency, enqueue_card, enqueue_email
-from bot.core.said_forms import and_list, capital, lowered
+from bot.core.said_forms import capital, lowered
 from bot.core.stored_files import remove_files
 from bot.core.uploads import CleanFile, store_file
 from bot.core.words import day_and_time, said_words, school_words
 from bot.engine.config_sync import ensure_school
 from bot.features.reports.chat_alerts import queue_concern_alerts
-from bot.features.reports.chronology import ALL_LEFT, IMMEDIATE_RISK, NOBODY_ALERTED
+from bot.features.reports.chronology import IMMEDIATE_RISK, NOBODY_ALERTED
 from bot.features.reports.chronology import withheld as withheld_line
-from bot.features.reports.routing import alert_recipients
+from bot.features.reports.routing import alert_recipients, nobody_alerted
 from bot.features.reports.rules import (
     CATEGORIES,
     REFERENCE_CODE_LENGTH,
@@ -193,17 +192,19 @@ def _queue_alerts(
 ) -> None:
     """The at-once alert: category, urgency, reference, deadline and a sign-in link only."""
     away = session.execute(
-        select(func.lower(Person.email), Person.active).where(
+        select(func.lower(Person.email), Person.active, Person.display_name).where(
             Person.school_id == school.id,
             Person.active.is_(False) | Person.missing_since.is_not(None),
         )
     ).all()
-    left = frozenset(email for email, active in away if not active)
-    missing = frozenset(email for email, active in away if active)
-    wanted = partial(
-        alert_recipients, school, report.category, report.about_headteacher, report.about_person
+    recipients = alert_recipients(
+        school,
+        report.category,
+        report.about_headteacher,
+        report.about_person,
+        left=frozenset(email for email, active, _ in away if not active),
+        missing=frozenset(email for email, active, _ in away if active),
     )
-    recipients = wanted(left=left, missing=missing)
     url = f"{base_url}/reports/{report.reference}"
     words = said_words(school_words(school))
     labels = clock_labels(school_words(school))
@@ -279,10 +280,23 @@ def _queue_alerts(
             draft=draft,
         )
     else:
-        named = wanted(missing=missing | left)  # whom it names, here or not: all have left
-        nobody = Msg(NOBODY_ALERTED, dsl=words.dsl, head=words.headteacher)
-        gone = Msg(ALL_LEFT, who=and_list(sorted(named))) if named else nobody
-        system_note(session, report, report.created_at, gone)
+        named = alert_recipients(  # as if everyone were here, the head standing in for all
+            school,
+            report.category,
+            report.about_headteacher,
+            report.about_person,
+            missing=frozenset(email for email, _, _ in away),
+        )
+        left = {email: name for email, active, name in away if not active}
+        gone = {email: left[email] for email in named if email in left}
+        system_note(
+            session,
+            report,
+            report.created_at,
+            nobody_alerted(school, gone)
+            if gone
+            else Msg(NOBODY_ALERTED, dsl=words.dsl, head=words.headteacher),
+        )
     with speaking(school.language):
         # the same people, in Teams within seconds: those the school's bot reaches
         queue_concern_alerts(

@@ -7,13 +7,15 @@ next to ``can_view`` so the two forms of one rule cannot drift apart.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Select, or_, select
 
 from bot.core.config import SchoolConfig
+from bot.core.i18n import N_, Joined, Msg
 from bot.core.models import Person, Report
 from bot.core.permissions import DSL_TEAM, LEADERSHIP, REPORT_LIST_READERS
+from bot.core.words import role_list, school_words
 
 __all__ = [
     "alert_recipients",
@@ -21,6 +23,7 @@ __all__ = [
     "can_view",
     "escalation_recipients",
     "may_read",
+    "nobody_alerted",
     "visible_reports",
 ]
 
@@ -153,3 +156,38 @@ def visible_reports(school: SchoolConfig, email: str, roles: Iterable[str]) -> S
     if may_about_head:
         return query.where(Report.about_headteacher.is_(True))
     return query.where(Report.id < 0)
+
+
+NOBODY_HERE = N_(
+    "Nobody could be alerted: everyone the configuration names to hear about this kind of "
+    "report has left (%(people)s). Name someone who is here in the configuration."
+)
+
+
+def nobody_alerted(school: SchoolConfig, gone: dict[str, str]) -> Msg:
+    """The chronology's line when everyone ``alert_recipients`` would name has left
+    (``gone``: their lower-case addresses and names): who, and as what, in the school's words."""
+    roles: dict[str, Sequence[str | None]] = {
+        "dsl": school.dsl,
+        "deputy_dsl": school.deputy_dsl,
+        "headteacher": [school.headteacher],
+        "chair_of_governors": [school.chair_of_governors],
+        "dpo": [school.dpo],
+    }
+    return Msg(
+        NOBODY_HERE,
+        people=Joined(
+            [
+                Msg(
+                    N_("%(name)s, %(roles)s"),
+                    name=name,
+                    roles=role_list(
+                        [r for r, held in roles.items() if email in {h.lower() for h in held if h}],
+                        school_words(school),
+                    ),
+                )
+                for email, name in gone.items()
+            ],
+            "; ",
+        ),
+    )

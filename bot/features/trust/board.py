@@ -1,6 +1,7 @@
 """The trust board's termly pack, its rules (pure): each school's figures for a term, the
-trust's total, small counts suppressed, the change since last term, and the exceptions that
-need the board's eye (#81). Counts and rates only: no name, address, reference or subject.
+trust's total, small counts suppressed so that no sum undoes them (#94), the change since last
+term, and the exceptions that need the board's eye (#81). Counts and rates only: no name,
+address, reference or subject.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bot.core.words import csv_text
 __all__ = [
     "COLUMNS",
     "FEWER_THAN_5",
+    "NOT_SHOWN",
     "BoardLine",
     "Clocks",
     "SchoolBoard",
@@ -24,12 +26,14 @@ __all__ = [
     "board_csv",
     "change",
     "exceptions",
+    "protect",
     "shown_count",
     "total",
 ]
 
 SMALL = 5  # a school's count of concerns or allegations below this is not shown exactly
 FEWER_THAN_5 = N_("fewer than 5")
+NOT_SHOWN = N_("not shown")  # a count hidden so that a small one cannot be worked out from it
 COLUMNS = (
     "school",
     "staff",
@@ -117,10 +121,12 @@ class SchoolBoard:
     policies_overdue: int | None
     trust: bool = False
     recomputed: bool = False  # an earlier term's, counted again from the record (no pack kept)
+    hidden: frozenset[str] = frozenset()  # the counts (``PROTECTED``) not shown (``protect``)
 
     def stored(self) -> dict[str, Any]:
         """The figures as kept for next term's trend (JSON)."""
         kept = asdict(self)
+        del kept["hidden"]
         for key in ("term_start", "term_end"):
             kept[key] = kept[key].isoformat()
         return kept
@@ -149,7 +155,7 @@ class BoardLine:
 
 
 def total(rows: Sequence[SchoolBoard], name: str) -> SchoolBoard:
-    """The trust's total: every school's counts added up (exact: never suppressed)."""
+    """The trust's total: every school's counts added up (``protect`` says which are shown)."""
     first = rows[0]
     return SchoolBoard(
         name=name,
@@ -177,10 +183,119 @@ def _sum(values: Sequence[Any], zero: Any) -> Any:
     return None if any(v is None for v in values) else sum(values, zero)
 
 
-def shown_count(value: int, row: SchoolBoard) -> int | str:
-    """A count about people as the pack shows it: below 5 in a school, "fewer than 5" (no one
-    in a small school identified); the trust's total exact."""
-    return value if row.trust or value >= SMALL else FEWER_THAN_5
+def shown_count(value: int, row: SchoolBoard, key: str) -> int | str:
+    """A count about people (``PROTECTED``) as the pack shows it: exact, or "fewer than 5"
+    when small, or "not shown" when hidden so that no sum gives a small one away."""
+    if key not in row.hidden:
+        return value
+    return FEWER_THAN_5 if value < SMALL and not row.trust else NOT_SHOWN
+
+
+# the counts about people: each school's and the trust's, protected together (``protect``)
+PROTECTED: dict[str, Callable[[SchoolBoard], int]] = {
+    "concerns": lambda r: r.concerns,
+    "allegations": lambda r: r.allegations,
+    "referrals": lambda r: r.referrals.started,  # and those met in time: started less the rest
+}
+_INF = float("inf")
+
+
+def _ranges(
+    values: Sequence[int],
+    bounds: Sequence[tuple[float, float]],
+    hidden: set[int],
+    pool: tuple[set[int], float] = (set(), _INF),
+) -> dict[int, tuple[float, float]]:
+    """What a reader can work out of each hidden count from the total (every count a school's
+    share of it): the lowest and highest it can be, given the others' bounds, those of the
+    schools in ``pool`` together at most its figure (allegations among hidden concerns)."""
+    rest = sum(values[i] for i in hidden)
+    schools, most = pool
+
+    def others_most(i: int) -> float:
+        free = sum(bounds[j][1] for j in hidden - schools if j != i)
+        return free + min(sum(bounds[j][1] for j in hidden & schools if j != i), most)
+
+    return {
+        i: (
+            max(bounds[i][0], rest - others_most(i)),
+            min(bounds[i][1], rest - sum(bounds[j][0] for j in hidden if j != i)),
+        )
+        for i in hidden
+    }
+
+
+def _group(
+    values: Sequence[int],
+    bounds: Sequence[tuple[float, float]],
+    small: set[int],
+    pool: tuple[set[int], float] = (set(), _INF),
+) -> tuple[set[int], dict[int, tuple[float, float]] | None]:
+    """The schools whose count is hidden, and what a reader can work out of each (None: the
+    total is hidden too). Small counts first; while one of them could be worked out from the
+    total, the next smallest shown count is hidden with them; when none is left, the total."""
+    hidden = set(small)
+    while hidden:
+        ranges = _ranges(values, bounds, hidden, pool)
+        if all(high > low for low, high in ranges.values()):
+            return hidden, ranges
+        shown = sorted(set(range(len(values))) - hidden, key=lambda i: values[i])
+        if not shown:
+            return set(small), None
+        hidden.add(shown[0])
+    return hidden, {}
+
+
+def _bounds(key: str, row: SchoolBoard, value: int, highest: float) -> tuple[float, float]:
+    """What a reader knows of a school's hidden count from its own cells: under 5 or at least
+    5; its concerns at least its allegations shown; its allegations at most its concerns
+    (``highest``: as far as they can be worked out); its referrals those missed or running and
+    those met in time, which are said."""
+    low, high = (0.0, SMALL - 1.0) if value < SMALL else (float(SMALL), _INF)
+    if key == "concerns":
+        low = max(low, row.allegations if row.allegations >= SMALL else 0)
+    if key == "allegations":
+        high = min(high, highest)
+    if key == "referrals":
+        missed = row.referrals.late + row.referrals.running
+        small = row.referrals.in_time < SMALL
+        low, high = (missed, missed + SMALL - 1.0) if small else (missed + SMALL, _INF)
+    return low, high
+
+
+def protect(
+    rows: Sequence[SchoolBoard], whole: SchoolBoard | None
+) -> tuple[list[SchoolBoard], SchoolBoard | None]:
+    """The schools' and the trust's figures with the counts about people that must not be
+    shown marked ``hidden``: below 5 in a school, and as many more (or the trust's total) as
+    it takes that no sum of what is shown tells a small one. A reader is assumed to know the
+    rule: a small count lies in 0 to 4, a hidden larger one at 5 or more, a school's
+    allegations are among its concerns, and its referrals are at least those missed or running
+    (``tests/features/trust/test_suppression.py`` proves it over generated trusts)."""
+    hidden: list[set[str]] = [set() for _ in rows]
+    whole_hidden: set[str] = set()
+    highest = [float(r.concerns) for r in rows]  # what a reader can work out of each
+    pool: tuple[set[int], float] = (set(), _INF)
+    for key, figure in PROTECTED.items():
+        values = [figure(r) for r in rows]
+        small = {
+            i
+            for i, r in enumerate(rows)
+            if values[i] < SMALL or (key == "referrals" and r.referrals.in_time < SMALL)
+        }
+        bounds = [_bounds(key, r, values[i], highest[i]) for i, r in enumerate(rows)]
+        cells, ranges = _group(values, bounds, small, pool) if whole else (small, {})
+        if ranges is None:
+            whole_hidden.add(key)
+        for i in cells:
+            hidden[i].add(key)
+        if key == "concerns":  # the schools' allegations are among these, at most their sum
+            for i in cells:
+                highest[i] = (ranges or dict.fromkeys(cells, bounds[i]))[i][1]
+            most = _INF if ranges is None else sum(values[i] for i in cells)
+            pool = (cells, float(most))
+    rows = [replace(r, hidden=frozenset(h)) for r, h in zip(rows, hidden, strict=True)]
+    return rows, None if whole is None else replace(whole, hidden=frozenset(whole_hidden))
 
 
 def _pct(share: Share | None) -> int | None:
@@ -200,13 +315,15 @@ TREND: tuple[tuple[str, Callable[[SchoolBoard], int | None], bool | None], ...] 
     ("breaches_late", lambda r: r.breaches.late, False),
     ("policies_overdue_review", lambda r: r.policies_overdue, False),
 )
-_SMALL_COUNTS = ("concerns_opened", "allegations_against_staff")
+
+
+_KEYS = {"concerns_opened": "concerns", "allegations_against_staff": "allegations"}
 
 
 def change(row: SchoolBoard, before: SchoolBoard | None) -> dict[str, int]:
     """Which figures moved since ``before`` (last term's) and by how much (a rate in points);
-    a small count's change is left out where either term's count is shown as "fewer than 5"
-    (the change would tell it)."""
+    a count's change is left out where either term's count is not shown (the change would
+    tell it)."""
     if before is None:
         return {}
     moved = {}
@@ -214,7 +331,7 @@ def change(row: SchoolBoard, before: SchoolBoard | None) -> dict[str, int]:
         now, then = figure(row), figure(before)
         if now is None or then is None or now == then:
             continue
-        if column in _SMALL_COUNTS and not row.trust and min(now, then) < SMALL:
+        if _KEYS.get(column) in row.hidden | before.hidden:
             continue
         moved[column] = now - then
     return moved
@@ -303,14 +420,14 @@ def _cells(row: SchoolBoard, moved: Mapping[str, int] | None) -> list[object]:
         pct(row.acknowledged),
         pct(row.reading),
         _stated(row.scr_gaps),
-        shown_count(row.concerns, row),
-        shown_count(row.allegations, row),
-        shown_count(row.referrals.in_time, row),
+        shown_count(row.concerns, row, "concerns"),
+        shown_count(row.allegations, row, "allegations"),
+        shown_count(row.referrals.in_time, row, "referrals"),
         row.breaches.in_time,
         _stated(row.policies_overdue),
         said,
         *shares,
-        shown_count(row.referrals.started, row),
+        NOT_SHOWN if "referrals" in row.hidden else row.referrals.started,
         row.referrals.late,
         row.breaches.started,
         row.breaches.late,

@@ -13,6 +13,7 @@ from bot.core.words import school_words
 from bot.features.governors.api import term_name
 from bot.features.trust.board import (
     FEWER_THAN_5,
+    NOT_SHOWN,
     BoardLine,
     SchoolBoard,
     Share,
@@ -44,7 +45,8 @@ DENOMINATORS = N_(
     "must hold (a person with two courses counts twice); policies acknowledged, of the "
     "acknowledgements asked for the current versions; statutory reading done, of the people "
     "asked to read the current edition this school year. A count of concerns or allegations "
-    'below 5 in a school is shown as "fewer than 5"; the trust\'s total is exact.'
+    'below 5 in a school is shown as "fewer than 5", and where a total would tell it, the '
+    'next smallest count or the total is "not shown" as well.'
 )
 
 
@@ -69,17 +71,16 @@ class _Say:
             N_("%(pct)s%% (%(done)s of %(owed)s)"), pct=share.pct, done=share.done, owed=share.owed
         )
 
-    def count(self, value: int | None, row: SchoolBoard | None = None) -> str:
+    def count(self, value: int | None, row: SchoolBoard | None = None, key: str = "") -> str:
         if value is None:
             return self(N_("not stated"))
-        shown = value if row is None else shown_count(value, row)
-        return self(FEWER_THAN_5) if shown == FEWER_THAN_5 else str(shown)
+        shown = value if row is None else shown_count(value, row, key)
+        return self(shown) if shown in (FEWER_THAN_5, NOT_SHOWN) else str(shown)
 
     def clocks(self, row: SchoolBoard, kind: str) -> str:
         clocks = row.referrals if kind == "lado" else row.breaches
-        met = clocks.in_time if kind == "ico" else shown_count(clocks.in_time, row)
-        said = self(FEWER_THAN_5) if met == FEWER_THAN_5 else str(met)
-        return f"{said}, {clocks.late}, {clocks.running}"
+        met = self.count(clocks.in_time, row, "referrals") if kind == "lado" else clocks.in_time
+        return f"{met}, {clocks.late}, {clocks.running}"
 
 
 def _figures(say: _Say, row: SchoolBoard | None) -> list[str]:
@@ -91,8 +92,8 @@ def _figures(say: _Say, row: SchoolBoard | None) -> list[str]:
         say.share(row.acknowledged),
         say.share(row.reading),
         say.count(row.scr_gaps),
-        say.count(row.concerns, row),
-        say.count(row.allegations, row),
+        say.count(row.concerns, row, "concerns"),
+        say.count(row.allegations, row, "allegations"),
         say.clocks(row, "lado"),
         say.clocks(row, "ico"),
         say.count(row.policies_overdue),

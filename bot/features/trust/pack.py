@@ -33,7 +33,15 @@ from bot.features.evidence.api import (
 )
 from bot.features.governors.api import ReportError, Term, build_report, pick_term, terms_for
 from bot.features.reports.api import CATEGORIES
-from bot.features.trust.board import BoardLine, Clocks, SchoolBoard, Share, board_csv, total
+from bot.features.trust.board import (
+    BoardLine,
+    Clocks,
+    SchoolBoard,
+    Share,
+    board_csv,
+    protect,
+    total,
+)
 
 __all__ = [
     "CSV_NAME",
@@ -169,14 +177,23 @@ def gather(
     return lines
 
 
-def trust_total(lines: Sequence[BoardLine], name: str) -> tuple[SchoolBoard, SchoolBoard | None]:
-    """The trust's total this term, and last term's where every school has one."""
+def trust_total(
+    lines: Sequence[BoardLine], name: str
+) -> tuple[list[BoardLine], tuple[SchoolBoard, SchoolBoard | None]]:
+    """The schools' lines and the trust's total this term (and last term's where every school
+    has one), each term's counts about people protected (``protect``)."""
     befores = [line.before for line in lines]
     known = [b for b in befores if b is not None]
-    return (
-        total([line.row for line in lines], name),
-        total(known, name) if known and len(known) == len(befores) else None,
-    )
+    rows, now = protect([line.row for line in lines], total([line.row for line in lines], name))
+    then = total(known, name) if known and len(known) == len(befores) else None
+    kept, then = protect(known, then)
+    earlier = iter(kept)
+    lines = [
+        replace(line, row=row, before=None if line.before is None else next(earlier))
+        for line, row in zip(lines, rows, strict=True)
+    ]
+    assert now is not None
+    return lines, (now, then)
 
 
 def make_files(
@@ -194,7 +211,7 @@ def make_files(
     from bot.features.trust.board_pdf import render_board  # lazy: reportlab (~0.2 s)
 
     name = config.organisation.name
-    whole = trust_total(lines, name)
+    lines, whole = trust_total(lines, name)
     rows = [(line.row, line.before) for line in lines] + [whole]
     files = {
         CSV_NAME: board_csv(rows).encode("utf-8"),

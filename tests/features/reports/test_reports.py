@@ -20,7 +20,6 @@ from bot.core.models import (
     AuditEvent,
     ConnectorState,
     OutboxMessage,
-    Person,
     Report,
     ReportAttachment,
     ReportClock,
@@ -332,29 +331,42 @@ def test_a_concern_reaches_the_head_when_the_dsl_has_gone(
 
 
 def test_a_concern_when_everyone_named_has_left_says_who_left(tmp_path: Path) -> None:
-    """The DSL, the deputy and the head have all left (the staff file says so): nobody can be
-    alerted, and the report's chronology says that everyone named has left, naming them, not
-    that the configuration names nobody (it does name them)."""
+    """The DSL, the deputy and the head have all left: nobody can be alerted, and the report's
+    chronology says so truly, naming who left and as what (they are named in the
+    configuration, but gone), in the school's words and in Welsh."""
+    from bot.core.i18n import Msg
+    from bot.core.kept_text import from_data
     from bot.web.app import create_app
 
     builder = configure(SchoolBuilder(tmp_path))
+    first = builder.context()
+    sync_people(first)
+    first.store.dispose()
+    gone = {"dsl@oak.example", "deputy@oak.example", "head@oak.example"}
+    builder.people = [dataclasses.replace(r, active="no") if r.email in gone else r for r in PEOPLE]
+    builder.school["directory"] = {"max_removal_share": 0.5}  # three of eight leave at once
     context = builder.context(demo=True, base_url="http://testserver")
     sync_people(context)
-    gone = ["dsl@oak.example", "deputy@oak.example", "head@oak.example"]
-    with context.store.transaction() as session:
-        for person in session.scalars(select(Person).where(Person.email.in_(gone))):
-            person.active = False
+    sync_people(context, date(2026, 11, 28))  # left after the grace period
     env = Env(context=context, app=create_app(context.settings, context), builder=builder)
     page = env.submit(env.client())
-    found = REF.search(page.text)
-    assert page.status_code == 200 and found, page.text
-    assert [m.recipients for m in env.outbox("report_alert")] == [[]]  # the channel card only
-    (note,) = [e.text for e in env.report(found.group(0)).entries if e.kind == "system"]
-    assert note == (
-        "Nobody could be alerted: everyone the configuration names for this kind of report has "
-        "left (deputy@oak.example and dsl@oak.example and head@oak.example). Whoever keeps the "
-        "settings must name who takes their place."
+    assert page.status_code == 200 and REF.search(page.text), page.text
+    assert [m.recipients for m in env.outbox("report_alert") if m.channel == "email"] == []
+    with context.store.transaction() as session:
+        (line,) = session.scalars(
+            select(ReportEntry).where(ReportEntry.text.like("Nobody could be alerted%"))
+        ).all()
+        text, said = line.text, line.said
+    assert "names no" not in text, text
+    assert text == (
+        "Nobody could be alerted: everyone the configuration names to hear about this kind of "
+        "report has left (Dee Lead, DSL; Dan Deputy, deputy DSL; Hana Head, headteacher). "
+        "Name someone who is here in the configuration."
     )
+    kept = from_data(said)
+    assert isinstance(kept, Msg)
+    welsh = kept.said("cy")
+    assert "Dee Lead" in welsh and "pennaeth" in welsh and "configuration" not in welsh, welsh
     context.store.dispose()
 
 
