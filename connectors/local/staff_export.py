@@ -17,8 +17,8 @@ from typing import Any
 
 from bot.core.dates import START, DateCellError, DateWindow, london_today, read_uk_date
 from bot.core.i18n import N_
-from bot.core.spreadsheets import HEADER_SCAN
-from bot.core.words import has_phrase, header_words
+from bot.core.spreadsheets import HEADER_SCAN, HeaderRefused
+from bot.core.words import has_phrase, header_words, plain_key
 
 __all__ = ["Header", "find_header", "read_header", "split_name", "staff_date"]
 
@@ -31,6 +31,10 @@ _EXAMPLES = {
     "email": "Email, Work Email, Email Address, Primary Email",
     "name": "Name, Full Name, Display Name, Displayname",
 }
+TWICE = N_(
+    "%(file)s line %(line)s: two columns are named '%(column)s', so which one to read is not "
+    "clear; rename or remove one, then try again"
+)
 _EVERY_ONE = {"other_titles"}  # columns whose every filled source is read, in order
 
 
@@ -106,7 +110,8 @@ def find_header(rows: Sequence[Sequence[str]], where: str) -> tuple[int, Header]
     Email" …), whose cells fill the gaps of the row below (a heading merged down two rows).
 
     Returns (the row's index in ``rows``, its header); ValueError when none of the first
-    ``HEADER_SCAN`` rows is one, naming what the first filled row held.
+    ``HEADER_SCAN`` rows is one, naming what the first filled row held; HeaderRefused when
+    two columns it reads have one name (which holds the person's is not guessed).
     """
     first: ValueError | None = None
     for index, cells in enumerate(rows[:HEADER_SCAN]):
@@ -118,9 +123,20 @@ def find_header(rows: Sequence[Sequence[str]], where: str) -> tuple[int, Header]
             tries.append([c if c.strip() else above[i] for i, c in enumerate(cells)])
         for cells_tried in tries:
             try:
-                return index, read_header(cells_tried, where, index + 1)
+                header = read_header(cells_tried, where, index + 1)
             except ValueError as exc:
                 first = first or exc
+                continue
+            for positions in header.sources.values():
+                said = [plain_key(header.names[p]) for p in positions]
+                twice = next(
+                    (p for p, n in zip(positions, said, strict=True) if said.count(n) > 1), None
+                )
+                if twice is not None:
+                    raise HeaderRefused(
+                        TWICE, file=where, line=index + 1, column=header.names[twice]
+                    )
+            return index, header
     if first is None:
         raise ValueError(f"{where}: the file is empty")
     raise ValueError(f"{first} (no row of the first {HEADER_SCAN} has them)")

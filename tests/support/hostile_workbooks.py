@@ -80,3 +80,11 @@ def xxe(path: Path, target: str = "/etc/hostname") -> Path:
     xml = _HEAD.replace(b"?>\n", b"?>\n" + doctype + b"\n", 1)
     body = xml + b'<row r="1"><c r="A1" t="inlineStr"><is><t>&xxe;</t></is></c></row>' + _TAIL
     return _with_sheet(path, lambda part: part.write(body))
+
+
+def bare_doctype(path: Path) -> Path:
+    """A workbook whose sheet carries a document type declaration and nothing in it (no
+    entity: a DTD all the same, which Excel never writes)."""
+    xml = _HEAD.replace(b"?>\n", b"?>\n<!DOCTYPE worksheet>\n", 1)
+    body = xml + b'<row r="1"><c r="A1" t="inlineStr"><is><t>Surname</t></is></c></row>' + _TAIL
+    return _with_sheet(path, lambda part: part.write(body))

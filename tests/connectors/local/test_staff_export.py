@@ -227,7 +227,13 @@ def test_a_csv_with_title_rows_and_a_two_row_header_is_read_from_its_header(tmp_
     reader = FileDirectory(path)
     changes = reader.fetch(None)
     assert reader.header_line == 4
-    assert reader.header_names == ["Legal Surname", "Preferred Forename", "Post", "Work Email"]
+    # the group heading joined into each of its sub-columns' names (one rule, the reader's)
+    assert reader.header_names == [
+        "Staff Details Legal Surname",
+        "Staff Details Preferred Forename",
+        "Staff Details Post",
+        "Work Email",
+    ]
     assert [(p.display_name, p.job_title) for p in changes.people] == [
         ("Aoife McCann", "Principal")
     ]
