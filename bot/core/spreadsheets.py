@@ -12,7 +12,10 @@ date as 2026-09-01, 12.0 as 12) with the rows it hides; a hidden sheet is not re
 
 One reader for the single central record, the staff file, ``init`` and training imports: each
 finds its header on the first sheet that has it (``first_header``: sheets named like the
-record's kind first).
+record's kind first), in one row or a band of two by rule (``_band``): a group heading over
+sub-columns ("PVG scheme membership" over "Day", "Month", "Year") is joined into each one's
+name, a heading merged down both rows keeps its name, and a day, month and year under one
+heading are read as one date column named by the heading.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import re
 import xml.parsers.expat
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
@@ -41,6 +44,7 @@ __all__ = [
     "MAX_EXPANDED",
     "MAX_ROWS",
     "SPREADSHEET_SENTENCES",
+    "HeaderRefused",
     "Sheet",
     "Spreadsheet",
     "SpreadsheetError",
@@ -59,6 +63,12 @@ WORKBOOK_SECONDS = 60.0  # CPU time for a workbook (measured: 21 s for MAX_ROWS 
 WORKBOOK_MEMORY = 768 * 1024 * 1024  # what the child may add to read one (openpyxl's strings)
 _CHUNK = 64 * 1024
 _SHEETS_FIRST = ("single central record", "scr", "staff")  # a sheet so named is searched first
+# a split date's sub-columns as schools head them (English and Welsh): day, month, year
+_DATE_PARTS = {
+    **dict.fromkeys(("day", "dd", "d", "dydd", "diwrnod"), 0),
+    **dict.fromkeys(("month", "mm", "m", "mis"), 1),
+    **dict.fromkeys(("year", "yyyy", "yy", "y", "blwyddyn"), 2),
+}
 
 NOT_FOUND = N_("%(file)s: file not found")
 EMPTY = N_("%(file)s: the file is empty")
@@ -116,6 +126,11 @@ class SpreadsheetError(SaidError, ValueError):
     ``said(tr)`` in a language (a catalogue sentence, ``SPREADSHEET_SENTENCES``)."""
 
 
+class HeaderRefused(SaidError, ValueError):
+    """A header found but not to be read as it is (two columns of one name): said at once,
+    never passed over for another sheet's or row's."""
+
+
 @dataclass(frozen=True)
 class Sheet:
     """One sheet's rows (a CSV file is one sheet without a name): numbered as the school's
@@ -127,9 +142,24 @@ class Sheet:
     _path: Path | None = None  # a CSV, streamed from its file
     _text: str = ""  # a workbook's sheet as CSV text, each row's number first
     _delimiter: str = ","
+    _header: int = 0  # the header's row, once found: below it, split dates are joined
+    _dates: tuple[tuple[int, ...], ...] = ()  # each split date's day, month, year positions
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """(row number, cells) of every row, empty ones too."""
+        """(row number, cells) of every row, empty ones too; below a header whose dates are
+        split over columns, each date's day, month and year as one cell (in the day's place,
+        the others empty) that a date reader reads or refuses."""
+        for number, cells in self._rows():
+            if self._dates and number > self._header:
+                cells = cells + [""] * (max(max(d) for d in self._dates) + 1 - len(cells))
+                for day, month, year in self._dates:
+                    parts = [cells[day].strip(), cells[month].strip(), cells[year].strip()]
+                    cells[day] = cells[month] = cells[year] = ""
+                    if any(parts):  # "31/2/2026", "1 Sep 2026"; a part missing: "//2026"
+                        cells[day] = (" " if parts[1].isalpha() else "/").join(parts)
+            yield number, cells
+
+    def _rows(self) -> Iterator[tuple[int, list[str]]]:
         if self._path is None:
             for cells in csv.reader(io.StringIO(self._text)):
                 yield int(cells[0]), cells[1:]
@@ -221,17 +251,65 @@ def first_header(
     """The first sheet whose first rows hold a header (``find``: the rows in, the header's
     index among them and what it found out, ValueError when none is one): (the sheet, the
     header's row number, what ``find`` found). ValueError from the first sheet tried when no
-    sheet has one."""
+    sheet has one; a header's band of two rows (``_band``) is tried before its rows alone.
+    HeaderRefused from ``find`` at once."""
     first: ValueError | None = None
     for sheet in book.sheets:
         head = sheet.head()
-        try:
-            index, found = find([cells for _number, cells in head])
-        except ValueError as exc:
-            first = first or exc
-            continue
-        return sheet, head[index][0], found
+        rows = [cells for _number, cells in head]
+        banded, dates = list(rows), {}
+        for index in range(1, len(rows)):
+            band = None if index - 1 in dates else _band(rows[index - 1], rows[index])
+            if band is not None:
+                banded[index - 1], (banded[index], dates[index]) = [], band
+        for tried in (banded, rows) if dates else (rows,):
+            try:
+                index, found = find(tried)
+            except HeaderRefused:
+                raise
+            except ValueError as exc:
+                first = first or exc
+                continue
+            split = dates.get(index, ()) if tried is banded else ()
+            return replace(sheet, _header=head[index][0], _dates=split), head[index][0], found
     raise first or ValueError(EMPTY % {"file": book.name})
+
+
+def _band(
+    upper: list[str], lower: list[str]
+) -> tuple[list[str], tuple[tuple[int, ...], ...]] | None:
+    """Two rows read as one header, when the upper holds two headings or more and one is a
+    group over sub-columns (a filled cell, then empty ones over filled ones: a merged cell as
+    Excel, LibreOffice and a CSV export keep it): each column's name (a sub-column's joined
+    to its group's, a heading over an empty cell its own) and the split dates' positions (a
+    group's Day, Month and Year, named by the group). None: not a band."""
+    width = max(len(upper), len(lower))
+    up = [c.strip() for c in upper] + [""] * (width - len(upper))
+    low = [c.strip() for c in lower] + [""] * (width - len(lower))
+    group = list(up)
+    for j in range(1, width):
+        if not up[j] and low[j] and low[j - 1] and group[j - 1]:
+            group[j] = group[j - 1]
+    if sum(1 for c in up if c) < 2 or all(up[j] or not group[j] for j in range(width)):
+        return None
+    names = [" ".join(f"{group[j]} {low[j]}".split()) if low[j] else up[j] for j in range(width)]
+    dates = []
+    for j in range(width):
+        found = _split_date(j, up, low, group) if up[j] and low[j] else None
+        if found is not None:  # named by its group, in the day's place
+            dates.append(found)
+            names[found[0]], names[found[1]], names[found[2]] = up[j], "", ""
+    return names, tuple(dates)
+
+
+def _split_date(j: int, up: list[str], low: list[str], group: list[str]) -> tuple[int, ...] | None:
+    """The day, month and year positions among the sub-columns of the group heading at ``j``
+    (None: not all three there)."""
+    run = [j]
+    while run[-1] + 1 < len(up) and not up[run[-1] + 1] and group[run[-1] + 1] == up[j]:
+        run.append(run[-1] + 1)
+    parts = {_DATE_PARTS.get(plain_key(low[k]).strip(" ."), -1): k for k in run}
+    return (parts[0], parts[1], parts[2]) if {0, 1, 2} <= set(parts) else None
 
 
 # ------------------------------------------------------------------------- workbooks

@@ -17,10 +17,10 @@ from typing import Any
 
 from bot.core.dates import START, DateCellError, DateWindow, london_today, read_uk_date
 from bot.core.i18n import N_
-from bot.core.spreadsheets import HEADER_SCAN
-from bot.core.words import has_phrase, header_words
+from bot.core.spreadsheets import HEADER_SCAN, HeaderRefused
+from bot.core.words import has_phrase, header_words, plain_key
 
-__all__ = ["Header", "TwiceError", "find_header", "read_header", "split_name", "staff_date"]
+__all__ = ["Header", "find_header", "read_header", "split_name", "staff_date"]
 
 # the bot's columns and the words of their headers, in order: data, in staff_columns.toml
 _RULES: list[dict[str, Any]] = tomllib.loads(
@@ -31,6 +31,10 @@ _EXAMPLES = {
     "email": "Email, Work Email, Email Address, Primary Email",
     "name": "Name, Full Name, Display Name, Displayname",
 }
+TWICE = N_(
+    "%(file)s line %(line)s: two columns are named '%(column)s', so which one to read is not "
+    "clear; rename or remove one, then try again"
+)
 _EVERY_ONE = {"other_titles"}  # columns whose every filled source is read, in order
 
 
@@ -77,31 +81,15 @@ class Header:
         return row
 
 
-class TwiceError(ValueError):
-    """A column the bot reads is in the header twice under one name: which to read is a guess."""
-
-
 def read_header(cells: Sequence[str], where: str, line: int = 1) -> Header:
     """The bot's columns in a header row; ValueError naming what is missing and what was
-    expected (an email column and a name, or a first and last name), TwiceError naming a
-    column the bot reads that the header has twice."""
+    expected (an email column and a name, or a first and last name)."""
     names = [c.strip() for c in cells]
     ranked: dict[str, list[tuple[int, int]]] = {}
-    seen: dict[str, int] = {}
     for position, header in enumerate(names):
         found = _column(header) if header else None
-        if found is None:
-            continue
-        first = seen.setdefault(header.casefold(), position)
-        if first != position:
-            from openpyxl.utils import get_column_letter  # only to name the columns
-
-            raise TwiceError(
-                f"{where} line {line}: the column '{header}' is there twice (columns "
-                f"{get_column_letter(first + 1)} and {get_column_letter(position + 1)}): "
-                "remove one, or rename it, so the bot does not have to guess which to read"
-            )
-        ranked.setdefault(found[0], []).append((found[1], position))
+        if found is not None:
+            ranked.setdefault(found[0], []).append((found[1], position))
     sources = {column: [p for _r, p in sorted(found)] for column, found in ranked.items()}
     missing = []
     if "email" not in sources:
@@ -122,7 +110,8 @@ def find_header(rows: Sequence[Sequence[str]], where: str) -> tuple[int, Header]
     Email" …), whose cells fill the gaps of the row below (a heading merged down two rows).
 
     Returns (the row's index in ``rows``, its header); ValueError when none of the first
-    ``HEADER_SCAN`` rows is one, naming what the first filled row held.
+    ``HEADER_SCAN`` rows is one, naming what the first filled row held; HeaderRefused when
+    two columns it reads have one name (which holds the person's is not guessed).
     """
     first: ValueError | None = None
     for index, cells in enumerate(rows[:HEADER_SCAN]):
@@ -134,11 +123,20 @@ def find_header(rows: Sequence[Sequence[str]], where: str) -> tuple[int, Header]
             tries.append([c if c.strip() else above[i] for i, c in enumerate(cells)])
         for cells_tried in tries:
             try:
-                return index, read_header(cells_tried, where, index + 1)
-            except TwiceError:
-                raise
+                header = read_header(cells_tried, where, index + 1)
             except ValueError as exc:
                 first = first or exc
+                continue
+            for positions in header.sources.values():
+                said = [plain_key(header.names[p]) for p in positions]
+                twice = next(
+                    (p for p, n in zip(positions, said, strict=True) if said.count(n) > 1), None
+                )
+                if twice is not None:
+                    raise HeaderRefused(
+                        TWICE, file=where, line=index + 1, column=header.names[twice]
+                    )
+            return index, header
     if first is None:
         raise ValueError(f"{where}: the file is empty")
     raise ValueError(f"{first} (no row of the first {HEADER_SCAN} has them)")

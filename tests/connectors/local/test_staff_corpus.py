@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 import time_machine
 
+from bot.core.ports import PermanentError
 from connectors.local.directory import FileDirectory
 from tests.support.helpers import at
+from tests.support.split_headers import libreoffice_saved, split_date_workbook
 
 EXPORTS = {  # file -> (sheet read, its header's row, rows hidden)
     "staff-export.mis-style.libreoffice.xlsx": ("Staff", 3, 0),
@@ -48,3 +50,38 @@ def test_every_staff_export_gives_the_same_sixty_people(
     leaver = people["g.hall5@school.example"]
     assert leaver.active is ("notes" not in name)  # its end date: 21 July 2026
     assert reader.unused_columns == (["Title"] if "mis" in name else [])
+
+
+def test_a_start_date_split_under_a_merged_heading_is_read(
+    shared_spreadsheets: Path, tmp_path: Path
+) -> None:
+    """The MIS export kept by hand: its Start Date over Day, Month and Year under one merged
+    heading (the other headings merged down two rows), saved by LibreOffice: the same people
+    and start dates, through the one spreadsheet reader."""
+    export = shared_spreadsheets / "staff-export.mis-style.libreoffice.xlsx"
+    saved = libreoffice_saved(split_date_workbook(export, tmp_path, "Start Date"), "xlsx")
+    reader = FileDirectory(saved)
+    with time_machine.travel(at(date(2026, 11, 20), 9), tick=False):
+        changes = reader.fetch(None)
+    people = {p.email: p for p in changes.people}
+    assert (len(people), changes.rejected, reader.header_line) == (60, [], 4)
+    assert people["s.oneill3@school.example"].start_date == date(2020, 9, 6)
+
+
+def test_two_columns_of_one_name_are_refused_with_the_column_named(tmp_path: Path) -> None:
+    """Two "Work Email" columns (read before: the first filled one, quietly)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Surname", "Forename", "Work Email", "Work Email"])
+    sheet.append(["Wright", "Amelia", "a.wright@school.example", "amelia@home.example"])
+    book.save(tmp_path / "staff.xlsx")
+    saved = libreoffice_saved(tmp_path / "staff.xlsx", "xlsx")
+    with pytest.raises(PermanentError) as refused:
+        FileDirectory(saved).fetch(None)
+    assert str(refused.value).endswith(
+        "staff.xlsx line 1: two columns are named 'Work Email', so which one to read is not "
+        "clear; rename or remove one, then try again"
+    )

@@ -227,40 +227,17 @@ def test_a_csv_with_title_rows_and_a_two_row_header_is_read_from_its_header(tmp_
     reader = FileDirectory(path)
     changes = reader.fetch(None)
     assert reader.header_line == 4
-    assert reader.header_names == ["Legal Surname", "Preferred Forename", "Post", "Work Email"]
+    # the group heading joined into each of its sub-columns' names (one rule, the reader's)
+    assert reader.header_names == [
+        "Staff Details Legal Surname",
+        "Staff Details Preferred Forename",
+        "Staff Details Post",
+        "Work Email",
+    ]
     assert [(p.display_name, p.job_title) for p in changes.people] == [
         ("Aoife McCann", "Principal")
     ]
     assert changes.rejected[0].startswith("staff.csv line 6 (Ciara Quinn): Work Email")
-
-
-@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
-def test_a_column_the_bot_reads_that_is_there_twice_is_refused_by_name(
-    tmp_path: Path, suffix: str
-) -> None:
-    """Two "Email" columns (one the work address, one a personal one pasted in beside it):
-    which is the person's is a guess, so the file is refused naming the column and where it
-    stands, and nobody is read from it. A column the bot does not read may be there twice."""
-    rows = [
-        ["Surname", "Forename", "Email", "Notes", "Email", "Notes"],
-        ["Ortiz", "Ana", "", "", "ana.home@mail.example", ""],
-        ["Lee", "Ben", "ben@oak.example", "", "", ""],
-    ]
-    path = tmp_path / f"staff{suffix}"
-    if suffix == ".csv":
-        path.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
-    else:
-        from openpyxl import Workbook
-
-        book = Workbook()
-        for row in rows:
-            book.active.append(row)
-        book.save(path)
-    with pytest.raises(
-        PermanentError,
-        match=rf"staff\{suffix} line 1: the column 'Email' is there twice \(columns C and E\)",
-    ):
-        FileDirectory(path).fetch(None)
 
 
 def test_files_that_are_no_staff_list_say_what_to_give(tmp_path: Path) -> None:

@@ -39,6 +39,7 @@ from bot.core.models import AuditEvent, ScrCheck, ScrEntry
 from bot.core.settings import Settings
 from tests.features.decisions.test_support import sync_people
 from tests.support.helpers import TEST_SECRET, at
+from tests.support.split_headers import libreoffice_saved, split_date_workbook
 
 TODAY = date(2026, 11, 20)  # the day the MIS export says it was made
 ENGLISH = [
@@ -302,3 +303,60 @@ def test_northern_ireland_reads_accessni(
         "column 'Enhanced AccessNI check date' is for the AccessNI check, not enhanced DBS "
         "check" in in_england
     )
+
+
+@pytest.mark.parametrize(
+    ("to", "parts"),
+    [
+        ("xlsx", ("Day", "Month", "Year")),
+        ("xlsx", ("DD", "MM", "YYYY")),
+        ("xlsx", ("Dydd", "Mis", "Blwyddyn")),
+    ],
+)
+def test_a_pvg_date_split_over_day_month_year_under_one_heading_is_read(
+    schools: dict[str, School],
+    shared_spreadsheets: Path,
+    tmp_path: Path,
+    to: str,
+    parts: tuple[str, ...],
+) -> None:
+    """The Scottish tracker kept by hand: a header over two rows (its headings merged down
+    both, "PVG scheme membership date" merged over Day, Month and Year), saved by
+    LibreOffice: read as the corpus's own (before: "'Surname' is missing" and "not a date"
+    for every row)."""
+    school = schools["scotland"]
+    tracker = shared_spreadsheets / "scr.scotland-pvg.libreoffice.xlsx"
+    split = split_date_workbook(tracker, tmp_path, "PVG scheme membership date", parts)
+    said = school.run("scr", "import", str(libreoffice_saved(split, to)))
+    assert "20 rows read (20 matched" in said and "header on row 2" in said
+    assert not [p for p in parts if f"'{p}'" in said]  # no part is a column "not read"
+    renewals = [g for g in school.gaps() if g["kind"] == "renewal_due"]
+    assert len(renewals) == 15
+    assert not [g for g in school.gaps() if g["kind"] == "missing_check"]
+
+
+def test_a_split_date_that_is_no_day_is_refused_naming_file_row_and_column(
+    schools: dict[str, School], shared_spreadsheets: Path, tmp_path: Path
+) -> None:
+    """31 February and a day left out: each row named, the column named, nothing kept."""
+    school = schools["scotland"]
+    tracker = shared_spreadsheets / "scr.scotland-pvg.libreoffice.xlsx"
+    school.run("scr", "import", str(tracker))
+    before = school.gaps()
+    split = split_date_workbook(
+        tracker, tmp_path, "PVG scheme membership date", bad={1: (31, 2, 2021), 3: (None, 9, 2024)}
+    )
+    saved = libreoffice_saved(split, "xlsx")
+    env = {"COMPLIANCE_BOT_HOME": str(school.home), "COLUMNS": "300"}
+    result = CliRunner().invoke(
+        app, ["scr", "import", str(saved), "--as-of", TODAY.isoformat()], env=env
+    )
+    said = " ".join(result.output.split())
+    assert result.exit_code != 0
+    for row, who in ((3, "Wright"), (5, "Hughes")):
+        assert (
+            f"scr.scotland-pvg.split.xlsx row {row} ({who}): 'PVG scheme membership date' is not "
+            "a date like 01/09/2026"
+        ) in said
+    assert said.count("is not a date") == 2
+    assert school.gaps() == before
