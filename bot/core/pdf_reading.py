@@ -144,7 +144,7 @@ class PdfLoopsError(ValueError):
 
 class PdfPasswordError(ValueError):
     """The file opens only with a password (an empty one, which every reader tries, did not
-    open it)."""
+    open it): its refusal is the catalogue sentence it carries."""
 
 
 class PdfExpandsError(ValueError):
@@ -152,6 +152,10 @@ class PdfExpandsError(ValueError):
     sentence it carries (which never quotes the file)."""
 
 
+_NEEDS_PASSWORD = N_(
+    "%(file)s: this PDF opens only with a password, so it could not be read. Save it again "
+    "without a password (or print it to a new PDF), then try again."
+)
 _COMPONENTS = {"/DeviceGray": 1, "/CalGray": 1, "/DeviceRGB": 3, "/CalRGB": 3, "/Lab": 3}
 
 
@@ -231,7 +235,7 @@ def pdf_active_content(data: bytes) -> str | None:
     reader = PdfReader(io.BytesIO(data), strict=False)
     _pdf_looped()  # its cross-reference chain (pypdf stops at the loop; a reader may not)
     if reader.is_encrypted and not reader.decrypt(""):  # an owner password alone: it opens
-        raise PdfPasswordError
+        raise PdfPasswordError(_NEEDS_PASSWORD)
     acts = False  # an action that runs by itself and is not a move was found
     for item in _pdf_objects(reader):
         said = _named_active(item)

@@ -211,14 +211,8 @@ def _walk_pdf(shown: str, advice: str, data: bytes) -> None:
         raise AttachmentError(
             str(exc), then=advice, file=shown, size=str(MAX_PDF_DECODED // 1048576)
         ) from None
-    except PdfPasswordError:
-        raise AttachmentError(
-            N_(
-                "%(file)s: this PDF opens only with a password, so it could not be read. Save "
-                "it again without a password (or print it to a new PDF), then try again."
-            ),
-            file=shown,
-        ) from None
+    except PdfPasswordError as exc:
+        raise AttachmentError(str(exc), file=shown) from None
     except PdfLoopsError:
         raise AttachmentError(
             N_(
