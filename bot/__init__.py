@@ -2,5 +2,5 @@
 
 The map: ``core`` (what everything stands on), ``engine`` (duties, reminders, sync, the sweep),
 ``features/<name>`` (one room per feature), ``web`` and ``cli`` (the shells that mount the
-features), ``demo`` (the fictional school). See the README's "How it works".
+features), ``demo`` (the fictional school). See docs/developers.md, "How it works".
 """

@@ -719,14 +719,14 @@ def test_no_binary_file_is_tracked() -> None:
 
 
 def _readme_map() -> str:
-    """The README's map of the code: its block that starts at ``bot/``."""
-    text = (REPO / "README.md").read_text("utf-8")
+    """The map of the code in docs/developers.md: its block that starts at ``bot/``."""
+    text = (REPO / "docs" / "developers.md").read_text("utf-8")
     start = text.index("```\nbot/\n")
     return text[start : text.index("```", start + 4)]
 
 
 def test_the_readme_map_names_every_room_and_module() -> None:
-    """The map in the README is the tree as it is: every feature room has its own entry, and
+    """The map in docs/developers.md is the tree as it is: every feature room has its own entry, and
     every core and engine module or package is named in its layer's part of the map."""
     block = _readme_map()
     rooms = sorted(
@@ -742,7 +742,9 @@ def test_the_readme_map_names_every_room_and_module() -> None:
             if p.stem != "__init__" and (p.suffix == ".py" or (p / "__init__.py").exists())
         )
         missing = [n for n in names if not re.search(rf"\b{n}\b", part)]
-        assert not missing, f"name these {layer} modules in the README's map: {missing}"
+        assert not missing, (
+            f"name these {layer} modules in the map of docs/developers.md: {missing}"
+        )
 
 
 def test_only_the_wiring_imports_the_connectors() -> None:

@@ -273,7 +273,7 @@ def test_the_welsh_catalogue_compiles_with_six_plural_forms_and_holds_every_sent
         )
     }
     held = {m.id if isinstance(m.id, str) else m.id[0] for m in catalogue if m.id}
-    assert not sorted(found - held), "run pybabel extract and update (README, Cymraeg)"
+    assert not sorted(found - held), "run pybabel extract and update (docs/school.md, Cymraeg)"
 
 
 def test_every_unconfirmed_term_is_fuzzy_with_the_search_said_and_every_source_cited(

@@ -508,7 +508,7 @@ def test_every_subject_travels_rfc_2047_encoded_and_reads_back_the_same(week: We
 
 
 # What the week still shows in English, each found by this test and named here (where, the
-# text, and why) so that nothing else may be: the README's "Not yet translated" says the same.
+# text, and why) so that nothing else may be: docs/school.md's "Not yet translated" says the same.
 # Each must still be found (``test_each_known_gap_is_still_there``): fixed, it leaves the list.
 KNOWN_ENGLISH: tuple[tuple[str, str, str], ...] = ()  # (where, the English, why): none left
 
@@ -600,7 +600,7 @@ def test_each_known_gap_is_still_there(week: Week, found: dict[str, list[tuple[s
     for pairs in found.values():
         _unknown(pairs, seen)
     gone = [why for n, (_p, _w, why) in enumerate(KNOWN_ENGLISH) if n not in seen]
-    assert not gone, f"fixed: take these out of KNOWN_ENGLISH and the README: {gone}"
+    assert not gone, f"fixed: take these out of KNOWN_ENGLISH and docs/school.md: {gone}"
 
 
 def test_the_checks_catch_a_sentence_left_in_english_however_welsh_its_words(

@@ -6,8 +6,8 @@ every word a person reads about the safeguarding roles, the inspectorate, the ro
 concerns about staff and its clock, the governing body and the statutory guidance, and the
 statutory year (what the guidance asks every year). A school's own overrides (``words:`` in
 school.yaml) go on top. No other nation's word (LADO, KCSIE, DSL, Ofsted, principal) reaches a
-school whose pack does not use it. A new ``.toml`` file here is a new nation (README: "Adding a
-nation").
+school whose pack does not use it. A new ``.toml`` file here is a new nation (docs/developers.md:
+"Adding a nation").
 
 ``england-and-wales`` (the older default country) keeps England's words: it names England's
 and Wales' shared bank holidays for schools that set it before nations were packs; a school in

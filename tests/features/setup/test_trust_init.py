@@ -1,4 +1,5 @@
-"""A trust by ``init`` (#77 item 4), through the real CLI from an empty folder, as README's "For a
+"""A trust by ``init`` (#77 item 4), through the real CLI from an empty folder, as
+docs/trust.md's "For a
 trust" walks it: three schools (England; Wales in Welsh and English; an independent school),
 each its own staff list, policy folder and calendar. The first ``init`` sets up the install;
 each later one adds its school: only its own answers read, its entry after the others' (theirs
