@@ -5,16 +5,21 @@ The school is the sweep benchmark's (``PEOPLE`` x 10 requirements) after one
 real sweep, then settled as a few weeks later: nine in ten duties done (the next sweep's
 snapshot counted), a few dozen reports with running clocks. The real app is started as
 ``compliance-bot run --web-only --workers N`` (N = 1, then 2) on SQLite; a load generator in
-another process signs in as the headteacher and keeps 8 requests in flight over 8 keep-alive
-connections (raw HTTP on one asyncio thread, so that the generator itself stays cheap: its CPU
-per request is printed), each connection first asking once for every page it will measure.
+another process signs in as the headteacher 8 times (8 sessions, each its own cookie) and keeps
+8 requests in flight over 8 keep-alive connections, one a session (raw HTTP on one asyncio
+thread, so that the generator itself stays cheap: its CPU per request is printed), each
+connection first asking once for every page it will measure. The server's own CPU a request
+(its processes' user + system time, workers included) is printed too: with 8 requests in flight
+on a busy machine the p95 is mostly queueing, and the CPU says what a view costs.
 Printed: p50/p95 and throughput for /dashboard and for the people list (pages across all of them,
 and the overdue view), plus two cold figures: the first dashboard view of a fresh install (no
 snapshot yet: it is counted once, then read) and the first view after an acknowledgement (with
 the new count). Every view is built afresh: the per-process page cache, which served the same
 person's repeated view within the same minute from memory, went in #80 (it never served a
 real school's views: each differs by person, minute or a commit in between).
-Run with ``uv run pytest tests/benchmarks/test_dashboard_benchmark.py -m benchmark -s``.
+Run with ``uv run pytest tests/benchmarks/test_dashboard_benchmark.py -m benchmark -s``;
+``COMPLIANCE_BOT_PROFILE=1`` also profiles 20 dashboard views in this process (the page's own
+work, without the HTTP server) and prints where their CPU goes.
 
 Only correctness is asserted (every answer 200 with the right head count or page total; after
 the acknowledgement, one open duty fewer).
@@ -23,18 +28,23 @@ the acknowledgement, one open duty fewer).
 from __future__ import annotations
 
 import asyncio
+import cProfile
+import io
 import multiprocessing
 import os
+import pstats
 import re
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import delete, select, update
+from starlette.testclient import TestClient
 
 from bot.core.context import AppContext
 from bot.core.models import (
@@ -49,6 +59,9 @@ from bot.core.models import (
 from bot.engine.duty_status import close_done, recounted
 from bot.engine.snapshot import rebuild
 from bot.engine.sweep import run_sweep
+from bot.features.dashboard import web
+from bot.features.dashboard.chrome import guarded as guarded_page
+from bot.web.app import create_app
 from tests.benchmarks.test_sweep_benchmark import MONDAY, PEOPLE, _build
 from tests.support.helpers import at
 from tests.support.scale import bench_size
@@ -62,6 +75,7 @@ SECRET = "bench-secret-0123456789-abcdefghijklmn"
 CLI = str(Path(sys.executable).parent / "compliance-bot")
 HEAD = "p0@bench.example"
 PAGES = PEOPLE // 50  # the people list's pages
+PROFILE = os.environ.get("COMPLIANCE_BOT_PROFILE", "").lower() in ("1", "true", "yes")
 
 
 def _settle(ctx: AppContext) -> None:
@@ -127,19 +141,21 @@ async def _get(
     return int(head.split(b" ", 2)[1]), await reader.readexactly(int(length.group(1)))
 
 
-async def _drive(port: int, cookie: str, paths: list[str]) -> tuple[list[float], list[bool]]:
-    """8 keep-alive connections, 8 requests in flight; (latencies, answers that were right)."""
-    requests = [
-        (
-            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: cb_session={cookie}\r\n\r\n"
-        ).encode()
-        for path in paths
-    ]
+async def _drive(port: int, cookies: list[str], paths: list[str]) -> tuple[list[float], list[bool]]:
+    """8 keep-alive connections, one a session, 8 requests in flight; (latencies, answers that
+    were right)."""
     work = iter(range(REQUESTS))
     latencies: list[float] = []
     right: list[bool] = []
 
-    async def connection() -> None:
+    async def connection(cookie: str) -> None:
+        requests = [
+            (
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                f"Cookie: cb_session={cookie}\r\n\r\n"
+            ).encode()
+            for path in paths
+        ]
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         for request in requests:  # warm-up: each worker renders each page once (cold: below)
             status, _ = await _get(reader, writer, request)
@@ -151,7 +167,7 @@ async def _drive(port: int, cookie: str, paths: list[str]) -> tuple[list[float],
             right.append(status == 200 and _right(paths[i % len(paths)], body))
         writer.close()
 
-    await asyncio.gather(*(connection() for _ in range(CONCURRENCY)))
+    await asyncio.gather(*(connection(cookie) for cookie in cookies))
     return latencies, right
 
 
@@ -166,24 +182,48 @@ def _right(path: str, body: bytes) -> bool:
 
 def _load(base: str, paths: list[str], out: Any) -> None:
     """The load generator (its own process, one thread, raw keep-alive HTTP so that it stays
-    cheap): 8 connections as the signed-in headteacher, 8 requests in flight."""
-    cookie = _signed_in(base).cookies["cb_session"]
+    cheap): 8 connections, each its own signed-in session of the headteacher, 8 requests in
+    flight."""
+    cookies = [_signed_in(base).cookies["cb_session"] for _ in range(CONCURRENCY)]
     port = int(base.rsplit(":", 1)[1])
     cpu, began = time.process_time(), time.perf_counter()
-    latencies, right = asyncio.run(_drive(port, cookie, paths))
+    latencies, right = asyncio.run(_drive(port, cookies, paths))
     wall, cpu = time.perf_counter() - began, time.process_time() - cpu
     out.put((latencies, right, wall, cpu))
 
 
-def _measure(base: str, paths: list[str]) -> tuple[list[float], list[bool], float, float]:
-    """Run the load generator in another process; (latencies, right, wall s, its CPU s)."""
+def _server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and its live descendants (the
+    web workers), from Linux's /proc; 0.0 where there is no /proc."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(_server_cpu(int(child)) for child in children)
+
+
+def _measure(
+    base: str, paths: list[str], server: int
+) -> tuple[list[float], list[bool], float, float, float]:
+    """Run the load generator in another process; (latencies, right, wall s, its CPU s, the
+    server's CPU s for each request it answered meanwhile: the measured ones, each connection's
+    warm-up and the 8 sign-ins, two requests each)."""
     spawn = multiprocessing.get_context("spawn")
     queue = spawn.Queue()
+    before = _server_cpu(server)
     proc = spawn.Process(target=_load, args=(base, paths, queue))
     proc.start()
-    result = queue.get(timeout=1800)
+    while True:  # a generator that died says so at once, not after a long timeout
+        try:
+            result = queue.get(timeout=5)
+            break
+        except Empty:
+            assert proc.is_alive(), f"the load generator exited ({proc.exitcode})"
     proc.join(timeout=60)
-    return result  # type: ignore[no-any-return]
+    answered = REQUESTS + CONCURRENCY * (len(paths) + 2)
+    return (*result, (_server_cpu(server) - before) / answered)
 
 
 def _acknowledge_one(ctx: AppContext) -> None:
@@ -198,6 +238,38 @@ def _acknowledge_one(ctx: AppContext) -> None:
         close_done(session, [duty], "benchmark-acknowledgement", MONDAY)
 
 
+def _profiled(built: AppContext, monkeypatch: pytest.MonkeyPatch) -> str:
+    """20 dashboard views in this process, the page's own work profiled (the thread that builds
+    it; no HTTP server): the CPU a view and the top 40 calls by cumulative CPU."""
+    settings = built.settings.model_copy(update={"demo": True, "base_url": "http://testserver"})
+    profile, spent = cProfile.Profile(time.process_time), list[float]()
+
+    def guarded(request: Any, build: Any) -> Any:
+        began = time.process_time()
+        profile.enable()
+        try:
+            return unprofiled(request, build)
+        finally:
+            profile.disable()
+            spent.append(time.process_time() - began)
+
+    unprofiled = guarded_page
+    with TestClient(create_app(settings, AppContext(settings), web_only=True)) as client:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").text)
+        assert token
+        client.post("/signin", data={"email": HEAD, "csrf_token": token.group(1)})
+        assert client.get("/dashboard").status_code == 200  # warm
+        monkeypatch.setattr(web, "guarded", guarded)  # the name the page calls
+        for _ in range(20):
+            assert client.get("/dashboard").status_code == 200
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(40)
+    return (
+        f"\n  20 dashboard views profiled in-process: {1000 * sum(spent) / 20:.1f} ms CPU a view"
+        f" (profiler included); cumulative CPU s:\n{out.getvalue()}"
+    )
+
+
 def _open_duties(html: str) -> int:
     found = re.search(r'data-figure="open-duties">([^<]*)<', html)
     assert found, "no open-duties figure"
@@ -206,7 +278,7 @@ def _open_duties(html: str) -> int:
 
 @pytest.mark.benchmark
 @pytest.mark.slow
-def test_dashboard_concurrency_8(tmp_path: Path) -> None:
+def test_dashboard_concurrency_8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     built = _build(tmp_path / "bench")
     run_sweep(
         built.store,
@@ -218,7 +290,7 @@ def test_dashboard_concurrency_8(tmp_path: Path) -> None:
         deliver=False,
     )
     _settle(built)
-    lines = []
+    lines = [_profiled(built, monkeypatch)] if PROFILE else []
     for workers in (1, 2):
         with built.store.transaction() as session:  # a fresh install: no snapshot yet
             for table in (DutyTally, PersonTally, AudienceSize):
@@ -234,7 +306,7 @@ def test_dashboard_concurrency_8(tmp_path: Path) -> None:
             "COMPLIANCE_BOT_BASE_URL": base,
         }
         command = [CLI, "run", "--web-only", "--workers", str(workers), "--port", str(port)]
-        with served(command, env=env, url=base, log=tmp_path / f"server-{workers}.log"):
+        with served(command, env=env, url=base, log=tmp_path / f"server-{workers}.log") as proc:
             head = _signed_in(base)
             start = time.perf_counter()
             first = head.get("/dashboard")
@@ -243,11 +315,12 @@ def test_dashboard_concurrency_8(tmp_path: Path) -> None:
             assert f"{PEOPLE}" in first.text or f"{PEOPLE:,}" in first.text
             listing = head.get(f"/dashboard/people?page={PAGES}")
             assert listing.status_code == 200 and _right(f"?page={PAGES}", listing.content)
-            dash = _measure(base, ["/dashboard"])
+            dash = _measure(base, ["/dashboard"], proc.pid)
             people = _measure(
                 base,
                 [f"/dashboard/people?page={p}" for p in range(1, PAGES + 1, 7)]
                 + ["/dashboard/people?show=overdue&page=3"],
+                proc.pid,
             )
             # a change (one acknowledgement): the next view counts it, whichever worker answers
             before = _open_duties(head.get("/dashboard").text)
@@ -258,14 +331,18 @@ def test_dashboard_concurrency_8(tmp_path: Path) -> None:
             assert _open_duties(changed.text) == before - 1
             assert _open_duties(head.get("/dashboard").text) == before - 1
         label = f"{workers} web worker{'s' if workers > 1 else ''}"
-        for name, (latencies, right, wall, cpu) in (("dashboard", dash), ("people list", people)):
+        for name, (latencies, right, wall, cpu, served_cpu) in (
+            ("dashboard", dash),
+            ("people list", people),
+        ):
             assert all(right) and len(right) == REQUESTS
             lines.append(
                 f"  {label}, {name}:"
                 f" p50 {_ms(latencies, 0.5):.1f} ms, p95 {_ms(latencies, 0.95):.1f} ms"
                 f" (target < {TARGET_MS:.0f} ms), {len(latencies) / wall:.0f} req/s;"
                 f" load generator CPU {1000 * cpu / len(latencies):.2f} ms a request"
-                f" ({100 * cpu / wall:.0f} % of one core)"
+                f" ({100 * cpu / wall:.0f} % of one core);"
+                f" server CPU {1000 * served_cpu:.1f} ms a request"
             )
         lines.append(
             f"  {label}, cold: a fresh install's first view (counts the snapshot)"
