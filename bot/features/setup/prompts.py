@@ -250,16 +250,10 @@ def _school_id(adding: Install, name: str) -> str:
 
 
 def _joining(progress: Progress, settings: Settings, adding: Install) -> str:
-    """A school joining the install: whether it is independent, its id; the install's
-    platform, address and settings source stand (not asked); on Microsoft 365 or Google, its
-    own connection and its all-staff group, where it has them. Returns the platform."""
-    ask(
-        progress,
-        ("school", "independent"),
-        lambda: confirm(
-            say("Is it an independent school (its proprietor holds the duties)?"), default=False
-        ),
-    )
+    """A school joining the install: its id (whether it is independent is asked with the
+    school); the install's platform, address and settings source stand (not asked); on
+    Microsoft 365 or Google, its own connection and its all-staff group, where it has them.
+    Returns the platform."""
     ask(
         progress,
         ("school", "id"),
