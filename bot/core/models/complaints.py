@@ -21,6 +21,7 @@ class Complaint(SchoolRecord):
     __table_args__ = (
         UniqueConstraint("school_id", "reference"),
         Index("ix_complaints_open", "school_id", "outcome_at", "received_at"),
+        Index("uq_complaints_form_key", "school_id", "form_key", unique=True),
     )
     reference: Mapped[str] = mapped_column(String(20))
     received_at: Mapped[datetime]
@@ -40,3 +41,5 @@ class Complaint(SchoolRecord):
     outcome: Mapped[str | None] = mapped_column(Text)
     outcome_how: Mapped[str | None] = mapped_column(String(20))
     recorded_by: Mapped[str] = mapped_column(String(320))
+    # the key of the form page it was sent from: the same form sent twice is one complaint
+    form_key: Mapped[str | None] = mapped_column(String(64))

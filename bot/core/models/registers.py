@@ -25,7 +25,10 @@ class Decision(SchoolRecord):
     """
 
     __tablename__ = "decisions"
-    __table_args__ = (Index("ix_decisions_review", "school_id", "status", "review_on"),)
+    __table_args__ = (
+        Index("ix_decisions_review", "school_id", "status", "review_on"),
+        Index("uq_decisions_form_key", "school_id", "form_key", unique=True),
+    )
     kind: Mapped[str] = mapped_column(String(40))
     subject_type: Mapped[str] = mapped_column(String(20))  # staff | pupil | visitor | other
     subject_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
@@ -41,6 +44,8 @@ class Decision(SchoolRecord):
     closed_on: Mapped[date | None] = mapped_column(Date)
     recorded_by: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the key of the form page it was recorded from: the same form sent twice is one decision
+    form_key: Mapped[str | None] = mapped_column(String(64))
 
     subject_person: Mapped[Person | None] = relationship(foreign_keys=[subject_person_id])
     decided_by: Mapped[Person] = relationship(foreign_keys=[decided_by_id])

@@ -4,6 +4,8 @@ The report, complaint, decision and evidence pages use it."""
 
 from __future__ import annotations
 
+import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,8 @@ __all__ = [
     "UNREADABLE",
     "checked_files",
     "download",
+    "form_key",
+    "page_key",
     "read_fields",
     "read_form",
     "school_for",
@@ -39,6 +43,20 @@ TOO_LONG = N_(
 )
 UNREADABLE = N_("What was sent could not be read as a form.")
 TOO_MANY = N_("Too much was sent at once: at most %(files)s files.")
+# a form's own key, made with its page (the hidden field "once"): the same form sent twice (a
+# double click, or Refresh and send again) is stored once
+_ONCE = re.compile(r"[A-Za-z0-9_-]{20,64}")
+
+
+def form_key(sent: str | None) -> str | None:
+    """The key the form was sent with, or None when it carries none a page of ours made."""
+    return sent if sent is not None and _ONCE.fullmatch(sent) else None
+
+
+def page_key(sent: str | None = None) -> str:
+    """The key for a form's page: the one it came back with (a refused form corrected is still
+    the same form), or a new one."""
+    return form_key(sent) or secrets.token_urlsafe(24)
 
 
 def school_for(request: Request, school_id: str) -> SchoolConfig | None:

@@ -208,9 +208,11 @@ def receive(
     channel: str,
     actor: str,
     received: datetime | None = None,
+    form_key: str | None = None,
 ) -> Complaint:
     """Store a complaint under a new reference, tell its readers (no contents) and, with an
-    email address, acknowledge it at once (day 0 of the 30). Audited."""
+    email address, acknowledge it at once (day 0 of the 30). Audited. ``form_key``: the key of
+    the form it came from; one already stored raises IntegrityError (see ``sent_before``)."""
     ensure_school(session, school)
     when = received or now
     day = when.astimezone(LONDON).date()
@@ -227,6 +229,7 @@ def receive(
         ack_due_on=ack_due(day),
         outcome_due_on=date.fromordinal(day.toordinal() + school.complaints.outcome_days),
         recorded_by=actor,
+        form_key=form_key,
     )
     for _ in range(8):  # a random reference; another on the rare clash
         complaint.reference = new_reference(day.year)
@@ -236,6 +239,8 @@ def receive(
                 session.flush()
             break
         except IntegrityError:
+            if form_key is not None and sent_before(session, school.id, form_key):
+                raise  # the same form, stored already: no new reference cures that
             continue
     else:  # pragma: no cover - 31**5 codes a year
         raise ComplaintError(N_("no free reference: please try again"))
@@ -276,6 +281,14 @@ def receive(
         safeguarding_confirmed=sub.confirmed,
     )
     return complaint
+
+
+def sent_before(session: Session, school_id: str, form_key: str) -> Complaint | None:
+    """The complaint already stored from this same form (a double click, or Refresh and send
+    again), or None."""
+    return session.scalar(
+        select(Complaint).where(Complaint.school_id == school_id, Complaint.form_key == form_key)
+    )
 
 
 def find(session: Session, school: SchoolConfig, reference: str, actor: str) -> Complaint | None:

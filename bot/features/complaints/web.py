@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -23,7 +24,7 @@ from bot.core.nations import pack_for
 from bot.core.ratelimit import RateLimit, limit_key, take
 from bot.core.words import csv_text, school_words
 from bot.engine.web.deps import client_ip, ctx, current_user, error_page, render
-from bot.engine.web.forms import download, read_fields, school_for
+from bot.engine.web.forms import download, form_key, page_key, read_fields, school_for
 from bot.engine.web.links import deliver_soon
 from bot.features.complaints.rules import (
     ACK_HOW,
@@ -45,6 +46,7 @@ from bot.features.complaints.service import (
     listing,
     receive,
     record_outcome,
+    sent_before,
     set_outcome_due,
     words_for,
 )
@@ -87,6 +89,7 @@ def _form(
             "staff": staff,
             "errors": errors or {},
             "v": values or {},
+            "once": page_key((values or {}).get("once")),
             "relationships": RELATIONSHIPS,
             "channels": CHANNELS,
             "safeguarding": safeguarding,
@@ -171,8 +174,17 @@ def _submitted(
     sender = f"user:{user.id}" if user is not None else f"ip:{client_ip(request) or 'unknown'}"
     key = limit_key(context.settings.signing_key(), COMPLAINT_RATE, sender)
     actor = user.email if user is not None else "public-form"
+    once = form_key(fields.get("once"))
 
-    def store() -> str | None:
+    def before() -> tuple[str, bool] | None:
+        """The receipt of the complaint this same form stored before (sent twice), or None."""
+        if once is None:
+            return None
+        with context.store.session() as session:
+            first = sent_before(session, school.id, once)
+            return None if first is None else (first.reference, bool(first.email))
+
+    def store() -> tuple[str, bool] | None:
         try:
             with context.store.transaction() as session:
                 complaint = receive(
@@ -183,15 +195,20 @@ def _submitted(
                     channel=channel,
                     actor=actor,
                     received=received,
+                    form_key=once,
                 )
                 if not take(session, COMPLAINT_RATE, key, utcnow()):
                     raise _OverTheLimit
-                return complaint.reference
+                return complaint.reference, bool(complaint.email)
         except _OverTheLimit:
             return None
+        except IntegrityError:  # the same form, sent at the same moment, stored it
+            if (first := before()) is None:
+                raise
+            return first
 
-    reference = store()
-    if reference is None:
+    receipt = before() or store()  # sent again: the first one's receipt, nothing queued
+    if receipt is None:
         return error_page(
             request,
             429,
@@ -202,10 +219,11 @@ def _submitted(
             school=school,
         )
     deliver_soon(request, background)  # the acknowledgement goes now, not at the next sweep
+    reference, emailed = receipt
     return render(
         request,
         "complaint_received.html",
-        {"school": school, "reference": reference, "emailed": bool(sub.email), "staff": staff},
+        {"school": school, "reference": reference, "emailed": emailed, "staff": staff},
     )
 
 

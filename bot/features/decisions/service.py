@@ -111,15 +111,22 @@ def store_attachments(
 
 
 def create_decision(
-    session: Session, school: SchoolConfig, data: DecisionInput, actor: Person, today: date
+    session: Session,
+    school: SchoolConfig,
+    data: DecisionInput,
+    actor: Person,
+    today: date,
+    form_key: str | None = None,
 ) -> Decision:
-    """Store a checked decision and audit it (ids and kind only, never who or what)."""
+    """Store a checked decision and audit it (ids and kind only, never who or what).
+    ``form_key``: the key of the form it came from; one already stored raises IntegrityError."""
     decision = Decision(  # every checked field has its column of the same name
         school_id=school.id,
         **asdict(data),
         review_set_on=today,
         status="open",
         recorded_by=actor.email,
+        form_key=form_key,
     )
     session.add(decision)
     session.flush()
@@ -133,6 +140,14 @@ def create_decision(
         subject_type=data.subject_type,
     )
     return decision
+
+
+def sent_before(session: Session, school_id: str, form_key: str) -> int | None:
+    """The id of the decision already stored from this same form (a double click, or Refresh
+    and send again), or None."""
+    return session.scalar(
+        select(Decision.id).where(Decision.school_id == school_id, Decision.form_key == form_key)
+    )
 
 
 def review_decision(

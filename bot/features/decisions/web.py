@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -26,7 +27,15 @@ from bot.core.permissions import LEADERSHIP
 from bot.core.stored_files import remove_files
 from bot.core.uploads import MAX_FILE_BYTES, CleanFile
 from bot.engine.web.deps import ctx, render, require_roles
-from bot.engine.web.forms import checked_files, download, read_form, split_form, stored_bytes
+from bot.engine.web.forms import (
+    checked_files,
+    download,
+    form_key,
+    page_key,
+    read_form,
+    split_form,
+    stored_bytes,
+)
 from bot.features.decisions import rules, service
 
 __all__ = ["router"]
@@ -168,6 +177,7 @@ def _new_form(
             "leaders": leaders,
             "people": people,
             "v": {**defaults, **(values or {})},
+            "once": page_key((values or {}).get("once")),
             "errors": errors or {},
             **FILE_LIMITS,
         },
@@ -189,9 +199,19 @@ async def decision_create(request: Request) -> Response:
     fields, files, file_problem = await _fields_and_files(request)
     context = ctx(request)
     today = local_today(utcnow())
+    once = form_key(fields.get("once"))
+
+    def before() -> int | None:
+        """The decision this same form stored before (sent twice), or None."""
+        if once is None:
+            return None
+        with context.store.session() as session:
+            return service.sent_before(session, school.id, once)
 
     def store() -> Response:
         """Validate, then store in one transaction (files removed if it does not commit)."""
+        if (first := before()) is not None:  # sent again: stored once, its files with it
+            return RedirectResponse(f"/decisions/{first}?saved=1", status_code=303)
         with context.store.session() as session:
             leaders = service.decision_makers(session, school.id)
             people = service.active_people(session, school.id)
@@ -209,14 +229,18 @@ async def decision_create(request: Request) -> Response:
         written: list[Any] = []
         try:
             with context.store.transaction() as session:
-                decision = service.create_decision(session, school, data, person, today)
+                decision = service.create_decision(session, school, data, person, today, once)
                 written = service.store_attachments(
                     session, decision, files, context.settings.uploads_dir, person.email
                 )
                 decision_id = decision.id
-        except BaseException:
+        except BaseException as exc:
             remove_files(written)
-            raise
+            # unless the same form, sent at the same moment, stored it
+            first = before() if isinstance(exc, IntegrityError) else None
+            if first is None:
+                raise
+            decision_id = first
         return RedirectResponse(f"/decisions/{decision_id}?saved=1", status_code=303)
 
     return await run_in_threadpool(store)

@@ -7,8 +7,6 @@ reporter waits for (store, commit, hand the alerts over); the mirror is the swee
 
 from __future__ import annotations
 
-import re
-import secrets
 from dataclasses import replace
 from datetime import timedelta
 from time import monotonic
@@ -28,7 +26,14 @@ from bot.core.stored_files import remove_files
 from bot.core.uploads import MAX_FILE_BYTES, MAX_FILES, CleanFile
 from bot.core.words import said_words, school_words
 from bot.engine.web.deps import client_ip, ctx, current_user, render
-from bot.engine.web.forms import checked_files, read_form, school_for, split_form
+from bot.engine.web.forms import (
+    checked_files,
+    form_key,
+    page_key,
+    read_form,
+    school_for,
+    split_form,
+)
 from bot.engine.web.links import deliver_soon
 from bot.features.reports.intake import Intake, read_link_token, received_before, submit_report
 from bot.features.reports.routing import alert_recipients
@@ -52,9 +57,6 @@ router = APIRouter()
 REPORT_RATE = RateLimit("report", 5, timedelta(minutes=10))
 ANCHORS = {"category": f"category-{next(iter(CATEGORIES))}", "involved": "involved-pupil"}
 
-
-# the form's own key, made with the page (a hidden field): the same form sent twice is one report
-_ONCE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 TEAM_NAMES_FOR = 60.0  # seconds a web process reuses the team's names (see team_choices)
 
@@ -109,7 +111,6 @@ def _form_page(
     unsaved: list[str] | None = None,
 ) -> Response:
     vals = values or {}
-    once = (vals.get("once") or [""])[0]
     return render(
         request,
         "report_form.html",
@@ -129,7 +130,7 @@ def _form_page(
             "max_mb": MAX_FILE_BYTES // (1024 * 1024),
             "team": [(value, label) for value, label, _ in team_choices(request, school)],
             "unsaved": unsaved,  # not None: the report was not stored (its files, to attach)
-            "once": once if _ONCE.fullmatch(once) else secrets.token_urlsafe(24),
+            "once": page_key((vals.get("once") or [""])[0]),
         },
         status_code=status_code,
     )
@@ -227,8 +228,8 @@ def _received(
             reporter_relationship="governor" if "governor" in user.role_names else "staff",
         )
 
-    once = (fields.get("once") or [""])[0]
-    source_ref = f"web:{once}" if _ONCE.fullmatch(once) else None
+    once = form_key((fields.get("once") or [""])[0])
+    source_ref = f"web:{once}" if once else None
 
     def before() -> Intake | None:
         if source_ref is None:

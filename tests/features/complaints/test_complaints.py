@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from bot.core.models import AuditEvent, Complaint
 from bot.core.nations import NATIONS, pack_for
+from bot.features.complaints import web as complaints_web
 from bot.features.complaints.rules import Dates as D
 from bot.features.complaints.rules import (
     ack_due,
@@ -23,6 +24,7 @@ from bot.features.complaints.rules import (
     reads_like_safeguarding,
     warning_stage,
 )
+from bot.features.complaints.service import sent_before
 from tests.features.reports.test_support import Env, csrf_of, make_env
 from tests.support.helpers import SchoolBuilder
 
@@ -339,3 +341,50 @@ def test_the_form_cites_its_own_complaint_law_or_says_the_period_is_the_schools_
         assert ("The law asks the school" in alert.payload["text"]) is pack.uk
     finally:
         env.context.store.dispose()
+
+
+ONCE = re.compile(r'name="once" value="([^"]+)"')
+
+
+def test_the_same_complaint_form_sent_twice_is_one_complaint(
+    school: SchoolBuilder, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A double click, or Refresh and send again, files one complaint: the second post answers
+    with the first one's reference, queues nothing and is not counted against the limit; so
+    does a post that raced the first into the database (its key is taken, which is no
+    reference clash to retry)."""
+    env = make_env(school, database_url)
+    client = env.client()
+    (once,) = ONCE.findall(client.get("/complaint/oak").text)
+    first = _post(env, client, once=once)
+    (ref,) = set(DP_REF.findall(first.text))
+    queued = len(env.outbox())
+    for _ in range(5):  # more than the limit of 5: a repeat takes no turn
+        again = _post(env, client, once=once)
+        assert again.status_code == 200 and set(DP_REF.findall(again.text)) == {ref}
+        assert "We have emailed you an acknowledgement" in again.text
+    assert len(env.outbox()) == queued
+    # both checked before either stored: the database's rule on the key answers the second
+    looked: list[int] = []
+
+    def first_look_finds_nothing(*args: Any) -> Complaint | None:
+        looked.append(1)
+        return None if len(looked) == 1 else sent_before(*args)
+
+    monkeypatch.setattr(complaints_web, "sent_before", first_look_finds_nothing)
+    raced = _post(env, client, once=once)
+    assert raced.status_code == 200 and set(DP_REF.findall(raced.text)) == {ref}
+    assert len(env.outbox()) == queued
+    monkeypatch.undo()
+    # another form (a new page, or a key no page of ours made) is another complaint
+    (other,) = ONCE.findall(client.get("/complaint/oak").text)
+    assert other != once
+    assert set(DP_REF.findall(_post(env, client, once=other).text)) - {ref}
+    assert _post(env, client, once="<not a key>").status_code == 200
+    assert len(_complaints(env)) == 3
+    # a refused form, or one stopped to ask about safeguarding, keeps its key
+    (third,) = ONCE.findall(client.get("/complaint/oak").text)
+    refused = _post(env, client, once=third, text="")
+    assert refused.status_code == 422 and ONCE.findall(refused.text) == [third]
+    asked = _post(env, client, once=third, text="A teacher hurt my daughter.")
+    assert "may be about a child" in asked.text and ONCE.findall(asked.text) == [third]

@@ -588,3 +588,54 @@ def test_cli_lists_counts_only_unless_a_leader_asks(env: Env, cli: CliRunner) ->
         event = session.scalar(select(AuditEvent).where(AuditEvent.actor == "cli:dsl@oak.example"))
     assert event is not None and event.action == "decisions.listed"
     assert cli.invoke(cli_app, ["decisions", "list", "--school", "nope"]).exit_code == 2
+
+
+ONCE = re.compile(r'name="once" value="([^"]+)"')
+
+
+def test_the_same_decision_form_sent_twice_is_one_decision(
+    school: SchoolBuilder, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A double click, or Refresh and send again, records one decision with one copy of its
+    file: the second post goes to the first one's page; so does a post that raced the first
+    into the database (its key is taken)."""
+    env = make_env(school, database_url)
+    client = env.client("head")
+    (once,) = ONCE.findall(client.get("/decisions/new").text)
+    pdf = [("files", ("agreement.pdf", PDF, "application/pdf"))]
+    first = _post_new(env, client, files=pdf, once=once)
+    assert first.status_code == 303 and first.headers["location"].endswith("?saved=1")
+    again = _post_new(env, client, files=pdf, once=once)
+    assert again.status_code == 303 and again.headers["location"] == first.headers["location"]
+    # both checked before either stored: the database's rule on the key answers the second
+    looked: list[int] = []
+    sent_before = service.sent_before
+
+    def first_look_finds_nothing(*args: Any) -> int | None:
+        looked.append(1)
+        return None if len(looked) == 1 else sent_before(*args)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(service, "sent_before", first_look_finds_nothing)
+        raced = _post_new(env, client, files=pdf, once=once)
+    assert raced.status_code == 303 and raced.headers["location"] == first.headers["location"]
+
+    def stored() -> tuple[int, int, int]:
+        with env.context.store.session() as session:
+            return (
+                session.scalar(select(func.count()).select_from(Decision)) or 0,
+                session.scalar(select(func.count()).select_from(DecisionAttachment)) or 0,
+                len([f for f in env.context.settings.uploads_dir.rglob("*") if f.is_file()]),
+            )
+
+    assert stored() == (1, 1, 1)
+    # another form (a new page, or a key no page of ours made) is another decision
+    (other,) = ONCE.findall(client.get("/decisions/new").text)
+    assert other != once
+    assert _post_new(env, client, once=other).headers["location"] != first.headers["location"]
+    assert _post_new(env, client, once="<not a key>").status_code == 303
+    assert stored()[0] == 3
+    # a refused form keeps its key, so the corrected one is still the same form
+    (third,) = ONCE.findall(client.get("/decisions/new").text)
+    refused = _post_new(env, client, once=third, reasons="")
+    assert refused.status_code == 422 and ONCE.findall(refused.text) == [third]
