@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
-import pytest
+from tests.conftest import _missing
 
 _SECONDS = 120
 
@@ -64,7 +64,7 @@ def libreoffice_saved(source: Path, to: str) -> Path:
     """``source`` opened and saved by LibreOffice Calc as ``to`` (xlsx, csv) beside it;
     skipped where LibreOffice is not installed (CI installs it)."""
     if shutil.which("soffice") is None:
-        pytest.skip("LibreOffice is not installed here")
+        _missing("LibreOffice is not installed here")
     out = source.parent / "saved"
     out.mkdir(exist_ok=True)
     profile = (source.parent / "lo-profile").as_uri()
@@ -83,4 +83,4 @@ def libreoffice_saved(source: Path, to: str) -> Path:
         capture_output=True,
         timeout=_SECONDS,
     )
-    return out / f"{source.stem}.{to}"
+    return out / f"{source.stem}.{to.split(':')[0]}"

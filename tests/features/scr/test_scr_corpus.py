@@ -311,6 +311,7 @@ def test_northern_ireland_reads_accessni(
         ("xlsx", ("Day", "Month", "Year")),
         ("xlsx", ("DD", "MM", "YYYY")),
         ("xlsx", ("Dydd", "Mis", "Blwyddyn")),
+        ("csv:Text - txt - csv (StarCalc):44,34,76", ("Day", "Month", "Year")),
     ],
 )
 def test_a_pvg_date_split_over_day_month_year_under_one_heading_is_read(
@@ -328,7 +329,8 @@ def test_a_pvg_date_split_over_day_month_year_under_one_heading_is_read(
     tracker = shared_spreadsheets / "scr.scotland-pvg.libreoffice.xlsx"
     split = split_date_workbook(tracker, tmp_path, "PVG scheme membership date", parts)
     said = school.run("scr", "import", str(libreoffice_saved(split, to)))
-    assert "20 rows read (20 matched" in said and "header on row 2" in said
+    assert "20 rows read (20 matched" in said
+    assert "header on row 2" in said or not to.startswith("xlsx")  # a workbook's title row
     assert not [p for p in parts if f"'{p}'" in said]  # no part is a column "not read"
     renewals = [g for g in school.gaps() if g["kind"] == "renewal_due"]
     assert len(renewals) == 15
