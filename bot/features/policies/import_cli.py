@@ -334,7 +334,7 @@ def _store(run: _Run, item: Intake, data: bytes, outcome: _Outcome) -> None:
                     "version: not stated in the document; staff see '%(version)s' (type another "
                     "with --version-label)"
                 ),
-                version=str(stored.version),
+                version=version_name(str(stored.version)),
             )
         )
 
