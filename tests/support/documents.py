@@ -21,7 +21,7 @@ from filelock import FileLock
 
 from tests.support.paths import FIXTURES
 
-__all__ = ["SOURCE", "WRITERS", "written"]
+__all__ = ["SOURCE", "WRITERS", "soffice", "written"]
 
 SOURCE = FIXTURES / "documents" / "source.md"
 TITLE = "Online Safety and Mobile Phones Policy"
@@ -127,7 +127,8 @@ def _pandoc(folder: Path) -> None:
         )
 
 
-def _soffice(folder: Path, to: str, source: Path, out: Path) -> None:
+def soffice(folder: Path, to: str, source: Path, out: Path) -> None:
+    """``source`` saved by LibreOffice as ``to`` into ``out`` (its profile in ``folder``)."""
     profile = (folder / "lo-profile").as_uri()  # its own profile: no clash with a user's
     subprocess.run(
         [
@@ -152,14 +153,14 @@ def _libreoffice(folder: Path) -> None:
     work = folder / "lo"
     work.mkdir(exist_ok=True)
     shutil.copy(folder / "pandoc.docx", work / "libreoffice.docx")
-    _soffice(folder, "odt", work / "libreoffice.docx", folder)
+    soffice(folder, "odt", work / "libreoffice.docx", folder)
     for to, out in (
         ("docx:MS Word 2007 XML", folder),
         ("pdf", folder),
         ("doc", folder),
         ('pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}', work),
     ):
-        _soffice(folder, to, folder / "libreoffice.odt", out)
+        soffice(folder, to, folder / "libreoffice.odt", out)
     (work / "libreoffice.pdf").rename(folder / "libreoffice-pdfa.pdf")
 
 
@@ -169,47 +170,23 @@ def _ghostscript(folder: Path) -> None:
     U+00FC in the text ("Ratiüed" in every reader, a text layer nobody can read back), so with
     them the test would be of that bug, not of a PDF/A a school makes."""
     _chromium(folder, "chromium-plain.pdf", "<style>*{font-variant-ligatures:none}</style>")
-    subprocess.run(
-        [
-            "gs",
-            "-q",
-            "-dPDFA=2",
-            "-dBATCH",
-            "-dNOPAUSE",
-            "-dPDFACompatibilityPolicy=1",
-            "-sColorConversionStrategy=RGB",
-            "-sDEVICE=pdfwrite",
-            f"-sOutputFile={folder / 'ghostscript-pdfa.pdf'}",
-            str(folder / "chromium-plain.pdf"),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=_MAKE_SECONDS,
-    )
+    pdfa = ("-dPDFA=2", "-dPDFACompatibilityPolicy=1", "-sColorConversionStrategy=RGB")
+    _gs(folder, "ghostscript-pdfa.pdf", *pdfa)
     # the same page locked as schools lock a policy: printing and copying barred by an owner
     # password, no password to open it (every reader opens it without asking); and one that
     # needs a password to open
-    for name, user in (("ghostscript-locked.pdf", ""), ("ghostscript-password.pdf", "staffroom")):
-        passwords = [f"-sUserPassword={user}"] if user else []
-        subprocess.run(
-            [
-                "gs",
-                "-q",
-                "-dBATCH",
-                "-dNOPAUSE",
-                "-sDEVICE=pdfwrite",
-                "-sOwnerPassword=governors",
-                *passwords,
-                "-dEncryptionR=3",
-                "-dKeyLength=128",
-                "-dPermissions=-3904",
-                f"-sOutputFile={folder / name}",
-                str(folder / "chromium-plain.pdf"),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=_MAKE_SECONDS,
-        )
+    locked = ("-sOwnerPassword=governors", "-dEncryptionR=3", "-dKeyLength=128")
+    _gs(folder, "ghostscript-locked.pdf", *locked, "-dPermissions=-3904")
+    _gs(folder, "ghostscript-password.pdf", *locked, "-sUserPassword=staffroom")
+
+
+def _gs(folder: Path, name: str, *options: str) -> None:
+    """Ghostscript's pdfwrite of the Chromium page printed without ligatures, as ``name``."""
+    subprocess.run(
+        ["gs", "-q", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pdfwrite", *options,
+         f"-sOutputFile={folder / name}", str(folder / "chromium-plain.pdf")],
+        check=True, capture_output=True, timeout=_MAKE_SECONDS,
+    )  # fmt: skip
 
 
 # each writer: the program it needs (None: a Python package of the dev group), what it makes

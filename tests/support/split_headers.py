@@ -7,14 +7,12 @@ be."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
 from tests.conftest import _missing
-
-_SECONDS = 120
+from tests.support.documents import soffice
 
 
 def split_date_workbook(
@@ -67,20 +65,5 @@ def libreoffice_saved(source: Path, to: str) -> Path:
         _missing("LibreOffice is not installed here")
     out = source.parent / "saved"
     out.mkdir(exist_ok=True)
-    profile = (source.parent / "lo-profile").as_uri()
-    subprocess.run(
-        [
-            "soffice",
-            f"-env:UserInstallation={profile}",
-            "--headless",
-            "--convert-to",
-            to,
-            "--outdir",
-            str(out),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=_SECONDS,
-    )
+    soffice(source.parent, to, source, out)
     return out / f"{source.stem}.{to.split(':')[0]}"
