@@ -6,8 +6,8 @@
   a heading of that file (GitHub's slugs).
 - Every ``compliance-bot`` command in their fenced shell blocks names a real command, and its
   options are real options of it: each is parsed by the Typer app's own parser (click's
-  ``make_context``), not run, since most act on a school's data; a ``--help`` line is run. The
-  demo itself runs in ``tests/features/demo``; ``uv run pytest ...`` lines are not run here.
+  ``make_context``); a ``--help`` line is run. ``tests/test_docs_run.py`` runs them on the
+  demo school; ``uv run pytest ...`` lines are not run.
 """
 
 from __future__ import annotations
