@@ -17,12 +17,13 @@ import re
 import shlex
 import shutil
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 import time_machine
-from click.testing import Result
-from typer.testing import CliRunner
+
+from typer.testing import CliRunner, Result
 
 from bot.cli.main import app
 from tests.support.demo_run import DEMO_MONDAY, run_demo
@@ -136,3 +137,78 @@ def test_every_command_of_the_page_runs_on_the_demo_school(page: str, demo: Path
 def test_every_line_not_run_is_on_a_page() -> None:
     given = {line for page in RUN for line in _shell_commands(REPO / page)}
     assert set(NOT_RUN) <= given, set(NOT_RUN) - given
+
+
+def _answers_example() -> str:
+    """The answers file docs/school.md shows a school scripting its install."""
+    page = (REPO / "docs" / "school.md").read_text(encoding="utf-8")
+    found = re.search(r"A scripted install answers.*?```yaml\n(.*?)```", page, re.S)
+    assert found, "docs/school.md no longer shows an answers file"
+    return found.group(1)
+
+
+def _the_files_it_names(folder: Path) -> None:
+    """What the example points at, as the school would have it: the MIS's staff list (the
+    people and posts the example names, line 41 the row it leaves out), the policy folder with
+    the mobile phones policy and the DfE's KCSIE Part one as a PDF whose first line is no
+    policy title, and the local authority's term dates as an iCalendar file."""
+    from fpdf import FPDF
+    from icalendar import Calendar, Event
+
+    rows = [
+        "email,name,job_title,manager_email",
+        "ada.ashby@hillside.example,Ada Ashby,Headteacher,",
+        "tess.eames@hillside.example,Tess Eames,Clerk to Governors,ada.ashby@hillside.example",
+        "gil.grey@hillside.example,Gil Grey,Governor,",
+    ]
+    for n in range(36):
+        post = "Class Teacher" if n % 2 else "Teaching Assistant"
+        rows.append(f"t{n}@hillside.example,Tam{chr(97 + n % 26)} Teacher{n},{post},")
+    rows.append("no email here,,Cleaner,")  # line 41: left out on purpose
+    (folder / "staff.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    policies = folder / "policies"
+    policies.mkdir()
+    (policies / "mobile-phones.md").write_text(
+        "# Mobile phones policy\n\nApproved by the Full Governing Body on 10 September 2026.\n",
+        encoding="utf-8",
+    )
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=14)
+    for line in ("Keeping children safe in education 2026", "Part one", "Statutory guidance"):
+        pdf.multi_cell(0, 8, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(policies / "kcsie-2026-part-1.pdf"))
+    calendar = Calendar()
+    calendar.add("prodid", "-//A local authority//Term dates//EN")
+    calendar.add("version", "2.0")
+    for name, start, end in (
+        ("Autumn term", date(2026, 9, 1), date(2026, 12, 19)),
+        ("Spring term", date(2027, 1, 4), date(2027, 3, 27)),
+        ("Summer term", date(2027, 4, 12), date(2027, 7, 22)),
+    ):
+        event = Event()
+        event.add("summary", name)
+        event.add("dtstart", start)
+        event.add("dtend", end)
+        event.add("uid", f"{name}@la.example")
+        calendar.add_component(event)
+    (folder / "term-dates.ics").write_bytes(calendar.to_ical())
+
+
+@pytest.mark.slow
+def test_the_answers_file_the_school_page_shows_sets_a_school_up(tmp_path: Path) -> None:
+    """A newcomer copies docs/school.md's answers file, points it at their files, and runs
+    ``init --answers``: the school is set up, the KCSIE PDF the file names under ``editions``
+    is registered as the reading's edition (never asked a policy's questions), and nothing
+    else of the folder is taken for guidance."""
+    (tmp_path / "answers.yaml").write_text(_answers_example(), encoding="utf-8")
+    _the_files_it_names(tmp_path)
+    result = _run(tmp_path, ["init", "--answers", "answers.yaml"])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert "line 41 of staff.csv left out, as you chose" in said
+    assert "kcsie-2026-part-1.pdf.title" not in said and "Nothing was set up" not in said
+    school = (tmp_path / ".compliance-bot" / "school.yaml").read_text(encoding="utf-8")
+    assert "mobile-phones" in school and "kcsie-2026-part-1.pdf" not in school
+    editions = _run(tmp_path, ["campaign", "list"])
+    assert "part-1: edition 2026" in " ".join(editions.output.split()), editions.output

@@ -26,6 +26,8 @@ VERSION_NOT_STATED = N_(
 class FolderPolicy(Intake):
     """One document of the folder; national guidance staff read is asked nothing."""
 
+    named_edition = False  # the answers name it as a reading's edition (``editions:``)
+
     @property
     def questions(self) -> list[str]:
         """The fields still without a value (asked once, at the end)."""
@@ -34,8 +36,10 @@ class FolderPolicy(Intake):
     @property
     def is_guidance(self) -> bool:
         """National guidance staff read (KCSIE and its equivalents): a reading's edition, never
-        a policy, so nothing a policy needs is asked of it."""
-        return is_statutory_reading(str(self.values.get("title") or self.title_guess or ""))
+        a policy, so nothing a policy needs is asked of it: by its title, or because the
+        answers name it as an edition (a PDF's first line is no title a reader can be sure of)."""
+        title = str(self.values.get("title") or self.title_guess or "")
+        return self.named_edition or is_statutory_reading(title)
 
     @property
     def title(self) -> str:

@@ -265,6 +265,8 @@ def read_policies(draft: SetupDraft, read: Callable[[Path], list[FolderPolicy]])
         )
         return
     draft.policies = read(folder)
+    for item in draft.policies:
+        item.named_edition = item.path.name in draft.answers.editions.values()
     if not draft.policies:
         draft.problems.append(field_problem("policies", Msg(NO_DOCUMENTS, folder=folder)))
     for item in draft.policies:

@@ -33,7 +33,7 @@ from bot.engine.extra_people import sync_register
 from bot.features.reading.api import register_edition
 from bot.features.setup.answers import Answers
 from bot.features.setup.install import join_staff_list
-from bot.features.setup.pack import PolicyRef, pack_requirements
+from bot.features.setup.pack import pack_requirements
 from bot.features.setup.school_setup import PLATFORM_NAMES, SetupDraft, readings
 from bot.features.setup.term_calendar import TermCalendar
 
@@ -65,7 +65,7 @@ def _policies(draft: SetupDraft, roles: dict[str, Any], today: date) -> list[dic
     aup = {r["policy"] for r in pack_requirements(draft.pack, {"sign-aup"})}
     policies = []
     for p in draft.policies:
-        if p.error or PolicyRef(p.title, p.title).is_guidance:
+        if p.error or p.is_guidance:
             continue
         entry = p.entry(today, document=folder + p.path.name)
         if "governors-review" in draft.chosen:
@@ -302,7 +302,8 @@ def fill_registers(session: Session, draft: SetupDraft, org: OrgConfig, today: d
 def register_editions(session: Session, draft: SetupDraft, org: OrgConfig, today: date) -> None:
     """Register each edition the answers give, from the policy folder, in force today."""
     folder = draft.answers.policies
-    titles = {p.path.name: p.title for p in draft.policies if not p.error}
+    # the document's own title where it has one (a PDF's first line may be none: the reading's)
+    titles = {p.path.name: p.title for p in draft.policies if p.title != p.path.name}
     year = today.year if today.month >= 9 else today.year - 1  # the school year's first
     for reading in readings(draft, today):
         name = draft.answers.editions.get(reading.key)
