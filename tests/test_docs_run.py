@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 import time_machine
-
 from typer.testing import CliRunner, Result
 
 from bot.cli.main import app
