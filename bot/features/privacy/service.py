@@ -28,7 +28,7 @@ from bot.core.nations import pack_for
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.words import day_and_time, said_words, school_words
 from bot.engine.config_sync import ensure_school
-from bot.features.complaints.rules import (
+from bot.features.privacy.rules import (
     ACK_HOW,
     Counts,
     Dates,

@@ -26,7 +26,7 @@ from bot.core.words import csv_text, school_words
 from bot.engine.web.deps import client_ip, ctx, current_user, error_page, render
 from bot.engine.web.forms import download, form_key, page_key, read_fields, school_for
 from bot.engine.web.links import deliver_soon
-from bot.features.complaints.rules import (
+from bot.features.privacy.rules import (
     ACK_HOW,
     CHANNELS,
     COUNT_HEADER,
@@ -36,7 +36,7 @@ from bot.features.complaints.rules import (
     reads_like_safeguarding,
     validate,
 )
-from bot.features.complaints.service import (
+from bot.features.privacy.service import (
     ComplaintError,
     acknowledge,
     audit_complaint,

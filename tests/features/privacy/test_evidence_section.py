@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from pypdf import PdfReader
 
-from bot.features.complaints.rules import Submission
-from bot.features.complaints.service import receive, record_outcome
 from bot.features.evidence.pack import PackRequest, make_pack
 from bot.features.evidence.service import school_reports
+from bot.features.privacy.rules import Submission
+from bot.features.privacy.service import receive, record_outcome
 from tests.support.helpers import SchoolBuilder, at
 
 LONDON = ZoneInfo("Europe/London")

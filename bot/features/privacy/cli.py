@@ -33,8 +33,8 @@ def complaints_counts(
 ) -> None:
     """Complaints received, acknowledged in time or late, outcomes given, per period."""
     from bot.core.words import csv_text  # lazy: not loaded by --help (module docstring)
-    from bot.features.complaints.rules import COUNT_HEADER, PERIODS
-    from bot.features.complaints.service import audit_complaint, complaint_counts
+    from bot.features.privacy.rules import COUNT_HEADER, PERIODS
+    from bot.features.privacy.service import audit_complaint, complaint_counts
 
     if period not in PERIODS:  # Click's usage error (its frame is English), before any school
         raise typer.BadParameter(f"choose one of {', '.join(PERIODS)}", param_hint="--period")

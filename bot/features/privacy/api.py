@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.features.complaints.rules import COUNT_HEADER
-from bot.features.complaints.service import complaint_counts, summary, words_for
+from bot.features.privacy.rules import COUNT_HEADER
+from bot.features.privacy.service import complaint_counts, summary, words_for
 
 __all__ = ["COUNT_HEADER", "complaint_counts", "summary", "words_for"]
