@@ -423,7 +423,7 @@ def warn(
         clock, due, started = (
             ("ack", c.ack_due_on, c.received_at)
             if ack is None
-            else ("outcome", c.outcome_due_on, ack)
+            else ("outcome" if c.kind == "complaint" else "answer", c.outcome_due_on, ack)
         )
         stage = warning_stage(
             started.astimezone(LONDON).date(),
@@ -462,6 +462,16 @@ def warn(
                     "%(due)s."
                 ),
             ),
+            ("answer", True): (
+                N_("Overdue: answer data protection request %(reference)s"),
+                N_(
+                    "The school has not yet answered request %(reference)s and the date has passed."
+                ),
+            ),
+            ("answer", False): (
+                N_("Due: answer data protection request %(reference)s"),
+                N_("The school still needs to answer request %(reference)s by %(due)s."),
+            ),
         }[(clock, late)]
         sent += _send(
             session,
@@ -494,7 +504,7 @@ def _dates(session: Session, school_id: str, tz: ZoneInfo) -> list[Dates]:
             Complaint.acknowledged_at,
             Complaint.outcome_due_on,
             Complaint.outcome_at,
-        ).where(Complaint.school_id == school_id)
+        ).where(Complaint.school_id == school_id, Complaint.kind == "complaint")
     )
     return [
         Dates(
