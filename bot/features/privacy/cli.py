@@ -156,10 +156,9 @@ def privacy_record(
     ctx = context()
     out.mkdir(parents=True, exist_ok=True)
     for chosen in schools_of(ctx, school):
-        own = ctx.settings.for_connection(chosen.connection) if chosen.connection else ctx.settings
         with speaking(chosen.language):
             # the retention schedule's rows join here once it is merged (#93 item 1)
-            rows = record_rows(chosen, own.connector, [])
+            rows = record_rows(chosen, ctx.settings.platform(chosen.connection), [])
             target = out / f"{chosen.id}-{RECORD_FILE}"
             target.write_bytes(record_csv(rows))
             target.with_suffix(".pdf").write_bytes(record_pdf(rows, chosen.name, chosen.language))

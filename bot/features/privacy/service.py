@@ -294,23 +294,31 @@ def sent_before(session: Session, school_id: str, form_key: str) -> Complaint | 
 def find(session: Session, school: SchoolConfig, reference: str, actor: str) -> Complaint | None:
     """One complaint, its read audited (None, audited too, when there is none)."""
     complaint = session.scalar(
-        select(Complaint).where(Complaint.school_id == school.id, Complaint.reference == reference)
+        select(Complaint).where(
+            Complaint.school_id == school.id,
+            Complaint.reference == reference,
+            Complaint.kind == "complaint",
+        )
     )
     if complaint is not None:
         audit_complaint(session, school, actor, "complaint.read", complaint)
     return complaint
 
 
-def listing(session: Session, school: SchoolConfig, actor: str) -> list[Complaint]:
-    """Every complaint, newest first (the list shows references and dates); audited."""
+def listing(
+    session: Session, school: SchoolConfig, actor: str, kinds: Sequence[str] = ("complaint",)
+) -> list[Complaint]:
+    """Every request of ``kinds``, newest first (the list shows references and dates);
+    audited (complaints' list apart from the DPO's requests)."""
     found = list(
         session.scalars(
             select(Complaint)
-            .where(Complaint.school_id == school.id)
+            .where(Complaint.school_id == school.id, Complaint.kind.in_(kinds))
             .order_by(Complaint.received_at.desc(), Complaint.id.desc())
         )
     )
-    audit_complaint(session, school, actor, "complaint.list_read", None, shown=len(found))
+    action = "complaint.list_read" if list(kinds) == ["complaint"] else "privacy.list_read"
+    audit_complaint(session, school, actor, action, None, shown=len(found))
     return found
 
 
