@@ -7,6 +7,7 @@ gathered. Other people's email addresses in what is gathered are replaced by "so
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -26,7 +27,6 @@ from bot.core.models import (
     Complaint,
     Duty,
     ExtraPerson,
-    OfficialAccount,
     OutboxMessage,
     Person,
     Report,
@@ -63,6 +63,12 @@ class Held:
     person: Person
     sections: list[Section] = field(default_factory=list)
     review: list[tuple[str, str, str]] = field(default_factory=list)  # reference, date, why
+
+    def add(self, title: str, filename: str, header: tuple[str, ...], rows: Iterable[Any]) -> None:
+        """A section said in the active language, other people's addresses replaced."""
+        email = self.person.email.lower()
+        cells = [tuple(_theirs(c, email) for c in row) for row in rows]
+        self.sections.append(Section(say(title), filename, tuple(map(say, header)), cells))
 
 
 def find_person(session: Session, school: SchoolConfig, who: str) -> Person:
@@ -148,17 +154,6 @@ def _theirs(text: Any, email: str) -> str:
     return _WORD.sub(swap, str(text or ""))
 
 
-def _section(
-    title: str, filename: str, header: tuple[str, ...], rows: list[Any], email: str
-) -> Section:
-    return Section(
-        say(title),
-        filename,
-        tuple(say(h) for h in header),
-        [tuple(_theirs(c, email) for c in row) for row in rows],
-    )
-
-
 def _message_text(session: Session, row: OutboxMessage) -> str:
     """The text of a message as sent, where still held (bodies are dropped after 30 days)."""
     if row.body_dropped_at is not None:
@@ -175,103 +170,76 @@ def gather(session: Session, school: SchoolConfig, person: Person) -> Held:
     """Every kind of record held about ``person`` (said in the active language)."""
     email, sid, pid = person.email.lower(), school.id, person.id
     held = Held(person)
+
+    def mine(model: Any, order: Any) -> Iterable[Any]:
+        return session.scalars(
+            select(model).where(model.school_id == sid, model.person_id == pid).order_by(order)
+        )
+
     extra = session.scalar(
         select(ExtraPerson).where(
             ExtraPerson.school_id == sid, func.lower(ExtraPerson.email) == email
         )
     )
-    directory = [
-        (N_("Email"), person.email),
-        (N_("Name"), person.display_name),
-        (N_("Job title"), person.job_title or ""),
-        (N_("Started"), _day(person.start_date)),
-        (N_("Left"), _day(person.left_on or (extra.left_on if extra else None))),
-        (N_("Roles"), ", ".join(sorted(r.role for r in person.roles))),
-        (N_("Groups"), ", ".join(sorted(g.name for g in person.groups))),
-        (N_("Language chosen"), person.language or ""),
-        (N_("Where the record came from"), person.source),
-    ]
-    held.sections.append(
-        _section(
-            N_("Directory record"),
-            "directory.csv",
-            (N_("Field"), N_("Value")),
-            [(say(k), v) for k, v in directory],
-            email,
-        )
+    directory = {
+        N_("Email"): person.email,
+        N_("Name"): person.display_name,
+        N_("Job title"): person.job_title or "",
+        N_("Started"): _day(person.start_date),
+        N_("Left"): _day(person.left_on or (extra.left_on if extra else None)),
+        N_("Roles"): ", ".join(sorted(r.role for r in person.roles)),
+        N_("Groups"): ", ".join(sorted(g.name for g in person.groups)),
+        N_("Language chosen"): person.language or "",
+        N_("Where the record came from"): person.source,
+    }
+    held.add(
+        N_("Directory record"),
+        "directory.csv",
+        (N_("Field"), N_("Value")),
+        [(say(k), v) for k, v in directory.items()],
     )
-    duties = session.execute(
-        select(Duty).where(Duty.school_id == sid, Duty.person_id == pid).order_by(Duty.id)
-    ).scalars()
-    held.sections.append(
-        _section(
-            N_("Duties"),
-            "duties.csv",
-            (N_("Kind"), N_("Cycle"), N_("Due"), N_("Status"), N_("Closed"), N_("Reminders sent")),
-            [
-                (d.kind, d.cycle, _day(d.due_on), d.status, _day(d.closed_on), d.reminders_sent)
-                for d in duties
-            ],
-            email,
-        )
+    held.add(
+        N_("Duties"),
+        "duties.csv",
+        (N_("Kind"), N_("Cycle"), N_("Due"), N_("Status"), N_("Closed"), N_("Reminders sent")),
+        [
+            (d.kind, d.cycle, _day(d.due_on), d.status, _day(d.closed_on), d.reminders_sent)
+            for d in mine(Duty, Duty.id)
+        ],
     )
-    attestations = session.scalars(
-        select(Attestation)
-        .where(Attestation.school_id == sid, Attestation.person_id == pid)
-        .order_by(Attestation.at)
+    held.add(
+        N_("Acknowledgements and signatures"),
+        "acknowledgements-and-signatures.csv",
+        (
+            N_("Kind"),
+            N_("When"),
+            N_("Statement"),
+            N_("Typed name"),
+            N_("How"),
+            N_("Document SHA-256"),
+        ),
+        [
+            (a.kind, _day(a.at), a.statement, a.typed_name or "", a.method, a.document_sha256)
+            for a in mine(Attestation, Attestation.at)
+        ],
     )
-    held.sections.append(
-        _section(
-            N_("Acknowledgements and signatures"),
-            "acknowledgements-and-signatures.csv",
-            (
-                N_("Kind"),
-                N_("When"),
-                N_("Statement"),
-                N_("Typed name"),
-                N_("How"),
-                N_("Document SHA-256"),
-            ),
-            [
-                (a.kind, _day(a.at), a.statement, a.typed_name or "", a.method, a.document_sha256)
-                for a in attestations
-            ],
-            email,
-        )
+    held.add(
+        N_("Training"),
+        "training.csv",
+        (N_("Course"), N_("Completed"), N_("Provider"), N_("Recorded")),
+        [
+            (t.course, _day(t.completed_on), t.provider or "", _day(t.recorded_at))
+            for t in mine(TrainingRecord, TrainingRecord.completed_on)
+        ],
     )
-    training = session.scalars(
-        select(TrainingRecord)
-        .where(TrainingRecord.school_id == sid, TrainingRecord.person_id == pid)
-        .order_by(TrainingRecord.completed_on)
-    )
-    held.sections.append(
-        _section(
-            N_("Training"),
-            "training.csv",
-            (N_("Course"), N_("Completed"), N_("Provider"), N_("Recorded")),
-            [
-                (t.course, _day(t.completed_on), t.provider or "", _day(t.recorded_at))
-                for t in training
-            ],
-            email,
-        )
-    )
-    holdings = session.execute(
-        select(
-            OfficialAccount.name, OfficialAccount.platform, AccountHolder.since, AccountHolder.until
-        )
-        .join(AccountHolder, AccountHolder.account_id == OfficialAccount.id)
-        .where(AccountHolder.school_id == sid, AccountHolder.person_id == pid)
-        .order_by(AccountHolder.since)
-    )
-    held.sections.append(
-        _section(
-            N_("Official accounts held"),
-            "official-accounts.csv",
-            (N_("Account"), N_("Platform"), N_("Since"), N_("Until")),
-            [(h.name, h.platform, _day(h.since), _day(h.until)) for h in holdings],
-            email,
-        )
+    held.add(
+        N_("Official accounts held"),
+        "official-accounts.csv",
+        (N_("Account"), N_("Platform"), N_("Since"), N_("Until")),
+        [
+            (h.account.name, h.account.platform, _day(h.since), _day(h.until))
+            for h in mine(AccountHolder, AccountHolder.since)
+        ],
     )
     _messages(session, held, sid, email)
     _audit(session, held, sid, email, pid)
@@ -297,14 +265,11 @@ def _messages(session: Session, held: Held, sid: str, email: str) -> None:
         for m in rows
         if email in (a.lower() for a in [*m.recipients, *m.cc])
     ]
-    held.sections.append(
-        _section(
-            N_("Messages sent to them"),
-            "messages.csv",
-            (N_("Queued"), N_("Sent"), N_("Subject"), N_("Text")),
-            found,
-            email,
-        )
+    held.add(
+        N_("Messages sent to them"),
+        "messages.csv",
+        (N_("Queued"), N_("Sent"), N_("Subject"), N_("Text")),
+        found,
     )
 
 
@@ -322,14 +287,11 @@ def _audit(session: Session, held: Held, sid: str, email: str, pid: int) -> None
         )
         .order_by(AuditEvent.seq)
     )
-    held.sections.append(
-        _section(
-            N_("Audit events naming them"),
-            "audit-events.csv",
-            (N_("When"), N_("Who"), N_("What"), N_("Details")),
-            [(_day(e.at), e.actor, e.action, e.details) for e in events],
-            email,
-        )
+    held.add(
+        N_("Audit events naming them"),
+        "audit-events.csv",
+        (N_("When"), N_("Who"), N_("What"), N_("Details")),
+        [(_day(e.at), e.actor, e.action, e.details) for e in events],
     )
 
 
@@ -347,19 +309,17 @@ def _reports(session: Session, held: Held, sid: str, email: str, pid: int, name:
             Complaint.school_id == sid, Complaint.email == email, Complaint.kind == "complaint"
         )
     )
-    held.sections.append(
-        _section(
-            N_("Reports and complaints they made"),
-            "reports-made.csv",
-            (N_("Reference"), N_("Made"), N_("What they wrote"), N_("Where")),
-            [(r.reference, _day(r.created_at), r.what_happened, r.location or "") for r in made]
-            + [(c.reference, _day(c.received_at), c.text, "") for c in complaints],
-            email,
-        )
+    held.add(
+        N_("Reports and complaints they made"),
+        "reports-made.csv",
+        (N_("Reference"), N_("Made"), N_("What they wrote"), N_("Where")),
+        [(r.reference, _day(r.created_at), r.what_happened, r.location or "") for r in made]
+        + [(c.reference, _day(c.received_at), c.text, "") for c in complaints],
     )
     about = or_(
         func.lower(Report.about_person) == email,
         func.lower(Report.what_happened).contains(name.lower()),
+        func.lower(cast(Report.involved, String)).contains(name.lower()),
     )
     for r in session.scalars(
         select(Report).where(Report.school_id == sid, about, others).order_by(Report.id)

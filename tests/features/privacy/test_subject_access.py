@@ -29,6 +29,7 @@ MONDAY = date(2026, 11, 23)
 BEN = Row("ben@oak.example", "Ben Brook", "staff", "All Staff", title="Teacher")
 CONCERN = "Amy Able shouted at a pupil in the corridor."
 OWN = "A pupil's phone was used to film a lesson."
+INVOLVED = "A phone was left unlocked in the staff room."
 
 
 def _school(school: SchoolBuilder, database_url: str, *extra: Row) -> dict[str, str]:
@@ -108,8 +109,22 @@ def _school(school: SchoolBuilder, database_url: str, *extra: Row) -> dict[str, 
             base_url="http://testserver",
             actor="ben@oak.example",
         )
+        named = submit_report(  # names her only among who was involved
+            session,
+            oak,
+            submission(
+                involved=(("staff", "Amy Able"),),
+                what_happened=INVOLVED,
+                reporter_name="Ben Brook",
+                reporter_email="ben@oak.example",
+            ),
+            now=at(MONDAY, 13),
+            base_url="http://testserver",
+            actor="ben@oak.example",
+        )
     ctx.store.dispose()
     return {
+        "named": named.reference,
         "COMPLIANCE_BOT_HOME": str(school.home),
         "COMPLIANCE_BOT_DATABASE_URL": database_url,
         "about": about.reference,
@@ -155,10 +170,12 @@ def test_a_teachers_export_holds_every_kind_and_nothing_about_anyone_else(
     pdf = "".join(p.extract_text() for p in PdfReader(io.BytesIO(files["personal-data.pdf"])).pages)
     assert "Amy Able" in pdf and "Training" in pdf
     everything = b"".join(files.values()).decode("utf-8", "replace") + pdf
-    for other in ("ben@oak.example", "Ben Brook", CONCERN, env["about"], "pat@home.example"):
+    others = ("ben@oak.example", "Ben Brook", CONCERN, INVOLVED, env["about"], env["named"])
+    for other in (*others, "pat@home.example"):
         assert other not in everything, other
     # the concern about her is listed for the DSL's review, not exported
-    assert env["about"] in output and "mentions their name" in output
+    assert env["about"] in output and env["named"] in output
+    assert output.count("another person's report that mentions their name") == 2
     with school.context(database_url).store.session() as session:
         (request,) = session.scalars(select(Complaint).where(Complaint.kind == "access"))
         assert request.email == "amy@oak.example" and request.reference in made.name
