@@ -32,9 +32,12 @@ OWN = "A pupil's phone was used to film a lesson."
 INVOLVED = "A phone was left unlocked in the staff room."
 
 
-def _school(school: SchoolBuilder, database_url: str, *extra: Row) -> dict[str, str]:
+def _school(
+    school: SchoolBuilder, database_url: str, *extra: Row, **settings: str
+) -> dict[str, str]:
     """The school with Amy (the teacher asking) and Ben, each with every kind of record."""
     configure(school)
+    school.school.update(settings)
     school.people = [*PEOPLE, BEN, *extra]
     school.policy("online-safety", "2026.1", published="2026-11-02")
     school.staff_acknowledge()
@@ -199,3 +202,19 @@ def test_an_ambiguous_name_asks_which_one(
     assert not list(tmp_path.glob("*.zip"))
     code, output = _export(env, "nobody@oak.example", tmp_path)
     assert code == 2 and "No one" in re.sub(r"\s+", " ", output)
+
+
+def test_a_welsh_schools_export_is_in_welsh(
+    school: SchoolBuilder, database_url: str, tmp_path: Path
+) -> None:
+    env = _school(school, database_url, country="wales", language="cy")
+    code, output = _export(env, "amy@oak.example", tmp_path)
+    assert code == 0, output
+    (made,) = tmp_path.glob("*.zip")
+    archive = zipfile.ZipFile(made)
+    training = archive.read("training.csv").decode("utf-8-sig")
+    assert training.startswith("Cwrs,")  # the header in Welsh
+    reader = PdfReader(io.BytesIO(archive.read("personal-data.pdf")))
+    text = " ".join((p.extract_text() or "") for p in reader.pages)
+    assert "Data personol a gedwir am Amy Able" in " ".join(text.split())
+    assert "Wedi'u rhestru i'r" in output
