@@ -101,7 +101,11 @@ def privacy_export(
     from bot.features.privacy.service import audit_complaint
 
     ctx = context()
-    chosen = schools_of(ctx, school)[0]
+    schools = schools_of(ctx, school)
+    if len(schools) > 1:  # whose data is asked for is never guessed
+        ids = ", ".join(s.id for s in schools)
+        fail(say("This trust has several schools: say which with --school (%(ids)s).", ids=ids))
+    chosen = schools[0]
     now = utcnow()
     with ctx.store.transaction() as session:
         try:

@@ -218,3 +218,14 @@ def test_a_welsh_schools_export_is_in_welsh(
     text = " ".join((p.extract_text() or "") for p in reader.pages)
     assert "Data personol a gedwir am Amy Able" in " ".join(text.split())
     assert "Wedi'u rhestru i'r" in output
+
+
+def test_in_a_trust_the_school_is_named_not_guessed(
+    school: SchoolBuilder, database_url: str, tmp_path: Path
+) -> None:
+    school.others = [{"id": "elm", "name": "Elm School", "headteacher": "head@oak.example"}]
+    school.installed(database_url)
+    env = {"COMPLIANCE_BOT_HOME": str(school.home), "COMPLIANCE_BOT_DATABASE_URL": database_url}
+    code, output = _export(env, "amy@oak.example", tmp_path)
+    assert code == 2 and "--school (oak, elm)" in " ".join(output.split())
+    assert not list(tmp_path.glob("*.zip"))
