@@ -28,10 +28,10 @@ from bot.engine.remind import ChatRoute
 from bot.engine.steps import FeatureSteps, Step, register
 from bot.features.accounts.step import handovers_step
 from bot.features.chatbot.deliver import ChatDigests
-from bot.features.complaints.step import complaints_step
 from bot.features.dashboard.digest import digest_step
 from bot.features.decisions.step import decision_reminders_step
 from bot.features.policies.step import governor_alerts
+from bot.features.privacy.step import complaints_step
 from bot.features.reports.step import report_sweep
 from bot.features.scr.owner import OwnerNotes
 from bot.features.scr.step import scr_step

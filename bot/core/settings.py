@@ -280,6 +280,11 @@ class Settings(BaseSettings):
         default = self.home / "extra-people.csv"
         return default if default.exists() else None
 
+    def platform(self, connection: str | None) -> str:
+        """The platform a school's mail, sign-in and directory run on (``local``, ``m365``,
+        ``google``): its own connection's, or the install's."""
+        return (self.for_connection(connection) if connection else self).connector
+
     def connection(self, name: str) -> Connection:
         """The connection a school names; SettingsError naming the variables when none is set."""
         key = connection_key(name)

@@ -16,7 +16,6 @@ accounts: rules service step web templates api. No cli: holders and handovers ar
 chatbot: service web. No rules.py or templates: its pure part is cards.py (Chat cards v2,
     not HTML); no step: the weekly cards are the reminders'; no cli: its smoke test is
     tools.chat_smoke; no api: no other room uses it.
-complaints: rules service step web cli templates api.
 dashboard: rules web cli templates api. No service: it reads what others write (figures.py,
     drilldown.py); no step.py: its sweep step is the weekly digest's, in digest.py.
 decisions: rules service step web cli templates api.
@@ -29,6 +28,8 @@ people: rules service web templates. No step: the sweep merges the register
     room uses it.
 policies: rules step web cli templates api. No service.py: its service is split by what it owns
     (register.py, intake.py, attest.py, review.py, alerts.py, store.py).
+privacy: rules service step web cli templates api. One room for a person's data-protection
+    rights: complaints, subject access and erasure requests share one tracked request and clock.
 reading: service cli api. No rules or step: an edition's duties are the engine's
     (``bot.engine.duties``); no web or templates: editions are registered by command and read
     on the policies room's pages.

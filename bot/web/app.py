@@ -36,13 +36,14 @@ from bot.engine.web.guards import BodyLimit, refuse_control_characters
 from bot.engine.web.threads import use_page_threads
 from bot.features.accounts import web as accounts_web
 from bot.features.chatbot import web as chatbot_web
-from bot.features.complaints import web as complaints_web
 from bot.features.dashboard import web as dashboard_web
 from bot.features.decisions import web as decisions_web
 from bot.features.evidence import web as evidence_web
 from bot.features.governors import web as governors_web
 from bot.features.people import web as people_web
 from bot.features.policies import web as policies_web
+from bot.features.privacy import web as complaints_web
+from bot.features.privacy import web_rights as rights_web
 from bot.features.reports import web_intake as reports_intake_web
 from bot.features.reports import web_list as reports_list_web
 from bot.features.scr import web as scr_web
@@ -77,6 +78,7 @@ ROUTERS = (
     reports_intake_web.router,
     reports_list_web.router,
     complaints_web.router,
+    rights_web.router,
     accounts_web.router,
     policies_web.router,
     governors_web.router,

@@ -44,10 +44,10 @@ from bot.core.models import (
 from bot.core.words import school_words_for
 from bot.demo.school import inset_days, term_dates
 from bot.engine.sweep import run_sweep
-from bot.features.complaints.rules import Submission, period_of
-from bot.features.complaints.service import acknowledge as acknowledge_complaint
-from bot.features.complaints.service import complaint_counts, receive, record_outcome, warn
 from bot.features.policies.review import confirm_review_date
+from bot.features.privacy.rules import Submission, period_of
+from bot.features.privacy.service import acknowledge as acknowledge_complaint
+from bot.features.privacy.service import complaint_counts, receive, record_outcome, warn
 from bot.features.reading.service import register_edition
 from bot.features.reports.quiet_hours import in_working_hours
 from tests.core.test_nations import ENGLAND_ONLY, UK_NATIONS

@@ -1,6 +1,6 @@
 """The data-protection complaint settings of school.yaml (``complaints:``): who reads
 complaints, the public form, and the clocks' warnings. The rules that use them are in
-``bot.features.complaints.rules``."""
+``bot.features.privacy.rules``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Data-protection complaints to the school (Data Protection Act 2018 s.164A): what the
+"""A person's data-protection requests to the school: complaints (Data Protection Act 2018
+s.164A), subject access and erasure requests (UK GDPR Arts. 15, 17). A complaint keeps what the
 complainant wrote (never changed), when it was acknowledged, the outcome and when they were
 told. Kept apart from safeguarding reports: other readers, other clocks."""
 
@@ -24,6 +25,8 @@ class Complaint(SchoolRecord):
         Index("uq_complaints_form_key", "school_id", "form_key", unique=True),
     )
     reference: Mapped[str] = mapped_column(String(20))
+    # complaint | access (UK GDPR Art. 15) | erasure (Art. 17): one tracked request each
+    kind: Mapped[str] = mapped_column(String(20), default="complaint", server_default="complaint")
     received_at: Mapped[datetime]
     channel: Mapped[str] = mapped_column(String(20))  # form | staff
     name: Mapped[str] = mapped_column(String(200))

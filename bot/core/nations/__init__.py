@@ -275,7 +275,7 @@ class ScrCheck(_Strict):
 class ComplaintLaw(_Strict):
     """The law on a complaint to the school about how it handles personal data: its sources,
     and the days it gives to acknowledge one (None: no law sets them; the school's own target
-    is ``bot.features.complaints``' 30 days)."""
+    is ``bot.features.privacy``' 30 days)."""
 
     law: tuple[Source, ...] = Field(min_length=1)
     acknowledge_days: int | None = Field(default=None, ge=1, le=90)

@@ -38,8 +38,6 @@ from bot.engine import snapshot
 from bot.engine.chasing import needs_conversation
 from bot.engine.sweep_jobs import not_swept
 from bot.engine.web.deps import ctx, render
-from bot.features.complaints.api import summary as complaints_summary
-from bot.features.complaints.api import words_for as complaint_readers
 from bot.features.dashboard import drilldown
 from bot.features.dashboard.charts import gauge, percent, segments
 from bot.features.dashboard.chrome import KIND_LABELS, chrome, find_viewer, guarded, school_page
@@ -48,6 +46,8 @@ from bot.features.dashboard.panel import URGENCY_LABELS, for_viewer
 from bot.features.dashboard.rules import AGE_BANDS, AGE_LABELS, Figures
 from bot.features.dashboard.viewer import Viewer
 from bot.features.decisions.api import count_decisions_due
+from bot.features.privacy.api import summary as complaints_summary
+from bot.features.privacy.api import words_for as complaint_readers
 from bot.features.reading.api import without_edition
 from bot.features.reports.api import STATUSES
 from bot.features.scr.api import open_counts as scr_counts

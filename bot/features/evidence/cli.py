@@ -82,6 +82,7 @@ def _build(
         inspectorate=inspected,
         school=config,
         scr_names=True,  # the command line counts every report, and names every gap
+        platform=ctx.settings.platform(config.connection),
     )
     with Progress(
         TextColumn("{task.description}"),

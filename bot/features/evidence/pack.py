@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import SchoolConfig
+from bot.core.i18n import speaking
 from bot.core.models import AuditEvent, Report
 from bot.core.nations.inspectorates import inspectorate
 from bot.core.words import school_words
@@ -35,6 +36,7 @@ from bot.features.evidence.rules import (
     csv_bytes,
     format_fingerprint,
     manifest_bytes,
+    pack_language,
     rules_table,
     standards_sentence,
 )
@@ -48,6 +50,7 @@ from bot.features.evidence.signing import (
 )
 from bot.features.evidence.staffing import scr_gaps, training_by_role
 from bot.features.evidence.summary_pdf import render_summary
+from bot.features.privacy.api import RECORD_FILE, record_csv, record_rows
 from bot.features.reports.api import clock_labels
 from bot.features.scr.api import gap_headings
 
@@ -91,6 +94,9 @@ class PackRequest:
     # and the inspectorate's forms for its leads to sign; None: plain English, none of these
     school: SchoolConfig | None = None
     scr_names: bool = False  # the maker may read whose SCR gaps they are (``scr.reads_names``)
+    # the platform the school runs on (``Settings.platform``): its record of processing names
+    # Microsoft or Google as processor; None: not stated
+    platform: str | None = None
 
 
 @dataclass(frozen=True)
@@ -269,6 +275,11 @@ def make_pack(
     for table in facts.tables:
         files[table.file_name] = csv_bytes(table)
         described[table.file_name] = table.title.split(":")[0]
+    if school is not None:  # its record of processing (UK GDPR Art. 30), for the DPO to complete
+        with speaking(pack_language(language)):
+            # the retention schedule's rows join here once it is merged (#93 item 1)
+            files[RECORD_FILE] = record_csv(record_rows(school, request.platform, []))
+        described[RECORD_FILE] = "the record of processing (UK GDPR Article 30), pre-filled"
     zip_name = f"evidence-{school_id}-{facts.made_at:%Y-%m-%d}.zip"
     described[README] = "this file"
     files[README] = _readme(facts, key, zip_name, dict(sorted(described.items())))

@@ -37,7 +37,6 @@ from bot.core.models import (
 )
 from bot.engine.duty_facts import EVENT_CYCLE
 from bot.features.accounts.api import holder_states
-from bot.features.complaints.api import COUNT_HEADER, complaint_counts
 from bot.features.dashboard.api import compute_figures, current_versions
 from bot.features.evidence.people import attestations as _attestations
 from bot.features.evidence.people import training as _training
@@ -46,6 +45,7 @@ from bot.features.evidence.rules import HOLDER_STATES, Table, cells
 from bot.features.evidence.staffing import scr_counts_table as _scr
 from bot.features.governors.api import FREE_TEXT_OUTCOME, NO_OUTCOME
 from bot.features.policies.api import register
+from bot.features.privacy.api import COUNT_HEADER, complaint_counts
 from bot.features.reports.api import CATEGORIES, STATUSES
 from bot.features.scr.api import open_counts as scr_counts
 from bot.features.tasks.api import event_reviews

@@ -76,6 +76,7 @@ def evidence_pack(request: Request, csrf_token: Annotated[str, Form()] = "") -> 
         inspectorate=school.inspected_by,
         school=school,
         scr_names=reads_names(person.role_names, person.email, school),
+        platform=context.settings.platform(school.connection),
     )
     with context.store.transaction() as session:
         pack = make_pack(

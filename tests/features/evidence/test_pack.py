@@ -74,6 +74,7 @@ MEMBERS = (
     "policy-register.csv",
     "proof-of-reading.csv",
     PUBLIC_KEY,
+    "record-of-processing.csv",
     "report-deadlines.csv",
     "reviews-after-a-change.csv",
     "rules.csv",

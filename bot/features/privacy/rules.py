@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from calendar import monthrange
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass
 from datetime import date, timedelta
@@ -33,6 +34,7 @@ from bot.core.i18n import N_
 __all__ = [
     "ACKNOWLEDGE_DAYS",
     "CHANNELS",
+    "KINDS",
     "PERIODS",
     "RELATIONSHIPS",
     "Counts",
@@ -40,6 +42,7 @@ __all__ = [
     "ack_due",
     "count_by_period",
     "new_reference",
+    "one_month_after",
     "period_of",
     "reads_like_safeguarding",
     "validate",
@@ -47,6 +50,12 @@ __all__ = [
 ]
 
 ACKNOWLEDGE_DAYS = 30
+# the tracked requests of a person's rights: each is a Complaint row of its kind
+KINDS = {
+    "complaint": N_("Data protection complaint"),
+    "access": N_("Subject access request"),
+    "erasure": N_("Erasure request"),
+}
 RELATIONSHIPS = {
     "parent": N_("A parent or carer"),
     "pupil": N_("A pupil or former pupil"),
@@ -125,6 +134,14 @@ REFERENCE = re.compile(r"^DP-\d{4}-[A-HJ-KM-NP-Z2-9]{5}$")
 def ack_due(received: date) -> date:
     """The last day to acknowledge: the 30th day counting the day of receipt."""
     return received + timedelta(days=ACKNOWLEDGE_DAYS - 1)
+
+
+def one_month_after(received: date) -> date:
+    """The day a subject access or erasure request is due (UK GDPR Art. 12(3): one month, which
+    the ICO reads as the same date next month, or that month's last day when it has no such
+    date); extendable by two further months (``set_outcome_due``)."""
+    following = date(received.year + received.month // 12, received.month % 12 + 1, 1)
+    return following.replace(day=min(received.day, monthrange(following.year, following.month)[1]))
 
 
 @dataclass(frozen=True)

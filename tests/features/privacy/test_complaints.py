@@ -15,16 +15,16 @@ from typer.testing import CliRunner
 
 from bot.core.models import AuditEvent, Complaint
 from bot.core.nations import NATIONS, pack_for
-from bot.features.complaints import web as complaints_web
-from bot.features.complaints.rules import Dates as D
-from bot.features.complaints.rules import (
+from bot.features.privacy import web as complaints_web
+from bot.features.privacy.rules import Dates as D
+from bot.features.privacy.rules import (
     ack_due,
     count_by_period,
     period_of,
     reads_like_safeguarding,
     warning_stage,
 )
-from bot.features.complaints.service import sent_before
+from bot.features.privacy.service import sent_before
 from tests.features.reports.test_support import Env, csrf_of, make_env
 from tests.support.helpers import SchoolBuilder
 

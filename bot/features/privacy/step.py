@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, bindparam, select
 from bot.core.context import StepContext
 from bot.core.models import Complaint
 from bot.engine.idle_steps import busy_when
-from bot.features.complaints.service import warn
+from bot.features.privacy.service import warn
 
 __all__ = ["complaints_step"]
 

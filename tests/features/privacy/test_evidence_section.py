@@ -6,18 +6,31 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pypdf import PdfReader
 
-from bot.features.complaints.rules import Submission
-from bot.features.complaints.service import receive, record_outcome
 from bot.features.evidence.pack import PackRequest, make_pack
 from bot.features.evidence.service import school_reports
+from bot.features.privacy.rules import Submission
+from bot.features.privacy.service import receive, record_outcome
 from tests.support.helpers import SchoolBuilder, at
 
 LONDON = ZoneInfo("Europe/London")
 SECRET_TEXT = "My medical notes were left on the photocopier"
+
+
+def _cli_request(**extra: Any) -> PackRequest:
+    """A pack asked for at the command line, counting every report."""
+    return PackRequest(
+        actor="cli",
+        made_by="the command line",
+        reports=school_reports("oak"),
+        reports_scope="Every report.",
+        via="cli",
+        **extra,
+    )
 
 
 def test_the_pack_counts_complaints_by_quarter_without_their_content(
@@ -47,13 +60,7 @@ def test_the_pack_counts_complaints_by_quarter_without_their_content(
             channel="letter",
             actor="amy@oak.example",
         )
-    request = PackRequest(
-        actor="cli",
-        made_by="the command line",
-        reports=school_reports("oak"),
-        reports_scope="Every report.",
-        via="cli",
-    )
+    request = _cli_request()
     with ctx.store.transaction() as session:
         pack = make_pack(
             session,
@@ -79,3 +86,26 @@ def test_the_pack_counts_complaints_by_quarter_without_their_content(
     everything = b"".join(files.read(n) for n in files.namelist())
     assert SECRET_TEXT.encode() not in everything and b"Pat Parent" not in everything
     ctx.store.dispose()
+
+
+def test_the_pack_holds_the_record_of_processing_naming_the_schools_processor(
+    school: SchoolBuilder, database_url: str
+) -> None:
+    ctx = school.context(database_url, demo=True)
+    oak = ctx.config.schools[0]
+    request = _cli_request(school=oak, platform="google")
+    with ctx.store.transaction() as session:
+        pack = make_pack(
+            session,
+            "oak",
+            oak.name,
+            request,
+            secret="k" * 40,
+            now=at(date(2026, 11, 20)),
+            tz=LONDON,
+        )
+    files = zipfile.ZipFile(io.BytesIO(pack.data))
+    table = files.read("record-of-processing.csv").decode("utf-8-sig")
+    assert table.startswith("What Article 30 asks,Answer")
+    assert "Google (Google Workspace), as processor" in table and "Microsoft" not in table
+    assert "record-of-processing.csv" in files.read("README.txt").decode("utf-8")

@@ -26,7 +26,7 @@ from bot.core.words import csv_text, school_words
 from bot.engine.web.deps import client_ip, ctx, current_user, error_page, render
 from bot.engine.web.forms import download, form_key, page_key, read_fields, school_for
 from bot.engine.web.links import deliver_soon
-from bot.features.complaints.rules import (
+from bot.features.privacy.rules import (
     ACK_HOW,
     CHANNELS,
     COUNT_HEADER,
@@ -36,7 +36,7 @@ from bot.features.complaints.rules import (
     reads_like_safeguarding,
     validate,
 )
-from bot.features.complaints.service import (
+from bot.features.privacy.service import (
     ComplaintError,
     acknowledge,
     audit_complaint,
@@ -51,7 +51,7 @@ from bot.features.complaints.service import (
     words_for,
 )
 
-__all__ = ["COMPLAINT_RATE", "router"]
+__all__ = ["COMPLAINT_RATE", "router", "signed_in"]
 
 router = APIRouter()
 # as the report form's: 5 per address in any 10 minutes, counted in the database
@@ -235,7 +235,8 @@ async def complaint_submit(
     return await _submit(request, background, _public_school(request, school_id), None)
 
 
-def _signed_in(request: Request) -> tuple[Person, SchoolConfig]:
+def signed_in(request: Request) -> tuple[Person, SchoolConfig]:
+    """The signed-in person and their school (401 signed out, 404 a school not set up)."""
     user = current_user(request)
     if user is None:
         raise HTTPException(401, N_("Please sign in to see this page."))
@@ -249,20 +250,20 @@ def _signed_in(request: Request) -> tuple[Person, SchoolConfig]:
 def staff_form(request: Request) -> Response:
     """Record a complaint someone made to you (any signed-in person; they cannot read it
     back afterwards: only the readers can)."""
-    _, school = _signed_in(request)
+    _, school = signed_in(request)
     return _form(request, school, staff=True)
 
 
 @router.post("/complaints/new", include_in_schema=False)
 async def staff_submit(request: Request, background: BackgroundTasks) -> Response:
     """Store a complaint recorded by a member of staff."""
-    user, school = await run_in_threadpool(_signed_in, request)
+    user, school = await run_in_threadpool(signed_in, request)
     return await _submit(request, background, school, user)
 
 
 def _reader(request: Request) -> tuple[Person, SchoolConfig]:
     """The signed-in reader; anyone else 403 (their attempt audited in its own transaction)."""
-    user, school = _signed_in(request)
+    user, school = signed_in(request)
     if not user.role_names & set(school.complaints.readers):
         with ctx(request).store.transaction() as own:
             audit_complaint(

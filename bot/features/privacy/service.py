@@ -28,7 +28,7 @@ from bot.core.nations import pack_for
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.words import day_and_time, said_words, school_words
 from bot.engine.config_sync import ensure_school
-from bot.features.complaints.rules import (
+from bot.features.privacy.rules import (
     ACK_HOW,
     Counts,
     Dates,
@@ -294,23 +294,31 @@ def sent_before(session: Session, school_id: str, form_key: str) -> Complaint | 
 def find(session: Session, school: SchoolConfig, reference: str, actor: str) -> Complaint | None:
     """One complaint, its read audited (None, audited too, when there is none)."""
     complaint = session.scalar(
-        select(Complaint).where(Complaint.school_id == school.id, Complaint.reference == reference)
+        select(Complaint).where(
+            Complaint.school_id == school.id,
+            Complaint.reference == reference,
+            Complaint.kind == "complaint",
+        )
     )
     if complaint is not None:
         audit_complaint(session, school, actor, "complaint.read", complaint)
     return complaint
 
 
-def listing(session: Session, school: SchoolConfig, actor: str) -> list[Complaint]:
-    """Every complaint, newest first (the list shows references and dates); audited."""
+def listing(
+    session: Session, school: SchoolConfig, actor: str, kinds: Sequence[str] = ("complaint",)
+) -> list[Complaint]:
+    """Every request of ``kinds``, newest first (the list shows references and dates);
+    audited (complaints' list apart from the DPO's requests)."""
     found = list(
         session.scalars(
             select(Complaint)
-            .where(Complaint.school_id == school.id)
+            .where(Complaint.school_id == school.id, Complaint.kind.in_(kinds))
             .order_by(Complaint.received_at.desc(), Complaint.id.desc())
         )
     )
-    audit_complaint(session, school, actor, "complaint.list_read", None, shown=len(found))
+    action = "complaint.list_read" if list(kinds) == ["complaint"] else "privacy.list_read"
+    audit_complaint(session, school, actor, action, None, shown=len(found))
     return found
 
 
@@ -423,7 +431,7 @@ def warn(
         clock, due, started = (
             ("ack", c.ack_due_on, c.received_at)
             if ack is None
-            else ("outcome", c.outcome_due_on, ack)
+            else ("outcome" if c.kind == "complaint" else "answer", c.outcome_due_on, ack)
         )
         stage = warning_stage(
             started.astimezone(LONDON).date(),
@@ -462,6 +470,16 @@ def warn(
                     "%(due)s."
                 ),
             ),
+            ("answer", True): (
+                N_("Overdue: answer data protection request %(reference)s"),
+                N_(
+                    "The school has not yet answered request %(reference)s and the date has passed."
+                ),
+            ),
+            ("answer", False): (
+                N_("Due: answer data protection request %(reference)s"),
+                N_("The school still needs to answer request %(reference)s by %(due)s."),
+            ),
         }[(clock, late)]
         sent += _send(
             session,
@@ -494,7 +512,7 @@ def _dates(session: Session, school_id: str, tz: ZoneInfo) -> list[Dates]:
             Complaint.acknowledged_at,
             Complaint.outcome_due_on,
             Complaint.outcome_at,
-        ).where(Complaint.school_id == school_id)
+        ).where(Complaint.school_id == school_id, Complaint.kind == "complaint")
     )
     return [
         Dates(

@@ -1,8 +1,0 @@
-"""The complaints room's public face: all another room may use of it (tests/test_layout.py)."""
-
-from __future__ import annotations
-
-from bot.features.complaints.rules import COUNT_HEADER
-from bot.features.complaints.service import complaint_counts, summary, words_for
-
-__all__ = ["COUNT_HEADER", "complaint_counts", "summary", "words_for"]

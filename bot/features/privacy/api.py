@@ -1,0 +1,17 @@
+"""The privacy room's public face: all another room may use of it (tests/test_layout.py)."""
+
+from __future__ import annotations
+
+from bot.features.privacy.record import RECORD_FILE, record_csv, record_rows
+from bot.features.privacy.rules import COUNT_HEADER
+from bot.features.privacy.service import complaint_counts, summary, words_for
+
+__all__ = [
+    "COUNT_HEADER",
+    "RECORD_FILE",
+    "complaint_counts",
+    "record_csv",
+    "record_rows",
+    "summary",
+    "words_for",
+]

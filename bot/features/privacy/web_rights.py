@@ -1,0 +1,183 @@
+"""The pages of a person's own data-protection requests (subject access; erasure requests
+are listed here too): the DPO's and the head's only (``RIGHTS_READERS``), anyone else a plain
+403 page with the refusal audited; every read, export and change audited (#93 items 3, 6)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from bot.core.clock import LONDON
+from bot.core.config import SchoolConfig
+from bot.core.forms import parse_iso_date
+from bot.core.i18n import N_, Day, Lazy, Msg, person_language, speaking
+from bot.core.models import Complaint, Person, utcnow
+from bot.core.words import said_words, school_words
+from bot.engine.web.deps import ctx, render
+from bot.engine.web.forms import download, read_fields
+from bot.features.privacy.access import AccessError, Held, find_person, gather, open_request
+from bot.features.privacy.export import export_zip
+from bot.features.privacy.rules import KINDS, one_month_after
+from bot.features.privacy.service import ComplaintError, audit_complaint, listing, set_outcome_due
+from bot.features.privacy.web import signed_in
+
+__all__ = ["RIGHTS_READERS", "router"]
+
+router = APIRouter()
+
+
+RIGHTS_READERS = frozenset({"dpo", "headteacher"})
+RIGHTS_KINDS = ("access", "erasure")
+
+
+def _rights_reader(request: Request) -> tuple[Person, SchoolConfig]:
+    """The DPO or the head; anyone else 403 (their attempt audited in its own transaction)."""
+    user, school = signed_in(request)
+    if not user.role_names & RIGHTS_READERS:
+        with ctx(request).store.transaction() as own:
+            page = str(getattr(request.scope.get("route"), "path", "?"))
+            audit_complaint(own, school, user.email, "privacy.read_refused", None, page=page)
+        raise HTTPException(
+            403,
+            Msg(
+                N_(
+                    "People's data protection requests are handled only by the data protection "
+                    "officer and the %(headteacher)s."
+                ),
+                headteacher=said_words(school_words(school)).headteacher,
+            ),
+        )
+    return user, school
+
+
+def _requests_page(request: Request, problem: Lazy | None, asked: str) -> Response:
+    """The requests page: the list, the form, and the problem with what was typed, if any."""
+    with ctx(request).store.transaction() as session:
+        user, school = _rights_reader(request)
+        rows = listing(session, school, user.email, RIGHTS_KINDS)
+        return render(
+            request,
+            "privacy_requests.html",
+            {
+                "school": school,
+                "rows": rows,
+                "kinds": KINDS,
+                "today": utcnow().astimezone(LONDON).date(),
+                "problem": problem,
+                "asked": asked,
+            },
+            status_code=422 if problem is not None else 200,
+        )
+
+
+@router.get("/privacy/requests", include_in_schema=False)
+def rights_list(request: Request) -> Response:
+    """The subject access and erasure requests (no content), and a form to start one."""
+    return _requests_page(request, None, "")
+
+
+@router.post("/privacy/requests", include_in_schema=False)
+async def rights_start(request: Request) -> Response:
+    """Log a subject access request for a person named by email or name (never a guess)."""
+    fields = await read_fields(request)
+    asked = fields.get("person", "").strip()
+
+    def start() -> Lazy | str:
+        with ctx(request).store.transaction() as session:
+            user, school = _rights_reader(request)
+            try:
+                person = find_person(session, school, asked)
+            except AccessError as exc:
+                return exc.msg
+            made = open_request(session, school, person, "access", now=utcnow(), actor=user.email)
+            return made.reference
+
+    done = await run_in_threadpool(start)
+    if not isinstance(done, str):
+        return await run_in_threadpool(_requests_page, request, done, asked)
+    return RedirectResponse(f"/privacy/requests/{done}", status_code=303)
+
+
+def _held(
+    request: Request, session: Session, reference: str
+) -> tuple[Person, SchoolConfig, Complaint, Held, str]:
+    """The request and what is held about its person, said in their language."""
+    user, school = _rights_reader(request)
+    found = session.scalar(
+        select(Complaint).where(
+            Complaint.school_id == school.id,
+            Complaint.reference == reference,
+            Complaint.kind.in_(RIGHTS_KINDS),
+        )
+    )
+    if found is None or not found.email:
+        raise HTTPException(404, N_("There is no request with this reference."))
+    try:
+        person = find_person(session, school, found.email)
+    except AccessError as exc:
+        raise HTTPException(404, exc.msg) from None
+    language = person_language(school.language, person.language)
+    with speaking(language):
+        return user, school, found, gather(session, school, person), language
+
+
+@router.get("/privacy/requests/{reference}", include_in_schema=False)
+def rights_detail(request: Request, reference: str) -> Response:
+    """One request: its clock, what is held (counts) and what is listed for the DSL's review."""
+    with ctx(request).store.transaction() as session:
+        user, school, found, held, _ = _held(request, session, reference)
+        audit_complaint(session, school, user.email, "privacy.access_read", found)
+        return render(
+            request,
+            "privacy_request.html",
+            {"school": school, "c": found, "held": held, "kinds": KINDS},
+        )
+
+
+@router.get("/privacy/requests/{reference}/zip", include_in_schema=False)
+def rights_zip(request: Request, reference: str) -> Response:
+    """The zip for the person (audited: which kinds, how many rows; never content)."""
+    with ctx(request).store.transaction() as session:
+        user, school, found, held, language = _held(request, session, reference)
+        with speaking(language):
+            data = export_zip(held, school.name, found.reference, language, utcnow())
+        kinds = {s.filename: len(s.rows) for s in held.sections}
+        audit_complaint(session, school, user.email, "privacy.access_exported", found, kinds=kinds)
+    return download(data, f"subject-access-{found.reference}.zip", "application/zip")
+
+
+@router.post("/privacy/requests/{reference}", include_in_schema=False)
+async def rights_answered(request: Request, reference: str) -> Response:
+    """Record that the request was answered (audited), or move its due date (Art. 12(3))."""
+    fields = await read_fields(request)
+
+    def act() -> Lazy | None:
+        with ctx(request).store.transaction() as session:
+            user, school, found, _, _ = _held(request, session, reference)
+            if fields.get("action") == "outcome_due":
+                due = parse_iso_date(fields.get("due"))
+                if due is None:
+                    return Msg(N_("Give the date as YYYY-MM-DD."))
+                received = found.received_at.astimezone(LONDON).date()
+                latest = one_month_after(one_month_after(one_month_after(received)))
+                if due > latest:  # Art. 12(3): one month, and at most two further months
+                    return Msg(
+                        N_("The law allows at most two further months: answer by %(latest)s."),
+                        latest=Day(latest),
+                    )
+                try:
+                    set_outcome_due(session, school, found, due, user.email)
+                except ComplaintError as exc:
+                    return exc.msg
+            elif found.outcome_at is None:
+                found.outcome_at, found.outcome_how = utcnow(), "other"
+                audit_complaint(session, school, user.email, "privacy.access_answered", found)
+        return None
+
+    problem = await run_in_threadpool(act)
+    if problem is not None:
+        raise HTTPException(422, problem)
+    return RedirectResponse(f"/privacy/requests/{reference}", status_code=303)
