@@ -47,6 +47,7 @@ from bot.features.decisions.cli import decisions_app
 from bot.features.evidence.cli import evidence_app
 from bot.features.governors.cli import governors_app
 from bot.features.policies.cli import policies_app
+from bot.features.privacy.retention_cli import retention_app
 from bot.features.reading.cli import campaign_app
 from bot.features.reports.cli import reports_app
 from bot.features.scr.cli import scr_app
@@ -85,6 +86,7 @@ for _group, _name in (
     (governors_app, "governors"),
     (reports_app, "reports"),
     (complaints_app, "complaints"),
+    (retention_app, "privacy"),
     (decisions_app, "decisions"),
     (evidence_app, "evidence"),
     (visitors_app, "visitors"),

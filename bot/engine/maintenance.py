@@ -20,6 +20,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import Row, Select, delete, func, insert, select, update
@@ -50,6 +51,7 @@ class Kept:
     sweep_runs: int = 0
     visitors: int = 0
     pacing_rows: int = 0
+    disposed: int = 0  # records disposed of under the schools' retention schedules
     space_returned: int = 0  # bytes the SQLite file gave back to the disk
     space_stuck: int = 0  # free bytes a SQLite file made before auto_vacuum keeps (compact it)
 
@@ -217,15 +219,22 @@ def _audit(
 
 
 def run_maintenance(
-    store: Store, retention: RetentionSettings, schools: Sequence[SchoolConfig], now: datetime
+    store: Store,
+    retention: RetentionSettings,
+    schools: Sequence[SchoolConfig],
+    now: datetime,
+    outbox_dir: Path | None = None,
 ) -> Kept:
-    """Apply every retention rule once (safe to repeat; the scheduler runs it daily)."""
-    purge_visitors = registered().purge_visitors
+    """Apply every retention rule once (safe to repeat; the scheduler runs it daily); the
+    .eml files in ``outbox_dir`` that name what is disposed of go too."""
+    purge_visitors, dispose = registered().purge_visitors, registered().dispose
     kept = Kept(bodies=_drop_bodies(store, now, retention.outbox_body_days))
     with store.transaction() as session:
         kept.sweep_runs = _prune_sweep_runs(session, now, retention.sweep_run_days)
         kept.pacing_rows = mail_pacing.prune(session, now)
         for school in schools:
+            if dispose is not None:
+                kept.disposed += dispose(session, school, local_today(now), outbox_dir)
             kept.visitors += purge_visitors(session, school, local_today(now))
     kept.space_returned = store.release_free_space()
     space = store.space()

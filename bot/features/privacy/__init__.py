@@ -1,0 +1,1 @@
+"""A person's data-protection rights: the retention schedule, disposal and erasure."""

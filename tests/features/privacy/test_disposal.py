@@ -1,0 +1,151 @@
+"""Disposal on time: a school's leavers, old visitors and old concerns leave no trace of their
+personal data, people still employed keep everything, and ``audit verify`` stays intact."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import JSON, String, Text, inspect, select, text
+
+from bot import wiring
+from bot.core import audit
+from bot.core.audit.check import check
+from bot.core.config import SchoolConfig
+from bot.core.models import AuditEvent, Person, Report, School, TrainingRecord, VisitorAssurance
+from bot.core.outbox import EmailDraft, Urgency, enqueue_email
+from bot.core.settings import RetentionSettings
+from bot.core.store import Store
+from bot.engine.maintenance import run_maintenance
+from tests.support.keys import TEST_KEYS
+
+SCHOOL = SchoolConfig(id="s", name="Oakfield Primary School", headteacher="head@oakfield.example")
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+LEFT = ("Gwen Leaver", "gwen.leaver@oakfield.example")
+STAYS = ("Sam Stays", "sam.stays@oakfield.example")
+VISITOR = "Victor Visitor"
+REPORTER = ("Rita Reporter", "rita.parent@example.com")
+
+
+def _seed(store: Store, outbox: Path) -> None:
+    with store.transaction() as session:
+        session.add(School(id="s", name=SCHOOL.name))
+        people = {}
+        for (name, email), left_on in ((LEFT, date(2019, 8, 31)), (STAYS, None)):
+            people[email] = person = Person(
+                school_id="s",
+                email=email,
+                display_name=name,
+                given_name=name.split()[0],
+                family_name=name.split()[1],
+                active=left_on is None,
+                left_on=left_on,
+            )
+            session.add(person)
+            session.flush()
+            session.add(
+                TrainingRecord(
+                    school_id="s",
+                    person_id=person.id,
+                    course="Safeguarding",
+                    completed_on=date(2018, 9, 1),
+                    provider=f"recorded for {name}",
+                    import_key=f"t{person.id}",
+                )
+            )
+            enqueue_email(
+                session,
+                school_id="s",
+                key=f"remind:{email}",
+                purpose="reminder",
+                urgency=Urgency.ROUTINE,
+                draft=EmailDraft(
+                    to=(email,),
+                    subject="Please acknowledge",
+                    text=f"Dear {name}",
+                    html=f"<p>Dear {name}</p>",
+                ),
+            )
+            audit.record(
+                session, actor=email, action="policy.read", object_type="policy", school_id="s"
+            )
+            (outbox / f"{person.id}.eml").write_text(f"To: {name} <{email}>\n\nDear {name}\n")
+        session.add(
+            VisitorAssurance(
+                school_id="s", name=VISITOR, visit_date=date(2024, 10, 1), rules_sha256="0" * 64
+            )
+        )
+        session.add(
+            Report(
+                school_id="s",
+                reference="CR-2000-AAAAA",
+                category="filtering",
+                urgency="routine",
+                status="closed",
+                what_happened="A blocked site was reached",
+                reporter_name=REPORTER[0],
+                reporter_email=REPORTER[1],
+                created_at=datetime(2018, 3, 1, tzinfo=UTC),
+                closed_at=datetime(2018, 4, 1, tzinfo=UTC),
+            )
+        )
+
+
+def _found(store: Store, outbox: Path, needles: tuple[str, ...]) -> list[str]:
+    """Every place (table.column, or file) holding one of ``needles``, in any case."""
+    found = []
+    with store.session() as session:
+        connection = session.connection()
+        for table in inspect(connection).get_table_names():
+            for column in inspect(connection).get_columns(table):
+                if not isinstance(column["type"], (String, Text, JSON)):
+                    continue
+                name = column["name"]
+                cast = "TEXT" if connection.dialect.name == "sqlite" else "text"
+                for needle in needles:
+                    hit = connection.execute(
+                        text(
+                            f'SELECT 1 FROM "{table}" WHERE lower(CAST("{name}" AS {cast})) LIKE :n'
+                        ),
+                        {"n": f"%{needle.lower()}%"},
+                    ).first()
+                    if hit:
+                        found.append(f"{table}.{name}: {needle}")
+    for path in outbox.rglob("*"):
+        body = path.read_text().lower()
+        found += [f"{path.name}: {n}" for n in needles if n.lower() in body]
+    return found
+
+
+def test_a_leaver_old_visitors_and_old_concerns_leave_no_trace(
+    database_url: str, tmp_path: Path
+) -> None:
+    wiring.install()
+    store = Store(database_url, keys=TEST_KEYS)
+    store.upgrade()
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    _seed(store, outbox)
+    gone = (*LEFT, VISITOR, *REPORTER)
+    assert len(_found(store, outbox, gone)) > 5
+
+    kept = run_maintenance(store, RetentionSettings(), [SCHOOL], NOW, outbox)
+
+    assert _found(store, outbox, gone) == []
+    assert kept.disposed == 2 and kept.visitors == 1
+    stays = _found(store, outbox, STAYS)
+    assert {"people.email: " + STAYS[1], "outbox.recipients: " + STAYS[1]} <= set(stays)
+    assert f"audit_events.actor: {STAYS[1]}" in stays and any(".eml" in s for s in stays)
+    with store.session() as session:
+        assert session.scalar(select(TrainingRecord).where(TrainingRecord.provider.contains("Sam")))
+        assert session.scalar(select(Report.id)) is None
+        verdict = check(session)
+        assert verdict.ok, verdict.problems
+        assert verdict.disposed == {"people": 1, "reports": 1, "audit_events": 1}
+        disposed = session.scalars(
+            select(AuditEvent.details).where(AuditEvent.action == "retention.disposed")
+        ).one()
+    assert disposed["people"] == 1 and disposed["reports"] == 1
+    assert disposed["deleted"] == {"reports": 1, "training_records": 1}
+    again = run_maintenance(store, RetentionSettings(), [SCHOOL], NOW, outbox)
+    assert again.disposed == 0
