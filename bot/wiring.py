@@ -32,7 +32,7 @@ from bot.features.complaints.step import complaints_step
 from bot.features.dashboard.digest import digest_step
 from bot.features.decisions.step import decision_reminders_step
 from bot.features.policies.step import governor_alerts
-from bot.features.privacy.retention_api import dispose_due
+from bot.features.privacy.api import dispose_due
 from bot.features.reports.step import report_sweep
 from bot.features.scr.owner import OwnerNotes
 from bot.features.scr.step import scr_step

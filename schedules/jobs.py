@@ -194,12 +194,13 @@ def maintenance_job(home: str | None = None) -> None:
         ctx.store, ctx.settings.retention, schools, utcnow(), ctx.settings.outbox_dir
     )
     log.info(
-        "maintenance: %d message bodies dropped, %d sweep runs, %d visitors, %d send counts;"
-        " %d bytes given back to the disk",
+        "maintenance: %d message bodies dropped, %d sweep runs, %d visitors, %d send counts,"
+        " %d people and reports disposed of; %d bytes given back to the disk",
         kept.bodies,
         kept.sweep_runs,
         kept.visitors,
         kept.pacing_rows,
+        kept.disposed,
         kept.space_returned,
     )
     if kept.should_compact:

@@ -74,6 +74,16 @@ def maintenance(
         ),
     }
     console.print(say(_KEPT, **said))
+    if kept.disposed:
+        console.print(
+            nmsg(
+                "%(count)s person or report disposed of under the retention schedule "
+                "(`audit verify` counts them).",
+                "%(count)s people and reports disposed of under the retention schedule "
+                "(`audit verify` counts them).",
+                kept.disposed,
+            )
+        )
     _report_space(kept, compacting=compact)
     if compact:
         _compact_database(ctx)

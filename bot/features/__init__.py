@@ -29,9 +29,10 @@ people: rules service web templates. No step: the sweep merges the register
     room uses it.
 policies: rules step web cli templates api. No service.py: its service is split by what it owns
     (register.py, intake.py, attest.py, review.py, alerts.py, store.py).
-privacy:  . The retention part only (this branch): retention.py is its pure rules (the
-    schedule), disposal.py and erasure.py its service, retention_cli.py its commands and
-    retention_api.py its public face; the complaints room grows into this room beside it.
+privacy: templates api. The retention part only (this branch): retention.py is its pure
+    rules (the schedule), disposal.py and erasure.py its service, retention_web.py its page,
+    retention_cli.py its commands and retention_api.py its public face (api.py names it); the
+    complaints room grows into this room beside it.
 reading: service cli api. No rules or step: an edition's duties are the engine's
     (``bot.engine.duties``); no web or templates: editions are registered by command and read
     on the policies room's pages.

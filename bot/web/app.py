@@ -43,6 +43,7 @@ from bot.features.evidence import web as evidence_web
 from bot.features.governors import web as governors_web
 from bot.features.people import web as people_web
 from bot.features.policies import web as policies_web
+from bot.features.privacy import retention_web
 from bot.features.reports import web_intake as reports_intake_web
 from bot.features.reports import web_list as reports_list_web
 from bot.features.scr import web as scr_web
@@ -77,6 +78,7 @@ ROUTERS = (
     reports_intake_web.router,
     reports_list_web.router,
     complaints_web.router,
+    retention_web.router,
     accounts_web.router,
     policies_web.router,
     governors_web.router,

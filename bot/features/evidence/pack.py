@@ -35,6 +35,7 @@ from bot.features.evidence.rules import (
     csv_bytes,
     format_fingerprint,
     manifest_bytes,
+    retention_table,
     rules_table,
     standards_sentence,
 )
@@ -240,6 +241,7 @@ def make_pack(
         facts = replace(
             facts,
             rules=rules_table(school),
+            retention=retention_table(school),
             scr_gaps=scr_gaps(session, school, today, named=request.scr_names),
             training_roles=training_by_role(session, school, today),
         )

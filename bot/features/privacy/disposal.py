@@ -12,27 +12,32 @@ Each run audits what it disposed of, in counts (never names).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, String, Text, cast, func, or_, select
+from sqlalchemy import JSON, Date, String, Text, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.audit.redact import DISPOSED, redact
+from bot.core.config.fields import RetentionKind
 from bot.core.models import (
     Attestation,
     AuditEvent,
     Base,
+    Complaint,
+    Decision,
     LegalHold,
     OutboxMessage,
     Person,
     Report,
+    ScrGap,
     SealNote,
     TrainingRecord,
+    VisitorAssurance,
 )
 from bot.features.privacy.retention import cutoff, kind_of_report
 
@@ -254,26 +259,68 @@ def _start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+# kinds of record disposed of a period after they closed (or were sent): the model, the
+# column the period runs from (a date, or a time), and the columns naming people outside
+# the school, whose words are taken out of the audit log and the outbox folder too
+_CLOSED: tuple[tuple[RetentionKind, type[Any], Any, tuple[str, ...]], ...] = (
+    ("complaints", Complaint, Complaint.outcome_at, ("name", "email")),
+    ("decisions", Decision, Decision.closed_on, ("subject_name",)),
+    ("scr_gaps", ScrGap, ScrGap.closed_on, ()),
+    ("messages", OutboxMessage, OutboxMessage.sent_at, ()),
+)
+
+
+def _due_closed(
+    session: Session, school: Any, today: date
+) -> Iterator[tuple[type[Any], list[Any], tuple[str, ...]]]:
+    """The rows of each ``_CLOSED`` kind past its period."""
+    for kind, model, since, personal in _CLOSED:
+        before = cutoff(kind, school, today)
+        if before is not None:
+            limit = before if isinstance(since.type, Date) else _start(before)
+            where = (model.school_id == school.id) & (since < limit)
+            if model is OutboxMessage:
+                where &= OutboxMessage.status == "sent"
+            yield model, list(session.scalars(select(model).where(where))), personal
+
+
+def _visitors(session: Session, school: Any, today: date) -> dict[str, str]:
+    """The names and addresses of visitors past the school's period, with their pseudonyms
+    (the visitors room deletes their confirmations next, ``purge_visitors``)."""
+    before = cutoff("visitors", school, today)
+    swaps: dict[str, str] = {}
+    if before is None:
+        return swaps
+    old = VisitorAssurance.school_id == school.id, VisitorAssurance.visit_date < before
+    for visitor in session.scalars(select(VisitorAssurance).where(*old)):
+        swaps[visitor.name] = f"visitor-{visitor.id}"
+        copy = select(OutboxMessage.recipients).where(  # the copy emailed to them
+            OutboxMessage.idempotency_key == f"visit-copy:{school.id}:{visitor.id}"
+        )
+        for address in session.scalar(copy) or ():
+            swaps[str(address)] = f"visitor-{visitor.id}@{_DISPOSED_DOMAIN}"
+    return swaps
+
+
 def dispose_due(session: Session, school: Any, today: date, outbox_dir: Path | None) -> Disposed:
     """Dispose of everything of ``school`` past its period; audit the counts."""
     done = Disposed()
     dispose_people(session, _due_leavers(session, school, today), outbox_dir, done)
+    staff = select(Person).where(Person.school_id == school.id, Person.left_on.is_(None))
+    keep = {w.lower() for p in session.scalars(staff) for w in (p.email, p.display_name)}
     reports = _due_reports(session, school, today)
-    keep = {
-        p.email.lower()
-        for p in session.scalars(
-            select(Person).where(Person.school_id == school.id, Person.left_on.is_(None))
-        )
-    }
-    swaps: dict[str, str] = {}
+    swaps = _visitors(session, school, today)
     for report in reports:
         for said in (report.reporter_email, report.reporter_name, report.about_person):
-            if said and said.lower() not in keep:
-                swaps[said] = f"report-{report.id}"
+            swaps[said or ""] = f"report-{report.id}"
     _delete(session, Report, Report.id.in_([r.id for r in reports]), done)
     done.reports = len(reports)
-    _scrub(session, swaps, outbox_dir, done)
-    if done.people or done.reports:
+    for model, rows, personal in _due_closed(session, school, today):
+        for row in rows:
+            swaps |= {getattr(row, c) or "": f"{model.__tablename__}-{row.id}" for c in personal}
+        _delete(session, model, model.id.in_([row.id for row in rows]), done)
+    _scrub(session, {k: v for k, v in swaps.items() if k.lower() not in keep}, outbox_dir, done)
+    if done.people or done.reports or done.records:
         audit.record(
             session,
             actor=_ACTOR,

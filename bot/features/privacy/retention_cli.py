@@ -100,7 +100,9 @@ def privacy_hold(
     subject: Annotated[
         str, typer.Argument(help="A person's email address or a report's reference.")
     ],
-    by: Annotated[str, typer.Option("--by", help="The DSL, deputy DSL or head setting it.")],
+    by: Annotated[
+        str, typer.Option("--by", help="Who sets or lifts it (their address): named with the hold.")
+    ],
     reason: ReasonOption,
     lift: Annotated[bool, typer.Option("--lift", help="Lift the hold instead.")] = False,
     school: SchoolOption = None,

@@ -75,6 +75,7 @@ MEMBERS = (
     "proof-of-reading.csv",
     PUBLIC_KEY,
     "report-deadlines.csv",
+    "retention-schedule.csv",
     "reviews-after-a-change.csv",
     "rules.csv",
     "single-central-record-gaps-by-person.csv",

@@ -12,7 +12,16 @@ from bot import wiring
 from bot.core import audit
 from bot.core.audit.check import check
 from bot.core.config import SchoolConfig
-from bot.core.models import AuditEvent, Person, Report, School, TrainingRecord, VisitorAssurance
+from bot.core.models import (
+    AuditEvent,
+    Complaint,
+    OutboxMessage,
+    Person,
+    Report,
+    School,
+    TrainingRecord,
+    VisitorAssurance,
+)
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.core.settings import RetentionSettings
 from bot.core.store import Store
@@ -23,7 +32,8 @@ SCHOOL = SchoolConfig(id="s", name="Oakfield Primary School", headteacher="head@
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 LEFT = ("Gwen Leaver", "gwen.leaver@oakfield.example")
 STAYS = ("Sam Stays", "sam.stays@oakfield.example")
-VISITOR = "Victor Visitor"
+VISITOR, VISITOR_EMAIL = "Victor Visitor", "victor@visitors.example"
+COMPLAINANT = ("Carol Complainant", "carol@parents.example")
 REPORTER = ("Rita Reporter", "rita.parent@example.com")
 
 
@@ -70,9 +80,41 @@ def _seed(store: Store, outbox: Path) -> None:
                 session, actor=email, action="policy.read", object_type="policy", school_id="s"
             )
             (outbox / f"{person.id}.eml").write_text(f"To: {name} <{email}>\n\nDear {name}\n")
+        visitor = VisitorAssurance(
+            school_id="s", name=VISITOR, visit_date=date(2024, 10, 1), rules_sha256="0" * 64
+        )
+        session.add(visitor)
+        session.flush()
+        enqueue_email(
+            session,
+            school_id="s",
+            key=f"visit-copy:s:{visitor.id}",
+            purpose="visitor_copy",
+            urgency=Urgency.ROUTINE,
+            draft=EmailDraft(
+                to=(VISITOR_EMAIL,), subject="Your visit", text=f"Dear {VISITOR}", html="<p>Hi</p>"
+            ),
+        )
+        copy = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.purpose == "visitor_copy")
+        ).one()
+        copy.status, copy.sent_at = "sent", datetime(2024, 10, 1, 10, tzinfo=UTC)
+        (outbox / "visit.eml").write_text(f"To: {VISITOR_EMAIL}\n\nDear {VISITOR}\n")
         session.add(
-            VisitorAssurance(
-                school_id="s", name=VISITOR, visit_date=date(2024, 10, 1), rules_sha256="0" * 64
+            Complaint(
+                school_id="s",
+                reference="DP-2019-1",
+                received_at=datetime(2019, 1, 7, tzinfo=UTC),
+                channel="form",
+                name=COMPLAINANT[0],
+                email=COMPLAINANT[1],
+                relationship="parent",
+                text="You kept my data",
+                ack_due_on=date(2019, 2, 6),
+                outcome_due_on=date(2019, 3, 6),
+                outcome_at=datetime(2019, 2, 20, tzinfo=UTC),
+                outcome="Upheld",
+                recorded_by=STAYS[1],
             )
         )
         session.add(
@@ -126,13 +168,13 @@ def test_a_leaver_old_visitors_and_old_concerns_leave_no_trace(
     outbox = tmp_path / "outbox"
     outbox.mkdir()
     _seed(store, outbox)
-    gone = (*LEFT, VISITOR, *REPORTER)
+    gone = (*LEFT, VISITOR, VISITOR_EMAIL, *REPORTER, *COMPLAINANT)
     assert len(_found(store, outbox, gone)) > 5
 
     kept = run_maintenance(store, RetentionSettings(), [SCHOOL], NOW, outbox)
 
     assert _found(store, outbox, gone) == []
-    assert kept.disposed == 2 and kept.visitors == 1
+    assert kept.disposed == 2 and kept.visitors == 1  # a person and a report; the rest by kind
     stays = _found(store, outbox, STAYS)
     assert {"people.email: " + STAYS[1], "outbox.recipients: " + STAYS[1]} <= set(stays)
     assert f"audit_events.actor: {STAYS[1]}" in stays and any(".eml" in s for s in stays)
@@ -146,6 +188,6 @@ def test_a_leaver_old_visitors_and_old_concerns_leave_no_trace(
             select(AuditEvent.details).where(AuditEvent.action == "retention.disposed")
         ).one()
     assert disposed["people"] == 1 and disposed["reports"] == 1
-    assert disposed["deleted"] == {"reports": 1, "training_records": 1}
+    assert disposed["deleted"] == {"complaints": 1, "reports": 1, "training_records": 1}
     again = run_maintenance(store, RetentionSettings(), [SCHOOL], NOW, outbox)
     assert again.disposed == 0
