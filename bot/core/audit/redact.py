@@ -11,20 +11,29 @@ and every other field of a redacted event is still proved, by the redaction's di
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Text, cast, func, or_, select, update
+from sqlalchemy import ColumnElement, Text, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.audit.chain import REDACTED, Entry, body_of, keyed_digest, record_many, signer
 from bot.core.models import AuditEvent
 
-__all__ = ["DISPOSED", "REDACTED", "redact"]
+__all__ = ["DISPOSED", "REDACTED", "found_in", "redact"]
 
 DISPOSED = "retention.disposed"  # what the schedule disposed of, in counts (features' disposal)
 
 _FIELDS = ("actor", "object_id", "details")
+
+
+def found_in(column: Any, needles: list[str]) -> ColumnElement[bool]:
+    """Whether the column (text, or JSON as stored: "Si\\u00e2n") holds one of ``needles``,
+    in any case."""
+    stored = {form.lower() for n in needles for form in (n, json.dumps(n)[1:-1])}
+    text = func.lower(cast(column, Text))
+    return or_(*(text.contains(form, autoescape=True) for form in sorted(stored)))
 
 
 def redact(session: Session, needles: list[str], fix: Callable[[Any], Any]) -> int:
@@ -32,13 +41,16 @@ def redact(session: Session, needles: list[str], fix: Callable[[Any], Any]) -> i
     with ``fix`` applied to those fields, and vouch for their new form; returns how many."""
     if not needles:
         return 0
-    text = [
-        func.lower(cast(c, Text))
-        for c in (AuditEvent.actor, AuditEvent.object_id, AuditEvent.details)
-    ]
     found = session.scalars(
         select(AuditEvent)
-        .where(or_(*(t.contains(n.lower(), autoescape=True) for t in text for n in needles)))
+        .where(
+            or_(
+                *(
+                    found_in(c, needles)
+                    for c in (AuditEvent.actor, AuditEvent.object_id, AuditEvent.details)
+                )
+            )
+        )
         .order_by(AuditEvent.seq)
     ).all()
     key, kid = signer(session)

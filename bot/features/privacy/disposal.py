@@ -15,14 +15,16 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Date, String, Text, cast, func, or_, select
+from sqlalchemy import JSON, Date, String, Text, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.audit.redact import DISPOSED, redact
+from bot.core.audit.redact import DISPOSED, found_in, redact
 from bot.core.config.fields import RetentionKind
 from bot.core.models import (
     Attestation,
@@ -159,13 +161,7 @@ def _rewrite(session: Session, needles: list[str], fix: Any) -> int:
         ]
         if not columns:
             continue
-        found = or_(
-            *(
-                func.lower(cast(c, Text)).contains(n.lower(), autoescape=True)
-                for _, c in columns
-                for n in needles
-            )
-        )
+        found = or_(*(found_in(c, needles) for _, c in columns))
         for row in session.scalars(select(mapper.class_).where(found)):
             if isinstance(row, OutboxMessage) and row.status != "sent":
                 session.delete(row)  # never sent to someone disposed of, nor rewritten unsent
@@ -186,7 +182,11 @@ def _remove_files(outbox_dir: Path | None, needles: list[str]) -> int:
     removed = 0
     lowered = [n.lower() for n in needles]
     for path in outbox_dir.rglob("*.eml"):
-        text = path.read_bytes().decode("utf-8", "replace").lower()
+        with path.open("rb") as file:  # headers and text parts decoded (=?utf-8?...?=, base64)
+            message = BytesParser(policy=policy.default).parse(file)
+        parts = [str(v) for v in message.values()]
+        parts += [p.get_content() for p in message.walk() if p.get_content_maintype() == "text"]
+        text = " ".join(parts).lower()
         if any(n in text for n in lowered):
             path.unlink()
             removed += 1

@@ -3,7 +3,10 @@ personal data, people still employed keep everything, and ``audit verify`` stays
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
 from pathlib import Path
 
 from sqlalchemy import JSON, String, Text, inspect, select, text
@@ -30,11 +33,20 @@ from tests.support.keys import TEST_KEYS
 
 SCHOOL = SchoolConfig(id="s", name="Oakfield Primary School", headteacher="head@oakfield.example")
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-LEFT = ("Gwen Leaver", "gwen.leaver@oakfield.example")
+LEFT = ("Siân ap Gwyn", "sian.apgwyn@oakfield.example")  # stored as "Si\u00e2n" in JSON
 STAYS = ("Sam Stays", "sam.stays@oakfield.example")
 VISITOR, VISITOR_EMAIL = "Victor Visitor", "victor@visitors.example"
 COMPLAINANT = ("Carol Complainant", "carol@parents.example")
 REPORTER = ("Rita Reporter", "rita.parent@example.com")
+
+
+def _eml(name: str, email: str) -> bytes:
+    """A message as the standard library writes it (a Welsh name: an encoded header and body)."""
+    message = EmailMessage()
+    message["To"] = Address(name, addr_spec=email)
+    message["Subject"] = "Please acknowledge"
+    message.set_content(f"Annwyl {name}", cte="base64")
+    return bytes(message)
 
 
 def _seed(store: Store, outbox: Path) -> None:
@@ -79,7 +91,7 @@ def _seed(store: Store, outbox: Path) -> None:
             audit.record(
                 session, actor=email, action="policy.read", object_type="policy", school_id="s"
             )
-            (outbox / f"{person.id}.eml").write_text(f"To: {name} <{email}>\n\nDear {name}\n")
+            (outbox / f"{person.id}.eml").write_bytes(_eml(name, email))
         visitor = VisitorAssurance(
             school_id="s", name=VISITOR, visit_date=date(2024, 10, 1), rules_sha256="0" * 64
         )
@@ -144,7 +156,7 @@ def _found(store: Store, outbox: Path, needles: tuple[str, ...]) -> list[str]:
                     continue
                 name = column["name"]
                 cast = "TEXT" if connection.dialect.name == "sqlite" else "text"
-                for needle in needles:
+                for needle in {f for n in needles for f in (n, json.dumps(n)[1:-1])}:
                     hit = connection.execute(
                         text(
                             f'SELECT 1 FROM "{table}" WHERE lower(CAST("{name}" AS {cast})) LIKE :n'
@@ -154,7 +166,7 @@ def _found(store: Store, outbox: Path, needles: tuple[str, ...]) -> list[str]:
                     if hit:
                         found.append(f"{table}.{name}: {needle}")
     for path in outbox.rglob("*"):
-        body = path.read_text().lower()
+        body = path.read_text().lower()  # (a file naming them is deleted whole)
         found += [f"{path.name}: {n}" for n in needles if n.lower() in body]
     return found
 
