@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from email import message_from_bytes, policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
@@ -46,6 +47,14 @@ def _eml(name: str, email: str) -> bytes:
     message["To"] = Address(name, addr_spec=email)
     message["Subject"] = "Please acknowledge"
     message.set_content(f"Annwyl {name}", cte="base64")
+    return bytes(message)
+
+
+def _to_the_dsl(about: str) -> bytes:
+    """A message naming someone only in its base64 body."""
+    message = EmailMessage()
+    message["To"] = "dsl@oakfield.example"
+    message.set_content(f"A report from {about} – see the list.", cte="base64")
     return bytes(message)
 
 
@@ -129,6 +138,7 @@ def _seed(store: Store, outbox: Path) -> None:
                 recorded_by=STAYS[1],
             )
         )
+        (outbox / "report.eml").write_bytes(_to_the_dsl(REPORTER[0]))
         session.add(
             Report(
                 school_id="s",
@@ -166,7 +176,8 @@ def _found(store: Store, outbox: Path, needles: tuple[str, ...]) -> list[str]:
                     if hit:
                         found.append(f"{table}.{name}: {needle}")
     for path in outbox.rglob("*"):
-        body = path.read_text().lower()  # (a file naming them is deleted whole)
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        body = (str(message.values()) + message.get_content()).lower()
         found += [f"{path.name}: {n}" for n in needles if n.lower() in body]
     return found
 
