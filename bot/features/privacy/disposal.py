@@ -130,8 +130,9 @@ def _delete(session: Session, model: type[Any], where: Any, done: Disposed) -> l
 
 def _replacer(swaps: dict[str, str]) -> tuple[list[str], Any]:
     """The strings to find (longest first) and a function putting their pseudonyms in any
-    string, list or mapping (any case)."""
-    needles = sorted((s for s in swaps if s and s.strip()), key=len, reverse=True)
+    string, list or mapping (any case). Only an address or a name of two words or more is
+    looked for: a one-word name ("Reception", "Sam") would rewrite other people's words."""
+    needles = sorted((s for s in swaps if "@" in s or len(s.split()) > 1), key=len, reverse=True)
     lower = {k.lower(): v for k, v in swaps.items()}
     pattern = re.compile("|".join(re.escape(n) for n in needles), re.IGNORECASE)
 
@@ -204,6 +205,7 @@ def dispose_people(
         swaps |= {person.email: email, person.display_name: name}
         for model in (Attestation, TrainingRecord):
             _delete(session, model, model.person_id == person.id, done)
+        person.display_name, person.email = name, email  # whatever else finds them
         person.given_name = person.family_name = person.job_title = None
         person.external_id = person.signin_subject = person.signin_issuer = None
         done.people += 1

@@ -142,3 +142,26 @@ def test_a_redacted_event_changed_afterwards_breaks_the_chain(seeded: tuple[Stor
     with store.session() as session:
         verdict = check(session)
     assert not verdict.ok
+
+
+def test_a_one_word_name_is_replaced_on_its_row_and_nowhere_else(
+    seeded: tuple[Store, Path],
+) -> None:
+    store, outbox = seeded
+    with store.transaction() as session:
+        desk = Person(
+            school_id="s",
+            email="reception@oakfield.example",
+            display_name="Sam",
+            active=False,
+            left_on=date(2025, 7, 1),
+        )
+        session.add(desk)
+    assert _erase(store, outbox, "reception@oakfield.example") == []
+    with store.session() as session:
+        assert (
+            session.scalar(select(Person.display_name).where(Person.email == STAYS[1]))
+            == "Sam Stays"
+        )
+        gone = session.scalar(select(Person).where(Person.display_name == "Sam"))
+        assert gone is None and check(session).ok
