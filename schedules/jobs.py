@@ -195,12 +195,13 @@ def maintenance_job(home: str | None = None) -> None:
     )
     log.info(
         "maintenance: %d message bodies dropped, %d sweep runs, %d visitors, %d send counts,"
-        " %d people and reports disposed of; %d bytes given back to the disk",
+        " %d people and reports disposed of, %d outbox files; %d bytes given back to the disk",
         kept.bodies,
         kept.sweep_runs,
         kept.visitors,
         kept.pacing_rows,
         kept.disposed,
+        kept.files,
         kept.space_returned,
     )
     if kept.should_compact:

@@ -6,6 +6,7 @@
   that wait, failed or may not have arrived keep everything: a person may send them again.
 - The sweep-run log goes after ``sweep_run_days``; the newest run of each school always stays.
 - Visitors' confirmations go after the school's ``visitor_retention_days`` (``visitors``).
+- The outbox folder's .eml files go with their messages (a message a rule deleted).
 - The mailbox's send counts (``outbox.pacing``) go once no 24-hour window counts them.
 - A SQLite file gives its free pages back to the disk (``Store.release_free_space``); a file
   made before that was possible keeps them (reused for new rows) until ``Store.compact``.
@@ -52,6 +53,7 @@ class Kept:
     visitors: int = 0
     pacing_rows: int = 0
     disposed: int = 0  # records disposed of under the schools' retention schedules
+    files: int = 0  # .eml files in the outbox folder whose message the database no longer keeps
     space_returned: int = 0  # bytes the SQLite file gave back to the disk
     space_stuck: int = 0  # free bytes a SQLite file made before auto_vacuum keeps (compact it)
 
@@ -206,6 +208,22 @@ def _prune_sweep_runs(session: Session, now: datetime, days: int) -> int:
     return count
 
 
+def _prune_folder(store: Store, folder: Path | None, now: datetime) -> int:
+    """Delete the outbox folder's .eml files whose message a retention rule deleted (the file's
+    name is the message's provider id); a file a day old at least, so one just written whose
+    message is not yet recorded as sent stays."""
+    if folder is None or not folder.is_dir():
+        return 0
+    with store.session() as session:
+        named = select(OutboxMessage.provider_id).where(OutboxMessage.provider_id.is_not(None))
+        kept = set(session.scalars(named))
+    before = (now - timedelta(days=1)).timestamp()
+    gone = [f for f in folder.glob("*.eml") if f.name not in kept and f.stat().st_mtime < before]
+    for file in gone:
+        file.unlink()
+    return len(gone)
+
+
 def _audit(
     session: Session, action: str, object_type: str, count: int, details: dict[str, object]
 ) -> None:
@@ -236,6 +254,7 @@ def run_maintenance(
             if dispose is not None:
                 kept.disposed += dispose(session, school, local_today(now), outbox_dir)
             kept.visitors += purge_visitors(session, school, local_today(now))
+    kept.files = _prune_folder(store, outbox_dir, now)
     kept.space_returned = store.release_free_space()
     space = store.space()
     if space is not None and not space.returns_free_space:

@@ -4,6 +4,7 @@ personal data, people still employed keep everything, and ``audit verify`` stays
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 from email.headerregistry import Address
@@ -30,6 +31,7 @@ from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.core.settings import RetentionSettings
 from bot.core.store import Store
 from bot.engine.maintenance import run_maintenance
+from bot.features.visitors.service import purge_visitors
 from tests.support.keys import TEST_KEYS
 
 SCHOOL = SchoolConfig(id="s", name="Oakfield Primary School", headteacher="head@oakfield.example")
@@ -120,7 +122,10 @@ def _seed(store: Store, outbox: Path) -> None:
             select(OutboxMessage).where(OutboxMessage.purpose == "visitor_copy")
         ).one()
         copy.status, copy.sent_at = "sent", datetime(2024, 10, 1, 10, tzinfo=UTC)
-        (outbox / "visit.eml").write_text(f"To: {VISITOR_EMAIL}\n\nDear {VISITOR}\n")
+        copy.provider_id = "visit-copy_s_1.eml"  # as the .eml mailer names its files
+        sent = outbox / copy.provider_id
+        sent.write_bytes(_eml(VISITOR, VISITOR_EMAIL))
+        os.utime(sent, (datetime(2024, 10, 1, tzinfo=UTC).timestamp(),) * 2)
         session.add(
             Complaint(
                 school_id="s",
@@ -194,10 +199,12 @@ def test_a_leaver_old_visitors_and_old_concerns_leave_no_trace(
     gone = (*LEFT, VISITOR, VISITOR_EMAIL, *REPORTER, *COMPLAINANT)
     assert len(_found(store, outbox, gone)) > 5
 
+    with store.transaction() as session:  # the sweep deletes visitors first, their copies too
+        assert purge_visitors(session, SCHOOL, NOW.date(), write=True) == 1
     kept = run_maintenance(store, RetentionSettings(), [SCHOOL], NOW, outbox)
 
     assert _found(store, outbox, gone) == []
-    assert kept.disposed == 2 and kept.visitors == 1  # a person and a report; the rest by kind
+    assert kept.disposed == 2 and kept.files == 1  # a person and a report; the rest by kind
     stays = _found(store, outbox, STAYS)
     assert {"people.email: " + STAYS[1], "outbox.recipients: " + STAYS[1]} <= set(stays)
     assert f"audit_events.actor: {STAYS[1]}" in stays and any(".eml" in s for s in stays)
