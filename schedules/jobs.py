@@ -191,7 +191,12 @@ def maintenance_job(home: str | None = None) -> None:
         log.warning("maintenance: configuration not read (%s); visitors wait", exc)
         schools = []
     kept = run_maintenance(
-        ctx.store, ctx.settings.retention, schools, utcnow(), ctx.settings.outbox_dir
+        ctx.store,
+        ctx.settings.retention,
+        schools,
+        utcnow(),
+        ctx.settings.outbox_dir,
+        ctx.settings.uploads_dir,
     )
     log.info(
         "maintenance: %d message bodies dropped, %d sweep runs, %d visitors, %d send counts,"

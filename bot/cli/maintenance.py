@@ -60,7 +60,12 @@ def maintenance(
     ctx = context()
     retention = ctx.settings.retention
     kept = run_maintenance(
-        ctx.store, retention, ctx.config.schools, utcnow(), ctx.settings.outbox_dir
+        ctx.store,
+        retention,
+        ctx.config.schools,
+        utcnow(),
+        ctx.settings.outbox_dir,
+        ctx.settings.uploads_dir,
     )
     bodies, runs, visitors = kept.bodies, kept.sweep_runs, kept.visitors
     body_days, run_days = retention.outbox_body_days, retention.sweep_run_days

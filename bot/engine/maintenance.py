@@ -30,7 +30,13 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
-from bot.core.models import OutboxMessage, SweepRun
+from bot.core.models import (
+    DecisionAttachment,
+    OutboxMessage,
+    ReportAttachment,
+    SweepRun,
+    TrainingRecord,
+)
 from bot.core.outbox import bodies as outbox_bodies
 from bot.core.outbox import pacing as mail_pacing
 from bot.core.settings import RetentionSettings
@@ -224,6 +230,34 @@ def _prune_folder(store: Store, folder: Path | None, now: datetime) -> int:
     return len(gone)
 
 
+def _prune_uploads(store: Store, folder: Path | None, now: datetime) -> int:
+    """Delete the uploaded files (report and decision files, certificates) no record names any
+    more, a day old at least (one just stored waits for its record's commit)."""
+    if folder is None or not folder.is_dir():
+        return 0
+    with store.session() as session:
+        kept = {
+            folder / area / school / Path(name).name
+            for area, model in (("reports", ReportAttachment), ("decisions", DecisionAttachment))
+            for school, name in session.execute(select(model.school_id, model.stored_as))
+        }
+        certificates = select(TrainingRecord.certificate_path).where(
+            TrainingRecord.certificate_path.is_not(None)
+        )
+        kept |= {folder / str(path) for path in session.scalars(certificates)}
+    before = (now - timedelta(days=1)).timestamp()
+    areas = [folder / area for area in ("reports", "decisions", "certificates")]
+    gone = [
+        f
+        for area in areas
+        for f in area.rglob("*")
+        if f.is_file() and f not in kept and f.stat().st_mtime < before
+    ]
+    for file in gone:
+        file.unlink()
+    return len(gone)
+
+
 def _audit(
     session: Session, action: str, object_type: str, count: int, details: dict[str, object]
 ) -> None:
@@ -242,9 +276,10 @@ def run_maintenance(
     schools: Sequence[SchoolConfig],
     now: datetime,
     outbox_dir: Path | None = None,
+    uploads_dir: Path | None = None,
 ) -> Kept:
     """Apply every retention rule once (safe to repeat; the scheduler runs it daily); the
-    .eml files in ``outbox_dir`` that name what is disposed of go too."""
+    .eml files in ``outbox_dir`` and the files in ``uploads_dir`` whose records went, go too."""
     purge_visitors, dispose = registered().purge_visitors, registered().dispose
     kept = Kept(bodies=_drop_bodies(store, now, retention.outbox_body_days))
     with store.transaction() as session:
@@ -254,7 +289,7 @@ def run_maintenance(
             if dispose is not None:
                 kept.disposed += dispose(session, school, local_today(now), outbox_dir)
             kept.visitors += purge_visitors(session, school, local_today(now))
-    kept.files = _prune_folder(store, outbox_dir, now)
+    kept.files = _prune_folder(store, outbox_dir, now) + _prune_uploads(store, uploads_dir, now)
     kept.space_returned = store.release_free_space()
     space = store.space()
     if space is not None and not space.returns_free_space:

@@ -23,6 +23,7 @@ from bot.core.models import (
     OutboxMessage,
     Person,
     Report,
+    ReportAttachment,
     School,
     TrainingRecord,
     VisitorAssurance,
@@ -144,18 +145,33 @@ def _seed(store: Store, outbox: Path) -> None:
             )
         )
         (outbox / "report.eml").write_bytes(_to_the_dsl(REPORTER[0]))
+        report = Report(
+            school_id="s",
+            reference="CR-2000-AAAAA",
+            category="filtering",
+            urgency="routine",
+            status="closed",
+            what_happened="A blocked site was reached",
+            reporter_name=REPORTER[0],
+            reporter_email=REPORTER[1],
+            created_at=datetime(2018, 3, 1, tzinfo=UTC),
+            closed_at=datetime(2018, 4, 1, tzinfo=UTC),
+        )
+        session.add(report)
+        session.flush()
+        upload = outbox.parent / "uploads" / "reports" / "s" / "a1b2.jpg"
+        upload.parent.mkdir(parents=True)
+        upload.write_bytes(b"a photo of the screen")
+        os.utime(upload, (datetime(2018, 3, 1, tzinfo=UTC).timestamp(),) * 2)
         session.add(
-            Report(
+            ReportAttachment(
                 school_id="s",
-                reference="CR-2000-AAAAA",
-                category="filtering",
-                urgency="routine",
-                status="closed",
-                what_happened="A blocked site was reached",
-                reporter_name=REPORTER[0],
-                reporter_email=REPORTER[1],
-                created_at=datetime(2018, 3, 1, tzinfo=UTC),
-                closed_at=datetime(2018, 4, 1, tzinfo=UTC),
+                report_id=report.id,
+                filename="screen.jpg",
+                content_type="image/jpeg",
+                size=21,
+                sha256="0" * 64,
+                stored_as="a1b2.jpg",
             )
         )
 
@@ -201,10 +217,22 @@ def test_a_leaver_old_visitors_and_old_concerns_leave_no_trace(
 
     with store.transaction() as session:  # the sweep deletes visitors first, their copies too
         assert purge_visitors(session, SCHOOL, NOW.date(), write=True) == 1
-    kept = run_maintenance(store, RetentionSettings(), [SCHOOL], NOW, outbox)
+    uploads = tmp_path / "uploads"
+    certificate = uploads / "certificates" / "s" / "sam.pdf"  # still employed: it stays
+    certificate.parent.mkdir(parents=True)
+    certificate.write_bytes(b"%PDF-1.4")
+    os.utime(certificate, (datetime(2019, 1, 1, tzinfo=UTC).timestamp(),) * 2)
+    with store.transaction() as session:
+        record = session.scalars(
+            select(TrainingRecord).where(TrainingRecord.provider.contains("Sam"))
+        )
+        record.one().certificate_path = "certificates/s/sam.pdf"
+    kept = run_maintenance(store, RetentionSettings(), [SCHOOL], NOW, outbox, uploads)
 
-    assert _found(store, outbox, gone) == []
-    assert kept.disposed == 2 and kept.files == 1  # a person and a report; the rest by kind
+    assert _found(store, outbox, gone) == [] and not (uploads / "reports/s/a1b2.jpg").exists()
+    assert (
+        kept.disposed == 2 and kept.files == 2 and certificate.exists()
+    )  # a person and a report; the rest by kind
     stays = _found(store, outbox, STAYS)
     assert {"people.email: " + STAYS[1], "outbox.recipients: " + STAYS[1]} <= set(stays)
     assert f"audit_events.actor: {STAYS[1]}" in stays and any(".eml" in s for s in stays)
@@ -218,6 +246,11 @@ def test_a_leaver_old_visitors_and_old_concerns_leave_no_trace(
             select(AuditEvent.details).where(AuditEvent.action == "retention.disposed")
         ).one()
     assert disposed["people"] == 1 and disposed["reports"] == 1
-    assert disposed["deleted"] == {"complaints": 1, "reports": 1, "training_records": 1}
+    assert disposed["deleted"] == {
+        "complaints": 1,
+        "report_attachments": 1,
+        "reports": 1,
+        "training_records": 1,
+    }
     again = run_maintenance(store, RetentionSettings(), [SCHOOL], NOW, outbox)
     assert again.disposed == 0
