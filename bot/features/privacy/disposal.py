@@ -39,7 +39,6 @@ from bot.core.models import (
     ScrGap,
     SealNote,
     TrainingRecord,
-    VisitorAssurance,
 )
 from bot.features.privacy.retention import cutoff, kind_of_report
 
@@ -286,24 +285,6 @@ def _due_closed(
             yield model, list(session.scalars(select(model).where(where))), personal
 
 
-def _visitors(session: Session, school: Any, today: date) -> dict[str, str]:
-    """The names and addresses of visitors past the school's period, with their pseudonyms
-    (the visitors room deletes their confirmations next, ``purge_visitors``)."""
-    before = cutoff("visitors", school, today)
-    swaps: dict[str, str] = {}
-    if before is None:
-        return swaps
-    old = VisitorAssurance.school_id == school.id, VisitorAssurance.visit_date < before
-    for visitor in session.scalars(select(VisitorAssurance).where(*old)):
-        swaps[visitor.name] = f"visitor-{visitor.id}"
-        copy = select(OutboxMessage.recipients).where(  # the copy emailed to them
-            OutboxMessage.idempotency_key == f"visit-copy:{school.id}:{visitor.id}"
-        )
-        for address in session.scalar(copy) or ():
-            swaps[str(address)] = f"visitor-{visitor.id}@{_DISPOSED_DOMAIN}"
-    return swaps
-
-
 def dispose_due(session: Session, school: Any, today: date, outbox_dir: Path | None) -> Disposed:
     """Dispose of everything of ``school`` past its period; audit the counts."""
     done = Disposed()
@@ -311,7 +292,7 @@ def dispose_due(session: Session, school: Any, today: date, outbox_dir: Path | N
     staff = select(Person).where(Person.school_id == school.id, Person.left_on.is_(None))
     keep = {w.lower() for p in session.scalars(staff) for w in (p.email, p.display_name)}
     reports = _due_reports(session, school, today)
-    swaps = _visitors(session, school, today)
+    swaps: dict[str, str] = {}
     for report in reports:
         for said in (report.reporter_email, report.reporter_name, report.about_person):
             swaps[said or ""] = f"report-{report.id}"
