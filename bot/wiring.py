@@ -31,6 +31,7 @@ from bot.features.chatbot.deliver import ChatDigests
 from bot.features.dashboard.digest import digest_step
 from bot.features.decisions.step import decision_reminders_step
 from bot.features.policies.step import governor_alerts
+from bot.features.privacy.api import dispose_due
 from bot.features.privacy.step import complaints_step
 from bot.features.reports.step import report_sweep
 from bot.features.scr.owner import OwnerNotes
@@ -115,6 +116,7 @@ FEATURE_STEPS = FeatureSteps(
     purge_visitors=lambda session, school, today: purge_visitors(
         session, school, today, write=True
     ),
+    dispose=dispose_due,
     chat_route=chat_route,
     digest_notes=OwnerNotes(),  # the SCR owner's new gaps, in their reminder email
 )

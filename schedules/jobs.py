@@ -190,14 +190,23 @@ def maintenance_job(home: str | None = None) -> None:
     except ConfigError as exc:  # the outbox and logs still follow their retention
         log.warning("maintenance: configuration not read (%s); visitors wait", exc)
         schools = []
-    kept = run_maintenance(ctx.store, ctx.settings.retention, schools, utcnow())
+    kept = run_maintenance(
+        ctx.store,
+        ctx.settings.retention,
+        schools,
+        utcnow(),
+        ctx.settings.outbox_dir,
+        ctx.settings.uploads_dir,
+    )
     log.info(
-        "maintenance: %d message bodies dropped, %d sweep runs, %d visitors, %d send counts;"
-        " %d bytes given back to the disk",
+        "maintenance: %d message bodies dropped, %d sweep runs, %d visitors, %d send counts,"
+        " %d people and reports disposed of, %d outbox files; %d bytes given back to the disk",
         kept.bodies,
         kept.sweep_runs,
         kept.visitors,
         kept.pacing_rows,
+        kept.disposed,
+        kept.files,
         kept.space_returned,
     )
     if kept.should_compact:

@@ -65,6 +65,12 @@ _KEY_CHANGED = N_(
     "this server and outside the database server: without them nobody can check the log."
 )
 
+_DISPOSED = N_(
+    "Disposed of under the retention schedule (the last time on %(day)s): people: %(people)s, "
+    "reports: %(reports)s; audit entries whose personal data was removed, still verified: "
+    "%(audit_events)s."
+)
+
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 
 
@@ -116,6 +122,10 @@ def _print_verdict(verdict: Verdict, anchor: Anchor | None) -> None:
             more = _MORE if verdict.more == 1 else _MORE_PLURAL
             err.print(say(more, count=verdict.more))
         err.print(say(_COUNTED, events=verdict.events, records=verdict.record_count))
+    if verdict.disposed_last is not None:
+        console.print(
+            _dated(_DISPOSED, to_local(verdict.disposed_last), **verdict.disposed), highlight=False
+        )
     if verdict.sealed_on_upgrade is not None:
         day = to_local(verdict.sealed_on_upgrade)
         console.print(_dated(_SEALED_ON_UPGRADE, day), highlight=False)

@@ -46,7 +46,8 @@ from bot.features.decisions.cli import decisions_app
 from bot.features.evidence.cli import evidence_app
 from bot.features.governors.cli import governors_app
 from bot.features.policies.cli import policies_app
-from bot.features.privacy.cli import complaints_app, privacy_app
+from bot.features.privacy.cli import complaints_app
+from bot.features.privacy.retention_cli import privacy_app  # with the retention commands
 from bot.features.reading.cli import campaign_app
 from bot.features.reports.cli import reports_app
 from bot.features.scr.cli import scr_app

@@ -59,7 +59,14 @@ def maintenance(
 
     ctx = context()
     retention = ctx.settings.retention
-    kept = run_maintenance(ctx.store, retention, ctx.config.schools, utcnow())
+    kept = run_maintenance(
+        ctx.store,
+        retention,
+        ctx.config.schools,
+        utcnow(),
+        ctx.settings.outbox_dir,
+        ctx.settings.uploads_dir,
+    )
     bodies, runs, visitors = kept.bodies, kept.sweep_runs, kept.visitors
     body_days, run_days = retention.outbox_body_days, retention.sweep_run_days
     said = {  # each count in its own plural form
@@ -72,6 +79,16 @@ def maintenance(
         ),
     }
     console.print(say(_KEPT, **said))
+    if kept.disposed:
+        console.print(
+            nmsg(
+                "%(count)s person or report disposed of under the retention schedule "
+                "(`audit verify` counts them).",
+                "%(count)s people and reports disposed of under the retention schedule "
+                "(`audit verify` counts them).",
+                kept.disposed,
+            )
+        )
     _report_space(kept, compacting=compact)
     if compact:
         _compact_database(ctx)

@@ -33,6 +33,7 @@ __all__ = [
     "london_today",
     "read_uk_date",
     "shift",
+    "years_after",
 ]
 
 
@@ -63,7 +64,7 @@ TOO_LONG_AGO = N_(
 )
 
 
-def _years_after(day: date, years: int) -> date:
+def years_after(day: date, years: int) -> date:
     """The same day ``years`` later (28 February for 29 February in a common year)."""
     try:
         return day.replace(year=day.year + years)
@@ -80,7 +81,7 @@ class DateWindow:
 
     def latest(self, today: date) -> date:
         """The last accepted day, seen from ``today``."""
-        return _years_after(today, self.years_ahead)
+        return years_after(today, self.years_ahead)
 
     def problem(self, day: date, today: date) -> Msg | None:
         """What is wrong with ``day`` in plain words (None when it is inside the window)."""

@@ -6,6 +6,7 @@
   that wait, failed or may not have arrived keep everything: a person may send them again.
 - The sweep-run log goes after ``sweep_run_days``; the newest run of each school always stays.
 - Visitors' confirmations go after the school's ``visitor_retention_days`` (``visitors``).
+- The outbox folder's .eml files go with their messages (a message a rule deleted).
 - The mailbox's send counts (``outbox.pacing``) go once no 24-hour window counts them.
 - A SQLite file gives its free pages back to the disk (``Store.release_free_space``); a file
   made before that was possible keeps them (reused for new rows) until ``Store.compact``.
@@ -20,6 +21,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import Row, Select, delete, func, insert, select, update
@@ -28,7 +30,13 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
-from bot.core.models import OutboxMessage, SweepRun
+from bot.core.models import (
+    DecisionAttachment,
+    OutboxMessage,
+    ReportAttachment,
+    SweepRun,
+    TrainingRecord,
+)
 from bot.core.outbox import bodies as outbox_bodies
 from bot.core.outbox import pacing as mail_pacing
 from bot.core.settings import RetentionSettings
@@ -50,6 +58,8 @@ class Kept:
     sweep_runs: int = 0
     visitors: int = 0
     pacing_rows: int = 0
+    disposed: int = 0  # records disposed of under the schools' retention schedules
+    files: int = 0  # .eml files in the outbox folder whose message the database no longer keeps
     space_returned: int = 0  # bytes the SQLite file gave back to the disk
     space_stuck: int = 0  # free bytes a SQLite file made before auto_vacuum keeps (compact it)
 
@@ -204,6 +214,50 @@ def _prune_sweep_runs(session: Session, now: datetime, days: int) -> int:
     return count
 
 
+def _prune_folder(store: Store, folder: Path | None, now: datetime) -> int:
+    """Delete the outbox folder's .eml files whose message a retention rule deleted (the file's
+    name is the message's provider id); a file a day old at least, so one just written whose
+    message is not yet recorded as sent stays."""
+    if folder is None or not folder.is_dir():
+        return 0
+    with store.session() as session:
+        named = select(OutboxMessage.provider_id).where(OutboxMessage.provider_id.is_not(None))
+        kept = set(session.scalars(named))
+    before = (now - timedelta(days=1)).timestamp()
+    gone = [f for f in folder.glob("*.eml") if f.name not in kept and f.stat().st_mtime < before]
+    for file in gone:
+        file.unlink()
+    return len(gone)
+
+
+def _prune_uploads(store: Store, folder: Path | None, now: datetime) -> int:
+    """Delete the uploaded files (report and decision files, certificates) no record names any
+    more, a day old at least (one just stored waits for its record's commit)."""
+    if folder is None or not folder.is_dir():
+        return 0
+    with store.session() as session:
+        kept = {
+            folder / area / school / Path(name).name
+            for area, model in (("reports", ReportAttachment), ("decisions", DecisionAttachment))
+            for school, name in session.execute(select(model.school_id, model.stored_as))
+        }
+        certificates = select(TrainingRecord.certificate_path).where(
+            TrainingRecord.certificate_path.is_not(None)
+        )
+        kept |= {folder / str(path) for path in session.scalars(certificates)}
+    before = (now - timedelta(days=1)).timestamp()
+    areas = [folder / area for area in ("reports", "decisions", "certificates")]
+    gone = [
+        f
+        for area in areas
+        for f in area.rglob("*")
+        if f.is_file() and f not in kept and f.stat().st_mtime < before
+    ]
+    for file in gone:
+        file.unlink()
+    return len(gone)
+
+
 def _audit(
     session: Session, action: str, object_type: str, count: int, details: dict[str, object]
 ) -> None:
@@ -217,16 +271,25 @@ def _audit(
 
 
 def run_maintenance(
-    store: Store, retention: RetentionSettings, schools: Sequence[SchoolConfig], now: datetime
+    store: Store,
+    retention: RetentionSettings,
+    schools: Sequence[SchoolConfig],
+    now: datetime,
+    outbox_dir: Path | None = None,
+    uploads_dir: Path | None = None,
 ) -> Kept:
-    """Apply every retention rule once (safe to repeat; the scheduler runs it daily)."""
-    purge_visitors = registered().purge_visitors
+    """Apply every retention rule once (safe to repeat; the scheduler runs it daily); the
+    .eml files in ``outbox_dir`` and the files in ``uploads_dir`` whose records went, go too."""
+    purge_visitors, dispose = registered().purge_visitors, registered().dispose
     kept = Kept(bodies=_drop_bodies(store, now, retention.outbox_body_days))
     with store.transaction() as session:
         kept.sweep_runs = _prune_sweep_runs(session, now, retention.sweep_run_days)
         kept.pacing_rows = mail_pacing.prune(session, now)
         for school in schools:
+            if dispose is not None:
+                kept.disposed += dispose(session, school, local_today(now), outbox_dir)
             kept.visitors += purge_visitors(session, school, local_today(now))
+    kept.files = _prune_folder(store, outbox_dir, now) + _prune_uploads(store, uploads_dir, now)
     kept.space_returned = store.release_free_space()
     space = store.space()
     if space is not None and not space.returns_free_space:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -46,6 +47,9 @@ class FeatureSteps:
     # steps that run in full while a newly set-up school is in preview (the others plan only)
     run_in_preview: frozenset[Step]
     purge_visitors: Purge  # maintenance: visitors' confirmations past the school's retention
+    # maintenance: what has passed its period under the school's retention schedule, disposed
+    # of (session, school, today, outbox folder) -> records disposed of
+    dispose: Callable[[Session, SchoolConfig, date, Path | None], int] | None = None
     # run first for every school, before the directory and everything else: the report deadlines
     first: tuple[Step, ...] = ()
     # each step's name (its function's) in plain words, for the pages that say one is failing

@@ -29,7 +29,9 @@ people: rules service web templates. No step: the sweep merges the register
 policies: rules step web cli templates api. No service.py: its service is split by what it owns
     (register.py, intake.py, attest.py, review.py, alerts.py, store.py).
 privacy: rules service step web cli templates api. One room for a person's data-protection
-    rights: complaints, subject access and erasure requests share one tracked request and clock.
+    rights: complaints, subject access and erasure requests share one tracked request and clock;
+    the retention schedule (retention.py, pure), disposal on time with the audit chain kept
+    (disposal.py) and erasure and legal holds (erasure.py).
 reading: service cli api. No rules or step: an edition's duties are the engine's
     (``bot.engine.duties``); no web or templates: editions are registered by command and read
     on the policies room's pages.

@@ -25,6 +25,7 @@ from bot.core.audit.batches import BATCH_SEALED, BATCHES, Batch, batch_digest, f
 from bot.core.audit.files import check_contents
 from bot.core.audit.names import RecordId, batch_name, field_words, record_id, record_name
 from bot.core.audit.queued import unsealed
+from bot.core.audit.redact import DISPOSED
 from bot.core.audit.seals import (
     BASELINE_ACTOR,
     KINDS,
@@ -98,6 +99,10 @@ class Verdict:
     problems: list[str] = field(default_factory=list)
     more: int = 0  # problems found beyond those named
     sealed_on_upgrade: datetime | None = None  # when records stored before sealing were sealed
+    # what the retention schedule disposed of (people, reports, audit entries redacted: counts)
+    # and when it last did
+    disposed: dict[str, int] = field(default_factory=dict)
+    disposed_last: datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -134,11 +139,17 @@ class _Walk:
     shapes: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     anchor_hash: str | None = None
     upgrade_at: datetime | None = None
+    disposed: dict[str, int] = field(default_factory=dict)
+    disposed_last: datetime | None = None
 
     def see(self, event: AuditEvent) -> None:
         """Called for every event whose link and hash held."""
         if self.anchor is not None and event.seq == self.anchor.count:
             self.anchor_hash = event.hash
+        if event.action == DISPOSED:
+            for name in ("people", "reports", "audit_events"):
+                self.disposed[name] = self.disposed.get(name, 0) + int(event.details.get(name, 0))
+            self.disposed_last = event.at
         if event.action == BATCH_SEALED:
             self._see_batch(event)
             return
@@ -337,7 +348,8 @@ def check(
     ``anchor``), then the files the records name, re-hashed from ``uploads_dir``."""
     walk = _Walk(anchor, audit.keyring_of(session))
     result = audit.verify(session, walk.see)
-    verdict = Verdict(events=result.checked, sealed_on_upgrade=walk.upgrade_at)
+    verdict = Verdict(result.checked, sealed_on_upgrade=walk.upgrade_at, disposed=walk.disposed)
+    verdict.disposed_last = walk.disposed_last
     if not result.ok:
         verdict.add(_chain_problem(result))
         return verdict  # what follows a broken link cannot be trusted to name records

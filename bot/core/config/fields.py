@@ -22,6 +22,7 @@ __all__ = [
     "JobRole",
     "PartName",
     "PastDate",
+    "RetentionKind",
     "ReviewDate",
     "Role",
     "Slug",
@@ -84,3 +85,21 @@ def _within(window: DateWindow) -> AfterValidator:
 ReviewDate = Annotated[date, _within(REVIEW)]
 PastDate = Annotated[date, _within(HAPPENED)]
 CalendarDate = Annotated[date, _within(CALENDAR)]
+
+# the kinds of record the retention schedule names (``bot.features.privacy.retention``)
+RetentionKind = Literal[
+    "acknowledgements",
+    "training",
+    "holdings",
+    "concerns",
+    "data_breaches",
+    "incidents",
+    "allegations",
+    "complaints",
+    "scr_gaps",
+    "decisions",
+    "visitors",
+    "messages",
+    "audit_log",
+    "leavers",
+]

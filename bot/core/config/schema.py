@@ -23,7 +23,7 @@ from pydantic import (
 from bot.core.calendar import Country, add_working_days, is_working_day
 from bot.core.config.complaints import ComplaintSettings
 from bot.core.config.directory import DirectoryRules as DirectoryRules
-from bot.core.config.fields import CalendarDate, Email, JobRole, Role, Slug
+from bot.core.config.fields import CalendarDate, Email, JobRole, RetentionKind, Role, Slug
 from bot.core.config.owed import (
     DEFAULT_CADENCE,
     AccountConfig,
@@ -169,6 +169,9 @@ class SchoolConfig(_Strict):
     # and how long visitors' confirmations are kept before the sweep deletes them
     visitor_rules: str | None = Field(default=None, max_length=10000)
     visitor_retention_days: int = Field(default=365, ge=1, le=3650)
+    # the school's own retention periods, in years, by kind of record (in place of the
+    # schedule's defaults, each with its source: ``bot.features.privacy.retention``)
+    retention: dict[RetentionKind, Annotated[int, Field(ge=1, le=100)]] = {}
     # the /privacy and /terms pages (Markdown; None: the built-in text, in the school's name)
     privacy_notice: str | None = Field(default=None, max_length=20000)
     terms_of_use: str | None = Field(default=None, max_length=20000)

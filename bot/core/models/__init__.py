@@ -10,6 +10,7 @@ the tests) sees them all: ``from bot.core.models import Person`` as before. The 
 - ``accounts``: official accounts and their holders;
 - ``duties``: duties, attestations, training records;
 - ``complaints``: data-protection complaints to the school;
+- ``holds``: legal holds the DSL sets, which the retention schedule never disposes of;
 - ``audit``: the audit chain's head and events, the notes of bulk-sealed rows;
 - ``reports``: reports, their entries, clocks and attachments;
 - ``registers``: decisions, task completions, visitors' confirmations;
@@ -40,6 +41,7 @@ from bot.core.models.duties import Duty as Duty
 from bot.core.models.duties import PageSeen as PageSeen
 from bot.core.models.duties import ReadingCheck as ReadingCheck
 from bot.core.models.duties import TrainingRecord as TrainingRecord
+from bot.core.models.holds import LegalHold as LegalHold
 from bot.core.models.outbox import DispatchWorker as DispatchWorker
 from bot.core.models.outbox import MailSend as MailSend
 from bot.core.models.outbox import OutboxBody as OutboxBody

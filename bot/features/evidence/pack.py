@@ -37,6 +37,7 @@ from bot.features.evidence.rules import (
     format_fingerprint,
     manifest_bytes,
     pack_language,
+    retention_table,
     rules_table,
     standards_sentence,
 )
@@ -246,6 +247,7 @@ def make_pack(
         facts = replace(
             facts,
             rules=rules_table(school),
+            retention=retention_table(school),
             scr_gaps=scr_gaps(session, school, today, named=request.scr_names),
             training_roles=training_by_role(session, school, today),
         )
@@ -277,8 +279,7 @@ def make_pack(
         described[table.file_name] = table.title.split(":")[0]
     if school is not None:  # its record of processing (UK GDPR Art. 30), for the DPO to complete
         with speaking(pack_language(language)):
-            # the retention schedule's rows join here once it is merged (#93 item 1)
-            files[RECORD_FILE] = record_csv(record_rows(school, request.platform, []))
+            files[RECORD_FILE] = record_csv(record_rows(school, request.platform))
         described[RECORD_FILE] = "the record of processing (UK GDPR Article 30), pre-filled"
     zip_name = f"evidence-{school_id}-{facts.made_at:%Y-%m-%d}.zip"
     described[README] = "this file"

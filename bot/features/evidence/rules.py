@@ -11,10 +11,11 @@ from datetime import date
 from typing import Protocol
 
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, Msg
+from bot.core.i18n import N_, Joined, Msg
 from bot.core.nations import Source, pack_for
 from bot.core.nations.inspectorates import inspectorate
 from bot.core.words import csv_text
+from bot.features.privacy.api import schedule_rows
 
 __all__ = [
     "HOLDER_STATES",
@@ -33,6 +34,7 @@ __all__ = [
     "normalise_fingerprint",
     "pack_language",
     "parse_manifest",
+    "retention_table",
     "rules_table",
     "standards_sentence",
     "training_state",
@@ -205,6 +207,27 @@ def _cited(source: Source | None, dates: Source | None = None) -> str:
     """A rule's source (and where its dates come from) as the table says it."""
     said = f"{source.title} ({source.url})" if source else "the school's own"
     return f"{said}; dates: {dates.title} ({dates.url})" if dates else said
+
+
+def retention_table(school: SchoolConfig) -> Table:
+    """The school's retention schedule: how long each kind of record is kept, from which day,
+    and the source of each default (the school's own choices marked)."""
+    rows = tuple(  # the period, and whether it is the school's own choice
+        cells(
+            (r.name, Joined((r.period, Msg(OWN) if r.school_choice else "")), r.runs_from, r.source)
+        )
+        for r in schedule_rows(school)
+    )
+    headers = (
+        N_("Kind of record"),
+        N_("Kept for"),
+        N_("Counted from"),
+        N_("Source of the default"),
+    )
+    return Table("retention-schedule.csv", N_("Retention schedule"), headers, rows)
+
+
+OWN = N_(" (the school's choice)")
 
 
 def rules_table(school: SchoolConfig) -> Table:

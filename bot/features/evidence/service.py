@@ -84,6 +84,7 @@ class Facts:
     scr_gaps: Table | None = None
     training_roles: Table | None = None
     rules: Table | None = None  # the rules the records were kept under (``rules_table``)
+    retention: Table | None = None  # how long each kind of record is kept (``retention_table``)
     scr_held: bool = True  # a single central record has been imported and checked
     standards: str | None = None  # an independent school's standards, one sentence
 

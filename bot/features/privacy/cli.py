@@ -78,7 +78,10 @@ def complaints_counts(
 
 
 privacy_app = typer.Typer(
-    help="A person's data-protection rights: subject access, the record of processing.",
+    help=(
+        "A person's data-protection rights: subject access, the record of processing, the "
+        "retention schedule, erasure, legal holds."
+    ),
     no_args_is_help=True,
 )
 
@@ -161,8 +164,7 @@ def privacy_record(
     out.mkdir(parents=True, exist_ok=True)
     for chosen in schools_of(ctx, school):
         with speaking(chosen.language):
-            # the retention schedule's rows join here once it is merged (#93 item 1)
-            rows = record_rows(chosen, ctx.settings.platform(chosen.connection), [])
+            rows = record_rows(chosen, ctx.settings.platform(chosen.connection))
             target = out / f"{chosen.id}-{RECORD_FILE}"
             target.write_bytes(record_csv(rows))
             target.with_suffix(".pdf").write_bytes(record_pdf(rows, chosen.name, chosen.language))

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from bot.core.config import SchoolConfig
 from bot.core.i18n import N_, say
 from bot.core.words import csv_text, said_words, school_words
+from bot.features.privacy.retention import schedule_rows
 
 __all__ = ["RECORD_FILE", "record_csv", "record_pdf", "record_rows"]
 
@@ -46,13 +47,14 @@ _TRANSFERS = {
 }
 
 
-def record_rows(
-    school: SchoolConfig, platform: str | None, retention: Sequence[Sequence[str]]
-) -> list[tuple[str, str]]:
+def record_rows(school: SchoolConfig, platform: str | None) -> list[tuple[str, str]]:
     """The record, row by row: Art. 30(1)'s items answered for ``school`` on ``platform``
-    (``m365``, ``google``, ``local``; None: not stated), with ``retention``'s rows."""
+    (``m365``, ``google``, ``local``; None: not stated), its retention from the schedule."""
     words = said_words(school_words(school))
-    kept = "; ".join(" - ".join(row) for row in retention) or say(_DPO_TO_COMPLETE)
+    kept = "; ".join(
+        " - ".join(str(part) for part in (row.name, row.period, row.runs_from, row.source))
+        for row in schedule_rows(school)
+    )
     rows = [
         (
             N_("Controller"),

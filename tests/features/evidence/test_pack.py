@@ -76,6 +76,7 @@ MEMBERS = (
     PUBLIC_KEY,
     "record-of-processing.csv",
     "report-deadlines.csv",
+    "retention-schedule.csv",
     "reviews-after-a-change.csv",
     "rules.csv",
     "single-central-record-gaps-by-person.csv",

@@ -16,6 +16,7 @@ from bot.core.config import SchoolConfig
 from bot.core.i18n import speaking
 from bot.core.models import AuditEvent
 from bot.features.privacy.record import record_rows
+from bot.features.privacy.retention import schedule_rows
 from tests.support.helpers import SchoolBuilder
 
 
@@ -38,25 +39,29 @@ def test_the_processor_is_the_schools_platform(
     platform: str | None, processor: str, transfer: str
 ) -> None:
     with speaking("en"):
-        rows = dict(record_rows(_school(dpo="dpo@oak.example"), platform, []))
+        rows = dict(record_rows(_school(dpo="dpo@oak.example"), platform))
     assert rows["Recipients"].startswith(processor)
     assert transfer in rows["Transfers outside the UK"]
     assert rows["Data protection officer"] == "dpo@oak.example"
-    assert rows["Retention"] == "for the DPO to complete"  # no schedule given
     if platform != "m365":
         assert "Microsoft" not in str(rows)
 
 
-def test_retention_rows_are_printed_and_an_unnamed_dpo_is_not_stated() -> None:
-    schedule = [("Training records", "6 years", "leaving", "IRMS Toolkit for Schools")]
+def test_retention_is_the_schools_schedule_and_an_unnamed_dpo_is_not_stated() -> None:
+    school = _school(retention={"leavers": 7})  # the school's own choice for people who left
     with speaking("en"):
-        rows = dict(record_rows(_school(), "local", schedule))
-    assert rows["Retention"] == "Training records - 6 years - leaving - IRMS Toolkit for Schools"
+        rows = dict(record_rows(school, "local"))
+        schedule = schedule_rows(school)
+    for row in schedule:  # every kind, with its period, the day it counts from and its source
+        said = " - ".join(str(part) for part in (row.name, row.period, row.runs_from, row.source))
+        assert said in rows["Retention"]
+    assert "IRMS Information Management Toolkit for Schools" in rows["Retention"]
+    assert "People who left - 7 years" in rows["Retention"]
     assert rows["Data protection officer"] == "not stated"
     with speaking("cy"):
-        welsh = dict(record_rows(_school(country="wales", language="cy"), "m365", []))
+        welsh = dict(record_rows(_school(country="wales", language="cy"), "m365"))
     assert welsh["Derbynwyr"].startswith("Microsoft (Microsoft 365), yn brosesydd i'r ysgol")
-    assert welsh["Cadw"] == "i'r swyddog diogelu data ei gwblhau"
+    assert welsh["Cadw"].startswith("Cadarnhadau a llofnodion - 6 o flynyddoedd")
 
 
 def test_the_command_writes_the_record_and_audits_it(
