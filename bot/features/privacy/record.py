@@ -19,6 +19,7 @@ __all__ = ["RECORD_FILE", "record_csv", "record_pdf", "record_rows"]
 
 RECORD_FILE = "record-of-processing.csv"
 _DPO_TO_COMPLETE = N_("for the DPO to complete")
+_RETENTION = N_("Retention")
 # the platform the school's mail, sign-in and directory run on: the processor it names
 _PROCESSORS = {
     "m365": N_(
@@ -51,10 +52,13 @@ def record_rows(school: SchoolConfig, platform: str | None) -> list[tuple[str, s
     """The record, row by row: Art. 30(1)'s items answered for ``school`` on ``platform``
     (``m365``, ``google``, ``local``; None: not stated), its retention from the schedule."""
     words = said_words(school_words(school))
-    kept = "; ".join(
-        " - ".join(str(part) for part in (row.name, row.period, row.runs_from, row.source))
+    kept = [  # a row each kind of record: one cell of them all would not fit a page
+        (
+            f"{say(_RETENTION)}: {row.name}",
+            " - ".join(map(str, (row.period, row.runs_from, row.source))),
+        )
         for row in schedule_rows(school)
-    )
+    ]
     rows = [
         (
             N_("Controller"),
@@ -120,7 +124,6 @@ def record_rows(school: SchoolConfig, platform: str | None) -> list[tuple[str, s
             N_("Transfers outside the UK"),
             say(_TRANSFERS[platform]) if platform in _TRANSFERS else say(_DPO_TO_COMPLETE),
         ),
-        (N_("Retention"), kept),
         (
             N_("Security measures"),
             say(
@@ -131,7 +134,8 @@ def record_rows(school: SchoolConfig, platform: str | None) -> list[tuple[str, s
             ),
         ),
     ]
-    return [(say(heading), answer) for heading, answer in rows]
+    said = [(say(heading), answer) for heading, answer in rows]
+    return said[:-1] + kept + said[-1:]  # retention before the security measures
 
 
 def record_csv(rows: Sequence[tuple[str, str]]) -> bytes:

@@ -1,6 +1,6 @@
 """complaints.kind: a data-protection complaint, a subject access request or an erasure request
 
-Revision ID: w7_privacy_request_kinds
+Revision ID: request_kinds
 Revises: twice_form_keys
 Create Date: 2026-11-29 04:20:00
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "w7_privacy_request_kinds"
+revision = "request_kinds"
 down_revision = "twice_form_keys"
 branch_labels = None
 depends_on = None

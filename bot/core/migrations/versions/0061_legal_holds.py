@@ -1,7 +1,7 @@
 """legal_holds: records the DSL says must be kept, whatever the retention schedule says
 
-Revision ID: w7_retention_holds
-Revises: twice_form_keys
+Revision ID: legal_holds
+Revises: request_kinds
 Create Date: 2026-11-29 04:20:00
 
 One row a hold (a person's records, or one report), naming who set it, when and why, and when
@@ -15,8 +15,8 @@ from alembic import op
 
 import bot.core.models
 
-revision = "w7_retention_holds"
-down_revision = "twice_form_keys"
+revision = "legal_holds"
+down_revision = "request_kinds"
 branch_labels = None
 depends_on = None
 
