@@ -87,3 +87,4 @@ from bot.core.models.snapshot import DutySnapshot as DutySnapshot
 from bot.core.models.snapshot import DutyTally as DutyTally
 from bot.core.models.snapshot import PersonTally as PersonTally
 from bot.core.models.teams import TeamsChat as TeamsChat
+from bot.core.models.teams import chats_of as chats_of
