@@ -50,6 +50,7 @@ from bot.core.models.people import ExtraPerson as ExtraPerson
 from bot.core.models.people import Person as Person
 from bot.core.models.people import PersonGroup as PersonGroup
 from bot.core.models.people import PersonRole as PersonRole
+from bot.core.models.people import active_person as active_person
 from bot.core.models.policies import Policy as Policy
 from bot.core.models.policies import PolicyReview as PolicyReview
 from bot.core.models.policies import PolicyVersion as PolicyVersion
