@@ -179,3 +179,23 @@ def test_the_checker_catches_what_chat_would_refuse(how: str) -> None:
     assert any(
         "'textParagraf' is not in the discovery schema" in p for p in chat_message_problems(chat)
     )
+
+
+def test_a_report_alerts_chat_message_escapes_its_words_and_names_its_title() -> None:
+    """The channel's card said its line as Chat markup (a school's '&' or '<' broke it) and
+    repeated its title as message text; both alerts are now one card shape."""
+    teams, chat = alert_cards(
+        "New report CR-2026-7KQ3M",
+        ["Urgency: immediate · Oak & Ash <DSL team>: sign in to read it."],
+        "https://oak.example/r",
+        "k",
+        open_text="Open (sign-in required)",
+    )
+    [widget, buttons] = chat["cardsV2"][0]["card"]["sections"][0]["widgets"]
+    assert widget["textParagraph"]["text"].endswith(
+        "Oak &amp; Ash &lt;DSL team&gt;: sign in to read it."
+    )
+    assert chat["fallbackText"] == "New report CR-2026-7KQ3M" and "text" not in chat
+    assert buttons["buttonList"]["buttons"][0]["text"] == "Open (sign-in required)"
+    assert teams["body"][1]["text"].endswith("Oak & Ash <DSL team>: sign in to read it.")
+    assert chat_message_problems(chat) == []
