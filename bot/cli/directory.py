@@ -16,7 +16,6 @@ from bot.core.i18n import N_, Dated, Msg, say, speak
 from bot.core.permissions import DIRECTORY_EDITORS
 from bot.core.words import left_out_words, said_words, school_words
 from bot.engine.commands import (
-    WHO_ARE_YOU,
     AsOf,
     SchoolOption,
     as_of_today,
@@ -24,7 +23,9 @@ from bot.engine.commands import (
     context,
     fail,
     friendly,
+    one_school,
     schools_of,
+    who_asks,
 )
 
 if TYPE_CHECKING:
@@ -122,23 +123,8 @@ def _editor(school: str | None, email: str | None) -> tuple[AppContext, SchoolCo
     """The context, the named school (exit 2 with the known ids if unknown) or the first, and
     the confirming person's email; they must be the head or an admin, or a trust-wide
     administrator (exit 2)."""
-    from sqlalchemy import select  # lazy: not loaded by --help (module docstring)
-
-    from bot.core.models import Person
-
-    ctx = context()
-    config = schools_of(ctx, school)[0] if school else ctx.config.schools[0]
-    speak(config.language)
-    if not email:
-        fail(say(WHO_ARE_YOU))
-    address = email.strip().lower()
-    with ctx.store.session() as session:
-        person = session.scalar(
-            select(Person).where(
-                Person.school_id == config.id, Person.email == address, Person.active.is_(True)
-            )
-        )
-        roles = person.role_names if person is not None else set()
+    ctx, config = one_school(school)
+    address, _, roles = who_asks(ctx, config, email)
     if address in ctx.config.organisation.trust_admins:  # the trust's IT lead: every school
         roles.add("trust_admin")
     if not roles & DIRECTORY_EDITORS:
@@ -157,6 +143,7 @@ def _editor(school: str | None, email: str | None) -> tuple[AppContext, SchoolCo
 @friendly
 def directory_status(school: SchoolOption = None) -> None:
     """Who is missing from the directory, and any stopped sync waiting for a confirmation."""
+    # lazy: not loaded by --help (module docstring)
     from bot.cli.render import directory_lines, print_lines
     from bot.engine.directory_kept import left_out, no_mailbox, unassigned
 

@@ -22,6 +22,7 @@ __all__ = [
     "Problem",
     "document_kind",
     "image_problem",
+    "named_kind",
     "sniff",
     "type_problem",
 ]
@@ -110,6 +111,11 @@ def _extension(name: str) -> str:
     base = re.split(r"[\\/]", name or "")[-1]
     found = re.search(r"\.([A-Za-z][A-Za-z0-9]{0,9})$", base)
     return f".{found[1].lower()}" if found else ""
+
+
+def named_kind(filename: str) -> str:
+    """The content type a file's name says ("application/octet-stream": none we take)."""
+    return _EXTENSION_OF.get(_extension(filename), "application/octet-stream")
 
 
 def type_problem(

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
     from bot.core.context import AppContext
     from bot.core.forms import Text
+    from bot.core.models import Person
     from bot.core.settings import Settings
     from bot.engine.sweep import SchoolSweep
 
@@ -63,6 +64,7 @@ __all__ = [
     "fail",
     "friendly",
     "language_here",
+    "one_school",
     "os_user",
     "print_reminder_plan",
     "refuse_new_database",
@@ -72,6 +74,7 @@ __all__ = [
     "table",
     "unused_columns",
     "where",
+    "who_asks",
 ]
 
 console = Console()
@@ -331,6 +334,32 @@ def schools_of(ctx: AppContext, school: str | None) -> list[SchoolConfig]:
             return [config]
     known = ", ".join(s.id for s in ctx.config.schools)
     fail(Msg(_NO_SUCH_SCHOOL, school=repr(school), known=known))
+
+
+def one_school(school: str | None, **options: Any) -> tuple[AppContext, SchoolConfig]:
+    """The command's context (``options``: ``context``'s) and the school it acts on: the one
+    named, else the first; spoken in its language from here on."""
+    ctx = context(**options)
+    chosen = schools_of(ctx, school)[0]
+    speak(chosen.language)
+    return ctx, chosen
+
+
+def who_asks(
+    ctx: AppContext, school: SchoolConfig, email: str | None, unnamed: Text | None = None
+) -> tuple[str, Person | None, set[str]]:
+    """The address ``--as`` gives, the school's active person with it (None: nobody) and their
+    roles, the school's language spoken; exit 2 saying ``unnamed`` (else "say who you are")
+    when it gives none."""
+    from bot.core.models import active_person  # lazy: the models load SQLAlchemy
+
+    speak(school.language)
+    if not email:
+        fail(Msg(WHO_ARE_YOU) if unnamed is None else unnamed)
+    address = email.strip().lower()
+    with ctx.store.session() as session:
+        person = active_person(session, address, [school.id])
+        return address, person, set(person.role_names) if person is not None else set()
 
 
 STOPPED_EXIT = 3  # a directory sync stopped and asks for a confirmation

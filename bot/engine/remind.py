@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from bot.core.clock import send_after
 from bot.core.config import Cadence, RequirementConfig, SchoolConfig
 from bot.core.models import Duty
-from bot.core.outbox import EmailDraft, Urgency, add_emails, add_merged, enqueue_emails, new_keys
+from bot.core.outbox import EmailDraft, Urgency, add_merged, enqueue_emails, new_keys
 from bot.core.settings import Settings
 from bot.core.store import one_of
 from bot.engine.reminder_email import DigestNote, Renderer
@@ -514,13 +514,14 @@ class PendingDigests:
             self.render()
         run = self.run
         if self.drafts:
-            add_emails(
+            enqueue_emails(
                 session,
                 school_id=run.school.id,
                 purpose="reminder",
                 urgency=Urgency.ROUTINE,
                 items=self.drafts,
                 not_before=run.not_before,
+                checked=True,
             )
         for key, note, draft in self.noted:  # the note's key, taken, inside the reminder
             add_merged(

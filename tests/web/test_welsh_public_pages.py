@@ -385,7 +385,7 @@ def test_the_aup_page_and_its_consent_are_welsh(english_words: set[str]) -> None
 def test_the_dsl_alert_email_and_teams_card_are_welsh_and_say_nothing_reported(
     welsh: Env, english_words: set[str], catalogue: Any
 ) -> None:
-    from bot.features.reports.chat_alerts import concern_card
+    from bot.features.reports.chat_alerts import concern_cards
 
     what = "Negeseuon cas mewn grŵp sgwrsio."
     sent = welsh.submit(welsh.client(), what_happened=what, urgency="immediate")
@@ -410,12 +410,14 @@ def test_the_dsl_alert_email_and_teams_card_are_welsh_and_say_nothing_reported(
         assert not left, left
     card = in_language(
         "cy",
-        lambda: concern_card(SCHOOL_NAME, "CR-2026-7KQ3M", "Immediate", "https://bot.example/r"),
+        lambda: concern_cards(SCHOOL_NAME, "CR-2026-7KQ3M", "Immediate", "https://bot.example/r")[
+            0
+        ],
     )
     texts = [t.replace("CR-2026-7KQ3M", " ") for t in _card_texts(card)]
     assert not _english_left(texts, english_words)
     assert _card_texts(card)[1] == f"Brys: Ar unwaith · {SCHOOL_NAME}"
-    english = concern_card(SCHOOL_NAME, "CR-2026-7KQ3M", "Immediate", "https://bot.example/r")
+    english = concern_cards(SCHOOL_NAME, "CR-2026-7KQ3M", "Immediate", "https://bot.example/r")[0]
     assert _card_texts(english)[:2] == [
         "New report CR-2026-7KQ3M",
         f"Immediate urgency · {SCHOOL_NAME}",

@@ -52,6 +52,7 @@ from bot.core.models.people import ExtraPerson as ExtraPerson
 from bot.core.models.people import Person as Person
 from bot.core.models.people import PersonGroup as PersonGroup
 from bot.core.models.people import PersonRole as PersonRole
+from bot.core.models.people import active_person as active_person
 from bot.core.models.policies import Policy as Policy
 from bot.core.models.policies import PolicyReview as PolicyReview
 from bot.core.models.policies import PolicyVersion as PolicyVersion
@@ -89,3 +90,4 @@ from bot.core.models.snapshot import DutySnapshot as DutySnapshot
 from bot.core.models.snapshot import DutyTally as DutyTally
 from bot.core.models.snapshot import PersonTally as PersonTally
 from bot.core.models.teams import TeamsChat as TeamsChat
+from bot.core.models.teams import chats_of as chats_of

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from bot.core.models.base import SchoolRecord, utcnow
 
-__all__ = ["ExtraPerson", "Person", "PersonGroup", "PersonRole"]
+__all__ = ["ExtraPerson", "Person", "PersonGroup", "PersonRole", "active_person"]
 
 
 class Person(SchoolRecord):
@@ -115,3 +116,14 @@ class ExtraPerson(SchoolRecord):
     left_on: Mapped[date | None] = mapped_column(Date)  # marked as left on the page
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def active_person(
+    session: Session, email: str, schools: Collection[str] | None = None
+) -> Person | None:
+    """The active person with this address (the first school's, when a trust has two), in
+    one of ``schools`` when given."""
+    query = select(Person).where(Person.email == email, Person.active.is_(True))
+    if schools is not None:
+        query = query.where(Person.school_id.in_(sorted(schools)))
+    return session.scalars(query.order_by(Person.id)).first()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.core.models.base import Base, utcnow
+from bot.core.models.people import Person
 
-__all__ = ["TeamsChat"]
+__all__ = ["TeamsChat", "chats_of"]
 
 
 class TeamsChat(Base):
@@ -26,3 +27,18 @@ class TeamsChat(Base):
     chat_id: Mapped[str] = mapped_column(String(300))
     service_url: Mapped[str] = mapped_column(String(300))
     installed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def chats_of(
+    session: Session, school_id: str, service_url: str | None = None
+) -> list[tuple[Person, TeamsChat]]:
+    """The school's active people with a chat with the bot, each with the chat (only chats at
+    ``service_url`` when it is named: a Google Chat app's DMs, say), in the order of their ids."""
+    query = (
+        select(Person, TeamsChat)
+        .join(TeamsChat, TeamsChat.person_id == Person.id)
+        .where(Person.school_id == school_id, Person.active.is_(True))
+    )
+    if service_url is not None:
+        query = query.where(TeamsChat.service_url == service_url)
+    return [(person, chat) for person, chat in session.execute(query.order_by(Person.id))]

@@ -19,7 +19,6 @@ from bot.core.models import Urgency as Urgency
 from bot.core.outbox.dispatcher import Mailbox as Mailbox
 from bot.core.outbox.dispatcher import dispatch as dispatch
 from bot.core.outbox.queue import EmailDraft as EmailDraft
-from bot.core.outbox.queue import add_emails as add_emails
 from bot.core.outbox.queue import add_merged as add_merged
 from bot.core.outbox.queue import enqueue_card as enqueue_card
 from bot.core.outbox.queue import enqueue_chat_card as enqueue_chat_card

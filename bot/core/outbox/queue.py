@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 __all__ = [
     "NEVER_HELD",
     "EmailDraft",
-    "add_emails",
     "add_merged",
     "enqueue_card",
     "enqueue_chat_card",
@@ -214,50 +213,17 @@ def enqueue_emails(
     urgency: Urgency,
     items: Sequence[tuple[str, EmailDraft]],
     not_before: datetime | None = None,
+    checked: bool = False,
 ) -> set[str]:
-    """Add many emails at once (keys already present are skipped); returns the keys added.
+    """Add many emails at once (keys already present are skipped; the first of a key given
+    twice is kept); returns the keys added. ``checked``: ``new_keys`` found them new already.
 
     One query finds existing keys and one bulk INSERT writes the rest: a 10,000-person
     reminder run must not cost 10,000 round trips. In preview nothing held is added.
     """
-    fresh = new_keys(session, school_id, purpose, [key for key, _ in items])
-    items = [(key, draft) for key, draft in items if key in fresh]
-    return add_emails(
-        session,
-        school_id=school_id,
-        purpose=purpose,
-        urgency=urgency,
-        items=items,
-        not_before=not_before,
-    )
-
-
-def new_keys(session: Session, school_id: str, purpose: str, keys: Sequence[str]) -> set[str]:
-    """The keys not in the outbox yet: what ``add_emails`` may add (none held in preview).
-
-    A caller that checks first can prepare what depends on it (a sweep records the reminder
-    stage on its duties) and add the emails later in the same transaction.
-    """
-    if held_in_preview(session, school_id, purpose):
-        return set()
-    existing: set[str] = set()
-    among, chunk = one_of(session, OutboxMessage.idempotency_key, "keys")
-    query = select(OutboxMessage.idempotency_key).where(among)
-    for start in range(0, len(keys), chunk):
-        existing.update(session.scalars(query, {"keys": keys[start : start + chunk]}))
-    return set(keys) - existing
-
-
-def add_emails(
-    session: Session,
-    *,
-    school_id: str,
-    purpose: str,
-    urgency: Urgency,
-    items: Sequence[tuple[str, EmailDraft]],
-    not_before: datetime | None = None,
-) -> set[str]:
-    """Add emails whose keys ``new_keys`` found new (the first of a key given twice)."""
+    if not checked:
+        new = new_keys(session, school_id, purpose, [key for key, _ in items])
+        items = [(key, draft) for key, draft in items if key in new]
     when = not_before or utcnow()
     fresh: dict[str, EmailDraft] = {}
     for key, draft in items:
@@ -275,6 +241,22 @@ def add_emails(
     seal_rows(session, rows, {i: sha for sha, i in body_ids.items()})
     bulk_insert(session, OutboxMessage, rows)
     return set(fresh)
+
+
+def new_keys(session: Session, school_id: str, purpose: str, keys: Sequence[str]) -> set[str]:
+    """The keys not in the outbox yet: what ``enqueue_emails`` may add (none held in preview).
+
+    A caller that checks first can prepare what depends on it (a sweep records the reminder
+    stage on its duties) and add the emails later in the same transaction.
+    """
+    if held_in_preview(session, school_id, purpose):
+        return set()
+    existing: set[str] = set()
+    among, chunk = one_of(session, OutboxMessage.idempotency_key, "keys")
+    query = select(OutboxMessage.idempotency_key).where(among)
+    for start in range(0, len(keys), chunk):
+        existing.update(session.scalars(query, {"keys": keys[start : start + chunk]}))
+    return set(keys) - existing
 
 
 def add_merged(

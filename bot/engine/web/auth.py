@@ -12,7 +12,6 @@ import logging
 import os
 import ssl
 import warnings
-from collections.abc import Collection
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
@@ -22,11 +21,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from joserfc.errors import JoseError
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.i18n import N_
-from bot.core.models import Person
+from bot.core.models import Person, active_person
 from bot.core.permissions import SETUP_EDITORS
 from bot.core.setup_state import is_sending
 from bot.engine.web.deps import check_csrf, ctx, current_user, render
@@ -40,7 +38,7 @@ from bot.engine.web.identity import (
     vouched_email,
 )
 
-__all__ = ["SOMEONE", "active_person", "refuse", "router", "safe_next", "start_session"]
+__all__ = ["SOMEONE", "refuse", "router", "safe_next", "start_session"]
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -189,17 +187,6 @@ def refuse(
             details={"reason": reason, "via": via} if via else {"reason": reason},
         )
     return HTTPException(status, words)
-
-
-def active_person(
-    session: Session, email: str, schools: Collection[str] | None = None
-) -> Person | None:
-    """The active person with this address (the first school's, when a trust has two), in
-    one of ``schools`` when given."""
-    query = select(Person).where(Person.email == email, Person.active.is_(True))
-    if schools is not None:
-        query = query.where(Person.school_id.in_(sorted(schools)))
-    return session.scalars(query.order_by(Person.id)).first()
 
 
 def _schools_of(request: Request, org: str | None) -> list[str] | None:

@@ -111,13 +111,13 @@ def stored_bytes(uploads_dir: Path, area: str, attachment: Any) -> bytes:
     return path.read_bytes()
 
 
-def download(data: bytes, filename: str, content_type: str) -> Response:
-    """A stored file as a download, under a name holding only safe characters."""
+def download(data: bytes, filename: str, content_type: str, *, inline: bool = False) -> Response:
+    """A stored file as a download (``inline``: to open in the browser), under a name holding
+    only safe characters."""
     safe = "".join(c for c in filename if c.isalnum() or c in "._-") or "attachment"
+    how = "inline" if inline else "attachment"
     return Response(
-        data,
-        media_type=content_type,
-        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
+        data, media_type=content_type, headers={"Content-Disposition": f'{how}; filename="{safe}"'}
     )
 
 

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from bot.core.config import SchoolConfig
 from bot.core.models import Person, TeamsChat
 from bot.core.ports import GOOGLE_CHAT_SERVICE
 from bot.features.chatbot.cards import card_message, needs_card
 from bot.features.chatbot.service import button_function
-from bot.features.teamsbot.api import BotDigests, NeedItem
+from bot.features.teamsbot.api import BotDigests, NeedItem, needs_title
 
 __all__ = ["ChatDigests"]
 
@@ -31,19 +30,14 @@ class ChatDigests(BotDigests):
     service_url: ClassVar[str | None] = GOOGLE_CHAT_SERVICE
 
     def card(
-        self,
-        school: SchoolConfig,
-        person: Person,
-        chat: TeamsChat,
-        items: list[NeedItem],
-        title: str,
+        self, school_name: str, person: Person, chat: TeamsChat, items: list[NeedItem]
     ) -> dict[str, Any]:
         """The person's card, as the message that carries it."""
         card = needs_card(
-            school.name,
+            school_name,
             person.given_name or person.display_name,
             items,
             function=button_function(self.settings),
             me_url=self.settings.base_url.rstrip("/") + "/me",
         )
-        return card_message(card, title)
+        return card_message(card, needs_title(school_name))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from bot.core.i18n import N_, Msg, nsay, speak
+from bot.core.i18n import N_, Msg, nsay
 from bot.core.permissions import LEADERSHIP
 from bot.core.words import said_words, school_words
 from bot.engine.commands import (
@@ -27,6 +27,7 @@ from bot.engine.commands import (
     fail,
     friendly,
     schools_of,
+    who_asks,
 )
 
 if TYPE_CHECKING:
@@ -39,24 +40,9 @@ __all__ = ["decisions_app"]
 
 def _leader(ctx: AppContext, school: SchoolConfig, email: str | None) -> Person:
     """The named DSL, deputy or headteacher of the school; exit 2 otherwise."""
-    from sqlalchemy import select  # lazy: not loaded by --help (module docstring)
-
-    from bot.core.models import Person
-
-    speak(school.language)
-    if not email:
-        fail(_refused(_WHO, school))
-    with ctx.store.session() as session:
-        person = session.scalar(
-            select(Person).where(
-                Person.school_id == school.id,
-                Person.email == email.strip().lower(),
-                Person.active.is_(True),
-            )
-        )
-        roles = person.role_names if person is not None else set()
+    address, person, roles = who_asks(ctx, school, email, _refused(_WHO, school))
     if person is None or not roles & LEADERSHIP:
-        fail(_refused(_NOT_A_LEADER, school, email=email))
+        fail(_refused(_NOT_A_LEADER, school, email=address))
     return person
 
 
@@ -91,7 +77,7 @@ def decisions_list(
     as_of: AsOf = None,
 ) -> None:
     """Counts of open decisions by type and review state (no personal details)."""
-    from sqlalchemy import select
+    from sqlalchemy import select  # lazy: not loaded by --help (module docstring)
 
     from bot.core.models import Decision
     from bot.features.decisions import rules, service

@@ -11,18 +11,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bot.core.i18n import say, speak
+from bot.core.i18n import say
 from bot.core.words import capital, plural, school_words
-from bot.engine.commands import (
-    AsOf,
-    SchoolOption,
-    as_of_today,
-    console,
-    context,
-    fail,
-    friendly,
-    schools_of,
-)
+from bot.engine.commands import AsOf, SchoolOption, as_of_today, console, fail, friendly, one_school
 
 __all__ = ["governors_app"]
 
@@ -44,9 +35,7 @@ def governors_report(
         render_pdf,
     )
 
-    ctx = context()
-    school_cfg = schools_of(ctx, school)[0]
-    speak(school_cfg.language)
+    ctx, school_cfg = one_school(school)
     today = as_of_today(as_of)
     try:
         chosen = pick_term(school_cfg, term, today)

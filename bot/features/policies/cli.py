@@ -16,7 +16,7 @@ import typer
 from rich.table import Column
 
 from bot.core.dates import HAPPENED, REVIEW, DateWindowError
-from bot.core.i18n import N_, Dated, say, speak
+from bot.core.i18n import N_, Dated, say
 from bot.core.words import plural, version_name
 from bot.engine.commands import (
     AsOf,
@@ -26,6 +26,7 @@ from bot.engine.commands import (
     context,
     fail,
     friendly,
+    one_school,
     schools_of,
     table,
 )
@@ -113,9 +114,7 @@ def policies_review(
     from bot.features.policies.review import record_review
     from bot.features.policies.rules import ReviewError
 
-    ctx = context()
-    chosen = schools_of(ctx, school)[0]
-    speak(chosen.language)
+    ctx, chosen = one_school(school)
     today = as_of_today(as_of)
     try:
         day = HAPPENED.parse(when, N_("--date (the review meeting)"), today, example="2026-03-12")
@@ -201,9 +200,7 @@ def policies_confirm_date(
     from bot.features.policies.review import confirm_review_date
     from bot.features.policies.rules import ReviewError
 
-    ctx = context()
-    chosen = schools_of(ctx, school)[0]
-    speak(chosen.language)
+    ctx, chosen = one_school(school)
     today = as_of_today(as_of)
     new_date: date | None = None
     if when is not None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from bot.core.i18n import N_, Joined, Msg, Said, nmsg, say, shown, speak, speaking
+from bot.core.i18n import N_, Joined, Msg, Said, nmsg, say, shown, speaking
 from bot.core.words import Words, school_words, version_name
 from bot.engine.commands import (
     AsOf,
@@ -29,10 +29,9 @@ from bot.engine.commands import (
     as_of_today,
     confirm,
     console,
-    context,
     err,
     fail,
-    schools_of,
+    one_school,
 )
 from bot.features.policies.import_found import MISSING, NOTE, print_found
 from bot.features.policies.typed import Typed, read_document
@@ -454,9 +453,7 @@ def policies_import(
     or --next-review, --approved-by (and --version-label)."""
     from bot.features.policies.importer import MONTH_ONLY_RULE
 
-    ctx = context(say_where=not as_json)
-    chosen = schools_of(ctx, school)[0]
-    speak(chosen.language)  # the school's language (its JSON stays English)
+    ctx, chosen = one_school(school, say_where=not as_json)  # its JSON stays English
     run = _Run(
         ctx,
         chosen,

@@ -16,6 +16,7 @@ from bot.core.clock import local_today
 from bot.core.config import ReadingProof
 from bot.core.dates import HAPPENED, REVIEW, DateWindowError
 from bot.core.documents import DocumentError, pdf_page_png
+from bot.core.filekinds import named_kind
 from bot.core.forms import Text
 from bot.core.i18n import N_, Msg
 from bot.core.links import LinkExpiredError, LinkInvalidError
@@ -23,6 +24,7 @@ from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
 from bot.core.permissions import POLICY_EDITORS, POLICY_READERS
 from bot.core.words import version_name
 from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render, require_roles
+from bot.engine.web.forms import download as send_file
 from bot.engine.web.links import document_context, link_claims, link_page_context, open_link_duty
 from bot.engine.web.on_behalf import (
     ACKNOWLEDGED,
@@ -419,22 +421,9 @@ def document(
     """The exact file of a policy version (the one its SHA-256 names), to open or download."""
     with ctx(request).store.session() as session:
         version = _readable(request, session, version_id, t, p)
-        name = version.document_name
-        kind = {
-            ".pdf": "application/pdf",
-            ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            ".md": "text/plain; charset=utf-8",
-            ".txt": "text/plain; charset=utf-8",
-        }.get("." + name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
+        kind = named_kind(version.document_name)  # text/ is sent as UTF-8 (Starlette)
         inline = kind.startswith(("application/pdf", "text/")) and not download
-        safe = "".join(c for c in name if c.isalnum() or c in "._-") or "document"
-        return Response(
-            version.document,
-            media_type=kind,
-            headers={
-                "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{safe}"'
-            },
-        )
+        return send_file(version.document, version.document_name, kind, inline=inline)
 
 
 @router.get("/documents/{version_id}/pages/{number}.png", include_in_schema=False)

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from bot.core.dates import CALENDAR, DateWindowError
-from bot.core.i18n import Dated, say, speak
+from bot.core.i18n import Dated, say
 from bot.engine.commands import (
     SchoolOption,
     as_of_today,
@@ -22,6 +22,7 @@ from bot.engine.commands import (
     context,
     fail,
     friendly,
+    one_school,
     schools_of,
 )
 
@@ -70,9 +71,7 @@ def campaign_add(
     # lazy: not loaded by --help (module docstring)
     from bot.features.reading.service import EditionError, register_edition
 
-    ctx = context()
-    chosen = schools_of(ctx, school)[0]
-    speak(chosen.language)
+    ctx, chosen = one_school(school)
     today = as_of_today(None)
     try:
         day = (

@@ -13,16 +13,15 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.cards import new_card, text_block
 from bot.core.i18n import Msg, say
-from bot.core.models import Person, TeamsChat
+from bot.core.models import chats_of
 from bot.core.outbox import Urgency, enqueue_chat_card
 from bot.core.ports import GOOGLE_CHAT_SERVICE
 
-__all__ = ["CONCERN_ACTIVITY", "concern_card", "google_concern_card", "queue_concern_alerts"]
+__all__ = ["CONCERN_ACTIVITY", "alert_cards", "concern_cards", "queue_concern_alerts"]
 
 CONCERN_ACTIVITY = "newConcern"  # declared in the app manifest's activities.activityTypes
 
@@ -40,34 +39,50 @@ def _said(school_name: str, reference: str, urgency: str) -> tuple[str, str, str
     )
 
 
-def concern_card(school_name: str, reference: str, urgency: str, url: str) -> dict[str, Any]:
-    """The chat card: the reference, the urgency and an Open button; nothing else (``urgency``
-    as ``URGENCIES`` names it, the card in the active language)."""
-    title, shown, private = _said(school_name, reference, urgency)
-    color = "Attention" if urgency.lower() == "immediate" else "Default"
-    return new_card(
-        [
-            text_block(title, size="Large", weight="Bolder", style="heading"),
-            text_block(shown, color=color),
-            text_block(private, isSubtle=True),
-        ],
-        actions=[{"type": "Action.OpenUrl", "title": say("Open"), "url": url}],
+def alert_cards(
+    title: str,
+    lines: Sequence[str],
+    url: str,
+    card_id: str,
+    *,
+    open_text: str,
+    attention: bool = False,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A report's alert as an Adaptive Card and as a Google Chat message (cards v2): the title,
+    ``lines`` (the first one in the attention colour when ``attention``, the rest subtle) and a
+    button to ``url`` (``card_id``: Chat's name for the card; Chat has no activity feed: the
+    message notifies them)."""
+    first, *rest = lines
+    body = [text_block(first, color="Attention" if attention else "Default")]
+    teams = new_card(
+        [text_block(title, size="Large", weight="Bolder", style="heading"), *body]
+        + [text_block(line, isSubtle=True) for line in rest],
+        actions=[{"type": "Action.OpenUrl", "title": open_text, "url": url}],
     )
-
-
-def google_concern_card(school_name: str, reference: str, urgency: str, url: str) -> dict[str, Any]:
-    """The same card as a Google Chat message (cards v2): the reference, the urgency and an
-    Open button; nothing else (Chat has no activity feed: the message notifies them)."""
-    title, shown, private = _said(school_name, reference, urgency)
-    button = {"text": say("Open"), "onClick": {"openLink": {"url": url}}}
+    button = {"text": open_text, "onClick": {"openLink": {"url": url}}}
     widgets: list[dict[str, Any]] = [
-        {"textParagraph": {"text": escape(shown, quote=False)}},
-        {"textParagraph": {"text": escape(private, quote=False)}},
+        *({"textParagraph": {"text": escape(line, quote=False)}} for line in lines),
         {"buttonList": {"buttons": [button]}},
     ]
-    card_id = "report-" + hashlib.sha256(reference.encode()).hexdigest()[:16]
     card = {"header": {"title": title}, "sections": [{"widgets": widgets}]}
-    return {"fallbackText": title, "cardsV2": [{"cardId": card_id, "card": card}]}
+    return teams, {"fallbackText": title, "cardsV2": [{"cardId": card_id, "card": card}]}
+
+
+def concern_cards(
+    school_name: str, reference: str, urgency: str, url: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The chat cards (Teams, Google Chat): the reference, the urgency and an Open button;
+    nothing else (``urgency`` as ``URGENCIES`` names it, the cards in the active language)."""
+    title, shown, private = _said(school_name, reference, urgency)
+    card_id = "report-" + hashlib.sha256(reference.encode()).hexdigest()[:16]
+    return alert_cards(
+        title,
+        (shown, private),
+        url,
+        card_id,
+        open_text=say("Open"),
+        attention=urgency.lower() == "immediate",
+    )
 
 
 def queue_concern_alerts(
@@ -86,19 +101,15 @@ def queue_concern_alerts(
     wanted = {r.lower() for r in recipients}
     if not wanted:
         return
-    rows = session.execute(
-        select(Person, TeamsChat)
-        .join(TeamsChat, TeamsChat.person_id == Person.id)
-        .where(Person.school_id == school_id, Person.active.is_(True))
-    ).all()
     title = say("New report %(reference)s", reference=reference)
     shown = say("%(urgency)s urgency", urgency=Msg(urgency))
-    for person, chat in rows:
+    for person, chat in chats_of(session, school_id):
         if person.email.lower() not in wanted:
             continue
+        teams_card, chat_card = concern_cards(school_name, reference, urgency, url)
         if chat.service_url == GOOGLE_CHAT_SERVICE:  # their DM with the Google Chat app
             sends: tuple[tuple[str, dict[str, Any], dict[str, Any] | None], ...] = (
-                ("chat", google_concern_card(school_name, reference, urgency, url), None),
+                ("chat", chat_card, None),
             )
         else:  # the feed notification (no card), then the card in their chat
             feed = {
@@ -109,8 +120,7 @@ def queue_concern_alerts(
                 "web_url": url,
                 "template": {"reference": reference, "urgency": urgency.lower()},
             }
-            card = concern_card(school_name, reference, urgency, url)
-            sends = (("feed", {}, feed), ("chat", card, None))
+            sends = (("feed", {}, feed), ("chat", teams_card, None))
         for kind, content, notification in sends:
             enqueue_chat_card(
                 session,

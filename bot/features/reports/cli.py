@@ -17,9 +17,9 @@ import typer
 from rich.table import Column, Table
 
 from bot.core.clock import LONDON
-from bot.core.i18n import N_, Msg, nsay, say, speak, speaking
+from bot.core.i18n import N_, Msg, nsay, say, speaking
 from bot.core.words import day_and_time, said_words, school_words
-from bot.engine.commands import WHO_ARE_YOU, SchoolOption, console, context, err, fail, friendly
+from bot.engine.commands import SchoolOption, console, context, err, fail, friendly, who_asks
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
@@ -42,29 +42,15 @@ def _actor(ctx: AppContext, school: SchoolConfig, email: str | None, command: st
 
     A refusal is recorded in the audit log (who asked, for which command).
     """
-    from sqlalchemy import select  # lazy: not loaded by --help (module docstring)
-
-    from bot.core.models import Person
-    from bot.features.reports.actions import audit_list
+    from bot.features.reports.actions import audit_list  # lazy: not loaded by --help
     from bot.features.reports.routing import can_open_list
 
-    speak(school.language)
-    if not email:
-        fail(Msg(WHO_ARE_YOU))
-    with ctx.store.session() as session:
-        person = session.scalar(
-            select(Person).where(
-                Person.school_id == school.id,
-                Person.email == email.strip().lower(),
-                Person.active.is_(True),
-            )
-        )
-        allowed = person is not None and can_open_list(person.role_names)  # roles read here
-    if person is None or not allowed:
+    address, person, roles = who_asks(ctx, school, email)
+    if person is None or not can_open_list(roles):
         with ctx.store.transaction() as session:  # a refused read is evidence too
             audit_list(
                 session,
-                f"cli:{email.strip().lower()}",
+                f"cli:{address}",
                 "report.read_refused",
                 school.id,
                 via="cli",

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.audit.seals import record_at_commit
-from bot.core.cards import new_card, teams_workflow_payload, text_block
+from bot.core.cards import teams_workflow_payload
 from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
 from bot.core.forms import REFERENCE_ALPHABET, Text
@@ -37,7 +37,7 @@ from bot.core.stored_files import remove_files
 from bot.core.uploads import CleanFile, store_file
 from bot.core.words import day_and_time, said_words, school_words
 from bot.engine.config_sync import ensure_school
-from bot.features.reports.chat_alerts import queue_concern_alerts
+from bot.features.reports.chat_alerts import alert_cards, queue_concern_alerts
 from bot.features.reports.chronology import IMMEDIATE_RISK, NOBODY_ALERTED
 from bot.features.reports.chronology import withheld as withheld_line
 from bot.features.reports.routing import alert_recipients, nobody_alerted
@@ -161,24 +161,6 @@ def _store_with_reference(session: Session, report: Report, year: int) -> str:
             continue
         return reference
     raise RuntimeError("could not allocate a report reference")  # pragma: no cover
-
-
-def _card_payloads(
-    title: str, text: str, url: str, key: str, open_text: str = "Open (sign-in required)"
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Teams Adaptive Card (Workflows webhook) and Google Chat cardsV2 renderings."""
-    teams = teams_workflow_payload(
-        new_card(
-            [text_block(title, weight="Bolder"), text_block(text)],
-            actions=[{"type": "Action.OpenUrl", "title": open_text, "url": url}],
-        )
-    )
-    button = {"text": open_text, "onClick": {"openLink": {"url": url}}}
-    widgets = [{"textParagraph": {"text": text}}, {"buttonList": {"buttons": [button]}}]
-    card = {"header": {"title": title}, "sections": [{"widgets": widgets}]}
-    card_id = hashlib.sha256(key.encode()).hexdigest()[:16]
-    chat = {"text": title, "cardsV2": [{"cardId": card_id, "card": card}]}
-    return teams, chat
 
 
 def _queue_alerts(
@@ -331,7 +313,10 @@ def _queue_channel_card(session: Session, school: SchoolConfig, report: Report, 
         team=capital(team),
     )
     key = f"report-card:{school.id}:{report.reference}"
-    teams, chat = _card_payloads(title, text, url, key, say(N_("Open (sign-in required)")))
+    card_id = hashlib.sha256(key.encode()).hexdigest()[:16]
+    teams, chat = alert_cards(
+        title, [text], url, card_id, open_text=say(N_("Open (sign-in required)"))
+    )
     enqueue_card(
         session,
         school_id=school.id,
@@ -340,7 +325,7 @@ def _queue_channel_card(session: Session, school: SchoolConfig, report: Report, 
         urgency=Urgency.SAFEGUARDING,
         title=title,
         text=text,
-        teams=teams,
+        teams=teams_workflow_payload(teams),
         chat=chat,
     )
 

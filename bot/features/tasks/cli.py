@@ -12,7 +12,15 @@ import typer
 
 from bot.core.dates import CALENDAR, DateWindowError
 from bot.core.i18n import N_, Msg, say, speak
-from bot.engine.commands import as_of_today, console, context, fail, friendly, schools_of
+from bot.engine.commands import (
+    as_of_today,
+    console,
+    context,
+    fail,
+    friendly,
+    one_school,
+    schools_of,
+)
 
 if TYPE_CHECKING:
     from datetime import date
@@ -53,9 +61,7 @@ def reviews_record(
     from bot.core.models import utcnow
     from bot.features.tasks.events import EventError, record_event
 
-    ctx = context()
-    chosen = schools_of(ctx, school)[0]
-    speak(chosen.language)
+    ctx, chosen = one_school(school)
     today = as_of_today(None)
     try:
         day = CALENDAR.parse(on, "--on", today, example="2026-11-24") if on else today
@@ -101,9 +107,7 @@ def reviews_outcome(
     from bot.engine.duty_facts import EVENT_CYCLE
     from bot.features.tasks.service import complete_task
 
-    ctx = context()
-    chosen = schools_of(ctx, school)[0]
-    speak(chosen.language)
+    ctx, chosen = one_school(school)
     if not outcome.strip():
         fail(
             say("--outcome: write the review's outcome in a sentence or two."),

@@ -11,7 +11,7 @@ fallback (queued only if Teams refuses the card for good, once). A person the bo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
 from bot.core.i18n import person_language, speaking
-from bot.core.models import Duty, Person, TeamsChat
+from bot.core.models import Duty, Person, TeamsChat, chats_of
 from bot.core.outbox import EmailDraft, Urgency, enqueue_chat_card, enqueue_email
 from bot.core.ports import GOOGLE_CHAT_SERVICE, ChatBot, ConnectorError, RetryableError
 from bot.core.settings import Settings
@@ -77,7 +77,7 @@ class BotDigests:
     """The reminder run's route to the school's bot (``bot.engine.remind.ChatRoute``): the people
     it reaches get their digest as their card in their chat with it, under the digest's key, the
     email kept as the card's fallback. Each platform says how its card looks (``card``) and what
-    follows it (``nudge``): :class:`TeamsDigests` here, ``chatbot`` ``ChatDigests``."""
+    follows it (``feed``): :class:`TeamsDigests` here, ``chatbot`` ``ChatDigests``."""
 
     settings: Settings
     kinds: frozenset[str] = frozenset(KINDS)
@@ -85,35 +85,17 @@ class BotDigests:
 
     def reachable(self, session: Session, school: SchoolConfig) -> set[int]:
         """The school's active people with a chat with the bot (at ``service_url`` if named)."""
-        query = (
-            select(TeamsChat.person_id)
-            .join(Person, Person.id == TeamsChat.person_id)
-            .where(TeamsChat.school_id == school.id, Person.active.is_(True))
-        )
-        if self.service_url is not None:
-            query = query.where(TeamsChat.service_url == self.service_url)
-        return set(session.scalars(query))
+        return {person.id for person, _ in chats_of(session, school.id, self.service_url)}
 
     def card(
-        self,
-        school: SchoolConfig,
-        person: Person,
-        chat: TeamsChat,
-        items: list[NeedItem],
-        title: str,
+        self, school_name: str, person: Person, chat: TeamsChat, items: list[NeedItem]
     ) -> dict[str, Any]:
         """The person's needs card (built in their language)."""
         raise NotImplementedError
 
-    def nudge(
-        self,
-        to_chat: Callable[..., bool],
-        key: str,
-        chat: TeamsChat,
-        title: str,
-        school: SchoolConfig,
-    ) -> None:
-        """What follows a card newly queued (``to_chat`` queues into the same chat): nothing."""
+    def feed(self, chat: TeamsChat, title: str, school_name: str) -> dict[str, Any] | None:
+        """The nudge that follows a card newly queued, into the same chat (None: nothing)."""
+        return None
 
     def queue(
         self,
@@ -123,17 +105,13 @@ class BotDigests:
         today: date,
         not_before: datetime,
     ) -> None:
-        """Each digest as the person's card (under the digest's key), then its ``nudge``."""
-        chats = {
-            c.person_id: c
-            for c in session.scalars(
-                select(TeamsChat).where(TeamsChat.person_id.in_([d.person.id for _, d, _ in cards]))
-            )
+        """Each digest as the person's card (under the digest's key), then its ``feed`` nudge."""
+        held = {
+            person.id: (person, chat)
+            for person, chat in chats_of(session, school.id, self.service_url)
         }
         for key, digest, draft in cards:
-            chat, person = chats.get(digest.person.id), session.get(Person, digest.person.id)
-            # gone since the run began, or a chat this bot does not hold: the email goes
-            if chat is None or person is None or self.service_url not in (None, chat.service_url):
+            if digest.person.id not in held:  # gone, or no chat this bot holds: the email
                 enqueue_email(
                     session,
                     school_id=school.id,
@@ -144,10 +122,11 @@ class BotDigests:
                     not_before=not_before,
                 )
                 continue
+            person, chat = held[digest.person.id]
             with speaking(person_language(school.language, person.language)):
                 title = needs_title(school.name)
                 items = open_needs(session, self.settings, person, today)
-                card = self.card(school, person, chat, items, title)
+                card = self.card(school.name, person, chat, items)
             to_chat = partial(  # the card, then what follows it: one person, one chat
                 enqueue_chat_card,
                 session,
@@ -161,52 +140,36 @@ class BotDigests:
                 service_url=chat.service_url,
                 not_before=not_before,
             )
-            if to_chat(key=key, card=card, fallback=(f"{key}:email", draft)):
-                self.nudge(to_chat, key, chat, title, school)
+            feed = self.feed(chat, title, school.name)
+            if to_chat(key=key, card=card, fallback=(f"{key}:email", draft)) and feed:
+                # set aside quietly if refused: the card has its own fallback
+                to_chat(key=f"{key}:feed", card={}, quiet=True, feed=feed)
 
 
 class TeamsDigests(BotDigests):
     """The route to Teams: the card, then an activity-feed nudge."""
 
     def card(
-        self,
-        school: SchoolConfig,
-        person: Person,
-        chat: TeamsChat,
-        items: list[NeedItem],
-        title: str,
+        self, school_name: str, person: Person, chat: TeamsChat, items: list[NeedItem]
     ) -> dict[str, Any]:
         """The person's Adaptive Card."""
         return needs_card(
-            school.name,
+            school_name,
             person.given_name or person.display_name,
             items,
             user_id=chat.user_id,
             me_url=f"{self.settings.base_url.rstrip('/')}/me",
         )
 
-    def nudge(
-        self,
-        to_chat: Callable[..., bool],
-        key: str,
-        chat: TeamsChat,
-        title: str,
-        school: SchoolConfig,
-    ) -> None:
-        """The card's activity-feed nudge (set aside quietly if refused: the card has its own
-        fallback)."""
-        to_chat(
-            key=f"{key}:feed",
-            card={},
-            quiet=True,
-            feed={
-                "user_id": chat.user_id,
-                "activity_type": REMINDER_ACTIVITY,
-                "preview": title,
-                "web_url": self.settings.base_url.rstrip("/") + "/me",
-                "template": {"school": school.name},
-            },
-        )
+    def feed(self, chat: TeamsChat, title: str, school_name: str) -> dict[str, Any] | None:
+        """The card's activity-feed nudge."""
+        return {
+            "user_id": chat.user_id,
+            "activity_type": REMINDER_ACTIVITY,
+            "preview": title,
+            "web_url": self.settings.base_url.rstrip("/") + "/me",
+            "template": {"school": school_name},
+        }
 
 
 def send_needs(

@@ -16,7 +16,7 @@ import pytest
 
 from bot.features.chatbot.cards import MAX_ITEMS, card_message, needs_card, plain, wrapped
 from bot.features.dashboard.cards import DigestFigures, chat_card
-from bot.features.reports.intake import _card_payloads
+from bot.features.reports.chat_alerts import alert_cards
 from bot.features.teamsbot.api import NeedItem
 from tests.support.conformance.google_chat import chat_answer_problems, chat_message_problems
 from tests.support.speech import in_language
@@ -113,11 +113,12 @@ def test_a_card_of_many_long_asks_stays_within_chats_32000_bytes(language: str) 
 
 
 def test_the_dsls_new_report_alert_is_what_chat_takes() -> None:
-    _teams, chat = _card_payloads(
+    _teams, chat = alert_cards(
         "New report CR-2026-7KQ3M",
-        "Immediate urgency.",
+        ["Immediate urgency.", "Open it to read it (sign-in required)."],
         "https://oak.example/reports/CR-2026-7KQ3M",
-        "report:1",
+        "report-1",
+        open_text="Open",
     )
     assert chat_message_problems(chat) == []
 
@@ -173,8 +174,28 @@ def test_the_checker_catches_what_chat_would_refuse(how: str) -> None:
     assert chat_message_problems(message) == []
     problems = chat_message_problems(_break(message, how))
     assert problems, how
-    _, chat = _card_payloads("New report", "Urgent.", "https://oak.example/r", "k")
+    _, chat = alert_cards("New report", ["Urgent."], "https://oak.example/r", "k", open_text="Open")
     chat["cardsV2"][0]["card"]["sections"][0]["widgets"][0] = {"textParagraf": {"text": "x"}}
     assert any(
         "'textParagraf' is not in the discovery schema" in p for p in chat_message_problems(chat)
     )
+
+
+def test_a_report_alerts_chat_message_escapes_its_words_and_names_its_title() -> None:
+    """The channel's card said its line as Chat markup (a school's '&' or '<' broke it) and
+    repeated its title as message text; both alerts are now one card shape."""
+    teams, chat = alert_cards(
+        "New report CR-2026-7KQ3M",
+        ["Urgency: immediate · Oak & Ash <DSL team>: sign in to read it."],
+        "https://oak.example/r",
+        "k",
+        open_text="Open (sign-in required)",
+    )
+    [widget, buttons] = chat["cardsV2"][0]["card"]["sections"][0]["widgets"]
+    assert widget["textParagraph"]["text"].endswith(
+        "Oak &amp; Ash &lt;DSL team&gt;: sign in to read it."
+    )
+    assert chat["fallbackText"] == "New report CR-2026-7KQ3M" and "text" not in chat
+    assert buttons["buttonList"]["buttons"][0]["text"] == "Open (sign-in required)"
+    assert teams["body"][1]["text"].endswith("Oak & Ash <DSL team>: sign in to read it.")
+    assert chat_message_problems(chat) == []

@@ -105,7 +105,14 @@ def test_register_for_governors_read_only(site: tuple[str, AppContext]) -> None:
         data={"reviewed_on": "2026-03-12", "body": "FGB", "csrf_token": _csrf(detail.text)},
     )
     assert refused.status_code == 403
-    assert client.get(f"/documents/{version.id}").status_code == 200
+    opened = client.get(f"/documents/{version.id}")
+    assert opened.status_code == 200
+    kind, how = opened.headers["content-type"], opened.headers["content-disposition"]
+    named = version.document_name
+    assert how == f'inline; filename="{named}"' or not kind.startswith(("text/", "application/pdf"))
+    assert not kind.startswith("text/") or kind.endswith("charset=utf-8")
+    saved = client.get(f"/documents/{version.id}?download=1")
+    assert saved.headers["content-disposition"].startswith("attachment; filename=")
     assert client.get("/policies/nope").status_code == 404
 
 

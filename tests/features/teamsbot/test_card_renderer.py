@@ -23,8 +23,7 @@ from bot.core.cards import ADAPTIVE_CARD_TYPE as ADAPTIVE
 from bot.core.i18n import speaking
 from bot.core.models import Person, utcnow
 from bot.features.dashboard.cards import adaptive_card
-from bot.features.reports.chat_alerts import concern_card
-from bot.features.reports.intake import _card_payloads
+from bot.features.reports.chat_alerts import alert_cards, concern_cards
 from bot.features.teamsbot.cards import MAX_ITEMS, NeedItem, needs_card
 from bot.features.teamsbot.dashboard import live_card, refused_card, viewer_of
 from bot.features.teamsbot.service import card_for
@@ -37,13 +36,12 @@ ME = "https://oak.example/me"
 BUILDERS = ("new_card", "adaptive_card")  # bot.core.cards; the digest's, on top of it
 JUDGED = {  # every function that builds a card, and the cases below that show it
     "bot/features/teamsbot/cards.py:_needs_card",  # needs_card's, fitted to a bot's limit
-    "bot/features/reports/chat_alerts.py:concern_card",
+    "bot/features/reports/chat_alerts.py:alert_cards",  # a concern's and the channel's
     "bot/features/teamsbot/dashboard.py:refused_card",
     "bot/features/teamsbot/dashboard.py:live_card",
     "bot/features/dashboard/cards.py:adaptive_card",
     "bot/features/dashboard/cards.py:_adaptive_card",  # adaptive_card's, fitted to Teams' limit
     "bot/features/dashboard/digest.py:build_digest",  # adaptive_card, as judged
-    "bot/features/reports/intake.py:_card_payloads",
 }
 
 
@@ -184,22 +182,23 @@ def test_every_card_passes_microsofts_renderer(env: BotEnv, node_modules: Path) 
         "needs: more than a card holds": needs_card(
             "Oak Test School", "Amy", _many(60), user_id=AMY_ID, me_url=ME
         ),
-        "concern alert in chat": concern_card(
+        "concern alert in chat": concern_cards(
             "Oak Test School",
             "CR-2026-7KQ3M",
             "Immediate",
             "https://oak.example/reports/CR-2026-7KQ3M",
-        ),
+        )[0],
         "dashboard refused, school named": refused_card(env.context.config.school("oak")),
         "dashboard refused, no school": refused_card(None),
         "weekly digest": adaptive_card(figures()),
         "weekly digest, nothing to see": adaptive_card(figures(needs_attention=(), per_policy=())),
-        "channel report alert": _card_payloads(
+        "channel report alert": alert_cards(
             "New report CR-2026-7KQ3M",
-            "Urgency: immediate · cyberbullying. DSL team: sign in to read it.",
+            ["Urgency: immediate · cyberbullying. DSL team: sign in to read it."],
             "https://oak.example/reports/CR-2026-7KQ3M",
-            "report-card:oak:CR-2026-7KQ3M",
-        )[0]["attachments"][0]["content"],
+            "f3c1d2",
+            open_text="Open (sign-in required)",
+        )[0],
     }
     with env.context.store.transaction() as session:
         amy = session.scalar(select(Person).where(Person.external_id == AMY_ID))
