@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import Row, select
@@ -405,21 +405,16 @@ def plan_alerts(
     keys = {email: digest_key(school.id, email, today) for email in planned}
     fresh = new_keys(session, school.id, "governor_review", list(keys.values())) if write else set()
     events = Events(school, now)  # built for the digests queued now, not for every candidate
-    items = [
-        (
-            keys[email],
-            _digest_draft(
-                events,
-                listed,
-                email,
-                on,
-                base_url,
-                [m for m in moves if email in moved_for.get(m.policy.key, ())],
-            ),
-        )
-        for email, listed in planned.items()
-        if keys[email] in fresh
-    ]
+    drafts: dict[tuple[object, ...], EmailDraft] = {}  # one render per distinct digest
+    items = []
+    for email, listed in planned.items():
+        if keys[email] not in fresh:
+            continue
+        theirs = [m for m in moves if email in moved_for.get(m.policy.key, ())]
+        same = (*(e for _, e in listed), *(m.policy.key for m in theirs))
+        if same not in drafts:
+            drafts[same] = _digest_draft(events, listed, email, on, base_url, theirs)
+        items.append((keys[email], replace(drafts[same], to=(email,))))
     add_emails(
         session,
         school_id=school.id,

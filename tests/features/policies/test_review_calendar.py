@@ -288,7 +288,8 @@ def test_each_review_event_is_built_once_however_many_governors_hear_of_it(
 ) -> None:
     """Issue 91: a digest day built the .ics per governor (the same file each time); each
     policy's event is now built once a sweep, every governor still gets their own email with
-    it, and a second sweep the same day builds none (its digests are already queued)."""
+    it (the digest, the same for all of them, is rendered once), and a second sweep the same
+    day builds none (its digests are already queued)."""
     from bot.features.policies import alerts
 
     governors = [f"gov{n}@oak.example" for n in range(6)]
@@ -304,10 +305,16 @@ def test_each_review_event_is_built_once_however_many_governors_hear_of_it(
         built.append(kwargs["policy"].key)
         return review_calendar(**kwargs)
 
-    review_calendar = alerts.review_calendar
+    def drafted(*args: Any) -> Any:
+        built.append("digest")
+        return digest_draft(*args)
+
+    review_calendar, digest_draft = alerts.review_calendar, alerts._digest_draft
     monkeypatch.setattr(alerts, "review_calendar", counted)
+    monkeypatch.setattr(alerts, "_digest_draft", drafted)
     _sweep(ctx, REVIEW - timedelta(days=14))
-    assert sorted(built) == ["child-protection", "online-safety"]  # was 14: 7 governors x 2
+    # was 7 digests and 14 events: 7 governors x 2 policies, all the same
+    assert sorted(built) == ["child-protection", "digest", "online-safety"]
     sent = [
         (str(m["To"]), [p.get_payload(decode=True) for p in m.iter_attachments()])
         for m in _delivered(ctx.settings.outbox_dir, "governor-digest:oak:")
@@ -315,5 +322,5 @@ def test_each_review_event_is_built_once_however_many_governors_hear_of_it(
     assert sorted(to for to, _ in sent) == sorted([*governors, "gov@oak.example"])
     assert len({tuple(files) for _, files in sent}) == 1  # the same two events for everyone
     _sweep(ctx, REVIEW - timedelta(days=14))
-    assert len(built) == 2  # nothing rebuilt for digests already queued
+    assert len(built) == 3  # nothing rebuilt for digests already queued
     assert len(_delivered(ctx.settings.outbox_dir, "governor-digest:oak:")) == len(sent)
