@@ -468,25 +468,30 @@ class PendingDigests:
         )
 
     def render(self) -> None:
-        """Render each digest's email; the sweep summary learns them (queued or not)."""
+        """Render each new digest's email (links are signed for these only); the sweep summary
+        learns every digest, queued or not."""
         run, drafts, planned = self.run, [], []
         for key, digest in self.digests:
+            if key not in self.fresh:  # already queued, or held: nothing rendered or signed
+                planned.append(self._planned(key, digest, *run.renderer.listed(digest), False))
+                continue
             asker = run.renderer.asked_for(digest.person)
+            by_chat = self._by_chat(digest)
             note = (
                 run.notes_due.pop(digest.person.email, None)
-                if key in self.fresh and asker is None and not self._by_chat(digest)
+                if asker is None and not by_chat
                 else None
             )
             draft, titles = run.renderer.email(digest, note)
-            if key in self.fresh and asker is not None:  # one message a day to their asker
+            if asker is not None:  # one message a day to their asker
                 run.asked.setdefault(asker, []).append((key, digest, draft))
-            elif key in self.fresh and self._by_chat(digest):
+            elif by_chat:
                 self.cards.append((key, digest, draft))
-            elif key in self.fresh:
+            else:
                 drafts.append((key, draft))
                 if note is not None:
                     self.noted.append((key, note, draft))
-            if key in self.fresh and digest.cc:
+            if digest.cc:
                 overdue = [
                     run.renderer.face(d)["title"] for d in digest.items if d.due_on < run.today
                 ]
@@ -494,19 +499,24 @@ class PendingDigests:
                     run.told.setdefault(to, {}).setdefault(digest.person.display_name, []).extend(
                         overdue
                     )
-            planned.append(
-                ReminderPlanned(
-                    person_email=draft.to[0],
-                    person_name=digest.person.display_name,
-                    items=run.shared.setdefault(titles, titles),
-                    labels=run.shared.setdefault(labels := digest.labels, labels),
-                    cc=run.shared.setdefault(digest.cc, digest.cc),
-                    key=key,
-                    queued=key in self.fresh,
-                )
-            )
+            planned.append(self._planned(key, digest, draft.to[0], titles, True))
         run.planned += planned
         self.drafts = drafts
+
+    def _planned(
+        self, key: str, digest: Digest, to: str, titles: tuple[str, ...], queued: bool
+    ) -> ReminderPlanned:
+        """The sweep summary's line for a digest (its tuples shared across the run)."""
+        shared = self.run.shared
+        return ReminderPlanned(
+            person_email=to,
+            person_name=digest.person.display_name,
+            items=shared.setdefault(titles, titles),
+            labels=shared.setdefault(labels := digest.labels, labels),
+            cc=shared.setdefault(digest.cc, digest.cc),
+            key=key,
+            queued=queued,
+        )
 
     def add(self, session: Session) -> None:
         """Add the new digests to the outbox (rendering them first if not done yet)."""

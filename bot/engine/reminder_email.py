@@ -260,16 +260,28 @@ class Renderer:
         )
         return shape
 
+    def _shaped(
+        self, digest: Digest, note: DigestNote | None
+    ) -> tuple[tuple[str, str] | None, _Shape]:
+        """Who is asked on the person's behalf (None: they are asked), and the digest's shape
+        in the language its reader reads (an asker reads the school's)."""
+        asker = self.asked_for(digest.person)
+        with speaking(self.language_of(None if asker else digest.person)):
+            return asker, self._shape(digest, asker is not None, note)
+
+    def listed(self, digest: Digest) -> tuple[str, tuple[str, ...]]:
+        """Where a digest not queued would go, and its items' titles (for the sweep summary):
+        no link is signed for an email nobody will get."""
+        asker, shape = self._shaped(digest, None)
+        return asker[0] if asker else digest.person.email, shape.titles
+
     def email(
         self, digest: Digest, note: DigestNote | None = None
     ) -> tuple[EmailDraft, tuple[str, ...]]:
         """The digest's email (with ``note`` after its items), and its items' titles (for the
         sweep summary)."""
         person, items = digest.person, digest.items
-        asker = self.asked_for(person)
-        # asked on someone's behalf: the asker reads the school's language
-        with speaking(self.language_of(None if asker else person)):
-            shape = self._shape(digest, asker is not None, note)
+        asker, shape = self._shaped(digest, note)
         values = {
             "name": asker[1] if asker else person.given_name or person.display_name,
             "about": person.display_name,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from pathlib import Path
+from typing import Any
 
+import pytest
 import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,6 +21,7 @@ from bot.engine.reminder_email import Renderer as _Renderer
 from bot.engine.reminder_words import escalated_lead, escalated_names, escalated_told, footnote
 from bot.engine.reminders import Digest, OpenDuty, Recipient
 from tests.engine.test_reminders import REQUIREMENTS
+from tests.support.helpers import SchoolBuilder, sweep
 
 TODAY = date(2026, 9, 16)
 SCHOOL = SchoolConfig.model_validate(
@@ -177,3 +180,34 @@ def test_three_digests_are_sent_byte_for_byte_as_pinned() -> None:
             found[name] = hashlib.sha256(sent.encode()).hexdigest()
             assert draft.to == ("line@x.org" if name == "on behalf" else digest.person.email,)
     assert found == PINNED
+
+
+def test_links_are_signed_only_for_the_emails_queued(
+    school: SchoolBuilder, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 91: every planned digest signed its links, queued or not (a dry run, a school in
+    preview, a digest already queued). Now a dry run lists everyone and signs nothing, a sweep
+    signs each queued email's links once, and a second sweep the same day signs none."""
+    from bot.engine import reminder_email
+
+    school.policy("online-safety", "1.0")
+    school.staff_acknowledge()
+    school.staff_train()
+    ctx = school.context(sqlite_url)
+    signed: list[str] = []
+
+    def counted(*args: Any) -> str:
+        signed.append(args[1])
+        return make_token(*args)
+
+    make_token = reminder_email.make_token
+    monkeypatch.setattr(reminder_email, "make_token", counted)
+    day = date(2026, 11, 23)
+    [dry], _ = sweep(ctx, day, write=False, deliver=False)
+    assert len(dry.reminders) == 4 and not any(r.queued for r in dry.reminders)
+    assert signed == []  # was 4: one acknowledgement link each, for emails never queued
+    [run], _ = sweep(ctx, day, deliver=False)
+    assert sum(r.queued for r in run.reminders) == 4
+    assert sorted(signed) == ["ack"] * 4  # training links to the person's own page, unsigned
+    sweep(ctx, day, deliver=False)
+    assert len(signed) == 4

@@ -52,12 +52,13 @@ GIVEN = [
 FAMILY = ["Ashby", "Brook", "Crane", "Dale", "Eames", "Frost"]
 
 
-def staff_csv(path: Path, staff: int = 50) -> list[dict[str, str]]:
-    """``staff`` + 10 people: ``staff`` staff (head first), 3 volunteers, 6 governors and a
-    clerk (60 by default; the fresh-process benchmark's school has 10,000 staff)."""
+def staff_csv(path: Path, staff: int = 50, governors: int = 6) -> list[dict[str, str]]:
+    """``staff`` + ``governors`` + 4 people: ``staff`` staff (head first), 3 volunteers, the
+    governors (the chair first) and a clerk (60 by default; the fresh-process benchmark's
+    school has 10,000 staff and, for its review digests, 300 governors)."""
     rows: list[dict[str, str]] = []
     titles = ["Headteacher", "Deputy Headteacher", "SENCo", "School Business Manager"]
-    for number in range(staff + 10):
+    for number in range(staff + governors + 4):
         given = GIVEN[number % 20]
         family = FAMILY[(number // 20 + number % 3) % len(FAMILY)]
         if number < staff:
@@ -69,7 +70,7 @@ def staff_csv(path: Path, staff: int = 50) -> list[dict[str, str]]:
             )
         elif number < staff + 3:
             role, title = "volunteer", "Reading Volunteer"
-        elif number < staff + 9:
+        elif number < staff + 3 + governors:
             role, title = "governor", "Chair of Governors" if number == staff + 3 else "Governor"
         else:
             role, title = "clerk", "Clerk to Governors"

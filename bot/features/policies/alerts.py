@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import Row, select
@@ -28,7 +28,7 @@ from bot.core.forms import Text
 from bot.core.i18n import N_, Joined, Msg, nmsg, speaking
 from bot.core.messages import notice
 from bot.core.models import OutboxMessage, Person, PersonGroup, PersonRole, Policy
-from bot.core.outbox import EmailDraft, Urgency, enqueue_email, enqueue_emails
+from bot.core.outbox import EmailDraft, Urgency, add_emails, enqueue_emails, new_keys
 from bot.core.ports import Attachment
 from bot.core.words import said_words, school_words
 from bot.features.policies.rules import (
@@ -53,6 +53,7 @@ from bot.features.policies.rules import (
 
 __all__ = [
     "DigestPlanned",
+    "Events",
     "Move",
     "moves_ready",
     "plan_alerts",
@@ -169,45 +170,46 @@ class Move:
             old=self.old,
         )
 
-    def attachment(self, school: SchoolConfig, now: datetime) -> Attachment:
+    def attachment(self, events: Events) -> Attachment:
         """The updated (or cancelled) calendar event."""
-        return _event(
-            school,
-            self.policy,
-            self.policy.next_review_due or self.old,
-            now,
-            self.sequence,
-            cancel=self.cancel,
-        )
+        due = self.policy.next_review_due or self.old
+        return events(self.policy, due, self.sequence, cancel=self.cancel)
 
 
-def _event(
-    school: SchoolConfig,
-    policy: Policy,
-    review_due: date,
-    now: datetime,
-    sequence: int,
-    *,
-    cancel: bool = False,
-) -> Attachment:
-    """A policy's review event as an .ics attachment (``cancel``: its cancellation), in the
-    school's language."""
-    with speaking(school.language):
-        ics = review_calendar(
-            school_id=school.id,
-            school_name=school.name,
-            policy=policy,
-            review_due=review_due,
-            now=now,
-            domain=school.headteacher.rpartition("@")[2].lower(),  # UIDs under its domain
-            sequence=sequence,
-            cancel=cancel,
-        )
-    return Attachment(
-        f"policy-review-{policy.key}.ics",
-        CANCEL_CONTENT_TYPE if cancel else CALENDAR_CONTENT_TYPE,
-        ics,
-    )
+@dataclass
+class Events:
+    """The review events of one sweep, each built once: everyone hearing of a policy's review
+    gets the same calendar file, so hundreds of governors' digests share one build of it."""
+
+    school: SchoolConfig
+    now: datetime
+    built: dict[tuple[str, date, int, bool], Attachment] = field(default_factory=dict)
+
+    def __call__(
+        self, policy: Policy, review_due: date, sequence: int, *, cancel: bool = False
+    ) -> Attachment:
+        """A policy's review event as an .ics attachment (``cancel``: its cancellation), in
+        the school's language."""
+        key = (policy.key, review_due, sequence, cancel)
+        if key not in self.built:
+            school = self.school
+            with speaking(school.language):
+                ics = review_calendar(
+                    school_id=school.id,
+                    school_name=school.name,
+                    policy=policy,
+                    review_due=review_due,
+                    now=self.now,
+                    domain=school.headteacher.rpartition("@")[2].lower(),  # UIDs under it
+                    sequence=sequence,
+                    cancel=cancel,
+                )
+            self.built[key] = Attachment(
+                f"policy-review-{policy.key}.ics",
+                CANCEL_CONTENT_TYPE if cancel else CALENDAR_CONTENT_TYPE,
+                ics,
+            )
+        return self.built[key]
 
 
 def last_review_emails(session: Session, school_id: str) -> dict[str, date]:
@@ -239,16 +241,16 @@ def _entry_line(policy: Policy, entry: DigestEntry, on: date) -> tuple[str, Text
 
 
 def _digest_draft(
-    school: SchoolConfig,
+    events: Events,
     entries: Sequence[tuple[Policy, DigestEntry]],
     recipient: str,
     on: date,
-    now: datetime,
     base_url: str,
     moves: Sequence[Move] = (),
 ) -> EmailDraft:
     """The digest email, its words true on ``on`` (the day it is delivered), carrying any
     review date moved today (the week's one email about reviews), in the school's language."""
+    school = events.school
     listed = {p.key for p, _entry in entries}
     moved_alone = [m for m in moves if m.policy.key not in listed]
     words = said_words(school_words(school))
@@ -303,10 +305,10 @@ def _digest_draft(
             governor=words.governor,
         ),
         attachments=tuple(
-            _event(school, policy, entry.review_due, now, _event_sequence(policy, entry.review_due))
+            events(policy, entry.review_due, _event_sequence(policy, entry.review_due))
             for policy, entry in entries
         )
-        + tuple(m.attachment(school, now) for m in moved_alone),
+        + tuple(m.attachment(events) for m in moved_alone),
     )
 
 
@@ -386,7 +388,7 @@ def plan_alerts(
         email: _told_overdue(held, days[recipient_tag(email)])
         for email, held in by_recipient.items()
     }
-    planned: list[DigestPlanned] = []
+    planned: dict[str, list[tuple[Policy, DigestEntry]]] = {}
     for email, held in sorted(by_recipient.items()):
         by_key = {p.key: p for p in held}
         reviews = [(p.key, p.next_review_due) for p in held if p.next_review_due is not None]
@@ -398,31 +400,30 @@ def plan_alerts(
             last_email=last_any.get(tag),
             told_overdue=told[email],
         )
-        if not entries:
+        if entries:
+            planned[email] = [(by_key[e.policy_key], e) for e in entries]
+    keys = {email: digest_key(school.id, email, today) for email in planned}
+    fresh = new_keys(session, school.id, "governor_review", list(keys.values())) if write else set()
+    events = Events(school, now)  # built for the digests queued now, not for every candidate
+    drafts: dict[tuple[object, ...], EmailDraft] = {}  # one render per distinct digest
+    items = []
+    for email, listed in planned.items():
+        if keys[email] not in fresh:
             continue
         theirs = [m for m in moves if email in moved_for.get(m.policy.key, ())]
-        queued = False
-        if write:
-            draft = _digest_draft(
-                school,
-                [(by_key[e.policy_key], e) for e in entries],
-                email,
-                on,
-                now,
-                base_url,
-                theirs,
-            )
-            queued = enqueue_email(
-                session,
-                school_id=school.id,
-                key=digest_key(school.id, email, today),
-                purpose="governor_review",
-                urgency=Urgency.ROUTINE,
-                draft=draft,
-                not_before=not_before,
-            )
-        planned.append(DigestPlanned(email, queued))
-    return planned, unaddressed
+        same = (*(e for _, e in listed), *(m.policy.key for m in theirs))
+        if same not in drafts:
+            drafts[same] = _digest_draft(events, listed, email, on, base_url, theirs)
+        items.append((keys[email], replace(drafts[same], to=(email,))))
+    add_emails(
+        session,
+        school_id=school.id,
+        purpose="governor_review",
+        urgency=Urgency.ROUTINE,
+        items=items,
+        not_before=not_before,
+    )
+    return [DigestPlanned(email, keys[email] in fresh) for email in planned], unaddressed
 
 
 # --------------------------------------------------------------------------- review dates moved
@@ -478,11 +479,10 @@ def record_moves(policies: Sequence[Policy]) -> list[Move]:
     return moves
 
 
-def _draft(
-    school: SchoolConfig, moves: Sequence[Move], recipient: str, now: datetime
-) -> EmailDraft:
+def _draft(events: Events, moves: Sequence[Move], recipient: str) -> EmailDraft:
     """The short email carrying the updated (or cancelled) events of one day, in the school's
     language."""
+    school = events.school
     if len(moves) == 1 and moves[0].cancel:
         subject = Msg(N_("Policy review date removed: %(title)s"), title=moves[0].policy.title)
     elif len(moves) == 1:
@@ -505,7 +505,7 @@ def _draft(
                 "policy's review; you get at most one email about policy reviews a week."
             )
         ),
-        attachments=tuple(m.attachment(school, now) for m in moves),
+        attachments=tuple(m.attachment(events) for m in moves),
     )
 
 
@@ -528,10 +528,11 @@ def plan_event_updates(
         for email in to_tell(move.policy):
             if email not in digest_today:
                 by_recipient[email].append(move)
+    events = Events(school, now)
     items = [
         (
             f"{UPDATE_KEY_PREFIX}:{school.id}:{recipient_tag(email)}:{today.isoformat()}",
-            _draft(school, found, email, now),
+            _draft(events, found, email),
         )
         for email, found in sorted(by_recipient.items())
     ]

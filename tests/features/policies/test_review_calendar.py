@@ -23,7 +23,7 @@ from bot.features.policies.review import confirm_review_date, record_review
 from tests.core.test_i18n import _english_left
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words
-from tests.support.helpers import SchoolBuilder, at
+from tests.support.helpers import Row, SchoolBuilder, at
 
 REVIEW = date(2026, 6, 17)  # a Wednesday
 UID = "policy-review-oak-online-safety@oak.example"
@@ -281,3 +281,46 @@ def test_an_english_calendar_entry_is_as_before() -> None:
     data, event = _review_event("en")
     assert b"LANGUAGE" not in data
     assert str(event["summary"]) == "Policy review due: Polisi Diogelu Plant"
+
+
+def test_each_review_event_is_built_once_however_many_governors_hear_of_it(
+    school: SchoolBuilder, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 91: a digest day built the .ics per governor (the same file each time); each
+    policy's event is now built once a sweep, every governor still gets their own email with
+    it (the digest, the same for all of them, is rendered once), and a second sweep the same
+    day builds none (its digests are already queued)."""
+    from bot.features.policies import alerts
+
+    governors = [f"gov{n}@oak.example" for n in range(6)]
+    school.people += [
+        Row(g, f"Governor {n}", "governor", "Governors") for n, g in enumerate(governors)
+    ]
+    for key in ("online-safety", "child-protection"):
+        school.policy(key, "2026.1", next_review=REVIEW.isoformat())
+    ctx = school.context(sqlite_url)
+    built: list[str] = []
+
+    def counted(**kwargs: Any) -> bytes:
+        built.append(kwargs["policy"].key)
+        return review_calendar(**kwargs)
+
+    def drafted(*args: Any) -> Any:
+        built.append("digest")
+        return digest_draft(*args)
+
+    review_calendar, digest_draft = alerts.review_calendar, alerts._digest_draft
+    monkeypatch.setattr(alerts, "review_calendar", counted)
+    monkeypatch.setattr(alerts, "_digest_draft", drafted)
+    _sweep(ctx, REVIEW - timedelta(days=14))
+    # was 7 digests and 14 events: 7 governors x 2 policies, all the same
+    assert sorted(built) == ["child-protection", "digest", "online-safety"]
+    sent = [
+        (str(m["To"]), [p.get_payload(decode=True) for p in m.iter_attachments()])
+        for m in _delivered(ctx.settings.outbox_dir, "governor-digest:oak:")
+    ]
+    assert sorted(to for to, _ in sent) == sorted([*governors, "gov@oak.example"])
+    assert len({tuple(files) for _, files in sent}) == 1  # the same two events for everyone
+    _sweep(ctx, REVIEW - timedelta(days=14))
+    assert len(built) == 3  # nothing rebuilt for digests already queued
+    assert len(_delivered(ctx.settings.outbox_dir, "governor-digest:oak:")) == len(sent)

@@ -153,11 +153,11 @@ def test_a_review_date_change_and_its_calendar_entry_are_welsh(
     english_words: set[str],  # noqa: F811 - the fixture
     moved: list[date | None],
 ) -> None:
-    from bot.features.policies.alerts import Move, _draft
+    from bot.features.policies.alerts import Events, Move, _draft
 
     welsh = school("cy")
     moves = [Move(_policy(due), date(2026, 10, 1), 1) for due in moved]  # type: ignore[arg-type]
-    draft = _draft(welsh, moves, "gov@brodderw.example", NOW)
+    draft = _draft(Events(welsh, NOW), moves, "gov@brodderw.example")
     lang, texts = _email_texts(
         draft, "gov@brodderw.example", "Dydd Iau 1 Hydref 2026", "Dydd Llun 2 Tachwedd 2026"
     )
@@ -173,10 +173,10 @@ def test_a_review_date_change_and_its_calendar_entry_are_welsh(
 
 
 def test_a_review_date_change_in_english_is_as_before() -> None:
-    from bot.features.policies.alerts import Move, _draft
+    from bot.features.policies.alerts import Events, Move, _draft
 
     move = Move(_policy(date(2026, 11, 2)), date(2026, 10, 1), 1)  # type: ignore[arg-type]
-    draft = _draft(school("en"), [move], "gov@brodderw.example", NOW)
+    draft = _draft(Events(school("en"), NOW), [move], "gov@brodderw.example")
     assert draft.subject == f"Policy review date changed: {POLICY}"
     assert (
         f"The next review of the {POLICY} by the governing body is now due by Monday 2 November "
