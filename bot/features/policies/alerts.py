@@ -28,7 +28,7 @@ from bot.core.forms import Text
 from bot.core.i18n import N_, Joined, Msg, nmsg, speaking
 from bot.core.messages import notice
 from bot.core.models import OutboxMessage, Person, PersonGroup, PersonRole, Policy
-from bot.core.outbox import EmailDraft, Urgency, add_emails, enqueue_emails, new_keys
+from bot.core.outbox import EmailDraft, Urgency, enqueue_emails, new_keys
 from bot.core.ports import Attachment
 from bot.core.words import said_words, school_words
 from bot.features.policies.rules import (
@@ -415,13 +415,14 @@ def plan_alerts(
         if same not in drafts:
             drafts[same] = _digest_draft(events, listed, email, on, base_url, theirs)
         items.append((keys[email], replace(drafts[same], to=(email,))))
-    add_emails(
+    enqueue_emails(
         session,
         school_id=school.id,
         purpose="governor_review",
         urgency=Urgency.ROUTINE,
         items=items,
         not_before=not_before,
+        checked=True,  # only the keys found new above
     )
     return [DigestPlanned(email, keys[email] in fresh) for email in planned], unaddressed
 
