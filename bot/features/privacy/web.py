@@ -6,8 +6,9 @@ person records a complaint made to them by letter, phone or in person), and the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import time, timedelta
+from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -51,7 +52,7 @@ from bot.features.privacy.service import (
     words_for,
 )
 
-__all__ = ["COMPLAINT_RATE", "RIGHTS_READERS", "reader", "router", "signed_in"]
+__all__ = ["COMPLAINT_RATE", "RIGHTS_READERS", "listed", "reader", "router", "signed_in"]
 
 router = APIRouter()
 # as the report form's: 5 per address in any 10 minutes, counted in the database
@@ -292,23 +293,29 @@ def reader(request: Request, rights: bool = False) -> tuple[Person, SchoolConfig
     return user, school
 
 
+def listed(rows: Iterable[Complaint]) -> list[dict[str, Any]]:
+    """The list pages' rows: reference, kind and dates, moments on the school's clock (a request
+    logged at 00:30 BST was received that day, not the day before); never content."""
+    return [
+        {
+            "reference": c.reference,
+            "kind": c.kind,
+            "received": c.received_at.astimezone(LONDON),
+            "ack_due": c.ack_due_on,
+            "acknowledged": c.acknowledged_at,
+            "outcome_due": c.outcome_due_on,
+            "outcome": c.outcome_at and c.outcome_at.astimezone(LONDON),
+        }
+        for c in rows
+    ]
+
+
 @router.get("/complaints", include_in_schema=False)
 def complaints_list(request: Request) -> Response:
     """Every complaint: reference, dates and state (no content); the read is audited."""
     with ctx(request).store.transaction() as session:
         user, school = reader(request)
-        rows = listing(session, school, user.email)
-        shown = [
-            {
-                "reference": c.reference,
-                "received": c.received_at.astimezone(LONDON),
-                "ack_due": c.ack_due_on,
-                "acknowledged": c.acknowledged_at,
-                "outcome_due": c.outcome_due_on,
-                "outcome": c.outcome_at,
-            }
-            for c in rows
-        ]
+        shown = listed(listing(session, school, user.email))
     return render(
         request,
         "complaints_list.html",

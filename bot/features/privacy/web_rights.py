@@ -26,7 +26,7 @@ from bot.features.privacy.service import (
     listing,
     set_outcome_due,
 )
-from bot.features.privacy.web import reader
+from bot.features.privacy.web import listed, reader
 
 __all__ = ["router"]
 
@@ -40,7 +40,7 @@ def _requests_page(request: Request, problem: Lazy | None, asked: str) -> Respon
     """The requests page: the list, the form, and the problem with what was typed, if any."""
     with ctx(request).store.transaction() as session:
         user, school = reader(request, rights=True)
-        rows = listing(session, school, user.email, RIGHTS_KINDS)
+        rows = listed(listing(session, school, user.email, RIGHTS_KINDS))
         return render(
             request,
             "privacy_requests.html",
