@@ -294,15 +294,16 @@ def reader(request: Request, rights: bool = False) -> tuple[Person, SchoolConfig
 
 
 def listed(rows: Iterable[Complaint]) -> list[dict[str, Any]]:
-    """The list pages' rows: reference, kind and dates, moments on the school's clock (a request
-    logged at 00:30 BST was received that day, not the day before); never content."""
+    """The list and detail pages' rows: reference, kind and dates, moments on the school's
+    clock (a request logged at 00:30 BST was received that day, not the day before); never
+    content."""
     return [
         {
             "reference": c.reference,
             "kind": c.kind,
             "received": c.received_at.astimezone(LONDON),
             "ack_due": c.ack_due_on,
-            "acknowledged": c.acknowledged_at,
+            "acknowledged": c.acknowledged_at and c.acknowledged_at.astimezone(LONDON),
             "outcome_due": c.outcome_due_on,
             "outcome": c.outcome_at and c.outcome_at.astimezone(LONDON),
         }
@@ -379,7 +380,7 @@ def complaint_detail(request: Request, reference: str) -> Response:
                 "ack_how": ACK_HOW,
                 "channels": CHANNELS,
                 "relationships": RELATIONSHIPS,
-                "received": complaint.received_at.astimezone(LONDON),
+                "at": listed([complaint])[0],
             },
         )
 

@@ -110,7 +110,7 @@ def rights_detail(request: Request, reference: str) -> Response:
         return render(
             request,
             "privacy_request.html",
-            {"school": school, "c": found, "held": held, "kinds": KINDS},
+            {"school": school, "c": found, "at": listed([found])[0], "held": held, "kinds": KINDS},
         )
 
 

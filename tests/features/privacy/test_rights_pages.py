@@ -152,3 +152,5 @@ def test_a_request_logged_after_midnight_shows_the_london_day(env: Env) -> None:
     row = row[: row.index("</tr>")]
     assert "01 Jun 2026" in row and "31 May 2026" not in row
     assert "Given 20 Jun 2026" in row
+    detail = env.client("head").get(f"/privacy/requests/{reference}").text
+    assert "01 June 2026" in detail and "Given 20 June 2026" in detail
