@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 if TYPE_CHECKING:  # a type only: the clock stays light enough for `--help`'s modules
     from bot.core.config import SchoolConfig
 
-__all__ = ["LONDON", "last_school_day", "local_today", "send_after", "to_local"]
+__all__ = ["LONDON", "last_school_day", "local_instant", "local_today", "send_after", "to_local"]
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -24,8 +24,9 @@ def local_today(now: datetime, tz: ZoneInfo = LONDON) -> date:
     return now.astimezone(tz).date()
 
 
-def _at(day: date, clock: time, tz: ZoneInfo) -> datetime:
-    """A local wall-clock time as an aware UTC instant (zoneinfo handles the clock changes)."""
+def local_instant(day: date, clock: time = time(0), tz: ZoneInfo = LONDON) -> datetime:
+    """A local wall-clock time (midnight: the day's start) as an aware UTC instant (zoneinfo
+    handles the clock changes)."""
     return datetime.combine(day, clock, tzinfo=tz).astimezone(UTC)
 
 
@@ -40,9 +41,11 @@ def send_after(school: SchoolConfig, day: date, now: datetime, tz: ZoneInfo = LO
     today = local_today(now, tz)
     if day < today and school.is_sending_day(today):
         day = today
-    if day >= today and now <= _at(day, window.end, tz):
-        return max(_at(day, window.start, tz), now)
-    return _at(school.next_school_day(max(day, today) + date.resolution), window.start, tz)
+    if day >= today and now <= local_instant(day, window.end, tz):
+        return max(local_instant(day, window.start, tz), now)
+    return local_instant(
+        school.next_school_day(max(day, today) + date.resolution), window.start, tz
+    )
 
 
 def last_school_day(school: SchoolConfig, day: date) -> date:

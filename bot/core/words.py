@@ -12,6 +12,7 @@ import csv
 import io
 import re
 import unicodedata
+import zipfile
 from collections.abc import Iterable
 from datetime import date, datetime
 from functools import lru_cache
@@ -50,6 +51,7 @@ __all__ = [
     "stage_list",
     "stage_name",
     "version_name",
+    "zip_files",
 ]
 
 
@@ -349,6 +351,19 @@ def csv_text(header: Iterable[Any], rows: Iterable[Iterable[Any]], *, bom: bool 
     writer.writerow(header)
     writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
     return ("\ufeff" if bom else "") + out.getvalue()
+
+
+def zip_files(files: dict[str, bytes], made: datetime) -> bytes:
+    """The files in a zip, each dated ``made`` (the same bytes for the same files)."""
+    buffer = io.BytesIO()
+    stamp = (made.year, made.month, made.day, made.hour, made.minute, made.second - made.second % 2)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, files[name])
+    return buffer.getvalue()
 
 
 _LEFT_OUT = {

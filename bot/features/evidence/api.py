@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from bot.features.evidence.pack import zip_files
 from bot.features.evidence.rules import MANIFEST, PUBLIC_KEY, SIGNATURE, manifest_bytes
 from bot.features.evidence.signing import private_key, public_key_file, sign
 
@@ -14,5 +13,4 @@ __all__ = [
     "private_key",
     "public_key_file",
     "sign",
-    "zip_files",
 ]

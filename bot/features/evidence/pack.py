@@ -3,8 +3,6 @@ with the school's evidence key, in one zip. Making one is recorded in the audit 
 
 from __future__ import annotations
 
-import io
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -19,7 +17,7 @@ from bot.core.config import SchoolConfig
 from bot.core.i18n import speaking
 from bot.core.models import AuditEvent, Report
 from bot.core.nations.inspectorates import inspectorate
-from bot.core.words import school_words
+from bot.core.words import school_words, zip_files
 from bot.features.evidence.cover_sheet import (
     ISS_SHEET,
     Proprietor,
@@ -66,7 +64,6 @@ __all__ = [
     "earlier_packs",
     "key_fingerprint",
     "make_pack",
-    "zip_files",
 ]
 
 PACK_MADE = "evidence.pack_made"
@@ -155,19 +152,6 @@ def _readme(facts: Facts, key: str, zip_name: str, files: dict[str, str]) -> byt
         PUBLIC_KEY=PUBLIC_KEY,
     )
     return text.replace("\n", "\r\n").encode("utf-8")
-
-
-def zip_files(files: dict[str, bytes], made: datetime) -> bytes:
-    """The files in a zip, each dated ``made`` (the same bytes for the same files)."""
-    buffer = io.BytesIO()
-    stamp = (made.year, made.month, made.day, made.hour, made.minute, made.second - made.second % 2)
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(files):
-            info = zipfile.ZipInfo(name, stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, files[name])
-    return buffer.getvalue()
 
 
 def _forms(

@@ -47,8 +47,8 @@ NO_CONTENT = N_(
 _DAY = re.compile(r"\b(\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4})\b")
 
 
-class _Said:
-    """The summary's words in one language: sentences, labels and dates."""
+class Said:
+    """The pack's words in one language: sentences, labels and dates (each PDF of the pack)."""
 
     def __init__(self, language: str) -> None:
         self.language = pack_language(language)  # a PDF reads in one language
@@ -75,7 +75,8 @@ class _Said:
         return Dated(made, "%A %d %B %Y at %H:%M", "EEEE dd MMMM y 'am' HH:mm")
 
 
-def _table(doc: A4Report, table: Table, said: _Said, empty: str = N_("None recorded.")) -> None:
+def table_into(doc: A4Report, table: Table, said: Said, empty: str = N_("None recorded.")) -> None:
+    """A table of facts into a PDF of the pack (``empty`` said when it has no rows)."""
     if table.rows:
         doc.table([[said.cell(c) for c in row] for row in table.pdf_rows()])
     else:
@@ -83,13 +84,7 @@ def _table(doc: A4Report, table: Table, said: _Said, empty: str = N_("None recor
     doc.space(3)
 
 
-Said = _Said  # the pack's words in one language (the other PDFs of the pack say theirs with it)
-
-
-table_into = _table  # a table of facts into another PDF of the pack (the cover sheet)
-
-
-def _index(doc: A4Report, index: Table, found: Inspectorate, said: _Said) -> None:
+def _index(doc: A4Report, index: Table, found: Inspectorate, said: Said) -> None:
     """The inspectorate's list, item by item, where the pack answers it (``inspection``)."""
     _ = said
     doc.text(_(N_("Index for %(inspectorate)s")) % {"inspectorate": index.title}, "Heading2")
@@ -127,7 +122,7 @@ def render_summary(
     from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
 
     made = facts.made_at
-    said = _Said(language)
+    said = Said(language)
     _ = said
     doc = A4Report(
         _("Evidence for an inspector - %(school)s - %(day)s")
@@ -152,37 +147,37 @@ def render_summary(
     if index is not None and inspected is not None:
         _index(doc, index, inspectorate(inspected), said)
     doc.text(_(HEADINGS[1]), "Heading2")
-    _table(doc, facts.policies, said, N_("No policies are recorded."))
+    table_into(doc, facts.policies, said, N_("No policies are recorded."))
     doc.text(_(HEADINGS[2]), "Heading2")
     doc.text(f"{_(facts.ack_counts.title)}.")
-    _table(doc, facts.ack_counts, said)
+    table_into(doc, facts.ack_counts, said)
     doc.text(
         _("%(table)s (%(num)d in all).")
         % {"table": _(facts.attestations.title), "num": len(facts.attestations.rows)}
     )
-    _table(doc, facts.attestations, said)
+    table_into(doc, facts.attestations, said)
     doc.text(_(HEADINGS[3]), "Heading2")
-    _table(doc, facts.training, said, N_("No training is required in compliance-bot."))
+    table_into(doc, facts.training, said, N_("No training is required in compliance-bot."))
     if facts.training_roles is not None and facts.training_roles.rows:
         doc.text(f"{_(facts.training_roles.title)}.")
-        _table(doc, facts.training_roles, said)
+        table_into(doc, facts.training_roles, said)
     doc.text(_(HEADINGS[4]), "Heading2")
-    _table(doc, facts.aup, said, N_("No official accounts are recorded."))
+    table_into(doc, facts.aup, said, N_("No official accounts are recorded."))
     doc.text(_(HEADINGS[5]), "Heading2")
-    _table(doc, facts.governors, said)
+    table_into(doc, facts.governors, said)
     doc.text(_(HEADINGS[6]), "Heading2")
     doc.text(
         _("Reports counted: %(num)d.") % {"num": facts.reports_total}
         + f" {_(facts.reports_scope)} {_(NO_CONTENT)}"
     )
-    _table(doc, facts.concerns, said, N_("No reports."))
+    table_into(doc, facts.concerns, said, N_("No reports."))
     doc.text(f"{_(facts.clocks.title)}.")
-    _table(doc, facts.clocks, said)
+    table_into(doc, facts.clocks, said)
     doc.text(_(HEADINGS[7]), "Heading2")
     if facts.filtering_note:
         doc.text(_(facts.filtering_note))
     else:
-        _table(doc, facts.filtering, said)
+        table_into(doc, facts.filtering, said)
     doc.text(_(HEADINGS[8]))  # data protection complaints (DPA 2018 s.164A, "Heading2")
     doc.text(
         _(
@@ -191,11 +186,13 @@ def render_summary(
         )
         % {"table": _(facts.complaints.title)}
     )
-    _table(doc, facts.complaints, said, N_("No data protection complaints are recorded."))
+    table_into(doc, facts.complaints, said, N_("No data protection complaints are recorded."))
     doc.text(_(HEADINGS[9]), "Heading2")
-    _table(doc, facts.event_reviews, said, N_("No change has been recorded that opens a review."))
+    table_into(
+        doc, facts.event_reviews, said, N_("No change has been recorded that opens a review.")
+    )
     doc.text(_(HEADINGS[10]), "Heading2")
-    _table(doc, facts.reading_proof, said, N_("No policy asks for proof of reading."))
+    table_into(doc, facts.reading_proof, said, N_("No policy asks for proof of reading."))
     doc.text(_(HEADINGS[11]), "Heading2")
     doc.text(
         _(

@@ -13,13 +13,13 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.clock import LONDON
+from bot.core.clock import local_instant
 from bot.core.config import SchoolConfig
 from bot.core.forms import SaidError
 from bot.core.i18n import BETWEEN, N_, Dated, Said, nsay, say, speaking
@@ -279,11 +279,6 @@ def _counts(labels: Iterable[str]) -> dict[str, int]:
     return dict(sorted(Counter(labels).items()))
 
 
-def _instant(day: date) -> datetime:
-    """Midnight in London at the start of ``day``, as aware UTC."""
-    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
-
-
 def _reviewed(
     session: Session, school_id: str, term: Term, policies: Sequence[Policy]
 ) -> list[ReviewLine]:
@@ -346,8 +341,8 @@ def build_report(
     rows = session.execute(
         select(Report.category, Report.status, Report.outcome).where(
             Report.school_id == school.id,
-            Report.created_at >= _instant(term.start),
-            Report.created_at < _instant(date.fromordinal(term.end.toordinal() + 1)),
+            Report.created_at >= local_instant(term.start),
+            Report.created_at < local_instant(date.fromordinal(term.end.toordinal() + 1)),
             # the report goes to the whole governing body, the headteacher among them: a
             # report about the head is never counted (the chair holds those)
             Report.about_headteacher.is_(False),

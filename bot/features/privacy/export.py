@@ -5,14 +5,12 @@ What is listed for the DSL's review is never in it."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import zipfile
 from datetime import datetime
 
 from bot.core.clock import LONDON
 from bot.core.i18n import say
-from bot.core.words import csv_text
+from bot.core.words import csv_text, zip_files
 from bot.features.privacy.access import Held
 
 __all__ = ["export_zip"]
@@ -65,8 +63,4 @@ def export_zip(
         ],
     }
     files["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(files):
-            archive.writestr(name, files[name])
-    return buffer.getvalue()
+    return zip_files(files, made.astimezone(LONDON))

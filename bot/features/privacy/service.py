@@ -105,6 +105,7 @@ def audit_complaint(
 def _send(
     session: Session,
     school: SchoolConfig,
+    c: Complaint,
     key: str,
     to: Sequence[str],
     subject: Text,
@@ -112,9 +113,11 @@ def _send(
     facts: list[tuple[Text, Text]],
     *,
     purpose: str,
-    urgency: Urgency = Urgency.WAITING,
     button: str | None = None,
+    stage: str = "",
 ) -> bool:
+    """An email about ``c``, its reference and receipt before ``facts``, queued once per ``key``
+    (``complaint-<key>:<school>:<reference><stage>``); never what was written."""
     if not to:
         return False
     draft = notice(
@@ -122,13 +125,18 @@ def _send(
         to=list(to),
         subject=subject,
         paragraphs=paragraphs,
-        facts=facts,
+        facts=[
+            (Msg(N_("Reference")), c.reference),
+            (Msg(N_("Received")), day_and_time(c.received_at)),
+            *facts,
+        ],
         button_url=button,
         button_text=Msg(N_("Open the complaint (sign-in required)")),
         small=Msg(N_("For privacy this email does not repeat what was written.")),
     )
+    key = f"complaint-{key}:{school.id}:{c.reference}{stage}"
     return enqueue_email(
-        session, school_id=school.id, key=key, purpose=purpose, urgency=urgency, draft=draft
+        session, school_id=school.id, key=key, purpose=purpose, urgency=Urgency.WAITING, draft=draft
     )
 
 
@@ -167,7 +175,8 @@ def _acknowledgement(session: Session, school: SchoolConfig, c: Complaint) -> No
     sent = _send(
         session,
         school,
-        f"complaint-ack:{school.id}:{c.reference}",
+        c,
+        "ack",
         [c.email],
         Msg(N_("We received your data protection complaint %(reference)s"), reference=c.reference),
         [
@@ -188,11 +197,7 @@ def _acknowledgement(session: Session, school: SchoolConfig, c: Complaint) -> No
                 url=words.regulator_complaints,
             ),
         ],
-        [
-            (Msg(N_("Reference")), c.reference),
-            (Msg(N_("Received")), day_and_time(c.received_at)),
-            (Msg(N_("Outcome expected by")), Day(c.outcome_due_on)),
-        ],
+        [(Msg(N_("Outcome expected by")), Day(c.outcome_due_on))],
         purpose="complaint_ack",
     )
     if sent:
@@ -249,7 +254,8 @@ def receive(
     _send(
         session,
         school,
-        f"complaint-new:{school.id}:{complaint.reference}",
+        complaint,
+        "new",
         readers(school),
         Msg(N_("New data protection complaint %(reference)s"), reference=complaint.reference),
         [
@@ -262,8 +268,6 @@ def receive(
             Msg(_ACK_RULE[(law_sets_period(school), complaint.acknowledged_at is not None)]),
         ],
         [
-            (Msg(N_("Reference")), complaint.reference),
-            (Msg(N_("Received")), day_and_time(when)),
             (Msg(N_("Acknowledge by")), Day(complaint.ack_due_on)),
             (Msg(N_("Outcome due")), Day(complaint.outcome_due_on)),
         ],
@@ -291,17 +295,25 @@ def sent_before(session: Session, school_id: str, form_key: str) -> Complaint | 
     )
 
 
-def find(session: Session, school: SchoolConfig, reference: str, actor: str) -> Complaint | None:
-    """One complaint, its read audited (None, audited too, when there is none)."""
+def find(
+    session: Session,
+    school: SchoolConfig,
+    reference: str,
+    actor: str,
+    kinds: Sequence[str] = ("complaint",),
+    read: str | None = "complaint.read",
+) -> Complaint | None:
+    """One request of ``kinds`` by its reference, or None; found, its ``read`` audited (None:
+    the caller audits what it does with it)."""
     complaint = session.scalar(
         select(Complaint).where(
             Complaint.school_id == school.id,
             Complaint.reference == reference,
-            Complaint.kind == "complaint",
+            Complaint.kind.in_(kinds),
         )
     )
-    if complaint is not None:
-        audit_complaint(session, school, actor, "complaint.read", complaint)
+    if complaint is not None and read is not None:
+        audit_complaint(session, school, actor, read, complaint)
     return complaint
 
 
@@ -384,7 +396,8 @@ def record_outcome(
         emailed = _send(
             session,
             school,
-            f"complaint-outcome:{school.id}:{c.reference}",
+            c,
+            "outcome",
             [c.email],
             Msg(
                 N_("The outcome of your data protection complaint %(reference)s"),
@@ -402,11 +415,7 @@ def record_outcome(
                     url=words.regulator_complaints,
                 ),
             ],
-            [
-                (Msg(N_("Reference")), c.reference),
-                (Msg(N_("Received")), day_and_time(c.received_at)),
-                (Msg(N_("Outcome")), Day(now.astimezone(LONDON).date())),
-            ],
+            [(Msg(N_("Outcome")), Day(now.astimezone(LONDON).date()))],
             purpose="complaint_outcome",
         )
     c.outcome_how = "email" if emailed else "other"
@@ -484,17 +493,15 @@ def warn(
         sent += _send(
             session,
             school,
-            f"complaint-warn:{school.id}:{c.reference}:{clock}:{stage[0]}",
+            c,
+            "warn",
             to,
             Msg(subject, **ref),
             [Msg(sentence, **ref)],
-            [
-                (Msg(N_("Reference")), c.reference),
-                (Msg(N_("Received")), day_and_time(c.received_at)),
-                (Msg(N_("Due")), Day(due)),
-            ],
+            [(Msg(N_("Due")), Day(due))],
             purpose="complaint_warning",
             button=f"{base_url}/complaints/{c.reference}",
+            stage=f":{clock}:{stage[0]}",
         )
     return sent
 

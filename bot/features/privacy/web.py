@@ -6,8 +6,9 @@ person records a complaint made to them by letter, phone or in person), and the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Mapping
+from datetime import time, timedelta
+from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -15,14 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot.core.clock import LONDON
+from bot.core.clock import LONDON, local_instant, local_today
 from bot.core.config import SchoolConfig
 from bot.core.forms import FormErrors, Text, parse_iso_date
 from bot.core.i18n import N_, Lazy, Msg
 from bot.core.models import Complaint, Person, utcnow
 from bot.core.nations import pack_for
 from bot.core.ratelimit import RateLimit, limit_key, take
-from bot.core.words import csv_text, school_words
+from bot.core.words import csv_text, said_words, school_words
 from bot.engine.web.deps import client_ip, ctx, current_user, error_page, render
 from bot.engine.web.forms import download, form_key, page_key, read_fields, school_for
 from bot.engine.web.links import deliver_soon
@@ -51,11 +52,12 @@ from bot.features.privacy.service import (
     words_for,
 )
 
-__all__ = ["COMPLAINT_RATE", "router", "signed_in"]
+__all__ = ["COMPLAINT_RATE", "RIGHTS_READERS", "listed", "reader", "router", "signed_in"]
 
 router = APIRouter()
 # as the report form's: 5 per address in any 10 minutes, counted in the database
 COMPLAINT_RATE = RateLimit("complaint", 5, timedelta(minutes=10))
+_NOON = time(12)  # a day given without a time: its middle, whatever the clocks do
 
 
 def _public_school(request: Request, school_id: str) -> SchoolConfig:
@@ -152,7 +154,7 @@ def _submitted(
     if staff:
         channel = fields.get("channel", "")
         day = parse_iso_date(fields.get("received"))
-        today = utcnow().astimezone(LONDON).date()
+        today = local_today(utcnow())
         problems = {}
         if channel not in CHANNELS or channel == "form":
             problems["channel"] = N_("Choose how the complaint reached you.")
@@ -163,11 +165,7 @@ def _submitted(
                 request, school, staff=True, errors=problems, values=fields, status_code=422
             )
         assert day is not None
-        received = (
-            utcnow()
-            if day == today
-            else datetime(day.year, day.month, day.day, 12, tzinfo=LONDON).astimezone(UTC)
-        )
+        received = utcnow() if day == today else local_instant(day, _NOON)
     if not sub.confirmed and reads_like_safeguarding(sub.text, sub.wanted or ""):
         return _form(request, school, staff=staff, values=fields, safeguarding=True)
     context = ctx(request)
@@ -261,18 +259,29 @@ async def staff_submit(request: Request, background: BackgroundTasks) -> Respons
     return await _submit(request, background, school, user)
 
 
-def _reader(request: Request) -> tuple[Person, SchoolConfig]:
-    """The signed-in reader; anyone else 403 (their attempt audited in its own transaction)."""
+RIGHTS_READERS = frozenset({"dpo", "headteacher"})  # of people's own requests (web_rights)
+
+
+def reader(request: Request, rights: bool = False) -> tuple[Person, SchoolConfig]:
+    """The signed-in reader of complaints (``rights``: of people's requests, ``RIGHTS_READERS``);
+    anyone else 403 (their attempt audited in its own transaction)."""
     user, school = signed_in(request)
-    if not user.role_names & set(school.complaints.readers):
+    if not user.role_names & set(RIGHTS_READERS if rights else school.complaints.readers):
         with ctx(request).store.transaction() as own:
-            audit_complaint(
-                own,
-                school,
-                user.email,
-                "complaint.read_refused",
-                None,
-                page=str(getattr(request.scope.get("route"), "path", "?")),
+            page = str(getattr(request.scope.get("route"), "path", "?"))
+            refused = "privacy.read_refused" if rights else "complaint.read_refused"
+            audit_complaint(own, school, user.email, refused, None, page=page)
+        if rights:
+            headteacher = said_words(school_words(school)).headteacher
+            raise HTTPException(
+                403,
+                Msg(
+                    N_(
+                        "People's data protection requests are handled only by the data "
+                        "protection officer and the %(headteacher)s."
+                    ),
+                    headteacher=headteacher,
+                ),
             )
         raise HTTPException(
             403,
@@ -284,34 +293,41 @@ def _reader(request: Request) -> tuple[Person, SchoolConfig]:
     return user, school
 
 
+def listed(rows: Iterable[Complaint]) -> list[dict[str, Any]]:
+    """The list and detail pages' rows: reference, kind and dates, moments on the school's
+    clock (a request logged at 00:30 BST was received that day, not the day before); never
+    content."""
+    return [
+        {
+            "reference": c.reference,
+            "kind": c.kind,
+            "received": c.received_at.astimezone(LONDON),
+            "ack_due": c.ack_due_on,
+            "acknowledged": c.acknowledged_at and c.acknowledged_at.astimezone(LONDON),
+            "outcome_due": c.outcome_due_on,
+            "outcome": c.outcome_at and c.outcome_at.astimezone(LONDON),
+        }
+        for c in rows
+    ]
+
+
 @router.get("/complaints", include_in_schema=False)
 def complaints_list(request: Request) -> Response:
     """Every complaint: reference, dates and state (no content); the read is audited."""
     with ctx(request).store.transaction() as session:
-        user, school = _reader(request)
-        rows = listing(session, school, user.email)
-        shown = [
-            {
-                "reference": c.reference,
-                "received": c.received_at.astimezone(LONDON),
-                "ack_due": c.ack_due_on,
-                "acknowledged": c.acknowledged_at,
-                "outcome_due": c.outcome_due_on,
-                "outcome": c.outcome_at,
-            }
-            for c in rows
-        ]
+        user, school = reader(request)
+        shown = listed(listing(session, school, user.email))
     return render(
         request,
         "complaints_list.html",
-        {"school": school, "rows": shown, "today": utcnow().astimezone(LONDON).date()},
+        {"school": school, "rows": shown, "today": local_today(utcnow())},
     )
 
 
 def _one(
     request: Request, session: Session, reference: str
 ) -> tuple[Person, SchoolConfig, Complaint]:
-    user, school = _reader(request)
+    user, school = reader(request)
     complaint = find(session, school, reference, user.email) if REFERENCE.match(reference) else None
     if complaint is None:
         raise HTTPException(404, N_("There is no complaint with this reference."))
@@ -323,7 +339,7 @@ def complaints_counts(request: Request, period: str = "quarter", csv_file: str =
     """Counts per period for the regulations' reporting (no content); audited."""
     chosen = period if period in PERIODS else "quarter"
     with ctx(request).store.transaction() as session:
-        user, school = _reader(request)
+        user, school = reader(request)
         counts = complaint_counts(session, school.id, chosen)
         audit_complaint(
             session,
@@ -364,7 +380,7 @@ def complaint_detail(request: Request, reference: str) -> Response:
                 "ack_how": ACK_HOW,
                 "channels": CHANNELS,
                 "relationships": RELATIONSHIPS,
-                "received": complaint.received_at.astimezone(LONDON),
+                "at": listed([complaint])[0],
             },
         )
 
@@ -382,7 +398,7 @@ async def complaint_action(
             try:  # each action checks its own input; a refusal changes nothing
                 action = fields.get("action")
                 if action == "acknowledge":
-                    today = utcnow().astimezone(LONDON).date()
+                    today = local_today(utcnow())
                     day = parse_iso_date(fields.get("on")) or today
                     if day > today:
                         raise ComplaintError(N_("The acknowledgement cannot be in the future."))
@@ -391,9 +407,7 @@ async def complaint_action(
                         school,
                         c,
                         how=fields.get("how", ""),
-                        on=datetime(day.year, day.month, day.day, 12, tzinfo=LONDON).astimezone(
-                            UTC
-                        ),
+                        on=local_instant(day, _NOON),
                         actor=user.email,
                     )
                 elif action == "outcome_due":

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -15,49 +14,33 @@ from bot.core.config import SchoolConfig
 from bot.core.forms import parse_iso_date
 from bot.core.i18n import N_, Day, Lazy, Msg, person_language, speaking
 from bot.core.models import Complaint, Person, utcnow
-from bot.core.words import said_words, school_words
 from bot.engine.web.deps import ctx, render
 from bot.engine.web.forms import download, read_fields
 from bot.features.privacy.access import AccessError, Held, find_person, gather, open_request
 from bot.features.privacy.export import export_zip
 from bot.features.privacy.rules import KINDS, one_month_after
-from bot.features.privacy.service import ComplaintError, audit_complaint, listing, set_outcome_due
-from bot.features.privacy.web import signed_in
+from bot.features.privacy.service import (
+    ComplaintError,
+    audit_complaint,
+    find,
+    listing,
+    set_outcome_due,
+)
+from bot.features.privacy.web import listed, reader
 
-__all__ = ["RIGHTS_READERS", "router"]
+__all__ = ["router"]
 
 router = APIRouter()
 
 
-RIGHTS_READERS = frozenset({"dpo", "headteacher"})
 RIGHTS_KINDS = ("access", "erasure")
-
-
-def _rights_reader(request: Request) -> tuple[Person, SchoolConfig]:
-    """The DPO or the head; anyone else 403 (their attempt audited in its own transaction)."""
-    user, school = signed_in(request)
-    if not user.role_names & RIGHTS_READERS:
-        with ctx(request).store.transaction() as own:
-            page = str(getattr(request.scope.get("route"), "path", "?"))
-            audit_complaint(own, school, user.email, "privacy.read_refused", None, page=page)
-        raise HTTPException(
-            403,
-            Msg(
-                N_(
-                    "People's data protection requests are handled only by the data protection "
-                    "officer and the %(headteacher)s."
-                ),
-                headteacher=said_words(school_words(school)).headteacher,
-            ),
-        )
-    return user, school
 
 
 def _requests_page(request: Request, problem: Lazy | None, asked: str) -> Response:
     """The requests page: the list, the form, and the problem with what was typed, if any."""
     with ctx(request).store.transaction() as session:
-        user, school = _rights_reader(request)
-        rows = listing(session, school, user.email, RIGHTS_KINDS)
+        user, school = reader(request, rights=True)
+        rows = listed(listing(session, school, user.email, RIGHTS_KINDS))
         return render(
             request,
             "privacy_requests.html",
@@ -87,7 +70,7 @@ async def rights_start(request: Request) -> Response:
 
     def start() -> Lazy | str:
         with ctx(request).store.transaction() as session:
-            user, school = _rights_reader(request)
+            user, school = reader(request, rights=True)
             try:
                 person = find_person(session, school, asked)
             except AccessError as exc:
@@ -105,14 +88,8 @@ def _held(
     request: Request, session: Session, reference: str
 ) -> tuple[Person, SchoolConfig, Complaint, Held, str]:
     """The request and what is held about its person, said in their language."""
-    user, school = _rights_reader(request)
-    found = session.scalar(
-        select(Complaint).where(
-            Complaint.school_id == school.id,
-            Complaint.reference == reference,
-            Complaint.kind.in_(RIGHTS_KINDS),
-        )
-    )
+    user, school = reader(request, rights=True)
+    found = find(session, school, reference, user.email, RIGHTS_KINDS, read=None)
     if found is None or not found.email:
         raise HTTPException(404, N_("There is no request with this reference."))
     try:
@@ -133,7 +110,7 @@ def rights_detail(request: Request, reference: str) -> Response:
         return render(
             request,
             "privacy_request.html",
-            {"school": school, "c": found, "held": held, "kinds": KINDS},
+            {"school": school, "c": found, "at": listed([found])[0], "held": held, "kinds": KINDS},
         )
 
 

@@ -9,13 +9,13 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.clock import LONDON
+from bot.core.clock import local_instant
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.i18n import N_, Day, Msg
 from bot.core.messages import notice
@@ -84,10 +84,6 @@ def term_of(school: SchoolConfig, asked: str | None, today: date) -> tuple[Term,
     return term, earlier[-1] if earlier else None
 
 
-def _instant(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
-
-
 def _clocks(session: Session, school_id: str, term: Term, now: datetime) -> dict[str, Clocks]:
     """The staff-route (``lado``) and regulator (``ico``) deadlines of the term's reports: met
     in time, missed (stopped late, or running past due) and running (reports about the head
@@ -98,8 +94,8 @@ def _clocks(session: Session, school_id: str, term: Term, now: datetime) -> dict
         .join(Report, Report.id == ReportClock.report_id)
         .where(
             Report.school_id == school_id,
-            Report.created_at >= _instant(term.start),
-            Report.created_at < _instant(term.end + timedelta(days=1)),
+            Report.created_at >= local_instant(term.start),
+            Report.created_at < local_instant(term.end + timedelta(days=1)),
             Report.about_headteacher.is_(False),
             ReportClock.kind.in_(("lado", "ico")),
         )

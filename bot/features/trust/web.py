@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from bot.core.clock import LONDON, local_today
 from bot.core.models import utcnow
 from bot.core.permissions import TRUST_ADMINS, TRUST_OVERSIGHT
+from bot.core.words import zip_files
 from bot.engine.sweep_jobs import not_swept
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
 from bot.engine.web.forms import download
@@ -56,8 +57,7 @@ def trust_board(
     request: Request, csrf_token: Annotated[str, Form()] = "", term: Annotated[str, Form()] = ""
 ) -> Response:
     """Make the trustees' termly pack and download it, signed (audited; the leads told once)."""
-    from bot.features.evidence.api import zip_files  # lazy: the pack's modules
-    from bot.features.trust.pack import announce, gather, make_files
+    from bot.features.trust.pack import announce, gather, make_files  # lazy: the pack's modules
 
     user = require_roles(request, BOARD_MAKERS)
     check_csrf(request, csrf_token)

@@ -134,3 +134,23 @@ def test_an_access_request_is_warned_about_in_its_own_words(env: Env) -> None:
     (sent,) = env.outbox("complaint_warning")
     assert sent.subject == f"Due: answer data protection request {reference}"
     assert "dpo@oak.example" in sent.recipients
+
+
+def test_a_request_logged_after_midnight_shows_the_london_day(env: Env) -> None:
+    """A request logged at 00:30 on 1 June (23:30 the day before in UTC) was listed as received
+    on 31 May, a day before its month's clock began; the list shows the school's day."""
+    with env.context.store.transaction() as session:
+        amy = find_person(session, env.school, "amy@oak.example")
+        made = open_request(
+            session, env.school, amy, "access", now=at(date(2026, 6, 1), 0, 30), actor="dpo"
+        )
+        assert made.outcome_due_on == date(2026, 7, 1)
+        made.outcome_at = at(date(2026, 6, 20), 0, 15)
+        reference = made.reference
+    page = env.client("head").get("/privacy/requests").text
+    row = page[page.index(reference) :]
+    row = row[: row.index("</tr>")]
+    assert "01 Jun 2026" in row and "31 May 2026" not in row
+    assert "Given 20 Jun 2026" in row
+    detail = env.client("head").get(f"/privacy/requests/{reference}").text
+    assert "01 June 2026" in detail and "Given 20 June 2026" in detail
