@@ -682,7 +682,7 @@ def test_the_reporters_receipt_email_is_welsh(
 def test_a_governors_review_digest_is_welsh(english_words: set[str], derived: bool) -> None:
     from datetime import UTC, datetime
 
-    from bot.features.policies.alerts import _digest_draft
+    from bot.features.policies.alerts import Events, _digest_draft
     from bot.features.policies.rules import DigestEntry
 
     policies = [
@@ -703,11 +703,10 @@ def test_a_governors_review_digest_is_welsh(english_words: set[str], derived: bo
     ]
     for listed in (entries, entries[:1], entries[1:]):
         draft = _digest_draft(
-            school("cy"),
-            listed,
+            Events(school("cy"), datetime(2026, 9, 16, 8, tzinfo=UTC)),
+            listed,  # type: ignore[arg-type]
             "gov@brodderw.example",
-            TODAY,  # type: ignore[arg-type]
-            datetime(2026, 9, 16, 8, tzinfo=UTC),
+            TODAY,
             "https://bot.example",
         )
         text, html = draft.parts()

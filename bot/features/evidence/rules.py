@@ -15,7 +15,6 @@ from bot.core.i18n import N_, Joined, Msg
 from bot.core.nations import Source, pack_for
 from bot.core.nations.inspectorates import inspectorate
 from bot.core.words import csv_text
-from bot.features.privacy.api import schedule_rows
 
 __all__ = [
     "HOLDER_STATES",
@@ -212,6 +211,8 @@ def _cited(source: Source | None, dates: Source | None = None) -> str:
 def retention_table(school: SchoolConfig) -> Table:
     """The school's retention schedule: how long each kind of record is kept, from which day,
     and the source of each default (the school's own choices marked)."""
+    from bot.features.privacy.api import schedule_rows  # lazy: the room's face loads SQLAlchemy
+
     rows = tuple(  # the period, and whether it is the school's own choice
         cells(
             (r.name, Joined((r.period, Msg(OWN) if r.school_choice else "")), r.runs_from, r.source)

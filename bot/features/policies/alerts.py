@@ -356,6 +356,33 @@ def _dated_policies(
     ).all()
 
 
+def _planned(
+    session: Session, school_id: str, by_recipient: dict[str, list[Policy]], today: date
+) -> dict[str, list[tuple[Policy, DigestEntry]]]:
+    """Each recipient's digest due today: its policies and their entries (none: no digest)."""
+    days = digest_days(session, school_id)
+    last_any = last_review_emails(session, school_id)
+    told = {  # before any digest of this sweep records the review dates it carries
+        email: _told_overdue(held, days[recipient_tag(email)])
+        for email, held in by_recipient.items()
+    }
+    planned: dict[str, list[tuple[Policy, DigestEntry]]] = {}
+    for email, held in sorted(by_recipient.items()):
+        by_key = {p.key: p for p in held}
+        reviews = [(p.key, p.next_review_due) for p in held if p.next_review_due is not None]
+        tag = recipient_tag(email)
+        entries = digest_entries(
+            reviews,
+            max(days[tag], default=None),
+            today,
+            last_email=last_any.get(tag),
+            told_overdue=told[email],
+        )
+        if entries:
+            planned[email] = [(by_key[e.policy_key], e) for e in entries]
+    return planned
+
+
 def plan_alerts(
     session: Session,
     school: SchoolConfig,
@@ -376,32 +403,13 @@ def plan_alerts(
         return [], 0
     policies = _dated_policies(session, school.id, Policy.next_review_due)
     by_recipient, unaddressed = _reviews_by_recipient(session, school.id, policies, today)
-    days = digest_days(session, school.id)
-    last_any = last_review_emails(session, school.id)
+    planned = _planned(session, school.id, by_recipient, today)
     directory = load_directory(session, school.id) if moves else None
     moved_for = {
         m.policy.key: set(alert_recipients(m.policy, directory)) for m in moves if directory
     }
     not_before = send_after(school, today, now)
     on = max(today, local_today(not_before))  # the words must be true when it arrives
-    told = {  # before any digest of this sweep records the review dates it carries
-        email: _told_overdue(held, days[recipient_tag(email)])
-        for email, held in by_recipient.items()
-    }
-    planned: dict[str, list[tuple[Policy, DigestEntry]]] = {}
-    for email, held in sorted(by_recipient.items()):
-        by_key = {p.key: p for p in held}
-        reviews = [(p.key, p.next_review_due) for p in held if p.next_review_due is not None]
-        tag = recipient_tag(email)
-        entries = digest_entries(
-            reviews,
-            max(days[tag], default=None),
-            today,
-            last_email=last_any.get(tag),
-            told_overdue=told[email],
-        )
-        if entries:
-            planned[email] = [(by_key[e.policy_key], e) for e in entries]
     keys = {email: digest_key(school.id, email, today) for email in planned}
     fresh = new_keys(session, school.id, "governor_review", list(keys.values())) if write else set()
     events = Events(school, now)  # built for the digests queued now, not for every candidate
