@@ -4,16 +4,14 @@ read (those about the headteacher too) and the head sees theirs."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, load_only
 
 from bot.core.clock import LONDON, local_today
 from bot.core.i18n import N_, Msg, N_plural, nmsg
-from bot.core.models import Report, ReportClock
+from bot.core.models import Report
 from bot.core.words import said_words, school_words
 from bot.features.dashboard.rules import URGENCIES, Figures, by_age
 from bot.features.dashboard.viewer import Viewer
@@ -21,6 +19,7 @@ from bot.features.reports.api import visible_reports
 
 __all__ = ["URGENCY_LABELS", "for_viewer"]
 
+_SHOWN = (Report.reference, Report.urgency, Report.status, Report.created_at)
 URGENCY_LABELS = {"immediate": N_("Immediate"), "high": N_("High"), "normal": N_("Normal")}
 
 
@@ -57,21 +56,12 @@ def for_viewer(
     if not viewer.reads_reports:  # counts only: ``figures``' own, left as they are
         return None
 
-    # columns only, and the running clocks in one read: never the reports' text or entries
-    reports = session.execute(
+    query = (  # what the rows show and their clocks: never the reports' text or entries
         visible_reports(viewer.school, viewer.email, viewer.roles)
         .where(Report.status != "closed")
-        .with_only_columns(
-            Report.id, Report.reference, Report.urgency, Report.status, Report.created_at
-        )
-    ).all()
-    running: dict[int, list[ReportClock]] = defaultdict(list)
-    for clock in session.scalars(
-        select(ReportClock)
-        .where(ReportClock.report_id.in_([r.id for r in reports]), ReportClock.stopped_at.is_(None))
-        .order_by(ReportClock.id)
-    ):
-        running[clock.report_id].append(clock)
+        .options(load_only(*_SHOWN), lazyload(Report.entries))
+    )
+    reports = session.scalars(query).all()
     words = said_words(school_words(viewer.school))  # a running clock's short name
     clock_names = {
         "lado": words.staff_route,
@@ -79,10 +69,10 @@ def for_viewer(
         "triage": Msg(N_("%(dsl)s triage"), dsl=words.dsl),
     }
     rows = []
-    counted = overdue = 0
+    running = overdue = 0
     for report in reports:
         days = (today - local_today(report.created_at)).days
-        clocks = running[report.id]
+        clocks = [c for c in report.clocks if c.stopped_at is None]  # the running ones
         row: dict[str, Any] = {
             "reference": report.reference,
             "urgency": report.urgency,
@@ -92,7 +82,7 @@ def for_viewer(
         }
         if clocks:
             clock = clocks[0]  # the one the row shows
-            counted += len(clocks)
+            running += len(clocks)
             overdue += sum(1 for c in clocks if c.due_at < now)
             row["clock"] = {
                 "name": clock_names.get(clock.kind, clock.kind),
@@ -112,7 +102,7 @@ def for_viewer(
     )
     figures.open_reports = len(reports)
     figures.reports_by_age = by_age((row["urgency"], row["days"]) for row in rows)
-    figures.running_clocks = counted
+    figures.running_clocks = running
     figures.clocks_overdue = overdue
     figures.reports_with_clocks = sum(1 for row in rows if row["clock"])
     return rows
