@@ -502,6 +502,8 @@ def _in_template(context: Context, sentence: Msg) -> str:
 
     def half(language: str) -> str:
         text = sentence.text(language)
+        if not sentence.values and "%" not in text:  # nothing to fill: formatting is a copy
+            return Markup(text) if context.eval_ctx.autoescape else text  # noqa: S704 - as below
         filled = _filled(text, sentence.values, language)
         if context.eval_ctx.autoescape:
             return Markup(text) % filled  # noqa: S704 - the catalogue's own sentence

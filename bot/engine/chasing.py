@@ -95,11 +95,18 @@ def needs_conversation(session: Session, school: SchoolConfig, today: date) -> l
         .outerjoin(Policy, Policy.id == PolicyVersion.policy_id)
         .outerjoin(OfficialAccount, OfficialAccount.id == Duty.account_id)
         .where(
-            Duty.school_id == school.id,
-            Duty.status == "open",
+            # the few capped duties, found first by the reminders index: asked in one query
+            # with the order, SQLite walks every open duty in due order (5.5 ms a view at
+            # 10,000 staff, to find none)
+            Duty.id.in_(
+                select(Duty.id).where(
+                    Duty.school_id == school.id,
+                    Duty.status == "open",
+                    Duty.reminders_sent >= min(by_cap, default=0),
+                    capped,
+                )
+            ),
             Person.active.is_(True),
-            Duty.reminders_sent >= min(by_cap, default=0),
-            capped,
         )
         .order_by(Duty.due_on, Duty.id)
     ).all()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, load_only
 
 from bot.core.clock import LONDON, local_today
 from bot.core.i18n import N_, Msg, N_plural, nmsg
@@ -19,6 +19,7 @@ from bot.features.reports.api import visible_reports
 
 __all__ = ["URGENCY_LABELS", "for_viewer"]
 
+_SHOWN = (Report.reference, Report.urgency, Report.status, Report.created_at)
 URGENCY_LABELS = {"immediate": N_("Immediate"), "high": N_("High"), "normal": N_("Normal")}
 
 
@@ -55,8 +56,10 @@ def for_viewer(
     if not viewer.reads_reports:  # counts only: ``figures``' own, left as they are
         return None
 
-    query = visible_reports(viewer.school, viewer.email, viewer.roles).where(
-        Report.status != "closed"
+    query = (  # what the rows show and their clocks: never the reports' text or entries
+        visible_reports(viewer.school, viewer.email, viewer.roles)
+        .where(Report.status != "closed")
+        .options(load_only(*_SHOWN), lazyload(Report.entries))
     )
     reports = session.scalars(query).all()
     words = said_words(school_words(viewer.school))  # a running clock's short name
