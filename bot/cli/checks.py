@@ -15,7 +15,6 @@ import typer
 from rich.table import Column, Table
 from rich.text import Text
 
-from bot.core.config import ConfigError
 from bot.core.i18n import N_, nsay, say, shared_language, speak
 from bot.engine.commands import console, context
 
@@ -97,6 +96,7 @@ def print_checks(platform: str) -> None:
     PowerShell. Indented fix lines (commands) and long tokens are never broken, so they copy
     and paste whole.
     """
+    from bot.core.config import ConfigError
     from bot.wiring import platform_checks, tenant_schools  # lazy: the steps
 
     ctx = context(need_school=False)

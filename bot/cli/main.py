@@ -25,7 +25,6 @@ from bot.cli.mis import mis_app
 from bot.cli.outbox import outbox_app
 from bot.cli.serve import demo, run
 from bot.cli.sweeps import queue_now, sweeps
-from bot.core.config import ConfigError
 from bot.core.i18n import N_, nsay, say, shared_language, speak
 from bot.engine.commands import (
     AsOf,
@@ -276,6 +275,7 @@ _TO_MAP = N_(
 @friendly
 def check_config() -> None:
     """Validate the school configuration file and the directory file."""
+    from bot.core.config import ConfigError
     from bot.core.config.per_school import problems_text, standing_of
 
     ctx = context(database="unused", say_where=False)

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import holidays
 from pydantic import AfterValidator, BeforeValidator
 
 from bot.core.forms import SaidError
 from bot.core.i18n import N_
 from bot.core.nations import COUNTRIES, NATIONS, pack_for
+
+if TYPE_CHECKING:
+    import holidays
 
 __all__ = [
     "COUNTRIES",
@@ -64,6 +66,8 @@ Country = Annotated[str, BeforeValidator(nation_key), AfterValidator(_known)]
 def _holidays_of(code: str) -> holidays.HolidayBase:
     """Bank holidays by ISO 3166-2 code ("GB-WLS", "JE"), substitute days included; years
     fill in as they are asked."""
+    import holidays  # lazy: ~0.4 s to import, and ``--help`` needs no calendar
+
     country, _, subdivision = code.partition("-")
     return holidays.country_holidays(country, subdiv=subdivision or None)
 
