@@ -15,6 +15,7 @@ import typer
 from rich.table import Column, Table
 from rich.text import Text
 
+from bot.core.config import ConfigError
 from bot.core.i18n import N_, nsay, say, shared_language, speak
 from bot.engine.commands import console, context, err, fail, friendly, unused_columns, where
 
@@ -102,7 +103,6 @@ def print_checks(platform: str) -> None:
     PowerShell. Indented fix lines (commands) and long tokens are never broken, so they copy
     and paste whole.
     """
-    from bot.core.config import ConfigError
     from bot.wiring import platform_checks, tenant_schools  # lazy: the steps
 
     ctx = context(need_school=False)
@@ -157,7 +157,6 @@ _TO_MAP = N_(
 @friendly
 def check_config() -> None:
     """Validate the school configuration file and the directory file."""
-    from bot.core.config import ConfigError
     from bot.core.config.per_school import problems_text, standing_of
 
     ctx = context(database="unused", say_where=False)

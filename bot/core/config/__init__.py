@@ -11,60 +11,24 @@ SchoolConfig`` as before.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from bot.core.config.fields import EXTRA_ROLES as EXTRA_ROLES
-    from bot.core.config.fields import JOB_ROLES as JOB_ROLES
-    from bot.core.config.fields import ROLES as ROLES
-    from bot.core.config.fields import Email as Email
-    from bot.core.config.fields import JobRole as JobRole
-    from bot.core.config.fields import Role as Role
-    from bot.core.config.fields import Slug as Slug
-    from bot.core.config.owed import DEFAULT_CADENCE as DEFAULT_CADENCE
-    from bot.core.config.owed import AccountConfig as AccountConfig
-    from bot.core.config.owed import Audience as Audience
-    from bot.core.config.owed import Cadence as Cadence
-    from bot.core.config.owed import Escalation as Escalation
-    from bot.core.config.owed import PolicyConfig as PolicyConfig
-    from bot.core.config.owed import RequirementConfig as RequirementConfig
-    from bot.core.config.proof import ReadingProof as ReadingProof
-    from bot.core.config.reports import ClockRule as ClockRule
-    from bot.core.config.schema import ConfigError as ConfigError
-    from bot.core.config.schema import OrgConfig as OrgConfig
-    from bot.core.config.schema import SchoolConfig as SchoolConfig
-    from bot.core.config.schema import Term as Term
-    from bot.core.config.schema import load_config as load_config
-
-# Imported when first asked for, so a command that needs no configuration (``--help``) does
-# not pay for pydantic, YAML and the calendars.
-_FROM = {
-    "EXTRA_ROLES": "fields",
-    "JOB_ROLES": "fields",
-    "ROLES": "fields",
-    "Email": "fields",
-    "JobRole": "fields",
-    "Role": "fields",
-    "Slug": "fields",
-    "DEFAULT_CADENCE": "owed",
-    "AccountConfig": "owed",
-    "Audience": "owed",
-    "Cadence": "owed",
-    "Escalation": "owed",
-    "PolicyConfig": "owed",
-    "RequirementConfig": "owed",
-    "ReadingProof": "proof",
-    "ClockRule": "reports",
-    "ConfigError": "schema",
-    "OrgConfig": "schema",
-    "SchoolConfig": "schema",
-    "Term": "schema",
-    "load_config": "schema",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _FROM:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{_FROM[name]}"), name)
+from bot.core.config.fields import EXTRA_ROLES as EXTRA_ROLES
+from bot.core.config.fields import JOB_ROLES as JOB_ROLES
+from bot.core.config.fields import ROLES as ROLES
+from bot.core.config.fields import Email as Email
+from bot.core.config.fields import JobRole as JobRole
+from bot.core.config.fields import Role as Role
+from bot.core.config.fields import Slug as Slug
+from bot.core.config.owed import DEFAULT_CADENCE as DEFAULT_CADENCE
+from bot.core.config.owed import AccountConfig as AccountConfig
+from bot.core.config.owed import Audience as Audience
+from bot.core.config.owed import Cadence as Cadence
+from bot.core.config.owed import Escalation as Escalation
+from bot.core.config.owed import PolicyConfig as PolicyConfig
+from bot.core.config.owed import RequirementConfig as RequirementConfig
+from bot.core.config.proof import ReadingProof as ReadingProof
+from bot.core.config.reports import ClockRule as ClockRule
+from bot.core.config.schema import ConfigError as ConfigError
+from bot.core.config.schema import OrgConfig as OrgConfig
+from bot.core.config.schema import SchoolConfig as SchoolConfig
+from bot.core.config.schema import Term as Term
+from bot.core.config.schema import load_config as load_config

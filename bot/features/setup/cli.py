@@ -17,6 +17,7 @@ import typer
 from pydantic import ValidationError
 from rich.markup import escape
 
+from bot.core.config.reading import load_yaml
 from bot.core.i18n import LANGUAGES, N_, Msg, nsay, say, speak
 from bot.engine.commands import (
     AsOf,
@@ -81,8 +82,6 @@ def _language_of(path: Path) -> str:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return "en"
-    from bot.core.config.reading import load_yaml  # lazy: ``--help`` reads no YAML
-
     try:
         school = load_yaml(text).get("school")
         asked = school.get("language", "en")
