@@ -219,9 +219,12 @@ def _import_graph() -> tuple[tuple[str, str, int], ...]:
 
     Counted: every ``import`` and ``from ... import`` anywhere in a module — at the top, inside
     functions, and in ``if TYPE_CHECKING:`` blocks (a type-only import still ties the layers);
-    relative imports are resolved. Not counted: module names in strings (there are none, see
-    ``test_our_modules_are_wired_by_plain_imports``).
+    relative imports are resolved. Module names in strings are not imports (there are none, see
+    ``test_our_modules_are_wired_by_plain_imports``) but the command line's table of commands,
+    each imported when run (``bot.cli.main.COMMANDS``), counted as imports of ``bot.cli.main``.
     """
+    from bot.cli.main import COMMANDS
+
     ours = ("bot", "connectors", "schedules")
     edges: list[tuple[str, str, int]] = []
     for m in product_modules():
@@ -236,6 +239,7 @@ def _import_graph() -> tuple[tuple[str, str, int], ...]:
             else:
                 continue
             edges += [(importer, n, node.lineno) for n in names if n.split(".")[0] in ours]
+    edges += [("bot.cli.main", target.split(":")[0], 0) for target, _ in COMMANDS.values()]
     return tuple(edges)
 
 
@@ -564,11 +568,14 @@ def _calls(path: Path) -> list[str]:
 
 
 def test_our_modules_are_wired_by_plain_imports() -> None:
-    """Only the vendor SDKs are imported by name at run time (that is what lazy import is for)."""
+    """Only the vendor SDKs are imported by name at run time (that is what lazy import is for),
+    and the command line's commands (its table, which the import graph counts)."""
     by_string = [
         _name(m.path)
         for m in product_modules()
-        if {"import_module", "__import__"} & set(_calls(m.path)) and m.path.parent.name != "m365"
+        if {"import_module", "__import__"} & set(_calls(m.path))
+        and m.path.parent.name != "m365"
+        and _name(m.path) != "bot/cli/main.py"
     ]
     assert not by_string
 

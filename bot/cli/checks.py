@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import typer
 from rich.table import Column, Table
@@ -17,9 +17,15 @@ from rich.text import Text
 
 from bot.core.config import ConfigError
 from bot.core.i18n import N_, nsay, say, shared_language, speak
-from bot.engine.commands import console, context
+from bot.engine.commands import console, context, err, fail, friendly, unused_columns, where
 
-__all__ = ["print_checks"]
+if TYPE_CHECKING:
+    from bot.core.config import SchoolConfig
+    from bot.core.ports import DirectoryPerson
+
+__all__ = ["check_app", "print_checks"]
+
+check_app = typer.Typer(help="Check configuration and platform access.", no_args_is_help=True)
 
 _TITLE = N_("Platform checks")
 _CHECK, _RESULT, _DETAIL = N_("Check"), N_("Result"), N_("Detail")
@@ -132,3 +138,103 @@ def print_checks(platform: str) -> None:
         console.print(f"\n[bold]{say(_HOW_TO_FIX)}[/]")
     _print_fixes(fixes)
     raise typer.Exit(1)
+
+
+_COUNTS = N_(
+    "%(school)s: %(policies)s policies, %(requirements)s requirements, "
+    "%(accounts)s official accounts"
+)
+_READABLE = N_("[green]directory: %(num)s people readable[/]")
+_NOT_READ = N_("[yellow]not read[/] %(columns)s")
+_REJECTED = N_("[yellow]rejected[/] %(row)s")
+_TO_MAP = N_(
+    "[yellow]post to map[/] %(person)s: the role table does not say what %(titles)s "
+    "gives, so they owe nothing until it does (compliance-bot roles map)"
+)
+
+
+@check_app.command("config")
+@friendly
+def check_config() -> None:
+    """Validate the school configuration file and the directory file."""
+    from bot.core.config.per_school import problems_text, standing_of
+
+    ctx = context(database="unused", say_where=False)
+    try:
+        config = ctx.config
+    except ConfigError:
+        speak("en")  # English: the settings that would say a language do not load
+        where(ctx)
+        raise
+    speak(shared_language(s.language for s in config.schools))
+    where(ctx)
+    standing = standing_of(config)
+    if standing is not None and standing.problems:  # every school's entry must pass here
+        text = problems_text(ctx.settings.config_path, standing.problems)
+        fail("\n".join(map(str, text)), highlight=False, soft_wrap=True)
+    n = len(config.schools)
+    console.print(
+        nsay(
+            "[green]%(file)s: valid[/] — %(num)d school",
+            "[green]%(file)s: valid[/] — %(num)d schools",
+            n,
+            file=ctx.settings.config_path,
+            num=n,
+        )
+    )
+    for school in config.schools:
+        console.print(
+            "  "
+            + say(
+                _COUNTS,
+                school=school.id,
+                policies=len(school.policies),
+                requirements=len(school.requirements),
+                accounts=len(school.official_accounts),
+            )
+        )
+    changes = ctx.connectors.directory.fetch(None)
+    console.print(say(_READABLE, num=len(changes.people)))
+    unused = getattr(ctx.connectors.directory, "unused_columns", [])
+    if unused:
+        err.print(say(_NOT_READ, columns=unused_columns(unused)), highlight=False)
+    for line in changes.rejected:  # a staff list's row
+        err.print(say(_REJECTED, row=line), highlight=False)
+    for person, titles in _unknown_titles(config.schools, changes.people):
+        err.print(say(_TO_MAP, person=person, titles=titles), highlight=False)
+    if changes.rejected:
+        raise typer.Exit(1)
+
+
+def _unknown_titles(
+    schools: Sequence[SchoolConfig], people: Sequence[DirectoryPerson]
+) -> list[tuple[str, str]]:
+    """People a sync sets up owing nothing for a post their school's role table does not know,
+    and those posts: ``("Name <email>", "'Title'")``."""
+    from bot.engine.job_roles import map_roles
+
+    lines = []
+    for school in schools:
+        for person in people:
+            if person.school not in (None, school.id):
+                continue
+            unknown = map_roles(person, school.role_groups, school.role_table).unknown
+            if unknown:
+                lines.append(
+                    (f"{person.display_name} <{person.email}>", ", ".join(map(repr, unknown)))
+                )
+    return lines
+
+
+@check_app.command("m365")
+@friendly
+def check_m365() -> None:
+    """Acquire a token and make the real read calls the bot needs on Microsoft 365."""
+    print_checks("m365")
+
+
+@check_app.command("google")
+@friendly
+def check_google() -> None:
+    """Make the real read calls the bot needs on Google Workspace."""
+    print_checks("google")

@@ -1,20 +1,39 @@
-"""``compliance-bot sweeps``: each school's last sweep (which tick, by which worker, when, its
-outcome and failed steps) and the sweep queue's length and oldest wait; ``queue_now`` is
-``compliance-bot sweep --queue`` (PostgreSQL: the due schools queued for the sweep workers)."""
+"""The everyday commands: ``sweep`` (one full cycle), ``remind`` (who would get what),
+``status``, ``migrate``, ``digest``, and ``sweeps``: each school's last sweep (which tick, by
+which worker, when, its outcome and failed steps) and the sweep queue's length and oldest wait;
+``queue_now`` is ``compliance-bot sweep --queue`` (PostgreSQL: the due schools queued for the
+sweep workers)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from bot.core.i18n import N_, say
-from bot.engine.commands import console, context, fail, friendly
+from bot.core.i18n import N_, say, speak
+from bot.engine.commands import (
+    AsOf,
+    as_of_date,
+    console,
+    context,
+    directory_errors,
+    fail,
+    friendly,
+    language_here,
+    print_reminder_plan,
+)
+from bot.features.dashboard.cli import digest as _digest
 
-__all__ = ["queue_now", "sweeps"]
+if TYPE_CHECKING:
+    from bot.core.context import AppContext
+    from bot.core.outbox import DispatchStats
+    from bot.engine.sweep import SchoolSweep
+
+__all__ = ["digest", "migrate", "queue_now", "remind", "status", "sweep", "sweeps"]
 
 _TITLE = N_("Each school's last sweep")
 _HEADINGS = (
@@ -119,3 +138,133 @@ def queue_now() -> None:
         fail(say(_NO_QUEUE))
     queued = queue_tick(ctx.store, ctx.config, utcnow())
     console.print(say(_QUEUED, num=queued))
+
+
+@friendly
+def sweep(
+    as_of: AsOf = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute, write nothing.")] = False,
+    no_send: Annotated[bool, typer.Option("--no-send", help="Queue, do not deliver.")] = False,
+    queue: Annotated[
+        bool,
+        typer.Option(
+            "--queue", help="Queue the due schools for the sweep workers now (PostgreSQL)."
+        ),
+    ] = False,
+) -> None:
+    """Run one full cycle (directory, duties, reminders, alerts, delivery) and exit.
+
+    Exits 2 when the directory could not be read, 3 when its sync stopped because it would
+    mark too many people as missing (the other steps still ran with the people known).
+    With ``--queue`` (PostgreSQL), only queue the due schools for the sweep workers.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    if queue:
+        return queue_now()
+
+    from bot.cli.render import print_sweep
+
+    ctx = context()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("Delivering", total=None)
+        results, stats = _cycle(
+            ctx,
+            as_of,
+            write=not dry_run,
+            deliver=not no_send,
+            on_sent=lambda _key: progress.advance(task),
+            keep_reminders=False,
+        )
+    problems, queued, now = None, None, None
+    if not dry_run:
+        from bot.core.context import own_senders
+        from bot.core.models import utcnow
+        from bot.core.outbox.delivery import trouble
+        from bot.core.waiting import pending_summary
+
+        now = utcnow()
+        school_ids = [s.id for s in ctx.config.schools]
+        with ctx.store.session() as session:
+            problems = trouble(session, now, school_ids)
+            queued = pending_summary(session, now, school_ids, own_senders(ctx.config.schools))
+    print_sweep(
+        console,
+        results,
+        stats.sent if stats else 0,
+        ctx.settings.outbox_dir,
+        dry_run=dry_run,
+        stats=stats,
+        trouble=problems,
+        waiting=queued,
+        now=now,
+        languages={s.id: s.language for s in ctx.config.schools},
+    )
+    directory_errors(results, {s.id: s.language for s in ctx.config.schools})
+
+
+@friendly
+def remind(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show who would get what.")] = True,
+    as_of: AsOf = None,
+) -> None:
+    """Show exactly who would get which reminder today (and who is copied) — nothing is sent."""
+    ctx = context()
+    results, _ = _cycle(ctx, as_of, write=False, deliver=False)
+    languages = {s.id: s.language for s in ctx.config.schools}
+    print_reminder_plan(console, results, languages)
+    directory_errors(results, languages)
+
+
+def _cycle(
+    ctx: AppContext,
+    as_of: str | None,
+    *,
+    write: bool,
+    deliver: bool,
+    on_sent: Callable[[str], None] | None = None,
+    keep_reminders: bool = True,
+) -> tuple[list[SchoolSweep], DispatchStats | None]:
+    """One cycle of every school of ``ctx`` as of ``--as-of`` (``run_sweep``)."""
+    from bot.engine.sweep import run_sweep
+
+    return run_sweep(
+        ctx.store,
+        ctx.settings,
+        ctx.config,
+        ctx.connectors,
+        as_of=as_of_date(as_of),
+        write=write,
+        deliver=deliver,
+        on_sent=on_sent,
+        keep_reminders=keep_reminders,
+    )
+
+
+@friendly
+def status() -> None:
+    """Headline figures for each school, as on the dashboard."""
+    from bot.cli.status import print_status
+
+    print_status(console, context())
+
+
+_UP_TO_DATE = N_("[green]database is up to date[/]: %(url)s")
+
+
+@friendly
+def migrate() -> None:
+    """Create or upgrade the database to the newest schema."""
+    ctx = context(database="create")
+    _ = ctx.store
+    speak(language_here(ctx))  # the install's one school's language, else English
+    console.print(say(_UP_TO_DATE, url=ctx.settings.db_url.split("@")[-1]))
+
+
+digest = friendly(_digest)  # the dashboard's own, told as every command is

@@ -7,16 +7,20 @@ working days minus the school's own closures (see ``SchoolConfig.is_school_day``
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import holidays
 from pydantic import AfterValidator, BeforeValidator
 
 from bot.core.forms import SaidError
 from bot.core.i18n import N_
 from bot.core.nations import COUNTRIES, NATIONS, pack_for
+
+if TYPE_CHECKING:
+    import holidays
 
 __all__ = [
     "COUNTRIES",
@@ -64,6 +68,14 @@ Country = Annotated[str, BeforeValidator(nation_key), AfterValidator(_known)]
 def _holidays_of(code: str) -> holidays.HolidayBase:
     """Bank holidays by ISO 3166-2 code ("GB-WLS", "JE"), substitute days included; years
     fill in as they are asked."""
+    import holidays  # lazy: ~0.15 s to import, and ``--help`` needs no calendar
+
+    if "holidays.countries" not in sys.modules:
+        # its package's __init__ imports all 200-odd countries (0.26 CPU s, a quarter of a
+        # quiet sweep's imports); the registry imports only the one a code names from it
+        spec = importlib.util.find_spec("holidays.countries")
+        assert spec is not None
+        sys.modules["holidays.countries"] = importlib.util.module_from_spec(spec)
     country, _, subdivision = code.partition("-")
     return holidays.country_holidays(country, subdiv=subdivision or None)
 

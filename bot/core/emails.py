@@ -14,8 +14,6 @@ import functools
 import re
 import unicodedata
 
-from email_validator import EmailNotValidError, validate_email
-
 from bot.core.i18n import N_, Msg
 
 __all__ = [
@@ -86,6 +84,8 @@ def email_problem(address: str) -> str | None:
     None; ``email_reason`` says it where shown."""
     if len(address) > MAX_EMAIL_LENGTH:
         return _TOO_LONG % {"most": MAX_EMAIL_LENGTH}
+    from email_validator import EmailNotValidError, validate_email  # lazy: not for --help
+
     try:
         validate_email(address, check_deliverability=False)
     except EmailNotValidError as exc:

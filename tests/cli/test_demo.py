@@ -64,6 +64,8 @@ HEAVY = (
     "msgraph",
     "googleapiclient",
 )
+# nor, at the top level, what reading a configuration needs (the calendars, YAML, address checks)
+CONFIG_LIBS = ("holidays", "yaml", "email_validator")
 
 
 def test_help_answers_without_loading_the_heavy_libraries() -> None:
@@ -74,7 +76,7 @@ def test_help_answers_without_loading_the_heavy_libraries() -> None:
     probe = (
         "import sys\n"
         "from bot.cli.main import app\n"
-        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+        f"print(','.join(m for m in {(*HEAVY, *CONFIG_LIBS)!r} if m in sys.modules))\n"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True
@@ -120,11 +122,13 @@ def test_the_app_context_of_a_command_loads_no_web_framework() -> None:
     serves no page and shows no document: the steps, rules and public faces it pulls in
     import no FastAPI or Starlette (the pages' form helpers are ``bot.engine.web.forms``, the
     dashboard's viewer guard is in its ``chrome``), nor a document converter
-    (``bot.core.documents`` imports them when it first shows one). Counted, not timed."""
-    unused = ("fastapi", "starlette", "uvicorn", "mammoth", "pypdfium2", "markdown_it")
+    (``bot.core.documents`` imports them when it first shows one), nor, until it writes an
+    email, the template engine (``bot.core.messages``). Counted, not timed."""
+    unused = ("fastapi", "starlette", "uvicorn", "mammoth", "pypdfium2", "markdown_it", "jinja2")
     probe = (
         "import sys\n"
         "import bot.wiring\n"
+        "bot.wiring.install()\n"
         f"print(','.join(m for m in {unused!r} if m in sys.modules))\n"
     )
     loaded = subprocess.run(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -65,3 +67,22 @@ def test_an_unknown_country_is_refused() -> None:
         SchoolConfig.model_validate(
             {"id": "oak", "name": "Oak", "headteacher": "h@oak.example", "country": "france"}
         )
+
+
+def test_a_nations_bank_holidays_load_its_country_alone() -> None:
+    """The `holidays` library's countries package imports every country it knows (a quarter of
+    a quiet sweep's imports); a school's calendar loads its own country's module only, and the
+    Crown dependencies' days still come through. Counted, not timed, in a fresh process."""
+    probe = (
+        "import sys\n"
+        "from datetime import date\n"
+        "from bot.core.calendar import bank_holiday_name\n"
+        "print(bank_holiday_name('jersey', date(2026, 5, 9)),"
+        " bank_holiday_name('scotland', date(2026, 11, 30)), sep='|')\n"
+        "print(sorted(m for m in sys.modules if m.startswith('holidays.countries.')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert out[0] == "Liberation Day|Saint Andrew's Day"
+    assert out[1] == "['holidays.countries.jersey', 'holidays.countries.united_kingdom']"

@@ -26,6 +26,7 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Mapping
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -61,7 +62,7 @@ def _commands(group: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]
     """Every command path under ``group`` (typer's own click: groups have ``commands``)."""
     found = [prefix]
     commands = getattr(group, "commands", None)
-    if isinstance(commands, dict):
+    if isinstance(commands, Mapping):  # the top level's imports each command when looked up
         for name, command in sorted(commands.items()):
             found += _commands(command, (*prefix, name))
     return found

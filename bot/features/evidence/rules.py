@@ -8,13 +8,15 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from bot.core.config import SchoolConfig
 from bot.core.i18n import N_, Joined, Msg
 from bot.core.nations import Source, pack_for
 from bot.core.nations.inspectorates import inspectorate
 from bot.core.words import csv_text
+
+if TYPE_CHECKING:
+    from bot.core.config import SchoolConfig
 
 __all__ = [
     "HOLDER_STATES",
