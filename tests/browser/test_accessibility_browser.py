@@ -38,6 +38,7 @@ from bot.core.context import AppContext
 from bot.core.i18n import html_lang
 from bot.core.links import make_token
 from bot.core.models import Duty, Person
+from bot.features.privacy.access import open_request
 from bot.web.app import ROUTERS, create_app
 from tests.conftest import LiveServer, _missing
 from tests.support.axe import add_axe, axe_in_themes
@@ -55,7 +56,7 @@ COLOUR_RULES = ["color-contrast", "link-in-text-block"]
 # files, exports and machine answers: nothing to lay out or read on a phone
 NOT_PAGES = re.compile(
     r"^/(static|auth)/|^/(healthz|readyz|openapi\.json)$|/files/|/pages/|"
-    r"^/documents/[^/]+$|\.(csv|pdf|png|ics|yaml)$"
+    r"^/documents/[^/]+$|\.(csv|pdf|png|ics|yaml)$|/zip$"
 )
 SKIP = re.compile(r"download=1")  # downloads: the browser saves them, shows nothing
 # TeamsJS (on /teams/configure) asks Microsoft's CDN for the Teams domains; the CSP refuses and
@@ -68,7 +69,7 @@ OFFICE = ("deputy DSL", "school business manager (admin)")
 PAGES = "pages"
 PARTS = {
     "dashboard and accounts": re.compile(r"^/(dashboard|accounts)(/|$)"),
-    "case records": re.compile(r"^/(reports|decisions|complaints)(/|$)"),
+    "case records": re.compile(r"^/(reports|decisions|complaints|privacy/requests)(/|$)"),
     "settings": re.compile(r"^/(setup|admin)(/|$)"),
 }
 # the walks taken in parts (the longest): the parts of each, in the order taken
@@ -348,6 +349,13 @@ class Walks:
             with self.ctx.store.transaction() as session:
                 config_store.save(session, org, by="test", now=at(TODAY, 9), note=language)
             self.ctx.forget_config()
+        with self.ctx.store.transaction() as session:  # one subject access request to show
+            school = self.ctx.config.school()
+            person = session.scalars(
+                select(Person).where(Person.school_id == school.id, Person.active.is_(True))
+            ).first()
+            assert person is not None
+            open_request(session, school, person, "access", now=at(TODAY, 9), actor="test")
         self.chromium, self.walks, self.language = chromium, walks, language
         self.seen: dict[tuple[str, str], list[Visit]] = {}
         self.checked: dict[str, list[tuple[list[str], int]]] = {}

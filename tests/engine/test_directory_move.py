@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 import bot.cli.directory as directory_cli
+import bot.engine.commands as commands
 import bot.wiring as wiring
 from bot.cli.main import app
 from bot.core.context import AppContext
@@ -184,7 +185,8 @@ class Trust:
 @pytest.fixture
 def trust(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Trust]:
     made = Trust(tmp_path, database_url)
-    monkeypatch.setattr(directory_cli, "context", lambda **_: made.context())
+    for module in (directory_cli, commands):  # its commands and one_school build it
+        monkeypatch.setattr(module, "context", lambda **_: made.context())
     yield made
 
 

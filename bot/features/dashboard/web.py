@@ -107,6 +107,7 @@ def _complaints_panel(session: Session, viewer: Viewer, today: date) -> dict[str
         "overdue": found.overdue,
         "readable": bool(viewer.roles & set(viewer.school.complaints.readers)),
         "readers": complaint_readers(viewer.school),
+        "rights": bool(viewer.roles & {"dpo", "headteacher"}),  # their pages' readers
     }
 
 

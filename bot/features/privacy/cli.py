@@ -96,7 +96,7 @@ def privacy_export(
     school: SchoolOption = None,
 ) -> None:
     """Everything held about one person (subject access), as a zip for them; what is about
-    other people too is listed for the DSL's review, not put in it."""
+    other people too is listed for review by those who read reports, not put in it."""
     from bot.core.models import utcnow  # lazy: not loaded by --help (module docstring)
     from bot.core.words import said_words, school_words
     from bot.features.privacy.access import AccessError, find_person, gather, open_request
