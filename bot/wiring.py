@@ -17,12 +17,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from bot.core.chat_tokens import ChatAudience, ChatTokens
 from bot.core.config import EXTRA_ROLES, SchoolConfig
-from bot.core.context import Adapters, register_adapters
-from bot.core.i18n import N_, shared_language, speaking
+from bot.core.deployment.context import Adapters, register_adapters
+from bot.core.deployment.settings import Settings, SettingsError, connection_key
+from bot.core.guards.chat_tokens import ChatAudience, ChatTokens
+from bot.core.language.i18n import N_, shared_language, speaking
 from bot.core.ports import Connectors, Directory, Mailer, Notifier
-from bot.core.settings import Settings, SettingsError, connection_key
 from bot.engine.chasing import chasing_stopped_step
 from bot.engine.remind import ChatRoute
 from bot.engine.steps import FeatureSteps, Step, register

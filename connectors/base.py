@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.core.i18n import N_, each_language, say
+from bot.core.language.i18n import N_, each_language, say
 from bot.core.ports import DeliveryUnknownError, Limit, Pacer, RetryableError
 
 if TYPE_CHECKING:

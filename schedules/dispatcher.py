@@ -16,12 +16,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.core.config import ConfigError
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import Settings
 from bot.core.models import utcnow
 from bot.core.outbox import DispatchStats, Mailbox, dispatch
 from bot.core.outbox.delivery import AdminAlerts
 from bot.core.outbox.workers import heartbeat
-from bot.core.settings import Settings
 
 __all__ = ["IDLE_SECONDS", "pause_after", "run_dispatcher"]
 

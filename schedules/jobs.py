@@ -12,11 +12,11 @@ from pathlib import Path
 
 from bot.core.config import ConfigError
 from bot.core.config.store import load_org
-from bot.core.context import AppContext, own_mailboxes, school_chats
+from bot.core.deployment.context import AppContext, own_mailboxes, school_chats
+from bot.core.deployment.settings import load_settings
 from bot.core.models import utcnow
 from bot.core.outbox import Mailbox, Urgency, dispatch
 from bot.core.outbox.delivery import AdminAlerts, trouble
-from bot.core.settings import load_settings
 from bot.engine.maintenance import run_maintenance
 from bot.engine.sweep import run_sweep
 from bot.engine.sweep_worker import queue_tick, work

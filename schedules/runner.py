@@ -32,10 +32,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from bot.core import scheduler_health
-from bot.core.clock import LONDON
+from bot.core.days.clock import LONDON
+from bot.core.deployment import scheduler_health
+from bot.core.deployment.settings import Settings
 from bot.core.models import SchedulerBeat, utcnow
-from bot.core.settings import Settings
 from schedules.jobs import JOBS, JobSpec
 
 __all__ = [
@@ -265,7 +265,8 @@ def heartbeat_job(
     home: str | None = None, lock: SchedulerLock | None = None, every: float = 0
 ) -> None:
     """The scheduler runs (its guard found the lock still ours): ``/readyz`` and the dashboard
-    know it (``bot.core.scheduler_health``), on PostgreSQL in every process (the beat kept
+    know it (``bot.core.deployment.scheduler_health``), on PostgreSQL in every process (the beat
+    kept
     in the database through ``lock``)."""
     now = utcnow()
     scheduler_health.beat(now)

@@ -8,8 +8,8 @@ import signal
 import threading
 
 from bot.core.config.store import load_org
-from bot.core.context import AppContext
-from bot.core.settings import Settings
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import Settings
 from bot.engine.sweep_worker import work
 from bot.wiring import install
 

@@ -173,7 +173,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _english_unless_spoken() -> Iterator[None]:
     """Each test starts in English: a command run in-process that took its school's language
     (``speak``) leaves it at the test's end, as its process would."""
-    from bot.core.i18n import speaking
+    from bot.core.language.i18n import speaking
 
     with speaking("en"):
         yield
@@ -312,7 +312,7 @@ def _migrations_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]
     biggest shared cost, per test, before."""
     from alembic import command
 
-    from bot.core import store
+    from bot.core.database import store
     from tests.support.migrated import DATABASES, Templates
 
     templates = Templates(command.upgrade, tmp_path_factory.mktemp("migrated"))

@@ -39,7 +39,7 @@ class Module:
     """One product module, read and parsed once per test process."""
 
     path: Path
-    name: str  # dotted: ``bot.core.store`` (a package is its ``__init__``'s name)
+    name: str  # dotted: ``bot.core.database.store`` (a package is its ``__init__``'s name)
     text: str
     tree: ast.Module
 
@@ -404,7 +404,12 @@ def test_every_allowed_upward_import_is_still_needed() -> None:
 # Module cycles still allowed, each with its reason; the list may only shrink.
 CYCLES_ALLOWED: dict[frozenset[str], str] = {
     frozenset(
-        {"bot.core.store", "bot.core.connections", "bot.core.audit.batches", "bot.core.audit.seals"}
+        {
+            "bot.core.database.store",
+            "bot.core.database.connections",
+            "bot.core.audit.batches",
+            "bot.core.audit.seals",
+        }
     ): (
         "the store makes every engine (connections) and session with the audit's hooks in them "
         "(tags, seals, the COPY it notes), and the audit reads rows back with the store's one_of: "
@@ -530,7 +535,8 @@ def test_the_outbox_uses_only_what_the_mailer_protocol_declares() -> None:
 
 
 def test_email_addresses_are_checked_by_the_one_helper() -> None:
-    """No hand-written address pattern: every check is ``bot.core.emails`` (email-validator)."""
+    """No hand-written address pattern: every check is ``bot.core.guards.emails``
+    (email-validator)."""
     patterns = [
         f"{_name(m.path)}:{node.lineno}"
         for m in product_modules()
@@ -539,22 +545,22 @@ def test_email_addresses_are_checked_by_the_one_helper() -> None:
         and isinstance(node.value, str)
         and ("[^@" in node.value or "]+@[" in node.value)
     ]
-    assert not patterns, f"check addresses with bot.core.emails instead: {patterns}"
+    assert not patterns, f"check addresses with bot.core.guards.emails instead: {patterns}"
 
 
 def test_adaptive_cards_are_built_by_the_one_builder() -> None:
     """Every Adaptive Card (the digest, the report alert's channel card, the cards in a
-    person's chat) is made by ``bot.core.cards``: one schema, one version, one wrapping.
+    person's chat) is made by ``bot.core.rendering.cards``: one schema, one version, one wrapping.
     (A connector puts a finished card in its platform's envelope: that is its wire format.)"""
     builders = [
         f"{_name(m.path)}:{node.lineno}"
         for m in product_modules()
-        if m.name != "bot.core.cards" and m.name.split(".")[0] == "bot"
+        if m.name != "bot.core.rendering.cards" and m.name.split(".")[0] == "bot"
         for node in ast.walk(m.tree)
         if isinstance(node, ast.Constant)
         and node.value in ("AdaptiveCard", "application/vnd.microsoft.card.adaptive")
     ]
-    assert not builders, f"build cards with bot.core.cards instead: {builders}"
+    assert not builders, f"build cards with bot.core.rendering.cards instead: {builders}"
 
 
 def _calls(path: Path) -> list[str]:
@@ -594,7 +600,8 @@ def test_rules_are_pure(path: Path) -> None:
     impure = [
         m
         for m in _imports(path)
-        if m.startswith("sqlalchemy") or m in ("bot.core.store", "bot.core.context")
+        if m.startswith("sqlalchemy")
+        or m in ("bot.core.database.store", "bot.core.deployment.context")
     ]
     assert not impure, f"{_name(path)} imports {impure}"
 
@@ -602,7 +609,7 @@ def test_rules_are_pure(path: Path) -> None:
 def test_settings_are_read_only_at_the_entry_points() -> None:
     """One Settings object, built by the CLI, the app factory's caller or the scheduler job."""
     allowed = {
-        "bot/core/settings.py",
+        "bot/core/deployment/settings.py",
         "bot/engine/commands.py",
         "schedules/jobs.py",
         "bot/core/migrations/env.py",
@@ -709,7 +716,8 @@ def test_every_module_says_what_it_is_for() -> None:
 def test_no_binary_file_is_tracked() -> None:
     """Wheels, archives, databases and images are built or fetched, never committed: a binary in
     the repository is unreviewable and stays in its history for good (a 2.9 MB wheel once did).
-    The one exception is the PDF font (bot/core/fonts: DejaVu, unmodified, its licence beside it):
+    The one exception is the PDF font (bot/core/rendering/fonts: DejaVu, unmodified, its licence
+    beside it):
     a PDF must embed a font covering Welsh on a machine that has none installed."""
     listed = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=False)
     if listed.returncode != 0:
@@ -717,8 +725,10 @@ def test_no_binary_file_is_tracked() -> None:
     binary = []
     for name in filter(None, listed.stdout.decode().split("\0")):
         path = REPO / name
-        if name.startswith("bot/core/fonts/") and name.endswith(".ttf"):
-            assert (REPO / "bot/core/fonts/LICENSE").is_file(), "a shipped font needs its licence"
+        if name.startswith("bot/core/rendering/fonts/") and name.endswith(".ttf"):
+            assert (REPO / "bot/core/rendering/fonts/LICENSE").is_file(), (
+                "a shipped font needs its licence"
+            )
             continue
         if path.is_file() and b"\0" in path.read_bytes()[:8192]:
             binary.append(name)
@@ -756,9 +766,9 @@ def test_the_readme_map_names_every_room_and_module() -> None:
 
 def test_only_the_wiring_imports_the_connectors() -> None:
     """Ports in core, adapters on the ground: ``bot`` speaks to platforms through
-    ``bot.core.ports`` and what the app registers (``bot.core.context.Adapters``); only the
-    app's edge, ``bot/wiring.py``, imports ``connectors`` to build them. Every import counts:
-    at the top, inside functions, under ``if TYPE_CHECKING:``."""
+    ``bot.core.ports`` and what the app registers (``bot.core.deployment.context.Adapters``);
+    only the app's edge, ``bot/wiring.py``, imports ``connectors`` to build them. Every import
+    counts: at the top, inside functions, under ``if TYPE_CHECKING:``."""
     wrong = []
     for m in product_modules():
         if not m.name.startswith("bot.") or m.name == "bot.wiring":

@@ -132,7 +132,7 @@ def test_a_postgresql_database_the_template_replaced_is_the_next_test_s_and_empt
     ``DROP DATABASE``, a checkpoint of the whole server) and handed, empty, to the next test."""
     from sqlalchemy import create_engine, inspect
 
-    from bot.core.store import Store
+    from bot.core.database.store import Store
     from tests.support.migrated import DATABASES
 
     server = os.environ["COMPLIANCE_BOT_TEST_POSTGRES_URL"]

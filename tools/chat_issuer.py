@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from bot.core.chat_tokens import ADDON_SIGNER, CHAT_CERTS, CHAT_ISSUER, GOOGLE_CERTS
+from bot.core.guards.chat_tokens import ADDON_SIGNER, CHAT_CERTS, CHAT_ISSUER, GOOGLE_CERTS
 
 __all__ = ["LocalGoogle", "LocalKey"]
 

@@ -30,10 +30,10 @@ from sqlalchemy import select
 
 from bot import wiring
 from bot.core.config import store as config_store
-from bot.core.context import AppContext
-from bot.core.i18n import N_
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.platform_settings import GoogleSettings
+from bot.core.language.i18n import N_
 from bot.core.models import Duty, Person, utcnow
-from bot.core.platform_settings import GoogleSettings
 from bot.demo.builder import build_demo
 from bot.web.app import create_app
 from connectors.google.chat_tokens import ChatKeys

@@ -102,7 +102,7 @@ def page() -> str:
     """The reference page as the code says it today."""
     from bot.cli.main import app
     from bot.core.config.schema import OrgConfig
-    from bot.core.settings import Settings
+    from bot.core.deployment.settings import Settings
 
     prefix = str(Settings.model_config.get("env_prefix", ""))
     lines = [

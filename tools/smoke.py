@@ -19,7 +19,7 @@ import typer
 import uvicorn
 from sqlalchemy import func, select
 
-from bot.core.i18n import N_, say, speak
+from bot.core.language.i18n import N_, say, speak
 from bot.core.models import Attestation
 from bot.engine.commands import console, err, school_language
 from bot.wiring import install

@@ -36,10 +36,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bot.core.context import AppContext
-from bot.core.i18n import N_
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.platform_settings import M365Settings
+from bot.core.language.i18n import N_
 from bot.core.models import Duty, OutboxMessage, Person
-from bot.core.platform_settings import M365Settings
 from bot.demo.builder import build_demo
 from bot.features.teamsbot.cards import ACK_VERB, REFRESH_VERB
 from bot.web.app import create_app

@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.core.clock import to_local
-from bot.core.i18n import N_, Dated, say
+from bot.core.days.clock import to_local
+from bot.core.language.i18n import N_, Dated, say
 from bot.engine.commands import console, context, err, fail, friendly
 
 if TYPE_CHECKING:
     from bot.core.audit.anchor import Anchor
     from bot.core.audit.check import Verdict
-    from bot.core.keys import Keyring
-    from bot.core.settings import Settings
+    from bot.core.deployment.settings import Settings
+    from bot.core.guards.keys import Keyring
 
 __all__ = ["audit_app"]
 
@@ -134,7 +134,7 @@ def _print_verdict(verdict: Verdict, anchor: Anchor | None) -> None:
 def _keyring(settings: Settings, previous_keys: Path | None) -> Keyring:
     """The settings' audit keyring, with the earlier secrets of ``previous_keys`` added (one
     that cannot be read: exit 2)."""
-    from bot.core.keys import Keyring
+    from bot.core.guards.keys import Keyring
 
     keys = settings.audit_keyring()
     if previous_keys is None:
@@ -226,8 +226,8 @@ def audit_rotate_key() -> None:
     entries made before: keep copies of both outside the database server.
     """
     from bot.core.audit.check import check
-    from bot.core.keys import derive, key_id
-    from bot.core.store import Store
+    from bot.core.database.store import Store
+    from bot.core.guards.keys import derive, key_id
 
     ctx = context()
     settings = ctx.settings

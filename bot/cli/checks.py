@@ -16,7 +16,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from bot.core.config import ConfigError
-from bot.core.i18n import N_, nsay, say, shared_language, speak
+from bot.core.language.i18n import N_, nsay, say, shared_language, speak
 from bot.engine.commands import console, context, err, fail, friendly, unused_columns, where
 
 if TYPE_CHECKING:

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.core.clock import local_today
 from bot.core.config import JOB_ROLES
-from bot.core.i18n import N_, Msg, said_in, say, shared_language, speak
+from bot.core.days.clock import local_today
+from bot.core.language.i18n import N_, Msg, said_in, say, shared_language, speak
 from bot.engine.commands import (
     SchoolOption,
     console,
@@ -125,8 +125,8 @@ def import_(
 ) -> None:
     """Check a school.yaml and, when it is valid, make it the settings in force at once."""
     from bot.core.config import load_config
+    from bot.core.deployment.setup_state import config_source
     from bot.core.models import utcnow
-    from bot.core.setup_state import config_source
 
     app = context()
     org = load_config(file)  # every problem, with its line, before anything is stored
@@ -156,8 +156,8 @@ def source(
 ) -> None:
     """Show or change where the school's settings are kept."""
     from bot.core.config.store import set_source, to_yaml
+    from bot.core.deployment.setup_state import SOURCES, config_source
     from bot.core.models import utcnow
-    from bot.core.setup_state import SOURCES, config_source
 
     app = context()
     path = app.settings.config_path
@@ -249,8 +249,8 @@ def start_sending(
     """End a school's preview: from now on its reminders, alerts and digests are sent (``--as``:
     the school's head or an admin, or a trust-wide administrator; without it, the computer
     account running the command). Each school of a trust starts on its own."""
+    from bot.core.deployment.setup_state import start_sending as begin
     from bot.core.models import utcnow
-    from bot.core.setup_state import start_sending as begin
 
     app = context()
     chosen = _chosen_schools(app.config.schools, school, every=every)
@@ -289,8 +289,8 @@ def roles_map(
 ) -> None:
     """Say once what a post gives; with no post, list the posts still to map."""
     from bot.core.config.store import to_yaml
+    from bot.core.deployment.setup_state import config_source
     from bot.core.models import utcnow
-    from bot.core.setup_state import config_source
     from bot.engine.directory_kept import posts_to_map
 
     app = context()

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.core.i18n import N_, Dated, Msg, say, speak
-from bot.core.permissions import DIRECTORY_EDITORS
-from bot.core.words import left_out_words, said_words, school_words
+from bot.core.guards.permissions import DIRECTORY_EDITORS
+from bot.core.language.i18n import N_, Dated, Msg, say, speak
+from bot.core.language.words import left_out_words, said_words, school_words
 from bot.engine.commands import (
     AsOf,
     SchoolOption,
@@ -30,7 +30,7 @@ from bot.engine.commands import (
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
-    from bot.core.context import AppContext
+    from bot.core.deployment.context import AppContext
     from bot.engine.directory_move import MovePlan
 
 __all__ = ["directory_app"]
@@ -209,7 +209,7 @@ def move_command(
     the same address, the MIS, or name and start date, proposed): their duties,
     acknowledgements, training and history stay theirs (deploy/README.md, "Moving a school to
     another tenant")."""
-    from bot.core.settings import connection_key
+    from bot.core.deployment.settings import connection_key
     from bot.engine.directory_move import carry, domain_map, read_plan
 
     ctx, config, who = _editor(school, actor)

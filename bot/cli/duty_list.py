@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.core.i18n import N_, Dated, each_language, nsay, say, short_date
+from bot.core.language.i18n import N_, Dated, each_language, nsay, say, short_date
 from bot.engine.commands import AsOf, as_of_today, console, context, friendly, table
 
 __all__ = ["duties"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.core.i18n import coverage
+from bot.core.language.i18n import coverage
 
 __all__ = ["language_app"]
 
@@ -16,8 +16,8 @@ language_app = typer.Typer(
 @language_app.command("coverage")
 def coverage_command() -> None:
     """How much of the catalogue is translated into Welsh (CI prints it)."""
-    # and what reaches people outside it: English written in place (``bot.core.unsaid``)
-    from bot.core.unsaid import english_in_place  # lazy: reads the sources
+    # and what reaches people outside it: English written in place (``bot.core.language.unsaid``)
+    from bot.core.language.unsaid import english_in_place  # lazy: reads the sources
 
     cy = coverage("cy")
     found, meant = english_in_place()

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.filesize import decimal
 
-from bot.core.i18n import N_, nmsg, say
+from bot.core.language.i18n import N_, nmsg, say
 from bot.engine.commands import console, context, fail, friendly
 
 if TYPE_CHECKING:
-    from bot.core.context import AppContext
+    from bot.core.deployment.context import AppContext
     from bot.engine.maintenance import Kept
 
 __all__ = ["maintenance"]

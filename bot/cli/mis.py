@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.core.i18n import say
+from bot.core.language.i18n import say
 from bot.engine.commands import (
     AsOf,
     SchoolOption,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from bot.core.i18n import N_, each_language, halves, say, speak, spoken
+from bot.core.language.i18n import N_, each_language, halves, say, speak, spoken
 from bot.engine.commands import (
     WHO_ARE_YOU,
     console,
@@ -104,7 +104,7 @@ def outbox(
             query = query.where(OutboxMessage.status == state)
         rows = session.scalars(query).all()
         paused = {c: s for c, s in channel_states(session).items() if s.paused(now)}
-    from bot.core.context import own_senders
+    from bot.core.deployment.context import own_senders
 
     senders = own_senders(app.config.schools)
     local = app.settings.connector == "local" and app.settings.local.mail == "eml"
@@ -162,7 +162,7 @@ def _print_waiting(
     """Paused channels and mailboxes, then why each listed message has not gone (and when it
     goes), in ``language``; ``senders``: the schools' own mailboxes (``waiting.lane_of``)."""
     from bot.core.models import utcnow
-    from bot.core.waiting import (
+    from bot.core.outbox.waiting import (
         channel_words,
         lane_of,
         moment_words,

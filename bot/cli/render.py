@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from bot.core.i18n import (
+from bot.core.language.i18n import (
     N_,
     Dated,
     Joined,
@@ -21,8 +21,8 @@ from bot.core.i18n import (
     shared_language,
     speaking,
 )
-from bot.core.waiting import trouble_lines
-from bot.core.words import plural, stage_list
+from bot.core.language.words import plural, stage_list
+from bot.core.outbox.waiting import trouble_lines
 from bot.engine.commands import table
 from bot.engine.directory_kept import posts_to_map
 from bot.engine.directory_said import (
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
     from bot.core.outbox import DispatchStats
     from bot.core.outbox.delivery import Trouble
-    from bot.core.waiting import Waiting
+    from bot.core.outbox.waiting import Waiting
     from bot.engine.directory_report import DirectoryReport
     from bot.engine.sweep import SchoolSweep
 

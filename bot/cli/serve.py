@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.core.i18n import N_, Dated, nsay, say, speak
+from bot.core.language.i18n import N_, Dated, nsay, say, speak
 from bot.engine.commands import (
     console,
     context,
@@ -129,7 +129,7 @@ def _serve(settings: Any, host: str, port: int, *, scheduler: bool, workers: int
         _serve_workers(settings, host, port, workers)
         return
     web = create_app(settings, web_only=not scheduler)
-    from bot.core.contained import warm_up
+    from bot.core.files.contained import warm_up
 
     warm_up()  # the uploads' checking process starts now, not on the first upload
     runner = None
@@ -254,7 +254,7 @@ def serving_port(settings: Any) -> int:
     port, so that the links in emails reach the server; else the default. A public BASE_URL
     (behind a proxy) says nothing about the port the bot listens on."""
     # lazy: pydantic-settings, which --help does without
-    from bot.core.settings import own_address
+    from bot.core.deployment.settings import own_address
 
     if "port" in settings.model_fields_set or "base_url" not in settings.model_fields_set:
         return int(settings.port)

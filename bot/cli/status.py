@@ -12,9 +12,10 @@ from rich.panel import Panel
 from rich.table import Column, Table
 
 from bot.cli.render import PREVIEW_LINE, directory_lines, heads, print_lines, print_trouble
-from bot.core.clock import local_today
 from bot.core.config.per_school import settings_problems, standing_of
-from bot.core.i18n import (
+from bot.core.days.clock import local_today
+from bot.core.deployment.setup_state import is_sending
+from bot.core.language.i18n import (
     N_,
     Day,
     each_language,
@@ -27,7 +28,6 @@ from bot.core.i18n import (
 )
 from bot.core.models import utcnow
 from bot.core.outbox.delivery import trouble
-from bot.core.setup_state import is_sending
 from bot.engine.commands import table
 from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.step_failures import failing_steps, status_line
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from bot.core.config import OrgConfig, SchoolConfig
-    from bot.core.context import AppContext
+    from bot.core.deployment.context import AppContext
     from bot.features.dashboard.rules import Figures
 
 __all__ = ["print_status"]

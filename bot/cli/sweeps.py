@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from bot.core.i18n import N_, say, speak
+from bot.core.language.i18n import N_, say, speak
 from bot.engine.commands import (
     AsOf,
     as_of_date,
@@ -29,7 +29,7 @@ from bot.engine.commands import (
 from bot.features.dashboard.cli import digest as _digest
 
 if TYPE_CHECKING:
-    from bot.core.context import AppContext
+    from bot.core.deployment.context import AppContext
     from bot.core.outbox import DispatchStats
     from bot.engine.sweep import SchoolSweep
 
@@ -184,10 +184,10 @@ def sweep(
         )
     problems, queued, now = None, None, None
     if not dry_run:
-        from bot.core.context import own_senders
+        from bot.core.deployment.context import own_senders
         from bot.core.models import utcnow
         from bot.core.outbox.delivery import trouble
-        from bot.core.waiting import pending_summary
+        from bot.core.outbox.waiting import pending_summary
 
         now = utcnow()
         school_ids = [s.id for s in ctx.config.schools]

@@ -23,11 +23,14 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy import select, update
 
-from bot.core.clock import LONDON, last_school_day, to_local
 from bot.core.config import OrgConfig, load_config
 from bot.core.config import store as config_store
 from bot.core.config.reading import load_yaml
-from bot.core.context import AppContext
+from bot.core.days.clock import LONDON, last_school_day, to_local
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import DEMO_HOME, Settings, SettingsError, describe_invalid
+from bot.core.deployment.setup_state import start_sending
+from bot.core.language.words import human_date
 from bot.core.models import (
     Attestation,
     Duty,
@@ -37,10 +40,7 @@ from bot.core.models import (
     Report,
     TrainingRecord,
 )
-from bot.core.settings import DEMO_HOME, Settings, SettingsError, describe_invalid
-from bot.core.setup_state import start_sending
-from bot.core.waiting import Waiting, pending_summary
-from bot.core.words import human_date
+from bot.core.outbox.waiting import Waiting, pending_summary
 from bot.demo.documents import DEMO_DOCUMENTS
 from bot.demo.school import inset_days, term_dates
 from bot.engine.settings_change import apply_settings

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from bot.core.calendar import bank_holiday_name, is_working_day, next_working_day
+from bot.core.days.calendar import bank_holiday_name, is_working_day, next_working_day
 
 __all__ = ["inset_days", "term_dates"]
 

@@ -21,8 +21,8 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, Date, Integer, String, column, delete, select, table
 from sqlalchemy.orm import Session
 
-from bot.core.clock import to_local
-from bot.core.store import dialect_insert
+from bot.core.database.store import dialect_insert
+from bot.core.days.clock import to_local
 from bot.engine.changes import WHOLE
 from bot.engine.facts import Batch
 

@@ -19,16 +19,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
-from bot.core.clock import send_after
 from bot.core.config import SchoolConfig
-from bot.core.context import StepContext
-from bot.core.forms import Text
-from bot.core.i18n import N_, Day, Joined, Msg, Said, nmsg
-from bot.core.messages import notice
+from bot.core.database.store import bulk_set
+from bot.core.days.clock import send_after
+from bot.core.deployment.context import StepContext
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Day, Joined, Msg, Said, nmsg
+from bot.core.language.words import version_name
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion
 from bot.core.outbox import EmailDraft, Urgency, enqueue_emails
-from bot.core.store import bulk_set
-from bot.core.words import version_name
+from bot.core.rendering.messages import notice
 from bot.engine.idle_steps import busy_when
 from bot.engine.reminder_reads import active_people, requirement_configs
 from bot.engine.reminders import address_day_key, chasing_stopped_to

@@ -21,9 +21,9 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from bot.core.clock import local_today
-from bot.core.dates import AS_OF, DateWindowError
-from bot.core.i18n import (
+from bot.core.days.clock import local_today
+from bot.core.days.dates import AS_OF, DateWindowError
+from bot.core.language.i18n import (
     N_,
     Dated,
     Msg,
@@ -36,16 +36,16 @@ from bot.core.i18n import (
     speaking,
     spoken,
 )
-from bot.core.words import stage_list
+from bot.core.language.words import stage_list
 
 if TYPE_CHECKING:
     from datetime import date
 
     from bot.core.config import SchoolConfig
-    from bot.core.context import AppContext
-    from bot.core.forms import Text
+    from bot.core.deployment.context import AppContext
+    from bot.core.deployment.settings import Settings
+    from bot.core.guards.forms import Text
     from bot.core.models import Person
-    from bot.core.settings import Settings
     from bot.engine.sweep import SchoolSweep
 
 __all__ = [
@@ -109,8 +109,8 @@ def friendly(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from bot.core.config import ConfigError  # lazy: not loaded by --help (module docstring)
+        from bot.core.deployment.settings import SettingsError
         from bot.core.ports import ConnectorError
-        from bot.core.settings import SettingsError
 
         with speaking("en"):  # this command's language, not the last one's in this process
             try:
@@ -154,8 +154,8 @@ def context(
     a school. Then they say which school data they act on (``where``), unless ``say_where`` is
     False.
     """
-    from bot.core.context import AppContext
-    from bot.core.settings import load_settings
+    from bot.core.deployment.context import AppContext
+    from bot.core.deployment.settings import load_settings
 
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -199,8 +199,8 @@ def school_language(settings: Settings | None = None) -> str:
     """``language_here`` before the command has its context (of ``settings``, else this
     folder's), read without a word said (a refusal of the command's own options comes before
     the "Database: …" lines); English where the settings do not load."""
-    from bot.core.context import AppContext
-    from bot.core.settings import load_settings
+    from bot.core.deployment.context import AppContext
+    from bot.core.deployment.settings import load_settings
 
     try:
         return language_here(AppContext(settings or load_settings()))
@@ -219,7 +219,7 @@ _NO_SUCH_SCHOOL = N_("no school %(school)s in the configuration (%(known)s)")
 
 def say_database(url: str) -> None:
     """Name the database a command uses, on one line of stderr (never its password)."""
-    from bot.core.store import shown_url
+    from bot.core.database.store import shown_url
 
     err.print(f"[dim]{say(_DATABASE, url=shown_url(url))}[/]", highlight=False, soft_wrap=True)
 
@@ -228,7 +228,7 @@ def refuse_new_database(ctx: AppContext) -> None:
     """Exit 2 with the way to the school's database when its settings' address has none yet."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.core.store import shown_url
+    from bot.core.database.store import shown_url
 
     url = ctx.settings.db_url
     try:

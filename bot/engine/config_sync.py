@@ -28,8 +28,9 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import AccountConfig, OrgConfig, PolicyConfig, SchoolConfig
-from bot.core.forms import Text
-from bot.core.i18n import N_, Msg, say, speaking
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Msg, say, speaking
+from bot.core.language.words import version_name
 from bot.core.models import (
     AccountHolder,
     OfficialAccount,
@@ -40,7 +41,6 @@ from bot.core.models import (
     Requirement,
     School,
 )
-from bot.core.words import version_name
 from bot.engine.periods import add_months
 from bot.engine.refused_documents import refused
 

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import OrgConfig, SchoolConfig
+from bot.core.database.store import bulk_insert, bulk_set, one_of
 from bot.core.models import ConnectorState, Person, PersonGroup, PersonRole, utcnow
 from bot.core.ports import Directory, DirectoryChanges, DirectoryPerson
-from bot.core.store import bulk_insert, bulk_set, one_of
 from bot.engine.config_sync import ensure_school
 from bot.engine.directory_applied import APPLIED_KEY, as_applied, digest_inputs, said_again
 from bot.engine.directory_kept import keep, keep_left_out, keep_unassigned

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
-from bot.core.kept_text import text_of, to_data
+from bot.core.language.kept_text import text_of, to_data
 from bot.core.models import ConnectorState, Person
 from bot.core.ports import DirectoryChanges, DirectoryPerson
 from bot.engine.changes import pending

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import OrgConfig, SchoolConfig
-from bot.core.i18n import N_
+from bot.core.language.i18n import N_
 from bot.core.models import ConnectorState, Person, StepFailure
 from bot.core.ports import Connectors, DirectoryPerson
 from bot.engine.directory import CURSOR_KEY, DIRECTORY, name_key, share_of, takes_unnamed

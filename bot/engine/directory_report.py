@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-from bot.core.forms import Text
-from bot.core.i18n import Joined
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import Joined
 from bot.engine.leavers import RemovalStop
 
 __all__ = ["DirectoryReport"]

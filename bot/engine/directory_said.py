@@ -21,8 +21,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Protocol
 
-from bot.core.forms import Text
-from bot.core.i18n import N_, Dated, Msg, each_language, nsay, say, speaking, spoken
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Dated, Msg, each_language, nsay, say, speaking, spoken
 from bot.engine.leavers import MissingPerson, PendingRemovals, RemovalStop
 
 __all__ = [

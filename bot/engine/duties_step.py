@@ -4,7 +4,7 @@ and what it planned from kept so a quiet sweep costs one look."""
 
 from __future__ import annotations
 
-from bot.core.context import StepContext
+from bot.core.deployment.context import StepContext
 from bot.core.models import ConnectorState
 from bot.engine import attention, changes
 from bot.engine.facts import BATCH

@@ -18,8 +18,8 @@ from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
-from bot.core.forms import Text
-from bot.core.i18n import N_, Msg
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Msg
 from bot.core.models import ExtraPerson, Person
 from bot.core.ports import ConnectorError, Directory, DirectoryChanges, DirectoryPerson
 from bot.engine.config_sync import ensure_school

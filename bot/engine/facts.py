@@ -18,8 +18,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import BindParameter, ColumnElement, Integer, String, bindparam, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
+from bot.core.days.clock import local_today
 from bot.core.models import (
     AccountHolder,
     Attestation,

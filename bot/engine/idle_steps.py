@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Executable, select
 
-from bot.core.context import StepContext
+from bot.core.deployment.context import StepContext
 from bot.engine.steps import Step
 
 __all__ = ["Busy", "busy_when", "idle"]

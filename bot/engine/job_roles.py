@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.core.config import ROLES
+from bot.core.language.words import plain_key
 from bot.core.ports import DirectoryPerson
-from bot.core.words import plain_key
 
 __all__ = ["NOT_ASKED", "Mapped", "map_roles", "role_words", "suggest_role", "words_of"]
 

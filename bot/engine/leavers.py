@@ -22,8 +22,8 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.forms import SaidError
-from bot.core.i18n import N_
+from bot.core.guards.forms import SaidError
+from bot.core.language.i18n import N_
 from bot.core.models import ConnectorState, Duty, Person, utcnow
 from bot.engine import duty_status
 

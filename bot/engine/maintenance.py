@@ -28,8 +28,10 @@ from sqlalchemy import Row, Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
+from bot.core.database.store import Store
+from bot.core.days.clock import local_today
+from bot.core.deployment.settings import RetentionSettings
 from bot.core.models import (
     DecisionAttachment,
     OutboxMessage,
@@ -39,8 +41,6 @@ from bot.core.models import (
 )
 from bot.core.outbox import bodies as outbox_bodies
 from bot.core.outbox import pacing as mail_pacing
-from bot.core.settings import RetentionSettings
-from bot.core.store import Store
 from bot.engine.steps import registered
 
 __all__ = ["BATCH", "COMPACT_WORTH", "Kept", "body_sha256", "run_maintenance"]

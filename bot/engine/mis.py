@@ -31,12 +31,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
-from bot.core.emails import no_email_key
-from bot.core.forms import Text
-from bot.core.i18n import N_, Msg, nmsg
+from bot.core.guards.emails import no_email_key
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Msg, nmsg
+from bot.core.language.words import human_date
 from bot.core.models import ConnectorState, Person, PersonRole
 from bot.core.ports import DirectoryChanges, DirectoryPerson, MisChanges, MisPerson, MisSource
-from bot.core.words import human_date
 from bot.engine.config_sync import ensure_school
 from bot.engine.directory import DIRECTORY, apply_listing, name_key
 from bot.engine.directory_report import DirectoryReport

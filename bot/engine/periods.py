@@ -24,7 +24,7 @@ __all__ = [
 
 def add_months(day: date, months: int) -> date:
     """``day`` plus whole months, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)
-    and to the calendar's ends (a date stored before ``bot.core.dates`` checked it)."""
+    and to the calendar's ends (a date stored before ``bot.core.days.dates`` checked it)."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     if not MINYEAR <= year <= MAXYEAR:

@@ -15,8 +15,8 @@ from sqlalchemy import case, update
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
+from bot.core.database.store import allocate_ids, insert_later
 from bot.core.models import Duty
-from bot.core.store import allocate_ids, insert_later
 from bot.engine import attention
 from bot.engine.duties import Closure, NewDuty, Plan, Reopening, plan_duties, school_attention
 from bot.engine.duty_status import changing, recounted

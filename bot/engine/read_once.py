@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from bot.core.config import SchoolConfig
-from bot.core.kept_reads import KeptIn
+from bot.core.database.kept_reads import KeptIn
+from bot.core.database.store import Store
 from bot.core.ports import Connectors, Directory, DirectoryChanges, RetryableError
-from bot.core.store import Store
 
 __all__ = ["ReadOnce", "TickConnectors", "keep_reads"]
 
@@ -66,7 +66,8 @@ def keep_reads(reads: Iterable[object]) -> None:
 class TickConnectors:
     """The connectors of one sweep (or one worker's tick): each connection's directory and the
     extra people file read once (``ReadOnce``), whatever the number of its schools, each file
-    read kept for the next process (``bot.core.kept_reads``) by what it reads (``keep``)."""
+    read kept for the next process (``bot.core.database.kept_reads``) by what it reads
+    (``keep``)."""
 
     connectors: Connectors
     store: Store

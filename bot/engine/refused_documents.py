@@ -16,13 +16,13 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import SchoolConfig
-from bot.core.forms import Text
-from bot.core.i18n import N_, Lazy, Msg
-from bot.core.kept_text import from_data, to_data
-from bot.core.messages import notice
+from bot.core.files.uploads import AttachmentError, check_policy_document
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Lazy, Msg
+from bot.core.language.kept_text import from_data, to_data
 from bot.core.models import ConnectorState, Policy
 from bot.core.outbox import Urgency, enqueue_email
-from bot.core.uploads import AttachmentError, check_policy_document
+from bot.core.rendering.messages import notice
 
 __all__ = ["NOT_USED", "REFUSED_PURPOSE", "refused"]
 

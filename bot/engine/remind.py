@@ -23,12 +23,12 @@ from typing import ClassVar, Protocol
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
-from bot.core.clock import send_after
 from bot.core.config import Cadence, RequirementConfig, SchoolConfig
+from bot.core.database.store import one_of
+from bot.core.days.clock import send_after
+from bot.core.deployment.settings import Settings
 from bot.core.models import Duty
 from bot.core.outbox import EmailDraft, Urgency, add_merged, enqueue_emails, new_keys
-from bot.core.settings import Settings
-from bot.core.store import one_of
 from bot.engine.reminder_email import DigestNote, Renderer
 from bot.engine.reminder_reads import (
     active_people,

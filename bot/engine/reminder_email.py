@@ -11,15 +11,15 @@ from datetime import date
 from typing import Any
 
 from bot.core.config import RequirementConfig, SchoolConfig
-from bot.core.emails import has_mailbox
-from bot.core.forms import Text
-from bot.core.i18n import N_, Day, Msg, nmsg, person_language, speaking, spoken
-from bot.core.links import make_token
-from bot.core.messages import render, render_shared
+from bot.core.deployment.settings import Settings
+from bot.core.guards.emails import has_mailbox
+from bot.core.guards.forms import Text
+from bot.core.guards.links import make_token
+from bot.core.language.i18n import N_, Day, Msg, nmsg, person_language, speaking, spoken
+from bot.core.language.words import version_name
 from bot.core.outbox import EmailDraft
-from bot.core.rendered import Rendered, slot
-from bot.core.settings import Settings
-from bot.core.words import version_name
+from bot.core.rendering.messages import render, render_shared
+from bot.core.rendering.rendered import Rendered, slot
 from bot.engine.reminder_words import (
     ITEM_TEXT,
     LINK_PURPOSE,

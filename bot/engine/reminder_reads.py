@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, String, and_, bindparam, false, or_, selec
 from sqlalchemy.orm import Session
 
 from bot.core.config import RequirementConfig, SchoolConfig
+from bot.core.database.store import one_of
 from bot.core.models import (
     Duty,
     OfficialAccount,
@@ -23,7 +24,6 @@ from bot.core.models import (
     PolicyVersion,
     Requirement,
 )
-from bot.core.store import one_of
 from bot.engine.reminder_email import Names
 from bot.engine.reminders import DIGEST_KEY_PREFIX, OpenDuty, Recipient, due_limits
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bot.core.config import RequirementConfig, SchoolConfig
-from bot.core.forms import Text
-from bot.core.i18n import N_, Joined, Msg, nmsg
-from bot.core.messages import notice
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Joined, Msg, nmsg
+from bot.core.language.words import school_words
 from bot.core.outbox import EmailDraft
-from bot.core.rendered import slot
-from bot.core.words import school_words
+from bot.core.rendering.messages import notice
+from bot.core.rendering.rendered import slot
 from bot.engine.reminders import Digest
 
 __all__ = [

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from bot.core.config import Cadence, RequirementConfig
-from bot.core.emails import has_mailbox
+from bot.core.guards.emails import has_mailbox
 
 __all__ = [
     "DIGEST_KEY_PREFIX",
@@ -150,7 +150,9 @@ class Recipient:
     given_name: str | None
     manager_id: int | None
     start_date: date | None = None
-    language: str | None = None  # their own choice in a dual-language school (bot.core.i18n)
+    language: str | None = (
+        None  # their own choice in a dual-language school (bot.core.language.i18n)
+    )
 
     def started(self, today: date) -> bool:
         """Whether the person has started (nothing is sent before their start date)."""

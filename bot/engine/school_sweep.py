@@ -8,7 +8,7 @@ from datetime import date
 from functools import partial
 
 from bot.core.config import SchoolConfig
-from bot.core.forms import Text
+from bot.core.guards.forms import Text
 from bot.engine.directory_report import DirectoryReport
 from bot.engine.leavers import MissingPerson
 from bot.engine.remind import ReminderPlanned, Told

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import OrgConfig
 from bot.core.config import store as config_store
-from bot.core.forms import Text
+from bot.core.guards.forms import Text
 from bot.engine.config_sync import sync_config
 from bot.engine.plan_apply import plan_and_apply
 

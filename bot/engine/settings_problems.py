@@ -24,15 +24,15 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.core.clock import to_local
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.config.per_school import SettingsProblem, record
-from bot.core.forms import Text
-from bot.core.i18n import N_, Joined, Msg, shared_language
-from bot.core.messages import notice
+from bot.core.database.store import Store
+from bot.core.days.clock import to_local
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Joined, Msg, shared_language
 from bot.core.models import School
 from bot.core.outbox import Urgency, enqueue_email
-from bot.core.store import Store
+from bot.core.rendering.messages import notice
 
 __all__ = ["PURPOSE", "describe", "record_settings"]
 

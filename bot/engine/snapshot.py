@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import BindParameter, String, bindparam, case, delete, func, select, union
 from sqlalchemy.orm import Session
 
+from bot.core.database.store import dialect_insert
 from bot.core.models import (
     AccountHolder,
     AudienceSize,
@@ -39,7 +40,6 @@ from bot.core.models import (
     School,
     utcnow,
 )
-from bot.core.store import dialect_insert
 
 __all__ = [
     "TALLIED",

@@ -25,13 +25,13 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.core.clock import to_local
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, Msg, nmsg
-from bot.core.messages import notice
+from bot.core.days.clock import to_local
+from bot.core.language.i18n import N_, Msg, nmsg
 from bot.core.models import StepFailure
 from bot.core.outbox import Urgency, enqueue_email
-from bot.core.waiting import moment_words
+from bot.core.outbox.waiting import moment_words
+from bot.core.rendering.messages import notice
 from bot.engine.steps import registered
 
 __all__ = [

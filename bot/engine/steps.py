@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
-from bot.core.context import StepContext
+from bot.core.deployment.context import StepContext
 
 if TYPE_CHECKING:
-    from bot.core.settings import Settings
+    from bot.core.deployment.settings import Settings
     from bot.engine.remind import ChatRoute, DigestNotes
 
 __all__ = ["FeatureSteps", "Purge", "Step", "StepsMissingError", "register", "registered"]

@@ -14,12 +14,15 @@ from functools import partial
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from bot.core.clock import local_today
 from bot.core.config import OrgConfig, SchoolConfig
-from bot.core.context import StepContext, own_mailboxes, school_chats
-from bot.core.forms import Text
-from bot.core.i18n import Lazy, speaking
-from bot.core.kept_text import from_data, to_data
+from bot.core.database.store import Store, others_waiting
+from bot.core.days.clock import local_today
+from bot.core.deployment.context import StepContext, own_mailboxes, school_chats
+from bot.core.deployment.settings import Settings
+from bot.core.deployment.setup_state import is_sending
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import Lazy, speaking
+from bot.core.language.kept_text import from_data, to_data
 from bot.core.models import (
     AccountHolder,
     ConnectorState,
@@ -34,9 +37,6 @@ from bot.core.models import (
 from bot.core.outbox import DispatchStats, dispatch
 from bot.core.outbox.delivery import AdminAlerts
 from bot.core.ports import Connectors
-from bot.core.settings import Settings
-from bot.core.setup_state import is_sending
-from bot.core.store import Store, others_waiting
 from bot.engine import sweep_jobs
 from bot.engine.config_sync import account_event, config_inputs, ensure_school, sync_config
 from bot.engine.duties_step import duties_step

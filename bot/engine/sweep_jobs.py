@@ -38,10 +38,10 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.core.clock import to_local
 from bot.core.config import SchoolConfig
+from bot.core.database.store import Store, dialect_insert
+from bot.core.days.clock import to_local
 from bot.core.models import SweepJob, utcnow
-from bot.core.store import Store, dialect_insert
 
 __all__ = [
     "STALE_TICKS",

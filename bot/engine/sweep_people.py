@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.core.context import StepContext
+from bot.core.deployment.context import StepContext
 from bot.core.models import Person, PersonGroup, PersonRole
 from bot.core.ports import ConnectorError
 from bot.engine.directory import sync_directory, takes_unnamed

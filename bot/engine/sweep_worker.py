@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 
-from bot.core.clock import local_today
 from bot.core.config import OrgConfig
+from bot.core.database.store import Store
+from bot.core.days.clock import local_today
+from bot.core.deployment.settings import Settings
 from bot.core.models import SweepJob, utcnow
 from bot.core.ports import Connectors
-from bot.core.settings import Settings
-from bot.core.store import Store
 from bot.engine import sweep_jobs
 from bot.engine.read_once import TickConnectors
 from bot.engine.settings_problems import record_settings

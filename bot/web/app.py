@@ -20,16 +20,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.core import scheduler_health
-from bot.core.calendar import is_working_day
-from bot.core.clock import local_today
 from bot.core.config import ConfigError
 from bot.core.config.store import read_once
-from bot.core.context import AppContext
-from bot.core.i18n import N_, Lazy
+from bot.core.database.store import Store
+from bot.core.days.calendar import is_working_day
+from bot.core.days.clock import local_today
+from bot.core.deployment import scheduler_health
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import Settings
+from bot.core.language.i18n import N_, Lazy
 from bot.core.models import utcnow
-from bot.core.settings import Settings
-from bot.core.store import Store
 from bot.engine.web import auth, links, teams_sso
 from bot.engine.web.deps import error_page, templates
 from bot.engine.web.guards import BodyLimit, refuse_control_characters

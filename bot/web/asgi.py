@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from bot.core.contained import warm_up
-from bot.core.settings import load_settings
+from bot.core.deployment.settings import load_settings
+from bot.core.files.contained import warm_up
 from bot.web.app import create_app
 
 __all__ = ["app"]

@@ -20,11 +20,11 @@ from typing import Literal
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from bot.core import i18n
 from bot.core.config import SchoolConfig
-from bot.core.documents import show_document
-from bot.core.i18n import N_, say
-from bot.core.words import said_words, school_words
+from bot.core.files.documents import show_document
+from bot.core.language import i18n
+from bot.core.language.i18n import N_, say
+from bot.core.language.words import said_words, school_words
 from bot.engine.web.deps import ctx, current_user, language_for_page, render, school_for_page
 
 __all__ = ["Kind", "legal_text", "router"]

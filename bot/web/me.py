@@ -10,9 +10,9 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from bot.core import audit
-from bot.core.clock import local_today
-from bot.core.i18n import N_
-from bot.core.links import make_token
+from bot.core.days.clock import local_today
+from bot.core.guards.links import make_token
+from bot.core.language.i18n import N_
 from bot.core.models import Duty, Person, Policy, PolicyVersion, Requirement, utcnow
 from bot.engine.reminder_words import LINK_PURPOSE
 from bot.engine.web.deps import check_csrf, ctx, current_user, render

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 import httpx
 from pydantic import SecretStr
 
-from bot.core.cards import CHAT_MESSAGE_LIMIT, sent_bytes
 from bot.core.ports import (
     CardMessage,
     DeliveryUnknownError,
@@ -17,6 +16,7 @@ from bot.core.ports import (
     SendResult,
     SetupError,
 )
+from bot.core.rendering.cards import CHAT_MESSAGE_LIMIT, sent_bytes
 from connectors.base import webhook_status
 
 __all__ = ["ChatWebhookNotifier"]

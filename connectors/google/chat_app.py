@@ -18,7 +18,7 @@ the app and post a card there, through the Chat API as Google documents it:
 Pacing (Chat's usage limits, per 60 seconds): 3,000 message writes per project, 60 space writes
 (``spaces.setup``) per project, 3,000 space reads per project, 60 writes per space (about one a
 second). They are counted by the app's ``pacer``: the database's in the app, so every dispatch
-worker and web process together keeps them (``bot.core.ratelimit.DatabasePacer``). Message
+worker and web process together keeps them (``bot.core.guards.ratelimit.DatabasePacer``). Message
 writes and reads wait for room; a set-up never waits: past ``SETUPS_PER_MINUTE``
 :meth:`GoogleChatApp.install` raises ``RetryableError`` and the person is reached on a later
 pass. A 429 is handed to the outbox as ``RetryableError`` with Google's ``Retry-After`` (the

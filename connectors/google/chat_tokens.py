@@ -35,7 +35,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.chat_tokens import (
+from bot.core.guards.chat_tokens import (
     ADDON_SIGNER,
     CHAT_CERTS,
     CHAT_ISSUER,

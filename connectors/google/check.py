@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from bot.core.i18n import speaking
+from bot.core.language.i18n import speaking
 from connectors.base import ANSWER, CheckRow, pacing_row, row, said, school_rows
 from connectors.google import check_said as s
 from connectors.google.client import (
@@ -31,7 +31,7 @@ from connectors.google.client import (
 from connectors.google.mail import DAILY_SEND_LIMIT
 
 if TYPE_CHECKING:
-    from bot.core.settings import Settings
+    from bot.core.deployment.settings import Settings
 
 __all__ = ["CheckRow", "run_checks"]
 

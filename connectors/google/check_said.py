@@ -10,7 +10,7 @@ the settings' variable names, and whatever Google answered.
 
 from __future__ import annotations
 
-from bot.core.i18n import N_
+from bot.core.language.i18n import N_
 
 # the rows' names (Google Forms is the product's own)
 KEY = N_("Service account key")

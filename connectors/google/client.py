@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.core.limits import Limit
+from bot.core.ports.limits import Limit
 from connectors.base import PacerSlot, paced, parse_retry_after, translated
 
 if TYPE_CHECKING:
-    from bot.core.platform_settings import GoogleSettings
+    from bot.core.deployment.platform_settings import GoogleSettings
 
 __all__ = [
     "CHAT_BOT_SCOPES",

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from bot.core.deployment.settings import SettingsError
 from bot.core.ports import Connectors, UrgentReserve
-from bot.core.settings import SettingsError
 from connectors.base import pacing_problem
 from connectors.google.chat import ChatWebhookNotifier
 from connectors.google.chat_app import GoogleChatApp
@@ -30,7 +30,7 @@ from connectors.google.mail import GmailMailer
 from connectors.google.sheets import SheetsListMirror
 
 if TYPE_CHECKING:
-    from bot.core.settings import Settings
+    from bot.core.deployment.settings import Settings
 
 __all__ = ["build"]
 

@@ -18,13 +18,18 @@ from typing import Any, TypeVar, cast
 
 import yaml
 
-from bot.core.dates import REVIEW, london_today
-from bot.core.emails import has_mailbox, is_email, no_email_key
-from bot.core.forms import SaidError
-from bot.core.i18n import N_, Lazy, Msg
+from bot.core.days.dates import REVIEW, london_today
+from bot.core.files.spreadsheets import (
+    Spreadsheet,
+    SpreadsheetError,
+    first_header,
+    read_spreadsheet,
+)
+from bot.core.guards.emails import has_mailbox, is_email, no_email_key
+from bot.core.guards.forms import SaidError
+from bot.core.language.i18n import N_, Lazy, Msg
+from bot.core.language.words import plain_key
 from bot.core.ports import DirectoryChanges, DirectoryPerson, PermanentError, RejectedRecord
-from bot.core.spreadsheets import Spreadsheet, SpreadsheetError, first_header, read_spreadsheet
-from bot.core.words import plain_key
 from connectors.local.shares import (
     FileRead,
     PackedPeople,
@@ -396,7 +401,8 @@ class FileDirectory:
         return changes
 
     def kept(self) -> str | None:
-        """What this process knows of the file for the next process (``bot.core.kept_reads``;
+        """What this process knows of the file for the next process
+        (``bot.core.database.kept_reads``;
         None: nothing read yet): the last read as ``fetch`` answered it but the people, and
         the addresses found good or not."""
         return (
@@ -513,7 +519,7 @@ class FileDirectory:
         """Rows under the header, found on the first sheet that has one among its first rows
         (a workbook's notes sheet passed over; title rows and a merged heading above it are not
         people); hidden rows are read and counted. The file is read within bounds, once a
-        parse (``bot.core.spreadsheets``)."""
+        parse (``bot.core.files.spreadsheets``)."""
         if self._book is None:
             try:
                 self._book = read_spreadsheet(self.path, shown=str(self.path))

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from bot.core.kept_text import text_of, to_data
+from bot.core.language.kept_text import text_of, to_data
 from bot.core.ports import DirectoryChanges, DirectoryPerson, RejectedRecord
 from connectors.shares import PackedPeople, Packer
 

@@ -15,10 +15,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.core.dates import START, DateCellError, DateWindow, london_today, read_uk_date
-from bot.core.i18n import N_
-from bot.core.spreadsheets import HEADER_SCAN, HeaderRefused
-from bot.core.words import has_phrase, header_words, plain_key
+from bot.core.days.dates import START, DateCellError, DateWindow, london_today, read_uk_date
+from bot.core.files.spreadsheets import HEADER_SCAN, HeaderRefused
+from bot.core.language.i18n import N_
+from bot.core.language.words import has_phrase, header_words, plain_key
 
 __all__ = ["Header", "find_header", "read_header", "split_name", "staff_date"]
 
@@ -161,6 +161,6 @@ def staff_date(text: str, column: str, window: DateWindow = START) -> date | Non
         return None
     day = read_uk_date(text, column)
     problem = window.problem(day, london_today())
-    if problem is not None:  # one window for every typed or imported date (bot.core.dates)
+    if problem is not None:  # one window for every typed or imported date (bot.core.days.dates)
         raise DateCellError(N_("%(column)s: %(problem)s"), column=column, problem=problem)
     return day

@@ -26,9 +26,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from bot.core.i18n import nsay, speaking
+from bot.core.language.i18n import nsay, speaking
+from bot.core.language.words import left_out_words
 from bot.core.ports import ConnectorError, SetupError, UnreadableResponse
-from bot.core.words import left_out_words
 from connectors.base import ANSWER, CheckRow, in_each, pacing_row, refused, row, said, school_rows
 from connectors.m365 import check_said as s
 from connectors.m365.check_mail import external, mail_rows

@@ -10,7 +10,7 @@ calls and status codes, the settings' variable names, and whatever Graph or Entr
 
 from __future__ import annotations
 
-from bot.core.i18n import N_
+from bot.core.language.i18n import N_
 
 # the rows' names (a Graph permission's name is its own)
 SETTINGS = N_("settings")

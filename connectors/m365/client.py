@@ -47,7 +47,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.core.limits import Limit, Pacer
+from bot.core.ports.limits import Limit, Pacer
 from connectors.base import LocalPacer, paced, parse_retry_after, translated
 from connectors.m365.client_mail import MailCalls
 from connectors.m365.client_pipeline import (
@@ -70,7 +70,7 @@ from connectors.m365.records import (
 )
 
 if TYPE_CHECKING:
-    from bot.core.platform_settings import M365Settings
+    from bot.core.deployment.platform_settings import M365Settings
 
 __all__ = [
     "DEFAULT_TIMEOUT",

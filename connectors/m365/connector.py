@@ -31,7 +31,7 @@ from connectors.m365.teams import WorkflowsNotifier
 from connectors.m365.teams_bot import TeamsBot
 
 if TYPE_CHECKING:
-    from bot.core.settings import Settings
+    from bot.core.deployment.settings import Settings
 
 __all__ = ["build"]
 

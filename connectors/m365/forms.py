@@ -23,7 +23,7 @@ from connectors.m365.errors import ENV, GraphCallError, read_error
 from connectors.m365.records import ListColumn, SharePointList
 
 if TYPE_CHECKING:
-    from bot.core.platform_settings import M365Settings
+    from bot.core.deployment.platform_settings import M365Settings
 
 __all__ = [
     "FORM_LIST_COLUMNS",

@@ -62,7 +62,7 @@ from connectors.m365.client import azure_transport, build_credential, translate_
 from connectors.m365.errors import ENV
 
 if TYPE_CHECKING:
-    from bot.core.platform_settings import M365Settings
+    from bot.core.deployment.platform_settings import M365Settings
 
 __all__ = [
     "BOT_SCOPE",

@@ -23,9 +23,9 @@ from typing import Any
 
 import httpx
 
-from bot.core.clock import LONDON  # Wonde's times
+from bot.core.days.clock import LONDON  # Wonde's times
+from bot.core.deployment.settings import Settings
 from bot.core.ports import MisChanges, MisPerson, MisSource, PermanentError
-from bot.core.settings import Settings
 from connectors.wonde.client import WondeClient
 
 __all__ = ["FULL_READS", "INCLUDES", "OVERLAP", "WondeMis", "build_mis", "wonde_date"]

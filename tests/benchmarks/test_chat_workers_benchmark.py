@@ -9,7 +9,7 @@ A week's needs cards queued at once in one database (``CARDS``: 60, ``COMPLIANCE
 them; then three real processes (``spawn``) each run dispatch passes until nothing is left. Each
 process has the project's Chat app over a fake Chat API (``tests/support/fakes/google_chat.py``)
 on the real clock; what Google sees is the three processes' accepted writes together. The app
-counts its calls with the database's pacer (``bot.core.ratelimit.DatabasePacer``), as in the
+counts its calls with the database's pacer (``bot.core.guards.ratelimit.DatabasePacer``), as in the
 product: 2,700 message writes a minute for the project (Chat allows 3,000), one a second in a
 space. At CI size the project's limit is 8 writes in 2 seconds, so that three processes on a
 small machine press on it within seconds; at full size it is the product's own.
@@ -41,10 +41,10 @@ from sqlalchemy import select
 
 pytest.importorskip("googleapiclient", reason="needs google-api-python-client")
 
+from bot.core.deployment.setup_state import start_sending
 from bot.core.models import OutboxMessage, utcnow
 from bot.core.outbox import Urgency, enqueue_chat_card
 from bot.core.ports import GOOGLE_CHAT_SERVICE, Limit
-from bot.core.setup_state import start_sending
 from bot.engine.config_sync import ensure_school
 from tests.support.helpers import SchoolBuilder
 from tests.support.scale import bench_size
@@ -65,10 +65,10 @@ HANG_GUARD = 3_600.0  # only stops a hung run; nothing is asserted about time
 def _worker(database_url: str, home: str, spaces: list[str], out: str) -> None:
     """One dispatch process: passes until no Chat row is left; its accepted writes to ``out``."""
     from bot import wiring
-    from bot.core.context import AppContext
+    from bot.core.deployment.context import AppContext
+    from bot.core.deployment.settings import Settings
+    from bot.core.guards.ratelimit import DatabasePacer
     from bot.core.outbox import dispatch
-    from bot.core.ratelimit import DatabasePacer
-    from bot.core.settings import Settings
     from connectors.google.chat_app import GoogleChatApp
     from connectors.google.client import GoogleClient
     from tests.connectors.contract.kit_google import google_settings

@@ -47,7 +47,7 @@ import pytest
 from sqlalchemy import delete, select, update
 from starlette.testclient import TestClient
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import (
     AudienceSize,
     Duty,

@@ -29,10 +29,10 @@ import pytest
 from sqlalchemy import text, update
 from sqlalchemy.exc import DBAPIError
 
+from bot.core.database.store import Store
+from bot.core.deployment.settings import RetentionSettings
 from bot.core.models import OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, enqueue_emails
-from bot.core.settings import RetentionSettings
-from bot.core.store import Store
 from bot.engine.maintenance import run_maintenance
 from tests.support.keys import TEST_KEYS
 from tests.support.scale import bench_size

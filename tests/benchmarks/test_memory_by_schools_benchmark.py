@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import Person
 from bot.core.ports import Directory
 from bot.engine.sweep import SchoolSweep, run_sweep

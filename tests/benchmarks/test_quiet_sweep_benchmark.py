@@ -40,9 +40,9 @@ import pytest
 import yaml
 from sqlalchemy import delete, event, func, select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import Settings
 from bot.core.models import ConnectorState, Duty, OutboxMessage
-from bot.core.settings import Settings
 from bot.engine.duties_step import QUIET_KEY
 from bot.engine.sweep import SchoolSweep, run_sweep
 from tests.benchmarks.test_trust_benchmark import Counted, _trust

@@ -16,7 +16,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from bot.core.links import make_token
+from bot.core.guards.links import make_token
 from bot.core.models import Duty, Person
 from bot.engine.sweep import run_sweep
 from tests.features.decisions.test_support import csrf_of

@@ -19,9 +19,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from bot.core.audit.check import check
+from bot.core.database.store import Store
 from bot.core.models import AuditEvent, OutboxMessage, School
 from bot.core.outbox import EmailDraft, Urgency, enqueue_emails
-from bot.core.store import Store
 from tests.support.keys import TEST_KEYS
 from tests.support.scale import bench_size
 

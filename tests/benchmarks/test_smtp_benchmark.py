@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.database.store import Store
 from bot.core.models import School
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
 from bot.core.ports import OutgoingEmail, SendResult
-from bot.core.store import Store
 from connectors.local.connector import SmtpMailer
 from tests.support.keys import TEST_KEYS
 from tests.support.scale import bench_size

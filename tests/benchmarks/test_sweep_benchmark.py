@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import Settings
 from bot.core.models import Duty, OutboxMessage
-from bot.core.settings import Settings
 from bot.engine.sweep import run_sweep
 from tests.support.helpers import at
 from tests.support.scale import bench_size, conditions, write_school

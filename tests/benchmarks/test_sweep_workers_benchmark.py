@@ -36,10 +36,10 @@ import pytest
 import time_machine
 from sqlalchemy import func, select, text
 
-from bot.core.context import AppContext
+from bot.core.database.store import Store
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import Settings
 from bot.core.models import SweepJob, SweepRun
-from bot.core.settings import Settings
-from bot.core.store import Store
 from bot.engine import sweep_jobs
 from bot.engine.sweep import run_sweep
 from bot.engine.sweep_worker import work

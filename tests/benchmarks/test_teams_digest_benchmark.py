@@ -37,11 +37,11 @@ import yaml
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.platform_settings import M365Settings
 from bot.core.models import OutboxMessage, Person, TeamsChat
 from bot.core.outbox import dispatch
 from bot.core.outbox.delivery import AdminAlerts
-from bot.core.platform_settings import M365Settings
 from bot.engine.sweep import run_sweep
 from tests.support.helpers import at
 from tests.support.scale import bench_size

@@ -36,11 +36,11 @@ import pytest
 from sqlalchemy import func, select
 
 import bot.wiring as wiring
-from bot.core.context import AppContext, own_mailboxes
+from bot.core.deployment.context import AppContext, own_mailboxes
+from bot.core.deployment.settings import Connection
 from bot.core.models import OutboxMessage, Person
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
 from bot.core.ports import Connectors, DirectoryChanges
-from bot.core.settings import Connection
 from bot.engine.sweep import run_sweep
 from tests.support.helpers import Row, SchoolBuilder, at
 from tests.support.scale import bench_size

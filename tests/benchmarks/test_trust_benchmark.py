@@ -40,7 +40,9 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from bot.core.context import AppContext
+from bot.core.database.store import Store
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import Settings
 from bot.core.models import OutboxMessage, School
 from bot.core.outbox import EmailDraft, Mailbox, Urgency, dispatch, enqueue_email, enqueue_emails
 from bot.core.ports import (
@@ -52,8 +54,6 @@ from bot.core.ports import (
     SendResult,
     UrgentReserve,
 )
-from bot.core.settings import Settings
-from bot.core.store import Store
 from bot.engine.sweep import run_sweep
 from tests.support.keys import TEST_KEYS
 from tests.support.scale import bench_size

@@ -39,10 +39,10 @@ import yaml
 from sqlalchemy import func, select
 
 from bot import wiring
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import Settings
 from bot.core.models import OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email, enqueue_emails
-from bot.core.settings import Settings
 from bot.engine.web.links import _hand_over_pass
 from connectors.m365.connector import build
 from tests.support.fakes.graph import CLIENT_ID, CLIENT_SECRET, SENDER, TENANT_ID

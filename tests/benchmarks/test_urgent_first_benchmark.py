@@ -53,7 +53,7 @@ from typing import Any
 import pytest
 from sqlalchemy import false, select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import OutboxMessage
 from bot.core.outbox.lookup import MAX_LOOKUPS
 from bot.core.ports import SentItemsLookup
@@ -338,7 +338,7 @@ def _over_limit(line: Line, moments: list[datetime]) -> int:
 
 def _report(title: str, day: Day, fig: Figures) -> None:
     def clock(moment: datetime) -> str:
-        from bot.core.clock import to_local
+        from bot.core.days.clock import to_local
 
         return to_local(moment).strftime("%a %H:%M:%S")
 

@@ -34,9 +34,9 @@ import yaml
 from sqlalchemy import select
 
 from bot.core.config import store as config_store
-from bot.core.context import AppContext
-from bot.core.i18n import html_lang
-from bot.core.links import make_token
+from bot.core.deployment.context import AppContext
+from bot.core.guards.links import make_token
+from bot.core.language.i18n import html_lang
 from bot.core.models import Duty, Person
 from bot.features.privacy.access import open_request
 from bot.web.app import ROUTERS, create_app

@@ -18,7 +18,7 @@ import time_machine
 import yaml
 from sqlalchemy import text
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.engine.periods import add_months
 from bot.web.app import create_app
 from tests.support.demo_school import IN_TERM, demo_school

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.messages import notice
+from bot.core.rendering.messages import notice
 from tests.support.demo_run import DemoRun, parts, run_demo
 
 pytestmark = pytest.mark.browser

@@ -14,7 +14,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import AccountHolder, Attestation, OutboxMessage
 from bot.engine.sweep import run_sweep
 from bot.web.app import create_app

@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from bot.core import setup_state
+from bot.core.deployment import setup_state
 from bot.core.models import AuditEvent
 from bot.web.app import create_app
 from tests.features.setup.conftest import TODAY, build_web_school

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import time_machine
 
-from bot.core import setup_state
 from bot.core.config import store as config_store
-from bot.core.context import AppContext
+from bot.core.deployment import setup_state
+from bot.core.deployment.context import AppContext
 from bot.engine.sweep import run_sweep
 from bot.web.app import create_app
 from tests.features.setup.conftest import TODAY

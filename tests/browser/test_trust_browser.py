@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import time_machine
 
+from bot.core.deployment.setup_state import begin_setup, start_sending
 from bot.core.models import SchoolSettings
-from bot.core.setup_state import begin_setup, start_sending
 from bot.engine.sweep import run_sweep
 from bot.web.app import create_app
 from tests.features.reports.test_support import sync_people

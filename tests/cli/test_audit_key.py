@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from bot.cli.main import app
 from bot.core import audit
 from bot.core.config import store as config_store
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import AuditEvent, ConfigVersion
 from tests.support.helpers import SchoolBuilder
 from tests.support.keys import TEST_SECRET

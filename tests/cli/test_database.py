@@ -11,9 +11,9 @@ from typing import Any
 from typer.testing import CliRunner
 
 from bot.cli.main import app
+from bot.core.database.store import Store, shown_url
+from bot.core.deployment.settings import Settings
 from bot.core.models import School
-from bot.core.settings import Settings
-from bot.core.store import Store, shown_url
 from bot.features.setup.install import existing_school
 from tests.support.helpers import SchoolBuilder
 from tests.support.keys import TEST_KEYS

@@ -122,8 +122,8 @@ def test_the_app_context_of_a_command_loads_no_web_framework() -> None:
     serves no page and shows no document: the steps, rules and public faces it pulls in
     import no FastAPI or Starlette (the pages' form helpers are ``bot.engine.web.forms``, the
     dashboard's viewer guard is in its ``chrome``), nor a document converter
-    (``bot.core.documents`` imports them when it first shows one), nor, until it writes an
-    email, the template engine (``bot.core.messages``). Counted, not timed."""
+    (``bot.core.files.documents`` imports them when it first shows one), nor, until it writes an
+    email, the template engine (``bot.core.rendering.messages``). Counted, not timed."""
     unused = ("fastapi", "starlette", "uvicorn", "mammoth", "pypdfium2", "markdown_it", "jinja2")
     probe = (
         "import sys\n"

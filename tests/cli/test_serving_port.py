@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.cli.serve import serving_port
-from bot.core.settings import Settings, own_address
+from bot.core.deployment.settings import Settings, own_address
 
 
 def _port(**given: Any) -> int:

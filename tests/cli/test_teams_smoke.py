@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.core.platform_settings import M365Settings
+from bot.core.deployment.platform_settings import M365Settings
 from tests.support.paths import REPO
 from tools.teams_smoke import run_smoke
 

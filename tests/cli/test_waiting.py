@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from bot.cli.main import app
 from bot.core.models import OutboxMessage, School
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
-from bot.core.waiting import Waiting, Why, pending_summary, when_words, why_waiting
+from bot.core.outbox.waiting import Waiting, Why, pending_summary, when_words, why_waiting
 
 NOW = datetime(2026, 11, 23, 6, 30, tzinfo=UTC)  # Monday, 06:30 in London: before the window
 

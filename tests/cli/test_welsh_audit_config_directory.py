@@ -22,7 +22,7 @@ from typer.testing import CliRunner, Result
 
 from bot.cli.directory import _LEAVER_CONFIRMED
 from bot.cli.main import app
-from bot.core.i18n import BETWEEN, Dated, Msg, said_in
+from bot.core.language.i18n import BETWEEN, Dated, Msg, said_in
 from bot.engine.commands import context, directory_errors, friendly
 from bot.engine.step_failures import StepFailed
 from bot.engine.sweep import SchoolSweep

@@ -25,8 +25,8 @@ from typer.testing import CliRunner, Result
 
 from bot.cli.main import app
 from bot.cli.serve import served_settings
-from bot.core.i18n import BETWEEN
-from bot.core.settings import Settings
+from bot.core.deployment.settings import Settings
+from bot.core.language.i18n import BETWEEN
 from tests.support.demo_school import IN_TERM, demo_school
 from tests.support.helpers import TEST_SECRET, SchoolBuilder, at
 from tests.support.speech import in_language

@@ -16,9 +16,9 @@ from sqlalchemy import text
 from typer.testing import CliRunner, Result
 
 from bot.cli.main import app
-from bot.core.context import AppContext
-from bot.core.i18n import BETWEEN
-from bot.core.settings import load_settings
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import load_settings
+from bot.core.language.i18n import BETWEEN
 from tests.support.helpers import SchoolBuilder, each_half
 
 ROOT = Path(__file__).parents[2]

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core.i18n import BETWEEN
+from bot.core.language.i18n import BETWEEN
 from tests.support.helpers import SchoolBuilder
 
 ROOT = Path(__file__).parents[2]

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from bot.cli.main import app
-from bot.core.i18n import BETWEEN
+from bot.core.language.i18n import BETWEEN
 from tests.support.helpers import SchoolBuilder, each_half
 
 ROOT = Path(__file__).parents[2]

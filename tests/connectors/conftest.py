@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.core.store import Store
+from bot.core.database.store import Store
 from connectors.m365.client import GraphClient
 from tests.support.keys import TEST_KEYS
 

@@ -24,14 +24,14 @@ import pytest
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from bot.core.i18n import BETWEEN
+from bot.core.language.i18n import BETWEEN
 
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
 pytest.importorskip("googleapiclient", reason="needs google-api-python-client")
 
 import connectors.m365.check as m365_check
 from bot.cli.main import app
-from bot.core.i18n import LOCALE_DIR
+from bot.core.language.i18n import LOCALE_DIR
 from connectors.base import CheckRow
 from connectors.google.check import run_checks as google_checks
 from tests.connectors.contract.kit_google import google_settings, seeded_fake

@@ -12,9 +12,9 @@ from sqlalchemy import Connection, delete, select, text, update
 
 from bot.core import audit
 from bot.core.audit import AuditKeyError
-from bot.core.keys import Keyring
+from bot.core.database.store import Store, alembic_config
+from bot.core.guards.keys import Keyring
 from bot.core.models import AuditEvent
-from bot.core.store import Store, alembic_config
 from tests.support.keys import TEST_KEYS
 
 

@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import Connection, create_engine, event, select, text
 from sqlalchemy.pool import NullPool
 
-from bot.core import scheduler_health, setup_state
+from bot.core.deployment import scheduler_health, setup_state
+from bot.core.deployment.scheduler_health import beat_seal
 from bot.core.models import Person, SchedulerBeat, ScrGap
-from bot.core.scheduler_health import beat_seal
 from bot.features.scr.service import import_sheet, refresh_gaps
 from bot.features.scr.sheet import read_sheet
 from tests.support.audited import BACKENDS, Built, database, verify
@@ -217,7 +217,7 @@ def test_a_forged_beat_does_not_say_a_scheduler_runs(
 ) -> None:
     """A web process without a scheduler judges the stored beat: one forged in SQL (fresh, no
     seal of the audit key) counts as none, so ``/readyz`` keeps failing."""
-    from bot.core.keys import Keyring
+    from bot.core.guards.keys import Keyring
 
     keys = Keyring.from_secrets(SECRET)
     later = NOW + timedelta(days=30)

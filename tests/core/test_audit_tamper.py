@@ -44,7 +44,9 @@ from bot.core.audit import adopt_key
 from bot.core.audit.batches import seal_all
 from bot.core.audit.seals import KINDS, SEALED, field_digests, row_digest, seal_existing
 from bot.core.config import store as config_store
-from bot.core.keys import Keyring
+from bot.core.database.store import Store
+from bot.core.files.uploads import clean_attachment, store_file
+from bot.core.guards.keys import Keyring
 from bot.core.models import (
     Attestation,
     AuditHead,
@@ -65,8 +67,6 @@ from bot.core.models import (
     TrainingRecord,
 )
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
-from bot.core.store import Store
-from bot.core.uploads import clean_attachment, store_file
 from bot.features.reports.actions import add_entry, record_outcome
 from tests.conftest import isolated
 from tests.features.reports.test_support import PDF, configure, submission, sync_people

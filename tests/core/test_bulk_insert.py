@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from bot.core.database.store import Store, allocate_ids, bulk_insert, insert_later, one_of
 from bot.core.models import OutboxMessage, Requirement, School
-from bot.core.store import Store, allocate_ids, bulk_insert, insert_later, one_of
 from tests.support.keys import TEST_KEYS
 
 CREATED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)

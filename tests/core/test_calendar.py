@@ -8,8 +8,13 @@ from datetime import date
 
 import pytest
 
-from bot.core.calendar import add_working_days, bank_holiday_name, is_working_day, next_working_day
 from bot.core.config import SchoolConfig, Term
+from bot.core.days.calendar import (
+    add_working_days,
+    bank_holiday_name,
+    is_working_day,
+    next_working_day,
+)
 
 
 @pytest.mark.parametrize(
@@ -76,7 +81,7 @@ def test_a_nations_bank_holidays_load_its_country_alone() -> None:
     probe = (
         "import sys\n"
         "from datetime import date\n"
-        "from bot.core.calendar import bank_holiday_name\n"
+        "from bot.core.days.calendar import bank_holiday_name\n"
         "print(bank_holiday_name('jersey', date(2026, 5, 9)),"
         " bank_holiday_name('scotland', date(2026, 11, 30)), sep='|')\n"
         "print(sorted(m for m in sys.modules if m.startswith('holidays.countries.')))\n"

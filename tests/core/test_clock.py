@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from bot.core.clock import last_school_day, local_today, send_after
 from bot.core.config import SchoolConfig
+from bot.core.days.clock import last_school_day, local_today, send_after
 
 SCHOOL = SchoolConfig.model_validate({"id": "s", "name": "S", "headteacher": "h@x.org"})
 

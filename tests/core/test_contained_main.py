@@ -1,4 +1,5 @@
-"""A checking child (``bot.core.contained``) imports nothing its program's main module imports:
+"""A checking child (``bot.core.files.contained``) imports nothing its program's main module
+imports:
 the forkserver has them already. CPython 3.11's forkserver ignores "__main__" in its preload,
 and every child of ``compliance-bot`` imported the whole CLI again (~0.4 s of CPU per file)."""
 
@@ -15,7 +16,7 @@ with open(os.environ["IMPORTED_BY"], "a", encoding="utf-8") as log:
 """
 # a program whose main module imports its own modules, as the ``compliance-bot`` script does
 PROGRAM = """import marker
-from bot.core.contained import run_contained
+from bot.core.files.contained import run_contained
 
 if __name__ == "__main__":
     for _ in range(3):

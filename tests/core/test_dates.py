@@ -1,4 +1,4 @@
-"""One window for every typed or imported date (bot.core.dates), and arithmetic that never
+"""One window for every typed or imported date (bot.core.days.dates), and arithmetic that never
 overflows on a date stored before the window was checked."""
 
 from __future__ import annotations
@@ -10,7 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.config import ConfigError, load_config
-from bot.core.dates import CALENDAR, HAPPENED, REVIEW, START, DateWindow, DateWindowError, shift
+from bot.core.days.dates import (
+    CALENDAR,
+    HAPPENED,
+    REVIEW,
+    START,
+    DateWindow,
+    DateWindowError,
+    shift,
+)
 from bot.engine.periods import add_months
 from bot.features.policies.rules import alert_stages, latest_stage
 from tests.support.helpers import SchoolBuilder

@@ -17,11 +17,11 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.config import SchoolConfig
+from bot.core.database.store import Store
 from bot.core.models import AuditEvent, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
 from bot.core.outbox.delivery import AdminAlerts, ResolveError, failure_recipients, resolve, trouble
 from bot.core.ports import DeliveryUnknownError, Mailer, OutgoingEmail, SendResult
-from bot.core.store import Store
 from connectors.local.connector import SmtpMailer
 from connectors.mime import KEY_HEADER
 from tests.conftest import free_port
@@ -393,7 +393,7 @@ def test_the_migration_keeps_every_message_and_floods_no_one(database_url: str) 
     (so no flood of alerts about old failures); the channel table starts empty."""
     from alembic import command
 
-    from bot.core.store import alembic_config
+    from bot.core.database.store import alembic_config
 
     store = Store(database_url, keys=TEST_KEYS)
     command.upgrade(alembic_config(store.engine), "0001")

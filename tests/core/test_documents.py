@@ -8,7 +8,7 @@ import zipfile
 
 from PIL import Image
 
-from bot.core.documents import PAGE_WIDTH, pdf_page_png, sanitise, show_document
+from bot.core.files.documents import PAGE_WIDTH, pdf_page_png, sanitise, show_document
 from bot.demo.documents import DEMO_DOCUMENTS, code_of_conduct_docx, mobile_phones_pdf
 
 MARKDOWN = b"""# Oak Policy

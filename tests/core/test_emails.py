@@ -1,4 +1,4 @@
-"""One email check everywhere (``bot.core.emails``, email-validator): the same addresses pass
+"""One email check everywhere (``bot.core.guards.emails``, email-validator): the same addresses pass
 and fail in school.yaml, the people register, the directory file and a report's form
 (``tests/features/reports/test_web.py``)."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.config import ConfigError, load_config
-from bot.core.emails import MAX_EMAIL_LENGTH, checked_email, email_problem, is_email
+from bot.core.guards.emails import MAX_EMAIL_LENGTH, checked_email, email_problem, is_email
 from bot.features.people.rules import parse_entry
 from connectors.local.directory import _row_to_person
 

@@ -22,10 +22,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.config import ConfigError, load_config
-from bot.core.contained import ContainedError, run_contained
-from bot.core.documents import show_document
-from bot.core.models import TrainingRecord
-from bot.core.uploads import (
+from bot.core.files.contained import ContainedError, run_contained
+from bot.core.files.documents import show_document
+from bot.core.files.uploads import (
     MAX_PDF_DECODED,
     MAX_ZIP_MEMBERS,
     AttachmentError,
@@ -33,6 +32,7 @@ from bot.core.uploads import (
     check_zip,
     clean_attachment,
 )
+from bot.core.models import TrainingRecord
 from bot.demo.documents import code_of_conduct_docx
 from bot.features.policies.importer.reading import read_document
 from bot.features.policies.importer.values import PolicyImportError

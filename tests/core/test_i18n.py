@@ -25,10 +25,10 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from jinja2 import Environment
 
-from bot.core import i18n
 from bot.core.config import SchoolConfig
-from bot.core.settings import Settings
-from bot.core.words import said_words, school_words
+from bot.core.deployment.settings import Settings
+from bot.core.language import i18n
+from bot.core.language.words import said_words, school_words
 from bot.engine.reminder_email import Names as _Names
 from bot.engine.reminder_email import Renderer as _Renderer
 from bot.engine.reminders import Digest, OpenDuty, Recipient

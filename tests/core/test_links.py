@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from itsdangerous import TimestampSigner
 
-from bot.core.links import LinkExpiredError, LinkInvalidError, make_token, read_token
+from bot.core.guards.links import LinkExpiredError, LinkInvalidError, make_token, read_token
 
 KEY = "k" * 40
 

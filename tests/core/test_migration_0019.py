@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import text
 
-from bot.core.store import Store, alembic_config
+from bot.core.database.store import Store, alembic_config
 from tests.support.keys import TEST_KEYS
 
 COLUMNS = (

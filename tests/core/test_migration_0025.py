@@ -7,8 +7,8 @@ from __future__ import annotations
 from alembic import command
 from sqlalchemy import inspect
 
+from bot.core.database.store import Store, alembic_config
 from bot.core.models import Base
-from bot.core.store import Store, alembic_config
 from tests.support.keys import TEST_KEYS
 
 NEW = {("reports", "ix_reports_list"), ("report_clocks", "ix_report_clocks_running")}

@@ -9,8 +9,8 @@ from datetime import date
 from alembic import command
 from sqlalchemy import insert, select
 
+from bot.core.database.store import Store, alembic_config
 from bot.core.models import Duty, Person, Requirement, School
-from bot.core.store import Store, alembic_config
 from bot.engine.duty_status import changing
 from tests.support.keys import TEST_KEYS
 

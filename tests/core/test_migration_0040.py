@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from alembic import command
 
+from bot.core.database.store import Store, alembic_config
 from bot.core.outbox.pause import channel_states, pause
-from bot.core.store import Store, alembic_config
 from tests.support.keys import TEST_KEYS
 
 AT = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

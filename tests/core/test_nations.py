@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from bot.core.config import ConfigError, SchoolConfig, load_config
+from bot.core.language.words import role_list, role_name, school_words
 from bot.core.nations import NATIONS, WORD_KEYS, NationPackError, _load, pack_for, school_words_for
-from bot.core.words import role_list, role_name, school_words
 
 ENGLAND_ONLY = re.compile(
     r"\bLADO\b|\bKCSIE\b|\bDSLs?\b|\bFGB\b|\bDfE\b|Designated Safeguarding"
@@ -185,7 +185,7 @@ def test_a_crown_dependency_is_one_more_pack_file(
     """Jersey: England's pack with its own name and bank holidays loads, and its calendar is
     Jersey's (Liberation Day, 9 May) with no code of its own."""
     import bot.core.nations as nations
-    from bot.core.calendar import _holidays_of
+    from bot.core.days.calendar import _holidays_of
 
     text = (nations.HERE / "england.toml").read_text(encoding="utf-8")
     text = (

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.core.database.store import Store
 from bot.core.models import OutboxMessage, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
 from bot.core.ports import (
@@ -23,7 +24,6 @@ from bot.core.ports import (
     RetryableError,
     SendResult,
 )
-from bot.core.store import Store
 from connectors.local.connector import EmlMailer, SmtpMailer
 from connectors.mime import KEY_HEADER
 from tests.support.forked import forking, killed
@@ -231,7 +231,7 @@ def test_a_queued_message_changed_in_the_database_is_refused_not_sent(database_u
     from sqlalchemy import update
 
     from bot.core.outbox import enqueue_emails
-    from bot.core.rendered import Rendered, slot
+    from bot.core.rendering.rendered import Rendered, slot
 
     store = _store(database_url)
     shared = Rendered(f"Dear {slot('name')}, please read it.", f"<p>Dear {slot('name')}</p>")
@@ -384,7 +384,7 @@ CRASHER = textwrap.dedent("""
     from pathlib import Path
 
     import bot.core.outbox.dispatcher as outbox
-    from bot.core.store import Store
+    from bot.core.database.store import Store
     from bot.core.ports import Mailer
     from connectors.local.connector import EmlMailer, SmtpMailer
     from tests.support.keys import TEST_KEYS

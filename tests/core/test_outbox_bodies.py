@@ -10,11 +10,11 @@ import pytest
 from alembic import command
 from sqlalchemy import func, select, update
 
+from bot.core.database.store import Store, alembic_config
+from bot.core.deployment.settings import RetentionSettings
 from bot.core.models import OutboxBody, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
-from bot.core.rendered import Rendered, slot
-from bot.core.settings import RetentionSettings
-from bot.core.store import Store, alembic_config
+from bot.core.rendering.rendered import Rendered, slot
 from bot.engine.maintenance import body_sha256, run_maintenance
 from connectors.local.connector import SmtpMailer
 from connectors.mime import KEY_HEADER

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.core.database.store import Store
 from bot.core.models import MailSend, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails, recover_stale
 from bot.core.outbox import pacing as mail_pacing
 from bot.core.outbox.claim import claim, release
 from bot.core.ports import Mailer, MailPacing, OutgoingEmail, SendResult
-from bot.core.store import Store
 from tests.support.keys import TEST_KEYS
 
 
@@ -138,7 +138,7 @@ def test_claimed_rows_a_crashed_worker_left_go_back_to_the_queue(database_url: s
 
 
 def test_a_day_held_back_by_the_mailbox_limit_is_said_in_words(database_url: str) -> None:
-    from bot.core.waiting import pending_summary
+    from bot.core.outbox.waiting import pending_summary
 
     store = _store(database_url, 8)
     mailer = _Counting(MailPacing("bot@x.org", per_minute=30, daily_recipients=5))

@@ -18,10 +18,10 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli.main import app
+from bot.core.database.store import Store
 from bot.core.models import AuditEvent, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
 from bot.core.outbox.lookup import LOOK_AFTER, MAX_LOOKUPS, settle_unknown
-from bot.core.store import Store
 from connectors.local.connector import SmtpMailer
 from tests.support.helpers import SchoolBuilder
 

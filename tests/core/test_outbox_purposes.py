@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.i18n import speaking
+from bot.core.language.i18n import speaking
 from bot.core.outbox.delivery import PURPOSE_LABELS, purpose_heading
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,9 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from bot.core.config import SchoolConfig
-from bot.core.context import own_mailboxes
+from bot.core.database.store import Store
+from bot.core.deployment.context import own_mailboxes
+from bot.core.deployment.settings import Settings
 from bot.core.models import DispatchWorker, MailSend, OutboxMessage, School, utcnow
 from bot.core.outbox import (
     EmailDraft,
@@ -26,8 +28,6 @@ from bot.core.outbox import (
 )
 from bot.core.outbox.workers import LEASE
 from bot.core.ports import Mailer, MailPacing, OutgoingEmail, SendResult, UrgentReserve
-from bot.core.settings import Settings
-from bot.core.store import Store
 from bot.wiring import build_local
 from connectors.local.connector import FileNotifier
 from tests.support.keys import TEST_KEYS

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from bot.core.database.store import Store
 from bot.core.models import MailSend, OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email, enqueue_emails
 from bot.core.outbox import pacing as mail_pacing
 from bot.core.outbox.claim import claim, start
 from bot.core.ports import Mailer, MailPacing, OutgoingEmail, SendResult, UrgentReserve
-from bot.core.store import Store
 from tests.support.keys import TEST_KEYS
 
 MINUTE = timedelta(seconds=60)

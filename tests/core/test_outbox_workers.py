@@ -11,10 +11,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.core.database.store import Store
 from bot.core.models import DispatchWorker, OutboxMessage, School, utcnow
 from bot.core.outbox import MAX_ATTEMPTS, EmailDraft, Urgency, enqueue_email
 from bot.core.outbox.workers import INTERRUPTED, LEASE, release_dead, this_worker
-from bot.core.store import Store
 from tests.support.keys import TEST_KEYS
 
 

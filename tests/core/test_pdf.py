@@ -1,4 +1,5 @@
-"""Every PDF the product writes (``bot.core.pdf``) as a Welsh school gets it: the governors'
+"""Every PDF the product writes (``bot.core.rendering.pdf``) as a Welsh school gets it: the
+governors'
 report from the command line and the evidence pack's summary for a dual-language school named
 "Ysgol Gymraeg Tŷ Gŵyr", and the demo's policy — read back by poppler (pdffonts, pdftotext,
 pdfinfo: software we did not write) and pypdf: the font embedded and the name as written, tagged
@@ -23,8 +24,8 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core.clock import LONDON
-from bot.core.pdf import A4Report
+from bot.core.days.clock import LONDON
+from bot.core.rendering.pdf import A4Report
 from bot.demo.documents import FIXED, mobile_phones_pdf
 from tests.conftest import _missing
 from tests.features.dashboard.test_governors_report import _build

@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
+from bot.core.database.store import Store
+from bot.core.guards.ratelimit import DatabasePacer, RateLimit, allowed, limit_key, take
 from bot.core.models import RateLimitBucket
 from bot.core.ports import Limit
-from bot.core.ratelimit import DatabasePacer, RateLimit, allowed, limit_key, take
-from bot.core.store import Store
 from tests.support.keys import TEST_KEYS
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

@@ -1,10 +1,11 @@
-"""Nothing a person reads is written outside the catalogue (#78 item 5, ``bot.core.unsaid``):
+"""Nothing a person reads is written outside the catalogue (#78 item 5,
+``bot.core.language.unsaid``):
 the product's sources hold no English written in place where a person reads it, and the check
 catches a planted English f-string."""
 
 from __future__ import annotations
 
-from bot.core.unsaid import english_in_place, said_here
+from bot.core.language.unsaid import english_in_place, said_here
 
 
 def test_every_sentence_a_person_reads_is_from_the_catalogue() -> None:

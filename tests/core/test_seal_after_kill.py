@@ -23,9 +23,9 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.audit.check import check
+from bot.core.database.store import Store
 from bot.core.models import OutboxMessage, School, SealNote, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
-from bot.core.store import Store
 from connectors.local.connector import EmlMailer
 from tests.support.forked import forking, killed
 from tests.support.helpers import SchoolBuilder
@@ -42,7 +42,7 @@ DYING = textwrap.dedent("""
     from pathlib import Path
 
     import bot.core.outbox.dispatcher as outbox
-    from bot.core.store import Store
+    from bot.core.database.store import Store
     from bot.core.ports import Mailer
     from connectors.local.connector import EmlMailer
     from tests.support.keys import TEST_KEYS

@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 from bot.cli.main import app
 from bot.core.config import load_config
 from bot.core.config.store import document, latest, load_org, save, set_source, to_yaml, updated
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.setup_state import begin_setup, config_source, is_sending, start_sending
 from bot.core.models import AuditEvent, Duty, OutboxMessage
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
-from bot.core.setup_state import begin_setup, config_source, is_sending, start_sending
 from bot.demo.builder import demo_settings, demo_setup
 from bot.engine.settings_change import apply_settings
 from bot.engine.sweep import run_sweep

@@ -1,4 +1,4 @@
-"""The one spreadsheet reader (``bot.core.spreadsheets``) on files written by tools we did not
+"""The one spreadsheet reader (``bot.core.files.spreadsheets``) on files written by tools we did not
 write: every spreadsheet of ../shared/corpus (openpyxl, re-saved by LibreOffice Calc) read as
 its README says, and workbooks built to hurt a reader (a zip bomb, "billion laughs", an external
 entity) refused with a sentence naming the file, from the command line too, within bounds."""
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.spreadsheets import SpreadsheetError, read_spreadsheet
+from bot.core.files.spreadsheets import SpreadsheetError, read_spreadsheet
 from tests.support.helpers import TEST_SECRET, SchoolBuilder
 from tests.support.hostile_workbooks import (
     bare_doctype,

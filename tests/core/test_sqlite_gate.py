@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bot.core.sqlite_gate import GatedConnection, WriteGate
-from bot.core.store import Store
+from bot.core.database.sqlite_gate import GatedConnection, WriteGate
+from bot.core.database.store import Store
 
 
 def _until(condition: Callable[[], bool]) -> None:

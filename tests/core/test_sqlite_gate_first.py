@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.core.sqlite_gate import GatedConnection, WriteGate, first_in_line
+from bot.core.database.sqlite_gate import GatedConnection, WriteGate, first_in_line
 
 
 def _until(condition: Callable[[], bool]) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from bot.core.database.store import Store
 from bot.core.models import School
-from bot.core.store import Store
 from tests.support.keys import TEST_KEYS
 
 

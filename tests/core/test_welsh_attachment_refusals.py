@@ -1,5 +1,6 @@
 """A file refused in the reader's language: a PDF's, a Word file's and a photo's own checks
-(``bot.core.uploads``) keep their sentence and values — across the child process that reads the
+(``bot.core.files.uploads``) keep their sentence and values — across the child process that reads
+the
 file too — and are said in Welsh with no English left but the file's name, ``cy+en`` Welsh
 first, and in English as they always read."""
 
@@ -11,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.core.i18n import BETWEEN, said_in
-from bot.core.uploads import AttachmentError, check_pdf, check_zip, clean_attachment
+from bot.core.files.uploads import AttachmentError, check_pdf, check_zip, clean_attachment
+from bot.core.language.i18n import BETWEEN, said_in
 from tests.core.test_i18n import _english_left
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words

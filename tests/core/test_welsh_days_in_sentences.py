@@ -22,15 +22,16 @@ from babel.messages.pofile import read_po
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core.i18n import BETWEEN, LOCALE_DIR, Day, Msg, _filled, said_in, speaking
-from bot.core.messages import render
+from bot.core.language.i18n import BETWEEN, LOCALE_DIR, Day, Msg, _filled, said_in, speaking
+from bot.core.rendering.messages import render
 from tests.support.helpers import SchoolBuilder
 
 MONDAY = date(2026, 11, 23)
 WEEK = [MONDAY + timedelta(days) for days in range(7)]
 NAMES = ("Llun", "Mawrth", "Mercher", "Iau", "Gwener", "Sadwrn", "Sul")
 ENGLISH = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-# the prepositions that soften "dydd", and two that do not (bot/core/i18n.py cites the rule)
+# the prepositions that soften "dydd", and two that do not (bot/core/language/i18n.py cites the
+# rule)
 SOFTENING = ("am", "ar", "at", "gan", "heb", "i", "o", "dan", "dros", "drwy", "trwy", "wrth", "hyd")
 UNCHANGED = ("erbyn", "ers")
 WEEKDAY = "(?:" + "|".join(NAMES) + r")\b"

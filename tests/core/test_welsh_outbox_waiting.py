@@ -4,7 +4,8 @@
 and ``remind``'s tables), a closed duty's kind and the ``duties`` table, in the school's
 language: Welsh in ``cy``, Welsh first then English in ``cy+en``, English as main printed it in
 ``en`` (the English lines below are main's). The sentences are made where they are built
-(``bot/core/waiting.py``, ``bot/core/words.py``, ``bot/engine/step_failures.py``) with the
+(``bot/core/outbox/waiting.py``, ``bot/core/language/words.py``, ``bot/engine/step_failures.py``)
+with the
 language passed in; a scan fails on a sentence of theirs written in English outside the
 catalogue.
 """
@@ -20,14 +21,14 @@ import time_machine
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core.context import AppContext
-from bot.core.i18n import BETWEEN, said_in
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import load_settings
+from bot.core.language.i18n import BETWEEN, said_in
+from bot.core.language.words import stage_list
 from bot.core.models import OutboxChannel, OutboxMessage, StepFailure
 from bot.core.outbox.delivery import Trouble
 from bot.core.outbox.pause import DAILY_LIMIT_REASON, ChannelState
-from bot.core.settings import load_settings
-from bot.core.waiting import Waiting, row_sentence, trouble_lines, when_words, why_waiting
-from bot.core.words import stage_list
+from bot.core.outbox.waiting import Waiting, row_sentence, trouble_lines, when_words, why_waiting
 from tests.support.helpers import SchoolBuilder, each_half
 
 ROOT = Path(__file__).parents[2]

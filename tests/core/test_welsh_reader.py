@@ -47,8 +47,8 @@ import time_machine
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
-from bot.core import i18n
-from bot.core.live_text import fill_time_left
+from bot.core.language import i18n
+from bot.core.language.live_text import fill_time_left
 from bot.core.models import Report
 from bot.core.ports import OutgoingEmail
 from bot.features.reports.clocks import escalate_clocks

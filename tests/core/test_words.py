@@ -21,12 +21,9 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core.context import AppContext
-from bot.core.messages import notice
-from bot.core.models import OfficialAccount, Person, Policy, Report, School
-from bot.core.outbox import Urgency, dispatch, enqueue_email
-from bot.core.store import Store
-from bot.core.words import (
+from bot.core.database.store import Store
+from bot.core.deployment.context import AppContext
+from bot.core.language.words import (
     csv_text,
     human_time,
     plural,
@@ -35,6 +32,9 @@ from bot.core.words import (
     stage_list,
     stage_name,
 )
+from bot.core.models import OfficialAccount, Person, Policy, Report, School
+from bot.core.outbox import Urgency, dispatch, enqueue_email
+from bot.core.rendering.messages import notice
 from bot.demo.builder import demo_settings
 from bot.engine.sweep import run_sweep
 from bot.web.app import create_app

@@ -2,7 +2,7 @@
 
 compose.yaml keeps one scheduler, a loopback-only web port and no inline secrets; the Dockerfile
 stays slim, frozen and non-root; ``.env.example`` and the README's variable table list exactly
-the fields of ``bot.core.settings.Settings`` so the docs cannot drift from the code.
+the fields of ``bot.core.deployment.settings.Settings`` so the docs cannot drift from the code.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 import yaml
 from pydantic import BaseModel, SecretStr
 
-from bot.core.settings import Settings
+from bot.core.deployment.settings import Settings
 from tests.conftest import _missing
 from tests.support.paths import REPO
 

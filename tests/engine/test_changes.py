@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, insert, inspect, select, text, update
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import (
     Duty,
     DutyTally,

@@ -25,10 +25,10 @@ import bot.cli.directory as directory_cli
 import bot.engine.commands as commands
 import bot.wiring as wiring
 from bot.cli.main import app
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import Connection, Settings
 from bot.core.models import Attestation, Duty, OutboxMessage, Person, PolicyVersion, TrainingRecord
 from bot.core.ports import DirectoryPerson
-from bot.core.settings import Connection, Settings
 from bot.engine.directory_move import (
     BY_MAP,
     BY_MIS,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import Person
 from bot.engine import directory
 from bot.engine.leavers import confirm_removals
@@ -238,7 +238,7 @@ def test_a_new_process_does_not_parse_an_unchanged_staff_file(
 ) -> None:
     """#80 item 6: the first sweeps kept their read of the file in the database; a new
     process (its own connectors, nothing read, nothing remembered) only hashes the file."""
-    from bot.core import kept_reads
+    from bot.core.database import kept_reads
 
     monkeypatch.setattr(kept_reads, "_SEEN", {})  # as in a new process
     parses = _parses(monkeypatch)

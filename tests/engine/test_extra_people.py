@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import Duty, ExtraPerson, Person
 from bot.engine.config_sync import ensure_school
 from bot.engine.sweep import SchoolSweep

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import ExtraPerson, Person
 from bot.core.ports import Directory
 from bot.engine.config_sync import ensure_school

@@ -19,9 +19,9 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app as cli
 from bot.core.config import SchoolConfig
-from bot.core.context import AppContext, StepContext
+from bot.core.deployment.context import AppContext, StepContext
+from bot.core.deployment.settings import Settings
 from bot.core.models import StepFailure, SweepRun
-from bot.core.settings import Settings
 from bot.engine import duties_step, steps, sweep, sweep_people
 from bot.engine.config_sync import sync_config
 from bot.engine.directory import sync_directory

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import AuditEvent, Duty, Person
 from bot.engine.sweep import SchoolSweep
 from tests.support.clock import FrozenClock

@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import delete, event, select, text, update
 
+from bot.core.database.store import Store
+from bot.core.deployment.settings import RetentionSettings
 from bot.core.models import AuditEvent, MailSend, OutboxMessage, School, SweepRun, utcnow
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
-from bot.core.settings import RetentionSettings
-from bot.core.store import Store
 from bot.engine.maintenance import body_sha256, run_maintenance
 from tests.support.keys import TEST_KEYS
 

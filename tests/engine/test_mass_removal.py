@@ -11,7 +11,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import AuditEvent, Duty, Person, SweepRun
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder

@@ -15,8 +15,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.core.context import AppContext
-from bot.core.emails import has_mailbox
+from bot.core.deployment.context import AppContext
+from bot.core.guards.emails import has_mailbox
 from bot.core.models import Person
 from bot.core.ports import MisPerson
 from bot.engine.directory import sync_directory

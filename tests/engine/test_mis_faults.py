@@ -15,7 +15,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import ConnectorState, OutboxMessage, Person, StepFailure
 from bot.core.ports import Connectors, PermanentError
 from bot.engine.leavers import confirm_removals

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core.emails import has_mailbox
+from bot.core.guards.emails import has_mailbox
 from bot.core.models import Duty, Person
 from bot.engine.sweep import run_sweep
 from tests.support.helpers import Row, SchoolBuilder, at, outbox_as_sent
@@ -96,7 +96,7 @@ def test_the_dashboard_shows_them_without_an_address(
 
     from fastapi.testclient import TestClient
 
-    from bot.core.context import AppContext
+    from bot.core.deployment.context import AppContext
     from bot.web.app import create_app
 
     ctx = no_email_school.context(sqlite_url)
@@ -126,8 +126,8 @@ def test_an_acknowledgement_for_them_is_recorded_by_someone_signed_in_and_said_a
 
     from fastapi.testclient import TestClient
 
-    from bot.core.clock import LONDON
-    from bot.core.context import AppContext
+    from bot.core.days.clock import LONDON
+    from bot.core.deployment.context import AppContext
     from bot.core.models import Attestation, AuditEvent
     from bot.features.evidence.service import _attestations
     from bot.web.app import create_app

@@ -18,8 +18,8 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot.core.clock import LONDON
-from bot.core.context import AppContext
+from bot.core.days.clock import LONDON
+from bot.core.deployment.context import AppContext
 from bot.core.models import Attestation, AuditEvent, OutboxMessage, Person, TrainingRecord
 from bot.engine.sweep import run_sweep
 from bot.features.evidence.service import _attestations, _training

@@ -10,9 +10,9 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot.core.context import AppContext
-from bot.core.emails import no_email_key
-from bot.core.links import make_token
+from bot.core.deployment.context import AppContext
+from bot.core.guards.emails import no_email_key
+from bot.core.guards.links import make_token
 from bot.core.models import Attestation, Duty, Person
 from bot.engine.sweep import run_sweep
 from bot.web.app import create_app

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import ConnectorState, DutySnapshot, OutboxMessage
 from bot.engine.duties_step import QUIET_KEY
 from tests.support.clock import FrozenClock

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import (
     Decision,
     Duty,

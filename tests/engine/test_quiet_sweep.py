@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import Duty, DutySnapshot, Person, SweepRun
 from bot.engine import changes
 from bot.features.dashboard.api import compute_figures

@@ -21,9 +21,9 @@ import pytest
 from sqlalchemy import delete, select
 
 import tests.engine.test_school_year_nations as year
-from bot.core.context import AppContext
+from bot.core.database.store import Store
+from bot.core.deployment.context import AppContext
 from bot.core.models import ConnectorState, Duty, Person, Policy, TrainingRecord
-from bot.core.store import Store
 from bot.engine import changes
 from bot.engine.duties_step import QUIET_KEY
 from bot.engine.sweep import run_sweep

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.config import SchoolConfig
-from bot.core.emails import no_email_key
-from bot.core.messages import render
-from bot.core.settings import Settings
+from bot.core.deployment.settings import Settings
+from bot.core.guards.emails import no_email_key
+from bot.core.rendering.messages import render
 from bot.engine.reminder_email import Names as _Names
 from bot.engine.reminder_email import Renderer as _Renderer
 from bot.engine.reminder_words import escalated_lead, escalated_names, escalated_told, footnote

@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.clock import LONDON, local_today
 from bot.core.config import SchoolConfig
-from bot.core.context import AppContext
+from bot.core.days.clock import LONDON, local_today
+from bot.core.deployment.context import AppContext
+from bot.core.language.words import human_date
 from bot.core.models import Duty, OutboxMessage, Person, PolicyVersion, ReportClock, TrainingRecord
-from bot.core.words import human_date
 from bot.demo.school import inset_days, term_dates
 from bot.engine.config_sync import sync_config
 from bot.engine.sweep import run_sweep

@@ -28,9 +28,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.core.calendar import COUNTRIES
-from bot.core.clock import LONDON, local_today
 from bot.core.config import SchoolConfig
+from bot.core.days.calendar import COUNTRIES
+from bot.core.days.clock import LONDON, local_today
+from bot.core.language.words import school_words_for
 from bot.core.models import (
     Complaint,
     Duty,
@@ -41,7 +42,6 @@ from bot.core.models import (
     PolicyVersion,
     TrainingRecord,
 )
-from bot.core.words import school_words_for
 from bot.demo.school import inset_days, term_dates
 from bot.engine.sweep import run_sweep
 from bot.features.policies.review import confirm_review_date

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app as cli
 from bot.core.config.per_school import schools_with_bad_settings, standing_of
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import OutboxMessage
 from bot.engine.settings_problems import PURPOSE
 from bot.engine.sweep import SchoolSweep

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import delete, select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import Person, PersonRole, PolicyVersion
 from bot.engine.sweep import SchoolSweep
 from tests.support.clock import FrozenClock

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.core.context import StepContext
-from bot.core.sqlite_gate import gate_for
+from bot.core.database.sqlite_gate import gate_for
+from bot.core.deployment.context import StepContext
 from bot.engine.steps import FeatureSteps, register, registered
 from bot.engine.sweep import SchoolSweep
 from bot.web.app import create_app

@@ -7,7 +7,7 @@ import gc
 import pytest
 from sqlalchemy import text
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.engine import planner_statistics, sweep
 from bot.engine.sweep import run_sweep
 from tests.engine.test_sweep import MONDAY, _school

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core.i18n import BETWEEN, said_in
+from bot.core.language.i18n import BETWEEN, said_in
 from bot.engine.directory import sync_directory
 from bot.engine.mis import sync_mis
 from connectors.wonde.client import WondeClient

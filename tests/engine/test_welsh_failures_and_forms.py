@@ -21,10 +21,10 @@ from starlette.datastructures import UploadFile
 
 from bot.core.config import SchoolConfig
 from bot.core.config.per_school import SettingsProblem
-from bot.core.dates import HAPPENED, REVIEW, START, DateWindowError
-from bot.core.i18n import BETWEEN, Msg, said_in
-from bot.core.scheduler_health import SchedulerStopped
-from bot.core.words import school_words
+from bot.core.days.dates import HAPPENED, REVIEW, START, DateWindowError
+from bot.core.deployment.scheduler_health import SchedulerStopped
+from bot.core.language.i18n import BETWEEN, Msg, said_in
+from bot.core.language.words import school_words
 from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.step_failures import ENGINE_TITLES, HELD, FailingStep, describe
 from bot.engine.web.forms import TOO_LONG, UNREADABLE, checked_files

@@ -30,7 +30,7 @@ from bot.core.config import OrgConfig, said
 from bot.core.config.per_school import SettingsProblem
 from bot.core.config.reading import located_problems
 from bot.core.config.said import CHECKS, PYDANTIC, check, counted, problem_line, saved_on
-from bot.core.i18n import BETWEEN, Msg, said_in, speaking
+from bot.core.language.i18n import BETWEEN, Msg, said_in, speaking
 from bot.engine import settings_problems
 from bot.engine.commands import fail
 from bot.engine.settings_problems import PURPOSE as SETTINGS

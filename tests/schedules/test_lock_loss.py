@@ -17,7 +17,7 @@ from apscheduler.schedulers.base import STATE_PAUSED
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.core.settings import Settings
+from bot.core.deployment.settings import Settings
 from schedules.jobs import JOBS, JobSpec
 from schedules.runner import (
     ADVISORY_LOCK_ID,

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from fastapi.testclient import TestClient
 
-from bot.core import scheduler_health
+from bot.core.deployment import scheduler_health
 from bot.web.app import create_app
 from schedules.runner import SchedulerLock
 from tests.features.setup.conftest import TODAY, Site, build_web_school

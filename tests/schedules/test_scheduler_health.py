@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.core import scheduler_health
+from bot.core.deployment import scheduler_health
 from tests.conftest import free_port
 from tests.features.setup.conftest import build_web_school
 from tests.support.helpers import SchoolBuilder

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.core.settings import Settings
+from bot.core.deployment.settings import Settings
 from schedules.jobs import JOBS, dispatch_job, forms_job, sweep_job
 from schedules.runner import SchedulerAlreadyRunningError, SchedulerLock, build_scheduler
 from tests.support.helpers import SchoolBuilder
@@ -117,8 +117,8 @@ def test_jobs_share_one_context_per_process(
 ) -> None:
     """Pacers and the recipient count live in the connectors, the engine in the store: a job
     run must not rebuild them (nor re-run the migrations every minute)."""
-    import bot.core.context as context_module
-    import bot.core.store as store_module
+    import bot.core.database.store as store_module
+    import bot.core.deployment.context as context_module
     import schedules.jobs as jobs
 
     home = school.write()

@@ -22,7 +22,7 @@ import pytest
 import time_machine
 from filelock import FileLock
 
-from bot.core.settings import DEMO_HOME, Settings
+from bot.core.deployment.settings import DEMO_HOME, Settings
 from bot.demo.builder import build_demo, demo_settings
 from tests.support.helpers import at
 

@@ -17,12 +17,12 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.context import AppContext, StepContext
+from bot.core.database.store import Store, alembic_config
+from bot.core.deployment.context import AppContext, StepContext
+from bot.core.deployment.settings import Settings
 from bot.core.models import Duty, OutboxMessage, Person, PolicyVersion
 from bot.core.outbox import DispatchStats
 from bot.core.outbox.bodies import read, resolve_payload
-from bot.core.settings import Settings
-from bot.core.store import Store, alembic_config
 from bot.engine.sweep import SchoolSweep, run_sweep
 from bot.features.policies.attest import acknowledge
 from tests.support.keys import TEST_SECRET

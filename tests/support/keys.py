@@ -3,7 +3,7 @@ built by a test writes the same keyed audit log as the test school's own context
 
 from __future__ import annotations
 
-from bot.core.keys import Keyring
+from bot.core.guards.keys import Keyring
 
 __all__ = ["TEST_KEYS", "TEST_SECRET"]
 

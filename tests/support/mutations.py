@@ -241,7 +241,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     _m(
         "a mailbox sends 31 a minute",
-        "bot/core/platform_settings.py",  # the figure the mailer gets
+        "bot/core/deployment/platform_settings.py",  # the figure the mailer gets
         "messages_per_minute: int = 30",
         "messages_per_minute: int = 31",
         MAIL,

@@ -264,8 +264,8 @@ def first_sweep(
     from sqlalchemy import select
 
     from bot.cli.main import app
+    from bot.core.database.store import Store
     from bot.core.models import Duty, Person, PersonRole
-    from bot.core.store import Store
 
     assert runner.invoke(app, ["start-sending"], env=env).exit_code == 0
     sweep = runner.invoke(app, ["sweep", "--no-send"], env=env)

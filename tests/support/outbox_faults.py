@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.core.config import SchoolConfig
+from bot.core.database.store import Store
 from bot.core.models import OutboxMessage, School, utcnow
 from bot.core.outbox import (
     DispatchStats,
@@ -28,7 +29,6 @@ from bot.core.outbox import (
 )
 from bot.core.outbox.delivery import AdminAlerts, resolve
 from bot.core.ports import Mailer, Notifier
-from bot.core.store import Store
 from schedules.jobs import DISPATCH_SECONDS
 from tests.support.fakes.graph import FakeClock, FakeGraph
 from tests.support.keys import TEST_KEYS

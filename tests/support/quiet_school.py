@@ -23,9 +23,9 @@ from typing import Any
 import time_machine
 from sqlalchemy import select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import Settings
 from bot.core.models import Person, TrainingRecord
-from bot.core.settings import Settings
 from bot.engine.step_failures import HELD
 from bot.engine.sweep import SchoolSweep, run_sweep
 from tests.support.clock import FrozenClock

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.core.i18n import Lazy, Msg, both, speaking
+from bot.core.language.i18n import Lazy, Msg, both, speaking
 
 
 def in_language(language: str | Catalogue, build: Callable[[], Any]) -> Any:

@@ -27,10 +27,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import Settings
 from bot.core.outbox import DispatchStats, Urgency, dispatch
 from bot.core.outbox.delivery import AdminAlerts
-from bot.core.settings import Settings
 from bot.engine.web.links import URGENT_PER_REQUEST
 from bot.features.reports.intake import Intake, submit_report
 from bot.features.reports.submission import Submission

@@ -15,7 +15,7 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from bot.core.forms import control_character
+from bot.core.guards.forms import control_character
 from bot.core.models import PolicyReview, Report, TrainingRecord, VisitorAssurance
 from bot.engine.sweep import run_sweep
 from bot.engine.web.deps import TEMPLATE_DIRS
@@ -257,7 +257,7 @@ def test_a_body_over_the_limit_is_refused_in_the_schools_language(tmp_path: Any)
 def test_the_size_limits_language_when_the_address_names_no_school() -> None:
     from types import SimpleNamespace
 
-    from bot.core.i18n import said_in
+    from bot.core.language.i18n import said_in
     from bot.engine.web.guards import too_large
     from bot.web.app import body_language
     from tests.core.test_i18n import school

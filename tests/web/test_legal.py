@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from bot.core.config import ConfigError, load_config
-from bot.core.context import AppContext
-from bot.core.settings import Settings
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import Settings
 from bot.features.dashboard.teams_package import build_manifest
 from bot.features.reports.intake import link_token
 from bot.web.app import create_app

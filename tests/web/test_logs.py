@@ -104,7 +104,7 @@ def test_a_nul_byte_on_postgresql_is_never_logged_with_the_text(
     NUL with a 4xx; whichever answer comes, the text typed is in no log."""
     from fastapi.testclient import TestClient
 
-    from bot.core.context import AppContext
+    from bot.core.deployment.context import AppContext
     from bot.web.app import create_app
     from tests.conftest import _postgres_database
 

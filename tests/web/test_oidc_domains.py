@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.settings import Connection
+from bot.core.deployment.settings import Connection
 from bot.web.app import create_app
 from tests.features.reports.test_support import PEOPLE, Env, TestClient, configure, sync_people
 from tests.support.fakes.oidc import CLIENT_ID, CLIENT_SECRET

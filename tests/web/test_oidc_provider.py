@@ -25,8 +25,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli.main import app as cli
+from bot.core.deployment.platform_settings import M365Settings
 from bot.core.models import AuditEvent, Person
-from bot.core.platform_settings import M365Settings
 from tests.features.reports.test_support import Env, TestClient
 from tests.support.fakes.oidc import CLIENT_ID, CLIENT_SECRET
 from tests.support.helpers import SchoolBuilder

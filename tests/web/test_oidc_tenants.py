@@ -18,9 +18,9 @@ import pytest
 from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
+from bot.core.deployment.platform_settings import M365Settings
+from bot.core.deployment.settings import Connection
 from bot.core.models import AuditEvent, Person
-from bot.core.platform_settings import M365Settings
-from bot.core.settings import Connection
 from bot.web.app import create_app
 from tests.conftest import LiveServer
 from tests.features.reports.test_support import PEOPLE, Env, TestClient, configure, sync_people

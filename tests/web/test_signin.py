@@ -20,9 +20,9 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli.main import app as cli
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import DEMO_HOME, Settings, SettingsError, load_settings
 from bot.core.models import AuditEvent
-from bot.core.settings import DEMO_HOME, Settings, SettingsError, load_settings
 from bot.demo.builder import demo_settings
 from bot.engine.web.auth import safe_next
 from bot.web.app import create_app

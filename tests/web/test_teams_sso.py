@@ -15,8 +15,8 @@ import pytest
 from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
+from bot.core.deployment.platform_settings import M365Settings
 from bot.core.models import AuditEvent
-from bot.core.platform_settings import M365Settings
 from bot.web.app import create_app
 from tests.features.reports.test_support import Env, TestClient, configure, csrf_of, sync_people
 from tests.support.clock import FrozenClock
@@ -221,7 +221,7 @@ def test_without_sso_set_up_the_tab_offers_the_ordinary_sign_in(
 
 
 def test_the_manifest_and_the_server_agree_on_the_audience(tmp_path: Any) -> None:
-    from bot.core.settings import Settings
+    from bot.core.deployment.settings import Settings
     from bot.engine.web.teams_sso import sso_setup
     from bot.features.dashboard.teams_package import build_manifest
 

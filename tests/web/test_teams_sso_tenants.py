@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.settings import Connection
+from bot.core.deployment.settings import Connection
 from tests.features.reports.test_support import Env
 from tests.support.fakes.oidc import FakeOidc
 from tests.support.helpers import Row, SchoolBuilder

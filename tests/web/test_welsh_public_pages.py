@@ -254,7 +254,7 @@ def test_the_deadline_emails_are_welsh_with_the_countdown_written_when_sent(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from bot.core.live_text import fill_time_left
+    from bot.core.language.live_text import fill_time_left
     from bot.features.reports.clocks import _draft
 
     due = datetime(2026, 9, 18, 16, 0, tzinfo=UTC)

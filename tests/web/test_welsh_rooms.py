@@ -24,8 +24,8 @@ import pytest
 import time_machine
 from babel.messages.pofile import read_po
 
-from bot.core import i18n
-from bot.core.words import school_words
+from bot.core.language import i18n
+from bot.core.language.words import school_words
 from bot.features.decisions.rules import DecisionInputError, validate_decision, validate_review
 from bot.features.people.rules import parse_entry
 from bot.features.visitors.rules import (

@@ -16,9 +16,9 @@ from itsdangerous import BadSignature, Serializer
 from sqlalchemy.orm import Session
 
 from bot.core.audit import GENESIS
-from bot.core.clock import to_local
-from bot.core.forms import SaidError
-from bot.core.i18n import N_
+from bot.core.days.clock import to_local
+from bot.core.guards.forms import SaidError
+from bot.core.language.i18n import N_
 from bot.core.models import AuditHead
 
 __all__ = [

@@ -340,7 +340,7 @@ def _noted(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
 
 def install_tags(engine: Engine) -> None:
     """Tag every connection ``engine`` opens and watch its writes
-    (``bot.core.connections.make_engine`` calls it)."""
+    (``bot.core.database.connections.make_engine`` calls it)."""
     if engine.dialect.name == "postgresql":
         event.listen(engine, "connect", _postgres_tag)
         event.listen(engine, "after_cursor_execute", _noted)
@@ -373,7 +373,7 @@ def _read_query(session: Session, batch: Batch) -> tuple[Select[Any], int]:
     its cache key, so a commit that seals (one a delivered message) does not build it again."""
     # cycle: the store puts this module's hooks in every engine it makes (install_tags,
     # mark_written); one_of is its one way to read by many ids (tests/test_layout.py)
-    from bot.core.store import one_of
+    from bot.core.database.store import one_of
 
     known = (batch, session.get_bind().dialect.name)
     if known not in _READS:

@@ -2,7 +2,7 @@
 link, and only a holder of the audit key can add one.
 
 Each link is an HMAC-SHA256, with the audit key, of the event and the previous link; the key
-(``bot.core.keys.Keyring``, derived from a secret outside the database) reaches a session
+(``bot.core.guards.keys.Keyring``, derived from a secret outside the database) reaches a session
 through ``session.info[KEYS]``, which the Store sets on every session it makes. A session
 without it cannot write to the log at all: ``record`` raises ``AuditKeyError``.
 
@@ -26,7 +26,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from bot.core.keys import Keyring
+from bot.core.guards.keys import Keyring
 from bot.core.models import AuditEvent, AuditHead, utcnow
 
 __all__ = [

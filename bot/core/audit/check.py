@@ -35,10 +35,10 @@ from bot.core.audit.seals import (
     field_digests,
     row_digest,
 )
-from bot.core.i18n import N_, Joined, Lazy, Msg, N_plural, nmsg
-from bot.core.keys import Keyring
+from bot.core.deployment.scheduler_health import beat_is_ours
+from bot.core.guards.keys import Keyring
+from bot.core.language.i18n import N_, Joined, Lazy, Msg, N_plural, nmsg
 from bot.core.models import AuditEvent, ConfigVersion
-from bot.core.scheduler_health import beat_is_ours
 
 __all__ = ["Verdict", "check", "rows_by_id"]
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.files.stored_files import stored_path
 from bot.core.models import (
     Decision,
     DecisionAttachment,
@@ -25,7 +26,6 @@ from bot.core.models import (
     ReportAttachment,
     TrainingRecord,
 )
-from bot.core.stored_files import stored_path
 
 __all__ = ["check_contents", "file_sha256"]
 

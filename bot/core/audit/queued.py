@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.audit.chain import keyed_digest
-from bot.core.keys import Keyring, key_id
+from bot.core.guards.keys import Keyring, key_id
 from bot.core.models import OutboxBody, OutboxMessage
-from bot.core.rendered import Rendered
+from bot.core.rendering.rendered import Rendered
 
 __all__ = [
     "PARTS",

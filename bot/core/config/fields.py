@@ -1,5 +1,5 @@
 """The words a settings file is written in: the roles a person can hold, ids, addresses and
-the dates a file may give (each checked against its window, ``bot.core.dates``), and the strict
+the dates a file may give (each checked against its window, ``bot.core.days.dates``), and the strict
 base every part of school.yaml is read with (an unknown key is an error, never ignored)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Annotated, Literal, get_args
 from pydantic import AfterValidator, StringConstraints, ValidationInfo
 
 from bot.core.config.said import CheckError
-from bot.core.dates import CALENDAR, HAPPENED, REVIEW, DateWindow, london_today
-from bot.core.emails import MAX_EMAIL_LENGTH, checked_email
+from bot.core.days.dates import CALENDAR, HAPPENED, REVIEW, DateWindow, london_today
+from bot.core.guards.emails import MAX_EMAIL_LENGTH, checked_email
 
 __all__ = [
     "EXTRA_ROLES",
@@ -57,7 +57,7 @@ JOB_ROLES: tuple[str, ...] = get_args(JobRole)
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 # a reading campaign's audience name ("part-1", "annex-a"): short, so the stored key fits
 PartName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=15)]
-Email = Annotated[  # checked by email-validator (bot.core.emails), as every address is
+Email = Annotated[  # checked by email-validator (bot.core.guards.emails), as every address is
     str,
     StringConstraints(to_lower=True, max_length=MAX_EMAIL_LENGTH),
     AfterValidator(checked_email),
@@ -71,7 +71,7 @@ def today_of(info: ValidationInfo) -> date:
 
 
 def _within(window: DateWindow) -> AfterValidator:
-    """A date field checked against its window (``bot.core.dates``), the one rule for dates."""
+    """A date field checked against its window (``bot.core.days.dates``), the one rule for dates."""
 
     def check(day: date, info: ValidationInfo) -> date:
         problem = window.problem(day, today_of(info))

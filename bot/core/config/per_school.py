@@ -35,9 +35,9 @@ from bot.core.config.schema import (
     read_config_file,
 )
 from bot.core.config.writing import plain
-from bot.core.forms import Text
-from bot.core.i18n import LANGUAGES, Lazy, Msg, shown
-from bot.core.kept_text import from_data, to_data
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import LANGUAGES, Lazy, Msg, shown
+from bot.core.language.kept_text import from_data, to_data
 from bot.core.models import SchoolSettings
 
 __all__ = [

@@ -12,8 +12,8 @@ import yaml
 from pydantic import ValidationError
 
 from bot.core.config.said import check, problem_line, pydantic_problem
-from bot.core.forms import Text, find_control_character
-from bot.core.i18n import N_, Joined, Msg, shown
+from bot.core.guards.forms import Text, find_control_character
+from bot.core.language.i18n import N_, Joined, Msg, shown
 
 __all__ = [
     "ConfigError",

@@ -5,7 +5,7 @@ so (``per_school``: as JSON, never rendered), and said in the reader's language 
 What it promises: every sentence a check can write is a catalogue sentence with values — our
 own refusals and the file-level lines (``CHECKS``: ``CheckError("period", value=...)``),
 pydantic's own messages for the error types our settings can produce (``PYDANTIC``, pydantic's
-English kept byte-identical) and the date windows' (``bot.core.dates``). A message pydantic
+English kept byte-identical) and the date windows' (``bot.core.days.dates``). A message pydantic
 writes that none of these is (an error type not listed) is kept as it wrote it.
 
 Example::
@@ -20,8 +20,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.core.forms import SaidError, Text
-from bot.core.i18n import N_, Dated, Lazy, Msg
+from bot.core.guards.forms import SaidError, Text
+from bot.core.language.i18n import N_, Dated, Lazy, Msg
 
 __all__ = [
     "CHECKS",

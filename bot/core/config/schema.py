@@ -20,7 +20,6 @@ from pydantic import (
     model_validator,
 )
 
-from bot.core.calendar import Country, add_working_days, is_working_day
 from bot.core.config.complaints import ComplaintSettings
 from bot.core.config.directory import DirectoryRules as DirectoryRules
 from bot.core.config.fields import CalendarDate, Email, JobRole, RetentionKind, Role, Slug
@@ -37,7 +36,8 @@ from bot.core.config.reading import yaml_problems
 from bot.core.config.reports import ClockRule, ReportSettings
 from bot.core.config.said import CheckError, counted
 from bot.core.config.terms import terms_question
-from bot.core.i18n import Language, Msg
+from bot.core.days.calendar import Country, add_working_days, is_working_day
+from bot.core.language.i18n import Language, Msg
 from bot.core.nations import (
     OLDER_COUNTRY,
     WORD_KEYS,
@@ -116,7 +116,8 @@ class SchoolConfig(_Strict):
     # who inspects it (bot/core/nations/inspectorates); unset: ``inspected_by``'s default
     inspectorate: str | None = None
     # the language its people read: en, cy (Welsh) or cy+en (Welsh first, English beside it);
-    # the nation pack's words stay the law's, this is the sentences around them (bot.core.i18n)
+    # the nation pack's words stay the law's, this is the sentences around them
+    # (bot.core.language.i18n)
     language: Language = "en"
     # a Welsh school's language category (the Welsh Language and Education (Wales) Act 2025:
     # primarily-welsh, dual-language or primarily-english): ``language`` follows from it unless

@@ -27,14 +27,15 @@ from typing import Any
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from bot.core import audit, setup_state
+from bot.core import audit
 from bot.core.config import OrgConfig, per_school
 from bot.core.config.said import NOT_REWRITTEN, saved_on
 from bot.core.config.writing import commented_yaml, plain
-from bot.core.i18n import Msg
+from bot.core.database.store import Store
+from bot.core.deployment import setup_state
+from bot.core.deployment.settings import Settings
+from bot.core.language.i18n import Msg
 from bot.core.models import ConfigVersion, SetupState
-from bot.core.settings import Settings
-from bot.core.store import Store
 
 __all__ = [
     "config_stamp",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.core.i18n import N_, Dated, Msg
+from bot.core.language.i18n import N_, Dated, Msg
 
 __all__ = ["TERM_DATES_ASK_DAYS", "terms_question"]
 

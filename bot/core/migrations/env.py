@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-from bot.core.connections import make_engine
+from bot.core.database.connections import make_engine
+from bot.core.deployment.settings import load_settings
 from bot.core.models import Base
-from bot.core.settings import load_settings
 
 config = context.config
 target_metadata = Base.metadata

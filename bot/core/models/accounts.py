@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Boolean, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from bot.core.i18n import N_, Lazy, Msg, Said
+from bot.core.language.i18n import N_, Lazy, Msg, Said
 from bot.core.models.base import SchoolRecord
 
 if TYPE_CHECKING:

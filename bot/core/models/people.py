@@ -37,7 +37,7 @@ class Person(SchoolRecord):
     # raised by signing out: every sign-in cookie carrying an older number stops working
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # the person's own language where the school is dual-language (cy+en): cy or en; None: the
-    # school's (bot.core.i18n)
+    # school's (bot.core.language.i18n)
     language: Mapped[str | None] = mapped_column(String(10))
     # the school sign-in's subject they are tied to since their first sign-in (issuer, ``sub``,
     # and the Entra tenant or Google domain): bot.engine.web.identity

@@ -103,7 +103,8 @@ class ReportEntry(SchoolRecord):
     kind: Mapped[str] = mapped_column(String(20))  # action | decision | correction | status | note
     text: Mapped[str] = mapped_column(Text)  # as written (a bot's line: its English)
     reason: Mapped[str | None] = mapped_column(Text)
-    # a line the bot wrote: its catalogue sentence and values (``bot.core.kept_text.to_data``), said
+    # a line the bot wrote: its catalogue sentence and values
+    # (``bot.core.language.kept_text.to_data``), said
     # in the reader's language where shown; None for a person's own words or an older line
     said: Mapped[dict[str, Any] | None] = mapped_column()
 

@@ -76,7 +76,8 @@ _STATE_OF = select(ConnectorState).where(
 
 class KeptRead(Numbered):
     """What a directory read left for the next process, by what was read (``key``: the
-    install's or a connection's staff file, the extra people file): ``bot.core.kept_reads``."""
+    install's or a connection's staff file, the extra people file):
+    ``bot.core.database.kept_reads``."""
 
     __tablename__ = "kept_reads"
     key: Mapped[str] = mapped_column(String(120), unique=True)
@@ -157,7 +158,8 @@ class RateLimitBucket(Numbered):
 class SchedulerBeat(Numbered):
     """The scheduler's last beat, kept in the database on PostgreSQL (one row, ``id`` 1), so
     that a web process without a scheduler (``run --web-only``) can tell whether any scheduler
-    runs (``bot.core.scheduler_health``). Written through the scheduler lock's own connection,
+    runs (``bot.core.deployment.scheduler_health``). Written through the scheduler lock's own
+    connection,
     and only while that lock is still held."""
 
     __tablename__ = "scheduler_beats"

@@ -10,7 +10,7 @@ from sqlalchemy import delete, exists, insert, select
 from sqlalchemy.orm import Session
 
 from bot.core.models import OutboxBody, OutboxMessage, utcnow
-from bot.core.rendered import Rendered
+from bot.core.rendering.rendered import Rendered
 
 __all__ = ["drop_unused", "read", "resolve_payload", "store"]
 

@@ -24,12 +24,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select, Subquery
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
+from bot.core.database.store import Store
 from bot.core.models import OutboxMessage, Urgency
 from bot.core.outbox import pacing as mail_pacing
 from bot.core.outbox.pause import DAILY_LIMIT_REASON, channel_of, is_paused
 from bot.core.outbox.workers import this_worker
 from bot.core.ports import MailPacing
-from bot.core.store import Store
 
 __all__ = ["Claimed", "claim", "due_channels", "release", "start"]
 

@@ -23,15 +23,15 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.clock import to_local
 from bot.core.config import SchoolConfig
-from bot.core.forms import SaidError, Text
-from bot.core.i18n import N_, Msg, Said, nmsg
-from bot.core.messages import notice
+from bot.core.days.clock import to_local
+from bot.core.guards.forms import SaidError, Text
+from bot.core.language.i18n import N_, Msg, Said, nmsg
+from bot.core.language.words import school_words
 from bot.core.models import OutboxMessage
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.core.outbox.pause import ChannelState, channel_states
-from bot.core.words import school_words
+from bot.core.rendering.messages import notice
 
 __all__ = [
     "ALERT_PURPOSE",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.core.database.store import Store
 from bot.core.models import OutboxMessage, Urgency, utcnow
 from bot.core.outbox import claim as outbox_claim
 from bot.core.outbox import lookup as outbox_lookup
@@ -38,7 +39,6 @@ from bot.core.outbox.rows import (
     refuse,
 )
 from bot.core.ports import BulkFeed, CardMessage, Mailer, Notifier, OutgoingEmail, SendResult
-from bot.core.store import Store
 
 __all__ = ["Mailbox", "dispatch"]
 

@@ -23,9 +23,9 @@ from sqlalchemy import select, true, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core import audit
+from bot.core.database.store import Store
 from bot.core.models import OutboxMessage
 from bot.core.ports import BounceReader, ConnectorError, LookupNotPermittedError, SentItemsLookup
-from bot.core.store import Store
 
 __all__ = [
     "BOUNCE_WINDOW",

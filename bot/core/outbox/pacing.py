@@ -29,9 +29,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.core.guards.ratelimit import lock_bucket
 from bot.core.models import MailSend, OutboxMessage
 from bot.core.ports import MailPacing
-from bot.core.ratelimit import lock_bucket
 
 __all__ = [
     "DAY",
@@ -79,7 +79,7 @@ def _key(mailbox: str) -> str:
 
 def lock(session: Session, pacing: MailPacing, now: datetime) -> None:
     """Lock the mailbox's row for the rest of ``session``'s transaction (created on first use),
-    as ``bot.core.ratelimit.take`` locks its key's (``lock_bucket``)."""
+    as ``bot.core.guards.ratelimit.take`` locks its key's (``lock_bucket``)."""
     lock_bucket(session, PACER_SCOPE, _key(pacing.mailbox), now)
 
 

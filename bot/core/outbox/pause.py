@@ -22,9 +22,9 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
-from bot.core.i18n import N_
+from bot.core.database.store import dialect_insert
+from bot.core.language.i18n import N_
 from bot.core.models import OutboxChannel
-from bot.core.store import dialect_insert
 
 __all__ = [
     "CHANNEL_WORDS",
@@ -44,7 +44,7 @@ MAX_PAUSE = timedelta(hours=24)  # a Retry-After beyond this is taken as a day
 # (stored in English; said in the reader's language from the catalogue where shown)
 DAILY_LIMIT_REASON = N_("the sending mailbox reached its 24-hour limit")
 # what a paused channel sends, in words (a school's own mailbox: ``ChannelState.what``),
-# translated where shown (``bot.core.waiting.channel_words``)
+# translated where shown (``bot.core.outbox.waiting.channel_words``)
 CHANNEL_WORDS = {
     "email": N_("Email"),
     "card": N_("Teams/Chat cards"),

@@ -18,15 +18,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.core.audit.queued import seal_rows
-from bot.core.emails import has_mailbox
+from bot.core.database.store import bulk_insert, dialect_insert, one_of
+from bot.core.deployment.setup_state import is_sending
+from bot.core.guards.emails import has_mailbox
 from bot.core.models import OutboxMessage, TeamsChat, Urgency, utcnow
 from bot.core.outbox import bodies as outbox_bodies
 from bot.core.ports import Attachment
-from bot.core.setup_state import is_sending
-from bot.core.store import bulk_insert, dialect_insert, one_of
 
 if TYPE_CHECKING:
-    from bot.core.rendered import Rendered
+    from bot.core.rendering.rendered import Rendered
 
 __all__ = [
     "NEVER_HELD",

@@ -17,6 +17,7 @@ from typing import Protocol
 from sqlalchemy import Table, Update, bindparam, select, text, update
 from sqlalchemy.orm import Session
 
+from bot.core.database.store import Store
 from bot.core.models import OutboxMessage
 from bot.core.outbox import pacing as mail_pacing
 from bot.core.outbox.pause import pause, resume
@@ -28,7 +29,6 @@ from bot.core.ports import (
     SendResult,
     SetupError,
 )
-from bot.core.store import Store
 
 __all__ = ["DispatchStats", "FailureAlerts", "Outcome", "settle"]
 

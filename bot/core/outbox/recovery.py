@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Select, Table, and_, bindparam, func, or_, select
 
+from bot.core.database.store import Store
 from bot.core.models import OutboxMessage, Urgency
 from bot.core.outbox import workers as outbox_workers
-from bot.core.store import Store
 
 __all__ = [
     "CLAIM_STALE_AFTER",

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from bot.core.audit import queued
-from bot.core.live_text import fill_time_left
+from bot.core.database.store import Store
+from bot.core.language.live_text import fill_time_left
 from bot.core.models import OutboxMessage
 from bot.core.outbox import bodies as outbox_bodies
 from bot.core.outbox.record import Outcome
@@ -28,10 +29,9 @@ from bot.core.ports import (
     PermanentError,
     SendResult,
 )
-from bot.core.store import Store
 
 if TYPE_CHECKING:
-    from bot.core.rendered import Rendered
+    from bot.core.rendering.rendered import Rendered
 
 __all__ = [
     "FEED_BULK",

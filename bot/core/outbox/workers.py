@@ -33,9 +33,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.core.database.store import Store, dialect_insert
 from bot.core.models import DispatchWorker, OutboxMessage, Urgency, utcnow
 from bot.core.outbox import pacing as mail_pacing
-from bot.core.store import Store, dialect_insert
 
 __all__ = ["BEAT_EVERY", "LEASE", "Worker", "heartbeat", "release_dead", "take_back", "this_worker"]
 

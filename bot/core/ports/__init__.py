@@ -9,7 +9,7 @@ imports the adapters, to build a deployment's ``Connectors`` (DESIGN.md §5).
 One module per port: ``directory`` (and a school's own staff file), ``mis``, ``mail``, ``chat``
 (the channel's notifier and the school's chat bot), ``lists`` (the tracked list's mirror) and
 ``forms`` (external forms); ``errors`` the failures they share, ``bundle`` the set one deployment
-builds. The platforms' limits are ``bot.core.limits``' and named here too.
+builds. The platforms' limits are ``bot.core.ports.limits``' and named here too.
 
 Example: a minimal mailer (``Mailer`` declares the optional capabilities with defaults)::
 
@@ -22,10 +22,6 @@ Example: a minimal mailer (``Mailer`` declares the optional capabilities with de
 
 from __future__ import annotations
 
-from bot.core.limits import Limit as Limit
-from bot.core.limits import MailPacing as MailPacing
-from bot.core.limits import Pacer as Pacer
-from bot.core.limits import UrgentReserve as UrgentReserve
 from bot.core.ports.bundle import Connectors as Connectors
 from bot.core.ports.chat import GOOGLE_CHAT_SERVICE as GOOGLE_CHAT_SERVICE
 from bot.core.ports.chat import TEAMS_APP_RSC as TEAMS_APP_RSC
@@ -46,6 +42,10 @@ from bot.core.ports.errors import SetupError as SetupError
 from bot.core.ports.forms import FormResponse as FormResponse
 from bot.core.ports.forms import FormSource as FormSource
 from bot.core.ports.forms import UnreadableResponse as UnreadableResponse
+from bot.core.ports.limits import Limit as Limit
+from bot.core.ports.limits import MailPacing as MailPacing
+from bot.core.ports.limits import Pacer as Pacer
+from bot.core.ports.limits import UrgentReserve as UrgentReserve
 from bot.core.ports.lists import ListMirror as ListMirror
 from bot.core.ports.mail import Attachment as Attachment
 from bot.core.ports.mail import BounceReader as BounceReader

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.core.limits import Paced, Pacer
 from bot.core.ports.chat import ChatBot, Notifier
 from bot.core.ports.directory import Directory, DirectoryChanges
 from bot.core.ports.errors import SetupError
 from bot.core.ports.forms import FormSource
+from bot.core.ports.limits import Paced, Pacer
 from bot.core.ports.lists import ListMirror
 from bot.core.ports.mail import Mailer, OutgoingEmail, SendResult
 from bot.core.ports.mis import MisSource

@@ -9,7 +9,7 @@ from datetime import date
 from functools import cached_property
 from typing import Protocol, runtime_checkable
 
-from bot.core.forms import Text
+from bot.core.guards.forms import Text
 
 
 @dataclass(frozen=True, slots=True)  # a trust's file holds 100,000: no dict each

@@ -4,7 +4,7 @@ fixed, ask a person, give up)."""
 
 from __future__ import annotations
 
-from bot.core.forms import SaidError
+from bot.core.guards.forms import SaidError
 
 
 class ConnectorError(SaidError):

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Protocol, runtime_checkable
 
-from bot.core.limits import MailPacing
 from bot.core.ports.errors import ConnectorError
+from bot.core.ports.limits import MailPacing
 
 
 @dataclass(frozen=True)

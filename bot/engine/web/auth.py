@@ -23,10 +23,10 @@ from joserfc.errors import JoseError
 from sqlalchemy import select, update
 
 from bot.core import audit
-from bot.core.i18n import N_
+from bot.core.deployment.setup_state import is_sending
+from bot.core.guards.permissions import SETUP_EDITORS
+from bot.core.language.i18n import N_
 from bot.core.models import Person, active_person
-from bot.core.permissions import SETUP_EDITORS
-from bot.core.setup_state import is_sending
 from bot.engine.web.deps import check_csrf, ctx, current_user, render
 from bot.engine.web.identity import (
     IdentityRefused,

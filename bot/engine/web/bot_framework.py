@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 
-from bot.core.settings import Settings, SettingsError
+from bot.core.deployment.settings import Settings, SettingsError
 from bot.engine.web.teams_sso import TeamsTokenError, TokenKeys
 
 __all__ = [

@@ -16,14 +16,13 @@ from jinja2.runtime import Context
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from bot.core import i18n
 from bot.core.config import ConfigError, SchoolConfig
-from bot.core.context import AppContext
-from bot.core.emails import has_mailbox
-from bot.core.forms import Text
-from bot.core.i18n import N_, Dated, Lazy
-from bot.core.models import Person
-from bot.core.words import (
+from bot.core.deployment.context import AppContext
+from bot.core.guards.emails import has_mailbox
+from bot.core.guards.forms import Text
+from bot.core.language import i18n
+from bot.core.language.i18n import N_, Dated, Lazy
+from bot.core.language.words import (
     SaidWords,
     Words,
     capital,
@@ -35,6 +34,7 @@ from bot.core.words import (
     school_words,
     version_name,
 )
+from bot.core.models import Person
 
 __all__ = [
     "check_csrf",

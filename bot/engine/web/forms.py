@@ -15,10 +15,10 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.core.config import ConfigError, SchoolConfig
-from bot.core.forms import Text
-from bot.core.i18n import N_, Joined, Lazy, Msg, nmsg
-from bot.core.stored_files import stored_path
-from bot.core.uploads import MAX_FILES, CleanFile
+from bot.core.files.stored_files import stored_path
+from bot.core.files.uploads import MAX_FILES, CleanFile
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Joined, Lazy, Msg, nmsg
 from bot.engine.web.deps import check_csrf, ctx
 from bot.engine.web.guards import BodyTooLargeError, check_form, clean_uploads
 

@@ -15,9 +15,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.core.forms import control_character
-from bot.core.i18n import N_, Msg, html_lang, speaking
-from bot.core.uploads import MAX_FILE_BYTES, AttachmentError, CleanFile, clean_attachment
+from bot.core.files.uploads import MAX_FILE_BYTES, AttachmentError, CleanFile, clean_attachment
+from bot.core.guards.forms import control_character
+from bot.core.language.i18n import N_, Msg, html_lang, speaking
 from bot.engine.web.threads import waiting
 
 __all__ = [

@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.core import audit
+from bot.core.deployment.settings import Settings, connection_key
 from bot.core.models import Person
-from bot.core.settings import Settings, connection_key
 
 __all__ = [
     "TENANT_SLOT",

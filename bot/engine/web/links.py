@@ -22,17 +22,23 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from bot.core import audit
-from bot.core.clock import local_today
-from bot.core.context import AppContext
-from bot.core.documents import show_document
-from bot.core.i18n import N_, Day, Joined, Msg
-from bot.core.links import LinkClaims, LinkExpiredError, LinkInvalidError, make_token, read_token
-from bot.core.messages import notice
+from bot.core.database.sqlite_gate import first_in_line
+from bot.core.days.clock import local_today
+from bot.core.deployment.context import AppContext
+from bot.core.files.documents import show_document
+from bot.core.guards.links import (
+    LinkClaims,
+    LinkExpiredError,
+    LinkInvalidError,
+    make_token,
+    read_token,
+)
+from bot.core.language.i18n import N_, Day, Joined, Msg
+from bot.core.language.words import version_name
 from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_email
 from bot.core.outbox.delivery import AdminAlerts
-from bot.core.sqlite_gate import first_in_line
-from bot.core.words import version_name
+from bot.core.rendering.messages import notice
 from bot.engine.web.deps import check_csrf, ctx, info_page, render
 from bot.engine.web.threads import waiting
 

@@ -16,10 +16,10 @@ from datetime import date
 from fastapi import Request
 from fastapi.responses import Response
 
-from bot.core.emails import has_mailbox
-from bot.core.i18n import N_, Msg
+from bot.core.guards.emails import has_mailbox
+from bot.core.guards.permissions import ON_BEHALF_RECORDERS
+from bot.core.language.i18n import N_, Msg
 from bot.core.models import Person
-from bot.core.permissions import ON_BEHALF_RECORDERS
 from bot.engine.web.deps import current_user, render
 
 __all__ = [

@@ -35,8 +35,8 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from bot.core.i18n import N_
-from bot.core.settings import Settings, connection_key
+from bot.core.deployment.settings import Settings, connection_key
+from bot.core.language.i18n import N_
 from bot.engine.web.auth import refuse, start_session
 from bot.engine.web.deps import check_csrf, ctx
 from bot.engine.web.identity import TENANT_SLOT, school_tenant

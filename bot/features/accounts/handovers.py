@@ -8,13 +8,13 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.clock import send_after
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, Msg, nmsg
-from bot.core.messages import notice
+from bot.core.days.clock import send_after
+from bot.core.language.i18n import N_, Msg, nmsg
+from bot.core.language.words import school_words
 from bot.core.models import OfficialAccount, OutboxMessage
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
-from bot.core.words import school_words
+from bot.core.rendering.messages import notice
 from bot.features.accounts.rules import (
     HANDOVER_CHASE_EVERY_DAYS,
     HANDOVER_CHASES,

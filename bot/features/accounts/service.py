@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.forms import SaidError
-from bot.core.i18n import N_
+from bot.core.guards.forms import SaidError
+from bot.core.language.i18n import N_
 from bot.core.models import AccountHolder, Attestation, Duty, OfficialAccount, Person
 from bot.engine import snapshot
 

@@ -13,15 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.clock import LONDON, local_today
 from bot.core.config import store as config_store
-from bot.core.forms import Text
-from bot.core.i18n import N_, Day, Joined, Msg, Said, speaking, spoken
-from bot.core.messages import notice
+from bot.core.days.clock import LONDON, local_today
+from bot.core.guards.forms import Text
+from bot.core.guards.permissions import ACCOUNT_EDITORS, ACCOUNT_READERS
+from bot.core.language.i18n import N_, Day, Joined, Msg, Said, speaking, spoken
+from bot.core.language.words import human_time, school_words, version_name
 from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion, utcnow
 from bot.core.outbox import Urgency, enqueue_email
-from bot.core.permissions import ACCOUNT_EDITORS, ACCOUNT_READERS
-from bot.core.words import human_time, school_words, version_name
+from bot.core.rendering.messages import notice
 from bot.engine.plan_apply import plan_and_apply
 from bot.engine.web.deps import check_csrf, client_ip, ctx, language_for_page, render, require_roles
 from bot.engine.web.links import deliver_soon, link_page_context, open_link_duty

@@ -15,9 +15,9 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from bot.core.cards import CHAT_MESSAGE_LIMIT, sent_bytes
-from bot.core.i18n import nsay, say
-from bot.core.words import version_name
+from bot.core.language.i18n import nsay, say
+from bot.core.language.words import version_name
+from bot.core.rendering.cards import CHAT_MESSAGE_LIMIT, sent_bytes
 from bot.features.teamsbot.api import ACK_VERB, NeedItem, due_line, hello_line, needs_title
 
 __all__ = ["MAX_ITEMS", "card_message", "needs_card", "plain", "wrapped"]

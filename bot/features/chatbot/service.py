@@ -19,11 +19,11 @@ from typing import Any
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
-from bot.core.clock import local_today
 from bot.core.config import OrgConfig, SchoolConfig
-from bot.core.i18n import N_, person_language, say, speaking
+from bot.core.days.clock import local_today
+from bot.core.deployment.settings import Settings
+from bot.core.language.i18n import N_, person_language, say, speaking
 from bot.core.models import Person
-from bot.core.settings import Settings
 from bot.features.chatbot.cards import card_message, needs_card, plain, wrapped
 from bot.features.teamsbot.api import ACK_VERB, needs_title, open_needs, record_press, stranger_line
 

@@ -1,7 +1,8 @@
 """``POST /api/chat``: the school's Google Chat app's HTTP endpoint.
 
 Nothing is read from the database before the request's bearer token checks out (the Google
-connector's verifier, handed over through ``bot.core.context.adapters``): a forged, expired or
+connector's verifier, handed over through ``bot.core.deployment.context.adapters``): a forged,
+expired or
 misaddressed request gets a plain 401, and the audit log records which check failed — never the
 token. Chat's bearer proves that a request came from Chat for this app, not who pressed: a
 Workspace add-on set up with its OAuth client id (``chat_addon_client_id``) must also carry
@@ -25,10 +26,10 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bot.core import audit
-from bot.core.chat_tokens import ChatAuthError, ChatTokens
-from bot.core.context import AppContext, adapters
+from bot.core.deployment.context import AppContext, adapters
+from bot.core.deployment.settings import Settings, SettingsError
+from bot.core.guards.chat_tokens import ChatAuthError, ChatTokens
 from bot.core.models import utcnow
-from bot.core.settings import Settings, SettingsError
 from bot.engine.web.deps import ctx
 from bot.features.chatbot.service import (
     ChatEvent,

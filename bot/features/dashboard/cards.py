@@ -9,16 +9,16 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from bot.core.cards import (
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import Day, both, each_language, nsay, say
+from bot.core.rendering.cards import (
     CHAT_MESSAGE_LIMIT,
     TEAMS_MESSAGE_LIMIT,
     new_card,
     sent_bytes,
     teams_workflow_payload,
 )
-from bot.core.cards import text_block as _text
-from bot.core.forms import Text
-from bot.core.i18n import Day, both, each_language, nsay, say
+from bot.core.rendering.cards import text_block as _text
 from bot.features.dashboard.charts import percent
 
 __all__ = ["DigestFigures", "adaptive_card", "chat_card", "pct", "plain_text_digest", "week_key"]

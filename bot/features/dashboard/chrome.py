@@ -15,8 +15,8 @@ from fastapi import HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from bot.core.i18n import N_
-from bot.core.permissions import DASHBOARD_READERS, GOVERNORS
+from bot.core.guards.permissions import DASHBOARD_READERS, GOVERNORS
+from bot.core.language.i18n import N_
 from bot.engine.web.deps import ctx, current_user, render
 from bot.engine.web.teams_sso import sso_setup
 from bot.features.dashboard.viewer import NotAllowed, SignInNeeded, Viewer, school_roles

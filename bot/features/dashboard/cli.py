@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.core.i18n import nsay, say
+from bot.core.language.i18n import nsay, say
 from bot.engine.commands import (
     AsOf,
     EverySchool,
@@ -31,7 +31,7 @@ from bot.engine.commands import (
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
-    from bot.core.context import AppContext
+    from bot.core.deployment.context import AppContext
     from bot.features.dashboard.digest import QueueResult
 
 __all__ = ["digest", "teams_app"]

@@ -20,16 +20,16 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.core.audit.anchor import chain_head
-from bot.core.cards import teams_workflow_payload as workflow_payload
-from bot.core.clock import LONDON, send_after, to_local
 from bot.core.config import SchoolConfig
-from bot.core.context import StepContext
-from bot.core.forms import Text
-from bot.core.i18n import N_, Day, Joined, Msg, each_language, nmsg, said_in, speaking
-from bot.core.messages import notice
+from bot.core.days.clock import LONDON, send_after, to_local
+from bot.core.deployment.context import StepContext
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Day, Joined, Msg, each_language, nmsg, said_in, speaking
 from bot.core.models import OutboxMessage, Person, TeamsChat
 from bot.core.outbox import EmailDraft, Urgency, enqueue_card, enqueue_email
 from bot.core.ports import GOOGLE_CHAT_SERVICE
+from bot.core.rendering.cards import teams_workflow_payload as workflow_payload
+from bot.core.rendering.messages import notice
 from bot.features.dashboard.cards import (
     DigestFigures,
     adaptive_card,
@@ -43,7 +43,7 @@ from bot.features.dashboard.rules import Figures
 from bot.features.scr.api import open_counts as scr_counts
 
 if TYPE_CHECKING:
-    from bot.core.settings import Settings
+    from bot.core.deployment.settings import Settings
 
 __all__ = [
     "DIGEST_TIME",

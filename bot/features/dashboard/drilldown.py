@@ -16,8 +16,9 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.clock import LONDON, local_today
-from bot.core.i18n import N_
+from bot.core.days.clock import LONDON, local_today
+from bot.core.language.i18n import N_
+from bot.core.language.words import name_words
 from bot.core.models import (
     AccountHolder,
     Attestation,
@@ -31,7 +32,6 @@ from bot.core.models import (
     TrainingRecord,
     utcnow,
 )
-from bot.core.words import name_words
 from bot.engine import snapshot
 from bot.engine.web.deps import ctx
 from bot.features.accounts.api import holder_states

@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, lazyload
 
-from bot.core.clock import local_today
 from bot.core.config.per_school import settings_problems
+from bot.core.days.clock import local_today
 from bot.core.models import (
     AccountHolder,
     AudienceSize,

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session, lazyload, load_only
 
-from bot.core.clock import LONDON, local_today
-from bot.core.i18n import N_, Msg, N_plural, nmsg
+from bot.core.days.clock import LONDON, local_today
+from bot.core.language.i18n import N_, Msg, N_plural, nmsg
+from bot.core.language.words import said_words, school_words
 from bot.core.models import Report
-from bot.core.words import said_words, school_words
 from bot.features.dashboard.rules import URGENCIES, Figures, by_age
 from bot.features.dashboard.viewer import Viewer
 from bot.features.reports.api import visible_reports

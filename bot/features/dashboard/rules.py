@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from bot.core.forms import Text
-from bot.core.i18n import N_, N_plural, nmsg
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, N_plural, nmsg
 from bot.features.policies.api import REVIEW_DUE_SOON_DAYS
 
 __all__ = [

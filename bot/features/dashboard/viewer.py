@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
+from bot.core.guards.permissions import REPORT_READERS
 from bot.core.models import Person
-from bot.core.permissions import REPORT_READERS
 
 __all__ = ["NotAllowed", "SignInNeeded", "Viewer", "school_roles"]
 

@@ -27,13 +27,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from bot.core import scheduler_health
-from bot.core.clock import LONDON, local_today
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_
+from bot.core.database.store import Store
+from bot.core.days.clock import LONDON, local_today
+from bot.core.deployment import scheduler_health
+from bot.core.guards.permissions import SETUP_EDITORS, TRUST_ADMINS
+from bot.core.language.i18n import N_
 from bot.core.models import utcnow
-from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
-from bot.core.store import Store
 from bot.engine import snapshot
 from bot.engine.chasing import needs_conversation
 from bot.engine.sweep_jobs import not_swept

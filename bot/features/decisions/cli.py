@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from bot.core.i18n import N_, Msg, nsay
-from bot.core.permissions import LEADERSHIP
-from bot.core.words import said_words, school_words
+from bot.core.guards.permissions import LEADERSHIP
+from bot.core.language.i18n import N_, Msg, nsay
+from bot.core.language.words import said_words, school_words
 from bot.engine.commands import (
     AsOf,
     EverySchool,
@@ -32,7 +32,7 @@ from bot.engine.commands import (
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
-    from bot.core.context import AppContext
+    from bot.core.deployment.context import AppContext
     from bot.core.models import Person
 
 __all__ = ["decisions_app"]

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.core.config import Cadence
-from bot.core.forms import FormErrors, Text, clean_field, parse_iso_date
-from bot.core.i18n import N_, Day, Msg, nmsg
+from bot.core.guards.forms import FormErrors, Text, clean_field, parse_iso_date
+from bot.core.language.i18n import N_, Day, Msg, nmsg
 from bot.engine.reminders import reminder_stages
 
 __all__ = [

@@ -14,10 +14,12 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.clock import send_after
 from bot.core.config import SchoolConfig
-from bot.core.i18n import Day, Msg
-from bot.core.messages import notice
+from bot.core.days.clock import send_after
+from bot.core.files.uploads import CleanFile
+from bot.core.guards.permissions import LEADERSHIP
+from bot.core.language.i18n import Day, Msg
+from bot.core.language.words import said_words, school_words
 from bot.core.models import (
     Decision,
     DecisionAttachment,
@@ -27,9 +29,7 @@ from bot.core.models import (
     PersonRole,
 )
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
-from bot.core.permissions import LEADERSHIP
-from bot.core.uploads import CleanFile
-from bot.core.words import said_words, school_words
+from bot.core.rendering.messages import notice
 from bot.engine.reminders import next_reminder
 from bot.features.decisions.rules import (
     DECISION_CADENCE,

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, select
 
-from bot.core.context import StepContext
+from bot.core.deployment.context import StepContext
 from bot.core.models import Decision
 from bot.engine.idle_steps import busy_when
 from bot.features.decisions.service import plan_decision_reminders, review_reach, reviews_coming

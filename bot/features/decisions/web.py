@@ -18,14 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot.core.clock import local_today
 from bot.core.config import ConfigError, SchoolConfig
-from bot.core.forms import Text
-from bot.core.i18n import N_, Joined, Msg
+from bot.core.days.clock import local_today
+from bot.core.files.stored_files import remove_files
+from bot.core.files.uploads import MAX_FILE_BYTES, CleanFile
+from bot.core.guards.forms import Text
+from bot.core.guards.permissions import LEADERSHIP
+from bot.core.language.i18n import N_, Joined, Msg
 from bot.core.models import Decision, DecisionAttachment, Person, utcnow
-from bot.core.permissions import LEADERSHIP
-from bot.core.stored_files import remove_files
-from bot.core.uploads import MAX_FILE_BYTES, CleanFile
 from bot.engine.web.deps import ctx, render, require_roles
 from bot.engine.web.forms import (
     checked_files,

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from bot.core.i18n import N_, nsay, say, speaking
+from bot.core.language.i18n import N_, nsay, say, speaking
 from bot.engine.commands import SchoolOption, console, context, err, fail, friendly
 from bot.features.evidence.rules import format_fingerprint
 

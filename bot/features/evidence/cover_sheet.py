@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.core.i18n import N_
+from bot.core.language.i18n import N_
 from bot.core.nations.inspectorates import inspectorate
 from bot.features.evidence.rules import Table
 from bot.features.evidence.service import Facts
@@ -48,7 +48,7 @@ def iss_cover_sheet(
 ) -> bytes:
     """The cover sheet as an A4 PDF in the school's language (``index``: the inspection
     index of ``inspected``, whose list has 7(a) and 7(b))."""
-    from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
+    from bot.core.rendering.pdf import A4Report  # lazy: reportlab (~0.2 s)
 
     said = Said(language)
     _ = said

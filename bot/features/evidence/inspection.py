@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.core.i18n import N_
+from bot.core.language.i18n import N_
 from bot.core.nations.inspectorates import InspectionItem, inspectorate
 from bot.features.evidence.rules import Table, in_pack_language
 from bot.features.evidence.service import Facts

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import SchoolConfig
-from bot.core.i18n import speaking
+from bot.core.language.i18n import speaking
+from bot.core.language.words import school_words, zip_files
 from bot.core.models import AuditEvent, Report
 from bot.core.nations.inspectorates import inspectorate
-from bot.core.words import school_words, zip_files
 from bot.features.evidence.cover_sheet import (
     ISS_SHEET,
     Proprietor,

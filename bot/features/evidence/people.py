@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.i18n import N_
+from bot.core.language.i18n import N_
 from bot.core.models import (
     Attestation,
     Duty,

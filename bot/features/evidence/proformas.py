@@ -10,15 +10,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_
+from bot.core.language.i18n import N_
+from bot.core.language.words import school_words
 from bot.core.nations.inspectorates import inspectorate
-from bot.core.words import school_words
 from bot.features.evidence.rules import Table
 from bot.features.evidence.service import Facts
 from bot.features.evidence.summary_pdf import Said, table_into
 
-if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.pdf)
-    from bot.core.pdf import A4Report
+if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.rendering.pdf)
+    from bot.core.rendering.pdf import A4Report
 
 __all__ = [
     "Lead",
@@ -67,7 +67,7 @@ def signatories_of(school: SchoolConfig) -> Signatories:
 
 def _start(facts: Facts, title: str, who: str, language: str) -> tuple[A4Report, Said]:
     """A proforma's first lines: its title, the school, who completes it and where it is from."""
-    from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
+    from bot.core.rendering.pdf import A4Report  # lazy: reportlab (~0.2 s)
 
     said = Said(language)
     _ = said

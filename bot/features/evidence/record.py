@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.core.i18n import N_
+from bot.core.language.i18n import N_
 from bot.core.nations.inspectorates import Inspectorate
 from bot.features.evidence.inspection import index_table
 from bot.features.evidence.proformas import Signatories, leads_into, signature_lines
 from bot.features.evidence.service import Facts
 from bot.features.evidence.summary_pdf import Said
 
-if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.pdf)
-    from bot.core.pdf import A4Report
+if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.rendering.pdf)
+    from bot.core.rendering.pdf import A4Report
 
 __all__ = ["self_evaluation_record"]
 
@@ -62,7 +62,7 @@ def self_evaluation_record(
     facts: Facts, found: Inspectorate, who: Signatories, language: str
 ) -> bytes:
     """The record as an A4 PDF: Welsh in a ``cy`` school, Welsh then English in ``cy+en``."""
-    from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
+    from bot.core.rendering.pdf import A4Report  # lazy: reportlab (~0.2 s)
 
     first = Said(language)
     doc = A4Report(

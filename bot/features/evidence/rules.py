@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Protocol
 
-from bot.core.i18n import N_, Joined, Msg
+from bot.core.language.i18n import N_, Joined, Msg
+from bot.core.language.words import csv_text
 from bot.core.nations import Source, pack_for
 from bot.core.nations.inspectorates import inspectorate
-from bot.core.words import csv_text
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from bot.core.i18n import N_
+from bot.core.language.i18n import N_
 from bot.core.models import (
     Attestation,
     AuditEvent,

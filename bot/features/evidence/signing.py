@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
 
-from bot.core.keys import derive
+from bot.core.guards.keys import derive
 from bot.features.evidence.rules import format_fingerprint
 
 __all__ = [

@@ -13,8 +13,8 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_
-from bot.core.words import role_list, school_words
+from bot.core.language.i18n import N_
+from bot.core.language.words import role_list, school_words
 from bot.features.dashboard.api import compute_figures
 from bot.features.evidence.rules import Table, cells
 from bot.features.scr.api import (

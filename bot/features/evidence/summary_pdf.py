@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 
 from babel.dates import format_date
 
-from bot.core.i18n import N_, Dated, Msg
+from bot.core.language.i18n import N_, Dated, Msg
 from bot.core.nations.inspectorates import Inspectorate, inspectorate
 from bot.features.evidence.rules import Table, format_fingerprint, pack_language
 from bot.features.evidence.service import Facts
 
-if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.pdf)
-    from bot.core.pdf import A4Report
+if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.rendering.pdf)
+    from bot.core.rendering.pdf import A4Report
 
 __all__ = ["HEADINGS", "Said", "pack_language", "render_summary", "table_into"]
 
@@ -119,7 +119,7 @@ def render_summary(
     school: one language a page); ``fingerprint`` is the signing key's (64 hex digits); it
     opens with the inspection ``index`` of the ``inspected`` inspectorate where there is one
     (``inspection.index_table``)."""
-    from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
+    from bot.core.rendering.pdf import A4Report  # lazy: reportlab (~0.2 s)
 
     made = facts.made_at
     said = Said(language)

@@ -13,12 +13,12 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
 from bot.core import audit
-from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, Msg, said_in
+from bot.core.days.clock import LONDON
+from bot.core.guards.permissions import EVIDENCE_MAKERS
+from bot.core.language.i18n import N_, Msg, said_in
+from bot.core.language.words import csv_text
 from bot.core.models import Person, utcnow
-from bot.core.permissions import EVIDENCE_MAKERS
-from bot.core.words import csv_text
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
 from bot.engine.web.forms import download, school_for
 from bot.features.evidence.pack import PackRequest, key_fingerprint, make_pack

@@ -11,8 +11,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from bot.core.i18n import say
-from bot.core.words import capital, plural, school_words
+from bot.core.language.i18n import say
+from bot.core.language.words import capital, plural, school_words
 from bot.engine.commands import AsOf, SchoolOption, as_of_today, console, fail, friendly, one_school
 
 __all__ = ["governors_app"]

@@ -19,20 +19,20 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.clock import local_instant
 from bot.core.config import SchoolConfig
-from bot.core.forms import SaidError
-from bot.core.i18n import BETWEEN, N_, Dated, Said, nsay, say, speaking
+from bot.core.days.clock import local_instant
+from bot.core.guards.forms import SaidError
+from bot.core.language.i18n import BETWEEN, N_, Dated, Said, nsay, say, speaking
+from bot.core.language.words import Words, capital, default_words, said_words, school_words
 from bot.core.models import Policy, PolicyReview, Report
-from bot.core.words import Words, capital, default_words, said_words, school_words
 from bot.features.dashboard.api import Figures, compute_figures
 from bot.features.policies.api import policies_of
 from bot.features.reports.api import CATEGORIES
 from bot.features.reports.api import STATUSES as REPORT_STATUSES
 from bot.features.scr.api import open_counts as scr_counts
 
-if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.pdf)
-    from bot.core.pdf import A4Report
+if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.rendering.pdf)
+    from bot.core.rendering.pdf import A4Report
 
 __all__ = [
     "AccountLine",
@@ -359,10 +359,11 @@ def _percent(rate: float) -> str:
 
 
 def render_pdf(report: GovernorsReport, language: str = "en", words: Words | None = None) -> bytes:
-    """The report as an A4 PDF (``bot.core.pdf``), headings and tables only, in ``language``
+    """The report as an A4 PDF (``bot.core.rendering.pdf``), headings and tables only, in
+    ``language``
     (``cy+en``: the whole report in Welsh, then in English from a new page); the school's
     ``words`` for the note on reports about the head (the report's own else)."""
-    from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
+    from bot.core.rendering.pdf import A4Report  # lazy: reportlab (~0.2 s)
 
     halves = ("cy", "en") if language == "cy+en" else (language,)
     titles = []

@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from bot.core.clock import local_today
-from bot.core.i18n import Said, short_date
+from bot.core.days.clock import local_today
+from bot.core.guards.permissions import POLICY_READERS
+from bot.core.language.i18n import Said, short_date
+from bot.core.language.words import school_words
 from bot.core.models import utcnow
-from bot.core.permissions import POLICY_READERS
-from bot.core.words import school_words
 from bot.engine.web.deps import ctx, language_for_page, render, require_roles
 from bot.engine.web.forms import download
 from bot.features.governors.report import (

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.core.config import EXTRA_ROLES
-from bot.core.dates import START
-from bot.core.emails import is_email
-from bot.core.forms import Text
-from bot.core.i18n import N_, Joined, Msg, Said
-from bot.core.words import role_name
+from bot.core.days.dates import START
+from bot.core.guards.emails import is_email
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Joined, Msg, Said
+from bot.core.language.words import role_name
 
 __all__ = ["ROLE_CHOICES", "EntryInput", "parse_entry"]
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import SchoolConfig
-from bot.core.forms import SaidError
-from bot.core.i18n import N_
+from bot.core.guards.forms import SaidError
+from bot.core.language.i18n import N_
 from bot.core.models import Duty, ExtraPerson, Person, PersonRole
 from bot.engine.directory import DIRECTORY
 from bot.engine.extra_people import PEOPLE_FILE, REGISTER, address_owners, sync_register

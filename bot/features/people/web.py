@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from bot.core import audit
-from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
-from bot.core.forms import Text
-from bot.core.i18n import N_, Msg, nmsg
+from bot.core.days.clock import local_today
+from bot.core.guards.forms import Text
+from bot.core.guards.permissions import DIRECTORY_EDITORS
+from bot.core.language.i18n import N_, Msg, nmsg
+from bot.core.language.words import Words, role_list, role_name, school_words
 from bot.core.models import ExtraPerson, Person, utcnow
-from bot.core.permissions import DIRECTORY_EDITORS
 from bot.core.ports import ConnectorError
-from bot.core.words import Words, role_list, role_name, school_words
 from bot.engine.directory_kept import unassigned
 from bot.engine.directory_move import MovePlan, carry, domain_map, read_plan
 from bot.engine.mis import mis_error, reconciled

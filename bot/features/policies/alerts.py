@@ -22,15 +22,15 @@ from datetime import date, datetime
 from sqlalchemy import Row, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from bot.core.clock import local_today, send_after
 from bot.core.config import SchoolConfig
-from bot.core.forms import Text
-from bot.core.i18n import N_, Joined, Msg, nmsg, speaking
-from bot.core.messages import notice
+from bot.core.days.clock import local_today, send_after
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Joined, Msg, nmsg, speaking
+from bot.core.language.words import said_words, school_words
 from bot.core.models import OutboxMessage, Person, PersonGroup, PersonRole, Policy
 from bot.core.outbox import EmailDraft, Urgency, enqueue_emails, new_keys
 from bot.core.ports import Attachment
-from bot.core.words import said_words, school_words
+from bot.core.rendering.messages import notice
 from bot.features.policies.rules import (
     CALENDAR_CONTENT_TYPE,
     CANCEL_CONTENT_TYPE,

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.clock import local_today
-from bot.core.i18n import say
+from bot.core.days.clock import local_today
+from bot.core.language.i18n import say
+from bot.core.language.words import version_name
 from bot.core.models import AccountHolder, Attestation, Duty, Person, PolicyVersion
-from bot.core.words import version_name
 from bot.engine import duty_status
 from bot.features.policies.proof import ProofNeededError, progress, proof_for
 

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Column
 
-from bot.core.dates import HAPPENED, REVIEW, DateWindowError
-from bot.core.i18n import N_, Dated, say
-from bot.core.words import plural, version_name
+from bot.core.days.dates import HAPPENED, REVIEW, DateWindowError
+from bot.core.language.i18n import N_, Dated, say
+from bot.core.language.words import plural, version_name
 from bot.engine.commands import (
     AsOf,
     SchoolOption,

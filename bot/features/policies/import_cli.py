@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from bot.core.i18n import N_, Joined, Msg, Said, nmsg, say, shown, speaking
-from bot.core.words import Words, school_words, version_name
+from bot.core.language.i18n import N_, Joined, Msg, Said, nmsg, say, shown, speaking
+from bot.core.language.words import Words, school_words, version_name
 from bot.engine.commands import (
     AsOf,
     SchoolOption,
@@ -38,8 +38,8 @@ from bot.features.policies.typed import Typed, read_document
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
-    from bot.core.context import AppContext
-    from bot.core.forms import Text
+    from bot.core.deployment.context import AppContext
+    from bot.core.guards.forms import Text
     from bot.features.policies.importer import ImportedPolicy
     from bot.features.policies.intake import Intake
 
@@ -184,8 +184,8 @@ def _import_one(run: _Run, path: Path) -> _Outcome:
 def _error(exc: Exception) -> Text:
     """Why a document cannot be read: the importer's sentence, or the check every route makes
     (``accepted_document``: its refusal, the cause); else as written."""
-    from bot.core.forms import SaidError
-    from bot.core.uploads import AttachmentError
+    from bot.core.files.uploads import AttachmentError
+    from bot.core.guards.forms import SaidError
 
     if isinstance(refused := exc.__cause__, AttachmentError):
         msg = refused.msg

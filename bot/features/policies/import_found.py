@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
-from bot.core.i18n import N_, Dated, Said, nmsg, say, spoken
+from bot.core.language.i18n import N_, Dated, Said, nmsg, say, spoken
 from bot.engine.commands import console, table
 
 if TYPE_CHECKING:
-    from bot.core.forms import Text
+    from bot.core.guards.forms import Text
     from bot.features.policies.importer import Found, ImportedPolicy
 
 __all__ = ["MISSING", "NOTE", "print_found"]

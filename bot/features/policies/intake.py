@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
-from bot.core.forms import Text
-from bot.core.i18n import N_, Dated, Joined, Lazy, Msg, shown
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Dated, Joined, Lazy, Msg, shown
+from bot.core.language.words import Words
 from bot.core.models import Person
-from bot.core.words import Words
 from bot.features.policies.importer import (
     FuzzyDate,
     ImportedPolicy,

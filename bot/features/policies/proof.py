@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import ReadingProof
-from bot.core.documents import show_document
-from bot.core.forms import SaidError
-from bot.core.i18n import N_, Msg
+from bot.core.files.documents import show_document
+from bot.core.guards.forms import SaidError
+from bot.core.language.i18n import N_, Msg
 from bot.core.models import Duty, PageSeen, Person, PolicyVersion, ReadingCheck
 
 __all__ = [

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.dates import HAPPENED, REVIEW, DateWindow, DateWindowError
-from bot.core.i18n import N_
+from bot.core.days.dates import HAPPENED, REVIEW, DateWindow, DateWindowError
+from bot.core.language.i18n import N_
 from bot.core.models import Policy, PolicyReview, PolicyVersion
 from bot.engine.periods import add_months
 from bot.features.policies.rules import ReviewError, dated_label
@@ -43,7 +43,7 @@ class _OutOfWindow(DateWindowError, ReviewError):
 
 
 def _in_window(window: DateWindow, day: date, field: str, today: date) -> None:
-    """Refuse a date outside its window (``bot.core.dates``) as a ``ReviewError``."""
+    """Refuse a date outside its window (``bot.core.days.dates``) as a ``ReviewError``."""
     refused = window.refusal(day, field, today)
     if refused is not None:
         values = {k: v for k, v in refused.values.items() if k != "field"}

@@ -36,11 +36,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot.core.dates import shift
-from bot.core.forms import SaidError
-from bot.core.i18n import N_, Dated, Joined, Msg, html_lang, nmsg, nsay, say, spoken
+from bot.core.days.dates import shift
+from bot.core.files.uploads import DOCUMENT_TYPES, MAX_DOCUMENT_BYTES
+from bot.core.guards.forms import SaidError
+from bot.core.language.i18n import N_, Dated, Joined, Msg, html_lang, nmsg, nsay, say, spoken
 from bot.core.nations import NATIONS, school_words_for
-from bot.core.uploads import DOCUMENT_TYPES, MAX_DOCUMENT_BYTES
 
 if TYPE_CHECKING:
     from bot.core.models import Policy

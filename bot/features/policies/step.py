@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 
-from bot.core.context import StepContext
-from bot.core.dates import shift
+from bot.core.days.dates import shift
+from bot.core.deployment.context import StepContext
 from bot.core.models import Policy
 from bot.engine.idle_steps import busy_when
 from bot.features.policies.alerts import moves_ready, plan_alerts, plan_event_updates, record_moves

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.dates import HAPPENED, REVIEW
-from bot.core.i18n import N_, Msg, Said, nmsg
+from bot.core.days.dates import HAPPENED, REVIEW
+from bot.core.files.uploads import AttachmentError, check_policy_document
+from bot.core.language.i18n import N_, Msg, Said, nmsg
 from bot.core.models import Person, Policy, PolicyVersion
-from bot.core.uploads import AttachmentError, check_policy_document
 from bot.engine.config_sync import default_statement
 from bot.features.policies.attest import normalise_name
 from bot.features.policies.rules import ReviewError, normalise_title, policy_key
@@ -167,7 +167,7 @@ def new_version(
 
 
 def _check_windows(dates: Dates, today: date) -> None:
-    """Refuse a document's date outside its window (``bot.core.dates``), naming it."""
+    """Refuse a document's date outside its window (``bot.core.days.dates``), naming it."""
     for window, day, label in (
         (REVIEW, dates.next_review, N_("next review date")),
         (HAPPENED, dates.last_reviewed, N_("last reviewed")),

@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.core.i18n import N_, Msg, shown
+from bot.core.language.i18n import N_, Msg, shown
 
 if TYPE_CHECKING:
     from bot.features.policies.importer import FuzzyDate, ImportedPolicy

@@ -12,17 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot.core.clock import local_today
 from bot.core.config import ReadingProof
-from bot.core.dates import HAPPENED, REVIEW, DateWindowError
-from bot.core.documents import DocumentError, pdf_page_png
-from bot.core.filekinds import named_kind
-from bot.core.forms import Text
-from bot.core.i18n import N_, Msg
-from bot.core.links import LinkExpiredError, LinkInvalidError
+from bot.core.days.clock import local_today
+from bot.core.days.dates import HAPPENED, REVIEW, DateWindowError
+from bot.core.files.documents import DocumentError, pdf_page_png
+from bot.core.files.filekinds import named_kind
+from bot.core.guards.forms import Text
+from bot.core.guards.links import LinkExpiredError, LinkInvalidError
+from bot.core.guards.permissions import POLICY_EDITORS, POLICY_READERS
+from bot.core.language.i18n import N_, Msg
+from bot.core.language.words import version_name
 from bot.core.models import Duty, Person, Policy, PolicyVersion, utcnow
-from bot.core.permissions import POLICY_EDITORS, POLICY_READERS
-from bot.core.words import version_name
 from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render, require_roles
 from bot.engine.web.forms import download as send_file
 from bot.engine.web.links import document_context, link_claims, link_page_context, open_link_duty

@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.emails import is_email
-from bot.core.forms import SaidError
-from bot.core.i18n import N_, say
+from bot.core.days.clock import LONDON
+from bot.core.guards.emails import is_email
+from bot.core.guards.forms import SaidError
+from bot.core.language.i18n import N_, say
 from bot.core.models import (
     AccountHolder,
     Attestation,

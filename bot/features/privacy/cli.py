@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from bot.core.i18n import Day, person_language, say, speaking
+from bot.core.language.i18n import Day, person_language, say, speaking
 from bot.engine.commands import SchoolOption, console, context, fail, friendly, schools_of
 
 __all__ = ["complaints_app", "privacy_app"]
@@ -35,7 +35,7 @@ def complaints_counts(
     school: SchoolOption = None,
 ) -> None:
     """Complaints received, acknowledged in time or late, outcomes given, per period."""
-    from bot.core.words import csv_text  # lazy: not loaded by --help (module docstring)
+    from bot.core.language.words import csv_text  # lazy: not loaded by --help (module docstring)
     from bot.features.privacy.rules import COUNT_HEADER, PERIODS
     from bot.features.privacy.service import audit_complaint, complaint_counts
 
@@ -97,8 +97,8 @@ def privacy_export(
 ) -> None:
     """Everything held about one person (subject access), as a zip for them; what is about
     other people too is listed for review by those who read reports, not put in it."""
+    from bot.core.language.words import said_words, school_words
     from bot.core.models import utcnow  # lazy: not loaded by --help (module docstring)
-    from bot.core.words import said_words, school_words
     from bot.features.privacy.access import AccessError, find_person, gather, open_request
     from bot.features.privacy.export import export_zip
     from bot.features.privacy.service import audit_complaint

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, Msg
+from bot.core.language.i18n import N_, Msg
+from bot.core.language.words import school_words
 from bot.core.models import LegalHold, Person, Report, utcnow
-from bot.core.words import school_words
 from bot.features.privacy.disposal import Disposed, dispose_people, held
 from bot.features.privacy.retention import ALLEGATION, PERSONNEL, schedule_rows
 

@@ -8,16 +8,16 @@ import hashlib
 import json
 from datetime import datetime
 
-from bot.core.clock import LONDON
-from bot.core.i18n import say
-from bot.core.words import csv_text, zip_files
+from bot.core.days.clock import LONDON
+from bot.core.language.i18n import say
+from bot.core.language.words import csv_text, zip_files
 from bot.features.privacy.access import Held
 
 __all__ = ["export_zip"]
 
 
 def _pdf(held: Held, school_name: str, reference: str, language: str, made: datetime) -> bytes:
-    from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
+    from bot.core.rendering.pdf import A4Report  # lazy: reportlab (~0.2 s)
 
     title = say("Personal data held about %(name)s", name=held.person.display_name)
     doc = A4Report(f"{title} - {school_name}", language, made)

@@ -19,8 +19,8 @@ from typing import get_args
 
 from bot.core.config import SchoolConfig
 from bot.core.config.fields import RetentionKind
-from bot.core.dates import shift, years_after
-from bot.core.i18n import N_, Msg, N_plural, nmsg
+from bot.core.days.dates import shift, years_after
+from bot.core.language.i18n import N_, Msg, N_plural, nmsg
 
 __all__ = ["RULES", "Rule", "ScheduleRow", "cutoff", "kind_of_report", "schedule_rows"]
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from bot.core.i18n import say
+from bot.core.language.i18n import say
 from bot.engine.commands import SchoolOption, console, context, fail, friendly, schools_of
 from bot.features.privacy.cli import privacy_app
 
@@ -52,7 +52,7 @@ def privacy_erase(
 ) -> None:
     """Erase a person's data now where the law allows (UK GDPR Art. 17); where a record must
     be kept, say which, under what rule and until when, and erase nothing."""
-    from bot.core.clock import local_today
+    from bot.core.days.clock import local_today
     from bot.core.models import utcnow
     from bot.features.privacy.erasure import HoldError, erase
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from bot.core.i18n import N_
+from bot.core.language.i18n import N_
 from bot.engine.web.deps import render, require_roles
 from bot.engine.web.forms import school_for
 from bot.features.privacy.retention import schedule_rows

@@ -27,9 +27,9 @@ from datetime import date, timedelta
 from statistics import median
 
 from bot.core.config import SchoolConfig
-from bot.core.emails import email_problem
-from bot.core.forms import REFERENCE_ALPHABET, FormErrors, clean_field, control_character
-from bot.core.i18n import N_
+from bot.core.guards.emails import email_problem
+from bot.core.guards.forms import REFERENCE_ALPHABET, FormErrors, clean_field, control_character
+from bot.core.language.i18n import N_
 
 __all__ = [
     "ACKNOWLEDGE_DAYS",

@@ -18,15 +18,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.forms import SaidError, Text
-from bot.core.i18n import N_, Day, Msg, Said, say
-from bot.core.messages import notice
+from bot.core.days.clock import LONDON
+from bot.core.guards.forms import SaidError, Text
+from bot.core.language.i18n import N_, Day, Msg, Said, say
+from bot.core.language.words import day_and_time, said_words, school_words
 from bot.core.models import Complaint
 from bot.core.nations import pack_for
 from bot.core.outbox import Urgency, enqueue_email
-from bot.core.words import day_and_time, said_words, school_words
+from bot.core.rendering.messages import notice
 from bot.engine.config_sync import ensure_school
 from bot.features.privacy.rules import (
     ACK_HOW,

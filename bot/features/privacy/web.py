@@ -16,14 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot.core.clock import LONDON, local_instant, local_today
 from bot.core.config import SchoolConfig
-from bot.core.forms import FormErrors, Text, parse_iso_date
-from bot.core.i18n import N_, Lazy, Msg
+from bot.core.days.clock import LONDON, local_instant, local_today
+from bot.core.guards.forms import FormErrors, Text, parse_iso_date
+from bot.core.guards.ratelimit import RateLimit, limit_key, take
+from bot.core.language.i18n import N_, Lazy, Msg
+from bot.core.language.words import csv_text, said_words, school_words
 from bot.core.models import Complaint, Person, utcnow
 from bot.core.nations import pack_for
-from bot.core.ratelimit import RateLimit, limit_key, take
-from bot.core.words import csv_text, said_words, school_words
 from bot.engine.web.deps import client_ip, ctx, current_user, error_page, render
 from bot.engine.web.forms import download, form_key, page_key, read_fields, school_for
 from bot.engine.web.links import deliver_soon

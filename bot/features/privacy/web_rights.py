@@ -9,10 +9,10 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.forms import parse_iso_date
-from bot.core.i18n import N_, Day, Lazy, Msg, person_language, speaking
+from bot.core.days.clock import LONDON
+from bot.core.guards.forms import parse_iso_date
+from bot.core.language.i18n import N_, Day, Lazy, Msg, person_language, speaking
 from bot.core.models import Complaint, Person, utcnow
 from bot.engine.web.deps import ctx, render
 from bot.engine.web.forms import download, read_fields

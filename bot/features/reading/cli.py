@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from bot.core.dates import CALENDAR, DateWindowError
-from bot.core.i18n import Dated, say
+from bot.core.days.dates import CALENDAR, DateWindowError
+from bot.core.language.i18n import Dated, say
 from bot.engine.commands import (
     SchoolOption,
     as_of_today,
@@ -160,8 +160,8 @@ def campaign_editions(school: SchoolOption = None) -> None:
     import sys
 
     from bot.core import audit
-    from bot.core.clock import LONDON
-    from bot.core.words import csv_text
+    from bot.core.days.clock import LONDON
+    from bot.core.language.words import csv_text
     from bot.features.reading.service import EDITION_HEADER, edition_acknowledgements
 
     ctx = context()

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import RequirementConfig, SchoolConfig
-from bot.core.forms import SaidError, Text
-from bot.core.i18n import N_, Joined, Msg, Said, spoken
+from bot.core.guards.forms import SaidError, Text
+from bot.core.language.i18n import N_, Joined, Msg, Said, spoken
 from bot.core.models import Attestation, Person, Policy, PolicyVersion
 from bot.engine.config_sync import ensure_school
 from bot.features.policies.api import ReviewError, accepted_document, new_version

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import SchoolConfig
-from bot.core.forms import SaidError, Text
-from bot.core.i18n import N_, Joined, Lazy, Msg
-from bot.core.kept_text import to_data
+from bot.core.guards.forms import SaidError, Text
+from bot.core.language.i18n import N_, Joined, Lazy, Msg
+from bot.core.language.kept_text import to_data
+from bot.core.language.words import Words, default_words
 from bot.core.models import Person, Report, ReportEntry
-from bot.core.words import Words, default_words
 from bot.features.reports.chronology import (
     CLOCK_STOPPED_IN_TIME,
     CLOCK_STOPPED_LATE,

@@ -15,11 +15,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.core.cards import new_card, text_block
-from bot.core.i18n import Msg, say
+from bot.core.language.i18n import Msg, say
 from bot.core.models import chats_of
 from bot.core.outbox import Urgency, enqueue_chat_card
 from bot.core.ports import GOOGLE_CHAT_SERVICE
+from bot.core.rendering.cards import new_card, text_block
 
 __all__ = ["CONCERN_ACTIVITY", "alert_cards", "concern_cards", "queue_concern_alerts"]
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.core.i18n import N_, Lazy, Msg, nmsg
-from bot.core.kept_text import from_data
+from bot.core.language.i18n import N_, Lazy, Msg, nmsg
+from bot.core.language.kept_text import from_data
 
 if TYPE_CHECKING:
-    from bot.core.forms import Text
+    from bot.core.guards.forms import Text
     from bot.core.models import ReportEntry
 
 __all__ = [

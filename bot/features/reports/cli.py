@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Column, Table
 
-from bot.core.clock import LONDON
-from bot.core.i18n import N_, Msg, nsay, say, speaking
-from bot.core.words import day_and_time, said_words, school_words
+from bot.core.days.clock import LONDON
+from bot.core.language.i18n import N_, Msg, nsay, say, speaking
+from bot.core.language.words import day_and_time, said_words, school_words
 from bot.engine.commands import SchoolOption, console, context, err, fail, friendly, who_asks
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
-    from bot.core.context import AppContext
+    from bot.core.deployment.context import AppContext
     from bot.core.models import Person
 
 __all__ = ["reports_app"]
@@ -376,7 +376,7 @@ def form_problems_command(
 def microsoft_form() -> None:
     """Microsoft 365: create the SharePoint list a Microsoft form's responses go into, and
     print the Power Automate flow that fills it (safe to repeat)."""
-    from bot.core.context import adapters
+    from bot.core.deployment.context import adapters
 
     settings = context(need_school=False).settings
     m365 = settings.m365

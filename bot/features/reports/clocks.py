@@ -50,14 +50,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, lazyload
 
-from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, Dated, Msg
-from bot.core.live_text import TIME_LEFT
-from bot.core.messages import notice
+from bot.core.days.clock import LONDON
+from bot.core.language.i18n import N_, Dated, Msg
+from bot.core.language.live_text import TIME_LEFT
+from bot.core.language.words import Words, day_and_time, school_words
 from bot.core.models import Report, ReportClock
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
-from bot.core.words import Words, day_and_time, school_words
+from bot.core.rendering.messages import notice
 from bot.features.reports.actions import audit_report
 from bot.features.reports.quiet_hours import (
     breaks_quiet_hours,

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
+from bot.core.language.words import csv_text, school_words
 from bot.core.models import Person, Report
-from bot.core.words import csv_text, school_words
 from bot.features.reports.actions import audit_list
 from bot.features.reports.routing import visible_reports
 from bot.features.reports.rules import (

@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import OrgConfig, SchoolConfig
-from bot.core.emails import is_email
-from bot.core.i18n import N_, Msg
-from bot.core.messages import notice
+from bot.core.database.store import Store, dialect_insert
+from bot.core.guards.emails import is_email
+from bot.core.language.i18n import N_, Msg
 from bot.core.models import ConnectorState, Report, utcnow
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.ports import ConnectorError, FormResponse, FormSource, UnreadableResponse
-from bot.core.store import Store, dialect_insert
+from bot.core.rendering.messages import notice
 from bot.engine.config_sync import ensure_school
 from bot.features.reports.intake import submit_report
 from bot.features.reports.rules import CATEGORIES, MAX_NAMES, MAX_WHAT, is_suspected_illegal

@@ -1,6 +1,6 @@
 """Taking a report in: the public link's token, references, storing a report with its clock
 and attachments, and queuing the at-once alert and the receipt (the form's rate limit is
-``bot.core.ratelimit``, recorded in the same transaction).
+``bot.core.guards.ratelimit``, recorded in the same transaction).
 
 Nothing queued here carries what was reported, who is involved or who reported it: alerts
 and receipts give the reference, category, urgency and deadline only.
@@ -24,18 +24,18 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.audit.seals import record_at_commit
-from bot.core.cards import teams_workflow_payload
-from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.forms import REFERENCE_ALPHABET, Text
-from bot.core.i18n import N_, Joined, Msg, Said, say, speaking
-from bot.core.messages import notice
+from bot.core.days.clock import LONDON
+from bot.core.files.stored_files import remove_files
+from bot.core.files.uploads import CleanFile, store_file
+from bot.core.guards.forms import REFERENCE_ALPHABET, Text
+from bot.core.language.i18n import N_, Joined, Msg, Said, say, speaking
+from bot.core.language.said_forms import capital, lowered
+from bot.core.language.words import day_and_time, said_words, school_words
 from bot.core.models import Person, Report, ReportAttachment, ReportClock
 from bot.core.outbox import Urgency, enqueue_card, enqueue_email
-from bot.core.said_forms import capital, lowered
-from bot.core.stored_files import remove_files
-from bot.core.uploads import CleanFile, store_file
-from bot.core.words import day_and_time, said_words, school_words
+from bot.core.rendering.cards import teams_workflow_payload
+from bot.core.rendering.messages import notice
 from bot.engine.config_sync import ensure_school
 from bot.features.reports.chat_alerts import alert_cards, queue_concern_alerts
 from bot.features.reports.chronology import IMMEDIATE_RISK, NOBODY_ALERTED

@@ -19,14 +19,14 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, ScalarSelect, Select, case, func, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.forms import Text
-from bot.core.i18n import N_, Dated, Lazy, Msg
+from bot.core.database.store import one_of
+from bot.core.days.clock import LONDON
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Dated, Lazy, Msg
+from bot.core.language.said_forms import capital
+from bot.core.language.words import Words
 from bot.core.models import REPORTS_VERSION, Person, Report, ReportClock
-from bot.core.said_forms import capital
-from bot.core.store import one_of
-from bot.core.words import Words
 from bot.features.reports.routing import visible_reports
 from bot.features.reports.rules import CATEGORIES, STATUSES, URGENCY_ORDER
 

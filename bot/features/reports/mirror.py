@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, lazyload
 
-from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
+from bot.core.database.store import dialect_insert, exclusive
+from bot.core.days.clock import LONDON
 from bot.core.models import ConnectorState, Report, School, utcnow
 from bot.core.ports import ListMirror
-from bot.core.store import dialect_insert, exclusive
 from bot.features.reports.rules import CATEGORIES, REFERENCE_PATTERN, STATUSES, URGENCIES
 
 __all__ = ["MIRROR_STATE_KEY", "mirror_fields", "mirror_pending"]
@@ -57,7 +57,8 @@ def mirror_pending(
     """Upsert every report the platform does not hold as it should; returns how many.
 
     Passes for a school take turns on a lock that blocks no other writer (see
-    :func:`bot.core.store.exclusive`), so two passes — web threads, workers, the scheduler —
+    :func:`bot.core.database.store.exclusive`), so two passes — web threads, workers, the scheduler
+    —
     never write the same row at once and never create it twice. The state records, per report,
     the digest of the row the platform confirmed; with ``verify`` (the sweep) the platform's
     rows are read back first and any row missing or different there is written again, so the

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, time, timedelta
 
-from bot.core.clock import LONDON
 from bot.core.config import ClockRule, SchoolConfig
+from bot.core.days.clock import LONDON
 from bot.features.reports.rules import next_working_day_at
 
 __all__ = [

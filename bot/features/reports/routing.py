@@ -12,10 +12,10 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Select, or_, select
 
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, Joined, Msg
+from bot.core.guards.permissions import DSL_TEAM, LEADERSHIP, REPORT_LIST_READERS
+from bot.core.language.i18n import N_, Joined, Msg
+from bot.core.language.words import role_list, school_words
 from bot.core.models import Person, Report
-from bot.core.permissions import DSL_TEAM, LEADERSHIP, REPORT_LIST_READERS
-from bot.core.words import role_list, school_words
 
 __all__ = [
     "alert_recipients",

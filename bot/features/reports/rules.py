@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, time, timedelta
 
-from bot.core.clock import LONDON
 from bot.core.config import ClockRule, SchoolConfig
-from bot.core.forms import FormErrors
-from bot.core.i18n import N_, Lazy, Msg, Said, nmsg, spoken
-from bot.core.said_forms import capital
-from bot.core.words import Words, human_date, school_words
+from bot.core.days.clock import LONDON
+from bot.core.guards.forms import FormErrors
+from bot.core.language.i18n import N_, Lazy, Msg, Said, nmsg, spoken
+from bot.core.language.said_forms import capital
+from bot.core.language.words import Words, human_date, school_words
 
 __all__ = [
     "CATEGORIES",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.core.context import StepContext
+from bot.core.deployment.context import StepContext
 from bot.core.ports import ConnectorError
 from bot.features.reports.clocks import escalate_clocks
 from bot.features.reports.mirror import mirror_pending

@@ -15,13 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
-from bot.core.forms import SaidError
-from bot.core.i18n import N_, Msg
-from bot.core.kept_text import to_data
-from bot.core.messages import notice
+from bot.core.guards.forms import SaidError
+from bot.core.language.i18n import N_, Msg
+from bot.core.language.kept_text import to_data
+from bot.core.language.words import day_and_time, school_words
 from bot.core.models import Person, Report, ReportEntry
 from bot.core.outbox import Urgency, enqueue_email
-from bot.core.words import day_and_time, school_words
+from bot.core.rendering.messages import notice
 from bot.features.reports.actions import audit_report
 from bot.features.reports.chronology import (
     NO_LINE_MANAGER,

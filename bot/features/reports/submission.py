@@ -8,10 +8,10 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bot.core.emails import is_email
-from bot.core.forms import Text
-from bot.core.i18n import N_, Msg
-from bot.core.said_forms import lowered
+from bot.core.guards.emails import is_email
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Msg
+from bot.core.language.said_forms import lowered
 from bot.features.reports.rules import (
     CATEGORIES,
     INVOLVED_ROLES,

@@ -21,14 +21,14 @@ from datetime import datetime, timedelta
 from time import monotonic
 
 from bot.core import audit
-from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.context import AppContext, own_mailboxes
-from bot.core.i18n import N_, Msg, speaking
-from bot.core.messages import notice
+from bot.core.days.clock import LONDON
+from bot.core.deployment.context import AppContext, own_mailboxes
+from bot.core.language.i18n import N_, Msg, speaking
+from bot.core.language.words import day_and_time, said_words, school_words
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
 from bot.core.ports import OutgoingEmail
-from bot.core.words import day_and_time, said_words, school_words
+from bot.core.rendering.messages import notice
 
 __all__ = ["QUIET", "alert_unsaved", "failed_draft", "send_directly"]
 

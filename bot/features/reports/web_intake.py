@@ -18,13 +18,13 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from bot.core.config import SchoolConfig
-from bot.core.forms import Text
-from bot.core.i18n import N_, Joined, Msg
+from bot.core.files.stored_files import remove_files
+from bot.core.files.uploads import MAX_FILE_BYTES, MAX_FILES, CleanFile
+from bot.core.guards.forms import Text
+from bot.core.guards.ratelimit import RateLimit, allowed, limit_key, take
+from bot.core.language.i18n import N_, Joined, Msg
+from bot.core.language.words import said_words, school_words
 from bot.core.models import Person, utcnow
-from bot.core.ratelimit import RateLimit, allowed, limit_key, take
-from bot.core.stored_files import remove_files
-from bot.core.uploads import MAX_FILE_BYTES, MAX_FILES, CleanFile
-from bot.core.words import said_words, school_words
 from bot.engine.web.deps import client_ip, ctx, current_user, render
 from bot.engine.web.forms import (
     checked_files,

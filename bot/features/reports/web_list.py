@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from bot.core import audit
-from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, Joined, Msg
+from bot.core.days.clock import LONDON
+from bot.core.guards.permissions import REPORT_LINK_READERS, REPORT_LIST_READERS
+from bot.core.language.i18n import N_, Joined, Msg
+from bot.core.language.words import school_words
 from bot.core.models import Person, PersonRole, Report, ReportAttachment, utcnow
-from bot.core.permissions import REPORT_LINK_READERS, REPORT_LIST_READERS
-from bot.core.words import school_words
 from bot.engine.web.deps import ctx, current_user, qr_svg, render, require_roles
 from bot.engine.web.forms import download, read_fields, stored_bytes
 from bot.features.reports.actions import (

@@ -8,11 +8,11 @@ import logging
 from fastapi import BackgroundTasks, HTTPException, Request
 
 from bot.core.config import SchoolConfig
-from bot.core.context import AppContext
-from bot.core.i18n import N_
+from bot.core.database.store import Store
+from bot.core.deployment.context import AppContext
+from bot.core.language.i18n import N_
 from bot.core.models import Person
 from bot.core.ports import ConnectorError, ListMirror
-from bot.core.store import Store
 from bot.engine.web.forms import school_for
 from bot.engine.web.threads import waiting
 from bot.features.reports.mirror import mirror_pending

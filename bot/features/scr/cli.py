@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.core.words import plural
+from bot.core.language.words import plural
 from bot.engine.commands import (
     AsOf,
     SchoolOption,
@@ -57,7 +57,7 @@ def scr_import(
     """Read the SCR for whether and when each check was done (vetting data is never kept);
     replaces the school's earlier import, then finds the gaps again."""
     # lazy: not loaded by --help (module docstring)
-    from bot.core.i18n import Msg, nsay, say, speak
+    from bot.core.language.i18n import Msg, nsay, say, speak
     from bot.core.models import utcnow
     from bot.core.nations import pack_for
     from bot.features.scr.service import import_sheet, refresh_gaps
@@ -122,7 +122,7 @@ def scr_gaps(
 ) -> None:
     """List the gaps: kind, person, check, in the school's words (a table, or ``--json``)."""
     from bot.core import audit
-    from bot.core.words import school_words
+    from bot.core.language.words import school_words
     from bot.features.scr.rules import describe, kind_headings
     from bot.features.scr.service import check_names, current_gaps
 
@@ -181,7 +181,7 @@ def _say_read(sheet: ScrSheet, result: ImportResult, checks: Sequence[ScrCheck])
     """Where the record was read, what it hides, and what it cannot say: another nation's
     check (named, not read), each check with no column (not judged), and rows that match
     nobody but are close to someone (proposed, never taken)."""
-    from bot.core.i18n import nsay, say
+    from bot.core.language.i18n import nsay, say
 
     if sheet.sheet is not None:
         console.print(

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, Joined, Msg, nmsg
-from bot.core.messages import notice
+from bot.core.language.i18n import N_, Joined, Msg, nmsg
+from bot.core.language.words import said_words, school_words
 from bot.core.models import Duty, Person, ScrGap
 from bot.core.outbox import Urgency, enqueue_email, new_keys
-from bot.core.words import said_words, school_words
+from bot.core.rendering.messages import notice
 from bot.engine.remind import DigestNote
 from bot.features.scr.rules import gap_counts, kind_headings
 

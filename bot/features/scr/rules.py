@@ -21,9 +21,9 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from bot.core.i18n import N_, Msg
+from bot.core.language.i18n import N_, Msg
+from bot.core.language.said_forms import capital
 from bot.core.nations import ScrCheck, Words
-from bot.core.said_forms import capital
 from bot.engine.periods import add_months, cycle_start
 
 __all__ = [

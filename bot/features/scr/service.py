@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, Msg
+from bot.core.guards.permissions import SCR_READERS
+from bot.core.language.i18n import N_, Msg
+from bot.core.language.words import name_words, plain_key, school_words
 from bot.core.models import (
     ConnectorState,
     Person,
@@ -32,8 +34,6 @@ from bot.core.models import (
     TrainingRecord,
 )
 from bot.core.nations import pack_for
-from bot.core.permissions import SCR_READERS
-from bot.core.words import name_words, plain_key, school_words
 from bot.features.scr.rules import (
     CheckValue,
     Entry,

@@ -2,7 +2,7 @@
 whether and when each check was done, and nothing else.
 
 The header is looked for on each visible sheet (one named like "SCR" or "Single central
-record" first; ``bot.core.spreadsheets`` reads it within bounds), after title rows, and its
+record" first; ``bot.core.files.spreadsheets`` reads it within bounds), after title rows, and its
 columns are recognised by their words (``columns.toml``): a check's words with a date word is
 when that check was done, with a renewal or expiry word when it runs out, with a number word
 its certificate number. Several columns that could be one check ("DBS" beside "DBS Date") are
@@ -25,18 +25,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any, get_args
 
-from bot.core.dates import REVIEW, START, read_uk_date
-from bot.core.forms import SaidError, Text
-from bot.core.i18n import N_, Msg, shown
-from bot.core.nations import DEFAULT_NATION, ScrCheck, pack_for
-from bot.core.spreadsheets import (
+from bot.core.days.dates import REVIEW, START, read_uk_date
+from bot.core.files.spreadsheets import (
     HEADER_SCAN,
     SPREADSHEET_SENTENCES,
     SpreadsheetError,
     first_header,
     read_spreadsheet,
 )
-from bot.core.words import has_phrase, header_words
+from bot.core.guards.forms import SaidError, Text
+from bot.core.language.i18n import N_, Msg, shown
+from bot.core.language.words import has_phrase, header_words
+from bot.core.nations import DEFAULT_NATION, ScrCheck, pack_for
 from bot.features.scr.rules import CheckValue, Entry
 
 __all__ = ["SHEET_SENTENCES", "ScrRow", "ScrSheet", "ScrSheetError", "read_sheet"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, bindparam, false
 
-from bot.core.context import StepContext
+from bot.core.deployment.context import StepContext
 from bot.engine.idle_steps import busy_when
 from bot.features.scr.owner import tell_owner
 from bot.features.scr.service import kept_or_checked, refresh_gaps

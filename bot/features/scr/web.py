@@ -11,13 +11,13 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from bot.core import audit
-from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
-from bot.core.forms import Text
-from bot.core.i18n import N_, Msg
+from bot.core.days.clock import local_today
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Msg
+from bot.core.language.words import said_words, school_words
 from bot.core.models import Person, ScrPanel, utcnow
 from bot.core.nations import pack_for
-from bot.core.words import said_words, school_words
 from bot.engine.web.deps import check_csrf, ctx, current_user, render
 from bot.engine.web.guards import read_checked_form
 from bot.features.scr.rules import describe, kind_headings

@@ -14,16 +14,16 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from bot.core.calendar import Country
 from bot.core.config import ConfigError, Email, JobRole, Role, Slug, Term
 from bot.core.config.reading import load_yaml, yaml_problems
 from bot.core.config.said import check, counted, problem_line
-from bot.core.emails import has_mailbox
-from bot.core.forms import Text
-from bot.core.i18n import Language, Msg
+from bot.core.days.calendar import Country
+from bot.core.guards.emails import has_mailbox
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import Language, Msg
+from bot.core.language.words import name_words, plain_key
 from bot.core.nations import DEFAULT_NATION
 from bot.core.ports import DirectoryPerson
-from bot.core.words import name_words, plain_key
 from bot.features.setup.problems import NOBODY_CALLED, NOT_IN_DIRECTORY, SEVERAL_CALLED
 
 __all__ = ["Answers", "PeopleAnswers", "Progress", "TermAnswers", "load_answers", "pick_person"]
@@ -46,7 +46,8 @@ class SchoolAnswers(_Strict):
 
     name: str = Field(min_length=1, max_length=200)
     country: Country = DEFAULT_NATION
-    # what its people read (bot.core.i18n): asked of a Welsh school only, English otherwise;
+    # what its people read (bot.core.language.i18n): asked of a Welsh school only, English
+    # otherwise;
     # its language category under the Welsh Language and Education (Wales) Act 2025
     language: Language = "en"
     language_category: str | None = None

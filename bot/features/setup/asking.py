@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from bot.core.i18n import N_, Msg, Said, both, say, speaking, spoken
+from bot.core.language.i18n import N_, Msg, Said, both, say, speaking, spoken
 from bot.core.nations import DEFAULT_NATION, school_words_for
 from bot.engine.commands import err
 
 if TYPE_CHECKING:
-    from bot.core.forms import Text
-    from bot.core.words import Words
+    from bot.core.guards.forms import Text
+    from bot.core.language.words import Words
     from bot.features.setup.answers import Key, Progress
 
 __all__ = ["ask", "choice", "code", "existing", "nation", "nation_words", "typed"]

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from bot.core.config.reading import load_yaml
-from bot.core.i18n import LANGUAGES, N_, Msg, nsay, say, speak
+from bot.core.language.i18n import LANGUAGES, N_, Msg, nsay, say, speak
 from bot.engine.commands import (
     AsOf,
     as_of_today,
@@ -35,8 +35,8 @@ from bot.features.setup.summary import print_summary
 
 if TYPE_CHECKING:
     from bot.core.config import OrgConfig
-    from bot.core.settings import Settings
-    from bot.core.store import Store
+    from bot.core.database.store import Store
+    from bot.core.deployment.settings import Settings
     from bot.features.setup.answers import Key, Progress
     from bot.features.setup.install import Install
     from bot.features.setup.school_setup import SetupDraft
@@ -143,7 +143,7 @@ def _first_plan(
     once; nothing queued), then ``remind --dry-run`` on its first school day: who will be asked
     for what. The install's other schools are not swept here (the scheduler sweeps them).
     ``store``: the database ``write_setup`` migrated (not migrated again)."""
-    from bot.core.context import AppContext
+    from bot.core.deployment.context import AppContext
     from bot.engine.sweep import run_sweep
 
     ctx = AppContext(settings)
@@ -309,9 +309,9 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
     Refuses (exit 2) a folder it cannot set up; never overwrites anything of another school.
     Interactive answers are saved as they are given; ``--resume`` continues an unfinished run.
     """
-    from bot.core.forms import SaidError
+    from bot.core.deployment.settings import DEFAULT_HOME, DEMO_HOME, own_address
+    from bot.core.guards.forms import SaidError
     from bot.core.models import utcnow
-    from bot.core.settings import DEFAULT_HOME, DEMO_HOME, own_address
     from bot.features.setup.install import existing_school, installed
     from bot.features.setup.writing import write_setup
 

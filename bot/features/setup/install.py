@@ -15,19 +15,19 @@ from typing import TYPE_CHECKING
 from sqlalchemy import create_engine, inspect
 from sqlalchemy import text as sql_text
 
-from bot.core import setup_state
 from bot.core.config import ConfigError, OrgConfig, per_school
 from bot.core.config import store as config_store
-from bot.core.context import adapters
-from bot.core.emails import has_mailbox
-from bot.core.forms import SaidError
-from bot.core.i18n import N_, Msg
+from bot.core.database.store import Store, database_exists, shown_url
+from bot.core.deployment import setup_state
+from bot.core.deployment.context import adapters
+from bot.core.guards.emails import has_mailbox
+from bot.core.guards.forms import SaidError
+from bot.core.language.i18n import N_, Msg
 from bot.core.ports import DirectoryPerson
-from bot.core.store import Store, database_exists, shown_url
 from bot.features.setup.problems import field_problem
 
 if TYPE_CHECKING:
-    from bot.core.settings import Settings
+    from bot.core.deployment.settings import Settings
 
 __all__ = ["Install", "existing_school", "installed", "join_staff_list", "staff_list_problems"]
 

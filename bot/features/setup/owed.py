@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.core.config import RequirementConfig, SchoolConfig
-from bot.core.forms import Text
-from bot.core.i18n import N_, Joined, Msg, nmsg
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Joined, Msg, nmsg
 from bot.engine.duty_facts import PersonFacts, in_audience
 from bot.features.reading.api import audience_name
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal
 
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, Msg, said_in
+from bot.core.language.i18n import N_, Msg, said_in
+from bot.core.language.words import school_words
 from bot.core.nations import NATIONS, StatutoryItem, Words, pack_for, school_words_for
-from bot.core.words import school_words
 from bot.features.policies.api import normalise_title
 
 __all__ = [

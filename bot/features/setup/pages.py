@@ -11,12 +11,12 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core import setup_state
-from bot.core.clock import local_today
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.config import store as config_store
+from bot.core.days.clock import local_today
+from bot.core.deployment import setup_state
+from bot.core.guards.permissions import SETUP_EDITORS, TRUST_ADMINS
 from bot.core.models import Person, utcnow
-from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
 from bot.engine.web.deps import check_csrf, ctx, current_user, render, require_roles
 from bot.features.setup.rules import SetupError
 from bot.features.setup.service import FILE_MANAGED, apply_change

@@ -12,12 +12,12 @@ import typer
 from rich.markup import escape
 
 from bot.core.config import JOB_ROLES
-from bot.core.context import adapters
-from bot.core.i18n import N_, Msg, Said, nsay, say
+from bot.core.deployment.context import adapters
+from bot.core.language.i18n import N_, Msg, Said, nsay, say
+from bot.core.language.said_forms import capital
+from bot.core.language.words import plain_key, said_words
 from bot.core.nations import posts_for
 from bot.core.ports import ConnectorError
-from bot.core.said_forms import capital
-from bot.core.words import plain_key, said_words
 from bot.engine.commands import confirm, console, err
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
 from bot.features.setup.answers import Progress, pick_person
@@ -25,7 +25,7 @@ from bot.features.setup.asking import choice, code, existing, nation, nation_wor
 from bot.features.setup.school_setup import OUTSIDE_ROLES, outside_person
 
 if TYPE_CHECKING:
-    from bot.core.forms import Text
+    from bot.core.guards.forms import Text
     from bot.core.ports import DirectoryPerson
 
 __all__ = ["ask_people", "staff_list"]

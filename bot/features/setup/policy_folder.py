@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.core.i18n import N_, Msg
+from bot.core.language.i18n import N_, Msg
 from bot.features.policies.api import SUPPORTED_SUFFIXES, Intake, read_intake
 from bot.features.setup.pack import is_statutory_reading
 

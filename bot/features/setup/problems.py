@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from bot.core.forms import Text
-from bot.core.i18n import N_, Lazy, Msg, Said, spoken
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Lazy, Msg, Said, spoken
 
 __all__ = ["THE_DIRECTORY", "THE_PLATFORM_DIRECTORY", "contracted", "field_of", "field_problem"]
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
-from bot.core.i18n import N_, Msg, language_name, say, speak
+from bot.core.language.i18n import N_, Msg, language_name, say, speak
 from bot.core.nations import DEFAULT_NATION, NATIONS, pack_for
 from bot.core.nations.inspectorates import default_inspectorate, inspectorate, inspectorates_of
 from bot.engine.commands import confirm, console, err
@@ -31,9 +31,9 @@ from bot.features.setup.policy_folder import FolderPolicy, read_policy_folder
 from bot.features.setup.problems import THE_DIRECTORY
 
 if TYPE_CHECKING:
-    from bot.core.forms import Text
+    from bot.core.deployment.settings import Settings
+    from bot.core.guards.forms import Text
     from bot.core.ports import DirectoryPerson
-    from bot.core.settings import Settings
     from bot.features.setup.install import Install
 
 __all__ = ["ask_answers", "speak_as_chosen"]

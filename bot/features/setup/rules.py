@@ -18,10 +18,10 @@ from pydantic import ValidationError
 
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.config.said import pydantic_problem
-from bot.core.dates import CALENDAR
-from bot.core.forms import SaidError, Text
-from bot.core.i18n import N_, Joined, Lazy, Msg, Said, nmsg, say, spoken
-from bot.core.words import SaidWords, plural, said_words, school_words
+from bot.core.days.dates import CALENDAR
+from bot.core.guards.forms import SaidError, Text
+from bot.core.language.i18n import N_, Joined, Lazy, Msg, Said, nmsg, say, spoken
+from bot.core.language.words import SaidWords, plural, said_words, school_words
 from bot.features.policies.api import typed_date
 
 __all__ = [
@@ -120,7 +120,7 @@ def parse_day(text: str) -> date | None:
 
 
 def _in_calendar(day: date, box: str, label: str, number: int, today: date) -> date:
-    """A term, holiday or INSET day inside the calendar window (``bot.core.dates``); else
+    """A term, holiday or INSET day inside the calendar window (``bot.core.days.dates``); else
     SetupError naming the box's ``label`` and the line (its years in their plural form)."""
     problem = CALENDAR.problem(day, today)
     if problem is not None:

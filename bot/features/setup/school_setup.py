@@ -17,13 +17,13 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.core.context import adapters, build_connectors
-from bot.core.emails import email_problem, email_reason
-from bot.core.forms import Text
-from bot.core.i18n import Msg
+from bot.core.deployment.context import adapters, build_connectors
+from bot.core.guards.emails import email_problem, email_reason
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import Msg
+from bot.core.language.words import plain_key
 from bot.core.nations import role_table, school_words_for
 from bot.core.ports import ConnectorError, DirectoryPerson
-from bot.core.words import plain_key
 from bot.engine.job_roles import map_roles, words_of
 from bot.features.policies.api import policy_key, same_document, twins
 from bot.features.reading.api import audience_name
@@ -63,7 +63,7 @@ from bot.features.setup.term_calendar import (
 )
 
 if TYPE_CHECKING:
-    from bot.core.settings import Settings
+    from bot.core.deployment.settings import Settings
 
 __all__ = ["SetupDraft", "draft_setup", "readings"]
 

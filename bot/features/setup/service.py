@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import PolicyConfig, SchoolConfig
 from bot.core.config import store as config_store
-from bot.core.forms import Text
-from bot.core.i18n import N_, Dated, Msg, Said
+from bot.core.deployment.settings import Settings
+from bot.core.deployment.setup_state import config_source, is_sending
+from bot.core.files.uploads import AttachmentError, policy_document_name
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Dated, Msg, Said
 from bot.core.models import Duty, SweepRun
-from bot.core.settings import Settings
-from bot.core.setup_state import config_source, is_sending
-from bot.core.uploads import AttachmentError, policy_document_name
 from bot.engine.config_sync import SyncError
 from bot.engine.settings_change import Applied, apply_settings
 from bot.features.policies.api import (
@@ -143,7 +143,7 @@ class UploadedPolicy:
 
 
 class RefusedDocumentError(SetupError):
-    """A document the file checks refuse (``bot.core.uploads``), said where shown: its
+    """A document the file checks refuse (``bot.core.files.uploads``), said where shown: its
     sentence and what to do, with its full stop."""
 
     def __init__(self, refused: AttachmentError) -> None:

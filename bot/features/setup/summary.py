@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
-from bot.core.emails import has_mailbox
-from bot.core.i18n import N_, Msg, nmsg, nsay, say, spoken
+from bot.core.guards.emails import has_mailbox
+from bot.core.language.i18n import N_, Msg, nmsg, nsay, say, spoken
+from bot.core.language.words import plain_key, plural, role_name
 from bot.core.nations import Words, school_words_for
-from bot.core.words import plain_key, plural, role_name
 from bot.engine.commands import console, err, table, unused_columns
 from bot.features.setup.problems import contracted
 
 if TYPE_CHECKING:
     from bot.core.config import OrgConfig
-    from bot.core.forms import Text
+    from bot.core.guards.forms import Text
     from bot.features.setup.school_setup import SetupDraft
 
 __all__ = ["print_summary"]

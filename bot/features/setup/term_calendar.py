@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from bot.core.contained import ContainedError, run_contained
-from bot.core.forms import SaidError, Text
-from bot.core.i18n import N_, Dated, Lazy, Msg
+from bot.core.files.contained import ContainedError, run_contained
+from bot.core.guards.forms import SaidError, Text
+from bot.core.language.i18n import N_, Dated, Lazy, Msg
 
 __all__ = ["MAX_ICS_BYTES", "CalendarError", "CalendarEvent", "TermCalendar", "read_term_calendar"]
 
@@ -197,7 +197,7 @@ def _parse(name: str, data: bytes) -> list[CalendarEvent]:
 
 def _events(data: bytes, name: str) -> list[CalendarEvent]:
     """The calendar's events, in date order: its size checked here, then read by icalendar in
-    a child process limited in memory and time (``bot.core.contained``)."""
+    a child process limited in memory and time (``bot.core.files.contained``)."""
     if len(data) > MAX_ICS_BYTES:
         raise CalendarError(_TOO_LARGE, {"name": name})
     if data.count(b"BEGIN:VEVENT") > MAX_ICS_EVENTS or data.count(b"\n") > MAX_ICS_LINES:

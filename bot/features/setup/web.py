@@ -18,18 +18,19 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot.core import audit, setup_state
-from bot.core.calendar import nation_key
-from bot.core.clock import local_today
+from bot.core import audit
 from bot.core.config import JOB_ROLES, load_config
 from bot.core.config import store as config_store
 from bot.core.config.per_school import SettingsProblem, settings_problems
-from bot.core.i18n import LANGUAGES, N_, Lazy, Msg, Said, language_name, spoken
+from bot.core.days.calendar import nation_key
+from bot.core.days.clock import local_today
+from bot.core.deployment import setup_state
+from bot.core.guards.permissions import SETUP_EDITORS, TRUST_ADMINS
+from bot.core.language.i18n import LANGUAGES, N_, Lazy, Msg, Said, language_name, spoken
+from bot.core.language.said_forms import capital
+from bot.core.language.words import SaidWords, role_name, said_words, school_words
 from bot.core.models import Person, utcnow
 from bot.core.nations import COUNTRIES, NATIONS, OLDER_COUNTRY, country_name, school_words_for
-from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
-from bot.core.said_forms import capital
-from bot.core.words import SaidWords, role_name, said_words, school_words
 from bot.engine.directory_kept import posts_to_map
 from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.step_failures import describe, failing_steps
@@ -57,7 +58,7 @@ __all__ = ["COUNTRY_NAMES", "router"]
 router = APIRouter()
 # what a school may choose: every pack, never the older ``england-and-wales`` (still read)
 COUNTRY_NAMES = {country: country_name(country) for country in NATIONS}
-# what a school's people may read (bot.core.i18n), each in its own words
+# what a school's people may read (bot.core.language.i18n), each in its own words
 LANGUAGE_NAMES = {language: language_name(language) for language in LANGUAGES}
 ROLE_BOXES = ("headteacher", "dpo", "chair_of_governors", "clerk", "scr_owner")
 ROLE_LISTS = ("dsl", "deputy_dsl", "admins")

@@ -14,12 +14,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
-from bot.core.clock import local_today
-from bot.core.dates import CALENDAR, DateWindowError
-from bot.core.i18n import N_, Joined, Msg
+from bot.core.days.clock import local_today
+from bot.core.days.dates import CALENDAR, DateWindowError
+from bot.core.guards.permissions import SETUP_EDITORS
+from bot.core.language.i18n import N_, Joined, Msg
+from bot.core.language.words import school_words
 from bot.core.models import Person, utcnow
-from bot.core.permissions import SETUP_EDITORS
-from bot.core.words import school_words
 from bot.engine.web.deps import ctx, require_roles
 from bot.features.policies.api import (
     MAX_DOCUMENT_BYTES,
@@ -246,7 +246,7 @@ def _read_uploads(
     files: list[tuple[str, bytes]], typed: dict[str, str]
 ) -> list[tuple[str, ImportedPolicy, bytes]]:
     """Each file read with the importer (on the page's thread: each file is checked in a child
-    process, bot.core.contained). A scanned PDF is registered from its typed details; for a
+    process, bot.core.files.contained). A scanned PDF is registered from its typed details; for a
     document that reads, a typed title answers the title question."""
     read: list[tuple[str, ImportedPolicy, bytes]] = []
     for name, blob in files:

@@ -14,10 +14,10 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bot.core.config import ROLES
-from bot.core.forms import Text
-from bot.core.i18n import N_
+from bot.core.guards.forms import Text
+from bot.core.guards.permissions import SETUP_EDITORS
+from bot.core.language.i18n import N_
 from bot.core.models import Person
-from bot.core.permissions import SETUP_EDITORS
 from bot.engine.web.deps import require_roles
 from bot.engine.web.guards import read_checked_form
 from bot.features.setup.pack import PACKS, school_pack

@@ -12,10 +12,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from bot.core.clock import local_today
-from bot.core.i18n import N_
+from bot.core.days.clock import local_today
+from bot.core.guards.permissions import SETUP_EDITORS
+from bot.core.language.i18n import N_
 from bot.core.models import Person, utcnow
-from bot.core.permissions import SETUP_EDITORS
 from bot.engine.web.deps import require_roles
 from bot.features.setup.pages import current_school, editor, failed, save_change, saved, show
 from bot.features.setup.rules import SetupError, parse_days, parse_terms, terms_text

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
-from bot.core import setup_state
 from bot.core.config import OrgConfig
 from bot.core.config import store as config_store
+from bot.core.database.store import Store
+from bot.core.deployment import setup_state
+from bot.core.deployment.settings import own_address
+from bot.core.files.spreadsheets import read_spreadsheet
 from bot.core.models import ExtraPerson
-from bot.core.settings import own_address
-from bot.core.spreadsheets import read_spreadsheet
-from bot.core.store import Store
 from bot.engine.config_sync import ensure_school, sync_config
 from bot.engine.extra_people import sync_register
 from bot.features.reading.api import register_edition
@@ -40,7 +40,7 @@ from bot.features.setup.term_calendar import TermCalendar
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from bot.core.settings import Settings
+    from bot.core.deployment.settings import Settings
 
 __all__ = ["Written", "env_text", "school_config", "write_setup"]
 

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import OrgConfig, SchoolConfig
-from bot.core.i18n import Msg, nmsg, person_language
-from bot.core.messages import notice
+from bot.core.language.i18n import Msg, nmsg, person_language
 from bot.core.models import Person, SignInLink, active_person
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
+from bot.core.rendering.messages import notice
 from bot.engine.web.auth import SOMEONE
 from bot.features.signin.rules import (
     LINK_LIFETIME,

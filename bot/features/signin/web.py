@@ -12,10 +12,10 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from bot.core.context import AppContext
-from bot.core.i18n import N_
+from bot.core.deployment.context import AppContext
+from bot.core.guards.ratelimit import RateLimit, limit_key, take
+from bot.core.language.i18n import N_
 from bot.core.models import utcnow
-from bot.core.ratelimit import RateLimit, limit_key, take
 from bot.engine.web.auth import safe_next, start_session
 from bot.engine.web.deps import check_csrf, client_ip, ctx, render
 from bot.engine.web.links import deliver_soon

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.core.dates import CALENDAR, DateWindowError
-from bot.core.i18n import N_, Msg, say, speak
+from bot.core.days.dates import CALENDAR, DateWindowError
+from bot.core.language.i18n import N_, Msg, say, speak
 from bot.engine.commands import (
     as_of_today,
     console,
@@ -166,7 +166,7 @@ def reviews_list(
     language (a dual-language school's list whole in Welsh, then whole in English)."""
     from functools import partial
 
-    from bot.core.i18n import each_language
+    from bot.core.language.i18n import each_language
     from bot.features.tasks.events import event_reviews
 
     ctx = context()
@@ -190,7 +190,7 @@ def reviews_list(
 
 def _review_state(r: EventReview, today: date) -> str:
     """The review's outcome, else when it is due (said as the reviews page says them)."""
-    from bot.core.i18n import Day  # lazy: with the command
+    from bot.core.language.i18n import Day  # lazy: with the command
 
     if r.done_on is not None:
         return say(

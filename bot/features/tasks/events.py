@@ -17,16 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.clock import local_today
 from bot.core.config import RequirementConfig, SchoolConfig
-from bot.core.forms import SaidError, find_control_character
-from bot.core.i18n import N_, Day, Msg
-from bot.core.links import make_token
-from bot.core.messages import notice
+from bot.core.days.clock import local_today
+from bot.core.guards.forms import SaidError, find_control_character
+from bot.core.guards.links import make_token
+from bot.core.language.i18n import N_, Day, Msg
+from bot.core.language.words import school_words
 from bot.core.models import Duty, Person, PersonRole, Requirement, ReviewEvent, TaskCompletion
 from bot.core.nations import pack_for
 from bot.core.outbox import Urgency, enqueue_email
-from bot.core.words import school_words
+from bot.core.rendering.messages import notice
 from bot.engine.duty_facts import EVENT_CYCLE
 from bot.features.tasks.rules import EVENT_KINDS, event_kinds, event_label, review_due, reviews_for
 from bot.features.tasks.service import task_owner_ids

@@ -9,13 +9,13 @@ from itertools import groupby
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.clock import send_after
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_, Day, Msg
-from bot.core.messages import notice
+from bot.core.days.clock import send_after
+from bot.core.language.i18n import N_, Day, Msg
+from bot.core.language.words import said_words, school_words
 from bot.core.models import Duty, OutboxMessage, Person, Requirement
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
-from bot.core.words import said_words, school_words
+from bot.core.rendering.messages import notice
 from bot.features.tasks.rules import cycle_label, task_config
 
 __all__ = ["MISSED_KEY_PREFIX", "MISSED_LOOKBACK_DAYS", "alert_missed_tasks"]

@@ -6,8 +6,8 @@ import re
 from datetime import date, timedelta
 
 from bot.core.config import RequirementConfig, SchoolConfig
-from bot.core.forms import Text, parse_iso_date
-from bot.core.i18n import N_, Dated, Day, Msg
+from bot.core.guards.forms import Text, parse_iso_date
+from bot.core.language.i18n import N_, Dated, Day, Msg
 from bot.core.nations import pack_for
 from bot.engine.duty_facts import EVENT_CYCLE
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.clock import local_today
 from bot.core.config import RequirementConfig, SchoolConfig
+from bot.core.days.clock import local_today
 from bot.core.models import Duty, Person, Requirement, TaskCompletion
 from bot.engine import duty_status
 from bot.features.tasks.rules import task_config

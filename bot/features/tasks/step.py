@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 
-from bot.core.context import StepContext
+from bot.core.deployment.context import StepContext
 from bot.core.models import Duty
 from bot.engine.idle_steps import busy_when
 from bot.features.tasks.missed import MISSED_LOOKBACK_DAYS, alert_missed_tasks

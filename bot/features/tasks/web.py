@@ -14,14 +14,14 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.clock import local_today
 from bot.core.config import SchoolConfig
-from bot.core.forms import parse_iso_date
-from bot.core.i18n import Day, Joined, Msg, nmsg
-from bot.core.links import LinkClaims, LinkExpiredError, LinkInvalidError, make_token
-from bot.core.messages import notice
+from bot.core.days.clock import local_today
+from bot.core.guards.forms import parse_iso_date
+from bot.core.guards.links import LinkClaims, LinkExpiredError, LinkInvalidError, make_token
+from bot.core.guards.permissions import REVIEW_RECORDERS
+from bot.core.language.i18n import Day, Joined, Msg, nmsg
 from bot.core.models import Duty, Person, TaskCompletion, utcnow
-from bot.core.permissions import REVIEW_RECORDERS
+from bot.core.rendering.messages import notice
 from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render, require_roles
 from bot.engine.web.links import (
     deliver_soon,

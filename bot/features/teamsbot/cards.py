@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.core.cards import ADAPTIVE_CARD_TYPE, TEAMS_BOT_MESSAGE_LIMIT, new_card
-from bot.core.cards import text_block as _text
-from bot.core.i18n import Dated, nsay, say
-from bot.core.words import version_name
+from bot.core.language.i18n import Dated, nsay, say
+from bot.core.language.words import version_name
+from bot.core.rendering.cards import ADAPTIVE_CARD_TYPE, TEAMS_BOT_MESSAGE_LIMIT, new_card
+from bot.core.rendering.cards import text_block as _text
 
 __all__ = [
     "ACK_VERB",

@@ -20,13 +20,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.core.clock import local_today
 from bot.core.config import OrgConfig
-from bot.core.i18n import person_language, say, speaking
+from bot.core.days.clock import local_today
+from bot.core.deployment.settings import Settings
+from bot.core.language.i18n import person_language, say, speaking
+from bot.core.language.words import said_words, school_words
 from bot.core.models import Person, TeamsChat
 from bot.core.outbox import Urgency, enqueue_chat_card
-from bot.core.settings import Settings
-from bot.core.words import said_words, school_words
 from bot.features.teamsbot.cards import needs_title
 from bot.features.teamsbot.service import card_for, person_for_user
 

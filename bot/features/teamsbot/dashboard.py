@@ -16,15 +16,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.cards import new_card, text_block
-from bot.core.clock import LONDON, local_today
 from bot.core.config import OrgConfig, SchoolConfig
-from bot.core.i18n import Day, Msg, said_in, say, speaking
+from bot.core.days.clock import LONDON, local_today
+from bot.core.deployment.settings import Settings
+from bot.core.guards.permissions import DASHBOARD_READERS
+from bot.core.language.i18n import Day, Msg, said_in, say, speaking
+from bot.core.language.words import said_words, school_words
 from bot.core.models import Person
 from bot.core.outbox import Urgency, enqueue_chat_card
-from bot.core.permissions import DASHBOARD_READERS
-from bot.core.settings import Settings
-from bot.core.words import said_words, school_words
+from bot.core.rendering.cards import new_card, text_block
 from bot.engine import snapshot
 from bot.features.dashboard.api import (
     Viewer,

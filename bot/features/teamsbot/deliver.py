@@ -21,11 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
-from bot.core.i18n import person_language, speaking
+from bot.core.deployment.settings import Settings
+from bot.core.language.i18n import person_language, speaking
 from bot.core.models import Duty, Person, TeamsChat, chats_of
 from bot.core.outbox import EmailDraft, Urgency, enqueue_chat_card, enqueue_email
 from bot.core.ports import GOOGLE_CHAT_SERVICE, ChatBot, ConnectorError, RetryableError
-from bot.core.settings import Settings
 from bot.engine.reminders import Digest
 from bot.features.teamsbot.cards import KINDS, NeedItem, needs_card, needs_title
 from bot.features.teamsbot.conversation import keep_chat

@@ -12,12 +12,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.clock import local_today
-from bot.core.i18n import say
-from bot.core.links import make_token
+from bot.core.days.clock import local_today
+from bot.core.deployment.settings import Settings
+from bot.core.guards.links import make_token
+from bot.core.language.i18n import say
+from bot.core.language.words import version_name
 from bot.core.models import Duty, Person, Policy, PolicyVersion
-from bot.core.settings import Settings
-from bot.core.words import version_name
 from bot.features.policies.api import (
     ProofNeededError,
     acknowledge,
@@ -135,7 +135,7 @@ def card_for(
     note: str | None = None,
 ) -> dict[str, Any]:
     """The person's card as it stands now, in the active language (the person's:
-    ``bot.core.i18n.person_language``)."""
+    ``bot.core.language.i18n.person_language``)."""
     return needs_card(
         school_name,
         person.given_name or person.display_name,

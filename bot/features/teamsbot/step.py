@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.core.clock import send_after
-from bot.core.context import StepContext
+from bot.core.days.clock import send_after
+from bot.core.deployment.context import StepContext
 from bot.features.dashboard.api import digest_due
 from bot.features.teamsbot.dashboard import queue_head_card
 from bot.features.teamsbot.deliver import send_needs

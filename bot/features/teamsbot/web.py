@@ -20,10 +20,10 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bot.core.cards import ADAPTIVE_CARD_TYPE
-from bot.core.i18n import person_language, speaking
+from bot.core.deployment.settings import connection_key
+from bot.core.language.i18n import person_language, speaking
 from bot.core.models import utcnow
-from bot.core.settings import connection_key
+from bot.core.rendering.cards import ADAPTIVE_CARD_TYPE
 from bot.engine.web.bot_framework import (
     BOT_KEYS,
     BotAuthError,

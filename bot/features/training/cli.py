@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from bot.core.clock import local_today
+from bot.core.days.clock import local_today
 from bot.engine.commands import console, context, err, fail, friendly
 
 __all__ = ["training_app"]
@@ -32,7 +32,7 @@ def training_import(
     safe)."""
     from rich.progress import Progress  # lazy: not loaded by --help (module docstring)
 
-    from bot.core.i18n import Msg, say, speak
+    from bot.core.language.i18n import Msg, say, speak
     from bot.core.models import utcnow
     from bot.features.training.service import import_training_csv
 

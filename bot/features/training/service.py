@@ -1,5 +1,5 @@
 """Training completions: import from a provider's export (CSV or a workbook, read by
-``bot.core.spreadsheets``), and record one by hand."""
+``bot.core.files.spreadsheets``), and record one by hand."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.dates import HAPPENED
-from bot.core.forms import SaidError, Text, control_character
-from bot.core.i18n import N_, Msg, nmsg
+from bot.core.days.dates import HAPPENED
+from bot.core.files.spreadsheets import SpreadsheetError, first_header, read_spreadsheet
+from bot.core.guards.forms import SaidError, Text, control_character
+from bot.core.language.i18n import N_, Msg, nmsg
+from bot.core.language.said_forms import and_list
+from bot.core.language.words import plain_key
 from bot.core.models import Person, TrainingRecord
-from bot.core.said_forms import and_list
-from bot.core.spreadsheets import SpreadsheetError, first_header, read_spreadsheet
-from bot.core.words import plain_key
 
 __all__ = ["ImportReport", "NotADate", "course_problem", "import_training_csv", "parse_day"]
 

@@ -15,13 +15,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from bot.core import audit
-from bot.core.clock import local_today
-from bot.core.dates import HAPPENED
-from bot.core.forms import SaidError, parse_iso_date
-from bot.core.i18n import N_, Joined, Msg
-from bot.core.links import LinkExpiredError, LinkInvalidError
+from bot.core.days.clock import local_today
+from bot.core.days.dates import HAPPENED
+from bot.core.files.uploads import CleanFile, store_file
+from bot.core.guards.forms import SaidError, parse_iso_date
+from bot.core.guards.links import LinkExpiredError, LinkInvalidError
+from bot.core.language.i18n import N_, Joined, Msg
 from bot.core.models import Duty, Person, TrainingRecord, utcnow
-from bot.core.uploads import CleanFile, store_file
 from bot.engine import duty_status
 from bot.engine.web.deps import check_csrf, ctx, current_user, error_page, info_page, render
 from bot.engine.web.guards import clean_uploads, read_checked_form

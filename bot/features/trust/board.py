@@ -12,8 +12,8 @@ from datetime import date
 from typing import Any
 
 from bot.core.config import SchoolConfig
-from bot.core.i18n import N_
-from bot.core.words import csv_text
+from bot.core.language.i18n import N_
+from bot.core.language.words import csv_text
 
 __all__ = [
     "COLUMNS",

@@ -1,6 +1,6 @@
 """``trust-board.pdf``: one page of exceptions first, the trust's total, then a page per school
 in its own language (``cy+en``: each sentence in Welsh, then English), through the product's
-PDF writer (``bot.core.pdf``: embedded font, tagged, numbered, dated)."""
+PDF writer (``bot.core.rendering.pdf``: embedded font, tagged, numbered, dated)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.core.i18n import N_, Day, Joined, Msg, Said, say, short_date, speaking
-from bot.core.words import school_words
+from bot.core.language.i18n import N_, Day, Joined, Msg, Said, say, short_date, speaking
+from bot.core.language.words import school_words
 from bot.features.governors.api import term_name
 from bot.features.trust.board import (
     FEWER_THAN_5,
@@ -22,8 +22,8 @@ from bot.features.trust.board import (
     shown_count,
 )
 
-if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.pdf)
-    from bot.core.pdf import A4Report
+if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.rendering.pdf)
+    from bot.core.rendering.pdf import A4Report
 
 __all__ = ["render_board"]
 
@@ -179,7 +179,7 @@ def render_board(
     threshold: int,
 ) -> bytes:
     """The pack's PDF: exceptions, the trust's total, a page per school."""
-    from bot.core.pdf import A4Report  # lazy: reportlab (~0.2 s)
+    from bot.core.rendering.pdf import A4Report  # lazy: reportlab (~0.2 s)
 
     language = "cy+en" if any(ln.school.language != "en" for ln in lines) else "en"
     schools = [_say_for(line) for line in lines]

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from bot.core.i18n import say, speak
+from bot.core.language.i18n import say, speak
 from bot.engine.commands import AsOf, as_of_today, console, context, fail, friendly
 
 __all__ = ["trust_app"]

@@ -15,12 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
-from bot.core.clock import local_instant
 from bot.core.config import OrgConfig, SchoolConfig
-from bot.core.i18n import N_, Day, Msg
-from bot.core.messages import notice
+from bot.core.days.clock import local_instant
+from bot.core.language.i18n import N_, Day, Msg
 from bot.core.models import ConnectorState, OutboxMessage, Report, ReportClock
 from bot.core.outbox import Urgency, enqueue_email
+from bot.core.rendering.messages import notice
 from bot.features.dashboard.api import compute_figures
 from bot.features.evidence.api import (
     MANIFEST,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.core.forms import Text
-from bot.core.i18n import N_, Joined, Msg, nmsg
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Joined, Msg, nmsg
 
 __all__ = ["NEVER_PASSED", "SchoolCounts", "TrustTotals", "digest_key", "school_line", "totals"]
 

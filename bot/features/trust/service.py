@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import OrgConfig
 from bot.core.config.per_school import settings_problems
-from bot.core.i18n import N_, Msg, nmsg, shared_language, speaking
-from bot.core.messages import notice
+from bot.core.deployment.setup_state import is_sending
+from bot.core.language.i18n import N_, Msg, nmsg, shared_language, speaking
 from bot.core.models import OutboxMessage
 from bot.core.outbox import Urgency, enqueue_email
-from bot.core.setup_state import is_sending
+from bot.core.rendering.messages import notice
 from bot.features.dashboard.api import compute_figures, week_key
 from bot.features.trust.rules import SchoolCounts, digest_key, school_line, totals
 

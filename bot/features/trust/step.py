@@ -4,7 +4,7 @@ day, in the morning, as the email says; never later in the week (the evening a s
 
 from __future__ import annotations
 
-from bot.core.context import StepContext
+from bot.core.deployment.context import StepContext
 from bot.features.dashboard.api import digest_due
 from bot.features.trust.service import queue_trust_digest
 

@@ -9,10 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from bot.core.clock import LONDON, local_today
+from bot.core.days.clock import LONDON, local_today
+from bot.core.guards.permissions import TRUST_ADMINS, TRUST_OVERSIGHT
+from bot.core.language.words import zip_files
 from bot.core.models import utcnow
-from bot.core.permissions import TRUST_ADMINS, TRUST_OVERSIGHT
-from bot.core.words import zip_files
 from bot.engine.sweep_jobs import not_swept
 from bot.engine.web.deps import check_csrf, ctx, render, require_roles
 from bot.engine.web.forms import download

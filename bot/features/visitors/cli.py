@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from bot.core.i18n import nsay
+from bot.core.language.i18n import nsay
 from bot.engine.commands import (
     AsOf,
     EverySchool,

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.core.config import SchoolConfig
-from bot.core.forms import FormErrors, clean_field, parse_iso_date
-from bot.core.i18n import N_, say
-from bot.core.words import said_words, school_words
+from bot.core.guards.forms import FormErrors, clean_field, parse_iso_date
+from bot.core.language.i18n import N_, say
+from bot.core.language.words import said_words, school_words
 
 __all__ = [
     "DEFAULT_VISITOR_RULES",

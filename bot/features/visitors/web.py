@@ -13,13 +13,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from bot.core.clock import local_today
 from bot.core.config import ConfigError, SchoolConfig
-from bot.core.forms import Text
-from bot.core.i18n import N_, Msg, speaking
+from bot.core.days.clock import local_today
+from bot.core.guards.forms import Text
+from bot.core.guards.permissions import POSTER_PRINTERS
+from bot.core.guards.ratelimit import RateLimit, limit_key, take
+from bot.core.language.i18n import N_, Msg, speaking
 from bot.core.models import utcnow
-from bot.core.permissions import POSTER_PRINTERS
-from bot.core.ratelimit import RateLimit, limit_key, take
 from bot.engine.web.deps import (
     check_csrf,
     client_ip,

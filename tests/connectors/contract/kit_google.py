@@ -66,8 +66,8 @@ def seeded_fake() -> FakeGoogle:
 
 def google_settings(tmp_path: Path, **google: Any) -> Any:
     """Settings for the google connector with a throwaway service-account key file."""
-    from bot.core.platform_settings import GoogleSettings
-    from bot.core.settings import Settings
+    from bot.core.deployment.platform_settings import GoogleSettings
+    from bot.core.deployment.settings import Settings
 
     key_file = tmp_path / "service-account.json"
     key_file.write_text(json.dumps(service_account_info()), encoding="utf-8")

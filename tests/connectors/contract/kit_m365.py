@@ -27,8 +27,8 @@ LIST_NAME = "Safeguarding reports"
 
 def m365_settings(home: Path, **m365: Any) -> Any:
     """Settings for the fake tenant (every value fictional); keyword arguments override."""
-    from bot.core.platform_settings import M365Settings
-    from bot.core.settings import Settings
+    from bot.core.deployment.platform_settings import M365Settings
+    from bot.core.deployment.settings import Settings
 
     values: dict[str, Any] = {
         "tenant_id": TENANT_ID,

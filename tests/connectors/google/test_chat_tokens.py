@@ -17,8 +17,14 @@ from typing import Any
 
 import pytest
 
-from bot.core.chat_tokens import ADDON_SIGNER, CHAT_CERTS, CHAT_ISSUER, GOOGLE_CERTS, ChatAudience
-from bot.core.chat_tokens import ChatAuthError as Refused
+from bot.core.guards.chat_tokens import (
+    ADDON_SIGNER,
+    CHAT_CERTS,
+    CHAT_ISSUER,
+    GOOGLE_CERTS,
+    ChatAudience,
+)
+from bot.core.guards.chat_tokens import ChatAuthError as Refused
 from tools.chat_issuer import LocalGoogle, LocalKey
 
 pytest.importorskip("google.auth", reason="google-auth is the google extra (uv sync)")

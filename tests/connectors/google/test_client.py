@@ -15,6 +15,7 @@ pytest.importorskip("googleapiclient", reason="needs google-api-python-client")
 from googleapiclient.errors import UnexpectedMethodError
 from googleapiclient.http import HttpMockSequence, RequestMockBuilder
 
+from bot.core.deployment.settings import SettingsError, load_settings
 from bot.core.ports import (
     DeliveryUnknownError,
     OutgoingEmail,
@@ -22,7 +23,6 @@ from bot.core.ports import (
     RetryableError,
     SetupError,
 )
-from bot.core.settings import SettingsError, load_settings
 from connectors.google.client import (
     DIRECTORY_SCOPES,
     FORMS_SCOPES,

@@ -16,9 +16,9 @@ pytest.importorskip("googleapiclient", reason="needs google-api-python-client")
 
 from sqlalchemy import func, select
 
+from bot.core.deployment.settings import Settings
 from bot.core.models import Person
 from bot.core.ports import PermanentError
-from bot.core.settings import Settings
 from bot.engine.directory import sync_directory
 from tests.support.fakes.google import FakeGoogle, no_real_http, service_account_info  # noqa: F401
 from tests.support.helpers import SchoolBuilder

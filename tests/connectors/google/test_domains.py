@@ -16,10 +16,10 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 import bot.wiring as wiring
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.platform_settings import GoogleSettings
+from bot.core.deployment.settings import Connection, Settings
 from bot.core.models import Person
-from bot.core.platform_settings import GoogleSettings
-from bot.core.settings import Connection, Settings
 from bot.engine.sweep import run_sweep
 from tests.support.fakes.google import FakeGoogle, service_account_info
 from tests.support.helpers import SchoolBuilder, at

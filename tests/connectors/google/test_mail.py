@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from bot.core.database.store import Store
 from bot.core.models import School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
-from bot.core.store import Store
 from tests.support.keys import TEST_KEYS
 from tests.support.mail_names import assert_read_back, named_messages
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.database.store import Store
+from bot.core.guards.ratelimit import DatabasePacer
 from bot.core.ports import OutgoingEmail, RetryableError
-from bot.core.ratelimit import DatabasePacer
-from bot.core.store import Store
 from connectors.base import LocalPacer
 from tests.connectors.contract.kit_google import google_settings, seeded_fake
 from tests.support.fakes.google import FakeGoogle, no_real_http  # noqa: F401

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.emails import has_mailbox
+from bot.core.guards.emails import has_mailbox
 from bot.core.ports import RejectedRecord
 from connectors.local import directory as file_directory
 from connectors.local.directory import FileDirectory

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.emails import email_problem
+from bot.core.guards.emails import email_problem
 from connectors.local import directory as file_directory
 from connectors.local.directory import FileDirectory
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bot.core.spreadsheets import _lines
+from bot.core.files.spreadsheets import _lines
 from connectors.local.directory import FileDirectory, _named
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.emails import has_mailbox
+from bot.core.guards.emails import has_mailbox
 from bot.core.ports import PermanentError
 from bot.engine.job_roles import map_roles, words_of
 from connectors.local.directory import FileDirectory

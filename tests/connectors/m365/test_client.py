@@ -68,7 +68,8 @@ def jwt_header(assertion: str) -> dict[str, Any]:
 def test_local_and_google_modes_never_load_msgraph() -> None:
     code = (
         "import sys, tempfile\nfrom pathlib import Path\nimport bot.cli.main\nfrom "
-        "bot.core.settings import Settings\nfrom bot.wiring import build_connectors\nhome = "
+        "bot.core.deployment.settings import Settings\nfrom bot.wiring import "
+        "build_connectors\nhome = "
         "Path(tempfile.mkdtemp())\nassert build_connectors(Settings(home=home)).name == "
         "'local'\nfrom tests.connectors.contract.kit_google import google_settings\nassert "
         "build_connectors(google_settings(home)).name == 'google'\nimport "

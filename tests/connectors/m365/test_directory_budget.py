@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.ratelimit import DatabasePacer
-from bot.core.store import Store
+from bot.core.database.store import Store
+from bot.core.guards.ratelimit import DatabasePacer
 from connectors.base import LocalPacer
 from tests.connectors.contract.kit_m365 import m365_settings
 from tests.support.fakes.graph import FakeClock, FakeGraph, tenants

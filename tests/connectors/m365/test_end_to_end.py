@@ -12,10 +12,10 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import Settings
 from bot.core.models import Duty, OutboxMessage, Person, Report
 from bot.core.ports import Connectors
-from bot.core.settings import Settings
 from bot.engine.sweep import run_sweep
 from bot.features.reports.forms import poll_forms
 from tests.connectors.contract.kit_m365 import m365_settings

@@ -27,11 +27,13 @@ from sqlalchemy import func, select
 
 from bot.cli.render import print_trouble
 from bot.core.config import SchoolConfig
-from bot.core.context import own_mailboxes, own_senders
+from bot.core.database.store import Store
+from bot.core.deployment.context import own_mailboxes, own_senders
 from bot.core.models import OutboxMessage, School, utcnow
 from bot.core.outbox import EmailDraft, Urgency, dispatch, enqueue_emails
 from bot.core.outbox import pacing as mail_pacing
 from bot.core.outbox.delivery import trouble
+from bot.core.outbox.waiting import pending_summary
 from bot.core.ports import (
     Attachment,
     MailPacing,
@@ -41,8 +43,6 @@ from bot.core.ports import (
     SetupError,
     UrgentReserve,
 )
-from bot.core.store import Store
-from bot.core.waiting import pending_summary
 from schedules.jobs import DISPATCH_SECONDS
 from tests.connectors.contract.kit_m365 import m365_settings
 from tests.support.fakes.graph import GRAPH, SENDER, FakeClock, FakeGraph

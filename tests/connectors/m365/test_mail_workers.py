@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.core.database.store import Store
 from bot.core.models import MailSend, OutboxMessage, School, utcnow
 from bot.core.outbox import DispatchStats, EmailDraft, Urgency, dispatch, enqueue_emails
-from bot.core.store import Store
 from schedules.jobs import DISPATCH_SECONDS
 from tests.connectors.contract.kit_m365 import m365_settings
 from tests.support.fakes.graph import SENDER, FakeClock, FakeGraph

@@ -13,7 +13,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import Person
 from bot.engine.directory_kept import unassigned
 from bot.engine.sweep import run_sweep

@@ -18,8 +18,7 @@ from sqlalchemy import select
 
 pytest.importorskip("msgraph", reason="msgraph-sdk is not installed (uv sync --extra m365)")
 
-from bot.core.cards import teams_workflow_payload
-from bot.core.clock import LONDON
+from bot.core.days.clock import LONDON
 from bot.core.models import OutboxMessage
 from bot.core.outbox import dispatch
 from bot.core.ports import (
@@ -30,6 +29,7 @@ from bot.core.ports import (
     RetryableError,
     SetupError,
 )
+from bot.core.rendering.cards import teams_workflow_payload
 from bot.features.dashboard.cards import adaptive_card
 from bot.features.dashboard.digest import queue_digest
 from connectors.m365.connector import build

@@ -17,10 +17,10 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 import bot.wiring as wiring
-from bot.core.context import AppContext, school_chats
+from bot.core.deployment.context import AppContext, school_chats
+from bot.core.deployment.settings import Connection, Settings
 from bot.core.models import OutboxMessage, utcnow
 from bot.core.outbox import Urgency, dispatch, enqueue_chat_card
-from bot.core.settings import Connection, Settings
 from bot.engine.config_sync import ensure_school
 from bot.engine.sweep import run_sweep
 from tests.connectors.contract.kit_m365 import m365_settings

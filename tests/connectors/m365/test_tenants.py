@@ -16,9 +16,9 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 import bot.wiring as wiring
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import Connection, Settings
 from bot.core.models import Person, SweepRun
-from bot.core.settings import Connection, Settings
 from bot.engine.sweep import run_sweep
 from tests.connectors.contract.kit_m365 import m365_settings
 from tests.support.fakes.graph import FakeClock, FakeGraph, tenants

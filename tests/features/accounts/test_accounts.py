@@ -11,7 +11,7 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import AuditEvent, Duty, OfficialAccount, Person, Policy, PolicyVersion
 from bot.engine.sweep import run_sweep
 from bot.features.policies.attest import sign_aup

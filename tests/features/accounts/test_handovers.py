@@ -14,8 +14,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from bot.core.deployment.platform_settings import LocalSettings, SmtpSettings
 from bot.core.models import AuditEvent, OfficialAccount, OutboxMessage
-from bot.core.platform_settings import LocalSettings, SmtpSettings
 from bot.engine.sweep import run_sweep
 from bot.features.accounts.rules import HANDOVER_CHASES, handover_stage
 from bot.features.accounts.service import resolve_handover

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.i18n import BETWEEN, said_in, speaking
+from bot.core.language.i18n import BETWEEN, said_in, speaking
 from bot.core.models import OfficialAccount, Person
 from bot.features.accounts.handovers import _chase_draft
 from bot.features.accounts.rules import HANDOVER_CHASE_EVERY_DAYS, HANDOVER_CHASES, ChaseStage

@@ -18,9 +18,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from bot import wiring
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.platform_settings import GoogleSettings
 from bot.core.models import Attestation, AuditEvent, Duty, Person, PolicyVersion
-from bot.core.platform_settings import GoogleSettings
 from bot.engine.sweep import run_sweep
 from bot.features.chatbot.service import answer as service_answer
 from bot.features.chatbot.service import read_event

@@ -16,9 +16,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.platform_settings import GoogleSettings
 from bot.core.models import Attestation, AuditEvent
-from bot.core.platform_settings import GoogleSettings
 from bot.features.teamsbot.cards import ACK_VERB
 from bot.web.app import create_app
 from tests.features.chatbot.test_chat_app import (

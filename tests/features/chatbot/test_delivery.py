@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 pytest.importorskip("googleapiclient", reason="needs google-api-python-client")
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import OutboxMessage, Person, TeamsChat
 from bot.core.outbox import Urgency, dispatch
 from bot.core.ports import GOOGLE_CHAT_SERVICE

@@ -15,8 +15,8 @@ import time_machine
 from fastapi.testclient import TestClient
 
 from bot import wiring
-from bot.core.chat_tokens import ADDON_SIGNER
-from bot.core.platform_settings import GoogleSettings
+from bot.core.deployment.platform_settings import GoogleSettings
+from bot.core.guards.chat_tokens import ADDON_SIGNER
 from bot.features.chatbot.web import chat_apps
 from bot.web.app import create_app
 from bot.wiring import chat_tokens

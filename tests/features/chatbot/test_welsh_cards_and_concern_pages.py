@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import Duty, Person, PolicyVersion
 from bot.engine.sweep import run_sweep
 from bot.features.chatbot.cards import MAX_ITEMS, card_message, needs_card
@@ -326,9 +326,9 @@ def test_the_school_chooser_for_a_concern_is_welsh(english_words: set[str]) -> N
 def test_the_scr_owners_email_is_welsh_but_for_the_unconfirmed_term(
     welsh: _Env, english_words: set[str], catalogue: Any
 ) -> None:
-    from bot.core import setup_state
+    from bot.core.deployment import setup_state
+    from bot.core.language.words import school_words
     from bot.core.models import ScrGap
-    from bot.core.words import school_words
     from bot.features.scr.owner import tell_owner
     from bot.features.scr.rules import kind_headings
     from tests.web.test_welsh_public_pages import _email_texts
@@ -369,8 +369,8 @@ def test_the_scr_owners_email_is_welsh_but_for_the_unconfirmed_term(
 def test_the_scr_page_is_welsh_but_for_the_unconfirmed_term(
     errors: dict[str, str], english_words: set[str], catalogue: Any
 ) -> None:
+    from bot.core.language.words import school_words
     from bot.core.nations import pack_for
-    from bot.core.words import school_words
     from bot.features.scr.rules import describe, kind_headings
 
     tr = catalogue_in("cy")

@@ -20,8 +20,12 @@ from referencing import Registry
 from referencing.exceptions import Unresolvable
 from referencing.jsonschema import DRAFT6
 
-from bot.core.cards import ADAPTIVE_CARD_SCHEMA, CHAT_MESSAGE_LIMIT, teams_workflow_payload
 from bot.core.ports import CardMessage
+from bot.core.rendering.cards import (
+    ADAPTIVE_CARD_SCHEMA,
+    CHAT_MESSAGE_LIMIT,
+    teams_workflow_payload,
+)
 from bot.features.dashboard.cards import DigestFigures, adaptive_card, chat_card, plain_text_digest
 from tests.support.paths import SCHEMAS
 from tests.support.speech import in_language

@@ -14,12 +14,12 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core.clock import LONDON
 from bot.core.config import SchoolConfig
-from bot.core.context import AppContext
+from bot.core.days.clock import LONDON
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import Settings
 from bot.core.models import OutboxMessage
 from bot.core.outbox import dispatch
-from bot.core.settings import Settings
 from bot.features.dashboard.cards import week_key
 from bot.features.dashboard.digest import (
     DIGEST_TIME,

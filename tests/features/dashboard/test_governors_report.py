@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.config import load_config
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import Duty, Person, Policy, Report, TrainingRecord
 from bot.engine.sweep import run_sweep
 from bot.features.governors.report import (

@@ -17,9 +17,9 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import Settings
 from bot.core.models import Duty, Person, Report, ReportClock, TrainingRecord
-from bot.core.settings import Settings
 from bot.engine.sweep import run_sweep
 from bot.features.policies.attest import acknowledge
 from bot.web.app import create_app

@@ -412,8 +412,8 @@ def _trust(builder: SchoolBuilder, sqlite_url: str) -> Env:
 
     import yaml
 
-    from bot.core.context import AppContext
-    from bot.core.settings import Settings
+    from bot.core.deployment.context import AppContext
+    from bot.core.deployment.settings import Settings
     from bot.web.app import create_app
     from tests.features.dashboard.test_support import FIRST_SWEEP, TODAY, configure
 

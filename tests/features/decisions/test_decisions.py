@@ -291,7 +291,7 @@ def test_pupil_details_stay_minimal(env: Env) -> None:
 
 
 def _clean_pdf() -> Any:
-    from bot.core.uploads import clean_attachment
+    from bot.core.files.uploads import clean_attachment
 
     return clean_attachment("agreement.pdf", PDF)
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import AuditEvent, OutboxMessage
 from bot.engine.config_sync import sync_config
 from bot.engine.directory import sync_directory

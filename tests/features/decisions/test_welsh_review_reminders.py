@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from bot.core.i18n import BETWEEN, said_in
-from bot.core.words import human_date
+from bot.core.language.i18n import BETWEEN, said_in
+from bot.core.language.words import human_date
 from bot.features.decisions.rules import review_subject
 from bot.features.decisions.service import plan_decision_reminders
 from tests.core.test_i18n import _english_left, _Visible

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import time_machine
 from sqlalchemy import select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import Duty, Person, Policy, TrainingRecord
 from bot.engine.sweep import run_sweep
 from bot.features.evidence.service import Facts, gather, school_reports

@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.config import SchoolConfig
-from bot.core.i18n import Msg
+from bot.core.language.i18n import Msg
 from bot.core.models import Person, Report, ReportClock, TrainingRecord
 from bot.core.nations import NATIONS, school_words_for
 from bot.core.nations.inspectorates import (

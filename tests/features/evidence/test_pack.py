@@ -26,8 +26,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core.context import AppContext
-from bot.core.documents import pdf_page_png
+from bot.core.deployment.context import AppContext
+from bot.core.files.documents import pdf_page_png
 from bot.core.models import AuditEvent, Report
 from bot.demo.builder import demo_settings
 from bot.features.evidence.rules import MANIFEST, PUBLIC_KEY, SIGNATURE
@@ -441,7 +441,7 @@ def test_a_pack_signed_before_the_p256_key_still_verifies(
     """A pack made by an earlier compliance-bot (Ed25519) checks with its own fingerprint."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from bot.core.keys import derive
+    from bot.core.guards.keys import derive
     from bot.features.evidence.signing import fingerprint, public_key_file
 
     secret = demo_settings(sqlite_pack.folder).signing_key()

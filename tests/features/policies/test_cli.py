@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 import bot.features.policies.import_cli
 from bot.cli.main import app
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import AuditEvent, Policy, PolicyReview
 from bot.engine.sweep import run_sweep
 from bot.features.policies.attest import normalise_name

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import AuditEvent, OutboxMessage, Policy
 from bot.engine.sweep import run_sweep
 from tests.features.policies.test_cli import LINES, TODAY, _run, _write, home

@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot.core.context import AppContext
-from bot.core.links import make_token
+from bot.core.deployment.context import AppContext
+from bot.core.guards.links import make_token
 from bot.core.models import Attestation, Duty, Person, Policy, PolicyVersion
 from bot.demo.documents import code_of_conduct_docx, mobile_phones_pdf
 from bot.engine.sweep import run_sweep

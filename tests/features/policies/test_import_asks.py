@@ -17,9 +17,9 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 from sqlalchemy import select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.language.words import version_name
 from bot.core.models import Policy
-from bot.core.words import version_name
 from bot.features.policies.importer import (
     FuzzyDate,
     extract_from_lines,

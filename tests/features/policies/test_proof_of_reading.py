@@ -16,8 +16,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from bot.core.config import ReadingProof, RequirementConfig
-from bot.core.context import AppContext
-from bot.core.links import make_token
+from bot.core.deployment.context import AppContext
+from bot.core.guards.links import make_token
 from bot.core.models import Attestation, Duty, Person, PolicyVersion, ReadingCheck
 from bot.demo.documents import mobile_phones_pdf
 from bot.engine.sweep import run_sweep

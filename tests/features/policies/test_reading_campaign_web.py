@@ -11,7 +11,7 @@ from datetime import date
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from bot.core.links import make_token
+from bot.core.guards.links import make_token
 from bot.core.models import Attestation, AuditEvent, Duty, Person, Policy
 from bot.engine.sweep import run_sweep
 from bot.features.policies.register import register

@@ -24,8 +24,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli.main import app
+from bot.core.files.uploads import AttachmentError, check_policy_document
 from bot.core.models import ConnectorState, Policy
-from bot.core.uploads import AttachmentError, check_policy_document
 from bot.engine.sweep import run_sweep
 from bot.features.policies.importer import ImportedPolicy, PolicyImportError, extract_policy
 from bot.features.setup.policy_folder import read_policy_folder

@@ -16,7 +16,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from bot.core.i18n import BETWEEN
+from bot.core.language.i18n import BETWEEN
 from bot.core.models import Policy
 from bot.engine.sweep import run_sweep
 from bot.features.policies.review import confirm_review_date, record_review
@@ -244,7 +244,7 @@ def _review_event(language: str) -> tuple[bytes, Any]:
     from datetime import UTC, datetime
     from types import SimpleNamespace
 
-    from bot.core.i18n import speaking
+    from bot.core.language.i18n import speaking
     from bot.features.policies.rules import review_calendar
 
     policy = SimpleNamespace(key="diogelu", title="Polisi Diogelu Plant",

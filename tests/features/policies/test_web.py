@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
 from bot.core.models import AuditEvent, Policy, PolicyReview
 from bot.engine.sweep import run_sweep
 from bot.web.app import create_app

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from bot.core.i18n import BETWEEN, said_in
+from bot.core.language.i18n import BETWEEN, said_in
 from bot.features.policies.import_cli import _Outcome, _refusal, _stored_line
 from bot.features.policies.intake import intake_of
 from bot.features.policies.typed import Typed, read_document

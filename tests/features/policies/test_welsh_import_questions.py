@@ -21,7 +21,7 @@ import pexpect
 import pytest
 import yaml
 
-from bot.core.i18n import BETWEEN
+from bot.core.language.i18n import BETWEEN
 from tests.core.test_i18n import _english_left
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words

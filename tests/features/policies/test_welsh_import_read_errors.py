@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.i18n import BETWEEN, said_in
+from bot.core.language.i18n import BETWEEN, said_in
 from tests.core.test_i18n import _english_left
 from tests.core.test_i18n import catalogue as catalogue
 from tests.core.test_i18n import english_words as english_words

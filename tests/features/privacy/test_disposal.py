@@ -17,6 +17,8 @@ from bot import wiring
 from bot.core import audit
 from bot.core.audit.check import check
 from bot.core.config import SchoolConfig
+from bot.core.database.store import Store
+from bot.core.deployment.settings import RetentionSettings
 from bot.core.models import (
     AuditEvent,
     Complaint,
@@ -29,8 +31,6 @@ from bot.core.models import (
     VisitorAssurance,
 )
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
-from bot.core.settings import RetentionSettings
-from bot.core.store import Store
 from bot.engine.maintenance import run_maintenance
 from bot.features.visitors.service import purge_visitors
 from tests.support.keys import TEST_KEYS

@@ -12,9 +12,9 @@ from sqlalchemy import select, update
 from bot import wiring
 from bot.core.audit.check import check
 from bot.core.config import SchoolConfig
+from bot.core.database.store import Store
+from bot.core.deployment.settings import RetentionSettings
 from bot.core.models import AuditEvent, Person, Report
-from bot.core.settings import RetentionSettings
-from bot.core.store import Store
 from bot.engine.maintenance import run_maintenance
 from bot.features.privacy.erasure import HoldError, erase, set_hold
 from tests.features.privacy.test_disposal import LEFT, NOW, STAYS, _found, _seed

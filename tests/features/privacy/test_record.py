@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.config import SchoolConfig
-from bot.core.i18n import speaking
+from bot.core.language.i18n import speaking
 from bot.core.models import AuditEvent
 from bot.features.privacy.record import record_rows
 from bot.features.privacy.retention import schedule_rows

@@ -48,7 +48,7 @@ def test_only_the_dpo_and_the_head_read_the_schedule(school: SchoolBuilder) -> N
 
 
 def test_the_evidence_pack_carries_the_schedule_in_the_schools_language() -> None:
-    from bot.core.i18n import speaking
+    from bot.core.language.i18n import speaking
     from bot.features.evidence.rules import retention_table
 
     own = SCHOOL.model_copy(update={"retention": {"leavers": 7}})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.i18n import BETWEEN, said_in
+from bot.core.language.i18n import BETWEEN, said_in
 from bot.features.reading.service import audience_name
 
 

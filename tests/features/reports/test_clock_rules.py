@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.config import ConfigError, SchoolConfig, load_config
-from bot.core.live_text import TIME_LEFT, fill_time_left, time_left
-from bot.core.words import school_words
+from bot.core.language.live_text import TIME_LEFT, fill_time_left, time_left
+from bot.core.language.words import school_words
 from bot.features.reports.quiet_hours import (
     breaks_quiet_hours,
     escalation_stage,

@@ -22,10 +22,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import Settings
 from bot.core.models import Report
 from bot.core.ports import ListMirror
-from bot.core.settings import Settings
 from bot.features.reports.mirror import mirror_pending
 from bot.features.reports.step import report_sweep
 from connectors.local.connector import CsvListMirror

@@ -16,6 +16,8 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from bot.core.config import SchoolConfig
+from bot.core.database.store import Store
+from bot.core.files.uploads import AttachmentError, clean_attachment
 from bot.core.models import (
     AuditEvent,
     ConnectorState,
@@ -25,8 +27,6 @@ from bot.core.models import (
     ReportClock,
     ReportEntry,
 )
-from bot.core.store import Store
-from bot.core.uploads import AttachmentError, clean_attachment
 from bot.engine.config_sync import sync_config
 from bot.features.reports import intake as reports
 from bot.features.reports.actions import (
@@ -334,8 +334,8 @@ def test_a_concern_when_everyone_named_has_left_says_who_left(tmp_path: Path) ->
     """The DSL, the deputy and the head have all left: nobody can be alerted, and the report's
     chronology says so truly, naming who left and as what (they are named in the
     configuration, but gone), in the school's words and in Welsh."""
-    from bot.core.i18n import Msg
-    from bot.core.kept_text import from_data
+    from bot.core.language.i18n import Msg
+    from bot.core.language.kept_text import from_data
     from bot.web.app import create_app
 
     builder = configure(SchoolBuilder(tmp_path))

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, func, select
 
+from bot.core.guards.ratelimit import RateLimit
 from bot.core.models import AuditEvent, Report, ReportAttachment
-from bot.core.ratelimit import RateLimit
 from bot.features.reports.rules import CATEGORIES
 from tests.features.reports.test_support import (  # noqa: F401
     PDF,
@@ -83,7 +83,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, tuple[int, ...]]] = [
 @pytest.fixture
 def world(env: Env) -> tuple[Env, dict[str, TestClient], dict[str, str]]:
     """Two reports (one about the head, with a file) and a signed-in client per role."""
-    from bot.core.uploads import clean_attachment
+    from bot.core.files.uploads import clean_attachment
 
     normal = env.store_report(
         submission(what_happened=SECRET), NOW, files=[clean_attachment("a.pdf", PDF)]

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from bot.core.i18n import BETWEEN, Joined, Lazy, Msg, said_in
-from bot.core.kept_text import to_data
+from bot.core.language.i18n import BETWEEN, Joined, Lazy, Msg, said_in
+from bot.core.language.kept_text import to_data
+from bot.core.language.words import said_words, school_words
 from bot.core.models import ReportEntry
-from bot.core.words import said_words, school_words
 from bot.features.reports import chronology as c
 from bot.features.reports.rules import (
     STATUSES,

@@ -162,7 +162,7 @@ def test_the_owner_hears_of_new_gaps_once_in_their_weekly_reminder(
     """Two weeks of sweeps: gaps found in week 1 reach the SCR owner once — in their own
     reminder email when one is due to them (no email of its own), else in one of its own —
     and week 2, with nothing new, tells them nothing."""
-    from bot.core import setup_state
+    from bot.core.deployment import setup_state
     from bot.engine.sweep import run_sweep
     from bot.web.app import create_app
 
@@ -222,7 +222,7 @@ def test_an_owner_whose_reminder_went_before_the_gaps_hears_on_the_weeks_last_sc
 ) -> None:
     """The owner's reminder went on Monday, before the SCR was given; the gaps found on
     Tuesday wait for a reminder that does not come this week, and go alone on Friday, once."""
-    from bot.core import setup_state
+    from bot.core.deployment import setup_state
     from bot.engine.sweep import run_sweep
     from bot.web.app import create_app
 

@@ -19,9 +19,9 @@ from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from bot.cli.main import app as cli_app
-from bot.core import setup_state
+from bot.core.deployment import setup_state
+from bot.core.language.words import school_words
 from bot.core.models import AuditEvent, OutboxMessage, Person, ScrGap, TrainingRecord
-from bot.core.words import school_words
 from bot.features.scr.owner import tell_owner
 from bot.features.scr.rules import describe
 from bot.features.scr.service import check_names, current_gaps, import_sheet, refresh_gaps

@@ -34,9 +34,9 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import Settings
 from bot.core.models import AuditEvent, ScrCheck, ScrEntry
-from bot.core.settings import Settings
 from tests.features.decisions.test_support import sync_people
 from tests.support.helpers import TEST_SECRET, at
 from tests.support.split_headers import libreoffice_saved, split_date_workbook
@@ -175,7 +175,7 @@ def _dbs_numbers(path: Path) -> list[str]:
 
 
 def test_hidden_guidance_sheets_are_not_read(shared_spreadsheets: Path) -> None:
-    from bot.core.spreadsheets import read_spreadsheet
+    from bot.core.files.spreadsheets import read_spreadsheet
 
     hidden = {n: read_spreadsheet(_tracker(shared_spreadsheets, n)).hidden_sheets for n in ENGLISH}
     assert hidden == {n: ["Guidance"] if n[4] in "246" else [] for n in ENGLISH}

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from bot.core.i18n import Msg, said_in
+from bot.core.language.i18n import Msg, said_in
+from bot.core.language.words import school_words
 from bot.core.nations import pack_for
-from bot.core.words import school_words
 from bot.features.scr.rules import Gap, describe
 from tests.core.test_i18n import _english_left, _Visible, school
 from tests.core.test_i18n import catalogue as catalogue

@@ -13,10 +13,10 @@ import pytest
 import time_machine
 from fastapi.testclient import TestClient
 
-from bot.core import setup_state
 from bot.core.config import store as config_store
-from bot.core.context import AppContext
-from bot.core.settings import Settings
+from bot.core.deployment import setup_state
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import Settings
 from bot.engine.sweep import run_sweep
 from bot.web.app import create_app
 from tests.support.helpers import Row, SchoolBuilder, at

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.config import load_config
+from bot.core.database.store import Store
 from bot.core.models import ExtraPerson, Person
-from bot.core.store import Store
 from tests.support.newcomer import answers_file, policy_folder, staff_csv
 
 WIDE = {"COLUMNS": "300"}
@@ -158,7 +158,7 @@ def test_an_outside_address_that_is_not_one_is_refused_by_name(
 def test_google_staff_accounts_query_is_written_to_the_settings(tmp_path: Path) -> None:
     from dotenv import dotenv_values
 
-    from bot.core.settings import Settings
+    from bot.core.deployment.settings import Settings
     from bot.features.setup.answers import Answers
     from bot.features.setup.writing import env_text
 

@@ -89,8 +89,8 @@ def test_init_takes_the_xlsx_export_by_answers_in_one_try(
 
 
 def test_every_post_of_the_export_is_in_the_built_in_role_table() -> None:
+    from bot.core.language.words import plain_key
     from bot.core.nations import posts_for
-    from bot.core.words import plain_key
 
     table = {plain_key(post): role for post, role in posts_for("northern-ireland").items()}
     assert {title: table.get(plain_key(title)) for title in NI_TITLES} == NI_TITLES

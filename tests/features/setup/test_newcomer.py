@@ -16,10 +16,10 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.config import load_config
-from bot.core.context import AppContext
+from bot.core.database.store import Store
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import load_settings
 from bot.core.models import AuditEvent, OutboxMessage
-from bot.core.settings import load_settings
-from bot.core.store import Store
 from bot.web.app import create_app
 from tests.features.reports.test_support import TestClient, csrf_of
 from tests.support.newcomer import answers_file, policy_folder, staff_csv, term_calendar

@@ -30,10 +30,10 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app as cli
 from bot.core.config import SchoolConfig, load_config
-from bot.core.emails import has_mailbox
+from bot.core.database.store import Store
+from bot.core.guards.emails import has_mailbox
 from bot.core.models import Duty, Person, PersonRole, Requirement
 from bot.core.nations import school_words_for
-from bot.core.store import Store
 from bot.engine.duty_facts import PersonFacts, in_audience
 from tests.conftest import free_port
 from tests.support.helpers import outbox_as_sent
@@ -308,7 +308,7 @@ def _web_in_process(home: Path, admin: str) -> list[str]:
     """The same web steps as ``_walk``, in this process (the app ``run`` serves, built from
     the school's folder): the sign-in link asked for, emailed and used; /setup; Start
     sending. What each page and the email said."""
-    from bot.core.settings import load_settings
+    from bot.core.deployment.settings import load_settings
     from bot.web.app import create_app
     from tests.features.reports.test_support import TestClient, csrf_of
 

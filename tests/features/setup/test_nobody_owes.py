@@ -9,7 +9,7 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot.core import setup_state
+from bot.core.deployment import setup_state
 from bot.core.models import AuditEvent
 from bot.engine.sweep import run_sweep
 from bot.web.app import create_app

@@ -1,4 +1,4 @@
-"""Each school sees only its own settings (bot.features.setup, bot.core.permissions): in a
+"""Each school sees only its own settings (bot.features.setup, bot.core.guards.permissions): in a
 two-school trust, a school's head or admin sees none of the other school's people or settings on
 any admin page or export; a trust-wide administrator (``organisation.trust_admins``) sees all."""
 
@@ -12,9 +12,9 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.language.words import role_name
 from bot.core.models import AuditEvent, ExtraPerson, Person
-from bot.core.words import role_name
 from bot.engine.config_sync import sync_config
 from bot.engine.directory import sync_directory
 from bot.web.app import create_app

@@ -16,7 +16,7 @@ from reportlab.pdfgen import canvas
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core.settings import Settings
+from bot.core.deployment.settings import Settings
 from bot.features.setup import policy_folder as folder_reader
 from bot.features.setup.answers import load_answers
 from bot.features.setup.policy_folder import FolderReads, read_policy_folder

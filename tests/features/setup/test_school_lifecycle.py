@@ -1,4 +1,5 @@
-"""Each school of a trust its own preview / "Start sending" (#54 item 1; bot.core.setup_state):
+"""Each school of a trust its own preview / "Start sending" (#54 item 1;
+bot.core.deployment.setup_state):
 on SQLite and PostgreSQL, Hillside's admin starting sends nothing of Oakfield's until Oakfield's
 own head starts it; a trust-wide administrator can start any school or all of them; the audit
 names the school; a school added to a live trust starts in preview; the state is sealed, so a
@@ -17,10 +18,10 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app as cli
 from bot.core.audit.check import check
-from bot.core.context import AppContext
+from bot.core.database.store import Store, alembic_config
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.setup_state import begin_setup, is_sending, start_sending
 from bot.core.models import AuditEvent, OutboxMessage, SchoolLifecycle
-from bot.core.setup_state import begin_setup, is_sending, start_sending
-from bot.core.store import Store, alembic_config
 from bot.engine.sweep import run_sweep
 from bot.web.app import create_app
 from tests.features.reports.test_support import TestClient, csrf_of, sign_in

@@ -20,11 +20,11 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core import setup_state
 from bot.core.config import load_config
 from bot.core.config import store as config_store
+from bot.core.database.store import Store
+from bot.core.deployment import setup_state
 from bot.core.models import Person
-from bot.core.store import Store
 from tests.support.newcomer import answers_file, policy_folder, staff_csv, term_calendar
 
 WIDE = {"COLUMNS": "300"}

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.core import setup_state
 from bot.core.config import store as config_store
+from bot.core.deployment import setup_state
 from bot.core.models import AccountHolder, AuditEvent, ConfigVersion, Duty, Requirement
 from tests.features.setup.conftest import TODAY, Site
 from tests.support.helpers import at

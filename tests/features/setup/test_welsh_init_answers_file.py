@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core.i18n import BETWEEN
+from bot.core.language.i18n import BETWEEN
 
 # three kinds of answers-file error: a bad nation, a missing field, a wrong type
 ANSWERS = """\

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core.i18n import BETWEEN
+from bot.core.language.i18n import BETWEEN
 from tests.core.test_i18n import catalogue as catalogue
 from tests.support.helpers import SchoolBuilder
 

@@ -18,7 +18,7 @@ from icalendar import Calendar, Event
 from typer.testing import CliRunner
 
 from bot.cli.main import app
-from bot.core.i18n import said_in, speaking
+from bot.core.language.i18n import said_in, speaking
 from bot.features.setup.problems import contracted
 from bot.features.setup.term_calendar import read_term_calendar
 from tests.support.mis_export import mis_export
@@ -347,7 +347,7 @@ def test_a_platform_directorys_name_is_said_in_welsh(
     wanted: str, platform: str, english: str, welsh: str
 ) -> None:
     """A person not found keeps its sentence and values, the directory's name among them."""
-    from bot.core.i18n import Msg
+    from bot.core.language.i18n import Msg
     from bot.features.setup.answers import pick_person
     from bot.features.setup.problems import THE_PLATFORM_DIRECTORY, field_problem
 

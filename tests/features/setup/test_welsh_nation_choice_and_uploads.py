@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from bot.core.i18n import BETWEEN, Msg, said_in, speaking
+from bot.core.deployment.settings import Settings
+from bot.core.language.i18n import BETWEEN, Msg, said_in, speaking
 from bot.core.nations import NATIONS, pack_for
-from bot.core.settings import Settings
 from bot.features.policies.importer import extract_from_lines
 from bot.features.policies.rules import ReviewError
 from bot.features.policies.store import accepted_document

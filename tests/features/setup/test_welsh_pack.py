@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.config import load_config
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.settings import load_settings
 from bot.core.models import Person
-from bot.core.settings import load_settings
 from bot.engine.sweep import run_sweep
 from tests.core.test_welsh_reader import Catalogue, _english, _visible, catalogue  # noqa: F401
 from tests.support.helpers import at, outbox_as_sent

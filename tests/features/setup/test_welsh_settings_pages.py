@@ -25,10 +25,10 @@ import pytest
 import time_machine
 from fastapi.testclient import TestClient
 
-from bot.core import setup_state
 from bot.core.config import store as config_store
-from bot.core.context import AppContext
-from bot.core.i18n import said_in
+from bot.core.deployment import setup_state
+from bot.core.deployment.context import AppContext
+from bot.core.language.i18n import said_in
 from bot.engine.sweep import run_sweep
 from bot.features.reports.api import clock_summary
 from bot.web.app import create_app

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from bot.core.config import ConfigError, RequirementConfig, SchoolConfig, load_config
-from bot.core.links import make_token
+from bot.core.guards.links import make_token
 from bot.core.models import AuditEvent, Duty, OutboxMessage, Person, TaskCompletion
 from bot.engine.duties import plan_duties
 from bot.engine.duty_facts import DutyFacts, Evidence, PersonFacts, RequirementFacts

@@ -755,8 +755,8 @@ def test_the_evidence_packs_summary_is_welsh(
 def test_the_governors_report_page_and_pdf_are_welsh(
     english_words: set[str],  # noqa: F811 - the fixture
 ) -> None:
-    from bot.core.i18n import Msg
-    from bot.core.words import school_words
+    from bot.core.language.i18n import Msg
+    from bot.core.language.words import school_words
     from bot.features.governors.report import render_pdf
 
     report = _report()

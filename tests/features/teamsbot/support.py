@@ -14,9 +14,9 @@ import time_machine
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.platform_settings import M365Settings
 from bot.core.models import Attestation, AuditEvent, Duty, Person, PolicyVersion
-from bot.core.platform_settings import M365Settings
 from bot.engine.sweep import run_sweep
 from bot.web.app import create_app
 from tests.support.fakes.botframework import FakeBotFramework, invoke_activity

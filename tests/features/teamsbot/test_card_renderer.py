@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.core.cards import ADAPTIVE_CARD_TYPE as ADAPTIVE
-from bot.core.i18n import speaking
+from bot.core.language.i18n import speaking
 from bot.core.models import Person, utcnow
+from bot.core.rendering.cards import ADAPTIVE_CARD_TYPE as ADAPTIVE
 from bot.features.dashboard.cards import adaptive_card
 from bot.features.reports.chat_alerts import alert_cards, concern_cards
 from bot.features.teamsbot.cards import MAX_ITEMS, NeedItem, needs_card
@@ -33,7 +33,7 @@ from tests.support.paths import REPO
 
 SCRIPT = REPO / "tests" / "support" / "adaptive_cards.js"
 ME = "https://oak.example/me"
-BUILDERS = ("new_card", "adaptive_card")  # bot.core.cards; the digest's, on top of it
+BUILDERS = ("new_card", "adaptive_card")  # bot.core.rendering.cards; the digest's, on top of it
 JUDGED = {  # every function that builds a card, and the cases below that show it
     "bot/features/teamsbot/cards.py:_needs_card",  # needs_card's, fitted to a bot's limit
     "bot/features/reports/chat_alerts.py:alert_cards",  # a concern's and the channel's

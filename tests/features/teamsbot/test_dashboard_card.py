@@ -133,7 +133,7 @@ def test_with_the_bot_the_week_goes_to_the_heads_chat_not_the_channel(env: BotEn
     from dataclasses import replace
     from datetime import timedelta
 
-    from bot.core.context import StepContext
+    from bot.core.deployment.context import StepContext
     from bot.features.dashboard.digest import digest_step
     from bot.features.teamsbot.step import head_dashboard_step
     from tests.support.helpers import at

@@ -14,9 +14,9 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from bot.core.deployment.platform_settings import M365Settings
 from bot.core.models import OutboxMessage, Person, TeamsChat
 from bot.core.outbox import dispatch
-from bot.core.platform_settings import M365Settings
 from bot.engine.remind import PendingDigests, ReminderRun
 from bot.engine.reminder_reads import open_duties
 from bot.engine.reminders import Digest, digest_key

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from bot.core.settings import Connection
+from bot.core.deployment.settings import Connection
 from bot.features.teamsbot.cards import ACK_VERB
 from bot.web.app import create_app
 from tests.features.teamsbot.support import AMY_ID, BOT_APP_ID, MONDAY, TENANT, BotEnv, bot_school

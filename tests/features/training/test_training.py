@@ -100,7 +100,7 @@ def _signed_in(ctx: object, email: str) -> object:
 
     from fastapi.testclient import TestClient
 
-    from bot.core.context import AppContext
+    from bot.core.deployment.context import AppContext
     from bot.web.app import create_app
 
     demo = AppContext(ctx.settings.model_copy(update={"demo": True}))  # type: ignore[attr-defined]

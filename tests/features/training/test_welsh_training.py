@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from bot.core.forms import SaidError
-from bot.core.i18n import BETWEEN, Msg, said_in
+from bot.core.guards.forms import SaidError
+from bot.core.language.i18n import BETWEEN, Msg, said_in
 from bot.features.training.web import _date_problem
 from tests.core.test_i18n import _english_left
 from tests.core.test_i18n import catalogue as catalogue

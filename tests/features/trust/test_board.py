@@ -21,7 +21,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.core.config import Term
-from bot.core.context import AppContext
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.setup_state import begin_setup, start_sending
 from bot.core.models import (
     ConnectorState,
     Duty,
@@ -33,7 +34,6 @@ from bot.core.models import (
     ScrGap,
     TrainingRecord,
 )
-from bot.core.setup_state import begin_setup, start_sending
 from bot.engine.sweep import run_sweep
 from bot.features.dashboard.api import compute_figures
 from bot.features.evidence.people import training as training_matrix

@@ -15,10 +15,10 @@ import time_machine
 import yaml
 from sqlalchemy import select, update
 
-from bot.core.clock import to_local
-from bot.core.context import AppContext
+from bot.core.days.clock import to_local
+from bot.core.deployment.context import AppContext
+from bot.core.deployment.setup_state import begin_setup, start_sending
 from bot.core.models import OutboxMessage, SweepJob, utcnow
-from bot.core.setup_state import begin_setup, start_sending
 from bot.engine.sweep import run_sweep
 from bot.features.reports.intake import submit_report
 from bot.web.app import create_app

@@ -134,8 +134,8 @@ def domain_settings(home: Path, domain: str, role_groups: dict[str, str], **goog
     it, a fresh service-account key in ``home``), its ``role_groups``; ``google``: more."""
     from pydantic import SecretStr
 
-    from bot.core.platform_settings import GoogleSettings
-    from bot.core.settings import Settings
+    from bot.core.deployment.platform_settings import GoogleSettings
+    from bot.core.deployment.settings import Settings
     from tests.support.keys import TEST_SECRET
 
     key = home / "service-account.json"

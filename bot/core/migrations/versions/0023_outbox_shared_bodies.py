@@ -47,7 +47,7 @@ def downgrade() -> None:
     bodies = {row.id: (row.text, row.html) for row in bind.execute(sa.select(table))}
     if bodies:
         from bot.core.outbox.bodies import resolve_payload  # the filling the dispatcher does
-        from bot.core.rendered import Rendered
+        from bot.core.rendering.rendered import Rendered
 
         outbox = sa.table("outbox", sa.column("id"), sa.column("body_id"),
                           sa.column("payload", sa.JSON()))

@@ -6,7 +6,7 @@ Create Date: 2026-11-26 06:10:00
 
 One row (``id`` 1), written on PostgreSQL by the scheduler's heartbeat through its lock's
 connection; a web process without a scheduler fails ``/readyz`` when it is two beats old
-(``bot.core.scheduler_health``). Nothing existing changes; the upgrade to it also seals, as a
+(``bot.core.deployment.scheduler_health``). Nothing existing changes; the upgrade to it also seals, as a
 baseline, the schools and their last good settings already stored (``audit.seals`` kinds
 ``school`` and ``school_settings``, ``since="0046"``).
 """

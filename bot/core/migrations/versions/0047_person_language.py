@@ -17,7 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """``people.language``: chosen on /me (``bot.core.i18n``); empty: the school's."""
+    """``people.language``: chosen on /me (``bot.core.language.i18n``); empty: the school's."""
     op.add_column("people", sa.Column("language", sa.String(length=10), nullable=True))
 
 

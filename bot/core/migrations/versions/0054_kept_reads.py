@@ -5,7 +5,7 @@ Revises: 0053
 Create Date: 2026-11-27 23:30:00
 
 One row for each file read (the install's staff file, a connection's, the extra people file):
-its digest and answer but the people, and its verdicts on addresses (``bot.core.kept_reads``),
+its digest and answer but the people, and its verdicts on addresses (``bot.core.database.kept_reads``),
 so that a new process (a CLI run, a restart, a deploy) does not parse an unchanged file again.
 Nothing existing changes; the table starts empty (the next sweep fills it).
 """

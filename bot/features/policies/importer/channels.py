@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from bot.core.forms import Text
-from bot.core.i18n import Msg
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import Msg
 from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.lines import Line, from_text
 from bot.features.policies.importer.values import Found

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from bot.core.i18n import N_, Lazy, Msg
+from bot.core.language.i18n import N_, Lazy, Msg
 from bot.features.policies.importer.lines import Line
 from bot.features.policies.importer.values import ImportedPolicy
 

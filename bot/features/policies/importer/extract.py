@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from bot.core.forms import Text
-from bot.core.i18n import Msg
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import Msg
 from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.approval import find_approving_body, find_review_cycle
 from bot.features.policies.importer.channels import find_channels

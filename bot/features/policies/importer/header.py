@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.core.forms import Text
-from bot.core.i18n import N_, Joined, Msg
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import N_, Joined, Msg
 from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.lines import (
     HEADER_LINES,

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.core.forms import Text
-from bot.core.i18n import Msg
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import Msg
 from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.dates import TERM_RE, find_dates
 from bot.features.policies.importer.lines import (

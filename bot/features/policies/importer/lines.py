@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.core.forms import Text
-from bot.core.i18n import Msg
+from bot.core.guards.forms import Text
+from bot.core.language.i18n import Msg
 from bot.features.policies.importer import sentences as said
 from bot.features.policies.importer.values import Found, json_value
 

@@ -5,7 +5,7 @@ layer), .txt and .md; and the title a .docx, .odt or .pdf carries in its propert
 Every document first passes the check of every route (``check_policy_document``: what its name
 says, readable, safe to open), so what ``init`` or ``policies import`` reads is what the upload
 pages and the sweep accept. A Word, OpenDocument or PDF file is then read in a child process
-limited in memory and time (``bot.core.contained``): python-docx and pypdf never parse an
+limited in memory and time (``bot.core.files.contained``): python-docx and pypdf never parse an
 outside file in the web process or the command itself.
 """
 
@@ -19,10 +19,15 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from bot.core.i18n import N_
-from bot.core.opendocument import odt_lines
-from bot.core.pdf_reading import pypdf_guard
-from bot.core.uploads import DOCUMENT_TYPES, AttachmentError, check_policy_document, read_contained
+from bot.core.files.opendocument import odt_lines
+from bot.core.files.pdf_reading import pypdf_guard
+from bot.core.files.uploads import (
+    DOCUMENT_TYPES,
+    AttachmentError,
+    check_policy_document,
+    read_contained,
+)
+from bot.core.language.i18n import N_
 from bot.features.policies.importer.values import NoTextLayerError, PolicyImportError
 
 __all__ = ["SUPPORTED_SUFFIXES", "read_document"]

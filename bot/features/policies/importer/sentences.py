@@ -6,7 +6,7 @@ shown, in English in the JSON.
 
 from __future__ import annotations
 
-from bot.core.i18n import N_
+from bot.core.language.i18n import N_
 
 __all__: list[str] = []
 

@@ -9,8 +9,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
-from bot.core.forms import SaidError, Text
-from bot.core.i18n import N_, Lazy, Msg, Said, shown
+from bot.core.guards.forms import SaidError, Text
+from bot.core.language.i18n import N_, Lazy, Msg, Said, shown
 
 __all__ = [
     "DATE_LABELS",
