@@ -12,21 +12,30 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from bot.core.calendar import Country
 from bot.core.config import ConfigError, Email, JobRole, Role, Slug, Term
 from bot.core.config.reading import load_yaml, yaml_problems
-from bot.core.config.said import check, counted, problem_line
+from bot.core.config.said import CheckError, check, counted, problem_line, pydantic_problem
 from bot.core.emails import has_mailbox
 from bot.core.forms import Text
-from bot.core.i18n import Language, Msg
+from bot.core.i18n import N_, Language, Msg
 from bot.core.nations import DEFAULT_NATION
 from bot.core.ports import DirectoryPerson
 from bot.core.words import name_words, plain_key
 from bot.features.setup.problems import NOBODY_CALLED, NOT_IN_DIRECTORY, SEVERAL_CALLED
 
-__all__ = ["Answers", "PeopleAnswers", "Progress", "TermAnswers", "load_answers", "pick_person"]
+__all__ = [
+    "Answers",
+    "PeopleAnswers",
+    "Progress",
+    "SchoolAnswers",
+    "TermAnswers",
+    "load_answers",
+    "pick_person",
+    "refusal",
+]
 
 
 def _listed(value: Any) -> Any:
@@ -37,18 +46,43 @@ def _listed(value: Any) -> Any:
 Names = Annotated[list[str], BeforeValidator(_listed)]
 
 
+def _named(name: str) -> str:
+    """A name given, trimmed; nothing but spaces is no name."""
+    if not name.strip():
+        raise CheckError(Msg(N_("give the school's name")))
+    return name.strip()
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class SchoolAnswers(_Strict):
-    """The school's name and nation (whose bank holidays close it)."""
+def refusal(model: type[BaseModel], name: str, value: object) -> tuple[Any, Text | None]:
+    """One answer to ``model``'s field ``name`` as the model takes it, and what the model says
+    is wrong with it (None: taken): the answers file, the terminal and the web pages check an
+    answer by the model alone, so each refuses it in the same words."""
+    try:
+        taken = model.__pydantic_validator__.validate_assignment(
+            model.model_construct(), name, value
+        )
+    except ValidationError as exc:
+        return value, pydantic_problem(exc.errors()[0])
+    return getattr(taken, name), None
 
-    name: str = Field(min_length=1, max_length=200)
-    country: Country = DEFAULT_NATION
+
+class SchoolAnswers(_Strict):
+    """The school's name and nation (whose bank holidays close it); each field's title is its
+    question (the terminal's prompt, the web page's box), its description the help beside it."""
+
+    name: Annotated[str, AfterValidator(_named)] = Field(max_length=200, title=N_("School name"))
+    country: Country = Field(
+        DEFAULT_NATION,
+        title=N_("Nation"),
+        description=N_("its bank holidays, and the safeguarding words and law it uses"),
+    )
     # what its people read (bot.core.i18n): asked of a Welsh school only, English otherwise;
     # its language category under the Welsh Language and Education (Wales) Act 2025
-    language: Language = "en"
+    language: Language = Field("en", title=N_("Language"))
     language_category: str | None = None
     # an independent school, and who its proprietor is (a company, a trust, an individual)
     independent: bool = False

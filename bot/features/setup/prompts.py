@@ -23,8 +23,17 @@ from bot.core.nations import DEFAULT_NATION, NATIONS, pack_for
 from bot.core.nations.inspectorates import default_inspectorate, inspectorate, inspectorates_of
 from bot.engine.commands import confirm, console, err
 from bot.features.policies.api import policy_key, question, twins
-from bot.features.setup.answers import Answers, Key, Progress
-from bot.features.setup.asking import ask, choice, existing, nation, nation_words, typed
+from bot.features.setup.answers import Answers, Key, Progress, SchoolAnswers
+from bot.features.setup.asking import (
+    answer,
+    ask,
+    choice,
+    existing,
+    nation,
+    nation_words,
+    question_of,
+    typed,
+)
 from bot.features.setup.pack import PolicyRef, match_pack
 from bot.features.setup.people_prompts import ask_people, staff_list
 from bot.features.setup.policy_folder import FolderPolicy, read_policy_folder
@@ -291,15 +300,11 @@ def _joining(progress: Progress, settings: Settings, adding: Install) -> str:
 def _school(progress: Progress) -> None:
     """The school: its name, nation and kind (an independent school's proprietor), who
     inspects it, and a Welsh school's language category and language (English until then)."""
-    ask(progress, ("school", "name"), lambda: typer.prompt("School name"))
+    answer(progress, ("school", "name"), SchoolAnswers)
     ask(
         progress,
         ("school", "country"),
-        lambda: choice(
-            "Nation (its bank holidays, and the safeguarding words and law it uses)",
-            NATIONS,
-            DEFAULT_NATION,
-        ),
+        lambda: choice(question_of(SchoolAnswers, "country"), NATIONS, DEFAULT_NATION),
     )
     if ask(
         progress,

@@ -19,14 +19,13 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from bot.core import audit, setup_state
-from bot.core.calendar import nation_key
 from bot.core.clock import local_today
 from bot.core.config import JOB_ROLES, load_config
 from bot.core.config import store as config_store
 from bot.core.config.per_school import SettingsProblem, settings_problems
 from bot.core.i18n import LANGUAGES, N_, Lazy, Msg, Said, language_name, spoken
 from bot.core.models import Person, utcnow
-from bot.core.nations import COUNTRIES, NATIONS, OLDER_COUNTRY, country_name, school_words_for
+from bot.core.nations import NATIONS, OLDER_COUNTRY, country_name, school_words_for
 from bot.core.permissions import SETUP_EDITORS, TRUST_ADMINS
 from bot.core.said_forms import capital
 from bot.core.words import SaidWords, role_name, said_words, school_words
@@ -38,6 +37,7 @@ from bot.engine.web.guards import read_checked_form
 from bot.features.reading.api import without_edition
 from bot.features.reports.api import clock_summary
 from bot.features.setup import web_policies, web_requirements, web_terms
+from bot.features.setup.answers import SchoolAnswers, refusal
 from bot.features.setup.pages import (
     current_org,
     current_school,
@@ -61,6 +61,7 @@ COUNTRY_NAMES = {country: country_name(country) for country in NATIONS}
 LANGUAGE_NAMES = {language: language_name(language) for language in LANGUAGES}
 ROLE_BOXES = ("headteacher", "dpo", "chair_of_governors", "clerk", "scr_owner")
 ROLE_LISTS = ("dsl", "deputy_dsl", "admins")
+_BOX = N_("%(box)s: %(problem)s.")  # a box's answer refused in the model's words (edit_school's)
 
 
 # --------------------------------------------------------------------------- the setup page
@@ -190,20 +191,13 @@ def school_save(
     form = {"name": name, "country": country, "reply_to": reply_to, "language": language}
 
     def change(school: dict[str, Any]) -> None:
-        if not name.strip():
-            raise SetupError("name", N_("School name: give the school's name."))
-        nation = nation_key(country)
-        if nation not in COUNTRIES:
-            raise SetupError("country", N_("Nation: choose where the school is."))
         chosen = language or str(school.get("language") or "en")  # a form without the box
-        if chosen not in LANGUAGE_NAMES:
-            raise SetupError("language", N_("Language: choose one of the list."))
-        school.update(
-            name=name.strip(),
-            country=nation,
-            reply_to=reply_to.strip().lower() or None,
-            language=chosen,
-        )
+        for box, given in (("name", name), ("country", country), ("language", chosen)):
+            school[box], problem = refusal(SchoolAnswers, box, given)  # the answers' checks
+            if problem is not None:
+                label = SchoolAnswers.model_fields[box].title
+                raise SetupError(box, _BOX, words=("box",), box=label, problem=problem)
+        school["reply_to"] = reply_to.strip().lower() or None
 
     return saved(
         request,
