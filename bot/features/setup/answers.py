@@ -86,7 +86,9 @@ class SchoolAnswers(_Strict):
     language_category: str | None = None
     # an independent school, and who its proprietor is (a company, a trust, an individual)
     independent: bool = False
-    proprietor: Literal["company", "trust", "individual"] | None = None
+    proprietor: Literal["company", "trust", "individual"] | None = Field(
+        None, title=N_("Its proprietor: a company, a trust or an individual")
+    )
     # who inspects it, where its nation has more than one inspectorate (England); None: the
     # nation's rule for its kind of school (bot.core.nations.inspectorates)
     inspectorate: str | None = None
@@ -119,7 +121,9 @@ class Answers(_Strict):
 
     school: SchoolAnswers
     organisation: str | None = None
-    platform: Literal["local", "m365", "google"] = "local"
+    platform: Literal["local", "m365", "google"] = Field(
+        "local", title=N_("Where do staff have their accounts")
+    )
     base_url: str = "http://127.0.0.1:8000"
     mail_from: Email | None = None
     directory: Path | None = None
@@ -131,7 +135,9 @@ class Answers(_Strict):
     policy_answers: dict[str, dict[Literal["title", "next_review", "approving_body"], str]] = {}
     terms: TermAnswers = TermAnswers()
     requirements: Literal["standard"] | list[str] = "standard"
-    settings_source: Literal["web", "file"] = "web"
+    settings_source: Literal["web", "file"] = Field(
+        "web", title=N_("Manage settings on the web pages (recommended) or in school.yaml")
+    )
     platform_settings: dict[str, str] = {}
     # a reading's edition registered from the policy folder: "read-kcsie/part-1": its file name
     editions: dict[str, str] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 import typer
 
@@ -26,6 +26,7 @@ __all__ = [
     "answer",
     "ask",
     "choice",
+    "choose",
     "code",
     "existing",
     "nation",
@@ -113,6 +114,17 @@ def answer(progress: Progress, key: Key, model: type[BaseModel]) -> Any:
         if problem is None:
             return progress.put(key, taken)
         err.print(f"  {problem}", highlight=False)
+
+
+def choose(progress: Progress, key: Key, model: type[BaseModel]) -> Any:
+    """The saved answer, or the model's question for a field of a few choices (its
+    ``Literal``'s, the model's default offered, else the first), its answer saved at once."""
+    field = model.model_fields[key[-1]]
+    options = get_args(field.annotation)
+    if get_origin(field.annotation) is not Literal:  # Literal[...] | None
+        options = tuple(o for a in options for o in get_args(a))
+    asked = question_of(model, key[-1])
+    return ask(progress, key, lambda: choice(asked, options, field.default or options[0]))
 
 
 def existing(question: str, *, folder: bool = False, optional: bool = False) -> Path | None:

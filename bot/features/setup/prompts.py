@@ -28,6 +28,7 @@ from bot.features.setup.asking import (
     answer,
     ask,
     choice,
+    choose,
     existing,
     nation,
     nation_words,
@@ -312,15 +313,7 @@ def _school(progress: Progress) -> None:
         # English: asked before the school's language is chosen
         lambda: typer.confirm("Is it an independent school, run by its proprietor?", default=False),
     ):
-        ask(
-            progress,
-            ("school", "proprietor"),
-            lambda: choice(
-                "Its proprietor: a company, a trust or an individual",
-                ("company", "trust", "individual"),
-                "company",
-            ),
-        )
+        choose(progress, ("school", "proprietor"), SchoolAnswers)
     country = nation(progress)
     _inspectorate(progress, country)
     categories = pack_for(country).language_categories  # Wales' (the 2025 Act)
@@ -344,15 +337,7 @@ def _platform(progress: Progress, settings: Settings, adding: Install | None) ->
     install's, and its own connection); on Google, which accounts are staff."""
     if adding is not None:
         return _joining(progress, settings, adding)
-    platform = str(
-        ask(
-            progress,
-            ("platform",),
-            lambda: choice(
-                say("Where do staff have their accounts"), ("local", "m365", "google"), "local"
-            ),
-        )
-    )
+    platform = str(choose(progress, ("platform",), Answers))
     ask(
         progress,
         ("base_url",),
@@ -400,13 +385,5 @@ def ask_answers(
     )
     if not progress.has(("requirements",)):
         _policy_questions(progress, Path(folder), people, read)
-    ask(
-        progress,
-        ("settings_source",),
-        lambda: choice(  # (a joining school: the install's)
-            say("Manage settings on the web pages (recommended) or in school.yaml"),
-            ("web", "file"),
-            "web",
-        ),
-    )
+    choose(progress, ("settings_source",), Answers)  # (a joining school: the install's)
     return Answers.model_validate(progress.data)
