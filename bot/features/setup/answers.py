@@ -27,6 +27,8 @@ from bot.core.words import name_words, plain_key
 from bot.features.setup.problems import NOBODY_CALLED, NOT_IN_DIRECTORY, SEVERAL_CALLED
 
 __all__ = [
+    "LIST_ROLES",
+    "SINGLE_ROLES",
     "Answers",
     "PeopleAnswers",
     "Progress",
@@ -105,6 +107,11 @@ class PeopleAnswers(_Strict):
     clerk: str | None = None
     chair_of_governors: str | None = None
     admins: Names = []
+
+
+# the model's roles: each held by one person, or by several (the web page's boxes, the checks)
+LIST_ROLES = tuple(k for k, f in PeopleAnswers.model_fields.items() if f.annotation == list[str])
+SINGLE_ROLES = tuple(k for k in PeopleAnswers.model_fields if k not in LIST_ROLES)
 
 
 class TermAnswers(_Strict):

@@ -37,7 +37,7 @@ from bot.engine.web.guards import read_checked_form
 from bot.features.reading.api import without_edition
 from bot.features.reports.api import clock_summary
 from bot.features.setup import web_policies, web_requirements, web_terms
-from bot.features.setup.answers import SchoolAnswers, refusal
+from bot.features.setup.answers import LIST_ROLES, SINGLE_ROLES, SchoolAnswers, refusal
 from bot.features.setup.pages import (
     current_org,
     current_school,
@@ -59,8 +59,7 @@ router = APIRouter()
 COUNTRY_NAMES = {country: country_name(country) for country in NATIONS}
 # what a school's people may read (bot.core.i18n), each in its own words
 LANGUAGE_NAMES = {language: language_name(language) for language in LANGUAGES}
-ROLE_BOXES = ("headteacher", "dpo", "chair_of_governors", "clerk", "scr_owner")
-ROLE_LISTS = ("dsl", "deputy_dsl", "admins")
+ROLE_BOXES = (*SINGLE_ROLES, "scr_owner")  # the model's, and who keeps the single central record
 _BOX = N_("%(box)s: %(problem)s.")  # a box's answer refused in the model's words (edit_school's)
 
 
@@ -219,7 +218,7 @@ def _roles_data(request: Request, user: Person) -> dict[str, Any]:
         people = people_choices(session, user.school_id)
         posts = posts_to_map(session, user.school_id)
     chosen = {box: [v] if (v := getattr(school, box)) else [] for box in ROLE_BOXES}
-    chosen |= {box: list(getattr(school, box)) for box in ROLE_LISTS}
+    chosen |= {box: list(getattr(school, box)) for box in LIST_ROLES}
     words = school_words(school)  # each said in the page's language where it is shown
     post_roles = [
         (r, Msg(N_("not asked for anything")) if r == "none" else Msg(role_name(r, words)))
@@ -282,7 +281,7 @@ async def roles_save(request: Request) -> Response:
     """Save the people in roles: each must be someone the directory lists."""
     form = await read_checked_form(request, max_files=0, max_fields=400)
     picked = {
-        box: [str(v) for v in form.getlist(box) if str(v)] for box in (*ROLE_BOXES, *ROLE_LISTS)
+        box: [str(v) for v in form.getlist(box) if str(v)] for box in (*ROLE_BOXES, *LIST_ROLES)
     }
     return await run_in_threadpool(_roles_saved, request, str(form.get("csrf_token") or ""), picked)
 
@@ -324,7 +323,7 @@ def _roles_saved(request: Request, csrf_token: str, picked: dict[str, list[str]]
                 ),
             )
         school |= {box: picked[box][0] if picked[box] else None for box in ROLE_BOXES}
-        school |= {box: picked[box] for box in ROLE_LISTS}
+        school |= {box: picked[box] for box in LIST_ROLES}
 
     return saved(
         request,
