@@ -12,21 +12,32 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from bot.core.config import ConfigError, Email, JobRole, Role, Slug, Term
 from bot.core.config.reading import load_yaml, yaml_problems
-from bot.core.config.said import check, counted, problem_line
+from bot.core.config.said import CheckError, check, counted, problem_line, pydantic_problem
 from bot.core.days.calendar import Country
 from bot.core.guards.emails import has_mailbox
 from bot.core.guards.forms import Text
-from bot.core.language.i18n import Language, Msg
+from bot.core.language.i18n import N_, Language, Msg
 from bot.core.language.words import name_words, plain_key
 from bot.core.nations import DEFAULT_NATION
 from bot.core.ports import DirectoryPerson
 from bot.features.setup.problems import NOBODY_CALLED, NOT_IN_DIRECTORY, SEVERAL_CALLED
 
-__all__ = ["Answers", "PeopleAnswers", "Progress", "TermAnswers", "load_answers", "pick_person"]
+__all__ = [
+    "LIST_ROLES",
+    "SINGLE_ROLES",
+    "Answers",
+    "PeopleAnswers",
+    "Progress",
+    "SchoolAnswers",
+    "TermAnswers",
+    "load_answers",
+    "pick_person",
+    "refusal",
+]
 
 
 def _listed(value: Any) -> Any:
@@ -37,23 +48,49 @@ def _listed(value: Any) -> Any:
 Names = Annotated[list[str], BeforeValidator(_listed)]
 
 
+def _named(name: str) -> str:
+    """A name given, trimmed; nothing but spaces is no name."""
+    if not name.strip():
+        raise CheckError(Msg(N_("give the school's name")))
+    return name.strip()
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class SchoolAnswers(_Strict):
-    """The school's name and nation (whose bank holidays close it)."""
+def refusal(model: type[BaseModel], name: str, value: object) -> tuple[Any, Text | None]:
+    """One answer to ``model``'s field ``name`` as the model takes it, and what the model says
+    is wrong with it (None: taken): the answers file, the terminal and the web pages check an
+    answer by the model alone, so each refuses it in the same words."""
+    try:
+        taken = model.__pydantic_validator__.validate_assignment(
+            model.model_construct(), name, value
+        )
+    except ValidationError as exc:
+        return value, pydantic_problem(exc.errors()[0])
+    return getattr(taken, name), None
 
-    name: str = Field(min_length=1, max_length=200)
-    country: Country = DEFAULT_NATION
+
+class SchoolAnswers(_Strict):
+    """The school's name and nation (whose bank holidays close it); each field's title is its
+    question (the terminal's prompt, the web page's box), its description the help beside it."""
+
+    name: Annotated[str, AfterValidator(_named)] = Field(max_length=200, title=N_("School name"))
+    country: Country = Field(
+        DEFAULT_NATION,
+        title=N_("Nation"),
+        description=N_("its bank holidays, and the safeguarding words and law it uses"),
+    )
     # what its people read (bot.core.language.i18n): asked of a Welsh school only, English
-    # otherwise;
-    # its language category under the Welsh Language and Education (Wales) Act 2025
-    language: Language = "en"
+    # otherwise; its language category under the Welsh Language and Education (Wales) Act 2025
+    language: Language = Field("en", title=N_("Language"))
     language_category: str | None = None
     # an independent school, and who its proprietor is (a company, a trust, an individual)
     independent: bool = False
-    proprietor: Literal["company", "trust", "individual"] | None = None
+    proprietor: Literal["company", "trust", "individual"] | None = Field(
+        None, title=N_("Its proprietor: a company, a trust or an individual")
+    )
     # who inspects it, where its nation has more than one inspectorate (England); None: the
     # nation's rule for its kind of school (bot.core.nations.inspectorates)
     inspectorate: str | None = None
@@ -72,6 +109,11 @@ class PeopleAnswers(_Strict):
     admins: Names = []
 
 
+# the model's roles: each held by one person, or by several (the web page's boxes, the checks)
+LIST_ROLES = tuple(k for k, f in PeopleAnswers.model_fields.items() if f.annotation == list[str])
+SINGLE_ROLES = tuple(k for k in PeopleAnswers.model_fields if k not in LIST_ROLES)
+
+
 class TermAnswers(_Strict):
     """Term dates: a published ``.ics`` file, or typed; INSET days and closures."""
 
@@ -86,7 +128,9 @@ class Answers(_Strict):
 
     school: SchoolAnswers
     organisation: str | None = None
-    platform: Literal["local", "m365", "google"] = "local"
+    platform: Literal["local", "m365", "google"] = Field(
+        "local", title=N_("Where do staff have their accounts")
+    )
     base_url: str = "http://127.0.0.1:8000"
     mail_from: Email | None = None
     directory: Path | None = None
@@ -98,7 +142,9 @@ class Answers(_Strict):
     policy_answers: dict[str, dict[Literal["title", "next_review", "approving_body"], str]] = {}
     terms: TermAnswers = TermAnswers()
     requirements: Literal["standard"] | list[str] = "standard"
-    settings_source: Literal["web", "file"] = "web"
+    settings_source: Literal["web", "file"] = Field(
+        "web", title=N_("Manage settings on the web pages (recommended) or in school.yaml")
+    )
     platform_settings: dict[str, str] = {}
     # a reading's edition registered from the policy folder: "read-kcsie/part-1": its file name
     editions: dict[str, str] = {}

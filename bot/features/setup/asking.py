@@ -6,20 +6,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 import typer
 
 from bot.core.language.i18n import N_, Msg, Said, both, say, speaking, spoken
 from bot.core.nations import DEFAULT_NATION, school_words_for
 from bot.engine.commands import err
+from bot.features.setup.answers import refusal
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from bot.core.guards.forms import Text
     from bot.core.language.words import Words
     from bot.features.setup.answers import Key, Progress
 
-__all__ = ["ask", "choice", "code", "existing", "nation", "nation_words", "typed"]
+__all__ = [
+    "answer",
+    "ask",
+    "choice",
+    "choose",
+    "code",
+    "existing",
+    "nation",
+    "nation_words",
+    "question_of",
+    "typed",
+]
 
 # the codes typed as answers, and how a Welsh school may type them too (the English code is
 # always taken, and is what the answers file keeps); a name (m365, google) is the same in both
@@ -79,6 +93,38 @@ def ask(progress: Progress, key: Key, question: Callable[[], Any]) -> Any:
     if progress.has(key):
         return progress.get(key)
     return progress.put(key, question())
+
+
+def question_of(model: type[BaseModel], name: str) -> str:
+    """The model's question for its field ``name`` (its title, its help in brackets), said."""
+    field = model.model_fields[name]
+    asked = say(field.title or name)
+    return f"{asked} ({say(field.description)})" if field.description else asked
+
+
+def answer(progress: Progress, key: Key, model: type[BaseModel]) -> Any:
+    """The saved answer, or the model's own question for the field ``key`` ends in, asked
+    until the model takes the answer (its refusal said as the answers file and the web say
+    it), then saved at once."""
+    if progress.has(key):
+        return progress.get(key)
+    while True:
+        given = typer.prompt(question_of(model, key[-1]), default="", show_default=False)
+        taken, problem = refusal(model, key[-1], given)
+        if problem is None:
+            return progress.put(key, taken)
+        err.print(f"  {problem}", highlight=False)
+
+
+def choose(progress: Progress, key: Key, model: type[BaseModel]) -> Any:
+    """The saved answer, or the model's question for a field of a few choices (its
+    ``Literal``'s, the model's default offered, else the first), its answer saved at once."""
+    field = model.model_fields[key[-1]]
+    options = get_args(field.annotation)
+    if get_origin(field.annotation) is not Literal:  # Literal[...] | None
+        options = tuple(o for a in options for o in get_args(a))
+    asked = question_of(model, key[-1])
+    return ask(progress, key, lambda: choice(asked, options, field.default or options[0]))
 
 
 def existing(question: str, *, folder: bool = False, optional: bool = False) -> Path | None:

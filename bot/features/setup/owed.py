@@ -15,6 +15,7 @@ from bot.core.guards.forms import Text
 from bot.core.language.i18n import N_, Joined, Msg, nmsg
 from bot.engine.duty_facts import PersonFacts, in_audience
 from bot.features.reading.api import audience_name
+from bot.features.setup.answers import SINGLE_ROLES
 
 __all__ = ["Owed", "OwedPerson", "nobody_owes", "who_owes"]
 
@@ -78,9 +79,8 @@ class Owed:
 def _named_roles(school: SchoolConfig) -> dict[str, set[str]]:
     """The roles school.yaml gives by email (headteacher, DSLs, admins…)."""
     named: dict[str, set[str]] = {}
-    singles = ("headteacher", "dpo", "chair_of_governors", "clerk")
     lists = (("dsl", school.dsl), ("deputy_dsl", school.deputy_dsl), ("admin", school.admins))
-    for role, emails in [*((role, [getattr(school, role)]) for role in singles), *lists]:
+    for role, emails in [*((role, [getattr(school, role)]) for role in SINGLE_ROLES), *lists]:
         for email in filter(None, emails):
             named.setdefault(email, set()).add(role)
     return named

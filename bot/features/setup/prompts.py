@@ -23,8 +23,18 @@ from bot.core.nations import DEFAULT_NATION, NATIONS, pack_for
 from bot.core.nations.inspectorates import default_inspectorate, inspectorate, inspectorates_of
 from bot.engine.commands import confirm, console, err
 from bot.features.policies.api import policy_key, question, twins
-from bot.features.setup.answers import Answers, Key, Progress
-from bot.features.setup.asking import ask, choice, existing, nation, nation_words, typed
+from bot.features.setup.answers import Answers, Key, Progress, SchoolAnswers
+from bot.features.setup.asking import (
+    answer,
+    ask,
+    choice,
+    choose,
+    existing,
+    nation,
+    nation_words,
+    question_of,
+    typed,
+)
 from bot.features.setup.pack import PolicyRef, match_pack
 from bot.features.setup.people_prompts import ask_people, staff_list
 from bot.features.setup.policy_folder import FolderPolicy, read_policy_folder
@@ -291,15 +301,11 @@ def _joining(progress: Progress, settings: Settings, adding: Install) -> str:
 def _school(progress: Progress) -> None:
     """The school: its name, nation and kind (an independent school's proprietor), who
     inspects it, and a Welsh school's language category and language (English until then)."""
-    ask(progress, ("school", "name"), lambda: typer.prompt("School name"))
+    answer(progress, ("school", "name"), SchoolAnswers)
     ask(
         progress,
         ("school", "country"),
-        lambda: choice(
-            "Nation (its bank holidays, and the safeguarding words and law it uses)",
-            NATIONS,
-            DEFAULT_NATION,
-        ),
+        lambda: choice(question_of(SchoolAnswers, "country"), NATIONS, DEFAULT_NATION),
     )
     if ask(
         progress,
@@ -307,15 +313,7 @@ def _school(progress: Progress) -> None:
         # English: asked before the school's language is chosen
         lambda: typer.confirm("Is it an independent school, run by its proprietor?", default=False),
     ):
-        ask(
-            progress,
-            ("school", "proprietor"),
-            lambda: choice(
-                "Its proprietor: a company, a trust or an individual",
-                ("company", "trust", "individual"),
-                "company",
-            ),
-        )
+        choose(progress, ("school", "proprietor"), SchoolAnswers)
     country = nation(progress)
     _inspectorate(progress, country)
     categories = pack_for(country).language_categories  # Wales' (the 2025 Act)
@@ -339,15 +337,7 @@ def _platform(progress: Progress, settings: Settings, adding: Install | None) ->
     install's, and its own connection); on Google, which accounts are staff."""
     if adding is not None:
         return _joining(progress, settings, adding)
-    platform = str(
-        ask(
-            progress,
-            ("platform",),
-            lambda: choice(
-                say("Where do staff have their accounts"), ("local", "m365", "google"), "local"
-            ),
-        )
-    )
+    platform = str(choose(progress, ("platform",), Answers))
     ask(
         progress,
         ("base_url",),
@@ -395,13 +385,5 @@ def ask_answers(
     )
     if not progress.has(("requirements",)):
         _policy_questions(progress, Path(folder), people, read)
-    ask(
-        progress,
-        ("settings_source",),
-        lambda: choice(  # (a joining school: the install's)
-            say("Manage settings on the web pages (recommended) or in school.yaml"),
-            ("web", "file"),
-            "web",
-        ),
-    )
+    choose(progress, ("settings_source",), Answers)  # (a joining school: the install's)
     return Answers.model_validate(progress.data)

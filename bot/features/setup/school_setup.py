@@ -27,7 +27,7 @@ from bot.core.ports import ConnectorError, DirectoryPerson
 from bot.engine.job_roles import map_roles, words_of
 from bot.features.policies.api import policy_key, same_document, twins
 from bot.features.reading.api import audience_name
-from bot.features.setup.answers import Answers, pick_person
+from bot.features.setup.answers import LIST_ROLES, SINGLE_ROLES, Answers, pick_person
 from bot.features.setup.install import Install, staff_list_problems
 from bot.features.setup.pack import PackItem, PolicyRef, match_pack, pack_requirements
 from bot.features.setup.policy_folder import FolderPolicy, read_policy_folder
@@ -67,11 +67,9 @@ if TYPE_CHECKING:
 
 __all__ = ["SetupDraft", "draft_setup", "readings"]
 
-SINGLE_ROLES = ("headteacher", "dpo", "clerk", "chair_of_governors")
 # roles often held by someone outside the staff list: the council's or trust's data protection
 # officer, a clerk from a clerking service; they go on the people register and get their mail
 OUTSIDE_ROLES = ("dpo", "clerk")
-LIST_ROLES = ("dsl", "deputy_dsl", "admins")
 
 
 @dataclass

@@ -22,7 +22,6 @@ from bot.core import audit
 from bot.core.config import JOB_ROLES, load_config
 from bot.core.config import store as config_store
 from bot.core.config.per_school import SettingsProblem, settings_problems
-from bot.core.days.calendar import nation_key
 from bot.core.days.clock import local_today
 from bot.core.deployment import setup_state
 from bot.core.guards.permissions import SETUP_EDITORS, TRUST_ADMINS
@@ -30,7 +29,7 @@ from bot.core.language.i18n import LANGUAGES, N_, Lazy, Msg, Said, language_name
 from bot.core.language.said_forms import capital
 from bot.core.language.words import SaidWords, role_name, said_words, school_words
 from bot.core.models import Person, utcnow
-from bot.core.nations import COUNTRIES, NATIONS, OLDER_COUNTRY, country_name, school_words_for
+from bot.core.nations import NATIONS, OLDER_COUNTRY, country_name, school_words_for
 from bot.engine.directory_kept import posts_to_map
 from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.step_failures import describe, failing_steps
@@ -39,6 +38,7 @@ from bot.engine.web.guards import read_checked_form
 from bot.features.reading.api import without_edition
 from bot.features.reports.api import clock_summary
 from bot.features.setup import web_policies, web_requirements, web_terms
+from bot.features.setup.answers import LIST_ROLES, SINGLE_ROLES, SchoolAnswers, refusal
 from bot.features.setup.pages import (
     current_org,
     current_school,
@@ -60,8 +60,8 @@ router = APIRouter()
 COUNTRY_NAMES = {country: country_name(country) for country in NATIONS}
 # what a school's people may read (bot.core.language.i18n), each in its own words
 LANGUAGE_NAMES = {language: language_name(language) for language in LANGUAGES}
-ROLE_BOXES = ("headteacher", "dpo", "chair_of_governors", "clerk", "scr_owner")
-ROLE_LISTS = ("dsl", "deputy_dsl", "admins")
+ROLE_BOXES = (*SINGLE_ROLES, "scr_owner")  # the model's, and who keeps the single central record
+_BOX = N_("%(box)s: %(problem)s.")  # a box's answer refused in the model's words (edit_school's)
 
 
 # --------------------------------------------------------------------------- the setup page
@@ -191,20 +191,13 @@ def school_save(
     form = {"name": name, "country": country, "reply_to": reply_to, "language": language}
 
     def change(school: dict[str, Any]) -> None:
-        if not name.strip():
-            raise SetupError("name", N_("School name: give the school's name."))
-        nation = nation_key(country)
-        if nation not in COUNTRIES:
-            raise SetupError("country", N_("Nation: choose where the school is."))
         chosen = language or str(school.get("language") or "en")  # a form without the box
-        if chosen not in LANGUAGE_NAMES:
-            raise SetupError("language", N_("Language: choose one of the list."))
-        school.update(
-            name=name.strip(),
-            country=nation,
-            reply_to=reply_to.strip().lower() or None,
-            language=chosen,
-        )
+        for box, given in (("name", name), ("country", country), ("language", chosen)):
+            school[box], problem = refusal(SchoolAnswers, box, given)  # the answers' checks
+            if problem is not None:
+                label = SchoolAnswers.model_fields[box].title
+                raise SetupError(box, _BOX, words=("box",), box=label, problem=problem)
+        school["reply_to"] = reply_to.strip().lower() or None
 
     return saved(
         request,
@@ -226,7 +219,7 @@ def _roles_data(request: Request, user: Person) -> dict[str, Any]:
         people = people_choices(session, user.school_id)
         posts = posts_to_map(session, user.school_id)
     chosen = {box: [v] if (v := getattr(school, box)) else [] for box in ROLE_BOXES}
-    chosen |= {box: list(getattr(school, box)) for box in ROLE_LISTS}
+    chosen |= {box: list(getattr(school, box)) for box in LIST_ROLES}
     words = school_words(school)  # each said in the page's language where it is shown
     post_roles = [
         (r, Msg(N_("not asked for anything")) if r == "none" else Msg(role_name(r, words)))
@@ -289,7 +282,7 @@ async def roles_save(request: Request) -> Response:
     """Save the people in roles: each must be someone the directory lists."""
     form = await read_checked_form(request, max_files=0, max_fields=400)
     picked = {
-        box: [str(v) for v in form.getlist(box) if str(v)] for box in (*ROLE_BOXES, *ROLE_LISTS)
+        box: [str(v) for v in form.getlist(box) if str(v)] for box in (*ROLE_BOXES, *LIST_ROLES)
     }
     return await run_in_threadpool(_roles_saved, request, str(form.get("csrf_token") or ""), picked)
 
@@ -331,7 +324,7 @@ def _roles_saved(request: Request, csrf_token: str, picked: dict[str, list[str]]
                 ),
             )
         school |= {box: picked[box][0] if picked[box] else None for box in ROLE_BOXES}
-        school |= {box: picked[box] for box in ROLE_LISTS}
+        school |= {box: picked[box] for box in LIST_ROLES}
 
     return saved(
         request,

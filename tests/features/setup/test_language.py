@@ -4,6 +4,7 @@ with the box named and nothing changed, and the export carries it."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,9 @@ def test_a_welsh_school_chooses_cymraeg_and_its_pages_are_welsh(site: Site) -> N
             "csrf_token": site.csrf("/admin/school"),
         },
     )
-    # refused in the school's language (Welsh now), naming the box
-    assert bad.status_code == 422 and "Iaith: dewiswch un o&#39;r rhestr." in bad.text
+    # refused in the school's language (Welsh now), naming the box, in the answers' words
+    refused = "Iaith: Dylai fod yn 'en', 'cy' neu 'cy+en'."
+    assert bad.status_code == 422 and refused in html.unescape(bad.text)
     assert site.ctx.config.school().language == "cy"
     exported = yaml.safe_load(site.client.get("/admin/settings/school.yaml").text)
     assert exported["schools"][0]["language"] == "cy"
