@@ -18,15 +18,20 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import SchoolConfig
-from bot.core.language.i18n import N_, Msg
+from bot.core.language.i18n import N_, Msg, said_in
 from bot.core.language.words import school_words
 from bot.core.models import LegalHold, Person, Report, utcnow
+from bot.features.privacy.access import open_request
 from bot.features.privacy.disposal import Disposed, dispose_people, held
 from bot.features.privacy.retention import ALLEGATION, PERSONNEL, schedule_rows
 
-__all__ = ["HoldError", "Refusal", "erase", "refusals", "set_hold"]
+__all__ = ["KEPT", "HoldError", "Refusal", "erase", "refusals", "set_hold"]
 
 _ACTOR = "system:retention"
+# an erasure request's answer, as its tracked request keeps it
+ERASED = N_("Erased: %(reason)s")
+REFUSED = N_("Nothing erased, as the law still requires: %(records)s")
+KEPT = N_("%(record)s: %(rule)s; kept until %(until)s.")
 
 
 class HoldError(ValueError):
@@ -137,6 +142,18 @@ def erase(
     person = session.get_one(Person, person_id)
     refused = refusals(session, school, person)
     details: dict[str, object] = {"reason": reason.strip(), "on": today.isoformat()}
+    # a tracked request like any other (its one-month clock), answered now: erased, or refused
+    # naming each record and rule; the disposal below takes their name out of it too
+    request = open_request(session, school, person, "erasure", now=utcnow(), actor=by)
+    answer = Msg(ERASED, reason=reason.strip())
+    if refused:
+        kept = "; ".join(
+            said_in(school.language, Msg(KEPT, record=r.record, rule=r.rule, until=r.until))
+            for r in refused
+        )
+        answer = Msg(REFUSED, records=kept)
+    request.outcome = said_in(school.language, answer)[:5000]
+    request.outcome_at = utcnow()
     if refused:
         details["refused"] = len(refused)
         audit.record(

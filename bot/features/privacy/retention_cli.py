@@ -54,7 +54,7 @@ def privacy_erase(
     be kept, say which, under what rule and until when, and erase nothing."""
     from bot.core.days.clock import local_today
     from bot.core.models import utcnow
-    from bot.features.privacy.erasure import HoldError, erase
+    from bot.features.privacy.erasure import KEPT, HoldError, erase
 
     ctx = context()
     chosen = schools_of(ctx, school)[0]
@@ -77,13 +77,7 @@ def privacy_erase(
     console.print(say("Nothing was erased: the law still requires these records."))
     for why in refused:
         console.print(
-            "  - "
-            + say(
-                "%(record)s: %(rule)s; kept until %(until)s.",
-                record=why.record,
-                rule=why.rule,
-                until=why.until,
-            ),
+            "  - " + say(KEPT, record=why.record, rule=why.rule, until=why.until),
             highlight=False,
             soft_wrap=True,
         )

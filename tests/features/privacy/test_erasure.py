@@ -14,7 +14,7 @@ from bot.core.audit.check import check
 from bot.core.config import SchoolConfig
 from bot.core.database.store import Store
 from bot.core.deployment.settings import RetentionSettings
-from bot.core.models import AuditEvent, Person, Report
+from bot.core.models import AuditEvent, Complaint, Person, Report
 from bot.engine.maintenance import run_maintenance
 from bot.features.privacy.erasure import HoldError, erase, set_hold
 from tests.features.privacy.test_disposal import LEFT, NOW, STAYS, _found, _seed
@@ -71,6 +71,11 @@ def test_erasure_of_someone_still_employed_is_refused_with_rule_and_until(
         assert session.scalars(
             select(AuditEvent.action).where(AuditEvent.action == "privacy.erasure_refused")
         ).one()
+        request = session.scalars(select(Complaint).where(Complaint.kind == "erasure")).one()
+    # a tracked request with its month, answered with the refusal's record, rule and date
+    assert request.email == STAYS[1] and request.outcome_at is not None
+    assert request.outcome.startswith("Nothing erased, as the law still requires: their staff")
+    assert request.outcome.endswith("kept until 6 years after they leave.")
 
 
 def test_erasure_of_a_leaver_removes_them_everywhere_and_records_the_reason(
@@ -90,6 +95,10 @@ def test_erasure_of_a_leaver_removes_them_everywhere_and_records_the_reason(
             select(AuditEvent.details).where(AuditEvent.action == "privacy.erased")
         ).one()
     assert erased["reason"] == "asked by letter" and erased["people"] == 1
+    with store.session() as session:  # the request is kept, answered, without their name
+        request = session.scalars(select(Complaint).where(Complaint.kind == "erasure")).one()
+    assert request.outcome == "Erased: asked by letter" and request.outcome_at is not None
+    assert request.email.startswith("former-") and request.name.startswith("former-")
 
 
 def test_an_allegation_and_a_hold_keep_a_leaver_until_lifted(seeded: tuple[Store, Path]) -> None:
