@@ -36,8 +36,10 @@ def test_an_unknown_kind_in_the_settings_is_refused_by_name() -> None:
         SchoolConfig(id="s", name="Oak", headteacher="h@oak.example", retention={"leaver": 6})
 
 
-def test_only_the_dpo_and_the_head_read_the_schedule(school: SchoolBuilder) -> None:
-    env = make_env(school)
+def test_only_the_dpo_and_the_head_read_the_schedule(
+    school: SchoolBuilder, database_url: str
+) -> None:
+    env = make_env(school, database_url)
     for reader in ("dpo@oak.example", "head"):
         page = env.client(reader).get("/privacy/schedule")
         assert page.status_code == 200, reader
