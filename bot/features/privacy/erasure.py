@@ -25,13 +25,24 @@ from bot.features.privacy.access import open_request
 from bot.features.privacy.disposal import Disposed, dispose_people, held
 from bot.features.privacy.retention import ALLEGATION, PERSONNEL, schedule_rows
 
-__all__ = ["KEPT", "HoldError", "Refusal", "erase", "refusals", "set_hold"]
+__all__ = [
+    "ERASED_NOW",
+    "KEPT",
+    "NOTHING_ERASED",
+    "HoldError",
+    "Refusal",
+    "erase",
+    "refusals",
+    "set_hold",
+]
 
 _ACTOR = "system:retention"
 # an erasure request's answer, as its tracked request keeps it
 ERASED = N_("Erased: %(reason)s")
 REFUSED = N_("Nothing erased, as the law still requires: %(records)s")
 KEPT = N_("%(record)s: %(rule)s; kept until %(until)s.")
+ERASED_NOW = N_("%(person)s's data was erased; the reason is recorded.")
+NOTHING_ERASED = N_("Nothing was erased: the law still requires these records.")
 
 
 class HoldError(ValueError):

@@ -54,7 +54,7 @@ def privacy_erase(
     be kept, say which, under what rule and until when, and erase nothing."""
     from bot.core.days.clock import local_today
     from bot.core.models import utcnow
-    from bot.features.privacy.erasure import KEPT, HoldError, erase
+    from bot.features.privacy.erasure import ERASED_NOW, KEPT, NOTHING_ERASED, HoldError, erase
 
     ctx = context()
     chosen = schools_of(ctx, school)[0]
@@ -72,9 +72,9 @@ def privacy_erase(
         except HoldError as exc:
             fail(exc.msg, highlight=False)
     if not refused:
-        console.print(say("%(person)s's data was erased; the reason is recorded.", person=person))
+        console.print(say(ERASED_NOW, person=person))
         return
-    console.print(say("Nothing was erased: the law still requires these records."))
+    console.print(say(NOTHING_ERASED))
     for why in refused:
         console.print(
             "  - " + say(KEPT, record=why.record, rule=why.rule, until=why.until),

@@ -4,6 +4,8 @@ are listed here too): the DPO's and the head's only (``RIGHTS_READERS``), anyone
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -17,6 +19,7 @@ from bot.core.models import Complaint, Person, utcnow
 from bot.engine.web.deps import ctx, render
 from bot.engine.web.forms import download, read_fields
 from bot.features.privacy.access import AccessError, Held, find_person, gather, open_request
+from bot.features.privacy.erasure import ERASED_NOW, KEPT, NOTHING_ERASED, HoldError, erase
 from bot.features.privacy.export import export_zip
 from bot.features.privacy.rules import KINDS, one_month_after
 from bot.features.privacy.service import (
@@ -36,8 +39,12 @@ router = APIRouter()
 RIGHTS_KINDS = ("access", "erasure")
 
 
-def _requests_page(request: Request, problem: Lazy | None, asked: str) -> Response:
-    """The requests page: the list, the form, and the problem with what was typed, if any."""
+def _requests_page(
+    request: Request, problem: Lazy | None, asked: str, *, erasing: dict[str, Any] | None = None
+) -> Response:
+    """The requests page: the list, the forms, and a form's problem with what was typed
+    (``erasing``: the erasure form's ``problem``, ``asked``, ``reason`` or its ``said`` lines)."""
+    erasing = erasing or {}
     with ctx(request).store.transaction() as session:
         user, school = reader(request, rights=True)
         rows = listed(listing(session, school, user.email, RIGHTS_KINDS))
@@ -51,8 +58,9 @@ def _requests_page(request: Request, problem: Lazy | None, asked: str) -> Respon
                 "today": utcnow().astimezone(LONDON).date(),
                 "problem": problem,
                 "asked": asked,
+                "erasing": erasing,
             },
-            status_code=422 if problem is not None else 200,
+            status_code=422 if problem is not None or "problem" in erasing else 200,
         )
 
 
@@ -82,6 +90,43 @@ async def rights_start(request: Request) -> Response:
     if not isinstance(done, str):
         return await run_in_threadpool(_requests_page, request, done, asked)
     return RedirectResponse(f"/privacy/requests/{done}", status_code=303)
+
+
+@router.post("/privacy/erase", include_in_schema=False)
+async def rights_erase(request: Request) -> Response:
+    """Erase a person's data at their request (Art. 17) where the law allows, with the school's
+    reason; where a record must be kept, nothing is erased and the page says which, under what
+    rule and until when. Either way the request is tracked and answered (``erase``)."""
+    fields = await read_fields(request)
+    asked, reason = fields.get("erase", "").strip(), fields.get("reason", "").strip()
+    kept = {"asked": asked, "reason": reason}
+
+    def act() -> dict[str, Any]:
+        with ctx(request).store.transaction() as session:
+            user, school = reader(request, rights=True)
+            if fields.get("confirm") != "yes":
+                return {**kept, "problem": Msg(N_("Tick the box: an erasure cannot be undone."))}
+            try:
+                person = find_person(session, school, asked)
+                refused = erase(
+                    session,
+                    school,
+                    person.email,
+                    reason=reason,
+                    by=user.email,
+                    outbox_dir=ctx(request).settings.outbox_dir,
+                    today=utcnow().astimezone(LONDON).date(),
+                )
+            except (AccessError, HoldError) as exc:
+                return {**kept, "problem": exc.msg}
+        if not refused:
+            return {"said": [Msg(ERASED_NOW, person=asked)]}
+        lines = [Msg(KEPT, record=r.record, rule=r.rule, until=r.until) for r in refused]
+        return {**kept, "said": [Msg(NOTHING_ERASED), *lines]}
+
+    return await run_in_threadpool(
+        _requests_page, request, None, "", erasing=await run_in_threadpool(act)
+    )
 
 
 def _held(

@@ -154,3 +154,40 @@ def test_a_request_logged_after_midnight_shows_the_london_day(env: Env) -> None:
     assert "Given 20 Jun 2026" in row
     detail = env.client("head").get(f"/privacy/requests/{reference}").text
     assert "01 June 2026" in detail and "Given 20 June 2026" in detail
+
+
+def _erase(env: Env, who: str, person: str, reason: str, confirm: bool = True) -> Any:
+    client = env.client(who)
+    token = csrf_of(client.get("/privacy/requests").text)
+    data = {"csrf_token": token, "erase": person, "reason": reason}
+    return client.post("/privacy/erase", data={**data, **({"confirm": "yes"} if confirm else {})})
+
+
+def test_the_dpo_erases_on_the_page_where_the_law_allows_and_is_told_why_not(env: Env) -> None:
+    """Item 4 on the DPO's page: the box unticked or no reason erases nothing (422); someone
+    still employed is refused naming the record, rule and date; a leaver is erased, the
+    request kept as answered without their name; nobody else may (403)."""
+    unticked = _erase(env, "dpo@oak.example", "amy@oak.example", "by letter", confirm=False)
+    assert unticked.status_code == 422 and "Tick the box" in unticked.text
+    unreasoned = _erase(env, "dpo@oak.example", "amy@oak.example", " ")
+    assert unreasoned.status_code == 422 and "an erasure records the school" in unreasoned.text
+    assert _erase(env, "staff", "amy@oak.example", "by letter").status_code == 403
+    refused = _erase(env, "dpo@oak.example", "amy@oak.example", "by letter")
+    said = " ".join(refused.text.split())
+    assert refused.status_code == 200
+    assert "Nothing was erased: the law still requires these records." in said
+    assert "their staff records: IRMS" in said and "6 years after they leave" in said
+    with env.context.store.transaction() as session:
+        amy = find_person(session, env.school, "amy@oak.example")
+        amy.active, amy.left_on = False, date(2019, 7, 31)
+    erased = _erase(env, "head", "amy@oak.example", "asked by letter")
+    assert erased.status_code == 200
+    assert "amy@oak.example&#39;s data was erased; the reason is recorded." in erased.text
+    with env.context.store.session() as session:
+        requests = session.scalars(
+            select(Complaint).where(Complaint.kind == "erasure").order_by(Complaint.id)
+        ).all()
+        assert [r.outcome for r in requests][-1] == "Erased: asked by letter"
+        assert all(r.outcome_at is not None for r in requests)
+        assert "amy@oak.example" not in {r.email for r in requests}
+    assert ("head", "privacy.erased") in [(a[0].split("@")[0], a[1]) for a in _audited(env)]
