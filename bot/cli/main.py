@@ -11,8 +11,8 @@ modules ~1-2 s (SQLAlchemy, Jinja), the web app ~1.8 s, a platform's checks ~0.1
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping
-from importlib import import_module
+from collections.abc import Callable, Iterator, Mapping
+from types import ModuleType
 from typing import Any
 
 import typer
@@ -20,121 +20,271 @@ from typer.core import TyperCommand, TyperGroup
 
 __all__ = ["COMMANDS", "app", "main"]
 
-# name: (module:attribute, the first paragraph of its help), in the order --help lists them
-COMMANDS: dict[str, tuple[str, str]] = {
+# each command's module, imported when the command is first run or asked about
+
+
+def _audit() -> ModuleType:
+    from bot.cli import audit
+
+    return audit
+
+
+def _checks() -> ModuleType:
+    from bot.cli import checks
+
+    return checks
+
+
+def _config() -> ModuleType:
+    from bot.cli import config
+
+    return config
+
+
+def _directory() -> ModuleType:
+    from bot.cli import directory
+
+    return directory
+
+
+def _duty_list() -> ModuleType:
+    from bot.cli import duty_list
+
+    return duty_list
+
+
+def _language() -> ModuleType:
+    from bot.cli import language
+
+    return language
+
+
+def _maintenance() -> ModuleType:
+    from bot.cli import maintenance
+
+    return maintenance
+
+
+def _mis() -> ModuleType:
+    from bot.cli import mis
+
+    return mis
+
+
+def _outbox() -> ModuleType:
+    from bot.cli import outbox
+
+    return outbox
+
+
+def _serve() -> ModuleType:
+    from bot.cli import serve
+
+    return serve
+
+
+def _sweeps() -> ModuleType:
+    from bot.cli import sweeps
+
+    return sweeps
+
+
+def _dashboard() -> ModuleType:
+    from bot.features.dashboard import cli
+
+    return cli
+
+
+def _decisions() -> ModuleType:
+    from bot.features.decisions import cli
+
+    return cli
+
+
+def _evidence() -> ModuleType:
+    from bot.features.evidence import cli
+
+    return cli
+
+
+def _governors() -> ModuleType:
+    from bot.features.governors import cli
+
+    return cli
+
+
+def _policies() -> ModuleType:
+    from bot.features.policies import cli
+
+    return cli
+
+
+def _privacy() -> ModuleType:
+    from bot.features.privacy import cli
+
+    return cli
+
+
+def _retention() -> ModuleType:
+    from bot.features.privacy import retention_cli
+
+    return retention_cli
+
+
+def _reading() -> ModuleType:
+    from bot.features.reading import cli
+
+    return cli
+
+
+def _reports() -> ModuleType:
+    from bot.features.reports import cli
+
+    return cli
+
+
+def _scr() -> ModuleType:
+    from bot.features.scr import cli
+
+    return cli
+
+
+def _setup() -> ModuleType:
+    from bot.features.setup import cli
+
+    return cli
+
+
+def _tasks() -> ModuleType:
+    from bot.features.tasks import cli
+
+    return cli
+
+
+def _training() -> ModuleType:
+    from bot.features.training import cli
+
+    return cli
+
+
+def _trust() -> ModuleType:
+    from bot.features.trust import cli
+
+    return cli
+
+
+def _visitors() -> ModuleType:
+    from bot.features.visitors import cli
+
+    return cli
+
+
+# name: (the command, loaded when first wanted; the first paragraph of its help),
+# in the order --help lists them
+COMMANDS: dict[str, tuple[Callable[[], Any], str]] = {
     "init": (
-        "bot.features.setup.cli:init_command",
+        lambda: _setup().init_command,
         "Set up a school here: directory, people in roles, policies, term dates, requirements.\n"
         "In an install that has schools (this folder's, or its database's), add one: asks only"
         " its\nown questions, refuses an id it has, leaves the others as they are.",
     ),
     "start-sending": (
-        "bot.cli.config:start_sending",
+        lambda: _config().start_sending,
         "End a school's preview: from now on its reminders, alerts and digests are sent"
         " (``--as``:\nthe school's head or an admin, or a trust-wide administrator; without it,"
         " the computer\naccount running the command). Each school of a trust starts on its own.",
     ),
     "demo": (
-        "bot.cli.serve:demo",
+        lambda: _serve().demo,
         "Create the fictional demo school in ./.compliance-bot-demo, run a cycle, serve the web"
         " UI.",
     ),
-    "run": ("bot.cli.serve:run", "Start the web app and the (single) scheduler process."),
+    "run": (lambda: _serve().run, "Start the web app and the (single) scheduler process."),
     "sweep": (
-        "bot.cli.sweeps:sweep",
+        lambda: _sweeps().sweep,
         "Run one full cycle (directory, duties, reminders, alerts, delivery) and exit.",
     ),
     "remind": (
-        "bot.cli.sweeps:remind",
+        lambda: _sweeps().remind,
         "Show exactly who would get which reminder today (and who is copied) — nothing is sent.",
     ),
-    "duties": ("bot.cli.duty_list:duties", "List open duties as a table."),
+    "duties": (lambda: _duty_list().duties, "List open duties as a table."),
     "sweeps": (
-        "bot.cli.sweeps:sweeps",
+        lambda: _sweeps().sweeps,
         "List each school's last sweep (times UTC) and the sweep queue.",
     ),
-    "status": ("bot.cli.sweeps:status", "Headline figures for each school, as on the dashboard."),
-    "migrate": ("bot.cli.sweeps:migrate", "Create or upgrade the database to the newest schema."),
+    "status": (lambda: _sweeps().status, "Headline figures for each school, as on the dashboard."),
+    "migrate": (lambda: _sweeps().migrate, "Create or upgrade the database to the newest schema."),
     "maintenance": (
-        "bot.cli.maintenance:maintenance",
+        lambda: _maintenance().maintenance,
         "Apply the retention rules now (the scheduler does it every few hours).",
     ),
     "digest": (
-        "bot.cli.sweeps:digest",
+        lambda: _sweeps().digest,
         "The head's weekly digest: preview the card, or queue it now.",
     ),
-    "training": ("bot.features.training.cli:training_app", "Training completions."),
+    "training": (lambda: _training().training_app, "Training completions."),
     "campaign": (
-        "bot.features.reading.cli:campaign_app",
+        lambda: _reading().campaign_app,
         "Reading campaigns (the national safeguarding guidance staff read every year).",
     ),
     "reviews": (
-        "bot.features.tasks.cli:reviews_app",
+        lambda: _tasks().reviews_app,
         "Reviews that events trigger (e.g. the filtering review when a new AI tool arrives).",
     ),
-    "audit": ("bot.cli.audit:audit_app", "The hash-chained audit log."),
-    "check": ("bot.cli.checks:check_app", "Check configuration and platform access."),
-    "policies": ("bot.features.policies.cli:policies_app", "The policy register."),
-    "teams": ("bot.features.dashboard.cli:teams_app", "Microsoft Teams app package."),
+    "audit": (lambda: _audit().audit_app, "The hash-chained audit log."),
+    "check": (lambda: _checks().check_app, "Check configuration and platform access."),
+    "policies": (lambda: _policies().policies_app, "The policy register."),
+    "teams": (lambda: _dashboard().teams_app, "Microsoft Teams app package."),
     "governors": (
-        "bot.features.governors.cli:governors_app",
+        lambda: _governors().governors_app,
         "The termly report for those who govern the school.",
     ),
-    "reports": ("bot.features.reports.cli:reports_app", "Breach and concern reports."),
-    "complaints": (
-        "bot.features.privacy.cli:complaints_app",
-        "Data protection complaints (counts only).",
-    ),
+    "reports": (lambda: _reports().reports_app, "Breach and concern reports."),
+    "complaints": (lambda: _privacy().complaints_app, "Data protection complaints (counts only)."),
     "privacy": (
-        "bot.features.privacy.retention_cli:privacy_app",
+        lambda: _retention().privacy_app,
         "A person's data-protection rights: subject access, the record of processing, the"
         " retention schedule, erasure, legal holds.",
     ),
-    "decisions": (
-        "bot.features.decisions.cli:decisions_app",
-        "The decisions and exceptions register.",
-    ),
+    "decisions": (lambda: _decisions().decisions_app, "The decisions and exceptions register."),
     "evidence": (
-        "bot.features.evidence.cli:evidence_app",
+        lambda: _evidence().evidence_app,
         "An inspector's evidence pack: make it (--out FILE.zip), check it (verify), its key.",
     ),
-    "visitors": ("bot.features.visitors.cli:visitors_app", "Visitors' confirmations."),
-    "scr": (
-        "bot.features.scr.cli:scr_app",
-        "The single central record's gaps (safer recruitment).",
-    ),
+    "visitors": (lambda: _visitors().visitors_app, "Visitors' confirmations."),
+    "scr": (lambda: _scr().scr_app, "The single central record's gaps (safer recruitment)."),
     "directory": (
-        "bot.cli.directory:directory_app",
+        lambda: _directory().directory_app,
         "People missing from the directory, and confirming leavers.",
     ),
     "outbox": (
-        "bot.cli.outbox:outbox_app",
+        lambda: _outbox().outbox_app,
         "What the bot has queued and sent; resolve messages that may not have arrived.",
     ),
     "config": (
-        "bot.cli.config:config_app",
+        lambda: _config().config_app,
         "Export or import the school's settings, and choose where they are kept.",
     ),
     "mis": (
-        "bot.cli.mis:mis_app",
+        lambda: _mis().mis_app,
         "The staff list from the school's MIS, matched to the accounts.",
     ),
     "language": (
-        "bot.cli.language:language_app",
+        lambda: _language().language_app,
         "The languages a school's people read (en, cy, cy+en).",
     ),
     "roles": (
-        "bot.cli.config:roles_app",
+        lambda: _config().roles_app,
         "The role table: what each post in the school's staff list gives.",
     ),
-    "trust": ("bot.features.trust.cli:trust_app", "The trust: the trustees' termly pack."),
+    "trust": (lambda: _trust().trust_app, "The trust: the trustees' termly pack."),
 }
 
 
 def _load(name: str) -> Any:
     """The command ``name`` names, built as Typer builds a command or sub-app it is given."""
-    module, attribute = COMMANDS[name][0].split(":")
-    found = getattr(import_module(module), attribute)
+    found = COMMANDS[name][0]()
     if isinstance(found, typer.Typer):  # a sub-app
         command: Any = typer.main.get_group(found)
     else:  # a command's function
