@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import httpx
 from pydantic import SecretStr
@@ -17,6 +18,7 @@ __all__ = ["ChatWebhookNotifier"]
 _REQUEST_ID_NAMESPACE = uuid.UUID("4f6b1f0e-6c1b-4d4e-9d8a-0c6f3b1d2a77")
 
 
+@dataclass
 class ChatWebhookNotifier:
     """Posts ``card.chat_payload`` to a Google Chat space webhook (the URL is a secret).
 
@@ -26,19 +28,9 @@ class ChatWebhookNotifier:
     instead of creating a second one if the same card is ever posted again.
     """
 
-    def __init__(
-        self,
-        url: SecretStr | str,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        timeout: float = 15.0,
-    ) -> None:
-        self._url = url if isinstance(url, SecretStr) else SecretStr(url)
-        self._transport = transport
-        self._timeout = timeout
-
-    def __repr__(self) -> str:
-        return "ChatWebhookNotifier(url=**********)"
+    url: SecretStr | str = field(repr=False)
+    transport: httpx.BaseTransport | None = None
+    timeout: float = 15.0
 
     def post(self, card: CardMessage) -> SendResult:
         """POST once: 429 waits, 5xx or a lost answer is unknown, a refused webhook
@@ -53,13 +45,14 @@ class ChatWebhookNotifier:
         thread = payload.get("thread")
         if isinstance(thread, Mapping) and thread.get("threadKey"):
             params["messageReplyOption"] = "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD"
+        url = self.url.get_secret_value() if isinstance(self.url, SecretStr) else self.url
         response = post_webhook(
-            httpx.URL(self._url.get_secret_value()).copy_merge_params(params),
+            httpx.URL(url).copy_merge_params(params),
             "Chat webhook",
-            self._transport,
+            self.transport,
             refused=_reason,
             setup=" (check the space's webhook URL)",
-            timeout=self._timeout,
+            timeout=self.timeout,
             content=data,
             headers={"Content-Type": "application/json; charset=UTF-8"},
         )
