@@ -7,6 +7,7 @@ pacer of a process's own. The protocols and types every connector implements are
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -16,7 +17,14 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.core.language.i18n import N_, each_language, say
-from bot.core.ports import DeliveryUnknownError, Limit, Pacer, RetryableError
+from bot.core.ports import (
+    DeliveryUnknownError,
+    Limit,
+    Pacer,
+    PermanentError,
+    RetryableError,
+    SetupError,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -31,11 +39,11 @@ __all__ = [
     "pacing_problem",
     "pacing_row",
     "parse_retry_after",
+    "post_webhook",
     "refused",
     "row",
     "said",
     "translated",
-    "webhook_status",
 ]
 
 
@@ -199,16 +207,61 @@ def pacing_row(name: str, mail: Any, prefix: str, daily: int, unit: str) -> Chec
     )
 
 
-def webhook_status(response: httpx.Response, name: str, *, unknown: str = "") -> int:
-    """The status of a webhook's answer, once it is neither "wait" (429: ``RetryableError``)
-    nor "the card may have posted" (5xx: ``DeliveryUnknownError``, ``unknown`` appended)."""
-    status = response.status_code
-    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+def post_webhook(
+    url: httpx.URL | str,
+    name: str,
+    transport: httpx.BaseTransport | None,
+    *,
+    refused: Callable[[httpx.Response], str] = lambda _: "",
+    setup: str = "",
+    unknown: str = "",
+    timeout: float = 15.0,
+    **request: Any,
+) -> httpx.Response:
+    """POST to a webhook once and return its 2xx answer; else raise what the outbox does next:
+    unreachable (``RetryableError``), 429 (wait: ``RetryableError``), a lost answer or a 5xx
+    (the card may have posted: ``DeliveryUnknownError``, ``unknown`` appended), a refused URL
+    (401/403/404: ``SetupError``, every card would fail), any other refusal, a redirect too
+    (``PermanentError``); ``refused`` gives the platform's reason, ``setup`` what to check.
+
+    The transport is called directly, never through ``httpx.Client``: the client logs every
+    URL at INFO level, and a webhook's URL is a secret; for the same reason no error carries
+    httpx's exception (it holds the request). ``request``: ``json=`` or ``content=`` and
+    ``headers=``."""
+    import httpx  # lazy: ~0.2 s on every command; only a school with a webhook pays it
+
+    message = httpx.Request("POST", url, **request)
+    message.extensions["timeout"] = httpx.Timeout(timeout, connect=5.0).as_dict()
+    try:
+        response = (transport or _own_transport()).handle_request(message)
+        try:
+            response.read()
+        finally:
+            response.close()
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise RetryableError(f"{name} unreachable ({type(exc).__name__})") from None
+    except httpx.HTTPError as exc:
+        raise DeliveryUnknownError(f"{name} answer lost ({type(exc).__name__}){unknown}") from None
+    status, wait = response.status_code, parse_retry_after(response.headers.get("Retry-After"))
     if status == 429:
-        raise RetryableError(f"{name} throttled (429)", retry_after=retry_after)
+        raise RetryableError(f"{name} throttled (429)", retry_after=wait)
     if status >= 500:
-        raise DeliveryUnknownError(f"{name} answered {status}{unknown}", retry_after=retry_after)
-    return status
+        raise DeliveryUnknownError(f"{name} answered {status}{unknown}", retry_after=wait)
+    if status >= 300:
+        text = f"{name} refused the card: HTTP {status} {refused(response)}".rstrip() + setup
+        if status in (401, 403, 404):  # a wrong URL or secret, or a deleted space or flow
+            raise SetupError(f"cards paused: {text}")
+        raise PermanentError(text)
+    return response
+
+
+@functools.cache
+def _own_transport() -> httpx.HTTPTransport:
+    """One transport for every webhook of the process, made on first use and kept: one made
+    per card built a TLS context (~40 ms CPU) and opened a new connection for each."""
+    import httpx
+
+    return httpx.HTTPTransport()
 
 
 # --------------------------------------------------------------------------- pacing

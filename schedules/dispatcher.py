@@ -14,16 +14,17 @@ import signal
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from bot.core.config import ConfigError
 from bot.core.deployment.context import AppContext
 from bot.core.deployment.settings import Settings
 from bot.core.models import utcnow
-from bot.core.outbox import DispatchStats, Mailbox, dispatch
+from bot.core.outbox import DispatchStats, dispatch
 from bot.core.outbox.delivery import AdminAlerts
 from bot.core.outbox.workers import heartbeat
 
-__all__ = ["IDLE_SECONDS", "pause_after", "run_dispatcher"]
+__all__ = ["IDLE_SECONDS", "log_pass", "pause_after", "run_dispatcher", "settings_of"]
 
 log = logging.getLogger(__name__)
 
@@ -43,24 +44,36 @@ def pause_after(stats: DispatchStats, now: datetime) -> float:
     return IDLE_SECONDS
 
 
-def _alerts(ctx: AppContext) -> AdminAlerts | None:
-    try:  # read again whenever the settings change; a school whose entry fails is on its
-        # last good settings (``per_school``), so one school's mistake keeps no one's alerts
-        return AdminAlerts.of(ctx.config.schools)
-    except ConfigError as exc:  # a broken school.yaml must not stop delivery
-        log.warning("dispatch worker: configuration not read (%s); refusal alerts wait", exc)
-        return None
-
-
-def _mailboxes(ctx: AppContext) -> tuple[Mailbox, ...]:
-    """The schools' own mailboxes, read afresh each pass (the last ones read while the settings
-    do not load)."""
+def settings_of(ctx: AppContext, who: str) -> dict[str, Any]:
+    """What a dispatch pass takes from the settings, read afresh each pass (the last good ones
+    while an edited school.yaml does not load: ``AppContext.config``): the admins told of a
+    refused message, the schools' own mailboxes and their connections' Teams bots. Settings
+    never read must not stop delivery: refusal alerts wait, and a trust with connections keeps
+    its cards waiting (whose tenant a card is, unknown)."""
     try:
-        ctx.__dict__["_boxes"] = ctx.mailboxes
-        ctx.__dict__["_chats"] = ctx.chats  # each school's tenant's bot, with the mailboxes
+        alerts = AdminAlerts.of(ctx.config.schools)
+        return {
+            "alerts": alerts,
+            "mailboxes": ctx.mailboxes,
+            "chat": ctx.connectors.chat,
+            "chats": ctx.chats,
+        }
     except ConfigError as exc:
-        log.warning("dispatch worker: configuration not read (%s)", exc)
-    return tuple(ctx.__dict__.get("_boxes", ()))
+        log.warning("%s: configuration not read (%s); refusal alerts wait", who, exc)
+        return {"alerts": None, "chat": None if ctx.settings.connections else ctx.connectors.chat}
+
+
+def log_pass(who: str, stats: DispatchStats) -> None:
+    """What a pass did, when it did anything."""
+    if stats.sent or stats.failed or stats.delivery_unknown or stats.retry_later:
+        log.info(
+            "%s: sent %d, retry %d, failed %d, unknown %d",
+            who,
+            stats.sent,
+            stats.retry_later,
+            stats.failed,
+            stats.delivery_unknown,
+        )
 
 
 def run_dispatcher(
@@ -84,25 +97,11 @@ def run_dispatcher(
                     notifier,
                     now=now,
                     limit=PASS_LIMIT,
-                    alerts=_alerts(ctx),
                     wait=stop.wait,
-                    mailboxes=_mailboxes(ctx),
-                    # whose tenant a card is, known once the settings were read: until then
-                    # a trust with connections keeps its cards waiting
-                    chat=ctx.connectors.chat
-                    if "_chats" in ctx.__dict__ or not settings.connections
-                    else None,
-                    chats=ctx.__dict__.get("_chats", {}),
+                    **settings_of(ctx, "dispatch worker"),
                 )
                 sent += stats.sent
-                if stats.sent or stats.failed or stats.delivery_unknown:
-                    log.info(
-                        "dispatch worker: sent %d, retry %d, failed %d, unknown %d",
-                        stats.sent,
-                        stats.retry_later,
-                        stats.failed,
-                        stats.delivery_unknown,
-                    )
+                log_pass("dispatch worker", stats)
                 wait = pause_after(stats, now())
                 if wait:
                     stop.wait(wait)

@@ -12,16 +12,17 @@ from pathlib import Path
 
 from bot.core.config import ConfigError
 from bot.core.config.store import load_org
-from bot.core.deployment.context import AppContext, own_mailboxes, school_chats
+from bot.core.deployment.context import AppContext, own_mailboxes
 from bot.core.deployment.settings import load_settings
 from bot.core.models import utcnow
-from bot.core.outbox import Mailbox, Urgency, dispatch
+from bot.core.outbox import Urgency, dispatch
 from bot.core.outbox.delivery import AdminAlerts, trouble
 from bot.engine.maintenance import run_maintenance
 from bot.engine.sweep import run_sweep
 from bot.engine.sweep_worker import queue_tick, work
 from bot.features.reports.forms import poll_forms
 from bot.wiring import install
+from schedules.dispatcher import log_pass, settings_of
 
 __all__ = [
     "DISPATCH_SECONDS",
@@ -101,37 +102,16 @@ def sweep_job(home: str | None = None) -> None:
 def dispatch_job(home: str | None = None) -> None:
     """Deliver due outbox rows; warn while any message waits for a person."""
     ctx = _context(home)
-    mailboxes: tuple[Mailbox, ...] = ()
-    chat, chats = ctx.connectors.chat, {}
-    try:  # read afresh, like the sweep: a new admin hears about the next refused message
-        schools = load_org(ctx.settings, ctx.store).schools
-        alerts: AdminAlerts | None = AdminAlerts.of(schools)
-        mailboxes = own_mailboxes(schools, ctx.connectors)
-        chats = school_chats(schools, ctx.connectors)
-    except ConfigError as exc:  # a broken school.yaml must not stop delivery
-        log.warning("dispatch: configuration not read (%s); refusal alerts wait", exc)
-        alerts = None
-        chat = None if ctx.settings.connections else chat  # whose tenant a card is: unknown
     # waits a moment for the mailbox's next permit rather than ending the pass: passes a
     # minute apart would otherwise find the minute still full and send every other minute
     stats = dispatch(
         ctx.store,
         ctx.connectors.mailer,
         ctx.connectors.notifier,
-        alerts=alerts,
         wait=time.sleep,
-        chat=chat,
-        mailboxes=mailboxes,
-        chats=chats,
+        **settings_of(ctx, "dispatch"),
     )
-    if stats.sent or stats.failed or stats.delivery_unknown or stats.retry_later:
-        log.info(
-            "dispatch: sent %d, retry %d, failed %d, unknown %d",
-            stats.sent,
-            stats.retry_later,
-            stats.failed,
-            stats.delivery_unknown,
-        )
+    log_pass("dispatch", stats)
     with ctx.store.session() as session:
         waiting = trouble(session, utcnow())
     if waiting.needs_a_person:

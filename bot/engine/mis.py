@@ -23,10 +23,10 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -203,30 +203,14 @@ def reconcile(
 # --------------------------------------------------------------------------- the snapshot
 
 
-def _to_json(people: Iterable[MisPerson]) -> str:
-    rows = {}
-    for p in people:
-        row = asdict(p)
-        row["other_titles"] = list(p.other_titles)
-        for name in ("start_date", "end_date"):
-            row[name] = row[name].isoformat() if row[name] else None
-        rows[p.mis_id] = row
-    return json.dumps(rows, sort_keys=True)
-
-
-def _from_row(row: Mapping[str, Any]) -> MisPerson:
-    dates = {
-        n: date.fromisoformat(row[n]) if row.get(n) else None for n in ("start_date", "end_date")
-    }
-    return MisPerson(**{**row, **dates, "other_titles": tuple(row.get("other_titles") or ())})
+# the snapshot as stored: {mis id: the record}, dates as ISO text
+_STAFF = TypeAdapter(dict[str, MisPerson])
 
 
 def _snapshot(session: Session, school_id: str) -> dict[str, MisPerson] | None:
     """What the MIS held at the last read, by MIS id; None before the first."""
     row = ConnectorState.of(session, school_id, STAFF_KEY)
-    if row is None:
-        return None
-    return {mis_id: _from_row(r) for mis_id, r in json.loads(row.value).items()}
+    return None if row is None else _STAFF.validate_json(row.value)
 
 
 def _merged(before: Mapping[str, MisPerson] | None, changes: MisChanges) -> dict[str, MisPerson]:
@@ -359,7 +343,7 @@ def sync_mis(session: Session, school: SchoolConfig, source: MisSource, today: d
     )
     if report.people.stopped is not None:
         return report
-    ConnectorState.put(session, school.id, STAFF_KEY, _to_json(staff.values()))
+    ConnectorState.put(session, school.id, STAFF_KEY, _STAFF.dump_json(staff).decode())
     if changes.cursor is not None:
         ConnectorState.put(session, school.id, CURSOR_KEY, changes.cursor)
     ConnectorState.put(session, school.id, ERROR_KEY, "")

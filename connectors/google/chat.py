@@ -4,26 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import httpx
 from pydantic import SecretStr
 
-from bot.core.ports import (
-    CardMessage,
-    DeliveryUnknownError,
-    PermanentError,
-    RetryableError,
-    SendResult,
-    SetupError,
-)
+from bot.core.ports import CardMessage, PermanentError, SendResult
 from bot.core.rendering.cards import CHAT_MESSAGE_LIMIT, sent_bytes
-from connectors.base import webhook_status
+from connectors.base import post_webhook
 
 __all__ = ["ChatWebhookNotifier"]
 
 _REQUEST_ID_NAMESPACE = uuid.UUID("4f6b1f0e-6c1b-4d4e-9d8a-0c6f3b1d2a77")
 
 
+@dataclass
 class ChatWebhookNotifier:
     """Posts ``card.chat_payload`` to a Google Chat space webhook (the URL is a secret).
 
@@ -33,19 +28,9 @@ class ChatWebhookNotifier:
     instead of creating a second one if the same card is ever posted again.
     """
 
-    def __init__(
-        self,
-        url: SecretStr | str,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        timeout: float = 15.0,
-    ) -> None:
-        self._url = url if isinstance(url, SecretStr) else SecretStr(url)
-        self._transport = transport
-        self._timeout = timeout
-
-    def __repr__(self) -> str:
-        return "ChatWebhookNotifier(url=**********)"
+    url: SecretStr | str = field(repr=False)
+    transport: httpx.BaseTransport | None = None
+    timeout: float = 15.0
 
     def post(self, card: CardMessage) -> SendResult:
         """POST once: 429 waits, 5xx or a lost answer is unknown, a refused webhook
@@ -60,32 +45,28 @@ class ChatWebhookNotifier:
         thread = payload.get("thread")
         if isinstance(thread, Mapping) and thread.get("threadKey"):
             params["messageReplyOption"] = "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD"
-        url = httpx.URL(self._url.get_secret_value()).copy_merge_params(params)
-        try:
-            with httpx.Client(transport=self._transport, timeout=self._timeout) as client:
-                response = client.post(
-                    url, content=data, headers={"Content-Type": "application/json; charset=UTF-8"}
-                )
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise RetryableError(f"Chat webhook unreachable ({type(exc).__name__})") from None
-        except httpx.HTTPError as exc:
-            # no `from exc`: httpx errors carry the request, whose URL holds the webhook secret
-            raise DeliveryUnknownError(f"Chat webhook answer lost ({type(exc).__name__})") from None
-        # the answer, never echoing the URL
-        status = webhook_status(response, "Chat webhook")
-        if status >= 400:
-            reason = ""
-            try:
-                error = response.json().get("error", {})
-                reason = f"{error.get('status', '')}: {error.get('message', '')}"[:300]
-            except (ValueError, AttributeError):
-                pass
-            text = f"Chat webhook refused the card: HTTP {status} {reason}".rstrip()
-            if status in (401, 403, 404):  # a wrong key or token, or a deleted space: every card
-                raise SetupError(f"cards paused: {text} (check the space's webhook URL)")
-            raise PermanentError(text)
+        url = self.url.get_secret_value() if isinstance(self.url, SecretStr) else self.url
+        response = post_webhook(
+            httpx.URL(url).copy_merge_params(params),
+            "Chat webhook",
+            self.transport,
+            refused=_reason,
+            setup=" (check the space's webhook URL)",
+            timeout=self.timeout,
+            content=data,
+            headers={"Content-Type": "application/json; charset=UTF-8"},
+        )
         try:
             name = response.json().get("name")
         except (ValueError, AttributeError):
             name = None
         return SendResult(provider_id=str(name) if name else None)
+
+
+def _reason(response: httpx.Response) -> str:
+    """Chat's ``error.status: error.message`` of a refusal, if it said one."""
+    try:
+        error = response.json().get("error", {})
+        return f"{error.get('status', '')}: {error.get('message', '')}"[:300]
+    except (ValueError, AttributeError):
+        return ""

@@ -34,7 +34,7 @@ from bot.core.ports import (
     SetupError,
     UnreadableResponse,
 )
-from connectors.base import webhook_status
+from connectors.base import post_webhook
 from connectors.local.directory import FileDirectory
 from connectors.mime import envelope_recipients, mime_bytes, to_mime
 
@@ -262,24 +262,15 @@ class WebhookNotifier:
 
     def post(self, card: CardMessage) -> SendResult:
         """POST once; 429 is retryable, a lost response is delivery-unknown."""
-        import httpx  # lazy: ~0.2 s on every command; only a school with a webhook pays it
-
         payload = card.chat_payload if self.flavour == "chat" else card.teams_payload
-        try:
-            with httpx.Client(transport=self.transport, timeout=self.timeout) as client:
-                response = client.post(self.url, json=dict(payload))
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise RetryableError(f"webhook unreachable: {type(exc).__name__}") from exc
-        except httpx.HTTPError as exc:
-            raise DeliveryUnknownError(f"webhook response lost: {type(exc).__name__}") from exc
-        status = webhook_status(response, "webhook")
-        if status in (401, 403, 404):  # the URL or its secret is wrong: every card would fail
-            raise SetupError(
-                f"cards paused: webhook refused us: HTTP {status} (check "
-                "COMPLIANCE_BOT_LOCAL__WEBHOOK_URL)"
-            )
-        if status >= 400:
-            raise PermanentError(f"webhook refused the card: HTTP {status}")
+        response = post_webhook(
+            self.url,
+            "webhook",
+            self.transport,
+            setup=" (check COMPLIANCE_BOT_LOCAL__WEBHOOK_URL)",
+            timeout=self.timeout,
+            json=dict(payload),
+        )
         return SendResult(provider_id=response.headers.get("x-ms-workflow-run-id"))
 
 

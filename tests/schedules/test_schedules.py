@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.core.deployment.settings import Settings
 from schedules.jobs import JOBS, dispatch_job, forms_job, sweep_job
@@ -156,8 +157,7 @@ def test_dispatch_job_warns_while_a_message_needs_a_person(
 ) -> None:
     """Every run of the dispatch job logs a warning until the uncertain message is resolved."""
     import schedules.jobs as jobs
-    from bot.core.models import OutboxMessage, School, utcnow
-    from bot.core.outbox import EmailDraft, Urgency, enqueue_email
+    from bot.core.models import OutboxMessage, utcnow
     from bot.core.outbox.delivery import resolve
 
     home = school.write()
@@ -167,16 +167,7 @@ def test_dispatch_job_warns_while_a_message_needs_a_person(
     dispatch_job(str(home))
     ctx = jobs._context(str(home))
     with ctx.store.transaction() as session:
-        session.add(School(id="oak", name="Oak Test School"))
-        enqueue_email(
-            session,
-            school_id="oak",
-            key="k1",
-            purpose="reminder",
-            urgency=Urgency.ROUTINE,
-            draft=EmailDraft(("amy@oak.example",), "s", "t", "h"),
-        )
-        session.flush()
+        _queue_one(session)
         row = session.scalars(select(OutboxMessage)).one()
         row.status = "delivery_unknown"  # as a 504 or a crash mid-send leaves it
     caplog.set_level("WARNING", logger="schedules")
@@ -200,3 +191,48 @@ def test_dispatch_job_warns_while_a_message_needs_a_person(
     caplog.clear()
     dispatch_job(str(home))
     assert not [r for r in caplog.records if "may not have arrived" in r.getMessage()]
+
+
+def test_a_school_yaml_broken_after_a_good_read_leaves_delivery_on_the_last_good_settings(
+    school: SchoolBuilder,
+    sqlite_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The dispatch job reads the settings as the dispatch worker does: an edit that breaks
+    school.yaml leaves the last good settings in force (refusal alerts still reach the school's
+    admins), and queued mail still goes. It read the file afresh each minute before, so one
+    broken edit told nobody of a refused message until it was fixed."""
+    import schedules.jobs as jobs
+
+    home = school.write()
+    monkeypatch.setenv("COMPLIANCE_BOT_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("COMPLIANCE_BOT_SECRET_KEY", "k" * 40)
+    monkeypatch.setattr(jobs, "_contexts", {})
+    dispatch_job(str(home))  # the settings read once, as they were
+    (home / "school.yaml").write_text("schools: [\n", encoding="utf-8")  # a broken edit
+    ctx = jobs._context(str(home))
+    with ctx.store.transaction() as session:
+        _queue_one(session)
+    caplog.set_level("WARNING")
+    dispatch_job(str(home))
+    assert len(list((home / "outbox").glob("*.eml"))) == 1
+    assert not [r for r in caplog.records if "refusal alerts wait" in r.getMessage()]
+    assert [r for r in caplog.records if "last good one stays in force" in r.getMessage()]
+
+
+def _queue_one(session: Session) -> None:
+    """One routine email queued for Oak's Amy."""
+    from bot.core.models import School
+    from bot.core.outbox import EmailDraft, Urgency, enqueue_email
+
+    session.add(School(id="oak", name="Oak Test School"))
+    enqueue_email(
+        session,
+        school_id="oak",
+        key="k1",
+        purpose="reminder",
+        urgency=Urgency.ROUTINE,
+        draft=EmailDraft(("amy@oak.example",), "s", "t", "h"),
+    )
+    session.flush()

@@ -2,14 +2,11 @@
 .xlsm from Excel, LibreOffice or an MIS) or a CSV export (UTF-8 with or without its byte-order
 mark, Windows-1252 as Excel's plain "CSV" saves it, UTF-16; commas, semicolons or tabs).
 
-A workbook is a zip of XML parts, read within bounds: its zip directory is measured before
-anything expands (at most ``MAX_EXPANDED`` bytes in ``MAX_PARTS`` parts: a 1 MB zip bomb that
-opens to a gigabyte is refused here), then a child process limited in memory and time
-(``bot.core.files.contained``) streams every XML part through expat, refusing a DTD (entity
-expansion,
-"billion laughs"; external entities, "XXE": Excel never writes one) and more than ``MAX_ROWS``
-rows, before openpyxl reads a cell. What comes back is each visible sheet's rows as text (a
-date as 2026-09-01, 12.0 as 12) with the rows it hides; a hidden sheet is not read.
+A workbook is a zip of XML parts, opened within bounds as every zipped office file is
+(``bot.core.files.zipped``: at most ``MAX_EXPANDED`` bytes in ``MAX_PARTS`` parts, no DTD, at
+most ``MAX_ROWS`` rows) before openpyxl reads a cell. What comes back is each visible sheet's
+rows as text (a date as 2026-09-01, 12.0 as 12) with the rows it hides; a hidden sheet is not
+read.
 
 One reader for the single central record, the staff file, ``init`` and training imports: each
 finds its header on the first sheet that has it (``first_header``: sheets named like the
@@ -23,11 +20,8 @@ from __future__ import annotations
 
 import codecs
 import csv
-import functools
 import io
 import re
-import xml.parsers.expat
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -36,6 +30,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.core.files.contained import ContainedError, run_contained
+from bot.core.files.zipped import ZipLimits, ZipRefused, measure, scan
 from bot.core.guards.forms import SaidError
 from bot.core.language.i18n import N_
 from bot.core.language.words import plain_key
@@ -120,6 +115,17 @@ SPREADSHEET_SENTENCES = (
     TOOK_TOO_LONG,
     TOO_MUCH_MEMORY,
 )
+
+
+# a workbook opened within bounds (``bot.core.files.zipped``), and its refusals said
+_LIMITS = ZipLimits(MAX_PARTS, MAX_EXPANDED, xml=(".xml", ".rels", ".vml"), rows=MAX_ROWS)
+_REFUSED = {
+    "parts": TOO_MANY_PARTS,
+    "expands": EXPANDS,
+    "entities": ENTITIES,
+    "doctype": DOCUMENT_TYPE,
+    "rows": TOO_MANY_ROWS,
+}
 
 
 class SpreadsheetError(SaidError, ValueError):
@@ -318,15 +324,17 @@ def _split_date(j: int, up: list[str], low: list[str], group: list[str]) -> tupl
 
 def _workbook(shown: str, data: bytes) -> Spreadsheet:
     """A workbook measured, then read in a child within bounds (this module's docstring)."""
-    _measure(shown, data)
     try:
+        measure(data, _LIMITS)
         sheets, hidden = run_contained(
-            functools.partial(_read_workbook, shown),
+            _read_workbook,
             data,
-            passed=(SpreadsheetError,),
+            passed=(ZipRefused,),
             seconds=WORKBOOK_SECONDS,
             memory=WORKBOOK_MEMORY,
         )
+    except ZipRefused as exc:
+        raise SpreadsheetError(_REFUSED.get(exc.why, DAMAGED), file=shown, **exc.values) from None
     except ContainedError as exc:
         why = {"time": TOOK_TOO_LONG, "memory": TOO_MUCH_MEMORY}.get(exc.why, DAMAGED)
         raise SpreadsheetError(why, file=shown, seconds=f"{WORKBOOK_SECONDS:.0f}") from None
@@ -341,73 +349,10 @@ def _named_first(name: str) -> bool:
     return any(f" {w} " in words for w in _SHEETS_FIRST)
 
 
-def _measure(shown: str, data: bytes) -> None:
-    """Refuse a workbook whose zip directory says it opens too big, before anything expands
-    (what a part really holds is stopped at its declared size: zipfile checks it)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            parts = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-        raise SpreadsheetError(DAMAGED, file=shown) from None
-    if len(parts) > MAX_PARTS:
-        raise SpreadsheetError(
-            TOO_MANY_PARTS, file=shown, parts=f"{len(parts):,}", most=f"{MAX_PARTS:,}"
-        )
-    expanded = sum(p.file_size for p in parts)
-    if expanded > MAX_EXPANDED:
-        raise SpreadsheetError(
-            EXPANDS, file=shown, size=f"{expanded / 1048576:,.0f}", most=str(MAX_EXPANDED >> 20)
-        )
-
-
-class _XmlScan:
-    """One XML part streamed through expat: a DTD refused (its entities named as such; a bare
-    ``<!DOCTYPE>`` or an external one at its end), its rows counted."""
-
-    def __init__(self, shown: str, rows: list[int]) -> None:
-        self.shown, self.rows = shown, rows
-        self.parser = xml.parsers.expat.ParserCreate()
-        self.parser.EntityDeclHandler = self._entity
-        self.parser.EndDoctypeDeclHandler = self._doctype
-        self.parser.StartElementHandler = self._start
-
-    def _entity(self, *_: object) -> None:
-        raise SpreadsheetError(ENTITIES, file=self.shown)
-
-    def _doctype(self, *_: object) -> None:
-        raise SpreadsheetError(DOCUMENT_TYPE, file=self.shown)
-
-    def _start(self, name: str, _attributes: object) -> None:
-        if name == "row" or name.endswith(":row"):
-            self.rows[0] += 1
-            if self.rows[0] > MAX_ROWS:
-                raise SpreadsheetError(TOO_MANY_ROWS, file=self.shown, most=f"{MAX_ROWS:,}")
-
-    def feed(self, chunk: bytes, final: bool = False) -> None:
-        try:
-            self.parser.Parse(chunk, final)
-        except xml.parsers.expat.ExpatError:
-            raise SpreadsheetError(DAMAGED, file=self.shown) from None
-
-
-def _scan(shown: str, data: bytes) -> None:
-    """Every XML part streamed once (in the child), before openpyxl reads any."""
-    rows = [0]
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        for info in archive.infolist():
-            if not info.filename.lower().endswith((".xml", ".rels", ".vml")):
-                continue
-            scan = _XmlScan(shown, rows)
-            with archive.open(info) as part:
-                while chunk := part.read(_CHUNK):
-                    scan.feed(chunk)
-            scan.feed(b"", final=True)
-
-
-def _read_workbook(shown: str, data: bytes) -> tuple[list[tuple[str, str, list[int]]], list[str]]:
+def _read_workbook(data: bytes) -> tuple[list[tuple[str, str, list[int]]], list[str]]:
     """In the child: each visible sheet's (name, rows as CSV text, hidden rows) and the hidden
     sheets' names."""
-    _scan(shown, data)
+    scan(data, _LIMITS)
     from openpyxl import load_workbook  # lazy: in the child only (the forkserver preloads it)
 
     book = load_workbook(io.BytesIO(data), read_only=True, data_only=True, keep_links=False)

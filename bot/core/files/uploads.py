@@ -26,8 +26,6 @@ import re
 import secrets
 import unicodedata
 import warnings
-import xml.parsers.expat
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -57,6 +55,7 @@ from bot.core.files.pdf_reading import (
     pdf_active_content,
     pypdf_guard,
 )
+from bot.core.files.zipped import ZipLimits, ZipRefused, measure, scan
 from bot.core.guards.forms import SaidError
 from bot.core.language.i18n import N_, Joined, Lazy, Msg
 
@@ -80,7 +79,6 @@ __all__ = [
     "read_contained",
     "safe_filename",
     "store_file",
-    "zip_size_problem",
 ]
 
 T = TypeVar("T")
@@ -140,17 +138,13 @@ class CleanFile:
 
 
 _EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
-# a .docx is a zip: measured from its directory before anything expands it, then read through
-# once with a capped reader (zipfile stops at each member's declared size and checks its CRC)
+# a .docx or .odt is a zip (``bot.core.files.zipped``); its XML nests no deeper than any
+# real document's tables in tables, with fewer elements than a 1,000-page document has
+# (python-docx and mammoth build a tree of every one of them)
 MAX_ZIP_MEMBERS = 2_000
-MAX_ZIP_TOTAL = 50 * 1024 * 1024  # bytes, all members uncompressed
-MAX_ZIP_RATIO = 100  # uncompressed : compressed, for a member above ZIP_RATIO_FROM
-ZIP_RATIO_FROM = 1024 * 1024
-_ZIP_CHUNK = 64 * 1024
-# a Word part's XML: deeper than any real document's tables in tables; more elements than a
-# 1,000-page document has (python-docx and mammoth build a tree of every one of them)
-MAX_XML_DEPTH = 200
-MAX_XML_ELEMENTS = 500_000
+ZIP_LIMITS = ZipLimits(
+    parts=MAX_ZIP_MEMBERS, expanded=50 * 1024 * 1024, ratio=100, depth=200, elements=500_000
+)
 
 
 def safe_filename(name: str, content_type: str) -> str:
@@ -262,7 +256,7 @@ def read_contained(shown: str, kind: str, work: Callable[[bytes], T], data: byte
     """``work(data)`` in a child (``bot.core.files.contained``), its answer; AttachmentError to
     refuse (``kind``: "PDF" or "file", for the sentence when a limit stopped the child)."""
     try:
-        return run_contained(work, data, passed=(AttachmentError,))
+        return run_contained(work, data, passed=(AttachmentError, ZipRefused))
     except ContainedError as exc:
         why = exc.why if exc.why in ("time", "memory") else "failed"
         raise AttachmentError(
@@ -323,145 +317,45 @@ class _Refuse:
         return AttachmentError(why or self.damaged, then=self.then, file=self.shown, **values)
 
 
-class _XmlScan:
-    """Counts one XML part's elements and depth as expat streams it; refuses any DTD (where
-    "billion laughs" and outside entities live: no office program writes one) and absurd
-    nesting or size."""
-
-    def __init__(self, refuse: _Refuse, counted: list[int]) -> None:
-        """Scan into ``counted`` (one total of elements for the whole file)."""
-        self.refuse, self.counted, self.depth = refuse, counted, 0
-        self.parser = xml.parsers.expat.ParserCreate()
-        self.parser.StartDoctypeDeclHandler = self._doctype
-        self.parser.EntityDeclHandler = self._doctype
-        self.parser.StartElementHandler = self._start
-        self.parser.EndElementHandler = self._end
-
-    def _doctype(self, *_: object) -> None:
-        raise self.refuse(
-            N_(
-                "%(file)s: this file declares its own XML entities, which office programs "
-                "never do, so we have not opened it."
-            )
-        )
-
-    def _start(self, *_: object) -> None:
-        self.depth += 1
-        self.counted[0] += 1
-        if self.depth > MAX_XML_DEPTH:
-            raise self.refuse(
-                N_(
-                    "%(file)s: this file nests its parts over %(most)s levels deep, so we have "
-                    "not opened it."
-                ),
-                most=str(MAX_XML_DEPTH),
-            )
-        if self.counted[0] > MAX_XML_ELEMENTS:
-            raise self.refuse(
-                N_(
-                    "%(file)s: this file holds over %(most)s XML elements, so we have not "
-                    "opened it."
-                ),
-                most=f"{MAX_XML_ELEMENTS:,}",
-            )
-
-    def _end(self, *_: object) -> None:
-        self.depth -= 1
-
-    def feed(self, chunk: bytes, final: bool = False) -> None:
-        """Parse the next piece; a malformed part is refused as damaged."""
-        try:
-            self.parser.Parse(chunk, final)
-        except xml.parsers.expat.ExpatError:
-            raise self.refuse() from None
-
-
-def _expand_zip(refuse: _Refuse, data: bytes) -> None:
-    """Read every member through once in small chunks (in the child, :func:`check_zip`),
-    streaming each XML part through expat; AttachmentError to refuse."""
-    counted = [0]
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            for info in archive.infolist():
-                if info.is_dir():
-                    continue
-                xml_part = info.filename.lower().endswith((".xml", ".rels"))
-                scan = _XmlScan(refuse, counted) if xml_part else None
-                with archive.open(info) as member:
-                    read = 0
-                    while chunk := member.read(_ZIP_CHUNK):
-                        read += len(chunk)
-                        if read > info.file_size:  # zipfile stops at the declared size; be sure
-                            raise zipfile.BadZipFile("longer than declared")
-                        if scan is not None:
-                            scan.feed(chunk)
-                    if scan is not None and read:  # an empty part (pandoc's) expands to nothing
-                        scan.feed(b"", final=True)
-    except AttachmentError:
-        raise
-    except (
-        zipfile.BadZipFile,
-        zipfile.LargeZipFile,
-        NotImplementedError,
-        ValueError,
-        OSError,
-        EOFError,
-        RuntimeError,
-    ):  # RuntimeError: a password-protected member
-        raise refuse() from None
-
-
-def zip_size_problem(data: bytes) -> tuple[str, dict[str, str]] | None:
-    """Why a zip (a .docx, .odt or .xlsx) would expand beyond sane bounds, read from its
-    directory alone (nothing expands): more than ``MAX_ZIP_MEMBERS`` members, more than
-    ``MAX_ZIP_TOTAL`` bytes in all, or a large member compressed more than ``MAX_ZIP_RATIO``
-    to 1; a catalogue sentence naming ``%(file)s`` and its values, or None. Raises
-    ``zipfile.BadZipFile`` (or ValueError, OSError) when it is no zip."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        members = archive.infolist()
-    if len(members) > MAX_ZIP_MEMBERS:
-        return N_(
-            "%(file)s: this file holds %(parts)s parts (at most %(most)s), so we have not "
-            "opened it."
-        ), {"parts": f"{len(members):,}", "most": f"{MAX_ZIP_MEMBERS:,}"}
-    total = sum(info.file_size for info in members)
-    if total > MAX_ZIP_TOTAL:
-        return N_(
-            "%(file)s: this file would expand to %(size)s MB (at most %(most)s MB), so we have "
-            "not opened it."
-        ), {"size": f"{total / 1048576:,.0f}", "most": str(MAX_ZIP_TOTAL // 1048576)}
-    if any(
-        info.file_size > ZIP_RATIO_FROM
-        and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1)
-        for info in members
-    ):
-        return N_(
-            "%(file)s: this file is compressed far more than a real document can be, so we "
-            "have not opened it."
-        ), {}
-    return None
+# what is said of a zipped document refused (``bot.core.files.zipped``), by why
+_ENTITIES = N_(
+    "%(file)s: this file declares its own XML entities, which office programs never do, so "
+    "we have not opened it."
+)
+_ZIP_REFUSED = {
+    "parts": N_(
+        "%(file)s: this file holds %(parts)s parts (at most %(most)s), so we have not opened it."
+    ),
+    "expands": N_(
+        "%(file)s: this file would expand to %(size)s MB (at most %(most)s MB), so we have "
+        "not opened it."
+    ),
+    "ratio": N_(
+        "%(file)s: this file is compressed far more than a real document can be, so we "
+        "have not opened it."
+    ),
+    "entities": _ENTITIES,
+    "doctype": _ENTITIES,
+    "deep": N_(
+        "%(file)s: this file nests its parts over %(most)s levels deep, so we have not opened it."
+    ),
+    "elements": N_(
+        "%(file)s: this file holds over %(most)s XML elements, so we have not opened it."
+    ),
+}
 
 
 def check_zip(shown: str, data: bytes) -> None:
     """Refuse a Word (.docx) or OpenDocument (.odt, by ``shown``'s name) file whose zip would
-    expand beyond sane bounds, before expanding it.
-
-    The zip's directory is measured here first (:func:`zip_size_problem`): cheap, and nothing
-    expands. Then, in a child process limited in memory and time (``bot.core.files.contained``),
-    every member is read through once in small chunks, so a member whose real stream is longer
-    than its header says fails its CRC check instead of filling memory, and every XML part is
-    streamed through expat: a DTD (entity expansion, "billion laughs", outside entities),
-    nesting deeper than ``MAX_XML_DEPTH`` or more than ``MAX_XML_ELEMENTS`` elements is
-    refused before a reader builds a tree. Raises AttachmentError naming the file.
-    """
+    expand beyond sane bounds, before expanding it, or whose XML a reader should not build a
+    tree of (``bot.core.files.zipped``: its directory measured here, then every member read
+    through once in a child). Raises AttachmentError naming the file."""
     refuse = _Refuse(shown, *_ZIPPED[ODT if shown.lower().endswith(".odt") else DOCX])
     try:
-        problem = zip_size_problem(data)
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise refuse() from None
-    if problem is not None:
-        raise refuse(problem[0], **problem[1])
-    read_contained(shown, "file", functools.partial(_expand_zip, refuse), data)
+        measure(data, ZIP_LIMITS)
+        read_contained(shown, "file", functools.partial(scan, limits=ZIP_LIMITS), data)
+    except ZipRefused as exc:
+        raise refuse(_ZIP_REFUSED.get(exc.why), **exc.values) from None
 
 
 def _text_problem(shown: str, data: bytes) -> AttachmentError | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import httpx
@@ -143,3 +144,13 @@ def test_unreachable_is_retryable_and_lost_answer_unknown(fake: FakeGoogle) -> N
 
 def test_webhook_url_never_shows(notifier: ChatWebhookNotifier) -> None:
     assert "fake-token" not in repr(notifier) and "fake-key" not in repr(notifier)
+
+
+def test_the_webhook_url_is_never_logged(
+    notifier: ChatWebhookNotifier, caplog: pytest.LogCaptureFixture
+) -> None:
+    """httpx's client logs each request's URL at INFO; the webhook's key and token are secret,
+    so the card is posted on the transport itself (it went through the client before)."""
+    with caplog.at_level(logging.DEBUG):
+        notifier.post(card())
+    assert "fake-token" not in caplog.text and "fake-key" not in caplog.text
