@@ -1,5 +1,6 @@
 """Who may open a school's page: the signed-in person and their school, or a clear 4xx (401
-signed out, 403 without one of the page's roles, 404 a school not set up here)."""
+signed out, 403 without one of the page's roles, 404 a school not set up here); and which
+record its address or form names."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from bot.core.models import Person
 from bot.engine.web.deps import current_user, require_roles
 from bot.engine.web.forms import school_for
 
-__all__ = ["signed_in"]
+__all__ = ["record_id", "signed_in"]
+
+MAX_ID = 2**31 - 1  # the largest id a PostgreSQL integer column holds
 
 
 def signed_in(request: Request, roles: Set[str] | None = None) -> tuple[Person, SchoolConfig]:
@@ -25,3 +28,10 @@ def signed_in(request: Request, roles: Set[str] | None = None) -> tuple[Person, 
     if school is None:
         raise HTTPException(404, N_("Your school is not set up here."))
     return person, school
+
+
+def record_id(raw: object) -> int | None:
+    """The record number sent (ASCII digits, 1 to ``MAX_ID``), else None: never an error."""
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 10:
+        return int(raw) if 0 < int(raw) <= MAX_ID else None
+    return None

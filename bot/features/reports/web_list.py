@@ -27,6 +27,7 @@ from bot.core.guards.permissions import REPORT_LINK_READERS, REPORT_LIST_READERS
 from bot.core.language.i18n import N_, Joined, Msg
 from bot.core.language.words import school_words
 from bot.core.models import Person, PersonRole, Report, ReportAttachment, utcnow
+from bot.engine.web.access import record_id
 from bot.engine.web.deps import ctx, current_user, qr_svg, render, require_roles
 from bot.engine.web.forms import download, read_fields, stored_bytes
 from bot.features.reports.actions import (
@@ -121,13 +122,6 @@ def _choice(value: str | None, allowed: dict[str, str]) -> str | None:
     return value if value in allowed else None
 
 
-def _number(raw: str) -> int | None:
-    """A small positive whole number from a URL or form (ASCII digits only), else None."""
-    if raw.isascii() and raw.isdigit() and len(raw) <= 9 and int(raw) > 0:
-        return int(raw)
-    return None
-
-
 @router.get("/reports", include_in_schema=False)
 def reports_list(
     request: Request,
@@ -152,7 +146,7 @@ def reports_list(
     now = utcnow()
     with ctx(request).store.transaction() as session:
         listed, total, number = page_of(
-            session, school, person, filters, sort_key, _number(page) or 1
+            session, school, person, filters, sort_key, record_id(page) or 1
         )
         rows = rows_of(listed, now, school_words(school))
         audit_list(
@@ -315,7 +309,7 @@ def report_file(request: Request, reference: str, attachment_id: str) -> Respons
     context = ctx(request)
     with context.store.transaction() as session:
         report = _load(session, school, person, reference, _page(request))
-        number = _number(attachment_id)
+        number = record_id(attachment_id)
         attachment = session.get(ReportAttachment, number) if number else None
         if attachment is None or attachment.report_id != report.id:
             raise HTTPException(404, N_("There is no such file on this report."))
@@ -387,7 +381,7 @@ def _apply(
         raw = values.get("owner_id", "")
         owner = None
         if raw:
-            number = _number(raw)
+            number = record_id(raw)
             owner = session.get(Person, number) if number else None
             if owner is None or owner.school_id != school.id:
                 raise ReportActionError(N_("Choose an owner from the list."))

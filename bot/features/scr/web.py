@@ -18,7 +18,7 @@ from bot.core.language.i18n import N_, Msg
 from bot.core.language.words import said_words, school_words
 from bot.core.models import Person, ScrPanel, utcnow
 from bot.core.nations import pack_for
-from bot.engine.web.access import signed_in
+from bot.engine.web.access import record_id, signed_in
 from bot.engine.web.deps import check_csrf, ctx, render
 from bot.engine.web.guards import read_checked_form
 from bot.features.scr.rules import describe, kind_headings
@@ -140,7 +140,7 @@ def _panel_saved(request: Request, token: object, title: str, chosen: list[str])
     person, school = _reader(request)
     check_csrf(request, token)
     title = " ".join(title.split())
-    members = [int(v) for v in chosen if v.isdigit() and 0 < int(v) < 2**31]
+    members = [n for n in map(record_id, chosen) if n is not None]
     errors: dict[str, Text] = {}
     if not title or len(title) > 200:
         errors["title"] = Msg(
