@@ -20,6 +20,8 @@ PAGES = [
     "/reviews",
     "/admin/people",
     "/governors/report",
+    "/reports",
+    "/reports/link",
 ]
 
 
@@ -31,7 +33,14 @@ def test_each_page_refuses_clearly_whoever_may_not_open_it(
         anonymous, staff, head = env.client(), env.client("ben"), env.client("head")
         for page in PAGES:
             assert anonymous.get(page).status_code == 401, page
-        for page in ("/decisions", "/evidence", "/privacy/schedule", "/reviews", "/admin/people"):
+        for page in (
+            "/decisions",
+            "/evidence",
+            "/privacy/schedule",
+            "/reviews",
+            "/admin/people",
+            "/reports",
+        ):
             assert staff.get(page).status_code == 403, page
 
         def gone(self: Any, school_id: str | None = None) -> Any:

@@ -27,8 +27,8 @@ from bot.core.guards.permissions import REPORT_LINK_READERS, REPORT_LIST_READERS
 from bot.core.language.i18n import N_, Joined, Msg
 from bot.core.language.words import school_words
 from bot.core.models import Person, PersonRole, Report, ReportAttachment, utcnow
-from bot.engine.web.access import record_id
-from bot.engine.web.deps import ctx, current_user, qr_svg, render, require_roles
+from bot.engine.web.access import record_id, signed_in
+from bot.engine.web.deps import ctx, current_user, qr_svg, render
 from bot.engine.web.forms import download, read_fields, stored_bytes
 from bot.features.reports.actions import (
     ReportActionError,
@@ -58,7 +58,7 @@ from bot.features.reports.rules import (
     illegal_content_advice,
     referral_targets,
 )
-from bot.features.reports.web_support import mirror_later, own_school
+from bot.features.reports.web_support import mirror_later
 
 __all__ = ["router"]
 
@@ -107,15 +107,13 @@ def _typed_reference(request: Request) -> str | None:
 
 def _leader(request: Request) -> tuple[Person, SchoolConfig]:
     try:
-        person = require_roles(request, REPORT_LIST_READERS)
+        return signed_in(request, REPORT_LIST_READERS)
     except HTTPException as exc:
-        signed_in = current_user(request)
-        if exc.status_code == 403 and signed_in is not None:
+        person = current_user(request)
+        if exc.status_code == 403 and person is not None:
             with ctx(request).store.session() as session:
-                _record_refusal(session, signed_in, _typed_reference(request), None, _page(request))
+                _record_refusal(session, person, _typed_reference(request), None, _page(request))
         raise
-    school = own_school(request, person)
-    return person, school
 
 
 def _choice(value: str | None, allowed: dict[str, str]) -> str | None:
@@ -195,8 +193,7 @@ def reports_export(request: Request) -> Response:
 @router.get("/reports/link", include_in_schema=False)
 def reports_link(request: Request) -> Response:
     """The school's public report link, for admins to publish (website, posters)."""
-    person = require_roles(request, REPORT_LINK_READERS)
-    school = own_school(request, person)
+    _, school = signed_in(request, REPORT_LINK_READERS)
     settings = ctx(request).settings
     url = f"{settings.base_url}/report/{school.id}/{link_token(settings.signing_key(), school.id)}"
     svg = qr_svg(url) if school.reports.public_link else None
