@@ -47,7 +47,7 @@ def test_each_page_refuses_clearly_whoever_may_not_open_it(
             raise KeyError(school_id)
 
         monkeypatch.setattr(type(env.context.config), "school", gone)
-        for page in PAGES:
+        for page in (*PAGES, "/report"):  # the signed-in report form too
             response = head.get(page)
             assert response.status_code == 404, (page, response.status_code)
             assert "Your school is not set up here." in response.text, page

@@ -10,6 +10,7 @@ report contents.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlencode
@@ -22,14 +23,18 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.core import audit
 from bot.core.config import SchoolConfig
+from bot.core.database.store import Store
 from bot.core.days.clock import LONDON
+from bot.core.deployment.context import AppContext
 from bot.core.guards.permissions import REPORT_LINK_READERS, REPORT_LIST_READERS
 from bot.core.language.i18n import N_, Joined, Msg
 from bot.core.language.words import school_words
 from bot.core.models import Person, PersonRole, Report, ReportAttachment, utcnow
+from bot.core.ports import ConnectorError, ListMirror
 from bot.engine.web.access import record_id, signed_in
 from bot.engine.web.deps import ctx, current_user, qr_svg, render
 from bot.engine.web.forms import download, read_fields, stored_bytes
+from bot.engine.web.threads import waiting
 from bot.features.reports.actions import (
     ReportActionError,
     add_entry,
@@ -44,6 +49,7 @@ from bot.features.reports.chronology import said
 from bot.features.reports.export import export_visible
 from bot.features.reports.intake import link_token
 from bot.features.reports.listing import PAGE_SIZE, page_of, pages, rows_of
+from bot.features.reports.mirror import mirror_pending
 from bot.features.reports.routing import may_read
 from bot.features.reports.rules import (
     CATEGORIES,
@@ -58,11 +64,11 @@ from bot.features.reports.rules import (
     illegal_content_advice,
     referral_targets,
 )
-from bot.features.reports.web_support import mirror_later
 
 __all__ = ["router"]
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 SORTS = {
     "newest": N_("Newest first"),
@@ -349,7 +355,7 @@ async def _act(
             with context.store.transaction() as session:
                 report = _load(session, school, person, reference)
                 return _detail(request, session, school, person, report, error=exc, status_code=422)
-        mirror_later(context, school, background)
+        _mirror_later(context, school, background)
         return RedirectResponse(f"/reports/{reference}#chronology", status_code=303)
 
     return await run_in_threadpool(run)
@@ -412,3 +418,20 @@ for _change, _doc in (
     ("outcome", "Record the outcome and lessons learnt."),
 ):
     _action_route(_change, _doc)
+
+
+def _mirror_later(context: AppContext, school: SchoolConfig, background: BackgroundTasks) -> None:
+    """Refresh the platform list after the response (best effort; the sweep catches up)."""
+    if context.connectors.mirror is not None:
+        background.add_task(waiting, _mirror_now, context.store, context.connectors.mirror, school)
+
+
+def _mirror_now(store: Store, mirror: ListMirror, school: SchoolConfig) -> None:
+    try:
+        with store.transaction() as session:
+            try:
+                mirror_pending(session, mirror, school)
+            except ConnectorError as exc:  # keep what the platform confirmed before it failed
+                log.warning("report mirror for %s not updated: %s", school.id, exc)
+    except Exception:  # the mirror is a convenience: never let it break a page
+        log.exception("report mirror for %s failed", school.id)
