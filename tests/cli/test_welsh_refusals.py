@@ -223,3 +223,26 @@ def test_every_refusal_in_these_files_is_the_catalogues_or_says_why_not() -> Non
                 untold.append(where)
     assert untold == [], "an English refusal must say why (# English: …) or be translated"
     assert sorted(english) == sorted(ENGLISH)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("reports", "list"),
+        ("reports", "export", "reports.csv", "--as", "head@oak.example"),
+        ("reports", "form-problems"),
+        ("reports", "about", "CR-2026-ZZZZZ", "amy@oak.example", "--as", "head@oak.example"),
+        ("reports", "link"),
+        ("training", "import", "completions.csv"),
+        ("scr", "import", "scr.xlsx"),
+        ("scr", "gaps"),
+        ("evidence", "build", "--out", "pack.zip"),
+    ],
+)
+def test_a_command_told_of_a_school_not_here_names_the_ones_that_are(
+    installed: SchoolBuilder, args: tuple[str, ...]
+) -> None:
+    # each raised a KeyError's traceback before
+    assert _refusal(installed, "en", (*args, "--school", "nope")) == (
+        "error: no school 'nope' in the configuration (oak)"
+    )

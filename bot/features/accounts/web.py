@@ -23,6 +23,7 @@ from bot.core.models import Duty, OfficialAccount, Person, Policy, PolicyVersion
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.rendering.messages import notice
 from bot.engine.plan_apply import plan_and_apply
+from bot.engine.web.access import record_id
 from bot.engine.web.deps import check_csrf, client_ip, ctx, language_for_page, render, require_roles
 from bot.engine.web.links import deliver_soon, link_page_context, open_link_duty
 from bot.engine.web.on_behalf import only_themselves
@@ -80,7 +81,7 @@ def _change_settings_holders(
     """Add or remove a holder of an account the settings list: the settings change, saved,
     audited and applied at once (AccountError when it cannot be made)."""
     with ctx(request).store.session() as session:
-        person = session.get(Person, int(value)) if value.isdigit() else None
+        person = session.get(Person, record_id(value) or 0)
         if not editable(session):
             raise AccountError(HOLDERS_IN_FILE)
     if person is None or person.school_id != user.school_id:
@@ -185,8 +186,8 @@ def new_account(
             name=name.strip(),
             url=url.strip() or None,
             purpose=purpose.strip() or None,
-            custodian_id=int(custodian_id) if custodian_id.isdigit() else None,
-            aup_policy_id=int(aup_policy_id) if aup_policy_id.isdigit() else None,
+            custodian_id=record_id(custodian_id),
+            aup_policy_id=record_id(aup_policy_id),
         )
         try:
             with ctx(request).store.transaction() as session:
@@ -250,14 +251,12 @@ def _change(
         with ctx(request).store.transaction() as session:
             account = _account(session, account_id, user.school_id)
             if action == "add":
-                person = session.get(Person, int(value)) if value.isdigit() else None
+                person = session.get(Person, record_id(value) or 0)
                 if person is None or person.school_id != user.school_id:
                     raise AccountError(N_("Please choose a person."))
                 add_holder(session, account, person, today, actor=user.email)
             elif action == "remove":
-                remove_holder(
-                    session, account, int(value) if value.isdigit() else -1, today, actor=user.email
-                )
+                remove_holder(session, account, record_id(value) or -1, today, actor=user.email)
             else:
                 resolve_handover(session, account, value, actor=user.email)
             if action in ("add", "remove"):  # duties opened and closed now, as the sweep

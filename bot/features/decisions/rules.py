@@ -109,7 +109,7 @@ def _subject(
     subject_type = fields.get("subject_type", "")
     if subject_type == "staff":  # a member of staff chosen from the directory
         raw = fields.get("subject_person_id", "")
-        person_id = int(raw) if raw.isdigit() and int(raw) in people else None
+        person_id = int(raw) if raw.isascii() and raw.isdigit() and int(raw) in people else None
         if person_id is None:
             errors["subject_person_id"] = Msg("Choose the person from the list.")
         return subject_type, person_id, None
@@ -183,7 +183,7 @@ def validate_decision(
     decision = _long_text(fields, "decision", Msg("Write down what was decided."), errors)
     reasons = _long_text(fields, "reasons", Msg("Write down the reasons for the decision."), errors)
     raw_decider = fields.get("decided_by_id", "")
-    decider = int(raw_decider) if raw_decider.isdigit() else None
+    decider = int(raw_decider) if raw_decider.isascii() and raw_decider.isdigit() else None
     if decider is None or decider not in leaders:  # one of the leaders
         errors["decided_by_id"] = Msg(
             "Choose who decided: one of the people listed (the school's safeguarding leads "

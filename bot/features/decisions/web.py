@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot.core.config import ConfigError, SchoolConfig
+from bot.core.config import SchoolConfig
 from bot.core.days.clock import local_today
 from bot.core.files.stored_files import remove_files
 from bot.core.files.uploads import MAX_FILE_BYTES, CleanFile
@@ -26,7 +26,8 @@ from bot.core.guards.forms import Text
 from bot.core.guards.permissions import LEADERSHIP
 from bot.core.language.i18n import N_, Joined, Msg
 from bot.core.models import Decision, DecisionAttachment, Person, utcnow
-from bot.engine.web.deps import ctx, render, require_roles
+from bot.engine.web.access import signed_in
+from bot.engine.web.deps import ctx, render
 from bot.engine.web.forms import (
     checked_files,
     download,
@@ -49,15 +50,6 @@ FILE_LIMITS = {"max_files": MAX_FILES, "max_mb": MAX_FILE_BYTES // (1024 * 1024)
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _leader(request: Request) -> tuple[Person, SchoolConfig]:
-    """The signed-in DSL, deputy or headteacher and their school (401/403 otherwise)."""
-    person = require_roles(request, LEADERSHIP)
-    try:
-        return person, ctx(request).config.school(person.school_id)
-    except (KeyError, ConfigError):
-        raise HTTPException(404, N_("Your school is not set up here.")) from None
 
 
 async def _fields_and_files(
@@ -97,7 +89,7 @@ def _about(decision: Decision) -> Text:
 @router.get("/decisions", include_in_schema=False)
 def decisions_list(request: Request, status: str = "open", page: int = 1) -> Response:
     """The register: open decisions first by review date, due and overdue ones highlighted."""
-    person, school = _leader(request)
+    person, school = signed_in(request, LEADERSHIP)
     status = status if status in ("open", "closed", "all") else "open"
     today = local_today(utcnow())
     with ctx(request).store.transaction() as session:
@@ -188,14 +180,14 @@ def _new_form(
 @router.get("/decisions/new", include_in_schema=False)
 def decision_new(request: Request) -> Response:
     """The form to record a decision or exception."""
-    person, school = _leader(request)
+    person, school = signed_in(request, LEADERSHIP)
     return _new_form(request, school, person)
 
 
 @router.post("/decisions/new", include_in_schema=False)
 async def decision_create(request: Request) -> Response:
     """Check and store a decision with its files, then show it."""
-    person, school = await run_in_threadpool(_leader, request)
+    person, school = await run_in_threadpool(signed_in, request, LEADERSHIP)
     fields, files, file_problem = await _fields_and_files(request)
     context = ctx(request)
     today = local_today(utcnow())
@@ -293,7 +285,7 @@ def _detail(
 @router.get("/decisions/{decision_id}", include_in_schema=False)
 def decision_detail(request: Request, decision_id: int) -> Response:
     """One decision, its reviews and files, and the form to record a review (audited)."""
-    person, school = _leader(request)
+    person, school = signed_in(request, LEADERSHIP)
     with ctx(request).store.transaction() as session:
         decision = _load(session, school, decision_id)
         return _detail(request, session, school, person, decision)
@@ -302,7 +294,7 @@ def decision_detail(request: Request, decision_id: int) -> Response:
 @router.post("/decisions/{decision_id}/review", include_in_schema=False)
 async def decision_review(request: Request, decision_id: int) -> Response:
     """Record a review (a new review date, or closed), with any new files."""
-    person, school = await run_in_threadpool(_leader, request)
+    person, school = await run_in_threadpool(signed_in, request, LEADERSHIP)
     fields, files, file_problem = await _fields_and_files(request)
     context = ctx(request)
     today = local_today(utcnow())
@@ -346,7 +338,7 @@ async def decision_review(request: Request, decision_id: int) -> Response:
 @router.get("/decisions/{decision_id}/files/{attachment_id}", include_in_schema=False)
 def decision_file(request: Request, decision_id: int, attachment_id: int) -> Response:
     """Download one of a decision's files (leadership only, audited)."""
-    person, school = _leader(request)
+    person, school = signed_in(request, LEADERSHIP)
     context = ctx(request)
     with context.store.transaction() as session:
         decision = _load(session, school, decision_id)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from bot.core.language.i18n import N_, nsay, say, speaking
-from bot.engine.commands import SchoolOption, console, context, err, fail, friendly
+from bot.engine.commands import SchoolOption, console, context, err, fail, friendly, schools_of
 from bot.features.evidence.rules import format_fingerprint
 
 __all__ = ["evidence_app"]
@@ -53,7 +53,7 @@ def _build(
     from bot.features.evidence.service import school_reports
 
     ctx = context()
-    config = ctx.config.school(school)
+    config = schools_of(ctx, school)[0]
     inspected = for_ or config.inspected_by
     ids = ", ".join(INSPECTORATES)
     with speaking(config.language):

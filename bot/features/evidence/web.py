@@ -9,18 +9,18 @@ from __future__ import annotations
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from bot.core import audit
-from bot.core.config import SchoolConfig
 from bot.core.days.clock import LONDON
 from bot.core.guards.permissions import EVIDENCE_MAKERS
-from bot.core.language.i18n import N_, Msg, said_in
+from bot.core.language.i18n import Msg, said_in
 from bot.core.language.words import csv_text
-from bot.core.models import Person, utcnow
-from bot.engine.web.deps import check_csrf, ctx, render, require_roles
-from bot.engine.web.forms import download, school_for
+from bot.core.models import utcnow
+from bot.engine.web.access import signed_in
+from bot.engine.web.deps import check_csrf, ctx, render
+from bot.engine.web.forms import download
 from bot.features.evidence.pack import PackRequest, key_fingerprint, make_pack
 from bot.features.evidence.rules import format_fingerprint
 from bot.features.evidence.summary_pdf import pack_language
@@ -33,18 +33,10 @@ __all__ = ["router"]
 router = APIRouter()
 
 
-def _maker(request: Request) -> tuple[Person, SchoolConfig]:
-    person = require_roles(request, EVIDENCE_MAKERS)
-    school = school_for(request, person.school_id)
-    if school is None:
-        raise HTTPException(404, N_("Your school is not set up here."))
-    return person, school
-
-
 @router.get("/evidence", include_in_schema=False)
 def evidence_page(request: Request) -> Response:
     """What the pack holds, how an inspector checks it, the fingerprint and the button."""
-    person, school = _maker(request)
+    person, school = signed_in(request, EVIDENCE_MAKERS)
     key = key_fingerprint(ctx(request).settings.signing_key())
     return render(
         request,
@@ -56,7 +48,7 @@ def evidence_page(request: Request) -> Response:
 @router.post("/evidence/pack", include_in_schema=False)
 def evidence_pack(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
     """Make the signed pack and download it (audited)."""
-    person, school = _maker(request)
+    person, school = signed_in(request, EVIDENCE_MAKERS)
     check_csrf(request, csrf_token)
     context = ctx(request)
     pack_request = PackRequest(
@@ -95,7 +87,7 @@ def evidence_pack(request: Request, csrf_token: Annotated[str, Form()] = "") -> 
 def editions_csv(request: Request) -> Response:
     """Every edition kept: who acknowledged each edition of each reading campaign, one row per
     person and edition (audited)."""
-    person, school = _maker(request)
+    person, school = signed_in(request, EVIDENCE_MAKERS)
     with ctx(request).store.transaction() as session:
         rows = edition_acknowledgements(session, school, LONDON)
         audit.record(

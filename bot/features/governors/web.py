@@ -12,7 +12,8 @@ from bot.core.guards.permissions import POLICY_READERS
 from bot.core.language.i18n import Said, short_date
 from bot.core.language.words import school_words
 from bot.core.models import utcnow
-from bot.engine.web.deps import ctx, language_for_page, render, require_roles
+from bot.engine.web.access import signed_in
+from bot.engine.web.deps import ctx, language_for_page, render
 from bot.engine.web.forms import download
 from bot.features.governors.report import (
     ReportError,
@@ -30,9 +31,8 @@ router = APIRouter()
 
 def _report_context(request: Request, term: str | None) -> dict[str, Any]:
     """The report for the reader's school and the term asked for (401/403/404 otherwise)."""
-    user = require_roles(request, POLICY_READERS)
+    user, school = signed_in(request, POLICY_READERS)
     today = local_today(utcnow())
-    school = ctx(request).config.school(user.school_id)
     try:
         chosen = pick_term(school, term, today)
     except ReportError as exc:

@@ -27,7 +27,8 @@ from bot.engine.directory_kept import unassigned
 from bot.engine.directory_move import MovePlan, carry, domain_map, read_plan
 from bot.engine.mis import mis_error, reconciled
 from bot.engine.step_failures import HELD, describe, failing_steps
-from bot.engine.web.deps import check_csrf, ctx, render, require_roles
+from bot.engine.web.access import signed_in
+from bot.engine.web.deps import check_csrf, ctx, render
 from bot.engine.web.guards import read_checked_form
 from bot.features.people.rules import ROLE_CHOICES, parse_entry
 from bot.features.people.service import (
@@ -44,12 +45,6 @@ __all__ = ["router"]
 
 router = APIRouter()
 FIELDS = ("name", "email", "job_title", "start_date", "manager_email")
-
-
-def _editor(request: Request) -> tuple[Person, SchoolConfig]:
-    """The signed-in headteacher or admin and their school (401/403 for anyone else)."""
-    user = require_roles(request, DIRECTORY_EDITORS)
-    return user, ctx(request).config.school(user.school_id)
 
 
 def _saved_message(row: EntryRow, words: Words) -> Msg:
@@ -89,7 +84,7 @@ def _file_problems(request: Request) -> tuple[str | None, list[Text]]:
 def people_page(request: Request, saved: int | None = None, moved: int | None = None) -> Response:
     """The register, the people the extra people file brought in, and what the file lacks;
     a held directory first, with the move that ends it."""
-    user, school = _editor(request)
+    user, school = signed_in(request, DIRECTORY_EDITORS)
     with ctx(request).store.transaction() as session:
         rows = entry_rows(session, school.id)
         from_file = file_people(session, school.id, school.directory.leaver_grace_days)
@@ -142,7 +137,7 @@ def _plan(request: Request, school: SchoolConfig, given: str) -> tuple[MovePlan,
 def move_page(request: Request, domains: str = "") -> Response:
     """Who a move would carry to their record in the school's directory now, and by what;
     nothing changes until its button is pressed."""
-    school = _editor(request)[1]
+    school = signed_in(request, DIRECTORY_EDITORS)[1]
     plan = _plan(request, school, domains[:400])[0]
     return render(request, "move.html", {"school": school, "plan": plan, "domains": domains})
 
@@ -150,7 +145,7 @@ def move_page(request: Request, domains: str = "") -> Response:
 @router.post("/admin/people/move", include_in_schema=False)
 async def move_people(request: Request) -> Response:
     """Carry them (read again, as planned on the page), audited as the signed-in admin's act."""
-    user, school = await run_in_threadpool(_editor, request)
+    user, school = await run_in_threadpool(signed_in, request, DIRECTORY_EDITORS)
     form = await read_checked_form(request, max_files=0, max_fields=2)
     check_csrf(request, str(form.get("csrf_token") or ""))
     given = str(form.get("domains") or "")[:400]
@@ -178,7 +173,7 @@ async def move_people(request: Request) -> Response:
 def mis_page(request: Request) -> Response:
     """Who is in the MIS and has an account, who has none, and who may have left (named,
     never removed); why the last read failed, when it did. Each viewing is audited."""
-    user, school = _editor(request)
+    user, school = signed_in(request, DIRECTORY_EDITORS)
     context = ctx(request)
     today = local_today(utcnow())
     with context.store.transaction() as session:
@@ -229,7 +224,7 @@ def _form_page(
 @router.get("/admin/people/new", include_in_schema=False)
 def new_person_form(request: Request) -> Response:
     """An empty form."""
-    return _form_page(request, _editor(request)[1], {"roles": []}, {})
+    return _form_page(request, signed_in(request, DIRECTORY_EDITORS)[1], {"roles": []}, {})
 
 
 async def _read(request: Request) -> tuple[dict[str, Any], list[str]]:
@@ -257,7 +252,7 @@ async def new_person(request: Request) -> Response:
 async def _save(request: Request, entry_id: int | None) -> Response:
     """Add an entry (``entry_id`` None) or change one, applied at once; the form again with the
     problems (422, or 409 when the register refuses it) and nothing stored if not."""
-    user, school = await run_in_threadpool(_editor, request)
+    user, school = await run_in_threadpool(signed_in, request, DIRECTORY_EDITORS)
     values, roles = await _read(request)
     return await run_in_threadpool(_store, request, user, school, entry_id, values, roles)
 
@@ -293,7 +288,7 @@ def _store(
 @router.get("/admin/people/{entry_id}", include_in_schema=False)
 def person_form(request: Request, entry_id: int) -> Response:
     """The entry's form, with "left" (or "back") below it."""
-    school = _editor(request)[1]
+    school = signed_in(request, DIRECTORY_EDITORS)[1]
     with ctx(request).store.session() as session:
         entry = _entry_or_404(session, school.id, entry_id)
         values = {
@@ -315,7 +310,7 @@ router.post("/admin/people/{entry_id}", include_in_schema=False)(_save)  # a cha
 async def person_left_or_back(request: Request, entry_id: int) -> Response:
     """``/left``: they have left today, their open tasks close now; ``/back``: they were marked
     as left by mistake, or have come back."""
-    user, school = await run_in_threadpool(_editor, request)
+    user, school = await run_in_threadpool(signed_in, request, DIRECTORY_EDITORS)
     form = await read_checked_form(request, max_files=0, max_fields=2)
     check_csrf(request, str(form.get("csrf_token") or ""))
     action = mark_left if request.url.path.endswith("/left") else mark_back

@@ -3,12 +3,11 @@ from which event, and the source of its default; for the DPO and the head only."
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from bot.core.language.i18n import N_
-from bot.engine.web.deps import render, require_roles
-from bot.engine.web.forms import school_for
+from bot.engine.web.access import signed_in
+from bot.engine.web.deps import render
 from bot.features.privacy.retention import schedule_rows
 
 __all__ = ["router"]
@@ -22,9 +21,6 @@ READERS = frozenset({"dpo", "headteacher"})
 @router.get("/privacy/schedule", include_in_schema=False)
 def retention_schedule(request: Request) -> Response:
     """The school's retention schedule, its own choices marked."""
-    person = require_roles(request, READERS)
-    school = school_for(request, person.school_id)
-    if school is None:
-        raise HTTPException(404, N_("Your school is not set up here."))
+    _, school = signed_in(request, READERS)
     rows = schedule_rows(school)
     return render(request, "retention_schedule.html", {"school": school, "rows": rows})

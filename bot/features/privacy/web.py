@@ -24,7 +24,8 @@ from bot.core.language.i18n import N_, Lazy, Msg
 from bot.core.language.words import csv_text, said_words, school_words
 from bot.core.models import Complaint, Person, utcnow
 from bot.core.nations import pack_for
-from bot.engine.web.deps import client_ip, ctx, current_user, error_page, render
+from bot.engine.web.access import signed_in
+from bot.engine.web.deps import client_ip, ctx, error_page, render
 from bot.engine.web.forms import download, form_key, page_key, read_fields, school_for
 from bot.engine.web.links import deliver_soon
 from bot.features.privacy.rules import (
@@ -52,7 +53,7 @@ from bot.features.privacy.service import (
     words_for,
 )
 
-__all__ = ["COMPLAINT_RATE", "RIGHTS_READERS", "listed", "reader", "router", "signed_in"]
+__all__ = ["COMPLAINT_RATE", "RIGHTS_READERS", "listed", "reader", "router"]
 
 router = APIRouter()
 # as the report form's: 5 per address in any 10 minutes, counted in the database
@@ -231,17 +232,6 @@ async def complaint_submit(
 ) -> Response:
     """Receive a complaint through the public form (rate limited per address)."""
     return await _submit(request, background, _public_school(request, school_id), None)
-
-
-def signed_in(request: Request) -> tuple[Person, SchoolConfig]:
-    """The signed-in person and their school (401 signed out, 404 a school not set up)."""
-    user = current_user(request)
-    if user is None:
-        raise HTTPException(401, N_("Please sign in to see this page."))
-    school = school_for(request, user.school_id)
-    if school is None:
-        raise HTTPException(404, N_("Your school is not set up here."))
-    return user, school
 
 
 @router.get("/complaints/new", include_in_schema=False)

@@ -17,9 +17,19 @@ import typer
 from rich.table import Column, Table
 
 from bot.core.days.clock import LONDON
-from bot.core.language.i18n import N_, Msg, nsay, say, speaking
+from bot.core.language.i18n import N_, Msg, nsay, say
 from bot.core.language.words import day_and_time, said_words, school_words
-from bot.engine.commands import SchoolOption, console, context, err, fail, friendly, who_asks
+from bot.engine.commands import (
+    SchoolOption,
+    console,
+    context,
+    err,
+    fail,
+    friendly,
+    one_school,
+    schools_of,
+    who_asks,
+)
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
@@ -113,8 +123,7 @@ def list_reports(
     from bot.features.reports.routing import visible_reports
     from bot.features.reports.rules import CATEGORIES, STATUSES, URGENCIES, clock_labels
 
-    ctx = context()
-    config = ctx.config.school(school)
+    ctx, config = one_school(school)
     words = school_words(config)
     # what is listed or counted is never a report hidden from whoever reads it: with --as, the
     # person's own; without (counts only), never the reports about the headteacher
@@ -219,8 +228,7 @@ def export(
     """Write every report the person may read to a CSV file (recorded in the audit log)."""
     from bot.features.reports.export import export_visible
 
-    ctx = context()
-    config = ctx.config.school(school)
+    ctx, config = one_school(school)
     person = _actor(ctx, config, actor, "reports export")
     with ctx.store.transaction() as session:
         body, rows = export_visible(session, config, person, actor=f"cli:{person.email}", via="cli")
@@ -252,7 +260,7 @@ def ingest(school: SchoolOption = None) -> None:
     if forms is None:
         console.print(say("No external form is configured for this deployment."))
         return
-    schools = [ctx.config.school(school)] if school else list(ctx.config.schools)
+    schools = schools_of(ctx, school)
     first = ctx.config.schools[0].id
     total = flagged = 0
     for config in schools:
@@ -321,7 +329,7 @@ def form_problems_command(
     from bot.features.reports.forms import dismiss_problem, form_problems
 
     ctx = context()
-    schools = [ctx.config.school(school)] if school else list(ctx.config.schools)
+    schools = schools_of(ctx, school)
     if dismiss is not None:
         config = schools[0]
         person = _actor(ctx, config, actor, "form-problems --dismiss")
@@ -423,8 +431,7 @@ def about(
     from bot.core.models import Report, utcnow
     from bot.features.reports.subject import SubjectError, record_subject
 
-    ctx = context()
-    config = ctx.config.school(school)
+    ctx, config = one_school(school)
     me = _actor(ctx, config, actor, "reports about")
     with ctx.store.transaction() as session:
         report = session.scalar(
@@ -469,15 +476,11 @@ def link(school: SchoolOption = None) -> None:
     """Print the school's public report link (for the website and posters)."""
     from bot.features.reports.intake import link_token
 
-    ctx = context()
-    config = ctx.config.school(school)
+    ctx, config = one_school(school)
     if not config.reports.public_link:
-        with speaking(config.language):
-            console.print(
-                say(
-                    N_("The public report link is switched off for %(school)s."), school=config.name
-                )
-            )
+        console.print(
+            say(N_("The public report link is switched off for %(school)s."), school=config.name)
+        )
         return
     token = link_token(ctx.settings.signing_key(), config.id)
     console.print(

@@ -25,6 +25,7 @@ from bot.core.guards.ratelimit import RateLimit, allowed, limit_key, take
 from bot.core.language.i18n import N_, Joined, Msg
 from bot.core.language.words import said_words, school_words
 from bot.core.models import Person, utcnow
+from bot.engine.web.access import signed_in
 from bot.engine.web.deps import client_ip, ctx, current_user, render
 from bot.engine.web.forms import (
     checked_files,
@@ -46,7 +47,6 @@ from bot.features.reports.rules import (
 )
 from bot.features.reports.submission import Submission, validate_submission
 from bot.features.reports.unsaved import alert_unsaved, send_directly
-from bot.features.reports.web_support import own_school
 
 __all__ = ["REPORT_RATE", "router"]
 
@@ -325,9 +325,9 @@ def _unsaved(
     )
 
 
-def _signed_in_reporter(request: Request) -> Person:
-    user = current_user(request)
-    if user is None:
+def _signed_in_reporter(request: Request) -> tuple[Person, SchoolConfig]:
+    """The signed-in person and their school; signed out, 401 saying where to report instead."""
+    if current_user(request) is None:
         raise HTTPException(
             401,
             N_(
@@ -335,7 +335,7 @@ def _signed_in_reporter(request: Request) -> Person:
                 "shared (on its website, posters or newsletters), which needs no account."
             ),
         )
-    return user
+    return signed_in(request)
 
 
 def _open_schools(request: Request) -> list[SchoolConfig]:
@@ -353,16 +353,15 @@ def report_form(request: Request) -> Response:
             return _form_page(request, schools[0], f"/report/{schools[0].id}", signed_in=None)
         if schools:
             return render(request, "report_choose.html", {"schools": schools})
-        _signed_in_reporter(request)  # no public form anywhere: sign in (401)
-    assert user is not None
-    return _form_page(request, own_school(request, user), "/report", signed_in=user)
+    person, school = _signed_in_reporter(request)  # signed out, no public form anywhere: 401
+    return _form_page(request, school, "/report", signed_in=person)
 
 
 @router.post("/report", include_in_schema=False)
 async def report_submit(request: Request, background: BackgroundTasks) -> Response:
     """Receive a report from a signed-in person (rate limited per person)."""
-    user = await run_in_threadpool(_signed_in_reporter, request)
-    return await _receive(request, background, own_school(request, user), "/report", user)
+    user, school = await run_in_threadpool(_signed_in_reporter, request)
+    return await _receive(request, background, school, "/report", user)
 
 
 def _public_form(request: Request, school_id: str) -> tuple[SchoolConfig, str]:

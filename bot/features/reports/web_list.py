@@ -10,6 +10,7 @@ report contents.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from urllib.parse import urlencode
@@ -22,13 +23,18 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.core import audit
 from bot.core.config import SchoolConfig
+from bot.core.database.store import Store
 from bot.core.days.clock import LONDON
+from bot.core.deployment.context import AppContext
 from bot.core.guards.permissions import REPORT_LINK_READERS, REPORT_LIST_READERS
 from bot.core.language.i18n import N_, Joined, Msg
 from bot.core.language.words import school_words
 from bot.core.models import Person, PersonRole, Report, ReportAttachment, utcnow
-from bot.engine.web.deps import ctx, current_user, qr_svg, render, require_roles
+from bot.core.ports import ConnectorError, ListMirror
+from bot.engine.web.access import record_id, signed_in
+from bot.engine.web.deps import ctx, current_user, qr_svg, render
 from bot.engine.web.forms import download, read_fields, stored_bytes
+from bot.engine.web.threads import waiting
 from bot.features.reports.actions import (
     ReportActionError,
     add_entry,
@@ -43,6 +49,7 @@ from bot.features.reports.chronology import said
 from bot.features.reports.export import export_visible
 from bot.features.reports.intake import link_token
 from bot.features.reports.listing import PAGE_SIZE, page_of, pages, rows_of
+from bot.features.reports.mirror import mirror_pending
 from bot.features.reports.routing import may_read
 from bot.features.reports.rules import (
     CATEGORIES,
@@ -57,11 +64,11 @@ from bot.features.reports.rules import (
     illegal_content_advice,
     referral_targets,
 )
-from bot.features.reports.web_support import mirror_later, own_school
 
 __all__ = ["router"]
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 SORTS = {
     "newest": N_("Newest first"),
@@ -106,26 +113,17 @@ def _typed_reference(request: Request) -> str | None:
 
 def _leader(request: Request) -> tuple[Person, SchoolConfig]:
     try:
-        person = require_roles(request, REPORT_LIST_READERS)
+        return signed_in(request, REPORT_LIST_READERS)
     except HTTPException as exc:
-        signed_in = current_user(request)
-        if exc.status_code == 403 and signed_in is not None:
+        person = current_user(request)
+        if exc.status_code == 403 and person is not None:
             with ctx(request).store.session() as session:
-                _record_refusal(session, signed_in, _typed_reference(request), None, _page(request))
+                _record_refusal(session, person, _typed_reference(request), None, _page(request))
         raise
-    school = own_school(request, person)
-    return person, school
 
 
 def _choice(value: str | None, allowed: dict[str, str]) -> str | None:
     return value if value in allowed else None
-
-
-def _number(raw: str) -> int | None:
-    """A small positive whole number from a URL or form (ASCII digits only), else None."""
-    if raw.isascii() and raw.isdigit() and len(raw) <= 9 and int(raw) > 0:
-        return int(raw)
-    return None
 
 
 @router.get("/reports", include_in_schema=False)
@@ -152,7 +150,7 @@ def reports_list(
     now = utcnow()
     with ctx(request).store.transaction() as session:
         listed, total, number = page_of(
-            session, school, person, filters, sort_key, _number(page) or 1
+            session, school, person, filters, sort_key, record_id(page) or 1
         )
         rows = rows_of(listed, now, school_words(school))
         audit_list(
@@ -201,8 +199,7 @@ def reports_export(request: Request) -> Response:
 @router.get("/reports/link", include_in_schema=False)
 def reports_link(request: Request) -> Response:
     """The school's public report link, for admins to publish (website, posters)."""
-    person = require_roles(request, REPORT_LINK_READERS)
-    school = own_school(request, person)
+    _, school = signed_in(request, REPORT_LINK_READERS)
     settings = ctx(request).settings
     url = f"{settings.base_url}/report/{school.id}/{link_token(settings.signing_key(), school.id)}"
     svg = qr_svg(url) if school.reports.public_link else None
@@ -315,7 +312,7 @@ def report_file(request: Request, reference: str, attachment_id: str) -> Respons
     context = ctx(request)
     with context.store.transaction() as session:
         report = _load(session, school, person, reference, _page(request))
-        number = _number(attachment_id)
+        number = record_id(attachment_id)
         attachment = session.get(ReportAttachment, number) if number else None
         if attachment is None or attachment.report_id != report.id:
             raise HTTPException(404, N_("There is no such file on this report."))
@@ -358,7 +355,7 @@ async def _act(
             with context.store.transaction() as session:
                 report = _load(session, school, person, reference)
                 return _detail(request, session, school, person, report, error=exc, status_code=422)
-        mirror_later(context, school, background)
+        _mirror_later(context, school, background)
         return RedirectResponse(f"/reports/{reference}#chronology", status_code=303)
 
     return await run_in_threadpool(run)
@@ -387,7 +384,7 @@ def _apply(
         raw = values.get("owner_id", "")
         owner = None
         if raw:
-            number = _number(raw)
+            number = record_id(raw)
             owner = session.get(Person, number) if number else None
             if owner is None or owner.school_id != school.id:
                 raise ReportActionError(N_("Choose an owner from the list."))
@@ -421,3 +418,20 @@ for _change, _doc in (
     ("outcome", "Record the outcome and lessons learnt."),
 ):
     _action_route(_change, _doc)
+
+
+def _mirror_later(context: AppContext, school: SchoolConfig, background: BackgroundTasks) -> None:
+    """Refresh the platform list after the response (best effort; the sweep catches up)."""
+    if context.connectors.mirror is not None:
+        background.add_task(waiting, _mirror_now, context.store, context.connectors.mirror, school)
+
+
+def _mirror_now(store: Store, mirror: ListMirror, school: SchoolConfig) -> None:
+    try:
+        with store.transaction() as session:
+            try:
+                mirror_pending(session, mirror, school)
+            except ConnectorError as exc:  # keep what the platform confirmed before it failed
+                log.warning("report mirror for %s not updated: %s", school.id, exc)
+    except Exception:  # the mirror is a convenience: never let it break a page
+        log.exception("report mirror for %s failed", school.id)

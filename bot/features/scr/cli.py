@@ -24,6 +24,8 @@ from bot.engine.commands import (
     err,
     fail,
     friendly,
+    one_school,
+    schools_of,
     table,
 )
 
@@ -57,15 +59,13 @@ def scr_import(
     """Read the SCR for whether and when each check was done (vetting data is never kept);
     replaces the school's earlier import, then finds the gaps again."""
     # lazy: not loaded by --help (module docstring)
-    from bot.core.language.i18n import Msg, nsay, say, speak
+    from bot.core.language.i18n import Msg, nsay, say
     from bot.core.models import utcnow
     from bot.core.nations import pack_for
     from bot.features.scr.service import import_sheet, refresh_gaps
     from bot.features.scr.sheet import ScrSheetError, read_sheet
 
-    ctx = context()
-    chosen = ctx.config.school(school)
-    speak(chosen.language)  # the school's language; English as before
+    ctx, chosen = one_school(school)  # the school's language from here on
     today = as_of_today(as_of)
     checks = pack_for(chosen.country).scr_checks
     try:
@@ -127,7 +127,7 @@ def scr_gaps(
     from bot.features.scr.service import check_names, current_gaps
 
     ctx = context(say_where=not as_json)
-    chosen = ctx.config.school(school)
+    chosen = schools_of(ctx, school)[0]
     today = as_of_today(as_of)
     with ctx.store.transaction() as session:  # a read of names: audited, as on /scr
         gaps = current_gaps(session, chosen, today)

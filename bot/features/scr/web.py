@@ -18,7 +18,8 @@ from bot.core.language.i18n import N_, Msg
 from bot.core.language.words import said_words, school_words
 from bot.core.models import Person, ScrPanel, utcnow
 from bot.core.nations import pack_for
-from bot.engine.web.deps import check_csrf, ctx, current_user, render
+from bot.engine.web.access import record_id, signed_in
+from bot.engine.web.deps import check_csrf, ctx, render
 from bot.engine.web.guards import read_checked_form
 from bot.features.scr.rules import describe, kind_headings
 from bot.features.scr.service import (
@@ -38,10 +39,7 @@ MAX_PANEL = 30  # people on one interview panel, at most
 
 def _reader(request: Request) -> tuple[Person, SchoolConfig]:
     """The signed-in headteacher or SCR owner and their school; 401/403 for anyone else."""
-    person = current_user(request)
-    if person is None:
-        raise HTTPException(401, N_("Please sign in to see this page."))
-    school = ctx(request).config.school(person.school_id)
+    person, school = signed_in(request)
     if not reads_names(person.role_names, person.email, school):
         raise HTTPException(
             403,
@@ -142,7 +140,7 @@ def _panel_saved(request: Request, token: object, title: str, chosen: list[str])
     person, school = _reader(request)
     check_csrf(request, token)
     title = " ".join(title.split())
-    members = [int(v) for v in chosen if v.isdigit() and 0 < int(v) < 2**31]
+    members = [n for n in map(record_id, chosen) if n is not None]
     errors: dict[str, Text] = {}
     if not title or len(title) > 200:
         errors["title"] = Msg(

@@ -22,7 +22,8 @@ from bot.core.guards.permissions import REVIEW_RECORDERS
 from bot.core.language.i18n import Day, Joined, Msg, nmsg
 from bot.core.models import Duty, Person, TaskCompletion, utcnow
 from bot.core.rendering.messages import notice
-from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render, require_roles
+from bot.engine.web.access import signed_in
+from bot.engine.web.deps import check_csrf, client_ip, ctx, current_user, render
 from bot.engine.web.links import (
     deliver_soon,
     fresh_link_page,
@@ -258,11 +259,6 @@ def task_done(
 # ------------------------------------------------------------- reviews that events trigger
 
 
-def _recorder(request: Request) -> tuple[Person, SchoolConfig]:
-    person = require_roles(request, REVIEW_RECORDERS)
-    return person, ctx(request).config.school(person.school_id)
-
-
 def _reviews_page(
     request: Request, school: SchoolConfig, status_code: int = 200, **extra: Any
 ) -> Response:
@@ -296,7 +292,7 @@ def _recorded(reviews: int, owners: int) -> Joined:
 @router.get("/reviews", include_in_schema=False)
 def reviews(request: Request) -> Response:
     """The reviews events opened (trigger, owners, due, outcome) and the form to record one."""
-    return _reviews_page(request, _recorder(request)[1])
+    return _reviews_page(request, signed_in(request, REVIEW_RECORDERS)[1])
 
 
 @router.post("/reviews", include_in_schema=False)
@@ -310,7 +306,7 @@ def reviews_record(
 ) -> Response:
     """Record an event: its reviews open for their owners, who are told once (audited)."""
     check_csrf(request, csrf_token)
-    person, school = _recorder(request)
+    person, school = signed_in(request, REVIEW_RECORDERS)
     context = ctx(request)
     now = utcnow()
     day = parse_iso_date(happened_on) if happened_on else local_today(now)

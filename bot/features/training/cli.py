@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from bot.core.days.clock import local_today
-from bot.engine.commands import console, context, err, fail, friendly
+from bot.engine.commands import console, err, fail, friendly, one_school
 
 __all__ = ["training_app"]
 
@@ -32,13 +32,11 @@ def training_import(
     safe)."""
     from rich.progress import Progress  # lazy: not loaded by --help (module docstring)
 
-    from bot.core.language.i18n import Msg, say, speak
+    from bot.core.language.i18n import Msg, say
     from bot.core.models import utcnow
     from bot.features.training.service import import_training_csv
 
-    ctx = context()
-    chosen = ctx.config.school(school)
-    speak(chosen.language)  # the school's language; English as before
+    ctx, chosen = one_school(school)  # the school's language from here on
     if not file.exists():
         fail(Msg("%(file)s: file not found", file=file))
     courses = [course for r in chosen.requirements for course in r.courses]

@@ -157,9 +157,9 @@ def test_register_access(
     assert client.get(f"/accounts/{account_id}").status_code == status
 
 
-def test_web_managed_account_holders_and_handover(school: SchoolBuilder, sqlite_url: str) -> None:
+def test_web_managed_account_holders_and_handover(school: SchoolBuilder, database_url: str) -> None:
     _school(school)
-    ctx = school.context(sqlite_url)
+    ctx = school.context(database_url)
     _sweep(ctx, MONDAY)
     head = _client(ctx, "head@oak.example")
     token = _csrf(head, "/accounts/new")
@@ -190,7 +190,9 @@ def test_web_managed_account_holders_and_handover(school: SchoolBuilder, sqlite_
         assert account is not None
         account.aup_policy_id = aup_id
         session.commit()
-    for nobody in ("99999", "nope", ""):  # no such person: refused by name, nothing changed
+    # no such person (a superscript two is a digit to Python, not a number; the long one is past
+    # what PostgreSQL's integer holds): refused by name, nothing changed
+    for nobody in ("99999", "nope", "", "²", "99999999999"):
         refused = head.post(f"{url}/holders", data={"csrf_token": token, "person_id": nobody})
         assert refused.status_code == 422 and "Please choose a person." in refused.text
     told = "Your login was stolen: ring 0800 000 000"  # a crafted link says nothing on the page

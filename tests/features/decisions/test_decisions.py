@@ -236,6 +236,8 @@ def refusing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         ),
         ({"subject_type": "visitor", "visitor_name": ""}, "visitor_name", "Give the visitor"),
         ({"subject_person_id": "999999"}, "subject_person_id", "from the list"),
+        ({"subject_person_id": "²"}, "subject_person_id", "from the list"),
+        ({"decided_by_id": "²"}, "decided_by_id", "DSL, a deputy DSL or the headteacher"),
         ({"decided_by_id": "{amy}"}, "decided_by_id", "DSL, a deputy DSL or the headteacher"),
         ({"decided_on": "2030-01-01"}, "decided_on", "future"),
         ({"review_on": "2026-11-01"}, "review_on", "after the date of the decision"),

@@ -536,6 +536,11 @@ def test_the_head_enters_an_interview_panel_without_javascript(built: Env) -> No
     assert '<select id="members" name="members" multiple' in page
     empty = head.post("/scr/panels", data={"csrf_token": csrf_of(page), "title": " "})
     assert empty.status_code == 422 and "Choose the people on the interview panel." in empty.text
+    for nobody in ("²", "99999999999"):  # not a number; past any id: nobody chosen, never a 500
+        data = {"csrf_token": csrf_of(page), "title": "Panel", "members": [nobody]}
+        refused = head.post("/scr/panels", data=data)
+        assert refused.status_code == 422, refused.status_code
+        assert "Choose the people on the interview panel." in refused.text
     with built.context.store.session() as session:
         ids = [
             str(session.scalar(select(Person.id).where(Person.email == e)))
