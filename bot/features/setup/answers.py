@@ -4,6 +4,7 @@ and the checks that need the directory (people picked by email or by name)."""
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,23 +19,33 @@ from bot.core.config import ConfigError, Email, JobRole, Role, Slug, Term
 from bot.core.config.reading import load_yaml, yaml_problems
 from bot.core.config.said import CheckError, check, counted, problem_line, pydantic_problem
 from bot.core.days.calendar import Country
-from bot.core.guards.emails import has_mailbox
+from bot.core.guards.emails import email_problem, email_reason, has_mailbox
 from bot.core.guards.forms import Text
 from bot.core.language.i18n import N_, Language, Msg
 from bot.core.language.words import name_words, plain_key
 from bot.core.nations import DEFAULT_NATION
 from bot.core.ports import DirectoryPerson
-from bot.features.setup.problems import NOBODY_CALLED, NOT_IN_DIRECTORY, SEVERAL_CALLED
+from bot.features.setup.problems import (
+    BY_EMAIL,
+    NOBODY_CALLED,
+    NOT_AN_ADDRESS,
+    NOT_IN_DIRECTORY,
+    SEVERAL_CALLED,
+)
 
 __all__ = [
     "LIST_ROLES",
+    "OUTSIDE_ROLES",
     "SINGLE_ROLES",
     "Answers",
+    "Found",
     "PeopleAnswers",
     "Progress",
     "SchoolAnswers",
     "TermAnswers",
+    "find_person",
     "load_answers",
+    "outside_person",
     "pick_person",
     "refusal",
 ]
@@ -238,6 +249,61 @@ def pick_person(
         SEVERAL_CALLED, count=len(matches), wanted=repr(text), source=source, listed=listed
     )
     return None, problem, matches
+
+
+# roles often held by someone outside the staff list: the council's or trust's data protection
+# officer, a clerk from a clerking service; they go on the people register and get their mail
+OUTSIDE_ROLES = ("dpo", "clerk")
+
+
+def outside_person(text: str) -> tuple[str, str] | None:
+    """(email, name) of someone written as "Pat Jones <dpo@council.example>" or as an address
+    alone (then the name is the address); None when ``text`` holds no address."""
+    written = re.fullmatch(r"\s*(.*?)\s*<([^<>]*)>\s*", text)
+    name, address = written.groups() if written else ("", text.strip())
+    name = name.strip("\"' ")
+    if "@" not in address or " " in address.strip():
+        return None
+    email = address.strip().lower()
+    return email, " ".join(name.split()) or email
+
+
+@dataclass(frozen=True)
+class Found:
+    """Who an answer names: their email (None: refused, ``problem`` says why), the people a
+    name fits when it fits several, and the name of someone from outside the staff list."""
+
+    email: str | None
+    problem: Msg | None = None
+    choices: list[DirectoryPerson] = field(default_factory=list)
+    outsider: str | None = None  # their name (the address itself when none was written)
+
+
+def find_person(
+    people: Sequence[DirectoryPerson],
+    wanted: str,
+    source: Text,
+    *,
+    outside: bool = False,
+    unread: Text | None = None,
+) -> Found:
+    """The one person ``wanted`` names (a name or an email) in ``people``, the one check of a
+    role's answer at every door. With ``outside`` (the DPO, the clerk), an address nobody on
+    the staff list has is someone from outside it. With no people (``unread``: why the
+    directory is not read yet), only an address is taken."""
+    found = outside_person(wanted) if outside else None
+    if found is not None and not any(p.email == found[0] and p.active for p in people):
+        email, name = found
+        if not people and "<" not in wanted:
+            return Found(email)  # the platform's directory is not read yet: as every role
+        if (why := email_problem(email)) is not None:
+            return Found(None, Msg(NOT_AN_ADDRESS, email=email, why=email_reason(why)))
+        return Found(email, outsider=name)
+    if not people:
+        if "@" in wanted:
+            return Found(wanted.strip().lower())
+        return Found(None, Msg(BY_EMAIL, problem=unread))
+    return Found(*pick_person(people, found[0] if found else wanted, source))
 
 
 Key = tuple[str, ...]  # where an answer sits in the answers file: ("people", "dsl")

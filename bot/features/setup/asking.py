@@ -32,6 +32,7 @@ __all__ = [
     "nation",
     "nation_words",
     "question_of",
+    "refused",
     "typed",
 ]
 
@@ -110,10 +111,17 @@ def answer(progress: Progress, key: Key, model: type[BaseModel]) -> Any:
         return progress.get(key)
     while True:
         given = typer.prompt(question_of(model, key[-1]), default="", show_default=False)
-        taken, problem = refusal(model, key[-1], given)
+        taken, problem = refused(model, key[-1], given)
         if problem is None:
             return progress.put(key, taken)
+
+
+def refused(model: type[BaseModel], name: str, value: object) -> tuple[Any, Text | None]:
+    """``refusal``: the answer as the model takes it, and its refusal, said at once."""
+    taken, problem = refusal(model, name, value)
+    if problem is not None:
         err.print(f"  {problem}", highlight=False)
+    return taken, problem
 
 
 def choose(progress: Progress, key: Key, model: type[BaseModel]) -> Any:

@@ -20,9 +20,8 @@ from bot.core.nations import posts_for
 from bot.core.ports import ConnectorError
 from bot.engine.commands import confirm, console, err
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
-from bot.features.setup.answers import Progress, pick_person
+from bot.features.setup.answers import OUTSIDE_ROLES, Progress, find_person
 from bot.features.setup.asking import choice, code, existing, nation, nation_words, typed
-from bot.features.setup.school_setup import OUTSIDE_ROLES, outside_person
 
 if TYPE_CHECKING:
     from bot.core.guards.forms import Text
@@ -192,73 +191,48 @@ def _group_roles(progress: Progress, people: list[DirectoryPerson]) -> None:
 def _person(
     people: list[DirectoryPerson], source: Text, question: str, *, outside: bool = False
 ) -> str | None:
-    """One person by name or email, in any case and without accents; who was picked is said
-    back, and a name that fits several people offers the choice. With ``outside``, an address
-    not on the staff list is someone from outside the school (their name is asked):
-    "Pat Jones <dpo@council.example>"."""
-    while True:
-        text = typed(question)
-        if not text:
-            return None
+    """One person by name or email, checked as the answers file checks it (``find_person``);
+    who was picked is said back, a name that fits several people offers the choice, and
+    someone from outside the school (``outside``) has their name asked where it was not
+    written with the address: "Pat Jones <dpo@council.example>"."""
+    while text := typed(question):
         if not people:
-            return text
-        found = outside_person(text) if outside else None
-        if (named := _outsider(people, found, source)) is not None:
-            return named
-        email, problem, choices = pick_person(people, found[0] if found else text, source)
-        if choices:
-            email = _which(choices) or email
-        if email:
+            return text  # the platform's directory is not read yet: checked at the end
+        found = find_person(people, text, source, outside=outside)
+        email = (_which(found.choices) if found.choices else None) or found.email
+        if email is not None and found.outsider is not None:
+            name = found.outsider if found.outsider != email else _outsider_name(email, source)
+            console.print(
+                "  → "
+                + say(
+                    "%(who)s (from outside %(source)s: added to the people "
+                    "register; they get the role's email)",
+                    who=f"{name} <{email}>",
+                    source=source,
+                ),
+                highlight=False,
+            )
+            return f"{name} <{email}>"
+        if email is not None:
             chosen = next(p for p in people if p.email == email)
             console.print(f"  → {chosen.display_name} <{chosen.email}>", highlight=False)
             return email
+        hint = outside and "@" not in text
         err.print(
-            "  "
-            + str(problem or "")
-            + (
-                say("; for someone from outside the school, give their email")
-                if outside and "@" not in text
-                else ""
-            )
+            f"  {found.problem}"
+            + (say("; for someone from outside the school, give their email") if hint else "")
         )
+    return None
 
 
-def _outsider(
-    people: list[DirectoryPerson], found: tuple[str, str] | None, source: Text
-) -> str | None:
-    """Someone from outside the school, given by an address (``found``: with the name written)
-    no one on the staff list has: their name asked where it was not written with it, and said
-    back as they will be added ("Pat Jones <dpo@council.example>"). None: not so."""
-    if found is None or any(p.email == found[0] and p.active for p in people):
-        return None
-    address, written = found
-    name = (
-        written
-        if written != address
-        else str(
-            typer.prompt(
-                "  "
-                + say(
-                    "%(address)s is not in %(source)s: their name (someone from outside "
-                    "the school)",
-                    address=address,
-                    source=source,
-                )
-            )
-        ).strip()
-        or address
+def _outsider_name(address: str, source: Text) -> str:
+    """The name of someone from outside the staff list, given by their address alone."""
+    asked = say(
+        "%(address)s is not in %(source)s: their name (someone from outside the school)",
+        address=address,
+        source=source,
     )
-    console.print(
-        "  → "
-        + say(
-            "%(who)s (from outside %(source)s: added to the people "
-            "register; they get the role's email)",
-            who=f"{name} <{address}>",
-            source=source,
-        ),
-        highlight=False,
-    )
-    return f"{name} <{address}>"
+    return str(typer.prompt("  " + asked)).strip() or address
 
 
 def _which(choices: list[DirectoryPerson]) -> str | None:

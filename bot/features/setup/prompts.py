@@ -23,7 +23,7 @@ from bot.core.nations import DEFAULT_NATION, NATIONS, pack_for
 from bot.core.nations.inspectorates import default_inspectorate, inspectorate, inspectorates_of
 from bot.engine.commands import confirm, console, err
 from bot.features.policies.api import policy_key, question, twins
-from bot.features.setup.answers import Answers, Key, Progress, SchoolAnswers
+from bot.features.setup.answers import Answers, Key, Progress, SchoolAnswers, TermAnswers
 from bot.features.setup.asking import (
     answer,
     ask,
@@ -33,6 +33,7 @@ from bot.features.setup.asking import (
     nation,
     nation_words,
     question_of,
+    refused,
     typed,
 )
 from bot.features.setup.pack import PolicyRef, match_pack
@@ -55,20 +56,25 @@ def speak_as_chosen(progress: Progress) -> None:
 
 
 def _terms(local_authority: Text) -> dict[str, Any]:
-    """A published calendar, or terms typed one by one."""
+    """A published calendar, or terms typed one by one; each term and the INSET days checked
+    by the answers' model as it is typed (its refusal said, that term asked again)."""
     ics = existing(
         say("Term dates: the %(la)s's .ics calendar (Enter to type them)", la=local_authority),
         optional=True,
     )
     if ics is not None:
         return {"ics": str(ics)}
-    dates = []
+    dates: list[dict[str, str]] = []
     while name := typed(say("Term name (Enter when done)")):
-        start = typer.prompt("  " + say("first day (YYYY-MM-DD)"))
-        end = typer.prompt("  " + say("last day (YYYY-MM-DD)"))
-        dates.append({"name": name, "start": start, "end": end})
-    inset = typed(say("INSET days (YYYY-MM-DD, separated by commas)"))
-    return {"dates": dates, "inset_days": [d.strip() for d in inset.split(",") if d.strip()]}
+        term = {"name": name, "start": typed("  " + say("first day (YYYY-MM-DD)"))}
+        term["end"] = typed("  " + say("last day (YYYY-MM-DD)"))
+        if refused(TermAnswers, "dates", [term])[1] is None:
+            dates.append(term)
+    while True:
+        given = typed(say("INSET days (YYYY-MM-DD, separated by commas)"))
+        inset = [d.strip() for d in given.split(",") if d.strip()]
+        if refused(TermAnswers, "inset_days", inset)[1] is None:
+            return {"dates": dates, "inset_days": inset}
 
 
 def _read_folder(
