@@ -66,6 +66,13 @@ def _named(name: str) -> str:
     return name.strip()
 
 
+def _short_id(given: Any) -> Any:
+    """A school's id: small letters, digits and hyphens, said so in the school's words."""
+    if isinstance(given, str) and not re.fullmatch(r"[a-z0-9][a-z0-9-]*", given):
+        raise CheckError(Msg(N_("%(id)s: use small letters, digits and hyphens only"), id=given))
+    return given
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -98,26 +105,46 @@ class SchoolAnswers(_Strict):
     language: Language = Field("en", title=N_("Language"))
     language_category: str | None = None
     # an independent school, and who its proprietor is (a company, a trust, an individual)
-    independent: bool = False
+    independent: bool = Field(
+        False, title=N_("Is it an independent school, run by its proprietor?")
+    )
     proprietor: Literal["company", "trust", "individual"] | None = Field(
         None, title=N_("Its proprietor: a company, a trust or an individual")
     )
     # who inspects it, where its nation has more than one inspectorate (England); None: the
     # nation's rule for its kind of school (bot.core.nations.inspectorates)
-    inspectorate: str | None = None
-    id: Slug | None = None
+    inspectorate: str | None = Field(
+        None,
+        title=N_("Who inspects it (%(named)s); its evidence pack answers that inspectorate's list"),
+    )
+    id: Annotated[Slug | None, BeforeValidator(_short_id)] = Field(
+        None,
+        title=N_(
+            "A short id for the school (letters, digits and hyphens; commands name it: --school ID)"
+        ),
+    )
 
 
 class PeopleAnswers(_Strict):
-    """People in roles, each by email or by name as the directory has them."""
+    """People in roles, each by email or by name as the directory has them, asked in this
+    order; a role's question is its title, else the nation's word for it (its values: the
+    nation's words, ``role_words``), with its help in brackets."""
 
-    headteacher: str
+    headteacher: str = Field(description=N_("name or email"))
     dsl: Names = []
     deputy_dsl: Names = []
-    dpo: str | None = None
-    clerk: str | None = None
+    dpo: str | None = Field(
+        None, title=N_("Data protection officer (staff, or the %(la)s's or trust's DPO's email)")
+    )
+    clerk: str | None = Field(None, title=N_("%(clerk)s (staff, or their email)"))
     chair_of_governors: str | None = None
-    admins: Names = []
+    admins: Names = Field(
+        [],
+        title=N_(
+            "Who runs the bot day to day (an admin: the office or business manager; the "
+            "%(head)s if nobody)"
+        ),
+    )
 
 
 # the model's roles: each held by one person, or by several (the web page's boxes, the checks)
@@ -142,7 +169,7 @@ class Answers(_Strict):
     platform: Literal["local", "m365", "google"] = Field(
         "local", title=N_("Where do staff have their accounts")
     )
-    base_url: str = "http://127.0.0.1:8000"
+    base_url: str = Field("http://127.0.0.1:8000", title=N_("Web address staff will use"))
     mail_from: Email | None = None
     directory: Path | None = None
     leave_out: list[int] = []  # lines of the staff list the school chose to leave out
@@ -165,8 +192,20 @@ class Answers(_Strict):
     trust_safeguarding_leads: list[Email] = []
     # a school added to an install on Microsoft 365 or Google: its own tenant or domain (the
     # connection's name), and its all-staff group where it shares one with other schools
-    connection: Slug | None = None
-    staff_group: str | None = None
+    connection: Slug | None = Field(
+        None,
+        title=N_(
+            "Its own Microsoft 365 tenant or Google domain: the connection's name in the "
+            "settings (Enter: the install's)"
+        ),
+    )
+    staff_group: str | None = Field(
+        None,
+        title=N_(
+            "Its all-staff group, where it shares the tenant or domain with other schools "
+            "(Enter: it has it alone)"
+        ),
+    )
 
     @property
     def trust_people(self) -> set[str]:

@@ -20,11 +20,26 @@ from bot.core.nations import posts_for
 from bot.core.ports import ConnectorError
 from bot.engine.commands import confirm, console, err
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
-from bot.features.setup.answers import OUTSIDE_ROLES, Progress, find_person
-from bot.features.setup.asking import choice, code, existing, nation, nation_words, typed
+from bot.features.setup.answers import (
+    LIST_ROLES,
+    OUTSIDE_ROLES,
+    PeopleAnswers,
+    Progress,
+    find_person,
+)
+from bot.features.setup.asking import (
+    choice,
+    code,
+    existing,
+    nation,
+    nation_words,
+    question_of,
+    typed,
+)
 
 if TYPE_CHECKING:
     from bot.core.guards.forms import Text
+    from bot.core.language.words import Words
     from bot.core.ports import DirectoryPerson
 
 __all__ = ["ask_people", "staff_list"]
@@ -246,74 +261,43 @@ def _which(choices: list[DirectoryPerson]) -> str | None:
     return str(choices[picked - 1].email) if 1 <= picked <= len(choices) else None
 
 
-def ask_people(progress: Progress, people: list[DirectoryPerson], source: Text) -> None:
-    """Head, safeguarding lead and deputies, DPO, clerk, chair and who runs the bot day to day
-    (each saved as given; the DPO and clerk may be from outside the staff list), in the words
-    of the nation chosen just before."""
-    words = nation_words(progress)
-
+def role_words(words: Words) -> dict[str, Text]:
+    """The nation's words the people's questions are said with (``PeopleAnswers``)."""
     said = said_words(words)
-
-    def word(key: str, *, capitals: bool = False) -> Text:  # the nation's word, said where shown
-        return capital(getattr(said, key)) if capitals else getattr(said, key)
-
-    while not progress.get(("people", "headteacher")):
-        progress.put(
-            ("people", "headteacher"),
-            _person(
-                people,
-                source,
-                say("%(head)s (name or email)", head=word("headteacher", capitals=True)),
-            ),
-        )
     lead = (
-        Msg(N_("%(lead)s (%(short)s)"), lead=word("dsl_full"), short=word("dsl"))
+        Msg(N_("%(lead)s (%(short)s)"), lead=said.dsl_full, short=said.dsl)
         if words.dsl != words.dsl_full
-        else word("dsl_full")
+        else said.dsl_full
     )
-    _listed(progress, people, source, "dsl", lead)
-    _listed(progress, people, source, "deputy_dsl", word("deputy_dsl", capitals=True))
-    for key, asked in (
-        (
-            "dpo",
-            say(
-                "Data protection officer (staff, or the %(la)s's or trust's DPO's email) "
-                "(Enter to leave out)",
-                la=word("local_authority"),
-            ),
-        ),
-        (
-            "clerk",
-            say(
-                "%(clerk)s (staff, or their email) (Enter to leave out)",
-                clerk=word("clerk", capitals=True),
-            ),
-        ),
-        (
-            "chair_of_governors",
-            say("%(chair)s (Enter to leave out)", chair=word("chair", capitals=True)),
-        ),
-    ):
-        if progress.has(("people", key)):
-            continue
-        email = _person(people, source, asked, outside=key in OUTSIDE_ROLES)
-        if email:
-            progress.put(("people", key), email)
-        else:
-            progress.mark(("people", key))
-    _listed(
-        progress,
-        people,
-        source,
-        "admins",
-        Msg(
-            N_(
-                "Who runs the bot day to day (an admin: the office or business manager; the "
-                "%(head)s if nobody)"
-            ),
-            head=word("headteacher"),
-        ),
-    )
+    return {
+        "headteacher": capital(said.headteacher),
+        "dsl": lead,
+        "deputy_dsl": capital(said.deputy_dsl),
+        "chair_of_governors": capital(said.chair),
+        "clerk": capital(said.clerk),
+        "head": said.headteacher,
+        "la": said.local_authority,
+    }
+
+
+def ask_people(progress: Progress, people: list[DirectoryPerson], source: Text) -> None:
+    """Each role of ``PeopleAnswers`` asked in its order, in the words of the nation chosen
+    just before (each saved as given): the head until given, a role several may hold one
+    person at a time, another left out with Enter; the DPO and clerk may be from outside."""
+    words = role_words(nation_words(progress))
+    for key, field in PeopleAnswers.model_fields.items():
+        asked = question_of(PeopleAnswers, key, **words)
+        if key in LIST_ROLES:
+            _listed(progress, people, source, key, asked)
+        elif field.is_required():
+            while not progress.get(("people", key)):
+                progress.put(("people", key), _person(people, source, str(asked)))
+        elif not progress.has(("people", key)):
+            asked = say("%(question)s (Enter to leave out)", question=asked)
+            if email := _person(people, source, str(asked), outside=key in OUTSIDE_ROLES):
+                progress.put(("people", key), email)
+            else:
+                progress.mark(("people", key))
 
 
 def _listed(

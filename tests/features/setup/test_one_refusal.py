@@ -112,3 +112,14 @@ def test_the_terminal_refuses_a_term_and_an_inset_day_as_the_answers_file_does(
     }
     refused = " ".join(capsys.readouterr().err.split())
     assert ENDS_BEFORE in refused and NOT_A_DATE in refused
+
+
+def test_a_schools_id_is_refused_in_the_schools_words_by_the_file_as_at_the_terminal(
+    tmp_path: Path,
+) -> None:
+    """The terminal said "use small letters, digits and hyphens only" of a bad id; the
+    answers file said the pattern it failed. The model says the sentence for both."""
+    refused = _answers_file(tmp_path, "  name: Oak Primary\n  id: Oak School")
+    assert "school.id: Oak School: use small letters, digits and hyphens only" in refused
+    assert "pattern" not in refused
+    assert refusal(SchoolAnswers, "id", "oak-primary") == ("oak-primary", None)
