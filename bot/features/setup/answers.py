@@ -155,7 +155,9 @@ SINGLE_ROLES = tuple(k for k in PeopleAnswers.model_fields if k not in LIST_ROLE
 class TermAnswers(_Strict):
     """Term dates: a published ``.ics`` file, or typed; INSET days and closures."""
 
-    ics: Path | None = None
+    ics: Path | None = Field(
+        None, title=N_("Term dates: the %(la)s's .ics calendar (Enter to type them)")
+    )
     dates: list[Term] = []
     inset_days: list[date] = []
     holidays: list[date] = []
@@ -171,12 +173,18 @@ class Answers(_Strict):
     )
     base_url: str = Field("http://127.0.0.1:8000", title=N_("Web address staff will use"))
     mail_from: Email | None = None
-    directory: Path | None = None
+    directory: Path | None = Field(
+        None,
+        title=N_(
+            "Staff list: the export from your MIS as it comes (.xlsx or .csv), HR system, "
+            "Entra or Google (email, names, job title …)"
+        ),
+    )
     leave_out: list[int] = []  # lines of the staff list the school chose to leave out
     role_groups: dict[str, Role] = {}
     job_titles: dict[str, JobRole] = {}  # the role table: the school's words -> a role
     people: PeopleAnswers
-    policies: Path | None = None
+    policies: Path | None = Field(None, title=N_("Policy folder (.docx, .pdf, .md)"))
     policy_answers: dict[str, dict[Literal["title", "next_review", "approving_body"], str]] = {}
     terms: TermAnswers = TermAnswers()
     requirements: Literal["standard"] | list[str] = "standard"

@@ -23,6 +23,7 @@ from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
 from bot.features.setup.answers import (
     LIST_ROLES,
     OUTSIDE_ROLES,
+    Answers,
     PeopleAnswers,
     Progress,
     find_person,
@@ -123,12 +124,7 @@ def staff_list(progress: Progress) -> list[DirectoryPerson]:
         if changes.rejected:  # the file changed since: read it as new
             progress.forget("directory", "leave_out")
     while not progress.has(("directory",)):
-        path_given = existing(
-            say(
-                "Staff list: the export from your MIS as it comes (.xlsx or .csv), HR system, "
-                "Entra or Google (email, names, job title …)"
-            )
-        )
+        path_given = existing(str(question_of(Answers, "directory")))
         assert path_given is not None
         read = _read_staff(path_given)
         if read is None:

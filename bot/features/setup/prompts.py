@@ -31,6 +31,7 @@ from bot.features.setup.asking import (
     existing,
     nation,
     nation_words,
+    question_of,
     refused,
     typed,
 )
@@ -56,10 +57,7 @@ def speak_as_chosen(progress: Progress) -> None:
 def _terms(local_authority: Text) -> dict[str, Any]:
     """A published calendar, or terms typed one by one; each term and the INSET days checked
     by the answers' model as it is typed (its refusal said, that term asked again)."""
-    ics = existing(
-        say("Term dates: the %(la)s's .ics calendar (Enter to type them)", la=local_authority),
-        optional=True,
-    )
+    ics = existing(str(question_of(TermAnswers, "ics", la=local_authority)), optional=True)
     if ics is not None:
         return {"ics": str(ics)}
     dates: list[dict[str, str]] = []
@@ -325,7 +323,7 @@ def ask_answers(
     folder = ask(
         progress,
         ("policies",),
-        lambda: existing(say("Policy folder (.docx, .pdf, .md)"), folder=True),
+        lambda: existing(str(question_of(Answers, "policies")), folder=True),
     )
     if not progress.has(("requirements",)):
         _policy_questions(progress, Path(folder), people, read)
