@@ -4,6 +4,7 @@ and the checks that need the directory (people picked by email or by name)."""
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,23 +19,33 @@ from bot.core.config import ConfigError, Email, JobRole, Role, Slug, Term
 from bot.core.config.reading import load_yaml, yaml_problems
 from bot.core.config.said import CheckError, check, counted, problem_line, pydantic_problem
 from bot.core.days.calendar import Country
-from bot.core.guards.emails import has_mailbox
+from bot.core.guards.emails import email_problem, email_reason, has_mailbox
 from bot.core.guards.forms import Text
 from bot.core.language.i18n import N_, Language, Msg
 from bot.core.language.words import name_words, plain_key
 from bot.core.nations import DEFAULT_NATION
 from bot.core.ports import DirectoryPerson
-from bot.features.setup.problems import NOBODY_CALLED, NOT_IN_DIRECTORY, SEVERAL_CALLED
+from bot.features.setup.problems import (
+    BY_EMAIL,
+    NOBODY_CALLED,
+    NOT_AN_ADDRESS,
+    NOT_IN_DIRECTORY,
+    SEVERAL_CALLED,
+)
 
 __all__ = [
     "LIST_ROLES",
+    "OUTSIDE_ROLES",
     "SINGLE_ROLES",
     "Answers",
+    "Found",
     "PeopleAnswers",
     "Progress",
     "SchoolAnswers",
     "TermAnswers",
+    "find_person",
     "load_answers",
+    "outside_person",
     "pick_person",
     "refusal",
 ]
@@ -53,6 +64,13 @@ def _named(name: str) -> str:
     if not name.strip():
         raise CheckError(Msg(N_("give the school's name")))
     return name.strip()
+
+
+def _short_id(given: Any) -> Any:
+    """A school's id: small letters, digits and hyphens, said so in the school's words."""
+    if isinstance(given, str) and not re.fullmatch(r"[a-z0-9][a-z0-9-]*", given):
+        raise CheckError(Msg(N_("%(id)s: use small letters, digits and hyphens only"), id=given))
+    return given
 
 
 class _Strict(BaseModel):
@@ -87,26 +105,46 @@ class SchoolAnswers(_Strict):
     language: Language = Field("en", title=N_("Language"))
     language_category: str | None = None
     # an independent school, and who its proprietor is (a company, a trust, an individual)
-    independent: bool = False
+    independent: bool = Field(
+        False, title=N_("Is it an independent school, run by its proprietor?")
+    )
     proprietor: Literal["company", "trust", "individual"] | None = Field(
         None, title=N_("Its proprietor: a company, a trust or an individual")
     )
     # who inspects it, where its nation has more than one inspectorate (England); None: the
     # nation's rule for its kind of school (bot.core.nations.inspectorates)
-    inspectorate: str | None = None
-    id: Slug | None = None
+    inspectorate: str | None = Field(
+        None,
+        title=N_("Who inspects it (%(named)s); its evidence pack answers that inspectorate's list"),
+    )
+    id: Annotated[Slug | None, BeforeValidator(_short_id)] = Field(
+        None,
+        title=N_(
+            "A short id for the school (letters, digits and hyphens; commands name it: --school ID)"
+        ),
+    )
 
 
 class PeopleAnswers(_Strict):
-    """People in roles, each by email or by name as the directory has them."""
+    """People in roles, each by email or by name as the directory has them, asked in this
+    order; a role's question is its title, else the nation's word for it (its values: the
+    nation's words, ``role_words``), with its help in brackets."""
 
-    headteacher: str
+    headteacher: str = Field(description=N_("name or email"))
     dsl: Names = []
     deputy_dsl: Names = []
-    dpo: str | None = None
-    clerk: str | None = None
+    dpo: str | None = Field(
+        None, title=N_("Data protection officer (staff, or the %(la)s's or trust's DPO's email)")
+    )
+    clerk: str | None = Field(None, title=N_("%(clerk)s (staff, or their email)"))
     chair_of_governors: str | None = None
-    admins: Names = []
+    admins: Names = Field(
+        [],
+        title=N_(
+            "Who runs the bot day to day (an admin: the office or business manager; the "
+            "%(head)s if nobody)"
+        ),
+    )
 
 
 # the model's roles: each held by one person, or by several (the web page's boxes, the checks)
@@ -117,7 +155,9 @@ SINGLE_ROLES = tuple(k for k in PeopleAnswers.model_fields if k not in LIST_ROLE
 class TermAnswers(_Strict):
     """Term dates: a published ``.ics`` file, or typed; INSET days and closures."""
 
-    ics: Path | None = None
+    ics: Path | None = Field(
+        None, title=N_("Term dates: the %(la)s's .ics calendar (Enter to type them)")
+    )
     dates: list[Term] = []
     inset_days: list[date] = []
     holidays: list[date] = []
@@ -131,14 +171,20 @@ class Answers(_Strict):
     platform: Literal["local", "m365", "google"] = Field(
         "local", title=N_("Where do staff have their accounts")
     )
-    base_url: str = "http://127.0.0.1:8000"
+    base_url: str = Field("http://127.0.0.1:8000", title=N_("Web address staff will use"))
     mail_from: Email | None = None
-    directory: Path | None = None
+    directory: Path | None = Field(
+        None,
+        title=N_(
+            "Staff list: the export from your MIS as it comes (.xlsx or .csv), HR system, "
+            "Entra or Google (email, names, job title …)"
+        ),
+    )
     leave_out: list[int] = []  # lines of the staff list the school chose to leave out
     role_groups: dict[str, Role] = {}
     job_titles: dict[str, JobRole] = {}  # the role table: the school's words -> a role
     people: PeopleAnswers
-    policies: Path | None = None
+    policies: Path | None = Field(None, title=N_("Policy folder (.docx, .pdf, .md)"))
     policy_answers: dict[str, dict[Literal["title", "next_review", "approving_body"], str]] = {}
     terms: TermAnswers = TermAnswers()
     requirements: Literal["standard"] | list[str] = "standard"
@@ -154,8 +200,20 @@ class Answers(_Strict):
     trust_safeguarding_leads: list[Email] = []
     # a school added to an install on Microsoft 365 or Google: its own tenant or domain (the
     # connection's name), and its all-staff group where it shares one with other schools
-    connection: Slug | None = None
-    staff_group: str | None = None
+    connection: Slug | None = Field(
+        None,
+        title=N_(
+            "Its own Microsoft 365 tenant or Google domain: the connection's name in the "
+            "settings (Enter: the install's)"
+        ),
+    )
+    staff_group: str | None = Field(
+        None,
+        title=N_(
+            "Its all-staff group, where it shares the tenant or domain with other schools "
+            "(Enter: it has it alone)"
+        ),
+    )
 
     @property
     def trust_people(self) -> set[str]:
@@ -238,6 +296,61 @@ def pick_person(
         SEVERAL_CALLED, count=len(matches), wanted=repr(text), source=source, listed=listed
     )
     return None, problem, matches
+
+
+# roles often held by someone outside the staff list: the council's or trust's data protection
+# officer, a clerk from a clerking service; they go on the people register and get their mail
+OUTSIDE_ROLES = ("dpo", "clerk")
+
+
+def outside_person(text: str) -> tuple[str, str] | None:
+    """(email, name) of someone written as "Pat Jones <dpo@council.example>" or as an address
+    alone (then the name is the address); None when ``text`` holds no address."""
+    written = re.fullmatch(r"\s*(.*?)\s*<([^<>]*)>\s*", text)
+    name, address = written.groups() if written else ("", text.strip())
+    name = name.strip("\"' ")
+    if "@" not in address or " " in address.strip():
+        return None
+    email = address.strip().lower()
+    return email, " ".join(name.split()) or email
+
+
+@dataclass(frozen=True)
+class Found:
+    """Who an answer names: their email (None: refused, ``problem`` says why), the people a
+    name fits when it fits several, and the name of someone from outside the staff list."""
+
+    email: str | None
+    problem: Msg | None = None
+    choices: list[DirectoryPerson] = field(default_factory=list)
+    outsider: str | None = None  # their name (the address itself when none was written)
+
+
+def find_person(
+    people: Sequence[DirectoryPerson],
+    wanted: str,
+    source: Text,
+    *,
+    outside: bool = False,
+    unread: Text | None = None,
+) -> Found:
+    """The one person ``wanted`` names (a name or an email) in ``people``, the one check of a
+    role's answer at every door. With ``outside`` (the DPO, the clerk), an address nobody on
+    the staff list has is someone from outside it. With no people (``unread``: why the
+    directory is not read yet), only an address is taken."""
+    found = outside_person(wanted) if outside else None
+    if found is not None and not any(p.email == found[0] and p.active for p in people):
+        email, name = found
+        if not people and "<" not in wanted:
+            return Found(email)  # the platform's directory is not read yet: as every role
+        if (why := email_problem(email)) is not None:
+            return Found(None, Msg(NOT_AN_ADDRESS, email=email, why=email_reason(why)))
+        return Found(email, outsider=name)
+    if not people:
+        if "@" in wanted:
+            return Found(wanted.strip().lower())
+        return Found(None, Msg(BY_EMAIL, problem=unread))
+    return Found(*pick_person(people, found[0] if found else wanted, source))
 
 
 Key = tuple[str, ...]  # where an answer sits in the answers file: ("people", "dsl")

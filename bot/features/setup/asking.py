@@ -26,12 +26,12 @@ __all__ = [
     "answer",
     "ask",
     "choice",
-    "choose",
     "code",
     "existing",
     "nation",
     "nation_words",
     "question_of",
+    "refused",
     "typed",
 ]
 
@@ -95,36 +95,63 @@ def ask(progress: Progress, key: Key, question: Callable[[], Any]) -> Any:
     return progress.put(key, question())
 
 
-def question_of(model: type[BaseModel], name: str) -> str:
-    """The model's question for its field ``name`` (its title, its help in brackets), said."""
+def question_of(model: type[BaseModel], name: str, **words: Text) -> Text:
+    """The model's question for its field ``name`` (its title, else ``words[name]``; its
+    help in brackets), with ``words`` (the nation's), said when shown."""
     field = model.model_fields[name]
-    asked = say(field.title or name)
-    return f"{asked} ({say(field.description)})" if field.description else asked
+    asked = Msg(field.title, **words) if field.title else words.get(name, name)
+    if field.description is None:
+        return asked
+    return Msg(N_("%(lead)s (%(short)s)"), lead=asked, short=Msg(field.description))
 
 
-def answer(progress: Progress, key: Key, model: type[BaseModel]) -> Any:
-    """The saved answer, or the model's own question for the field ``key`` ends in, asked
-    until the model takes the answer (its refusal said as the answers file and the web say
-    it), then saved at once."""
+def answer(
+    progress: Progress,
+    key: Key,
+    model: type[BaseModel],
+    *,
+    options: tuple[str, ...] = (),
+    default: str | None = None,
+    check: Callable[[Any], Text | None] | None = None,
+    **words: Text,
+) -> Any:
+    """The saved answer, or the model's own question for the field ``key`` ends in (said with
+    ``words``), its answer saved at once: yes or no for a ``bool``; one of the choices its
+    ``Literal`` declares (or ``options``), the model's default offered, else the first; else
+    typed (Enter: ``default``, or nothing where the field may be left out) and asked again
+    until the model takes it, its refusal said as the answers file and the web say it
+    (``check``: what else refuses an answer the model takes, e.g. an id the install has)."""
     if progress.has(key):
         return progress.get(key)
+    field = model.model_fields[key[-1]]
+    asked = str(question_of(model, key[-1], **words))
+    if field.annotation is bool:
+        return progress.put(key, typer.confirm(asked, default=bool(field.default)))
+    if options := options or _choices(field.annotation):
+        return progress.put(key, choice(asked, options, default or field.default or options[0]))
     while True:
-        given = typer.prompt(question_of(model, key[-1]), default="", show_default=False)
-        taken, problem = refusal(model, key[-1], given)
+        given = str(typer.prompt(asked, default=default or "", show_default=bool(default)))
+        left_out = not given.strip() and not field.is_required() and field.default is None
+        taken, problem = refused(model, key[-1], None if left_out else given.strip())
+        if problem is None and check is not None and (problem := check(taken)) is not None:
+            err.print(f"  {problem}", highlight=False)
         if problem is None:
             return progress.put(key, taken)
+
+
+def _choices(annotation: Any) -> tuple[str, ...]:
+    """The choices a ``Literal[...]`` (or ``Literal[...] | None``) declares; () for another."""
+    if get_origin(annotation) is Literal:
+        return get_args(annotation)
+    return tuple(o for a in get_args(annotation) if get_origin(a) is Literal for o in get_args(a))
+
+
+def refused(model: type[BaseModel], name: str, value: object) -> tuple[Any, Text | None]:
+    """``refusal``: the answer as the model takes it, and its refusal, said at once."""
+    taken, problem = refusal(model, name, value)
+    if problem is not None:
         err.print(f"  {problem}", highlight=False)
-
-
-def choose(progress: Progress, key: Key, model: type[BaseModel]) -> Any:
-    """The saved answer, or the model's question for a field of a few choices (its
-    ``Literal``'s, the model's default offered, else the first), its answer saved at once."""
-    field = model.model_fields[key[-1]]
-    options = get_args(field.annotation)
-    if get_origin(field.annotation) is not Literal:  # Literal[...] | None
-        options = tuple(o for a in options for o in get_args(a))
-    asked = question_of(model, key[-1])
-    return ask(progress, key, lambda: choice(asked, options, field.default or options[0]))
+    return taken, problem
 
 
 def existing(question: str, *, folder: bool = False, optional: bool = False) -> Path | None:

@@ -20,12 +20,27 @@ from bot.core.nations import posts_for
 from bot.core.ports import ConnectorError
 from bot.engine.commands import confirm, console, err
 from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
-from bot.features.setup.answers import Progress, pick_person
-from bot.features.setup.asking import choice, code, existing, nation, nation_words, typed
-from bot.features.setup.school_setup import OUTSIDE_ROLES, outside_person
+from bot.features.setup.answers import (
+    LIST_ROLES,
+    OUTSIDE_ROLES,
+    Answers,
+    PeopleAnswers,
+    Progress,
+    find_person,
+)
+from bot.features.setup.asking import (
+    choice,
+    code,
+    existing,
+    nation,
+    nation_words,
+    question_of,
+    typed,
+)
 
 if TYPE_CHECKING:
     from bot.core.guards.forms import Text
+    from bot.core.language.words import Words
     from bot.core.ports import DirectoryPerson
 
 __all__ = ["ask_people", "staff_list"]
@@ -109,12 +124,7 @@ def staff_list(progress: Progress) -> list[DirectoryPerson]:
         if changes.rejected:  # the file changed since: read it as new
             progress.forget("directory", "leave_out")
     while not progress.has(("directory",)):
-        path_given = existing(
-            say(
-                "Staff list: the export from your MIS as it comes (.xlsx or .csv), HR system, "
-                "Entra or Google (email, names, job title …)"
-            )
-        )
+        path_given = existing(str(question_of(Answers, "directory")))
         assert path_given is not None
         read = _read_staff(path_given)
         if read is None:
@@ -192,73 +202,48 @@ def _group_roles(progress: Progress, people: list[DirectoryPerson]) -> None:
 def _person(
     people: list[DirectoryPerson], source: Text, question: str, *, outside: bool = False
 ) -> str | None:
-    """One person by name or email, in any case and without accents; who was picked is said
-    back, and a name that fits several people offers the choice. With ``outside``, an address
-    not on the staff list is someone from outside the school (their name is asked):
-    "Pat Jones <dpo@council.example>"."""
-    while True:
-        text = typed(question)
-        if not text:
-            return None
+    """One person by name or email, checked as the answers file checks it (``find_person``);
+    who was picked is said back, a name that fits several people offers the choice, and
+    someone from outside the school (``outside``) has their name asked where it was not
+    written with the address: "Pat Jones <dpo@council.example>"."""
+    while text := typed(question):
         if not people:
-            return text
-        found = outside_person(text) if outside else None
-        if (named := _outsider(people, found, source)) is not None:
-            return named
-        email, problem, choices = pick_person(people, found[0] if found else text, source)
-        if choices:
-            email = _which(choices) or email
-        if email:
+            return text  # the platform's directory is not read yet: checked at the end
+        found = find_person(people, text, source, outside=outside)
+        email = (_which(found.choices) if found.choices else None) or found.email
+        if email is not None and found.outsider is not None:
+            name = found.outsider if found.outsider != email else _outsider_name(email, source)
+            console.print(
+                "  → "
+                + say(
+                    "%(who)s (from outside %(source)s: added to the people "
+                    "register; they get the role's email)",
+                    who=f"{name} <{email}>",
+                    source=source,
+                ),
+                highlight=False,
+            )
+            return f"{name} <{email}>"
+        if email is not None:
             chosen = next(p for p in people if p.email == email)
             console.print(f"  → {chosen.display_name} <{chosen.email}>", highlight=False)
             return email
+        hint = outside and "@" not in text
         err.print(
-            "  "
-            + str(problem or "")
-            + (
-                say("; for someone from outside the school, give their email")
-                if outside and "@" not in text
-                else ""
-            )
+            f"  {found.problem}"
+            + (say("; for someone from outside the school, give their email") if hint else "")
         )
+    return None
 
 
-def _outsider(
-    people: list[DirectoryPerson], found: tuple[str, str] | None, source: Text
-) -> str | None:
-    """Someone from outside the school, given by an address (``found``: with the name written)
-    no one on the staff list has: their name asked where it was not written with it, and said
-    back as they will be added ("Pat Jones <dpo@council.example>"). None: not so."""
-    if found is None or any(p.email == found[0] and p.active for p in people):
-        return None
-    address, written = found
-    name = (
-        written
-        if written != address
-        else str(
-            typer.prompt(
-                "  "
-                + say(
-                    "%(address)s is not in %(source)s: their name (someone from outside "
-                    "the school)",
-                    address=address,
-                    source=source,
-                )
-            )
-        ).strip()
-        or address
+def _outsider_name(address: str, source: Text) -> str:
+    """The name of someone from outside the staff list, given by their address alone."""
+    asked = say(
+        "%(address)s is not in %(source)s: their name (someone from outside the school)",
+        address=address,
+        source=source,
     )
-    console.print(
-        "  → "
-        + say(
-            "%(who)s (from outside %(source)s: added to the people "
-            "register; they get the role's email)",
-            who=f"{name} <{address}>",
-            source=source,
-        ),
-        highlight=False,
-    )
-    return f"{name} <{address}>"
+    return str(typer.prompt("  " + asked)).strip() or address
 
 
 def _which(choices: list[DirectoryPerson]) -> str | None:
@@ -272,74 +257,43 @@ def _which(choices: list[DirectoryPerson]) -> str | None:
     return str(choices[picked - 1].email) if 1 <= picked <= len(choices) else None
 
 
-def ask_people(progress: Progress, people: list[DirectoryPerson], source: Text) -> None:
-    """Head, safeguarding lead and deputies, DPO, clerk, chair and who runs the bot day to day
-    (each saved as given; the DPO and clerk may be from outside the staff list), in the words
-    of the nation chosen just before."""
-    words = nation_words(progress)
-
+def role_words(words: Words) -> dict[str, Text]:
+    """The nation's words the people's questions are said with (``PeopleAnswers``)."""
     said = said_words(words)
-
-    def word(key: str, *, capitals: bool = False) -> Text:  # the nation's word, said where shown
-        return capital(getattr(said, key)) if capitals else getattr(said, key)
-
-    while not progress.get(("people", "headteacher")):
-        progress.put(
-            ("people", "headteacher"),
-            _person(
-                people,
-                source,
-                say("%(head)s (name or email)", head=word("headteacher", capitals=True)),
-            ),
-        )
     lead = (
-        Msg(N_("%(lead)s (%(short)s)"), lead=word("dsl_full"), short=word("dsl"))
+        Msg(N_("%(lead)s (%(short)s)"), lead=said.dsl_full, short=said.dsl)
         if words.dsl != words.dsl_full
-        else word("dsl_full")
+        else said.dsl_full
     )
-    _listed(progress, people, source, "dsl", lead)
-    _listed(progress, people, source, "deputy_dsl", word("deputy_dsl", capitals=True))
-    for key, asked in (
-        (
-            "dpo",
-            say(
-                "Data protection officer (staff, or the %(la)s's or trust's DPO's email) "
-                "(Enter to leave out)",
-                la=word("local_authority"),
-            ),
-        ),
-        (
-            "clerk",
-            say(
-                "%(clerk)s (staff, or their email) (Enter to leave out)",
-                clerk=word("clerk", capitals=True),
-            ),
-        ),
-        (
-            "chair_of_governors",
-            say("%(chair)s (Enter to leave out)", chair=word("chair", capitals=True)),
-        ),
-    ):
-        if progress.has(("people", key)):
-            continue
-        email = _person(people, source, asked, outside=key in OUTSIDE_ROLES)
-        if email:
-            progress.put(("people", key), email)
-        else:
-            progress.mark(("people", key))
-    _listed(
-        progress,
-        people,
-        source,
-        "admins",
-        Msg(
-            N_(
-                "Who runs the bot day to day (an admin: the office or business manager; the "
-                "%(head)s if nobody)"
-            ),
-            head=word("headteacher"),
-        ),
-    )
+    return {
+        "headteacher": capital(said.headteacher),
+        "dsl": lead,
+        "deputy_dsl": capital(said.deputy_dsl),
+        "chair_of_governors": capital(said.chair),
+        "clerk": capital(said.clerk),
+        "head": said.headteacher,
+        "la": said.local_authority,
+    }
+
+
+def ask_people(progress: Progress, people: list[DirectoryPerson], source: Text) -> None:
+    """Each role of ``PeopleAnswers`` asked in its order, in the words of the nation chosen
+    just before (each saved as given): the head until given, a role several may hold one
+    person at a time, another left out with Enter; the DPO and clerk may be from outside."""
+    words = role_words(nation_words(progress))
+    for key, field in PeopleAnswers.model_fields.items():
+        asked = question_of(PeopleAnswers, key, **words)
+        if key in LIST_ROLES:
+            _listed(progress, people, source, key, asked)
+        elif field.is_required():
+            while not progress.get(("people", key)):
+                progress.put(("people", key), _person(people, source, str(asked)))
+        elif not progress.has(("people", key)):
+            asked = say("%(question)s (Enter to leave out)", question=asked)
+            if email := _person(people, source, str(asked), outside=key in OUTSIDE_ROLES):
+                progress.put(("people", key), email)
+            else:
+                progress.mark(("people", key))
 
 
 def _listed(

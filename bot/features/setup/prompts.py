@@ -18,21 +18,21 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.markup import escape
 
-from bot.core.language.i18n import N_, Msg, language_name, say, speak
-from bot.core.nations import DEFAULT_NATION, NATIONS, pack_for
+from bot.core.language.i18n import Msg, language_name, say, speak
+from bot.core.nations import NATIONS, pack_for
 from bot.core.nations.inspectorates import default_inspectorate, inspectorate, inspectorates_of
 from bot.engine.commands import confirm, console, err
 from bot.features.policies.api import policy_key, question, twins
-from bot.features.setup.answers import Answers, Key, Progress, SchoolAnswers
+from bot.features.setup.answers import Answers, Key, Progress, SchoolAnswers, TermAnswers
 from bot.features.setup.asking import (
     answer,
     ask,
     choice,
-    choose,
     existing,
     nation,
     nation_words,
     question_of,
+    refused,
     typed,
 )
 from bot.features.setup.pack import PolicyRef, match_pack
@@ -55,20 +55,22 @@ def speak_as_chosen(progress: Progress) -> None:
 
 
 def _terms(local_authority: Text) -> dict[str, Any]:
-    """A published calendar, or terms typed one by one."""
-    ics = existing(
-        say("Term dates: the %(la)s's .ics calendar (Enter to type them)", la=local_authority),
-        optional=True,
-    )
+    """A published calendar, or terms typed one by one; each term and the INSET days checked
+    by the answers' model as it is typed (its refusal said, that term asked again)."""
+    ics = existing(str(question_of(TermAnswers, "ics", la=local_authority)), optional=True)
     if ics is not None:
         return {"ics": str(ics)}
-    dates = []
+    dates: list[dict[str, str]] = []
     while name := typed(say("Term name (Enter when done)")):
-        start = typer.prompt("  " + say("first day (YYYY-MM-DD)"))
-        end = typer.prompt("  " + say("last day (YYYY-MM-DD)"))
-        dates.append({"name": name, "start": start, "end": end})
-    inset = typed(say("INSET days (YYYY-MM-DD, separated by commas)"))
-    return {"dates": dates, "inset_days": [d.strip() for d in inset.split(",") if d.strip()]}
+        term = {"name": name, "start": typed("  " + say("first day (YYYY-MM-DD)"))}
+        term["end"] = typed("  " + say("last day (YYYY-MM-DD)"))
+        if refused(TermAnswers, "dates", [term])[1] is None:
+            dates.append(term)
+    while True:
+        given = typed(say("INSET days (YYYY-MM-DD, separated by commas)"))
+        inset = [d.strip() for d in given.split(",") if d.strip()]
+        if refused(TermAnswers, "inset_days", inset)[1] is None:
+            return {"dates": dates, "inset_days": inset}
 
 
 def _read_folder(
@@ -214,48 +216,15 @@ def _inspectorate(progress: Progress, country: str) -> None:
     """Who inspects the school, asked where its nation has more than one inspectorate (the
     nation's for its kind of school offered; an independent school in England chooses)."""
     choices = inspectorates_of(country)
-    if len(choices) < 2 or progress.has(("school", "inspectorate")):
-        return
-    named = "; ".join(f"{i}: {inspectorate(i).name}" for i in choices)
-    default = default_inspectorate(
-        country, independent=progress.get(("school", "independent")) is True
-    )
-    progress.put(
-        ("school", "inspectorate"),
-        choice(
-            say(
-                "Who inspects it (%(named)s); its evidence pack answers that inspectorate's list",
-                named=named,
-            ),
-            choices,
-            default,
-        ),
-    )
-
-
-def _school_id(adding: Install, name: str) -> str:
-    """A short id for a school joining the install, not one it has (asked again until so)."""
-    while True:
-        given = str(
-            typer.prompt(
-                say(
-                    "A short id for the school (letters, digits and hyphens; "
-                    "commands name it: --school ID)"
-                ),
-                default=policy_key(name.replace("School", "")),
-            )
-        ).strip()
-        taken = adding.taken(given)
-        if taken is None and given == policy_key(given):
-            return given
-        err.print(
-            "  "
-            + (
-                str(taken.msg)
-                if taken
-                else say("%(id)s: use small letters, digits and hyphens only", id=given)
-            ),
-            highlight=False,
+    if len(choices) > 1:
+        independent = progress.get(("school", "independent")) is True
+        answer(
+            progress,
+            ("school", "inspectorate"),
+            SchoolAnswers,
+            options=choices,
+            default=default_inspectorate(country, independent=independent),
+            named="; ".join(f"{i}: {inspectorate(i).name}" for i in choices),
         )
 
 
@@ -264,10 +233,12 @@ def _joining(progress: Progress, settings: Settings, adding: Install) -> str:
     school); the install's platform, address and settings source stand (not asked); on
     Microsoft 365 or Google, its own connection and its all-staff group, where it has them.
     Returns the platform."""
-    ask(
+    answer(
         progress,
         ("school", "id"),
-        lambda: _school_id(adding, str(progress.get(("school", "name")))),
+        SchoolAnswers,
+        default=policy_key(str(progress.get(("school", "name"))).replace("School", "")),
+        check=lambda given: taken.msg if (taken := adding.taken(given)) else None,
     )
     for key, value in (
         ("platform", settings.connector),
@@ -277,24 +248,8 @@ def _joining(progress: Progress, settings: Settings, adding: Install) -> str:
         progress.put((key,), value)
     if settings.connector == "local":
         return settings.connector
-    for key, asked in (
-        (
-            "connection",
-            N_(
-                "Its own Microsoft 365 tenant or Google domain: the connection's name in the "
-                "settings (Enter: the install's)"
-            ),
-        ),
-        (
-            "staff_group",
-            N_(
-                "Its all-staff group, where it shares the tenant or domain with other schools "
-                "(Enter: it has it alone)"
-            ),
-        ),
-    ):
-        if not progress.has((key,)):
-            progress.put((key,), typed(say(asked)) or None)
+    answer(progress, ("connection",), Answers)
+    answer(progress, ("staff_group",), Answers)
     return settings.connector
 
 
@@ -302,18 +257,9 @@ def _school(progress: Progress) -> None:
     """The school: its name, nation and kind (an independent school's proprietor), who
     inspects it, and a Welsh school's language category and language (English until then)."""
     answer(progress, ("school", "name"), SchoolAnswers)
-    ask(
-        progress,
-        ("school", "country"),
-        lambda: choice(question_of(SchoolAnswers, "country"), NATIONS, DEFAULT_NATION),
-    )
-    if ask(
-        progress,
-        ("school", "independent"),
-        # English: asked before the school's language is chosen
-        lambda: typer.confirm("Is it an independent school, run by its proprietor?", default=False),
-    ):
-        choose(progress, ("school", "proprietor"), SchoolAnswers)
+    answer(progress, ("school", "country"), SchoolAnswers, options=NATIONS)
+    if answer(progress, ("school", "independent"), SchoolAnswers):
+        answer(progress, ("school", "proprietor"), SchoolAnswers)
     country = nation(progress)
     _inspectorate(progress, country)
     categories = pack_for(country).language_categories  # Wales' (the 2025 Act)
@@ -337,12 +283,8 @@ def _platform(progress: Progress, settings: Settings, adding: Install | None) ->
     install's, and its own connection); on Google, which accounts are staff."""
     if adding is not None:
         return _joining(progress, settings, adding)
-    platform = str(choose(progress, ("platform",), Answers))
-    ask(
-        progress,
-        ("base_url",),
-        lambda: typer.prompt(say("Web address staff will use"), default=settings.base_url),
-    )
+    platform = str(answer(progress, ("platform",), Answers))
+    answer(progress, ("base_url",), Answers, default=settings.base_url)
     if platform == "google":
         ask(
             progress,
@@ -381,9 +323,9 @@ def ask_answers(
     folder = ask(
         progress,
         ("policies",),
-        lambda: existing(say("Policy folder (.docx, .pdf, .md)"), folder=True),
+        lambda: existing(str(question_of(Answers, "policies")), folder=True),
     )
     if not progress.has(("requirements",)):
         _policy_questions(progress, Path(folder), people, read)
-    choose(progress, ("settings_source",), Answers)  # (a joining school: the install's)
+    answer(progress, ("settings_source",), Answers)  # (a joining school: the install's)
     return Answers.model_validate(progress.data)

@@ -10,7 +10,6 @@ platform, address and settings source stand."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.core.deployment.context import adapters, build_connectors
-from bot.core.guards.emails import email_problem, email_reason
 from bot.core.guards.forms import Text
 from bot.core.language.i18n import Msg
 from bot.core.language.words import plain_key
@@ -27,12 +25,11 @@ from bot.core.ports import ConnectorError, DirectoryPerson
 from bot.engine.job_roles import map_roles, words_of
 from bot.features.policies.api import policy_key, same_document, twins
 from bot.features.reading.api import audience_name
-from bot.features.setup.answers import LIST_ROLES, SINGLE_ROLES, Answers, pick_person
+from bot.features.setup.answers import LIST_ROLES, OUTSIDE_ROLES, SINGLE_ROLES, Answers, find_person
 from bot.features.setup.install import Install, staff_list_problems
 from bot.features.setup.pack import PackItem, PolicyRef, match_pack, pack_requirements
 from bot.features.setup.policy_folder import FolderPolicy, read_policy_folder
 from bot.features.setup.problems import (
-    BY_EMAIL,
     FOLDER_NOT_FOUND,
     NO_DIRECTORY,
     NO_DOCUMENTS,
@@ -43,7 +40,6 @@ from bot.features.setup.problems import (
     NO_TERMS,
     NOBODY_HAS_A_ROLE,
     NOT_A_READING,
-    NOT_AN_ADDRESS,
     NOT_IN_FOLDER,
     NOT_READ_UNTIL_CHECKED,
     NOT_READ_YET,
@@ -66,10 +62,6 @@ if TYPE_CHECKING:
     from bot.core.deployment.settings import Settings
 
 __all__ = ["SetupDraft", "draft_setup", "readings"]
-
-# roles often held by someone outside the staff list: the council's or trust's data protection
-# officer, a clerk from a clerking service; they go on the people register and get their mail
-OUTSIDE_ROLES = ("dpo", "clerk")
 
 
 @dataclass
@@ -174,54 +166,17 @@ def unmapped_words(draft: SetupDraft) -> dict[str, int]:
     return {w: n for w, n in words.items() if plain_key(w) not in table}
 
 
-def _one(draft: SetupDraft, key: str, wanted: str) -> str | None:
-    """One person's email from a name or an email (the problem noted under ``key``)."""
-    if not draft.people:
-        if "@" in wanted:
-            return wanted.strip().lower()
-        draft.problems.append(
-            field_problem(f"people.{key}", Msg(BY_EMAIL, problem=draft.directory_note))
-        )
-        return None
-    email, problem, _choices = pick_person(draft.people, wanted, draft.source_name)
-    if problem:
-        draft.problems.append(field_problem(f"people.{key}", problem))
-    return email
-
-
-def outside_person(text: str) -> tuple[str, str] | None:
-    """(email, name) of someone written as "Pat Jones <dpo@council.example>" or as an address
-    alone (then the name is the address); None when ``text`` holds no address."""
-    written = re.fullmatch(r"\s*(.*?)\s*<([^<>]*)>\s*", text)
-    name, address = written.groups() if written else ("", text.strip())
-    name = name.strip("\"' ")
-    if "@" not in address or " " in address.strip():
-        return None
-    email = address.strip().lower()
-    return email, " ".join(name.split()) or email
-
-
-def _outside(draft: SetupDraft, key: str, wanted: str) -> str | None:
-    """The DPO's or clerk's email: someone on the staff list (by name or email), else someone
-    outside it given by address (kept in ``outsiders``, with their name)."""
-    found = outside_person(wanted)
-    if found is None:
-        return _one(draft, key, wanted)
-    email, name = found
-    if any(p.email == email and p.active for p in draft.people):
-        return email
-    if not draft.people and "<" not in wanted:
-        return email  # the platform's directory is not read yet: by address, as every role
-    problem = email_problem(email)
-    if problem is not None:
-        draft.problems.append(
-            field_problem(
-                f"people.{key}", Msg(NOT_AN_ADDRESS, email=email, why=email_reason(problem))
-            )
-        )
-        return None
-    draft.outsiders[email] = name
-    return email
+def _role(draft: SetupDraft, key: str, wanted: str, *, outside: bool = False) -> str | None:
+    """One person's email from a name or an email (the problem noted under ``key``); the
+    DPO's and clerk's may be someone outside the staff list (kept in ``outsiders``)."""
+    found = find_person(
+        draft.people, wanted, draft.source_name, outside=outside, unread=draft.directory_note
+    )
+    if found.problem is not None:
+        draft.problems.append(field_problem(f"people.{key}", found.problem))
+    if found.email is not None and found.outsider is not None:
+        draft.outsiders[found.email] = found.outsider
+    return found.email
 
 
 def resolve_people(draft: SetupDraft) -> None:
@@ -230,10 +185,9 @@ def resolve_people(draft: SetupDraft) -> None:
     given = draft.answers.people
     for key in SINGLE_ROLES:
         if wanted := getattr(given, key):
-            pick = _outside if key in OUTSIDE_ROLES else _one
-            draft.roles[key] = pick(draft, key, wanted)
+            draft.roles[key] = _role(draft, key, wanted, outside=key in OUTSIDE_ROLES)
     for key in LIST_ROLES:
-        emails = [_one(draft, f"{key}[{i}]", w) for i, w in enumerate(getattr(given, key))]
+        emails = [_role(draft, f"{key}[{i}]", w) for i, w in enumerate(getattr(given, key))]
         draft.roles[key] = [e for e in emails if e]
     if not draft.roles["admins"] and draft.roles.get("headteacher"):
         draft.roles["admins"] = [draft.roles["headteacher"]]

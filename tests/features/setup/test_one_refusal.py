@@ -72,3 +72,54 @@ def test_the_terminal_refuses_a_blank_name_as_the_answers_file_does(tmp_path: Pa
         child.expect(asked("Nation"))
     finally:
         child.kill(signal.SIGKILL)
+
+
+ENDS_BEFORE = "term 'Autumn 1' ends before it starts"
+NOT_A_DATE = "Input should be a valid date or datetime, input is too short"
+
+
+def test_the_terminal_refuses_a_term_and_an_inset_day_as_the_answers_file_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A term typed at ``init`` that ends before it starts, or an INSET day that is not a
+    date, is refused at once in the answers file's words and asked again (it was kept, and
+    the run then failed on it at the end, and again on every ``--resume``)."""
+    import typer
+
+    from bot.features.setup import prompts
+
+    with_terms = "  name: Oak Primary\nterms:\n  dates:\n"
+    assert ENDS_BEFORE in _answers_file(
+        tmp_path, with_terms + "  - {name: Autumn 1, start: 2026-10-23, end: 2026-09-02}"
+    ).replace(f"school:\n{with_terms}", "")
+    assert NOT_A_DATE in _answers_file(
+        tmp_path, "  name: Oak Primary\nterms:\n  inset_days: [1 Sept]"
+    )
+    typed = iter(
+        [
+            "",  # no .ics calendar: the terms are typed
+            *("Autumn 1", "2026-10-23", "2026-09-02"),  # refused: asked again
+            *("Autumn 1", "2026-09-02", "2026-10-23"),
+            "",
+            "1 Sept",  # refused: asked again
+            "2026-09-01, 2026-10-26",
+        ]
+    )
+    monkeypatch.setattr(typer, "prompt", lambda *a, **k: next(typed))
+    assert prompts._terms("local authority") == {
+        "dates": [{"name": "Autumn 1", "start": "2026-09-02", "end": "2026-10-23"}],
+        "inset_days": ["2026-09-01", "2026-10-26"],
+    }
+    refused = " ".join(capsys.readouterr().err.split())
+    assert ENDS_BEFORE in refused and NOT_A_DATE in refused
+
+
+def test_a_schools_id_is_refused_in_the_schools_words_by_the_file_as_at_the_terminal(
+    tmp_path: Path,
+) -> None:
+    """The terminal said "use small letters, digits and hyphens only" of a bad id; the
+    answers file said the pattern it failed. The model says the sentence for both."""
+    refused = _answers_file(tmp_path, "  name: Oak Primary\n  id: Oak School")
+    assert "school.id: Oak School: use small letters, digits and hyphens only" in refused
+    assert "pattern" not in refused
+    assert refusal(SchoolAnswers, "id", "oak-primary") == ("oak-primary", None)
