@@ -10,6 +10,8 @@ from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.config import store as config_store
@@ -18,6 +20,7 @@ from bot.core.deployment import setup_state
 from bot.core.guards.permissions import SETUP_EDITORS, TRUST_ADMINS
 from bot.core.models import Person, utcnow
 from bot.engine.web.deps import check_csrf, ctx, current_user, render, require_roles
+from bot.engine.web.guards import read_checked_form
 from bot.features.setup.rules import SetupError
 from bot.features.setup.service import FILE_MANAGED, apply_change
 
@@ -28,6 +31,7 @@ __all__ = [
     "failed",
     "named",
     "people_choices",
+    "posted",
     "save_change",
     "saved",
     "show",
@@ -59,6 +63,23 @@ def editor(request: Request, csrf_token: object) -> Person:
     """Who posts a settings form: its token checked, then that they may change the settings."""
     check_csrf(request, csrf_token)
     return require_roles(request, SETUP_EDITORS)
+
+
+async def posted(
+    request: Request,
+    save: Callable[[Request, Person, FormData], Response],
+    *,
+    max_fields: int = 20,
+    max_files: int = 0,
+) -> Response:
+    """A form read within its limits (its boxes, ticked lists, files), then its sender checked
+    and ``save(request, user, form)`` run on a page thread (where files are read)."""
+    form = await read_checked_form(request, max_files=max_files, max_fields=max_fields)
+
+    def on_thread() -> Response:
+        return save(request, editor(request, str(form.get("csrf_token") or "")), form)
+
+    return await run_in_threadpool(on_thread)
 
 
 def trust_wide(user: Person) -> bool:

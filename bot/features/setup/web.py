@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from bot.core import audit
 from bot.core.config import JOB_ROLES, load_config
@@ -34,7 +34,6 @@ from bot.engine.directory_kept import posts_to_map
 from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.step_failures import describe, failing_steps
 from bot.engine.web.deps import ctx, require_roles
-from bot.engine.web.guards import read_checked_form
 from bot.features.reading.api import without_edition
 from bot.features.reports.api import clock_summary
 from bot.features.setup import web_policies, web_requirements, web_terms
@@ -45,6 +44,7 @@ from bot.features.setup.pages import (
     editor,
     failed,
     people_choices,
+    posted,
     saved,
     show,
     trust_wide,
@@ -236,20 +236,12 @@ def _roles_data(request: Request, user: Person) -> dict[str, Any]:
 @router.post("/admin/roles/posts", include_in_schema=False)
 async def posts_save(request: Request) -> Response:
     """Save what each post to map gives (one choice each, for everyone holding it)."""
-    form = await read_checked_form(request, max_files=0, max_fields=402)
-    chosen = dict(
-        zip(
-            (str(v) for v in form.getlist("post")),
-            (str(v) for v in form.getlist("role")),
-            strict=False,
-        )
-    )
-    return await run_in_threadpool(_posts_saved, request, str(form.get("csrf_token") or ""), chosen)
+    return await posted(request, _posts_saved, max_fields=402)
 
 
-def _posts_saved(request: Request, csrf_token: str, chosen: dict[str, str]) -> Response:
+def _posts_saved(request: Request, user: Person, form: FormData) -> Response:
     """``posts_save``'s checks and saving, on a page thread."""
-    user = editor(request, csrf_token)
+    chosen = dict(zip(map(str, form.getlist("post")), map(str, form.getlist("role")), strict=False))
     data = _roles_data(request, user)
     shown = {post for post, _names in data["posts"]}
 
@@ -280,16 +272,12 @@ def roles_page(request: Request) -> Response:
 @router.post("/admin/roles", include_in_schema=False)
 async def roles_save(request: Request) -> Response:
     """Save the people in roles: each must be someone the directory lists."""
-    form = await read_checked_form(request, max_files=0, max_fields=400)
-    picked = {
-        box: [str(v) for v in form.getlist(box) if str(v)] for box in (*ROLE_BOXES, *LIST_ROLES)
-    }
-    return await run_in_threadpool(_roles_saved, request, str(form.get("csrf_token") or ""), picked)
+    return await posted(request, _roles_saved, max_fields=400)
 
 
-def _roles_saved(request: Request, csrf_token: str, picked: dict[str, list[str]]) -> Response:
+def _roles_saved(request: Request, user: Person, form: FormData) -> Response:
     """``roles_save``'s checks and saving, on a page thread."""
-    user = editor(request, csrf_token)
+    picked = {box: [str(v) for v in form.getlist(box) if v] for box in (*ROLE_BOXES, *LIST_ROLES)}
     data = _roles_data(request, user)
     known = {email for email, _ in data["people"]}
     data["chosen"] = picked

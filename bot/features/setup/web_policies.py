@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from bot.core.days.clock import local_today
 from bot.core.days.dates import CALENDAR, DateWindowError
@@ -37,6 +38,7 @@ from bot.features.setup.pages import (
     failed,
     named,
     people_choices,
+    posted,
     save_change,
     saved,
     show,
@@ -54,6 +56,7 @@ __all__ = ["router"]
 
 router = APIRouter()
 MAX_UPLOADS = 20
+ACCEPT = ".docx,.pdf,.md"  # what the importer reads
 
 # --------------------------------------------------------------------------- editions
 
@@ -161,7 +164,7 @@ def _policies_data(request: Request, user: Person) -> dict[str, Any]:
     school = current_school(request, user.school_id)
     return {
         "school": school,
-        "accept": ".docx,.pdf,.md",
+        "accept": ACCEPT,
         "results": [],
         "left_out": [],
         "typed": dict.fromkeys(
@@ -353,27 +356,17 @@ def policies_upload(
     )
 
 
-def _policy_page(request: Request, user: Person, pid: str, **extra: Any) -> dict[str, Any]:
+POLICY_BOXES = ("title", "owner", "approving_body", "review_cycle_months", "aup", "linked_policies")
+
+
+def _policy_page(request: Request, user: Person, pid: str) -> dict[str, Any]:
     school = current_school(request, user.school_id)
     policy = named(school.policies, pid, N_("There is no policy with that name in the settings."))
     with ctx(request).store.session() as session:
         people = people_choices(session, user.school_id)
-    form = {
-        "title": policy.title,
-        "owner": policy.owner or "",
-        "approving_body": policy.approving_body,
-        "review_cycle_months": str(policy.review_cycle_months),
-        "aup": "yes" if policy.aup else "",
-        "linked_policies": "\n".join(policy.linked_policies),
-    }
-    return {
-        "school": school,
-        "policy": policy,
-        "form": form,
-        "people": people,
-        "accept": ".docx,.pdf,.md",
-        **extra,
-    }
+    form = {box: getattr(policy, box) or "" for box in POLICY_BOXES}
+    form["linked_policies"] = "\n".join(policy.linked_policies)
+    return {"school": school, "policy": policy, "form": form, "people": people, "accept": ACCEPT}
 
 
 @router.get("/admin/policies/{pid}", include_in_schema=False)
@@ -384,67 +377,49 @@ def policy_page(request: Request, pid: str) -> Response:
 
 
 @router.post("/admin/policies/{pid}", include_in_schema=False)
-def policy_save(
-    request: Request,
-    pid: str,
-    csrf_token: Annotated[str, Form()] = "",
-    title: Annotated[str, Form(max_length=400)] = "",
-    owner: Annotated[str, Form(max_length=320)] = "",
-    approving_body: Annotated[str, Form(max_length=200)] = "",
-    review_cycle_months: Annotated[str, Form(max_length=10)] = "",
-    aup: Annotated[str, Form(max_length=5)] = "",
-    linked_policies: Annotated[str, Form(max_length=5000)] = "",
-) -> Response:
+async def policy_save(request: Request, pid: str) -> Response:
     """Save a policy's details (title, lead, approving body, review cycle, AUP, links)."""
-    user = editor(request, csrf_token)
+    return await posted(request, lambda r, user, sent: _policy_saved(r, user, sent, pid))
+
+
+def _policy_saved(request: Request, user: Person, sent: FormData, pid: str) -> Response:
+    """``policy_save``'s checks and saving, on a page thread."""
     data = _policy_page(request, user, pid)
-    data["form"] = {
-        "title": title,
-        "owner": owner,
-        "approving_body": approving_body,
-        "review_cycle_months": review_cycle_months,
-        "aup": aup,
-        "linked_policies": linked_policies,
-    }
+    form = data["form"] = {box: str(sent.get(box) or "") for box in POLICY_BOXES}
+    title, owner, body, cycle = (form[box].strip() for box in POLICY_BOXES[:4])
     known = {email for email, _ in data["people"]}
 
     def change(school: dict[str, Any]) -> None:
-        if not title.strip():
+        if not title:
             raise SetupError("title", N_("Title: give the policy's title."))
         if owner and owner not in known:
             raise SetupError("owner", N_("Policy lead: choose someone from the list."))
-        if not approving_body.strip() or len(approving_body.strip()) > 120:
+        if not body or len(body) > 120:
             raise SetupError(
                 "approving_body",
                 N_("Approving body: the %(body)s or a committee's name (at most 120 characters)."),
                 words=("body",),
                 body=school_words(data["school"]).governing_body,
             )
-        if not review_cycle_months.strip().isdigit() or not 1 <= int(review_cycle_months) <= 60:
+        if not cycle.isdigit() or not 1 <= int(cycle) <= 60:
             raise SetupError(
                 "review_cycle_months",
                 N_("Review cycle: a whole number of months from 1 to 60, e.g. 12."),
             )
-        links = [line.strip() for line in linked_policies.splitlines() if line.strip()]
+        links = [line.strip() for line in form["linked_policies"].splitlines() if line.strip()]
         entry = next(p for p in school["policies"] if p["id"] == pid)
         entry.update(
-            title=title.strip(),
+            title=title,
             owner=owner or None,
-            approving_body=approving_body.strip(),
-            review_cycle_months=int(review_cycle_months),
-            aup=aup == "yes",
-            linked_policies=[link for link in links if link.lower() != title.strip().lower()],
+            approving_body=body,
+            review_cycle_months=int(cycle),
+            aup=form["aup"] == "yes",
+            linked_policies=[link for link in links if link.lower() != title.lower()],
         )
 
-    return saved(
-        request,
-        user,
-        change,
-        f"policy details changed: {title.strip()[:200]}",
-        to=f"/admin/policies/{pid}?saved=1",
-        template="admin_policy.html",
-        data=data,
-    )
+    note = f"policy details changed: {title[:200]}"
+    to = f"/admin/policies/{pid}?saved=1"
+    return saved(request, user, change, note, to=to, template="admin_policy.html", data=data)
 
 
 @router.post("/admin/policies/{pid}/version", include_in_schema=False)

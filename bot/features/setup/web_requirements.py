@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from starlette.datastructures import FormData
 
 from bot.core.config import ROLES
 from bot.core.guards.forms import Text
@@ -19,9 +19,17 @@ from bot.core.guards.permissions import SETUP_EDITORS
 from bot.core.language.i18n import N_
 from bot.core.models import Person
 from bot.engine.web.deps import require_roles
-from bot.engine.web.guards import read_checked_form
 from bot.features.setup.pack import PACKS, school_pack
-from bot.features.setup.pages import current_school, editor, failed, named, save_change, saved, show
+from bot.features.setup.pages import (
+    current_school,
+    editor,
+    failed,
+    named,
+    posted,
+    save_change,
+    saved,
+    show,
+)
 from bot.features.setup.rules import SetupError, slug
 
 __all__ = ["router"]
@@ -149,39 +157,31 @@ def _requirement_entry(form: dict[str, Any], school: Any) -> dict[str, Any]:
     return entry
 
 
-async def _requirement_form(request: Request) -> dict[str, Any]:
-    raw = await read_checked_form(request, max_files=0, max_fields=60)
-    form: dict[str, Any] = {
-        box: str(raw.get(box) or "") for box in ("csrf_token", *REQUIREMENT_BOXES)
-    }
-    form["roles"] = [str(v) for v in raw.getlist("roles")]
-    return form
-
-
 def _save_requirement(
-    request: Request,
-    user: Person,
-    rid: str | None,
-    form: dict[str, Any],
-    template: str,
-    data: dict[str, Any],
+    request: Request, user: Person, raw: FormData, rid: str | None = None
 ) -> Response:
     """Add (``rid`` None) or replace a requirement; the form again with the problem if not."""
-    data["form"] = form
-    new_id: list[str] = []
+    form: dict[str, Any] = {box: str(raw.get(box) or "") for box in REQUIREMENT_BOXES}
+    form["roles"] = [str(v) for v in raw.getlist("roles")]
+    data = _requirements_data(request, user, form=form)
+    template = "admin_requirements.html"
+    if rid is not None:
+        data["requirement"] = named(data["school"].requirements, rid, _NO_SUCH)
+        template = "admin_requirement.html"
+    key = rid
+    if key is None:  # a new one: a short id from its name, not yet used
+        ids = {r.id for r in data["school"].requirements}
+        base = slug(
+            form["title"] or form["course"] or f"{form['kind']}-{form['policy']}", "requirement"
+        )
+        key, n = base, 2
+        while key in ids:
+            key, n = f"{base}-{n}", n + 1
 
     def change(school: dict[str, Any]) -> None:
         entry = _requirement_entry(form, data["school"])
-        ids = {r["id"] for r in school["requirements"]}
         if rid is None:
-            base = slug(
-                form["title"] or form["course"] or f"{form['kind']}-{form['policy']}", "requirement"
-            )
-            key, n = base, 2
-            while key in ids:
-                key, n = f"{base}-{n}", n + 1
             school["requirements"] = [*school["requirements"], {"id": key, **entry}]
-            new_id.append(key)
             return
         old = next(r for r in school["requirements"] if r["id"] == rid)
         kept = ["id", "cadence", "new_starter_days"]
@@ -191,27 +191,17 @@ def _save_requirement(
         school["requirements"] = [
             {**keep, **entry} if r["id"] == rid else r for r in school["requirements"]
         ]
-        new_id.append(rid)
 
     title = form["title"] or form["course"] or KIND_NAMES.get(form["kind"], "requirement")
-    try:
-        save_change(request, user, change, f"requirement saved: {title[:200]}")
-    except SetupError as exc:
-        return failed(request, template, data, exc)
-    return RedirectResponse(f"/admin/requirements/{new_id[0]}?saved=1", status_code=303)
+    to = f"/admin/requirements/{key}?saved=1"
+    note = f"requirement saved: {title[:200]}"
+    return saved(request, user, change, note, to=to, template=template, data=data)
 
 
 @router.post("/admin/requirements", include_in_schema=False)
 async def requirement_add(request: Request) -> Response:
     """Add one requirement from the form."""
-    form = await _requirement_form(request)
-
-    def add() -> Response:
-        user = editor(request, form["csrf_token"])
-        data = _requirements_data(request, user)
-        return _save_requirement(request, user, None, form, "admin_requirements.html", data)
-
-    return await run_in_threadpool(add)
+    return await posted(request, _save_requirement, max_fields=60)
 
 
 @router.get("/admin/requirements/{rid}", include_in_schema=False)
@@ -231,15 +221,9 @@ def requirement_page(request: Request, rid: str) -> Response:
 @router.post("/admin/requirements/{rid}", include_in_schema=False)
 async def requirement_save(request: Request, rid: str) -> Response:
     """Save one requirement's changes."""
-    form = await _requirement_form(request)
-
-    def save() -> Response:
-        user = editor(request, form["csrf_token"])
-        data = _requirements_data(request, user)
-        data["requirement"] = named(data["school"].requirements, rid, _NO_SUCH)
-        return _save_requirement(request, user, rid, form, "admin_requirement.html", data)
-
-    return await run_in_threadpool(save)
+    return await posted(
+        request, lambda r, user, sent: _save_requirement(r, user, sent, rid), max_fields=60
+    )
 
 
 @router.post("/admin/requirements/{rid}/stop", include_in_schema=False)
