@@ -3,7 +3,7 @@ the page frame (where the settings live, preview) and saving one change."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from fastapi import HTTPException, Request
@@ -18,6 +18,7 @@ from bot.core.config import store as config_store
 from bot.core.days.clock import local_today
 from bot.core.deployment import setup_state
 from bot.core.guards.permissions import SETUP_EDITORS, TRUST_ADMINS
+from bot.core.language.i18n import N_
 from bot.core.models import Person, utcnow
 from bot.engine.web.deps import check_csrf, ctx, current_user, render, require_roles
 from bot.engine.web.guards import read_checked_form
@@ -25,6 +26,7 @@ from bot.features.setup.rules import SetupError
 from bot.features.setup.service import FILE_MANAGED, apply_change
 
 __all__ = [
+    "boxes",
     "current_org",
     "current_school",
     "editor",
@@ -80,6 +82,15 @@ async def posted(
         return save(request, editor(request, str(form.get("csrf_token") or "")), form)
 
     return await run_in_threadpool(on_thread)
+
+
+def boxes(form: FormData, limits: Mapping[str, int]) -> dict[str, str]:
+    """Each named box's text (empty when not sent); 400 when one holds more than its limit
+    (the page's own ``maxlength`` stops a person before that)."""
+    said = {box: str(form.get(box) or "") for box in limits}
+    if any(len(said[box]) > most for box, most in limits.items()):
+        raise HTTPException(400, N_("What was sent could not be read as a form: too much at once."))
+    return said
 
 
 def trust_wide(user: Person) -> bool:

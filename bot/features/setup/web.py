@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from bot.core import audit
-from bot.core.config import JOB_ROLES, load_config
+from bot.core.config import JOB_ROLES, SchoolConfig, load_config
 from bot.core.config import store as config_store
 from bot.core.config.per_school import SettingsProblem, settings_problems
 from bot.core.days.clock import local_today
@@ -39,6 +39,7 @@ from bot.features.reports.api import clock_summary
 from bot.features.setup import web_policies, web_requirements, web_terms
 from bot.features.setup.answers import LIST_ROLES, SINGLE_ROLES, SchoolAnswers, refusal
 from bot.features.setup.pages import (
+    boxes,
     current_org,
     current_school,
     editor,
@@ -154,41 +155,38 @@ def start_sending(
 # --------------------------------------------------------------------------- school details
 
 
+SCHOOL_BOXES = {"name": 300, "country": 40, "reply_to": 320, "language": 10}  # the most each holds
+
+
+def _school_data(form: dict[str, str], school: SchoolConfig | None = None) -> dict[str, Any]:
+    """The school details form, its choices and (shown) its Welsh language category."""
+    category = school and school.language_said
+    return {
+        "form": form,
+        "countries": COUNTRY_NAMES,
+        "languages": LANGUAGE_NAMES,
+        "category": category,
+    }
+
+
 @router.get("/admin/school", include_in_schema=False)
 def school_page(request: Request) -> Response:
     """The school's name, nation (bank holidays) and the address replies go to."""
-    user = require_roles(request, SETUP_EDITORS)
-    school = current_school(request, user.school_id)
-    form = {
-        "name": school.name,
-        "country": school.country,
-        "reply_to": school.reply_to or "",
-        "language": school.language,
-    }
-    return show(
-        request,
-        "admin_school.html",
-        {
-            "form": form,
-            "countries": COUNTRY_NAMES,
-            "languages": LANGUAGE_NAMES,
-            "category": school.language_said,
-        },
-    )
+    school = current_school(request, require_roles(request, SETUP_EDITORS).school_id)
+    form = {box: getattr(school, box) or "" for box in SCHOOL_BOXES}
+    return show(request, "admin_school.html", _school_data(form, school))
 
 
 @router.post("/admin/school", include_in_schema=False)
-def school_save(
-    request: Request,
-    csrf_token: Annotated[str, Form()] = "",
-    name: Annotated[str, Form(max_length=300)] = "",
-    country: Annotated[str, Form(max_length=40)] = "",
-    reply_to: Annotated[str, Form(max_length=320)] = "",
-    language: Annotated[str, Form(max_length=10)] = "",
-) -> Response:
+async def school_save(request: Request) -> Response:
     """Save the school details (422 naming the box when something is wrong)."""
-    user = editor(request, csrf_token)
-    form = {"name": name, "country": country, "reply_to": reply_to, "language": language}
+    return await posted(request, _school_saved)
+
+
+def _school_saved(request: Request, user: Person, sent: FormData) -> Response:
+    """``school_save``'s checks (the answers' model's) and saving, on a page thread."""
+    form = boxes(sent, SCHOOL_BOXES)
+    name, country, reply_to, language = form.values()
 
     def change(school: dict[str, Any]) -> None:
         chosen = language or str(school.get("language") or "en")  # a form without the box
@@ -199,15 +197,9 @@ def school_save(
                 raise SetupError(box, _BOX, words=("box",), box=label, problem=problem)
         school["reply_to"] = reply_to.strip().lower() or None
 
-    return saved(
-        request,
-        user,
-        change,
-        "school details changed",
-        to="/admin/school?saved=1",
-        template="admin_school.html",
-        data={"form": form, "countries": COUNTRY_NAMES, "languages": LANGUAGE_NAMES},
-    )
+    to, data = "/admin/school?saved=1", _school_data(form)
+    note = "school details changed"
+    return saved(request, user, change, note, to=to, template="admin_school.html", data=data)
 
 
 # --------------------------------------------------------------------------- people in roles

@@ -9,11 +9,11 @@ once through ``pages.save_change``.
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from bot.core.days.clock import local_today
 from bot.core.days.dates import CALENDAR, DateWindowError
@@ -33,8 +33,8 @@ from bot.features.policies.api import (
 )
 from bot.features.reading.api import EditionError, audience_name, register_edition, without_edition
 from bot.features.setup.pages import (
+    boxes,
     current_school,
-    editor,
     failed,
     named,
     people_choices,
@@ -57,6 +57,7 @@ __all__ = ["router"]
 router = APIRouter()
 MAX_UPLOADS = 20
 ACCEPT = ".docx,.pdf,.md"  # what the importer reads
+EDITION_BOXES = {"reading": 200, "title": 300, "edition": 40, "in_force": 40}
 
 # --------------------------------------------------------------------------- editions
 
@@ -98,21 +99,18 @@ def editions_page(request: Request, reading: str = "") -> Response:
 
 
 @router.post("/admin/editions", include_in_schema=False)
-def editions_upload(
-    request: Request,
-    document: Annotated[UploadFile, File()],
-    csrf_token: Annotated[str, Form()] = "",
-    reading: Annotated[str, Form(max_length=200)] = "",
-    title: Annotated[str, Form(max_length=300)] = "",
-    edition: Annotated[str, Form(max_length=40)] = "",
-    in_force: Annotated[str, Form(max_length=40)] = "",
-) -> Response:
+async def editions_upload(request: Request) -> Response:
     """Store the edition's file for one reading audience, checked as a policy upload is; from
     the day it comes into force everyone it is for is asked to read it (422 naming the box,
     nothing stored, otherwise)."""
-    user = editor(request, csrf_token)
+    return await posted(request, _edition_registered, max_files=1)
+
+
+def _edition_registered(request: Request, user: Person, sent: FormData) -> Response:
+    """``editions_upload``'s checks and registering, on a page thread."""
     data = _editions_data(request, user)
-    data["form"] = {"reading": reading, "title": title, "edition": edition, "in_force": in_force}
+    form = data["form"] = boxes(sent, EDITION_BOXES)
+    reading, title, edition, in_force = form.values()
     today = local_today(utcnow())
     campaign, _, audience = reading.partition("/")
     try:
@@ -126,10 +124,11 @@ def editions_upload(
             )
         except DateWindowError as exc:
             raise SetupError("in_force", exc.msg) from None
-        blob = document.file.read(MAX_DOCUMENT_BYTES + 1)  # a page thread: a plain def
-        name = PurePath(document.filename or "").name
-        if not name:
+        document = sent.get("document")
+        if not isinstance(document, UploadFile) or not PurePath(document.filename or "").name:
             raise SetupError("document", N_("Document: choose the edition's file."))
+        name = PurePath(document.filename or "").name
+        blob = document.file.read(MAX_DOCUMENT_BYTES + 1)
         with ctx(request).store.transaction() as session:
             try:
                 result = register_edition(
@@ -167,9 +166,7 @@ def _policies_data(request: Request, user: Person) -> dict[str, Any]:
         "accept": ACCEPT,
         "results": [],
         "left_out": [],
-        "typed": dict.fromkeys(
-            ("title", "version", "adopted", "next_review", "approving_body"), ""
-        ),
+        "typed": dict.fromkeys(TYPED_BOXES, ""),
     }
 
 
@@ -180,13 +177,13 @@ def policies_page(request: Request) -> Response:
     return show(request, "admin_policies.html", _policies_data(request, user))
 
 
-def _read_files(uploads: list[UploadFile]) -> list[tuple[str, bytes]]:
-    """(name, bytes) of each chosen file, at most the document limit + 1 byte each (read on
-    the page's thread: the routes that call it are plain ``def``)."""
+def _read_files(uploads: list[Any]) -> list[tuple[str, bytes]]:
+    """(name, bytes) of each file chosen (a text sent in its place is none), at most the
+    document limit + 1 byte each (read on the page's thread: see ``pages.posted``)."""
     files = [
         (upload.filename, upload.file.read(MAX_DOCUMENT_BYTES + 1))
         for upload in uploads[: MAX_UPLOADS + 1]
-        if upload.filename
+        if isinstance(upload, UploadFile) and upload.filename
     ]
     if not files:
         raise SetupError("documents", N_("Policy documents: choose at least one file."))
@@ -266,34 +263,23 @@ def _read_uploads(
 
 
 @router.post("/admin/policies", include_in_schema=False)
-def policies_upload(
-    request: Request,
-    documents: Annotated[list[UploadFile], File()],
-    csrf_token: Annotated[str, Form()] = "",
-    title: Annotated[str, Form(max_length=300)] = "",
-    version: Annotated[str, Form(max_length=40)] = "",
-    adopted: Annotated[str, Form(max_length=40)] = "",
-    next_review: Annotated[str, Form(max_length=40)] = "",
-    approving_body: Annotated[str, Form(max_length=120)] = "",
-) -> Response:
+async def policies_upload(request: Request) -> Response:
     """Read every uploaded document with the policy importer and add (or update) each policy;
     one file that cannot be read stops the whole upload and names the file. A scanned PDF is
     registered from the details typed beside it; a copy of a document in another format is
     not added twice; a document naming another school or DSL is pointed out."""
-    user = editor(request, csrf_token)
+    return await posted(request, _uploaded, max_files=1000)
+
+
+def _uploaded(request: Request, user: Person, sent: FormData) -> Response:
+    """``policies_upload``'s reading, checks and saving, on a page thread."""
     data = _policies_data(request, user)
-    typed = {
-        "title": title,
-        "version": version,
-        "adopted": adopted,
-        "next_review": next_review,
-        "approving_body": approving_body,
-    }
+    typed = boxes(sent, TYPED_BOXES)
     data["typed"] = typed
     today = local_today(utcnow())
     results: list[UploadedPolicy] = []
     try:
-        files = _read_files(documents)
+        files = _read_files(sent.getlist("documents"))
         read = _read_uploads(files, typed)
         with ctx(request).store.session() as session:
             dsls = dsl_names(session, data["school"])
@@ -356,7 +342,17 @@ def policies_upload(
     )
 
 
-POLICY_BOXES = ("title", "owner", "approving_body", "review_cycle_months", "aup", "linked_policies")
+# a policy's details' boxes and the most each holds
+POLICY_BOXES = {
+    "title": 400,
+    "owner": 320,
+    "approving_body": 200,
+    "review_cycle_months": 10,
+    "aup": 5,
+    "linked_policies": 5000,
+}
+# a document's details typed beside its upload (a scan's, or a title)
+TYPED_BOXES = {"title": 300, "version": 40, "adopted": 40, "next_review": 40, "approving_body": 120}
 
 
 def _policy_page(request: Request, user: Person, pid: str) -> dict[str, Any]:
@@ -385,8 +381,8 @@ async def policy_save(request: Request, pid: str) -> Response:
 def _policy_saved(request: Request, user: Person, sent: FormData, pid: str) -> Response:
     """``policy_save``'s checks and saving, on a page thread."""
     data = _policy_page(request, user, pid)
-    form = data["form"] = {box: str(sent.get(box) or "") for box in POLICY_BOXES}
-    title, owner, body, cycle = (form[box].strip() for box in POLICY_BOXES[:4])
+    form = data["form"] = boxes(sent, POLICY_BOXES)
+    title, owner, body, cycle = (form[box].strip() for box in list(POLICY_BOXES)[:4])
     known = {email for email, _ in data["people"]}
 
     def change(school: dict[str, Any]) -> None:
@@ -423,17 +419,18 @@ def _policy_saved(request: Request, user: Person, sent: FormData, pid: str) -> R
 
 
 @router.post("/admin/policies/{pid}/version", include_in_schema=False)
-def policy_version(
-    request: Request,
-    pid: str,
-    document: Annotated[UploadFile, File()],
-    csrf_token: Annotated[str, Form()] = "",
-) -> Response:
+async def policy_version(request: Request, pid: str) -> Response:
     """A new version of this policy's document: staff who acknowledge it are asked again."""
-    user = editor(request, csrf_token)
+    return await posted(
+        request, lambda r, user, sent: _new_version(r, user, sent, pid), max_files=1
+    )
+
+
+def _new_version(request: Request, user: Person, sent: FormData, pid: str) -> Response:
+    """``policy_version``'s reading and saving, on a page thread."""
     data = _policy_page(request, user, pid)
     try:
-        ((name, blob),) = _read_files([document])
+        ((name, blob),) = _read_files([sent.get("document")])
         base, imported = read_upload(name, blob)
         policy = data["policy"]
         result = policy_from_upload(

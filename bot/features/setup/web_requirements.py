@@ -21,6 +21,7 @@ from bot.core.models import Person
 from bot.engine.web.deps import require_roles
 from bot.features.setup.pack import PACKS, school_pack
 from bot.features.setup.pages import (
+    boxes,
     current_school,
     editor,
     failed,
@@ -48,16 +49,9 @@ EVERY_NAMES = {
     "yearly": N_("Yearly"),
 }
 EVERY = tuple(EVERY_NAMES)
-# a requirement form's boxes (besides the roles ticked)
-REQUIREMENT_BOXES = (
-    "kind",
-    "title",
-    "policy",
-    "course",
-    "every",
-    "due_days",
-    "valid_months",
-    "yearly_on",
+# a requirement form's boxes (besides the roles ticked) and the most each holds
+REQUIREMENT_BOXES = dict.fromkeys(
+    ("kind", "title", "policy", "course", "every", "due_days", "valid_months", "yearly_on"), 300
 )
 AUDIENCE_ROLES = tuple(r for r in ROLES if r != "account_holder")
 _NO_SUCH = N_("There is no requirement with that name in the settings.")  # said on the 404 page
@@ -161,7 +155,7 @@ def _save_requirement(
     request: Request, user: Person, raw: FormData, rid: str | None = None
 ) -> Response:
     """Add (``rid`` None) or replace a requirement; the form again with the problem if not."""
-    form: dict[str, Any] = {box: str(raw.get(box) or "") for box in REQUIREMENT_BOXES}
+    form: dict[str, Any] = boxes(raw, REQUIREMENT_BOXES)
     form["roles"] = [str(v) for v in raw.getlist("roles")]
     data = _requirements_data(request, user, form=form)
     template = "admin_requirements.html"
