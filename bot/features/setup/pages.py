@@ -1,9 +1,10 @@
 """What every settings page shares: the settings in force, the school's people to choose from,
-the page frame (where the settings live, preview) and saving one change."""
+the page frame (where the settings live, preview), a page's and a form's route (its boxes and
+the most each holds read one way) and saving one change."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
 
 from fastapi import HTTPException, Request
@@ -31,9 +32,10 @@ __all__ = [
     "current_school",
     "editor",
     "failed",
+    "form_route",
     "named",
+    "page_route",
     "people_choices",
-    "posted",
     "save_change",
     "saved",
     "show",
@@ -67,21 +69,38 @@ def editor(request: Request, csrf_token: object) -> Person:
     return require_roles(request, SETUP_EDITORS)
 
 
-async def posted(
-    request: Request,
-    save: Callable[[Request, Person, FormData], Response],
-    *,
-    max_fields: int = 20,
-    max_files: int = 0,
-) -> Response:
-    """A form read within its limits (its boxes, ticked lists, files), then its sender checked
-    and ``save(request, user, form)`` run on a page thread (where files are read)."""
-    form = await read_checked_form(request, max_files=max_files, max_fields=max_fields)
+Save = Callable[[Request, Person, FormData], Response]  # a form checked and saved
 
-    def on_thread() -> Response:
-        return save(request, editor(request, str(form.get("csrf_token") or "")), form)
 
-    return await run_in_threadpool(on_thread)
+def form_route(
+    save: Save, *, max_fields: int = 20, max_files: int = 0
+) -> Callable[[Request], Awaitable[Response]]:
+    """A settings form's route: the form read within its limits (its boxes, ticked lists,
+    files), then its sender checked and ``save(request, user, form)`` run on a page thread,
+    where files are read (a path's ids are in ``request.path_params``)."""
+
+    async def route(request: Request) -> Response:
+        form = await read_checked_form(request, max_files=max_files, max_fields=max_fields)
+
+        def on_thread() -> Response:
+            return save(request, editor(request, str(form.get("csrf_token") or "")), form)
+
+        return await run_in_threadpool(on_thread)
+
+    route.__doc__ = save.__doc__
+    return route
+
+
+def page_route(
+    template: str, data: Callable[[Request, Person], dict[str, Any]]
+) -> Callable[[Request], Response]:
+    """A settings page's route: ``data`` for whoever may change the settings, shown."""
+
+    def route(request: Request) -> Response:
+        return show(request, template, data(request, require_roles(request, SETUP_EDITORS)))
+
+    route.__doc__ = data.__doc__
+    return route
 
 
 def boxes(form: FormData, limits: Mapping[str, int]) -> dict[str, str]:

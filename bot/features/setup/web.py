@@ -44,8 +44,9 @@ from bot.features.setup.pages import (
     current_school,
     editor,
     failed,
+    form_route,
+    page_route,
     people_choices,
-    posted,
     saved,
     show,
     trust_wide,
@@ -155,7 +156,7 @@ def start_sending(
 # --------------------------------------------------------------------------- school details
 
 
-SCHOOL_BOXES = {"name": 300, "country": 40, "reply_to": 320, "language": 10}  # the most each holds
+SCHOOL_BOXES = {"name": 200, "country": 40, "reply_to": 320, "language": 10}  # the most each holds
 
 
 def _school_data(form: dict[str, str], school: SchoolConfig | None = None) -> dict[str, Any]:
@@ -163,28 +164,23 @@ def _school_data(form: dict[str, str], school: SchoolConfig | None = None) -> di
     category = school and school.language_said
     return {
         "form": form,
+        "limits": SCHOOL_BOXES,
+        "fields": SchoolAnswers.model_fields,  # each box's question and help: the answers' own
         "countries": COUNTRY_NAMES,
         "languages": LANGUAGE_NAMES,
         "category": category,
     }
 
 
-@router.get("/admin/school", include_in_schema=False)
-def school_page(request: Request) -> Response:
+def _school_page(request: Request, user: Person) -> dict[str, Any]:
     """The school's name, nation (bank holidays) and the address replies go to."""
-    school = current_school(request, require_roles(request, SETUP_EDITORS).school_id)
+    school = current_school(request, user.school_id)
     form = {box: getattr(school, box) or "" for box in SCHOOL_BOXES}
-    return show(request, "admin_school.html", _school_data(form, school))
-
-
-@router.post("/admin/school", include_in_schema=False)
-async def school_save(request: Request) -> Response:
-    """Save the school details (422 naming the box when something is wrong)."""
-    return await posted(request, _school_saved)
+    return _school_data(form, school)
 
 
 def _school_saved(request: Request, user: Person, sent: FormData) -> Response:
-    """``school_save``'s checks (the answers' model's) and saving, on a page thread."""
+    """Save the school details, checked by the answers' model (422 naming the box)."""
     form = boxes(sent, SCHOOL_BOXES)
     name, country, reply_to, language = form.values()
 
@@ -206,6 +202,7 @@ def _school_saved(request: Request, user: Person, sent: FormData) -> Response:
 
 
 def _roles_data(request: Request, user: Person) -> dict[str, Any]:
+    """Head, safeguarding lead and deputies, DPO, clerk, chair and the bot's administrators."""
     with ctx(request).store.session() as session:
         school = current_org(request, session).school(user.school_id)
         people = people_choices(session, user.school_id)
@@ -225,14 +222,8 @@ def _roles_data(request: Request, user: Person) -> dict[str, Any]:
     }
 
 
-@router.post("/admin/roles/posts", include_in_schema=False)
-async def posts_save(request: Request) -> Response:
-    """Save what each post to map gives (one choice each, for everyone holding it)."""
-    return await posted(request, _posts_saved, max_fields=402)
-
-
 def _posts_saved(request: Request, user: Person, form: FormData) -> Response:
-    """``posts_save``'s checks and saving, on a page thread."""
+    """Save what each post to map gives (one choice each, for everyone holding it)."""
     chosen = dict(zip(map(str, form.getlist("post")), map(str, form.getlist("role")), strict=False))
     data = _roles_data(request, user)
     shown = {post for post, _names in data["posts"]}
@@ -254,21 +245,8 @@ def _posts_saved(request: Request, user: Person, form: FormData) -> Response:
     )
 
 
-@router.get("/admin/roles", include_in_schema=False)
-def roles_page(request: Request) -> Response:
-    """Head, safeguarding lead and deputies, DPO, clerk, chair and the bot's administrators."""
-    user = require_roles(request, SETUP_EDITORS)
-    return show(request, "admin_roles.html", _roles_data(request, user))
-
-
-@router.post("/admin/roles", include_in_schema=False)
-async def roles_save(request: Request) -> Response:
-    """Save the people in roles: each must be someone the directory lists."""
-    return await posted(request, _roles_saved, max_fields=400)
-
-
 def _roles_saved(request: Request, user: Person, form: FormData) -> Response:
-    """``roles_save``'s checks and saving, on a page thread."""
+    """Save the people in roles: each must be someone the directory lists."""
     picked = {box: [str(v) for v in form.getlist(box) if v] for box in (*ROLE_BOXES, *LIST_ROLES)}
     data = _roles_data(request, user)
     known = {email for email, _ in data["people"]}
@@ -342,16 +320,9 @@ def _role_labels(words: SaidWords) -> dict[str, Lazy]:
 # --------------------------------------------------------------------------- where settings live
 
 
-@router.get("/admin/settings", include_in_schema=False)
-def settings_page(request: Request) -> Response:
-    """Where the settings are managed (these pages or school.yaml) and the school.yaml export."""
-    user = require_roles(request, SETUP_EDITORS)
-    return show(request, "admin_settings.html", _settings_data(request, user))
-
-
 def _settings_data(request: Request, user: Person) -> dict[str, Any]:
-    """What the settings page shows this person: the move only to whoever may decide it for
-    every school, the export of what they may see."""
+    """Where the settings are managed (these pages or school.yaml) and the school.yaml export:
+    the move only to whoever may decide it for every school, the export of what they may see."""
     schools = len(ctx(request).config.schools)
     with ctx(request).store.session() as session:
         newest = config_store.latest(session)
@@ -434,6 +405,14 @@ def settings_export(request: Request) -> Response:
     )
 
 
+router.get("/admin/school", include_in_schema=False)(page_route("admin_school.html", _school_page))
+router.post("/admin/school", include_in_schema=False)(form_route(_school_saved))
+router.get("/admin/roles", include_in_schema=False)(page_route("admin_roles.html", _roles_data))
+router.post("/admin/roles", include_in_schema=False)(form_route(_roles_saved, max_fields=400))
+router.post("/admin/roles/posts", include_in_schema=False)(form_route(_posts_saved, max_fields=402))
+router.get("/admin/settings", include_in_schema=False)(
+    page_route("admin_settings.html", _settings_data)
+)
 router.include_router(web_policies.router)
 router.include_router(web_requirements.router)
 router.include_router(web_terms.router)

@@ -17,11 +17,10 @@ from starlette.datastructures import FormData, UploadFile
 
 from bot.core.days.clock import local_today
 from bot.core.days.dates import CALENDAR, DateWindowError
-from bot.core.guards.permissions import SETUP_EDITORS
 from bot.core.language.i18n import N_, Joined, Msg
 from bot.core.language.words import school_words
 from bot.core.models import Person, utcnow
-from bot.engine.web.deps import ctx, require_roles
+from bot.engine.web.deps import ctx
 from bot.features.policies.api import (
     MAX_DOCUMENT_BYTES,
     FuzzyDate,
@@ -36,9 +35,10 @@ from bot.features.setup.pages import (
     boxes,
     current_school,
     failed,
+    form_route,
     named,
+    page_route,
     people_choices,
-    posted,
     save_change,
     saved,
     show,
@@ -63,8 +63,9 @@ EDITION_BOXES = {"reading": 200, "title": 300, "edition": 40, "in_force": 40}
 
 
 def _editions_data(request: Request, user: Person) -> dict[str, Any]:
-    """The school's reading audiences (campaign/audience: "Keeping children safe in education
-    (Part 1)") and those nobody is asked to read yet."""
+    """Register a reading's edition (this year's file staff read) from the browser: the
+    school's reading audiences (campaign/audience: "Keeping children safe in education
+    (Part 1)", the one the address names chosen) and those nobody is asked to read yet."""
     school = current_school(request, user.school_id)
     today = local_today(utcnow())
     with ctx(request).store.session() as session:
@@ -72,6 +73,7 @@ def _editions_data(request: Request, user: Person) -> dict[str, Any]:
     return {
         "school": school,
         "accept": ".docx,.pdf,.md,.txt",
+        "limits": EDITION_BOXES,
         "audiences": [
             (f"{req.id}/{part}", Joined((req.display_title, " (", audience_name(part), ")")))
             for req in school.requirements
@@ -80,7 +82,7 @@ def _editions_data(request: Request, user: Person) -> dict[str, Any]:
         ],
         "without_edition": waiting,
         "form": {
-            "reading": "",
+            "reading": request.query_params.get("reading", "")[:200],
             "title": "",
             "edition": str(today.year),
             "in_force": today.isoformat(),
@@ -89,25 +91,10 @@ def _editions_data(request: Request, user: Person) -> dict[str, Any]:
     }
 
 
-@router.get("/admin/editions", include_in_schema=False)
-def editions_page(request: Request, reading: str = "") -> Response:
-    """Register a reading's edition (this year's file staff read) from the browser."""
-    user = require_roles(request, SETUP_EDITORS)
-    data = _editions_data(request, user)
-    data["form"]["reading"] = reading[:200]
-    return show(request, "admin_editions.html", data)
-
-
-@router.post("/admin/editions", include_in_schema=False)
-async def editions_upload(request: Request) -> Response:
+def _edition_registered(request: Request, user: Person, sent: FormData) -> Response:
     """Store the edition's file for one reading audience, checked as a policy upload is; from
     the day it comes into force everyone it is for is asked to read it (422 naming the box,
     nothing stored, otherwise)."""
-    return await posted(request, _edition_registered, max_files=1)
-
-
-def _edition_registered(request: Request, user: Person, sent: FormData) -> Response:
-    """``editions_upload``'s checks and registering, on a page thread."""
     data = _editions_data(request, user)
     form = data["form"] = boxes(sent, EDITION_BOXES)
     reading, title, edition, in_force = form.values()
@@ -160,6 +147,7 @@ def _edition_registered(request: Request, user: Person, sent: FormData) -> Respo
 
 
 def _policies_data(request: Request, user: Person) -> dict[str, Any]:
+    """The school's policies and the upload form (one document or the whole folder)."""
     school = current_school(request, user.school_id)
     return {
         "school": school,
@@ -168,13 +156,6 @@ def _policies_data(request: Request, user: Person) -> dict[str, Any]:
         "left_out": [],
         "typed": dict.fromkeys(TYPED_BOXES, ""),
     }
-
-
-@router.get("/admin/policies", include_in_schema=False)
-def policies_page(request: Request) -> Response:
-    """The school's policies and the upload form (one document or the whole folder)."""
-    user = require_roles(request, SETUP_EDITORS)
-    return show(request, "admin_policies.html", _policies_data(request, user))
 
 
 def _read_files(uploads: list[Any]) -> list[tuple[str, bytes]]:
@@ -262,17 +243,11 @@ def _read_uploads(
     return read
 
 
-@router.post("/admin/policies", include_in_schema=False)
-async def policies_upload(request: Request) -> Response:
+def _uploaded(request: Request, user: Person, sent: FormData) -> Response:
     """Read every uploaded document with the policy importer and add (or update) each policy;
     one file that cannot be read stops the whole upload and names the file. A scanned PDF is
     registered from the details typed beside it; a copy of a document in another format is
     not added twice; a document naming another school or DSL is pointed out."""
-    return await posted(request, _uploaded, max_files=1000)
-
-
-def _uploaded(request: Request, user: Person, sent: FormData) -> Response:
-    """``policies_upload``'s reading, checks and saving, on a page thread."""
     data = _policies_data(request, user)
     typed = boxes(sent, TYPED_BOXES)
     data["typed"] = typed
@@ -344,7 +319,7 @@ def _uploaded(request: Request, user: Person, sent: FormData) -> Response:
 
 # a policy's details' boxes and the most each holds
 POLICY_BOXES = {
-    "title": 400,
+    "title": 300,
     "owner": 320,
     "approving_body": 200,
     "review_cycle_months": 10,
@@ -355,32 +330,29 @@ POLICY_BOXES = {
 TYPED_BOXES = {"title": 300, "version": 40, "adopted": 40, "next_review": 40, "approving_body": 120}
 
 
-def _policy_page(request: Request, user: Person, pid: str) -> dict[str, Any]:
+def _policy_page(request: Request, user: Person) -> dict[str, Any]:
+    """Edit one policy's details, or upload a new version of its document."""
     school = current_school(request, user.school_id)
+    pid = request.path_params["pid"]
     policy = named(school.policies, pid, N_("There is no policy with that name in the settings."))
     with ctx(request).store.session() as session:
         people = people_choices(session, user.school_id)
     form = {box: getattr(policy, box) or "" for box in POLICY_BOXES}
     form["linked_policies"] = "\n".join(policy.linked_policies)
-    return {"school": school, "policy": policy, "form": form, "people": people, "accept": ACCEPT}
+    return {
+        "school": school,
+        "policy": policy,
+        "form": form,
+        "limits": POLICY_BOXES,
+        "people": people,
+        "accept": ACCEPT,
+    }
 
 
-@router.get("/admin/policies/{pid}", include_in_schema=False)
-def policy_page(request: Request, pid: str) -> Response:
-    """Edit one policy's details, or upload a new version of its document."""
-    user = require_roles(request, SETUP_EDITORS)
-    return show(request, "admin_policy.html", _policy_page(request, user, pid))
-
-
-@router.post("/admin/policies/{pid}", include_in_schema=False)
-async def policy_save(request: Request, pid: str) -> Response:
+def _policy_saved(request: Request, user: Person, sent: FormData) -> Response:
     """Save a policy's details (title, lead, approving body, review cycle, AUP, links)."""
-    return await posted(request, lambda r, user, sent: _policy_saved(r, user, sent, pid))
-
-
-def _policy_saved(request: Request, user: Person, sent: FormData, pid: str) -> Response:
-    """``policy_save``'s checks and saving, on a page thread."""
-    data = _policy_page(request, user, pid)
+    data = _policy_page(request, user)
+    pid = data["policy"].id
     form = data["form"] = boxes(sent, POLICY_BOXES)
     title, owner, body, cycle = (form[box].strip() for box in list(POLICY_BOXES)[:4])
     known = {email for email, _ in data["people"]}
@@ -418,17 +390,10 @@ def _policy_saved(request: Request, user: Person, sent: FormData, pid: str) -> R
     return saved(request, user, change, note, to=to, template="admin_policy.html", data=data)
 
 
-@router.post("/admin/policies/{pid}/version", include_in_schema=False)
-async def policy_version(request: Request, pid: str) -> Response:
+def _new_version(request: Request, user: Person, sent: FormData) -> Response:
     """A new version of this policy's document: staff who acknowledge it are asked again."""
-    return await posted(
-        request, lambda r, user, sent: _new_version(r, user, sent, pid), max_files=1
-    )
-
-
-def _new_version(request: Request, user: Person, sent: FormData, pid: str) -> Response:
-    """``policy_version``'s reading and saving, on a page thread."""
-    data = _policy_page(request, user, pid)
+    data = _policy_page(request, user)
+    pid = data["policy"].id
     try:
         ((name, blob),) = _read_files([sent.get("document")])
         base, imported = read_upload(name, blob)
@@ -447,3 +412,22 @@ def _new_version(request: Request, user: Person, sent: FormData, pid: str) -> Re
     except SetupError as exc:
         return failed(request, "admin_policy.html", data, exc)
     return RedirectResponse(f"/admin/policies/{pid}?saved=version", status_code=303)
+
+
+router.get("/admin/editions", include_in_schema=False)(
+    page_route("admin_editions.html", _editions_data)
+)
+router.post("/admin/editions", include_in_schema=False)(
+    form_route(_edition_registered, max_files=1)
+)
+router.get("/admin/policies", include_in_schema=False)(
+    page_route("admin_policies.html", _policies_data)
+)
+router.post("/admin/policies", include_in_schema=False)(form_route(_uploaded, max_files=1000))
+router.get("/admin/policies/{pid}", include_in_schema=False)(
+    page_route("admin_policy.html", _policy_page)
+)
+router.post("/admin/policies/{pid}", include_in_schema=False)(form_route(_policy_saved))
+router.post("/admin/policies/{pid}/version", include_in_schema=False)(
+    form_route(_new_version, max_files=1)
+)

@@ -15,18 +15,17 @@ from starlette.datastructures import FormData
 
 from bot.core.config import ROLES
 from bot.core.guards.forms import Text
-from bot.core.guards.permissions import SETUP_EDITORS
 from bot.core.language.i18n import N_
 from bot.core.models import Person
-from bot.engine.web.deps import require_roles
 from bot.features.setup.pack import PACKS, school_pack
 from bot.features.setup.pages import (
     boxes,
     current_school,
     editor,
     failed,
+    form_route,
     named,
-    posted,
+    page_route,
     save_change,
     saved,
     show,
@@ -48,35 +47,28 @@ EVERY_NAMES = {
     "termly": N_("Termly"),
     "yearly": N_("Yearly"),
 }
-EVERY = tuple(EVERY_NAMES)
 # a requirement form's boxes (besides the roles ticked) and the most each holds
-REQUIREMENT_BOXES = dict.fromkeys(
-    ("kind", "title", "policy", "course", "every", "due_days", "valid_months", "yearly_on"), 300
-)
+REQUIREMENT_BOXES = {"kind": 40, "title": 300, "policy": 100, "course": 200, "every": 20}
+REQUIREMENT_BOXES |= {"due_days": 10, "valid_months": 10, "yearly_on": 10}
 AUDIENCE_ROLES = tuple(r for r in ROLES if r != "account_holder")
 _NO_SUCH = N_("There is no requirement with that name in the settings.")  # said on the 404 page
 
 
 def _requirements_data(request: Request, user: Person, **extra: Any) -> dict[str, Any]:
+    """What staff are asked to do: the requirements, a built-in pack and the add form."""
     school = current_school(request, user.school_id)
     return {
         "school": school,
         "packs": PACKS,
         "kinds": KIND_NAMES,
         "roles": AUDIENCE_ROLES,
-        "every": EVERY,
+        "policies": [(p.id, p.title) for p in school.policies],
         "every_names": EVERY_NAMES,
         "notes": [],
-        "form": {},
+        "form": dict.fromkeys(REQUIREMENT_BOXES, "") | {"due_days": 14, "valid_months": 12},
+        "limits": REQUIREMENT_BOXES,
         **extra,
     }
-
-
-@router.get("/admin/requirements", include_in_schema=False)
-def requirements_page(request: Request) -> Response:
-    """What staff are asked to do: the requirements, a built-in pack and the add form."""
-    user = require_roles(request, SETUP_EDITORS)
-    return show(request, "admin_requirements.html", _requirements_data(request, user))
 
 
 @router.post("/admin/requirements/pack", include_in_schema=False)
@@ -123,7 +115,7 @@ def _requirement_entry(form: dict[str, Any], school: Any) -> dict[str, Any]:
             raise SetupError("course", N_("Course: give the training course's name."))
         entry["course"] = form["course"].strip()[:200]
     if kind == "recurring_task":
-        if form["every"] not in EVERY:
+        if form["every"] not in EVERY_NAMES:
             raise SetupError("every", N_("How often: choose weekly, monthly, termly or yearly."))
         entry["every"] = form["every"]
     roles = [r for r in form["roles"] if r in AUDIENCE_ROLES]
@@ -151,17 +143,14 @@ def _requirement_entry(form: dict[str, Any], school: Any) -> dict[str, Any]:
     return entry
 
 
-def _save_requirement(
-    request: Request, user: Person, raw: FormData, rid: str | None = None
-) -> Response:
-    """Add (``rid`` None) or replace a requirement; the form again with the problem if not."""
+def _save_requirement(request: Request, user: Person, raw: FormData) -> Response:
+    """Add a requirement (or, at its own address, save its changes); the form again with the
+    problem if not."""
+    rid = request.path_params.get("rid")
     form: dict[str, Any] = boxes(raw, REQUIREMENT_BOXES)
     form["roles"] = [str(v) for v in raw.getlist("roles")]
-    data = _requirements_data(request, user, form=form)
-    template = "admin_requirements.html"
-    if rid is not None:
-        data["requirement"] = named(data["school"].requirements, rid, _NO_SUCH)
-        template = "admin_requirement.html"
+    data = (_requirement_data if rid else _requirements_data)(request, user) | {"form": form}
+    template = "admin_requirement.html" if rid else "admin_requirements.html"
     key = rid
     if key is None:  # a new one: a short id from its name, not yet used
         ids = {r.id for r in data["school"].requirements}
@@ -192,52 +181,41 @@ def _save_requirement(
     return saved(request, user, change, note, to=to, template=template, data=data)
 
 
-@router.post("/admin/requirements", include_in_schema=False)
-async def requirement_add(request: Request) -> Response:
-    """Add one requirement from the form."""
-    return await posted(request, _save_requirement, max_fields=60)
-
-
-@router.get("/admin/requirements/{rid}", include_in_schema=False)
-def requirement_page(request: Request, rid: str) -> Response:
+def _requirement_data(request: Request, user: Person) -> dict[str, Any]:
     """Edit one requirement, or stop it."""
-    user = require_roles(request, SETUP_EDITORS)
     data = _requirements_data(request, user)
-    req = named(data["school"].requirements, rid, _NO_SUCH)
-    data["requirement"] = req
+    req = data["requirement"] = named(
+        data["school"].requirements, request.path_params["rid"], _NO_SUCH
+    )
     data["form"] = {
         box: "" if getattr(req, box) is None else str(getattr(req, box))
         for box in REQUIREMENT_BOXES
     } | {"roles": list(req.audience.roles)}
-    return show(request, "admin_requirement.html", data)
+    return data
 
 
-@router.post("/admin/requirements/{rid}", include_in_schema=False)
-async def requirement_save(request: Request, rid: str) -> Response:
-    """Save one requirement's changes."""
-    return await posted(
-        request, lambda r, user, sent: _save_requirement(r, user, sent, rid), max_fields=60
-    )
-
-
-@router.post("/admin/requirements/{rid}/stop", include_in_schema=False)
-def requirement_stop(
-    request: Request, rid: str, csrf_token: Annotated[str, Form()] = ""
-) -> Response:
+def _stopped(request: Request, user: Person, sent: FormData) -> Response:
     """Stop asking for this: its open duties close; what was done stays on the record."""
-    user = editor(request, csrf_token)
-    data = _requirements_data(request, user)
-    req = named(data["school"].requirements, rid, _NO_SUCH)
+    data = _requirement_data(request, user)
+    rid, title = data["requirement"].id, data["requirement"].display_title
 
     def change(school: dict[str, Any]) -> None:
         school["requirements"] = [r for r in school["requirements"] if r["id"] != rid]
 
-    return saved(
-        request,
-        user,
-        change,
-        f"requirement stopped: {req.display_title[:200]}",
-        to="/admin/requirements?saved=1",
-        template="admin_requirement.html",
-        data={**data, "requirement": req},
-    )
+    to, note = "/admin/requirements?saved=1", f"requirement stopped: {title[:200]}"
+    return saved(request, user, change, note, to=to, template="admin_requirement.html", data=data)
+
+
+router.get("/admin/requirements", include_in_schema=False)(
+    page_route("admin_requirements.html", _requirements_data)
+)
+router.post("/admin/requirements", include_in_schema=False)(
+    form_route(_save_requirement, max_fields=60)
+)
+router.get("/admin/requirements/{rid}", include_in_schema=False)(
+    page_route("admin_requirement.html", _requirement_data)
+)
+router.post("/admin/requirements/{rid}", include_in_schema=False)(
+    form_route(_save_requirement, max_fields=60)
+)
+router.post("/admin/requirements/{rid}/stop", include_in_schema=False)(form_route(_stopped))

@@ -14,11 +14,18 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
 
 from bot.core.days.clock import local_today
-from bot.core.guards.permissions import SETUP_EDITORS
 from bot.core.language.i18n import N_
 from bot.core.models import Person, utcnow
-from bot.engine.web.deps import require_roles
-from bot.features.setup.pages import boxes, current_school, failed, posted, save_change, saved, show
+from bot.features.setup.pages import (
+    boxes,
+    current_school,
+    failed,
+    form_route,
+    page_route,
+    save_change,
+    saved,
+    show,
+)
 from bot.features.setup.rules import SetupError, parse_days, parse_terms, terms_text
 from bot.features.setup.term_calendar import MAX_ICS_BYTES, CalendarError, read_term_calendar
 
@@ -29,6 +36,7 @@ TERM_BOXES = dict.fromkeys(("terms", "inset_days", "holidays"), 20000)  # the mo
 
 
 def _terms_data(request: Request, user: Person, **extra: Any) -> dict[str, Any]:
+    """Term dates, INSET days and other closures: typed, or from an .ics calendar."""
     school = current_school(request, user.school_id)
     form = {
         "terms": terms_text(school),
@@ -38,21 +46,8 @@ def _terms_data(request: Request, user: Person, **extra: Any) -> dict[str, Any]:
     return {"school": school, "form": form, "read": None, **extra}
 
 
-@router.get("/admin/terms", include_in_schema=False)
-def terms_page(request: Request) -> Response:
-    """Term dates, INSET days and other closures: typed, or from an .ics calendar."""
-    user = require_roles(request, SETUP_EDITORS)
-    return show(request, "admin_terms.html", _terms_data(request, user))
-
-
-@router.post("/admin/terms", include_in_schema=False)
-async def terms_save(request: Request) -> Response:
-    """Save the typed term dates (each line checked; the line at fault is named)."""
-    return await posted(request, _terms_saved)
-
-
 def _terms_saved(request: Request, user: Person, sent: FormData) -> Response:
-    """``terms_save``'s checks and saving, on a page thread."""
+    """Save the typed term dates (each line checked; the line at fault is named)."""
     data = _terms_data(request, user)
     form = data["form"] = boxes(sent, TERM_BOXES)
     terms, inset_days, holidays = form.values()
@@ -74,14 +69,8 @@ def _terms_saved(request: Request, user: Person, sent: FormData) -> Response:
     )
 
 
-@router.post("/admin/terms/calendar", include_in_schema=False)
-async def terms_calendar(request: Request) -> Response:
-    """Read a local authority's .ics term-dates calendar and save what it says (shown)."""
-    return await posted(request, _calendar_read, max_files=1)
-
-
 def _calendar_read(request: Request, user: Person, sent: FormData) -> Response:
-    """``terms_calendar``'s reading and saving, on a page thread."""
+    """Read a local authority's .ics term-dates calendar and save what it says (shown)."""
     data = _terms_data(request, user)
     calendar = sent.get("calendar")
     upload = calendar if isinstance(calendar, UploadFile) else None
@@ -116,3 +105,10 @@ def _calendar_read(request: Request, user: Person, sent: FormData) -> Response:
         return failed(request, "admin_terms.html", data, exc)
     data = _terms_data(request, user, read=read, calendar_name=name)
     return show(request, "admin_terms.html", data)
+
+
+router.get("/admin/terms", include_in_schema=False)(page_route("admin_terms.html", _terms_data))
+router.post("/admin/terms", include_in_schema=False)(form_route(_terms_saved))
+router.post("/admin/terms/calendar", include_in_schema=False)(
+    form_route(_calendar_read, max_files=1)
+)
