@@ -334,14 +334,9 @@ def _settings_data(request: Request, user: Person) -> dict[str, Any]:
     }
 
 
-@router.post("/admin/settings", include_in_schema=False)
-def settings_save(
-    request: Request,
-    csrf_token: Annotated[str, Form()] = "",
-    source: Annotated[str, Form(max_length=10)] = "",
-) -> Response:
+def _source_moved(request: Request, user: Person, sent: FormData) -> Response:
     """Move the settings' home; the move carries the settings in force with it."""
-    user = editor(request, csrf_token)
+    source = boxes(sent, {"source": 10})["source"]
     settings = ctx(request).settings
     if len(ctx(request).config.schools) > 1 and not trust_wide(user):
         raise HTTPException(
@@ -413,6 +408,7 @@ router.post("/admin/roles/posts", include_in_schema=False)(form_route(_posts_sav
 router.get("/admin/settings", include_in_schema=False)(
     page_route("admin_settings.html", _settings_data)
 )
+router.post("/admin/settings", include_in_schema=False)(form_route(_source_moved))
 router.include_router(web_policies.router)
 router.include_router(web_requirements.router)
 router.include_router(web_terms.router)

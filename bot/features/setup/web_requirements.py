@@ -7,9 +7,9 @@ once through ``pages.save_change``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
@@ -21,7 +21,6 @@ from bot.features.setup.pack import PACKS, school_pack
 from bot.features.setup.pages import (
     boxes,
     current_school,
-    editor,
     failed,
     form_route,
     named,
@@ -71,14 +70,9 @@ def _requirements_data(request: Request, user: Person, **extra: Any) -> dict[str
     }
 
 
-@router.post("/admin/requirements/pack", include_in_schema=False)
-def requirements_pack(
-    request: Request,
-    csrf_token: Annotated[str, Form()] = "",
-    pack: Annotated[str, Form(max_length=40)] = "",
-) -> Response:
+def _pack_added(request: Request, user: Person, sent: FormData) -> Response:
     """Add a built-in pack's requirements (matched to the school's policies by title)."""
-    user = editor(request, csrf_token)
+    pack = boxes(sent, {"pack": 40})["pack"]
     data = _requirements_data(request, user)
     notes: list[Text] = []
 
@@ -209,6 +203,7 @@ def _stopped(request: Request, user: Person, sent: FormData) -> Response:
 router.get("/admin/requirements", include_in_schema=False)(
     page_route("admin_requirements.html", _requirements_data)
 )
+router.post("/admin/requirements/pack", include_in_schema=False)(form_route(_pack_added))
 router.post("/admin/requirements", include_in_schema=False)(
     form_route(_save_requirement, max_fields=60)
 )
