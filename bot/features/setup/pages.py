@@ -1,32 +1,40 @@
 """What every settings page shares: the settings in force, the school's people to choose from,
-the page frame (where the settings live, preview) and saving one change."""
+the page frame (where the settings live, preview), a page's and a form's route (its boxes and
+the most each holds read one way) and saving one change."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, cast
 
 from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.config import store as config_store
 from bot.core.days.clock import local_today
 from bot.core.deployment import setup_state
 from bot.core.guards.permissions import SETUP_EDITORS, TRUST_ADMINS
+from bot.core.language.i18n import N_
 from bot.core.models import Person, utcnow
 from bot.engine.web.deps import check_csrf, ctx, current_user, render, require_roles
+from bot.engine.web.guards import read_checked_form
 from bot.features.setup.rules import SetupError
 from bot.features.setup.service import FILE_MANAGED, apply_change
 
 __all__ = [
+    "boxes",
     "current_org",
     "current_school",
     "editor",
     "failed",
+    "form_route",
     "named",
+    "page_route",
     "people_choices",
     "save_change",
     "saved",
@@ -59,6 +67,49 @@ def editor(request: Request, csrf_token: object) -> Person:
     """Who posts a settings form: its token checked, then that they may change the settings."""
     check_csrf(request, csrf_token)
     return require_roles(request, SETUP_EDITORS)
+
+
+Save = Callable[[Request, Person, FormData], Response]  # a form checked and saved
+
+
+def form_route(
+    save: Save, *, max_fields: int = 20, max_files: int = 0
+) -> Callable[[Request], Awaitable[Response]]:
+    """A settings form's route: the form read within its limits (its boxes, ticked lists,
+    files), then its sender checked and ``save(request, user, form)`` run on a page thread,
+    where files are read (a path's ids are in ``request.path_params``)."""
+
+    async def route(request: Request) -> Response:
+        form = await read_checked_form(request, max_files=max_files, max_fields=max_fields)
+
+        def on_thread() -> Response:
+            return save(request, editor(request, str(form.get("csrf_token") or "")), form)
+
+        return await run_in_threadpool(on_thread)
+
+    route.__doc__ = save.__doc__
+    return route
+
+
+def page_route(
+    template: str, data: Callable[[Request, Person], dict[str, Any]]
+) -> Callable[[Request], Response]:
+    """A settings page's route: ``data`` for whoever may change the settings, shown."""
+
+    def route(request: Request) -> Response:
+        return show(request, template, data(request, require_roles(request, SETUP_EDITORS)))
+
+    route.__doc__ = data.__doc__
+    return route
+
+
+def boxes(form: FormData, limits: Mapping[str, int]) -> dict[str, str]:
+    """Each named box's text (empty when not sent); 400 when one holds more than its limit
+    (the page's own ``maxlength`` stops a person before that)."""
+    said = {box: str(form.get(box) or "") for box in limits}
+    if any(len(said[box]) > most for box, most in limits.items()):
+        raise HTTPException(400, N_("What was sent could not be read as a form: too much at once."))
+    return said
 
 
 def trust_wide(user: Person) -> bool:

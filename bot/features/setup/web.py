@@ -16,10 +16,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 
 from bot.core import audit
-from bot.core.config import JOB_ROLES, load_config
+from bot.core.config import JOB_ROLES, SchoolConfig, load_config
 from bot.core.config import store as config_store
 from bot.core.config.per_school import SettingsProblem, settings_problems
 from bot.core.days.clock import local_today
@@ -34,16 +34,18 @@ from bot.engine.directory_kept import posts_to_map
 from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.step_failures import describe, failing_steps
 from bot.engine.web.deps import ctx, require_roles
-from bot.engine.web.guards import read_checked_form
 from bot.features.reading.api import without_edition
 from bot.features.reports.api import clock_summary
 from bot.features.setup import web_policies, web_requirements, web_terms
 from bot.features.setup.answers import LIST_ROLES, SINGLE_ROLES, SchoolAnswers, refusal
 from bot.features.setup.pages import (
+    boxes,
     current_org,
     current_school,
     editor,
     failed,
+    form_route,
+    page_route,
     people_choices,
     saved,
     show,
@@ -154,41 +156,33 @@ def start_sending(
 # --------------------------------------------------------------------------- school details
 
 
-@router.get("/admin/school", include_in_schema=False)
-def school_page(request: Request) -> Response:
-    """The school's name, nation (bank holidays) and the address replies go to."""
-    user = require_roles(request, SETUP_EDITORS)
-    school = current_school(request, user.school_id)
-    form = {
-        "name": school.name,
-        "country": school.country,
-        "reply_to": school.reply_to or "",
-        "language": school.language,
+SCHOOL_BOXES = {"name": 200, "country": 40, "reply_to": 320, "language": 10}  # the most each holds
+
+
+def _school_data(form: dict[str, str], school: SchoolConfig | None = None) -> dict[str, Any]:
+    """The school details form, its choices and (shown) its Welsh language category."""
+    category = school and school.language_said
+    return {
+        "form": form,
+        "limits": SCHOOL_BOXES,
+        "fields": SchoolAnswers.model_fields,  # each box's question and help: the answers' own
+        "countries": COUNTRY_NAMES,
+        "languages": LANGUAGE_NAMES,
+        "category": category,
     }
-    return show(
-        request,
-        "admin_school.html",
-        {
-            "form": form,
-            "countries": COUNTRY_NAMES,
-            "languages": LANGUAGE_NAMES,
-            "category": school.language_said,
-        },
-    )
 
 
-@router.post("/admin/school", include_in_schema=False)
-def school_save(
-    request: Request,
-    csrf_token: Annotated[str, Form()] = "",
-    name: Annotated[str, Form(max_length=300)] = "",
-    country: Annotated[str, Form(max_length=40)] = "",
-    reply_to: Annotated[str, Form(max_length=320)] = "",
-    language: Annotated[str, Form(max_length=10)] = "",
-) -> Response:
-    """Save the school details (422 naming the box when something is wrong)."""
-    user = editor(request, csrf_token)
-    form = {"name": name, "country": country, "reply_to": reply_to, "language": language}
+def _school_page(request: Request, user: Person) -> dict[str, Any]:
+    """The school's name, nation (bank holidays) and the address replies go to."""
+    school = current_school(request, user.school_id)
+    form = {box: getattr(school, box) or "" for box in SCHOOL_BOXES}
+    return _school_data(form, school)
+
+
+def _school_saved(request: Request, user: Person, sent: FormData) -> Response:
+    """Save the school details, checked by the answers' model (422 naming the box)."""
+    form = boxes(sent, SCHOOL_BOXES)
+    name, country, reply_to, language = form.values()
 
     def change(school: dict[str, Any]) -> None:
         chosen = language or str(school.get("language") or "en")  # a form without the box
@@ -199,21 +193,16 @@ def school_save(
                 raise SetupError(box, _BOX, words=("box",), box=label, problem=problem)
         school["reply_to"] = reply_to.strip().lower() or None
 
-    return saved(
-        request,
-        user,
-        change,
-        "school details changed",
-        to="/admin/school?saved=1",
-        template="admin_school.html",
-        data={"form": form, "countries": COUNTRY_NAMES, "languages": LANGUAGE_NAMES},
-    )
+    to, data = "/admin/school?saved=1", _school_data(form)
+    note = "school details changed"
+    return saved(request, user, change, note, to=to, template="admin_school.html", data=data)
 
 
 # --------------------------------------------------------------------------- people in roles
 
 
 def _roles_data(request: Request, user: Person) -> dict[str, Any]:
+    """Head, safeguarding lead and deputies, DPO, clerk, chair and the bot's administrators."""
     with ctx(request).store.session() as session:
         school = current_org(request, session).school(user.school_id)
         people = people_choices(session, user.school_id)
@@ -233,23 +222,9 @@ def _roles_data(request: Request, user: Person) -> dict[str, Any]:
     }
 
 
-@router.post("/admin/roles/posts", include_in_schema=False)
-async def posts_save(request: Request) -> Response:
+def _posts_saved(request: Request, user: Person, form: FormData) -> Response:
     """Save what each post to map gives (one choice each, for everyone holding it)."""
-    form = await read_checked_form(request, max_files=0, max_fields=402)
-    chosen = dict(
-        zip(
-            (str(v) for v in form.getlist("post")),
-            (str(v) for v in form.getlist("role")),
-            strict=False,
-        )
-    )
-    return await run_in_threadpool(_posts_saved, request, str(form.get("csrf_token") or ""), chosen)
-
-
-def _posts_saved(request: Request, csrf_token: str, chosen: dict[str, str]) -> Response:
-    """``posts_save``'s checks and saving, on a page thread."""
-    user = editor(request, csrf_token)
+    chosen = dict(zip(map(str, form.getlist("post")), map(str, form.getlist("role")), strict=False))
     data = _roles_data(request, user)
     shown = {post for post, _names in data["posts"]}
 
@@ -270,26 +245,9 @@ def _posts_saved(request: Request, csrf_token: str, chosen: dict[str, str]) -> R
     )
 
 
-@router.get("/admin/roles", include_in_schema=False)
-def roles_page(request: Request) -> Response:
-    """Head, safeguarding lead and deputies, DPO, clerk, chair and the bot's administrators."""
-    user = require_roles(request, SETUP_EDITORS)
-    return show(request, "admin_roles.html", _roles_data(request, user))
-
-
-@router.post("/admin/roles", include_in_schema=False)
-async def roles_save(request: Request) -> Response:
+def _roles_saved(request: Request, user: Person, form: FormData) -> Response:
     """Save the people in roles: each must be someone the directory lists."""
-    form = await read_checked_form(request, max_files=0, max_fields=400)
-    picked = {
-        box: [str(v) for v in form.getlist(box) if str(v)] for box in (*ROLE_BOXES, *LIST_ROLES)
-    }
-    return await run_in_threadpool(_roles_saved, request, str(form.get("csrf_token") or ""), picked)
-
-
-def _roles_saved(request: Request, csrf_token: str, picked: dict[str, list[str]]) -> Response:
-    """``roles_save``'s checks and saving, on a page thread."""
-    user = editor(request, csrf_token)
+    picked = {box: [str(v) for v in form.getlist(box) if v] for box in (*ROLE_BOXES, *LIST_ROLES)}
     data = _roles_data(request, user)
     known = {email for email, _ in data["people"]}
     data["chosen"] = picked
@@ -362,16 +320,9 @@ def _role_labels(words: SaidWords) -> dict[str, Lazy]:
 # --------------------------------------------------------------------------- where settings live
 
 
-@router.get("/admin/settings", include_in_schema=False)
-def settings_page(request: Request) -> Response:
-    """Where the settings are managed (these pages or school.yaml) and the school.yaml export."""
-    user = require_roles(request, SETUP_EDITORS)
-    return show(request, "admin_settings.html", _settings_data(request, user))
-
-
 def _settings_data(request: Request, user: Person) -> dict[str, Any]:
-    """What the settings page shows this person: the move only to whoever may decide it for
-    every school, the export of what they may see."""
+    """Where the settings are managed (these pages or school.yaml) and the school.yaml export:
+    the move only to whoever may decide it for every school, the export of what they may see."""
     schools = len(ctx(request).config.schools)
     with ctx(request).store.session() as session:
         newest = config_store.latest(session)
@@ -383,14 +334,9 @@ def _settings_data(request: Request, user: Person) -> dict[str, Any]:
     }
 
 
-@router.post("/admin/settings", include_in_schema=False)
-def settings_save(
-    request: Request,
-    csrf_token: Annotated[str, Form()] = "",
-    source: Annotated[str, Form(max_length=10)] = "",
-) -> Response:
+def _source_moved(request: Request, user: Person, sent: FormData) -> Response:
     """Move the settings' home; the move carries the settings in force with it."""
-    user = editor(request, csrf_token)
+    source = boxes(sent, {"source": 10})["source"]
     settings = ctx(request).settings
     if len(ctx(request).config.schools) > 1 and not trust_wide(user):
         raise HTTPException(
@@ -454,6 +400,15 @@ def settings_export(request: Request) -> Response:
     )
 
 
+router.get("/admin/school", include_in_schema=False)(page_route("admin_school.html", _school_page))
+router.post("/admin/school", include_in_schema=False)(form_route(_school_saved))
+router.get("/admin/roles", include_in_schema=False)(page_route("admin_roles.html", _roles_data))
+router.post("/admin/roles", include_in_schema=False)(form_route(_roles_saved, max_fields=400))
+router.post("/admin/roles/posts", include_in_schema=False)(form_route(_posts_saved, max_fields=402))
+router.get("/admin/settings", include_in_schema=False)(
+    page_route("admin_settings.html", _settings_data)
+)
+router.post("/admin/settings", include_in_schema=False)(form_route(_source_moved))
 router.include_router(web_policies.router)
 router.include_router(web_requirements.router)
 router.include_router(web_terms.router)

@@ -9,18 +9,18 @@ once through ``pages.save_change``.
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData, UploadFile
 
 from bot.core.days.clock import local_today
 from bot.core.days.dates import CALENDAR, DateWindowError
-from bot.core.guards.permissions import SETUP_EDITORS
 from bot.core.language.i18n import N_, Joined, Msg
 from bot.core.language.words import school_words
 from bot.core.models import Person, utcnow
-from bot.engine.web.deps import ctx, require_roles
+from bot.engine.web.deps import ctx
 from bot.features.policies.api import (
     MAX_DOCUMENT_BYTES,
     FuzzyDate,
@@ -32,10 +32,12 @@ from bot.features.policies.api import (
 )
 from bot.features.reading.api import EditionError, audience_name, register_edition, without_edition
 from bot.features.setup.pages import (
+    boxes,
     current_school,
-    editor,
     failed,
+    form_route,
     named,
+    page_route,
     people_choices,
     save_change,
     saved,
@@ -54,13 +56,16 @@ __all__ = ["router"]
 
 router = APIRouter()
 MAX_UPLOADS = 20
+ACCEPT = ".docx,.pdf,.md"  # what the importer reads
+EDITION_BOXES = {"reading": 200, "title": 300, "edition": 40, "in_force": 40}
 
 # --------------------------------------------------------------------------- editions
 
 
 def _editions_data(request: Request, user: Person) -> dict[str, Any]:
-    """The school's reading audiences (campaign/audience: "Keeping children safe in education
-    (Part 1)") and those nobody is asked to read yet."""
+    """Register a reading's edition (this year's file staff read) from the browser: the
+    school's reading audiences (campaign/audience: "Keeping children safe in education
+    (Part 1)", the one the address names chosen) and those nobody is asked to read yet."""
     school = current_school(request, user.school_id)
     today = local_today(utcnow())
     with ctx(request).store.session() as session:
@@ -68,6 +73,7 @@ def _editions_data(request: Request, user: Person) -> dict[str, Any]:
     return {
         "school": school,
         "accept": ".docx,.pdf,.md,.txt",
+        "limits": EDITION_BOXES,
         "audiences": [
             (f"{req.id}/{part}", Joined((req.display_title, " (", audience_name(part), ")")))
             for req in school.requirements
@@ -76,7 +82,7 @@ def _editions_data(request: Request, user: Person) -> dict[str, Any]:
         ],
         "without_edition": waiting,
         "form": {
-            "reading": "",
+            "reading": request.query_params.get("reading", "")[:200],
             "title": "",
             "edition": str(today.year),
             "in_force": today.isoformat(),
@@ -85,31 +91,13 @@ def _editions_data(request: Request, user: Person) -> dict[str, Any]:
     }
 
 
-@router.get("/admin/editions", include_in_schema=False)
-def editions_page(request: Request, reading: str = "") -> Response:
-    """Register a reading's edition (this year's file staff read) from the browser."""
-    user = require_roles(request, SETUP_EDITORS)
-    data = _editions_data(request, user)
-    data["form"]["reading"] = reading[:200]
-    return show(request, "admin_editions.html", data)
-
-
-@router.post("/admin/editions", include_in_schema=False)
-def editions_upload(
-    request: Request,
-    document: Annotated[UploadFile, File()],
-    csrf_token: Annotated[str, Form()] = "",
-    reading: Annotated[str, Form(max_length=200)] = "",
-    title: Annotated[str, Form(max_length=300)] = "",
-    edition: Annotated[str, Form(max_length=40)] = "",
-    in_force: Annotated[str, Form(max_length=40)] = "",
-) -> Response:
+def _edition_registered(request: Request, user: Person, sent: FormData) -> Response:
     """Store the edition's file for one reading audience, checked as a policy upload is; from
     the day it comes into force everyone it is for is asked to read it (422 naming the box,
     nothing stored, otherwise)."""
-    user = editor(request, csrf_token)
     data = _editions_data(request, user)
-    data["form"] = {"reading": reading, "title": title, "edition": edition, "in_force": in_force}
+    form = data["form"] = boxes(sent, EDITION_BOXES)
+    reading, title, edition, in_force = form.values()
     today = local_today(utcnow())
     campaign, _, audience = reading.partition("/")
     try:
@@ -123,10 +111,11 @@ def editions_upload(
             )
         except DateWindowError as exc:
             raise SetupError("in_force", exc.msg) from None
-        blob = document.file.read(MAX_DOCUMENT_BYTES + 1)  # a page thread: a plain def
-        name = PurePath(document.filename or "").name
-        if not name:
+        document = sent.get("document")
+        if not isinstance(document, UploadFile) or not PurePath(document.filename or "").name:
             raise SetupError("document", N_("Document: choose the edition's file."))
+        name = PurePath(document.filename or "").name
+        blob = document.file.read(MAX_DOCUMENT_BYTES + 1)
         with ctx(request).store.transaction() as session:
             try:
                 result = register_edition(
@@ -158,32 +147,24 @@ def editions_upload(
 
 
 def _policies_data(request: Request, user: Person) -> dict[str, Any]:
+    """The school's policies and the upload form (one document or the whole folder)."""
     school = current_school(request, user.school_id)
     return {
         "school": school,
-        "accept": ".docx,.pdf,.md",
+        "accept": ACCEPT,
         "results": [],
         "left_out": [],
-        "typed": dict.fromkeys(
-            ("title", "version", "adopted", "next_review", "approving_body"), ""
-        ),
+        "typed": dict.fromkeys(TYPED_BOXES, ""),
     }
 
 
-@router.get("/admin/policies", include_in_schema=False)
-def policies_page(request: Request) -> Response:
-    """The school's policies and the upload form (one document or the whole folder)."""
-    user = require_roles(request, SETUP_EDITORS)
-    return show(request, "admin_policies.html", _policies_data(request, user))
-
-
-def _read_files(uploads: list[UploadFile]) -> list[tuple[str, bytes]]:
-    """(name, bytes) of each chosen file, at most the document limit + 1 byte each (read on
-    the page's thread: the routes that call it are plain ``def``)."""
+def _read_files(uploads: list[Any]) -> list[tuple[str, bytes]]:
+    """(name, bytes) of each file chosen (a text sent in its place is none), at most the
+    document limit + 1 byte each (read on the page's thread: see ``pages.posted``)."""
     files = [
         (upload.filename, upload.file.read(MAX_DOCUMENT_BYTES + 1))
         for upload in uploads[: MAX_UPLOADS + 1]
-        if upload.filename
+        if isinstance(upload, UploadFile) and upload.filename
     ]
     if not files:
         raise SetupError("documents", N_("Policy documents: choose at least one file."))
@@ -262,35 +243,18 @@ def _read_uploads(
     return read
 
 
-@router.post("/admin/policies", include_in_schema=False)
-def policies_upload(
-    request: Request,
-    documents: Annotated[list[UploadFile], File()],
-    csrf_token: Annotated[str, Form()] = "",
-    title: Annotated[str, Form(max_length=300)] = "",
-    version: Annotated[str, Form(max_length=40)] = "",
-    adopted: Annotated[str, Form(max_length=40)] = "",
-    next_review: Annotated[str, Form(max_length=40)] = "",
-    approving_body: Annotated[str, Form(max_length=120)] = "",
-) -> Response:
+def _uploaded(request: Request, user: Person, sent: FormData) -> Response:
     """Read every uploaded document with the policy importer and add (or update) each policy;
     one file that cannot be read stops the whole upload and names the file. A scanned PDF is
     registered from the details typed beside it; a copy of a document in another format is
     not added twice; a document naming another school or DSL is pointed out."""
-    user = editor(request, csrf_token)
     data = _policies_data(request, user)
-    typed = {
-        "title": title,
-        "version": version,
-        "adopted": adopted,
-        "next_review": next_review,
-        "approving_body": approving_body,
-    }
+    typed = boxes(sent, TYPED_BOXES)
     data["typed"] = typed
     today = local_today(utcnow())
     results: list[UploadedPolicy] = []
     try:
-        files = _read_files(documents)
+        files = _read_files(sent.getlist("documents"))
         read = _read_uploads(files, typed)
         with ctx(request).store.session() as session:
             dsls = dsl_names(session, data["school"])
@@ -353,112 +317,85 @@ def policies_upload(
     )
 
 
-def _policy_page(request: Request, user: Person, pid: str, **extra: Any) -> dict[str, Any]:
+# a policy's details' boxes and the most each holds
+POLICY_BOXES = {
+    "title": 300,
+    "owner": 320,
+    "approving_body": 200,
+    "review_cycle_months": 10,
+    "aup": 5,
+    "linked_policies": 5000,
+}
+# a document's details typed beside its upload (a scan's, or a title)
+TYPED_BOXES = {"title": 300, "version": 40, "adopted": 40, "next_review": 40, "approving_body": 120}
+
+
+def _policy_page(request: Request, user: Person) -> dict[str, Any]:
+    """Edit one policy's details, or upload a new version of its document."""
     school = current_school(request, user.school_id)
+    pid = request.path_params["pid"]
     policy = named(school.policies, pid, N_("There is no policy with that name in the settings."))
     with ctx(request).store.session() as session:
         people = people_choices(session, user.school_id)
-    form = {
-        "title": policy.title,
-        "owner": policy.owner or "",
-        "approving_body": policy.approving_body,
-        "review_cycle_months": str(policy.review_cycle_months),
-        "aup": "yes" if policy.aup else "",
-        "linked_policies": "\n".join(policy.linked_policies),
-    }
+    form = {box: getattr(policy, box) or "" for box in POLICY_BOXES}
+    form["linked_policies"] = "\n".join(policy.linked_policies)
     return {
         "school": school,
         "policy": policy,
         "form": form,
+        "limits": POLICY_BOXES,
         "people": people,
-        "accept": ".docx,.pdf,.md",
-        **extra,
+        "accept": ACCEPT,
     }
 
 
-@router.get("/admin/policies/{pid}", include_in_schema=False)
-def policy_page(request: Request, pid: str) -> Response:
-    """Edit one policy's details, or upload a new version of its document."""
-    user = require_roles(request, SETUP_EDITORS)
-    return show(request, "admin_policy.html", _policy_page(request, user, pid))
-
-
-@router.post("/admin/policies/{pid}", include_in_schema=False)
-def policy_save(
-    request: Request,
-    pid: str,
-    csrf_token: Annotated[str, Form()] = "",
-    title: Annotated[str, Form(max_length=400)] = "",
-    owner: Annotated[str, Form(max_length=320)] = "",
-    approving_body: Annotated[str, Form(max_length=200)] = "",
-    review_cycle_months: Annotated[str, Form(max_length=10)] = "",
-    aup: Annotated[str, Form(max_length=5)] = "",
-    linked_policies: Annotated[str, Form(max_length=5000)] = "",
-) -> Response:
+def _policy_saved(request: Request, user: Person, sent: FormData) -> Response:
     """Save a policy's details (title, lead, approving body, review cycle, AUP, links)."""
-    user = editor(request, csrf_token)
-    data = _policy_page(request, user, pid)
-    data["form"] = {
-        "title": title,
-        "owner": owner,
-        "approving_body": approving_body,
-        "review_cycle_months": review_cycle_months,
-        "aup": aup,
-        "linked_policies": linked_policies,
-    }
+    data = _policy_page(request, user)
+    pid = data["policy"].id
+    form = data["form"] = boxes(sent, POLICY_BOXES)
+    title, owner, body, cycle = (form[box].strip() for box in list(POLICY_BOXES)[:4])
     known = {email for email, _ in data["people"]}
 
     def change(school: dict[str, Any]) -> None:
-        if not title.strip():
+        if not title:
             raise SetupError("title", N_("Title: give the policy's title."))
         if owner and owner not in known:
             raise SetupError("owner", N_("Policy lead: choose someone from the list."))
-        if not approving_body.strip() or len(approving_body.strip()) > 120:
+        if not body or len(body) > 120:
             raise SetupError(
                 "approving_body",
                 N_("Approving body: the %(body)s or a committee's name (at most 120 characters)."),
                 words=("body",),
                 body=school_words(data["school"]).governing_body,
             )
-        if not review_cycle_months.strip().isdigit() or not 1 <= int(review_cycle_months) <= 60:
+        if not cycle.isdigit() or not 1 <= int(cycle) <= 60:
             raise SetupError(
                 "review_cycle_months",
                 N_("Review cycle: a whole number of months from 1 to 60, e.g. 12."),
             )
-        links = [line.strip() for line in linked_policies.splitlines() if line.strip()]
+        links = [line.strip() for line in form["linked_policies"].splitlines() if line.strip()]
         entry = next(p for p in school["policies"] if p["id"] == pid)
         entry.update(
-            title=title.strip(),
+            title=title,
             owner=owner or None,
-            approving_body=approving_body.strip(),
-            review_cycle_months=int(review_cycle_months),
-            aup=aup == "yes",
-            linked_policies=[link for link in links if link.lower() != title.strip().lower()],
+            approving_body=body,
+            review_cycle_months=int(cycle),
+            aup=form["aup"] == "yes",
+            linked_policies=[link for link in links if link.lower() != title.lower()],
         )
 
-    return saved(
-        request,
-        user,
-        change,
-        f"policy details changed: {title.strip()[:200]}",
-        to=f"/admin/policies/{pid}?saved=1",
-        template="admin_policy.html",
-        data=data,
-    )
+    note = f"policy details changed: {title[:200]}"
+    to = f"/admin/policies/{pid}?saved=1"
+    return saved(request, user, change, note, to=to, template="admin_policy.html", data=data)
 
 
-@router.post("/admin/policies/{pid}/version", include_in_schema=False)
-def policy_version(
-    request: Request,
-    pid: str,
-    document: Annotated[UploadFile, File()],
-    csrf_token: Annotated[str, Form()] = "",
-) -> Response:
+def _new_version(request: Request, user: Person, sent: FormData) -> Response:
     """A new version of this policy's document: staff who acknowledge it are asked again."""
-    user = editor(request, csrf_token)
-    data = _policy_page(request, user, pid)
+    data = _policy_page(request, user)
+    pid = data["policy"].id
     try:
-        ((name, blob),) = _read_files([document])
+        ((name, blob),) = _read_files([sent.get("document")])
         base, imported = read_upload(name, blob)
         policy = data["policy"]
         result = policy_from_upload(
@@ -475,3 +412,22 @@ def policy_version(
     except SetupError as exc:
         return failed(request, "admin_policy.html", data, exc)
     return RedirectResponse(f"/admin/policies/{pid}?saved=version", status_code=303)
+
+
+router.get("/admin/editions", include_in_schema=False)(
+    page_route("admin_editions.html", _editions_data)
+)
+router.post("/admin/editions", include_in_schema=False)(
+    form_route(_edition_registered, max_files=1)
+)
+router.get("/admin/policies", include_in_schema=False)(
+    page_route("admin_policies.html", _policies_data)
+)
+router.post("/admin/policies", include_in_schema=False)(form_route(_uploaded, max_files=1000))
+router.get("/admin/policies/{pid}", include_in_schema=False)(
+    page_route("admin_policy.html", _policy_page)
+)
+router.post("/admin/policies/{pid}", include_in_schema=False)(form_route(_policy_saved))
+router.post("/admin/policies/{pid}/version", include_in_schema=False)(
+    form_route(_new_version, max_files=1)
+)

@@ -7,21 +7,28 @@ once through ``pages.save_change``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData
 
 from bot.core.config import ROLES
 from bot.core.guards.forms import Text
-from bot.core.guards.permissions import SETUP_EDITORS
 from bot.core.language.i18n import N_
 from bot.core.models import Person
-from bot.engine.web.deps import require_roles
-from bot.engine.web.guards import read_checked_form
 from bot.features.setup.pack import PACKS, school_pack
-from bot.features.setup.pages import current_school, editor, failed, named, save_change, saved, show
+from bot.features.setup.pages import (
+    boxes,
+    current_school,
+    failed,
+    form_route,
+    named,
+    page_route,
+    save_change,
+    saved,
+    show,
+)
 from bot.features.setup.rules import SetupError, slug
 
 __all__ = ["router"]
@@ -39,52 +46,33 @@ EVERY_NAMES = {
     "termly": N_("Termly"),
     "yearly": N_("Yearly"),
 }
-EVERY = tuple(EVERY_NAMES)
-# a requirement form's boxes (besides the roles ticked)
-REQUIREMENT_BOXES = (
-    "kind",
-    "title",
-    "policy",
-    "course",
-    "every",
-    "due_days",
-    "valid_months",
-    "yearly_on",
-)
+# a requirement form's boxes (besides the roles ticked) and the most each holds
+REQUIREMENT_BOXES = {"kind": 40, "title": 300, "policy": 100, "course": 200, "every": 20}
+REQUIREMENT_BOXES |= {"due_days": 10, "valid_months": 10, "yearly_on": 10}
 AUDIENCE_ROLES = tuple(r for r in ROLES if r != "account_holder")
 _NO_SUCH = N_("There is no requirement with that name in the settings.")  # said on the 404 page
 
 
 def _requirements_data(request: Request, user: Person, **extra: Any) -> dict[str, Any]:
+    """What staff are asked to do: the requirements, a built-in pack and the add form."""
     school = current_school(request, user.school_id)
     return {
         "school": school,
         "packs": PACKS,
         "kinds": KIND_NAMES,
         "roles": AUDIENCE_ROLES,
-        "every": EVERY,
+        "policies": [(p.id, p.title) for p in school.policies],
         "every_names": EVERY_NAMES,
         "notes": [],
-        "form": {},
+        "form": dict.fromkeys(REQUIREMENT_BOXES, "") | {"due_days": 14, "valid_months": 12},
+        "limits": REQUIREMENT_BOXES,
         **extra,
     }
 
 
-@router.get("/admin/requirements", include_in_schema=False)
-def requirements_page(request: Request) -> Response:
-    """What staff are asked to do: the requirements, a built-in pack and the add form."""
-    user = require_roles(request, SETUP_EDITORS)
-    return show(request, "admin_requirements.html", _requirements_data(request, user))
-
-
-@router.post("/admin/requirements/pack", include_in_schema=False)
-def requirements_pack(
-    request: Request,
-    csrf_token: Annotated[str, Form()] = "",
-    pack: Annotated[str, Form(max_length=40)] = "",
-) -> Response:
+def _pack_added(request: Request, user: Person, sent: FormData) -> Response:
     """Add a built-in pack's requirements (matched to the school's policies by title)."""
-    user = editor(request, csrf_token)
+    pack = boxes(sent, {"pack": 40})["pack"]
     data = _requirements_data(request, user)
     notes: list[Text] = []
 
@@ -121,7 +109,7 @@ def _requirement_entry(form: dict[str, Any], school: Any) -> dict[str, Any]:
             raise SetupError("course", N_("Course: give the training course's name."))
         entry["course"] = form["course"].strip()[:200]
     if kind == "recurring_task":
-        if form["every"] not in EVERY:
+        if form["every"] not in EVERY_NAMES:
             raise SetupError("every", N_("How often: choose weekly, monthly, termly or yearly."))
         entry["every"] = form["every"]
     roles = [r for r in form["roles"] if r in AUDIENCE_ROLES]
@@ -149,39 +137,28 @@ def _requirement_entry(form: dict[str, Any], school: Any) -> dict[str, Any]:
     return entry
 
 
-async def _requirement_form(request: Request) -> dict[str, Any]:
-    raw = await read_checked_form(request, max_files=0, max_fields=60)
-    form: dict[str, Any] = {
-        box: str(raw.get(box) or "") for box in ("csrf_token", *REQUIREMENT_BOXES)
-    }
+def _save_requirement(request: Request, user: Person, raw: FormData) -> Response:
+    """Add a requirement (or, at its own address, save its changes); the form again with the
+    problem if not."""
+    rid = request.path_params.get("rid")
+    form: dict[str, Any] = boxes(raw, REQUIREMENT_BOXES)
     form["roles"] = [str(v) for v in raw.getlist("roles")]
-    return form
-
-
-def _save_requirement(
-    request: Request,
-    user: Person,
-    rid: str | None,
-    form: dict[str, Any],
-    template: str,
-    data: dict[str, Any],
-) -> Response:
-    """Add (``rid`` None) or replace a requirement; the form again with the problem if not."""
-    data["form"] = form
-    new_id: list[str] = []
+    data = (_requirement_data if rid else _requirements_data)(request, user) | {"form": form}
+    template = "admin_requirement.html" if rid else "admin_requirements.html"
+    key = rid
+    if key is None:  # a new one: a short id from its name, not yet used
+        ids = {r.id for r in data["school"].requirements}
+        base = slug(
+            form["title"] or form["course"] or f"{form['kind']}-{form['policy']}", "requirement"
+        )
+        key, n = base, 2
+        while key in ids:
+            key, n = f"{base}-{n}", n + 1
 
     def change(school: dict[str, Any]) -> None:
         entry = _requirement_entry(form, data["school"])
-        ids = {r["id"] for r in school["requirements"]}
         if rid is None:
-            base = slug(
-                form["title"] or form["course"] or f"{form['kind']}-{form['policy']}", "requirement"
-            )
-            key, n = base, 2
-            while key in ids:
-                key, n = f"{base}-{n}", n + 1
             school["requirements"] = [*school["requirements"], {"id": key, **entry}]
-            new_id.append(key)
             return
         old = next(r for r in school["requirements"] if r["id"] == rid)
         kept = ["id", "cadence", "new_starter_days"]
@@ -191,75 +168,49 @@ def _save_requirement(
         school["requirements"] = [
             {**keep, **entry} if r["id"] == rid else r for r in school["requirements"]
         ]
-        new_id.append(rid)
 
     title = form["title"] or form["course"] or KIND_NAMES.get(form["kind"], "requirement")
-    try:
-        save_change(request, user, change, f"requirement saved: {title[:200]}")
-    except SetupError as exc:
-        return failed(request, template, data, exc)
-    return RedirectResponse(f"/admin/requirements/{new_id[0]}?saved=1", status_code=303)
+    to = f"/admin/requirements/{key}?saved=1"
+    note = f"requirement saved: {title[:200]}"
+    return saved(request, user, change, note, to=to, template=template, data=data)
 
 
-@router.post("/admin/requirements", include_in_schema=False)
-async def requirement_add(request: Request) -> Response:
-    """Add one requirement from the form."""
-    form = await _requirement_form(request)
-
-    def add() -> Response:
-        user = editor(request, form["csrf_token"])
-        data = _requirements_data(request, user)
-        return _save_requirement(request, user, None, form, "admin_requirements.html", data)
-
-    return await run_in_threadpool(add)
-
-
-@router.get("/admin/requirements/{rid}", include_in_schema=False)
-def requirement_page(request: Request, rid: str) -> Response:
+def _requirement_data(request: Request, user: Person) -> dict[str, Any]:
     """Edit one requirement, or stop it."""
-    user = require_roles(request, SETUP_EDITORS)
     data = _requirements_data(request, user)
-    req = named(data["school"].requirements, rid, _NO_SUCH)
-    data["requirement"] = req
+    req = data["requirement"] = named(
+        data["school"].requirements, request.path_params["rid"], _NO_SUCH
+    )
     data["form"] = {
         box: "" if getattr(req, box) is None else str(getattr(req, box))
         for box in REQUIREMENT_BOXES
     } | {"roles": list(req.audience.roles)}
-    return show(request, "admin_requirement.html", data)
+    return data
 
 
-@router.post("/admin/requirements/{rid}", include_in_schema=False)
-async def requirement_save(request: Request, rid: str) -> Response:
-    """Save one requirement's changes."""
-    form = await _requirement_form(request)
-
-    def save() -> Response:
-        user = editor(request, form["csrf_token"])
-        data = _requirements_data(request, user)
-        data["requirement"] = named(data["school"].requirements, rid, _NO_SUCH)
-        return _save_requirement(request, user, rid, form, "admin_requirement.html", data)
-
-    return await run_in_threadpool(save)
-
-
-@router.post("/admin/requirements/{rid}/stop", include_in_schema=False)
-def requirement_stop(
-    request: Request, rid: str, csrf_token: Annotated[str, Form()] = ""
-) -> Response:
+def _stopped(request: Request, user: Person, sent: FormData) -> Response:
     """Stop asking for this: its open duties close; what was done stays on the record."""
-    user = editor(request, csrf_token)
-    data = _requirements_data(request, user)
-    req = named(data["school"].requirements, rid, _NO_SUCH)
+    data = _requirement_data(request, user)
+    rid, title = data["requirement"].id, data["requirement"].display_title
 
     def change(school: dict[str, Any]) -> None:
         school["requirements"] = [r for r in school["requirements"] if r["id"] != rid]
 
-    return saved(
-        request,
-        user,
-        change,
-        f"requirement stopped: {req.display_title[:200]}",
-        to="/admin/requirements?saved=1",
-        template="admin_requirement.html",
-        data={**data, "requirement": req},
-    )
+    to, note = "/admin/requirements?saved=1", f"requirement stopped: {title[:200]}"
+    return saved(request, user, change, note, to=to, template="admin_requirement.html", data=data)
+
+
+router.get("/admin/requirements", include_in_schema=False)(
+    page_route("admin_requirements.html", _requirements_data)
+)
+router.post("/admin/requirements/pack", include_in_schema=False)(form_route(_pack_added))
+router.post("/admin/requirements", include_in_schema=False)(
+    form_route(_save_requirement, max_fields=60)
+)
+router.get("/admin/requirements/{rid}", include_in_schema=False)(
+    page_route("admin_requirement.html", _requirement_data)
+)
+router.post("/admin/requirements/{rid}", include_in_schema=False)(
+    form_route(_save_requirement, max_fields=60)
+)
+router.post("/admin/requirements/{rid}/stop", include_in_schema=False)(form_route(_stopped))

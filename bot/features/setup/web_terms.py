@@ -7,26 +7,36 @@ applied at once through ``pages.save_change``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.datastructures import FormData, UploadFile
 
 from bot.core.days.clock import local_today
-from bot.core.guards.permissions import SETUP_EDITORS
 from bot.core.language.i18n import N_
 from bot.core.models import Person, utcnow
-from bot.engine.web.deps import require_roles
-from bot.features.setup.pages import current_school, editor, failed, save_change, saved, show
+from bot.features.setup.pages import (
+    boxes,
+    current_school,
+    failed,
+    form_route,
+    page_route,
+    save_change,
+    saved,
+    show,
+)
 from bot.features.setup.rules import SetupError, parse_days, parse_terms, terms_text
 from bot.features.setup.term_calendar import MAX_ICS_BYTES, CalendarError, read_term_calendar
 
 __all__ = ["router"]
 
 router = APIRouter()
+TERM_BOXES = dict.fromkeys(("terms", "inset_days", "holidays"), 20000)  # the most each holds
 
 
 def _terms_data(request: Request, user: Person, **extra: Any) -> dict[str, Any]:
+    """Term dates, INSET days and other closures: typed, or from an .ics calendar."""
     school = current_school(request, user.school_id)
     form = {
         "terms": terms_text(school),
@@ -36,25 +46,11 @@ def _terms_data(request: Request, user: Person, **extra: Any) -> dict[str, Any]:
     return {"school": school, "form": form, "read": None, **extra}
 
 
-@router.get("/admin/terms", include_in_schema=False)
-def terms_page(request: Request) -> Response:
-    """Term dates, INSET days and other closures: typed, or from an .ics calendar."""
-    user = require_roles(request, SETUP_EDITORS)
-    return show(request, "admin_terms.html", _terms_data(request, user))
-
-
-@router.post("/admin/terms", include_in_schema=False)
-def terms_save(
-    request: Request,
-    csrf_token: Annotated[str, Form()] = "",
-    terms: Annotated[str, Form(max_length=20000)] = "",
-    inset_days: Annotated[str, Form(max_length=20000)] = "",
-    holidays: Annotated[str, Form(max_length=20000)] = "",
-) -> Response:
+def _terms_saved(request: Request, user: Person, sent: FormData) -> Response:
     """Save the typed term dates (each line checked; the line at fault is named)."""
-    user = editor(request, csrf_token)
     data = _terms_data(request, user)
-    data["form"] = {"terms": terms, "inset_days": inset_days, "holidays": holidays}
+    form = data["form"] = boxes(sent, TERM_BOXES)
+    terms, inset_days, holidays = form.values()
 
     def change(school: dict[str, Any]) -> None:
         today = local_today(utcnow())
@@ -73,23 +69,19 @@ def terms_save(
     )
 
 
-@router.post("/admin/terms/calendar", include_in_schema=False)
-def terms_calendar(
-    request: Request,
-    calendar: Annotated[UploadFile, File()],
-    csrf_token: Annotated[str, Form()] = "",
-) -> Response:
+def _calendar_read(request: Request, user: Person, sent: FormData) -> Response:
     """Read a local authority's .ics term-dates calendar and save what it says (shown)."""
-    user = editor(request, csrf_token)
     data = _terms_data(request, user)
-    name = (calendar.filename or "the calendar").rsplit("/", 1)[-1][:80]
+    calendar = sent.get("calendar")
+    upload = calendar if isinstance(calendar, UploadFile) else None
+    name = ((upload and upload.filename) or "the calendar").rsplit("/", 1)[-1][:80]
     try:
         if not name.lower().endswith(".ics"):
             raise SetupError(
                 "calendar", N_("%(file)s: choose the calendar's .ics file."), file=name
             )
         try:
-            blob = calendar.file.read(MAX_ICS_BYTES + 1)
+            blob = upload.file.read(MAX_ICS_BYTES + 1) if upload else b""
             read = read_term_calendar(blob, name)
         except CalendarError as exc:
             values: dict[str, Any] = dict(exc.values)  # what the reader's sentence names
@@ -113,3 +105,10 @@ def terms_calendar(
         return failed(request, "admin_terms.html", data, exc)
     data = _terms_data(request, user, read=read, calendar_name=name)
     return show(request, "admin_terms.html", data)
+
+
+router.get("/admin/terms", include_in_schema=False)(page_route("admin_terms.html", _terms_data))
+router.post("/admin/terms", include_in_schema=False)(form_route(_terms_saved))
+router.post("/admin/terms/calendar", include_in_schema=False)(
+    form_route(_calendar_read, max_files=1)
+)
