@@ -357,31 +357,29 @@ def mark_written(session: Session, table_name: str) -> None:
 # --------------------------------------------------------------------------- at commit
 
 
-def _read(session: Session, batch: Batch, ids: Sequence[int]) -> Iterator[dict[str, Any]]:
-    """The rows of ``batch`` with ``ids`` (sealed columns only)."""
-    query, size = _read_query(session, batch)
-    for start in range(0, len(ids), size):
-        for values in session.execute(query, {"ids": list(ids[start : start + size])}):
-            yield dict(zip(batch.columns, values, strict=True))
-
-
-_READS: dict[tuple[Batch, str], tuple[Select[Any], int]] = {}
-
-
-def _read_query(session: Session, batch: Batch) -> tuple[Select[Any], int]:
-    """``_read``'s SELECT for ``batch`` on the session's database, built once: a statement keeps
-    its cache key, so a commit that seals (one a delivered message) does not build it again."""
+def read_by_ids(
+    session: Session, table: Table, columns: Sequence[str], ids: Sequence[int]
+) -> Iterator[dict[str, Any]]:
+    """The rows of ``table`` with ``ids`` (``columns`` only), by id: what a commit seals. Its
+    SELECT is built once per table and database: a statement keeps its cache key, so a commit
+    that seals (one a delivered message) does not build it again."""
     # cycle: the store puts this module's hooks in every engine it makes (install_tags,
     # mark_written); one_of is its one way to read by many ids (tests/test_layout.py)
     from bot.core.database.store import one_of
 
-    known = (batch, session.get_bind().dialect.name)
+    known = (table.name, tuple(columns), session.get_bind().dialect.name)
     if known not in _READS:
-        table = batch.table
         # PostgreSQL: 5,000 ids a statement as one array (a column serves as an attribute)
         among, size = one_of(session, cast(Any, table.c.id), "ids")
-        _READS[known] = select(*[table.c[c] for c in batch.columns]).where(among), size
-    return _READS[known]
+        query = select(*[table.c[c] for c in columns]).where(among).order_by(table.c.id)
+        _READS[known] = query, size
+    query, size = _READS[known]
+    for start in range(0, len(ids), size):
+        for values in session.execute(query, {"ids": list(ids[start : start + size])}):
+            yield dict(zip(columns, values, strict=True))
+
+
+_READS: dict[tuple[str, tuple[str, ...], str], tuple[Select[Any], int]] = {}
 
 
 def sealing_key(session: Session) -> bytes:
@@ -428,7 +426,7 @@ def drain_tags(session: Session, tags: Sequence[str]) -> list[audit.Entry]:
         if not wanted:
             continue
         sealed = _Sealed(batch, key)
-        for row in _read(session, batch, wanted):
+        for row in read_by_ids(session, batch.table, batch.columns, wanted):
             sealed.add(row)
         removed = [i for i in wanted if str(i) not in sealed.rows]
         entries += sealed.events(removed)

@@ -127,15 +127,17 @@ class Verdict:
         return sum(self.records.values())
 
 
+_Seal = tuple[int, str | None, tuple[str, ...], str | None]  # a row's latest seal: seq, digest,
+# the fields it covers, the key's id
+
+
 @dataclass
 class _Walk:
     """What the chain walk keeps: each sealed record's latest seal, and the anchor's entry."""
 
     anchor: Anchor | None
     keys: Keyring | None
-    seals: dict[tuple[str, RecordId], tuple[int, str | None, tuple[str, ...], str | None]] = field(
-        default_factory=dict
-    )
+    seals: dict[tuple[str, RecordId], _Seal] = field(default_factory=dict)
     shapes: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     anchor_hash: str | None = None
     upgrade_at: datetime | None = None
@@ -280,40 +282,75 @@ def _key(keys: Keyring | None, kid: str | None) -> bytes | None:
     return None if kid is None or keys is None else keys.find(kid)
 
 
-def _check_kind(session: Session, kind: Kind, walk: _Walk, verdict: Verdict) -> None:
-    """Compare every stored row of ``kind`` with its latest seal (streamed, by id)."""
-    seen = 0
+def _check_stored(session: Session, kind: Kind | Batch, walk: _Walk, verdict: Verdict) -> None:
+    """Compare every stored row of ``kind`` with its latest seal (streamed, by id); a row of a
+    batch-sealed kind in a state that must be sealed (a duty done, a message sent) and has none
+    was written outside the bot. Beyond ``SHOWN`` problems none is named (naming reads more)."""
+    batch = kind if isinstance(kind, Batch) else None
     table = kind.table
-    for result_row in rows_by_id(session, select(*table.columns), table.c.id, 500):
+    cols = list(table.columns) if batch is None else [table.c[c] for c in batch.columns]
+    seen = 0
+    for result_row in rows_by_id(session, select(*cols), table.c.id, 2000 if batch else 500):
         row = dict(result_row._mapping)
-        seen += 1
         seal = walk.seals.pop((kind.name, record_id(row["id"])), None)
         if seal is None or seal[1] is None:
-            if len(verdict.problems) < SHOWN:
-                name = record_name(session, kind, row, record_id(row["id"]))
-                verdict.add(
-                    f"{name} is not in the audit log: it was added directly to the database, "
-                    "or the log was cut short."
-                )
-            else:
-                verdict.more += 1
-            continue
-        seq, sealed_hash, fields, kid = seal
-        key = _key(walk.keys, kid)
-        if row_digest(row, fields, key) == sealed_hash:
-            continue
+            if batch is not None and not batch.sealed(row):
+                continue  # e.g. an open duty, a queued message: not sealed until they change
+            seal = None
+        seen += 1
+        if seal is not None:
+            key = _key(walk.keys, seal[3])
+            digest = (
+                batch_digest(key, batch, row, seal[2]) if batch else row_digest(row, seal[2], key)
+            )
+            if digest == seal[1]:
+                continue
         if len(verdict.problems) >= SHOWN:
             verdict.more += 1
-            continue
-        details = _seal_details(session, seq)
-        now = field_digests({k: row[k] for k in fields if k in row}, key)
-        sealed_fields = details.get("fields") or {}
-        changed = [field_words(k) for k in fields if now.get(k) != sealed_fields.get(k)]
-        name = record_name(session, kind, details.get("ident") or row, record_id(row["id"]))
-        verdict.add(
-            f"{name} was changed after it was recorded ({', '.join(changed) or 'its fields'})."
-        )
+        elif seal is None:
+            verdict.add(_unsealed(session, kind, row))
+        else:
+            verdict.add(_changed(session, kind, row, seal, key))
     verdict.records[kind.name] = seen
+    if kind.name == "config_version":
+        _check_settings_fingerprints(session, verdict)
+
+
+def _unsealed(session: Session, kind: Kind | Batch, row: dict[str, Any]) -> str:
+    """A stored row with no seal, in plain words."""
+    if isinstance(kind, Batch):
+        return (
+            f"{batch_name(session, kind, row)} is not in the audit log: it was "
+            "added or changed directly in the database."
+        )
+    return (
+        f"{record_name(session, kind, row, record_id(row['id']))} is not in the audit log: it "
+        "was added directly to the database, or the log was cut short."
+    )
+
+
+def _changed(
+    session: Session, kind: Kind | Batch, row: dict[str, Any], seal: _Seal, key: bytes | None
+) -> str:
+    """A stored row that differs from its seal, with the fields that changed where the seal
+    kept a digest of each (of a batch-sealed kind: small tables only)."""
+    details = _seal_details(session, seal[0]) if isinstance(kind, Kind) or kind.fields else {}
+    if isinstance(kind, Kind):
+        sealed, fields = details.get("fields") or {}, seal[2]
+        now = field_digests({k: row[k] for k in fields if k in row}, key)
+        changed = ", ".join(field_words(k) for k in fields if now.get(k) != sealed.get(k))
+        name = record_name(session, kind, details.get("ident") or row, record_id(row["id"]))
+        return f"{name} was changed after it was recorded ({changed or 'its fields'})."
+    sealed = (details.get("fields") or {}).get(str(row["id"])) or {}
+    changed = ", ".join(
+        field_words(c)
+        for c in kind.columns
+        if c in sealed and sealed[c] != field_digest(key, row[c])
+    )
+    return (
+        f"{batch_name(session, kind, row)} was changed after it was recorded"
+        f"{f' ({changed})' if changed else ''}."
+    )
 
 
 def _check_missing(session: Session, walk: _Walk, verdict: Verdict) -> None:
@@ -356,10 +393,9 @@ def check(
     problem = _anchor_problem(walk, result.checked)
     if problem:
         verdict.add(problem)
-    for kind in KINDS:
-        _check_kind(session, kind, walk, verdict)
-    for batch in BATCHES:
-        _check_batch(session, batch, walk, verdict)
+    stored: tuple[Kind | Batch, ...] = (*KINDS, *BATCHES)
+    for kind in stored:
+        _check_stored(session, kind, walk, verdict)
     _check_missing(session, walk, verdict)
     _check_queued(session, verdict)
     if not beat_is_ours(session.connection(), audit.keyring_of(session)):
@@ -397,53 +433,6 @@ def _check_queued(session: Session, verdict: Verdict) -> None:
 
 
 # --------------------------------------------------------------------------- batch-sealed kinds
-
-
-def _check_batch(session: Session, batch: Batch, walk: _Walk, verdict: Verdict) -> None:
-    """Compare every stored row of ``batch`` with its latest seal; a row in a state that must
-    be sealed (a duty done, a message sent) and has none was written outside the bot."""
-    seen = 0
-    table = batch.table
-    cols = [table.c[c] for c in batch.columns]
-    for result_row in rows_by_id(session, select(*cols), table.c.id, 2000):
-        row = dict(result_row._mapping)
-        seal = walk.seals.pop((batch.name, int(row["id"])), None)
-        if seal is None or seal[1] is None:
-            if not batch.sealed(row):
-                continue  # e.g. an open duty, a queued message: not sealed until they change
-            seen += 1
-            verdict.add(
-                f"{batch_name(session, batch, row)} is not in the audit log: it was "
-                "added or changed directly in the database."
-            )
-            continue
-        seen += 1
-        seq, sealed, columns, kid = seal
-        key = _key(walk.keys, kid)
-        if batch_digest(key, batch, row, columns) == sealed:
-            continue
-        changed = _batch_fields(session, batch, row, seq, key)
-        verdict.add(
-            f"{batch_name(session, batch, row)} was changed after it was recorded"
-            f"{f' ({changed})' if changed else ''}."
-        )
-    verdict.records[batch.name] = seen
-    if batch.name == "config_version":
-        _check_settings_fingerprints(session, verdict)
-
-
-def _batch_fields(
-    session: Session, batch: Batch, row: dict[str, Any], seq: int, key: bytes | None
-) -> str:
-    """The fields that changed, where the seal kept a digest of each (small tables)."""
-    if not batch.fields:
-        return ""
-    sealed = (_seal_details(session, seq).get("fields") or {}).get(str(row["id"])) or {}
-    return ", ".join(
-        field_words(c)
-        for c in batch.columns
-        if c in sealed and sealed[c] != field_digest(key, row[c])
-    )
 
 
 def _check_settings_fingerprints(session: Session, verdict: Verdict) -> None:

@@ -23,14 +23,13 @@ import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, event, inspect, select
+from sqlalchemy import Table, event, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import audit
-from bot.core.audit.batches import BATCHES, canon, drain, forget, seal_all, sealing_key
+from bot.core.audit.batches import BATCHES, canon, drain, forget, read_by_ids, seal_all, sealing_key
 from bot.core.audit.chain import keyed_digest
 from bot.core.models import (
     Attestation,
@@ -98,14 +97,6 @@ class Kind:
         table = self.model.__table__
         assert isinstance(table, Table)
         return table
-
-    @cached_property
-    def by_ids(self) -> Select[Any]:
-        """The SELECT of its rows with the ids given as ``ids`` (every column, by id), built
-        once: a statement keeps its cache key, so a commit that seals does not build it anew."""
-        table = self.table
-        among = table.c.id.in_(bindparam("ids", expanding=True))
-        return select(*table.columns).where(among).order_by(table.c.id)
 
 
 KINDS: tuple[Kind, ...] = (
@@ -180,9 +171,7 @@ def _rows(
         for row in session.execute(query):
             yield dict(row._mapping)
         return
-    for start in range(0, len(ids), _CHUNK):
-        for row in session.execute(kind.by_ids, {"ids": list(ids[start : start + _CHUNK])}):
-            yield dict(row._mapping)
+    yield from read_by_ids(session, kind.table, kind.table.c.keys(), ids)
 
 
 def _entries(

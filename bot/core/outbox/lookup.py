@@ -94,7 +94,8 @@ def settle_unknown(
         try:
             found = mailer.find_sent(key)
         except LookupNotPermittedError as exc:
-            _leave(store, row_id, now, f"{exc}; a person should check whether it arrived")
+            why = f"{exc}; a person should check whether it arrived"
+            _mark(store, row_id, "delivery_unknown", sent_lookups=MAX_LOOKUPS, last_error=why[:500])
             stats.left_for_a_person += 1
             continue
         except ConnectorError:  # the platform cannot answer now: the next pass asks again
@@ -134,10 +135,17 @@ def settle_unknown(
 
 
 def _mark(
-    store: Store, row_id: int, was: str, *, actor: str, action: str, **values: object
+    store: Store,
+    row_id: int,
+    was: str,
+    *,
+    actor: str = ACTOR,
+    action: str | None = None,
+    **values: object,
 ) -> bool:
     """Set ``values`` on a row still ``was`` (one guarded UPDATE: a person's decision made
-    meanwhile stands) and audit it as ``action``; False when the row had moved on."""
+    meanwhile stands) and audit it as ``action`` (None: not audited, e.g. a row left for a
+    person to decide); False when the row had moved on."""
     with store.transaction() as session:
         marked = session.execute(
             update(OutboxMessage)
@@ -145,8 +153,8 @@ def _mark(
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        if not marked.rowcount:  # type: ignore[attr-defined]
-            return False
+        if not marked.rowcount or action is None:  # type: ignore[attr-defined]
+            return bool(marked.rowcount)  # type: ignore[attr-defined]
         row = session.get(OutboxMessage, row_id)
         assert row is not None
         audit.record(
@@ -159,17 +167,6 @@ def _mark(
             details={"was": was, "purpose": row.purpose},
         )
     return True
-
-
-def _leave(store: Store, row_id: int, now: datetime, why: str) -> None:
-    """Stop looking for this row: a person decides, and ``why`` tells them the reason."""
-    with store.transaction() as session:
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == row_id, OutboxMessage.status == "delivery_unknown")
-            .values(sent_lookups=MAX_LOOKUPS, last_error=why[:500])
-            .execution_options(synchronize_session=False)
-        )
 
 
 def record_bounces(store: Store, mailer: object, now: datetime) -> int:
