@@ -77,8 +77,20 @@ __all__ = [
     "who_asks",
 ]
 
-console = Console()
-err = Console(stderr=True)
+
+class _Console(Console):
+    """Rich's console reading the width (the terminal's, or ``COLUMNS``) each time it prints.
+
+    Rich keeps the ``COLUMNS`` it finds when a console is made, and this module is imported when
+    a command first runs, so a console made at import would keep what was set then."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._width = None
+
+
+console = _Console()
+err = _Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 AsOf = Annotated[

@@ -79,3 +79,16 @@ def test_a_mistyped_command_is_still_answered_with_the_near_names() -> None:
     result = typer.testing.CliRunner().invoke(app, ["swep"])
     assert result.exit_code == 2
     assert "'sweep'" in result.output and "'sweeps'" in result.output
+
+
+def test_the_consoles_width_is_read_when_it_prints_not_when_commands_are_first_imported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A command's module is imported when it first runs, under whatever ``COLUMNS`` said then:
+    the next command, in a wider terminal, must not wrap at the first one's width."""
+    from bot.engine import commands
+
+    monkeypatch.setenv("COLUMNS", "60")
+    made_narrow = type(commands.console)()
+    monkeypatch.setenv("COLUMNS", "300")
+    assert made_narrow.width == 300 and commands.console.width == 300
