@@ -8,7 +8,7 @@ and ``COMPLIANCE_BOT_TEST_POSTGRES_URL`` set (4 schools x 25 staff; ``COMPLIANCE
 ``schedules.jobs.sweep_job`` runs as the scheduler runs it on PostgreSQL (the tick queues every
 school, the job's worker claims and sweeps each): Monday 07:00 the first sweep brings everyone
 in and queues everyone's first digest; 07:15 the first to find nothing changed; 07:30 the quiet
-sweep measured; 07:45 a profiled quiet sweep, whose costliest functions of the product's own are printed.
+sweep measured; 07:45 a profiled quiet sweep, whose costliest product functions are printed.
 
 Printed: each run's CPU seconds in this process (the server's own work is not in it) and wall
 seconds, the statements the quiet sweep sent, the profile. Asserted (correctness only): every
