@@ -234,8 +234,7 @@ def enqueue_emails(
     for key, draft in items:
         fresh.setdefault(key, draft)
     body_ids = outbox_bodies.store(session, [d.shared for d in fresh.values() if d.shared])
-    files = [a for draft in fresh.values() for a in draft.attachments]
-    stored = outbox_bodies.store_files(session, files) if files else {}
+    stored = outbox_bodies.store_files(session, [a for d in fresh.values() for a in d.attachments])
     rows = [
         {
             **_email_row(school_id, key, purpose, urgency, draft, when, stored),
@@ -247,18 +246,12 @@ def enqueue_emails(
     ]
     seal_rows(session, rows, {i: sha for sha, i in body_ids.items()})
     bulk_insert(session, OutboxMessage, rows)
-    uses = {
-        (row["idempotency_key"], a["id"])
-        for row in rows
-        for a in row["payload"]["attachments"]
-        if "id" in a
-    }
-    bulk_insert(
-        session,
-        OutboxAttachmentUse,
-        [{"message_key": key, "attachment_id": i} for key, i in sorted(uses)],
-    )
+    uses = {(r["idempotency_key"], a["id"]) for r in rows for a in r["payload"]["attachments"]}
+    bulk_insert(session, OutboxAttachmentUse, [dict(zip(_USES, u, strict=True)) for u in uses])
     return set(fresh)
+
+
+_USES = ("message_key", "attachment_id")
 
 
 def new_keys(session: Session, school_id: str, purpose: str, keys: Sequence[str]) -> set[str]:
