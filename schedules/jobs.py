@@ -78,9 +78,8 @@ def sweep_job(home: str | None = None) -> None:
     config = load_org(ctx.settings, ctx.store)  # the settings are read afresh every cycle
     if not ctx.store.is_sqlite:
         queued = queue_tick(ctx.store, config, utcnow())
-        swept = work(
-            ctx.store, ctx.settings, lambda: load_org(ctx.settings, ctx.store), ctx.connectors
-        )
+        # the settings just read are the tick's: read again, a trust's cost a second time
+        swept = work(ctx.store, ctx.settings, lambda: config, ctx.connectors)
         log.info("sweep: %d school(s) queued, %d swept here", queued, swept)
         return
     results, _ = run_sweep(

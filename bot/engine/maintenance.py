@@ -129,8 +129,6 @@ def _drop_bodies(store: Store, now: datetime, days: int) -> int:
         dropped += count
         if count < BATCH:
             break
-    with store.transaction() as session:  # the shared bodies none of those messages needs now
-        outbox_bodies.drop_unused(session)
     return dropped
 
 
@@ -289,6 +287,8 @@ def run_maintenance(
             if dispose is not None:
                 kept.disposed += dispose(session, school, local_today(now), outbox_dir)
             kept.visitors += purge_visitors(session, school, local_today(now))
+    with store.transaction() as session:  # the shared bodies and files no message needs now
+        outbox_bodies.drop_unused(session)
     kept.files = _prune_folder(store, outbox_dir, now) + _prune_uploads(store, uploads_dir, now)
     kept.space_returned = store.release_free_space()
     space = store.space()

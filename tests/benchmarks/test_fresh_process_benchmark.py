@@ -132,7 +132,7 @@ def _reviews(database: Path, day: date) -> tuple[int, set[tuple[str, ...]]]:
             ).all()
     finally:
         engine.dispose()
-    files = {tuple(a["data"] for a in p["attachments"]) for p in payloads}
+    files = {tuple(a.get("sha256") or a["data"] for a in p["attachments"]) for p in payloads}
     return len(payloads), files
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import csv
 import re
 from collections.abc import Coroutine
@@ -22,7 +23,7 @@ from bot.core.deployment.context import AppContext, StepContext
 from bot.core.deployment.settings import Settings
 from bot.core.models import Duty, OutboxMessage, Person, PolicyVersion
 from bot.core.outbox import DispatchStats
-from bot.core.outbox.bodies import read, resolve_payload
+from bot.core.outbox.bodies import read, read_files, resolve_payload
 from bot.engine.sweep import SchoolSweep, run_sweep
 from bot.features.policies.attest import acknowledge
 from tests.support.keys import TEST_SECRET
@@ -253,10 +254,18 @@ def outbox_as_sent(store: Store, purpose: str | None = None) -> list[OutboxMessa
 
 
 def payload_of(session: Session, row: OutboxMessage) -> dict[str, Any]:
-    """A message's whole payload (text and HTML as sent), whether or not its body is shared."""
-    if row.body_id is None:
-        return row.payload
-    return resolve_payload(row.payload, read(session, [row.body_id])[row.body_id])
+    """A message's whole payload (text and HTML as sent, its files' content), whether or not
+    its body or files are shared."""
+    payload = row.payload
+    if row.body_id is not None:
+        payload = resolve_payload(row.payload, read(session, [row.body_id])[row.body_id])
+    files = read_files(session, [payload])
+    return payload | {
+        "attachments": [
+            {**a, "data": base64.b64encode(files[a["id"]]).decode()} if "id" in a else a
+            for a in payload.get("attachments", ())
+        ]
+    }
 
 
 def is_current(store: Store) -> bool:

@@ -44,6 +44,8 @@ from bot.core.models.duties import TrainingRecord as TrainingRecord
 from bot.core.models.holds import LegalHold as LegalHold
 from bot.core.models.outbox import DispatchWorker as DispatchWorker
 from bot.core.models.outbox import MailSend as MailSend
+from bot.core.models.outbox import OutboxAttachment as OutboxAttachment
+from bot.core.models.outbox import OutboxAttachmentUse as OutboxAttachmentUse
 from bot.core.models.outbox import OutboxBody as OutboxBody
 from bot.core.models.outbox import OutboxChannel as OutboxChannel
 from bot.core.models.outbox import OutboxMessage as OutboxMessage

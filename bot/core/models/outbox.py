@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import IntEnum
 from typing import Any
 
-from sqlalchemy import Boolean, Index, Integer, SmallInteger, String, Text
+from sqlalchemy import Boolean, Index, Integer, LargeBinary, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.models.base import Base, Numbered, SchoolRecord, utcnow
@@ -18,6 +18,8 @@ __all__ = [
     "WITH_SHARED_BODY",
     "DispatchWorker",
     "MailSend",
+    "OutboxAttachment",
+    "OutboxAttachmentUse",
     "OutboxBody",
     "OutboxChannel",
     "OutboxMessage",
@@ -138,6 +140,26 @@ class OutboxBody(Numbered):
     text: Mapped[list[Any]] = mapped_column()
     html: Mapped[list[Any]] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxAttachment(Numbered):
+    """A file many messages carry alike (a policy's review event for every governor), stored
+    once; a message's payload names it (``id`` and ``sha256``). Like ``OutboxBody``: written by
+    the messages of one transaction, never changed, deleted once no message uses it."""
+
+    __tablename__ = "outbox_attachments"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+    sha256: Mapped[str] = mapped_column(String(64))  # of ``data``
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxAttachmentUse(Base):
+    """A message (by its key) that carries an attachment while it keeps its body."""
+
+    __tablename__ = "outbox_attachment_uses"
+    message_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
 
 
 # what retention still has to do (bot.engine.maintenance): the messages that keep their body;

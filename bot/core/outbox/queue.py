@@ -9,6 +9,7 @@ dispatcher (``bot.core.outbox``) delivers the rows.
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -21,7 +22,7 @@ from bot.core.audit.queued import seal_rows
 from bot.core.database.store import bulk_insert, dialect_insert, one_of
 from bot.core.deployment.setup_state import is_sending
 from bot.core.guards.emails import has_mailbox
-from bot.core.models import OutboxMessage, TeamsChat, Urgency, utcnow
+from bot.core.models import OutboxAttachmentUse, OutboxMessage, TeamsChat, Urgency, utcnow
 from bot.core.outbox import bodies as outbox_bodies
 from bot.core.ports import Attachment
 
@@ -166,6 +167,7 @@ def _email_row(
     urgency: int,
     draft: EmailDraft,
     not_before: datetime | None,
+    stored: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """One pending email row (``_row``) for ``draft``."""
     return _row(
@@ -177,12 +179,22 @@ def _email_row(
         recipients=draft.to,
         cc=draft.cc,
         subject=draft.subject,
-        payload=_email_payload(draft),
+        payload=_email_payload(draft, stored),
         not_before=not_before,
     )
 
 
-def _email_payload(draft: EmailDraft) -> dict[str, Any]:
+def _file(attachment: Attachment, stored: Mapping[str, int]) -> dict[str, Any]:
+    """An attachment as a payload keeps it: the stored file it names, or (a message alone)
+    its content."""
+    said = {"filename": attachment.filename, "content_type": attachment.content_type}
+    sha = hashlib.sha256(attachment.data).hexdigest()
+    if sha in stored:
+        return said | {"sha256": sha, "id": stored[sha]}
+    return said | {"data": base64.b64encode(attachment.data).decode()}
+
+
+def _email_payload(draft: EmailDraft, stored: Mapping[str, int] | None = None) -> dict[str, Any]:
     extra: dict[str, Any] = (
         {"deadline": draft.deadline.isoformat()} if draft.deadline is not None else {}
     )
@@ -194,14 +206,7 @@ def _email_payload(draft: EmailDraft) -> dict[str, Any]:
         **extra,
         "from_name": draft.from_name,
         "reply_to": draft.reply_to,
-        "attachments": [
-            {
-                "filename": a.filename,
-                "content_type": a.content_type,
-                "data": base64.b64encode(a.data).decode(),
-            }
-            for a in draft.attachments
-        ],
+        "attachments": [_file(a, stored or {}) for a in draft.attachments],
     }
 
 
@@ -229,9 +234,10 @@ def enqueue_emails(
     for key, draft in items:
         fresh.setdefault(key, draft)
     body_ids = outbox_bodies.store(session, [d.shared for d in fresh.values() if d.shared])
+    stored = outbox_bodies.store_files(session, [a for d in fresh.values() for a in d.attachments])
     rows = [
         {
-            **_email_row(school_id, key, purpose, urgency, draft, when),
+            **_email_row(school_id, key, purpose, urgency, draft, when, stored),
             "body_id": body_ids[draft.shared.sha256] if draft.shared else None,
             "attempts": 0,
             "created_at": utcnow(),
@@ -240,7 +246,12 @@ def enqueue_emails(
     ]
     seal_rows(session, rows, {i: sha for sha, i in body_ids.items()})
     bulk_insert(session, OutboxMessage, rows)
+    uses = {(r["idempotency_key"], a["id"]) for r in rows for a in r["payload"]["attachments"]}
+    bulk_insert(session, OutboxAttachmentUse, [dict(zip(_USES, u, strict=True)) for u in uses])
     return set(fresh)
+
+
+_USES = ("message_key", "attachment_id")
 
 
 def new_keys(session: Session, school_id: str, purpose: str, keys: Sequence[str]) -> set[str]:

@@ -48,8 +48,11 @@ __all__ = [
 log = logging.getLogger("bot.core.outbox")  # the outbox's one logger
 
 
-def to_email(row: OutboxMessage, now: datetime, body: Rendered | None = None) -> OutgoingEmail:
-    """The message as sent at ``now``; ``body`` is its shared body, if it has one."""
+def to_email(
+    row: OutboxMessage, now: datetime, body: Rendered | None, files: dict[int, bytes]
+) -> OutgoingEmail:
+    """The message as sent at ``now``; ``body`` is its shared body, if it has one; ``files``
+    the stored attachments it names (``outbox.bodies``)."""
     payload = row.payload if body is None else outbox_bodies.resolve_payload(row.payload, body)
     due = datetime.fromisoformat(payload["deadline"]) if payload.get("deadline") else None
     return OutgoingEmail(
@@ -62,7 +65,11 @@ def to_email(row: OutboxMessage, now: datetime, body: Rendered | None = None) ->
         from_name=payload.get("from_name"),
         reply_to=payload.get("reply_to"),
         attachments=tuple(
-            Attachment(a["filename"], a["content_type"], base64.b64decode(a["data"]))
+            Attachment(
+                a["filename"],
+                a["content_type"],
+                files.get(a["id"], b"") if "id" in a else base64.b64decode(a["data"]),
+            )
             for a in payload.get("attachments", [])
         ),
     )
@@ -93,8 +100,12 @@ def load_messages(
         tampered = queued.changed_rows(session, rows, bodies)
         if channel != "email":
             return {row.id: to_card(row) for row in rows}, tampered
+        files = outbox_bodies.read_files(session, [row.payload for row in rows])
+        for row in rows:  # a stored file changed (or gone) since: its message is refused
+            if any(a["id"] not in files for a in row.payload.get("attachments", ()) if "id" in a):
+                tampered.setdefault(row.id, []).append("attachment")
         return {
-            row.id: to_email(row, now, bodies[row.body_id] if row.body_id else None) for row in rows
+            row.id: to_email(row, now, bodies.get(row.body_id or 0), files) for row in rows
         }, tampered
 
 

@@ -28,7 +28,7 @@ from bot.features.policies.rules import (
     policy_key,
     titles_match,
 )
-from tests.support.helpers import Row, SchoolBuilder, at
+from tests.support.helpers import Row, SchoolBuilder, at, payload_of
 
 REVIEW = date(2026, 6, 17)  # a Wednesday
 HOLIDAY = date(2026, 6, 10)  # the Wednesday of the 7-day stage
@@ -329,8 +329,8 @@ def test_digest_sequence_over_four_months(school: SchoolBuilder, sqlite_url: str
     assert "Code of Conduct" not in " ".join(r.payload["text"] for r in rows)
 
 
-def _ics(row: OutboxMessage) -> Calendar:
-    attachment = row.payload["attachments"][0]
+def _ics(session: Any, row: OutboxMessage) -> Calendar:
+    attachment = payload_of(session, row)["attachments"][0]
     assert attachment["filename"].endswith(".ics")
     assert attachment["content_type"] == "text/calendar; method=PUBLISH"
     return Calendar.from_ical(base64.b64decode(attachment["data"]))
@@ -361,11 +361,12 @@ def test_alert_carries_a_valid_ics_for_the_review_date(
             .where(OutboxMessage.purpose == "governor_review")
             .order_by(OutboxMessage.id)
         ).all()
+        cals = {r.id: _ics(session, r) for r in rows}
     rows = [r for r in rows if r.recipients == ["gov@oak.example"]]
     assert len(rows) == 2
     uids = []
     for row in rows:
-        cal = _ics(row)
+        cal = cals[row.id]
         assert str(cal["VERSION"]) == "2.0" and "PRODID" in cal
         events = list(cal.walk("VEVENT"))
         assert len(events) == 1

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.core.language.i18n import BETWEEN
-from bot.core.models import Policy
+from bot.core.models import OutboxAttachment, OutboxAttachmentUse, Policy
 from bot.engine.sweep import run_sweep
 from bot.features.policies.review import confirm_review_date, record_review
 from tests.core.test_i18n import _english_left
@@ -287,9 +287,9 @@ def test_each_review_event_is_built_once_however_many_governors_hear_of_it(
     school: SchoolBuilder, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Issue 91: a digest day built the .ics per governor (the same file each time); each
-    policy's event is now built once a sweep, every governor still gets their own email with
-    it (the digest, the same for all of them, is rendered once), and a second sweep the same
-    day builds none (its digests are already queued)."""
+    policy's event is now built once a sweep and stored once, every governor still gets their
+    own email with it (the digest, the same for all of them, is rendered once), and a second
+    sweep the same day builds none (its digests are already queued)."""
     from bot.features.policies import alerts
 
     governors = [f"gov{n}@oak.example" for n in range(6)]
@@ -321,6 +321,10 @@ def test_each_review_event_is_built_once_however_many_governors_hear_of_it(
     ]
     assert sorted(to for to, _ in sent) == sorted([*governors, "gov@oak.example"])
     assert len({tuple(files) for _, files in sent}) == 1  # the same two events for everyone
+    with ctx.store.session() as session:  # and each stored once, not once per governor
+        stored = session.scalars(select(OutboxAttachment.data)).all()
+        uses = session.scalar(select(func.count()).select_from(OutboxAttachmentUse))
+    assert sorted(stored) == sorted(sent[0][1]) and uses == 2 * len(sent)
     _sweep(ctx, REVIEW - timedelta(days=14))
     assert len(built) == 3  # nothing rebuilt for digests already queued
     assert len(_delivered(ctx.settings.outbox_dir, "governor-digest:oak:")) == len(sent)
