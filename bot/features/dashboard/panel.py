@@ -11,7 +11,7 @@ from sqlalchemy import and_
 from sqlalchemy.orm import Session
 
 from bot.core.days.clock import LONDON, local_today
-from bot.core.language.i18n import N_, Msg, N_plural, nmsg
+from bot.core.language.i18n import N_, Joined, Msg, N_plural, nmsg
 from bot.core.language.words import said_words, school_words
 from bot.core.models import Report, ReportClock
 from bot.features.dashboard.rules import URGENCIES, Figures, by_age
@@ -97,11 +97,10 @@ def for_viewer(
         running += 1
         overdue += due < now
         if row["clock"] is None:  # the one the row shows
-            row["clock"] = {
-                "name": clock_names.get(kind, kind),
+            row["clock"] = {  # its name and time left, said together (cy+en: each half whole)
+                "line": Joined((clock_names.get(kind, kind), ": ", _clock_text(due, now))),
                 "due": due.astimezone(LONDON),
                 "late": due < now,
-                "text": _clock_text(due, now),
             }
     shown = list(rows.values())
     order = {u: i for i, u in enumerate(URGENCIES)}

@@ -70,6 +70,8 @@ def school_roles(
     record that has left a school gives no roles there, whatever the configuration says.
     """
     schools = tuple(schools)
+    if not schools:
+        return {}
     found = session.execute(  # one indexed read (school, email): each record's state and roles
         select(Person.school_id, Person.active, PersonRole.role)
         .outerjoin(PersonRole, PersonRole.person_id == Person.id)
