@@ -134,7 +134,9 @@ def find_viewer(request: Request, session: Session, school_id: str | None) -> Vi
     if user is None:
         raise SignInNeeded()
     config = ctx(request).config
-    roles = school_roles(session, config.schools, user.email, config.organisation.trust_admins)
+    others = [s for s in config.schools if s.id != user.school_id]  # their own school: ``user``
+    roles = school_roles(session, others, user.email, config.organisation.trust_admins)
+    roles[user.school_id] = set(user.role_names)  # signed in: a record here, still active
     allowed = tuple(s for s in config.schools if roles[s.id] & DASHBOARD_READERS)
     if not allowed:
         held = set().union(*roles.values()) | set(user.role_names)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
 from bot.core.guards.permissions import REPORT_READERS
-from bot.core.models import Person
+from bot.core.models import Person, PersonRole
 
 __all__ = ["NotAllowed", "SignInNeeded", "Viewer", "school_roles"]
 
@@ -69,12 +69,22 @@ def school_roles(
     directory record lives in one school, yet they may open every school's dashboard. A
     record that has left a school gives no roles there, whatever the configuration says.
     """
-    records = {p.school_id: p for p in session.scalars(select(Person).where(Person.email == email))}
-    roles: dict[str, set[str]] = {}
-    for school in schools:
-        record = records.get(school.id)
-        if record is None:
-            roles[school.id] = _config_roles(school, email, trust_admins)
-        else:
-            roles[school.id] = set(record.role_names) if record.active else set()
-    return roles
+    schools = tuple(schools)
+    if not schools:
+        return {}
+    found = session.execute(  # one indexed read (school, email): each record's state and roles
+        select(Person.school_id, Person.active, PersonRole.role)
+        .outerjoin(PersonRole, PersonRole.person_id == Person.id)
+        .where(Person.school_id.in_([s.id for s in schools]), Person.email == email)
+    )
+    records: dict[str, set[str]] = {}
+    for school_id, active, role in found:
+        held = records.setdefault(school_id, set())
+        if active and role is not None:
+            held.add(role)
+    return {
+        school.id: records[school.id]
+        if school.id in records
+        else _config_roles(school, email, trust_admins)
+        for school in schools
+    }

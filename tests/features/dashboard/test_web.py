@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.core.models import AuditEvent, Person
 from bot.features.dashboard import drilldown, web
@@ -186,6 +186,28 @@ def test_report_panel_by_viewer_and_never_contents(any_env: Env) -> None:
     assert not re.search(r"CR-\d{4}-", admin)
     assert figure(admin, "open-reports") == "2"
     assert "Counts only" in admin
+
+
+def test_a_view_reads_the_viewer_once_and_the_report_panel_in_one_read(env: Env) -> None:
+    """Who is looking is the signed-in record (read once, by school and email: never again by
+    email alone, a scan of the school's people), and the report panel reads the open reports
+    with their running clocks at once, never each report's clocks apart (issue 91)."""
+    client = env.client("head@oak.example")
+    assert client.get("/dashboard").status_code == 200
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    engine = env.context.store.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = client.get("/dashboard").text
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert "CR-2026-0001" in page and figure(page, "clocks-running") == "2"
+    assert len([s for s in seen if s.startswith("SELECT people.")]) == 1
+    assert not [s for s in seen if "WHERE report_clocks.report_id IN" in s]
 
 
 # --------------------------------------------------------------------------- drill-downs
