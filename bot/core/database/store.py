@@ -50,6 +50,7 @@ from bot.core.audit.queued import seal_waiting
 from bot.core.audit.seals import install as seal_records
 from bot.core.audit.seals import seal_baseline, seal_new_kinds
 from bot.core.database.connections import make_engine
+from bot.core.database.figures import install as keep_figures
 from bot.core.database.sqlite_gate import GatedConnection
 from bot.core.models import AuditHead
 
@@ -348,6 +349,7 @@ class Store:
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=self._info())
         seal_records(self._sessions)  # records that matter are sealed into the audit chain
+        keep_figures(self._sessions)  # and the school's figures kept as they change
 
     def _info(self) -> dict[str, Any]:
         """What every session carries: the audit keyring, when the store has one."""
@@ -437,6 +439,7 @@ class Store:
             pinned = copy.copy(self)
             pinned._sessions = sessionmaker(connection, expire_on_commit=False, info=self._info())
             seal_records(pinned._sessions)
+            keep_figures(pinned._sessions)
             yield pinned
 
     @property
