@@ -76,6 +76,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("bot.cli.checks:check_app", "Check configuration and platform access."),
     "policies": ("bot.features.policies.cli:policies_app", "The policy register."),
     "teams": ("bot.features.dashboard.cli:teams_app", "Microsoft Teams app package."),
+    "figures": (
+        "bot.features.dashboard.cli:figures_app",
+        "The dashboard's kept figures: recompute them from the records.",
+    ),
     "governors": (
         "bot.features.governors.cli:governors_app",
         "The termly report for those who govern the school.",
