@@ -39,6 +39,7 @@ from bot.core.models import (
     Report,
     ReportClock,
     Requirement,
+    School,
     utcnow,
 )
 
@@ -230,7 +231,8 @@ def _before_commit(session: Session) -> None:
         for school_id in schools.all():
             note(session, school_id, [part])
     for school_id, part in sorted(session.info.pop(_NOTED, ())):
-        rebuild(session, school_id, [part])
+        if session.get(School, school_id) is not None:  # no school row yet: nothing to keep
+            rebuild(session, school_id, [part])
 
 
 def _forget(session: Session, *_args: Any) -> None:

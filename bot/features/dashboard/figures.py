@@ -355,21 +355,12 @@ def read_figures(
     acks = _acks(rows, cycles, today)
     for pid, key, title, under_review, review_due in policies["policies"]:
         due = date.fromisoformat(review_due) if review_due else None
-        vid, label = current.get(pid, (None, None))
-        done, owed, overdue = acks.get(vid, (0, 0, 0)) if vid else (0, 0, 0)
-        figures.policies.append(
-            PolicyFigure(
-                pid,
-                key,
-                title,
-                label,
-                done,
-                owed,
-                overdue,
-                due,
-                review_status(Policy(under_review=under_review, next_review_due=due), today),
-            )
+        policy = Policy(
+            id=pid, key=key, title=title, under_review=under_review, next_review_due=due
         )
+        vid, label = current.get(pid, (None, None))
+        counts = acks.get(vid, (0, 0, 0)) if vid else (0, 0, 0)
+        figures.policies.append(policy_figure(policy, label, *counts, today))
     _readings(figures, policies, rows)
     figures.accounts = [AccountFigure(*account) for account in parts["accounts"]]
     _reports(figures, parts["reports"], now or utcnow())
