@@ -348,8 +348,10 @@ class Store:
         self.keys = keys
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=self._info())
+        # the school's figures kept as they change, their rows locked before the audit chain's
+        # head (as ``figures rebuild`` locks them): one order, so no two commits deadlock
+        keep_figures(self._sessions)
         seal_records(self._sessions)  # records that matter are sealed into the audit chain
-        keep_figures(self._sessions)  # and the school's figures kept as they change
 
     def _info(self) -> dict[str, Any]:
         """What every session carries: the audit keyring, when the store has one."""
@@ -438,8 +440,8 @@ class Store:
         with self.engine.connect() as connection:
             pinned = copy.copy(self)
             pinned._sessions = sessionmaker(connection, expire_on_commit=False, info=self._info())
+            keep_figures(pinned._sessions)  # first, as in ``__init__``
             seal_records(pinned._sessions)
-            keep_figures(pinned._sessions)
             yield pinned
 
     @property
