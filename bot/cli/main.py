@@ -236,6 +236,10 @@ COMMANDS: dict[str, tuple[Callable[[], Any], str]] = {
     "check": (lambda: _checks().check_app, "Check configuration and platform access."),
     "policies": (lambda: _policies().policies_app, "The policy register."),
     "teams": (lambda: _dashboard().teams_app, "Microsoft Teams app package."),
+    "figures": (
+        lambda: _dashboard().figures_app,
+        "The dashboard's kept figures: recompute them from the records.",
+    ),
     "governors": (
         lambda: _governors().governors_app,
         "The termly report for those who govern the school.",

@@ -32,7 +32,7 @@ from bot.engine.commands import table
 from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.step_failures import failing_steps, status_line
 from bot.features.dashboard.cards import pct  # whole percent rounded down, as on the dashboard
-from bot.features.dashboard.figures import compute_figures
+from bot.features.dashboard.figures import read_figures
 from bot.features.dashboard.panel import URGENCY_LABELS
 from bot.features.dashboard.rules import AGE_BANDS, AGE_LABELS
 from bot.features.setup.service import NOBODY_OWES, nobody_owes
@@ -68,7 +68,7 @@ def _print_school_status(
     console: Console, session: Session, school: SchoolConfig, day: date, now: datetime
 ) -> None:
     """One school's part of ``status``, in the active language (the school's)."""
-    f = compute_figures(session, school.id, day, now=now)
+    f = read_figures(session, school.id, day, now=now)
     f.calendar_question = school.term_dates_question(day)
     console.rule(f"[bold]{school.name}[/] — {Day(day)}")
     if not is_sending(session, school.id):

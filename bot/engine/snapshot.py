@@ -7,7 +7,9 @@ are still true: ``duty_status.recounted``). Between sweeps a
 change of a duty's status, or of who is active (``bot.engine.duty_status``, where the rule that
 statuses change nowhere else is kept), writes only the difference it made here
 (``count_difference``: an atomic upsert, so concurrent attestations never lose a count) and
-recounts the people's own rows. ``ensure`` builds the snapshot once if none exists yet (a fresh
+recounts the people's own rows. The rest of a school's figures are kept beside these
+(``bot.core.database.figures``): a recount notes them all, an AUP signature's count its
+accounts. ``ensure`` builds the snapshot once if none exists yet (a fresh
 install before its first sweep).
 
 Tallies are kept per due date, so "overdue" on any day is a sum; only the people list's
@@ -25,6 +27,7 @@ from typing import Any
 from sqlalchemy import BindParameter, String, bindparam, case, delete, func, select, union
 from sqlalchemy.orm import Session
 
+from bot.core.database import figures
 from bot.core.database.store import dialect_insert
 from bot.core.models import (
     AccountHolder,
@@ -231,6 +234,7 @@ def rebuild(session: Session, school_id: str, today: date) -> DutySnapshot:
     snap.as_of = today
     snap.built_at = utcnow()
     snap.people = _active_people(session, school_id)
+    figures.note(session, school_id)  # and the rest of its figures, at commit
     session.flush()
     return snap
 
@@ -337,6 +341,8 @@ def count_difference(
     ]
     if rows:  # one statement for them all, in key order as concurrent writers take them
         session.execute(_built(session, "tally", _tally_upsert), rows)
+    if any(key[6] == "sign_aup" for key in difference):  # the accounts' unsigned holders
+        figures.note(session, snap.school_id, ["accounts"])
     if any(n < 0 for n in difference.values()):  # a row counted down to none goes, as in
         session.execute(_EMPTIED, {"school_id": snap.school_id})  # a recount (``rebuild``)
     for start in range(0, len(ids), _BATCH):

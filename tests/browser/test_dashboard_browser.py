@@ -1,5 +1,5 @@
 """In Chromium: the headteacher of the demo school opens the dashboard; every headline figure
-on the page equals what plain SQL over the database says (not via ``compute_figures``); the
+on the page equals what plain SQL over the database says (not via ``read_figures``); the
 page fits desktop and Teams-tab widths in light and dark (each saved as a screenshot when
 COMPLIANCE_BOT_SCREENSHOTS is set).
 

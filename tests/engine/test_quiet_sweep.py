@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.core.deployment.context import AppContext
 from bot.core.models import Duty, DutySnapshot, Person, SweepRun
 from bot.engine import changes
-from bot.features.dashboard.api import compute_figures
+from bot.features.dashboard.api import read_figures
 from bot.features.evidence.people import training as training_matrix
 from tests.support.clock import FrozenClock
 from tests.support.helpers import Row, SchoolBuilder
@@ -208,7 +208,7 @@ def test_training_left_undone_and_owed_again_is_reopened_and_never_counted_done(
             ("acknowledge_policy", "open", None, -1),
             ("complete_training", "open", None, -1),
         }
-        figures = compute_figures(session, "oak", MONDAY, now=frozen_clock.at(MONDAY, 10))
+        figures = read_figures(session, "oak", MONDAY, now=frozen_clock.at(MONDAY, 10))
         matrix = training_matrix(session, "oak", MONDAY)
     [course] = figures.training
     in_date = sum(1 for row in matrix.rows if row[5] in ("in date", "expires soon"))

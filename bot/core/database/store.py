@@ -50,6 +50,7 @@ from bot.core.audit.queued import seal_waiting
 from bot.core.audit.seals import install as seal_records
 from bot.core.audit.seals import seal_baseline, seal_new_kinds
 from bot.core.database.connections import make_engine
+from bot.core.database.figures import install as keep_figures
 from bot.core.database.sqlite_gate import GatedConnection
 from bot.core.models import AuditHead
 
@@ -347,6 +348,9 @@ class Store:
         self.keys = keys
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=self._info())
+        # the school's figures kept as they change, their rows locked before the audit chain's
+        # head (as ``figures rebuild`` locks them): one order, so no two commits deadlock
+        keep_figures(self._sessions)
         seal_records(self._sessions)  # records that matter are sealed into the audit chain
 
     def _info(self) -> dict[str, Any]:
@@ -436,6 +440,7 @@ class Store:
         with self.engine.connect() as connection:
             pinned = copy.copy(self)
             pinned._sessions = sessionmaker(connection, expire_on_commit=False, info=self._info())
+            keep_figures(pinned._sessions)  # first, as in ``__init__``
             seal_records(pinned._sessions)
             yield pinned
 

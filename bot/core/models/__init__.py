@@ -90,6 +90,7 @@ from bot.core.models.signin import SignInLink as SignInLink
 from bot.core.models.snapshot import AudienceSize as AudienceSize
 from bot.core.models.snapshot import DutySnapshot as DutySnapshot
 from bot.core.models.snapshot import DutyTally as DutyTally
+from bot.core.models.snapshot import KeptFigures as KeptFigures
 from bot.core.models.snapshot import PersonTally as PersonTally
 from bot.core.models.teams import TeamsChat as TeamsChat
 from bot.core.models.teams import chats_of as chats_of

@@ -4,8 +4,9 @@ sweep and refreshed by every attestation (see ``bot.engine.snapshot``)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.models.base import Base, Numbered, utcnow
@@ -13,7 +14,7 @@ from bot.core.models.duties import Duty
 from bot.core.models.outbox import OutboxMessage
 from bot.core.models.people import Person
 
-__all__ = ["AudienceSize", "DutySnapshot", "DutyTally", "PersonTally"]
+__all__ = ["AudienceSize", "DutySnapshot", "DutyTally", "KeptFigures", "PersonTally"]
 
 
 class DutySnapshot(Base):
@@ -72,6 +73,19 @@ class PersonTally(Numbered):
     name: Mapped[str] = mapped_column(String(200))
     open: Mapped[int] = mapped_column(Integer, default=0)
     overdue: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KeptFigures(Base):
+    """One part of a school's figures as its rows last left it (``bot.core.database.figures``):
+    its policies and requirements, its official accounts, or its open reports and clocks. Dates
+    and instants are kept as they are, never judged: the reader judges them against its day.
+    Its row is locked while the part is refreshed."""
+
+    __tablename__ = "kept_figures"
+    school_id: Mapped[str] = mapped_column(ForeignKey("schools.id"), primary_key=True)
+    part: Mapped[str] = mapped_column(String(20), primary_key=True)
+    facts: Mapped[Any] = mapped_column(JSON, nullable=True)  # None: being made
+    built_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # The dashboard's live parts, as indexed reads: messages needing a person (a handful among a

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.features.dashboard.cards import adaptive_card, week_key
 from bot.features.dashboard.digest import dashboard_url, digest_due, digest_figures, head_chat
-from bot.features.dashboard.figures import compute_figures, current_versions
+from bot.features.dashboard.figures import current_versions, read_figures
 from bot.features.dashboard.panel import for_viewer
 from bot.features.dashboard.rules import METHODS, Figures
 from bot.features.dashboard.viewer import Viewer, school_roles
@@ -14,13 +14,13 @@ __all__ = [
     "Figures",
     "Viewer",
     "adaptive_card",
-    "compute_figures",
     "current_versions",
     "dashboard_url",
     "digest_due",
     "digest_figures",
     "for_viewer",
     "head_chat",
+    "read_figures",
     "school_roles",
     "week_key",
 ]

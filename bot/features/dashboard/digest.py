@@ -38,7 +38,7 @@ from bot.features.dashboard.cards import (
     plain_text_digest,
     week_key,
 )
-from bot.features.dashboard.figures import compute_figures
+from bot.features.dashboard.figures import read_figures
 from bot.features.dashboard.rules import Figures
 from bot.features.scr.api import open_counts as scr_counts
 
@@ -262,7 +262,7 @@ def build_digest(
     now: datetime | None = None,
 ) -> Digest:
     """Compute the school's figures and render the digest (nothing is written)."""
-    figures = compute_figures(session, school.id, today, now=now)
+    figures = read_figures(session, school.id, today, now=now)
     figures.calendar_question = school.term_dates_question(today)
     f = digest_figures(
         figures, school.name, dashboard_url(base_url, school.id, several_schools=several_schools)

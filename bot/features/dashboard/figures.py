@@ -1,10 +1,13 @@
-"""Headline figures from the database (status, dashboard, digest), read from the snapshot.
+"""Headline figures from the database (status, dashboard, digest), read from kept rows.
 
-The expensive part — counting every acknowledgement, training slot and open duty of a school
-(100,000 duty rows for 10,000 staff) — is done by the sweep into summary rows and kept up to
-date by every attestation (``bot.engine.snapshot``); here it is a few indexed reads, the same
-in every web worker. Report and clock figures, and the few AUP signatures, are small and always
-read live.
+Nothing here recomputes a school. The duty counts are the snapshot's (``bot.engine.snapshot``:
+per requirement, cycle and due date); the policies, requirements, official accounts and open
+reports with their clocks are the kept figures (``bot.core.database.figures``), brought up to
+date in the transaction that changed their rows. Both keep dates and instants, not verdicts:
+they are judged here against the reader's ``today`` and ``now`` (overdue means due before
+today; a clock is past due when its deadline is before now), so a figure is true on the day it
+is read whether or not the sweep has run. Messages needing a person, failing steps and
+settings problems are their own few rows, read through their indexes.
 
 What each figure means, and how it reads, is in ``rules`` (pure).
 """
@@ -12,26 +15,23 @@ What each figure means, and how it reads, is in ``rules`` (pure).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy.orm import Session
 
 from bot.core.config.per_school import settings_problems
+from bot.core.database.figures import kept
 from bot.core.days.clock import local_today
 from bot.core.models import (
-    AccountHolder,
     AudienceSize,
-    Duty,
     DutyTally,
-    OfficialAccount,
     OutboxMessage,
     Policy,
-    PolicyVersion,
     Report,
     ReportClock,
-    Requirement,
     utcnow,
 )
 from bot.core.outbox.delivery import NEEDS_A_PERSON, REPORT_PURPOSES, purpose_label, purpose_title
@@ -48,11 +48,11 @@ from bot.features.dashboard.rules import (
     TrainingFigure,
     by_age,
 )
-from bot.features.policies.api import policies_of, review_status
+from bot.features.policies.api import review_status
 
-__all__ = ["compute_figures", "current_cycles", "current_versions", "policy_figure"]
+__all__ = ["current_cycles", "current_versions", "policy_figure", "read_figures"]
 
-# --------------------------------------------------------------------------- the snapshot part
+# --------------------------------------------------------------------------- the kept parts
 
 
 def policy_figure(
@@ -72,21 +72,27 @@ def policy_figure(
     )
 
 
+def _current(policies: dict[str, Any]) -> dict[int, tuple[int, str]]:
+    """Policy id -> (id, label) of its current (newest) version, from the kept policies."""
+    return {pid: (vid, label) for vid, pid, label in policies["versions"]}  # oldest first
+
+
 def current_versions(session: Session, school_id: str) -> dict[int, tuple[int, str]]:
-    """Policy id -> (id, label) of its current (newest) version, without the documents."""
-    newest = (
-        select(func.max(PolicyVersion.id))
-        .where(PolicyVersion.school_id == school_id)
-        .group_by(PolicyVersion.policy_id)
-    )
-    return {
-        policy_id: (vid, label)
-        for vid, policy_id, label in session.execute(
-            select(PolicyVersion.id, PolicyVersion.policy_id, PolicyVersion.label).where(
-                PolicyVersion.id.in_(newest)
-            )
-        )
-    }
+    """Policy id -> (id, label) of its current (newest) version."""
+    return _current(kept(session, school_id, ["policies"])["policies"])
+
+
+def _cycles(
+    requirements: list[list[Any]], versions: dict[int, int], today: date
+) -> dict[int, tuple[int, str]]:
+    """Acknowledgement requirement id -> (version id, cycle), from the kept requirements."""
+    cycles: dict[int, tuple[int, str]] = {}
+    for rid, kind, _, _, policy_id, yearly, _ in requirements:
+        vid = versions.get(policy_id) if policy_id is not None else None
+        if kind == "acknowledge_policy" and vid is not None:
+            cycle = f"v{vid}:{cycle_start(today, yearly).year}" if yearly else f"v{vid}"
+            cycles[rid] = (vid, cycle)
+    return cycles
 
 
 def current_cycles(
@@ -97,62 +103,42 @@ def current_cycles(
     ``versions`` maps policy id to its current version id. A yearly requirement's cycle
     carries the year it began ("v12:2026"), so last year's acknowledgements do not count.
     """
-    cycles: dict[int, tuple[int, str]] = {}
-    for rid, policy_id, spec in session.execute(
-        select(Requirement.id, Requirement.policy_id, Requirement.spec).where(
-            Requirement.school_id == school_id,
-            Requirement.kind == "acknowledge_policy",
-            Requirement.active.is_(True),
-        )
-    ):
-        vid = versions.get(policy_id) if policy_id is not None else None
-        if vid is None:
-            continue
-        yearly = (spec or {}).get("yearly_on")
-        cycle = f"v{vid}:{cycle_start(today, yearly).year}" if yearly else f"v{vid}"
-        cycles[rid] = (vid, cycle)
-    return cycles
+    return _cycles(
+        kept(session, school_id, ["policies"])["policies"]["requirements"], versions, today
+    )
 
 
 def _training(
-    session: Session, school_id: str, today: date, open_rows: list[Any]
+    session: Session, figures: Figures, requirements: list[list[Any]], open_rows: list[Any]
 ) -> list[TrainingFigure]:
     """Audience and state of every active training requirement (from the snapshot's open
     training duties, ``open_rows``)."""
-    reqs = session.execute(
-        select(Requirement.id, Requirement.key, Requirement.title, Requirement.spec)
-        .where(
-            Requirement.school_id == school_id,
-            Requirement.kind == "complete_training",
-            Requirement.active.is_(True),
-        )
-        .order_by(Requirement.title)
-    ).all()
-    if not reqs:
+    courses = [r for r in requirements if r[1] == "complete_training"]
+    if not courses:
         return []
     sizes = dict(
         session.execute(
             select(AudienceSize.requirement_id, AudienceSize.people).where(
-                AudienceSize.school_id == school_id
+                AudienceSize.school_id == figures.school_id
             )
         ).all()
     )
     state: dict[int, Counter[str]] = defaultdict(Counter)
     for row in open_rows:
         bucket = state[row.requirement_id]
-        past_due = row.due_on < today
+        past_due = row.due_on < figures.as_of
         slot = "never" if row.cycle == "initial" else "expired" if past_due else "renewing"
         bucket[slot] += row.duties
         if past_due:
             bucket["overdue"] += row.duties
-    figures = []
-    for rid, key, title, spec in reqs:
+    figures_ = []
+    for rid, _, key, title, _, _, course in courses:
         s = state.get(rid, Counter())
-        figures.append(
+        figures_.append(
             TrainingFigure(
                 requirement_id=rid,
                 key=key,
-                course=(spec or {}).get("course") or title,
+                course=course or title,
                 audience=max(sizes.get(rid, 0), s["never"] + s["expired"] + s["renewing"]),
                 never=s["never"],
                 expired=s["expired"],
@@ -160,7 +146,7 @@ def _training(
                 overdue=s["overdue"],
             )
         )
-    return figures
+    return figures_
 
 
 # the snapshot's open tallies and the done acknowledgements of the current cycles' requirements
@@ -179,32 +165,40 @@ _TALLIES = select(
         DutyTally.status == "open",
         and_(
             DutyTally.status == "done",
-            DutyTally.kind == "acknowledge_policy",
-            DutyTally.requirement_id.in_(bindparam("requirements", expanding=True)),
+            DutyTally.kind.in_(("acknowledge_policy", "reading_campaign")),
         ),
     ),
 )
-# the open AUP signatures by account, counted by person
-_UNSIGNED = (
-    select(Duty.account_id, func.count(func.distinct(Duty.person_id)))
-    .where(Duty.school_id == bindparam("school_id"), Duty.kind == "sign_aup", Duty.status == "open")
-    .group_by(Duty.account_id)
-)
 
 
-def _count(
-    session: Session, figures: Figures, cycles: dict[int, tuple[int, str]]
-) -> tuple[dict[int, tuple[int, int, int]], dict[int, int]]:
+def _acks(
+    rows: Sequence[Any], cycles: dict[int, tuple[int, str]], today: date
+) -> dict[int, tuple[int, int, int]]:
+    """The current cycles' acknowledgements by version id (done, owed, overdue), of active
+    people, from the snapshot's tally rows."""
+    wanted = {(rid, cycle) for rid, (_, cycle) in cycles.items()}
+    ack: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in rows:
+        if row.kind != "acknowledge_policy" or not row.active or row.policy_version_id is None:
+            continue
+        if (row.requirement_id, row.cycle) in wanted:
+            bucket = ack[row.policy_version_id]
+            bucket[1] += row.duties
+            if row.status == "done":
+                bucket[0] += row.duties
+            elif row.due_on < today:
+                bucket[2] += row.duties
+    return {vid: (b[0], b[1], b[2]) for vid, b in ack.items() if b[1]}
+
+
+def _count(session: Session, figures: Figures, reqs: list[list[Any]]) -> Sequence[Any]:
     """The duty counts: a few indexed reads of the snapshot (built once if there is none).
 
-    Fills in the people and duty figures; returns the acknowledgements by version id (done,
-    owed, overdue) and the open AUP signatures by account id.
+    Fills in the people, duty and training figures; returns the snapshot's tally rows.
     """
     school_id, today = figures.school_id, figures.as_of
     figures.people = ensure(session, school_id, today)[0].people
-    wanted = {(rid, cycle) for rid, (_, cycle) in cycles.items()}
-    rows = session.execute(_TALLIES, {"school_id": school_id, "requirements": sorted(cycles)}).all()
-    ack: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    rows = session.execute(_TALLIES, {"school_id": school_id}).all()
     overdue_by_kind: Counter[str] = Counter()
     for row in rows:
         if row.status == "open":
@@ -212,75 +206,29 @@ def _count(
             if row.due_on < today:
                 figures.overdue_duties += row.duties
                 overdue_by_kind[row.kind] += row.duties
-        if (
-            row.kind == "acknowledge_policy"
-            and row.active
-            and row.policy_version_id is not None
-            and (row.requirement_id, row.cycle) in wanted
-        ):
-            bucket = ack[row.policy_version_id]
-            bucket[1] += row.duties
-            if row.status == "done":
-                bucket[0] += row.duties
-            elif row.due_on < today:
-                bucket[2] += row.duties
-    # AUP signatures are few (holders only): counted live, by person, through the kind index
-    unsigned: dict[int, int] = {
-        account_id: n
-        for account_id, n in session.execute(_UNSIGNED, {"school_id": school_id})
-        if account_id is not None
-    }
-    figures.training = _training(
-        session,
-        school_id,
-        today,
-        [row for row in rows if row.status == "open" and row.kind == "complete_training"],
-    )
+    training = [r for r in rows if r.status == "open" and r.kind == "complete_training"]
+    figures.training = _training(session, figures, reqs, training)
     figures.overdue_by_kind = {k: n for k, n in overdue_by_kind.items() if n}
-    return {vid: (b[0], b[1], b[2]) for vid, b in ack.items() if b[1]}, unsigned
+    return rows
 
 
-def _readings(session: Session, figures: Figures) -> None:
+def _readings(figures: Figures, policies: dict[str, Any], rows: Sequence[Any]) -> None:
     """The reading campaigns' current editions this school year: people who read them (done)
-    of the active people asked (done or open), from the snapshot's tallies."""
+    of the active people asked (done or open), from the snapshot's tallies (``rows``)."""
     years = {
-        rid: cycle_start(figures.as_of, (spec or {}).get("yearly_on") or READING_YEAR_STARTS).year
-        for rid, spec in session.execute(
-            select(Requirement.id, Requirement.spec).where(
-                Requirement.school_id == figures.school_id,
-                Requirement.kind == "reading_campaign",
-                Requirement.active.is_(True),
-            )
-        )
+        rid: cycle_start(figures.as_of, yearly or READING_YEAR_STARTS).year
+        for rid, kind, _, _, _, yearly, _ in policies["requirements"]
+        if kind == "reading_campaign"
     }
-    if not years:
-        return
-    rows = session.execute(
-        select(
-            DutyTally.requirement_id,
-            DutyTally.cycle,
-            DutyTally.policy_version_id,
-            DutyTally.status,
-            DutyTally.duties,
-        ).where(
-            DutyTally.school_id == figures.school_id,
-            DutyTally.kind == "reading_campaign",
-            DutyTally.active.is_(True),
-            DutyTally.status.in_(("open", "done")),
-        )
-    ).all()
     rows = [
         r
         for r in rows
-        if r.requirement_id in years and r.cycle.endswith(f":{years[r.requirement_id]}")
+        if r.kind == "reading_campaign"
+        and r.active
+        and r.requirement_id in years
+        and r.cycle.endswith(f":{years[r.requirement_id]}")
     ]
-    policy_of = dict(
-        session.execute(
-            select(PolicyVersion.id, PolicyVersion.policy_id).where(
-                PolicyVersion.id.in_({r.policy_version_id for r in rows})
-            )
-        ).all()
-    )
+    policy_of = {vid: pid for vid, pid, _ in policies["versions"]}
     newest: dict[int, int] = {}  # a part's newest edition asked for this year
     for r in rows:
         part = policy_of.get(r.policy_version_id)
@@ -292,37 +240,19 @@ def _readings(session: Session, figures: Figures) -> None:
             figures.reading_done += r.duties if r.status == "done" else 0
 
 
-# --------------------------------------------------------------------------- always fresh
-
-
-def _reports(session: Session, figures: Figures, now: datetime) -> None:
-    """Open reports by urgency and age, and their clocks (reports about the head left out)."""
+def _reports(figures: Figures, reports: dict[str, Any], now: datetime) -> None:
+    """Open reports by urgency and age, and their clocks, judged at ``now``."""
     today = local_today(now)
-    ages = [
-        (urgency, (today - local_today(created)).days)
-        for urgency, created in session.execute(
-            select(Report.urgency, Report.created_at).where(
-                Report.school_id == figures.school_id,
-                Report.status != "closed",
-                Report.about_headteacher.is_(False),
-            )
-        )
-    ]
+    ages = [(urgency, (today - date.fromisoformat(made)).days) for urgency, made in reports["open"]]
     figures.reports_by_age = by_age(ages)
     figures.open_reports = len(ages)
-    clocks = session.execute(
-        select(ReportClock.report_id, ReportClock.due_at)
-        .join(Report, Report.id == ReportClock.report_id)
-        .where(
-            ReportClock.school_id == figures.school_id,
-            ReportClock.stopped_at.is_(None),
-            Report.status != "closed",
-            Report.about_headteacher.is_(False),
-        )
-    ).all()
+    clocks = [(rid, datetime.fromisoformat(due)) for rid, due in reports["clocks"]]
     figures.running_clocks = len(clocks)
     figures.clocks_overdue = sum(1 for _, due in clocks if due < now)
-    figures.reports_with_clocks = len({report_id for report_id, _ in clocks})
+    figures.reports_with_clocks = len({rid for rid, _ in clocks})
+
+
+# --------------------------------------------------------------------------- their own rows
 
 
 MESSAGES_SHOWN = 50
@@ -405,10 +335,10 @@ def _messages(session: Session, figures: Figures) -> None:
     ]
 
 
-def compute_figures(
+def read_figures(
     session: Session, school_id: str, today: date, *, now: datetime | None = None
 ) -> Figures:
-    """Read the figures: the duty counts from the snapshot, reports and messages live.
+    """Read the figures as kept, judged on ``today`` and at ``now``.
 
     Args:
         session: an open session.
@@ -416,44 +346,24 @@ def compute_figures(
         today: the school's date (overdue means due before it).
         now: the instant report clocks are judged against (default: the real time).
     """
-    moment = now or utcnow()
     figures = Figures(school_id=school_id, as_of=today)
-    policies = session.scalars(policies_of(school_id).options(lazyload(Policy.versions))).all()
-    current = current_versions(session, school_id)
-    cycles = current_cycles(session, school_id, {p: v for p, (v, _) in current.items()}, today)
-    acks, unsigned = _count(session, figures, cycles)
-    for policy in policies:
-        vid, label = current.get(policy.id, (None, None))
+    parts = kept(session, school_id)
+    policies, reqs = parts["policies"], parts["policies"]["requirements"]
+    current = _current(policies)
+    cycles = _cycles(reqs, {p: v for p, (v, _) in current.items()}, today)
+    rows = _count(session, figures, reqs)
+    acks = _acks(rows, cycles, today)
+    for pid, key, title, under_review, review_due in policies["policies"]:
+        due = date.fromisoformat(review_due) if review_due else None
+        policy = Policy(
+            id=pid, key=key, title=title, under_review=under_review, next_review_due=due
+        )
+        vid, label = current.get(pid, (None, None))
         counts = acks.get(vid, (0, 0, 0)) if vid else (0, 0, 0)
         figures.policies.append(policy_figure(policy, label, *counts, today))
-    _readings(session, figures)
-    holders = (  # each account's current holders
-        select(func.count())
-        .where(AccountHolder.account_id == OfficialAccount.id, AccountHolder.until.is_(None))
-        .scalar_subquery()
-    )
-    for account_id, name, platform, handover, held in session.execute(
-        select(
-            OfficialAccount.id,
-            OfficialAccount.name,
-            OfficialAccount.platform,
-            OfficialAccount.handover_needed,
-            holders,
-        )
-        .where(OfficialAccount.school_id == school_id)
-        .order_by(OfficialAccount.name)
-    ):
-        figures.accounts.append(
-            AccountFigure(
-                account_id=account_id,
-                name=name,
-                platform=platform,
-                holders=held,
-                unsigned=unsigned.get(account_id, 0),
-                handover_needed=handover,
-            )
-        )
-    _reports(session, figures, moment)
+    _readings(figures, policies, rows)
+    figures.accounts = [AccountFigure(*account) for account in parts["accounts"]]
+    _reports(figures, parts["reports"], now or utcnow())
     _messages(session, figures)
     figures.failing_jobs = tuple(describe(f) for f in failing_steps(session, school_id))
     for problem in settings_problems(session, school_id):

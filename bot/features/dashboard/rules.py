@@ -1,6 +1,6 @@
 """Headline figures: what each one is and how it reads (pure: data in, text and rates out).
 
-``figures.compute_figures`` fills these in from the database; the status command, the
+``figures.read_figures`` fills these in from the database; the status command, the
 dashboard, the digest and the governors' report all show them.
 """
 

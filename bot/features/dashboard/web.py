@@ -41,7 +41,7 @@ from bot.engine.web.deps import ctx, render
 from bot.features.dashboard import drilldown
 from bot.features.dashboard.charts import gauge, percent, segments
 from bot.features.dashboard.chrome import KIND_LABELS, chrome, find_viewer, guarded, school_page
-from bot.features.dashboard.figures import compute_figures
+from bot.features.dashboard.figures import read_figures
 from bot.features.dashboard.panel import URGENCY_LABELS, for_viewer
 from bot.features.dashboard.rules import AGE_BANDS, AGE_LABELS, Figures
 from bot.features.dashboard.viewer import Viewer
@@ -165,7 +165,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             shown = viewer.schools if len(viewer.schools) > 1 else [viewer.school]
             if any([snapshot.ensure(session, s.id, today)[1] for s in shown]):
                 session.commit()  # a fresh install's first view counts once, for everyone
-            figures = compute_figures(session, viewer.school.id, today, now=now)
+            figures = read_figures(session, viewer.school.id, today, now=now)
             figures.calendar_question = viewer.school.term_dates_question(today)
             report_rows = for_viewer(session, viewer, figures, today, now)
             talks = needs_conversation(session, viewer.school, today)
@@ -174,7 +174,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             preview = preview_of(session, viewer.school.id)
             unread = without_edition(session, viewer.school, today)
             rollup = [  # a trust-wide roll-up only in a trust
-                RollupRow(s, compute_figures(session, s.id, today, now=now))
+                RollupRow(s, read_figures(session, s.id, today, now=now))
                 for s in (viewer.schools if len(viewer.schools) > 1 else [])
             ]
             # the head and the administrators: the bot's own jobs have stopped (this process's

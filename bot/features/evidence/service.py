@@ -37,7 +37,7 @@ from bot.core.models import (
 )
 from bot.engine.duty_facts import EVENT_CYCLE
 from bot.features.accounts.api import holder_states
-from bot.features.dashboard.api import compute_figures, current_versions
+from bot.features.dashboard.api import current_versions, read_figures
 from bot.features.evidence.people import attestations as _attestations
 from bot.features.evidence.people import training as _training
 from bot.features.evidence.people import when
@@ -140,7 +140,7 @@ def _policies(session: Session, school_id: str, today: date) -> Table:
 
 
 def _ack_counts(session: Session, school_id: str, today: date) -> Table:
-    figures = {f.policy_id: f for f in compute_figures(session, school_id, today).policies}
+    figures = {f.policy_id: f for f in read_figures(session, school_id, today).policies}
     done = dict(
         session.execute(
             select(Attestation.policy_version_id, func.count(func.distinct(Attestation.person_id)))

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.core.config import SchoolConfig
 from bot.core.language.i18n import N_
 from bot.core.language.words import role_list, school_words
-from bot.features.dashboard.api import compute_figures
+from bot.features.dashboard.api import read_figures
 from bot.features.evidence.rules import Table, cells
 from bot.features.scr.api import (
     GAP_KINDS,
@@ -120,7 +120,7 @@ def training_by_role(session: Session, school: SchoolConfig, today: date) -> Tab
                 t.overdue,
             )
         )
-        for t in compute_figures(session, school.id, today).training
+        for t in read_figures(session, school.id, today).training
     )
     return Table(
         "training-by-role.csv",

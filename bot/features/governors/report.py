@@ -25,7 +25,7 @@ from bot.core.guards.forms import SaidError
 from bot.core.language.i18n import BETWEEN, N_, Dated, Said, nsay, say, speaking
 from bot.core.language.words import Words, capital, default_words, said_words, school_words
 from bot.core.models import Policy, PolicyReview, Report
-from bot.features.dashboard.api import Figures, compute_figures
+from bot.features.dashboard.api import Figures, read_figures
 from bot.features.policies.api import policies_of
 from bot.features.reports.api import CATEGORIES
 from bot.features.reports.api import STATUSES as REPORT_STATUSES
@@ -308,9 +308,9 @@ def _reviewed(
 def build_report(
     session: Session, school: SchoolConfig, term: Term, today: date, figures: Figures | None = None
 ) -> GovernorsReport:
-    """Gather the report's figures for one school and term (reuses ``compute_figures``, or
+    """Gather the report's figures for one school and term (reuses ``read_figures``, or
     the ``figures`` the caller already has for ``today``)."""
-    figures = figures or compute_figures(session, school.id, today)
+    figures = figures or read_figures(session, school.id, today)
     report = GovernorsReport(
         school_name=school.name,
         term=term,

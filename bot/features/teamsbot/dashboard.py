@@ -29,11 +29,11 @@ from bot.engine import snapshot
 from bot.features.dashboard.api import (
     Viewer,
     adaptive_card,
-    compute_figures,
     dashboard_url,
     digest_figures,
     for_viewer,
     head_chat,
+    read_figures,
     school_roles,
     week_key,
 )
@@ -74,7 +74,7 @@ def live_card(
     today = local_today(now)
     if snapshot.ensure(session, school.id, today)[1]:
         session.flush()
-    figures = compute_figures(session, school.id, today, now=now)
+    figures = read_figures(session, school.id, today, now=now)
     for_viewer(session, viewer, figures, today, now)
     figures.calendar_question = school.term_dates_question(today)
     url = dashboard_url(settings.base_url, school.id, several_schools=len(config.schools) > 1)

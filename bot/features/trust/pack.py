@@ -21,7 +21,7 @@ from bot.core.language.i18n import N_, Day, Msg
 from bot.core.models import ConnectorState, OutboxMessage, Report, ReportClock
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.rendering.messages import notice
-from bot.features.dashboard.api import compute_figures
+from bot.features.dashboard.api import read_figures
 from bot.features.evidence.api import (
     MANIFEST,
     PUBLIC_KEY,
@@ -118,7 +118,7 @@ def school_board(
     in a holiday, the one just ended), else kept from the pack made in it (else not stated,
     ``recomputed``); its reports always counted."""
     live = term == pick_term(school, None, today)
-    figures = compute_figures(session, school.id, today, now=now) if live else None
+    figures = read_figures(session, school.id, today, now=now) if live else None
     report = build_report(session, school, term, today, figures)
     clocks = _clocks(session, school.id, term, now)
     row = SchoolBoard(

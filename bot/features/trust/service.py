@@ -15,7 +15,7 @@ from bot.core.language.i18n import N_, Msg, nmsg, shared_language, speaking
 from bot.core.models import OutboxMessage
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.rendering.messages import notice
-from bot.features.dashboard.api import compute_figures, week_key
+from bot.features.dashboard.api import read_figures, week_key
 from bot.features.trust.rules import SchoolCounts, digest_key, school_line, totals
 
 __all__ = ["PURPOSE", "queue_trust_digest", "trust_counts"]
@@ -33,7 +33,7 @@ def trust_counts(
     problems = settings_problems(session)  # as the last sweep recorded them (#54 item 2)
     held = {p.school_id for p in problems}
     for school in config.schools:
-        f = compute_figures(session, school.id, today, now=now)
+        f = read_figures(session, school.id, today, now=now)
         running = f.running_clocks - f.clocks_overdue
         rows.append(
             SchoolCounts(

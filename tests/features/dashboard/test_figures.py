@@ -1,4 +1,4 @@
-"""``compute_figures``: what each headline counts, and that its snapshot never serves stale data."""
+"""``read_figures``: what each headline counts, and that its snapshot never serves stale data."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from bot.core.models import Person, TrainingRecord
 from bot.engine.snapshot import rebuild
-from bot.features.dashboard.figures import compute_figures
+from bot.features.dashboard.figures import read_figures
 from bot.features.dashboard.rules import AGE_BANDS, Figures, PolicyFigure, TrainingFigure, age_band
 from tests.features.dashboard.test_support import NOW, TODAY, Env, acknowledge_as
 from tests.support.helpers import SchoolBuilder
@@ -19,7 +19,7 @@ pytest_plugins = ("tests.features.dashboard.test_support",)  # the env and froze
 def figures(env: Env, day: date = TODAY) -> Figures:
     """The school's figures as of ``day`` at NOW."""
     with env.context.store.session() as session:
-        return compute_figures(session, "oak", day, now=NOW)
+        return read_figures(session, "oak", day, now=NOW)
 
 
 def by_key(f: Figures) -> dict[str, PolicyFigure]:
@@ -171,7 +171,7 @@ def test_overdue_moves_with_the_day_not_the_cache(env: Env) -> None:
 def test_an_empty_school_has_sensible_figures(school: SchoolBuilder, sqlite_url: str) -> None:
     ctx = school.context(sqlite_url)
     with ctx.store.session() as session:
-        f = compute_figures(session, "oak", TODAY, now=NOW)
+        f = read_figures(session, "oak", TODAY, now=NOW)
     assert (f.people, f.ack_rate, f.training_rate, f.open_reports) == (0, 1.0, 1.0, 0)
     assert f.needs_attention() == []
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.core.models import OutboxMessage, ReportClock
 from bot.core.outbox import EmailDraft, Urgency, enqueue_email
-from bot.features.dashboard.figures import compute_figures
+from bot.features.dashboard.figures import read_figures
 from tests.features.dashboard.test_support import TODAY, Env
 
 pytest_plugins = ("tests.features.dashboard.test_support",)  # the env and frozen fixtures
@@ -77,7 +77,7 @@ def test_the_dashboard_lists_messages_that_may_not_have_arrived(env: Env) -> Non
 def test_figures_leave_out_only_messages_about_the_heads_report(env: Env) -> None:
     _troubled(env)
     with env.context.store.session() as session:
-        figures = compute_figures(session, "oak", TODAY)
+        figures = read_figures(session, "oak", TODAY)
     assert (figures.messages_unknown, figures.messages_failed) == (2, 1)
     assert [m.state for m in figures.messages] == ["Not confirmed", "Refused", "Not confirmed"]
 

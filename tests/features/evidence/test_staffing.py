@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from bot.core.models import Person, TrainingRecord
 from bot.engine.sweep import run_sweep
-from bot.features.dashboard.api import compute_figures
+from bot.features.dashboard.api import read_figures
 from bot.features.evidence.inspection import INDEX
 from bot.features.evidence.rules import MANIFEST
 from bot.features.scr.service import import_sheet, refresh_gaps
@@ -204,7 +204,7 @@ def test_training_by_role_is_the_dashboards_figures(env: Env) -> None:
         rows["Designated safeguarding lead"]["Owe it"],
     ) == ("1", "1")
     with env.context.store.session() as session:
-        figures = compute_figures(session, "oak", TODAY).training
+        figures = read_figures(session, "oak", TODAY).training
     assert {
         t.course: (str(t.audience), str(t.up_to_date), str(t.audience - t.up_to_date))
         for t in figures

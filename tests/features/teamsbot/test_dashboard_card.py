@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.core.models import AuditEvent, OutboxMessage, Person, TeamsChat, utcnow
 from bot.features.dashboard.cards import adaptive_card
 from bot.features.dashboard.digest import digest_figures
-from bot.features.dashboard.figures import compute_figures
+from bot.features.dashboard.figures import read_figures
 from bot.features.teamsbot.cards import ACK_VERB
 from bot.features.teamsbot.dashboard import DASHBOARD_VERB, queue_head_card
 from tests.features.dashboard.test_cards import card_errors
@@ -69,7 +69,7 @@ def _head_card(env: BotEnv) -> dict[str, Any]:
 def _live_ack(env: BotEnv) -> str:
     with env.context.store.session() as session:
         now = utcnow()
-        figures = compute_figures(session, "oak", MONDAY, now=now)
+        figures = read_figures(session, "oak", MONDAY, now=now)
         return _ack_figure(adaptive_card(digest_figures(figures, "Oak", "https://x")))
 
 

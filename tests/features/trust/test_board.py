@@ -35,7 +35,7 @@ from bot.core.models import (
     TrainingRecord,
 )
 from bot.engine.sweep import run_sweep
-from bot.features.dashboard.api import compute_figures
+from bot.features.dashboard.api import read_figures
 from bot.features.evidence.people import training as training_matrix
 from bot.features.evidence.service import _ack_counts as ack_counts
 from bot.features.evidence.signing import private_key, signature_holds
@@ -295,7 +295,7 @@ def test_every_planted_item_is_in_its_school_and_the_total_and_equals_the_dashbo
         for index, sid in enumerate(SCHOOLS):
             school = context.config.school(sid)
             row = rows[school.name]
-            figures = compute_figures(session, sid, MONDAY, now=at(MONDAY, 12))
+            figures = read_figures(session, sid, MONDAY, now=at(MONDAY, 12))
             report = build_report(session, school, pick_term(school, None, MONDAY), MONDAY)
             matrix = training_matrix(session, sid, MONDAY)
             in_date = sum(1 for r in matrix.rows if r[5] in ("in date", "expires soon"))

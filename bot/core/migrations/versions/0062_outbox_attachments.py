@@ -1,6 +1,6 @@
 """outbox: attachments many messages carry are stored once
 
-Revision ID: w7b_digest_outbox_attachments
+Revision ID: outbox_attachments
 Revises: legal_holds
 Create Date: 2026-11-29 07:00:00
 
@@ -16,7 +16,7 @@ from alembic import op
 
 import bot.core.models
 
-revision = "w7b_digest_outbox_attachments"
+revision = "outbox_attachments"
 down_revision = "legal_holds"
 branch_labels = None
 depends_on = None
