@@ -28,7 +28,6 @@ from bot.engine.commands import (
     fail,
     friendly,
     schools_of,
-    where,
 )
 
 if TYPE_CHECKING:
@@ -198,7 +197,6 @@ def digest(
     if preview:
         _preview(ctx, schools, day, now, several=several, chat=chat, text=text)
         return
-    where(ctx)
     channel = channel_configured(ctx.settings)
     with ctx.store.transaction() as session:
         results = [
@@ -266,7 +264,6 @@ def figures_rebuild(school: EverySchool = None, as_of: AsOf = None) -> None:
     from bot.features.dashboard.figures import read_figures
 
     ctx = context()
-    where(ctx)
     day, now = as_of_today(as_of), utcnow()
     for s in schools_of(ctx, school):
         with ctx.store.transaction() as session:

@@ -319,6 +319,7 @@ def test_cli_send_queues_once_a_week(env: Env, cli: CliRunner) -> None:
     first = cli.invoke(app, ["digest", "--send", "--as-of", MONDAY.isoformat()])
     assert first.exit_code == 0, first.output
     assert "Queued" in first.output and "head@oak.example" in first.output
+    assert first.output.count("using ") == 1  # which school's data: said once
     second = cli.invoke(app, ["digest", "--send", "--as-of", "2026-11-26"])
     assert "already queued" in second.output
     assert len(outbox(env)) == 2
