@@ -16,6 +16,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from bot.core.config import ConfigError, Email, JobRole, Role, Slug, Term
+from bot.core.config.fields import CalendarDate
 from bot.core.config.reading import load_yaml, yaml_problems
 from bot.core.config.said import CheckError, check, counted, problem_line, pydantic_problem
 from bot.core.days.calendar import Country
@@ -77,13 +78,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def refusal(model: type[BaseModel], name: str, value: object) -> tuple[Any, Text | None]:
-    """One answer to ``model``'s field ``name`` as the model takes it, and what the model says
-    is wrong with it (None: taken): the answers file, the terminal and the web pages check an
-    answer by the model alone, so each refuses it in the same words."""
+def refusal(
+    model: type[BaseModel], name: str, value: object, today: date | None = None
+) -> tuple[Any, Text | None]:
+    """One answer to ``model``'s field ``name`` as the model takes it (dates judged from
+    ``today``, else London's), and what the model says is wrong with it (None: taken): the
+    answers file, the terminal and the web pages check an answer by the model alone, so each
+    refuses it in the same words."""
     try:
         taken = model.__pydantic_validator__.validate_assignment(
-            model.model_construct(), name, value
+            model.model_construct(), name, value, context={"today": today} if today else None
         )
     except ValidationError as exc:
         return value, pydantic_problem(exc.errors()[0])
@@ -159,8 +163,8 @@ class TermAnswers(_Strict):
         None, title=N_("Term dates: the %(la)s's .ics calendar (Enter to type them)")
     )
     dates: list[Term] = []
-    inset_days: list[date] = []
-    holidays: list[date] = []
+    inset_days: list[CalendarDate] = []
+    holidays: list[CalendarDate] = []
 
 
 class Answers(_Strict):

@@ -18,11 +18,11 @@ from pydantic import ValidationError
 
 from bot.core.config import OrgConfig, SchoolConfig
 from bot.core.config.said import pydantic_problem
-from bot.core.days.dates import CALENDAR
 from bot.core.guards.forms import SaidError, Text
 from bot.core.language.i18n import N_, Joined, Lazy, Msg, Said, nmsg, say, spoken
 from bot.core.language.words import SaidWords, plural, said_words, school_words
 from bot.features.policies.api import typed_date
+from bot.features.setup.answers import TermAnswers, refusal
 
 __all__ = [
     "SetupError",
@@ -119,10 +119,10 @@ def parse_day(text: str) -> date | None:
     return when.first_day() if when is not None and when.day is not None else None
 
 
-def _in_calendar(day: date, box: str, label: str, number: int, today: date) -> date:
-    """A term, holiday or INSET day inside the calendar window (``bot.core.days.dates``); else
-    SetupError naming the box's ``label`` and the line (its years in their plural form)."""
-    problem = CALENDAR.problem(day, today)
+def _checked(field: str, value: object, box: str, label: str, number: int, today: date) -> Any:
+    """One line's answer taken by the answers' model (``TermAnswers``: the calendar window, a
+    term's order), so the page refuses it in the answers file's words, naming the line."""
+    taken, problem = refusal(TermAnswers, field, [value], today)
     if problem is not None:
         raise SetupError(
             box,
@@ -132,7 +132,7 @@ def _in_calendar(day: date, box: str, label: str, number: int, today: date) -> d
             number=number,
             problem=problem,
         )
-    return day
+    return taken[0]
 
 
 def parse_days(text: str, box: str, label: str, today: date) -> list[date]:
@@ -154,7 +154,7 @@ def parse_days(text: str, box: str, label: str, today: date) -> list[date]:
                 number=number,
                 text=line.strip()[:40],
             )
-        days.append(_in_calendar(day, box, label, number, today))
+        days.append(_checked(box, day, box, label, number, today))
     return sorted(set(days))
 
 
@@ -184,16 +184,8 @@ def parse_terms(text: str, today: date) -> list[dict[str, Any]]:
                 number=number,
                 text=bad[:40],
             )
-        for day in (start, end):
-            _in_calendar(day, "terms", N_("Terms"), number, today)
-        if end < start:
-            raise SetupError(
-                "terms",
-                N_("Terms, line %(number)d: “%(name)s” ends before it starts."),
-                number=number,
-                name=parts[0],
-            )
-        terms.append({"name": parts[0][:80], "start": start, "end": end})
+        term = {"name": parts[0][:80], "start": start, "end": end}
+        terms.append(_checked("dates", term, "terms", N_("Terms"), number, today).model_dump())
     if not terms:  # a cleared box must not wipe the calendar the school days come from
         raise SetupError(
             "terms",

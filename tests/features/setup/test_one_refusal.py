@@ -123,3 +123,34 @@ def test_a_schools_id_is_refused_in_the_schools_words_by_the_file_as_at_the_term
     assert "school.id: Oak School: use small letters, digits and hyphens only" in refused
     assert "pattern" not in refused
     assert refusal(SchoolAnswers, "id", "oak-primary") == ("oak-primary", None)
+
+
+def test_the_web_terms_page_refuses_a_term_and_a_closure_as_the_answers_file_does(
+    tmp_path: Path, site: Site
+) -> None:
+    """The terms page checked a typed term and a closure with its own sentences ("“Autumn 1”
+    ends before it starts"); it now asks the answers' model, so it says what the file says,
+    naming the line, and stores nothing."""
+    with_terms = "  name: Oak Primary\nterms:\n"
+    in_file = _answers_file(
+        tmp_path, with_terms + "  dates:\n  - {name: Autumn 1, start: 2026-10-23, end: 2026-09-02}"
+    )
+    assert ENDS_BEFORE in in_file
+    far = "2099-12-31 is too far ahead"
+    assert far in _answers_file(tmp_path, with_terms + "  holidays: [2099-12-31]")
+    site.sign_in("office@oak.example")
+    before = site.ctx.config.school().terms
+
+    def refused(**typed: str) -> str:
+        form = {"terms": "Autumn 1, 2026-09-02, 2026-10-23", "inset_days": "", "holidays": ""}
+        page = site.client.post(
+            "/admin/terms", data={**form, **typed, "csrf_token": site.csrf("/admin/terms")}
+        )
+        assert page.status_code == 422  # nothing stored
+        return html.unescape(page.text)
+
+    assert f"Terms, line 2: {ENDS_BEFORE}." in refused(
+        terms="Spring, 2027-01-05, 2027-03-26\nAutumn 1, 2026-10-23, 2026-09-02"
+    )
+    assert f"Other closures, line 1: {far}" in refused(holidays="2099-12-31")
+    assert site.ctx.config.school().terms == before

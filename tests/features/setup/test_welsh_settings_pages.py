@@ -379,7 +379,7 @@ def test_the_setup_page_is_welsh_but_for_the_report_clocks_it_names(
         (
             "/admin/terms",
             {"terms": "Hydref 1, 2026-10-23, 2026-09-02", "inset_days": "", "holidays": ""},
-            "Tymhorau, llinell 1: mae “Hydref 1” yn gorffen cyn iddo ddechrau.",
+            "Tymhorau, llinell 1: mae'r tymor 'Hydref 1' yn gorffen cyn iddo ddechrau.",
         ),
         (
             "/admin/terms",
