@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import AccountConfig, OrgConfig, PolicyConfig, SchoolConfig
-from bot.core.guards.forms import Text
+from bot.core.guards.forms import Text, strings_of
 from bot.core.language.i18n import N_, Msg, say, speaking
 from bot.core.language.words import version_name
 from bot.core.models import (
@@ -544,10 +544,9 @@ def config_inputs(session: Session, config: OrgConfig, school: SchoolConfig) -> 
             digest.update(hashlib.sha256(path.read_bytes()).digest())
     # of the school's people, only those the sync can look at: every string of the settings that
     # could be an email (a superset of those it looks up), config roles' and accounts' holders
+    named = (*organisation.trust_admins, *organisation.trust_safeguarding_leads)
     emails = sorted(
-        set(_emails(school.model_dump(mode="json")))
-        | set(organisation.trust_admins)
-        | set(organisation.trust_safeguarding_leads)
+        {*(s for _, s in strings_of(school.model_dump(mode="json")) if "@" in s), *named}
     )
     for row in session.execute(_SYNC_ROWS, {"school_id": school.id, "emails": emails}):
         digest.update(repr(tuple(row)).encode())
@@ -577,29 +576,13 @@ def _sync_query(n: int, columns: tuple[Any, ...]) -> Select[Any]:
         query = query.where(
             Person.email.in_(bindparam("emails", expanding=True))
             | Person.id.in_(_HOLDING.where(PersonRole.source == "config"))
-            | Person.id.in_(
-                select(AccountHolder.person_id).where(
-                    AccountHolder.school_id == bindparam("school_id")
-                )
-            )
+            | Person.id.in_(_HELD)
         )
     return query
 
 
 _HOLDING = select(PersonRole.person_id).where(PersonRole.school_id == bindparam("school_id"))
-
-
-def _emails(data: object) -> Iterator[str]:
-    """Every string of ``data`` (settings as plain data) that could be an email address."""
-    if isinstance(data, str):
-        if "@" in data:
-            yield data
-    elif isinstance(data, dict):
-        for value in data.values():
-            yield from _emails(value)
-    elif isinstance(data, list):
-        for value in data:
-            yield from _emails(value)
+_HELD = select(AccountHolder.person_id).where(AccountHolder.school_id == bindparam("school_id"))
 
 
 _SYNC_ROWS = union_all(

@@ -22,6 +22,7 @@ __all__ = [
     "control_character",
     "find_control_character",
     "parse_iso_date",
+    "strings_of",
 ]
 
 # letters and digits nobody misreads (no I, L, O, 0, 1): 31**5, some 28 million codes a year;
@@ -48,16 +49,19 @@ def control_character(text: str, *, multiline: bool = False) -> str | None:
     return f"{_NAMES.get(char, 'a control character')} (U+{ord(char):04X})"
 
 
-def _walk(data: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+def strings_of(
+    data: Any, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every string of parsed YAML/JSON data (keys too), with its path."""
     if isinstance(data, str):
         yield path, data
     elif isinstance(data, dict):
         for key, value in data.items():
             yield (*path, str(key)), str(key)
-            yield from _walk(value, (*path, str(key)))
+            yield from strings_of(value, (*path, str(key)))
     elif isinstance(data, (list, tuple)):
         for index, value in enumerate(data):
-            yield from _walk(value, (*path, index))
+            yield from strings_of(value, (*path, index))
 
 
 def find_control_character(data: Any) -> tuple[tuple[str | int, ...], str] | None:
@@ -65,7 +69,7 @@ def find_control_character(data: Any) -> tuple[tuple[str | int, ...], str] | Non
 
     Line breaks and tabs are allowed (YAML block text holds them); anything else is refused.
     """
-    for path, text in _walk(data, ()):
+    for path, text in strings_of(data):
         found = control_character(text, multiline=True)
         if found:
             return path, found
