@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import AccountConfig, OrgConfig, PolicyConfig, SchoolConfig
-from bot.core.guards.forms import Text
+from bot.core.guards.forms import Text, strings_of
 from bot.core.language.i18n import N_, Msg, say, speaking
 from bot.core.language.words import version_name
 from bot.core.models import (
@@ -460,7 +460,8 @@ def sync_config(
 
 # What ``sync_config`` reads from the store and writes back, column by column: the school's
 # people by email (who the settings name), its config-named roles, policies, versions,
-# requirements, official accounts and their holders. Small tables, except the people.
+# requirements, official accounts and their holders (of the people, those ``config_inputs``
+# names: a school's staff would cost the digest more than the rest).
 _SYNC_READS = (
     (School.id, School.name),
     (Person.id, Person.email, Person.active),
@@ -541,7 +542,13 @@ def config_inputs(session: Session, config: OrgConfig, school: SchoolConfig) -> 
         digest.update(f"|{path}|".encode())
         if path.is_file():
             digest.update(hashlib.sha256(path.read_bytes()).digest())
-    for row in session.execute(_SYNC_ROWS, {"school_id": school.id}):
+    # of the school's people, only those the sync can look at: every string of the settings that
+    # could be an email (a superset of those it looks up), config roles' and accounts' holders
+    named = (*organisation.trust_admins, *organisation.trust_safeguarding_leads)
+    emails = sorted(
+        {*(s for _, s in strings_of(school.model_dump(mode="json")) if "@" in s), *named}
+    )
+    for row in session.execute(_SYNC_ROWS, {"school_id": school.id, "emails": emails}):
         digest.update(repr(tuple(row)).encode())
     return digest.hexdigest()
 
@@ -565,7 +572,17 @@ def _sync_query(n: int, columns: tuple[Any, ...]) -> Select[Any]:
     ).where((School.id if table is School else table.school_id) == bindparam("school_id"))
     if table is PersonRole:  # the directory's roles are the directory step's
         query = query.where(PersonRole.source == "config")
+    if table is Person:  # those the settings can name, and those holding what they give
+        query = query.where(
+            Person.email.in_(bindparam("emails", expanding=True))
+            | Person.id.in_(_HOLDING.where(PersonRole.source == "config"))
+            | Person.id.in_(_HELD)
+        )
     return query
+
+
+_HOLDING = select(PersonRole.person_id).where(PersonRole.school_id == bindparam("school_id"))
+_HELD = select(AccountHolder.person_id).where(AccountHolder.school_id == bindparam("school_id"))
 
 
 _SYNC_ROWS = union_all(

@@ -389,7 +389,7 @@ def sync_directory(
         )
     if report.stopped is None:
         if changes.cursor is not None:  # the delta cursor, for the next read
-            ConnectorState.put(session, school.id, CURSOR_KEY, changes.cursor)
+            ConnectorState.put(session, school.id, CURSOR_KEY, changes.cursor, row=state)
         if changes.left_out is not None:
             keep_left_out(session, school.id, changes.left_out, changes.no_mailbox)
         if staff_groups:

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bot.cli.main import app as cli
+from bot.core.config import per_school
 from bot.core.config.per_school import schools_with_bad_settings, standing_of
+from bot.core.config.store import load_org
 from bot.core.deployment.context import AppContext
-from bot.core.models import OutboxMessage
-from bot.engine.settings_problems import PURPOSE
+from bot.core.models import OutboxMessage, SchoolSettings
+from bot.engine.settings_problems import PURPOSE, record_settings
 from bot.engine.sweep import SchoolSweep
 from bot.web.app import create_app
 from bot.wiring import install
@@ -302,3 +305,29 @@ def test_last_good_settings_are_stored_and_kept_on_postgresql(
             assert set(schools_with_bad_settings(session)) == {"oak"}
     finally:
         fresh.store.dispose()
+
+
+def test_a_tick_stores_each_school_s_document_made_again_only_when_its_settings_changed(
+    trust: AppContext, school: SchoolBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every tick reads the settings afresh (new objects): the stored documents are made only
+    for what changed, and a change is stored."""
+    made: list[str] = []
+    real = per_school._canonical
+
+    def counted(organisation: Any, entry: Any) -> str:
+        made.append(entry.id)
+        return real(organisation, entry)
+
+    monkeypatch.setattr(per_school, "_canonical", counted)
+    record_settings(trust.store, load_org(trust.settings, trust.store), NOW)
+    assert made == []  # the fixture's sweep stored them from the same settings
+    school.school["name"] = "Oakfield Primary Academy"
+    school.write()
+    record_settings(trust.store, load_org(trust.settings, trust.store), NEXT_WEEK)
+    assert made == ["oak"]
+    with trust.store.session() as session:
+        stored = session.scalar(
+            select(SchoolSettings.document).where(SchoolSettings.school_id == "oak")
+        )
+    assert stored is not None and "Oakfield Primary Academy" in stored

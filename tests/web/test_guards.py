@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import re
 import socket
+import sys
 import time
+import unicodedata
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -54,6 +56,17 @@ def test_every_textarea_of_the_product_is_a_multiline_field() -> None:
 )
 def test_control_characters_are_named(text: str, multiline: bool, found: str | None) -> None:
     assert control_character(text, multiline=multiline) == found
+
+
+def test_every_character_unicode_calls_a_control_or_a_surrogate_is_refused() -> None:
+    """The refusal is Unicode's own categories (Cc, Cs), for every code point; tabs and line
+    breaks only outside multi-line text."""
+    for point in range(sys.maxunicode + 1):
+        char = chr(point)
+        control = unicodedata.category(char) in ("Cc", "Cs")
+        assert (control_character(char) is not None) == control, hex(point)
+        allowed = not control or char in "\t\n\r"
+        assert (control_character(f"a{char}b", multiline=True) is None) == allowed, hex(point)
 
 
 @pytest.fixture(name="site")

@@ -116,21 +116,27 @@ class Standing:
 
     accepted: Mapping[str, SchoolConfig] = field(default_factory=dict)  # by school id
     problems: tuple[SettingsProblem, ...] = ()
-    # each accepted school's stored document and its SHA-256, made once a configuration: the
-    # sweep stores them each run (``record``), and building the JSON was most of its cost
-    _documents: dict[str, tuple[Organisation, str, str]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
 
     def document(self, organisation: Organisation, school_id: str) -> tuple[str, str]:
         """An accepted school's settings with ``organisation``'s as stored (``_canonical``),
-        and their SHA-256; made again only for another organisation object."""
-        made = self._documents.get(school_id)
-        if made is None or made[0] is not organisation:
-            text = _canonical(organisation, self.accepted[school_id])
-            made = (organisation, text, hashlib.sha256(text.encode()).hexdigest())
-            self._documents[school_id] = made
+        and their SHA-256; made again only when they changed (``_DOCUMENTS``)."""
+        school = self.accepted[school_id]
+        settings = f"{organisation.model_dump_json()}\n{school.model_dump_json()}"
+        made = _DOCUMENTS.get(school_id)
+        if made is None or made[0] != settings:
+            text = _canonical(organisation, school)
+            made = _DOCUMENTS[school_id] = (
+                settings,
+                text,
+                hashlib.sha256(text.encode()).hexdigest(),
+            )
         return made[1], made[2]
+
+
+# each school's stored document and its SHA-256, with the settings they were made of (as
+# pydantic writes them, many times quicker than the document): the scheduler reads the settings
+# afresh every tick and stores them (``record``), and making the documents was most of its cost
+_DOCUMENTS: dict[str, tuple[str, str, str]] = {}
 
 
 def _canonical(organisation: Organisation, school: SchoolConfig) -> str:

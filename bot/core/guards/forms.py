@@ -3,6 +3,7 @@ carrying field errors, and the letters a typed reference is made of."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from datetime import date
@@ -13,7 +14,6 @@ from bot.core.language.i18n import Lazy, Msg, shown
 Text = str | Lazy  # words for a person: said where shown (a ``Msg``), or a name as it is
 
 __all__ = [
-    "MULTILINE_ALLOWED",
     "REFERENCE_ALPHABET",
     "FormErrors",
     "SaidError",
@@ -22,13 +22,18 @@ __all__ = [
     "control_character",
     "find_control_character",
     "parse_iso_date",
+    "strings_of",
 ]
 
-MULTILINE_ALLOWED = frozenset("\t\n\r")  # what a multi-line box may hold among the controls
 # letters and digits nobody misreads (no I, L, O, 0, 1): 31**5, some 28 million codes a year;
 # a report's reference and a complaint's are made of them
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _NAMES = {"\x00": "a NUL character", "\t": "a tab", "\n": "a line break", "\r": "a line break"}
+# Unicode's control (Cc: U+0000-001F, U+007F-009F) and surrogate (Cs) characters, as one search;
+# the multi-line one allows tabs and line breaks
+# (a settings load looks at every string it read: one character at a time cost most of it)
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROLS_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def control_character(text: str, *, multiline: bool = False) -> str | None:
@@ -37,25 +42,26 @@ def control_character(text: str, *, multiline: bool = False) -> str | None:
     Tabs and line breaks are allowed only in multi-line text; every other control character
     (NUL, escape, DEL, the C1 controls, lone surrogates) is refused everywhere.
     """
-    for char in text:
-        if multiline and char in MULTILINE_ALLOWED:
-            continue
-        if unicodedata.category(char) in ("Cc", "Cs"):
-            name = _NAMES.get(char, "a control character")
-            return f"{name} (U+{ord(char):04X})"
-    return None
+    found = (_CONTROLS_MULTILINE if multiline else _CONTROLS).search(text)
+    if found is None:
+        return None
+    char = found.group()
+    return f"{_NAMES.get(char, 'a control character')} (U+{ord(char):04X})"
 
 
-def _walk(data: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+def strings_of(
+    data: Any, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every string of parsed YAML/JSON data (keys too), with its path."""
     if isinstance(data, str):
         yield path, data
     elif isinstance(data, dict):
         for key, value in data.items():
             yield (*path, str(key)), str(key)
-            yield from _walk(value, (*path, str(key)))
+            yield from strings_of(value, (*path, str(key)))
     elif isinstance(data, (list, tuple)):
         for index, value in enumerate(data):
-            yield from _walk(value, (*path, index))
+            yield from strings_of(value, (*path, index))
 
 
 def find_control_character(data: Any) -> tuple[tuple[str | int, ...], str] | None:
@@ -63,7 +69,7 @@ def find_control_character(data: Any) -> tuple[tuple[str | int, ...], str] | Non
 
     Line breaks and tabs are allowed (YAML block text holds them); anything else is refused.
     """
-    for path, text in _walk(data, ()):
+    for path, text in strings_of(data):
         found = control_character(text, multiline=True)
         if found:
             return path, found
