@@ -33,8 +33,8 @@ from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.step_failures import failing_steps, status_line
 from bot.features.dashboard.cards import pct  # whole percent rounded down, as on the dashboard
 from bot.features.dashboard.figures import read_figures
+from bot.features.dashboard.panel import URGENCY_LABELS
 from bot.features.dashboard.rules import AGE_BANDS, AGE_LABELS
-from bot.features.reports.api import URGENCIES
 from bot.features.setup.service import NOBODY_OWES, nobody_owes
 
 if TYPE_CHECKING:
@@ -265,7 +265,7 @@ def _reports_table(f: Figures) -> Table:
         say("Open reports by urgency and age (counts only)"),
         (say("Urgency"), *(Column(label(AGE_LABELS, band), justify="right") for band in AGE_BANDS)),
         (
-            (label(URGENCIES, urgency), *(str(bands[b]) for b in AGE_BANDS))
+            (label(URGENCY_LABELS, urgency), *(str(bands[b]) for b in AGE_BANDS))
             for urgency, bands in f.reports_by_age.items()
         ),
     )

@@ -98,9 +98,8 @@ def needs_conversation(session: Session, school: SchoolConfig, today: date) -> l
 
 @lru_cache(maxsize=64)
 def _capped(caps: tuple[tuple[int, tuple[int, ...]], ...]) -> Executable:
-    """A school's open duties past their requirement's cap (``caps``: each cap and its
-    requirement ids), built once per caps: every dashboard view asks it, and its build and
-    cache key cost more than running it."""
+    """A school's open duties past their cap (``caps``: each cap, its requirement ids), built
+    once per caps: every dashboard view asks, and building it cost more than running it."""
     capped = or_(
         false(),
         *(  # only capped duties leave the database: a handful, not them all

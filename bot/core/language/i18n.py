@@ -499,8 +499,7 @@ def _block_joined(welsh: str, english: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _alone(message: str, language: str, escaped: bool) -> str:
-    """A template's sentence without values in ``language`` (``_in_template``), kept: the
-    catalogue is read once per process, so it says the same every time."""
+    """A template's sentence without values in ``language``, kept (the catalogue never changes)."""
     with speaking(language):
         return _in_template(escaped, Msg(message))
 

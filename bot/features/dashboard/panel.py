@@ -18,7 +18,7 @@ from bot.features.dashboard.rules import URGENCIES, Figures, by_age
 from bot.features.dashboard.viewer import Viewer
 from bot.features.reports.api import visible_reports
 
-__all__ = ["for_viewer"]
+__all__ = ["URGENCY_LABELS", "for_viewer"]
 
 # what the rows show and their running clocks (the first a row shows): never text or entries
 _SHOWN = (
@@ -31,6 +31,7 @@ _SHOWN = (
     ReportClock.due_at,
 )
 _RUNNING = and_(ReportClock.report_id == Report.id, ReportClock.stopped_at.is_(None))
+URGENCY_LABELS = {"immediate": N_("Immediate"), "high": N_("High"), "normal": N_("Normal")}
 
 
 def _unit(span: float) -> tuple[int, str]:

@@ -42,14 +42,14 @@ from bot.features.dashboard import drilldown
 from bot.features.dashboard.charts import gauge, percent, segments
 from bot.features.dashboard.chrome import KIND_LABELS, chrome, find_viewer, guarded, school_page
 from bot.features.dashboard.figures import read_figures
-from bot.features.dashboard.panel import for_viewer
+from bot.features.dashboard.panel import URGENCY_LABELS, for_viewer
 from bot.features.dashboard.rules import AGE_BANDS, AGE_LABELS, Figures
 from bot.features.dashboard.viewer import Viewer
 from bot.features.decisions.api import count_decisions_due
 from bot.features.privacy.api import summary as complaints_summary
 from bot.features.privacy.api import words_for as complaint_readers
 from bot.features.reading.api import without_edition
-from bot.features.reports.api import STATUSES, URGENCIES
+from bot.features.reports.api import STATUSES
 from bot.features.scr.api import open_counts as scr_counts
 from bot.features.setup.api import preview_of
 from bot.features.tasks.api import count_tasks_overdue, event_reviews
@@ -242,7 +242,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                     for t in figures.training
                 },
                 "kind_labels": KIND_LABELS,
-                "urgency_labels": URGENCIES,
+                "urgency_labels": URGENCY_LABELS,
                 "status_labels": STATUSES,
                 "age_bands": AGE_BANDS,
                 "age_labels": AGE_LABELS,

@@ -5,19 +5,11 @@ from __future__ import annotations
 from bot.features.reports.intake import store_files
 from bot.features.reports.quiet_hours import in_working_hours
 from bot.features.reports.routing import visible_reports
-from bot.features.reports.rules import (
-    CATEGORIES,
-    STATUSES,
-    URGENCIES,
-    clock_labels,
-    clock_summary,
-    local_time,
-)
+from bot.features.reports.rules import CATEGORIES, STATUSES, clock_labels, clock_summary, local_time
 
 __all__ = [
     "CATEGORIES",
     "STATUSES",
-    "URGENCIES",
     "clock_labels",
     "clock_summary",
     "in_working_hours",
