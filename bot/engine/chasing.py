@@ -14,9 +14,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select
+from sqlalchemy import ColumnElement, Executable, String, and_, bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
@@ -68,14 +69,44 @@ def needs_conversation(session: Session, school: SchoolConfig, today: date) -> l
     by_cap: dict[int, list[int]] = defaultdict(list)
     for rid, config in configs.items():
         by_cap[school.cadence(config.cadence).max_reminders].append(rid)
+    caps = tuple((cap, tuple(ids)) for cap, ids in sorted(by_cap.items()))
+    found: list[Conversation] = []
+    for row in session.execute(_capped(caps), {"school_id": school.id}):
+        cfg = configs[row.requirement_id]  # the query kept only configured, capped duties
+        if row.start_date is not None and row.start_date > today:
+            continue
+        item: Text = row.title or cfg.display_title
+        if row.label is not None:
+            item = Joined((item, " (", version_name(row.label), ")"))
+        if row.name:
+            item = Msg(N_("%(item)s, for the %(account)s"), item=item, account=row.name)
+        found.append(
+            Conversation(
+                duty_id=row.id,
+                person_name=row.display_name,
+                person_email=row.email,
+                item=item,
+                due_on=row.due_on,
+                reminders_sent=row.reminders_sent,
+                last_reminded_on=row.last_reminded_on,
+                told_on=row.chasing_stopped_on,
+                kind=cfg.kind,
+            )
+        )
+    return found
+
+
+@lru_cache(maxsize=64)
+def _capped(caps: tuple[tuple[int, tuple[int, ...]], ...]) -> Executable:
+    """A school's open duties past their cap (``caps``: each cap, its requirement ids), built
+    once per caps: every dashboard view asks, and building it cost more than running it."""
     capped = or_(
         false(),
         *(  # only capped duties leave the database: a handful, not them all
-            and_(Duty.requirement_id.in_(ids), Duty.reminders_sent >= cap)
-            for cap, ids in by_cap.items()
+            and_(Duty.requirement_id.in_(ids), Duty.reminders_sent >= cap) for cap, ids in caps
         ),
     )
-    rows = session.execute(  # columns only: no people's roles or policy documents loaded
+    return (  # columns only: no people's roles or policy documents loaded
         select(
             Duty.id,
             Duty.requirement_id,
@@ -100,40 +131,16 @@ def needs_conversation(session: Session, school: SchoolConfig, today: date) -> l
             # 10,000 staff, to find none)
             Duty.id.in_(
                 select(Duty.id).where(
-                    Duty.school_id == school.id,
+                    Duty.school_id == bindparam("school_id", type_=String()),
                     Duty.status == "open",
-                    Duty.reminders_sent >= min(by_cap, default=0),
+                    Duty.reminders_sent >= min((cap for cap, _ in caps), default=0),
                     capped,
                 )
             ),
             Person.active.is_(True),
         )
         .order_by(Duty.due_on, Duty.id)
-    ).all()
-    found: list[Conversation] = []
-    for row in rows:
-        cfg = configs[row.requirement_id]  # the query kept only configured, capped duties
-        if row.start_date is not None and row.start_date > today:
-            continue
-        item: Text = row.title or cfg.display_title
-        if row.label is not None:
-            item = Joined((item, " (", version_name(row.label), ")"))
-        if row.name:
-            item = Msg(N_("%(item)s, for the %(account)s"), item=item, account=row.name)
-        found.append(
-            Conversation(
-                duty_id=row.id,
-                person_name=row.display_name,
-                person_email=row.email,
-                item=item,
-                due_on=row.due_on,
-                reminders_sent=row.reminders_sent,
-                last_reminded_on=row.last_reminded_on,
-                told_on=row.chasing_stopped_on,
-                kind=cfg.kind,
-            )
-        )
-    return found
+    )
 
 
 _WHAT_TO_DO = {  # translated where used (``N_``: the catalogue)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
@@ -189,13 +189,15 @@ def kept(session: Session, school_id: str, parts: Iterable[str] = PARTS) -> dict
     """``parts`` of a school's figures as kept (a part never kept yet: from its rows)."""
     wanted = list(parts)
     found: dict[str, Any] = dict(
-        session.execute(
-            select(KeptFigures.part, KeptFigures.facts).where(
-                KeptFigures.school_id == school_id, KeptFigures.part.in_(wanted)
-            )
-        ).all()
+        session.execute(_KEPT, {"school_id": school_id, "parts": wanted}).all()
     )
     return {p: facts(session, school_id, p) if found.get(p) is None else found[p] for p in wanted}
+
+
+_KEPT = select(KeptFigures.part, KeptFigures.facts).where(  # built once: every view reads it
+    KeptFigures.school_id == bindparam("school_id"),
+    KeptFigures.part.in_(bindparam("parts", expanding=True)),
+)
 
 
 def note(session: Session, school_id: str, parts: Iterable[str] = PARTS) -> None:

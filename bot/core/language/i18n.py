@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
@@ -464,11 +464,14 @@ def install(env: Environment) -> None:
 
     @pass_context
     def gettext(context: Context, message: str, /, **values: object) -> str:
-        return _in_template(context, Msg(message, **values))
+        escaped = context.eval_ctx.autoescape
+        if not values:  # a sentence alone: said once per language (a page says dozens)
+            return _alone(message, _SPOKEN.get(), escaped)
+        return _in_template(escaped, Msg(message, **values))
 
     @pass_context
     def ngettext(context: Context, one: str, many: str, n: int, /, **values: object) -> str:
-        return _in_template(context, Msg(one, many, n, **values))
+        return _in_template(context.eval_ctx.autoescape, Msg(one, many, n, **values))
 
     env.globals.update(gettext=gettext, ngettext=ngettext, _=gettext)
     # ``{% call each_language() %}…{% endcall %}``: sentences shown together (one line, one
@@ -494,18 +497,25 @@ def _block_joined(welsh: str, english: str) -> str:
     return english if welsh == english else type(english)(f"{welsh}{BETWEEN}{english}")
 
 
-def _in_template(context: Context, sentence: Msg) -> str:
+@lru_cache(maxsize=4096)
+def _alone(message: str, language: str, escaped: bool) -> str:
+    """A template's sentence without values in ``language``, kept (the catalogue never changes)."""
+    with speaking(language):
+        return _in_template(escaped, Msg(message))
+
+
+def _in_template(escaped: bool, sentence: Msg) -> str:
     """A template's sentence in the active language, filled as Jinja's newstyle gettext fills
-    it (always ``%``-formatted; escaped where the template autoescapes), each value said in
-    the sentence's own language; ``cy+en``: the Welsh sentence, then the English."""
+    it (always ``%``-formatted; escaped where the template autoescapes: ``escaped``), each value
+    said in the sentence's own language; ``cy+en``: the Welsh sentence, then the English."""
     from markupsafe import Markup
 
     def half(language: str) -> str:
         text = sentence.text(language)
         if not sentence.values and "%" not in text:  # nothing to fill: formatting is a copy
-            return Markup(text) if context.eval_ctx.autoescape else text  # noqa: S704 - as below
+            return Markup(text) if escaped else text  # noqa: S704 - as below
         filled = _filled(text, sentence.values, language)
-        if context.eval_ctx.autoescape:
+        if escaped:
             return Markup(text) % filled  # noqa: S704 - the catalogue's own sentence
         return text % filled
 

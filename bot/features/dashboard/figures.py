@@ -116,13 +116,7 @@ def _training(
     courses = [r for r in requirements if r[1] == "complete_training"]
     if not courses:
         return []
-    sizes = dict(
-        session.execute(
-            select(AudienceSize.requirement_id, AudienceSize.people).where(
-                AudienceSize.school_id == figures.school_id
-            )
-        ).all()
-    )
+    sizes = dict(session.execute(_AUDIENCES, {"school_id": figures.school_id}).all())
     state: dict[int, Counter[str]] = defaultdict(Counter)
     for row in open_rows:
         bucket = state[row.requirement_id]
@@ -150,6 +144,9 @@ def _training(
 
 
 # the snapshot's open tallies and the done acknowledgements of the current cycles' requirements
+_AUDIENCES = select(AudienceSize.requirement_id, AudienceSize.people).where(
+    AudienceSize.school_id == bindparam("school_id")
+)
 _TALLIES = select(
     DutyTally.requirement_id,
     DutyTally.kind,
@@ -296,25 +293,22 @@ def _about_the_head(session: Session, school_id: str, keys: list[str]) -> set[st
     return set(keys) - safe
 
 
+_NEEDING = select(  # built once: every view reads it
+    OutboxMessage.id,
+    OutboxMessage.idempotency_key,
+    OutboxMessage.purpose,
+    OutboxMessage.status,
+    OutboxMessage.created_at,
+).where(OutboxMessage.school_id == bindparam("school_id"), OutboxMessage.status.in_(NEEDS_A_PERSON))
+
+
 def _messages(session: Session, figures: Figures) -> None:
     """Messages that may not have arrived or were refused (report ones about the head left out:
     these figures reach the headteacher, who must not learn such a report exists)."""
     # sorted here, not in SQL: ORDER BY id would tempt SQLite to walk the school's whole outbox
     # in id order instead of the few rows the (school, status) index finds
     rows = sorted(
-        session.execute(
-            select(
-                OutboxMessage.id,
-                OutboxMessage.idempotency_key,
-                OutboxMessage.purpose,
-                OutboxMessage.status,
-                OutboxMessage.created_at,
-            ).where(
-                OutboxMessage.school_id == figures.school_id,
-                OutboxMessage.status.in_(NEEDS_A_PERSON),
-            )
-        ).all(),
-        key=lambda row: -row[0],
+        session.execute(_NEEDING, {"school_id": figures.school_id}).all(), key=lambda row: -row[0]
     )
     if not rows:
         return

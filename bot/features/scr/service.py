@@ -15,7 +15,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -497,11 +497,12 @@ def open_counts(session: Session, school_id: str) -> dict[str, int] | None:
     when the school has never had its SCR checked (not stated, not zero)."""
     if last_checked(session, school_id) is None:
         return None
-    return gap_counts(
-        session.scalars(
-            select(ScrGap.kind).where(ScrGap.school_id == school_id, ScrGap.closed_on.is_(None))
-        )
-    )
+    return gap_counts(session.scalars(_OPEN_KINDS, {"school_id": school_id}))
+
+
+_OPEN_KINDS = select(ScrGap.kind).where(  # built once: every dashboard view asks
+    ScrGap.school_id == bindparam("school_id"), ScrGap.closed_on.is_(None)
+)
 
 
 def last_checked(session: Session, school_id: str) -> date | None:

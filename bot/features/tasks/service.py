@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -185,16 +185,12 @@ def reconcile_tasks(session: Session, school: SchoolConfig, today: date, *, writ
 
 def count_tasks_overdue(session: Session, school_id: str, today: date) -> int:
     """How many recurring-task duties are open past their due date."""
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(Duty)
-            .where(
-                Duty.school_id == school_id,
-                Duty.kind == "recurring_task",
-                Duty.status == "open",
-                Duty.due_on < today,
-            )
-        )
-        or 0
-    )
+    return int(session.scalar(_OVERDUE, {"school_id": school_id, "today": today}) or 0)
+
+
+_OVERDUE = select(func.count()).where(  # built once: every dashboard view asks
+    Duty.school_id == bindparam("school_id"),
+    Duty.kind == "recurring_task",
+    Duty.status == "open",
+    Duty.due_on < bindparam("today"),
+)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, func, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
@@ -103,11 +103,10 @@ def purge_visitors(session: Session, school: SchoolConfig, today: date, *, write
 
 def count_visitors_today(session: Session, school_id: str, today: date) -> int:
     """How many visitors confirmed the rules for a visit today."""
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(VisitorAssurance)
-            .where(VisitorAssurance.school_id == school_id, VisitorAssurance.visit_date == today)
-        )
-        or 0
-    )
+    return int(session.scalar(_VISITS_ON, {"school_id": school_id, "day": today}) or 0)
+
+
+_VISITS_ON = select(func.count()).where(  # built once: every dashboard view asks
+    VisitorAssurance.school_id == bindparam("school_id"),
+    VisitorAssurance.visit_date == bindparam("day"),
+)
