@@ -147,17 +147,17 @@ def _preview(
 
 def _queued_line(s: SchoolConfig, result: QueueResult) -> str:
     """What was queued for one school: the card, the email, both, or nothing new."""
-    values = {"school": s.name, "key": result.card_key, "head": s.headteacher}
+    values = {"school": s.name, "head": s.headteacher}
     if result.card and result.email:
         return say(
-            "[green]Queued[/] %(school)s: card to the channel and email to %(head)s (%(key)s)",
+            "[green]Queued[/] %(school)s: card to the channel and email to %(head)s",
             **values,
         )
     if result.card:
-        return say("[green]Queued[/] %(school)s: card to the channel (%(key)s)", **values)
+        return say("[green]Queued[/] %(school)s: card to the channel", **values)
     if result.email:
-        return say("[green]Queued[/] %(school)s: email to %(head)s (%(key)s)", **values)
-    return say("%(school)s: this week's digest is already queued (%(key)s).", **values)
+        return say("[green]Queued[/] %(school)s: email to %(head)s", **values)
+    return say("%(school)s: this week's digest is already queued.", **values)
 
 
 def digest(

@@ -322,6 +322,8 @@ def test_cli_send_queues_once_a_week(env: Env, cli: CliRunner) -> None:
     assert first.output.count("using ") == 1  # which school's data: said once
     second = cli.invoke(app, ["digest", "--send", "--as-of", "2026-11-26"])
     assert "already queued" in second.output
+    # what was queued is said in the school's words, never the outbox's own key
+    assert "digest:" not in first.output + second.output
     assert len(outbox(env)) == 2
     delivered = cli.invoke(app, ["digest", "--send", "--as-of", "2026-11-30", "--deliver"])
     assert delivered.exit_code == 0, delivered.output
