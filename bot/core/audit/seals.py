@@ -10,7 +10,7 @@ which field changed.
 A deletion made by the bot is an event ``record.removed``. Event details hold hashes and
 identifiers (a report's reference, a person's id), never contents.
 
-The hook (``install``) reads the rows back from the database at commit time, so what is sealed
+The hooks (``HOOKS``) read the rows back from the database at commit time, so what is sealed
 is exactly what ``audit verify`` will read, whichever path wrote it. Every digest is an
 HMAC-SHA256 with the audit key (seals made before the log was keyed: plain SHA-256), so a seal
 cannot be made or remade without the key. The same commit seals the bulk-written tables
@@ -25,8 +25,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, event, inspect, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Table, inspect, select
+from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.audit.batches import BATCHES, canon, drain, forget, read_by_ids, seal_all, sealing_key
@@ -56,12 +56,12 @@ from bot.core.models import (
 
 __all__ = [
     "BASELINE_ACTOR",
+    "HOOKS",
     "KINDS",
     "REMOVED",
     "SEALED",
     "Kind",
     "field_digests",
-    "install",
     "record_at_commit",
     "row_digest",
     "seal_baseline",
@@ -76,7 +76,6 @@ BASELINE_ACTOR = "system:upgrade"  # rows that existed before sealing began, sea
 _PENDING = "seals.pending"
 _CONNECTION = "seals.connection"
 _AT_COMMIT = "seals.at_commit"
-_INSTALLED = "_compliance_bot_sealed"  # on a factory's session class: the hooks are on it
 _CHUNK = 500
 
 
@@ -324,19 +323,10 @@ def _forget(session: Session, *_args: Any) -> None:
     forget(session.info.pop(_CONNECTION, None))
 
 
-def install(factory: sessionmaker[Session]) -> None:
-    """Seal records written through sessions from ``factory`` (idempotent).
-
-    Whether it is done is marked on the factory's own session class, not asked of
-    ``event.contains``: SQLAlchemy keys that by the target's ``id()``, which Python gives to a
-    new object once an old one is gone, so a new factory (``Store.pinned`` makes one for every
-    dispatch pass) could be told it already had the hooks and seal nothing.
-    """
-    cls = factory.class_
-    if cls.__dict__.get(_INSTALLED):
-        return
-    event.listen(factory, "after_flush", _after_flush)
-    event.listen(factory, "before_commit", _before_commit)
-    event.listen(factory, "after_rollback", _forget)
-    event.listen(factory, "after_begin", _begun)
-    setattr(cls, _INSTALLED, True)
+# what sessions do to seal the records they write (``bot.core.database.store`` listens them)
+HOOKS = {
+    "after_flush": _after_flush,
+    "before_commit": _before_commit,
+    "after_rollback": _forget,
+    "after_begin": _begun,
+}

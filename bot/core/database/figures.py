@@ -23,9 +23,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, event, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from bot.core.days.clock import local_today
 from bot.core.models import (
@@ -43,7 +43,7 @@ from bot.core.models import (
     utcnow,
 )
 
-__all__ = ["PARTS", "facts", "install", "kept", "note", "rebuild"]
+__all__ = ["HOOKS", "PARTS", "facts", "kept", "note", "rebuild"]
 
 PARTS = ("policies", "accounts", "reports")
 WATCHED: dict[type[Base], str] = {
@@ -59,7 +59,6 @@ _BY_TABLE = {str(model.__table__): part for model, part in WATCHED.items()}
 FIGURED_KINDS = ("acknowledge_policy", "complete_training", "reading_campaign")
 _NOTED = "kept_figures_noted"
 _EVERY = "kept_figures_every_school"
-_INSTALLED = "_kept_figures_installed"
 
 
 def _policies(session: Session, school_id: str) -> dict[str, Any]:
@@ -244,14 +243,10 @@ def _forget(session: Session, *_args: Any) -> None:
         session.info.pop(_EVERY, None)
 
 
-def install(factory: sessionmaker[Session]) -> None:
-    """Keep the figures of what sessions from ``factory`` write (idempotent; marked on the
-    factory's session class, as ``bot.core.audit.seals.install`` is, for the same reason)."""
-    cls = factory.class_
-    if cls.__dict__.get(_INSTALLED):
-        return
-    event.listen(factory, "after_flush", _after_flush)
-    event.listen(factory, "before_commit", _before_commit)
-    event.listen(factory, "after_rollback", _forget)
-    event.listen(factory, "do_orm_execute", _bulk)
-    setattr(cls, _INSTALLED, True)
+# what sessions do to keep the figures of what they write (``bot.core.database.store`` listens them)
+HOOKS = {
+    "after_flush": _after_flush,
+    "before_commit": _before_commit,
+    "after_rollback": _forget,
+    "do_orm_execute": _bulk,
+}

@@ -25,6 +25,7 @@ import orjson
 from filelock import FileLock
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Engine,
     String,
     Table,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     create_engine,
+    event,
     false,
     func,
     insert,
@@ -47,10 +49,10 @@ from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 from bot.core.audit import GENESIS, KEYS, adopt_key
 from bot.core.audit.batches import mark_written
 from bot.core.audit.queued import seal_waiting
-from bot.core.audit.seals import install as seal_records
+from bot.core.audit.seals import HOOKS as SEALING
 from bot.core.audit.seals import seal_baseline, seal_new_kinds
 from bot.core.database.connections import make_engine
-from bot.core.database.figures import install as keep_figures
+from bot.core.database.figures import HOOKS as KEEPING
 from bot.core.database.sqlite_gate import GatedConnection
 from bot.core.models import AuditHead
 
@@ -347,11 +349,17 @@ class Store:
         self.url = url
         self.keys = keys
         self.engine = make_engine(url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info=self._info())
-        # the school's figures kept as they change, their rows locked before the audit chain's
-        # head (as ``figures rebuild`` locks them): one order, so no two commits deadlock
-        keep_figures(self._sessions)
-        seal_records(self._sessions)  # records that matter are sealed into the audit chain
+        self._sessions = self._factory(self.engine)
+
+    def _factory(self, bind: Engine | Connection) -> sessionmaker[Session]:
+        """Sessions that keep the school's figures as they change and seal the records that
+        matter into the audit chain: the figures' rows are locked first, before the chain's head
+        (as ``figures rebuild`` locks them), one order so that no two commits deadlock."""
+        factory = sessionmaker(bind, expire_on_commit=False, info=self._info())
+        for hooks in (KEEPING, SEALING):
+            for name, hook in hooks.items():
+                event.listen(factory, name, hook)
+        return factory
 
     def _info(self) -> dict[str, Any]:
         """What every session carries: the audit keyring, when the store has one."""
@@ -439,9 +447,7 @@ class Store:
         """
         with self.engine.connect() as connection:
             pinned = copy.copy(self)
-            pinned._sessions = sessionmaker(connection, expire_on_commit=False, info=self._info())
-            keep_figures(pinned._sessions)  # first, as in ``__init__``
-            seal_records(pinned._sessions)
+            pinned._sessions = self._factory(connection)
             yield pinned
 
     @property
