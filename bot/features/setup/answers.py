@@ -26,6 +26,7 @@ from bot.core.language.i18n import N_, Language, Msg
 from bot.core.language.words import name_words, plain_key
 from bot.core.nations import DEFAULT_NATION
 from bot.core.ports import DirectoryPerson
+from bot.features.policies.api import typed_date
 from bot.features.setup.problems import (
     BY_EMAIL,
     NOBODY_CALLED,
@@ -44,11 +45,13 @@ __all__ = [
     "Progress",
     "SchoolAnswers",
     "TermAnswers",
+    "TypedTerm",
     "find_person",
     "load_answers",
     "outside_person",
     "pick_person",
     "refusal",
+    "typed_lines",
 ]
 
 
@@ -156,15 +159,90 @@ LIST_ROLES = tuple(k for k, f in PeopleAnswers.model_fields.items() if f.annotat
 SINGLE_ROLES = tuple(k for k in PeopleAnswers.model_fields if k not in LIST_ROLES)
 
 
+_TERM_LINE = N_(
+    "write the term's name, its first day and its last day, separated by commas, e.g. "
+    "“Autumn 1, 2026-09-02, 2026-10-23”"
+)
+_NOT_A_DAY = N_("“%(text)s” is not a date; write it like 2026-10-23 or 23/10/2026")
+_DAY_A_LINE = N_("one date a line, e.g. 2026-10-23 or 23/10/2026")
+_LINE = N_("%(label)s, line %(number)d: %(problem)s.")
+
+
+def _day(value: Any) -> Any:
+    """A day as a person types it, UK day first (``typed_date``: 2026-10-23, 23/10/2026,
+    23 Oct 2026); a date the file's YAML gave, as it is."""
+    if not isinstance(value, str):
+        return value
+    when = typed_date(value)
+    if when is None or when.day is None:
+        raise CheckError(Msg(_NOT_A_DAY, text=value.strip()[:40]))
+    return when.first_day()
+
+
+def _term(value: Any) -> Any:
+    """A term typed as one line, "name, first day, last day" (a tab or a semicolon between
+    them too), or as the answers file's mapping."""
+    if isinstance(value, str):
+        parts = [part.strip() for part in re.split(r"[,;\t]", value)]
+        if len(parts) != 3 or not parts[0]:
+            raise CheckError(Msg(_TERM_LINE))
+        value = {"name": parts[0][:80], "start": parts[1], "end": parts[2]}
+    return value
+
+
+Day = Annotated[CalendarDate, BeforeValidator(_day)]
+
+
+class TypedTerm(Term):
+    """A term as the school gives it (its days typed as a person types them)."""
+
+    start: Day
+    end: Day
+
+
+def _in_order(values: list[Any]) -> list[Any]:
+    """Terms by their first day; days once each, in order."""
+    if values and isinstance(values[0], Term):
+        return sorted(values, key=lambda term: term.start)
+    return sorted(set(values))
+
+
 class TermAnswers(_Strict):
-    """Term dates: a published ``.ics`` file, or typed; INSET days and closures."""
+    """The school's calendar: a published ``.ics`` file, or typed (a term a line: "name, first
+    day, last day"; a day a line), its INSET days and other closures. Each field's title names
+    its box, its description says how it is typed."""
 
     ics: Path | None = Field(
         None, title=N_("Term dates: the %(la)s's .ics calendar (Enter to type them)")
     )
-    dates: list[Term] = []
-    inset_days: list[CalendarDate] = []
-    holidays: list[CalendarDate] = []
+    dates: Annotated[
+        list[Annotated[TypedTerm, BeforeValidator(_term)]], AfterValidator(_in_order)
+    ] = Field(
+        [],
+        title=N_("Terms"),
+        description=N_(
+            "one a line: name, first day, last day, e.g. “Autumn 1, 2026-09-02, 2026-10-23”"
+        ),
+    )
+    inset_days: Annotated[list[Day], AfterValidator(_in_order)] = Field(
+        [], title=N_("INSET days"), description=_DAY_A_LINE
+    )
+    holidays: Annotated[list[Day], AfterValidator(_in_order)] = Field(
+        [], title=N_("Other closures"), description=_DAY_A_LINE
+    )
+
+
+def typed_lines(name: str, text: str, today: date | None = None) -> tuple[list[Any], Text | None]:
+    """The calendar's box ``name`` typed one a line (blank lines skipped), as ``TermAnswers``
+    takes it (as school.yaml holds it); or its refusal of the first line at fault, naming the
+    box and the line."""
+    numbered = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    for number, line in numbered:
+        if (problem := refusal(TermAnswers, name, [line], today)[1]) is not None:
+            label = Msg(str(TermAnswers.model_fields[name].title))
+            return [], Msg(_LINE, label=label, number=number, problem=problem)
+    taken = refusal(TermAnswers, name, [line for _n, line in numbered], today)[0]
+    return [v.model_dump() if isinstance(v, Term) else v for v in taken], None
 
 
 class Answers(_Strict):

@@ -55,22 +55,20 @@ def speak_as_chosen(progress: Progress) -> None:
 
 
 def _terms(local_authority: Text) -> dict[str, Any]:
-    """A published calendar, or terms typed one by one; each term and the INSET days checked
-    by the answers' model as it is typed (its refusal said, that term asked again)."""
+    """A published calendar, or the terms, INSET days and other closures typed one a line as
+    the web page's boxes take them; each line checked by the answers' model as it is typed
+    (its refusal said, that line asked again)."""
     ics = existing(str(question_of(TermAnswers, "ics", la=local_authority)), optional=True)
     if ics is not None:
         return {"ics": str(ics)}
-    dates: list[dict[str, str]] = []
-    while name := typed(say("Term name (Enter when done)")):
-        term = {"name": name, "start": typed("  " + say("first day (YYYY-MM-DD)"))}
-        term["end"] = typed("  " + say("last day (YYYY-MM-DD)"))
-        if refused(TermAnswers, "dates", [term])[1] is None:
-            dates.append(term)
-    while True:
-        given = typed(say("INSET days (YYYY-MM-DD, separated by commas)"))
-        inset = [d.strip() for d in given.split(",") if d.strip()]
-        if refused(TermAnswers, "inset_days", inset)[1] is None:
-            return {"dates": dates, "inset_days": inset}
+    typed_in: dict[str, Any] = {}
+    for name in ("dates", "inset_days", "holidays"):
+        asked = say("%(question)s (Enter when done)", question=question_of(TermAnswers, name))
+        typed_in[name] = []
+        while line := typed(asked):
+            if refused(TermAnswers, name, [line])[1] is None:
+                typed_in[name].append(line)
+    return typed_in
 
 
 def _read_folder(

@@ -1,6 +1,6 @@
-"""Pure rules of the setup (web pages and ``init``): edits of the school's configuration, typed
-dates and terms, and how far setup has got. The ``.ics`` reader is ``term_calendar``; the
-requirement pack is ``pack``.
+"""Pure rules of the setup (web pages and ``init``): edits of the school's configuration and how
+far setup has got. The calendar typed is the answers' model's (``TermAnswers``), the ``.ics``
+reader ``term_calendar``; the requirement pack is ``pack``.
 
 Nothing here touches a database: every function takes the configuration (and ``today`` where a
 date matters) and returns a new one, or raises :class:`SetupError` naming the box at fault.
@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,20 +20,8 @@ from bot.core.config.said import pydantic_problem
 from bot.core.guards.forms import SaidError, Text
 from bot.core.language.i18n import N_, Joined, Lazy, Msg, Said, nmsg, say, spoken
 from bot.core.language.words import SaidWords, plural, said_words, school_words
-from bot.features.policies.api import typed_date
-from bot.features.setup.answers import TermAnswers, refusal
 
-__all__ = [
-    "SetupError",
-    "SetupStep",
-    "edit_school",
-    "parse_day",
-    "parse_days",
-    "parse_terms",
-    "setup_steps",
-    "slug",
-    "terms_text",
-]
+__all__ = ["SetupError", "SetupStep", "edit_school", "setup_steps", "slug"]
 
 
 class SetupError(SaidError, ValueError):
@@ -108,98 +95,6 @@ def edit_school(
             box=box.replace("_", " ").capitalize(),
             problem=problem,
         ) from None
-
-
-# --------------------------------------------------------------------------- dates typed
-
-
-def parse_day(text: str) -> date | None:
-    """A typed day (see :func:`typed_date`); None for a month only or anything else."""
-    when = typed_date(text)
-    return when.first_day() if when is not None and when.day is not None else None
-
-
-def _checked(field: str, value: object, box: str, label: str, number: int, today: date) -> Any:
-    """One line's answer taken by the answers' model (``TermAnswers``: the calendar window, a
-    term's order), so the page refuses it in the answers file's words, naming the line."""
-    taken, problem = refusal(TermAnswers, field, [value], today)
-    if problem is not None:
-        raise SetupError(
-            box,
-            N_("%(label)s, line %(number)d: %(problem)s."),
-            words=("label",),
-            label=label,
-            number=number,
-            problem=problem,
-        )
-    return taken[0]
-
-
-def parse_days(text: str, box: str, label: str, today: date) -> list[date]:
-    """One date a line (blank lines skipped); SetupError naming the line otherwise."""
-    days: list[date] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        day = parse_day(line)
-        if day is None:
-            raise SetupError(
-                box,
-                N_(
-                    "%(label)s, line %(number)d: “%(text)s” is not a date; write it like "
-                    "2026-10-23 or 23/10/2026."
-                ),
-                words=("label",),
-                label=label,
-                number=number,
-                text=line.strip()[:40],
-            )
-        days.append(_checked(box, day, box, label, number, today))
-    return sorted(set(days))
-
-
-def parse_terms(text: str, today: date) -> list[dict[str, Any]]:
-    """Terms typed one a line as "name, first day, last day" (at least one); SetupError naming
-    the line."""
-    terms: list[dict[str, Any]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = [p.strip() for p in re.split(r"[,;\t]", line)]
-        if len(parts) != 3 or not parts[0]:
-            raise SetupError(
-                "terms",
-                N_(
-                    "Terms, line %(number)d: write the term's name, its first day and its last "
-                    "day, separated by commas, e.g. “Autumn 1, 2026-09-02, 2026-10-23”."
-                ),
-                number=number,
-            )
-        start, end = parse_day(parts[1]), parse_day(parts[2])
-        if start is None or end is None:
-            bad = parts[1] if start is None else parts[2]
-            raise SetupError(
-                "terms",
-                N_("Terms, line %(number)d: “%(text)s” is not a date; write it like 2026-09-02."),
-                number=number,
-                text=bad[:40],
-            )
-        term = {"name": parts[0][:80], "start": start, "end": end}
-        terms.append(_checked("dates", term, "terms", N_("Terms"), number, today).model_dump())
-    if not terms:  # a cleared box must not wipe the calendar the school days come from
-        raise SetupError(
-            "terms",
-            N_(
-                "Terms: write at least one term, e.g. “Autumn 1, 2026-09-02, 2026-10-23”: "
-                "reminders go out on school days only, inside a term."
-            ),
-        )
-    return sorted(terms, key=lambda t: t["start"])
-
-
-def terms_text(school: SchoolConfig) -> str:
-    """The school's terms as the typed form shows them."""
-    return "\n".join(f"{t.name}, {t.start.isoformat()}, {t.end.isoformat()}" for t in school.terms)
 
 
 # --------------------------------------------------------------------------- progress

@@ -51,12 +51,7 @@ from bot.features.setup.problems import (
     UNANSWERED,
     field_problem,
 )
-from bot.features.setup.term_calendar import (
-    MAX_ICS_BYTES,
-    CalendarError,
-    TermCalendar,
-    read_term_calendar,
-)
+from bot.features.setup.term_calendar import CalendarError, TermCalendar, read_term_calendar
 
 if TYPE_CHECKING:
     from bot.core.deployment.settings import Settings
@@ -277,8 +272,7 @@ def read_terms(draft: SetupDraft) -> None:
     if terms.ics is not None:
         try:
             with terms.ics.open("rb") as calendar:  # a huge file is never read whole
-                data = calendar.read(MAX_ICS_BYTES + 1)
-            draft.calendar = read_term_calendar(data, terms.ics.name)
+                draft.calendar = read_term_calendar(calendar, terms.ics.name)
         except CalendarError as exc:
             draft.problems.append(field_problem("terms.ics", exc.msg))
             return

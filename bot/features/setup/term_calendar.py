@@ -11,7 +11,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from bot.core.files.contained import ContainedError, run_contained
 from bot.core.guards.forms import SaidError, Text
@@ -262,8 +262,10 @@ def _terms(events: list[CalendarEvent], notes: list[Text]) -> list[dict[str, Any
     return sorted(terms, key=lambda t: t["start"])
 
 
-def read_term_calendar(data: bytes, name: str) -> TermCalendar:
-    """Read terms, holidays and INSET days from a published calendar; raises CalendarError."""
+def read_term_calendar(data: bytes | BinaryIO, name: str) -> TermCalendar:
+    """Read terms, holidays and INSET days from a published calendar (its bytes, or a file
+    of which no more than the largest taken is read); raises CalendarError."""
+    data = data if isinstance(data, bytes) else data.read(MAX_ICS_BYTES + 1)
     result = TermCalendar(events=_events(data, name))
     result.terms = _terms(result.events, result.notes)
 

@@ -13,9 +13,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
 
+from bot.core.config import Term
 from bot.core.days.clock import local_today
 from bot.core.language.i18n import N_
 from bot.core.models import Person, utcnow
+from bot.features.setup.answers import typed_lines
 from bot.features.setup.pages import (
     boxes,
     current_school,
@@ -26,37 +28,48 @@ from bot.features.setup.pages import (
     saved,
     show,
 )
-from bot.features.setup.rules import SetupError, parse_days, parse_terms, terms_text
-from bot.features.setup.term_calendar import MAX_ICS_BYTES, CalendarError, read_term_calendar
+from bot.features.setup.rules import SetupError
+from bot.features.setup.term_calendar import CalendarError, read_term_calendar
 
 __all__ = ["router"]
 
 router = APIRouter()
-TERM_BOXES = dict.fromkeys(("terms", "inset_days", "holidays"), 20000)  # the most each holds
+# the page's boxes: the school's setting each holds, as the answers' model names it
+BOXES = {"terms": "dates", "inset_days": "inset_days", "holidays": "holidays"}
+
+
+def _line(value: Any) -> str:
+    """A term or a day as the box shows it, one a line, read back as typed."""
+    return f"{value.name}, {value.start}, {value.end}" if isinstance(value, Term) else str(value)
 
 
 def _terms_data(request: Request, user: Person, **extra: Any) -> dict[str, Any]:
     """Term dates, INSET days and other closures: typed, or from an .ics calendar."""
     school = current_school(request, user.school_id)
-    form = {
-        "terms": terms_text(school),
-        "inset_days": "\n".join(d.isoformat() for d in school.inset_days),
-        "holidays": "\n".join(d.isoformat() for d in school.holidays),
-    }
+    form = {box: "\n".join(map(_line, getattr(school, box))) for box in BOXES}
     return {"school": school, "form": form, "read": None, **extra}
 
 
 def _terms_saved(request: Request, user: Person, sent: FormData) -> Response:
-    """Save the typed term dates (each line checked; the line at fault is named)."""
+    """Save the typed term dates, each line taken by the answers' model (``typed_lines``: the
+    line at fault named in its words); at least one term."""
     data = _terms_data(request, user)
-    form = data["form"] = boxes(sent, TERM_BOXES)
-    terms, inset_days, holidays = form.values()
+    form = data["form"] = boxes(sent, dict.fromkeys(BOXES, 20000))  # the most each holds
 
     def change(school: dict[str, Any]) -> None:
         today = local_today(utcnow())
-        school["terms"] = parse_terms(terms, today)
-        school["inset_days"] = parse_days(inset_days, "inset_days", N_("INSET days"), today)
-        school["holidays"] = parse_days(holidays, "holidays", N_("Other closures"), today)
+        for box, name in BOXES.items():
+            school[box], problem = typed_lines(name, form[box], today)
+            if problem is not None:
+                raise SetupError(box, problem)
+        if not school["terms"]:  # a cleared box must not wipe the calendar of school days
+            raise SetupError(
+                "terms",
+                N_(
+                    "Terms: write at least one term, e.g. “Autumn 1, 2026-09-02, 2026-10-23”: "
+                    "reminders go out on school days only, inside a term."
+                ),
+            )
 
     return saved(
         request,
@@ -81,21 +94,11 @@ def _calendar_read(request: Request, user: Person, sent: FormData) -> Response:
                 "calendar", N_("%(file)s: choose the calendar's .ics file."), file=name
             )
         try:
-            blob = upload.file.read(MAX_ICS_BYTES + 1) if upload else b""
-            read = read_term_calendar(blob, name)
+            read = read_term_calendar(upload.file if upload else b"", name)
         except CalendarError as exc:
-            values: dict[str, Any] = dict(exc.values)  # what the reader's sentence names
-            raise SetupError("calendar", exc.message, **values) from None
-        if not read.terms:  # the reader's last note says so, in these words
-            raise SetupError(
-                "calendar",
-                N_(
-                    "%(file)s: no term dates found (events named like 'Autumn term begins' and "
-                    "'Autumn term ends', or one event spanning the term). Nothing was changed: "
-                    "type the term dates instead."
-                ),
-                file=name,
-            )
+            raise SetupError("calendar", exc.msg) from None
+        if not read.terms:  # the reader's last note says so
+            raise SetupError("calendar", read.notes[-1])
 
         def change(school: dict[str, Any]) -> None:
             school.update(terms=read.terms, inset_days=read.inset_days, holidays=read.holidays)

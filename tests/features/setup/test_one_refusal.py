@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import signal
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from bot.core.config import ConfigError
 from bot.core.language.i18n import Msg
 from bot.core.nations import NATIONS
-from bot.features.setup.answers import SchoolAnswers, load_answers, refusal
+from bot.features.setup.answers import SchoolAnswers, TermAnswers, load_answers, refusal
 from tests.features.setup.conftest import Site
 from tests.support.terminal import answer, asked, spawn, wrapped
 
@@ -75,7 +76,7 @@ def test_the_terminal_refuses_a_blank_name_as_the_answers_file_does(tmp_path: Pa
 
 
 ENDS_BEFORE = "term 'Autumn 1' ends before it starts"
-NOT_A_DATE = "Input should be a valid date or datetime, input is too short"
+NOT_A_DATE = "“1 Sept” is not a date; write it like 2026-10-23 or 23/10/2026"
 
 
 def test_the_terminal_refuses_a_term_and_an_inset_day_as_the_answers_file_does(
@@ -83,7 +84,8 @@ def test_the_terminal_refuses_a_term_and_an_inset_day_as_the_answers_file_does(
 ) -> None:
     """A term typed at ``init`` that ends before it starts, or an INSET day that is not a
     date, is refused at once in the answers file's words and asked again (it was kept, and
-    the run then failed on it at the end, and again on every ``--resume``)."""
+    the run then failed on it at the end, and again on every ``--resume``). The terminal takes
+    the lines the web page's boxes take, one at a time, and keeps them as typed."""
     import typer
 
     from bot.features.setup import prompts
@@ -98,18 +100,24 @@ def test_the_terminal_refuses_a_term_and_an_inset_day_as_the_answers_file_does(
     typed = iter(
         [
             "",  # no .ics calendar: the terms are typed
-            *("Autumn 1", "2026-10-23", "2026-09-02"),  # refused: asked again
-            *("Autumn 1", "2026-09-02", "2026-10-23"),
+            "Autumn 1, 2026-10-23, 2026-09-02",  # refused: asked again
+            "Autumn 1, 2 Sept 2026, 23/10/2026",
             "",
             "1 Sept",  # refused: asked again
-            "2026-09-01, 2026-10-26",
+            *("2026-09-01", "26/10/2026", ""),
+            "",  # no other closures
         ]
     )
     monkeypatch.setattr(typer, "prompt", lambda *a, **k: next(typed))
-    assert prompts._terms("local authority") == {
-        "dates": [{"name": "Autumn 1", "start": "2026-09-02", "end": "2026-10-23"}],
-        "inset_days": ["2026-09-01", "2026-10-26"],
+    kept = prompts._terms("local authority")
+    assert kept == {
+        "dates": ["Autumn 1, 2 Sept 2026, 23/10/2026"],
+        "inset_days": ["2026-09-01", "26/10/2026"],
+        "holidays": [],
     }
+    read = TermAnswers.model_validate(kept)  # as the answers file reads them back
+    assert (read.dates[0].start, read.dates[0].end) == (date(2026, 9, 2), date(2026, 10, 23))
+    assert read.inset_days == [date(2026, 9, 1), date(2026, 10, 26)]
     refused = " ".join(capsys.readouterr().err.split())
     assert ENDS_BEFORE in refused and NOT_A_DATE in refused
 

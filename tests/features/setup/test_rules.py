@@ -1,8 +1,10 @@
-"""The setup's pure rules, used by both ``init`` and the web pages: typed dates and terms,
-the one ``.ics`` term-calendar reader, the one requirement pack matched to policies."""
+"""The setup's pure rules, used by both ``init`` and the web pages: the calendar typed a line
+at a time as the answers' model takes it, the one ``.ics`` term-calendar reader, the one
+requirement pack matched to policies."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -11,8 +13,9 @@ import pytest
 from bot.core.config import OrgConfig
 from bot.features.policies.api import stored_day, typed_date
 from bot.features.policies.importer import FuzzyDate
+from bot.features.setup.answers import typed_lines
 from bot.features.setup.pack import PACKS, PolicyRef, match_pack, pack_requirements, school_pack
-from bot.features.setup.rules import SetupError, edit_school, parse_day, parse_days, parse_terms
+from bot.features.setup.rules import SetupError, edit_school
 from bot.features.setup.term_calendar import MAX_ICS_BYTES, CalendarError, read_term_calendar
 
 TODAY = date(2026, 6, 1)
@@ -45,7 +48,12 @@ def _org(**school: object) -> OrgConfig:
     ],
 )
 def test_typed_days_are_uk_day_first(text: str, expected: date | None) -> None:
-    assert parse_day(text) == expected
+    taken, problem = typed_lines("inset_days", text, TODAY)
+    assert taken == ([expected] if expected else [])
+    if expected is None:
+        assert str(problem) == (
+            f"INSET days, line 1: “{text}” is not a date; write it like 2026-10-23 or 23/10/2026."
+        )
 
 
 def test_a_typed_month_is_a_month_and_is_stored_as_its_last_day() -> None:
@@ -61,17 +69,36 @@ def test_a_typed_month_is_a_month_and_is_stored_as_its_last_day() -> None:
     ]
 
 
+def _refused(name: str, text: str) -> str:
+    taken, problem = typed_lines(name, text, TODAY)
+    assert taken == [] and problem is not None
+    return str(problem)
+
+
 def test_terms_typed_name_the_line_at_fault() -> None:
-    typed = parse_terms("Autumn 1, 2026-09-02, 2026-10-23\n\n", TODAY)
-    assert typed[0]["end"] == date(2026, 10, 23)
-    with pytest.raises(SetupError, match=r"line 2.*ends before it starts"):
-        parse_terms("Autumn 1, 2026-09-02, 2026-10-23\nAutumn 2, 2026-12-18, 2026-11-02", TODAY)
-    with pytest.raises(SetupError, match=r"line 1.*name, its first day and its last day"):
-        parse_terms("Autumn 2026-09-02", TODAY)
-    with pytest.raises(SetupError, match=r"Terms, line 1: 2099-12-31 is too far ahead"):
-        parse_terms("Autumn 1, 2026-09-02, 2099-12-31", TODAY)
-    with pytest.raises(SetupError, match=r"INSET days, line 2: 1900-01-01 is too long ago"):
-        parse_days("2026-09-01\n1900-01-01", "inset_days", "INSET days", TODAY)
+    typed, problem = typed_lines(
+        "dates", "Spring, 5/1/2027, 26 March 2027\n\nAutumn 1, 2026-09-02, 2026-10-23\n", TODAY
+    )
+    assert problem is None and [t["name"] for t in typed] == ["Autumn 1", "Spring"]  # in order
+    assert typed[0]["end"] == date(2026, 10, 23) and typed[1]["start"] == date(2027, 1, 5)
+    assert re.match(
+        r"Terms, line 2: .*ends before it starts",
+        _refused("dates", "Autumn 1, 2026-09-02, 2026-10-23\nAutumn 2, 2026-12-18, 2026-11-02"),
+    )
+    assert re.match(
+        r"Terms, line 1: .*name, its first day and its last day",
+        _refused("dates", "Autumn 2026-09-02"),
+    )
+    assert _refused("dates", "Autumn 1, 2026-09-02, 2099-12-31").startswith(
+        "Terms, line 1: 2099-12-31 is too far ahead"
+    )
+    assert _refused("inset_days", "2026-09-01\n1900-01-01").startswith(
+        "INSET days, line 2: 1900-01-01 is too long ago"
+    )
+    assert typed_lines("holidays", "2026-10-26\n26/10/2026\n2026-10-23", TODAY) == (
+        [date(2026, 10, 23), date(2026, 10, 26)],  # once each, in order
+        None,
+    )
 
 
 def _ics(*events: tuple[str, str, str]) -> bytes:
@@ -105,7 +132,7 @@ def test_a_calendar_gives_terms_holidays_and_inset_days() -> None:
     ]
     # the names read back through the typed form unchanged
     typed = "\n".join(f"{t['name']}, {t['start']}, {t['end']}" for t in read.terms)
-    assert parse_terms(typed, TODAY) == read.terms
+    assert typed_lines("dates", typed, TODAY) == (read.terms, None)
     assert read.inset_days == [date(2027, 1, 4)]
     # weekdays only, and only inside a term (the Christmas holidays close no school day)
     assert read.holidays == [date(2026, 10, d) for d in (26, 27, 28, 29, 30)]

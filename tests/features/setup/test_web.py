@@ -4,6 +4,11 @@ the settings' home; "Start sending" ends preview."""
 
 from __future__ import annotations
 
+from datetime import date
+from pathlib import Path
+
+from httpx import Response
+from icalendar import Calendar, Event
 from sqlalchemy import func, select
 
 from bot.core.config import store as config_store
@@ -11,6 +16,7 @@ from bot.core.deployment import setup_state
 from bot.core.models import AccountHolder, AuditEvent, ConfigVersion, Duty, Requirement
 from tests.features.setup.conftest import TODAY, Site
 from tests.support.helpers import at
+from tests.support.newcomer import term_calendar
 
 
 def _versions(site: Site) -> int:
@@ -94,6 +100,48 @@ def test_term_dates_emptied_are_refused_and_the_calendar_kept(site: Site) -> Non
     assert _versions(site) == before  # nothing stored
     with site.ctx.store.session() as session:
         assert config_store.load_org(site.ctx.settings, session).school("oak").terms == terms
+
+
+def test_a_calendar_read_on_the_terms_page_is_saved_and_one_without_terms_refused(
+    site: Site, tmp_path: Path
+) -> None:
+    """The local authority's .ics file read on the terms page: its terms, INSET days and
+    closures saved and shown; a file that is not an .ics, or a calendar with no term dates,
+    refused naming the file, the school's calendar kept."""
+    site.sign_in("office@oak.example")
+    term_calendar(tmp_path / "term-dates.ics")
+
+    def read(name: str, data: bytes) -> Response:
+        token = {"csrf_token": site.csrf("/admin/terms")}
+        calendar = [("calendar", (name, data, "text/calendar"))]
+        return site.client.post("/admin/terms/calendar", data=token, files=calendar)
+
+    page = read("term-dates.ics", (tmp_path / "term-dates.ics").read_bytes())
+    assert page.status_code == 200 and "Read from term-dates.ics and saved" in page.text
+    assert "Not used (1): Parents&#39; evening (Thu 12 Nov 2026)." in page.text
+    with site.ctx.store.session() as session:
+        school = config_store.load_org(site.ctx.settings, session).school("oak")
+    assert [t.name for t in school.terms] == [
+        "Autumn term 2026",
+        "Spring term 2027",
+        "Summer term 2027",
+    ]
+    assert school.inset_days == [date(2026, 9, 1), date(2027, 7, 20)]
+    assert date(2026, 10, 26) in school.holidays
+    before = _versions(site)
+    wrong = read("terms.txt", b"Autumn 1, 2026-09-02, 2026-10-23")
+    assert wrong.status_code == 422 and "terms.txt: choose the calendar" in wrong.text
+    evening = Calendar()
+    evening.add("prodid", "-//x//x//EN")
+    evening.add("version", "2.0")
+    event = Event()
+    event.add("uid", "1@x")
+    event.add("summary", "Parents' evening")
+    event.add("dtstart", date(2026, 11, 12))
+    evening.add_component(event)
+    none = read("evening.ics", evening.to_ical())
+    assert none.status_code == 422 and "evening.ics: no term dates found" in none.text
+    assert _versions(site) == before  # nothing stored
 
 
 def test_a_requirement_added_opens_duties_at_once(site: Site) -> None:

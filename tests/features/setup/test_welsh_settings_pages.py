@@ -309,16 +309,17 @@ def test_a_dual_language_school_shows_welsh_then_english() -> None:
         "Cadw'r dyddiadau tymor / Save term dates"
     )
     # a refusal too: each half names the line and what was typed
-    from bot.features.setup.rules import SetupError, parse_terms
+    from bot.features.setup.answers import typed_lines
 
-    with pytest.raises(SetupError) as refused:
-        parse_terms("Hydref 1, 2026-09-02, cyn bo hir", TODAY)
-    assert said_in("cy+en", refused.value.msg) == (
-        "Tymhorau, llinell 1: nid yw “cyn bo hir” yn ddyddiad; ysgrifennwch ef fel 2026-09-02. / "
-        "Terms, line 1: “cyn bo hir” is not a date; write it like 2026-09-02."
+    refused = typed_lines("dates", "Hydref 1, 2026-09-02, cyn bo hir", TODAY)[1]
+    assert refused is not None
+    assert said_in("cy+en", refused) == (
+        "Tymhorau, llinell 1: nid yw “cyn bo hir” yn ddyddiad; ysgrifennwch ef fel 2026-10-23 "
+        "neu 23/10/2026. / "
+        "Terms, line 1: “cyn bo hir” is not a date; write it like 2026-10-23 or 23/10/2026."
     )
-    assert str(refused.value) == (
-        "Terms, line 1: “cyn bo hir” is not a date; write it like 2026-09-02."
+    assert str(refused) == (
+        "Terms, line 1: “cyn bo hir” is not a date; write it like 2026-10-23 or 23/10/2026."
     )
 
 
@@ -368,7 +369,8 @@ def test_the_setup_page_is_welsh_but_for_the_report_clocks_it_names(
                 "inset_days": "",
                 "holidays": "",
             },
-            "Tymhorau, llinell 2: nid yw “cyn bo hir” yn ddyddiad; ysgrifennwch ef fel 2026-09-02.",
+            "Tymhorau, llinell 2: nid yw “cyn bo hir” yn ddyddiad; ysgrifennwch ef fel 2026-10-23 "
+            "neu 23/10/2026.",
         ),
         (
             "/admin/terms",
