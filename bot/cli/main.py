@@ -126,12 +126,6 @@ def _privacy() -> ModuleType:
     return cli
 
 
-def _retention() -> ModuleType:
-    from bot.features.privacy import retention_cli
-
-    return retention_cli
-
-
 def _reading() -> ModuleType:
     from bot.features.reading import cli
 
@@ -248,7 +242,7 @@ COMMANDS: dict[str, tuple[Callable[[], Any], str]] = {
     "reports": (lambda: _reports().reports_app, "Breach and concern reports."),
     "complaints": (lambda: _privacy().complaints_app, "Data protection complaints (counts only)."),
     "privacy": (
-        lambda: _retention().privacy_app,
+        lambda: _privacy().privacy_app,
         "A person's data-protection rights: subject access, the record of processing, the"
         " retention schedule, erasure, legal holds.",
     ),

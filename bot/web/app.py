@@ -42,7 +42,6 @@ from bot.features.evidence import web as evidence_web
 from bot.features.governors import web as governors_web
 from bot.features.people import web as people_web
 from bot.features.policies import web as policies_web
-from bot.features.privacy import retention_web
 from bot.features.privacy import web as complaints_web
 from bot.features.privacy import web_rights as rights_web
 from bot.features.reports import web_intake as reports_intake_web
@@ -80,7 +79,6 @@ ROUTERS = (
     reports_list_web.router,
     complaints_web.router,
     rights_web.router,
-    retention_web.router,
     accounts_web.router,
     policies_web.router,
     governors_web.router,

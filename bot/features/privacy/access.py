@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from bot.core.audit.redact import found_in
 from bot.core.config import SchoolConfig
 from bot.core.days.clock import LONDON
 from bot.core.guards.emails import is_email
@@ -253,10 +254,7 @@ def _messages(session: Session, held: Held, sid: str, email: str) -> None:
         select(OutboxMessage)
         .where(
             OutboxMessage.school_id == sid,
-            or_(
-                func.lower(cast(OutboxMessage.recipients, String)).contains(email),
-                func.lower(cast(OutboxMessage.cc, String)).contains(email),
-            ),
+            or_(found_in(OutboxMessage.recipients, [email]), found_in(OutboxMessage.cc, [email])),
         )
         .order_by(OutboxMessage.id)
     )
@@ -282,7 +280,7 @@ def _audit(session: Session, held: Held, sid: str, email: str, pid: int) -> None
             or_(
                 func.lower(AuditEvent.actor) == email,
                 (AuditEvent.object_type == "person") & (AuditEvent.object_id == str(pid)),
-                func.lower(cast(AuditEvent.details, String)).contains(email),
+                found_in(AuditEvent.details, [email]),
             ),
         )
         .order_by(AuditEvent.seq)
@@ -318,8 +316,8 @@ def _reports(session: Session, held: Held, sid: str, email: str, pid: int, name:
     )
     about = or_(
         func.lower(Report.about_person) == email,
-        func.lower(Report.what_happened).contains(name.lower()),
-        func.lower(cast(Report.involved, String)).contains(name.lower()),
+        found_in(Report.what_happened, [name]),
+        found_in(Report.involved, [name]),
     )
     for r in session.scalars(
         select(Report).where(Report.school_id == sid, about, others).order_by(Report.id)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from bot.features.privacy.disposal import dispose_due
 from bot.features.privacy.record import RECORD_FILE, record_csv, record_rows
-from bot.features.privacy.retention_api import DISPOSED, ScheduleRow, dispose_due, schedule_rows
+from bot.features.privacy.retention import schedule_rows
 from bot.features.privacy.rules import COUNT_HEADER
 from bot.features.privacy.service import complaint_counts, summary, words_for
 
 __all__ = [
     "COUNT_HEADER",
-    "DISPOSED",
     "RECORD_FILE",
-    "ScheduleRow",
     "complaint_counts",
     "dispose_due",
     "record_csv",

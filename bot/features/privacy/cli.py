@@ -1,7 +1,9 @@
 """``compliance-bot complaints counts``: data-protection complaints counted per period (for the
 number the regulations may ask the school to report), as a table or CSV; never content.
 ``compliance-bot privacy export``: a person's data as a zip for them (subject access);
-``compliance-bot privacy record``: the school's record of processing (UK GDPR Art. 30).
+``compliance-bot privacy record``: the school's record of processing (UK GDPR Art. 30);
+``compliance-bot privacy schedule|erase|hold``: the retention schedule, erasure on request and
+legal holds.
 
 Its commands import the feature's modules when they run, so ``--help`` answers at once.
 """
@@ -14,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from bot.core.language.i18n import Day, person_language, say, speaking
+from bot.core.language.i18n import Day, say, speaking
 from bot.engine.commands import SchoolOption, console, context, fail, friendly, schools_of
 
 __all__ = ["complaints_app", "privacy_app"]
@@ -84,6 +86,7 @@ privacy_app = typer.Typer(
     ),
     no_args_is_help=True,
 )
+ReasonOption = Annotated[str, typer.Option("--reason", help="The school's reason, recorded.")]
 
 
 @privacy_app.command("export")
@@ -99,9 +102,8 @@ def privacy_export(
     other people too is listed for review by those who read reports, not put in it."""
     from bot.core.language.words import said_words, school_words
     from bot.core.models import utcnow  # lazy: not loaded by --help (module docstring)
-    from bot.features.privacy.access import AccessError, find_person, gather, open_request
-    from bot.features.privacy.export import export_zip
-    from bot.features.privacy.service import audit_complaint
+    from bot.features.privacy.access import AccessError, find_person, open_request
+    from bot.features.privacy.export import subject_access
 
     ctx = context()
     schools = schools_of(ctx, school)
@@ -116,22 +118,10 @@ def privacy_export(
         except AccessError as exc:
             fail(exc.msg, highlight=False, soft_wrap=True)
         request = open_request(session, chosen, found, "access", now=now, actor="cli")
-        language = person_language(chosen.language, found.language)
-        with speaking(language):
-            held = gather(session, chosen, found)
-            data = export_zip(held, chosen.name, request.reference, language, now)
+        data, held = subject_access(session, chosen, request, found, "cli", now)
         out.mkdir(parents=True, exist_ok=True)
         target = out / f"subject-access-{request.reference}.zip"
         target.write_bytes(data)
-        audit_complaint(
-            session,
-            chosen,
-            "cli",
-            "privacy.access_exported",
-            request,
-            kinds={s.filename: len(s.rows) for s in held.sections},
-            for_review=len(held.review),
-        )
     console.print(
         say(
             "Wrote %(file)s for request %(reference)s (answer due by %(due)s).",
@@ -181,3 +171,93 @@ def privacy_record(
                 object_type="privacy_record",
                 school_id=chosen.id,
             )
+
+
+@privacy_app.command("schedule")
+@friendly
+def privacy_schedule(school: SchoolOption = None) -> None:
+    """How long each kind of record is kept, from which event, and the source of each default."""
+    from bot.features.privacy.retention import schedule_rows  # lazy: not loaded by --help
+
+    ctx = context()
+    for chosen in schools_of(ctx, school)[:1]:
+        for row in schedule_rows(chosen):
+            chosen_words = say(" (the school's choice)") if row.school_choice else ""
+            console.print(
+                say(
+                    "%(kind)s: %(period)s (counted from: %(event)s)%(chosen)s. Source: %(source)s",
+                    kind=row.name,
+                    period=row.period,
+                    event=row.runs_from,
+                    chosen=chosen_words,
+                    source=row.source,
+                ),
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
+@privacy_app.command("erase")
+@friendly
+def privacy_erase(
+    person: Annotated[str, typer.Argument(help="The person's email address.")],
+    reason: ReasonOption,
+    school: SchoolOption = None,
+) -> None:
+    """Erase a person's data now where the law allows (UK GDPR Art. 17); where a record must
+    be kept, say which, under what rule and until when, and erase nothing."""
+    from bot.core.days.clock import local_today
+    from bot.core.models import utcnow
+    from bot.features.privacy.erasure import HoldError, answer_lines, erase
+
+    ctx = context()
+    chosen = schools_of(ctx, school)[0]
+    with ctx.store.transaction() as session:
+        try:
+            refused = erase(
+                session,
+                chosen,
+                person,
+                reason=reason,
+                by="cli",
+                outbox_dir=ctx.settings.outbox_dir,
+                today=local_today(utcnow()),
+            )
+        except HoldError as exc:
+            fail(exc.msg, highlight=False)
+    first, *kept = answer_lines(refused, person)
+    console.print(str(first))
+    for line in kept:
+        console.print(f"  - {line}", highlight=False, soft_wrap=True)
+    if refused:
+        raise typer.Exit(1)
+
+
+@privacy_app.command("hold")
+@friendly
+def privacy_hold(
+    subject: Annotated[
+        str, typer.Argument(help="A person's email address or a report's reference.")
+    ],
+    by: Annotated[
+        str, typer.Option("--by", help="Who sets or lifts it (their address): named with the hold.")
+    ],
+    reason: ReasonOption,
+    lift: Annotated[bool, typer.Option("--lift", help="Lift the hold instead.")] = False,
+    school: SchoolOption = None,
+) -> None:
+    """Keep a person's records or a report whatever the retention schedule says (a claim, an
+    inquiry, the police), until the hold is lifted."""
+    from bot.features.privacy.erasure import HoldError, set_hold
+
+    ctx = context()
+    chosen = schools_of(ctx, school)[0]
+    with ctx.store.transaction() as session:
+        try:
+            set_hold(session, chosen, subject, by=by, reason=reason, lift=lift)
+        except HoldError as exc:
+            fail(exc.msg, highlight=False)
+    if lift:
+        console.print(say("The hold on %(subject)s is lifted.", subject=subject), highlight=False)
+    else:
+        console.print(say("%(subject)s is held.", subject=subject), highlight=False)

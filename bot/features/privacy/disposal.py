@@ -42,7 +42,7 @@ from bot.core.models import (
 )
 from bot.features.privacy.retention import cutoff, kind_of_report
 
-__all__ = ["DISPOSED", "Disposed", "dispose_due", "dispose_people", "held", "pseudonym"]
+__all__ = ["Disposed", "allegations", "dispose_due", "dispose_people", "held", "pseudonym"]
 
 _ACTOR = "system:retention"
 _SKIPPED_TABLES = {AuditEvent.__table__, SealNote.__table__}
@@ -77,15 +77,19 @@ def pseudonym(person_id: int) -> tuple[str, str]:
     return f"former-{person_id}", f"former-{person_id}@{_DISPOSED_DOMAIN}"
 
 
-def _held_addresses(session: Session, school_id: str) -> set[str]:
-    """The addresses an allegation names: an allegation is never disposed of by the schedule
-    (IRMS: until retirement age or ten years, which the bot cannot tell)."""
-    named = select(Report.about_person).where(
+def allegations(session: Session, school_id: str) -> dict[str, list[str]]:
+    """The references of the allegations naming each address (lower case): an allegation is
+    never disposed of by the schedule (IRMS: until retirement age or ten years, which the bot
+    cannot tell), nor is the person it names."""
+    found: dict[str, list[str]] = {}
+    named = select(Report.about_person, Report.reference).where(
         Report.school_id == school_id,
         Report.category == "staff_concern",
         Report.about_person.is_not(None),
     )
-    return {str(a).lower() for a in session.scalars(named)}
+    for about, reference in session.execute(named):
+        found.setdefault(str(about).lower(), []).append(reference)
+    return found
 
 
 def held(session: Session, school_id: str, subject_type: str) -> dict[int, LegalHold]:
@@ -226,7 +230,7 @@ def _due_leavers(session: Session, school: Any, today: date) -> list[Person]:
     before = cutoff("leavers", school, today)
     if before is None:
         return []
-    held_addresses, kept = _held_addresses(session, school.id), held(session, school.id, "person")
+    held_addresses, kept = allegations(session, school.id), held(session, school.id, "person")
     left = select(Person).where(
         Person.school_id == school.id,
         Person.left_on.is_not(None),
@@ -285,8 +289,9 @@ def _due_closed(
             yield model, list(session.scalars(select(model).where(where))), personal
 
 
-def dispose_due(session: Session, school: Any, today: date, outbox_dir: Path | None) -> Disposed:
-    """Dispose of everything of ``school`` past its period; audit the counts."""
+def dispose_due(session: Session, school: Any, today: date, outbox_dir: Path | None) -> int:
+    """Dispose of everything of ``school`` past its period; audit the counts; how many people
+    and reports went."""
     done = Disposed()
     dispose_people(session, _due_leavers(session, school, today), outbox_dir, done)
     staff = select(Person).where(Person.school_id == school.id, Person.left_on.is_(None))
@@ -312,4 +317,4 @@ def dispose_due(session: Session, school: Any, today: date, outbox_dir: Path | N
             school_id=school.id,
             details={"on": today.isoformat(), **done.counts()},
         )
-    return done
+    return done.people + done.reports

@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import SchoolConfig
+from bot.core.guards.forms import SaidError
 from bot.core.language.i18n import N_, Msg, said_in
 from bot.core.language.words import school_words
 from bot.core.models import LegalHold, Person, Report, utcnow
 from bot.features.privacy.access import open_request
-from bot.features.privacy.disposal import Disposed, dispose_people, held
+from bot.features.privacy.disposal import Disposed, allegations, dispose_people, held
 from bot.features.privacy.retention import ALLEGATION, PERSONNEL, schedule_rows
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "NOTHING_ERASED",
     "HoldError",
     "Refusal",
+    "answer_lines",
     "erase",
     "refusals",
     "set_hold",
@@ -45,12 +47,9 @@ ERASED_NOW = N_("%(person)s's data was erased; the reason is recorded.")
 NOTHING_ERASED = N_("Nothing was erased: the law still requires these records.")
 
 
-class HoldError(ValueError):
-    """A hold that cannot be set or lifted: said in the reader's language (``msg``)."""
-
-    def __init__(self, msg: Msg) -> None:
-        super().__init__(msg.said("en"))
-        self.msg = msg
+class HoldError(SaidError):
+    """A hold that cannot be set or lifted, or an erasure that cannot be asked: said in the
+    reader's language (``msg``)."""
 
 
 @dataclass(frozen=True)
@@ -115,14 +114,7 @@ def refusals(session: Session, school: SchoolConfig, person: Person) -> list[Ref
     if person.left_on is None:
         until = Msg(N_("%(period)s after they leave"), period=leavers.period)
         found.append(Refusal(Msg(N_("their staff records")), Msg(PERSONNEL), until))
-    allegations = session.scalars(
-        select(Report.reference).where(
-            Report.school_id == school.id,
-            Report.category == "staff_concern",
-            func.lower(Report.about_person) == person.email.lower(),
-        )
-    )
-    for reference in allegations:
+    for reference in allegations(session, school.id).get(person.email.lower(), []):
         record = Msg(N_("allegation %(reference)s"), reference=reference)
         until = Msg(N_("the %(dsl)s decides"), dsl=school_words(school).dsl)
         found.append(Refusal(record, Msg(ALLEGATION), until))
@@ -158,34 +150,30 @@ def erase(
     request = open_request(session, school, person, "erasure", now=utcnow(), actor=by)
     answer = Msg(ERASED, reason=reason.strip())
     if refused:
-        kept = "; ".join(
-            said_in(school.language, Msg(KEPT, record=r.record, rule=r.rule, until=r.until))
-            for r in refused
-        )
-        answer = Msg(REFUSED, records=kept)
+        kept = (said_in(school.language, line) for line in answer_lines(refused, email)[1:])
+        answer = Msg(REFUSED, records="; ".join(kept))
+        details["refused"] = len(refused)
     request.outcome = said_in(school.language, answer)[:5000]
     request.outcome_at = utcnow()
-    if refused:
-        details["refused"] = len(refused)
-        audit.record(
-            session,
-            actor=by,
-            action="privacy.erasure_refused",
-            object_type="person",
-            object_id=person_id,
-            school_id=school.id,
-            details=details,
-        )
-        return refused
-    done = Disposed()
-    dispose_people(session, [person], outbox_dir, done)
+    if not refused:
+        done = Disposed()
+        dispose_people(session, [person], outbox_dir, done)
+        details |= done.counts()
     audit.record(
         session,
         actor=by,
-        action="privacy.erased",
+        action="privacy.erasure_refused" if refused else "privacy.erased",
         object_type="person",
         object_id=person_id,
         school_id=school.id,
-        details={**details, **done.counts()},
+        details=details,
     )
-    return []
+    return refused
+
+
+def answer_lines(refused: list[Refusal], person: str) -> list[Msg]:
+    """What the reader is told of an erasure: done, or nothing erased and each record kept."""
+    if not refused:
+        return [Msg(ERASED_NOW, person=person)]
+    kept = (Msg(KEPT, record=r.record, rule=r.rule, until=r.until) for r in refused)
+    return [Msg(NOTHING_ERASED), *kept]

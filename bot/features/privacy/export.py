@@ -1,6 +1,7 @@
 """A subject access export as the person receives it: one zip of a manifest (what each file
 holds, its rows and SHA-256), a CSV per kind of record and a readable PDF in their language.
-What is listed for the DSL's review is never in it."""
+What is listed for the DSL's review is never in it; each export audited (which kinds, how many
+rows, how many listed for review; never content)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,39 @@ import hashlib
 import json
 from datetime import datetime
 
-from bot.core.days.clock import LONDON
-from bot.core.language.i18n import say
-from bot.core.language.words import csv_text, zip_files
-from bot.features.privacy.access import Held
+from sqlalchemy.orm import Session
 
-__all__ = ["export_zip"]
+from bot.core.config import SchoolConfig
+from bot.core.days.clock import LONDON
+from bot.core.language.i18n import person_language, say, speaking
+from bot.core.language.words import csv_text, zip_files
+from bot.core.models import Complaint, Person
+from bot.features.privacy.access import Held, gather
+from bot.features.privacy.service import audit_complaint
+
+__all__ = ["export_zip", "subject_access"]
+
+
+def subject_access(
+    session: Session,
+    school: SchoolConfig,
+    request: Complaint,
+    person: Person,
+    actor: str,
+    made: datetime,
+) -> tuple[bytes, Held]:
+    """The zip answering ``request`` for ``person``, in their language, and what it holds;
+    audited."""
+    language = person_language(school.language, person.language)
+    with speaking(language):
+        held = gather(session, school, person)
+        data = export_zip(held, school.name, request.reference, language, made)
+    kinds = {s.filename: len(s.rows) for s in held.sections}
+    review = len(held.review)
+    audit_complaint(
+        session, school, actor, "privacy.access_exported", request, kinds=kinds, for_review=review
+    )
+    return data, held
 
 
 def _pdf(held: Held, school_name: str, reference: str, language: str, made: datetime) -> bytes:

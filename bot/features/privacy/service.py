@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.core import audit
 from bot.core.config import SchoolConfig
 from bot.core.days.clock import LONDON
-from bot.core.guards.forms import SaidError, Text
+from bot.core.guards.forms import SaidError, Text, parse_iso_date
 from bot.core.language.i18n import N_, Day, Msg, Said, say
 from bot.core.language.words import day_and_time, said_words, school_words
 from bot.core.models import Complaint
@@ -37,6 +37,7 @@ from bot.features.privacy.rules import (
     count_by_period,
     may_warn_now,
     new_reference,
+    one_month_after,
     warning_stage,
 )
 from bot.features.reports.api import in_working_hours
@@ -353,10 +354,20 @@ def acknowledge(
 
 
 def set_outcome_due(
-    session: Session, school: SchoolConfig, c: Complaint, day: date, actor: str
+    session: Session, school: SchoolConfig, c: Complaint, typed: str | None, actor: str
 ) -> None:
-    """Move the date the school means to give the outcome by (audited, old and new dates)."""
+    """Move the date the school means to give the outcome by, as typed (YYYY-MM-DD; a person's
+    request at most two further months after its one, Art. 12(3)); audited, old and new dates."""
+    day = parse_iso_date(typed)
+    if day is None:
+        raise ComplaintError(N_("Give the date as YYYY-MM-DD."))
     received = c.received_at.astimezone(LONDON).date()
+    latest = one_month_after(one_month_after(one_month_after(received)))
+    if c.kind != "complaint" and day > latest:
+        raise ComplaintError(
+            N_("The law allows at most two further months: answer by %(latest)s."),
+            latest=Day(latest),
+        )
     if day < received or (day - received).days > 365:
         raise ComplaintError(
             N_("The outcome date must be after the complaint arrived, and within a year of it.")

@@ -401,10 +401,7 @@ async def complaint_action(
                         actor=user.email,
                     )
                 elif action == "outcome_due":
-                    due = parse_iso_date(fields.get("due"))
-                    if due is None:
-                        raise ComplaintError(N_("Give the date as YYYY-MM-DD."))
-                    set_outcome_due(session, school, c, due, user.email)
+                    set_outcome_due(session, school, c, fields.get("due"), user.email)
                 elif action == "outcome":
                     record_outcome(
                         session,

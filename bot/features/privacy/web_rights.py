@@ -1,6 +1,8 @@
 """The pages of a person's own data-protection requests (subject access; erasure requests
-are listed here too): the DPO's and the head's only (``RIGHTS_READERS``), anyone else a plain
-403 page with the refusal audited; every read, export and change audited (#93 items 3, 6)."""
+are listed here too) and the retention schedule (/privacy/schedule: each kind of record, how
+long it is kept, from which event, and the source of its default): the DPO's and the head's
+only (``RIGHTS_READERS``), anyone else a plain 403 page (a request's refusal audited); every
+read, export and change audited (#93 items 3, 6)."""
 
 from __future__ import annotations
 
@@ -13,15 +15,16 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.core.config import SchoolConfig
 from bot.core.days.clock import LONDON
-from bot.core.guards.forms import parse_iso_date
-from bot.core.language.i18n import N_, Day, Lazy, Msg, person_language, speaking
+from bot.core.language.i18n import N_, Lazy, Msg, person_language, speaking
 from bot.core.models import Complaint, Person, utcnow
+from bot.engine.web.access import signed_in
 from bot.engine.web.deps import ctx, render
 from bot.engine.web.forms import download, read_fields
-from bot.features.privacy.access import AccessError, Held, find_person, gather, open_request
-from bot.features.privacy.erasure import ERASED_NOW, KEPT, NOTHING_ERASED, HoldError, erase
-from bot.features.privacy.export import export_zip
-from bot.features.privacy.rules import KINDS, one_month_after
+from bot.features.privacy.access import AccessError, find_person, gather, open_request
+from bot.features.privacy.erasure import HoldError, answer_lines, erase
+from bot.features.privacy.export import subject_access
+from bot.features.privacy.retention import schedule_rows
+from bot.features.privacy.rules import KINDS
 from bot.features.privacy.service import (
     ComplaintError,
     audit_complaint,
@@ -29,7 +32,7 @@ from bot.features.privacy.service import (
     listing,
     set_outcome_due,
 )
-from bot.features.privacy.web import listed, reader
+from bot.features.privacy.web import RIGHTS_READERS, listed, reader
 
 __all__ = ["router"]
 
@@ -119,38 +122,36 @@ async def rights_erase(request: Request) -> Response:
                 )
             except (AccessError, HoldError) as exc:
                 return {**kept, "problem": exc.msg}
-        if not refused:
-            return {"said": [Msg(ERASED_NOW, person=asked)]}
-        lines = [Msg(KEPT, record=r.record, rule=r.rule, until=r.until) for r in refused]
-        return {**kept, "said": [Msg(NOTHING_ERASED), *lines]}
+        said = answer_lines(refused, asked)
+        return {**kept, "said": said} if refused else {"said": said}
 
     return await run_in_threadpool(
         _requests_page, request, None, "", erasing=await run_in_threadpool(act)
     )
 
 
-def _held(
+def _request(
     request: Request, session: Session, reference: str
-) -> tuple[Person, SchoolConfig, Complaint, Held, str]:
-    """The request and what is held about its person, said in their language."""
+) -> tuple[Person, SchoolConfig, Complaint, Person]:
+    """The reader, the school, the request and the person it is about (404: none of them)."""
     user, school = reader(request, rights=True)
     found = find(session, school, reference, user.email, RIGHTS_KINDS, read=None)
     if found is None or not found.email:
         raise HTTPException(404, N_("There is no request with this reference."))
     try:
-        person = find_person(session, school, found.email)
+        return user, school, found, find_person(session, school, found.email)
     except AccessError as exc:
         raise HTTPException(404, exc.msg) from None
-    language = person_language(school.language, person.language)
-    with speaking(language):
-        return user, school, found, gather(session, school, person), language
 
 
 @router.get("/privacy/requests/{reference}", include_in_schema=False)
 def rights_detail(request: Request, reference: str) -> Response:
-    """One request: its clock, what is held (counts) and what is listed for the DSL's review."""
+    """One request: its clock, what is held (counts, said in the person's language) and what
+    is listed for the DSL's review."""
     with ctx(request).store.transaction() as session:
-        user, school, found, held, _ = _held(request, session, reference)
+        user, school, found, person = _request(request, session, reference)
+        with speaking(person_language(school.language, person.language)):
+            held = gather(session, school, person)
         audit_complaint(session, school, user.email, "privacy.access_read", found)
         return render(
             request,
@@ -163,11 +164,8 @@ def rights_detail(request: Request, reference: str) -> Response:
 def rights_zip(request: Request, reference: str) -> Response:
     """The zip for the person (audited: which kinds, how many rows; never content)."""
     with ctx(request).store.transaction() as session:
-        user, school, found, held, language = _held(request, session, reference)
-        with speaking(language):
-            data = export_zip(held, school.name, found.reference, language, utcnow())
-        kinds = {s.filename: len(s.rows) for s in held.sections}
-        audit_complaint(session, school, user.email, "privacy.access_exported", found, kinds=kinds)
+        user, school, found, person = _request(request, session, reference)
+        data, _ = subject_access(session, school, found, person, user.email, utcnow())
     return download(data, f"subject-access-{found.reference}.zip", "application/zip")
 
 
@@ -178,20 +176,10 @@ async def rights_answered(request: Request, reference: str) -> Response:
 
     def act() -> Lazy | None:
         with ctx(request).store.transaction() as session:
-            user, school, found, _, _ = _held(request, session, reference)
+            user, school, found, _ = _request(request, session, reference)
             if fields.get("action") == "outcome_due":
-                due = parse_iso_date(fields.get("due"))
-                if due is None:
-                    return Msg(N_("Give the date as YYYY-MM-DD."))
-                received = found.received_at.astimezone(LONDON).date()
-                latest = one_month_after(one_month_after(one_month_after(received)))
-                if due > latest:  # Art. 12(3): one month, and at most two further months
-                    return Msg(
-                        N_("The law allows at most two further months: answer by %(latest)s."),
-                        latest=Day(latest),
-                    )
                 try:
-                    set_outcome_due(session, school, found, due, user.email)
+                    set_outcome_due(session, school, found, fields.get("due"), user.email)
                 except ComplaintError as exc:
                     return exc.msg
             elif found.outcome_at is None:
@@ -203,3 +191,11 @@ async def rights_answered(request: Request, reference: str) -> Response:
     if problem is not None:
         raise HTTPException(422, problem)
     return RedirectResponse(f"/privacy/requests/{reference}", status_code=303)
+
+
+@router.get("/privacy/schedule", include_in_schema=False)
+def retention_schedule(request: Request) -> Response:
+    """The school's retention schedule, its own choices marked."""
+    _, school = signed_in(request, RIGHTS_READERS)
+    rows = schedule_rows(school)
+    return render(request, "retention_schedule.html", {"school": school, "rows": rows})
