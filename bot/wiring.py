@@ -21,8 +21,8 @@ from bot.core.config import EXTRA_ROLES, SchoolConfig
 from bot.core.deployment.context import Adapters, register_adapters
 from bot.core.deployment.settings import Settings, SettingsError, connection_key
 from bot.core.guards.chat_tokens import ChatAudience, ChatTokens
-from bot.core.language.i18n import N_, shared_language, speaking
-from bot.core.ports import Connectors, Directory, Mailer, Notifier
+from bot.core.language.i18n import N_, say, shared_language, speaking
+from bot.core.ports import CheckRow, Connectors, Directory, Mailer, Notifier, PlatformCheck
 from bot.engine.chasing import chasing_stopped_step
 from bot.engine.remind import ChatRoute
 from bot.engine.steps import FeatureSteps, Step, register
@@ -42,7 +42,6 @@ from bot.features.teamsbot.step import head_dashboard_step, teams_needs_step
 from bot.features.trust.step import trust_digest_step
 from bot.features.visitors.service import purge_visitors
 from bot.features.visitors.step import visitors_step
-from connectors.base import CheckRow, said
 from connectors.local.connector import (
     CsvListMirror,
     EmlMailer,
@@ -233,7 +232,7 @@ def platform_checks(platform: str) -> Callable[..., list[CheckRow]]:
     imported only now, as its connectors are), for the install and then for each connection
     (a school's own tenant or domain), its rows named for it and said in the language of the
     schools on it (``shared_language``)."""
-    run_checks: Callable[..., list[CheckRow]]
+    run_checks: PlatformCheck
     if platform == "m365":
         from connectors.m365.check import run_checks as m365_checks  # lazy: msgraph, ~0.5 s
 
@@ -261,7 +260,7 @@ def platform_checks(platform: str) -> Callable[..., list[CheckRow]]:
                 )
             except SettingsError as exc:
                 with speaking(language):
-                    found = [CheckRow(said(_SETTINGS), False, str(exc), said(_TRUST_ACROSS))]
+                    found = [CheckRow(say(_SETTINGS), False, str(exc), say(_TRUST_ACROSS))]
             label = name.replace("_", "-")
             rows += [replace(row, name=f"{label}: {row.name}") for row in found]
         return rows

@@ -1,7 +1,7 @@
 """What the adapters share: reading a platform's answers (``Retry-After``, a webhook's status,
-an SDK's failures as the ports' ``ConnectorError``s), the rows of ``compliance-bot check`` and the
-pacer of a process's own. The protocols and types every connector implements are the ports, in
-``bot/core/ports.py`` (DESIGN.md §5).
+an SDK's failures as the ports' ``ConnectorError``s) and the pacer of a process's own (the rows
+of ``compliance-bot check``: ``connectors/checks.py``). The protocols and types every connector
+implements are the ports, in ``bot/core/ports`` (DESIGN.md §5).
 """
 
 from __future__ import annotations
@@ -10,13 +10,11 @@ import contextlib
 import functools
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.core.language.i18n import N_, each_language, say
 from bot.core.ports import (
     DeliveryUnknownError,
     Limit,
@@ -30,19 +28,13 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
-    "ANSWER",
-    "CheckRow",
+    "CallError",
     "LocalPacer",
     "PacerSlot",
-    "in_each",
     "paced",
     "pacing_problem",
-    "pacing_row",
     "parse_retry_after",
     "post_webhook",
-    "refused",
-    "row",
-    "said",
     "translated",
 ]
 
@@ -81,91 +73,11 @@ def translated(translate: Callable[[Exception], Exception | None]) -> Iterator[N
         raise error from exc
 
 
-@dataclass(frozen=True)
-class CheckRow:
-    """One line of a ``compliance-bot check`` table: what was tried, whether it worked, and
-    how to fix it."""
+class CallError(Exception):
+    """A platform call that failed, as plain facts (the m365 and Google clients' errors):
+    ``status`` the HTTP status, None when no HTTP answer arrived."""
 
-    name: str
-    ok: bool
-    detail: str
-    fix: str | None = None
-
-
-# a check's rows are said in the language of the schools on the tenant or domain (its
-# ``speaking`` block): ``in_each`` builds one whole in each language of ``cy+en``, ``said`` is a
-# catalogue sentence with its values (a callable value, another sentence, said in its language)
-in_each = each_language
-said = say
-
-
-ANSWER = "%(answer)s"  # a row's part that is only the platform's own words (``answer=``)
-
-
-def row(name: str, ok: bool, detail: str, fix: str | None = None, /, **values: object) -> CheckRow:
-    """One row of a ``check`` table: its name, what was found and what to fix, each a sentence
-    of the platform's ``check_said`` (or a name as it is, a permission's), said in the language
-    spoken with ``values`` (``said``); a part that is only the platform's answer is ``ANSWER``,
-    given as ``answer=``. A new row is one call.
-
-    Example::
-
-        row(s.SENDER_MAILBOX, False, s.NO_SUCH_SENDER, s.EXISTING_SENDER, sender=sender,
-            error=str(exc))
-    """
-    return CheckRow(
-        said(name, **values),
-        ok,
-        said(detail, **values),
-        None if fix is None else said(fix, **values),
-    )
-
-
-def refused(
-    name: str,
-    exc: Any,
-    answers: Mapping[tuple[int, ...], tuple[str, str]],
-    other: tuple[str, str],
-    /,
-    **values: object,
-) -> CheckRow:
-    """The ``row`` of a call the platform refused (``exc`` carries its HTTP ``status``): the
-    (detail, fix) sentences of ``answers`` for that status, else ``other``; said with
-    ``values`` and the platform's answer (``error``, ``answer``)."""
-    detail, fix = next(
-        (answer for statuses, answer in answers.items() if exc.status in statuses), other
-    )
-    return row(name, False, detail, fix, **{"error": str(exc), "answer": str(exc), **values})
-
-
-def school_rows(
-    schools: Mapping[str, str], rows_of: Callable[[str], Iterable[CheckRow]]
-) -> list[CheckRow]:
-    """The rows of each school that sends from a mailbox of its own (name -> mailbox), checked
-    as the install's sender is (``rows_of(mailbox)``), each named for its school."""
-    return [
-        replace(row, name=f"{row.name} ({school})")
-        for school, sender in schools.items()
-        for row in rows_of(sender)
-    ]
-
-
-_PACING = {
-    "recipients": N_(
-        "%(per_minute)s a minute and %(daily)s recipients a day; reminders and digests use at "
-        "most %(routine_minute)s a minute and %(routine_day)s recipients a day, the rest is "
-        "kept for safeguarding alerts, sign-in links and receipts (sent first)"
-    ),
-    "messages": N_(
-        "%(per_minute)s a minute and %(daily)s messages a day; reminders and digests use at "
-        "most %(routine_minute)s a minute and %(routine_day)s a day, the rest is kept for "
-        "safeguarding alerts, sign-in links and receipts (sent first)"
-    ),
-}
-_RESERVE = N_(
-    "Set %(prefix)sURGENT_RESERVE_PER_MINUTE below %(prefix)sMESSAGES_PER_MINUTE and "
-    "%(prefix)sURGENT_RESERVE_PER_DAY below %(daily)s."
-)
+    status: int | None = None
 
 
 def pacing_problem(mail: Any, prefix: str, daily: int, unit: str) -> str | None:
@@ -186,25 +98,6 @@ def pacing_problem(mail: Any, prefix: str, daily: int, unit: str) -> str | None:
             f"{prefix}URGENT_RESERVE_PER_DAY must be less than the mailbox's {daily:,} {unit} a day"
         )
     return None
-
-
-def pacing_row(name: str, mail: Any, prefix: str, daily: int, unit: str) -> CheckRow:
-    """The sending pace and what routine mail leaves for urgent mail (from the settings
-    ``mail``, whose variables start with ``prefix``): ``daily`` ``unit`` (``recipients`` or
-    ``messages``) a day at most; ``name`` the row's, said in the language spoken."""
-    minute, day = mail.urgent_reserve_per_minute, mail.urgent_reserve_per_day
-    ok = pacing_problem(mail, prefix, daily, unit) is None  # the reserves are never negative
-    return row(
-        name,
-        ok,
-        _PACING[unit],
-        None if ok else _RESERVE,
-        prefix=prefix,
-        per_minute=mail.messages_per_minute,
-        daily=f"{daily:,}",
-        routine_minute=mail.messages_per_minute - minute,
-        routine_day=f"{daily - day:,}",
-    )
 
 
 def post_webhook(

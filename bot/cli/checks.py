@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Column, Table
@@ -21,7 +21,7 @@ from bot.engine.commands import console, context, err, fail, friendly, unused_co
 
 if TYPE_CHECKING:
     from bot.core.config import SchoolConfig
-    from bot.core.ports import DirectoryPerson
+    from bot.core.ports import CheckRow, DirectoryPerson
 
 __all__ = ["check_app", "print_checks"]
 
@@ -42,20 +42,7 @@ _MIXED_ON = N_(
 )
 
 
-class _Row(Protocol):
-    """A check's row as a platform's checks give it (``connectors.base.CheckRow``)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def ok(self) -> bool: ...
-    @property
-    def detail(self) -> str: ...
-    @property
-    def fix(self) -> str | None: ...
-
-
-def _table(rows: Sequence[_Row]) -> tuple[Table, list[tuple[str, str]]]:
+def _table(rows: Sequence[CheckRow]) -> tuple[Table, list[tuple[str, str]]]:
     """The checks' table, and each failed check's fix numbered as its row says."""
     table = Table(
         Column(say(_CHECK), overflow="fold"),

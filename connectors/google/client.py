@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.core.ports.limits import Limit
-from connectors.base import PacerSlot, paced, parse_retry_after, translated
+from connectors.base import CallError, PacerSlot, paced, parse_retry_after, translated
 
 if TYPE_CHECKING:
     from bot.core.deployment.platform_settings import GoogleSettings
@@ -101,7 +101,7 @@ class GoogleSetupError(Exception):
     """The service-account key could not be loaded; ``str()`` says why without the key."""
 
 
-class GoogleCallError(Exception):
+class GoogleCallError(CallError):
     """A Google call failed; vendor-neutral facts for ``errors.py`` to classify.
 
     Args:

@@ -16,20 +16,29 @@ check runs, because the token row already says what happened and how to fix it.
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from bot.core.language.i18n import nsay, speaking
+from bot.core.language.i18n import nsay
 from bot.core.language.words import left_out_words
 from bot.core.ports import ConnectorError, SetupError, UnreadableResponse
-from connectors.base import ANSWER, CheckRow, in_each, pacing_row, refused, row, said, school_rows
+from connectors.checks import (
+    ANSWER,
+    CheckRow,
+    checker,
+    in_each,
+    pacing_row,
+    probe,
+    refused,
+    row,
+    said,
+    school_rows,
+)
 from connectors.m365 import check_said as s
 from connectors.m365.check_mail import external, mail_rows
 from connectors.m365.client import GraphClient
@@ -41,93 +50,48 @@ from connectors.m365.teams_bot import TeamsBot
 
 __all__ = ["CheckRow", "run_checks"]
 
-
-# Loggers that would print a second, less useful copy of a failure the table already shows.
-QUIET_LOGGERS = ("azure.identity", "msal")
 _AADSTS = re.compile(r"(AADSTS\d+):?\s*([^\r\n\\\"]*)")
 
 
-@contextlib.contextmanager
-def _quiet(*names: str) -> Iterator[None]:
-    """Drop the named loggers' records (and their children's) for the duration."""
-    loggers = [logging.getLogger(name) for name in names]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
-
-
-def run_checks(
-    settings: Any,
-    transport: httpx.AsyncBaseTransport | None = None,
-    *,
-    schools: Mapping[str, str] | None = None,
-    language: str = "en",
-) -> list[CheckRow]:
-    """Check the m365 setup; returns rows in order, stopping early when nothing else can work.
-
-    Reads only: the Mail.Send probes cannot deliver (no recipients) and the Teams webhook is
-    never called (it would post to the channel). No row carries a secret or a token.
-
-    Args:
-        settings: ``Settings`` (or its ``M365Settings``).
-        transport: an httpx transport for Graph and tokens (tests); None means the network.
-        schools: the schools with a mailbox of their own, name -> mailbox (``sender`` in
-            school.yaml): each is checked as the install's sender is, its rows named for it.
-        language: the language of the schools on the tenant (``en``, ``cy``, ``cy+en``): the
-            rows' own sentences are said in it (``check_said``), Microsoft's words as they are.
-
-    Returns:
-        One row per check: ``settings`` first, then ``token``; if either fails, nothing else.
-    """
-    with _quiet(*QUIET_LOGGERS), speaking(language):
-        return _run(getattr(settings, "m365", settings), transport, dict(schools or {}))
-
-
-def _run(
-    m365: Any, transport: httpx.AsyncBaseTransport | None, schools: dict[str, str]
-) -> list[CheckRow]:
+def _rows(
+    settings: Any, schools: dict[str, str], transport: httpx.AsyncBaseTransport | None = None
+) -> Iterator[CheckRow]:
+    """The m365 rows in order (``settings``: ``Settings`` or its ``M365Settings``;
+    ``transport``: an httpx transport for Graph and tokens, None the network): ``settings``
+    first, then ``token``; if either fails, nothing else. Reads only: the Mail.Send probes
+    cannot deliver (no recipients) and the Teams webhook is never called (it would post to the
+    channel). No row carries a secret or a token."""
+    m365 = getattr(settings, "m365", settings)
     missing = missing_settings(m365, "TENANT_ID", "CLIENT_ID")
     if missing:
-        return [row(s.SETTINGS, False, s.SETTINGS_MISSING, s.SET_THEM, names=", ".join(missing))]
+        yield row(s.SETTINGS, False, s.SETTINGS_MISSING, s.SET_THEM, names=", ".join(missing))
+        return
     auth = "certificate" if m365.certificate_path is not None else "secret"
     try:
         client = GraphClient.from_settings(m365, transport=transport)
     except Exception as exc:  # a bad certificate file, a malformed endpoint...
         about = "GRAPH_ENDPOINT" if "graph_endpoint" in str(exc) else "CERTIFICATE_PATH"
-        return [
-            row(
-                s.SETTINGS,
-                False,
-                ANSWER,
-                s.CHECK_SETTING,
-                variable=f"{ENV}{about}",
-                answer=f"{type(exc).__name__}: {exc}",
-            )
-        ]
-    rows = [
-        row(
-            s.SETTINGS,
-            True,
-            s.SETTINGS_OK,
-            tenant=m365.tenant_id,
-            app=m365.client_id,
-            auth=partial(said, s.AUTH[auth][0]),
-            endpoint=client.endpoint,
-        )
-    ]
+        variable, answer = f"{ENV}{about}", f"{type(exc).__name__}: {exc}"
+        yield row(s.SETTINGS, False, ANSWER, s.CHECK_SETTING, variable=variable, answer=answer)
+        return
+    auth_word = partial(said, s.AUTH[auth][0])
+    tenant, app = m365.tenant_id, str(m365.client_id)
+    yield row(
+        s.SETTINGS,
+        True,
+        s.SETTINGS_OK,
+        tenant=tenant,
+        app=app,
+        auth=auth_word,
+        endpoint=client.endpoint,
+    )
     with client:
         try:
             client.token()
         except GraphCallError as exc:
-            rows.append(_token_failure(exc, m365.authority_host, s.AUTH[auth][1]))
-            return rows
-        rows.append(row(s.TOKEN, True, s.TOKEN_OK, authority=m365.authority_host))
-        app = str(m365.client_id)
+            yield _token_failure(exc, m365.authority_host, s.AUTH[auth][1])
+            return
+        yield row(s.TOKEN, True, s.TOKEN_OK, authority=m365.authority_host)
         read = [
             _probe(
                 app,
@@ -138,21 +102,24 @@ def _run(
             ),
             *_groups(client, app, list(m365.role_groups)),
         ]
-        rows += read
+        yield from read
         if all(row.ok for row in read):  # the directory can be read: say who it reads
-            rows += _staff(client, m365)
+            yield from _staff(client, m365)
         ours = {a.casefold() for a in (m365.sender or "", *schools.values()) if a}
-        rows.extend(mail_rows(client, app, m365.sender, ours))
+        yield from mail_rows(client, app, m365.sender, ours)
         install = m365.sender
-        rows += school_rows(
+        yield from school_rows(
             schools, lambda sender: mail_rows(client, app, sender, ours, install=install or sender)
         )
-        rows.append(_site(client, app, m365.site_id, m365.list_name))
-        rows.append(_forms(client, m365))
-        rows.append(_bot(client, m365, transport, auth))
-    rows.append(pacing_row(s.MAIL_PACING, m365, ENV, DAILY_RECIPIENTS, "recipients"))
-    rows.append(_webhook(m365.teams_webhook_url))
-    return rows
+        yield _site(client, app, m365.site_id, m365.list_name)
+        yield _forms(client, m365)
+        yield _bot(client, m365, transport, auth)
+    yield pacing_row(s.MAIL_PACING, m365, ENV, DAILY_RECIPIENTS, "recipients")
+    yield _webhook(m365.teams_webhook_url)
+
+
+# Loggers that would print a second, less useful copy of a failure the table already shows.
+run_checks = checker(_rows, "azure.identity", "msal")
 
 
 def _bot(client: GraphClient, m365: Any, transport: Any, auth: str) -> CheckRow:
@@ -278,18 +245,8 @@ def _probe(
 ) -> CheckRow:
     """Run a read that needs permission ``name``; 401/403 means it is missing (``ok``: the
     row's sentence when it works, said with ``values``)."""
-    try:
-        call()
-    except GraphCallError as exc:
-        return refused(
-            name,
-            exc,
-            {(401, 403): (s.MISSING, s.CONSENT)},
-            (ANSWER, s.AGAIN),
-            app=app,
-            permission=name,
-        )
-    return row(name, True, ok, **values)
+    answers = {(401, 403): (s.MISSING, s.CONSENT)}
+    return probe(name, call, ok, answers, (ANSWER, s.AGAIN), app=app, permission=name, **values)
 
 
 def _groups(client: GraphClient, app: str, names: list[str]) -> list[CheckRow]:

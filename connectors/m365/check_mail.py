@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from connectors.base import ANSWER, CheckRow, refused, row, said
+from connectors.checks import ANSWER, CheckRow, refused, row, said
 from connectors.m365 import check_said as s
 from connectors.m365.client import GraphClient
 from connectors.m365.errors import GraphCallError

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from bot.core.ports import PermanentError, RetryableError
-from connectors.base import parse_retry_after
+from connectors.base import CallError, parse_retry_after
 
 __all__ = [
     "ENV",
@@ -36,7 +36,7 @@ class M365SetupError(PermanentError, ValueError):
     """The m365 settings are incomplete or inconsistent; the message names the variable."""
 
 
-class GraphCallError(Exception):
+class GraphCallError(CallError):
     """One failed Graph (or token) call, as plain facts; ``str()`` is safe to log.
 
     Args:

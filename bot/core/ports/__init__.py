@@ -7,9 +7,10 @@ google) implement them and import them from here; only the app's edge (``bot/wir
 imports the adapters, to build a deployment's ``Connectors`` (DESIGN.md §5).
 
 One module per port: ``directory`` (and a school's own staff file), ``mis``, ``mail``, ``chat``
-(the channel's notifier and the school's chat bot), ``lists`` (the tracked list's mirror) and
-``forms`` (external forms); ``errors`` the failures they share, ``bundle`` the set one deployment
-builds. The platforms' limits are ``bot.core.ports.limits``' and named here too.
+(the channel's notifier and the school's chat bot), ``lists`` (the tracked list's mirror),
+``forms`` (external forms) and ``checks`` (``compliance-bot check``'s rows); ``errors`` the
+failures they share, ``bundle`` the set one deployment builds. The platforms' limits are
+``bot.core.ports.limits``' and named here too.
 
 Example: a minimal mailer (``Mailer`` declares the optional capabilities with defaults)::
 
@@ -29,6 +30,8 @@ from bot.core.ports.chat import BulkFeed as BulkFeed
 from bot.core.ports.chat import CardMessage as CardMessage
 from bot.core.ports.chat import ChatBot as ChatBot
 from bot.core.ports.chat import Notifier as Notifier
+from bot.core.ports.checks import CheckRow as CheckRow
+from bot.core.ports.checks import PlatformCheck as PlatformCheck
 from bot.core.ports.directory import Directory as Directory
 from bot.core.ports.directory import DirectoryChanges as DirectoryChanges
 from bot.core.ports.directory import DirectoryPerson as DirectoryPerson
