@@ -22,10 +22,12 @@ from bot.core.config.said import CheckError, check, counted, problem_line, pydan
 from bot.core.days.calendar import Country
 from bot.core.guards.emails import email_problem, email_reason, has_mailbox
 from bot.core.guards.forms import Text
-from bot.core.language.i18n import N_, Language, Msg
-from bot.core.language.words import name_words, plain_key
+from bot.core.language.i18n import N_, Language, Msg, Said, spoken
+from bot.core.language.said_forms import capital
+from bot.core.language.words import Words, name_words, plain_key, role_name, said_words
 from bot.core.nations import DEFAULT_NATION
 from bot.core.ports import DirectoryPerson
+from bot.engine.job_roles import NOT_ASKED
 from bot.features.policies.api import typed_date
 from bot.features.setup.problems import (
     BY_EMAIL,
@@ -43,6 +45,7 @@ __all__ = [
     "Found",
     "PeopleAnswers",
     "Progress",
+    "RoleBox",
     "SchoolAnswers",
     "TermAnswers",
     "TypedTerm",
@@ -50,7 +53,9 @@ __all__ = [
     "load_answers",
     "outside_person",
     "pick_person",
+    "post_role",
     "refusal",
+    "role_boxes",
     "typed_lines",
 ]
 
@@ -205,6 +210,71 @@ def _in_order(values: list[Any]) -> list[Any]:
     if values and isinstance(values[0], Term):
         return sorted(values, key=lambda term: term.start)
     return sorted(set(values))
+
+
+@dataclass(frozen=True)
+class RoleBox:
+    """A named role as every door names it: its label in the school's words (the web page's
+    box and its refusals, the terminal's question), and its help beside it in brackets."""
+
+    key: str
+    label: Text
+    help: Text | None = None
+
+    @property
+    def many(self) -> bool:
+        """Whether several people may hold it."""
+        return self.key in LIST_ROLES
+
+    @property
+    def shown(self) -> Text:
+        """The label with its help: 'Designated Safeguarding Lead (DSL)'."""
+        if self.help is None:
+            return self.label
+        return Msg(N_("%(lead)s (%(short)s)"), lead=self.label, short=self.help)
+
+
+def role_boxes(words: Words) -> list[RoleBox]:
+    """Each named role the school gives a person, in the school's words (said where shown),
+    in the order the web page shows them; the one list of their labels."""
+    said = said_words(words)
+    deputy = capital(said.deputy_dsl)
+    return [
+        RoleBox("headteacher", capital(said.headteacher)),
+        RoleBox("dsl", capital(said.dsl_full), said.dsl if words.dsl != words.dsl_full else None),
+        RoleBox(  # the pack's word counted the English way in English only
+            "deputy_dsl",
+            Said(
+                lambda: (
+                    f"{deputy}s"
+                    if spoken() == "en"
+                    else str(Msg(N_("%(deputy)s (one or more)"), deputy=deputy))
+                )
+            ),
+        ),
+        RoleBox("dpo", Msg(N_("Data protection officer"))),
+        RoleBox("chair_of_governors", capital(said.chair)),
+        RoleBox("clerk", capital(said.clerk)),
+        RoleBox(
+            "scr_owner",
+            Msg(N_("Keeps the single central record")),
+            Msg(
+                N_("an office role: sees its gaps by name, with the %(head)s"),
+                head=said.headteacher,
+            ),
+        ),
+        RoleBox(
+            "admins",
+            Msg(N_("Administrators of the bot")),
+            Msg(N_("they can change these settings")),
+        ),
+    ]
+
+
+def post_role(role: str, words: Words) -> Msg:
+    """What a post in the staff list gives, as the role table's choice says it ('not asked for
+    anything', or the role in the school's words)."""
+    return Msg(N_("not asked for anything") if role == NOT_ASKED else role_name(role, words))
 
 
 class TermAnswers(_Strict):

@@ -27,6 +27,7 @@ from bot.features.setup.answers import (
     PeopleAnswers,
     Progress,
     find_person,
+    role_boxes,
 )
 from bot.features.setup.asking import (
     choice,
@@ -258,19 +259,11 @@ def _which(choices: list[DirectoryPerson]) -> str | None:
 
 
 def role_words(words: Words) -> dict[str, Text]:
-    """The nation's words the people's questions are said with (``PeopleAnswers``)."""
+    """The nation's words the people's questions are said with (``PeopleAnswers``): the
+    roles' labels, a deputy asked one at a time."""
     said = said_words(words)
-    lead = (
-        Msg(N_("%(lead)s (%(short)s)"), lead=said.dsl_full, short=said.dsl)
-        if words.dsl != words.dsl_full
-        else said.dsl_full
-    )
-    return {
-        "headteacher": capital(said.headteacher),
-        "dsl": lead,
+    return {b.key: b.shown for b in role_boxes(words)} | {
         "deputy_dsl": capital(said.deputy_dsl),
-        "chair_of_governors": capital(said.chair),
-        "clerk": capital(said.clerk),
         "head": said.headteacher,
         "la": said.local_authority,
     }

@@ -142,7 +142,8 @@ def _print_directory(draft: SetupDraft, words: Words) -> None:
 def _print_role_table(draft: SetupDraft, school: Words) -> None:
     """The role table for the staff list's posts (the built-in one for the nation, the
     answers' own on top), then the posts it does not know: set up owing nothing, to map."""
-    from bot.engine.job_roles import NOT_ASKED, suggest_role, words_of
+    from bot.engine.job_roles import suggest_role, words_of
+    from bot.features.setup.answers import post_role
     from bot.features.setup.school_setup import draft_table
 
     table = {plain_key(k): v for k, v in draft_table(draft).items()}
@@ -157,8 +158,7 @@ def _print_role_table(draft: SetupDraft, school: Words) -> None:
             + say("(post → role: the built-in table for your nation; yours in job_titles wins)")
         )
     for title, count in sorted(found.items()):
-        role = table[plain_key(title)]
-        given = say("not asked for anything") if role == NOT_ASKED else _role(role, school)
+        given = post_role(table[plain_key(title)], school)
         console.print(f"  {escape(title)} ({_persons(count)}) → {given}", highlight=False)
     if draft.posts_to_map:
         console.print(

@@ -25,9 +25,8 @@ from bot.core.config.per_school import SettingsProblem, settings_problems
 from bot.core.days.clock import local_today
 from bot.core.deployment import setup_state
 from bot.core.guards.permissions import SETUP_EDITORS, TRUST_ADMINS
-from bot.core.language.i18n import LANGUAGES, N_, Lazy, Msg, Said, language_name, spoken
-from bot.core.language.said_forms import capital
-from bot.core.language.words import SaidWords, role_name, said_words, school_words
+from bot.core.language.i18n import LANGUAGES, N_, language_name
+from bot.core.language.words import said_words, school_words
 from bot.core.models import Person, utcnow
 from bot.core.nations import NATIONS, OLDER_COUNTRY, country_name, school_words_for
 from bot.engine.directory_kept import posts_to_map
@@ -37,7 +36,7 @@ from bot.engine.web.deps import ctx, require_roles
 from bot.features.reading.api import without_edition
 from bot.features.reports.api import clock_summary
 from bot.features.setup import web_policies, web_requirements, web_terms
-from bot.features.setup.answers import LIST_ROLES, SINGLE_ROLES, SchoolAnswers, refusal
+from bot.features.setup.answers import LIST_ROLES, SchoolAnswers, post_role, refusal, role_boxes
 from bot.features.setup.pages import (
     boxes,
     current_org,
@@ -62,7 +61,6 @@ router = APIRouter()
 COUNTRY_NAMES = {country: country_name(country) for country in NATIONS}
 # what a school's people may read (bot.core.language.i18n), each in its own words
 LANGUAGE_NAMES = {language: language_name(language) for language in LANGUAGES}
-ROLE_BOXES = (*SINGLE_ROLES, "scr_owner")  # the model's, and who keeps the single central record
 _BOX = N_("%(box)s: %(problem)s.")  # a box's answer refused in the model's words (edit_school's)
 
 
@@ -207,19 +205,20 @@ def _roles_data(request: Request, user: Person) -> dict[str, Any]:
         school = current_org(request, session).school(user.school_id)
         people = people_choices(session, user.school_id)
         posts = posts_to_map(session, user.school_id)
-    chosen = {box: [v] if (v := getattr(school, box)) else [] for box in ROLE_BOXES}
-    chosen |= {box: list(getattr(school, box)) for box in LIST_ROLES}
     words = school_words(school)  # each said in the page's language where it is shown
-    post_roles = [
-        (r, Msg(N_("not asked for anything")) if r == "none" else Msg(role_name(r, words)))
-        for r in JOB_ROLES
-    ]
+    roles = role_boxes(words)
     return {
         "people": people,
-        "chosen": chosen,
-        "post_roles": post_roles,
+        "roles": roles,
+        "chosen": {b.key: _held(getattr(school, b.key)) for b in roles},
+        "post_roles": [(r, post_role(r, words)) for r in JOB_ROLES],
         "posts": [(p, n) for p, n in sorted(posts.items()) if p not in school.job_titles],
     }
+
+
+def _held(value: str | list[str] | None) -> list[str]:
+    """Who holds a role, as a list (one person, several or nobody)."""
+    return value if isinstance(value, list) else [value] if value else []
 
 
 def _posts_saved(request: Request, user: Person, form: FormData) -> Response:
@@ -247,18 +246,16 @@ def _posts_saved(request: Request, user: Person, form: FormData) -> Response:
 
 def _roles_saved(request: Request, user: Person, form: FormData) -> Response:
     """Save the people in roles: each must be someone the directory lists."""
-    picked = {box: [str(v) for v in form.getlist(box) if v] for box in (*ROLE_BOXES, *LIST_ROLES)}
     data = _roles_data(request, user)
+    picked = {b.key: [str(v) for v in form.getlist(b.key) if v] for b in data["roles"]}
     known = {email for email, _ in data["people"]}
     data["chosen"] = picked
 
     def change(school: dict[str, Any]) -> None:
-        words = said_words(
-            school_words_for(
-                str(school.get("country") or OLDER_COUNTRY), school.get("words") or None
-            )
+        words = school_words_for(
+            str(school.get("country") or OLDER_COUNTRY), school.get("words") or None
         )
-        labels = _role_labels(words)
+        labels = {b.key: b.label for b in role_boxes(words)}
         for box, emails in picked.items():
             if any(e not in known for e in emails):
                 raise SetupError(
@@ -269,7 +266,7 @@ def _roles_saved(request: Request, user: Person, form: FormData) -> Response:
                 "headteacher",
                 N_("%(label)s: choose the %(head)s."),
                 label=labels["headteacher"],
-                head=words.headteacher,
+                head=said_words(words).headteacher,
             )
         if not picked["dsl"]:
             raise SetupError("dsl", N_("%(label)s: choose at least one."), label=labels["dsl"])
@@ -281,8 +278,7 @@ def _roles_saved(request: Request, user: Person, form: FormData) -> Response:
                     "pages. Keep yourself in it (or ask another administrator to make the change)."
                 ),
             )
-        school |= {box: picked[box][0] if picked[box] else None for box in ROLE_BOXES}
-        school |= {box: picked[box] for box in LIST_ROLES}
+        school |= {k: v if k in LIST_ROLES else (v[0] if v else None) for k, v in picked.items()}
 
     return saved(
         request,
@@ -293,28 +289,6 @@ def _roles_saved(request: Request, user: Person, form: FormData) -> Response:
         template="admin_roles.html",
         data=data,
     )
-
-
-def _role_labels(words: SaidWords) -> dict[str, Lazy]:
-    """Each role box's label, in the school's words (and the page's language)."""
-    deputy = capital(words.deputy_dsl)
-    return {
-        "headteacher": capital(words.headteacher),
-        "dsl": capital(words.dsl_full),
-        # the pack's word counted the English way in English only
-        "deputy_dsl": Said(
-            lambda: (
-                f"{deputy}s"
-                if spoken() == "en"
-                else str(Msg(N_("%(deputy)s (one or more)"), deputy=deputy))
-            )
-        ),
-        "dpo": Msg(N_("Data protection officer")),
-        "chair_of_governors": capital(words.chair),
-        "clerk": capital(words.clerk),
-        "admins": Msg(N_("Administrators")),
-        "scr_owner": Msg(N_("Keeps the single central record")),
-    }
 
 
 # --------------------------------------------------------------------------- where settings live
