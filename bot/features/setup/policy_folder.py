@@ -12,10 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.language.i18n import N_, Msg
-from bot.features.policies.api import SUPPORTED_SUFFIXES, Intake, read_intake
-from bot.features.setup.pack import is_statutory_reading
+from bot.core.nations import Words
+from bot.features.policies.api import (
+    SUPPORTED_SUFFIXES,
+    Intake,
+    policy_key,
+    read_intake,
+    same_document,
+    twins,
+)
+from bot.features.setup.pack import PackItem, PolicyRef, is_statutory_reading, match_pack
+from bot.features.setup.problems import SAME_DOCUMENT, SAME_TITLE, field_problem
 
-__all__ = ["FolderPolicy", "FolderReads", "read_policy_folder"]
+__all__ = ["FolderPolicy", "FolderReads", "folder_checks", "offered_pack", "read_policy_folder"]
 
 VERSION_NOT_STATED = N_(
     "version: not stated in the document; staff will see “%(version)s” (change it in "
@@ -54,6 +63,34 @@ class FolderPolicy(Intake):
         if self.stated_version is None:
             self.notes.append(Msg(VERSION_NOT_STATED, version=entry["version"]))
         return entry
+
+
+def folder_checks(
+    items: list[FolderPolicy], school_name: str, dsl_names: list[str], *, dsl: str
+) -> list[Msg]:
+    """The folder checked as every door checks it: each document for another school or DSL
+    (``dsl``: the school's word) it names (its ``checks``, to point out); two documents that
+    are one policy, the problem returned (one of them must leave the folder)."""
+    for item in items:
+        item.check_ownership(school_name, dsl_names, dsl=dsl)
+    problems = []
+    for first, second in twins(items):
+        assert first.imported is not None and second.imported is not None
+        same = same_document(first.imported, second.imported)
+        names = {"first": first.path.name, "second": second.path.name, "title": second.title}
+        problems.append(
+            field_problem("policies", Msg(SAME_DOCUMENT if same else SAME_TITLE, **names))
+        )
+    return problems
+
+
+def offered_pack(items: list[FolderPolicy], country: str | None, words: Words) -> list[PackItem]:
+    """The requirement pack every door offers for the folder's policies (each read and with
+    every question answered) in the school's ``words``."""
+    refs = [
+        PolicyRef(policy_key(p.title), p.title) for p in items if not p.error and not p.questions
+    ]
+    return match_pack(refs, country, words)
 
 
 # an old Word file is listed too, so that it is refused saying how to save it, not passed over

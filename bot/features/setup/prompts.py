@@ -22,7 +22,7 @@ from bot.core.language.i18n import Msg, language_name, say, speak
 from bot.core.nations import NATIONS, pack_for
 from bot.core.nations.inspectorates import default_inspectorate, inspectorate, inspectorates_of
 from bot.engine.commands import confirm, console, err
-from bot.features.policies.api import policy_key, question, twins
+from bot.features.policies.api import policy_key, question
 from bot.features.setup.answers import Answers, Key, Progress, SchoolAnswers, TermAnswers
 from bot.features.setup.asking import (
     answer,
@@ -35,9 +35,14 @@ from bot.features.setup.asking import (
     refused,
     typed,
 )
-from bot.features.setup.pack import PolicyRef, match_pack
+from bot.features.setup.pack import PackItem
 from bot.features.setup.people_prompts import ask_people, staff_list
-from bot.features.setup.policy_folder import FolderPolicy, read_policy_folder
+from bot.features.setup.policy_folder import (
+    FolderPolicy,
+    folder_checks,
+    offered_pack,
+    read_policy_folder,
+)
 from bot.features.setup.problems import THE_DIRECTORY
 
 if TYPE_CHECKING:
@@ -76,43 +81,30 @@ def _read_folder(
     folder: Path,
     people: list[DirectoryPerson],
     read: Callable[[Path], list[FolderPolicy]],
-) -> list[Any]:
-    """The folder read; two copies of one document (a Word and a PDF) raised at once, to take
-    one out before any question is asked; another school or DSL named pointed out."""
-    words = nation_words(progress)
+) -> list[FolderPolicy]:
+    """The folder read and checked as the answers file's is: two documents that are one
+    policy raised at once, to take one out before any question is asked; another school or
+    DSL named pointed out."""
+    names = {p.email: p.display_name for p in people}
+    emails = [
+        *(progress.get(("people", "dsl")) or []),
+        *(progress.get(("people", "deputy_dsl")) or []),
+    ]
+    school = str(progress.get(("school", "name")) or "")
+    dsls, dsl = [names[e] for e in emails if e in names], nation_words(progress).dsl
     while True:
         items = read(folder)
         console.print(
             "  "
             + say("read %(count)s documents from %(folder)s", count=len(items), folder=str(folder))
         )
-        pairs = twins(items)
-        if not pairs:
+        if not (problems := folder_checks(items, school, dsls, dsl=dsl)):
             break
-        for first, second in pairs:
-            err.print(
-                "  [yellow]"
-                + say(
-                    "%(first)s and %(second)s are one policy (the same document or title)",
-                    first=escape(first.path.name),
-                    second=escape(second.path.name),
-                )
-                + "[/]",
-                highlight=False,
-            )
+        for problem in problems:
+            err.print(f"  [yellow]{escape(str(problem))}[/]", highlight=False)
         typed("  " + say("Take one of each out of the folder, then press Enter"))
-    names = {p.email: p.display_name for p in people}
-    emails = [
-        *(progress.get(("people", "dsl")) or []),
-        *(progress.get(("people", "deputy_dsl")) or []),
-    ]
     mark = say("check")
     for item in items:
-        item.check_ownership(
-            str(progress.get(("school", "name")) or ""),
-            [names[e] for e in emails if e in names],
-            dsl=words.dsl,
-        )
         for check in item.checks:
             err.print(
                 f"  [yellow]{mark}[/] {escape(item.path.name)}: {escape(str(check))}",
@@ -127,13 +119,15 @@ def _policy_questions(
     people: list[DirectoryPerson],
     read: Callable[[Path], list[FolderPolicy]],
 ) -> None:
-    """The folder read once; the questions it leaves, then the pack (each answer saved)."""
+    """The folder read once; the questions it leaves (an answer saved before given to its
+    document again), then the pack (each answer saved)."""
     words = nation_words(progress)
     items = _read_folder(progress, folder, people, read)
     for item in items:
         for name in item.questions:
             key: Key = ("policy_answers", item.path.name, name)
             if progress.has(key):
+                item.answer(name, str(progress.get(key)))
                 continue
             offered = item.title_guess if name == "title" else None
             if offered:
@@ -157,17 +151,16 @@ def _policy_questions(
                     progress.put(key, text)
                     break
                 err.print(f"  {problem}")
-    _pack(progress, [PolicyRef(policy_key(i.title), i.title) for i in items if not i.error])
+    country = progress.get(("school", "country"))
+    _pack(progress, offered_pack(items, str(country) if country else None, words))
 
 
-def _pack(progress: Progress, titles: list[PolicyRef]) -> None:
-    """The requirement pack for the policies read: each template that applies asked for (the
-    optional ones offered as no), each answer saved."""
+def _pack(progress: Progress, pack: list[PackItem]) -> None:
+    """The requirement pack offered: each template that applies asked for (the optional ones
+    offered as no), each answer saved."""
     console.print(say("Requirement pack (built-in templates that follow your policies):"))
     chosen: list[str] = list(progress.get(("requirements",)) or [])
-    country = progress.get(("school", "country"))
-    words = nation_words(progress)
-    for pack_item in match_pack(titles, str(country) if country else None, words):
+    for pack_item in pack:
         asked: Key = ("pack", pack_item.template.id)
         if not pack_item.available or progress.has(asked):
             continue

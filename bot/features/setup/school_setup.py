@@ -23,12 +23,17 @@ from bot.core.language.words import plain_key
 from bot.core.nations import role_table, school_words_for
 from bot.core.ports import ConnectorError, DirectoryPerson
 from bot.engine.job_roles import map_roles, words_of
-from bot.features.policies.api import policy_key, same_document, twins
+from bot.features.policies.api import policy_key
 from bot.features.reading.api import audience_name
 from bot.features.setup.answers import LIST_ROLES, OUTSIDE_ROLES, SINGLE_ROLES, Answers, find_person
 from bot.features.setup.install import Install, staff_list_problems
-from bot.features.setup.pack import PackItem, PolicyRef, match_pack, pack_requirements
-from bot.features.setup.policy_folder import FolderPolicy, read_policy_folder
+from bot.features.setup.pack import PackItem, pack_requirements
+from bot.features.setup.policy_folder import (
+    FolderPolicy,
+    folder_checks,
+    offered_pack,
+    read_policy_folder,
+)
 from bot.features.setup.problems import (
     FOLDER_NOT_FOUND,
     NO_DIRECTORY,
@@ -44,8 +49,6 @@ from bot.features.setup.problems import (
     NOT_READ_UNTIL_CHECKED,
     NOT_READ_YET,
     ROW_LEFT_OUT,
-    SAME_DOCUMENT,
-    SAME_TITLE,
     THE_DIRECTORY,
     THE_PLATFORM_DIRECTORY,
     UNANSWERED,
@@ -222,12 +225,13 @@ def read_policies(draft: SetupDraft, read: Callable[[Path], list[FolderPolicy]])
                 draft.problems.append(
                     field_problem(f"policy_answers.{item.path.name}.{name}", problem)
                 )
-    for item in draft.policies:
-        item.check_ownership(
-            draft.answers.school.name,
-            dsl_names(draft),
-            dsl=school_words_for(draft.answers.school.country).dsl,
-        )
+    country = draft.answers.school.country
+    draft.problems += folder_checks(
+        draft.policies,
+        draft.answers.school.name,
+        dsl_names(draft),
+        dsl=school_words_for(country).dsl,
+    )
     unknown = set(draft.answers.policy_answers) - {p.path.name for p in draft.policies}
     draft.problems += [
         field_problem(f"policy_answers.{name}", Msg(NO_SUCH_DOCUMENT, folder=folder))
@@ -243,27 +247,12 @@ def dsl_names(draft: SetupDraft) -> list[str]:
 
 
 def policy_problems(draft: SetupDraft) -> list[Msg]:
-    """Questions still unanswered, and two documents that are the same policy."""
-    problems = [
+    """Questions still unanswered."""
+    return [
         field_problem(f"policy_answers.{item.path.name}.{name}", Msg(UNANSWERED))
         for item in draft.policies
         for name in item.questions
     ]
-    for first, second in twins(draft.policies):
-        assert first.imported is not None and second.imported is not None
-        same = same_document(first.imported, second.imported)
-        problems.append(
-            field_problem(
-                "policies",
-                Msg(
-                    SAME_DOCUMENT if same else SAME_TITLE,
-                    first=first.path.name,
-                    second=second.path.name,
-                    title=second.title,
-                ),
-            )
-        )
-    return problems
 
 
 def read_terms(draft: SetupDraft) -> None:
@@ -287,15 +276,9 @@ def read_terms(draft: SetupDraft) -> None:
 
 def choose_pack(draft: SetupDraft) -> None:
     """Match the pack to the imported policies; the chosen templates (every one: 'standard')."""
-    refs = [
-        PolicyRef(policy_key(p.title), p.title)
-        for p in draft.policies
-        if not p.error and not p.questions
-    ]
     school = draft.answers.school
-    draft.pack = match_pack(
-        refs, school.country, school_words_for(school.country, independent=school.independent)
-    )
+    words = school_words_for(school.country, independent=school.independent)
+    draft.pack = offered_pack(draft.policies, school.country, words)
     wanted = draft.answers.requirements
     known = {item.template.id for item in draft.pack}
     if wanted == "standard":  # every template but the optional ones, which are asked for

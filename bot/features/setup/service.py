@@ -45,7 +45,6 @@ __all__ = [
     "Preview",
     "UploadedPolicy",
     "apply_change",
-    "copy_of_registered",
     "editable",
     "nobody_owes",
     "policy_from_upload",
@@ -311,49 +310,61 @@ def _found(
 
 
 def upload_checks(
-    uploads: list[tuple[str, ImportedPolicy]],
+    settings: Settings,
+    existing: list[PolicyConfig],
+    uploads: list[tuple[str, ImportedPolicy, bytes]],
     school_name: str,
     dsl_names: list[str],
     *,
     dsl: str = "DSL",
 ) -> tuple[dict[str, list[Text]], set[str]]:
-    """What a person should check of each uploaded document (another school or DSL named)
-    and the documents that are a copy of one before them (a Word and a PDF of one policy):
-    (checks by file name, file names to leave out)."""
+    """What a person should check of each uploaded document (another school or DSL named),
+    and the documents left out: a copy in another format (a Word and a PDF of one policy) of
+    one before it, or of the registered document of the policy of its title, as ``policies
+    import`` checks the register (a copy is not a new version: staff would be asked to read
+    again what they have read). Returns (checks by file name, file names to leave out)."""
     checks: dict[str, list[Text]] = {}
-    twins: set[str] = set()
-    for index, (name, imported) in enumerate(uploads):
+    left_out: set[str] = set()
+    for index, (name, imported, data) in enumerate(uploads):
         checks[name] = list(not_ours(imported, school_name, dsl_names, dsl=dsl))
         first = next(
             (
                 other
-                for other, earlier in uploads[:index]
-                if other not in twins and same_document(earlier, imported)
+                for other, earlier, _ in uploads[:index]
+                if other not in left_out and same_document(earlier, imported)
             ),
             None,
         )
         if first is not None:
-            twins.add(name)
-            checks[name].append(
-                Msg(
-                    N_(
-                        "%(name)s is the same document as %(first)s (a copy in another format): "
-                        "%(first)s is used, %(name)s is not added again"
-                    ),
-                    name=name,
-                    first=first,
-                )
+            said = Msg(
+                N_(
+                    "%(name)s is the same document as %(first)s (a copy in another format): "
+                    "%(first)s is used, %(name)s is not added again"
+                ),
+                name=name,
+                first=first,
             )
-    return checks, twins
+        elif registered := _registered_copy(settings, existing, imported, data):
+            said = Msg(
+                N_(
+                    "%(name)s is the same document as %(registered)s, already registered "
+                    "(a copy in another format): %(name)s is not added again"
+                ),
+                name=name,
+                registered=registered,
+            )
+        else:
+            continue
+        left_out.add(name)
+        checks[name].append(said)
+    return checks, left_out
 
 
-def copy_of_registered(
+def _registered_copy(
     settings: Settings, existing: list[PolicyConfig], imported: ImportedPolicy, data: bytes
 ) -> str | None:
-    """The registered document an upload is a copy of in another format (the policy of the
-    same title holds the same text in another file, e.g. its Word copy when a PDF comes),
-    as ``policies import`` checks the register: that file's name, else None. A copy is not
-    a new version: staff would be asked to read again what they have read."""
+    """The registered document (the policy of the same title's) an upload is a copy of in
+    another format: that file's name, else None."""
     title = imported.title.value if imported.title else None
     current = next((p for p in existing if title and p.id == policy_key(str(title))), None)
     if current is None or current.document is None:

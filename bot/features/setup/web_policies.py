@@ -17,7 +17,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from bot.core.days.clock import local_today
 from bot.core.days.dates import CALENDAR, DateWindowError
-from bot.core.language.i18n import N_, Joined, Msg
+from bot.core.language.i18n import N_, Joined
 from bot.core.language.words import school_words
 from bot.core.models import Person, utcnow
 from bot.engine.web.deps import ctx
@@ -46,7 +46,6 @@ from bot.features.setup.pages import (
 from bot.features.setup.rules import SetupError
 from bot.features.setup.service import (
     UploadedPolicy,
-    copy_of_registered,
     policy_from_upload,
     read_upload,
     upload_checks,
@@ -259,31 +258,13 @@ def _uploaded(request: Request, user: Person, sent: FormData) -> Response:
         with ctx(request).store.session() as session:
             dsls = dsl_names(session, data["school"])
         checks, twins = upload_checks(
-            [(base, imported) for base, imported, _ in read],
+            ctx(request).settings,
+            data["school"].policies,
+            read,
             data["school"].name,
             dsls,
             dsl=school_words(data["school"]).dsl,
         )
-        for base, imported, blob in read:
-            registered = (
-                None
-                if base in twins
-                else copy_of_registered(
-                    ctx(request).settings, data["school"].policies, imported, blob
-                )
-            )
-            if registered is not None:
-                twins.add(base)
-                checks[base].append(
-                    Msg(
-                        N_(
-                            "%(name)s is the same document as %(registered)s, already registered "
-                            "(a copy in another format): %(name)s is not added again"
-                        ),
-                        name=base,
-                        registered=registered,
-                    )
-                )
 
         def change(school: dict[str, Any]) -> None:
             existing = data["school"].policies

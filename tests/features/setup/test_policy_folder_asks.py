@@ -113,3 +113,33 @@ def test_init_reads_each_document_once_and_again_when_its_bytes_change(
     assert read[len(plain) :] == ["mobile-phones.md", "visitors.md"]  # the changed, the new
     monkeypatch.undo()
     assert again == read_policy_folder(folder)  # as a read afresh sees the folder now
+
+
+def test_a_resumed_init_gives_the_saved_answers_to_their_documents_before_the_pack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answers saved before a stop are the documents' again on ``--resume``: the pack offered
+    follows the titles the school gave, and nothing answered is asked again."""
+    from bot.features.setup import prompts
+    from bot.features.setup.answers import Progress
+
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    untitled = ["Approved by: FGB", "Staff and pupils use the internet safely; filtering is "
+                "checked every term and concerns go to the DSL."]  # fmt: skip
+    (folder / "scan-0042.md").write_text("\n\n".join(untitled), encoding="utf-8")
+    progress = Progress(tmp_path / "answers.yaml", {"school": {"country": "england"}})
+    progress.put(("policy_answers", "scan-0042.md", "title"), "Online Safety Policy")
+    progress.put(("policy_answers", "scan-0042.md", "next_review"), "September 2027")
+    [item] = read_policy_folder(folder)
+    assert item.questions == ["title", "next_review"]  # the document leaves both
+
+    def asked(*_: object, **__: object) -> str:
+        raise AssertionError("a saved answer was asked again")
+
+    offered: list[str] = []
+    monkeypatch.setattr(prompts.typer, "prompt", asked)
+    monkeypatch.setattr(prompts, "confirm", lambda text, default: offered.append(text) or True)
+    prompts._policy_questions(progress, folder, [], read_policy_folder)
+    assert any("online safety policy" in text for text in offered), offered
+    assert "ack-online-safety" in progress.get(("requirements",))
