@@ -19,8 +19,8 @@ chatbot: service web. No rules.py or templates: its pure part is cards.py (Chat 
 dashboard: rules web cli templates api. No service: it reads what others write (figures.py,
     drilldown.py); no step.py: its sweep step is the weekly digest's, in digest.py.
 decisions: rules service step web cli templates api.
-evidence: rules service web cli templates api. No step: a pack is made when asked; its api is
-    the signing and the zip the trust board's pack uses.
+evidence: rules service web cli templates. No step: a pack is made when asked; no api: the
+    signing the trust board's pack shares is ``bot.core.rendering.signed``.
 governors: web cli templates api. No rules, service or step: report.py gathers the dashboard's
     figures for a term and lays them out, on request.
 people: rules service web templates. No step: the sweep merges the register

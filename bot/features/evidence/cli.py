@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import typer
 
 from bot.core.language.i18n import N_, nsay, say, speaking
+from bot.core.rendering.signed import format_fingerprint
 from bot.engine.commands import SchoolOption, console, context, err, fail, friendly, schools_of
-from bot.features.evidence.rules import format_fingerprint
 
 __all__ = ["evidence_app"]
 

@@ -18,6 +18,16 @@ from bot.core.language.i18n import speaking
 from bot.core.language.words import school_words, zip_files
 from bot.core.models import AuditEvent, Report
 from bot.core.nations.inspectorates import inspectorate
+from bot.core.rendering.signed import (
+    MANIFEST,
+    PUBLIC_KEY,
+    SIGNATURE,
+    earlier_key,
+    fingerprint,
+    format_fingerprint,
+    private_key,
+    signed,
+)
 from bot.features.evidence.cover_sheet import (
     ISS_SHEET,
     Proprietor,
@@ -28,25 +38,13 @@ from bot.features.evidence.inspection import INDEX, index_table
 from bot.features.evidence.proformas import eti_proformas, signatories_of
 from bot.features.evidence.record import self_evaluation_record
 from bot.features.evidence.rules import (
-    MANIFEST,
-    PUBLIC_KEY,
-    SIGNATURE,
     csv_bytes,
-    format_fingerprint,
-    manifest_bytes,
     pack_language,
     retention_table,
     rules_table,
     standards_sentence,
 )
 from bot.features.evidence.service import Facts, gather, names_of
-from bot.features.evidence.signing import (
-    earlier_key,
-    fingerprint,
-    private_key,
-    public_key_file,
-    sign,
-)
 from bot.features.evidence.staffing import scr_gaps, training_by_role
 from bot.features.evidence.summary_pdf import render_summary
 from bot.features.privacy.api import RECORD_FILE, record_csv, record_rows
@@ -235,8 +233,7 @@ def make_pack(
             scr_gaps=scr_gaps(session, school, today, named=request.scr_names),
             training_roles=training_by_role(session, school, today),
         )
-    public = private_key(secret).public_key()
-    key = fingerprint(public)
+    key = key_fingerprint(secret)
     step(STEPS[1])
     index = (
         index_table(request.inspectorate, facts, language)
@@ -268,11 +265,8 @@ def make_pack(
     zip_name = f"evidence-{school_id}-{facts.made_at:%Y-%m-%d}.zip"
     described[README] = "this file"
     files[README] = _readme(facts, key, zip_name, dict(sorted(described.items())))
-    files[PUBLIC_KEY] = public_key_file(public)
     step(STEPS[3])
-    manifest = manifest_bytes(files)
-    files[MANIFEST] = manifest
-    files[SIGNATURE] = sign(secret, manifest)
+    files = signed(files, secret)
     pack = Pack(zip_files(files, facts.made_at), zip_name, tuple(sorted(files)), key)
     audit.record(
         session,

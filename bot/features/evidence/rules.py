@@ -1,11 +1,9 @@
-"""The pack's formats, pure: CSV files a spreadsheet opens, the manifest (``sha256sum``'s own
-format, so ordinary tools check it) and the key fingerprint as people read it."""
+"""The pack's formats, pure: CSV files a spreadsheet opens, and the tables of rules and
+retention; the manifest and the key are ``bot.core.rendering.signed``'s."""
 
 from __future__ import annotations
 
-import hashlib
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Protocol
@@ -21,30 +19,18 @@ if TYPE_CHECKING:
 __all__ = [
     "HOLDER_STATES",
     "KINDS",
-    "MANIFEST",
-    "PUBLIC_KEY",
     "SELF_RECORDED",
-    "SIGNATURE",
-    "ManifestError",
     "Table",
     "cells",
     "csv_bytes",
-    "format_fingerprint",
     "in_pack_language",
-    "manifest_bytes",
-    "normalise_fingerprint",
     "pack_language",
-    "parse_manifest",
     "retention_table",
     "rules_table",
     "standards_sentence",
     "training_state",
 ]
 
-MANIFEST = "MANIFEST.sha256"  # the list of every other file's SHA-256 (``sha256sum -c``)
-SIGNATURE = "MANIFEST.sig"  # the ECDSA P-256 / SHA-256 signature of the manifest (DER)
-PUBLIC_KEY = "public-key.pem"  # the key that checks the signature, with its fingerprint
-_LINE = re.compile(r"([0-9a-f]{64})  ([A-Za-z0-9][A-Za-z0-9._-]{0,99})")
 EXPIRES_SOON_DAYS = 30
 
 
@@ -58,10 +44,6 @@ HOLDER_STATES = {
     "no AUP set": N_("No AUP set for this account"),
 }
 SELF_RECORDED = N_("Themselves")
-
-
-class ManifestError(ValueError):
-    """The manifest is not in the exact form the pack writes; ``str()`` says where."""
 
 
 @dataclass(frozen=True)
@@ -87,47 +69,6 @@ class Table:
 def csv_bytes(table: Table) -> bytes:
     """The table as CSV in UTF-8 with a byte-order mark, so Excel reads its accents."""
     return csv_text(table.headers, table.rows).encode("utf-8")
-
-
-def manifest_bytes(files: Mapping[str, bytes]) -> bytes:
-    """``sha256sum``'s format: one ``<hash>  <name>`` line per file, sorted by name."""
-    for name in files:
-        if not _LINE.fullmatch(f"{'0' * 64}  {name}"):
-            raise ValueError(f"{name!r} is not a plain file name")
-    lines = [f"{hashlib.sha256(files[n]).hexdigest()}  {n}\n" for n in sorted(files)]
-    return "".join(lines).encode("ascii")
-
-
-def parse_manifest(data: bytes) -> dict[str, str]:
-    """The manifest's file names and hashes; anything not exactly as written is refused."""
-    try:
-        text = data.decode("ascii")
-    except UnicodeDecodeError:
-        raise ManifestError("it holds characters the pack never writes") from None
-    if not text.endswith("\n"):
-        raise ManifestError("its last line is cut short")
-    listed: dict[str, str] = {}
-    previous = ""
-    for number, line in enumerate(text[:-1].split("\n"), start=1):
-        match = _LINE.fullmatch(line)
-        if match is None:
-            raise ManifestError(f"line {number} is not '<SHA-256>  <file name>'")
-        digest, name = match.groups()
-        if name <= previous:
-            raise ManifestError(f"line {number} ({name}) is out of order or repeated")
-        listed[name], previous = digest, name
-    return listed
-
-
-def format_fingerprint(hex_digest: str) -> str:
-    """A fingerprint as people read it aloud: groups of four (``3f2a 9c1b …``)."""
-    return " ".join(hex_digest[i : i + 4] for i in range(0, len(hex_digest), 4))
-
-
-def normalise_fingerprint(text: str) -> str | None:
-    """A fingerprint typed any usual way (spaces, colons, capitals) as 64 hex digits."""
-    squashed = re.sub(r"[\s:-]", "", text).lower()
-    return squashed if re.fullmatch(r"[0-9a-f]{64}", squashed) else None
 
 
 def training_state(expires: date | None, today: date) -> str:

@@ -17,7 +17,8 @@ from babel.dates import format_date
 
 from bot.core.language.i18n import N_, Dated, Msg
 from bot.core.nations.inspectorates import Inspectorate, inspectorate
-from bot.features.evidence.rules import Table, format_fingerprint, pack_language
+from bot.core.rendering.signed import format_fingerprint
+from bot.features.evidence.rules import Table, pack_language
 from bot.features.evidence.service import Facts
 
 if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.rendering.pdf)

@@ -14,18 +14,16 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.features.evidence.rules import (
+from bot.core.rendering.signed import (
     MANIFEST,
     PUBLIC_KEY,
     SIGNATURE,
+    KeyFileError,
     ManifestError,
+    fingerprint,
     format_fingerprint,
     normalise_fingerprint,
     parse_manifest,
-)
-from bot.features.evidence.signing import (
-    KeyFileError,
-    fingerprint,
     read_public_key_file,
     signature_holds,
 )

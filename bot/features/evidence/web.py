@@ -18,11 +18,11 @@ from bot.core.guards.permissions import EVIDENCE_MAKERS
 from bot.core.language.i18n import Msg, said_in
 from bot.core.language.words import csv_text
 from bot.core.models import utcnow
+from bot.core.rendering.signed import format_fingerprint
 from bot.engine.web.access import signed_in
 from bot.engine.web.deps import check_csrf, ctx, render
 from bot.engine.web.forms import download
 from bot.features.evidence.pack import PackRequest, key_fingerprint, make_pack
-from bot.features.evidence.rules import format_fingerprint
 from bot.features.evidence.summary_pdf import pack_language
 from bot.features.reading.api import EDITION_HEADER, edition_acknowledgements
 from bot.features.reports.api import visible_reports

@@ -1,7 +1,8 @@
 """The trust board's termly pack made from the record: each school's figures for its own term
 (the dashboard's and the governors' report's own computation), last term's beside them (kept
 when that pack was made, else the term's reports counted again from the record), the files
-signed as the evidence pack is, and the leads told once, with a link (#81)."""
+signed as the evidence pack is (``bot.core.rendering.signed``), and the leads told once, with
+a link (#81)."""
 
 from __future__ import annotations
 
@@ -21,16 +22,8 @@ from bot.core.language.i18n import N_, Day, Msg
 from bot.core.models import ConnectorState, OutboxMessage, Report, ReportClock
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.rendering.messages import notice
+from bot.core.rendering.signed import signed
 from bot.features.dashboard.api import read_figures
-from bot.features.evidence.api import (
-    MANIFEST,
-    PUBLIC_KEY,
-    SIGNATURE,
-    manifest_bytes,
-    private_key,
-    public_key_file,
-    sign,
-)
 from bot.features.governors.api import ReportError, Term, build_report, pick_term, terms_for
 from bot.features.reports.api import CATEGORIES
 from bot.features.trust.board import (
@@ -209,13 +202,13 @@ def make_files(
     name = config.organisation.name
     lines, whole = trust_total(lines, name)
     rows = [(line.row, line.before) for line in lines] + [whole]
-    files = {
-        CSV_NAME: board_csv(rows).encode("utf-8"),
-        PDF_NAME: render_board(lines, whole, name, made, threshold),
-    }
-    files[PUBLIC_KEY] = public_key_file(private_key(secret).public_key())
-    files[MANIFEST] = manifest_bytes(files)
-    files[SIGNATURE] = sign(secret, files[MANIFEST])
+    files = signed(
+        {
+            CSV_NAME: board_csv(rows).encode("utf-8"),
+            PDF_NAME: render_board(lines, whole, name, made, threshold),
+        },
+        secret,
+    )
     audit.record(
         session,
         actor=actor,

@@ -36,10 +36,11 @@ from bot.core.nations.inspectorates import (
     inspectorate,
     inspectorates_of,
 )
+from bot.core.rendering.signed import MANIFEST
 from bot.engine.sweep import run_sweep
 from bot.features.evidence.cover_sheet import ISS_SHEET
 from bot.features.evidence.inspection import HEADER, INDEX
-from bot.features.evidence.rules import MANIFEST, Table
+from bot.features.evidence.rules import Table
 from bot.features.evidence.service import Facts
 from bot.features.scr.service import import_sheet, refresh_gaps
 from bot.features.scr.sheet import read_sheet

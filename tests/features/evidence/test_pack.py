@@ -29,8 +29,8 @@ from bot.cli.main import app
 from bot.core.deployment.context import AppContext
 from bot.core.files.documents import pdf_page_png
 from bot.core.models import AuditEvent, Report
+from bot.core.rendering.signed import MANIFEST, PUBLIC_KEY, SIGNATURE
 from bot.demo.builder import demo_settings
-from bot.features.evidence.rules import MANIFEST, PUBLIC_KEY, SIGNATURE
 from bot.features.evidence.summary_pdf import HEADINGS
 from tests.conftest import PG_ENV, _missing, _postgres_database, cannot_run_in_ci
 from tests.support.demo_run import DEMO_MONDAY, run_demo
@@ -419,7 +419,7 @@ def test_the_windows_lines_check_it_as_the_readme_says(sqlite_pack: Built) -> No
     changed[MANIFEST] = members[MANIFEST].replace(b"  ", b"  x", 1)
     assert _powershell_check(changed)[1] is False
     # signatures whose numbers are shorter or longer than 32 bytes in DER are made 32 by Fix
-    from bot.features.evidence.signing import private_key, public_key_file, sign
+    from bot.core.rendering.signed import private_key, public_key_file, sign
 
     lengths = set()
     for n in range(40):
@@ -442,13 +442,13 @@ def test_a_pack_signed_before_the_p256_key_still_verifies(
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from bot.core.guards.keys import derive
-    from bot.features.evidence.signing import fingerprint, public_key_file
+    from bot.core.rendering.signed import fingerprint, public_key_file
 
     secret = demo_settings(sqlite_pack.folder).signing_key()
     old = Ed25519PrivateKey.from_private_bytes(derive(secret, "evidence"))
     members = sqlite_pack.members()
     members[PUBLIC_KEY] = public_key_file(old.public_key())
-    from bot.features.evidence.rules import manifest_bytes
+    from bot.core.rendering.signed import manifest_bytes
 
     listed = {n: d for n, d in members.items() if n not in (MANIFEST, SIGNATURE)}
     members[MANIFEST] = manifest_bytes(listed)
@@ -509,8 +509,7 @@ def test_an_added_file_is_named(sqlite_pack: Built, tmp_path: Path) -> None:
 def test_a_pack_resigned_with_another_key_fails_on_the_fingerprint(
     sqlite_pack: Built, tmp_path: Path
 ) -> None:
-    from bot.features.evidence.rules import manifest_bytes
-    from bot.features.evidence.signing import private_key, public_key_file, sign
+    from bot.core.rendering.signed import manifest_bytes, private_key, public_key_file, sign
 
     members = sqlite_pack.members()
     members["summary.pdf"] = b"%PDF-1.4 forged"
@@ -567,8 +566,8 @@ def test_key_command_names_the_earlier_key_only_when_packs_were_signed_with_it(
     school: SchoolBuilder, sqlite_url: str
 ) -> None:
     from bot.core import audit
+    from bot.core.rendering.signed import format_fingerprint
     from bot.features.evidence.pack import PACK_MADE, earlier_fingerprint, key_fingerprint
-    from bot.features.evidence.rules import format_fingerprint
 
     context = school.context(sqlite_url)
     secret = context.settings.signing_key()

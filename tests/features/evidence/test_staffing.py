@@ -23,10 +23,10 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from bot.core.models import Person, TrainingRecord
+from bot.core.rendering.signed import MANIFEST
 from bot.engine.sweep import run_sweep
 from bot.features.dashboard.api import read_figures
 from bot.features.evidence.inspection import INDEX
-from bot.features.evidence.rules import MANIFEST
 from bot.features.scr.service import import_sheet, refresh_gaps
 from bot.features.scr.sheet import read_sheet
 from bot.web.app import create_app

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from bot.cli.main import app
 from bot.core.models import AuditEvent
+from bot.core.rendering.signed import format_fingerprint
 from bot.features.evidence.pack import key_fingerprint
-from bot.features.evidence.rules import format_fingerprint
 from tests.conftest import isolated
 from tests.features.reports.test_support import Env, csrf_of, make_env, submission
 from tests.support.helpers import SchoolBuilder

@@ -34,11 +34,11 @@ from bot.core.models import (
     ScrGap,
     TrainingRecord,
 )
+from bot.core.rendering.signed import private_key, signature_holds
 from bot.engine.sweep import run_sweep
 from bot.features.dashboard.api import read_figures
 from bot.features.evidence.people import training as training_matrix
 from bot.features.evidence.service import _ack_counts as ack_counts
-from bot.features.evidence.signing import private_key, signature_holds
 from bot.features.governors.report import build_report, pick_term
 from bot.features.policies.attest import acknowledge
 from bot.features.reading.service import register_edition
