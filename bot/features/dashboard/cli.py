@@ -150,8 +150,7 @@ def _queued_line(s: SchoolConfig, result: QueueResult) -> str:
     values = {"school": s.name, "head": s.headteacher}
     if result.card and result.email:
         return say(
-            "[green]Queued[/] %(school)s: card to the channel and email to %(head)s",
-            **values,
+            "[green]Queued[/] %(school)s: card to the channel and email to %(head)s", **values
         )
     if result.card:
         return say("[green]Queued[/] %(school)s: card to the channel", **values)
