@@ -29,6 +29,7 @@ from bot.core.language.words import left_out_words
 from bot.core.ports import ConnectorError, SetupError, UnreadableResponse
 from connectors.checks import (
     ANSWER,
+    Answers,
     CheckRow,
     checker,
     in_each,
@@ -245,7 +246,7 @@ def _probe(
 ) -> CheckRow:
     """Run a read that needs permission ``name``; 401/403 means it is missing (``ok``: the
     row's sentence when it works, said with ``values``)."""
-    answers = {(401, 403): (s.MISSING, s.CONSENT)}
+    answers: Answers = {(401, 403): (s.MISSING, s.CONSENT)}
     return probe(name, call, ok, answers, (ANSWER, s.AGAIN), app=app, permission=name, **values)
 
 

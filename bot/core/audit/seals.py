@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -324,7 +324,7 @@ def _forget(session: Session, *_args: Any) -> None:
 
 
 # what sessions do to seal the records they write (``bot.core.database.store`` listens them)
-HOOKS = {
+HOOKS: dict[str, Callable[..., Any]] = {
     "after_flush": _after_flush,
     "before_commit": _before_commit,
     "after_rollback": _forget,

@@ -244,7 +244,7 @@ def _forget(session: Session, *_args: Any) -> None:
 
 
 # what sessions do to keep the figures of what they write (``bot.core.database.store`` listens them)
-HOOKS = {
+HOOKS: dict[str, Callable[..., Any]] = {
     "after_flush": _after_flush,
     "before_commit": _before_commit,
     "after_rollback": _forget,
