@@ -2,7 +2,7 @@
 single loop (#83).
 
 Run with ``COMPLIANCE_BOT_TEST_POSTGRES_URL=... uv run pytest -m benchmark -n 0 -s
-tests/benchmarks/test_sweep_workers_benchmark.py`` (CI size: 40 schools of 5 staff;
+tests/benchmarks/test_sweep_workers_benchmark.py`` (CI size: 16 schools of 5 staff;
 ``COMPLIANCE_BOT_BENCH=full``: 2,000 schools of 25, 50,000 staff).
 
 Each layout has a database of its own and sweeps two ticks: the first, on a Friday (every
@@ -52,7 +52,7 @@ from tests.support.scale import bench_size
 
 pytestmark = [pytest.mark.benchmark, pytest.mark.postgres]
 
-SCHOOLS = bench_size(40, 2_000)
+SCHOOLS = bench_size(16, 2_000)
 STAFF = bench_size(5, 25)
 WORKERS = (1, 2, 4)
 FRIDAY, MONDAY = date(2026, 11, 20), date(2026, 11, 23)
