@@ -13,10 +13,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
@@ -47,6 +47,7 @@ __all__ = [
     "render_pdf",
     "short_day",
     "term_name",
+    "term_reports",
     "terms_for",
 ]
 
@@ -305,6 +306,17 @@ def _reviewed(
     return sorted(reviewed, key=lambda r: (r.reviewed_on, r.title))
 
 
+def term_reports(school_id: str, term: Term) -> Select[Report]:
+    """The school's reports made in ``term``, those about the head left out: the report goes
+    to the whole governing body, the headteacher among them (the chair holds those)."""
+    return select(Report).where(
+        Report.school_id == school_id,
+        Report.created_at >= local_instant(term.start),
+        Report.created_at < local_instant(term.end + timedelta(days=1)),
+        Report.about_headteacher.is_(False),
+    )
+
+
 def build_report(
     session: Session, school: SchoolConfig, term: Term, today: date, figures: Figures | None = None
 ) -> GovernorsReport:
@@ -339,13 +351,8 @@ def build_report(
         AccountLine(a.name, a.platform, a.holders, a.unsigned) for a in figures.accounts
     ]
     rows = session.execute(
-        select(Report.category, Report.status, Report.outcome).where(
-            Report.school_id == school.id,
-            Report.created_at >= local_instant(term.start),
-            Report.created_at < local_instant(date.fromordinal(term.end.toordinal() + 1)),
-            # the report goes to the whole governing body, the headteacher among them: a
-            # report about the head is never counted (the chair holds those)
-            Report.about_headteacher.is_(False),
+        term_reports(school.id, term).with_only_columns(
+            Report.category, Report.status, Report.outcome
         )
     ).all()
     report.reports_by_category = _counts(_label(cat, CATEGORIES) for cat, _, _ in rows)
