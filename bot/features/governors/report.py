@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -22,17 +21,15 @@ from sqlalchemy.orm import Session
 from bot.core.config import SchoolConfig
 from bot.core.days.clock import local_instant
 from bot.core.guards.forms import SaidError
-from bot.core.language.i18n import BETWEEN, N_, Dated, Said, nsay, say, speaking
+from bot.core.language.i18n import N_, Dated, Said, nsay, say, speaking
 from bot.core.language.words import Words, capital, default_words, said_words, school_words
 from bot.core.models import Policy, PolicyReview, Report
+from bot.core.rendering.pdf import A4Report
 from bot.features.dashboard.api import Figures, read_figures
 from bot.features.policies.api import policies_of
 from bot.features.reports.api import CATEGORIES
 from bot.features.reports.api import STATUSES as REPORT_STATUSES
 from bot.features.scr.api import open_counts as scr_counts
-
-if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.rendering.pdf)
-    from bot.core.rendering.pdf import A4Report
 
 __all__ = [
     "AccountLine",
@@ -367,21 +364,12 @@ def _percent(rate: float) -> str:
 
 def render_pdf(report: GovernorsReport, language: str = "en", words: Words | None = None) -> bytes:
     """The report as an A4 PDF (``bot.core.rendering.pdf``), headings and tables only, in
-    ``language``
-    (``cy+en``: the whole report in Welsh, then in English from a new page); the school's
-    ``words`` for the note on reports about the head (the report's own else)."""
-    from bot.core.rendering.pdf import A4Report  # lazy: reportlab (~0.2 s)
-
-    halves = ("cy", "en") if language == "cy+en" else (language,)
-    titles = []
-    for half in halves:
-        with speaking(half):
-            titles.append(_title(report, words))
-    doc = A4Report(BETWEEN.join(titles), language)
-    for half in halves:
-        doc.part(half)
-        with speaking(half):
-            _write_pdf(doc, report, words)
+    ``language`` (``cy+en``: the whole report in Welsh, then in English from a new page); the
+    school's ``words`` for the note on reports about the head (the report's own else)."""
+    with speaking(language):
+        doc = A4Report(str(Said(lambda: _title(report, words))), language)
+    for _half in doc.halves():
+        _write_pdf(doc, report, words)
     return doc.render()
 
 

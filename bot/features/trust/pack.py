@@ -41,6 +41,7 @@ from bot.features.trust.board import (
     protect,
     total,
 )
+from bot.features.trust.board_pdf import render_board
 
 __all__ = [
     "CSV_NAME",
@@ -188,8 +189,6 @@ def make_files(
 ) -> dict[str, bytes]:
     """The pack's files: the PDF, the CSV, and the manifest of both signed with the install's
     evidence key (``public-key.pem`` beside it: ``openssl dgst -sha256 -verify``)."""
-    from bot.features.trust.board_pdf import render_board  # lazy: reportlab (~0.2 s)
-
     name = config.organisation.name
     lines, whole = trust_total(lines, name)
     rows = [(line.row, line.before) for line in lines] + [whole]
