@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from bot.core.days.clock import LONDON
+from bot.core.rendering.pdf import A4Report
 
 __all__ = ["DEMO_DOCUMENTS", "code_of_conduct_docx", "mobile_phones_pdf"]
 
@@ -71,8 +72,6 @@ def code_of_conduct_docx() -> bytes:
 
 def mobile_phones_pdf() -> bytes:
     """The Mobile Phones and Personal Devices Policy as a two-page PDF."""
-    from bot.core.rendering.pdf import A4Report  # lazy: reportlab (module docstring)
-
     pdf = A4Report(
         "Mobile Phones and Personal Devices Policy",
         "en",

@@ -12,65 +12,34 @@ callback); the page numbers and table rules and shading marked as artifacts; a r
 header an artifact on the pages after the first. Not done: PDF/UA's XMP identification, and a
 list item's bullet as a label (Lbl) of its own (it is inside the item's body).
 
-Import this module where a PDF is made: reportlab adds ~0.2 s to a process that loads it
-(measured), and the web app and the CLI's ``--help`` do not.
+The report collects its blocks as plain data and is imported anywhere; reportlab (~0.2 s to a
+process that loads it, measured), which the web app and the CLI's ``--help`` never load, is
+loaded by ``render`` (``pdf_draw``).
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from functools import cache, partial
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import StyleSheet1, getSampleStyleSheet
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFObjectReference, PDFString
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
 from bot.core.days.clock import LONDON
-from bot.core.language.i18n import N_, Msg, html_lang
-from bot.core.language.i18n import said_in as said_now
+from bot.core.language.i18n import Msg, said_in, speaking
 
 __all__ = ["A4Report"]
 
-FONTS = Path(__file__).parent / "fonts"  # DejaVu Sans 2.37 and its licence (fonts/LICENSE)
-REGULAR, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 _ROLES = {"Title": "H1", "Heading2": "H2"}  # a style's structure type; any other: P
-# where a mark sits in the structure tree: its elements, outermost first, each (type, key)
-Tags = tuple[tuple[str, object], ...]
-
-
-@cache
-def _styles() -> StyleSheet1:
-    """reportlab's sample styles in DejaVu Sans (bold where they were bold)."""
-    for name in (REGULAR, BOLD):
-        pdfmetrics.registerFont(TTFont(name, str(FONTS / f"{name}.ttf")))
-    pdfmetrics.registerFontFamily(
-        REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD
-    )
-    styles = getSampleStyleSheet()
-    for style in styles.byName.values():
-        if hasattr(style, "fontName"):  # a paragraph's (not a list's)
-            style.fontName = BOLD if "Bold" in style.fontName else REGULAR
-            style.bulletFontName = style.fontName
-    return styles
 
 
 class A4Report:
-    """Collects headings, sentences, lists and tables, then renders one A4 PDF.
+    """Collects headings, sentences, lists and tables, then renders one A4 PDF: every document
+    of headed tables the product writes (the evidence pack's, the trustees' and governors'
+    reports, the privacy records).
 
     Example:
-        >>> doc = A4Report("Adroddiad y llywodraethwyr - Tŷ Gŵyr", "cy")
-        >>> doc.text("Adroddiad y llywodraethwyr", "Title")
+        >>> doc = A4Report("Adroddiad y llywodraethwyr", "cy", of="Tŷ Gŵyr")  # and its Title
+        >>> doc.table([["Polisi", "Statws"]], empty=doc.say("None recorded."))
         >>> doc.table([["Polisi", "Statws"], ["Diogelwch ar-lein", "cyfredol"]])
         >>> doc.part("en")  # the English half, from a new page, tagged /Lang (en-GB)
         >>> doc.text("Counts only.")
@@ -84,230 +53,74 @@ class A4Report:
         language: str = "en",
         made: datetime | None = None,
         author: str = "compliance-bot",
+        *,
+        of: str | None = None,
     ) -> None:
         """An empty report: its metadata title, its language (``en``, ``cy``; ``cy+en``: Welsh
-        first), and when it was made (now, unless given: the file's creation date)."""
-        self.title, self.author, self.document_language = title, author, language
+        first), and when it was made (now, unless given: the file's creation date); ``of``
+        (the school's name): the title heads the page and ``of`` follows it in the metadata."""
+        self.author, self.document_language = author, language
+        self.title = title if of is None else f"{title} - {of}"
         self.language = language  # the part's under way (``part``)
         self.made = (made or datetime.now(LONDON)).astimezone(LONDON)
-        self.story: list[Any] = []  # its length: the next block's key in the structure tree
+        # its blocks, each a tuple (kind, ...: ``pdf_draw.draw``); its length: the next
+        # block's key in the structure tree
+        self.story: list[tuple[Any, ...]] = []
+        if of is not None:
+            self.text(title, "Title")
+
+    def say(self, message: str, /, **values: object) -> str:
+        """A catalogue sentence said in the language of the part under way (``cy+en``: in
+        Welsh, then English); without ``values``, its placeholders left to fill."""
+        return said_in(self.language, Msg(message, **values))
+
+    def halves(self) -> Iterator[str]:
+        """Each language the whole report is written in, spoken (``speaking``) while it is
+        written: ``cy+en`` in Welsh, then in English from a new page."""
+        for half in ("cy", "en") if self.document_language == "cy+en" else (self.language,):
+            self.part(half)
+            with speaking(half):
+                yield half
 
     def part(self, language: str) -> None:
         """What follows is in ``language`` (the English half of a ``cy+en`` report), on a page
         of its own, tagged with its language where it is not the document's."""
         if self.story:
-            self.story.append(PageBreak())
+            self.story.append(("break",))
         self.language = language
-
-    def _paragraph(self, text: str, style: str, tags: Tags, bullet: str | None = None) -> None:
-        paragraph = _Paragraph(escape(text), _styles()[style], bulletText=bullet)
-        paragraph.tags, paragraph.language = tags, self.language
-        self.story.append(paragraph)
 
     def text(self, text: str, style: str = "Normal") -> None:
         """A paragraph of plain text (escaped: never read as markup) in ``style`` (``Title``: the
         report's H1; ``Heading2``: H2)."""
-        self._paragraph(text, style, ((_ROLES.get(style, "P"), len(self.story)),))
+        tags = ((_ROLES.get(style, "P"), len(self.story)),)
+        self.story.append(("text", escape(text), style, tags, self.language, None))
 
     def bullets(self, items: Sequence[str]) -> None:
         """A bulleted list."""
         key = len(self.story)
         for n, item in enumerate(items):
             tags = (("L", key), ("LI", (key, n)), ("LBody", (key, n)))
-            self._paragraph(item, "Bullet", tags, "•")
+            self.story.append(("text", escape(item), "Bullet", tags, self.language, "•"))
 
     def space(self, millimetres: float) -> None:
         """Vertical space."""
-        self.story.append(Spacer(1, millimetres * mm))
+        self.story.append(("space", millimetres))
 
     def page_break(self) -> None:
         """What follows starts a new page."""
-        self.story.append(PageBreak())
+        self.story.append(("break",))
 
-    def table(self, rows: Sequence[Sequence[str]]) -> None:
+    def table(self, rows: Sequence[Sequence[str]], empty: str | None = None) -> None:
         """A grid whose first row is its header (TH cells), repeated on every page it runs
-        over (an artifact there: the table's header is said once)."""
-        style = TableStyle(
-            [
-                ("FONTNAME", (0, 0), (-1, -1), REGULAR),
-                ("FONTSIZE", (0, 0), (-1, -1), 9),
-                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf3")),
-            ]
-        )
-        cells = [[Paragraph(escape(c), _styles()["BodyText"]) for c in row] for row in rows]
-        marks = _TableMarks(len(self.story), self.language)
-        self.story.append(Table(cells, style=style, hAlign="LEFT", repeatRows=1, renderCB=marks))
+        over (an artifact there: the table's header is said once); ``empty``: the sentence
+        written instead when no row follows the header."""
+        if empty is not None and len(rows) < 2:
+            return self.text(empty)
+        cells = [[escape(cell) for cell in row] for row in rows]
+        self.story.append(("table", cells, len(self.story), self.language))
 
     def render(self) -> bytes:
         """The PDF (A4; the same bytes for the same content and time made)."""
-        _styles()  # and the fonts registered
-        buffer = io.BytesIO()
-        doc = SimpleDocTemplate(
-            buffer,
-            pagesize=A4,
-            title=self.title,
-            author=self.author,
-            lang=html_lang(self.document_language),
-            leftMargin=18 * mm,
-            rightMargin=18 * mm,
-            topMargin=16 * mm,
-            bottomMargin=16 * mm,
-            initialFontName=REGULAR,  # not Helvetica, even in a page's preamble
-            invariant=1,  # no random file id: the creation date is ``made`` (_Canvas)
-        )
-        doc.build(self.story, canvasmaker=partial(_Canvas, report=self))
-        return buffer.getvalue()
+        from bot.core.rendering.pdf_draw import draw  # lazy: reportlab, ~0.2 s to load (measured)
 
-
-class _Paragraph(Paragraph):  # type: ignore[misc]  # reportlab has no type information
-    """A paragraph whose drawing is marked as its structure element (``tags``); split over two
-    pages, each half is marked, and both belong to the one element."""
-
-    tags: Tags = ()
-    language = "en"
-
-    def split(self, width: float, height: float) -> list[Any]:
-        """reportlab's split, each part keeping the paragraph's element and language."""
-        parts: list[Any] = super().split(width, height)
-        for part in parts:
-            part.tags, part.language = self.tags, self.language
-        return parts
-
-    def drawOn(self, canvas: _Canvas, x: float, y: float, _sW: float = 0) -> None:
-        """Draw, marked."""
-        canvas.mark(self.tags, self.language)
-        super().drawOn(canvas, x, y, _sW)
-        canvas.end()
-
-
-class _TableMarks:
-    """Marks a table's cells as its rows' TH and TD elements, and its rules and shading as
-    artifacts, from reportlab's render callback (``renderCB``), which follows the table's
-    parts over pages."""
-
-    def __init__(self, key: int, language: str) -> None:
-        self.key, self.language = key, language
-        self.row = -1  # the row under way, counted over every part
-        self.repeat = False  # a part after the first: its first row repeats the header
-
-    def __call__(self, table: Any, event: str, *args: Any) -> None:
-        """One of reportlab's events (``startCell``, ``endLines``...)."""
-        canvas: _Canvas = table.canv
-        header_again = self.repeat and args[:1] == (0,)  # the row (startRow, startCell)
-        if event == "startTable":
-            self.repeat = self.row >= 0
-        elif event == "startRow" and not header_again:
-            self.row += 1
-        elif event in ("startBG", "startLines") or (event == "startCell" and header_again):
-            canvas.artifact()
-        elif event == "startCell":
-            row, cell = (self.key, self.row), "TH" if self.row == 0 else "TD"
-            canvas.mark((("Table", self.key), ("TR", row), (cell, (*row, args[1]))), self.language)
-        elif event in ("endBG", "endLines", "endCell"):
-            canvas.end()
-
-
-class _Canvas(Canvas):  # type: ignore[misc]
-    """Holds each page until the last is drawn, to number them "Page 1 of 3"; records what each
-    page marks; on save, writes the structure tree and the creation date."""
-
-    def __init__(self, *args: Any, report: A4Report, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.report = report
-        self.pages: list[dict[str, Any]] = []
-        self.marks: list[tuple[Tags, str]] = []  # this page's marked content, by MCID
-        zone = report.made.strftime("%z")  # +0100: +01'00' in a PDF date
-        self.setDateFormatter(lambda *_: f"D:{report.made:%Y%m%d%H%M%S}{zone[:3]}'{zone[3:]}'")
-        self.setViewerPreference("DisplayDocTitle", "true")  # the title, not the file's name
-
-    def mark(self, tags: Tags, language: str) -> None:
-        """Begin marked content: the innermost of ``tags``, this page's next MCID."""
-        self.marks.append((tags, language))
-        self.addLiteral(f"/{tags[-1][0]} <</MCID {len(self.marks) - 1}>> BDC")
-
-    def artifact(self, kind: str = "Layout") -> None:
-        """Begin an artifact: what a screen reader skips (rules, page numbers)."""
-        self.addLiteral(f"/Artifact <</Type /{kind}>> BDC")
-
-    def end(self) -> None:
-        """End the marked content or artifact under way."""
-        self.addLiteral("EMC")
-
-    def showPage(self) -> None:  # reportlab's name
-        """Keep the page (drawn out on save, when the page count is known)."""
-        self.pages.append(dict(self.__dict__))
-        self._startPage()
-        self.marks = []
-
-    def save(self) -> None:
-        """Number each page in its own language, then write the file with its tree."""
-        for number, page in enumerate(self.pages, start=1):
-            self.__dict__.update(page)
-            language = self.marks[0][1] if self.marks else self.report.document_language
-            said = said_now(
-                language, Msg(N_("Page %(page)s of %(pages)s"), page=number, pages=len(self.pages))
-            )
-            self.saveState()
-            self.artifact("Pagination")
-            self.setFont(REGULAR, 8)
-            self.setFillColor(colors.dimgrey)
-            self.drawCentredString(A4[0] / 2, 9 * mm, said)
-            self.end()
-            self.restoreState()
-            Canvas.showPage(self)
-        self._tree()
-        Canvas.save(self)
-
-    def _tree(self) -> None:
-        """The structure tree: each element's kids in the order drawn, each leaf's marked
-        content on its pages, and the parent tree from each page's MCIDs to their elements."""
-        doc, language = self._doc, html_lang(self.report.document_language)
-        root = PDFDictionary({"Type": PDFName("StructTreeRoot"), "K": PDFArray([])})
-        made: dict[Tags, tuple[PDFDictionary, Any]] = {(): (root, doc.Reference(root))}
-        nums: list[Any] = []
-        for index, (page, held) in enumerate(zip(doc.Pages.pages, self.pages, strict=True)):
-            page.StructParents = index
-            page.__NoDefault__ = [*page.__NoDefault__, "StructParents"]
-            owners = []
-            for mcid, (tags, said_in) in enumerate(held["marks"]):
-                path = (("Document", 0), *tags)
-                for depth in range(1, len(path) + 1):
-                    own = html_lang(said_in) if depth == 2 else language  # a part's own
-                    if path[:depth] not in made:
-                        made[path[:depth]] = self._element(
-                            path[depth - 1][0], made[path[: depth - 1]], own != language and own
-                        )
-                leaf, ref = made[path]
-                leaf["K"].sequence.append(
-                    PDFDictionary(
-                        {
-                            "Type": PDFName("MCR"),
-                            "Pg": PDFObjectReference(f"Page{index + 1}"),
-                            "MCID": mcid,
-                        }
-                    )
-                )
-                owners.append(ref)
-            nums += [index, PDFArray(owners)]
-        root["ParentTree"] = PDFDictionary({"Nums": PDFArray(nums)})
-        root["ParentTreeNextKey"] = len(self.pages)
-        doc.Catalog.StructTreeRoot = root
-        doc.Catalog.MarkInfo = PDFDictionary({"Marked": "true"})
-
-    def _element(
-        self, kind: str, parent: tuple[PDFDictionary, Any], language: str | bool
-    ) -> tuple[PDFDictionary, Any]:
-        """A structure element of type ``kind``, the last of ``parent``'s kids, and its
-        reference; ``language``: its own, where not the document's."""
-        element = PDFDictionary(
-            {"Type": PDFName("StructElem"), "S": PDFName(kind), "P": parent[1], "K": PDFArray([])}
-        )
-        if language:
-            element["Lang"] = PDFString(language)
-        if kind == "TH":
-            element["A"] = PDFDictionary({"O": PDFName("Table"), "Scope": PDFName("Column")})
-        ref = self._doc.Reference(element)
-        parent[0]["K"].sequence.append(ref)
-        return element, ref
+        return draw(self)

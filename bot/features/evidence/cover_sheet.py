@@ -11,7 +11,7 @@ from bot.core.language.i18n import N_
 from bot.core.nations.inspectorates import inspectorate
 from bot.features.evidence.rules import Table
 from bot.features.evidence.service import Facts
-from bot.features.evidence.summary_pdf import Said, table_into
+from bot.features.evidence.summary_pdf import made_at, pack_pdf, table_into
 
 __all__ = ["ISS_SHEET", "Proprietor", "iss_cover_sheet"]
 
@@ -48,14 +48,10 @@ def iss_cover_sheet(
 ) -> bytes:
     """The cover sheet as an A4 PDF in the school's language (``index``: the inspection
     index of ``inspected``, whose list has 7(a) and 7(b))."""
-    from bot.core.rendering.pdf import A4Report  # lazy: reportlab (~0.2 s)
-
-    said = Said(language)
-    _ = said
     found = inspectorate(inspected)
-    title = _(N_("Independent School Standards, paragraph 7 (safeguarding): cover sheet"))
-    doc = A4Report(f"{title} - {facts.school_name}", said.language, facts.made_at)
-    doc.text(title, "Title")
+    title = N_("Independent School Standards, paragraph 7 (safeguarding): cover sheet")
+    doc = pack_pdf(facts, title, language)
+    _ = doc.say
     kind = _(KINDS[proprietor.kind]) if proprietor.kind in KINDS else _(N_("not stated"))
     doc.text(
         _(
@@ -67,7 +63,7 @@ def iss_cover_sheet(
             kind=kind,
             body=_(proprietor.body),
             inspectorate=_(found.name),
-            when=said.made(facts.made_at),
+            when=made_at(facts.made_at),
         )
     )
     doc.text(
@@ -85,5 +81,5 @@ def iss_cover_sheet(
         doc.table([[_(N_("File")), _(N_("Status"))], [rows[key][3], rows[key][4]]])
         doc.space(3)
     doc.text(_(N_("The review record of the %(body)s")) % {"body": _(proprietor.body)}, "Heading2")
-    table_into(doc, facts.governors, said)
+    table_into(doc, facts.governors)
     return doc.render()

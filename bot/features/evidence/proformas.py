@@ -7,18 +7,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from bot.core.config import SchoolConfig
 from bot.core.language.i18n import N_
 from bot.core.language.words import school_words
 from bot.core.nations.inspectorates import inspectorate
+from bot.core.rendering.pdf import A4Report
 from bot.features.evidence.rules import Table
 from bot.features.evidence.service import Facts
-from bot.features.evidence.summary_pdf import Said, table_into
-
-if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.rendering.pdf)
-    from bot.core.rendering.pdf import A4Report
+from bot.features.evidence.summary_pdf import cell, made_at, pack_pdf, table_into
 
 __all__ = [
     "Lead",
@@ -65,39 +62,33 @@ def signatories_of(school: SchoolConfig) -> Signatories:
     )
 
 
-def _start(facts: Facts, title: str, who: str, language: str) -> tuple[A4Report, Said]:
+def _start(facts: Facts, title: str, who: str, language: str) -> A4Report:
     """A proforma's first lines: its title, the school, who completes it and where it is from."""
-    from bot.core.rendering.pdf import A4Report  # lazy: reportlab (~0.2 s)
-
-    said = Said(language)
-    _ = said
-    source = inspectorate("eti").framework
-    doc = A4Report(f"{_(title)} - {facts.school_name}", said.language, facts.made_at)
-    doc.text(_(title), "Title")
+    doc = pack_pdf(facts, title, language)
     doc.text(
-        _(
+        doc.say(
             N_(
                 "%(school)s. Pre-filled by compliance-bot on %(when)s with the school's own "
                 "dated records, for %(who)s to complete: ETI's proforma (%(url)s) asks the "
                 "questions; this sheet gives the facts the school holds here, and signs nothing."
             ),
             school=facts.school_name,
-            when=said.made(facts.made_at),
-            who=_(who),
-            url=source.url,
+            when=made_at(facts.made_at),
+            who=doc.say(who),
+            url=inspectorate("eti").framework.url,
         )
     )
-    return doc, said
+    return doc
 
 
-def _sign(doc: A4Report, said: Said, signers: tuple[str, ...]) -> bytes:
-    signature_lines(doc, said, signers)
+def _sign(doc: A4Report, signers: tuple[str, ...]) -> bytes:
+    signature_lines(doc, signers)
     return doc.render()
 
 
-def signature_lines(doc: A4Report, said: Said, signers: tuple[str, ...]) -> None:
+def signature_lines(doc: A4Report, signers: tuple[str, ...]) -> None:
     """A signature line and a date for each signer: the product signs nothing."""
-    _ = said
+    _ = doc.say
     doc.text(_(N_("Signatures")), "Heading2")
     for role in signers:
         doc.text(
@@ -107,18 +98,16 @@ def signature_lines(doc: A4Report, said: Said, signers: tuple[str, ...]) -> None
         doc.space(6)
 
 
-def leads_into(doc: A4Report, said: Said, facts: Facts, who: Signatories) -> None:
+def leads_into(doc: A4Report, facts: Facts, who: Signatories) -> None:
     """The designated teacher and deputies, with each one's training from the matrix."""
-    _ = said
+    _ = doc.say
     rows = [
         [_(N_("Role")), _(N_("Name")), _(N_("Course")), _(N_("Completed on")), _(N_("Expires on"))]
     ]
     for lead in who.leads:
         theirs = [r for r in facts.training.rows if r[1].lower() == lead.email.lower()]
         for row in theirs or [("", "", _(N_("No training recorded")), "", "")]:
-            rows.append(
-                [_(lead.role), lead.name, said.cell(row[2]), said.cell(row[3]), said.cell(row[4])]
-            )
+            rows.append([_(lead.role), lead.name, *(cell(c, doc.language) for c in row[2:5])])
     doc.table(rows)
     doc.space(3)
 
@@ -139,28 +128,27 @@ def eti_proformas(facts: Facts, who: Signatories, language: str) -> dict[str, by
     """The three proformas as A4 PDFs, by file name (the ETI list's ``form``s), in the
     school's language."""
     form = {item.id: str(item.form) for item in inspectorate("eti").items}
-    doc, said = _start(
+    doc = _start(
         facts,
         N_("ETI child protection proforma"),
         N_("the designated teacher, the designated governor and the child protection team"),
         language,
     )
-    _ = said
+    _ = doc.say
     doc.text(_(N_("The designated teacher and deputies, and their training")), "Heading2")
-    leads_into(doc, said, facts, who)
+    leads_into(doc, facts, who)
     doc.text(_(N_("Everyone's safeguarding training, by course")), "Heading2")
-    table_into(doc, _training_counts(facts), said, N_("No training is required in compliance-bot."))
+    table_into(doc, _training_counts(facts), N_("No training is required in compliance-bot."))
     doc.text(_(N_("Concerns, and their deadlines (counts only)")), "Heading2")
-    table_into(doc, facts.concerns, said, N_("No reports."))
-    table_into(doc, facts.clocks, said)
-    made = {form["child-protection"]: _sign(doc, said, who.signers)}
+    table_into(doc, facts.concerns, N_("No reports."))
+    table_into(doc, facts.clocks)
+    made = {form["child-protection"]: _sign(doc, who.signers)}
 
-    doc, said = _start(
+    doc = _start(
         facts, N_("ETI preventative curriculum proforma"), N_("the pastoral care team"), language
     )
-    _ = said
     doc.text(
-        _(
+        doc.say(
             N_(
                 "compliance-bot holds no record of the preventative curriculum: what is taught, "
                 "and how, is the pastoral care team's to describe. The policies in force are "
@@ -168,19 +156,19 @@ def eti_proformas(facts: Facts, who: Signatories, language: str) -> dict[str, by
             )
         )
     )
-    table_into(doc, facts.policies, said, N_("No policies are recorded."))
-    made[form["preventative-curriculum"]] = _sign(doc, said, who.signers)
+    table_into(doc, facts.policies, N_("No policies are recorded."))
+    made[form["preventative-curriculum"]] = _sign(doc, who.signers)
 
-    doc, said = _start(facts, N_("ETI safeguarding proforma"), who.body, language)
-    _ = said
+    doc = _start(facts, N_("ETI safeguarding proforma"), who.body, language)
+    _ = doc.say
     doc.text(_(N_("Policies, and when each is reviewed")), "Heading2")
-    table_into(doc, facts.policies, said, N_("No policies are recorded."))
+    table_into(doc, facts.policies, N_("No policies are recorded."))
     doc.text(_(N_("Reviews and confirmations by the %(body)s")) % {"body": _(who.body)}, "Heading2")
-    table_into(doc, facts.governors, said)
+    table_into(doc, facts.governors)
     doc.text(_(N_("Filtering and monitoring review")), "Heading2")
     if facts.filtering_note:
         doc.text(_(facts.filtering_note))
     else:
-        table_into(doc, facts.filtering, said)
-    made[form["safeguarding"]] = _sign(doc, said, who.signers)
+        table_into(doc, facts.filtering)
+    made[form["safeguarding"]] = _sign(doc, who.signers)
     return made

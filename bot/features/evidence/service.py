@@ -31,7 +31,6 @@ from bot.core.models import (
     PolicyVersion,
     ReadingCheck,
     Report,
-    ReportClock,
     Requirement,
     TaskCompletion,
 )
@@ -46,7 +45,7 @@ from bot.features.evidence.staffing import scr_counts_table as _scr
 from bot.features.governors.api import FREE_TEXT_OUTCOME, NO_OUTCOME
 from bot.features.policies.api import register
 from bot.features.privacy.api import COUNT_HEADER, complaint_counts
-from bot.features.reports.api import CATEGORIES, STATUSES
+from bot.features.reports.api import CATEGORIES, STATUSES, clock_counts
 from bot.features.scr.api import open_counts as scr_counts
 from bot.features.tasks.api import event_reviews
 
@@ -344,21 +343,14 @@ def _clocks(
 ) -> Table:
     """Each kind of report deadline (the staff route's, the data-protection regulator's,
     triage): how many were kept, missed, are running and are running late; counts only."""
-    counts: dict[str, list[int]] = {kind: [0, 0, 0, 0] for kind in labels}
-    visible = reports.subquery()
-    for kind, due, stopped in session.execute(
-        select(ReportClock.kind, ReportClock.due_at, ReportClock.stopped_at).where(
-            ReportClock.report_id.in_(select(visible.c.id))
-        )
-    ):
-        row = counts.setdefault(kind, [0, 0, 0, 0])
-        late = (stopped or now) > due
-        row[(2 if stopped is None else 0) + late] += 1
     return Table(
         "report-deadlines.csv",
         N_("Report deadlines: kept, missed and still running (counts only)"),
         (N_("Deadline"), N_("Kept"), N_("Missed"), N_("Running"), N_("Running late")),
-        tuple(cells((labels.get(kind, kind), *n)) for kind, n in counts.items()),
+        tuple(
+            cells((labels.get(kind, kind), *n))
+            for kind, n in clock_counts(session, reports, now, labels).items()
+        ),
     )
 
 

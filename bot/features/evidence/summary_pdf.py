@@ -11,20 +11,17 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from babel.dates import format_date
 
 from bot.core.language.i18n import N_, Dated, Msg
 from bot.core.nations.inspectorates import Inspectorate, inspectorate
+from bot.core.rendering.pdf import A4Report
 from bot.core.rendering.signed import format_fingerprint
 from bot.features.evidence.rules import Table, pack_language
 from bot.features.evidence.service import Facts
 
-if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.rendering.pdf)
-    from bot.core.rendering.pdf import A4Report
-
-__all__ = ["HEADINGS", "Said", "pack_language", "render_summary", "table_into"]
+__all__ = ["HEADINGS", "cell", "made_at", "pack_pdf", "render_summary", "table_into"]
 
 HEADINGS = (
     N_("Evidence for an inspector"),
@@ -48,46 +45,42 @@ NO_CONTENT = N_(
 _DAY = re.compile(r"\b(\d{2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4})\b")
 
 
-class Said:
-    """The pack's words in one language: sentences, labels and dates (each PDF of the pack)."""
-
-    def __init__(self, language: str) -> None:
-        self.language = pack_language(language)  # a PDF reads in one language
-
-    def __call__(self, message: str, **values: object) -> str:
-        return Msg(message, **values).said(self.language)
-
-    def cell(self, text: str) -> str:
-        """A label the catalogue knows, in the language; any date in it the language's way."""
-        if not text or self.language != "cy":
-            return text
-        said = self(text)
-        return _DAY.sub(self._day, said) if said == text else said
-
-    @staticmethod
-    def _day(found: re.Match[str]) -> str:
-        day = datetime.strptime(found[0], "%d %b %Y").date()
-        return format_date(day, "dd MMM y", locale="cy")
-
-    @staticmethod
-    def made(made: datetime) -> Dated:
-        """'Monday 23 November 2026 at 10:00'; 'Dydd Llun 23 Tachwedd 2026 am 10:00' (a
-        sentence's own "dydd" before it, where its Welsh writes one)."""
-        return Dated(made, "%A %d %B %Y at %H:%M", "EEEE dd MMMM y 'am' HH:mm")
+def cell(text: str, language: str) -> str:
+    """A label the catalogue knows, in ``language``; any date in it that language's way
+    (names, titles and references as the school wrote them)."""
+    if not text or language != "cy":
+        return text
+    said = Msg(text).said(language)
+    return _DAY.sub(_welsh_day, said) if said == text else said
 
 
-def table_into(doc: A4Report, table: Table, said: Said, empty: str = N_("None recorded.")) -> None:
+def _welsh_day(found: re.Match[str]) -> str:
+    day = datetime.strptime(found[0], "%d %b %Y").date()
+    return format_date(day, "dd MMM y", locale="cy")
+
+
+def made_at(made: datetime) -> Dated:
+    """'Monday 23 November 2026 at 10:00'; 'Dydd Llun 23 Tachwedd 2026 am 10:00' (a
+    sentence's own "dydd" before it, where its Welsh writes one)."""
+    return Dated(made, "%A %d %B %Y at %H:%M", "EEEE dd MMMM y 'am' HH:mm")
+
+
+def pack_pdf(facts: Facts, title: str, language: str, of: str | None = None) -> A4Report:
+    """A PDF of the pack in its one language (the school's ``language``), headed ``title`` (a
+    catalogue sentence), of the school (``of``: of something else)."""
+    one = pack_language(language)
+    return A4Report(Msg(title).said(one), one, facts.made_at, of=of or facts.school_name)
+
+
+def table_into(doc: A4Report, table: Table, empty: str = N_("None recorded.")) -> None:
     """A table of facts into a PDF of the pack (``empty`` said when it has no rows)."""
-    if table.rows:
-        doc.table([[said.cell(c) for c in row] for row in table.pdf_rows()])
-    else:
-        doc.text(said(empty))
+    doc.table([[cell(c, doc.language) for c in row] for row in table.pdf_rows()], doc.say(empty))
     doc.space(3)
 
 
-def _index(doc: A4Report, index: Table, found: Inspectorate, said: Said) -> None:
+def _index(doc: A4Report, index: Table, found: Inspectorate) -> None:
     """The inspectorate's list, item by item, where the pack answers it (``inspection``)."""
-    _ = said
+    _ = doc.say
     doc.text(_(N_("Index for %(inspectorate)s")) % {"inspectorate": index.title}, "Heading2")
     doc.text(
         _(
@@ -101,7 +94,7 @@ def _index(doc: A4Report, index: Table, found: Inspectorate, said: Said) -> None
         % {
             "framework": _(found.framework.title),
             "url": found.framework.url,
-            "day": said.cell(f"{found.checked:%d %b %Y}"),
+            "day": cell(f"{found.checked:%d %b %Y}", doc.language),
         }
         + f" {_(found.checked_note)}"
     )
@@ -120,65 +113,57 @@ def render_summary(
     school: one language a page); ``fingerprint`` is the signing key's (64 hex digits); it
     opens with the inspection ``index`` of the ``inspected`` inspectorate where there is one
     (``inspection.index_table``)."""
-    from bot.core.rendering.pdf import A4Report  # lazy: reportlab (~0.2 s)
-
-    made = facts.made_at
-    said = Said(language)
-    _ = said
-    doc = A4Report(
-        _("Evidence for an inspector - %(school)s - %(day)s")
-        % {"school": facts.school_name, "day": said.cell(f"{made:%d %b %Y}")},
-        said.language,
-        made,
-    )
-    doc.text(_(HEADINGS[0]), "Title")
+    made, one = facts.made_at, pack_language(language)
+    day = cell(f"{made:%d %b %Y}", one)
+    doc = pack_pdf(facts, HEADINGS[0], one, f"{facts.school_name} - {day}")
+    _ = doc.say
     doc.text(
         _(
             "%(school)s. Made on %(when)s (%(zone)s) by %(who)s. Every date and time here is "
             "the school's local time. The same facts are in the CSV files beside this summary, "
             "one file per table.",
             school=facts.school_name,
-            when=said.made(made),
+            when=made_at(made),
             zone=f"{made:%Z}",
-            who=said.cell(facts.made_by),
+            who=cell(facts.made_by, one),
         )
         + (f" {facts.standards}" if facts.standards else "")
     )
     doc.space(4)
     if index is not None and inspected is not None:
-        _index(doc, index, inspectorate(inspected), said)
+        _index(doc, index, inspectorate(inspected))
     doc.text(_(HEADINGS[1]), "Heading2")
-    table_into(doc, facts.policies, said, N_("No policies are recorded."))
+    table_into(doc, facts.policies, N_("No policies are recorded."))
     doc.text(_(HEADINGS[2]), "Heading2")
     doc.text(f"{_(facts.ack_counts.title)}.")
-    table_into(doc, facts.ack_counts, said)
+    table_into(doc, facts.ack_counts)
     doc.text(
         _("%(table)s (%(num)d in all).")
         % {"table": _(facts.attestations.title), "num": len(facts.attestations.rows)}
     )
-    table_into(doc, facts.attestations, said)
+    table_into(doc, facts.attestations)
     doc.text(_(HEADINGS[3]), "Heading2")
-    table_into(doc, facts.training, said, N_("No training is required in compliance-bot."))
+    table_into(doc, facts.training, N_("No training is required in compliance-bot."))
     if facts.training_roles is not None and facts.training_roles.rows:
         doc.text(f"{_(facts.training_roles.title)}.")
-        table_into(doc, facts.training_roles, said)
+        table_into(doc, facts.training_roles)
     doc.text(_(HEADINGS[4]), "Heading2")
-    table_into(doc, facts.aup, said, N_("No official accounts are recorded."))
+    table_into(doc, facts.aup, N_("No official accounts are recorded."))
     doc.text(_(HEADINGS[5]), "Heading2")
-    table_into(doc, facts.governors, said)
+    table_into(doc, facts.governors)
     doc.text(_(HEADINGS[6]), "Heading2")
     doc.text(
         _("Reports counted: %(num)d.") % {"num": facts.reports_total}
         + f" {_(facts.reports_scope)} {_(NO_CONTENT)}"
     )
-    table_into(doc, facts.concerns, said, N_("No reports."))
+    table_into(doc, facts.concerns, N_("No reports."))
     doc.text(f"{_(facts.clocks.title)}.")
-    table_into(doc, facts.clocks, said)
+    table_into(doc, facts.clocks)
     doc.text(_(HEADINGS[7]), "Heading2")
     if facts.filtering_note:
         doc.text(_(facts.filtering_note))
     else:
-        table_into(doc, facts.filtering, said)
+        table_into(doc, facts.filtering)
     doc.text(_(HEADINGS[8]))  # data protection complaints (DPA 2018 s.164A, "Heading2")
     doc.text(
         _(
@@ -187,13 +172,11 @@ def render_summary(
         )
         % {"table": _(facts.complaints.title)}
     )
-    table_into(doc, facts.complaints, said, N_("No data protection complaints are recorded."))
+    table_into(doc, facts.complaints, N_("No data protection complaints are recorded."))
     doc.text(_(HEADINGS[9]), "Heading2")
-    table_into(
-        doc, facts.event_reviews, said, N_("No change has been recorded that opens a review.")
-    )
+    table_into(doc, facts.event_reviews, N_("No change has been recorded that opens a review."))
     doc.text(_(HEADINGS[10]), "Heading2")
-    table_into(doc, facts.reading_proof, said, N_("No policy asks for proof of reading."))
+    table_into(doc, facts.reading_proof, N_("No policy asks for proof of reading."))
     doc.text(_(HEADINGS[11]), "Heading2")
     doc.text(
         _(

@@ -23,7 +23,7 @@ from bot.engine.web.access import signed_in
 from bot.engine.web.deps import check_csrf, ctx, render
 from bot.engine.web.forms import download
 from bot.features.evidence.pack import PackRequest, key_fingerprint, make_pack
-from bot.features.evidence.summary_pdf import pack_language
+from bot.features.evidence.rules import pack_language
 from bot.features.reading.api import EDITION_HEADER, edition_acknowledgements
 from bot.features.reports.api import visible_reports
 from bot.features.scr.api import reads_names

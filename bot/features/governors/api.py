@@ -10,6 +10,7 @@ from bot.features.governors.report import (
     build_report,
     pick_term,
     term_name,
+    term_reports,
     terms_for,
 )
 
@@ -21,5 +22,6 @@ __all__ = [
     "build_report",
     "pick_term",
     "term_name",
+    "term_reports",
     "terms_for",
 ]

@@ -13,26 +13,23 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from typing import TYPE_CHECKING
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
 from bot.core.days.clock import local_instant
 from bot.core.guards.forms import SaidError
-from bot.core.language.i18n import BETWEEN, N_, Dated, Said, nsay, say, speaking
+from bot.core.language.i18n import N_, Dated, Said, nsay, say, speaking
 from bot.core.language.words import Words, capital, default_words, said_words, school_words
 from bot.core.models import Policy, PolicyReview, Report
+from bot.core.rendering.pdf import A4Report
 from bot.features.dashboard.api import Figures, read_figures
 from bot.features.policies.api import policies_of
 from bot.features.reports.api import CATEGORIES
 from bot.features.reports.api import STATUSES as REPORT_STATUSES
 from bot.features.scr.api import open_counts as scr_counts
-
-if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.rendering.pdf)
-    from bot.core.rendering.pdf import A4Report
 
 __all__ = [
     "AccountLine",
@@ -47,6 +44,7 @@ __all__ = [
     "render_pdf",
     "short_day",
     "term_name",
+    "term_reports",
     "terms_for",
 ]
 
@@ -305,6 +303,17 @@ def _reviewed(
     return sorted(reviewed, key=lambda r: (r.reviewed_on, r.title))
 
 
+def term_reports(school_id: str, term: Term) -> Select[Report]:
+    """The school's reports made in ``term``, those about the head left out: the report goes
+    to the whole governing body, the headteacher among them (the chair holds those)."""
+    return select(Report).where(
+        Report.school_id == school_id,
+        Report.created_at >= local_instant(term.start),
+        Report.created_at < local_instant(term.end + timedelta(days=1)),
+        Report.about_headteacher.is_(False),
+    )
+
+
 def build_report(
     session: Session, school: SchoolConfig, term: Term, today: date, figures: Figures | None = None
 ) -> GovernorsReport:
@@ -339,13 +348,8 @@ def build_report(
         AccountLine(a.name, a.platform, a.holders, a.unsigned) for a in figures.accounts
     ]
     rows = session.execute(
-        select(Report.category, Report.status, Report.outcome).where(
-            Report.school_id == school.id,
-            Report.created_at >= local_instant(term.start),
-            Report.created_at < local_instant(date.fromordinal(term.end.toordinal() + 1)),
-            # the report goes to the whole governing body, the headteacher among them: a
-            # report about the head is never counted (the chair holds those)
-            Report.about_headteacher.is_(False),
+        term_reports(school.id, term).with_only_columns(
+            Report.category, Report.status, Report.outcome
         )
     ).all()
     report.reports_by_category = _counts(_label(cat, CATEGORIES) for cat, _, _ in rows)
@@ -360,21 +364,12 @@ def _percent(rate: float) -> str:
 
 def render_pdf(report: GovernorsReport, language: str = "en", words: Words | None = None) -> bytes:
     """The report as an A4 PDF (``bot.core.rendering.pdf``), headings and tables only, in
-    ``language``
-    (``cy+en``: the whole report in Welsh, then in English from a new page); the school's
-    ``words`` for the note on reports about the head (the report's own else)."""
-    from bot.core.rendering.pdf import A4Report  # lazy: reportlab (~0.2 s)
-
-    halves = ("cy", "en") if language == "cy+en" else (language,)
-    titles = []
-    for half in halves:
-        with speaking(half):
-            titles.append(_title(report, words))
-    doc = A4Report(BETWEEN.join(titles), language)
-    for half in halves:
-        doc.part(half)
-        with speaking(half):
-            _write_pdf(doc, report, words)
+    ``language`` (``cy+en``: the whole report in Welsh, then in English from a new page); the
+    school's ``words`` for the note on reports about the head (the report's own else)."""
+    with speaking(language):
+        doc = A4Report(str(Said(lambda: _title(report, words))), language)
+    for _half in doc.halves():
+        _write_pdf(doc, report, words)
     return doc.render()
 
 

@@ -16,6 +16,7 @@ from bot.core.days.clock import LONDON
 from bot.core.language.i18n import person_language, say, speaking
 from bot.core.language.words import csv_text, zip_files
 from bot.core.models import Complaint, Person
+from bot.core.rendering.pdf import A4Report
 from bot.features.privacy.access import Held, gather
 from bot.features.privacy.service import audit_complaint
 
@@ -45,11 +46,8 @@ def subject_access(
 
 
 def _pdf(held: Held, school_name: str, reference: str, language: str, made: datetime) -> bytes:
-    from bot.core.rendering.pdf import A4Report  # lazy: reportlab (~0.2 s)
-
     title = say("Personal data held about %(name)s", name=held.person.display_name)
-    doc = A4Report(f"{title} - {school_name}", language, made)
-    doc.text(title, "Title")
+    doc = A4Report(title, language, made, of=school_name)
     doc.text(
         say(
             "%(school)s holds this data about you in its policy and training system, as of %(day)s "
@@ -61,10 +59,7 @@ def _pdf(held: Held, school_name: str, reference: str, language: str, made: date
     )
     for section in held.sections:
         doc.text(section.title, "Heading2")
-        if section.rows:
-            doc.table([section.header, *section.rows])
-        else:
-            doc.text(say("None held."))
+        doc.table([section.header, *section.rows], say("None held."))
     return doc.render()
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from bot.core.config import SchoolConfig
 from bot.core.language.i18n import N_, say
 from bot.core.language.words import csv_text, said_words, school_words
+from bot.core.rendering.pdf import A4Report
 from bot.features.privacy.retention import schedule_rows
 
 __all__ = ["RECORD_FILE", "record_csv", "record_pdf", "record_rows"]
@@ -145,11 +146,7 @@ def record_csv(rows: Sequence[tuple[str, str]]) -> bytes:
 
 def record_pdf(rows: Sequence[tuple[str, str]], school_name: str, language: str) -> bytes:
     """The record as an A4 PDF, a table of its rows, in ``language`` (the active one)."""
-    from bot.core.rendering.pdf import A4Report  # lazy: reportlab (~0.2 s)
-
-    title = say("Record of processing (UK GDPR Article 30)")
-    doc = A4Report(f"{title} - {school_name}", language)
-    doc.text(title, "Title")
+    doc = A4Report(say("Record of processing (UK GDPR Article 30)"), language, of=school_name)
     doc.text(
         say(
             "Pre-filled from the school's settings for the data protection officer to check and "

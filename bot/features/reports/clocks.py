@@ -43,11 +43,12 @@ wait for working hours.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, lazyload
 
 from bot.core.config import SchoolConfig
@@ -70,12 +71,39 @@ from bot.features.reports.quiet_hours import (
 from bot.features.reports.routing import escalation_recipients
 from bot.features.reports.rules import CATEGORIES, URGENCIES, clock_labels
 
-__all__ = ["EscalationPlanned", "escalate_clocks", "open_clock"]
+__all__ = ["ClockCounts", "EscalationPlanned", "clock_counts", "escalate_clocks", "open_clock"]
 
 
 def open_clock(report: Report) -> ReportClock | None:
     """The report's running clock, if any."""
     return next((clock for clock in report.clocks if clock.stopped_at is None), None)
+
+
+class ClockCounts(NamedTuple):
+    """A kind of report deadline over some reports: kept (stopped in time), missed (stopped
+    late), running within time, and running past its deadline."""
+
+    kept: int = 0
+    missed: int = 0
+    running: int = 0
+    running_late: int = 0
+
+
+def clock_counts(
+    session: Session, reports: Select[Report], now: datetime, kinds: Iterable[str] = ()
+) -> dict[str, ClockCounts]:
+    """The deadlines of ``reports`` counted by kind as of ``now`` (counts only): ``kinds``
+    first, each even with none, then any other kind in the order met."""
+    counts = {kind: [0, 0, 0, 0] for kind in kinds}
+    visible = reports.subquery()
+    for kind, due, stopped in session.execute(
+        select(ReportClock.kind, ReportClock.due_at, ReportClock.stopped_at).where(
+            ReportClock.report_id.in_(select(visible.c.id))
+        )
+    ):
+        late = (stopped or now) > due
+        counts.setdefault(kind, [0, 0, 0, 0])[(2 if stopped is None else 0) + late] += 1
+    return {kind: ClockCounts(*n) for kind, n in counts.items()}
 
 
 @dataclass

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from bot.core.language.i18n import N_, Day, Joined, Msg, Said, say, short_date, speaking
 from bot.core.language.words import school_words
+from bot.core.rendering.pdf import A4Report
 from bot.features.governors.api import term_name
 from bot.features.trust.board import (
     FEWER_THAN_5,
@@ -21,9 +21,6 @@ from bot.features.trust.board import (
     exceptions,
     shown_count,
 )
-
-if TYPE_CHECKING:  # reportlab is loaded when a PDF is made (bot.core.rendering.pdf)
-    from bot.core.rendering.pdf import A4Report
 
 __all__ = ["render_board"]
 
@@ -179,8 +176,6 @@ def render_board(
     threshold: int,
 ) -> bytes:
     """The pack's PDF: exceptions, the trust's total, a page per school."""
-    from bot.core.rendering.pdf import A4Report  # lazy: reportlab (~0.2 s)
-
     language = "cy+en" if any(ln.school.language != "en" for ln in lines) else "en"
     schools = [_say_for(line) for line in lines]
     say = _Say(

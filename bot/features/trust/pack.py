@@ -10,22 +10,28 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import audit
 from bot.core.config import OrgConfig, SchoolConfig
-from bot.core.days.clock import local_instant
 from bot.core.language.i18n import N_, Day, Msg
-from bot.core.models import ConnectorState, OutboxMessage, Report, ReportClock
+from bot.core.models import ConnectorState, OutboxMessage
 from bot.core.outbox import Urgency, enqueue_email
 from bot.core.rendering.messages import notice
 from bot.core.rendering.signed import signed
 from bot.features.dashboard.api import read_figures
-from bot.features.governors.api import ReportError, Term, build_report, pick_term, terms_for
-from bot.features.reports.api import CATEGORIES
+from bot.features.governors.api import (
+    ReportError,
+    Term,
+    build_report,
+    pick_term,
+    term_reports,
+    terms_for,
+)
+from bot.features.reports.api import CATEGORIES, clock_counts
 from bot.features.trust.board import (
     BoardLine,
     Clocks,
@@ -35,6 +41,7 @@ from bot.features.trust.board import (
     protect,
     total,
 )
+from bot.features.trust.board_pdf import render_board
 
 __all__ = [
     "CSV_NAME",
@@ -81,23 +88,8 @@ def _clocks(session: Session, school_id: str, term: Term, now: datetime) -> dict
     """The staff-route (``lado``) and regulator (``ico``) deadlines of the term's reports: met
     in time, missed (stopped late, or running past due) and running (reports about the head
     left out, as the governors' report leaves them)."""
-    found = {"lado": [0, 0, 0], "ico": [0, 0, 0]}
-    for kind, due, stopped in session.execute(
-        select(ReportClock.kind, ReportClock.due_at, ReportClock.stopped_at)
-        .join(Report, Report.id == ReportClock.report_id)
-        .where(
-            Report.school_id == school_id,
-            Report.created_at >= local_instant(term.start),
-            Report.created_at < local_instant(term.end + timedelta(days=1)),
-            Report.about_headteacher.is_(False),
-            ReportClock.kind.in_(("lado", "ico")),
-        )
-    ):
-        due = due if due.tzinfo else due.replace(tzinfo=UTC)
-        stopped = stopped if stopped is None or stopped.tzinfo else stopped.replace(tzinfo=UTC)
-        late = stopped > due if stopped is not None else due < now
-        found[kind][0 if stopped is not None and not late else 1 if late else 2] += 1
-    return {kind: Clocks(*counts) for kind, counts in found.items()}
+    counts = clock_counts(session, term_reports(school_id, term), now, ("lado", "ico"))
+    return {k: Clocks(n.kept, n.missed + n.running_late, n.running) for k, n in counts.items()}
 
 
 # the figures of a term kept from the pack made in it (its reports are counted again)
@@ -197,8 +189,6 @@ def make_files(
 ) -> dict[str, bytes]:
     """The pack's files: the PDF, the CSV, and the manifest of both signed with the install's
     evidence key (``public-key.pem`` beside it: ``openssl dgst -sha256 -verify``)."""
-    from bot.features.trust.board_pdf import render_board  # lazy: reportlab (~0.2 s)
-
     name = config.organisation.name
     lines, whole = trust_total(lines, name)
     rows = [(line.row, line.before) for line in lines] + [whole]

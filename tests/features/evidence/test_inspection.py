@@ -418,6 +418,7 @@ def test_a_welsh_schools_index_summary_and_record_are_in_welsh(
     )
     welsh = record.split("Safeguarding self-evaluation record")[0]
     assert cy("Safeguarding self-evaluation record") in welsh
+    assert "Page " not in welsh  # its pages numbered in Welsh alone, as the governors' report's
     assert "Dyddiad: dydd Llun 16 Tachwedd 2026" in welsh  # dated, the Welsh way
     assert all(
         cy(item.item)[:30] in "".join(welsh.split())
