@@ -19,14 +19,7 @@ from typing import TYPE_CHECKING
 
 from bot.core.guards.emails import has_mailbox
 from bot.core.language.i18n import N_, Joined, Msg, Said, nmsg, nsay, say, spoken
-from bot.core.language.words import (
-    SaidWords,
-    plain_key,
-    plural,
-    role_name,
-    said_words,
-    school_words,
-)
+from bot.core.language.words import plain_key, plural, role_name, said_words, school_words
 from bot.core.nations import Words, school_words_for
 from bot.engine.commands import unused_columns
 from bot.features.reports.api import clock_summary
@@ -143,30 +136,28 @@ def summary_sections(
 def _people(school: SchoolConfig) -> Text:
     """Who is named in the roles: the pack's words counted the English way in English."""
     words = said_words(school_words(school))
+    head, dsl, deputy = words.headteacher, words.dsl, words.deputy_dsl
     if not school.dsl:
         return nmsg(
             "%(num)d person named so far; no %(dsl)s yet",
             "%(num)d people named so far; no %(dsl)s yet",
-            len({school.headteacher, *school.dsl, *school.deputy_dsl}),
-            dsl=words.dsl,
+            len({school.headteacher, *school.deputy_dsl}),
+            dsl=dsl,
         )
-    return Said(lambda: _people_named(school, words))
-
-
-def _people_named(school: SchoolConfig, words: SaidWords) -> str:
-    """Who is named in the roles, said in the active language."""
-    if spoken() == "en":
-        return (
-            f"{words.headteacher}, {plural(len(school.dsl), str(words.dsl))}, "
-            f"{plural(len(school.deputy_dsl), str(words.deputy_dsl))}"
+    dsls, deputies = len(school.dsl), len(school.deputy_dsl)
+    return Said(
+        lambda: (
+            f"{head}, {plural(dsls, str(dsl))}, {plural(deputies, str(deputy))}"
+            if spoken() == "en"
+            else say(
+                "%(head)s; %(dsl)s: %(dsls)d; %(deputy)s: %(deputies)d",
+                head=head,
+                dsl=dsl,
+                dsls=dsls,
+                deputy=deputy,
+                deputies=deputies,
+            )
         )
-    return say(
-        "%(head)s; %(dsl)s: %(dsls)d; %(deputy)s: %(deputies)d",
-        head=words.headteacher,
-        dsl=words.dsl,
-        dsls=len(school.dsl),
-        deputy=words.deputy_dsl,
-        deputies=len(school.deputy_dsl),
     )
 
 
