@@ -1,13 +1,7 @@
-"""One account of a school's setup for both doors: ``summary_sections`` gives its sections —
-the school, (the directory as read, the role table, the posts to map,) the people in roles, the
-policies, the term dates, what staff are asked to do, (who will owe what,) where the settings
-are managed and the report deadlines — each a title, whether it is done, a one-line summary and
-its rows, in the school's words and said where shown.
-
-``/setup`` (``setup.html``) shows the steps of the saved settings; ``init`` (``cli``) shows the
-draft it is about to write, its sections' rows too. Each is a loop over the same sections.
-The heavier modules (the role table, the owed list) are imported when a draft is summed up,
-so ``init --help`` loads none of them.
+"""One account of a school's setup for both doors: ``summary_sections`` (titles, whether done,
+a line each and their rows, said where shown). ``/setup`` (``setup.html``) and ``init``'s summary
+of what it will write (``cli``) are loops over it. A draft's heavier modules are imported when it
+is summed up, so ``init --help`` loads none of them.
 """
 
 from __future__ import annotations
