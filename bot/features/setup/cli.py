@@ -30,8 +30,9 @@ from bot.engine.commands import (
     print_reminder_plan,
     say_database,
     school_language,
+    table,
 )
-from bot.features.setup.summary import print_summary
+from bot.features.setup.summary import Grid, Section, summary_sections
 
 if TYPE_CHECKING:
     from bot.core.config import OrgConfig
@@ -47,6 +48,34 @@ AnswersOpt = Annotated[
     Path | None,
     typer.Option("--answers", help="A YAML file of answers (scripted installs); asks nothing."),
 ]
+
+
+_TONES = {"ok": "green", "warn": "yellow", "note": "cyan", "dim": "dim", "bad": "bold red"}
+
+
+def print_summary(sections: list[Section]) -> None:
+    """What ``init`` will write, section by section: its title and summary, then its rows (a
+    table, or a line after its coloured mark; a loud warning to stderr)."""
+    for section in sections:
+        aside = f" {escape(str(section.aside))}" if section.aside else ""
+        said = f": {escape(str(section.summary))}" if section.summary else ""
+        console.print(f"[bold]{escape(str(section.title))}[/]{aside}{said}", highlight=False)
+        for row in section.rows:
+            if isinstance(row, Grid):
+                cells = ((escape(str(cell)) for cell in cells) for cells in row.rows)
+                console.print(
+                    table(
+                        str(row.title),
+                        map(str, row.columns),
+                        cells,
+                        fold=True,
+                        title_justify="left",
+                    )
+                )
+                continue
+            mark = f"[{_TONES[row.tone]}]{escape(str(row.mark))}[/] " if row.mark else ""
+            line = f"  {mark}{escape(str(row.text))}"
+            (err if row.tone == "bad" else console).print(line, highlight=False)
 
 
 def _fail(lines: list[Msg]) -> None:
@@ -338,7 +367,7 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
         draft = _interactive(settings, progress, adding)
         _offer_editions(draft, progress, today)
     org = _org(draft, settings, today)
-    print_summary(draft, org, today)
+    print_summary(summary_sections(org.school(draft.school_id), today, draft=draft))
     if progress is not None and not _saved(progress):
         raise typer.Exit(2)
     base_url, port = own_address(draft.answers.base_url.rstrip("/"), settings.port)

@@ -1,6 +1,6 @@
-"""Pure rules of the setup (web pages and ``init``): edits of the school's configuration and how
-far setup has got. The calendar typed is the answers' model's (``TermAnswers``), the ``.ics``
-reader ``term_calendar``; the requirement pack is ``pack``.
+"""Pure rules of the setup (web pages and ``init``): edits of the school's configuration. How far
+setup has got is ``summary``; the calendar typed is the answers' model's (``TermAnswers``), the
+``.ics`` reader ``term_calendar``; the requirement pack is ``pack``.
 
 Nothing here touches a database: every function takes the configuration (and ``today`` where a
 date matters) and returns a new one, or raises :class:`SetupError` naming the box at fault.
@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
-from bot.core.config import OrgConfig, SchoolConfig
+from bot.core.config import OrgConfig
 from bot.core.config.said import pydantic_problem
-from bot.core.guards.forms import SaidError, Text
-from bot.core.language.i18n import N_, Joined, Lazy, Msg, Said, nmsg, say, spoken
-from bot.core.language.words import SaidWords, plural, said_words, school_words
+from bot.core.guards.forms import SaidError
+from bot.core.language.i18n import N_, Lazy, Msg
 
-__all__ = ["SetupError", "SetupStep", "edit_school", "setup_steps", "slug"]
+__all__ = ["SetupError", "edit_school", "slug"]
 
 
 class SetupError(SaidError, ValueError):
@@ -95,86 +93,3 @@ def edit_school(
             box=box.replace("_", " ").capitalize(),
             problem=problem,
         ) from None
-
-
-# --------------------------------------------------------------------------- progress
-
-
-@dataclass(frozen=True)
-class SetupStep:
-    """One step of the first-run setup and whether it has something saved."""
-
-    key: str
-    title: Msg
-    done: bool
-    summary: Text
-
-
-def setup_steps(school: SchoolConfig, source: str) -> list[SetupStep]:
-    """The setup steps in order, each with a one-line summary of what is saved (said where
-    shown; English as it always read)."""
-    roles = [school.headteacher, *school.dsl, *school.deputy_dsl]
-    words = said_words(school_words(school))
-    people: Text
-    if not school.dsl:
-        people = nmsg(
-            "%(num)d person named so far; no %(dsl)s yet",
-            "%(num)d people named so far; no %(dsl)s yet",
-            len(set(roles)),
-            dsl=words.dsl,
-        )
-    else:
-        people = Said(lambda: _people_named(school, words))
-    return [
-        SetupStep("school", Msg(N_("School details")), bool(school.name), f"{school.name}"),
-        SetupStep("people", Msg(N_("People in roles")), bool(school.dsl), people),
-        SetupStep(
-            "policies",
-            Msg(N_("Policies")),
-            bool(school.policies),
-            nmsg("%(num)d policy", "%(num)d policies", len(school.policies)),
-        ),
-        SetupStep(
-            "terms",
-            Msg(N_("Term dates")),
-            bool(school.terms),
-            Joined(
-                (
-                    nmsg("%(num)d term", "%(num)d terms", len(school.terms)),
-                    nmsg("%(num)d INSET day", "%(num)d INSET days", len(school.inset_days)),
-                ),
-                ", ",
-            ),
-        ),
-        SetupStep(
-            "requirements",
-            Msg(N_("What staff are asked to do")),
-            bool(school.requirements),
-            nmsg("%(num)d requirement", "%(num)d requirements", len(school.requirements)),
-        ),
-        SetupStep(
-            "source",
-            Msg(N_("Where the settings are managed")),
-            True,
-            Msg(N_("on these pages"))
-            if source == "web"
-            else Msg(N_("in school.yaml, by your IT provider")),
-        ),
-    ]
-
-
-def _people_named(school: SchoolConfig, words: SaidWords) -> str:
-    """Who is named in the roles: the pack's words counted the English way in English."""
-    if spoken() == "en":
-        return (
-            f"{words.headteacher}, {plural(len(school.dsl), str(words.dsl))}, "
-            f"{plural(len(school.deputy_dsl), str(words.deputy_dsl))}"
-        )
-    return say(
-        "%(head)s; %(dsl)s: %(dsls)d; %(deputy)s: %(deputies)d",
-        head=words.headteacher,
-        dsl=words.dsl,
-        dsls=len(school.dsl),
-        deputy=words.deputy_dsl,
-        deputies=len(school.deputy_dsl),
-    )

@@ -34,7 +34,6 @@ from bot.engine.settings_problems import describe as describe_settings
 from bot.engine.step_failures import describe, failing_steps
 from bot.engine.web.deps import ctx, require_roles
 from bot.features.reading.api import without_edition
-from bot.features.reports.api import clock_summary
 from bot.features.setup import web_policies, web_requirements, web_terms
 from bot.features.setup.answers import LIST_ROLES, SchoolAnswers, post_role, refusal, role_boxes
 from bot.features.setup.pages import (
@@ -51,8 +50,9 @@ from bot.features.setup.pages import (
     trust_wide,
     visible_org,
 )
-from bot.features.setup.rules import SetupError, setup_steps
+from bot.features.setup.rules import SetupError
 from bot.features.setup.service import NOBODY_OWES, nobody_owes
+from bot.features.setup.summary import summary_sections
 
 __all__ = ["COUNTRY_NAMES", "router"]
 
@@ -77,8 +77,9 @@ def setup_page(request: Request) -> Response:
         data = {
             "school": school,
             "own_held": any(p.school_id == school.id for p in problems),
-            "steps": setup_steps(school, setup_state.config_source(session)),
-            "report_clocks": clock_summary(school),
+            "sections": summary_sections(
+                school, local_today(utcnow()), source=setup_state.config_source(session)
+            ),
             "failing_jobs": [describe(f) for f in failing_steps(session, school.id)],
             "settings_problems": [  # a file the trust's IT lead fixes: its lines are theirs
                 (

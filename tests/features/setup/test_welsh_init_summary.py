@@ -1,5 +1,6 @@
-"""``init``'s summary of what it will write — the people, the calendar, the
-requirement pack's frame, who will owe what and the report deadlines — in the answers' language:
+"""``init``'s summary of what it will write — the /setup page's steps (the school, the people in
+roles, the policies, the term dates, what staff are asked to do) with the directory, the
+requirement pack, who will owe what and the report deadlines — in the answers' language:
 Welsh in ``cy``, Welsh first then English in ``cy+en``, English byte for byte as main printed in
 ``en`` (the English lines below are main's)."""
 
@@ -22,9 +23,11 @@ DIRECTORY_CY = (
     "Cyfeiriadur: staff.csv: 60 o bobl (clerc y llywodraethwyr: 1, llywodraethwr: 6, staff: 50, "
     "gwirfoddolwr: 3)"
 )
-CALENDAR_EN = "Calendar: 3 terms, 16 holiday weekdays inside them, 2 INSET days"
+# the /setup page's step titles, its summaries (the term dates' with the holiday weekdays)
+CALENDAR_EN = "Term dates: 3 terms, 16 holiday weekdays inside them, 2 INSET days"
 CALENDAR_CY = (
-    "Calendr: 3 o dymhorau, 16 diwrnod gwyliau yn ystod yr wythnos o'u mewn, 2 o ddiwrnodau HMS"
+    "Dyddiadau tymor: 3 o dymhorau, 16 diwrnod gwyliau yn ystod yr wythnos o'u mewn, 2 o "
+    "ddiwrnodau HMS"
 )
 OWED_EN = (
     "Read and acknowledge the Online Safety Policy: 53 people (e.g. Ada Ashby, Ben Brook, "
@@ -46,8 +49,10 @@ EXPECTED = {
     "en": [
         DIRECTORY_EN,
         "runs the bot day to day: Ada Ashby <ada.ashby0@hillside.example>",
+        "School details: Ysgol Gymraeg",
+        "People in roles: headteacher, 1 DSP, 2 deputy DSPs",
         CALENDAR_EN,
-        "Requirement pack",
+        "What staff are asked to do: 11 requirements",
         "Who will owe what",
         OWED_EN,
         HOLDERS_EN,
@@ -56,8 +61,9 @@ EXPECTED = {
     "cy": [
         DIRECTORY_CY,
         "sy'n rhedeg y bot o ddydd i ddydd: Ada Ashby <ada.ashby0@hillside.example>",
+        "Pobl mewn rolau: pennaeth; DSP: 1; dirprwy DSP: 2",
         CALENDAR_CY,
-        "Pecyn gofynion",
+        "Beth y gofynnir i staff ei wneud: 11 o ofynion",
         "Pwy a ofynnir am beth",
         OWED_CY,
         HOLDERS_CY,
@@ -69,7 +75,10 @@ EXPECTED = {
         "pennaeth / headteacher: Ada Ashby <ada.ashby0@hillside.example>",
         "sy'n rhedeg y bot o ddydd i ddydd / runs the bot day to day: Ada Ashby "
         "<ada.ashby0@hillside.example>",
-        "Pecyn gofynion / Requirement pack",
+        "Dyddiadau tymor / Term dates: 3 o dymhorau, 16 diwrnod gwyliau yn ystod yr wythnos o'u "
+        "mewn, 2 o ddiwrnodau HMS / 3 terms, 16 holiday weekdays inside them, 2 INSET days",
+        "Beth y gofynnir i staff ei wneud / What staff are asked to do: 11 o ofynion / 11 "
+        "requirements",
         "Pwy a ofynnir am beth / Who will owe what",
     ],
 }
@@ -153,3 +162,5 @@ def test_the_nobody_will_be_asked_warning_is_welsh(
     assert "hyfforddiant Diogelu ac amddiffyn plant: neb" in said  # the pack's course (#94)
     assert "RHYBUDD: ni ofynnir i neb am ddim. Nid oes gan neb yn staff.csv rôl" in said
     assert "WARNING" not in said
+    # the role table's heading too (it was English in a Welsh summary)
+    assert "Tabl rolau (swydd → rôl" in said and "Role table" not in said
