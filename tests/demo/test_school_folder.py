@@ -32,7 +32,7 @@ def test_the_demo_folder_sets_up_through_init_answers_on_the_real_calendar(tmp_p
         "deputy DSL: Daisy Dunmore <daisy.dunmore@oakfield.example>, Hannah Fenwick",
         "staff-code-of-conduct.docx",
         "mobile-phones.pdf",
-        "Calendar: 6 terms, 0 holiday weekdays inside them, 5 INSET days",
+        "Term dates: 6 terms, 0 holiday weekdays inside them, 5 INSET days",
         "Read and acknowledge the Child Protection and Safeguarding Policy: 39 people",
         "Nothing is sent yet: the school is in preview",
     ):

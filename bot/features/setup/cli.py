@@ -32,7 +32,6 @@ from bot.engine.commands import (
     school_language,
     table,
 )
-from bot.features.setup.summary import Grid, Section, summary_sections
 
 if TYPE_CHECKING:
     from bot.core.config import OrgConfig
@@ -41,6 +40,7 @@ if TYPE_CHECKING:
     from bot.features.setup.answers import Key, Progress
     from bot.features.setup.install import Install
     from bot.features.setup.school_setup import SetupDraft
+    from bot.features.setup.summary import Section
 
 __all__ = ["init"]
 
@@ -56,6 +56,8 @@ _TONES = {"ok": "green", "warn": "yellow", "note": "cyan", "dim": "dim", "bad": 
 def print_summary(sections: list[Section]) -> None:
     """What ``init`` will write, section by section: its title and summary, then its rows (a
     table, or a line after its coloured mark; a loud warning to stderr)."""
+    from bot.features.setup.summary import Grid
+
     for section in sections:
         aside = f" {escape(str(section.aside))}" if section.aside else ""
         said = f": {escape(str(section.summary))}" if section.summary else ""
@@ -367,6 +369,8 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
         draft = _interactive(settings, progress, adding)
         _offer_editions(draft, progress, today)
     org = _org(draft, settings, today)
+    from bot.features.setup.summary import summary_sections
+
     print_summary(summary_sections(org.school(draft.school_id), today, draft=draft))
     if progress is not None and not _saved(progress):
         raise typer.Exit(2)
