@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from bot.core.config import ConfigError, SchoolConfig
 from bot.core.deployment.context import AppContext
@@ -139,8 +139,9 @@ _SIGNED_IN = (
 )
 
 
-def current_user(request: Request) -> Person | None:
-    """The signed-in person (fresh from the store), or None.
+def current_user(request: Request, session: Session | None = None) -> Person | None:
+    """The signed-in person (fresh from the store), or None; read in the page's ``session``
+    where it has one (a second session a request cost a connection and a transaction).
 
     The cookie must carry the person's current session number: signing out raises it, so a
     cookie copied before sign-out no longer opens anything.
@@ -156,12 +157,11 @@ def current_user(request: Request) -> Person | None:
     known = getattr(request.state, "signed_in", None)
     if known is not None and known[0] == key:
         return cast(Person | None, known[1])
-    with ctx(request).store.session() as session:
-        person = (
-            session.scalars(_SIGNED_IN, {"email": email, "school": school_id, "version": version})
-            .unique()
-            .first()
-        )
+    given = {"email": email, "school": school_id, "version": version}
+    if session is not None:  # the page's record, not kept: its session may roll it back
+        return session.scalars(_SIGNED_IN, given).unique().first()
+    with ctx(request).store.session() as own:
+        person = own.scalars(_SIGNED_IN, given).unique().first()
     request.state.signed_in = (key, person)
     return person
 

@@ -130,7 +130,7 @@ def guarded(request: Request, build: Callable[[], Response]) -> Response:
 
 def find_viewer(request: Request, session: Session, school_id: str | None) -> Viewer:
     """Who is looking, at which school; raises for the sign-in and refusal pages."""
-    user = current_user(request)
+    user = current_user(request, session)
     if user is None:
         raise SignInNeeded()
     config = ctx(request).config

@@ -163,7 +163,9 @@ def dashboard(request: Request, school: str | None = None) -> Response:
         with ctx(request).store.session() as session:
             viewer = find_viewer(request, session, school)
             shown = viewer.schools if len(viewer.schools) > 1 else [viewer.school]
-            if any([snapshot.ensure(session, s.id, today)[1] for s in shown]):
+            # held, so that the figures below find them in the session, not ask again
+            snaps = [snapshot.ensure(session, s.id, today) for s in shown]
+            if any(built for _, built in snaps):
                 session.commit()  # a fresh install's first view counts once, for everyone
             figures = read_figures(session, viewer.school.id, today, now=now)
             figures.calendar_question = viewer.school.term_dates_question(today)

@@ -190,14 +190,16 @@ def test_report_panel_by_viewer_and_never_contents(any_env: Env) -> None:
 
 def test_a_view_reads_the_viewer_once_and_the_report_panel_in_one_read(env: Env) -> None:
     """Who is looking is the signed-in record (read once, by school and email: never again by
-    email alone, a scan of the school's people), and the report panel reads the open reports
-    with their running clocks at once, never each report's clocks apart (issue 91)."""
+    email alone, a scan of the school's people), in the page's own session (one of its own cost
+    a connection and a transaction a view); the snapshot is read once; and the report panel
+    reads the open reports with their running clocks at once, never each report's clocks apart
+    (issue 91)."""
     client = env.client("head@oak.example")
     assert client.get("/dashboard").status_code == 200
-    seen: list[str] = []
+    seen: list[tuple[str, Any]] = []  # each statement and the connection it ran on (kept)
 
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()))
+    def record(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append((" ".join(statement.split()), conn))
 
     engine = env.context.store.engine
     event.listen(engine, "before_cursor_execute", record)
@@ -206,8 +208,10 @@ def test_a_view_reads_the_viewer_once_and_the_report_panel_in_one_read(env: Env)
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert "CR-2026-0001" in page and figure(page, "clocks-running") == "2"
-    assert len([s for s in seen if s.startswith("SELECT people.")]) == 1
-    assert not [s for s in seen if "WHERE report_clocks.report_id IN" in s]
+    viewer = [conn for s, conn in seen if s.startswith("SELECT people.")]
+    snapshot = [conn for s, conn in seen if "FROM duty_snapshots" in s]
+    assert len(viewer) == 1 and len(snapshot) == 1 and viewer[0] is snapshot[0]
+    assert not [s for s, _ in seen if "WHERE report_clocks.report_id IN" in s]
 
 
 # --------------------------------------------------------------------------- drill-downs
