@@ -56,6 +56,7 @@ _TONES = {"ok": "green", "warn": "yellow", "note": "cyan", "dim": "dim", "bad": 
 def print_summary(sections: list[Section]) -> None:
     """What ``init`` will write, section by section: its title and summary, then its rows (a
     table, or a line after its coloured mark; a loud warning to stderr)."""
+    # lazy: not loaded by --help (module docstring)
     from bot.features.setup.summary import Grid
 
     for section in sections:
@@ -369,6 +370,7 @@ def init(answers: AnswersOpt = None, resume: ResumeOpt = False, as_of: AsOf = No
         draft = _interactive(settings, progress, adding)
         _offer_editions(draft, progress, today)
     org = _org(draft, settings, today)
+    # lazy: not loaded by --help (module docstring)
     from bot.features.setup.summary import summary_sections
 
     print_summary(summary_sections(org.school(draft.school_id), today, draft=draft))
