@@ -178,6 +178,9 @@ def test_the_dashboard_is_welsh_for_the_head_and_the_dsl_team(
     assert "Nodyn atgoffa i aelod o staff" in texts and "Gwrthodwyd" in texts
     # the running clocks' names and time left, built in Python, are Welsh too
     assert re.search(r"\d+ (awr|munud|diwrnod) ar ôl|yn hwyr o \d+", html)
+    # and each report's age and its clock's deadline (a Welsh day and month, then the time)
+    assert re.search(r'<td class="num opt">\d+ (diwrnod|o ddiwrnodau)</td>', html)
+    assert re.search(r'<span class="small">\(erbyn \d{2} [^\s()]+ \d{4} \d{2}:\d{2}\)</span>', html)
 
 
 @pytest.mark.parametrize(
