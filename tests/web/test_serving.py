@@ -153,6 +153,7 @@ def _listening(supervisor: int, port: int) -> set[tuple[int, int]]:
 
 
 @LINUX
+@pytest.mark.slow
 def test_every_worker_takes_its_share_of_connections_opened_at_once(
     school: SchoolBuilder, sqlite_url: str, tmp_path: Path
 ) -> None:
