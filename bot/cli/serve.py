@@ -153,15 +153,13 @@ def _serve(settings: Any, host: str, port: int, *, scheduler: bool, workers: int
 
 def _serve_workers(settings: Any, host: str, port: int, workers: int) -> None:
     """Serve the web UI from several processes (uvicorn's workers): the web only, no jobs."""
-    import uvicorn
-
-    from bot.web.serving import workers_options
+    from bot.web.serving import serve_workers
 
     # each worker builds the app from the environment: pass on what this command worked out
     os.environ["COMPLIANCE_BOT_BASE_URL"] = settings.base_url
     os.environ["COMPLIANCE_BOT_HOME"] = str(settings.home)
     console.print(say(_SERVING_WORKERS, host=host, port=port, workers=workers))
-    uvicorn.run(**workers_options(host, port, workers))
+    serve_workers(host, port, workers)
 
 
 @friendly

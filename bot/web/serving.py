@@ -10,20 +10,30 @@ and the web UI never came up.
 Exceptions are logged as their types and code locations (``describe``), never their messages:
 database drivers quote the values they were given, and those are report contents.
 
-asyncio turns ``TCP_NODELAY`` on for connections it accepts itself, but not on those accepted
-from the listening socket uvicorn's worker processes share (made without ``IPPROTO_TCP``). uvicorn
-writes a response's head and body separately, so there the body waited for the browser's
-delayed acknowledgement of the head: about 40 ms on every page of ``run --workers 2``.
+``run --workers N`` spreads connections over its workers (Linux): uvicorn's supervisor binds the
+address (refusing one in use) but never listens on it, and each worker unpickles that socket as
+a listening socket of its own on the same address (``SO_REUSEPORT``), among which the kernel
+spreads new connections. On one shared socket, asyncio's accept loop takes every waiting
+connection each time it wakes, so the first worker to wake took a whole burst of keep-alive
+connections, kept them for good, and the others stayed idle. A worker that stops loses the few
+connections waiting in its own queue (Linux's ``net.ipv4.tcp_migrate_req`` moves them); one
+started again, by the supervisor or by a restart, binds its own socket as the first did.
+Elsewhere the workers share the supervisor's socket as uvicorn makes them do.
+
+Every listening socket made here says it is TCP (``IPPROTO_TCP``), so asyncio turns
+``TCP_NODELAY`` on for each connection it accepts: uvicorn writes a response's head and body
+separately, and with Nagle's algorithm on (uvicorn's own shared socket, made without it) the body
+waited for the browser's delayed acknowledgement of the head, about 40 ms on every page.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import copy
 import logging
 import secrets
 import socket
+import sys
 import traceback
 from pathlib import Path
 from typing import Any
@@ -31,13 +41,15 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.config import LOGGING_CONFIG
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
 __all__ = [
-    "NoDelayH11Protocol",
     "ScrubTracebacks",
+    "WorkerListener",
     "describe",
+    "handed",
+    "own_listener",
     "scrub_root_logging",
+    "serve_workers",
     "server_config",
     "uvicorn_log_config",
     "workers_options",
@@ -50,18 +62,6 @@ OURS = tuple(
 # seconds a web process may take to answer uvicorn's health check before it is started again
 # (uvicorn's default, 5, is shorter than a worker's start on a busy small server)
 WORKER_HEALTHCHECK = 60
-
-
-class NoDelayH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, sending each write at once (``TCP_NODELAY``)."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        """Switch Nagle's algorithm off, then serve the connection as usual."""
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            with contextlib.suppress(OSError):  # not a TCP socket after all: serve it as is
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().connection_made(transport)
 
 
 def describe(exc: BaseException) -> str:
@@ -125,8 +125,8 @@ def server_config(app: ASGIApp, host: str, port: int) -> Any:
 
 
 def workers_options(host: str, port: int, workers: int) -> dict[str, Any]:
-    """What ``run --workers N`` hands uvicorn (``uvicorn.run(**options)``; the same names are
-    ``uvicorn.Config``'s): each process builds the app from the environment."""
+    """What ``run --workers N`` configures uvicorn with (``uvicorn.Config(**options)``): each
+    process builds the app from the environment."""
     return {
         "app": "bot.web.asgi:app",
         "factory": True,
@@ -135,6 +135,42 @@ def workers_options(host: str, port: int, workers: int) -> dict[str, Any]:
         "workers": workers,
         "log_level": "warning",
         "log_config": uvicorn_log_config(),
-        "http": NoDelayH11Protocol,
         "timeout_worker_healthcheck": WORKER_HEALTHCHECK,
     }
+
+
+class WorkerListener(socket.socket):
+    """The supervisor's socket, bound and never listened on, that reaches each worker as a
+    listening socket of its own on the same address (how a worker is handed it: pickled)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Rebuilt in the worker by ``own_listener`` on this socket's address."""
+        return own_listener, (self.family, self.getsockname())
+
+
+def own_listener(family: int, address: tuple[Any, ...]) -> socket.socket:
+    """A worker's own socket on ``address``, where the supervisor's holds the address: the
+    kernel spreads new connections over every worker's (``SO_REUSEPORT``)."""
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn's own
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(address)
+    return sock
+
+
+def handed(bound: socket.socket) -> socket.socket:
+    """The supervisor's socket ``bound`` as it is handed to the workers: said to be TCP, and on
+    Linux a ``WorkerListener``."""
+    kind = WorkerListener if sys.platform == "linux" else socket.socket
+    return kind(bound.family, bound.type, socket.IPPROTO_TCP, bound.detach())
+
+
+def serve_workers(host: str, port: int, workers: int) -> None:
+    """Serve ``run --workers N``: uvicorn's supervisor and its workers, each worker with a
+    listening socket of its own on Linux (the module's docstring says why)."""
+    from uvicorn.supervisors import Multiprocess  # lazy: a worker unpickling this module needs none
+
+    config = uvicorn.Config(**workers_options(host, port, workers))
+    bound = config.bind_socket()  # uvicorn's: refuses an address in use, and says so
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the supervisor stops its workers
+        Multiprocess(config, sockets=[handed(bound)]).run()

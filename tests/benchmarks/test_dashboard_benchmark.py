@@ -193,12 +193,13 @@ def _load(base: str, paths: list[str], server: int, out: Any) -> None:
     signing_in = _server_cpu(server)
     cookies = [_signed_in(base).cookies["cb_session"] for _ in range(CONCURRENCY)]
     port = int(base.rsplit(":", 1)[1])
-    answering = _server_cpu(server)
+    answering, each = _server_cpu(server), _children_cpu(server)
     cpu, began = time.process_time(), time.perf_counter()
     latencies, right = asyncio.run(_drive(port, cookies, paths))
     wall, cpu = time.perf_counter() - began, time.process_time() - cpu
     answering, signing_in = _server_cpu(server) - answering, answering - signing_in
-    out.put((latencies, right, wall, cpu, answering, signing_in / CONCURRENCY))
+    shares = [spent - each.get(child, 0.0) for child, spent in _children_cpu(server).items()]
+    out.put((latencies, right, wall, cpu, answering, signing_in / CONCURRENCY, shares))
 
 
 def _server_cpu(pid: int) -> float:
@@ -213,13 +214,23 @@ def _server_cpu(pid: int) -> float:
     return own + sum(_server_cpu(int(child)) for child in children)
 
 
+def _children_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds so far of each child of process ``pid`` (each web worker of ``--workers N``)
+    with its own descendants; empty where there is no /proc."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return {}
+    return {int(child): _server_cpu(int(child)) for child in children}
+
+
 def _measure(
-    base: str, paths: list[str], server: int
-) -> tuple[list[float], list[str], float, float, float, float]:
+    base: str, paths: list[str], server: int, workers: int
+) -> tuple[list[float], list[str], float, float, float, float, str]:
     """Run the load generator in another process; (latencies, right, wall s, its CPU s, the
     server's CPU s for each request it answered while measured: the measured ones and each
-    connection's warm-up (a worker's first view of a page), and the server's CPU s for one
-    sign-in)."""
+    connection's warm-up (a worker's first view of a page), the server's CPU s for one
+    sign-in, and how many cores the server kept busy and each of its ``workers``' share)."""
     spawn = multiprocessing.get_context("spawn")
     queue = spawn.Queue()
     proc = spawn.Process(target=_load, args=(base, paths, server, queue))
@@ -234,8 +245,13 @@ def _measure(
         except Empty:
             assert proc.is_alive(), f"the load generator exited ({proc.exitcode})"
     proc.join(timeout=60)
-    latencies, right, wall, cpu, served, signing_in = result
-    return latencies, right, wall, cpu, served / (REQUESTS + CONCURRENCY * len(paths)), signing_in
+    latencies, right, wall, cpu, served, signing_in, shares = result
+    busy = f"{served / wall:.2f} cores busy"
+    if workers > 1:  # the busiest children: the web workers (uvicorn's others do nothing)
+        shown = sorted(shares)[-workers:]
+        busy += f" (each worker's share: {' / '.join(f'{100 * s / served:.0f} %' for s in shown)})"
+    answered = REQUESTS + CONCURRENCY * len(paths)
+    return latencies, right, wall, cpu, served / answered, signing_in, busy
 
 
 def _acknowledge_one(ctx: AppContext) -> None:
@@ -327,12 +343,13 @@ def test_dashboard_concurrency_8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             assert f"{PEOPLE}" in first.text or f"{PEOPLE:,}" in first.text
             listing = head.get(f"/dashboard/people?page={PAGES}")
             assert listing.status_code == 200 and _right(f"?page={PAGES}", listing.content)
-            dash = _measure(base, ["/dashboard"], proc.pid)
+            dash = _measure(base, ["/dashboard"], proc.pid, workers)
             people = _measure(
                 base,
                 [f"/dashboard/people?page={p}" for p in range(1, PAGES + 1, 7)]
                 + ["/dashboard/people?show=overdue&page=3"],
                 proc.pid,
+                workers,
             )
             # a change (one acknowledgement): the next view counts it, whichever worker answers
             before = _open_duties(head.get("/dashboard").text)
@@ -343,7 +360,7 @@ def test_dashboard_concurrency_8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             assert _open_duties(changed.text) == before - 1
             assert _open_duties(head.get("/dashboard").text) == before - 1
         label = f"{workers} web worker{'s' if workers > 1 else ''}"
-        for name, (latencies, right, wall, cpu, served_cpu, signing_in) in (
+        for name, (latencies, right, wall, cpu, served_cpu, signing_in, busy) in (
             ("dashboard", dash),
             ("people list", people),
         ):
@@ -355,7 +372,7 @@ def test_dashboard_concurrency_8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                 f" (target < {TARGET_MS:.0f} ms), {len(latencies) / wall:.0f} req/s;"
                 f" load generator CPU {1000 * cpu / len(latencies):.2f} ms a request"
                 f" ({100 * cpu / wall:.0f} % of one core);"
-                f" server CPU {1000 * served_cpu:.1f} ms a request"
+                f" server CPU {1000 * served_cpu:.1f} ms a request, {busy}"
                 f" (a demo sign-in, not counted: {1000 * signing_in:.0f} ms)"
             )
         lines.append(

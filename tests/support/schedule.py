@@ -56,6 +56,7 @@ HEAVY = (  # heaviest first; measured on a quiet run of main's whole suite, 2026
     "tests/browser/test_extras_browser.py",
     "tests/web/test_hostile_uploads.py",
     "tests/core/test_audit_imports.py",  # ~20 s on both databases (2026-11-27, busy machine)
+    "tests/web/test_serving.py",  # starts 3 web workers of `run` (2026-11-29, busy: ~48 s)
 )
 
 
