@@ -129,9 +129,9 @@ def _serve(settings: Any, host: str, port: int, *, scheduler: bool, workers: int
         _serve_workers(settings, host, port, workers)
         return
     web = create_app(settings, web_only=not scheduler)
-    from bot.core.files.contained import warm_up
+    from bot.web.asgi import settle  # lazy: with the app above, what only serving needs
 
-    warm_up()  # the uploads' checking process starts now, not on the first upload
+    settle()  # started what serving needs; what was built kept out of the collector's passes
     runner = None
     if scheduler:
         from schedules.runner import SchedulerAlreadyRunningError, start_scheduler

@@ -11,7 +11,7 @@ from bot.core.deployment.settings import load_settings
 from bot.core.files.contained import warm_up
 from bot.web.app import create_app
 
-__all__ = ["app"]
+__all__ = ["app", "settle"]
 
 
 def app() -> FastAPI:
@@ -22,7 +22,14 @@ def app() -> FastAPI:
     objects (a dashboard view paid 1.7 ms of CPU for those passes, 0.6 ms frozen).
     """
     web = create_app(load_settings(), web_only=True)
-    warm_up()  # the uploads' checking process starts now, not on the first upload
+    settle()
+    return web
+
+
+def settle() -> None:
+    """Ready a process that has built its app to serve (a worker's, or ``run``'s one process):
+    the uploads' checking process started now, not on the first upload; what the process built
+    frozen out of the collector's passes (``app``)."""
+    warm_up()
     gc.collect()  # what building left for the collector goes now, not frozen with the rest
     gc.freeze()
-    return web
