@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
+import functools
 import io
 import multiprocessing
 import os
@@ -67,7 +68,7 @@ from bot.web.app import create_app
 from tests.benchmarks.test_sweep_benchmark import MONDAY, PEOPLE, _build
 from tests.support.helpers import at
 from tests.support.scale import BENCH_FULL, bench_size
-from tests.support.served import served
+from tests.support.served import served, wait_for
 from tests.support.smtp import _free_port
 
 CONCURRENCY = 8
@@ -214,6 +215,21 @@ def _server_cpu(pid: int) -> float:
     return own + sum(_server_cpu(int(child)) for child in children)
 
 
+def _listening(port: int) -> int:
+    """How many sockets listen on local ``port`` (one a web worker on Linux); a large number where
+    there is no /proc (nothing to wait for)."""
+    try:
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return sys.maxsize
+    fields = (line.split() for line in lines)
+    return sum(f[3] == "0A" and int(f[1].rsplit(":", 1)[1], 16) == port for f in fields)
+
+
+def _all_listen(port: int, workers: int) -> bool:
+    return _listening(port) >= workers
+
+
 def _children_cpu(pid: int) -> dict[int, float]:
     """CPU seconds so far of each child of process ``pid`` (each web worker of ``--workers N``)
     with its own descendants; empty where there is no /proc."""
@@ -334,7 +350,11 @@ def test_dashboard_concurrency_8(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
             "COMPLIANCE_BOT_BASE_URL": base,
         }
         command = [CLI, "run", "--web-only", "--workers", str(workers), "--port", str(port)]
-        with served(command, env=env, url=base, log=tmp_path / f"server-{workers}.log") as proc:
+        log = tmp_path / f"server-{workers}.log"
+        with served(command, env=env, url=base, log=log) as proc:
+            # the first worker answered; the 8 keep-alive connections are opened once every
+            # worker listens (one still starting has no socket, and its share would go elsewhere)
+            wait_for(functools.partial(_all_listen, port, workers), proc, log=log)
             head = _signed_in(base)
             start = time.perf_counter()
             first = head.get("/dashboard")
